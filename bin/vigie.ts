@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/**
+ * `vigie` command line: evaluation, simulation and audit tools that run the same library
+ * code as the nodes. Each subcommand lives in lib/cli/ and is loaded on demand.
+ */
+
+interface Command {
+  usage: string;
+  load: () => Promise<{ main(args: string[]): Promise<number> }>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  // Subcommands register here, e.g.
+  // 'eval detect': { usage: 'vigie eval detect --manifest FILE.csv [--model FILE.onnx]', load: () => import('../lib/cli/eval-detect') },
+};
+
+async function run(argv: string[]): Promise<number> {
+  for (const [name, cmd] of Object.entries(COMMANDS)) {
+    const words = name.split(' ');
+    if (words.every((w, i) => argv[i] === w)) {
+      const mod = await cmd.load();
+      return mod.main(argv.slice(words.length));
+    }
+  }
+  const lines = Object.values(COMMANDS).map((c) => `  ${c.usage}`);
+  process.stderr.write(`usage:\n${lines.join('\n') || '  (no commands yet)'}\n`);
+  return argv.length === 0 || argv[0] === '--help' ? 0 : 2;
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`vigie: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

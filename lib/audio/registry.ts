@@ -1,0 +1,41 @@
+/**
+ * Process-local registry of sensor rings. Rings are found by sensor id within this
+ * process only; there is no other way to reach samples (DESIGN §4.1).
+ */
+import { AudioRing, AudioRingOptions, AudioSpan, RingReadResult } from './ring';
+
+const rings = new Map<string, AudioRing>();
+
+/** Create the ring of a sensor. A sensor has one capture owner: a second open is an error. */
+export function openRing(opts: AudioRingOptions): AudioRing {
+  const existing = rings.get(opts.sensor);
+  if (existing && !existing.isClosed) {
+    throw new Error(`sensor "${opts.sensor}" already has an open audio ring (one capture per sensor)`);
+  }
+  const ring = new AudioRing(opts);
+  rings.set(opts.sensor, ring);
+  return ring;
+}
+
+/** Zero and drop a sensor's ring (only if it is the given one, so a late close cannot kill a newer ring). */
+export function closeRing(ring: AudioRing): void {
+  ring.close();
+  if (rings.get(ring.sensor) === ring) rings.delete(ring.sensor);
+}
+
+export function findRing(sensor: string): AudioRing | undefined {
+  const r = rings.get(sensor);
+  return r && !r.isClosed ? r : undefined;
+}
+
+/** Read the samples a reference points to. */
+export function readSpan(span: AudioSpan, opts?: { allowGaps?: boolean }): RingReadResult {
+  const ring = findRing(span.sensor);
+  if (!ring) return { ok: false, reason: 'unknown-sensor', message: `no audio ring for sensor "${span.sensor}" in this process` };
+  return ring.read(span, opts);
+}
+
+/** Sensor ids with an open ring (for editor lists and health). */
+export function listRings(): string[] {
+  return [...rings.keys()].filter((k) => !rings.get(k)!.isClosed);
+}

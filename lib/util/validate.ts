@@ -1,0 +1,69 @@
+/**
+ * Field checks for message contracts. Every failure names the field and what was expected,
+ * so a node can pass the message straight to `done(err)` and its status.
+ */
+
+export class ContractError extends Error {
+  readonly field: string;
+  constructor(field: string, expected: string, got?: unknown) {
+    super(`${field}: expected ${expected}${got === undefined ? '' : `, got ${describe(got)}`}`);
+    this.name = 'ContractError';
+    this.field = field;
+  }
+}
+
+export function describe(v: unknown): string {
+  if (v === undefined) return 'undefined';
+  if (v === null) return 'null';
+  if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : String(v);
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
+  return `a ${typeof v}`;
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function requireObject(v: unknown, field: string): Record<string, unknown> {
+  if (!isObject(v)) throw new ContractError(field, 'an object', v);
+  return v;
+}
+
+export function requireString(o: Record<string, unknown>, key: string, prefix = 'payload'): string {
+  const v = o[key];
+  if (typeof v !== 'string' || v.length === 0) throw new ContractError(`${prefix}.${key}`, 'a non-empty string', v);
+  return v;
+}
+
+export interface NumberRule {
+  min?: number;
+  max?: number;
+  integer?: boolean;
+}
+
+export function requireNumber(o: Record<string, unknown>, key: string, rule: NumberRule = {}, prefix = 'payload'): number {
+  const v = o[key];
+  const field = `${prefix}.${key}`;
+  const what = [rule.integer ? 'an integer' : 'a finite number', rule.min !== undefined ? `>= ${rule.min}` : '', rule.max !== undefined ? `<= ${rule.max}` : '']
+    .filter(Boolean)
+    .join(' ');
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ContractError(field, what, v);
+  if (rule.integer && !Number.isInteger(v)) throw new ContractError(field, what, v);
+  if (rule.min !== undefined && v < rule.min) throw new ContractError(field, what, v);
+  if (rule.max !== undefined && v > rule.max) throw new ContractError(field, what, v);
+  return v;
+}
+
+export function optionalNumber(o: Record<string, unknown>, key: string, rule: NumberRule = {}, prefix = 'payload'): number | undefined {
+  return o[key] === undefined ? undefined : requireNumber(o, key, rule, prefix);
+}
+
+export function requireOneOf<T extends string>(o: Record<string, unknown>, key: string, allowed: readonly T[], prefix = 'payload'): T {
+  const v = o[key];
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw new ContractError(`${prefix}.${key}`, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`, v);
+  }
+  return v as T;
+}
