@@ -1,0 +1,108 @@
+/**
+ * The packed tarball, installed into a fresh Node-RED 4.1 user directory the way a palette
+ * install does it, registers every node type of the package with no load error.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { checkTarballFiles } from '../support/tarball';
+import { makeUserDir, repoRoot, RunningNodeRed, startNodeRed } from '../support/nodered';
+
+const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+const nodes: Record<string, string> = pkg['node-red'].nodes;
+let workDir = '';
+let tarball = '';
+let files = new Set<string>();
+let extracted = '';
+let red: RunningNodeRed | undefined;
+
+before(() => {
+  assert.ok(fs.existsSync(path.join(repoRoot, 'dist')), 'run the build first (npm test does)');
+  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-pack-'));
+  const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', workDir], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+  });
+  const info = JSON.parse(out.slice(out.indexOf('[')))[0];
+  tarball = path.join(workDir, info.filename);
+  extracted = path.join(workDir, 'x');
+  fs.mkdirSync(extracted);
+  execFileSync('tar', ['-xzf', tarball, '-C', extracted]);
+  files = new Set(
+    execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.replace(/^package\//, '')),
+  );
+});
+
+after(async () => {
+  await red?.stop();
+  if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+  if (red) fs.rmSync(red.userDir, { recursive: true, force: true });
+});
+
+const read = (f: string) => fs.readFileSync(path.join(extracted, 'package', f), 'utf8');
+
+test('the package registers node types, including its config nodes', () => {
+  assert.ok(Object.keys(nodes).length > 0, 'package.json node-red.nodes is empty');
+});
+
+test('the tarball ships every node with its .html and icons, and nothing that is not needed', () => {
+  const { problems, types } = checkTarballFiles(nodes, files, read);
+  assert.deepEqual(problems, []);
+  assert.ok(types.length >= Object.keys(nodes).length, `registered types: ${types.join(', ')}`);
+  for (const f of files) {
+    assert.ok(!/^(test|training|bench|ui|scripts|nodes|lib)\//.test(f), `source or test file shipped: ${f}`);
+    assert.ok(!/\.(wav|flac|ogg|mp3|raw|pcm)$/i.test(f), `audio file shipped: ${f}`);
+    assert.ok(!f.endsWith('.map'), `source map shipped: ${f}`);
+  }
+  if (pkg['node-red-dashboard-2']) {
+    for (const [name, w] of Object.entries<{ output: string }>(pkg['node-red-dashboard-2'].widgets)) {
+      assert.ok(files.has(path.posix.normalize(w.output)), `widget ${name}: ${w.output} missing from the tarball`);
+    }
+  }
+});
+
+test('the tarball check fails when an .html or an icon is missing', () => {
+  const [first] = Object.entries(nodes);
+  const html = path.posix.normalize(first[1]).replace(/\.js$/, '.html');
+  const withoutHtml = new Set([...files].filter((f) => f !== html));
+  const a = checkTarballFiles(nodes, withoutHtml, read);
+  assert.ok(a.problems.some((p) => p.file === html), 'a missing .html must be reported');
+  const icons = [...files].filter((f) => /\/icons\/[^/]+$/.test(f));
+  assert.ok(icons.length > 0, 'the package ships icons');
+  const withoutIcon = new Set([...files].filter((f) => f !== icons[0]));
+  const b = checkTarballFiles(nodes, withoutIcon, read);
+  assert.ok(b.problems.some((p) => p.file === icons[0]), `a missing icon (${icons[0]}) must be reported`);
+});
+
+test('installed into a fresh Node-RED 4.1 user directory, every node type loads without error', async () => {
+  const userDir = makeUserDir('vigie-pack-user-');
+  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true }));
+  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--omit=dev', tarball], {
+    cwd: userDir,
+    stdio: 'pipe',
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+  });
+  red = await startNodeRed({ userDir, flows: [] });
+  const r = await fetch(`${red.url}/nodes`, { headers: { Accept: 'application/json' } });
+  assert.equal(r.status, 200);
+  const sets = (await r.json()) as Array<{ id: string; module: string; types: string[]; enabled: boolean; loaded: boolean; err?: string }>;
+  const ours = sets.filter((s) => s.module === pkg.name);
+  assert.equal(ours.length, Object.keys(nodes).length, `node sets of ${pkg.name}: ${ours.map((s) => s.id).join(', ')}`);
+  for (const s of ours) {
+    assert.equal(s.err, undefined, `${s.id}: ${s.err}`);
+    assert.ok(s.enabled && s.loaded, `${s.id} not loaded`);
+  }
+  const { types } = checkTarballFiles(nodes, files, read);
+  const registered = new Set(ours.flatMap((s) => s.types));
+  for (const t of types) assert.ok(registered.has(t), `type ${t} is in an editor file but not registered at runtime`);
+  // The editor gets every form: the node configs endpoint serves each set's HTML.
+  const html = await (await fetch(`${red.url}/nodes`, { headers: { Accept: 'text/html' } })).text();
+  for (const t of types) assert.match(html, new RegExp(`registerType\\(\\s*['"]${t}['"]`), `editor HTML for ${t}`);
+});
