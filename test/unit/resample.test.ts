@@ -1,0 +1,112 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resample, Resampler } from '../../lib/audio/resample';
+
+function tone(freqHz: number, rateHz: number, seconds: number, amp = 0.5, phase = 0): Float32Array {
+  const n = Math.round(rateHz * seconds);
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = amp * Math.sin((2 * Math.PI * freqHz * i) / rateHz + phase);
+  return x;
+}
+
+/** RMS over the middle of the signal (away from the zero-padded edges). */
+function midRms(x: Float32Array, skip: number): number {
+  let s = 0;
+  let n = 0;
+  for (let i = skip; i < x.length - skip; i++) {
+    s += x[i] * x[i];
+    n++;
+  }
+  return Math.sqrt(s / n);
+}
+
+const db = (ratio: number) => 20 * Math.log10(ratio);
+
+test('48k→16k: output length and time alignment with the analytic tone', () => {
+  const x = tone(1000, 48000, 0.5, 0.5, 0.3);
+  const y = resample(x, 48000, 16000);
+  assert.equal(y.length, Math.ceil(x.length / 3));
+  const expected = tone(1000, 16000, 0.5, 0.5, 0.3);
+  let maxErr = 0;
+  for (let i = 200; i < y.length - 200; i++) maxErr = Math.max(maxErr, Math.abs(y[i] - expected[i]));
+  assert.ok(maxErr < 1e-3, `max error vs analytic ${maxErr}`);
+});
+
+test('48k→16k passband is flat: 100 Hz .. 7 kHz within ±0.1 dB', () => {
+  for (const f of [100, 1000, 3000, 5000, 6500, 7000]) {
+    const y = resample(tone(f, 48000, 0.3), 48000, 16000);
+    const gainDb = db(midRms(y, 300) / (0.5 / Math.SQRT2));
+    assert.ok(Math.abs(gainDb) < 0.1, `${f} Hz: gain ${gainDb.toFixed(3)} dB`);
+  }
+});
+
+test('48k→16k stopband: tones from 8.5 kHz up are attenuated more than 60 dB', () => {
+  for (const f of [8500, 10000, 12000, 15000, 20000, 23000]) {
+    const y = resample(tone(f, 48000, 0.3), 48000, 16000);
+    const gainDb = db(midRms(y, 300) / (0.5 / Math.SQRT2));
+    assert.ok(gainDb < -60, `${f} Hz: gain ${gainDb.toFixed(1)} dB`);
+  }
+});
+
+test('44.1k→16k and 16k→48k and a non-integer ratio keep a tone and its level', () => {
+  for (const [from, to] of [
+    [44100, 16000],
+    [16000, 48000],
+    [22050, 48000],
+    [48000, 47999.3], // clock-drift correction: interpolated phases
+  ]) {
+    const x = tone(440, from, 0.4, 0.5);
+    const y = resample(x, from, to);
+    assert.equal(y.length, Math.ceil(x.length * (to / from) - 1e-9), `${from}→${to} length`);
+    const expected = tone(440, to, 0.4, 0.5);
+    let maxErr = 0;
+    for (let i = 500; i < y.length - 500; i++) maxErr = Math.max(maxErr, Math.abs(y[i] - expected[i]));
+    assert.ok(maxErr < 2e-3, `${from}→${to}: max error vs analytic ${maxErr}`);
+  }
+});
+
+test('upsampling creates no image above the original Nyquist frequency', () => {
+  // 16k→48k of a 6 kHz tone: an image would appear at 10 kHz. Measure it by downsampling the
+  // result's band above 8 kHz: subtract the ideal tone and check the residue.
+  const y = resample(tone(6000, 16000, 0.3), 16000, 48000);
+  const ideal = tone(6000, 48000, 0.3);
+  const residue = new Float32Array(y.length);
+  for (let i = 0; i < y.length; i++) residue[i] = y[i] - ideal[i];
+  const resDb = db(midRms(residue, 600) / (0.5 / Math.SQRT2));
+  assert.ok(resDb < -60, `residue ${resDb.toFixed(1)} dB`);
+});
+
+test('streaming with arbitrary block sizes equals the one-shot result', () => {
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const x = new Float32Array(20000);
+  for (let i = 0; i < x.length; i++) x[i] = rnd() * 2 - 1;
+  for (const [from, to] of [
+    [48000, 16000],
+    [16000, 44100],
+    [48000, 47990.5],
+  ]) {
+    const whole = resample(x, from, to);
+    const r = new Resampler(from, to);
+    const parts: Float32Array[] = [];
+    let i = 0;
+    while (i < x.length) {
+      const n = Math.min(x.length - i, 1 + Math.floor(rnd() * 1500));
+      parts.push(r.process(x.subarray(i, i + n)));
+      i += n;
+    }
+    parts.push(r.flush());
+    const joined = Float32Array.from(parts.flatMap((p) => Array.from(p)));
+    assert.equal(joined.length, whole.length, `${from}→${to} length`);
+    for (let k = 0; k < whole.length; k++) assert.ok(Math.abs(joined[k] - whole[k]) < 1e-6, `${from}→${to} sample ${k}`);
+  }
+});
+
+test('same rate copies; bad rates are refused naming the argument', () => {
+  const x = Float32Array.from([0.1, 0.2, 0.3]);
+  const y = resample(x, 16000, 16000);
+  assert.deepEqual(Array.from(y), Array.from(x));
+  assert.notEqual(y, x);
+  assert.throws(() => resample(x, 0, 16000), /"fromHz" must be a positive number/);
+  assert.throws(() => new Resampler(16000, NaN), /"toHz"/);
+});
