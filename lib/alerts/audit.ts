@@ -1,0 +1,417 @@
+/**
+ * Tamper-evident audit log (DESIGN §4.5): append-only JSON lines in files
+ * `audit-YYYY-MM-DD-NNN.jsonl`, one entry per alert raised, camera move, live view and
+ * operator decision. Each entry carries the SHA-256 of the previous entry, and its own
+ * hash over its serialised body, so editing, removing or reordering a line breaks the chain.
+ *
+ * Files rotate by UTC day and by size. Retention removes whole old files at rotation (never
+ * edits one); each file starts with a `file-open` header entry that names the file, the
+ * previous file and any files removed by retention, and links to the last hash of the
+ * previous file, so the chain survives rotation and retention.
+ *
+ * Entries hold only contract fields and short details; anything that looks like samples is
+ * stripped (no audio, ever).
+ */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { AuditEvent, AuditEventType } from './bus';
+import { auditBus } from './bus';
+import { stripSampleLike } from './sanitize';
+
+export const AUDIT_FORMAT_VERSION = 1;
+/** `prev` of the very first entry of a log. */
+export const GENESIS_HASH = '0'.repeat(64);
+const FILE_RE = /^audit-(\d{4}-\d{2}-\d{2})-(\d{3})\.jsonl$/;
+const DAY_MS = 86_400_000;
+
+export interface AuditEntry {
+  v: number;
+  seq: number;
+  /** ISO 8601 UTC. */
+  time: string;
+  type: AuditEventType;
+  actor: string;
+  alertId?: string;
+  details: Record<string, unknown>;
+  prev: string;
+  hash: string;
+}
+
+export interface AuditLogOptions {
+  dir: string;
+  /** Files whose newest entry is older than this are removed at rotation. Default 90 days; 0 keeps everything. */
+  retentionDays?: number;
+  /** Rotate when the current file would grow beyond this. Default 10 MiB. */
+  maxFileBytes?: number;
+  /** Clock (epoch ms), for tests. */
+  now?: () => number;
+}
+
+export type AuditInput = Omit<AuditEvent, 'time'> & { time?: number };
+
+function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+function dayOf(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** Serialise an entry: the hash covers the body, and is appended as the last key. */
+function serialise(body: Omit<AuditEntry, 'hash'>): { line: string; hash: string } {
+  const json = JSON.stringify(body);
+  const hash = sha256(json);
+  return { line: `${json.slice(0, -1)},"hash":"${hash}"}`, hash };
+}
+
+/** Audit files of a directory, oldest first. */
+export function listAuditFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => FILE_RE.test(n)).sort().map((n) => path.join(dir, n));
+}
+
+function readLines(file: string): string[] {
+  const text = fs.readFileSync(file, 'utf8');
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+export class AuditLog {
+  readonly dir: string;
+  private readonly retentionMs: number;
+  private readonly maxFileBytes: number;
+  private readonly now: () => number;
+  private file: string | undefined;
+  private fileDay = '';
+  private fileBytes = 0;
+  private seq = 0;
+  private prev = GENESIS_HASH;
+  private opened = false;
+
+  constructor(opts: AuditLogOptions) {
+    this.dir = opts.dir;
+    const days = opts.retentionDays ?? 90;
+    this.retentionMs = days > 0 ? days * DAY_MS : 0;
+    this.maxFileBytes = Math.max(4096, opts.maxFileBytes ?? 10 * 1024 * 1024);
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Finds where the chain stands (last entry of the newest file). Safe to call again. */
+  open(): void {
+    if (this.opened) return;
+    fs.mkdirSync(this.dir, { recursive: true });
+    const files = listAuditFiles(this.dir);
+    const last = files[files.length - 1];
+    if (last) {
+      const lines = readLines(last);
+      let tail: AuditEntry | undefined;
+      for (let i = lines.length - 1; i >= 0 && !tail; i--) {
+        try {
+          const e = JSON.parse(lines[i]) as AuditEntry;
+          if (typeof e.hash === 'string' && typeof e.seq === 'number') tail = e;
+        } catch {
+          /* a line cut by a crash: the chain resumes from the last whole entry, in a new file */
+        }
+      }
+      if (tail) {
+        this.seq = tail.seq;
+        this.prev = tail.hash;
+      }
+      const whole = tail !== undefined && lines.length > 0 && lines[lines.length - 1].endsWith(`"hash":"${tail.hash}"}`);
+      if (whole) {
+        this.file = last;
+        this.fileDay = FILE_RE.exec(path.basename(last))![1];
+        this.fileBytes = fs.statSync(last).size;
+      }
+    }
+    this.opened = true;
+  }
+
+  get currentFile(): string | undefined {
+    return this.file;
+  }
+
+  get lastHash(): string {
+    return this.prev;
+  }
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** Appends one entry (synchronously: entries are rare and their order is the point). */
+  append(ev: AuditInput): AuditEntry {
+    this.open();
+    const timeMs = this.now();
+    const details = (stripSampleLike(ev.details ?? {}) as Record<string, unknown>) ?? {};
+    const body: Omit<AuditEntry, 'hash'> = {
+      v: AUDIT_FORMAT_VERSION,
+      seq: this.seq + 1,
+      time: new Date(timeMs).toISOString(),
+      type: ev.type,
+      actor: String(ev.actor ?? 'unknown').slice(0, 200),
+      ...(ev.alertId ? { alertId: String(ev.alertId).slice(0, 200) } : {}),
+      details: { ...(ev.time !== undefined && Math.abs(ev.time - timeMs) > 1000 ? { eventTime: new Date(ev.time).toISOString() } : {}), ...details },
+      prev: this.prev,
+    };
+    const line = serialise(body).line;
+    this.rotateIfNeeded(timeMs, Buffer.byteLength(line) + 1);
+    return this.write({ ...body, seq: this.seq + 1, prev: this.prev });
+  }
+
+  private write(body: Omit<AuditEntry, 'hash'>): AuditEntry {
+    const { line, hash } = serialise(body);
+    fs.appendFileSync(this.file!, line + '\n', { mode: 0o640 });
+    this.fileBytes += Buffer.byteLength(line) + 1;
+    this.seq = body.seq;
+    this.prev = hash;
+    return { ...body, hash };
+  }
+
+  private rotateIfNeeded(timeMs: number, bytes: number): void {
+    const day = dayOf(timeMs);
+    if (this.file && this.fileDay === day && this.fileBytes + bytes <= this.maxFileBytes) return;
+    const previousFile = this.file ? path.basename(this.file) : (listAuditFiles(this.dir).pop() ?? null);
+    const next = this.nextFileName(day);
+    this.file = next;
+    this.fileDay = day;
+    this.fileBytes = 0;
+    const removed = this.prune(timeMs, next);
+    this.write({
+      v: AUDIT_FORMAT_VERSION,
+      seq: this.seq + 1,
+      time: new Date(timeMs).toISOString(),
+      type: 'system',
+      actor: 'vigie',
+      details: {
+        event: 'file-open',
+        file: path.basename(next),
+        previousFile: previousFile ? path.basename(previousFile) : null,
+        ...(removed.length ? { removedByRetention: removed } : {}),
+      },
+      prev: this.prev,
+    });
+  }
+
+  private nextFileName(day: string): string {
+    let n = 1;
+    for (const f of listAuditFiles(this.dir)) {
+      const m = FILE_RE.exec(path.basename(f))!;
+      if (m[1] === day) n = Math.max(n, Number(m[2]) + 1);
+    }
+    return path.join(this.dir, `audit-${day}-${String(n).padStart(3, '0')}.jsonl`);
+  }
+
+  /** Removes whole files whose newest entry is older than the retention period. */
+  private prune(nowMs: number, keep: string): string[] {
+    if (!this.retentionMs) return [];
+    const removed: string[] = [];
+    for (const f of listAuditFiles(this.dir)) {
+      if (f === keep) continue;
+      let newest = 0;
+      try {
+        const lines = readLines(f);
+        for (let i = lines.length - 1; i >= 0 && !newest; i--) {
+          try {
+            newest = Date.parse((JSON.parse(lines[i]) as AuditEntry).time) || 0;
+          } catch {
+            /* keep looking */
+          }
+        }
+        if (!newest) newest = fs.statSync(f).mtimeMs;
+      } catch {
+        continue;
+      }
+      if (nowMs - newest > this.retentionMs) {
+        fs.rmSync(f, { force: true });
+        removed.push(path.basename(f));
+      }
+    }
+    return removed;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Verification
+
+export interface AuditBreak {
+  file: string;
+  /** 1-based line number in `file`. */
+  line: number;
+  reason: string;
+}
+
+export interface AuditVerifyResult {
+  ok: boolean;
+  files: number;
+  entries: number;
+  firstSeq?: number;
+  lastSeq?: number;
+  lastHash?: string;
+  /** True when the first file links to an earlier file (removed by retention) rather than to the genesis. */
+  anchored: boolean;
+  break?: AuditBreak;
+}
+
+interface ParsedLine {
+  entry?: AuditEntry;
+  error?: string;
+}
+
+function parseLine(line: string): ParsedLine {
+  let entry: AuditEntry;
+  try {
+    entry = JSON.parse(line) as AuditEntry;
+  } catch {
+    return { error: 'not a JSON entry (edited or cut)' };
+  }
+  if (typeof entry !== 'object' || entry === null || typeof entry.hash !== 'string' || typeof entry.seq !== 'number' || typeof entry.prev !== 'string') {
+    return { error: 'not an audit entry (missing seq, prev or hash)' };
+  }
+  const suffix = `,"hash":"${entry.hash}"}`;
+  if (!line.endsWith(suffix)) return { error: 'edited: the hash is not the last field as written' };
+  const body = line.slice(0, -suffix.length) + '}';
+  if (sha256(body) !== entry.hash) return { error: 'edited: the content does not match its hash' };
+  return { entry };
+}
+
+/**
+ * Checks the chain across `files` in the order given (oldest first), and says exactly where
+ * it breaks: an edited line, a removed line, lines out of order, a missing file between two,
+ * or a file whose header is gone.
+ */
+export function verifyAuditFiles(files: string[]): AuditVerifyResult {
+  const res: AuditVerifyResult = { ok: true, files: files.length, entries: 0, anchored: false };
+  let prevHash: string | undefined;
+  let prevSeq: number | undefined;
+  let prevFileName: string | undefined;
+  const fail = (file: string, line: number, reason: string): AuditVerifyResult => ({ ...res, ok: false, break: { file, line, reason } });
+
+  for (const file of files) {
+    let lines: string[];
+    try {
+      lines = readLines(file);
+    } catch (err) {
+      return fail(file, 0, `cannot read: ${(err as Error).message}`);
+    }
+    if (lines.length === 0) return fail(file, 0, 'empty file (an audit file always starts with its header)');
+    const parsed = lines.map(parseLine);
+    for (let i = 0; i < lines.length; i++) {
+      const p = parsed[i];
+      if (!p.entry) return fail(file, i + 1, p.error!);
+      const e = p.entry;
+      if (i === 0) {
+        const header = e.type === 'system' && e.details?.event === 'file-open';
+        if (!header) return fail(file, 1, 'the first line is not the file header: lines were removed at the start of this file');
+        if (e.details.file !== path.basename(file)) return fail(file, 1, `the header names file "${String(e.details.file)}": file renamed or replaced`);
+        if (prevHash === undefined) {
+          if (e.prev === GENESIS_HASH) {
+            if (e.seq !== 1) return fail(file, 1, `the log starts at the genesis but with seq ${e.seq} instead of 1`);
+          } else {
+            res.anchored = true; // earlier files were removed by retention, or not given
+          }
+          res.firstSeq = e.seq;
+        } else if (e.prev !== prevHash) {
+          return fail(
+            file,
+            1,
+            `does not follow ${prevFileName}: ` +
+              (e.seq > prevSeq! + 1
+                ? `${e.seq - prevSeq! - 1} entr${e.seq - prevSeq! - 1 === 1 ? 'y is' : 'ies are'} missing between them (lines removed at the end of ${prevFileName}, or a file missing)`
+                : 'its header links to another chain'),
+          );
+        }
+      } else if (e.prev !== prevHash || e.seq !== prevSeq! + 1) {
+        const expected = prevSeq! + 1;
+        if (e.seq === expected && e.prev !== prevHash) {
+          return fail(file, i, `edited: line ${i} was changed and re-hashed (line ${i + 1} recorded another hash for it)`);
+        }
+        const later = parsed.slice(i + 1).some((q) => q.entry?.seq === expected);
+        const earlier = e.seq <= prevSeq!;
+        if (later || earlier) return fail(file, i + 1, `reordered: entry seq ${e.seq} found where seq ${expected} was expected`);
+        return fail(file, i + 1, `removed: ${e.seq - expected} entr${e.seq - expected === 1 ? 'y is' : 'ies are'} missing before this line (seq ${expected}${e.seq - expected > 1 ? `…${e.seq - 1}` : ''})`);
+      }
+      prevHash = e.hash;
+      prevSeq = e.seq;
+      res.entries++;
+    }
+    prevFileName = path.basename(file);
+  }
+  res.lastSeq = prevSeq;
+  res.lastHash = prevHash;
+  return res;
+}
+
+// ---------------------------------------------------------------------------------------
+// One writer per directory, shared by every node that uses it, fed by the audit bus.
+
+interface Shared {
+  log: AuditLog;
+  users: number;
+  unsubscribe: () => void;
+  errors: Set<(err: Error) => void>;
+}
+const shared = new Map<string, Shared>();
+
+export interface AuditLogHandle {
+  log: AuditLog;
+  /** Appends directly (the bus also feeds the log). */
+  append(ev: AuditInput): AuditEntry | undefined;
+  release(): void;
+}
+
+/**
+ * Opens (or joins) the audit log of `dir` and subscribes it to `auditBus` once, whatever the
+ * number of nodes using it. Write failures are reported to `onError` and never thrown into
+ * the publisher.
+ */
+export function openSharedAuditLog(opts: AuditLogOptions, onError: (err: Error) => void = () => undefined): AuditLogHandle {
+  const key = path.resolve(opts.dir);
+  let s = shared.get(key);
+  if (!s) {
+    const log = new AuditLog({ ...opts, dir: key });
+    log.open();
+    const errors = new Set<(err: Error) => void>();
+    const unsubscribe = auditBus.subscribe((ev) => {
+      try {
+        log.append(ev);
+      } catch (err) {
+        for (const fn of errors) fn(err as Error);
+      }
+    });
+    s = { log, users: 0, unsubscribe, errors };
+    shared.set(key, s);
+  }
+  const entry = s;
+  entry.users++;
+  entry.errors.add(onError);
+  let released = false;
+  return {
+    log: entry.log,
+    append(ev) {
+      try {
+        return entry.log.append(ev);
+      } catch (err) {
+        onError(err as Error);
+        return undefined;
+      }
+    },
+    release() {
+      if (released) return;
+      released = true;
+      entry.errors.delete(onError);
+      entry.users--;
+      if (entry.users <= 0) {
+        entry.unsubscribe();
+        shared.delete(key);
+      }
+    },
+  };
+}

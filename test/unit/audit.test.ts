@@ -1,0 +1,208 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AuditLog, GENESIS_HASH, listAuditFiles, openSharedAuditLog, verifyAuditFiles } from '../../lib/alerts/audit';
+import { auditBus } from '../../lib/alerts/bus';
+
+const DAY = 86_400_000;
+
+function tmpDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-audit-'));
+}
+
+function clock(startMs: number) {
+  let t = startMs;
+  return { now: () => t, advance: (ms: number) => (t += ms) };
+}
+
+function writeSome(log: AuditLog, n: number, c?: { advance: (ms: number) => void }) {
+  for (let i = 0; i < n; i++) {
+    log.append({ type: i % 2 ? 'decision' : 'alert', actor: `op${i}`, alertId: `a${i}`, details: { i, label: 'glass_break' } });
+    c?.advance(1000);
+  }
+}
+
+function lines(file: string): string[] {
+  return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+}
+
+test('append writes a header then hash-chained JSON lines that verify', () => {
+  const dir = tmpDir();
+  const c = clock(Date.parse('2026-03-01T10:00:00Z'));
+  const log = new AuditLog({ dir, now: c.now });
+  writeSome(log, 5, c);
+  const files = listAuditFiles(dir);
+  assert.deepEqual(files.map((f) => path.basename(f)), ['audit-2026-03-01-001.jsonl']);
+  const entries = lines(files[0]).map((l) => JSON.parse(l));
+  assert.equal(entries.length, 6);
+  assert.equal(entries[0].type, 'system');
+  assert.equal(entries[0].details.event, 'file-open');
+  assert.equal(entries[0].prev, GENESIS_HASH);
+  for (let i = 1; i < entries.length; i++) {
+    assert.equal(entries[i].prev, entries[i - 1].hash);
+    assert.equal(entries[i].seq, i + 1);
+  }
+  assert.equal(entries[3].actor, 'op2');
+  assert.equal(entries[3].alertId, 'a2');
+  const r = verifyAuditFiles(files);
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.equal(r.entries, 6);
+  assert.equal(r.anchored, false);
+  assert.equal(r.lastHash, log.lastHash);
+});
+
+test('audit details never keep sample-like data', () => {
+  const dir = tmpDir();
+  const log = new AuditLog({ dir });
+  log.append({
+    type: 'alert',
+    actor: 'x',
+    details: { samples: [0.1, 0.2], pcm: 'AAAA', nested: { data: [1, 2, 3] }, wave: new Float32Array(8), many: Array.from({ length: 100 }, (_, i) => i / 100), label: 'crash' },
+  });
+  const text = fs.readFileSync(listAuditFiles(dir)[0], 'utf8');
+  const e = JSON.parse(text.trim().split('\n')[1]);
+  assert.deepEqual(e.details, { nested: {}, label: 'crash' });
+  assert.doesNotMatch(text, /samples|pcm|AAAA|0\.99/);
+});
+
+test('rotation by day and by size keeps one chain across files, and a restart resumes it', () => {
+  const dir = tmpDir();
+  const c = clock(Date.parse('2026-03-01T23:59:50Z'));
+  const log = new AuditLog({ dir, now: c.now, maxFileBytes: 4096 });
+  writeSome(log, 3, c); // 2026-03-01
+  c.advance(60_000);
+  writeSome(log, 40, c); // 2026-03-02, overflows 4 KiB several times
+  const files = listAuditFiles(dir).map((f) => path.basename(f));
+  assert.equal(files[0], 'audit-2026-03-01-001.jsonl');
+  assert.ok(files.length >= 3, `expected size rotation, got ${files.join(',')}`);
+  assert.ok(files.slice(1).every((f) => f.startsWith('audit-2026-03-02-')));
+  for (const f of listAuditFiles(dir)) assert.ok(fs.statSync(f).size <= 4096, `${f} is ${fs.statSync(f).size} bytes`);
+  const second = JSON.parse(lines(listAuditFiles(dir)[1])[0]);
+  assert.equal(second.details.previousFile, 'audit-2026-03-01-001.jsonl');
+
+  // restart: a new writer continues the chain in the same file
+  const again = new AuditLog({ dir, now: c.now, maxFileBytes: 4096 });
+  again.append({ type: 'decision', actor: 'after-restart', details: {} });
+  assert.equal(again.lastSeq, log.lastSeq + 1);
+  const r = verifyAuditFiles(listAuditFiles(dir));
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.equal(r.lastSeq, again.lastSeq);
+});
+
+test('retention removes whole old files at rotation and the chain stays verifiable, anchored', () => {
+  const dir = tmpDir();
+  const c = clock(Date.parse('2026-01-01T12:00:00Z'));
+  const log = new AuditLog({ dir, now: c.now, retentionDays: 7 });
+  for (let d = 0; d < 12; d++) {
+    writeSome(log, 2, c);
+    c.advance(DAY);
+  }
+  writeSome(log, 1, c);
+  const names = listAuditFiles(dir).map((f) => path.basename(f));
+  assert.ok(!names.includes('audit-2026-01-01-001.jsonl'), names.join(','));
+  assert.ok(names.length <= 9 && names.length >= 7, names.join(','));
+  const header = JSON.parse(lines(listAuditFiles(dir).at(-1)!)[0]);
+  assert.ok(Array.isArray(header.details.removedByRetention));
+  const r = verifyAuditFiles(listAuditFiles(dir));
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.equal(r.anchored, true);
+});
+
+function chain(n = 6): { dir: string; file: string } {
+  const dir = tmpDir();
+  const c = clock(Date.parse('2026-03-01T10:00:00Z'));
+  const log = new AuditLog({ dir, now: c.now });
+  writeSome(log, n, c);
+  return { dir, file: listAuditFiles(dir)[0] };
+}
+
+test('verify finds an edited line (content changed, hash left as is)', () => {
+  const { file } = chain();
+  const l = lines(file);
+  l[3] = l[3].replace('"actor":"op2"', '"actor":"op9"');
+  fs.writeFileSync(file, l.join('\n') + '\n');
+  const r = verifyAuditFiles([file]);
+  assert.equal(r.ok, false);
+  assert.equal(r.break!.line, 4);
+  assert.match(r.break!.reason, /edited/);
+});
+
+test('verify finds an edited line even when the editor recomputed its hash', async () => {
+  const { createHash } = await import('node:crypto');
+  const { file } = chain();
+  const l = lines(file);
+  const e = JSON.parse(l[2]);
+  delete e.hash;
+  e.actor = 'someone-else';
+  const body = JSON.stringify(e);
+  l[2] = `${body.slice(0, -1)},"hash":"${createHash('sha256').update(body).digest('hex')}"}`;
+  fs.writeFileSync(file, l.join('\n') + '\n');
+  const r = verifyAuditFiles([file]);
+  assert.equal(r.ok, false);
+  assert.equal(r.break!.line, 3);
+  assert.match(r.break!.reason, /edited/);
+});
+
+test('verify finds a removed line', () => {
+  const { file } = chain();
+  const l = lines(file);
+  l.splice(3, 1);
+  fs.writeFileSync(file, l.join('\n') + '\n');
+  const r = verifyAuditFiles([file]);
+  assert.equal(r.ok, false);
+  assert.equal(r.break!.line, 4);
+  assert.match(r.break!.reason, /removed/);
+});
+
+test('verify finds reordered lines', () => {
+  const { file } = chain();
+  const l = lines(file);
+  [l[2], l[3]] = [l[3], l[2]];
+  fs.writeFileSync(file, l.join('\n') + '\n');
+  const r = verifyAuditFiles([file]);
+  assert.equal(r.ok, false);
+  assert.equal(r.break!.line, 3);
+  assert.match(r.break!.reason, /reordered/);
+});
+
+test('verify finds a removed header and a missing file between two', () => {
+  const { file } = chain();
+  const l = lines(file);
+  fs.writeFileSync(file, l.slice(1).join('\n') + '\n');
+  const r = verifyAuditFiles([file]);
+  assert.equal(r.ok, false);
+  assert.equal(r.break!.line, 1);
+  assert.match(r.break!.reason, /header/);
+
+  const dir = tmpDir();
+  const c = clock(Date.parse('2026-03-01T10:00:00Z'));
+  const log = new AuditLog({ dir, now: c.now, retentionDays: 0 });
+  for (let d = 0; d < 3; d++) {
+    writeSome(log, 2, c);
+    c.advance(DAY);
+  }
+  const files = listAuditFiles(dir);
+  assert.equal(verifyAuditFiles(files).ok, true);
+  const r2 = verifyAuditFiles([files[0], files[2]]);
+  assert.equal(r2.ok, false);
+  assert.equal(r2.break!.file, files[2]);
+  assert.equal(r2.break!.line, 1);
+  assert.match(r2.break!.reason, /missing/);
+});
+
+test('the shared log is fed by the audit bus once per directory and stops when released', () => {
+  const dir = tmpDir();
+  const a = openSharedAuditLog({ dir });
+  const b = openSharedAuditLog({ dir });
+  auditBus.publish({ type: 'camera-move', actor: 'auto:ptz', alertId: 'x1', details: { camera: 'cam1', pan: 10 } });
+  a.release();
+  auditBus.publish({ type: 'live-view', actor: 'alice', alertId: 'x1', details: { camera: 'cam1' } });
+  b.release();
+  auditBus.publish({ type: 'decision', actor: 'bob', alertId: 'x1', details: {} });
+  const entries = listAuditFiles(dir).flatMap(lines).map((l) => JSON.parse(l));
+  assert.deepEqual(entries.map((e) => e.type), ['system', 'camera-move', 'live-view']);
+  assert.equal(entries[1].details.camera, 'cam1');
+  assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
+});
