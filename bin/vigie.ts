@@ -10,8 +10,10 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  start: { usage: 'vigie start --flow street-demo|gateway|control-room|FILE --user-dir DIR [--host H] [--port P]', load: () => import('../lib/cli/start') },
   // Subcommands register here, e.g.
   // 'eval detect': { usage: 'vigie eval detect --manifest FILE.csv [--model FILE.onnx]', load: () => import('../lib/cli/eval-detect') },
+  'audit verify': { usage: 'vigie audit verify FILE|DIR…', load: () => import('../lib/cli/audit-verify') },
 };
 
 async function run(argv: string[]): Promise<number> {

@@ -1,0 +1,229 @@
+/**
+ * `vigie start --flow NAME|FILE --user-dir DIR`: runs Node-RED with one of the shipped flows
+ * (street-demo, gateway, control-room) or a flow file. For the street demo it also runs
+ * what a street would have: virtual ONVIF cameras and an MQTT broker (aedes), in this process.
+ * Node-RED runs as a child process; Ctrl-C stops everything.
+ */
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { packageRoot } from '../util/package-info';
+import { parseArgs } from './args';
+import { DemoServices, startDemoServices } from './demo-services';
+
+export const PACKAGE_ROOT = packageRoot();
+const PACKAGE_NAME = 'node-red-dashboard-2-vigie';
+
+export interface StartOptions {
+  flow: string;
+  userDir: string;
+  host: string;
+  port: number;
+  nodeRedHome?: string;
+  resetFlow: boolean;
+  /** Embedded broker port for the street demo (0 = any free port). */
+  brokerPort: number;
+}
+
+const USAGE = 'vigie start --flow street-demo|gateway|control-room|FILE.json --user-dir DIR [--host 127.0.0.1] [--port 1880] [--node-red DIR] [--reset-flow] [--broker-port 1883]';
+
+export function parseStartArgs(argv: string[]): StartOptions {
+  const a = parseArgs(argv, {
+    strings: ['flow', 'user-dir', 'host', 'port', 'node-red', 'broker-port'],
+    booleans: ['reset-flow'],
+    usage: USAGE,
+  });
+  const flow = a.strings.flow ?? 'street-demo';
+  const port = Number(a.strings.port ?? '1880');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: expected a TCP port 0..65535, got "${a.strings.port}"`);
+  const brokerPort = Number(a.strings['broker-port'] ?? '1883');
+  if (!Number.isInteger(brokerPort) || brokerPort < 0 || brokerPort > 65535) {
+    throw new Error(`--broker-port: expected a TCP port 0..65535, got "${a.strings['broker-port']}"`);
+  }
+  const userDir = a.strings['user-dir'];
+  if (!userDir) throw new Error(`--user-dir: expected the Node-RED user directory\nusage: ${USAGE}`);
+  return {
+    flow,
+    userDir: path.resolve(userDir),
+    host: a.strings.host ?? '127.0.0.1',
+    port,
+    nodeRedHome: a.strings['node-red'],
+    resetFlow: a.booleans['reset-flow'],
+    brokerPort,
+  };
+}
+
+/** The shipped flow file for a name, or the path itself. */
+export function resolveFlowFile(flow: string): string {
+  if (/^[a-z0-9-]+$/.test(flow)) {
+    const shipped = path.join(PACKAGE_ROOT, 'examples', `${flow}.json`);
+    if (fs.existsSync(shipped)) return shipped;
+    const available = fs.existsSync(path.join(PACKAGE_ROOT, 'examples'))
+      ? fs.readdirSync(path.join(PACKAGE_ROOT, 'examples')).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''))
+      : [];
+    throw new Error(`--flow: no shipped flow "${flow}" (available: ${available.join(', ') || 'none — run the build'})`);
+  }
+  const p = path.resolve(flow);
+  if (!fs.existsSync(p)) throw new Error(`--flow: file not found: ${flow}`);
+  return p;
+}
+
+function resolveNodeRed(opts: StartOptions): string {
+  const paths = [opts.nodeRedHome, opts.userDir, PACKAGE_ROOT, process.cwd()].filter((p): p is string => !!p);
+  try {
+    return require.resolve('node-red/red.js', { paths });
+  } catch {
+    throw new Error(`Node-RED not found (looked in ${paths.length} places); install node-red 4.1 or pass --node-red DIR`);
+  }
+}
+
+/**
+ * Make the user directory a Node-RED project that has this package: when running from a
+ * source checkout, link the package in as a palette install would have put it.
+ */
+export function prepareUserDir(opts: StartOptions, flowFile: string): void {
+  fs.mkdirSync(opts.userDir, { recursive: true });
+  const pkgFile = path.join(opts.userDir, 'package.json');
+  const pkg = fs.existsSync(pkgFile) ? JSON.parse(fs.readFileSync(pkgFile, 'utf8')) : { name: 'node-red-project', private: true };
+  const installed = path.join(opts.userDir, 'node_modules', PACKAGE_NAME);
+  if (!fs.existsSync(installed)) {
+    fs.mkdirSync(path.dirname(installed), { recursive: true });
+    fs.symlinkSync(PACKAGE_ROOT, installed, 'dir');
+  }
+  pkg.dependencies = { ...(pkg.dependencies ?? {}), [PACKAGE_NAME]: pkg.dependencies?.[PACKAGE_NAME] ?? `file:${PACKAGE_ROOT}` };
+  fs.writeFileSync(pkgFile, JSON.stringify(pkg, null, 2) + '\n');
+
+  const flowsOut = path.join(opts.userDir, 'flows.json');
+  if (opts.resetFlow || !fs.existsSync(flowsOut)) fs.copyFileSync(flowFile, flowsOut);
+
+  // Settings are ours to write in a fresh directory; an integrator's own settings.js wins.
+  const settingsFile = path.join(opts.userDir, 'settings.js');
+  if (!fs.existsSync(settingsFile) || fs.readFileSync(settingsFile, 'utf8').includes('written by vigie start')) {
+    fs.writeFileSync(settingsFile, settingsJs());
+  }
+}
+
+function settingsJs(): string {
+  return `// Node-RED settings written by vigie start; replace this file to customise (it is then kept).
+module.exports = {
+  uiHost: process.env.VIGIE_HOST || '127.0.0.1',
+  uiPort: Number(process.env.VIGIE_PORT || 1880),
+  flowFile: 'flows.json',
+  flowFilePretty: true,
+  // Encrypts camera passwords in flows_cred.json. Set VIGIE_CREDENTIAL_SECRET in production;
+  // without it Node-RED generates a key and keeps it in .config.runtime.json.
+  credentialSecret: process.env.VIGIE_CREDENTIAL_SECRET || undefined,
+  functionExternalModules: false,
+  diagnostics: { enabled: false },
+  editorTheme: { tours: false, projects: { enabled: false } },
+  logging: { console: { level: process.env.VIGIE_LOG_LEVEL || 'info', metrics: false, audit: false } },
+};
+`;
+}
+
+export interface Started {
+  url: string;
+  dashboardUrl: string;
+  services?: DemoServices;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Start everything; resolves once Node-RED answers HTTP and has started its flows. */
+export async function start(opts: StartOptions, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<Started> {
+  const flowFile = resolveFlowFile(opts.flow);
+  const isDemo = path.basename(flowFile) === 'street-demo.json';
+  prepareUserDir(opts, flowFile);
+  const red = resolveNodeRed(opts);
+
+  let services: DemoServices | undefined;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ONNXRUNTIME_NODE_INSTALL: 'skip',
+    VIGIE_HOST: opts.host,
+    VIGIE_PORT: String(opts.port),
+  };
+  if (isDemo) {
+    services = await startDemoServices({ brokerPort: opts.brokerPort, log });
+    Object.assign(env, services.env);
+  }
+
+  const child = spawn(process.execPath, [red, '-u', opts.userDir, '-s', path.join(opts.userDir, 'settings.js')], {
+    cwd: opts.userDir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const onOutput = (d: Buffer) => {
+    const s = d.toString();
+    out = (out + s).slice(-20000);
+    if (process.env.VIGIE_QUIET !== '1') process.stdout.write(s);
+  };
+  child.stdout!.on('data', onOutput);
+  child.stderr!.on('data', onOutput);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
+          child.once('exit', () => {
+            clearTimeout(t);
+            resolve();
+          });
+          child.kill('SIGINT');
+        });
+      }
+      await services?.stop();
+    })());
+
+  const host = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
+  const url = `http://${host}:${opts.port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      await services?.stop();
+      throw new Error(`Node-RED exited (code ${child.exitCode}) before starting:\n${out.slice(-4000)}`);
+    }
+    if (/Started flows/.test(out)) {
+      try {
+        const r = await fetch(`${url}/vigie/health`);
+        if (r.ok) break;
+      } catch {
+        /* not yet */
+      }
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`Node-RED did not start within 120 s:\n${out.slice(-4000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  if (services) await services.afterNodeRedStarted(url);
+  return { url, dashboardUrl: `${url}/dashboard`, services, child, stop };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const opts = parseStartArgs(argv);
+  const s = await start(opts);
+  process.stdout.write(
+    `\nVigie is running.\n  Node-RED editor:     ${s.url}/\n  Operators' console:  ${s.dashboardUrl}\n` +
+      (s.services ? `  MQTT broker:         ${s.services.mqttUrl}\n` : '') +
+      'Press Ctrl-C to stop.\n\n',
+  );
+  await new Promise<void>((resolve) => {
+    let done = false;
+    const finish = async () => {
+      if (done) return;
+      done = true;
+      process.stdout.write('\nstopping…\n');
+      await s.stop();
+      resolve();
+    };
+    process.once('SIGINT', finish);
+    process.once('SIGTERM', finish);
+    s.child.once('exit', finish);
+  });
+  return 0;
+}
