@@ -1,0 +1,236 @@
+/**
+ * Alert state for the operators' console: alerts upserted by id (they come back as
+ * ptz-steer and video-forward enrich them), their handling state, the decisions taken,
+ * the queue order (unhandled first, newest first), retention, and persistence across
+ * Node-RED restarts in a JSON file written atomically.
+ *
+ * Knows nothing of Node-RED. Holds only sanitised alerts (no audio, ever).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Alert, Decision } from '../contracts';
+import { validateDecision, validateDetection } from '../contracts';
+import { ContractError } from '../util/validate';
+import { sanitizeAlert } from './sanitize';
+
+export type AlertState = 'new' | 'seen' | 'confirmed' | 'dismissed' | 'escalated';
+export const DECISION_STATE: Record<Decision['action'], AlertState> = { confirm: 'confirmed', dismiss: 'dismissed', escalate: 'escalated' };
+
+export interface AlertRecord {
+  alert: Alert;
+  state: AlertState;
+  /** Epoch ms of the first and latest arrival of this alert id. */
+  receivedMs: number;
+  updatedMs: number;
+  /** Operators who opened it. */
+  seenBy: string[];
+  decisions: Decision[];
+  /** Camera move requested by an operator (ptz-steer "operator confirms first"). */
+  moveRequest?: { operator: string; time: number };
+}
+
+export interface AlertStoreOptions {
+  /** Alerts older than this (by last update) are dropped. Default 7 days. */
+  retentionMs?: number;
+  /** Hard cap on the number of alerts kept (oldest handled ones go first). Default 500. */
+  maxAlerts?: number;
+  /** JSON file for persistence; none when undefined. */
+  file?: string;
+  now?: () => number;
+}
+
+export interface UpsertResult {
+  record: AlertRecord;
+  isNew: boolean;
+  /** Fields that changed on an update: 'location', 'camera', 'video', 'detection'. */
+  changed: string[];
+}
+
+const UNHANDLED: ReadonlySet<AlertState> = new Set(['new', 'seen']);
+const PERSIST_VERSION = 1;
+
+export function isUnhandled(state: AlertState): boolean {
+  return UNHANDLED.has(state);
+}
+
+export class AlertStore {
+  private readonly records = new Map<string, AlertRecord>();
+  private readonly retentionMs: number;
+  private readonly maxAlerts: number;
+  private readonly now: () => number;
+  readonly file: string | undefined;
+
+  constructor(opts: AlertStoreOptions = {}) {
+    this.retentionMs = opts.retentionMs ?? 7 * 86_400_000;
+    this.maxAlerts = Math.max(1, opts.maxAlerts ?? 500);
+    this.now = opts.now ?? Date.now;
+    this.file = opts.file;
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  get(id: string): AlertRecord | undefined {
+    return this.records.get(id);
+  }
+
+  /** Validates the detection part, keeps only contract fields, merges with what is known. */
+  upsert(payload: unknown): UpsertResult {
+    const alert = sanitizeAlert(validateDetection(payload) as Alert);
+    const now = this.now();
+    const old = this.records.get(alert.id);
+    if (!old) {
+      const record: AlertRecord = { alert, state: 'new', receivedMs: now, updatedMs: now, seenBy: [], decisions: [] };
+      this.records.set(alert.id, record);
+      this.enforceLimits();
+      return { record, isNew: true, changed: [] };
+    }
+    const changed: string[] = [];
+    for (const k of ['location', 'camera', 'video'] as const) {
+      if (alert[k] !== undefined && JSON.stringify(alert[k]) !== JSON.stringify(old.alert[k])) changed.push(k);
+    }
+    const { location, camera, video, ...detection } = alert;
+    const { location: _l, camera: _c, video: _v, ...oldDetection } = old.alert;
+    if (JSON.stringify(detection) !== JSON.stringify(oldDetection)) changed.push('detection');
+    // Later stages add fields; an enriched alert never loses what an earlier copy carried.
+    old.alert = { ...old.alert, ...detection, ...(location ? { location } : {}), ...(camera ? { camera } : {}), ...(video ? { video } : {}) };
+    old.updatedMs = now;
+    return { record: old, isNew: false, changed };
+  }
+
+  markSeen(alertId: string, operator: string): AlertRecord {
+    const r = this.require(alertId);
+    if (!r.seenBy.includes(operator)) r.seenBy.push(operator);
+    if (r.state === 'new') r.state = 'seen';
+    return r;
+  }
+
+  /** Records a decision (validated as DESIGN §2) and moves the alert to its state. */
+  decide(input: { alertId: string; action: string; operator: string; note?: string; time?: number }): Decision {
+    const note = typeof input.note === 'string' ? input.note.trim().slice(0, 1000) : undefined;
+    const decision = validateDecision({
+      kind: 'decision',
+      alertId: input.alertId,
+      action: input.action,
+      operator: input.operator,
+      time: input.time ?? this.now() / 1000,
+      ...(note ? { note } : {}),
+    });
+    const r = this.require(decision.alertId);
+    r.decisions.push(decision);
+    r.state = DECISION_STATE[decision.action];
+    r.updatedMs = this.now();
+    return decision;
+  }
+
+  recordMoveRequest(alertId: string, operator: string): AlertRecord {
+    const r = this.require(alertId);
+    r.moveRequest = { operator, time: this.now() / 1000 };
+    r.updatedMs = this.now();
+    return r;
+  }
+
+  /** Unhandled first (new before seen), then newest first by detection onset. */
+  queue(): AlertRecord[] {
+    return [...this.records.values()].sort((a, b) => {
+      const ua = isUnhandled(a.state) ? 0 : 1;
+      const ub = isUnhandled(b.state) ? 0 : 1;
+      if (ua !== ub) return ua - ub;
+      const ta = a.alert.onset * 1000 || a.receivedMs;
+      const tb = b.alert.onset * 1000 || b.receivedMs;
+      if (tb !== ta) return tb - ta;
+      return b.receivedMs - a.receivedMs;
+    });
+  }
+
+  counts(): Record<AlertState, number> {
+    const c: Record<AlertState, number> = { new: 0, seen: 0, confirmed: 0, dismissed: 0, escalated: 0 };
+    for (const r of this.records.values()) c[r.state]++;
+    return c;
+  }
+
+  /** Drops alerts past retention; returns their ids. */
+  prune(): string[] {
+    const limit = this.now() - this.retentionMs;
+    const gone: string[] = [];
+    for (const [id, r] of this.records) {
+      if (r.updatedMs < limit) {
+        this.records.delete(id);
+        gone.push(id);
+      }
+    }
+    return gone;
+  }
+
+  private enforceLimits(): void {
+    this.prune();
+    if (this.records.size <= this.maxAlerts) return;
+    // Oldest handled alerts leave first; unhandled ones only when nothing else is left.
+    const order = [...this.records.values()].sort((a, b) => {
+      const ha = isUnhandled(a.state) ? 1 : 0;
+      const hb = isUnhandled(b.state) ? 1 : 0;
+      return ha - hb || a.updatedMs - b.updatedMs;
+    });
+    for (const r of order.slice(0, this.records.size - this.maxAlerts)) this.records.delete(r.alert.id);
+  }
+
+  private require(alertId: string): AlertRecord {
+    const r = this.records.get(alertId);
+    if (!r) throw new ContractError('alertId', 'the id of an alert in the queue', alertId);
+    return r;
+  }
+
+  toJSON(): { version: number; savedMs: number; alerts: AlertRecord[] } {
+    return { version: PERSIST_VERSION, savedMs: this.now(), alerts: [...this.records.values()] };
+  }
+
+  /** Writes the store atomically (temp file in the same directory, then rename). */
+  save(): void {
+    if (!this.file) return;
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(this.toJSON()), { mode: 0o640 });
+    fs.renameSync(tmp, this.file);
+  }
+
+  /** Loads what a previous run saved, within retention. Returns the number of alerts loaded. */
+  load(): number {
+    if (!this.file || !fs.existsSync(this.file)) return 0;
+    const data = JSON.parse(fs.readFileSync(this.file, 'utf8')) as { version?: number; alerts?: unknown };
+    if (data.version !== PERSIST_VERSION || !Array.isArray(data.alerts)) {
+      throw new Error(`${this.file}: not an alert store file of version ${PERSIST_VERSION}`);
+    }
+    let n = 0;
+    for (const raw of data.alerts as AlertRecord[]) {
+      try {
+        const alert = sanitizeAlert(validateDetection(raw.alert) as Alert);
+        const state: AlertState = (['new', 'seen', 'confirmed', 'dismissed', 'escalated'] as const).includes(raw.state) ? raw.state : 'new';
+        const decisions = Array.isArray(raw.decisions)
+          ? raw.decisions.flatMap((d) => {
+              try {
+                return [validateDecision(d)];
+              } catch {
+                return [];
+              }
+            })
+          : [];
+        this.records.set(alert.id, {
+          alert,
+          state,
+          receivedMs: Number(raw.receivedMs) || this.now(),
+          updatedMs: Number(raw.updatedMs) || this.now(),
+          seenBy: Array.isArray(raw.seenBy) ? raw.seenBy.filter((s) => typeof s === 'string') : [],
+          decisions,
+          ...(raw.moveRequest ? { moveRequest: raw.moveRequest } : {}),
+        });
+        n++;
+      } catch {
+        /* a record that does not validate is left out */
+      }
+    }
+    const before = this.records.size;
+    this.enforceLimits();
+    return n - (before - this.records.size);
+  }
+}

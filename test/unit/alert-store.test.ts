@@ -1,0 +1,131 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AlertStore } from '../../lib/alerts/store';
+
+function detection(id: string, onset: number, extra: Record<string, unknown> = {}) {
+  return {
+    kind: 'detection',
+    id,
+    sensor: 's1',
+    label: 'glass_break',
+    confidence: 0.91,
+    onset,
+    offset: onset + 0.4,
+    level: { dbfs: -12.5, dba: 88 },
+    scores: { glass_break: 0.91, speech: 0.4, traffic: 0.02 },
+    span: { sensor: 's1', start: 16000, frames: 8000 },
+    ...extra,
+  };
+}
+
+function clock(t = 1_700_000_000_000) {
+  return { now: () => t, advance: (ms: number) => (t += ms) };
+}
+
+test('upsert adds new alerts and merges enrichment from later stages by id', () => {
+  const c = clock();
+  const s = new AlertStore({ now: c.now });
+  const r1 = s.upsert(detection('a1', 100));
+  assert.equal(r1.isNew, true);
+  assert.equal(r1.record.state, 'new');
+  c.advance(500);
+  const r2 = s.upsert(detection('a1', 100, { location: { method: 'doa', bearing: 45, bearingStd: 3, sensors: ['s1'] } }));
+  assert.equal(r2.isNew, false);
+  assert.deepEqual(r2.changed, ['location']);
+  const r3 = s.upsert(detection('a1', 100, { camera: { id: 'c1', name: 'Cam 1', pan: 1, tilt: 2, zoom: 1, target: { bearing: 45, tilt: -5 }, state: 'moving' } }));
+  assert.deepEqual(r3.changed, ['camera']);
+  const a = s.get('a1')!.alert;
+  assert.equal(a.location?.bearing, 45, 'an enriched copy without location keeps the earlier location');
+  assert.equal(a.camera?.state, 'moving');
+  assert.equal(s.size, 1);
+  assert.equal(s.get('a1')!.updatedMs - s.get('a1')!.receivedMs, 500);
+});
+
+test('stored alerts keep contract fields only: no voice scores, no samples', () => {
+  const s = new AlertStore();
+  s.upsert(detection('a1', 100, { samples: [0.1, 0.2], extra: 'x', span: { sensor: 's1', start: 1, frames: 2, data: [1, 2] } }));
+  const a = s.get('a1')!.alert as unknown as Record<string, unknown>;
+  assert.equal('samples' in a, false);
+  assert.equal('extra' in a, false);
+  assert.deepEqual(a.span, { sensor: 's1', start: 1, frames: 2 });
+  assert.deepEqual(a.scores, { glass_break: 0.91, traffic: 0.02 });
+});
+
+test('upsert rejects what is not a detection, naming the field', () => {
+  const s = new AlertStore();
+  assert.throws(() => s.upsert({ kind: 'audio' }), /payload\.kind: expected "detection"/);
+  assert.throws(() => s.upsert({ ...detection('a', 1), confidence: 2 }), /payload\.confidence/);
+  assert.equal(s.size, 0);
+});
+
+test('queue puts unhandled alerts first, newest first; decisions change the state', () => {
+  const c = clock();
+  const s = new AlertStore({ now: c.now });
+  s.upsert(detection('old', 100));
+  s.upsert(detection('mid', 200));
+  s.upsert(detection('new', 300));
+  assert.deepEqual(s.queue().map((r) => r.alert.id), ['new', 'mid', 'old']);
+  const d = s.decide({ alertId: 'new', action: 'dismiss', operator: 'alice', note: '  false alarm  ' });
+  assert.equal(d.kind, 'decision');
+  assert.equal(d.note, 'false alarm');
+  assert.equal(d.time, c.now() / 1000);
+  assert.deepEqual(s.queue().map((r) => r.alert.id), ['mid', 'old', 'new']);
+  s.markSeen('old', 'bob');
+  assert.equal(s.get('old')!.state, 'seen');
+  assert.deepEqual(s.get('old')!.seenBy, ['bob']);
+  s.decide({ alertId: 'mid', action: 'escalate', operator: 'bob' });
+  assert.equal(s.get('mid')!.state, 'escalated');
+  assert.deepEqual(s.queue().map((r) => r.alert.id), ['old', 'new', 'mid'], 'handled ones follow, newest first');
+  assert.deepEqual(s.counts(), { new: 0, seen: 1, confirmed: 0, dismissed: 1, escalated: 1 });
+});
+
+test('decide validates action, operator and the alert id', () => {
+  const s = new AlertStore();
+  s.upsert(detection('a1', 100));
+  assert.throws(() => s.decide({ alertId: 'a1', action: 'delete', operator: 'x' }), /payload\.action: expected one of/);
+  assert.throws(() => s.decide({ alertId: 'a1', action: 'confirm', operator: '' }), /payload\.operator/);
+  assert.throws(() => s.decide({ alertId: 'zz', action: 'confirm', operator: 'x' }), /alertId: expected the id of an alert/);
+  assert.equal(s.get('a1')!.state, 'new');
+});
+
+test('retention drops old alerts and the cap drops the oldest handled ones first', () => {
+  const c = clock();
+  const s = new AlertStore({ now: c.now, retentionMs: 60_000, maxAlerts: 3 });
+  s.upsert(detection('a', 1));
+  c.advance(30_000);
+  s.upsert(detection('b', 2));
+  c.advance(40_000);
+  assert.deepEqual(s.prune(), ['a']);
+  s.decide({ alertId: 'b', action: 'confirm', operator: 'x' });
+  s.upsert(detection('c', 3));
+  s.upsert(detection('d', 4));
+  s.upsert(detection('e', 5));
+  assert.deepEqual(s.queue().map((r) => r.alert.id).sort(), ['c', 'd', 'e']);
+});
+
+test('save writes atomically and load restores state and decisions within retention', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-store-'));
+  const file = path.join(dir, 'alerts.json');
+  const c = clock();
+  const s = new AlertStore({ now: c.now, file, retentionMs: 3_600_000 });
+  s.upsert(detection('a1', 100));
+  s.upsert(detection('a2', 200));
+  s.decide({ alertId: 'a1', action: 'confirm', operator: 'alice', note: 'window broken' });
+  s.save();
+  assert.deepEqual(fs.readdirSync(dir), ['alerts.json'], 'no temp file left behind');
+  c.advance(1000);
+  const s2 = new AlertStore({ now: c.now, file, retentionMs: 3_600_000 });
+  assert.equal(s2.load(), 2);
+  assert.equal(s2.get('a1')!.state, 'confirmed');
+  assert.equal(s2.get('a1')!.decisions[0].note, 'window broken');
+  assert.deepEqual(s2.queue().map((r) => r.alert.id), ['a2', 'a1']);
+
+  c.advance(2 * 3_600_000);
+  const s3 = new AlertStore({ now: c.now, file, retentionMs: 3_600_000 });
+  assert.equal(s3.load(), 0, 'alerts past retention are not restored');
+  fs.writeFileSync(file, '{"version":99}');
+  assert.throws(() => new AlertStore({ file }).load(), /not an alert store file/);
+});
