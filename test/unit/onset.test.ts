@@ -1,0 +1,125 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { OnsetDetector } from '../../lib/detect/onset';
+
+/** Deterministic Gaussian noise (LCG + Box-Muller), so failures reproduce. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  const u = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 0.5) / 2 ** 32;
+  };
+  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+}
+
+type Shape = 'burst' | 'click' | 'tone';
+
+/** An impulsive event starting exactly at sample 0. */
+function event(shape: Shape, sr: number, amp: number, rand: () => number): Float32Array {
+  const n = Math.round(sr * 0.25);
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = i / sr;
+    if (shape === 'burst') x[i] = amp * Math.exp(-t / 0.02) * rand();
+    else if (shape === 'click') x[i] = i < sr * 0.0005 ? amp * (i % 2 ? 1 : -1) : amp * 0.3 * Math.exp(-t / 0.005) * rand();
+    else x[i] = amp * Math.min(1, t / 0.001) * Math.exp(-t / 0.08) * Math.sin(2 * Math.PI * 2500 * t);
+  }
+  return x;
+}
+
+interface Case {
+  sr: number;
+  shape: Shape;
+  /** Event peak amplitude over the noise rms. */
+  ratio: number;
+}
+
+function run(c: Case, seed: number): { truth: number[]; found: number[] } {
+  const rand = rng(seed);
+  const seconds = 6;
+  const n = c.sr * seconds;
+  const noiseRms = 0.01;
+  const x = new Float32Array(n);
+  // Brown-ish rumble + white noise: the street's energy sits low.
+  let brown = 0;
+  for (let i = 0; i < n; i++) {
+    brown = 0.995 * brown + rand() * 0.02;
+    x[i] = noiseRms * (rand() + brown);
+  }
+  // Onsets at non-round positions, at least 1 s apart.
+  const truth = [0.731, 1.9173, 3.0511, 4.4437].map((s) => Math.round(s * c.sr) + (seed % 7));
+  for (const t of truth) {
+    const ev = event(c.shape, c.sr, noiseRms * c.ratio, rand);
+    for (let i = 0; i < ev.length && t + i < n; i++) x[t + i] += ev[i];
+  }
+  const det = new OnsetDetector({ sampleRateHz: c.sr });
+  const found: number[] = [];
+  const block = Math.round(c.sr * 0.1);
+  const start0 = 1_000_000; // frame numbering as in a ring that has been running a while
+  for (let s = 0; s < n; s += block) {
+    for (const o of det.process(x.subarray(s, Math.min(n, s + block)), start0 + s)) found.push(o.frame - start0);
+  }
+  return { truth, found };
+}
+
+const cases: Case[] = [
+  { sr: 48000, shape: 'burst', ratio: 30 },
+  { sr: 48000, shape: 'burst', ratio: 8 },
+  { sr: 48000, shape: 'click', ratio: 20 },
+  { sr: 48000, shape: 'tone', ratio: 10 },
+  { sr: 16000, shape: 'burst', ratio: 10 },
+  { sr: 44100, shape: 'tone', ratio: 20 },
+];
+
+for (const c of cases) {
+  test(`onset within 2 ms: ${c.shape} at ${c.ratio}x noise rms, ${c.sr} Hz`, () => {
+    for (const seed of [1, 2, 3]) {
+      const { truth, found } = run(c, seed);
+      assert.equal(found.length, truth.length, `seed ${seed}: found ${JSON.stringify(found)} for truth ${JSON.stringify(truth)}`);
+      for (let k = 0; k < truth.length; k++) {
+        const errMs = ((found[k] - truth[k]) / c.sr) * 1000;
+        assert.ok(Math.abs(errMs) <= 2, `seed ${seed} onset ${k}: error ${errMs.toFixed(2)} ms`);
+      }
+    }
+  });
+}
+
+test('no onsets in steady noise', () => {
+  const rand = rng(9);
+  const sr = 48000;
+  const x = new Float32Array(sr * 5);
+  for (let i = 0; i < x.length; i++) x[i] = 0.02 * rand();
+  const det = new OnsetDetector({ sampleRateHz: sr });
+  const found = [];
+  for (let s = 0; s < x.length; s += 4800) found.push(...det.process(x.subarray(s, s + 4800), s));
+  assert.deepEqual(found, []);
+});
+
+test('a slow rise in level (a passing lorry) is not an onset', () => {
+  const rand = rng(5);
+  const sr = 16000;
+  const x = new Float32Array(sr * 8);
+  for (let i = 0; i < x.length; i++) {
+    const t = i / sr;
+    const gain = 10 ** ((Math.min(t, 6) * 4) / 20); // +4 dB per second, 24 dB in all
+    x[i] = 0.005 * gain * rand();
+  }
+  const det = new OnsetDetector({ sampleRateHz: sr });
+  const found = [];
+  for (let s = 0; s < x.length; s += 1600) found.push(...det.process(x.subarray(s, s + 1600), s));
+  assert.deepEqual(found, []);
+});
+
+test('a discontinuous start frame resets the stream instead of mixing old samples', () => {
+  const sr = 16000;
+  const det = new OnsetDetector({ sampleRateHz: sr });
+  const rand = rng(3);
+  const quiet = new Float32Array(sr);
+  for (let i = 0; i < quiet.length; i++) quiet[i] = 0.01 * rand();
+  det.process(quiet, 0);
+  const loud = new Float32Array(sr);
+  for (let i = 0; i < loud.length; i++) loud[i] = 0.01 * rand() + (i >= 8000 ? 0.5 * Math.exp(-(i - 8000) / 300) * rand() : 0);
+  const found = det.process(loud, 50_000);
+  assert.equal(found.length, 1);
+  assert.ok(Math.abs(found[0].frame - 58_000) <= 32, `onset at ${found[0].frame}`);
+});
