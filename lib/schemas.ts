@@ -1,0 +1,17 @@
+/**
+ * The JSON Schemas of the message contracts (schemas/*.schema.json), for validating what
+ * crosses a process boundary (MQTT) and for the docs. Loaded from the package's schemas/ folder.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { packageRoot } from './util/package-info';
+
+export const SCHEMA_NAMES = ['audio-block', 'detection', 'alert', 'decision'] as const;
+export type SchemaName = (typeof SCHEMA_NAMES)[number];
+
+export function loadSchemas(): Record<SchemaName, Record<string, unknown>> {
+  const dir = path.join(packageRoot(), 'schemas');
+  const out = {} as Record<SchemaName, Record<string, unknown>>;
+  for (const n of SCHEMA_NAMES) out[n] = JSON.parse(fs.readFileSync(path.join(dir, `${n}.schema.json`), 'utf8'));
+  return out;
+}
