@@ -1,0 +1,154 @@
+"""Reading the shared clip pool: manifest, WAV decoding, grouping, split, event finding."""
+import csv
+import hashlib
+import os
+import re
+import wave
+
+import numpy as np
+
+SAMPLE_RATE_HZ = 16000
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CACHE_DIR = os.path.join(REPO_ROOT, 'training', '.cache')
+
+ALERT_LABELS = ['gunshot', 'glass_break', 'crash', 'scream', 'explosion', 'tire_skid']
+# Background labels of the data, plus "street" for pure ambience (real beds and synthetic ones).
+BACKGROUND_LABELS = ['car_horn', 'construction', 'crowd', 'dog_bark', 'fireworks', 'footsteps',
+                     'music', 'other', 'siren', 'speech', 'traffic', 'weather', 'street']
+VOICE_LABELS = ['speech', 'crowd']  # never alert, never published (DESIGN §4.3)
+LABELS = ALERT_LABELS + BACKGROUND_LABELS
+
+
+def data_dir():
+    env = os.environ.get('VIGIE_DATA_DIR')
+    if env:
+        return env
+    return os.path.join(os.path.dirname(REPO_ROOT), 'shared', 'data')
+
+
+def pool_dir():
+    return os.path.join(data_dir(), 'urban-sounds')
+
+
+def read_wav(path):
+    """16-bit PCM WAV -> float32 mono in [-1, 1]. Refuses other formats rather than guessing."""
+    with wave.open(path, 'rb') as w:
+        if w.getsampwidth() != 2:
+            raise ValueError(f'{path}: expected 16-bit PCM, got {8 * w.getsampwidth()}-bit')
+        rate = w.getframerate()
+        channels = w.getnchannels()
+        raw = w.readframes(w.getnframes())
+    x = np.frombuffer(raw, dtype='<i2').astype(np.float32) / 32768.0
+    if channels > 1:
+        x = x.reshape(-1, channels).mean(axis=1)
+    if rate != SAMPLE_RATE_HZ:
+        x = resample(x, rate, SAMPLE_RATE_HZ)
+    return x
+
+
+def write_wav(path, x, rate=SAMPLE_RATE_HZ):
+    pcm = np.clip(np.round(np.asarray(x, dtype=np.float64) * 32767.0), -32768, 32767).astype('<i2')
+    with wave.open(path, 'wb') as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+
+
+def resample(x, rate_in, rate_out):
+    """Band-limited resampling by FFT (zero-padding or truncating the spectrum)."""
+    if rate_in == rate_out or len(x) == 0:
+        return x.astype(np.float32)
+    n_out = int(round(len(x) * rate_out / rate_in))
+    spec = np.fft.rfft(x.astype(np.float64))
+    n_bins_out = n_out // 2 + 1
+    out_spec = np.zeros(n_bins_out, dtype=np.complex128)
+    k = min(len(spec), n_bins_out)
+    out_spec[:k] = spec[:k]
+    y = np.fft.irfft(out_spec, n_out) * (n_out / len(x))
+    return y.astype(np.float32)
+
+
+def group_key(row):
+    """Recording identity used for the split. Pieces of one recording share origin_path;
+    the source project's glass mixes `<event>_aNNN_<start>_<end>_000` share their parent's."""
+    base = os.path.splitext(os.path.basename(row['origin_path']))[0]
+    mixed = re.match(r'^(.*_000)_a\d{3}_\d+_\d+_000$', base)
+    if mixed:
+        return f"{row['source']}:{mixed.group(1)}"
+    parent = re.match(r'^(.*_000)_000$', base)
+    if parent and row['source'] == 'ringglass':
+        return f"{row['source']}:{parent.group(1)}"
+    return f"{row['source']}:{row['origin_path']}"
+
+
+def load_manifest():
+    path = os.path.join(pool_dir(), 'manifest.csv')
+    with open(path, newline='') as f:
+        rows = list(csv.DictReader(f))
+    for r in rows:
+        r['group'] = group_key(r)
+        r['duration_s'] = float(r['duration_s'])
+    return rows
+
+
+def stable_fraction(text, seed):
+    h = hashlib.sha256(f'{seed}:{text}'.encode()).hexdigest()
+    return int(h[:12], 16) / float(1 << 48)
+
+
+def split_rows(rows, seed, val_fraction=0.2):
+    """Split by recording group, stratified by label: each label with ≥ 3 groups gives at
+    least one group to validation. Deterministic for a seed."""
+    by_label = {}
+    for r in rows:
+        by_label.setdefault(r['label'], set()).add(r['group'])
+    val_groups = set()
+    for label, groups in sorted(by_label.items()):
+        ordered = sorted(groups, key=lambda g: stable_fraction(g, seed))
+        if len(ordered) < 3:
+            continue
+        n_val = max(1, int(round(len(ordered) * val_fraction)))
+        val_groups.update(ordered[:n_val])
+    train = [r for r in rows if r['group'] not in val_groups]
+    val = [r for r in rows if r['group'] in val_groups]
+    return train, val
+
+
+def frame_energy_db(x, frame=800, hop=400):
+    """Short-time energy in dBFS (50 ms frames, 25 ms hop)."""
+    if len(x) < frame:
+        x = np.pad(x, (0, frame - len(x)))
+    n = 1 + (len(x) - frame) // hop
+    idx = np.arange(frame)[None, :] + hop * np.arange(n)[:, None]
+    e = np.mean(x[idx].astype(np.float64) ** 2, axis=1)
+    return 10.0 * np.log10(e + 1e-12), hop
+
+
+def event_centres(x, within_db=8.0):
+    """Weak labels: a long clip labelled 'scream' is mostly not a scream. The event is taken
+    where the energy is within `within_db` of the clip's loudest frame (sample indices)."""
+    e_db, hop = frame_energy_db(x)
+    peak = e_db.max()
+    floor = np.percentile(e_db, 20)
+    threshold = max(peak - within_db, floor + 6.0) if peak - floor > 6.0 else peak - within_db
+    idx = np.nonzero(e_db >= threshold)[0]
+    return (idx * hop + 400).astype(np.int64)
+
+
+def load_pool(rows):
+    """Decode every clip once and cache the arrays (training/.cache/pool.npz)."""
+    os.makedirs(CACHE_DIR, exist_ok=True)
+    cache = os.path.join(CACHE_DIR, 'pool.npz')
+    key = hashlib.sha256('|'.join(f"{r['path']}:{r['duration_s']}" for r in rows).encode()).hexdigest()[:16]
+    if os.path.exists(cache):
+        with np.load(cache, allow_pickle=False) as z:
+            if str(z['key']) == key:
+                flat, offsets = z['flat'], z['offsets']
+                return {r['path']: flat[offsets[i]:offsets[i + 1]] for i, r in enumerate(rows)}
+    clips = [read_wav(os.path.join(pool_dir(), r['path'])) for r in rows]
+    offsets = np.zeros(len(clips) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(c) for c in clips])
+    flat = np.concatenate(clips).astype(np.float32)
+    np.savez(cache, key=np.array(key), flat=flat, offsets=offsets)
+    return {r['path']: c for r, c in zip(rows, clips)}

@@ -1,0 +1,148 @@
+"""The default Vigie classifier: a log-mel front end inside the network, then a small CNN.
+
+The front end is part of the exported ONNX graph so that training and serving cannot drift.
+Two implementations of the same STFT exist: `torch.stft` (fast, used while training) and a
+conv1d with fixed DFT kernels (used for export, because it maps onto plain ONNX Conv at
+any opset). `check_front_end_match` proves they agree.
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+SAMPLE_RATE_HZ = 16000
+WINDOW_SAMPLES = 16000
+N_FFT = 512
+HOP = 160
+N_MELS = 64
+FMIN_HZ = 50.0
+FMAX_HZ = 8000.0
+LOG_FLOOR = 1e-6
+
+
+def hz_to_mel(f):
+    return 2595.0 * math.log10(1.0 + f / 700.0)
+
+
+def mel_to_hz(m):
+    return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
+
+
+def mel_filterbank(n_fft=N_FFT, n_mels=N_MELS, sr=SAMPLE_RATE_HZ, fmin=FMIN_HZ, fmax=FMAX_HZ):
+    """Triangular HTK-style mel filters, [n_fft//2+1, n_mels], each band normalised to unit area."""
+    n_bins = n_fft // 2 + 1
+    bin_hz = torch.arange(n_bins, dtype=torch.float64) * sr / n_fft
+    mels = torch.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2, dtype=torch.float64)
+    edges = torch.tensor([mel_to_hz(float(m)) for m in mels], dtype=torch.float64)
+    fb = torch.zeros(n_bins, n_mels, dtype=torch.float64)
+    for m in range(n_mels):
+        lo, mid, hi = edges[m], edges[m + 1], edges[m + 2]
+        up = (bin_hz - lo) / (mid - lo)
+        down = (hi - bin_hz) / (hi - mid)
+        fb[:, m] = torch.clamp(torch.minimum(up, down), min=0.0)
+        area = fb[:, m].sum()
+        if area > 0:
+            fb[:, m] /= area
+    return fb.float()
+
+
+class LogMel(nn.Module):
+    """waveform [B, samples] in [-1, 1] -> log-mel [B, 1, frames, mels]. No centre padding."""
+
+    def __init__(self):
+        super().__init__()
+        window = torch.hann_window(N_FFT, periodic=True, dtype=torch.float64)
+        n = torch.arange(N_FFT, dtype=torch.float64)
+        k = torch.arange(N_FFT // 2 + 1, dtype=torch.float64)
+        angle = 2.0 * math.pi * k[:, None] * n[None, :] / N_FFT
+        real = (torch.cos(angle) * window[None, :]).float()
+        imag = (-torch.sin(angle) * window[None, :]).float()
+        # [2*bins, 1, n_fft]: real kernels then imaginary kernels.
+        self.register_buffer('dft_kernels', torch.cat([real, imag], 0).unsqueeze(1))
+        self.register_buffer('window', window.float())
+        self.register_buffer('mel_fb', mel_filterbank())
+        self.use_fft = True
+
+    def power_spectrum(self, wave):
+        if self.use_fft:
+            spec = torch.stft(wave, N_FFT, hop_length=HOP, win_length=N_FFT, window=self.window,
+                              center=False, return_complex=True)
+            return (spec.real ** 2 + spec.imag ** 2).transpose(1, 2)  # [B, frames, bins]
+        out = F.conv1d(wave.unsqueeze(1), self.dft_kernels, stride=HOP)  # [B, 2*bins, frames]
+        bins = N_FFT // 2 + 1
+        re = out[:, :bins, :]
+        im = out[:, bins:, :]
+        return (re * re + im * im).transpose(1, 2)
+
+    def forward(self, wave):
+        power = self.power_spectrum(wave)
+        mel = torch.matmul(power, self.mel_fb)  # [B, frames, mels]
+        return torch.log(mel + LOG_FLOOR).unsqueeze(1)
+
+
+def conv_block(c_in, c_out, double=True):
+    layers = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+    if double:
+        layers += [nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+    return nn.Sequential(*layers)
+
+
+class StreetNet(nn.Module):
+    """Log-mel CNN. `forward` returns logits; `ProbabilityModel` wraps it with softmax for export."""
+
+    def __init__(self, n_classes, widths=(16, 32, 64, 128), dropout=0.3):
+        super().__init__()
+        self.front = LogMel()
+        # Fixed per-model input scaling learned by BatchNorm over the whole log-mel image.
+        self.input_norm = nn.BatchNorm2d(1)
+        blocks = []
+        c_in = 1
+        for i, w in enumerate(widths):
+            # the first block runs at full resolution: one conv there keeps training affordable
+            blocks.append(conv_block(c_in, w, double=i > 0))
+            c_in = w
+        self.blocks = nn.ModuleList(blocks)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(2 * c_in, n_classes)
+
+    def features(self, logmel):
+        x = self.input_norm(logmel)
+        for i, block in enumerate(self.blocks):
+            x = block(x)
+            if i < len(self.blocks) - 1:
+                x = F.avg_pool2d(x, 2)
+        x = x.mean(dim=3)  # over mel bands -> [B, C, frames]
+        # mean + max over time: max keeps short events visible in a 1 s window
+        return torch.cat([x.mean(dim=2), x.amax(dim=2)], dim=1)
+
+    def forward(self, wave):
+        return self.head(self.dropout(self.features(self.front(wave))))
+
+
+class ProbabilityModel(nn.Module):
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, waveform):
+        return torch.softmax(self.net(waveform), dim=1)
+
+
+def count_parameters(module):
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def check_front_end_match(front, seed=0):
+    """Max abs difference between the FFT and the conv1d front ends on random input."""
+    g = torch.Generator().manual_seed(seed)
+    wave = (torch.rand(3, WINDOW_SAMPLES, generator=g) * 2 - 1) * 0.5
+    wave[1] *= 1e-3  # quiet input exercises the log floor
+    was = front.use_fft
+    with torch.no_grad():
+        front.use_fft = True
+        a = front(wave)
+        front.use_fft = False
+        b = front(wave)
+    front.use_fft = was
+    return float((a - b).abs().max())
