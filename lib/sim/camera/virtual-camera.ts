@@ -1,0 +1,701 @@
+/**
+ * The virtual ONVIF PTZ camera (DESIGN §6): a real SOAP-over-HTTP server that the `onvif`
+ * client talks to, with WS-Security UsernameToken digest authentication, finite slew speed,
+ * presets, vendor quirks, a JPEG snapshot and a live MPEG-TS stream (H.264 + a synthetic
+ * tone) whose picture shows where the camera points.
+ */
+import * as crypto from 'crypto';
+import * as http from 'http';
+import { AddressInfo } from 'net';
+import { XmlElement, child, parseXml, path, textOf } from './xml';
+import { NS, SoapFault, envelope, faults } from './soap';
+import { PoseDeg, PtzModel, wrap180 } from './ptz-model';
+import { VideoOutput } from './video';
+
+export type CameraQuirk =
+  /** AbsoluteMove answers a SOAP fault (some Reolink models). */
+  | 'noAbsoluteMove'
+  /** RelativeMove answers a SOAP fault. */
+  | 'noRelativeMove'
+  /** ContinuousMove answers a SOAP fault. */
+  | 'noContinuousMove'
+  /** ContinuousMove keeps moving past its Timeout until Stop. */
+  | 'continuousIgnoresTimeout'
+  /** GetStatus always says IDLE (some Hikvision firmware). */
+  | 'moveStatusNeverUpdated'
+  /** Stop answers a SOAP fault (a zero-velocity ContinuousMove still stops it). */
+  | 'rejectStop'
+  /** GotoPreset is accepted but nothing moves (erased presets). */
+  | 'presetsDoNothing';
+
+export const CAMERA_QUIRKS: readonly CameraQuirk[] = [
+  'noAbsoluteMove',
+  'noRelativeMove',
+  'noContinuousMove',
+  'continuousIgnoresTimeout',
+  'moveStatusNeverUpdated',
+  'rejectStop',
+  'presetsDoNothing',
+];
+
+export interface VirtualCameraOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+  username: string;
+  password: string;
+  quirks?: CameraQuirk[];
+  panSpeedDegPerS?: number;
+  tiltSpeedDegPerS?: number;
+  zoomSpeedPerS?: number;
+  /** Advertise and use a degree pan/tilt space by default instead of the generic −1…1 space. */
+  degreeSpace?: boolean;
+  tiltMinDeg?: number;
+  tiltMaxDeg?: number;
+  /** Maximum optical zoom factor (zoom space 1 = this). */
+  maxZoomX?: number;
+  /** For the picture only: bearing of pan zero and whether pan grows clockwise. */
+  mountHeadingDeg?: number;
+  panDirection?: 1 | -1;
+  initialPose?: Partial<PoseDeg>;
+  name?: string;
+  /** Explicit ffmpeg path (else VIGIE_FFMPEG, else PATH). */
+  ffmpegPath?: string;
+  /** Video frame rate for the live stream. */
+  fps?: number;
+}
+
+export interface CallLogEntry {
+  action: string;
+  timeMs: number;
+  user?: string;
+  /** The fault reason when the call failed. */
+  fault?: string;
+  args?: Record<string, unknown>;
+}
+
+export interface Preset extends PoseDeg {
+  token: string;
+  name: string;
+}
+
+export const GENERIC_PT_POSITION = 'http://www.onvif.org/ver10/tptz/PanTiltSpaces/PositionGenericSpace';
+export const GENERIC_ZOOM_POSITION = 'http://www.onvif.org/ver10/tptz/ZoomSpaces/PositionGenericSpace';
+export const DEGREES_PT_POSITION = 'http://www.onvif.org/ver10/tptz/PanTiltSpaces/SphericalPositionSpaceDegrees';
+const GENERIC_PT_TRANSLATION = 'http://www.onvif.org/ver10/tptz/PanTiltSpaces/TranslationGenericSpace';
+const GENERIC_ZOOM_TRANSLATION = 'http://www.onvif.org/ver10/tptz/ZoomSpaces/TranslationGenericSpace';
+const DEGREES_PT_TRANSLATION = 'http://www.onvif.org/ver10/tptz/PanTiltSpaces/SphericalTranslationSpaceDegrees';
+const GENERIC_PT_VELOCITY = 'http://www.onvif.org/ver10/tptz/PanTiltSpaces/VelocityGenericSpace';
+const GENERIC_ZOOM_VELOCITY = 'http://www.onvif.org/ver10/tptz/ZoomSpaces/VelocityGenericSpace';
+const PT_SPEED = 'http://www.onvif.org/ver10/tptz/PanTiltSpaces/GenericSpeedSpace';
+const ZOOM_SPEED = 'http://www.onvif.org/ver10/tptz/ZoomSpaces/ZoomGenericSpeedSpace';
+
+const PROFILE_TOKEN = 'profile_1';
+const PTZ_CONFIG_TOKEN = 'ptz_config_1';
+const PTZ_NODE_TOKEN = 'ptz_node_1';
+const VIDEO_SOURCE_TOKEN = 'video_source_1';
+const MAX_BODY_BYTES = 256 * 1024;
+const DEFAULT_CONTINUOUS_TIMEOUT_MS = 10_000;
+/** WS-Security Created may differ from our clock by this much (replay window). */
+const CREATED_WINDOW_MS = 5 * 60_000;
+
+/** Actions the ONVIF core spec lets through without credentials. */
+const PRE_AUTH = new Set(['GetSystemDateAndTime']);
+
+export class VirtualCamera {
+  readonly quirks: ReadonlySet<CameraQuirk>;
+  readonly calls: CallLogEntry[] = [];
+  readonly presets = new Map<string, Preset>();
+  readonly width = 640;
+  readonly height = 360;
+  private readonly ptz: PtzModel;
+  private server?: http.Server;
+  private portInUse = 0;
+  private readonly seenNonces = new Set<string>();
+  private nextPresetToken = 1;
+  private readonly video: VideoOutput;
+  private readonly sockets = new Set<import('net').Socket>();
+
+  constructor(readonly opts: VirtualCameraOptions) {
+    for (const q of opts.quirks ?? []) {
+      if (!CAMERA_QUIRKS.includes(q)) throw new Error(`quirks: unknown quirk "${q}", expected one of ${CAMERA_QUIRKS.join(', ')}`);
+    }
+    if (!opts.username || !opts.password) throw new Error('username and password: expected non-empty strings');
+    this.quirks = new Set(opts.quirks ?? []);
+    const tiltMinDeg = opts.tiltMinDeg ?? -90;
+    const tiltMaxDeg = opts.tiltMaxDeg ?? 20;
+    this.ptz = new PtzModel(
+      { panDeg: 0, tiltDeg: -15, zoom: 0, ...opts.initialPose },
+      { tiltMinDeg, tiltMaxDeg },
+      { panSpeedDegPerS: opts.panSpeedDegPerS ?? 90, tiltSpeedDegPerS: opts.tiltSpeedDegPerS ?? opts.panSpeedDegPerS ?? 60, zoomSpeedPerS: opts.zoomSpeedPerS ?? 0.5 },
+    );
+    this.addPreset('Home', { panDeg: 0, tiltDeg: -15, zoom: 0 });
+    this.addPreset('East', { panDeg: 90, tiltDeg: -10, zoom: 0.1 });
+    this.addPreset('South', { panDeg: 180, tiltDeg: -10, zoom: 0.1 });
+    this.addPreset('West', { panDeg: -90, tiltDeg: -10, zoom: 0.1 });
+    this.video = new VideoOutput({
+      width: this.width,
+      height: this.height,
+      fps: opts.fps ?? 10,
+      ffmpegPath: opts.ffmpegPath,
+      describe: () => this.describeView(),
+    });
+  }
+
+  /** Current pose: pan/tilt in degrees of the camera's own axes, zoom 0…1, and whether it moves. */
+  get pose(): { panDeg: number; tiltDeg: number; zoom: number; zoomX: number; moving: boolean } {
+    const p = this.ptz.read();
+    return { ...p, zoomX: this.zoomX(p.zoom) };
+  }
+
+  get port(): number {
+    return this.portInUse;
+  }
+
+  get url(): string {
+    return `http://${this.hostForUrls()}:${this.portInUse}/onvif/device_service`;
+  }
+
+  /** Number of clients currently reading the live stream, and whether the encoder runs. */
+  get liveClients(): number {
+    return this.video.clientCount;
+  }
+
+  get encoderRunning(): boolean {
+    return this.video.running;
+  }
+
+  async start(): Promise<{ onvifPort: number; url: string }> {
+    if (this.server) throw new Error('virtual camera already started');
+    const server = http.createServer((req, res) => this.handle(req, res));
+    server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      // Reuse the previous port after a stop() so "offline then back" keeps its address.
+      server.listen(this.portInUse || this.opts.port || 0, this.opts.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.portInUse = (server.address() as AddressInfo).port;
+    return { onvifPort: this.portInUse, url: this.url };
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    await this.video.stop();
+    if (!server) return;
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private hostForUrls(): string {
+    const h = this.opts.host ?? '127.0.0.1';
+    return h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h;
+  }
+
+  private base(): string {
+    return `http://${this.hostForUrls()}:${this.portInUse}`;
+  }
+
+  private zoomX(zoom: number): number {
+    return 1 + zoom * ((this.opts.maxZoomX ?? 20) - 1);
+  }
+
+  private describeView() {
+    const p = this.pose;
+    const dir = this.opts.panDirection ?? 1;
+    return {
+      bearingDeg: ((((this.opts.mountHeadingDeg ?? 0) + dir * p.panDeg) % 360) + 360) % 360,
+      tiltDeg: p.tiltDeg,
+      zoomX: p.zoomX,
+      panDeg: p.panDeg,
+      moving: p.moving,
+      name: this.opts.name ?? 'Vigie virtual camera',
+    };
+  }
+
+  private addPreset(name: string, pose: PoseDeg): Preset {
+    const token = String(this.nextPresetToken++);
+    const preset = { token, name, ...pose };
+    this.presets.set(token, preset);
+    return preset;
+  }
+
+  // ---- HTTP ---------------------------------------------------------------------------
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://camera');
+    if (req.method === 'GET' && url.pathname === '/snapshot.jpg') {
+      this.video.snapshot().then(
+        (jpeg) => {
+          res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': jpeg.length, 'Cache-Control': 'no-store' });
+          res.end(jpeg);
+        },
+        (err: Error) => {
+          res.writeHead(503, { 'Content-Type': 'text/plain' });
+          res.end(`snapshot unavailable: ${err.message}\n`);
+        },
+      );
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/live.ts') {
+      this.video.addClient(req, res);
+      return;
+    }
+    if (req.method === 'POST' && url.pathname.startsWith('/onvif/')) {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_BODY_BYTES) {
+          req.destroy();
+          return;
+        }
+        chunks.push(c);
+      });
+      req.on('end', () => this.soap(Buffer.concat(chunks).toString('utf8'), res));
+      return;
+    }
+    res.writeHead(404, { 'Content-Type': 'text/plain' });
+    res.end('not found\n');
+  }
+
+  private soap(body: string, res: http.ServerResponse): void {
+    let action = 'unknown';
+    let user: string | undefined;
+    try {
+      let env: XmlElement;
+      try {
+        env = parseXml(body);
+      } catch (err) {
+        throw faults.wellFormed((err as Error).message);
+      }
+      const bodyEl = child(env, 'Body');
+      const req = bodyEl?.children[0];
+      if (env.name !== 'Envelope' || !req) throw faults.wellFormed('no SOAP Body');
+      action = req.name;
+      if (!PRE_AUTH.has(action)) user = this.authenticate(env);
+      const out = this.dispatch(action, req);
+      this.calls.push({ action, timeMs: Date.now(), user, args: summarize(req) });
+      res.writeHead(200, { 'Content-Type': 'application/soap+xml; charset=utf-8' });
+      res.end(envelope(out));
+    } catch (err) {
+      const fault = err instanceof SoapFault ? err : new SoapFault(500, 'Receiver', ['Action'], (err as Error).message);
+      this.calls.push({ action, timeMs: Date.now(), user, fault: fault.message });
+      res.writeHead(fault.httpStatus, { 'Content-Type': 'application/soap+xml; charset=utf-8' });
+      res.end(fault.toXml());
+    }
+  }
+
+  /** WS-Security UsernameToken: PasswordDigest = Base64(SHA1(nonce + created + password)). */
+  private authenticate(env: XmlElement): string {
+    const token = path(env, 'Header', 'Security', 'UsernameToken');
+    const username = textOf(child(token, 'Username'));
+    const passwordEl = child(token, 'Password');
+    const nonceB64 = textOf(child(token, 'Nonce')) ?? '';
+    const created = textOf(child(token, 'Created')) ?? '';
+    if (!token || !username || !passwordEl) throw faults.notAuthorized();
+    const type = passwordEl.attrs.Type ?? '';
+    const given = passwordEl.text.trim();
+    let ok: boolean;
+    if (type.endsWith('#PasswordText')) {
+      ok = username === this.opts.username && safeEqual(given, this.opts.password);
+    } else {
+      const createdMs = Date.parse(created);
+      if (!nonceB64 || !Number.isFinite(createdMs) || Math.abs(createdMs - Date.now()) > CREATED_WINDOW_MS) throw faults.notAuthorized();
+      const digest = crypto
+        .createHash('sha1')
+        .update(Buffer.concat([Buffer.from(nonceB64, 'base64'), Buffer.from(created, 'utf8'), Buffer.from(this.opts.password, 'utf8')]))
+        .digest('base64');
+      ok = username === this.opts.username && safeEqual(given, digest);
+      if (ok) {
+        if (this.seenNonces.has(nonceB64)) throw faults.notAuthorized(); // replayed request
+        this.seenNonces.add(nonceB64);
+        if (this.seenNonces.size > 10_000) this.seenNonces.clear();
+      }
+    }
+    if (!ok) throw faults.notAuthorized();
+    return username;
+  }
+
+  // ---- ONVIF actions ------------------------------------------------------------------
+
+  private dispatch(action: string, req: XmlElement): string {
+    switch (action) {
+      case 'GetSystemDateAndTime':
+        return this.getSystemDateAndTime();
+      case 'GetCapabilities':
+        return this.getCapabilities();
+      case 'GetServices':
+        return this.getServices();
+      case 'GetDeviceInformation':
+        return (
+          `<tds:GetDeviceInformationResponse><tds:Manufacturer>Vigie</tds:Manufacturer><tds:Model>Virtual PTZ</tds:Model>` +
+          `<tds:FirmwareVersion>1.0</tds:FirmwareVersion><tds:SerialNumber>VIGIE-${this.portInUse}</tds:SerialNumber>` +
+          `<tds:HardwareId>virtual</tds:HardwareId></tds:GetDeviceInformationResponse>`
+        );
+      case 'GetProfiles':
+        return `<trt:GetProfilesResponse>${this.profileXml('trt:Profiles')}</trt:GetProfilesResponse>`;
+      case 'GetProfile':
+        this.requireProfile(req);
+        return `<trt:GetProfileResponse>${this.profileXml('trt:Profile')}</trt:GetProfileResponse>`;
+      case 'GetVideoSources':
+        return (
+          `<trt:GetVideoSourcesResponse><trt:VideoSources token="${VIDEO_SOURCE_TOKEN}"><tt:Framerate>${this.opts.fps ?? 10}</tt:Framerate>` +
+          `<tt:Resolution><tt:Width>${this.width}</tt:Width><tt:Height>${this.height}</tt:Height></tt:Resolution></trt:VideoSources></trt:GetVideoSourcesResponse>`
+        );
+      case 'GetStreamUri':
+        this.requireProfile(req);
+        return `<trt:GetStreamUriResponse><trt:MediaUri>${mediaUri(`${this.base()}/live.ts`)}</trt:MediaUri></trt:GetStreamUriResponse>`;
+      case 'GetSnapshotUri':
+        this.requireProfile(req);
+        return `<trt:GetSnapshotUriResponse><trt:MediaUri>${mediaUri(`${this.base()}/snapshot.jpg`)}</trt:MediaUri></trt:GetSnapshotUriResponse>`;
+      case 'GetNodes':
+        return `<tptz:GetNodesResponse>${this.nodeXml()}</tptz:GetNodesResponse>`;
+      case 'GetNode':
+        return `<tptz:GetNodeResponse>${this.nodeXml()}</tptz:GetNodeResponse>`;
+      case 'GetConfigurations':
+        return `<tptz:GetConfigurationsResponse>${this.ptzConfigXml('tptz:PTZConfiguration')}</tptz:GetConfigurationsResponse>`;
+      case 'GetConfigurationOptions':
+        return this.getConfigurationOptions(req);
+      case 'AbsoluteMove':
+        return this.absoluteMove(req);
+      case 'RelativeMove':
+        return this.relativeMove(req);
+      case 'ContinuousMove':
+        return this.continuousMove(req);
+      case 'Stop':
+        this.requireProfile(req);
+        if (this.quirks.has('rejectStop')) throw faults.notSupported('Stop is not supported');
+        this.ptz.stop();
+        return '<tptz:StopResponse/>';
+      case 'GetStatus':
+        this.requireProfile(req);
+        return this.getStatus();
+      case 'GetPresets':
+        this.requireProfile(req);
+        return `<tptz:GetPresetsResponse>${[...this.presets.values()].map((p) => this.presetXml(p)).join('')}</tptz:GetPresetsResponse>`;
+      case 'GotoPreset':
+        return this.gotoPreset(req);
+      case 'SetPreset':
+        return this.setPreset(req);
+      case 'RemovePreset': {
+        this.requireProfile(req);
+        const tok = textOf(child(req, 'PresetToken')) ?? '';
+        if (!this.presets.delete(tok)) throw faults.invalidArg('NoToken', `No preset with token "${tok}"`);
+        return '<tptz:RemovePresetResponse/>';
+      }
+      case 'GotoHomePosition': {
+        this.requireProfile(req);
+        const home = [...this.presets.values()].find((p) => p.name === 'Home');
+        if (!home) throw faults.invalidArg('NoHomePosition', 'No home position defined');
+        if (!this.quirks.has('presetsDoNothing')) this.ptz.moveTo(home);
+        return '<tptz:GotoHomePositionResponse/>';
+      }
+      default:
+        throw faults.unknownAction(action);
+    }
+  }
+
+  private requireProfile(req: XmlElement): void {
+    const tok = textOf(child(req, 'ProfileToken'));
+    if (tok !== PROFILE_TOKEN) throw faults.invalidArg('NoProfile', `No profile with token "${tok ?? ''}"`);
+  }
+
+  private getSystemDateAndTime(): string {
+    const d = new Date();
+    return (
+      `<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime><tt:DateTimeType>Manual</tt:DateTimeType><tt:DaylightSavings>false</tt:DaylightSavings>` +
+      `<tt:TimeZone><tt:TZ>UTC0</tt:TZ></tt:TimeZone><tt:UTCDateTime><tt:Time><tt:Hour>${d.getUTCHours()}</tt:Hour><tt:Minute>${d.getUTCMinutes()}</tt:Minute>` +
+      `<tt:Second>${d.getUTCSeconds()}</tt:Second></tt:Time><tt:Date><tt:Year>${d.getUTCFullYear()}</tt:Year><tt:Month>${d.getUTCMonth() + 1}</tt:Month>` +
+      `<tt:Day>${d.getUTCDate()}</tt:Day></tt:Date></tt:UTCDateTime></tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse>`
+    );
+  }
+
+  private getCapabilities(): string {
+    const b = this.base();
+    return (
+      `<tds:GetCapabilitiesResponse><tds:Capabilities>` +
+      `<tt:Device><tt:XAddr>${b}/onvif/device_service</tt:XAddr></tt:Device>` +
+      `<tt:Media><tt:XAddr>${b}/onvif/media_service</tt:XAddr><tt:StreamingCapabilities><tt:RTPMulticast>false</tt:RTPMulticast>` +
+      `<tt:RTP_TCP>false</tt:RTP_TCP><tt:RTP_RTSP_TCP>false</tt:RTP_RTSP_TCP></tt:StreamingCapabilities></tt:Media>` +
+      `<tt:PTZ><tt:XAddr>${b}/onvif/ptz_service</tt:XAddr></tt:PTZ>` +
+      `</tds:Capabilities></tds:GetCapabilitiesResponse>`
+    );
+  }
+
+  private getServices(): string {
+    const b = this.base();
+    const svc = (ns: string, path: string, major: number, minor: number) =>
+      `<tds:Service><tds:Namespace>${ns}</tds:Namespace><tds:XAddr>${b}${path}</tds:XAddr>` +
+      `<tds:Version><tt:Major>${major}</tt:Major><tt:Minor>${minor}</tt:Minor></tds:Version></tds:Service>`;
+    return (
+      `<tds:GetServicesResponse>${svc(NS.tds, '/onvif/device_service', 2, 5)}${svc(NS.trt, '/onvif/media_service', 2, 5)}` +
+      `${svc(NS.tptz, '/onvif/ptz_service', 2, 5)}</tds:GetServicesResponse>`
+    );
+  }
+
+  private ptSpaceUri(): string {
+    return this.opts.degreeSpace ? DEGREES_PT_POSITION : GENERIC_PT_POSITION;
+  }
+
+  private profileXml(tag: string): string {
+    return (
+      `<${tag} token="${PROFILE_TOKEN}" fixed="true"><tt:Name>main</tt:Name>` +
+      `<tt:VideoSourceConfiguration token="video_source_config_1"><tt:Name>video source</tt:Name><tt:UseCount>1</tt:UseCount>` +
+      `<tt:SourceToken>${VIDEO_SOURCE_TOKEN}</tt:SourceToken><tt:Bounds x="0" y="0" width="${this.width}" height="${this.height}"/></tt:VideoSourceConfiguration>` +
+      `<tt:VideoEncoderConfiguration token="video_encoder_1"><tt:Name>H.264 main</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>H264</tt:Encoding>` +
+      `<tt:Resolution><tt:Width>${this.width}</tt:Width><tt:Height>${this.height}</tt:Height></tt:Resolution><tt:Quality>5</tt:Quality>` +
+      `<tt:RateControl><tt:FrameRateLimit>${this.opts.fps ?? 10}</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>1024</tt:BitrateLimit></tt:RateControl>` +
+      `<tt:H264><tt:GovLength>${this.opts.fps ?? 10}</tt:GovLength><tt:H264Profile>Baseline</tt:H264Profile></tt:H264>` +
+      `<tt:SessionTimeout>PT60S</tt:SessionTimeout></tt:VideoEncoderConfiguration>` +
+      this.ptzConfigXml('tt:PTZConfiguration') +
+      `</${tag}>`
+    );
+  }
+
+  private ptzConfigXml(tag: string): string {
+    const pt = this.opts.degreeSpace
+      ? `<tt:XRange><tt:Min>-180</tt:Min><tt:Max>180</tt:Max></tt:XRange><tt:YRange><tt:Min>${this.ptz.limits.tiltMinDeg}</tt:Min><tt:Max>${this.ptz.limits.tiltMaxDeg}</tt:Max></tt:YRange>`
+      : '<tt:XRange><tt:Min>-1</tt:Min><tt:Max>1</tt:Max></tt:XRange><tt:YRange><tt:Min>-1</tt:Min><tt:Max>1</tt:Max></tt:YRange>';
+    return (
+      `<${tag} token="${PTZ_CONFIG_TOKEN}"><tt:Name>${PTZ_CONFIG_TOKEN}</tt:Name><tt:UseCount>1</tt:UseCount><tt:NodeToken>${PTZ_NODE_TOKEN}</tt:NodeToken>` +
+      `<tt:DefaultAbsolutePantTiltPositionSpace>${this.ptSpaceUri()}</tt:DefaultAbsolutePantTiltPositionSpace>` +
+      `<tt:DefaultAbsoluteZoomPositionSpace>${GENERIC_ZOOM_POSITION}</tt:DefaultAbsoluteZoomPositionSpace>` +
+      `<tt:DefaultRelativePanTiltTranslationSpace>${GENERIC_PT_TRANSLATION}</tt:DefaultRelativePanTiltTranslationSpace>` +
+      `<tt:DefaultRelativeZoomTranslationSpace>${GENERIC_ZOOM_TRANSLATION}</tt:DefaultRelativeZoomTranslationSpace>` +
+      `<tt:DefaultContinuousPanTiltVelocitySpace>${GENERIC_PT_VELOCITY}</tt:DefaultContinuousPanTiltVelocitySpace>` +
+      `<tt:DefaultContinuousZoomVelocitySpace>${GENERIC_ZOOM_VELOCITY}</tt:DefaultContinuousZoomVelocitySpace>` +
+      `<tt:DefaultPTZSpeed><tt:PanTilt x="1" y="1" space="${PT_SPEED}"/><tt:Zoom x="1" space="${ZOOM_SPEED}"/></tt:DefaultPTZSpeed>` +
+      `<tt:DefaultPTZTimeout>PT10S</tt:DefaultPTZTimeout>` +
+      `<tt:PanTiltLimits><tt:Range><tt:URI>${this.ptSpaceUri()}</tt:URI>${pt}</tt:Range></tt:PanTiltLimits>` +
+      `<tt:ZoomLimits><tt:Range><tt:URI>${GENERIC_ZOOM_POSITION}</tt:URI><tt:XRange><tt:Min>0</tt:Min><tt:Max>1</tt:Max></tt:XRange></tt:Range></tt:ZoomLimits>` +
+      `</${tag}>`
+    );
+  }
+
+  private spacesXml(): string {
+    const range = (uri: string, x: [number, number], y?: [number, number]) =>
+      `<tt:URI>${uri}</tt:URI><tt:XRange><tt:Min>${x[0]}</tt:Min><tt:Max>${x[1]}</tt:Max></tt:XRange>` +
+      (y ? `<tt:YRange><tt:Min>${y[0]}</tt:Min><tt:Max>${y[1]}</tt:Max></tt:YRange>` : '');
+    const { tiltMinDeg, tiltMaxDeg } = this.ptz.limits;
+    const degAbs = `<tt:AbsolutePanTiltPositionSpace>${range(DEGREES_PT_POSITION, [-180, 180], [tiltMinDeg, tiltMaxDeg])}</tt:AbsolutePanTiltPositionSpace>`;
+    const genAbs = `<tt:AbsolutePanTiltPositionSpace>${range(GENERIC_PT_POSITION, [-1, 1], [-1, 1])}</tt:AbsolutePanTiltPositionSpace>`;
+    const degRel = `<tt:RelativePanTiltTranslationSpace>${range(DEGREES_PT_TRANSLATION, [-360, 360], [tiltMinDeg - tiltMaxDeg, tiltMaxDeg - tiltMinDeg])}</tt:RelativePanTiltTranslationSpace>`;
+    const genRel = `<tt:RelativePanTiltTranslationSpace>${range(GENERIC_PT_TRANSLATION, [-1, 1], [-1, 1])}</tt:RelativePanTiltTranslationSpace>`;
+    return (
+      // The default space comes first: clients that read only the first one use it.
+      (this.opts.degreeSpace ? degAbs + genAbs : genAbs) +
+      `<tt:AbsoluteZoomPositionSpace>${range(GENERIC_ZOOM_POSITION, [0, 1])}</tt:AbsoluteZoomPositionSpace>` +
+      (this.opts.degreeSpace ? genRel + degRel : genRel) +
+      `<tt:RelativeZoomTranslationSpace>${range(GENERIC_ZOOM_TRANSLATION, [-1, 1])}</tt:RelativeZoomTranslationSpace>` +
+      `<tt:ContinuousPanTiltVelocitySpace>${range(GENERIC_PT_VELOCITY, [-1, 1], [-1, 1])}</tt:ContinuousPanTiltVelocitySpace>` +
+      `<tt:ContinuousZoomVelocitySpace>${range(GENERIC_ZOOM_VELOCITY, [-1, 1])}</tt:ContinuousZoomVelocitySpace>` +
+      `<tt:PanTiltSpeedSpace>${range(PT_SPEED, [0, 1])}</tt:PanTiltSpeedSpace>` +
+      `<tt:ZoomSpeedSpace>${range(ZOOM_SPEED, [0, 1])}</tt:ZoomSpeedSpace>`
+    );
+  }
+
+  private nodeXml(): string {
+    return (
+      `<tptz:PTZNode token="${PTZ_NODE_TOKEN}" FixedHomePosition="false"><tt:Name>virtual head</tt:Name>` +
+      `<tt:SupportedPTZSpaces>${this.spacesXml()}</tt:SupportedPTZSpaces>` +
+      `<tt:MaximumNumberOfPresets>64</tt:MaximumNumberOfPresets><tt:HomeSupported>true</tt:HomeSupported></tptz:PTZNode>`
+    );
+  }
+
+  private getConfigurationOptions(req: XmlElement): string {
+    const tok = textOf(child(req, 'ConfigurationToken'));
+    if (tok !== PTZ_CONFIG_TOKEN) throw faults.invalidArg('NoConfig', `No PTZ configuration with token "${tok ?? ''}"`);
+    return (
+      `<tptz:GetConfigurationOptionsResponse><tptz:PTZConfigurationOptions><tt:Spaces>${this.spacesXml()}</tt:Spaces>` +
+      `<tt:PTZTimeout><tt:Min>PT1S</tt:Min><tt:Max>PT60S</tt:Max></tt:PTZTimeout></tptz:PTZConfigurationOptions></tptz:GetConfigurationOptionsResponse>`
+    );
+  }
+
+  // Conversions between the camera's ONVIF spaces and its own degrees.
+  private panFromGeneric(x: number): number {
+    return x * 180;
+  }
+  private tiltFromGeneric(y: number): number {
+    const { tiltMinDeg, tiltMaxDeg } = this.ptz.limits;
+    return tiltMinDeg + ((y + 1) / 2) * (tiltMaxDeg - tiltMinDeg);
+  }
+  private panToGeneric(deg: number): number {
+    return wrap180(deg) / 180;
+  }
+  private tiltToGeneric(deg: number): number {
+    const { tiltMinDeg, tiltMaxDeg } = this.ptz.limits;
+    return ((deg - tiltMinDeg) / (tiltMaxDeg - tiltMinDeg)) * 2 - 1;
+  }
+
+  private positionXml(p: PoseDeg): string {
+    const deg = this.opts.degreeSpace;
+    const x = deg ? wrap180(p.panDeg) : this.panToGeneric(p.panDeg);
+    const y = deg ? p.tiltDeg : this.tiltToGeneric(p.tiltDeg);
+    return `<tt:PanTilt x="${fmt(x)}" y="${fmt(y)}" space="${this.ptSpaceUri()}"/><tt:Zoom x="${fmt(p.zoom)}" space="${GENERIC_ZOOM_POSITION}"/>`;
+  }
+
+  private presetXml(p: Preset): string {
+    return `<tptz:Preset token="${p.token}"><tt:Name>${p.name}</tt:Name><tt:PTZPosition>${this.positionXml(p)}</tt:PTZPosition></tptz:Preset>`;
+  }
+
+  /** Reads a PTZVector (PanTilt x/y with optional space, Zoom x); missing axes stay undefined. */
+  private vector(el: XmlElement | undefined, field: string): { x?: number; y?: number; z?: number; space?: string } {
+    const pt = child(el, 'PanTilt');
+    const zm = child(el, 'Zoom');
+    const num = (v: string | undefined, name: string) => {
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (v.trim() === '' || !Number.isFinite(n)) throw faults.invalidArg('InvalidPosition', `${field}.${name}: expected a number, got "${v}"`);
+      return n;
+    };
+    return { x: num(pt?.attrs.x, 'PanTilt.x'), y: num(pt?.attrs.y, 'PanTilt.y'), z: num(zm?.attrs.x, 'Zoom.x'), space: pt?.attrs.space };
+  }
+
+  private absoluteMove(req: XmlElement): string {
+    this.requireProfile(req);
+    if (this.quirks.has('noAbsoluteMove')) throw faults.notSupported('AbsoluteMove is not supported');
+    const v = this.vector(child(req, 'Position'), 'Position');
+    const cur = this.ptz.read();
+    const degrees = v.space ? v.space === DEGREES_PT_POSITION : !!this.opts.degreeSpace;
+    if (v.space && v.space !== DEGREES_PT_POSITION && v.space !== GENERIC_PT_POSITION) {
+      throw faults.invalidArg('InvalidPosition', `Position.PanTilt.space: unsupported space "${v.space}"`);
+    }
+    const { tiltMinDeg, tiltMaxDeg } = this.ptz.limits;
+    if (v.x !== undefined && (degrees ? Math.abs(v.x) > 180 : Math.abs(v.x) > 1)) throw faults.invalidArg('InvalidPosition', `Position.PanTilt.x out of range: ${v.x}`);
+    if (v.y !== undefined && (degrees ? v.y < tiltMinDeg || v.y > tiltMaxDeg : Math.abs(v.y) > 1)) throw faults.invalidArg('InvalidPosition', `Position.PanTilt.y out of range: ${v.y}`);
+    if (v.z !== undefined && (v.z < 0 || v.z > 1)) throw faults.invalidArg('InvalidPosition', `Position.Zoom.x out of range: ${v.z}`);
+    const target: PoseDeg = {
+      panDeg: v.x === undefined ? cur.panDeg : degrees ? v.x : this.panFromGeneric(v.x),
+      tiltDeg: v.y === undefined ? cur.tiltDeg : degrees ? v.y : this.tiltFromGeneric(v.y),
+      zoom: v.z ?? cur.zoom,
+    };
+    this.ptz.moveTo(target, this.speedScale(req));
+    return '<tptz:AbsoluteMoveResponse/>';
+  }
+
+  private relativeMove(req: XmlElement): string {
+    this.requireProfile(req);
+    if (this.quirks.has('noRelativeMove')) throw faults.notSupported('RelativeMove is not supported');
+    const v = this.vector(child(req, 'Translation'), 'Translation');
+    const degrees = v.space === DEGREES_PT_TRANSLATION;
+    if (v.x !== undefined && Math.abs(v.x) > (degrees ? 360 : 1)) throw faults.invalidArg('InvalidTranslation', `Translation.PanTilt.x out of range: ${v.x}`);
+    if (v.y !== undefined && Math.abs(v.y) > (degrees ? 180 : 1)) throw faults.invalidArg('InvalidTranslation', `Translation.PanTilt.y out of range: ${v.y}`);
+    if (v.z !== undefined && Math.abs(v.z) > 1) throw faults.invalidArg('InvalidTranslation', `Translation.Zoom.x out of range: ${v.z}`);
+    const cur = this.ptz.read();
+    const { tiltMinDeg, tiltMaxDeg } = this.ptz.limits;
+    const tiltSpan = tiltMaxDeg - tiltMinDeg;
+    // Generic translation: the full −1…1 range spans the whole axis (pan ±180°, tilt ±span/2).
+    this.ptz.moveTo(
+      {
+        panDeg: cur.panDeg + (v.x ?? 0) * (degrees ? 1 : 180),
+        tiltDeg: cur.tiltDeg + (v.y ?? 0) * (degrees ? 1 : tiltSpan / 2),
+        zoom: cur.zoom + (v.z ?? 0),
+      },
+      this.speedScale(req),
+    );
+    return '<tptz:RelativeMoveResponse/>';
+  }
+
+  private continuousMove(req: XmlElement): string {
+    this.requireProfile(req);
+    if (this.quirks.has('noContinuousMove')) throw faults.notSupported('ContinuousMove is not supported');
+    const v = this.vector(child(req, 'Velocity'), 'Velocity');
+    for (const [k, n] of [['PanTilt.x', v.x], ['PanTilt.y', v.y], ['Zoom.x', v.z]] as const) {
+      if (n !== undefined && Math.abs(n) > 1) throw faults.invalidArg('InvalidVelocity', `Velocity.${k} out of range: ${n}`);
+    }
+    const timeoutText = textOf(child(req, 'Timeout'));
+    let timeoutMs = DEFAULT_CONTINUOUS_TIMEOUT_MS;
+    if (timeoutText !== undefined) {
+      const parsed = parseDurationMs(timeoutText);
+      if (parsed === undefined) throw faults.invalidArg('InvalidTimeout', `Timeout: expected an xs:duration such as PT1.5S, got "${timeoutText}"`);
+      timeoutMs = parsed;
+    }
+    const endMs = this.quirks.has('continuousIgnoresTimeout') ? Infinity : Date.now() + timeoutMs;
+    this.ptz.moveVelocity(v.x ?? 0, v.y ?? 0, v.z ?? 0, endMs);
+    return '<tptz:ContinuousMoveResponse/>';
+  }
+
+  private speedScale(req: XmlElement): { pan: number; tilt: number; zoom: number } {
+    const s = child(req, 'Speed');
+    if (!s) return { pan: 1, tilt: 1, zoom: 1 };
+    const v = this.vector(s, 'Speed');
+    const f = (n: number | undefined) => (n === undefined ? 1 : Math.min(1, Math.max(0.01, Math.abs(n))));
+    return { pan: f(v.x), tilt: f(v.y), zoom: f(v.z) };
+  }
+
+  private getStatus(): string {
+    const p = this.ptz.read();
+    const status = p.moving && !this.quirks.has('moveStatusNeverUpdated') ? 'MOVING' : 'IDLE';
+    return (
+      `<tptz:GetStatusResponse><tptz:PTZStatus><tt:Position>${this.positionXml(p)}</tt:Position>` +
+      `<tt:MoveStatus><tt:PanTilt>${status}</tt:PanTilt><tt:Zoom>${status}</tt:Zoom></tt:MoveStatus>` +
+      `<tt:UtcTime>${new Date().toISOString()}</tt:UtcTime></tptz:PTZStatus></tptz:GetStatusResponse>`
+    );
+  }
+
+  private gotoPreset(req: XmlElement): string {
+    this.requireProfile(req);
+    const tok = textOf(child(req, 'PresetToken')) ?? '';
+    const preset = this.presets.get(tok);
+    if (!preset) throw faults.invalidArg('NoToken', `No preset with token "${tok}"`);
+    if (!this.quirks.has('presetsDoNothing')) this.ptz.moveTo(preset, this.speedScale(req));
+    return '<tptz:GotoPresetResponse/>';
+  }
+
+  private setPreset(req: XmlElement): string {
+    this.requireProfile(req);
+    const name = textOf(child(req, 'PresetName')) || `Preset ${this.nextPresetToken}`;
+    const tok = textOf(child(req, 'PresetToken'));
+    const p = this.ptz.read();
+    let preset: Preset;
+    if (tok) {
+      if (!this.presets.has(tok)) throw faults.invalidArg('NoToken', `No preset with token "${tok}"`);
+      preset = { token: tok, name, panDeg: p.panDeg, tiltDeg: p.tiltDeg, zoom: p.zoom };
+      this.presets.set(tok, preset);
+    } else {
+      if ([...this.presets.values()].some((x) => x.name === name)) throw faults.invalidArg('PresetExist', `A preset named "${name}" exists`);
+      preset = this.addPreset(name, p);
+    }
+    return `<tptz:SetPresetResponse><tptz:PresetToken>${preset.token}</tptz:PresetToken></tptz:SetPresetResponse>`;
+  }
+}
+
+function mediaUri(uri: string): string {
+  return `<tt:Uri>${uri}</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout>`;
+}
+
+function fmt(n: number): string {
+  return String(Math.round(n * 1e6) / 1e6);
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const ba = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ba.length === bb.length && crypto.timingSafeEqual(ba, bb);
+}
+
+/** xs:duration restricted to what PTZ timeouts use: PT[nH][nM][n.nS]. */
+export function parseDurationMs(s: string): number | undefined {
+  const m = /^PT(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?$/.exec(s.trim());
+  if (!m || (!m[1] && !m[2] && !m[3])) return undefined;
+  return (Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0)) * 1000;
+}
+
+/** The arguments of a call for the test-readable log (values only, never credentials). */
+function summarize(req: XmlElement): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const c of req.children) {
+    if (c.children.length === 0) out[c.name] = c.text.trim() || { ...c.attrs };
+    else out[c.name] = Object.fromEntries(c.children.map((g) => [g.name, g.children.length === 0 && g.text.trim() ? g.text.trim() : { ...g.attrs }]));
+  }
+  return out;
+}
