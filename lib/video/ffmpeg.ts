@@ -1,0 +1,233 @@
+/**
+ * ffmpeg command lines and process handling for the video relay. Every command maps the
+ * first video stream only and drops audio, data and subtitles (DESIGN §4.4): `-map 0:v:0
+ * -an -dn -sn`. Output always goes to a pipe; nothing is written to disk.
+ */
+import { ChildProcessByStdio, spawn } from 'child_process';
+import { Readable } from 'stream';
+import { findBinary } from '../util/binaries';
+
+export type RtspTransport = 'tcp' | 'udp';
+
+export class FfmpegNotFoundError extends Error {
+  constructor(explicit?: string) {
+    super(
+      explicit || process.env.VIGIE_FFMPEG
+        ? `ffmpeg not found or not executable at "${explicit || process.env.VIGIE_FFMPEG}" (${explicit ? 'node setting "ffmpeg path"' : 'environment VIGIE_FFMPEG'})`
+        : 'ffmpeg not found on PATH: install ffmpeg (Debian: apt-get install ffmpeg), or set the node\'s "ffmpeg path" or the environment variable VIGIE_FFMPEG',
+    );
+    this.name = 'FfmpegNotFoundError';
+  }
+}
+
+/** The ffmpeg to run: the node's path, then VIGIE_FFMPEG, then PATH. Throws a clear error. */
+export function resolveFfmpeg(explicit?: string): string {
+  const p = findBinary('ffmpeg', { explicit: explicit || undefined, envVar: 'VIGIE_FFMPEG' });
+  if (!p) throw new FfmpegNotFoundError(explicit);
+  return p;
+}
+
+/** A URL with its user:password removed, for logs, statuses and errors. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) {
+      u.username = u.username ? '***' : '';
+      u.password = '';
+    }
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//***@');
+  }
+}
+
+/** Puts credentials into a stream URL unless it already carries some (ffmpeg reads them there). */
+export function withCredentials(url: string, username?: string, password?: string): string {
+  if (!username) return url;
+  try {
+    const u = new URL(url);
+    if (u.username) return url;
+    u.username = username;
+    u.password = password ?? '';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+export interface InputOptions {
+  transport?: RtspTransport;
+  /** Socket I/O timeout; a silent source makes ffmpeg exit instead of hanging. */
+  ioTimeoutMs?: number;
+}
+
+export function inputArgs(url: string, opts: InputOptions = {}): string[] {
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
+  const timeoutUs = String(Math.round((opts.ioTimeoutMs ?? 10_000) * 1000));
+  if (/^rtsps?:/i.test(url)) {
+    args.push('-rtsp_transport', opts.transport ?? 'tcp', '-timeout', timeoutUs);
+  } else if (/^https?:/i.test(url)) {
+    args.push('-rw_timeout', timeoutUs);
+  }
+  // Start quickly: the relay only needs the video stream's parameters.
+  args.push('-fflags', '+nobuffer', '-analyzeduration', '1000000', '-probesize', '1000000');
+  args.push('-i', url);
+  return args;
+}
+
+/** Video only, never audio/data/subtitles. */
+export const VIDEO_ONLY = ['-map', '0:v:0', '-an', '-dn', '-sn'];
+
+export interface LiveArgsOptions extends InputOptions {
+  /** Also cut fragments at this duration (not only at keyframes): lower latency on long GOPs. 0 = keyframes only. */
+  fragmentMs?: number;
+}
+
+/** H.264 remux (no transcoding) into fragmented MP4 on stdout, for MSE players. */
+export function liveArgs(url: string, opts: LiveArgsOptions = {}): string[] {
+  const args = [...inputArgs(url, opts), ...VIDEO_ONLY, '-c:v', 'copy'];
+  args.push('-f', 'mp4', '-movflags', 'frag_keyframe+empty_moov+default_base_moof');
+  if (opts.fragmentMs && opts.fragmentMs > 0) args.push('-frag_duration', String(Math.round(opts.fragmentMs * 1000)));
+  args.push('-flush_packets', '1', 'pipe:1');
+  return args;
+}
+
+export interface MjpegArgsOptions extends InputOptions {
+  fps: number;
+  /** Maximum width in pixels; smaller sources are not enlarged. */
+  width: number;
+  /** JPEG quality scale 2 (best) … 31 (worst). */
+  quality?: number;
+}
+
+/** Transcode to a stream of JPEG images on stdout, bounded in rate and size. */
+export function mjpegArgs(url: string, opts: MjpegArgsOptions): string[] {
+  const fps = Math.max(0.1, opts.fps);
+  const width = Math.max(16, Math.round(opts.width));
+  return [
+    ...inputArgs(url, opts),
+    ...VIDEO_ONLY,
+    '-vf',
+    `fps=${fps},scale=w='min(${width},iw)':h=-2`,
+    '-c:v',
+    'mjpeg',
+    '-pix_fmt',
+    'yuvj420p',
+    '-q:v',
+    String(opts.quality ?? 7),
+    '-f',
+    'image2pipe',
+    '-flush_packets',
+    '1',
+    'pipe:1',
+  ];
+}
+
+/** One JPEG frame from a stream, on stdout (snapshot when the camera has no snapshot URL). */
+export function frameGrabArgs(url: string, opts: InputOptions & { width?: number } = {}): string[] {
+  const args = [...inputArgs(url, opts), ...VIDEO_ONLY, '-frames:v', '1'];
+  if (opts.width) args.push('-vf', `scale=w='min(${Math.round(opts.width)},iw)':h=-2`);
+  args.push('-c:v', 'mjpeg', '-pix_fmt', 'yuvj420p', '-f', 'image2pipe', 'pipe:1');
+  return args;
+}
+
+export type SourceErrorCode = 'unauthorized' | 'forbidden' | 'not-found' | 'refused' | 'unreachable' | 'timeout' | 'no-video' | 'bad-url' | 'ended' | 'failed';
+
+export class SourceError extends Error {
+  constructor(
+    readonly code: SourceErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SourceError';
+  }
+}
+
+/**
+ * Turns ffmpeg's stderr (last lines) and exit status into an error that says what is wrong
+ * with the source, with credentials removed.
+ */
+export function classifyFfmpegExit(stderr: string, url: string, exitCode: number | null, signal: NodeJS.Signals | null): SourceError {
+  const where = redactUrl(url);
+  const s = stderr;
+  const clean = (t: string): string => t.split(url).join(where);
+  if (/401 Unauthorized|authorization failed|HTTP error 401/i.test(s)) return new SourceError('unauthorized', `source ${where} refused the credentials (401 Unauthorized): check the camera's user and password`);
+  if (/403 Forbidden|HTTP error 403/i.test(s)) return new SourceError('forbidden', `source ${where} answered 403 Forbidden: the camera user may not view this stream`);
+  if (/404 Not Found|HTTP error 404|Server returned 4\d\d/i.test(s)) return new SourceError('not-found', `source ${where} answered 404 Not Found: check the stream path or ONVIF profile`);
+  if (/Connection refused/i.test(s)) return new SourceError('refused', `source ${where} refused the connection: is the camera or stream server running on that port?`);
+  if (/No route to host|Network is unreachable|Name or service not known|Temporary failure in name resolution|Cannot assign requested address/i.test(s)) return new SourceError('unreachable', `source ${where} is unreachable: ${lastLine(clean(s))}`);
+  if (/timed out|Connection timed out|Operation timed out/i.test(s)) return new SourceError('timeout', `source ${where} timed out`);
+  if (/matches no streams|does not contain any stream|Output file #0 does not contain any stream/i.test(s)) return new SourceError('no-video', `source ${where} has no video stream`);
+  if (/Invalid argument|Protocol not found|Port missing/i.test(s) && exitCode !== 0) return new SourceError('bad-url', `source URL ${where} is not usable: ${lastLine(clean(s))}`);
+  if (exitCode === 0 || /End of file/i.test(s)) return new SourceError('ended', `source ${where} ended the stream`);
+  const why = signal ? `killed by ${signal}` : `exit code ${exitCode}`;
+  const tail = lastLine(clean(s));
+  return new SourceError('failed', `ffmpeg for ${where} stopped (${why})${tail ? `: ${tail}` : ''}`);
+}
+
+function lastLine(s: string): string {
+  const lines = s.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  return (lines[lines.length - 1] ?? '').slice(0, 300);
+}
+
+/** A running ffmpeg: stdout is the product, stderr is kept (bounded) to explain failures. */
+export class FfmpegProcess {
+  readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private stderrTail = '';
+  private killTimer?: NodeJS.Timeout;
+  private done = false;
+
+  constructor(binary: string, args: string[]) {
+    this.child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stderr.setEncoding('utf8');
+    this.child.stderr.on('data', (d: string) => {
+      this.stderrTail = (this.stderrTail + d).slice(-4000);
+    });
+    this.exited = new Promise((resolve) => {
+      let settled = false;
+      const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (settled) return;
+        settled = true;
+        this.done = true;
+        if (this.killTimer) clearTimeout(this.killTimer);
+        resolve({ code, signal });
+      };
+      this.child.on('error', (err) => {
+        this.stderrTail += `\n${err.message}`;
+        finish(null, null);
+      });
+      this.child.on('close', finish);
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get stderr(): string {
+    return this.stderrTail;
+  }
+
+  get running(): boolean {
+    return !this.done;
+  }
+
+  /** SIGTERM, then SIGKILL if it lingers; resolves once the process is gone. */
+  async kill(graceMs = 2000): Promise<void> {
+    if (this.done) return;
+    try {
+      this.child.kill('SIGTERM');
+    } catch {
+      /* already gone */
+    }
+    this.killTimer = setTimeout(() => {
+      try {
+        this.child.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, graceMs);
+    await this.exited;
+  }
+}

@@ -1,0 +1,515 @@
+/**
+ * The video relay service behind the video-forward node: one relay per camera and kind,
+ * shared by every viewer; started by an alert or a viewer, stopped after `idleStopMs` with
+ * no alert hold and no viewer; capped in number. Serves, under `<root>vigie/video/<cameraId>/`:
+ *   live          WebSocket: text {"type":"init","mime":...}, then binary init segment
+ *                 (ftyp+moov), then moof+mdat fragments, starting on a keyframe
+ *   mjpeg         HTTP multipart/x-mixed-replace JPEG stream
+ *   snapshot.jpg  ?alert=<alertId>: the snapshot taken for that alert
+ * No route ever carries audio (DESIGN §4.4, §4.6); every live-view start is audited (§4.5).
+ * Knows nothing of Node-RED: the node passes HTTP requests and upgrades in.
+ */
+import { EventEmitter } from 'events';
+import * as http from 'http';
+import { Duplex } from 'stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { auditBus } from '../alerts/bus';
+import { VideoLinks } from '../contracts';
+import { BackoffOptions } from '../util/backoff';
+import { redactUrl, resolveFfmpeg, RtspTransport, withCredentials } from './ffmpeg';
+import { InitSegment, MediaSegment } from './mp4';
+import { LiveRelay, MjpegRelay, Relay, RelayKind } from './relay';
+import { fetchSnapshot, grabFrame, SnapshotStore } from './snapshot';
+
+export interface VideoSource {
+  streamUrl: string;
+  snapshotUrl?: string;
+  username?: string;
+  password?: string;
+}
+
+export interface VideoManagerOptions {
+  /** Stream and snapshot URIs of a camera (ONVIF or configured); rejects for an unknown camera. */
+  resolveSource: (cameraId: string) => Promise<VideoSource>;
+  /** Whether a camera id exists, so a viewer cannot start relays for unknown cameras. */
+  knowsCamera?: (cameraId: string) => boolean;
+  /** Explicit ffmpeg path (node setting); else VIGIE_FFMPEG, else PATH. */
+  ffmpegPath?: string;
+  /** A relay with no alert hold and no viewer stops after this long. */
+  idleStopMs?: number;
+  /** Maximum concurrent relays (live and MJPEG each count one ffmpeg). */
+  maxRelays?: number;
+  mjpegFps?: number;
+  mjpegWidth?: number;
+  /** How long an alert keeps its camera's relay and snapshot. */
+  keepForMs?: number;
+  transport?: RtspTransport;
+  /** Also cut MP4 fragments at this duration (lower latency on long GOPs); 0 = at keyframes only. */
+  fragmentMs?: number;
+  stallMs?: number;
+  ioTimeoutMs?: number;
+  backoff?: BackoffOptions;
+  /** Prefix of every URL (Node-RED's httpNodeRoot), e.g. "/" or "/api/". */
+  httpRoot?: string;
+  /** Audit actor for relays started by alerts, e.g. "auto:<node id>". */
+  actor?: string;
+  /** A viewer whose socket holds more than this is behind: it skips to the next keyframe. */
+  maxViewerBufferBytes?: number;
+}
+
+export class UnknownCameraError extends Error {
+  constructor(cameraId: string) {
+    super(`unknown camera "${cameraId}": no vigie-camera config node with that id`);
+    this.name = 'UnknownCameraError';
+  }
+}
+
+export class RelayRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RelayRefusedError';
+  }
+}
+
+interface Entry {
+  cameraId: string;
+  kind: RelayKind;
+  relay: Relay;
+  viewers: Set<object>;
+  holdUntil: number;
+  lastActivity: number;
+  idleTimer?: NodeJS.Timeout;
+}
+
+export interface VideoStats {
+  relays: number;
+  viewers: number;
+  maxRelays: number;
+  /** Relays whose source is failing, with the reason. */
+  failing: { cameraId: string; kind: RelayKind; error: string }[];
+  /** The last refusal (cap), if any since the last successful start. */
+  refused?: string;
+}
+
+const MULTIPART_BOUNDARY = 'vigieframe';
+
+/** `<root>vigie/video/<cameraId>/<what>` → parts, or undefined when the path is not ours. */
+export function parseVideoPath(pathname: string, root = '/'): { cameraId: string; what: 'live' | 'mjpeg' | 'snapshot' } | undefined {
+  const prefix = normaliseRoot(root) + 'vigie/video/';
+  if (!pathname.startsWith(prefix)) return undefined;
+  const rest = pathname.slice(prefix.length).split('/');
+  if (rest.length !== 2 || !rest[0]) return undefined;
+  let cameraId: string;
+  try {
+    cameraId = decodeURIComponent(rest[0]);
+  } catch {
+    return undefined;
+  }
+  const what = rest[1] === 'live' ? 'live' : rest[1] === 'mjpeg' ? 'mjpeg' : rest[1] === 'snapshot.jpg' ? 'snapshot' : undefined;
+  return what ? { cameraId, what } : undefined;
+}
+
+export function normaliseRoot(root: string): string {
+  let r = root || '/';
+  if (!r.startsWith('/')) r = '/' + r;
+  if (!r.endsWith('/')) r += '/';
+  return r;
+}
+
+/** The payload.video links for an alert (root-relative URLs). */
+export function videoLinks(cameraId: string, alertId: string, until: number, root = '/'): VideoLinks {
+  const base = `${normaliseRoot(root)}vigie/video/${encodeURIComponent(cameraId)}`;
+  return { live: `${base}/live`, mjpeg: `${base}/mjpeg`, snapshot: `${base}/snapshot.jpg?alert=${encodeURIComponent(alertId)}`, until };
+}
+
+/** Who is watching, for the audit log: a name given by the dashboard, else the address. */
+export function viewerOf(req: http.IncomingMessage): string {
+  const u = new URL(req.url ?? '/', 'http://x');
+  const named = u.searchParams.get('viewer') ?? u.searchParams.get('operator');
+  const fwd = req.headers['x-forwarded-for'];
+  const addr = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0].trim() || req.socket.remoteAddress || 'unknown';
+  return named ? `${named.slice(0, 80)} (${addr})` : addr;
+}
+
+export class VideoManager extends EventEmitter {
+  private readonly opts: Required<Omit<VideoManagerOptions, 'ffmpegPath' | 'backoff' | 'ioTimeoutMs'>> & VideoManagerOptions;
+  private readonly entries = new Map<string, Entry>();
+  private readonly snapshots = new SnapshotStore();
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  private readonly mjpegResponses = new Set<http.ServerResponse>();
+  private refused?: string;
+  private closed = false;
+
+  constructor(opts: VideoManagerOptions) {
+    super();
+    this.opts = {
+      idleStopMs: 30_000,
+      maxRelays: 4,
+      mjpegFps: 5,
+      mjpegWidth: 640,
+      keepForMs: 120_000,
+      transport: 'tcp',
+      fragmentMs: 0,
+      stallMs: 15_000,
+      httpRoot: '/',
+      actor: 'auto:video-forward',
+      maxViewerBufferBytes: 4 * 1024 * 1024,
+      ...stripUndefined(opts),
+    } as VideoManager['opts'];
+  }
+
+  /** Throws FfmpegNotFoundError with a clear message when there is no usable ffmpeg. */
+  ffmpeg(): string {
+    return resolveFfmpeg(this.opts.ffmpegPath);
+  }
+
+  get root(): string {
+    return normaliseRoot(this.opts.httpRoot);
+  }
+
+  // ---- alerts ---------------------------------------------------------------------------
+
+  /**
+   * An alert for a camera: returns payload.video, starts (or keeps) the live relay until
+   * `until`, and fetches the alert's snapshot in the background. The relay may be refused
+   * (cap) or the source may fail: `relayError` says why, the links are still returned.
+   */
+  alert(alertId: string, cameraId: string): { video: VideoLinks; relayError?: string; snapshot: Promise<Buffer | undefined> } {
+    if (this.closed) throw new Error('video relay is closed');
+    const until = Date.now() + this.opts.keepForMs;
+    const video = videoLinks(cameraId, alertId, until, this.opts.httpRoot);
+    let relayError: string | undefined;
+    try {
+      const entry = this.ensure(cameraId, 'mse');
+      entry.holdUntil = Math.max(entry.holdUntil, until);
+      this.scheduleIdle(entry);
+    } catch (err) {
+      relayError = err instanceof Error ? err.message : String(err);
+    }
+    const snapshot = this.snapshots.put(alertId, cameraId, until, () => this.takeSnapshot(cameraId));
+    this.changed();
+    return { video, relayError, snapshot };
+  }
+
+  private async takeSnapshot(cameraId: string): Promise<Buffer> {
+    const src = await this.opts.resolveSource(cameraId);
+    if (src.snapshotUrl) {
+      try {
+        return await fetchSnapshot(src.snapshotUrl, { username: src.username, password: src.password, timeoutMs: this.opts.ioTimeoutMs ?? 5000 });
+      } catch (err) {
+        // The stream may still give a picture when the snapshot URI fails.
+        if (!src.streamUrl) throw err;
+      }
+    }
+    return grabFrame(this.ffmpeg(), withCredentials(src.streamUrl, src.username, src.password), {
+      transport: this.opts.transport,
+      timeoutMs: this.opts.ioTimeoutMs ?? 10_000,
+      width: 1280,
+    });
+  }
+
+  // ---- relays ---------------------------------------------------------------------------
+
+  private key(cameraId: string, kind: RelayKind): string {
+    return `${kind}\u0000${cameraId}`;
+  }
+
+  /** The running relay of a camera and kind, started if needed; throws when refused. */
+  ensure(cameraId: string, kind: RelayKind): Entry {
+    const k = this.key(cameraId, kind);
+    const existing = this.entries.get(k);
+    if (existing) return existing;
+    if (this.entries.size >= this.opts.maxRelays) {
+      const busy = [...this.entries.values()].map((e) => `${e.cameraId} (${e.kind})`).join(', ');
+      const msg = `relay refused for camera "${cameraId}": all ${this.opts.maxRelays} relays in use (${busy}); close a view or raise "max relays"`;
+      this.refused = msg;
+      this.changed();
+      throw new RelayRefusedError(msg);
+    }
+    const ffmpegPath = this.ffmpeg();
+    const getUrl = async (): Promise<string> => {
+      const src = await this.opts.resolveSource(cameraId);
+      if (!src.streamUrl) throw new Error(`camera "${cameraId}" has no stream URI`);
+      return withCredentials(src.streamUrl, src.username, src.password);
+    };
+    const common = { cameraId, ffmpegPath, getUrl, transport: this.opts.transport, stallMs: this.opts.stallMs, ioTimeoutMs: this.opts.ioTimeoutMs, backoff: this.opts.backoff };
+    const relay: Relay =
+      kind === 'mse' ? new LiveRelay({ ...common, fragmentMs: this.opts.fragmentMs }) : new MjpegRelay({ ...common, fps: this.opts.mjpegFps, width: this.opts.mjpegWidth });
+    const entry: Entry = { cameraId, kind, relay, viewers: new Set(), holdUntil: 0, lastActivity: Date.now() };
+    this.entries.set(k, entry);
+    relay.on('state', () => this.changed());
+    relay.on('source-error', (err: Error) => this.emit('source-error', { cameraId, kind, error: err }));
+    this.refused = undefined;
+    relay.start();
+    this.scheduleIdle(entry);
+    this.changed();
+    return entry;
+  }
+
+  private scheduleIdle(entry: Entry): void {
+    if (entry.idleTimer) clearTimeout(entry.idleTimer);
+    entry.idleTimer = undefined;
+    if (entry.viewers.size > 0 || this.closed) return;
+    const dueAt = Math.max(entry.holdUntil, entry.lastActivity + this.opts.idleStopMs);
+    entry.idleTimer = setTimeout(() => {
+      entry.idleTimer = undefined;
+      if (entry.viewers.size > 0) return;
+      if (Date.now() < Math.max(entry.holdUntil, entry.lastActivity + this.opts.idleStopMs) - 5) {
+        this.scheduleIdle(entry);
+        return;
+      }
+      void this.stopEntry(entry);
+    }, Math.max(0, Math.min(dueAt - Date.now(), 2 ** 31 - 1)));
+  }
+
+  private async stopEntry(entry: Entry): Promise<void> {
+    const k = this.key(entry.cameraId, entry.kind);
+    if (this.entries.get(k) === entry) this.entries.delete(k);
+    if (entry.idleTimer) clearTimeout(entry.idleTimer);
+    entry.idleTimer = undefined;
+    this.changed();
+    await entry.relay.stop();
+    this.emit('relay-stopped', { cameraId: entry.cameraId, kind: entry.kind });
+  }
+
+  private addViewer(entry: Entry, viewer: object): void {
+    entry.viewers.add(viewer);
+    entry.lastActivity = Date.now();
+    this.scheduleIdle(entry);
+    this.changed();
+  }
+
+  private removeViewer(entry: Entry, viewer: object): void {
+    if (!entry.viewers.delete(viewer)) return;
+    entry.lastActivity = Date.now();
+    this.scheduleIdle(entry);
+    this.changed();
+  }
+
+  private audit(cameraId: string, viewer: string, kind: RelayKind, alertId?: string): void {
+    auditBus.publish({ type: 'live-view', actor: viewer, alertId, details: { cameraId, viewer, kind } });
+  }
+
+  /** ffmpeg pids of running relays (tests and benchmarks check them). */
+  pids(): number[] {
+    return [...this.entries.values()].map((e) => e.relay.pid).filter((p): p is number => p !== undefined);
+  }
+
+  relay(cameraId: string, kind: RelayKind): Relay | undefined {
+    return this.entries.get(this.key(cameraId, kind))?.relay;
+  }
+
+  stats(): VideoStats {
+    let viewers = 0;
+    const failing: VideoStats['failing'] = [];
+    for (const e of this.entries.values()) {
+      viewers += e.viewers.size;
+      if (e.relay.state !== 'running' && e.relay.lastError) failing.push({ cameraId: e.cameraId, kind: e.kind, error: e.relay.lastError.message });
+    }
+    return { relays: this.entries.size, viewers, maxRelays: this.opts.maxRelays, failing, refused: this.refused };
+  }
+
+  private changed(): void {
+    if (!this.closed) this.emit('change', this.stats());
+  }
+
+  // ---- HTTP and WebSocket ---------------------------------------------------------------
+
+  /** Handles an HTTP upgrade if the path is a live URL of ours; returns false otherwise. */
+  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+    const p = parseVideoPath(pathname, this.opts.httpRoot);
+    if (!p || p.what !== 'live') return false;
+    if (this.closed) {
+      socket.destroy();
+      return true;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.attachLive(ws, p.cameraId, viewerOf(req), alertOf(req)));
+    return true;
+  }
+
+  /** Serves mjpeg and snapshot.jpg; returns false when the path is not ours (bare HTTP servers). */
+  handleRequest(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    const u = new URL(req.url ?? '/', 'http://x');
+    const p = parseVideoPath(u.pathname, this.opts.httpRoot);
+    if (!p || p.what === 'live') return false;
+    if (p.what === 'mjpeg') this.serveMjpeg(p.cameraId, req, res);
+    else void this.serveSnapshot(p.cameraId, u.searchParams.get('alert') ?? '', res);
+    return true;
+  }
+
+  /** A live (MSE) viewer on an open WebSocket. */
+  attachLive(ws: WebSocket, cameraId: string, viewer: string, alertId?: string): void {
+    const sendJson = (o: unknown): void => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(o));
+    };
+    let entry: Entry;
+    try {
+      this.checkCamera(cameraId);
+      entry = this.ensure(cameraId, 'mse');
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      sendJson({ type: 'error', message });
+      // 1013 "try again later" for the cap; 1011 for a server-side failure.
+      ws.close(err instanceof RelayRefusedError ? 1013 : err instanceof UnknownCameraError ? 4404 : 1011, truncateReason(message));
+      return;
+    }
+    const relay = entry.relay as LiveRelay;
+    const viewerKey = {};
+    let needKeyframe = true;
+    let initSent = false;
+    const maxBuffered = this.opts.maxViewerBufferBytes;
+    const sendInit = (init: InitSegment): void => {
+      sendJson({ type: 'init', mime: init.info.mime, width: init.info.width, height: init.info.height });
+      if (ws.readyState === WebSocket.OPEN) ws.send(init.data, { binary: true });
+      initSent = true;
+      needKeyframe = true;
+    };
+    const sendSegment = (seg: MediaSegment): void => {
+      if (!initSent || ws.readyState !== WebSocket.OPEN) return;
+      if (needKeyframe && !seg.info.keyframe) return;
+      if (ws.bufferedAmount > maxBuffered) {
+        needKeyframe = true; // slow viewer: skip to the next keyframe instead of queueing
+        return;
+      }
+      needKeyframe = false;
+      ws.send(seg.data, { binary: true });
+    };
+    const onSourceError = (err: Error): void => sendJson({ type: 'status', state: 'retrying', message: err.message });
+    const onStopped = (): void => {
+      if (ws.readyState === WebSocket.OPEN) ws.close(1001, 'relay stopped');
+    };
+    relay.on('init', sendInit);
+    relay.on('segment', sendSegment);
+    relay.on('source-error', onSourceError);
+    relay.on('stopped', onStopped);
+    this.addViewer(entry, viewerKey);
+    const cleanup = (): void => {
+      relay.off('init', sendInit);
+      relay.off('segment', sendSegment);
+      relay.off('source-error', onSourceError);
+      relay.off('stopped', onStopped);
+      this.removeViewer(entry, viewerKey);
+    };
+    ws.on('close', cleanup);
+    ws.on('error', cleanup);
+    ws.on('message', () => {
+      /* players send nothing we need; ignore */
+    });
+    this.audit(cameraId, viewer, 'mse', alertId);
+    if (relay.init) {
+      sendInit(relay.init);
+      for (const seg of relay.gop) sendSegment(seg);
+    } else if (relay.lastError) {
+      onSourceError(relay.lastError);
+    }
+  }
+
+  /** A viewer of the MJPEG fallback. */
+  serveMjpeg(cameraId: string, req: http.IncomingMessage, res: http.ServerResponse): void {
+    let entry: Entry;
+    try {
+      this.checkCamera(cameraId);
+      entry = this.ensure(cameraId, 'mjpeg');
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      res.writeHead(err instanceof RelayRefusedError ? 503 : err instanceof UnknownCameraError ? 404 : 500, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '10', 'Cache-Control': 'no-store' });
+      res.end(message + '\n');
+      return;
+    }
+    const relay = entry.relay as MjpegRelay;
+    const viewerKey = {};
+    res.writeHead(200, {
+      'Content-Type': `multipart/x-mixed-replace; boundary=${MULTIPART_BOUNDARY}`,
+      'Cache-Control': 'no-store, no-cache, must-revalidate',
+      Pragma: 'no-cache',
+      Connection: 'close',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    const onFrame = (jpeg: Buffer): void => {
+      if (res.writableEnded || res.writableLength > this.opts.maxViewerBufferBytes) return; // slow viewer: drop frames
+      res.write(`--${MULTIPART_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.length}\r\n\r\n`);
+      res.write(jpeg);
+      res.write('\r\n');
+    };
+    const onStopped = (): void => {
+      if (!res.writableEnded) res.end();
+    };
+    relay.on('frame', onFrame);
+    relay.on('stopped', onStopped);
+    this.mjpegResponses.add(res);
+    this.addViewer(entry, viewerKey);
+    const cleanup = (): void => {
+      relay.off('frame', onFrame);
+      relay.off('stopped', onStopped);
+      this.mjpegResponses.delete(res);
+      this.removeViewer(entry, viewerKey);
+    };
+    res.on('close', cleanup);
+    req.on('close', cleanup);
+    this.audit(cameraId, viewerOf(req), 'mjpeg', alertOf(req));
+    if (relay.latest) onFrame(relay.latest);
+  }
+
+  async serveSnapshot(cameraId: string, alertId: string, res: http.ServerResponse): Promise<void> {
+    const item = alertId ? await this.snapshots.get(alertId, cameraId) : undefined;
+    if (res.writableEnded) return;
+    if (!item) {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.end(`no snapshot for alert "${alertId}" on camera "${cameraId}" (unknown alert or retention ended)\n`);
+      return;
+    }
+    if (!item.jpeg) {
+      res.writeHead(502, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.end(`snapshot for alert "${alertId}" failed: ${item.error ?? 'unknown error'}\n`);
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': String(item.jpeg.length), 'Cache-Control': 'private, max-age=60' });
+    res.end(item.jpeg);
+  }
+
+  /** Viewers may only open cameras that exist (no relay retrying forever for a typo). */
+  private checkCamera(cameraId: string): void {
+    if (!cameraId || cameraId.length > 200) throw new Error(`camera id "${cameraId.slice(0, 40)}" is not valid`);
+    if (this.opts.knowsCamera && !this.opts.knowsCamera(cameraId)) throw new UnknownCameraError(cameraId);
+  }
+
+  /** Stops every relay (ffmpeg), closes every socket and HTTP stream, clears every timer. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const ws of this.wss.clients) ws.terminate();
+    for (const res of this.mjpegResponses) {
+      res.end();
+      res.socket?.destroy();
+    }
+    this.mjpegResponses.clear();
+    const stops = [...this.entries.values()].map((e) => this.stopEntry(e));
+    this.entries.clear();
+    await Promise.all(stops);
+    this.snapshots.clear();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    this.removeAllListeners('change');
+  }
+
+  /** For logs: the source of a camera with credentials removed. */
+  async describeSource(cameraId: string): Promise<string> {
+    const s = await this.opts.resolveSource(cameraId);
+    return redactUrl(s.streamUrl);
+  }
+}
+
+function alertOf(req: http.IncomingMessage): string | undefined {
+  const a = new URL(req.url ?? '/', 'http://x').searchParams.get('alert');
+  return a ? a.slice(0, 200) : undefined;
+}
+
+function truncateReason(s: string): string {
+  // A close reason is limited to 123 bytes.
+  let r = s;
+  while (Buffer.byteLength(r) > 123) r = r.slice(0, -2);
+  return r;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

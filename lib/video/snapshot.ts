@@ -1,0 +1,211 @@
+/**
+ * Snapshots for alerts: an HTTP GET of the camera's snapshot URI (Basic or Digest
+ * authentication, as ONVIF cameras use), or one frame grabbed with ffmpeg when the camera
+ * only has a stream. Kept in memory for the alert's retention, never on disk.
+ */
+import * as crypto from 'crypto';
+import * as http from 'http';
+import * as https from 'https';
+import { FfmpegProcess, frameGrabArgs, redactUrl, RtspTransport, classifyFfmpegExit, SourceError } from './ffmpeg';
+import { isJpeg } from './jpeg';
+
+export const MAX_SNAPSHOT_BYTES = 8 * 1024 * 1024;
+
+export interface SnapshotFetchOptions {
+  username?: string;
+  password?: string;
+  timeoutMs?: number;
+  maxBytes?: number;
+}
+
+interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+function get(url: URL, headers: Record<string, string>, timeoutMs: number, maxBytes: number): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const mod = url.protocol === 'https:' ? https : http;
+    const req = mod.get(url, { headers, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > maxBytes) {
+          req.destroy(new Error(`snapshot larger than ${maxBytes} bytes`));
+          return;
+        }
+        chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
+/** Parses `Digest realm="x", nonce="y", qop="auth"` into a map. */
+export function parseAuthParams(header: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const re = /(\w+)=(?:"([^"]*)"|([^,\s]*))/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(header))) out[m[1].toLowerCase()] = m[2] ?? m[3] ?? '';
+  return out;
+}
+
+/** RFC 7616 / 2617 Digest response (MD5 or SHA-256, qop auth or none). */
+export function digestAuthorization(challenge: string, method: string, uri: string, username: string, password: string, cnonce = crypto.randomBytes(8).toString('hex')): string {
+  const p = parseAuthParams(challenge.replace(/^Digest\s+/i, ''));
+  const algo = (p.algorithm ?? 'MD5').toUpperCase();
+  const hashName = algo.startsWith('SHA-256') ? 'sha256' : 'md5';
+  const h = (s: string): string => crypto.createHash(hashName).update(s).digest('hex');
+  let ha1 = h(`${username}:${p.realm ?? ''}:${password}`);
+  if (algo.endsWith('-SESS')) ha1 = h(`${ha1}:${p.nonce}:${cnonce}`);
+  const ha2 = h(`${method}:${uri}`);
+  const qop = (p.qop ?? '').split(',').map((s) => s.trim()).includes('auth') ? 'auth' : '';
+  const nc = '00000001';
+  const response = qop ? h(`${ha1}:${p.nonce}:${nc}:${cnonce}:${qop}:${ha2}`) : h(`${ha1}:${p.nonce}:${ha2}`);
+  const parts = [`username="${username}"`, `realm="${p.realm ?? ''}"`, `nonce="${p.nonce ?? ''}"`, `uri="${uri}"`, `response="${response}"`];
+  if (p.algorithm) parts.push(`algorithm=${p.algorithm}`);
+  if (p.opaque !== undefined) parts.push(`opaque="${p.opaque}"`);
+  if (qop) parts.push(`qop=${qop}`, `nc=${nc}`, `cnonce="${cnonce}"`);
+  return `Digest ${parts.join(', ')}`;
+}
+
+/**
+ * GETs a JPEG snapshot. Credentials come from the options or the URL's user:password;
+ * a 401 is answered with Basic or Digest as the camera asks.
+ */
+export async function fetchSnapshot(urlText: string, opts: SnapshotFetchOptions = {}): Promise<Buffer> {
+  const url = new URL(urlText);
+  const username = opts.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
+  const password = opts.password ?? (url.password ? decodeURIComponent(url.password) : '');
+  url.username = '';
+  url.password = '';
+  const where = redactUrl(urlText);
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const maxBytes = opts.maxBytes ?? MAX_SNAPSHOT_BYTES;
+  const path = url.pathname + url.search;
+  let res: RawResponse;
+  try {
+    res = await get(url, {}, timeoutMs, maxBytes);
+    if (res.status === 401 && username !== undefined) {
+      const challenges = ([] as string[]).concat(res.headers['www-authenticate'] ?? []);
+      const digest = challenges.find((c) => /^Digest/i.test(c));
+      const auth = digest
+        ? digestAuthorization(digest, 'GET', path, username, password ?? '')
+        : `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
+      res = await get(url, { Authorization: auth }, timeoutMs, maxBytes);
+    }
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    if (/ECONNREFUSED/.test(msg)) throw new SourceError('refused', `snapshot ${where} refused the connection`);
+    throw new SourceError('unreachable', `snapshot ${where} failed: ${msg}`);
+  }
+  if (res.status === 401) throw new SourceError('unauthorized', `snapshot ${where} refused the credentials (401 Unauthorized)`);
+  if (res.status === 404) throw new SourceError('not-found', `snapshot ${where} answered 404 Not Found`);
+  if (res.status !== 200) throw new SourceError('failed', `snapshot ${where} answered HTTP ${res.status}`);
+  if (!isJpeg(res.body)) throw new SourceError('failed', `snapshot ${where} is not a JPEG image (content-type ${res.headers['content-type'] ?? 'none'})`);
+  return res.body;
+}
+
+/** One JPEG frame from a stream with ffmpeg (video only), when no snapshot URI exists. */
+export async function grabFrame(ffmpegPath: string, streamUrl: string, opts: { transport?: RtspTransport; timeoutMs?: number; width?: number } = {}): Promise<Buffer> {
+  const proc = new FfmpegProcess(ffmpegPath, frameGrabArgs(streamUrl, { transport: opts.transport, width: opts.width, ioTimeoutMs: opts.timeoutMs }));
+  const chunks: Buffer[] = [];
+  let size = 0;
+  proc.child.stdout.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size <= MAX_SNAPSHOT_BYTES) chunks.push(c);
+  });
+  const timer = setTimeout(() => void proc.kill(), opts.timeoutMs ?? 10_000);
+  try {
+    const { code, signal } = await proc.exited;
+    const jpeg = Buffer.concat(chunks);
+    if (code === 0 && isJpeg(jpeg)) return jpeg;
+    throw classifyFfmpegExit(proc.stderr, streamUrl, code, signal);
+  } finally {
+    clearTimeout(timer);
+    await proc.kill();
+  }
+}
+
+interface StoredSnapshot {
+  cameraId: string;
+  expiresAt: number;
+  pending?: Promise<Buffer | undefined>;
+  jpeg?: Buffer;
+  error?: string;
+}
+
+/** Snapshots by alert id, dropped when the alert's retention ends (bounded count). */
+export class SnapshotStore {
+  private readonly items = new Map<string, StoredSnapshot>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly maxItems = 500) {}
+
+  /** Starts fetching; the promise never rejects (the error is kept for the HTTP answer). */
+  put(alertId: string, cameraId: string, expiresAt: number, fetch: () => Promise<Buffer>): Promise<Buffer | undefined> {
+    const item: StoredSnapshot = { cameraId, expiresAt };
+    item.pending = fetch().then(
+      (jpeg) => {
+        item.jpeg = jpeg;
+        item.pending = undefined;
+        return jpeg;
+      },
+      (err: unknown) => {
+        item.error = err instanceof Error ? err.message : String(err);
+        item.pending = undefined;
+        return undefined;
+      },
+    );
+    this.items.delete(alertId);
+    this.items.set(alertId, item);
+    while (this.items.size > this.maxItems) this.items.delete(this.items.keys().next().value as string);
+    this.schedule();
+    return item.pending;
+  }
+
+  /** The snapshot of an alert for that camera (waits for a fetch in progress). */
+  async get(alertId: string, cameraId: string): Promise<{ jpeg?: Buffer; error?: string } | undefined> {
+    const item = this.items.get(alertId);
+    if (!item || item.cameraId !== cameraId || item.expiresAt < Date.now()) return undefined;
+    if (item.pending) await item.pending;
+    return { jpeg: item.jpeg, error: item.error };
+  }
+
+  /** Extends an alert's retention (a repeated alert). */
+  extend(alertId: string, expiresAt: number): void {
+    const item = this.items.get(alertId);
+    if (item) item.expiresAt = Math.max(item.expiresAt, expiresAt);
+    this.schedule();
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  private schedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    let next = Infinity;
+    for (const it of this.items.values()) next = Math.min(next, it.expiresAt);
+    if (next === Infinity) return;
+    this.timer = setTimeout(() => this.sweep(), Math.max(10, Math.min(next - Date.now() + 5, 2 ** 31 - 1)));
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [id, it] of this.items) if (it.expiresAt <= now) this.items.delete(id);
+    this.schedule();
+  }
+
+  clear(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.items.clear();
+  }
+}
