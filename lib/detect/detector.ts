@@ -1,0 +1,435 @@
+/**
+ * The whole detection path for one sensor, shared by the acoustic-classifier node and
+ * `vigie eval detect`: blocks of samples in, detections (DESIGN §2) and per-window scores out.
+ *
+ *   samples ─┬─ mono (mix or one channel) ─ onset detector (sensor rate, ~1 ms)
+ *            ├─ A-weighted 125 ms levels ─ L90 background ─ level gate
+ *            └─ resampler ─ model-rate buffer ─ windows every hop, and one right after an
+ *               onset (so short events are caught fast) ─ model ─ event logic ─ detections
+ *
+ * Nothing here keeps samples beyond the window being classified (DESIGN §4): the model-rate
+ * buffer holds one window and the onset detector ~100 ms of squared, high-passed samples.
+ */
+import { randomUUID } from 'crypto';
+import { AudioSpan } from '../audio/ring';
+import { Resampler } from '../audio/resample';
+import { Detection } from '../contracts';
+import { AWeightingFilter } from '../dsp/aweighting';
+import { powerToDb } from '../dsp/levels';
+import { ContractError } from '../util/validate';
+import { BackgroundLevel } from './background';
+import { ClassRule, EventTracker, FiredEvent, LevelGate } from './events';
+import { ScoringModel } from './model';
+import { Onset, OnsetDetector, OnsetOptions } from './onset';
+
+export interface DetectorOptions {
+  model: ScoringModel;
+  sensor: string;
+  /** Alert labels to report (others are scored but never reported). Default: all of the model's alert labels. */
+  labels?: string[];
+  /** Per-label on-threshold; default `threshold`. */
+  thresholds?: Record<string, number>;
+  /** Default on-threshold. */
+  threshold?: number;
+  /** Off-threshold = on-threshold − this (hysteresis). */
+  hysteresis?: number;
+  minDurationMs?: number;
+  coolDownMs?: number;
+  /** Level gate in dB(A) re full scale: above background and/or absolute. */
+  minAboveBackgroundDb?: number;
+  minLevelDba?: number;
+  /** Window length (only for models whose input length is free; default the card's window). */
+  windowMs?: number;
+  hopMs?: number;
+  /** After an onset, classify as soon as this much audio after it is available. */
+  onsetLookaheadMs?: number;
+  /** "mix" (mean of channels) or a 0-based channel index. */
+  channel?: 'mix' | number;
+  onset?: Partial<OnsetOptions>;
+  /** Background span (L90 over this many seconds). */
+  backgroundWindowS?: number;
+}
+
+export interface AudioInput {
+  /** Frame index of the first sample (sensor ring numbering). */
+  start: number;
+  /** Wall-clock seconds of frame `start`. */
+  time: number;
+  sampleRate: number;
+  channels: Float32Array[];
+}
+
+/** Per-window scores for monitoring (output 2 of the node). Voice labels are left out. */
+export interface WindowScores {
+  kind: 'scores';
+  sensor: string;
+  /** Wall-clock seconds of the window's first and last sample. */
+  start: number;
+  end: number;
+  trigger: 'hop' | 'onset';
+  scores: Record<string, number>;
+  /** Loudest 125 ms level in the window. */
+  level: { dbfs: number; dba: number };
+  /** L90 background, dB(A) re full scale (absent while it is being learned). */
+  background?: number;
+}
+
+export interface DetectorOutput {
+  detections: Detection[];
+  windows: WindowScores[];
+  onsets: Array<Onset & { time: number }>;
+}
+
+interface LevelChunk {
+  /** Sensor frames [start, end). */
+  start: number;
+  end: number;
+  dbfs: number;
+  dba: number;
+}
+
+interface PendingWindow {
+  /** Model-rate sample index one past the window's last sample. */
+  end: number;
+  trigger: 'hop' | 'onset';
+}
+
+const LEVEL_CHUNK_S = 0.125;
+
+export class Detector {
+  readonly sensor: string;
+  readonly model: ScoringModel;
+  readonly labels: string[];
+  readonly windowSamples: number;
+  readonly hopSamples: number;
+  private readonly opts: DetectorOptions;
+  private readonly tracker: EventTracker;
+  private readonly background: BackgroundLevel;
+  private readonly lookaheadSamples: number;
+  private readonly channel: 'mix' | number;
+  // Stream state (reset on a discontinuity or a sample-rate change).
+  private sensorRate = 0;
+  private onsetDet: OnsetDetector | undefined;
+  private aFilter: AWeightingFilter | undefined;
+  private resampler: Resampler | undefined;
+  private streamStart = 0;
+  private nextFrame = -1;
+  /** Model-rate samples produced since streamStart; the buffer holds the last `buf.length`. */
+  private produced = 0;
+  private buf: Float32Array;
+  private nextHopEnd = 0;
+  private pending: PendingWindow[] = [];
+  private chunkZ = 0;
+  private chunkA = 0;
+  private chunkN = 0;
+  private chunkStart = 0;
+  private chunks: LevelChunk[] = [];
+  private recentOnsets: Onset[] = [];
+  /** Wall-clock anchor: frame `anchorFrame` was at `anchorTime`. */
+  private anchorFrame = 0;
+  private anchorTime = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Inference statistics (benchmarks, status). */
+  inferenceCount = 0;
+  inferenceMs = 0;
+  lastLevel: { dbfs: number; dba: number } | undefined;
+
+  constructor(opts: DetectorOptions) {
+    this.opts = opts;
+    this.model = opts.model;
+    this.sensor = opts.sensor;
+    const alert = this.model.alertLabels;
+    const labels = opts.labels ?? alert;
+    for (const l of labels) {
+      if (!alert.includes(l)) throw new Error(`label "${l}" is not an alert label of model ${this.model.card.name} (alert labels: ${alert.join(', ')})`);
+    }
+    this.labels = labels.slice();
+    const rules: Record<string, ClassRule> = {};
+    const hysteresis = opts.hysteresis ?? 0.15;
+    for (const l of labels) {
+      const on = opts.thresholds?.[l] ?? opts.threshold ?? 0.5;
+      rules[l] = { onThreshold: on, offThreshold: Math.max(0.01, Math.min(on, on - hysteresis)), minDurationMs: opts.minDurationMs ?? 0, coolDownMs: opts.coolDownMs ?? 2000 };
+    }
+    const gate: LevelGate = {};
+    if (opts.minAboveBackgroundDb !== undefined) gate.minAboveBackgroundDb = opts.minAboveBackgroundDb;
+    if (opts.minLevelDba !== undefined) gate.minLevelDb = opts.minLevelDba;
+    this.tracker = new EventTracker(rules, gate);
+    this.background = new BackgroundLevel({ windowS: opts.backgroundWindowS ?? 60, periodS: LEVEL_CHUNK_S });
+    const rate = this.model.sampleRateHz;
+    this.windowSamples = this.model.windowSamples;
+    if (opts.windowMs !== undefined && Math.round((opts.windowMs * rate) / 1000) !== this.windowSamples) {
+      throw new Error(`windowMs ${opts.windowMs}: model ${this.model.card.name} takes windows of ${((this.windowSamples / rate) * 1000).toFixed(0)} ms`);
+    }
+    this.hopSamples = Math.round(((opts.hopMs ?? 250) * rate) / 1000);
+    if (!(this.hopSamples >= 1 && this.hopSamples <= this.windowSamples)) {
+      throw new Error(`hopMs: expected 1 ms up to the window length (${((this.windowSamples / rate) * 1000).toFixed(0)} ms), got ${opts.hopMs}`);
+    }
+    this.lookaheadSamples = Math.round(((opts.onsetLookaheadMs ?? 200) * rate) / 1000);
+    this.channel = opts.channel ?? 'mix';
+    this.buf = new Float32Array(this.windowSamples + 2 * rate);
+  }
+
+  /** Wall-clock seconds of a sensor frame. */
+  timeOf(frame: number): number {
+    return this.anchorTime + (frame - this.anchorFrame) / this.sensorRate;
+  }
+
+  /** Feed one block of samples. Calls are serialised; blocks must come in order. */
+  process(block: AudioInput): Promise<DetectorOutput> {
+    const job = this.queue.then(() => this.processNow(block));
+    this.queue = job.catch(() => undefined);
+    return job;
+  }
+
+  /** End of input (evaluation): pad the tail with silence so its last window is classified. */
+  flush(): Promise<DetectorOutput> {
+    const job = this.queue.then(async () => {
+      const out: DetectorOutput = { detections: [], windows: [], onsets: [] };
+      if (this.nextFrame < 0) return out;
+      if (this.resampler) this.appendModel(this.resampler.flush());
+      let target = Math.max(this.windowSamples, ...this.pending.map((p) => p.end));
+      // The next hop window covers the tail, padded with silence.
+      if (this.nextHopEnd - this.hopSamples < this.produced) target = Math.max(target, this.nextHopEnd);
+      if (target > this.produced) this.appendModel(new Float32Array(target - this.produced));
+      await this.runDue(out);
+      return out;
+    });
+    this.queue = job.catch(() => undefined);
+    return job;
+  }
+
+  /** Forget the stream (a gap in the capture). Background and event state are kept. */
+  resetStream(): void {
+    this.nextFrame = -1;
+  }
+
+  private startStream(block: AudioInput): void {
+    const sr = block.sampleRate;
+    if (sr !== this.sensorRate || !this.onsetDet) {
+      this.sensorRate = sr;
+      this.onsetDet = new OnsetDetector({ ...this.opts.onset, sampleRateHz: sr });
+      this.aFilter = new AWeightingFilter(sr);
+    } else {
+      this.onsetDet.reset();
+      this.aFilter!.reset();
+    }
+    this.resampler = sr === this.model.sampleRateHz ? undefined : new Resampler(sr, this.model.sampleRateHz);
+    this.streamStart = block.start;
+    this.produced = 0;
+    this.nextHopEnd = this.windowSamples;
+    this.pending = [];
+    this.chunkZ = this.chunkA = this.chunkN = 0;
+    this.chunkStart = block.start;
+    this.chunks = [];
+    this.recentOnsets = [];
+  }
+
+  private mono(block: AudioInput): Float32Array {
+    const chs = block.channels;
+    if (!chs.length) throw new ContractError('samples', 'at least one channel', 0);
+    const n = chs[0].length;
+    for (let c = 0; c < chs.length; c++) {
+      const ch = chs[c];
+      if (ch.length !== n) throw new ContractError('samples', `channels of equal length (${n})`, ch.length);
+      for (let i = 0; i < n; i++) {
+        if (!Number.isFinite(ch[i])) throw new ContractError(`samples (channel ${c + 1}, frame ${block.start + i})`, 'finite numbers', ch[i]);
+      }
+    }
+    if (this.channel !== 'mix') {
+      if (this.channel < 0 || this.channel >= chs.length) throw new ContractError('channel', `a channel from 1 to ${chs.length}`, this.channel + 1);
+      return chs[this.channel];
+    }
+    if (chs.length === 1) return chs[0];
+    const m = new Float32Array(n);
+    for (const ch of chs) for (let i = 0; i < n; i++) m[i] += ch[i];
+    for (let i = 0; i < n; i++) m[i] /= chs.length;
+    return m;
+  }
+
+  private async processNow(block: AudioInput): Promise<DetectorOutput> {
+    const x = this.mono(block);
+    if (this.nextFrame < 0 || block.start !== this.nextFrame || block.sampleRate !== this.sensorRate) this.startStream(block);
+    this.anchorFrame = block.start;
+    this.anchorTime = block.time;
+    this.nextFrame = block.start + x.length;
+    const out: DetectorOutput = { detections: [], windows: [], onsets: [] };
+
+    // Levels: 125 ms Leq, unweighted and A-weighted; each finished chunk feeds the background.
+    const xa = this.aFilter!.process(x);
+    for (let i = 0; i < x.length; i++) {
+      this.chunkZ += x[i] * x[i];
+      this.chunkA += xa[i] * xa[i];
+      this.chunkN++;
+      if (this.chunkN >= Math.round(LEVEL_CHUNK_S * this.sensorRate)) {
+        const c: LevelChunk = { start: this.chunkStart, end: this.chunkStart + this.chunkN, dbfs: powerToDb(this.chunkZ / this.chunkN), dba: powerToDb(this.chunkA / this.chunkN) };
+        this.chunks.push(c);
+        this.background.push(c.dba);
+        this.lastLevel = { dbfs: round1(c.dbfs), dba: round1(c.dba) };
+        this.chunkStart = c.end;
+        this.chunkZ = this.chunkA = this.chunkN = 0;
+      }
+    }
+    const keepFrom = this.nextFrame - Math.round((this.windowSamples / this.model.sampleRateHz + 3) * this.sensorRate);
+    while (this.chunks.length && this.chunks[0].end < keepFrom) this.chunks.shift();
+
+    // Onsets: schedule a window that ends shortly after each one.
+    for (const o of this.onsetDet!.process(x, block.start)) {
+      this.recentOnsets.push(o);
+      out.onsets.push({ ...o, time: this.timeOf(o.frame) });
+      const m = Math.round(((o.frame - this.streamStart) * this.model.sampleRateHz) / this.sensorRate);
+      this.pending.push({ end: Math.max(this.windowSamples, m + this.lookaheadSamples), trigger: 'onset' });
+    }
+    while (this.recentOnsets.length && this.recentOnsets[0].frame < keepFrom) this.recentOnsets.shift();
+
+    // Model-rate stream.
+    this.appendModel(this.resampler ? this.resampler.process(x) : x);
+    await this.runDue(out);
+    return out;
+  }
+
+  private appendModel(y: Float32Array): void {
+    const cap = this.buf.length;
+    for (let i = 0; i < y.length; i++) this.buf[(this.produced + i) % cap] = y[i];
+    this.produced += y.length;
+    while (this.nextHopEnd <= this.produced) {
+      this.pending.push({ end: this.nextHopEnd, trigger: 'hop' });
+      this.nextHopEnd += this.hopSamples;
+    }
+  }
+
+  private windowAt(end: number): Float32Array {
+    const w = new Float32Array(this.windowSamples);
+    const cap = this.buf.length;
+    const first = end - this.windowSamples;
+    for (let i = 0; i < this.windowSamples; i++) {
+      const m = first + i;
+      // Before the stream started (or already dropped): silence.
+      if (m >= 0 && m >= this.produced - cap) w[i] = this.buf[m % cap];
+    }
+    return w;
+  }
+
+  /** Sensor frame of a model-rate sample index. */
+  private frameOfModel(m: number): number {
+    return this.streamStart + Math.round((m * this.sensorRate) / this.model.sampleRateHz);
+  }
+
+  private async runDue(out: DetectorOutput): Promise<void> {
+    const due = this.pending.filter((p) => p.end <= this.produced).sort((a, b) => a.end - b.end);
+    if (!due.length) return;
+    this.pending = this.pending.filter((p) => p.end > this.produced);
+    // An onset window that nearly coincides with a hop window adds nothing.
+    const windows: PendingWindow[] = [];
+    for (const d of due) {
+      const prev = windows[windows.length - 1];
+      if (prev && Math.abs(prev.end - d.end) < this.hopSamples / 4) {
+        if (d.trigger === 'onset') prev.trigger = 'onset';
+        continue;
+      }
+      windows.push({ ...d });
+    }
+    const t0 = performance.now();
+    const scores = await this.model.infer(windows.map((w) => this.windowAt(w.end)));
+    this.inferenceMs += performance.now() - t0;
+    this.inferenceCount += windows.length;
+    const bg = this.background.levelDb;
+    windows.forEach((w, k) => {
+      const startFrame = this.frameOfModel(w.end - this.windowSamples);
+      const endFrame = this.frameOfModel(w.end);
+      const level = this.levelIn(startFrame, endFrame);
+      const publicScores = this.model.publicScores(scores[k]);
+      const rec: WindowScores = {
+        kind: 'scores',
+        sensor: this.sensor,
+        start: this.timeOf(startFrame),
+        end: this.timeOf(endFrame),
+        trigger: w.trigger,
+        scores: publicScores,
+        level: { dbfs: round1(level.dbfs), dba: round1(level.dba) },
+      };
+      if (bg !== undefined) rec.background = round1(bg);
+      out.windows.push(rec);
+      const tracked: Record<string, number> = {};
+      for (const l of this.labels) tracked[l] = scores[k][this.model.labels.indexOf(l)];
+      const fired = this.tracker.update({ startS: startFrame / this.sensorRate, endS: endFrame / this.sensorRate, scores: tracked, levelDb: level.dba, backgroundDb: bg });
+      for (const f of fired) out.detections.push(this.detection(f, publicScores, bg));
+    });
+  }
+
+  private levelIn(startFrame: number, endFrame: number): { dbfs: number; dba: number } {
+    let dbfs = -Infinity;
+    let dba = -Infinity;
+    for (const c of this.chunks) {
+      if (c.end <= startFrame || c.start >= endFrame) continue;
+      if (c.dba > dba) dba = c.dba;
+      if (c.dbfs > dbfs) dbfs = c.dbfs;
+    }
+    if (dba === -Infinity) return { dbfs: powerToDb(0), dba: powerToDb(0) };
+    return { dbfs, dba };
+  }
+
+  private detection(f: FiredEvent, scores: Record<string, number>, bg: number | undefined): Detection {
+    const sr = this.sensorRate;
+    const firstStart = Math.round(f.startS * sr);
+    const firstEnd = Math.round(f.firstEndS * sr);
+    const lastEnd = Math.round(f.endS * sr);
+    // The refined onset: the strongest onset inside the event's first window.
+    let onsetFrame: number | undefined;
+    let best = -Infinity;
+    for (const o of this.recentOnsets) {
+      if (o.frame >= firstStart && o.frame < firstEnd && o.strengthDb > best) {
+        best = o.strengthDb;
+        onsetFrame = o.frame;
+      }
+    }
+    if (onsetFrame === undefined) {
+      // No energy onset (a sound that rose slowly): the start of the loudest 125 ms of the first window.
+      let loud = -Infinity;
+      for (const c of this.chunks) {
+        if (c.end <= firstStart || c.start >= firstEnd) continue;
+        if (c.dba > loud) {
+          loud = c.dba;
+          onsetFrame = c.start;
+        }
+      }
+      onsetFrame ??= firstStart;
+    }
+    // Offset: end of the last 125 ms chunk after the onset still 3 dB above the background.
+    const floor = (bg ?? -Infinity) + 3;
+    let offsetFrame = Math.min(lastEnd, onsetFrame + Math.round(LEVEL_CHUNK_S * sr));
+    let dbfs = -Infinity;
+    let dba = -Infinity;
+    for (const c of this.chunks) {
+      if (c.end <= onsetFrame || c.start >= lastEnd) continue;
+      if (c.dba >= floor) offsetFrame = Math.max(offsetFrame, Math.min(c.end, lastEnd));
+      if (c.dba > dba) dba = c.dba;
+      if (c.dbfs > dbfs) dbfs = c.dbfs;
+    }
+    if (dba === -Infinity) ({ dbfs, dba } = this.levelIn(firstStart, firstEnd));
+    offsetFrame = Math.max(offsetFrame, onsetFrame);
+    // The span covers the event with 50 ms before the onset (localization reads the direct sound).
+    const pre = Math.round(0.05 * sr);
+    const spanStart = Math.max(this.streamStart, onsetFrame - pre);
+    const span: AudioSpan = { sensor: this.sensor, start: spanStart, frames: Math.min(Math.round(4 * sr), offsetFrame - spanStart) };
+    return {
+      kind: 'detection',
+      id: randomUUID(),
+      sensor: this.sensor,
+      label: f.label,
+      confidence: Math.round(f.confidence * 1e4) / 1e4,
+      onset: round6(this.timeOf(onsetFrame)),
+      offset: round6(this.timeOf(offsetFrame)),
+      level: { dbfs: round1(Math.min(0, dbfs)), dba: round1(dba) },
+      scores,
+      span,
+    };
+  }
+}
+
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
+}
+
+function round6(v: number): number {
+  return Math.round(v * 1e6) / 1e6;
+}

@@ -1,0 +1,164 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { checkCard, checkGraph, checkProbabilities, ClassifierModel, ModelCard, ModelContractError, readOnnxMetadata } from '../../lib/detect/model';
+
+const FIX = path.join(__dirname, '..', 'fixtures', 'models');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-model-test-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+async function problemsOf(file: string, cardPath?: string): Promise<string[]> {
+  try {
+    const m = await ClassifierModel.load(file, { cardPath });
+    await m.release();
+    return [];
+  } catch (e) {
+    assert.ok(e instanceof ModelContractError, `expected a ModelContractError, got ${(e as Error).message}`);
+    return e.problems;
+  }
+}
+
+function goodCard(): ModelCard {
+  return JSON.parse(fs.readFileSync(path.join(FIX, 'tiny-ok.json'), 'utf8'));
+}
+
+test('the correct tiny model loads; scores in label order; voice labels never public', async () => {
+  const m = await ClassifierModel.load(path.join(FIX, 'tiny-ok.onnx'));
+  try {
+    assert.deepEqual(m.labels, ['gunshot', 'speech', 'street']);
+    assert.deepEqual(m.alertLabels, ['gunshot']);
+    assert.equal(m.sampleRateHz, 16000);
+    assert.equal(m.windowSamples, 16000);
+    const loud = new Float32Array(16000).map((_, i) => 0.5 * Math.sin(i));
+    const [a, b] = await m.infer([new Float32Array(16000), loud]);
+    for (const row of [a, b]) {
+      assert.equal(row.length, 3);
+      assert.ok(Math.abs(row.reduce((s, v) => s + v, 0) - 1) < 1e-3);
+    }
+    assert.notDeepEqual(Array.from(a), Array.from(b), 'the model reacts to its input');
+    const pub = m.publicScores(b);
+    assert.deepEqual(Object.keys(pub).sort(), ['gunshot', 'street']);
+    assert.equal(m.isVoice('speech'), true);
+  } finally {
+    await m.release();
+  }
+  await assert.rejects(m.infer([new Float32Array(16000)]), /released/);
+});
+
+test('rank-3 input is refused, naming the rank', async () => {
+  const p = await problemsOf(path.join(FIX, 'bad-rank3-input.onnx'));
+  assert.ok(p.some((x) => /rank 3/.test(x) && /waveform/.test(x)), p.join('\n'));
+});
+
+test('a sample rate that is not an integer in Hz is refused', async () => {
+  const p = await problemsOf(path.join(FIX, 'bad-sample-rate.onnx'));
+  assert.ok(p.some((x) => x.startsWith('card.input.sampleRate') && x.includes('"16 kHz"')), p.join('\n'));
+});
+
+test('card window and graph window disagreeing is refused', async () => {
+  const p = await problemsOf(path.join(FIX, 'bad-window-mismatch.onnx'));
+  assert.ok(p.some((x) => /8000 samples/.test(x) && /windowSamples is 16000/.test(x)), p.join('\n'));
+});
+
+test('label count different from the output width is refused', async () => {
+  const p = await problemsOf(path.join(FIX, 'bad-label-count.onnx'));
+  assert.ok(p.some((x) => /3 classes/.test(x) && /4 labels/.test(x)), p.join('\n'));
+});
+
+test('logits instead of probabilities are refused', async () => {
+  const p = await problemsOf(path.join(FIX, 'bad-logits.onnx'));
+  assert.equal(p.length, 1, p.join('\n'));
+  assert.match(p[0], /outside \[0, 1\]|sum to/);
+});
+
+test('a card with voice labels marked alert, unknown alert labels and missing fields lists every problem', async () => {
+  const card = goodCard() as unknown as Record<string, unknown>;
+  card.alertLabels = ['gunshot', 'speech', 'explosion'];
+  delete card.backgroundLabels;
+  const cardPath = path.join(tmp, 'voice-alert.json');
+  fs.writeFileSync(cardPath, JSON.stringify(card));
+  const p = await problemsOf(path.join(FIX, 'tiny-ok.onnx'), cardPath);
+  assert.ok(p.some((x) => x.startsWith('card.backgroundLabels')), p.join('\n'));
+  const p2 = checkCard({ ...card, backgroundLabels: [] });
+  assert.ok(p2.some((x) => /"speech" is a voice label/.test(x)), p2.join('\n'));
+  assert.ok(p2.some((x) => /"explosion" is not one of the labels/.test(x)), p2.join('\n'));
+});
+
+test('missing card, unreadable card, and a file that is not ONNX', async () => {
+  const onnx = path.join(tmp, 'lonely.onnx');
+  fs.copyFileSync(path.join(FIX, 'tiny-ok.onnx'), onnx);
+  await assert.rejects(ClassifierModel.load(onnx), (e: Error) => e instanceof ModelContractError && /lonely\.json cannot be read/.test(e.message));
+  fs.writeFileSync(path.join(tmp, 'lonely.json'), '{not json');
+  await assert.rejects(ClassifierModel.load(onnx), /cannot be read as JSON/);
+  const junk = path.join(tmp, 'junk.onnx');
+  fs.writeFileSync(junk, Buffer.from('this is not a model at all'));
+  fs.copyFileSync(path.join(FIX, 'tiny-ok.json'), path.join(tmp, 'junk.json'));
+  await assert.rejects(ClassifierModel.load(junk), /junk\.onnx is not a loadable ONNX model/);
+  await assert.rejects(ClassifierModel.load(path.join(tmp, 'absent.onnx')), /cannot be read/);
+});
+
+test('YAMNet-style label map: scores aggregated by max, voice never mapped to an alert', async () => {
+  const card = goodCard() as unknown as Record<string, unknown>;
+  card.labels = ['Gunshot, gunfire', 'Speech', 'Vehicle'];
+  card.labelMap = { 'Gunshot, gunfire': 'gunshot', Vehicle: 'street', Speech: 'speech' };
+  card.alertLabels = ['gunshot'];
+  card.voiceLabels = ['speech'];
+  card.backgroundLabels = ['street'];
+  const cardPath = path.join(tmp, 'mapped.json');
+  fs.writeFileSync(cardPath, JSON.stringify(card));
+  const w = new Float32Array(16000).map((_, i) => 0.3 * Math.sin(i * 0.7));
+  const m = await ClassifierModel.load(path.join(FIX, 'tiny-ok.onnx'), { cardPath });
+  try {
+    assert.deepEqual(m.labels, ['gunshot', 'street', 'speech']);
+    const [mapped] = await m.infer([w]);
+    const plain = await ClassifierModel.load(path.join(FIX, 'tiny-ok.onnx'));
+    const [raw] = await plain.infer([w]);
+    await plain.release();
+    assert.equal(mapped[0], raw[0]);
+    assert.equal(mapped[1], raw[2]);
+    assert.equal(mapped[2], raw[1]);
+    assert.deepEqual(Object.keys(m.publicScores(mapped)).sort(), ['gunshot', 'street']);
+  } finally {
+    await m.release();
+  }
+  const bad = { ...card, labelMap: { 'Gunshot, gunfire': 'gunshot', Speech: 'gunshot' } };
+  assert.ok(checkCard(bad).some((x) => /voice label "Speech" is mapped to alert label "gunshot"/.test(x)));
+  // several model labels onto one Vigie label: max
+  const card2 = { ...card, labelMap: { 'Gunshot, gunfire': 'gunshot', Vehicle: 'gunshot', Speech: 'speech' }, backgroundLabels: [] };
+  fs.writeFileSync(cardPath, JSON.stringify(card2));
+  const m2 = await ClassifierModel.load(path.join(FIX, 'tiny-ok.onnx'), { cardPath });
+  try {
+    const plain = await ClassifierModel.load(path.join(FIX, 'tiny-ok.onnx'));
+    const [raw] = await plain.infer([w]);
+    await plain.release();
+    const [agg] = await m2.infer([w]);
+    assert.equal(agg[m2.labels.indexOf('gunshot')], Math.max(raw[0], raw[2]));
+  } finally {
+    await m2.release();
+  }
+});
+
+test('pure checks: graph names, rank, width, metadata sample rate; probabilities', () => {
+  const card = goodCard();
+  const ok = checkGraph(card, [{ name: 'waveform', shape: ['batch', 16000], type: 'float32' }], [{ name: 'probabilities', shape: ['batch', 3], type: 'float32' }]);
+  assert.deepEqual(ok, []);
+  const p = checkGraph(card, [{ name: 'audio', shape: ['b', 16000] }], [{ name: 'probabilities', shape: ['b', 5] }], { sample_rate: '44100' });
+  assert.ok(p.some((x) => /input "waveform" \(card.input.name\) not found/.test(x) && /"audio"/.test(x)));
+  assert.ok(p.some((x) => /5 classes/.test(x)));
+  assert.ok(p.some((x) => /44100 Hz/.test(x)));
+  assert.deepEqual(checkProbabilities([0.2, 0.3, 0.5], [1, 3], card, 1), []);
+  assert.match(checkProbabilities([0.2, 0.3, 0.4], [1, 3], card, 1)[0], /sum to 0\.9/);
+  assert.deepEqual(checkProbabilities([0.2, 0.3, 0.4], [1, 3], { ...card, output: { ...card.output, activation: 'sigmoid' } }, 1), []);
+  assert.match(checkProbabilities([NaN, 0.3, 0.4], [1, 3], card, 1)[0], /non-finite/);
+  assert.match(checkProbabilities([0.2, 0.3], [1, 2], card, 1)[0], /2 classes but card.labels has 3/);
+});
+
+test('ONNX metadata_props are read from the file', () => {
+  // ModelProto { ir_version: 8 (field 1), metadata_props (field 14) { key: "sample_rate", value: "16000" } }
+  const entry = Buffer.concat([Buffer.from([0x0a, 11]), Buffer.from('sample_rate'), Buffer.from([0x12, 5]), Buffer.from('16000')]);
+  const buf = Buffer.concat([Buffer.from([0x08, 8]), Buffer.from([0x72, entry.length]), entry]);
+  assert.deepEqual(readOnnxMetadata(buf), { sample_rate: '16000' });
+  assert.deepEqual(readOnnxMetadata(fs.readFileSync(path.join(FIX, 'tiny-ok.onnx'))), {});
+});
