@@ -1,0 +1,169 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { validateDetection } from '../../lib/contracts';
+import { Detector, DetectorOutput } from '../../lib/detect/detector';
+import { ScoringModel } from '../../lib/detect/model';
+
+/**
+ * A stand-in model for unit tests of the detector alone: "gunshot" scores high when a
+ * 10 ms stretch of the window is loud; "speech" always scores high (it must never leak).
+ */
+class EnergyModel implements ScoringModel {
+  readonly card = { name: 'energy-fake' };
+  readonly labels = ['gunshot', 'glass_break', 'speech', 'street'];
+  readonly alertLabels = ['gunshot', 'glass_break'];
+  readonly sampleRateHz = 16000;
+  readonly windowSamples = 16000;
+  calls = 0;
+  async infer(windows: Float32Array[]): Promise<Float32Array[]> {
+    this.calls += windows.length;
+    return windows.map((w) => {
+      let peak = 0;
+      for (let i = 0; i + 160 <= w.length; i += 160) {
+        let s = 0;
+        for (let k = 0; k < 160; k++) s += w[i + k] * w[i + k];
+        peak = Math.max(peak, Math.sqrt(s / 160));
+      }
+      const g = 1 / (1 + Math.exp(-(peak - 0.05) * 300));
+      const rest = 1 - g;
+      return Float32Array.from([g * 0.98, g * 0.02, rest * 0.6, rest * 0.4]);
+    });
+  }
+  publicScores(scores: Float32Array): Record<string, number> {
+    const o: Record<string, number> = {};
+    this.labels.forEach((l, i) => {
+      if (!this.isVoice(l)) o[l] = scores[i];
+    });
+    return o;
+  }
+  isVoice(label: string): boolean {
+    return label === 'speech';
+  }
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  const u = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 0.5) / 2 ** 32;
+  };
+  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+}
+
+/** Street-ish noise with decaying noise bursts at the given seconds; `channels` copies (the burst only in `burstChannel`). */
+function scene(sr: number, seconds: number, bursts: number[], opts: { channels?: number; burstChannel?: number | 'all'; amp?: number } = {}): Float32Array[] {
+  const rand = rng(42);
+  const nCh = opts.channels ?? 1;
+  const n = Math.round(sr * seconds);
+  const chs = Array.from({ length: nCh }, () => new Float32Array(n));
+  for (let c = 0; c < nCh; c++) for (let i = 0; i < n; i++) chs[c][i] = 0.005 * rand();
+  for (const b of bursts) {
+    const at = Math.round(b * sr);
+    for (let i = 0; i < sr * 0.3 && at + i < n; i++) {
+      const v = (opts.amp ?? 0.5) * Math.exp(-i / (0.03 * sr)) * rand();
+      for (let c = 0; c < nCh; c++) if (opts.burstChannel === undefined || opts.burstChannel === 'all' || opts.burstChannel === c) chs[c][at + i] += v;
+    }
+  }
+  return chs;
+}
+
+async function feed(det: Detector, chs: Float32Array[], sr: number, opts: { start0?: number; time0?: number; blockS?: number } = {}): Promise<Array<DetectorOutput & { blockEndS: number }>> {
+  const start0 = opts.start0 ?? 123_456;
+  const time0 = opts.time0 ?? 1_700_000_000;
+  const block = Math.round(sr * (opts.blockS ?? 0.1));
+  const outs = [];
+  for (let s = 0; s < chs[0].length; s += block) {
+    const e = Math.min(chs[0].length, s + block);
+    const out = await det.process({ start: start0 + s, time: time0 + s / sr, sampleRate: sr, channels: chs.map((c) => c.subarray(s, e)) });
+    outs.push({ ...out, blockEndS: e / sr });
+  }
+  return outs;
+}
+
+test('detects bursts at 48 kHz with onsets refined to 2 ms, fast, in the DESIGN §2 shape', async () => {
+  const sr = 48000;
+  const truth = [2.3411, 5.1007];
+  const det = new Detector({ model: new EnergyModel(), sensor: 'corner-1', coolDownMs: 1000 });
+  const outs = await feed(det, scene(sr, 8, truth, { channels: 2, burstChannel: 'all' }), sr);
+  const found = outs.flatMap((o) => o.detections.map((d) => ({ d, at: o.blockEndS })));
+  assert.equal(found.length, 2, JSON.stringify(found.map((f) => f.d)));
+  found.forEach(({ d, at }, k) => {
+    validateDetection(d);
+    assert.equal(d.kind, 'detection');
+    assert.equal(d.sensor, 'corner-1');
+    assert.equal(d.label, 'gunshot');
+    const errMs = (d.onset - (1_700_000_000 + truth[k])) * 1000;
+    assert.ok(Math.abs(errMs) <= 2, `onset error ${errMs.toFixed(2)} ms`);
+    assert.ok(d.offset > d.onset && d.offset - d.onset < 1.2, `offset ${d.offset - d.onset}`);
+    assert.deepEqual(Object.keys(d.scores).sort(), ['glass_break', 'gunshot', 'street']);
+    assert.ok(d.confidence > 0.9);
+    assert.ok(d.level.dba! > -40 && d.level.dbfs <= 0, JSON.stringify(d.level));
+    const onsetFrame = 123_456 + Math.round(truth[k] * sr);
+    assert.ok(d.span.start <= onsetFrame && d.span.start + d.span.frames > onsetFrame, JSON.stringify(d.span));
+    assert.equal(d.span.sensor, 'corner-1');
+    // reported within ~400 ms of the audio that contains it (onset window + one block)
+    assert.ok(at - truth[k] <= 0.4, `reported ${((at - truth[k]) * 1000).toFixed(0)} ms after the onset`);
+  });
+  assert.notEqual(found[0].d.id, found[1].d.id);
+  const windows = outs.flatMap((o) => o.windows);
+  assert.ok(windows.length >= 25, `${windows.length} windows`);
+  assert.ok(windows.some((w) => w.trigger === 'onset'));
+  for (const w of windows) {
+    assert.equal('speech' in w.scores, false);
+    assert.ok(w.end > w.start);
+  }
+  assert.ok(windows.every((w, i) => i === 0 || w.end >= windows[i - 1].end), 'windows in time order');
+});
+
+test('stays silent on noise; level gate and channel choice suppress detections', async () => {
+  const sr = 16000;
+  const quiet = new Detector({ model: new EnergyModel(), sensor: 's' });
+  const outs = await feed(quiet, scene(sr, 4, []), sr);
+  assert.equal(outs.flatMap((o) => o.detections).length, 0);
+  assert.ok(outs.flatMap((o) => o.windows).length > 5);
+
+  const gated = new Detector({ model: new EnergyModel(), sensor: 's', minLevelDba: 0 });
+  assert.equal((await feed(gated, scene(sr, 4, [2]), sr)).flatMap((o) => o.detections).length, 0);
+  const aboveBg = new Detector({ model: new EnergyModel(), sensor: 's', minAboveBackgroundDb: 10 });
+  assert.equal((await feed(aboveBg, scene(sr, 4, [2]), sr)).flatMap((o) => o.detections).length, 1);
+
+  const chs = scene(sr, 4, [2], { channels: 2, burstChannel: 1 });
+  const ch0 = new Detector({ model: new EnergyModel(), sensor: 's', channel: 0 });
+  assert.equal((await feed(ch0, chs, sr)).flatMap((o) => o.detections).length, 0);
+  const ch1 = new Detector({ model: new EnergyModel(), sensor: 's', channel: 1 });
+  assert.equal((await feed(ch1, chs, sr)).flatMap((o) => o.detections).length, 1);
+});
+
+test('only ticked labels are reported', async () => {
+  const sr = 16000;
+  const det = new Detector({ model: new EnergyModel(), sensor: 's', labels: ['glass_break'] });
+  const outs = await feed(det, scene(sr, 4, [2]), sr);
+  assert.equal(outs.flatMap((o) => o.detections).length, 0);
+  assert.throws(() => new Detector({ model: new EnergyModel(), sensor: 's', labels: ['speech'] }), /"speech" is not an alert label/);
+  assert.throws(() => new Detector({ model: new EnergyModel(), sensor: 's', hopMs: 5000 }), /hopMs/);
+});
+
+test('NaN samples and a missing channel are contract errors naming the field', async () => {
+  const det = new Detector({ model: new EnergyModel(), sensor: 's', channel: 2 });
+  const x = new Float32Array(1600);
+  await assert.rejects(det.process({ start: 0, time: 0, sampleRate: 16000, channels: [x, x] }), /channel: expected a channel from 1 to 2, got 3/);
+  const y = new Float32Array(1600);
+  y[7] = NaN;
+  const d2 = new Detector({ model: new EnergyModel(), sensor: 's' });
+  await assert.rejects(d2.process({ start: 0, time: 0, sampleRate: 16000, channels: [y] }), /samples \(channel 1, frame 7\): expected finite numbers, got NaN/);
+});
+
+test('a gap in the frames restarts the stream; flush classifies the tail', async () => {
+  const sr = 16000;
+  const model = new EnergyModel();
+  const det = new Detector({ model, sensor: 's' });
+  const a = scene(sr, 1.5, []);
+  await feed(det, a, sr, { start0: 0 });
+  // 10 s later in frames, a burst 0.2 s before the end of a 0.5 s stretch
+  const b = scene(sr, 0.5, [0.25]);
+  const outs = await feed(det, b, sr, { start0: 10 * sr, time0: 1000 });
+  const tail = await det.flush();
+  const dets = [...outs.flatMap((o) => o.detections), ...tail.detections];
+  assert.equal(dets.length, 1);
+  assert.ok(Math.abs(dets[0].onset - 1000.25) < 0.002, `onset ${dets[0].onset}`);
+});
