@@ -81,7 +81,7 @@ function resolveNodeRed(opts: StartOptions): string {
  * Make the user directory a Node-RED project that has this package: when running from a
  * source checkout, link the package in as a palette install would have put it.
  */
-export function prepareUserDir(opts: StartOptions, flowFile: string): void {
+export function prepareUserDir(opts: StartOptions, flowFile: string): { fresh: boolean } {
   fs.mkdirSync(opts.userDir, { recursive: true });
   const pkgFile = path.join(opts.userDir, 'package.json');
   const pkg = fs.existsSync(pkgFile) ? JSON.parse(fs.readFileSync(pkgFile, 'utf8')) : { name: 'node-red-project', private: true };
@@ -94,13 +94,39 @@ export function prepareUserDir(opts: StartOptions, flowFile: string): void {
   fs.writeFileSync(pkgFile, JSON.stringify(pkg, null, 2) + '\n');
 
   const flowsOut = path.join(opts.userDir, 'flows.json');
-  if (opts.resetFlow || !fs.existsSync(flowsOut)) fs.copyFileSync(flowFile, flowsOut);
+  const fresh = opts.resetFlow || !fs.existsSync(flowsOut);
+  if (fresh) fs.copyFileSync(flowFile, flowsOut);
 
   // Settings are ours to write in a fresh directory; an integrator's own settings.js wins.
   const settingsFile = path.join(opts.userDir, 'settings.js');
   if (!fs.existsSync(settingsFile) || fs.readFileSync(settingsFile, 'utf8').includes('written by vigie start')) {
     fs.writeFileSync(settingsFile, settingsJs());
   }
+  return { fresh };
+}
+
+/**
+ * Shipped flows may name environment variables in credentials (e.g. "$(VIGIE_MQTT_PASSWORD)"),
+ * never secrets. Node-RED reads credentials only from its encrypted store, so a freshly
+ * installed flow's credential references are deployed once through the admin API.
+ */
+export async function deployFlowCredentials(url: string, flowFile: string): Promise<number> {
+  const shipped = JSON.parse(fs.readFileSync(flowFile, 'utf8')) as Array<{ id: string; credentials?: Record<string, string> }>;
+  const withCreds = shipped.filter((n) => n.credentials && Object.keys(n.credentials).length);
+  if (withCreds.length === 0) return 0;
+  const headers = { 'Content-Type': 'application/json', 'Node-RED-API-Version': 'v2' };
+  const cur = (await (await fetch(`${url}/flows`, { headers })).json()) as { rev: string; flows: Array<{ id: string; credentials?: unknown }> };
+  for (const n of cur.flows) {
+    const c = withCreds.find((x) => x.id === n.id);
+    if (c) n.credentials = c.credentials;
+  }
+  const r = await fetch(`${url}/flows`, {
+    method: 'POST',
+    headers: { ...headers, 'Node-RED-Deployment-Type': 'full' },
+    body: JSON.stringify({ rev: cur.rev, flows: cur.flows }),
+  });
+  if (!r.ok) throw new Error(`deploying the flow's credential references failed: HTTP ${r.status} ${await r.text()}`);
+  return withCreds.length;
 }
 
 function settingsJs(): string {
@@ -133,7 +159,7 @@ export interface Started {
 export async function start(opts: StartOptions, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<Started> {
   const flowFile = resolveFlowFile(opts.flow);
   const isDemo = path.basename(flowFile) === 'street-demo.json';
-  prepareUserDir(opts, flowFile);
+  const { fresh } = prepareUserDir(opts, flowFile);
   const red = resolveNodeRed(opts);
 
   let services: DemoServices | undefined;
@@ -199,6 +225,10 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
       throw new Error(`Node-RED did not start within 120 s:\n${out.slice(-4000)}`);
     }
     await new Promise((r) => setTimeout(r, 300));
+  }
+  if (fresh) {
+    const n = await deployFlowCredentials(url, flowFile);
+    if (n) log(`deployed credential references of ${n} node(s) from the shipped flow`);
   }
   if (services) await services.afterNodeRedStarted(url);
   return { url, dashboardUrl: `${url}/dashboard`, services, child, stop };
