@@ -15,12 +15,12 @@ export interface CameraCalibration {
   /** Degrees covered by the tilt space (positive = up): generic −1 → tiltMinDeg, +1 → tiltMaxDeg. */
   tiltMinDeg: number;
   tiltMaxDeg: number;
-  /** Horizontal field of view at zoom space minimum and maximum. */
+  /**
+   * Horizontal field of view at zoom space minimum (wide) and maximum (tele). The zoom space
+   * is taken as linear in focal length, i.e. in 1/tan(hfov/2), as on most optical zooms.
+   */
   hfovWideDeg: number;
   hfovTeleDeg: number;
-  /** Optical zoom factor at zoom space minimum and maximum (zoom space is linear in the factor). */
-  zoomMinX: number;
-  zoomMaxX: number;
 }
 
 /** A blind sector, as bearings clockwise from true north (from → to, may wrap through north). */
@@ -52,6 +52,8 @@ export interface CameraConfig {
   blindSectors: BlindSector[];
   /** Preset token to return to after the quiet period; empty = GotoHomePosition. */
   homePreset?: string;
+  /** Id of a sensor on the same mast: its bearings can be used directly when no position is known. */
+  sensorId?: string;
   /** Overrides of ONVIF's GetStreamUri / GetSnapshotUri. */
   streamUrl?: string;
   snapshotUrl?: string;

@@ -1,0 +1,122 @@
+/**
+ * Which camera looks at an alert: in range, not in a blind sector, not held by a more recent
+ * or higher-priority alert; nearest wins; ties go to the smaller camera id (predictable).
+ */
+import { ALERT_LABELS } from '../contracts';
+import { Aim, LatLon, aimAtDistance, aimAtPosition, destination, inSector } from './geometry';
+import { CameraConfig, ConnectionState } from './types';
+
+/** What is known of where the sound came from. */
+export type TargetSpec =
+  | { kind: 'position'; position: LatLon }
+  | {
+      kind: 'bearing';
+      /** Sensor that measured the bearing, and its position when known. */
+      sensorId: string;
+      sensorPosition?: LatLon;
+      bearingDeg: number;
+      /** Distance used when only a bearing is known. */
+      assumedDistanceM: number;
+    };
+
+export interface Hold {
+  alertId: string;
+  priority: number;
+  /** When the alert happened (epoch ms): a more recent alert of equal priority takes over. */
+  alertTimeMs: number;
+  untilMs: number;
+}
+
+export interface CameraCandidate {
+  config: CameraConfig;
+  state: ConnectionState;
+  hold?: Hold;
+}
+
+export interface AlertRank {
+  alertId: string;
+  priority: number;
+  alertTimeMs: number;
+}
+
+export interface Choice {
+  config: CameraConfig;
+  aim: Aim;
+}
+
+export interface Rejection {
+  cameraId: string;
+  reason: string;
+}
+
+/** Default priorities by label: life-threatening first. */
+export const LABEL_PRIORITY: Record<string, number> = {
+  gunshot: 5,
+  explosion: 5,
+  scream: 4,
+  crash: 3,
+  glass_break: 2,
+  tire_skid: 1,
+};
+
+export function priorityOf(label: string | undefined, explicit?: unknown): number {
+  if (typeof explicit === 'number' && Number.isFinite(explicit)) return explicit;
+  if (label && (ALERT_LABELS as readonly string[]).includes(label)) return LABEL_PRIORITY[label] ?? 0;
+  return LABEL_PRIORITY[label ?? ''] ?? 0;
+}
+
+/** Aim of one camera at the target, or why it cannot aim. */
+export function aimFor(cfg: CameraConfig, target: TargetSpec, frameWidthM = 10): Aim | string {
+  if (target.kind === 'position') return aimAtPosition(cfg, target.position, frameWidthM);
+  if (cfg.sensorId && cfg.sensorId === target.sensorId) {
+    return aimAtDistance(target.bearingDeg, target.assumedDistanceM, cfg.heightM, frameWidthM, true);
+  }
+  if (target.sensorPosition) {
+    const p = destination(target.sensorPosition, target.bearingDeg, target.assumedDistanceM);
+    const aim = aimAtPosition(cfg, p, frameWidthM);
+    return { ...aim, distanceAssumed: true };
+  }
+  return 'only a bearing is known and the camera is not on that sensor\'s mast';
+}
+
+export function isHeldAgainst(hold: Hold | undefined, alert: AlertRank, nowMs: number): boolean {
+  if (!hold || hold.untilMs <= nowMs || hold.alertId === alert.alertId) return false;
+  if (hold.priority !== alert.priority) return hold.priority > alert.priority;
+  return hold.alertTimeMs > alert.alertTimeMs;
+}
+
+export function chooseCamera(
+  candidates: CameraCandidate[],
+  target: TargetSpec,
+  alert: AlertRank,
+  nowMs: number,
+  frameWidthM = 10,
+): { choice?: Choice; ranked: Choice[]; rejected: Rejection[] } {
+  const ok: Array<Choice & { failed: boolean }> = [];
+  const rejected: Rejection[] = [];
+  for (const c of candidates) {
+    const aim = aimFor(c.config, target, frameWidthM);
+    if (typeof aim === 'string') {
+      rejected.push({ cameraId: c.config.id, reason: aim });
+      continue;
+    }
+    if (aim.distanceM > c.config.maxRangeM) {
+      rejected.push({ cameraId: c.config.id, reason: `out of range (${Math.round(aim.distanceM)} m > ${c.config.maxRangeM} m)` });
+      continue;
+    }
+    const blind = c.config.blindSectors.find((s) => inSector(aim.bearingDeg, s.fromDeg, s.toDeg));
+    if (blind) {
+      rejected.push({ cameraId: c.config.id, reason: `bearing ${aim.bearingDeg.toFixed(1)}° is in blind sector ${blind.fromDeg}°–${blind.toDeg}°` });
+      continue;
+    }
+    if (isHeldAgainst(c.hold, alert, nowMs)) {
+      rejected.push({ cameraId: c.config.id, reason: `held by alert ${c.hold!.alertId}` });
+      continue;
+    }
+    ok.push({ config: c.config, aim, failed: c.state === 'failed' || c.state === 'closed' });
+  }
+  // Cameras known to be down go last, so a reachable one is tried first.
+  ok.sort((a, b) => Number(a.failed) - Number(b.failed) || a.aim.distanceM - b.aim.distanceM || (a.config.id < b.config.id ? -1 : a.config.id > b.config.id ? 1 : 0));
+  const ranked = ok.map(({ config, aim }) => ({ config, aim }));
+  return { choice: ranked[0], ranked, rejected };
+}

@@ -1,0 +1,362 @@
+/**
+ * One connection per camera: one connected `onvif` client reused for every command
+ * (capabilities and presets read once per connection, not per move), reconnection with
+ * back-off, and states connecting / connected / failed. A camera that comes back is used
+ * again without a redeploy: a command on a failed camera tries to reconnect at once.
+ */
+import { EventEmitter } from 'events';
+import { Backoff, BackoffOptions } from '../util/backoff';
+import { CameraConfig, CameraHandle, ConnectionState, PtzPosition } from './types';
+
+export type CameraErrorCode = 'unreachable' | 'auth' | 'soap-fault' | 'not-supported' | 'no-profile' | 'closed' | 'error';
+
+export class CameraError extends Error {
+  constructor(
+    readonly code: CameraErrorCode,
+    message: string,
+    readonly cameraId?: string,
+  ) {
+    super(message);
+    this.name = 'CameraError';
+  }
+}
+
+/** Sorts an error from the onvif client into what an operator needs to know. */
+export function classifyError(err: unknown, cameraId?: string, context?: string): CameraError {
+  if (err instanceof CameraError) return err;
+  const e = err as { message?: string; code?: string };
+  const msg = e?.message ?? String(err);
+  const prefix = context ? `${context}: ` : '';
+  const netCodes = ['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN'];
+  if (/not ?authori[sz]ed|Digest authentication failed|Unauthorized/i.test(msg)) {
+    return new CameraError('auth', `${prefix}authentication failed (check the camera's username and password): ${msg}`, cameraId);
+  }
+  if ((e?.code && netCodes.includes(e.code)) || /Network timeout|socket hang up/i.test(msg)) {
+    return new CameraError('unreachable', `${prefix}camera unreachable: ${msg}`, cameraId);
+  }
+  if (/ActionNotSupported|not supported|Optional Action Not Implemented/i.test(msg)) {
+    return new CameraError('not-supported', `${prefix}${msg}`, cameraId);
+  }
+  if (/ONVIF SOAP Fault/.test(msg)) return new CameraError('soap-fault', `${prefix}${msg}`, cameraId);
+  return new CameraError('error', `${prefix}${msg}`, cameraId);
+}
+
+/** The part of the `onvif` promise client that Vigie uses. */
+export interface OnvifClient {
+  connect(): Promise<unknown>;
+  getPresets(opts: { profileToken: string }): Promise<Record<string, unknown>>;
+  getStatus(opts: { profileToken: string }): Promise<{ position?: { x?: number; y?: number; zoom?: number }; moveStatus?: { panTilt?: string; zoom?: string } | string }>;
+  absoluteMove(opts: Record<string, unknown>): Promise<unknown>;
+  relativeMove(opts: Record<string, unknown>): Promise<unknown>;
+  continuousMove(opts: Record<string, unknown>): Promise<unknown>;
+  stop(opts: Record<string, unknown>): Promise<unknown>;
+  gotoPreset(opts: Record<string, unknown>): Promise<unknown>;
+  gotoHomePosition(opts: Record<string, unknown>): Promise<unknown>;
+  getStreamUri(opts: Record<string, unknown>): Promise<{ uri?: string }>;
+  getSnapshotUri(opts: Record<string, unknown>): Promise<{ uri?: string }>;
+  getConfigurationOptions(token: string): Promise<{ ptzspaces?: Array<{ name: string; uri: string }> } | undefined>;
+  readonly profiles?: Array<{ $?: { token?: string }; name?: string; PTZConfiguration?: { $?: { token?: string } } }>;
+  readonly activeSource?: { profileToken?: string };
+}
+
+export interface ClientOptions {
+  hostname: string;
+  port: number;
+  username: string;
+  password: string;
+  timeout: number;
+}
+
+export function createOnvifClient(o: ClientOptions): OnvifClient {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Cam } = require('onvif/promises') as { Cam: new (opts: Record<string, unknown>) => OnvifClient };
+  return new Cam({ hostname: o.hostname, port: o.port, username: o.username, password: o.password, timeout: o.timeout });
+}
+
+export interface PresetInfo {
+  token: string;
+  name: string;
+  position?: PtzPosition;
+}
+
+export interface Capabilities {
+  absolute: boolean;
+  relative: boolean;
+  continuous: boolean;
+  /** URI of an advertised degree pan/tilt position space, if any. */
+  degreesSpaceUri?: string;
+}
+
+export interface ConnectionOptions {
+  config: CameraConfig;
+  username: string;
+  password: string;
+  /** Reply timeout per ONVIF command. */
+  timeoutMs?: number;
+  backoff?: BackoffOptions;
+  createClient?: (o: ClientOptions) => OnvifClient;
+}
+
+export interface PtzStatus {
+  position: PtzPosition;
+  /** undefined when the camera does not say. */
+  moving?: boolean;
+}
+
+export class CameraConnection extends EventEmitter implements CameraHandle {
+  private stateNow: ConnectionState = 'closed';
+  private client?: OnvifClient;
+  private attempt?: Promise<void>;
+  private retryTimer?: NodeJS.Timeout;
+  private readonly backoff: Backoff;
+  private started = false;
+  private closedForGood = false;
+  lastError?: CameraError;
+  profileToken = '';
+  presets: PresetInfo[] = [];
+  capabilities: Capabilities = { absolute: true, relative: true, continuous: true };
+  /** Commands that answered "not supported" on this connection: skipped on later moves. */
+  readonly unsupported = new Set<'absolute' | 'relative' | 'continuous' | 'stop'>();
+  private streamUri?: string;
+  private snapshotUri?: string;
+
+  constructor(private readonly opts: ConnectionOptions) {
+    super();
+    this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, ...opts.backoff });
+  }
+
+  get id(): string {
+    return this.opts.config.id;
+  }
+  get name(): string {
+    return this.opts.config.name || this.opts.config.id;
+  }
+  get config(): CameraConfig {
+    return this.opts.config;
+  }
+  get state(): ConnectionState {
+    return this.stateNow;
+  }
+
+  /** Starts connecting (idempotent); failures are retried with back-off. */
+  start(): void {
+    if (this.closedForGood || this.started) return;
+    this.started = true;
+    this.connectOnce().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.closedForGood = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.client = undefined;
+    this.setState('closed');
+    this.removeAllListeners('state');
+  }
+
+  /** Connected now, or one immediate attempt (not waiting for the back-off timer). */
+  async ensureConnected(): Promise<void> {
+    if (this.closedForGood) throw new CameraError('closed', 'camera connection closed', this.id);
+    if (this.stateNow === 'connected' && this.client) return;
+    this.started = true;
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
+    await this.connectOnce();
+  }
+
+  private setState(s: ConnectionState): void {
+    if (s === this.stateNow) return;
+    this.stateNow = s;
+    this.emit('state', s, this.lastError);
+  }
+
+  private connectOnce(): Promise<void> {
+    if (this.attempt) return this.attempt;
+    const cfg = this.opts.config;
+    this.setState('connecting');
+    this.attempt = (async () => {
+      try {
+        const make = this.opts.createClient ?? createOnvifClient;
+        const client = make({ hostname: cfg.host, port: cfg.port, username: this.opts.username, password: this.opts.password, timeout: this.opts.timeoutMs ?? 5000 });
+        await client.connect();
+        const profiles = client.profiles ?? [];
+        const token = cfg.profileToken || client.activeSource?.profileToken || profiles[0]?.$?.token;
+        if (cfg.profileToken && !profiles.some((p) => p.$?.token === cfg.profileToken)) {
+          const have = profiles.map((p) => p.$?.token).filter(Boolean);
+          throw new CameraError('no-profile', `profile "${cfg.profileToken}" not found; the camera has: ${have.join(', ') || 'none (check the user\'s rights)'}`, this.id);
+        }
+        if (!token) throw new CameraError('no-profile', 'the camera reports no media profile (check the user\'s rights)', this.id);
+        // GetPresets needs valid credentials even where GetServices/GetProfiles do not.
+        const presets = parsePresets(await client.getPresets({ profileToken: token }));
+        const profile = profiles.find((p) => p.$?.token === token);
+        const ptzToken = profile?.PTZConfiguration?.$?.token;
+        let caps: Capabilities = { absolute: true, relative: true, continuous: true };
+        if (ptzToken) {
+          try {
+            const o = await client.getConfigurationOptions(ptzToken);
+            if (o?.ptzspaces?.length) {
+              const names = o.ptzspaces.map((s) => s.name);
+              const deg = o.ptzspaces.find((s) => s.name === 'absolutePanTiltPositionSpace' && /degree/i.test(String(s.uri)));
+              caps = {
+                absolute: names.includes('absolutePanTiltPositionSpace'),
+                relative: names.includes('relativePanTiltTranslationSpace'),
+                continuous: names.includes('continuousPanTiltVelocitySpace'),
+                degreesSpaceUri: deg ? String(deg.uri) : undefined,
+              };
+            }
+          } catch {
+            // Options are optional: moves will be tried and fall back on faults.
+          }
+        }
+        if (this.closedForGood) return;
+        this.client = client;
+        this.profileToken = token;
+        this.presets = presets;
+        this.capabilities = caps;
+        this.unsupported.clear();
+        this.streamUri = undefined;
+        this.snapshotUri = undefined;
+        this.lastError = undefined;
+        this.backoff.reset();
+        this.setState('connected');
+      } catch (err) {
+        const e = classifyError(err, this.id, 'connect');
+        this.lastError = e;
+        this.client = undefined;
+        if (!this.closedForGood) {
+          this.setState('failed');
+          this.scheduleRetry();
+        }
+        throw e;
+      } finally {
+        this.attempt = undefined;
+      }
+    })();
+    return this.attempt;
+  }
+
+  private scheduleRetry(): void {
+    if (this.closedForGood || this.retryTimer) return;
+    const delay = this.backoff.next();
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.connectOnce().catch(() => undefined);
+    }, delay);
+  }
+
+  /** Runs a command on the connected client; a network or auth failure marks the camera failed. */
+  private async call<T>(what: string, fn: (c: OnvifClient) => Promise<T>): Promise<T> {
+    await this.ensureConnected();
+    const client = this.client!;
+    try {
+      return await fn(client);
+    } catch (err) {
+      const e = classifyError(err, this.id, what);
+      if ((e.code === 'unreachable' || e.code === 'auth') && this.client === client) {
+        this.client = undefined;
+        this.lastError = e;
+        this.setState('failed');
+        this.scheduleRetry();
+      }
+      throw e;
+    }
+  }
+
+  private ptVector(p: Partial<PtzPosition>): Record<string, unknown> {
+    const v: Record<string, unknown> = { profileToken: this.profileToken };
+    if (p.pan !== undefined) v.x = p.pan;
+    if (p.tilt !== undefined) v.y = p.tilt;
+    if (p.zoom !== undefined) v.zoom = p.zoom;
+    if (this.opts.config.calibration.space === 'degrees' && this.capabilities.degreesSpaceUri) v.xyspace = this.capabilities.degreesSpaceUri;
+    return v;
+  }
+
+  absoluteMove(p: PtzPosition): Promise<unknown> {
+    return this.call('AbsoluteMove', (c) => c.absoluteMove(this.ptVector(p)));
+  }
+
+  relativeMove(delta: PtzPosition): Promise<unknown> {
+    return this.call('RelativeMove', (c) => c.relativeMove({ profileToken: this.profileToken, x: delta.pan, y: delta.tilt, zoom: delta.zoom }));
+  }
+
+  /** Velocities −1…1; timeoutMs is only a request: some cameras ignore it, so always stop(). */
+  continuousMove(v: PtzPosition, timeoutMs: number): Promise<unknown> {
+    return this.call('ContinuousMove', (c) =>
+      c.continuousMove({ profileToken: this.profileToken, x: v.pan, y: v.tilt, zoom: v.zoom, timeout: Math.max(100, Math.round(timeoutMs)) }),
+    );
+  }
+
+  /** Stop; where the camera rejects Stop, a zero-velocity ContinuousMove does it. */
+  async stop(): Promise<void> {
+    if (!this.unsupported.has('stop')) {
+      try {
+        await this.call('Stop', (c) => c.stop({ profileToken: this.profileToken, panTilt: true, zoom: true }));
+        return;
+      } catch (err) {
+        const e = classifyError(err, this.id);
+        if (e.code !== 'soap-fault' && e.code !== 'not-supported') throw e;
+        this.unsupported.add('stop');
+      }
+    }
+    await this.call('ContinuousMove(0)', (c) => c.continuousMove({ profileToken: this.profileToken, x: 0, y: 0, zoom: 0 }));
+  }
+
+  async getStatus(): Promise<PtzStatus> {
+    const s = await this.call('GetStatus', (c) => c.getStatus({ profileToken: this.profileToken }));
+    const pos = s?.position ?? {};
+    const ms = s?.moveStatus;
+    let moving: boolean | undefined;
+    if (typeof ms === 'string') moving = ms === 'MOVING';
+    else if (ms && (ms.panTilt !== undefined || ms.zoom !== undefined)) moving = ms.panTilt === 'MOVING' || ms.zoom === 'MOVING';
+    return { position: { pan: Number(pos.x ?? 0), tilt: Number(pos.y ?? 0), zoom: Number(pos.zoom ?? 0) }, moving };
+  }
+
+  gotoPreset(token: string): Promise<unknown> {
+    return this.call('GotoPreset', (c) => c.gotoPreset({ profileToken: this.profileToken, preset: token }));
+  }
+
+  gotoHome(): Promise<unknown> {
+    const home = this.opts.config.homePreset;
+    if (home) return this.gotoPreset(home);
+    return this.call('GotoHomePosition', (c) => c.gotoHomePosition({ profileToken: this.profileToken }));
+  }
+
+  async refreshPresets(): Promise<PresetInfo[]> {
+    this.presets = parsePresets(await this.call('GetPresets', (c) => c.getPresets({ profileToken: this.profileToken })));
+    return this.presets;
+  }
+
+  async getStreamUri(): Promise<string> {
+    if (this.opts.config.streamUrl) return this.opts.config.streamUrl;
+    if (this.streamUri) return this.streamUri;
+    const r = await this.call('GetStreamUri', (c) => c.getStreamUri({ protocol: 'RTSP', profileToken: this.profileToken }));
+    if (!r?.uri) throw new CameraError('soap-fault', 'GetStreamUri returned no URI', this.id);
+    this.streamUri = String(r.uri);
+    return this.streamUri;
+  }
+
+  async getSnapshotUri(): Promise<string> {
+    if (this.opts.config.snapshotUrl) return this.opts.config.snapshotUrl;
+    if (this.snapshotUri) return this.snapshotUri;
+    const r = await this.call('GetSnapshotUri', (c) => c.getSnapshotUri({ profileToken: this.profileToken }));
+    if (!r?.uri) throw new CameraError('soap-fault', 'GetSnapshotUri returned no URI', this.id);
+    this.snapshotUri = String(r.uri);
+    return this.snapshotUri;
+  }
+}
+
+function parsePresets(raw: Record<string, unknown>): PresetInfo[] {
+  const out: PresetInfo[] = [];
+  for (const [name, v] of Object.entries(raw ?? {})) {
+    const p = v as { $?: { token?: unknown }; PTZPosition?: { panTilt?: { $?: { x?: unknown; y?: unknown } }; zoom?: { $?: { x?: unknown } } } };
+    const token = p?.$?.token;
+    if (token === undefined) continue;
+    const pt = p.PTZPosition?.panTilt?.$;
+    const z = p.PTZPosition?.zoom?.$;
+    const position = pt && Number.isFinite(Number(pt.x)) && Number.isFinite(Number(pt.y)) ? { pan: Number(pt.x), tilt: Number(pt.y), zoom: Number(z?.x ?? 0) } : undefined;
+    out.push({ token: String(token), name, position });
+  }
+  return out;
+}

@@ -1,0 +1,245 @@
+/**
+ * Moving a camera onto a target and checking it got there: AbsoluteMove then GetStatus until
+ * within tolerance; when the camera lacks a command or faults, RelativeMove, then a
+ * closed-loop ContinuousMove (always followed by an explicit Stop), then the nearest preset
+ * (verified, since presets get erased or do nothing on some models).
+ */
+import { CameraError, CameraConnection, PresetInfo, PtzStatus, classifyError } from './connection';
+import { CameraDegrees, degreesToSpace, panIsEndless, pointingErrorDeg, spaceToDegrees, wrap180 } from './geometry';
+import { CameraCalibration, PtzPosition } from './types';
+
+export type MoveMethod = 'absolute' | 'relative' | 'continuous' | 'preset';
+
+export interface MoveOptions {
+  /** On target when pan and tilt are both within this many degrees. */
+  toleranceDeg?: number;
+  /** Give up waiting for one command after this long. */
+  moveTimeoutMs?: number;
+  pollMs?: number;
+  /** Hook: the first move command was sent (for latency figures). */
+  onCommandSent?: (method: MoveMethod) => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface MoveResult {
+  state: 'on-target' | 'preset' | 'failed';
+  method?: MoveMethod;
+  /** Final position in the camera's space. */
+  position?: PtzPosition;
+  /** Final pointing error against the target, degrees. */
+  errorDeg?: number;
+  moveMs: number;
+  presetToken?: string;
+  /** Why earlier methods were skipped or failed, in order. */
+  notes: string[];
+  error?: CameraError;
+}
+
+/** What the mover needs from a connection (CameraConnection provides it). */
+export type Ptz = Pick<CameraConnection, 'absoluteMove' | 'relativeMove' | 'continuousMove' | 'stop' | 'getStatus' | 'gotoPreset' | 'capabilities' | 'unsupported' | 'presets' | 'id'>;
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: CameraDegrees, opts: MoveOptions = {}): Promise<MoveResult> {
+  const toleranceDeg = opts.toleranceDeg ?? 1;
+  const moveTimeoutMs = opts.moveTimeoutMs ?? 15_000;
+  const pollMs = opts.pollMs ?? 100;
+  const sleep = opts.sleep ?? defaultSleep;
+  const t0 = Date.now();
+  const notes: string[] = [];
+  const goal = degreesToSpace(cal, target);
+  // What the camera can actually reach (clamped to its ranges), in degrees.
+  const reachable = spaceToDegrees(cal, goal);
+  const zoomTol = 0.02;
+  let sent = false;
+  const markSent = (m: MoveMethod) => {
+    if (!sent) opts.onCommandSent?.(m);
+    sent = true;
+  };
+  const errOf = (p: PtzPosition) => pointingErrorDeg(spaceToDegrees(cal, p), target);
+  const reached = (p: PtzPosition) => pointingErrorDeg(spaceToDegrees(cal, p), reachable) <= toleranceDeg && Math.abs(p.zoom - goal.zoom) <= zoomTol;
+  const result = (state: MoveResult['state'], method: MoveMethod | undefined, position?: PtzPosition, extra: Partial<MoveResult> = {}): MoveResult => ({
+    state,
+    method,
+    position,
+    errorDeg: position ? round(errOf(position), 2) : undefined,
+    moveMs: Date.now() - t0,
+    notes,
+    ...extra,
+  });
+
+  /** Polls GetStatus until `done(position)`, a stall, or the timeout. */
+  const settle = async (done: (p: PtzPosition) => boolean): Promise<{ ok: boolean; status?: PtzStatus }> => {
+    const deadline = Date.now() + moveTimeoutMs;
+    let last: PtzStatus | undefined;
+    let still = 0;
+    while (Date.now() < deadline) {
+      await sleep(pollMs);
+      const s = await ptz.getStatus();
+      if (done(s.position)) return { ok: true, status: s };
+      const unchanged = last && Math.abs(s.position.pan - last.position.pan) < 1e-6 && Math.abs(s.position.tilt - last.position.tilt) < 1e-6 && Math.abs(s.position.zoom - last.position.zoom) < 1e-6;
+      // A camera that says nothing about its motion (or never updates it) is judged by its position alone.
+      still = unchanged && s.moving !== true ? still + 1 : 0;
+      last = s;
+      if (still >= 5) return { ok: false, status: s };
+    }
+    return { ok: false, status: last };
+  };
+
+  const soft = (e: unknown): CameraError => {
+    const ce = classifyError(e, ptz.id);
+    if (ce.code === 'unreachable' || ce.code === 'auth' || ce.code === 'closed') throw ce;
+    return ce;
+  };
+
+  try {
+    // 1. AbsoluteMove.
+    if (ptz.capabilities.absolute && !ptz.unsupported.has('absolute')) {
+      try {
+        const p = ptz.absoluteMove(goal);
+        markSent('absolute');
+        await p;
+        const s = await settle(reached);
+        if (s.ok) return result('on-target', 'absolute', s.status!.position);
+        notes.push(`AbsoluteMove did not reach the target (error ${s.status ? errOf(s.status.position).toFixed(1) : '?'}°)`);
+      } catch (e) {
+        const ce = soft(e);
+        if (ce.code === 'not-supported') ptz.unsupported.add('absolute');
+        notes.push(`AbsoluteMove failed: ${ce.message}`);
+      }
+    } else notes.push('AbsoluteMove not offered by the camera');
+
+    // 2. RelativeMove, a few corrections at most.
+    if (ptz.capabilities.relative && !ptz.unsupported.has('relative')) {
+      try {
+        for (let i = 0; i < 3; i++) {
+          const cur = (await ptz.getStatus()).position;
+          if (reached(cur)) return result('on-target', 'relative', cur);
+          const p = ptz.relativeMove(spaceDelta(cal, cur, goal));
+          markSent('relative');
+          await p;
+          const s = await settle(reached);
+          if (s.ok) return result('on-target', 'relative', s.status!.position);
+        }
+        notes.push('RelativeMove did not reach the target');
+      } catch (e) {
+        const ce = soft(e);
+        if (ce.code === 'not-supported') ptz.unsupported.add('relative');
+        notes.push(`RelativeMove failed: ${ce.message}`);
+      }
+    } else notes.push('RelativeMove not offered by the camera');
+
+    // 3. Closed-loop ContinuousMove, with an explicit Stop after every step.
+    if (ptz.capabilities.continuous && !ptz.unsupported.has('continuous')) {
+      try {
+        const r = await continuousApproach(ptz, cal, goal, reached, { moveTimeoutMs, pollMs, sleep, markSent, toleranceDeg });
+        if (r.ok) return result('on-target', 'continuous', r.position);
+        notes.push('ContinuousMove did not reach the target');
+      } catch (e) {
+        const ce = soft(e);
+        if (ce.code === 'not-supported') ptz.unsupported.add('continuous');
+        notes.push(`ContinuousMove failed: ${ce.message}`);
+      }
+    } else notes.push('ContinuousMove not offered by the camera');
+
+    // 4. Nearest preset, verified.
+    const preset = nearestPreset(cal, ptz.presets, target);
+    if (!preset) {
+      return result('failed', undefined, undefined, { error: new CameraError('not-supported', `cannot move the camera: ${notes.join('; ')}; no preset with a known position`, ptz.id) });
+    }
+    try {
+      const before = (await ptz.getStatus()).position;
+      const p = ptz.gotoPreset(preset.token);
+      markSent('preset');
+      await p;
+      const near = (q: PtzPosition) => pointingErrorDeg(spaceToDegrees(cal, q), spaceToDegrees(cal, preset.position!)) <= Math.max(toleranceDeg, 1);
+      const s = await settle(near);
+      if (s.ok) return result('preset', 'preset', s.status!.position, { presetToken: preset.token });
+      const at = s.status?.position ?? before;
+      const msg = `preset "${preset.name}" did not move the camera there (it may have been erased)`;
+      notes.push(msg);
+      return result('failed', 'preset', at, { presetToken: preset.token, error: new CameraError('soap-fault', `${msg}; ${notes.slice(0, -1).join('; ')}`, ptz.id) });
+    } catch (e) {
+      const ce = soft(e);
+      notes.push(`GotoPreset failed: ${ce.message}`);
+      return result('failed', 'preset', undefined, { presetToken: preset.token, error: ce });
+    }
+  } catch (e) {
+    const ce = classifyError(e, ptz.id);
+    return result('failed', undefined, undefined, { error: ce });
+  }
+}
+
+/** Translation from `cur` to `goal` in the same space, the short way round when pan is endless. */
+export function spaceDelta(cal: CameraCalibration, cur: PtzPosition, goal: PtzPosition): PtzPosition {
+  let dPan = goal.pan - cur.pan;
+  if (panIsEndless(cal)) {
+    const full = cal.space === 'degrees' ? 360 : 2;
+    dPan = ((((dPan + full / 2) % full) + full) % full) - full / 2;
+  }
+  return { pan: dPan, tilt: goal.tilt - cur.tilt, zoom: goal.zoom - cur.zoom };
+}
+
+async function continuousApproach(
+  ptz: Ptz,
+  cal: CameraCalibration,
+  goal: PtzPosition,
+  reached: (p: PtzPosition) => boolean,
+  o: { moveTimeoutMs: number; pollMs: number; sleep: (ms: number) => Promise<void>; markSent: (m: MoveMethod) => void; toleranceDeg: number },
+): Promise<{ ok: boolean; position?: PtzPosition }> {
+  const deadline = Date.now() + o.moveTimeoutMs;
+  // Velocity per unit of error; halved whenever an axis overshoots (cameras differ in speed).
+  const spanPan = cal.space === 'degrees' ? 360 : 2;
+  const spanTilt = cal.space === 'degrees' ? Math.abs(cal.tiltMaxDeg - cal.tiltMinDeg) : 2;
+  let gain = 4;
+  let lastSign = { pan: 0, tilt: 0 };
+  let position = (await ptz.getStatus()).position;
+  let moved = false;
+  try {
+    while (Date.now() < deadline) {
+      if (reached(position)) return { ok: true, position };
+      const d = spaceDelta(cal, position, goal);
+      const cur = spaceToDegrees(cal, position);
+      const want = spaceToDegrees(cal, goal);
+      // An axis already well within tolerance is left alone so it does not creep.
+      const ePan = Math.abs(wrap180(want.panDeg - cur.panDeg)) <= o.toleranceDeg / 2 ? 0 : (d.pan / spanPan) * 2;
+      const eTilt = Math.abs(want.tiltDeg - cur.tiltDeg) <= o.toleranceDeg / 2 ? 0 : (d.tilt / spanTilt) * 2;
+      const sign = { pan: Math.sign(ePan), tilt: Math.sign(eTilt) };
+      if ((lastSign.pan && sign.pan && sign.pan !== lastSign.pan) || (lastSign.tilt && sign.tilt && sign.tilt !== lastSign.tilt)) gain /= 2;
+      lastSign = sign;
+      const vel = (e: number) => (e === 0 ? 0 : Math.sign(e) * Math.min(1, Math.max(0.02, Math.abs(e) * gain)));
+      const v = { pan: vel(ePan), tilt: vel(eTilt), zoom: Math.abs(d.zoom) <= 0.01 ? 0 : Math.sign(d.zoom) * Math.min(1, Math.max(0.05, Math.abs(d.zoom) * 4)) };
+      const p = ptz.continuousMove(v, o.pollMs * 3);
+      o.markSent('continuous');
+      moved = true;
+      await p;
+      await o.sleep(o.pollMs);
+      await ptz.stop();
+      position = (await ptz.getStatus()).position;
+    }
+    return { ok: reached(position), position };
+  } finally {
+    // Whatever happened, never leave a camera turning (some ignore the timeout until Stop).
+    if (moved) await ptz.stop().catch(() => undefined);
+  }
+}
+
+export function nearestPreset(cal: CameraCalibration, presets: PresetInfo[], target: CameraDegrees): (PresetInfo & { position: PtzPosition }) | undefined {
+  let best: (PresetInfo & { position: PtzPosition }) | undefined;
+  let bestErr = Infinity;
+  for (const p of presets) {
+    if (!p.position) continue;
+    const d = spaceToDegrees(cal, p.position);
+    const err = Math.hypot(wrap180(d.panDeg - target.panDeg), d.tiltDeg - target.tiltDeg);
+    if (err < bestErr || (err === bestErr && best && p.token < best.token)) {
+      best = { ...p, position: p.position };
+      bestErr = err;
+    }
+  }
+  return best;
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}

@@ -1,0 +1,238 @@
+/**
+ * The real `onvif` client (through CameraConnection) against the virtual camera on 127.0.0.1:
+ * authentication, moves within 1° across pan wrap-around, every quirk's fallback, and a camera
+ * that goes offline and comes back.
+ */
+import { test, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { CameraQuirk, VirtualCamera } from '../../lib/sim/camera/virtual-camera';
+import { CameraConnection } from '../../lib/camera/connection';
+import { moveToTarget } from '../../lib/camera/mover';
+import { DEFAULT_CALIBRATION, aimToCameraDegrees, wrap180 } from '../../lib/camera/geometry';
+import { CameraConfig } from '../../lib/camera/types';
+
+const USER = 'operator';
+const PASS = 'correct horse';
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
+});
+
+function config(port: number, extra: Partial<CameraConfig> = {}): CameraConfig {
+  return {
+    id: 'cam-a',
+    name: 'Camera A',
+    host: '127.0.0.1',
+    port,
+    lat: 45.0,
+    lon: 4.0,
+    heightM: 8,
+    mountHeadingDeg: 0,
+    tiltOffsetDeg: 0,
+    calibration: { ...DEFAULT_CALIBRATION },
+    maxRangeM: 300,
+    blindSectors: [],
+    ...extra,
+  };
+}
+
+async function startCamera(opts: { quirks?: CameraQuirk[]; degreeSpace?: boolean; initialPanDeg?: number } = {}) {
+  const cam = new VirtualCamera({
+    username: USER,
+    password: PASS,
+    quirks: opts.quirks,
+    degreeSpace: opts.degreeSpace,
+    panSpeedDegPerS: 720,
+    tiltSpeedDegPerS: 360,
+    zoomSpeedPerS: 4,
+    initialPose: opts.initialPanDeg === undefined ? undefined : { panDeg: opts.initialPanDeg },
+  });
+  const { onvifPort } = await cam.start();
+  cleanups.push(() => cam.stop());
+  return { cam, port: onvifPort };
+}
+
+function connect(cfg: CameraConfig, password = PASS) {
+  const conn = new CameraConnection({ config: cfg, username: USER, password, timeoutMs: 3000, backoff: { initialMs: 100, maxMs: 400 } });
+  cleanups.push(() => conn.close());
+  return conn;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('a wrong password fails with an authentication error naming the cause', async () => {
+  const { cam, port } = await startCamera();
+  const conn = connect(config(port), 'wrong');
+  await assert.rejects(conn.ensureConnected(), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'auth');
+    assert.match(err.message, /authentication failed/);
+    assert.match(err.message, /not authorized/i);
+    return true;
+  });
+  assert.equal(conn.state, 'failed');
+  // The camera itself logged the refusal, and moved nowhere.
+  assert.ok(cam.calls.some((c) => c.fault === 'Sender not authorized'));
+  assert.equal(cam.pose.panDeg, 0);
+});
+
+test('a correct password connects once and reads presets and spaces once', async () => {
+  const { cam, port } = await startCamera();
+  const conn = connect(config(port));
+  await conn.ensureConnected();
+  assert.equal(conn.state, 'connected');
+  assert.deepEqual(conn.presets.map((p) => p.name), ['Home', 'East', 'South', 'West']);
+  assert.equal(conn.capabilities.absolute, true);
+  const before = cam.calls.length;
+  await conn.getStatus();
+  await conn.getStatus();
+  const after = cam.calls.slice(before).map((c) => c.action);
+  assert.deepEqual(after, ['GetStatus', 'GetStatus'], 'no capability re-read per command');
+});
+
+for (const [fromDeg, bearingDeg] of [
+  [0, 45],
+  [0, 200],
+  [30, 310],
+  [170, 190], // across the wrap-around: pan 170° → −170°
+  [-175, 160],
+] as const) {
+  test(`AbsoluteMove from pan ${fromDeg}° to bearing ${bearingDeg}° ends within 1°`, async () => {
+    const { cam, port } = await startCamera({ initialPanDeg: fromDeg });
+    const cfg = config(port);
+    const conn = connect(cfg);
+    const target = aimToCameraDegrees(cfg, { bearingDeg, tiltDeg: -12, hfovDeg: 10 });
+    const r = await moveToTarget(conn, cfg.calibration, target, { toleranceDeg: 1, moveTimeoutMs: 8000, pollMs: 50 });
+    assert.equal(r.state, 'on-target', r.notes.join('; '));
+    assert.equal(r.method, 'absolute');
+    const pose = cam.pose;
+    assert.ok(Math.abs(wrap180(pose.panDeg - wrap180(bearingDeg))) <= 1, `pan ${pose.panDeg} vs ${bearingDeg}`);
+    assert.ok(Math.abs(pose.tiltDeg - -12) <= 1, `tilt ${pose.tiltDeg}`);
+    assert.ok(r.errorDeg! <= 1);
+    assert.equal(cam.calls.filter((c) => c.action === 'AbsoluteMove').length, 1, 'one AbsoluteMove, no fallback needed');
+  });
+}
+
+test('a degree-space camera is steered with the degrees calibration', async () => {
+  const { cam, port } = await startCamera({ degreeSpace: true });
+  const cfg = config(port, { calibration: { ...DEFAULT_CALIBRATION, space: 'degrees' }, mountHeadingDeg: 90, tiltOffsetDeg: 2 });
+  const conn = connect(cfg);
+  await conn.ensureConnected();
+  assert.match(conn.capabilities.degreesSpaceUri ?? '', /Degrees/);
+  const target = aimToCameraDegrees(cfg, { bearingDeg: 30, tiltDeg: -20, hfovDeg: 20 });
+  const r = await moveToTarget(conn, cfg.calibration, target, { pollMs: 50 });
+  assert.equal(r.state, 'on-target', r.notes.join('; '));
+  assert.ok(Math.abs(cam.pose.panDeg - -60) <= 1, `pan ${cam.pose.panDeg}`);
+  assert.ok(Math.abs(cam.pose.tiltDeg - -18) <= 1, `tilt ${cam.pose.tiltDeg}`);
+});
+
+test('quirk noAbsoluteMove: falls back to RelativeMove and reaches the target', async () => {
+  const { cam, port } = await startCamera({ quirks: ['noAbsoluteMove'] });
+  const cfg = config(port);
+  const conn = connect(cfg);
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: 120, tiltDeg: -20, hfovDeg: 15 }, { pollMs: 50 });
+  assert.equal(r.state, 'on-target', r.notes.join('; '));
+  assert.equal(r.method, 'relative');
+  assert.match(r.notes[0], /AbsoluteMove failed.*not supported/);
+  assert.ok(Math.abs(cam.pose.panDeg - 120) <= 1);
+  // Remembered for the next move: no second AbsoluteMove attempt.
+  await moveToTarget(conn, cfg.calibration, { panDeg: 100, tiltDeg: -20, hfovDeg: 15 }, { pollMs: 50 });
+  assert.equal(cam.calls.filter((c) => c.action === 'AbsoluteMove').length, 1);
+});
+
+test('quirks noAbsoluteMove+noRelativeMove with continuousIgnoresTimeout: continuous steps, always stopped', async () => {
+  const { cam, port } = await startCamera({ quirks: ['noAbsoluteMove', 'noRelativeMove', 'continuousIgnoresTimeout'] });
+  const cfg = config(port);
+  const conn = connect(cfg);
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: -60, tiltDeg: -25, hfovDeg: 60 }, { pollMs: 50, moveTimeoutMs: 10_000 });
+  assert.equal(r.state, 'on-target', r.notes.join('; '));
+  assert.equal(r.method, 'continuous');
+  assert.ok(cam.calls.some((c) => c.action === 'Stop'));
+  await sleep(300);
+  const p1 = cam.pose;
+  assert.equal(p1.moving, false, 'the camera was left moving');
+  assert.ok(Math.abs(p1.panDeg - -60) <= 1, `pan ${p1.panDeg}`);
+});
+
+test('quirk rejectStop: a zero-velocity ContinuousMove stops the camera', async () => {
+  const { cam, port } = await startCamera({ quirks: ['noAbsoluteMove', 'noRelativeMove', 'continuousIgnoresTimeout', 'rejectStop'] });
+  const cfg = config(port);
+  const conn = connect(cfg);
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: 50, tiltDeg: -15, hfovDeg: 60 }, { pollMs: 50, moveTimeoutMs: 10_000 });
+  assert.equal(r.state, 'on-target', r.notes.join('; '));
+  assert.ok(cam.calls.some((c) => c.action === 'Stop' && c.fault));
+  await sleep(300);
+  assert.equal(cam.pose.moving, false);
+  assert.ok(Math.abs(cam.pose.panDeg - 50) <= 1);
+});
+
+test('quirk moveStatusNeverUpdated: on-target is judged by position', async () => {
+  const { cam, port } = await startCamera({ quirks: ['moveStatusNeverUpdated'] });
+  const cfg = config(port);
+  const conn = connect(cfg);
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: 150, tiltDeg: -5, hfovDeg: 30 }, { pollMs: 50 });
+  assert.equal(r.state, 'on-target', r.notes.join('; '));
+  assert.equal(r.method, 'absolute');
+  assert.ok(Math.abs(cam.pose.panDeg - 150) <= 1);
+});
+
+test('no absolute, relative or continuous move: goes to the nearest preset and verifies it', async () => {
+  const { cam, port } = await startCamera({ quirks: ['noAbsoluteMove', 'noRelativeMove', 'noContinuousMove'] });
+  const cfg = config(port);
+  const conn = connect(cfg);
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: 80, tiltDeg: -12, hfovDeg: 30 }, { pollMs: 50 });
+  assert.equal(r.state, 'preset', r.notes.join('; '));
+  assert.equal(r.presetToken, '2'); // East, pan 90°
+  assert.ok(Math.abs(cam.pose.panDeg - 90) <= 1);
+  assert.ok(r.errorDeg! > 5 && r.errorDeg! < 15, `errorDeg ${r.errorDeg}`);
+});
+
+test('quirk presetsDoNothing: the preset is verified and the move reported failed', async () => {
+  const { port } = await startCamera({ quirks: ['noAbsoluteMove', 'noRelativeMove', 'noContinuousMove', 'presetsDoNothing'] });
+  const cfg = config(port);
+  const conn = connect(cfg);
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: 175, tiltDeg: -12, hfovDeg: 30 }, { pollMs: 30, moveTimeoutMs: 2000 });
+  assert.equal(r.state, 'failed');
+  assert.match(r.error!.message, /preset "South" did not move the camera/);
+});
+
+test('camera offline then back on the same port: the connection recovers without a new object', async () => {
+  const { cam, port } = await startCamera();
+  const cfg = config(port);
+  const conn = connect(cfg);
+  await conn.ensureConnected();
+  await cam.stop();
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: 30, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50 });
+  assert.equal(r.state, 'failed');
+  assert.equal(r.error!.code, 'unreachable');
+  assert.equal(conn.state, 'failed');
+  await cam.start();
+  assert.equal(cam.port, port);
+  // Back-off retries reconnect on their own.
+  const deadline = Date.now() + 10_000;
+  while (conn.state !== 'connected' && Date.now() < deadline) await sleep(50);
+  assert.equal(conn.state, 'connected');
+  const r2 = await moveToTarget(conn, cfg.calibration, { panDeg: 30, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50 });
+  assert.equal(r2.state, 'on-target', r2.notes.join('; '));
+  assert.ok(Math.abs(cam.pose.panDeg - 30) <= 1);
+});
+
+test('invalid arguments get a ter:InvalidArgVal fault', async () => {
+  const { cam, port } = await startCamera();
+  const conn = connect(config(port));
+  await conn.ensureConnected();
+  await assert.rejects(conn.absoluteMove({ pan: 2, tilt: 0, zoom: 0 }), /out of range: 2/);
+  const xml = await (
+    await fetch(`http://127.0.0.1:${port}/onvif/ptz_service`, {
+      method: 'POST',
+      body: '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><GetSystemDateAndTime xmlns="http://www.onvif.org/ver10/device/wsdl"/></s:Body></s:Envelope>',
+    })
+  ).text();
+  assert.match(xml, /UTCDateTime/);
+  const bad = await fetch(`http://127.0.0.1:${port}/onvif/ptz_service`, {
+    method: 'POST',
+    body: '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><GetStatus xmlns="http://www.onvif.org/ver20/ptz/wsdl"><ProfileToken>profile_1</ProfileToken></GetStatus></s:Body></s:Envelope>',
+  });
+  assert.equal(bad.status, 400);
+  assert.match(await bad.text(), /ter:NotAuthorized/);
+  assert.ok(cam.calls.some((c) => c.action === 'AbsoluteMove' && /out of range/.test(c.fault ?? '')));
+});
