@@ -107,7 +107,8 @@ class StreetNet(nn.Module):
         self.head = nn.Linear(2 * c_in, n_classes)
 
     def features(self, logmel):
-        x = self.input_norm(logmel)
+        # 20 ms x 2-band cells: a 1 s window needs no finer grid, and it makes training 3x cheaper
+        x = F.avg_pool2d(self.input_norm(logmel), 2)
         for i, block in enumerate(self.blocks):
             x = block(x)
             if i < len(self.blocks) - 1:

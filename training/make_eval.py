@@ -1,0 +1,149 @@
+#!/usr/bin/python3
+"""Builds the detection evaluation set from the VALIDATION split only (same split and seed
+as training): every validation event inserted into street background at -6, 0 and +6 dB
+event-to-background ratio with a known onset, plus background-only files.
+
+    /usr/bin/python3 training/make_eval.py [--seed 1234] [--out training/.cache/eval]
+
+Writes WAVs and manifest.csv (`path,label,onset,offset`, seconds, paths relative to the
+manifest) for `vigie eval detect --manifest training/.cache/eval/manifest.csv`.
+
+Event-to-background ratio: RMS of the event's loudest 100 ms over the RMS of the whole
+background file. The background of a mixture is a validation background recording
+(traffic, weather, construction, footsteps) crossfaded to 10 s, or a synthetic traffic bed
+with a seed the training never used when the validation split has none long enough.
+"""
+import argparse
+import csv
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import data  # noqa: E402
+import synth  # noqa: E402
+from augment import active_rms  # noqa: E402
+
+SR = 16000
+FILE_SECONDS = 10.0
+EBRS_DB = [-6, 0, 6]
+AMBIENCE_LABELS = ['traffic', 'weather', 'construction', 'footsteps']
+
+
+def event_extent(x):
+    """(onset, offset) in samples of the event in a clip, by energy: onset = first 5 ms frame
+    that rises above the clip's floor by half the peak-to-floor range (at least 10 dB), offset =
+    last frame within 30 dB of the peak."""
+    frame, hop = 80, 80
+    n = max(1, (len(x) - frame) // hop + 1)
+    idx = np.arange(frame)[None, :] + hop * np.arange(n)[:, None]
+    idx = np.minimum(idx, len(x) - 1)
+    e = 10 * np.log10(np.mean(x[idx].astype(np.float64) ** 2, axis=1) + 1e-12)
+    peak = e.max()
+    floor = np.percentile(e, 10)
+    thr = max(floor + max(10.0, 0.5 * (peak - floor)), peak - 25.0) if peak - floor > 10.0 else peak - 3.0
+    on = int(np.argmax(e >= thr))
+    above = np.nonzero(e >= peak - 30.0)[0]
+    off = int(above[-1]) + 1 if len(above) else n
+    return on * hop, min(len(x), off * hop + frame)
+
+
+def event_snippet(x, max_seconds=4.0):
+    """The event part of a (possibly long, weakly labelled) clip: around its loudest frame."""
+    if len(x) > max_seconds * SR:
+        e_db, hop = data.frame_energy_db(x)
+        peak = int(np.argmax(e_db)) * hop
+        start = max(0, peak - int(1.0 * SR))
+        x = x[start:start + int(max_seconds * SR)]
+    on, off = event_extent(x)
+    start = max(0, on - int(0.3 * SR))  # keep a little lead-in of the clip's own ambience
+    x = x[start:]
+    return x[:int(max_seconds * SR)], on - start, min(off - start, int(max_seconds * SR))
+
+
+def make_background(ambience, rng, n):
+    """10 s of street background: validation ambience recordings crossfaded, else synthetic."""
+    pieces = [a for a in ambience if synth.rms(a) > 1e-4]
+    if not pieces or rng.random() < 0.3:
+        bed = synth.traffic_bed(n, rng)
+        return bed * 10 ** (rng.uniform(-40, -25) / 20) / synth.rms(bed)
+    out = np.zeros(n, dtype=np.float32)
+    pos = 0
+    fade = int(0.2 * SR)
+    while pos < n:
+        p = pieces[rng.integers(len(pieces))]
+        p = p / synth.rms(p) * 10 ** (rng.uniform(-35, -25) / 20)
+        seg = p[:n - pos].copy()
+        if pos > 0 and len(seg) > fade:
+            seg[:fade] *= np.linspace(0, 1, fade)
+        out[pos:pos + len(seg)] += seg
+        pos += max(len(seg) - fade, SR // 2)
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--seed', type=int, default=1234, help='the training seed (same split)')
+    p.add_argument('--out', default=os.path.join(data.CACHE_DIR, 'eval'))
+    args = p.parse_args()
+    rng = np.random.default_rng(args.seed + 99991)  # not a stream the training used
+    rows = data.load_manifest()
+    _, val_rows = data.split_rows(rows, args.seed)
+    clips = data.load_pool(rows)
+    os.makedirs(args.out, exist_ok=True)
+    n = int(FILE_SECONDS * SR)
+    ambience = [clips[r['path']] for r in val_rows if r['label'] in AMBIENCE_LABELS]
+    manifest = []
+
+    events = [r for r in val_rows if r['label'] in data.ALERT_LABELS]
+    for i, r in enumerate(events):
+        ev, on, off = event_snippet(clips[r['path']])
+        ev = ev.astype(np.float64)
+        for ebr in EBRS_DB:
+            bg = make_background(ambience, rng, n).astype(np.float64)
+            start = int(rng.uniform(1.5, FILE_SECONDS - 1.0 - len(ev) / SR) * SR) if len(ev) < (FILE_SECONDS - 3) * SR else int(0.5 * SR)
+            gain = synth.rms(bg) * 10 ** (ebr / 20) / active_rms(ev)
+            mix = bg.copy()
+            seg = ev[:n - start] * gain
+            mix[start:start + len(seg)] += seg
+            peak = np.abs(mix).max()
+            if peak > 0.99:  # keep the ratio, avoid clipping
+                mix *= 0.99 / peak
+            name = f'event_{i:03d}_{r["label"]}_{"m" if ebr < 0 else "p"}{abs(ebr)}dB.wav'
+            data.write_wav(os.path.join(args.out, name), mix)
+            manifest.append((name, r['label'], round((start + on) / SR, 3), round(min(n, start + off) / SR, 3)))
+
+    # background-only: every validation background clip as it is, and 10 s street mixtures
+    for i, r in enumerate(x for x in val_rows if x['label'] not in data.ALERT_LABELS):
+        name = f'background_{i:03d}_{r["label"]}.wav'
+        data.write_wav(os.path.join(args.out, name), clips[r['path']])
+        manifest.append((name, r['label'], '', ''))
+    bg_clips = [clips[r['path']] for r in val_rows if r['label'] not in data.ALERT_LABELS and len(clips[r['path']]) > SR // 2]
+    for i in range(30):
+        bg = make_background(ambience, rng, n)
+        # sprinkle 1-3 validation background sounds (horns, speech, bangs of "other"...) on top
+        for _ in range(rng.integers(1, 4)):
+            s = bg_clips[rng.integers(len(bg_clips))]
+            s = s[:n] / active_rms(s) * synth.rms(bg) * 10 ** (rng.uniform(-6, 10) / 20)
+            at = int(rng.integers(0, n - len(s) + 1))
+            bg[at:at + len(s)] += s.astype(np.float32)
+        peak = np.abs(bg).max()
+        if peak > 0.99:
+            bg *= 0.99 / peak
+        name = f'street_{i:03d}.wav'
+        data.write_wav(os.path.join(args.out, name), bg)
+        manifest.append((name, 'none', '', ''))
+
+    with open(os.path.join(args.out, 'manifest.csv'), 'w', newline='') as f:
+        w = csv.writer(f)
+        w.writerow(['path', 'label', 'onset', 'offset'])
+        w.writerows(manifest)
+    n_events = sum(1 for m in manifest if m[2] != '')
+    print(f'{len(manifest)} files ({n_events} event mixtures from {len(events)} validation events, '
+          f'{len(manifest) - n_events} background-only) in {args.out}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,112 @@
+#!/usr/bin/python3
+"""Train Vigie's default street-sound classifier and export it as ONNX plus its model card.
+
+    /usr/bin/python3 training/train.py            # the default model (npm run train)
+    /usr/bin/python3 training/train.py --quick    # a few minutes, for plumbing checks
+
+Deterministic for a seed: fixed numpy/torch seeds, a fixed number of torch threads, and a
+fixed number of optimisation steps (no early stopping, no selection on validation data).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import data  # noqa: E402
+from augment import WindowMaker  # noqa: E402
+from card import write_card  # noqa: E402
+from export import export_onnx  # noqa: E402
+from model import StreetNet, count_parameters  # noqa: E402
+from validate import clip_level_report  # noqa: E402
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--name', default='vigie-street-v1')
+    p.add_argument('--version', default='1.0.0')
+    p.add_argument('--seed', type=int, default=1234)
+    p.add_argument('--epochs', type=int, default=24)
+    p.add_argument('--steps-per-epoch', type=int, default=100)
+    p.add_argument('--batch', type=int, default=48)
+    p.add_argument('--lr', type=float, default=3e-3)
+    p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--quick', action='store_true', help='short run (plumbing, first integration model)')
+    p.add_argument('--out-dir', default=os.path.join(data.REPO_ROOT, 'models'))
+    return p.parse_args(argv)
+
+
+def log(msg):
+    print(time.strftime('%H:%M:%S'), msg, flush=True)
+
+
+def main(argv=None):
+    args = parse_args(argv if argv is not None else sys.argv[1:])
+    if args.quick:
+        args.epochs, args.steps_per_epoch, args.batch = 4, 40, 32
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    started = time.time()
+
+    rows = data.load_manifest()
+    train_rows, val_rows = data.split_rows(rows, args.seed)
+    log(f'clips: {len(rows)} train {len(train_rows)} val {len(val_rows)} from {data.pool_dir()}')
+    clips = data.load_pool(rows)
+    maker = WindowMaker(train_rows, clips, args.seed)
+    log(f'espeak clips: {len(maker.espeak)}; labels {len(data.LABELS)}')
+
+    net = StreetNet(len(data.LABELS))
+    n_params = count_parameters(net)
+    log(f'parameters: {n_params}')
+    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-3)
+    total_steps = args.epochs * args.steps_per_epoch
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=total_steps, pct_start=0.15)
+
+    step = 0
+    for epoch in range(args.epochs):
+        net.train()
+        losses, correct, seen = [], 0, 0
+        t0 = time.time()
+        for _ in range(args.steps_per_epoch):
+            xs, ys, ws = maker.batch(args.batch)
+            x, y, w = torch.from_numpy(xs), torch.from_numpy(ys), torch.from_numpy(ws)
+            logits = net(x)
+            loss = (F.cross_entropy(logits, y, reduction='none', label_smoothing=0.05) * w).sum() / w.sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            step += 1
+            losses.append(float(loss))
+            correct += int((logits.argmax(1) == y).sum())
+            seen += len(y)
+        log(f'epoch {epoch + 1}/{args.epochs} loss {np.mean(losses):.3f} train-acc {correct / seen:.3f} '
+            f'({time.time() - t0:.0f} s)')
+
+    net.eval()
+    train_seconds = time.time() - started
+    report = clip_level_report(net, val_rows, clips)
+    log(f"validation clip-level macro F1 {report['macroF1']:.3f}; alert recall {report['alert']['recall']:.3f}; "
+        f"background false-alert rate {report['alert']['backgroundFalseAlertRate']:.3f}")
+
+    os.makedirs(args.out_dir, exist_ok=True)
+    onnx_path = os.path.join(args.out_dir, args.name + '.onnx')
+    export_info = export_onnx(net, onnx_path)
+    log(f"exported {onnx_path} ({export_info['fileBytes']} bytes), onnxruntime max diff {export_info['maxAbsDiff']:.2e}")
+    card_path = os.path.join(args.out_dir, args.name + '.json')
+    write_card(card_path, args=args, n_params=n_params, export_info=export_info, report=report,
+               train_rows=train_rows, val_rows=val_rows, rows=rows, maker=maker,
+               train_seconds=train_seconds, command=' '.join(['/usr/bin/python3', 'training/train.py'] + (argv if argv is not None else sys.argv[1:])))
+    torch.save(net.state_dict(), os.path.join(data.CACHE_DIR, args.name + '.pt'))
+    log(f'card {card_path}; total {time.time() - started:.0f} s')
+
+
+if __name__ == '__main__':
+    main()
