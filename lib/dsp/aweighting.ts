@@ -105,7 +105,7 @@ export class AWeightingFilter {
   private readonly gain: number;
 
   constructor(sampleRateHz: number) {
-    if (!Number.isFinite(sampleRateHz) || sampleRateHz < 8000) throw new Error(`A-weighting: "sampleRateHz" must be >= 8000, got ${sampleRateHz}`);
+    if (!Number.isFinite(sampleRateHz) || sampleRateHz < 1000) throw new Error(`A-weighting: "sampleRateHz" must be >= 1000, got ${sampleRateHz}`);
     this.sampleRateHz = sampleRateHz;
     const fs = sampleRateHz;
     const p1 = firstOrderHighpass(A_POLE_1_HZ, fs);
@@ -113,8 +113,9 @@ export class AWeightingFilter {
     this.state = new Float64Array(2 * this.biquads.length);
     this.fir = lowpassFir(fs, A_FIR_HALF_TAPS);
     this.firHist = new Float64Array(this.fir.length);
-    // Exact 0 dB at 1 kHz (and so the standard's value there).
-    this.gain = Math.pow(10, (aWeightingDb(1000) - responseDb(this.biquads, this.fir, 1000, fs)) / 20);
+    // Exact at 1 kHz (0 dB), or at fs/4 for very low rates where 1 kHz does not exist.
+    const refHz = Math.min(1000, fs / 4);
+    this.gain = Math.pow(10, (aWeightingDb(refHz) - responseDb(this.biquads, this.fir, refHz, fs)) / 20);
   }
 
   /** Designed magnitude response in dB at fHz (what the filter does, for tests and docs). */

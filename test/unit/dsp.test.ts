@@ -59,7 +59,7 @@ test('A-weighting filter is streaming: block-wise equals one-shot', () => {
   const parts = [f.process(x.subarray(0, 1000)), f.process(x.subarray(1000, 1001)), f.process(x.subarray(1001))];
   const joined = Float32Array.from(parts.flatMap((p) => Array.from(p)));
   assert.deepEqual(joined, whole);
-  assert.throws(() => new AWeightingFilter(100), /"sampleRateHz"/);
+  assert.throws(() => new AWeightingFilter(100), /"sampleRateHz" must be >= 1000/);
 });
 
 test('STFT: a sine lands in its bin with the windowed amplitude; silence is zero', () => {

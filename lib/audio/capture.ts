@@ -1,0 +1,412 @@
+/**
+ * Capture: the class behind mic-capture (no Node-RED in here).
+ *
+ * Owns the sensor's ring and a source. Writes the source's audio into the ring, emits an
+ * audio block reference (DESIGN §2, never samples) every blockMs, tracks health (clipping,
+ * dead / stuck channels, silence, restarts) and a running level.
+ *
+ * Events:
+ *  - 'block'  (AudioBlock)
+ *  - 'health' (HealthEvent)   on every change of a health condition, and restarts
+ *  - 'level'  (LevelEvent)    every levelEveryMs of audio (0 = never)
+ *  - 'status' (CaptureStatus) source state changes
+ *  - 'fault'  (Error)         something the user must be told once (missing binary, bad file)
+ */
+import { EventEmitter } from 'events';
+import { AudioBlock, ClockSource } from '../contracts';
+import { LevelMeter, powerToDb } from '../dsp/levels';
+import { applyChannelMap } from './channels';
+import { closeRing, openRing } from './registry';
+import { AudioRing, DEFAULT_RING_SECONDS, MAX_RING_SECONDS } from './ring';
+import { CaptureSource, SourceState } from './sources/source';
+
+export type HealthCondition = 'clipping' | 'dead-channel' | 'stuck-channel' | 'silence' | 'restart' | 'ended' | 'error';
+
+/** Second output of mic-capture. Small, and never any samples. */
+export interface HealthEvent {
+  kind: 'health';
+  sensor: string;
+  /** Epoch seconds. */
+  time: number;
+  condition: HealthCondition;
+  /** true when the condition starts, false when it clears (restart/ended/error: always true). */
+  active: boolean;
+  channel?: number;
+  detail: string;
+  /** Restarts of the capture since it started. */
+  restarts: number;
+}
+
+/** Periodic level report on the health output (for level displays). Rounded to 0.1 dB. */
+export interface LevelEvent {
+  kind: 'level';
+  sensor: string;
+  time: number;
+  /** Leq of the period, channel 0, dBFS RMS and dB(A) re full scale. */
+  leqDbfs: number;
+  leqDba: number;
+  /** Fast (125 ms) level now, channel 0. */
+  fastDbfs: number;
+  peakDbfs: number;
+  /** Leq of the period per channel, dBFS. */
+  channelsDbfs: number[];
+  periodS: number;
+  /** dB SPL (A-weighted Leq) when a calibration is set. */
+  leqDbaSpl?: number;
+}
+
+export interface CaptureStatus {
+  state: SourceState;
+  text: string;
+}
+
+export interface HealthThresholds {
+  /** |x| at or above this counts as clipped. */
+  clipLevel?: number;
+  /** Clipped samples in a block to raise clipping. */
+  clipSamples?: number;
+  /** A channel this far (dB) below the loudest, or digitally silent, for deadAfterS is dead. */
+  deadBelowDb?: number;
+  deadAfterS?: number;
+  /** A channel frozen on one non-zero value for stuckAfterS is stuck. */
+  stuckAfterS?: number;
+  /** Every channel below silenceDbfs for silenceAfterS is silence. */
+  silenceDbfs?: number;
+  silenceAfterS?: number;
+  /** Conditions clear after this long without them. */
+  clearAfterS?: number;
+}
+
+export interface CaptureOptions {
+  sensor: string;
+  clock?: ClockSource;
+  /** Audio block length, ms (default 100). */
+  blockMs?: number;
+  /** Ring capacity, seconds (default 5, at most 30). */
+  ringSeconds?: number;
+  /** Output channel i takes source channel channelMap[i]. */
+  channelMap?: number[];
+  source: CaptureSource;
+  /** Level report period, ms of audio (default 1000; 0 = off). */
+  levelEveryMs?: number;
+  /** dB SPL at 0 dBFS RMS, when the microphone is calibrated. */
+  calibrationDb?: number;
+  health?: HealthThresholds;
+  /** Wall clock, epoch ms (tests). */
+  now?: () => number;
+}
+
+const DEFAULT_HEALTH: Required<HealthThresholds> = {
+  clipLevel: 0.999,
+  clipSamples: 3,
+  deadBelowDb: 40,
+  deadAfterS: 2,
+  stuckAfterS: 1,
+  silenceDbfs: -80,
+  silenceAfterS: 10,
+  clearAfterS: 2,
+};
+
+/** Re-anchor the block time on the wall clock when it drifts more than this (s). */
+const MAX_TIME_DRIFT_S = 0.1;
+
+interface ChannelHealth {
+  clippedUntilFrame: number;
+  clipping: boolean;
+  deadFrames: number;
+  dead: boolean;
+  stuckFrames: number;
+  stuck: boolean;
+  lastValue: number;
+  leqSum: number;
+}
+
+const round1 = (v: number) => Math.round(v * 10) / 10;
+
+export class Capture extends EventEmitter {
+  readonly sensor: string;
+  readonly clock: ClockSource;
+  readonly blockMs: number;
+  readonly ringSeconds: number;
+  readonly source: CaptureSource;
+  private readonly channelMap: number[] | undefined;
+  private readonly levelEveryMs: number;
+  private readonly calibrationDb: number | undefined;
+  private readonly th: Required<HealthThresholds>;
+  private readonly now: () => number;
+  private ring: AudioRing | null = null;
+  private seq = 0;
+  private nextBlockStart = 0;
+  private blockFrames = 0;
+  private anchorFrame = 0;
+  private anchorTime = 0;
+  private anchored = false;
+  private meter: LevelMeter | null = null;
+  private chHealth: ChannelHealth[] = [];
+  private silentFrames = 0;
+  private silence = false;
+  private levelFrames = 0;
+  private restarts = 0;
+  private running = false;
+  private failed = false;
+  private sourceListeners: [string, (...a: never[]) => void][] = [];
+
+  constructor(opts: CaptureOptions) {
+    super();
+    if (!opts.sensor) throw new Error('sensor: expected a sensor id');
+    const blockMs = opts.blockMs ?? 100;
+    if (!Number.isFinite(blockMs) || blockMs < 10 || blockMs > 2000) throw new Error(`blockMs: expected 10..2000 ms, got ${opts.blockMs}`);
+    const ringSeconds = opts.ringSeconds ?? DEFAULT_RING_SECONDS;
+    if (!Number.isFinite(ringSeconds) || ringSeconds <= 0 || ringSeconds > MAX_RING_SECONDS) {
+      throw new Error(`ringSeconds: expected more than 0 and at most ${MAX_RING_SECONDS} s (privacy cap), got ${opts.ringSeconds}`);
+    }
+    if (ringSeconds * 1000 < 2 * blockMs) throw new Error(`ringSeconds: expected at least two blocks (${(2 * blockMs) / 1000} s), got ${ringSeconds}`);
+    this.sensor = opts.sensor;
+    this.clock = opts.clock ?? 'local';
+    this.blockMs = blockMs;
+    this.ringSeconds = ringSeconds;
+    this.source = opts.source;
+    this.channelMap = opts.channelMap;
+    this.levelEveryMs = opts.levelEveryMs ?? 1000;
+    this.calibrationDb = opts.calibrationDb;
+    this.th = { ...DEFAULT_HEALTH, ...opts.health };
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** The sensor's ring, once the first audio arrived. */
+  get audioRing(): AudioRing | null {
+    return this.ring;
+  }
+
+  get restartCount(): number {
+    return this.restarts;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Fast (125 ms) level of channel 0, dBFS, or undefined before any audio. */
+  get levelDbfs(): number | undefined {
+    return this.meter ? this.meter.reading().fastDbfs : undefined;
+  }
+
+  get status(): CaptureStatus {
+    return this.failed ? { state: 'failed', text: 'failed' } : this.source.status;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.on_(this.source, 'data', (channels: Float32Array[], timeSec?: number) => this.onData(channels, timeSec));
+    this.on_(this.source, 'restart', (reason: string) => this.onRestart(reason));
+    this.on_(this.source, 'status', (s: CaptureStatus) => this.emit('status', s));
+    this.on_(this.source, 'error', (err: Error) => this.emit('fault', err));
+    this.on_(this.source, 'end', () => this.health('ended', true, 'source ended'));
+    this.source.start();
+  }
+
+  private on_(em: EventEmitter, ev: string, fn: (...a: never[]) => void): void {
+    em.on(ev, fn as (...a: unknown[]) => void);
+    this.sourceListeners.push([ev, fn]);
+  }
+
+  /** Stop the source, then zero and release the ring. Safe to call twice. */
+  async stop(): Promise<void> {
+    this.running = false;
+    try {
+      await this.source.stop();
+    } finally {
+      for (const [ev, fn] of this.sourceListeners) this.source.removeListener(ev, fn as (...a: unknown[]) => void);
+      this.sourceListeners = [];
+      if (this.ring) closeRing(this.ring);
+      this.ring = null;
+      this.meter = null;
+    }
+  }
+
+  private openRingFor(channels: number): boolean {
+    const rate = this.source.sampleRate;
+    try {
+      this.ring = openRing({ sensor: this.sensor, sampleRate: rate, channels, seconds: this.ringSeconds });
+    } catch (err) {
+      this.failed = true;
+      this.emit('status', { state: 'failed', text: (err as Error).message.slice(0, 120) });
+      this.emit('fault', err as Error);
+      return false;
+    }
+    this.blockFrames = Math.max(1, Math.round((rate * this.blockMs) / 1000));
+    this.meter = new LevelMeter({ sampleRateHz: rate, calibrationDb: this.calibrationDb });
+    this.chHealth = Array.from({ length: channels }, () => ({ clippedUntilFrame: -1, clipping: false, deadFrames: 0, dead: false, stuckFrames: 0, stuck: false, lastValue: NaN, leqSum: 0 }));
+    return true;
+  }
+
+  private onData(raw: Float32Array[], timeSec?: number): void {
+    if (!this.running || this.failed) return;
+    let channels: Float32Array[];
+    try {
+      channels = applyChannelMap(raw, this.channelMap);
+    } catch (err) {
+      this.failed = true;
+      const e = new Error(`channelMap: ${(err as Error).message} — the source has ${raw.length} channel(s)`);
+      this.emit('status', { state: 'failed', text: e.message.slice(0, 120) });
+      this.emit('fault', e);
+      return;
+    }
+    if (!this.ring && !this.openRingFor(channels.length)) return;
+    const ring = this.ring!;
+    if (channels.length !== ring.channelCount) {
+      this.emit('fault', new Error(`channels: the source changed from ${ring.channelCount} to ${channels.length} channels; restart the node`));
+      return;
+    }
+    const frames = channels[0].length;
+    const first = ring.end;
+    const rate = ring.sampleRate;
+    if (timeSec !== undefined && Number.isFinite(timeSec)) {
+      this.anchorFrame = first;
+      this.anchorTime = timeSec;
+      this.anchored = true;
+    } else {
+      const estimate = this.now() / 1000 - frames / rate;
+      const predicted = this.anchorTime + (first - this.anchorFrame) / rate;
+      if (!this.anchored || (this.source.realtime && Math.abs(predicted - estimate) > MAX_TIME_DRIFT_S)) {
+        this.anchorFrame = first;
+        this.anchorTime = estimate;
+        this.anchored = true;
+      }
+    }
+    ring.write(channels);
+    this.meter!.process(channels[0]);
+    this.checkHealth(channels, first);
+    while (ring.end - this.nextBlockStart >= this.blockFrames) {
+      const start = this.nextBlockStart;
+      const block: AudioBlock = {
+        kind: 'audio',
+        sensor: this.sensor,
+        seq: this.seq++,
+        sampleRate: rate,
+        channels: ring.channelCount,
+        start,
+        frames: this.blockFrames,
+        time: this.anchorTime + (start - this.anchorFrame) / rate,
+        clock: this.clock,
+      };
+      this.nextBlockStart += this.blockFrames;
+      this.emit('block', block);
+    }
+  }
+
+  private onRestart(reason: string): void {
+    this.restarts++;
+    if (this.ring) {
+      this.ring.markGap(reason);
+      // Blocks never straddle a gap: drop the partial block.
+      this.nextBlockStart = this.ring.end;
+    }
+    this.anchored = false;
+    this.health('restart', true, reason);
+  }
+
+  private health(condition: HealthCondition, active: boolean, detail: string, channel?: number): void {
+    const ev: HealthEvent = { kind: 'health', sensor: this.sensor, time: this.now() / 1000, condition, active, detail: detail.slice(0, 200), restarts: this.restarts };
+    if (channel !== undefined) ev.channel = channel;
+    this.emit('health', ev);
+  }
+
+  private checkHealth(channels: Float32Array[], firstFrame: number): void {
+    const rate = this.ring!.sampleRate;
+    const frames = channels[0].length;
+    const endFrame = firstFrame + frames;
+    const th = this.th;
+    const ms: number[] = [];
+    for (let c = 0; c < channels.length; c++) {
+      const x = channels[c];
+      const h = this.chHealth[c];
+      let sum = 0;
+      let clipped = 0;
+      let min = Infinity;
+      let max = -Infinity;
+      for (let i = 0; i < frames; i++) {
+        const v = x[i];
+        sum += v * v;
+        if (v >= th.clipLevel || v <= -th.clipLevel) clipped++;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      ms.push(sum / frames);
+      h.leqSum += sum;
+      // Clipping: raised at once, cleared after clearAfterS of clean audio.
+      if (clipped >= th.clipSamples) {
+        h.clippedUntilFrame = endFrame + th.clearAfterS * rate;
+        if (!h.clipping) {
+          h.clipping = true;
+          this.health('clipping', true, `channel ${c}: ${clipped} clipped samples`, c);
+        }
+      } else if (h.clipping && endFrame >= h.clippedUntilFrame) {
+        h.clipping = false;
+        this.health('clipping', false, `channel ${c}: no clipping for ${th.clearAfterS} s`, c);
+      }
+      // Stuck: the same non-zero value throughout (frozen converter, DC rail).
+      const frozen = max - min <= 1e-6 && Math.abs(max) > 1e-6 && (Number.isNaN(h.lastValue) || Math.abs(h.lastValue - max) <= 1e-6);
+      h.lastValue = frames ? x[frames - 1] : h.lastValue;
+      h.stuckFrames = frozen ? h.stuckFrames + frames : 0;
+      if (!h.stuck && h.stuckFrames >= th.stuckAfterS * rate) {
+        h.stuck = true;
+        this.health('stuck-channel', true, `channel ${c}: stuck at ${max.toFixed(4)} for ${th.stuckAfterS} s`, c);
+      } else if (h.stuck && !frozen) {
+        h.stuck = false;
+        this.health('stuck-channel', false, `channel ${c}: moving again`, c);
+      }
+    }
+    const loudest = Math.max(...ms);
+    let allSilent = true;
+    for (let c = 0; c < channels.length; c++) {
+      const h = this.chHealth[c];
+      const db = powerToDb(ms[c]);
+      if (db >= th.silenceDbfs) allSilent = false;
+      // Dead: digital silence, or far below the others while they hear something.
+      const digitalZero = ms[c] === 0;
+      const farBelow = channels.length > 1 && powerToDb(loudest) > th.silenceDbfs && powerToDb(loudest) - db >= th.deadBelowDb;
+      const deadNow = digitalZero || farBelow;
+      h.deadFrames = deadNow ? h.deadFrames + frames : 0;
+      if (!h.dead && h.deadFrames >= th.deadAfterS * rate) {
+        h.dead = true;
+        this.health('dead-channel', true, `channel ${c}: ${digitalZero ? 'digital silence' : `${th.deadBelowDb} dB below the loudest channel`} for ${th.deadAfterS} s`, c);
+      } else if (h.dead && !deadNow) {
+        h.dead = false;
+        this.health('dead-channel', false, `channel ${c}: signal again`, c);
+      }
+    }
+    this.silentFrames = allSilent ? this.silentFrames + frames : 0;
+    if (!this.silence && this.silentFrames >= th.silenceAfterS * rate) {
+      this.silence = true;
+      this.health('silence', true, `every channel below ${th.silenceDbfs} dBFS for ${th.silenceAfterS} s`);
+    } else if (this.silence && !allSilent) {
+      this.silence = false;
+      this.health('silence', false, 'sound again');
+    }
+    // Periodic level report.
+    if (this.levelEveryMs > 0) {
+      this.levelFrames += frames;
+      if (this.levelFrames >= (this.levelEveryMs * rate) / 1000) {
+        const r = this.meter!.reading();
+        const leq = this.meter!.takeLeq();
+        const ev: LevelEvent = {
+          kind: 'level',
+          sensor: this.sensor,
+          time: this.anchorTime + (endFrame - this.anchorFrame) / rate,
+          leqDbfs: round1(leq.leqDbfs),
+          leqDba: round1(leq.leqDba),
+          fastDbfs: round1(r.fastDbfs),
+          peakDbfs: round1(leq.peakDbfs),
+          channelsDbfs: this.chHealth.map((h) => round1(powerToDb(h.leqSum / this.levelFrames))),
+          periodS: round1(this.levelFrames / rate),
+        };
+        if (this.calibrationDb !== undefined) ev.leqDbaSpl = round1(leq.leqDba + this.calibrationDb);
+        for (const h of this.chHealth) h.leqSum = 0;
+        this.levelFrames = 0;
+        this.emit('level', ev);
+      }
+    }
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Any ffmpeg input (a camera's microphone over RTSP, an HTTP stream, a file) decoded to
+ * float32 PCM on ffmpeg's stdout pipe. Audio only: video, subtitles and data are dropped.
+ */
+import { BackoffOptions } from '../../util/backoff';
+import { ProcessSource } from './process';
+
+export interface FfmpegOptions {
+  url: string;
+  sampleRate: number;
+  channels: number;
+  /** Read a file at its native rate (-re) instead of as fast as possible. */
+  realtime?: boolean;
+  binaryPath?: string;
+  backoff?: BackoffOptions;
+  stallMs?: number;
+}
+
+export function ffmpegArgs(o: FfmpegOptions): string[] {
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
+  if (/^rtsps?:/i.test(o.url)) args.push('-rtsp_transport', 'tcp');
+  if (o.realtime) args.push('-re');
+  args.push('-i', o.url, '-vn', '-sn', '-dn', '-map', '0:a:0', '-ac', String(o.channels), '-ar', String(o.sampleRate), '-c:a', 'pcm_f32le', '-f', 'f32le', 'pipe:1');
+  return args;
+}
+
+/** For status texts: never show credentials embedded in a URL. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^/@\s]*@/, '//***@');
+}
+
+export function createFfmpegSource(o: FfmpegOptions): ProcessSource {
+  if (!o.url || typeof o.url !== 'string') throw new Error('url: expected an ffmpeg input URL such as rtsp://camera/stream or a file path');
+  if (!Number.isInteger(o.sampleRate) || o.sampleRate < 8000 || o.sampleRate > 384000) throw new Error(`sampleRate: expected an integer 8000..384000 Hz, got ${o.sampleRate}`);
+  if (!Number.isInteger(o.channels) || o.channels < 1 || o.channels > 64) throw new Error(`channels: expected an integer 1..64, got ${o.channels}`);
+  const src = new ProcessSource('ffmpeg', {
+    binary: 'ffmpeg',
+    envVar: 'VIGIE_FFMPEG',
+    binaryPath: o.binaryPath,
+    installHint: 'install ffmpeg (apt-get install ffmpeg) or set VIGIE_FFMPEG to its path',
+    args: ffmpegArgs(o),
+    format: 'FLOAT_LE',
+    channels: o.channels,
+    sampleRate: o.sampleRate,
+    backoff: o.backoff,
+    stallMs: o.stallMs ?? 10_000,
+  });
+  // A file read without -re arrives faster than real time.
+  src.realtime = !!o.realtime || !/^(file:|\/|\.)/.test(o.url);
+  return src;
+}

@@ -1,0 +1,44 @@
+/** Build a capture source from plain settings (what the mic-capture editor form holds). */
+import { BackoffOptions } from '../../util/backoff';
+import { PcmFormat } from '../channels';
+import { createArecordSource } from './arecord';
+import { createFfmpegSource } from './ffmpeg';
+import { InputSource } from './input';
+import { SimulatedSource } from './simulated';
+import { CaptureSource } from './source';
+import { WavFileSource } from './wavfile';
+
+export { CaptureSource, SourceState, SourceStatus } from './source';
+export { ProcessSource } from './process';
+export { InputSource } from './input';
+export { SimulatedSource } from './simulated';
+export { WavFileSource, resolveWavPath } from './wavfile';
+export { parseArecordL, arecordArgs } from './arecord';
+export { ffmpegArgs, redactUrl } from './ffmpeg';
+
+export type SourceType = 'alsa' | 'ffmpeg' | 'wav' | 'input' | 'simulated';
+export const SOURCE_TYPES: readonly SourceType[] = ['alsa', 'ffmpeg', 'wav', 'input', 'simulated'];
+
+export type SourceConfig =
+  | { type: 'alsa'; device: string; sampleRate: number; channels: number; format?: PcmFormat; binaryPath?: string; backoff?: BackoffOptions; stallMs?: number }
+  | { type: 'ffmpeg'; url: string; sampleRate: number; channels: number; realtime?: boolean; binaryPath?: string; backoff?: BackoffOptions; stallMs?: number }
+  | { type: 'wav'; file: string; baseDir?: string; loop?: boolean; pace?: 'realtime' | 'fast'; sampleRate?: number }
+  | { type: 'input' }
+  | { type: 'simulated'; scene: string; sensorId: string; realtime?: boolean; blockMs?: number };
+
+export function createSource(cfg: SourceConfig): CaptureSource {
+  switch (cfg.type) {
+    case 'alsa':
+      return createArecordSource(cfg);
+    case 'ffmpeg':
+      return createFfmpegSource(cfg);
+    case 'wav':
+      return new WavFileSource(cfg);
+    case 'input':
+      return new InputSource();
+    case 'simulated':
+      return new SimulatedSource(cfg);
+    default:
+      throw new Error(`source: expected one of ${SOURCE_TYPES.join(', ')}, got ${JSON.stringify((cfg as { type?: unknown }).type)}`);
+  }
+}

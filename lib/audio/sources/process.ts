@@ -1,0 +1,187 @@
+/**
+ * A supervised child process that writes raw interleaved PCM to its stdout pipe
+ * (arecord, ffmpeg). A dead or stalled child is restarted with back-off; every restart is
+ * announced ('restart') so the ring records a gap. A missing binary is reported once.
+ */
+import { ChildProcess, spawn } from 'child_process';
+import { Backoff, BackoffOptions } from '../../util/backoff';
+import { findBinary } from '../../util/binaries';
+import { InterleavedDecoder, PcmFormat } from '../channels';
+import { CaptureSource } from './source';
+
+export interface ProcessSourceOptions {
+  /** Executable name looked up on PATH (e.g. "arecord"). */
+  binary: string;
+  /** Environment variable that overrides the path (e.g. VIGIE_ARECORD). */
+  envVar: string;
+  /** Explicit path from the node's settings, if any. */
+  binaryPath?: string;
+  /** Hint printed when the binary is missing. */
+  installHint: string;
+  args: string[];
+  format: PcmFormat;
+  channels: number;
+  sampleRate: number;
+  backoff?: BackoffOptions;
+  /** Kill and restart a child that sends no audio for this long (ms); default 5000. */
+  stallMs?: number;
+  /** A child that ran this long (ms) resets the back-off; default 10000. */
+  healthyAfterMs?: number;
+}
+
+/** Keep only the tail of a child's stderr (text diagnostics) to say why it died. */
+const STDERR_KEEP_BYTES = 2048;
+
+export class ProcessSource extends CaptureSource {
+  readonly kind: string;
+  private readonly opts: ProcessSourceOptions;
+  private readonly backoff: Backoff;
+  private child: ChildProcess | null = null;
+  private decoder: InterleavedDecoder;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private stallTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
+  private started = false;
+  private missingReported = false;
+  private lastDataMs = 0;
+  private spawnedMs = 0;
+  private gotData = false;
+  private stderrTail = '';
+  private killReason = '';
+  private exitWaiters: (() => void)[] = [];
+  /** Process ids spawned so far (for tests and diagnostics). */
+  readonly pids: number[] = [];
+  restarts = 0;
+
+  constructor(kind: string, opts: ProcessSourceOptions) {
+    super();
+    this.kind = kind;
+    this.opts = opts;
+    this.sampleRate = opts.sampleRate;
+    this.channels = opts.channels;
+    this.decoder = new InterleavedDecoder(opts.format, opts.channels);
+    this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, ...opts.backoff });
+  }
+
+  /** Pid of the running child, if any. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.stopping = false;
+    this.spawnChild();
+    const stallMs = this.opts.stallMs ?? 5000;
+    this.stallTimer = setInterval(() => this.checkStall(stallMs), Math.max(250, Math.min(1000, stallMs / 4)));
+  }
+
+  private spawnChild(): void {
+    this.restartTimer = null;
+    if (this.stopping) return;
+    const bin = findBinary(this.opts.binary, { explicit: this.opts.binaryPath, envVar: this.opts.envVar });
+    if (!bin) {
+      const where = this.opts.binaryPath ? `"${this.opts.binaryPath}"` : process.env[this.opts.envVar] ? `${this.opts.envVar}="${process.env[this.opts.envVar]}"` : 'PATH';
+      const msg = `${this.opts.binary} not found (looked in ${where}); ${this.opts.installHint}`;
+      if (!this.missingReported) {
+        this.missingReported = true;
+        this.fault(new Error(msg));
+      }
+      this.setStatus('failed', `${this.opts.binary} not found`);
+      this.scheduleRestart(null);
+      return;
+    }
+    this.missingReported = false;
+    this.setStatus('starting', `starting ${this.opts.binary}`);
+    this.decoder.reset();
+    this.stderrTail = '';
+    this.killReason = '';
+    this.gotData = false;
+    let child: ChildProcess;
+    try {
+      child = spawn(bin, this.opts.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      this.fault(new Error(`${this.opts.binary}: cannot start: ${(err as Error).message}`));
+      this.setStatus('failed', `cannot start ${this.opts.binary}`);
+      this.scheduleRestart(null);
+      return;
+    }
+    this.child = child;
+    if (child.pid) this.pids.push(child.pid);
+    this.spawnedMs = Date.now();
+    this.lastDataMs = Date.now();
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (this.child !== child) return;
+      this.lastDataMs = Date.now();
+      const planar = this.decoder.push(chunk);
+      if (planar[0].length === 0) return;
+      if (!this.gotData) {
+        this.gotData = true;
+        this.setStatus('running', `${this.opts.binary} running`);
+      }
+      this.emitData(planar);
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_KEEP_BYTES);
+    });
+    child.on('error', (err) => {
+      // spawn failure (ENOENT, EACCES): 'close' follows.
+      this.stderrTail += `\n${err.message}`;
+    });
+    child.on('close', (code, signal) => this.onExit(child, code, signal));
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.child === child) this.child = null;
+    const waiters = this.exitWaiters;
+    this.exitWaiters = [];
+    for (const w of waiters) w();
+    if (this.stopping) return;
+    // Never echo credentials a URL may carry (rtsp://user:pass@host).
+    const lastLine = this.stderrTail.trim().split('\n').filter(Boolean).pop()?.trim().replace(/\/\/[^/@\s]*@/g, '//***@').slice(0, 200);
+    const how = this.killReason || (signal ? `killed by ${signal}` : `exited with code ${code}`);
+    const reason = `${this.opts.binary} ${how}${lastLine && !this.killReason ? `: ${lastLine}` : ''}`;
+    if (Date.now() - this.spawnedMs >= (this.opts.healthyAfterMs ?? 10_000) && this.gotData) this.backoff.reset();
+    this.restarts++;
+    this.emit('restart', reason);
+    this.scheduleRestart(reason);
+  }
+
+  private scheduleRestart(reason: string | null): void {
+    if (this.stopping || this.restartTimer) return;
+    const delayMs = this.backoff.next();
+    if (reason) this.setStatus('restarting', `${reason}; restarting in ${(delayMs / 1000).toFixed(1)} s`);
+    this.restartTimer = setTimeout(() => this.spawnChild(), delayMs);
+  }
+
+  private checkStall(stallMs: number): void {
+    const child = this.child;
+    if (!child || this.stopping) return;
+    if (Date.now() - this.lastDataMs > stallMs) {
+      this.killReason = `sent no audio for ${(stallMs / 1000).toFixed(1)} s`;
+      this.lastDataMs = Date.now();
+      child.kill('SIGKILL');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.started = false;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.stallTimer) clearInterval(this.stallTimer);
+    this.restartTimer = null;
+    this.stallTimer = null;
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => this.exitWaiters.push(resolve));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 2000);
+      await exited;
+      clearTimeout(t);
+    }
+    this.child = null;
+    this.decoder.reset();
+    this.setStatus('stopped', 'stopped');
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * A sensor: where a microphone array stands, how it is oriented, its geometry and how good
+ * its clock is. Built from a vigie-sensor config node (or a scene) and validated here so
+ * every error names the field.
+ */
+import { CLOCK_SOURCES, ClockSource } from './contracts';
+import { ARRAY_PRESETS, checkGeometry, MicPosition, resolveGeometry } from './localize/arrays';
+
+export interface SensorInfo {
+  id: string;
+  name: string;
+  lat: number;
+  lon: number;
+  /** Height of the array above ground, metres. */
+  heightM: number;
+  /** Direction of the array's +y axis, degrees clockwise from true north. */
+  headingDeg: number;
+  /** Preset id from lib/localize/arrays.ts, or "custom". */
+  array: string;
+  /** Microphone positions, metres, in the array frame (+y along the heading, +x right, +z up). */
+  mics: MicPosition[];
+  clock: ClockSource;
+  /** Estimated absolute clock error, ms (1 ms ≈ 34 cm of range difference between sensors). */
+  clockErrorMs: number;
+}
+
+/** Raw fields as a config node or a JSON file gives them (numbers may be strings). */
+export interface SensorConfigInput {
+  id?: unknown;
+  sensorId?: unknown;
+  name?: unknown;
+  lat?: unknown;
+  lon?: unknown;
+  heightM?: unknown;
+  headingDeg?: unknown;
+  array?: unknown;
+  /** Custom positions: an array of [x, y, z] or its JSON text. */
+  mics?: unknown;
+  clock?: unknown;
+  clockErrorMs?: unknown;
+}
+
+export const SENSOR_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** Default clock error by source when the user gives none, ms. */
+export const DEFAULT_CLOCK_ERROR_MS: Record<ClockSource, number> = { local: 50, ntp: 5, ptp: 0.01, gps: 0.001 };
+
+function num(v: unknown, field: string, min: number, max: number, dflt?: number): number {
+  if ((v === undefined || v === null || v === '') && dflt !== undefined) return dflt;
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max) {
+    throw new Error(`${field}: expected a number from ${min} to ${max}, got ${JSON.stringify(v) ?? 'undefined'}`);
+  }
+  return n;
+}
+
+/** Validate and normalise; throws an Error whose message starts with the field name. */
+export function validateSensorInfo(raw: SensorConfigInput): SensorInfo {
+  if (typeof raw !== 'object' || raw === null) throw new Error('sensor: expected an object');
+  const id = raw.sensorId ?? raw.id;
+  if (typeof id !== 'string' || !SENSOR_ID_PATTERN.test(id)) {
+    throw new Error(`sensorId: expected 1-64 letters, digits, "_", "-" or "." (used in MQTT topics), got ${JSON.stringify(id) ?? 'undefined'}`);
+  }
+  const name = typeof raw.name === 'string' && raw.name.trim() ? raw.name.trim() : id;
+  const lat = num(raw.lat, 'lat', -90, 90);
+  const lon = num(raw.lon, 'lon', -180, 180);
+  const heightM = num(raw.heightM, 'heightM', -100, 1000, 4);
+  const headingRaw = num(raw.headingDeg, 'headingDeg', -360, 360, 0);
+  const headingDeg = ((headingRaw % 360) + 360) % 360;
+  const array = raw.array === undefined || raw.array === '' ? 'mono' : raw.array;
+  if (typeof array !== 'string' || (array !== 'custom' && !ARRAY_PRESETS[array])) {
+    throw new Error(`array: expected one of ${Object.keys(ARRAY_PRESETS).join(', ')} or custom, got ${JSON.stringify(array)}`);
+  }
+  let custom: unknown = raw.mics;
+  if (array === 'custom' && typeof custom === 'string') {
+    try {
+      custom = JSON.parse(custom);
+    } catch {
+      throw new Error(`mics: expected JSON such as [[0,0.05,0],[0.05,0,0]] (metres), got ${JSON.stringify(String(raw.mics).slice(0, 40))}`);
+    }
+  }
+  const mics = resolveGeometry(array, custom, 'mics');
+  const clock = raw.clock === undefined || raw.clock === '' ? 'local' : raw.clock;
+  if (typeof clock !== 'string' || !(CLOCK_SOURCES as readonly string[]).includes(clock)) {
+    throw new Error(`clock: expected one of ${CLOCK_SOURCES.join(', ')}, got ${JSON.stringify(clock)}`);
+  }
+  const clockErrorMs = num(raw.clockErrorMs, 'clockErrorMs', 0, 60000, DEFAULT_CLOCK_ERROR_MS[clock as ClockSource]);
+  return { id, name, lat, lon, heightM, headingDeg, array, mics, clock: clock as ClockSource, clockErrorMs };
+}
+
+/** Non-fatal remarks about a sensor (e.g. a linear array's front/back ambiguity). */
+export function sensorWarnings(info: SensorInfo): string[] {
+  return checkGeometry(info.mics, 'mics').warnings;
+}

@@ -1,0 +1,366 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Capture, HealthEvent, LevelEvent } from '../../lib/audio/capture';
+import { CaptureSource } from '../../lib/audio/sources/source';
+import { InputSource, WavFileSource, createSource } from '../../lib/audio/sources';
+import { findRing, readSpan } from '../../lib/audio/registry';
+import { encodeWav } from '../../lib/audio/wav';
+import { AudioBlock, validateAudioBlock } from '../../lib/contracts';
+
+/** A source driven by the test (unit tests of Capture only). */
+class FakeSource extends CaptureSource {
+  readonly kind = 'fake';
+  started = false;
+  stopped = false;
+  constructor(rate: number, channels: number, realtime = false) {
+    super();
+    this.sampleRate = rate;
+    this.channels = channels;
+    this.realtime = realtime;
+  }
+  start(): void {
+    this.started = true;
+    this.setStatus('running', 'fake running');
+  }
+  async stop(): Promise<void> {
+    this.stopped = true;
+  }
+  feed(channels: Float32Array[], timeSec?: number): void {
+    this.emitData(channels, timeSec);
+  }
+  die(reason: string): void {
+    this.emit('restart', reason);
+  }
+}
+
+function sine(n: number, amp: number, f = 0.05, from = 0): Float32Array {
+  return Float32Array.from({ length: n }, (_, i) => amp * Math.sin(f * (from + i)));
+}
+
+function collect(cap: Capture) {
+  const blocks: AudioBlock[] = [];
+  const health: HealthEvent[] = [];
+  const levels: LevelEvent[] = [];
+  const faults: Error[] = [];
+  cap.on('block', (b) => blocks.push(b));
+  cap.on('health', (h) => health.push(h));
+  cap.on('level', (l) => levels.push(l));
+  cap.on('fault', (e) => faults.push(e));
+  return { blocks, health, levels, faults };
+}
+
+test('blocks every blockMs: contiguous, valid contract, no samples, readable from the ring', async () => {
+  const src = new FakeSource(8000, 2);
+  const cap = new Capture({ sensor: 'cap-a', source: src, blockMs: 100, clock: 'ntp' });
+  const out = collect(cap);
+  cap.start();
+  assert.ok(src.started);
+  // 3.5 blocks in uneven chunks.
+  const a = sine(2800, 0.5);
+  const b = sine(2800, 0.25, 0.07);
+  for (const [s, e] of [
+    [0, 333],
+    [333, 1000],
+    [1000, 2800],
+  ]) {
+    src.feed([a.slice(s, e), b.slice(s, e)], 1000 + s / 8000);
+  }
+  assert.equal(out.blocks.length, 3);
+  out.blocks.forEach((blk, i) => {
+    assert.deepEqual(validateAudioBlock(blk), blk);
+    assert.equal(blk.seq, i);
+    assert.equal(blk.start, i * 800);
+    assert.equal(blk.frames, 800);
+    assert.equal(blk.channels, 2);
+    assert.equal(blk.clock, 'ntp');
+    assert.ok(Math.abs(blk.time - (1000 + blk.start / 8000)) < 1e-9);
+    assert.ok(JSON.stringify(blk).length < 200);
+  });
+  const r = readSpan({ sensor: 'cap-a', start: 800, frames: 800 });
+  assert.ok(r.ok);
+  if (r.ok) {
+    assert.deepEqual(Array.from(r.channels[0]), Array.from(a.subarray(800, 1600)));
+    assert.deepEqual(Array.from(r.channels[1]), Array.from(b.subarray(800, 1600)));
+  }
+  await cap.stop();
+  assert.ok(src.stopped);
+  assert.equal(findRing('cap-a'), undefined, 'ring released on stop');
+  assert.equal(src.listenerCount('data'), 0, 'listeners removed');
+  assert.equal(out.faults.length, 0);
+});
+
+test('without source time, block time follows the wall clock given by now()', async () => {
+  let nowMs = 5_000_000;
+  const src = new FakeSource(1000, 1, true);
+  const cap = new Capture({ sensor: 'cap-t', source: src, blockMs: 100, now: () => nowMs });
+  const out = collect(cap);
+  cap.start();
+  src.feed([sine(100, 0.1)]);
+  nowMs += 100;
+  src.feed([sine(100, 0.1)]);
+  assert.equal(out.blocks.length, 2);
+  assert.ok(Math.abs(out.blocks[0].time - (5_000_000 / 1000 - 0.1)) < 1e-9);
+  assert.ok(Math.abs(out.blocks[1].time - out.blocks[0].time - 0.1) < 1e-9);
+  // A 1 s jump of the wall clock (device stalled) re-anchors real-time sources.
+  nowMs += 1100;
+  src.feed([sine(100, 0.1)]);
+  assert.ok(Math.abs(out.blocks[2].time - (nowMs / 1000 - 0.1)) < 1e-9);
+  await cap.stop();
+});
+
+test('channel map selects source channels into the ring; a bad map is a fault naming channelMap', async () => {
+  const src = new FakeSource(8000, 4);
+  const cap = new Capture({ sensor: 'cap-map', source: src, channelMap: [3, 1] });
+  const out = collect(cap);
+  cap.start();
+  const chans = [0, 1, 2, 3].map((c) => new Float32Array(800).fill(c / 10));
+  src.feed(chans);
+  const r = readSpan(out.blocks[0]);
+  assert.ok(r.ok);
+  if (r.ok) assert.deepEqual([r.channels[0][5], r.channels[1][5]], [Math.fround(0.3), Math.fround(0.1)]);
+  await cap.stop();
+
+  const src2 = new FakeSource(8000, 2);
+  const cap2 = new Capture({ sensor: 'cap-map2', source: src2, channelMap: [0, 2] });
+  const out2 = collect(cap2);
+  cap2.start();
+  src2.feed([new Float32Array(10), new Float32Array(10)]);
+  assert.match(out2.faults[0]?.message ?? '', /channelMap: .*input channel 2 does not exist/);
+  assert.equal(findRing('cap-map2'), undefined);
+  await cap2.stop();
+});
+
+test('a restart records a ring gap, drops the partial block and reports health', async () => {
+  const src = new FakeSource(1000, 1);
+  const cap = new Capture({ sensor: 'cap-r', source: src, blockMs: 100 });
+  const out = collect(cap);
+  cap.start();
+  src.feed([sine(250, 0.2)], 10);
+  assert.equal(out.blocks.length, 2);
+  src.die('arecord killed by SIGKILL');
+  assert.equal(out.health.at(-1)?.condition, 'restart');
+  assert.match(out.health.at(-1)!.detail, /SIGKILL/);
+  assert.equal(cap.restartCount, 1);
+  src.feed([sine(200, 0.2)], 20);
+  assert.equal(out.blocks.length, 4);
+  assert.equal(out.blocks[2].start, 250, 'first block after the gap starts at the gap');
+  assert.ok(Math.abs(out.blocks[2].time - 20) < 1e-9);
+  const ring = findRing('cap-r')!;
+  assert.deepEqual(ring.listGaps().map((g) => g.at), [250]);
+  const across = readSpan({ sensor: 'cap-r', start: 200, frames: 100 });
+  assert.equal(across.ok, false);
+  if (!across.ok) assert.equal(across.reason, 'gap');
+  await cap.stop();
+});
+
+test('health: clipping raised and cleared, dead channel, stuck channel, silence', async () => {
+  const rate = 1000;
+  const src = new FakeSource(rate, 3);
+  const cap = new Capture({
+    sensor: 'cap-h',
+    source: src,
+    blockMs: 100,
+    levelEveryMs: 0,
+    health: { deadAfterS: 1, stuckAfterS: 0.5, silenceAfterS: 1, clearAfterS: 0.5 },
+  });
+  const out = collect(cap);
+  cap.start();
+  let t = 0;
+  const feed = (mk: (c: number) => Float32Array, blocks: number) => {
+    for (let i = 0; i < blocks; i++) {
+      src.feed([0, 1, 2].map((c) => mk(c)));
+      t += 100;
+    }
+  };
+  // Channel 0 clips, channel 1 is digital zero, channel 2 is stuck at 0.3.
+  feed((c) => (c === 0 ? sine(100, 1.5, 0.3, t) : c === 1 ? new Float32Array(100) : new Float32Array(100).fill(0.3)), 12);
+  const on = (cond: string) => out.health.filter((h) => h.condition === cond && h.active);
+  const off = (cond: string) => out.health.filter((h) => h.condition === cond && !h.active);
+  assert.equal(on('clipping').length, 1);
+  assert.equal(on('clipping')[0].channel, 0);
+  assert.equal(on('dead-channel').length, 1);
+  assert.equal(on('dead-channel')[0].channel, 1);
+  assert.equal(on('stuck-channel').length, 1);
+  assert.equal(on('stuck-channel')[0].channel, 2);
+  assert.equal(on('silence').length, 0);
+  // Everything back to normal: conditions clear.
+  feed((c) => sine(100, 0.3, 0.2 + c * 0.1, t), 8);
+  assert.equal(off('clipping').length, 1);
+  assert.equal(off('dead-channel').length, 1);
+  assert.equal(off('stuck-channel').length, 1);
+  // Near-silence everywhere (not digital zero): silence, and no dead channel.
+  const deadBefore = on('dead-channel').length;
+  feed(() => sine(100, 1e-5, 0.2, t), 12);
+  assert.equal(on('silence').length, 1);
+  assert.equal(on('dead-channel').length, deadBefore);
+  for (const h of out.health) assert.ok(JSON.stringify(h).length < 400);
+  await cap.stop();
+});
+
+test('level reports: Leq per period in dBFS/dB(A), rounded, with calibration', async () => {
+  const rate = 16000;
+  const src = new FakeSource(rate, 2);
+  const cap = new Capture({ sensor: 'cap-l', source: src, levelEveryMs: 500, calibrationDb: 110 });
+  const out = collect(cap);
+  cap.start();
+  const amp = Math.SQRT2 * 0.1; // −20 dBFS RMS
+  for (let i = 0; i < 30; i++) {
+    const x = Float32Array.from({ length: 1600 }, (_, k) => amp * Math.sin((2 * Math.PI * 1000 * (i * 1600 + k)) / rate));
+    src.feed([x, x.map((v) => v / 10)]);
+  }
+  assert.equal(out.levels.length, 6);
+  const last = out.levels.at(-1)!;
+  assert.equal(last.leqDbfs, -20);
+  assert.ok(Math.abs(last.leqDba - -20) <= 0.1);
+  assert.deepEqual(last.channelsDbfs, [-20, -40]);
+  assert.equal(last.leqDbaSpl, Math.round((last.leqDba + 110) * 10) / 10);
+  assert.equal(last.periodS, 0.5);
+  assert.ok(Math.abs((cap.levelDbfs ?? 0) - -20) < 0.3);
+  await cap.stop();
+});
+
+test('settings are checked and name the field', () => {
+  const src = new FakeSource(8000, 1);
+  assert.throws(() => new Capture({ sensor: 's', source: src, ringSeconds: 31 }), /ringSeconds: .*at most 30/);
+  assert.throws(() => new Capture({ sensor: 's', source: src, blockMs: 5 }), /blockMs/);
+  assert.throws(() => new Capture({ sensor: '', source: src }), /sensor/);
+  assert.throws(() => createSource({ type: 'tape' } as never), /source: expected one of/);
+  assert.throws(() => createSource({ type: 'alsa', device: 'default', sampleRate: 100, channels: 1 }), /sampleRate/);
+  assert.throws(() => createSource({ type: 'ffmpeg', url: '', sampleRate: 16000, channels: 1 }), /url/);
+});
+
+test('a second capture on the same sensor fails clearly instead of sharing the ring', async () => {
+  const a = new Capture({ sensor: 'cap-dup', source: new FakeSource(8000, 1) });
+  const srcB = new FakeSource(8000, 1);
+  const b = new Capture({ sensor: 'cap-dup', source: srcB });
+  const outB = collect(b);
+  a.start();
+  b.start();
+  (a.source as FakeSource).feed([new Float32Array(10)]);
+  srcB.feed([new Float32Array(10)]);
+  assert.match(outB.faults[0]?.message ?? '', /already has an open audio ring/);
+  assert.equal(b.status.state, 'failed');
+  await b.stop();
+  assert.ok(findRing('cap-dup'), 'the first owner keeps its ring');
+  await a.stop();
+});
+
+function tmpWav(name: string, channels: Float32Array[], rate: number): { dir: string; file: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-cap-'));
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, encodeWav(channels, rate, 'pcm16'));
+  return { dir, file };
+}
+
+function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const iv = setInterval(() => {
+      if (cond()) {
+        clearInterval(iv);
+        resolve();
+      } else if (Date.now() - t0 > ms) {
+        clearInterval(iv);
+        reject(new Error('timed out waiting for a condition'));
+      }
+    }, 10);
+  });
+}
+
+test('WAV file source, fast pace, once: every frame reaches the ring and the end is reported', async () => {
+  const x = sine(16000 * 2 + 123, 0.4);
+  const { dir, file } = tmpWav('two-seconds.wav', [x], 16000);
+  try {
+    const cap = new Capture({ sensor: 'cap-wav', source: new WavFileSource({ file: path.basename(file), baseDir: dir, pace: 'fast' }), ringSeconds: 5 });
+    const out = collect(cap);
+    cap.start();
+    await waitFor(() => out.health.some((h) => h.condition === 'ended'));
+    assert.equal(out.blocks.length, Math.floor(x.length / 1600));
+    const ring = cap.audioRing!;
+    assert.equal(ring.end, x.length);
+    const r = ring.read({ start: 16000, frames: 100 });
+    assert.ok(r.ok);
+    if (r.ok) for (let i = 0; i < 100; i++) assert.ok(Math.abs(r.channels[0][i] - x[16000 + i]) <= 1 / 32768);
+    // Times are contiguous on the file's own clock (fast pace does not follow the wall clock).
+    assert.ok(Math.abs(out.blocks[10].time - out.blocks[0].time - 1) < 1e-6);
+    await cap.stop();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('WAV file source: loop wraps around; resampling to a requested rate; unreadable file is a fault', async () => {
+  const { dir, file } = tmpWav('short.wav', [sine(4800, 0.3)], 48000);
+  try {
+    const src = new WavFileSource({ file, loop: true, pace: 'fast', sampleRate: 16000 });
+    const cap = new Capture({ sensor: 'cap-loop', source: src });
+    const out = collect(cap);
+    cap.start();
+    await waitFor(() => src.loops >= 3);
+    await cap.stop();
+    assert.equal(out.blocks[0].sampleRate, 16000);
+    assert.ok(out.blocks.length >= 3);
+    assert.ok(!out.health.some((h) => h.condition === 'ended'));
+
+    const bad = new Capture({ sensor: 'cap-bad', source: new WavFileSource({ file: path.join(dir, 'nope.wav') }) });
+    const outBad = collect(bad);
+    bad.start();
+    assert.match(outBad.faults[0]?.message ?? '', /cannot read .*nope\.wav/);
+    assert.equal(bad.status.state, 'failed');
+    await bad.stop();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('WAV file source in real time delivers about real-time amounts (generous bounds)', async () => {
+  const { dir, file } = tmpWav('rt.wav', [sine(8000 * 10, 0.3)], 8000);
+  try {
+    const cap = new Capture({ sensor: 'cap-rt', source: new WavFileSource({ file }) });
+    const out = collect(cap);
+    const t0 = Date.now();
+    cap.start();
+    await waitFor(() => out.blocks.length >= 5);
+    const elapsedS = (Date.now() - t0) / 1000;
+    await cap.stop();
+    // 5 blocks = 0.5 s of audio cannot arrive much faster than 0.5 s of wall time.
+    assert.ok(elapsedS >= 0.4, `elapsed ${elapsedS}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('input source: blocks of an upstream sensor are copied, channel-mapped, into this sensor ring', async () => {
+  const upSrc = new FakeSource(8000, 4);
+  const up = new Capture({ sensor: 'up-array', source: upSrc });
+  const upOut = collect(up);
+  up.start();
+  const input = new InputSource();
+  const sub = new Capture({ sensor: 'sub-array', source: input, channelMap: [2, 3] });
+  const subOut = collect(sub);
+  sub.start();
+  const chans = [0, 1, 2, 3].map((c) => sine(1600, 0.1 * (c + 1), 0.01 * (c + 1)));
+  upSrc.feed(chans, 50);
+  for (const b of upOut.blocks) input.push(b, 'sub-array');
+  assert.equal(subOut.blocks.length, 2);
+  assert.equal(subOut.blocks[0].sensor, 'sub-array');
+  assert.equal(subOut.blocks[0].channels, 2);
+  assert.ok(Math.abs(subOut.blocks[1].time - upOut.blocks[1].time) < 1e-9);
+  const r = readSpan(subOut.blocks[1]);
+  assert.ok(r.ok);
+  if (r.ok) {
+    assert.deepEqual(Array.from(r.channels[0]), Array.from(chans[2].subarray(800, 1600)));
+    assert.deepEqual(Array.from(r.channels[1]), Array.from(chans[3].subarray(800, 1600)));
+  }
+  // Unusable inputs name the field.
+  assert.throws(() => input.push({ kind: 'detection' }), /payload.kind: expected "audio"/);
+  assert.throws(() => input.push({ ...upOut.blocks[0], samples: [1, 2] }), /without samples/);
+  assert.throws(() => input.push(subOut.blocks[0], 'sub-array'), /payload.sensor/);
+  assert.throws(() => input.push({ ...upOut.blocks[0], start: 10_000_000 }), /cannot read span/);
+  await sub.stop();
+  await up.stop();
+  assert.throws(() => input.push(upOut.blocks[0]), /not running/);
+});
