@@ -36,7 +36,7 @@ test('finds a WAV file, an audio MIME type and an MP4 audio track; a video-only 
 test('finds sample arrays, sample-like fields and long non-image base64 in JSON, also inside Socket.IO frames', () => {
   const f: Finding[] = [];
   scanJson({ payload: { kind: 'audio', sensor: 'n', start: 0, frames: 4800 } }, 'block', f);
-  assert.deepEqual(f, [], 'an audio block reference is clean');
+  assert.equal(f.length, 0, 'an audio block reference is clean');
   scanJson({ payload: Array.from({ length: 300 }, (_, i) => Math.sin(i)) }, 'arr', f);
   scanJson({ samples: [0.1, 0.2] }, 'key', f);
   scanJson({ blob: Buffer.alloc(6000, 7).toString('base64') }, 'b64', f);
