@@ -1,0 +1,397 @@
+/**
+ * The relay against a REAL RTSP server (GStreamer, H.264 + AAC audio, over TCP) with real
+ * ffmpeg, served by a real HTTP/WebSocket server on 127.0.0.1.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { auditBus, AuditEvent } from '../../lib/alerts/bus';
+import { FfmpegNotFoundError } from '../../lib/video/ffmpeg';
+import { isJpeg, JpegSplitter } from '../../lib/video/jpeg';
+import { VideoManager, VideoManagerOptions, VideoSource } from '../../lib/video/manager';
+import {
+  childFfmpegPids,
+  closeWs,
+  collectWs,
+  ffprobeFrameCount,
+  ffprobeStreams,
+  freePort,
+  isAlive,
+  RtspServer,
+  startRtspServer,
+  tfdtOf,
+  topBoxes,
+  waitFor,
+} from '../support/video-sources';
+
+let rtsp: RtspServer;
+let authRtsp: RtspServer;
+let refusedPort: number;
+
+function sources(): Record<string, VideoSource> {
+  return {
+    cam1: { streamUrl: rtsp.url },
+    cam2: { streamUrl: rtsp.url },
+    missing: { streamUrl: `rtsp://127.0.0.1:${rtsp.port}/nope` },
+    refused: { streamUrl: `rtsp://127.0.0.1:${refusedPort}/test` },
+    noauth: { streamUrl: authRtsp.url },
+    withauth: { streamUrl: authRtsp.url, username: 'op', password: 's3cret' },
+  };
+}
+
+interface Harness {
+  mgr: VideoManager;
+  server: http.Server;
+  base: string;
+  stop(): Promise<void>;
+}
+
+async function harness(opts: Partial<VideoManagerOptions> = {}): Promise<Harness> {
+  const mgr = new VideoManager({
+    resolveSource: async (id) => {
+      const s = sources()[id];
+      if (!s) throw new Error(`unknown camera ${id}`);
+      return s;
+    },
+    knowsCamera: (id) => id in sources(),
+    idleStopMs: 60_000,
+    maxRelays: 4,
+    backoff: { initialMs: 200, maxMs: 1000 },
+    actor: 'auto:test',
+    ...opts,
+  });
+  const server = http.createServer((req, res) => {
+    if (!mgr.handleRequest(req, res)) {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (!mgr.handleUpgrade(req, socket, head)) socket.destroy();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    mgr,
+    server,
+    base: `127.0.0.1:${port}`,
+    async stop() {
+      await mgr.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+const enoughMedia = (n: number) => (c: { texts: string[]; binaries: Buffer[] }) => c.binaries.length >= 1 + n;
+
+before(async () => {
+  [rtsp, authRtsp] = await Promise.all([startRtspServer(), startRtspServer({ user: 'op', password: 's3cret' })]);
+  refusedPort = await freePort();
+});
+
+after(async () => {
+  await Promise.all([rtsp?.stop(), authRtsp?.stop()]);
+  assert.deepEqual(childFfmpegPids(), [], 'no ffmpeg left behind by the relay tests');
+});
+
+describe('live relay (MSE) from a real RTSP source with audio', () => {
+  test('the source has an audio track, the relayed fMP4 has video only; init then media with increasing tfdt', async () => {
+    const probeSrc = await import('node:child_process').then((cp) =>
+      cp.spawnSync('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', rtsp.url], { timeout: 30_000 }),
+    );
+    assert.deepEqual(probeSrc.stdout.toString().trim().split('\n').sort(), ['audio', 'video'], 'the test source must carry audio');
+
+    const h = await harness();
+    const audits: AuditEvent[] = [];
+    const unsub = auditBus.subscribe((e) => audits.push(e));
+    try {
+      const c = await collectWs(`ws://${h.base}/vigie/video/cam1/live?viewer=alice&alert=A1`, enoughMedia(4));
+      await closeWs(c.ws);
+      assert.equal(c.texts.length >= 1, true);
+      const init = JSON.parse(c.texts[0]) as { type: string; mime: string };
+      assert.equal(init.type, 'init');
+      assert.match(init.mime, /^video\/mp4; codecs="avc1\.[0-9a-f]{6}"$/);
+      assert.deepEqual(topBoxes(c.binaries[0]), ['ftyp', 'moov'], 'first binary is the init segment');
+      const media = c.binaries.slice(1);
+      for (const m of media) assert.deepEqual(topBoxes(m), ['moof', 'mdat']);
+      const times = media.map(tfdtOf);
+      for (let i = 1; i < times.length; i++) assert.ok(times[i] > times[i - 1], `tfdt increases: ${times.join(',')}`);
+
+      const all = Buffer.concat(c.binaries);
+      const streams = ffprobeStreams(all);
+      assert.deepEqual(
+        streams.map((s) => s.codec_type),
+        ['video'],
+        'video only, no audio',
+      );
+      assert.equal(streams[0].codec_name, 'h264');
+      assert.ok(ffprobeFrameCount(all) >= 4 * 5, 'the relayed bytes decode');
+      const views = audits.filter((e) => e.type === 'live-view');
+      assert.equal(views.length, 1);
+      assert.equal(views[0].alertId, 'A1');
+      assert.deepEqual(views[0].details, { cameraId: 'cam1', viewer: 'alice (127.0.0.1)', kind: 'mse' });
+    } finally {
+      unsub();
+      await h.stop();
+    }
+  });
+
+  test('viewers share one relay; a late joiner starts with the init segment and a keyframe', async () => {
+    const h = await harness();
+    try {
+      const first = await collectWs(`ws://${h.base}/vigie/video/cam1/live`, enoughMedia(3));
+      assert.equal(h.mgr.pids().length, 1);
+      const pid = h.mgr.pids()[0];
+      const second = await collectWs(`ws://${h.base}/vigie/video/cam1/live`, enoughMedia(2));
+      assert.deepEqual(h.mgr.pids(), [pid], 'still one ffmpeg');
+      assert.deepEqual(childFfmpegPids(), [pid]);
+      assert.equal(h.mgr.stats().viewers, 2);
+      assert.equal(h.mgr.stats().relays, 1);
+      assert.equal(JSON.parse(second.texts[0]).type, 'init');
+      assert.deepEqual(topBoxes(second.binaries[0]), ['ftyp', 'moov']);
+      assert.ok(second.binaries[0].equals(first.binaries[0]), 'same init segment');
+      // The late joiner's first fragment must decode on its own: init + that fragment gives frames.
+      assert.ok(ffprobeFrameCount(Buffer.concat(second.binaries.slice(0, 2))) > 0, 'first fragment starts on a keyframe');
+      await Promise.all([closeWs(first.ws), closeWs(second.ws)]);
+      await waitFor(() => h.mgr.stats().viewers === 0, 10_000, 'viewers gone');
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('idle stop: the relay ends after the idle time with no viewer, and ffmpeg is gone', async () => {
+    const h = await harness({ idleStopMs: 800 });
+    try {
+      const c = await collectWs(`ws://${h.base}/vigie/video/cam1/live`, enoughMedia(1));
+      const pid = h.mgr.pids()[0];
+      assert.ok(isAlive(pid));
+      await closeWs(c.ws);
+      await waitFor(() => h.mgr.stats().relays === 0, 20_000, 'relay stopped');
+      await waitFor(() => !isAlive(pid), 10_000, 'ffmpeg exited');
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('an alert holds the relay until its keep-for time even without viewers', async () => {
+    const h = await harness({ idleStopMs: 200, keepForMs: 8000 });
+    try {
+      const t0 = Date.now();
+      const r = h.mgr.alert('AL-1', 'cam1');
+      assert.equal(r.relayError, undefined);
+      assert.equal(r.video.live, '/vigie/video/cam1/live');
+      assert.equal(r.video.mjpeg, '/vigie/video/cam1/mjpeg');
+      assert.equal(r.video.snapshot, '/vigie/video/cam1/snapshot.jpg?alert=AL-1');
+      assert.ok(r.video.until >= t0 + 8000 && r.video.until <= Date.now() + 8000);
+      await waitFor(() => h.mgr.relay('cam1', 'mse')?.state === 'running', 20_000, 'relay running');
+      if (Date.now() < r.video.until - 500) assert.equal(h.mgr.stats().relays, 1, 'still held (idle time is shorter than the hold)');
+      // The snapshot was grabbed from the stream (no snapshot URI): a JPEG served over HTTP.
+      const jpeg = await r.snapshot;
+      assert.ok(jpeg && isJpeg(jpeg));
+      const res = await fetch(`http://${h.base}${r.video.snapshot}`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-type'), 'image/jpeg');
+      assert.ok(isJpeg(Buffer.from(await res.arrayBuffer())));
+      await waitFor(() => h.mgr.stats().relays === 0, 20_000, 'relay stopped after the hold');
+      assert.ok(Date.now() >= r.video.until - 50, 'not stopped before the hold ended');
+      const expired = await fetch(`http://${h.base}${r.video.snapshot}`);
+      assert.equal(expired.status, 404, 'snapshot dropped when the alert retention ended');
+      const other = await fetch(`http://${h.base}/vigie/video/cam1/snapshot.jpg?alert=nope`);
+      assert.equal(other.status, 404);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('cap: a relay beyond the maximum is refused, and the viewer is told why', async () => {
+    const h = await harness({ maxRelays: 1 });
+    try {
+      const first = await collectWs(`ws://${h.base}/vigie/video/cam1/live`, enoughMedia(1));
+      const refused = await collectWs(`ws://${h.base}/vigie/video/cam2/live`, (c) => c.closed !== undefined);
+      assert.equal(refused.closed?.code, 1013);
+      const err = JSON.parse(refused.texts[0]) as { type: string; message: string };
+      assert.equal(err.type, 'error');
+      assert.match(err.message, /all 1 relays in use.*cam1/);
+      assert.match(h.mgr.stats().refused ?? '', /cam2/);
+      const mj = await fetch(`http://${h.base}/vigie/video/cam2/mjpeg`);
+      assert.equal(mj.status, 503);
+      assert.match(await mj.text(), /relays in use/);
+      assert.equal(h.mgr.pids().length, 1);
+      const alert = h.mgr.alert('AL-2', 'cam2');
+      assert.match(alert.relayError ?? '', /refused/);
+      await alert.snapshot;
+      await closeWs(first.ws);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('an unknown camera is refused without starting ffmpeg', async () => {
+    const h = await harness();
+    try {
+      const c = await collectWs(`ws://${h.base}/vigie/video/ghost/live`, (x) => x.closed !== undefined);
+      assert.equal(c.closed?.code, 4404);
+      assert.match(JSON.parse(c.texts[0]).message, /unknown camera "ghost"/);
+      assert.equal(h.mgr.stats().relays, 0);
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe('MJPEG fallback', () => {
+  test('yields JPEG frames over multipart/x-mixed-replace, video only, shared by viewers', async () => {
+    const h = await harness({ mjpegFps: 5, mjpegWidth: 160 });
+    const audits: AuditEvent[] = [];
+    const unsub = auditBus.subscribe((e) => audits.push(e));
+    try {
+      const grab = (n: number) =>
+        new Promise<{ type: string; frames: Buffer[] }>((resolve, reject) => {
+          const req = http.get(`http://${h.base}/vigie/video/cam1/mjpeg`, (res) => {
+            const sp = new JpegSplitter();
+            const frames: Buffer[] = [];
+            res.on('data', (d: Buffer) => {
+              frames.push(...sp.push(d));
+              if (frames.length >= n) {
+                req.destroy();
+                resolve({ type: String(res.headers['content-type']), frames });
+              }
+            });
+          });
+          req.on('error', (e) => (e.message.includes('aborted') ? undefined : reject(e)));
+          setTimeout(() => reject(new Error('no frames')), 30_000).unref();
+        });
+      const [a, b] = await Promise.all([grab(3), grab(3)]);
+      assert.equal(a.type, 'multipart/x-mixed-replace; boundary=vigieframe');
+      for (const f of [...a.frames, ...b.frames]) {
+        assert.ok(isJpeg(f));
+        assert.equal(f.readUInt16BE(0), 0xffd8);
+        assert.equal(f.readUInt16BE(f.length - 2), 0xffd9);
+      }
+      // Width bounded to 160: read the SOF0 frame header.
+      const sof = a.frames[0].indexOf(Buffer.from([0xff, 0xc0]));
+      assert.ok(sof > 0);
+      assert.equal(a.frames[0].readUInt16BE(sof + 7), 160);
+      assert.equal(h.mgr.stats().relays, 1, 'both viewers on one MJPEG relay');
+      assert.equal(audits.filter((e) => e.type === 'live-view' && e.details.kind === 'mjpeg').length, 2);
+    } finally {
+      unsub();
+      await h.stop();
+    }
+  });
+});
+
+describe('source faults', () => {
+  test('restart after the source drops: kill the RTSP server, restart it, frames flow again', async () => {
+    const own = await startRtspServer();
+    const port = own.port;
+    let current = own;
+    const h = await harness({ stallMs: 4000 });
+    // Point cam1 at this dedicated server.
+    (h.mgr as unknown as { opts: VideoManagerOptions }).opts.resolveSource = async () => ({ streamUrl: `rtsp://127.0.0.1:${port}/test` });
+    try {
+      const c = await collectWs(`ws://${h.base}/vigie/video/cam1/live`, enoughMedia(1));
+      const relay = h.mgr.relay('cam1', 'mse')!;
+      assert.equal(relay.starts, 1);
+      const texts: string[] = [];
+      let afterRestart = 0;
+      let sawSecondInit = false;
+      c.ws.on('message', (d: Buffer, bin: boolean) => {
+        if (!bin) {
+          texts.push(d.toString());
+          if (JSON.parse(d.toString()).type === 'init') sawSecondInit = true;
+        } else if (sawSecondInit) afterRestart++;
+      });
+      await current.stop();
+      await waitFor(() => relay.state === 'retrying' || relay.starts > 1, 30_000, 'relay noticed the drop');
+      current = await startRtspServer({ port });
+      await waitFor(() => sawSecondInit && afterRestart >= 3, 60_000, 'frames after restart');
+      assert.ok(relay.starts >= 2);
+      assert.equal(relay.state, 'running');
+      assert.ok(texts.some((t) => JSON.parse(t).type === 'status'), 'the viewer was told the source dropped');
+      await closeWs(c.ws);
+    } finally {
+      await h.stop();
+      await current.stop();
+    }
+  });
+
+  test('a missing ffmpeg is a clear error for alerts and viewers', async () => {
+    const h = await harness({ ffmpegPath: '/nonexistent/ffmpeg' });
+    try {
+      assert.throws(() => h.mgr.ffmpeg(), (e: unknown) => e instanceof FfmpegNotFoundError && /ffmpeg not found or not executable at "\/nonexistent\/ffmpeg"/.test(e.message));
+      const r = h.mgr.alert('AL-3', 'cam1');
+      assert.match(r.relayError ?? '', /ffmpeg not found/);
+      const c = await collectWs(`ws://${h.base}/vigie/video/cam1/live`, (x) => x.closed !== undefined);
+      assert.equal(c.closed?.code, 1011);
+      assert.match(JSON.parse(c.texts[0]).message, /ffmpeg not found/);
+      await r.snapshot;
+      assert.equal(h.mgr.pids().length, 0);
+    } finally {
+      await h.stop();
+    }
+    const saved = process.env.PATH;
+    const savedEnv = process.env.VIGIE_FFMPEG;
+    process.env.PATH = '/nonexistent';
+    delete process.env.VIGIE_FFMPEG;
+    try {
+      const h2 = await harness();
+      assert.throws(() => h2.mgr.ffmpeg(), /ffmpeg not found on PATH.*VIGIE_FFMPEG/);
+      await h2.stop();
+    } finally {
+      process.env.PATH = saved;
+      if (savedEnv !== undefined) process.env.VIGIE_FFMPEG = savedEnv;
+    }
+  });
+
+  for (const [camera, code, pattern] of [
+    ['missing', 'not-found', /404 Not Found/],
+    ['refused', 'refused', /refused the connection/],
+    ['noauth', 'unauthorized', /401 Unauthorized/],
+  ] as const) {
+    test(`a bad source (${code}) gives a clear error, keeps retrying with back-off and tells the viewer`, async () => {
+      const h = await harness();
+      try {
+        const c = await collectWs(`ws://${h.base}/vigie/video/${camera}/live`, (x) => x.texts.some((t) => JSON.parse(t).type === 'status'));
+        const relay = h.mgr.relay(camera, 'mse')!;
+        assert.equal((relay.lastError as { code?: string }).code, code);
+        assert.match(relay.lastError!.message, pattern);
+        assert.match(JSON.parse(c.texts.find((t) => JSON.parse(t).type === 'status')!).message, pattern);
+        assert.deepEqual(h.mgr.stats().failing.map((f) => f.cameraId), [camera]);
+        await waitFor(() => relay.starts >= 2, 20_000, 'a retry');
+        await closeWs(c.ws);
+      } finally {
+        await h.stop();
+      }
+    });
+  }
+
+  test('credentials from the camera reach the RTSP server (and never appear in errors)', async () => {
+    const h = await harness();
+    try {
+      const c = await collectWs(`ws://${h.base}/vigie/video/withauth/live`, enoughMedia(1));
+      assert.equal(JSON.parse(c.texts[0]).type, 'init');
+      await closeWs(c.ws);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('close ends every ffmpeg and every socket', async () => {
+    const h = await harness();
+    const a = await collectWs(`ws://${h.base}/vigie/video/cam1/live`, enoughMedia(1));
+    const closedA = new Promise<void>((r) => a.ws.once('close', () => r()));
+    const mj = http.get(`http://${h.base}/vigie/video/cam2/mjpeg`);
+    const mjEnded = new Promise<void>((r) => mj.on('response', (res) => res.on('close', () => r()).resume()));
+    mj.on('error', () => undefined);
+    await waitFor(() => h.mgr.pids().length === 2, 20_000, 'two relays');
+    const pids = h.mgr.pids();
+    await h.stop();
+    await closedA;
+    await mjEnded;
+    for (const pid of pids) assert.equal(isAlive(pid), false, `ffmpeg ${pid} ended`);
+    assert.deepEqual(childFfmpegPids(), []);
+  });
+});

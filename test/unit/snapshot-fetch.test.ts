@@ -1,0 +1,129 @@
+/**
+ * Snapshot fetching against real HTTP servers started here: Digest (as ONVIF cameras use) and
+ * Basic authentication, 401/404/refused errors, and the in-memory store's retention.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
+import * as http from 'node:http';
+import { spawnSync } from 'node:child_process';
+import { AddressInfo } from 'node:net';
+import { digestAuthorization, fetchSnapshot, parseAuthParams, SnapshotStore } from '../../lib/video/snapshot';
+import { freePort, waitFor } from '../support/video-sources';
+
+const JPEG = (() => {
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x48', '-frames:v', '1', '-c:v', 'mjpeg', '-f', 'image2pipe', 'pipe:1']);
+  return r.stdout;
+})();
+
+const md5 = (s: string): string => crypto.createHash('md5').update(s).digest('hex');
+
+/** A camera-like snapshot server checking Digest (qop=auth) or Basic credentials itself. */
+async function cameraServer(mode: 'digest' | 'basic' | 'open', user = 'admin', pass = 'pw'): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
+  const realm = 'cam';
+  const nonce = crypto.randomBytes(8).toString('hex');
+  const requests: string[] = [];
+  const server = http.createServer((req, res) => {
+    requests.push(req.headers.authorization ?? '');
+    if (req.url?.startsWith('/missing')) {
+      res.writeHead(404).end();
+      return;
+    }
+    const auth = req.headers.authorization ?? '';
+    let ok = mode === 'open';
+    if (mode === 'basic') ok = auth === `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+    if (mode === 'digest' && auth.startsWith('Digest ')) {
+      const p = parseAuthParams(auth.slice(7));
+      const ha1 = md5(`${user}:${realm}:${pass}`);
+      const ha2 = md5(`GET:${p.uri}`);
+      const expected = md5(`${ha1}:${nonce}:${p.nc}:${p.cnonce}:${p.qop}:${ha2}`);
+      ok = p.username === user && p.nonce === nonce && p.uri === req.url && p.response === expected;
+    }
+    if (!ok) {
+      res.writeHead(401, { 'WWW-Authenticate': mode === 'digest' ? `Digest realm="${realm}", nonce="${nonce}", qop="auth", opaque="xyz"` : `Basic realm="${realm}"` }).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'image/jpeg' }).end(JPEG);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return { url: `http://127.0.0.1:${port}/onvif/snapshot?ch=1`, requests, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+test('Digest authentication against a camera-like server', async () => {
+  const cam = await cameraServer('digest');
+  try {
+    const jpeg = await fetchSnapshot(cam.url, { username: 'admin', password: 'pw' });
+    assert.ok(jpeg.equals(JPEG));
+    assert.equal(cam.requests.length, 2);
+    assert.match(cam.requests[1], /^Digest username="admin".*qop=auth/);
+    await assert.rejects(fetchSnapshot(cam.url, { username: 'admin', password: 'wrong' }), (e: Error) => /401 Unauthorized/.test(e.message) && (e as { code?: string }).code === 'unauthorized');
+  } finally {
+    await cam.close();
+  }
+});
+
+test('Basic authentication, credentials taken from the URL, never echoed in errors', async () => {
+  const cam = await cameraServer('basic', 'op', 'se:cret');
+  try {
+    const withCreds = cam.url.replace('http://', 'http://op:se%3Acret@');
+    assert.ok((await fetchSnapshot(withCreds)).equals(JPEG));
+    const bad = cam.url.replace('http://', 'http://op:nope@');
+    await assert.rejects(fetchSnapshot(bad), (e: Error) => /401/.test(e.message) && !e.message.includes('nope'));
+  } finally {
+    await cam.close();
+  }
+});
+
+test('404, refused connection and non-JPEG answers are clear errors', async () => {
+  const cam = await cameraServer('open');
+  try {
+    await assert.rejects(fetchSnapshot(cam.url.replace('/onvif/snapshot', '/missing')), /404 Not Found/);
+    const port = await freePort();
+    await assert.rejects(fetchSnapshot(`http://127.0.0.1:${port}/snap.jpg`), /refused the connection/);
+  } finally {
+    await cam.close();
+  }
+  const html = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>login</html>'));
+  await new Promise<void>((r) => html.listen(0, '127.0.0.1', r));
+  try {
+    await assert.rejects(fetchSnapshot(`http://127.0.0.1:${(html.address() as AddressInfo).port}/x`), /not a JPEG image \(content-type text\/html\)/);
+  } finally {
+    await new Promise<void>((r) => html.close(() => r()));
+  }
+});
+
+test('digestAuthorization follows RFC 2617 for a known example', () => {
+  // RFC 2617 §3.5 example.
+  const h = digestAuthorization(
+    'Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"',
+    'GET',
+    '/dir/index.html',
+    'Mufasa',
+    'Circle Of Life',
+    '0a4f113b',
+  );
+  assert.match(h, /response="6629fae49393a05397450978507c4ef1"/);
+  assert.match(h, /opaque="5ccc069c403ebaf9f0171e9517f40e41"/);
+});
+
+test('SnapshotStore keeps a snapshot per alert until its retention ends, and keeps fetch errors', async () => {
+  const store = new SnapshotStore(2);
+  try {
+    const until = Date.now() + 400;
+    await store.put('a1', 'cam', until, async () => JPEG);
+    assert.ok((await store.get('a1', 'cam'))?.jpeg?.equals(JPEG));
+    assert.equal(await store.get('a1', 'other-cam'), undefined, 'bound to its camera');
+    await store.put('a2', 'cam', Date.now() + 60_000, async () => {
+      throw new Error('camera said no');
+    });
+    assert.deepEqual(await store.get('a2', 'cam'), { jpeg: undefined, error: 'camera said no' });
+    await waitFor(async () => (await store.get('a1', 'cam')) === undefined, 10_000, 'expiry');
+    await store.put('a3', 'cam', Date.now() + 60_000, async () => JPEG);
+    await store.put('a4', 'cam', Date.now() + 60_000, async () => JPEG);
+    assert.equal(store.size, 2, 'bounded count');
+    assert.equal(await store.get('a2', 'cam'), undefined, 'oldest dropped');
+  } finally {
+    store.clear();
+  }
+});
