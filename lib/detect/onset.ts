@@ -25,6 +25,8 @@ export interface OnsetOptions {
   fallTauS?: number;
   /** Frames at the start used only to learn the background. */
   warmUpMs?: number;
+  /** A level that stays up this long is the new background (a louder street, a mic unmuted). */
+  relearnAfterS?: number;
 }
 
 export interface Onset {
@@ -95,6 +97,9 @@ export class OnsetDetector {
   private bgDb: number | undefined;
   private lastOnset = -Infinity;
   private inEvent = false;
+  /** Consecutive frames above the background by half the threshold. */
+  private aboveFrames = 0;
+  private readonly relearnFrames: number;
 
   constructor(opts: OnsetOptions) {
     const sr = opts.sampleRateHz;
@@ -110,6 +115,7 @@ export class OnsetDetector {
     this.riseAlpha = Math.min(1, frameS / (opts.riseTauS ?? 1));
     this.fallAlpha = Math.min(1, frameS / (opts.fallTauS ?? 0.3));
     this.warmUpFrames = Math.ceil(((opts.warmUpMs ?? 200) / 1000) / frameS);
+    this.relearnFrames = Math.ceil((opts.relearnAfterS ?? 1.5) / frameS);
     this.hist = new Float64Array(1 << Math.ceil(Math.log2(Math.max(this.frameN * 4, Math.round(sr * 0.1)))));
   }
 
@@ -126,6 +132,7 @@ export class OnsetDetector {
     this.frameCount = 0;
     this.hist.fill(0);
     this.inEvent = false;
+    this.aboveFrames = 0;
   }
 
   /** Feed consecutive mono samples whose first one is frame `startFrame`; returns onsets found. */
@@ -164,6 +171,11 @@ export class OnsetDetector {
       // Learn fast at the start: the first frames decide the background.
       this.bgDb += (eDb - this.bgDb) * 0.2;
       return undefined;
+    }
+    this.aboveFrames = above >= this.thresholdDb / 2 ? this.aboveFrames + 1 : 0;
+    if (this.aboveFrames > this.relearnFrames) {
+      // Too long for an event: the street got louder (or the input came back from silence).
+      this.bgDb += (eDb - this.bgDb) * this.fallAlpha;
     }
     if (this.inEvent) {
       if (above < this.thresholdDb / 2) this.inEvent = false;

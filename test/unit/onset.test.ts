@@ -123,3 +123,19 @@ test('a discontinuous start frame resets the stream instead of mixing old sample
   assert.equal(found.length, 1);
   assert.ok(Math.abs(found[0].frame - 58_000) <= 32, `onset at ${found[0].frame}`);
 });
+
+test('after digital silence, a live input becomes the background instead of firing forever', () => {
+  const sr = 16000;
+  const rand = rng(11);
+  const det = new OnsetDetector({ sampleRateHz: sr });
+  const x = new Float32Array(sr * 8);
+  for (let i = sr; i < x.length; i++) x[i] = 0.01 * rand(); // 1 s of zeros, then noise
+  const burstAt = 6 * sr;
+  for (let i = 0; i < 2000; i++) x[burstAt + i] += 0.5 * Math.exp(-i / 300) * rand();
+  const found = [];
+  for (let s = 0; s < x.length; s += 1600) found.push(...det.process(x.subarray(s, s + 1600), s));
+  // one onset when the input comes alive, then only the burst
+  assert.ok(found.length <= 3, `${found.length} onsets: ${found.map((o) => o.frame).join(', ')}`);
+  assert.ok(found.some((o) => Math.abs(o.frame - burstAt) <= 32), 'the burst after the silence is found');
+  assert.ok(found.every((o) => o.frame < sr * 3 || Math.abs(o.frame - burstAt) <= 32), 'no onsets once the noise is the background');
+});

@@ -1,0 +1,212 @@
+/**
+ * acoustic-classifier: audio blocks in (references into a sensor's ring, DESIGN §2),
+ * detections out (output 1, only the alert classes ticked) and optional per-window scores
+ * (output 2, for monitoring). The work is done by lib/detect/detector.ts, the same code the
+ * `vigie eval detect` command runs; this node reads the config, the spans and wires events.
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { readSpan } from '../lib/audio/registry';
+import { ALERT_LABELS, AudioBlock, Detection, validateAudioBlock } from '../lib/contracts';
+import { Detector, DetectorOptions } from '../lib/detect/detector';
+import { ClassifierModel } from '../lib/detect/model';
+import { ModelSource } from '../lib/detect/model-source';
+import type { SensorInfo } from '../lib/sensor';
+import { ContractError } from '../lib/util/validate';
+
+interface ClassifierDef extends NodeDef {
+  model: string;
+  sensor?: string;
+  labels?: string[];
+  thresholds?: Record<string, number | string>;
+  threshold?: number | string;
+  hysteresis?: number | string;
+  hopMs?: number | string;
+  windowMs?: number | string;
+  minAboveBackgroundDb?: number | string;
+  minLevelDba?: number | string;
+  minDurationMs?: number | string;
+  coolDownMs?: number | string;
+  channel?: string;
+  scores?: boolean;
+}
+
+interface ModelConfigNode extends Node {
+  source: ModelSource;
+  modelPath: string;
+}
+
+interface SensorConfigNode extends Node {
+  readonly sensor: SensorInfo;
+}
+
+/** A number from the editor (may be a string); '' or absent → undefined. Invalid → error naming the setting. */
+function setting(config: Record<string, unknown>, key: string, rule: { min?: number; max?: number } = {}): number | undefined {
+  const v = config[key];
+  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return undefined;
+  const n = typeof v === 'number' ? v : Number(v);
+  const range = `${rule.min !== undefined ? ` >= ${rule.min}` : ''}${rule.max !== undefined ? ` <= ${rule.max}` : ''}`;
+  if (!Number.isFinite(n) || (rule.min !== undefined && n < rule.min) || (rule.max !== undefined && n > rule.max)) {
+    throw new ContractError(`setting ${key}`, `a number${range}`, v);
+  }
+  return n;
+}
+
+function clock(t: number): string {
+  return new Date(t * 1000).toISOString().slice(11, 19);
+}
+
+export = function (RED: NodeAPI) {
+  function AcousticClassifierNode(this: Node, config: ClassifierDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const modelNode = RED.nodes.getNode(config.model) as ModelConfigNode | null;
+    const sensorNode = config.sensor ? (RED.nodes.getNode(config.sensor) as SensorConfigNode | null) : null;
+    const detectors = new Map<string, Detector>();
+    let closed = false;
+    let lastModelError = '';
+    let lastDetection = '';
+    let options: Omit<DetectorOptions, 'model' | 'sensor'>;
+
+    try {
+      const cfg = config as unknown as Record<string, unknown>;
+      const labels = Array.isArray(config.labels) ? config.labels.filter((l) => typeof l === 'string') : [...ALERT_LABELS];
+      const thresholds: Record<string, number> = {};
+      for (const l of labels) {
+        const t = setting((config.thresholds ?? {}) as Record<string, unknown>, l, { min: 0.01, max: 1 });
+        if (t !== undefined) thresholds[l] = t;
+      }
+      const channel = (config.channel ?? 'mix').trim();
+      const channelIndex = channel === 'mix' || channel === '' ? 'mix' : Number(channel) - 1;
+      if (channelIndex !== 'mix' && !(Number.isInteger(channelIndex) && channelIndex >= 0)) throw new ContractError('setting channel', '"mix" or a channel number from 1', channel);
+      options = {
+        labels,
+        thresholds,
+        threshold: setting(cfg, 'threshold', { min: 0.01, max: 1 }),
+        hysteresis: setting(cfg, 'hysteresis', { min: 0, max: 0.9 }),
+        hopMs: setting(cfg, 'hopMs', { min: 10, max: 10000 }),
+        windowMs: setting(cfg, 'windowMs', { min: 100, max: 10000 }),
+        minAboveBackgroundDb: setting(cfg, 'minAboveBackgroundDb', { min: 0, max: 80 }),
+        minLevelDba: setting(cfg, 'minLevelDba', { min: -120, max: 0 }),
+        minDurationMs: setting(cfg, 'minDurationMs', { min: 0, max: 10000 }),
+        coolDownMs: setting(cfg, 'coolDownMs', { min: 0, max: 600000 }),
+        channel: channelIndex,
+      };
+      if (!labels.length) throw new ContractError('setting labels', 'at least one alert class ticked', 'none');
+    } catch (e) {
+      node.status({ fill: 'red', shape: 'ring', text: 'bad settings' });
+      node.error(`settings: ${(e as Error).message}`);
+      node.on('input', (_msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => done(new Error(`settings: ${(e as Error).message}`)));
+      return;
+    }
+
+    if (!modelNode || !modelNode.source) {
+      node.status({ fill: 'red', shape: 'ring', text: 'no model configured' });
+      node.on('input', (_msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => done(new Error('model: no vigie-model config node selected')));
+      return;
+    }
+    const source = modelNode.source;
+    source.register();
+    const showModelState = (): void => {
+      const s = source.state;
+      if (s.state === 'loading') node.status({ fill: 'yellow', shape: 'ring', text: 'loading model' });
+      else if (s.state === 'failed') node.status({ fill: 'red', shape: 'ring', text: `model failed: ${s.error.message.slice(0, 60)}` });
+      else if (s.state === 'ready' && !lastDetection) node.status({ fill: 'green', shape: 'dot', text: `ready (${s.model.card.name})` });
+    };
+    const onState = (): void => {
+      if (!closed) showModelState();
+    };
+    source.on('state', onState);
+    showModelState();
+
+    function detectorFor(sensor: string, model: ClassifierModel): Detector {
+      let d = detectors.get(sensor);
+      if (!d || d.model !== model) {
+        d = new Detector({ ...options, model, sensor });
+        detectors.set(sensor, d);
+      }
+      return d;
+    }
+
+    function sensorInfo(): Detection['sensorInfo'] | undefined {
+      if (!sensorNode) return undefined;
+      try {
+        const s = sensorNode.sensor;
+        return { lat: s.lat, lon: s.lon, heading: s.headingDeg, clock: s.clock, clockErrorMs: s.clockErrorMs };
+      } catch {
+        return undefined;
+      }
+    }
+
+    async function handle(msg: NodeMessage, send: (msgs: Array<NodeMessage | NodeMessage[] | null>) => void): Promise<void> {
+      const block: AudioBlock = validateAudioBlock(msg.payload);
+      if (sensorNode) {
+        let want: string | undefined;
+        try {
+          want = sensorNode.sensor.id;
+        } catch {
+          want = undefined;
+        }
+        if (want && want !== block.sensor) throw new ContractError('payload.sensor', `"${want}" (the sensor configured on this classifier)`, block.sensor);
+      }
+      let model: ClassifierModel;
+      try {
+        model = await source.get();
+        lastModelError = '';
+      } catch (e) {
+        const m = `model: ${(e as Error).message}`;
+        showModelState();
+        if (m === lastModelError) return; // said once; the status keeps saying it
+        lastModelError = m;
+        throw new Error(m);
+      }
+      const r = readSpan({ sensor: block.sensor, start: block.start, frames: block.frames });
+      if (!r.ok) {
+        if (r.reason === 'unknown-sensor') throw new ContractError('payload.sensor', 'a sensor whose audio ring is open in this Node-RED (is its mic-capture running?)', block.sensor);
+        if (r.reason === 'expired') throw new Error(`payload.start: the block's samples were already overwritten (${r.message}); the classifier is falling behind or the block is stale`);
+        throw new Error(`payload.start/frames: cannot read the block's samples (${r.reason}: ${r.message})`);
+      }
+      try {
+        if (r.channels.length !== block.channels) throw new ContractError('payload.channels', `${r.channels.length} (the channels of sensor "${block.sensor}"'s ring)`, block.channels);
+        if (r.sampleRate !== block.sampleRate) throw new ContractError('payload.sampleRate', `${r.sampleRate} (the rate of sensor "${block.sensor}"'s ring)`, block.sampleRate);
+        const det = detectorFor(block.sensor, model);
+        const out = await det.process({ start: block.start, time: block.time, sampleRate: block.sampleRate, channels: r.channels });
+        if (closed) return;
+        const info = sensorInfo();
+        const detections: NodeMessage[] = out.detections.map((d) => {
+          const payload: Detection = info ? { ...d, sensorInfo: info } : d;
+          return { topic: `${d.sensor}/${d.label}`, payload } as NodeMessage;
+        });
+        const windows: NodeMessage[] = config.scores ? out.windows.map((w) => ({ topic: `${w.sensor}/scores`, payload: w }) as NodeMessage) : [];
+        if (detections.length || windows.length) send([detections.length ? detections : null, windows.length ? windows : null]);
+        const last = out.detections[out.detections.length - 1];
+        if (last) lastDetection = `${last.label} ${clock(last.onset)}`;
+        const lvl = det.lastLevel;
+        node.status({ fill: 'green', shape: 'dot', text: `${lvl ? `${lvl.dba.toFixed(0)} dB(A)` : '…'}${lastDetection ? ` · last: ${lastDetection}` : ''}` });
+      } finally {
+        // The copies read from the ring are zeroed once used (DESIGN §4.2).
+        for (const ch of r.channels) ch.fill(0);
+      }
+    }
+
+    node.on('input', (msg: NodeMessage, send: (msgs: Array<NodeMessage | NodeMessage[] | null>) => void, done: (err?: Error) => void) => {
+      handle(msg, send).then(
+        () => done(),
+        (err: Error) => {
+          if (!closed) node.status({ fill: 'red', shape: 'ring', text: err.message.slice(0, 60) });
+          done(err);
+        },
+      );
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      source.off('state', onState);
+      detectors.clear();
+      source
+        .deregister()
+        .catch((err: Error) => node.warn(`releasing the model: ${err.message}`))
+        .finally(() => done());
+    });
+  }
+  RED.nodes.registerType('acoustic-classifier', AcousticClassifierNode as unknown as Parameters<NodeAPI['nodes']['registerType']>[1]);
+};

@@ -1,0 +1,41 @@
+/**
+ * vigie-model: config node owning one classifier model (ONNX file + model card) and its
+ * inference session, shared by every acoustic-classifier that uses it. The session is
+ * created when the first user registers and released when the last one leaves or the node
+ * closes; the file is watched, so fixing a broken model on disk needs no redeploy.
+ */
+import * as path from 'path';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { defaultModelPath, ModelSource } from '../lib/detect/model-source';
+
+interface VigieModelDef extends NodeDef {
+  path?: string;
+}
+
+interface VigieModelNode extends Node {
+  /** The shared model source: register()/deregister() as a user, get() the ready model. */
+  source: ModelSource;
+  /** Where the model file is, resolved. */
+  modelPath: string;
+}
+
+export = function (RED: NodeAPI) {
+  function VigieModelNode(this: VigieModelNode, config: VigieModelDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd();
+    const given = (config.path ?? '').trim();
+    // Empty: the model shipped in the package. Relative paths are relative to the Node-RED user directory.
+    node.modelPath = given ? path.resolve(userDir, given) : defaultModelPath();
+    node.source = new ModelSource(node.modelPath);
+    node.source.on('state', (s) => {
+      if (s.state === 'ready') node.log(`model ${s.model.card.name} loaded from ${node.modelPath} (${s.model.labels.length} labels, ${s.model.sampleRateHz} Hz)`);
+      if (s.state === 'failed') node.error(`model ${node.modelPath}: ${s.error.message}`);
+    });
+    node.source.on('reload-failed', (err: Error) => node.warn(`model ${node.modelPath} changed but cannot be loaded, keeping the previous one: ${err.message}`));
+    node.on('close', (_removed: boolean, done: () => void) => {
+      node.source.close().catch((err: Error) => node.warn(`closing the model session: ${err.message}`)).finally(() => done());
+    });
+  }
+  RED.nodes.registerType('vigie-model', VigieModelNode as unknown as Parameters<NodeAPI['nodes']['registerType']>[1]);
+};
