@@ -92,6 +92,8 @@ export interface CaptureOptions {
   /** dB SPL at 0 dBFS RMS, when the microphone is calibrated. */
   calibrationDb?: number;
   health?: HealthThresholds;
+  /** Channels the sensor's array has: the mapped source must match (checked on first audio). */
+  expectedChannels?: number;
   /** Wall clock, epoch ms (tests). */
   now?: () => number;
 }
@@ -134,6 +136,7 @@ export class Capture extends EventEmitter {
   private readonly calibrationDb: number | undefined;
   private readonly th: Required<HealthThresholds>;
   private readonly now: () => number;
+  private readonly expectedChannels: number | undefined;
   private ring: AudioRing | null = null;
   private seq = 0;
   private nextBlockStart = 0;
@@ -171,6 +174,7 @@ export class Capture extends EventEmitter {
     this.calibrationDb = opts.calibrationDb;
     this.th = { ...DEFAULT_HEALTH, ...opts.health };
     this.now = opts.now ?? Date.now;
+    this.expectedChannels = opts.expectedChannels;
   }
 
   /** The sensor's ring, once the first audio arrived. */
@@ -228,6 +232,11 @@ export class Capture extends EventEmitter {
   private openRingFor(channels: number): boolean {
     const rate = this.source.sampleRate;
     try {
+      if (this.expectedChannels !== undefined && channels !== this.expectedChannels) {
+        throw new Error(
+          `channels: the source gives ${channels} channel(s)${this.channelMap ? ' after the channel map' : ''}, but sensor "${this.sensor}" has ${this.expectedChannels} microphone(s); set the channel map or the sensor's array`,
+        );
+      }
       this.ring = openRing({ sensor: this.sensor, sampleRate: rate, channels, seconds: this.ringSeconds });
     } catch (err) {
       this.failed = true;

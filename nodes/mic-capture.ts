@@ -1,0 +1,223 @@
+/**
+ * mic-capture: streams a sensor's audio into its in-memory ring and emits audio block
+ * references (output 1) and health / level reports (output 2). Never any samples in a
+ * message (DESIGN §4). The work is done by lib/audio/capture.ts; this node wires settings,
+ * status, input and close.
+ */
+import { execFile } from 'child_process';
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { Capture, CaptureStatus, HealthEvent, LevelEvent } from '../lib/audio/capture';
+import { parseChannelMap, PcmFormat, PCM_FORMATS } from '../lib/audio/channels';
+import { MAX_RING_SECONDS } from '../lib/audio/ring';
+import { createSource, InputSource, parseArecordL, redactUrl, SourceConfig, SourceType, SOURCE_TYPES } from '../lib/audio/sources';
+import { AudioBlock } from '../lib/contracts';
+import { findBinary } from '../lib/util/binaries';
+import type { SensorInfo } from '../lib/sensor';
+
+/** What a vigie-sensor config node exposes (nodes/vigie-sensor.ts). */
+interface VigieSensorNode extends Node {
+  sensor: SensorInfo | undefined;
+  sensorError: string | undefined;
+}
+
+interface MicCaptureDef extends NodeDef {
+  sensor?: string;
+  source?: string;
+  device?: string;
+  sampleRate?: string | number;
+  channels?: string | number;
+  format?: string;
+  url?: string;
+  realtime?: boolean;
+  file?: string;
+  loop?: boolean;
+  pace?: string;
+  scene?: string;
+  simSensor?: string;
+  channelMap?: string;
+  blockMs?: string | number;
+  ringSeconds?: string | number;
+  levelEveryMs?: string | number;
+  calibrationDb?: string | number;
+}
+
+function intSetting(v: unknown, field: string, min: number, max: number, dflt: number): number {
+  if (v === undefined || v === null || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${field}: expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function numSetting(v: unknown, field: string, min: number, max: number, dflt: number | undefined): number | undefined {
+  if (v === undefined || v === null || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`${field}: expected a number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** Turn the editor's fields into a source config; errors name the field. */
+function sourceConfigFrom(config: MicCaptureDef, ctx: { userDir: string; sensorId: string; blockMs: number }): SourceConfig {
+  const type = (config.source || 'alsa') as SourceType;
+  if (!SOURCE_TYPES.includes(type)) throw new Error(`source: expected one of ${SOURCE_TYPES.join(', ')}, got ${JSON.stringify(config.source)}`);
+  switch (type) {
+    case 'alsa': {
+      const format = (config.format || 'S16_LE') as PcmFormat;
+      if (!PCM_FORMATS.includes(format)) throw new Error(`format: expected one of ${PCM_FORMATS.join(', ')}, got ${JSON.stringify(config.format)}`);
+      return {
+        type,
+        device: (config.device || 'default').trim(),
+        sampleRate: intSetting(config.sampleRate, 'sampleRate', 8000, 384000, 48000),
+        channels: intSetting(config.channels, 'channels', 1, 64, 1),
+        format,
+      };
+    }
+    case 'ffmpeg':
+      if (!config.url || !config.url.trim()) throw new Error('url: expected an ffmpeg input URL (rtsp://…, http://…, or a file path)');
+      return {
+        type,
+        url: config.url.trim(),
+        sampleRate: intSetting(config.sampleRate, 'sampleRate', 8000, 384000, 48000),
+        channels: intSetting(config.channels, 'channels', 1, 64, 1),
+        realtime: !!config.realtime,
+      };
+    case 'wav':
+      if (!config.file || !config.file.trim()) throw new Error('file: expected the path of a WAV file (absolute, or relative to the Node-RED user directory)');
+      return { type, file: config.file.trim(), baseDir: ctx.userDir, loop: config.loop !== false, pace: config.pace === 'fast' ? 'fast' : 'realtime' };
+    case 'input':
+      return { type };
+    case 'simulated':
+      return { type, scene: (config.scene || 'street-demo').trim(), sensorId: (config.simSensor || '').trim() || ctx.sensorId, realtime: config.pace !== 'fast', blockMs: ctx.blockMs };
+  }
+}
+
+const STATUS_FILL: Record<string, 'red' | 'green' | 'yellow' | 'grey' | 'blue'> = {
+  running: 'green',
+  starting: 'yellow',
+  waiting: 'yellow',
+  restarting: 'yellow',
+  failed: 'red',
+  ended: 'grey',
+  stopped: 'grey',
+};
+
+/** "−32 dBFS" with a real minus sign. */
+function levelText(db: number): string {
+  const r = Math.round(db);
+  return `${r < 0 ? '\u2212' : ''}${Math.abs(r)} dBFS`;
+}
+
+export = function (RED: NodeAPI) {
+  function MicCaptureNode(this: Node, config: MicCaptureDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    let capture: Capture | null = null;
+    let statusTimer: NodeJS.Timeout | null = null;
+    let lastState: CaptureStatus = { state: 'starting', text: 'starting' };
+    const reported = new Set<string>();
+
+    const fail = (message: string) => {
+      node.status({ fill: 'red', shape: 'ring', text: message.slice(0, 60) });
+      if (!reported.has(message)) {
+        reported.add(message);
+        node.error(message);
+      }
+    };
+
+    const sensorNode = config.sensor ? (RED.nodes.getNode(config.sensor) as VigieSensorNode | null) : null;
+    const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd();
+
+    try {
+      if (!sensorNode) throw new Error('sensor: expected a vigie-sensor configuration node');
+      if (!sensorNode.sensor) throw new Error(`sensor: ${sensorNode.sensorError ?? 'invalid configuration'}`);
+      const sensor = sensorNode.sensor;
+      const blockMs = intSetting(config.blockMs, 'blockMs', 10, 2000, 100);
+      const ringSeconds = numSetting(config.ringSeconds, 'ringSeconds', 0.5, MAX_RING_SECONDS, 5)!;
+      const levelEveryMs = intSetting(config.levelEveryMs, 'levelEveryMs', 0, 600000, 1000);
+      const calibrationDb = numSetting(config.calibrationDb, 'calibrationDb', 0, 200, undefined);
+      const srcCfg = sourceConfigFrom(config, { userDir, sensorId: sensor.id, blockMs });
+      const knownChannels = srcCfg.type === 'alsa' || srcCfg.type === 'ffmpeg' ? srcCfg.channels : undefined;
+      const channelMap = parseChannelMap(config.channelMap, knownChannels, 'channelMap');
+      const source = createSource(srcCfg);
+      capture = new Capture({
+        sensor: sensor.id,
+        clock: sensor.clock,
+        blockMs,
+        ringSeconds,
+        channelMap,
+        source,
+        levelEveryMs,
+        calibrationDb,
+        expectedChannels: sensor.mics.length,
+      });
+      const label = srcCfg.type === 'ffmpeg' ? redactUrl(srcCfg.url) : srcCfg.type === 'wav' ? srcCfg.file : srcCfg.type === 'alsa' ? srcCfg.device : srcCfg.type;
+      capture.on('block', (b: AudioBlock) => node.send([{ topic: sensor.id, payload: b }, null]));
+      capture.on('health', (h: HealthEvent) => {
+        node.send([null, { topic: 'health', payload: h }]);
+        if (h.condition === 'restart') node.warn(`capture restarted: ${h.detail}`);
+      });
+      capture.on('level', (l: LevelEvent) => node.send([null, { topic: 'level', payload: l }]));
+      capture.on('fault', (err: Error) => fail(err.message));
+      capture.on('status', (s: CaptureStatus) => {
+        lastState = s;
+        if (s.state !== 'running') node.status({ fill: STATUS_FILL[s.state] ?? 'grey', shape: s.state === 'ended' || s.state === 'stopped' ? 'dot' : 'ring', text: s.text.slice(0, 60) });
+        else showLevel();
+      });
+      const showLevel = () => {
+        if (!capture || lastState.state !== 'running') return;
+        const db = capture.levelDbfs;
+        node.status({ fill: 'green', shape: 'dot', text: db === undefined ? `${sensor.id}: running` : `${sensor.id}: ${levelText(db)}` });
+      };
+      statusTimer = setInterval(showLevel, 1000);
+      node.status({ fill: 'yellow', shape: 'ring', text: `starting ${srcCfg.type}` });
+      node.log(`sensor "${sensor.id}": capturing from ${srcCfg.type} ${label}`);
+      capture.start();
+    } catch (err) {
+      fail((err as Error).message);
+    }
+
+    node.on('input', (msg: NodeMessageInFlow, _send: (m: NodeMessage | (NodeMessage | null)[]) => void, done: (err?: Error) => void) => {
+      try {
+        if (!capture) throw new Error('mic-capture is not running: see its configuration error');
+        if (!(capture.source instanceof InputSource)) {
+          throw new Error(`source: this mic-capture reads from "${capture.source.kind}"; only the "input" source takes audio blocks on its input`);
+        }
+        capture.source.push(msg.payload, capture.sensor);
+        done();
+      } catch (err) {
+        const e = err as Error;
+        node.status({ fill: 'red', shape: 'ring', text: e.message.slice(0, 60) });
+        done(e);
+      }
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      if (statusTimer) clearInterval(statusTimer);
+      statusTimer = null;
+      const c = capture;
+      capture = null;
+      (c ? c.stop() : Promise.resolve())
+        .catch((err: Error) => node.warn(`closing capture: ${err.message}`))
+        .finally(() => {
+          node.status({});
+          done();
+        });
+    });
+  }
+  RED.nodes.registerType('mic-capture', MicCaptureNode as unknown as Parameters<NodeAPI['nodes']['registerType']>[1]);
+
+  // ALSA capture devices for the editor's device menu.
+  RED.httpAdmin.get('/vigie/alsa-devices', RED.auth.needsPermission('mic-capture.read'), (_req, res) => {
+    const bin = findBinary('arecord', { envVar: 'VIGIE_ARECORD' });
+    if (!bin) {
+      res.status(503).json({ error: 'arecord not found: install alsa-utils or set VIGIE_ARECORD', devices: [] });
+      return;
+    }
+    execFile(bin, ['-L'], { timeout: 5000, maxBuffer: 1 << 20 }, (err, stdout) => {
+      if (err && !stdout) {
+        res.status(500).json({ error: `arecord -L failed: ${err.message}`, devices: [] });
+        return;
+      }
+      res.json({ devices: parseArecordL(String(stdout)) });
+    });
+  });
+};
