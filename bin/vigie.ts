@@ -14,6 +14,7 @@ const COMMANDS: Record<string, Command> = {
   // Subcommands register here, e.g.
   // 'eval detect': { usage: 'vigie eval detect --manifest FILE.csv [--model FILE.onnx]', load: () => import('../lib/cli/eval-detect') },
   'audit verify': { usage: 'vigie audit verify FILE|DIR…', load: () => import('../lib/cli/audit-verify') },
+  'eval detect': { usage: 'vigie eval detect --manifest FILE.csv [--model FILE.onnx] [--threshold P] [--details]', load: () => import('../lib/cli/eval-detect') },
 };
 
 async function run(argv: string[]): Promise<number> {

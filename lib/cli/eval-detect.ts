@@ -1,0 +1,341 @@
+/**
+ * `vigie eval detect --manifest FILE.csv [--model FILE.onnx]`: runs the node's own detection
+ * path (lib/detect/detector.ts) over labelled files and prints one JSON object of scores.
+ *
+ * Manifest: CSV with a header and at least `path,label`; optional `onset,offset` (seconds).
+ * `path` is relative to the manifest's folder; several rows may name the same file.
+ *   - alert label with onset: event-based — a detection of that label whose onset is within
+ *     0.5 s of the true onset is a true positive; every other detection is a false positive;
+ *   - alert label without onset: clip-level — the label detected anywhere in the file;
+ *   - label not an alert class (or "none"): every detection in the file is a false alarm.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { readWavFile } from '../audio/wav';
+import { Detector, DetectorOptions } from '../detect/detector';
+import { ClassifierModel } from '../detect/model';
+import { defaultModelPath } from '../detect/model-source';
+import { parseArgs } from './args';
+
+export const ONSET_TOLERANCE_S = 0.5;
+
+const USAGE =
+  'vigie eval detect --manifest FILE.csv [--model FILE.onnx] [--threshold P] [--hop-ms MS] [--min-above-background-db DB] [--cool-down-ms MS] [--pad-s S] [--details]';
+
+export interface RefEvent {
+  label: string;
+  /** Seconds from the start of the file; undefined: clip-level. */
+  onset?: number;
+  offset?: number;
+}
+
+export interface SysEvent {
+  label: string;
+  onset: number;
+}
+
+export interface EvalFile {
+  path: string;
+  durationS: number;
+  /** Reference rows of this file (alert and non-alert labels as in the manifest). */
+  refs: RefEvent[];
+  detections: SysEvent[];
+}
+
+export interface ClassScores {
+  tp: number;
+  fp: number;
+  fn: number;
+  precision: number;
+  recall: number;
+  f1: number;
+}
+
+export interface EvalScores {
+  classes: Record<string, ClassScores>;
+  overall: ClassScores & {
+    microF1: number;
+    /** (S + D + I) / N; null without reference events. */
+    errorRate: number | null;
+    substitutions: number;
+    deletions: number;
+    insertions: number;
+    referenceEvents: number;
+  };
+  falseAlarms: { count: number; nonAlertSeconds: number; perHour: number | null };
+  files: number;
+}
+
+function prf(tp: number, fp: number, fn: number): ClassScores {
+  const precision = tp + fp > 0 ? tp / (tp + fp) : 0;
+  const recall = tp + fn > 0 ? tp / (tp + fn) : 0;
+  const f1 = 2 * tp + fp + fn > 0 ? (2 * tp) / (2 * tp + fp + fn) : 0;
+  return { tp, fp, fn, precision: r4(precision), recall: r4(recall), f1: r4(f1) };
+}
+
+function r4(v: number): number {
+  return Math.round(v * 1e4) / 1e4;
+}
+
+/** Score detections against references (pure: the tests call it on hand-made cases). */
+export function scoreEvaluation(files: EvalFile[], alertLabels: readonly string[], toleranceS = ONSET_TOLERANCE_S): EvalScores {
+  const isAlert = (l: string) => alertLabels.includes(l);
+  const count: Record<string, { tp: number; fp: number; fn: number }> = {};
+  for (const l of alertLabels) count[l] = { tp: 0, fp: 0, fn: 0 };
+  let subs = 0;
+  let refTotal = 0;
+  let faCount = 0;
+  let nonAlertSeconds = 0;
+
+  for (const f of files) {
+    const alertRefs = f.refs.filter((r) => isAlert(r.label));
+    const dets = f.detections.filter((d) => isAlert(d.label)).sort((a, b) => a.onset - b.onset);
+    if (alertRefs.length === 0) {
+      // Background-only file: every detection is a false alarm.
+      nonAlertSeconds += f.durationS;
+      faCount += dets.length;
+      for (const d of dets) count[d.label].fp++;
+      continue;
+    }
+    refTotal += alertRefs.length;
+    const detUsed = new Array<boolean>(dets.length).fill(false);
+    const refHit = new Array<boolean>(alertRefs.length).fill(false);
+    // Event-based references: greedy by onset distance, same label, within the tolerance.
+    const pairs: Array<{ r: number; d: number; dist: number }> = [];
+    alertRefs.forEach((ref, r) => {
+      if (ref.onset === undefined) return;
+      dets.forEach((d, k) => {
+        const dist = Math.abs(d.onset - ref.onset!);
+        if (d.label === ref.label && dist <= toleranceS + 1e-9) pairs.push({ r, d: k, dist });
+      });
+    });
+    pairs.sort((a, b) => a.dist - b.dist);
+    for (const p of pairs) {
+      if (refHit[p.r] || detUsed[p.d]) continue;
+      refHit[p.r] = true;
+      detUsed[p.d] = true;
+    }
+    // Clip-level references: the label detected anywhere (detections of it are all "used").
+    alertRefs.forEach((ref, r) => {
+      if (ref.onset !== undefined) return;
+      let hit = false;
+      dets.forEach((d, k) => {
+        if (d.label !== ref.label) return;
+        if (!detUsed[k]) {
+          detUsed[k] = true;
+          hit = true;
+        }
+      });
+      // A second clip-level row of the same label in the same file needs its own detection.
+      refHit[r] = hit;
+    });
+    alertRefs.forEach((ref, r) => {
+      if (refHit[r]) count[ref.label].tp++;
+      else count[ref.label].fn++;
+    });
+    dets.forEach((d, k) => {
+      if (!detUsed[k]) count[d.label].fp++;
+    });
+    // Substitutions (DCASE): a missed reference and a wrong-label detection at the same place.
+    const freeDets = dets.map((d, k) => ({ d, k })).filter((x) => !detUsed[x.k]);
+    const taken = new Set<number>();
+    alertRefs.forEach((ref, r) => {
+      if (refHit[r]) return;
+      const m = freeDets.find((x) => !taken.has(x.k) && x.d.label !== ref.label && (ref.onset === undefined || Math.abs(x.d.onset - ref.onset) <= toleranceS + 1e-9));
+      if (m) {
+        taken.add(m.k);
+        subs++;
+      }
+    });
+  }
+
+  const classes: Record<string, ClassScores> = {};
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  for (const l of alertLabels) {
+    const c = count[l];
+    classes[l] = prf(c.tp, c.fp, c.fn);
+    tp += c.tp;
+    fp += c.fp;
+    fn += c.fn;
+  }
+  const overall = prf(tp, fp, fn);
+  const deletions = fn - subs;
+  const insertions = fp - subs;
+  return {
+    classes,
+    overall: {
+      ...overall,
+      microF1: overall.f1,
+      errorRate: refTotal > 0 ? r4((subs + deletions + insertions) / refTotal) : null,
+      substitutions: subs,
+      deletions,
+      insertions,
+      referenceEvents: refTotal,
+    },
+    falseAlarms: { count: faCount, nonAlertSeconds: r4(nonAlertSeconds), perHour: nonAlertSeconds > 0 ? r4(faCount / (nonAlertSeconds / 3600)) : null },
+    files: files.length,
+  };
+}
+
+/** Minimal RFC 4180 CSV: quoted fields, doubled quotes, CRLF. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else quoted = false;
+      } else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      field = '';
+      if (row.some((x) => x !== '')) rows.push(row);
+      row = [];
+    } else field += c;
+  }
+  row.push(field);
+  if (row.some((x) => x !== '')) rows.push(row);
+  return rows;
+}
+
+export interface ManifestRow {
+  path: string;
+  label: string;
+  onset?: number;
+  offset?: number;
+}
+
+export function readManifest(file: string): ManifestRow[] {
+  const rows = parseCsv(fs.readFileSync(file, 'utf8'));
+  if (!rows.length) throw new Error(`manifest ${file}: empty`);
+  const header = rows[0].map((h) => h.trim());
+  const col = (name: string) => header.indexOf(name);
+  if (col('path') < 0 || col('label') < 0) throw new Error(`manifest ${file}: the header must have "path" and "label" columns, got ${header.join(',')}`);
+  const num = (v: string | undefined, line: number, name: string): number | undefined => {
+    if (v === undefined || v.trim() === '') return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`manifest ${file} line ${line}: ${name} must be seconds >= 0, got "${v}"`);
+    return n;
+  };
+  return rows.slice(1).map((r, i) => {
+    const line = i + 2;
+    const p = (r[col('path')] ?? '').trim();
+    const label = (r[col('label')] ?? '').trim();
+    if (!p || !label) throw new Error(`manifest ${file} line ${line}: path and label are required`);
+    return { path: p, label, onset: col('onset') >= 0 ? num(r[col('onset')], line, 'onset') : undefined, offset: col('offset') >= 0 ? num(r[col('offset')], line, 'offset') : undefined };
+  });
+}
+
+/** Deterministic very low noise (−80 dBFS) for padding: a real microphone never gives digital zeros. */
+function padNoise(n: number, seed: number): Float32Array {
+  const x = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    x[i] = 1e-4 * ((s / 2 ** 32) * 2 - 1) * Math.sqrt(3);
+  }
+  return x;
+}
+
+/** Run the detector over one file; detections' onsets are seconds from the file's start. */
+export async function detectFile(model: ClassifierModel, file: string, opts: Omit<DetectorOptions, 'model' | 'sensor'>, padS: number): Promise<{ detections: SysEvent[]; durationS: number; cpuS: number }> {
+  const wav = readWavFile(file);
+  const sr = wav.sampleRate;
+  const pad = Math.round(padS * sr);
+  const n = wav.channels[0].length;
+  const chs = wav.channels.map((c, i) => {
+    const x = new Float32Array(n + 2 * pad);
+    x.set(padNoise(pad, 7 + i), 0);
+    x.set(c, pad);
+    x.set(padNoise(pad, 11 + i), pad + n);
+    return x;
+  });
+  const cpu0 = process.cpuUsage();
+  const det = new Detector({ ...opts, model, sensor: 'eval' });
+  const block = Math.max(1, Math.round(sr * 0.1));
+  const found: SysEvent[] = [];
+  const total = chs[0].length;
+  for (let s = 0; s < total; s += block) {
+    const e = Math.min(total, s + block);
+    const out = await det.process({ start: s, time: (s - pad) / sr, sampleRate: sr, channels: chs.map((c) => c.subarray(s, e)) });
+    for (const d of out.detections) found.push({ label: d.label, onset: d.onset });
+  }
+  for (const d of (await det.flush()).detections) found.push({ label: d.label, onset: d.onset });
+  const cpu = process.cpuUsage(cpu0);
+  return { detections: found, durationS: n / sr, cpuS: (cpu.user + cpu.system) / 1e6 };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, { strings: ['manifest', 'model', 'threshold', 'hop-ms', 'min-above-background-db', 'cool-down-ms', 'pad-s'], booleans: ['details', 'help'], usage: USAGE });
+  if (a.booleans.help) {
+    process.stdout.write(`usage: ${USAGE}\n`);
+    return 0;
+  }
+  const manifest = a.strings.manifest;
+  if (!manifest) throw new Error(`--manifest is required\nusage: ${USAGE}`);
+  const num = (name: string): number | undefined => {
+    const v = a.strings[name];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new Error(`--${name}: expected a number, got "${v}"`);
+    return n;
+  };
+  const rows = readManifest(manifest);
+  const base = path.dirname(path.resolve(manifest));
+  const modelPath = a.strings.model ?? defaultModelPath();
+  const model = await ClassifierModel.load(modelPath);
+  try {
+    const opts: Omit<DetectorOptions, 'model' | 'sensor'> = {
+      threshold: num('threshold'),
+      hopMs: num('hop-ms'),
+      minAboveBackgroundDb: num('min-above-background-db'),
+      coolDownMs: num('cool-down-ms'),
+    };
+    const padS = num('pad-s') ?? 0.5;
+    const byFile = new Map<string, ManifestRow[]>();
+    for (const r of rows) {
+      const list = byFile.get(r.path) ?? [];
+      list.push(r);
+      byFile.set(r.path, list);
+    }
+    const files: EvalFile[] = [];
+    let audioS = 0;
+    let cpuS = 0;
+    for (const [p, refs] of byFile) {
+      const full = path.resolve(base, p);
+      const res = await detectFile(model, full, opts, padS);
+      audioS += res.durationS;
+      cpuS += res.cpuS;
+      files.push({ path: p, durationS: res.durationS, refs: refs.map((r) => ({ label: r.label, onset: r.onset, offset: r.offset })), detections: res.detections });
+    }
+    const scores = scoreEvaluation(files, model.alertLabels);
+    const result: Record<string, unknown> = {
+      model: model.card.name,
+      modelFile: path.basename(model.file),
+      manifest: path.basename(manifest),
+      onsetToleranceS: ONSET_TOLERANCE_S,
+      ...scores,
+      audioSeconds: r4(audioS),
+      cpuSeconds: r4(cpuS),
+      realTimeFactor: audioS > 0 ? Math.round((cpuS / audioS) * 1e6) / 1e6 : null,
+    };
+    if (a.booleans.details) result.details = files.map((f) => ({ path: f.path, refs: f.refs, detections: f.detections.map((d) => ({ label: d.label, onset: r4(d.onset) })) }));
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    return 0;
+  } finally {
+    await model.release();
+  }
+}

@@ -1,0 +1,119 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { EvalFile, parseCsv, readManifest, scoreEvaluation } from '../../lib/cli/eval-detect';
+
+const ALERTS = ['gunshot', 'glass_break', 'scream'];
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-eval-test-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+test('event-based: onset within 0.5 s and same label is a hit; outside or wrong label is not', () => {
+  const files: EvalFile[] = [
+    {
+      path: 'a.wav',
+      durationS: 30,
+      refs: [
+        { label: 'gunshot', onset: 5 },
+        { label: 'glass_break', onset: 12 },
+        { label: 'scream', onset: 20 },
+      ],
+      detections: [
+        { label: 'gunshot', onset: 5.4 }, // tp (0.4 s)
+        { label: 'gunshot', onset: 5.45 }, // duplicate of a matched event: fp
+        { label: 'glass_break', onset: 12.6 }, // 0.6 s late: fp, and the reference is missed
+        { label: 'gunshot', onset: 20.1 }, // wrong label at the scream: substitution
+      ],
+    },
+  ];
+  const s = scoreEvaluation(files, ALERTS);
+  assert.deepEqual([s.classes.gunshot.tp, s.classes.gunshot.fp, s.classes.gunshot.fn], [1, 2, 0]);
+  assert.deepEqual([s.classes.glass_break.tp, s.classes.glass_break.fp, s.classes.glass_break.fn], [0, 1, 1]);
+  assert.deepEqual([s.classes.scream.tp, s.classes.scream.fp, s.classes.scream.fn], [0, 0, 1]);
+  assert.equal(s.overall.tp, 1);
+  assert.equal(s.overall.fp, 3);
+  assert.equal(s.overall.fn, 2);
+  // micro F1 = 2·1 / (2·1 + 3 + 2)
+  assert.equal(s.overall.microF1, Math.round((2 / 7) * 1e4) / 1e4);
+  // glass 12.6 is 0.6 s from its reference (not a substitution); the gunshot at 20.1 substitutes the scream
+  assert.equal(s.overall.substitutions, 1);
+  assert.equal(s.overall.deletions, 1);
+  assert.equal(s.overall.insertions, 2);
+  assert.equal(s.overall.errorRate, Math.round((4 / 3) * 1e4) / 1e4);
+  assert.equal(s.classes.gunshot.precision, Math.round((1 / 3) * 1e4) / 1e4);
+  assert.equal(s.classes.gunshot.recall, 1);
+});
+
+test('matching picks the closest detection for each reference', () => {
+  const s = scoreEvaluation(
+    [{ path: 'b.wav', durationS: 10, refs: [{ label: 'gunshot', onset: 2 }, { label: 'gunshot', onset: 2.8 }], detections: [{ label: 'gunshot', onset: 2.45 }, { label: 'gunshot', onset: 2.75 }] }],
+    ALERTS,
+  );
+  // greedy by distance: 2.75↔2.8 (0.05) then 2.45↔2 (0.45): both hit
+  assert.equal(s.classes.gunshot.tp, 2);
+  assert.equal(s.classes.gunshot.fp, 0);
+  assert.equal(s.overall.errorRate, 0);
+});
+
+test('clip-level rows: the label anywhere in the clip; other labels are false positives', () => {
+  const files: EvalFile[] = [
+    { path: 'g1.wav', durationS: 2, refs: [{ label: 'gunshot' }], detections: [{ label: 'gunshot', onset: 1.7 }, { label: 'gunshot', onset: 0.1 }] },
+    { path: 'g2.wav', durationS: 2, refs: [{ label: 'gunshot' }], detections: [] },
+    { path: 'gl.wav', durationS: 3, refs: [{ label: 'glass_break' }], detections: [{ label: 'scream', onset: 1 }] },
+  ];
+  const s = scoreEvaluation(files, ALERTS);
+  assert.deepEqual([s.classes.gunshot.tp, s.classes.gunshot.fp, s.classes.gunshot.fn], [1, 0, 1]);
+  assert.deepEqual([s.classes.glass_break.tp, s.classes.glass_break.fn], [0, 1]);
+  assert.equal(s.classes.scream.fp, 1);
+  assert.equal(s.overall.substitutions, 1);
+  assert.equal(s.overall.referenceEvents, 3);
+  assert.equal(s.falseAlarms.count, 0, 'files with alert references are not background audio');
+});
+
+test('background rows: every detection is a false alarm, counted per hour of such audio', () => {
+  const files: EvalFile[] = [
+    { path: 'traffic.wav', durationS: 1800, refs: [{ label: 'traffic' }], detections: [{ label: 'gunshot', onset: 100 }] },
+    { path: 'quiet.wav', durationS: 1800, refs: [{ label: 'none' }], detections: [] },
+    { path: 'speech.wav', durationS: 10, refs: [{ label: 'speech' }], detections: [{ label: 'speech', onset: 1 }] },
+  ];
+  const s = scoreEvaluation(files, ALERTS);
+  assert.equal(s.falseAlarms.count, 1, 'non-alert labels detected (speech) are not alerts and not counted');
+  assert.equal(s.falseAlarms.nonAlertSeconds, 3610);
+  assert.equal(s.falseAlarms.perHour, Math.round((1 / (3610 / 3600)) * 1e4) / 1e4);
+  assert.equal(s.classes.gunshot.fp, 1);
+  assert.equal(s.overall.referenceEvents, 0);
+  assert.equal(s.overall.errorRate, null);
+  assert.equal(s.overall.microF1, 0);
+});
+
+test('perfect detection scores F1 1 and error rate 0', () => {
+  const s = scoreEvaluation(
+    [
+      { path: 'x.wav', durationS: 20, refs: [{ label: 'scream', onset: 3 }, { label: 'gunshot', onset: 9 }], detections: [{ label: 'gunshot', onset: 9.2 }, { label: 'scream', onset: 2.9 }] },
+      { path: 'y.wav', durationS: 20, refs: [{ label: 'none' }], detections: [] },
+    ],
+    ALERTS,
+  );
+  assert.equal(s.overall.microF1, 1);
+  assert.equal(s.overall.errorRate, 0);
+  assert.equal(s.falseAlarms.perHour, 0);
+});
+
+test('CSV with quotes and a manifest with optional onset columns', () => {
+  assert.deepEqual(parseCsv('a,b\r\n"x, y","say ""hi"""\n\n1,2'), [
+    ['a', 'b'],
+    ['x, y', 'say "hi"'],
+    ['1', '2'],
+  ]);
+  const m = path.join(tmp, 'm.csv');
+  fs.writeFileSync(m, 'path,label,onset,offset,license\nmix/a.wav,gunshot,1.5,1.9,"CC-BY, 3.0"\nclips/b.wav,scream,,,x\n');
+  assert.deepEqual(readManifest(m), [
+    { path: 'mix/a.wav', label: 'gunshot', onset: 1.5, offset: 1.9 },
+    { path: 'clips/b.wav', label: 'scream', onset: undefined, offset: undefined },
+  ]);
+  fs.writeFileSync(m, 'file,label\na.wav,gunshot\n');
+  assert.throws(() => readManifest(m), /"path" and "label"/);
+  fs.writeFileSync(m, 'path,label,onset\na.wav,gunshot,soon\n');
+  assert.throws(() => readManifest(m), /line 2: onset must be seconds/);
+});
