@@ -151,8 +151,9 @@ export class SceneRenderer {
 
   private pickClip(label: string): string | undefined {
     if (this.manifest === null) this.manifest = readManifest(this.scene.dataDir);
-    const rows = this.manifest.filter((r) => r.label === label);
-    const real = rows.filter((r) => r.kind === 'real' && r.durationSec <= 20);
+    // Long alert clips are weakly labelled compilations (data README): keep short ones.
+    const rows = this.manifest.filter((r) => r.label === label && r.durationSec <= 8);
+    const real = rows.filter((r) => r.kind === 'real');
     const pool = real.length ? real : rows;
     if (!pool.length) return undefined;
     return pool[Math.floor(this.rng() * pool.length)].path;
@@ -172,7 +173,7 @@ export class SceneRenderer {
         clipPath = `${this.scene.dataDir}/${rel}`;
       } else this.warn(`simulated street: no clips for "${ev.label}" in data dir ${this.scene.dataDir}; using synthetic events instead`);
     }
-    const { sig, name } = this.signalOf(ev.label, clipPath, clipName, ev.synth, 4, false);
+    const { sig, name } = this.signalOf(ev.label, clipPath, clipName, ev.synth, q.maxDurationSec, false);
     return this.makeInstance(`seq-${n}`, ev.label, sig, name, pos, ev.level ?? q.level, emitFrame, false, true, false);
   }
 

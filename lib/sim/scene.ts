@@ -77,6 +77,8 @@ export interface SceneSequence {
   area: { centre: [number, number]; radiusM: number; heightM: number };
   level: LevelSpec;
   order: 'random' | 'cycle';
+  /** Longest part of each event clip that is played, s. */
+  maxDurationSec: number;
 }
 
 export interface SceneCanyon {
@@ -377,6 +379,7 @@ export function parseScene(json: unknown, opts: { baseDir?: string; dataDir?: st
       area: { centre: [c[0], c[1]], radiusM: num(q.area, 'radiusM', `${f}.area`, undefined, 0, 10000), heightM: num(q.area, 'heightM', `${f}.area`, 1.5, 0, 200) },
       level: q.level === undefined ? { dbSpl: 110 } : parseLevel(q.level, `${f}.level`),
       order,
+      maxDurationSec: num(q, 'maxDurationSec', f, 4, 0.05, 60),
     };
   }
   if (sources.filter((s) => !s.background).length === 0 && !sequence && noise.length === 0 && sources.length === 0) {

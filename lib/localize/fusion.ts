@@ -1,0 +1,495 @@
+/**
+ * Several sensors: association of the detections of one event, bearing triangulation
+ * (weighted least squares with outlier rejection), TDOA multilateration of onsets from
+ * time-synchronised sensors (Levenberg–Marquardt from a sane start, error from the geometry),
+ * and the two combined in one solve when both exist. Positions are local ENU metres.
+ */
+import { diffDeg, normDeg } from './geo';
+
+const RAD = Math.PI / 180;
+
+export interface BearingObs {
+  e: number;
+  n: number;
+  bearingDeg: number;
+  bearingStdDeg: number;
+}
+
+export interface TimeObs {
+  e: number;
+  n: number;
+  /** Microphone height above the street, m. */
+  z?: number;
+  /** Onset as the sensor's clock says, s (any common epoch). */
+  tSec: number;
+  /** 1-sigma of the onset time (clock + onset picking), s. */
+  sigmaSec: number;
+}
+
+export interface PositionFix {
+  e: number;
+  n: number;
+  /** RMS radial error estimate (1 sigma), m. */
+  errorM: number;
+  /** Indices (into the input) used and rejected as outliers. */
+  used: number[];
+  rejected: number[];
+  /** Emission time (TDOA only), s on the sensors' clock. */
+  t0?: number;
+}
+
+/** Solve a symmetric 3×3 (or 2×2 when size 2) system; returns null when singular. */
+function solve(A: number[][], b: number[]): number[] | null {
+  const n = b.length;
+  const M = A.map((row, i) => [...row.slice(0, n), b[i]]);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[p][c])) p = r;
+    if (Math.abs(M[p][c]) < 1e-12) return null;
+    [M[c], M[p]] = [M[p], M[c]];
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = M[r][c] / M[c][c];
+      for (let k = c; k <= n; k++) M[r][k] -= f * M[c][k];
+    }
+  }
+  return M.map((row, i) => row[n] / row[i]);
+}
+
+function invert(A: number[][]): number[][] | null {
+  const n = A.length;
+  const cols: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const e = Array.from({ length: n }, (_, k) => (k === i ? 1 : 0));
+    const x = solve(A, e);
+    if (!x) return null;
+    cols.push(x);
+  }
+  return A.map((_, r) => cols.map((col) => col[r]));
+}
+
+/** Predicted bearing (deg from north) from a sensor to a point. */
+function bearingTo(o: { e: number; n: number }, e: number, n: number): number {
+  return normDeg(Math.atan2(e - o.e, n - o.n) / RAD);
+}
+
+/**
+ * Intersect bearing lines: minimise Σ (perpendicular miss distance / (σθ·range))².
+ * Rejects, one at a time, a bearing more than 3σ (and 3°) off while ≥ 3 remain.
+ * Returns null with fewer than 2 usable, non-parallel bearings.
+ */
+export function triangulate(obs: BearingObs[]): PositionFix | null {
+  let used = obs.map((_, i) => i);
+  const rejected: number[] = [];
+  for (;;) {
+    const fix = solveBearings(obs, used);
+    if (!fix) return null;
+    if (used.length < 3) return { ...fix, used, rejected };
+    let worst = -1;
+    let worstZ = 0;
+    for (const i of used) {
+      const res = Math.abs(diffDeg(bearingTo(obs[i], fix.e, fix.n), obs[i].bearingDeg));
+      const z = res / Math.max(0.5, obs[i].bearingStdDeg);
+      if (res > 3 && z > 3 && z > worstZ) {
+        worst = i;
+        worstZ = z;
+      }
+    }
+    if (worst < 0) return { ...fix, used, rejected };
+    used = used.filter((i) => i !== worst);
+    rejected.push(worst);
+  }
+}
+
+function solveBearings(obs: BearingObs[], idx: number[]): { e: number; n: number; errorM: number } | null {
+  if (idx.length < 2) return null;
+  let e = 0;
+  let n = 0;
+  let ranges = idx.map(() => 100);
+  let cov: number[][] | null = null;
+  for (let iter = 0; iter < 4; iter++) {
+    let a11 = 0;
+    let a12 = 0;
+    let a22 = 0;
+    let b1 = 0;
+    let b2 = 0;
+    idx.forEach((i, k) => {
+      const o = obs[i];
+      const th = o.bearingDeg * RAD;
+      // Unit normal to the bearing line.
+      const nx = Math.cos(th);
+      const ny = -Math.sin(th);
+      const sigmaM = Math.max(0.5, o.bearingStdDeg) * RAD * Math.max(1, ranges[k]);
+      const w = 1 / (sigmaM * sigmaM);
+      const c = nx * o.e + ny * o.n;
+      a11 += w * nx * nx;
+      a12 += w * nx * ny;
+      a22 += w * ny * ny;
+      b1 += w * nx * c;
+      b2 += w * ny * c;
+    });
+    const A = [
+      [a11, a12],
+      [a12, a22],
+    ];
+    const det = a11 * a22 - a12 * a12;
+    // Nearly parallel lines: no usable intersection.
+    if (det <= 1e-9 * (a11 + a22) * (a11 + a22)) return null;
+    const x = solve(A, [b1, b2]);
+    if (!x) return null;
+    [e, n] = x;
+    cov = invert(A);
+    ranges = idx.map((i) => Math.hypot(e - obs[i].e, n - obs[i].n));
+  }
+  // The intersection must lie in front of the sensors, not behind them.
+  for (const i of idx) {
+    const o = obs[i];
+    const th = o.bearingDeg * RAD;
+    if ((e - o.e) * Math.sin(th) + (n - o.n) * Math.cos(th) < 0) return null;
+  }
+  return { e, n, errorM: cov ? Math.sqrt(Math.max(0, cov[0][0] + cov[1][1])) : Infinity };
+}
+
+export interface MultilaterationOptions {
+  speedOfSoundMs?: number;
+  /** Assumed source height above the street, m (default 1.5). */
+  sourceHeightM?: number;
+  /** Start point; otherwise a grid over the sensors' surroundings. */
+  start?: [number, number];
+  /** Bearings to add to the same solve (combined fix). */
+  bearings?: (BearingObs | null)[];
+}
+
+interface Residuals {
+  r: number[];
+  J: number[][];
+}
+
+/**
+ * TDOA multilateration: unknowns east, north and emission time t0, residuals
+ * (tᵢ − t0 − |x − pᵢ|/c)/σᵢ (plus bearing residuals when given), solved by
+ * Levenberg–Marquardt. Needs ≥ 3 onsets. With ≥ 5 a residual beyond 4σ is rejected.
+ */
+export function multilaterate(obs: TimeObs[], opts: MultilaterationOptions = {}): PositionFix | null {
+  if (obs.length < 3) return null;
+  const c = opts.speedOfSoundMs ?? 343;
+  const zs = opts.sourceHeightM ?? 1.5;
+  let used = obs.map((_, i) => i);
+  const rejected: number[] = [];
+  for (;;) {
+    const fix = solveTdoa(obs, used, c, zs, opts);
+    if (!fix) return null;
+    if (used.length < 5) return { ...fix, used, rejected };
+    let worst = -1;
+    let worstZ = 4;
+    for (const i of used) {
+      const o = obs[i];
+      const d = Math.hypot(fix.e - o.e, fix.n - o.n, zs - (o.z ?? 0));
+      const z = Math.abs(o.tSec - fix.t0! - d / c) / o.sigmaSec;
+      if (z > worstZ) {
+        worst = i;
+        worstZ = z;
+      }
+    }
+    if (worst < 0) return { ...fix, used, rejected };
+    used = used.filter((i) => i !== worst);
+    rejected.push(worst);
+  }
+}
+
+function solveTdoa(obs: TimeObs[], idx: number[], c: number, zs: number, opts: MultilaterationOptions): { e: number; n: number; t0: number; errorM: number } | null {
+  const bearings = (opts.bearings ?? []).filter((b): b is BearingObs => !!b);
+  const residuals = (e: number, n: number, t0: number): Residuals => {
+    const r: number[] = [];
+    const J: number[][] = [];
+    for (const i of idx) {
+      const o = obs[i];
+      const de = e - o.e;
+      const dn = n - o.n;
+      const d = Math.max(1e-6, Math.hypot(de, dn, zs - (o.z ?? 0)));
+      const s = o.sigmaSec;
+      r.push((o.tSec - t0 - d / c) / s);
+      J.push([-de / d / c / s, -dn / d / c / s, -1 / s]);
+    }
+    for (const b of bearings) {
+      const de = e - b.e;
+      const dn = n - b.n;
+      const rr = Math.max(1e-6, de * de + dn * dn);
+      const sd = Math.max(0.5, b.bearingStdDeg) * RAD;
+      r.push((diffDeg(b.bearingDeg, bearingTo(b, e, n)) * RAD) / sd);
+      // d(bearing)/de = dn/r², d(bearing)/dn = −de/r²; residual = measured − predicted.
+      J.push([-(dn / rr) / sd, de / rr / sd, 0]);
+    }
+    return { r, J };
+  };
+  const cost = (e: number, n: number, t0: number) => residuals(e, n, t0).r.reduce((s, v) => s + v * v, 0);
+  const bestT0 = (e: number, n: number) => {
+    let num = 0;
+    let den = 0;
+    for (const i of idx) {
+      const o = obs[i];
+      const w = 1 / (o.sigmaSec * o.sigmaSec);
+      num += w * (o.tSec - Math.hypot(e - o.e, n - o.n, zs - (o.z ?? 0)) / c);
+      den += w;
+    }
+    return num / den;
+  };
+  // Sane start: the given point, else the best of a grid around the sensors (avoids the mirror solution).
+  const starts: [number, number][] = [];
+  if (opts.start) starts.push(opts.start);
+  const es = idx.map((i) => obs[i].e);
+  const ns = idx.map((i) => obs[i].n);
+  const [e0, e1, n0, n1] = [Math.min(...es), Math.max(...es), Math.min(...ns), Math.max(...ns)];
+  const span = Math.max(20, e1 - e0, n1 - n0);
+  for (let a = -1; a <= 1; a += 0.125) for (let b = -1; b <= 1; b += 0.125) starts.push([(e0 + e1) / 2 + a * span, (n0 + n1) / 2 + b * span]);
+  let best = { e: 0, n: 0, t0: 0, cost: Infinity };
+  for (const [e, n] of starts) {
+    const t0 = bestT0(e, n);
+    const k = cost(e, n, t0);
+    if (k < best.cost) best = { e, n, t0, cost: k };
+  }
+  let { e, n, t0 } = best;
+  let lambda = 1e-3;
+  let cur = best.cost;
+  for (let iter = 0; iter < 100; iter++) {
+    const { r, J } = residuals(e, n, t0);
+    const JtJ = [0, 1, 2].map((a) => [0, 1, 2].map((b) => J.reduce((s, row) => s + row[a] * row[b], 0)));
+    const Jtr = [0, 1, 2].map((a) => J.reduce((s, row, k) => s + row[a] * r[k], 0));
+    const A = JtJ.map((row, i) => row.map((v, j) => (i === j ? v * (1 + lambda) + 1e-12 : v)));
+    const step = solve(A, Jtr.map((v) => -v));
+    if (!step) break;
+    const [ne, nn, nt] = [e + step[0], n + step[1], t0 + step[2]];
+    const k = cost(ne, nn, nt);
+    if (k < cur) {
+      [e, n, t0] = [ne, nn, nt];
+      const done = cur - k < 1e-10 * Math.max(1, cur) && Math.hypot(step[0], step[1]) < 1e-4;
+      cur = k;
+      lambda = Math.max(1e-9, lambda / 10);
+      if (done) break;
+    } else {
+      lambda *= 10;
+      if (lambda > 1e9) break;
+    }
+  }
+  const { J } = residuals(e, n, t0);
+  const JtJ = [0, 1, 2].map((a) => [0, 1, 2].map((b) => J.reduce((s, row) => s + row[a] * row[b], 0)));
+  const cov = invert(JtJ);
+  if (!cov || !Number.isFinite(e) || !Number.isFinite(n)) return null;
+  const dof = J.length - 3;
+  // Inflate by the fit quality when there is redundancy (model or clock worse than stated).
+  const inflate = dof > 0 ? Math.max(1, Math.sqrt(cur / dof)) : 1;
+  const errorM = Math.max(0.1, Math.sqrt(Math.max(0, cov[0][0] + cov[1][1])) * inflate);
+  return { e, n, t0, errorM };
+}
+
+// ---------------------------------------------------------------------------------------
+// Association of detections into incidents.
+
+export interface Observation {
+  detectionId: string;
+  sensor: string;
+  label: string;
+  /** Onset, seconds on the sensor's clock (epoch). */
+  onsetSec: number;
+  /** Sensor position (ENU in the associator's frame is computed by the caller). */
+  e: number;
+  n: number;
+  z: number;
+  lat: number;
+  lon: number;
+  clock: string;
+  /** Claimed clock error, ms (1 sigma). */
+  clockErrorMs: number;
+  bearingDeg?: number;
+  bearingStdDeg?: number;
+  elevationDeg?: number;
+  confidence: number;
+  /** 1-sigma of the onset picking, ms (default: FuseOptions.onsetStdMs). */
+  onsetStdMs?: number;
+  /** The detection payload as received (passed on in the output). */
+  payload: unknown;
+}
+
+export interface Incident {
+  id: string;
+  label: string;
+  observations: Observation[];
+  firstSeenMs: number;
+  lastSeenMs: number;
+  emitted: boolean;
+}
+
+export interface AssociatorOptions {
+  speedOfSoundMs?: number;
+  /** Tolerance on onsets on top of geometry and clocks, s (onset picking, default 0.02). */
+  onsetToleranceSec?: number;
+  /** Emit once this many distinct sensors reported (default 3). */
+  minSensors?: number;
+  /** Emit what there is after this long since the first report, ms (default 1500). */
+  timeoutMs?: number;
+  /** Keep an emitted incident this long after its last report to absorb late duplicates, ms (default 30000). */
+  keepMs?: number;
+  /** Cap of open incidents (oldest dropped first). */
+  maxIncidents?: number;
+}
+
+export type AddResult = { kind: 'new' | 'joined'; incident: Incident } | { kind: 'duplicate' | 'late'; incident: Incident };
+
+export class IncidentAssociator {
+  private incidents: Incident[] = [];
+  private seq = 0;
+  private readonly c: number;
+  private readonly tol: number;
+  readonly minSensors: number;
+  readonly timeoutMs: number;
+  private readonly keepMs: number;
+  private readonly maxIncidents: number;
+
+  constructor(opts: AssociatorOptions = {}) {
+    this.c = opts.speedOfSoundMs ?? 343;
+    this.tol = opts.onsetToleranceSec ?? 0.02;
+    this.minSensors = opts.minSensors ?? 3;
+    this.timeoutMs = opts.timeoutMs ?? 1500;
+    this.keepMs = opts.keepMs ?? 30000;
+    this.maxIncidents = opts.maxIncidents ?? 500;
+  }
+
+  /** Could a and b be the same event? Same label, onsets no further apart than sound can travel plus clock errors. */
+  compatible(a: Observation, b: Observation): boolean {
+    if (a.label !== b.label || a.sensor === b.sensor) return false;
+    const maxDt = Math.hypot(a.e - b.e, a.n - b.n, a.z - b.z) / this.c + (3 * (a.clockErrorMs + b.clockErrorMs)) / 1000 + this.tol;
+    return Math.abs(a.onsetSec - b.onsetSec) <= maxDt;
+  }
+
+  add(o: Observation, nowMs: number): AddResult {
+    this.expire(nowMs);
+    // The same detection again (e.g. local and over MQTT), or the same sensor hearing the same event twice.
+    for (const inc of this.incidents) {
+      if (inc.observations.some((x) => x.detectionId === o.detectionId)) return { kind: 'duplicate', incident: inc };
+    }
+    let best: Incident | null = null;
+    let bestDt = Infinity;
+    for (const inc of this.incidents) {
+      if (inc.label !== o.label) continue;
+      const same = inc.observations.find((x) => x.sensor === o.sensor);
+      if (same) {
+        if (Math.abs(same.onsetSec - o.onsetSec) <= this.tol + (3 * o.clockErrorMs) / 1000) return { kind: 'duplicate', incident: inc };
+        continue;
+      }
+      if (!inc.observations.every((x) => this.compatible(x, o))) continue;
+      const dt = Math.min(...inc.observations.map((x) => Math.abs(x.onsetSec - o.onsetSec)));
+      if (dt < bestDt) {
+        best = inc;
+        bestDt = dt;
+      }
+    }
+    if (best) {
+      best.observations.push(o);
+      best.lastSeenMs = nowMs;
+      return { kind: best.emitted ? 'late' : 'joined', incident: best };
+    }
+    const inc: Incident = { id: `inc-${++this.seq}`, label: o.label, observations: [o], firstSeenMs: nowMs, lastSeenMs: nowMs, emitted: false };
+    this.incidents.push(inc);
+    if (this.incidents.length > this.maxIncidents) this.incidents.shift();
+    return { kind: 'new', incident: inc };
+  }
+
+  /** Is this incident ready to emit (enough sensors or timed out)? */
+  ready(inc: Incident, nowMs: number): boolean {
+    if (inc.emitted) return false;
+    return new Set(inc.observations.map((o) => o.sensor)).size >= this.minSensors || nowMs - inc.firstSeenMs >= this.timeoutMs;
+  }
+
+  /** Incidents that became ready; marks them emitted. */
+  takeReady(nowMs: number): Incident[] {
+    const out = this.incidents.filter((i) => this.ready(i, nowMs));
+    for (const i of out) i.emitted = true;
+    return out;
+  }
+
+  /** Milliseconds until the next pending incident times out (for a timer), or null. */
+  nextDeadlineMs(nowMs: number): number | null {
+    const pending = this.incidents.filter((i) => !i.emitted);
+    if (!pending.length) return null;
+    return Math.max(0, Math.min(...pending.map((i) => i.firstSeenMs + this.timeoutMs - nowMs)));
+  }
+
+  private expire(nowMs: number): void {
+    this.incidents = this.incidents.filter((i) => !i.emitted || nowMs - i.lastSeenMs < this.keepMs);
+  }
+
+  get size(): number {
+    return this.incidents.length;
+  }
+
+  clear(): void {
+    this.incidents = [];
+  }
+}
+
+export interface FusedFix {
+  method: 'tdoa' | 'bearings' | 'doa' | 'none';
+  e?: number;
+  n?: number;
+  errorM?: number;
+  /** Observations used (indices). */
+  used: number[];
+  rejected: number[];
+  reason?: string;
+}
+
+export interface FuseOptions {
+  speedOfSoundMs?: number;
+  sourceHeightM?: number;
+  /** Onset picking uncertainty added to the clocks, ms (default 1). */
+  onsetStdMs?: number;
+  /** Sensors with a worse clock are not used for TDOA, ms (default 10). */
+  maxClockErrorMs?: number;
+}
+
+/** Onset picking uncertainty from the attack time: sharp attacks pin the onset, slow ones do not. */
+export function onsetStdFromRise(riseMs: number): number {
+  return Math.max(0.2, Math.min(50, riseMs / 3));
+}
+
+/** Locate an incident from its observations: TDOA (+ bearings) when ≥ 3 synchronised onsets, else bearings. */
+export function fuseObservations(obs: Observation[], opts: FuseOptions = {}): FusedFix {
+  const onsetStd = (opts.onsetStdMs ?? 1) / 1000;
+  const maxClock = opts.maxClockErrorMs ?? 10;
+  const synced = obs.map((o, i) => ({ o, i })).filter(({ o }) => o.clock !== 'local' && o.clockErrorMs <= maxClock);
+  const withBearing = obs.map((o, i) => ({ o, i })).filter(({ o }) => o.bearingDeg !== undefined && Number.isFinite(o.bearingDeg));
+  const bearingObs = (xs: { o: Observation }[]): BearingObs[] => xs.map(({ o }) => ({ e: o.e, n: o.n, bearingDeg: o.bearingDeg!, bearingStdDeg: o.bearingStdDeg ?? 5 }));
+  const tri = withBearing.length >= 2 ? triangulate(bearingObs(withBearing)) : null;
+  if (synced.length >= 3) {
+    // Bearing outliers found by triangulation stay out of the combined solve.
+    const triRejected = new Set((tri?.rejected ?? []).map((k) => withBearing[k].i));
+    const bearings = withBearing.filter(({ i }) => !triRejected.has(i));
+    const fix = multilaterate(
+      synced.map(({ o }) => ({ e: o.e, n: o.n, z: o.z, tSec: o.onsetSec, sigmaSec: Math.hypot(o.clockErrorMs / 1000, o.onsetStdMs !== undefined ? o.onsetStdMs / 1000 : onsetStd) })),
+      { speedOfSoundMs: opts.speedOfSoundMs, sourceHeightM: opts.sourceHeightM, start: tri ? [tri.e, tri.n] : undefined, bearings: bearingObs(bearings) },
+    );
+    if (fix) {
+      const used = new Set([...fix.used.map((k) => synced[k].i), ...bearings.map(({ i }) => i)]);
+      const rejected = [...fix.rejected.map((k) => synced[k].i), ...triRejected];
+      return { method: 'tdoa', e: fix.e, n: fix.n, errorM: fix.errorM, used: [...used].filter((i) => !rejected.includes(i)).sort((a, b) => a - b), rejected };
+    }
+  }
+  if (tri) {
+    return { method: 'bearings', e: tri.e, n: tri.n, errorM: tri.errorM, used: tri.used.map((k) => withBearing[k].i), rejected: tri.rejected.map((k) => withBearing[k].i) };
+  }
+  if (withBearing.length >= 1) {
+    return {
+      method: 'doa',
+      used: [withBearing[0].i],
+      rejected: [],
+      reason: withBearing.length >= 2 ? 'bearings do not intersect in front of the sensors' : synced.length < 3 && obs.length >= 3 ? 'clocks not synchronised for TDOA; one bearing only' : 'one sensor with a bearing',
+    };
+  }
+  const reason =
+    obs.length < 3
+      ? `${obs.length} sensor${obs.length === 1 ? '' : 's'} without a bearing (need a mic array, or ≥ 3 synchronised sensors)`
+      : synced.length < 3
+        ? `only ${synced.length} of ${obs.length} sensors have a synchronised clock (≤ ${maxClock} ms) for TDOA`
+        : 'multilateration did not converge';
+  return { method: 'none', used: [], rejected: [], reason };
+}

@@ -1,0 +1,254 @@
+/**
+ * Direction of arrival of one array: SRP-PHAT (steered response power, PHAT-weighted) over
+ * an azimuth × elevation grid, refined around the coarse peak. It is applied to the first
+ * tens of milliseconds after the event's onset (the direct sound, before facade echoes).
+ *
+ * Array frame (lib/localize/arrays.ts): +y along the heading, +x to the right, +z up;
+ * azimuth clockwise from +y, so bearing = heading + azimuth.
+ */
+import { MicPosition } from './arrays';
+import { GccResult, ccAt, gccPhatSpectra, nextPow2, powerSpectrum, spectrum } from './gccphat';
+import { normDeg } from './geo';
+
+const RAD = Math.PI / 180;
+
+export interface DoaOptions {
+  sampleRate: number;
+  /** m/s (default 343). */
+  speedOfSoundMs?: number;
+  /** Sensor heading, degrees from true north (default 0). */
+  headingDeg?: number;
+  /** Frame of the onset inside the channels; found from the signal energy when omitted. */
+  onsetFrame?: number;
+  /** Analysis window after the onset, ms (default 20). */
+  windowMs?: number;
+  /** Start of the window before the onset, ms (default 2). */
+  preMs?: number;
+  /** Upsampling of the correlations (default 8). */
+  interp?: number;
+}
+
+export interface DoaResult {
+  /** Direction in the array frame, degrees clockwise from the heading. */
+  azimuthDeg: number;
+  /** Bearing from true north, degrees [0, 360). */
+  bearingDeg: number;
+  /** Elevation, degrees (negative below the array). A planar array cannot tell up from down: below is assumed. */
+  elevationDeg: number;
+  /** 1-sigma bearing uncertainty estimate, degrees. */
+  bearingStdDeg: number;
+  /** 0..1 from the peak's dominance and the agreement of pairs. */
+  confidence: number;
+  /** Fraction of pairs whose own GCC peak agrees with the chosen direction. */
+  pairAgreement: number;
+  onsetFrame: number;
+  /** Attack time from the onset to −6 dB of the peak, ms: a slow attack makes the onset time uncertain. */
+  onsetRiseMs: number;
+  pairs: number;
+}
+
+export interface OnsetEstimate {
+  frame: number;
+  /** Time from the onset to the envelope reaching −6 dB of its peak, ms (how sharp the attack is). */
+  riseMs: number;
+}
+
+/**
+ * Onset from the energy rise of the first-differenced signal (which tilts away low-frequency
+ * traffic rumble): the first 1 ms frame, sustained for 3 ms, that is 12 dB above the
+ * span's 20th-percentile energy and within 20 dB of its peak. A threshold tied to the peak
+ * keeps picks consistent between sensors hearing the event at different levels.
+ */
+export function findOnset(channels: Float32Array[], sampleRate: number): OnsetEstimate {
+  const n = channels[0].length;
+  const hop = Math.max(1, Math.round(0.001 * sampleRate));
+  const frames = Math.floor(n / hop);
+  if (frames === 0) return { frame: 0, riseMs: 0 };
+  // Envelopes of the raw and the first-differenced signal: use the one where the event stands out more.
+  const envOf = (diff: boolean): Float64Array => {
+    const e = new Float64Array(frames);
+    for (const ch of channels) {
+      for (let f = 0; f < frames; f++) {
+        let s = 0;
+        for (let i = Math.max(1, f * hop); i < (f + 1) * hop; i++) {
+          const d = diff ? ch[i] - ch[i - 1] : ch[i];
+          s += d * d;
+        }
+        e[f] += s;
+      }
+    }
+    return e;
+  };
+  const stats = (e: Float64Array) => {
+    let peak = 0;
+    let peakFrame = 0;
+    e.forEach((v, f) => {
+      if (v > peak) {
+        peak = v;
+        peakFrame = f;
+      }
+    });
+    const sorted = Float64Array.from(e).sort();
+    const floor = Math.max(sorted[Math.floor(0.2 * (sorted.length - 1))], 1e-30);
+    return { peak, peakFrame, floor };
+  };
+  const eDiff = envOf(true);
+  const eRaw = envOf(false);
+  const sDiff = stats(eDiff);
+  const sRaw = stats(eRaw);
+  const useDiff = sDiff.peak / sDiff.floor >= sRaw.peak / sRaw.floor;
+  const e = useDiff ? eDiff : eRaw;
+  const { peak, peakFrame, floor } = useDiff ? sDiff : sRaw;
+  // 12 dB over the floor, or halfway (in dB) to the peak for weak events; never below −20 dB of the peak.
+  const thr = Math.max(Math.min(floor * 15.85, Math.sqrt(floor * peak)), peak * 0.01);
+  let onsetFrame = 0;
+  for (let f = 0; f < frames; f++) {
+    if (e[f] < thr) continue;
+    let m = 0;
+    const k = Math.min(frames, f + 3);
+    for (let g = f; g < k; g++) m += e[g];
+    if (m / (k - f) >= thr) {
+      onsetFrame = f;
+      break;
+    }
+  }
+  let rise = onsetFrame;
+  while (rise < peakFrame && e[rise] < peak / 4) rise++;
+  // Inside the frame: first sample whose (differenced) amplitude exceeds a quarter of the frame's largest.
+  const val = (ch: Float32Array, i: number) => Math.abs(useDiff ? ch[i] - ch[i - 1] : ch[i]);
+  let first = onsetFrame * hop;
+  let maxAbs = 0;
+  const lo = Math.max(1, onsetFrame * hop);
+  const hi = Math.min(n, (onsetFrame + 1) * hop);
+  for (const ch of channels) for (let i = lo; i < hi; i++) maxAbs = Math.max(maxAbs, val(ch, i));
+  outer: for (let i = lo; i < hi; i++) {
+    for (const ch of channels) {
+      if (val(ch, i) >= maxAbs * 0.25) {
+        first = i;
+        break outer;
+      }
+    }
+  }
+  return { frame: first, riseMs: ((rise - onsetFrame) * hop * 1000) / sampleRate };
+}
+
+/** Onset frame only (see findOnset). */
+export function findOnsetFrame(channels: Float32Array[], sampleRate: number): number {
+  return findOnset(channels, sampleRate).frame;
+}
+
+function isPlanar(mics: MicPosition[]): boolean {
+  return mics.every((m) => Math.abs(m[2] - mics[0][2]) < 1e-3);
+}
+
+/**
+ * Estimate the direction of arrival of the event in `channels` (one per mic, same order as
+ * `mics`). Throws when there are fewer than two microphones.
+ */
+export function estimateDoa(channels: Float32Array[], mics: MicPosition[], opts: DoaOptions): DoaResult {
+  if (mics.length < 2) throw new Error(`mics: direction finding needs at least 2 microphones, got ${mics.length}`);
+  if (channels.length !== mics.length) throw new Error(`channels: expected ${mics.length} (one per microphone), got ${channels.length}`);
+  const fs = opts.sampleRate;
+  const c = opts.speedOfSoundMs ?? 343;
+  const found = opts.onsetFrame === undefined ? findOnset(channels, fs) : { frame: opts.onsetFrame, riseMs: 0 };
+  const onset = found.frame;
+  const pre = Math.round(((opts.preMs ?? 2) / 1000) * fs);
+  const len = Math.round(((opts.windowMs ?? 20) / 1000) * fs);
+  const start = Math.max(0, onset - pre);
+  const end = Math.min(channels[0].length, start + len);
+  if (end - start < Math.round(0.004 * fs)) throw new Error(`span: too short after the onset (${end - start} frames; need ≥ 4 ms)`);
+  const n = nextPow2(2 * (end - start));
+  const specs = channels.map((ch) => spectrum(ch.subarray(start, end), n));
+  // Noise reference: what precedes the onset (leaving 5 ms margin), when there is enough of it.
+  const noiseEnd = Math.max(0, onset - Math.round(0.005 * fs));
+  const noise = noiseEnd >= n / 2 ? channels.map((ch) => powerSpectrum(ch.subarray(Math.max(0, noiseEnd - 4 * n), noiseEnd), n)) : null;
+  const pairs: { i: number; j: number; r: GccResult; d: number[] }[] = [];
+  for (let i = 0; i < mics.length; i++) {
+    for (let j = i + 1; j < mics.length; j++) {
+      const d = [mics[i][0] - mics[j][0], mics[i][1] - mics[j][1], mics[i][2] - mics[j][2]];
+      const maxLag = (Math.hypot(d[0], d[1], d[2]) / c) * fs + 2;
+      const r = gccPhatSpectra(specs[i], specs[j], n, {
+        maxLagSamples: maxLag,
+        interp: opts.interp ?? 8,
+        sampleRate: fs,
+        noiseA: noise?.[i],
+        noiseB: noise?.[j],
+      });
+      pairs.push({ i, j, r, d });
+    }
+  }
+  const planar = isPlanar(mics);
+  const k = fs / c;
+  // lag of j relative to i for unit direction u = (p_i − p_j)·u / c.
+  const srp = (azDeg: number, elDeg: number): number => {
+    const az = azDeg * RAD;
+    const el = elDeg * RAD;
+    const ux = Math.cos(el) * Math.sin(az);
+    const uy = Math.cos(el) * Math.cos(az);
+    const uz = Math.sin(el);
+    let s = 0;
+    for (const p of pairs) s += ccAt(p.r, (p.d[0] * ux + p.d[1] * uy + p.d[2] * uz) * k);
+    return s;
+  };
+  const elMin = planar ? 0 : -80;
+  const azStep = 1;
+  const elStep = 5;
+  let best = { az: 0, el: 0, v: -Infinity };
+  const coarse: number[] = [];
+  for (let az = 0; az < 360; az += azStep) {
+    let rowBest = -Infinity;
+    for (let el = elMin; el <= 80; el += elStep) {
+      const v = srp(az, el);
+      rowBest = Math.max(rowBest, v);
+      if (v > best.v) best = { az, el, v };
+    }
+    coarse.push(rowBest);
+  }
+  // Fine search: 0.05° in azimuth, 0.5° in elevation, around the coarse peak.
+  let fine = best;
+  for (let az = best.az - 1.5; az <= best.az + 1.5; az += 0.05) {
+    for (let el = Math.max(elMin, best.el - elStep); el <= Math.min(80, best.el + elStep); el += 0.5) {
+      const v = srp(az, el);
+      if (v > fine.v) fine = { az, el, v };
+    }
+  }
+  // Confidence: peak dominance over the best azimuth ≥ 25° away, and pairs that agree.
+  const sorted = [...coarse].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  let second = -Infinity;
+  coarse.forEach((v, az) => {
+    const d = Math.abs(((az - fine.az + 540) % 360) - 180);
+    if (d >= 25) second = Math.max(second, v);
+  });
+  const dominance = fine.v > median ? Math.max(0, Math.min(1, (fine.v - second) / (fine.v - median))) : 0;
+  const az = fine.az * RAD;
+  const el = fine.el * RAD;
+  const u = [Math.cos(el) * Math.sin(az), Math.cos(el) * Math.cos(az), Math.sin(el)];
+  let agree = 0;
+  for (const p of pairs) {
+    const expected = (p.d[0] * u[0] + p.d[1] * u[1] + p.d[2] * u[2]) * k;
+    if (Math.abs(p.r.lagSamples - expected) <= 0.5) agree++;
+  }
+  const pairAgreement = agree / pairs.length;
+  // Width of the azimuth peak at half height above the median, converted to a 1-sigma spread.
+  const half = median + 0.5 * (fine.v - median);
+  let lo = 0;
+  let hi = 0;
+  while (lo < 90 && srp(fine.az - lo - 0.25, fine.el) > half) lo += 0.25;
+  while (hi < 90 && srp(fine.az + hi + 0.25, fine.el) > half) hi += 0.25;
+  const widthStd = (lo + hi) / 2.355;
+  // A sharp, agreed peak is a good bearing; the width alone overstates the error of broadband events.
+  const bearingStdDeg = Math.max(0.5, (widthStd / Math.sqrt(pairs.length)) * (2 - pairAgreement) * (1.5 - dominance));
+  const azimuthDeg = normDeg(fine.az);
+  return {
+    azimuthDeg,
+    bearingDeg: normDeg((opts.headingDeg ?? 0) + azimuthDeg),
+    elevationDeg: planar ? -Math.abs(fine.el) : fine.el,
+    bearingStdDeg,
+    confidence: Math.max(0, Math.min(1, 0.5 * dominance + 0.5 * pairAgreement)),
+    pairAgreement,
+    onsetFrame: onset,
+    onsetRiseMs: found.riseMs,
+    pairs: pairs.length,
+  };
+}
