@@ -1,0 +1,246 @@
+#!/usr/bin/python3
+"""Tests of the training pipeline (stdlib unittest, Debian packages only):
+
+    /usr/bin/python3 -m unittest discover -s training -p 'test_*.py' -v
+
+Tests that need ../shared/data skip when it is absent.
+"""
+import json
+import os
+import sys
+import unittest
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import data  # noqa: E402
+import evaluate  # noqa: E402
+import make_eval  # noqa: E402
+import model as M  # noqa: E402
+import synth  # noqa: E402
+
+HAVE_DATA = os.path.exists(os.path.join(data.pool_dir(), 'manifest.csv'))
+MODELS = os.path.join(data.REPO_ROOT, 'models')
+FIXTURES = os.path.join(data.REPO_ROOT, 'test', 'fixtures', 'models')
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+class FrontEnd(unittest.TestCase):
+    def test_fft_and_conv_front_ends_agree(self):
+        front = M.LogMel()
+        self.assertLess(M.check_front_end_match(front), 1e-3)
+
+    def test_front_end_shape(self):
+        out = M.LogMel()(torch.zeros(2, M.WINDOW_SAMPLES))
+        self.assertEqual(tuple(out.shape), (2, 1, 1 + (M.WINDOW_SAMPLES - M.N_FFT) // M.HOP, M.N_MELS))
+
+    def test_mel_filterbank_bands_have_unit_area_and_rising_centres(self):
+        fb = M.mel_filterbank().numpy()
+        self.assertEqual(fb.shape, (M.N_FFT // 2 + 1, M.N_MELS))
+        self.assertTrue((fb >= 0).all())
+        np.testing.assert_allclose(fb.sum(axis=0), 1.0, rtol=1e-5)
+        centres = np.argmax(fb, axis=0)
+        self.assertTrue((np.diff(centres) >= 0).all())
+
+    def test_tone_lands_in_the_right_mel_band(self):
+        t = np.arange(M.WINDOW_SAMPLES) / M.SAMPLE_RATE_HZ
+        for f_hz in (300.0, 1000.0, 4000.0):
+            wave = torch.from_numpy((0.5 * np.sin(2 * np.pi * f_hz * t)).astype(np.float32))[None]
+            band = int(M.LogMel()(wave)[0, 0].mean(dim=0).argmax())
+            centre_hz = M.mel_to_hz(np.linspace(M.hz_to_mel(M.FMIN_HZ), M.hz_to_mel(M.FMAX_HZ), M.N_MELS + 2)[band + 1])
+            self.assertLess(abs(centre_hz - f_hz) / f_hz, 0.15, f'{f_hz} Hz landed in band {band} ({centre_hz:.0f} Hz)')
+
+    def test_model_is_within_the_size_contract(self):
+        net = M.StreetNet(len(data.LABELS))
+        self.assertLessEqual(M.count_parameters(net), 1_000_000)
+
+
+class Grouping(unittest.TestCase):
+    def row(self, base, source='ringglass'):
+        return {'source': source, 'origin_path': f'extract/glassbreak/data/mixed/{base}.wav'}
+
+    def test_glass_mixes_share_their_parent_group(self):
+        parent = data.group_key(self.row('overdriven_glass_break_1_000_000'))
+        mix_a = data.group_key(self.row('overdriven_glass_break_1_000_a003_30_60_000'))
+        mix_b = data.group_key(self.row('overdriven_glass_break_1_000_a010_90_120_000'))
+        other = data.group_key(self.row('overdriven_glass_break_2_000_a005_30_60_000'))
+        self.assertEqual(parent, mix_a)
+        self.assertEqual(parent, mix_b)
+        self.assertNotEqual(parent, other)
+
+    def test_other_sources_group_by_origin_path(self):
+        a = data.group_key({'source': 'amrrashed', 'origin_path': 'x/siren.wav'})
+        b = data.group_key({'source': 'amrrashed', 'origin_path': 'x/siren.wav'})
+        self.assertEqual(a, b)
+
+    @unittest.skipUnless(HAVE_DATA, 'shared data absent')
+    def test_split_keeps_recordings_whole_and_is_deterministic(self):
+        rows = data.load_manifest()
+        train, val = data.split_rows(rows, 1234)
+        self.assertEqual(len(train) + len(val), len(rows))
+        self.assertFalse({r['group'] for r in train} & {r['group'] for r in val})
+        for label in ('gunshot', 'glass_break', 'scream'):
+            self.assertTrue(any(r['label'] == label for r in val), label)
+        train2, _ = data.split_rows(rows, 1234)
+        self.assertEqual([r['path'] for r in train], [r['path'] for r in train2])
+        _, val3 = data.split_rows(rows, 99)
+        self.assertNotEqual({r['path'] for r in val}, {r['path'] for r in val3})
+
+
+class EventFinding(unittest.TestCase):
+    def test_event_centres_find_a_burst_in_a_long_clip(self):
+        rng = np.random.default_rng(1)
+        x = (rng.standard_normal(16000 * 20) * 0.001).astype(np.float32)
+        x[16000 * 12:16000 * 12 + 3200] += (rng.standard_normal(3200) * 0.3).astype(np.float32)
+        c = data.event_centres(x)
+        self.assertTrue(len(c) > 0)
+        self.assertTrue(((c > 16000 * 11.9) & (c < 16000 * 12.3)).all(), c)
+
+    def test_event_extent_onset_within_10_ms(self):
+        rng = np.random.default_rng(2)
+        for true_on in (3000, 11111, 20000):
+            x = (rng.standard_normal(32000) * 0.002).astype(np.float32)
+            burst = rng.standard_normal(4000) * np.exp(-np.arange(4000) / 800.0) * 0.5
+            x[true_on:true_on + 4000] += burst.astype(np.float32)
+            on, off = make_eval.event_extent(x)
+            self.assertLessEqual(abs(on - true_on), 160, (on, true_on))
+            self.assertGreater(off, on)
+
+
+class Synthesis(unittest.TestCase):
+    def test_generators_are_finite_unit_rms_and_seeded(self):
+        for fn in (synth.traffic_bed, synth.wind_bed, synth.rain_bed, synth.siren, synth.horn, synth.music, synth.thud):
+            a = fn(16000, np.random.default_rng(5))
+            b = fn(16000, np.random.default_rng(5))
+            self.assertEqual(a.shape, (16000,), fn.__name__)
+            self.assertTrue(np.isfinite(a).all(), fn.__name__)
+            self.assertAlmostEqual(synth.rms(a), 1.0, delta=0.05, msg=fn.__name__)
+            np.testing.assert_array_equal(a, b)
+
+    def test_siren_energy_is_in_the_siren_band(self):
+        x = synth.siren(32000, np.random.default_rng(3))
+        spec = np.abs(np.fft.rfft(x)) ** 2
+        f = np.fft.rfftfreq(len(x), 1 / 16000)
+        self.assertGreater(spec[(f > 400) & (f < 1800)].sum() / spec.sum(), 0.4)
+
+    def test_resample_keeps_a_tone(self):
+        t = np.arange(22050) / 22050
+        y = data.resample(np.sin(2 * np.pi * 1000 * t).astype(np.float32), 22050, 16000)
+        self.assertEqual(len(y), 16000)
+        f = np.fft.rfftfreq(len(y), 1 / 16000)
+        self.assertAlmostEqual(f[np.argmax(np.abs(np.fft.rfft(y)))], 1000, delta=2)
+
+
+@unittest.skipUnless(HAVE_DATA, 'shared data absent')
+class Windows(unittest.TestCase):
+    def test_training_windows_respect_the_input_contract(self):
+        from augment import WindowMaker
+        rows = data.load_manifest()
+        train, _ = data.split_rows(rows, 1234)
+        clips = data.load_pool(rows)
+        maker = WindowMaker(train, clips, seed=7, espeak_count=160)
+        xs, ys, ws = maker.batch(64)
+        self.assertEqual(xs.shape, (64, 16000))
+        self.assertEqual(xs.dtype, np.float32)
+        self.assertTrue(np.isfinite(xs).all())
+        self.assertLessEqual(np.abs(xs).max(), 1.0)
+        self.assertTrue(((ys >= 0) & (ys < len(data.LABELS))).all())
+        self.assertTrue(len(set(ys.tolist())) > 5)
+        self.assertTrue(set(np.unique(ws).tolist()) <= {1.0, 2.0})
+
+
+class Scoring(unittest.TestCase):
+    alerts = ['gunshot', 'scream']
+
+    def test_event_rows_tolerance_and_false_alarms(self):
+        rows = [
+            {'label': 'gunshot', 'onset': '2.0'},  # hit within 0.5 s
+            {'label': 'gunshot', 'onset': '5.0'},  # detected 0.8 s late: miss + false positive
+            {'label': 'scream', 'onset': '1.0'},  # called gunshot: substitution
+            {'label': 'traffic', 'onset': ''},  # background: one false alarm
+        ]
+        results = [
+            ([{'label': 'gunshot', 'onset': 2.3}], 10.0),
+            ([{'label': 'gunshot', 'onset': 5.8}], 10.0),
+            ([{'label': 'gunshot', 'onset': 1.0}], 10.0),
+            ([{'label': 'scream', 'onset': 4.0}], 3600.0),
+        ]
+        s = evaluate.score(rows, results, self.alerts)
+        self.assertEqual(s['perClass']['gunshot'], {'tp': 1, 'fp': 2, 'fn': 1, 'precision': 0.333, 'recall': 0.5, 'f1': 0.4})
+        self.assertEqual(s['perClass']['scream']['fn'], 1)
+        self.assertEqual(s['perClass']['scream']['fp'], 1)
+        self.assertEqual(s['falseAlarms'], 1)
+        self.assertEqual(s['falseAlarmsPerHour'], 1.0)
+        # ER = (S 2 + D 0 + I 1) / N 3
+        self.assertEqual(s['errorRate'], 1.0)
+
+    def test_clip_rows_without_onset(self):
+        rows = [{'label': 'scream', 'onset': ''}]
+        s = evaluate.score(rows, [([{'label': 'scream', 'onset': 7.0}], 10.0)], self.alerts)
+        self.assertEqual(s['perClass']['scream']['tp'], 1)
+        self.assertEqual(s['errorRate'], 0.0)
+
+
+class Cards(unittest.TestCase):
+    def check_card(self, card, n_out):
+        for field in ('name', 'version', 'format', 'input', 'output', 'labels', 'alertLabels', 'voiceLabels',
+                      'backgroundLabels', 'parameters', 'fileBytes', 'training', 'results', 'limitations'):
+            self.assertIn(field, card)
+        self.assertEqual(len(card['labels']), n_out)
+        self.assertTrue(set(card['alertLabels']) <= set(card['labels']))
+        self.assertFalse(set(card['voiceLabels']) & set(card['alertLabels']))
+        self.assertEqual(set(card['alertLabels']) | set(card['backgroundLabels']), set(card['labels']))
+
+    def test_shipped_model_card_matches_its_file(self):
+        import onnx
+        card = read_json(os.path.join(MODELS, 'vigie-street-v1.json'))
+        path = os.path.join(MODELS, card['file'])
+        m = onnx.load(path)
+        out_dim = m.graph.output[0].type.tensor_type.shape.dim[1].dim_value
+        self.check_card(card, out_dim)
+        self.assertEqual(card['fileBytes'], os.path.getsize(path))
+        self.assertLessEqual(card['fileBytes'], 5 * 1024 * 1024)
+        self.assertLessEqual(card['parameters'], 1_000_000)
+        self.assertEqual(m.graph.input[0].name, 'waveform')
+        self.assertEqual(m.graph.output[0].name, 'probabilities')
+        in_dims = m.graph.input[0].type.tensor_type.shape.dim
+        self.assertEqual(len(in_dims), 2)
+        self.assertEqual(in_dims[1].dim_value, card['input']['windowSamples'])
+        self.assertEqual(card['input']['sampleRate'], 16000)
+        self.assertIn('speech', card['voiceLabels'])
+        self.assertNotIn('speech', card['alertLabels'])
+        for opset in m.opset_import:
+            if opset.domain in ('', 'ai.onnx'):
+                self.assertTrue(13 <= opset.version <= 17)
+        sources = {s['source'] for s in card['training']['sources']}
+        for s in ('gabemagee', 'ladytuna', 'ringglass', 'amrrashed'):
+            self.assertIn(s, sources)
+        self.assertTrue(all(s['licenceStatus'] for s in card['training']['sources']))
+
+    def test_fixtures_are_small_and_each_wrong_in_its_own_way(self):
+        names = ['tiny-ok', 'bad-rank3-input', 'bad-sample-rate', 'bad-window-mismatch', 'bad-label-count', 'bad-logits']
+        import onnx
+        for name in names:
+            path = os.path.join(FIXTURES, name + '.onnx')
+            self.assertLess(os.path.getsize(path), 50_000)
+            card = read_json(os.path.join(FIXTURES, name + '.json'))
+            m = onnx.load(path)
+            rank = len(m.graph.input[0].type.tensor_type.shape.dim)
+            width = m.graph.output[0].type.tensor_type.shape.dim[1].dim_value
+            samples = m.graph.input[0].type.tensor_type.shape.dim[-1].dim_value
+            self.assertEqual(rank == 2, name != 'bad-rank3-input', name)
+            self.assertEqual(len(card['labels']) == width, name != 'bad-label-count', name)
+            self.assertEqual(isinstance(card['input']['sampleRate'], int), name != 'bad-sample-rate', name)
+            self.assertEqual(samples == card['input']['windowSamples'], name != 'bad-window-mismatch', name)
+            has_softmax = any(n.op_type == 'Softmax' for n in m.graph.node)
+            self.assertEqual(has_softmax, name != 'bad-logits', name)
+
+
+if __name__ == '__main__':
+    unittest.main()
