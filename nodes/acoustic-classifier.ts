@@ -36,7 +36,8 @@ interface ModelConfigNode extends Node {
 }
 
 interface SensorConfigNode extends Node {
-  readonly sensor: SensorInfo;
+  /** Undefined when the sensor's configuration is invalid (the config node says why). */
+  readonly sensor: SensorInfo | undefined;
 }
 
 /** A number from the editor (may be a string); '' or absent → undefined. Invalid → error naming the setting. */
@@ -128,24 +129,15 @@ export = function (RED: NodeAPI) {
     }
 
     function sensorInfo(): Detection['sensorInfo'] | undefined {
-      if (!sensorNode) return undefined;
-      try {
-        const s = sensorNode.sensor;
-        return { lat: s.lat, lon: s.lon, heading: s.headingDeg, clock: s.clock, clockErrorMs: s.clockErrorMs };
-      } catch {
-        return undefined;
-      }
+      const s = sensorNode?.sensor;
+      if (!s) return undefined;
+      return { lat: s.lat, lon: s.lon, heading: s.headingDeg, clock: s.clock, clockErrorMs: s.clockErrorMs };
     }
 
     async function handle(msg: NodeMessage, send: (msgs: Array<NodeMessage | NodeMessage[] | null>) => void): Promise<void> {
       const block: AudioBlock = validateAudioBlock(msg.payload);
       if (sensorNode) {
-        let want: string | undefined;
-        try {
-          want = sensorNode.sensor.id;
-        } catch {
-          want = undefined;
-        }
+        const want = sensorNode.sensor?.id;
         if (want && want !== block.sensor) throw new ContractError('payload.sensor', `"${want}" (the sensor configured on this classifier)`, block.sensor);
       }
       let model: ClassifierModel;
