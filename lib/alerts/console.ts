@@ -1,0 +1,181 @@
+/**
+ * The operators' console, without Node-RED: takes alerts in, turns operators' actions from
+ * the dashboard into decisions and move requests (DESIGN §2), publishes what must be
+ * audited on the audit bus, and builds the state every dashboard client shows.
+ */
+import type { Alert, Decision } from '../contracts';
+import { ContractError, isObject } from '../util/validate';
+import { auditBus } from './bus';
+import { AlertRecord, AlertState, AlertStore, UpsertResult } from './store';
+
+export interface MoveRequest {
+  kind: 'move-request';
+  alertId: string;
+  operator: string;
+  /** Epoch seconds. */
+  time: number;
+}
+
+/** A place on the site plan. */
+export interface SitePoint {
+  id: string;
+  name: string;
+  lat: number;
+  lon: number;
+  kind: 'sensor' | 'camera';
+  headingDeg?: number;
+}
+
+export interface SiteInfo {
+  origin?: { lat: number; lon: number };
+  sensors: SitePoint[];
+  cameras: SitePoint[];
+  tileUrl?: string;
+}
+
+/** What a dashboard client receives: the queue and where things are. */
+export interface ConsoleState {
+  alerts: AlertRecord[];
+  counts: Record<AlertState, number>;
+  site: SiteInfo;
+  /** Epoch ms, so clients can correct their clock for relative times. */
+  serverTimeMs: number;
+  /** Incremented on every change, so clients can ignore stale updates. */
+  version: number;
+}
+
+export type ConsoleActionType = 'decide' | 'seen' | 'move' | 'view';
+
+export interface ConsoleActionResult {
+  decision?: Decision;
+  moveRequest?: MoveRequest;
+  /** True when the state every client sees has changed (broadcast it). */
+  changed: boolean;
+}
+
+export interface AlertConsoleOptions {
+  store: AlertStore;
+  /** Who the node is, for audit entries it causes itself ("auto:<node id>"). */
+  actor: string;
+  site?: () => SiteInfo;
+}
+
+const OPERATOR_MAX = 80;
+
+/** The operator's identity: the dashboard's authenticated user if any, otherwise the name entered. */
+export function resolveOperator(authenticatedUser: string | undefined, entered: unknown): string {
+  const user = typeof authenticatedUser === 'string' ? authenticatedUser.trim() : '';
+  if (user) return user.slice(0, OPERATOR_MAX);
+  const name = typeof entered === 'string' ? entered.trim() : '';
+  if (!name) throw new ContractError('operator', 'the operator\'s name (enter it in the console) or a logged-in dashboard user', entered);
+  return name.slice(0, OPERATOR_MAX);
+}
+
+/**
+ * The user name carried by a dashboard connection's client data (`msg._client.user`, as added
+ * by Dashboard 2.0 authentication plugins such as FlowFuse's user add-on).
+ */
+export function userFromClient(client: unknown): string | undefined {
+  if (!isObject(client) || !isObject(client.user)) return undefined;
+  const u = client.user;
+  for (const k of ['username', 'name', 'email', 'userId']) {
+    if (typeof u[k] === 'string' && (u[k] as string).trim()) return (u[k] as string).trim();
+  }
+  return undefined;
+}
+
+export class AlertConsole {
+  readonly store: AlertStore;
+  private readonly actor: string;
+  private readonly site: () => SiteInfo;
+  private version = 0;
+
+  constructor(opts: AlertConsoleOptions) {
+    this.store = opts.store;
+    this.actor = opts.actor;
+    this.site = opts.site ?? (() => ({ sensors: [], cameras: [] }));
+  }
+
+  /** An alert arrives (new, or enriched again). A new one is audited as raised. */
+  ingest(payload: unknown): UpsertResult {
+    const r = this.store.upsert(payload);
+    const a = r.record.alert;
+    if (r.isNew) {
+      auditBus.publish({ type: 'alert', actor: this.actor, alertId: a.id, details: alertAuditDetails(a) });
+    }
+    if (r.isNew || r.changed.length) this.version++;
+    return r;
+  }
+
+  /** An action from a dashboard client; throws a ContractError naming the field when unusable. */
+  act(action: unknown, authenticatedUser?: string): ConsoleActionResult {
+    if (!isObject(action)) throw new ContractError('action', 'an object');
+    const type = action.type;
+    const alertId = action.alertId;
+    if (typeof alertId !== 'string' || !alertId) throw new ContractError('action.alertId', 'a non-empty string', alertId);
+    const operator = resolveOperator(authenticatedUser, action.operator);
+    const record = this.store.get(alertId);
+    if (!record) throw new ContractError('action.alertId', 'the id of an alert in the queue', alertId);
+    switch (type) {
+      case 'decide': {
+        const decision = this.store.decide({ alertId, action: String(action.action), operator, note: typeof action.note === 'string' ? action.note : undefined });
+        auditBus.publish({ type: 'decision', actor: operator, alertId, details: { action: decision.action, ...(decision.note ? { note: decision.note } : {}), label: record.alert.label } });
+        this.version++;
+        return { decision, changed: true };
+      }
+      case 'seen': {
+        const before = record.state + record.seenBy.join();
+        this.store.markSeen(alertId, operator);
+        const changed = before !== record.state + record.seenBy.join();
+        if (changed) this.version++;
+        return { changed };
+      }
+      case 'move': {
+        if (record.alert.camera?.state !== 'proposed') {
+          throw new ContractError('action.type', `"move" only for an alert whose camera.state is "proposed"`, record.alert.camera?.state ?? 'no camera');
+        }
+        this.store.recordMoveRequest(alertId, operator);
+        auditBus.publish({ type: 'camera-move', actor: operator, alertId, details: { event: 'requested-by-operator', camera: record.alert.camera.id } });
+        this.version++;
+        const moveRequest: MoveRequest = { kind: 'move-request', alertId, operator, time: Date.now() / 1000 };
+        return { moveRequest, changed: true };
+      }
+      case 'view': {
+        const v = record.alert.video;
+        auditBus.publish({
+          type: 'live-view',
+          actor: operator,
+          alertId,
+          details: { event: 'viewed-in-console', camera: record.alert.camera?.id ?? null, mode: typeof action.mode === 'string' ? action.mode.slice(0, 20) : 'live', live: v?.live ?? null },
+        });
+        return { changed: false };
+      }
+      default:
+        throw new ContractError('action.type', 'one of "decide", "seen", "move", "view"', type);
+    }
+  }
+
+  prune(): boolean {
+    const gone = this.store.prune();
+    if (gone.length) this.version++;
+    return gone.length > 0;
+  }
+
+  state(): ConsoleState {
+    return { alerts: this.store.queue(), counts: this.store.counts(), site: this.site(), serverTimeMs: Date.now(), version: this.version };
+  }
+}
+
+/** What the audit log keeps of a raised alert: contract fields, short. */
+export function alertAuditDetails(a: Alert): Record<string, unknown> {
+  return {
+    label: a.label,
+    sensor: a.sensor,
+    confidence: a.confidence,
+    onset: a.onset,
+    level: a.level,
+    ...(a.location ? { location: { method: a.location.method, bearing: a.location.bearing, position: a.location.position, sensors: a.location.sensors } } : {}),
+    ...(a.camera ? { camera: a.camera.id, cameraState: a.camera.state } : {}),
+    ...(a.video?.snapshot ? { snapshot: a.video.snapshot } : {}),
+  };
+}

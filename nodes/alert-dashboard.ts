@@ -1,0 +1,283 @@
+/**
+ * alert-dashboard: the operators' console as a Dashboard 2.0 third-party widget.
+ *
+ * Alerts in (detections grown by location, camera and video); decisions and camera move
+ * requests out (DESIGN §2). The alert state lives in lib/alerts/store.ts, persisted in the
+ * user directory; every alert raised, decision, move request and console view goes to the
+ * tamper-evident audit log (lib/alerts/audit.ts), which also records what other nodes
+ * publish on the audit bus (camera moves, live views).
+ *
+ * Dashboard wiring: `group.register(node, config, evts)`. Input messages pass through
+ * `beforeSend`, which ingests the alert and replaces the message by the console state, so
+ * what the dashboard broadcasts to every client (`msg-input:<id>`) is the sanitised queue,
+ * never the raw message. Late joiners get the same state from the dashboard's data store
+ * (`widget-load`). Operators' actions arrive on the custom socket event `vigie-action:<id>`.
+ */
+import * as path from 'path';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { openSharedAuditLog, AuditLogHandle } from '../lib/alerts/audit';
+import { AlertConsole, SiteInfo, SitePoint, userFromClient } from '../lib/alerts/console';
+import { AlertStore } from '../lib/alerts/store';
+import { listCameras } from '../lib/camera/registry';
+import { isObject } from '../lib/util/validate';
+
+interface AlertDashboardDef extends NodeDef {
+  group: string;
+  width?: string | number;
+  height?: string | number;
+  order?: number;
+  auditDir?: string;
+  auditRetentionDays?: string | number;
+  auditRotateMB?: string | number;
+  alertRetentionDays?: string | number;
+  maxAlerts?: string | number;
+  persist?: boolean;
+  tileUrl?: string;
+  chime?: boolean;
+  siteLat?: string | number;
+  siteLon?: string | number;
+}
+
+interface DashboardGroup extends Node {
+  register(node: Node, config: Record<string, unknown>, evts: Record<string, unknown>): void;
+  getBase(): DashboardBase | null | undefined;
+}
+
+interface DashboardBase {
+  /** Dashboard 2.0's ui-base replaces Node's emit by a broadcast to its socket.io clients. */
+  emit(event: string, msg: unknown, wNode?: Node): void;
+  stores?: { data?: { save(base: unknown, node: unknown, msg: unknown): void } };
+}
+
+interface SocketLike {
+  id?: string;
+  emit(event: string, ...args: unknown[]): void;
+}
+
+type Ack = (reply: { ok: boolean; error?: string }) => void;
+
+/** Node id → the live instance, so socket handlers bound before a redeploy reach the current node. */
+const instances = new Map<string, (socket: SocketLike, action: unknown, ack?: Ack) => void>();
+
+function num(v: unknown, fallback: number): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : fallback;
+}
+
+export = function (RED: NodeAPI) {
+  function AlertDashboardNode(this: Node, config: AlertDashboardDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const group = RED.nodes.getNode(config.group) as DashboardGroup | null;
+    const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd();
+    const auditDir = config.auditDir?.trim() ? path.resolve(userDir, config.auditDir.trim()) : path.join(userDir, 'vigie-audit');
+    const alertRetentionDays = Math.max(0.01, num(config.alertRetentionDays, 7));
+    const store = new AlertStore({
+      retentionMs: alertRetentionDays * 86_400_000,
+      maxAlerts: Math.max(10, num(config.maxAlerts, 500)),
+      file: config.persist === false ? undefined : path.join(userDir, `vigie-alerts-${node.id.replace(/[^\w.-]/g, '_')}.json`),
+    });
+    const siteOrigin = Number.isFinite(Number(config.siteLat)) && Number.isFinite(Number(config.siteLon)) && String(config.siteLat ?? '').trim() !== ''
+      ? { lat: Number(config.siteLat), lon: Number(config.siteLon) }
+      : undefined;
+    const consoleCore = new AlertConsole({ store, actor: `auto:${node.id}`, site: () => siteInfo() });
+    let audit: AuditLogHandle | undefined;
+    let auditFailed = false;
+    let pruneTimer: NodeJS.Timeout | undefined;
+    let base: DashboardBase | null | undefined;
+    let closed = false;
+
+    try {
+      const loaded = store.load();
+      if (loaded) node.log(`restored ${loaded} alert(s) from ${store.file}`);
+    } catch (err) {
+      node.warn(`could not restore alerts: ${(err as Error).message}`);
+    }
+    try {
+      audit = openSharedAuditLog(
+        { dir: auditDir, retentionDays: Math.max(0, num(config.auditRetentionDays, 90)), maxFileBytes: Math.max(0.01, num(config.auditRotateMB, 10)) * 1024 * 1024 },
+        (err) => {
+          auditFailed = true;
+          node.error(`audit log: ${err.message}`);
+          updateStatus();
+        },
+      );
+    } catch (err) {
+      auditFailed = true;
+      node.error(`audit log ${auditDir}: ${(err as Error).message}`);
+    }
+
+    /** Sensors and cameras for the site plan: config nodes if present, then what alerts carried. */
+    function siteInfo(): SiteInfo {
+      const sensors = new Map<string, SitePoint>();
+      const cameras = new Map<string, SitePoint>();
+      RED.nodes.eachNode((n) => {
+        const c = n as unknown as Record<string, unknown>;
+        if (c.type !== 'vigie-sensor' && c.type !== 'vigie-camera') return;
+        const live = RED.nodes.getNode(String(c.id)) as unknown as Record<string, unknown> | null;
+        const info = (live && isObject(live.sensor) ? live.sensor : live && isObject(live.camera) ? live.camera : c) as Record<string, unknown>;
+        const lat = Number(info.lat);
+        const lon = Number(info.lon);
+        if (!Number.isFinite(lat) || !Number.isFinite(lon)) return;
+        const id = String(info.sensorId ?? info.cameraId ?? info.id ?? c.id);
+        const heading = Number(info.headingDeg ?? info.mountHeadingDeg);
+        const p: SitePoint = { id, name: String(info.name || c.name || id), lat, lon, kind: c.type === 'vigie-sensor' ? 'sensor' : 'camera', ...(Number.isFinite(heading) ? { headingDeg: heading } : {}) };
+        (p.kind === 'sensor' ? sensors : cameras).set(id, p);
+      });
+      for (const cam of listCameras()) {
+        if (!cameras.has(cam.id) && Number.isFinite(cam.config.lat) && Number.isFinite(cam.config.lon)) {
+          cameras.set(cam.id, { id: cam.id, name: cam.name, lat: cam.config.lat, lon: cam.config.lon, kind: 'camera', headingDeg: cam.config.mountHeadingDeg });
+        }
+      }
+      for (const r of store.queue()) {
+        const a = r.alert;
+        if (a.sensorInfo && !sensors.has(a.sensor)) sensors.set(a.sensor, { id: a.sensor, name: a.sensor, lat: a.sensorInfo.lat, lon: a.sensorInfo.lon, kind: 'sensor', ...(a.sensorInfo.heading !== undefined ? { headingDeg: a.sensorInfo.heading } : {}) });
+      }
+      return { origin: siteOrigin, sensors: [...sensors.values()], cameras: [...cameras.values()], ...(config.tileUrl?.trim() ? { tileUrl: config.tileUrl.trim() } : {}) };
+    }
+
+    function updateStatus(): void {
+      if (closed) return;
+      if (!group) return node.status({ fill: 'red', shape: 'ring', text: 'no ui-group: choose one' });
+      if (auditFailed) return node.status({ fill: 'red', shape: 'ring', text: 'audit log failing' });
+      const c = store.counts();
+      const open = c.new + c.seen;
+      node.status({ fill: c.new ? 'yellow' : 'green', shape: 'dot', text: `${c.new} new, ${open} open, ${store.size} kept` });
+    }
+
+    function persist(): void {
+      try {
+        store.save();
+      } catch (err) {
+        node.warn(`could not save alerts: ${(err as Error).message}`);
+      }
+    }
+
+    /** The state message every client shows; kept in the dashboard's store for late joiners. */
+    function stateMessage(): NodeMessage {
+      const msg = { topic: 'vigie-state', payload: consoleCore.state() } as NodeMessage;
+      try {
+        base?.stores?.data?.save(base, node, msg);
+      } catch {
+        /* the data store is an optimisation for late joiners; the broadcast still happens */
+      }
+      return msg;
+    }
+
+    function broadcast(): void {
+      const msg = stateMessage();
+      if (base) base.emit(`msg-input:${node.id}`, msg, node);
+    }
+
+    function ingest(msg: NodeMessage): NodeMessage {
+      let r;
+      try {
+        r = consoleCore.ingest((msg as { payload?: unknown }).payload);
+      } catch (err) {
+        if (!closed) node.status({ fill: 'red', shape: 'ring', text: (err as Error).message.slice(0, 60) });
+        throw err;
+      }
+      persist();
+      updateStatus();
+      if (r.isNew) node.debug?.(`alert ${r.record.alert.id} ${r.record.alert.label}`);
+      return stateMessage();
+    }
+
+    /** An operator's action from a dashboard client. */
+    function onAction(socket: SocketLike, action: unknown, ack?: Ack): void {
+      try {
+        const user = authenticatedUser(socket);
+        const r = consoleCore.act(action, user);
+        if (r.decision) node.send({ topic: 'decision', payload: r.decision } as NodeMessage);
+        if (r.moveRequest) node.send({ topic: 'move-request', payload: r.moveRequest } as NodeMessage);
+        if (r.changed) {
+          persist();
+          updateStatus();
+          broadcast();
+        }
+        if (typeof ack === 'function') ack({ ok: true });
+      } catch (err) {
+        node.warn(`operator action refused: ${(err as Error).message}`);
+        if (typeof ack === 'function') ack({ ok: false, error: (err as Error).message });
+      }
+    }
+
+    /** The logged-in dashboard user, as Dashboard 2.0 authentication plugins report it. */
+    function authenticatedUser(socket: SocketLike): string | undefined {
+      const plugins = (RED as unknown as { plugins?: { getByType?(t: string): Array<{ hooks?: Record<string, (...a: unknown[]) => unknown> }> } }).plugins;
+      let item: Record<string, unknown> = { _client: {} };
+      for (const p of plugins?.getByType?.('node-red-dashboard-2') ?? []) {
+        const hook = p.hooks?.onAddConnectionCredentials;
+        if (typeof hook === 'function') {
+          try {
+            item = (hook(socket, item) as Record<string, unknown>) ?? item;
+          } catch {
+            /* a plugin failing to identify the user leaves the entered name */
+          }
+        }
+      }
+      return userFromClient(item._client);
+    }
+
+    instances.set(node.id, onAction);
+    const eventName = `vigie-action:${node.id}`;
+    const nodeId = node.id;
+
+    if (group && typeof group.register === 'function') {
+      // The browser must not learn server paths: the widget gets only what it displays.
+      const { auditDir: _a, auditRetentionDays: _r, auditRotateMB: _m, ...visible } = config;
+      const evts = {
+        beforeSend: async (msg: NodeMessage) => ingest(msg),
+        onInput: async () => {
+          /* nothing to forward: the output carries operators' decisions only */
+        },
+        onSocket: {
+          [eventName]: (socket: SocketLike, action: unknown, ack?: Ack) => {
+            const current = instances.get(nodeId);
+            if (current) current(socket, action, ack);
+            else if (typeof ack === 'function') ack({ ok: false, error: 'the alert-dashboard node is not deployed any more: reload the page' });
+          },
+        },
+      };
+      group.register(node, { ...visible, chime: config.chime !== false, siteLat: siteOrigin?.lat, siteLon: siteOrigin?.lon } as unknown as Record<string, unknown>, evts);
+      base = group.getBase?.();
+      stateMessage();
+    } else {
+      // Without a ui-group the node still keeps the queue and the audit log, and says what is wrong.
+      node.on('input', (msg, send, done) => {
+        try {
+          ingest(msg);
+          done();
+        } catch (err) {
+          done(err as Error);
+        }
+      });
+    }
+    updateStatus();
+
+    pruneTimer = setInterval(() => {
+      if (consoleCore.prune()) {
+        persist();
+        updateStatus();
+        broadcast();
+      }
+    }, 60_000);
+    pruneTimer.unref?.();
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      try {
+        closed = true;
+        if (pruneTimer) clearInterval(pruneTimer);
+        pruneTimer = undefined;
+        if (instances.get(nodeId) === onAction) instances.delete(nodeId);
+        persist();
+        audit?.release();
+        audit = undefined;
+      } finally {
+        done();
+      }
+    });
+  }
+
+  RED.nodes.registerType('alert-dashboard', AlertDashboardNode as unknown as Parameters<NodeAPI['nodes']['registerType']>[1]);
+};

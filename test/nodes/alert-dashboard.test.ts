@@ -1,0 +1,257 @@
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { listAuditFiles, verifyAuditFiles } from '../../lib/alerts/audit';
+import { auditBus } from '../../lib/alerts/bus';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require('node-red-node-test-helper');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const alertDashboardModule = require('../../nodes/alert-dashboard');
+let nodeApi: Any;
+// Keeps the RED API the node was given, to stand in for an authentication plugin.
+const alertDashboard = (RED: Any) => {
+  nodeApi = RED;
+  return alertDashboardModule(RED);
+};
+const dash = (f: string) => require(`@flowfuse/node-red-dashboard/nodes/config/${f}`);
+
+helper.init(require.resolve('node-red'));
+
+type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function alert(id: string, onset: number, extra: Record<string, unknown> = {}) {
+  return {
+    kind: 'detection',
+    id,
+    sensor: 'north-1',
+    label: 'glass_break',
+    confidence: 0.93,
+    onset,
+    offset: onset + 0.3,
+    level: { dbfs: -9.5 },
+    scores: { glass_break: 0.93, speech: 0.3 },
+    span: { sensor: 'north-1', start: 48000, frames: 4800 },
+    sensorInfo: { lat: 45.4397, lon: 4.3872, clock: 'ntp' },
+    ...extra,
+  };
+}
+
+function flow(extra: Record<string, unknown> = {}) {
+  return [
+    { id: 'tab-1', type: 'tab', label: 'console' },
+    { id: 'ui-base-1', type: 'ui-base', name: 'Vigie', path: '/dashboard', includeClientData: true, acceptsClientConfig: ['ui-notification', 'ui-control'], headerContent: 'page', navigationStyle: 'default' },
+    { id: 'ui-theme-1', type: 'ui-theme', name: 'theme', colors: { surface: '#ffffff', primary: '#0094CE', bgPage: '#eeeeee', groupBg: '#ffffff', groupOutline: '#cccccc' }, sizes: { pagePadding: '12px', groupGap: '12px', groupBorderRadius: '4px', widgetGap: '12px' } },
+    { id: 'ui-page-1', type: 'ui-page', name: 'Alerts', ui: 'ui-base-1', path: '/alerts', icon: 'bell', layout: 'grid', theme: 'ui-theme-1', order: 1, visible: 'true', disabled: 'false' },
+    { id: 'ui-group-1', type: 'ui-group', name: 'Console', page: 'ui-page-1', width: '12', height: '1', order: 1, showTitle: true, visible: 'true', disabled: 'false' },
+    { id: 'dash', type: 'alert-dashboard', z: 'tab-1', group: 'ui-group-1', name: 'console', width: 12, height: 8, chime: true, auditDir: 'audit-test', persist: true, wires: [['out']], ...extra },
+    { id: 'out', type: 'helper', z: 'tab-1' },
+    { id: 'catch-1', type: 'catch', z: 'tab-1', scope: null, wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: 'tab-1' },
+  ];
+}
+
+const nodes = () => [dash('ui_base'), dash('ui_page'), dash('ui_group'), dash('ui_theme'), alertDashboard, require('@node-red/nodes/core/common/25-catch.js')];
+
+let userDir: string;
+
+function socketAction(node: Any, action: Record<string, unknown>, socket: Any = { id: 'sock-1', emit() {} }): Promise<{ ok: boolean; error?: string }> {
+  const base = node.__base ?? helper.getNode('ui-base-1');
+  const widget = base.ui.widgets.get(node.id);
+  const handler = widget.hooks.onSocket[`vigie-action:${node.id}`];
+  return new Promise((resolve) => handler(socket, action, resolve));
+}
+
+function waitFor<T>(fn: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      const v = fn();
+      if (v) return resolve(v);
+      if (Date.now() - t0 > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(poll, 20);
+    };
+    poll();
+  });
+}
+
+function storedState(id: string): Any {
+  const base = helper.getNode('ui-base-1');
+  return base.stores.data.get(id)?.payload;
+}
+
+describe('alert-dashboard node', () => {
+  beforeEach(() => {
+    // A user directory as after `npm install node-red-dashboard-2-vigie`: Dashboard 2.0 finds
+    // third-party widgets through the dependencies listed in its package.json.
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-dash-node-'));
+    fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', dependencies: { 'node-red-dashboard-2-vigie': '*' } }));
+    fs.mkdirSync(path.join(userDir, 'node_modules'));
+    fs.symlinkSync(path.resolve(__dirname, '..', '..'), path.join(userDir, 'node_modules', 'node-red-dashboard-2-vigie'), 'dir');
+    helper.settings({ userDir });
+  });
+
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+  });
+
+  it('registers with Dashboard 2.0 as a third-party widget of this package', async () => {
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    const base = helper.getNode('ui-base-1');
+    const widget = base.ui.widgets.get('dash');
+    assert.ok(widget, 'widget registered with ui-base');
+    assert.equal(widget.type, 'alert-dashboard');
+    assert.equal(widget.props.group, 'ui-group-1');
+    assert.equal(widget.props.chime, true);
+    assert.equal('auditDir' in widget.props, false, 'server paths are not sent to browsers');
+    assert.deepEqual(
+      { package: widget.src?.package, src: widget.src?.src, component: widget.src?.component, name: widget.src?.name },
+      { package: 'node-red-dashboard-2-vigie', src: 'alert-dashboard.umd.js', component: 'AlertDashboard', name: 'alert-dashboard' },
+    );
+    assert.equal(typeof widget.hooks.onSocket['vigie-action:dash'], 'function');
+  });
+
+  it('keeps alerts by id in queue order and broadcasts the sanitised state', async () => {
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    const n = helper.getNode('dash');
+    n.receive({ payload: alert('a1', 1000) });
+    n.receive({ payload: alert('a2', 2000) });
+    n.receive({ payload: alert('a1', 1000, { camera: { id: 'cam-1', name: 'Place', pan: 0, tilt: 0, zoom: 0, target: { bearing: 10, tilt: -3 }, state: 'on-target' }, samples: [0.1, 0.2] }) });
+    const st = await waitFor(() => {
+      const s = storedState('dash');
+      return s?.alerts?.length === 2 && s.alerts.some((r: Any) => r.alert.camera) ? s : undefined;
+    }, 'state with two alerts');
+    assert.deepEqual(st.alerts.map((r: Any) => r.alert.id), ['a2', 'a1']);
+    assert.equal(st.alerts[1].alert.camera.state, 'on-target');
+    assert.equal('samples' in st.alerts[1].alert, false);
+    assert.deepEqual(st.alerts[0].alert.scores, { glass_break: 0.93 }, 'voice scores never reach the browser');
+    assert.deepEqual(st.counts, { new: 2, seen: 0, confirmed: 0, dismissed: 0, escalated: 0 });
+    assert.ok(st.site.sensors.some((s: Any) => s.id === 'north-1' && s.lat === 45.4397));
+    assert.ok(!JSON.stringify(st).includes('samples'));
+  });
+
+  it('refuses unusable input with done(err) naming the field, and keeps running', async () => {
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    const n = helper.getNode('dash');
+    const caught = helper.getNode('caught');
+    const got = new Promise<Any>((resolve) => caught.on('input', resolve));
+    n.receive({ payload: { kind: 'detection', id: 'x', sensor: 's', label: 'crash', confidence: 'high' } });
+    const m = await got;
+    assert.match(m.error.message, /payload\.confidence: expected a finite number/);
+    n.receive({ payload: alert('ok-after', 5) });
+    await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 'the next alert');
+  });
+
+  it('turns operator actions into decisions and move requests (DESIGN §2), audited', async () => {
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    const n = helper.getNode('dash');
+    const out = helper.getNode('out');
+    const received: Any[] = [];
+    out.on('input', (m: Any) => received.push(m));
+    n.receive({ payload: alert('a1', 1000, { camera: { id: 'cam-1', name: 'Place', pan: 0, tilt: 0, zoom: 0, target: { bearing: 10, tilt: -3 }, state: 'proposed' } }) });
+    await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 'alert stored');
+
+    const noName = await socketAction(n, { type: 'decide', alertId: 'a1', action: 'dismiss' });
+    assert.equal(noName.ok, false);
+    assert.match(noName.error!, /operator/);
+
+    assert.deepEqual(await socketAction(n, { type: 'seen', alertId: 'a1', operator: 'Alice' }), { ok: true });
+    assert.deepEqual(await socketAction(n, { type: 'move', alertId: 'a1', operator: 'Alice' }), { ok: true });
+    const t0 = Date.now() / 1000;
+    assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'a1', action: 'dismiss', operator: 'Alice', note: 'bottle bank' }), { ok: true });
+    const bad = await socketAction(n, { type: 'decide', alertId: 'a1', action: 'ignore', operator: 'Alice' });
+    assert.equal(bad.ok, false);
+    assert.match(bad.error!, /payload\.action: expected one of "confirm", "dismiss", "escalate"/);
+
+    await waitFor(() => (received.length >= 2 ? true : undefined), 'two output messages');
+    assert.equal(received.length, 2);
+    const [move, decision] = received;
+    assert.equal(move.topic, 'move-request');
+    assert.deepEqual(Object.keys(move.payload).sort(), ['alertId', 'kind', 'operator', 'time']);
+    assert.equal(move.payload.kind, 'move-request');
+    assert.equal(move.payload.operator, 'Alice');
+    assert.equal(decision.topic, 'decision');
+    assert.deepEqual({ ...decision.payload, time: 0 }, { kind: 'decision', alertId: 'a1', action: 'dismiss', operator: 'Alice', time: 0, note: 'bottle bank' });
+    assert.ok(Math.abs(decision.payload.time - t0) < 60, 'time in epoch seconds');
+
+    const st = storedState('dash');
+    assert.equal(st.alerts[0].state, 'dismissed');
+    assert.deepEqual(st.alerts[0].seenBy, ['Alice']);
+
+    // a camera move published by another node is audited too
+    auditBus.publish({ type: 'camera-move', actor: 'auto:ptz', alertId: 'a1', details: { camera: 'cam-1', pan: 0.2 } });
+    const files = listAuditFiles(path.join(userDir, 'audit-test'));
+    const entries = files.flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+    const mine = entries.filter((e) => e.alertId === 'a1');
+    assert.deepEqual(mine.map((e) => e.type), ['alert', 'camera-move', 'decision', 'camera-move']);
+    assert.equal(mine[2].actor, 'Alice');
+    assert.equal(mine[2].details.action, 'dismiss');
+    assert.equal(verifyAuditFiles(files).ok, true);
+  });
+
+  it('uses the authenticated dashboard user when a plugin provides one', async () => {
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    const plugins = nodeApi.plugins;
+    const realGet = plugins.getByType;
+    plugins.getByType = (t: string) =>
+      t === 'node-red-dashboard-2' ? [{ hooks: { onAddConnectionCredentials: (_c: Any, item: Any) => ({ ...item, _client: { ...item._client, user: { username: 'j.dupont' } } }) } }] : realGet.call(plugins, t);
+    try {
+      const n = helper.getNode('dash');
+      const out = helper.getNode('out');
+      const got = new Promise<Any>((resolve) => out.on('input', resolve));
+      n.receive({ payload: alert('u1', 10) });
+      await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 'alert stored');
+      assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'u1', action: 'escalate', operator: 'typed-name' }), { ok: true });
+      assert.equal((await got).payload.operator, 'j.dupont');
+    } finally {
+      plugins.getByType = realGet;
+    }
+  });
+
+  it('restores the queue and decisions after a restart', async () => {
+    await helper.startServer();
+    await helper.load(nodes(), flow({ id: 'dash' }));
+    let n = helper.getNode('dash');
+    n.receive({ payload: alert('p1', 100) });
+    n.receive({ payload: alert('p2', 200) });
+    await waitFor(() => storedState('dash')?.alerts?.length === 2 || undefined, 'two alerts');
+    assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'p1', action: 'confirm', operator: 'Bob' }), { ok: true });
+    await helper.unload();
+    await helper.stopServer();
+
+    await helper.startServer();
+    await helper.load(nodes(), flow({ id: 'dash' }));
+    n = helper.getNode('dash');
+    const st = await waitFor(() => storedState('dash'), 'restored state');
+    assert.deepEqual(st.alerts.map((r: Any) => [r.alert.id, r.state]), [['p2', 'new'], ['p1', 'confirmed']]);
+    assert.equal(st.alerts[1].decisions[0].operator, 'Bob');
+  });
+
+  it('without a ui-group it says so, and still keeps and audits alerts', async () => {
+    await helper.startServer();
+    const f = flow({ group: '' }).filter((x) => !['ui-base-1', 'ui-page-1', 'ui-group-1', 'ui-theme-1'].includes(String(x.id)));
+    await helper.load([alertDashboard, require('@node-red/nodes/core/common/25-catch.js')], f);
+    const n = helper.getNode('dash');
+    const statuses: Any[] = [];
+    n.on('call:status', (c: Any) => statuses.push(c.args[0]));
+    const caught = helper.getNode('caught');
+    const got = new Promise<Any>((resolve) => caught.on('input', resolve));
+    n.receive({ payload: alert('g1', 100) });
+    n.receive({ payload: 'not an alert' });
+    const m = await got;
+    assert.match(m.error.message, /payload: expected an object/);
+    await waitFor(() => statuses.length >= 1 || undefined, 'a status');
+    assert.ok(statuses.some((s) => s.fill === 'red' && /ui-group/.test(s.text)), JSON.stringify(statuses));
+    const entries = listAuditFiles(path.join(userDir, 'audit-test')).flatMap((file) => fs.readFileSync(file, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+    assert.deepEqual(entries.filter((e) => e.type === 'alert').map((e) => e.alertId), ['g1']);
+    assert.ok(fs.existsSync(path.join(userDir, 'vigie-alerts-dash.json')));
+  });
+});

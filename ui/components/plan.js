@@ -1,0 +1,106 @@
+// Site plan geometry: a local east-north frame around an origin (metres), fitted into an SVG
+// view box. City scale (a few km) makes the flat approximation good to well under a metre.
+
+const M_PER_DEG_LAT = 110_574
+const M_PER_DEG_LON_EQ = 111_320
+
+export function toLocal (origin, lat, lon) {
+    const x = (lon - origin.lon) * M_PER_DEG_LON_EQ * Math.cos(origin.lat * Math.PI / 180)
+    const y = (lat - origin.lat) * M_PER_DEG_LAT
+    return { x, y }
+}
+
+export function fromLocal (origin, x, y) {
+    return {
+        lat: origin.lat + y / M_PER_DEG_LAT,
+        lon: origin.lon + x / (M_PER_DEG_LON_EQ * Math.cos(origin.lat * Math.PI / 180))
+    }
+}
+
+/** Point at `distanceM` along a bearing (degrees clockwise from north) from a local point. */
+export function along (p, bearingDeg, distanceM) {
+    const b = bearingDeg * Math.PI / 180
+    return { x: p.x + Math.sin(b) * distanceM, y: p.y + Math.cos(b) * distanceM }
+}
+
+/**
+ * Builds a plan: points {id, kind, lat, lon, ...} in local metres, a view box with margins,
+ * and a function from local metres to SVG coordinates (y up on screen = north).
+ */
+export function buildPlan ({ origin, points, minSpanM = 120, width = 400, height = 300 }) {
+    const valid = points.filter(p => Number.isFinite(p.lat) && Number.isFinite(p.lon))
+    const o = origin && Number.isFinite(origin.lat) && Number.isFinite(origin.lon)
+        ? origin
+        : valid.length
+            ? { lat: valid.reduce((s, p) => s + p.lat, 0) / valid.length, lon: valid.reduce((s, p) => s + p.lon, 0) / valid.length }
+            : null
+    if (!o) return null
+    const local = valid.map(p => ({ ...p, ...toLocal(o, p.lat, p.lon) }))
+    const r = local.map(p => p.radiusM || 0)
+    let minX = Math.min(0, ...local.map((p, i) => p.x - r[i]))
+    let maxX = Math.max(0, ...local.map((p, i) => p.x + r[i]))
+    let minY = Math.min(0, ...local.map((p, i) => p.y - r[i]))
+    let maxY = Math.max(0, ...local.map((p, i) => p.y + r[i]))
+    // keep the aspect ratio of the drawing and a minimum span so a lone sensor is not a dot in a void
+    const spanX = Math.max(maxX - minX, minSpanM)
+    const spanY = Math.max(maxY - minY, minSpanM * height / width)
+    const scale = Math.min(width / spanX, height / spanY) / 1.25
+    const cx = (minX + maxX) / 2
+    const cy = (minY + maxY) / 2
+    const toSvg = (x, y) => ({ x: width / 2 + (x - cx) * scale, y: height / 2 - (y - cy) * scale })
+    minX = cx - width / 2 / scale
+    maxX = cx + width / 2 / scale
+    minY = cy - height / 2 / scale
+    maxY = cy + height / 2 / scale
+    return { origin: o, points: local, scale, toSvg, width, height, bounds: { minX, maxX, minY, maxY } }
+}
+
+/** A round scale-bar length (metres) about a fifth of the width. */
+export function scaleBarM (plan) {
+    const target = plan.width / 5 / plan.scale
+    const steps = [1, 2, 5]
+    let best = 1
+    for (let e = 0; e < 6; e++) {
+        for (const s of steps) {
+            const v = s * Math.pow(10, e)
+            if (v <= target) best = v
+        }
+    }
+    return best
+}
+
+function lon2tile (lon, z) { return (lon + 180) / 360 * Math.pow(2, z) }
+function lat2tile (lat, z) { const r = lat * Math.PI / 180; return (1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2 * Math.pow(2, z) }
+function tile2lon (x, z) { return x / Math.pow(2, z) * 360 - 180 }
+function tile2lat (y, z) { const n = Math.PI - 2 * Math.PI * y / Math.pow(2, z); return 180 / Math.PI * Math.atan(0.5 * (Math.exp(n) - Math.exp(-n))) }
+
+/** Slippy-map tiles covering the plan, placed in SVG coordinates (at most 36 tiles). */
+export function planTiles (plan, urlTemplate) {
+    if (!plan || !urlTemplate) return []
+    const sw = fromLocal(plan.origin, plan.bounds.minX, plan.bounds.minY)
+    const ne = fromLocal(plan.origin, plan.bounds.maxX, plan.bounds.maxY)
+    let z = 19
+    for (; z > 1; z--) {
+        const nx = Math.floor(lon2tile(ne.lon, z)) - Math.floor(lon2tile(sw.lon, z)) + 1
+        const ny = Math.floor(lat2tile(sw.lat, z)) - Math.floor(lat2tile(ne.lat, z)) + 1
+        if (nx * ny <= 36) break
+    }
+    const tiles = []
+    for (let tx = Math.floor(lon2tile(sw.lon, z)); tx <= Math.floor(lon2tile(ne.lon, z)); tx++) {
+        for (let ty = Math.floor(lat2tile(ne.lat, z)); ty <= Math.floor(lat2tile(sw.lat, z)); ty++) {
+            const nw = toLocal(plan.origin, tile2lat(ty, z), tile2lon(tx, z))
+            const se = toLocal(plan.origin, tile2lat(ty + 1, z), tile2lon(tx + 1, z))
+            const a = plan.toSvg(nw.x, nw.y)
+            const b = plan.toSvg(se.x, se.y)
+            tiles.push({
+                key: `${z}/${tx}/${ty}`,
+                href: urlTemplate.replace('{z}', z).replace('{x}', tx).replace('{y}', ty),
+                x: a.x,
+                y: a.y,
+                w: b.x - a.x,
+                h: b.y - a.y
+            })
+        }
+    }
+    return tiles
+}

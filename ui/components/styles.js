@@ -1,0 +1,81 @@
+// Styles of the alert-dashboard widget. Injected once at load because the dashboard loads
+// only the widget's UMD file (a separate CSS file would never be fetched).
+const css = `
+.vigie-console { --vg-red: #d32f2f; --vg-amber: #f9a825; --vg-green: #2e7d32; --vg-blue: #1565c0; --vg-grey: #607d8b;
+  --vg-bg: rgba(127,127,127,0.08); --vg-line: rgba(127,127,127,0.35);
+  display: flex; flex-direction: column; gap: 8px; width: 100%; min-height: 70vh; font-size: 15px; line-height: 1.35; color: inherit; }
+.vigie-console * { box-sizing: border-box; }
+.vigie-top { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 16px; }
+.vigie-title { font-size: 18px; font-weight: 600; margin-right: auto; }
+.vigie-counts span { display: inline-block; padding: 2px 8px; border-radius: 10px; background: var(--vg-bg); margin-left: 4px; font-size: 13px; }
+.vigie-counts .vg-new { background: var(--vg-red); color: #fff; font-weight: 600; }
+.vigie-operator { display: flex; align-items: center; gap: 6px; font-size: 14px; }
+.vigie-operator input { padding: 4px 6px; border: 1px solid var(--vg-line); border-radius: 4px; width: 150px; color: inherit; background: transparent; }
+.vigie-operator.vg-missing input { border-color: var(--vg-red); box-shadow: 0 0 0 2px rgba(211,47,47,0.25); }
+.vigie-banner { display: flex; align-items: center; gap: 12px; padding: 10px 14px; border-radius: 6px; background: var(--vg-red); color: #fff;
+  font-size: 18px; font-weight: 600; cursor: pointer; animation: vg-pulse 1s ease-in-out infinite alternate; border: none; text-align: left; width: 100%; }
+.vigie-banner .mdi { font-size: 26px; }
+@keyframes vg-pulse { from { opacity: 1; } to { opacity: 0.72; } }
+.vigie-main { display: grid; grid-template-columns: minmax(320px, 30%) 1fr; gap: 12px; flex: 1; min-height: 0; }
+.vigie-queue { display: flex; flex-direction: column; gap: 6px; overflow-y: auto; max-height: 82vh; padding-right: 4px; margin: 0; list-style: none; padding-left: 0; }
+.vigie-item { display: grid; grid-template-columns: 40px 1fr auto; gap: 2px 10px; align-items: center; padding: 8px 10px; border-radius: 6px;
+  border: 1px solid var(--vg-line); border-left: 6px solid var(--vg-grey); background: var(--vg-bg); cursor: pointer; text-align: left; width: 100%; color: inherit; font: inherit; }
+.vigie-item:focus-visible { outline: 3px solid var(--vg-blue); }
+.vigie-item.vg-state-new { border-left-color: var(--vg-red); }
+.vigie-item.vg-state-seen { border-left-color: var(--vg-amber); }
+.vigie-item.vg-state-confirmed { border-left-color: var(--vg-green); opacity: 0.8; }
+.vigie-item.vg-state-escalated { border-left-color: #6a1b9a; opacity: 0.8; }
+.vigie-item.vg-state-dismissed { opacity: 0.55; }
+.vigie-item.vg-selected { outline: 3px solid var(--vg-blue); outline-offset: -1px; }
+.vigie-item.vg-flash { animation: vg-flash 0.6s ease-in-out 6 alternate; }
+@keyframes vg-flash { from { background: rgba(211,47,47,0.45); } to { background: var(--vg-bg); } }
+.vigie-item .vg-icon { grid-row: span 2; font-size: 30px; text-align: center; }
+.vigie-item .vg-label { font-weight: 600; font-size: 16px; }
+.vigie-item .vg-meta { font-size: 13px; opacity: 0.85; grid-column: 2 / 4; }
+.vigie-item .vg-when { font-size: 13px; text-align: right; white-space: nowrap; }
+.vg-badge { display: inline-block; padding: 1px 7px; border-radius: 9px; font-size: 12px; font-weight: 600; background: var(--vg-grey); color: #fff; margin-left: 6px; vertical-align: middle; }
+.vg-badge.vg-new { background: var(--vg-red); } .vg-badge.vg-seen { background: var(--vg-amber); color: #222; }
+.vg-badge.vg-confirmed { background: var(--vg-green); } .vg-badge.vg-escalated { background: #6a1b9a; }
+.vg-badge.vg-cam-failed { background: var(--vg-red); } .vg-badge.vg-cam-proposed { background: var(--vg-amber); color: #222; }
+.vg-badge.vg-cam-on-target { background: var(--vg-green); } .vg-badge.vg-cam-moving { background: var(--vg-blue); }
+.vigie-empty { padding: 24px; text-align: center; opacity: 0.7; border: 1px dashed var(--vg-line); border-radius: 6px; }
+.vigie-detail { display: grid; grid-template-columns: minmax(0, 3fr) minmax(240px, 2fr); grid-template-rows: auto auto 1fr; gap: 10px; min-width: 0; }
+.vigie-head { grid-column: 1 / 3; display: flex; flex-wrap: wrap; align-items: baseline; gap: 6px 16px; }
+.vigie-head h3 { margin: 0; font-size: 22px; }
+.vigie-head .mdi { font-size: 26px; }
+.vigie-facts { grid-column: 1 / 3; display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 4px 14px; font-size: 14px; margin: 0; }
+.vigie-facts dt { font-size: 12px; opacity: 0.7; margin: 0; } .vigie-facts dd { margin: 0 0 4px 0; font-weight: 500; }
+.vigie-video { position: relative; background: #111; border-radius: 6px; overflow: hidden; aspect-ratio: 16 / 9; display: flex; align-items: center; justify-content: center; color: #ddd; }
+.vigie-video video, .vigie-video img { width: 100%; height: 100%; object-fit: contain; display: block; background: #111; }
+.vigie-video .vg-mode { position: absolute; top: 6px; left: 6px; background: rgba(0,0,0,0.6); color: #fff; font-size: 12px; padding: 2px 8px; border-radius: 4px; }
+.vigie-video .vg-live { background: var(--vg-red); }
+.vigie-side { display: flex; flex-direction: column; gap: 10px; min-width: 0; }
+.vigie-plan { width: 100%; aspect-ratio: 4 / 3; border: 1px solid var(--vg-line); border-radius: 6px; background: rgba(127,127,127,0.06); }
+.vigie-plan text { font-size: 11px; fill: currentColor; }
+.vigie-snapshot { width: 100%; border-radius: 6px; border: 1px solid var(--vg-line); display: block; }
+.vigie-actions { grid-column: 1 / 3; display: flex; flex-wrap: wrap; gap: 8px; align-items: stretch; }
+.vigie-actions textarea { flex: 1 1 260px; min-height: 44px; padding: 6px 8px; border: 1px solid var(--vg-line); border-radius: 4px; color: inherit; background: transparent; font: inherit; resize: vertical; }
+.vigie-btn { min-height: 44px; min-width: 110px; padding: 6px 14px; border-radius: 6px; border: none; font-size: 16px; font-weight: 600; color: #fff; cursor: pointer; }
+.vigie-btn:disabled { opacity: 0.45; cursor: not-allowed; }
+.vigie-btn.vg-confirm { background: var(--vg-green); } .vigie-btn.vg-dismiss { background: var(--vg-grey); }
+.vigie-btn.vg-escalate { background: #6a1b9a; } .vigie-btn.vg-move { background: var(--vg-amber); color: #222; }
+.vigie-history { grid-column: 1 / 3; font-size: 13px; opacity: 0.85; margin: 0; padding-left: 18px; }
+.vigie-error { color: #fff; background: var(--vg-red); padding: 6px 10px; border-radius: 4px; font-size: 14px; }
+@media (max-width: 1100px) {
+  .vigie-main { grid-template-columns: 1fr; }
+  .vigie-queue { max-height: 34vh; }
+  .vigie-detail { grid-template-columns: 1fr; }
+  .vigie-head, .vigie-facts, .vigie-actions, .vigie-history { grid-column: 1; }
+  .vigie-side { display: grid; grid-template-columns: 1fr 1fr; }
+}
+@media (max-width: 600px) { .vigie-side { grid-template-columns: 1fr; } }
+`
+
+if (typeof document !== 'undefined' && !document.getElementById('vigie-alert-dashboard-css')) {
+    const el = document.createElement('style')
+    el.id = 'vigie-alert-dashboard-css'
+    el.textContent = css
+    document.head.appendChild(el)
+}
+
+export default css
