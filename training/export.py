@@ -36,12 +36,26 @@ def export_torch_module(module, onnx_path, samples=WINDOW_SAMPLES, input_name='w
     onnx.checker.check_model(onnx.load(onnx_path))
 
 
-def export_onnx(net, onnx_path):
+def set_metadata(onnx_path, props):
+    """ONNX metadata_props (string key/values): lets a loader cross-check the card."""
+    m = onnx.load(onnx_path)
+    del m.metadata_props[:]
+    for k, v in props.items():
+        entry = m.metadata_props.add()
+        entry.key, entry.value = str(k), str(v)
+    onnx.save(m, onnx_path)
+
+
+def export_onnx(net, onnx_path, labels=None):
     net.eval()
     front_diff = check_front_end_match(net.front)
     net.front.use_fft = False  # conv1d DFT: plain ONNX Conv
     model = ProbabilityModel(net)
     export_torch_module(model, onnx_path)
+    props = {'sample_rate': 16000, 'window_samples': WINDOW_SAMPLES}
+    if labels:
+        props['labels'] = ','.join(labels)
+    set_metadata(onnx_path, props)
     rng = np.random.default_rng(7)
     x = (rng.uniform(-1, 1, size=(5, WINDOW_SAMPLES)) * np.array([[0.5], [0.05], [1e-3], [0.9], [0.0]])).astype(np.float32)
     t = np.arange(WINDOW_SAMPLES) / 16000.0

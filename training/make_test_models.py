@@ -17,7 +17,7 @@ import torch.nn as nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from data import REPO_ROOT  # noqa: E402
-from export import export_torch_module, run_onnxruntime_node  # noqa: E402
+from export import export_torch_module, run_onnxruntime_node, set_metadata  # noqa: E402
 
 OUT_DIR = os.path.join(REPO_ROOT, 'test', 'fixtures', 'models')
 SAMPLES = 16000
@@ -80,7 +80,7 @@ def card(name, *, labels=LABELS, sample_rate=16000, window=SAMPLES, input_shape=
     }
 
 
-def write(name, module, card_obj, samples=SAMPLES, opset=13, input_rank3=False):
+def write(name, module, card_obj, samples=SAMPLES, opset=13, input_rank3=False, metadata=None):
     onnx_path = os.path.join(OUT_DIR, name + '.onnx')
     if input_rank3:
         module.eval()
@@ -89,6 +89,8 @@ def write(name, module, card_obj, samples=SAMPLES, opset=13, input_rank3=False):
                           dynamic_axes={'waveform': {0: 'batch'}, 'probabilities': {0: 'batch'}}, opset_version=opset)
     else:
         export_torch_module(module, onnx_path, samples=samples, opset=opset)
+    if metadata:
+        set_metadata(onnx_path, metadata)
     card_obj['parameters'] = sum(p.numel() for p in module.parameters())
     card_obj['fileBytes'] = os.path.getsize(onnx_path)
     card_obj['opset'] = opset
@@ -109,6 +111,10 @@ def main():
     made.append(write('bad-sample-rate', TinyFeatures(3), card(
         'bad-sample-rate', sample_rate='16 kHz',
         note='WRONG: the card\'s input.sampleRate is the string "16 kHz", not a positive integer in Hz.')))
+    made.append(write('bad-sample-rate-metadata', TinyFeatures(3), card(
+        'bad-sample-rate-metadata', sample_rate=22050,
+        note='WRONG: the card says 22050 Hz, the ONNX metadata_props say sample_rate 16000.'),
+        metadata={'sample_rate': 16000, 'window_samples': SAMPLES}))
     made.append(write('bad-window-mismatch', TinyFeatures(3, samples=8000), card(
         'bad-window-mismatch', window=16000,
         note='WRONG: the card says windowSamples 16000, the ONNX input is [batch, 8000].'), samples=8000))

@@ -224,7 +224,8 @@ class Cards(unittest.TestCase):
         self.assertTrue(all(s['licenceStatus'] for s in card['training']['sources']))
 
     def test_fixtures_are_small_and_each_wrong_in_its_own_way(self):
-        names = ['tiny-ok', 'bad-rank3-input', 'bad-sample-rate', 'bad-window-mismatch', 'bad-label-count', 'bad-logits']
+        names = ['tiny-ok', 'bad-rank3-input', 'bad-sample-rate', 'bad-sample-rate-metadata', 'bad-window-mismatch',
+                 'bad-label-count', 'bad-logits']
         import onnx
         for name in names:
             path = os.path.join(FIXTURES, name + '.onnx')
@@ -238,6 +239,9 @@ class Cards(unittest.TestCase):
             self.assertEqual(len(card['labels']) == width, name != 'bad-label-count', name)
             self.assertEqual(isinstance(card['input']['sampleRate'], int), name != 'bad-sample-rate', name)
             self.assertEqual(samples == card['input']['windowSamples'], name != 'bad-window-mismatch', name)
+            meta = {p.key: p.value for p in m.metadata_props}
+            self.assertEqual(meta.get('sample_rate', str(card['input']['sampleRate'])) == str(card['input']['sampleRate']),
+                             name != 'bad-sample-rate-metadata', name)
             has_softmax = any(n.op_type == 'Softmax' for n in m.graph.node)
             self.assertEqual(has_softmax, name != 'bad-logits', name)
 

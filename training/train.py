@@ -98,7 +98,7 @@ def main(argv=None):
 
     os.makedirs(args.out_dir, exist_ok=True)
     onnx_path = os.path.join(args.out_dir, args.name + '.onnx')
-    export_info = export_onnx(net, onnx_path)
+    export_info = export_onnx(net, onnx_path, labels=data.LABELS)
     log(f"exported {onnx_path} ({export_info['fileBytes']} bytes), onnxruntime max diff {export_info['maxAbsDiff']:.2e}")
     card_path = os.path.join(args.out_dir, args.name + '.json')
     write_card(card_path, args=args, n_params=n_params, export_info=export_info, report=report,
