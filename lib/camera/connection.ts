@@ -8,7 +8,7 @@ import { EventEmitter } from 'events';
 import { Backoff, BackoffOptions } from '../util/backoff';
 import { CameraConfig, CameraHandle, ConnectionState, PtzPosition } from './types';
 
-export type CameraErrorCode = 'unreachable' | 'auth' | 'soap-fault' | 'not-supported' | 'no-profile' | 'closed' | 'error';
+export type CameraErrorCode = 'unreachable' | 'auth' | 'soap-fault' | 'not-supported' | 'no-profile' | 'no-camera' | 'superseded' | 'closed' | 'error';
 
 export class CameraError extends Error {
   constructor(
@@ -113,6 +113,8 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
   private closedForGood = false;
   lastError?: CameraError;
   profileToken = '';
+  /** Media profiles the camera offered at the last connection. */
+  profiles: Array<{ token: string; name: string; ptz: boolean }> = [];
   presets: PresetInfo[] = [];
   capabilities: Capabilities = { absolute: true, relative: true, continuous: true };
   /** Commands that answered "not supported" on this connection: skipped on later moves. */
@@ -213,6 +215,7 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
         if (this.closedForGood) return;
         this.client = client;
         this.profileToken = token;
+        this.profiles = profiles.map((p) => ({ token: String(p.$?.token ?? ''), name: String(p.name ?? ''), ptz: !!p.PTZConfiguration }));
         this.presets = presets;
         this.capabilities = caps;
         this.unsupported.clear();

@@ -19,7 +19,11 @@ export interface MoveOptions {
   /** Hook: the first move command was sent (for latency figures). */
   onCommandSent?: (method: MoveMethod) => void;
   sleep?: (ms: number) => Promise<void>;
+  /** Checked between polls: a newer move on the same camera supersedes this one. */
+  cancelled?: () => string | undefined;
 }
+
+class Superseded extends Error {}
 
 export interface MoveResult {
   state: 'on-target' | 'preset' | 'failed';
@@ -75,6 +79,7 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     let still = 0;
     while (Date.now() < deadline) {
       await sleep(pollMs);
+      checkCancelled();
       const s = await ptz.getStatus();
       if (done(s.position)) return { ok: true, status: s };
       const unchanged = last && Math.abs(s.position.pan - last.position.pan) < 1e-6 && Math.abs(s.position.tilt - last.position.tilt) < 1e-6 && Math.abs(s.position.zoom - last.position.zoom) < 1e-6;
@@ -86,7 +91,12 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     return { ok: false, status: last };
   };
 
+  const checkCancelled = () => {
+    const why = opts.cancelled?.();
+    if (why) throw new Superseded(why);
+  };
   const soft = (e: unknown): CameraError => {
+    if (e instanceof Superseded) throw e;
     const ce = classifyError(e, ptz.id);
     if (ce.code === 'unreachable' || ce.code === 'auth' || ce.code === 'closed') throw ce;
     return ce;
@@ -132,7 +142,7 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     // 3. Closed-loop ContinuousMove, with an explicit Stop after every step.
     if (ptz.capabilities.continuous && !ptz.unsupported.has('continuous')) {
       try {
-        const r = await continuousApproach(ptz, cal, goal, reached, { moveTimeoutMs, pollMs, sleep, markSent, toleranceDeg });
+        const r = await continuousApproach(ptz, cal, goal, reached, { moveTimeoutMs, pollMs, sleep, markSent, toleranceDeg, checkCancelled });
         if (r.ok) return result('on-target', 'continuous', r.position);
         notes.push('ContinuousMove did not reach the target');
       } catch (e) {
@@ -165,6 +175,10 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
       return result('failed', 'preset', undefined, { presetToken: preset.token, error: ce });
     }
   } catch (e) {
+    if (e instanceof Superseded) {
+      notes.push(e.message);
+      return result('failed', undefined, undefined, { error: new CameraError('superseded', e.message, ptz.id) });
+    }
     const ce = classifyError(e, ptz.id);
     return result('failed', undefined, undefined, { error: ce });
   }
@@ -185,7 +199,7 @@ async function continuousApproach(
   cal: CameraCalibration,
   goal: PtzPosition,
   reached: (p: PtzPosition) => boolean,
-  o: { moveTimeoutMs: number; pollMs: number; sleep: (ms: number) => Promise<void>; markSent: (m: MoveMethod) => void; toleranceDeg: number },
+  o: { moveTimeoutMs: number; pollMs: number; sleep: (ms: number) => Promise<void>; markSent: (m: MoveMethod) => void; toleranceDeg: number; checkCancelled: () => void },
 ): Promise<{ ok: boolean; position?: PtzPosition }> {
   const deadline = Date.now() + o.moveTimeoutMs;
   // Velocity per unit of error; halved whenever an axis overshoots (cameras differ in speed).
@@ -215,6 +229,7 @@ async function continuousApproach(
       await p;
       await o.sleep(o.pollMs);
       await ptz.stop();
+      o.checkCancelled();
       position = (await ptz.getStatus()).position;
     }
     return { ok: reached(position), position };

@@ -1,0 +1,322 @@
+/**
+ * ptz-steer's logic without Node-RED: takes located alerts, picks a camera, turns the target
+ * into pan/tilt/zoom, moves (or proposes the move and waits for an operator), reports the
+ * result as payload.camera (DESIGN §2), records every move for the audit log, and sends
+ * cameras home after a quiet period.
+ */
+import { Alert, CameraState, validateDecision } from '../contracts';
+import { ContractError, isObject, requireNumber, requireObject, requireString } from '../util/validate';
+import { auditBus } from '../alerts/bus';
+import { Backoff } from '../util/backoff';
+import { CameraConnection, CameraError } from './connection';
+import { AlertRank, Choice, Hold, TargetSpec, chooseCamera, priorityOf } from './choose';
+import { aimToCameraDegrees, cameraDegreesToWorld, degreesToSpace, spaceToDegrees } from './geometry';
+import { MoveMethod, MoveResult, moveToTarget } from './mover';
+
+export interface SteerOptions {
+  mode: 'automatic' | 'confirm';
+  toleranceDeg: number;
+  moveTimeoutMs: number;
+  pollMs: number;
+  /** Send the camera home this long after its last move; 0 = never. */
+  returnHomeAfterMs: number;
+  /** Distance assumed when only a bearing is known. */
+  assumedDistanceM: number;
+  /** Scene width to frame at the target. */
+  frameWidthM: number;
+  /** Also emit once when the move starts (state "moving"). */
+  emitOnStart: boolean;
+  /** How long a proposed move waits for a confirmation. */
+  proposalTtlMs: number;
+  /** Retries (with back-off) when every candidate camera was unreachable. */
+  retries: number;
+  /** Who caused automatic moves, for the audit log ("auto:<node id>"). */
+  actor: string;
+}
+
+export const DEFAULT_STEER_OPTIONS: SteerOptions = {
+  mode: 'automatic',
+  toleranceDeg: 1,
+  moveTimeoutMs: 15_000,
+  pollMs: 150,
+  returnHomeAfterMs: 120_000,
+  assumedDistanceM: 40,
+  frameWidthM: 10,
+  emitOnStart: false,
+  proposalTtlMs: 10 * 60_000,
+  retries: 2,
+  actor: 'auto:ptz-steer',
+};
+
+export interface SteerError {
+  code: string;
+  message: string;
+  cameraId?: string;
+}
+
+export interface SteerOutput {
+  port: 1 | 2;
+  payload: Alert;
+  error?: SteerError;
+}
+
+export interface SteerHooks {
+  /** A camera command was sent (AbsoluteMove or its fallback) — for the benchmark. */
+  onCommandSent?: (alertId: string, cameraId: string, method: MoveMethod) => void;
+  /** Something worth a line in the log (never samples). */
+  log?: (text: string) => void;
+}
+
+interface Proposal {
+  alert: Alert;
+  choice: Choice;
+  ranked: Choice[];
+  rank: AlertRank;
+  expiresMs: number;
+}
+
+export class PtzSteer {
+  readonly opts: SteerOptions;
+  private readonly holds = new Map<string, Hold>();
+  private readonly homeTimers = new Map<string, NodeJS.Timeout>();
+  private readonly proposals = new Map<string, Proposal>();
+  /** Latest move per camera: a newer one supersedes it. */
+  private readonly activeMove = new Map<string, string>();
+  private closed = false;
+
+  constructor(
+    private readonly cameras: () => CameraConnection[],
+    opts: Partial<SteerOptions> = {},
+    private readonly hooks: SteerHooks = {},
+  ) {
+    this.opts = { ...DEFAULT_STEER_OPTIONS, ...opts };
+  }
+
+  /** Handles one input payload: an alert, a decision or a move request. Throws ContractError on unusable input. */
+  async handle(payload: unknown, emit: (out: SteerOutput) => void): Promise<void> {
+    const p = requireObject(payload, 'payload');
+    if (p.kind === 'decision') return this.onDecision(p, emit);
+    if (p.kind === 'move-request') return this.onMoveRequest(p, emit);
+    const alert = parseAlert(p);
+    const target = targetOf(alert, this.opts.assumedDistanceM);
+    const rank: AlertRank = { alertId: alert.id, priority: priorityOf(alert.label, p.priority), alertTimeMs: Math.round((alert.onset ?? Date.now() / 1000) * 1000) };
+    const { choice, ranked, rejected } = chooseCamera(this.candidates(), target, rank, Date.now(), this.opts.frameWidthM);
+    if (!choice) {
+      const why = rejected.length ? rejected.map((r) => `${r.cameraId}: ${r.reason}`).join('; ') : 'no camera configured';
+      emit({ port: 1, payload: alert });
+      emit({ port: 2, payload: alert, error: { code: 'no-camera', message: `no camera can look at alert ${alert.id}: ${why}` } });
+      return;
+    }
+    if (this.opts.mode === 'confirm') {
+      this.pruneProposals();
+      this.proposals.set(alert.id, { alert, choice, ranked, rank, expiresMs: Date.now() + this.opts.proposalTtlMs });
+      emit({ port: 1, payload: { ...alert, camera: this.cameraState(choice, 'proposed') } });
+      return;
+    }
+    await this.execute(alert, ranked, rank, this.opts.actor, emit);
+  }
+
+  private async onDecision(p: Record<string, unknown>, emit: (out: SteerOutput) => void): Promise<void> {
+    const d = validateDecision(p);
+    const proposal = this.proposals.get(d.alertId);
+    if (d.action === 'dismiss') {
+      this.proposals.delete(d.alertId);
+      return;
+    }
+    if (!proposal) {
+      if (this.opts.mode === 'confirm') this.hooks.log?.(`decision for alert ${d.alertId}: no proposed move waiting (expired or already done)`);
+      return;
+    }
+    this.proposals.delete(d.alertId);
+    await this.execute(proposal.alert, proposal.ranked, proposal.rank, d.operator, emit);
+  }
+
+  private async onMoveRequest(p: Record<string, unknown>, emit: (out: SteerOutput) => void): Promise<void> {
+    const alertId = requireString(p, 'alertId');
+    const actor = typeof p.operator === 'string' && p.operator ? p.operator : this.opts.actor;
+    const proposal = this.proposals.get(alertId);
+    if (!proposal) throw new ContractError('payload.alertId', `the id of an alert with a proposed move (none waiting for "${alertId}")`);
+    this.proposals.delete(alertId);
+    let ranked = proposal.ranked;
+    if (typeof p.cameraId === 'string' && p.cameraId) {
+      ranked = ranked.filter((c) => c.config.id === p.cameraId);
+      if (!ranked.length) throw new ContractError('payload.cameraId', `one of ${proposal.ranked.map((c) => `"${c.config.id}"`).join(', ')}`, p.cameraId);
+    }
+    await this.execute(proposal.alert, ranked, proposal.rank, actor, emit);
+  }
+
+  private candidates() {
+    return this.cameras().map((conn) => ({ config: conn.config, state: conn.state, hold: this.holds.get(conn.id) }));
+  }
+
+  private cameraState(choice: Choice, state: CameraState['state'], r?: MoveResult): CameraState {
+    const cfg = choice.config;
+    const wanted = aimToCameraDegrees(cfg, choice.aim);
+    const wantedSpace = degreesToSpace(cfg.calibration, wanted);
+    const pos = r?.position ?? wantedSpace;
+    const deg = spaceToDegrees(cfg.calibration, pos);
+    const out: CameraState = {
+      id: cfg.id,
+      name: cfg.name || cfg.id,
+      pan: round(deg.panDeg, 2),
+      tilt: round(deg.tiltDeg, 2),
+      zoom: round(pos.zoom, 3),
+      target: { bearing: round(choice.aim.bearingDeg, 2), tilt: round(choice.aim.tiltDeg, 2), distanceM: round(choice.aim.distanceM, 1) },
+      state,
+    };
+    if (r?.errorDeg !== undefined) out.errorDeg = r.errorDeg;
+    if (r) out.moveMs = r.moveMs;
+    return out;
+  }
+
+  private async execute(alert: Alert, ranked: Choice[], rank: AlertRank, actor: string, emit: (out: SteerOutput) => void): Promise<void> {
+    const backoff = new Backoff({ initialMs: 500, maxMs: 4000 });
+    let last: { choice: Choice; r: MoveResult } | undefined;
+    for (let attempt = 0; attempt <= this.opts.retries && !this.closed; attempt++) {
+      if (attempt > 0) await new Promise((res) => setTimeout(res, backoff.next()));
+      for (const choice of ranked) {
+        if (this.closed) break;
+        const conn = this.cameras().find((c) => c.id === choice.config.id);
+        if (!conn) continue;
+        const r = await this.moveOne(conn, choice, alert, rank, actor, emit);
+        last = { choice, r };
+        if (r.state !== 'failed') return;
+        const code = r.error?.code;
+        // Only an unreachable camera (or refused credentials) makes us try the next one.
+        if (code !== 'unreachable' && code !== 'auth' && code !== 'closed') {
+          this.fail(alert, choice, r, emit);
+          return;
+        }
+      }
+    }
+    if (last) this.fail(alert, last.choice, last.r, emit);
+  }
+
+  private fail(alert: Alert, choice: Choice, r: MoveResult, emit: (out: SteerOutput) => void): void {
+    const payload = { ...alert, camera: this.cameraState(choice, 'failed', r) };
+    emit({ port: 1, payload });
+    const e = r.error ?? new CameraError('error', r.notes.join('; ') || 'move failed', choice.config.id);
+    emit({ port: 2, payload, error: { code: e.code, message: e.message, cameraId: choice.config.id } });
+  }
+
+  private async moveOne(conn: CameraConnection, choice: Choice, alert: Alert, rank: AlertRank, actor: string, emit: (out: SteerOutput) => void): Promise<MoveResult> {
+    const cfg = choice.config;
+    const moveId = `${alert.id}:${Date.now()}:${Math.random()}`;
+    this.activeMove.set(cfg.id, moveId);
+    this.holds.set(cfg.id, { ...rank, untilMs: Date.now() + Math.max(this.opts.returnHomeAfterMs, this.opts.moveTimeoutMs) });
+    this.cancelHome(cfg.id);
+    if (this.opts.emitOnStart) emit({ port: 1, payload: { ...alert, camera: this.cameraState(choice, 'moving') } });
+    const target = aimToCameraDegrees(cfg, choice.aim);
+    const r = await moveToTarget(conn, cfg.calibration, target, {
+      toleranceDeg: this.opts.toleranceDeg,
+      moveTimeoutMs: this.opts.moveTimeoutMs,
+      pollMs: this.opts.pollMs,
+      onCommandSent: (m) => this.hooks.onCommandSent?.(alert.id, cfg.id, m),
+      cancelled: () => (this.closed ? 'node closed' : this.activeMove.get(cfg.id) !== moveId ? `superseded by a newer move of camera ${cfg.id}` : undefined),
+    });
+    const state: CameraState['state'] = r.state;
+    const cam = this.cameraState(choice, state, r);
+    auditBus.publish({
+      type: 'camera-move',
+      actor,
+      alertId: alert.id,
+      details: {
+        cameraId: cfg.id,
+        target: cam.target,
+        pan: cam.pan,
+        tilt: cam.tilt,
+        zoom: cam.zoom,
+        state,
+        method: r.method,
+        errorDeg: r.errorDeg,
+        moveMs: r.moveMs,
+        ...(r.error ? { error: r.error.message } : {}),
+      },
+    });
+    if (r.state !== 'failed') {
+      const world = cameraDegreesToWorld(cfg, spaceToDegrees(cfg.calibration, r.position!));
+      this.hooks.log?.(`camera ${cfg.id} ${r.state} for alert ${alert.id} (bearing ${world.bearingDeg.toFixed(1)}°, error ${r.errorDeg}°, ${r.moveMs} ms, ${r.method})`);
+      emit({ port: 1, payload: { ...alert, camera: cam } });
+    }
+    if (this.activeMove.get(cfg.id) === moveId) this.scheduleHome(conn, alert.id);
+    return r;
+  }
+
+  private cancelHome(cameraId: string): void {
+    const t = this.homeTimers.get(cameraId);
+    if (t) clearTimeout(t);
+    this.homeTimers.delete(cameraId);
+  }
+
+  private scheduleHome(conn: CameraConnection, alertId: string): void {
+    if (this.opts.returnHomeAfterMs <= 0 || this.closed) return;
+    this.cancelHome(conn.id);
+    const t = setTimeout(() => {
+      this.homeTimers.delete(conn.id);
+      this.holds.delete(conn.id);
+      this.activeMove.delete(conn.id);
+      conn.gotoHome().then(
+        () => {
+          auditBus.publish({ type: 'camera-move', actor: this.opts.actor, alertId, details: { cameraId: conn.id, state: 'home', reason: 'quiet period over' } });
+          this.hooks.log?.(`camera ${conn.id} returned home`);
+        },
+        (err: Error) => this.hooks.log?.(`camera ${conn.id} could not return home: ${err.message}`),
+      );
+    }, this.opts.returnHomeAfterMs);
+    this.homeTimers.set(conn.id, t);
+  }
+
+  private pruneProposals(): void {
+    const now = Date.now();
+    for (const [id, p] of this.proposals) if (p.expiresMs <= now) this.proposals.delete(id);
+  }
+
+  get pendingProposals(): string[] {
+    this.pruneProposals();
+    return [...this.proposals.keys()];
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.homeTimers.values()) clearTimeout(t);
+    this.homeTimers.clear();
+    this.proposals.clear();
+    this.holds.clear();
+  }
+}
+
+/** Checks what ptz-steer needs of an alert; messages name the field. */
+export function parseAlert(p: Record<string, unknown>): Alert {
+  requireString(p, 'id');
+  const loc = p.location;
+  if (!isObject(loc)) throw new ContractError('payload.location', 'an object with a position {lat, lon} or a bearing (from the localizer)', loc);
+  if (loc.position !== undefined) {
+    const pos = requireObject(loc.position, 'payload.location.position');
+    requireNumber(pos, 'lat', { min: -90, max: 90 }, 'payload.location.position');
+    requireNumber(pos, 'lon', { min: -180, max: 180 }, 'payload.location.position');
+  } else if (loc.bearing !== undefined) {
+    requireNumber(loc, 'bearing', { min: -360, max: 360 }, 'payload.location');
+    requireString(p, 'sensor');
+  } else {
+    throw new ContractError('payload.location', `a position {lat, lon} or a bearing${typeof loc.reason === 'string' ? ` (localizer said: ${loc.reason})` : ''}`, loc);
+  }
+  return p as unknown as Alert;
+}
+
+export function targetOf(alert: Alert, assumedDistanceM: number): TargetSpec {
+  const loc = alert.location!;
+  if (loc.position) return { kind: 'position', position: { lat: loc.position.lat, lon: loc.position.lon } };
+  const si = alert.sensorInfo;
+  return {
+    kind: 'bearing',
+    sensorId: alert.sensor,
+    sensorPosition: si && Number.isFinite(si.lat) && Number.isFinite(si.lon) ? { lat: si.lat, lon: si.lon } : undefined,
+    bearingDeg: loc.bearing!,
+    assumedDistanceM,
+  };
+}
+
+function round(v: number, d: number): number {
+  const f = 10 ** d;
+  return Math.round(v * f) / f;
+}

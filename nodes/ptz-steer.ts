@@ -1,0 +1,124 @@
+/**
+ * ptz-steer: turns the best camera to a located alert (DESIGN §3). Input: alerts with
+ * payload.location; decisions / move requests in "operator confirms first" mode.
+ * Output 1: the alert with payload.camera; output 2: camera errors with the alert.
+ * The work is done by PtzSteer (lib/camera/steer.ts).
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { CameraConnection } from '../lib/camera/connection';
+import { PtzSteer, SteerOutput } from '../lib/camera/steer';
+
+interface PtzSteerDef extends NodeDef {
+  cameras?: string[] | string;
+  mode?: string;
+  toleranceDeg?: string | number;
+  moveTimeoutS?: string | number;
+  returnHomeS?: string | number;
+  assumedDistanceM?: string | number;
+  frameWidthM?: string | number;
+  emitOnStart?: boolean;
+}
+
+interface CameraConfigNode extends Node {
+  connection?: CameraConnection;
+  cameraError?: string;
+  registerUser(n: Node): void;
+  deregisterUser(n: Node): void;
+}
+
+function numberOr(v: unknown, dflt: number, min: number): number {
+  const n = typeof v === 'number' ? v : v === undefined || v === '' ? NaN : Number(v);
+  return Number.isFinite(n) && n >= min ? n : dflt;
+}
+
+export = function (RED: NodeAPI) {
+  function PtzSteerNode(this: Node, def: PtzSteerDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const selected = (Array.isArray(def.cameras) ? def.cameras : typeof def.cameras === 'string' && def.cameras ? def.cameras.split(',') : []).filter(Boolean);
+    // No selection = every vigie-camera in the flows.
+    const ids: string[] = [];
+    if (selected.length) ids.push(...selected);
+    else RED.nodes.eachNode((n) => (n.type === 'vigie-camera' ? void ids.push(n.id) : undefined));
+    const configNodes = ids.map((id) => RED.nodes.getNode(id) as CameraConfigNode | null).filter((n): n is CameraConfigNode => !!n);
+    for (const c of configNodes) {
+      if (c.cameraError) node.warn(`camera "${c.name || c.id}" is unusable: ${c.cameraError}`);
+      c.registerUser(node);
+    }
+    const connections = () => configNodes.map((c) => c.connection).filter((c): c is CameraConnection => !!c);
+    const mode = def.mode === 'confirm' ? 'confirm' : 'automatic';
+
+    let lastMove: { text: string; ok: boolean } | undefined;
+    const showStatus = () => {
+      const conns = connections();
+      if (!conns.length) {
+        node.status({ fill: 'red', shape: 'ring', text: 'no camera configured' });
+        return;
+      }
+      const failed = conns.filter((c) => c.state === 'failed').map((c) => c.id);
+      const connecting = conns.filter((c) => c.state === 'connecting').map((c) => c.id);
+      if (lastMove && !lastMove.ok) node.status({ fill: 'red', shape: 'ring', text: lastMove.text });
+      else if (failed.length) node.status({ fill: 'red', shape: 'ring', text: `failed: ${failed.join(', ')}` });
+      else if (connecting.length) node.status({ fill: 'yellow', shape: 'ring', text: `connecting: ${connecting.join(', ')}` });
+      else node.status({ fill: 'green', shape: 'dot', text: lastMove?.text ?? `${conns.length} camera${conns.length > 1 ? 's' : ''} connected${mode === 'confirm' ? ', confirm mode' : ''}` });
+    };
+    const onState = () => showStatus();
+    for (const c of connections()) c.on('state', onState);
+    showStatus();
+
+    const steer = new PtzSteer(
+      connections,
+      {
+        mode,
+        toleranceDeg: numberOr(def.toleranceDeg, 1, 0.05),
+        moveTimeoutMs: numberOr(def.moveTimeoutS, 15, 0.5) * 1000,
+        returnHomeAfterMs: numberOr(def.returnHomeS, 120, 0) * 1000,
+        assumedDistanceM: numberOr(def.assumedDistanceM, 40, 1),
+        frameWidthM: numberOr(def.frameWidthM, 10, 0.5),
+        emitOnStart: !!def.emitOnStart,
+        actor: `auto:${node.id}`,
+      },
+      { log: (t) => node.debug(t) },
+    );
+
+    node.on('input', (msg: NodeMessage, send: (m: Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
+      const emit = (out: SteerOutput) => {
+        const m = RED.util.cloneMessage(msg) as NodeMessage & Record<string, unknown>;
+        m.payload = out.payload;
+        if (out.error) m.error = { message: out.error.message, code: out.error.code, cameraId: out.error.cameraId };
+        const cam = out.payload.camera;
+        if (out.port === 1 && cam && cam.state !== 'moving') {
+          lastMove =
+            cam.state === 'failed'
+              ? { text: `${cam.id} failed`, ok: false }
+              : { text: cam.state === 'proposed' ? `${cam.id}: awaiting confirmation` : `${cam.id} ${cam.state}${cam.errorDeg !== undefined ? ` ${cam.errorDeg}°` : ''}`, ok: true };
+          showStatus();
+        }
+        if (out.port === 2 && out.error?.code === 'no-camera') {
+          lastMove = { text: 'no camera for the last alert', ok: false };
+          showStatus();
+        }
+        send(out.port === 1 ? [m, null] : [null, m]);
+      };
+      steer.handle(msg.payload, emit).then(
+        () => done(),
+        (err: Error) => {
+          node.status({ fill: 'red', shape: 'ring', text: err.message.slice(0, 60) });
+          done(err);
+        },
+      );
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      try {
+        steer.close();
+        for (const c of connections()) c.off('state', onState);
+        for (const c of configNodes) c.deregisterUser(node);
+      } finally {
+        done();
+      }
+    });
+  }
+
+  RED.nodes.registerType('ptz-steer', PtzSteerNode as unknown as Parameters<NodeAPI['nodes']['registerType']>[1]);
+};

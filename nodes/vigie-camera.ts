@@ -1,0 +1,136 @@
+/**
+ * vigie-camera: config node for one ONVIF PTZ camera — address, credentials (Node-RED
+ * credentials only), position, mount heading, calibration, coverage, home preset. It owns one
+ * shared connection (`node.connection`), started when the first user registers and closed with
+ * the node, and registers it so the video relay and the dashboard can find it by camera id.
+ */
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { CameraConnection, classifyError } from '../lib/camera/connection';
+import { cameraConfigFromNode } from '../lib/camera/config';
+import { registerCamera } from '../lib/camera/registry';
+import { CameraConfig } from '../lib/camera/types';
+
+interface VigieCameraDef extends NodeDef {
+  cameraId?: string;
+  host?: string;
+  port?: string | number;
+  profileToken?: string;
+  lat?: string | number;
+  lon?: string | number;
+  heightM?: string | number;
+  mountHeadingDeg?: string | number;
+  tiltOffsetDeg?: string | number;
+  space?: string;
+  panDirection?: string | number;
+  panMinDeg?: string | number;
+  panMaxDeg?: string | number;
+  tiltMinDeg?: string | number;
+  tiltMaxDeg?: string | number;
+  hfovWideDeg?: string | number;
+  hfovTeleDeg?: string | number;
+  maxRangeM?: string | number;
+  blindSectors?: string;
+  homePreset?: string;
+  sensorId?: string;
+  streamUrl?: string;
+  snapshotUrl?: string;
+}
+
+interface Credentials {
+  username?: string;
+  password?: string;
+}
+
+interface VigieCameraNode extends Node<Credentials> {
+  camera: CameraConfig | undefined;
+  cameraError: string | undefined;
+  connection: CameraConnection | undefined;
+  users: Record<string, Node>;
+  registerUser(user: Node): void;
+  deregisterUser(user: Node): void;
+}
+
+/** Node-RED's placeholder for a stored password the editor does not reveal. */
+const PASSWORD_PLACEHOLDER = '__PWRD__';
+
+export = function (RED: NodeAPI) {
+  function VigieCameraNode(this: VigieCameraNode, def: VigieCameraDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    node.users = {};
+    node.camera = undefined;
+    node.cameraError = undefined;
+    node.connection = undefined;
+    let unregister: (() => void) | undefined;
+    try {
+      node.camera = cameraConfigFromNode({ ...def, id: def.id });
+      const creds = node.credentials ?? {};
+      node.connection = new CameraConnection({ config: node.camera, username: creds.username ?? '', password: creds.password ?? '' });
+      node.connection.on('state', (state: string, err?: Error) => {
+        if (state === 'failed' && err) node.warn(`camera "${node.camera!.id}": ${err.message}`);
+        else if (state === 'connected') node.log(`camera "${node.camera!.id}" connected`);
+      });
+      unregister = registerCamera(node.connection);
+    } catch (err) {
+      node.cameraError = (err as Error).message;
+      node.error(`vigie-camera "${def.name || def.cameraId || def.id}": ${node.cameraError}`);
+    }
+
+    node.registerUser = (user: Node) => {
+      node.users[user.id] = user;
+      // Connect when the first node needs the camera (like the core MQTT broker node).
+      if (Object.keys(node.users).length === 1) node.connection?.start();
+    };
+    node.deregisterUser = (user: Node) => {
+      delete node.users[user.id];
+    };
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      (async () => {
+        try {
+          unregister?.();
+          await node.connection?.close();
+        } finally {
+          done();
+        }
+      })().catch(() => done());
+    });
+  }
+
+  RED.nodes.registerType('vigie-camera', VigieCameraNode as unknown as Parameters<NodeAPI['nodes']['registerType']>[1], {
+    credentials: { username: { type: 'text' }, password: { type: 'password' } },
+  } as unknown as Parameters<NodeAPI['nodes']['registerType']>[2]);
+
+  // "Test connection" in the editor: connect with the form's values and list profiles and presets.
+  RED.httpAdmin.post('/vigie/camera/test', RED.auth.needsPermission('vigie-camera.write'), (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    let password = typeof body.password === 'string' ? body.password : '';
+    let username = typeof body.username === 'string' ? body.username : '';
+    const nodeId = typeof body.id === 'string' ? body.id : '';
+    if (nodeId && (password === PASSWORD_PLACEHOLDER || password === '')) {
+      const stored = (RED.nodes.getCredentials(nodeId) ?? {}) as Credentials;
+      password = stored.password ?? '';
+      if (!username) username = stored.username ?? '';
+    }
+    let conn: CameraConnection | undefined;
+    (async () => {
+      try {
+        const config = cameraConfigFromNode({ lat: 0, lon: 0, ...body, id: nodeId || 'test', cameraId: body.cameraId || nodeId || 'test' });
+        conn = new CameraConnection({ config, username, password, timeoutMs: 5000, backoff: { initialMs: 60_000 } });
+        await conn.ensureConnected();
+        res.json({
+          ok: true,
+          profiles: conn.profiles,
+          profileToken: conn.profileToken,
+          presets: conn.presets.map((p) => ({ token: p.token, name: p.name })),
+          capabilities: conn.capabilities,
+        });
+      } catch (err) {
+        const e = classifyError(err);
+        res.json({ ok: false, code: e.code, error: e.message });
+      } finally {
+        await conn?.close();
+      }
+    })().catch(() => undefined);
+  });
+};

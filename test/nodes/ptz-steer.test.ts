@@ -1,0 +1,315 @@
+/**
+ * ptz-steer and vigie-camera in Node-RED (node-red-node-test-helper) with the real `onvif`
+ * client against virtual cameras on 127.0.0.1.
+ */
+import { afterEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { VirtualCamera } from '../../lib/sim/camera/virtual-camera';
+import { AuditEvent, auditBus } from '../../lib/alerts/bus';
+import { findCamera } from '../../lib/camera/registry';
+import { destination } from '../../lib/camera/geometry';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require('node-red-node-test-helper');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const ptzSteer = require('../../nodes/ptz-steer');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const vigieCamera = require('../../nodes/vigie-camera');
+
+helper.init(require.resolve('node-red'));
+
+type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const ORIGIN = { lat: 45.4397, lon: 4.3872 };
+const cams: VirtualCamera[] = [];
+
+async function virtualCamera(): Promise<VirtualCamera> {
+  const c = new VirtualCamera({ username: 'op', password: 'pw', panSpeedDegPerS: 720, tiltSpeedDegPerS: 360, zoomSpeedPerS: 4 });
+  await c.start();
+  cams.push(c);
+  return c;
+}
+
+function cameraNode(id: string, cam: VirtualCamera, extra: Record<string, unknown> = {}) {
+  return {
+    // The camera id must not equal a config node id (Node-RED would take it for a reference).
+    id: `cfg-${id}`,
+    type: 'vigie-camera',
+    cameraId: id,
+    name: `Camera ${id}`,
+    host: '127.0.0.1',
+    port: cam.port,
+    lat: ORIGIN.lat,
+    lon: ORIGIN.lon,
+    heightM: 6,
+    mountHeadingDeg: 0,
+    maxRangeM: 300,
+    ...extra,
+  };
+}
+
+function alert(id: string, position: { lat: number; lon: number }, extra: Record<string, unknown> = {}) {
+  return {
+    kind: 'detection',
+    id,
+    sensor: 's1',
+    label: 'glass_break',
+    confidence: 0.9,
+    onset: Date.now() / 1000,
+    offset: Date.now() / 1000 + 0.2,
+    level: { dbfs: -12 },
+    scores: { glass_break: 0.9 },
+    span: { sensor: 's1', start: 0, frames: 100 },
+    location: { method: 'tdoa', bearing: 0, bearingStd: 2, position: { ...position, errorM: 3 }, sensors: ['s1', 's2'] },
+    ...extra,
+  };
+}
+
+function creds(ids: string[]) {
+  return Object.fromEntries(ids.map((id) => [`cfg-${id}`, { username: 'op', password: 'pw' }]));
+}
+
+function collect(node: Any) {
+  const msgs: Any[] = [];
+  node.on('input', (m: Any) => msgs.push(m));
+  return msgs;
+}
+
+async function until(cond: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting for condition');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('ptz-steer node', () => {
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+    while (cams.length) await cams.pop()!.stop();
+  });
+
+  it('steers the camera to a located alert, reports payload.camera and audits the move', async () => {
+    const cam = await virtualCamera();
+    const target = destination(ORIGIN, 60, 50);
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'cameras' },
+      cameraNode('camA', cam),
+      { id: 'steer', z: 'tab', type: 'ptz-steer', name: 'steering', cameras: ['cfg-camA'], mode: 'automatic', toleranceDeg: 1, returnHomeS: 0, wires: [['out'], ['err']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+      { id: 'err', z: 'tab', type: 'helper' },
+    ];
+    await helper.load([vigieCamera, ptzSteer], flow, creds(['camA']));
+    const out = collect(helper.getNode('out'));
+    const errs = collect(helper.getNode('err'));
+    const audit: AuditEvent[] = [];
+    const unsub = auditBus.subscribe((e) => audit.push(e));
+    try {
+      helper.getNode('steer').receive({ payload: alert('a1', target) });
+      await until(() => out.length >= 1);
+      const c = out[0].payload.camera;
+      assert.equal(out[0].payload.id, 'a1');
+      assert.equal(c.id, 'camA');
+      assert.equal(c.state, 'on-target');
+      assert.ok(c.errorDeg <= 1, `errorDeg ${c.errorDeg}`);
+      assert.ok(c.moveMs >= 0);
+      assert.ok(Math.abs(c.target.bearing - 60) < 0.5, `bearing ${c.target.bearing}`);
+      assert.ok(Math.abs(c.target.distanceM - 50) < 1);
+      // Camera 6 m up, target on the ground 50 m away: about 6.8° down.
+      assert.ok(Math.abs(c.target.tilt - -6.84) < 0.2, `tilt ${c.target.tilt}`);
+      assert.ok(Math.abs(cam.pose.panDeg - 60) <= 1);
+      assert.ok(Math.abs(cam.pose.tiltDeg - -6.84) <= 1);
+      // About 10 m wide at 50 m: 11.4° field of view → zoom well above 1×.
+      assert.ok(cam.pose.zoomX > 4 && cam.pose.zoomX < 7, `zoom ${cam.pose.zoomX}`);
+      assert.equal(errs.length, 0);
+      const move = audit.find((e) => e.type === 'camera-move' && e.alertId === 'a1');
+      assert.ok(move, 'camera move audited');
+      assert.equal(move!.actor, 'auto:steer');
+      assert.equal((move!.details as Any).cameraId, 'camA');
+      assert.equal((move!.details as Any).state, 'on-target');
+      // The relay finds the camera through the registry, with ONVIF's stream URI.
+      const handle = findCamera('camA');
+      assert.ok(handle);
+      assert.equal(await handle!.getStreamUri(), `http://127.0.0.1:${cam.port}/live.ts`);
+    } finally {
+      unsub();
+    }
+  });
+
+  it('operator-confirm mode proposes, and moves only after a confirm decision', async () => {
+    const cam = await virtualCamera();
+    const target = destination(ORIGIN, 250, 40);
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'cameras' },
+      cameraNode('camA', cam),
+      { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], mode: 'confirm', returnHomeS: 0, wires: [['out'], ['err']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+      { id: 'err', z: 'tab', type: 'helper' },
+    ];
+    await helper.load([vigieCamera, ptzSteer], flow, creds(['camA']));
+    const out = collect(helper.getNode('out'));
+    const audit: AuditEvent[] = [];
+    const unsub = auditBus.subscribe((e) => audit.push(e));
+    try {
+      const steer = helper.getNode('steer');
+      steer.receive({ payload: alert('a2', target) });
+      await until(() => out.length >= 1);
+      assert.equal(out[0].payload.camera.state, 'proposed');
+      assert.ok(Math.abs(out[0].payload.camera.target.bearing - 250) < 0.5);
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(cam.pose.panDeg, 0, 'moved before confirmation');
+      assert.ok(!cam.calls.some((c) => c.action === 'AbsoluteMove'));
+      // A dismiss for another alert changes nothing; a confirm for this one moves.
+      steer.receive({ payload: { kind: 'decision', alertId: 'other', action: 'dismiss', operator: 'ana', time: Date.now() / 1000 } });
+      steer.receive({ payload: { kind: 'decision', alertId: 'a2', action: 'confirm', operator: 'ana', time: Date.now() / 1000 } });
+      await until(() => out.length >= 2);
+      assert.equal(out[1].payload.camera.state, 'on-target');
+      assert.equal(out[1].payload.id, 'a2');
+      assert.ok(Math.abs(cam.pose.panDeg - -110) <= 1, `pan ${cam.pose.panDeg}`);
+      const move = audit.find((e) => e.type === 'camera-move' && e.alertId === 'a2');
+      assert.equal(move?.actor, 'ana');
+    } finally {
+      unsub();
+    }
+  });
+
+  it('a move-request carrying the alertId also executes a proposed move', async () => {
+    const cam = await virtualCamera();
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'cameras' },
+      cameraNode('camA', cam),
+      { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], mode: 'confirm', returnHomeS: 0, wires: [['out'], ['err']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+      { id: 'err', z: 'tab', type: 'helper' },
+    ];
+    await helper.load([vigieCamera, ptzSteer], flow, creds(['camA']));
+    const out = collect(helper.getNode('out'));
+    const steer = helper.getNode('steer');
+    steer.receive({ payload: alert('a3', destination(ORIGIN, 100, 30)) });
+    await until(() => out.length >= 1);
+    steer.receive({ payload: { kind: 'move-request', alertId: 'a3', operator: 'bo' } });
+    await until(() => out.length >= 2);
+    assert.equal(out[1].payload.camera.state, 'on-target');
+    assert.ok(Math.abs(cam.pose.panDeg - 100) <= 1);
+  });
+
+  it('picks the nearest of several cameras, and the next one when it is held by a higher-priority alert', async () => {
+    const near = await virtualCamera();
+    const far = await virtualCamera();
+    const target = destination(ORIGIN, 0, 60);
+    const farPos = destination(ORIGIN, 90, 120);
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'cameras' },
+      cameraNode('near', near),
+      cameraNode('far', far, { lat: farPos.lat, lon: farPos.lon }),
+      // No camera selected: every vigie-camera is a candidate.
+      { id: 'steer', z: 'tab', type: 'ptz-steer', mode: 'automatic', returnHomeS: 30, wires: [['out'], ['err']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+      { id: 'err', z: 'tab', type: 'helper' },
+    ];
+    await helper.load([vigieCamera, ptzSteer], flow, creds(['near', 'far']));
+    const out = collect(helper.getNode('out'));
+    const steer = helper.getNode('steer');
+    steer.receive({ payload: alert('gun', target, { label: 'gunshot' }) });
+    await until(() => out.length >= 1);
+    assert.equal(out[0].payload.camera.id, 'near');
+    // A lower-priority alert nearby cannot take the held camera: the far one goes.
+    steer.receive({ payload: alert('glass', destination(ORIGIN, 10, 55), { label: 'glass_break' }) });
+    await until(() => out.length >= 2);
+    assert.equal(out[1].payload.camera.id, 'far');
+    assert.equal(out[1].payload.camera.state, 'on-target');
+    assert.ok(far.calls.some((c) => c.action === 'AbsoluteMove'));
+  });
+
+  it('sends errors with the alert on output 2 when the camera is unreachable, and recovers when it is back', async () => {
+    const cam = await virtualCamera();
+    const port = cam.port;
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'cameras' },
+      cameraNode('camA', cam),
+      { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], mode: 'automatic', returnHomeS: 0, moveTimeoutS: 5, wires: [['out'], ['err']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+      { id: 'err', z: 'tab', type: 'helper' },
+    ];
+    await helper.load([vigieCamera, ptzSteer], flow, creds(['camA']));
+    const out = collect(helper.getNode('out'));
+    const errs = collect(helper.getNode('err'));
+    const steer = helper.getNode('steer');
+    await until(() => findCamera('camA')?.state === 'connected');
+    await cam.stop();
+    steer.receive({ payload: alert('a4', destination(ORIGIN, 45, 30)) });
+    await until(() => errs.length >= 1, 30_000);
+    assert.equal(errs[0].payload.id, 'a4');
+    assert.equal(errs[0].error.code, 'unreachable');
+    assert.equal(errs[0].error.cameraId, 'camA');
+    assert.equal(out[out.length - 1].payload.camera.state, 'failed');
+    await cam.start();
+    assert.equal(cam.port, port);
+    steer.receive({ payload: alert('a5', destination(ORIGIN, 45, 30)) });
+    await until(() => out.some((m) => m.payload.id === 'a5'), 30_000);
+    const ok = out.find((m) => m.payload.id === 'a5');
+    assert.equal(ok.payload.camera.state, 'on-target');
+  });
+
+  it('reports an authentication failure on output 2', async () => {
+    const cam = await virtualCamera();
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'cameras' },
+      cameraNode('camA', cam),
+      { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], returnHomeS: 0, wires: [['out'], ['err']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+      { id: 'err', z: 'tab', type: 'helper' },
+    ];
+    await helper.load([vigieCamera, ptzSteer], flow, { 'cfg-camA': { username: 'op', password: 'nope' } });
+    const errs = collect(helper.getNode('err'));
+    helper.getNode('steer').receive({ payload: alert('a6', destination(ORIGIN, 45, 30)) });
+    await until(() => errs.length >= 1, 30_000);
+    assert.equal(errs[0].error.code, 'auth');
+    assert.match(errs[0].error.message, /authentication failed/);
+  });
+
+  it('rejects unusable input with done(err) naming the field, and keeps running', async () => {
+    const cam = await virtualCamera();
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'cameras' },
+      cameraNode('camA', cam),
+      { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], returnHomeS: 0, wires: [['out'], ['err']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+      { id: 'err', z: 'tab', type: 'helper' },
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, wires: [['caught']] },
+      { id: 'caught', z: 'tab', type: 'helper' },
+    ];
+    await helper.load([vigieCamera, ptzSteer, require('@node-red/nodes/core/common/25-catch.js')], flow, creds(['camA']));
+    const caught = collect(helper.getNode('caught'));
+    const out = collect(helper.getNode('out'));
+    const steer = helper.getNode('steer');
+    steer.receive({ payload: { kind: 'detection', id: 'x', sensor: 's1' } });
+    steer.receive({ payload: alert('y', { lat: 123, lon: 4 }) });
+    await until(() => caught.length >= 2);
+    const texts = caught.map((m) => m.error.message).join('\n');
+    assert.match(texts, /payload\.location: expected an object with a position/);
+    assert.match(texts, /payload\.location\.position\.lat: expected a finite number >= -90 <= 90, got 123/);
+    steer.receive({ payload: alert('z', destination(ORIGIN, 20, 30)) });
+    await until(() => out.length >= 1);
+    assert.equal(out[0].payload.camera.state, 'on-target');
+  });
+
+  it('returns the camera home after the quiet period', async () => {
+    const cam = await virtualCamera();
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'cameras' },
+      cameraNode('camA', cam),
+      { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], returnHomeS: 0.3, wires: [['out'], ['err']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+      { id: 'err', z: 'tab', type: 'helper' },
+    ];
+    await helper.load([vigieCamera, ptzSteer], flow, creds(['camA']));
+    const out = collect(helper.getNode('out'));
+    helper.getNode('steer').receive({ payload: alert('h1', destination(ORIGIN, 120, 30)) });
+    await until(() => out.length >= 1);
+    assert.ok(Math.abs(cam.pose.panDeg - 120) <= 1);
+    await until(() => cam.calls.some((c) => c.action === 'GotoHomePosition'));
+    await until(() => Math.abs(cam.pose.panDeg) < 0.5 && !cam.pose.moving);
+  });
+});
