@@ -55,7 +55,11 @@ export interface VideoManagerOptions {
   actor?: string;
   /** A viewer whose socket holds more than this is behind: it skips to the next keyframe. */
   maxViewerBufferBytes?: number;
+  /** Access check of live WebSocket clients (Node-RED's webSocketNodeVerifyClient setting). */
+  verifyClient?: VerifyClient;
 }
+
+export type VerifyClient = ConstructorParameters<typeof WebSocketServer>[0] extends infer O ? (O extends { verifyClient?: infer V } ? V : never) : never;
 
 export class UnknownCameraError extends Error {
   constructor(cameraId: string) {
@@ -84,6 +88,8 @@ interface Entry {
 export interface VideoStats {
   relays: number;
   viewers: number;
+  /** Relays whose ffmpeg has not produced video yet. */
+  connecting: number;
   maxRelays: number;
   /** Relays whose source is failing, with the reason. */
   failing: { cameraId: string; kind: RelayKind; error: string }[];
@@ -135,7 +141,7 @@ export class VideoManager extends EventEmitter {
   private readonly opts: Required<Omit<VideoManagerOptions, 'ffmpegPath' | 'backoff' | 'ioTimeoutMs'>> & VideoManagerOptions;
   private readonly entries = new Map<string, Entry>();
   private readonly snapshots = new SnapshotStore();
-  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  private readonly wss: WebSocketServer;
   private readonly mjpegResponses = new Set<http.ServerResponse>();
   private refused?: string;
   private closed = false;
@@ -156,6 +162,8 @@ export class VideoManager extends EventEmitter {
       maxViewerBufferBytes: 4 * 1024 * 1024,
       ...stripUndefined(opts),
     } as VideoManager['opts'];
+    // Video is already compressed: no per-message deflate.
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, verifyClient: opts.verifyClient });
   }
 
   /** Throws FfmpegNotFoundError with a clear message when there is no usable ffmpeg. */
@@ -265,6 +273,7 @@ export class VideoManager extends EventEmitter {
   private async stopEntry(entry: Entry): Promise<void> {
     const k = this.key(entry.cameraId, entry.kind);
     if (this.entries.get(k) === entry) this.entries.delete(k);
+    this.refused = undefined; // capacity is free again
     if (entry.idleTimer) clearTimeout(entry.idleTimer);
     entry.idleTimer = undefined;
     this.changed();
@@ -301,12 +310,14 @@ export class VideoManager extends EventEmitter {
 
   stats(): VideoStats {
     let viewers = 0;
+    let connecting = 0;
     const failing: VideoStats['failing'] = [];
     for (const e of this.entries.values()) {
       viewers += e.viewers.size;
+      if (e.relay.state === 'starting' && !e.relay.lastError) connecting++;
       if (e.relay.state !== 'running' && e.relay.lastError) failing.push({ cameraId: e.cameraId, kind: e.kind, error: e.relay.lastError.message });
     }
-    return { relays: this.entries.size, viewers, maxRelays: this.opts.maxRelays, failing, refused: this.refused };
+    return { relays: this.entries.size, viewers, connecting, maxRelays: this.opts.maxRelays, failing, refused: this.refused };
   }
 
   private changed(): void {

@@ -1,0 +1,226 @@
+/**
+ * video-forward: alerts in (with payload.camera.id from ptz-steer), the same alerts out with
+ * payload.video (live fMP4-over-WebSocket URL, MJPEG URL, snapshot URL, until). The relays
+ * are run by lib/video/manager.ts; this node reads the settings, resolves cameras through
+ * the camera registry (ONVIF GetStreamUri/GetSnapshotUri or configured URLs), mounts the
+ * HTTP routes and the WebSocket upgrade on Node-RED's own server, and shows the status.
+ * Never any audio (DESIGN §4.4).
+ */
+import type { IncomingMessage, ServerResponse } from 'http';
+import type { Duplex } from 'stream';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { findCamera } from '../lib/camera/registry';
+import type { CameraHandle } from '../lib/camera/types';
+import { normaliseRoot, parseVideoPath, VerifyClient, VideoManager, VideoSource, VideoStats } from '../lib/video/manager';
+import { ContractError, requireObject, requireString } from '../lib/util/validate';
+
+interface VideoForwardDef extends NodeDef {
+  ffmpegPath?: string;
+  idleStopS?: number | string;
+  maxRelays?: number | string;
+  mjpegFps?: number | string;
+  mjpegWidth?: number | string;
+  keepForS?: number | string;
+  transport?: string;
+  fragmentMs?: number | string;
+  snapshot?: boolean;
+}
+
+/** A number setting from the editor (may arrive as a string). Invalid → error naming it. */
+function setting(config: Record<string, unknown>, key: string, dflt: number, rule: { min: number; max: number; integer?: boolean }): number {
+  const v = config[key];
+  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return dflt;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isFinite(n) || n < rule.min || n > rule.max || (rule.integer && !Number.isInteger(n))) {
+    throw new ContractError(`setting ${key}`, `${rule.integer ? 'an integer' : 'a number'} from ${rule.min} to ${rule.max}`, v);
+  }
+  return n;
+}
+
+/** Optional credentials a camera handle may expose for the stream and snapshot. */
+interface MaybeCredentials {
+  getCredentials?: () => { username?: string; password?: string } | undefined;
+}
+
+async function sourceOf(cam: CameraHandle): Promise<VideoSource> {
+  const streamUrl = await cam.getStreamUri();
+  let snapshotUrl: string | undefined;
+  try {
+    snapshotUrl = await cam.getSnapshotUri();
+  } catch {
+    snapshotUrl = undefined; // many cameras have none: a frame is grabbed from the stream
+  }
+  const creds = (cam as CameraHandle & MaybeCredentials).getCredentials?.();
+  return { streamUrl, snapshotUrl: snapshotUrl || undefined, username: creds?.username || undefined, password: creds?.password };
+}
+
+type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+export = function (RED: NodeAPI) {
+  const httpRoot = (): string => normaliseRoot(typeof RED.settings.httpNodeRoot === 'string' ? RED.settings.httpNodeRoot : '/');
+  /** Live managers of this runtime; the routes and the upgrade listener dispatch to them. */
+  const managers = new Set<VideoManager>();
+  let upgradeListener: UpgradeListener | undefined;
+
+  const managerFor = (cameraId: string): VideoManager | undefined => {
+    for (const m of managers) if (m.relay(cameraId, 'mse') || m.relay(cameraId, 'mjpeg')) return m;
+    return managers.values().next().value;
+  };
+
+  const noManager = (res: ServerResponse): void => {
+    res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('no video-forward node is deployed\n');
+  };
+
+  // Routes are registered once per runtime and dispatch to whichever node is deployed.
+  if (RED.settings.httpNodeRoot !== false) {
+    RED.httpNode.get('/vigie/video/:cameraId/mjpeg', (req, res) => {
+      const m = managerFor(String(req.params.cameraId));
+      if (!m) return noManager(res);
+      m.serveMjpeg(String(req.params.cameraId), req, res);
+    });
+    RED.httpNode.get('/vigie/video/:cameraId/snapshot.jpg', (req, res) => {
+      const m = managerFor(String(req.params.cameraId));
+      if (!m) return noManager(res);
+      void m.serveSnapshot(String(req.params.cameraId), typeof req.query.alert === 'string' ? req.query.alert : '', res);
+    });
+  }
+
+  const addUpgrade = (): void => {
+    if (upgradeListener || !RED.server) return;
+    upgradeListener = (req, socket, head) => {
+      const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+      const p = parseVideoPath(pathname, httpRoot());
+      if (!p || p.what !== 'live') return; // not ours: leave it to the others (editor comms, dashboard, websocket nodes)
+      const m = managerFor(p.cameraId);
+      if (!m || !m.handleUpgrade(req, socket, head)) socket.destroy();
+    };
+    RED.server.on('upgrade', upgradeListener);
+  };
+
+  const removeUpgrade = (): void => {
+    if (upgradeListener && managers.size === 0) {
+      RED.server?.off('upgrade', upgradeListener);
+      upgradeListener = undefined;
+    }
+  };
+
+  function VideoForwardNode(this: Node, config: VideoForwardDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    let manager: VideoManager;
+    const fetchSnapshots = config.snapshot !== false;
+    try {
+      const cfg = config as unknown as Record<string, unknown>;
+      const transport = (config.transport || 'tcp').trim();
+      if (transport !== 'tcp' && transport !== 'udp') throw new ContractError('setting transport', '"tcp" or "udp"', transport);
+      if (RED.settings.httpNodeRoot === false) throw new Error('HTTP nodes are disabled (httpNodeRoot: false in settings.js): video cannot be served');
+      manager = new VideoManager({
+        resolveSource: async (cameraId) => {
+          const cam = findCamera(cameraId);
+          if (!cam) throw new Error(`unknown camera "${cameraId}": no vigie-camera config node with that id`);
+          return sourceOf(cam);
+        },
+        knowsCamera: (cameraId) => findCamera(cameraId) !== undefined,
+        ffmpegPath: (config.ffmpegPath ?? '').trim() || undefined,
+        idleStopMs: setting(cfg, 'idleStopS', 30, { min: 1, max: 86_400 }) * 1000,
+        maxRelays: setting(cfg, 'maxRelays', 4, { min: 1, max: 64, integer: true }),
+        mjpegFps: setting(cfg, 'mjpegFps', 5, { min: 0.2, max: 30 }),
+        mjpegWidth: setting(cfg, 'mjpegWidth', 640, { min: 64, max: 3840, integer: true }),
+        keepForMs: setting(cfg, 'keepForS', 120, { min: 5, max: 86_400 }) * 1000,
+        fragmentMs: setting(cfg, 'fragmentMs', 0, { min: 0, max: 10_000, integer: true }),
+        transport,
+        httpRoot: httpRoot(),
+        actor: `auto:${node.id}`,
+        verifyClient: (RED.settings as unknown as { webSocketNodeVerifyClient?: VerifyClient }).webSocketNodeVerifyClient,
+      });
+    } catch (e) {
+      const message = (e as Error).message;
+      node.status({ fill: 'red', shape: 'ring', text: 'bad settings' });
+      node.error(`settings: ${message}`);
+      node.on('input', (_msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => done(new Error(`settings: ${message}`)));
+      return;
+    }
+
+    // A missing ffmpeg is said once, clearly, at deploy time (and again on each alert).
+    let ffmpegError: string | undefined;
+    try {
+      manager.ffmpeg();
+    } catch (e) {
+      ffmpegError = (e as Error).message;
+      node.error(ffmpegError);
+    }
+
+    managers.add(manager);
+    addUpgrade();
+
+    const showStatus = (s: VideoStats): void => {
+      if (ffmpegError) {
+        node.status({ fill: 'red', shape: 'ring', text: 'ffmpeg not found' });
+      } else if (s.refused) {
+        node.status({ fill: 'red', shape: 'ring', text: `refused: ${s.relays}/${s.maxRelays} relays in use` });
+      } else if (s.failing.length) {
+        node.status({ fill: 'red', shape: 'ring', text: `${s.failing[0].cameraId}: ${s.failing[0].error.slice(0, 60)}` });
+      } else if (s.relays === 0) {
+        node.status({ fill: 'grey', shape: 'dot', text: 'idle' });
+      } else if (s.connecting > 0) {
+        node.status({ fill: 'yellow', shape: 'ring', text: `connecting: ${s.relays} relay${s.relays === 1 ? '' : 's'}, ${s.viewers} viewer${s.viewers === 1 ? '' : 's'}` });
+      } else {
+        node.status({ fill: 'green', shape: 'dot', text: `${s.relays} relay${s.relays === 1 ? '' : 's'}, ${s.viewers} viewer${s.viewers === 1 ? '' : 's'}` });
+      }
+    };
+    const onChange = (s: VideoStats): void => showStatus(s);
+    const onSourceError = (e: { cameraId: string; kind: string; error: Error }): void => node.warn(`camera ${e.cameraId} (${e.kind}): ${e.error.message}; retrying`);
+    manager.on('change', onChange);
+    manager.on('source-error', onSourceError);
+    showStatus(manager.stats());
+
+    function handle(msg: NodeMessage): NodeMessage {
+      const payload = requireObject(msg.payload, 'payload');
+      const alertId = requireString(payload, 'id');
+      const camera = requireObject(payload.camera, 'payload.camera');
+      const cameraId = requireString(camera, 'id', 'payload.camera');
+      if (!findCamera(cameraId)) throw new ContractError('payload.camera.id', 'the id of a deployed vigie-camera config node', cameraId);
+      const r = manager.alert(alertId, cameraId);
+      if (!fetchSnapshots) delete r.video.snapshot;
+      if (r.relayError) {
+        // The alert still goes on (operators need it); the live view will say why it is missing.
+        node.warn(`alert ${alertId}: live relay not started: ${r.relayError}`);
+        if (/ffmpeg not found/.test(r.relayError)) node.status({ fill: 'red', shape: 'ring', text: 'ffmpeg not found' });
+      }
+      r.snapshot.catch(() => undefined);
+      (msg.payload as Record<string, unknown>).video = r.video;
+      return msg;
+    }
+
+    node.on('input', (msg: NodeMessage, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
+      let out: NodeMessage;
+      try {
+        out = handle(msg);
+      } catch (e) {
+        const err = e instanceof Error ? e : new Error(String(e));
+        node.status({ fill: 'red', shape: 'ring', text: err instanceof ContractError ? `bad input: ${err.field}` : err.message.slice(0, 60) });
+        done(err);
+        return;
+      }
+      send(out);
+      done();
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      manager.off('change', onChange);
+      manager.off('source-error', onSourceError);
+      managers.delete(manager);
+      removeUpgrade();
+      manager
+        .close()
+        .catch((e: unknown) => node.error(`close: ${(e as Error).message}`))
+        .finally(() => {
+          node.status({});
+          done();
+        });
+    });
+  }
+
+  RED.nodes.registerType('video-forward', VideoForwardNode);
+};

@@ -1,0 +1,269 @@
+/**
+ * video-forward in a real Node-RED runtime (node-red-node-test-helper): alerts get
+ * payload.video under httpNodeRoot, the live WebSocket is served on Node-RED's own server
+ * with real ffmpeg from a real RTSP server (with audio) and from the virtual ONVIF camera
+ * (through the real vigie-camera config node), bad input is refused with named fields, and
+ * closing leaves no ffmpeg and no upgrade listener.
+ */
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Express } from 'express';
+import { registerCamera } from '../../lib/camera/registry';
+import type { CameraConfig, CameraHandle } from '../../lib/camera/types';
+import { VirtualCamera } from '../../lib/sim/camera/virtual-camera';
+import { isJpeg } from '../../lib/video/jpeg';
+import { auditBus, AuditEvent } from '../../lib/alerts/bus';
+import { childFfmpegPids, closeWs, collectWs, ffprobeStreams, RtspServer, startRtspServer, tfdtOf, topBoxes, waitFor } from '../support/video-sources';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require('node-red-node-test-helper');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const videoForward = require('../../nodes/video-forward');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const vigieCamera = require('../../nodes/vigie-camera');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+
+helper.init(require.resolve('node-red'));
+
+type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Captures the RED API given to node modules, to mount RED.httpNode on the helper's server. */
+let red: Any;
+function captureRed(RED: Any): void {
+  red = RED;
+}
+
+const ROOT = '/red/';
+
+function mountHttpNode(): void {
+  // The helper does not mount RED.httpNode on its server; Node-RED does, under httpNodeRoot.
+  (helper as { _app: Express })._app.use('/red', (req, res, next) => red.httpNode(req, res, next));
+}
+
+function cameraHandle(id: string, streamUrl: string, snapshotUrl?: string): CameraHandle {
+  return {
+    id,
+    name: id,
+    config: { id, name: id, streamUrl, snapshotUrl } as CameraConfig,
+    state: 'connected',
+    getStreamUri: async () => streamUrl,
+    getSnapshotUri: async () => {
+      if (!snapshotUrl) throw new Error('no snapshot URI');
+      return snapshotUrl;
+    },
+  };
+}
+
+function alert(id: string, cameraId: string): Record<string, unknown> {
+  return {
+    kind: 'detection',
+    id,
+    sensor: 's1',
+    label: 'glass_break',
+    confidence: 0.9,
+    onset: 1000,
+    offset: 1000.3,
+    level: { dbfs: -10 },
+    scores: { glass_break: 0.9 },
+    span: { sensor: 's1', start: 0, frames: 4800 },
+    camera: { id: cameraId, name: cameraId, pan: 0, tilt: 0, zoom: 0, target: { bearing: 10, tilt: -5 }, state: 'on-target' },
+  };
+}
+
+function flow(extra: Record<string, unknown> = {}): Any[] {
+  return [
+    { id: 'tab', type: 'tab', label: 't' },
+    { id: 'vf', type: 'video-forward', z: 'tab', name: 'video', idleStopS: 2, keepForS: 30, maxRelays: 2, mjpegFps: 5, mjpegWidth: 320, wires: [['out']], ...extra },
+    { id: 'out', type: 'helper', z: 'tab' },
+    { id: 'catcher', type: 'catch', z: 'tab', scope: null, wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: 'tab' },
+  ];
+}
+
+function nextMessage(nodeId: string, timeoutMs = 20_000): Promise<Any> {
+  const n = helper.getNode(nodeId);
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no message on ${nodeId}`)), timeoutMs);
+    n.once('input', (msg: Any) => {
+      clearTimeout(t);
+      resolve(msg);
+    });
+  });
+}
+
+let rtsp: RtspServer;
+const unregister: Array<() => void> = [];
+
+describe('video-forward node', () => {
+  before(async () => {
+    rtsp = await startRtspServer();
+    unregister.push(registerCamera(cameraHandle('cam-r', rtsp.url)));
+    helper.settings({ httpNodeRoot: ROOT });
+    await helper.startServer();
+    mountHttpNode();
+  });
+
+  afterEach(async () => {
+    await helper.unload();
+  });
+
+  after(async () => {
+    await helper.stopServer();
+    unregister.forEach((u) => u());
+    await rtsp.stop();
+    assert.deepEqual(childFfmpegPids(), [], 'no ffmpeg left');
+  });
+
+  it('adds payload.video under httpNodeRoot and serves the live view (video only) on Node-RED\'s server', async () => {
+    const upgradeBefore = helper._server.listenerCount('upgrade');
+    await helper.load([captureRed, videoForward, catchNode], flow());
+    assert.equal(helper._server.listenerCount('upgrade'), upgradeBefore + 1, 'one upgrade listener added');
+    const vf = helper.getNode('vf');
+    const statuses: Any[] = [];
+    vf.on('call:status', (c: Any) => statuses.push(c.args[0]));
+    const audits: AuditEvent[] = [];
+    const unsub = auditBus.subscribe((e) => audits.push(e));
+    try {
+      const got = nextMessage('out');
+      const t0 = Date.now();
+      vf.receive({ payload: alert('AL-1', 'cam-r') });
+      const msg = await got;
+      assert.equal(msg.payload.id, 'AL-1', 'the alert itself is forwarded');
+      assert.equal(msg.payload.camera.id, 'cam-r');
+      const v = msg.payload.video;
+      assert.equal(v.live, '/red/vigie/video/cam-r/live');
+      assert.equal(v.mjpeg, '/red/vigie/video/cam-r/mjpeg');
+      assert.equal(v.snapshot, '/red/vigie/video/cam-r/snapshot.jpg?alert=AL-1');
+      assert.ok(v.until >= t0 + 30_000 && v.until <= Date.now() + 30_000);
+
+      const wsUrl = helper.url().replace('http:', 'ws:') + v.live + '?viewer=op1&alert=AL-1';
+      const c = await collectWs(wsUrl, (x) => x.binaries.length >= 4);
+      assert.equal(JSON.parse(c.texts[0]).type, 'init');
+      assert.match(JSON.parse(c.texts[0]).mime, /^video\/mp4; codecs="avc1\.[0-9a-f]{6}"$/);
+      assert.deepEqual(topBoxes(c.binaries[0]), ['ftyp', 'moov']);
+      const times = c.binaries.slice(1).map(tfdtOf);
+      for (let i = 1; i < times.length; i++) assert.ok(times[i] > times[i - 1]);
+      assert.deepEqual(ffprobeStreams(Buffer.concat(c.binaries)).map((s) => s.codec_type), ['video']);
+      await waitFor(() => statuses.some((s) => s.fill === 'green' && /1 relay, 1 viewer/.test(s.text)), 10_000, 'green status with counts');
+      assert.ok(audits.some((e) => e.type === 'live-view' && e.alertId === 'AL-1' && e.details.cameraId === 'cam-r' && e.details.kind === 'mse' && /^op1 /.test(String(e.details.viewer))));
+
+      // The snapshot of the alert, over Node-RED's HTTP routes.
+      const snap = await fetch(helper.url() + v.snapshot);
+      assert.equal(snap.status, 200);
+      assert.ok(isJpeg(Buffer.from(await snap.arrayBuffer())));
+      // An unrelated path is left to others.
+      const other = await fetch(helper.url() + '/red/vigie/video/cam-r/nothing');
+      assert.equal(other.status, 404);
+      await closeWs(c.ws);
+    } finally {
+      unsub();
+    }
+    const pids = childFfmpegPids();
+    assert.ok(pids.length >= 1);
+    await helper.unload();
+    assert.equal(helper._server.listenerCount('upgrade'), upgradeBefore, 'upgrade listener removed on close');
+    assert.deepEqual(childFfmpegPids(), [], 'close ended ffmpeg');
+  });
+
+  it('serves the MJPEG fallback through RED.httpNode', async () => {
+    await helper.load([captureRed, videoForward, catchNode], flow());
+    const res = await fetch(`${helper.url()}/red/vigie/video/cam-r/mjpeg`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^multipart\/x-mixed-replace; boundary=/);
+    const reader = res.body!.getReader();
+    let buf = Buffer.alloc(0);
+    while (buf.indexOf(Buffer.from([0xff, 0xd9])) < 0) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf = Buffer.concat([buf, Buffer.from(value)]);
+    }
+    await reader.cancel();
+    const start = buf.indexOf(Buffer.from([0xff, 0xd8]));
+    const end = buf.indexOf(Buffer.from([0xff, 0xd9]), start);
+    assert.ok(start >= 0 && end > start, 'a JPEG frame in the multipart stream');
+    assert.match(buf.subarray(0, start).toString('latin1'), /--vigieframe\r\nContent-Type: image\/jpeg\r\nContent-Length: \d+/);
+  });
+
+  it('refuses unusable input with done(err) naming the field, and keeps running', async () => {
+    await helper.load([captureRed, videoForward, catchNode], flow());
+    const vf = helper.getNode('vf');
+    const cases: Array<[unknown, RegExp]> = [
+      ['text', /^payload: expected an object, got "text"/],
+      [{ ...alert('A', 'cam-r'), camera: undefined }, /^payload\.camera: expected an object/],
+      [{ ...alert('A', 'cam-r'), camera: { id: 7 } }, /^payload\.camera\.id: expected a non-empty string, got 7/],
+      [{ ...alert('A', 'cam-r'), id: '' }, /^payload\.id: expected a non-empty string/],
+      [alert('A', 'no-such-camera'), /^payload\.camera\.id: expected the id of a deployed vigie-camera config node, got "no-such-camera"/],
+    ];
+    for (const [payload, re] of cases) {
+      const caught = nextMessage('caught');
+      vf.receive({ payload });
+      const m = await caught;
+      // Node-RED prefixes the error's name.
+      assert.match(String(m.error.message).replace(/^ContractError: /, ''), re);
+    }
+    // Still working after the bad ones.
+    const got = nextMessage('out');
+    vf.receive({ payload: alert('AL-OK', 'cam-r') });
+    assert.equal((await got).payload.video.live, '/red/vigie/video/cam-r/live');
+  });
+
+  it('a missing ffmpeg is said in the status; alerts still go on with their links', async () => {
+    await helper.load([captureRed, videoForward, catchNode], flow({ ffmpegPath: '/nonexistent/ffmpeg' }));
+    const vf = helper.getNode('vf');
+    const statuses: Any[] = [];
+    vf.on('call:status', (c: Any) => statuses.push(c.args[0]));
+    const warnings: string[] = [];
+    vf.on('call:warn', (c: Any) => warnings.push(String(c.args[0])));
+    const got = nextMessage('out');
+    vf.receive({ payload: alert('AL-2', 'cam-r') });
+    const msg = await got;
+    assert.equal(msg.payload.video.live, '/red/vigie/video/cam-r/live');
+    assert.ok(statuses.some((s) => s.fill === 'red' && s.text === 'ffmpeg not found'));
+    assert.ok(warnings.some((w) => /ffmpeg not found or not executable at "\/nonexistent\/ffmpeg"/.test(w)));
+    const c = await collectWs(helper.url().replace('http:', 'ws:') + msg.payload.video.live, (x) => x.closed !== undefined);
+    assert.match(JSON.parse(c.texts[0]).message, /ffmpeg not found/);
+  });
+
+  it('bad settings: red status and every input refused with the setting named', async () => {
+    await helper.load([captureRed, videoForward, catchNode], flow({ maxRelays: 0 }));
+    const vf = helper.getNode('vf');
+    const caught = nextMessage('caught');
+    vf.receive({ payload: alert('A', 'cam-r') });
+    assert.match((await caught).error.message, /setting maxRelays: expected an integer from 1 to 64, got 0/);
+  });
+
+  it('relays the virtual ONVIF camera (stream URI over ONVIF, MPEG-TS with audio) without its audio', async () => {
+    const cam = new VirtualCamera({ username: 'admin', password: 'pw', fps: 10 });
+    const { onvifPort } = await cam.start();
+    try {
+      await helper.load(
+        [captureRed, vigieCamera, videoForward, catchNode],
+        [
+          ...flow(),
+          { id: 'vcam', type: 'vigie-camera', cameraId: 'cam-v', name: 'virtual', host: '127.0.0.1', port: onvifPort, lat: 45.44, lon: 4.39 },
+        ],
+        { vcam: { username: 'admin', password: 'pw' } },
+      );
+      const vf = helper.getNode('vf');
+      const got = nextMessage('out');
+      vf.receive({ payload: alert('AL-V', 'cam-v') });
+      const msg = await got;
+      assert.equal(msg.payload.video.live, '/red/vigie/video/cam-v/live');
+      const c = await collectWs(helper.url().replace('http:', 'ws:') + msg.payload.video.live, (x) => x.binaries.length >= 3, 60_000);
+      assert.equal(JSON.parse(c.texts[0]).type, 'init');
+      const streams = ffprobeStreams(Buffer.concat(c.binaries));
+      assert.deepEqual(streams.map((s) => s.codec_type), ['video'], 'the camera sends audio; the relay must not');
+      assert.ok(cam.liveClients >= 1, 'the relay reads the camera\'s live stream');
+      // The alert's snapshot comes from the camera's ONVIF snapshot URI.
+      const snap = await fetch(helper.url() + msg.payload.video.snapshot);
+      assert.equal(snap.status, 200);
+      assert.ok(isJpeg(Buffer.from(await snap.arrayBuffer())));
+      await closeWs(c.ws);
+      await helper.unload();
+      await waitFor(() => cam.liveClients === 0, 10_000, 'relay disconnected from the camera');
+    } finally {
+      await cam.stop();
+    }
+  });
+});
