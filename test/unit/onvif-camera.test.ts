@@ -209,8 +209,9 @@ test('camera offline then back on the same port: the connection recovers without
   assert.equal(cam.port, port);
   // Back-off retries reconnect on their own.
   const deadline = Date.now() + 10_000;
-  while (conn.state !== 'connected' && Date.now() < deadline) await sleep(50);
-  assert.equal(conn.state, 'connected');
+  const stateNow = (): string => conn.state;
+  while (stateNow() !== 'connected' && Date.now() < deadline) await sleep(50);
+  assert.equal(stateNow(), 'connected');
   const r2 = await moveToTarget(conn, cfg.calibration, { panDeg: 30, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50 });
   assert.equal(r2.state, 'on-target', r2.notes.join('; '));
   assert.ok(Math.abs(cam.pose.panDeg - 30) <= 1);
