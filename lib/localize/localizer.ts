@@ -1,0 +1,241 @@
+/**
+ * The localizer's work, without Node-RED: single-array direction of arrival from a
+ * detection's span, and fusion of the detections of several sensors into one located event
+ * per incident. nodes/localizer.ts wires it to messages, status and timers.
+ */
+import { readSpan } from '../audio/registry';
+import { RingReadResult } from '../audio/ring';
+import { Alert, ClockSource, Detection, Location } from '../contracts';
+import { ContractError } from '../util/validate';
+import { MicPosition } from './arrays';
+import { enuToGeodetic, geodeticToEnu, GeoPoint, speedOfSound } from './geo';
+import { estimateDoa } from './srp';
+import { AddResult, IncidentAssociator, Incident, Observation, fuseObservations, onsetStdFromRise } from './fusion';
+
+/** What the localizer needs to know of a sensor (a subset of lib/sensor.ts SensorInfo). */
+export interface SensorGeometry {
+  id: string;
+  lat: number;
+  lon: number;
+  heightM?: number;
+  headingDeg: number;
+  mics: MicPosition[];
+  clock: ClockSource;
+  clockErrorMs: number;
+}
+
+export interface SingleArrayOptions {
+  /** Air temperature, °C (speed of sound). */
+  temperatureC?: number;
+  /** Analysis window after the onset, ms. */
+  windowMs?: number;
+  /** Below this confidence the bearing is not trusted: method "none". */
+  minConfidence?: number;
+  /** Reads samples (default: the ring registry). */
+  read?: (span: Detection['span']) => RingReadResult;
+}
+
+export interface DoaOutcome {
+  location: Location;
+  /** Onset uncertainty from the attack, ms, when the samples were read. */
+  onsetStdMs?: number;
+}
+
+const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
+
+/** Direction of arrival of one detection from its span. Never throws for unlocalisable input: says why. */
+export function locateSingle(det: Detection, sensor: SensorGeometry | undefined, opts: SingleArrayOptions = {}): DoaOutcome {
+  const none = (reason: string): DoaOutcome => ({ location: { method: 'none', sensors: [det.sensor], reason } });
+  if (!sensor) return none(`no array geometry for sensor "${det.sensor}" (choose its vigie-sensor in the localizer)`);
+  if (sensor.mics.length < 2) return none(`sensor "${det.sensor}" has a single microphone: no direction`);
+  const read = (opts.read ?? readSpan)(det.span);
+  if (!read.ok) return none(`audio ${read.reason}: ${read.message}`);
+  if (read.channels.length !== sensor.mics.length) {
+    return none(`span has ${read.channels.length} channels but sensor "${sensor.id}" has ${sensor.mics.length} microphones`);
+  }
+  for (const ch of read.channels) {
+    for (let i = 0; i < ch.length; i += 97) if (!Number.isFinite(ch[i])) return none('span holds NaN/Inf samples');
+  }
+  // The detection's span starts shortly before the onset; the onset is refined on the first 400 ms.
+  const head = Math.min(read.frames, Math.round(0.4 * read.sampleRate));
+  if (head < Math.round(0.01 * read.sampleRate)) return none(`span too short (${read.frames} frames)`);
+  try {
+    const doa = estimateDoa(
+      read.channels.map((c) => c.subarray(0, head)),
+      sensor.mics,
+      { sampleRate: read.sampleRate, headingDeg: sensor.headingDeg, speedOfSoundMs: speedOfSound(opts.temperatureC ?? 15), windowMs: opts.windowMs },
+    );
+    const minConf = opts.minConfidence ?? 0.3;
+    if (doa.confidence < minConf) {
+      return { location: { method: 'none', sensors: [det.sensor], confidence: round(doa.confidence), reason: `low direction confidence ${round(doa.confidence)} < ${minConf}` } };
+    }
+    return {
+      location: {
+        method: 'doa',
+        bearing: round(doa.bearingDeg),
+        elevation: round(doa.elevationDeg, 1),
+        bearingStd: round(doa.bearingStdDeg),
+        sensors: [det.sensor],
+        confidence: round(doa.confidence),
+      },
+      onsetStdMs: onsetStdFromRise(doa.onsetRiseMs),
+    };
+  } catch (err) {
+    return none((err as Error).message);
+  }
+}
+
+export function sensorInfoOf(s: SensorGeometry): NonNullable<Detection['sensorInfo']> {
+  return { lat: s.lat, lon: s.lon, ...(s.heightM !== undefined ? { alt: s.heightM } : {}), heading: s.headingDeg, clock: s.clock, clockErrorMs: s.clockErrorMs };
+}
+
+export interface FusionOptions extends SingleArrayOptions {
+  minSensors?: number;
+  timeoutMs?: number;
+  keepMs?: number;
+  onsetToleranceMs?: number;
+  sourceHeightM?: number;
+  /** Sensors with a worse clock are left out of TDOA, ms. */
+  maxClockErrorMs?: number;
+  /** Onset picking uncertainty of detections, ms (default 1). */
+  onsetStdMs?: number;
+}
+
+export interface FusionAddResult {
+  kind: AddResult['kind'];
+  incidentId: string;
+  /** Located events ready now (this one's incident reached enough sensors). */
+  ready: Alert[];
+}
+
+/**
+ * Collects detections (local, or JSON from other gateways) and emits one located event per
+ * incident once `minSensors` sensors reported or `timeoutMs` passed; later reports of an
+ * emitted incident are absorbed ("late"), never re-alerted.
+ */
+export class FusionLocalizer {
+  private readonly assoc: IncidentAssociator;
+  private origin: GeoPoint | null = null;
+  private readonly c: number;
+
+  constructor(private readonly opts: FusionOptions = {}) {
+    this.c = speedOfSound(opts.temperatureC ?? 15);
+    this.assoc = new IncidentAssociator({
+      speedOfSoundMs: this.c,
+      minSensors: opts.minSensors ?? 3,
+      timeoutMs: opts.timeoutMs ?? 1500,
+      keepMs: opts.keepMs ?? 30000,
+      onsetToleranceSec: (opts.onsetToleranceMs ?? 20) / 1000,
+    });
+  }
+
+  /**
+   * Add a validated detection. `sensor` is the local configuration of that sensor when this
+   * instance has one (geometry for DOA); otherwise the detection's sensorInfo gives the position.
+   */
+  add(det: Detection, sensor: SensorGeometry | undefined, nowMs: number): FusionAddResult {
+    const info = det.sensorInfo;
+    const lat = sensor?.lat ?? info?.lat;
+    const lon = sensor?.lon ?? info?.lon;
+    if (typeof lat !== 'number' || typeof lon !== 'number' || !Number.isFinite(lat) || !Number.isFinite(lon)) {
+      throw new ContractError('payload.sensorInfo', `{lat, lon, clock} of sensor "${det.sensor}" (or a vigie-sensor with that id in this instance)`, info);
+    }
+    if (!this.origin) this.origin = { lat, lon, alt: 0 };
+    const z = sensor?.heightM ?? info?.alt ?? 4;
+    const [e, n] = geodeticToEnu({ lat, lon, alt: 0 }, this.origin);
+    // A bearing: one the gateway already computed, or ours when the samples are in this process.
+    const incoming = (det as Alert).location;
+    let bearingDeg: number | undefined;
+    let bearingStdDeg: number | undefined;
+    let onsetStdMs: number | undefined;
+    if (incoming && incoming.method === 'doa' && typeof incoming.bearing === 'number' && Number.isFinite(incoming.bearing)) {
+      bearingDeg = incoming.bearing;
+      bearingStdDeg = typeof incoming.bearingStd === 'number' ? incoming.bearingStd : 5;
+    } else if (sensor && sensor.mics.length >= 2) {
+      const r = locateSingle(det, sensor, this.opts);
+      if (r.location.method === 'doa') {
+        bearingDeg = r.location.bearing;
+        bearingStdDeg = r.location.bearingStd;
+        onsetStdMs = r.onsetStdMs;
+      }
+    }
+    const obs: Observation = {
+      detectionId: det.id,
+      sensor: det.sensor,
+      label: det.label,
+      onsetSec: det.onset,
+      e,
+      n,
+      z,
+      lat,
+      lon,
+      clock: sensor?.clock ?? info?.clock ?? 'local',
+      clockErrorMs: sensor?.clockErrorMs ?? info?.clockErrorMs ?? 50,
+      bearingDeg,
+      bearingStdDeg,
+      confidence: det.confidence,
+      onsetStdMs,
+      payload: sensor && !det.sensorInfo ? { ...det, sensorInfo: sensorInfoOf(sensor) } : det,
+    };
+    const res = this.assoc.add(obs, nowMs);
+    return { kind: res.kind, incidentId: res.incident.id, ready: this.poll(nowMs) };
+  }
+
+  /** Located events whose incidents became ready (enough sensors, or timed out). */
+  poll(nowMs: number): Alert[] {
+    return this.assoc.takeReady(nowMs).map((inc) => this.locate(inc));
+  }
+
+  nextDeadlineMs(nowMs: number): number | null {
+    return this.assoc.nextDeadlineMs(nowMs);
+  }
+
+  get openIncidents(): number {
+    return this.assoc.size;
+  }
+
+  clear(): void {
+    this.assoc.clear();
+  }
+
+  private locate(inc: Incident): Alert {
+    const obs = [...inc.observations].sort((a, b) => a.onsetSec - b.onsetSec);
+    const fix = fuseObservations(obs, {
+      speedOfSoundMs: this.c,
+      sourceHeightM: this.opts.sourceHeightM ?? 1.5,
+      onsetStdMs: this.opts.onsetStdMs ?? 1,
+      maxClockErrorMs: this.opts.maxClockErrorMs ?? 10,
+    });
+    // The payload carried on is the first sensor's detection with a bearing (the camera steers from it), else the first.
+    const lead = obs.find((o) => o.bearingDeg !== undefined) ?? obs[0];
+    const base = lead.payload as Alert;
+    const sensors = (fix.used.length ? fix.used.map((i) => obs[i].sensor) : obs.map((o) => o.sensor)).filter((s, i, a) => a.indexOf(s) === i);
+    let location: Location;
+    if ((fix.method === 'tdoa' || fix.method === 'bearings') && fix.e !== undefined && fix.n !== undefined && this.origin) {
+      const g = enuToGeodetic([fix.e, fix.n, 0], this.origin);
+      const fromLead = lead.bearingDeg ?? (Math.atan2(fix.e - lead.e, fix.n - lead.n) * 180) / Math.PI;
+      location = {
+        method: fix.method,
+        bearing: round(((fromLead % 360) + 360) % 360),
+        bearingStd: round(lead.bearingStdDeg ?? (Math.atan2(fix.errorM ?? 0, Math.max(1, Math.hypot(fix.e - lead.e, fix.n - lead.n))) * 180) / Math.PI),
+        position: { lat: round(g.lat, 7), lon: round(g.lon, 7), errorM: round(fix.errorM ?? NaN, 1) },
+        sensors,
+      };
+    } else if (fix.method === 'doa') {
+      const o = obs[fix.used[0]];
+      location = { method: 'doa', bearing: round(o.bearingDeg!), bearingStd: round(o.bearingStdDeg ?? 5), sensors: [o.sensor], ...(fix.reason ? { reason: fix.reason } : {}) };
+      return { ...(o.payload as Alert), location, incident: this.incidentSummary(inc, obs) } as Alert;
+    } else {
+      location = { method: 'none', sensors, reason: fix.reason ?? 'not localisable' };
+    }
+    if (fix.rejected.length) location.reason = `outliers left out: ${fix.rejected.map((i) => obs[i].sensor).join(', ')}`;
+    return { ...base, location, incident: this.incidentSummary(inc, obs) } as Alert;
+  }
+
+  private incidentSummary(inc: Incident, obs: Observation[]) {
+    return {
+      id: inc.id,
+      reports: obs.map((o) => ({ sensor: o.sensor, detection: o.detectionId, onset: o.onsetSec, ...(o.bearingDeg !== undefined ? { bearing: round(o.bearingDeg) } : {}) })),
+    };
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * localizer: adds payload.location to detections (DESIGN §2).
+ * - single-array: direction of arrival from the detection's span (SRP-PHAT), with the
+ *   array geometry and heading of the sensor's vigie-sensor config node;
+ * - fusion: collects detections of several sensors (this instance's, or JSON from other
+ *   gateways over MQTT) and emits one located event per incident (triangulation, TDOA).
+ * Unlocalisable events pass on with location.method "none" and a reason.
+ * The work is in lib/localize/localizer.ts; this node reads config, wires input, timers, status.
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { Alert, Detection, validateDetection } from '../lib/contracts';
+import { FusionLocalizer, SensorGeometry, locateSingle, sensorInfoOf } from '../lib/localize/localizer';
+import type { SensorInfo } from '../lib/sensor';
+import { ContractError } from '../lib/util/validate';
+
+interface LocalizerDef extends NodeDef {
+  mode?: 'single' | 'fusion';
+  sensor?: string;
+  temperatureC?: string | number;
+  windowMs?: string | number;
+  minConfidence?: string | number;
+  minSensors?: string | number;
+  timeoutMs?: string | number;
+  onsetToleranceMs?: string | number;
+  maxClockErrorMs?: string | number;
+  sourceHeightM?: string | number;
+}
+
+interface SensorConfigNode extends Node {
+  readonly sensor: SensorInfo | undefined;
+  readonly sensorError?: string;
+}
+
+function setting(config: Record<string, unknown>, key: string, dflt: number, min: number, max: number): number {
+  const v = config[key];
+  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return dflt;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new ContractError(`setting ${key}`, `a number from ${min} to ${max}`, v);
+  return n;
+}
+
+function summary(loc: Alert['location']): string {
+  if (!loc) return '';
+  if (loc.position) return `${loc.method} ±${loc.position.errorM} m (${loc.sensors.length} sensors)`;
+  if (loc.method === 'doa') return `bearing ${Math.round(loc.bearing ?? 0)}° ±${loc.bearingStd}°`;
+  return `no location: ${(loc.reason ?? '').slice(0, 40)}`;
+}
+
+export = function (RED: NodeAPI) {
+  function LocalizerNode(this: Node, config: LocalizerDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const mode = config.mode === 'fusion' ? 'fusion' : 'single';
+    const chosen = config.sensor ? (RED.nodes.getNode(config.sensor) as SensorConfigNode | null) : null;
+    let timer: NodeJS.Timeout | null = null;
+    let closed = false;
+    let configError: string | undefined;
+    let fusion: FusionLocalizer | null = null;
+    let opts: { temperatureC: number; windowMs: number; minConfidence: number } = { temperatureC: 15, windowMs: 20, minConfidence: 0.3 };
+    try {
+      const cfg = config as unknown as Record<string, unknown>;
+      opts = {
+        temperatureC: setting(cfg, 'temperatureC', 15, -40, 60),
+        windowMs: setting(cfg, 'windowMs', 20, 5, 200),
+        minConfidence: setting(cfg, 'minConfidence', 0.3, 0, 1),
+      };
+      if (mode === 'fusion') {
+        fusion = new FusionLocalizer({
+          ...opts,
+          minSensors: setting(cfg, 'minSensors', 3, 1, 100),
+          timeoutMs: setting(cfg, 'timeoutMs', 1500, 50, 60000),
+          onsetToleranceMs: setting(cfg, 'onsetToleranceMs', 20, 0, 5000),
+          maxClockErrorMs: setting(cfg, 'maxClockErrorMs', 10, 0, 60000),
+          sourceHeightM: setting(cfg, 'sourceHeightM', 1.5, -100, 1000),
+        });
+      }
+      node.status({ fill: 'green', shape: 'dot', text: mode === 'fusion' ? 'fusion: waiting' : 'single array: ready' });
+    } catch (err) {
+      configError = (err as Error).message;
+      node.status({ fill: 'red', shape: 'ring', text: configError.slice(0, 60) });
+      node.error(configError);
+    }
+
+    /** Geometry of a sensor: the chosen vigie-sensor if its id matches, else any vigie-sensor with that id. */
+    function geometryOf(sensorId: string): SensorGeometry | undefined {
+      const fromNode = (n: SensorConfigNode | null): SensorGeometry | undefined => {
+        const s = n?.sensor;
+        return s && s.id === sensorId ? { id: s.id, lat: s.lat, lon: s.lon, heightM: s.heightM, headingDeg: s.headingDeg, mics: s.mics, clock: s.clock, clockErrorMs: s.clockErrorMs } : undefined;
+      };
+      const direct = fromNode(chosen);
+      if (direct) return direct;
+      let found: SensorGeometry | undefined;
+      RED.nodes.eachNode((def: { id: string; type: string }) => {
+        if (found || def.type !== 'vigie-sensor') return;
+        found = fromNode(RED.nodes.getNode(def.id) as SensorConfigNode | null);
+      });
+      return found;
+    }
+
+    function parsePayload(msg: NodeMessage): Detection {
+      let p: unknown = msg.payload;
+      // Detections arrive from MQTT as JSON text or a Buffer when the mqtt-in node does not parse them.
+      if (Buffer.isBuffer(p)) p = p.toString('utf8');
+      if (typeof p === 'string') {
+        try {
+          p = JSON.parse(p);
+        } catch {
+          throw new ContractError('payload', 'a detection object or its JSON text', p);
+        }
+      }
+      return validateDetection(p);
+    }
+
+    function schedule(): void {
+      if (!fusion || closed) return;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      const wait = fusion.nextDeadlineMs(Date.now());
+      if (wait === null) return;
+      timer = setTimeout(() => {
+        timer = null;
+        if (closed || !fusion) return;
+        try {
+          emit(fusion.poll(Date.now()), (m) => node.send(m));
+        } catch (err) {
+          node.error(err);
+        }
+        schedule();
+      }, wait + 5);
+    }
+
+    function emit(alerts: Alert[], send: (m: NodeMessage) => void): void {
+      for (const a of alerts) {
+        send({ topic: `${a.sensor}/${a.label}`, payload: a } as NodeMessage);
+        node.status({ fill: a.location?.method === 'none' ? 'yellow' : 'green', shape: 'dot', text: `${a.label}: ${summary(a.location)}` });
+      }
+    }
+
+    node.on('input', (msg: NodeMessage, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
+      try {
+        if (configError) throw new Error(`localizer not configured: ${configError}`);
+        const det = parsePayload(msg);
+        const geometry = geometryOf(det.sensor);
+        if (mode === 'single') {
+          const { location } = locateSingle(det, geometry, opts);
+          const payload: Alert = { ...det, ...(geometry && !det.sensorInfo ? { sensorInfo: sensorInfoOf(geometry) } : {}), location };
+          send({ ...msg, payload } as NodeMessage);
+          node.status({ fill: location.method === 'none' ? 'yellow' : 'green', shape: 'dot', text: `${det.label}: ${summary(location)}` });
+        } else {
+          const r = fusion!.add(det, geometry, Date.now());
+          if (r.kind === 'late' || r.kind === 'duplicate') {
+            node.status({ fill: 'green', shape: 'ring', text: `${r.kind} report from ${det.sensor} (${r.incidentId}) absorbed` });
+          } else if (!r.ready.length) {
+            node.status({ fill: 'green', shape: 'ring', text: `${det.label}: waiting for more sensors (${fusion!.openIncidents} open)` });
+          }
+          emit(r.ready, send);
+          schedule();
+        }
+        done();
+      } catch (err) {
+        node.status({ fill: 'red', shape: 'ring', text: (err as Error).message.slice(0, 60) });
+        done(err as Error);
+      }
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      try {
+        closed = true;
+        if (timer) clearTimeout(timer);
+        timer = null;
+        fusion?.clear();
+      } finally {
+        done();
+      }
+    });
+  }
+  RED.nodes.registerType('localizer', LocalizerNode as unknown as Parameters<NodeAPI['nodes']['registerType']>[1]);
+};
