@@ -1,0 +1,92 @@
+/** Choosing a camera among several: range, blind sectors, holds, nearest, ties. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CameraCandidate, chooseCamera, isHeldAgainst, priorityOf } from '../../lib/camera/choose';
+import { DEFAULT_CALIBRATION, destination } from '../../lib/camera/geometry';
+import { CameraConfig } from '../../lib/camera/types';
+
+const O = { lat: 45.4397, lon: 4.3872 };
+
+function cam(id: string, bearingFromOrigin: number, distM: number, extra: Partial<CameraConfig> = {}): CameraCandidate {
+  const p = distM === 0 ? O : destination(O, bearingFromOrigin, distM);
+  return {
+    config: { id, name: id, host: 'h', port: 80, lat: p.lat, lon: p.lon, heightM: 6, mountHeadingDeg: 0, tiltOffsetDeg: 0, calibration: DEFAULT_CALIBRATION, maxRangeM: 200, blindSectors: [], ...extra },
+    state: 'connected',
+  };
+}
+
+const alert = { alertId: 'a', priority: 2, alertTimeMs: 1000 };
+const at = (brg: number, d: number) => ({ kind: 'position' as const, position: destination(O, brg, d) });
+
+test('the nearest camera in range wins', () => {
+  const r = chooseCamera([cam('far', 90, 150), cam('near', 270, 20), cam('mid', 0, 60)], at(0, 10), alert, 0);
+  assert.equal(r.choice?.config.id, 'near');
+  assert.deepEqual(r.ranked.map((c) => c.config.id), ['near', 'mid', 'far']);
+});
+
+test('out of range and blind sectors are rejected with reasons', () => {
+  const r = chooseCamera(
+    [cam('short', 0, 0, { maxRangeM: 50 }), cam('blind', 0, 0, { id: 'blind', blindSectors: [{ fromDeg: 350, toDeg: 30 }] }), cam('ok', 180, 30)],
+    at(10, 100),
+    alert,
+    0,
+  );
+  assert.equal(r.choice?.config.id, 'ok');
+  const why = Object.fromEntries(r.rejected.map((x) => [x.cameraId, x.reason]));
+  assert.match(why.short, /out of range \(100 m > 50 m\)/);
+  assert.match(why.blind, /blind sector 350°–30°/);
+});
+
+test('no camera: nothing chosen, every camera explained', () => {
+  const r = chooseCamera([cam('a', 0, 0, { maxRangeM: 10 })], at(0, 100), alert, 0);
+  assert.equal(r.choice, undefined);
+  assert.equal(r.rejected.length, 1);
+});
+
+test('ties go to the smaller id, whatever the input order', () => {
+  const a = cam('cam-b', 0, 0);
+  const b = cam('cam-a', 0, 0);
+  assert.equal(chooseCamera([a, b], at(45, 50), alert, 0).choice?.config.id, 'cam-a');
+  assert.equal(chooseCamera([b, a], at(45, 50), alert, 0).choice?.config.id, 'cam-a');
+});
+
+test('holds: a higher-priority or more recent alert keeps its camera until the hold ends', () => {
+  const held = { ...cam('near', 0, 0), hold: { alertId: 'gun', priority: 5, alertTimeMs: 500, untilMs: 10_000 } };
+  const other = cam('other', 0, 100);
+  assert.equal(chooseCamera([held, other], at(0, 30), alert, 1000).choice?.config.id, 'other');
+  // After the hold expires, the near camera is free again.
+  assert.equal(chooseCamera([held, other], at(0, 30), alert, 20_000).choice?.config.id, 'near');
+  // Same alert keeps its own camera.
+  assert.equal(isHeldAgainst(held.hold, { ...alert, alertId: 'gun' }, 1000), false);
+  // Equal priority: the newer alert takes over an older one, not the reverse.
+  const h = { alertId: 'x', priority: 2, alertTimeMs: 1000, untilMs: 10_000 };
+  assert.equal(isHeldAgainst(h, { alertId: 'y', priority: 2, alertTimeMs: 2000 }, 0), false);
+  assert.equal(isHeldAgainst(h, { alertId: 'y', priority: 2, alertTimeMs: 500 }, 0), true);
+  assert.equal(isHeldAgainst(h, { alertId: 'y', priority: 3, alertTimeMs: 500 }, 0), false);
+});
+
+test('failed cameras are tried after reachable ones', () => {
+  const down = { ...cam('down', 0, 0), state: 'failed' as const };
+  const r = chooseCamera([down, cam('up', 0, 80)], at(0, 20), alert, 0);
+  assert.deepEqual(r.ranked.map((c) => c.config.id), ['up', 'down']);
+});
+
+test('bearing-only targets: mast camera uses the bearing, others need the sensor position', () => {
+  const mast = cam('mast', 0, 0, { sensorId: 's1' });
+  const other = cam('other', 90, 30);
+  const t = { kind: 'bearing' as const, sensorId: 's1', bearingDeg: 135, assumedDistanceM: 40 };
+  const r = chooseCamera([other, mast], t, alert, 0);
+  assert.equal(r.choice?.config.id, 'mast');
+  assert.equal(r.choice?.aim.bearingDeg, 135);
+  assert.equal(r.choice?.aim.distanceAssumed, true);
+  assert.match(r.rejected[0].reason, /only a bearing/);
+  const r2 = chooseCamera([other], { ...t, sensorPosition: O }, alert, 0);
+  assert.equal(r2.choice?.config.id, 'other');
+  assert.equal(r2.choice?.aim.distanceAssumed, true);
+});
+
+test('priorities by label, overridable', () => {
+  assert.ok(priorityOf('gunshot') > priorityOf('glass_break'));
+  assert.equal(priorityOf('glass_break', 9), 9);
+  assert.equal(priorityOf('unknown'), 0);
+});
