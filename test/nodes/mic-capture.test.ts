@@ -1,0 +1,382 @@
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { findRing, readSpan } from '../../lib/audio/registry';
+import { encodeWav } from '../../lib/audio/wav';
+import { rmsDbfs } from '../../lib/dsp/levels';
+import { validateAudioBlock } from '../../lib/contracts';
+import { canaryPatterns, Finding, scanCanary, scanJson } from '../support/privacy-scan';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require('node-red-node-test-helper');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const sensorNode = require('../../nodes/vigie-sensor');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const micNode = require('../../nodes/mic-capture');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+
+helper.init(require.resolve('node-red'));
+
+type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+let userDir: string;
+
+function waitFor<T>(fn: () => T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      let v: T | undefined | false;
+      try {
+        v = fn();
+      } catch (err) {
+        return reject(err);
+      }
+      if (v) return resolve(v);
+      if (Date.now() - t0 > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(poll, 20);
+    };
+    poll();
+  });
+}
+
+/** Children of this process (from /proc), by command name. */
+function childProcesses(comm?: string): { pid: number; comm: string }[] {
+  const out: { pid: number; comm: string }[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const m = /^\d+ \((.*)\) \S+ (\d+)/.exec(stat);
+      if (m && Number(m[2]) === process.pid && (!comm || m[1] === comm)) out.push({ pid: Number(d), comm: m[1] });
+    } catch {
+      /* process gone */
+    }
+  }
+  return out;
+}
+
+function sensor(id: string, extra: Record<string, unknown> = {}) {
+  return { id: `sens-${id}`, type: 'vigie-sensor', sensorId: id, name: id, lat: '45.44', lon: '4.39', heightM: '4', headingDeg: '0', array: 'mono', clock: 'ntp', ...extra };
+}
+
+const twoMics = { array: 'custom', mics: '[[-0.05,0,0],[0.05,0,0]]' };
+
+function flow(mic: Record<string, unknown>, sens: Record<string, unknown>) {
+  return [
+    { id: 'tab', type: 'tab', label: 'capture' },
+    sens,
+    { id: 'mic', type: 'mic-capture', z: 'tab', sensor: sens.id, blockMs: 100, ringSeconds: 5, levelEveryMs: 1000, wires: [['blocks'], ['health']], ...mic },
+    { id: 'blocks', type: 'helper', z: 'tab' },
+    { id: 'health', type: 'helper', z: 'tab' },
+    { id: 'catcher', type: 'catch', z: 'tab', scope: null, wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: 'tab' },
+  ];
+}
+
+function record(id: string): Any[] {
+  const got: Any[] = [];
+  helper.getNode(id).on('input', (m: Any) => got.push(m));
+  return got;
+}
+
+function statuses(id: string): Any[] {
+  const got: Any[] = [];
+  helper.getNode(id).on('call:status', (call: Any) => got.push(call.args[0]));
+  return got;
+}
+
+function tone(fHz: number, rate: number, seconds: number, amp: number, phase = 0): Float32Array {
+  return Float32Array.from({ length: Math.round(rate * seconds) }, (_, i) => amp * Math.sin((2 * Math.PI * fHz * i) / rate + phase));
+}
+
+describe('mic-capture node', () => {
+  before(() => {
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-mic-node-'));
+    helper.settings({ userDir });
+  });
+
+  after(() => {
+    fs.rmSync(userDir, { recursive: true, force: true });
+  });
+
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+  });
+
+  it('plays a WAV file relative to the user directory (fast, once): blocks, level, end, ring content', async () => {
+    const x = tone(500, 16000, 2.05, 0.3);
+    fs.writeFileSync(path.join(userDir, 'clip.wav'), encodeWav([x], 16000, 'float32'));
+    await helper.startServer();
+    await helper.load([sensorNode, micNode, catchNode], flow({ source: 'wav', file: 'clip.wav', pace: 'fast', loop: false, levelEveryMs: 500 }, sensor('wav-1')));
+    const blocks = record('blocks');
+    const health = record('health');
+    await waitFor(() => health.some((m) => m.payload.condition === 'ended'), 'the end of the file');
+    assert.equal(blocks.length, Math.floor(x.length / 1600));
+    blocks.forEach((m, i) => {
+      assert.equal(m.topic, 'wav-1');
+      validateAudioBlock(m.payload);
+      assert.equal(m.payload.seq, i);
+      assert.equal(m.payload.start, i * 1600);
+      assert.equal(m.payload.clock, 'ntp');
+    });
+    const last = blocks.at(-1).payload;
+    const r = readSpan(last);
+    assert.ok(r.ok, 'the last block is still in the ring');
+    if (r.ok) assert.deepEqual(Array.from(r.channels[0]), Array.from(x.subarray(last.start, last.start + last.frames)));
+    const levels = health.filter((m) => m.topic === 'level');
+    assert.ok(levels.length >= 3);
+    assert.ok(Math.abs(levels[1].payload.leqDbfs - 20 * Math.log10(0.3 / Math.SQRT2)) <= 0.1);
+  });
+
+  it('a WAV at an absolute path in real time shows the running level in a green dot', async () => {
+    const file = path.join(userDir, 'loud.wav');
+    fs.writeFileSync(file, encodeWav([tone(1000, 16000, 1, Math.SQRT2 * 0.1)], 16000, 'pcm16'));
+    await helper.startServer();
+    await helper.load([sensorNode, micNode, catchNode], flow({ source: 'wav', file, loop: true }, sensor('wav-2')));
+    const st = statuses('mic');
+    const green = await waitFor(() => st.find((s) => s.fill === 'green' && /dBFS/.test(s.text)), 'a level status');
+    assert.equal(green.shape, 'dot');
+    assert.match(green.text, /^wav-2: \u221220 dBFS$/);
+  });
+
+  it('captures through the real arecord from an ALSA "file" PCM; restarts after SIGKILL with a ring gap; close leaves no child', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-alsa-home-'));
+    const oldHome = process.env.HOME;
+    try {
+      const rate = 16000;
+      const seconds = 30; // long enough that the checks read real infile samples
+      const frames = rate * seconds;
+      const infile = Buffer.alloc(frames * 4);
+      const expected = [new Float32Array(frames), new Float32Array(frames)];
+      for (let i = 0; i < frames; i++) {
+        const a = Math.round(12000 * Math.sin((2 * Math.PI * 440 * i) / rate));
+        const b = ((i * 7) % 20000) - 10000;
+        infile.writeInt16LE(a, i * 4);
+        infile.writeInt16LE(b, i * 4 + 2);
+        expected[0][i] = a / 32768;
+        expected[1][i] = b / 32768;
+      }
+      const raw = path.join(home, 'street.raw');
+      fs.writeFileSync(raw, infile);
+      fs.writeFileSync(path.join(home, '.asoundrc'), `pcm.vigietest {\n  type file\n  slave.pcm null\n  file "/dev/null"\n  infile "${raw}"\n  format "raw"\n}\n`);
+      process.env.HOME = home;
+
+      await helper.startServer();
+      await helper.load(
+        [sensorNode, micNode, catchNode],
+        flow({ source: 'alsa', device: 'vigietest', sampleRate: rate, channels: 2, format: 'S16_LE', ringSeconds: 30 }, sensor('alsa-1', twoMics)),
+      );
+      const blocks = record('blocks');
+      const health = record('health');
+      const st = statuses('mic');
+      // Compare what reached the ring with the infile, block by block, while it is there.
+      let verified = 0;
+      const mismatches: string[] = [];
+      helper.getNode('blocks').on('input', (m: Any) => {
+        const b = m.payload;
+        if (b.start + b.frames > frames || verified >= 20) return;
+        const r = readSpan(b);
+        if (!r.ok) return;
+        for (let c = 0; c < 2; c++) {
+          const want = expected[c].subarray(b.start, b.start + b.frames);
+          const i = r.channels[c].findIndex((v, k) => v !== want[k]);
+          if (i >= 0) mismatches.push(`block ${b.seq} (start ${b.start}) channel ${c} frame ${i}: ${r.channels[c][i]} vs ${want[i]}`);
+        }
+        verified++;
+      });
+      await waitFor(() => verified >= 3 || mismatches.length > 0, 'blocks read back from the ring');
+      assert.deepEqual(mismatches, []);
+      assert.equal(blocks[0].payload.sampleRate, rate);
+      assert.equal(blocks[0].payload.channels, 2);
+
+      const [child] = childProcesses('arecord');
+      assert.ok(child, 'arecord runs as a child of this process');
+      const before = blocks.length;
+      process.kill(child.pid, 'SIGKILL');
+      const restart = await waitFor(() => health.find((m) => m.payload.condition === 'restart'), 'a restart health message');
+      assert.match(restart.payload.detail, /arecord killed by SIGKILL/);
+      await waitFor(() => st.find((s) => s.fill === 'yellow' && s.shape === 'ring' && /SIGKILL.*restarting in/.test(s.text)), 'a restarting status');
+      const ring = findRing('alsa-1')!;
+      const gapAt = await waitFor(() => ring.listGaps().find((g) => /SIGKILL/.test(g.reason))?.at, 'a ring gap');
+      await waitFor(() => blocks.length > before + 5 && blocks.some((m) => m.payload.start >= gapAt), 'blocks after the restart');
+      const firstAfter = blocks.find((m) => m.payload.start >= gapAt).payload;
+      assert.equal(firstAfter.start, gapAt, 'blocks resume exactly at the gap');
+      const newChild = await waitFor(() => childProcesses('arecord')[0], 'the new arecord');
+      assert.notEqual(newChild.pid, child.pid);
+
+      await helper.unload();
+      await waitFor(() => childProcesses('arecord').length === 0, 'no arecord child after close', 5000);
+      assert.equal(fs.existsSync(`/proc/${newChild.pid}`) && !/\bZ\b/.test(fs.readFileSync(`/proc/${newChild.pid}/stat`, 'utf8').split(') ')[1] ?? ''), false);
+      assert.equal(findRing('alsa-1'), undefined, 'the ring is released on close');
+    } finally {
+      process.env.HOME = oldHome;
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('captures through the real ffmpeg from a file URL (48 kHz stereo → 16 kHz mono), and close kills it', async () => {
+    const file = path.join(userDir, 'camera-mic.wav');
+    const amp = Math.SQRT2 * 0.1; // −20 dBFS RMS on each channel
+    fs.writeFileSync(file, encodeWav([tone(1000, 48000, 3, amp), tone(1000, 48000, 3, amp)], 48000, 'pcm16'));
+    await helper.startServer();
+    await helper.load([sensorNode, micNode, catchNode], flow({ source: 'ffmpeg', url: `file:${file}`, sampleRate: 16000, channels: 1 }, sensor('cam-1')));
+    const blocks = record('blocks');
+    const levels: number[] = [];
+    helper.getNode('blocks').on('input', (m: Any) => {
+      const b = m.payload;
+      if (b.start < 3200 || b.start + b.frames > 16000 * 2.5 || levels.length >= 5) return;
+      const r = readSpan(b);
+      if (r.ok) levels.push(rmsDbfs(r.channels[0]));
+    });
+    await waitFor(() => levels.length >= 3, 'blocks with the file tone');
+    // ffmpeg's stereo → mono downmix is (L + R)/√2: two identical −20 dBFS channels give −17 dBFS.
+    for (const db of levels) assert.ok(Math.abs(db - (-20 + 20 * Math.log10(Math.SQRT2))) < 0.3, `${db} dBFS`);
+    assert.equal(blocks[0].payload.sampleRate, 16000);
+    assert.equal(blocks[0].payload.channels, 1);
+    assert.equal(blocks[0].payload.frames, 1600);
+    await helper.unload();
+    await waitFor(() => childProcesses('ffmpeg').length === 0, 'no ffmpeg child after close', 5000);
+  });
+
+  it('a missing ffmpeg is reported once with a red status, retried quietly, and picked up once installed', async () => {
+    const fake = path.join(userDir, 'bin-later', 'ffmpeg');
+    process.env.VIGIE_FFMPEG = fake;
+    const file = path.join(userDir, 'later.wav');
+    fs.writeFileSync(file, encodeWav([tone(440, 16000, 1, 0.2)], 16000, 'pcm16'));
+    try {
+      await helper.startServer();
+      await helper.load([sensorNode, micNode, catchNode], flow({ source: 'ffmpeg', url: file, sampleRate: 16000, channels: 1 }, sensor('cam-2')));
+      const mic = helper.getNode('mic');
+      const blocks = record('blocks');
+      await waitFor(() => mic.status.args.some((a: Any[]) => a[0].fill === 'red' && a[0].shape === 'ring' && /ffmpeg not found/.test(a[0].text)), 'a red status');
+      // Let a few retries pass (0.5 s, 1 s, ... back-off), then install the binary.
+      await new Promise((r) => setTimeout(r, 1800));
+      const errors = mic.error.args.filter((a: Any[]) => /ffmpeg not found/.test(String(a[0])));
+      assert.equal(errors.length, 1, 'reported once');
+      assert.match(String(errors[0][0]), /VIGIE_FFMPEG=.*install ffmpeg/);
+      assert.equal(blocks.length, 0);
+      fs.mkdirSync(path.dirname(fake));
+      const real = execFileSync('sh', ['-c', 'command -v ffmpeg']).toString().trim();
+      fs.symlinkSync(real, fake);
+      await waitFor(() => blocks.length >= 3, 'blocks once ffmpeg exists', 20_000);
+    } finally {
+      delete process.env.VIGIE_FFMPEG;
+    }
+  });
+
+  for (const [label, mic, sens, field] of [
+    ['no sensor', { source: 'wav', file: 'x.wav', sensor: '' }, sensor('c1'), /^sensor: expected a vigie-sensor/],
+    ['invalid sensor', { source: 'wav', file: 'x.wav' }, sensor('c2', { lat: '123' }), /^sensor: lat: expected a number from -90 to 90/],
+    ['channel map beyond the device', { source: 'alsa', device: 'default', channels: 2, channelMap: '0,5' }, sensor('c3', twoMics), /^channelMap: channel 5 does not exist/],
+    ['ring above the privacy cap', { source: 'wav', file: 'x.wav', ringSeconds: 60 }, sensor('c4'), /^ringSeconds: expected a number from 0.5 to 30/],
+    ['no URL', { source: 'ffmpeg', url: ' ' }, sensor('c5'), /^url: expected an ffmpeg input URL/],
+    ['bad format', { source: 'alsa', format: 'MP3' }, sensor('c6'), /^format: expected one of/],
+  ] as [string, Record<string, unknown>, Record<string, unknown>, RegExp][]) {
+    it(`refuses a bad configuration (${label}) with an error naming the field and a red status`, async () => {
+      await helper.startServer();
+      const f = flow(mic, sens);
+      await helper.load([sensorNode, micNode, catchNode], f);
+      const n = helper.getNode('mic');
+      assert.ok(n.error.args.some((a: Any[]) => field.test(String(a[0]))), `errors: ${JSON.stringify(n.error.args)}`);
+      assert.ok(n.status.args.some((a: Any[]) => a[0].fill === 'red' && a[0].shape === 'ring'));
+    });
+  }
+
+  it('channel count after the map must match the sensor array (error names channels)', async () => {
+    fs.writeFileSync(path.join(userDir, 'stereo.wav'), encodeWav([tone(300, 8000, 1, 0.2), tone(300, 8000, 1, 0.2)], 8000));
+    await helper.startServer();
+    await helper.load([sensorNode, micNode, catchNode], flow({ source: 'wav', file: 'stereo.wav', pace: 'fast' }, sensor('c7')));
+    const n = helper.getNode('mic');
+    await waitFor(() => n.error.args.some((a: Any[]) => /^channels: the source gives 2 channel\(s\), but sensor "c7" has 1 microphone/.test(String(a[0]))), 'a channels error');
+    assert.equal(findRing('c7'), undefined);
+  });
+
+  it('input source: copies another sensor’s blocks, channel-mapped, into its own ring; bad input → done(err) naming the field', async () => {
+    const quad = [0, 1, 2, 3].map((c) => tone(200 * (c + 1), 16000, 2, 0.1 * (c + 1)));
+    fs.writeFileSync(path.join(userDir, 'quad.wav'), encodeWav(quad, 16000, 'float32'));
+    await helper.startServer();
+    const quadSensor = sensor('quad', { array: 'square-4' });
+    const subSensor = sensor('sub', twoMics);
+    await helper.load(
+      [sensorNode, micNode, catchNode],
+      [
+        { id: 'tab', type: 'tab', label: 'split' },
+        quadSensor,
+        subSensor,
+        { id: 'up', type: 'mic-capture', z: 'tab', sensor: quadSensor.id, source: 'wav', file: 'quad.wav', loop: true, wires: [['down', 'upBlocks'], []] },
+        { id: 'down', type: 'mic-capture', z: 'tab', sensor: subSensor.id, source: 'input', channelMap: '2,3', wires: [['blocks'], ['health']] },
+        { id: 'upBlocks', type: 'helper', z: 'tab' },
+        { id: 'blocks', type: 'helper', z: 'tab' },
+        { id: 'health', type: 'helper', z: 'tab' },
+        { id: 'catcher', type: 'catch', z: 'tab', scope: null, wires: [['caught']] },
+        { id: 'caught', type: 'helper', z: 'tab' },
+      ],
+    );
+    const upBlocks = record('upBlocks');
+    const blocks = record('blocks');
+    const caught = record('caught');
+    await waitFor(() => blocks.length >= 3, 'blocks of the sub-array');
+    const sub = blocks[2].payload;
+    assert.equal(sub.sensor, 'sub');
+    assert.equal(sub.channels, 2);
+    const up = upBlocks.find((m) => Math.abs(m.payload.time - sub.time) < 1e-6)?.payload;
+    assert.ok(up, 'the upstream block with the same time');
+    const a = readSpan(up);
+    const b = readSpan(sub);
+    assert.ok(a.ok && b.ok);
+    if (a.ok && b.ok) {
+      assert.deepEqual(Array.from(b.channels[0]), Array.from(a.channels[2]));
+      assert.deepEqual(Array.from(b.channels[1]), Array.from(a.channels[3]));
+    }
+    helper.getNode('down').receive({ payload: { kind: 'detection', sensor: 'quad' } });
+    const err = await waitFor(() => caught.find((m) => /payload.kind: expected "audio"/.test(m.error?.message)), 'a caught error');
+    assert.equal(err.error.source.id, 'down');
+    // The flow keeps running.
+    const n = blocks.length;
+    await waitFor(() => blocks.length > n + 2, 'more blocks after the bad input');
+  });
+
+  it('privacy: nothing that leaves the node carries samples, and every message stays small', async () => {
+    // Loud enough to clip now and then, so health messages are exercised too.
+    const left = tone(700, 16000, 1, 1.2);
+    const right = tone(1300, 16000, 1, 0.4, 1);
+    fs.writeFileSync(path.join(userDir, 'canary.wav'), encodeWav([left, right], 16000, 'float32'));
+    const canaries = [...canaryPatterns(left.subarray(100, 200).map((v) => Math.max(-1, Math.min(1, v)))), ...canaryPatterns(right.subarray(4000, 4100))];
+    await helper.startServer();
+    await helper.load([sensorNode, micNode, catchNode], flow({ source: 'wav', file: 'canary.wav', loop: true, levelEveryMs: 200 }, sensor('priv', twoMics)));
+    const all: Any[] = [];
+    for (const id of ['blocks', 'health', 'caught']) helper.getNode(id).on('input', (m: Any) => all.push(m));
+    const mic = helper.getNode('mic');
+    await waitFor(() => all.filter((m) => m.topic === 'priv').length >= 25 && all.some((m) => m.payload?.condition === 'clipping'), 'messages for a while', 20_000);
+    const findings: Finding[] = [];
+    for (const m of all) {
+      const { _msgid, ...rest } = m;
+      void _msgid;
+      const text = JSON.stringify(rest);
+      assert.ok(text.length < 1024, `message of ${text.length} bytes: ${text.slice(0, 200)}`);
+      scanJson(JSON.parse(text), 'message', findings);
+      scanCanary(Buffer.from(text), canaries, 'message', findings);
+      const hasSampleKey = (o: Any): boolean => o && typeof o === 'object' && Object.entries(o).some(([k, v]) => /^(samples?|data|pcm|audio)$/i.test(k) || hasSampleKey(v));
+      assert.equal(hasSampleKey(rest), false, text);
+    }
+    for (const method of ['log', 'warn', 'error', 'status']) {
+      for (const args of mic[method].args) {
+        const text = JSON.stringify(args);
+        assert.ok(text.length < 1024);
+        scanCanary(Buffer.from(text), canaries, `node.${method}`, findings);
+      }
+    }
+    assert.deepEqual(findings, []);
+    const ring = findRing('priv')!;
+    assert.ok(ring.end > 0);
+    await helper.unload();
+    assert.equal(findRing('priv'), undefined);
+    assert.equal(ring.isClosed, true);
+    assert.equal(ring.read({ start: 0, frames: 1 }).ok, false, 'a closed ring gives nothing back');
+  });
+});
