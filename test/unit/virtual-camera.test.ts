@@ -1,0 +1,167 @@
+/**
+ * The virtual camera's own behaviour: slew model, presets, digest checks, and its picture:
+ * ffprobe reads the live stream (H.264 video AND an audio track, so the relay's audio drop is
+ * tested against it), the snapshot is a JPEG, the encoder runs only while someone watches.
+ */
+import { test, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import { VirtualCamera, parseDurationMs } from '../../lib/sim/camera/virtual-camera';
+import { PtzModel } from '../../lib/sim/camera/ptz-model';
+import { parseXml, path } from '../../lib/sim/camera/xml';
+import { SoapFault, faults } from '../../lib/sim/camera/soap';
+
+const cams: VirtualCamera[] = [];
+afterEach(async () => {
+  while (cams.length) await cams.pop()!.stop();
+});
+
+async function start(opts: Partial<ConstructorParameters<typeof VirtualCamera>[0]> = {}) {
+  const c = new VirtualCamera({ username: 'u', password: 'p', ...opts });
+  await c.start();
+  cams.push(c);
+  return c;
+}
+
+function ffprobe(url: string): Promise<Array<{ codec_type: string; codec_name: string; width?: number; height?: number }>> {
+  return new Promise((resolve, reject) => {
+    execFile('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name,width,height', '-of', 'json', url], { timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`ffprobe failed: ${stderr || err.message}`));
+      else resolve(JSON.parse(stdout).streams);
+    });
+  });
+}
+
+async function until(cond: () => boolean, timeoutMs = 15_000) {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+test('slew model: finite speed, short way round, velocity moves end at their timeout', () => {
+  let now = 0;
+  const m = new PtzModel({ panDeg: 170, tiltDeg: 0, zoom: 0 }, { tiltMinDeg: -90, tiltMaxDeg: 20 }, { panSpeedDegPerS: 10, tiltSpeedDegPerS: 5, zoomSpeedPerS: 0.1 }, () => now);
+  m.moveTo({ panDeg: -170, tiltDeg: -10, zoom: 0.5 });
+  now = 1000;
+  let p = m.read();
+  assert.equal(p.moving, true);
+  assert.equal(p.panDeg, 180); // 170 → 180 on the way to −170, not back through 0
+  assert.equal(p.tiltDeg, -5);
+  now = 5000;
+  p = m.read();
+  assert.equal(p.panDeg, -170);
+  assert.equal(p.tiltDeg, -10);
+  assert.ok(Math.abs(p.zoom - 0.5) < 1e-9);
+  assert.equal(p.moving, false);
+  m.moveVelocity(-1, 0, 0, 7000);
+  now = 10_000;
+  p = m.read();
+  assert.equal(p.panDeg, 170); // 2 s at −10°/s from −170 wraps to 170
+  assert.equal(p.moving, false);
+  m.moveVelocity(0, -1, 0, Infinity);
+  now = 30_000;
+  assert.equal(m.read().tiltDeg, -90, 'tilt clamps at its limit');
+  assert.equal(m.read().moving, true, 'moves until stop');
+  m.stop();
+  assert.equal(m.read().moving, false);
+});
+
+test('xml reader and durations', () => {
+  const x = parseXml('<?xml version="1.0"?><s:Envelope xmlns:s="x"><s:Body><A b:c="1 &amp; 2"><T>PT1.5S</T></A></s:Body></s:Envelope>');
+  assert.equal(path(x, 'Body', 'A')!.attrs.c, '1 & 2');
+  assert.equal(path(x, 'Body', 'A', 'T')!.text, 'PT1.5S');
+  assert.throws(() => parseXml('<a><b></a>'), /unexpected/);
+  assert.equal(parseDurationMs('PT1.5S'), 1500);
+  assert.equal(parseDurationMs('PT1M'), 60_000);
+  assert.equal(parseDurationMs('5 seconds'), undefined);
+  const f: SoapFault = faults.invalidArg('InvalidPosition', 'x out of range');
+  assert.match(f.toXml(), /<env:Value>ter:InvalidArgVal<\/env:Value><env:Subcode><env:Value>ter:InvalidPosition/);
+  assert.match(faults.notAuthorized().toXml(), /ter:NotAuthorized/);
+});
+
+test('WS-Security digest: a correct digest passes, a replayed nonce and a stale Created do not', async () => {
+  const cam = await start();
+  const send = (created: string, nonce: Buffer, password: string) => {
+    const digest = crypto.createHash('sha1').update(Buffer.concat([nonce, Buffer.from(created), Buffer.from(password)])).digest('base64');
+    const body =
+      '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header><Security xmlns="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"><UsernameToken>' +
+      `<Username>u</Username><Password Type="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest">${digest}</Password>` +
+      `<Nonce>${nonce.toString('base64')}</Nonce><Created>${created}</Created></UsernameToken></Security></s:Header>` +
+      '<s:Body><GetDeviceInformation xmlns="http://www.onvif.org/ver10/device/wsdl"/></s:Body></s:Envelope>';
+    return fetch(`http://127.0.0.1:${cam.port}/onvif/device_service`, { method: 'POST', body }).then(async (r) => ({ status: r.status, text: await r.text() }));
+  };
+  const nonce = crypto.randomBytes(16);
+  const now = new Date().toISOString();
+  const ok = await send(now, nonce, 'p');
+  assert.equal(ok.status, 200);
+  assert.match(ok.text, /<tds:Model>Virtual PTZ<\/tds:Model>/);
+  assert.equal((await send(now, nonce, 'p')).status, 400, 'replayed nonce');
+  assert.equal((await send(new Date(Date.now() - 3_600_000).toISOString(), crypto.randomBytes(16), 'p')).status, 400, 'stale Created');
+  const wrong = await send(new Date().toISOString(), crypto.randomBytes(16), 'not-p');
+  assert.equal(wrong.status, 400);
+  assert.match(wrong.text, /ter:NotAuthorized/);
+  assert.ok(!wrong.text.includes('not-p'));
+});
+
+test('unknown quirks and missing credentials are refused at construction', () => {
+  assert.throws(() => new VirtualCamera({ username: 'u', password: 'p', quirks: ['bogus' as never] }), /unknown quirk "bogus"/);
+  assert.throws(() => new VirtualCamera({ username: '', password: 'p' }), /username and password/);
+});
+
+test('ffprobe reads the live stream: H.264 video and an audio track; the encoder stops when nobody watches', async () => {
+  const cam = await start({ initialPose: { panDeg: 45 } });
+  assert.equal(cam.encoderRunning, false, 'encoder started before any client');
+  const streams = await ffprobe(`http://127.0.0.1:${cam.port}/live.ts`);
+  const video = streams.find((s) => s.codec_type === 'video');
+  const audio = streams.find((s) => s.codec_type === 'audio');
+  assert.equal(video?.codec_name, 'h264');
+  assert.equal(video?.width, 640);
+  assert.equal(video?.height, 360);
+  assert.ok(audio, 'the virtual camera stream must carry an audio track');
+  await until(() => cam.liveClients === 0 && !cam.encoderRunning);
+});
+
+test('two clients share one encoder', async () => {
+  const cam = await start();
+  const a = new AbortController();
+  const b = new AbortController();
+  const r1 = await fetch(`http://127.0.0.1:${cam.port}/live.ts`, { signal: a.signal });
+  const r2 = await fetch(`http://127.0.0.1:${cam.port}/live.ts`, { signal: b.signal });
+  const read1 = r1.body!.getReader();
+  const read2 = r2.body!.getReader();
+  const c1 = await read1.read();
+  const c2 = await read2.read();
+  assert.ok(c1.value && c1.value[0] === 0x47, 'MPEG-TS sync byte');
+  assert.ok(c2.value && c2.value.length > 0);
+  assert.equal(cam.liveClients, 2);
+  assert.equal(cam.encoderRunning, true);
+  a.abort();
+  await read1.cancel().catch(() => undefined);
+  await until(() => cam.liveClients === 1);
+  assert.equal(cam.encoderRunning, true);
+  b.abort();
+  await read2.cancel().catch(() => undefined);
+  await until(() => cam.liveClients === 0 && !cam.encoderRunning);
+});
+
+test('the snapshot is a JPEG of the current picture, and changes when the camera turns', async () => {
+  const cam = await start({ panSpeedDegPerS: 1000 });
+  const get = async () => {
+    const r = await fetch(`http://127.0.0.1:${cam.port}/snapshot.jpg`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('content-type'), 'image/jpeg');
+    return Buffer.from(await r.arrayBuffer());
+  };
+  const j1 = await get();
+  assert.deepEqual([...j1.subarray(0, 3)], [0xff, 0xd8, 0xff]);
+  assert.deepEqual([...j1.subarray(j1.length - 2)], [0xff, 0xd9]);
+  const j2 = await get();
+  assert.ok(j1.equals(j2), 'same pose, same picture');
+  (cam as unknown as { ptz: PtzModel }).ptz.moveTo({ panDeg: 120, tiltDeg: -5, zoom: 0.3 });
+  await until(() => !cam.pose.moving);
+  const j3 = await get();
+  assert.ok(!j1.equals(j3), 'the picture shows where the camera points');
+});
