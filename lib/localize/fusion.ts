@@ -168,7 +168,8 @@ interface Residuals {
 /**
  * TDOA multilateration: unknowns east, north and emission time t0, residuals
  * (tᵢ − t0 − |x − pᵢ|/c)/σᵢ (plus bearing residuals when given), solved by
- * Levenberg–Marquardt. Needs ≥ 3 onsets. With ≥ 5 a residual beyond 4σ is rejected.
+ * Levenberg–Marquardt. Needs ≥ 3 onsets. With ≥ 5, a fit worse than 3σ RMS drops the onset
+ * whose removal fits best (one at a time).
  */
 export function multilaterate(obs: TimeObs[], opts: MultilaterationOptions = {}): PositionFix | null {
   if (obs.length < 3) return null;
@@ -179,25 +180,22 @@ export function multilaterate(obs: TimeObs[], opts: MultilaterationOptions = {})
   for (;;) {
     const fix = solveTdoa(obs, used, c, zs, opts);
     if (!fix) return null;
-    if (used.length < 5) return { ...fix, used, rejected };
-    let worst = -1;
-    let worstZ = 4;
+    const dof = used.length - 3;
+    // With redundancy to spare, a poor fit is explained by the one onset whose removal fits best
+    // (leave-one-out: a single bad onset drags a least-squares fit, so its own residual can look small).
+    if (used.length < 5 || fix.chi2 / dof <= 9) return { e: fix.e, n: fix.n, t0: fix.t0, errorM: fix.errorM, used, rejected };
+    let best: { i: number; chi2: number } | null = null;
     for (const i of used) {
-      const o = obs[i];
-      const d = Math.hypot(fix.e - o.e, fix.n - o.n, zs - (o.z ?? 0));
-      const z = Math.abs(o.tSec - fix.t0! - d / c) / o.sigmaSec;
-      if (z > worstZ) {
-        worst = i;
-        worstZ = z;
-      }
+      const sub = solveTdoa(obs, used.filter((k) => k !== i), c, zs, opts);
+      if (sub && (!best || sub.chi2 < best.chi2)) best = { i, chi2: sub.chi2 };
     }
-    if (worst < 0) return { ...fix, used, rejected };
-    used = used.filter((i) => i !== worst);
-    rejected.push(worst);
+    if (!best) return { e: fix.e, n: fix.n, t0: fix.t0, errorM: fix.errorM, used, rejected };
+    used = used.filter((k) => k !== best!.i);
+    rejected.push(best.i);
   }
 }
 
-function solveTdoa(obs: TimeObs[], idx: number[], c: number, zs: number, opts: MultilaterationOptions): { e: number; n: number; t0: number; errorM: number } | null {
+function solveTdoa(obs: TimeObs[], idx: number[], c: number, zs: number, opts: MultilaterationOptions): { e: number; n: number; t0: number; errorM: number; chi2: number } | null {
   const bearings = (opts.bearings ?? []).filter((b): b is BearingObs => !!b);
   const residuals = (e: number, n: number, t0: number): Residuals => {
     const r: number[] = [];
@@ -279,7 +277,7 @@ function solveTdoa(obs: TimeObs[], idx: number[], c: number, zs: number, opts: M
   // Inflate by the fit quality when there is redundancy (model or clock worse than stated).
   const inflate = dof > 0 ? Math.max(1, Math.sqrt(cur / dof)) : 1;
   const errorM = Math.max(0.1, Math.sqrt(Math.max(0, cov[0][0] + cov[1][1])) * inflate);
-  return { e, n, t0, errorM };
+  return { e, n, t0, errorM, chi2: cur };
 }
 
 // ---------------------------------------------------------------------------------------

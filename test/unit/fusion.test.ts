@@ -1,0 +1,171 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { BearingObs, IncidentAssociator, Observation, TimeObs, fuseObservations, multilaterate, triangulate } from '../../lib/localize/fusion';
+import { bearingDeg } from '../../lib/localize/geo';
+import { gaussian, makeRng } from '../../lib/sim/signals';
+
+const C = 343;
+const SENSORS: [number, number][] = [
+  [-20, -15],
+  [25, -10],
+  [5, 30],
+  [-25, 20],
+  [30, 25],
+];
+
+function bearingsTo(src: [number, number], stdDeg: number, seed: number): BearingObs[] {
+  const rng = makeRng(seed);
+  return SENSORS.map(([e, n]) => ({ e, n, bearingDeg: bearingDeg(e, n, src[0], src[1]) + stdDeg * gaussian(rng), bearingStdDeg: Math.max(0.5, stdDeg) }));
+}
+
+function onsetsFrom(src: [number, number], sigmaSec: number, seed: number, t0 = 1000): TimeObs[] {
+  const rng = makeRng(seed);
+  return SENSORS.map(([e, n]) => ({ e, n, z: 4, tSec: t0 + Math.hypot(src[0] - e, src[1] - n, 1.5 - 4) / C + sigmaSec * gaussian(rng), sigmaSec }));
+}
+
+describe('bearing triangulation', () => {
+  it('intersects exact bearings at the source', () => {
+    const fix = triangulate(bearingsTo([3, 4], 0, 1).slice(0, 3))!;
+    assert.ok(Math.hypot(fix.e - 3, fix.n - 4) < 0.01, `got ${fix.e}, ${fix.n}`);
+  });
+
+  it('stays within a metre or two with 1° noise, and its error estimate is of that order', () => {
+    for (let seed = 1; seed <= 5; seed++) {
+      const fix = triangulate(bearingsTo([-4, 6], 1, seed))!;
+      const err = Math.hypot(fix.e + 4, fix.n - 6);
+      assert.ok(err < 1.5, `seed ${seed}: error ${err}`);
+      assert.ok(fix.errorM > 0.05 && fix.errorM < 3, `estimate ${fix.errorM}`);
+    }
+  });
+
+  it('rejects an outlier bearing', () => {
+    const obs = bearingsTo([8, -2], 0.5, 7);
+    obs[2].bearingDeg += 40;
+    const fix = triangulate(obs)!;
+    assert.deepEqual(fix.rejected, [2]);
+    assert.ok(Math.hypot(fix.e - 8, fix.n + 2) < 1, `got ${fix.e}, ${fix.n}`);
+  });
+
+  it('returns null for parallel bearings and for an intersection behind the sensors', () => {
+    assert.equal(triangulate([{ e: 0, n: 0, bearingDeg: 0, bearingStdDeg: 1 }, { e: 10, n: 0, bearingDeg: 0, bearingStdDeg: 1 }]), null);
+    assert.equal(triangulate([{ e: 0, n: 0, bearingDeg: 180 + 45, bearingStdDeg: 1 }, { e: 10, n: 0, bearingDeg: 180 - 45, bearingStdDeg: 1 }]), null);
+  });
+});
+
+describe('TDOA multilateration', () => {
+  it('recovers the source from exact onsets of 3 sensors (no redundancy) and of 5', () => {
+    const three = multilaterate(onsetsFrom([2, 3], 1e-6, 1).slice(0, 3), { speedOfSoundMs: C })!;
+    assert.ok(Math.hypot(three.e - 2, three.n - 3) < 0.1, `3 sensors: ${three.e}, ${three.n}`);
+    const five = multilaterate(onsetsFrom([2, 3], 1e-6, 1), { speedOfSoundMs: C })!;
+    assert.ok(Math.hypot(five.e - 2, five.n - 3) < 0.05);
+    assert.ok(Math.abs(five.t0! - 1000) < 1e-4, `t0 ${five.t0}`);
+  });
+
+  it('with 100 µs onset noise stays within a metre, and the error estimate is honest', () => {
+    const errs: number[] = [];
+    for (let seed = 1; seed <= 10; seed++) {
+      const fix = multilaterate(onsetsFrom([-6, 8], 1e-4, seed), { speedOfSoundMs: C })!;
+      errs.push(Math.hypot(fix.e + 6, fix.n - 8));
+      assert.ok(fix.errorM > 0.01 && fix.errorM < 2, `estimate ${fix.errorM}`);
+    }
+    assert.ok(Math.max(...errs) < 1, `errors ${errs.map((e) => e.toFixed(2)).join(', ')}`);
+  });
+
+  it('rejects one onset that is 20 ms off', () => {
+    const obs = onsetsFrom([10, 0], 1e-4, 3);
+    obs[1].tSec += 0.02;
+    const fix = multilaterate(obs, { speedOfSoundMs: C })!;
+    assert.deepEqual(fix.rejected, [1]);
+    assert.ok(Math.hypot(fix.e - 10, fix.n) < 1, `got ${fix.e}, ${fix.n}`);
+  });
+
+  it('needs at least 3 onsets', () => {
+    assert.equal(multilaterate(onsetsFrom([0, 0], 1e-4, 1).slice(0, 2)), null);
+  });
+});
+
+function obs(sensor: string, i: number, onsetSec: number, extra: Partial<Observation> = {}): Observation {
+  const [e, n] = SENSORS[i];
+  return { detectionId: `${sensor}-${onsetSec}`, sensor, label: 'gunshot', onsetSec, e, n, z: 4, lat: 0, lon: 0, clock: 'ptp', clockErrorMs: 0.1, confidence: 0.9, payload: null, ...extra };
+}
+
+describe('association of detections into incidents', () => {
+  it('groups the reports of one event from several sensors and emits once enough reported', () => {
+    const a = new IncidentAssociator({ speedOfSoundMs: C, minSensors: 3, timeoutMs: 1000 });
+    const src: [number, number] = [0, 0];
+    const t = (i: number) => 50 + Math.hypot(src[0] - SENSORS[i][0], src[1] - SENSORS[i][1]) / C;
+    assert.equal(a.add(obs('s0', 0, t(0)), 0).kind, 'new');
+    assert.equal(a.add(obs('s1', 1, t(1)), 10).kind, 'joined');
+    assert.equal(a.takeReady(20).length, 0, 'two of three: wait');
+    assert.equal(a.add(obs('s2', 2, t(2)), 30).kind, 'joined');
+    const ready = a.takeReady(40);
+    assert.equal(ready.length, 1);
+    assert.deepEqual(ready[0].observations.map((o) => o.sensor), ['s0', 's1', 's2']);
+    // A fourth, late report joins silently and the incident is not emitted again.
+    assert.equal(a.add(obs('s3', 3, t(3)), 500).kind, 'late');
+    assert.equal(a.takeReady(600).length, 0);
+    // The same detection again (local and over MQTT) is a duplicate.
+    assert.equal(a.add(obs('s1', 1, t(1)), 700).kind, 'duplicate');
+  });
+
+  it('keeps two events apart: different labels, or onsets further apart than sound can travel', () => {
+    const a = new IncidentAssociator({ speedOfSoundMs: C, minSensors: 2 });
+    a.add(obs('s0', 0, 100), 0);
+    assert.equal(a.add(obs('s1', 1, 100.01, { label: 'scream' }), 1).kind, 'new', 'other label');
+    // s0–s1 are 45 m apart: 131 ms of travel; 0.5 s later is another event.
+    assert.equal(a.add(obs('s1', 1, 100.5), 2).kind, 'new', 'too late for the same event');
+    assert.equal(a.add(obs('s1', 1, 100.1, { detectionId: 'x' }), 3).kind, 'joined');
+    assert.equal(a.size, 3);
+  });
+
+  it('a wider clock error widens the window', () => {
+    const strict = new IncidentAssociator({ speedOfSoundMs: C, onsetToleranceSec: 0 });
+    const loose = new IncidentAssociator({ speedOfSoundMs: C, onsetToleranceSec: 0 });
+    const dt = 0.131 + 0.05; // 50 ms beyond the travel time
+    strict.add(obs('s0', 0, 100), 0);
+    assert.equal(strict.add(obs('s1', 1, 100 + dt), 0).kind, 'new');
+    loose.add(obs('s0', 0, 100, { clockErrorMs: 10 }), 0);
+    assert.equal(loose.add(obs('s1', 1, 100 + dt, { clockErrorMs: 10 }), 0).kind, 'joined');
+  });
+
+  it('times out: an incident with too few sensors is emitted after the timeout', () => {
+    const a = new IncidentAssociator({ minSensors: 3, timeoutMs: 1000 });
+    a.add(obs('s0', 0, 100), 0);
+    assert.equal(a.nextDeadlineMs(200), 800);
+    assert.equal(a.takeReady(999).length, 0);
+    assert.equal(a.takeReady(1000).length, 1);
+    assert.equal(a.nextDeadlineMs(1001), null);
+  });
+});
+
+describe('fuseObservations', () => {
+  const src: [number, number] = [4, 5];
+  const make = (clock: string, clockErrorMs: number, withBearings: boolean): Observation[] =>
+    SENSORS.slice(0, 4).map(([e, n], i) => ({
+      ...obs(`s${i}`, i, 100 + Math.hypot(src[0] - e, src[1] - n, 1.5 - 4) / C),
+      clock,
+      clockErrorMs,
+      ...(withBearings ? { bearingDeg: bearingDeg(e, n, src[0], src[1]), bearingStdDeg: 1 } : {}),
+    }));
+
+  it('uses TDOA (with bearings) when clocks are synchronised', () => {
+    const f = fuseObservations(make('ptp', 0.1, true), { speedOfSoundMs: C });
+    assert.equal(f.method, 'tdoa');
+    assert.ok(Math.hypot(f.e! - src[0], f.n! - src[1]) < 0.3);
+    assert.deepEqual(f.used, [0, 1, 2, 3]);
+  });
+
+  it('falls back to bearings when clocks are not synchronised', () => {
+    const f = fuseObservations(make('local', 50, true), { speedOfSoundMs: C });
+    assert.equal(f.method, 'bearings');
+    assert.ok(Math.hypot(f.e! - src[0], f.n! - src[1]) < 0.3);
+  });
+
+  it('says why when nothing locates the event', () => {
+    const f = fuseObservations(make('local', 50, false).slice(0, 2), { speedOfSoundMs: C });
+    assert.equal(f.method, 'none');
+    assert.match(f.reason!, /2 sensors without a bearing/);
+    const one = fuseObservations([{ ...make('local', 50, true)[0] }], { speedOfSoundMs: C });
+    assert.equal(one.method, 'doa');
+  });
+});
