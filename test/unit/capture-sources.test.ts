@@ -1,0 +1,169 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Capture, HealthEvent } from '../../lib/audio/capture';
+import { ProcessSource, SimulatedSource, ffmpegArgs, parseArecordL, redactUrl, arecordArgs } from '../../lib/audio/sources';
+import { SourceStatus } from '../../lib/audio/sources/source';
+import { liveSceneCount } from '../../lib/sim/live';
+import { AudioBlock } from '../../lib/contracts';
+
+function waitFor<T>(fn: () => T | undefined | false, what: string, ms = 15_000): Promise<T> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      const v = fn();
+      if (v) return resolve(v);
+      if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(poll, 20);
+    };
+    poll();
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    const state = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    return state !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** A stand-in capture program (a real child process): a shell script. */
+function script(dir: string, name: string, body: string): string {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, `#!/bin/sh\n${body}\n`);
+  fs.chmodSync(p, 0o755);
+  return p;
+}
+
+function proc(binaryPath: string, extra: Partial<ConstructorParameters<typeof ProcessSource>[1]> = {}): ProcessSource {
+  return new ProcessSource('test', {
+    binary: 'vigie-test-capture',
+    envVar: 'VIGIE_TEST_CAPTURE_UNSET',
+    binaryPath,
+    installHint: 'test hint',
+    args: [],
+    format: 'S16_LE',
+    channels: 1,
+    sampleRate: 8000,
+    backoff: { initialMs: 100, maxMs: 400, jitter: 0 },
+    ...extra,
+  });
+}
+
+test('supervisor: a child that dies is restarted with back-off; the reason quotes its last stderr line', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-proc-'));
+  try {
+    // Writes 0.1 s of 16-bit zeros plus half a frame, complains, exits 3.
+    const bin = script(dir, 'dies', 'head -c 1601 /dev/zero; echo "device unplugged" >&2; exit 3');
+    const src = proc(bin);
+    const restarts: string[] = [];
+    const statuses: SourceStatus[] = [];
+    let frames = 0;
+    src.on('restart', (r: string) => restarts.push(r));
+    src.on('status', (s: SourceStatus) => statuses.push(s));
+    src.on('data', (ch: Float32Array[]) => (frames += ch[0].length));
+    src.start();
+    await waitFor(() => restarts.length >= 3, 'three restarts');
+    await src.stop();
+    assert.match(restarts[0], /^vigie-test-capture exited with code 3: device unplugged$/);
+    assert.ok(statuses.some((s) => s.state === 'restarting' && /restarting in 0\.1 s/.test(s.text)));
+    assert.ok(statuses.some((s) => s.state === 'restarting' && /restarting in 0\.2 s/.test(s.text)), 'the delay grows');
+    assert.ok(frames >= 3 * 800, `frames ${frames}`);
+    assert.equal(frames % 800, 0, 'the half frame of each run is dropped, not glued to the next run');
+    for (const pid of src.pids) assert.equal(alive(pid), false);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('supervisor: a child that stalls (no audio) is killed and restarted; stop() kills a running child', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-proc-'));
+  try {
+    const bin = script(dir, 'stalls', 'exec sleep 60');
+    const src = proc(bin, { stallMs: 400 });
+    const restarts: string[] = [];
+    src.on('restart', (r: string) => restarts.push(r));
+    src.start();
+    await waitFor(() => restarts.length >= 1, 'a stall restart');
+    assert.match(restarts[0], /sent no audio for 0\.4 s/);
+    const pid = await waitFor(() => (src.pids.length >= 2 && alive(src.pids[1]) ? src.pids[1] : undefined), 'the restarted child');
+    await src.stop();
+    assert.equal(alive(pid), false, 'stop() killed the child');
+    assert.equal(alive(src.pids[0]), false);
+    const n = src.pids.length;
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(src.pids.length, n, 'nothing restarts after stop()');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('supervisor: a missing binary is one error naming it, then quiet retries', async () => {
+  const src = proc('/nonexistent/vigie-capture');
+  const errors: Error[] = [];
+  const statuses: SourceStatus[] = [];
+  src.on('error', (e: Error) => errors.push(e));
+  src.on('status', (s: SourceStatus) => statuses.push(s));
+  src.start();
+  await new Promise((r) => setTimeout(r, 700));
+  await src.stop();
+  assert.equal(errors.length, 1);
+  assert.match(errors[0].message, /vigie-test-capture not found \(looked in "\/nonexistent\/vigie-capture"\); test hint/);
+  assert.ok(statuses.some((s) => s.state === 'failed'));
+});
+
+test('command lines: arecord raw to stdout; ffmpeg audio only, RTSP over TCP, f32le pipe; URLs redacted', () => {
+  assert.deepEqual(arecordArgs({ device: 'hw:1,0', sampleRate: 48000, channels: 4, format: 'S32_LE' }), ['-q', '-D', 'hw:1,0', '-t', 'raw', '-f', 'S32_LE', '-r', '48000', '-c', '4']);
+  const a = ffmpegArgs({ url: 'rtsp://u:p@cam/1', sampleRate: 16000, channels: 1 });
+  assert.equal(a[a.indexOf('-rtsp_transport') + 1], 'tcp');
+  for (const flag of ['-vn', '-sn', '-dn']) assert.ok(a.includes(flag));
+  assert.deepEqual(a.slice(-3), ['-f', 'f32le', 'pipe:1']);
+  assert.ok(!a.includes('-re'));
+  assert.ok(ffmpegArgs({ url: '/x.wav', sampleRate: 16000, channels: 1, realtime: true }).includes('-re'));
+  assert.equal(redactUrl('rtsp://admin:secret@10.0.0.2:554/s'), 'rtsp://***@10.0.0.2:554/s');
+});
+
+test('arecord -L output is parsed into names and descriptions', () => {
+  const text = 'null\n    Discard all samples (playback) or generate zero samples (capture)\ndefault\n    Default ALSA device\nhw:CARD=Array,DEV=0\n    ReSpeaker 4 Mic Array, USB Audio\n    Direct hardware device without any conversions\n';
+  assert.deepEqual(parseArecordL(text), [
+    { name: 'null', description: 'Discard all samples (playback) or generate zero samples (capture)' },
+    { name: 'default', description: 'Default ALSA device' },
+    { name: 'hw:CARD=Array,DEV=0', description: 'ReSpeaker 4 Mic Array, USB Audio — Direct hardware device without any conversions' },
+  ]);
+});
+
+test('simulated street source: a scene sensor feeds the ring with the scene clock; release stops the scene', async () => {
+  const src = new SimulatedSource({ scene: 'street-demo', sensorId: 'corner-ne', realtime: false, blockMs: 100 });
+  const cap = new Capture({ sensor: 'sim-ne', source: src, clock: 'ntp' });
+  const blocks: AudioBlock[] = [];
+  const health: HealthEvent[] = [];
+  cap.on('block', (b: AudioBlock) => blocks.push(b));
+  cap.on('health', (h: HealthEvent) => health.push(h));
+  const faults: Error[] = [];
+  cap.on('fault', (e: Error) => faults.push(e));
+  cap.start();
+  await waitFor(() => blocks.length >= 10 || faults.length > 0, 'simulated blocks');
+  assert.deepEqual(faults, []);
+  assert.equal(blocks[0].sampleRate, 48000);
+  assert.equal(blocks[0].channels, 4);
+  assert.equal(blocks[0].frames, 4800);
+  // Scene time: contiguous, 0.1 s apart, near now.
+  assert.ok(Math.abs(blocks[5].time - blocks[4].time - 0.1) < 1e-6);
+  assert.ok(Math.abs(blocks[0].time - Date.now() / 1000) < 60);
+  const r = cap.audioRing!.read({ start: blocks[3].start, frames: blocks[3].frames });
+  assert.ok(r.ok);
+  await cap.stop();
+  assert.equal(liveSceneCount(), 0, 'the live scene was released');
+
+  const bad = new Capture({ sensor: 'sim-x', source: new SimulatedSource({ scene: 'street-demo', sensorId: 'no-such-corner', realtime: false }) });
+  const badFaults: Error[] = [];
+  bad.on('fault', (e: Error) => badFaults.push(e));
+  bad.start();
+  assert.match(badFaults[0]?.message ?? '', /no-such-corner/);
+  await bad.stop();
+  assert.equal(liveSceneCount(), 0);
+});
