@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { findRing, readSpan } from '../../lib/audio/registry';
+import { liveSceneCount } from '../../lib/sim/live';
 import { encodeWav } from '../../lib/audio/wav';
 import { rmsDbfs } from '../../lib/dsp/levels';
 import { validateAudioBlock } from '../../lib/contracts';
@@ -339,6 +340,38 @@ describe('mic-capture node', () => {
     // The flow keeps running.
     const n = blocks.length;
     await waitFor(() => blocks.length > n + 2, 'more blocks after the bad input');
+  });
+
+  it('simulated street: a scene sensor feeds this sensor (4 channels, 48 kHz) and close releases the scene', async () => {
+    await helper.startServer();
+    await helper.load(
+      [sensorNode, micNode, catchNode],
+      flow({ source: 'simulated', scene: 'street-demo', simSensor: 'corner-nw', pace: 'fast' }, sensor('nw', { array: 'square-4' })),
+    );
+    const blocks = record('blocks');
+    await waitFor(() => blocks.length >= 5, 'simulated blocks');
+    assert.deepEqual([blocks[0].payload.sensor, blocks[0].payload.channels, blocks[0].payload.sampleRate], ['nw', 4, 48000]);
+    assert.ok(readSpan(blocks.at(-1).payload).ok);
+    await helper.unload();
+    assert.equal(liveSceneCount(), 0);
+  });
+
+  it('lists ALSA capture devices for the editor (admin route, from arecord -L)', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-alsa-home-'));
+    const oldHome = process.env.HOME;
+    try {
+      fs.writeFileSync(path.join(home, '.asoundrc'), 'pcm.vigielisted {\n  type null\n  hint.description "Vigie test device"\n}\n');
+      process.env.HOME = home;
+      await helper.startServer();
+      await helper.load([sensorNode, micNode], [sensor('dev')]);
+      const res = await helper.request().get('/vigie/alsa-devices').expect(200);
+      const names = res.body.devices.map((d: Any) => d.name);
+      assert.ok(names.includes('vigielisted'), JSON.stringify(res.body));
+      assert.equal(res.body.devices.find((d: Any) => d.name === 'vigielisted').description, 'Vigie test device');
+    } finally {
+      process.env.HOME = oldHome;
+      fs.rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('privacy: nothing that leaves the node carries samples, and every message stays small', async () => {
