@@ -1,0 +1,88 @@
+/**
+ * vigie-camera config node: credentials stay in credentials, the connection is registered for
+ * other nodes, and the editor's "Test connection" admin route lists profiles and presets
+ * (using the stored password when the form's field is unchanged).
+ */
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { VirtualCamera } from '../../lib/sim/camera/virtual-camera';
+import { findCamera, listCameras } from '../../lib/camera/registry';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require('node-red-node-test-helper');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const vigieCamera = require('../../nodes/vigie-camera');
+
+helper.init(require.resolve('node-red'));
+
+type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe('vigie-camera node', () => {
+  let cam: VirtualCamera;
+  beforeEach(async () => {
+    cam = new VirtualCamera({ username: 'op', password: 's3cret' });
+    await cam.start();
+    await helper.startServer();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+    await cam.stop();
+  });
+
+  const flow = () => [
+    { id: 'cfg1', type: 'vigie-camera', cameraId: 'dome-1', name: 'Dome 1', host: '127.0.0.1', port: cam.port, lat: 45, lon: 4, heightM: 7, blindSectors: '300-20' },
+  ];
+
+  it('registers its connection by camera id and keeps secrets out of the flow', async () => {
+    await helper.load(vigieCamera, flow(), { cfg1: { username: 'op', password: 's3cret' } });
+    const n = helper.getNode('cfg1') as Any;
+    assert.equal(n.camera.id, 'dome-1');
+    assert.deepEqual(n.camera.blindSectors, [{ fromDeg: 300, toDeg: 20 }]);
+    assert.ok(!('password' in n.camera));
+    const h = findCamera('dome-1');
+    assert.ok(h);
+    assert.equal(h!.name, 'Dome 1');
+    assert.equal(await h!.getSnapshotUri(), `http://127.0.0.1:${cam.port}/snapshot.jpg`);
+    assert.equal(h!.state, 'connected');
+    await helper.unload();
+    assert.equal(findCamera('dome-1'), undefined, 'deregistered on close');
+    assert.equal(listCameras().length, 0);
+  });
+
+  it('configured URLs override ONVIF', async () => {
+    await helper.load(vigieCamera, [{ ...flow()[0], streamUrl: 'rtsp://10.1.1.1/main', snapshotUrl: 'http://10.1.1.1/snap.jpg' }], { cfg1: { username: 'op', password: 's3cret' } });
+    assert.equal(await findCamera('dome-1')!.getStreamUri(), 'rtsp://10.1.1.1/main');
+    assert.equal(await findCamera('dome-1')!.getSnapshotUri(), 'http://10.1.1.1/snap.jpg');
+    assert.ok(!cam.calls.some((c) => c.action === 'GetStreamUri'));
+  });
+
+  it('an unusable configuration is reported with the field, and the runtime keeps going', async () => {
+    await helper.load(vigieCamera, [{ ...flow()[0], lat: 'north' }], { cfg1: { username: 'op', password: 's3cret' } });
+    const n = helper.getNode('cfg1') as Any;
+    assert.match(n.cameraError, /camera\.lat: expected a number/);
+    assert.equal(n.connection, undefined);
+  });
+
+  it('"Test connection" lists profiles and presets, with the stored password when the field is unchanged', async () => {
+    await helper.load(vigieCamera, flow(), { cfg1: { username: 'op', password: 's3cret' } });
+    const form = { id: 'cfg1', host: '127.0.0.1', port: String(cam.port), username: 'op' };
+    const r1 = await helper.request().post('/vigie/camera/test').send({ ...form, password: '__PWRD__' }).expect(200);
+    assert.equal(r1.body.ok, true, JSON.stringify(r1.body));
+    assert.deepEqual(r1.body.profiles.map((p: Any) => p.token), ['profile_1']);
+    assert.equal(r1.body.profiles[0].ptz, true);
+    assert.deepEqual(r1.body.presets.map((p: Any) => p.name), ['Home', 'East', 'South', 'West']);
+    assert.equal(r1.body.capabilities.absolute, true);
+    const r2 = await helper.request().post('/vigie/camera/test').send({ ...form, password: 'wrong' }).expect(200);
+    assert.equal(r2.body.ok, false);
+    assert.equal(r2.body.code, 'auth');
+    assert.match(r2.body.error, /authentication failed/);
+    assert.ok(!JSON.stringify(r2.body).includes('s3cret'));
+    const r3 = await helper.request().post('/vigie/camera/test').send({ ...form, password: '__PWRD__', profileToken: 'nope' }).expect(200);
+    assert.equal(r3.body.ok, false);
+    assert.match(r3.body.error, /profile "nope" not found; the camera has: profile_1/);
+    const r4 = await helper.request().post('/vigie/camera/test').send({ host: '127.0.0.1', port: '1', username: 'op', password: 'x' }).expect(200);
+    assert.equal(r4.body.ok, false);
+    assert.equal(r4.body.code, 'unreachable');
+  });
+});
