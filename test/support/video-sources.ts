@@ -31,11 +31,16 @@ export function freePort(): Promise<number> {
 }
 
 /** Starts the GStreamer RTSP server; resolves once it listens. Stream has video AND audio. */
-export function startRtspServer(opts: { port?: number; user?: string; password?: string; mount?: string; noAudio?: boolean } = {}): Promise<RtspServer> {
+export function startRtspServer(
+  opts: { port?: number; user?: string; password?: string; mount?: string; noAudio?: boolean; width?: number; height?: number; fps?: number } = {},
+): Promise<RtspServer> {
   const mount = opts.mount ?? '/test';
   const args = [SERVER_SCRIPT, '--port', String(opts.port ?? 0), '--mount', mount];
   if (opts.user) args.push('--user', opts.user, '--password', opts.password ?? '');
   if (opts.noAudio) args.push('--no-audio');
+  if (opts.width) args.push('--width', String(opts.width));
+  if (opts.height) args.push('--height', String(opts.height));
+  if (opts.fps) args.push('--fps', String(opts.fps));
   const proc = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stderr!.on('data', (d: Buffer) => {
