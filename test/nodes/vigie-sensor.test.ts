@@ -52,6 +52,17 @@ describe('vigie-sensor config node', () => {
     assert.ok(n.warn.args.some((a: Any[]) => /collinear/.test(String(a[0]))));
   });
 
+  it('serves the array presets to the editor (admin route)', async () => {
+    await helper.startServer();
+    await helper.load(sensorNode, [base]);
+    const res = await helper.request().get('/vigie/array-presets').expect(200);
+    assert.deepEqual(
+      res.body.map((p: Any) => p.id),
+      Object.keys(ARRAY_PRESETS),
+    );
+    assert.deepEqual(res.body.find((p: Any) => p.id === 'circular-7').mics, ARRAY_PRESETS['circular-7'].mics);
+  });
+
   for (const [label, patch, field] of [
     ['latitude out of range', { lat: '95' }, /^lat: expected a number from -90 to 90/],
     ['longitude not a number', { lon: 'east' }, /^lon: expected a number from -180 to 180/],
