@@ -160,9 +160,11 @@ export class Resampler {
   private produce(limit: number): Float32Array {
     const { taps, half, table, phases } = this.d;
     const available = this.histStart + this.histLen; // absolute index one past the last input
-    // Count the outputs whose last tap (base + half) is available.
-    const out: number[] = [];
-    while (out.length < limit && this.base + half < available) {
+    // Outputs whose last tap (base + half) is available: at most this many.
+    const bound = Math.max(0, Math.min(limit, Math.ceil((available - half - this.base) / this.step) + 1));
+    const out = new Float32Array(bound);
+    let n = 0;
+    while (n < bound && this.base + half < available) {
       const first = this.base - half + 1 - this.histStart;
       let acc = 0;
       if (this.exact) {
@@ -183,9 +185,9 @@ export class Resampler {
         this.base += whole;
         this.frac -= whole;
       }
-      out.push(acc);
+      out[n++] = acc;
     }
-    this.outputFrames += out.length;
+    this.outputFrames += n;
     // Drop input no future output needs.
     const keepFrom = this.base - half + 1 - this.histStart;
     if (keepFrom > 0) {
@@ -193,7 +195,7 @@ export class Resampler {
       this.histLen -= keepFrom;
       this.histStart += keepFrom;
     }
-    return Float32Array.from(out);
+    return n === bound ? out : out.slice(0, n);
   }
 }
 
