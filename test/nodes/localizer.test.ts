@@ -1,0 +1,240 @@
+import { afterEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { closeRing, openRing } from '../../lib/audio/registry';
+import { AudioRing } from '../../lib/audio/ring';
+import { Detection } from '../../lib/contracts';
+import { bearingDeg, diffDeg, enuToGeodetic, geodeticToEnu } from '../../lib/localize/geo';
+import { SceneRenderer } from '../../lib/sim/render';
+import { parseScene } from '../../lib/sim/scene';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require('node-red-node-test-helper');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const localizerNode = require('../../nodes/localizer');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const sensorNode = require('../../nodes/vigie-sensor');
+
+helper.init(require.resolve('node-red'));
+
+type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const ORIGIN = { lat: 45.4397, lon: 4.3872, alt: 0 };
+const T0 = 1_750_000_000;
+const sensorCfg = { id: 'cfg1', type: 'vigie-sensor', name: 'North', sensorId: 'north-1', lat: String(ORIGIN.lat), lon: String(ORIGIN.lon), heightM: '4', headingDeg: '30', array: 'square-4', clock: 'ptp', clockErrorMs: '0.1' };
+
+const rings: AudioRing[] = [];
+
+/** Render an impulse from `trueBearing` (20 m away) into the ring of north-1; returns a detection referencing it. */
+function detectionFromSimulatedStreet(trueBearing: number): Detection {
+  const b = (trueBearing * Math.PI) / 180;
+  const scene = parseScene({
+    origin: ORIGIN,
+    sensors: [{ id: 'north-1', position: [0, 0], heightM: 4, headingDeg: 30, array: 'square-4' }],
+    sources: [{ id: 'shot', label: 'gunshot', synth: { type: 'impulse' }, position: [20 * Math.sin(b), 20 * Math.cos(b), 1.5], onsetSec: 0.3, level: { dbSpl: 110 } }],
+    background: { noise: { color: 'traffic', level: { dbSpl: 55 } } },
+  });
+  const ring = openRing({ sensor: 'north-1', sampleRate: 48000, channels: 4, seconds: 5 });
+  rings.push(ring);
+  ring.write(new SceneRenderer(scene).render(48000)[0]);
+  const arrival = Math.round((0.31 + Math.hypot(20, 2.5) / scene.speedOfSoundMs) * 48000);
+  return {
+    kind: 'detection',
+    id: 'det-1',
+    sensor: 'north-1',
+    label: 'gunshot',
+    confidence: 0.93,
+    onset: T0 + arrival / 48000,
+    offset: T0 + arrival / 48000 + 0.3,
+    level: { dbfs: -20 },
+    scores: { gunshot: 0.93 },
+    span: { sensor: 'north-1', start: arrival - 2400, frames: 19200 },
+  };
+}
+
+async function until(cond: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function collect(node: Any): Any[] {
+  const got: Any[] = [];
+  node.on('input', (msg: Any) => got.push(msg));
+  return got;
+}
+
+describe('localizer node: single array', () => {
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+    while (rings.length) closeRing(rings.pop()!);
+  });
+
+  const flow = (extra: object = {}) => [
+    { id: 'tab', type: 'tab' },
+    sensorCfg,
+    { id: 'loc', type: 'localizer', z: 'tab', name: 'single', mode: 'single', sensor: 'cfg1', wires: [['out']], ...extra },
+    { id: 'out', type: 'helper', z: 'tab' },
+  ];
+
+  it('adds a DOA bearing from the detection span, with the sensor info of the chosen vigie-sensor', async () => {
+    const det = detectionFromSimulatedStreet(250);
+    await helper.startServer();
+    await helper.load([sensorNode, localizerNode], flow());
+    const got = collect(helper.getNode('out'));
+    helper.getNode('loc').receive({ payload: det, topic: 'north-1/gunshot' });
+    await until(() => got.length === 1, 'a located detection');
+    const p = got[0].payload;
+    assert.equal(got[0].topic, 'north-1/gunshot', 'message properties are kept');
+    assert.equal(p.id, 'det-1');
+    assert.equal(p.location.method, 'doa');
+    assert.ok(Math.abs(diffDeg(p.location.bearing, 250)) < 2, `bearing ${p.location.bearing}`);
+    assert.ok(p.location.bearingStd > 0 && p.location.bearingStd < 5);
+    assert.ok(p.location.elevation < 0);
+    assert.deepEqual(p.location.sensors, ['north-1']);
+    assert.equal(p.sensorInfo.heading, 30);
+    assert.equal(p.sensorInfo.clock, 'ptp');
+    await until(() => helper.getNode('loc').status.called, 'a status');
+    const st = helper.getNode('loc').status.lastCall.args[0];
+    assert.equal(st.fill, 'green');
+  });
+
+  it('passes an unlocalisable event on with method "none" and a reason (no geometry; audio not in the ring)', async () => {
+    const det = detectionFromSimulatedStreet(10);
+    await helper.startServer();
+    await helper.load([sensorNode, localizerNode], flow());
+    const got = collect(helper.getNode('out'));
+    const loc = helper.getNode('loc');
+    loc.receive({ payload: { ...det, id: 'det-2', sensor: 'elsewhere', span: { ...det.span, sensor: 'elsewhere' } } });
+    loc.receive({ payload: { ...det, id: 'det-3', span: { ...det.span, start: 10_000_000 } } });
+    await until(() => got.length === 2, 'both events passed on');
+    const byId = Object.fromEntries(got.map((m) => [m.payload.id, m.payload.location]));
+    assert.equal(byId['det-2'].method, 'none');
+    assert.match(byId['det-2'].reason, /no array geometry for sensor "elsewhere"/);
+    assert.equal(byId['det-3'].method, 'none');
+    assert.match(byId['det-3'].reason, /audio future/);
+  });
+
+  it('reports a payload that is not a detection with an error naming the field, and keeps running', async () => {
+    const det = detectionFromSimulatedStreet(100);
+    await helper.startServer();
+    await helper.load([sensorNode, localizerNode], flow());
+    const got = collect(helper.getNode('out'));
+    const loc = helper.getNode('loc');
+    loc.receive({ payload: { ...det, confidence: 'high' } });
+    loc.receive({ payload: { kind: 'audio' } });
+    await until(() => loc.error.callCount >= 2, 'two errors');
+    const messages = loc.error.args.map((a: Any[]) => String(a[0]?.message ?? a[0]));
+    assert.ok(messages.some((m: string) => /payload\.confidence: expected a finite number/.test(m)), messages.join(' | '));
+    assert.ok(messages.some((m: string) => /payload\.kind: expected "detection"/.test(m)), messages.join(' | '));
+    assert.equal(loc.status.lastCall.args[0].fill, 'red');
+    loc.receive({ payload: det });
+    await until(() => got.length === 1, 'the next good detection');
+    assert.equal(got[0].payload.location.method, 'doa');
+  });
+
+  it('rejects a bad setting at deploy with the setting named', async () => {
+    await helper.startServer();
+    await helper.load([sensorNode, localizerNode], flow({ windowMs: 'long' }));
+    const loc = helper.getNode('loc');
+    await until(() => loc.error.called, 'a config error');
+    assert.match(String(loc.error.args[0][0]), /setting windowMs: expected a number from 5 to 200/);
+  });
+});
+
+describe('localizer node: fusion', () => {
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+  });
+
+  const C = 331.3 + 0.606 * 15;
+  const SENSORS: Record<string, [number, number]> = { a: [-20, -15], b: [25, -10], c: [5, 30], d: [-25, 22] };
+  const SRC: [number, number] = [3, 4];
+
+  /** A remote detection as JSON text (as it arrives from MQTT), with its gateway's bearing. */
+  function remote(sensor: string, extra: Any = {}): string {
+    const [e, n] = SENSORS[sensor];
+    const g = enuToGeodetic([e, n, 0], ORIGIN);
+    const t = T0 + 0.2 + Math.hypot(SRC[0] - e, SRC[1] - n, 1.5 - 4) / C;
+    const det = {
+      kind: 'detection',
+      id: `det-${sensor}`,
+      sensor,
+      label: 'gunshot',
+      confidence: 0.9,
+      onset: t,
+      offset: t + 0.3,
+      level: { dbfs: -25 },
+      scores: { gunshot: 0.9 },
+      span: { sensor, start: 1000, frames: 4800 },
+      sensorInfo: { lat: g.lat, lon: g.lon, alt: 4, heading: 0, clock: 'ptp', clockErrorMs: 0.1 },
+      location: { method: 'doa', bearing: bearingDeg(e, n, SRC[0], SRC[1]), bearingStd: 1, sensors: [sensor] },
+      ...extra,
+    };
+    return JSON.stringify(det);
+  }
+
+  const flow = (extra: object = {}) => [
+    { id: 'tab', type: 'tab' },
+    { id: 'loc', type: 'localizer', z: 'tab', name: 'fusion', mode: 'fusion', minSensors: 3, timeoutMs: 300, wires: [['out']], ...extra },
+    { id: 'out', type: 'helper', z: 'tab' },
+  ];
+
+  it('emits one located event per incident once 3 sensors reported; late and duplicate reports do not re-alert', async () => {
+    await helper.startServer();
+    await helper.load([localizerNode], flow({ timeoutMs: 2000 }));
+    const got = collect(helper.getNode('out'));
+    const loc = helper.getNode('loc');
+    loc.receive({ payload: remote('a') });
+    loc.receive({ payload: Buffer.from(remote('b')) });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(got.length, 0, 'two of three: waiting');
+    loc.receive({ payload: remote('c') });
+    await until(() => got.length === 1, 'the located incident');
+    const p = got[0].payload;
+    assert.equal(p.location.method, 'tdoa');
+    const [e, n] = geodeticToEnu({ lat: p.location.position.lat, lon: p.location.position.lon }, ORIGIN);
+    assert.ok(Math.hypot(e - SRC[0], n - SRC[1]) < 1, `position error ${Math.hypot(e - SRC[0], n - SRC[1])} m`);
+    assert.ok(p.location.position.errorM > 0 && p.location.position.errorM < 3);
+    assert.deepEqual([...p.location.sensors].sort(), ['a', 'b', 'c']);
+    assert.equal(p.incident.reports.length, 3);
+    assert.ok(Number.isFinite(p.location.bearing));
+    // Late fourth sensor and a duplicate of the first: absorbed.
+    loc.receive({ payload: remote('d') });
+    loc.receive({ payload: remote('a') });
+    await new Promise((r) => setTimeout(r, 2300));
+    assert.equal(got.length, 1, 'no second alert for the same incident');
+  });
+
+  it('emits what it has after the timeout: one bearing → method "doa"; no bearing and no sync → "none" with a reason', async () => {
+    await helper.startServer();
+    await helper.load([localizerNode], flow({ timeoutMs: 150 }));
+    const got = collect(helper.getNode('out'));
+    const loc = helper.getNode('loc');
+    loc.receive({ payload: remote('a') });
+    await until(() => got.length === 1, 'the timed-out incident');
+    assert.equal(got[0].payload.location.method, 'doa');
+    assert.equal(got[0].payload.sensor, 'a');
+    const noBearing = JSON.parse(remote('b', { label: 'scream', location: undefined }));
+    noBearing.sensorInfo.clock = 'local';
+    loc.receive({ payload: noBearing });
+    await until(() => got.length === 2, 'the second timed-out incident');
+    assert.equal(got[1].payload.location.method, 'none');
+    assert.match(got[1].payload.location.reason, /without a bearing/);
+  });
+
+  it('rejects a detection without a sensor position or JSON that does not parse, naming the field', async () => {
+    await helper.startServer();
+    await helper.load([localizerNode], flow());
+    const loc = helper.getNode('loc');
+    loc.receive({ payload: remote('a', { sensorInfo: undefined }) });
+    loc.receive({ payload: '{"kind": "detection",' });
+    await until(() => loc.error.callCount >= 2, 'two errors');
+    const messages = loc.error.args.map((a: Any[]) => String(a[0]?.message ?? a[0]));
+    assert.ok(messages.some((m: string) => /payload\.sensorInfo: expected \{lat, lon, clock\} of sensor "a"/.test(m)), messages.join(' | '));
+    assert.ok(messages.some((m: string) => /payload: expected a detection object or its JSON text/.test(m)), messages.join(' | '));
+  });
+});
