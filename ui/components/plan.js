@@ -37,10 +37,13 @@ export function buildPlan ({ origin, points, minSpanM = 120, width = 400, height
     if (!o) return null
     const local = valid.map(p => ({ ...p, ...toLocal(o, p.lat, p.lon) }))
     const r = local.map(p => p.radiusM || 0)
-    let minX = Math.min(0, ...local.map((p, i) => p.x - r[i]))
-    let maxX = Math.max(0, ...local.map((p, i) => p.x + r[i]))
-    let minY = Math.min(0, ...local.map((p, i) => p.y - r[i]))
-    let maxY = Math.max(0, ...local.map((p, i) => p.y + r[i]))
+    // fit what is drawn; the origin only matters when nothing is
+    const xs = local.length ? local.flatMap((p, i) => [p.x - r[i], p.x + r[i]]) : [0]
+    const ys = local.length ? local.flatMap((p, i) => [p.y - r[i], p.y + r[i]]) : [0]
+    let minX = Math.min(...xs)
+    let maxX = Math.max(...xs)
+    let minY = Math.min(...ys)
+    let maxY = Math.max(...ys)
     // keep the aspect ratio of the drawing and a minimum span so a lone sensor is not a dot in a void
     const spanX = Math.max(maxX - minX, minSpanM)
     const spanY = Math.max(maxY - minY, minSpanM * height / width)

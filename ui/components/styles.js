@@ -16,7 +16,7 @@ const css = `
   font-size: 18px; font-weight: 600; cursor: pointer; animation: vg-pulse 1s ease-in-out infinite alternate; border: none; text-align: left; width: 100%; }
 .vigie-banner .mdi { font-size: 26px; }
 @keyframes vg-pulse { from { opacity: 1; } to { opacity: 0.72; } }
-.vigie-main { display: grid; grid-template-columns: minmax(320px, 30%) 1fr; gap: 12px; flex: 1; min-height: 0; }
+.vigie-main { display: grid; grid-template-columns: minmax(320px, 30%) 1fr; gap: 12px; align-items: start; }
 .vigie-queue { display: flex; flex-direction: column; gap: 6px; overflow-y: auto; max-height: 82vh; padding-right: 4px; margin: 0; list-style: none; padding-left: 0; }
 .vigie-item { display: grid; grid-template-columns: 40px 1fr auto; gap: 2px 10px; align-items: center; padding: 8px 10px; border-radius: 6px;
   border: 1px solid var(--vg-line); border-left: 6px solid var(--vg-grey); background: var(--vg-bg); cursor: pointer; text-align: left; width: 100%; color: inherit; font: inherit; }
@@ -52,7 +52,8 @@ const css = `
 .vigie-side { display: flex; flex-direction: column; gap: 10px; min-width: 0; }
 .vigie-plan { width: 100%; aspect-ratio: 4 / 3; border: 1px solid var(--vg-line); border-radius: 6px; background: rgba(127,127,127,0.06); }
 .vigie-plan text { font-size: 11px; fill: currentColor; }
-.vigie-snapshot { width: 100%; border-radius: 6px; border: 1px solid var(--vg-line); display: block; }
+.vigie-snapshot { max-width: 100%; max-height: 200px; width: auto; align-self: flex-start; border-radius: 6px; border: 1px solid var(--vg-line); display: block; }
+.vigie-snapshot-label { font-size: 12px; opacity: 0.7; margin-bottom: -6px; }
 .vigie-actions { grid-column: 1 / 3; display: flex; flex-wrap: wrap; gap: 8px; align-items: stretch; }
 .vigie-actions textarea { flex: 1 1 260px; min-height: 44px; padding: 6px 8px; border: 1px solid var(--vg-line); border-radius: 4px; color: inherit; background: transparent; font: inherit; resize: vertical; }
 .vigie-btn { min-height: 44px; min-width: 110px; padding: 6px 14px; border-radius: 6px; border: none; font-size: 16px; font-weight: 600; color: #fff; cursor: pointer; }

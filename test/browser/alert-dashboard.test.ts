@@ -1,0 +1,188 @@
+/**
+ * The operators' console in a real browser: Debian's Chromium driven by playwright-core,
+ * against a real embedded Node-RED with Dashboard 2.0 and this package installed in its user
+ * directory. Screenshots go to test-artifacts/ (git-ignored) for a human to look at.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromium, BrowserContext, Page } from 'playwright-core';
+import { listAuditFiles, verifyAuditFiles } from '../../lib/alerts/audit';
+import { consoleFlow, DashboardServer, ensureWidgetBuilt, repoRoot, startDashboardServer } from '../support/dashboard-server';
+
+const CHROMIUM = '/usr/bin/chromium';
+const artifacts = path.join(repoRoot, 'test-artifacts');
+
+const now = () => Date.now() / 1000;
+
+function alert(id: string, label: string, ageS: number, extra: Record<string, unknown> = {}) {
+  const onset = now() - ageS;
+  return {
+    kind: 'detection',
+    id,
+    sensor: 'rue-nord',
+    label,
+    confidence: 0.87,
+    onset,
+    offset: onset + 0.6,
+    level: { dbfs: -14.2, dba: 91 },
+    scores: { [label]: 0.87 },
+    span: { sensor: 'rue-nord', start: 160000, frames: 9600 },
+    sensorInfo: { lat: 45.4399, lon: 4.387, heading: 90, clock: 'ntp' },
+    ...extra,
+  };
+}
+
+const located = (bearing: number) => ({
+  method: 'bearings',
+  bearing,
+  bearingStd: 4,
+  position: { lat: 45.4402, lon: 4.3884, errorM: 12 },
+  sensors: ['rue-nord', 'place-sud'],
+});
+
+const camera = (state: string) => ({ id: 'cam-place', name: 'Camera place', pan: 0.1, tilt: -0.2, zoom: 0.3, target: { bearing: 60, tilt: -4, distanceM: 95 }, state });
+
+describe('alert-dashboard in Chromium', { timeout: 240_000 }, () => {
+  let server: DashboardServer;
+  let context: BrowserContext;
+  let profileDir: string;
+  const wsFrames: string[] = [];
+
+  before(async () => {
+    assert.ok(fs.existsSync(CHROMIUM), 'Debian chromium is installed at /usr/bin/chromium');
+    ensureWidgetBuilt();
+    fs.mkdirSync(artifacts, { recursive: true });
+    server = await startDashboardServer(consoleFlow());
+    profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-chromium-'));
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+      viewport: { width: 1920, height: 1080 },
+    });
+  });
+
+  after(async () => {
+    await context?.close();
+    await server?.stop();
+    if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
+  });
+
+  async function openConsole(name: string, viewport?: { width: number; height: number }): Promise<Page> {
+    const page = await context.newPage();
+    if (viewport) await page.setViewportSize(viewport);
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => wsFrames.push(typeof f.payload === 'string' ? f.payload : f.payload.toString('latin1'))));
+    page.on('pageerror', (e) => console.error(`[${name}] page error: ${e.message}`));
+    await page.goto(`${server.baseUrl}/dashboard/alerts`);
+    try {
+      await page.waitForSelector('[data-test=queue]', { timeout: 60_000 });
+    } catch (err) {
+      await page.screenshot({ path: path.join(artifacts, `alert-dashboard-failed-${name}.png`) });
+      throw err;
+    }
+    await page.fill('[data-test=operator]', name);
+    await page.locator('[data-test=operator]').blur();
+    return page;
+  }
+
+  const queueIds = (page: Page) => page.$$eval('[data-test=queue-item]', (els) => els.map((e) => e.getAttribute('data-alert-id')));
+
+  it('the widget file is served by Node-RED', async () => {
+    const r = await fetch(`${server.baseUrl}/admin/resources/node-red-dashboard-2-vigie/alert-dashboard.umd.js`);
+    assert.equal(r.status, 200);
+    const js = await r.text();
+    assert.match(js, /alert-dashboard/);
+    assert.match(js, /AlertDashboard/);
+  });
+
+  it('shows injected alerts newest first, plays the camera picture, and sends a dismiss decision; a second operator sees it live', async () => {
+    const alice = await openConsole('Alice');
+
+    server.inject('dash', { payload: alert('a-old', 'crash', 300) });
+    server.inject('dash', { payload: alert('a-mid', 'glass_break', 120, { location: located(73) }) });
+    server.inject('dash', {
+      payload: alert('a-new', 'gunshot', 20, {
+        location: located(73),
+        camera: camera('on-target'),
+        video: { live: '/vigie/video/cam-place/live', mjpeg: '/test-video/cam-place/mjpeg', snapshot: '/test-video/cam-place/snapshot.jpg', until: Date.now() + 600_000 },
+      }),
+    });
+    await alice.waitForFunction(() => document.querySelectorAll('[data-test=queue-item]').length === 3, null, { timeout: 30_000 });
+    assert.deepEqual(await queueIds(alice), ['a-new', 'a-mid', 'a-old']);
+    await alice.waitForSelector('[data-test=banner]', { timeout: 10_000 });
+
+    // the newest alert is selected: the live picture (MJPEG fallback, no relay for MSE here) loads frames
+    await alice.locator('[data-alert-id=a-new]').click();
+    await alice.waitForFunction(() => {
+      const img = document.querySelector('[data-test=mjpeg]') as HTMLImageElement | null;
+      return !!img && img.complete && img.naturalWidth === 640;
+    }, null, { timeout: 30_000 });
+    await alice.waitForFunction(() => {
+      const img = document.querySelector('[data-test=snapshot]') as HTMLImageElement | null;
+      return !!img && img.naturalWidth > 0;
+    }, null, { timeout: 30_000 });
+    assert.equal(await alice.locator('[data-test=source]').count(), 1, 'the estimated source is on the plan');
+    assert.equal(await alice.locator('[data-test=uncertainty]').count(), 1, 'with its uncertainty circle');
+    assert.equal(await alice.locator('audio').count(), 0, 'no audio player anywhere');
+    await alice.waitForTimeout(800); // let an MJPEG frame or two paint before the picture is taken
+    await alice.screenshot({ path: path.join(artifacts, 'alert-dashboard-1920x1080.png') });
+
+    // a second operator on a tablet joins late and sees the same queue
+    const bob = await openConsole('Bob', { width: 1024, height: 768 });
+    await bob.waitForFunction(() => document.querySelectorAll('[data-test=queue-item]').length === 3, null, { timeout: 30_000 });
+    assert.deepEqual(await queueIds(bob), ['a-new', 'a-mid', 'a-old']);
+
+    // Alice dismisses the middle alert with a note
+    await alice.locator('[data-alert-id=a-mid]').click();
+    await alice.fill('[data-test=note]', 'bottle bank being emptied');
+    await alice.locator('[data-test=dismiss]').click();
+    const t0 = Date.now();
+    while (!server.outputs.some((m) => (m.payload as Record<string, unknown>)?.kind === 'decision')) {
+      if (Date.now() - t0 > 20_000) assert.fail('no decision message on the node output');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const decision = server.outputs.find((m) => (m.payload as Record<string, unknown>)?.kind === 'decision')!.payload as Record<string, unknown>;
+    assert.deepEqual({ ...decision, time: 0 }, { kind: 'decision', alertId: 'a-mid', action: 'dismiss', operator: 'Alice', time: 0, note: 'bottle bank being emptied' });
+    assert.ok(Math.abs((decision.time as number) - now()) < 120);
+
+    // Bob sees it live: the dismissed alert moves behind the unhandled ones
+    await bob.waitForFunction(() => document.querySelector('[data-alert-id=a-mid]')?.className.includes('vg-state-dismissed'), null, { timeout: 20_000 });
+    const bobOrder = await queueIds(bob);
+    assert.equal(bobOrder[bobOrder.length - 1], 'a-mid');
+    await bob.locator('[data-alert-id=a-new]').click();
+    await bob.waitForFunction(() => {
+      const img = document.querySelector('[data-test=mjpeg]') as HTMLImageElement | null;
+      return !!img && img.naturalWidth === 640;
+    }, null, { timeout: 30_000 });
+    await bob.waitForTimeout(800);
+    await bob.screenshot({ path: path.join(artifacts, 'alert-dashboard-tablet-1024x768.png'), fullPage: true });
+
+    // a camera waiting for the operator (ptz-steer "operator confirms first") offers "move camera"
+    server.inject('dash', { payload: alert('a-prop', 'scream', 5, { location: located(73), camera: camera('proposed') }) });
+    await alice.locator('[data-alert-id=a-prop]').click();
+    await alice.locator('[data-test=move]').click();
+    const t1 = Date.now();
+    while (!server.outputs.some((m) => (m.payload as Record<string, unknown>)?.kind === 'move-request')) {
+      if (Date.now() - t1 > 20_000) assert.fail('no move-request message on the node output');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const move = server.outputs.find((m) => (m.payload as Record<string, unknown>)?.kind === 'move-request')!.payload as Record<string, unknown>;
+    assert.equal(move.alertId, 'a-prop');
+    assert.equal(move.operator, 'Alice');
+
+    // the audit log holds the alerts, the views and the decision, and its chain is intact
+    const files = listAuditFiles(path.join(server.userDir, 'vigie-audit'));
+    const entries = files.flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+    assert.ok(entries.some((e) => e.type === 'decision' && e.alertId === 'a-mid' && e.actor === 'Alice'));
+    assert.ok(entries.some((e) => e.type === 'live-view' && e.alertId === 'a-new'));
+    assert.equal(entries.filter((e) => e.type === 'alert').length, 4);
+    assert.equal(verifyAuditFiles(files).ok, true);
+
+    // nothing that reached the browsers over WebSocket looks like audio
+    assert.ok(wsFrames.length > 0);
+    assert.ok(!wsFrames.some((f) => /"samples"|"pcm"|audio\/|"speech"/.test(f)), 'no audio in dashboard traffic');
+  });
+});
