@@ -28,6 +28,8 @@ import {
 let rtsp: RtspServer;
 let authRtsp: RtspServer;
 let refusedPort: number;
+/** Stream of a camera whose RTSP server a test stops and restarts. */
+let droppingUrl = '';
 
 function sources(): Record<string, VideoSource> {
   return {
@@ -37,6 +39,8 @@ function sources(): Record<string, VideoSource> {
     refused: { streamUrl: `rtsp://127.0.0.1:${refusedPort}/test` },
     noauth: { streamUrl: authRtsp.url },
     withauth: { streamUrl: authRtsp.url, username: 'op', password: 's3cret' },
+    dropping: { streamUrl: droppingUrl },
+    wrongauth: { streamUrl: authRtsp.url, username: 'op', password: 'hunter2' },
   };
 }
 
@@ -156,6 +160,36 @@ describe('live relay (MSE) from a real RTSP source with audio', () => {
       assert.ok(ffprobeFrameCount(Buffer.concat(second.binaries.slice(0, 2))) > 0, 'first fragment starts on a keyframe');
       await Promise.all([closeWs(first.ws), closeWs(second.ws)]);
       await waitFor(() => h.mgr.stats().viewers === 0, 10_000, 'viewers gone');
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('fragments cut inside the GOP: a late joiner still starts on a keyframe', async () => {
+    const h = await harness({ fragmentMs: 200 });
+    try {
+      const first = await collectWs(`ws://${h.base}/vigie/video/cam1/live`, enoughMedia(12));
+      // Short fragments: more than one per 1 s GOP, so some do not start on a keyframe.
+      const relay = h.mgr.relay('cam1', 'mse') as import('../../lib/video/relay').LiveRelay;
+      await waitFor(() => relay.gop.length >= 2, 20_000, 'a GOP with several fragments');
+      assert.equal(relay.gop[0].info.keyframe, true);
+      assert.ok(relay.gop.slice(1).every((s) => !s.info.keyframe));
+      const late = await collectWs(`ws://${h.base}/vigie/video/cam1/live`, enoughMedia(3));
+      assert.ok(ffprobeFrameCount(Buffer.concat(late.binaries.slice(0, 2))) > 0, 'the first fragment decodes alone');
+      const times = late.binaries.slice(1).map(tfdtOf);
+      for (let i = 1; i < times.length; i++) assert.ok(times[i] > times[i - 1]);
+      await Promise.all([closeWs(first.ws), closeWs(late.ws)]);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('RTSP over UDP when chosen', async () => {
+    const h = await harness({ transport: 'udp' });
+    try {
+      const c = await collectWs(`ws://${h.base}/vigie/video/cam1/live`, enoughMedia(2));
+      assert.deepEqual(ffprobeStreams(Buffer.concat(c.binaries)).map((s) => s.codec_type), ['video']);
+      await closeWs(c.ws);
     } finally {
       await h.stop();
     }
@@ -288,12 +322,11 @@ describe('source faults', () => {
     const own = await startRtspServer();
     const port = own.port;
     let current = own;
+    droppingUrl = own.url;
     const h = await harness({ stallMs: 4000 });
-    // Point cam1 at this dedicated server.
-    (h.mgr as unknown as { opts: VideoManagerOptions }).opts.resolveSource = async () => ({ streamUrl: `rtsp://127.0.0.1:${port}/test` });
     try {
-      const c = await collectWs(`ws://${h.base}/vigie/video/cam1/live`, enoughMedia(1));
-      const relay = h.mgr.relay('cam1', 'mse')!;
+      const c = await collectWs(`ws://${h.base}/vigie/video/dropping/live`, enoughMedia(1));
+      const relay = h.mgr.relay('dropping', 'mse')!;
       assert.equal(relay.starts, 1);
       const texts: string[] = [];
       let afterRestart = 0;
@@ -368,12 +401,20 @@ describe('source faults', () => {
     });
   }
 
-  test('credentials from the camera reach the RTSP server (and never appear in errors)', async () => {
+  test('credentials from the camera reach the RTSP server, and never appear in errors', async () => {
     const h = await harness();
     try {
       const c = await collectWs(`ws://${h.base}/vigie/video/withauth/live`, enoughMedia(1));
       assert.equal(JSON.parse(c.texts[0]).type, 'init');
       await closeWs(c.ws);
+      const bad = await collectWs(`ws://${h.base}/vigie/video/wrongauth/live`, (x) => x.texts.some((t) => JSON.parse(t).type === 'status'));
+      const relay = h.mgr.relay('wrongauth', 'mse')!;
+      assert.equal((relay.lastError as { code?: string }).code, 'unauthorized');
+      for (const text of [relay.lastError!.message, ...bad.texts, JSON.stringify(h.mgr.stats())]) {
+        assert.ok(!text.includes('hunter2'), `password leaked in: ${text}`);
+      }
+      assert.match(relay.lastError!.message, /rtsp:\/\/\*\*\*@127\.0\.0\.1/);
+      await closeWs(bad.ws);
     } finally {
       await h.stop();
     }
