@@ -103,14 +103,20 @@ export = function (RED: NodeAPI) {
 
   // "Test connection" in the editor: connect with the form's values and list profiles and presets.
   RED.httpAdmin.post('/vigie/camera/test', RED.auth.needsPermission('vigie-camera.write'), (req, res) => {
-    const body = (req.body ?? {}) as Record<string, unknown>;
+    const body = { ...((req.body ?? {}) as Record<string, unknown>) };
+    // Flows may hold "${ENV}" / "$(ENV)" references (as Node-RED resolves them at deploy).
+    const envRef = (v: unknown) => {
+      const m = typeof v === 'string' ? /^\$(?:\((\S+)\)|\{(\S+)\})$/.exec(v) : null;
+      return m ? process.env[m[1] ?? m[2]] ?? '' : v;
+    };
+    for (const k of Object.keys(body)) body[k] = envRef(body[k]);
     let password = typeof body.password === 'string' ? body.password : '';
     let username = typeof body.username === 'string' ? body.username : '';
     const nodeId = typeof body.id === 'string' ? body.id : '';
     if (nodeId && (password === PASSWORD_PLACEHOLDER || password === '')) {
       const stored = (RED.nodes.getCredentials(nodeId) ?? {}) as Credentials;
-      password = stored.password ?? '';
-      if (!username) username = stored.username ?? '';
+      password = String(envRef(stored.password ?? ''));
+      if (!username) username = String(envRef(stored.username ?? ''));
     }
     let conn: CameraConnection | undefined;
     (async () => {

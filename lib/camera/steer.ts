@@ -9,7 +9,7 @@ import { ContractError, isObject, requireNumber, requireObject, requireString } 
 import { auditBus } from '../alerts/bus';
 import { Backoff } from '../util/backoff';
 import { CameraConnection, CameraError } from './connection';
-import { AlertRank, Choice, Hold, TargetSpec, chooseCamera, priorityOf } from './choose';
+import { AlertRank, Choice, Hold, TargetSpec, chooseCamera, isHeldAgainst, priorityOf } from './choose';
 import { aimToCameraDegrees, cameraDegreesToWorld, degreesToSpace, spaceToDegrees } from './geometry';
 import { MoveMethod, MoveResult, moveToTarget } from './mover';
 
@@ -178,18 +178,26 @@ export class PtzSteer {
         if (this.closed) break;
         const conn = this.cameras().find((c) => c.id === choice.config.id);
         if (!conn) continue;
+        // Time has passed (an operator confirmed, a retry waited): the camera may now be held.
+        if (isHeldAgainst(this.holds.get(conn.id), rank, Date.now())) continue;
         const r = await this.moveOne(conn, choice, alert, rank, actor, emit);
         last = { choice, r };
         if (r.state !== 'failed') return;
         const code = r.error?.code;
-        // Only an unreachable camera (or refused credentials) makes us try the next one.
-        if (code !== 'unreachable' && code !== 'auth' && code !== 'closed') {
+        // An unreachable camera, refused credentials, or a camera taken over by a more
+        // important alert: try the next one. Anything else is this camera's answer.
+        if (code !== 'unreachable' && code !== 'auth' && code !== 'closed' && code !== 'superseded') {
           this.fail(alert, choice, r, emit);
           return;
         }
       }
     }
     if (last) this.fail(alert, last.choice, last.r, emit);
+    else if (!this.closed) {
+      const e = { code: 'no-camera', message: `no camera can look at alert ${alert.id}: every candidate is held by a more recent or more important alert` };
+      emit({ port: 1, payload: alert });
+      emit({ port: 2, payload: alert, error: e });
+    }
   }
 
   private fail(alert: Alert, choice: Choice, r: MoveResult, emit: (out: SteerOutput) => void): void {

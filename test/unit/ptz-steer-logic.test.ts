@@ -1,0 +1,166 @@
+/**
+ * PtzSteer alone, with stand-in camera connections (the real ONVIF path is covered by
+ * onvif-camera.test.ts and the node tests): superseding by a more important alert hands the
+ * older alert over to the next camera, contract errors name the field, no-camera reporting,
+ * dismissals, expiry of proposals, and the audit trail.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PtzSteer, SteerOutput } from '../../lib/camera/steer';
+import { CameraConnection, PresetInfo } from '../../lib/camera/connection';
+import { DEFAULT_CALIBRATION, destination } from '../../lib/camera/geometry';
+import { CameraConfig, PtzPosition } from '../../lib/camera/types';
+import { AuditEvent, auditBus } from '../../lib/alerts/bus';
+
+const O = { lat: 45.4397, lon: 4.3872 };
+
+/** A stand-in connection: reaches an AbsoluteMove target `travelMs` after it was sent. */
+class FakeCamera {
+  position: PtzPosition = { pan: 0, tilt: 0, zoom: 0 };
+  private target?: { p: PtzPosition; atMs: number };
+  state = 'connected';
+  capabilities = { absolute: true, relative: false, continuous: false };
+  unsupported = new Set<string>();
+  presets: PresetInfo[] = [];
+  moves: PtzPosition[] = [];
+  homes = 0;
+  constructor(
+    readonly config: CameraConfig,
+    public travelMs: number,
+  ) {}
+  get id() {
+    return this.config.id;
+  }
+  async absoluteMove(p: PtzPosition) {
+    this.moves.push(p);
+    this.target = { p, atMs: Date.now() + this.travelMs };
+  }
+  async getStatus() {
+    const moving = !!this.target && Date.now() < this.target.atMs;
+    if (this.target && !moving) this.position = this.target.p;
+    return { position: { ...this.position }, moving };
+  }
+  async stop() {}
+  async relativeMove() {
+    throw new Error('ONVIF SOAP Fault: RelativeMove is not supported');
+  }
+  async continuousMove() {
+    throw new Error('ONVIF SOAP Fault: ContinuousMove is not supported');
+  }
+  async gotoPreset() {}
+  async gotoHome() {
+    this.homes++;
+  }
+}
+
+function config(id: string, brg: number, dist: number): CameraConfig {
+  const p = destination(O, brg, dist);
+  return { id, name: id, host: 'h', port: 80, ...p, heightM: 6, mountHeadingDeg: 0, tiltOffsetDeg: 0, calibration: DEFAULT_CALIBRATION, maxRangeM: 300, blindSectors: [] };
+}
+
+function alert(id: string, label: string, pos: { lat: number; lon: number }) {
+  return {
+    kind: 'detection', id, sensor: 's1', label, confidence: 0.9, onset: Date.now() / 1000, offset: Date.now() / 1000,
+    level: { dbfs: -10 }, scores: {}, span: { sensor: 's1', start: 0, frames: 1 },
+    location: { method: 'tdoa', sensors: ['s1'], position: { ...pos, errorM: 2 } },
+  };
+}
+
+const asConns = (cams: FakeCamera[]) => () => cams as unknown as CameraConnection[];
+
+test('a more important alert takes a moving camera; the older alert goes on with the next camera', async () => {
+  const a = new FakeCamera(config('a', 0, 5), 400);
+  const b = new FakeCamera(config('b', 180, 80), 10);
+  const steer = new PtzSteer(asConns([a, b]), { pollMs: 20, returnHomeAfterMs: 0 });
+  const outs: SteerOutput[] = [];
+  const audit: AuditEvent[] = [];
+  const unsub = auditBus.subscribe((e) => audit.push(e));
+  try {
+    const first = steer.handle(alert('glass', 'glass_break', destination(O, 10, 40)), (o) => outs.push(o));
+    await new Promise((r) => setTimeout(r, 80));
+    const second = steer.handle(alert('gun', 'gunshot', destination(O, 20, 40)), (o) => outs.push(o));
+    await Promise.all([first, second]);
+  } finally {
+    unsub();
+    steer.close();
+  }
+  const final = (id: string) => outs.filter((o) => o.port === 1 && o.payload.id === id).pop()!;
+  assert.equal(final('gun').payload.camera?.id, 'a');
+  assert.equal(final('gun').payload.camera?.state, 'on-target');
+  assert.equal(final('glass').payload.camera?.id, 'b');
+  assert.equal(final('glass').payload.camera?.state, 'on-target');
+  assert.equal(outs.filter((o) => o.port === 2).length, 0, 'superseding is not an error for the operator');
+  const moves = audit.filter((e) => e.type === 'camera-move');
+  assert.deepEqual(
+    moves.map((e) => `${e.alertId}:${(e.details as { cameraId: string }).cameraId}:${(e.details as { state: string }).state}`).sort(),
+    ['glass:a:failed', 'glass:b:on-target', 'gun:a:on-target'],
+  );
+});
+
+test('no camera in range: the alert goes on, and output 2 says why', async () => {
+  const a = new FakeCamera(config('a', 0, 0), 0);
+  const steer = new PtzSteer(asConns([a]), { pollMs: 10, returnHomeAfterMs: 0 });
+  const outs: SteerOutput[] = [];
+  await steer.handle(alert('far', 'crash', destination(O, 0, 2000)), (o) => outs.push(o));
+  assert.equal(outs[0].port, 1);
+  assert.equal(outs[0].payload.camera, undefined);
+  assert.equal(outs[1].port, 2);
+  assert.equal(outs[1].error?.code, 'no-camera');
+  assert.match(outs[1].error!.message, /a: out of range \(2000 m > 300 m\)/);
+  assert.equal(a.moves.length, 0);
+});
+
+test('confirm mode: dismiss drops the proposal; a move-request for an unknown alert names the field', async () => {
+  const a = new FakeCamera(config('a', 0, 0), 0);
+  const steer = new PtzSteer(asConns([a]), { mode: 'confirm', pollMs: 10, returnHomeAfterMs: 0 });
+  const outs: SteerOutput[] = [];
+  await steer.handle(alert('p1', 'scream', destination(O, 90, 30)), (o) => outs.push(o));
+  assert.equal(outs[0].payload.camera?.state, 'proposed');
+  assert.deepEqual(steer.pendingProposals, ['p1']);
+  await steer.handle({ kind: 'decision', alertId: 'p1', action: 'dismiss', operator: 'ana', time: 1 }, (o) => outs.push(o));
+  assert.deepEqual(steer.pendingProposals, []);
+  await steer.handle({ kind: 'decision', alertId: 'p1', action: 'confirm', operator: 'ana', time: 2 }, (o) => outs.push(o));
+  assert.equal(a.moves.length, 0, 'a dismissed proposal never moves');
+  await assert.rejects(steer.handle({ kind: 'move-request', alertId: 'p1' }, () => undefined), /payload\.alertId: expected the id of an alert with a proposed move/);
+  await assert.rejects(steer.handle({ kind: 'decision', alertId: 'p1', action: 'maybe', operator: 'ana', time: 2 }, () => undefined), /payload\.action: expected one of/);
+  steer.close();
+});
+
+test('confirm mode: proposals expire', async () => {
+  const a = new FakeCamera(config('a', 0, 0), 0);
+  const steer = new PtzSteer(asConns([a]), { mode: 'confirm', proposalTtlMs: 30, returnHomeAfterMs: 0 });
+  await steer.handle(alert('p2', 'scream', destination(O, 90, 30)), () => undefined);
+  await new Promise((r) => setTimeout(r, 60));
+  assert.deepEqual(steer.pendingProposals, []);
+  steer.close();
+});
+
+test('bearing-only alerts and unusable payloads', async () => {
+  const mast = new FakeCamera({ ...config('mast', 0, 0), sensorId: 's1' }, 0);
+  const steer = new PtzSteer(asConns([mast]), { pollMs: 10, returnHomeAfterMs: 0, assumedDistanceM: 30 });
+  const outs: SteerOutput[] = [];
+  const bearingOnly = { ...alert('b1', 'crash', O), location: { method: 'doa', bearing: 135, bearingStd: 3, sensors: ['s1'] } };
+  await steer.handle(bearingOnly, (o) => outs.push(o));
+  const cam = outs[0].payload.camera!;
+  assert.equal(cam.state, 'on-target');
+  assert.equal(cam.target.bearing, 135);
+  assert.equal(cam.target.distanceM, 30);
+  await assert.rejects(steer.handle('text', () => undefined), /payload: expected an object, got "text"/);
+  await assert.rejects(
+    steer.handle({ ...alert('x', 'crash', O), location: { method: 'none', sensors: [], reason: 'one sensor only' } }, () => undefined),
+    /payload\.location: expected a position \{lat, lon\} or a bearing \(localizer said: one sensor only\)/,
+  );
+  steer.close();
+});
+
+test('the camera returns home after the quiet period, once', async () => {
+  const a = new FakeCamera(config('a', 0, 0), 0);
+  const steer = new PtzSteer(asConns([a]), { pollMs: 10, returnHomeAfterMs: 50 });
+  await steer.handle(alert('h', 'crash', destination(O, 45, 30)), () => undefined);
+  await steer.handle(alert('h2', 'crash', destination(O, 50, 30)), () => undefined);
+  const end = Date.now() + 5000;
+  while (a.homes === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(a.homes, 1);
+  steer.close();
+});
