@@ -107,19 +107,29 @@ describe('alert-dashboard in Chromium', { timeout: 240_000 }, () => {
       payload: alert('a-new', 'gunshot', 20, {
         location: located(73),
         camera: camera('on-target'),
-        video: { live: '/vigie/video/cam-place/live', mjpeg: '/test-video/cam-place/mjpeg', snapshot: '/test-video/cam-place/snapshot.jpg', until: Date.now() + 600_000 },
+        video: server.videoFor('a-new', 'cam-place'),
       }),
     });
     await alice.waitForFunction(() => document.querySelectorAll('[data-test=queue-item]').length === 3, null, { timeout: 30_000 });
     assert.deepEqual(await queueIds(alice), ['a-new', 'a-mid', 'a-old']);
     await alice.waitForSelector('[data-test=banner]', { timeout: 10_000 });
 
-    // the newest alert is selected: the live picture (MJPEG fallback, no relay for MSE here) loads frames
+    // the newest alert is selected: the live picture comes from the real relay, over MSE when
+    // this Chromium plays H.264, else through the MJPEG fallback
     await alice.locator('[data-alert-id=a-new]').click();
-    await alice.waitForFunction(() => {
-      const img = document.querySelector('[data-test=mjpeg]') as HTMLImageElement | null;
-      return !!img && img.complete && img.naturalWidth === 640;
-    }, null, { timeout: 30_000 });
+    const mse = await alice.evaluate(() => !!window.MediaSource && MediaSource.isTypeSupported('video/mp4; codecs="avc1.42C01E"'));
+    if (mse) {
+      await alice.waitForFunction(() => {
+        const v = document.querySelector('[data-test=live-video]') as HTMLVideoElement | null;
+        return !!v && v.readyState >= 2 && v.videoWidth === 640 && v.getVideoPlaybackQuality().totalVideoFrames > 3;
+      }, null, { timeout: 60_000 });
+    } else {
+      console.log('this Chromium cannot play H.264 through MSE: checking the MJPEG fallback');
+      await alice.waitForFunction(() => {
+        const img = document.querySelector('[data-test=mjpeg]') as HTMLImageElement | null;
+        return !!img && img.complete && img.naturalWidth === 640;
+      }, null, { timeout: 60_000 });
+    }
     await alice.waitForFunction(() => {
       const img = document.querySelector('[data-test=snapshot]') as HTMLImageElement | null;
       return !!img && img.naturalWidth > 0;
@@ -154,9 +164,10 @@ describe('alert-dashboard in Chromium', { timeout: 240_000 }, () => {
     assert.equal(bobOrder[bobOrder.length - 1], 'a-mid');
     await bob.locator('[data-alert-id=a-new]').click();
     await bob.waitForFunction(() => {
+      const v = document.querySelector('[data-test=live-video]') as HTMLVideoElement | null;
       const img = document.querySelector('[data-test=mjpeg]') as HTMLImageElement | null;
-      return !!img && img.naturalWidth === 640;
-    }, null, { timeout: 30_000 });
+      return (!!v && v.readyState >= 2 && v.videoWidth === 640) || (!!img && img.naturalWidth === 640);
+    }, null, { timeout: 60_000 });
     await bob.waitForTimeout(800);
     await bob.screenshot({ path: path.join(artifacts, 'alert-dashboard-tablet-1024x768.png'), fullPage: true });
 

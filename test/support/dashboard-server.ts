@@ -11,6 +11,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { VideoLinks } from '../../lib/contracts';
+import { VideoManager } from '../../lib/video/manager';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 const UMD = path.join(repoRoot, 'resources', 'alert-dashboard.umd.js');
@@ -57,6 +59,8 @@ export interface DashboardServer {
   userDir: string;
   /** Output messages of the flow's sink node. */
   outputs: Array<Record<string, unknown>>;
+  /** payload.video for an alert, from the real relay (starts it, as video-forward does). */
+  videoFor(alertId: string, cameraId: string): VideoLinks;
   /** Sends a message into the alert-dashboard node through Node-RED. */
   inject(nodeId: string, msg: Record<string, unknown>): void;
   stop(): Promise<void>;
@@ -66,7 +70,7 @@ export interface DashboardServer {
 export function consoleFlow(extra: Record<string, unknown> = {}): Array<Record<string, unknown>> {
   return [
     { id: 'tab-console', type: 'tab', label: 'Control room' },
-    { id: 'ui-base-1', type: 'ui-base', name: 'Vigie', path: '/dashboard', includeClientData: true, acceptsClientConfig: ['ui-notification', 'ui-control'], showPathInSidebar: false, navigationStyle: 'default', titleBarStyle: 'default' },
+    { id: 'ui-base-1', type: 'ui-base', name: 'Vigie', path: '/dashboard', includeClientData: true, acceptsClientConfig: ['ui-notification', 'ui-control'], showPathInSidebar: false, navigationStyle: 'none', titleBarStyle: 'default' },
     { id: 'ui-theme-1', type: 'ui-theme', name: 'Vigie', colors: { surface: '#263238', primary: '#1565c0', bgPage: '#eceff1', groupBg: '#ffffff', groupOutline: '#cfd8dc' }, sizes: { density: 'default', pagePadding: '12px', groupGap: '12px', groupBorderRadius: '4px', widgetGap: '12px' } },
     { id: 'ui-page-1', type: 'ui-page', name: 'Alerts', ui: 'ui-base-1', path: '/alerts', icon: 'bell', layout: 'grid', theme: 'ui-theme-1', breakpoints: [{ name: 'Default', px: '0', cols: '12' }], order: 1, className: '', visible: 'true', disabled: 'false' },
     { id: 'ui-group-1', type: 'ui-group', name: 'Acoustic alerts', page: 'ui-page-1', width: '12', height: '1', order: 1, showTitle: false, className: '', visible: 'true', disabled: 'false', groupType: 'default' },
@@ -107,7 +111,27 @@ export async function startDashboardServer(flow: Array<Record<string, unknown>>)
     res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Cache-Control': 'no-store' });
     p.stdout!.pipe(res);
   });
+  app.get('/test-video/h264.ts', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const p = ffmpeg(['-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=10', '-t', '180', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-g', '10', '-f', 'mpegts', 'pipe:1']);
+    res.writeHead(200, { 'Content-Type': 'video/mp2t', 'Cache-Control': 'no-store' });
+    p.stdout!.pipe(res);
+    req.on('close', () => p.kill('SIGKILL'));
+  });
+  let port = 0;
+  const video = new VideoManager({
+    resolveSource: async () => ({ streamUrl: `http://127.0.0.1:${port}/test-video/h264.ts` }),
+    knowsCamera: (id) => id === 'cam-place',
+    idleStopMs: 5000,
+    keepForMs: 120_000,
+    actor: 'auto:test-video',
+  });
+  app.use((req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => {
+    if (!video.handleRequest(req, res)) next();
+  });
   const server = http.createServer(app);
+  server.on('upgrade', (req, socket, head) => {
+    video.handleUpgrade(req, socket, head);
+  });
   const settings = {
     userDir,
     flowFile: 'flows.json',
@@ -127,7 +151,7 @@ export async function startDashboardServer(flow: Array<Record<string, unknown>>)
   app.use(settings.httpNodeRoot, RED.httpNode);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   await RED.start();
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   // wait until the flow runs (the dashboard exists only once ui-base is started)
   const t0 = Date.now();
   while (!RED.nodes.getNode('dash')) {
@@ -139,12 +163,16 @@ export async function startDashboardServer(flow: Array<Record<string, unknown>>)
     baseUrl: `http://127.0.0.1:${port}`,
     userDir,
     outputs,
+    videoFor(alertId, cameraId) {
+      return video.alert(alertId, cameraId).video;
+    },
     inject(nodeId, msg) {
       const n = RED.nodes.getNode(nodeId);
       if (!n) throw new Error(`no node ${nodeId}`);
       n.receive(msg);
     },
     async stop() {
+      await video.close();
       for (const c of children) c.kill('SIGKILL');
       await RED.stop();
       await new Promise<void>((resolve) => {

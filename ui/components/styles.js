@@ -39,35 +39,35 @@ const css = `
 .vg-badge.vg-cam-failed { background: var(--vg-red); } .vg-badge.vg-cam-proposed { background: var(--vg-amber); color: #222; }
 .vg-badge.vg-cam-on-target { background: var(--vg-green); } .vg-badge.vg-cam-moving { background: var(--vg-blue); }
 .vigie-empty { padding: 24px; text-align: center; opacity: 0.7; border: 1px dashed var(--vg-line); border-radius: 6px; }
-.vigie-detail { display: grid; grid-template-columns: minmax(0, 3fr) minmax(240px, 2fr); grid-template-rows: auto auto 1fr; gap: 10px; min-width: 0; }
-.vigie-head { grid-column: 1 / 3; display: flex; flex-wrap: wrap; align-items: baseline; gap: 6px 16px; }
+.vigie-detail { display: grid; grid-template-columns: minmax(0, 3fr) minmax(240px, 2fr); grid-template-areas: 'head head' 'facts facts' 'video side' 'actions side' 'history side' 'rest side'; grid-template-rows: auto auto auto auto auto 1fr; gap: 10px; min-width: 0; align-items: start; }
+.vigie-head { grid-area: head; display: flex; flex-wrap: wrap; align-items: baseline; gap: 6px 16px; }
 .vigie-head h3 { margin: 0; font-size: 22px; }
 .vigie-head .mdi { font-size: 26px; }
-.vigie-facts { grid-column: 1 / 3; display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 4px 14px; font-size: 14px; margin: 0; }
+.vigie-facts { grid-area: facts; display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 4px 14px; font-size: 14px; margin: 0; }
 .vigie-facts dt { font-size: 12px; opacity: 0.7; margin: 0; } .vigie-facts dd { margin: 0 0 4px 0; font-weight: 500; }
-.vigie-video { position: relative; background: #111; border-radius: 6px; overflow: hidden; aspect-ratio: 16 / 9; display: flex; align-items: center; justify-content: center; color: #ddd; }
+.vigie-video { grid-area: video; position: relative; background: #111; border-radius: 6px; overflow: hidden; aspect-ratio: 16 / 9; display: flex; align-items: center; justify-content: center; color: #ddd; }
 .vigie-video video, .vigie-video img { width: 100%; height: 100%; object-fit: contain; display: block; background: #111; }
 .vigie-video .vg-mode { position: absolute; top: 6px; left: 6px; background: rgba(0,0,0,0.6); color: #fff; font-size: 12px; padding: 2px 8px; border-radius: 4px; }
 .vigie-video .vg-live { background: var(--vg-red); }
-.vigie-side { display: flex; flex-direction: column; gap: 10px; min-width: 0; }
+.vigie-side { grid-area: side; display: flex; flex-direction: column; gap: 10px; min-width: 0; }
 .vigie-plan { width: 100%; aspect-ratio: 4 / 3; border: 1px solid var(--vg-line); border-radius: 6px; background: rgba(127,127,127,0.06); }
 .vigie-plan text { font-size: 11px; fill: currentColor; }
 .vigie-snapshot { max-width: 100%; max-height: 200px; width: auto; align-self: flex-start; border-radius: 6px; border: 1px solid var(--vg-line); display: block; }
-.vigie-snapshot-label { font-size: 12px; opacity: 0.7; margin-bottom: -6px; }
-.vigie-actions { grid-column: 1 / 3; display: flex; flex-wrap: wrap; gap: 8px; align-items: stretch; }
+.vigie-snapshot-box { margin: 0; display: flex; flex-direction: column; gap: 2px; }
+.vigie-snapshot-box figcaption { font-size: 12px; opacity: 0.7; }
+.vigie-actions { grid-area: actions; display: flex; flex-wrap: wrap; gap: 8px; align-items: stretch; }
 .vigie-actions textarea { flex: 1 1 260px; min-height: 44px; padding: 6px 8px; border: 1px solid var(--vg-line); border-radius: 4px; color: inherit; background: transparent; font: inherit; resize: vertical; }
 .vigie-btn { min-height: 44px; min-width: 110px; padding: 6px 14px; border-radius: 6px; border: none; font-size: 16px; font-weight: 600; color: #fff; cursor: pointer; }
 .vigie-btn:disabled { opacity: 0.45; cursor: not-allowed; }
 .vigie-btn.vg-confirm { background: var(--vg-green); } .vigie-btn.vg-dismiss { background: var(--vg-grey); }
 .vigie-btn.vg-escalate { background: #6a1b9a; } .vigie-btn.vg-move { background: var(--vg-amber); color: #222; }
-.vigie-history { grid-column: 1 / 3; font-size: 13px; opacity: 0.85; margin: 0; padding-left: 18px; }
+.vigie-history { grid-area: history; font-size: 13px; opacity: 0.85; margin: 0; padding-left: 18px; }
 .vigie-error { color: #fff; background: var(--vg-red); padding: 6px 10px; border-radius: 4px; font-size: 14px; }
 @media (max-width: 1100px) {
   .vigie-main { grid-template-columns: 1fr; }
   .vigie-queue { max-height: 34vh; }
-  .vigie-detail { grid-template-columns: 1fr; }
-  .vigie-head, .vigie-facts, .vigie-actions, .vigie-history { grid-column: 1; }
-  .vigie-side { display: grid; grid-template-columns: 1fr 1fr; }
+  .vigie-detail { grid-template-columns: 1fr; grid-template-areas: 'head' 'facts' 'video' 'actions' 'history' 'side'; grid-template-rows: none; }
+  .vigie-side { display: grid; grid-template-columns: 1fr 1fr; align-items: start; }
 }
 @media (max-width: 600px) { .vigie-side { grid-template-columns: 1fr; } }
 `
