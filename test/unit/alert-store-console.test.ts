@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AlertConsole, resolveOperator, userFromClient } from '../../lib/alerts/console';
+import { AuditEvent, auditBus } from '../../lib/alerts/bus';
+import { AlertStore } from '../../lib/alerts/store';
+
+function detection(id: string, onset: number, extra: Record<string, unknown> = {}) {
+  return {
+    kind: 'detection',
+    id,
+    sensor: 's1',
+    label: 'explosion',
+    confidence: 0.8,
+    onset,
+    offset: onset + 1,
+    level: { dbfs: -3 },
+    scores: { explosion: 0.8 },
+    span: { sensor: 's1', start: 0, frames: 100 },
+    ...extra,
+  };
+}
+
+function recordAudit(): { events: AuditEvent[]; stop: () => void } {
+  const events: AuditEvent[] = [];
+  const stop = auditBus.subscribe((e) => events.push(e));
+  return { events, stop };
+}
+
+test('the operator is the authenticated user when there is one, else the name entered', () => {
+  assert.equal(resolveOperator('j.dupont', 'typed'), 'j.dupont');
+  assert.equal(resolveOperator(undefined, '  Alice  '), 'Alice');
+  assert.equal(resolveOperator('  ', 'Bob'), 'Bob');
+  assert.throws(() => resolveOperator(undefined, ''), /operator: expected the operator's name/);
+  assert.throws(() => resolveOperator(undefined, 42), /operator/);
+  assert.equal(resolveOperator(undefined, 'x'.repeat(200)).length, 80);
+});
+
+test('userFromClient reads what Dashboard 2.0 authentication plugins put in _client.user', () => {
+  assert.equal(userFromClient({ socketId: 'a', user: { username: 'alice', name: 'Alice A.' } }), 'alice');
+  assert.equal(userFromClient({ user: { name: 'Bob B.' } }), 'Bob B.');
+  assert.equal(userFromClient({ user: { email: 'c@example.org' } }), 'c@example.org');
+  assert.equal(userFromClient({ socketId: 'a' }), undefined);
+  assert.equal(userFromClient(undefined), undefined);
+  assert.equal(userFromClient({ user: 'not-an-object' }), undefined);
+});
+
+test('a new alert is audited once as raised; enrichments are not re-audited', () => {
+  const rec = recordAudit();
+  try {
+    const c = new AlertConsole({ store: new AlertStore(), actor: 'auto:n1' });
+    c.ingest(detection('e1', 10));
+    c.ingest(detection('e1', 10, { location: { method: 'doa', bearing: 10, sensors: ['s1'] } }));
+    const mine = rec.events.filter((e) => e.alertId === 'e1');
+    assert.equal(mine.length, 1);
+    assert.equal(mine[0].type, 'alert');
+    assert.equal(mine[0].actor, 'auto:n1');
+    assert.equal(mine[0].details.label, 'explosion');
+  } finally {
+    rec.stop();
+  }
+});
+
+test('act: decide, seen, move and view, with the audit events they cause', () => {
+  const rec = recordAudit();
+  try {
+    const c = new AlertConsole({ store: new AlertStore(), actor: 'auto:n1' });
+    c.ingest(detection('e2', 10, { camera: { id: 'cam', name: 'Cam', pan: 0, tilt: 0, zoom: 0, target: { bearing: 1, tilt: 0 }, state: 'proposed' } }));
+    const v0 = c.state().version;
+    assert.equal(c.act({ type: 'seen', alertId: 'e2', operator: 'Ann' }).changed, true);
+    assert.equal(c.act({ type: 'seen', alertId: 'e2', operator: 'Ann' }).changed, false, 'seeing it twice changes nothing');
+    const m = c.act({ type: 'move', alertId: 'e2', operator: 'Ann' });
+    assert.equal(m.moveRequest?.kind, 'move-request');
+    assert.equal(m.moveRequest?.operator, 'Ann');
+    assert.equal(c.act({ type: 'view', alertId: 'e2', operator: 'Ann', mode: 'live' }).changed, false);
+    const d = c.act({ type: 'decide', alertId: 'e2', action: 'escalate', operator: 'Ann', note: 'police called' });
+    assert.deepEqual({ ...d.decision, time: 0 }, { kind: 'decision', alertId: 'e2', action: 'escalate', operator: 'Ann', time: 0, note: 'police called' });
+    assert.ok(c.state().version > v0);
+    const types = rec.events.filter((e) => e.alertId === 'e2').map((e) => `${e.type}:${e.actor}`);
+    assert.deepEqual(types, ['alert:auto:n1', 'camera-move:Ann', 'live-view:Ann', 'decision:Ann']);
+    assert.equal(c.state().alerts[0].state, 'escalated');
+  } finally {
+    rec.stop();
+  }
+});
+
+test('act refuses what it cannot use, naming the field', () => {
+  const c = new AlertConsole({ store: new AlertStore(), actor: 'auto:n1' });
+  c.ingest(detection('e3', 10, { camera: { id: 'cam', name: 'Cam', pan: 0, tilt: 0, zoom: 0, target: { bearing: 1, tilt: 0 }, state: 'on-target' } }));
+  assert.throws(() => c.act('confirm'), /action: expected an object/);
+  assert.throws(() => c.act({ type: 'decide', action: 'confirm', operator: 'A' }), /action\.alertId: expected a non-empty string/);
+  assert.throws(() => c.act({ type: 'decide', alertId: 'nope', action: 'confirm', operator: 'A' }), /action\.alertId: expected the id of an alert in the queue/);
+  assert.throws(() => c.act({ type: 'shred', alertId: 'e3', operator: 'A' }), /action\.type: expected one of/);
+  assert.throws(() => c.act({ type: 'move', alertId: 'e3', operator: 'A' }), /"move" only for an alert whose camera\.state is "proposed", got "on-target"/);
+  assert.throws(() => c.act({ type: 'decide', alertId: 'e3', action: 'confirm' }), /operator/);
+  assert.equal(c.state().alerts[0].state, 'new');
+});
