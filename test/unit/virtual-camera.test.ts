@@ -165,3 +165,28 @@ test('the snapshot is a JPEG of the current picture, and changes when the camera
   const j3 = await get();
   assert.ok(!j1.equals(j3), 'the picture shows where the camera points');
 });
+
+test('`vigie virtual-camera` starts a camera the onvif client can use, and stops on SIGTERM', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/vigie.ts', 'virtual-camera', '--port', '0', '--user', 'cli', '--password', 'cli-pw', '--quirk', 'rejectStop'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', () => undefined);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    await until(() => /ONVIF:\s+http:\/\/127\.0\.0\.1:\d+\/onvif\/device_service/.test(out), 30_000);
+    assert.match(out, /quirks:\s+rejectStop/);
+    const port = Number(/ONVIF:\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Cam } = require('onvif/promises');
+    const client = new Cam({ hostname: '127.0.0.1', port, username: 'cli', password: 'cli-pw', timeout: 5000 });
+    await client.connect();
+    const info = await client.getDeviceInformation();
+    assert.equal(info.model, 'Virtual PTZ');
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0);
+});
