@@ -169,6 +169,10 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
     VIGIE_HOST: opts.host,
     VIGIE_PORT: String(opts.port),
   };
+  // Flows reference these; an unset variable would reach nodes as the literal "$(NAME)".
+  for (const k of ['VIGIE_MQTT_USER', 'VIGIE_MQTT_PASSWORD', 'VIGIE_CAMERA_USER', 'VIGIE_CAMERA_PASSWORD']) env[k] ??= '';
+  env.VIGIE_SITE ??= 'default';
+  env.VIGIE_ALSA_DEVICE ??= 'default';
   if (isDemo) {
     services = await startDemoServices({ brokerPort: opts.brokerPort, log });
     Object.assign(env, services.env);

@@ -1,0 +1,244 @@
+/**
+ * Writes the shipped flows (flows/street-demo.json, gateway.json, control-room.json) from one
+ * description, so that node ids, positions of the demo sensors (from the street-demo scene)
+ * and the demo cameras stay consistent. Run: `npx tsx scripts/make-flows.ts`.
+ * The output is committed; the build copies it into examples/.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { enuToGeodetic } from '../lib/localize/geo';
+import { DEMO_CAMERAS, DemoCamera } from '../lib/sim/demo-cameras';
+
+const root = path.resolve(__dirname, '..');
+type N = Record<string, unknown>;
+
+const scene = JSON.parse(fs.readFileSync(path.join(root, 'lib', 'sim', 'scenes', 'street-demo.json'), 'utf8'));
+const origin = scene.origin as { lat: number; lon: number; alt: number };
+const round6 = (v: number) => Math.round(v * 1e6) / 1e6;
+const geo = (e: number, n: number) => {
+  const g = enuToGeodetic([e, n, 0], origin);
+  return { lat: round6(g.lat), lon: round6(g.lon) };
+};
+
+const ALERT_LABELS = ['gunshot', 'glass_break', 'scream', 'crash', 'explosion', 'tire_skid'];
+
+function comment(id: string, z: string, name: string, info: string, x: number, y: number, g?: string): N {
+  return { id, type: 'comment', z, ...(g ? { g } : {}), name, info, x, y, wires: [] };
+}
+
+function group(id: string, z: string, name: string, nodes: string[], x: number, y: number, w: number, h: number, color = '#e3f3d3'): N {
+  return { id, type: 'group', z, name, style: { label: true, stroke: '#999999', fill: color, 'fill-opacity': '0.35' }, nodes, x, y, w, h };
+}
+
+function dashboardConfig(prefix: string): { config: N[]; groupId: string } {
+  const base = `${prefix}-ui-base`;
+  const theme = `${prefix}-ui-theme`;
+  const page = `${prefix}-ui-page`;
+  const grp = `${prefix}-ui-group`;
+  return {
+    groupId: grp,
+    config: [
+      { id: base, type: 'ui-base', name: 'Vigie', path: '/dashboard', includeClientData: true, acceptsClientConfig: ['ui-notification', 'ui-control'], showPathInSidebar: false, navigationStyle: 'none', titleBarStyle: 'default' },
+      { id: theme, type: 'ui-theme', name: 'Vigie control room', colors: { surface: '#263238', primary: '#1565c0', bgPage: '#eceff1', groupBg: '#ffffff', groupOutline: '#cfd8dc' }, sizes: { density: 'default', pagePadding: '8px', groupGap: '8px', groupBorderRadius: '4px', widgetGap: '8px' } },
+      { id: page, type: 'ui-page', name: 'Alerts', ui: base, path: '/alerts', icon: 'bell', layout: 'grid', theme, breakpoints: [{ name: 'Default', px: '0', cols: '12' }], order: 1, className: '', visible: 'true', disabled: 'false' },
+      { id: grp, type: 'ui-group', name: 'Acoustic alerts', page, width: '12', height: '1', order: 1, showTitle: false, className: '', visible: 'true', disabled: 'false', groupType: 'default' },
+    ],
+  };
+}
+
+function mqttBroker(id: string, name: string): N {
+  return {
+    id,
+    type: 'mqtt-broker',
+    name,
+    broker: '${VIGIE_MQTT_HOST}',
+    port: '${VIGIE_MQTT_PORT}',
+    clientid: '',
+    autoConnect: true,
+    usetls: false,
+    protocolVersion: '4',
+    keepalive: '60',
+    cleansession: true,
+    autoUnsubscribe: true,
+    birthTopic: '',
+    closeTopic: '',
+    willTopic: '',
+    userProps: '',
+    sessionExpiry: '',
+    credentials: { user: '$(VIGIE_MQTT_USER)', password: '$(VIGIE_MQTT_PASSWORD)' },
+  };
+}
+
+function cameraConfig(c: DemoCamera | { id: string; name: string; host: string; port: string; lat: string | number; lon: string | number; heightM: number | string; mountHeadingDeg: number | string }): N {
+  const pos = 'enu' in c ? geo(c.enu[0], c.enu[1]) : { lat: c.lat, lon: c.lon };
+  return {
+    id: `cfg-${c.id}`,
+    type: 'vigie-camera',
+    name: c.name,
+    cameraId: c.id,
+    host: 'host' in c ? c.host : '127.0.0.1',
+    port: 'portEnv' in c ? `\${${c.portEnv}}` : c.port,
+    profileToken: '',
+    lat: pos.lat,
+    lon: pos.lon,
+    heightM: c.heightM,
+    mountHeadingDeg: c.mountHeadingDeg,
+    tiltOffsetDeg: 0,
+    space: 'generic',
+    panDirection: '1',
+    panMinDeg: -180,
+    panMaxDeg: 180,
+    tiltMinDeg: -90,
+    tiltMaxDeg: 20,
+    hfovWideDeg: 60,
+    hfovTeleDeg: 3,
+    maxRangeM: 250,
+    blindSectors: '',
+    homePreset: '',
+    sensorId: '',
+    streamUrl: '',
+    snapshotUrl: '',
+    // Names of environment variables, never secrets (Node-RED substitutes $(VAR) in credentials).
+    credentials: { username: '$(VIGIE_CAMERA_USER)', password: '$(VIGIE_CAMERA_PASSWORD)' },
+  };
+}
+
+function stripPrivate(nodes: N[]): N[] {
+  return nodes.map((n) => Object.fromEntries(Object.entries(n).filter(([k]) => !k.startsWith('_'))));
+}
+
+// ---------------------------------------------------------------------------------------------
+function streetDemo(): N[] {
+  const z = 'tab-street-demo';
+  const nodes: N[] = [{ id: z, type: 'tab', label: 'Street demo', disabled: false, info: 'The whole Vigie chain on a simulated crossroads: three gateways with 4-mic arrays hear the street; an alert event plays every 20–40 s. Detections are fused into a position, the nearest virtual PTZ camera turns to it, its live picture is relayed without sound, and the operators\' console shows the alert. Alerts are also published as JSON on the embedded MQTT broker (topic vigie/v1/demo/alert).\n\nStarted by `npm run demo` (or `vigie start --flow street-demo`), which also runs the virtual cameras and the broker.' }];
+  const model = { id: 'cfg-model', type: 'vigie-model', name: 'Shipped street model', path: '' };
+  nodes.push(model);
+
+  const sensorIds: string[] = [];
+  const captureIds: string[] = [];
+  const classifierIds: string[] = [];
+  (scene.sensors as Array<{ id: string; name: string; position: number[]; heightM: number; headingDeg: number; array: string; clock: string; clockErrorMs: number }>).forEach((s, i) => {
+    const g = geo(s.position[0], s.position[1]);
+    const cfg = `cfg-sensor-${s.id}`;
+    nodes.push({ id: cfg, type: 'vigie-sensor', name: s.name, sensorId: s.id, lat: g.lat, lon: g.lon, heightM: s.heightM, headingDeg: s.headingDeg, array: s.array, mics: '', clock: s.clock, clockErrorMs: s.clockErrorMs });
+    const y = 120 + i * 80;
+    const cap = `capture-${s.id}`;
+    const cls = `classify-${s.id}`;
+    captureIds.push(cap);
+    classifierIds.push(cls);
+    sensorIds.push(cfg);
+    nodes.push({
+      id: cap, type: 'mic-capture', z, g: 'grp-hear', name: s.name, sensor: cfg, source: 'simulated', device: 'default', sampleRate: 48000, channels: 4, format: 'S16_LE', url: '', realtime: false, file: '', loop: true, pace: 'realtime',
+      scene: 'street-demo', simSensor: s.id, channelMap: '', blockMs: 100, ringSeconds: 5, levelEveryMs: 0, calibrationDb: '', x: 200, y, wires: [[cls], ['health-debug']],
+    });
+    nodes.push({
+      id: cls, type: 'acoustic-classifier', z, g: 'grp-hear', name: `classify ${s.id}`, model: 'cfg-model', sensor: cfg, labels: ALERT_LABELS, thresholds: {}, threshold: 0.5, hysteresis: 0.15, hopMs: 250, windowMs: '',
+      minAboveBackgroundDb: 6, minLevelDba: '', minDurationMs: 0, coolDownMs: 2000, channel: 'mix', scores: false, outputs: 2, x: 440, y, wires: [['fuse'], []],
+    });
+  });
+  nodes.push({ id: 'health-debug', type: 'debug', z, g: 'grp-hear', name: 'capture health', active: true, tosidebar: true, console: false, tostatus: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 450, y: 360, wires: [] });
+  nodes.push(comment('c-hear', z, 'Hear: capture → classify', 'Each mic-capture reads one gateway of the simulated street (a 4-mic array at 48 kHz) into that sensor\'s in-memory ring; only references travel in messages. The classifiers share one model and emit detections for the ticked alert classes.', 200, 60, 'grp-hear'));
+  nodes.push(group('grp-hear', z, 'Three gateways on the crossroads', [...captureIds, ...classifierIds, 'health-debug', 'c-hear'], 74, 19, 532, 382));
+
+  nodes.push({ id: 'fuse', type: 'localizer', z, g: 'grp-where', name: 'where? (3 sensors)', mode: 'fusion', sensor: '', temperatureC: scene.temperatureC ?? 15, windowMs: 20, minConfidence: 0.3, minSensors: 3, timeoutMs: 1500, onsetToleranceMs: 20, maxClockErrorMs: 10, sourceHeightM: 1.5, x: 720, y: 200, wires: [['steer']] });
+  nodes.push(comment('c-where', z, 'Locate', 'Direction of arrival at each array and time differences between the synchronised gateways give one position per incident.', 720, 140, 'grp-where'));
+  nodes.push(group('grp-where', z, 'Where did it come from?', ['fuse', 'c-where'], 634, 99, 192, 142, '#ffefbf'));
+
+  const cams = DEMO_CAMERAS.map((c) => cameraConfig(c));
+  nodes.push(...cams);
+  nodes.push({ id: 'steer', type: 'ptz-steer', z, g: 'grp-look', name: 'turn the nearest camera', cameras: cams.map((c) => c.id), mode: 'automatic', toleranceDeg: 1, moveTimeoutS: 15, returnHomeS: 120, assumedDistanceM: 40, frameWidthM: 10, emitOnStart: false, x: 950, y: 200, wires: [['video'], ['camera-errors', 'console']] });
+  nodes.push({ id: 'video', type: 'video-forward', z, g: 'grp-look', name: 'live picture (no sound)', ffmpegPath: '', transport: 'tcp', keepForS: 120, idleStopS: 30, maxRelays: 2, mjpegFps: 5, mjpegWidth: 640, fragmentMs: 0, snapshot: true, x: 1170, y: 200, wires: [['console', 'alert-mqtt']] });
+  nodes.push({ id: 'camera-errors', type: 'debug', z, g: 'grp-look', name: 'camera problems', active: true, tosidebar: true, console: false, tostatus: false, complete: 'true', targetType: 'full', statusVal: '', statusType: 'auto', x: 1170, y: 260, wires: [] });
+  nodes.push(comment('c-look', z, 'Look', 'ptz-steer picks the nearest camera that covers the place and moves it with ONVIF; on a camera fault the alert still goes to the console (second output). video-forward relays the live picture to the console, always without audio.', 950, 140, 'grp-look'));
+  nodes.push(group('grp-look', z, 'Turn a camera and relay its picture', ['steer', 'video', 'camera-errors', 'c-look'], 834, 99, 452, 202, '#bfdbef'));
+
+  const dash = dashboardConfig('demo');
+  nodes.push(...dash.config);
+  nodes.push({
+    id: 'console', type: 'alert-dashboard', z, g: 'grp-operators', group: dash.groupId, name: "Operators' console", order: 1, width: '12', height: '10', chime: true, tileUrl: '', siteLat: String(origin.lat), siteLon: String(origin.lon),
+    alertRetentionDays: 7, maxAlerts: 500, persist: true, auditDir: '', auditRetentionDays: 90, auditRotateMB: 10, x: 1180, y: 400, wires: [['decisions', 'decision-mqtt', 'steer']],
+  });
+  nodes.push({ id: 'decisions', type: 'debug', z, g: 'grp-operators', name: 'decisions', active: true, tosidebar: true, console: false, tostatus: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 1410, y: 400, wires: [] });
+  nodes.push(comment('c-operators', z, 'Decide', 'The console at /dashboard: alert queue, live video, site plan, confirm / dismiss / escalate. Decisions (and "move camera" requests) come out here; every camera move, live view and decision is appended to the audit log in the user directory (vigie-audit/).', 1180, 340, 'grp-operators'));
+  nodes.push(group('grp-operators', z, 'Operators', ['console', 'decisions', 'c-operators'], 1054, 319, 452, 122, '#f3d3d3'));
+
+  nodes.push(mqttBroker('cfg-broker', 'embedded demo broker'));
+  nodes.push({ id: 'alert-mqtt', type: 'mqtt out', z, g: 'grp-publish', name: 'publish alert', topic: 'vigie/v1/demo/alert', qos: '1', retain: 'false', respTopic: '', contentType: 'application/json', userProps: '', correl: '', expiry: '', broker: 'cfg-broker', x: 1420, y: 520, wires: [] });
+  nodes.push({ id: 'decision-mqtt', type: 'mqtt out', z, g: 'grp-publish', name: 'publish decision', topic: 'vigie/v1/demo/decision', qos: '1', retain: 'false', respTopic: '', contentType: 'application/json', userProps: '', correl: '', expiry: '', broker: 'cfg-broker', x: 1420, y: 580, wires: [] });
+  nodes.push(comment('c-publish', z, 'Publish', 'Alerts and decisions as JSON (schemas/alert.schema.json, decision.schema.json) for other systems. No audio is ever published.', 1420, 460, 'grp-publish'));
+  nodes.push(group('grp-publish', z, 'MQTT', ['alert-mqtt', 'decision-mqtt', 'c-publish'], 1294, 439, 252, 182, '#d1d1d1'));
+  return stripPrivate(nodes);
+}
+
+// ---------------------------------------------------------------------------------------------
+function gateway(): N[] {
+  const z = 'tab-gateway';
+  const nodes: N[] = [{ id: z, type: 'tab', label: 'Street gateway', disabled: false, info: 'A street gateway: a USB microphone array on ALSA → classifier → direction of arrival → detections as JSON over MQTT. Audio never leaves this machine.\n\nConfigured from the environment: VIGIE_SITE, VIGIE_SENSOR, VIGIE_SENSOR_LAT, VIGIE_SENSOR_LON, VIGIE_SENSOR_HEADING, VIGIE_ALSA_DEVICE, VIGIE_MQTT_HOST, VIGIE_MQTT_PORT, VIGIE_MQTT_USER, VIGIE_MQTT_PASSWORD (see docs/install.md).' }];
+  nodes.push({ id: 'gw-sensor', type: 'vigie-sensor', name: 'this gateway', sensorId: '${VIGIE_SENSOR}', lat: '${VIGIE_SENSOR_LAT}', lon: '${VIGIE_SENSOR_LON}', heightM: 4, headingDeg: '${VIGIE_SENSOR_HEADING}', array: 'respeaker-usb-4', mics: '', clock: 'ntp', clockErrorMs: 2 });
+  nodes.push({ id: 'gw-model', type: 'vigie-model', name: 'Shipped street model', path: '' });
+  nodes.push({
+    id: 'gw-capture', type: 'mic-capture', z, g: 'gw-grp', name: 'USB mic array', sensor: 'gw-sensor', source: 'alsa', device: '${VIGIE_ALSA_DEVICE}', sampleRate: 48000, channels: 4, format: 'S16_LE', url: '', realtime: false, file: '', loop: true, pace: 'realtime',
+    scene: 'street-demo', simSensor: '', channelMap: '', blockMs: 100, ringSeconds: 5, levelEveryMs: 1000, calibrationDb: '', x: 180, y: 140, wires: [['gw-classify'], ['gw-health']],
+  });
+  nodes.push({
+    id: 'gw-classify', type: 'acoustic-classifier', z, g: 'gw-grp', name: 'classify', model: 'gw-model', sensor: 'gw-sensor', labels: ALERT_LABELS, thresholds: {}, threshold: 0.5, hysteresis: 0.15, hopMs: 250, windowMs: '',
+    minAboveBackgroundDb: 6, minLevelDba: '', minDurationMs: 0, coolDownMs: 2000, channel: 'mix', scores: false, outputs: 2, x: 390, y: 140, wires: [['gw-doa'], []],
+  });
+  nodes.push({ id: 'gw-doa', type: 'localizer', z, g: 'gw-grp', name: 'direction of arrival', mode: 'single', sensor: 'gw-sensor', temperatureC: 15, windowMs: 20, minConfidence: 0.3, minSensors: 3, timeoutMs: 1500, onsetToleranceMs: 20, maxClockErrorMs: 10, sourceHeightM: 1.5, x: 600, y: 140, wires: [['gw-topic']] });
+  nodes.push({
+    id: 'gw-topic', type: 'change', z, g: 'gw-grp', name: 'topic vigie/v1/<site>/<sensor>/detection', rules: [{ t: 'set', p: 'topic', pt: 'msg', to: '"vigie/v1/" & $env("VIGIE_SITE") & "/" & payload.sensor & "/detection"', tot: 'jsonata' }],
+    x: 820, y: 140, wires: [['gw-mqtt']],
+  });
+  nodes.push(mqttBroker('gw-broker', 'city broker'));
+  nodes.push({ id: 'gw-mqtt', type: 'mqtt out', z, g: 'gw-grp', name: 'detections', topic: '', qos: '1', retain: 'false', respTopic: '', contentType: 'application/json', userProps: '', correl: '', expiry: '', broker: 'gw-broker', x: 1040, y: 140, wires: [] });
+  nodes.push({ id: 'gw-health', type: 'debug', z, g: 'gw-grp', name: 'capture health', active: true, tosidebar: true, console: true, tostatus: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 390, y: 200, wires: [] });
+  nodes.push(comment('gw-c', z, 'Only detection JSON leaves the gateway', 'The ring of samples stays in this process (5 s, zeroed on close). What is published: label, confidence, onset, level, bearing, the sensor\'s position and clock quality. See docs/mqtt.md.', 180, 80, 'gw-grp'));
+  nodes.push(group('gw-grp', z, 'Gateway: hear, classify, find the direction, publish', ['gw-capture', 'gw-classify', 'gw-doa', 'gw-topic', 'gw-mqtt', 'gw-health', 'gw-c'], 54, 39, 1072, 202));
+  return stripPrivate(nodes);
+}
+
+// ---------------------------------------------------------------------------------------------
+function controlRoom(): N[] {
+  const z = 'tab-control-room';
+  const nodes: N[] = [{ id: z, type: 'tab', label: 'Control room', disabled: false, info: "The control room: detections from every gateway arrive over MQTT, are fused into incidents with a position, the best camera turns to it, its live picture is relayed without sound, and operators decide in the console at /dashboard. Decisions and alerts are published back over MQTT and appended to the audit log.\n\nEdit the camera config nodes for your cameras (ONVIF host, port, position, calibration; 'test connection' lists profiles and presets). Broker from VIGIE_MQTT_HOST, VIGIE_MQTT_PORT, VIGIE_MQTT_USER, VIGIE_MQTT_PASSWORD; site from VIGIE_SITE." }];
+  nodes.push(mqttBroker('cr-broker', 'city broker'));
+  nodes.push({ id: 'cr-in', type: 'mqtt in', z, g: 'cr-grp-in', name: 'detections from gateways', topic: 'vigie/v1/+/+/detection', qos: '1', datatype: 'json', broker: 'cr-broker', nl: false, rap: true, rh: 0, inputs: 0, x: 180, y: 140, wires: [['cr-fuse']] });
+  nodes.push({ id: 'cr-fuse', type: 'localizer', z, g: 'cr-grp-in', name: 'fuse gateways', mode: 'fusion', sensor: '', temperatureC: 15, windowMs: 20, minConfidence: 0.3, minSensors: 2, timeoutMs: 2000, onsetToleranceMs: 50, maxClockErrorMs: 10, sourceHeightM: 1.5, x: 400, y: 140, wires: [['cr-steer']] });
+  nodes.push(comment('cr-c-in', z, 'Incidents', 'One located event per incident once enough gateways reported (or after the timeout); late duplicates do not alert again. Events that cannot be located still reach the operators.', 180, 80, 'cr-grp-in'));
+  nodes.push(group('cr-grp-in', z, 'From the gateways', ['cr-in', 'cr-fuse', 'cr-c-in'], 54, 39, 452, 142, '#ffefbf'));
+
+  nodes.push(
+    cameraConfig({ id: 'cam-1', name: 'Camera 1 (edit me)', host: '${VIGIE_CAMERA_HOST}', port: '${VIGIE_CAMERA_PORT}', lat: '${VIGIE_CAMERA_LAT}', lon: '${VIGIE_CAMERA_LON}', heightM: 6, mountHeadingDeg: 0 }),
+  );
+  nodes.push({ id: 'cr-steer', type: 'ptz-steer', z, g: 'cr-grp-look', name: 'turn the best camera', cameras: [], mode: 'confirm', toleranceDeg: 1, moveTimeoutS: 15, returnHomeS: 300, assumedDistanceM: 40, frameWidthM: 10, emitOnStart: true, x: 650, y: 140, wires: [['cr-video'], ['cr-camera-errors', 'cr-console']] });
+  nodes.push({ id: 'cr-video', type: 'video-forward', z, g: 'cr-grp-look', name: 'live picture (no sound)', ffmpegPath: '', transport: 'tcp', keepForS: 300, idleStopS: 60, maxRelays: 4, mjpegFps: 5, mjpegWidth: 640, fragmentMs: 0, snapshot: true, x: 870, y: 140, wires: [['cr-console', 'cr-alert-topic']] });
+  nodes.push({ id: 'cr-camera-errors', type: 'debug', z, g: 'cr-grp-look', name: 'camera problems', active: true, tosidebar: true, console: true, tostatus: false, complete: 'true', targetType: 'full', statusVal: '', statusType: 'auto', x: 870, y: 200, wires: [] });
+  nodes.push(comment('cr-c-look', z, 'Cameras move after an operator confirms', "ptz-steer is in 'operator confirms first' mode here: the alert reaches the console with the proposed move, and the camera turns when an operator presses 'move camera' (or confirms). Switch it to automatic in its form if your policy allows.", 650, 80, 'cr-grp-look'));
+  nodes.push(group('cr-grp-look', z, 'Cameras and video', ['cr-steer', 'cr-video', 'cr-camera-errors', 'cr-c-look'], 534, 39, 452, 202, '#bfdbef'));
+
+  const dash = dashboardConfig('cr');
+  nodes.push(...dash.config);
+  nodes.push({
+    id: 'cr-console', type: 'alert-dashboard', z, g: 'cr-grp-ops', group: dash.groupId, name: "Operators' console", order: 1, width: '12', height: '10', chime: true, tileUrl: '', siteLat: '', siteLon: '',
+    alertRetentionDays: 7, maxAlerts: 500, persist: true, auditDir: '', auditRetentionDays: 365, auditRotateMB: 10, x: 880, y: 320, wires: [['cr-steer', 'cr-decision-topic']],
+  });
+  nodes.push({
+    id: 'cr-alert-topic', type: 'change', z, g: 'cr-grp-ops', name: 'topic vigie/v1/<site>/alert', rules: [{ t: 'set', p: 'topic', pt: 'msg', to: '"vigie/v1/" & $env("VIGIE_SITE") & "/alert"', tot: 'jsonata' }],
+    x: 1120, y: 260, wires: [['cr-out']],
+  });
+  nodes.push({
+    id: 'cr-decision-topic', type: 'change', z, g: 'cr-grp-ops', name: 'topic vigie/v1/<site>/decision', rules: [{ t: 'set', p: 'topic', pt: 'msg', to: '"vigie/v1/" & $env("VIGIE_SITE") & "/decision"', tot: 'jsonata' }],
+    x: 1120, y: 320, wires: [['cr-out']],
+  });
+  nodes.push({ id: 'cr-out', type: 'mqtt out', z, g: 'cr-grp-ops', name: 'alerts and decisions', topic: '', qos: '1', retain: 'false', respTopic: '', contentType: 'application/json', userProps: '', correl: '', expiry: '', broker: 'cr-broker', x: 1340, y: 290, wires: [] });
+  nodes.push(comment('cr-c-ops', z, 'Operators decide', 'The console at /dashboard. Every camera move, live view and decision goes to the tamper-evident audit log (vigie-audit/ in the user directory; check it with `vigie audit verify`).', 880, 260, 'cr-grp-ops'));
+  nodes.push(group('cr-grp-ops', z, 'Operators and publication', ['cr-console', 'cr-alert-topic', 'cr-decision-topic', 'cr-out', 'cr-c-ops'], 754, 219, 692, 142, '#f3d3d3'));
+  return stripPrivate(nodes);
+}
+
+const out = path.join(root, 'flows');
+fs.mkdirSync(out, { recursive: true });
+for (const [name, flow] of Object.entries({ 'street-demo': streetDemo(), gateway: gateway(), 'control-room': controlRoom() })) {
+  fs.writeFileSync(path.join(out, `${name}.json`), JSON.stringify(flow, null, 2) + '\n');
+  process.stdout.write(`flows/${name}.json: ${flow.length} nodes\n`);
+}
