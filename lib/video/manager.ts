@@ -194,7 +194,10 @@ export class VideoManager extends EventEmitter {
     } catch (err) {
       relayError = err instanceof Error ? err.message : String(err);
     }
-    const snapshot = this.snapshots.put(alertId, cameraId, until, () => this.takeSnapshot(cameraId));
+    // A repeated alert keeps its first snapshot (the picture closest to the event).
+    const snapshot = this.snapshots.has(alertId, cameraId)
+      ? (this.snapshots.extend(alertId, until), this.snapshots.get(alertId, cameraId).then((r) => r?.jpeg))
+      : this.snapshots.put(alertId, cameraId, until, () => this.takeSnapshot(cameraId));
     this.changed();
     return { video, relayError, snapshot };
   }
@@ -222,11 +225,22 @@ export class VideoManager extends EventEmitter {
     return `${kind}\u0000${cameraId}`;
   }
 
-  /** The running relay of a camera and kind, started if needed; throws when refused. */
-  ensure(cameraId: string, kind: RelayKind): Entry {
+  /**
+   * The running relay of a camera and kind, started if needed; throws when refused. When the
+   * cap is reached, a viewer's request takes the place of a relay nobody watches (one only
+   * kept warm for an alert); an alert never displaces anything.
+   */
+  ensure(cameraId: string, kind: RelayKind, forViewer = false): Entry {
     const k = this.key(cameraId, kind);
     const existing = this.entries.get(k);
     if (existing) return existing;
+    if (this.entries.size >= this.opts.maxRelays && forViewer) {
+      const unwatched = [...this.entries.values()].filter((e) => e.viewers.size === 0).sort((a, b) => a.lastActivity - b.lastActivity)[0];
+      if (unwatched) {
+        this.emit('relay-evicted', { cameraId: unwatched.cameraId, kind: unwatched.kind, for: cameraId });
+        void this.stopEntry(unwatched);
+      }
+    }
     if (this.entries.size >= this.opts.maxRelays) {
       const busy = [...this.entries.values()].map((e) => `${e.cameraId} (${e.kind})`).join(', ');
       const msg = `relay refused for camera "${cameraId}": all ${this.opts.maxRelays} relays in use (${busy}); close a view or raise "max relays"`;
@@ -357,7 +371,7 @@ export class VideoManager extends EventEmitter {
     let entry: Entry;
     try {
       this.checkCamera(cameraId);
-      entry = this.ensure(cameraId, 'mse');
+      entry = this.ensure(cameraId, 'mse', true);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       sendJson({ type: 'error', message });
@@ -421,7 +435,7 @@ export class VideoManager extends EventEmitter {
     let entry: Entry;
     try {
       this.checkCamera(cameraId);
-      entry = this.ensure(cameraId, 'mjpeg');
+      entry = this.ensure(cameraId, 'mjpeg', true);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       res.writeHead(err instanceof RelayRefusedError ? 503 : err instanceof UnknownCameraError ? 404 : 500, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '10', 'Cache-Control': 'no-store' });

@@ -177,6 +177,11 @@ export class SnapshotStore {
     return { jpeg: item.jpeg, error: item.error };
   }
 
+  has(alertId: string, cameraId: string): boolean {
+    const item = this.items.get(alertId);
+    return !!item && item.cameraId === cameraId && item.expiresAt >= Date.now();
+  }
+
   /** Extends an alert's retention (a repeated alert). */
   extend(alertId: string, expiresAt: number): void {
     const item = this.items.get(alertId);

@@ -262,6 +262,33 @@ describe('live relay (MSE) from a real RTSP source with audio', () => {
     }
   });
 
+  test('cap: a viewer takes the place of a relay kept only for an alert; an alert displaces nothing', async () => {
+    const h = await harness({ maxRelays: 1, keepForMs: 60_000 });
+    try {
+      const a = h.mgr.alert('AL-E', 'cam1');
+      assert.equal(a.relayError, undefined);
+      const b = h.mgr.alert('AL-F', 'cam2');
+      assert.match(b.relayError ?? '', /all 1 relays in use/, 'an alert does not evict');
+      // The repeated alert keeps its relay and its first snapshot request.
+      const again = h.mgr.alert('AL-E', 'cam1');
+      assert.equal(again.relayError, undefined);
+      assert.ok(again.video.until >= a.video.until);
+      const evicted: unknown[] = [];
+      h.mgr.on('relay-evicted', (e) => evicted.push(e));
+      const c = await collectWs(`ws://${h.base}/vigie/video/cam2/live`, enoughMedia(1));
+      assert.deepEqual(evicted, [{ cameraId: 'cam1', kind: 'mse', for: 'cam2' }]);
+      assert.equal(h.mgr.relay('cam1', 'mse'), undefined);
+      assert.equal(h.mgr.stats().relays, 1);
+      // Now the watched relay is not displaced by another viewer.
+      const refused = await collectWs(`ws://${h.base}/vigie/video/cam1/live`, (x) => x.closed !== undefined);
+      assert.equal(refused.closed?.code, 1013);
+      await Promise.all([a.snapshot, b.snapshot, again.snapshot]);
+      await closeWs(c.ws);
+    } finally {
+      await h.stop();
+    }
+  });
+
   test('an unknown camera is refused without starting ffmpeg', async () => {
     const h = await harness();
     try {
@@ -348,6 +375,35 @@ describe('source faults', () => {
     } finally {
       await h.stop();
       await current.stop();
+    }
+  });
+
+  test('a stalled source (server frozen) is detected and the relay restarts when it answers again', async () => {
+    const own = await startRtspServer();
+    droppingUrl = own.url;
+    const h = await harness({ stallMs: 2500, ioTimeoutMs: 30_000 });
+    try {
+      const c = await collectWs(`ws://${h.base}/vigie/video/dropping/live`, enoughMedia(1));
+      const relay = h.mgr.relay('dropping', 'mse')!;
+      let segmentsAfterResume = 0;
+      let resumed = false;
+      c.ws.on('message', (_d: Buffer, bin: boolean) => {
+        if (bin && resumed) segmentsAfterResume++;
+      });
+      own.proc.kill('SIGSTOP');
+      try {
+        await waitFor(() => relay.lastError?.message.includes('stalled') === true, 30_000, 'stall detected');
+        assert.equal((relay.lastError as { code?: string }).code, 'timeout');
+      } finally {
+        own.proc.kill('SIGCONT');
+      }
+      resumed = true;
+      await waitFor(() => relay.state === 'running' && segmentsAfterResume >= 3, 60_000, 'frames after resume');
+      assert.ok(relay.starts >= 2);
+      await closeWs(c.ws);
+    } finally {
+      await h.stop();
+      await own.stop();
     }
   });
 
