@@ -6,7 +6,7 @@ event-to-background ratio with a known onset, plus background-only files.
     /usr/bin/python3 training/make_eval.py [--seed 1234] [--out training/.cache/eval]
 
 Writes WAVs and manifest.csv (`path,label,onset,offset`, seconds, paths relative to the
-manifest) for `vigie eval detect --manifest training/.cache/eval/manifest.csv`.
+manifest), and manifest-real.csv (only gunshot/glass_break/scream events + all background) for `vigie eval detect --manifest training/.cache/eval/manifest.csv`.
 
 Event-to-background ratio: RMS of the event's loudest 100 ms over the RMS of the whole
 background file. The background of a mixture is a validation background recording
@@ -30,6 +30,7 @@ SR = 16000
 FILE_SECONDS = 10.0
 EBRS_DB = [-6, 0, 6]
 AMBIENCE_LABELS = ['traffic', 'weather', 'construction', 'footsteps']
+REAL_ALERT_LABELS = ['gunshot', 'glass_break', 'scream']
 
 
 def event_extent(x):
@@ -140,6 +141,12 @@ def main():
         w = csv.writer(f)
         w.writerow(['path', 'label', 'onset', 'offset'])
         w.writerows(manifest)
+    # The targets are over the alert classes with real recordings: the same files
+    # without the crash/explosion/tire_skid mixtures (game effects mostly).
+    with open(os.path.join(args.out, 'manifest-real.csv'), 'w', newline='') as f:
+        w = csv.writer(f)
+        w.writerow(['path', 'label', 'onset', 'offset'])
+        w.writerows(m for m in manifest if m[1] not in data.ALERT_LABELS or m[1] in REAL_ALERT_LABELS)
     n_events = sum(1 for m in manifest if m[2] != '')
     print(f'{len(manifest)} files ({n_events} event mixtures from {len(events)} validation events, '
           f'{len(manifest) - n_events} background-only) in {args.out}')

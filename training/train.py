@@ -32,8 +32,8 @@ def parse_args(argv):
     p.add_argument('--name', default='vigie-street-v1')
     p.add_argument('--version', default='1.0.0')
     p.add_argument('--seed', type=int, default=1234)
-    p.add_argument('--epochs', type=int, default=20)
-    p.add_argument('--steps-per-epoch', type=int, default=120)
+    p.add_argument('--epochs', type=int, default=8)
+    p.add_argument('--steps-per-epoch', type=int, default=100)
     p.add_argument('--batch', type=int, default=48)
     p.add_argument('--lr', type=float, default=3e-3)
     p.add_argument('--threads', type=int, default=2)
@@ -87,6 +87,9 @@ def main(argv=None):
             losses.append(float(loss))
             correct += int((logits.argmax(1) == y).sum())
             seen += len(y)
+        # checkpoint each epoch: a run stopped early can still be exported (export_checkpoint.py)
+        torch.save({'state': net.state_dict(), 'epoch': epoch + 1, 'args': vars(args)},
+                   os.path.join(data.CACHE_DIR, args.name + '.checkpoint.pt'))
         log(f'epoch {epoch + 1}/{args.epochs} loss {np.mean(losses):.3f} train-acc {correct / seen:.3f} '
             f'({time.time() - t0:.0f} s)')
 
