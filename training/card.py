@@ -78,8 +78,9 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
             'batch': args.batch,
             'optimizer': f'AdamW, one-cycle learning rate up to {args.lr}, weight decay 1e-3, label smoothing 0.05',
             'threads': args.threads,
-            'duration': f'{train_seconds / 60:.1f} min on a shared 2-core x86-64 machine (CPU)',
-            'durationSeconds': round(train_seconds),
+            'duration': (f'{train_seconds / 60:.1f} min on a 2-core x86-64 machine (CPU) shared with other jobs'
+                         if train_seconds is not None else 'not recorded (exported from a checkpoint)'),
+            'durationSeconds': round(train_seconds) if train_seconds is not None else None,
             'framework': 'PyTorch 1.13 (Debian python3-torch), exported with torch.onnx',
             'data': 'shared/data/urban-sounds (manifest.csv), split by recording (origin_path; the source project\'s '
                     'glass mixes stay with their parent event), stratified by label, 20 % of recordings to validation',

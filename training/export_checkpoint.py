@@ -44,7 +44,7 @@ def main():
     command = f'/usr/bin/python3 training/train.py (stopped after epoch {ckpt["epoch"]} of {planned}; exported by training/export_checkpoint.py)'
     write_card(os.path.join(a.out_dir, args.name + '.json'), args=args, n_params=count_parameters(net),
                export_info=export_info, report=report, train_rows=train_rows, val_rows=val_rows, rows=rows,
-               maker=maker, train_seconds=float('nan'), command=command)
+               maker=maker, train_seconds=None, command=command)
     print(f"exported epoch {ckpt['epoch']}: macro F1 {report['macroF1']}, {export_info['fileBytes']} bytes")
 
 
