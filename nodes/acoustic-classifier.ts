@@ -119,10 +119,20 @@ export = function (RED: NodeAPI) {
     source.on('state', onState);
     showModelState();
 
+    let warnedModel: ClassifierModel | undefined;
     function detectorFor(sensor: string, model: ClassifierModel): Detector {
       let d = detectors.get(sensor);
       if (!d || d.model !== model) {
-        d = new Detector({ ...options, model, sensor });
+        // Ticked classes the model cannot recognise are said once per model, not fatal.
+        const ticked = options.labels ?? [];
+        const usable = ticked.filter((l) => model.alertLabels.includes(l));
+        if (warnedModel !== model) {
+          warnedModel = model;
+          const missing = ticked.filter((l) => !usable.includes(l));
+          if (missing.length) node.warn(`model ${model.card.name} has no alert class ${missing.join(', ')}; reporting only ${usable.join(', ') || 'nothing'}`);
+        }
+        if (!usable.length) throw new ContractError('setting labels', `at least one of the model's alert classes (${model.alertLabels.join(', ')})`, ticked.join(', '));
+        d = new Detector({ ...options, labels: usable, model, sensor });
         detectors.set(sensor, d);
       }
       return d;

@@ -1,0 +1,283 @@
+import { afterEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { closeRing, openRing } from '../../lib/audio/registry';
+import { AudioRing } from '../../lib/audio/ring';
+import { resample } from '../../lib/audio/resample';
+import { readWavFile } from '../../lib/audio/wav';
+import { validateDetection } from '../../lib/contracts';
+import { parseCsv } from '../../lib/cli/eval-detect';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require('node-red-node-test-helper');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const classifierNode = require('../../nodes/acoustic-classifier');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const modelNode = require('../../nodes/vigie-model');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const sensorNode = require('../../nodes/vigie-sensor');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const completeNode = require('@node-red/nodes/core/common/24-complete.js');
+
+helper.init(require.resolve('node-red'));
+
+type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const REPO = path.resolve(__dirname, '..', '..');
+const TINY = path.join(REPO, 'test', 'fixtures', 'models', 'tiny-ok.onnx');
+const DATA = process.env.VIGIE_DATA_DIR ?? path.resolve(REPO, '..', 'shared', 'data');
+const T0 = 1_750_000_000;
+
+const rings: AudioRing[] = [];
+function ring(sensor: string, sampleRate: number, channels: number, seconds = 5): AudioRing {
+  const r = openRing({ sensor, sampleRate, channels, seconds });
+  rings.push(r);
+  return r;
+}
+
+afterEach(async () => {
+  await helper.unload();
+  await helper.stopServer();
+  while (rings.length) closeRing(rings.pop()!);
+});
+
+function flow(model: Record<string, unknown>, cls: Record<string, unknown> = {}) {
+  return [
+    { id: 'tab', type: 'tab' },
+    { id: 'model-1', type: 'vigie-model', ...model },
+    { id: 'cls', type: 'acoustic-classifier', z: 'tab', model: 'model-1', labels: ['gunshot', 'glass_break', 'scream', 'crash', 'explosion', 'tire_skid'], scores: true, wires: [['dets'], ['scores']], ...cls },
+    { id: 'dets', type: 'helper', z: 'tab' },
+    { id: 'scores', type: 'helper', z: 'tab' },
+    { id: 'catch-1', type: 'catch', z: 'tab', scope: ['cls'], wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: 'tab' },
+    { id: 'complete-1', type: 'complete', z: 'tab', scope: ['cls'], wires: [['completed']] },
+    { id: 'completed', type: 'helper', z: 'tab' },
+  ];
+}
+
+const NODES = [modelNode, classifierNode, sensorNode, catchNode, completeNode];
+
+function block(sensor: string, start: number, frames: number, sampleRate: number, channels = 1, seq = 0) {
+  return { kind: 'audio', sensor, seq, sampleRate, channels, start, frames, time: T0 + start / sampleRate, clock: 'ntp' };
+}
+
+async function until(cond: () => boolean, what: string, timeoutMs = 60000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Collect what the helper nodes receive. */
+function collect() {
+  const got = { dets: [] as Any[], scores: [] as Any[], errors: [] as string[], completed: 0 };
+  helper.getNode('dets').on('input', (m: Any) => got.dets.push(m));
+  helper.getNode('scores').on('input', (m: Any) => got.scores.push(m));
+  helper.getNode('caught').on('input', (m: Any) => got.errors.push(String(m.error?.message)));
+  helper.getNode('completed').on('input', () => got.completed++);
+  return got;
+}
+
+function noise(n: number, amp: number, seed: number): Float32Array {
+  const x = new Float32Array(n);
+  let s = seed >>> 0;
+  let brown = 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const w = (s / 2 ** 32) * 2 - 1;
+    brown = 0.98 * brown + 0.2 * w;
+    x[i] = amp * (0.5 * w + brown);
+  }
+  return x;
+}
+
+describe('acoustic-classifier: bad input is an error naming the field; the flow keeps running', () => {
+  it('rejects wrong payloads, unknown sensors, expired spans, wrong channel counts and NaN samples', async () => {
+    await helper.load(NODES, flow({ path: TINY }));
+    const got = collect();
+    const cls = helper.getNode('cls');
+    const sr = 16000;
+    const r = ring('bad-1', sr, 1, 2);
+    r.write([noise(sr, 0.01, 1)]);
+    const cases: Array<[unknown, RegExp]> = [
+      [{ kind: 'video' }, /payload\.kind: expected "audio"/],
+      [{ ...block('bad-1', 0, 1600, sr), samples: [1, 2] }, /reference without samples/],
+      [block('nobody', 0, 1600, sr), /payload\.sensor: expected a sensor whose audio ring is open/],
+      [block('bad-1', 0, 1600, sr, 2), /payload\.channels: expected 1/],
+      [block('bad-1', 0, 1600, 48000), /payload\.sampleRate: expected 16000/],
+    ];
+    for (const [payload, re] of cases) {
+      const before = got.errors.length;
+      cls.receive({ payload });
+      await until(() => got.errors.length > before, `error for ${re}`);
+      assert.match(got.errors[got.errors.length - 1], re);
+    }
+    // expired: write 3 s more into a 2 s ring, then ask for the first 100 ms
+    r.write([noise(3 * sr, 0.01, 2)]);
+    cls.receive({ payload: block('bad-1', 0, 1600, sr) });
+    await until(() => got.errors.length > cases.length, 'expired error');
+    assert.match(got.errors[got.errors.length - 1], /payload\.start: .*overwritten/);
+    // NaN samples
+    const bad = noise(1600, 0.01, 3);
+    bad[100] = NaN;
+    const at = r.write([bad]);
+    cls.receive({ payload: block('bad-1', at, 1600, sr) });
+    await until(() => got.errors.length > cases.length + 1, 'NaN error');
+    assert.match(got.errors[got.errors.length - 1], /samples \(channel 1, frame \d+\): expected finite numbers, got NaN/);
+    // the node still works: good blocks give scores
+    const start = r.write([noise(2 * sr - 1600, 0.01, 4)]);
+    const doneBefore = got.completed;
+    for (let s = start; s + 1600 <= r.end; s += 1600) cls.receive({ payload: block('bad-1', s, 1600, sr) });
+    await until(() => got.scores.length > 0 && got.completed > doneBefore, 'scores after the errors');
+    for (const m of got.scores) {
+      assert.equal(m.payload.kind, 'scores');
+      assert.equal('speech' in m.payload.scores, false, 'voice labels never in scores');
+      assert.ok('gunshot' in m.payload.scores && 'street' in m.payload.scores);
+    }
+  });
+
+  it('a missing model is told once, with the file named, then the status carries it', async () => {
+    await helper.load(NODES, flow({ path: path.join(REPO, 'test', 'fixtures', 'models', 'no-such-model.onnx') }));
+    const got = collect();
+    const cls = helper.getNode('cls');
+    const r = ring('m-1', 16000, 1);
+    r.write([noise(16000, 0.01, 5)]);
+    for (let i = 0; i < 5; i++) cls.receive({ payload: block('m-1', i * 1600, 1600, 16000) });
+    await until(() => got.completed + got.errors.length >= 5, 'all five blocks handled');
+    assert.equal(got.errors.length, 1, got.errors.join('\n'));
+    assert.match(got.errors[0], /model: .*no-such-model\.onnx cannot be read/);
+  });
+
+  it('refuses bad settings with the setting named', async () => {
+    await helper.load(NODES, flow({ path: TINY }, { hopMs: 'fast' }));
+    const got = collect();
+    helper.getNode('cls').receive({ payload: block('x', 0, 1, 16000) });
+    await until(() => got.errors.length > 0, 'settings error');
+    assert.match(got.errors[0], /setting hopMs: expected a number/);
+  });
+
+  it('two classifiers share one model session, released when they close', async () => {
+    const f = flow({ path: TINY });
+    f.push({ id: 'cls2', type: 'acoustic-classifier', z: 'tab', model: 'model-1', labels: ['gunshot'], wires: [[], []] } as Any);
+    await helper.load(NODES, f);
+    const src = helper.getNode('model-1').source;
+    assert.equal(src.userCount, 2);
+    await until(() => src.state.state === 'ready', 'model ready');
+    const m = src.state.model;
+    await helper.unload();
+    assert.equal(m.isReleased, true);
+  });
+});
+
+// ---- The shipped model on real recordings -------------------------------------------------
+
+interface Clip {
+  path: string;
+  label: string;
+  durationS: number;
+}
+
+function dataAvailable(): boolean {
+  return fs.existsSync(path.join(DATA, 'urban-sounds', 'manifest.csv'));
+}
+
+/** Real recordings of a label, 0.5–3 s long, spread over the sorted list (deterministic). */
+function pickClips(label: string, n: number): Clip[] {
+  const rows = parseCsv(fs.readFileSync(path.join(DATA, 'urban-sounds', 'manifest.csv'), 'utf8'));
+  const h = rows[0];
+  const all = rows
+    .slice(1)
+    .map((r) => ({ path: r[h.indexOf('path')], label: r[h.indexOf('label')], kind: r[h.indexOf('kind')], durationS: Number(r[h.indexOf('duration_s')]) }))
+    .filter((c) => c.label === label && c.kind === 'real' && c.durationS >= 0.5 && c.durationS <= 3)
+    .sort((a, b) => (a.path < b.path ? -1 : 1));
+  const step = Math.max(1, Math.floor(all.length / n));
+  return all.filter((_, i) => i % step === 0).slice(0, n);
+}
+
+/** Clip samples at 48 kHz, and the time of its energy onset (first 10 ms frame within 20 dB of the loudest). */
+function clipAt48k(c: Clip): { x: Float32Array; onsetS: number } {
+  const w = readWavFile(path.join(DATA, 'urban-sounds', c.path));
+  const mono = w.channels[0];
+  const x = resample(mono, w.sampleRate, 48000);
+  const frame = 480;
+  const e: number[] = [];
+  for (let i = 0; i + frame <= x.length; i += frame) {
+    let s = 0;
+    for (let k = 0; k < frame; k++) s += x[i + k] * x[i + k];
+    e.push(s);
+  }
+  const peak = Math.max(...e);
+  const first = e.findIndex((v) => v >= peak / 100);
+  return { x, onsetS: (first * frame) / 48000 };
+}
+
+/**
+ * Quiet street background (−45 dBFS-ish) with the clips inserted every 6 s at their own level,
+ * written into a 30 s ring at 48 kHz; then the whole ring is sent as 100 ms audio blocks.
+ */
+async function runScene(sensor: string, clips: Clip[]): Promise<{ got: ReturnType<typeof collect>; truth: Array<{ label: string; onset: number }> }> {
+  const got = collect();
+  const cls = helper.getNode('cls');
+  const sr = 48000;
+  const seconds = 4 + 6 * clips.length;
+  assert.ok(seconds <= 30);
+  const r = ring(sensor, sr, 1, 30);
+  const x = noise(seconds * sr, 0.004, 99);
+  const truth: Array<{ label: string; onset: number }> = [];
+  clips.forEach((c, k) => {
+    const at = Math.round((3 + 6 * k) * sr);
+    const { x: ev, onsetS } = clipAt48k(c);
+    for (let i = 0; i < ev.length && at + i < x.length; i++) x[at + i] += ev[i];
+    truth.push({ label: c.label, onset: T0 + at / sr + onsetS });
+  });
+  r.write([x]);
+  const frames = 4800;
+  const n = Math.floor(x.length / frames);
+  for (let i = 0; i < n; i++) cls.receive({ payload: block(sensor, i * frames, frames, sr, 1, i) });
+  await until(() => got.completed + got.errors.length >= n, 'every block processed', 120000);
+  assert.deepEqual(got.errors, []);
+  return { got, truth };
+}
+
+describe('acoustic-classifier with the shipped model on real clips (../shared/data)', () => {
+  const shipped = { path: '' }; // empty: the model shipped in the package
+  const skip = dataAvailable() ? false : `no data at ${DATA} (set VIGIE_DATA_DIR)`;
+  const detectedClasses = ['gunshot', 'glass_break', 'scream'];
+
+  for (const label of detectedClasses) {
+    it(`detects ${label} clips mixed into quiet street background`, { skip }, async () => {
+      await helper.load(NODES, flow(shipped));
+      const clips = pickClips(label, 4);
+      assert.equal(clips.length, 4);
+      const { got, truth } = await runScene(`real-${label}`, clips);
+      const dets = got.dets.map((m: Any) => m.payload);
+      for (const d of dets) {
+        validateDetection(d);
+        assert.equal('speech' in d.scores || 'crowd' in d.scores, false);
+      }
+      const hits = truth.filter((t) => dets.some((d: Any) => d.label === t.label && Math.abs(d.onset - t.onset) <= 0.5));
+      const wrong = dets.filter((d: Any) => !truth.some((t) => t.label === d.label && Math.abs(d.onset - t.onset) <= 0.5));
+      const summary = JSON.stringify({ truth: truth.map((t) => t.onset - T0), dets: dets.map((d: Any) => [d.label, +(d.onset - T0).toFixed(3), d.confidence]) });
+      assert.ok(hits.length >= 3, `${label}: ${hits.length}/4 detected within 0.5 s ${summary}`);
+      assert.ok(wrong.length <= 1, `${label}: ${wrong.length} detections that match no event ${summary}`);
+      for (const m of got.scores) assert.equal('speech' in m.payload.scores, false);
+    });
+  }
+
+  it('stays silent on traffic, siren and speech clips; scores never contain voice classes', { skip }, async () => {
+    await helper.load(NODES, flow(shipped));
+    const clips = [...pickClips('traffic', 1), ...pickClips('siren', 2), ...pickClips('speech', 1)];
+    const { got } = await runScene('real-background', clips);
+    const dets = got.dets.map((m: Any) => [m.payload.label, +(m.payload.onset - T0).toFixed(2)]);
+    assert.deepEqual(dets, [], `false alarms: ${JSON.stringify(dets)}`);
+    assert.ok(got.scores.length > 50);
+    for (const m of got.scores) {
+      assert.equal('speech' in m.payload.scores, false);
+      assert.equal('crowd' in m.payload.scores, false);
+    }
+  });
+});
