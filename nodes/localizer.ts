@@ -9,7 +9,7 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { Alert, Detection, validateDetection } from '../lib/contracts';
-import { FusionLocalizer, SensorGeometry, locateSingle, sensorInfoOf } from '../lib/localize/localizer';
+import { DEFAULT_MIN_CONFIDENCE, FusionLocalizer, SensorGeometry, locateSingle, sensorInfoOf } from '../lib/localize/localizer';
 import type { SensorInfo } from '../lib/sensor';
 import { ContractError } from '../lib/util/validate';
 
@@ -56,13 +56,13 @@ export = function (RED: NodeAPI) {
     let closed = false;
     let configError: string | undefined;
     let fusion: FusionLocalizer | null = null;
-    let opts: { temperatureC: number; windowMs: number; minConfidence: number } = { temperatureC: 15, windowMs: 20, minConfidence: 0.3 };
+    let opts: { temperatureC: number; windowMs: number; minConfidence: number } = { temperatureC: 15, windowMs: 20, minConfidence: DEFAULT_MIN_CONFIDENCE };
     try {
       const cfg = config as unknown as Record<string, unknown>;
       opts = {
         temperatureC: setting(cfg, 'temperatureC', 15, -40, 60),
         windowMs: setting(cfg, 'windowMs', 20, 5, 200),
-        minConfidence: setting(cfg, 'minConfidence', 0.3, 0, 1),
+        minConfidence: setting(cfg, 'minConfidence', DEFAULT_MIN_CONFIDENCE, 0, 1),
       };
       if (mode === 'fusion') {
         fusion = new FusionLocalizer({

@@ -9,6 +9,7 @@
 import { AudioRing } from '../audio/ring';
 import { bearingDeg as bearingOf, diffDeg } from '../localize/geo';
 import { estimateDoa } from '../localize/srp';
+import { DEFAULT_MIN_CONFIDENCE } from '../localize/localizer';
 import { Observation, fuseObservations, onsetStdFromRise } from '../localize/fusion';
 import { loadScene, Scene, micPositionsEnu } from '../sim/scene';
 import { SceneEvent, SceneRenderer } from '../sim/render';
@@ -22,6 +23,8 @@ export interface EvalOptions {
   /** Span read around each arrival: before / after, ms. */
   preMs?: number;
   postMs?: number;
+  /** Bearings below this confidence are not used (the localizer node's default). */
+  minConfidence?: number;
   onWarning?: (m: string) => void;
 }
 
@@ -60,6 +63,8 @@ export interface EvalReport {
     bearings: number;
     bearingErrorMedianDeg: number | null;
     bearingErrorP95Deg: number | null;
+    /** Bearings at or above the confidence threshold (the ones the localizer passes on). */
+    trusted: { bearings: number; medianDeg: number | null; p95Deg: number | null };
     positions: number;
     positionErrorMedianM: number | null;
     positionErrorP95M: number | null;
@@ -147,12 +152,13 @@ export function evaluateScene(sceneIn: Scene, opts: EvalOptions = {}): EvalRepor
         continue;
       }
       const { ev } = pending.splice(k, 1)[0];
-      results.push(evaluateEvent(scene, ev, rings, centres, preF, postF, hullPts));
+      results.push(evaluateEvent(scene, ev, rings, centres, preF, postF, hullPts, opts.minConfidence ?? DEFAULT_MIN_CONFIDENCE));
     }
     if (renderer.frame > total + 30 * fs) break;
   }
   for (const r of rings) r.close();
   const bearingErrs = results.flatMap((r) => r.sensors.filter((s) => s.errorDeg !== null).map((s) => Math.abs(s.errorDeg!)));
+  const trustedErrs = results.flatMap((r) => r.sensors.filter((s) => s.errorDeg !== null && !s.error).map((s) => Math.abs(s.errorDeg!)));
   const posErrs = results.filter((r) => r.fused.errorM !== undefined).map((r) => r.fused.errorM!);
   const hullErrs = results.filter((r) => r.insideHull && r.fused.errorM !== undefined).map((r) => r.fused.errorM!);
   const hullCount = results.filter((r) => r.insideHull).length;
@@ -168,6 +174,7 @@ export function evaluateScene(sceneIn: Scene, opts: EvalOptions = {}): EvalRepor
       bearings: bearingErrs.length,
       bearingErrorMedianDeg: round(percentile(bearingErrs, 0.5)),
       bearingErrorP95Deg: round(percentile(bearingErrs, 0.95)),
+      trusted: { bearings: trustedErrs.length, medianDeg: round(percentile(trustedErrs, 0.5)), p95Deg: round(percentile(trustedErrs, 0.95)) },
       positions: posErrs.length,
       positionErrorMedianM: round(percentile(posErrs, 0.5)),
       positionErrorP95M: round(percentile(posErrs, 0.95)),
@@ -188,7 +195,7 @@ function round(v: number | null, digits = 3): number | null {
   return v === null ? null : Math.round(v * 10 ** digits) / 10 ** digits;
 }
 
-function evaluateEvent(scene: Scene, ev: SceneEvent, rings: AudioRing[], centres: [number, number, number][], preF: number, postF: number, hullPts: [number, number][]): EventResult {
+function evaluateEvent(scene: Scene, ev: SceneEvent, rings: AudioRing[], centres: [number, number, number][], preF: number, postF: number, hullPts: [number, number][], minConfidence: number): EventResult {
   const fs = scene.sampleRate;
   const c = scene.speedOfSoundMs;
   const sensors: SensorEstimate[] = [];
@@ -232,6 +239,9 @@ function evaluateEvent(scene: Scene, ev: SceneEvent, rings: AudioRing[], centres
       est.confidence = round(doa.confidence, 2);
       const onsetFrame = span.start + doa.onsetFrame;
       est.onsetErrorMs = round(((onsetFrame - arrival) / fs) * 1000, 3);
+      // As the localizer node does: a bearing below the confidence threshold is not used (the onset still is).
+      const trusted = doa.confidence >= minConfidence;
+      if (!trusted) est.error = `low confidence ${round(doa.confidence, 2)} < ${minConfidence}: bearing not used`;
       observations.push({
         detectionId: `${ev.sourceId}-${s.id}`,
         sensor: s.id,
@@ -244,8 +254,7 @@ function evaluateEvent(scene: Scene, ev: SceneEvent, rings: AudioRing[], centres
         lon: s.lon,
         clock: s.clock,
         clockErrorMs: s.clockErrorMs,
-        bearingDeg: doa.bearingDeg,
-        bearingStdDeg: doa.bearingStdDeg,
+        ...(trusted ? { bearingDeg: doa.bearingDeg, bearingStdDeg: doa.bearingStdDeg } : {}),
         confidence: doa.confidence,
         onsetStdMs: onsetStdFromRise(doa.onsetRiseMs),
         payload: null,

@@ -168,8 +168,8 @@ interface Residuals {
 /**
  * TDOA multilateration: unknowns east, north and emission time t0, residuals
  * (tᵢ − t0 − |x − pᵢ|/c)/σᵢ (plus bearing residuals when given), solved by
- * Levenberg–Marquardt. Needs ≥ 3 onsets. With ≥ 5, a fit worse than 3σ RMS drops the onset
- * whose removal fits best (one at a time).
+ * Levenberg–Marquardt. Needs ≥ 3 onsets. With redundancy (≥ 5 residuals, bearings included), a
+ * fit worse than 3σ RMS drops the onset whose removal fits best (one at a time, ≥ 3 stay).
  */
 export function multilaterate(obs: TimeObs[], opts: MultilaterationOptions = {}): PositionFix | null {
   if (obs.length < 3) return null;
@@ -177,19 +177,22 @@ export function multilaterate(obs: TimeObs[], opts: MultilaterationOptions = {})
   const zs = opts.sourceHeightM ?? 1.5;
   let used = obs.map((_, i) => i);
   const rejected: number[] = [];
+  const nBearings = (opts.bearings ?? []).filter((b) => !!b).length;
   for (;;) {
     const fix = solveTdoa(obs, used, c, zs, opts);
     if (!fix) return null;
-    const dof = used.length - 3;
-    // With redundancy to spare, a poor fit is explained by the one onset whose removal fits best
-    // (leave-one-out: a single bad onset drags a least-squares fit, so its own residual can look small).
-    if (used.length < 5 || fix.chi2 / dof <= 9) return { e: fix.e, n: fix.n, t0: fix.t0, errorM: fix.errorM, used, rejected };
+    const dof = used.length + nBearings - 3;
+    // With redundancy to spare (bearings count), a poor fit is explained by the one onset whose
+    // removal fits best (leave-one-out: a single bad onset drags a least-squares fit, so its own
+    // residual can look small). At least 3 onsets stay.
+    const canDrop = used.length >= 4 && used.length + nBearings >= 5;
+    if (!canDrop || fix.chi2 / dof <= 9) return { e: fix.e, n: fix.n, t0: fix.t0, errorM: fix.errorM, used, rejected };
     let best: { i: number; chi2: number } | null = null;
     for (const i of used) {
       const sub = solveTdoa(obs, used.filter((k) => k !== i), c, zs, opts);
       if (sub && (!best || sub.chi2 < best.chi2)) best = { i, chi2: sub.chi2 };
     }
-    if (!best) return { e: fix.e, n: fix.n, t0: fix.t0, errorM: fix.errorM, used, rejected };
+    if (!best || best.chi2 > fix.chi2 * 0.5) return { e: fix.e, n: fix.n, t0: fix.t0, errorM: fix.errorM, used, rejected };
     used = used.filter((k) => k !== best!.i);
     rejected.push(best.i);
   }
@@ -438,6 +441,8 @@ export interface FusedFix {
 
 export interface FuseOptions {
   speedOfSoundMs?: number;
+  /** A fix farther than this from every sensor is not believed (no sensor hears that far), m (default 1000). */
+  maxRangeM?: number;
   sourceHeightM?: number;
   /** Onset picking uncertainty added to the clocks, ms (default 1). */
   onsetStdMs?: number;
@@ -457,7 +462,10 @@ export function fuseObservations(obs: Observation[], opts: FuseOptions = {}): Fu
   const synced = obs.map((o, i) => ({ o, i })).filter(({ o }) => o.clock !== 'local' && o.clockErrorMs <= maxClock);
   const withBearing = obs.map((o, i) => ({ o, i })).filter(({ o }) => o.bearingDeg !== undefined && Number.isFinite(o.bearingDeg));
   const bearingObs = (xs: { o: Observation }[]): BearingObs[] => xs.map(({ o }) => ({ e: o.e, n: o.n, bearingDeg: o.bearingDeg!, bearingStdDeg: o.bearingStdDeg ?? 5 }));
-  const tri = withBearing.length >= 2 ? triangulate(bearingObs(withBearing)) : null;
+  const maxRange = opts.maxRangeM ?? 1000;
+  const plausible = (f: { e: number; n: number } | null) => !!f && obs.some((o) => Math.hypot(f.e - o.e, f.n - o.n) <= maxRange);
+  const triRaw = withBearing.length >= 2 ? triangulate(bearingObs(withBearing)) : null;
+  const tri = plausible(triRaw) ? triRaw : null;
   if (synced.length >= 3) {
     // Bearing outliers found by triangulation stay out of the combined solve.
     const triRejected = new Set((tri?.rejected ?? []).map((k) => withBearing[k].i));
@@ -466,7 +474,7 @@ export function fuseObservations(obs: Observation[], opts: FuseOptions = {}): Fu
       synced.map(({ o }) => ({ e: o.e, n: o.n, z: o.z, tSec: o.onsetSec, sigmaSec: Math.hypot(o.clockErrorMs / 1000, o.onsetStdMs !== undefined ? o.onsetStdMs / 1000 : onsetStd) })),
       { speedOfSoundMs: opts.speedOfSoundMs, sourceHeightM: opts.sourceHeightM, start: tri ? [tri.e, tri.n] : undefined, bearings: bearingObs(bearings) },
     );
-    if (fix) {
+    if (fix && plausible(fix)) {
       const used = new Set([...fix.used.map((k) => synced[k].i), ...bearings.map(({ i }) => i)]);
       const rejected = [...fix.rejected.map((k) => synced[k].i), ...triRejected];
       return { method: 'tdoa', e: fix.e, n: fix.n, errorM: fix.errorM, used: [...used].filter((i) => !rejected.includes(i)).sort((a, b) => a - b), rejected };

@@ -41,6 +41,9 @@ export interface DoaOutcome {
   onsetStdMs?: number;
 }
 
+/** Below this DOA confidence a bearing is not trusted (calibrated on the canyon evaluation). */
+export const DEFAULT_MIN_CONFIDENCE = 0.2;
+
 const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
 
 /** Direction of arrival of one detection from its span. Never throws for unlocalisable input: says why. */
@@ -65,7 +68,7 @@ export function locateSingle(det: Detection, sensor: SensorGeometry | undefined,
       sensor.mics,
       { sampleRate: read.sampleRate, headingDeg: sensor.headingDeg, speedOfSoundMs: speedOfSound(opts.temperatureC ?? 15), windowMs: opts.windowMs },
     );
-    const minConf = opts.minConfidence ?? 0.3;
+    const minConf = opts.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
     if (doa.confidence < minConf) {
       return { location: { method: 'none', sensors: [det.sensor], confidence: round(doa.confidence), reason: `low direction confidence ${round(doa.confidence)} < ${minConf}` } };
     }

@@ -238,7 +238,8 @@ export function estimateDoa(channels: Float32Array[], mics: MicPosition[], opts:
   while (hi < 90 && srp(fine.az + hi + 0.25, fine.el) > half) hi += 0.25;
   const widthStd = (lo + hi) / 2.355;
   // A sharp, agreed peak is a good bearing; the width alone overstates the error of broadband events.
-  const bearingStdDeg = Math.max(0.5, (widthStd / Math.sqrt(pairs.length)) * (2 - pairAgreement) * (1.5 - dominance));
+  // Scaled so that |error|/std behaves like a unit Gaussian on the canyon evaluation (docs/localization.md).
+  const bearingStdDeg = Math.max(0.3, ((widthStd / Math.sqrt(pairs.length)) * (2 - pairAgreement) * (1.5 - dominance)) / 4);
   const azimuthDeg = normDeg(fine.az);
   return {
     azimuthDeg,
