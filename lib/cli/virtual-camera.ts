@@ -7,11 +7,11 @@ import { parseArgs } from './args';
 import { CAMERA_QUIRKS, CameraQuirk, VirtualCamera } from '../sim/camera/virtual-camera';
 
 const USAGE =
-  'vigie virtual-camera [--port N] [--host 127.0.0.1] [--user U --password P] [--quirk X[,Y]] [--degrees] ' +
+  'vigie virtual-camera [--port N] [--host 127.0.0.1] [--user U --password P] [--quirk X[,Y]] [--degrees] [--rtsp] ' +
   '[--pan-speed DEG_PER_S] [--heading DEG] [--name TEXT]';
 
 export async function main(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, { strings: ['port', 'host', 'user', 'password', 'quirk', 'pan-speed', 'heading', 'name'], booleans: ['degrees', 'help'], usage: USAGE });
+  const a = parseArgs(argv, { strings: ['port', 'host', 'user', 'password', 'quirk', 'pan-speed', 'heading', 'name'], booleans: ['degrees', 'rtsp', 'help'], usage: USAGE });
   if (a.booleans.help) {
     process.stdout.write(`usage: ${USAGE}\nquirks: ${CAMERA_QUIRKS.join(', ')}\n`);
     return 0;
@@ -34,11 +34,13 @@ export async function main(argv: string[]): Promise<number> {
     panSpeedDegPerS: num('pan-speed', 90, 1, 3600),
     mountHeadingDeg: num('heading', 0, -360, 360),
     name: a.strings.name,
+    rtsp: a.booleans.rtsp,
   });
   const { onvifPort, url } = await cam.start();
   const base = `http://${a.strings.host && a.strings.host !== '0.0.0.0' ? a.strings.host : '127.0.0.1'}:${onvifPort}`;
   process.stdout.write(
     `virtual ONVIF PTZ camera on port ${onvifPort}\n  ONVIF:    ${url}\n  stream:   ${base}/live.ts (H.264 + a test tone, MPEG-TS)\n  snapshot: ${base}/snapshot.jpg\n` +
+      (cam.rtspUrl ? `  rtsp:     ${cam.rtspUrl}\n` : '') +
       (quirks.length ? `  quirks:   ${quirks.join(', ')}\n` : ''),
   );
   await new Promise<void>((resolve) => {

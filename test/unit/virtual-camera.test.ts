@@ -190,3 +190,18 @@ test('`vigie virtual-camera` starts a camera the onvif client can use, and stops
   }
   assert.equal(await exited, 0);
 });
+
+test('with rtsp: GetStreamUri answers an RTSP URL (GStreamer\'s RTSP server) that ffprobe reads with video and audio', async () => {
+  const cam = await start({ rtsp: true });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Cam } = require('onvif/promises');
+  const client = new Cam({ hostname: '127.0.0.1', port: cam.port, username: 'u', password: 'p', timeout: 5000 });
+  await client.connect();
+  const rtsp = await client.getStreamUri({ protocol: 'RTSP' });
+  assert.match(rtsp.uri, /^rtsp:\/\/127\.0\.0\.1:\d+\/live$/);
+  const http = await client.getStreamUri({ protocol: 'HTTP' });
+  assert.equal(http.uri, `http://127.0.0.1:${cam.port}/live.ts`);
+  const streams = await ffprobe(`${rtsp.uri}`);
+  assert.deepEqual(streams.map((s) => s.codec_type).sort(), ['audio', 'video']);
+  await until(() => cam.liveClients === 0 && !cam.encoderRunning, 20_000);
+});

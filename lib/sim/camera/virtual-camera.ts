@@ -11,6 +11,7 @@ import { XmlElement, child, parseXml, path, textOf } from './xml';
 import { NS, SoapFault, envelope, faults } from './soap';
 import { PoseDeg, PtzModel, wrap180 } from './ptz-model';
 import { VideoOutput } from './video';
+import { RtspFace } from './rtsp';
 
 export type CameraQuirk =
   /** AbsoluteMove answers a SOAP fault (some Reolink models). */
@@ -63,6 +64,8 @@ export interface VirtualCameraOptions {
   ffmpegPath?: string;
   /** Video frame rate for the live stream. */
   fps?: number;
+  /** Also serve the live stream over RTSP (GStreamer's RTSP server); GetStreamUri then answers rtsp://. */
+  rtsp?: boolean;
 }
 
 export interface CallLogEntry {
@@ -115,6 +118,7 @@ export class VirtualCamera {
   private nextPresetToken = 1;
   private readonly video: VideoOutput;
   private readonly sockets = new Set<import('net').Socket>();
+  private rtspFace?: RtspFace;
 
   constructor(readonly opts: VirtualCameraOptions) {
     for (const q of opts.quirks ?? []) {
@@ -182,12 +186,28 @@ export class VirtualCamera {
     });
     this.server = server;
     this.portInUse = (server.address() as AddressInfo).port;
+    if (this.opts.rtsp) {
+      this.rtspFace = new RtspFace(`${this.base()}/live.ts`);
+      try {
+        await this.rtspFace.start();
+      } catch (err) {
+        await this.stop();
+        throw err;
+      }
+    }
     return { onvifPort: this.portInUse, url: this.url };
+  }
+
+  /** The RTSP URL when RTSP is enabled, else undefined. */
+  get rtspUrl(): string | undefined {
+    return this.rtspFace?.running ? this.rtspFace.url : undefined;
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
+    await this.rtspFace?.stop();
+    this.rtspFace = undefined;
     await this.video.stop();
     if (!server) return;
     for (const s of this.sockets) s.destroy();
@@ -353,7 +373,7 @@ export class VirtualCamera {
         );
       case 'GetStreamUri':
         this.requireProfile(req);
-        return `<trt:GetStreamUriResponse><trt:MediaUri>${mediaUri(`${this.base()}/live.ts`)}</trt:MediaUri></trt:GetStreamUriResponse>`;
+        return `<trt:GetStreamUriResponse><trt:MediaUri>${mediaUri(this.streamUriFor(req))}</trt:MediaUri></trt:GetStreamUriResponse>`;
       case 'GetSnapshotUri':
         this.requireProfile(req);
         return `<trt:GetSnapshotUriResponse><trt:MediaUri>${mediaUri(`${this.base()}/snapshot.jpg`)}</trt:MediaUri></trt:GetSnapshotUriResponse>`;
@@ -402,6 +422,13 @@ export class VirtualCamera {
       default:
         throw faults.unknownAction(action);
     }
+  }
+
+  /** RTSP when it runs and the client asks for an RTSP transport; HTTP MPEG-TS otherwise. */
+  private streamUriFor(req: XmlElement): string {
+    const protocol = textOf(path(req, 'StreamSetup', 'Transport', 'Protocol')) ?? 'RTSP';
+    if (this.rtspUrl && protocol !== 'HTTP') return this.rtspUrl;
+    return `${this.base()}/live.ts`;
   }
 
   private requireProfile(req: XmlElement): void {
