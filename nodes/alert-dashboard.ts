@@ -13,6 +13,7 @@
  * never the raw message. Late joiners get the same state from the dashboard's data store
  * (`widget-load`). Operators' actions arrive on the custom socket event `vigie-action:<id>`.
  */
+import type { AddressInfo } from 'net';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { openSharedAuditLog, AuditLogHandle } from '../lib/alerts/audit';
@@ -29,6 +30,7 @@ interface AlertDashboardDef extends NodeDef {
   auditDir?: string;
   auditRetentionDays?: string | number;
   auditRotateMB?: string | number;
+  keepSnapshots?: boolean;
   alertRetentionDays?: string | number;
   maxAlerts?: string | number;
   persist?: boolean;
@@ -86,6 +88,10 @@ export = function (RED: NodeAPI) {
     let pruneTimer: NodeJS.Timeout | undefined;
     let base: DashboardBase | null | undefined;
     let closed = false;
+    const keepSnapshots = config.keepSnapshots !== false;
+    const snapshotsTaken = new Set<string>();
+    const snapshotFetches = new Set<AbortController>();
+    const snapshotTimers = new Set<NodeJS.Timeout>();
 
     try {
       const loaded = store.load();
@@ -169,6 +175,50 @@ export = function (RED: NodeAPI) {
       if (base) base.emit(`msg-input:${node.id}`, msg, node);
     }
 
+    /** Where this Node-RED answers on loopback, for the root-relative URLs video-forward gives. */
+    function localUrl(link: string): string | undefined {
+      if (/^https?:\/\//i.test(link)) return link;
+      if (!link.startsWith('/')) return undefined;
+      const srv = (RED as unknown as { server?: { address?(): AddressInfo | string | null } }).server;
+      const addr = srv?.address?.();
+      const port = addr && typeof addr === 'object' ? addr.port : Number((RED.settings as unknown as { uiPort?: number }).uiPort ?? 1880);
+      return `http://127.0.0.1:${port}${link}`;
+    }
+
+    /** Keeps the alert's snapshot (a JPEG) with the audit log, hashed; retried once, never blocking. */
+    function keepSnapshot(alertId: string, link: string | undefined, cameraId: string | undefined, attempt = 1): void {
+      if (!keepSnapshots || !audit || closed || !link) return;
+      if (attempt === 1 && snapshotsTaken.has(alertId)) return;
+      snapshotsTaken.add(alertId);
+      const url = localUrl(link);
+      if (!url) return;
+      const ctl = new AbortController();
+      snapshotFetches.add(ctl);
+      const timer = setTimeout(() => ctl.abort(), 15_000);
+      fetch(url, { signal: ctl.signal })
+        .then(async (res) => {
+          if (!res.ok) throw new Error(`HTTP ${res.status}`);
+          const jpeg = Buffer.from(await res.arrayBuffer());
+          if (!closed && audit) audit.log.saveSnapshot(alertId, jpeg, `auto:${node.id}`, { camera: cameraId ?? null });
+        })
+        .catch((err: Error) => {
+          if (closed) return;
+          if (attempt < 3) {
+            const t = setTimeout(() => {
+              snapshotTimers.delete(t);
+              keepSnapshot(alertId, link, cameraId, attempt + 1);
+            }, 2000 * attempt);
+            snapshotTimers.add(t);
+          } else {
+            node.warn(`snapshot of alert ${alertId} not kept: ${err.message}`);
+          }
+        })
+        .finally(() => {
+          clearTimeout(timer);
+          snapshotFetches.delete(ctl);
+        });
+    }
+
     function ingest(msg: NodeMessage): NodeMessage {
       let r;
       try {
@@ -179,7 +229,8 @@ export = function (RED: NodeAPI) {
       }
       persist();
       updateStatus();
-      if (r.isNew) node.debug?.(`alert ${r.record.alert.id} ${r.record.alert.label}`);
+      const a = r.record.alert;
+      if (a.video?.snapshot) keepSnapshot(a.id, a.video.snapshot, a.camera?.id);
       return stateMessage();
     }
 
@@ -225,7 +276,7 @@ export = function (RED: NodeAPI) {
 
     if (group && typeof group.register === 'function') {
       // The browser must not learn server paths: the widget gets only what it displays.
-      const { auditDir: _a, auditRetentionDays: _r, auditRotateMB: _m, ...visible } = config;
+      const { auditDir: _a, auditRetentionDays: _r, auditRotateMB: _m, keepSnapshots: _k, ...visible } = config;
       const evts = {
         beforeSend: async (msg: NodeMessage) => ingest(msg),
         onInput: async () => {
@@ -270,6 +321,10 @@ export = function (RED: NodeAPI) {
         if (pruneTimer) clearInterval(pruneTimer);
         pruneTimer = undefined;
         if (instances.get(nodeId) === onAction) instances.delete(nodeId);
+        for (const t of snapshotTimers) clearTimeout(t);
+        snapshotTimers.clear();
+        for (const c of snapshotFetches) c.abort();
+        snapshotFetches.clear();
         persist();
         audit?.release();
         audit = undefined;

@@ -23,6 +23,16 @@ export const AUDIT_FORMAT_VERSION = 1;
 /** `prev` of the very first entry of a log. */
 export const GENESIS_HASH = '0'.repeat(64);
 const FILE_RE = /^audit-(\d{4}-\d{2}-\d{2})-(\d{3})\.jsonl$/;
+export const SNAPSHOT_DIR = 'snapshots';
+export const MAX_SNAPSHOT_BYTES = 8 * 1024 * 1024;
+
+function isJpeg(b: Buffer): boolean {
+  return b.length > 4 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
+}
+
+function safeName(id: string): string {
+  return id.replace(/[^\w.-]/g, '_').slice(0, 120) || 'alert';
+}
 const DAY_MS = 86_400_000;
 
 export interface AuditEntry {
@@ -209,10 +219,46 @@ export class AuditLog {
     return path.join(this.dir, `audit-${day}-${String(n).padStart(3, '0')}.jsonl`);
   }
 
-  /** Removes whole files whose newest entry is older than the retention period. */
+  /**
+   * Keeps an alert's camera snapshot (a JPEG, nothing else) in `snapshots/YYYY-MM-DD/` beside
+   * the log and appends a `snapshot` entry with its SHA-256, so an edited picture is detected
+   * like an edited line. Snapshots follow the same retention as the log.
+   */
+  saveSnapshot(alertId: string, jpeg: Buffer, actor: string, details: Record<string, unknown> = {}): AuditEntry {
+    if (!isJpeg(jpeg)) throw new Error('snapshot: expected a JPEG image');
+    if (jpeg.length > MAX_SNAPSHOT_BYTES) throw new Error(`snapshot: expected at most ${MAX_SNAPSHOT_BYTES} bytes, got ${jpeg.length}`);
+    this.open();
+    const day = dayOf(this.now());
+    const name = `${safeName(alertId)}.jpg`;
+    const dir = path.join(this.dir, SNAPSHOT_DIR, day);
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, name);
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, jpeg, { mode: 0o640 });
+    fs.renameSync(tmp, file);
+    return this.append({
+      type: 'snapshot',
+      actor,
+      alertId,
+      details: { ...details, file: `${SNAPSHOT_DIR}/${day}/${name}`, bytes: jpeg.length, sha256: createHash('sha256').update(jpeg).digest('hex') },
+    });
+  }
+
+  /** Removes whole files (and snapshot days) whose newest entry is older than the retention period. */
   private prune(nowMs: number, keep: string): string[] {
     if (!this.retentionMs) return [];
     const removed: string[] = [];
+    const oldestDay = dayOf(nowMs - this.retentionMs);
+    try {
+      for (const d of fs.readdirSync(path.join(this.dir, SNAPSHOT_DIR))) {
+        if (/^\d{4}-\d{2}-\d{2}$/.test(d) && d < oldestDay) {
+          fs.rmSync(path.join(this.dir, SNAPSHOT_DIR, d), { recursive: true, force: true });
+          removed.push(`${SNAPSHOT_DIR}/${d}/`);
+        }
+      }
+    } catch {
+      /* no snapshots yet */
+    }
     for (const f of listAuditFiles(this.dir)) {
       if (f === keep) continue;
       let newest = 0;
@@ -337,6 +383,12 @@ export function verifyAuditFiles(files: string[]): AuditVerifyResult {
         const earlier = e.seq <= prevSeq!;
         if (later || earlier) return fail(file, i + 1, `reordered: entry seq ${e.seq} found where seq ${expected} was expected`);
         return fail(file, i + 1, `removed: ${e.seq - expected} entr${e.seq - expected === 1 ? 'y is' : 'ies are'} missing before this line (seq ${expected}${e.seq - expected > 1 ? `…${e.seq - 1}` : ''})`);
+      }
+      if (e.type === 'snapshot' && typeof e.details?.file === 'string' && typeof e.details.sha256 === 'string') {
+        const pic = path.join(path.dirname(file), e.details.file);
+        if (fs.existsSync(pic) && createHash('sha256').update(fs.readFileSync(pic)).digest('hex') !== e.details.sha256) {
+          return fail(file, i + 1, `snapshot ${e.details.file} was changed (its SHA-256 differs from the one recorded)`);
+        }
       }
       prevHash = e.hash;
       prevSeq = e.seq;

@@ -6,7 +6,8 @@
  */
 import { EventEmitter } from 'events';
 
-export type AuditEventType = 'alert' | 'camera-move' | 'live-view' | 'decision' | 'system';
+/** 'snapshot': a camera snapshot of an alert kept beside the audit log (its SHA-256 in the entry). */
+export type AuditEventType = 'alert' | 'camera-move' | 'live-view' | 'decision' | 'snapshot' | 'system';
 
 export interface AuditEvent {
   type: AuditEventType;

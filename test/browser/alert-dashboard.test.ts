@@ -184,9 +184,19 @@ describe('alert-dashboard in Chromium', { timeout: 240_000 }, () => {
     assert.equal(move.alertId, 'a-prop');
     assert.equal(move.operator, 'Alice');
 
-    // the audit log holds the alerts, the views and the decision, and its chain is intact
-    const files = listAuditFiles(path.join(server.userDir, 'vigie-audit'));
-    const entries = files.flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+    // the audit log holds the alerts, the views, the decision and the alert's snapshot, and its chain is intact
+    const auditDir = path.join(server.userDir, 'vigie-audit');
+    const readAudit = () => listAuditFiles(auditDir).flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+    const t2 = Date.now();
+    while (!readAudit().some((e) => e.type === 'snapshot' && e.alertId === 'a-new')) {
+      if (Date.now() - t2 > 30_000) assert.fail('the snapshot of a-new was not kept with the audit log');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const files = listAuditFiles(auditDir);
+    const entries = readAudit();
+    const snap = entries.find((e) => e.type === 'snapshot' && e.alertId === 'a-new');
+    const jpeg = fs.readFileSync(path.join(auditDir, snap.details.file));
+    assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff]);
     assert.ok(entries.some((e) => e.type === 'decision' && e.alertId === 'a-mid' && e.actor === 'Alice'));
     assert.ok(entries.some((e) => e.type === 'live-view' && e.alertId === 'a-new'));
     assert.equal(entries.filter((e) => e.type === 'alert').length, 4);

@@ -206,3 +206,32 @@ test('the shared log is fed by the audit bus once per directory and stops when r
   assert.equal(entries[1].details.camera, 'cam1');
   assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
 });
+
+function fakeJpeg(n: number): Buffer {
+  // SOI + APP0 marker and some bytes: enough for the JPEG signature check
+  return Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(n, 7), Buffer.from([0xff, 0xd9])]);
+}
+
+test('snapshots are kept beside the log with their hash, checked by verify, and follow retention', () => {
+  const dir = tmpDir();
+  const c = clock(Date.parse('2026-04-01T09:00:00Z'));
+  const log = new AuditLog({ dir, now: c.now, retentionDays: 2 });
+  const e = log.saveSnapshot('alert/1', fakeJpeg(100), 'auto:dash', { camera: 'cam-1' });
+  assert.equal(e.type, 'snapshot');
+  assert.equal(e.details.file, 'snapshots/2026-04-01/alert_1.jpg');
+  const pic = path.join(dir, 'snapshots', '2026-04-01', 'alert_1.jpg');
+  assert.ok(fs.existsSync(pic));
+  assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
+  assert.throws(() => log.saveSnapshot('a2', Buffer.from('RIFF....WAVEfmt '), 'x'), /snapshot: expected a JPEG image/);
+
+  const bytes = fs.readFileSync(pic);
+  bytes[50] ^= 0xff;
+  fs.writeFileSync(pic, bytes);
+  const r = verifyAuditFiles(listAuditFiles(dir));
+  assert.equal(r.ok, false);
+  assert.match(r.break!.reason, /snapshot snapshots\/2026-04-01\/alert_1\.jpg was changed/);
+
+  c.advance(5 * DAY);
+  log.append({ type: 'system', actor: 'x', details: {} });
+  assert.equal(fs.existsSync(path.join(dir, 'snapshots', '2026-04-01')), false, 'old snapshot days are removed at rotation');
+});
