@@ -1,0 +1,204 @@
+/**
+ * Detection benchmark for one sensor on one core (the model session uses one thread):
+ *   1. real-time factor of the whole detection path (mono mix, A-weighted levels, background,
+ *      onsets, resampling 48 → 16 kHz, windows, model, event logic) on 48 kHz audio;
+ *   2. per-inference latency of one window;
+ *   3. onset-to-result latency in real-time replay: blocks of 100 ms are delivered at the pace
+ *      of capture, and for every event we measure the wall time from the event's first sample
+ *      being captured to (a) the onset-triggered window being classified and (b) the detection.
+ * Events are real clips from ../shared/data when present (gunshot, glass_break, scream),
+ * otherwise synthetic bursts (then only (a) is meaningful). Prints medians and p95.
+ *
+ *   npx tsx bench/detect.ts [--seconds 120] [--replay-seconds 40] [--model FILE.onnx]
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { resample } from '../lib/audio/resample';
+import { readWavFile } from '../lib/audio/wav';
+import { parseCsv } from '../lib/cli/eval-detect';
+import { Detector } from '../lib/detect/detector';
+import { ClassifierModel } from '../lib/detect/model';
+import { defaultModelPath } from '../lib/detect/model-source';
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+}
+
+const SECONDS = Number(arg('seconds', '120'));
+const REPLAY_SECONDS = Number(arg('replay-seconds', '40'));
+const MODEL = arg('model', defaultModelPath());
+const SR = 48000;
+const BLOCK = 4800;
+const DATA = process.env.VIGIE_DATA_DIR ?? path.resolve(__dirname, '..', '..', 'shared', 'data');
+
+function stats(xs: number[]): { median: number; p95: number; n: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * (s.length - 1) + 0.5))];
+  return { median: q(0.5), p95: q(0.95), n: s.length };
+}
+
+function noise(n: number, amp: number, seed: number): Float32Array {
+  const x = new Float32Array(n);
+  let s = seed >>> 0;
+  let brown = 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const w = (s / 2 ** 32) * 2 - 1;
+    brown = 0.98 * brown + 0.2 * w;
+    x[i] = amp * (0.5 * w + brown);
+  }
+  return x;
+}
+
+interface EventClip {
+  label: string;
+  x: Float32Array;
+  /** Seconds from the clip start to its energy onset. */
+  onsetS: number;
+}
+
+function energyOnset(x: Float32Array): number {
+  const frame = 480;
+  const e: number[] = [];
+  for (let i = 0; i + frame <= x.length; i += frame) {
+    let s = 0;
+    for (let k = 0; k < frame; k++) s += x[i + k] * x[i + k];
+    e.push(s);
+  }
+  const peak = Math.max(...e);
+  return (Math.max(0, e.findIndex((v) => v >= peak / 100)) * frame) / SR;
+}
+
+function eventClips(): { clips: EventClip[]; source: string } {
+  const manifest = path.join(DATA, 'urban-sounds', 'manifest.csv');
+  if (fs.existsSync(manifest)) {
+    const rows = parseCsv(fs.readFileSync(manifest, 'utf8'));
+    const h = rows[0];
+    const clips: EventClip[] = [];
+    for (const label of ['gunshot', 'glass_break', 'scream']) {
+      const list = rows
+        .slice(1)
+        .filter((r) => r[h.indexOf('label')] === label && r[h.indexOf('kind')] === 'real' && Number(r[h.indexOf('duration_s')]) <= 3)
+        .map((r) => r[h.indexOf('path')])
+        .sort();
+      for (let k = 0; k < 4 && list.length; k++) {
+        const w = readWavFile(path.join(DATA, 'urban-sounds', list[Math.floor((k * list.length) / 4)]));
+        const x = resample(w.channels[0], w.sampleRate, SR);
+        clips.push({ label, x, onsetS: energyOnset(x) });
+      }
+    }
+    return { clips, source: 'real clips (gunshot, glass_break, scream)' };
+  }
+  const clips: EventClip[] = [];
+  for (let k = 0; k < 6; k++) {
+    const x = noise(SR / 2, 0, 1);
+    const r = noise(SR / 2, 0.6, 10 + k);
+    for (let i = 0; i < x.length; i++) x[i] = r[i] * Math.exp(-i / (0.03 * SR));
+    clips.push({ label: 'burst', x, onsetS: 0 });
+  }
+  return { clips, source: 'synthetic bursts (no data folder)' };
+}
+
+/** Street background with events every `everyS` seconds; returns the signal and true onsets (s). */
+function scene(seconds: number, clips: EventClip[], everyS: number): { x: Float32Array; events: Array<{ label: string; onsetS: number }> } {
+  const x = noise(Math.round(seconds * SR), 0.004, 99);
+  const events: Array<{ label: string; onsetS: number }> = [];
+  let k = 0;
+  for (let t = 3; t + 3 < seconds; t += everyS, k++) {
+    const c = clips[k % clips.length];
+    const at = Math.round(t * SR);
+    for (let i = 0; i < c.x.length && at + i < x.length; i++) x[at + i] += c.x[i];
+    events.push({ label: c.label, onsetS: t + c.onsetS });
+  }
+  return { x, events };
+}
+
+async function main(): Promise<void> {
+  const model = await ClassifierModel.load(MODEL);
+  const { clips, source } = eventClips();
+  console.log(`model ${model.card.name} (${path.basename(MODEL)}), ${model.windowSamples} samples at ${model.sampleRateHz} Hz; events: ${source}`);
+
+  // 1. Real-time factor, as fast as possible.
+  {
+    const { x, events } = scene(SECONDS, clips, 5);
+    const det = new Detector({ model, sensor: 'bench' });
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    let detections = 0;
+    let windows = 0;
+    for (let s = 0; s + BLOCK <= x.length; s += BLOCK) {
+      const out = await det.process({ start: s, time: s / SR, sampleRate: SR, channels: [x.subarray(s, s + BLOCK)] });
+      detections += out.detections.length;
+      windows += out.windows.length;
+    }
+    const wallS = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuS = (cpu.user + cpu.system) / 1e6;
+    console.log(`\n1. whole detection path, ${SECONDS} s of 48 kHz mono with ${events.length} events`);
+    console.log(`   real-time factor (CPU s / audio s): ${(cpuS / SECONDS).toFixed(4)}   wall: ${(wallS / SECONDS).toFixed(4)}`);
+    console.log(`   windows classified: ${windows} (${det.inferenceCount} inferences, ${(det.inferenceMs / 1000 / SECONDS).toFixed(4)} of real time in the model), detections: ${detections}`);
+  }
+
+  // 2. Per-inference latency.
+  {
+    const w = noise(model.windowSamples, 0.05, 3);
+    for (let i = 0; i < 10; i++) await model.infer([w]);
+    const ms: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const t = performance.now();
+      await model.infer([w]);
+      ms.push(performance.now() - t);
+    }
+    const s = stats(ms);
+    console.log(`\n2. one window (${model.windowSamples} samples): median ${s.median.toFixed(2)} ms, p95 ${s.p95.toFixed(2)} ms (n=${s.n})`);
+  }
+
+  // 3. Real-time replay: blocks delivered at capture pace.
+  {
+    const { x, events } = scene(REPLAY_SECONDS, clips, 4);
+    const det = new Detector({ model, sensor: 'replay' });
+    const onsetWindowMs: number[] = [];
+    const detectionMs: number[] = [];
+    const seenOnsetWindow = new Set<number>();
+    const seenDetection = new Set<number>();
+    const start = performance.now();
+    const nearest = (t: number) => events.findIndex((e) => Math.abs(e.onsetS - t) <= 0.5);
+    for (let s = 0; s + BLOCK <= x.length; s += BLOCK) {
+      const due = start + ((s + BLOCK) / SR) * 1000; // the block is complete at capture time
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const out = await det.process({ start: s, time: s / SR, sampleRate: SR, channels: [x.subarray(s, s + BLOCK)] });
+      const now = performance.now();
+      for (const w of out.windows) {
+        if (w.trigger !== 'onset') continue;
+        // the onset window ends shortly after the event: attribute it to the event it contains
+        const k = events.findIndex((e) => e.onsetS >= w.start && e.onsetS <= w.end && w.end - e.onsetS <= 0.5);
+        if (k >= 0 && !seenOnsetWindow.has(k)) {
+          seenOnsetWindow.add(k);
+          onsetWindowMs.push(now - (start + events[k].onsetS * 1000));
+        }
+      }
+      for (const d of out.detections) {
+        const k = nearest(d.onset);
+        if (k >= 0 && !seenDetection.has(k)) {
+          seenDetection.add(k);
+          detectionMs.push(now - (start + events[k].onsetS * 1000));
+        }
+      }
+    }
+    const a = stats(onsetWindowMs);
+    console.log(`\n3. real-time replay, ${REPLAY_SECONDS} s, ${events.length} events, 100 ms blocks`);
+    console.log(`   event onset → onset window classified: median ${a.median?.toFixed(0)} ms, p95 ${a.p95?.toFixed(0)} ms (${a.n}/${events.length} events had an onset window)`);
+    if (detectionMs.length) {
+      const b = stats(detectionMs);
+      console.log(`   event onset → detection emitted:       median ${b.median.toFixed(0)} ms, p95 ${b.p95.toFixed(0)} ms (${b.n}/${events.length} events detected)`);
+    } else console.log(`   no event detected by this model in the replay (detection latency not measurable)`);
+  }
+  await model.release();
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
