@@ -65,6 +65,7 @@ export class FrameRenderer {
         f[i] = r; f[i + 1] = g; f[i + 2] = b;
       }
     }
+    this.streetObjects(v.bearingDeg, degPerPx, horizonY, vfovDeg);
     this.compass(v.bearingDeg, degPerPx);
     // Centre cross: where the camera points.
     this.rect(w / 2 - 10, h / 2, 21, 1, [255, 40, 40]);
@@ -74,6 +75,38 @@ export class FrameRenderer {
     this.text(6, h - 21, text, 3, [255, 255, 255]);
     this.text(6, 30, v.name.toUpperCase(), 2, [255, 255, 0]);
     return f;
+  }
+
+  /**
+   * Parked cars and kiosks on the ground around the mast (6 m up), one per 6° sector at a
+   * pseudo-random distance, so panning and zooming visibly change the picture.
+   */
+  private streetObjects(bearingDeg: number, degPerPx: number, horizonY: number, vfovDeg: number): void {
+    const { width: w, height: h } = this;
+    const eyeM = 6;
+    const halfSpanDeg = (w / 2) * degPerPx + 6;
+    const first = Math.floor((bearingDeg - halfSpanDeg) / 6);
+    const last = Math.ceil((bearingDeg + halfSpanDeg) / 6);
+    // Far objects first, so near ones are drawn over them.
+    const objs: Array<{ brg: number; d: number; c: [number, number, number]; hM: number }> = [];
+    for (let k = first; k <= last; k++) {
+      const r = hash(((k % 60) + 60) % 60 + 1000);
+      const d = 12 + (r % 70);
+      const palette: Array<[number, number, number]> = [[200, 40, 40], [40, 90, 200], [230, 200, 40], [240, 240, 240], [40, 160, 80]];
+      objs.push({ brg: k * 6 + ((r >>> 8) % 3), d, c: palette[(r >>> 12) % palette.length], hM: 1.2 + ((r >>> 16) % 3) * 0.4 });
+    }
+    objs.sort((a, b) => b.d - a.d);
+    for (const o of objs) {
+      const x = w / 2 + (o.brg - bearingDeg) / degPerPx;
+      const widthDeg = (2 * Math.atan(2 / o.d) * 180) / Math.PI;
+      const baseDeg = (Math.atan(eyeM / o.d) * 180) / Math.PI; // below the horizon
+      const topDeg = (Math.atan((eyeM - o.hM) / o.d) * 180) / Math.PI;
+      const yBase = horizonY + (baseDeg / vfovDeg) * h;
+      const yTop = horizonY + (topDeg / vfovDeg) * h;
+      const pw = widthDeg / degPerPx;
+      this.rect(x - pw / 2, yTop, pw, Math.max(1, yBase - yTop), o.c);
+      this.rect(x - pw / 2, yTop, pw, Math.max(1, (yBase - yTop) * 0.3), [30, 30, 40]); // roof / windows
+    }
   }
 
   private compass(bearingDeg: number, degPerPx: number): void {
