@@ -15,9 +15,10 @@ export function checkTarballFiles(
   nodes: Record<string, string>,
   files: Set<string>,
   readText: (file: string) => string,
-): { problems: TarballProblem[]; types: string[] } {
+): { problems: TarballProblem[]; types: string[]; icons: string[] } {
   const problems: TarballProblem[] = [];
   const types: string[] = [];
+  const icons: string[] = [];
   for (const [name, js] of Object.entries(nodes)) {
     const jsFile = path.posix.normalize(js);
     if (!files.has(jsFile)) {
@@ -33,10 +34,12 @@ export function checkTarballFiles(
     for (const m of text.matchAll(/RED\.nodes\.registerType\(\s*['"]([^'"]+)['"]/g)) types.push(m[1]);
     for (const m of text.matchAll(/\bicon\s*:\s*['"]([^'"]+)['"]/g)) {
       const icon = m[1];
-      if (icon.includes('/')) continue; // core icons ("font-awesome/fa-x", "node-red/x.svg")
+      // Only the package's own icon files; core ones are "font-awesome/fa-x" or "node-red/x.svg".
+      if (icon.includes('/') || !/^[\w.-]+\.(svg|png)$/.test(icon)) continue;
       const iconPath = path.posix.join(path.posix.dirname(html), 'icons', icon);
+      icons.push(iconPath);
       if (!files.has(iconPath)) problems.push({ file: iconPath, problem: `node "${name}": icon "${icon}" missing from the tarball` });
     }
   }
-  return { problems, types };
+  return { problems, types, icons };
 }
