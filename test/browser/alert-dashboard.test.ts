@@ -63,6 +63,16 @@ describe('alert-dashboard in Chromium', { timeout: 240_000 }, () => {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
       viewport: { width: 1920, height: 1080 },
     });
+    // count the chime's oscillators (a synthetic beep is the only sound the console may make)
+    await context.addInitScript(() => {
+      const w = window as unknown as { __vigieOscillators: number; AudioContext: typeof AudioContext };
+      w.__vigieOscillators = 0;
+      const create = w.AudioContext.prototype.createOscillator;
+      w.AudioContext.prototype.createOscillator = function (this: AudioContext) {
+        w.__vigieOscillators++;
+        return create.call(this);
+      };
+    });
   });
 
   after(async () => {
@@ -113,6 +123,8 @@ describe('alert-dashboard in Chromium', { timeout: 240_000 }, () => {
     await alice.waitForFunction(() => document.querySelectorAll('[data-test=queue-item]').length === 3, null, { timeout: 30_000 });
     assert.deepEqual(await queueIds(alice), ['a-new', 'a-mid', 'a-old']);
     await alice.waitForSelector('[data-test=banner]', { timeout: 10_000 });
+    assert.ok((await alice.evaluate(() => (window as unknown as { __vigieOscillators: number }).__vigieOscillators)) >= 2, 'the chime sounded');
+    assert.equal(await alice.locator('.vg-flash').count() > 0, true, 'the new alert flashes');
 
     // the newest alert is selected: the live picture comes from the real relay, over MSE when
     // this Chromium plays H.264, else through the MJPEG fallback

@@ -96,6 +96,7 @@ describe('alert-dashboard node', () => {
   afterEach(async () => {
     await helper.unload();
     await helper.stopServer();
+    fs.rmSync(userDir, { recursive: true, force: true });
   });
 
   it('registers with Dashboard 2.0 as a third-party widget of this package', async () => {

@@ -179,6 +179,7 @@ export async function startDashboardServer(flow: Array<Record<string, unknown>>)
         server.closeAllConnections?.();
         server.close(() => resolve());
       });
+      fs.rmSync(userDir, { recursive: true, force: true });
     },
   };
 }
