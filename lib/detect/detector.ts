@@ -27,7 +27,7 @@ export interface DetectorOptions {
   sensor: string;
   /** Alert labels to report (others are scored but never reported). Default: all of the model's alert labels. */
   labels?: string[];
-  /** Per-label on-threshold; default `threshold`. */
+  /** Per-label on-threshold; else the card's recommended threshold; else `threshold`. */
   thresholds?: Record<string, number>;
   /** Default on-threshold. */
   threshold?: number;
@@ -147,7 +147,8 @@ export class Detector {
     const rules: Record<string, ClassRule> = {};
     const hysteresis = opts.hysteresis ?? 0.15;
     for (const l of labels) {
-      const on = opts.thresholds?.[l] ?? opts.threshold ?? 0.5;
+      // This node's per-class setting, then the model card's recommendation, then the default.
+      const on = opts.thresholds?.[l] ?? this.model.recommendedThresholds?.[l] ?? opts.threshold ?? 0.5;
       rules[l] = { onThreshold: on, offThreshold: Math.max(0.01, Math.min(on, on - hysteresis)), minDurationMs: opts.minDurationMs ?? 0, coolDownMs: opts.coolDownMs ?? 2000 };
     }
     const gate: LevelGate = {};

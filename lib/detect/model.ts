@@ -22,6 +22,8 @@ export interface ModelCard {
   backgroundLabels: string[];
   /** Model label → Vigie label (YAMNet-style models). Unmapped model labels are ignored. */
   labelMap?: Record<string, string>;
+  /** Recommended per-class on-thresholds (measured by the training pipeline). */
+  thresholds?: Record<string, number>;
 }
 
 export interface TensorInfo {
@@ -82,6 +84,11 @@ export function checkCard(card: unknown): string[] {
   else if (new Set(card.labels).size !== card.labels.length) p.push('card.labels: labels must be unique');
   for (const k of ['alertLabels', 'voiceLabels', 'backgroundLabels']) {
     if (!stringArray(card[k])) p.push(`card.${k}: expected an array of label strings`);
+  }
+  if (card.thresholds !== undefined) {
+    if (!isObject(card.thresholds) || !Object.values(card.thresholds).every((v) => typeof v === 'number' && v > 0 && v <= 1)) {
+      p.push('card.thresholds: expected an object {label: number in (0, 1]}');
+    }
   }
   if (card.labelMap !== undefined) {
     if (!isObject(card.labelMap) || !Object.values(card.labelMap).every((v) => typeof v === 'string' && v)) {
@@ -261,6 +268,8 @@ export interface ScoringModel {
   readonly alertLabels: string[];
   readonly sampleRateHz: number;
   readonly windowSamples: number;
+  /** Per-class on-thresholds recommended by the model card, if any. */
+  readonly recommendedThresholds?: Record<string, number>;
   infer(windows: Float32Array[]): Promise<Float32Array[]>;
   publicScores(scores: Float32Array): Record<string, number>;
   isVoice(label: string): boolean;
@@ -275,6 +284,7 @@ export class ClassifierModel implements ScoringModel {
   readonly alertLabels: string[];
   readonly sampleRateHz: number;
   readonly windowSamples: number;
+  readonly recommendedThresholds: Record<string, number> | undefined;
   private readonly voice: Set<string>;
   private readonly mapIndex: Int32Array | undefined;
   private session: import('onnxruntime-node').InferenceSession | undefined;
@@ -286,6 +296,7 @@ export class ClassifierModel implements ScoringModel {
     this.session = session;
     this.sampleRateHz = card.input.sampleRate;
     this.windowSamples = card.input.windowSamples;
+    this.recommendedThresholds = card.thresholds ? { ...card.thresholds } : undefined;
     if (card.labelMap) {
       this.labels = [...new Set(Object.values(card.labelMap))];
       this.mapIndex = new Int32Array(card.labels.length).fill(-1);
