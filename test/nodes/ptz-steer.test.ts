@@ -312,4 +312,34 @@ describe('ptz-steer node', () => {
     await until(() => cam.calls.some((c) => c.action === 'GotoHomePosition'));
     await until(() => Math.abs(cam.pose.panDeg) < 0.5 && !cam.pose.moving);
   });
+  it('status: green dot when connected, red ring when the camera fails, green again once back', async () => {
+    const cam = await virtualCamera();
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'cameras' },
+      cameraNode('camA', cam),
+      { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], returnHomeS: 0, wires: [['out'], ['err']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+      { id: 'err', z: 'tab', type: 'helper' },
+    ];
+    await helper.load([vigieCamera, ptzSteer], flow, creds(['camA']));
+    const steer = helper.getNode('steer');
+    const statuses: Any[] = [];
+    steer.on('call:status', (call: Any) => statuses.push(call.args[0]));
+    const last = () => statuses[statuses.length - 1] ?? {};
+    // The connection may already be up: ask for the status through a move.
+    const out = collect(helper.getNode('out'));
+    steer.receive({ payload: alert('s1', destination(ORIGIN, 30, 30)) });
+    await until(() => out.length >= 1);
+    await until(() => last().fill === 'green' && last().shape === 'dot');
+    assert.match(last().text, /camA on-target/);
+    await cam.stop();
+    steer.receive({ payload: alert('s2', destination(ORIGIN, 60, 30)) });
+    await until(() => last().fill === 'red' && last().shape === 'ring', 30_000);
+    assert.match(last().text, /camA failed|failed: camA/);
+    await cam.start();
+    steer.receive({ payload: alert('s3', destination(ORIGIN, 90, 30)) });
+    await until(() => out.some((m) => m.payload.id === 's3'), 30_000);
+    await until(() => last().fill === 'green');
+    assert.match(last().text, /camA on-target/);
+  });
 });

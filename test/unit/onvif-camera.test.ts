@@ -237,3 +237,64 @@ test('invalid arguments get a ter:InvalidArgVal fault', async () => {
   assert.match(await bad.text(), /ter:NotAuthorized/);
   assert.ok(cam.calls.some((c) => c.action === 'AbsoluteMove' && /out of range/.test(c.fault ?? '')));
 });
+
+test('every ONVIF action of the issue answers the real onvif client', async () => {
+  const { cam, port } = await startCamera();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Cam } = require('onvif/promises');
+  const c = new Cam({ hostname: '127.0.0.1', port, username: USER, password: PASS, timeout: 5000 });
+  await c.connect();
+  assert.ok((await c.getSystemDateAndTime()) instanceof Date);
+  const caps = await c.getCapabilities();
+  assert.match(caps.PTZ.XAddr, /\/onvif\/ptz_service$/);
+  const services = await c.getServices();
+  assert.equal(services.length, 3);
+  assert.equal((await c.getDeviceInformation()).manufacturer, 'Vigie');
+  assert.equal((await c.getProfiles())[0].$.token, 'profile_1');
+  assert.equal((await c.getVideoSources())[0].$.token, 'video_source_1');
+  assert.match((await c.getSnapshotUri()).uri, /snapshot\.jpg$/);
+  assert.equal((await c.getStreamUri({ protocol: 'RTSP' })).uri, `http://127.0.0.1:${port}/live.ts`);
+  const nodes = await c.getNodes();
+  assert.equal(nodes.ptz_node_1.homeSupported, true);
+  const configs = await c.getConfigurations();
+  assert.equal(configs.ptz_config_1.nodeToken, 'ptz_node_1');
+  const opts = await c.getConfigurationOptions('ptz_config_1');
+  assert.equal(opts.spaces.absolute.x.max, 1);
+  await c.relativeMove({ x: 0.25, y: 0, zoom: 0 });
+  await until(() => !cam.pose.moving);
+  assert.ok(Math.abs(cam.pose.panDeg - 45) < 1e-6);
+  const token = await c.setPreset({ presetName: 'Corner' });
+  assert.ok(token);
+  const presets = await c.getPresets();
+  assert.ok(presets.Corner, 'SetPreset stored the current pose');
+  await c.gotoPreset({ preset: '2' });
+  await until(() => !cam.pose.moving);
+  assert.equal(cam.pose.panDeg, 90);
+  await c.gotoPreset({ preset: presets.Corner.$.token });
+  await until(() => !cam.pose.moving);
+  assert.ok(Math.abs(cam.pose.panDeg - 45) < 1e-6);
+  await c.continuousMove({ x: -0.5, y: 0, zoom: 0, timeout: 60_000 });
+  await until(() => cam.pose.panDeg < 40);
+  await c.stop({ panTilt: true, zoom: true });
+  const stoppedAt = cam.pose.panDeg;
+  assert.equal(cam.pose.moving, false);
+  await sleep(100);
+  assert.equal(cam.pose.panDeg, stoppedAt);
+  await c.gotoHomePosition({});
+  await until(() => !cam.pose.moving);
+  assert.equal(cam.pose.panDeg, 0);
+  await assert.rejects(c.gotoPreset({ preset: '99' }), /No preset with token "99"/);
+  const actions = new Set(cam.calls.filter((x) => !x.fault).map((x) => x.action));
+  for (const a of ['GetSystemDateAndTime', 'GetCapabilities', 'GetServices', 'GetDeviceInformation', 'GetProfiles', 'GetStreamUri', 'GetSnapshotUri', 'GetVideoSources',
+    'GetNodes', 'GetConfigurations', 'GetConfigurationOptions', 'RelativeMove', 'ContinuousMove', 'Stop', 'GetPresets', 'GotoPreset', 'SetPreset', 'GotoHomePosition']) {
+    assert.ok(actions.has(a), `${a} answered`);
+  }
+});
+
+async function until(cond: () => boolean, timeoutMs = 10_000) {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await sleep(20);
+  }
+}
