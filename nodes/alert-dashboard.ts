@@ -148,7 +148,7 @@ export = function (RED: NodeAPI) {
       if (auditFailed) return node.status({ fill: 'red', shape: 'ring', text: 'audit log failing' });
       const c = store.counts();
       const open = c.new + c.seen;
-      node.status({ fill: c.new ? 'yellow' : 'green', shape: 'dot', text: `${c.new} new, ${open} open, ${store.size} kept` });
+      node.status({ fill: 'green', shape: 'dot', text: `${c.new} new, ${open} open, ${store.size} kept` });
     }
 
     function persist(): void {

@@ -58,6 +58,8 @@ export interface AlertConsoleOptions {
   /** Who the node is, for audit entries it causes itself ("auto:<node id>"). */
   actor: string;
   site?: () => SiteInfo;
+  /** At most this many alerts are sent to browsers (default 200); the store may keep more. */
+  maxShown?: number;
 }
 
 const OPERATOR_MAX = 80;
@@ -89,8 +91,10 @@ export class AlertConsole {
   private readonly actor: string;
   private readonly site: () => SiteInfo;
   private version = 0;
+  private readonly maxShown: number;
 
   constructor(opts: AlertConsoleOptions) {
+    this.maxShown = Math.max(1, opts.maxShown ?? 200);
     this.store = opts.store;
     this.actor = opts.actor;
     this.site = opts.site ?? (() => ({ sensors: [], cameras: [] }));
@@ -161,8 +165,9 @@ export class AlertConsole {
     return gone.length > 0;
   }
 
+  /** What clients show: the queue (unhandled first, so capping drops only old handled alerts). */
   state(): ConsoleState {
-    return { alerts: this.store.queue(), counts: this.store.counts(), site: this.site(), serverTimeMs: Date.now(), version: this.version };
+    return { alerts: this.store.queue().slice(0, this.maxShown), counts: this.store.counts(), site: this.site(), serverTimeMs: Date.now(), version: this.version };
   }
 }
 

@@ -255,4 +255,22 @@ describe('alert-dashboard node', () => {
     assert.deepEqual(entries.filter((e) => e.type === 'alert').map((e) => e.alertId), ['g1']);
     assert.ok(fs.existsSync(path.join(userDir, 'vigie-alerts-dash.json')));
   });
+
+  it('close releases the audit subscription and timers; nothing persisted contains samples', async () => {
+    const before = auditBus.listenerCount('audit');
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    assert.equal(auditBus.listenerCount('audit'), before + 1);
+    const n = helper.getNode('dash');
+    n.receive({ payload: alert('z1', 100, { samples: Array.from({ length: 64 }, (_, i) => i / 64), pcm: 'AAAA' }) });
+    await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 'alert stored');
+    await helper.unload();
+    assert.equal(auditBus.listenerCount('audit'), before, 'unsubscribed on close');
+    const saved = fs.readFileSync(path.join(userDir, 'vigie-alerts-dash.json'), 'utf8');
+    assert.match(saved, /"z1"/);
+    assert.doesNotMatch(saved, /samples|pcm|AAAA|0\.984375/);
+    const audit = listAuditFiles(path.join(userDir, 'audit-test')).map((f) => fs.readFileSync(f, 'utf8')).join('');
+    assert.match(audit, /"z1"/);
+    assert.doesNotMatch(audit, /samples|pcm|AAAA|0\.984375/);
+  });
 });

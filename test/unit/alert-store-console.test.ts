@@ -94,3 +94,12 @@ test('act refuses what it cannot use, naming the field', () => {
   assert.throws(() => c.act({ type: 'decide', alertId: 'e3', action: 'confirm' }), /operator/);
   assert.equal(c.state().alerts[0].state, 'new');
 });
+
+test('the state sent to browsers is capped, keeping unhandled alerts first', () => {
+  const c = new AlertConsole({ store: new AlertStore(), actor: 'auto:n1', maxShown: 3 });
+  for (let i = 0; i < 6; i++) c.ingest(detection(`k${i}`, 100 + i));
+  c.act({ type: 'decide', alertId: 'k5', action: 'dismiss', operator: 'A' });
+  const st = c.state();
+  assert.deepEqual(st.alerts.map((r) => r.alert.id), ['k4', 'k3', 'k2']);
+  assert.equal(st.counts.new, 5);
+});
