@@ -195,6 +195,45 @@ describe('live relay (MSE) from a real RTSP source with audio', () => {
     }
   });
 
+  test('a viewer that falls behind skips to the next keyframe instead of queueing', async () => {
+    const h = await harness({ fragmentMs: 200, maxViewerBufferBytes: 1 });
+    try {
+      // A stand-in socket whose send buffer we control (the real one is exercised everywhere else).
+      const { EventEmitter } = await import('node:events');
+      const sent: Array<Buffer | string> = [];
+      const fake = Object.assign(new EventEmitter(), {
+        readyState: 1,
+        bufferedAmount: 0,
+        send(d: Buffer | string) {
+          sent.push(d);
+        },
+        close() {
+          fake.readyState = 3;
+          fake.emit('close');
+        },
+      });
+      h.mgr.attachLive(fake as never, 'cam1', 'slow viewer');
+      const media = () => sent.filter((d): d is Buffer => Buffer.isBuffer(d)).slice(1);
+      await waitFor(() => media().length >= 2, 30_000, 'first fragments');
+      fake.bufferedAmount = 10_000_000; // the viewer stops reading
+      const relay = h.mgr.relay('cam1', 'mse') as import('../../lib/video/relay').LiveRelay;
+      const before = media().length;
+      const seqAtStall = relay.gop[relay.gop.length - 1]?.seq ?? 0;
+      await waitFor(() => (relay.gop[relay.gop.length - 1]?.seq ?? 0) >= seqAtStall + 8, 30_000, 'fragments produced while stalled');
+      assert.equal(media().length, before, 'nothing queued for a viewer that is behind');
+      fake.bufferedAmount = 0; // it reads again
+      await waitFor(() => media().length >= before + 3, 30_000, 'fragments after catching up');
+      const { parseFragment } = await import('../../lib/video/mp4');
+      assert.equal(parseFragment(media()[before]).keyframe, true, 'resumes on a keyframe');
+      const gap = tfdtOf(media()[before]) - tfdtOf(media()[before - 1]);
+      assert.ok(gap > parseFragment(media()[before - 1]).duration, 'fragments were skipped, not delayed');
+      fake.close();
+      await waitFor(() => h.mgr.stats().viewers === 0, 5000, 'viewer removed');
+    } finally {
+      await h.stop();
+    }
+  });
+
   test('idle stop: the relay ends after the idle time with no viewer, and ffmpeg is gone', async () => {
     const h = await harness({ idleStopMs: 800 });
     try {
