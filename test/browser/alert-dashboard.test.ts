@@ -106,6 +106,13 @@ describe('alert-dashboard in Chromium', { timeout: 240_000 }, () => {
     const js = await r.text();
     assert.match(js, /alert-dashboard/);
     assert.match(js, /AlertDashboard/);
+    // and the editor gets the node's form and help from the installed package
+    const nodesHtml = await (await fetch(`${server.baseUrl}/admin/nodes`, { headers: { Accept: 'text/html' } })).text();
+    assert.match(nodesHtml, /data-template-name="alert-dashboard"/);
+    assert.match(nodesHtml, /data-help-name="alert-dashboard"/);
+    const icon = await fetch(`${server.baseUrl}/admin/icons/node-red-dashboard-2-vigie/vigie-dashboard.svg`);
+    assert.equal(icon.status, 200);
+    assert.match(await icon.text(), /<svg/);
   });
 
   it('shows injected alerts newest first, plays the camera picture, and sends a dismiss decision; a second operator sees it live', async () => {

@@ -273,4 +273,33 @@ describe('alert-dashboard node', () => {
     assert.match(audit, /"z1"/);
     assert.doesNotMatch(audit, /samples|pcm|AAAA|0\.984375/);
   });
+
+  it('draws the site from vigie-sensor config nodes, registered cameras and alerts', async () => {
+    const { registerCamera } = await import('../../lib/camera/registry');
+    const unregister = registerCamera({
+      id: 'cam-est',
+      name: 'Camera est',
+      state: 'connected',
+      config: { id: 'cam-est', name: 'Camera est', lat: 45.44, lon: 4.389, mountHeadingDeg: 270 },
+      getStreamUri: async () => '',
+      getSnapshotUri: async () => '',
+    } as Any);
+    try {
+      await helper.startServer();
+      const f = [
+        ...flow(),
+        { id: 'sensor-cfg-1', type: 'vigie-sensor', name: 'Rue est', sensorId: 'rue-est', lat: '45.4401', lon: '4.3889', heightM: 4, headingDeg: 90, array: 'mono', mics: '[[0,0,0]]', clock: 'ntp', clockErrorMs: '' },
+      ];
+      await helper.load([...nodes(), require('../../nodes/vigie-sensor')], f);
+      helper.getNode('dash').receive({ payload: alert('site1', 100) });
+      const st = await waitFor(() => storedState('dash'), 'state');
+      const sensors = Object.fromEntries(st.site.sensors.map((p: Any) => [p.id, p]));
+      assert.equal(sensors['rue-est']?.lat, 45.4401, JSON.stringify(st.site));
+      assert.equal(sensors['rue-est']?.name, 'Rue est');
+      assert.equal(sensors['north-1']?.lon, 4.3872, 'sensors known only from alerts are drawn too');
+      assert.deepEqual(st.site.cameras.map((c: Any) => [c.id, c.lat, c.headingDeg]), [['cam-est', 45.44, 270]]);
+    } finally {
+      unregister();
+    }
+  });
 });
