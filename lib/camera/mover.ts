@@ -50,6 +50,9 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
   const pollMs = opts.pollMs ?? 100;
   const sleep = opts.sleep ?? defaultSleep;
   const t0 = Date.now();
+  // AbsoluteMove, RelativeMove and ContinuousMove share two move timeouts in all; the preset
+  // fallback gets one more. Bounds how long an alert waits for a misbehaving camera.
+  const stagesDeadline = t0 + 2 * moveTimeoutMs;
   const notes: string[] = [];
   const goal = degreesToSpace(cal, target);
   // What the camera can actually reach (clamped to its ranges), in degrees.
@@ -73,8 +76,8 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
   });
 
   /** Polls GetStatus until `done(position)`, a stall, or the timeout. */
-  const settle = async (done: (p: PtzPosition) => boolean): Promise<{ ok: boolean; status?: PtzStatus }> => {
-    const deadline = Date.now() + moveTimeoutMs;
+  const settle = async (done: (p: PtzPosition) => boolean, lastResort = false): Promise<{ ok: boolean; status?: PtzStatus }> => {
+    const deadline = lastResort ? Date.now() + moveTimeoutMs : Math.min(Date.now() + moveTimeoutMs, stagesDeadline);
     let last: PtzStatus | undefined;
     let still = 0;
     while (Date.now() < deadline) {
@@ -122,7 +125,7 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     // 2. RelativeMove, a few corrections at most.
     if (ptz.capabilities.relative && !ptz.unsupported.has('relative')) {
       try {
-        for (let i = 0; i < 3; i++) {
+        for (let i = 0; i < 3 && Date.now() < stagesDeadline; i++) {
           const cur = (await ptz.getStatus()).position;
           if (reached(cur)) return result('on-target', 'relative', cur);
           const p = ptz.relativeMove(spaceDelta(cal, cur, goal));
@@ -142,7 +145,7 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     // 3. Closed-loop ContinuousMove, with an explicit Stop after every step.
     if (ptz.capabilities.continuous && !ptz.unsupported.has('continuous')) {
       try {
-        const r = await continuousApproach(ptz, cal, goal, reached, { moveTimeoutMs, pollMs, sleep, markSent, toleranceDeg, checkCancelled });
+        const r = await continuousApproach(ptz, cal, goal, reached, { moveTimeoutMs: Math.max(0, Math.min(moveTimeoutMs, stagesDeadline - Date.now())), pollMs, sleep, markSent, toleranceDeg, checkCancelled });
         if (r.ok) return result('on-target', 'continuous', r.position);
         notes.push('ContinuousMove did not reach the target');
       } catch (e) {
@@ -163,7 +166,7 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
       markSent('preset');
       await p;
       const near = (q: PtzPosition) => pointingErrorDeg(spaceToDegrees(cal, q), spaceToDegrees(cal, preset.position!)) <= Math.max(toleranceDeg, 1);
-      const s = await settle(near);
+      const s = await settle(near, true);
       if (s.ok) return result('preset', 'preset', s.status!.position, { presetToken: preset.token });
       const at = s.status?.position ?? before;
       const msg = `preset "${preset.name}" did not move the camera there (it may have been erased)`;
