@@ -155,6 +155,10 @@ describe('alert-dashboard in Chromium', { timeout: 240_000 }, () => {
     }, null, { timeout: 30_000 });
     assert.equal(await alice.locator('[data-test=source]').count(), 1, 'the estimated source is on the plan');
     assert.equal(await alice.locator('[data-test=uncertainty]').count(), 1, 'with its uncertainty circle');
+    await alice.waitForFunction(() => document.querySelectorAll('[data-test=plan] image').length > 0, null, { timeout: 10_000 });
+    const t3 = Date.now();
+    while (server.tileRequests.length === 0 && Date.now() - t3 < 10_000) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(server.tileRequests.every((t) => /^\d+\/\d+\/\d+$/.test(t)) && server.tileRequests.length > 0, 'the configured tile server is used for the map');
     assert.equal(await alice.locator('audio').count(), 0, 'no audio player anywhere');
     await alice.waitForTimeout(800); // let an MJPEG frame or two paint before the picture is taken
     await alice.screenshot({ path: path.join(artifacts, 'alert-dashboard-1920x1080.png') });

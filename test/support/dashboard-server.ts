@@ -59,6 +59,8 @@ export interface DashboardServer {
   userDir: string;
   /** Output messages of the flow's sink node. */
   outputs: Array<Record<string, unknown>>;
+  /** z/x/y of the map tiles browsers asked for. */
+  tileRequests: string[];
   /** payload.video for an alert, from the real relay (starts it, as video-forward does). */
   videoFor(alertId: string, cameraId: string): VideoLinks;
   /** Sends a message into the alert-dashboard node through Node-RED. */
@@ -74,7 +76,7 @@ export function consoleFlow(extra: Record<string, unknown> = {}): Array<Record<s
     { id: 'ui-theme-1', type: 'ui-theme', name: 'Vigie', colors: { surface: '#263238', primary: '#1565c0', bgPage: '#eceff1', groupBg: '#ffffff', groupOutline: '#cfd8dc' }, sizes: { density: 'default', pagePadding: '12px', groupGap: '12px', groupBorderRadius: '4px', widgetGap: '12px' } },
     { id: 'ui-page-1', type: 'ui-page', name: 'Alerts', ui: 'ui-base-1', path: '/alerts', icon: 'bell', layout: 'grid', theme: 'ui-theme-1', breakpoints: [{ name: 'Default', px: '0', cols: '12' }], order: 1, className: '', visible: 'true', disabled: 'false' },
     { id: 'ui-group-1', type: 'ui-group', name: 'Acoustic alerts', page: 'ui-page-1', width: '12', height: '1', order: 1, showTitle: false, className: '', visible: 'true', disabled: 'false', groupType: 'default' },
-    { id: 'dash', type: 'alert-dashboard', z: 'tab-console', group: 'ui-group-1', name: 'Acoustic alerts', order: 1, width: '12', height: '0', chime: true, siteLat: '45.4397', siteLon: '4.3872', tileUrl: '', alertRetentionDays: 7, maxAlerts: 500, persist: true, auditDir: '', auditRetentionDays: 90, auditRotateMB: 10, x: 300, y: 100, wires: [['sink']], ...extra },
+    { id: 'dash', type: 'alert-dashboard', z: 'tab-console', group: 'ui-group-1', name: 'Acoustic alerts', order: 1, width: '12', height: '0', chime: true, siteLat: '45.4397', siteLon: '4.3872', tileUrl: '/test-tiles/{z}/{x}/{y}.png', alertRetentionDays: 7, maxAlerts: 500, persist: true, auditDir: '', auditRetentionDays: 90, auditRotateMB: 10, x: 300, y: 100, wires: [['sink']], ...extra },
     { id: 'sink', type: 'function', z: 'tab-console', name: 'to test', func: 'global.get("vigieSink")(msg);\nreturn null;', outputs: 0, x: 500, y: 100, wires: [] },
   ];
 }
@@ -116,6 +118,15 @@ export async function startDashboardServer(flow: Array<Record<string, unknown>>)
     res.writeHead(200, { 'Content-Type': 'video/mp2t', 'Cache-Control': 'no-store' });
     p.stdout!.pipe(res);
     req.on('close', () => p.kill('SIGKILL'));
+  });
+  // map tiles for the tile-URL option: one plain tile made once with ffmpeg, counted per request
+  let tile: Buffer | undefined;
+  const tileRequests: string[] = [];
+  app.get('/test-tiles/:z/:x/:y.png', (req: http.IncomingMessage & { params: Record<string, string> }, res: http.ServerResponse) => {
+    tileRequests.push(`${req.params.z}/${req.params.x}/${req.params.y}`);
+    tile ??= execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=0xdfe6e9:s=256x256,drawgrid=w=64:h=64:t=1:c=0xb2bec3', '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', 'pipe:1'], { timeout: 30_000 });
+    res.writeHead(200, { 'Content-Type': 'image/png' });
+    res.end(tile);
   });
   let port = 0;
   const video = new VideoManager({
@@ -163,6 +174,7 @@ export async function startDashboardServer(flow: Array<Record<string, unknown>>)
     baseUrl: `http://127.0.0.1:${port}`,
     userDir,
     outputs,
+    tileRequests,
     videoFor(alertId, cameraId) {
       return video.alert(alertId, cameraId).video;
     },
