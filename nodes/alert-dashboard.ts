@@ -282,6 +282,14 @@ export = function (RED: NodeAPI) {
         onInput: async () => {
           /* nothing to forward: the output carries operators' decisions only */
         },
+        // Browsers may only act through vigie-action: generic widget-change / widget-send events
+        // would otherwise run beforeSend (ingest a forged alert) and send it on the output.
+        onChange: async () => {
+          node.warn('ignored a "widget-change" event from a browser: the console accepts only its own actions');
+        },
+        onSend: async () => {
+          node.warn('ignored a "widget-send" event from a browser: the console accepts only its own actions');
+        },
         onSocket: {
           [eventName]: (socket: SocketLike, action: unknown, ack?: Ack) => {
             const current = instances.get(nodeId);

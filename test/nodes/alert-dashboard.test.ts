@@ -114,6 +114,15 @@ describe('alert-dashboard node', () => {
       { package: 'node-red-dashboard-2-vigie', src: 'alert-dashboard.umd.js', component: 'AlertDashboard', name: 'alert-dashboard' },
     );
     assert.equal(typeof widget.hooks.onSocket['vigie-action:dash'], 'function');
+    // generic dashboard events from a browser neither ingest alerts nor send anything
+    const out = helper.getNode('out');
+    const sent: Any[] = [];
+    out.on('input', (m: Any) => sent.push(m));
+    await widget.hooks.onChange({ payload: alert('forged', 1) });
+    await widget.hooks.onSend({ payload: alert('forged', 1) });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(sent.length, 0);
+    assert.equal(base.stores.data.get('dash')?.payload?.alerts?.length ?? 0, 0);
   });
 
   it('keeps alerts by id in queue order and broadcasts the sanitised state', async () => {
