@@ -66,6 +66,7 @@ const css = `
 @media (max-width: 1100px) {
   .vigie-main { grid-template-columns: 1fr; }
   .vigie-queue { max-height: 34vh; }
+  .vigie-video { max-height: 56vh; }
   .vigie-detail { grid-template-columns: 1fr; grid-template-areas: 'head' 'facts' 'video' 'actions' 'history' 'side'; grid-template-rows: none; }
   .vigie-side { display: grid; grid-template-columns: 1fr 1fr; align-items: start; }
 }
