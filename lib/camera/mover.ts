@@ -212,6 +212,10 @@ async function continuousApproach(
   let lastSign = { pan: 0, tilt: 0 };
   let position = (await ptz.getStatus()).position;
   let moved = false;
+  // Some cameras (Reolink) ignore a ContinuousMove with one axis at zero: once seen, the idle
+  // axis gets a tiny speed of alternating sign, which nets out.
+  let needsBothAxes = false;
+  let step = 0;
   try {
     while (Date.now() < deadline) {
       if (reached(position)) return { ok: true, position };
@@ -226,6 +230,9 @@ async function continuousApproach(
       lastSign = sign;
       const vel = (e: number) => (e === 0 ? 0 : Math.sign(e) * Math.min(1, Math.max(0.02, Math.abs(e) * gain)));
       const v = { pan: vel(ePan), tilt: vel(eTilt), zoom: Math.abs(d.zoom) <= 0.01 ? 0 : Math.sign(d.zoom) * Math.min(1, Math.max(0.05, Math.abs(d.zoom) * 4)) };
+      const dither = step++ % 2 === 0 ? 0.02 : -0.02;
+      if (needsBothAxes && v.pan === 0 && v.tilt !== 0) v.pan = dither;
+      if (needsBothAxes && v.tilt === 0 && v.pan !== 0) v.tilt = dither;
       const p = ptz.continuousMove(v, o.pollMs * 3);
       o.markSent('continuous');
       moved = true;
@@ -233,7 +240,10 @@ async function continuousApproach(
       await o.sleep(o.pollMs);
       await ptz.stop();
       o.checkCancelled();
+      const before = position;
       position = (await ptz.getStatus()).position;
+      const still = Math.abs(position.pan - before.pan) < 1e-9 && Math.abs(position.tilt - before.tilt) < 1e-9;
+      if (still && (v.pan === 0) !== (v.tilt === 0)) needsBothAxes = true;
     }
     return { ok: reached(position), position };
   } finally {

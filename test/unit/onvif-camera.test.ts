@@ -153,6 +153,18 @@ test('quirks noAbsoluteMove+noRelativeMove with continuousIgnoresTimeout: contin
   assert.ok(Math.abs(p1.panDeg - -60) <= 1, `pan ${p1.panDeg}`);
 });
 
+test('quirk continuousNeedsBothAxes: a single-axis ContinuousMove is detected and dithered', async () => {
+  const { cam, port } = await startCamera({ quirks: ['noAbsoluteMove', 'noRelativeMove', 'continuousNeedsBothAxes'] });
+  const cfg = config(port);
+  const conn = connect(cfg);
+  // Only pan needs to change: tilt stays at the camera's −15°.
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: 70, tiltDeg: -15, hfovDeg: 60 }, { pollMs: 50, moveTimeoutMs: 10_000 });
+  assert.equal(r.state, 'on-target', r.notes.join('; '));
+  assert.equal(r.method, 'continuous');
+  assert.ok(Math.abs(cam.pose.panDeg - 70) <= 1, `pan ${cam.pose.panDeg}`);
+  assert.ok(Math.abs(cam.pose.tiltDeg - -15) <= 1, `tilt ${cam.pose.tiltDeg}`);
+});
+
 test('quirk rejectStop: a zero-velocity ContinuousMove stops the camera', async () => {
   const { cam, port } = await startCamera({ quirks: ['noAbsoluteMove', 'noRelativeMove', 'continuousIgnoresTimeout', 'rejectStop'] });
   const cfg = config(port);

@@ -27,7 +27,9 @@ export type CameraQuirk =
   /** Stop answers a SOAP fault (a zero-velocity ContinuousMove still stops it). */
   | 'rejectStop'
   /** GotoPreset is accepted but nothing moves (erased presets). */
-  | 'presetsDoNothing';
+  | 'presetsDoNothing'
+  /** ContinuousMove only moves when pan and tilt speeds are both non-zero (some Reolink). */
+  | 'continuousNeedsBothAxes';
 
 export const CAMERA_QUIRKS: readonly CameraQuirk[] = [
   'noAbsoluteMove',
@@ -37,6 +39,7 @@ export const CAMERA_QUIRKS: readonly CameraQuirk[] = [
   'moveStatusNeverUpdated',
   'rejectStop',
   'presetsDoNothing',
+  'continuousNeedsBothAxes',
 ];
 
 export interface VirtualCameraOptions {
@@ -647,6 +650,7 @@ export class VirtualCamera {
       timeoutMs = parsed;
     }
     const endMs = this.quirks.has('continuousIgnoresTimeout') ? Infinity : Date.now() + timeoutMs;
+    if (this.quirks.has('continuousNeedsBothAxes') && (!v.x || !v.y)) return '<tptz:ContinuousMoveResponse/>'; // accepted, ignored
     this.ptz.moveVelocity(v.x ?? 0, v.y ?? 0, v.z ?? 0, endMs);
     return '<tptz:ContinuousMoveResponse/>';
   }
