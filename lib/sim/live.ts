@@ -66,6 +66,8 @@ class SharedLiveScene implements LiveScene {
   readonly name: string;
   readonly sensorIds: readonly string[];
   refs = 0;
+  /** The last events played (ground truth for the demo and end-to-end tests). */
+  readonly recentEvents: LiveSceneEvent[] = [];
   private readonly renderer: SceneRenderer;
   private readonly subs = new Map<string, Set<BlockCb>>();
   private readonly eventCbs = new Set<(ev: LiveSceneEvent) => void>();
@@ -92,6 +94,8 @@ class SharedLiveScene implements LiveScene {
     });
     this.renderer.onEvent((ev: SceneEvent) => {
       const out: LiveSceneEvent = { label: ev.label, sourceId: ev.sourceId, timeSec: this.startEpochSec + ev.emitSec, positionEnu: ev.positionEnu, lat: ev.lat, lon: ev.lon };
+      this.recentEvents.push(out);
+      if (this.recentEvents.length > MAX_RECENT_EVENTS) this.recentEvents.shift();
       for (const cb of this.eventCbs) cb(out);
     });
   }
@@ -210,6 +214,7 @@ class SharedLiveScene implements LiveScene {
 }
 
 const live = new Map<string, SharedLiveScene>();
+const MAX_RECENT_EVENTS = 100;
 
 function keyOf(scene: string): string {
   return /^[\w-]+$/.test(scene) && !scene.includes('/') ? `bundled:${scene}` : path.resolve(scene);
@@ -247,4 +252,9 @@ export function acquireLiveScene(scene: string /* path to a scene JSON, or the n
 /** Number of live scenes running (for tests: all must be released). */
 export function liveSceneCount(): number {
   return live.size;
+}
+
+/** Ground truth of the running scenes: what each played lately (labels and places, never audio). */
+export function liveSceneTruth(): Array<{ name: string; events: LiveSceneEvent[] }> {
+  return [...live.values()].map((s) => ({ name: s.name, events: s.recentEvents.slice() }));
 }
