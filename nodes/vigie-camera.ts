@@ -93,7 +93,7 @@ export = function (RED: NodeAPI) {
         } finally {
           done();
         }
-      })().catch(() => done());
+      })().catch(() => undefined); // done() already ran in finally
     });
   }
 
