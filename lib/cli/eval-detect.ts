@@ -278,10 +278,11 @@ export async function detectFile(model: ClassifierModel, file: string, opts: Omi
   return { detections: found, durationS: n / sr, cpuS: (cpu.user + cpu.system) / 1e6 };
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** `write` receives the JSON text (default: standard output). */
+export async function main(argv: string[], write: (text: string) => void = (t) => void process.stdout.write(t)): Promise<number> {
   const a = parseArgs(argv, { strings: ['manifest', 'model', 'threshold', 'hop-ms', 'min-above-background-db', 'cool-down-ms', 'pad-s'], booleans: ['details', 'help'], usage: USAGE });
   if (a.booleans.help) {
-    process.stdout.write(`usage: ${USAGE}\n`);
+    write(`usage: ${USAGE}\n`);
     return 0;
   }
   const manifest = a.strings.manifest;
@@ -333,7 +334,7 @@ export async function main(argv: string[]): Promise<number> {
       realTimeFactor: audioS > 0 ? Math.round((cpuS / audioS) * 1e6) / 1e6 : null,
     };
     if (a.booleans.details) result.details = files.map((f) => ({ path: f.path, refs: f.refs, detections: f.detections.map((d) => ({ label: d.label, onset: r4(d.onset) })) }));
-    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    write(JSON.stringify(result, null, 2) + '\n');
     return 0;
   } finally {
     await model.release();

@@ -100,6 +100,13 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     await helper.load(NODES, flow({ path: TINY }));
     const got = collect();
     const cls = helper.getNode('cls');
+    const statuses: Any[] = [];
+    const setStatus = cls.status.bind(cls);
+    cls.status = (st: Any) => {
+      statuses.push(st);
+      setStatus(st);
+    };
+    await until(() => helper.getNode('model-1').source.state.state === 'ready', 'model ready');
     const sr = 16000;
     const r = ring('bad-1', sr, 1, 2);
     r.write([noise(sr, 0.01, 1)]);
@@ -115,6 +122,9 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
       cls.receive({ payload });
       await until(() => got.errors.length > before, `error for ${re}`);
       assert.match(got.errors[got.errors.length - 1], re);
+      const last = statuses[statuses.length - 1];
+      assert.equal(last.fill, 'red');
+      assert.equal(last.shape, 'ring');
     }
     // expired: write 3 s more into a 2 s ring, then ask for the first 100 ms
     r.write([noise(3 * sr, 0.01, 2)]);
@@ -133,6 +143,10 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     const doneBefore = got.completed;
     for (let s = start; s + 1600 <= r.end; s += 1600) cls.receive({ payload: block('bad-1', s, 1600, sr) });
     await until(() => got.scores.length > 0 && got.completed > doneBefore, 'scores after the errors');
+    const ok = statuses[statuses.length - 1];
+    assert.equal(ok.fill, 'green');
+    assert.equal(ok.shape, 'dot');
+    assert.match(ok.text, /-?\d+ dB\(A\)/);
     for (const m of got.scores) {
       assert.equal(m.payload.kind, 'scores');
       assert.equal('speech' in m.payload.scores, false, 'voice labels never in scores');

@@ -1,0 +1,52 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { encodeWav } from '../../lib/audio/wav';
+import { main } from '../../lib/cli/eval-detect';
+
+const FIX = path.join(__dirname, '..', 'fixtures', 'models');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-eval-cmd-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+async function capture(fn: (write: (t: string) => void) => Promise<number>): Promise<{ code: number; out: string }> {
+  const chunks: string[] = [];
+  const code = await fn((t) => chunks.push(t));
+  return { code, out: chunks.join('') };
+}
+
+test('vigie eval detect runs files of a manifest through the detector and prints one JSON object', async () => {
+  // 3 s at 22.05 kHz stereo and 2 s at 16 kHz mono of low noise: exercises resampling and mixing
+  const noise = (n: number, seed: number) => {
+    let s = seed;
+    return Float32Array.from({ length: n }, () => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return 0.01 * ((s / 2 ** 32) * 2 - 1);
+    });
+  };
+  fs.mkdirSync(path.join(tmp, 'clips'));
+  fs.writeFileSync(path.join(tmp, 'clips', 'a.wav'), encodeWav([noise(3 * 22050, 1), noise(3 * 22050, 2)], 22050));
+  fs.writeFileSync(path.join(tmp, 'b.wav'), encodeWav([noise(2 * 16000, 3)], 16000));
+  const manifest = path.join(tmp, 'm.csv');
+  fs.writeFileSync(manifest, 'path,label,onset,offset\nclips/a.wav,gunshot,1.2,1.5\nb.wav,none,,\n');
+  const { code, out } = await capture((w) => main(['--manifest', manifest, '--model', path.join(FIX, 'tiny-ok.onnx'), '--details'], w));
+  assert.equal(code, 0);
+  const r = JSON.parse(out);
+  assert.equal(r.model, 'tiny-ok');
+  assert.deepEqual(Object.keys(r.classes), ['gunshot']);
+  assert.equal(r.overall.referenceEvents, 1);
+  assert.equal(r.files, 2);
+  assert.ok(Math.abs(r.audioSeconds - 5) < 1e-3, `audio seconds ${r.audioSeconds}`);
+  assert.ok(r.cpuSeconds > 0 && r.realTimeFactor > 0);
+  assert.equal(r.falseAlarms.nonAlertSeconds, 2);
+  assert.equal(r.classes.gunshot.tp + r.classes.gunshot.fn, 1);
+  assert.equal(r.details.length, 2);
+});
+
+test('vigie eval detect: missing manifest option and unreadable model are clear errors', async () => {
+  await assert.rejects(main([]), /--manifest is required/);
+  const manifest = path.join(tmp, 'm2.csv');
+  fs.writeFileSync(manifest, 'path,label\nb.wav,none\n');
+  await assert.rejects(main(['--manifest', manifest, '--model', path.join(tmp, 'nope.onnx')]), /nope\.onnx cannot be read/);
+});
