@@ -42,7 +42,9 @@ interface MaybeCredentials {
   getCredentials?: () => { username?: string; password?: string } | undefined;
 }
 
-async function sourceOf(cam: CameraHandle): Promise<VideoSource> {
+type Credentials = { username?: string; password?: string };
+
+async function sourceOf(cam: CameraHandle, configCredentials: () => Credentials | undefined): Promise<VideoSource> {
   const streamUrl = await cam.getStreamUri();
   let snapshotUrl: string | undefined;
   try {
@@ -50,7 +52,8 @@ async function sourceOf(cam: CameraHandle): Promise<VideoSource> {
   } catch {
     snapshotUrl = undefined; // many cameras have none: a frame is grabbed from the stream
   }
-  const creds = (cam as CameraHandle & MaybeCredentials).getCredentials?.();
+  // The camera's ONVIF user also opens its RTSP stream and snapshot on almost every camera.
+  const creds = (cam as CameraHandle & MaybeCredentials).getCredentials?.() ?? configCredentials();
   return { streamUrl, snapshotUrl: snapshotUrl || undefined, username: creds?.username || undefined, password: creds?.password };
 }
 
@@ -105,6 +108,17 @@ export = function (RED: NodeAPI) {
     }
   };
 
+  /** Credentials of the vigie-camera config node that defines this camera id (Node-RED credentials). */
+  const cameraCredentials = (cameraId: string): Credentials | undefined => {
+    let nodeId: string | undefined;
+    RED.nodes.eachNode((n) => {
+      const def = n as unknown as { id: string; type: string; cameraId?: string };
+      if (!nodeId && def.type === 'vigie-camera' && ((def.cameraId || '').trim() || def.id) === cameraId) nodeId = def.id;
+    });
+    const creds = nodeId ? (RED.nodes.getNode(nodeId) as (Node & { credentials?: Credentials }) | null)?.credentials : undefined;
+    return creds && creds.username ? { username: creds.username, password: creds.password } : undefined;
+  };
+
   function VideoForwardNode(this: Node, config: VideoForwardDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -119,7 +133,7 @@ export = function (RED: NodeAPI) {
         resolveSource: async (cameraId) => {
           const cam = findCamera(cameraId);
           if (!cam) throw new Error(`unknown camera "${cameraId}": no vigie-camera config node with that id`);
-          return sourceOf(cam);
+          return sourceOf(cam, () => cameraCredentials(cameraId));
         },
         knowsCamera: (cameraId) => findCamera(cameraId) !== undefined,
         ffmpegPath: (config.ffmpegPath ?? '').trim() || undefined,

@@ -233,6 +233,31 @@ describe('video-forward node', () => {
     assert.match((await caught).error.message, /setting maxRelays: expected an integer from 1 to 64, got 0/);
   });
 
+  it('opens an RTSP stream that needs the credentials of the vigie-camera config node', async () => {
+    const authRtsp = await startRtspServer({ user: 'op', password: 's3cret' });
+    try {
+      await helper.load(
+        [captureRed, vigieCamera, videoForward, catchNode],
+        [
+          ...flow(),
+          { id: 'acam', type: 'vigie-camera', cameraId: 'cam-auth', name: 'auth', host: '127.0.0.1', port: 1, lat: 45.44, lon: 4.39, streamUrl: authRtsp.url },
+        ],
+        { acam: { username: 'op', password: 's3cret' } },
+      );
+      const vf = helper.getNode('vf');
+      const got = nextMessage('out');
+      vf.receive({ payload: alert('AL-A', 'cam-auth') });
+      const msg = await got;
+      const c = await collectWs(helper.url().replace('http:', 'ws:') + msg.payload.video.live, (x) => x.binaries.length >= 2, 60_000);
+      assert.equal(JSON.parse(c.texts[0]).type, 'init');
+      assert.deepEqual(ffprobeStreams(Buffer.concat(c.binaries)).map((s) => s.codec_type), ['video']);
+      await closeWs(c.ws);
+      await helper.unload();
+    } finally {
+      await authRtsp.stop();
+    }
+  });
+
   it('relays the virtual ONVIF camera (stream URI over ONVIF, MPEG-TS with audio) without its audio', async () => {
     const cam = new VirtualCamera({ username: 'admin', password: 'pw', fps: 10 });
     const { onvifPort } = await cam.start();
