@@ -35,7 +35,7 @@ export interface DetectorOptions {
   hysteresis?: number;
   minDurationMs?: number;
   coolDownMs?: number;
-  /** Level gate in dB(A) re full scale: above background and/or absolute. */
+  /** Level gate in dB(A) re full scale: above background (default 3 dB; 0 = off) and/or absolute. */
   minAboveBackgroundDb?: number;
   minLevelDba?: number;
   /** Window length (only for models whose input length is free; default the card's window). */
@@ -96,6 +96,13 @@ interface PendingWindow {
 
 const LEVEL_CHUNK_S = 0.125;
 
+/**
+ * Default level gate: the window's loudest 125 ms at least this far above the L90 background.
+ * Low on purpose: events at −6 dB event-to-background ratio barely lift the level, and a
+ * window's loudest 125 ms of plain street sits a few dB above its L90 anyway; 0 disables it.
+ */
+export const DEFAULT_MIN_ABOVE_BACKGROUND_DB = 3;
+
 export class Detector {
   readonly sensor: string;
   readonly model: ScoringModel;
@@ -150,8 +157,7 @@ export class Detector {
       const on = opts.thresholds?.[l] ?? this.model.recommendedThresholds?.[l] ?? opts.threshold ?? 0.5;
       rules[l] = { onThreshold: on, offThreshold: Math.max(0.01, Math.min(on, on - hysteresis)), minDurationMs: opts.minDurationMs ?? 0, coolDownMs: opts.coolDownMs ?? 2000 };
     }
-    const gate: LevelGate = {};
-    if (opts.minAboveBackgroundDb !== undefined) gate.minAboveBackgroundDb = opts.minAboveBackgroundDb;
+    const gate: LevelGate = { minAboveBackgroundDb: opts.minAboveBackgroundDb ?? DEFAULT_MIN_ABOVE_BACKGROUND_DB };
     if (opts.minLevelDba !== undefined) gate.minLevelDb = opts.minLevelDba;
     this.tracker = new EventTracker(rules, gate);
     this.background = new BackgroundLevel({ windowS: opts.backgroundWindowS ?? 60, periodS: LEVEL_CHUNK_S });
