@@ -180,6 +180,9 @@ export class FfmpegProcess {
 
   constructor(binary: string, args: string[]) {
     this.child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Pipe errors (EPIPE when the child dies) surface through 'close'; never crash the runtime.
+    this.child.stdout.on('error', () => undefined);
+    this.child.stderr.on('error', () => undefined);
     this.child.stderr.setEncoding('utf8');
     this.child.stderr.on('data', (d: string) => {
       this.stderrTail = (this.stderrTail + d).slice(-4000);
