@@ -123,6 +123,7 @@ export = function (RED: NodeAPI) {
     function detectorFor(sensor: string, model: ClassifierModel): Detector {
       let d = detectors.get(sensor);
       if (!d || d.model !== model) {
+        d?.dispose();
         // Ticked classes the model cannot recognise are said once per model, not fatal.
         const ticked = options.labels ?? [];
         const usable = ticked.filter((l) => model.alertLabels.includes(l));
@@ -154,6 +155,7 @@ export = function (RED: NodeAPI) {
       try {
         model = await source.get();
         lastModelError = '';
+        if (closed) return;
       } catch (e) {
         const m = `model: ${(e as Error).message}`;
         showModelState();
@@ -203,6 +205,7 @@ export = function (RED: NodeAPI) {
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       source.off('state', onState);
+      for (const d of detectors.values()) d.dispose();
       detectors.clear();
       source
         .deregister()

@@ -208,6 +208,16 @@ export class Detector {
     return job;
   }
 
+  /** Zero the samples this detector holds (one window of model-rate audio, ~100 ms of onset energy); DESIGN §4.2. */
+  dispose(): void {
+    this.buf.fill(0);
+    this.onsetDet?.reset();
+    this.aFilter?.reset();
+    this.resampler = undefined;
+    this.nextFrame = -1;
+    this.pending = [];
+  }
+
   /** Forget the stream (a gap in the capture). Background and event state are kept. */
   resetStream(): void {
     this.nextFrame = -1;

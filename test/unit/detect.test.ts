@@ -176,3 +176,13 @@ test("threshold precedence: the node's per-class setting, then the card's recomm
   const b = new Detector({ model: strict, sensor: 's', threshold: 0.5, thresholds: { gunshot: 0.6 } });
   assert.equal((await feed(b, scene(sr, 4, [2]), sr)).flatMap((o) => o.detections).length, 1, 'the node setting beats the card');
 });
+
+test('dispose zeroes the audio the detector holds', async () => {
+  const sr = 16000;
+  const det = new Detector({ model: new EnergyModel(), sensor: 's' });
+  await feed(det, scene(sr, 2, [1]), sr);
+  const held = (det as unknown as { buf: Float32Array }).buf;
+  assert.ok(held.some((v) => v !== 0), 'holds samples while running');
+  det.dispose();
+  assert.ok(held.every((v) => v === 0), 'zeroed after dispose');
+});
