@@ -2,7 +2,7 @@ import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { closeRing, openRing } from '../../lib/audio/registry';
+import { closeRing, openRing, readSpan } from '../../lib/audio/registry';
 import { AudioRing } from '../../lib/audio/ring';
 import { resample } from '../../lib/audio/resample';
 import { readWavFile } from '../../lib/audio/wav';
@@ -184,6 +184,46 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     const m = src.state.model;
     await helper.unload();
     assert.equal(m.isReleased, true);
+  });
+});
+
+describe('acoustic-classifier: detections as DESIGN §2, with the sensor attached for fusion', () => {
+  // tiny-ok scores "gunshot" ~1.0 on every window, so the level gate alone decides here:
+  // a loud burst passes it, steady street noise does not.
+  it('reports a burst with a refined onset, a readable span and sensorInfo; refuses blocks of another sensor', async () => {
+    const f: Any[] = flow({ path: TINY }, { sensor: 'sensor-1', labels: ['gunshot'], minAboveBackgroundDb: 10 });
+    f.push({ id: 'sensor-1', type: 'vigie-sensor', sensorId: 'north-1', lat: 45.4397, lon: 4.3872, heightM: 4, headingDeg: 30, array: 'mono', clock: 'ntp', clockErrorMs: 2 });
+    await helper.load(NODES, f);
+    const got = collect();
+    const cls = helper.getNode('cls');
+    await until(() => helper.getNode('model-1').source.state.state === 'ready', 'model ready');
+    const sr = 48000;
+    const r = ring('north-1', sr, 2, 10);
+    const x = noise(6 * sr, 0.005, 7);
+    const burstAt = Math.round(3.2371 * sr);
+    const b = noise(sr, 0.4, 8);
+    for (let i = 0; i < b.length; i++) x[burstAt + i] += b[i] * Math.exp(-i / (0.02 * sr));
+    r.write([x, x.map((v) => 0.8 * v)]);
+    const n = x.length / 4800;
+    for (let i = 0; i < n; i++) cls.receive({ payload: block('north-1', i * 4800, 4800, sr, 2, i) });
+    await until(() => got.completed + got.errors.length >= n, 'every block processed');
+    assert.deepEqual(got.errors, []);
+    assert.equal(got.dets.length, 1, JSON.stringify(got.dets.map((m: Any) => m.payload)));
+    const d = got.dets[0].payload;
+    validateDetection(d);
+    assert.equal(got.dets[0].topic, 'north-1/gunshot');
+    assert.equal(d.sensor, 'north-1');
+    assert.ok(Math.abs(d.onset - (T0 + burstAt / sr)) <= 0.002, `onset error ${((d.onset - (T0 + burstAt / sr)) * 1000).toFixed(2)} ms`);
+    assert.deepEqual(d.sensorInfo, { lat: 45.4397, lon: 4.3872, heading: 30, clock: 'ntp', clockErrorMs: 2 });
+    assert.deepEqual(Object.keys(d.scores).sort(), ['gunshot', 'street']);
+    const span = readSpan(d.span);
+    assert.ok(span.ok, 'the localizer can read the span');
+    assert.ok(d.span.start <= burstAt && d.span.start + d.span.frames > burstAt);
+    // a block of another sensor is refused, naming the configured one
+    ring('south-2', sr, 1).write([noise(4800, 0.01, 9)]);
+    cls.receive({ payload: block('south-2', 0, 4800, sr) });
+    await until(() => got.errors.length > 0, 'sensor mismatch error');
+    assert.match(got.errors[0], /payload\.sensor: expected "north-1"/);
   });
 });
 
