@@ -57,6 +57,19 @@ async function sourceOf(cam: CameraHandle, configCredentials: () => Credentials 
   return { streamUrl, snapshotUrl: snapshotUrl || undefined, username: creds?.username || undefined, password: creds?.password };
 }
 
+/** Status-bar words for source errors (the full message goes to the debug sidebar). */
+const SHORT_REASON: Record<string, string> = {
+  unauthorized: '401 wrong user/password',
+  forbidden: '403 forbidden',
+  'not-found': '404 stream not found',
+  refused: 'connection refused',
+  unreachable: 'unreachable',
+  timeout: 'no video (timeout)',
+  'no-video': 'no video stream',
+  'bad-url': 'bad stream URL',
+  ended: 'stream ended',
+};
+
 type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 export = function (RED: NodeAPI) {
@@ -174,7 +187,8 @@ export = function (RED: NodeAPI) {
       } else if (s.refused) {
         node.status({ fill: 'red', shape: 'ring', text: `refused: ${s.relays}/${s.maxRelays} relays in use` });
       } else if (s.failing.length) {
-        node.status({ fill: 'red', shape: 'ring', text: `${s.failing[0].cameraId}: ${s.failing[0].error.slice(0, 60)}` });
+        const f = s.failing[0];
+        node.status({ fill: 'red', shape: 'ring', text: `${f.cameraId}: ${SHORT_REASON[f.code ?? ''] ?? f.error.slice(0, 60)}, retrying` });
       } else if (s.relays === 0) {
         node.status({ fill: 'grey', shape: 'dot', text: 'idle' });
       } else if (s.connecting > 0) {

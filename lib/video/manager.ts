@@ -92,7 +92,7 @@ export interface VideoStats {
   connecting: number;
   maxRelays: number;
   /** Relays whose source is failing, with the reason. */
-  failing: { cameraId: string; kind: RelayKind; error: string }[];
+  failing: { cameraId: string; kind: RelayKind; error: string; code?: string }[];
   /** The last refusal (cap), if any since the last successful start. */
   refused?: string;
 }
@@ -329,7 +329,7 @@ export class VideoManager extends EventEmitter {
     for (const e of this.entries.values()) {
       viewers += e.viewers.size;
       if (e.relay.state === 'starting' && !e.relay.lastError) connecting++;
-      if (e.relay.state !== 'running' && e.relay.lastError) failing.push({ cameraId: e.cameraId, kind: e.kind, error: e.relay.lastError.message });
+      if (e.relay.state !== 'running' && e.relay.lastError) failing.push({ cameraId: e.cameraId, kind: e.kind, error: e.relay.lastError.message, code: (e.relay.lastError as { code?: string }).code });
     }
     return { relays: this.entries.size, viewers, connecting, maxRelays: this.opts.maxRelays, failing, refused: this.refused };
   }

@@ -99,6 +99,7 @@ describe('video-forward node', () => {
   before(async () => {
     rtsp = await startRtspServer();
     unregister.push(registerCamera(cameraHandle('cam-r', rtsp.url)));
+    unregister.push(registerCamera(cameraHandle('cam-404', `rtsp://127.0.0.1:${rtsp.port}/nope`)));
     helper.settings({ httpNodeRoot: ROOT });
     await helper.startServer();
     mountHttpNode();
@@ -223,6 +224,20 @@ describe('video-forward node', () => {
     assert.ok(warnings.some((w) => /ffmpeg not found or not executable at "\/nonexistent\/ffmpeg"/.test(w)));
     const c = await collectWs(helper.url().replace('http:', 'ws:') + msg.payload.video.live, (x) => x.closed !== undefined);
     assert.match(JSON.parse(c.texts[0]).message, /ffmpeg not found/);
+  });
+
+  it('a failing source is named in the status and the debug sidebar; the alert still goes on', async () => {
+    await helper.load([captureRed, videoForward, catchNode], flow());
+    const vf = helper.getNode('vf');
+    const statuses: Any[] = [];
+    vf.on('call:status', (c: Any) => statuses.push(c.args[0]));
+    const warnings: string[] = [];
+    vf.on('call:warn', (c: Any) => warnings.push(String(c.args[0])));
+    const got = nextMessage('out');
+    vf.receive({ payload: alert('AL-404', 'cam-404') });
+    assert.equal((await got).payload.video.live, '/red/vigie/video/cam-404/live');
+    await waitFor(() => statuses.some((s) => s.fill === 'red' && s.text === 'cam-404: 404 stream not found, retrying'), 20_000, 'red status naming the fault');
+    assert.ok(warnings.some((w) => /camera cam-404 \(mse\): source rtsp:\/\/127\.0\.0\.1:\d+\/nope answered 404 Not Found/.test(w)));
   });
 
   it('bad settings: red status and every input refused with the setting named', async () => {
