@@ -1,5 +1,5 @@
 /**
- * `vigie eval localize --scene FILE.json [--seed N] [--clock-error-ms X] [--duration S]`
+ * `vigie eval localize --scene FILE.json [--seed N] [--clock-error-ms X] [--duration S] [--no-bearings] [--summary]`
  *
  * Renders the scene, and for each event and sensor runs the same detection-free
  * localization as the localizer node on a span around the true arrival (onset found from
@@ -23,6 +23,8 @@ export interface EvalOptions {
   /** Span read around each arrival: before / after, ms. */
   preMs?: number;
   postMs?: number;
+  /** false: fuse onsets only (TDOA alone), to see what the clocks do without bearings. */
+  useBearings?: boolean;
   /** Bearings below this confidence are not used (the localizer node's default). */
   minConfidence?: number;
   onWarning?: (m: string) => void;
@@ -58,6 +60,7 @@ export interface EvalReport {
   seed: number;
   sampleRate: number;
   clockErrorMs: number | null;
+  bearingsFused: boolean;
   events: EventResult[];
   summary: {
     bearings: number;
@@ -152,7 +155,7 @@ export function evaluateScene(sceneIn: Scene, opts: EvalOptions = {}): EvalRepor
         continue;
       }
       const { ev } = pending.splice(k, 1)[0];
-      results.push(evaluateEvent(scene, ev, rings, centres, preF, postF, hullPts, opts.minConfidence ?? DEFAULT_MIN_CONFIDENCE));
+      results.push(evaluateEvent(scene, ev, rings, centres, preF, postF, hullPts, opts.useBearings === false ? Infinity : (opts.minConfidence ?? DEFAULT_MIN_CONFIDENCE)));
     }
     if (renderer.frame > total + 30 * fs) break;
   }
@@ -169,6 +172,7 @@ export function evaluateScene(sceneIn: Scene, opts: EvalOptions = {}): EvalRepor
     seed,
     sampleRate: fs,
     clockErrorMs: opts.clockErrorMs ?? null,
+    bearingsFused: opts.useBearings !== false,
     events: results,
     summary: {
       bearings: bearingErrs.length,
@@ -241,7 +245,7 @@ function evaluateEvent(scene: Scene, ev: SceneEvent, rings: AudioRing[], centres
       est.onsetErrorMs = round(((onsetFrame - arrival) / fs) * 1000, 3);
       // As the localizer node does: a bearing below the confidence threshold is not used (the onset still is).
       const trusted = doa.confidence >= minConfidence;
-      if (!trusted) est.error = `low confidence ${round(doa.confidence, 2)} < ${minConfidence}: bearing not used`;
+      if (!trusted && minConfidence !== Infinity) est.error = `low confidence ${round(doa.confidence, 2)} < ${minConfidence}: bearing not used`;
       observations.push({
         detectionId: `${ev.sourceId}-${s.id}`,
         sensor: s.id,
@@ -290,7 +294,7 @@ function arg(args: string[], name: string): string | undefined {
 export async function main(args: string[]): Promise<number> {
   const sceneFile = arg(args, '--scene');
   if (!sceneFile) {
-    process.stderr.write('usage: vigie eval localize --scene FILE.json [--seed N] [--clock-error-ms X] [--duration S] [--summary]\n');
+    process.stderr.write('usage: vigie eval localize --scene FILE.json [--seed N] [--clock-error-ms X] [--duration S] [--no-bearings] [--summary]\n');
     return 2;
   }
   const num = (name: string) => {
@@ -305,9 +309,10 @@ export async function main(args: string[]): Promise<number> {
     seed: num('--seed'),
     clockErrorMs: num('--clock-error-ms'),
     durationSec: num('--duration'),
+    useBearings: !args.includes('--no-bearings'),
     onWarning: (m) => process.stderr.write(`${m}\n`),
   });
-  const out = args.includes('--summary') ? { scene: report.scene, seed: report.seed, clockErrorMs: report.clockErrorMs, summary: report.summary } : report;
+  const out = args.includes('--summary') ? { scene: report.scene, seed: report.seed, clockErrorMs: report.clockErrorMs, bearingsFused: report.bearingsFused, summary: report.summary } : report;
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   return 0;
 }

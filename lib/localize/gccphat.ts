@@ -19,6 +19,18 @@ function fftOf(n: number): FFT {
   return f;
 }
 
+/** Work buffers per inverse-FFT size, reused between calls (allocation and GC dominated otherwise). */
+const work = new Map<number, { spec: number[]; out: number[] }>();
+function workOf(m: number): { spec: number[]; out: number[] } {
+  let w = work.get(m);
+  if (!w) {
+    const f = fftOf(m);
+    w = { spec: f.createComplexArray() as number[], out: f.createComplexArray() as number[] };
+    work.set(m, w);
+  }
+  return w;
+}
+
 export function nextPow2(n: number): number {
   let p = 1;
   while (p < n) p <<= 1;
@@ -83,7 +95,8 @@ export function gccPhatSpectra(A: Float64Array, B: Float64Array, n: number, opts
   const interp = opts.interp ?? 8;
   const m = n * interp;
   const f = fftOf(m);
-  const spec = new Array<number>(2 * m).fill(0);
+  const { spec, out } = workOf(m);
+  spec.fill(0);
   const sr = opts.sampleRate ?? 48000;
   const kMin = Math.max(1, Math.floor(((opts.minHz ?? 100) / sr) * n));
   const kMax = Math.min(n / 2 - 1, Math.ceil(((opts.maxHz ?? 0.95 * (sr / 2)) / sr) * n));
@@ -111,7 +124,6 @@ export function gccPhatSpectra(A: Float64Array, B: Float64Array, n: number, opts
     spec[2 * (m - k)] = (w * re) / mag;
     spec[2 * (m - k) + 1] = (-w * im) / mag;
   }
-  const out = f.createComplexArray() as number[];
   f.inverseTransform(out, spec);
   // inverseTransform divides by m; rescale so a perfect match peaks at 1.
   const scale = wSum > 0 ? m / (2 * wSum) : 0;

@@ -249,8 +249,11 @@ export class NoiseBed {
   fill(out: Float32Array, from: number, to: number): void {
     const g = this.gain;
     const b = this.b;
+    const rng = this.rng;
     for (let i = from; i < to; i++) {
-      const w = gaussian(this.rng);
+      // Uniform white noise of unit variance: the colouring filters make it Gaussian enough,
+      // and it costs a fraction of Box–Muller (12 channels at 48 kHz in real time).
+      const w = (rng() - 0.5) * 3.4641016;
       let v: number;
       if (this.color === 'white') v = w;
       else {
