@@ -244,3 +244,25 @@ test('snapshots are kept beside the log with their hash, checked by verify, and 
   log.append({ type: 'system', actor: 'x', details: {} });
   assert.equal(fs.existsSync(path.join(dir, 'snapshots', '2026-04-01')), false, 'old snapshot days are removed at rotation');
 });
+
+test('after a crash cut the last line, the log resumes in a new file from the last whole entry', () => {
+  const dir = tmpDir();
+  const c = clock(Date.parse('2026-06-01T10:00:00Z'));
+  const log = new AuditLog({ dir, now: c.now });
+  writeSome(log, 3, c);
+  const first = listAuditFiles(dir)[0];
+  const whole = lines(first);
+  const lastWholeHash = JSON.parse(whole[whole.length - 2]).hash;
+  fs.writeFileSync(first, whole.slice(0, -1).join('\n') + '\n' + whole[whole.length - 1].slice(0, 40)); // torn write
+  const again = new AuditLog({ dir, now: c.now });
+  again.append({ type: 'decision', actor: 'after-crash', details: {} });
+  const files = listAuditFiles(dir);
+  assert.equal(files.length, 2, 'a new file is started rather than appending after a torn line');
+  const header = JSON.parse(lines(files[1])[0]);
+  assert.equal(header.prev, lastWholeHash);
+  const all = verifyAuditFiles(files);
+  assert.equal(all.ok, false, 'the torn line itself is reported');
+  assert.equal(all.break!.file, first);
+  assert.equal(all.break!.line, whole.length);
+  assert.equal(verifyAuditFiles([files[1]]).ok, true);
+});
