@@ -209,7 +209,10 @@ export = function (RED: NodeAPI) {
       const camera = requireObject(payload.camera, 'payload.camera');
       const cameraId = requireString(camera, 'id', 'payload.camera');
       if (!findCamera(cameraId)) throw new ContractError('payload.camera.id', 'the id of a deployed vigie-camera config node', cameraId);
-      const r = manager.alert(alertId, cameraId);
+      // ptz-steer may send the alert while the camera turns ("moving") or awaits a confirmation
+      // ("proposed"), then again on target: the snapshot is retaken then.
+      const cameraSettled = camera.state !== 'moving' && camera.state !== 'proposed';
+      const r = manager.alert(alertId, cameraId, { cameraSettled });
       if (!fetchSnapshots) delete r.video.snapshot;
       if (r.relayError) {
         // The alert still goes on (operators need it); the live view will say why it is missing.

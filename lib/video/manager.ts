@@ -182,7 +182,7 @@ export class VideoManager extends EventEmitter {
    * `until`, and fetches the alert's snapshot in the background. The relay may be refused
    * (cap) or the source may fail: `relayError` says why, the links are still returned.
    */
-  alert(alertId: string, cameraId: string): { video: VideoLinks; relayError?: string; snapshot: Promise<Buffer | undefined> } {
+  alert(alertId: string, cameraId: string, opts: { cameraSettled?: boolean } = {}): { video: VideoLinks; relayError?: string; snapshot: Promise<Buffer | undefined> } {
     if (this.closed) throw new Error('video relay is closed');
     const until = Date.now() + this.opts.keepForMs;
     const video = videoLinks(cameraId, alertId, until, this.opts.httpRoot);
@@ -194,10 +194,14 @@ export class VideoManager extends EventEmitter {
     } catch (err) {
       relayError = err instanceof Error ? err.message : String(err);
     }
-    // A repeated alert keeps its first snapshot (the picture closest to the event).
-    const snapshot = this.snapshots.has(alertId, cameraId)
-      ? (this.snapshots.extend(alertId, until), this.snapshots.get(alertId, cameraId).then((r) => r?.jpeg))
-      : this.snapshots.put(alertId, cameraId, until, () => this.takeSnapshot(cameraId));
+    // A repeated alert keeps its first snapshot taken on target (the picture closest to the
+    // event); one taken while the camera was still turning is replaced once it has arrived.
+    const settled = opts.cameraSettled ?? true;
+    const have = this.snapshots.has(alertId, cameraId);
+    const snapshot =
+      have === 'settled' || (have === 'moving' && !settled)
+        ? (this.snapshots.extend(alertId, until), this.snapshots.get(alertId, cameraId).then((r) => r?.jpeg))
+        : this.snapshots.put(alertId, cameraId, until, () => this.takeSnapshot(cameraId), settled);
     this.changed();
     return { video, relayError, snapshot };
   }

@@ -135,6 +135,8 @@ export async function grabFrame(ffmpegPath: string, streamUrl: string, opts: { t
 interface StoredSnapshot {
   cameraId: string;
   expiresAt: number;
+  /** Taken with the camera on target (not while it was still turning). */
+  settled: boolean;
   pending?: Promise<Buffer | undefined>;
   jpeg?: Buffer;
   error?: string;
@@ -148,8 +150,8 @@ export class SnapshotStore {
   constructor(private readonly maxItems = 500) {}
 
   /** Starts fetching; the promise never rejects (the error is kept for the HTTP answer). */
-  put(alertId: string, cameraId: string, expiresAt: number, fetch: () => Promise<Buffer>): Promise<Buffer | undefined> {
-    const item: StoredSnapshot = { cameraId, expiresAt };
+  put(alertId: string, cameraId: string, expiresAt: number, fetch: () => Promise<Buffer>, settled = true): Promise<Buffer | undefined> {
+    const item: StoredSnapshot = { cameraId, expiresAt, settled };
     item.pending = fetch().then(
       (jpeg) => {
         item.jpeg = jpeg;
@@ -177,9 +179,11 @@ export class SnapshotStore {
     return { jpeg: item.jpeg, error: item.error };
   }
 
-  has(alertId: string, cameraId: string): boolean {
+  /** Whether the alert has a snapshot of that camera: undefined (none), 'settled' or 'moving'. */
+  has(alertId: string, cameraId: string): 'settled' | 'moving' | undefined {
     const item = this.items.get(alertId);
-    return !!item && item.cameraId === cameraId && item.expiresAt >= Date.now();
+    if (!item || item.cameraId !== cameraId || item.expiresAt < Date.now()) return undefined;
+    return item.settled ? 'settled' : 'moving';
   }
 
   /** Extends an alert's retention (a repeated alert). */

@@ -127,3 +127,54 @@ test('SnapshotStore keeps a snapshot per alert until its retention ends, and kee
     store.clear();
   }
 });
+
+test('an alert first sent while the camera turns gets its snapshot retaken once on target, then kept', async () => {
+  const { VideoManager } = await import('../../lib/video/manager');
+  let served = 0;
+  const server = http.createServer((_req, res) => {
+    // The second picture carries a JPEG comment segment, so the two are told apart.
+    const body = served === 0 ? JPEG : Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xfe, 0x00, 0x04, 0x32, 0x32]), JPEG.subarray(2)]);
+    served++;
+    res.writeHead(200, { 'Content-Type': 'image/jpeg' }).end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const mgr = new VideoManager({
+    resolveSource: async () => ({ streamUrl: 'rtsp://127.0.0.1:1/none', snapshotUrl: `http://127.0.0.1:${port}/snap.jpg` }),
+    ffmpegPath: '/nonexistent/ffmpeg', // no relay needed here: snapshots only
+  });
+  try {
+    const moving = await mgr.alert('AL-S', 'cam', { cameraSettled: false }).snapshot;
+    assert.equal(served, 1);
+    assert.ok(moving?.equals(JPEG));
+    await mgr.alert('AL-S', 'cam', { cameraSettled: false }).snapshot;
+    assert.equal(served, 1, 'still turning: not retaken');
+    const onTarget = await mgr.alert('AL-S', 'cam', { cameraSettled: true }).snapshot;
+    assert.equal(served, 2, 'retaken on target');
+    assert.ok(onTarget && !onTarget.equals(JPEG));
+    await mgr.alert('AL-S', 'cam', { cameraSettled: true }).snapshot;
+    await mgr.alert('AL-S', 'cam', { cameraSettled: false }).snapshot;
+    assert.equal(served, 2, 'an on-target snapshot is kept');
+    const res = await new Promise<Buffer>((resolve) => {
+      const out = { writableEnded: false, head: 0, body: Buffer.alloc(0) } as Record<string, unknown>;
+      const fake = {
+        get writableEnded() {
+          return out.writableEnded as boolean;
+        },
+        writeHead(code: number) {
+          out.head = code;
+          return fake;
+        },
+        end(b: Buffer) {
+          out.writableEnded = true;
+          resolve(b);
+        },
+      };
+      void mgr.serveSnapshot('cam', 'AL-S', fake as never);
+    });
+    assert.ok(res.equals(onTarget));
+  } finally {
+    await mgr.close();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
