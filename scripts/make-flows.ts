@@ -26,8 +26,35 @@ function comment(id: string, z: string, name: string, info: string, x: number, y
   return { id, type: 'comment', z, ...(g ? { g } : {}), name, info, x, y, wires: [] };
 }
 
-function group(id: string, z: string, name: string, nodes: string[], x: number, y: number, w: number, h: number, color = '#e3f3d3'): N {
-  return { id, type: 'group', z, name, style: { label: true, stroke: '#999999', fill: color, 'fill-opacity': '0.35' }, nodes, x, y, w, h };
+function group(id: string, z: string, name: string, nodes: string[], _x: number, _y: number, _w: number, _h: number, color = '#e3f3d3'): N {
+  // Bounds are computed from the members by layout().
+  return { id, type: 'group', z, name, style: { label: true, stroke: '#999999', fill: color, 'fill-opacity': '0.35' }, nodes, x: 0, y: 0, w: 0, h: 0 };
+}
+
+/** Node positions (centres) by id: columns and rows that keep groups apart. */
+type Place = Record<string, [number, number]>;
+
+/** Estimated drawn width of a node in the editor (label text plus icon and ports). */
+function nodeWidth(n: N): number {
+  const label = String(n.name || n.type);
+  return Math.max(100, Math.round(label.length * 7.6 + 56));
+}
+
+/** Put nodes where `place` says, then size every group around its members. */
+function layout(nodes: N[], place: Place): N[] {
+  for (const n of nodes) {
+    const p = place[String(n.id)];
+    if (p) [n.x, n.y] = p;
+  }
+  for (const g of nodes.filter((n) => n.type === 'group')) {
+    const members = nodes.filter((n) => (g.nodes as string[]).includes(String(n.id)));
+    const left = Math.min(...members.map((n) => (n.x as number) - nodeWidth(n) / 2));
+    const right = Math.max(...members.map((n) => (n.x as number) + nodeWidth(n) / 2));
+    const top = Math.min(...members.map((n) => (n.y as number) - 15));
+    const bottom = Math.max(...members.map((n) => (n.y as number) + 15 + (n.type === 'comment' ? 0 : 18)));
+    Object.assign(g, { x: Math.round(left - 20), y: Math.round(top - 35), w: Math.round(right - left + 40), h: Math.round(bottom - top + 55) });
+  }
+  return nodes;
 }
 
 function dashboardConfig(prefix: string): { config: N[]; groupId: string } {
@@ -167,7 +194,16 @@ function streetDemo(): N[] {
   nodes.push({ id: 'decision-mqtt', type: 'mqtt out', z, g: 'grp-publish', name: 'publish decision', topic: 'vigie/v1/demo/decision', qos: '1', retain: 'false', respTopic: '', contentType: 'application/json', userProps: '', correl: '', expiry: '', broker: 'cfg-broker', x: 1420, y: 580, wires: [] });
   nodes.push(comment('c-publish', z, 'Publish', 'Alerts and decisions as JSON (schemas/alert.schema.json, decision.schema.json) for other systems. No audio is ever published.', 1420, 460, 'grp-publish'));
   nodes.push(group('grp-publish', z, 'MQTT', ['alert-mqtt', 'decision-mqtt', 'c-publish'], 1294, 439, 252, 182, '#d1d1d1'));
-  return stripPrivate(nodes);
+  const place: Place = {
+    'c-hear': [200, 100], 'health-debug': [460, 340],
+    'c-where': [740, 160], fuse: [740, 220],
+    'c-look': [1010, 160], steer: [1010, 220], video: [1270, 220], 'camera-errors': [1270, 280],
+    'c-operators': [1010, 420], console: [1010, 480], decisions: [1270, 480],
+    'c-publish': [1550, 160], 'alert-mqtt': [1550, 220], 'decision-mqtt': [1550, 280],
+  };
+  captureIds.forEach((id, i) => (place[id] = [200, 160 + i * 60]));
+  classifierIds.forEach((id, i) => (place[id] = [460, 160 + i * 60]));
+  return stripPrivate(layout(nodes, place));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -193,8 +229,9 @@ function gateway(): N[] {
   nodes.push({ id: 'gw-mqtt', type: 'mqtt out', z, g: 'gw-grp', name: 'detections', topic: '', qos: '1', retain: 'false', respTopic: '', contentType: 'application/json', userProps: '', correl: '', expiry: '', broker: 'gw-broker', x: 1040, y: 140, wires: [] });
   nodes.push({ id: 'gw-health', type: 'debug', z, g: 'gw-grp', name: 'capture health', active: true, tosidebar: true, console: true, tostatus: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 390, y: 200, wires: [] });
   nodes.push(comment('gw-c', z, 'Only detection JSON leaves the gateway', 'The ring of samples stays in this process (5 s, zeroed on close). What is published: label, confidence, onset, level, bearing, the sensor\'s position and clock quality. See docs/mqtt.md.', 180, 80, 'gw-grp'));
+  const gwPlace: Place = { 'gw-c': [200, 80], 'gw-capture': [200, 140], 'gw-classify': [430, 140], 'gw-doa': [660, 140], 'gw-topic': [960, 140], 'gw-mqtt': [1250, 140], 'gw-health': [430, 200] };
   nodes.push(group('gw-grp', z, 'Gateway: hear, classify, find the direction, publish', ['gw-capture', 'gw-classify', 'gw-doa', 'gw-topic', 'gw-mqtt', 'gw-health', 'gw-c'], 54, 39, 1072, 202));
-  return stripPrivate(nodes);
+  return stripPrivate(layout(nodes, gwPlace));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -233,7 +270,12 @@ function controlRoom(): N[] {
   nodes.push({ id: 'cr-out', type: 'mqtt out', z, g: 'cr-grp-ops', name: 'alerts and decisions', topic: '', qos: '1', retain: 'false', respTopic: '', contentType: 'application/json', userProps: '', correl: '', expiry: '', broker: 'cr-broker', x: 1340, y: 290, wires: [] });
   nodes.push(comment('cr-c-ops', z, 'Operators decide', 'The console at /dashboard. Every camera move, live view and decision goes to the tamper-evident audit log (vigie-audit/ in the user directory; check it with `vigie audit verify`).', 880, 260, 'cr-grp-ops'));
   nodes.push(group('cr-grp-ops', z, 'Operators and publication', ['cr-console', 'cr-alert-topic', 'cr-decision-topic', 'cr-out', 'cr-c-ops'], 754, 219, 692, 142, '#f3d3d3'));
-  return stripPrivate(nodes);
+  const crPlace: Place = {
+    'cr-c-in': [200, 80], 'cr-in': [200, 140], 'cr-fuse': [450, 140],
+    'cr-c-look': [720, 80], 'cr-steer': [720, 140], 'cr-video': [980, 140], 'cr-camera-errors': [980, 200],
+    'cr-c-ops': [720, 320], 'cr-console': [720, 380], 'cr-alert-topic': [1010, 350], 'cr-decision-topic': [1010, 410], 'cr-out': [1290, 380],
+  };
+  return stripPrivate(layout(nodes, crPlace));
 }
 
 const out = path.join(root, 'flows');

@@ -141,6 +141,8 @@ module.exports = {
   credentialSecret: process.env.VIGIE_CREDENTIAL_SECRET || undefined,
   functionExternalModules: false,
   diagnostics: { enabled: false },
+  // No update check or telemetry prompt: gateways are offline and the control room is managed.
+  telemetry: { enabled: false },
   editorTheme: { tours: false, projects: { enabled: false } },
   logging: { console: { level: process.env.VIGIE_LOG_LEVEL || 'info', metrics: false, audit: false } },
 };

@@ -92,8 +92,9 @@ before(async () => {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
   });
   page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
-  await page.goto(`${proxy.url}/dashboard`, { waitUntil: 'domcontentloaded' });
-  await page.waitForSelector('[data-test=queue]', { timeout: 60_000 });
+  // Generous: the demo renders three 4-mic arrays in real time on a small shared machine.
+  await page.goto(`${proxy.url}/dashboard`, { waitUntil: 'domcontentloaded', timeout: 180_000 });
+  await page.waitForSelector('[data-test=queue]', { timeout: 180_000 });
   await page.fill('[data-test=operator]', 'E2E operator');
   await page.locator('[data-test=operator]').blur();
 });
