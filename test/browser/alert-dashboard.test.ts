@@ -231,4 +231,37 @@ describe('alert-dashboard in Chromium', { timeout: 240_000 }, () => {
     assert.ok(wsFrames.length > 0);
     assert.ok(!wsFrames.some((f) => /"samples"|"pcm"|audio\/|"speech"/.test(f)), 'no audio in dashboard traffic');
   });
+
+  it('the Node-RED editor shows the node in the palette and opens its form without errors', async () => {
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server.baseUrl}/admin/`);
+    await page.waitForSelector('.red-ui-palette-node[data-palette-type="alert-dashboard"]', { state: 'attached', timeout: 90_000 });
+    await page.waitForFunction(() => {
+      const RED = (window as unknown as { RED?: { nodes?: { node(id: string): unknown } } }).RED;
+      return !!RED?.nodes?.node('dash');
+    }, null, { timeout: 60_000 });
+    const valid = await page.evaluate(() => (window as unknown as { RED: { nodes: { node(id: string): { valid: boolean } } } }).RED.nodes.node('dash').valid);
+    assert.equal(valid, true, 'the deployed configuration validates in the editor');
+    await page.evaluate(() => {
+      const RED = (window as unknown as { RED: { editor: { edit(n: unknown): void }; nodes: { node(id: string): unknown } } }).RED;
+      RED.editor.edit(RED.nodes.node('dash'));
+    });
+    await page.waitForSelector('#node-input-auditRetentionDays', { timeout: 30_000 });
+    for (const f of ['group', 'chime', 'siteLat', 'siteLon', 'tileUrl', 'alertRetentionDays', 'persist', 'auditDir', 'auditRotateMB', 'keepSnapshots']) {
+      assert.equal(await page.locator(`#node-input-${f}`).count(), 1, `form field ${f}`);
+    }
+    await page.fill('#node-input-siteLon', '');
+    await page.locator('#node-input-siteLat').focus();
+    const pairInvalid = await page.evaluate(() => {
+      const RED = (window as unknown as { RED: { nodes: { getType(t: string): { defaults: Record<string, { validate(v: string): boolean }> } } } }).RED;
+      const d = RED.nodes.getType('alert-dashboard').defaults;
+      return d.siteLat.validate.call({}, '45.4');
+    });
+    assert.equal(pairInvalid, false, 'a latitude without a longitude is refused');
+    await page.screenshot({ path: path.join(artifacts, 'alert-dashboard-editor-form.png') });
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
 });
