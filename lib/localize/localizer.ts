@@ -42,7 +42,7 @@ export interface DoaOutcome {
 }
 
 /** Below this DOA confidence a bearing is not trusted (calibrated on the canyon evaluation). */
-export const DEFAULT_MIN_CONFIDENCE = 0.2;
+export const DEFAULT_MIN_CONFIDENCE = 0.3;
 
 const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
 

@@ -53,12 +53,14 @@ describe('vigie eval localize (the evaluation loop on a synthetic junction)', ()
     assert.equal(report.summary.insideHull.within3mFraction, 1);
   });
 
-  it('degrades with clock errors: 5 ms of clock error puts positions metres off unless bearings hold them', () => {
-    const sync = evaluateScene(junction(), { clockErrorMs: 0.05 });
-    const bad = evaluateScene(junction(), { clockErrorMs: 5, seed: 3 });
+  it('TDOA alone degrades with clock errors; with bearings in the same solve the fix holds', () => {
+    const sync = evaluateScene(junction(), { clockErrorMs: 0.05, useBearings: false });
+    const bad = evaluateScene(junction(), { clockErrorMs: 5, seed: 3, useBearings: false });
     assert.equal(bad.clockErrorMs, 5);
-    // 5 ms is beyond the TDOA limit (10 ms default keeps it in), so onsets still count: worse fixes.
-    assert.ok(bad.summary.positionErrorMedianM! > sync.summary.positionErrorMedianM!, `${bad.summary.positionErrorMedianM} vs ${sync.summary.positionErrorMedianM}`);
+    assert.equal(bad.bearingsFused, false);
+    assert.ok(bad.summary.positionErrorMedianM! > 3 * sync.summary.positionErrorMedianM! && bad.summary.positionErrorMedianM! > 0.3, `${bad.summary.positionErrorMedianM} vs ${sync.summary.positionErrorMedianM}`);
+    const held = evaluateScene(junction(), { clockErrorMs: 5, seed: 3 });
+    assert.ok(held.summary.positionErrorMedianM! < 1, `with bearings: ${held.summary.positionErrorMedianM}`);
   });
 
   it('percentile interpolates', () => {
