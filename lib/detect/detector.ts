@@ -227,7 +227,9 @@ export class Detector {
     const sr = block.sampleRate;
     if (sr !== this.sensorRate || !this.onsetDet) {
       this.sensorRate = sr;
-      this.onsetDet = new OnsetDetector({ ...this.opts.onset, sampleRateHz: sr });
+      // Energy history long enough to look back over an event's first window when it is reported.
+      const historyS = this.windowSamples / this.model.sampleRateHz + 4 + (this.opts.minDurationMs ?? 0) / 1000;
+      this.onsetDet = new OnsetDetector({ historyS, ...this.opts.onset, sampleRateHz: sr });
     } else this.onsetDet.reset();
     this.aFilter ??= new AWeightingFilter(this.model.sampleRateHz);
     this.aFilter.reset();
@@ -397,17 +399,31 @@ export class Detector {
     const firstStart = Math.round(f.startS * sr);
     const firstEnd = Math.round(f.firstEndS * sr);
     const lastEnd = Math.round(f.endS * sr);
-    // The refined onset: the strongest onset inside the event's first window.
+    // Where the event starts: the strongest energy rise inside its first window (found even
+    // when the event never crossed the onset threshold), snapped to a refined (~1 ms) onset
+    // within 30 ms of it; else the strongest onset; else the loudest 125 ms of the window.
     let onsetFrame: number | undefined;
-    let best = -Infinity;
-    for (const o of this.recentOnsets) {
-      if (o.frame >= firstStart && o.frame < firstEnd && o.strengthDb > best) {
-        best = o.strengthDb;
-        onsetFrame = o.frame;
+    const rise = this.onsetDet!.rise(firstStart, firstEnd);
+    if (rise) {
+      let dist = Math.round(0.03 * sr) + 1;
+      onsetFrame = rise.frame;
+      for (const o of this.recentOnsets) {
+        const d = Math.abs(o.frame - rise.frame);
+        if (d < dist) {
+          dist = d;
+          onsetFrame = o.frame;
+        }
+      }
+    } else {
+      let best = -Infinity;
+      for (const o of this.recentOnsets) {
+        if (o.frame >= firstStart && o.frame < firstEnd && o.strengthDb > best) {
+          best = o.strengthDb;
+          onsetFrame = o.frame;
+        }
       }
     }
     if (onsetFrame === undefined) {
-      // No energy onset (a sound that rose slowly): the start of the loudest 125 ms of the first window.
       let loud = -Infinity;
       for (const c of this.chunks) {
         if (c.end <= firstStart || c.start >= firstEnd) continue;

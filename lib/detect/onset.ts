@@ -27,6 +27,16 @@ export interface OnsetOptions {
   warmUpMs?: number;
   /** A level that stays up this long is the new background (a louder street, a mic unmuted). */
   relearnAfterS?: number;
+  /** How much frame-energy history `rise()` can look at (energies only, no samples). */
+  historyS?: number;
+}
+
+/** Where the energy rises most (see OnsetDetector.rise). */
+export interface EnergyRise {
+  /** First frame (sample index) of the 2 ms energy frame where the rise starts. */
+  frame: number;
+  /** Energy of the following 20 ms over the preceding 200 ms, dB. */
+  riseDb: number;
 }
 
 export interface Onset {
@@ -89,6 +99,9 @@ export class OnsetDetector {
   private readonly warmUpFrames: number;
   /** Squared high-passed samples of the last ~100 ms, indexed by absolute frame. */
   private readonly hist: Float64Array;
+  /** Energy of each finished frame (ring, by frame number since the stream started). */
+  private readonly frameEnergy: Float64Array;
+  private framesInStream = 0;
   private next = -1;
   private streamStart = 0;
   private frameSum = 0;
@@ -117,6 +130,7 @@ export class OnsetDetector {
     this.warmUpFrames = Math.ceil(((opts.warmUpMs ?? 200) / 1000) / frameS);
     this.relearnFrames = Math.ceil((opts.relearnAfterS ?? 1.5) / frameS);
     this.hist = new Float64Array(1 << Math.ceil(Math.log2(Math.max(this.frameN * 4, Math.round(sr * 0.1)))));
+    this.frameEnergy = new Float64Array(Math.max(256, Math.ceil((opts.historyS ?? 5) / frameS)));
   }
 
   /** Background energy of the high-passed signal, dB (undefined until learned). */
@@ -131,6 +145,8 @@ export class OnsetDetector {
     this.frameSum = 0;
     this.frameCount = 0;
     this.hist.fill(0);
+    this.frameEnergy.fill(0);
+    this.framesInStream = 0;
     this.inEvent = false;
     this.aboveFrames = 0;
   }
@@ -160,6 +176,8 @@ export class OnsetDetector {
   }
 
   private endFrame(lastIdx: number): Onset | undefined {
+    this.frameEnergy[this.framesInStream % this.frameEnergy.length] = this.frameSum / this.frameN + TINY;
+    this.framesInStream++;
     const eDb = 10 * Math.log10(this.frameSum / this.frameN + TINY);
     this.framesSeen++;
     if (this.bgDb === undefined) {
@@ -189,6 +207,37 @@ export class OnsetDetector {
     }
     if (above < this.thresholdDb) this.bgDb += (eDb - this.bgDb) * (eDb > this.bgDb ? this.riseAlpha : this.fallAlpha);
     return undefined;
+  }
+
+  /**
+   * The strongest energy rise whose frame starts in [fromFrame, toFrame): the following 20 ms
+   * over the preceding 200 ms of high-passed energy. Finds where an event starts even when
+   * it never crossed the onset threshold (quiet events in a loud street); frame precision.
+   */
+  rise(fromFrame: number, toFrame: number, opts: { afterMs?: number; beforeMs?: number } = {}): EnergyRise | undefined {
+    const frameS = this.frameN / this.sampleRateHz;
+    const after = Math.max(1, Math.round((opts.afterMs ?? 20) / 1000 / frameS));
+    const before = Math.max(1, Math.round((opts.beforeMs ?? 200) / 1000 / frameS));
+    const cap = this.frameEnergy.length;
+    const oldest = Math.max(0, this.framesInStream - cap);
+    const j0 = Math.max(oldest + before, Math.ceil((fromFrame - this.streamStart) / this.frameN));
+    const j1 = Math.min(this.framesInStream - after, Math.ceil((toFrame - this.streamStart) / this.frameN));
+    if (j1 <= j0) return undefined;
+    const e = (j: number) => this.frameEnergy[j % cap];
+    let a = 0;
+    let b = 0;
+    for (let k = 0; k < after; k++) a += e(j0 + k);
+    for (let k = 1; k <= before; k++) b += e(j0 - k);
+    let best: EnergyRise | undefined;
+    for (let j = j0; j < j1; j++) {
+      if (j > j0) {
+        a += e(j + after - 1) - e(j - 1);
+        b += e(j - 1) - e(j - 1 - before);
+      }
+      const r = 10 * Math.log10((a / after) / (Math.max(b, TINY) / before));
+      if (!best || r > best.riseDb) best = { frame: this.streamStart + j * this.frameN, riseDb: r };
+    }
+    return best;
   }
 
   /** Walk back from the loudest point of the triggering frame to where the 1 ms energy rose. */

@@ -139,3 +139,23 @@ test('after digital silence, a live input becomes the background instead of firi
   assert.ok(found.some((o) => Math.abs(o.frame - burstAt) <= 32), 'the burst after the silence is found');
   assert.ok(found.every((o) => o.frame < sr * 3 || Math.abs(o.frame - burstAt) <= 32), 'no onsets once the noise is the background');
 });
+
+test('rise() finds a quiet event that never crosses the onset threshold, to a frame', () => {
+  const sr = 16000;
+  const rand = rng(21);
+  const x = new Float32Array(sr * 6);
+  for (let i = 0; i < x.length; i++) x[i] = 0.02 * rand();
+  const at = Math.round(3.4567 * sr);
+  // +4 dB of broadband energy for 300 ms: far below the 12 dB onset threshold
+  for (let i = 0; i < 0.3 * sr; i++) x[at + i] += 0.02 * 1.2 * rand();
+  const det = new OnsetDetector({ sampleRateHz: sr });
+  const onsets = [];
+  for (let s = 0; s < x.length; s += 1600) onsets.push(...det.process(x.subarray(s, s + 1600), s));
+  assert.deepEqual(onsets, [], 'too quiet for an onset');
+  const r = det.rise(Math.round(2.6 * sr), Math.round(3.6 * sr))!;
+  assert.ok(r, 'a rise is found');
+  assert.ok(Math.abs(r.frame - at) <= 0.02 * sr, `rise at ${(r.frame / sr).toFixed(4)} s, event at ${(at / sr).toFixed(4)} s`);
+  assert.ok(r.riseDb > 2 && r.riseDb < 8, `rise ${r.riseDb} dB`);
+  // outside the history: nothing
+  assert.equal(det.rise(-5 * sr, 0), undefined);
+});
