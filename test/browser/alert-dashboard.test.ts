@@ -196,6 +196,21 @@ describe('alert-dashboard in Chromium', { timeout: 240_000 }, () => {
     await bob.waitForTimeout(800);
     await bob.screenshot({ path: path.join(artifacts, 'alert-dashboard-tablet-1024x768.png'), fullPage: true });
 
+    // when the live (MSE) relay is not reachable, the MJPEG fallback shows the picture
+    server.inject('dash', {
+      payload: alert('a-fallback', 'tire_skid', 8, {
+        location: located(73),
+        camera: camera('on-target'),
+        // the real relay's MJPEG, with a live URL nobody answers
+        video: { ...server.videoFor('a-fallback', 'cam-place'), live: '/no-relay-here/live' },
+      }),
+    });
+    await alice.locator('[data-alert-id=a-fallback]').click();
+    await alice.waitForFunction(() => {
+      const img = document.querySelector('[data-test=mjpeg]') as HTMLImageElement | null;
+      return !!img && img.complete && img.naturalWidth === 640;
+    }, null, { timeout: 60_000 });
+
     // a camera waiting for the operator (ptz-steer "operator confirms first") offers "move camera"
     server.inject('dash', { payload: alert('a-prop', 'scream', 5, { location: located(73), camera: camera('proposed') }) });
     await alice.locator('[data-alert-id=a-prop]').click();
@@ -224,7 +239,7 @@ describe('alert-dashboard in Chromium', { timeout: 240_000 }, () => {
     assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff]);
     assert.ok(entries.some((e) => e.type === 'decision' && e.alertId === 'a-mid' && e.actor === 'Alice'));
     assert.ok(entries.some((e) => e.type === 'live-view' && e.alertId === 'a-new'));
-    assert.equal(entries.filter((e) => e.type === 'alert').length, 4);
+    assert.equal(entries.filter((e) => e.type === 'alert').length, 5);
     assert.equal(verifyAuditFiles(files).ok, true);
 
     // nothing that reached the browsers over WebSocket looks like audio
