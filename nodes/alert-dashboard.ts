@@ -79,9 +79,9 @@ export = function (RED: NodeAPI) {
       maxAlerts: Math.max(10, num(config.maxAlerts, 500)),
       file: config.persist === false ? undefined : path.join(userDir, `vigie-alerts-${node.id.replace(/[^\w.-]/g, '_')}.json`),
     });
-    const siteOrigin = Number.isFinite(Number(config.siteLat)) && Number.isFinite(Number(config.siteLon)) && String(config.siteLat ?? '').trim() !== ''
-      ? { lat: Number(config.siteLat), lon: Number(config.siteLon) }
-      : undefined;
+    const originLat = num(config.siteLat, NaN);
+    const originLon = num(config.siteLon, NaN);
+    const siteOrigin = Number.isFinite(originLat) && Number.isFinite(originLon) ? { lat: originLat, lon: originLon } : undefined;
     const consoleCore = new AlertConsole({ store, actor: `auto:${node.id}`, site: () => siteInfo() });
     let audit: AuditLogHandle | undefined;
     let auditFailed = false;
@@ -122,9 +122,9 @@ export = function (RED: NodeAPI) {
         if (c.type !== 'vigie-sensor' && c.type !== 'vigie-camera') return;
         const live = RED.nodes.getNode(String(c.id)) as unknown as Record<string, unknown> | null;
         const info = (live && isObject(live.sensor) ? live.sensor : live && isObject(live.camera) ? live.camera : c) as Record<string, unknown>;
-        const lat = Number(info.lat);
-        const lon = Number(info.lon);
-        if (!Number.isFinite(lat) || !Number.isFinite(lon)) return;
+        const lat = num(info.lat, NaN);
+        const lon = num(info.lon, NaN);
+        if (!Number.isFinite(lat) || !Number.isFinite(lon)) return; // an unset position is not (0, 0)
         const id = String(info.sensorId ?? info.cameraId ?? info.id ?? c.id);
         const heading = Number(info.headingDeg ?? info.mountHeadingDeg);
         const p: SitePoint = { id, name: String(info.name || c.name || id), lat, lon, kind: c.type === 'vigie-sensor' ? 'sensor' : 'camera', ...(Number.isFinite(heading) ? { headingDeg: heading } : {}) };
