@@ -175,17 +175,19 @@ export = function (RED: NodeAPI) {
       if (base) base.emit(`msg-input:${node.id}`, msg, node);
     }
 
-    /** Where this Node-RED answers on loopback, for the root-relative URLs video-forward gives. */
+    /**
+     * Where this Node-RED answers on loopback, for the root-relative URLs video-forward gives.
+     * Other URLs are not fetched: an alert must not make Node-RED fetch arbitrary addresses.
+     */
     function localUrl(link: string): string | undefined {
-      if (/^https?:\/\//i.test(link)) return link;
-      if (!link.startsWith('/')) return undefined;
+      if (!link.startsWith('/') || link.startsWith('//')) return undefined;
       const srv = (RED as unknown as { server?: { address?(): AddressInfo | string | null } }).server;
       const addr = srv?.address?.();
       const port = addr && typeof addr === 'object' ? addr.port : Number((RED.settings as unknown as { uiPort?: number }).uiPort ?? 1880);
       return `http://127.0.0.1:${port}${link}`;
     }
 
-    /** Keeps the alert's snapshot (a JPEG) with the audit log, hashed; retried once, never blocking. */
+    /** Keeps the alert's snapshot (a JPEG) with the audit log, hashed; up to 3 attempts, never blocking. */
     function keepSnapshot(alertId: string, link: string | undefined, cameraId: string | undefined, attempt = 1): void {
       if (!keepSnapshots || !audit || closed || !link) return;
       if (attempt === 1 && snapshotsTaken.has(alertId)) return;
