@@ -260,7 +260,7 @@ function evaluateEvent(scene: Scene, ev: SceneEvent, rings: AudioRing[], centres
         clockErrorMs: s.clockErrorMs,
         ...(trusted ? { bearingDeg: doa.bearingDeg, bearingStdDeg: doa.bearingStdDeg } : {}),
         confidence: doa.confidence,
-        onsetStdMs: onsetStdFromRise(doa.onsetRiseMs),
+        onsetStdMs: onsetStdFromRise(doa.onsetRiseMs, doa.onsetContrastDb),
         payload: null,
       });
     } catch (err) {

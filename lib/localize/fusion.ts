@@ -450,9 +450,14 @@ export interface FuseOptions {
   maxClockErrorMs?: number;
 }
 
-/** Onset picking uncertainty from the attack time: sharp attacks pin the onset, slow ones do not. */
-export function onsetStdFromRise(riseMs: number): number {
-  return Math.max(0.2, Math.min(50, riseMs / 3));
+/**
+ * Onset picking uncertainty from the attack time and how clearly the event stands out of the
+ * background: sharp, clear attacks pin the onset; slow or barely audible ones do not.
+ */
+export function onsetStdFromRise(riseMs: number, contrastDb = 40): number {
+  const base = Math.max(0.2, riseMs / 3);
+  const murk = contrastDb < 15 ? Math.pow(10, (15 - contrastDb) / 10) : 1;
+  return Math.min(200, base * murk);
 }
 
 /** Locate an incident from its observations: TDOA (+ bearings) when ≥ 3 synchronised onsets, else bearings. */
@@ -474,7 +479,19 @@ export function fuseObservations(obs: Observation[], opts: FuseOptions = {}): Fu
       synced.map(({ o }) => ({ e: o.e, n: o.n, z: o.z, tSec: o.onsetSec, sigmaSec: Math.hypot(o.clockErrorMs / 1000, o.onsetStdMs !== undefined ? o.onsetStdMs / 1000 : onsetStd) })),
       { speedOfSoundMs: opts.speedOfSoundMs, sourceHeightM: opts.sourceHeightM, start: tri ? [tri.e, tri.n] : undefined, bearings: bearingObs(bearings) },
     );
-    if (fix && plausible(fix)) {
+    // Onsets picked badly (a slow attack barely above the background) drag the combined fix away
+    // from where ≥ 3 good bearings cross: then the bearings are believed.
+    const disagrees = (f: PositionFix): boolean => {
+      if (!tri || tri.used.length < 3) return false;
+      const z = tri.used
+        .map((k) => {
+          const b = bearingObs(withBearing)[k];
+          return Math.abs(diffDeg(bearingTo(b, f.e, f.n), b.bearingDeg)) / Math.max(0.5, b.bearingStdDeg);
+        })
+        .sort((a, b) => a - b);
+      return z[Math.floor(z.length / 2)] > 3;
+    };
+    if (fix && plausible(fix) && !disagrees(fix)) {
       const used = new Set([...fix.used.map((k) => synced[k].i), ...bearings.map(({ i }) => i)]);
       const rejected = [...fix.rejected.map((k) => synced[k].i), ...triRejected];
       return { method: 'tdoa', e: fix.e, n: fix.n, errorM: fix.errorM, used: [...used].filter((i) => !rejected.includes(i)).sort((a, b) => a - b), rejected };

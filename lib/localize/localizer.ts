@@ -81,7 +81,7 @@ export function locateSingle(det: Detection, sensor: SensorGeometry | undefined,
         sensors: [det.sensor],
         confidence: round(doa.confidence),
       },
-      onsetStdMs: onsetStdFromRise(doa.onsetRiseMs),
+      onsetStdMs: onsetStdFromRise(doa.onsetRiseMs, doa.onsetContrastDb),
     };
   } catch (err) {
     return none((err as Error).message);

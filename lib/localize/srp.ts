@@ -26,6 +26,8 @@ export interface DoaOptions {
   preMs?: number;
   /** Upsampling of the correlations (default 8). */
   interp?: number;
+  /** Try longer windows when the first gives a weak answer (default true). */
+  adaptiveWindow?: boolean;
 }
 
 export interface DoaResult {
@@ -44,6 +46,10 @@ export interface DoaResult {
   onsetFrame: number;
   /** Attack time from the onset to −6 dB of the peak, ms: a slow attack makes the onset time uncertain. */
   onsetRiseMs: number;
+  /** Analysis window used, ms. */
+  windowMs: number;
+  /** Envelope contrast at the onset, dB (low: the onset time is unreliable). */
+  onsetContrastDb: number;
   pairs: number;
 }
 
@@ -51,6 +57,8 @@ export interface OnsetEstimate {
   frame: number;
   /** Time from the onset to the envelope reaching −6 dB of its peak, ms (how sharp the attack is). */
   riseMs: number;
+  /** Peak of the envelope over its 20th percentile, dB: how clearly the event stands out. */
+  contrastDb: number;
 }
 
 /**
@@ -63,7 +71,7 @@ export function findOnset(channels: Float32Array[], sampleRate: number): OnsetEs
   const n = channels[0].length;
   const hop = Math.max(1, Math.round(0.001 * sampleRate));
   const frames = Math.floor(n / hop);
-  if (frames === 0) return { frame: 0, riseMs: 0 };
+  if (frames === 0) return { frame: 0, riseMs: 0, contrastDb: 0 };
   // Envelopes of the raw and the first-differenced signal: use the one where the event stands out more.
   const envOf = (diff: boolean): Float64Array => {
     const e = new Float64Array(frames);
@@ -129,7 +137,7 @@ export function findOnset(channels: Float32Array[], sampleRate: number): OnsetEs
       }
     }
   }
-  return { frame: first, riseMs: ((rise - onsetFrame) * hop * 1000) / sampleRate };
+  return { frame: first, riseMs: ((rise - onsetFrame) * hop * 1000) / sampleRate, contrastDb: 10 * Math.log10(peak / floor) };
 }
 
 /** Onset frame only (see findOnset). */
@@ -144,16 +152,36 @@ function isPlanar(mics: MicPosition[]): boolean {
 /**
  * Estimate the direction of arrival of the event in `channels` (one per mic, same order as
  * `mics`). Throws when there are fewer than two microphones.
+ *
+ * The first `windowMs` after the onset hold the direct sound only. When that gives a weak
+ * answer (confidence < 0.5: a slow or quiet attack, e.g. a scream), longer windows (60 and
+ * 150 ms) are tried and the most confident answer is kept: more of the event outweighs the
+ * echoes that come with it.
  */
 export function estimateDoa(channels: Float32Array[], mics: MicPosition[], opts: DoaOptions): DoaResult {
   if (mics.length < 2) throw new Error(`mics: direction finding needs at least 2 microphones, got ${mics.length}`);
   if (channels.length !== mics.length) throw new Error(`channels: expected ${mics.length} (one per microphone), got ${channels.length}`);
+  const found = opts.onsetFrame === undefined ? findOnset(channels, opts.sampleRate) : { frame: opts.onsetFrame, riseMs: 0, contrastDb: 40 };
+  const first = opts.windowMs ?? 20;
+  let best = doaInWindow(channels, mics, opts, found, first);
+  if (best.confidence < 0.5 && opts.adaptiveWindow !== false) {
+    for (const w of [60, 150]) {
+      if (w <= first) continue;
+      const avail = ((channels[0].length - found.frame) / opts.sampleRate) * 1000;
+      if (avail < w * 0.6) break;
+      const r = doaInWindow(channels, mics, opts, found, w);
+      if (r.confidence > best.confidence) best = r;
+    }
+  }
+  return best;
+}
+
+function doaInWindow(channels: Float32Array[], mics: MicPosition[], opts: DoaOptions, found: OnsetEstimate, windowMs: number): DoaResult {
   const fs = opts.sampleRate;
   const c = opts.speedOfSoundMs ?? 343;
-  const found = opts.onsetFrame === undefined ? findOnset(channels, fs) : { frame: opts.onsetFrame, riseMs: 0 };
   const onset = found.frame;
   const pre = Math.round(((opts.preMs ?? 2) / 1000) * fs);
-  const len = Math.round(((opts.windowMs ?? 20) / 1000) * fs);
+  const len = Math.round((windowMs / 1000) * fs);
   const start = Math.max(0, onset - pre);
   const end = Math.min(channels[0].length, start + len);
   if (end - start < Math.round(0.004 * fs)) throw new Error(`span: too short after the onset (${end - start} frames; need ≥ 4 ms)`);
@@ -250,6 +278,8 @@ export function estimateDoa(channels: Float32Array[], mics: MicPosition[], opts:
     pairAgreement,
     onsetFrame: onset,
     onsetRiseMs: found.riseMs,
+    windowMs,
+    onsetContrastDb: found.contrastDb,
     pairs: pairs.length,
   };
 }
