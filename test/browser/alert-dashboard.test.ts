@@ -3,7 +3,7 @@
  * against a real embedded Node-RED with Dashboard 2.0 and this package installed in its user
  * directory. Screenshots go to test-artifacts/ (git-ignored) for a human to look at.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -45,11 +45,12 @@ const located = (bearing: number) => ({
 
 const camera = (state: string) => ({ id: 'cam-place', name: 'Camera place', pan: 0.1, tilt: -0.2, zoom: 0.3, target: { bearing: 60, tilt: -4, distanceM: 95 }, state });
 
-describe('alert-dashboard in Chromium', { timeout: 240_000 }, () => {
+describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
   let server: DashboardServer;
   let context: BrowserContext;
   let profileDir: string;
   const wsFrames: string[] = [];
+  const pages = new Map<string, Page>();
 
   before(async () => {
     assert.ok(fs.existsSync(CHROMIUM), 'Debian chromium is installed at /usr/bin/chromium');
@@ -75,6 +76,15 @@ describe('alert-dashboard in Chromium', { timeout: 240_000 }, () => {
     });
   });
 
+  afterEach(async (t) => {
+    // a failed test leaves what each operator saw, to see why
+    if (!(t as unknown as { passed?: boolean }).passed) {
+      for (const [name, page] of pages) {
+        await page.screenshot({ path: path.join(artifacts, `alert-dashboard-failed-${name}.png`) }).catch(() => undefined);
+      }
+    }
+  });
+
   after(async () => {
     await context?.close();
     await server?.stop();
@@ -83,6 +93,7 @@ describe('alert-dashboard in Chromium', { timeout: 240_000 }, () => {
 
   async function openConsole(name: string, viewport?: { width: number; height: number }): Promise<Page> {
     const page = await context.newPage();
+    pages.set(name, page);
     if (viewport) await page.setViewportSize(viewport);
     page.on('websocket', (ws) => ws.on('framereceived', (f) => wsFrames.push(typeof f.payload === 'string' ? f.payload : f.payload.toString('latin1'))));
     page.on('pageerror', (e) => console.error(`[${name}] page error: ${e.message}`));
@@ -131,7 +142,7 @@ describe('alert-dashboard in Chromium', { timeout: 240_000 }, () => {
     });
     await alice.waitForFunction(() => document.querySelectorAll('[data-test=queue-item]').length === 3, null, { timeout: 30_000 });
     assert.deepEqual(await queueIds(alice), ['a-new', 'a-mid', 'a-old']);
-    await alice.waitForSelector('[data-test=banner]', { timeout: 10_000 });
+    await alice.waitForSelector('[data-test=banner]', { timeout: 30_000 });
     assert.ok((await alice.evaluate(() => (window as unknown as { __vigieOscillators: number }).__vigieOscillators)) >= 2, 'the chime sounded');
     assert.ok(Number(await alice.locator('.vigie-console').getAttribute('data-announced')) >= 3, 'each new alert was announced (banner, flash, chime)');
 
@@ -157,9 +168,9 @@ describe('alert-dashboard in Chromium', { timeout: 240_000 }, () => {
     }, null, { timeout: 30_000 });
     assert.equal(await alice.locator('[data-test=source]').count(), 1, 'the estimated source is on the plan');
     assert.equal(await alice.locator('[data-test=uncertainty]').count(), 1, 'with its uncertainty circle');
-    await alice.waitForFunction(() => document.querySelectorAll('[data-test=plan] image').length > 0, null, { timeout: 10_000 });
+    await alice.waitForFunction(() => document.querySelectorAll('[data-test=plan] image').length > 0, null, { timeout: 30_000 });
     const t3 = Date.now();
-    while (server.tileRequests.length === 0 && Date.now() - t3 < 10_000) await new Promise((r) => setTimeout(r, 50));
+    while (server.tileRequests.length === 0 && Date.now() - t3 < 30_000) await new Promise((r) => setTimeout(r, 50));
     assert.ok(server.tileRequests.every((t) => /^\d+\/\d+\/\d+$/.test(t)) && server.tileRequests.length > 0, 'the configured tile server is used for the map');
     assert.equal(await alice.locator('audio').count(), 0, 'no audio player anywhere');
     await alice.waitForTimeout(800); // let an MJPEG frame or two paint before the picture is taken
@@ -176,7 +187,7 @@ describe('alert-dashboard in Chromium', { timeout: 240_000 }, () => {
     await alice.locator('[data-test=dismiss]').click();
     const t0 = Date.now();
     while (!server.outputs.some((m) => (m.payload as Record<string, unknown>)?.kind === 'decision')) {
-      if (Date.now() - t0 > 20_000) assert.fail('no decision message on the node output');
+      if (Date.now() - t0 > 60_000) assert.fail('no decision message on the node output');
       await new Promise((r) => setTimeout(r, 50));
     }
     const decision = server.outputs.find((m) => (m.payload as Record<string, unknown>)?.kind === 'decision')!.payload as Record<string, unknown>;
@@ -184,7 +195,7 @@ describe('alert-dashboard in Chromium', { timeout: 240_000 }, () => {
     assert.ok(Math.abs((decision.time as number) - now()) < 120);
 
     // Bob sees it live: the dismissed alert moves behind the unhandled ones
-    await bob.waitForFunction(() => document.querySelector('[data-alert-id=a-mid]')?.className.includes('vg-state-dismissed'), null, { timeout: 20_000 });
+    await bob.waitForFunction(() => document.querySelector('[data-alert-id=a-mid]')?.className.includes('vg-state-dismissed'), null, { timeout: 60_000 });
     const bobOrder = await queueIds(bob);
     assert.equal(bobOrder[bobOrder.length - 1], 'a-mid');
     await bob.locator('[data-alert-id=a-new]').click();
@@ -217,7 +228,7 @@ describe('alert-dashboard in Chromium', { timeout: 240_000 }, () => {
     await alice.locator('[data-test=move]').click();
     const t1 = Date.now();
     while (!server.outputs.some((m) => (m.payload as Record<string, unknown>)?.kind === 'move-request')) {
-      if (Date.now() - t1 > 20_000) assert.fail('no move-request message on the node output');
+      if (Date.now() - t1 > 60_000) assert.fail('no move-request message on the node output');
       await new Promise((r) => setTimeout(r, 50));
     }
     const move = server.outputs.find((m) => (m.payload as Record<string, unknown>)?.kind === 'move-request')!.payload as Record<string, unknown>;
@@ -229,7 +240,7 @@ describe('alert-dashboard in Chromium', { timeout: 240_000 }, () => {
     const readAudit = () => listAuditFiles(auditDir).flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
     const t2 = Date.now();
     while (!readAudit().some((e) => e.type === 'snapshot' && e.alertId === 'a-new')) {
-      if (Date.now() - t2 > 30_000) assert.fail('the snapshot of a-new was not kept with the audit log');
+      if (Date.now() - t2 > 60_000) assert.fail('the snapshot of a-new was not kept with the audit log');
       await new Promise((r) => setTimeout(r, 100));
     }
     const files = listAuditFiles(auditDir);
