@@ -178,7 +178,9 @@ export class SceneRenderer {
   }
 
   private makeInstance(id: string, label: string, sig: EventSignal, name: string, pos: [number, number, number], level: LevelSpec, emitFrame: number, loop: boolean, reflections: boolean, background: boolean): Instance {
-    const paths = this.micPos.map((mic) => propagationPaths(pos, mic, this.scene, reflections));
+    // Background beds need no sub-sample precision: a short interpolator keeps the live feed cheap.
+    const geometry = background ? { ...this.scene, interpTaps: Math.min(8, this.scene.interpTaps) } : this.scene;
+    const paths = this.micPos.map((mic) => propagationPaths(pos, mic, geometry, reflections));
     let maxEnd = 0;
     for (const ps of paths) for (const p of ps) maxEnd = Math.max(maxEnd, p.delayInt + p.kernel.length);
     const K = Math.max(...paths.flat().map((p) => p.kernel.length));
