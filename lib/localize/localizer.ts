@@ -89,7 +89,8 @@ export function locateSingle(det: Detection, sensor: SensorGeometry | undefined,
 }
 
 export function sensorInfoOf(s: SensorGeometry): NonNullable<Detection['sensorInfo']> {
-  return { lat: s.lat, lon: s.lon, ...(s.heightM !== undefined ? { alt: s.heightM } : {}), heading: s.headingDeg, clock: s.clock, clockErrorMs: s.clockErrorMs };
+  // No alt: the contract's alt is an altitude, and a sensor config knows only its height above the street.
+  return { lat: s.lat, lon: s.lon, heading: s.headingDeg, clock: s.clock, clockErrorMs: s.clockErrorMs };
 }
 
 export interface FusionOptions extends SingleArrayOptions {
@@ -144,7 +145,8 @@ export class FusionLocalizer {
       throw new ContractError('payload.sensorInfo', `{lat, lon, clock} of sensor "${det.sensor}" (or a vigie-sensor with that id in this instance)`, info);
     }
     if (!this.origin) this.origin = { lat, lon, alt: 0 };
-    const z = sensor?.heightM ?? info?.alt ?? 4;
+    // Height of the array above the street: known for local sensors; remote ones are assumed on a 4 m pole.
+    const z = sensor?.heightM ?? 4;
     const [e, n] = geodeticToEnu({ lat, lon, alt: 0 }, this.origin);
     // A bearing: one the gateway already computed, or ours when the samples are in this process.
     const incoming = (det as Alert).location;
