@@ -63,6 +63,19 @@ describe('vigie eval localize (the evaluation loop on a synthetic junction)', ()
     assert.ok(held.summary.positionErrorMedianM! < 1, `with bearings: ${held.summary.positionErrorMedianM}`);
   });
 
+  it('the command line says which option is wrong', async () => {
+    const { main } = await import('../../lib/cli/eval-localize');
+    await assert.rejects(() => main(['--scene', 'street-demo', '--seed', 'abc']), /--seed: expected a number, got "abc"/);
+    await assert.rejects(() => main(['--scene', 'no-such-scene']), /scene file: expected an existing scene JSON file or a bundled scene name/);
+    const saved = process.stderr.write;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      assert.equal(await main([]), 2, 'usage');
+    } finally {
+      process.stderr.write = saved;
+    }
+  });
+
   it('percentile interpolates', () => {
     assert.equal(percentile([1, 2, 3, 4], 0.5), 2.5);
     assert.equal(percentile([], 0.5), null);
