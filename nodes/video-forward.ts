@@ -158,7 +158,6 @@ export = function (RED: NodeAPI) {
         fragmentMs: setting(cfg, 'fragmentMs', 0, { min: 0, max: 10_000, integer: true }),
         transport,
         httpRoot: httpRoot(),
-        actor: `auto:${node.id}`,
         verifyClient: (RED.settings as unknown as { webSocketNodeVerifyClient?: VerifyClient }).webSocketNodeVerifyClient,
       });
     } catch (e) {

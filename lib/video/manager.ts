@@ -16,7 +16,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { auditBus } from '../alerts/bus';
 import { VideoLinks } from '../contracts';
 import { BackoffOptions } from '../util/backoff';
-import { redactUrl, resolveFfmpeg, RtspTransport, withCredentials } from './ffmpeg';
+import { resolveFfmpeg, RtspTransport, withCredentials } from './ffmpeg';
 import { InitSegment, MediaSegment } from './mp4';
 import { LiveRelay, MjpegRelay, Relay, RelayKind } from './relay';
 import { fetchSnapshot, grabFrame, SnapshotStore } from './snapshot';
@@ -51,7 +51,10 @@ export interface VideoManagerOptions {
   backoff?: BackoffOptions;
   /** Prefix of every URL (Node-RED's httpNodeRoot), e.g. "/" or "/api/". */
   httpRoot?: string;
-  /** Audit actor for relays started by alerts, e.g. "auto:<node id>". */
+  /**
+   * Audit actor of a view whose viewer gave no name (`?viewer=`); default: the viewer's
+   * address. The address is always in the event's details.viewer.
+   */
   actor?: string;
   /** A viewer whose socket holds more than this is behind: it skips to the next keyframe. */
   maxViewerBufferBytes?: number;
@@ -128,17 +131,23 @@ export function videoLinks(cameraId: string, alertId: string, until: number, roo
   return { live: `${base}/live`, mjpeg: `${base}/mjpeg`, snapshot: `${base}/snapshot.jpg?alert=${encodeURIComponent(alertId)}`, until };
 }
 
-/** Who is watching, for the audit log: a name given by the dashboard, else the address. */
-export function viewerOf(req: http.IncomingMessage): string {
+/** Who is watching, for the audit log: a name given by the dashboard (`?viewer=`) and the address. */
+export interface Viewer {
+  /** "name (address)" or the address alone. */
+  label: string;
+  named: boolean;
+}
+
+export function viewerOf(req: http.IncomingMessage): Viewer {
   const u = new URL(req.url ?? '/', 'http://x');
   const named = u.searchParams.get('viewer') ?? u.searchParams.get('operator');
   const fwd = req.headers['x-forwarded-for'];
   const addr = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0].trim() || req.socket.remoteAddress || 'unknown';
-  return named ? `${named.slice(0, 80)} (${addr})` : addr;
+  return named ? { label: `${named.slice(0, 80)} (${addr})`, named: true } : { label: addr, named: false };
 }
 
 export class VideoManager extends EventEmitter {
-  private readonly opts: Required<Omit<VideoManagerOptions, 'ffmpegPath' | 'backoff' | 'ioTimeoutMs'>> & VideoManagerOptions;
+  private readonly opts: Required<Omit<VideoManagerOptions, 'ffmpegPath' | 'backoff' | 'ioTimeoutMs' | 'actor' | 'verifyClient' | 'knowsCamera'>> & VideoManagerOptions;
   private readonly entries = new Map<string, Entry>();
   private readonly snapshots = new SnapshotStore();
   private readonly wss: WebSocketServer;
@@ -158,7 +167,6 @@ export class VideoManager extends EventEmitter {
       fragmentMs: 0,
       stallMs: 15_000,
       httpRoot: '/',
-      actor: 'auto:video-forward',
       maxViewerBufferBytes: 4 * 1024 * 1024,
       ...stripUndefined(opts),
     } as VideoManager['opts'];
@@ -313,8 +321,9 @@ export class VideoManager extends EventEmitter {
     this.changed();
   }
 
-  private audit(cameraId: string, viewer: string, kind: RelayKind, alertId?: string): void {
-    auditBus.publish({ type: 'live-view', actor: viewer, alertId, details: { cameraId, viewer, kind } });
+  private audit(cameraId: string, viewer: Viewer, kind: RelayKind, alertId?: string): void {
+    const actor = viewer.named || !this.opts.actor ? viewer.label : this.opts.actor;
+    auditBus.publish({ type: 'live-view', actor, alertId, details: { cameraId, viewer: viewer.label, kind } });
   }
 
   /** ffmpeg pids of running relays (tests and benchmarks check them). */
@@ -368,7 +377,7 @@ export class VideoManager extends EventEmitter {
   }
 
   /** A live (MSE) viewer on an open WebSocket. */
-  attachLive(ws: WebSocket, cameraId: string, viewer: string, alertId?: string): void {
+  attachLive(ws: WebSocket, cameraId: string, viewer: Viewer | string, alertId?: string): void {
     const sendJson = (o: unknown): void => {
       if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(o));
     };
@@ -425,7 +434,7 @@ export class VideoManager extends EventEmitter {
     ws.on('message', () => {
       /* players send nothing we need; ignore */
     });
-    this.audit(cameraId, viewer, 'mse', alertId);
+    this.audit(cameraId, typeof viewer === 'string' ? { label: viewer, named: true } : viewer, 'mse', alertId);
     if (relay.init) {
       sendInit(relay.init);
       for (const seg of relay.gop) sendSegment(seg);
@@ -518,12 +527,6 @@ export class VideoManager extends EventEmitter {
     this.snapshots.clear();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     this.removeAllListeners('change');
-  }
-
-  /** For logs: the source of a camera with credentials removed. */
-  async describeSource(cameraId: string): Promise<string> {
-    const s = await this.opts.resolveSource(cameraId);
-    return redactUrl(s.streamUrl);
   }
 }
 

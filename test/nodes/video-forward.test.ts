@@ -81,7 +81,7 @@ function flow(extra: Record<string, unknown> = {}): Any[] {
   ];
 }
 
-function nextMessage(nodeId: string, timeoutMs = 20_000): Promise<Any> {
+function nextMessage(nodeId: string, timeoutMs = 60_000): Promise<Any> {
   const n = helper.getNode(nodeId);
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`no message on ${nodeId}`)), timeoutMs);
@@ -146,7 +146,7 @@ describe('video-forward node', () => {
       const times = c.binaries.slice(1).map(tfdtOf);
       for (let i = 1; i < times.length; i++) assert.ok(times[i] > times[i - 1]);
       assert.deepEqual(ffprobeStreams(Buffer.concat(c.binaries)).map((s) => s.codec_type), ['video']);
-      await waitFor(() => statuses.some((s) => s.fill === 'green' && /1 relay, 1 viewer/.test(s.text)), 10_000, 'green status with counts');
+      await waitFor(() => statuses.some((s) => s.fill === 'green' && /1 relay, 1 viewer/.test(s.text)), 60_000, 'green status with counts');
       assert.ok(audits.some((e) => e.type === 'live-view' && e.alertId === 'AL-1' && e.details.cameraId === 'cam-r' && e.details.kind === 'mse' && /^op1 /.test(String(e.details.viewer))));
 
       // The snapshot of the alert, over Node-RED's HTTP routes.
@@ -236,7 +236,7 @@ describe('video-forward node', () => {
     const got = nextMessage('out');
     vf.receive({ payload: alert('AL-404', 'cam-404') });
     assert.equal((await got).payload.video.live, '/red/vigie/video/cam-404/live');
-    await waitFor(() => statuses.some((s) => s.fill === 'red' && s.text === 'cam-404: 404 stream not found, retrying'), 20_000, 'red status naming the fault');
+    await waitFor(() => statuses.some((s) => s.fill === 'red' && s.text === 'cam-404: 404 stream not found, retrying'), 60_000, 'red status naming the fault');
     assert.ok(warnings.some((w) => /camera cam-404 \(mse\): source rtsp:\/\/127\.0\.0\.1:\d+\/nope answered 404 Not Found/.test(w)));
   });
 
@@ -301,7 +301,7 @@ describe('video-forward node', () => {
       assert.ok(isJpeg(Buffer.from(await snap.arrayBuffer())));
       await closeWs(c.ws);
       await helper.unload();
-      await waitFor(() => cam.liveClients === 0, 10_000, 'relay disconnected from the camera');
+      await waitFor(() => cam.liveClients === 0, 60_000, 'relay disconnected from the camera');
     } finally {
       await cam.stop();
     }

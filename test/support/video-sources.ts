@@ -99,7 +99,7 @@ export interface Collected {
 }
 
 /** Opens a WebSocket and collects messages until `until(collected)` or timeout. */
-export function collectWs(url: string, until: (c: Collected) => boolean, timeoutMs = 30_000): Promise<Collected & { ws: WebSocket }> {
+export function collectWs(url: string, until: (c: Collected) => boolean, timeoutMs = 90_000): Promise<Collected & { ws: WebSocket }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     const c: Collected = { texts: [], binaries: [] };
@@ -168,7 +168,7 @@ export function childFfmpegPids(): number[] {
 }
 
 /** Polls a condition (no timing precision assumed). */
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 30_000, what = 'condition'): Promise<void> {
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 60_000, what = 'condition'): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     if (await cond()) return;

@@ -62,7 +62,7 @@ async function harness(opts: Partial<VideoManagerOptions> = {}): Promise<Harness
     idleStopMs: 60_000,
     maxRelays: 4,
     backoff: { initialMs: 200, maxMs: 1000 },
-    actor: 'auto:test',
+    ioTimeoutMs: 30_000, // generous: the machine may be busy; stalls have their own test
     ...opts,
   });
   const server = http.createServer((req, res) => {
@@ -136,6 +136,7 @@ describe('live relay (MSE) from a real RTSP source with audio', () => {
       assert.equal(views.length, 1);
       assert.equal(views[0].alertId, 'A1');
       assert.deepEqual(views[0].details, { cameraId: 'cam1', viewer: 'alice (127.0.0.1)', kind: 'mse' });
+      assert.equal(views[0].actor, 'alice (127.0.0.1)', 'a named viewer is the actor');
     } finally {
       unsub();
       await h.stop();
@@ -159,7 +160,7 @@ describe('live relay (MSE) from a real RTSP source with audio', () => {
       // The late joiner's first fragment must decode on its own: init + that fragment gives frames.
       assert.ok(ffprobeFrameCount(Buffer.concat(second.binaries.slice(0, 2))) > 0, 'first fragment starts on a keyframe');
       await Promise.all([closeWs(first.ws), closeWs(second.ws)]);
-      await waitFor(() => h.mgr.stats().viewers === 0, 10_000, 'viewers gone');
+      await waitFor(() => h.mgr.stats().viewers === 0, 60_000, 'viewers gone');
     } finally {
       await h.stop();
     }
@@ -171,7 +172,7 @@ describe('live relay (MSE) from a real RTSP source with audio', () => {
       const first = await collectWs(`ws://${h.base}/vigie/video/cam1/live`, enoughMedia(12));
       // Short fragments: more than one per 1 s GOP, so some do not start on a keyframe.
       const relay = h.mgr.relay('cam1', 'mse') as import('../../lib/video/relay').LiveRelay;
-      await waitFor(() => relay.gop.length >= 2, 20_000, 'a GOP with several fragments');
+      await waitFor(() => relay.gop.length >= 2, 60_000, 'a GOP with several fragments');
       assert.equal(relay.gop[0].info.keyframe, true);
       assert.ok(relay.gop.slice(1).every((s) => !s.info.keyframe));
       const late = await collectWs(`ws://${h.base}/vigie/video/cam1/live`, enoughMedia(3));
@@ -214,15 +215,15 @@ describe('live relay (MSE) from a real RTSP source with audio', () => {
       });
       h.mgr.attachLive(fake as never, 'cam1', 'slow viewer');
       const media = () => sent.filter((d): d is Buffer => Buffer.isBuffer(d)).slice(1);
-      await waitFor(() => media().length >= 2, 30_000, 'first fragments');
+      await waitFor(() => media().length >= 2, 60_000, 'first fragments');
       fake.bufferedAmount = 10_000_000; // the viewer stops reading
       const relay = h.mgr.relay('cam1', 'mse') as import('../../lib/video/relay').LiveRelay;
       const before = media().length;
       const seqAtStall = relay.gop[relay.gop.length - 1]?.seq ?? 0;
-      await waitFor(() => (relay.gop[relay.gop.length - 1]?.seq ?? 0) >= seqAtStall + 8, 30_000, 'fragments produced while stalled');
+      await waitFor(() => (relay.gop[relay.gop.length - 1]?.seq ?? 0) >= seqAtStall + 8, 60_000, 'fragments produced while stalled');
       assert.equal(media().length, before, 'nothing queued for a viewer that is behind');
       fake.bufferedAmount = 0; // it reads again
-      await waitFor(() => media().length >= before + 3, 30_000, 'fragments after catching up');
+      await waitFor(() => media().length >= before + 3, 60_000, 'fragments after catching up');
       const { parseFragment } = await import('../../lib/video/mp4');
       assert.equal(parseFragment(media()[before]).keyframe, true, 'resumes on a keyframe');
       const gap = tfdtOf(media()[before]) - tfdtOf(media()[before - 1]);
@@ -241,15 +242,15 @@ describe('live relay (MSE) from a real RTSP source with audio', () => {
       const pid = h.mgr.pids()[0];
       assert.ok(isAlive(pid));
       await closeWs(c.ws);
-      await waitFor(() => h.mgr.stats().relays === 0, 20_000, 'relay stopped');
-      await waitFor(() => !isAlive(pid), 10_000, 'ffmpeg exited');
+      await waitFor(() => h.mgr.stats().relays === 0, 60_000, 'relay stopped');
+      await waitFor(() => !isAlive(pid), 60_000, 'ffmpeg exited');
     } finally {
       await h.stop();
     }
   });
 
   test('an alert holds the relay until its keep-for time even without viewers', async () => {
-    const h = await harness({ idleStopMs: 200, keepForMs: 8000 });
+    const h = await harness({ idleStopMs: 200, keepForMs: 12_000 });
     try {
       const t0 = Date.now();
       const r = h.mgr.alert('AL-1', 'cam1');
@@ -257,17 +258,22 @@ describe('live relay (MSE) from a real RTSP source with audio', () => {
       assert.equal(r.video.live, '/vigie/video/cam1/live');
       assert.equal(r.video.mjpeg, '/vigie/video/cam1/mjpeg');
       assert.equal(r.video.snapshot, '/vigie/video/cam1/snapshot.jpg?alert=AL-1');
-      assert.ok(r.video.until >= t0 + 8000 && r.video.until <= Date.now() + 8000);
-      await waitFor(() => h.mgr.relay('cam1', 'mse')?.state === 'running', 20_000, 'relay running');
-      if (Date.now() < r.video.until - 500) assert.equal(h.mgr.stats().relays, 1, 'still held (idle time is shorter than the hold)');
+      assert.ok(r.video.until >= t0 + 12_000 && r.video.until <= Date.now() + 12_000);
       // The snapshot was grabbed from the stream (no snapshot URI): a JPEG served over HTTP.
       const jpeg = await r.snapshot;
       assert.ok(jpeg && isJpeg(jpeg));
       const res = await fetch(`http://${h.base}${r.video.snapshot}`);
-      assert.equal(res.status, 200);
-      assert.equal(res.headers.get('content-type'), 'image/jpeg');
-      assert.ok(isJpeg(Buffer.from(await res.arrayBuffer())));
-      await waitFor(() => h.mgr.stats().relays === 0, 20_000, 'relay stopped after the hold');
+      if (Date.now() < r.video.until - 200) {
+        assert.equal(res.status, 200);
+        assert.equal(res.headers.get('content-type'), 'image/jpeg');
+        assert.ok(isJpeg(Buffer.from(await res.arrayBuffer())));
+      }
+      // Held for the whole keep-for time although the idle time (0.2 s) passes many times over.
+      while (Date.now() < r.video.until - 1000) {
+        assert.equal(h.mgr.stats().relays, 1, 'still held (idle time is shorter than the hold)');
+        await new Promise((res) => setTimeout(res, 200));
+      }
+      await waitFor(() => h.mgr.stats().relays === 0, 60_000, 'relay stopped after the hold');
       assert.ok(Date.now() >= r.video.until - 50, 'not stopped before the hold ended');
       const expired = await fetch(`http://${h.base}${r.video.snapshot}`);
       assert.equal(expired.status, 404, 'snapshot dropped when the alert retention ended');
@@ -343,7 +349,7 @@ describe('live relay (MSE) from a real RTSP source with audio', () => {
 
 describe('MJPEG fallback', () => {
   test('yields JPEG frames over multipart/x-mixed-replace, video only, shared by viewers', async () => {
-    const h = await harness({ mjpegFps: 5, mjpegWidth: 160 });
+    const h = await harness({ mjpegFps: 5, mjpegWidth: 160, actor: 'auto:relay-node' });
     const audits: AuditEvent[] = [];
     const unsub = auditBus.subscribe((e) => audits.push(e));
     try {
@@ -361,7 +367,7 @@ describe('MJPEG fallback', () => {
             });
           });
           req.on('error', (e) => (e.message.includes('aborted') ? undefined : reject(e)));
-          setTimeout(() => reject(new Error('no frames')), 30_000).unref();
+          setTimeout(() => reject(new Error('no frames')), 90_000).unref();
         });
       const [a, b] = await Promise.all([grab(3), grab(3)]);
       assert.equal(a.type, 'multipart/x-mixed-replace; boundary=vigieframe');
@@ -375,7 +381,12 @@ describe('MJPEG fallback', () => {
       assert.ok(sof > 0);
       assert.equal(a.frames[0].readUInt16BE(sof + 7), 160);
       assert.equal(h.mgr.stats().relays, 1, 'both viewers on one MJPEG relay');
-      assert.equal(audits.filter((e) => e.type === 'live-view' && e.details.kind === 'mjpeg').length, 2);
+      const views = audits.filter((e) => e.type === 'live-view' && e.details.kind === 'mjpeg');
+      assert.equal(views.length, 2);
+      for (const v of views) {
+        assert.equal(v.actor, 'auto:relay-node', 'anonymous viewers: the configured actor');
+        assert.equal(v.details.viewer, '127.0.0.1', 'and their address in the details');
+      }
     } finally {
       unsub();
       await h.stop();
@@ -404,7 +415,7 @@ describe('source faults', () => {
         } else if (sawSecondInit) afterRestart++;
       });
       await current.stop();
-      await waitFor(() => relay.state === 'retrying' || relay.starts > 1, 30_000, 'relay noticed the drop');
+      await waitFor(() => relay.state === 'retrying' || relay.starts > 1, 60_000, 'relay noticed the drop');
       current = await startRtspServer({ port });
       await waitFor(() => sawSecondInit && afterRestart >= 3, 60_000, 'frames after restart');
       assert.ok(relay.starts >= 2);
@@ -431,7 +442,7 @@ describe('source faults', () => {
       });
       own.proc.kill('SIGSTOP');
       try {
-        await waitFor(() => relay.lastError?.message.includes('stalled') === true, 30_000, 'stall detected');
+        await waitFor(() => relay.lastError?.message.includes('stalled') === true, 60_000, 'stall detected');
         assert.equal((relay.lastError as { code?: string }).code, 'timeout');
       } finally {
         own.proc.kill('SIGCONT');
@@ -488,7 +499,7 @@ describe('source faults', () => {
         assert.match(relay.lastError!.message, pattern);
         assert.match(JSON.parse(c.texts.find((t) => JSON.parse(t).type === 'status')!).message, pattern);
         assert.deepEqual(h.mgr.stats().failing.map((f) => f.cameraId), [camera]);
-        await waitFor(() => relay.starts >= 2, 20_000, 'a retry');
+        await waitFor(() => relay.starts >= 2, 60_000, 'a retry');
         await closeWs(c.ws);
       } finally {
         await h.stop();
@@ -522,7 +533,7 @@ describe('source faults', () => {
     const mj = http.get(`http://${h.base}/vigie/video/cam2/mjpeg`);
     const mjEnded = new Promise<void>((r) => mj.on('response', (res) => res.on('close', () => r()).resume()));
     mj.on('error', () => undefined);
-    await waitFor(() => h.mgr.pids().length === 2, 20_000, 'two relays');
+    await waitFor(() => h.mgr.pids().length === 2, 60_000, 'two relays');
     const pids = h.mgr.pids();
     await h.stop();
     await closedA;
