@@ -300,7 +300,9 @@ export = function (RED: NodeAPI) {
           },
         },
       };
-      group.register(node, { ...visible, chime: config.chime !== false, siteLat: siteOrigin?.lat, siteLon: siteOrigin?.lon } as unknown as Record<string, unknown>, evts);
+      // Height 0 = sized by its content: the console (queue, video, plan, buttons) never fits a
+      // fixed number of dashboard rows, and a fixed height would let it spill out of its group.
+      group.register(node, { ...visible, height: 0, chime: config.chime !== false, siteLat: siteOrigin?.lat, siteLon: siteOrigin?.lon } as unknown as Record<string, unknown>, evts);
       base = group.getBase?.();
       stateMessage();
     } else {

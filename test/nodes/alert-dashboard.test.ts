@@ -108,6 +108,8 @@ describe('alert-dashboard node', () => {
     assert.equal(widget.type, 'alert-dashboard');
     assert.equal(widget.props.group, 'ui-group-1');
     assert.equal(widget.props.chime, true);
+    assert.equal(widget.props.height, 0, 'the console sizes itself (auto height), whatever the flow says');
+    assert.equal(widget.props.width, 12);
     assert.equal('auditDir' in widget.props, false, 'server paths are not sent to browsers');
     assert.deepEqual(
       { package: widget.src?.package, src: widget.src?.src, component: widget.src?.component, name: widget.src?.name },
