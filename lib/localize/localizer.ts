@@ -53,6 +53,15 @@ export function locateSingle(det: Detection, sensor: SensorGeometry | undefined,
   if (sensor.mics.length < 2) return none(`sensor "${det.sensor}" has a single microphone: no direction`);
   const read = (opts.read ?? readSpan)(det.span);
   if (!read.ok) return none(`audio ${read.reason}: ${read.message}`);
+  try {
+    return doaOf(det, sensor, read, opts, none);
+  } finally {
+    // The copies read from the ring are zeroed once used (DESIGN §4.2).
+    for (const ch of read.channels) ch.fill(0);
+  }
+}
+
+function doaOf(det: Detection, sensor: SensorGeometry, read: Extract<RingReadResult, { ok: true }>, opts: SingleArrayOptions, none: (reason: string) => DoaOutcome): DoaOutcome {
   if (read.channels.length !== sensor.mics.length) {
     return none(`span has ${read.channels.length} channels but sensor "${sensor.id}" has ${sensor.mics.length} microphones`);
   }

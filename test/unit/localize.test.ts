@@ -111,6 +111,16 @@ describe('localizer library', () => {
     assert.match(mono.location.reason!, /single microphone/);
   });
 
+  it('zeroes the samples it read once the direction is computed (DESIGN §4.2)', () => {
+    const scene = junction();
+    const chans = new SceneRenderer(scene).render(48000)[0].map((c) => c.slice(14000, 33200));
+    const det: Detection = { kind: 'detection', id: 'z', sensor: 'a', label: 'gunshot', confidence: 0.9, onset: 1, offset: 2, level: { dbfs: -30 }, scores: {}, span: { sensor: 'a', start: 0, frames: chans[0].length } };
+    const geometry = { id: 'a', lat: 0, lon: 0, headingDeg: 10, mics: scene.sensors[0].mics, clock: 'ptp' as const, clockErrorMs: 0.05 };
+    const r = locateSingle(det, geometry, { read: () => ({ ok: true, sampleRate: 48000, channels: chans, start: 0, frames: chans[0].length }) });
+    assert.equal(r.location.method, 'doa');
+    assert.ok(chans.every((c) => c.every((v) => v === 0)), 'copies zeroed');
+  });
+
   it('fusion: detections of the same event from three gateways give one position; another label is another incident', () => {
     const f = new FusionLocalizer({ minSensors: 3, timeoutMs: 1000, temperatureC: 20 });
     const src = [4, -3];
