@@ -129,6 +129,10 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
             'Single-label softmax over 1 s windows: two overlapping events give one label; short events are '
             'diluted when the window is mostly background. The runtime should gate by level and onsets.',
             'Sources without a stated licence were used for training only; no clip is shipped.',
+            f'Short training: {args.epochs} epochs x {args.steps_per_epoch} steps x {args.batch} windows '
+            f'({args.epochs * args.steps_per_epoch * args.batch} augmented windows), sized for a 2-core machine shared '
+            'with other jobs; the loss was still falling, longer training would likely help.',
+            'Levels: trained on windows peaking at -60..-1 dBFS; very quiet windows are unreliable, use the level gate.',
         ],
     }
     if results_extra:
