@@ -11,12 +11,10 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   start: { usage: 'vigie start --flow street-demo|gateway|control-room|FILE --user-dir DIR [--host H] [--port P]', load: () => import('../lib/cli/start') },
-  // Subcommands register here, e.g.
-  // 'eval detect': { usage: 'vigie eval detect --manifest FILE.csv [--model FILE.onnx]', load: () => import('../lib/cli/eval-detect') },
   'audit verify': { usage: 'vigie audit verify FILE|DIR…', load: () => import('../lib/cli/audit-verify') },
   'eval detect': { usage: 'vigie eval detect --manifest FILE.csv [--model FILE.onnx] [--threshold P] [--details]', load: () => import('../lib/cli/eval-detect') },
   'eval localize': { usage: 'vigie eval localize --scene FILE.json|NAME [--seed N] [--clock-error-ms X] [--duration S] [--no-bearings] [--summary]', load: () => import('../lib/cli/eval-localize') },
-  'virtual-camera': { usage: 'vigie virtual-camera [--port N] [--user U --password P] [--quirk X[,Y]] [--degrees]', load: () => import('../lib/cli/virtual-camera') },
+  'virtual-camera': { usage: 'vigie virtual-camera [--port N] [--user U --password P] [--quirk X[,Y]] [--degrees] [--rtsp]', load: () => import('../lib/cli/virtual-camera') },
   simulate: { usage: 'vigie simulate --scene FILE.json|NAME --out DIR [--duration S] [--seed N] [--format pcm16|pcm24|float32]', load: () => import('../lib/cli/simulate') },
 };
 
