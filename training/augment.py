@@ -63,7 +63,9 @@ def active_rms(x):
 
 
 class WindowMaker:
-    def __init__(self, train_rows, clips, seed, espeak_count=160):
+    def __init__(self, train_rows, clips, seed, espeak_count=160, label_weights=None, hard_negative_weight=2.0):
+        self.label_weights = dict(LABEL_WEIGHTS, **(label_weights or {}))
+        self.hard_negative_weight = hard_negative_weight
         self.rng = np.random.default_rng(seed)
         self.sources = {label: [] for label in LABELS}
         self.beds = []
@@ -78,7 +80,7 @@ class WindowMaker:
         speech = synth.espeak_speech(espeak_count, np.random.default_rng(seed + 1))
         self.espeak = [Source(x, 'speech', f'espeak{i}', 'synthetic') for i, x in enumerate(speech) if len(x) > 1000]
         labels = [l for l in LABELS if self.sources[l] or SYNTH_SHARE.get(l, 0) > 0]
-        w = np.array([LABEL_WEIGHTS[l] for l in labels])
+        w = np.array([self.label_weights[l] for l in labels])
         self.labels = labels
         self.label_p = w / w.sum()
 
@@ -163,5 +165,5 @@ class WindowMaker:
         labels = rng.choice(len(self.labels), size=size, p=self.label_p)
         xs = np.stack([self.make(self.labels[i], rng) for i in labels])
         ys = np.array([LABELS.index(self.labels[i]) for i in labels], dtype=np.int64)
-        weights = np.array([2.0 if self.labels[i] in HARD_NEGATIVES else 1.0 for i in labels], dtype=np.float32)
+        weights = np.array([self.hard_negative_weight if self.labels[i] in HARD_NEGATIVES else 1.0 for i in labels], dtype=np.float32)
         return xs, ys, weights

@@ -87,9 +87,10 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
             'trainClips': len(train_rows),
             'validationClips': len(val_rows),
             'sources': source_list(rows),
-            'labelSampling': LABEL_WEIGHTS,
-            'hardNegatives': 'fireworks and "other" (gabemagee non-gun clips: unlabelled bangs/impacts; synthetic '
-                             'door-slam-like thuds) get 2x loss weight and a raised sampling share',
+            'labelSampling': maker.label_weights,
+            'hardNegativeLossWeight': maker.hard_negative_weight,
+            'hardNegatives': f'fireworks and "other" (gabemagee non-gun clips: unlabelled bangs/impacts; synthetic '
+                             f'door-slam-like thuds) get {maker.hard_negative_weight}x loss weight',
             'augmentation': [
                 'weak labels: alert windows are cropped around frames within 8 dB of the clip\'s loudest (event found by energy)',
                 'time shift: event placed at a random position in the 1 s window; short clips may be cut at the window edge',

@@ -5,6 +5,7 @@ ONNX export, onnxruntime-node check, card). The card says at which epoch it stop
     /usr/bin/python3 training/export_checkpoint.py [--name vigie-street-v1]
 """
 import argparse
+import json
 import os
 import sys
 import types
@@ -34,7 +35,8 @@ def main():
     rows = data.load_manifest()
     train_rows, val_rows = data.split_rows(rows, args.seed)
     clips = data.load_pool(rows)
-    maker = WindowMaker(train_rows, clips, args.seed)
+    maker = WindowMaker(train_rows, clips, args.seed, label_weights=json.loads(getattr(args, 'label_weights', '{}')),
+                        hard_negative_weight=getattr(args, 'hard_negative_weight', 2.0))
     net = StreetNet(len(data.LABELS))
     net.load_state_dict(ckpt['state'])
     net.eval()

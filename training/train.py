@@ -37,6 +37,8 @@ def parse_args(argv):
     p.add_argument('--batch', type=int, default=48)
     p.add_argument('--lr', type=float, default=3e-3)
     p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--label-weights', default='{}', help='JSON {label: sampling weight} overriding augment.LABEL_WEIGHTS')
+    p.add_argument('--hard-negative-weight', type=float, default=2.0, help='loss weight of fireworks/other windows')
     p.add_argument('--quick', action='store_true', help='short run (plumbing, first integration model)')
     p.add_argument('--out-dir', default=os.path.join(data.REPO_ROOT, 'models'))
     return p.parse_args(argv)
@@ -59,7 +61,8 @@ def main(argv=None):
     train_rows, val_rows = data.split_rows(rows, args.seed)
     log(f'clips: {len(rows)} train {len(train_rows)} val {len(val_rows)} from {data.pool_dir()}')
     clips = data.load_pool(rows)
-    maker = WindowMaker(train_rows, clips, args.seed)
+    maker = WindowMaker(train_rows, clips, args.seed, label_weights=json.loads(args.label_weights),
+                        hard_negative_weight=args.hard_negative_weight)
     log(f'espeak clips: {len(maker.espeak)}; labels {len(data.LABELS)}')
 
     net = StreetNet(len(data.LABELS))
