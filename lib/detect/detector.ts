@@ -95,6 +95,7 @@ interface PendingWindow {
 }
 
 const LEVEL_CHUNK_S = 0.125;
+const RISE_LOOKBACK_S = 1;
 
 /**
  * Default level gate: the window's loudest 125 ms at least this far above the L90 background.
@@ -403,7 +404,8 @@ export class Detector {
     // when the event never crossed the onset threshold), snapped to a refined (~1 ms) onset
     // within 30 ms of it; else the strongest onset; else the loudest 125 ms of the window.
     let onsetFrame: number | undefined;
-    const rise = this.onsetDet!.rise(firstStart, firstEnd);
+    // The event may have begun before its first window that scores high enough: look 1 s earlier too.
+    const rise = this.onsetDet!.rise(firstStart - Math.round(RISE_LOOKBACK_S * sr), firstEnd);
     if (rise) {
       let dist = Math.round(0.03 * sr) + 1;
       onsetFrame = rise.frame;
