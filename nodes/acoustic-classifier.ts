@@ -185,18 +185,35 @@ export = function (RED: NodeAPI) {
         const last = out.detections[out.detections.length - 1];
         if (last) lastDetection = `${last.label} ${clock(last.onset)}`;
         const lvl = det.lastLevel;
-        node.status({ fill: 'green', shape: 'dot', text: `${lvl ? `${lvl.dba.toFixed(0)} dB(A)` : '…'}${lastDetection ? ` · last: ${lastDetection}` : ''}` });
+        showStatus(`${lvl ? `${lvl.dba.toFixed(0)} dB(A)` : '…'}${lastDetection ? ` · last: ${lastDetection}` : ''}`, last !== undefined);
       } finally {
         // The copies read from the ring are zeroed once used (DESIGN §4.2).
         for (const ch of r.channels) ch.fill(0);
       }
     }
 
+    // The level changes with every block; the editor needs it about once a second, not ten
+    // times per sensor (each status is a message to every open editor).
+    let statusText = '';
+    let statusAt = 0;
+    function showStatus(text: string, now: boolean): void {
+      const t = Date.now();
+      // Only the drift of an already shown level waits; anything else shows at once.
+      const levelDrift = /dB\(A\)/.test(text) && /dB\(A\)/.test(statusText);
+      if (text === statusText || (!now && levelDrift && t - statusAt < 1000)) return;
+      statusText = text;
+      statusAt = t;
+      node.status({ fill: 'green', shape: 'dot', text });
+    }
+
     node.on('input', (msg: NodeMessage, send: (msgs: Array<NodeMessage | NodeMessage[] | null>) => void, done: (err?: Error) => void) => {
       handle(msg, send).then(
         () => done(),
         (err: Error) => {
-          if (!closed) node.status({ fill: 'red', shape: 'ring', text: err.message.slice(0, 60) });
+          // A block still in flight when the node closes (model released) is not an error.
+          if (closed) return done();
+          statusText = '';
+          node.status({ fill: 'red', shape: 'ring', text: err.message.slice(0, 60) });
           done(err);
         },
       );
