@@ -21,6 +21,12 @@ export interface DemoServices {
 export async function startDemoServices(opts: { brokerPort: number; log: (l: string) => void }): Promise<DemoServices> {
   const broker = await Aedes.createBroker();
   const server = net.createServer(broker.handle);
+  // Closing a server waits for its connections: keep them to end them on stop.
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (sock) => {
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+  });
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE' && opts.brokerPort !== 0) {
@@ -61,8 +67,9 @@ export async function startDemoServices(opts: { brokerPort: number; log: (l: str
     },
     async stop() {
       for (const c of cameras) await c.camera.stop().catch(() => undefined);
-      await new Promise<void>((r) => server.close(() => r()));
       await new Promise<void>((r) => broker.close(() => r()));
+      for (const sock of sockets) sock.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
     },
   };
 }
