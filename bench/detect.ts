@@ -9,7 +9,7 @@
  * Events are real clips from ../shared/data when present (gunshot, glass_break, scream),
  * otherwise synthetic bursts (then only (a) is meaningful). Prints medians and p95.
  *
- *   npx tsx bench/detect.ts [--seconds 120] [--replay-seconds 40] [--model FILE.onnx]
+ *   npx tsx bench/detect.ts [--seconds 120] [--replay-seconds 40] [--model FILE.onnx] [--lookahead-ms 200]
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -28,6 +28,7 @@ function arg(name: string, dflt: string): string {
 const SECONDS = Number(arg('seconds', '120'));
 const REPLAY_SECONDS = Number(arg('replay-seconds', '40'));
 const MODEL = arg('model', defaultModelPath());
+const LOOKAHEAD_MS = Number(arg('lookahead-ms', '200'));
 const SR = 48000;
 const BLOCK = 4800;
 const DATA = process.env.VIGIE_DATA_DIR ?? path.resolve(__dirname, '..', '..', 'shared', 'data');
@@ -157,7 +158,7 @@ async function main(): Promise<void> {
   // 3. Real-time replay: blocks delivered at capture pace.
   {
     const { x, events } = scene(REPLAY_SECONDS, clips, 4);
-    const det = new Detector({ model, sensor: 'replay' });
+    const det = new Detector({ model, sensor: 'replay', onsetLookaheadMs: LOOKAHEAD_MS });
     const onsetWindowMs: number[] = [];
     const detectionMs: number[] = [];
     const seenOnsetWindow = new Set<number>();
@@ -188,7 +189,7 @@ async function main(): Promise<void> {
       }
     }
     const a = stats(onsetWindowMs);
-    console.log(`\n3. real-time replay, ${REPLAY_SECONDS} s, ${events.length} events, 100 ms blocks`);
+    console.log(`\n3. real-time replay, ${REPLAY_SECONDS} s, ${events.length} events, 100 ms blocks, onset window ${LOOKAHEAD_MS} ms after the onset`);
     console.log(`   event onset → onset window classified: median ${a.median?.toFixed(0)} ms, p95 ${a.p95?.toFixed(0)} ms (${a.n}/${events.length} events had an onset window)`);
     if (detectionMs.length) {
       const b = stats(detectionMs);
