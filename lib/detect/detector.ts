@@ -48,6 +48,8 @@ export interface DetectorOptions {
   onset?: Partial<OnsetOptions>;
   /** Background span (L90 over this many seconds). */
   backgroundWindowS?: number;
+  /** Report one class per event: detections whose onsets are within 1 s of the last one are dropped (default true). */
+  oneLabelPerEvent?: boolean;
 }
 
 export interface AudioInput {
@@ -95,6 +97,8 @@ interface PendingWindow {
 }
 
 const LEVEL_CHUNK_S = 0.125;
+/** Detections whose onsets are closer than this are one event (oneLabelPerEvent). */
+const ONE_EVENT_S = 1.0;
 const RISE_LOOKBACK_S = 1;
 
 /**
@@ -140,6 +144,8 @@ export class Detector {
   inferenceCount = 0;
   inferenceMs = 0;
   lastLevel: { dbfs: number; dba: number } | undefined;
+  /** Onset (wall-clock s) of the last detection reported. */
+  private lastOnsetSec = -Infinity;
 
   constructor(opts: DetectorOptions) {
     this.opts = opts;
@@ -379,7 +385,15 @@ export class Detector {
       const tracked: Record<string, number> = {};
       for (const l of this.labels) tracked[l] = scores[k][this.model.labels.indexOf(l)];
       const fired = this.tracker.update({ startS: startFrame / this.sensorRate, endS: endFrame / this.sensorRate, scores: tracked, levelDb: level.dba, backgroundDb: bg });
-      for (const f of fired) out.detections.push(this.detection(f, publicScores, bg));
+      // One sound, one alert: when several classes fire for the same event, the most
+      // confident one is reported and the others are dropped (they would each raise an alert
+      // and, from one sensor alone, could steer a camera the wrong way).
+      const dets = fired.map((f) => this.detection(f, publicScores, bg)).sort((a, b) => b.confidence - a.confidence);
+      for (const d of dets) {
+        if (this.opts.oneLabelPerEvent !== false && Math.abs(d.onset - this.lastOnsetSec) < ONE_EVENT_S) continue;
+        this.lastOnsetSec = d.onset;
+        out.detections.push(d);
+      }
     });
   }
 

@@ -186,3 +186,22 @@ test('dispose zeroes the audio the detector holds', async () => {
   det.dispose();
   assert.ok(held.every((v) => v === 0), 'zeroed after dispose');
 });
+
+/** Like EnergyModel, but a loud burst scores high for both alert classes. */
+class TwoClassModel extends EnergyModel {
+  override async infer(windows: Float32Array[]): Promise<Float32Array[]> {
+    return (await super.infer(windows)).map((s) => Float32Array.from([s[0] * 0.55, s[0] * 0.45, s[2], s[3]]));
+  }
+}
+
+test('one sound, one detection: the most confident class wins unless every class is wanted', async () => {
+  const sr = 16000;
+  const truth = [2.2, 5.3];
+  const opts = { sensor: 'corner-1', threshold: 0.3, coolDownMs: 1000 };
+  const one = await feed(new Detector({ ...opts, model: new TwoClassModel() }), scene(sr, 7, truth), sr);
+  const labels = one.flatMap((o) => o.detections.map((d) => d.label));
+  assert.deepEqual(labels, ['gunshot', 'gunshot'], 'one detection per burst, the higher-scoring class');
+  const all = await feed(new Detector({ ...opts, model: new TwoClassModel(), oneLabelPerEvent: false }), scene(sr, 7, truth), sr);
+  const allLabels = all.flatMap((o) => o.detections.map((d) => d.label)).sort();
+  assert.deepEqual(allLabels, ['glass_break', 'glass_break', 'gunshot', 'gunshot'], 'both classes when asked for');
+});
