@@ -12,7 +12,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { findCamera } from '../lib/camera/registry';
 import type { CameraHandle } from '../lib/camera/types';
 import { normaliseRoot, parseVideoPath, VerifyClient, VideoManager, VideoSource, VideoStats } from '../lib/video/manager';
-import { ContractError, requireObject, requireString } from '../lib/util/validate';
+import { ContractError, isObject, requireObject, requireString } from '../lib/util/validate';
 
 interface VideoForwardDef extends NodeDef {
   ffmpegPath?: string;
@@ -205,6 +205,9 @@ export = function (RED: NodeAPI) {
     function handle(msg: NodeMessage): NodeMessage {
       const payload = requireObject(msg.payload, 'payload');
       const alertId = requireString(payload, 'id');
+      // No camera could be chosen, or the chosen one failed: the alert still goes on to the
+      // operators, without video.
+      if (payload.camera === undefined || (isObject(payload.camera) && payload.camera.state === 'failed')) return msg;
       const camera = requireObject(payload.camera, 'payload.camera');
       const cameraId = requireString(camera, 'id', 'payload.camera');
       if (!findCamera(cameraId)) throw new ContractError('payload.camera.id', 'the id of a deployed vigie-camera config node', cameraId);

@@ -191,7 +191,7 @@ describe('video-forward node', () => {
     const vf = helper.getNode('vf');
     const cases: Array<[unknown, RegExp]> = [
       ['text', /^payload: expected an object, got "text"/],
-      [{ ...alert('A', 'cam-r'), camera: undefined }, /^payload\.camera: expected an object/],
+      [{ ...alert('A', 'cam-r'), camera: 'cam-r' }, /^payload\.camera: expected an object/],
       [{ ...alert('A', 'cam-r'), camera: { id: 7 } }, /^payload\.camera\.id: expected a non-empty string, got 7/],
       [{ ...alert('A', 'cam-r'), id: '' }, /^payload\.id: expected a non-empty string/],
       [alert('A', 'no-such-camera'), /^payload\.camera\.id: expected the id of a deployed vigie-camera config node, got "no-such-camera"/],
@@ -207,6 +207,20 @@ describe('video-forward node', () => {
     const got = nextMessage('out');
     vf.receive({ payload: alert('AL-OK', 'cam-r') });
     assert.equal((await got).payload.video.live, '/red/vigie/video/cam-r/live');
+  });
+
+  it('an alert without a camera, or whose camera failed, goes on to the operators without video', async () => {
+    await helper.load([captureRed, videoForward, catchNode], flow());
+    const vf = helper.getNode('vf');
+    const failed = alert('FC', 'cam-r');
+    (failed.camera as { state: string }).state = 'failed';
+    for (const payload of [{ ...alert('NC', 'cam-r'), camera: undefined }, failed]) {
+      const got = nextMessage('out');
+      vf.receive({ payload });
+      const m = await got;
+      assert.equal(m.payload.id, payload.id);
+      assert.equal(m.payload.video, undefined, 'no video links without a camera on the alert');
+    }
   });
 
   it('a missing ffmpeg is said in the status; alerts still go on with their links', async () => {
