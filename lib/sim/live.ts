@@ -8,6 +8,7 @@
  */
 import * as path from 'path';
 import { loadScene, Scene } from './scene';
+import type { SensorInfo } from '../sensor';
 import { SceneEvent, SceneRenderer } from './render';
 
 /** Ground truth of an event the live scene played (for end-to-end tests and the demo). */
@@ -21,17 +22,8 @@ export interface LiveSceneEvent {
   lon: number;
 }
 
-export interface LiveSensorInfo {
-  id: string;
-  name: string;
-  lat: number;
-  lon: number;
-  heightM: number;
-  headingDeg: number;
-  array: string;
-  mics: [number, number, number][];
-  clock: string;
-  clockErrorMs: number;
+/** A scene sensor as a vigie-sensor would describe it, plus the clock offset the scene gives it. */
+export interface LiveSensorInfo extends SensorInfo {
   clockOffsetMs: number;
 }
 
