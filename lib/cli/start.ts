@@ -105,6 +105,21 @@ export function prepareUserDir(opts: StartOptions, flowFile: string): { fresh: b
   return { fresh };
 }
 
+/** The credential references of a shipped flow as Node-RED's unencrypted credentials file. */
+export function writePlainCredentials(userDir: string, flowFile: string): number {
+  const shipped = JSON.parse(fs.readFileSync(flowFile, 'utf8')) as Array<{ id: string; credentials?: Record<string, string> }>;
+  const creds: Record<string, Record<string, string>> = {};
+  for (const n of shipped) {
+    if (!n.credentials || !Object.keys(n.credentials).length) continue;
+    for (const [k, v] of Object.entries(n.credentials)) {
+      if (!/^\$\([A-Z0-9_]+\)$/.test(v)) throw new Error(`flow ${path.basename(flowFile)}: node ${n.id} credential ${k} is not an environment reference $(NAME)`);
+    }
+    creds[n.id] = n.credentials;
+  }
+  fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(creds, null, 2));
+  return Object.keys(creds).length;
+}
+
 /**
  * Shipped flows may name environment variables in credentials (e.g. "$(VIGIE_MQTT_PASSWORD)"),
  * never secrets. Node-RED reads credentials only from its encrypted store, so a freshly
@@ -138,12 +153,14 @@ module.exports = {
   flowFilePretty: true,
   // Encrypts camera passwords in flows_cred.json. Set VIGIE_CREDENTIAL_SECRET in production;
   // without it Node-RED generates a key and keeps it in .config.runtime.json.
-  credentialSecret: process.env.VIGIE_CREDENTIAL_SECRET || undefined,
+  // "false" (the street demo only): a plain credentials file, which there holds nothing but
+  // references to environment variables.
+  credentialSecret: process.env.VIGIE_CREDENTIAL_SECRET === 'false' ? false : process.env.VIGIE_CREDENTIAL_SECRET || undefined,
   functionExternalModules: false,
   diagnostics: { enabled: false },
   // No update check or telemetry prompt: gateways are offline and the control room is managed.
   telemetry: { enabled: false },
-  editorTheme: { tours: false, projects: { enabled: false } },
+  editorTheme: { tours: false },
   logging: { console: { level: process.env.VIGIE_LOG_LEVEL || 'info', metrics: false, audit: false } },
 };
 `;
@@ -178,6 +195,10 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
   if (isDemo) {
     services = await startDemoServices({ brokerPort: opts.brokerPort, log });
     Object.assign(env, services.env);
+    // The demo's user directory is rebuilt on each run and its flow's credentials are only
+    // "$(VAR)" references: write them as a plain file so the cameras connect at the first start.
+    env.VIGIE_CREDENTIAL_SECRET = 'false';
+    if (fresh) writePlainCredentials(opts.userDir, flowFile);
   }
 
   const child = spawn(process.execPath, [red, '-u', opts.userDir, '-s', path.join(opts.userDir, 'settings.js')], {
@@ -232,7 +253,7 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  if (fresh) {
+  if (fresh && !isDemo) {
     const n = await deployFlowCredentials(url, flowFile);
     if (n) log(`deployed credential references of ${n} node(s) from the shipped flow`);
   }
