@@ -1,0 +1,57 @@
+/** vigie start: argument errors name the option; shipped flows carry no secrets; the user directory is prepared. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseStartArgs, prepareUserDir, writePlainCredentials } from '../../lib/cli/start';
+import { repoRoot } from '../support/nodered';
+
+test('arguments: defaults, and errors that name the option', () => {
+  const o = parseStartArgs(['--user-dir', 'x']);
+  assert.equal(o.flow, 'street-demo');
+  assert.equal(o.host, '127.0.0.1');
+  assert.equal(o.port, 1880);
+  assert.throws(() => parseStartArgs([]), /--user-dir/);
+  assert.throws(() => parseStartArgs(['--user-dir', 'x', '--port', 'http']), /--port: expected a TCP port/);
+  assert.throws(() => parseStartArgs(['--user-dir', 'x', '--colour']), /unknown option --colour/);
+});
+
+test('every credential in the shipped flows is an environment reference, never a secret', () => {
+  for (const f of fs.readdirSync(path.join(repoRoot, 'flows'))) {
+    const flow = JSON.parse(fs.readFileSync(path.join(repoRoot, 'flows', f), 'utf8')) as Array<{ id: string; credentials?: Record<string, string> }>;
+    for (const n of flow) for (const [k, v] of Object.entries(n.credentials ?? {})) assert.match(v, /^\$\([A-Z0-9_]+\)$/, `${f} ${n.id}.${k}`);
+  }
+});
+
+test('the plain credentials file is written from references only, and refuses a literal secret', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-start-'));
+  try {
+    const flow = path.join(dir, 'flow.json');
+    fs.writeFileSync(flow, JSON.stringify([{ id: 'cam', type: 'vigie-camera', credentials: { username: '$(CAM_USER)', password: '$(CAM_PASSWORD)' } }, { id: 'x', type: 'inject' }]));
+    assert.equal(writePlainCredentials(dir, flow), 1);
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'flows_cred.json'), 'utf8')), { cam: { username: '$(CAM_USER)', password: '$(CAM_PASSWORD)' } });
+    fs.writeFileSync(flow, JSON.stringify([{ id: 'cam', type: 'vigie-camera', credentials: { password: 'hunter2' } }]));
+    assert.throws(() => writePlainCredentials(dir, flow), /node cam credential password is not an environment reference/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the user directory gets the package, the flow once, and settings that bind loopback by default', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-start-'));
+  try {
+    const flow = path.join(dir, 'my-flow.json');
+    fs.writeFileSync(flow, '[]');
+    const opts = { flow, userDir: path.join(dir, 'user'), host: '127.0.0.1', port: 0, resetFlow: false, brokerPort: 0 };
+    assert.equal(prepareUserDir(opts, flow).fresh, true);
+    assert.ok(fs.existsSync(path.join(opts.userDir, 'node_modules', 'node-red-dashboard-2-vigie', 'package.json')));
+    fs.writeFileSync(path.join(opts.userDir, 'flows.json'), '[{"id":"edited"}]');
+    assert.equal(prepareUserDir(opts, flow).fresh, false, 'an edited flow is kept');
+    assert.match(fs.readFileSync(path.join(opts.userDir, 'flows.json'), 'utf8'), /edited/);
+    const settings = fs.readFileSync(path.join(opts.userDir, 'settings.js'), 'utf8');
+    assert.match(settings, /uiHost: process\.env\.VIGIE_HOST \|\| '127\.0\.0\.1'/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
