@@ -4,7 +4,7 @@
  * is written anywhere.
  */
 import * as path from 'path';
-import { Resampler } from '../resample';
+import { resample } from '../resample';
 import { readWavFile } from '../wav';
 import { CaptureSource } from './source';
 
@@ -54,15 +54,7 @@ export class WavFileSource extends CaptureSource {
     let rate = wav.sampleRate;
     const target = this.opts.sampleRate;
     if (target && target !== rate) {
-      channels = channels.map((c) => {
-        const r = new Resampler(rate, target);
-        const a = r.process(c);
-        const b = r.flush();
-        const out = new Float32Array(a.length + b.length);
-        out.set(a);
-        out.set(b, a.length);
-        return out;
-      });
+      channels = channels.map((c) => resample(c, rate, target));
       rate = target;
     }
     if (channels[0].length === 0) throw new Error(`file: "${this.path}" holds no audio frames`);
