@@ -79,6 +79,7 @@ export class PtzSteer {
   readonly opts: SteerOptions;
   private readonly holds = new Map<string, Hold>();
   private readonly homeTimers = new Map<string, NodeJS.Timeout>();
+  private readonly sleeps = new Set<() => void>();
   private readonly proposals = new Map<string, Proposal>();
   /** Latest move per camera: a newer one supersedes it. */
   private readonly activeMove = new Map<string, string>();
@@ -173,7 +174,7 @@ export class PtzSteer {
     const backoff = new Backoff({ initialMs: 500, maxMs: 4000 });
     let last: { choice: Choice; r: MoveResult } | undefined;
     for (let attempt = 0; attempt <= this.opts.retries && !this.closed; attempt++) {
-      if (attempt > 0) await new Promise((res) => setTimeout(res, backoff.next()));
+      if (attempt > 0) await this.sleep(backoff.next());
       for (const choice of ranked) {
         if (this.closed) break;
         const conn = this.cameras().find((c) => c.id === choice.config.id);
@@ -192,8 +193,9 @@ export class PtzSteer {
         }
       }
     }
+    if (this.closed) return;
     if (last) this.fail(alert, last.choice, last.r, emit);
-    else if (!this.closed) {
+    else {
       const e = { code: 'no-camera', message: `no camera can look at alert ${alert.id}: every candidate is held by a more recent or more important alert` };
       emit({ port: 1, payload: alert });
       emit({ port: 2, payload: alert, error: e });
@@ -284,8 +286,25 @@ export class PtzSteer {
     return [...this.proposals.keys()];
   }
 
+  /** A retry's wait, cut short by close() so no timer outlives the node. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.sleeps.delete(wake);
+        resolve();
+      }, ms);
+      const wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      this.sleeps.add(wake);
+    });
+  }
+
   close(): void {
     this.closed = true;
+    for (const wake of this.sleeps) wake();
+    this.sleeps.clear();
     for (const t of this.homeTimers.values()) clearTimeout(t);
     this.homeTimers.clear();
     this.proposals.clear();
