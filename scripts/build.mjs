@@ -9,7 +9,6 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const rel = (...p) => path.join(root, ...p);
-const bin = (name) => rel('node_modules', '.bin', name);
 
 function copyDir(src, dst, filter = () => true) {
   if (!fs.existsSync(src)) return 0;
@@ -47,4 +46,3 @@ if (fs.existsSync(rel('ui', 'vite.config.mjs')) && !process.argv.includes('--no-
   });
 }
 console.log(`build: ${html} node forms, ${flows} example flows`);
-void bin;

@@ -29,7 +29,7 @@ function comment(id: string, z: string, name: string, info: string, x: number, y
   return { id, type: 'comment', z, ...(g ? { g } : {}), name, info, x, y, wires: [] };
 }
 
-function group(id: string, z: string, name: string, nodes: string[], _x: number, _y: number, _w: number, _h: number, color = '#e3f3d3'): N {
+function group(id: string, z: string, name: string, nodes: string[], color = '#e3f3d3'): N {
   // Bounds are computed from the members by layout().
   return { id, type: 'group', z, name, style: { label: true, stroke: '#999999', fill: color, 'fill-opacity': '0.35' }, nodes, x: 0, y: 0, w: 0, h: 0 };
 }
@@ -170,11 +170,11 @@ function streetDemo(): N[] {
   });
   nodes.push({ id: 'health-debug', type: 'debug', z, g: 'grp-hear', name: 'capture health', active: true, tosidebar: true, console: false, tostatus: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 450, y: 360, wires: [] });
   nodes.push(comment('c-hear', z, 'Hear: capture → classify', `Each mic-capture reads one gateway of the simulated street (a 4-mic array at 48 kHz) into that sensor's in-memory ring; only references travel in messages. The classifiers share one model and emit detections for the ticked alert classes.\n\nThe shipped model is a weak baseline (see models/vigie-street-v1.json): here it runs with a low score threshold (${DEMO_THRESHOLD}) behind a strict level gate (20 dB above the background), so every loud event is caught, sometimes under a wrong or a second label. Do not copy these settings to a real street: use the defaults and a model trained on your own recordings.`, 200, 60, 'grp-hear'));
-  nodes.push(group('grp-hear', z, 'Three gateways on the crossroads', [...captureIds, ...classifierIds, 'health-debug', 'c-hear'], 74, 19, 532, 382));
+  nodes.push(group('grp-hear', z, 'Three gateways on the crossroads', [...captureIds, ...classifierIds, 'health-debug', 'c-hear']));
 
   nodes.push({ id: 'fuse', type: 'localizer', z, g: 'grp-where', name: 'where? (3 sensors)', mode: 'fusion', sensor: '', temperatureC: scene.temperatureC ?? 15, windowMs: 20, minConfidence: 0.3, minSensors: 3, timeoutMs: 1500, onsetToleranceMs: 20, maxClockErrorMs: 10, sourceHeightM: 1.5, x: 720, y: 200, wires: [['steer']] });
   nodes.push(comment('c-where', z, 'Locate', 'Direction of arrival at each array and time differences between the synchronised gateways give one position per incident.', 720, 140, 'grp-where'));
-  nodes.push(group('grp-where', z, 'Where did it come from?', ['fuse', 'c-where'], 634, 99, 192, 142, '#ffefbf'));
+  nodes.push(group('grp-where', z, 'Where did it come from?', ['fuse', 'c-where'], '#ffefbf'));
 
   const cams = DEMO_CAMERAS.map((c) => cameraConfig(c));
   nodes.push(...cams);
@@ -182,7 +182,7 @@ function streetDemo(): N[] {
   nodes.push({ id: 'video', type: 'video-forward', z, g: 'grp-look', name: 'live picture (no sound)', ffmpegPath: '', transport: 'tcp', keepForS: 120, idleStopS: 30, maxRelays: 2, mjpegFps: 5, mjpegWidth: 640, fragmentMs: 0, snapshot: true, x: 1170, y: 200, wires: [['console', 'alert-mqtt']] });
   nodes.push({ id: 'camera-errors', type: 'debug', z, g: 'grp-look', name: 'camera problems', active: true, tosidebar: true, console: false, tostatus: false, complete: 'true', targetType: 'full', statusVal: '', statusType: 'auto', x: 1170, y: 260, wires: [] });
   nodes.push(comment('c-look', z, 'Look', 'ptz-steer picks the nearest camera that covers the place and moves it with ONVIF; on a camera fault the alert still goes to the console (second output). video-forward relays the live picture to the console, always without audio.', 950, 140, 'grp-look'));
-  nodes.push(group('grp-look', z, 'Turn a camera and relay its picture', ['steer', 'video', 'camera-errors', 'c-look'], 834, 99, 452, 202, '#bfdbef'));
+  nodes.push(group('grp-look', z, 'Turn a camera and relay its picture', ['steer', 'video', 'camera-errors', 'c-look'], '#bfdbef'));
 
   const dash = dashboardConfig('demo');
   nodes.push(...dash.config);
@@ -192,13 +192,13 @@ function streetDemo(): N[] {
   });
   nodes.push({ id: 'decisions', type: 'debug', z, g: 'grp-operators', name: 'decisions', active: true, tosidebar: true, console: false, tostatus: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 1410, y: 400, wires: [] });
   nodes.push(comment('c-operators', z, 'Decide', 'The console at /dashboard: alert queue, live video, site plan, confirm / dismiss / escalate. Decisions (and "move camera" requests) come out here; every camera move, live view and decision is appended to the audit log in the user directory (vigie-audit/).', 1180, 340, 'grp-operators'));
-  nodes.push(group('grp-operators', z, 'Operators', ['console', 'decisions', 'c-operators'], 1054, 319, 452, 122, '#f3d3d3'));
+  nodes.push(group('grp-operators', z, 'Operators', ['console', 'decisions', 'c-operators'], '#f3d3d3'));
 
   nodes.push(mqttBroker('cfg-broker', 'embedded demo broker'));
   nodes.push({ id: 'alert-mqtt', type: 'mqtt out', z, g: 'grp-publish', name: 'publish alert', topic: 'vigie/v1/demo/alert', qos: '1', retain: 'false', respTopic: '', contentType: 'application/json', userProps: '', correl: '', expiry: '', broker: 'cfg-broker', x: 1420, y: 520, wires: [] });
   nodes.push({ id: 'decision-mqtt', type: 'mqtt out', z, g: 'grp-publish', name: 'publish decision', topic: 'vigie/v1/demo/decision', qos: '1', retain: 'false', respTopic: '', contentType: 'application/json', userProps: '', correl: '', expiry: '', broker: 'cfg-broker', x: 1420, y: 580, wires: [] });
   nodes.push(comment('c-publish', z, 'Publish', 'Alerts and decisions as JSON (schemas/alert.schema.json, decision.schema.json) for other systems. No audio is ever published.', 1420, 460, 'grp-publish'));
-  nodes.push(group('grp-publish', z, 'MQTT', ['alert-mqtt', 'decision-mqtt', 'c-publish'], 1294, 439, 252, 182, '#d1d1d1'));
+  nodes.push(group('grp-publish', z, 'MQTT', ['alert-mqtt', 'decision-mqtt', 'c-publish'], '#d1d1d1'));
   const place: Place = {
     'c-hear': [200, 100], 'health-debug': [460, 340],
     'c-where': [740, 160], fuse: [740, 220],
@@ -235,7 +235,7 @@ function gateway(): N[] {
   nodes.push({ id: 'gw-health', type: 'debug', z, g: 'gw-grp', name: 'capture health', active: true, tosidebar: true, console: true, tostatus: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 390, y: 200, wires: [] });
   nodes.push(comment('gw-c', z, 'Only detection JSON leaves the gateway', 'The ring of samples stays in this process (5 s, zeroed on close). What is published: label, confidence, onset, level, bearing, the sensor\'s position and clock quality. See docs/mqtt.md.', 180, 80, 'gw-grp'));
   const gwPlace: Place = { 'gw-c': [200, 80], 'gw-capture': [200, 140], 'gw-classify': [430, 140], 'gw-doa': [660, 140], 'gw-topic': [960, 140], 'gw-mqtt': [1250, 140], 'gw-health': [430, 200] };
-  nodes.push(group('gw-grp', z, 'Gateway: hear, classify, find the direction, publish', ['gw-capture', 'gw-classify', 'gw-doa', 'gw-topic', 'gw-mqtt', 'gw-health', 'gw-c'], 54, 39, 1072, 202));
+  nodes.push(group('gw-grp', z, 'Gateway: hear, classify, find the direction, publish', ['gw-capture', 'gw-classify', 'gw-doa', 'gw-topic', 'gw-mqtt', 'gw-health', 'gw-c']));
   return stripPrivate(layout(nodes, gwPlace));
 }
 
@@ -247,7 +247,7 @@ function controlRoom(): N[] {
   nodes.push({ id: 'cr-in', type: 'mqtt in', z, g: 'cr-grp-in', name: 'detections from gateways', topic: 'vigie/v1/+/+/detection', qos: '1', datatype: 'json', broker: 'cr-broker', nl: false, rap: true, rh: 0, inputs: 0, x: 180, y: 140, wires: [['cr-fuse']] });
   nodes.push({ id: 'cr-fuse', type: 'localizer', z, g: 'cr-grp-in', name: 'fuse gateways', mode: 'fusion', sensor: '', temperatureC: 15, windowMs: 20, minConfidence: 0.3, minSensors: 2, timeoutMs: 2000, onsetToleranceMs: 50, maxClockErrorMs: 10, sourceHeightM: 1.5, x: 400, y: 140, wires: [['cr-steer']] });
   nodes.push(comment('cr-c-in', z, 'Incidents', 'One located event per incident once enough gateways reported (or after the timeout); late duplicates do not alert again. Events that cannot be located still reach the operators.', 180, 80, 'cr-grp-in'));
-  nodes.push(group('cr-grp-in', z, 'From the gateways', ['cr-in', 'cr-fuse', 'cr-c-in'], 54, 39, 452, 142, '#ffefbf'));
+  nodes.push(group('cr-grp-in', z, 'From the gateways', ['cr-in', 'cr-fuse', 'cr-c-in'], '#ffefbf'));
 
   nodes.push(
     cameraConfig({ id: 'cam-1', name: 'Camera 1 (edit me)', host: '${VIGIE_CAMERA_HOST}', port: '${VIGIE_CAMERA_PORT}', lat: '${VIGIE_CAMERA_LAT}', lon: '${VIGIE_CAMERA_LON}', heightM: 6, mountHeadingDeg: 0 }),
@@ -256,7 +256,7 @@ function controlRoom(): N[] {
   nodes.push({ id: 'cr-video', type: 'video-forward', z, g: 'cr-grp-look', name: 'live picture (no sound)', ffmpegPath: '', transport: 'tcp', keepForS: 300, idleStopS: 60, maxRelays: 4, mjpegFps: 5, mjpegWidth: 640, fragmentMs: 0, snapshot: true, x: 870, y: 140, wires: [['cr-console', 'cr-alert-topic']] });
   nodes.push({ id: 'cr-camera-errors', type: 'debug', z, g: 'cr-grp-look', name: 'camera problems', active: true, tosidebar: true, console: true, tostatus: false, complete: 'true', targetType: 'full', statusVal: '', statusType: 'auto', x: 870, y: 200, wires: [] });
   nodes.push(comment('cr-c-look', z, 'Cameras move after an operator confirms', "ptz-steer is in 'operator confirms first' mode here: the alert reaches the console with the proposed move, and the camera turns when an operator presses 'move camera' (or confirms). Switch it to automatic in its form if your policy allows.", 650, 80, 'cr-grp-look'));
-  nodes.push(group('cr-grp-look', z, 'Cameras and video', ['cr-steer', 'cr-video', 'cr-camera-errors', 'cr-c-look'], 534, 39, 452, 202, '#bfdbef'));
+  nodes.push(group('cr-grp-look', z, 'Cameras and video', ['cr-steer', 'cr-video', 'cr-camera-errors', 'cr-c-look'], '#bfdbef'));
 
   const dash = dashboardConfig('cr');
   nodes.push(...dash.config);
@@ -274,7 +274,7 @@ function controlRoom(): N[] {
   });
   nodes.push({ id: 'cr-out', type: 'mqtt out', z, g: 'cr-grp-ops', name: 'alerts and decisions', topic: '', qos: '1', retain: 'false', respTopic: '', contentType: 'application/json', userProps: '', correl: '', expiry: '', broker: 'cr-broker', x: 1340, y: 290, wires: [] });
   nodes.push(comment('cr-c-ops', z, 'Operators decide', 'The console at /dashboard. Every camera move, live view and decision goes to the tamper-evident audit log (vigie-audit/ in the user directory; check it with `vigie audit verify`).', 880, 260, 'cr-grp-ops'));
-  nodes.push(group('cr-grp-ops', z, 'Operators and publication', ['cr-console', 'cr-alert-topic', 'cr-decision-topic', 'cr-out', 'cr-c-ops'], 754, 219, 692, 142, '#f3d3d3'));
+  nodes.push(group('cr-grp-ops', z, 'Operators and publication', ['cr-console', 'cr-alert-topic', 'cr-decision-topic', 'cr-out', 'cr-c-ops'], '#f3d3d3'));
   const crPlace: Place = {
     'cr-c-in': [200, 80], 'cr-in': [200, 140], 'cr-fuse': [450, 140],
     'cr-c-look': [720, 80], 'cr-steer': [720, 140], 'cr-video': [980, 140], 'cr-camera-errors': [980, 200],

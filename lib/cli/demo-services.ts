@@ -14,7 +14,6 @@ export interface DemoServices {
   mqttUrl: string;
   env: Record<string, string>;
   cameras: Array<{ id: string; camera: VirtualCamera; port: number }>;
-  afterNodeRedStarted(nodeRedUrl: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -62,9 +61,6 @@ export async function startDemoServices(opts: { brokerPort: number; log: (l: str
     mqttUrl: `mqtt://127.0.0.1:${port}`,
     env,
     cameras,
-    async afterNodeRedStarted() {
-      /* nothing yet: the flow reads everything from the environment */
-    },
     async stop() {
       for (const c of cameras) await c.camera.stop().catch(() => undefined);
       await new Promise<void>((r) => broker.close(() => r()));

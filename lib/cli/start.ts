@@ -257,7 +257,6 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
     const n = await deployFlowCredentials(url, flowFile);
     if (n) log(`deployed credential references of ${n} node(s) from the shipped flow`);
   }
-  if (services) await services.afterNodeRedStarted(url);
   return { url, dashboardUrl: `${url}/dashboard`, services, child, stop };
 }
 
