@@ -14,6 +14,17 @@ const MAX_EXACT_PHASES = 4096;
 const INTERP_PHASES = 512;
 /** Half length of the kernel in zero crossings of the lower rate. */
 const HALF_ZEROS = 48;
+/**
+ * Shorter kernel for paths that feed a classifier rather than a listener or a correlator:
+ * 16 zero crossings a side (the kernel length of ffmpeg's default resampler, `filter_size`
+ * 32, which converted the training clips). For 48k→16k: 96 taps instead of 288, flat to 6 kHz, > 60 dB down from 9 kHz.
+ */
+export const FAST_HALF_ZEROS = 16;
+
+export interface ResamplerOptions {
+  /** Half length of the kernel in zero crossings of the lower rate (default 48: the high-quality filter). */
+  halfZeros?: number;
+}
 const CUTOFF = 0.95;
 const KAISER_BETA = 9.0;
 
@@ -39,11 +50,11 @@ interface Design {
   phases: number;
 }
 
-function design(fromHz: number, toHz: number, phases: number): Design {
+function design(fromHz: number, toHz: number, phases: number, halfZeros: number): Design {
   const lowHz = Math.min(fromHz, toHz);
   // Kernel in units of input samples.
   const fc = (CUTOFF * lowHz) / 2 / fromHz; // cycles per input sample
-  const halfWidth = (HALF_ZEROS * fromHz) / lowHz; // input samples
+  const halfWidth = (halfZeros * fromHz) / lowHz; // input samples
   const half = Math.ceil(halfWidth);
   const taps = 2 * half;
   const i0b = besselI0(KAISER_BETA);
@@ -67,6 +78,23 @@ function design(fromHz: number, toHz: number, phases: number): Design {
     for (let j = 0; j < taps; j++) table[p * taps + j] = sum !== 0 ? row[j] / sum : 0;
   }
   return { taps, half, table, phases };
+}
+
+/** Σ a[ai + j]·b[bi + j] for j < n; four partial sums (taps are even, usually a multiple of 4). */
+function dot(a: Float32Array, ai: number, b: Float32Array, bi: number, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let j = 0;
+  for (; j + 3 < n; j += 4) {
+    s0 += a[ai + j] * b[bi + j];
+    s1 += a[ai + j + 1] * b[bi + j + 1];
+    s2 += a[ai + j + 2] * b[bi + j + 2];
+    s3 += a[ai + j + 3] * b[bi + j + 3];
+  }
+  for (; j < n; j++) s0 += a[ai + j] * b[bi + j];
+  return s0 + s1 + (s2 + s3);
 }
 
 function gcd(a: number, b: number): number {
@@ -100,9 +128,11 @@ export class Resampler {
   private inputFrames = 0;
   private outputFrames = 0;
 
-  constructor(fromHz: number, toHz: number) {
+  constructor(fromHz: number, toHz: number, opts: ResamplerOptions = {}) {
     checkRate(fromHz, 'fromHz');
     checkRate(toHz, 'toHz');
+    const halfZeros = opts.halfZeros ?? HALF_ZEROS;
+    if (!(Number.isInteger(halfZeros) && halfZeros >= 4 && halfZeros <= 256)) throw new Error(`resample: "halfZeros" must be an integer from 4 to 256, got ${halfZeros}`);
     this.fromHz = fromHz;
     this.toHz = toHz;
     let exact = false;
@@ -118,7 +148,7 @@ export class Resampler {
     this.up = up;
     this.down = down;
     this.step = fromHz / toHz;
-    this.d = design(fromHz, toHz, exact ? up : INTERP_PHASES);
+    this.d = design(fromHz, toHz, exact ? up : INTERP_PHASES, halfZeros);
     // Samples before the start are silence.
     this.histStart = -(this.d.half - 1);
     this.hist = new Float32Array(Math.max(1024, 4 * this.d.taps));
@@ -163,13 +193,13 @@ export class Resampler {
     // Outputs whose last tap (base + half) is available: at most this many.
     const bound = Math.max(0, Math.min(limit, Math.ceil((available - half - this.base) / this.step) + 1));
     const out = new Float32Array(bound);
+    const hist = this.hist;
     let n = 0;
     while (n < bound && this.base + half < available) {
       const first = this.base - half + 1 - this.histStart;
       let acc = 0;
       if (this.exact) {
-        const row = this.phase * taps;
-        for (let j = 0; j < taps; j++) acc += table[row + j] * this.hist[first + j];
+        acc = dot(table, this.phase * taps, hist, first, taps);
         this.phase += this.down;
         this.base += Math.floor(this.phase / this.up);
         this.phase %= this.up;
@@ -179,7 +209,8 @@ export class Resampler {
         const t = pf - p;
         const r0 = p * taps;
         const r1 = r0 + taps;
-        for (let j = 0; j < taps; j++) acc += (table[r0 + j] + t * (table[r1 + j] - table[r0 + j])) * this.hist[first + j];
+        // (1 − t)·row0 + t·row1, as two dot products
+        acc = (1 - t) * dot(table, r0, hist, first, taps) + t * dot(table, r1, hist, first, taps);
         this.frac += this.step;
         const whole = Math.floor(this.frac);
         this.base += whole;
@@ -200,11 +231,11 @@ export class Resampler {
 }
 
 /** Resample a whole signal; output length is ceil(x.length × toHz / fromHz), time-aligned with the input. */
-export function resample(x: Float32Array, fromHz: number, toHz: number): Float32Array {
+export function resample(x: Float32Array, fromHz: number, toHz: number, opts: ResamplerOptions = {}): Float32Array {
   checkRate(fromHz, 'fromHz');
   checkRate(toHz, 'toHz');
   if (fromHz === toHz) return Float32Array.from(x);
-  const r = new Resampler(fromHz, toHz);
+  const r = new Resampler(fromHz, toHz, opts);
   const a = r.process(x);
   const b = r.flush();
   const out = new Float32Array(a.length + b.length);

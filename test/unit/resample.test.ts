@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resample, Resampler } from '../../lib/audio/resample';
+import { FAST_HALF_ZEROS, resample, Resampler } from '../../lib/audio/resample';
 
 function tone(freqHz: number, rateHz: number, seconds: number, amp = 0.5, phase = 0): Float32Array {
   const n = Math.round(rateHz * seconds);
@@ -109,4 +109,25 @@ test('same rate copies; bad rates are refused naming the argument', () => {
   assert.notEqual(y, x);
   assert.throws(() => resample(x, 0, 16000), /"fromHz" must be a positive number/);
   assert.throws(() => new Resampler(16000, NaN), /"toHz"/);
+});
+
+test('48k→16k with the short classifier kernel: flat to 6 kHz, more than 60 dB down from 9 kHz, a third of the taps', () => {
+  const opts = { halfZeros: FAST_HALF_ZEROS };
+  for (const f of [100, 1000, 3000, 5000, 6000]) {
+    const y = resample(tone(f, 48000, 0.3), 48000, 16000, opts);
+    const gainDb = db(midRms(y, 300) / (0.5 / Math.SQRT2));
+    assert.ok(Math.abs(gainDb) < 0.1, `${f} Hz: gain ${gainDb.toFixed(3)} dB`);
+  }
+  for (const f of [9000, 10000, 15000, 23000]) {
+    const y = resample(tone(f, 48000, 0.3), 48000, 16000, opts);
+    const gainDb = db(midRms(y, 300) / (0.5 / Math.SQRT2));
+    assert.ok(gainDb < -60, `${f} Hz: gain ${gainDb.toFixed(1)} dB`);
+  }
+  assert.equal(new Resampler(48000, 16000, opts).lookaheadFrames * 3, new Resampler(48000, 16000).lookaheadFrames);
+});
+
+test('Resampler refuses a kernel length that is not a small positive integer', () => {
+  for (const halfZeros of [0, 2.5, -16, 1000, Number.NaN]) {
+    assert.throws(() => new Resampler(48000, 16000, { halfZeros }), /halfZeros.*integer from 4 to 256/);
+  }
 });
