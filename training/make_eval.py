@@ -64,11 +64,13 @@ def event_snippet(x, max_seconds=4.0):
     return x[:int(max_seconds * SR)], on - start, min(off - start, int(max_seconds * SR))
 
 
-def make_background(ambience, rng, n):
-    """10 s of street background: validation ambience recordings crossfaded, else synthetic."""
+def make_background(ambience, rng, n, beds=None):
+    """10 s of street background: validation ambience recordings crossfaded, else synthetic
+    (synth.traffic_bed, or one of `beds` — functions (n, rng) -> bed — drawn at random)."""
     pieces = [a for a in ambience if synth.rms(a) > 1e-4]
     if not pieces or rng.random() < 0.3:
-        bed = synth.traffic_bed(n, rng)
+        bed_fn = beds[rng.integers(len(beds))] if beds else synth.traffic_bed
+        bed = bed_fn(n, rng)
         return bed * 10 ** (rng.uniform(-40, -25) / 20) / synth.rms(bed)
     out = np.zeros(n, dtype=np.float32)
     pos = 0
