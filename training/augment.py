@@ -63,7 +63,7 @@ def active_rms(x):
 
 
 class WindowMaker:
-    def __init__(self, train_rows, clips, seed, espeak_count=160, label_weights=None, hard_negative_weight=2.0):
+    def __init__(self, train_rows, clips, seed, espeak_count=160, label_weights=None, hard_negative_weight=1.0):
         self.label_weights = dict(LABEL_WEIGHTS, **(label_weights or {}))
         self.hard_negative_weight = hard_negative_weight
         self.rng = np.random.default_rng(seed)

@@ -20,7 +20,7 @@ import { parseArgs } from './args';
 export const ONSET_TOLERANCE_S = 0.5;
 
 const USAGE =
-  'vigie eval detect --manifest FILE.csv [--model FILE.onnx] [--threshold P] [--hop-ms MS] [--min-above-background-db DB] [--cool-down-ms MS] [--pad-s S] [--details]';
+  'vigie eval detect --manifest FILE.csv [--model FILE.onnx] [--threshold P] [--hop-ms MS] [--min-above-background-db DB] [--cool-down-ms MS] [--min-duration-ms MS] [--hysteresis H] [--pad-s S] [--details]';
 
 export interface RefEvent {
   label: string;
@@ -280,7 +280,7 @@ export async function detectFile(model: ClassifierModel, file: string, opts: Omi
 
 /** `write` receives the JSON text (default: standard output). */
 export async function main(argv: string[], write: (text: string) => void = (t) => void process.stdout.write(t)): Promise<number> {
-  const a = parseArgs(argv, { strings: ['manifest', 'model', 'threshold', 'hop-ms', 'min-above-background-db', 'cool-down-ms', 'pad-s'], booleans: ['details', 'help'], usage: USAGE });
+  const a = parseArgs(argv, { strings: ['manifest', 'model', 'threshold', 'hop-ms', 'min-above-background-db', 'cool-down-ms', 'min-duration-ms', 'hysteresis', 'pad-s'], booleans: ['details', 'help'], usage: USAGE });
   if (a.booleans.help) {
     write(`usage: ${USAGE}\n`);
     return 0;
@@ -304,6 +304,8 @@ export async function main(argv: string[], write: (text: string) => void = (t) =
       hopMs: num('hop-ms'),
       minAboveBackgroundDb: num('min-above-background-db'),
       coolDownMs: num('cool-down-ms'),
+      minDurationMs: num('min-duration-ms'),
+      hysteresis: num('hysteresis'),
     };
     const padS = num('pad-s') ?? 0.5;
     const byFile = new Map<string, ManifestRow[]>();
