@@ -162,14 +162,16 @@ function streetDemo(): N[] {
       scene: 'street-demo', simSensor: s.id, channelMap: '', blockMs: 100, ringSeconds: 5, levelEveryMs: 0, calibrationDb: '', x: 200, y, wires: [[cls], ['health-debug']],
     });
     nodes.push({
-      // The shipped baseline model scores events low (see its card): the demo trades a low score
-      // threshold for a strict level gate (20 dB above the street's background).
-      id: cls, type: 'acoustic-classifier', z, g: 'grp-hear', name: `classify ${s.id}`, model: 'cfg-model', sensor: cfg, labels: ALERT_LABELS, thresholds: {}, threshold: DEMO_THRESHOLD, hysteresis: 0.04, hopMs: 250, windowMs: '',
+      // The shipped baseline model scores the simulated street's events low (see its card): the
+      // demo trades a low score threshold for a strict level gate (20 dB above the street's
+      // background). Per-class, so that it overrides the card's recommended thresholds.
+      id: cls, type: 'acoustic-classifier', z, g: 'grp-hear', name: `classify ${s.id}`, model: 'cfg-model', sensor: cfg, labels: ALERT_LABELS,
+      thresholds: Object.fromEntries(ALERT_LABELS.map((l) => [l, DEMO_THRESHOLD])), threshold: DEMO_THRESHOLD, hysteresis: 0.04, hopMs: 250, windowMs: '',
       minAboveBackgroundDb: 20, minLevelDba: '', minDurationMs: 0, coolDownMs: 2000, channel: 'mix', scores: false, outputs: 2, x: 440, y, wires: [['fuse'], []],
     });
   });
   nodes.push({ id: 'health-debug', type: 'debug', z, g: 'grp-hear', name: 'capture health', active: true, tosidebar: true, console: false, tostatus: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 450, y: 360, wires: [] });
-  nodes.push(comment('c-hear', z, 'Hear: capture → classify', `Each mic-capture reads one gateway of the simulated street (a 4-mic array at 48 kHz) into that sensor's in-memory ring; only references travel in messages. The classifiers share one model and emit detections for the ticked alert classes.\n\nThe shipped model is a weak baseline (see models/vigie-street-v1.json): here it runs with a low score threshold (${DEMO_THRESHOLD}) behind a strict level gate (20 dB above the background), so every loud event is caught, sometimes under a wrong or a second label. Do not copy these settings to a real street: use the defaults and a model trained on your own recordings.`, 200, 60, 'grp-hear'));
+  nodes.push(comment('c-hear', z, 'Hear: capture → classify', `Each mic-capture reads one gateway of the simulated street (a 4-mic array at 48 kHz) into that sensor's in-memory ring; only references travel in messages. The classifiers share one model and emit detections for the ticked alert classes.\n\nThe shipped model is a weak baseline (see models/vigie-street-v1.json): here it runs with a low score threshold (${DEMO_THRESHOLD} for every class, in place of the card's recommended ones) behind a strict level gate (20 dB above the background), so every loud event is caught, sometimes under a wrong or a second label. Do not copy these settings to a real street: use the defaults and a model trained on your own recordings.`, 200, 60, 'grp-hear'));
   nodes.push(group('grp-hear', z, 'Three gateways on the crossroads', [...captureIds, ...classifierIds, 'health-debug', 'c-hear']));
 
   nodes.push({ id: 'fuse', type: 'localizer', z, g: 'grp-where', name: 'where? (3 sensors)', mode: 'fusion', sensor: '', temperatureC: scene.temperatureC ?? 15, windowMs: 20, minConfidence: 0.3, minSensors: 3, timeoutMs: 1500, onsetToleranceMs: 20, maxClockErrorMs: 10, sourceHeightM: 1.5, x: 720, y: 200, wires: [['steer']] });

@@ -301,13 +301,13 @@ async function runScene(sensor: string, clips: Clip[]): Promise<{ got: ReturnTyp
 describe('acoustic-classifier with the shipped model on real clips (../shared/data)', () => {
   const shipped = { path: '' }; // empty: the model shipped in the package
   const skip = dataAvailable() ? false : `no data at ${DATA} (set VIGIE_DATA_DIR)`;
-  // Classes the shipped model must detect. vigie-street-v1 (8 epochs) is weak on gunshots
-  // (clip-level F1 0.34 in its card; 1 of these 4 clips): that case runs as a todo, so it is
-  // reported without failing the suite, until a better model makes it pass.
+  // Classes the shipped model must detect: four real clips each, spread over the pool (training
+  // and validation recordings alike), at their own level in a quiet street, with the card's
+  // recommended thresholds.
   const classes: Array<[string, string | undefined]> = [
     ['glass_break', undefined],
     ['scream', undefined],
-    ['gunshot', 'the shipped model vigie-street-v1 misses most gunshots (see its model card)'],
+    ['gunshot', undefined],
   ];
 
   for (const [label, todo] of classes) {
