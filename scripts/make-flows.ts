@@ -224,7 +224,7 @@ function gateway(): N[] {
     scene: 'street-demo', simSensor: '', channelMap: '', blockMs: 100, ringSeconds: 5, levelEveryMs: 1000, calibrationDb: '', x: 180, y: 140, wires: [['gw-classify'], ['gw-health']],
   });
   nodes.push({
-    id: 'gw-classify', type: 'acoustic-classifier', z, g: 'gw-grp', name: 'classify', model: 'gw-model', sensor: 'gw-sensor', labels: ALERT_LABELS, thresholds: {}, threshold: 0.5, hysteresis: 0.15, hopMs: 250, windowMs: '',
+    id: 'gw-classify', type: 'acoustic-classifier', z, g: 'gw-grp', name: 'classify', model: 'gw-model', sensor: 'gw-sensor', labels: ALERT_LABELS, thresholds: {}, threshold: 0.5, hysteresis: 0.15, hopMs: 500, windowMs: '',
     minAboveBackgroundDb: 6, minLevelDba: '', minDurationMs: 0, coolDownMs: 2000, channel: 'mix', scores: false, outputs: 2, x: 390, y: 140, wires: [['gw-doa'], []],
   });
   nodes.push({ id: 'gw-doa', type: 'localizer', z, g: 'gw-grp', name: 'direction of arrival', mode: 'single', sensor: 'gw-sensor', temperatureC: 15, windowMs: 20, minConfidence: 0.3, minSensors: 3, timeoutMs: 1500, onsetToleranceMs: 20, maxClockErrorMs: 10, sourceHeightM: 1.5, x: 600, y: 140, wires: [['gw-topic']] });

@@ -108,6 +108,9 @@ const RISE_LOOKBACK_S = 1;
  */
 export const DEFAULT_MIN_ABOVE_BACKGROUND_DB = 3;
 
+/** Default hop between windows. */
+export const DEFAULT_HOP_MS = 500;
+
 export class Detector {
   readonly sensor: string;
   readonly model: ScoringModel;
@@ -173,7 +176,9 @@ export class Detector {
     if (opts.windowMs !== undefined && Math.round((opts.windowMs * rate) / 1000) !== this.windowSamples) {
       throw new Error(`windowMs ${opts.windowMs}: model ${this.model.card.name} takes windows of ${((this.windowSamples / rate) * 1000).toFixed(0)} ms`);
     }
-    this.hopSamples = Math.round(((opts.hopMs ?? 250) * rate) / 1000);
+    // 500 ms: every instant is in two 1 s windows, short events also get their onset window;
+    // on the evaluation sets it scored as well as 250 ms with fewer false alarms, at half the cost.
+    this.hopSamples = Math.round(((opts.hopMs ?? DEFAULT_HOP_MS) * rate) / 1000);
     if (!(this.hopSamples >= 1 && this.hopSamples <= this.windowSamples)) {
       throw new Error(`hopMs: expected 1 ms up to the window length (${((this.windowSamples / rate) * 1000).toFixed(0)} ms), got ${opts.hopMs}`);
     }

@@ -336,7 +336,7 @@ describe('acoustic-classifier with the shipped model on real clips (../shared/da
     const { got } = await runScene('real-background', clips);
     const dets = got.dets.map((m: Any) => [m.payload.label, +(m.payload.onset - T0).toFixed(2)]);
     assert.deepEqual(dets, [], `false alarms: ${JSON.stringify(dets)}`);
-    assert.ok(got.scores.length > 50);
+    assert.ok(got.scores.length >= 40, `${got.scores.length} score windows for 28 s of audio at a 500 ms hop`);
     for (const m of got.scores) {
       assert.equal('speech' in m.payload.scores, false);
       assert.equal('crowd' in m.payload.scores, false);

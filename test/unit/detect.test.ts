@@ -106,7 +106,9 @@ test('detects bursts at 48 kHz with onsets refined to 2 ms, fast, in the DESIGN 
   });
   assert.notEqual(found[0].d.id, found[1].d.id);
   const windows = outs.flatMap((o) => o.windows);
-  assert.ok(windows.length >= 25, `${windows.length} windows`);
+  // one per 500 ms hop once the first 1 s window is full (an onset window that nearly
+  // coincides with a hop window replaces it)
+  assert.ok(windows.length >= 14, `${windows.length} windows`);
   assert.ok(windows.some((w) => w.trigger === 'onset'));
   for (const w of windows) {
     assert.equal('speech' in w.scores, false);
