@@ -18,6 +18,8 @@ const TEST = [
   'gstreamer1.0-tools', 'gstreamer1.0-rtsp', 'gir1.2-gst-rtsp-server-1.0', 'python3-gi',
   'gstreamer1.0-plugins-base', 'gstreamer1.0-plugins-good', 'gstreamer1.0-plugins-ugly',
   'gstreamer1.0-plugins-bad', 'gstreamer1.0-libav',
+  // the training pipeline's tests (training/test_training.py) and espeak-ng speech synthesis
+  'python3-torch', 'python3-onnx', 'python3-numpy', 'espeak-ng',
 ];
 
 const demoOnly = process.argv.includes('--demo');

@@ -155,6 +155,33 @@ class Windows(unittest.TestCase):
         self.assertTrue(set(np.unique(ws).tolist()) <= {1.0, 2.0})
 
 
+@unittest.skipUnless(HAVE_DATA, 'shared data absent')
+class Determinism(unittest.TestCase):
+    def test_the_same_seed_gives_the_same_weights(self):
+        """train.fit on seeded batches: bit-identical weights for one seed, others for another."""
+        import contextlib
+        import io
+        import train
+        from augment import WindowMaker
+        rows = data.load_manifest()
+        train_rows, _ = data.split_rows(rows, 1234)
+        clips = data.load_pool(rows)
+        args = train.parse_args(['--epochs', '1', '--steps-per-epoch', '2', '--batch', '8'])
+
+        def run(seed):
+            torch.manual_seed(seed)
+            maker = WindowMaker(train_rows, clips, seed, espeak_count=160)
+            net = M.StreetNet(len(data.LABELS))
+            with contextlib.redirect_stdout(io.StringIO()):
+                train.fit(net, maker, args, checkpoint=False)
+            return net.state_dict()
+
+        a, b, c = run(5), run(5), run(6)
+        for name in a:
+            self.assertTrue(torch.equal(a[name], b[name]), name)
+        self.assertFalse(all(torch.equal(a[name], c[name]) for name in a))
+
+
 class Scoring(unittest.TestCase):
     alerts = ['gunshot', 'scream']
 

@@ -48,6 +48,38 @@ def log(msg):
     print(time.strftime('%H:%M:%S'), msg, flush=True)
 
 
+def fit(net, maker, args, checkpoint=True):
+    """The optimisation loop: a fixed number of steps on batches from `maker` (seeded), so
+    the same seed, data and thread count give the same weights."""
+    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-3)
+    total_steps = args.epochs * args.steps_per_epoch
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=total_steps, pct_start=0.15)
+    for epoch in range(args.epochs):
+        net.train()
+        losses, correct, seen = [], 0, 0
+        t0 = time.time()
+        for _ in range(args.steps_per_epoch):
+            xs, ys, ws = maker.batch(args.batch)
+            x, y, w = torch.from_numpy(xs), torch.from_numpy(ys), torch.from_numpy(ws)
+            logits = net(x)
+            loss = (F.cross_entropy(logits, y, reduction='none', label_smoothing=0.05) * w).sum() / w.sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            losses.append(float(loss))
+            correct += int((logits.argmax(1) == y).sum())
+            seen += len(y)
+        if checkpoint:
+            # checkpoint each epoch: a run stopped early can still be exported (export_checkpoint.py)
+            torch.save({'state': net.state_dict(), 'epoch': epoch + 1, 'args': vars(args)},
+                       os.path.join(data.CACHE_DIR, args.name + '.checkpoint.pt'))
+        log(f'epoch {epoch + 1}/{args.epochs} loss {np.mean(losses):.3f} train-acc {correct / seen:.3f} '
+            f'({time.time() - t0:.0f} s)')
+    net.eval()
+    return net
+
+
 def main(argv=None):
     args = parse_args(argv if argv is not None else sys.argv[1:])
     if args.quick:
@@ -68,33 +100,7 @@ def main(argv=None):
     net = StreetNet(len(data.LABELS))
     n_params = count_parameters(net)
     log(f'parameters: {n_params}')
-    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-3)
-    total_steps = args.epochs * args.steps_per_epoch
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=total_steps, pct_start=0.15)
-
-    step = 0
-    for epoch in range(args.epochs):
-        net.train()
-        losses, correct, seen = [], 0, 0
-        t0 = time.time()
-        for _ in range(args.steps_per_epoch):
-            xs, ys, ws = maker.batch(args.batch)
-            x, y, w = torch.from_numpy(xs), torch.from_numpy(ys), torch.from_numpy(ws)
-            logits = net(x)
-            loss = (F.cross_entropy(logits, y, reduction='none', label_smoothing=0.05) * w).sum() / w.sum()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            step += 1
-            losses.append(float(loss))
-            correct += int((logits.argmax(1) == y).sum())
-            seen += len(y)
-        # checkpoint each epoch: a run stopped early can still be exported (export_checkpoint.py)
-        torch.save({'state': net.state_dict(), 'epoch': epoch + 1, 'args': vars(args)},
-                   os.path.join(data.CACHE_DIR, args.name + '.checkpoint.pt'))
-        log(f'epoch {epoch + 1}/{args.epochs} loss {np.mean(losses):.3f} train-acc {correct / seen:.3f} '
-            f'({time.time() - t0:.0f} s)')
+    fit(net, maker, args)
 
     net.eval()
     train_seconds = time.time() - started

@@ -1,0 +1,22 @@
+/**
+ * The training pipeline's own tests (training/test_training.py: front end, split, event
+ * finding, synthesis, scoring, model cards, determinism of the optimisation loop), run with
+ * the Debian interpreter that has python3-torch and python3-onnx (`npm run setup` installs them).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+
+const root = path.resolve(__dirname, '..', '..');
+const PYTHON = '/usr/bin/python3';
+
+test('training pipeline: python unittest suite passes (python3-torch, python3-onnx)', { timeout: 600_000 }, () => {
+  const probe = spawnSync(PYTHON, ['-c', 'import torch, onnx, numpy'], { encoding: 'utf8' });
+  assert.equal(probe.status, 0, `${PYTHON} cannot import torch, onnx and numpy (run npm run setup): ${probe.stderr}`);
+  const r = spawnSync(PYTHON, ['-m', 'unittest', 'discover', '-s', 'training', '-p', 'test_*.py'], { cwd: root, encoding: 'utf8', timeout: 590_000 });
+  const out = `${r.stdout}\n${r.stderr}`;
+  assert.equal(r.status, 0, out.slice(-4000));
+  const ran = /Ran (\d+) tests?/.exec(out);
+  assert.ok(ran && Number(ran[1]) >= 19, `expected the whole suite to run:\n${out.slice(-2000)}`);
+});
