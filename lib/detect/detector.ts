@@ -43,6 +43,8 @@ export interface DetectorOptions {
   hopMs?: number;
   /** After an onset, classify as soon as this much audio after it is available. */
   onsetLookaheadMs?: number;
+  /** And once more this much later (more of the event in view; 0 = no second window). */
+  onsetFollowUpMs?: number;
   /** "mix" (mean of channels) or a 0-based channel index. */
   channel?: 'mix' | number;
   onset?: Partial<OnsetOptions>;
@@ -121,6 +123,7 @@ export class Detector {
   private readonly tracker: EventTracker;
   private readonly background: BackgroundLevel;
   private readonly lookaheadSamples: number;
+  private readonly followUpSamples: number;
   private readonly channel: 'mix' | number;
   // Stream state (reset on a discontinuity or a sample-rate change).
   private sensorRate = 0;
@@ -183,6 +186,7 @@ export class Detector {
       throw new Error(`hopMs: expected 1 ms up to the window length (${((this.windowSamples / rate) * 1000).toFixed(0)} ms), got ${opts.hopMs}`);
     }
     this.lookaheadSamples = Math.round(((opts.onsetLookaheadMs ?? 200) * rate) / 1000);
+    this.followUpSamples = Math.round(((opts.onsetFollowUpMs ?? 250) * rate) / 1000);
     this.channel = opts.channel ?? 'mix';
     this.buf = new Float32Array(this.windowSamples + 2 * rate);
   }
@@ -295,6 +299,7 @@ export class Detector {
       out.onsets.push({ ...o, time: this.timeOf(o.frame) });
       const m = Math.round(((o.frame - this.streamStart) * this.model.sampleRateHz) / this.sensorRate);
       this.pending.push({ end: Math.max(this.windowSamples, m + this.lookaheadSamples), trigger: 'onset' });
+      if (this.followUpSamples > 0) this.pending.push({ end: Math.max(this.windowSamples, m + this.lookaheadSamples + this.followUpSamples), trigger: 'onset' });
     }
     while (this.recentOnsets.length && this.recentOnsets[0].frame < keepFrom) this.recentOnsets.shift();
 
