@@ -52,6 +52,9 @@ function setting(config: Record<string, unknown>, key: string, rule: { min?: num
   return n;
 }
 
+/** No block for this long: the status stops showing the last level (the source stopped). */
+const NO_AUDIO_STATUS_MS = 5000;
+
 function clock(t: number): string {
   return new Date(t * 1000).toISOString().slice(11, 19);
 }
@@ -175,6 +178,7 @@ export = function (RED: NodeAPI) {
         const det = detectorFor(block.sensor, model);
         const out = await det.process({ start: block.start, time: block.time, sampleRate: block.sampleRate, channels: r.channels });
         if (closed) return;
+        lastBlockAtMs = Date.now();
         const info = sensorInfo();
         const detections: NodeMessage[] = out.detections.map((d) => {
           const payload: Detection = info ? { ...d, sensorInfo: info } : d;
@@ -206,6 +210,17 @@ export = function (RED: NodeAPI) {
       node.status({ fill: 'green', shape: 'dot', text });
     }
 
+    // A source that stops sends nothing: without this check the last level would stay shown
+    // as if the street were still heard. Said once, with the time of the last block.
+    let lastBlockAtMs = 0;
+    const idleTimer = setInterval(() => {
+      if (closed || lastBlockAtMs === 0 || Date.now() - lastBlockAtMs < NO_AUDIO_STATUS_MS) return;
+      const text = `no audio since ${clock(lastBlockAtMs / 1000)}${lastDetection ? ` · last: ${lastDetection}` : ''}`;
+      if (text === statusText) return;
+      statusText = text;
+      node.status({ fill: 'yellow', shape: 'ring', text });
+    }, 1000);
+
     node.on('input', (msg: NodeMessage, send: (msgs: Array<NodeMessage | NodeMessage[] | null>) => void, done: (err?: Error) => void) => {
       handle(msg, send).then(
         () => done(),
@@ -221,6 +236,7 @@ export = function (RED: NodeAPI) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
+      clearInterval(idleTimer);
       source.off('state', onState);
       for (const d of detectors.values()) d.dispose();
       detectors.clear();

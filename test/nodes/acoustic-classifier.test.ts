@@ -155,6 +155,39 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     }
   });
 
+  it('when blocks stop coming, the status says since when instead of a stale level', async () => {
+    await helper.load(NODES, flow({ path: TINY }));
+    const got = collect();
+    const cls = helper.getNode('cls');
+    const statuses: Any[] = [];
+    const setStatus = cls.status.bind(cls);
+    cls.status = (st: Any) => {
+      statuses.push(st);
+      setStatus(st);
+    };
+    await until(() => helper.getNode('model-1').source.state.state === 'ready', 'model ready');
+    const sr = 16000;
+    const r = ring('idle-1', sr, 1, 2);
+    const start = r.write([noise(sr, 0.01, 5)]);
+    for (let s = start; s + 1600 <= r.end; s += 1600) cls.receive({ payload: block('idle-1', s, 1600, sr) });
+    await until(() => /dB\(A\)/.test(statuses[statuses.length - 1]?.text ?? ''), 'a level in the status');
+    const heardAt = Date.now();
+    await until(() => /^no audio since \d\d:\d\d:\d\d/.test(statuses[statuses.length - 1]?.text ?? ''), 'the no-audio status', 10000);
+    const idle = statuses[statuses.length - 1];
+    assert.ok(Date.now() - heardAt >= 4500, 'not before about 5 s without a block');
+    assert.equal(idle.fill, 'yellow');
+    assert.equal(idle.shape, 'ring');
+    // said once, not every second
+    await new Promise((res) => setTimeout(res, 1500));
+    assert.equal(statuses.filter((st) => /^no audio/.test(st.text)).length, 1);
+    // a block brings the level back
+    const more = r.write([noise(1600, 0.01, 6)]);
+    cls.receive({ payload: block('idle-1', more, 1600, sr) });
+    await until(() => /dB\(A\)/.test(statuses[statuses.length - 1]?.text ?? ''), 'the level again');
+    assert.equal(statuses[statuses.length - 1].fill, 'green');
+    assert.deepEqual(got.errors, []);
+  });
+
   it('a missing model is told once, with the file named, then the status carries it', async () => {
     await helper.load(NODES, flow({ path: path.join(REPO, 'test', 'fixtures', 'models', 'no-such-model.onnx') }));
     const got = collect();
