@@ -164,7 +164,7 @@ function streetDemo(): N[] {
     nodes.push({
       // The shipped baseline model scores the simulated street's events low (see its card): the
       // demo trades a low score threshold for a strict level gate (20 dB above the street's
-      // background). Per-class, so that it overrides the card's recommended thresholds.
+      // background), in place of the card's recommended thresholds.
       id: cls, type: 'acoustic-classifier', z, g: 'grp-hear', name: `classify ${s.id}`, model: 'cfg-model', sensor: cfg, labels: ALERT_LABELS,
       thresholds: Object.fromEntries(ALERT_LABELS.map((l) => [l, DEMO_THRESHOLD])), threshold: DEMO_THRESHOLD, hysteresis: 0.04, hopMs: 250, windowMs: '',
       minAboveBackgroundDb: 20, minLevelDba: '', minDurationMs: 0, coolDownMs: 2000, channel: 'mix', scores: false, outputs: 2, x: 440, y, wires: [['fuse'], []],
@@ -224,7 +224,7 @@ function gateway(): N[] {
     scene: 'street-demo', simSensor: '', channelMap: '', blockMs: 100, ringSeconds: 5, levelEveryMs: 1000, calibrationDb: '', x: 180, y: 140, wires: [['gw-classify'], ['gw-health']],
   });
   nodes.push({
-    id: 'gw-classify', type: 'acoustic-classifier', z, g: 'gw-grp', name: 'classify', model: 'gw-model', sensor: 'gw-sensor', labels: ALERT_LABELS, thresholds: {}, threshold: 0.5, hysteresis: 0.15, hopMs: 500, windowMs: '',
+    id: 'gw-classify', type: 'acoustic-classifier', z, g: 'gw-grp', name: 'classify', model: 'gw-model', sensor: 'gw-sensor', labels: ALERT_LABELS, thresholds: {}, threshold: '', hysteresis: 0.15, hopMs: 500, windowMs: '',
     minAboveBackgroundDb: 6, minLevelDba: '', minDurationMs: 0, coolDownMs: 2000, channel: 'mix', scores: false, outputs: 2, x: 390, y: 140, wires: [['gw-doa'], []],
   });
   nodes.push({ id: 'gw-doa', type: 'localizer', z, g: 'gw-grp', name: 'direction of arrival', mode: 'single', sensor: 'gw-sensor', temperatureC: 15, windowMs: 20, minConfidence: 0.3, minSensors: 3, timeoutMs: 1500, onsetToleranceMs: 20, maxClockErrorMs: 10, sourceHeightM: 1.5, x: 600, y: 140, wires: [['gw-topic']] });

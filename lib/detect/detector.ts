@@ -27,9 +27,9 @@ export interface DetectorOptions {
   sensor: string;
   /** Alert labels to report (others are scored but never reported). Default: all of the model's alert labels. */
   labels?: string[];
-  /** Per-label on-threshold; else the card's recommended threshold; else `threshold`. */
+  /** Per-label on-threshold; else `threshold`; else the card's recommended threshold; else 0.5. */
   thresholds?: Record<string, number>;
-  /** Default on-threshold. */
+  /** On-threshold of every label without its own (unset: the card's recommendation, else 0.5). */
   threshold?: number;
   /** Off-threshold = on-threshold − this (hysteresis). */
   hysteresis?: number;
@@ -166,8 +166,8 @@ export class Detector {
     const rules: Record<string, ClassRule> = {};
     const hysteresis = opts.hysteresis ?? 0.15;
     for (const l of labels) {
-      // This node's per-class setting, then the model card's recommendation, then the default.
-      const on = opts.thresholds?.[l] ?? this.model.recommendedThresholds?.[l] ?? opts.threshold ?? 0.5;
+      // What the user set (per class, then for all classes), then the model card's recommendation.
+      const on = opts.thresholds?.[l] ?? opts.threshold ?? this.model.recommendedThresholds?.[l] ?? 0.5;
       rules[l] = { onThreshold: on, offThreshold: Math.max(0.01, Math.min(on, on - hysteresis)), minDurationMs: opts.minDurationMs ?? 0, coolDownMs: opts.coolDownMs ?? 2000 };
     }
     const gate: LevelGate = { minAboveBackgroundDb: opts.minAboveBackgroundDb ?? DEFAULT_MIN_ABOVE_BACKGROUND_DB };

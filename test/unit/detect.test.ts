@@ -170,13 +170,14 @@ test('a gap in the frames restarts the stream; flush classifies the tail', async
   assert.ok(Math.abs(dets[0].onset - 1000.25) < 0.002, `onset ${dets[0].onset}`);
 });
 
-test("threshold precedence: the node's per-class setting, then the card's recommendation, then the default", async () => {
+test("threshold precedence: the node's per-class setting, then the node's default, then the card's recommendation", async () => {
   const sr = 16000;
   const strict = Object.assign(new EnergyModel(), { recommendedThresholds: { gunshot: 0.99 } });
-  const a = new Detector({ model: strict, sensor: 's', threshold: 0.5 });
-  assert.equal((await feed(a, scene(sr, 4, [2]), sr)).flatMap((o) => o.detections).length, 0, 'card 0.99 beats the default');
-  const b = new Detector({ model: strict, sensor: 's', threshold: 0.5, thresholds: { gunshot: 0.6 } });
-  assert.equal((await feed(b, scene(sr, 4, [2]), sr)).flatMap((o) => o.detections).length, 1, 'the node setting beats the card');
+  const count = async (d: Detector) => (await feed(d, scene(sr, 4, [2]), sr)).flatMap((o) => o.detections).length;
+  assert.equal(await count(new Detector({ model: strict, sensor: 's' })), 0, 'nothing set: the card (0.99) decides');
+  assert.equal(await count(new Detector({ model: strict, sensor: 's', threshold: 0.5 })), 1, "the node's default beats the card");
+  assert.equal(await count(new Detector({ model: strict, sensor: 's', threshold: 0.995, thresholds: { gunshot: 0.6 } })), 1, 'the per-class setting beats both');
+  assert.equal(await count(new Detector({ model: new EnergyModel(), sensor: 's' })), 1, 'no card recommendation: 0.5');
 });
 
 test('dispose zeroes the audio the detector holds', async () => {
