@@ -86,6 +86,51 @@ def make_background(ambience, rng, n, beds=None):
     return out
 
 
+def insert_event(bg, ev, ebr_db, rng):
+    """`ev` (float64) mixed into a copy of the 10 s background `bg` at `ebr_db` event-to-background
+    ratio (the event's loudest 100 ms RMS over the background's RMS), at a random time; scaled
+    down as a whole if it would clip. Returns (mix, start sample)."""
+    n = len(bg)
+    start = int(rng.uniform(1.5, FILE_SECONDS - 1.0 - len(ev) / SR) * SR) if len(ev) < (FILE_SECONDS - 3) * SR else int(0.5 * SR)
+    gain = synth.rms(bg) * 10 ** (ebr_db / 20) / active_rms(ev)
+    mix = bg.copy()
+    seg = ev[:n - start] * gain
+    mix[start:start + len(seg)] += seg
+    peak = np.abs(mix).max()
+    if peak > 0.99:  # keep the ratio, avoid clipping
+        mix *= 0.99 / peak
+    return mix, start
+
+
+def event_file_name(i, label, ebr_db):
+    return f'event_{i:03d}_{label}_{"m" if ebr_db < 0 else "p"}{abs(ebr_db)}dB.wav'
+
+
+def sprinkle(bg, sounds, rng):
+    """Adds 1-3 of `sounds` on top of `bg` in place (each -6..+10 dB re the background, at a random
+    time), then scales it down if it would clip. Returns the indexes of the sounds used."""
+    n = len(bg)
+    used = []
+    for _ in range(rng.integers(1, 4)):
+        k = int(rng.integers(len(sounds)))
+        s = sounds[k][:n]
+        s = s / active_rms(s) * synth.rms(bg) * 10 ** (rng.uniform(-6, 10) / 20)
+        at = int(rng.integers(0, n - len(s) + 1))
+        bg[at:at + len(s)] += s.astype(bg.dtype)
+        used.append(k)
+    peak = np.abs(bg).max()
+    if peak > 0.99:
+        bg *= 0.99 / peak
+    return used
+
+
+def write_manifest(path, rows):
+    with open(path, 'w', newline='') as f:
+        w = csv.writer(f)
+        w.writerow(['path', 'label', 'onset', 'offset'])
+        w.writerows(rows)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--seed', type=int, default=1234, help='the training seed (same split)')
@@ -106,15 +151,8 @@ def main():
         ev = ev.astype(np.float64)
         for ebr in EBRS_DB:
             bg = make_background(ambience, rng, n).astype(np.float64)
-            start = int(rng.uniform(1.5, FILE_SECONDS - 1.0 - len(ev) / SR) * SR) if len(ev) < (FILE_SECONDS - 3) * SR else int(0.5 * SR)
-            gain = synth.rms(bg) * 10 ** (ebr / 20) / active_rms(ev)
-            mix = bg.copy()
-            seg = ev[:n - start] * gain
-            mix[start:start + len(seg)] += seg
-            peak = np.abs(mix).max()
-            if peak > 0.99:  # keep the ratio, avoid clipping
-                mix *= 0.99 / peak
-            name = f'event_{i:03d}_{r["label"]}_{"m" if ebr < 0 else "p"}{abs(ebr)}dB.wav'
+            mix, start = insert_event(bg, ev, ebr, rng)
+            name = event_file_name(i, r['label'], ebr)
             data.write_wav(os.path.join(args.out, name), mix)
             manifest.append((name, r['label'], round((start + on) / SR, 3), round(min(n, start + off) / SR, 3)))
 
@@ -126,29 +164,17 @@ def main():
     bg_clips = [clips[r['path']] for r in val_rows if r['label'] not in data.ALERT_LABELS and len(clips[r['path']]) > SR // 2]
     for i in range(30):
         bg = make_background(ambience, rng, n)
-        # sprinkle 1-3 validation background sounds (horns, speech, bangs of "other"...) on top
-        for _ in range(rng.integers(1, 4)):
-            s = bg_clips[rng.integers(len(bg_clips))]
-            s = s[:n] / active_rms(s) * synth.rms(bg) * 10 ** (rng.uniform(-6, 10) / 20)
-            at = int(rng.integers(0, n - len(s) + 1))
-            bg[at:at + len(s)] += s.astype(np.float32)
-        peak = np.abs(bg).max()
-        if peak > 0.99:
-            bg *= 0.99 / peak
+        # 1-3 validation background sounds (horns, speech, bangs of "other"...) on top
+        sprinkle(bg, bg_clips, rng)
         name = f'street_{i:03d}.wav'
         data.write_wav(os.path.join(args.out, name), bg)
         manifest.append((name, 'none', '', ''))
 
-    with open(os.path.join(args.out, 'manifest.csv'), 'w', newline='') as f:
-        w = csv.writer(f)
-        w.writerow(['path', 'label', 'onset', 'offset'])
-        w.writerows(manifest)
+    write_manifest(os.path.join(args.out, 'manifest.csv'), manifest)
     # The issue's targets are over the alert classes with real recordings: the same files
     # without the crash/explosion/tire_skid mixtures (game effects mostly).
-    with open(os.path.join(args.out, 'manifest-real.csv'), 'w', newline='') as f:
-        w = csv.writer(f)
-        w.writerow(['path', 'label', 'onset', 'offset'])
-        w.writerows(m for m in manifest if m[1] not in data.ALERT_LABELS or m[1] in REAL_ALERT_LABELS)
+    write_manifest(os.path.join(args.out, 'manifest-real.csv'),
+                   [m for m in manifest if m[1] not in data.ALERT_LABELS or m[1] in REAL_ALERT_LABELS])
     n_events = sum(1 for m in manifest if m[2] != '')
     print(f'{len(manifest)} files ({n_events} event mixtures from {len(events)} validation events, '
           f'{len(manifest) - n_events} background-only) in {args.out}')

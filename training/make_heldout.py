@@ -27,7 +27,6 @@ kind of every clip used, and what could not be found). Nothing here is ever comm
 output and the packages live in training/.cache (git-ignored).
 """
 import argparse
-import csv
 import fnmatch
 import glob
 import gzip
@@ -47,7 +46,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import data  # noqa: E402
 import make_eval  # noqa: E402
 import synth  # noqa: E402
-from augment import active_rms  # noqa: E402
 
 SR = data.SAMPLE_RATE_HZ
 FILE_SECONDS = make_eval.FILE_SECONDS
@@ -668,15 +666,8 @@ def main():
         c['outputs'] = []
         for ebr in EBRS_DB:
             bg = make_eval.make_background(ambience, rng, n, beds=beds).astype(np.float64)
-            start = int(rng.uniform(1.5, FILE_SECONDS - 1.0 - len(ev) / SR) * SR) if len(ev) < (FILE_SECONDS - 3) * SR else int(0.5 * SR)
-            gain = synth.rms(bg) * 10 ** (ebr / 20) / active_rms(ev)
-            mix = bg.copy()
-            seg = ev[:n - start] * gain
-            mix[start:start + len(seg)] += seg
-            peak = np.abs(mix).max()
-            if peak > 0.99:  # keep the ratio, avoid clipping
-                mix *= 0.99 / peak
-            name = f'event_{i:03d}_{c["label"]}_{"m" if ebr < 0 else "p"}{abs(ebr)}dB.wav'
+            mix, start = make_eval.insert_event(bg, ev, ebr, rng)
+            name = make_eval.event_file_name(i, c['label'], ebr)
             write(name, mix, c['label'])
             manifest.append((name, c['label'], round((start + on) / SR, 3), round(min(n, start + off) / SR, 3)))
             c['outputs'].append(name)
@@ -693,29 +684,18 @@ def main():
         c['outputs'] = [name]
     # 10 s street mixtures: held-out background with 1-3 held-out non-alert sounds on top
     sprinkles = [c for c in others if len(c['x']) > SR // 2]
+    sprinkle_x = [c['x'].astype(np.float64) for c in sprinkles]
     streets = []
     for i in range(N_STREET):
         bg = make_eval.make_background(ambience, rng, n, beds=beds).astype(np.float64)
-        used = []
-        for _ in range(rng.integers(1, 4)):
-            c = sprinkles[rng.integers(len(sprinkles))]
-            s = c['x'][:n].astype(np.float64)
-            s = s / active_rms(s) * synth.rms(bg) * 10 ** (rng.uniform(-6, 10) / 20)
-            at = int(rng.integers(0, n - len(s) + 1))
-            bg[at:at + len(s)] += s
-            used.append(f'{c["package"]}:{c["file"]}')
-        peak = np.abs(bg).max()
-        if peak > 0.99:
-            bg *= 0.99 / peak
+        picked = make_eval.sprinkle(bg, sprinkle_x, rng)
+        used = [f'{sprinkles[k]["package"]}:{sprinkles[k]["file"]}' for k in picked]
         name = f'street_{i:03d}.wav'
         write(name, bg, 'none')
         manifest.append((name, 'none', '', ''))
         streets.append({'file': name, 'sounds': used})
 
-    with open(os.path.join(args.out, 'manifest.csv'), 'w', newline='') as f:
-        w = csv.writer(f)
-        w.writerow(['path', 'label', 'onset', 'offset'])
-        w.writerows(manifest)
+    make_eval.write_manifest(os.path.join(args.out, 'manifest.csv'), manifest)
 
     counts = {}
     for c in clips:
