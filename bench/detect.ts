@@ -19,6 +19,7 @@ import { parseCsv } from '../lib/cli/eval-detect';
 import { Detector } from '../lib/detect/detector';
 import { ClassifierModel } from '../lib/detect/model';
 import { defaultModelPath } from '../lib/detect/model-source';
+import { streetNoise } from '../lib/sim/signals';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -37,19 +38,6 @@ function stats(xs: number[]): { median: number; p95: number; n: number } {
   const s = [...xs].sort((a, b) => a - b);
   const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * (s.length - 1) + 0.5))];
   return { median: q(0.5), p95: q(0.95), n: s.length };
-}
-
-function noise(n: number, amp: number, seed: number): Float32Array {
-  const x = new Float32Array(n);
-  let s = seed >>> 0;
-  let brown = 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const w = (s / 2 ** 32) * 2 - 1;
-    brown = 0.98 * brown + 0.2 * w;
-    x[i] = amp * (0.5 * w + brown);
-  }
-  return x;
 }
 
 interface EventClip {
@@ -93,8 +81,8 @@ function eventClips(): { clips: EventClip[]; source: string } {
   }
   const clips: EventClip[] = [];
   for (let k = 0; k < 6; k++) {
-    const x = noise(SR / 2, 0, 1);
-    const r = noise(SR / 2, 0.6, 10 + k);
+    const x = streetNoise(SR / 2, 0, 1);
+    const r = streetNoise(SR / 2, 0.6, 10 + k);
     for (let i = 0; i < x.length; i++) x[i] = r[i] * Math.exp(-i / (0.03 * SR));
     clips.push({ label: 'burst', x, onsetS: 0 });
   }
@@ -103,7 +91,7 @@ function eventClips(): { clips: EventClip[]; source: string } {
 
 /** Street background with events every `everyS` seconds; returns the signal and true onsets (s). */
 function scene(seconds: number, clips: EventClip[], everyS: number): { x: Float32Array; events: Array<{ label: string; onsetS: number }> } {
-  const x = noise(Math.round(seconds * SR), 0.004, 99);
+  const x = streetNoise(Math.round(seconds * SR), 0.004, 99);
   const events: Array<{ label: string; onsetS: number }> = [];
   let k = 0;
   for (let t = 3; t + 3 < seconds; t += everyS, k++) {
@@ -143,7 +131,7 @@ async function main(): Promise<void> {
 
   // 2. Per-inference latency.
   {
-    const w = noise(model.windowSamples, 0.05, 3);
+    const w = streetNoise(model.windowSamples, 0.05, 3);
     for (let i = 0; i < 10; i++) await model.infer([w]);
     const ms: number[] = [];
     for (let i = 0; i < 200; i++) {

@@ -22,6 +22,23 @@ export function makeRng(seed: number): () => number {
 }
 
 /** Standard normal from a uniform generator (Box–Muller). */
+/**
+ * Deterministic broadband noise with a brownish low end (white + leaky-integrated white): a
+ * crude street bed for tests and benchmarks. `amp` scales it; the same seed gives the same samples.
+ */
+export function streetNoise(n: number, amp: number, seed: number): Float32Array {
+  const x = new Float32Array(n);
+  let s = seed >>> 0;
+  let brown = 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const w = (s / 2 ** 32) * 2 - 1;
+    brown = 0.98 * brown + 0.2 * w;
+    x[i] = amp * (0.5 * w + brown);
+  }
+  return x;
+}
+
 export function gaussian(rng: () => number): number {
   const u = Math.max(rng(), 1e-12);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());

@@ -8,6 +8,7 @@ import { resample } from '../../lib/audio/resample';
 import { readWavFile } from '../../lib/audio/wav';
 import { validateDetection } from '../../lib/contracts';
 import { parseCsv } from '../../lib/cli/eval-detect';
+import { streetNoise } from '../../lib/sim/signals';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -72,6 +73,17 @@ async function until(cond: () => boolean, what: string, timeoutMs = 60000): Prom
   }
 }
 
+/** Every status the node sets, in order (the node still sets them). */
+function recordStatuses(node: Any): Any[] {
+  const statuses: Any[] = [];
+  const setStatus = node.status.bind(node);
+  node.status = (st: Any) => {
+    statuses.push(st);
+    setStatus(st);
+  };
+  return statuses;
+}
+
 /** Collect what the helper nodes receive. */
 function collect() {
   const got = { dets: [] as Any[], scores: [] as Any[], errors: [] as string[], completed: 0 };
@@ -82,34 +94,16 @@ function collect() {
   return got;
 }
 
-function noise(n: number, amp: number, seed: number): Float32Array {
-  const x = new Float32Array(n);
-  let s = seed >>> 0;
-  let brown = 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const w = (s / 2 ** 32) * 2 - 1;
-    brown = 0.98 * brown + 0.2 * w;
-    x[i] = amp * (0.5 * w + brown);
-  }
-  return x;
-}
-
 describe('acoustic-classifier: bad input is an error naming the field; the flow keeps running', () => {
   it('rejects wrong payloads, unknown sensors, expired spans, wrong channel counts and NaN samples', async () => {
     await helper.load(NODES, flow({ path: TINY }));
     const got = collect();
     const cls = helper.getNode('cls');
-    const statuses: Any[] = [];
-    const setStatus = cls.status.bind(cls);
-    cls.status = (st: Any) => {
-      statuses.push(st);
-      setStatus(st);
-    };
+    const statuses = recordStatuses(cls);
     await until(() => helper.getNode('model-1').source.state.state === 'ready', 'model ready');
     const sr = 16000;
     const r = ring('bad-1', sr, 1, 2);
-    r.write([noise(sr, 0.01, 1)]);
+    r.write([streetNoise(sr, 0.01, 1)]);
     const cases: Array<[unknown, RegExp]> = [
       [{ kind: 'video' }, /payload\.kind: expected "audio"/],
       [{ ...block('bad-1', 0, 1600, sr), samples: [1, 2] }, /reference without samples/],
@@ -127,19 +121,19 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
       assert.equal(last.shape, 'ring');
     }
     // expired: write 3 s more into a 2 s ring, then ask for the first 100 ms
-    r.write([noise(3 * sr, 0.01, 2)]);
+    r.write([streetNoise(3 * sr, 0.01, 2)]);
     cls.receive({ payload: block('bad-1', 0, 1600, sr) });
     await until(() => got.errors.length > cases.length, 'expired error');
     assert.match(got.errors[got.errors.length - 1], /payload\.start: .*overwritten/);
     // NaN samples
-    const bad = noise(1600, 0.01, 3);
+    const bad = streetNoise(1600, 0.01, 3);
     bad[100] = NaN;
     const at = r.write([bad]);
     cls.receive({ payload: block('bad-1', at, 1600, sr) });
     await until(() => got.errors.length > cases.length + 1, 'NaN error');
     assert.match(got.errors[got.errors.length - 1], /samples \(channel 1, frame \d+\): expected finite numbers, got NaN/);
     // the node still works: good blocks give scores
-    const start = r.write([noise(2 * sr - 1600, 0.01, 4)]);
+    const start = r.write([streetNoise(2 * sr - 1600, 0.01, 4)]);
     const doneBefore = got.completed;
     for (let s = start; s + 1600 <= r.end; s += 1600) cls.receive({ payload: block('bad-1', s, 1600, sr) });
     await until(() => got.scores.length > 0 && got.completed > doneBefore, 'scores after the errors');
@@ -159,16 +153,11 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     await helper.load(NODES, flow({ path: TINY }));
     const got = collect();
     const cls = helper.getNode('cls');
-    const statuses: Any[] = [];
-    const setStatus = cls.status.bind(cls);
-    cls.status = (st: Any) => {
-      statuses.push(st);
-      setStatus(st);
-    };
+    const statuses = recordStatuses(cls);
     await until(() => helper.getNode('model-1').source.state.state === 'ready', 'model ready');
     const sr = 16000;
     const r = ring('idle-1', sr, 1, 2);
-    const start = r.write([noise(sr, 0.01, 5)]);
+    const start = r.write([streetNoise(sr, 0.01, 5)]);
     for (let s = start; s + 1600 <= r.end; s += 1600) cls.receive({ payload: block('idle-1', s, 1600, sr) });
     await until(() => /dB\(A\)/.test(statuses[statuses.length - 1]?.text ?? ''), 'a level in the status');
     const heardAt = Date.now();
@@ -181,7 +170,7 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     await new Promise((res) => setTimeout(res, 1500));
     assert.equal(statuses.filter((st) => /^no audio/.test(st.text)).length, 1);
     // a block brings the level back
-    const more = r.write([noise(1600, 0.01, 6)]);
+    const more = r.write([streetNoise(1600, 0.01, 6)]);
     cls.receive({ payload: block('idle-1', more, 1600, sr) });
     await until(() => /dB\(A\)/.test(statuses[statuses.length - 1]?.text ?? ''), 'the level again');
     assert.equal(statuses[statuses.length - 1].fill, 'green');
@@ -193,7 +182,7 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     const got = collect();
     const cls = helper.getNode('cls');
     const r = ring('m-1', 16000, 1);
-    r.write([noise(16000, 0.01, 5)]);
+    r.write([streetNoise(16000, 0.01, 5)]);
     for (let i = 0; i < 5; i++) cls.receive({ payload: block('m-1', i * 1600, 1600, 16000) });
     await until(() => got.completed + got.errors.length >= 5, 'all five blocks handled');
     assert.equal(got.errors.length, 1, got.errors.join('\n'));
@@ -233,9 +222,9 @@ describe('acoustic-classifier: detections as DESIGN §2, with the sensor attache
     await until(() => helper.getNode('model-1').source.state.state === 'ready', 'model ready');
     const sr = 48000;
     const r = ring('north-1', sr, 2, 10);
-    const x = noise(6 * sr, 0.005, 7);
+    const x = streetNoise(6 * sr, 0.005, 7);
     const burstAt = Math.round(3.2371 * sr);
-    const b = noise(sr, 0.4, 8);
+    const b = streetNoise(sr, 0.4, 8);
     for (let i = 0; i < b.length; i++) x[burstAt + i] += b[i] * Math.exp(-i / (0.02 * sr));
     r.write([x, x.map((v) => 0.8 * v)]);
     const n = x.length / 4800;
@@ -254,7 +243,7 @@ describe('acoustic-classifier: detections as DESIGN §2, with the sensor attache
     assert.ok(span.ok, 'the localizer can read the span');
     assert.ok(d.span.start <= burstAt && d.span.start + d.span.frames > burstAt);
     // a block of another sensor is refused, naming the configured one
-    ring('south-2', sr, 1).write([noise(4800, 0.01, 9)]);
+    ring('south-2', sr, 1).write([streetNoise(4800, 0.01, 9)]);
     cls.receive({ payload: block('south-2', 0, 4800, sr) });
     await until(() => got.errors.length > 0, 'sensor mismatch error');
     assert.match(got.errors[0], /payload\.sensor: expected "north-1"/);
@@ -314,7 +303,7 @@ async function runScene(sensor: string, clips: Clip[]): Promise<{ got: ReturnTyp
   const seconds = 4 + 6 * clips.length;
   assert.ok(seconds <= 30);
   const r = ring(sensor, sr, 1, 30);
-  const x = noise(seconds * sr, 0.004, 99);
+  const x = streetNoise(seconds * sr, 0.004, 99);
   const truth: Array<{ label: string; onset: number }> = [];
   clips.forEach((c, k) => {
     const at = Math.round((3 + 6 * k) * sr);
