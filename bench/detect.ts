@@ -19,7 +19,7 @@ import { parseCsv } from '../lib/cli/eval-detect';
 import { Detector } from '../lib/detect/detector';
 import { ClassifierModel } from '../lib/detect/model';
 import { defaultModelPath } from '../lib/detect/model-source';
-import { streetNoise } from '../lib/sim/signals';
+import { findAttack, streetNoise } from '../lib/sim/signals';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,18 +47,6 @@ interface EventClip {
   onsetS: number;
 }
 
-function energyOnset(x: Float32Array): number {
-  const frame = 480;
-  const e: number[] = [];
-  for (let i = 0; i + frame <= x.length; i += frame) {
-    let s = 0;
-    for (let k = 0; k < frame; k++) s += x[i + k] * x[i + k];
-    e.push(s);
-  }
-  const peak = Math.max(...e);
-  return (Math.max(0, e.findIndex((v) => v >= peak / 100)) * frame) / SR;
-}
-
 function eventClips(): { clips: EventClip[]; source: string } {
   const manifest = path.join(DATA, 'urban-sounds', 'manifest.csv');
   if (fs.existsSync(manifest)) {
@@ -74,7 +62,7 @@ function eventClips(): { clips: EventClip[]; source: string } {
       for (let k = 0; k < 4 && list.length; k++) {
         const w = readWavFile(path.join(DATA, 'urban-sounds', list[Math.floor((k * list.length) / 4)]));
         const x = resample(w.channels[0], w.sampleRate, SR);
-        clips.push({ label, x, onsetS: energyOnset(x) });
+        clips.push({ label, x, onsetS: findAttack(x, SR) / SR });
       }
     }
     return { clips, source: 'real clips (gunshot, glass_break, scream)' };

@@ -8,7 +8,7 @@ import { resample } from '../../lib/audio/resample';
 import { readWavFile } from '../../lib/audio/wav';
 import { validateDetection } from '../../lib/contracts';
 import { parseCsv } from '../../lib/cli/eval-detect';
-import { streetNoise } from '../../lib/sim/signals';
+import { findAttack, streetNoise } from '../../lib/sim/signals';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -275,21 +275,11 @@ function pickClips(label: string, n: number): Clip[] {
   return all.filter((_, i) => i % step === 0).slice(0, n);
 }
 
-/** Clip samples at 48 kHz, and the time of its energy onset (first 10 ms frame within 20 dB of the loudest). */
+/** Clip samples at 48 kHz, and the time of its attack (lib/sim/signals findAttack). */
 function clipAt48k(c: Clip): { x: Float32Array; onsetS: number } {
   const w = readWavFile(path.join(DATA, 'urban-sounds', c.path));
-  const mono = w.channels[0];
-  const x = resample(mono, w.sampleRate, 48000);
-  const frame = 480;
-  const e: number[] = [];
-  for (let i = 0; i + frame <= x.length; i += frame) {
-    let s = 0;
-    for (let k = 0; k < frame; k++) s += x[i + k] * x[i + k];
-    e.push(s);
-  }
-  const peak = Math.max(...e);
-  const first = e.findIndex((v) => v >= peak / 100);
-  return { x, onsetS: (first * frame) / 48000 };
+  const x = resample(w.channels[0], w.sampleRate, 48000);
+  return { x, onsetS: findAttack(x, 48000) / 48000 };
 }
 
 /**
