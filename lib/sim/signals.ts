@@ -21,7 +21,6 @@ export function makeRng(seed: number): () => number {
   };
 }
 
-/** Standard normal from a uniform generator (Box–Muller). */
 /**
  * Deterministic broadband noise with a brownish low end (white + leaky-integrated white): a
  * crude street bed for tests and benchmarks. `amp` scales it; the same seed gives the same samples.
@@ -39,6 +38,7 @@ export function streetNoise(n: number, amp: number, seed: number): Float32Array 
   return x;
 }
 
+/** Standard normal from a uniform generator (Box–Muller). */
 export function gaussian(rng: () => number): number {
   const u = Math.max(rng(), 1e-12);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
