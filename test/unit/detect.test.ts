@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { validateDetection } from '../../lib/contracts';
 import { Detector, DetectorOutput } from '../../lib/detect/detector';
 import { ScoringModel } from '../../lib/detect/model';
+import { gaussian, makeRng } from '../../lib/sim/signals';
 
 /**
  * A stand-in model for unit tests of the detector alone: "gunshot" scores high when a
@@ -41,13 +42,10 @@ class EnergyModel implements ScoringModel {
   }
 }
 
+/** Deterministic Gaussian noise, so failures reproduce. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  const u = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s + 0.5) / 2 ** 32;
-  };
-  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+  const uniform = makeRng(seed);
+  return () => gaussian(uniform);
 }
 
 /** Street-ish noise with decaying noise bursts at the given seconds; `channels` copies (the burst only in `burstChannel`). */

@@ -1,15 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OnsetDetector } from '../../lib/detect/onset';
+import { gaussian, makeRng } from '../../lib/sim/signals';
 
-/** Deterministic Gaussian noise (LCG + Box-Muller), so failures reproduce. */
+/** Deterministic Gaussian noise, so failures reproduce. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  const u = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s + 0.5) / 2 ** 32;
-  };
-  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+  const uniform = makeRng(seed);
+  return () => gaussian(uniform);
 }
 
 type Shape = 'burst' | 'click' | 'tone';
