@@ -1,18 +1,9 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { AlertStore } from '../../lib/alerts/store';
-
-const madeDirs: string[] = [];
-function made(dir: string): string {
-  madeDirs.push(dir);
-  return dir;
-}
-after(() => {
-  for (const d of madeDirs) fs.rmSync(d, { recursive: true, force: true });
-});
+import { tempDir } from '../support/tmp';
 
 function detection(id: string, onset: number, extra: Record<string, unknown> = {}) {
   return {
@@ -116,7 +107,7 @@ test('retention drops old alerts and the cap drops the oldest handled ones first
 });
 
 test('save writes atomically and load restores state and decisions within retention', () => {
-  const dir = made(fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-store-')));
+  const dir = tempDir('vigie-store-');
   const file = path.join(dir, 'alerts.json');
   const c = clock();
   const s = new AlertStore({ now: c.now, file, retentionMs: 3_600_000 });

@@ -1,19 +1,10 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { AuditLog, listAuditFiles } from '../../lib/alerts/audit';
-
-const madeDirs: string[] = [];
-function made(dir: string): string {
-  madeDirs.push(dir);
-  return dir;
-}
-after(() => {
-  for (const d of madeDirs) fs.rmSync(d, { recursive: true, force: true });
-});
+import { tempDir } from '../support/tmp';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -22,7 +13,7 @@ function vigie(args: string[]) {
 }
 
 function makeLog(): string {
-  const dir = made(fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-audit-cli-')));
+  const dir = tempDir('vigie-audit-cli-');
   let t = Date.parse('2026-05-01T08:00:00Z');
   const log = new AuditLog({ dir, now: () => t, retentionDays: 0 });
   for (let i = 0; i < 6; i++) {

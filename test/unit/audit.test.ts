@@ -1,24 +1,15 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { AuditLog, GENESIS_HASH, listAuditFiles, openSharedAuditLog, verifyAuditFiles } from '../../lib/alerts/audit';
 import { auditBus } from '../../lib/alerts/bus';
-
-const madeDirs: string[] = [];
-function made(dir: string): string {
-  madeDirs.push(dir);
-  return dir;
-}
-after(() => {
-  for (const d of madeDirs) fs.rmSync(d, { recursive: true, force: true });
-});
+import { tempDir } from '../support/tmp';
 
 const DAY = 86_400_000;
 
 function tmpDir(): string {
-  return made(fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-audit-')));
+  return tempDir('vigie-audit-');
 }
 
 function clock(startMs: number) {
