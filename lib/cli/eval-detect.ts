@@ -287,27 +287,28 @@ export async function main(argv: string[], write: (text: string) => void = (t) =
   }
   const manifest = a.strings.manifest;
   if (!manifest) throw new Error(`--manifest is required\nusage: ${USAGE}`);
-  const num = (name: string): number | undefined => {
+  // The same ranges as the acoustic-classifier node's settings.
+  const num = (name: string, min = -Infinity, max = Infinity): number | undefined => {
     const v = a.strings[name];
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isFinite(n)) throw new Error(`--${name}: expected a number, got "${v}"`);
+    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name}: expected a number${Number.isFinite(min) ? ` >= ${min}` : ''}${Number.isFinite(max) ? ` <= ${max}` : ''}, got "${v}"`);
     return n;
   };
+  const opts: Omit<DetectorOptions, 'model' | 'sensor'> = {
+    threshold: num('threshold', 0.01, 1),
+    hopMs: num('hop-ms', 10, 10000),
+    minAboveBackgroundDb: num('min-above-background-db', 0, 80),
+    coolDownMs: num('cool-down-ms', 0, 600000),
+    minDurationMs: num('min-duration-ms', 0, 10000),
+    hysteresis: num('hysteresis', 0, 0.9),
+  };
+  const padS = num('pad-s', 0, 60) ?? 0.5;
   const rows = readManifest(manifest);
   const base = path.dirname(path.resolve(manifest));
   const modelPath = a.strings.model ?? defaultModelPath();
   const model = await ClassifierModel.load(modelPath);
   try {
-    const opts: Omit<DetectorOptions, 'model' | 'sensor'> = {
-      threshold: num('threshold'),
-      hopMs: num('hop-ms'),
-      minAboveBackgroundDb: num('min-above-background-db'),
-      coolDownMs: num('cool-down-ms'),
-      minDurationMs: num('min-duration-ms'),
-      hysteresis: num('hysteresis'),
-    };
-    const padS = num('pad-s') ?? 0.5;
     const byFile = new Map<string, ManifestRow[]>();
     for (const r of rows) {
       const list = byFile.get(r.path) ?? [];

@@ -49,4 +49,8 @@ test('vigie eval detect: missing manifest option and unreadable model are clear 
   const manifest = path.join(tmp, 'm2.csv');
   fs.writeFileSync(manifest, 'path,label\nb.wav,none\n');
   await assert.rejects(main(['--manifest', manifest, '--model', path.join(tmp, 'nope.onnx')]), /nope\.onnx cannot be read/);
+  // out-of-range settings are refused before any file is read, naming the option and the range
+  await assert.rejects(main(['--manifest', manifest, '--threshold', '1.5']), /--threshold: expected a number >= 0\.01 <= 1, got "1\.5"/);
+  await assert.rejects(main(['--manifest', manifest, '--min-duration-ms', '-5']), /--min-duration-ms: expected a number >= 0/);
+  await assert.rejects(main(['--manifest', manifest, '--hysteresis', 'wide']), /--hysteresis: expected a number >= 0 <= 0\.9, got "wide"/);
 });
