@@ -611,8 +611,9 @@ def collect(debs):
                              'duration_s': round(dur, 3), 'peak_dbfs': round(20 * np.log10(peak + 1e-12), 1),
                              'sha256_pcm16k': h, 'ambience': amb, 'x': x})
             kept = _evenly(good, MAX_PER_PACKAGE_AND_LABEL)
+            kept_ids = {id(c) for c in kept}  # by identity: the dicts hold audio arrays
             for c in good:
-                if c not in kept:
+                if id(c) not in kept_ids:
                     skipped.append({'package': pkg, 'file': c['file'], 'label': label,
                                     'why': f'over {MAX_PER_PACKAGE_AND_LABEL} clips of the class in this package'})
             info[pkg]['clips'][label] = len(kept)
