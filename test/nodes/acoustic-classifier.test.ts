@@ -73,6 +73,16 @@ async function until(cond: () => boolean, what: string, timeoutMs = 60000): Prom
   }
 }
 
+/** The test flow with the tiny model, loaded and ready; what it emits and every status it sets. */
+async function loadTinyClassifier(): Promise<{ got: ReturnType<typeof collect>; cls: Any; statuses: Any[] }> {
+  await helper.load(NODES, flow({ path: TINY }));
+  const got = collect();
+  const cls = helper.getNode('cls');
+  const statuses = recordStatuses(cls);
+  await until(() => helper.getNode('model-1').source.state.state === 'ready', 'model ready');
+  return { got, cls, statuses };
+}
+
 /** Every status the node sets, in order (the node still sets them). */
 function recordStatuses(node: Any): Any[] {
   const statuses: Any[] = [];
@@ -96,11 +106,7 @@ function collect() {
 
 describe('acoustic-classifier: bad input is an error naming the field; the flow keeps running', () => {
   it('rejects wrong payloads, unknown sensors, expired spans, wrong channel counts and NaN samples', async () => {
-    await helper.load(NODES, flow({ path: TINY }));
-    const got = collect();
-    const cls = helper.getNode('cls');
-    const statuses = recordStatuses(cls);
-    await until(() => helper.getNode('model-1').source.state.state === 'ready', 'model ready');
+    const { got, cls, statuses } = await loadTinyClassifier();
     const sr = 16000;
     const r = ring('bad-1', sr, 1, 2);
     r.write([streetNoise(sr, 0.01, 1)]);
@@ -150,11 +156,7 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
   });
 
   it('when blocks stop coming, the status says since when instead of a stale level', async () => {
-    await helper.load(NODES, flow({ path: TINY }));
-    const got = collect();
-    const cls = helper.getNode('cls');
-    const statuses = recordStatuses(cls);
-    await until(() => helper.getNode('model-1').source.state.state === 'ready', 'model ready');
+    const { got, cls, statuses } = await loadTinyClassifier();
     const sr = 16000;
     const r = ring('idle-1', sr, 1, 2);
     const start = r.write([streetNoise(sr, 0.01, 5)]);
