@@ -30,6 +30,8 @@ SR = 16000
 FILE_SECONDS = 10.0
 EBRS_DB = [-6, 0, 6]
 AMBIENCE_LABELS = ['traffic', 'weather', 'construction', 'footsteps']
+# Shortest ambience recording make_background crossfades (s).
+AMBIENCE_MIN_S = 2.0
 REAL_ALERT_LABELS = ['gunshot', 'glass_break', 'scream']
 
 
@@ -67,7 +69,10 @@ def event_snippet(x, max_seconds=4.0):
 def make_background(ambience, rng, n, beds=None):
     """10 s of street background: validation ambience recordings crossfaded, else synthetic
     (synth.traffic_bed, or one of `beds` — functions (n, rng) -> bed — drawn at random)."""
-    pieces = [a for a in ambience if synth.rms(a) > 1e-4]
+    # Only pieces long enough to overlap their neighbours: short ones (single footsteps) left
+    # stretches of digital silence between them, and the street's return after each was
+    # heard as an onset — an evaluation artefact, not street sound.
+    pieces = [a for a in ambience if len(a) >= AMBIENCE_MIN_S * SR and synth.rms(a) > 1e-4]
     if not pieces or rng.random() < 0.3:
         bed_fn = beds[rng.integers(len(beds))] if beds else synth.traffic_bed
         bed = bed_fn(n, rng)

@@ -54,7 +54,6 @@ AUDIO_EXT = ('.wav', '.ogg', '.wv', '.flac', '.mp3', '.opus')
 MIN_EVENT_S, MAX_EVENT_S = 0.1, 20.0
 MAX_BACKGROUND_S = 30.0  # longer non-alert clips (ambience loops) are cut to their first 30 s
 MAX_PER_PACKAGE_AND_LABEL = 12  # so that no single game dominates a class
-AMBIENCE_MIN_S = 2.0
 N_STREET = 30
 
 # The shared training/validation pool already used these (and any package of the same games):
@@ -647,7 +646,7 @@ def main():
     clips.sort(key=lambda c: (order.get(c['label'], 99), pkg_order[c['package']], c['file']))
     events = [c for c in clips if c['label'] in data.ALERT_LABELS]
     others = [c for c in clips if c['label'] not in data.ALERT_LABELS]
-    ambience = [c['x'] for c in others if c['ambience'] and len(c['x']) >= AMBIENCE_MIN_S * SR]
+    ambience = [c['x'] for c in others if c['ambience'] and len(c['x']) >= make_eval.AMBIENCE_MIN_S * SR]
     beds = (synth.traffic_bed, synth.rain_bed, synth.wind_bed)
 
     os.makedirs(args.out, exist_ok=True)
