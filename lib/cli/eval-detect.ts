@@ -250,32 +250,39 @@ function padNoise(n: number, seed: number): Float32Array {
   return x;
 }
 
-/** Run the detector over one file; detections' onsets are seconds from the file's start. */
-export async function detectFile(model: ClassifierModel, file: string, opts: Omit<DetectorOptions, 'model' | 'sensor'>, padS: number): Promise<{ detections: SysEvent[]; durationS: number; cpuS: number }> {
+/**
+ * Run the detector over one file; detections' onsets are seconds from the file's start.
+ * The file is a stream that starts with its first sample; `padS` of very low noise follows its
+ * end so that its last sounds get their windows. Nothing is put before it: a quiet lead-in
+ * would end in a step up to the file's level, which the detector would rightly hear as an
+ * onset that no street makes.
+ */
+export async function detectFile(model: ClassifierModel, file: string, opts: Omit<DetectorOptions, 'model' | 'sensor'>, padS: number): Promise<{ detections: SysEvent[]; onsetsS: number[]; durationS: number; cpuS: number }> {
   const wav = readWavFile(file);
   const sr = wav.sampleRate;
   const pad = Math.round(padS * sr);
   const n = wav.channels[0].length;
   const chs = wav.channels.map((c, i) => {
-    const x = new Float32Array(n + 2 * pad);
-    x.set(padNoise(pad, 7 + i), 0);
-    x.set(c, pad);
-    x.set(padNoise(pad, 11 + i), pad + n);
+    const x = new Float32Array(n + pad);
+    x.set(c, 0);
+    x.set(padNoise(pad, 11 + i), n);
     return x;
   });
   const cpu0 = process.cpuUsage();
   const det = new Detector({ ...opts, model, sensor: 'eval' });
   const block = Math.max(1, Math.round(sr * 0.1));
   const found: SysEvent[] = [];
+  const onsetsS: number[] = [];
   const total = chs[0].length;
   for (let s = 0; s < total; s += block) {
     const e = Math.min(total, s + block);
-    const out = await det.process({ start: s, time: (s - pad) / sr, sampleRate: sr, channels: chs.map((c) => c.subarray(s, e)) });
+    const out = await det.process({ start: s, time: s / sr, sampleRate: sr, channels: chs.map((c) => c.subarray(s, e)) });
     for (const d of out.detections) found.push({ label: d.label, onset: d.onset });
+    for (const o of out.onsets) onsetsS.push(o.time);
   }
   for (const d of (await det.flush()).detections) found.push({ label: d.label, onset: d.onset });
   const cpu = process.cpuUsage(cpu0);
-  return { detections: found, durationS: n / sr, cpuS: (cpu.user + cpu.system) / 1e6 };
+  return { detections: found, onsetsS, durationS: n / sr, cpuS: (cpu.user + cpu.system) / 1e6 };
 }
 
 /** `write` receives the JSON text (default: standard output). */

@@ -4,7 +4,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { encodeWav } from '../../lib/audio/wav';
-import { main } from '../../lib/cli/eval-detect';
+import { detectFile, main } from '../../lib/cli/eval-detect';
+import { ClassifierModel } from '../../lib/detect/model';
 
 const FIX = path.join(__dirname, '..', 'fixtures', 'models');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-eval-cmd-'));
@@ -53,4 +54,23 @@ test('vigie eval detect: missing manifest option and unreadable model are clear 
   await assert.rejects(main(['--manifest', manifest, '--threshold', '1.5']), /--threshold: expected a number >= 0\.01 <= 1, got "1\.5"/);
   await assert.rejects(main(['--manifest', manifest, '--min-duration-ms', '-5']), /--min-duration-ms: expected a number >= 0/);
   await assert.rejects(main(['--manifest', manifest, '--hysteresis', 'wide']), /--hysteresis: expected a number >= 0 <= 0\.9, got "wide"/);
+});
+
+test('eval detect reads a file as a stream that starts with it: no onset at its start from a quiet lead-in', async () => {
+  // 3 s of steady noise at -40 dBFS: a street that was already there when the file began
+  let seed = 5;
+  const x = Float32Array.from({ length: 3 * 16000 }, () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return 0.017 * ((seed / 2 ** 32) * 2 - 1);
+  });
+  const file = path.join(tmp, 'steady.wav');
+  fs.writeFileSync(file, encodeWav([x], 16000));
+  const model = await ClassifierModel.load(path.join(FIX, 'tiny-ok.onnx'));
+  try {
+    const r = await detectFile(model, file, {}, 0.5);
+    assert.deepEqual(r.onsetsS.filter((t) => t < 2.9), [], `onsets ${r.onsetsS.map((t) => t.toFixed(3)).join(', ')}`);
+    assert.ok(Math.abs(r.durationS - 3) < 1e-9);
+  } finally {
+    await model.release();
+  }
 });
