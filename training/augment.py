@@ -32,9 +32,10 @@ class Source:
         self.centres = event_centres(x) if label in ALERT_LABELS else None
 
 
-def crop(src, rng):
+def crop(src, rng, event_pos=(0.1, 0.85)):
     """A 1 s window of a source. Alert sources are cropped so that one of their loud frames
-    (the weakly-labelled event) lands inside the window; others anywhere."""
+    (the weakly-labelled event) lands inside the window, at a position drawn from `event_pos`
+    (fractions of the window); others anywhere."""
     x = src.x
     out = np.zeros(WIN, dtype=np.float32)
     if len(x) <= WIN:
@@ -45,7 +46,7 @@ def crop(src, rng):
         return out
     if src.centres is not None and len(src.centres):
         c = int(rng.choice(src.centres))
-        pos_in_win = int(rng.uniform(0.1, 0.85) * WIN)
+        pos_in_win = int(rng.uniform(*event_pos) * WIN)
         start = int(np.clip(c - pos_in_win, 0, len(x) - WIN))
     else:
         start = int(rng.integers(0, len(x) - WIN + 1))
@@ -63,8 +64,14 @@ def active_rms(x):
 
 
 class WindowMaker:
-    def __init__(self, train_rows, clips, seed, espeak_count=160, label_weights=None, hard_negative_weight=1.0):
+    def __init__(self, train_rows, clips, seed, espeak_count=160, label_weights=None, hard_negative_weight=1.0,
+                 event_pos=(0.1, 0.85), peak_db=(-60.0, -1.0), noise_floor_db=(-90.0, -65.0)):
         self.label_weights = dict(LABEL_WEIGHTS, **(label_weights or {}))
+        # Where an alert's loud frame lands in its window, the window's peak level and the
+        # microphone noise floor (dBFS): the recipe's knobs, recorded in the card.
+        self.event_pos = tuple(event_pos)
+        self.peak_db = tuple(peak_db)
+        self.noise_floor_db = tuple(noise_floor_db)
         self.hard_negative_weight = hard_negative_weight
         self.rng = np.random.default_rng(seed)
         self.sources = {label: [] for label in LABELS}
@@ -75,7 +82,9 @@ class WindowMaker:
                 continue
             src = Source(x, r['label'], r['path'], r['kind'])
             self.sources[r['label']].append(src)
-            if r['label'] in BED_LABELS:
+            # Beds are continuous sound: a short clip (a few footsteps) would leave digital
+            # silence around it, which no street has.
+            if r['label'] in BED_LABELS and len(x) >= WIN:
                 self.beds.append(src)
         speech = synth.espeak_speech(espeak_count, np.random.default_rng(seed + 1))
         self.espeak = [Source(x, 'speech', f'espeak{i}', 'synthetic') for i, x in enumerate(speech) if len(x) > 1000]
@@ -130,7 +139,7 @@ class WindowMaker:
         if rng.random() < share or not self.sources[label]:
             return self.synthetic(label, rng), True
         src = self.sources[label][rng.integers(len(self.sources[label]))]
-        return crop(src, rng), False
+        return crop(src, rng, self.event_pos), False
 
     def make(self, label, rng=None):
         rng = rng or self.rng
@@ -152,12 +161,12 @@ class WindowMaker:
         if rng.random() < 0.3:
             x = synth.band_limit(x, rng)
         # overall level: quiet distant sounds up to loud close ones
-        peak_db = rng.uniform(-60.0, -1.0)
+        peak_db = rng.uniform(*self.peak_db)
         x = x * (10.0 ** (peak_db / 20.0) / (np.abs(x).max() + 1e-9))
         if rng.random() < 0.1:
             x = x * 10.0 ** (rng.uniform(6, 20) / 20.0)
         x = np.clip(x, -1.0, 1.0)  # clipping (also keeps the [-1, 1] contract)
-        x = x + rng.standard_normal(WIN).astype(np.float32) * 10.0 ** (rng.uniform(-90, -65) / 20.0)
+        x = x + rng.standard_normal(WIN).astype(np.float32) * 10.0 ** (rng.uniform(*self.noise_floor_db) / 20.0)
         return np.clip(x, -1.0, 1.0).astype(np.float32)
 
     def batch(self, size):

@@ -155,6 +155,42 @@ class Windows(unittest.TestCase):
         self.assertTrue(set(np.unique(ws).tolist()) <= {1.0, 2.0})
 
 
+    def test_beds_are_continuous_recordings(self):
+        from augment import WIN, WindowMaker
+        rows = data.load_manifest()
+        train, _ = data.split_rows(rows, 1234)
+        maker = WindowMaker(train, data.load_pool(rows), seed=7, espeak_count=8)
+        self.assertTrue(maker.beds)
+        self.assertTrue(all(len(b.x) >= WIN for b in maker.beds))
+
+
+class AlwaysRecordings:
+    """A seeded generator whose random() never picks make_background's synthetic bed."""
+
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+
+    def random(self):
+        return 0.9
+
+    def __getattr__(self, name):
+        return getattr(self.rng, name)
+
+
+class EvaluationBackground(unittest.TestCase):
+    def test_short_ambience_pieces_leave_no_digital_silence(self):
+        rng = np.random.default_rng(3)
+        sr = make_eval.SR
+        # one long recording and many 0.3 s ones (single footsteps): the short ones must not be used
+        long_piece = (rng.standard_normal(3 * sr) * 0.05).astype(np.float32)
+        short = [(rng.standard_normal(int(0.3 * sr)) * 0.05).astype(np.float32) for _ in range(20)]
+        for seed in range(5):
+            bg = make_eval.make_background([long_piece] + short, AlwaysRecordings(seed), 10 * sr)
+            frames = bg[:len(bg) // 1600 * 1600].reshape(-1, 1600)
+            level_db = 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-20)
+            self.assertGreater(level_db.min(), -60.0, f'seed {seed}: a 100 ms stretch of silence')
+
+
 @unittest.skipUnless(HAVE_DATA, 'shared data absent')
 class Determinism(unittest.TestCase):
     def test_the_same_seed_gives_the_same_weights(self):

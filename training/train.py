@@ -39,9 +39,20 @@ def parse_args(argv):
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--label-weights', default='{}', help='JSON {label: sampling weight} overriding augment.LABEL_WEIGHTS')
     p.add_argument('--hard-negative-weight', type=float, default=1.0, help='loss weight of fireworks/other windows')
+    p.add_argument('--widths', default='16,32,64,128', help='channels of the conv blocks')
+    p.add_argument('--event-pos', default='0.1,0.85', help="range of an alert's loud frame in its 1 s window (fractions)")
+    p.add_argument('--peak-db', default='-60,-1', help='range of a window peak level, dBFS')
+    p.add_argument('--noise-floor-db', default='-90,-65', help='range of the microphone noise floor, dBFS')
     p.add_argument('--quick', action='store_true', help='short run (plumbing, first integration model)')
     p.add_argument('--out-dir', default=os.path.join(data.REPO_ROOT, 'models'))
     return p.parse_args(argv)
+
+
+def floats(text, n):
+    vals = [float(v) for v in str(text).split(',')]
+    if len(vals) != n:
+        raise SystemExit(f'expected {n} comma-separated numbers, got {text!r}')
+    return vals
 
 
 def log(msg):
@@ -94,10 +105,11 @@ def main(argv=None):
     log(f'clips: {len(rows)} train {len(train_rows)} val {len(val_rows)} from {data.pool_dir()}')
     clips = data.load_pool(rows)
     maker = WindowMaker(train_rows, clips, args.seed, label_weights=json.loads(args.label_weights),
-                        hard_negative_weight=args.hard_negative_weight)
+                        hard_negative_weight=args.hard_negative_weight, event_pos=floats(args.event_pos, 2),
+                        peak_db=floats(args.peak_db, 2), noise_floor_db=floats(args.noise_floor_db, 2))
     log(f'espeak clips: {len(maker.espeak)}; labels {len(data.LABELS)}')
 
-    net = StreetNet(len(data.LABELS))
+    net = StreetNet(len(data.LABELS), widths=tuple(int(v) for v in floats(args.widths, 4)))
     n_params = count_parameters(net)
     log(f'parameters: {n_params}')
     fit(net, maker, args)
