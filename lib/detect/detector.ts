@@ -316,19 +316,26 @@ export class Detector {
   private measureLevels(y: Float32Array): void {
     const ya = this.aFilter!.process(y);
     const chunkN = Math.round(LEVEL_CHUNK_S * this.model.sampleRateHz);
+    // Sums in locals: this loop runs on every model-rate sample.
+    let z = this.chunkZ;
+    let a = this.chunkA;
+    let n = this.chunkN;
     for (let i = 0; i < y.length; i++) {
-      this.chunkZ += y[i] * y[i];
-      this.chunkA += ya[i] * ya[i];
-      this.chunkN++;
-      if (this.chunkN >= chunkN) {
-        const m0 = this.produced + i + 1 - this.chunkN;
-        const c: LevelChunk = { start: this.frameOfModel(m0), end: this.frameOfModel(m0 + this.chunkN), dbfs: powerToDb(this.chunkZ / this.chunkN), dba: powerToDb(this.chunkA / this.chunkN) };
+      z += y[i] * y[i];
+      a += ya[i] * ya[i];
+      n++;
+      if (n >= chunkN) {
+        const m0 = this.produced + i + 1 - n;
+        const c: LevelChunk = { start: this.frameOfModel(m0), end: this.frameOfModel(m0 + n), dbfs: powerToDb(z / n), dba: powerToDb(a / n) };
         this.chunks.push(c);
         this.background.push(c.dba);
         this.lastLevel = { dbfs: round1(c.dbfs), dba: round1(c.dba) };
-        this.chunkZ = this.chunkA = this.chunkN = 0;
+        z = a = n = 0;
       }
     }
+    this.chunkZ = z;
+    this.chunkA = a;
+    this.chunkN = n;
   }
 
   private appendModel(y: Float32Array): void {

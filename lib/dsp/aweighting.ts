@@ -112,7 +112,7 @@ export class AWeightingFilter {
     this.biquads = [combine(p1, p1), combine(firstOrderHighpass(A_POLE_2_HZ, fs), firstOrderHighpass(A_POLE_3_HZ, fs))];
     this.state = new Float64Array(2 * this.biquads.length);
     this.fir = lowpassFir(fs, A_FIR_HALF_TAPS);
-    this.firHist = new Float64Array(this.fir.length);
+    this.firHist = new Float64Array(2 * this.fir.length);
     // Exact at 1 kHz (0 dB), or at fs/4 for very low rates where 1 kHz does not exist.
     const refHz = Math.min(1000, fs / 4);
     this.gain = Math.pow(10, (aWeightingDb(refHz) - responseDb(this.biquads, this.fir, refHz, fs)) / 20);
@@ -126,29 +126,40 @@ export class AWeightingFilter {
   /** Filter a block; returns a new array of the same length. */
   process(x: ArrayLike<number>): Float32Array {
     const y = new Float32Array(x.length);
+    // The two high-pass biquads, unrolled with their state in locals (this runs on every sample).
+    const [q0, q1] = this.biquads;
     const st = this.state;
+    let s00 = st[0], s01 = st[1], s10 = st[2], s11 = st[3];
     const fir = this.fir;
+    const n = fir.length;
+    const half = n >> 1;
+    // Doubled history: sample i is written at i and i + n, so the last n samples are always
+    // contiguous (no wrap-around in the inner loop); the FIR is symmetric, so taps pair up.
     const hist = this.firHist;
-    const nTaps = fir.length;
+    let pos = this.firPos;
+    const gain = this.gain;
     for (let i = 0; i < x.length; i++) {
-      let v = x[i] * this.gain;
-      for (let q = 0; q < this.biquads.length; q++) {
-        const c = this.biquads[q];
-        const o = c.b0 * v + st[2 * q];
-        st[2 * q] = c.b1 * v - c.a1 * o + st[2 * q + 1];
-        st[2 * q + 1] = c.b2 * v - c.a2 * o;
-        v = o;
-      }
-      hist[this.firPos] = v;
-      let acc = 0;
-      let p = this.firPos;
-      for (let k = 0; k < nTaps; k++) {
-        acc += fir[k] * hist[p];
-        p = p === 0 ? nTaps - 1 : p - 1;
-      }
-      this.firPos = this.firPos + 1 === nTaps ? 0 : this.firPos + 1;
+      const v0 = x[i] * gain;
+      const o0 = q0.b0 * v0 + s00;
+      s00 = q0.b1 * v0 - q0.a1 * o0 + s01;
+      s01 = q0.b2 * v0 - q0.a2 * o0;
+      const o1 = q1.b0 * o0 + s10;
+      s10 = q1.b1 * o0 - q1.a1 * o1 + s11;
+      s11 = q1.b2 * o0 - q1.a2 * o1;
+      pos = pos + 1 === n ? 0 : pos + 1;
+      hist[pos] = o1;
+      hist[pos + n] = o1;
+      // Oldest of the last n samples at s, newest at s + n − 1.
+      const s = pos + 1;
+      let acc = fir[half] * hist[s + half];
+      for (let k = 0; k < half; k++) acc += fir[k] * (hist[s + k] + hist[s + n - 1 - k]);
       y[i] = acc;
     }
+    st[0] = s00;
+    st[1] = s01;
+    st[2] = s10;
+    st[3] = s11;
+    this.firPos = pos;
     return y;
   }
 
