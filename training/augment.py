@@ -65,7 +65,7 @@ def active_rms(x):
 
 class WindowMaker:
     def __init__(self, train_rows, clips, seed, espeak_count=160, label_weights=None, hard_negative_weight=1.0,
-                 event_pos=(0.1, 0.85), peak_db=(-60.0, -1.0), noise_floor_db=(-90.0, -65.0)):
+                 event_pos=(0.1, 0.85), peak_db=(-60.0, -1.0), noise_floor_db=(-90.0, -65.0), bed_min_samples=WIN):
         self.label_weights = dict(LABEL_WEIGHTS, **(label_weights or {}))
         # Where an alert's loud frame lands in its window, the window's peak level and the
         # microphone noise floor (dBFS): the recipe's knobs, recorded in the card.
@@ -84,7 +84,7 @@ class WindowMaker:
             self.sources[r['label']].append(src)
             # Beds are continuous sound: a short clip (a few footsteps) would leave digital
             # silence around it, which no street has.
-            if r['label'] in BED_LABELS and len(x) >= WIN:
+            if r['label'] in BED_LABELS and len(x) >= bed_min_samples:
                 self.beds.append(src)
         speech = synth.espeak_speech(espeak_count, np.random.default_rng(seed + 1))
         self.espeak = [Source(x, 'speech', f'espeak{i}', 'synthetic') for i, x in enumerate(speech) if len(x) > 1000]

@@ -32,6 +32,7 @@ def parse_args(argv):
     p.add_argument('--name', default='vigie-street-v1')
     p.add_argument('--version', default='1.0.0')
     p.add_argument('--seed', type=int, default=1234)
+    p.add_argument('--split-seed', type=int, help='seed of the train/validation split (default: --seed; make_eval.py splits with 1234)')
     p.add_argument('--epochs', type=int, default=40)
     p.add_argument('--steps-per-epoch', type=int, default=100)
     p.add_argument('--batch', type=int, default=48)
@@ -43,6 +44,7 @@ def parse_args(argv):
     p.add_argument('--event-pos', default='0.1,0.85', help="range of an alert's loud frame in its 1 s window (fractions)")
     p.add_argument('--peak-db', default='-60,-1', help='range of a window peak level, dBFS')
     p.add_argument('--noise-floor-db', default='-90,-65', help='range of the microphone noise floor, dBFS')
+    p.add_argument('--bed-min-s', type=float, default=1.0, help='shortest background recording used as a bed, s')
     p.add_argument('--quick', action='store_true', help='short run (plumbing, first integration model)')
     p.add_argument('--out-dir', default=os.path.join(data.REPO_ROOT, 'models'))
     return p.parse_args(argv)
@@ -101,12 +103,13 @@ def main(argv=None):
     started = time.time()
 
     rows = data.load_manifest()
-    train_rows, val_rows = data.split_rows(rows, args.seed)
+    train_rows, val_rows = data.split_rows(rows, args.seed if args.split_seed is None else args.split_seed)
     log(f'clips: {len(rows)} train {len(train_rows)} val {len(val_rows)} from {data.pool_dir()}')
     clips = data.load_pool(rows)
     maker = WindowMaker(train_rows, clips, args.seed, label_weights=json.loads(args.label_weights),
                         hard_negative_weight=args.hard_negative_weight, event_pos=floats(args.event_pos, 2),
-                        peak_db=floats(args.peak_db, 2), noise_floor_db=floats(args.noise_floor_db, 2))
+                        peak_db=floats(args.peak_db, 2), noise_floor_db=floats(args.noise_floor_db, 2),
+                        bed_min_samples=int(args.bed_min_s * 16000))
     log(f'espeak clips: {len(maker.espeak)}; labels {len(data.LABELS)}')
 
     net = StreetNet(len(data.LABELS), widths=tuple(int(v) for v in floats(args.widths, 4)))
