@@ -6,6 +6,7 @@
  */
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { readCardSummary } from '../lib/detect/model';
 import { defaultModelPath, ModelSource } from '../lib/detect/model-source';
 
 interface VigieModelDef extends NodeDef {
@@ -20,13 +21,14 @@ interface VigieModelNode extends Node {
 }
 
 export = function (RED: NodeAPI) {
+  const userDir = (): string => (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd();
+  // Empty: the model shipped in the package. Relative paths are relative to the Node-RED user directory.
+  const resolveModelPath = (given: string): string => (given.trim() ? path.resolve(userDir(), given.trim()) : defaultModelPath());
+
   function VigieModelNode(this: VigieModelNode, config: VigieModelDef) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd();
-    const given = (config.path ?? '').trim();
-    // Empty: the model shipped in the package. Relative paths are relative to the Node-RED user directory.
-    node.modelPath = given ? path.resolve(userDir, given) : defaultModelPath();
+    node.modelPath = resolveModelPath(config.path ?? '');
     node.source = new ModelSource(node.modelPath);
     node.source.on('state', (s) => {
       if (s.state === 'ready') node.log(`model ${s.model.card.name} loaded from ${node.modelPath} (${s.model.labels.length} labels, ${s.model.sampleRateHz} Hz)`);
@@ -37,5 +39,15 @@ export = function (RED: NodeAPI) {
       node.source.close().catch((err: Error) => node.warn(`closing the model session: ${err.message}`)).finally(() => done());
     });
   }
+  // The editor shows the thresholds a model's card recommends (what an empty threshold means).
+  // Only the card's name, version, alert labels and thresholds are returned, never the file.
+  RED.httpAdmin.get('/vigie/model-card', RED.auth.needsPermission('vigie-model.read'), (req, res) => {
+    const given = typeof req.query.path === 'string' ? req.query.path : '';
+    try {
+      res.json(readCardSummary(resolveModelPath(given)));
+    } catch (err) {
+      res.status(404).json({ error: (err as Error).message });
+    }
+  });
   RED.nodes.registerType('vigie-model', VigieModelNode as unknown as Parameters<NodeAPI['nodes']['registerType']>[1]);
 };

@@ -244,6 +244,39 @@ export function cardPathFor(onnxPath: string): string {
   return fs.existsSync(b) ? b : a;
 }
 
+/** What the node editor shows of a model: its name and the thresholds its card recommends. */
+export interface CardSummary {
+  name: string;
+  version?: string;
+  /** Alert labels in Vigie's label space (voice labels are never alert labels). */
+  alertLabels: string[];
+  /** Recommended on-threshold per alert label (labels without one use 0.5). */
+  thresholds: Record<string, number>;
+}
+
+/** Read and check the card of a model file without loading the model (no inference session). */
+export function readCardSummary(onnxPath: string): CardSummary {
+  const file = path.resolve(onnxPath);
+  if (!fs.existsSync(file)) throw new Error(`model file ${path.basename(file)} does not exist`);
+  const cardPath = cardPathFor(file);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(cardPath, 'utf8'));
+  } catch (e) {
+    throw new ModelContractError(file, [`model card ${path.basename(cardPath)} cannot be read as JSON: ${(e as Error).message}`]);
+  }
+  const problems = checkCard(raw);
+  if (problems.length) throw new ModelContractError(file, problems);
+  const card = raw as ModelCard & { version?: unknown };
+  const voice = new Set(card.voiceLabels);
+  const alertLabels = card.alertLabels.filter((l) => !voice.has(l) && !isVoiceLabel(l));
+  const thresholds: Record<string, number> = {};
+  for (const l of alertLabels) if (typeof card.thresholds?.[l] === 'number') thresholds[l] = card.thresholds[l];
+  const out: CardSummary = { name: card.name, alertLabels, thresholds };
+  if (typeof card.version === 'string') out.version = card.version;
+  return out;
+}
+
 /** Session options for a small model on a gateway: one thread, no spinning (FIELD-NOTES). */
 export const SESSION_OPTIONS = {
   intraOpNumThreads: 1,

@@ -70,3 +70,36 @@ describe('vigie-model config node', () => {
     }
   });
 });
+
+describe('vigie-model: the model card endpoint of the editor', () => {
+  it('returns the name and recommended thresholds of a card, and a clear error for a missing or broken one', async () => {
+    const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-model-card-'));
+    try {
+      fs.copyFileSync(path.join(FIX, 'tiny-ok.onnx'), path.join(userDir, 'tiny.onnx'));
+      fs.copyFileSync(path.join(FIX, 'tiny-ok.json'), path.join(userDir, 'tiny.json'));
+      fs.copyFileSync(path.join(FIX, 'tiny-ok.onnx'), path.join(userDir, 'broken.onnx'));
+      fs.writeFileSync(path.join(userDir, 'broken.json'), '{"name": "broken", "labels": 3}');
+      helper.settings({ userDir });
+      await helper.startServer();
+      await helper.load(modelNode, [{ id: 'm3', type: 'vigie-model', path: '' }]);
+      // empty path: the shipped model, whose card recommends 0.9 for every alert class
+      const shipped = (await helper.request().get('/vigie/model-card').query({ path: '' }).expect(200)).body;
+      const card = JSON.parse(fs.readFileSync(path.join(REPO, 'models', 'vigie-street-v1.json'), 'utf8'));
+      assert.equal(shipped.name, 'vigie-street-v1');
+      assert.equal(shipped.version, card.version);
+      assert.deepEqual(shipped.alertLabels, card.alertLabels);
+      assert.deepEqual(shipped.thresholds, card.thresholds);
+      assert.equal('labels' in shipped, false, 'only what the form shows');
+      // a relative path is read from the user directory, like the node reads it
+      const tiny = (await helper.request().get('/vigie/model-card').query({ path: 'tiny.onnx' }).expect(200)).body;
+      assert.equal(tiny.name, 'tiny-ok');
+      assert.deepEqual(tiny.thresholds, {});
+      const missing = (await helper.request().get('/vigie/model-card').query({ path: 'nope.onnx' }).expect(404)).body;
+      assert.match(missing.error, /model file nope\.onnx does not exist/);
+      const broken = (await helper.request().get('/vigie/model-card').query({ path: 'broken.onnx' }).expect(404)).body;
+      assert.match(broken.error, /broken\.onnx does not fit .*card\.labels/);
+    } finally {
+      fs.rmSync(userDir, { recursive: true, force: true });
+    }
+  });
+});

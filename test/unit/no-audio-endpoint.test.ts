@@ -33,6 +33,7 @@ const REVIEWED_ROUTES = new Set([
   'httpAdmin POST /vigie/camera/test',
   'httpAdmin GET /vigie/alsa-devices',
   'httpAdmin GET /vigie/array-presets',
+  'httpAdmin GET /vigie/model-card',
   'httpAdmin GET /vigie/sim/events',
 ]);
 

@@ -1,0 +1,92 @@
+/**
+ * The acoustic-classifier form in the real Node-RED editor (Debian's Chromium driven by
+ * playwright-core): an empty threshold field shows the threshold that applies, read from the
+ * selected model's card through the editor's admin endpoint. Screenshot in test-artifacts/.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Browser, chromium, Page } from 'playwright-core';
+import { makeUserDir, repoRoot, RunningNodeRed, startNodeRed } from '../support/nodered';
+
+const CHROMIUM = '/usr/bin/chromium';
+const artifacts = path.join(repoRoot, 'test-artifacts');
+
+type EditorWindow = { RED: { editor: { edit(n: unknown): void }; nodes: { node(id: string): unknown } } };
+
+describe('acoustic-classifier form in Chromium', { timeout: 240_000 }, () => {
+  let red: RunningNodeRed;
+  let browser: Browser;
+  let userDir: string;
+
+  before(async () => {
+    assert.ok(fs.existsSync(CHROMIUM), 'Debian chromium is installed at /usr/bin/chromium');
+    assert.ok(fs.existsSync(path.join(repoRoot, 'dist', 'nodes', 'acoustic-classifier.html')), 'npm run build has run');
+    userDir = makeUserDir('vigie-form-');
+    const card = JSON.parse(fs.readFileSync(path.join(repoRoot, 'models', 'vigie-street-v1.json'), 'utf8'));
+    // a second model, in the user directory, whose card recommends other thresholds
+    fs.copyFileSync(path.join(repoRoot, 'models', 'vigie-street-v1.onnx'), path.join(userDir, 'other.onnx'));
+    fs.writeFileSync(path.join(userDir, 'other.json'), JSON.stringify({ ...card, name: 'other-model', thresholds: { ...card.thresholds, gunshot: 0.6 } }));
+    red = await startNodeRed({
+      userDir,
+      // the built nodes, loaded straight from the package's dist/ folder
+      settings: { nodesDir: path.join(repoRoot, 'dist', 'nodes'), telemetry: { enabled: false } },
+      flows: [
+        { id: 'tab', type: 'tab', label: 'form' },
+        { id: 'shipped', type: 'vigie-model', path: '' },
+        { id: 'other', type: 'vigie-model', path: 'other.onnx' },
+        { id: 'cls', type: 'acoustic-classifier', z: 'tab', model: 'shipped', labels: ['gunshot', 'glass_break'], thresholds: { scream: 0.7 }, threshold: '', hysteresis: 0.15, hopMs: 500, windowMs: '', minAboveBackgroundDb: 3, minLevelDba: '', minDurationMs: 0, coolDownMs: 2000, channel: 'mix', scores: false, outputs: 2, x: 200, y: 100, wires: [[], []] },
+      ],
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'] });
+    fs.mkdirSync(artifacts, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await red?.stop();
+    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
+  });
+
+  const placeholder = (page: Page, sel: string) => page.locator(sel).getAttribute('placeholder');
+
+  it('shows the thresholds the selected model card recommends in the empty fields, and follows the default threshold', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.goto(`${red.url}/`);
+      await page.waitForFunction(() => !!(window as unknown as Partial<EditorWindow>).RED?.nodes?.node('cls'), null, { timeout: 90_000 });
+      await page.evaluate(() => {
+        const RED = (window as unknown as EditorWindow).RED;
+        RED.editor.edit(RED.nodes.node('cls'));
+      });
+      await page.waitForSelector('#vigie-class-gunshot-threshold', { timeout: 30_000 });
+      // the shipped card: 0.9 for every alert class
+      await page.waitForFunction(() => /vigie-street-v1/.test(document.querySelector('#vigie-classifier-card')?.textContent ?? ''), null, { timeout: 30_000 });
+      assert.equal(await placeholder(page, '#vigie-class-gunshot-threshold'), '0.9');
+      assert.equal(await placeholder(page, '#vigie-class-glass_break-threshold'), '0.9');
+      assert.equal(await page.locator('#vigie-class-scream-threshold').inputValue(), '0.7', 'a class threshold set in the node is kept');
+      assert.equal(await placeholder(page, '#node-input-threshold'), '0.9');
+      assert.match((await page.locator('#vigie-classifier-card').textContent()) ?? '', /the one the model card recommends/);
+      // a default threshold applies to every empty class field
+      await page.fill('#node-input-threshold', '0.5');
+      assert.equal(await placeholder(page, '#vigie-class-gunshot-threshold'), '0.5');
+      assert.match((await page.locator('#vigie-classifier-card').textContent()) ?? '', /the default threshold below/);
+      await page.fill('#node-input-threshold', '');
+      assert.equal(await placeholder(page, '#vigie-class-gunshot-threshold'), '0.9');
+      // another model: its own card's recommendations
+      await page.selectOption('#node-input-model', 'other');
+      await page.waitForFunction(() => /other-model/.test(document.querySelector('#vigie-classifier-card')?.textContent ?? ''), null, { timeout: 30_000 });
+      assert.equal(await placeholder(page, '#vigie-class-gunshot-threshold'), '0.6');
+      assert.equal(await placeholder(page, '#vigie-class-glass_break-threshold'), '0.9');
+      assert.equal(await placeholder(page, '#node-input-threshold'), 'per class');
+      await page.screenshot({ path: path.join(artifacts, 'acoustic-classifier-form.png') });
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+});
