@@ -65,7 +65,7 @@ def active_rms(x):
 
 class WindowMaker:
     def __init__(self, train_rows, clips, seed, espeak_count=160, label_weights=None, hard_negative_weight=1.0,
-                 event_pos=(0.1, 0.85), peak_db=(-60.0, -1.0), noise_floor_db=(-90.0, -65.0), bed_min_samples=WIN):
+                 event_pos=(0.1, 0.85), peak_db=(-60.0, -1.0), noise_floor_db=(-90.0, -65.0), bed_min_samples=0):
         self.label_weights = dict(LABEL_WEIGHTS, **(label_weights or {}))
         # Where an alert's loud frame lands in its window, the window's peak level and the
         # microphone noise floor (dBFS): the recipe's knobs, recorded in the card.

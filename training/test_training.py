@@ -155,13 +155,16 @@ class Windows(unittest.TestCase):
         self.assertTrue(set(np.unique(ws).tolist()) <= {1.0, 2.0})
 
 
-    def test_beds_are_continuous_recordings(self):
+    def test_bed_min_samples_keeps_short_clips_out_of_the_beds(self):
         from augment import WIN, WindowMaker
         rows = data.load_manifest()
         train, _ = data.split_rows(rows, 1234)
-        maker = WindowMaker(train, data.load_pool(rows), seed=7, espeak_count=8)
-        self.assertTrue(maker.beds)
-        self.assertTrue(all(len(b.x) >= WIN for b in maker.beds))
+        clips = data.load_pool(rows)
+        shipped = WindowMaker(train, clips, seed=7, espeak_count=8)
+        self.assertTrue(any(len(b.x) < WIN for b in shipped.beds), 'the shipped recipe uses short clips as beds too')
+        long_only = WindowMaker(train, clips, seed=7, espeak_count=8, bed_min_samples=WIN)
+        self.assertTrue(long_only.beds)
+        self.assertTrue(all(len(b.x) >= WIN for b in long_only.beds))
 
 
 class AlwaysRecordings:

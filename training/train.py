@@ -30,7 +30,7 @@ from validate import clip_level_report  # noqa: E402
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--name', default='vigie-street-v1')
-    p.add_argument('--version', default='1.0.0')
+    p.add_argument('--version', default='1.1.0', help='version written to the card (the shipped model is 1.1.0)')
     p.add_argument('--seed', type=int, default=1234)
     p.add_argument('--split-seed', type=int, help='seed of the train/validation split (default: --seed; make_eval.py splits with 1234)')
     p.add_argument('--epochs', type=int, default=40)
@@ -44,7 +44,7 @@ def parse_args(argv):
     p.add_argument('--event-pos', default='0.1,0.85', help="range of an alert's loud frame in its 1 s window (fractions)")
     p.add_argument('--peak-db', default='-60,-1', help='range of a window peak level, dBFS')
     p.add_argument('--noise-floor-db', default='-90,-65', help='range of the microphone noise floor, dBFS')
-    p.add_argument('--bed-min-s', type=float, default=1.0, help='shortest background recording used as a bed, s')
+    p.add_argument('--bed-min-s', type=float, default=0.0, help='shortest background recording used as a bed, s (0: any; 1 s was tried, see docs/model.md)')
     p.add_argument('--quick', action='store_true', help='short run (plumbing, first integration model)')
     p.add_argument('--out-dir', default=os.path.join(data.REPO_ROOT, 'models'))
     return p.parse_args(argv)
