@@ -311,8 +311,29 @@ export interface Observation {
   payload: unknown;
 }
 
+/**
+ * The label of an incident whose sensors disagree: the one most sensors heard, then the one
+ * with the highest confidence, then the first reported.
+ */
+export function incidentLabel(observations: Observation[]): string {
+  const votes = new Map<string, { sensors: number; confidence: number }>();
+  for (const o of observations) {
+    const v = votes.get(o.label) ?? { sensors: 0, confidence: 0 };
+    v.sensors++;
+    v.confidence = Math.max(v.confidence, o.confidence);
+    votes.set(o.label, v);
+  }
+  let best = observations[0].label;
+  for (const [label, v] of votes) {
+    const b = votes.get(best)!;
+    if (v.sensors > b.sensors || (v.sensors === b.sensors && v.confidence > b.confidence)) best = label;
+  }
+  return best;
+}
+
 export interface Incident {
   id: string;
+  /** The label most of its sensors heard (incidentLabel). */
   label: string;
   observations: Observation[];
   firstSeenMs: number;
@@ -355,9 +376,13 @@ export class IncidentAssociator {
     this.maxIncidents = opts.maxIncidents ?? 500;
   }
 
-  /** Could a and b be the same event? Same label, onsets no further apart than sound can travel plus clock errors. */
+  /**
+   * Could a and b be the same event? Two sensors whose onsets are no further apart than sound
+   * can travel plus clock errors. The labels may differ: one bang is often called a gunshot by
+   * one sensor and an explosion by another, and one sound must make one alert.
+   */
   compatible(a: Observation, b: Observation): boolean {
-    if (a.label !== b.label || a.sensor === b.sensor) return false;
+    if (a.sensor === b.sensor) return false;
     const maxDt = Math.hypot(a.e - b.e, a.n - b.n, a.z - b.z) / this.c + (3 * (a.clockErrorMs + b.clockErrorMs)) / 1000 + this.tol;
     return Math.abs(a.onsetSec - b.onsetSec) <= maxDt;
   }
@@ -371,14 +396,14 @@ export class IncidentAssociator {
     let best: Incident | null = null;
     let bestDt = Infinity;
     for (const inc of this.incidents) {
-      if (inc.label !== o.label) continue;
       const same = inc.observations.find((x) => x.sensor === o.sensor);
       if (same) {
         if (Math.abs(same.onsetSec - o.onsetSec) <= this.tol + (3 * o.clockErrorMs) / 1000) return { kind: 'duplicate', incident: inc };
         continue;
       }
       if (!inc.observations.every((x) => this.compatible(x, o))) continue;
-      const dt = Math.min(...inc.observations.map((x) => Math.abs(x.onsetSec - o.onsetSec)));
+      // Closest in time wins; at equal time, an incident of the same label.
+      const dt = Math.min(...inc.observations.map((x) => Math.abs(x.onsetSec - o.onsetSec))) + (inc.label === o.label ? 0 : 1e-6);
       if (dt < bestDt) {
         best = inc;
         bestDt = dt;
@@ -386,6 +411,7 @@ export class IncidentAssociator {
     }
     if (best) {
       best.observations.push(o);
+      best.label = incidentLabel(best.observations);
       best.lastSeenMs = nowMs;
       return { kind: best.emitted ? 'late' : 'joined', incident: best };
     }

@@ -220,6 +220,9 @@ describe('localizer node: fusion', () => {
     assert.equal(got[0].payload.sensor, 'a');
     const noBearing = JSON.parse(remote('b', { label: 'scream', location: undefined }));
     noBearing.sensorInfo.clock = 'local';
+    // 5 s later: another sound (at the same instant it would be the same incident, whatever its label)
+    noBearing.onset += 5;
+    noBearing.offset += 5;
     loc.receive({ payload: noBearing });
     await until(() => got.length === 2, 'the second timed-out incident');
     assert.equal(got[1].payload.location.method, 'none');

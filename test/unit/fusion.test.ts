@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BearingObs, IncidentAssociator, Observation, TimeObs, fuseObservations, multilaterate, triangulate } from '../../lib/localize/fusion';
+import { BearingObs, IncidentAssociator, incidentLabel, Observation, TimeObs, fuseObservations, multilaterate, triangulate } from '../../lib/localize/fusion';
 import { bearingDeg } from '../../lib/localize/geo';
 import { gaussian, makeRng } from '../../lib/sim/signals';
 
@@ -108,14 +108,28 @@ describe('association of detections into incidents', () => {
     assert.equal(a.add(obs('s1', 1, t(1)), 700).kind, 'duplicate');
   });
 
-  it('keeps two events apart: different labels, or onsets further apart than sound can travel', () => {
+  it('keeps two events apart when their onsets are further apart than sound can travel', () => {
     const a = new IncidentAssociator({ speedOfSoundMs: C, minSensors: 2 });
     a.add(obs('s0', 0, 100), 0);
-    assert.equal(a.add(obs('s1', 1, 100.01, { label: 'scream' }), 1).kind, 'new', 'other label');
-    // s0–s1 are 45 m apart: 131 ms of travel; 0.5 s later is another event.
+    // s0–s1 are 45 m apart: 131 ms of travel; 0.5 s later is another event, whatever its label.
     assert.equal(a.add(obs('s1', 1, 100.5), 2).kind, 'new', 'too late for the same event');
-    assert.equal(a.add(obs('s1', 1, 100.1, { detectionId: 'x' }), 3).kind, 'joined');
+    assert.equal(a.add(obs('s2', 2, 101.2, { label: 'scream' }), 3).kind, 'new', 'too late, other label');
+    assert.equal(a.add(obs('s1', 1, 100.1, { detectionId: 'x' }), 4).kind, 'joined');
     assert.equal(a.size, 3);
+  });
+
+  it('one sound called differently by two sensors is one incident, labelled by the most sensors, then confidence', () => {
+    const a = new IncidentAssociator({ speedOfSoundMs: C, minSensors: 3 });
+    a.add(obs('s0', 0, 100, { label: 'explosion', confidence: 0.95 }), 0);
+    const r1 = a.add(obs('s1', 1, 100.05, { label: 'gunshot', confidence: 0.6 }), 1);
+    assert.equal(r1.kind, 'joined', 'same onset within travel time: same sound');
+    assert.equal(r1.incident.label, 'explosion', 'one sensor each: the more confident label');
+    const r2 = a.add(obs('s2', 2, 100.08, { label: 'gunshot', confidence: 0.5 }), 2);
+    assert.equal(r2.incident.label, 'gunshot', 'two sensors against one');
+    assert.equal(a.size, 1);
+    // the same sensor again at the same onset, under another label, is a duplicate
+    assert.equal(a.add(obs('s0', 0, 100.005, { label: 'glass_break', detectionId: 'y' }), 3).kind, 'duplicate');
+    assert.equal(incidentLabel([obs('s0', 0, 1, { label: 'crash', confidence: 0.3 })]), 'crash');
   });
 
   it('a wider clock error widens the window', () => {

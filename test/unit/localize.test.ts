@@ -121,30 +121,40 @@ describe('localizer library', () => {
     assert.ok(chans.every((c) => c.every((v) => v === 0)), 'copies zeroed');
   });
 
-  it('fusion: detections of the same event from three gateways give one position; another label is another incident', () => {
+  it('fusion: detections of one sound from three gateways give one position and one alert, even when a gateway heard another class', () => {
     const f = new FusionLocalizer({ minSensors: 3, timeoutMs: 1000, temperatureC: 20 });
     const src = [4, -3];
     const c = 331.3 + 0.606 * 20;
-    const det = (s: (typeof SENSORS)[number], label = 'gunshot'): Detection => {
+    const det = (s: (typeof SENSORS)[number], label = 'gunshot', at = 1000, confidence = 0.9): Detection => {
       const g = enuToGeodetic([s.position[0], s.position[1], 0], ORIGIN);
-      const t = 1000 + Math.hypot(src[0] - s.position[0], src[1] - s.position[1], 2.5) / c;
+      const t = at + Math.hypot(src[0] - s.position[0], src[1] - s.position[1], 2.5) / c;
       return {
-        kind: 'detection', id: `${s.id}-${label}`, sensor: s.id, label, confidence: 0.9, onset: t, offset: t + 0.2, level: { dbfs: -30 }, scores: {},
+        kind: 'detection', id: `${s.id}-${label}-${at}`, sensor: s.id, label, confidence, onset: t, offset: t + 0.2, level: { dbfs: -30 }, scores: {},
         span: { sensor: s.id, start: 0, frames: 10 },
         sensorInfo: { lat: g.lat, lon: g.lon, alt: 4, clock: 'gps', clockErrorMs: 0.01 },
       };
     };
-    assert.equal(f.add(det(SENSORS[0]), undefined, 0).kind, 'new');
-    assert.equal(f.add(det(SENSORS[1], 'scream'), undefined, 1).kind, 'new');
-    assert.equal(f.add(det(SENSORS[1]), undefined, 2).ready.length, 0);
-    const r = f.add(det(SENSORS[2]), undefined, 3);
+    assert.equal(f.add(det(SENSORS[0], 'gunshot', 1000, 0.7), undefined, 0).kind, 'new');
+    assert.equal(f.add(det(SENSORS[1], 'explosion', 1000, 0.95), undefined, 1).kind, 'joined', 'same sound, other class');
+    assert.equal(f.add(det(SENSORS[1], 'gunshot'), undefined, 2).kind, 'duplicate', 'the same gateway again for the same sound');
+    const r = f.add(det(SENSORS[2], 'gunshot', 1000, 0.8), undefined, 3);
     assert.equal(r.ready.length, 1);
-    const loc = r.ready[0].location!;
+    const alert = r.ready[0];
+    assert.equal(alert.label, 'gunshot', 'two sensors against one');
+    assert.equal(alert.confidence, 0.8, 'the best confidence of that label');
+    assert.deepEqual(
+      (alert as unknown as { incident: { reports: Array<{ sensor: string; label: string }> } }).incident.reports.map((x) => `${x.sensor}:${x.label}`).sort(),
+      [`${SENSORS[0].id}:gunshot`, `${SENSORS[1].id}:explosion`, `${SENSORS[2].id}:gunshot`],
+    );
+    const loc = alert.location!;
     assert.equal(loc.method, 'tdoa');
     const [e, n] = geodeticToEnu({ lat: loc.position!.lat, lon: loc.position!.lon }, ORIGIN);
     assert.ok(Math.hypot(e - src[0], n - src[1]) < 0.5, `error ${Math.hypot(e - src[0], n - src[1])}`);
-    // The scream, heard by one sensor only, goes out on timeout with no location and a reason.
-    const late = f.poll(1002);
+    // A scream 5 s later, heard by one sensor only, is another incident: it goes out on
+    // timeout with no location and a reason.
+    assert.equal(f.add(det(SENSORS[1], 'scream', 1005), undefined, 4).kind, 'new');
+    assert.equal(f.poll(500).length, 0);
+    const late = f.poll(1005);
     assert.equal(late.length, 1);
     assert.equal(late[0].label, 'scream');
     assert.equal(late[0].location!.method, 'none');
