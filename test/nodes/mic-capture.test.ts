@@ -244,6 +244,26 @@ describe('mic-capture node', () => {
     await waitFor(() => childProcesses('ffmpeg').length === 0, 'no ffmpeg child after close', 5000);
   });
 
+  it('an ffmpeg file input ends once: every block delivered, an "ended" status and health message, no restart', async () => {
+    const file = path.join(userDir, 'short.wav');
+    fs.writeFileSync(file, encodeWav([tone(440, 16000, 1, 0.1)], 16000, 'pcm16'));
+    await helper.startServer();
+    await helper.load([sensorNode, micNode, catchNode], flow({ source: 'ffmpeg', url: `file:${file}`, sampleRate: 16000, channels: 1 }, sensor('cam-3')));
+    const blocks = record('blocks');
+    const health = record('health');
+    const st = statuses('mic');
+    await waitFor(() => health.some((m) => m.payload.condition === 'ended'), 'an ended health message');
+    await waitFor(() => st.some((s) => s.fill === 'grey' && s.shape === 'dot' && /end of input/.test(s.text)), 'an ended status');
+    // Well past the first back-off (0.5 s): a file that ended is not read again.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(health.filter((m) => m.payload.condition === 'restart').length, 0, 'no restart');
+    assert.equal(health.filter((m) => m.payload.condition === 'ended').length, 1);
+    assert.equal(childProcesses('ffmpeg').length, 0, 'ffmpeg has exited and was not started again');
+    const frames = blocks.reduce((n, m) => n + m.payload.frames, 0);
+    assert.ok(frames >= 16000 - 1600 && frames <= 16000, `${frames} frames of the 16000 in the file`);
+    await helper.unload();
+  });
+
   it('a missing ffmpeg is reported once with a red status, retried quietly, and picked up once installed', async () => {
     const fake = path.join(userDir, 'bin-later', 'ffmpeg');
     process.env.VIGIE_FFMPEG = fake;

@@ -80,6 +80,35 @@ test('supervisor: a child that dies is restarted with back-off; the reason quote
   }
 });
 
+test('supervisor: a finite input that exits cleanly has ended (once, no restart); a stream that exits cleanly is restarted', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-proc-'));
+  try {
+    // 0.2 s of 16-bit zeros, then a clean exit (code 0): the end of a file, or a stream that stopped
+    const bin = script(dir, 'finishes', 'head -c 3200 /dev/zero; exit 0');
+    const file = proc(bin, { finite: true });
+    const stream = proc(bin);
+    const seen = { fileEnds: 0, fileRestarts: 0, streamRestarts: 0, fileFrames: 0 };
+    const states: string[] = [];
+    file.on('end', () => seen.fileEnds++);
+    file.on('restart', () => seen.fileRestarts++);
+    file.on('status', (st: SourceStatus) => states.push(st.state));
+    file.on('data', (ch: Float32Array[]) => (seen.fileFrames += ch[0].length));
+    stream.on('restart', () => seen.streamRestarts++);
+    file.start();
+    stream.start();
+    await waitFor(() => seen.streamRestarts >= 2 && seen.fileEnds === 1, 'the stream restarted twice and the file ended');
+    await new Promise((r) => setTimeout(r, 300)); // past the file's first back-off (0.1 s)
+    await Promise.all([file.stop(), stream.stop()]);
+    assert.equal(seen.fileEnds, 1);
+    assert.equal(seen.fileRestarts, 0, 'a file that ended is not read again');
+    assert.equal(seen.fileFrames, 1600, 'every frame of the file');
+    assert.equal(file.pids.length, 1);
+    assert.ok(states.includes('ended'));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('supervisor: a child that stalls (no audio) is killed and restarted; stop() kills a running child', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-proc-'));
   try {

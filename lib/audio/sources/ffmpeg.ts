@@ -29,6 +29,11 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/[^/@\s]*@/, '//***@');
 }
 
+/** A local file (file: URL or a path), as opposed to a stream. */
+export function isFileInput(url: string): boolean {
+  return /^(file:|\/|\.)/.test(url);
+}
+
 export function createFfmpegSource(o: FfmpegOptions): ProcessSource {
   if (!o.url || typeof o.url !== 'string') throw new Error('url: expected an ffmpeg input URL such as rtsp://camera/stream or a file path');
   if (!Number.isInteger(o.sampleRate) || o.sampleRate < 8000 || o.sampleRate > 384000) throw new Error(`sampleRate: expected an integer 8000..384000 Hz, got ${o.sampleRate}`);
@@ -44,8 +49,10 @@ export function createFfmpegSource(o: FfmpegOptions): ProcessSource {
     sampleRate: o.sampleRate,
     backoff: o.backoff,
     stallMs: o.stallMs ?? 10_000,
+    // A file ends; a stream that stops is a fault and is reconnected.
+    finite: isFileInput(o.url),
   });
   // A file read without -re arrives faster than real time.
-  src.realtime = !!o.realtime || !/^(file:|\/|\.)/.test(o.url);
+  src.realtime = !!o.realtime || !isFileInput(o.url);
   return src;
 }

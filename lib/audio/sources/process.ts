@@ -1,7 +1,8 @@
 /**
  * A supervised child process that writes raw interleaved PCM to its stdout pipe
  * (arecord, ffmpeg). A dead or stalled child is restarted with back-off; every restart is
- * announced ('restart') so the ring records a gap. A missing binary is reported once.
+ * announced ('restart') so the ring records a gap. A missing binary is reported once. A finite
+ * input (a file) that ends cleanly has ended ('end') and is not restarted.
  */
 import { ChildProcess, spawn } from 'child_process';
 import { Backoff, BackoffOptions } from '../../util/backoff';
@@ -27,6 +28,11 @@ export interface ProcessSourceOptions {
   stallMs?: number;
   /** A child that ran this long (ms) resets the back-off; default 10000. */
   healthyAfterMs?: number;
+  /**
+   * The input is finite (a file): a clean exit (code 0) after some audio is its end, reported
+   * once ('end', state "ended") and not restarted. Any other exit is still a fault.
+   */
+  finite?: boolean;
 }
 
 /** Keep only the tail of a child's stderr (text diagnostics) to say why it died. */
@@ -140,6 +146,14 @@ export class ProcessSource extends CaptureSource {
     if (this.stopping) return;
     // Never echo credentials a URL may carry (rtsp://user:pass@host).
     const lastLine = this.stderrTail.trim().split('\n').filter(Boolean).pop()?.trim().replace(/\/\/[^/@\s]*@/g, '//***@').slice(0, 200);
+    if (this.opts.finite && code === 0 && !signal && !this.killReason && this.gotData) {
+      this.started = false;
+      if (this.stallTimer) clearInterval(this.stallTimer);
+      this.stallTimer = null;
+      this.setStatus('ended', `${this.opts.binary}: end of input`);
+      this.emit('end');
+      return;
+    }
     const how = this.killReason || (signal ? `killed by ${signal}` : `exited with code ${code}`);
     const reason = `${this.opts.binary} ${how}${lastLine && !this.killReason ? `: ${lastLine}` : ''}`;
     if (Date.now() - this.spawnedMs >= (this.opts.healthyAfterMs ?? 10_000) && this.gotData) this.backoff.reset();
