@@ -107,3 +107,12 @@ export function planTiles (plan, urlTemplate) {
     }
     return tiles
 }
+
+/**
+ * A position's 1-sigma error for people: one decimal under 10 m (a sub-metre fix shown as
+ * "±0 m" would read as exact), whole metres above; empty when unknown.
+ */
+export function errorText (errorM) {
+    if (typeof errorM !== 'number' || !Number.isFinite(errorM) || errorM < 0) return ''
+    return `±${errorM < 10 ? errorM.toFixed(1) : Math.round(errorM)} m`
+}
