@@ -254,22 +254,31 @@ export interface CardSummary {
   thresholds: Record<string, number>;
 }
 
+/** The card's JSON, parsed but not checked; unreadable or malformed JSON is a contract error of `file`. */
+function readCardJson(file: string, cardPath: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(cardPath, 'utf8'));
+  } catch (e) {
+    throw new ModelContractError(file, [`model card ${path.basename(cardPath)} cannot be read as JSON: ${(e as Error).message}`]);
+  }
+}
+
+/** Alert labels that may alert: never a voice label (DESIGN §4.3), whatever the card says. */
+function alertLabelsOf(card: ModelCard): string[] {
+  const voice = new Set(card.voiceLabels);
+  return card.alertLabels.filter((l) => !voice.has(l) && !isVoiceLabel(l));
+}
+
 /** Read and check the card of a model file without loading the model (no inference session). */
 export function readCardSummary(onnxPath: string): CardSummary {
   const file = path.resolve(onnxPath);
   if (!fs.existsSync(file)) throw new Error(`model file ${path.basename(file)} does not exist`);
   const cardPath = cardPathFor(file);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(cardPath, 'utf8'));
-  } catch (e) {
-    throw new ModelContractError(file, [`model card ${path.basename(cardPath)} cannot be read as JSON: ${(e as Error).message}`]);
-  }
+  const raw = readCardJson(file, cardPath);
   const problems = checkCard(raw);
   if (problems.length) throw new ModelContractError(file, problems);
   const card = raw as ModelCard & { version?: unknown };
-  const voice = new Set(card.voiceLabels);
-  const alertLabels = card.alertLabels.filter((l) => !voice.has(l) && !isVoiceLabel(l));
+  const alertLabels = alertLabelsOf(card);
   const thresholds: Record<string, number> = {};
   for (const l of alertLabels) if (typeof card.thresholds?.[l] === 'number') thresholds[l] = card.thresholds[l];
   const out: CardSummary = { name: card.name, alertLabels, thresholds };
@@ -339,7 +348,7 @@ export class ClassifierModel implements ScoringModel {
       });
     } else this.labels = card.labels.slice();
     this.voice = new Set([...card.voiceLabels, ...this.labels.filter(isVoiceLabel)]);
-    this.alertLabels = card.alertLabels.filter((l) => !this.voice.has(l) && !isVoiceLabel(l));
+    this.alertLabels = alertLabelsOf(card);
   }
 
   /** Load and validate; throws ModelContractError listing every problem, or a plain Error for unreadable files. */
@@ -351,13 +360,7 @@ export class ClassifierModel implements ScoringModel {
     } catch (e) {
       throw new Error(`model file ${file} cannot be read: ${(e as Error).message}`);
     }
-    const cardPath = opts.cardPath ?? cardPathFor(file);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(fs.readFileSync(cardPath, 'utf8'));
-    } catch (e) {
-      throw new ModelContractError(file, [`model card ${path.basename(cardPath)} cannot be read as JSON: ${(e as Error).message}`]);
-    }
+    const raw = readCardJson(file, opts.cardPath ?? cardPathFor(file));
     const cardProblems = checkCard(raw);
     // With names and labels readable, also check the graph so every problem is told at once.
     const basics = isObject(raw) && isObject(raw.input) && isObject(raw.output) && typeof raw.input.name === 'string' && typeof raw.output.name === 'string' && stringArray(raw.labels);
