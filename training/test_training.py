@@ -5,6 +5,7 @@
 
 Tests that need ../shared/data skip when it is absent.
 """
+import functools
 import json
 import os
 import sys
@@ -24,6 +25,14 @@ import synth  # noqa: E402
 HAVE_DATA = os.path.exists(os.path.join(data.pool_dir(), 'manifest.csv'))
 MODELS = os.path.join(data.REPO_ROOT, 'models')
 FIXTURES = os.path.join(data.REPO_ROOT, 'test', 'fixtures', 'models')
+
+
+@functools.lru_cache(maxsize=1)
+def training_split():
+    """(training rows, decoded clips) of the shipped split (seed 1234), read once for all tests."""
+    rows = data.load_manifest()
+    train_rows, _ = data.split_rows(rows, 1234)
+    return train_rows, data.load_pool(rows)
 
 
 def read_json(path):
@@ -141,9 +150,7 @@ class Synthesis(unittest.TestCase):
 class Windows(unittest.TestCase):
     def test_training_windows_respect_the_input_contract(self):
         from augment import WindowMaker
-        rows = data.load_manifest()
-        train, _ = data.split_rows(rows, 1234)
-        clips = data.load_pool(rows)
+        train, clips = training_split()
         maker = WindowMaker(train, clips, seed=7, espeak_count=160)
         xs, ys, ws = maker.batch(64)
         self.assertEqual(xs.shape, (64, 16000))
@@ -154,12 +161,9 @@ class Windows(unittest.TestCase):
         self.assertTrue(len(set(ys.tolist())) > 5)
         self.assertTrue(set(np.unique(ws).tolist()) <= {1.0, 2.0})
 
-
     def test_bed_min_samples_keeps_short_clips_out_of_the_beds(self):
         from augment import WIN, WindowMaker
-        rows = data.load_manifest()
-        train, _ = data.split_rows(rows, 1234)
-        clips = data.load_pool(rows)
+        train, clips = training_split()
         shipped = WindowMaker(train, clips, seed=7, espeak_count=8)
         self.assertTrue(any(len(b.x) < WIN for b in shipped.beds), 'the shipped recipe uses short clips as beds too')
         long_only = WindowMaker(train, clips, seed=7, espeak_count=8, bed_min_samples=WIN)
@@ -202,9 +206,7 @@ class Determinism(unittest.TestCase):
         import io
         import train
         from augment import WindowMaker
-        rows = data.load_manifest()
-        train_rows, _ = data.split_rows(rows, 1234)
-        clips = data.load_pool(rows)
+        train_rows, clips = training_split()
         args = train.parse_args(['--epochs', '1', '--steps-per-epoch', '2', '--batch', '8'])
 
         def run(seed):
