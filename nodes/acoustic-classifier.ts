@@ -7,7 +7,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { readSpan } from '../lib/audio/registry';
 import { ALERT_LABELS, AudioBlock, Detection, validateAudioBlock } from '../lib/contracts';
-import { Detector, DetectorOptions } from '../lib/detect/detector';
+import { Detector, DetectorOptions, SETTING_RANGES } from '../lib/detect/detector';
 import { ClassifierModel } from '../lib/detect/model';
 import { ModelSource } from '../lib/detect/model-source';
 import type { SensorInfo } from '../lib/sensor';
@@ -85,14 +85,14 @@ export = function (RED: NodeAPI) {
       options = {
         labels,
         thresholds,
-        threshold: setting(cfg, 'threshold', { min: 0.01, max: 1 }),
-        hysteresis: setting(cfg, 'hysteresis', { min: 0, max: 0.9 }),
-        hopMs: setting(cfg, 'hopMs', { min: 10, max: 10000 }),
-        windowMs: setting(cfg, 'windowMs', { min: 100, max: 10000 }),
-        minAboveBackgroundDb: setting(cfg, 'minAboveBackgroundDb', { min: 0, max: 80 }),
-        minLevelDba: setting(cfg, 'minLevelDba', { min: -120, max: 0 }),
-        minDurationMs: setting(cfg, 'minDurationMs', { min: 0, max: 10000 }),
-        coolDownMs: setting(cfg, 'coolDownMs', { min: 0, max: 600000 }),
+        threshold: setting(cfg, 'threshold', SETTING_RANGES.threshold),
+        hysteresis: setting(cfg, 'hysteresis', SETTING_RANGES.hysteresis),
+        hopMs: setting(cfg, 'hopMs', SETTING_RANGES.hopMs),
+        windowMs: setting(cfg, 'windowMs', SETTING_RANGES.windowMs),
+        minAboveBackgroundDb: setting(cfg, 'minAboveBackgroundDb', SETTING_RANGES.minAboveBackgroundDb),
+        minLevelDba: setting(cfg, 'minLevelDba', SETTING_RANGES.minLevelDba),
+        minDurationMs: setting(cfg, 'minDurationMs', SETTING_RANGES.minDurationMs),
+        coolDownMs: setting(cfg, 'coolDownMs', SETTING_RANGES.coolDownMs),
         channel: channelIndex,
       };
       if (!labels.length) throw new ContractError('setting labels', 'at least one alert class ticked', 'none');

@@ -12,7 +12,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { readWavFile } from '../audio/wav';
-import { Detector, DetectorOptions } from '../detect/detector';
+import { Detector, DetectorOptions, SETTING_RANGES } from '../detect/detector';
 import { ClassifierModel } from '../detect/model';
 import { defaultModelPath } from '../detect/model-source';
 import { parseArgs } from './args';
@@ -295,22 +295,22 @@ export async function main(argv: string[], write: (text: string) => void = (t) =
   const manifest = a.strings.manifest;
   if (!manifest) throw new Error(`--manifest is required\nusage: ${USAGE}`);
   // The same ranges as the acoustic-classifier node's settings.
-  const num = (name: string, min = -Infinity, max = Infinity): number | undefined => {
+  const num = (name: string, { min, max }: { min: number; max: number }): number | undefined => {
     const v = a.strings[name];
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name}: expected a number${Number.isFinite(min) ? ` >= ${min}` : ''}${Number.isFinite(max) ? ` <= ${max}` : ''}, got "${v}"`);
+    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name}: expected a number >= ${min} <= ${max}, got "${v}"`);
     return n;
   };
   const opts: Omit<DetectorOptions, 'model' | 'sensor'> = {
-    threshold: num('threshold', 0.01, 1),
-    hopMs: num('hop-ms', 10, 10000),
-    minAboveBackgroundDb: num('min-above-background-db', 0, 80),
-    coolDownMs: num('cool-down-ms', 0, 600000),
-    minDurationMs: num('min-duration-ms', 0, 10000),
-    hysteresis: num('hysteresis', 0, 0.9),
+    threshold: num('threshold', SETTING_RANGES.threshold),
+    hopMs: num('hop-ms', SETTING_RANGES.hopMs),
+    minAboveBackgroundDb: num('min-above-background-db', SETTING_RANGES.minAboveBackgroundDb),
+    coolDownMs: num('cool-down-ms', SETTING_RANGES.coolDownMs),
+    minDurationMs: num('min-duration-ms', SETTING_RANGES.minDurationMs),
+    hysteresis: num('hysteresis', SETTING_RANGES.hysteresis),
   };
-  const padS = num('pad-s', 0, 60) ?? 0.5;
+  const padS = num('pad-s', { min: 0, max: 60 }) ?? 0.5;
   const rows = readManifest(manifest);
   const base = path.dirname(path.resolve(manifest));
   const modelPath = a.strings.model ?? defaultModelPath();

@@ -113,6 +113,18 @@ export const DEFAULT_MIN_ABOVE_BACKGROUND_DB = 3;
 /** Default hop between windows. */
 export const DEFAULT_HOP_MS = 500;
 
+/** Accepted range of each numeric setting, shared by the acoustic-classifier node and `vigie eval detect`. */
+export const SETTING_RANGES = {
+  threshold: { min: 0.01, max: 1 },
+  hysteresis: { min: 0, max: 0.9 },
+  hopMs: { min: 10, max: 10000 },
+  windowMs: { min: 100, max: 10000 },
+  minAboveBackgroundDb: { min: 0, max: 80 },
+  minLevelDba: { min: -120, max: 0 },
+  minDurationMs: { min: 0, max: 10000 },
+  coolDownMs: { min: 0, max: 600000 },
+} as const;
+
 export class Detector {
   readonly sensor: string;
   readonly model: ScoringModel;
