@@ -72,6 +72,7 @@ class WindowMaker:
         self.event_pos = tuple(event_pos)
         self.peak_db = tuple(peak_db)
         self.noise_floor_db = tuple(noise_floor_db)
+        self.bed_min_samples = bed_min_samples
         self.hard_negative_weight = hard_negative_weight
         self.rng = np.random.default_rng(seed)
         self.sources = {label: [] for label in LABELS}

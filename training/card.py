@@ -41,9 +41,15 @@ def source_list(rows):
     return out
 
 
+def span(pair):
+    """(lo, hi) -> "lo..hi" without trailing zeros."""
+    return f'{pair[0]:g}..{pair[1]:g}'
+
+
 def write_card(path, *, args, n_params, export_info, report, train_rows, val_rows, rows, maker,
                train_seconds, command, results_extra=None):
     n = len(LABELS)
+    widths = [int(float(v)) for v in str(getattr(args, 'widths', '16,32,64,128')).split(',')]
     card = {
         'name': args.name,
         'version': args.version,
@@ -67,7 +73,7 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
                      'hop': M.HOP, 'center': False, 'mels': M.N_MELS, 'melScale': 'htk', 'fmin': M.FMIN_HZ,
                      'fmax': M.FMAX_HZ, 'log': f'ln(mel power + {M.LOG_FLOOR})',
                      'stftInGraph': 'conv1d with fixed DFT kernels (Hann-windowed)', 'frames': 1 + (M.WINDOW_SAMPLES - M.N_FFT) // M.HOP},
-        'architecture': 'log-mel -> BatchNorm -> avg-pool 2x2 -> conv 3x3 blocks (16 single, 32/64/128 double; avg-pool 2 between) -> '
+        'architecture': f'log-mel -> BatchNorm -> avg-pool 2x2 -> conv 3x3 blocks ({widths[0]} single, {"/".join(str(w) for w in widths[1:])} double; avg-pool 2 between) -> '
                         'mean over mels -> mean+max over time -> dropout -> linear -> softmax',
         'training': {
             'command': command,
@@ -93,16 +99,19 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
                              f'door-slam-like thuds) get {maker.hard_negative_weight}x loss weight',
             'augmentation': [
                 'weak labels: alert windows are cropped around frames within 8 dB of the clip\'s loudest (event found by energy)',
-                'time shift: event placed at a random position in the 1 s window; short clips may be cut at the window edge',
+                'time shift: event placed at a random position in the 1 s window; short clips may be cut at the window edge'
+                + ('' if tuple(maker.event_pos) == (0.1, 0.85) else
+                   f'; a long alert clip\'s loud frame at {span([100 * v for v in maker.event_pos])} % of the window'),
                 'mixing into a street bed at a random event-to-background ratio: -10..+15 dB for alert classes, '
                 '-6..+20 dB for background classes (event level = its loudest 100 ms), in 85 % of windows',
                 'beds: 55 % synthetic (traffic, rain, wind), 45 % real background clips of the training split '
-                '(traffic, weather, construction, crowd, siren, speech, music, footsteps, dog_bark)',
+                '(traffic, weather, construction, crowd, siren, speech, music, footsteps, dog_bark)'
+                + (f', only recordings of at least {maker.bed_min_samples / 16000:g} s' if maker.bed_min_samples else ''),
                 'synthetic reverberation (direct path + 1-5 discrete reflections + exponential tail, RT60 0.1-1.2 s), 35 %',
                 'microphone band-limiting (high-pass 50-400 Hz, low-pass 2.5-7.9 kHz), 30 %',
                 'wind-like low-frequency bursts added, 15 %',
-                'overall gain: peak -60..-1 dBFS; clipping after +6..+20 dB overdrive, 10 %',
-                'microphone noise floor -90..-65 dBFS',
+                f'overall gain: peak {span(maker.peak_db)} dBFS; clipping after +6..+20 dB overdrive, 10 %',
+                f'microphone noise floor {span(maker.noise_floor_db)} dBFS',
             ],
             'synthesis': [
                 {'label': 'street', 'share': SYNTH_SHARE['street'], 'what': 'traffic-like noise beds (power-law spectrum, passing-vehicle swells, engine harmonics), rain (hiss + drops), wind gusts'},
@@ -133,7 +142,7 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
             f'Short training: {args.epochs} epochs x {args.steps_per_epoch} steps x {args.batch} windows '
             f'({args.epochs * args.steps_per_epoch * args.batch} augmented windows), sized for a 2-core machine shared '
             'with other jobs; the loss was still falling, longer training would likely help.',
-            'Levels: trained on windows peaking at -60..-1 dBFS; very quiet windows are unreliable, use the level gate.',
+            f'Levels: trained on windows peaking at {span(maker.peak_db)} dBFS; very quiet windows are unreliable, use the level gate.',
         ],
     }
     if results_extra:
