@@ -5,7 +5,6 @@ ONNX export, onnxruntime-node check, card). The card says at which epoch it stop
     /usr/bin/python3 training/export_checkpoint.py [--name vigie-street-v1]
 """
 import argparse
-import json
 import os
 import sys
 import types
@@ -15,10 +14,10 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import data  # noqa: E402
-from augment import WindowMaker  # noqa: E402
 from card import write_card  # noqa: E402
 from export import export_onnx  # noqa: E402
-from model import StreetNet, count_parameters  # noqa: E402
+import train  # noqa: E402
+from model import count_parameters  # noqa: E402
 from validate import clip_level_report  # noqa: E402
 
 
@@ -28,16 +27,15 @@ def main():
     p.add_argument('--out-dir', default=os.path.join(data.REPO_ROOT, 'models'))
     a = p.parse_args()
     ckpt = torch.load(os.path.join(data.CACHE_DIR, a.name + '.checkpoint.pt'))
-    args = types.SimpleNamespace(**ckpt['args'])
+    args = train.recipe_args(types.SimpleNamespace(**ckpt['args']))
     torch.set_num_threads(args.threads)
     planned = args.epochs
     args.epochs = ckpt['epoch']
     rows = data.load_manifest()
-    train_rows, val_rows = data.split_rows(rows, args.seed)
+    train_rows, val_rows = train.split(args, rows)
     clips = data.load_pool(rows)
-    maker = WindowMaker(train_rows, clips, args.seed, label_weights=json.loads(getattr(args, 'label_weights', '{}')),
-                        hard_negative_weight=getattr(args, 'hard_negative_weight', 2.0))
-    net = StreetNet(len(data.LABELS))
+    maker = train.window_maker(args, train_rows, clips)
+    net = train.street_net(args)
     net.load_state_dict(ckpt['state'])
     net.eval()
     report = clip_level_report(net, val_rows, clips)

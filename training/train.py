@@ -57,6 +57,31 @@ def floats(text, n):
     return vals
 
 
+def recipe_args(args):
+    """`args` with the recipe's defaults filled in: a checkpoint saved before an option existed
+    was trained with its default value."""
+    defaults = vars(parse_args([]))
+    return argparse.Namespace(**{**defaults, **vars(args)})
+
+
+def split(args, rows):
+    """(training rows, validation rows) of the run."""
+    return data.split_rows(rows, args.seed if args.split_seed is None else args.split_seed)
+
+
+def window_maker(args, train_rows, clips):
+    """The run's augmentation, from its options."""
+    return WindowMaker(train_rows, clips, args.seed, label_weights=json.loads(args.label_weights),
+                       hard_negative_weight=args.hard_negative_weight, event_pos=floats(args.event_pos, 2),
+                       peak_db=floats(args.peak_db, 2), noise_floor_db=floats(args.noise_floor_db, 2),
+                       bed_min_samples=int(args.bed_min_s * 16000))
+
+
+def street_net(args):
+    """The run's network, from its options."""
+    return StreetNet(len(data.LABELS), widths=tuple(int(v) for v in floats(args.widths, 4)))
+
+
 def log(msg):
     print(time.strftime('%H:%M:%S'), msg, flush=True)
 
@@ -103,16 +128,13 @@ def main(argv=None):
     started = time.time()
 
     rows = data.load_manifest()
-    train_rows, val_rows = data.split_rows(rows, args.seed if args.split_seed is None else args.split_seed)
+    train_rows, val_rows = split(args, rows)
     log(f'clips: {len(rows)} train {len(train_rows)} val {len(val_rows)} from {data.pool_dir()}')
     clips = data.load_pool(rows)
-    maker = WindowMaker(train_rows, clips, args.seed, label_weights=json.loads(args.label_weights),
-                        hard_negative_weight=args.hard_negative_weight, event_pos=floats(args.event_pos, 2),
-                        peak_db=floats(args.peak_db, 2), noise_floor_db=floats(args.noise_floor_db, 2),
-                        bed_min_samples=int(args.bed_min_s * 16000))
+    maker = window_maker(args, train_rows, clips)
     log(f'espeak clips: {len(maker.espeak)}; labels {len(data.LABELS)}')
 
-    net = StreetNet(len(data.LABELS), widths=tuple(int(v) for v in floats(args.widths, 4)))
+    net = street_net(args)
     n_params = count_parameters(net)
     log(f'parameters: {n_params}')
     fit(net, maker, args)
