@@ -42,7 +42,12 @@ export = function (RED: NodeAPI) {
   // The editor shows the thresholds a model's card recommends (what an empty threshold means).
   // Only the card's name, version, alert labels and thresholds are returned, never the file.
   RED.httpAdmin.get('/vigie/model-card', RED.auth.needsPermission('vigie-model.read'), (req, res) => {
-    const given = typeof req.query.path === 'string' ? req.query.path : '';
+    const q = req.query.path;
+    if (q !== undefined && typeof q !== 'string') {
+      res.status(400).json({ error: 'path: expected one model file path (or none for the shipped model)' });
+      return;
+    }
+    const given = q ?? '';
     try {
       res.json(readCardSummary(resolveModelPath(given)));
     } catch (err) {

@@ -96,6 +96,8 @@ describe('vigie-model: the model card endpoint of the editor', () => {
       assert.deepEqual(tiny.thresholds, {});
       const missing = (await helper.request().get('/vigie/model-card').query({ path: 'nope.onnx' }).expect(404)).body;
       assert.match(missing.error, /model file nope\.onnx does not exist/);
+      const twice = (await helper.request().get('/vigie/model-card?path=a.onnx&path=b.onnx').expect(400)).body;
+      assert.match(twice.error, /^path: expected one model file path/);
       const broken = (await helper.request().get('/vigie/model-card').query({ path: 'broken.onnx' }).expect(404)).body;
       assert.match(broken.error, /broken\.onnx does not fit .*card\.labels/);
     } finally {
