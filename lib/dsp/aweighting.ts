@@ -46,7 +46,12 @@ function combine(p: { b0: number; b1: number; a1: number }, q: { b0: number; b1:
   return { b0: p.b0 * q.b0, b1: p.b0 * q.b1 + p.b1 * q.b0, b2: p.b1 * q.b1, a1: p.a1 + q.a1, a2: p.a1 * q.a1 };
 }
 
+/** Longest FIR half length; rates whose pole is far above Nyquist need far fewer (see firHalfFor). */
 export const A_FIR_HALF_TAPS = 24;
+/** Largest deviation, in dB, the FIR may add to the low-pass pole below A_FIR_CHECKED_FRACTION × fs. */
+export const A_FIR_MAX_ERROR_DB = 0.03;
+const A_FIR_CHECKED_FRACTION = 0.42;
+const A_FIR_HALF_CANDIDATES = [4, 6, 8, 12, 16, A_FIR_HALF_TAPS];
 
 /** Linear-phase FIR whose magnitude is the double low-pass pole 1 / (1 + (f/f4)²). */
 function lowpassFir(fs: number, half: number): Float64Array {
@@ -71,6 +76,33 @@ function lowpassFir(fs: number, half: number): Float64Array {
   return taps;
 }
 
+/** Largest |error| in dB of a symmetric FIR against the double low-pass pole, from 20 Hz to 0.42 × fs. */
+function firErrorDb(fir: Float64Array, fs: number): number {
+  const half = fir.length >> 1;
+  let worst = 0;
+  for (let f = 20; f <= A_FIR_CHECKED_FRACTION * fs; f += 10) {
+    const w = (2 * Math.PI * f) / fs;
+    let r = fir[half];
+    for (let k = 1; k <= half; k++) r += 2 * fir[half + k] * Math.cos(k * w);
+    const want = -20 * Math.log10(1 + (f / A_POLE_4_HZ) ** 2);
+    worst = Math.max(worst, Math.abs(20 * Math.log10(Math.abs(r)) - want));
+  }
+  return worst;
+}
+
+/**
+ * The shortest FIR that stays within A_FIR_MAX_ERROR_DB of the pole. At 16 kHz the pole
+ * (12.2 kHz) lies above Nyquist and its curve is gentle: 17 taps do (a third of the work);
+ * 44.1 and 48 kHz need the full 49.
+ */
+function firFor(fs: number): Float64Array {
+  for (const half of A_FIR_HALF_CANDIDATES) {
+    const fir = lowpassFir(fs, half);
+    if (half === A_FIR_HALF_TAPS || firErrorDb(fir, fs) <= A_FIR_MAX_ERROR_DB) return fir;
+  }
+  return lowpassFir(fs, A_FIR_HALF_TAPS);
+}
+
 /** Complex response of the cascade at fHz, in dB (used to normalise at 1 kHz). */
 function responseDb(biquads: Biquad[], fir: Float64Array, fHz: number, fs: number): number {
   const w = (2 * Math.PI * fHz) / fs;
@@ -92,7 +124,7 @@ function responseDb(biquads: Biquad[], fir: Float64Array, fHz: number, fs: numbe
 }
 
 /**
- * Streaming A-weighting filter for one channel. Delay: A_FIR_HALF_TAPS samples (the FIR);
+ * Streaming A-weighting filter for one channel. Delay: `firHalfTaps` samples (the FIR);
  * irrelevant for levels. Keeps state between blocks.
  */
 export class AWeightingFilter {
@@ -111,11 +143,16 @@ export class AWeightingFilter {
     const p1 = firstOrderHighpass(A_POLE_1_HZ, fs);
     this.biquads = [combine(p1, p1), combine(firstOrderHighpass(A_POLE_2_HZ, fs), firstOrderHighpass(A_POLE_3_HZ, fs))];
     this.state = new Float64Array(2 * this.biquads.length);
-    this.fir = lowpassFir(fs, A_FIR_HALF_TAPS);
+    this.fir = firFor(fs);
     this.firHist = new Float64Array(2 * this.fir.length);
     // Exact at 1 kHz (0 dB), or at fs/4 for very low rates where 1 kHz does not exist.
     const refHz = Math.min(1000, fs / 4);
     this.gain = Math.pow(10, (aWeightingDb(refHz) - responseDb(this.biquads, this.fir, refHz, fs)) / 20);
+  }
+
+  /** Half length of the low-pass FIR, which is also the filter's delay in samples. */
+  get firHalfTaps(): number {
+    return this.fir.length >> 1;
   }
 
   /** Designed magnitude response in dB at fHz (what the filter does, for tests and docs). */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Stft, makeWindow } from '../../lib/dsp/stft';
-import { aWeightingDb, AWeightingFilter } from '../../lib/dsp/aweighting';
+import { A_FIR_HALF_TAPS, A_FIR_MAX_ERROR_DB, aWeightingDb, AWeightingFilter } from '../../lib/dsp/aweighting';
 import { rmsDbfs } from '../../lib/dsp/levels';
 
 function sine(fHz: number, fs: number, seconds: number, amp: number): Float32Array {
@@ -49,6 +49,22 @@ test('A-weighting filter at 16 kHz is within 0.1 dB of the analytic curve up to 
   const filt = new AWeightingFilter(16000);
   for (const f of [50, 100, 500, 1000, 2000, 4000, 6300]) {
     assert.ok(Math.abs(filt.responseDb(f) - aWeightingDb(f)) < 0.1, `${f} Hz`);
+  }
+});
+
+test('A-weighting filter: the FIR is as short as the rate allows, and 16 kHz sines still match the table within 0.1 dB', () => {
+  const f16 = new AWeightingFilter(16000);
+  const f48 = new AWeightingFilter(48000);
+  assert.ok(f16.firHalfTaps < f48.firHalfTaps, `16 kHz uses ${f16.firHalfTaps}, 48 kHz ${f48.firHalfTaps}`);
+  assert.equal(f48.firHalfTaps, A_FIR_HALF_TAPS);
+  // Measured with sines at 16 kHz against the IEC table, like the 48 kHz test (bands below 0.42 × fs).
+  for (const [f, expected] of IEC_TABLE) {
+    if (f > 0.42 * 16000) continue;
+    const filt = new AWeightingFilter(16000);
+    const x = sine(f, 16000, 2, 0.5);
+    const gainDb = rmsDbfs(filt.process(x).subarray(16000)) - rmsDbfs(x.subarray(16000));
+    assert.ok(Math.abs(gainDb - expected) <= 0.1, `${f} Hz: measured ${gainDb.toFixed(3)} dB vs table ${expected}`);
+    assert.ok(Math.abs(filt.responseDb(f) - aWeightingDb(f)) <= 0.05 + A_FIR_MAX_ERROR_DB, `${f} Hz: designed response vs analytic`);
   }
 });
 
