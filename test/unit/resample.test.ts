@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FAST_HALF_ZEROS, resample, Resampler } from '../../lib/audio/resample';
+import { execFileSync } from 'node:child_process';
+import { CLASSIFIER_KERNEL, resample, Resampler } from '../../lib/audio/resample';
 
 function tone(freqHz: number, rateHz: number, seconds: number, amp = 0.5, phase = 0): Float32Array {
   const n = Math.round(rateHz * seconds);
@@ -111,19 +112,50 @@ test('same rate copies; bad rates are refused naming the argument', () => {
   assert.throws(() => new Resampler(16000, NaN), /"toHz"/);
 });
 
-test('48k→16k with the short classifier kernel: flat to 6 kHz, more than 60 dB down from 9 kHz, a third of the taps', () => {
-  const opts = { halfZeros: FAST_HALF_ZEROS };
-  for (const f of [100, 1000, 3000, 5000, 6000]) {
-    const y = resample(tone(f, 48000, 0.3), 48000, 16000, opts);
-    const gainDb = db(midRms(y, 300) / (0.5 / Math.SQRT2));
-    assert.ok(Math.abs(gainDb) < 0.1, `${f} Hz: gain ${gainDb.toFixed(3)} dB`);
+test('48k→16k with the classifier kernel: flat to 6 kHz, −3 dB near 7.5 kHz, more than 60 dB down from 9.5 kHz, a third of the taps', () => {
+  const gainDbAt = (f: number) => db(midRms(resample(tone(f, 48000, 0.3), 48000, 16000, CLASSIFIER_KERNEL), 300) / (0.5 / Math.SQRT2));
+  for (const f of [100, 1000, 3000, 5000, 6000]) assert.ok(Math.abs(gainDbAt(f)) < 0.1, `${f} Hz: gain ${gainDbAt(f).toFixed(3)} dB`);
+  const at7500 = gainDbAt(7500);
+  assert.ok(at7500 > -4 && at7500 < -2, `7.5 kHz: gain ${at7500.toFixed(2)} dB`);
+  for (const f of [9500, 10000, 15000, 23000]) assert.ok(gainDbAt(f) < -60, `${f} Hz: gain ${gainDbAt(f).toFixed(1)} dB`);
+  assert.equal(new Resampler(48000, 16000, CLASSIFIER_KERNEL).lookaheadFrames * 3, new Resampler(48000, 16000).lookaheadFrames);
+});
+
+test('the classifier kernel has the response of ffmpeg\'s default resampler, which made the training clips (real ffmpeg)', () => {
+  // One signal of several sines at once; each frequency's level is read by a single-bin DFT.
+  const freqs = [1000, 5000, 6500, 7000, 7250, 7500, 7750, 7900];
+  const n = 48000;
+  const x = new Float32Array(n);
+  freqs.forEach((f, k) => {
+    for (let i = 0; i < n; i++) x[i] += 0.1 * Math.sin((2 * Math.PI * f * i) / 48000 + k);
+  });
+  const out = execFileSync('ffmpeg', ['-v', 'error', '-f', 'f32le', '-ar', '48000', '-ac', '1', '-i', 'pipe:0', '-ar', '16000', '-f', 'f32le', 'pipe:1'], { input: Buffer.from(x.buffer) });
+  const byFfmpeg = new Float32Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.length));
+  const ours = resample(x, 48000, 16000, CLASSIFIER_KERNEL);
+  // 0.5 s from the middle: every tone is a multiple of the 2 Hz bin spacing, so no leakage.
+  const levelDb = (y: Float32Array, f: number) => {
+    let re = 0;
+    let im = 0;
+    for (let i = 4000; i < 12000; i++) {
+      re += y[i] * Math.cos((2 * Math.PI * f * i) / 16000);
+      im += y[i] * Math.sin((2 * Math.PI * f * i) / 16000);
+    }
+    return db(Math.hypot(re, im) / (0.1 * 4000));
+  };
+  for (const f of freqs) {
+    const want = levelDb(byFfmpeg, f);
+    const got = levelDb(ours, f);
+    assert.ok(Math.abs(got - want) < 0.5, `${f} Hz: ours ${got.toFixed(2)} dB, ffmpeg ${want.toFixed(2)} dB`);
   }
-  for (const f of [9000, 10000, 15000, 23000]) {
-    const y = resample(tone(f, 48000, 0.3), 48000, 16000, opts);
-    const gainDb = db(midRms(y, 300) / (0.5 / Math.SQRT2));
-    assert.ok(gainDb < -60, `${f} Hz: gain ${gainDb.toFixed(1)} dB`);
+  // The old cutoff (0.95) fails this comparison: the test can tell the two kernels apart.
+  const old = resample(x, 48000, 16000, { halfZeros: CLASSIFIER_KERNEL.halfZeros });
+  assert.ok(Math.abs(levelDb(old, 7500) - levelDb(byFfmpeg, 7500)) > 1, 'cutoff 0.95 at 7.5 kHz');
+});
+
+test('Resampler refuses a cutoff outside 0.5..1', () => {
+  for (const cutoff of [0, 0.2, 1.2, Number.NaN]) {
+    assert.throws(() => new Resampler(48000, 16000, { cutoff }), /"cutoff" must be a fraction of the lower Nyquist frequency from 0.5 to 1/);
   }
-  assert.equal(new Resampler(48000, 16000, opts).lookaheadFrames * 3, new Resampler(48000, 16000).lookaheadFrames);
 });
 
 test('Resampler refuses a kernel length that is not a small positive integer', () => {
