@@ -11,6 +11,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { resample } from '../audio/resample';
 import { readWavFile } from '../audio/wav';
 import { Detector, DetectorOptions, SETTING_RANGES } from '../detect/detector';
 import { ClassifierModel } from '../detect/model';
@@ -19,8 +20,15 @@ import { parseArgs } from './args';
 
 export const ONSET_TOLERANCE_S = 0.5;
 
+/**
+ * Conversion of a file to `--sensor-rate-hz`: long and with its cutoff at the file's Nyquist
+ * frequency, so that the file's band reaches the detector whole (the clips were already
+ * band-limited once when they were made).
+ */
+const TRANSPARENT_KERNEL = { halfZeros: 64, cutoff: 1 };
+
 const USAGE =
-  'vigie eval detect --manifest FILE.csv [--model FILE.onnx] [--threshold P] [--hop-ms MS] [--min-above-background-db DB] [--cool-down-ms MS] [--min-duration-ms MS] [--hysteresis H] [--pad-s S] [--details]';
+  'vigie eval detect --manifest FILE.csv [--model FILE.onnx] [--threshold P] [--hop-ms MS] [--min-above-background-db DB] [--cool-down-ms MS] [--min-duration-ms MS] [--hysteresis H] [--pad-s S] [--sensor-rate-hz HZ] [--details]';
 
 export interface RefEvent {
   label: string;
@@ -257,12 +265,21 @@ function padNoise(n: number, seed: number): Float32Array {
  * would end in a step up to the file's level, which the detector would rightly hear as an
  * onset that no street makes.
  */
-export async function detectFile(model: ClassifierModel, file: string, opts: Omit<DetectorOptions, 'model' | 'sensor'>, padS: number): Promise<{ detections: SysEvent[]; onsetsS: number[]; durationS: number; cpuS: number }> {
+export async function detectFile(
+  model: ClassifierModel,
+  file: string,
+  opts: Omit<DetectorOptions, 'model' | 'sensor'>,
+  padS: number,
+  sensorRateHz?: number,
+): Promise<{ detections: SysEvent[]; onsetsS: number[]; durationS: number; cpuS: number }> {
   const wav = readWavFile(file);
-  const sr = wav.sampleRate;
+  // A sensor at another rate than the file's: the file as that microphone would deliver it
+  // (high-quality resampler), so the detector's own rate conversion is part of what is measured.
+  const sr = sensorRateHz ?? wav.sampleRate;
+  const source = sr === wav.sampleRate ? wav.channels : wav.channels.map((c) => resample(c, wav.sampleRate, sr, TRANSPARENT_KERNEL));
   const pad = Math.round(padS * sr);
-  const n = wav.channels[0].length;
-  const chs = wav.channels.map((c, i) => {
+  const n = source[0].length;
+  const chs = source.map((c, i) => {
     const x = new Float32Array(n + pad);
     x.set(c, 0);
     x.set(padNoise(pad, 11 + i), n);
@@ -287,7 +304,7 @@ export async function detectFile(model: ClassifierModel, file: string, opts: Omi
 
 /** `write` receives the JSON text (default: standard output). */
 export async function main(argv: string[], write: (text: string) => void = (t) => void process.stdout.write(t)): Promise<number> {
-  const a = parseArgs(argv, { strings: ['manifest', 'model', 'threshold', 'hop-ms', 'min-above-background-db', 'cool-down-ms', 'min-duration-ms', 'hysteresis', 'pad-s'], booleans: ['details', 'help'], usage: USAGE });
+  const a = parseArgs(argv, { strings: ['manifest', 'model', 'threshold', 'hop-ms', 'min-above-background-db', 'cool-down-ms', 'min-duration-ms', 'hysteresis', 'pad-s', 'sensor-rate-hz'], booleans: ['details', 'help'], usage: USAGE });
   if (a.booleans.help) {
     write(`usage: ${USAGE}\n`);
     return 0;
@@ -311,6 +328,8 @@ export async function main(argv: string[], write: (text: string) => void = (t) =
     hysteresis: num('hysteresis', SETTING_RANGES.hysteresis),
   };
   const padS = num('pad-s', { min: 0, max: 60 }) ?? 0.5;
+  const sensorRateHz = num('sensor-rate-hz', { min: 8000, max: 192000 });
+  if (sensorRateHz !== undefined && !Number.isInteger(sensorRateHz)) throw new Error(`--sensor-rate-hz: expected a whole number of Hz, got "${a.strings['sensor-rate-hz']}"`);
   const rows = readManifest(manifest);
   const base = path.dirname(path.resolve(manifest));
   const modelPath = a.strings.model ?? defaultModelPath();
@@ -327,7 +346,7 @@ export async function main(argv: string[], write: (text: string) => void = (t) =
     let cpuS = 0;
     for (const [p, refs] of byFile) {
       const full = path.resolve(base, p);
-      const res = await detectFile(model, full, opts, padS);
+      const res = await detectFile(model, full, opts, padS, sensorRateHz);
       audioS += res.durationS;
       cpuS += res.cpuS;
       files.push({ path: p, durationS: res.durationS, refs: refs.map((r) => ({ label: r.label, onset: r.onset, offset: r.offset })), detections: res.detections });
@@ -337,6 +356,7 @@ export async function main(argv: string[], write: (text: string) => void = (t) =
       model: model.card.name,
       modelFile: path.basename(model.file),
       manifest: path.basename(manifest),
+      ...(sensorRateHz !== undefined ? { sensorRateHz } : {}),
       onsetToleranceS: ONSET_TOLERANCE_S,
       ...scores,
       audioSeconds: r4(audioS),

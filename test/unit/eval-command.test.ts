@@ -74,3 +74,33 @@ test('eval detect reads a file as a stream that starts with it: no onset at its 
     await model.release();
   }
 });
+
+test('eval detect --sensor-rate-hz: the file reaches the detector at the sensor rate, onsets keep their time', async () => {
+  // quiet noise with a sharp burst at 1.5 s, at 16 kHz
+  let seed = 9;
+  const x = Float32Array.from({ length: 3 * 16000 }, (_, i) => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    const u = (seed / 2 ** 32) * 2 - 1;
+    return i >= 24000 && i < 24800 ? 0.5 * u : 0.003 * u;
+  });
+  const file = path.join(tmp, 'burst.wav');
+  fs.writeFileSync(file, encodeWav([x], 16000));
+  const model = await ClassifierModel.load(path.join(FIX, 'tiny-ok.onnx'));
+  try {
+    const native = await detectFile(model, file, {}, 0.5);
+    const at48k = await detectFile(model, file, {}, 0.5, 48000);
+    const near = (r: { onsetsS: number[] }) => r.onsetsS.filter((t) => Math.abs(t - 1.5) < 0.01);
+    assert.equal(near(native).length, 1, `16 kHz onsets ${native.onsetsS.join(', ')}`);
+    assert.equal(near(at48k).length, 1, `48 kHz onsets ${at48k.onsetsS.join(', ')}`);
+    assert.ok(Math.abs(near(at48k)[0] - near(native)[0]) < 0.002, `${near(at48k)[0]} vs ${near(native)[0]}`);
+    assert.ok(Math.abs(at48k.durationS - 3) < 1e-9, `duration ${at48k.durationS}`);
+  } finally {
+    await model.release();
+  }
+  const manifest = path.join(tmp, 'm3.csv');
+  fs.writeFileSync(manifest, 'path,label\nburst.wav,none\n');
+  const { out } = await capture((w) => main(['--manifest', manifest, '--model', path.join(FIX, 'tiny-ok.onnx'), '--sensor-rate-hz', '48000'], w));
+  assert.equal(JSON.parse(out).sensorRateHz, 48000);
+  await assert.rejects(main(['--manifest', manifest, '--sensor-rate-hz', '4000']), /--sensor-rate-hz: expected a number >= 8000 <= 192000, got "4000"/);
+  await assert.rejects(main(['--manifest', manifest, '--sensor-rate-hz', '44100.5']), /--sensor-rate-hz: expected a whole number of Hz, got "44100.5"/);
+});
