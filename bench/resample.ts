@@ -4,9 +4,11 @@
  * and the cost of the capture path per channel-second (decode of S16 pipe bytes + A-weighted
  * level meter). Prints medians and p95 over several runs.
  *
+ * The classifier's kernel (a third of the taps) is measured too.
+ *
  *   npx tsx bench/resample.ts [--runs 7] [--seconds 10]
  */
-import { Resampler } from '../lib/audio/resample';
+import { CLASSIFIER_KERNEL, Resampler } from '../lib/audio/resample';
 import { encodeInterleaved, InterleavedDecoder } from '../lib/audio/channels';
 import { LevelMeter } from '../lib/dsp/levels';
 
@@ -36,27 +38,28 @@ function timeMs(fn: () => void): number {
 }
 
 console.log(`resampler, one channel, ${SECONDS} s of audio in 100 ms blocks, ${RUNS} runs`);
-console.log('ratio              median ms   p95 ms   × real time (median)');
-for (const [from, to] of [
-  [48000, 16000],
-  [44100, 16000],
-  [16000, 48000],
-  [48000, 47999.5],
-]) {
+console.log('ratio                           median ms   p95 ms   × real time (median)');
+for (const [from, to, kernel] of [
+  [48000, 16000, 'default'],
+  [48000, 16000, 'classifier'],
+  [44100, 16000, 'default'],
+  [16000, 48000, 'default'],
+  [48000, 47999.5, 'default'],
+] as const) {
   const x = noise(Math.round(from * SECONDS));
   const block = Math.round(from / 10);
   const runs: number[] = [];
   for (let r = 0; r < RUNS; r++) {
     runs.push(
       timeMs(() => {
-        const rs = new Resampler(from, to);
+        const rs = new Resampler(from, to, kernel === 'classifier' ? CLASSIFIER_KERNEL : {});
         for (let i = 0; i < x.length; i += block) rs.process(x.subarray(i, i + block));
         rs.flush();
       }),
     );
   }
   const s = stats(runs);
-  console.log(`${`${from}→${to}`.padEnd(18)} ${s.median.toFixed(1).padStart(9)} ${s.p95.toFixed(1).padStart(8)}   ${((SECONDS * 1000) / s.median).toFixed(0).padStart(6)}`);
+  console.log(`${`${from}→${to}${kernel === 'classifier' ? ' (classifier)' : ''}`.padEnd(31)} ${s.median.toFixed(1).padStart(9)} ${s.p95.toFixed(1).padStart(8)}   ${((SECONDS * 1000) / s.median).toFixed(0).padStart(6)}`);
 }
 
 console.log(`\ncapture path per channel at 48 kHz (${SECONDS} s): S16 pipe decode + A-weighted level meter`);
