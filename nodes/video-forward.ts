@@ -12,6 +12,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { findCamera } from '../lib/camera/registry';
 import type { CameraHandle } from '../lib/camera/types';
 import { normaliseRoot, parseVideoPath, VerifyClient, VideoManager, VideoSource, VideoStats } from '../lib/video/manager';
+import { LiveTickets } from '../lib/video/tickets';
 import { ContractError, isObject, requireObject, requireString } from '../lib/util/validate';
 
 interface VideoForwardDef extends NodeDef {
@@ -76,6 +77,8 @@ export = function (RED: NodeAPI) {
   const httpRoot = (): string => normaliseRoot(typeof RED.settings.httpNodeRoot === 'string' ? RED.settings.httpNodeRoot : '/');
   /** Live managers of this runtime; the routes and the upgrade listener dispatch to them. */
   const managers = new Set<VideoManager>();
+  /** One ticket store for every manager: the ticket route and the upgrade may pick different ones. */
+  const tickets = new LiveTickets();
   let upgradeListener: UpgradeListener | undefined;
 
   const managerFor = (cameraId: string): VideoManager | undefined => {
@@ -94,6 +97,12 @@ export = function (RED: NodeAPI) {
       const m = managerFor(String(req.params.cameraId));
       if (!m) return noManager(res);
       m.serveMjpeg(String(req.params.cameraId), req, res);
+    });
+    // The live WebSocket's ticket: an HTTP route, so httpNodeAuth and httpNodeMiddleware guard it.
+    RED.httpNode.get('/vigie/video/:cameraId/ticket', (req, res) => {
+      const m = managerFor(String(req.params.cameraId));
+      if (!m) return noManager(res);
+      m.serveTicket(String(req.params.cameraId), res);
     });
     RED.httpNode.get('/vigie/video/:cameraId/snapshot.jpg', (req, res) => {
       const m = managerFor(String(req.params.cameraId));
@@ -159,6 +168,7 @@ export = function (RED: NodeAPI) {
         transport,
         httpRoot: httpRoot(),
         verifyClient: (RED.settings as unknown as { webSocketNodeVerifyClient?: VerifyClient }).webSocketNodeVerifyClient,
+        tickets,
       });
     } catch (e) {
       const message = (e as Error).message;

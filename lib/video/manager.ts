@@ -2,8 +2,9 @@
  * The video relay service behind the video-forward node: one relay per camera and kind,
  * shared by every viewer; started by an alert or a viewer, stopped after `idleStopMs` with
  * no alert hold and no viewer; capped in number. Serves, under `<root>vigie/video/<cameraId>/`:
- *   live          WebSocket: text {"type":"init","mime":...}, then binary init segment
- *                 (ftyp+moov), then moof+mdat fragments, starting on a keyframe
+ *   ticket        HTTP JSON {"ticket","expiresInMs"}: a single-use ticket for `live`
+ *   live          WebSocket, ?ticket=<ticket>: text {"type":"init","mime":...}, then binary
+ *                 init segment (ftyp+moov), then moof+mdat fragments, starting on a keyframe
  *   mjpeg         HTTP multipart/x-mixed-replace JPEG stream
  *   snapshot.jpg  ?alert=<alertId>: the snapshot taken for that alert
  * No route ever carries audio (DESIGN §4.4, §4.6); every live-view start is audited (§4.5).
@@ -20,6 +21,7 @@ import { resolveFfmpeg, RtspTransport, withCredentials } from './ffmpeg';
 import { InitSegment, MediaSegment } from './mp4';
 import { LiveRelay, MjpegRelay, Relay, RelayKind } from './relay';
 import { fetchSnapshot, grabFrame, SnapshotStore } from './snapshot';
+import { LiveTickets, TICKET_TTL_MS } from './tickets';
 
 export interface VideoSource {
   streamUrl: string;
@@ -60,6 +62,8 @@ export interface VideoManagerOptions {
   maxViewerBufferBytes?: number;
   /** Access check of live WebSocket clients (Node-RED's webSocketNodeVerifyClient setting). */
   verifyClient?: VerifyClient;
+  /** Ticket store for the live WebSocket; share one between the managers of one server. */
+  tickets?: LiveTickets;
 }
 
 export type VerifyClient = ConstructorParameters<typeof WebSocketServer>[0] extends infer O ? (O extends { verifyClient?: infer V } ? V : never) : never;
@@ -103,7 +107,7 @@ export interface VideoStats {
 const MULTIPART_BOUNDARY = 'vigieframe';
 
 /** `<root>vigie/video/<cameraId>/<what>` → parts, or undefined when the path is not ours. */
-export function parseVideoPath(pathname: string, root = '/'): { cameraId: string; what: 'live' | 'mjpeg' | 'snapshot' } | undefined {
+export function parseVideoPath(pathname: string, root = '/'): { cameraId: string; what: 'live' | 'mjpeg' | 'snapshot' | 'ticket' } | undefined {
   const prefix = normaliseRoot(root) + 'vigie/video/';
   if (!pathname.startsWith(prefix)) return undefined;
   const rest = pathname.slice(prefix.length).split('/');
@@ -114,7 +118,7 @@ export function parseVideoPath(pathname: string, root = '/'): { cameraId: string
   } catch {
     return undefined;
   }
-  const what = rest[1] === 'live' ? 'live' : rest[1] === 'mjpeg' ? 'mjpeg' : rest[1] === 'snapshot.jpg' ? 'snapshot' : undefined;
+  const what = rest[1] === 'live' ? 'live' : rest[1] === 'mjpeg' ? 'mjpeg' : rest[1] === 'snapshot.jpg' ? 'snapshot' : rest[1] === 'ticket' ? 'ticket' : undefined;
   return what ? { cameraId, what } : undefined;
 }
 
@@ -147,11 +151,12 @@ export function viewerOf(req: http.IncomingMessage): Viewer {
 }
 
 export class VideoManager extends EventEmitter {
-  private readonly opts: Required<Omit<VideoManagerOptions, 'ffmpegPath' | 'backoff' | 'ioTimeoutMs' | 'actor' | 'verifyClient' | 'knowsCamera'>> & VideoManagerOptions;
+  private readonly opts: Required<Omit<VideoManagerOptions, 'ffmpegPath' | 'backoff' | 'ioTimeoutMs' | 'actor' | 'verifyClient' | 'knowsCamera' | 'tickets'>> & VideoManagerOptions;
   private readonly entries = new Map<string, Entry>();
   private readonly snapshots = new SnapshotStore();
   private readonly wss: WebSocketServer;
   private readonly mjpegResponses = new Set<http.ServerResponse>();
+  private readonly tickets: LiveTickets;
   private refused?: string;
   private closed = false;
 
@@ -170,6 +175,7 @@ export class VideoManager extends EventEmitter {
       maxViewerBufferBytes: 4 * 1024 * 1024,
       ...stripUndefined(opts),
     } as VideoManager['opts'];
+    this.tickets = opts.tickets ?? new LiveTickets();
     // Video is already compressed: no per-message deflate.
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, verifyClient: opts.verifyClient });
   }
@@ -362,16 +368,38 @@ export class VideoManager extends EventEmitter {
       socket.destroy();
       return true;
     }
+    const ticket = new URL(req.url ?? '/', 'http://x').searchParams.get('ticket');
+    if (!this.tickets.redeem(ticket, p.cameraId)) {
+      const body = `live video needs a ticket: GET ${this.root}vigie/video/${encodeURIComponent(p.cameraId)}/ticket first (single use, ${Math.round(TICKET_TTL_MS / 1000)} s)\n`;
+      socket.end(`HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      return true;
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.attachLive(ws, p.cameraId, viewerOf(req), alertOf(req)));
     return true;
   }
 
-  /** Serves mjpeg and snapshot.jpg; returns false when the path is not ours (bare HTTP servers). */
+  /**
+   * Answers a ticket request: the route is plain HTTP, so Node-RED's httpNodeAuth and
+   * httpNodeMiddleware guard it, and through it the WebSocket.
+   */
+  serveTicket(cameraId: string, res: http.ServerResponse): void {
+    if (this.closed) {
+      res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('video relay is closed\n');
+      return;
+    }
+    const body = JSON.stringify(this.tickets.issue(cameraId));
+    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.end(body);
+  }
+
+  /** Serves ticket, mjpeg and snapshot.jpg; returns false when the path is not ours (bare HTTP servers). */
   handleRequest(req: http.IncomingMessage, res: http.ServerResponse): boolean {
     const u = new URL(req.url ?? '/', 'http://x');
     const p = parseVideoPath(u.pathname, this.opts.httpRoot);
     if (!p || p.what === 'live') return false;
-    if (p.what === 'mjpeg') this.serveMjpeg(p.cameraId, req, res);
+    if (p.what === 'ticket') this.serveTicket(p.cameraId, res);
+    else if (p.what === 'mjpeg') this.serveMjpeg(p.cameraId, req, res);
     else void this.serveSnapshot(p.cameraId, u.searchParams.get('alert') ?? '', res);
     return true;
   }

@@ -99,7 +99,25 @@ export interface Collected {
 }
 
 /** Opens a WebSocket and collects messages until `until(collected)` or timeout. */
-export function collectWs(url: string, until: (c: Collected) => boolean, timeoutMs = 90_000): Promise<Collected & { ws: WebSocket }> {
+/** A live URL with a fresh ticket from the ticket route next to it, as the dashboard does. */
+export async function withTicket(wsUrl: string): Promise<string> {
+  const u = new URL(wsUrl);
+  const t = new URL(u.toString());
+  t.protocol = u.protocol === 'wss:' ? 'https:' : 'http:';
+  t.pathname = u.pathname.replace(/\/live$/, '/ticket');
+  t.search = '';
+  const r = await fetch(t);
+  if (!r.ok) throw new Error(`ticket ${t}: HTTP ${r.status}`);
+  u.searchParams.set('ticket', ((await r.json()) as { ticket: string }).ticket);
+  return u.toString();
+}
+
+/**
+ * Collects a live WebSocket's messages until `until` holds. A `/live` URL without a ticket
+ * first gets one (as the dashboard does), unless `ticket: false`.
+ */
+export async function collectWs(url: string, until: (c: Collected) => boolean, timeoutMs = 90_000, opts: { ticket?: boolean } = {}): Promise<Collected & { ws: WebSocket }> {
+  if (opts.ticket !== false && /\/live(\?|$)/.test(url) && !new URL(url).searchParams.has('ticket')) url = await withTicket(url);
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     const c: Collected = { texts: [], binaries: [] };

@@ -30,6 +30,8 @@ const REVIEWED_ROUTES = new Set([
   'httpNode GET /vigie/health',
   'httpNode GET /vigie/video/:cameraId/mjpeg',
   'httpNode GET /vigie/video/:cameraId/snapshot.jpg',
+  // JSON {ticket, expiresInMs}: a random token, no media
+  'httpNode GET /vigie/video/:cameraId/ticket',
   'httpAdmin POST /vigie/camera/test',
   'httpAdmin GET /vigie/alsa-devices',
   'httpAdmin GET /vigie/array-presets',

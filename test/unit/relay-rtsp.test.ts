@@ -101,6 +101,29 @@ after(async () => {
 });
 
 describe('live relay (MSE) from a real RTSP source with audio', () => {
+  test('the live socket needs a ticket from the ticket route: none, a spent one or another camera\'s is refused with 401, and no relay starts', async () => {
+    const h = await harness();
+    try {
+      const r = await fetch(`http://${h.base}/vigie/video/cam1/ticket`);
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get('cache-control'), 'no-store');
+      const { ticket, expiresInMs } = (await r.json()) as { ticket: string; expiresInMs: number };
+      assert.match(ticket, /^[A-Za-z0-9_-]{32}$/);
+      assert.ok(expiresInMs > 0);
+      const refused = (url: string) => assert.rejects(collectWs(url, () => true, 10_000, { ticket: false }), /Unexpected server response: 401/, url);
+      await refused(`ws://${h.base}/vigie/video/cam1/live`);
+      await refused(`ws://${h.base}/vigie/video/cam2/live?ticket=${ticket}`); // cam1's ticket, now spent
+      await refused(`ws://${h.base}/vigie/video/cam1/live?ticket=${ticket}`);
+      assert.equal(h.mgr.stats().relays, 0, 'nothing started for a refused socket');
+      // a fresh ticket opens it
+      const c = await collectWs(`ws://${h.base}/vigie/video/cam1/live`, enoughMedia(1));
+      await closeWs(c.ws);
+      assert.equal(JSON.parse(c.texts[0]).type, 'init');
+    } finally {
+      await h.stop();
+    }
+  });
+
   test('the source has an audio track, the relayed fMP4 has video only; init then media with increasing tfdt', async () => {
     const probeSrc = await import('node:child_process').then((cp) =>
       cp.spawnSync('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', rtsp.url], { timeout: 30_000 }),

@@ -1,0 +1,48 @@
+/**
+ * Single-use tickets for the live WebSocket. A browser's WebSocket handshake does not pass
+ * through Node-RED's HTTP middleware (httpNodeAuth, httpNodeMiddleware), so the viewer first
+ * asks an ordinary HTTP route for a ticket, which that middleware guards, and presents it in
+ * the handshake. A page of another origin cannot read the ticket route's answer, so it cannot
+ * open the socket either (cross-site WebSocket hijacking).
+ */
+import { randomBytes } from 'crypto';
+
+export const TICKET_TTL_MS = 30_000;
+/** Outstanding tickets kept at most; the oldest are dropped first (a flood cannot grow memory). */
+export const MAX_TICKETS = 256;
+
+export class LiveTickets {
+  /** token → camera id and expiry (epoch ms); Map keeps insertion order, oldest first. */
+  private readonly tickets = new Map<string, { cameraId: string; expiresMs: number }>();
+
+  constructor(private readonly ttlMs = TICKET_TTL_MS) {}
+
+  issue(cameraId: string, nowMs = Date.now()): { ticket: string; expiresInMs: number } {
+    this.prune(nowMs);
+    while (this.tickets.size >= MAX_TICKETS) this.tickets.delete(this.tickets.keys().next().value as string);
+    const ticket = randomBytes(24).toString('base64url');
+    this.tickets.set(ticket, { cameraId, expiresMs: nowMs + this.ttlMs });
+    return { ticket, expiresInMs: this.ttlMs };
+  }
+
+  /** True once for a ticket issued for this camera and not expired; the ticket is then spent. */
+  redeem(ticket: string | null | undefined, cameraId: string, nowMs = Date.now()): boolean {
+    if (typeof ticket !== 'string' || !/^[A-Za-z0-9_-]{32}$/.test(ticket)) return false;
+    const t = this.tickets.get(ticket);
+    if (!t) return false;
+    this.tickets.delete(ticket);
+    return t.expiresMs >= nowMs && t.cameraId === cameraId;
+  }
+
+  get size(): number {
+    return this.tickets.size;
+  }
+
+  clear(): void {
+    this.tickets.clear();
+  }
+
+  private prune(nowMs: number): void {
+    for (const [k, t] of this.tickets) if (t.expiresMs < nowMs) this.tickets.delete(k);
+  }
+}
