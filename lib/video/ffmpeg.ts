@@ -4,7 +4,7 @@
  * -an -dn -sn`. Output always goes to a pipe; nothing is written to disk.
  */
 import { ChildProcessByStdio, spawn } from 'child_process';
-import { Readable } from 'stream';
+import { Readable, Writable } from 'stream';
 import { findBinary } from '../util/binaries';
 
 export type RtspTransport = 'tcp' | 'udp';
@@ -61,18 +61,54 @@ export interface InputOptions {
   ioTimeoutMs?: number;
 }
 
+/** Demuxer options of a source, as name → value (the same whether on the command line or in a script). */
+function inputOptions(url: string, opts: InputOptions): Array<[string, string]> {
+  const timeoutUs = String(Math.round((opts.ioTimeoutMs ?? 10_000) * 1000));
+  const pairs: Array<[string, string]> = [];
+  if (/^rtsps?:/i.test(url)) pairs.push(['rtsp_transport', opts.transport ?? 'tcp'], ['timeout', timeoutUs]);
+  else if (/^https?:/i.test(url)) pairs.push(['rw_timeout', timeoutUs]);
+  // Start quickly: the relay only needs the video stream's parameters.
+  pairs.push(['fflags', '+nobuffer'], ['analyzeduration', '1000000'], ['probesize', '1000000']);
+  return pairs;
+}
+
+/** Whether a URL carries a user name or password. */
+export function hasCredentials(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.username !== '' || u.password !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** Protocols the script's source may use (ffmpeg's concat demuxer asks for an explicit list). */
+const SCRIPT_PROTOCOLS = 'pipe,file,rtsp,rtsps,rtp,srtp,udp,tcp,tls,http,https,httpproxy,crypto';
+
+/**
+ * Input arguments. A URL with credentials is not put on the command line, where every local
+ * user can read it (`ps`, /proc/<pid>/cmdline): ffmpeg reads it from a one-line concat script
+ * on its standard input instead (`inputScript`), with the same demuxer options.
+ */
 export function inputArgs(url: string, opts: InputOptions = {}): string[] {
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
-  const timeoutUs = String(Math.round((opts.ioTimeoutMs ?? 10_000) * 1000));
-  if (/^rtsps?:/i.test(url)) {
-    args.push('-rtsp_transport', opts.transport ?? 'tcp', '-timeout', timeoutUs);
-  } else if (/^https?:/i.test(url)) {
-    args.push('-rw_timeout', timeoutUs);
+  if (hasCredentials(url)) {
+    args.push('-f', 'concat', '-safe', '0', '-protocol_whitelist', SCRIPT_PROTOCOLS, '-i', 'pipe:0');
+    return args;
   }
-  // Start quickly: the relay only needs the video stream's parameters.
-  args.push('-fflags', '+nobuffer', '-analyzeduration', '1000000', '-probesize', '1000000');
+  for (const [k, v] of inputOptions(url, opts)) args.push(`-${k}`, v);
   args.push('-i', url);
   return args;
+}
+
+/** The concat script that gives ffmpeg a URL with credentials (see inputArgs); undefined for other URLs. */
+export function inputScript(url: string, opts: InputOptions = {}): string | undefined {
+  if (!hasCredentials(url)) return undefined;
+  // In a single-quoted token everything is literal up to the next quote; a quote is '\''.
+  const quote = (t: string): string => `'${t.replace(/'/g, "'\\''")}'`;
+  const lines = ['ffconcat version 1.0', `file ${quote(url)}`];
+  for (const [k, v] of inputOptions(url, opts)) lines.push(`option ${k} ${quote(v)}`);
+  return lines.join('\n') + '\n';
 }
 
 /** Video only, never audio/data/subtitles. */
@@ -178,8 +214,14 @@ export class FfmpegProcess {
   private killTimer?: NodeJS.Timeout;
   private done = false;
 
-  constructor(binary: string, args: string[]) {
-    this.child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `stdin`: text written to ffmpeg's standard input, then closed (an input script; see inputScript). */
+  constructor(binary: string, args: string[], stdin?: string) {
+    this.child = spawn(binary, args, { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] }) as unknown as ChildProcessByStdio<null, Readable, Readable>;
+    if (stdin !== undefined) {
+      const input = (this.child as unknown as { stdin: Writable }).stdin;
+      input.on('error', () => undefined); // EPIPE if ffmpeg exits first: the exit explains it
+      input.end(stdin);
+    }
     // Pipe errors (EPIPE when the child dies) surface through 'close'; never crash the runtime.
     this.child.stdout.on('error', () => undefined);
     this.child.stderr.on('error', () => undefined);

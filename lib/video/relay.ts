@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'events';
 import { Backoff, BackoffOptions } from '../util/backoff';
-import { classifyFfmpegExit, FfmpegProcess, liveArgs, mjpegArgs, RtspTransport, SourceError } from './ffmpeg';
+import { classifyFfmpegExit, FfmpegProcess, InputOptions, inputScript, liveArgs, mjpegArgs, RtspTransport, SourceError } from './ffmpeg';
 import { JpegSplitter } from './jpeg';
 import { Fmp4Segmenter, InitSegment, MediaSegment } from './mp4';
 
@@ -50,6 +50,8 @@ export abstract class Relay extends EventEmitter {
   }
 
   protected abstract args(url: string): string[];
+  /** Demuxer options of the source (for the input script of a URL with credentials). */
+  protected abstract inputOptions(): InputOptions;
   protected abstract onData(chunk: Buffer): void;
   /** Clears per-process parse state before a (re)start. */
   protected abstract resetParser(): void;
@@ -80,7 +82,7 @@ export abstract class Relay extends EventEmitter {
   private spawn(url: string): void {
     this.resetParser();
     this.starts++;
-    const proc = new FfmpegProcess(this.opts.ffmpegPath, this.args(url));
+    const proc = new FfmpegProcess(this.opts.ffmpegPath, this.args(url), inputScript(url, this.inputOptions()));
     this.proc = proc;
     this.armStall();
     proc.child.stdout.on('data', (chunk: Buffer) => {
@@ -197,6 +199,10 @@ export class LiveRelay extends Relay {
     return liveArgs(url, { transport: this.transport, fragmentMs: this.fragmentMs, ioTimeoutMs: this.ioTimeoutMs });
   }
 
+  protected inputOptions(): InputOptions {
+    return { transport: this.transport, ioTimeoutMs: this.ioTimeoutMs };
+  }
+
   protected resetParser(): void {
     this.init = undefined;
     this.gop = [];
@@ -252,6 +258,10 @@ export class MjpegRelay extends Relay {
 
   protected args(url: string): string[] {
     return mjpegArgs(url, { fps: this.mopts.fps, width: this.mopts.width, quality: this.mopts.quality, transport: this.mopts.transport, ioTimeoutMs: this.mopts.ioTimeoutMs });
+  }
+
+  protected inputOptions(): InputOptions {
+    return { transport: this.mopts.transport, ioTimeoutMs: this.mopts.ioTimeoutMs };
   }
 
   protected resetParser(): void {

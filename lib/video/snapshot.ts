@@ -6,7 +6,7 @@
 import * as crypto from 'crypto';
 import * as http from 'http';
 import * as https from 'https';
-import { FfmpegProcess, frameGrabArgs, redactUrl, RtspTransport, classifyFfmpegExit, SourceError } from './ffmpeg';
+import { FfmpegProcess, frameGrabArgs, inputScript, redactUrl, RtspTransport, classifyFfmpegExit, SourceError } from './ffmpeg';
 import { isJpeg } from './jpeg';
 
 export const MAX_SNAPSHOT_BYTES = 8 * 1024 * 1024;
@@ -113,7 +113,8 @@ export async function fetchSnapshot(urlText: string, opts: SnapshotFetchOptions 
 
 /** One JPEG frame from a stream with ffmpeg (video only), when no snapshot URI exists. */
 export async function grabFrame(ffmpegPath: string, streamUrl: string, opts: { transport?: RtspTransport; timeoutMs?: number; width?: number } = {}): Promise<Buffer> {
-  const proc = new FfmpegProcess(ffmpegPath, frameGrabArgs(streamUrl, { transport: opts.transport, width: opts.width, ioTimeoutMs: opts.timeoutMs }));
+  const input = { transport: opts.transport, ioTimeoutMs: opts.timeoutMs };
+  const proc = new FfmpegProcess(ffmpegPath, frameGrabArgs(streamUrl, { ...input, width: opts.width }), inputScript(streamUrl, input));
   const chunks: Buffer[] = [];
   let size = 0;
   proc.child.stdout.on('data', (c: Buffer) => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { isJpeg, JpegSplitter } from '../../lib/video/jpeg';
-import { mjpegArgs, liveArgs, frameGrabArgs, VIDEO_ONLY, redactUrl, withCredentials, classifyFfmpegExit } from '../../lib/video/ffmpeg';
+import { mjpegArgs, liveArgs, frameGrabArgs, VIDEO_ONLY, redactUrl, withCredentials, classifyFfmpegExit, inputScript, hasCredentials } from '../../lib/video/ffmpeg';
 
 function ffmpegJpegs(n: number): Buffer {
   const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10', '-frames:v', String(n), '-c:v', 'mjpeg', '-f', 'image2pipe', 'pipe:1'], {
@@ -68,4 +68,24 @@ test('credentials are inserted for ffmpeg and removed from anything shown', () =
   assert.equal(classifyFfmpegExit('Connection to tcp://h:1 failed: Connection refused', 'rtsp://h:1/s', 1, null).code, 'refused');
   const other = classifyFfmpegExit('something odd u:secret happened', 'rtsp://u:secret@h/s', 1, null);
   assert.equal(other.code, 'failed');
+});
+
+test('a URL with credentials is never on the command line: ffmpeg reads it from a concat script on stdin', () => {
+  const url = withCredentials('rtsp://cam:554/s', 'operator7', "it's \"odd\"");
+  for (const args of [liveArgs(url), mjpegArgs(url, { fps: 5, width: 640 }), frameGrabArgs(url)]) {
+    assert.ok(!args.some((a) => a.includes('operator7') || a.includes('odd') || a.includes('cam:554')), args.join(' '));
+    assert.deepEqual(args.slice(args.indexOf('-f'), args.indexOf('-i') + 2), ['-f', 'concat', '-safe', '0', '-protocol_whitelist', args[args.indexOf('-protocol_whitelist') + 1], '-i', 'pipe:0']);
+    assert.ok(args.includes('-nostdin'), 'stdin is read as an input, never as keyboard commands');
+  }
+  const script = inputScript(url, { transport: 'udp', ioTimeoutMs: 5000 })!;
+  const lines = script.trim().split('\n');
+  assert.equal(lines[0], 'ffconcat version 1.0');
+  // a quote inside a single-quoted token is written '\''
+  assert.equal(lines[1], `file 'rtsp://operator7:it'\\''s%20%22odd%22@cam:554/s'`);
+  assert.ok(lines.includes("option rtsp_transport 'udp'") && lines.includes("option timeout '5000000'"), script);
+  // no credentials: the URL stays on the command line and there is no script
+  assert.equal(inputScript('rtsp://cam/x'), undefined);
+  assert.ok(liveArgs('rtsp://cam/x').includes('rtsp://cam/x'));
+  assert.equal(hasCredentials('rtsp://:p@cam/x'), true);
+  assert.equal(hasCredentials('not a url'), false);
 });

@@ -5,9 +5,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
+import * as fs from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { auditBus, AuditEvent } from '../../lib/alerts/bus';
-import { FfmpegNotFoundError } from '../../lib/video/ffmpeg';
+import { execFileSync } from 'node:child_process';
+import { FfmpegNotFoundError, withCredentials } from '../../lib/video/ffmpeg';
+import { grabFrame } from '../../lib/video/snapshot';
 import { isJpeg, JpegSplitter } from '../../lib/video/jpeg';
 import { VideoManager, VideoManagerOptions, VideoSource } from '../../lib/video/manager';
 import {
@@ -535,6 +538,14 @@ describe('source faults', () => {
     try {
       const c = await collectWs(`ws://${h.base}/vigie/video/withauth/live`, enoughMedia(1));
       assert.equal(JSON.parse(c.texts[0]).type, 'init');
+      // what every local user can read of the running ffmpeg (ps): no user, no password
+      const pids = h.mgr.pids();
+      assert.ok(pids.length >= 1);
+      for (const pid of pids) {
+        const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+        assert.ok(!cmdline.includes('s3cret') && !cmdline.includes('op:'), `credentials on the command line: ${cmdline}`);
+        assert.match(cmdline, /-f concat .* -i pipe:0/);
+      }
       await closeWs(c.ws);
       const bad = await collectWs(`ws://${h.base}/vigie/video/wrongauth/live`, (x) => x.texts.some((t) => JSON.parse(t).type === 'status'));
       const relay = h.mgr.relay('wrongauth', 'mse')!;
@@ -564,4 +575,35 @@ describe('source faults', () => {
     for (const pid of pids) assert.equal(isAlive(pid), false, `ffmpeg ${pid} ended`);
     assert.deepEqual(childFfmpegPids(), []);
   });
+});
+
+test('a frame grab reaches a source whose password has quotes and spaces, through the input script (real ffmpeg, HTTP Basic)', async () => {
+  const user = 'cam op';
+  const password = `it's "odd" \\ 100%`;
+  // five seconds of MPEG-TS video (a keyframe every 0.2 s, like a live source), served over HTTP behind Basic authentication
+  const ts = execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10', '-t', '5', '-g', '2', '-c:v', 'mpeg2video', '-f', 'mpegts', 'pipe:1']);
+  const expected = 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
+  const seen: string[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push(req.headers.authorization ?? '');
+    if (req.headers.authorization !== expected) {
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="cam"' });
+      res.end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'video/mp2t', 'Content-Length': ts.length });
+    res.end(ts);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const url = withCredentials(`http://127.0.0.1:${(server.address() as AddressInfo).port}/live.ts`, user, password);
+    const frame = await grabFrame('ffmpeg', url, { timeoutMs: 20_000 });
+    assert.ok(isJpeg(frame), 'a JPEG came back');
+    assert.ok(seen.includes(expected), `ffmpeg sent the credentials: ${JSON.stringify(seen)}`);
+    const wrong = withCredentials(`http://127.0.0.1:${(server.address() as AddressInfo).port}/live.ts`, user, 'nope');
+    await assert.rejects(grabFrame('ffmpeg', wrong, { timeoutMs: 20_000 }), (e: Error & { code?: string }) => e.code === 'unauthorized' && !e.message.includes('nope'));
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
 });
