@@ -255,6 +255,19 @@ class Scoring(unittest.TestCase):
         self.assertEqual(s['errorRate'], 0.0)
 
 
+class CheckpointRecipe(unittest.TestCase):
+    def test_an_old_checkpoint_gets_the_options_of_its_time(self):
+        import argparse
+        import train
+        # saved before --hard-negative-weight existed (twice the loss weight then) and --widths
+        old = train.recipe_args(argparse.Namespace(seed=7, epochs=40))
+        self.assertEqual(old.hard_negative_weight, 2.0)
+        self.assertEqual(old.widths, train.parse_args([]).widths)
+        self.assertEqual(old.seed, 7)
+        # a checkpoint that has the option keeps its own value
+        self.assertEqual(train.recipe_args(argparse.Namespace(hard_negative_weight=1.0)).hard_negative_weight, 1.0)
+
+
 class Cards(unittest.TestCase):
     def check_card(self, card, n_out):
         for field in ('name', 'version', 'format', 'input', 'output', 'labels', 'alertLabels', 'voiceLabels',

@@ -57,10 +57,15 @@ def floats(text, n):
     return vals
 
 
+# What a checkpoint saved before an option existed was trained with, where that differs from
+# the option's default: twice the loss weight on hard negatives before --hard-negative-weight.
+LEGACY_DEFAULTS = {'hard_negative_weight': 2.0}
+
+
 def recipe_args(args):
-    """`args` with the recipe's defaults filled in: a checkpoint saved before an option existed
-    was trained with its default value."""
-    defaults = vars(parse_args([]))
+    """`args` with the recipe's options filled in: a checkpoint saved before an option existed
+    was trained with its value of the time (LEGACY_DEFAULTS), else with today's default."""
+    defaults = {**vars(parse_args([])), **LEGACY_DEFAULTS}
     return argparse.Namespace(**{**defaults, **vars(args)})
 
 
