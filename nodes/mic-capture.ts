@@ -41,6 +41,21 @@ interface MicCaptureDef extends NodeDef {
   calibrationDb?: string | number;
 }
 
+/** The node's credentials: the user and password of an ffmpeg source's stream. */
+interface StreamCredentials {
+  username?: string;
+  password?: string;
+}
+
+/** A URL that carries a password (user names alone are not secret). */
+function hasPassword(url: string): boolean {
+  try {
+    return new URL(url.trim()).password !== '';
+  } catch {
+    return false;
+  }
+}
+
 function intSetting(v: unknown, field: string, min: number, max: number, dflt: number): number {
   if (v === undefined || v === null || v === '') return dflt;
   const n = Number(v);
@@ -56,7 +71,7 @@ function numSetting(v: unknown, field: string, min: number, max: number, dflt: n
 }
 
 /** Turn the editor's fields into a source config; errors name the field. */
-function sourceConfigFrom(config: MicCaptureDef, ctx: { userDir: string; sensorId: string; blockMs: number }): SourceConfig {
+function sourceConfigFrom(config: MicCaptureDef, ctx: { userDir: string; sensorId: string; blockMs: number; credentials?: StreamCredentials }): SourceConfig {
   const type = (config.source || 'alsa') as SourceType;
   if (!SOURCE_TYPES.includes(type)) throw new Error(`source: expected one of ${SOURCE_TYPES.join(', ')}, got ${JSON.stringify(config.source)}`);
   switch (type) {
@@ -76,6 +91,8 @@ function sourceConfigFrom(config: MicCaptureDef, ctx: { userDir: string; sensorI
       return {
         type,
         url: config.url.trim(),
+        username: ctx.credentials?.username || undefined,
+        password: ctx.credentials?.password || undefined,
         sampleRate: intSetting(config.sampleRate, 'sampleRate', 8000, 384000, 48000),
         channels: intSetting(config.channels, 'channels', 1, 64, 1),
         realtime: !!config.realtime,
@@ -134,7 +151,10 @@ export = function (RED: NodeAPI) {
       const ringSeconds = numSetting(config.ringSeconds, 'ringSeconds', 0.5, MAX_RING_SECONDS, 5)!;
       const levelEveryMs = intSetting(config.levelEveryMs, 'levelEveryMs', 0, 600000, 1000);
       const calibrationDb = numSetting(config.calibrationDb, 'calibrationDb', 0, 200, undefined);
-      const srcCfg = sourceConfigFrom(config, { userDir, sensorId: sensor.id, blockMs });
+      if (config.source === 'ffmpeg' && typeof config.url === 'string' && hasPassword(config.url)) {
+        node.warn('url: the password in this URL is saved in plain text in the flows; put the user and password in the "Stream user" and "Stream password" fields instead');
+      }
+      const srcCfg = sourceConfigFrom(config, { userDir, sensorId: sensor.id, blockMs, credentials: (node as unknown as { credentials?: StreamCredentials }).credentials });
       const knownChannels = srcCfg.type === 'alsa' || srcCfg.type === 'ffmpeg' ? srcCfg.channels : undefined;
       const channelMap = parseChannelMap(config.channelMap, knownChannels, 'channelMap');
       const source = createSource(srcCfg);
@@ -203,7 +223,9 @@ export = function (RED: NodeAPI) {
         });
     });
   }
-  RED.nodes.registerType('mic-capture', MicCaptureNode as unknown as Parameters<NodeAPI['nodes']['registerType']>[1]);
+  RED.nodes.registerType('mic-capture', MicCaptureNode as unknown as Parameters<NodeAPI['nodes']['registerType']>[1], {
+    credentials: { username: { type: 'text' }, password: { type: 'password' } },
+  });
 
   // ALSA capture devices for the editor's device menu.
   RED.httpAdmin.get('/vigie/alsa-devices', RED.auth.needsPermission('mic-capture.read'), (_req, res) => {

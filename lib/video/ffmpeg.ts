@@ -6,6 +6,9 @@
 import { ChildProcessByStdio, spawn } from 'child_process';
 import { Readable, Writable } from 'stream';
 import { findBinary } from '../util/binaries';
+import { concatScript, hasCredentials, SCRIPT_INPUT_ARGS, withCredentials } from '../util/url-credentials';
+
+export { hasCredentials, withCredentials };
 
 export type RtspTransport = 'tcp' | 'udp';
 
@@ -41,20 +44,6 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** Puts credentials into a stream URL unless it already carries some (ffmpeg reads them there). */
-export function withCredentials(url: string, username?: string, password?: string): string {
-  if (!username) return url;
-  try {
-    const u = new URL(url);
-    if (u.username) return url;
-    u.username = username;
-    u.password = password ?? '';
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
-
 export interface InputOptions {
   transport?: RtspTransport;
   /** Socket I/O timeout; a silent source makes ffmpeg exit instead of hanging. */
@@ -72,19 +61,6 @@ function inputOptions(url: string, opts: InputOptions): Array<[string, string]> 
   return pairs;
 }
 
-/** Whether a URL carries a user name or password. */
-export function hasCredentials(url: string): boolean {
-  try {
-    const u = new URL(url);
-    return u.username !== '' || u.password !== '';
-  } catch {
-    return false;
-  }
-}
-
-/** Protocols the script's source may use (ffmpeg's concat demuxer asks for an explicit list). */
-const SCRIPT_PROTOCOLS = 'pipe,file,rtsp,rtsps,rtp,srtp,udp,tcp,tls,http,https,httpproxy,crypto';
-
 /**
  * Input arguments. A URL with credentials is not put on the command line, where every local
  * user can read it (`ps`, /proc/<pid>/cmdline): ffmpeg reads it from a one-line concat script
@@ -93,7 +69,7 @@ const SCRIPT_PROTOCOLS = 'pipe,file,rtsp,rtsps,rtp,srtp,udp,tcp,tls,http,https,h
 export function inputArgs(url: string, opts: InputOptions = {}): string[] {
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
   if (hasCredentials(url)) {
-    args.push('-f', 'concat', '-safe', '0', '-protocol_whitelist', SCRIPT_PROTOCOLS, '-i', 'pipe:0');
+    args.push(...SCRIPT_INPUT_ARGS);
     return args;
   }
   for (const [k, v] of inputOptions(url, opts)) args.push(`-${k}`, v);
@@ -104,11 +80,7 @@ export function inputArgs(url: string, opts: InputOptions = {}): string[] {
 /** The concat script that gives ffmpeg a URL with credentials (see inputArgs); undefined for other URLs. */
 export function inputScript(url: string, opts: InputOptions = {}): string | undefined {
   if (!hasCredentials(url)) return undefined;
-  // In a single-quoted token everything is literal up to the next quote; a quote is '\''.
-  const quote = (t: string): string => `'${t.replace(/'/g, "'\\''")}'`;
-  const lines = ['ffconcat version 1.0', `file ${quote(url)}`];
-  for (const [k, v] of inputOptions(url, opts)) lines.push(`option ${k} ${quote(v)}`);
-  return lines.join('\n') + '\n';
+  return concatScript(url, inputOptions(url, opts));
 }
 
 /** Video only, never audio/data/subtitles. */

@@ -10,6 +10,7 @@ import { encodeWav } from '../../lib/audio/wav';
 import { rmsDbfs } from '../../lib/dsp/levels';
 import { validateAudioBlock } from '../../lib/contracts';
 import { canaryPatterns, Finding, scanCanary, scanJson } from '../support/privacy-scan';
+import { startRtspServer } from '../support/video-sources';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -242,6 +243,35 @@ describe('mic-capture node', () => {
     assert.equal(blocks[0].payload.frames, 1600);
     await helper.unload();
     await waitFor(() => childProcesses('ffmpeg').length === 0, 'no ffmpeg child after close', 5000);
+  });
+
+  it('a camera microphone behind RTSP authentication: the node\'s credentials reach the server, never the process list (real ffmpeg, GStreamer RTSP)', async () => {
+    const rtsp = await startRtspServer({ user: 'micuser', password: "mic'pass word" });
+    try {
+      await helper.startServer();
+      await helper.load([sensorNode, micNode, catchNode], flow({ source: 'ffmpeg', url: rtsp.url, sampleRate: 16000, channels: 1 }, sensor('cam-auth')), {
+        mic: { username: 'micuser', password: "mic'pass word" },
+      });
+      const blocks = record('blocks');
+      await waitFor(() => blocks.length >= 3, 'audio blocks from the RTSP microphone', 30_000);
+      assert.equal(blocks[0].payload.sampleRate, 16000);
+      const ff = childProcesses('ffmpeg');
+      assert.equal(ff.length, 1);
+      const cmdline = fs.readFileSync(`/proc/${ff[0].pid}/cmdline`, 'utf8').split('\0').join(' ');
+      assert.ok(!cmdline.includes('micuser') && !cmdline.includes('pass'), `credentials on the command line: ${cmdline}`);
+      await helper.unload();
+      await waitFor(() => childProcesses('ffmpeg').length === 0, 'no ffmpeg child after close', 5000);
+      // a password typed into the URL still works, with a warning that it is stored in plain text
+      await helper.load([sensorNode, micNode, catchNode], flow({ source: 'ffmpeg', url: rtsp.url.replace('rtsp://', 'rtsp://micuser:mic%27pass%20word@'), sampleRate: 16000, channels: 1 }, sensor('cam-auth2')));
+      const warned = (helper.log().args as Any[][]).map((a) => a[0]).filter((e: Any) => e.level === helper.log().WARN && e.id === 'mic');
+      assert.ok(warned.some((e: Any) => /saved in plain text in the flows/.test(String(e.msg))), `warnings: ${JSON.stringify(warned)}`);
+      const blocks2 = record('blocks');
+      await waitFor(() => blocks2.length >= 1, 'audio blocks with the password in the URL', 30_000);
+      await helper.unload();
+      await waitFor(() => childProcesses('ffmpeg').length === 0, 'no ffmpeg child after close', 5000);
+    } finally {
+      await rtsp.stop();
+    }
   });
 
   it('an ffmpeg file input ends once: every block delivered, an "ended" status and health message, no restart', async () => {

@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Capture, HealthEvent } from '../../lib/audio/capture';
 import { ProcessSource, SimulatedSource, ffmpegArgs, parseArecordL, redactUrl, arecordArgs } from '../../lib/audio/sources';
+import { ffmpegScript } from '../../lib/audio/sources/ffmpeg';
 import { SourceStatus } from '../../lib/audio/sources/source';
 import { liveSceneCount } from '../../lib/sim/live';
 import { AudioBlock } from '../../lib/contracts';
@@ -147,13 +148,27 @@ test('supervisor: a missing binary is one error naming it, then quiet retries', 
 
 test('command lines: arecord raw to stdout; ffmpeg audio only, RTSP over TCP, f32le pipe; URLs redacted', () => {
   assert.deepEqual(arecordArgs({ device: 'hw:1,0', sampleRate: 48000, channels: 4, format: 'S32_LE' }), ['-q', '-D', 'hw:1,0', '-t', 'raw', '-f', 'S32_LE', '-r', '48000', '-c', '4']);
-  const a = ffmpegArgs({ url: 'rtsp://u:p@cam/1', sampleRate: 16000, channels: 1 });
+  const a = ffmpegArgs({ url: 'rtsp://cam/1', sampleRate: 16000, channels: 1 });
   assert.equal(a[a.indexOf('-rtsp_transport') + 1], 'tcp');
   for (const flag of ['-vn', '-sn', '-dn']) assert.ok(a.includes(flag));
   assert.deepEqual(a.slice(-3), ['-f', 'f32le', 'pipe:1']);
   assert.ok(!a.includes('-re'));
   assert.ok(ffmpegArgs({ url: '/x.wav', sampleRate: 16000, channels: 1, realtime: true }).includes('-re'));
   assert.equal(redactUrl('rtsp://admin:secret@10.0.0.2:554/s'), 'rtsp://***@10.0.0.2:554/s');
+});
+
+test('ffmpeg source with credentials: none on the command line; the URL and its options are in the script on stdin', () => {
+  for (const o of [
+    { url: 'rtsp://cam/1', username: 'micuser', password: "pa'ss" },
+    { url: 'rtsp://micuser:pa%27ss@cam/1' },
+  ]) {
+    const args = ffmpegArgs({ ...o, sampleRate: 16000, channels: 1 });
+    assert.ok(!args.some((x) => x.includes('micuser') || x.includes('pa') || x.includes('cam/1')), args.join(' '));
+    assert.deepEqual(args.slice(args.indexOf('-f'), args.indexOf('-i') + 2).filter((x) => !x.includes(',')), ['-f', 'concat', '-safe', '0', '-protocol_whitelist', '-i', 'pipe:0']);
+    const script = ffmpegScript({ ...o, sampleRate: 16000, channels: 1 })!;
+    assert.match(script, /^ffconcat version 1\.0\nfile 'rtsp:\/\/micuser:pa(%27|'\\'')ss@cam\/1'\noption rtsp_transport 'tcp'\n$/);
+  }
+  assert.equal(ffmpegScript({ url: 'rtsp://cam/1', sampleRate: 16000, channels: 1 }), undefined);
 });
 
 test('arecord -L output is parsed into names and descriptions', () => {

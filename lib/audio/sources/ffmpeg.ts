@@ -3,10 +3,14 @@
  * float32 PCM on ffmpeg's stdout pipe. Audio only: video, subtitles and data are dropped.
  */
 import { BackoffOptions } from '../../util/backoff';
+import { concatScript, hasCredentials, SCRIPT_INPUT_ARGS, withCredentials } from '../../util/url-credentials';
 import { ProcessSource } from './process';
 
 export interface FfmpegOptions {
   url: string;
+  /** Stream credentials (the node's credentials); never put on the command line. */
+  username?: string;
+  password?: string;
   sampleRate: number;
   channels: number;
   /** Read a file at its native rate (-re) instead of as fast as possible. */
@@ -16,12 +20,32 @@ export interface FfmpegOptions {
   stallMs?: number;
 }
 
+/** Demuxer options of the source, on the command line or in the input script. */
+function demuxerOptions(url: string): Array<[string, string]> {
+  return /^rtsps?:/i.test(url) ? [['rtsp_transport', 'tcp']] : [];
+}
+
+/**
+ * ffmpeg's arguments. A source with credentials is read from a concat script on stdin
+ * (`ffmpegScript`), so that they never appear in the process list.
+ */
 export function ffmpegArgs(o: FfmpegOptions): string[] {
+  const url = withCredentials(o.url, o.username, o.password);
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
-  if (/^rtsps?:/i.test(o.url)) args.push('-rtsp_transport', 'tcp');
   if (o.realtime) args.push('-re');
-  args.push('-i', o.url, '-vn', '-sn', '-dn', '-map', '0:a:0', '-ac', String(o.channels), '-ar', String(o.sampleRate), '-c:a', 'pcm_f32le', '-f', 'f32le', 'pipe:1');
+  if (hasCredentials(url)) args.push(...SCRIPT_INPUT_ARGS);
+  else {
+    for (const [k, v] of demuxerOptions(url)) args.push(`-${k}`, v);
+    args.push('-i', url);
+  }
+  args.push('-vn', '-sn', '-dn', '-map', '0:a:0', '-ac', String(o.channels), '-ar', String(o.sampleRate), '-c:a', 'pcm_f32le', '-f', 'f32le', 'pipe:1');
   return args;
+}
+
+/** The input script of a source with credentials (see ffmpegArgs); undefined otherwise. */
+export function ffmpegScript(o: FfmpegOptions): string | undefined {
+  const url = withCredentials(o.url, o.username, o.password);
+  return hasCredentials(url) ? concatScript(url, demuxerOptions(url)) : undefined;
 }
 
 /** For status texts: never show credentials embedded in a URL. */
@@ -44,6 +68,7 @@ export function createFfmpegSource(o: FfmpegOptions): ProcessSource {
     binaryPath: o.binaryPath,
     installHint: 'install ffmpeg (apt-get install ffmpeg) or set VIGIE_FFMPEG to its path',
     args: ffmpegArgs(o),
+    stdin: ffmpegScript(o),
     format: 'FLOAT_LE',
     channels: o.channels,
     sampleRate: o.sampleRate,

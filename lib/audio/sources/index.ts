@@ -21,7 +21,7 @@ export const SOURCE_TYPES: readonly SourceType[] = ['alsa', 'ffmpeg', 'wav', 'in
 
 export type SourceConfig =
   | { type: 'alsa'; device: string; sampleRate: number; channels: number; format?: PcmFormat; binaryPath?: string; backoff?: BackoffOptions; stallMs?: number }
-  | { type: 'ffmpeg'; url: string; sampleRate: number; channels: number; realtime?: boolean; binaryPath?: string; backoff?: BackoffOptions; stallMs?: number }
+  | { type: 'ffmpeg'; url: string; username?: string; password?: string; sampleRate: number; channels: number; realtime?: boolean; binaryPath?: string; backoff?: BackoffOptions; stallMs?: number }
   | { type: 'wav'; file: string; baseDir?: string; loop?: boolean; pace?: 'realtime' | 'fast'; sampleRate?: number }
   | { type: 'input' }
   | { type: 'simulated'; scene: string; sensorId: string; realtime?: boolean; blockMs?: number };

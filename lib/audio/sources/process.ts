@@ -20,6 +20,8 @@ export interface ProcessSourceOptions {
   /** Hint printed when the binary is missing. */
   installHint: string;
   args: string[];
+  /** Text written to the child's stdin at each start, then closed (e.g. ffmpeg's input script). */
+  stdin?: string;
   format: PcmFormat;
   channels: number;
   sampleRate: number;
@@ -106,7 +108,11 @@ export class ProcessSource extends CaptureSource {
     this.gotData = false;
     let child: ChildProcess;
     try {
-      child = spawn(bin, this.opts.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(bin, this.opts.args, { stdio: [this.opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+      if (this.opts.stdin !== undefined) {
+        child.stdin!.on('error', () => undefined); // EPIPE if the child exits first: its exit says why
+        child.stdin!.end(this.opts.stdin);
+      }
     } catch (err) {
       this.fault(new Error(`${this.opts.binary}: cannot start: ${(err as Error).message}`));
       this.setStatus('failed', `cannot start ${this.opts.binary}`);

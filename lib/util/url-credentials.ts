@@ -1,0 +1,45 @@
+/**
+ * Credentials of ffmpeg sources (camera streams, camera microphones), kept off the command
+ * line. Every local user can read a process's arguments (`ps`, /proc/<pid>/cmdline), so a
+ * URL with a user and password is given to ffmpeg in a one-line concat script on its standard
+ * input (`-f concat -safe 0 -i pipe:0`), with the demuxer options it would have had.
+ */
+
+/** Puts credentials into a stream URL unless it already carries some (ffmpeg reads them there). */
+export function withCredentials(url: string, username?: string, password?: string): string {
+  if (!username) return url;
+  try {
+    const u = new URL(url);
+    if (u.username) return url;
+    u.username = username;
+    u.password = password ?? '';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/** Whether a URL carries a user name or password. */
+export function hasCredentials(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.username !== '' || u.password !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** Protocols the script's source may use (ffmpeg's concat demuxer asks for an explicit list). */
+const SCRIPT_PROTOCOLS = 'pipe,file,rtsp,rtsps,rtp,srtp,udp,tcp,tls,http,https,httpproxy,crypto';
+
+/** ffmpeg input arguments that read the source from the script on stdin (see concatScript). */
+export const SCRIPT_INPUT_ARGS: readonly string[] = Object.freeze(['-f', 'concat', '-safe', '0', '-protocol_whitelist', SCRIPT_PROTOCOLS, '-i', 'pipe:0']);
+
+/** The concat script that names `url` with its demuxer `options` (name, value). */
+export function concatScript(url: string, options: ReadonlyArray<readonly [string, string]> = []): string {
+  // In a single-quoted token everything is literal up to the next quote; a quote is '\''.
+  const quote = (t: string): string => `'${t.replace(/'/g, "'\\''")}'`;
+  const lines = ['ffconcat version 1.0', `file ${quote(url)}`];
+  for (const [k, v] of options) lines.push(`option ${k} ${quote(v)}`);
+  return lines.join('\n') + '\n';
+}
