@@ -258,6 +258,55 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     assert.ok(!wsFrames.some((f) => /"samples"|"pcm"|audio\/|"speech"/.test(f)), 'no audio in dashboard traffic');
   });
 
+  it('under the browser\'s usual autoplay rule, says the chime is silent until the operator clicks, then sounds it', async () => {
+    // A browser without the test's autoplay override: sound needs a click or key press first.
+    // Playwright's evaluate and waitFor* count as a user gesture, so until the click the page
+    // is only watched from inside (a MutationObserver reporting through an exposed function).
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      pages.set('quiet', page);
+      const seen = new Set<string>();
+      await page.exposeFunction('__vigieSeen', (what: string) => void seen.add(what));
+      await page.addInitScript(() => {
+        const w = window as unknown as { __vigieOscillators: number; __vigieSeen: (what: string) => void; AudioContext: typeof AudioContext };
+        w.__vigieOscillators = 0;
+        const create = w.AudioContext.prototype.createOscillator;
+        w.AudioContext.prototype.createOscillator = function (this: AudioContext) {
+          w.__vigieOscillators++;
+          return create.call(this);
+        };
+        new MutationObserver(() => {
+          if (document.querySelector('.vigie-console[data-loaded=yes]')) w.__vigieSeen('loaded');
+          if (document.querySelector('[data-test=enable-sound]')) w.__vigieSeen('enable-sound');
+          const announced = Number(document.querySelector('.vigie-console')?.getAttribute('data-announced') ?? 0);
+          if (announced) w.__vigieSeen(`announced ${announced}`);
+        }).observe(document, { subtree: true, childList: true, attributes: true });
+      });
+      const until = async (what: string) => {
+        for (const end = Date.now() + 60_000; !seen.has(what); await new Promise((r) => setTimeout(r, 100))) {
+          if (Date.now() > end) throw new Error(`never saw "${what}"; saw ${[...seen].join(', ')}`);
+        }
+      };
+      await page.goto(`${server.baseUrl}/dashboard/alerts`);
+      await until('loaded');
+      server.inject('dash', { payload: alert('a-quiet-1', 'scream', 5) });
+      await until('enable-sound');
+      server.inject('dash', { payload: alert('a-quiet-2', 'scream', 2) });
+      await until('announced 2');
+      const oscillators = () => page.evaluate(() => (window as unknown as { __vigieOscillators: number }).__vigieOscillators);
+      assert.equal(await oscillators(), 0, 'no beep is queued while the browser keeps sound off');
+      await page.click('[data-test=enable-sound]');
+      await page.waitForSelector('[data-test=enable-sound]', { state: 'detached', timeout: 10_000 });
+      assert.ok((await oscillators()) >= 2, 'the click sounds the chime once, to confirm');
+      server.inject('dash', { payload: alert('a-quiet-3', 'scream', 1) });
+      await page.waitForFunction(() => (window as unknown as { __vigieOscillators: number }).__vigieOscillators >= 4, null, { timeout: 30_000 });
+      pages.delete('quiet');
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('the Node-RED editor shows the node in the palette and opens its form without errors', async () => {
     const page = await context.newPage();
     const errors: string[] = [];

@@ -9,6 +9,9 @@ const css = `
 .vigie-title { font-size: 18px; font-weight: 600; margin-right: auto; }
 .vigie-counts span { display: inline-block; padding: 2px 8px; border-radius: 10px; background: var(--vg-bg); margin-left: 4px; font-size: 13px; }
 .vigie-counts .vg-new { background: var(--vg-red); color: #fff; font-weight: 600; }
+.vigie-sound { display: flex; align-items: center; gap: 6px; padding: 4px 10px; border-radius: 4px; border: 1px solid var(--vg-amber);
+  background: rgba(249,168,37,0.15); color: inherit; font: inherit; font-size: 14px; cursor: pointer; }
+.vigie-sound .mdi { font-size: 18px; }
 .vigie-operator { display: flex; align-items: center; gap: 6px; font-size: 14px; }
 .vigie-operator input { padding: 4px 6px; border: 1px solid var(--vg-line); border-radius: 4px; width: 150px; color: inherit; background: transparent; }
 .vigie-operator.vg-missing input { border-color: var(--vg-red); box-shadow: 0 0 0 2px rgba(211,47,47,0.25); }
