@@ -72,6 +72,7 @@ export = function (RED: NodeAPI) {
           onsetToleranceMs: setting(cfg, 'onsetToleranceMs', 20, 0, 5000),
           maxClockErrorMs: setting(cfg, 'maxClockErrorMs', 10, 0, 60000),
           sourceHeightM: setting(cfg, 'sourceHeightM', 1.5, -100, 1000),
+          continuationSec: setting(cfg, 'continuationS', 4, 0, 60),
         });
       }
       node.status({ fill: 'green', shape: 'dot', text: mode === 'fusion' ? 'fusion: waiting' : 'single array: ready' });

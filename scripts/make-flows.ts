@@ -174,7 +174,7 @@ function streetDemo(): N[] {
   nodes.push(comment('c-hear', z, 'Hear: capture → classify', `Each mic-capture reads one gateway of the simulated street (a 4-mic array at 48 kHz) into that sensor's in-memory ring; only references travel in messages. The classifiers share one model and emit detections for the ticked alert classes.\n\nThe shipped model is a weak baseline (see models/vigie-street-v1.json): here it runs with a low default threshold (${DEMO_THRESHOLD} for every class, in place of the card's recommended ones) behind a strict level gate (20 dB above the background), so every loud event is caught, sometimes under a wrong or a second label. Do not copy these settings to a real street: use the defaults and a model trained on your own recordings.`, 200, 60, 'grp-hear'));
   nodes.push(group('grp-hear', z, 'Three gateways on the crossroads', [...captureIds, ...classifierIds, 'health-debug', 'c-hear']));
 
-  nodes.push({ id: 'fuse', type: 'localizer', z, g: 'grp-where', name: 'where? (3 sensors)', mode: 'fusion', sensor: '', temperatureC: scene.temperatureC ?? 15, windowMs: 20, minConfidence: 0.3, minSensors: 3, timeoutMs: 1500, onsetToleranceMs: 20, maxClockErrorMs: 10, sourceHeightM: 1.5, x: 720, y: 200, wires: [['steer']] });
+  nodes.push({ id: 'fuse', type: 'localizer', z, g: 'grp-where', name: 'where? (3 sensors)', mode: 'fusion', sensor: '', temperatureC: scene.temperatureC ?? 15, windowMs: 20, minConfidence: 0.3, minSensors: 3, timeoutMs: 1500, onsetToleranceMs: 20, maxClockErrorMs: 10, sourceHeightM: 1.5, continuationS: 4, x: 720, y: 200, wires: [['steer']] });
   nodes.push(comment('c-where', z, 'Locate', 'Direction of arrival at each array and time differences between the synchronised gateways give one position per incident.', 720, 140, 'grp-where'));
   nodes.push(group('grp-where', z, 'Where did it come from?', ['fuse', 'c-where'], '#ffefbf'));
 
@@ -227,7 +227,7 @@ function gateway(): N[] {
     id: 'gw-classify', type: 'acoustic-classifier', z, g: 'gw-grp', name: 'classify', model: 'gw-model', sensor: 'gw-sensor', labels: ALERT_LABELS, thresholds: {}, threshold: '', hysteresis: 0.15, hopMs: 500, windowMs: '',
     minAboveBackgroundDb: 6, minLevelDba: '', minDurationMs: 0, coolDownMs: 2000, channel: 'mix', scores: false, outputs: 2, x: 390, y: 140, wires: [['gw-doa'], []],
   });
-  nodes.push({ id: 'gw-doa', type: 'localizer', z, g: 'gw-grp', name: 'direction of arrival', mode: 'single', sensor: 'gw-sensor', temperatureC: 15, windowMs: 20, minConfidence: 0.3, minSensors: 3, timeoutMs: 1500, onsetToleranceMs: 20, maxClockErrorMs: 10, sourceHeightM: 1.5, x: 600, y: 140, wires: [['gw-topic']] });
+  nodes.push({ id: 'gw-doa', type: 'localizer', z, g: 'gw-grp', name: 'direction of arrival', mode: 'single', sensor: 'gw-sensor', temperatureC: 15, windowMs: 20, minConfidence: 0.3, minSensors: 3, timeoutMs: 1500, onsetToleranceMs: 20, maxClockErrorMs: 10, sourceHeightM: 1.5, continuationS: 4, x: 600, y: 140, wires: [['gw-topic']] });
   nodes.push({
     id: 'gw-topic', type: 'change', z, g: 'gw-grp', name: 'topic vigie/v1/<site>/<sensor>/detection', rules: [{ t: 'set', p: 'topic', pt: 'msg', to: '"vigie/v1/" & $env("VIGIE_SITE") & "/" & payload.sensor & "/detection"', tot: 'jsonata' }],
     x: 820, y: 140, wires: [['gw-mqtt']],
@@ -247,7 +247,7 @@ function controlRoom(): N[] {
   const nodes: N[] = [{ id: z, type: 'tab', label: 'Control room', disabled: false, info: "The control room: detections from every gateway arrive over MQTT, are fused into incidents with a position, the best camera turns to it, its live picture is relayed without sound, and operators decide in the console at /dashboard. Decisions and alerts are published back over MQTT and appended to the audit log.\n\nEdit the camera config nodes for your cameras (ONVIF host, port, position, calibration; 'test connection' lists profiles and presets). Broker from VIGIE_MQTT_HOST, VIGIE_MQTT_PORT, VIGIE_MQTT_USER, VIGIE_MQTT_PASSWORD; site from VIGIE_SITE." }];
   nodes.push(mqttBroker('cr-broker', 'city broker'));
   nodes.push({ id: 'cr-in', type: 'mqtt in', z, g: 'cr-grp-in', name: 'detections from gateways', topic: 'vigie/v1/+/+/detection', qos: '1', datatype: 'json', broker: 'cr-broker', nl: false, rap: true, rh: 0, inputs: 0, x: 180, y: 140, wires: [['cr-fuse']] });
-  nodes.push({ id: 'cr-fuse', type: 'localizer', z, g: 'cr-grp-in', name: 'fuse gateways', mode: 'fusion', sensor: '', temperatureC: 15, windowMs: 20, minConfidence: 0.3, minSensors: 2, timeoutMs: 2000, onsetToleranceMs: 50, maxClockErrorMs: 10, sourceHeightM: 1.5, x: 400, y: 140, wires: [['cr-steer']] });
+  nodes.push({ id: 'cr-fuse', type: 'localizer', z, g: 'cr-grp-in', name: 'fuse gateways', mode: 'fusion', sensor: '', temperatureC: 15, windowMs: 20, minConfidence: 0.3, minSensors: 2, timeoutMs: 2000, onsetToleranceMs: 50, maxClockErrorMs: 10, sourceHeightM: 1.5, continuationS: 4, x: 400, y: 140, wires: [['cr-steer']] });
   nodes.push(comment('cr-c-in', z, 'Incidents', 'One located event per incident once enough gateways reported (or after the timeout); late duplicates do not alert again. Events that cannot be located still reach the operators.', 180, 80, 'cr-grp-in'));
   nodes.push(group('cr-grp-in', z, 'From the gateways', ['cr-in', 'cr-fuse', 'cr-c-in'], '#ffefbf'));
 

@@ -353,6 +353,12 @@ export interface AssociatorOptions {
   keepMs?: number;
   /** Cap of open incidents (oldest dropped first). */
   maxIncidents?: number;
+  /**
+   * A report that no other sensor confirms, from a sensor that reported an emitted incident
+   * at most this long before (and in the same direction, when both have a bearing), is the
+   * same sound going on, not a new alert, s (default 4; 0 = off).
+   */
+  continuationSec?: number;
 }
 
 export type AddResult = { kind: 'new' | 'joined'; incident: Incident } | { kind: 'duplicate' | 'late'; incident: Incident };
@@ -366,6 +372,9 @@ export class IncidentAssociator {
   readonly timeoutMs: number;
   private readonly keepMs: number;
   private readonly maxIncidents: number;
+  private readonly continuationSec: number;
+  /** Single-sensor incidents absorbed as the continuation of an earlier one (diagnostics). */
+  continuations = 0;
 
   constructor(opts: AssociatorOptions = {}) {
     this.c = opts.speedOfSoundMs ?? 343;
@@ -374,6 +383,7 @@ export class IncidentAssociator {
     this.timeoutMs = opts.timeoutMs ?? 1500;
     this.keepMs = opts.keepMs ?? 30000;
     this.maxIncidents = opts.maxIncidents ?? 500;
+    this.continuationSec = opts.continuationSec ?? 4;
   }
 
   /**
@@ -427,11 +437,55 @@ export class IncidentAssociator {
     return new Set(inc.observations.map((o) => o.sensor)).size >= this.minSensors || nowMs - inc.firstSeenMs >= this.timeoutMs;
   }
 
-  /** Incidents that became ready; marks them emitted. */
+  /**
+   * Incidents that became ready; marks them emitted. A single-sensor incident that continues
+   * an emitted one (see continuationOf) joins it instead, as a late report: no second alert.
+   */
   takeReady(nowMs: number): Incident[] {
-    const out = this.incidents.filter((i) => this.ready(i, nowMs));
-    for (const i of out) i.emitted = true;
+    const out: Incident[] = [];
+    for (const inc of this.incidents.filter((i) => this.ready(i, nowMs))) {
+      const earlier = this.continuationOf(inc);
+      if (earlier) {
+        earlier.observations.push(...inc.observations);
+        earlier.lastSeenMs = nowMs;
+        this.incidents = this.incidents.filter((i) => i !== inc);
+        this.continuations++;
+        continue;
+      }
+      inc.emitted = true;
+      out.push(inc);
+    }
     return out;
+  }
+
+  /**
+   * The emitted incident that `inc` continues, if any: `inc` has one observation, and its
+   * sensor reported that incident from 0 to continuationSec earlier, in a compatible direction
+   * when both reports have a bearing. Long sounds (a scream, a skid, glass falling) are
+   * classified again by their sensor a second or more into them; other sensors confirm a new
+   * event, a lone report during that time is the same sound.
+   */
+  private continuationOf(inc: Incident): Incident | undefined {
+    if (this.continuationSec <= 0 || inc.observations.length !== 1) return undefined;
+    const o = inc.observations[0];
+    let best: Incident | undefined;
+    let bestDt = Infinity;
+    for (const other of this.incidents) {
+      if (!other.emitted || other === inc) continue;
+      for (const x of other.observations) {
+        if (x.sensor !== o.sensor) continue;
+        const dt = o.onsetSec - x.onsetSec;
+        if (!(dt > 0 && dt <= this.continuationSec) || dt >= bestDt) continue;
+        if (x.bearingDeg !== undefined && o.bearingDeg !== undefined) {
+          const diff = Math.abs(((o.bearingDeg - x.bearingDeg + 540) % 360) - 180);
+          const allowed = Math.max(10, 3 * Math.hypot(x.bearingStdDeg ?? 5, o.bearingStdDeg ?? 5));
+          if (diff > allowed) continue;
+        }
+        best = other;
+        bestDt = dt;
+      }
+    }
+    return best;
   }
 
   /** Milliseconds until the next pending incident times out (for a timer), or null. */

@@ -112,6 +112,8 @@ export interface FusionOptions extends SingleArrayOptions {
   maxClockErrorMs?: number;
   /** Onset picking uncertainty of detections, ms (default 1). */
   onsetStdMs?: number;
+  /** A lone report this soon after its sensor's report of an emitted incident continues it, s (default 4; 0 = off). */
+  continuationSec?: number;
 }
 
 export interface FusionAddResult {
@@ -139,6 +141,7 @@ export class FusionLocalizer {
       timeoutMs: opts.timeoutMs ?? 1500,
       keepMs: opts.keepMs ?? 30000,
       onsetToleranceSec: (opts.onsetToleranceMs ?? 20) / 1000,
+      continuationSec: opts.continuationSec ?? 4,
     });
   }
 

@@ -142,6 +142,36 @@ describe('association of detections into incidents', () => {
     assert.equal(loose.add(obs('s1', 1, 100 + dt, { clockErrorMs: 10 }), 0).kind, 'joined');
   });
 
+  it('a lone report that continues a sound its sensor already reported is no second alert; a confirmed, distant-bearing or later one is', () => {
+    const a = new IncidentAssociator({ speedOfSoundMs: C, minSensors: 3, timeoutMs: 1000 });
+    const bearing = { bearingDeg: 40, bearingStdDeg: 3 };
+    a.add(obs('s0', 0, 100, bearing), 0);
+    a.add(obs('s1', 1, 100.05), 10);
+    a.add(obs('s2', 2, 100.08), 20);
+    assert.equal(a.takeReady(30).length, 1, 'the event itself');
+    // s0 classifies the same scream again 1.5 s into it, same direction, nobody else: absorbed
+    // (a sound that goes on: each lone report within 4 s of the sensor's last one extends it)
+    assert.equal(a.add(obs('s0', 0, 101.5, { ...bearing, bearingDeg: 45, label: 'scream' }), 1500).kind, 'new');
+    assert.equal(a.takeReady(2600).length, 0, 'no second alert');
+    assert.equal(a.continuations, 1);
+    // the same 2 s in but from another direction: another sound
+    a.add(obs('s0', 0, 102, { ...bearing, bearingDeg: 130 }), 2000);
+    assert.equal(a.takeReady(3100).length, 1, 'another direction is another alert');
+    // more than continuationSec (4 s) after the sensor's last report of it (101.5): another event
+    a.add(obs('s0', 0, 105.6, bearing), 5600);
+    assert.equal(a.takeReady(6700).length, 1, 'later is another alert');
+    // a second event that two sensors hear is an alert, whoever heard the first
+    a.add(obs('s0', 0, 107, bearing), 7000);
+    a.add(obs('s1', 1, 107.05), 7010);
+    assert.equal(a.takeReady(8100).length, 1, 'confirmed by another sensor');
+    // off: every lone report is an alert
+    const off = new IncidentAssociator({ speedOfSoundMs: C, minSensors: 1, continuationSec: 0 });
+    off.add(obs('s0', 0, 200), 0);
+    assert.equal(off.takeReady(1).length, 1);
+    off.add(obs('s0', 0, 201), 1000);
+    assert.equal(off.takeReady(1001).length, 1);
+  });
+
   it('times out: an incident with too few sensors is emitted after the timeout', () => {
     const a = new IncidentAssociator({ minSensors: 3, timeoutMs: 1000 });
     a.add(obs('s0', 0, 100), 0);
