@@ -1,7 +1,8 @@
 /**
  * Detection benchmark for one sensor on one core (the model session uses one thread):
  *   1. real-time factor of the whole detection path (mono mix, A-weighted levels, background,
- *      onsets, resampling 48 → 16 kHz, windows, model, event logic) on 48 kHz audio;
+ *      onsets, resampling to the model's rate, windows, model, event logic) on 48 kHz audio
+ *      (or --rate, e.g. 44100);
  *   2. per-inference latency of one window;
  *   3. onset-to-result latency in real-time replay: blocks of 100 ms are delivered at the pace
  *      of capture, and for every event we measure the wall time from the event's first sample
@@ -9,7 +10,7 @@
  * Events are real clips from ../shared/data when present (gunshot, glass_break, scream),
  * otherwise synthetic bursts (then only (a) is meaningful). Prints medians and p95.
  *
- *   npx tsx bench/detect.ts [--seconds 120] [--runs 5] [--replay-seconds 40] [--model FILE.onnx] [--lookahead-ms 200]
+ *   npx tsx bench/detect.ts [--seconds 120] [--runs 5] [--rate 48000] [--replay-seconds 40] [--model FILE.onnx] [--lookahead-ms 200]
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -31,8 +32,8 @@ const REPLAY_SECONDS = Number(arg('replay-seconds', '40'));
 const MODEL = arg('model', defaultModelPath());
 const LOOKAHEAD_MS = Number(arg('lookahead-ms', '200'));
 const RUNS = Number(arg('runs', '5'));
-const SR = 48000;
-const BLOCK = 4800;
+const SR = Number(arg('rate', '48000'));
+const BLOCK = Math.round(SR / 10);
 const DATA = process.env.VIGIE_DATA_DIR ?? path.resolve(__dirname, '..', '..', 'shared', 'data');
 
 function stats(xs: number[]): { median: number; p95: number; n: number } {
@@ -122,7 +123,7 @@ async function main(): Promise<void> {
     const rtf = stats(runs.map((r) => r.rtf));
     const inModel = stats(runs.map((r) => r.model));
     const last = runs[runs.length - 1];
-    console.log(`\n1. whole detection path, ${SECONDS} s of 48 kHz mono with ${events.length} events, ${RUNS} passes after a warm-up`);
+    console.log(`\n1. whole detection path, ${SECONDS} s of ${SR / 1000} kHz mono with ${events.length} events, ${RUNS} passes after a warm-up`);
     console.log(`   real-time factor (CPU s / audio s): median ${rtf.median.toFixed(4)}, range ${Math.min(...runs.map((r) => r.rtf)).toFixed(4)}–${Math.max(...runs.map((r) => r.rtf)).toFixed(4)}; in the model: median ${inModel.median.toFixed(4)}`);
     console.log(`   first 20 s from a cold start: ${first.rtf.toFixed(4)} (JIT and first inferences)`);
     console.log(`   per pass: ${last.windows} windows classified (${last.inferences} inferences), ${last.detections} detections`);
