@@ -43,6 +43,7 @@ function sources(): Record<string, VideoSource> {
     noauth: { streamUrl: authRtsp.url },
     withauth: { streamUrl: authRtsp.url, username: 'op', password: 's3cret' },
     dropping: { streamUrl: droppingUrl },
+    droppingauth: { streamUrl: droppingUrl, username: 'op', password: 's3cret' },
     wrongauth: { streamUrl: authRtsp.url, username: 'op', password: 'hunter2' },
   };
 }
@@ -421,38 +422,42 @@ describe('MJPEG fallback', () => {
 });
 
 describe('source faults', () => {
-  test('restart after the source drops: kill the RTSP server, restart it, frames flow again', async () => {
-    const own = await startRtspServer();
-    const port = own.port;
-    let current = own;
-    droppingUrl = own.url;
-    const h = await harness({ stallMs: 4000 });
-    try {
-      const c = await collectWs(`ws://${h.base}/vigie/video/dropping/live`, enoughMedia(1));
-      const relay = h.mgr.relay('dropping', 'mse')!;
-      assert.equal(relay.starts, 1);
-      const texts: string[] = [];
-      let afterRestart = 0;
-      let sawSecondInit = false;
-      c.ws.on('message', (d: Buffer, bin: boolean) => {
-        if (!bin) {
-          texts.push(d.toString());
-          if (JSON.parse(d.toString()).type === 'init') sawSecondInit = true;
-        } else if (sawSecondInit) afterRestart++;
-      });
-      await current.stop();
-      await waitFor(() => relay.state === 'retrying' || relay.starts > 1, 60_000, 'relay noticed the drop');
-      current = await startRtspServer({ port });
-      await waitFor(() => sawSecondInit && afterRestart >= 3, 60_000, 'frames after restart');
-      assert.ok(relay.starts >= 2);
-      assert.equal(relay.state, 'running');
-      assert.ok(texts.some((t) => JSON.parse(t).type === 'status'), 'the viewer was told the source dropped');
-      await closeWs(c.ws);
-    } finally {
-      await h.stop();
-      await current.stop();
-    }
-  });
+  // Without credentials ffmpeg gets the URL on its command line; with them, from its input script.
+  for (const auth of [undefined, { user: 'op', password: 's3cret' }]) {
+    test(`restart after the source drops${auth ? ' (a camera with credentials)' : ''}: kill the RTSP server, restart it, frames flow again`, async () => {
+      const own = await startRtspServer(auth ?? {});
+      const port = own.port;
+      let current = own;
+      droppingUrl = own.url;
+      const camera = auth ? 'droppingauth' : 'dropping';
+      const h = await harness({ stallMs: 4000 });
+      try {
+        const c = await collectWs(`ws://${h.base}/vigie/video/${camera}/live`, enoughMedia(1));
+        const relay = h.mgr.relay(camera, 'mse')!;
+        assert.equal(relay.starts, 1);
+        const texts: string[] = [];
+        let afterRestart = 0;
+        let sawSecondInit = false;
+        c.ws.on('message', (d: Buffer, bin: boolean) => {
+          if (!bin) {
+            texts.push(d.toString());
+            if (JSON.parse(d.toString()).type === 'init') sawSecondInit = true;
+          } else if (sawSecondInit) afterRestart++;
+        });
+        await current.stop();
+        await waitFor(() => relay.state === 'retrying' || relay.starts > 1, 60_000, 'relay noticed the drop');
+        current = await startRtspServer({ ...auth, port });
+        await waitFor(() => sawSecondInit && afterRestart >= 3, 60_000, 'frames after restart');
+        assert.ok(relay.starts >= 2);
+        assert.equal(relay.state, 'running');
+        assert.ok(texts.some((t) => JSON.parse(t).type === 'status'), 'the viewer was told the source dropped');
+        await closeWs(c.ws);
+      } finally {
+        await h.stop();
+        await current.stop();
+      }
+    });
+  }
 
   test('a stalled source (server frozen) is detected and the relay restarts when it answers again', async () => {
     const own = await startRtspServer();
