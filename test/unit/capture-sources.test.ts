@@ -81,6 +81,25 @@ test('supervisor: a child that dies is restarted with back-off; the reason quote
   }
 });
 
+test('supervisor: the stdin text (an input script) reaches every start of the child, and is then closed', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-proc-'));
+  try {
+    // Reads its stdin to the end (so it must be closed), writes a little audio, says what it read, exits 2.
+    const bin = script(dir, 'reads-stdin', 'in=$(cat); head -c 1600 /dev/zero; echo "got: $in" >&2; exit 2');
+    const src = proc(bin, { stdin: "file 'rtsp://u:p@cam/1'\n" });
+    const restarts: string[] = [];
+    src.on('restart', (r: string) => restarts.push(r));
+    src.start();
+    await waitFor(() => restarts.length >= 2, 'two restarts');
+    await src.stop();
+    // the child read the script each time; its echo of the credentials is redacted in the reason
+    for (const r of restarts.slice(0, 2)) assert.match(r, /exited with code 2: got: file 'rtsp:\/\/\*\*\*@cam\/1'$/);
+    for (const pid of src.pids) assert.equal(alive(pid), false);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('supervisor: a finite input that exits cleanly has ended (once, no restart); a stream that exits cleanly is restarted', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-proc-'));
   try {
