@@ -477,7 +477,7 @@ export class IncidentAssociator {
         const dt = o.onsetSec - x.onsetSec;
         if (!(dt > 0 && dt <= this.continuationSec) || dt >= bestDt) continue;
         if (x.bearingDeg !== undefined && o.bearingDeg !== undefined) {
-          const diff = Math.abs(((o.bearingDeg - x.bearingDeg + 540) % 360) - 180);
+          const diff = Math.abs(diffDeg(o.bearingDeg, x.bearingDeg));
           const allowed = Math.max(10, 3 * Math.hypot(x.bearingStdDeg ?? 5, o.bearingStdDeg ?? 5));
           if (diff > allowed) continue;
         }

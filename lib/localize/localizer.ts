@@ -241,16 +241,16 @@ export class FusionLocalizer {
     } else if (fix.method === 'doa') {
       const o = obs[fix.used[0]];
       location = { method: 'doa', bearing: round(o.bearingDeg!), bearingStd: round(o.bearingStdDeg ?? 5), sensors: [o.sensor], ...(fix.reason ? { reason: fix.reason } : {}) };
-      return { ...(o.payload as Alert), ...this.incidentLabel(inc, obs), location, incident: this.incidentSummary(inc, obs) } as Alert;
+      return { ...(o.payload as Alert), ...this.labelAndConfidence(inc, obs), location, incident: this.incidentSummary(inc, obs) } as Alert;
     } else {
       location = { method: 'none', sensors, reason: fix.reason ?? 'not localisable' };
     }
     if (fix.rejected.length) location.reason = `outliers left out: ${fix.rejected.map((i) => obs[i].sensor).join(', ')}`;
-    return { ...base, ...this.incidentLabel(inc, obs), location, incident: this.incidentSummary(inc, obs) } as Alert;
+    return { ...base, ...this.labelAndConfidence(inc, obs), location, incident: this.incidentSummary(inc, obs) } as Alert;
   }
 
   /** When sensors disagree on the class, the alert carries the incident's label (see incidentLabel) and its best confidence. */
-  private incidentLabel(inc: Incident, obs: Observation[]): { label: string; confidence: number } {
+  private labelAndConfidence(inc: Incident, obs: Observation[]): { label: string; confidence: number } {
     return { label: inc.label, confidence: Math.max(...obs.filter((o) => o.label === inc.label).map((o) => o.confidence)) };
   }
 

@@ -196,7 +196,7 @@ export class LiveRelay extends Relay {
   private readonly ioTimeoutMs?: number;
 
   protected args(url: string): string[] {
-    return liveArgs(url, { transport: this.transport, fragmentMs: this.fragmentMs, ioTimeoutMs: this.ioTimeoutMs });
+    return liveArgs(url, { ...this.inputOptions(), fragmentMs: this.fragmentMs });
   }
 
   protected inputOptions(): InputOptions {
@@ -257,7 +257,7 @@ export class MjpegRelay extends Relay {
   }
 
   protected args(url: string): string[] {
-    return mjpegArgs(url, { fps: this.mopts.fps, width: this.mopts.width, quality: this.mopts.quality, transport: this.mopts.transport, ioTimeoutMs: this.mopts.ioTimeoutMs });
+    return mjpegArgs(url, { ...this.inputOptions(), fps: this.mopts.fps, width: this.mopts.width, quality: this.mopts.quality });
   }
 
   protected inputOptions(): InputOptions {
