@@ -19,11 +19,25 @@ export function withCredentials(url: string, username?: string, password?: strin
   }
 }
 
+/** Text (a URL, a status, a line of stderr) with every `//user:password@` written `//***@`. */
+export function redactCredentials(text: string): string {
+  return text.replace(/\/\/[^/@\s]*@/g, '//***@');
+}
+
 /** Whether a URL carries a user name or password. */
 export function hasCredentials(url: string): boolean {
   try {
     const u = new URL(url);
     return u.username !== '' || u.password !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a URL carries a password (a user name alone is not secret). */
+export function hasPassword(url: string): boolean {
+  try {
+    return new URL(url.trim()).password !== '';
   } catch {
     return false;
   }

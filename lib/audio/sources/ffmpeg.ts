@@ -3,7 +3,7 @@
  * float32 PCM on ffmpeg's stdout pipe. Audio only: video, subtitles and data are dropped.
  */
 import { BackoffOptions } from '../../util/backoff';
-import { concatScript, hasCredentials, SCRIPT_INPUT_ARGS, withCredentials } from '../../util/url-credentials';
+import { concatScript, hasCredentials, redactCredentials, SCRIPT_INPUT_ARGS, withCredentials } from '../../util/url-credentials';
 import { ProcessSource } from './process';
 
 export interface FfmpegOptions {
@@ -49,9 +49,7 @@ export function ffmpegScript(o: FfmpegOptions): string | undefined {
 }
 
 /** For status texts: never show credentials embedded in a URL. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^/@\s]*@/, '//***@');
-}
+export const redactUrl = redactCredentials;
 
 /** A local file (file: URL or a path), as opposed to a stream. */
 export function isFileInput(url: string): boolean {

@@ -6,6 +6,7 @@
  */
 import { ChildProcess, spawn } from 'child_process';
 import { Backoff, BackoffOptions } from '../../util/backoff';
+import { redactCredentials } from '../../util/url-credentials';
 import { findBinary } from '../../util/binaries';
 import { InterleavedDecoder, PcmFormat } from '../channels';
 import { CaptureSource } from './source';
@@ -151,7 +152,7 @@ export class ProcessSource extends CaptureSource {
     for (const w of waiters) w();
     if (this.stopping) return;
     // Never echo credentials a URL may carry (rtsp://user:pass@host).
-    const lastLine = this.stderrTail.trim().split('\n').filter(Boolean).pop()?.trim().replace(/\/\/[^/@\s]*@/g, '//***@').slice(0, 200);
+    const lastLine = redactCredentials(this.stderrTail.trim().split('\n').filter(Boolean).pop()?.trim() ?? '').slice(0, 200);
     if (this.opts.finite && code === 0 && !signal && !this.killReason && this.gotData) {
       this.started = false;
       if (this.stallTimer) clearInterval(this.stallTimer);
