@@ -12,6 +12,7 @@ import { MAX_RING_SECONDS } from '../lib/audio/ring';
 import { createSource, InputSource, parseArecordL, redactUrl, SourceConfig, SourceType, SOURCE_TYPES } from '../lib/audio/sources';
 import { AudioBlock } from '../lib/contracts';
 import { findBinary } from '../lib/util/binaries';
+import { hasCredentials, hasPassword } from '../lib/util/url-credentials';
 import type { SensorInfo } from '../lib/sensor';
 
 /** What a vigie-sensor config node exposes (nodes/vigie-sensor.ts). */
@@ -47,13 +48,13 @@ interface StreamCredentials {
   password?: string;
 }
 
-/** A URL that carries a password (user names alone are not secret). */
-function hasPassword(url: string): boolean {
-  try {
-    return new URL(url.trim()).password !== '';
-  } catch {
-    return false;
-  }
+/** What is wrong with how an ffmpeg source's credentials are given (each a warning; the stream is still tried). */
+function credentialWarnings(url: string, c: StreamCredentials | undefined): string[] {
+  const out: string[] = [];
+  if (hasPassword(url)) out.push('url: the password in this URL is saved in plain text in the flows; put the user and password in the "Stream user" and "Stream password" fields instead');
+  if (c?.password && !c.username) out.push('Stream password: it is ignored without a Stream user; expected both, or neither');
+  else if (c?.username && hasCredentials(url)) out.push('Stream user: ignored, because the URL already carries a user; expected the credentials in one place');
+  return out;
 }
 
 function intSetting(v: unknown, field: string, min: number, max: number, dflt: number): number {
@@ -151,10 +152,9 @@ export = function (RED: NodeAPI) {
       const ringSeconds = numSetting(config.ringSeconds, 'ringSeconds', 0.5, MAX_RING_SECONDS, 5)!;
       const levelEveryMs = intSetting(config.levelEveryMs, 'levelEveryMs', 0, 600000, 1000);
       const calibrationDb = numSetting(config.calibrationDb, 'calibrationDb', 0, 200, undefined);
-      if (config.source === 'ffmpeg' && typeof config.url === 'string' && hasPassword(config.url)) {
-        node.warn('url: the password in this URL is saved in plain text in the flows; put the user and password in the "Stream user" and "Stream password" fields instead');
-      }
-      const srcCfg = sourceConfigFrom(config, { userDir, sensorId: sensor.id, blockMs, credentials: (node as unknown as { credentials?: StreamCredentials }).credentials });
+      const credentials = (node as unknown as { credentials?: StreamCredentials }).credentials;
+      if (config.source === 'ffmpeg') for (const w of credentialWarnings(config.url ?? '', credentials)) node.warn(w);
+      const srcCfg = sourceConfigFrom(config, { userDir, sensorId: sensor.id, blockMs, credentials });
       const knownChannels = srcCfg.type === 'alsa' || srcCfg.type === 'ffmpeg' ? srcCfg.channels : undefined;
       const channelMap = parseChannelMap(config.channelMap, knownChannels, 'channelMap');
       const source = createSource(srcCfg);

@@ -269,6 +269,17 @@ describe('mic-capture node', () => {
       await waitFor(() => blocks2.length >= 1, 'audio blocks with the password in the URL', 30_000);
       await helper.unload();
       await waitFor(() => childProcesses('ffmpeg').length === 0, 'no ffmpeg child after close', 5000);
+      // credentials the node cannot use are each a warning naming the field
+      const warningsFor = async (url: string, credentials: Record<string, string>, id: string): Promise<string[]> => {
+        helper.log().resetHistory();
+        await helper.load([sensorNode, micNode, catchNode], flow({ source: 'ffmpeg', url, sampleRate: 16000, channels: 1 }, sensor(id)), { mic: credentials });
+        const w = (helper.log().args as Any[][]).map((a) => a[0]).filter((e: Any) => e.level === helper.log().WARN && e.id === 'mic').map((e: Any) => String(e.msg));
+        await helper.unload();
+        return w;
+      };
+      assert.ok((await warningsFor(rtsp.url, { password: 'alone' }, 'cam-auth3')).some((m) => /^Stream password: it is ignored without a Stream user/.test(m)));
+      assert.ok((await warningsFor(rtsp.url.replace('rtsp://', 'rtsp://micuser@'), { username: 'other', password: 'x' }, 'cam-auth4')).some((m) => /^Stream user: ignored, because the URL already carries a user/.test(m)));
+      await waitFor(() => childProcesses('ffmpeg').length === 0, 'no ffmpeg child after close', 5000);
     } finally {
       await rtsp.stop();
     }
