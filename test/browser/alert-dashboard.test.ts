@@ -260,16 +260,24 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
 
   it('under the browser\'s usual autoplay rule, says the chime is silent until the operator clicks, then sounds it', async () => {
     // A browser without the test's autoplay override: sound needs a click or key press first.
-    // Playwright's evaluate and waitFor* count as a user gesture, so until the click the page
-    // is only watched from inside (a MutationObserver reporting through an exposed function).
+    // Playwright's evaluate, waitFor* and exposed-function replies count as a user gesture, so
+    // until the click the page is only watched from inside: a MutationObserver that reports on
+    // the console, which the test only listens to.
     const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'] });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       pages.set('quiet', page);
       const seen = new Set<string>();
-      await page.exposeFunction('__vigieSeen', (what: string) => void seen.add(what));
+      page.on('console', (m) => {
+        if (m.text().startsWith('vigie-seen: ')) seen.add(m.text().slice('vigie-seen: '.length));
+      });
       await page.addInitScript(() => {
         const w = window as unknown as { __vigieOscillators: number; __vigieSeen: (what: string) => void; AudioContext: typeof AudioContext };
+        const reported = new Set<string>();
+        w.__vigieSeen = (what: string) => {
+          if (!reported.has(what)) console.log(`vigie-seen: ${what}`);
+          reported.add(what);
+        };
         w.__vigieOscillators = 0;
         const create = w.AudioContext.prototype.createOscillator;
         w.AudioContext.prototype.createOscillator = function (this: AudioContext) {
