@@ -46,12 +46,12 @@ function combine(p: { b0: number; b1: number; a1: number }, q: { b0: number; b1:
   return { b0: p.b0 * q.b0, b1: p.b0 * q.b1 + p.b1 * q.b0, b2: p.b1 * q.b1, a1: p.a1 + q.a1, a2: p.a1 * q.a1 };
 }
 
-/** Longest FIR half length; rates whose pole is far above Nyquist need far fewer (see firHalfFor). */
+/** Longest FIR half length; rates whose pole is far above Nyquist need far fewer (see firFor). */
 export const A_FIR_HALF_TAPS = 24;
 /** Largest deviation, in dB, the FIR may add to the low-pass pole below A_FIR_CHECKED_FRACTION × fs. */
 export const A_FIR_MAX_ERROR_DB = 0.03;
 const A_FIR_CHECKED_FRACTION = 0.42;
-const A_FIR_HALF_CANDIDATES = [4, 6, 8, 12, 16, A_FIR_HALF_TAPS];
+const A_FIR_HALF_CANDIDATES = [4, 6, 8, 12, 16];
 
 /** Linear-phase FIR whose magnitude is the double low-pass pole 1 / (1 + (f/f4)²). */
 function lowpassFir(fs: number, half: number): Float64Array {
@@ -96,12 +96,23 @@ function firErrorDb(fir: Float64Array, fs: number): number {
  * 44.1 and 48 kHz need the full 49.
  */
 function firFor(fs: number): Float64Array {
+  const known = FIR_BY_RATE.get(fs);
+  if (known) return known;
+  let fir: Float64Array | undefined;
   for (const half of A_FIR_HALF_CANDIDATES) {
-    const fir = lowpassFir(fs, half);
-    if (half === A_FIR_HALF_TAPS || firErrorDb(fir, fs) <= A_FIR_MAX_ERROR_DB) return fir;
+    const f = lowpassFir(fs, half);
+    if (firErrorDb(f, fs) <= A_FIR_MAX_ERROR_DB) {
+      fir = f;
+      break;
+    }
   }
-  return lowpassFir(fs, A_FIR_HALF_TAPS);
+  fir ??= lowpassFir(fs, A_FIR_HALF_TAPS);
+  FIR_BY_RATE.set(fs, fir);
+  return fir;
 }
+
+/** Designed once per sample rate (a few ms), shared by every filter: the taps are only read. */
+const FIR_BY_RATE = new Map<number, Float64Array>();
 
 /** Complex response of the cascade at fHz, in dB (used to normalise at 1 kHz). */
 function responseDb(biquads: Biquad[], fir: Float64Array, fHz: number, fs: number): number {
