@@ -4,7 +4,7 @@
  * -an -dn -sn`. Output always goes to a pipe; nothing is written to disk.
  */
 import { ChildProcessByStdio, spawn } from 'child_process';
-import { Readable, Writable } from 'stream';
+import { Readable } from 'stream';
 import { findBinary } from '../util/binaries';
 import { concatScript, hasCredentials, SCRIPT_INPUT_ARGS, withCredentials } from '../util/url-credentials';
 
@@ -188,12 +188,12 @@ export class FfmpegProcess {
 
   /** `stdin`: text written to ffmpeg's standard input, then closed (an input script; see inputScript). */
   constructor(binary: string, args: string[], stdin?: string) {
-    this.child = spawn(binary, args, { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] }) as unknown as ChildProcessByStdio<null, Readable, Readable>;
-    if (stdin !== undefined) {
-      const input = (this.child as unknown as { stdin: Writable }).stdin;
-      input.on('error', () => undefined); // EPIPE if ffmpeg exits first: the exit explains it
-      input.end(stdin);
+    const child = spawn(binary, args, { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (stdin !== undefined && child.stdin) {
+      child.stdin.on('error', () => undefined); // EPIPE if ffmpeg exits first: the exit explains it
+      child.stdin.end(stdin);
     }
+    this.child = child as ChildProcessByStdio<null, Readable, Readable>;
     // Pipe errors (EPIPE when the child dies) surface through 'close'; never crash the runtime.
     this.child.stdout.on('error', () => undefined);
     this.child.stderr.on('error', () => undefined);

@@ -38,10 +38,6 @@ export class LiveTickets {
     return this.tickets.size;
   }
 
-  clear(): void {
-    this.tickets.clear();
-  }
-
   private prune(nowMs: number): void {
     for (const [k, t] of this.tickets) if (t.expiresMs < nowMs) this.tickets.delete(k);
   }
