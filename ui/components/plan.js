@@ -116,3 +116,56 @@ export function errorText (errorM) {
     if (typeof errorM !== 'number' || !Number.isFinite(errorM) || errorM < 0) return ''
     return `±${errorM < 10 ? errorM.toFixed(1) : Math.round(errorM)} m`
 }
+
+// Where a label may sit around its point, in order of preference: dx, dy of the text anchor
+// from the point (SVG units, y down), and the text-anchor. Above/below are offset sideways
+// so the text clears the marker.
+const LABEL_SPOTS = {
+    right: [9, 4, 'start'],
+    left: [-9, 4, 'end'],
+    aboveRight: [6, -9, 'start'],
+    aboveLeft: [-6, -9, 'end'],
+    belowRight: [6, 17, 'start'],
+    belowLeft: [-6, 17, 'end']
+}
+const SPOT_ORDER = ['right', 'left', 'aboveRight', 'belowRight', 'aboveLeft', 'belowLeft']
+
+function overlapArea (a, b) {
+    const w = Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0)
+    const h = Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0)
+    return w > 0 && h > 0 ? w * h : 0
+}
+
+/**
+ * Places the plan's labels so that they overlap neither each other nor the markers and stay
+ * inside the view: each label, in the given order (most important first), takes the first
+ * free spot around its point, else the one that overlaps least. Text boxes are estimated
+ * from the text length (about 0.58 em per character, 0.64 in bold), which is enough to keep
+ * neighbours apart without measuring the DOM.
+ *
+ * labels: [{ key, x, y, text, bold?, prefer? }] (x, y: the point in SVG units; prefer: spot
+ * names tried first). markers: [{ x, y, r }]. Returns [{ key, text, bold, x, y, anchor }].
+ */
+export function placeLabels (labels, { width, height, markers = [], fontPx = 11 }) {
+    const taken = markers.map(m => ({ x0: m.x - m.r, x1: m.x + m.r, y0: m.y - m.r, y1: m.y + m.r }))
+    const out = []
+    for (const l of labels) {
+        const textW = String(l.text).length * fontPx * (l.bold ? 0.64 : 0.58)
+        const order = [...(l.prefer || []), ...SPOT_ORDER.filter(s => !(l.prefer || []).includes(s))]
+        let best = null
+        for (const name of order) {
+            const [dx, dy, anchor] = LABEL_SPOTS[name]
+            const x = l.x + dx
+            const y = l.y + dy
+            const x0 = anchor === 'end' ? x - textW : x
+            const box = { x0, x1: x0 + textW, y0: y - fontPx * 0.8, y1: y + fontPx * 0.25 }
+            const outside = (box.x1 - box.x0) * (box.y1 - box.y0) - overlapArea(box, { x0: 0, x1: width, y0: 0, y1: height })
+            const cost = taken.reduce((s, t) => s + overlapArea(box, t), 0) + outside * 2
+            if (!best || cost < best.cost) best = { cost, box, x, y, anchor }
+            if (cost === 0) break
+        }
+        taken.push(best.box)
+        out.push({ key: l.key, text: l.text, bold: !!l.bold, x: best.x, y: best.y, anchor: best.anchor })
+    }
+    return out
+}
