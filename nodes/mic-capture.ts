@@ -118,6 +118,22 @@ const STATUS_FILL: Record<string, 'red' | 'green' | 'yellow' | 'grey' | 'blue'> 
   stopped: 'grey',
 };
 
+/** What the capture reads, for the log: "ffmpeg rtsp://cam/audio", "simulated scene street-demo (sensor corner-nw)". */
+function sourceLabel(c: SourceConfig): string {
+  switch (c.type) {
+    case 'ffmpeg':
+      return `ffmpeg ${redactUrl(c.url)}`;
+    case 'wav':
+      return `WAV file ${c.file}`;
+    case 'alsa':
+      return `ALSA device ${c.device}`;
+    case 'simulated':
+      return `simulated scene ${c.scene} (sensor ${c.sensorId})`;
+    default:
+      return 'audio blocks on the node input';
+  }
+}
+
 /** "−32 dBFS" with a real minus sign. */
 function levelText(db: number): string {
   const r = Math.round(db);
@@ -169,7 +185,7 @@ export = function (RED: NodeAPI) {
         calibrationDb,
         expectedChannels: sensor.mics.length,
       });
-      const label = srcCfg.type === 'ffmpeg' ? redactUrl(srcCfg.url) : srcCfg.type === 'wav' ? srcCfg.file : srcCfg.type === 'alsa' ? srcCfg.device : srcCfg.type;
+      const label = sourceLabel(srcCfg);
       capture.on('block', (b: AudioBlock) => node.send([{ topic: sensor.id, payload: b }, null]));
       capture.on('health', (h: HealthEvent) => {
         node.send([null, { topic: 'health', payload: h }]);
@@ -189,7 +205,7 @@ export = function (RED: NodeAPI) {
       };
       statusTimer = setInterval(showLevel, 1000);
       node.status({ fill: 'yellow', shape: 'ring', text: `starting ${srcCfg.type}` });
-      node.log(`sensor "${sensor.id}": capturing from ${srcCfg.type} ${label}`);
+      node.log(`sensor "${sensor.id}": capturing from ${label}`);
       capture.start();
     } catch (err) {
       fail((err as Error).message);

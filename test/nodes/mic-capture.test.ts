@@ -413,6 +413,8 @@ describe('mic-capture node', () => {
     await waitFor(() => blocks.length >= 5, 'simulated blocks');
     assert.deepEqual([blocks[0].payload.sensor, blocks[0].payload.channels, blocks[0].payload.sampleRate], ['nw', 4, 48000]);
     assert.ok(readSpan(blocks.at(-1).payload).ok);
+    const logged = (helper.log().args as Any[][]).map((a) => a[0]).filter((e: Any) => e.level === helper.log().INFO && e.id === 'mic').map((e: Any) => String(e.msg));
+    assert.ok(logged.includes('sensor "nw": capturing from simulated scene street-demo (sensor corner-nw)'), logged.join('\n'));
     await helper.unload();
     assert.equal(liveSceneCount(), 0);
   });
