@@ -112,7 +112,8 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
                 'wind-like low-frequency bursts added, 15 %',
                 f'overall gain: peak {span(maker.peak_db)} dBFS; clipping after +6..+20 dB overdrive, 10 %',
                 f'microphone noise floor {span(maker.noise_floor_db)} dBFS',
-            ],
+            ] + (['SpecAugment on the log-mel: 2 bands of up to 8 mels and 1 span of up to 80 ms set to the '
+                  'window mean, in every training window'] if getattr(args, 'spec_augment', False) else []),
             'synthesis': [
                 {'label': 'street', 'share': SYNTH_SHARE['street'], 'what': 'traffic-like noise beds (power-law spectrum, passing-vehicle swells, engine harmonics), rain (hiss + drops), wind gusts'},
                 {'label': 'siren', 'share': SYNTH_SHARE['siren'], 'what': 'wail, yelp and hi-lo sweeps with harmonics and Doppler-like glide'},

@@ -88,11 +88,28 @@ def conv_block(c_in, c_out, double=True):
     return nn.Sequential(*layers)
 
 
+def spec_augment(logmel, freq_masks=2, freq_width=8, time_masks=1, time_width=8):
+    """SpecAugment-style masking of a batch of log-mel images [B, 1, frames, mels]: bands and
+    short time spans (up to `time_width` frames, 80 ms, so a gunshot is rarely erased whole)
+    set to each image's mean. Random from torch's global generator (seeded by the trainer)."""
+    b, _, frames, mels = logmel.shape
+    keep = torch.ones(b, 1, frames, mels, dtype=torch.bool)
+    for count, width, size, axis in ((freq_masks, freq_width, mels, 3), (time_masks, time_width, frames, 2)):
+        idx = torch.arange(size).view(*[size if d == axis else 1 for d in range(4)])
+        for _ in range(count):
+            w = torch.randint(0, width + 1, (b, 1, 1, 1))
+            start = (torch.rand(b, 1, 1, 1) * (size - w + 1).float()).floor().long()
+            keep &= ~((idx >= start) & (idx < start + w))
+    return torch.where(keep, logmel, logmel.mean(dim=(2, 3), keepdim=True))
+
+
 class StreetNet(nn.Module):
     """Log-mel CNN. `forward` returns logits; `ProbabilityModel` wraps it with softmax for export."""
 
-    def __init__(self, n_classes, widths=(16, 32, 64, 128), dropout=0.3):
+    def __init__(self, n_classes, widths=(16, 32, 64, 128), dropout=0.3, spec_augment=False):
         super().__init__()
+        # Training only: masking never reaches the exported (eval-mode) graph.
+        self.spec_augment = spec_augment
         self.front = LogMel()
         # Fixed per-model input scaling learned by BatchNorm over the whole log-mel image.
         self.input_norm = nn.BatchNorm2d(1)
@@ -118,7 +135,10 @@ class StreetNet(nn.Module):
         return torch.cat([x.mean(dim=2), x.amax(dim=2)], dim=1)
 
     def forward(self, wave):
-        return self.head(self.dropout(self.features(self.front(wave))))
+        logmel = self.front(wave)
+        if self.training and self.spec_augment:
+            logmel = spec_augment(logmel)
+        return self.head(self.dropout(self.features(logmel)))
 
 
 class ProbabilityModel(nn.Module):

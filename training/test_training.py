@@ -70,6 +70,25 @@ class FrontEnd(unittest.TestCase):
         self.assertLessEqual(M.count_parameters(net), 1_000_000)
 
 
+class SpecAugment(unittest.TestCase):
+    def test_masks_bands_and_spans_in_training_only(self):
+        torch.manual_seed(0)
+        logmel = torch.randn(8, 1, 98, 64)
+        out = M.spec_augment(logmel, freq_masks=2, freq_width=8, time_masks=1, time_width=8)
+        self.assertEqual(out.shape, logmel.shape)
+        changed = out != logmel
+        # Whole bands or whole spans are masked: a changed cell's band or frame is changed throughout.
+        band_masked = changed.all(dim=2)   # [B, 1, mels]
+        span_masked = changed.all(dim=3)   # [B, 1, frames]
+        self.assertTrue(torch.equal(changed, band_masked.unsqueeze(2) | span_masked.unsqueeze(3)))
+        self.assertTrue(band_masked.sum(dim=2).max() <= 16 and span_masked.sum(dim=2).max() <= 8)
+        self.assertTrue(changed.any())
+        net = M.StreetNet(len(data.LABELS), spec_augment=True).eval()
+        wave = torch.randn(2, M.WINDOW_SAMPLES) * 0.1
+        with torch.no_grad():
+            self.assertTrue(torch.equal(net(wave), net(wave)), 'no masking in eval mode (the exported graph)')
+
+
 class Grouping(unittest.TestCase):
     def row(self, base, source='ringglass'):
         return {'source': source, 'origin_path': f'extract/glassbreak/data/mixed/{base}.wav'}
