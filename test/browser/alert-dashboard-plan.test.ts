@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- plain JS module of the widget
-import { along, buildPlan, errorText, fromLocal, placeLabels, planTiles, scaleBarM, toLocal } from '../../ui/components/plan.js';
+import { along, buildPlan, errorText, fromLocal, labelBox, placeLabels, planTiles, scaleBarM, toLocal } from '../../ui/components/plan.js';
 
 const origin = { lat: 45.4397, lon: 4.3872 };
 
@@ -65,13 +65,8 @@ test('position errors read as what they are: a decimal under 10 m, never "±0 m"
   assert.equal(errorText(Number.NaN), '');
 });
 
-// The text box the widget draws for a placed label (same estimate as placeLabels, 11 px font).
-function box(l: { x: number; y: number; anchor: string; text: string; bold: boolean }) {
-  const w = l.text.length * 11 * (l.bold ? 0.64 : 0.58);
-  const x0 = l.anchor === 'end' ? l.x - w : l.x;
-  return { x0, x1: x0 + w, y0: l.y - 8.8, y1: l.y + 2.75 };
-}
-function overlaps(a: ReturnType<typeof box>, b: ReturnType<typeof box>): boolean {
+type Box = { x0: number; x1: number; y0: number; y1: number };
+function overlaps(a: Box, b: Box): boolean {
   return Math.min(a.x1, b.x1) > Math.max(a.x0, b.x0) && Math.min(a.y1, b.y1) > Math.max(a.y0, b.y0);
 }
 
@@ -82,13 +77,13 @@ test('plan labels of close points do not overlap each other or the markers, and 
     { key: 'source', x: 200, y: 120, text: 'Gunshot', bold: true, prefer: ['aboveRight', 'aboveLeft'] },
     { key: 'nw', x: 180, y: 118, text: 'Crossroads north-west' },
     { key: 'ne', x: 235, y: 120, text: 'Crossroads north-east' },
-    { key: 'cam', x: 205, y: 95, text: 'Crossroads north pole' },
+    { key: 'cam', x: 205, y: 85, text: 'Crossroads north pole' },
     { key: 'edge', x: 395, y: 200, text: 'East mast' },
   ];
   const markers = pts.map((p) => ({ x: p.x, y: p.y, r: 7 }));
   const placed = placeLabels(pts, { width: 400, height: 300, markers });
   assert.equal(placed.length, pts.length);
-  const boxes = placed.map(box);
+  const boxes: Box[] = placed.map((l: Parameters<typeof labelBox>[0]) => labelBox(l));
   for (let i = 0; i < boxes.length; i++) {
     const b = boxes[i];
     assert.ok(b.x0 >= 0 && b.x1 <= 400 && b.y0 >= 0 && b.y1 <= 300, `${placed[i].key} leaves the view: ${JSON.stringify(b)}`);
@@ -99,6 +94,7 @@ test('plan labels of close points do not overlap each other or the markers, and 
     }
   }
   assert.equal(placed.find((p: { key: string }) => p.key === 'edge').anchor, 'end', 'a label at the right edge goes left of its point');
+  assert.ok(placed[0].y < pts[0].y - 7, 'the alert label takes its preferred place above the source');
   // Alone, a label sits right of its point, as before.
   const alone = placeLabels([{ key: 'a', x: 50, y: 50, text: 'Mast' }], { width: 400, height: 300, markers: [{ x: 50, y: 50, r: 7 }] });
   assert.deepEqual({ x: alone[0].x, y: alone[0].y, anchor: alone[0].anchor }, { x: 59, y: 54, anchor: 'start' });

@@ -123,10 +123,10 @@ export function errorText (errorM) {
 const LABEL_SPOTS = {
     right: [9, 4, 'start'],
     left: [-9, 4, 'end'],
-    aboveRight: [6, -9, 'start'],
-    aboveLeft: [-6, -9, 'end'],
-    belowRight: [6, 17, 'start'],
-    belowLeft: [-6, 17, 'end']
+    aboveRight: [6, -11, 'start'],
+    aboveLeft: [-6, -11, 'end'],
+    belowRight: [6, 19, 'start'],
+    belowLeft: [-6, 19, 'end']
 }
 const SPOT_ORDER = ['right', 'left', 'aboveRight', 'belowRight', 'aboveLeft', 'belowLeft']
 
@@ -137,31 +137,38 @@ function overlapArea (a, b) {
 }
 
 /**
+ * The box a label's text covers, estimated from its length: about 0.62 em per character
+ * (0.70 in bold), a little wider than DejaVu Sans and Liberation Sans set it, which is enough
+ * to keep neighbours apart without measuring the DOM. label: { x, y, anchor, text, bold }.
+ */
+export function labelBox ({ x, y, anchor, text, bold }, fontPx = 11) {
+    const w = String(text).length * fontPx * (bold ? 0.70 : 0.62)
+    const x0 = anchor === 'end' ? x - w : x
+    return { x0, x1: x0 + w, y0: y - fontPx * 0.8, y1: y + fontPx * 0.25 }
+}
+
+/**
  * Places the plan's labels so that they overlap neither each other nor the markers and stay
  * inside the view: each label, in the given order (most important first), takes the first
- * free spot around its point, else the one that overlaps least. Text boxes are estimated
- * from the text length (about 0.58 em per character, 0.64 in bold), which is enough to keep
- * neighbours apart without measuring the DOM.
+ * free spot around its point, else the one that overlaps least.
  *
  * labels: [{ key, x, y, text, bold?, prefer? }] (x, y: the point in SVG units; prefer: spot
  * names tried first). markers: [{ x, y, r }]. Returns [{ key, text, bold, x, y, anchor }].
  */
 export function placeLabels (labels, { width, height, markers = [], fontPx = 11 }) {
     const taken = markers.map(m => ({ x0: m.x - m.r, x1: m.x + m.r, y0: m.y - m.r, y1: m.y + m.r }))
+    const view = { x0: 0, x1: width, y0: 0, y1: height }
     const out = []
     for (const l of labels) {
-        const textW = String(l.text).length * fontPx * (l.bold ? 0.64 : 0.58)
         const order = [...(l.prefer || []), ...SPOT_ORDER.filter(s => !(l.prefer || []).includes(s))]
         let best = null
         for (const name of order) {
             const [dx, dy, anchor] = LABEL_SPOTS[name]
-            const x = l.x + dx
-            const y = l.y + dy
-            const x0 = anchor === 'end' ? x - textW : x
-            const box = { x0, x1: x0 + textW, y0: y - fontPx * 0.8, y1: y + fontPx * 0.25 }
-            const outside = (box.x1 - box.x0) * (box.y1 - box.y0) - overlapArea(box, { x0: 0, x1: width, y0: 0, y1: height })
+            const spot = { x: l.x + dx, y: l.y + dy, anchor }
+            const box = labelBox({ ...spot, text: l.text, bold: l.bold }, fontPx)
+            const outside = (box.x1 - box.x0) * (box.y1 - box.y0) - overlapArea(box, view)
             const cost = taken.reduce((s, t) => s + overlapArea(box, t), 0) + outside * 2
-            if (!best || cost < best.cost) best = { cost, box, x, y, anchor }
+            if (!best || cost < best.cost) best = { cost, box, ...spot }
             if (cost === 0) break
         }
         taken.push(best.box)
