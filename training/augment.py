@@ -19,6 +19,8 @@ LABEL_WEIGHTS = {
     'music': 0.6, 'other': 1.2, 'siren': 0.8, 'speech': 0.8, 'traffic': 0.6, 'weather': 0.5, 'street': 1.2,
 }
 HARD_NEGATIVES = {'fireworks', 'other'}
+# Where an alert's loud frame lands in its 1 s training window (fractions), in the shipped recipe.
+DEFAULT_EVENT_POS = (0.1, 0.85)
 # Probability that a background label's window is synthesised rather than a real clip.
 SYNTH_SHARE = {'siren': 0.4, 'car_horn': 0.5, 'music': 0.8, 'speech': 0.3, 'crowd': 0.6, 'other': 0.25, 'street': 1.0}
 
@@ -32,7 +34,7 @@ class Source:
         self.centres = event_centres(x) if label in ALERT_LABELS else None
 
 
-def crop(src, rng, event_pos=(0.1, 0.85)):
+def crop(src, rng, event_pos=DEFAULT_EVENT_POS):
     """A 1 s window of a source. Alert sources are cropped so that one of their loud frames
     (the weakly-labelled event) lands inside the window, at a position drawn from `event_pos`
     (fractions of the window); others anywhere."""
@@ -65,7 +67,7 @@ def active_rms(x):
 
 class WindowMaker:
     def __init__(self, train_rows, clips, seed, espeak_count=160, label_weights=None, hard_negative_weight=1.0,
-                 event_pos=(0.1, 0.85), peak_db=(-60.0, -1.0), noise_floor_db=(-90.0, -65.0), bed_min_samples=0):
+                 event_pos=DEFAULT_EVENT_POS, peak_db=(-60.0, -1.0), noise_floor_db=(-90.0, -65.0), bed_min_samples=0):
         self.label_weights = dict(LABEL_WEIGHTS, **(label_weights or {}))
         # Where an alert's loud frame lands in its window, the window's peak level and the
         # microphone noise floor (dBFS): the recipe's knobs, recorded in the card.

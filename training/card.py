@@ -4,7 +4,7 @@ import json
 import os
 
 import model as M
-from augment import LABEL_WEIGHTS, SYNTH_SHARE
+from augment import DEFAULT_EVENT_POS, LABEL_WEIGHTS, SYNTH_SHARE
 from data import ALERT_LABELS, BACKGROUND_LABELS, LABELS, VOICE_LABELS
 
 SOURCE_NOTES = {
@@ -49,7 +49,7 @@ def span(pair):
 def write_card(path, *, args, n_params, export_info, report, train_rows, val_rows, rows, maker,
                train_seconds, command, results_extra=None):
     n = len(LABELS)
-    widths = [int(float(v)) for v in str(getattr(args, 'widths', '16,32,64,128')).split(',')]
+    widths = [int(float(v)) for v in str(args.widths).split(',')]
     card = {
         'name': args.name,
         'version': args.version,
@@ -100,7 +100,7 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
             'augmentation': [
                 'weak labels: alert windows are cropped around frames within 8 dB of the clip\'s loudest (event found by energy)',
                 'time shift: event placed at a random position in the 1 s window; short clips may be cut at the window edge'
-                + ('' if tuple(maker.event_pos) == (0.1, 0.85) else
+                + ('' if tuple(maker.event_pos) == DEFAULT_EVENT_POS else
                    f'; a long alert clip\'s loud frame at {span([100 * v for v in maker.event_pos])} % of the window'),
                 'mixing into a street bed at a random event-to-background ratio: -10..+15 dB for alert classes, '
                 '-6..+20 dB for background classes (event level = its loudest 100 ms), in 85 % of windows',

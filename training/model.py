@@ -103,10 +103,13 @@ def spec_augment(logmel, freq_masks=2, freq_width=8, time_masks=1, time_width=8)
     return torch.where(keep, logmel, logmel.mean(dim=(2, 3), keepdim=True))
 
 
+DEFAULT_WIDTHS = (16, 32, 64, 128)
+
+
 class StreetNet(nn.Module):
     """Log-mel CNN. `forward` returns logits; `ProbabilityModel` wraps it with softmax for export."""
 
-    def __init__(self, n_classes, widths=(16, 32, 64, 128), dropout=0.3, spec_augment=False):
+    def __init__(self, n_classes, widths=DEFAULT_WIDTHS, dropout=0.3, spec_augment=False):
         super().__init__()
         # Training only: masking never reaches the exported (eval-mode) graph.
         self.spec_augment = spec_augment

@@ -20,10 +20,10 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import data  # noqa: E402
-from augment import WindowMaker  # noqa: E402
+from augment import DEFAULT_EVENT_POS, WindowMaker  # noqa: E402
 from card import write_card  # noqa: E402
 from export import export_onnx  # noqa: E402
-from model import StreetNet, count_parameters  # noqa: E402
+from model import DEFAULT_WIDTHS, StreetNet, count_parameters  # noqa: E402
 from validate import clip_level_report  # noqa: E402
 
 
@@ -40,9 +40,9 @@ def parse_args(argv):
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--label-weights', default='{}', help='JSON {label: sampling weight} overriding augment.LABEL_WEIGHTS')
     p.add_argument('--hard-negative-weight', type=float, default=1.0, help='loss weight of fireworks/other windows')
-    p.add_argument('--widths', default='16,32,64,128', help='channels of the conv blocks')
+    p.add_argument('--widths', default=','.join(map(str, DEFAULT_WIDTHS)), help='channels of the conv blocks')
     p.add_argument('--spec-augment', action='store_true', help='mask mel bands and short time spans of training windows (SpecAugment; not in the shipped recipe)')
-    p.add_argument('--event-pos', default='0.1,0.85', help="range of an alert's loud frame in its 1 s window (fractions)")
+    p.add_argument('--event-pos', default=','.join(map(str, DEFAULT_EVENT_POS)), help="range of an alert's loud frame in its 1 s window (fractions)")
     p.add_argument('--peak-db', default='-60,-1', help='range of a window peak level, dBFS')
     p.add_argument('--noise-floor-db', default='-90,-65', help='range of the microphone noise floor, dBFS')
     p.add_argument('--bed-min-s', type=float, default=0.0, help='shortest background recording used as a bed, s (0: any; 1 s was tried, see docs/model.md)')
