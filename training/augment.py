@@ -21,6 +21,9 @@ LABEL_WEIGHTS = {
 HARD_NEGATIVES = {'fireworks', 'other'}
 # Where an alert's loud frame lands in its 1 s training window (fractions), in the shipped recipe.
 DEFAULT_EVENT_POS = (0.1, 0.85)
+# Range of a training window's peak level and of the microphone noise floor, dBFS.
+DEFAULT_PEAK_DB = (-60.0, -1.0)
+DEFAULT_NOISE_FLOOR_DB = (-90.0, -65.0)
 # Probability that a background label's window is synthesised rather than a real clip.
 SYNTH_SHARE = {'siren': 0.4, 'car_horn': 0.5, 'music': 0.8, 'speech': 0.3, 'crowd': 0.6, 'other': 0.25, 'street': 1.0}
 
@@ -67,7 +70,7 @@ def active_rms(x):
 
 class WindowMaker:
     def __init__(self, train_rows, clips, seed, espeak_count=160, label_weights=None, hard_negative_weight=1.0,
-                 event_pos=DEFAULT_EVENT_POS, peak_db=(-60.0, -1.0), noise_floor_db=(-90.0, -65.0), bed_min_samples=0):
+                 event_pos=DEFAULT_EVENT_POS, peak_db=DEFAULT_PEAK_DB, noise_floor_db=DEFAULT_NOISE_FLOOR_DB, bed_min_samples=0):
         self.label_weights = dict(LABEL_WEIGHTS, **(label_weights or {}))
         # Where an alert's loud frame lands in its window, the window's peak level and the
         # microphone noise floor (dBFS): the recipe's knobs, recorded in the card.

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import data  # noqa: E402
-from augment import DEFAULT_EVENT_POS, WindowMaker  # noqa: E402
+from augment import DEFAULT_EVENT_POS, DEFAULT_NOISE_FLOOR_DB, DEFAULT_PEAK_DB, WindowMaker  # noqa: E402
 from card import write_card  # noqa: E402
 from export import export_onnx  # noqa: E402
 from model import DEFAULT_WIDTHS, StreetNet, count_parameters  # noqa: E402
@@ -43,8 +43,8 @@ def parse_args(argv):
     p.add_argument('--widths', default=','.join(map(str, DEFAULT_WIDTHS)), help='channels of the conv blocks')
     p.add_argument('--spec-augment', action='store_true', help='mask mel bands and short time spans of training windows (SpecAugment; not in the shipped recipe)')
     p.add_argument('--event-pos', default=','.join(map(str, DEFAULT_EVENT_POS)), help="range of an alert's loud frame in its 1 s window (fractions)")
-    p.add_argument('--peak-db', default='-60,-1', help='range of a window peak level, dBFS')
-    p.add_argument('--noise-floor-db', default='-90,-65', help='range of the microphone noise floor, dBFS')
+    p.add_argument('--peak-db', default='{:g},{:g}'.format(*DEFAULT_PEAK_DB), help='range of a window peak level, dBFS')
+    p.add_argument('--noise-floor-db', default='{:g},{:g}'.format(*DEFAULT_NOISE_FLOOR_DB), help='range of the microphone noise floor, dBFS')
     p.add_argument('--bed-min-s', type=float, default=0.0, help='shortest background recording used as a bed, s (0: any; 1 s was tried, see docs/model.md)')
     p.add_argument('--quick', action='store_true', help='short run (plumbing, first integration model)')
     p.add_argument('--out-dir', default=os.path.join(data.REPO_ROOT, 'models'))
