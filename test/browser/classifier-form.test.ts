@@ -14,7 +14,7 @@ import { makeUserDir, repoRoot, RunningNodeRed, startNodeRed } from '../support/
 const CHROMIUM = '/usr/bin/chromium';
 const artifacts = path.join(repoRoot, 'test-artifacts');
 
-type EditorWindow = { RED: { editor: { edit(n: unknown): void }; nodes: { node(id: string): unknown } } };
+type EditorWindow = { RED: { editor: { edit(n: unknown): void; editConfig(name: string, type: string, id: string): void }; nodes: { node(id: string): unknown } } };
 
 describe('acoustic-classifier form in Chromium', { timeout: 240_000 }, () => {
   let red: RunningNodeRed;
@@ -84,6 +84,29 @@ describe('acoustic-classifier form in Chromium', { timeout: 240_000 }, () => {
       assert.equal(await placeholder(page, '#vigie-class-glass_break-threshold'), '0.9');
       assert.equal(await placeholder(page, '#node-input-threshold'), 'per class');
       await page.screenshot({ path: path.join(artifacts, 'acoustic-classifier-form.png') });
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('the model form says what the chosen file is, from its card, and what is wrong with a bad path', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.goto(`${red.url}/`);
+      await page.waitForFunction(() => !!(window as unknown as Partial<EditorWindow>).RED?.nodes?.node('other'), null, { timeout: 90_000 });
+      await page.evaluate(() => (window as unknown as EditorWindow).RED.editor.editConfig('', 'vigie-model', 'other'));
+      const card = page.locator('#vigie-model-card');
+      await page.waitForFunction(() => /other-model/.test(document.querySelector('#vigie-model-card')?.textContent ?? ''), null, { timeout: 30_000 });
+      const text = (await card.textContent()) ?? '';
+      assert.match(text, /^other-model 1\.1\.0: may alert on gunshot, glass_break, crash, scream, explosion, tire_skid; recommended thresholds per class in its card\.$/);
+      await page.fill('#node-config-input-path', '');
+      await page.waitForFunction(() => /^vigie-street-v1 .*recommended threshold 0\.9\.$/.test(document.querySelector('#vigie-model-card')?.textContent ?? ''), null, { timeout: 30_000 });
+      await page.fill('#node-config-input-path', 'missing.onnx');
+      await page.waitForFunction(() => /Model card: model file missing\.onnx does not exist/.test(document.querySelector('#vigie-model-card')?.textContent ?? ''), null, { timeout: 30_000 });
+      await page.screenshot({ path: path.join(artifacts, 'vigie-model-form.png') });
       assert.deepEqual(errors, []);
     } finally {
       await page.close();
