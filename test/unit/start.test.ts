@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parseStartArgs, prepareUserDir, writePlainCredentials } from '../../lib/cli/start';
+import { parseStartArgs, prepareUserDir, unsetEnvReferences, writePlainCredentials } from '../../lib/cli/start';
 import { repoRoot } from '../support/nodered';
 
 test('arguments: defaults, and errors that name the option', () => {
@@ -54,4 +54,18 @@ test('the user directory gets the package, the flow once, and settings that bind
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('unset environment references of a flow are named, once each; what the flow or Node-RED defines is not', () => {
+  const flow = JSON.stringify([
+    { id: 't', type: 'tab', env: [{ name: 'FLOW_LOCAL', value: 'x', type: 'str' }] },
+    { id: 's', type: 'vigie-sensor', sensorId: '${VIGIE_SENSOR}', lat: '${VIGIE_SENSOR_LAT}', name: '${NR_NODE_NAME}', other: '${FLOW_LOCAL}' },
+    { id: 'b', type: 'mqtt-broker', broker: '${MQTT_HOST}', port: '${MQTT_HOST}', credentials: { user: '$(MQTT_USER)' } },
+  ]);
+  assert.deepEqual(unsetEnvReferences([flow], { VIGIE_SENSOR_LAT: '45.4' }), ['MQTT_HOST', 'MQTT_USER', 'VIGIE_SENSOR']);
+  assert.deepEqual(unsetEnvReferences([flow], { VIGIE_SENSOR: 'a', VIGIE_SENSOR_LAT: '1', MQTT_HOST: 'h', MQTT_USER: '' }), [], 'an empty value is set');
+  // The shipped gateway flow, started with no configuration, names what it needs.
+  const gateway = fs.readFileSync(path.join(repoRoot, 'flows', 'gateway.json'), 'utf8');
+  const missing = unsetEnvReferences([gateway], {});
+  for (const n of ['VIGIE_SENSOR', 'VIGIE_MQTT_HOST']) assert.ok(missing.includes(n), `${n} in ${missing.join(', ')}`);
 });
