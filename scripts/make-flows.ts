@@ -279,8 +279,9 @@ function controlRoom(): N[] {
   nodes.push(group('cr-grp-ops', z, 'Operators and publication', ['cr-console', 'cr-alert-topic', 'cr-decision-topic', 'cr-out', 'cr-c-ops'], '#f3d3d3'));
   const crPlace: Place = {
     'cr-c-in': [200, 80], 'cr-in': [200, 140], 'cr-fuse': [450, 140],
-    'cr-c-look': [720, 80], 'cr-steer': [720, 140], 'cr-video': [980, 140], 'cr-camera-errors': [980, 200],
-    'cr-c-ops': [720, 320], 'cr-console': [720, 380], 'cr-alert-topic': [1010, 350], 'cr-decision-topic': [1010, 410], 'cr-out': [1290, 380],
+    // The look column starts far enough right that its long comment keeps the groups apart.
+    'cr-c-look': [780, 80], 'cr-steer': [780, 140], 'cr-video': [1040, 140], 'cr-camera-errors': [1040, 200],
+    'cr-c-ops': [780, 320], 'cr-console': [780, 380], 'cr-alert-topic': [1070, 350], 'cr-decision-topic': [1070, 410], 'cr-out': [1350, 380],
   };
   return stripPrivate(layout(nodes, crPlace));
 }

@@ -69,3 +69,24 @@ test('unset environment references of a flow are named, once each; what the flow
   const missing = unsetEnvReferences([gateway], {});
   for (const n of ['VIGIE_SENSOR', 'VIGIE_MQTT_HOST']) assert.ok(missing.includes(n), `${n} in ${missing.join(', ')}`);
 });
+
+test('the shipped flows read well in the editor: no two groups of a tab overlap, every node of a group inside it', () => {
+  type Node = { id: string; type: string; z?: string; g?: string; x?: number; y?: number; w?: number; h?: number; name?: string };
+  for (const f of fs.readdirSync(path.join(repoRoot, 'flows'))) {
+    const flow = JSON.parse(fs.readFileSync(path.join(repoRoot, 'flows', f), 'utf8')) as Node[];
+    const groups = flow.filter((n) => n.type === 'group') as Array<Required<Pick<Node, 'x' | 'y' | 'w' | 'h'>> & Node>;
+    for (let i = 0; i < groups.length; i++) {
+      for (const b of groups.slice(i + 1)) {
+        const a = groups[i];
+        if (a.z !== b.z) continue;
+        const overlapX = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
+        const overlapY = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
+        assert.ok(overlapX <= 0 || overlapY <= 0, `${f}: groups "${a.name}" and "${b.name}" overlap`);
+      }
+    }
+    for (const n of flow.filter((m) => m.g && typeof m.x === 'number')) {
+      const g = groups.find((x) => x.id === n.g);
+      assert.ok(g && n.x! > g.x && n.x! < g.x + g.w && n.y! > g.y && n.y! < g.y + g.h, `${f}: ${n.id} lies outside its group`);
+    }
+  }
+});
