@@ -95,6 +95,10 @@ test('plan labels of close points do not overlap each other or the markers, and 
   }
   assert.equal(placed.find((p: { key: string }) => p.key === 'edge').anchor, 'end', 'a label at the right edge goes left of its point');
   assert.ok(placed[0].y < pts[0].y - 7, 'the alert label takes its preferred place above the source');
+  // A label next to the scale bar (an obstacle box) goes elsewhere.
+  const bar = { x0: 6, x1: 80, y0: 270, y1: 290 };
+  const nearBar = placeLabels([{ key: 'b', x: 20, y: 272, text: 'South mast' }], { width: 400, height: 300, markers: [], obstacles: [bar] });
+  assert.ok(!overlaps(labelBox(nearBar[0]), bar), JSON.stringify(nearBar[0]));
   // Alone, a label sits right of its point, as before.
   const alone = placeLabels([{ key: 'a', x: 50, y: 50, text: 'Mast' }], { width: 400, height: 300, markers: [{ x: 50, y: 50, r: 7 }] });
   assert.deepEqual({ x: alone[0].x, y: alone[0].y, anchor: alone[0].anchor }, { x: 59, y: 54, anchor: 'start' });

@@ -153,10 +153,11 @@ export function labelBox ({ x, y, anchor, text, bold }, fontPx = 11) {
  * free spot around its point, else the one that overlaps least.
  *
  * labels: [{ key, x, y, text, bold?, prefer? }] (x, y: the point in SVG units; prefer: spot
- * names tried first). markers: [{ x, y, r }]. Returns [{ key, text, bold, x, y, anchor }].
+ * names tried first). markers: [{ x, y, r }]; obstacles: other boxes to keep clear
+ * [{ x0, x1, y0, y1 }] (the scale bar, the north arrow). Returns [{ key, text, bold, x, y, anchor }].
  */
-export function placeLabels (labels, { width, height, markers = [], fontPx = 11 }) {
-    const taken = markers.map(m => ({ x0: m.x - m.r, x1: m.x + m.r, y0: m.y - m.r, y1: m.y + m.r }))
+export function placeLabels (labels, { width, height, markers = [], obstacles = [], fontPx = 11 }) {
+    const taken = [...markers.map(m => ({ x0: m.x - m.r, x1: m.x + m.r, y0: m.y - m.r, y1: m.y + m.r })), ...obstacles]
     const view = { x0: 0, x1: width, y0: 0, y1: height }
     const out = []
     for (const l of labels) {
