@@ -56,6 +56,7 @@ export = function (RED: NodeAPI) {
     let closed = false;
     let configError: string | undefined;
     let fusion: FusionLocalizer | null = null;
+    let minSensors = 3;
     let opts: { temperatureC: number; windowMs: number; minConfidence: number } = { temperatureC: 15, windowMs: 20, minConfidence: DEFAULT_MIN_CONFIDENCE };
     try {
       const cfg = config as unknown as Record<string, unknown>;
@@ -67,7 +68,7 @@ export = function (RED: NodeAPI) {
       if (mode === 'fusion') {
         fusion = new FusionLocalizer({
           ...opts,
-          minSensors: setting(cfg, 'minSensors', 3, 1, 100),
+          minSensors: (minSensors = setting(cfg, 'minSensors', 3, 1, 100)),
           timeoutMs: setting(cfg, 'timeoutMs', 1500, 50, 60000),
           onsetToleranceMs: setting(cfg, 'onsetToleranceMs', 20, 0, 5000),
           maxClockErrorMs: setting(cfg, 'maxClockErrorMs', 10, 0, 60000),
@@ -152,7 +153,8 @@ export = function (RED: NodeAPI) {
           if (r.kind === 'late' || r.kind === 'duplicate') {
             node.status({ fill: 'green', shape: 'ring', text: `${r.kind} report from ${det.sensor} (${r.incidentId}) absorbed` });
           } else if (!r.ready.length) {
-            node.status({ fill: 'green', shape: 'ring', text: `${det.label}: waiting for more sensors (${fusion!.openIncidents} open)` });
+            // Short: the status sits under the node, often in a narrow group.
+            node.status({ fill: 'green', shape: 'ring', text: `${det.label}: ${r.sensors}/${minSensors} sensors, waiting` });
           }
           emit(r.ready, send);
           schedule();

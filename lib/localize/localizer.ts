@@ -119,6 +119,8 @@ export interface FusionOptions extends SingleArrayOptions {
 export interface FusionAddResult {
   kind: AddResult['kind'];
   incidentId: string;
+  /** Different sensors that reported this detection's incident so far. */
+  sensors: number;
   /** Located events ready now (this one's incident reached enough sensors). */
   ready: Alert[];
 }
@@ -195,7 +197,7 @@ export class FusionLocalizer {
       payload: sensor && !det.sensorInfo ? { ...det, sensorInfo: sensorInfoOf(sensor) } : det,
     };
     const res = this.assoc.add(obs, nowMs);
-    return { kind: res.kind, incidentId: res.incident.id, ready: this.poll(nowMs) };
+    return { kind: res.kind, incidentId: res.incident.id, sensors: new Set(res.incident.observations.map((o) => o.sensor)).size, ready: this.poll(nowMs) };
   }
 
   /** Located events whose incidents became ready (enough sensors, or timed out). */

@@ -192,6 +192,7 @@ describe('localizer node: fusion', () => {
     loc.receive({ payload: Buffer.from(remote('b')) });
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(got.length, 0, 'two of three: waiting');
+    assert.deepEqual(loc.status.lastCall.args[0], { fill: 'green', shape: 'ring', text: 'gunshot: 2/3 sensors, waiting' });
     loc.receive({ payload: remote('c') });
     await until(() => got.length === 1, 'the located incident');
     const p = got[0].payload;
