@@ -73,7 +73,8 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
                      'hop': M.HOP, 'center': False, 'mels': M.N_MELS, 'melScale': 'htk', 'fmin': M.FMIN_HZ,
                      'fmax': M.FMAX_HZ, 'log': f'ln(mel power + {M.LOG_FLOOR})',
                      'stftInGraph': 'conv1d with fixed DFT kernels (Hann-windowed)', 'frames': 1 + (M.WINDOW_SAMPLES - M.N_FFT) // M.HOP},
-        'architecture': f'log-mel -> BatchNorm -> avg-pool 2x2 -> conv 3x3 blocks ({widths[0]} single, {"/".join(str(w) for w in widths[1:])} double; avg-pool 2 between) -> '
+        'architecture': ('log-mel and its PCEN (per-channel energy normalisation: smoother 0.4 s, alpha 0.98, delta 2, r 0.5) as two planes'
+                         if getattr(args, 'pcen', False) else 'log-mel') + f' -> BatchNorm -> avg-pool 2x2 -> conv 3x3 blocks ({widths[0]} single, {"/".join(str(w) for w in widths[1:])} double; avg-pool 2 between) -> '
                         'mean over mels -> mean+max over time -> dropout -> linear -> softmax',
         'training': {
             'command': command,

@@ -75,10 +75,33 @@ class LogMel(nn.Module):
         im = out[:, bins:, :]
         return (re * re + im * im).transpose(1, 2)
 
+    def mel_power(self, wave):
+        return torch.matmul(self.power_spectrum(wave), self.mel_fb)  # [B, frames, mels]
+
     def forward(self, wave):
-        power = self.power_spectrum(wave)
-        mel = torch.matmul(power, self.mel_fb)  # [B, frames, mels]
-        return torch.log(mel + LOG_FLOOR).unsqueeze(1)
+        return torch.log(self.mel_power(wave) + LOG_FLOOR).unsqueeze(1)
+
+
+class PCEN(nn.Module):
+    """Per-channel energy normalisation of mel power [B, frames, mels] -> [B, 1, frames, mels]:
+    each band divided by its own smoothed past (time constant `smooth_s`), then root-compressed,
+    so a steady street bed flattens and onsets stand out whatever the level (Wang et al. 2017;
+    Lostanlen et al. 2019). The smoother is a causal FIR over the window (edge-padded), which
+    exports as plain ONNX Pad and Conv."""
+
+    def __init__(self, frames, smooth_s=0.4, alpha=0.98, delta=2.0, r=0.5, eps=1e-6):
+        super().__init__()
+        s = 1.0 - math.exp(-HOP / (smooth_s * SAMPLE_RATE_HZ))
+        k = torch.tensor([s * (1.0 - s) ** i for i in range(frames)], dtype=torch.float64)
+        k = (k / k.sum()).flip(0)  # conv1d correlates: the newest frame last
+        self.register_buffer('kernel', k.float().view(1, 1, frames).repeat(N_MELS, 1, 1))
+        self.frames, self.alpha, self.delta, self.r, self.eps = frames, alpha, delta, r, eps
+
+    def forward(self, mel):
+        e = mel.transpose(1, 2)  # [B, mels, frames]
+        past = F.conv1d(F.pad(e, (self.frames - 1, 0), mode='replicate'), self.kernel, groups=N_MELS)
+        out = (e / (self.eps + past) ** self.alpha + self.delta) ** self.r - self.delta ** self.r
+        return out.transpose(1, 2).unsqueeze(1)
 
 
 def conv_block(c_in, c_out, double=True):
@@ -109,15 +132,18 @@ DEFAULT_WIDTHS = (16, 32, 64, 128)
 class StreetNet(nn.Module):
     """Log-mel CNN. `forward` returns logits; `ProbabilityModel` wraps it with softmax for export."""
 
-    def __init__(self, n_classes, widths=DEFAULT_WIDTHS, dropout=0.3, spec_augment=False):
+    def __init__(self, n_classes, widths=DEFAULT_WIDTHS, dropout=0.3, spec_augment=False, pcen=False):
         super().__init__()
         # Training only: masking never reaches the exported (eval-mode) graph.
         self.spec_augment = spec_augment
         self.front = LogMel()
+        # Optional second input plane: PCEN of the same mel power.
+        self.pcen = PCEN(1 + (WINDOW_SAMPLES - N_FFT) // HOP) if pcen else None
+        planes = 2 if pcen else 1
         # Fixed per-model input scaling learned by BatchNorm over the whole log-mel image.
-        self.input_norm = nn.BatchNorm2d(1)
+        self.input_norm = nn.BatchNorm2d(planes)
         blocks = []
-        c_in = 1
+        c_in = planes
         for i, w in enumerate(widths):
             # the first block runs at full resolution: one conv there keeps training affordable
             blocks.append(conv_block(c_in, w, double=i > 0))
@@ -138,7 +164,11 @@ class StreetNet(nn.Module):
         return torch.cat([x.mean(dim=2), x.amax(dim=2)], dim=1)
 
     def forward(self, wave):
-        logmel = self.front(wave)
+        if self.pcen is not None:
+            mel = self.front.mel_power(wave)
+            logmel = torch.cat([torch.log(mel + LOG_FLOOR).unsqueeze(1), self.pcen(mel)], dim=1)
+        else:
+            logmel = self.front(wave)
         if self.training and self.spec_augment:
             logmel = spec_augment(logmel)
         return self.head(self.dropout(self.features(logmel)))

@@ -89,6 +89,24 @@ class SpecAugment(unittest.TestCase):
             self.assertTrue(torch.equal(net(wave), net(wave)), 'no masking in eval mode (the exported graph)')
 
 
+class Pcen(unittest.TestCase):
+    def test_flattens_a_steady_bed_lifts_an_onset_and_hardly_depends_on_level(self):
+        g = torch.Generator().manual_seed(0)
+        wave = torch.randn(1, M.WINDOW_SAMPLES, generator=g) * 0.01
+        wave[0, 8000:8100] += 0.5  # a click at 0.5 s: frame 8000 // HOP - 2 .. 8000 // HOP
+        front = M.LogMel()
+        pcen = M.PCEN(1 + (M.WINDOW_SAMPLES - M.N_FFT) // M.HOP)
+        with torch.no_grad():
+            p = pcen(front.mel_power(wave))[0, 0]
+            louder = pcen(front.mel_power(wave * 100))[0, 0]
+        bed = p[10:40]
+        self.assertLess(float(bed.mean(dim=1).std()), 0.05, "a steady bed is flat over time")
+        click_frame = int(p.max(dim=1).values.argmax())
+        self.assertTrue(8000 // M.HOP - 3 <= click_frame <= 8000 // M.HOP, click_frame)
+        self.assertGreater(float(p[click_frame].max()), 10 * float(bed.mean()))
+        self.assertLess(float((louder - p).abs().max()), 1.0, '40 dB louder changes little')
+
+
 class Grouping(unittest.TestCase):
     def row(self, base, source='ringglass'):
         return {'source': source, 'origin_path': f'extract/glassbreak/data/mixed/{base}.wav'}

@@ -41,6 +41,7 @@ def parse_args(argv):
     p.add_argument('--label-weights', default='{}', help='JSON {label: sampling weight} overriding augment.LABEL_WEIGHTS')
     p.add_argument('--hard-negative-weight', type=float, default=1.0, help='loss weight of fireworks/other windows')
     p.add_argument('--widths', default=','.join(map(str, DEFAULT_WIDTHS)), help='channels of the conv blocks')
+    p.add_argument('--pcen', action='store_true', help='add a PCEN plane beside the log-mel (not in the shipped recipe)')
     p.add_argument('--spec-augment', action='store_true', help='mask mel bands and short time spans of training windows (SpecAugment; not in the shipped recipe)')
     p.add_argument('--event-pos', default=','.join(map(str, DEFAULT_EVENT_POS)), help="range of an alert's loud frame in its 1 s window (fractions)")
     p.add_argument('--peak-db', default='{:g},{:g}'.format(*DEFAULT_PEAK_DB), help='range of a window peak level, dBFS')
@@ -85,7 +86,7 @@ def window_maker(args, train_rows, clips):
 
 def street_net(args):
     """The run's network, from its options."""
-    return StreetNet(len(data.LABELS), widths=tuple(int(v) for v in floats(args.widths, 4)), spec_augment=args.spec_augment)
+    return StreetNet(len(data.LABELS), widths=tuple(int(v) for v in floats(args.widths, 4)), spec_augment=args.spec_augment, pcen=args.pcen)
 
 
 def log(msg):
