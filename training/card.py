@@ -72,9 +72,9 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
         'frontEnd': {'type': 'log-mel', 'n_fft': M.N_FFT, 'win_length': M.N_FFT, 'window': 'hann (periodic)',
                      'hop': M.HOP, 'center': False, 'mels': M.N_MELS, 'melScale': 'htk', 'fmin': M.FMIN_HZ,
                      'fmax': M.FMAX_HZ, 'log': f'ln(mel power + {M.LOG_FLOOR})',
-                     'stftInGraph': 'conv1d with fixed DFT kernels (Hann-windowed)', 'frames': 1 + (M.WINDOW_SAMPLES - M.N_FFT) // M.HOP},
-        'architecture': ('log-mel and its PCEN (per-channel energy normalisation: smoother 0.4 s, alpha 0.98, delta 2, r 0.5) as two planes'
-                         if getattr(args, 'pcen', False) else 'log-mel') + f' -> BatchNorm -> avg-pool 2x2 -> conv 3x3 blocks ({widths[0]} single, {"/".join(str(w) for w in widths[1:])} double; avg-pool 2 between) -> '
+                     'stftInGraph': 'conv1d with fixed DFT kernels (Hann-windowed)', 'frames': M.FRAMES},
+        'architecture': ('log-mel and its PCEN (per-channel energy normalisation: smoother {smooth_s:g} s, alpha {alpha:g}, '
+                         'delta {delta:g}, r {r:g}) as two planes'.format(**M.PCEN.PARAMS) if args.pcen else 'log-mel') + f' -> BatchNorm -> avg-pool 2x2 -> conv 3x3 blocks ({widths[0]} single, {"/".join(str(w) for w in widths[1:])} double; avg-pool 2 between) -> '
                         'mean over mels -> mean+max over time -> dropout -> linear -> softmax',
         'training': {
             'command': command,
@@ -113,8 +113,9 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
                 'wind-like low-frequency bursts added, 15 %',
                 f'overall gain: peak {span(maker.peak_db)} dBFS; clipping after +6..+20 dB overdrive, 10 %',
                 f'microphone noise floor {span(maker.noise_floor_db)} dBFS',
-            ] + (['SpecAugment on the log-mel: 2 bands of up to 8 mels and 1 span of up to 80 ms set to the '
-                  'window mean, in every training window'] if getattr(args, 'spec_augment', False) else []),
+            ] + (['SpecAugment on the log-mel: {freq_masks} bands of up to {freq_width} mels and {time_masks} span of up to '
+                  '{time_ms} ms set to the window mean, in every training window'.format(
+                      **M.SPEC_AUGMENT, time_ms=round(M.SPEC_AUGMENT['time_width'] * M.HOP * 1000 / M.SAMPLE_RATE_HZ))] if args.spec_augment else []),
             'synthesis': [
                 {'label': 'street', 'share': SYNTH_SHARE['street'], 'what': 'traffic-like noise beds (power-law spectrum, passing-vehicle swells, engine harmonics), rain (hiss + drops), wind gusts'},
                 {'label': 'siren', 'share': SYNTH_SHARE['siren'], 'what': 'wail, yelp and hi-lo sweeps with harmonics and Doppler-like glide'},

@@ -19,6 +19,8 @@ N_MELS = 64
 FMIN_HZ = 50.0
 FMAX_HZ = 8000.0
 LOG_FLOOR = 1e-6
+# STFT frames in one window (no centre padding).
+FRAMES = 1 + (WINDOW_SAMPLES - N_FFT) // HOP
 
 
 def hz_to_mel(f):
@@ -78,8 +80,13 @@ class LogMel(nn.Module):
     def mel_power(self, wave):
         return torch.matmul(self.power_spectrum(wave), self.mel_fb)  # [B, frames, mels]
 
+    @staticmethod
+    def log(mel):
+        """Mel power [B, frames, mels] -> log-mel image [B, 1, frames, mels]."""
+        return torch.log(mel + LOG_FLOOR).unsqueeze(1)
+
     def forward(self, wave):
-        return torch.log(self.mel_power(wave) + LOG_FLOOR).unsqueeze(1)
+        return self.log(self.mel_power(wave))
 
 
 class PCEN(nn.Module):
@@ -89,7 +96,10 @@ class PCEN(nn.Module):
     Lostanlen et al. 2019). The smoother is a causal FIR over the window (edge-padded), which
     exports as plain ONNX Pad and Conv."""
 
-    def __init__(self, frames, smooth_s=0.4, alpha=0.98, delta=2.0, r=0.5, eps=1e-6):
+    # Defaults of the --pcen option, also written in the model card.
+    PARAMS = {'smooth_s': 0.4, 'alpha': 0.98, 'delta': 2.0, 'r': 0.5}
+
+    def __init__(self, frames=FRAMES, smooth_s=PARAMS['smooth_s'], alpha=PARAMS['alpha'], delta=PARAMS['delta'], r=PARAMS['r'], eps=1e-6):
         super().__init__()
         s = 1.0 - math.exp(-HOP / (smooth_s * SAMPLE_RATE_HZ))
         k = torch.tensor([s * (1.0 - s) ** i for i in range(frames)], dtype=torch.float64)
@@ -111,7 +121,12 @@ def conv_block(c_in, c_out, double=True):
     return nn.Sequential(*layers)
 
 
-def spec_augment(logmel, freq_masks=2, freq_width=8, time_masks=1, time_width=8):
+# Masks of the --spec-augment option, also written in the model card.
+SPEC_AUGMENT = {'freq_masks': 2, 'freq_width': 8, 'time_masks': 1, 'time_width': 8}
+
+
+def spec_augment(logmel, freq_masks=SPEC_AUGMENT['freq_masks'], freq_width=SPEC_AUGMENT['freq_width'],
+                 time_masks=SPEC_AUGMENT['time_masks'], time_width=SPEC_AUGMENT['time_width']):
     """SpecAugment-style masking of a batch of log-mel images [B, 1, frames, mels]: bands and
     short time spans (up to `time_width` frames, 80 ms, so a gunshot is rarely erased whole)
     set to each image's mean. Random from torch's global generator (seeded by the trainer)."""
@@ -138,7 +153,7 @@ class StreetNet(nn.Module):
         self.spec_augment = spec_augment
         self.front = LogMel()
         # Optional second input plane: PCEN of the same mel power.
-        self.pcen = PCEN(1 + (WINDOW_SAMPLES - N_FFT) // HOP) if pcen else None
+        self.pcen = PCEN() if pcen else None
         planes = 2 if pcen else 1
         # Fixed per-model input scaling learned by BatchNorm over the whole log-mel image.
         self.input_norm = nn.BatchNorm2d(planes)
@@ -166,7 +181,7 @@ class StreetNet(nn.Module):
     def forward(self, wave):
         if self.pcen is not None:
             mel = self.front.mel_power(wave)
-            logmel = torch.cat([torch.log(mel + LOG_FLOOR).unsqueeze(1), self.pcen(mel)], dim=1)
+            logmel = torch.cat([self.front.log(mel), self.pcen(mel)], dim=1)
         else:
             logmel = self.front(wave)
         if self.training and self.spec_augment:
