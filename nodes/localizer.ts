@@ -56,7 +56,6 @@ export = function (RED: NodeAPI) {
     let closed = false;
     let configError: string | undefined;
     let fusion: FusionLocalizer | null = null;
-    let minSensors = 3;
     let opts: { temperatureC: number; windowMs: number; minConfidence: number } = { temperatureC: 15, windowMs: 20, minConfidence: DEFAULT_MIN_CONFIDENCE };
     try {
       const cfg = config as unknown as Record<string, unknown>;
@@ -68,7 +67,7 @@ export = function (RED: NodeAPI) {
       if (mode === 'fusion') {
         fusion = new FusionLocalizer({
           ...opts,
-          minSensors: (minSensors = setting(cfg, 'minSensors', 3, 1, 100)),
+          minSensors: setting(cfg, 'minSensors', 3, 1, 100),
           timeoutMs: setting(cfg, 'timeoutMs', 1500, 50, 60000),
           onsetToleranceMs: setting(cfg, 'onsetToleranceMs', 20, 0, 5000),
           maxClockErrorMs: setting(cfg, 'maxClockErrorMs', 10, 0, 60000),
@@ -154,7 +153,7 @@ export = function (RED: NodeAPI) {
             node.status({ fill: 'green', shape: 'ring', text: `${r.kind} report from ${det.sensor} (${r.incidentId}) absorbed` });
           } else if (!r.ready.length) {
             // Short: the status sits under the node, often in a narrow group.
-            node.status({ fill: 'green', shape: 'ring', text: `${det.label}: ${r.sensors}/${minSensors} sensors, waiting` });
+            node.status({ fill: 'green', shape: 'ring', text: `${det.label}: ${r.sensors}/${fusion!.minSensors} sensors, waiting` });
           }
           emit(r.ready, send);
           schedule();

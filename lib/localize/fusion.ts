@@ -341,6 +341,11 @@ export interface Incident {
   emitted: boolean;
 }
 
+/** Different sensors that reported an incident. */
+export function sensorCount(inc: Incident): number {
+  return new Set(inc.observations.map((o) => o.sensor)).size;
+}
+
 export interface AssociatorOptions {
   speedOfSoundMs?: number;
   /** Tolerance on onsets on top of geometry and clocks, s (onset picking, default 0.02). */
@@ -434,7 +439,7 @@ export class IncidentAssociator {
   /** Is this incident ready to emit (enough sensors or timed out)? */
   ready(inc: Incident, nowMs: number): boolean {
     if (inc.emitted) return false;
-    return new Set(inc.observations.map((o) => o.sensor)).size >= this.minSensors || nowMs - inc.firstSeenMs >= this.timeoutMs;
+    return sensorCount(inc) >= this.minSensors || nowMs - inc.firstSeenMs >= this.timeoutMs;
   }
 
   /**

@@ -10,7 +10,7 @@ import { ContractError } from '../util/validate';
 import { MicPosition } from './arrays';
 import { enuToGeodetic, geodeticToEnu, GeoPoint, speedOfSound } from './geo';
 import { estimateDoa } from './srp';
-import { AddResult, IncidentAssociator, Incident, Observation, fuseObservations, onsetStdFromRise } from './fusion';
+import { AddResult, IncidentAssociator, Incident, Observation, fuseObservations, onsetStdFromRise, sensorCount } from './fusion';
 
 /** What the localizer needs to know of a sensor (a subset of lib/sensor.ts SensorInfo). */
 export interface SensorGeometry {
@@ -197,7 +197,7 @@ export class FusionLocalizer {
       payload: sensor && !det.sensorInfo ? { ...det, sensorInfo: sensorInfoOf(sensor) } : det,
     };
     const res = this.assoc.add(obs, nowMs);
-    return { kind: res.kind, incidentId: res.incident.id, sensors: new Set(res.incident.observations.map((o) => o.sensor)).size, ready: this.poll(nowMs) };
+    return { kind: res.kind, incidentId: res.incident.id, sensors: sensorCount(res.incident), ready: this.poll(nowMs) };
   }
 
   /** Located events whose incidents became ready (enough sensors, or timed out). */
@@ -209,8 +209,9 @@ export class FusionLocalizer {
     return this.assoc.nextDeadlineMs(nowMs);
   }
 
-  get openIncidents(): number {
-    return this.assoc.size;
+  /** Sensors an incident waits for before it is emitted. */
+  get minSensors(): number {
+    return this.assoc.minSensors;
   }
 
   clear(): void {
