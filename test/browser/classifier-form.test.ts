@@ -52,13 +52,19 @@ describe('acoustic-classifier form in Chromium', { timeout: 240_000 }, () => {
 
   const placeholder = (page: Page, sel: string) => page.locator(sel).getAttribute('placeholder');
 
-  it('shows the thresholds the selected model card recommends in the empty fields, and follows the default threshold', async () => {
+  /** A new editor page, once the flow's node `id` is loaded; `errors` collects the page's uncaught errors. */
+  async function openEditor(id: string): Promise<{ page: Page; errors: string[] }> {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${red.url}/`);
+    await page.waitForFunction((nodeId) => !!(window as unknown as Partial<EditorWindow>).RED?.nodes?.node(nodeId), id, { timeout: 90_000 });
+    return { page, errors };
+  }
+
+  it('shows the thresholds the selected model card recommends in the empty fields, and follows the default threshold', async () => {
+    const { page, errors } = await openEditor('cls');
     try {
-      await page.goto(`${red.url}/`);
-      await page.waitForFunction(() => !!(window as unknown as Partial<EditorWindow>).RED?.nodes?.node('cls'), null, { timeout: 90_000 });
       await page.evaluate(() => {
         const RED = (window as unknown as EditorWindow).RED;
         RED.editor.edit(RED.nodes.node('cls'));
@@ -91,12 +97,8 @@ describe('acoustic-classifier form in Chromium', { timeout: 240_000 }, () => {
   });
 
   it('the model form says what the chosen file is, from its card, and what is wrong with a bad path', async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { page, errors } = await openEditor('other');
     try {
-      await page.goto(`${red.url}/`);
-      await page.waitForFunction(() => !!(window as unknown as Partial<EditorWindow>).RED?.nodes?.node('other'), null, { timeout: 90_000 });
       await page.evaluate(() => (window as unknown as EditorWindow).RED.editor.editConfig('', 'vigie-model', 'other'));
       const card = page.locator('#vigie-model-card');
       await page.waitForFunction(() => /other-model/.test(document.querySelector('#vigie-model-card')?.textContent ?? ''), null, { timeout: 30_000 });
