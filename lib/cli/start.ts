@@ -112,17 +112,15 @@ export function prepareUserDir(opts: StartOptions, flowFile: string): { fresh: b
  * flow defines itself (the env list of a tab, group or subflow) and Node-RED's own `NR_*` are
  * not reported.
  */
-export function unsetEnvReferences(flowTexts: string[], env: NodeJS.ProcessEnv): string[] {
+export function unsetEnvReferences(flowText: string, env: NodeJS.ProcessEnv): string[] {
   const names = new Set<string>();
   const defined = new Set<string>();
-  for (const text of flowTexts) {
-    for (const m of text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) names.add(m[1] ?? m[2]);
-    try {
-      const nodes = JSON.parse(text) as Array<{ env?: Array<{ name?: unknown }> }>;
-      if (Array.isArray(nodes)) for (const n of nodes) for (const e of Array.isArray(n?.env) ? n.env : []) if (typeof e?.name === 'string') defined.add(e.name);
-    } catch {
-      /* not JSON: its references still count */
-    }
+  for (const m of flowText.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) names.add(m[1] ?? m[2]);
+  try {
+    const nodes = JSON.parse(flowText) as Array<{ env?: Array<{ name?: unknown }> }>;
+    if (Array.isArray(nodes)) for (const n of nodes) for (const e of Array.isArray(n?.env) ? n.env : []) if (typeof e?.name === 'string') defined.add(e.name);
+  } catch {
+    /* not JSON: its references still count */
   }
   return [...names].filter((n) => env[n] === undefined && !defined.has(n) && !n.startsWith('NR_')).sort();
 }
@@ -223,8 +221,8 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
     if (fresh) writePlainCredentials(opts.userDir, flowFile);
   }
 
-  // The flow that runs (the user directory's) and the credentials that will be deployed (the shipped flow's).
-  const unset = unsetEnvReferences([fs.readFileSync(path.join(opts.userDir, 'flows.json'), 'utf8'), ...(fresh && !isDemo ? [fs.readFileSync(flowFile, 'utf8')] : [])], env);
+  // The flow that runs: in a fresh directory a copy of the shipped one, credential references included.
+  const unset = unsetEnvReferences(fs.readFileSync(path.join(opts.userDir, 'flows.json'), 'utf8'), env);
   if (unset.length) log(`warning: the flow refers to environment variables that are not set: ${unset.join(', ')}. Their nodes will report the literal reference as a bad value; see docs/install.md.`);
 
   const child = spawn(process.execPath, [red, '-u', opts.userDir, '-s', path.join(opts.userDir, 'settings.js')], {

@@ -62,11 +62,11 @@ test('unset environment references of a flow are named, once each; what the flow
     { id: 's', type: 'vigie-sensor', sensorId: '${VIGIE_SENSOR}', lat: '${VIGIE_SENSOR_LAT}', name: '${NR_NODE_NAME}', other: '${FLOW_LOCAL}' },
     { id: 'b', type: 'mqtt-broker', broker: '${MQTT_HOST}', port: '${MQTT_HOST}', credentials: { user: '$(MQTT_USER)' } },
   ]);
-  assert.deepEqual(unsetEnvReferences([flow], { VIGIE_SENSOR_LAT: '45.4' }), ['MQTT_HOST', 'MQTT_USER', 'VIGIE_SENSOR']);
-  assert.deepEqual(unsetEnvReferences([flow], { VIGIE_SENSOR: 'a', VIGIE_SENSOR_LAT: '1', MQTT_HOST: 'h', MQTT_USER: '' }), [], 'an empty value is set');
+  assert.deepEqual(unsetEnvReferences(flow, { VIGIE_SENSOR_LAT: '45.4' }), ['MQTT_HOST', 'MQTT_USER', 'VIGIE_SENSOR']);
+  assert.deepEqual(unsetEnvReferences(flow, { VIGIE_SENSOR: 'a', VIGIE_SENSOR_LAT: '1', MQTT_HOST: 'h', MQTT_USER: '' }), [], 'an empty value is set');
   // The shipped gateway flow, started with no configuration, names what it needs.
   const gateway = fs.readFileSync(path.join(repoRoot, 'flows', 'gateway.json'), 'utf8');
-  const missing = unsetEnvReferences([gateway], {});
+  const missing = unsetEnvReferences(gateway, {});
   for (const n of ['VIGIE_SENSOR', 'VIGIE_MQTT_HOST']) assert.ok(missing.includes(n), `${n} in ${missing.join(', ')}`);
 });
 
