@@ -69,13 +69,24 @@ def resample(x, rate_in, rate_out):
     return y.astype(np.float32)
 
 
+# The glass project's own mixes, `<event>_000_aNNN_<start>_<end>_000`: ambience NNN (its
+# seconds start-end) added to the clean event clip `<event>_000_000`.
+PROJECT_MIX = re.compile(r'^(.*_000)_a\d{3}_\d+_\d+_000$')
+
+
+def project_mix_parent(row):
+    """The group key of a project mix's clean parent clip, or None for any other clip."""
+    m = PROJECT_MIX.match(os.path.splitext(os.path.basename(row['origin_path']))[0])
+    return f"{row['source']}:{m.group(1)}" if m else None
+
+
 def group_key(row):
     """Recording identity used for the split. Pieces of one recording share origin_path;
     the source project's glass mixes `<event>_aNNN_<start>_<end>_000` share their parent's."""
+    mix_parent = project_mix_parent(row)
+    if mix_parent:
+        return mix_parent
     base = os.path.splitext(os.path.basename(row['origin_path']))[0]
-    mixed = re.match(r'^(.*_000)_a\d{3}_\d+_\d+_000$', base)
-    if mixed:
-        return f"{row['source']}:{mixed.group(1)}"
     parent = re.match(r'^(.*_000)_000$', base)
     if parent and row['source'] == 'ringglass':
         return f"{row['source']}:{parent.group(1)}"

@@ -159,6 +159,45 @@ class EventFinding(unittest.TestCase):
             self.assertLessEqual(abs(on - true_on), 160, (on, true_on))
             self.assertGreater(off, on)
 
+    def test_project_mixes_are_dated_by_their_clean_parent(self):
+        # The glass project's layout: the clean event 1 s into its clip; the mix adds, from
+        # sample 0, a street ambience whose own sounds (a step at 0.1 s) the energy alone dates.
+        rng = np.random.default_rng(4)
+        sr, true_on = 16000, 16000
+        parent = np.zeros(3 * sr)
+        parent[true_on:true_on + 8000] = rng.standard_normal(8000) * np.exp(-np.arange(8000) / 3000.0) * 0.1
+        ambience = rng.standard_normal(3 * sr) * 0.003
+        ambience[1600:3200] += rng.standard_normal(1600) * 0.05
+        mix = parent + ambience
+        other_parent = np.zeros(2 * sr)
+        other_parent[true_on:true_on + 4000] = rng.standard_normal(4000) * 0.1
+
+        def row(base):
+            return {'path': base, 'source': 'ringglass', 'origin_path': f'data/mixed/{base}.wav'}
+        rows = [row('hit_1_000_000'), row('hit_1_000_a005_60_90_000'), row('hit_2_000_000'), row('hit_3_000_a009_0_30_000')]
+        clips = {'hit_1_000_000': parent, 'hit_1_000_a005_60_90_000': mix, 'hit_2_000_000': other_parent,
+                 'hit_3_000_a009_0_30_000': mix[:2 * sr]}
+        self.assertGreater(abs(make_eval.event_extent(mix)[0] - true_on), 8000, 'the energy alone dates the ambience')
+        extents = make_eval.mix_extents(rows, clips)
+        self.assertEqual(set(extents), {'hit_1_000_a005_60_90_000', 'hit_3_000_a009_0_30_000'}, 'only mixes')
+        on, off = extents['hit_1_000_a005_60_90_000']
+        self.assertLessEqual(abs(on - true_on), 160, on)
+        self.assertGreater(off, on)
+        # A mix whose parent is absent (hit_3) takes the parents' onset.
+        self.assertLessEqual(abs(extents['hit_3_000_a009_0_30_000'][0] - true_on), 160)
+        # The snippet keeps 0.3 s of lead-in, faded in from silence.
+        ev, ev_on, _ = make_eval.event_snippet(mix, extent=(on, off))
+        self.assertEqual(ev_on, int(0.3 * sr))
+        self.assertEqual(ev[0], 0.0)
+        np.testing.assert_allclose(ev[ev_on:ev_on + 100], mix[on:on + 100])
+
+    def test_alignment_lag_finds_a_part_inside_a_mix(self):
+        rng = np.random.default_rng(5)
+        part = rng.standard_normal(4000)
+        mix = rng.standard_normal(20000) * 0.5
+        mix[1234:1234 + 4000] += part
+        self.assertEqual(make_eval.alignment_lag(mix, part), 1234)
+
 
 class Synthesis(unittest.TestCase):
     def test_generators_are_finite_unit_rms_and_seeded(self):
