@@ -4,7 +4,7 @@ gain, band-limiting, wind bursts, clipping and a microphone noise floor."""
 import numpy as np
 
 import synth
-from data import ALERT_LABELS, LABELS, event_centres
+from data import ALERT_LABELS, LABELS, event_centres, mix_extents
 from synth import rms
 
 WIN = 16000
@@ -29,12 +29,12 @@ SYNTH_SHARE = {'siren': 0.4, 'car_horn': 0.5, 'music': 0.8, 'speech': 0.3, 'crow
 
 
 class Source:
-    def __init__(self, x, label, name, kind):
+    def __init__(self, x, label, name, kind, extent=None):
         self.x = x
         self.label = label
         self.name = name
         self.kind = kind
-        self.centres = event_centres(x) if label in ALERT_LABELS else None
+        self.centres = event_centres(x, extent=extent) if label in ALERT_LABELS else None
 
 
 def crop(src, rng, event_pos=DEFAULT_EVENT_POS):
@@ -82,11 +82,15 @@ class WindowMaker:
         self.rng = np.random.default_rng(seed)
         self.sources = {label: [] for label in LABELS}
         self.beds = []
+        # The glass project's mixes hold their added ambience before the glass: windows of an
+        # alert are cropped around its event only (a window of ambience labelled glass_break
+        # taught the model that street ambience is glass).
+        extents = mix_extents(train_rows, clips)
         for r in train_rows:
             x = clips[r['path']]
             if len(x) < 400 or rms(x) < 1e-5:
                 continue
-            src = Source(x, r['label'], r['path'], r['kind'])
+            src = Source(x, r['label'], r['path'], r['kind'], extents.get(r['path']))
             self.sources[r['label']].append(src)
             # Beds are continuous sound: a short clip (a few footsteps) would leave digital
             # silence around it, which no street has.

@@ -136,15 +136,75 @@ def frame_energy_db(x, frame=800, hop=400):
     return 10.0 * np.log10(e + 1e-12), hop
 
 
-def event_centres(x, within_db=8.0):
+def event_centres(x, within_db=8.0, extent=None):
     """Weak labels: a long clip labelled 'scream' is mostly not a scream. The event is taken
-    where the energy is within `within_db` of the clip's loudest frame (sample indices)."""
+    where the energy is within `within_db` of the clip's loudest frame (sample indices);
+    only inside `extent` (onset, offset in samples) when it is known (mix_extents)."""
     e_db, hop = frame_energy_db(x)
-    peak = e_db.max()
+    centres = np.arange(len(e_db)) * hop + 400
+    inside = np.ones(len(e_db), dtype=bool)
+    if extent is not None:
+        inside = (centres >= extent[0]) & (centres < extent[1])
+        if not inside.any():
+            inside[:] = True
+    peak = e_db[inside].max()
     floor = np.percentile(e_db, 20)
     threshold = max(peak - within_db, floor + 6.0) if peak - floor > 6.0 else peak - within_db
-    idx = np.nonzero(e_db >= threshold)[0]
-    return (idx * hop + 400).astype(np.int64)
+    return centres[inside & (e_db >= threshold)].astype(np.int64)
+
+
+def event_extent(x):
+    """(onset, offset) in samples of the event in a clip, by energy: onset = first 5 ms frame
+    that rises above the clip's floor by half the peak-to-floor range (at least 10 dB), offset =
+    last frame within 30 dB of the peak."""
+    frame, hop = 80, 80
+    n = max(1, (len(x) - frame) // hop + 1)
+    idx = np.arange(frame)[None, :] + hop * np.arange(n)[:, None]
+    idx = np.minimum(idx, len(x) - 1)
+    e = 10 * np.log10(np.mean(x[idx].astype(np.float64) ** 2, axis=1) + 1e-12)
+    peak = e.max()
+    floor = np.percentile(e, 10)
+    thr = max(floor + max(10.0, 0.5 * (peak - floor)), peak - 25.0) if peak - floor > 10.0 else peak - 3.0
+    on = int(np.argmax(e >= thr))
+    above = np.nonzero(e >= peak - 30.0)[0]
+    off = int(above[-1]) + 1 if len(above) else n
+    return on * hop, min(len(x), off * hop + frame)
+
+
+def alignment_lag(mix, part):
+    """Where `part` starts inside `mix` (samples), by cross-correlation."""
+    n = 1 << int(np.ceil(np.log2(len(mix) + len(part))))
+    c = np.fft.irfft(np.fft.rfft(mix, n) * np.conj(np.fft.rfft(part, n)), n)
+    return int(np.argmax(c[:max(1, len(mix) - len(part) + 1)]))
+
+
+def mix_extents(rows, clips):
+    """Where the event lies in each of the source project's own mixes: {path: (onset, offset)}
+    in samples. Those mixes add an ambience about as loud as the glass to the whole clean
+    event clip, so the mix's energy dates the ambience's start, up to 1 s before the glass.
+    The extent is the clean parent's, placed by cross-correlation. A mix whose parent is not
+    in the pool takes the median onset of the parents found (the project starts each event
+    clip at the same time) and its own energy's offset."""
+    parents = {group_key(r): r for r in rows if project_mix_parent(r) is None}
+    out, orphans, onsets = {}, [], []
+    for r in rows:
+        key = project_mix_parent(r)
+        if key is None:
+            continue
+        mix = clips[r['path']].astype(np.float64)
+        if key not in parents:
+            orphans.append(r)
+            continue
+        parent = clips[parents[key]['path']].astype(np.float64)
+        on, off = event_extent(parent)
+        lag = alignment_lag(mix, parent)
+        out[r['path']] = (lag + on, min(len(mix), lag + off))
+        onsets.append(on)
+    for r in orphans:
+        mix = clips[r['path']]
+        on = int(np.median(onsets)) if onsets else event_extent(mix)[0]
+        out[r['path']] = (on, max(on + 1, event_extent(mix)[1]))
+    return out
 
 
 def load_pool(rows):

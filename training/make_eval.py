@@ -35,28 +35,10 @@ AMBIENCE_MIN_S = 2.0
 REAL_ALERT_LABELS = ['gunshot', 'glass_break', 'scream']
 
 
-def event_extent(x):
-    """(onset, offset) in samples of the event in a clip, by energy: onset = first 5 ms frame
-    that rises above the clip's floor by half the peak-to-floor range (at least 10 dB), offset =
-    last frame within 30 dB of the peak."""
-    frame, hop = 80, 80
-    n = max(1, (len(x) - frame) // hop + 1)
-    idx = np.arange(frame)[None, :] + hop * np.arange(n)[:, None]
-    idx = np.minimum(idx, len(x) - 1)
-    e = 10 * np.log10(np.mean(x[idx].astype(np.float64) ** 2, axis=1) + 1e-12)
-    peak = e.max()
-    floor = np.percentile(e, 10)
-    thr = max(floor + max(10.0, 0.5 * (peak - floor)), peak - 25.0) if peak - floor > 10.0 else peak - 3.0
-    on = int(np.argmax(e >= thr))
-    above = np.nonzero(e >= peak - 30.0)[0]
-    off = int(above[-1]) + 1 if len(above) else n
-    return on * hop, min(len(x), off * hop + frame)
-
-
 def event_snippet(x, max_seconds=4.0, extent=None):
     """The event part of a (possibly long, weakly labelled) clip: around its loudest frame,
     from 0.3 s before its onset. `extent` (onset, offset in samples of `x`) when the clip's
-    own energy cannot date the event (mix_extents). The lead-in fades in over up to 100 ms,
+    own energy cannot date the event (data.mix_extents). The lead-in fades in over up to 100 ms,
     so the clip's own ambience does not start with a step the street never makes."""
     start = 0
     if len(x) > max_seconds * SR:
@@ -66,49 +48,13 @@ def event_snippet(x, max_seconds=4.0, extent=None):
         if extent is not None:
             start = min(start, max(0, extent[0] - int(0.3 * SR)))
         x = x[start:start + int(max_seconds * SR)]
-    on, off = event_extent(x) if extent is None else (extent[0] - start, extent[1] - start)
+    on, off = data.event_extent(x) if extent is None else (extent[0] - start, extent[1] - start)
     lead = max(0, on - int(0.3 * SR))  # keep a little lead-in of the clip's own ambience
     x = x[lead:].astype(np.float64)
     fade = min(on - lead, int(0.1 * SR))
     if fade > 0:
         x[:fade] *= 0.5 - 0.5 * np.cos(np.pi * np.arange(fade) / fade)
     return x[:int(max_seconds * SR)], on - lead, min(off - lead, int(max_seconds * SR))
-
-
-def alignment_lag(mix, part):
-    """Where `part` starts inside `mix` (samples), by cross-correlation."""
-    n = 1 << int(np.ceil(np.log2(len(mix) + len(part))))
-    c = np.fft.irfft(np.fft.rfft(mix, n) * np.conj(np.fft.rfft(part, n)), n)
-    return int(np.argmax(c[:max(1, len(mix) - len(part) + 1)]))
-
-
-def mix_extents(rows, clips):
-    """Where the event lies in each of the source project's own mixes: {path: (onset, offset)}
-    in samples. Those mixes add an ambience about as loud as the glass to the whole clean
-    event clip, so the mix's energy dates the ambience's start, up to 1 s before the glass.
-    The extent is the clean parent's, placed by cross-correlation. A mix whose parent is not
-    in the pool takes the median onset of the parents found (the project starts each event
-    clip at the same time) and its own energy's offset."""
-    parents = {data.group_key(r): r for r in rows if data.project_mix_parent(r) is None}
-    out, orphans, onsets = {}, [], []
-    for r in rows:
-        key = data.project_mix_parent(r)
-        if key is None:
-            continue
-        mix = clips[r['path']].astype(np.float64)
-        if key not in parents:
-            orphans.append(r)
-            continue
-        parent = clips[parents[key]['path']].astype(np.float64)
-        on, off = event_extent(parent)
-        lag = alignment_lag(mix, parent)
-        out[r['path']] = (lag + on, min(len(mix), lag + off))
-        onsets.append(on)
-    for r in orphans:
-        mix = clips[r['path']]
-        on = int(np.median(onsets)) if onsets else event_extent(mix)[0]
-        out[r['path']] = (on, max(on + 1, event_extent(mix)[1]))
-    return out
 
 
 def make_background(ambience, rng, n, beds=None):
@@ -196,7 +142,7 @@ def main():
     manifest = []
 
     events = [r for r in val_rows if r['label'] in data.ALERT_LABELS]
-    extents = mix_extents(rows, clips)
+    extents = data.mix_extents(rows, clips)
     for i, r in enumerate(events):
         ev, on, off = event_snippet(clips[r['path']], extent=extents.get(r['path']))
         for ebr in EBRS_DB:

@@ -155,7 +155,7 @@ class EventFinding(unittest.TestCase):
             x = (rng.standard_normal(32000) * 0.002).astype(np.float32)
             burst = rng.standard_normal(4000) * np.exp(-np.arange(4000) / 800.0) * 0.5
             x[true_on:true_on + 4000] += burst.astype(np.float32)
-            on, off = make_eval.event_extent(x)
+            on, off = data.event_extent(x)
             self.assertLessEqual(abs(on - true_on), 160, (on, true_on))
             self.assertGreater(off, on)
 
@@ -177,12 +177,16 @@ class EventFinding(unittest.TestCase):
         rows = [row('hit_1_000_000'), row('hit_1_000_a005_60_90_000'), row('hit_2_000_000'), row('hit_3_000_a009_0_30_000')]
         clips = {'hit_1_000_000': parent, 'hit_1_000_a005_60_90_000': mix, 'hit_2_000_000': other_parent,
                  'hit_3_000_a009_0_30_000': mix[:2 * sr]}
-        self.assertGreater(abs(make_eval.event_extent(mix)[0] - true_on), 8000, 'the energy alone dates the ambience')
-        extents = make_eval.mix_extents(rows, clips)
+        self.assertGreater(abs(data.event_extent(mix)[0] - true_on), 8000, 'the energy alone dates the ambience')
+        extents = data.mix_extents(rows, clips)
         self.assertEqual(set(extents), {'hit_1_000_a005_60_90_000', 'hit_3_000_a009_0_30_000'}, 'only mixes')
         on, off = extents['hit_1_000_a005_60_90_000']
         self.assertLessEqual(abs(on - true_on), 160, on)
         self.assertGreater(off, on)
+        # Training crops the mix around its glass only, not around the ambience's step.
+        self.assertTrue((data.event_centres(mix) < true_on).any())
+        centres = data.event_centres(mix, extent=(on, off))
+        self.assertTrue(len(centres) and (centres >= on).all() and (centres < off).all(), centres)
         # A mix whose parent is absent (hit_3) takes the parents' onset.
         self.assertLessEqual(abs(extents['hit_3_000_a009_0_30_000'][0] - true_on), 160)
         # The snippet keeps 0.3 s of lead-in, faded in from silence.
@@ -196,7 +200,7 @@ class EventFinding(unittest.TestCase):
         part = rng.standard_normal(4000)
         mix = rng.standard_normal(20000) * 0.5
         mix[1234:1234 + 4000] += part
-        self.assertEqual(make_eval.alignment_lag(mix, part), 1234)
+        self.assertEqual(data.alignment_lag(mix, part), 1234)
 
 
 class Synthesis(unittest.TestCase):
