@@ -10,7 +10,9 @@
  * Events are real clips from ../shared/data when present (gunshot, glass_break, scream),
  * otherwise synthetic bursts (then only (a) is meaningful). Prints medians and p95.
  *
- *   npx tsx bench/detect.ts [--seconds 120] [--runs 5] [--rate 48000] [--replay-seconds 40] [--model FILE.onnx] [--lookahead-ms 200]
+ *   npx tsx bench/detect.ts [--seconds 120] [--runs 5] [--rate 48000] [--replay-seconds 40] [--model FILE.onnx] [--lookahead-ms 200] [--per-event]
+ *
+ * --per-event lists each replay event's detection latency (to compare two models event by event).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -32,6 +34,7 @@ const REPLAY_SECONDS = Number(arg('replay-seconds', '40'));
 const MODEL = arg('model', defaultModelPath());
 const LOOKAHEAD_MS = Number(arg('lookahead-ms', '200'));
 const RUNS = Number(arg('runs', '5'));
+const PER_EVENT = process.argv.includes('--per-event');
 const SR = Number(arg('rate', '48000'));
 const BLOCK = Math.round(SR / 10);
 const DATA = process.env.VIGIE_DATA_DIR ?? path.resolve(__dirname, '..', '..', 'shared', 'data');
@@ -150,6 +153,7 @@ async function main(): Promise<void> {
     const detectionMs: number[] = [];
     const seenOnsetWindow = new Set<number>();
     const seenDetection = new Set<number>();
+    const perEventMs = new Map<number, { ms: number; label: string }>();
     const start = performance.now();
     const nearest = (t: number) => events.findIndex((e) => Math.abs(e.onsetS - t) <= 0.5);
     for (let s = 0; s + BLOCK <= x.length; s += BLOCK) {
@@ -172,6 +176,7 @@ async function main(): Promise<void> {
         if (k >= 0 && !seenDetection.has(k)) {
           seenDetection.add(k);
           detectionMs.push(now - (start + events[k].onsetS * 1000));
+          perEventMs.set(k, { ms: now - (start + events[k].onsetS * 1000), label: d.label });
         }
       }
     }
@@ -182,6 +187,12 @@ async function main(): Promise<void> {
       const b = stats(detectionMs);
       console.log(`   event onset → detection emitted:       median ${b.median.toFixed(0)} ms, p95 ${b.p95.toFixed(0)} ms (${b.n}/${events.length} events detected)`);
     } else console.log(`   no event detected by this model in the replay (detection latency not measurable)`);
+    if (PER_EVENT) {
+      events.forEach((e, k) => {
+        const d = perEventMs.get(k);
+        console.log(`   event ${k} ${e.label} at ${e.onsetS.toFixed(2)} s: ${d ? `${d.ms.toFixed(0)} ms (${d.label})` : 'not detected'}`);
+      });
+    }
   }
   await model.release();
 }
