@@ -99,7 +99,8 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
             'hardNegatives': f'fireworks and "other" (gabemagee non-gun clips: unlabelled bangs/impacts; synthetic '
                              f'door-slam-like thuds) get {maker.hard_negative_weight}x loss weight',
             'augmentation': [
-                'weak labels: alert windows are cropped around frames within 8 dB of the clip\'s loudest (event found by energy)',
+                'weak labels: alert windows are cropped around frames within 8 dB of the clip\'s loudest (event found by energy); '
+                'in the glass project\'s mixes, only within the extent of the clean parent event (their added ambience starts 1 s earlier)',
                 'time shift: event placed at a random position in the 1 s window; short clips may be cut at the window edge'
                 + ('' if tuple(maker.event_pos) == DEFAULT_EVENT_POS else
                    f'; a long alert clip\'s loud frame at {span([100 * v for v in maker.event_pos])} % of the window'),

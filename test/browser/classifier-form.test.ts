@@ -28,7 +28,7 @@ describe('acoustic-classifier form in Chromium', { timeout: 240_000 }, () => {
     const card = JSON.parse(fs.readFileSync(path.join(repoRoot, 'models', 'vigie-street-v1.json'), 'utf8'));
     // a second model, in the user directory, whose card recommends other thresholds
     fs.copyFileSync(path.join(repoRoot, 'models', 'vigie-street-v1.onnx'), path.join(userDir, 'other.onnx'));
-    fs.writeFileSync(path.join(userDir, 'other.json'), JSON.stringify({ ...card, name: 'other-model', thresholds: { ...card.thresholds, gunshot: 0.6 } }));
+    fs.writeFileSync(path.join(userDir, 'other.json'), JSON.stringify({ ...card, name: 'other-model', version: '3.4.5', thresholds: { ...card.thresholds, gunshot: 0.6 } }));
     red = await startNodeRed({
       userDir,
       // the built nodes, loaded straight from the package's dist/ folder
@@ -103,7 +103,7 @@ describe('acoustic-classifier form in Chromium', { timeout: 240_000 }, () => {
       const card = page.locator('#vigie-model-card');
       await page.waitForFunction(() => /other-model/.test(document.querySelector('#vigie-model-card')?.textContent ?? ''), null, { timeout: 30_000 });
       const text = (await card.textContent()) ?? '';
-      assert.match(text, /^other-model 1\.1\.0: may alert on gunshot, glass_break, crash, scream, explosion, tire_skid; recommended thresholds per class in its card\.$/);
+      assert.match(text, /^other-model 3\.4\.5: may alert on gunshot, glass_break, crash, scream, explosion, tire_skid; recommended thresholds per class in its card\.$/);
       await page.fill('#node-config-input-path', '');
       await page.waitForFunction(() => /^vigie-street-v1 .*recommended threshold 0\.9\.$/.test(document.querySelector('#vigie-model-card')?.textContent ?? ''), null, { timeout: 30_000 });
       await page.fill('#node-config-input-path', 'missing.onnx');
