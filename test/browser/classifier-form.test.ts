@@ -109,6 +109,15 @@ describe('acoustic-classifier form in Chromium', { timeout: 240_000 }, () => {
       await page.fill('#node-config-input-path', 'missing.onnx');
       await page.waitForFunction(() => /Model card: model file missing\.onnx does not exist/.test(document.querySelector('#vigie-model-card')?.textContent ?? ''), null, { timeout: 30_000 });
       await page.screenshot({ path: path.join(artifacts, 'vigie-model-form.png') });
+      // A path typed just before the dialog is closed asks for no card afterwards (the debounce timer dies with the dialog).
+      await page.fill('#node-config-input-path', 'typed-then-closed.onnx');
+      await page.click('#node-config-dialog-cancel');
+      const askedAfterClose: string[] = [];
+      page.on('request', (r) => {
+        if (r.url().includes('vigie/model-card')) askedAfterClose.push(r.url());
+      });
+      await page.waitForTimeout(1000);
+      assert.deepEqual(askedAfterClose, []);
       assert.deepEqual(errors, []);
     } finally {
       await page.close();
