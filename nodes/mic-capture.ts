@@ -9,7 +9,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import { Capture, CaptureStatus, HealthEvent, LevelEvent } from '../lib/audio/capture';
 import { parseChannelMap, PcmFormat, PCM_FORMATS } from '../lib/audio/channels';
 import { MAX_RING_SECONDS } from '../lib/audio/ring';
-import { createSource, InputSource, parseArecordL, redactUrl, SourceConfig, SourceType, SOURCE_TYPES } from '../lib/audio/sources';
+import { createSource, describeSource, InputSource, parseArecordL, SourceConfig, SourceType, SOURCE_TYPES } from '../lib/audio/sources';
 import { AudioBlock } from '../lib/contracts';
 import { findBinary } from '../lib/util/binaries';
 import { hasCredentials, hasPassword } from '../lib/util/url-credentials';
@@ -118,22 +118,6 @@ const STATUS_FILL: Record<string, 'red' | 'green' | 'yellow' | 'grey' | 'blue'> 
   stopped: 'grey',
 };
 
-/** What the capture reads, for the log: "ffmpeg rtsp://cam/audio", "simulated scene street-demo (sensor corner-nw)". */
-function sourceLabel(c: SourceConfig): string {
-  switch (c.type) {
-    case 'ffmpeg':
-      return `ffmpeg ${redactUrl(c.url)}`;
-    case 'wav':
-      return `WAV file ${c.file}`;
-    case 'alsa':
-      return `ALSA device ${c.device}`;
-    case 'simulated':
-      return `simulated scene ${c.scene} (sensor ${c.sensorId})`;
-    default:
-      return 'audio blocks on the node input';
-  }
-}
-
 /** "−32 dBFS" with a real minus sign. */
 function levelText(db: number): string {
   const r = Math.round(db);
@@ -185,7 +169,7 @@ export = function (RED: NodeAPI) {
         calibrationDb,
         expectedChannels: sensor.mics.length,
       });
-      const label = sourceLabel(srcCfg);
+      const label = describeSource(srcCfg);
       capture.on('block', (b: AudioBlock) => node.send([{ topic: sensor.id, payload: b }, null]));
       capture.on('health', (h: HealthEvent) => {
         node.send([null, { topic: 'health', payload: h }]);

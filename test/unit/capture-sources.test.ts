@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Capture, HealthEvent } from '../../lib/audio/capture';
-import { ProcessSource, SimulatedSource, ffmpegArgs, parseArecordL, redactUrl, arecordArgs } from '../../lib/audio/sources';
+import { ProcessSource, SimulatedSource, describeSource, ffmpegArgs, parseArecordL, redactUrl, arecordArgs } from '../../lib/audio/sources';
 import { ffmpegScript } from '../../lib/audio/sources/ffmpeg';
 import { SourceStatus } from '../../lib/audio/sources/source';
 import { liveSceneCount } from '../../lib/sim/live';
@@ -229,4 +229,12 @@ test('simulated street source: a scene sensor feeds the ring with the scene cloc
   assert.match(badFaults[0]?.message ?? '', /no-such-corner/);
   await bad.stop();
   assert.equal(liveSceneCount(), 0);
+});
+
+test('describeSource names what a capture reads, with no URL credentials', () => {
+  assert.equal(describeSource({ type: 'ffmpeg', url: 'rtsp://admin:secret@10.0.0.2/audio', sampleRate: 48000, channels: 1 }), 'ffmpeg rtsp://***@10.0.0.2/audio');
+  assert.equal(describeSource({ type: 'alsa', device: 'hw:1,0', sampleRate: 48000, channels: 4 }), 'ALSA device hw:1,0');
+  assert.equal(describeSource({ type: 'wav', file: 'street.wav' }), 'WAV file street.wav');
+  assert.equal(describeSource({ type: 'input' }), 'audio blocks on the node input');
+  assert.equal(describeSource({ type: 'simulated', scene: 'street-demo', sensorId: 'corner-nw' }), 'simulated scene street-demo (sensor corner-nw)');
 });

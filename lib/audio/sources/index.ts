@@ -2,7 +2,7 @@
 import { BackoffOptions } from '../../util/backoff';
 import { PcmFormat } from '../channels';
 import { createArecordSource } from './arecord';
-import { createFfmpegSource } from './ffmpeg';
+import { createFfmpegSource, redactUrl } from './ffmpeg';
 import { InputSource } from './input';
 import { SimulatedSource } from './simulated';
 import { CaptureSource } from './source';
@@ -25,6 +25,22 @@ export type SourceConfig =
   | { type: 'wav'; file: string; baseDir?: string; loop?: boolean; pace?: 'realtime' | 'fast'; sampleRate?: number }
   | { type: 'input' }
   | { type: 'simulated'; scene: string; sensorId: string; realtime?: boolean; blockMs?: number };
+
+/** What a capture reads, for logs: "ffmpeg rtsp://***@cam/audio", "simulated scene street-demo (sensor corner-nw)". */
+export function describeSource(cfg: SourceConfig): string {
+  switch (cfg.type) {
+    case 'alsa':
+      return `ALSA device ${cfg.device}`;
+    case 'ffmpeg':
+      return `ffmpeg ${redactUrl(cfg.url)}`;
+    case 'wav':
+      return `WAV file ${cfg.file}`;
+    case 'input':
+      return 'audio blocks on the node input';
+    case 'simulated':
+      return `simulated scene ${cfg.scene} (sensor ${cfg.sensorId})`;
+  }
+}
 
 export function createSource(cfg: SourceConfig): CaptureSource {
   switch (cfg.type) {
