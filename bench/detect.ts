@@ -150,10 +150,9 @@ async function main(): Promise<void> {
     const { x, events } = scene(REPLAY_SECONDS, clips, 4);
     const det = new Detector({ model, sensor: 'replay', onsetLookaheadMs: LOOKAHEAD_MS });
     const onsetWindowMs: number[] = [];
-    const detectionMs: number[] = [];
     const seenOnsetWindow = new Set<number>();
-    const seenDetection = new Set<number>();
-    const perEventMs = new Map<number, { ms: number; label: string }>();
+    // Per event (index): its first detection's latency and label.
+    const detected = new Map<number, { ms: number; label: string }>();
     const start = performance.now();
     const nearest = (t: number) => events.findIndex((e) => Math.abs(e.onsetS - t) <= 0.5);
     for (let s = 0; s + BLOCK <= x.length; s += BLOCK) {
@@ -173,14 +172,11 @@ async function main(): Promise<void> {
       }
       for (const d of out.detections) {
         const k = nearest(d.onset);
-        if (k >= 0 && !seenDetection.has(k)) {
-          seenDetection.add(k);
-          detectionMs.push(now - (start + events[k].onsetS * 1000));
-          perEventMs.set(k, { ms: now - (start + events[k].onsetS * 1000), label: d.label });
-        }
+        if (k >= 0 && !detected.has(k)) detected.set(k, { ms: now - (start + events[k].onsetS * 1000), label: d.label });
       }
     }
     const a = stats(onsetWindowMs);
+    const detectionMs = [...detected.values()].map((d) => d.ms);
     console.log(`\n3. real-time replay, ${REPLAY_SECONDS} s, ${events.length} events, 100 ms blocks, onset window ${LOOKAHEAD_MS} ms after the onset`);
     console.log(`   event onset → onset window classified: median ${a.median?.toFixed(0)} ms, p95 ${a.p95?.toFixed(0)} ms (${a.n}/${events.length} events had an onset window)`);
     if (detectionMs.length) {
@@ -189,7 +185,7 @@ async function main(): Promise<void> {
     } else console.log(`   no event detected by this model in the replay (detection latency not measurable)`);
     if (PER_EVENT) {
       events.forEach((e, k) => {
-        const d = perEventMs.get(k);
+        const d = detected.get(k);
         console.log(`   event ${k} ${e.label} at ${e.onsetS.toFixed(2)} s: ${d ? `${d.ms.toFixed(0)} ms (${d.label})` : 'not detected'}`);
       });
     }
