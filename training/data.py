@@ -186,24 +186,23 @@ def mix_extents(rows, clips):
     in the pool takes the median onset of the parents found (the project starts each event
     clip at the same time) and its own energy's offset."""
     parents = {group_key(r): r for r in rows if project_mix_parent(r) is None}
-    out, orphans, onsets = {}, [], []
-    for r in rows:
-        key = project_mix_parent(r)
-        if key is None:
+    mixes = [r for r in rows if project_mix_parent(r) is not None]
+    out, onsets = {}, []
+    for r in mixes:
+        parent_row = parents.get(project_mix_parent(r))
+        if parent_row is None:
             continue
-        mix = clips[r['path']].astype(np.float64)
-        if key not in parents:
-            orphans.append(r)
-            continue
-        parent = clips[parents[key]['path']].astype(np.float64)
+        mix, parent = clips[r['path']].astype(np.float64), clips[parent_row['path']].astype(np.float64)
         on, off = event_extent(parent)
         lag = alignment_lag(mix, parent)
         out[r['path']] = (lag + on, min(len(mix), lag + off))
         onsets.append(on)
-    for r in orphans:
-        mix = clips[r['path']]
-        on = int(np.median(onsets)) if onsets else event_extent(mix)[0]
-        out[r['path']] = (on, max(on + 1, event_extent(mix)[1]))
+    for r in mixes:
+        if r['path'] in out:
+            continue
+        own_on, own_off = event_extent(clips[r['path']])
+        on = int(np.median(onsets)) if onsets else own_on
+        out[r['path']] = (on, max(on + 1, own_off))
     return out
 
 
