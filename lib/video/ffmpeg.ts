@@ -6,7 +6,7 @@
 import { ChildProcessByStdio, spawn } from 'child_process';
 import { Readable } from 'stream';
 import { findBinary } from '../util/binaries';
-import { concatScript, hasCredentials, SCRIPT_INPUT_ARGS, withCredentials } from '../util/url-credentials';
+import { concatScript, hasCredentials, redactCredentials, SCRIPT_INPUT_ARGS, withCredentials } from '../util/url-credentials';
 
 export { hasCredentials, withCredentials };
 
@@ -30,19 +30,8 @@ export function resolveFfmpeg(explicit?: string): string {
   return p;
 }
 
-/** A URL with its user:password removed, for logs, statuses and errors. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username || u.password) {
-      u.username = u.username ? '***' : '';
-      u.password = '';
-    }
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@');
-  }
-}
+/** A URL with its user:password removed, for logs, statuses and errors (as the audio sources do). */
+export const redactUrl = redactCredentials;
 
 export interface InputOptions {
   transport?: RtspTransport;

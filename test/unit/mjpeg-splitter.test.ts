@@ -61,6 +61,10 @@ test('credentials are inserted for ffmpeg and removed from anything shown', () =
   assert.equal(withCredentials('rtsp://h:554/s', 'u s', 'p@ss'), 'rtsp://u%20s:p%40ss@h:554/s');
   assert.equal(withCredentials('rtsp://a:b@h/s', 'u', 'p'), 'rtsp://a:b@h/s');
   assert.equal(redactUrl('rtsp://u:secret@h:554/s'), 'rtsp://***@h:554/s');
+  // The same rule as the audio sources: a URL is shown as typed, credentials (even a user alone) hidden.
+  assert.equal(redactUrl('http://cam.local'), 'http://cam.local');
+  assert.equal(redactUrl('rtsp://admin@h/s'), 'rtsp://***@h/s');
+  assert.equal(redactUrl('rtsp://u:p@a/s then rtsp://v:q@b/t'), 'rtsp://***@a/s then rtsp://***@b/t');
   const e = classifyFfmpegExit('method DESCRIBE failed: 401 Unauthorized\nrtsp://u:secret@h:554/s: Server returned 401', 'rtsp://u:secret@h:554/s', 1, null);
   assert.equal(e.code, 'unauthorized');
   assert.ok(!e.message.includes('secret'));
