@@ -70,8 +70,56 @@ export interface EvalScores {
     insertions: number;
     referenceEvents: number;
   };
-  falseAlarms: { count: number; nonAlertSeconds: number; perHour: number | null };
+  falseAlarms: {
+    count: number;
+    nonAlertSeconds: number;
+    perHour: number | null;
+    /**
+     * Exact (Garwood) 95 % interval of the hourly rate, from the count as a Poisson variable:
+     * a few alarms in minutes of audio say little, and ≤ 1 per hour is shown only by hours of
+     * background without one (0 in 3 h still allows up to 1.2 per hour).
+     */
+    perHour95: [number, number] | null;
+  };
   files: number;
+}
+
+/** ln(k!) by summation (counts here are small); exact enough for the interval below. */
+function lnFactorial(k: number): number {
+  let s = 0;
+  for (let i = 2; i <= k; i++) s += Math.log(i);
+  return s;
+}
+
+/** P(X ≤ k) for X ~ Poisson(mean), summed in log space (no underflow at large means). */
+export function poissonCdf(k: number, mean: number): number {
+  if (k < 0) return 0;
+  if (mean <= 0) return 1;
+  const logs: number[] = [];
+  for (let i = 0; i <= k; i++) logs.push(-mean + i * Math.log(mean) - lnFactorial(i));
+  const top = Math.max(...logs);
+  return Math.min(1, Math.exp(top) * logs.reduce((acc, l) => acc + Math.exp(l - top), 0));
+}
+
+/**
+ * Exact two-sided interval of a Poisson mean from one observed count (Garwood): the means for
+ * which the count is not in either 2.5 % tail. For 0: [0, 3.69]; for 7: [2.81, 14.42].
+ */
+export function poissonInterval(count: number, level = 0.95): [number, number] {
+  if (!Number.isInteger(count) || count < 0) throw new RangeError(`count: expected a non-negative integer, got ${count}`);
+  const tail = (1 - level) / 2;
+  // poissonCdf(k, mean) falls as the mean grows: bisection on [0, hi].
+  const solve = (k: number, target: number): number => {
+    let lo = 0;
+    let hi = count + 10 + 10 * Math.sqrt(count + 1);
+    for (let i = 0; i < 200; i++) {
+      const mid = (lo + hi) / 2;
+      if (poissonCdf(k, mid) > target) lo = mid;
+      else hi = mid;
+    }
+    return (lo + hi) / 2;
+  };
+  return [count === 0 ? 0 : solve(count - 1, 1 - tail), solve(count, tail)];
 }
 
 function prf(tp: number, fp: number, fn: number): ClassScores {
@@ -182,7 +230,12 @@ export function scoreEvaluation(files: EvalFile[], alertLabels: readonly string[
       insertions,
       referenceEvents: refTotal,
     },
-    falseAlarms: { count: faCount, nonAlertSeconds: r4(nonAlertSeconds), perHour: nonAlertSeconds > 0 ? r4(faCount / (nonAlertSeconds / 3600)) : null },
+    falseAlarms: {
+      count: faCount,
+      nonAlertSeconds: r4(nonAlertSeconds),
+      perHour: nonAlertSeconds > 0 ? r4(faCount / (nonAlertSeconds / 3600)) : null,
+      perHour95: nonAlertSeconds > 0 ? (poissonInterval(faCount).map((m) => r4(m / (nonAlertSeconds / 3600))) as [number, number]) : null,
+    },
     files: files.length,
   };
 }

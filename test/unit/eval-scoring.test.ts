@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { EvalFile, parseCsv, readManifest, scoreEvaluation } from '../../lib/cli/eval-detect';
+import { EvalFile, parseCsv, poissonCdf, poissonInterval, readManifest, scoreEvaluation } from '../../lib/cli/eval-detect';
 
 const ALERTS = ['gunshot', 'glass_break', 'scream'];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-eval-test-'));
@@ -81,6 +81,11 @@ test('background rows: every detection is a false alarm, counted per hour of suc
   assert.equal(s.falseAlarms.count, 1, 'non-alert labels detected (speech) are not alerts and not counted');
   assert.equal(s.falseAlarms.nonAlertSeconds, 3610);
   assert.equal(s.falseAlarms.perHour, Math.round((1 / (3610 / 3600)) * 1e4) / 1e4);
+  // One alarm in about an hour: the exact interval of a count of 1, per 3610/3600 h.
+  assert.deepEqual(
+    s.falseAlarms.perHour95!.map((v) => Math.round(v * 100) / 100),
+    [0.0253, 5.5716].map((v) => Math.round((v / (3610 / 3600)) * 100) / 100),
+  );
   assert.equal(s.classes.gunshot.fp, 1);
   assert.equal(s.overall.referenceEvents, 0);
   assert.equal(s.overall.errorRate, null);
@@ -98,6 +103,27 @@ test('perfect detection scores F1 1 and error rate 0', () => {
   assert.equal(s.overall.microF1, 1);
   assert.equal(s.overall.errorRate, 0);
   assert.equal(s.falseAlarms.perHour, 0);
+  // None in 20 s says only that the rate is below about 660 per hour.
+  assert.equal(Math.round(s.falseAlarms.perHour95![1]), Math.round(3.6889 / (20 / 3600)));
+  assert.equal(s.falseAlarms.perHour95![0], 0);
+});
+
+test('exact Poisson intervals match published values (Garwood)', () => {
+  // Tabulated 95 % limits of a Poisson mean for observed counts 0, 1, 7 and 50.
+  const table: [number, number, number][] = [
+    [0, 0, 3.6889],
+    [1, 0.0253, 5.5716],
+    [7, 2.8143, 14.4227],
+    [50, 37.1112, 65.9193],
+  ];
+  for (const [k, lo, hi] of table) {
+    const [l, h] = poissonInterval(k);
+    assert.ok(Math.abs(l - lo) < 1e-3, `count ${k}: lower ${l}, expected ${lo}`);
+    assert.ok(Math.abs(h - hi) < 1e-3, `count ${k}: upper ${h}, expected ${hi}`);
+  }
+  assert.ok(Math.abs(poissonCdf(3, 2) - 0.857123) < 1e-6);
+  assert.throws(() => poissonInterval(-1), /count: expected a non-negative integer, got -1/);
+  assert.throws(() => poissonInterval(1.5), /count/);
 });
 
 test('CSV with quotes and a manifest with optional onset columns', () => {
