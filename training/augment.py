@@ -25,6 +25,8 @@ DEFAULT_EVENT_POS = (0.1, 0.85)
 DEFAULT_PEAK_DB = (-60.0, -1.0)
 DEFAULT_NOISE_FLOOR_DB = (-90.0, -65.0)
 # Probability that a background label's window is synthesised rather than a real clip.
+# Share of the beds under foreground sounds that are synthetic (the rest: training recordings).
+DEFAULT_SYNTHETIC_BED_SHARE = 0.55
 SYNTH_SHARE = {'siren': 0.4, 'car_horn': 0.5, 'music': 0.8, 'speech': 0.3, 'crowd': 0.6, 'other': 0.25, 'street': 1.0}
 
 
@@ -70,7 +72,8 @@ def active_rms(x):
 
 class WindowMaker:
     def __init__(self, train_rows, clips, seed, espeak_count=160, label_weights=None, hard_negative_weight=1.0,
-                 event_pos=DEFAULT_EVENT_POS, peak_db=DEFAULT_PEAK_DB, noise_floor_db=DEFAULT_NOISE_FLOOR_DB, bed_min_samples=0):
+                 event_pos=DEFAULT_EVENT_POS, peak_db=DEFAULT_PEAK_DB, noise_floor_db=DEFAULT_NOISE_FLOOR_DB, bed_min_samples=0,
+                 synthetic_bed_share=DEFAULT_SYNTHETIC_BED_SHARE):
         self.label_weights = dict(LABEL_WEIGHTS, **(label_weights or {}))
         # Where an alert's loud frame lands in its window, the window's peak level and the
         # microphone noise floor (dBFS): the recipe's knobs, recorded in the card.
@@ -78,6 +81,7 @@ class WindowMaker:
         self.peak_db = tuple(peak_db)
         self.noise_floor_db = tuple(noise_floor_db)
         self.bed_min_samples = bed_min_samples
+        self.synthetic_bed_share = synthetic_bed_share
         self.hard_negative_weight = hard_negative_weight
         self.rng = np.random.default_rng(seed)
         self.sources = {label: [] for label in LABELS}
@@ -135,7 +139,7 @@ class WindowMaker:
         return bed
 
     def bed(self, rng):
-        if rng.random() < 0.55 or not self.beds:
+        if rng.random() < self.synthetic_bed_share or not self.beds:
             return self.synthetic_bed(rng)
         b = crop(self.beds[rng.integers(len(self.beds))], rng)
         if rms(b) < 1e-4:

@@ -106,7 +106,8 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
                    f'; a long alert clip\'s loud frame at {span([100 * v for v in maker.event_pos])} % of the window'),
                 'mixing into a street bed at a random event-to-background ratio: -10..+15 dB for alert classes, '
                 '-6..+20 dB for background classes (event level = its loudest 100 ms), in 85 % of windows',
-                'beds: 55 % synthetic (traffic, rain, wind), 45 % real background clips of the training split '
+                f'beds: {100 * maker.synthetic_bed_share:g} % synthetic (traffic, rain, wind), '
+                f'{100 - 100 * maker.synthetic_bed_share:g} % real background clips of the training split '
                 '(traffic, weather, construction, crowd, siren, speech, music, footsteps, dog_bark)'
                 + (f', only recordings of at least {maker.bed_min_samples / 16000:g} s' if maker.bed_min_samples else ''),
                 'synthetic reverberation (direct path + 1-5 discrete reflections + exponential tail, RT60 0.1-1.2 s), 35 %',
