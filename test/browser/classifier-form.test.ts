@@ -90,6 +90,18 @@ describe('acoustic-classifier form in Chromium', { timeout: 240_000 }, () => {
       assert.equal(await placeholder(page, '#vigie-class-glass_break-threshold'), '0.9');
       assert.equal(await placeholder(page, '#node-input-threshold'), 'per class');
       await page.screenshot({ path: path.join(artifacts, 'acoustic-classifier-form.png') });
+      // A slow answer for a model chosen before does not overwrite the one chosen last.
+      await page.route(/vigie\/model-card\?path=other\.onnx/, async (route) => {
+        await new Promise((r) => setTimeout(r, 1500));
+        await route.continue();
+      });
+      await page.selectOption('#node-input-model', 'shipped');
+      await page.waitForFunction(() => /vigie-street-v1/.test(document.querySelector('#vigie-classifier-card')?.textContent ?? ''), null, { timeout: 30_000 });
+      await page.selectOption('#node-input-model', 'other');
+      await page.selectOption('#node-input-model', 'shipped');
+      await page.waitForTimeout(2500);
+      assert.match((await page.locator('#vigie-classifier-card').textContent()) ?? '', /^Model vigie-street-v1 /);
+      assert.equal(await placeholder(page, '#vigie-class-gunshot-threshold'), '0.9');
       assert.deepEqual(errors, []);
     } finally {
       await page.close();
