@@ -73,7 +73,7 @@ def active_rms(x):
 class WindowMaker:
     def __init__(self, train_rows, clips, seed, espeak_count=160, label_weights=None, hard_negative_weight=1.0,
                  event_pos=DEFAULT_EVENT_POS, peak_db=DEFAULT_PEAK_DB, noise_floor_db=DEFAULT_NOISE_FLOOR_DB, bed_min_samples=0,
-                 synthetic_bed_share=DEFAULT_SYNTHETIC_BED_SHARE):
+                 synthetic_bed_share=DEFAULT_SYNTHETIC_BED_SHARE, bed_labels=BED_LABELS):
         self.label_weights = dict(LABEL_WEIGHTS, **(label_weights or {}))
         # Where an alert's loud frame lands in its window, the window's peak level and the
         # microphone noise floor (dBFS): the recipe's knobs, recorded in the card.
@@ -82,6 +82,7 @@ class WindowMaker:
         self.noise_floor_db = tuple(noise_floor_db)
         self.bed_min_samples = bed_min_samples
         self.synthetic_bed_share = synthetic_bed_share
+        self.bed_labels = tuple(bed_labels)
         self.hard_negative_weight = hard_negative_weight
         self.rng = np.random.default_rng(seed)
         self.sources = {label: [] for label in LABELS}
@@ -98,7 +99,7 @@ class WindowMaker:
             self.sources[r['label']].append(src)
             # Beds are continuous sound: a short clip (a few footsteps) would leave digital
             # silence around it, which no street has.
-            if r['label'] in BED_LABELS and len(x) >= bed_min_samples:
+            if r['label'] in self.bed_labels and len(x) >= bed_min_samples:
                 self.beds.append(src)
         speech = synth.espeak_speech(espeak_count, np.random.default_rng(seed + 1))
         self.espeak = [Source(x, 'speech', f'espeak{i}', 'synthetic') for i, x in enumerate(speech) if len(x) > 1000]

@@ -108,7 +108,7 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
                 '-6..+20 dB for background classes (event level = its loudest 100 ms), in 85 % of windows',
                 f'beds: {100 * maker.synthetic_bed_share:g} % synthetic (traffic, rain, wind), '
                 f'{100 - 100 * maker.synthetic_bed_share:g} % real background clips of the training split '
-                '(traffic, weather, construction, crowd, siren, speech, music, footsteps, dog_bark)'
+                f'({", ".join(maker.bed_labels)})'
                 + (f', only recordings of at least {maker.bed_min_samples / 16000:g} s' if maker.bed_min_samples else ''),
                 'synthetic reverberation (direct path + 1-5 discrete reflections + exponential tail, RT60 0.1-1.2 s), 35 %',
                 'microphone band-limiting (high-pass 50-400 Hz, low-pass 2.5-7.9 kHz), 30 %',

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import data  # noqa: E402
-from augment import DEFAULT_EVENT_POS, DEFAULT_NOISE_FLOOR_DB, DEFAULT_PEAK_DB, DEFAULT_SYNTHETIC_BED_SHARE, WindowMaker  # noqa: E402
+from augment import BED_LABELS, DEFAULT_EVENT_POS, DEFAULT_NOISE_FLOOR_DB, DEFAULT_PEAK_DB, DEFAULT_SYNTHETIC_BED_SHARE, WindowMaker  # noqa: E402
 from card import write_card  # noqa: E402
 from export import export_onnx  # noqa: E402
 from model import DEFAULT_WIDTHS, StreetNet, count_parameters  # noqa: E402
@@ -48,6 +48,7 @@ def parse_args(argv):
     p.add_argument('--noise-floor-db', default='{:g},{:g}'.format(*DEFAULT_NOISE_FLOOR_DB), help='range of the microphone noise floor, dBFS')
     p.add_argument('--bed-min-s', type=float, default=0.0, help='shortest background recording used as a bed, s (0: any; 1 s was tried, see docs/model.md)')
     p.add_argument('--synthetic-bed-share', type=float, default=DEFAULT_SYNTHETIC_BED_SHARE, help='share of synthetic beds under foreground sounds (the rest are training recordings)')
+    p.add_argument('--bed-labels', default=','.join(BED_LABELS), help='labels of the training recordings used as beds')
     p.add_argument('--quick', action='store_true', help='short run (plumbing, first integration model)')
     p.add_argument('--out-dir', default=os.path.join(data.REPO_ROOT, 'models'))
     return p.parse_args(argv)
@@ -82,7 +83,16 @@ def window_maker(args, train_rows, clips):
     return WindowMaker(train_rows, clips, args.seed, label_weights=json.loads(args.label_weights),
                        hard_negative_weight=args.hard_negative_weight, event_pos=floats(args.event_pos, 2),
                        peak_db=floats(args.peak_db, 2), noise_floor_db=floats(args.noise_floor_db, 2),
-                       bed_min_samples=int(args.bed_min_s * 16000), synthetic_bed_share=args.synthetic_bed_share)
+                       bed_min_samples=int(args.bed_min_s * 16000), synthetic_bed_share=args.synthetic_bed_share,
+                       bed_labels=bed_labels(args.bed_labels))
+
+
+def bed_labels(text):
+    labels = [v.strip() for v in text.split(',') if v.strip()]
+    unknown = [v for v in labels if v not in data.BACKGROUND_LABELS]
+    if unknown:
+        raise SystemExit(f'--bed-labels: expected background labels among {", ".join(data.BACKGROUND_LABELS)}, got {", ".join(unknown)}')
+    return labels
 
 
 def street_net(args):
