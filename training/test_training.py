@@ -251,6 +251,32 @@ class Windows(unittest.TestCase):
         self.assertTrue(long_only.beds)
         self.assertTrue(all(len(b.x) >= WIN for b in long_only.beds))
 
+    def test_bed_labels_and_synthetic_share_choose_the_beds(self):
+        from augment import BED_LABELS, WindowMaker
+        train, clips = training_split()
+        shipped = WindowMaker(train, clips, seed=7, espeak_count=8)
+        self.assertEqual({b.label for b in shipped.beds}, set(BED_LABELS) & {r['label'] for r in train})
+        ambience = WindowMaker(train, clips, seed=7, espeak_count=8, bed_labels=('traffic', 'weather'))
+        self.assertEqual({b.label for b in ambience.beds}, {'traffic', 'weather'})
+        # Which beds are synthetic: every one at share 1, none at share 0 (beds are there).
+        for share, synthetic in ((1.0, True), (0.0, False)):
+            maker = WindowMaker(train, clips, seed=7, espeak_count=8, synthetic_bed_share=share)
+            made = []
+            maker.synthetic_bed = lambda rng, made=made: made.append(1) or np.zeros(16000, dtype=np.float32)
+            for _ in range(20):
+                maker.bed(maker.rng)
+            self.assertEqual(len(made) == 20, synthetic)
+            if not synthetic:
+                self.assertLess(len(made), 20)
+
+    def test_bed_labels_option_refuses_labels_that_are_not_background(self):
+        import train as T
+        self.assertEqual(T.bed_labels(' traffic, weather '), ['traffic', 'weather'])
+        with self.assertRaises(SystemExit) as e:
+            T.bed_labels('traffic,gunshot')
+        self.assertIn('--bed-labels', str(e.exception))
+        self.assertIn('got gunshot', str(e.exception))
+
 
 class AlwaysRecordings:
     """A seeded generator whose random() never picks make_background's synthetic bed."""
