@@ -148,6 +148,9 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
             f'({args.epochs * args.steps_per_epoch * args.batch} augmented windows), sized for a 2-core machine shared '
             'with other jobs; the loss was still falling, longer training would likely help.',
             f'Levels: trained on windows peaking at {span(maker.peak_db)} dBFS; very quiet windows are unreliable, use the level gate.',
+            'One training run is one draw: trained with seeds 1234, 99 and 7, the shipped recipe scored event micro F1 '
+            '0.41, 0.35 and 0.37 on the evaluation set (gunshot, glass_break, scream) with 45, 129 and 129 false alarms '
+            'per hour, and 0.08, 0.11 and 0.12 with 31, 23 and 78 on the held-out set (docs/model.md).',
         ],
     }
     if results_extra:
