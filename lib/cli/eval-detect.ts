@@ -84,19 +84,13 @@ export interface EvalScores {
   files: number;
 }
 
-/** ln(k!) by summation (counts here are small); exact enough for the interval below. */
-function lnFactorial(k: number): number {
-  let s = 0;
-  for (let i = 2; i <= k; i++) s += Math.log(i);
-  return s;
-}
-
 /** P(X ≤ k) for X ~ Poisson(mean), summed in log space (no underflow at large means). */
 export function poissonCdf(k: number, mean: number): number {
   if (k < 0) return 0;
   if (mean <= 0) return 1;
-  const logs: number[] = [];
-  for (let i = 0; i <= k; i++) logs.push(-mean + i * Math.log(mean) - lnFactorial(i));
+  // ln P(X = i), each from the one before: ln P(i) = ln P(i−1) + ln(mean) − ln(i).
+  const logs = [-mean];
+  for (let i = 1; i <= k; i++) logs.push(logs[i - 1] + Math.log(mean) - Math.log(i));
   const top = Math.max(...logs);
   return Math.min(1, Math.exp(top) * logs.reduce((acc, l) => acc + Math.exp(l - top), 0));
 }
@@ -107,6 +101,7 @@ export function poissonCdf(k: number, mean: number): number {
  */
 export function poissonInterval(count: number, level = 0.95): [number, number] {
   if (!Number.isInteger(count) || count < 0) throw new RangeError(`count: expected a non-negative integer, got ${count}`);
+  if (!(level > 0 && level < 1)) throw new RangeError(`level: expected a probability between 0 and 1, got ${level}`);
   const tail = (1 - level) / 2;
   // poissonCdf(k, mean) falls as the mean grows: bisection on [0, hi].
   const solve = (k: number, target: number): number => {

@@ -124,6 +124,10 @@ test('exact Poisson intervals match published values (Garwood)', () => {
   assert.ok(Math.abs(poissonCdf(3, 2) - 0.857123) < 1e-6);
   assert.throws(() => poissonInterval(-1), /count: expected a non-negative integer, got -1/);
   assert.throws(() => poissonInterval(1.5), /count/);
+  assert.throws(() => poissonInterval(3, 95), /level: expected a probability between 0 and 1, got 95/);
+  // Large counts stay finite (the sums are in log space): about count ± 2√count.
+  const [l1000, h1000] = poissonInterval(1000);
+  assert.ok(l1000 > 937 && l1000 < 940 && h1000 > 1062 && h1000 < 1065, `count 1000: [${l1000}, ${h1000}]`);
 });
 
 test('CSV with quotes and a manifest with optional onset columns', () => {
