@@ -24,9 +24,9 @@ DEFAULT_EVENT_POS = (0.1, 0.85)
 # Range of a training window's peak level and of the microphone noise floor, dBFS.
 DEFAULT_PEAK_DB = (-60.0, -1.0)
 DEFAULT_NOISE_FLOOR_DB = (-90.0, -65.0)
-# Probability that a background label's window is synthesised rather than a real clip.
 # Share of the beds under foreground sounds that are synthetic (the rest: training recordings).
 DEFAULT_SYNTHETIC_BED_SHARE = 0.55
+# Probability that a background label's window is synthesised rather than a real clip.
 SYNTH_SHARE = {'siren': 0.4, 'car_horn': 0.5, 'music': 0.8, 'speech': 0.3, 'crowd': 0.6, 'other': 0.25, 'street': 1.0}
 
 

@@ -258,16 +258,17 @@ class Windows(unittest.TestCase):
         self.assertEqual({b.label for b in shipped.beds}, set(BED_LABELS) & {r['label'] for r in train})
         ambience = WindowMaker(train, clips, seed=7, espeak_count=8, bed_labels=('traffic', 'weather'))
         self.assertEqual({b.label for b in ambience.beds}, {'traffic', 'weather'})
-        # Which beds are synthetic: every one at share 1, none at share 0 (beds are there).
-        for share, synthetic in ((1.0, True), (0.0, False)):
+        # How many of 20 beds are synthetic: all at share 1; at share 0 only the stand-ins for
+        # a near-silent crop of a recording.
+        def synthetic_beds(share):
             maker = WindowMaker(train, clips, seed=7, espeak_count=8, synthetic_bed_share=share)
             made = []
-            maker.synthetic_bed = lambda rng, made=made: made.append(1) or np.zeros(16000, dtype=np.float32)
+            maker.synthetic_bed = lambda rng: made.append(1) or np.zeros(16000, dtype=np.float32)
             for _ in range(20):
                 maker.bed(maker.rng)
-            self.assertEqual(len(made) == 20, synthetic)
-            if not synthetic:
-                self.assertLess(len(made), 20)
+            return len(made)
+        self.assertEqual(synthetic_beds(1.0), 20)
+        self.assertLess(synthetic_beds(0.0), 20)
 
     def test_bed_labels_option_refuses_labels_that_are_not_background(self):
         import train as T
@@ -276,6 +277,18 @@ class Windows(unittest.TestCase):
             T.bed_labels('traffic,gunshot')
         self.assertIn('--bed-labels', str(e.exception))
         self.assertIn('got gunshot', str(e.exception))
+        with self.assertRaises(SystemExit) as e:
+            T.bed_labels('street')
+        self.assertIn('got street', str(e.exception))
+        with self.assertRaises(SystemExit) as e:
+            T.bed_labels(' , ')
+        self.assertIn('got none', str(e.exception))
+        # Both options are checked when the command line is read, before any data is loaded.
+        with self.assertRaises(SystemExit):
+            T.parse_args(['--bed-labels', 'scream'])
+        with self.assertRaises(SystemExit):
+            T.parse_args(['--synthetic-bed-share', '1.5'])
+        self.assertEqual(T.parse_args(['--synthetic-bed-share', '0']).synthetic_bed_share, 0.0)
 
 
 class AlwaysRecordings:

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import data  # noqa: E402
-from augment import BED_LABELS, DEFAULT_EVENT_POS, DEFAULT_NOISE_FLOOR_DB, DEFAULT_PEAK_DB, DEFAULT_SYNTHETIC_BED_SHARE, WindowMaker  # noqa: E402
+from augment import BED_LABELS, DEFAULT_EVENT_POS, DEFAULT_NOISE_FLOOR_DB, DEFAULT_PEAK_DB, DEFAULT_SYNTHETIC_BED_SHARE, SYNTH_SHARE, WindowMaker  # noqa: E402
 from card import write_card  # noqa: E402
 from export import export_onnx  # noqa: E402
 from model import DEFAULT_WIDTHS, StreetNet, count_parameters  # noqa: E402
@@ -51,7 +51,12 @@ def parse_args(argv):
     p.add_argument('--bed-labels', default=','.join(BED_LABELS), help='labels of the training recordings used as beds')
     p.add_argument('--quick', action='store_true', help='short run (plumbing, first integration model)')
     p.add_argument('--out-dir', default=os.path.join(data.REPO_ROOT, 'models'))
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    # Refused here, before minutes of data loading, not when the windows are first made.
+    if not 0.0 <= args.synthetic_bed_share <= 1.0:
+        p.error(f'--synthetic-bed-share: expected a share between 0 and 1, got {args.synthetic_bed_share:g}')
+    bed_labels(args.bed_labels)
+    return args
 
 
 def floats(text, n):
@@ -88,10 +93,15 @@ def window_maker(args, train_rows, clips):
 
 
 def bed_labels(text):
+    """The --bed-labels list; refuses an empty list and labels that no background recording carries."""
+    # "street" is synthetic only: no recording carries it.
+    choices = [label for label in data.BACKGROUND_LABELS if SYNTH_SHARE.get(label, 0.0) < 1.0]
     labels = [v.strip() for v in text.split(',') if v.strip()]
-    unknown = [v for v in labels if v not in data.BACKGROUND_LABELS]
+    if not labels:
+        raise SystemExit(f'--bed-labels: expected one or more background labels among {", ".join(choices)}, got none')
+    unknown = [v for v in labels if v not in choices]
     if unknown:
-        raise SystemExit(f'--bed-labels: expected background labels among {", ".join(data.BACKGROUND_LABELS)}, got {", ".join(unknown)}')
+        raise SystemExit(f'--bed-labels: expected background labels among {", ".join(choices)}, got {", ".join(unknown)}')
     return labels
 
 
