@@ -72,9 +72,12 @@ export interface CameraState {
   tilt: number;
   zoom: number;
   target: { bearing: number; tilt: number; distanceM?: number };
-  state: 'moving' | 'on-target' | 'preset' | 'failed' | 'proposed';
+  /** "proposed": confirm mode, not moved yet; "waiting": every camera that can see it is busy with a more important alert. */
+  state: 'moving' | 'on-target' | 'preset' | 'failed' | 'proposed' | 'waiting';
   errorDeg?: number;
   moveMs?: number;
+  /** Why the camera is waiting or failed, in words for operators. */
+  reason?: string;
 }
 
 export interface VideoLinks {

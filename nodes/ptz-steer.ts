@@ -14,6 +14,7 @@ interface PtzSteerDef extends NodeDef {
   toleranceDeg?: string | number;
   moveTimeoutS?: string | number;
   returnHomeS?: string | number;
+  waitForCameraS?: string | number;
   assumedDistanceM?: string | number;
   frameWidthM?: string | number;
   emitOnStart?: boolean;
@@ -57,15 +58,13 @@ export = function (RED: NodeAPI) {
       }
       const failed = conns.filter((c) => c.state === 'failed').map((c) => c.id);
       const connecting = conns.filter((c) => c.state === 'connecting').map((c) => c.id);
+      const waiting = steer.waitingAlerts.length;
       if (lastMove && !lastMove.ok) node.status({ fill: 'red', shape: 'ring', text: lastMove.text });
+      else if (waiting) node.status({ fill: 'yellow', shape: 'dot', text: `${waiting} alert${waiting > 1 ? 's' : ''} waiting for a busy camera` });
       else if (failed.length) node.status({ fill: 'red', shape: 'ring', text: `failed: ${failed.join(', ')}` });
       else if (connecting.length) node.status({ fill: 'yellow', shape: 'ring', text: `connecting: ${connecting.join(', ')}` });
       else node.status({ fill: 'green', shape: 'dot', text: lastMove?.text ?? `${conns.length} camera${conns.length > 1 ? 's' : ''} connected${mode === 'confirm' ? ', confirm mode' : ''}` });
     };
-    const onState = () => showStatus();
-    for (const c of connections()) c.on('state', onState);
-    showStatus();
-
     const steer = new PtzSteer(
       connections,
       {
@@ -73,13 +72,17 @@ export = function (RED: NodeAPI) {
         toleranceDeg: numberOr(def.toleranceDeg, 1, 0.05),
         moveTimeoutMs: numberOr(def.moveTimeoutS, 15, 0.5) * 1000,
         returnHomeAfterMs: numberOr(def.returnHomeS, 120, 0) * 1000,
+        waitForCameraMs: numberOr(def.waitForCameraS, 300, 0) * 1000,
         assumedDistanceM: numberOr(def.assumedDistanceM, 40, 1),
         frameWidthM: numberOr(def.frameWidthM, 10, 0.5),
         emitOnStart: !!def.emitOnStart,
         actor: `auto:${node.id}`,
       },
-      { log: (t) => node.debug(t) },
+      { log: (t) => node.debug(t), onWaitingChange: () => showStatus() },
     );
+    const onState = () => showStatus();
+    for (const c of connections()) c.on('state', onState);
+    showStatus();
 
     node.on('input', (msg: NodeMessage, send: (m: Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
       const emit = (out: SteerOutput) => {
@@ -91,7 +94,9 @@ export = function (RED: NodeAPI) {
           lastMove =
             cam.state === 'failed'
               ? { text: `${cam.id} failed`, ok: false }
-              : { text: cam.state === 'proposed' ? `${cam.id}: awaiting confirmation` : `${cam.id} ${cam.state}${cam.errorDeg !== undefined ? ` ${cam.errorDeg}°` : ''}`, ok: true };
+              : cam.state === 'waiting'
+                ? undefined
+                : { text: cam.state === 'proposed' ? `${cam.id}: awaiting confirmation` : `${cam.id} ${cam.state}${cam.errorDeg !== undefined ? ` ${cam.errorDeg}°` : ''}`, ok: true };
           showStatus();
         }
         if (out.port === 2 && out.error?.code === 'no-camera') {

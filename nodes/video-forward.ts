@@ -215,9 +215,9 @@ export = function (RED: NodeAPI) {
     function handle(msg: NodeMessage): NodeMessage {
       const payload = requireObject(msg.payload, 'payload');
       const alertId = requireString(payload, 'id');
-      // No camera could be chosen, or the chosen one failed: the alert still goes on to the
-      // operators, without video.
-      if (payload.camera === undefined || (isObject(payload.camera) && payload.camera.state === 'failed')) return msg;
+      // No camera could be chosen, the chosen one failed, or it is still busy with another
+      // alert (its picture is of that one): the alert goes on to the operators, without video.
+      if (payload.camera === undefined || (isObject(payload.camera) && (payload.camera.state === 'failed' || payload.camera.state === 'waiting'))) return msg;
       const camera = requireObject(payload.camera, 'payload.camera');
       const cameraId = requireString(camera, 'id', 'payload.camera');
       if (!findCamera(cameraId)) throw new ContractError('payload.camera.id', 'the id of a deployed vigie-camera config node', cameraId);

@@ -79,6 +79,7 @@ function cleanCamera(v: unknown): CameraState | undefined {
     state: str(v.state),
     errorDeg: num(v.errorDeg),
     moveMs: num(v.moveMs),
+    reason: typeof v.reason === 'string' ? v.reason.slice(0, 300) : undefined,
   } as Record<string, unknown>) as unknown as CameraState;
 }
 

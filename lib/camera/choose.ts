@@ -21,6 +21,8 @@ export type TargetSpec =
 
 export interface Hold {
   alertId: string;
+  /** The holding alert's label, for the words shown to operators. */
+  label?: string;
   priority: number;
   /** When the alert happened (epoch ms): a more recent alert of equal priority takes over. */
   alertTimeMs: number;
@@ -35,6 +37,7 @@ export interface CameraCandidate {
 
 export interface AlertRank {
   alertId: string;
+  label?: string;
   priority: number;
   alertTimeMs: number;
 }

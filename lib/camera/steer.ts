@@ -30,6 +30,11 @@ export interface SteerOptions {
   proposalTtlMs: number;
   /** Retries (with back-off) when every candidate camera was unreachable. */
   retries: number;
+  /**
+   * How long an alert whose cameras are all held by more important (or more recent) alerts
+   * waits for one to be free; 0 = do not wait (output 2 says "no-camera" at once).
+   */
+  waitForCameraMs: number;
   /** Who caused automatic moves, for the audit log ("auto:<node id>"). */
   actor: string;
 }
@@ -45,6 +50,7 @@ export const DEFAULT_STEER_OPTIONS: SteerOptions = {
   emitOnStart: false,
   proposalTtlMs: 10 * 60_000,
   retries: 2,
+  waitForCameraMs: 5 * 60_000,
   actor: 'auto:ptz-steer',
 };
 
@@ -65,6 +71,19 @@ export interface SteerHooks {
   onCommandSent?: (alertId: string, cameraId: string, method: MoveMethod) => void;
   /** Something worth a line in the log (never samples). */
   log?: (text: string) => void;
+  /** An alert began or stopped waiting for a busy camera (see waitingAlerts). */
+  onWaitingChange?: () => void;
+}
+
+/** An alert whose cameras were all held, waiting for one of them to be free. */
+interface Waiting {
+  alert: Alert;
+  target: TargetSpec;
+  rank: AlertRank;
+  actor: string;
+  sinceMs: number;
+  expiresMs: number;
+  emit: (out: SteerOutput) => void;
 }
 
 interface Proposal {
@@ -81,6 +100,11 @@ export class PtzSteer {
   private readonly homeTimers = new Map<string, NodeJS.Timeout>();
   private readonly sleeps = new Set<() => void>();
   private readonly proposals = new Map<string, Proposal>();
+  private readonly waiting = new Map<string, Waiting>();
+  private waitTimer?: NodeJS.Timeout;
+  /** serveWaiting is running; `serveAgain` asks it for one more round when it ends. */
+  private serving = false;
+  private serveAgain = false;
   /** Latest move per camera: a newer one supersedes it. */
   private readonly activeMove = new Map<string, string>();
   private closed = false;
@@ -100,8 +124,9 @@ export class PtzSteer {
     if (p.kind === 'move-request') return this.onMoveRequest(p, emit);
     const alert = parseAlert(p);
     const target = targetOf(alert, this.opts.assumedDistanceM);
-    const rank: AlertRank = { alertId: alert.id, priority: priorityOf(alert.label, p.priority), alertTimeMs: Math.round((alert.onset ?? Date.now() / 1000) * 1000) };
+    const rank: AlertRank = { alertId: alert.id, label: alert.label, priority: priorityOf(alert.label, p.priority), alertTimeMs: Math.round((alert.onset ?? Date.now() / 1000) * 1000) };
     const { choice, ranked, rejected } = chooseCamera(this.candidates(), target, rank, Date.now(), this.opts.frameWidthM);
+    if (!choice && this.opts.mode === 'automatic' && this.startWaiting(alert, target, rank, this.opts.actor, emit)) return;
     if (!choice) {
       const why = rejected.length ? rejected.map((r) => `${r.cameraId}: ${r.reason}`).join('; ') : 'no camera configured';
       emit({ port: 1, payload: alert });
@@ -122,6 +147,9 @@ export class PtzSteer {
     const proposal = this.proposals.get(d.alertId);
     if (d.action === 'dismiss') {
       this.proposals.delete(d.alertId);
+      if (this.waiting.delete(d.alertId)) this.scheduleWaitCheck();
+      // An operator said it is not serious: its cameras are free for the alerts waiting.
+      if (this.releaseHolds(d.alertId)) this.serveWaiting();
       return;
     }
     if (!proposal) {
@@ -150,7 +178,7 @@ export class PtzSteer {
     return this.cameras().map((conn) => ({ config: conn.config, state: conn.state, hold: this.holds.get(conn.id) }));
   }
 
-  private cameraState(choice: Choice, state: CameraState['state'], r?: MoveResult): CameraState {
+  private cameraState(choice: Choice, state: CameraState['state'], r?: MoveResult, reason?: string): CameraState {
     const cfg = choice.config;
     const wanted = aimToCameraDegrees(cfg, choice.aim);
     const wantedSpace = degreesToSpace(cfg.calibration, wanted);
@@ -167,6 +195,7 @@ export class PtzSteer {
     };
     if (r?.errorDeg !== undefined) out.errorDeg = r.errorDeg;
     if (r) out.moveMs = r.moveMs;
+    if (reason) out.reason = reason;
     return out;
   }
 
@@ -175,6 +204,7 @@ export class PtzSteer {
     let last: { choice: Choice; r: MoveResult } | undefined;
     for (let attempt = 0; attempt <= this.opts.retries && !this.closed; attempt++) {
       if (attempt > 0) await this.sleep(backoff.next());
+      let unreachable = false;
       for (const choice of ranked) {
         if (this.closed) break;
         const conn = this.cameras().find((c) => c.id === choice.config.id);
@@ -191,9 +221,15 @@ export class PtzSteer {
           this.fail(alert, choice, r, emit);
           return;
         }
+        if (code !== 'superseded') unreachable = true;
       }
+      // Every camera held or taken over: a retry would find them so; wait for one to be free.
+      if (!unreachable) break;
     }
     if (this.closed) return;
+    // Every camera was held (or taken over while moving) by a more important alert: wait for one.
+    const heldOut = !last || last.r.error?.code === 'superseded';
+    if (heldOut && this.startWaiting(alert, targetOf(alert, this.opts.assumedDistanceM), rank, actor, emit)) return;
     if (last) this.fail(alert, last.choice, last.r, emit);
     else {
       const e = { code: 'no-camera', message: `no camera can look at alert ${alert.id}: every candidate is held by a more recent or more important alert` };
@@ -265,6 +301,9 @@ export class PtzSteer {
       this.homeTimers.delete(conn.id);
       this.holds.delete(conn.id);
       this.activeMove.delete(conn.id);
+      // An alert waiting for this camera goes first: it turns there instead of home.
+      if (this.waiting.size) this.serveWaiting();
+      if (this.activeMove.has(conn.id)) return;
       conn.gotoHome().then(
         () => {
           auditBus.publish({ type: 'camera-move', actor: this.opts.actor, alertId, details: { cameraId: conn.id, state: 'home', reason: 'quiet period over' } });
@@ -274,6 +313,105 @@ export class PtzSteer {
       );
     }, this.opts.returnHomeAfterMs);
     this.homeTimers.set(conn.id, t);
+  }
+
+  /**
+   * Every camera that could look at the alert is held by a more important or more recent
+   * alert: the alert waits for the first of them to be free (its hold over, or its alert
+   * dismissed), and operators see which camera it waits for and why. False when waiting is
+   * off, or when no camera could look at it even if free (out of range, blind sector).
+   */
+  private startWaiting(alert: Alert, target: TargetSpec, rank: AlertRank, actor: string, emit: (out: SteerOutput) => void): boolean {
+    if (this.opts.waitForCameraMs <= 0 || this.closed) return false;
+    const now = Date.now();
+    const { ranked } = chooseCamera(this.candidates().map((c) => ({ ...c, hold: undefined })), target, rank, now, this.opts.frameWidthM);
+    if (!ranked.length) return false;
+    const old = this.waiting.get(alert.id);
+    const sinceMs = old?.sinceMs ?? now;
+    this.waiting.set(alert.id, { alert, target, rank, actor, sinceMs, expiresMs: sinceMs + this.opts.waitForCameraMs, emit });
+    const reason = `${this.busyWords(ranked)}; waiting up to ${durationWords(this.opts.waitForCameraMs)} for it to be free`;
+    this.hooks.log?.(`alert ${alert.id}: ${reason}`);
+    emit({ port: 1, payload: { ...alert, camera: this.cameraState(ranked[0], 'waiting', undefined, reason) } });
+    this.scheduleWaitCheck();
+    return true;
+  }
+
+  /** "camera a is busy with gunshot alert g1", or the nearest of several. */
+  private busyWords(ranked: Choice[]): string {
+    const holder = (c: Choice) => {
+      const h = this.holds.get(c.config.id);
+      return h ? `${h.label ? `${h.label.replace(/_/g, ' ')} ` : ''}alert ${h.alertId}` : 'another alert';
+    };
+    const name = (c: Choice) => c.config.name || c.config.id;
+    if (ranked.length === 1) return `camera ${name(ranked[0])} is busy with ${holder(ranked[0])}`;
+    return `all ${ranked.length} cameras that can see it are busy (nearest, ${name(ranked[0])}, with ${holder(ranked[0])})`;
+  }
+
+  /**
+   * Gives each waiting alert, most important first, a camera that is now free, and gives up
+   * on those that waited too long. Each move's hold is taken before its first await, so the
+   * next alert sees the camera as taken.
+   */
+  private serveWaiting(): void {
+    if (this.closed) return;
+    const now = Date.now();
+    for (const [id, w] of this.waiting) {
+      if (w.expiresMs > now) continue;
+      this.waiting.delete(id);
+      this.giveUp(w);
+    }
+    const queue = [...this.waiting.values()].sort((a, b) => b.rank.priority - a.rank.priority || b.rank.alertTimeMs - a.rank.alertTimeMs);
+    for (const w of queue) {
+      const { ranked } = chooseCamera(this.candidates(), w.target, w.rank, Date.now(), this.opts.frameWidthM);
+      if (!ranked.length) continue;
+      this.waiting.delete(w.alert.id);
+      this.hooks.log?.(`alert ${w.alert.id}: camera ${ranked[0].config.id} is free after ${Math.round((Date.now() - w.sinceMs) / 1000)} s of waiting`);
+      this.execute(w.alert, ranked, w.rank, w.actor, w.emit).catch((err: Error) => {
+        w.emit({ port: 1, payload: w.alert });
+        w.emit({ port: 2, payload: w.alert, error: { code: 'error', message: `alert ${w.alert.id}: ${err.message}` } });
+      });
+    }
+    this.scheduleWaitCheck();
+  }
+
+  private giveUp(w: Waiting): void {
+    const { ranked } = chooseCamera(this.candidates().map((c) => ({ ...c, hold: undefined })), w.target, w.rank, Date.now(), this.opts.frameWidthM);
+    const reason = `no camera was free within ${durationWords(this.opts.waitForCameraMs)}${ranked.length ? ` (${this.busyWords(ranked)})` : ''}`;
+    const payload = ranked.length ? { ...w.alert, camera: this.cameraState(ranked[0], 'failed', undefined, reason) } : w.alert;
+    w.emit({ port: 1, payload });
+    w.emit({ port: 2, payload, error: { code: 'no-camera', message: `alert ${w.alert.id}: ${reason}` } });
+  }
+
+  /** One timer for the waiting alerts: at the first hold or wait that ends. */
+  private scheduleWaitCheck(): void {
+    if (this.waitTimer) clearTimeout(this.waitTimer);
+    this.waitTimer = undefined;
+    this.hooks.onWaitingChange?.();
+    if (!this.waiting.size || this.closed) return;
+    const now = Date.now();
+    let atMs = Infinity;
+    for (const w of this.waiting.values()) atMs = Math.min(atMs, w.expiresMs);
+    for (const h of this.holds.values()) if (h.untilMs > now) atMs = Math.min(atMs, h.untilMs);
+    this.waitTimer = setTimeout(() => {
+      this.waitTimer = undefined;
+      this.serveWaiting();
+    }, Math.max(0, atMs - now) + 1);
+  }
+
+  /** Drops the holds of one alert; true when it held a camera. */
+  private releaseHolds(alertId: string): boolean {
+    let released = false;
+    for (const [cameraId, h] of this.holds) {
+      if (h.alertId !== alertId) continue;
+      this.holds.delete(cameraId);
+      released = true;
+    }
+    return released;
+  }
+
+  /** Alerts waiting for a busy camera, most important first. */
+  get waitingAlerts(): string[] {
+    return [...this.waiting.values()].sort((a, b) => b.rank.priority - a.rank.priority || b.rank.alertTimeMs - a.rank.alertTimeMs).map((w) => w.alert.id);
   }
 
   private pruneProposals(): void {
@@ -309,6 +447,9 @@ export class PtzSteer {
     this.homeTimers.clear();
     this.proposals.clear();
     this.holds.clear();
+    if (this.waitTimer) clearTimeout(this.waitTimer);
+    this.waitTimer = undefined;
+    this.waiting.clear();
   }
 }
 
@@ -341,6 +482,12 @@ export function targetOf(alert: Alert, assumedDistanceM: number): TargetSpec {
     bearingDeg: loc.bearing!,
     assumedDistanceM,
   };
+}
+
+/** "5 min", "90 s". */
+function durationWords(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s >= 60 && s % 60 === 0 ? `${s / 60} min` : `${s} s`;
 }
 
 function round(v: number, d: number): number {

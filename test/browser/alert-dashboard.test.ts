@@ -235,6 +235,16 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     assert.equal(move.alertId, 'a-prop');
     assert.equal(move.operator, 'Alice');
 
+    // a camera busy with a more important alert: the console says which camera and why, and offers no move
+    const reason = 'camera Camera place is busy with gunshot alert a-new; waiting up to 5 min for it to be free';
+    server.inject('dash', { payload: alert('a-wait', 'glass_break', 6, { location: located(40), camera: { ...camera('waiting'), reason } }) });
+    await alice.locator('[data-alert-id=a-wait]').click();
+    await alice.locator('[data-test=camera-reason]').waitFor({ timeout: 30_000 });
+    assert.equal(await alice.locator('[data-test=camera]').evaluate((e) => e.firstChild?.textContent?.trim()), 'Camera place — waiting for a busy camera');
+    assert.equal(await alice.locator('[data-test=camera-reason]').textContent(), reason);
+    assert.equal(await alice.locator('[data-alert-id=a-wait] .vg-cam-waiting').textContent(), 'waiting for a busy camera');
+    assert.equal(await alice.locator('[data-test=move]').count(), 0);
+
     // the audit log holds the alerts, the views, the decision and the alert's snapshot, and its chain is intact
     const auditDir = path.join(server.userDir, 'vigie-audit');
     const readAudit = () => listAuditFiles(auditDir).flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
@@ -250,7 +260,7 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff]);
     assert.ok(entries.some((e) => e.type === 'decision' && e.alertId === 'a-mid' && e.actor === 'Alice'));
     assert.ok(entries.some((e) => e.type === 'live-view' && e.alertId === 'a-new'));
-    assert.equal(entries.filter((e) => e.type === 'alert').length, 5);
+    assert.equal(entries.filter((e) => e.type === 'alert').length, 6);
     assert.equal(verifyAuditFiles(files).ok, true);
 
     // nothing that reached the browsers over WebSocket looks like audio

@@ -222,6 +222,42 @@ describe('ptz-steer node', () => {
     assert.ok(far.calls.some((c) => c.action === 'AbsoluteMove'));
   });
 
+  it('an alert whose only camera is busy with a gunshot waits (yellow status), and gets the camera once the gunshot is dismissed', async () => {
+    const cam = await virtualCamera();
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'cameras' },
+      cameraNode('solo', cam),
+      { id: 'steer', z: 'tab', type: 'ptz-steer', mode: 'automatic', returnHomeS: 600, waitForCameraS: 300, wires: [['out'], ['err']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+      { id: 'err', z: 'tab', type: 'helper' },
+    ];
+    await helper.load([vigieCamera, ptzSteer], flow, creds(['solo']));
+    const out = collect(helper.getNode('out'));
+    const errs = collect(helper.getNode('err'));
+    const steer = helper.getNode('steer');
+    const statuses: Any[] = [];
+    steer.on('call:status', (call: Any) => statuses.push(call.args[0]));
+    steer.receive({ payload: alert('gun', destination(ORIGIN, 0, 60), { label: 'gunshot' }) });
+    await until(() => out.length >= 1);
+    assert.equal(out[0].payload.camera.state, 'on-target');
+    steer.receive({ payload: alert('glass', destination(ORIGIN, 120, 50)) });
+    await until(() => out.length >= 2);
+    assert.equal(out[1].payload.id, 'glass');
+    assert.equal(out[1].payload.camera.state, 'waiting');
+    assert.equal(out[1].payload.camera.id, 'solo');
+    assert.match(out[1].payload.camera.reason, /camera Camera solo is busy with gunshot alert gun/);
+    assert.deepEqual(statuses[statuses.length - 1], { fill: 'yellow', shape: 'dot', text: '1 alert waiting for a busy camera' });
+    const movesBefore = cam.calls.filter((c) => c.action === 'AbsoluteMove').length;
+    steer.receive({ payload: { kind: 'decision', alertId: 'gun', action: 'dismiss', operator: 'ana', time: Date.now() / 1000 } });
+    await until(() => out.length >= 3);
+    assert.equal(out[2].payload.id, 'glass');
+    assert.equal(out[2].payload.camera.state, 'on-target');
+    assert.ok(Math.abs(out[2].payload.camera.target.bearing - 120) < 0.5);
+    assert.ok(cam.calls.filter((c) => c.action === 'AbsoluteMove').length > movesBefore, 'the real camera was moved');
+    assert.equal(errs.length, 0);
+    assert.equal(statuses[statuses.length - 1].fill, 'green');
+  });
+
   it('sends errors with the alert on output 2 when the camera is unreachable, and recovers when it is back', async () => {
     const cam = await virtualCamera();
     const port = cam.port;

@@ -209,12 +209,15 @@ describe('video-forward node', () => {
     assert.equal((await got).payload.video.live, '/red/vigie/video/cam-r/live');
   });
 
-  it('an alert without a camera, or whose camera failed, goes on to the operators without video', async () => {
+  it('an alert without a camera, whose camera failed, or whose camera is busy with another alert goes on to the operators without video', async () => {
     await helper.load([captureRed, videoForward, catchNode], flow());
     const vf = helper.getNode('vf');
     const failed = alert('FC', 'cam-r');
     (failed.camera as { state: string }).state = 'failed';
-    for (const payload of [{ ...alert('NC', 'cam-r'), camera: undefined }, failed]) {
+    // "waiting": the camera still looks at another alert, so its picture is not of this one.
+    const waiting = alert('WC', 'cam-r');
+    (waiting.camera as { state: string }).state = 'waiting';
+    for (const payload of [{ ...alert('NC', 'cam-r'), camera: undefined }, failed, waiting]) {
       const got = nextMessage('out');
       vf.receive({ payload });
       const m = await got;

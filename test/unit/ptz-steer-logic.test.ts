@@ -164,3 +164,139 @@ test('the camera returns home after the quiet period, once', async () => {
   assert.equal(a.homes, 1);
   steer.close();
 });
+
+/** Resolves when `pred` holds, or fails after `ms`. */
+async function until(pred: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const lastOf = (outs: SteerOutput[], id: string) => outs.filter((o) => o.port === 1 && o.payload.id === id).pop();
+
+test('every camera busy with a more important alert: the alert waits, says for which camera and why, and gets it when the hold ends', async () => {
+  const a = new FakeCamera(config('a', 0, 0), 0);
+  const steer = new PtzSteer(asConns([a]), { pollMs: 5, moveTimeoutMs: 100, returnHomeAfterMs: 300 });
+  const outs: SteerOutput[] = [];
+  try {
+    await steer.handle(alert('gun', 'gunshot', destination(O, 10, 40)), (o) => outs.push(o));
+    const heldAt = Date.now();
+    await steer.handle(alert('glass', 'glass_break', destination(O, 200, 40)), (o) => outs.push(o));
+    const waiting = lastOf(outs, 'glass')!.payload.camera!;
+    assert.equal(waiting.state, 'waiting');
+    assert.equal(waiting.id, 'a', 'names the camera it waits for');
+    assert.equal(waiting.target.bearing, 200, 'with the aim it will take');
+    assert.match(waiting.reason!, /^camera a is busy with gunshot alert gun; waiting up to 5 min for it to be free$/);
+    assert.equal(outs.filter((o) => o.port === 2).length, 0, 'waiting is not an error');
+    assert.deepEqual(steer.waitingAlerts, ['glass']);
+    assert.equal(a.moves.length, 1, 'the camera stays on the gunshot');
+    await until(() => lastOf(outs, 'glass')!.payload.camera!.state === 'on-target', 3000, 'the glass alert on target');
+    assert.ok(Date.now() - heldAt >= 250, `served when the hold ended, not before (${Date.now() - heldAt} ms)`);
+    assert.equal(a.moves.length, 2);
+    assert.equal(a.homes, 0, 'turned to the waiting alert instead of going home');
+    assert.deepEqual(steer.waitingAlerts, []);
+    await until(() => a.homes === 1, 3000, 'home after the second quiet period');
+  } finally {
+    steer.close();
+  }
+});
+
+test('dismissing the alert that holds a camera frees it at once for the alert waiting', async () => {
+  const a = new FakeCamera(config('a', 0, 0), 0);
+  const steer = new PtzSteer(asConns([a]), { pollMs: 5, returnHomeAfterMs: 60_000 });
+  const outs: SteerOutput[] = [];
+  try {
+    await steer.handle(alert('gun', 'gunshot', destination(O, 10, 40)), (o) => outs.push(o));
+    await steer.handle(alert('scream', 'scream', destination(O, 100, 40)), (o) => outs.push(o));
+    assert.equal(lastOf(outs, 'scream')!.payload.camera!.state, 'waiting');
+    // A decision about another alert frees nothing.
+    await steer.handle({ kind: 'decision', alertId: 'scream', action: 'confirm', operator: 'ana', time: 1 }, (o) => outs.push(o));
+    assert.deepEqual(steer.waitingAlerts, ['scream']);
+    await steer.handle({ kind: 'decision', alertId: 'gun', action: 'dismiss', operator: 'ana', time: 2 }, (o) => outs.push(o));
+    await until(() => lastOf(outs, 'scream')!.payload.camera!.state === 'on-target', 2000, 'the scream on target');
+    assert.equal(a.moves.length, 2);
+  } finally {
+    steer.close();
+  }
+});
+
+test('waiting alerts are served most important first; a dismissed waiting alert leaves the queue', async () => {
+  const a = new FakeCamera(config('a', 0, 0), 0);
+  const steer = new PtzSteer(asConns([a]), { pollMs: 5, returnHomeAfterMs: 60_000 });
+  const outs: SteerOutput[] = [];
+  try {
+    await steer.handle(alert('gun', 'gunshot', destination(O, 10, 40)), (o) => outs.push(o));
+    await steer.handle(alert('skid', 'tire_skid', destination(O, 40, 40)), (o) => outs.push(o));
+    await steer.handle(alert('glass', 'glass_break', destination(O, 80, 40)), (o) => outs.push(o));
+    await steer.handle(alert('scream', 'scream', destination(O, 120, 40)), (o) => outs.push(o));
+    assert.deepEqual(steer.waitingAlerts, ['scream', 'glass', 'skid']);
+    await steer.handle({ kind: 'decision', alertId: 'skid', action: 'dismiss', operator: 'ana', time: 1 }, (o) => outs.push(o));
+    assert.deepEqual(steer.waitingAlerts, ['scream', 'glass']);
+    await steer.handle({ kind: 'decision', alertId: 'gun', action: 'dismiss', operator: 'ana', time: 2 }, (o) => outs.push(o));
+    await until(() => lastOf(outs, 'scream')!.payload.camera!.state === 'on-target', 2000, 'the scream on target');
+    // The scream now holds the camera against the less important glass break.
+    assert.deepEqual(steer.waitingAlerts, ['glass']);
+    assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'waiting');
+    assert.equal(a.moves.length, 2, 'the dismissed tyre skid never moved the camera');
+  } finally {
+    steer.close();
+  }
+});
+
+test('a wait that finds no free camera in time ends as failed, with the reason, and output 2 says no-camera', async () => {
+  const a = new FakeCamera(config('a', 0, 0), 0);
+  const steer = new PtzSteer(asConns([a]), { pollMs: 5, returnHomeAfterMs: 60_000, waitForCameraMs: 1000 });
+  const outs: SteerOutput[] = [];
+  try {
+    await steer.handle(alert('gun', 'gunshot', destination(O, 10, 40)), (o) => outs.push(o));
+    await steer.handle(alert('glass', 'glass_break', destination(O, 80, 40)), (o) => outs.push(o));
+    assert.match(lastOf(outs, 'glass')!.payload.camera!.reason!, /waiting up to 1 s/);
+    await until(() => outs.some((o) => o.port === 2), 3000, 'output 2');
+    const cam = lastOf(outs, 'glass')!.payload.camera!;
+    assert.equal(cam.state, 'failed');
+    assert.match(cam.reason!, /^no camera was free within 1 s \(camera a is busy with gunshot alert gun\)$/);
+    const err = outs.find((o) => o.port === 2)!;
+    assert.equal(err.error?.code, 'no-camera');
+    assert.equal(err.payload.id, 'glass');
+    assert.deepEqual(steer.waitingAlerts, []);
+    assert.equal(a.moves.length, 1);
+  } finally {
+    steer.close();
+  }
+});
+
+test('waiting switched off (0): every camera held means output 2 at once', async () => {
+  const a = new FakeCamera(config('a', 0, 0), 0);
+  const steer = new PtzSteer(asConns([a]), { pollMs: 5, returnHomeAfterMs: 60_000, waitForCameraMs: 0 });
+  const outs: SteerOutput[] = [];
+  try {
+    await steer.handle(alert('gun', 'gunshot', destination(O, 10, 40)), (o) => outs.push(o));
+    await steer.handle(alert('glass', 'glass_break', destination(O, 80, 40)), (o) => outs.push(o));
+    assert.equal(lastOf(outs, 'glass')!.payload.camera, undefined);
+    const err = outs.find((o) => o.port === 2)!;
+    assert.equal(err.error?.code, 'no-camera');
+    assert.match(err.error!.message, /a: held by alert gun/);
+    assert.deepEqual(steer.waitingAlerts, []);
+  } finally {
+    steer.close();
+  }
+});
+
+test('an alert taken off its only camera by a more important one waits for it', async () => {
+  const a = new FakeCamera(config('a', 0, 0), 300);
+  const steer = new PtzSteer(asConns([a]), { pollMs: 5, moveTimeoutMs: 1000, returnHomeAfterMs: 200 });
+  const outs: SteerOutput[] = [];
+  try {
+    const first = steer.handle(alert('glass', 'glass_break', destination(O, 80, 40)), (o) => outs.push(o));
+    await new Promise((r) => setTimeout(r, 50));
+    await Promise.all([first, steer.handle(alert('gun', 'gunshot', destination(O, 10, 40)), (o) => outs.push(o))]);
+    assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'on-target');
+    assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'waiting');
+    assert.equal(outs.filter((o) => o.port === 2).length, 0);
+    await until(() => lastOf(outs, 'glass')!.payload.camera!.state === 'on-target', 5000, 'the glass alert on target');
+  } finally {
+    steer.close();
+  }
+});

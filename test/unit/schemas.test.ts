@@ -48,6 +48,9 @@ test('an alert carries location, camera and video; wrong enums are rejected', ()
   };
   assert.ok(check('alert', alert).ok, check('alert', alert).errors);
   assert.equal(check('alert', { ...alert, camera: { ...alert.camera, state: 'lost' } }).ok, false);
+  const waiting = { ...alert, camera: { ...alert.camera, state: 'waiting', reason: 'camera cam-1 is busy with gunshot alert g1' } };
+  assert.ok(check('alert', waiting).ok, check('alert', waiting).errors);
+  assert.equal(check('alert', { ...alert, camera: { ...alert.camera, reason: 7 } }).ok, false);
   assert.equal(check('alert', { ...alert, location: { ...alert.location, method: 'guess' } }).ok, false);
 });
 

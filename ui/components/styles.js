@@ -39,7 +39,7 @@ const css = `
 .vg-badge { display: inline-block; padding: 1px 7px; border-radius: 9px; font-size: 12px; font-weight: 600; background: var(--vg-grey); color: #fff; margin-left: 6px; vertical-align: middle; }
 .vg-badge.vg-new { background: var(--vg-red); } .vg-badge.vg-seen { background: var(--vg-amber); color: #222; }
 .vg-badge.vg-confirmed { background: var(--vg-green); } .vg-badge.vg-escalated { background: #6a1b9a; }
-.vg-badge.vg-cam-failed { background: var(--vg-red); } .vg-badge.vg-cam-proposed { background: var(--vg-amber); color: #222; }
+.vg-badge.vg-cam-failed { background: var(--vg-red); } .vg-badge.vg-cam-proposed, .vg-badge.vg-cam-waiting { background: var(--vg-amber); color: #222; }
 .vg-badge.vg-cam-on-target { background: var(--vg-green); } .vg-badge.vg-cam-moving { background: var(--vg-blue); }
 .vigie-empty { padding: 24px; text-align: center; opacity: 0.7; border: 1px dashed var(--vg-line); border-radius: 6px; }
 .vigie-detail { display: grid; grid-template-columns: minmax(0, 3fr) minmax(240px, 2fr); grid-template-areas: 'head head' 'facts facts' 'video side' 'actions side' 'history side' 'rest side'; grid-template-rows: auto auto auto auto auto 1fr; gap: 10px; min-width: 0; align-items: start; }
