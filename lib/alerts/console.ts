@@ -135,8 +135,9 @@ export class AlertConsole {
         return { changed };
       }
       case 'move': {
-        if (record.alert.camera?.state !== 'proposed') {
-          throw new ContractError('action.type', `"move" only for an alert whose camera.state is "proposed"`, record.alert.camera?.state ?? 'no camera');
+        // A proposed move (confirm mode), or a camera busy with another alert that the operator takes.
+        if (record.alert.camera?.state !== 'proposed' && record.alert.camera?.state !== 'waiting') {
+          throw new ContractError('action.type', `"move" only for an alert whose camera.state is "proposed" or "waiting"`, record.alert.camera?.state ?? 'no camera');
         }
         this.store.recordMoveRequest(alertId, operator);
         auditBus.publish({ type: 'camera-move', actor: operator, alertId, details: { event: 'requested-by-operator', camera: record.alert.camera.id } });

@@ -95,6 +95,8 @@ export class AlertStore {
     if (JSON.stringify(detection) !== JSON.stringify(oldDetection)) changed.push('detection');
     // Later stages add fields; an enriched alert never loses what an earlier copy carried.
     old.alert = { ...old.alert, ...detection, ...(location ? { location } : {}), ...(camera ? { camera } : {}), ...(video ? { video } : {}) };
+    // A move request is answered by the camera's next state; a later proposal or wait may be moved again.
+    if (changed.includes('camera')) delete old.moveRequest;
     old.updatedMs = now;
     return { record: old, isNew: false, changed };
   }

@@ -163,8 +163,10 @@ export class PtzSteer {
   private async onMoveRequest(p: Record<string, unknown>, emit: (out: SteerOutput) => void): Promise<void> {
     const alertId = requireString(p, 'alertId');
     const actor = typeof p.operator === 'string' && p.operator ? p.operator : this.opts.actor;
+    const waiting = this.waiting.get(alertId);
+    if (waiting) return this.takeOver(waiting, p.cameraId, actor);
     const proposal = this.proposals.get(alertId);
-    if (!proposal) throw new ContractError('payload.alertId', `the id of an alert with a proposed move (none waiting for "${alertId}")`);
+    if (!proposal) throw new ContractError('payload.alertId', `the id of an alert with a proposed move or waiting for a camera (neither for "${alertId}")`);
     this.proposals.delete(alertId);
     let ranked = proposal.ranked;
     if (typeof p.cameraId === 'string' && p.cameraId) {
@@ -172,6 +174,27 @@ export class PtzSteer {
       if (!ranked.length) throw new ContractError('payload.cameraId', `one of ${proposal.ranked.map((c) => `"${c.config.id}"`).join(', ')}`, p.cameraId);
     }
     await this.execute(proposal.alert, ranked, proposal.rank, actor, emit);
+  }
+
+  /**
+   * An operator moves a busy camera to a waiting alert: the operator's choice takes the camera
+   * from the alert that held it, and holds it as firmly (so only a more important alert, or a
+   * more recent one of that priority, takes it back).
+   */
+  private async takeOver(w: Waiting, cameraId: unknown, actor: string): Promise<void> {
+    let { ranked } = chooseCamera(this.candidates().map((c) => ({ ...c, hold: undefined })), w.target, w.rank, Date.now(), this.opts.frameWidthM);
+    if (typeof cameraId === 'string' && cameraId) {
+      const all = ranked;
+      ranked = ranked.filter((c) => c.config.id === cameraId);
+      if (!ranked.length) throw new ContractError('payload.cameraId', `one of ${all.map((c) => `"${c.config.id}"`).join(', ')}`, cameraId);
+    }
+    if (!ranked.length) throw new ContractError('payload.alertId', `an alert some camera can see (none can see "${w.alert.id}" now)`);
+    this.waiting.delete(w.alert.id);
+    this.scheduleWaitCheck();
+    const held = ranked.map((c) => this.holds.get(c.config.id)).filter((h): h is Hold => !!h && h.untilMs > Date.now());
+    const rank: AlertRank = { ...w.rank, priority: Math.max(w.rank.priority, ...held.map((h) => h.priority)), alertTimeMs: Date.now() };
+    for (const c of ranked) this.holds.delete(c.config.id);
+    await this.execute(w.alert, ranked, rank, actor, w.emit);
   }
 
   private candidates() {

@@ -243,7 +243,16 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     assert.equal(await alice.locator('[data-test=camera]').evaluate((e) => e.firstChild?.textContent?.trim()), 'Camera place — waiting for a busy camera');
     assert.equal(await alice.locator('[data-test=camera-reason]').textContent(), reason);
     assert.equal(await alice.locator('[data-alert-id=a-wait] .vg-cam-waiting').textContent(), 'waiting for a busy camera');
-    assert.equal(await alice.locator('[data-test=move]').count(), 0);
+    assert.match(await alice.locator('[data-test=video]').textContent() ?? '', /The camera is on another alert: its picture comes when it turns here/);
+    await alice.screenshot({ path: path.join(artifacts, 'alert-dashboard-waiting.png') });
+    // ... and lets the operator take the busy camera
+    assert.equal((await alice.locator('[data-test=move]').textContent())?.trim(), 'Take camera');
+    await alice.locator('[data-test=move]').click();
+    const tWait = Date.now();
+    while (!server.outputs.some((m) => (m.payload as Record<string, unknown>)?.kind === 'move-request' && (m.payload as Record<string, unknown>).alertId === 'a-wait')) {
+      if (Date.now() - tWait > 60_000) assert.fail('no move-request message for the waiting alert');
+      await new Promise((r) => setTimeout(r, 50));
+    }
 
     // the audit log holds the alerts, the views, the decision and the alert's snapshot, and its chain is intact
     const auditDir = path.join(server.userDir, 'vigie-audit');

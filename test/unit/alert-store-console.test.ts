@@ -83,6 +83,19 @@ test('act: decide, seen, move and view, with the audit events they cause', () =>
   }
 });
 
+test('move: an operator may take a busy camera for a waiting alert; the request is answered by the camera\'s next state', () => {
+  const c = new AlertConsole({ store: new AlertStore(), actor: 'auto:n1' });
+  const cam = (state: string) => ({ camera: { id: 'cam', name: 'Cam', pan: 0, tilt: 0, zoom: 0, target: { bearing: 1, tilt: 0 }, state, reason: 'camera Cam is busy with gunshot alert g' } });
+  c.ingest(detection('w1', 10, cam('waiting')));
+  assert.equal(c.act({ type: 'move', alertId: 'w1', operator: 'Ann' }).moveRequest?.alertId, 'w1');
+  assert.equal(c.state().alerts[0].moveRequest?.operator, 'Ann');
+  c.ingest(detection('w1', 10, cam('on-target')));
+  assert.equal(c.state().alerts[0].moveRequest, undefined, 'answered');
+  // Taken over again later: the operator may ask again.
+  c.ingest(detection('w1', 10, cam('waiting')));
+  assert.equal(c.act({ type: 'move', alertId: 'w1', operator: 'Bob' }).moveRequest?.operator, 'Bob');
+});
+
 test('act refuses what it cannot use, naming the field', () => {
   const c = new AlertConsole({ store: new AlertStore(), actor: 'auto:n1' });
   c.ingest(detection('e3', 10, { camera: { id: 'cam', name: 'Cam', pan: 0, tilt: 0, zoom: 0, target: { bearing: 1, tilt: 0 }, state: 'on-target' } }));
@@ -90,7 +103,7 @@ test('act refuses what it cannot use, naming the field', () => {
   assert.throws(() => c.act({ type: 'decide', action: 'confirm', operator: 'A' }), /action\.alertId: expected a non-empty string/);
   assert.throws(() => c.act({ type: 'decide', alertId: 'nope', action: 'confirm', operator: 'A' }), /action\.alertId: expected the id of an alert in the queue/);
   assert.throws(() => c.act({ type: 'shred', alertId: 'e3', operator: 'A' }), /action\.type: expected one of/);
-  assert.throws(() => c.act({ type: 'move', alertId: 'e3', operator: 'A' }), /"move" only for an alert whose camera\.state is "proposed", got "on-target"/);
+  assert.throws(() => c.act({ type: 'move', alertId: 'e3', operator: 'A' }), /"move" only for an alert whose camera\.state is "proposed" or "waiting", got "on-target"/);
   assert.throws(() => c.act({ type: 'decide', alertId: 'e3', action: 'confirm' }), /operator/);
   assert.equal(c.state().alerts[0].state, 'new');
 });

@@ -300,3 +300,33 @@ test('an alert taken off its only camera by a more important one waits for it', 
     steer.close();
   }
 });
+
+test('an operator takes a busy camera for a waiting alert, and holds it as firmly as the alert it displaced', async () => {
+  const a = new FakeCamera(config('a', 0, 0), 0);
+  const steer = new PtzSteer(asConns([a]), { pollMs: 5, returnHomeAfterMs: 60_000 });
+  const outs: SteerOutput[] = [];
+  const audit: AuditEvent[] = [];
+  const unsub = auditBus.subscribe((e) => audit.push(e));
+  try {
+    await steer.handle(alert('gun', 'gunshot', destination(O, 10, 40)), (o) => outs.push(o));
+    await steer.handle(alert('glass', 'glass_break', destination(O, 80, 40)), (o) => outs.push(o));
+    assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'waiting');
+    await assert.rejects(steer.handle({ kind: 'move-request', alertId: 'glass', operator: 'bo', cameraId: 'zz' }, () => undefined), /payload\.cameraId: expected one of "a", got "zz"/);
+    assert.deepEqual(steer.waitingAlerts, ['glass'], 'a refused request leaves the alert waiting');
+    await steer.handle({ kind: 'move-request', alertId: 'glass', operator: 'bo' }, (o) => outs.push(o));
+    assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'on-target');
+    assert.deepEqual(steer.waitingAlerts, []);
+    const move = audit.filter((e) => e.type === 'camera-move' && e.alertId === 'glass').pop()!;
+    assert.equal(move.actor, 'bo');
+    // A scream (priority 4) cannot take back what the operator took from a gunshot (5).
+    await steer.handle(alert('scream', 'scream', destination(O, 200, 40)), (o) => outs.push(o));
+    assert.equal(lastOf(outs, 'scream')!.payload.camera!.state, 'waiting');
+    assert.match(lastOf(outs, 'scream')!.payload.camera!.reason!, /busy with glass break alert glass/);
+    // A new gunshot can.
+    await steer.handle(alert('gun2', 'gunshot', destination(O, 300, 40)), (o) => outs.push(o));
+    assert.equal(lastOf(outs, 'gun2')!.payload.camera!.state, 'on-target');
+  } finally {
+    unsub();
+    steer.close();
+  }
+});
