@@ -149,7 +149,11 @@ export = function (RED: NodeAPI) {
           node.status({ fill: location.method === 'none' ? 'yellow' : 'green', shape: 'dot', text: `${det.label}: ${summary(location)}` });
         } else {
           const r = fusion!.add(det, geometry, Date.now());
-          if (r.kind === 'late' || r.kind === 'duplicate') {
+          if (r.refined) {
+            // The alert again, same id, better placed: the camera re-aims, the console updates.
+            emit([r.refined], send);
+            node.status({ fill: 'green', shape: 'dot', text: `${r.refined.label}: ${summary(r.refined.location)}, refined by ${det.sensor}` });
+          } else if (r.kind === 'late' || r.kind === 'duplicate') {
             node.status({ fill: 'green', shape: 'ring', text: `${r.kind} report from ${det.sensor} (${r.incidentId}) absorbed` });
           } else if (!r.ready.length) {
             // Short: the status sits under the node, often in a narrow group.

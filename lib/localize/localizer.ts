@@ -123,7 +123,22 @@ export interface FusionAddResult {
   sensors: number;
   /** Located events ready now (this one's incident reached enough sensors). */
   ready: Alert[];
+  /**
+   * A late report (another sensor, after the incident was sent) that locates it clearly better:
+   * the alert as sent, same id, with the new location, to be sent again.
+   */
+  refined?: Alert;
 }
+
+/** How much a location says: a position, a bearing, nothing. */
+function locationRank(l: Location): number {
+  return l.position ? 2 : l.method === 'doa' ? 1 : 0;
+}
+
+/** A late report must shrink the stated position error at least this much to re-send the alert, */
+const REFINE_ERROR_RATIO = 0.7;
+/** ... from at least this error, m: finer than that, a camera framing about 10 m sees the same scene. */
+const REFINE_MIN_ERROR_M = 2;
 
 /**
  * Collects detections (local, or JSON from other gateways) and emits one located event per
@@ -132,11 +147,15 @@ export interface FusionAddResult {
  */
 export class FusionLocalizer {
   private readonly assoc: IncidentAssociator;
+  /** What was sent for each emitted incident, while late reports may still refine it. */
+  private readonly sent = new Map<string, { incident: Incident; alert: Alert }>();
+  private readonly keepMs: number;
   private origin: GeoPoint | null = null;
   private readonly c: number;
 
   constructor(private readonly opts: FusionOptions = {}) {
     this.c = speedOfSound(opts.temperatureC ?? 15);
+    this.keepMs = opts.keepMs ?? 30000;
     this.assoc = new IncidentAssociator({
       speedOfSoundMs: this.c,
       minSensors: opts.minSensors ?? 3,
@@ -197,12 +216,38 @@ export class FusionLocalizer {
       payload: sensor && !det.sensorInfo ? { ...det, sensorInfo: sensorInfoOf(sensor) } : det,
     };
     const res = this.assoc.add(obs, nowMs);
-    return { kind: res.kind, incidentId: res.incident.id, sensors: sensorCount(res.incident), ready: this.poll(nowMs) };
+    const refined = res.kind === 'late' ? this.refine(res.incident) : undefined;
+    return { kind: res.kind, incidentId: res.incident.id, sensors: sensorCount(res.incident), ready: this.poll(nowMs), ...(refined ? { refined } : {}) };
   }
 
   /** Located events whose incidents became ready (enough sensors, or timed out). */
   poll(nowMs: number): Alert[] {
-    return this.assoc.takeReady(nowMs).map((inc) => this.locate(inc));
+    for (const [id, s] of this.sent) if (nowMs - s.incident.lastSeenMs >= this.keepMs) this.sent.delete(id);
+    return this.assoc.takeReady(nowMs).map((inc) => {
+      const alert = this.locate(inc);
+      this.sent.set(inc.id, { incident: inc, alert });
+      return alert;
+    });
+  }
+
+  /**
+   * An incident sent after its timeout with two sensors is often placed poorly (nearly parallel
+   * bearings, or no position at all); a third sensor's report arriving later (a slower
+   * classifier, a remote gateway) can place it well. The alert is sent again, same id and
+   * label, when the location gains a position, or its stated error shrinks clearly.
+   */
+  private refine(inc: Incident): Alert | undefined {
+    const prev = this.sent.get(inc.id);
+    if (!prev) return undefined;
+    const next = this.locate(inc).location!;
+    const was = prev.alert.location!;
+    const better =
+      locationRank(next) > locationRank(was) ||
+      (!!next.position && !!was.position && was.position.errorM >= REFINE_MIN_ERROR_M && next.position.errorM < was.position.errorM * REFINE_ERROR_RATIO);
+    if (!better) return undefined;
+    const alert = { ...prev.alert, location: next, incident: this.incidentSummary(inc, [...inc.observations].sort((a, b) => a.onsetSec - b.onsetSec)) } as Alert;
+    this.sent.set(inc.id, { incident: inc, alert });
+    return alert;
   }
 
   nextDeadlineMs(nowMs: number): number | null {
@@ -216,6 +261,7 @@ export class FusionLocalizer {
 
   clear(): void {
     this.assoc.clear();
+    this.sent.clear();
   }
 
   private locate(inc: Incident): Alert {

@@ -210,6 +210,30 @@ describe('localizer node: fusion', () => {
     assert.equal(got.length, 1, 'no second alert for the same incident');
   });
 
+  it('sends the alert again, same id, when a late sensor places a timed-out incident much better', async () => {
+    await helper.startServer();
+    await helper.load([localizerNode], flow({ timeoutMs: 150 }));
+    const got = collect(helper.getNode('out'));
+    const loc = helper.getNode('loc');
+    // Coarse bearings (8°) from two gateways: sent on timeout, crossed.
+    const coarse = (sensor: string) => {
+      const d = JSON.parse(remote(sensor));
+      d.location.bearingStd = 8;
+      return d;
+    };
+    loc.receive({ payload: coarse('a') });
+    loc.receive({ payload: coarse('b') });
+    await until(() => got.length === 1, 'the timed-out incident');
+    assert.equal(got[0].payload.location.method, 'bearings');
+    assert.ok(got[0].payload.location.position.errorM >= 2, `coarse fix ${got[0].payload.location.position.errorM} m`);
+    loc.receive({ payload: remote('c') });
+    await until(() => got.length === 2, 'the refined alert');
+    assert.equal(got[1].payload.id, got[0].payload.id);
+    assert.equal(got[1].payload.location.method, 'tdoa');
+    assert.ok(got[1].payload.location.position.errorM < got[0].payload.location.position.errorM * 0.7);
+    assert.match(loc.status.lastCall.args[0].text, /^gunshot: .*refined by c$/);
+  });
+
   it('emits what it has after the timeout: one bearing → method "doa"; no bearing and no sync → "none" with a reason', async () => {
     await helper.startServer();
     await helper.load([localizerNode], flow({ timeoutMs: 150 }));

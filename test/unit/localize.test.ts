@@ -159,4 +159,71 @@ describe('localizer library', () => {
     assert.equal(late[0].label, 'scream');
     assert.equal(late[0].location!.method, 'none');
   });
+  it('fusion: a late third sensor that places an incident sent on timeout sends the alert again, same id and label; one that adds little does not', () => {
+    const f = new FusionLocalizer({ minSensors: 3, timeoutMs: 1000, temperatureC: 20 });
+    const src = [6, 2];
+    const c = 331.3 + 0.606 * 20;
+    const det = (id: string, position: number[], label = 'gunshot', bearing?: { deg: number; std: number }): Detection => {
+      const g = enuToGeodetic([position[0], position[1], 0], ORIGIN);
+      const t = 2000 + Math.hypot(src[0] - position[0], src[1] - position[1], 2.5) / c;
+      return {
+        kind: 'detection', id: `${id}-${label}`, sensor: id, label, confidence: 0.9, onset: t, offset: t + 0.2, level: { dbfs: -30 }, scores: {},
+        span: { sensor: id, start: 0, frames: 10 },
+        sensorInfo: { lat: g.lat, lon: g.lon, alt: 4, clock: 'gps', clockErrorMs: 0.01 },
+        ...(bearing ? { location: { method: 'doa', bearing: bearing.deg, bearingStd: bearing.std, sensors: [id] } } : {}),
+      } as Detection;
+    };
+    const toSrc = (p: number[]) => bearingDeg(p[0], p[1], src[0], src[1]);
+    // Two sensors with coarse bearings (8°): sent on timeout, placed by crossing them.
+    const [a, b, cc] = SENSORS;
+    f.add(det('a', a.position, 'gunshot', { deg: toSrc(a.position) + 6, std: 8 }), undefined, 0);
+    f.add(det('b', b.position, 'gunshot', { deg: toSrc(b.position) - 6, std: 8 }), undefined, 10);
+    const [sent] = f.poll(1000);
+    assert.equal(sent.location!.method, 'bearings');
+    const errorSent = sent.location!.position!.errorM;
+    assert.ok(errorSent >= 2, `a poor fix to refine (${errorSent} m)`);
+    // The third sensor's classifier was slower: its report (another class) arrives after the alert went out.
+    const r = f.add(det('c', cc.position, 'explosion'), undefined, 1600);
+    assert.equal(r.kind, 'late');
+    assert.equal(r.ready.length, 0, 'no second alert');
+    assert.ok(r.refined, 'the alert is sent again');
+    assert.equal(r.refined!.id, sent.id);
+    assert.equal(r.refined!.label, 'gunshot', 'the label sent stays');
+    assert.equal(r.refined!.location!.method, 'tdoa');
+    assert.ok(r.refined!.location!.position!.errorM < errorSent * 0.7, `${r.refined!.location!.position!.errorM} m against ${errorSent} m`);
+    const [e, n] = geodeticToEnu({ lat: r.refined!.location!.position!.lat, lon: r.refined!.location!.position!.lon }, ORIGIN);
+    const [e0, n0] = geodeticToEnu({ lat: sent.location!.position!.lat, lon: sent.location!.position!.lon }, ORIGIN);
+    assert.ok(Math.hypot(e - src[0], n - src[1]) < 0.5, `refined error ${Math.hypot(e - src[0], n - src[1])} m`);
+    assert.ok(Math.hypot(e0 - src[0], n0 - src[1]) > 1, 'the first fix was the poorer one');
+    assert.deepEqual((r.refined as unknown as { incident: { reports: Array<{ sensor: string }> } }).incident.reports.map((x) => x.sensor).sort(), ['a', 'b', 'c']);
+    // The same report again is a duplicate; a fourth sensor that barely changes the fix sends nothing.
+    assert.equal(f.add(det('c', cc.position, 'explosion'), undefined, 1700).refined, undefined);
+    const r4 = f.add(det('d', [30, 25]), undefined, 1800);
+    assert.equal(r4.kind, 'late');
+    assert.equal(r4.refined, undefined);
+  });
+
+  it('fusion: a late report gives a position to an incident sent without one', () => {
+    const f = new FusionLocalizer({ minSensors: 3, timeoutMs: 1000, temperatureC: 20 });
+    const src = [-3, 5];
+    const c = 331.3 + 0.606 * 20;
+    const det = (s: (typeof SENSORS)[number]): Detection => {
+      const g = enuToGeodetic([s.position[0], s.position[1], 0], ORIGIN);
+      const t = 3000 + Math.hypot(src[0] - s.position[0], src[1] - s.position[1], 2.5) / c;
+      return {
+        kind: 'detection', id: `${s.id}-scream`, sensor: s.id, label: 'scream', confidence: 0.9, onset: t, offset: t + 0.2, level: { dbfs: -30 }, scores: {},
+        span: { sensor: s.id, start: 0, frames: 10 }, sensorInfo: { lat: g.lat, lon: g.lon, alt: 4, clock: 'gps', clockErrorMs: 0.01 },
+      };
+    };
+    f.add(det(SENSORS[0]), undefined, 0);
+    f.add(det(SENSORS[1]), undefined, 5);
+    const [sent] = f.poll(1000);
+    assert.equal(sent.location!.method, 'none', 'two sensors without a bearing');
+    const r = f.add(det(SENSORS[2]), undefined, 2000);
+    assert.equal(r.refined?.id, sent.id);
+    assert.equal(r.refined?.location?.method, 'tdoa');
+    // Once the incident is forgotten (30 s after its last report), nothing is refined any more.
+    f.poll(40_000);
+    assert.equal(f.add({ ...det(SENSORS[2]), id: 'again' }, undefined, 40_001).refined, undefined);
+  });
 });
