@@ -39,6 +39,9 @@ export interface SteerOptions {
   actor: string;
 }
 
+const DISMISSED_KEEP_MS = 3_600_000;
+const DISMISSED_MAX = 500;
+
 export const DEFAULT_STEER_OPTIONS: SteerOptions = {
   mode: 'automatic',
   toleranceDeg: 1,
@@ -101,6 +104,8 @@ export class PtzSteer {
   private readonly sleeps = new Set<() => void>();
   private readonly proposals = new Map<string, Proposal>();
   private readonly waiting = new Map<string, Waiting>();
+  /** Alerts an operator dismissed (id → when): a copy sent again later (better placed) moves no camera. */
+  private readonly dismissed = new Map<string, number>();
   private waitTimer?: NodeJS.Timeout;
   /** serveWaiting is running; `serveAgain` asks it for one more round when it ends. */
   private serving = false;
@@ -123,6 +128,11 @@ export class PtzSteer {
     if (p.kind === 'decision') return this.onDecision(p, emit);
     if (p.kind === 'move-request') return this.onMoveRequest(p, emit);
     const alert = parseAlert(p);
+    if (this.dismissed.has(alert.id)) {
+      this.hooks.log?.(`alert ${alert.id} came again after it was dismissed: no camera moves for it`);
+      emit({ port: 1, payload: alert });
+      return;
+    }
     const target = targetOf(alert, this.opts.assumedDistanceM);
     const rank: AlertRank = { alertId: alert.id, label: alert.label, priority: priorityOf(alert.label, p.priority), alertTimeMs: Math.round((alert.onset ?? Date.now() / 1000) * 1000) };
     const { choice, ranked, rejected } = chooseCamera(this.candidates(), target, rank, Date.now(), this.opts.frameWidthM);
@@ -146,6 +156,7 @@ export class PtzSteer {
     const d = validateDecision(p);
     const proposal = this.proposals.get(d.alertId);
     if (d.action === 'dismiss') {
+      this.rememberDismissed(d.alertId);
       this.proposals.delete(d.alertId);
       if (this.waiting.delete(d.alertId)) this.scheduleWaitCheck();
       // An operator said it is not serious: its cameras are free for the alerts waiting.
@@ -421,6 +432,13 @@ export class PtzSteer {
     }, Math.max(0, atMs - now) + 1);
   }
 
+  private rememberDismissed(alertId: string): void {
+    const now = Date.now();
+    // A re-sent alert comes within seconds; an hour and a few hundred ids are plenty.
+    for (const [id, atMs] of this.dismissed) if (now - atMs > DISMISSED_KEEP_MS || this.dismissed.size >= DISMISSED_MAX) this.dismissed.delete(id);
+    this.dismissed.set(alertId, now);
+  }
+
   /** Drops the holds of one alert; true when it held a camera. */
   private releaseHolds(alertId: string): boolean {
     let released = false;
@@ -473,6 +491,7 @@ export class PtzSteer {
     if (this.waitTimer) clearTimeout(this.waitTimer);
     this.waitTimer = undefined;
     this.waiting.clear();
+    this.dismissed.clear();
   }
 }
 

@@ -330,3 +330,26 @@ test('an operator takes a busy camera for a waiting alert, and holds it as firml
     steer.close();
   }
 });
+
+test('a dismissed alert sent again (the localizer placed it better) moves no camera', async () => {
+  const a = new FakeCamera(config('a', 0, 0), 0);
+  const steer = new PtzSteer(asConns([a]), { pollMs: 5, returnHomeAfterMs: 60_000 });
+  const outs: SteerOutput[] = [];
+  try {
+    await steer.handle(alert('g', 'gunshot', destination(O, 10, 40)), (o) => outs.push(o));
+    assert.equal(a.moves.length, 1);
+    await steer.handle({ kind: 'decision', alertId: 'g', action: 'dismiss', operator: 'ana', time: 1 }, (o) => outs.push(o));
+    await steer.handle(alert('g', 'gunshot', destination(O, 12, 41)), (o) => outs.push(o));
+    assert.equal(a.moves.length, 1, 'no move for a dismissed alert');
+    const last = outs[outs.length - 1];
+    assert.equal(last.port, 1, 'it still goes on to the operators');
+    assert.equal(last.payload.camera, undefined);
+    // Not dismissed: a better-placed copy re-aims the camera it holds.
+    await steer.handle(alert('h', 'glass_break', destination(O, 90, 40)), (o) => outs.push(o));
+    await steer.handle(alert('h', 'glass_break', destination(O, 95, 40)), (o) => outs.push(o));
+    assert.equal(a.moves.length, 3);
+    assert.equal(lastOf(outs, 'h')!.payload.camera!.target.bearing, 95);
+  } finally {
+    steer.close();
+  }
+});
