@@ -107,9 +107,6 @@ export class PtzSteer {
   /** Alerts an operator dismissed (id → when): a copy sent again later (better placed) moves no camera. */
   private readonly dismissed = new Map<string, number>();
   private waitTimer?: NodeJS.Timeout;
-  /** serveWaiting is running; `serveAgain` asks it for one more round when it ends. */
-  private serving = false;
-  private serveAgain = false;
   /** Latest move per camera: a newer one supersedes it. */
   private readonly activeMove = new Map<string, string>();
   private closed = false;
@@ -394,7 +391,7 @@ export class PtzSteer {
       this.waiting.delete(id);
       this.giveUp(w);
     }
-    const queue = [...this.waiting.values()].sort((a, b) => b.rank.priority - a.rank.priority || b.rank.alertTimeMs - a.rank.alertTimeMs);
+    const queue = [...this.waiting.values()].sort(mostUrgentFirst);
     for (const w of queue) {
       const { ranked } = chooseCamera(this.candidates(), w.target, w.rank, Date.now(), this.opts.frameWidthM);
       if (!ranked.length) continue;
@@ -452,7 +449,7 @@ export class PtzSteer {
 
   /** Alerts waiting for a busy camera, most important first. */
   get waitingAlerts(): string[] {
-    return [...this.waiting.values()].sort((a, b) => b.rank.priority - a.rank.priority || b.rank.alertTimeMs - a.rank.alertTimeMs).map((w) => w.alert.id);
+    return [...this.waiting.values()].sort(mostUrgentFirst).map((w) => w.alert.id);
   }
 
   private pruneProposals(): void {
@@ -524,6 +521,11 @@ export function targetOf(alert: Alert, assumedDistanceM: number): TargetSpec {
     bearingDeg: loc.bearing!,
     assumedDistanceM,
   };
+}
+
+/** Waiting alerts in the order they get a free camera: the most important, then the most recent (as holds rank them). */
+function mostUrgentFirst(a: Waiting, b: Waiting): number {
+  return b.rank.priority - a.rank.priority || b.rank.alertTimeMs - a.rank.alertTimeMs;
 }
 
 /** "5 min", "90 s". */
