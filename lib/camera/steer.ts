@@ -104,6 +104,8 @@ export class PtzSteer {
   private readonly sleeps = new Set<() => void>();
   private readonly proposals = new Map<string, Proposal>();
   private readonly waiting = new Map<string, Waiting>();
+  /** The alert each camera turned to last and reached (until it goes home): taken by a more important one, it waits again. */
+  private readonly aimedAt = new Map<string, Omit<Waiting, 'sinceMs' | 'expiresMs'>>();
   /** Alerts an operator dismissed (id → when): a copy sent again later (better placed) moves no camera. */
   private readonly dismissed = new Map<string, number>();
   private waitTimer?: NodeJS.Timeout;
@@ -131,7 +133,7 @@ export class PtzSteer {
       return;
     }
     const target = targetOf(alert, this.opts.assumedDistanceM);
-    const rank: AlertRank = { alertId: alert.id, label: alert.label, priority: priorityOf(alert.label, p.priority), alertTimeMs: Math.round((alert.onset ?? Date.now() / 1000) * 1000) };
+    const rank = rankOf(alert);
     const { choice, ranked, rejected } = chooseCamera(this.candidates(), target, rank, Date.now(), this.opts.frameWidthM);
     if (!choice && this.opts.mode === 'automatic' && this.startWaiting(alert, target, rank, this.opts.actor, emit)) return;
     if (!choice) {
@@ -201,8 +203,7 @@ export class PtzSteer {
     this.scheduleWaitCheck();
     const held = ranked.map((c) => this.holds.get(c.config.id)).filter((h): h is Hold => !!h && h.untilMs > Date.now());
     const rank: AlertRank = { ...w.rank, priority: Math.max(w.rank.priority, ...held.map((h) => h.priority)), alertTimeMs: Date.now() };
-    for (const c of ranked) this.holds.delete(c.config.id);
-    await this.execute(w.alert, ranked, rank, actor, w.emit);
+    await this.execute(w.alert, ranked, rank, actor, w.emit, true);
   }
 
   private candidates() {
@@ -230,7 +231,8 @@ export class PtzSteer {
     return out;
   }
 
-  private async execute(alert: Alert, ranked: Choice[], rank: AlertRank, actor: string, emit: (out: SteerOutput) => void): Promise<void> {
+  /** `force`: an operator's choice, which takes held cameras too. */
+  private async execute(alert: Alert, ranked: Choice[], rank: AlertRank, actor: string, emit: (out: SteerOutput) => void, force = false): Promise<void> {
     const backoff = new Backoff({ initialMs: 500, maxMs: 4000 });
     let last: { choice: Choice; r: MoveResult } | undefined;
     for (let attempt = 0; attempt <= this.opts.retries && !this.closed; attempt++) {
@@ -241,7 +243,7 @@ export class PtzSteer {
         const conn = this.cameras().find((c) => c.id === choice.config.id);
         if (!conn) continue;
         // Time has passed (an operator confirmed, a retry waited): the camera may now be held.
-        if (isHeldAgainst(this.holds.get(conn.id), rank, Date.now())) continue;
+        if (!force && isHeldAgainst(this.holds.get(conn.id), rank, Date.now())) continue;
         const r = await this.moveOne(conn, choice, alert, rank, actor, emit);
         last = { choice, r };
         if (r.state !== 'failed') return;
@@ -280,7 +282,14 @@ export class PtzSteer {
     const cfg = choice.config;
     const moveId = `${alert.id}:${Date.now()}:${Math.random()}`;
     this.activeMove.set(cfg.id, moveId);
+    // The alert this camera looked at, its hold still running, is taken over: it waits for a camera again.
+    const displaced = this.aimedAt.get(cfg.id);
+    const displacedHold = this.holds.get(cfg.id);
+    this.aimedAt.delete(cfg.id);
     this.holds.set(cfg.id, { ...rank, untilMs: Date.now() + Math.max(this.opts.returnHomeAfterMs, this.opts.moveTimeoutMs) });
+    if (displaced && displaced.alert.id !== alert.id && displacedHold?.alertId === displaced.alert.id && displacedHold.untilMs > Date.now() && !this.dismissed.has(displaced.alert.id)) {
+      this.startWaiting(displaced.alert, displaced.target, displaced.rank, displaced.actor, displaced.emit);
+    }
     this.cancelHome(cfg.id);
     if (this.opts.emitOnStart) emit({ port: 1, payload: { ...alert, camera: this.cameraState(choice, 'moving') } });
     const target = aimToCameraDegrees(cfg, choice.aim);
@@ -311,6 +320,8 @@ export class PtzSteer {
       },
     });
     if (r.state !== 'failed') {
+      // Its own rank, not an operator's take-over's: if displaced, it queues as what it is.
+      if (this.activeMove.get(cfg.id) === moveId) this.aimedAt.set(cfg.id, { alert, target: targetOf(alert, this.opts.assumedDistanceM), rank: rankOf(alert), actor, emit });
       const world = cameraDegreesToWorld(cfg, spaceToDegrees(cfg.calibration, r.position!));
       this.hooks.log?.(`camera ${cfg.id} ${r.state} for alert ${alert.id} (bearing ${world.bearingDeg.toFixed(1)}°, error ${r.errorDeg}°, ${r.moveMs} ms, ${r.method})`);
       emit({ port: 1, payload: { ...alert, camera: cam } });
@@ -332,6 +343,7 @@ export class PtzSteer {
       this.homeTimers.delete(conn.id);
       this.holds.delete(conn.id);
       this.activeMove.delete(conn.id);
+      this.aimedAt.delete(conn.id);
       // An alert waiting for this camera goes first: it turns there instead of home.
       if (this.waiting.size) this.serveWaiting();
       if (this.activeMove.has(conn.id)) return;
@@ -489,6 +501,7 @@ export class PtzSteer {
     this.waitTimer = undefined;
     this.waiting.clear();
     this.dismissed.clear();
+    this.aimedAt.clear();
   }
 }
 
@@ -521,6 +534,12 @@ export function targetOf(alert: Alert, assumedDistanceM: number): TargetSpec {
     bearingDeg: loc.bearing!,
     assumedDistanceM,
   };
+}
+
+/** An alert's claim on cameras: its label's priority (or payload.priority), and when it happened. */
+function rankOf(alert: Alert): AlertRank {
+  const explicit = (alert as unknown as Record<string, unknown>).priority;
+  return { alertId: alert.id, label: alert.label, priority: priorityOf(alert.label, explicit), alertTimeMs: Math.round((alert.onset ?? Date.now() / 1000) * 1000) };
 }
 
 /** Waiting alerts in the order they get a free camera: the most important, then the most recent (as holds rank them). */

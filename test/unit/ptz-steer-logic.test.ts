@@ -315,16 +315,19 @@ test('an operator takes a busy camera for a waiting alert, and holds it as firml
     assert.deepEqual(steer.waitingAlerts, ['glass'], 'a refused request leaves the alert waiting');
     await steer.handle({ kind: 'move-request', alertId: 'glass', operator: 'bo' }, (o) => outs.push(o));
     assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'on-target');
-    assert.deepEqual(steer.waitingAlerts, []);
     const move = audit.filter((e) => e.type === 'camera-move' && e.alertId === 'glass').pop()!;
     assert.equal(move.actor, 'bo');
+    // The gunshot it displaced waits for the camera in its turn.
+    assert.deepEqual(steer.waitingAlerts, ['gun']);
+    assert.match(lastOf(outs, 'gun')!.payload.camera!.reason!, /busy with glass break alert glass/);
     // A scream (priority 4) cannot take back what the operator took from a gunshot (5).
     await steer.handle(alert('scream', 'scream', destination(O, 200, 40)), (o) => outs.push(o));
     assert.equal(lastOf(outs, 'scream')!.payload.camera!.state, 'waiting');
     assert.match(lastOf(outs, 'scream')!.payload.camera!.reason!, /busy with glass break alert glass/);
-    // A new gunshot can.
+    // A new gunshot can; the glass break it displaces waits too.
     await steer.handle(alert('gun2', 'gunshot', destination(O, 300, 40)), (o) => outs.push(o));
     assert.equal(lastOf(outs, 'gun2')!.payload.camera!.state, 'on-target');
+    assert.deepEqual(steer.waitingAlerts, ['gun', 'scream', 'glass']);
   } finally {
     unsub();
     steer.close();
@@ -349,6 +352,32 @@ test('a dismissed alert sent again (the localizer placed it better) moves no cam
     await steer.handle(alert('h', 'glass_break', destination(O, 95, 40)), (o) => outs.push(o));
     assert.equal(a.moves.length, 3);
     assert.equal(lastOf(outs, 'h')!.payload.camera!.target.bearing, 95);
+  } finally {
+    steer.close();
+  }
+});
+
+test('an alert on target whose camera a more important alert takes waits for it, and gets it back when that hold ends', async () => {
+  const a = new FakeCamera(config('a', 0, 0), 0);
+  const steer = new PtzSteer(asConns([a]), { pollMs: 5, moveTimeoutMs: 100, returnHomeAfterMs: 300 });
+  const outs: SteerOutput[] = [];
+  try {
+    await steer.handle(alert('glass', 'glass_break', destination(O, 80, 40)), (o) => outs.push(o));
+    assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'on-target');
+    await steer.handle(alert('gun', 'gunshot', destination(O, 10, 40)), (o) => outs.push(o));
+    assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'on-target');
+    const glass = lastOf(outs, 'glass')!.payload.camera!;
+    assert.equal(glass.state, 'waiting', 'the console no longer says the camera looks at the glass break');
+    assert.match(glass.reason!, /camera a is busy with gunshot alert gun/);
+    await until(() => lastOf(outs, 'glass')!.payload.camera!.state === 'on-target', 3000, 'the glass break on target again');
+    assert.equal(lastOf(outs, 'glass')!.payload.camera!.target.bearing, 80);
+    assert.equal(a.moves.length, 3);
+    // Once its quiet period is over the camera goes home, and no alert comes back.
+    await until(() => a.homes === 1, 3000, 'home');
+    assert.deepEqual(steer.waitingAlerts, []);
+    const moves = a.moves.length;
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(a.moves.length, moves);
   } finally {
     steer.close();
   }
