@@ -136,6 +136,7 @@ export class PtzSteer {
     const rank = rankOf(alert);
     const { choice, ranked, rejected } = chooseCamera(this.candidates(), target, rank, Date.now(), this.opts.frameWidthM);
     if (!choice && this.opts.mode === 'automatic' && this.startWaiting(alert, target, rank, this.opts.actor, emit)) return;
+    if (!choice && this.opts.mode === 'confirm' && this.proposeBusy(alert, target, rank, emit)) return;
     if (!choice) {
       const why = rejected.length ? rejected.map((r) => `${r.cameraId}: ${r.reason}`).join('; ') : 'no camera configured';
       emit({ port: 1, payload: alert });
@@ -177,20 +178,42 @@ export class PtzSteer {
     if (waiting) return this.takeOver(waiting, p.cameraId, actor);
     const proposal = this.proposals.get(alertId);
     if (!proposal) throw new ContractError('payload.alertId', `the id of an alert with a proposed move or waiting for a camera (neither for "${alertId}")`);
-    this.proposals.delete(alertId);
     let ranked = proposal.ranked;
     if (typeof p.cameraId === 'string' && p.cameraId) {
       ranked = ranked.filter((c) => c.config.id === p.cameraId);
       if (!ranked.length) throw new ContractError('payload.cameraId', `one of ${proposal.ranked.map((c) => `"${c.config.id}"`).join(', ')}`, p.cameraId);
     }
-    await this.execute(proposal.alert, ranked, proposal.rank, actor, emit);
+    this.proposals.delete(alertId);
+    // "Move camera" is explicit: the operator takes the camera even from a more important alert.
+    await this.execute(proposal.alert, ranked, this.operatorRank(proposal.rank, ranked), actor, emit, true);
   }
 
   /**
-   * An operator moves a busy camera to a waiting alert: the operator's choice takes the camera
-   * from the alert that held it, and holds it as firmly (so only a more important alert, or a
-   * more recent one of that priority, takes it back).
+   * Confirm mode, every camera that could see the alert held by another: the nearest is
+   * proposed all the same, saying which alert it would be taken from. A confirmation waits
+   * for it to be free; a move request takes it.
    */
+  private proposeBusy(alert: Alert, target: TargetSpec, rank: AlertRank, emit: (out: SteerOutput) => void): boolean {
+    const { ranked } = chooseCamera(this.candidates().map((c) => ({ ...c, hold: undefined })), target, rank, Date.now(), this.opts.frameWidthM);
+    if (!ranked.length) return false;
+    this.pruneProposals();
+    this.proposals.set(alert.id, { alert, choice: ranked[0], ranked, rank, expiresMs: Date.now() + this.opts.proposalTtlMs });
+    const reason = `${this.busyWords(ranked)}; moving it takes it from that alert`;
+    emit({ port: 1, payload: { ...alert, camera: this.cameraState(ranked[0], 'proposed', undefined, reason) } });
+    return true;
+  }
+
+  /**
+   * The rank an operator's explicit move holds its camera with: as firm as the alert it takes
+   * the camera from, and as recent as now (so only a more important alert, or a more recent one
+   * of that priority, takes it back).
+   */
+  private operatorRank(rank: AlertRank, ranked: Choice[]): AlertRank {
+    const held = ranked.map((c) => this.holds.get(c.config.id)).filter((h): h is Hold => !!h && h.untilMs > Date.now());
+    return { ...rank, priority: Math.max(rank.priority, ...held.map((h) => h.priority)), alertTimeMs: Date.now() };
+  }
+
+  /** An operator moves a busy camera to a waiting alert: the operator's choice takes the camera from the alert that held it. */
   private async takeOver(w: Waiting, cameraId: unknown, actor: string): Promise<void> {
     let { ranked } = chooseCamera(this.candidates().map((c) => ({ ...c, hold: undefined })), w.target, w.rank, Date.now(), this.opts.frameWidthM);
     if (typeof cameraId === 'string' && cameraId) {
@@ -201,9 +224,7 @@ export class PtzSteer {
     if (!ranked.length) throw new ContractError('payload.alertId', `an alert some camera can see (none can see "${w.alert.id}" now)`);
     this.waiting.delete(w.alert.id);
     this.scheduleWaitCheck();
-    const held = ranked.map((c) => this.holds.get(c.config.id)).filter((h): h is Hold => !!h && h.untilMs > Date.now());
-    const rank: AlertRank = { ...w.rank, priority: Math.max(w.rank.priority, ...held.map((h) => h.priority)), alertTimeMs: Date.now() };
-    await this.execute(w.alert, ranked, rank, actor, w.emit, true);
+    await this.execute(w.alert, ranked, this.operatorRank(w.rank, ranked), actor, w.emit, true);
   }
 
   private candidates() {

@@ -382,3 +382,34 @@ test('an alert on target whose camera a more important alert takes waits for it,
     steer.close();
   }
 });
+
+test('confirm mode, camera busy: the proposal says from which alert it would take it; a confirmation waits for it, a move request takes it', async () => {
+  const a = new FakeCamera(config('a', 0, 0), 0);
+  const steer = new PtzSteer(asConns([a]), { mode: 'confirm', pollMs: 5, returnHomeAfterMs: 60_000 });
+  const outs: SteerOutput[] = [];
+  try {
+    await steer.handle(alert('gun', 'gunshot', destination(O, 10, 40)), (o) => outs.push(o));
+    await steer.handle({ kind: 'move-request', alertId: 'gun', operator: 'ana' }, (o) => outs.push(o));
+    assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'on-target');
+    // Two lesser alerts while the camera is on the gunshot.
+    await steer.handle(alert('glass', 'glass_break', destination(O, 80, 40)), (o) => outs.push(o));
+    await steer.handle(alert('scream', 'scream', destination(O, 150, 40)), (o) => outs.push(o));
+    for (const id of ['glass', 'scream']) {
+      const cam = lastOf(outs, id)!.payload.camera!;
+      assert.equal(cam.state, 'proposed');
+      assert.equal(cam.reason, 'camera a is busy with gunshot alert gun; moving it takes it from that alert');
+    }
+    assert.equal(outs.filter((o) => o.port === 2).length, 0);
+    // Confirming the glass break does not take the camera from the gunshot: it waits.
+    await steer.handle({ kind: 'decision', alertId: 'glass', action: 'confirm', operator: 'ana', time: 1 }, (o) => outs.push(o));
+    assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'waiting');
+    assert.equal(a.moves.length, 1);
+    // "Move camera" on the scream takes it; the gunshot waits in its turn, before the glass break.
+    await steer.handle({ kind: 'move-request', alertId: 'scream', operator: 'bo' }, (o) => outs.push(o));
+    assert.equal(lastOf(outs, 'scream')!.payload.camera!.state, 'on-target');
+    assert.equal(a.moves.length, 2);
+    assert.deepEqual(steer.waitingAlerts, ['gun', 'glass']);
+  } finally {
+    steer.close();
+  }
+});
