@@ -30,9 +30,6 @@ export function resolveFfmpeg(explicit?: string): string {
   return p;
 }
 
-/** A URL with its user:password removed, for logs, statuses and errors (as the audio sources do). */
-export const redactUrl = redactCredentials;
-
 export interface InputOptions {
   transport?: RtspTransport;
   /** Socket I/O timeout; a silent source makes ffmpeg exit instead of hanging. */
@@ -145,7 +142,7 @@ export class SourceError extends Error {
  * with the source, with credentials removed.
  */
 export function classifyFfmpegExit(stderr: string, url: string, exitCode: number | null, signal: NodeJS.Signals | null): SourceError {
-  const where = redactUrl(url);
+  const where = redactCredentials(url);
   const s = stderr;
   const clean = (t: string): string => t.split(url).join(where);
   if (/401 Unauthorized|authorization failed|HTTP error 401/i.test(s)) return new SourceError('unauthorized', `source ${where} refused the credentials (401 Unauthorized): check the camera's user and password`);

@@ -6,7 +6,8 @@
 import * as crypto from 'crypto';
 import * as http from 'http';
 import * as https from 'https';
-import { FfmpegProcess, frameGrabArgs, inputScript, redactUrl, RtspTransport, classifyFfmpegExit, SourceError } from './ffmpeg';
+import { FfmpegProcess, frameGrabArgs, inputScript, RtspTransport, classifyFfmpegExit, SourceError } from './ffmpeg';
+import { redactCredentials } from '../util/url-credentials';
 import { isJpeg } from './jpeg';
 
 export const MAX_SNAPSHOT_BYTES = 8 * 1024 * 1024;
@@ -84,7 +85,7 @@ export async function fetchSnapshot(urlText: string, opts: SnapshotFetchOptions 
   const password = opts.password ?? (url.password ? decodeURIComponent(url.password) : '');
   url.username = '';
   url.password = '';
-  const where = redactUrl(urlText);
+  const where = redactCredentials(urlText);
   const timeoutMs = opts.timeoutMs ?? 5000;
   const maxBytes = opts.maxBytes ?? MAX_SNAPSHOT_BYTES;
   const path = url.pathname + url.search;

@@ -4,7 +4,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Capture, HealthEvent } from '../../lib/audio/capture';
-import { ProcessSource, SimulatedSource, describeSource, ffmpegArgs, parseArecordL, redactUrl, arecordArgs } from '../../lib/audio/sources';
+import { ProcessSource, SimulatedSource, describeSource, ffmpegArgs, parseArecordL, arecordArgs } from '../../lib/audio/sources';
+import { redactCredentials } from '../../lib/util/url-credentials';
 import { ffmpegScript } from '../../lib/audio/sources/ffmpeg';
 import { SourceStatus } from '../../lib/audio/sources/source';
 import { liveSceneCount } from '../../lib/sim/live';
@@ -173,7 +174,7 @@ test('command lines: arecord raw to stdout; ffmpeg audio only, RTSP over TCP, f3
   assert.deepEqual(a.slice(-3), ['-f', 'f32le', 'pipe:1']);
   assert.ok(!a.includes('-re'));
   assert.ok(ffmpegArgs({ url: '/x.wav', sampleRate: 16000, channels: 1, realtime: true }).includes('-re'));
-  assert.equal(redactUrl('rtsp://admin:secret@10.0.0.2:554/s'), 'rtsp://***@10.0.0.2:554/s');
+  assert.equal(redactCredentials('rtsp://admin:secret@10.0.0.2:554/s'), 'rtsp://***@10.0.0.2:554/s');
 });
 
 test('ffmpeg source with credentials: none on the command line; the URL and its options are in the script on stdin', () => {

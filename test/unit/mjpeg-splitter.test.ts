@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { isJpeg, JpegSplitter } from '../../lib/video/jpeg';
-import { mjpegArgs, liveArgs, frameGrabArgs, VIDEO_ONLY, redactUrl, withCredentials, classifyFfmpegExit, inputScript, hasCredentials } from '../../lib/video/ffmpeg';
+import { mjpegArgs, liveArgs, frameGrabArgs, VIDEO_ONLY, withCredentials, classifyFfmpegExit, inputScript, hasCredentials } from '../../lib/video/ffmpeg';
+import { redactCredentials } from '../../lib/util/url-credentials';
 
 function ffmpegJpegs(n: number): Buffer {
   const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10', '-frames:v', String(n), '-c:v', 'mjpeg', '-f', 'image2pipe', 'pipe:1'], {
@@ -60,11 +61,11 @@ test('every ffmpeg command maps video only and drops audio, data and subtitles',
 test('credentials are inserted for ffmpeg and removed from anything shown', () => {
   assert.equal(withCredentials('rtsp://h:554/s', 'u s', 'p@ss'), 'rtsp://u%20s:p%40ss@h:554/s');
   assert.equal(withCredentials('rtsp://a:b@h/s', 'u', 'p'), 'rtsp://a:b@h/s');
-  assert.equal(redactUrl('rtsp://u:secret@h:554/s'), 'rtsp://***@h:554/s');
+  assert.equal(redactCredentials('rtsp://u:secret@h:554/s'), 'rtsp://***@h:554/s');
   // The same rule as the audio sources: a URL is shown as typed, credentials (even a user alone) hidden.
-  assert.equal(redactUrl('http://cam.local'), 'http://cam.local');
-  assert.equal(redactUrl('rtsp://admin@h/s'), 'rtsp://***@h/s');
-  assert.equal(redactUrl('rtsp://u:p@a/s then rtsp://v:q@b/t'), 'rtsp://***@a/s then rtsp://***@b/t');
+  assert.equal(redactCredentials('http://cam.local'), 'http://cam.local');
+  assert.equal(redactCredentials('rtsp://admin@h/s'), 'rtsp://***@h/s');
+  assert.equal(redactCredentials('rtsp://u:p@a/s then rtsp://v:q@b/t'), 'rtsp://***@a/s then rtsp://***@b/t');
   const e = classifyFfmpegExit('method DESCRIBE failed: 401 Unauthorized\nrtsp://u:secret@h:554/s: Server returned 401', 'rtsp://u:secret@h:554/s', 1, null);
   assert.equal(e.code, 'unauthorized');
   assert.ok(!e.message.includes('secret'));

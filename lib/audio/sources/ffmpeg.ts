@@ -3,7 +3,7 @@
  * float32 PCM on ffmpeg's stdout pipe. Audio only: video, subtitles and data are dropped.
  */
 import { BackoffOptions } from '../../util/backoff';
-import { concatScript, hasCredentials, redactCredentials, SCRIPT_INPUT_ARGS, withCredentials } from '../../util/url-credentials';
+import { concatScript, hasCredentials, SCRIPT_INPUT_ARGS, withCredentials } from '../../util/url-credentials';
 import { ProcessSource } from './process';
 
 export interface FfmpegOptions {
@@ -47,9 +47,6 @@ export function ffmpegScript(o: FfmpegOptions): string | undefined {
   const url = withCredentials(o.url, o.username, o.password);
   return hasCredentials(url) ? concatScript(url, demuxerOptions(url)) : undefined;
 }
-
-/** For status texts: never show credentials embedded in a URL. */
-export const redactUrl = redactCredentials;
 
 /** A local file (file: URL or a path), as opposed to a stream. */
 export function isFileInput(url: string): boolean {

@@ -2,7 +2,8 @@
 import { BackoffOptions } from '../../util/backoff';
 import { PcmFormat } from '../channels';
 import { createArecordSource } from './arecord';
-import { createFfmpegSource, redactUrl } from './ffmpeg';
+import { createFfmpegSource } from './ffmpeg';
+import { redactCredentials } from '../../util/url-credentials';
 import { InputSource } from './input';
 import { SimulatedSource } from './simulated';
 import { CaptureSource } from './source';
@@ -14,7 +15,7 @@ export { InputSource } from './input';
 export { SimulatedSource } from './simulated';
 export { WavFileSource, resolveWavPath } from './wavfile';
 export { parseArecordL, arecordArgs } from './arecord';
-export { ffmpegArgs, redactUrl } from './ffmpeg';
+export { ffmpegArgs } from './ffmpeg';
 
 export type SourceType = 'alsa' | 'ffmpeg' | 'wav' | 'input' | 'simulated';
 export const SOURCE_TYPES: readonly SourceType[] = ['alsa', 'ffmpeg', 'wav', 'input', 'simulated'];
@@ -32,7 +33,7 @@ export function describeSource(cfg: SourceConfig): string {
     case 'alsa':
       return `ALSA device ${cfg.device}`;
     case 'ffmpeg':
-      return `ffmpeg ${redactUrl(cfg.url)}`;
+      return `ffmpeg ${redactCredentials(cfg.url)}`;
     case 'wav':
       return `WAV file ${cfg.file}`;
     case 'input':
