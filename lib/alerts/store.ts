@@ -206,7 +206,7 @@ export class AlertStore {
     let n = 0;
     for (const raw of data.alerts as AlertRecord[]) {
       try {
-        const alert = sanitizeAlert(validateDetection(raw.alert) as Alert);
+        const alert = forgetPendingMove(sanitizeAlert(validateDetection(raw.alert) as Alert));
         const state: AlertState = (['new', 'seen', 'confirmed', 'dismissed', 'escalated'] as const).includes(raw.state) ? raw.state : 'new';
         const decisions = Array.isArray(raw.decisions)
           ? raw.decisions.flatMap((d) => {
@@ -224,7 +224,7 @@ export class AlertStore {
           updatedMs: Number(raw.updatedMs) || this.now(),
           seenBy: Array.isArray(raw.seenBy) ? raw.seenBy.filter((s) => typeof s === 'string') : [],
           decisions,
-          ...(raw.moveRequest ? { moveRequest: raw.moveRequest } : {}),
+          ...(raw.moveRequest && alert.camera?.state !== 'failed' ? { moveRequest: raw.moveRequest } : {}),
         });
         n++;
       } catch {
@@ -235,4 +235,22 @@ export class AlertStore {
     this.enforceLimits();
     return n - (before - this.records.size);
   }
+}
+
+/** Camera states that only a running ptz-steer keeps its promise on. */
+const PENDING_CAMERA_WORDS: Record<string, string> = {
+  proposed: 'the proposed camera move was lost',
+  waiting: 'its wait for a busy camera ended',
+  moving: 'the camera move was not followed to its end',
+};
+
+/**
+ * An alert restored after a restart: ptz-steer does not remember proposals, waits or moves in
+ * progress, so a camera still "proposed", "waiting" or "moving" would be a promise nobody keeps.
+ */
+function forgetPendingMove(alert: Alert): Alert {
+  const cam = alert.camera;
+  const words = cam && PENDING_CAMERA_WORDS[cam.state];
+  if (!cam || !words) return alert;
+  return { ...alert, camera: { ...cam, state: 'failed', reason: `Node-RED restarted: ${words}` } };
 }

@@ -131,6 +131,20 @@ test('save writes atomically and load restores state and decisions within retent
   assert.equal(s2.get('a1')!.decisions[0].note, 'window broken');
   assert.deepEqual(s2.queue().map((r) => r.alert.id), ['a2', 'a1']);
 
+  // A camera move that only the running ptz-steer would have carried out is not restored as pending.
+  const cam = (state: string) => ({ camera: { id: 'c1', name: 'Cam 1', pan: 1, tilt: 2, zoom: 1, target: { bearing: 45, tilt: -5 }, state } });
+  s2.upsert(detection('w', 300, cam('waiting')));
+  s2.upsert(detection('p', 301, cam('proposed')));
+  s2.recordMoveRequest('p', 'alice');
+  s2.upsert(detection('o', 302, cam('on-target')));
+  s2.save();
+  const s4 = new AlertStore({ now: c.now, file, retentionMs: 3_600_000 });
+  assert.equal(s4.load(), 5);
+  assert.deepEqual(s4.get('w')!.alert.camera, { ...cam('waiting').camera, state: 'failed', reason: 'Node-RED restarted: its wait for a busy camera ended' });
+  assert.equal(s4.get('p')!.alert.camera!.reason, 'Node-RED restarted: the proposed camera move was lost');
+  assert.equal(s4.get('p')!.moveRequest, undefined);
+  assert.equal(s4.get('o')!.alert.camera!.state, 'on-target');
+
   c.advance(2 * 3_600_000);
   const s3 = new AlertStore({ now: c.now, file, retentionMs: 3_600_000 });
   assert.equal(s3.load(), 0, 'alerts past retention are not restored');
