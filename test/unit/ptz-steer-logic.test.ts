@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PtzSteer, SteerOutput } from '../../lib/camera/steer';
+import { PtzSteer, SteerOptions, SteerOutput } from '../../lib/camera/steer';
 import { CameraConnection, PresetInfo } from '../../lib/camera/connection';
 import { DEFAULT_CALIBRATION, destination } from '../../lib/camera/geometry';
 import { CameraConfig, PtzPosition } from '../../lib/camera/types';
@@ -165,6 +165,22 @@ test('the camera returns home after the quiet period, once', async () => {
   steer.close();
 });
 
+/** One stand-in camera "a" at O and a PtzSteer over it (polling every 5 ms); `send` hands it a payload, its outputs go to `outs`. */
+async function withOneCamera(
+  opts: Partial<SteerOptions>,
+  travelMs: number,
+  body: (t: { a: FakeCamera; steer: PtzSteer; outs: SteerOutput[]; send: (payload: unknown) => Promise<void> }) => Promise<void>,
+): Promise<void> {
+  const a = new FakeCamera(config('a', 0, 0), travelMs);
+  const steer = new PtzSteer(asConns([a]), { pollMs: 5, ...opts });
+  const outs: SteerOutput[] = [];
+  try {
+    await body({ a, steer, outs, send: (payload) => steer.handle(payload, (o) => outs.push(o)) });
+  } finally {
+    steer.close();
+  }
+}
+
 /** Resolves when `pred` holds, or fails after `ms`. */
 async function until(pred: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
   const end = Date.now() + ms;
@@ -176,14 +192,11 @@ async function until(pred: () => boolean, ms = 5000, what = 'condition'): Promis
 
 const lastOf = (outs: SteerOutput[], id: string) => outs.filter((o) => o.port === 1 && o.payload.id === id).pop();
 
-test('every camera busy with a more important alert: the alert waits, says for which camera and why, and gets it when the hold ends', async () => {
-  const a = new FakeCamera(config('a', 0, 0), 0);
-  const steer = new PtzSteer(asConns([a]), { pollMs: 5, moveTimeoutMs: 100, returnHomeAfterMs: 300 });
-  const outs: SteerOutput[] = [];
-  try {
-    await steer.handle(alert('gun', 'gunshot', destination(O, 10, 40)), (o) => outs.push(o));
+test('every camera busy with a more important alert: the alert waits, says for which camera and why, and gets it when the hold ends', () =>
+  withOneCamera({ moveTimeoutMs: 100, returnHomeAfterMs: 300 }, 0, async ({ a, steer, outs, send }) => {
+    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
     const heldAt = Date.now();
-    await steer.handle(alert('glass', 'glass_break', destination(O, 200, 40)), (o) => outs.push(o));
+    await send(alert('glass', 'glass_break', destination(O, 200, 40)));
     const waiting = lastOf(outs, 'glass')!.payload.camera!;
     assert.equal(waiting.state, 'waiting');
     assert.equal(waiting.id, 'a', 'names the camera it waits for');
@@ -198,60 +211,42 @@ test('every camera busy with a more important alert: the alert waits, says for w
     assert.equal(a.homes, 0, 'turned to the waiting alert instead of going home');
     assert.deepEqual(steer.waitingAlerts, []);
     await until(() => a.homes === 1, 3000, 'home after the second quiet period');
-  } finally {
-    steer.close();
-  }
-});
+  }));
 
-test('dismissing the alert that holds a camera frees it at once for the alert waiting', async () => {
-  const a = new FakeCamera(config('a', 0, 0), 0);
-  const steer = new PtzSteer(asConns([a]), { pollMs: 5, returnHomeAfterMs: 60_000 });
-  const outs: SteerOutput[] = [];
-  try {
-    await steer.handle(alert('gun', 'gunshot', destination(O, 10, 40)), (o) => outs.push(o));
-    await steer.handle(alert('scream', 'scream', destination(O, 100, 40)), (o) => outs.push(o));
+test('dismissing the alert that holds a camera frees it at once for the alert waiting', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000 }, 0, async ({ a, steer, outs, send }) => {
+    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+    await send(alert('scream', 'scream', destination(O, 100, 40)));
     assert.equal(lastOf(outs, 'scream')!.payload.camera!.state, 'waiting');
     // A decision about another alert frees nothing.
-    await steer.handle({ kind: 'decision', alertId: 'scream', action: 'confirm', operator: 'ana', time: 1 }, (o) => outs.push(o));
+    await send({ kind: 'decision', alertId: 'scream', action: 'confirm', operator: 'ana', time: 1 });
     assert.deepEqual(steer.waitingAlerts, ['scream']);
-    await steer.handle({ kind: 'decision', alertId: 'gun', action: 'dismiss', operator: 'ana', time: 2 }, (o) => outs.push(o));
+    await send({ kind: 'decision', alertId: 'gun', action: 'dismiss', operator: 'ana', time: 2 });
     await until(() => lastOf(outs, 'scream')!.payload.camera!.state === 'on-target', 2000, 'the scream on target');
     assert.equal(a.moves.length, 2);
-  } finally {
-    steer.close();
-  }
-});
+  }));
 
-test('waiting alerts are served most important first; a dismissed waiting alert leaves the queue', async () => {
-  const a = new FakeCamera(config('a', 0, 0), 0);
-  const steer = new PtzSteer(asConns([a]), { pollMs: 5, returnHomeAfterMs: 60_000 });
-  const outs: SteerOutput[] = [];
-  try {
-    await steer.handle(alert('gun', 'gunshot', destination(O, 10, 40)), (o) => outs.push(o));
-    await steer.handle(alert('skid', 'tire_skid', destination(O, 40, 40)), (o) => outs.push(o));
-    await steer.handle(alert('glass', 'glass_break', destination(O, 80, 40)), (o) => outs.push(o));
-    await steer.handle(alert('scream', 'scream', destination(O, 120, 40)), (o) => outs.push(o));
+test('waiting alerts are served most important first; a dismissed waiting alert leaves the queue', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000 }, 0, async ({ a, steer, outs, send }) => {
+    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+    await send(alert('skid', 'tire_skid', destination(O, 40, 40)));
+    await send(alert('glass', 'glass_break', destination(O, 80, 40)));
+    await send(alert('scream', 'scream', destination(O, 120, 40)));
     assert.deepEqual(steer.waitingAlerts, ['scream', 'glass', 'skid']);
-    await steer.handle({ kind: 'decision', alertId: 'skid', action: 'dismiss', operator: 'ana', time: 1 }, (o) => outs.push(o));
+    await send({ kind: 'decision', alertId: 'skid', action: 'dismiss', operator: 'ana', time: 1 });
     assert.deepEqual(steer.waitingAlerts, ['scream', 'glass']);
-    await steer.handle({ kind: 'decision', alertId: 'gun', action: 'dismiss', operator: 'ana', time: 2 }, (o) => outs.push(o));
+    await send({ kind: 'decision', alertId: 'gun', action: 'dismiss', operator: 'ana', time: 2 });
     await until(() => lastOf(outs, 'scream')!.payload.camera!.state === 'on-target', 2000, 'the scream on target');
     // The scream now holds the camera against the less important glass break.
     assert.deepEqual(steer.waitingAlerts, ['glass']);
     assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'waiting');
     assert.equal(a.moves.length, 2, 'the dismissed tyre skid never moved the camera');
-  } finally {
-    steer.close();
-  }
-});
+  }));
 
-test('a wait that finds no free camera in time ends as failed, with the reason, and output 2 says no-camera', async () => {
-  const a = new FakeCamera(config('a', 0, 0), 0);
-  const steer = new PtzSteer(asConns([a]), { pollMs: 5, returnHomeAfterMs: 60_000, waitForCameraMs: 1000 });
-  const outs: SteerOutput[] = [];
-  try {
-    await steer.handle(alert('gun', 'gunshot', destination(O, 10, 40)), (o) => outs.push(o));
-    await steer.handle(alert('glass', 'glass_break', destination(O, 80, 40)), (o) => outs.push(o));
+test('a wait that finds no free camera in time ends as failed, with the reason, and output 2 says no-camera', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000, waitForCameraMs: 1000 }, 0, async ({ a, steer, outs, send }) => {
+    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+    await send(alert('glass', 'glass_break', destination(O, 80, 40)));
     assert.match(lastOf(outs, 'glass')!.payload.camera!.reason!, /waiting up to 1 s/);
     await until(() => outs.some((o) => o.port === 2), 3000, 'output 2');
     const cam = lastOf(outs, 'glass')!.payload.camera!;
@@ -262,109 +257,82 @@ test('a wait that finds no free camera in time ends as failed, with the reason, 
     assert.equal(err.payload.id, 'glass');
     assert.deepEqual(steer.waitingAlerts, []);
     assert.equal(a.moves.length, 1);
-  } finally {
-    steer.close();
-  }
-});
+  }));
 
-test('waiting switched off (0): every camera held means output 2 at once', async () => {
-  const a = new FakeCamera(config('a', 0, 0), 0);
-  const steer = new PtzSteer(asConns([a]), { pollMs: 5, returnHomeAfterMs: 60_000, waitForCameraMs: 0 });
-  const outs: SteerOutput[] = [];
-  try {
-    await steer.handle(alert('gun', 'gunshot', destination(O, 10, 40)), (o) => outs.push(o));
-    await steer.handle(alert('glass', 'glass_break', destination(O, 80, 40)), (o) => outs.push(o));
+test('waiting switched off (0): every camera held means output 2 at once', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000, waitForCameraMs: 0 }, 0, async ({ a, steer, outs, send }) => {
+    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+    await send(alert('glass', 'glass_break', destination(O, 80, 40)));
     assert.equal(lastOf(outs, 'glass')!.payload.camera, undefined);
     const err = outs.find((o) => o.port === 2)!;
     assert.equal(err.error?.code, 'no-camera');
     assert.match(err.error!.message, /a: held by alert gun/);
     assert.deepEqual(steer.waitingAlerts, []);
-  } finally {
-    steer.close();
-  }
-});
+  }));
 
-test('an alert taken off its only camera by a more important one waits for it', async () => {
-  const a = new FakeCamera(config('a', 0, 0), 300);
-  const steer = new PtzSteer(asConns([a]), { pollMs: 5, moveTimeoutMs: 1000, returnHomeAfterMs: 200 });
-  const outs: SteerOutput[] = [];
-  try {
-    const first = steer.handle(alert('glass', 'glass_break', destination(O, 80, 40)), (o) => outs.push(o));
+test('an alert taken off its only camera by a more important one waits for it', () =>
+  withOneCamera({ moveTimeoutMs: 1000, returnHomeAfterMs: 200 }, 300, async ({ outs, send }) => {
+    const first = send(alert('glass', 'glass_break', destination(O, 80, 40)));
     await new Promise((r) => setTimeout(r, 50));
-    await Promise.all([first, steer.handle(alert('gun', 'gunshot', destination(O, 10, 40)), (o) => outs.push(o))]);
+    await Promise.all([first, send(alert('gun', 'gunshot', destination(O, 10, 40)))]);
     assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'on-target');
     assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'waiting');
     assert.equal(outs.filter((o) => o.port === 2).length, 0);
     await until(() => lastOf(outs, 'glass')!.payload.camera!.state === 'on-target', 5000, 'the glass alert on target');
-  } finally {
-    steer.close();
-  }
-});
+  }));
 
-test('an operator takes a busy camera for a waiting alert, and holds it as firmly as the alert it displaced', async () => {
-  const a = new FakeCamera(config('a', 0, 0), 0);
-  const steer = new PtzSteer(asConns([a]), { pollMs: 5, returnHomeAfterMs: 60_000 });
-  const outs: SteerOutput[] = [];
-  const audit: AuditEvent[] = [];
-  const unsub = auditBus.subscribe((e) => audit.push(e));
-  try {
-    await steer.handle(alert('gun', 'gunshot', destination(O, 10, 40)), (o) => outs.push(o));
-    await steer.handle(alert('glass', 'glass_break', destination(O, 80, 40)), (o) => outs.push(o));
-    assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'waiting');
-    await assert.rejects(steer.handle({ kind: 'move-request', alertId: 'glass', operator: 'bo', cameraId: 'zz' }, () => undefined), /payload\.cameraId: expected one of "a", got "zz"/);
-    assert.deepEqual(steer.waitingAlerts, ['glass'], 'a refused request leaves the alert waiting');
-    await steer.handle({ kind: 'move-request', alertId: 'glass', operator: 'bo' }, (o) => outs.push(o));
-    assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'on-target');
-    const move = audit.filter((e) => e.type === 'camera-move' && e.alertId === 'glass').pop()!;
-    assert.equal(move.actor, 'bo');
-    // The gunshot it displaced waits for the camera in its turn.
-    assert.deepEqual(steer.waitingAlerts, ['gun']);
-    assert.match(lastOf(outs, 'gun')!.payload.camera!.reason!, /busy with glass break alert glass/);
-    // A scream (priority 4) cannot take back what the operator took from a gunshot (5).
-    await steer.handle(alert('scream', 'scream', destination(O, 200, 40)), (o) => outs.push(o));
-    assert.equal(lastOf(outs, 'scream')!.payload.camera!.state, 'waiting');
-    assert.match(lastOf(outs, 'scream')!.payload.camera!.reason!, /busy with glass break alert glass/);
-    // A new gunshot can; the glass break it displaces waits too.
-    await steer.handle(alert('gun2', 'gunshot', destination(O, 300, 40)), (o) => outs.push(o));
-    assert.equal(lastOf(outs, 'gun2')!.payload.camera!.state, 'on-target');
-    assert.deepEqual(steer.waitingAlerts, ['gun', 'scream', 'glass']);
-  } finally {
-    unsub();
-    steer.close();
-  }
-});
+test('an operator takes a busy camera for a waiting alert, and holds it as firmly as the alert it displaced', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000 }, 0, async ({ steer, outs, send }) => {
+    const audit: AuditEvent[] = [];
+    const unsub = auditBus.subscribe((e) => audit.push(e));
+    try {
+      await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+      await send(alert('glass', 'glass_break', destination(O, 80, 40)));
+      assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'waiting');
+      await assert.rejects(steer.handle({ kind: 'move-request', alertId: 'glass', operator: 'bo', cameraId: 'zz' }, () => undefined), /payload\.cameraId: expected one of "a", got "zz"/);
+      assert.deepEqual(steer.waitingAlerts, ['glass'], 'a refused request leaves the alert waiting');
+      await send({ kind: 'move-request', alertId: 'glass', operator: 'bo' });
+      assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'on-target');
+      const move = audit.filter((e) => e.type === 'camera-move' && e.alertId === 'glass').pop()!;
+      assert.equal(move.actor, 'bo');
+      // The gunshot it displaced waits for the camera in its turn.
+      assert.deepEqual(steer.waitingAlerts, ['gun']);
+      assert.match(lastOf(outs, 'gun')!.payload.camera!.reason!, /busy with glass break alert glass/);
+      // A scream (priority 4) cannot take back what the operator took from a gunshot (5).
+      await send(alert('scream', 'scream', destination(O, 200, 40)));
+      assert.equal(lastOf(outs, 'scream')!.payload.camera!.state, 'waiting');
+      assert.match(lastOf(outs, 'scream')!.payload.camera!.reason!, /busy with glass break alert glass/);
+      // A new gunshot can; the glass break it displaces waits too.
+      await send(alert('gun2', 'gunshot', destination(O, 300, 40)));
+      assert.equal(lastOf(outs, 'gun2')!.payload.camera!.state, 'on-target');
+      assert.deepEqual(steer.waitingAlerts, ['gun', 'scream', 'glass']);
+    } finally {
+      unsub();
+    }
+  }));
 
-test('a dismissed alert sent again (the localizer placed it better) moves no camera', async () => {
-  const a = new FakeCamera(config('a', 0, 0), 0);
-  const steer = new PtzSteer(asConns([a]), { pollMs: 5, returnHomeAfterMs: 60_000 });
-  const outs: SteerOutput[] = [];
-  try {
-    await steer.handle(alert('g', 'gunshot', destination(O, 10, 40)), (o) => outs.push(o));
+test('a dismissed alert sent again (the localizer placed it better) moves no camera', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000 }, 0, async ({ a, outs, send }) => {
+    await send(alert('g', 'gunshot', destination(O, 10, 40)));
     assert.equal(a.moves.length, 1);
-    await steer.handle({ kind: 'decision', alertId: 'g', action: 'dismiss', operator: 'ana', time: 1 }, (o) => outs.push(o));
-    await steer.handle(alert('g', 'gunshot', destination(O, 12, 41)), (o) => outs.push(o));
+    await send({ kind: 'decision', alertId: 'g', action: 'dismiss', operator: 'ana', time: 1 });
+    await send(alert('g', 'gunshot', destination(O, 12, 41)));
     assert.equal(a.moves.length, 1, 'no move for a dismissed alert');
     const last = outs[outs.length - 1];
     assert.equal(last.port, 1, 'it still goes on to the operators');
     assert.equal(last.payload.camera, undefined);
     // Not dismissed: a better-placed copy re-aims the camera it holds.
-    await steer.handle(alert('h', 'glass_break', destination(O, 90, 40)), (o) => outs.push(o));
-    await steer.handle(alert('h', 'glass_break', destination(O, 95, 40)), (o) => outs.push(o));
+    await send(alert('h', 'glass_break', destination(O, 90, 40)));
+    await send(alert('h', 'glass_break', destination(O, 95, 40)));
     assert.equal(a.moves.length, 3);
     assert.equal(lastOf(outs, 'h')!.payload.camera!.target.bearing, 95);
-  } finally {
-    steer.close();
-  }
-});
+  }));
 
-test('an alert on target whose camera a more important alert takes waits for it, and gets it back when that hold ends', async () => {
-  const a = new FakeCamera(config('a', 0, 0), 0);
-  const steer = new PtzSteer(asConns([a]), { pollMs: 5, moveTimeoutMs: 100, returnHomeAfterMs: 300 });
-  const outs: SteerOutput[] = [];
-  try {
-    await steer.handle(alert('glass', 'glass_break', destination(O, 80, 40)), (o) => outs.push(o));
+test('an alert on target whose camera a more important alert takes waits for it, and gets it back when that hold ends', () =>
+  withOneCamera({ moveTimeoutMs: 100, returnHomeAfterMs: 300 }, 0, async ({ a, steer, outs, send }) => {
+    await send(alert('glass', 'glass_break', destination(O, 80, 40)));
     assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'on-target');
-    await steer.handle(alert('gun', 'gunshot', destination(O, 10, 40)), (o) => outs.push(o));
+    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
     assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'on-target');
     const glass = lastOf(outs, 'glass')!.payload.camera!;
     assert.equal(glass.state, 'waiting', 'the console no longer says the camera looks at the glass break');
@@ -378,22 +346,16 @@ test('an alert on target whose camera a more important alert takes waits for it,
     const moves = a.moves.length;
     await new Promise((r) => setTimeout(r, 400));
     assert.equal(a.moves.length, moves);
-  } finally {
-    steer.close();
-  }
-});
+  }));
 
-test('confirm mode, camera busy: the proposal says from which alert it would take it; a confirmation waits for it, a move request takes it', async () => {
-  const a = new FakeCamera(config('a', 0, 0), 0);
-  const steer = new PtzSteer(asConns([a]), { mode: 'confirm', pollMs: 5, returnHomeAfterMs: 60_000 });
-  const outs: SteerOutput[] = [];
-  try {
-    await steer.handle(alert('gun', 'gunshot', destination(O, 10, 40)), (o) => outs.push(o));
-    await steer.handle({ kind: 'move-request', alertId: 'gun', operator: 'ana' }, (o) => outs.push(o));
+test('confirm mode, camera busy: the proposal says from which alert it would take it; a confirmation waits for it, a move request takes it', () =>
+  withOneCamera({ mode: 'confirm', returnHomeAfterMs: 60_000 }, 0, async ({ a, steer, outs, send }) => {
+    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+    await send({ kind: 'move-request', alertId: 'gun', operator: 'ana' });
     assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'on-target');
     // Two lesser alerts while the camera is on the gunshot.
-    await steer.handle(alert('glass', 'glass_break', destination(O, 80, 40)), (o) => outs.push(o));
-    await steer.handle(alert('scream', 'scream', destination(O, 150, 40)), (o) => outs.push(o));
+    await send(alert('glass', 'glass_break', destination(O, 80, 40)));
+    await send(alert('scream', 'scream', destination(O, 150, 40)));
     for (const id of ['glass', 'scream']) {
       const cam = lastOf(outs, id)!.payload.camera!;
       assert.equal(cam.state, 'proposed');
@@ -401,15 +363,12 @@ test('confirm mode, camera busy: the proposal says from which alert it would tak
     }
     assert.equal(outs.filter((o) => o.port === 2).length, 0);
     // Confirming the glass break does not take the camera from the gunshot: it waits.
-    await steer.handle({ kind: 'decision', alertId: 'glass', action: 'confirm', operator: 'ana', time: 1 }, (o) => outs.push(o));
+    await send({ kind: 'decision', alertId: 'glass', action: 'confirm', operator: 'ana', time: 1 });
     assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'waiting');
     assert.equal(a.moves.length, 1);
     // "Move camera" on the scream takes it; the gunshot waits in its turn, before the glass break.
-    await steer.handle({ kind: 'move-request', alertId: 'scream', operator: 'bo' }, (o) => outs.push(o));
+    await send({ kind: 'move-request', alertId: 'scream', operator: 'bo' });
     assert.equal(lastOf(outs, 'scream')!.payload.camera!.state, 'on-target');
     assert.equal(a.moves.length, 2);
     assert.deepEqual(steer.waitingAlerts, ['gun', 'glass']);
-  } finally {
-    steer.close();
-  }
-});
+  }));
