@@ -143,7 +143,9 @@ export class PtzSteer {
       emit({ port: 2, payload: alert, error: { code: 'no-camera', message: `no camera can look at alert ${alert.id}: ${why}` } });
       return;
     }
-    if (this.opts.mode === 'confirm') {
+    // Confirm mode asks once per alert: a copy sent again (better placed) re-aims the camera an
+    // operator already turned to it.
+    if (this.opts.mode === 'confirm' && !this.holdsCamera(alert.id)) {
       this.pruneProposals();
       this.proposals.set(alert.id, { alert, choice, ranked, rank, expiresMs: Date.now() + this.opts.proposalTtlMs });
       emit({ port: 1, payload: { ...alert, camera: this.cameraState(choice, 'proposed') } });
@@ -467,6 +469,11 @@ export class PtzSteer {
     // A re-sent alert comes within seconds; an hour and a few hundred ids are plenty.
     for (const [id, atMs] of this.dismissed) if (now - atMs > DISMISSED_KEEP_MS || this.dismissed.size >= DISMISSED_MAX) this.dismissed.delete(id);
     this.dismissed.set(alertId, now);
+  }
+
+  private holdsCamera(alertId: string): boolean {
+    const now = Date.now();
+    return [...this.holds.values()].some((h) => h.alertId === alertId && h.untilMs > now);
   }
 
   /** Drops the holds of one alert; true when it held a camera. */

@@ -372,3 +372,21 @@ test('confirm mode, camera busy: the proposal says from which alert it would tak
     assert.equal(a.moves.length, 2);
     assert.deepEqual(steer.waitingAlerts, ['gun', 'glass']);
   }));
+
+test('confirm mode asks once per alert: a copy sent again, better placed, re-aims the camera the operator turned to it', () =>
+  withOneCamera({ mode: 'confirm', returnHomeAfterMs: 60_000 }, 0, async ({ a, steer, outs, send }) => {
+    await send(alert('g', 'gunshot', destination(O, 10, 40)));
+    assert.equal(lastOf(outs, 'g')!.payload.camera!.state, 'proposed');
+    // Sent again before anyone moved it: still only a proposal, now with the new aim.
+    await send(alert('g', 'gunshot', destination(O, 14, 40)));
+    assert.equal(lastOf(outs, 'g')!.payload.camera!.state, 'proposed');
+    assert.equal(lastOf(outs, 'g')!.payload.camera!.target.bearing, 14);
+    assert.equal(a.moves.length, 0);
+    await send({ kind: 'move-request', alertId: 'g', operator: 'ana' });
+    assert.equal(lastOf(outs, 'g')!.payload.camera!.state, 'on-target');
+    await send(alert('g', 'gunshot', destination(O, 20, 40)));
+    assert.equal(lastOf(outs, 'g')!.payload.camera!.state, 'on-target');
+    assert.equal(lastOf(outs, 'g')!.payload.camera!.target.bearing, 20);
+    assert.equal(a.moves.length, 2);
+    assert.deepEqual(steer.pendingProposals, []);
+  }));
