@@ -74,9 +74,18 @@ before(async () => {
   fs.mkdirSync(artefacts, { recursive: true });
   userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-e2e-'));
   process.env.VIGIE_QUIET = '1';
-  const port = await freePort();
   const lines: string[] = [];
-  demo = await start({ flow: 'street-demo', userDir, host: '127.0.0.1', port, resetFlow: true, brokerPort: 0 }, (l) => lines.push(l));
+  // The port is free when chosen, but the demo's own services (broker, cameras, RTSP) bind
+  // ephemeral ports before Node-RED starts and may, rarely, take it: then try another.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      demo = await start({ flow: 'street-demo', userDir, host: '127.0.0.1', port, resetFlow: true, brokerPort: 0 }, (l) => lines.push(l));
+      break;
+    } catch (err) {
+      if (attempt >= 3 || !/port in use|EADDRINUSE/.test((err as Error).message)) throw err;
+    }
+  }
   demo.child.stdout!.on('data', (d) => (nodeRedLog += d.toString()));
   demo.child.stderr!.on('data', (d) => (nodeRedLog += d.toString()));
   const services = demo.services!;
