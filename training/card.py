@@ -83,7 +83,7 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
             'epochs': args.epochs,
             'stepsPerEpoch': args.steps_per_epoch,
             'batch': args.batch,
-            'optimizer': f'AdamW, one-cycle learning rate up to {args.lr}, weight decay 1e-3, label smoothing 0.05',
+            'optimizer': f'AdamW, one-cycle learning rate up to {args.lr}, weight decay {decay_text(args.weight_decay)}, label smoothing 0.05',
             'threads': args.threads,
             'duration': (f'{train_seconds / 60:.1f} min on a 2-core x86-64 machine (CPU) shared with other jobs'
                          if train_seconds is not None else 'not recorded (exported from a checkpoint)'),
@@ -159,3 +159,10 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
         json.dump(card, f, indent=2)
         f.write('\n')
     return card
+
+
+def decay_text(weight_decay):
+    """1e-3 as "1e-3" (the shipped card's wording), 0.05 as "5e-2"; 0 as "0"."""
+    if weight_decay == 0:
+        return '0'
+    return '{:.0e}'.format(weight_decay).replace('e-0', 'e-').replace('e+0', 'e')

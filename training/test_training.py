@@ -289,6 +289,14 @@ class Windows(unittest.TestCase):
         with self.assertRaises(SystemExit):
             T.parse_args(['--synthetic-bed-share', '1.5'])
         self.assertEqual(T.parse_args(['--synthetic-bed-share', '0']).synthetic_bed_share, 0.0)
+        # Regularisation options: the shipped values by default, nonsense refused.
+        self.assertEqual((T.parse_args([]).weight_decay, T.parse_args([]).dropout), (1e-3, 0.3))
+        with self.assertRaises(SystemExit):
+            T.parse_args(['--dropout', '1'])
+        with self.assertRaises(SystemExit):
+            T.parse_args(['--weight-decay', '-1'])
+        from card import decay_text
+        self.assertEqual([decay_text(v) for v in (1e-3, 0.05, 0)], ['1e-3', '5e-2', '0'])
 
 
 class AlwaysRecordings:

@@ -37,6 +37,8 @@ def parse_args(argv):
     p.add_argument('--steps-per-epoch', type=int, default=100)
     p.add_argument('--batch', type=int, default=48)
     p.add_argument('--lr', type=float, default=3e-3)
+    p.add_argument('--weight-decay', type=float, default=1e-3, help='AdamW weight decay')
+    p.add_argument('--dropout', type=float, default=0.3, help='dropout before the linear head')
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--label-weights', default='{}', help='JSON {label: sampling weight} overriding augment.LABEL_WEIGHTS')
     p.add_argument('--hard-negative-weight', type=float, default=1.0, help='loss weight of fireworks/other windows')
@@ -53,6 +55,10 @@ def parse_args(argv):
     p.add_argument('--out-dir', default=os.path.join(data.REPO_ROOT, 'models'))
     args = p.parse_args(argv)
     # Refused here, before minutes of data loading, not when the windows are first made.
+    if not 0.0 <= args.dropout < 1.0:
+        p.error(f'--dropout: expected a probability in [0, 1), got {args.dropout:g}')
+    if args.weight_decay < 0:
+        p.error(f'--weight-decay: expected 0 or more, got {args.weight_decay:g}')
     if not 0.0 <= args.synthetic_bed_share <= 1.0:
         p.error(f'--synthetic-bed-share: expected a share between 0 and 1, got {args.synthetic_bed_share:g}')
     bed_labels(args.bed_labels)
@@ -107,7 +113,7 @@ def bed_labels(text):
 
 def street_net(args):
     """The run's network, from its options."""
-    return StreetNet(len(data.LABELS), widths=tuple(int(v) for v in floats(args.widths, 4)), spec_augment=args.spec_augment, pcen=args.pcen)
+    return StreetNet(len(data.LABELS), widths=tuple(int(v) for v in floats(args.widths, 4)), dropout=args.dropout, spec_augment=args.spec_augment, pcen=args.pcen)
 
 
 def log(msg):
@@ -117,7 +123,7 @@ def log(msg):
 def fit(net, maker, args, checkpoint=True):
     """The optimisation loop: a fixed number of steps on batches from `maker` (seeded), so
     the same seed, data and thread count give the same weights."""
-    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-3)
+    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     total_steps = args.epochs * args.steps_per_epoch
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=total_steps, pct_start=0.15)
     for epoch in range(args.epochs):
