@@ -237,13 +237,16 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
 
     // a camera busy with a more important alert: the console says which camera and why, and offers no move
     const reason = 'camera Camera place is busy with gunshot alert a-new; waiting up to 5 min for it to be free';
-    server.inject('dash', { payload: alert('a-wait', 'glass_break', 6, { location: located(40), camera: { ...camera('waiting'), reason } }) });
+    // (it had the camera before a more important alert took it: its video links still point at that camera)
+    server.inject('dash', { payload: alert('a-wait', 'glass_break', 6, { location: located(40), camera: { ...camera('waiting'), reason }, video: server.videoFor('a-wait', 'cam-place') }) });
     await alice.locator('[data-alert-id=a-wait]').click();
     await alice.locator('[data-test=camera-reason]').waitFor({ timeout: 30_000 });
     assert.equal(await alice.locator('[data-test=camera]').evaluate((e) => e.firstChild?.textContent?.trim()), 'Camera place — waiting for a busy camera');
     assert.equal(await alice.locator('[data-test=camera-reason]').textContent(), reason);
     assert.equal(await alice.locator('[data-alert-id=a-wait] .vg-cam-waiting').textContent(), 'waiting for a busy camera');
     assert.match(await alice.locator('[data-test=video]').textContent() ?? '', /The camera is on another alert: its picture comes when it turns here/);
+    assert.equal(await alice.locator('[data-test=live-video]').isVisible(), false, 'no live picture of another place');
+    assert.equal(await alice.locator('[data-test=mjpeg]').count(), 0);
     await alice.screenshot({ path: path.join(artifacts, 'alert-dashboard-waiting.png') });
     // ... and lets the operator take the busy camera
     assert.equal((await alice.locator('[data-test=move]').textContent())?.trim(), 'Take camera');
