@@ -59,9 +59,10 @@ export = function (RED: NodeAPI) {
       const failed = conns.filter((c) => c.state === 'failed').map((c) => c.id);
       const connecting = conns.filter((c) => c.state === 'connecting').map((c) => c.id);
       const waiting = steer.waitingAlerts.length;
+      // A camera down matters more than alerts waiting for a busy one.
       if (lastMove && !lastMove.ok) node.status({ fill: 'red', shape: 'ring', text: lastMove.text });
-      else if (waiting) node.status({ fill: 'yellow', shape: 'dot', text: `${waiting} alert${waiting > 1 ? 's' : ''} waiting for a busy camera` });
       else if (failed.length) node.status({ fill: 'red', shape: 'ring', text: `failed: ${failed.join(', ')}` });
+      else if (waiting) node.status({ fill: 'yellow', shape: 'dot', text: `${waiting} alert${waiting > 1 ? 's' : ''} waiting for a busy camera` });
       else if (connecting.length) node.status({ fill: 'yellow', shape: 'ring', text: `connecting: ${connecting.join(', ')}` });
       else node.status({ fill: 'green', shape: 'dot', text: lastMove?.text ?? `${conns.length} camera${conns.length > 1 ? 's' : ''} connected${mode === 'confirm' ? ', confirm mode' : ''}` });
     };
