@@ -180,11 +180,7 @@ export class PtzSteer {
     if (waiting) return this.takeOver(waiting, p.cameraId, actor);
     const proposal = this.proposals.get(alertId);
     if (!proposal) throw new ContractError('payload.alertId', `the id of an alert with a proposed move or waiting for a camera (neither for "${alertId}")`);
-    let ranked = proposal.ranked;
-    if (typeof p.cameraId === 'string' && p.cameraId) {
-      ranked = ranked.filter((c) => c.config.id === p.cameraId);
-      if (!ranked.length) throw new ContractError('payload.cameraId', `one of ${proposal.ranked.map((c) => `"${c.config.id}"`).join(', ')}`, p.cameraId);
-    }
+    const ranked = onlyCamera(proposal.ranked, p.cameraId);
     this.proposals.delete(alertId);
     // "Move camera" is explicit: the operator takes the camera even from a more important alert.
     await this.execute(proposal.alert, ranked, this.operatorRank(proposal.rank, ranked), actor, emit, true);
@@ -196,7 +192,7 @@ export class PtzSteer {
    * for it to be free; a move request takes it.
    */
   private proposeBusy(alert: Alert, target: TargetSpec, rank: AlertRank, emit: (out: SteerOutput) => void): boolean {
-    const { ranked } = chooseCamera(this.candidates().map((c) => ({ ...c, hold: undefined })), target, rank, Date.now(), this.opts.frameWidthM);
+    const ranked = this.camerasIfFree(target, rank);
     if (!ranked.length) return false;
     this.pruneProposals();
     this.proposals.set(alert.id, { alert, choice: ranked[0], ranked, rank, expiresMs: Date.now() + this.opts.proposalTtlMs });
@@ -217,16 +213,16 @@ export class PtzSteer {
 
   /** An operator moves a busy camera to a waiting alert: the operator's choice takes the camera from the alert that held it. */
   private async takeOver(w: Waiting, cameraId: unknown, actor: string): Promise<void> {
-    let { ranked } = chooseCamera(this.candidates().map((c) => ({ ...c, hold: undefined })), w.target, w.rank, Date.now(), this.opts.frameWidthM);
-    if (typeof cameraId === 'string' && cameraId) {
-      const all = ranked;
-      ranked = ranked.filter((c) => c.config.id === cameraId);
-      if (!ranked.length) throw new ContractError('payload.cameraId', `one of ${all.map((c) => `"${c.config.id}"`).join(', ')}`, cameraId);
-    }
+    const ranked = onlyCamera(this.camerasIfFree(w.target, w.rank), cameraId);
     if (!ranked.length) throw new ContractError('payload.alertId', `an alert some camera can see (none can see "${w.alert.id}" now)`);
     this.waiting.delete(w.alert.id);
     this.scheduleWaitCheck();
     await this.execute(w.alert, ranked, this.operatorRank(w.rank, ranked), actor, w.emit, true);
+  }
+
+  /** The cameras that could look at the target if none were held, best first. */
+  private camerasIfFree(target: TargetSpec, rank: AlertRank): Choice[] {
+    return chooseCamera(this.candidates().map((c) => ({ ...c, hold: undefined })), target, rank, Date.now(), this.opts.frameWidthM).ranked;
   }
 
   private candidates() {
@@ -390,7 +386,7 @@ export class PtzSteer {
   private startWaiting(alert: Alert, target: TargetSpec, rank: AlertRank, actor: string, emit: (out: SteerOutput) => void): boolean {
     if (this.opts.waitForCameraMs <= 0 || this.closed) return false;
     const now = Date.now();
-    const { ranked } = chooseCamera(this.candidates().map((c) => ({ ...c, hold: undefined })), target, rank, now, this.opts.frameWidthM);
+    const ranked = this.camerasIfFree(target, rank);
     if (!ranked.length) return false;
     const old = this.waiting.get(alert.id);
     const sinceMs = old?.sinceMs ?? now;
@@ -441,7 +437,7 @@ export class PtzSteer {
   }
 
   private giveUp(w: Waiting): void {
-    const { ranked } = chooseCamera(this.candidates().map((c) => ({ ...c, hold: undefined })), w.target, w.rank, Date.now(), this.opts.frameWidthM);
+    const ranked = this.camerasIfFree(w.target, w.rank);
     const reason = `no camera was free within ${durationWords(this.opts.waitForCameraMs)}${ranked.length ? ` (${this.busyWords(ranked)})` : ''}`;
     const payload = ranked.length ? { ...w.alert, camera: this.cameraState(ranked[0], 'failed', undefined, reason) } : w.alert;
     w.emit({ port: 1, payload });
@@ -562,6 +558,14 @@ export function targetOf(alert: Alert, assumedDistanceM: number): TargetSpec {
     bearingDeg: loc.bearing!,
     assumedDistanceM,
   };
+}
+
+/** The candidates narrowed to the camera a move request names, if it names one. */
+function onlyCamera(ranked: Choice[], cameraId: unknown): Choice[] {
+  if (typeof cameraId !== 'string' || !cameraId) return ranked;
+  const one = ranked.filter((c) => c.config.id === cameraId);
+  if (!one.length) throw new ContractError('payload.cameraId', `one of ${ranked.map((c) => `"${c.config.id}"`).join(', ')}`, cameraId);
+  return one;
 }
 
 /** An alert's claim on cameras: its label's priority (or payload.priority), and when it happened. */
