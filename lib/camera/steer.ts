@@ -562,7 +562,8 @@ export function targetOf(alert: Alert, assumedDistanceM: number): TargetSpec {
 
 /** The candidates narrowed to the camera a move request names, if it names one. */
 function onlyCamera(ranked: Choice[], cameraId: unknown): Choice[] {
-  if (typeof cameraId !== 'string' || !cameraId) return ranked;
+  if (cameraId === undefined || cameraId === null || cameraId === '') return ranked;
+  if (typeof cameraId !== 'string') throw new ContractError('payload.cameraId', 'a camera id (text), or nothing for the proposed camera', cameraId);
   const one = ranked.filter((c) => c.config.id === cameraId);
   if (!one.length) throw new ContractError('payload.cameraId', `one of ${ranked.map((c) => `"${c.config.id}"`).join(', ')}`, cameraId);
   return one;

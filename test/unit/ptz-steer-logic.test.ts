@@ -290,6 +290,7 @@ test('an operator takes a busy camera for a waiting alert, and holds it as firml
       await send(alert('glass', 'glass_break', destination(O, 80, 40)));
       assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'waiting');
       await assert.rejects(steer.handle({ kind: 'move-request', alertId: 'glass', operator: 'bo', cameraId: 'zz' }, () => undefined), /payload\.cameraId: expected one of "a", got "zz"/);
+      await assert.rejects(steer.handle({ kind: 'move-request', alertId: 'glass', operator: 'bo', cameraId: 7 }, () => undefined), /payload\.cameraId: expected a camera id \(text\), or nothing for the proposed camera, got 7/);
       assert.deepEqual(steer.waitingAlerts, ['glass'], 'a refused request leaves the alert waiting');
       await send({ kind: 'move-request', alertId: 'glass', operator: 'bo' });
       assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'on-target');
