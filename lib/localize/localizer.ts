@@ -239,15 +239,22 @@ export class FusionLocalizer {
   private refine(inc: Incident): Alert | undefined {
     const prev = this.sent.get(inc.id);
     if (!prev) return undefined;
-    const next = this.locate(inc).location!;
+    const located = this.locate(inc) as Alert & { incident: unknown };
+    const next = located.location!;
     const was = prev.alert.location!;
     const better =
       locationRank(next) > locationRank(was) ||
       (!!next.position && !!was.position && was.position.errorM >= REFINE_MIN_ERROR_M && next.position.errorM < was.position.errorM * REFINE_ERROR_RATIO);
     if (!better) return undefined;
-    const alert = { ...prev.alert, location: next, incident: this.incidentSummary(inc, [...inc.observations].sort((a, b) => a.onsetSec - b.onsetSec)) } as Alert;
+    // The alert as sent (its id, label, lead sensor), with the new place and reports.
+    const alert = { ...prev.alert, location: next, incident: located.incident } as Alert;
     this.sent.set(inc.id, { incident: inc, alert });
     return alert;
+  }
+
+  /** Sent incidents a late report may still refine (forgotten keepMs after their last report). */
+  get refinableIncidents(): number {
+    return this.sent.size;
   }
 
   nextDeadlineMs(nowMs: number): number | null {

@@ -222,8 +222,12 @@ describe('localizer library', () => {
     const r = f.add(det(SENSORS[2]), undefined, 2000);
     assert.equal(r.refined?.id, sent.id);
     assert.equal(r.refined?.location?.method, 'tdoa');
-    // Once the incident is forgotten (30 s after its last report), nothing is refined any more.
-    f.poll(40_000);
+    // The incident is kept for refinement until 30 s after its last report, then forgotten.
+    assert.equal(f.refinableIncidents, 1);
+    f.poll(31_000);
+    assert.equal(f.refinableIncidents, 1);
+    f.poll(32_001);
+    assert.equal(f.refinableIncidents, 0);
     assert.equal(f.add({ ...det(SENSORS[2]), id: 'again' }, undefined, 40_001).refined, undefined);
   });
 });
