@@ -155,6 +155,13 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
         const v = document.querySelector('[data-test=live-video]') as HTMLVideoElement | null;
         return !!v && v.readyState >= 2 && v.videoWidth === 640 && v.getVideoPlaybackQuality().totalVideoFrames > 3;
       }, null, { timeout: 60_000 });
+      // a new camera state with the same picture (here: at a preset) keeps the stream playing
+      const streamOf = () => alice.evaluate(() => (document.querySelector('[data-test=live-video]') as HTMLVideoElement).src);
+      const stream = await streamOf();
+      server.inject('dash', { payload: alert('a-new', 'gunshot', 20, { location: located(73), camera: camera('preset'), video: server.videoFor('a-new', 'cam-place') }) });
+      await alice.waitForFunction(() => document.querySelector('[data-test=camera]')?.textContent?.includes('camera at preset'), null, { timeout: 30_000 });
+      await alice.waitForTimeout(500);
+      assert.equal(await streamOf(), stream, 'the live stream was not restarted');
     } else {
       console.log('this Chromium cannot play H.264 through MSE: checking the MJPEG fallback');
       await alice.waitForFunction(() => {
