@@ -146,7 +146,8 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
             'Sources without a stated licence were used for training only; no clip is shipped.',
             f'Short training: {args.epochs} epochs x {args.steps_per_epoch} steps x {args.batch} windows '
             f'({args.epochs * args.steps_per_epoch * args.batch} augmented windows), sized for a 2-core machine shared '
-            'with other jobs; the loss was still falling, longer training would likely help.',
+            'with other jobs. Training longer is not the cure: 100 epochs instead of 40 fitted the training clips better '
+            'and the held-back recordings worse (docs/model.md).',
             f'Levels: trained on windows peaking at {span(maker.peak_db)} dBFS; very quiet windows are unreliable, use the level gate.',
             'One training run is one draw: trained with seeds 1234, 99 and 7, the shipped recipe scored event micro F1 '
             '0.41, 0.35 and 0.37 on the evaluation set (gunshot, glass_break, scream) with 45, 129 and 129 false alarms '
