@@ -27,9 +27,13 @@ interface CameraConfigNode extends Node {
   deregisterUser(n: Node): void;
 }
 
-function numberOr(v: unknown, dflt: number, min: number): number {
-  const n = typeof v === 'number' ? v : v === undefined || v === '' ? NaN : Number(v);
-  return Number.isFinite(n) && n >= min ? n : dflt;
+/** A numeric setting, or its default; `bad` hears of a value that was set but is unusable. */
+function numberOr(v: unknown, dflt: number, min: number, name: string, bad: (text: string) => void): number {
+  if (v === undefined || v === '') return dflt;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (Number.isFinite(n) && n >= min) return n;
+  bad(`setting ${name}: expected a number ≥ ${min}, got ${JSON.stringify(v)}; using ${dflt}`);
+  return dflt;
 }
 
 export = function (RED: NodeAPI) {
@@ -66,16 +70,17 @@ export = function (RED: NodeAPI) {
       else if (connecting.length) node.status({ fill: 'yellow', shape: 'ring', text: `connecting: ${connecting.join(', ')}` });
       else node.status({ fill: 'green', shape: 'dot', text: lastMove?.text ?? `${conns.length} camera${conns.length > 1 ? 's' : ''} connected${mode === 'confirm' ? ', confirm mode' : ''}` });
     };
+    const warn = (text: string) => node.warn(text);
     const steer = new PtzSteer(
       connections,
       {
         mode,
-        toleranceDeg: numberOr(def.toleranceDeg, 1, 0.05),
-        moveTimeoutMs: numberOr(def.moveTimeoutS, 15, 0.5) * 1000,
-        returnHomeAfterMs: numberOr(def.returnHomeS, 120, 0) * 1000,
-        waitForCameraMs: numberOr(def.waitForCameraS, 300, 0) * 1000,
-        assumedDistanceM: numberOr(def.assumedDistanceM, 40, 1),
-        frameWidthM: numberOr(def.frameWidthM, 10, 0.5),
+        toleranceDeg: numberOr(def.toleranceDeg, 1, 0.05, 'toleranceDeg', warn),
+        moveTimeoutMs: numberOr(def.moveTimeoutS, 15, 0.5, 'moveTimeoutS', warn) * 1000,
+        returnHomeAfterMs: numberOr(def.returnHomeS, 120, 0, 'returnHomeS', warn) * 1000,
+        waitForCameraMs: numberOr(def.waitForCameraS, 300, 0, 'waitForCameraS', warn) * 1000,
+        assumedDistanceM: numberOr(def.assumedDistanceM, 40, 1, 'assumedDistanceM', warn),
+        frameWidthM: numberOr(def.frameWidthM, 10, 0.5, 'frameWidthM', warn),
         emitOnStart: !!def.emitOnStart,
         actor: `auto:${node.id}`,
       },

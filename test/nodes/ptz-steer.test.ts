@@ -258,6 +258,27 @@ describe('ptz-steer node', () => {
     assert.equal(statuses[statuses.length - 1].fill, 'green');
   });
 
+  it('warns, naming the setting, of a numeric setting it cannot use, and runs with the default', async () => {
+    const cam = await virtualCamera();
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'cameras' },
+      cameraNode('solo', cam),
+      { id: 'steer', z: 'tab', type: 'ptz-steer', mode: 'automatic', waitForCameraS: 'abc', toleranceDeg: -1, frameWidthM: '', wires: [['out'], ['err']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+      { id: 'err', z: 'tab', type: 'helper' },
+    ];
+    await helper.load([vigieCamera, ptzSteer], flow, creds(['solo']));
+    const warned = (helper.log().args as Any[][]).map((a) => a[0]).filter((e: Any) => e.level === helper.log().WARN && e.id === 'steer').map((e: Any) => String(e.msg));
+    assert.deepEqual(warned.sort(), [
+      'setting toleranceDeg: expected a number ≥ 0.05, got -1; using 1',
+      'setting waitForCameraS: expected a number ≥ 0, got "abc"; using 300',
+    ]);
+    const out = collect(helper.getNode('out'));
+    helper.getNode('steer').receive({ payload: alert('a1', destination(ORIGIN, 30, 50)) });
+    await until(() => out.length >= 1);
+    assert.equal(out[0].payload.camera.state, 'on-target');
+  });
+
   it('sends errors with the alert on output 2 when the camera is unreachable, and recovers when it is back', async () => {
     const cam = await virtualCamera();
     const port = cam.port;
