@@ -72,11 +72,15 @@ export interface CameraState {
   tilt: number;
   zoom: number;
   target: { bearing: number; tilt: number; distanceM?: number };
-  /** "proposed": confirm mode, not moved yet; "waiting": every camera that can see it is busy with a more important alert. */
-  state: 'moving' | 'on-target' | 'preset' | 'failed' | 'proposed' | 'waiting';
+  /**
+   * "proposed": confirm mode, not moved yet; "waiting": every camera that can see it is busy
+   * with a more important alert; "released": a camera looked at it, then turned to another
+   * alert, and none was free again within the wait (no fault, unlike "failed").
+   */
+  state: 'moving' | 'on-target' | 'preset' | 'failed' | 'proposed' | 'waiting' | 'released';
   errorDeg?: number;
   moveMs?: number;
-  /** Why the camera is waiting or failed, in words for operators. */
+  /** Why the camera is waiting, released or failed, in words for operators. */
   reason?: string;
 }
 

@@ -100,7 +100,7 @@ export = function (RED: NodeAPI) {
           lastMove =
             cam.state === 'failed'
               ? { text: `${cam.id} failed`, ok: false }
-              : cam.state === 'waiting'
+              : cam.state === 'waiting' || cam.state === 'released'
                 ? undefined
                 : { text: cam.state === 'proposed' ? `${cam.id}: awaiting confirmation` : `${cam.id} ${cam.state}${cam.errorDeg !== undefined ? ` ${cam.errorDeg}°` : ''}`, ok: true };
           showStatus();

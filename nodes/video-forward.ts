@@ -59,6 +59,9 @@ async function sourceOf(cam: CameraHandle, configCredentials: () => Credentials 
 }
 
 /** Status-bar words for source errors (the full message goes to the debug sidebar). */
+/** Camera states in which the camera shows, or will show, another place than this alert. */
+const CAMERA_ELSEWHERE = new Set(['failed', 'waiting', 'released']);
+
 const SHORT_REASON: Record<string, string> = {
   unauthorized: '401 wrong user/password',
   forbidden: '403 forbidden',
@@ -215,9 +218,10 @@ export = function (RED: NodeAPI) {
     function handle(msg: NodeMessage): NodeMessage {
       const payload = requireObject(msg.payload, 'payload');
       const alertId = requireString(payload, 'id');
-      // No camera could be chosen, the chosen one failed, or it is still busy with another
-      // alert (its picture is of that one): the alert goes on to the operators, without video.
-      if (payload.camera === undefined || (isObject(payload.camera) && (payload.camera.state === 'failed' || payload.camera.state === 'waiting'))) return msg;
+      // No camera could be chosen, the chosen one failed, or it is busy with another alert (still
+      // waiting, or released after its look): its picture is of that one, so the alert goes on
+      // to the operators without video.
+      if (payload.camera === undefined || (isObject(payload.camera) && CAMERA_ELSEWHERE.has(String(payload.camera.state)))) return msg;
       const camera = requireObject(payload.camera, 'payload.camera');
       const cameraId = requireString(camera, 'id', 'payload.camera');
       if (!findCamera(cameraId)) throw new ContractError('payload.camera.id', 'the id of a deployed vigie-camera config node', cameraId);

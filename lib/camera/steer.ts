@@ -87,6 +87,8 @@ interface Waiting {
   sinceMs: number;
   expiresMs: number;
   emit: (out: SteerOutput) => void;
+  /** Set when a camera reached this alert and was then taken by another: it had its look. */
+  looked?: { cameraName: string; takenBy: string };
 }
 
 interface Proposal {
@@ -105,7 +107,7 @@ export class PtzSteer {
   private readonly proposals = new Map<string, Proposal>();
   private readonly waiting = new Map<string, Waiting>();
   /** The alert each camera turned to last and reached (until it goes home): taken by a more important one, it waits again. */
-  private readonly aimedAt = new Map<string, Omit<Waiting, 'sinceMs' | 'expiresMs'>>();
+  private readonly aimedAt = new Map<string, Omit<Waiting, 'sinceMs' | 'expiresMs' | 'looked'>>();
   /** Alerts an operator dismissed (id → when): a copy sent again later (better placed) moves no camera. */
   private readonly dismissed = new Map<string, number>();
   private waitTimer?: NodeJS.Timeout;
@@ -307,7 +309,8 @@ export class PtzSteer {
     this.aimedAt.delete(cfg.id);
     this.holds.set(cfg.id, { ...rank, untilMs: Date.now() + Math.max(this.opts.returnHomeAfterMs, this.opts.moveTimeoutMs) });
     if (displaced && displaced.alert.id !== alert.id && displacedHold?.alertId === displaced.alert.id && displacedHold.untilMs > Date.now() && !this.dismissed.has(displaced.alert.id)) {
-      this.startWaiting(displaced.alert, displaced.target, displaced.rank, displaced.actor, displaced.emit);
+      const looked = { cameraName: cfg.name || cfg.id, takenBy: alertWords(alert.label, alert.id) };
+      this.startWaiting(displaced.alert, displaced.target, displaced.rank, displaced.actor, displaced.emit, looked);
     }
     this.cancelHome(cfg.id);
     if (this.opts.emitOnStart) emit({ port: 1, payload: { ...alert, camera: this.cameraState(choice, 'moving') } });
@@ -383,15 +386,17 @@ export class PtzSteer {
    * dismissed), and operators see which camera it waits for and why. False when waiting is
    * off, or when no camera could look at it even if free (out of range, blind sector).
    */
-  private startWaiting(alert: Alert, target: TargetSpec, rank: AlertRank, actor: string, emit: (out: SteerOutput) => void): boolean {
+  private startWaiting(alert: Alert, target: TargetSpec, rank: AlertRank, actor: string, emit: (out: SteerOutput) => void, looked?: Waiting['looked']): boolean {
     if (this.opts.waitForCameraMs <= 0 || this.closed) return false;
     const now = Date.now();
     const ranked = this.camerasIfFree(target, rank);
     if (!ranked.length) return false;
     const old = this.waiting.get(alert.id);
     const sinceMs = old?.sinceMs ?? now;
-    this.waiting.set(alert.id, { alert, target, rank, actor, sinceMs, expiresMs: sinceMs + this.opts.waitForCameraMs, emit });
-    const reason = `${this.busyWords(ranked)}; waiting up to ${durationWords(this.opts.waitForCameraMs)} for it to be free`;
+    looked ??= old?.looked;
+    this.waiting.set(alert.id, { alert, target, rank, actor, sinceMs, expiresMs: sinceMs + this.opts.waitForCameraMs, emit, looked });
+    const wait = `waiting up to ${durationWords(this.opts.waitForCameraMs)} for ${looked ? 'a camera' : 'it'} to be free`;
+    const reason = looked ? `${lookedWords(looked)}; ${wait}` : `${this.busyWords(ranked)}; ${wait}`;
     this.hooks.log?.(`alert ${alert.id}: ${reason}`);
     emit({ port: 1, payload: { ...alert, camera: this.cameraState(ranked[0], 'waiting', undefined, reason) } });
     this.scheduleWaitCheck();
@@ -402,7 +407,7 @@ export class PtzSteer {
   private busyWords(ranked: Choice[]): string {
     const holder = (c: Choice) => {
       const h = this.holds.get(c.config.id);
-      return h ? `${h.label ? `${h.label.replace(/_/g, ' ')} ` : ''}alert ${h.alertId}` : 'another alert';
+      return h ? alertWords(h.label, h.alertId) : 'another alert';
     };
     const name = (c: Choice) => c.config.name || c.config.id;
     if (ranked.length === 1) return `camera ${name(ranked[0])} is busy with ${holder(ranked[0])}`;
@@ -436,8 +441,18 @@ export class PtzSteer {
     this.scheduleWaitCheck();
   }
 
+  /**
+   * An alert that had its look (a camera reached it, then was taken by another alert) ends
+   * "released", which is no fault; one that never had a camera ends "failed", on output 2 too.
+   */
   private giveUp(w: Waiting): void {
     const ranked = this.camerasIfFree(w.target, w.rank);
+    if (w.looked && ranked.length) {
+      const reason = `${lookedWords(w.looked)}; no camera was free again within ${durationWords(this.opts.waitForCameraMs)}`;
+      this.hooks.log?.(`alert ${w.alert.id}: ${reason}`);
+      w.emit({ port: 1, payload: { ...w.alert, camera: this.cameraState(ranked[0], 'released', undefined, reason) } });
+      return;
+    }
     const reason = `no camera was free within ${durationWords(this.opts.waitForCameraMs)}${ranked.length ? ` (${this.busyWords(ranked)})` : ''}`;
     const payload = ranked.length ? { ...w.alert, camera: this.cameraState(ranked[0], 'failed', undefined, reason) } : w.alert;
     w.emit({ port: 1, payload });
@@ -580,8 +595,19 @@ function mostUrgentFirst(a: Waiting, b: Waiting): number {
   return b.rank.priority - a.rank.priority || b.rank.alertTimeMs - a.rank.alertTimeMs;
 }
 
-/** "5 min", "90 s". */
+/** "gunshot alert g1", or "alert g1" without a label. */
+function alertWords(label: string | undefined, alertId: string): string {
+  return `${label ? `${label.replace(/_/g, ' ')} ` : ''}alert ${alertId}`;
+}
+
+/** "camera cam-north looked here, then turned to gunshot alert g2". */
+function lookedWords(looked: NonNullable<Waiting['looked']>): string {
+  return `camera ${looked.cameraName} looked here, then turned to ${looked.takenBy}`;
+}
+
+/** "5 min", "90 s", "300 ms". */
 function durationWords(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
   const s = Math.round(ms / 1000);
   return s >= 60 && s % 60 === 0 ? `${s / 60} min` : `${s} s`;
 }

@@ -264,6 +264,18 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
       await new Promise((r) => setTimeout(r, 50));
     }
 
+    // a camera that looked, then turned to another alert and was not free again: a calm badge, the reason, no live picture, nothing to take
+    const released = 'camera Camera place looked here, then turned to gunshot alert a-new; no camera was free again within 5 min';
+    server.inject('dash', { payload: alert('a-rel', 'scream', 7, { location: located(50), camera: { ...camera('released'), reason: released }, video: server.videoFor('a-rel', 'cam-place') }) });
+    await alice.locator('[data-alert-id=a-rel]').click();
+    await alice.locator('[data-test=camera-reason]').filter({ hasText: 'looked here' }).waitFor({ timeout: 30_000 });
+    assert.equal(await alice.locator('[data-test=camera]').evaluate((e) => e.firstChild?.textContent?.trim()), 'Camera place — camera moved on');
+    assert.equal(await alice.locator('[data-alert-id=a-rel] .vg-cam-released').textContent(), 'camera moved on');
+    assert.match(await alice.locator('[data-test=video]').textContent() ?? '', /The camera looked here, then turned to another alert/);
+    assert.equal(await alice.locator('[data-test=live-video]').isVisible(), false, 'no live picture of another place');
+    assert.equal(await alice.locator('[data-test=move]').count(), 0, 'nothing to take: ptz-steer no longer waits for it');
+    await alice.screenshot({ path: path.join(artifacts, 'alert-dashboard-released.png') });
+
     // the audit log holds the alerts, the views, the decision and the alert's snapshot, and its chain is intact
     const auditDir = path.join(server.userDir, 'vigie-audit');
     const readAudit = () => listAuditFiles(auditDir).flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
@@ -279,7 +291,7 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff]);
     assert.ok(entries.some((e) => e.type === 'decision' && e.alertId === 'a-mid' && e.actor === 'Alice'));
     assert.ok(entries.some((e) => e.type === 'live-view' && e.alertId === 'a-new'));
-    assert.equal(entries.filter((e) => e.type === 'alert').length, 6);
+    assert.equal(entries.filter((e) => e.type === 'alert').length, 7);
     assert.equal(verifyAuditFiles(files).ok, true);
 
     // nothing that reached the browsers over WebSocket looks like audio

@@ -217,7 +217,10 @@ describe('video-forward node', () => {
     // "waiting": the camera still looks at another alert, so its picture is not of this one.
     const waiting = alert('WC', 'cam-r');
     (waiting.camera as { state: string }).state = 'waiting';
-    for (const payload of [{ ...alert('NC', 'cam-r'), camera: undefined }, failed, waiting]) {
+    // "released": it looked, then turned to another alert for good.
+    const released = alert('RC', 'cam-r');
+    (released.camera as { state: string }).state = 'released';
+    for (const payload of [{ ...alert('NC', 'cam-r'), camera: undefined }, failed, waiting, released]) {
       const got = nextMessage('out');
       vf.receive({ payload });
       const m = await got;

@@ -137,13 +137,15 @@ test('save writes atomically and load restores state and decisions within retent
   s2.upsert(detection('p', 301, cam('proposed')));
   s2.recordMoveRequest('p', 'alice');
   s2.upsert(detection('o', 302, cam('on-target')));
+  s2.upsert(detection('r', 303, cam('released')));
   s2.save();
   const s4 = new AlertStore({ now: c.now, file, retentionMs: 3_600_000 });
-  assert.equal(s4.load(), 5);
+  assert.equal(s4.load(), 6);
   assert.deepEqual(s4.get('w')!.alert.camera, { ...cam('waiting').camera, state: 'failed', reason: 'Node-RED restarted: its wait for a busy camera ended' });
   assert.equal(s4.get('p')!.alert.camera!.reason, 'Node-RED restarted: the proposed camera move was lost');
   assert.equal(s4.get('p')!.moveRequest, undefined);
   assert.equal(s4.get('o')!.alert.camera!.state, 'on-target');
+  assert.equal(s4.get('r')!.alert.camera!.state, 'released', 'a release is an end, not a promise');
 
   c.advance(2 * 3_600_000);
   const s3 = new AlertStore({ now: c.now, file, retentionMs: 3_600_000 });

@@ -298,7 +298,7 @@ test('an operator takes a busy camera for a waiting alert, and holds it as firml
       assert.equal(move.actor, 'bo');
       // The gunshot it displaced waits for the camera in its turn.
       assert.deepEqual(steer.waitingAlerts, ['gun']);
-      assert.match(lastOf(outs, 'gun')!.payload.camera!.reason!, /busy with glass break alert glass/);
+      assert.match(lastOf(outs, 'gun')!.payload.camera!.reason!, /^camera a looked here, then turned to glass break alert glass; waiting up to 5 min for a camera to be free$/);
       // A scream (priority 4) cannot take back what the operator took from a gunshot (5).
       await send(alert('scream', 'scream', destination(O, 200, 40)));
       assert.equal(lastOf(outs, 'scream')!.payload.camera!.state, 'waiting');
@@ -337,7 +337,7 @@ test('an alert on target whose camera a more important alert takes waits for it,
     assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'on-target');
     const glass = lastOf(outs, 'glass')!.payload.camera!;
     assert.equal(glass.state, 'waiting', 'the console no longer says the camera looks at the glass break');
-    assert.match(glass.reason!, /camera a is busy with gunshot alert gun/);
+    assert.match(glass.reason!, /^camera a looked here, then turned to gunshot alert gun; waiting up to 5 min/);
     await until(() => lastOf(outs, 'glass')!.payload.camera!.state === 'on-target', 3000, 'the glass break on target again');
     assert.equal(lastOf(outs, 'glass')!.payload.camera!.target.bearing, 80);
     assert.equal(a.moves.length, 3);
@@ -347,6 +347,28 @@ test('an alert on target whose camera a more important alert takes waits for it,
     const moves = a.moves.length;
     await new Promise((r) => setTimeout(r, 400));
     assert.equal(a.moves.length, moves);
+  }));
+
+test('an alert that had its look and finds no camera free again in time ends as released, which is no fault', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000, waitForCameraMs: 300 }, 0, async ({ a, steer, outs, send }) => {
+    await send(alert('glass', 'glass_break', destination(O, 80, 40)));
+    assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'on-target');
+    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+    assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'waiting');
+    await until(() => lastOf(outs, 'glass')!.payload.camera!.state !== 'waiting', 3000, 'the end of the wait');
+    const cam = lastOf(outs, 'glass')!.payload.camera!;
+    assert.equal(cam.state, 'released');
+    assert.equal(cam.id, 'a');
+    assert.equal(cam.target.bearing, 80, 'the aim it had');
+    assert.match(cam.reason!, /^camera a looked here, then turned to gunshot alert gun; no camera was free again within 300 ms$/);
+    assert.equal(outs.filter((o) => o.port === 2).length, 0, 'a release is not an error');
+    assert.deepEqual(steer.waitingAlerts, []);
+    assert.equal(a.moves.length, 2, 'the camera stays on the gunshot');
+    // An alert that never had a camera still fails, and output 2 says so.
+    await send(alert('scream', 'scream', destination(O, 200, 40)));
+    await until(() => outs.some((o) => o.port === 2), 3000, 'output 2');
+    assert.equal(lastOf(outs, 'scream')!.payload.camera!.state, 'failed');
+    assert.equal(outs.find((o) => o.port === 2)!.error?.code, 'no-camera');
   }));
 
 test('confirm mode, camera busy: the proposal says from which alert it would take it; a confirmation waits for it, a move request takes it', () =>
