@@ -149,8 +149,9 @@ export class PtzSteer {
     // operator already turned to it.
     if (this.opts.mode === 'confirm' && !this.holdsCamera(alert.id)) {
       this.pruneProposals();
+      const changed = proposalChangeWords(this.proposals.get(alert.id), choice);
       this.proposals.set(alert.id, { alert, choice, ranked, rank, expiresMs: Date.now() + this.opts.proposalTtlMs });
-      emit({ port: 1, payload: { ...alert, camera: this.cameraState(choice, 'proposed') } });
+      emit({ port: 1, payload: { ...alert, camera: this.cameraState(choice, 'proposed', undefined, changed) } });
       return;
     }
     await this.execute(alert, ranked, rank, this.opts.actor, emit);
@@ -197,8 +198,9 @@ export class PtzSteer {
     const ranked = this.camerasIfFree(target, rank);
     if (!ranked.length) return false;
     this.pruneProposals();
+    const changed = proposalChangeWords(this.proposals.get(alert.id), ranked[0]);
     this.proposals.set(alert.id, { alert, choice: ranked[0], ranked, rank, expiresMs: Date.now() + this.opts.proposalTtlMs });
-    const reason = `${this.busyWords(ranked)}; moving it takes it from that alert`;
+    const reason = `${this.busyWords(ranked)}; moving it takes it from that alert${changed ? `; ${changed}` : ''}`;
     emit({ port: 1, payload: { ...alert, camera: this.cameraState(ranked[0], 'proposed', undefined, reason) } });
     return true;
   }
@@ -593,6 +595,21 @@ function rankOf(alert: Alert): AlertRank {
 /** Waiting alerts in the order they get a free camera: the most important, then the most recent (as holds rank them). */
 function mostUrgentFirst(a: Waiting, b: Waiting): number {
   return b.rank.priority - a.rank.priority || b.rank.alertTimeMs - a.rank.alertTimeMs;
+}
+
+/**
+ * Confirm mode: the alert came again (a later sensor placed it better) before anyone moved a
+ * camera, and its proposal changed. Says so, so the operator knows what *Move camera* now does.
+ */
+function proposalChangeWords(old: Proposal | undefined, choice: Choice): string | undefined {
+  if (!old) return undefined;
+  const name = (c: Choice) => c.config.name || c.config.id;
+  if (old.choice.config.id !== choice.config.id) return `proposal changed: the alert was placed again, camera ${name(choice)} now instead of ${name(old.choice)}`;
+  const was = old.choice.aim.bearingDeg;
+  const now = choice.aim.bearingDeg;
+  // Below half a degree the picture is the same.
+  if (Math.abs(((now - was + 540) % 360) - 180) < 0.5) return undefined;
+  return `proposal changed: the alert was placed again, bearing ${was.toFixed(1)}° → ${now.toFixed(1)}°`;
 }
 
 /** "gunshot alert g1", or "alert g1" without a label. */

@@ -401,9 +401,14 @@ test('confirm mode asks once per alert: a copy sent again, better placed, re-aim
     await send(alert('g', 'gunshot', destination(O, 10, 40)));
     assert.equal(lastOf(outs, 'g')!.payload.camera!.state, 'proposed');
     // Sent again before anyone moved it: still only a proposal, now with the new aim.
+    assert.equal(lastOf(outs, 'g')!.payload.camera!.reason, undefined);
     await send(alert('g', 'gunshot', destination(O, 14, 40)));
     assert.equal(lastOf(outs, 'g')!.payload.camera!.state, 'proposed');
     assert.equal(lastOf(outs, 'g')!.payload.camera!.target.bearing, 14);
+    // ... and says so, so the operator knows what "Move camera" now does.
+    assert.equal(lastOf(outs, 'g')!.payload.camera!.reason, 'proposal changed: the alert was placed again, bearing 10.0° → 14.0°');
+    await send(alert('g', 'gunshot', destination(O, 14, 40)));
+    assert.equal(lastOf(outs, 'g')!.payload.camera!.reason, undefined, 'the same aim again is no change');
     assert.equal(a.moves.length, 0);
     await send({ kind: 'move-request', alertId: 'g', operator: 'ana' });
     assert.equal(lastOf(outs, 'g')!.payload.camera!.state, 'on-target');
@@ -413,3 +418,21 @@ test('confirm mode asks once per alert: a copy sent again, better placed, re-aim
     assert.equal(a.moves.length, 2);
     assert.deepEqual(steer.pendingProposals, []);
   }));
+
+test('confirm mode: a copy placed again near another camera proposes that camera, and says which it replaces', async () => {
+  const a = new FakeCamera(config('a', 0, 5), 0);
+  const b = new FakeCamera(config('b', 180, 300), 0);
+  const steer = new PtzSteer(asConns([a, b]), { mode: 'confirm', pollMs: 5, returnHomeAfterMs: 0 });
+  const outs: SteerOutput[] = [];
+  try {
+    await steer.handle(alert('g', 'gunshot', destination(O, 10, 20)), (o) => outs.push(o));
+    assert.equal(lastOf(outs, 'g')!.payload.camera!.id, 'a');
+    await steer.handle(alert('g', 'gunshot', destination(O, 180, 290)), (o) => outs.push(o));
+    const cam = lastOf(outs, 'g')!.payload.camera!;
+    assert.equal(cam.id, 'b');
+    assert.equal(cam.reason, 'proposal changed: the alert was placed again, camera b now instead of a');
+    assert.equal(a.moves.length + b.moves.length, 0, 'still only a proposal');
+  } finally {
+    steer.close();
+  }
+});
