@@ -74,8 +74,8 @@ export interface CameraState {
   target: { bearing: number; tilt: number; distanceM?: number };
   /**
    * "proposed": confirm mode, not moved yet; "waiting": every camera that can see it is busy
-   * with a more important alert; "released": a camera looked at it, then turned to another
-   * alert, and none was free again within the wait (no fault, unlike "failed").
+   * with a more important alert; "released": a camera looked at it and has left it for good
+   * (turned to another alert, or home after the quiet period): no fault, unlike "failed".
    */
   state: 'moving' | 'on-target' | 'preset' | 'failed' | 'proposed' | 'waiting' | 'released';
   errorDeg?: number;

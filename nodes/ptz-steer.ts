@@ -96,11 +96,12 @@ export = function (RED: NodeAPI) {
         m.payload = out.payload;
         if (out.error) m.error = { message: out.error.message, code: out.error.code, cameraId: out.error.cameraId };
         const cam = out.payload.camera;
-        if (out.port === 1 && cam && cam.state !== 'moving') {
+        // "released" is news about an older alert, not the outcome of a move.
+        if (out.port === 1 && cam && cam.state !== 'moving' && cam.state !== 'released') {
           lastMove =
             cam.state === 'failed'
               ? { text: `${cam.id} failed`, ok: false }
-              : cam.state === 'waiting' || cam.state === 'released'
+              : cam.state === 'waiting'
                 ? undefined
                 : { text: cam.state === 'proposed' ? `${cam.id}: awaiting confirmation` : `${cam.id} ${cam.state}${cam.errorDeg !== undefined ? ` ${cam.errorDeg}°` : ''}`, ok: true };
           showStatus();

@@ -246,11 +246,17 @@ const PENDING_CAMERA_WORDS: Record<string, string> = {
 
 /**
  * An alert restored after a restart: ptz-steer does not remember proposals, waits or moves in
- * progress, so a camera still "proposed", "waiting" or "moving" would be a promise nobody keeps.
+ * progress, so a camera still "proposed", "waiting" or "moving" would be a promise nobody keeps;
+ * nor which alert a camera looks at, so one "on-target" or at a "preset" may have turned since,
+ * and its live picture would not be of this place.
  */
 function forgetPendingMove(alert: Alert): Alert {
   const cam = alert.camera;
-  const words = cam && PENDING_CAMERA_WORDS[cam.state];
-  if (!cam || !words) return alert;
-  return { ...alert, camera: { ...cam, state: 'failed', reason: `Node-RED restarted: ${words}` } };
+  if (!cam) return alert;
+  const words = PENDING_CAMERA_WORDS[cam.state];
+  if (words) return { ...alert, camera: { ...cam, state: 'failed', reason: `Node-RED restarted: ${words}` } };
+  if (cam.state === 'on-target' || cam.state === 'preset') {
+    return { ...alert, camera: { ...cam, state: 'released', reason: `Node-RED restarted: camera ${cam.name || cam.id} looked here, and may have turned since` } };
+  }
+  return alert;
 }

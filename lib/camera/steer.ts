@@ -9,9 +9,10 @@ import { ContractError, isObject, requireNumber, requireObject, requireString } 
 import { auditBus } from '../alerts/bus';
 import { Backoff } from '../util/backoff';
 import { CameraConnection, CameraError } from './connection';
-import { AlertRank, Choice, Hold, TargetSpec, chooseCamera, isHeldAgainst, priorityOf } from './choose';
+import { AlertRank, Choice, Hold, TargetSpec, aimFor, chooseCamera, isHeldAgainst, priorityOf } from './choose';
 import { aimToCameraDegrees, cameraDegreesToWorld, degreesToSpace, spaceToDegrees } from './geometry';
 import { MoveMethod, MoveResult, moveToTarget } from './mover';
+import type { CameraConfig } from './types';
 
 export interface SteerOptions {
   mode: 'automatic' | 'confirm';
@@ -91,6 +92,9 @@ interface Waiting {
   looked?: { cameraName: string; takenBy: string };
 }
 
+/** The alert a camera reached last. */
+type Aimed = Omit<Waiting, 'sinceMs' | 'expiresMs' | 'looked'>;
+
 interface Proposal {
   alert: Alert;
   choice: Choice;
@@ -107,7 +111,7 @@ export class PtzSteer {
   private readonly proposals = new Map<string, Proposal>();
   private readonly waiting = new Map<string, Waiting>();
   /** The alert each camera turned to last and reached (until it goes home): taken by a more important one, it waits again. */
-  private readonly aimedAt = new Map<string, Omit<Waiting, 'sinceMs' | 'expiresMs' | 'looked'>>();
+  private readonly aimedAt = new Map<string, Aimed>();
   /** Alerts an operator dismissed (id → when): a copy sent again later (better placed) moves no camera. */
   private readonly dismissed = new Map<string, number>();
   private waitTimer?: NodeJS.Timeout;
@@ -305,14 +309,18 @@ export class PtzSteer {
     const cfg = choice.config;
     const moveId = `${alert.id}:${Date.now()}:${Math.random()}`;
     this.activeMove.set(cfg.id, moveId);
-    // The alert this camera looked at, its hold still running, is taken over: it waits for a camera again.
+    // The alert this camera looked at is left: taken over while its hold runs, it waits for a
+    // camera again; otherwise (hold over, dismissed, waiting off) it is told the camera left.
     const displaced = this.aimedAt.get(cfg.id);
     const displacedHold = this.holds.get(cfg.id);
     this.aimedAt.delete(cfg.id);
     this.holds.set(cfg.id, { ...rank, untilMs: Date.now() + Math.max(this.opts.returnHomeAfterMs, this.opts.moveTimeoutMs) });
-    if (displaced && displaced.alert.id !== alert.id && displacedHold?.alertId === displaced.alert.id && displacedHold.untilMs > Date.now() && !this.dismissed.has(displaced.alert.id)) {
+    if (displaced && displaced.alert.id !== alert.id) {
       const looked = { cameraName: cfg.name || cfg.id, takenBy: alertWords(alert.label, alert.id) };
-      this.startWaiting(displaced.alert, displaced.target, displaced.rank, displaced.actor, displaced.emit, looked);
+      const holdRuns = displacedHold?.alertId === displaced.alert.id && displacedHold.untilMs > Date.now() && !this.dismissed.has(displaced.alert.id);
+      if (!holdRuns || !this.startWaiting(displaced.alert, displaced.target, displaced.rank, displaced.actor, displaced.emit, looked)) {
+        this.release(displaced, cfg, lookedWords(looked));
+      }
     }
     this.cancelHome(cfg.id);
     if (this.opts.emitOnStart) emit({ port: 1, payload: { ...alert, camera: this.cameraState(choice, 'moving') } });
@@ -367,10 +375,13 @@ export class PtzSteer {
       this.homeTimers.delete(conn.id);
       this.holds.delete(conn.id);
       this.activeMove.delete(conn.id);
-      this.aimedAt.delete(conn.id);
-      // An alert waiting for this camera goes first: it turns there instead of home.
+      // An alert waiting for this camera goes first: it turns there instead of home (and the
+      // move tells the alert it leaves).
       if (this.waiting.size) this.serveWaiting();
       if (this.activeMove.has(conn.id)) return;
+      const left = this.aimedAt.get(conn.id);
+      this.aimedAt.delete(conn.id);
+      if (left) this.release(left, conn.config, `camera ${conn.config.name || conn.id} looked here, then went home after the quiet period (${durationWords(this.opts.returnHomeAfterMs)})`);
       conn.gotoHome().then(
         () => {
           auditBus.publish({ type: 'camera-move', actor: this.opts.actor, alertId, details: { cameraId: conn.id, state: 'home', reason: 'quiet period over' } });
@@ -441,6 +452,19 @@ export class PtzSteer {
       });
     }
     this.scheduleWaitCheck();
+  }
+
+  /**
+   * The camera an alert looked through has left it for good (another alert, or home): the
+   * alert is sent again "released", with the aim it had, so nobody takes the camera's new
+   * view for this alert's place. No fault: output 2 stays silent.
+   */
+  private release(left: Aimed, config: CameraConfig, reason: string): void {
+    if (this.closed) return;
+    const aim = aimFor(config, left.target, this.opts.frameWidthM);
+    if (typeof aim === 'string') return;
+    this.hooks.log?.(`alert ${left.alert.id}: ${reason}`);
+    left.emit({ port: 1, payload: { ...left.alert, camera: this.cameraState({ config, aim }, 'released', undefined, reason) } });
   }
 
   /**

@@ -271,7 +271,7 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     await alice.locator('[data-test=camera-reason]').filter({ hasText: 'looked here' }).waitFor({ timeout: 30_000 });
     assert.equal(await alice.locator('[data-test=camera]').evaluate((e) => e.firstChild?.textContent?.trim()), 'Camera place — camera moved on');
     assert.equal(await alice.locator('[data-alert-id=a-rel] .vg-cam-released').textContent(), 'camera moved on');
-    assert.match(await alice.locator('[data-test=video]').textContent() ?? '', /The camera looked here, then turned to another alert/);
+    assert.match(await alice.locator('[data-test=video]').textContent() ?? '', /The camera looked here and has left since: see the snapshot/);
     assert.equal(await alice.locator('[data-test=live-video]').isVisible(), false, 'no live picture of another place');
     assert.equal(await alice.locator('[data-test=move]').count(), 0, 'nothing to take: ptz-steer no longer waits for it');
     await alice.screenshot({ path: path.join(artifacts, 'alert-dashboard-released.png') });

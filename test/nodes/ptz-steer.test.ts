@@ -249,10 +249,14 @@ describe('ptz-steer node', () => {
     assert.deepEqual(statuses[statuses.length - 1], { fill: 'yellow', shape: 'dot', text: '1 alert waiting for a busy camera' });
     const movesBefore = cam.calls.filter((c) => c.action === 'AbsoluteMove').length;
     steer.receive({ payload: { kind: 'decision', alertId: 'gun', action: 'dismiss', operator: 'ana', time: Date.now() / 1000 } });
-    await until(() => out.length >= 3);
-    assert.equal(out[2].payload.id, 'glass');
-    assert.equal(out[2].payload.camera.state, 'on-target');
-    assert.ok(Math.abs(out[2].payload.camera.target.bearing - 120) < 0.5);
+    await until(() => out.length >= 4);
+    // The gunshot's record learns that the camera left it, then the glass break is on target.
+    assert.equal(out[2].payload.id, 'gun');
+    assert.equal(out[2].payload.camera.state, 'released');
+    assert.equal(out[2].payload.camera.reason, 'camera Camera solo looked here, then turned to glass break alert glass');
+    assert.equal(out[3].payload.id, 'glass');
+    assert.equal(out[3].payload.camera.state, 'on-target');
+    assert.ok(Math.abs(out[3].payload.camera.target.bearing - 120) < 0.5);
     assert.ok(cam.calls.filter((c) => c.action === 'AbsoluteMove').length > movesBefore, 'the real camera was moved');
     assert.equal(errs.length, 0);
     assert.equal(statuses[statuses.length - 1].fill, 'green');
@@ -368,6 +372,11 @@ describe('ptz-steer node', () => {
     assert.ok(Math.abs(cam.pose.panDeg - 120) <= 1);
     await until(() => cam.calls.some((c) => c.action === 'GotoHomePosition'));
     await until(() => Math.abs(cam.pose.panDeg) < 0.5 && !cam.pose.moving);
+    // The alert is sent again, released, so its live picture is not taken for the home view.
+    assert.equal(out.length, 2);
+    assert.equal(out[1].payload.id, 'h1');
+    assert.equal(out[1].payload.camera.state, 'released');
+    assert.match(out[1].payload.camera.reason, /^camera .+ looked here, then went home after the quiet period \(300 ms\)$/);
   });
   it('status: green dot when connected, red ring when the camera fails, green again once back', async () => {
     const cam = await virtualCamera();

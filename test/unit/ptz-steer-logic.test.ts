@@ -210,7 +210,16 @@ test('every camera busy with a more important alert: the alert waits, says for w
     assert.equal(a.moves.length, 2);
     assert.equal(a.homes, 0, 'turned to the waiting alert instead of going home');
     assert.deepEqual(steer.waitingAlerts, []);
+    // The gunshot is told the camera left it (its live picture would now be of the glass break).
+    const gun = lastOf(outs, 'gun')!.payload.camera!;
+    assert.equal(gun.state, 'released');
+    assert.equal(gun.reason, 'camera a looked here, then turned to glass break alert glass');
+    assert.equal(gun.target.bearing, 10, 'with the aim it had');
     await until(() => a.homes === 1, 3000, 'home after the second quiet period');
+    const glass = lastOf(outs, 'glass')!.payload.camera!;
+    assert.equal(glass.state, 'released', 'and so is the glass break when the camera goes home');
+    assert.equal(glass.reason, 'camera a looked here, then went home after the quiet period (300 ms)');
+    assert.equal(outs.filter((o) => o.port === 2).length, 0, 'a camera leaving is no error');
   }));
 
 test('dismissing the alert that holds a camera frees it at once for the alert waiting', () =>
@@ -224,6 +233,9 @@ test('dismissing the alert that holds a camera frees it at once for the alert wa
     await send({ kind: 'decision', alertId: 'gun', action: 'dismiss', operator: 'ana', time: 2 });
     await until(() => lastOf(outs, 'scream')!.payload.camera!.state === 'on-target', 2000, 'the scream on target');
     assert.equal(a.moves.length, 2);
+    // The dismissed gunshot does not wait for the camera, but its record learns the camera left.
+    assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'released');
+    assert.deepEqual(steer.waitingAlerts, []);
   }));
 
 test('waiting alerts are served most important first; a dismissed waiting alert leaves the queue', () =>
@@ -268,6 +280,12 @@ test('waiting switched off (0): every camera held means output 2 at once', () =>
     assert.equal(err.error?.code, 'no-camera');
     assert.match(err.error!.message, /a: held by alert gun/);
     assert.deepEqual(steer.waitingAlerts, []);
+    // A more important alert takes the camera: the gunshot it leaves does not wait, and is told so at once.
+    await send(alert('gun2', 'gunshot', destination(O, 300, 40)));
+    assert.equal(lastOf(outs, 'gun2')!.payload.camera!.state, 'on-target');
+    const gun = lastOf(outs, 'gun')!.payload.camera!;
+    assert.equal(gun.state, 'released');
+    assert.equal(gun.reason, 'camera a looked here, then turned to gunshot alert gun2');
   }));
 
 test('an alert taken off its only camera by a more important one waits for it', () =>
