@@ -167,6 +167,7 @@ export = function (RED: NodeAPI) {
         mjpegFps: setting(cfg, 'mjpegFps', 5, { min: 0.2, max: 30 }),
         mjpegWidth: setting(cfg, 'mjpegWidth', 640, { min: 64, max: 3840, integer: true }),
         keepForMs: setting(cfg, 'keepForS', 120, { min: 5, max: 86_400 }) * 1000,
+        snapshotKeepMs: setting(cfg, 'snapshotKeepS', 3600, { min: 5, max: 604_800 }) * 1000,
         fragmentMs: setting(cfg, 'fragmentMs', 0, { min: 0, max: 10_000, integer: true }),
         transport,
         httpRoot: httpRoot(),

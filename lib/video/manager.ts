@@ -20,7 +20,7 @@ import { BackoffOptions } from '../util/backoff';
 import { resolveFfmpeg, RtspTransport, withCredentials } from './ffmpeg';
 import { InitSegment, MediaSegment } from './mp4';
 import { LiveRelay, MjpegRelay, Relay, RelayKind } from './relay';
-import { fetchSnapshot, grabFrame, SnapshotStore } from './snapshot';
+import { fetchSnapshot, grabFrame, SNAPSHOT_MAX_BYTES, SnapshotStore } from './snapshot';
 import { LiveTickets, TICKET_TTL_MS } from './tickets';
 
 export interface VideoSource {
@@ -43,8 +43,12 @@ export interface VideoManagerOptions {
   maxRelays?: number;
   mjpegFps?: number;
   mjpegWidth?: number;
-  /** How long an alert keeps its camera's relay and snapshot. */
+  /** How long an alert keeps its camera's relay. */
   keepForMs?: number;
+  /** How long an alert's snapshot is served (at least keepForMs): operators open alerts late. */
+  snapshotKeepMs?: number;
+  /** Memory bound of the snapshots kept (the oldest are dropped first). */
+  snapshotMaxBytes?: number;
   transport?: RtspTransport;
   /** Also cut MP4 fragments at this duration (lower latency on long GOPs); 0 = at keyframes only. */
   fragmentMs?: number;
@@ -153,7 +157,7 @@ export function viewerOf(req: http.IncomingMessage): Viewer {
 export class VideoManager extends EventEmitter {
   private readonly opts: Required<Omit<VideoManagerOptions, 'ffmpegPath' | 'backoff' | 'ioTimeoutMs' | 'actor' | 'verifyClient' | 'knowsCamera' | 'tickets'>> & VideoManagerOptions;
   private readonly entries = new Map<string, Entry>();
-  private readonly snapshots = new SnapshotStore();
+  private readonly snapshots: SnapshotStore;
   private readonly wss: WebSocketServer;
   private readonly mjpegResponses = new Set<http.ServerResponse>();
   private readonly tickets: LiveTickets;
@@ -168,6 +172,8 @@ export class VideoManager extends EventEmitter {
       mjpegFps: 5,
       mjpegWidth: 640,
       keepForMs: 120_000,
+      snapshotKeepMs: 3_600_000,
+      snapshotMaxBytes: SNAPSHOT_MAX_BYTES,
       transport: 'tcp',
       fragmentMs: 0,
       stallMs: 15_000,
@@ -175,6 +181,7 @@ export class VideoManager extends EventEmitter {
       maxViewerBufferBytes: 4 * 1024 * 1024,
       ...stripUndefined(opts),
     } as VideoManager['opts'];
+    this.snapshots = new SnapshotStore(500, this.opts.snapshotMaxBytes);
     this.tickets = opts.tickets ?? new LiveTickets();
     // Video is already compressed: no per-message deflate.
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, verifyClient: opts.verifyClient });
@@ -212,10 +219,11 @@ export class VideoManager extends EventEmitter {
     // event); one taken while the camera was still turning is replaced once it has arrived.
     const settled = opts.cameraSettled ?? true;
     const have = this.snapshots.has(alertId, cameraId);
+    const snapshotUntil = Date.now() + Math.max(this.opts.keepForMs, this.opts.snapshotKeepMs);
     const snapshot =
       have === 'settled' || (have === 'moving' && !settled)
-        ? (this.snapshots.extend(alertId, until), this.snapshots.get(alertId, cameraId).then((r) => r?.jpeg))
-        : this.snapshots.put(alertId, cameraId, until, () => this.takeSnapshot(cameraId), settled);
+        ? (this.snapshots.extend(alertId, snapshotUntil), this.snapshots.get(alertId, cameraId).then((r) => r?.jpeg))
+        : this.snapshots.put(alertId, cameraId, snapshotUntil, () => this.takeSnapshot(cameraId), settled);
     this.changed();
     return { video, relayError, snapshot };
   }

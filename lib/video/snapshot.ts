@@ -144,20 +144,34 @@ interface StoredSnapshot {
   error?: string;
 }
 
-/** Snapshots by alert id, dropped when the alert's retention ends (bounded count). */
+/** Default memory bound of the kept snapshots: a gateway has little to spare. */
+export const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Snapshots by alert id, dropped when the alert's retention ends; bounded in count and in
+ * bytes (the oldest go first). The audit log keeps its own copies on disk.
+ */
 export class SnapshotStore {
   private readonly items = new Map<string, StoredSnapshot>();
   private timer?: NodeJS.Timeout;
+  private bytes = 0;
 
-  constructor(private readonly maxItems = 500) {}
+  constructor(
+    private readonly maxItems = 500,
+    private readonly maxBytes = SNAPSHOT_MAX_BYTES,
+  ) {}
 
   /** Starts fetching; the promise never rejects (the error is kept for the HTTP answer). */
   put(alertId: string, cameraId: string, expiresAt: number, fetch: () => Promise<Buffer>, settled = true): Promise<Buffer | undefined> {
     const item: StoredSnapshot = { cameraId, expiresAt, settled };
     item.pending = fetch().then(
       (jpeg) => {
-        item.jpeg = jpeg;
         item.pending = undefined;
+        // Replaced or dropped while fetching: not kept.
+        if (this.items.get(alertId) !== item) return jpeg;
+        item.jpeg = jpeg;
+        this.bytes += jpeg.length;
+        this.trimBytes(item);
         return jpeg;
       },
       (err: unknown) => {
@@ -166,11 +180,31 @@ export class SnapshotStore {
         return undefined;
       },
     );
-    this.items.delete(alertId);
+    this.drop(alertId);
     this.items.set(alertId, item);
-    while (this.items.size > this.maxItems) this.items.delete(this.items.keys().next().value as string);
+    while (this.items.size > this.maxItems) this.drop(this.items.keys().next().value as string);
     this.schedule();
     return item.pending;
+  }
+
+  /** Bytes of the pictures kept. */
+  get sizeBytes(): number {
+    return this.bytes;
+  }
+
+  private drop(alertId: string): void {
+    const it = this.items.get(alertId);
+    if (!it) return;
+    if (it.jpeg) this.bytes -= it.jpeg.length;
+    this.items.delete(alertId);
+  }
+
+  /** Oldest first, but never the one just kept (a single picture over the bound stays alone). */
+  private trimBytes(keep: StoredSnapshot): void {
+    for (const [id, it] of this.items) {
+      if (this.bytes <= this.maxBytes) return;
+      if (it !== keep) this.drop(id);
+    }
   }
 
   /** The snapshot of an alert for that camera (waits for a fetch in progress). */
@@ -210,7 +244,7 @@ export class SnapshotStore {
 
   private sweep(): void {
     const now = Date.now();
-    for (const [id, it] of this.items) if (it.expiresAt <= now) this.items.delete(id);
+    for (const [id, it] of this.items) if (it.expiresAt <= now) this.drop(id);
     this.schedule();
   }
 
@@ -218,5 +252,6 @@ export class SnapshotStore {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.items.clear();
+    this.bytes = 0;
   }
 }

@@ -276,6 +276,19 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     assert.equal(await alice.locator('[data-test=move]').count(), 0, 'nothing to take: ptz-steer no longer waits for it');
     await alice.screenshot({ path: path.join(artifacts, 'alert-dashboard-released.png') });
 
+    // a snapshot no longer kept (past its time, or Node-RED restarted): words, not a broken image
+    const links = server.videoFor('a-rel', 'cam-place');
+    const gone = { ...links, snapshot: links.snapshot!.replace(/alert=[^&]*/, 'alert=never-taken') };
+    server.inject('dash', { payload: alert('a-gone', 'crash', 8, { location: located(55), camera: { ...camera('released'), reason: 'Node-RED restarted: camera Camera place looked here, and may have turned since' }, video: gone }) });
+    await alice.locator('[data-alert-id=a-gone]').click();
+    await alice.locator('[data-test=snapshot-gone]').waitFor({ timeout: 30_000 });
+    assert.match(await alice.locator('[data-test=snapshot-gone]').textContent() ?? '', /no longer kept for viewing/);
+    assert.equal(await alice.locator('[data-test=snapshot]').count(), 0);
+    // the kept one of another alert still shows
+    await alice.locator('[data-alert-id=a-rel]').click();
+    await alice.locator('[data-test=snapshot]').waitFor({ timeout: 30_000 });
+    assert.equal(await alice.locator('[data-test=snapshot-gone]').count(), 0);
+
     // the audit log holds the alerts, the views, the decision and the alert's snapshot, and its chain is intact
     const auditDir = path.join(server.userDir, 'vigie-audit');
     const readAudit = () => listAuditFiles(auditDir).flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
@@ -291,7 +304,7 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff]);
     assert.ok(entries.some((e) => e.type === 'decision' && e.alertId === 'a-mid' && e.actor === 'Alice'));
     assert.ok(entries.some((e) => e.type === 'live-view' && e.alertId === 'a-new'));
-    assert.equal(entries.filter((e) => e.type === 'alert').length, 7);
+    assert.equal(entries.filter((e) => e.type === 'alert').length, 8);
     assert.equal(verifyAuditFiles(files).ok, true);
 
     // nothing that reached the browsers over WebSocket looks like audio

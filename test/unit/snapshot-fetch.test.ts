@@ -128,6 +128,70 @@ test('SnapshotStore keeps a snapshot per alert until its retention ends, and kee
   }
 });
 
+test('SnapshotStore is bounded in bytes: the oldest pictures go first, never the one just kept', async () => {
+  const pic = (n: number) => Buffer.alloc(n, 7);
+  const store = new SnapshotStore(100, 2500);
+  try {
+    const until = Date.now() + 60_000;
+    await store.put('a1', 'cam', until, async () => pic(1000));
+    await store.put('a2', 'cam', until, async () => pic(1000));
+    assert.equal(store.sizeBytes, 2000);
+    await store.put('a3', 'cam', until, async () => pic(1000));
+    assert.equal(store.sizeBytes, 2000, 'the oldest dropped to stay under 2500 bytes');
+    assert.equal(await store.get('a1', 'cam'), undefined);
+    assert.ok((await store.get('a2', 'cam'))?.jpeg);
+    // Replacing a picture counts it once.
+    await store.put('a3', 'cam', until, async () => pic(500));
+    assert.equal(store.sizeBytes, 1500);
+    // One picture larger than the bound is kept alone.
+    await store.put('big', 'cam', until, async () => pic(4000));
+    assert.equal(store.size, 1);
+    assert.equal(store.sizeBytes, 4000);
+    assert.ok((await store.get('big', 'cam'))?.jpeg);
+  } finally {
+    store.clear();
+  }
+  assert.equal(store.sizeBytes, 0);
+});
+
+test('an alert\'s snapshot is served after its relay time is over, for the snapshot keep time', async () => {
+  const { VideoManager } = await import('../../lib/video/manager');
+  const server = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'image/jpeg' }).end(JPEG));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const mgr = new VideoManager({
+    resolveSource: async () => ({ streamUrl: 'rtsp://127.0.0.1:1/none', snapshotUrl: `http://127.0.0.1:${port}/snap.jpg` }),
+    ffmpegPath: '/nonexistent/ffmpeg',
+    keepForMs: 100,
+    snapshotKeepMs: 1500,
+  });
+  const status = async (alertId: string) =>
+    new Promise<number>((resolve) => {
+      const fake = {
+        writableEnded: false,
+        setHeader() {},
+        writeHead(code: number) {
+          resolve(code);
+          return fake;
+        },
+        end() {},
+      };
+      void mgr.serveSnapshot('cam', alertId, fake as never);
+    });
+  try {
+    const r = mgr.alert('AL-K', 'cam');
+    assert.ok(r.video.until - Date.now() <= 100, 'the relay is kept for keepForMs only');
+    await r.snapshot;
+    await new Promise((res) => setTimeout(res, 400));
+    assert.equal(await status('AL-K'), 200, 'past the relay time, the snapshot is still there');
+    await new Promise((res) => setTimeout(res, 1400));
+    assert.equal(await status('AL-K'), 404, 'gone after the snapshot keep time');
+  } finally {
+    await mgr.close();
+    server.close();
+  }
+});
+
 test('an alert first sent while the camera turns gets its snapshot retaken once on target, then kept', async () => {
   const { VideoManager } = await import('../../lib/video/manager');
   let served = 0;

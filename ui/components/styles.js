@@ -58,6 +58,7 @@ const css = `
 .vigie-snapshot { max-width: 100%; max-height: 200px; width: auto; align-self: flex-start; border-radius: 6px; border: 1px solid var(--vg-line); display: block; }
 .vigie-snapshot-box { margin: 0; display: flex; flex-direction: column; gap: 2px; }
 .vigie-snapshot-box figcaption { font-size: 12px; opacity: 0.7; }
+.vigie-snapshot-gone { margin: 0; max-width: 260px; padding: 8px 10px; font-size: 12px; border: 1px dashed var(--vg-line); border-radius: 6px; opacity: 0.85; }
 .vigie-actions { grid-area: actions; display: flex; flex-wrap: wrap; gap: 8px; align-items: stretch; }
 .vigie-actions textarea { flex: 1 1 260px; min-height: 44px; padding: 6px 8px; border: 1px solid var(--vg-line); border-radius: 4px; color: inherit; background: transparent; font: inherit; resize: vertical; }
 .vigie-btn { min-height: 44px; min-width: 110px; padding: 6px 14px; border-radius: 6px; border: none; font-size: 16px; font-weight: 600; color: #fff; cursor: pointer; }
