@@ -14,7 +14,15 @@ export interface MoveRequest {
   operator: string;
   /** Epoch seconds. */
   time: number;
+  /**
+   * For a camera that left the alert ("released") or did not come ("failed"): the alert as
+   * the console knows it (without its video), so ptz-steer can aim again without having kept it.
+   */
+  alert?: Alert;
 }
+
+/** Camera states for which an operator may ask for a move: a proposal, a busy camera, or to look again. */
+const MOVABLE_CAMERA_STATES = ['proposed', 'waiting', 'released', 'failed'];
 
 /** A place on the site plan. */
 export interface SitePoint {
@@ -135,14 +143,20 @@ export class AlertConsole {
         return { changed };
       }
       case 'move': {
-        // A proposed move (confirm mode), or a camera busy with another alert that the operator takes.
-        if (record.alert.camera?.state !== 'proposed' && record.alert.camera?.state !== 'waiting') {
-          throw new ContractError('action.type', `"move" only for an alert whose camera.state is "proposed" or "waiting"`, record.alert.camera?.state ?? 'no camera');
+        // A proposed move (confirm mode), a camera busy with another alert that the operator
+        // takes, or a camera that left (or never came) turned here again.
+        const cam = record.alert.camera;
+        if (!cam || !MOVABLE_CAMERA_STATES.includes(cam.state)) {
+          throw new ContractError('action.type', `"move" only for an alert whose camera.state is one of ${MOVABLE_CAMERA_STATES.map((s) => `"${s}"`).join(', ')}`, cam?.state ?? 'no camera');
         }
         this.store.recordMoveRequest(alertId, operator);
-        auditBus.publish({ type: 'camera-move', actor: operator, alertId, details: { event: 'requested-by-operator', camera: record.alert.camera.id } });
+        auditBus.publish({ type: 'camera-move', actor: operator, alertId, details: { event: 'requested-by-operator', camera: cam.id } });
         this.version++;
         const moveRequest: MoveRequest = { kind: 'move-request', alertId, operator, time: Date.now() / 1000 };
+        if (cam.state === 'released' || cam.state === 'failed') {
+          const { video: _video, ...alert } = record.alert;
+          moveRequest.alert = alert;
+        }
         return { moveRequest, changed: true };
       }
       case 'view': {

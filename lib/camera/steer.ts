@@ -186,11 +186,37 @@ export class PtzSteer {
     const waiting = this.waiting.get(alertId);
     if (waiting) return this.takeOver(waiting, p.cameraId, actor);
     const proposal = this.proposals.get(alertId);
-    if (!proposal) throw new ContractError('payload.alertId', `the id of an alert with a proposed move or waiting for a camera (neither for "${alertId}")`);
+    if (!proposal && p.alert !== undefined) return this.lookAgain(p, alertId, actor, emit);
+    if (!proposal) throw new ContractError('payload.alertId', `the id of an alert with a proposed move or waiting for a camera, or payload.alert to aim at again (none for "${alertId}")`);
     const ranked = onlyCamera(proposal.ranked, p.cameraId);
     this.proposals.delete(alertId);
     // "Move camera" is explicit: the operator takes the camera even from a more important alert.
     await this.execute(proposal.alert, ranked, this.operatorRank(proposal.rank, ranked), actor, emit, true);
+  }
+
+  /**
+   * An operator asks to look again at an alert whose camera left it (or never came): the
+   * request carries the alert, since ptz-steer keeps none once its camera has left. The
+   * camera that looked before is preferred; the operator's choice takes held cameras too.
+   */
+  private async lookAgain(p: Record<string, unknown>, alertId: string, actor: string, emit: (out: SteerOutput) => void): Promise<void> {
+    const given = parseAlert(requireObject(p.alert, 'payload.alert'));
+    if (given.id !== alertId) throw new ContractError('payload.alert.id', `the id of payload.alertId ("${alertId}")`, given.id);
+    const { camera: before, video: _video, ...alert } = given;
+    const target = targetOf(alert, this.opts.assumedDistanceM);
+    const rank = rankOf(alert);
+    let ranked = onlyCamera(this.camerasIfFree(target, rank), p.cameraId);
+    if (!ranked.length) {
+      // Answered on the camera too, so the console's request is settled and may be made again.
+      const reason = 'no camera can look at it now';
+      const payload: Alert = before ? { ...alert, camera: { ...before, state: 'failed', reason } } : alert;
+      emit({ port: 1, payload });
+      emit({ port: 2, payload, error: { code: 'no-camera', message: `alert ${alertId}: ${reason}` } });
+      return;
+    }
+    if (p.cameraId === undefined && before) ranked = [...ranked.filter((c) => c.config.id === before.id), ...ranked.filter((c) => c.config.id !== before.id)];
+    this.waiting.delete(alertId);
+    await this.execute(alert, ranked, this.operatorRank(rank, ranked), actor, emit, true);
   }
 
   /**

@@ -275,8 +275,22 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     assert.equal(await alice.locator('[data-alert-id=a-rel] .vg-cam-released').textContent(), 'camera moved on');
     assert.match(await alice.locator('[data-test=video]').textContent() ?? '', /The camera looked here and has left since: see the snapshot/);
     assert.equal(await alice.locator('[data-test=live-video]').isVisible(), false, 'no live picture of another place');
-    assert.equal(await alice.locator('[data-test=move]').count(), 0, 'nothing to take: ptz-steer no longer waits for it');
     await alice.screenshot({ path: path.join(artifacts, 'alert-dashboard-released.png') });
+    // ... and lets the operator look again: the request carries the alert, which ptz-steer no longer keeps
+    assert.equal((await alice.locator('[data-test=move]').textContent())?.trim(), 'Look again');
+    await alice.locator('[data-test=move]').click();
+    const tRel = Date.now();
+    const lookAgain = () => server.outputs.find((m) => (m.payload as Record<string, unknown>)?.kind === 'move-request' && (m.payload as Record<string, unknown>).alertId === 'a-rel');
+    while (!lookAgain()) {
+      if (Date.now() - tRel > 60_000) assert.fail('no move-request message for the released alert');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const again = lookAgain()!.payload as { alert?: { id: string; location?: unknown; camera?: { id: string }; video?: unknown } };
+    assert.equal(again.alert?.id, 'a-rel');
+    assert.ok(again.alert?.location, 'with its place');
+    assert.equal(again.alert?.camera?.id, 'cam-place');
+    assert.equal(again.alert?.video, undefined);
+    await alice.locator('[data-test=move]', { hasText: 'Move requested' }).waitFor({ timeout: 30_000 });
 
     // a snapshot no longer kept (past its time, or Node-RED restarted): words, not a broken image
     const links = server.videoFor('a-rel', 'cam-place');

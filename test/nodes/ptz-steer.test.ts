@@ -377,6 +377,11 @@ describe('ptz-steer node', () => {
     assert.equal(out[1].payload.id, 'h1');
     assert.equal(out[1].payload.camera.state, 'released');
     assert.match(out[1].payload.camera.reason, /^camera .+ looked here, then went home after the quiet period \(300 ms\)$/);
+    // An operator looks again (the console's request carries the alert): the real camera turns back.
+    helper.getNode('steer').receive({ payload: { kind: 'move-request', alertId: 'h1', operator: 'ana', time: Date.now() / 1000, alert: out[1].payload } });
+    await until(() => out.length >= 3);
+    assert.equal(out[2].payload.camera.state, 'on-target');
+    assert.ok(Math.abs(cam.pose.panDeg - 120) <= 1, `panned back (${cam.pose.panDeg}°)`);
   });
   it('status: green dot when connected, red ring when the camera fails, green again once back', async () => {
     const cam = await virtualCamera();

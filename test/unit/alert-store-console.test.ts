@@ -96,6 +96,21 @@ test('move: an operator may take a busy camera for a waiting alert; the request 
   assert.equal(c.act({ type: 'move', alertId: 'w1', operator: 'Bob' }).moveRequest?.operator, 'Bob');
 });
 
+test('move: to look again at an alert whose camera left, the request carries the alert (without its video)', () => {
+  const c = new AlertConsole({ store: new AlertStore(), actor: 'auto:n1' });
+  const camera = { id: 'cam', name: 'Cam', pan: 0, tilt: 0, zoom: 0, target: { bearing: 1, tilt: 0 }, state: 'released', reason: 'camera Cam looked here, then went home after the quiet period (2 min)' };
+  const video = { live: '/vigie/video/cam/live', until: 1 };
+  c.ingest(detection('r1', 10, { camera, video, location: { method: 'tdoa', sensors: ['s1'], position: { lat: 45.44, lon: 4.39, errorM: 2 } } }));
+  const req = c.act({ type: 'move', alertId: 'r1', operator: 'Ann' }).moveRequest!;
+  assert.equal(req.alert?.id, 'r1');
+  assert.deepEqual(req.alert?.location?.position, { lat: 45.44, lon: 4.39, errorM: 2 });
+  assert.equal(req.alert?.camera?.id, 'cam', 'so ptz-steer prefers the camera that looked');
+  assert.equal((req.alert as unknown as Record<string, unknown>).video, undefined);
+  // A proposal or a waiting alert is known to ptz-steer: no alert in the request.
+  c.ingest(detection('w2', 10, { camera: { ...camera, state: 'waiting' } }));
+  assert.equal(c.act({ type: 'move', alertId: 'w2', operator: 'Ann' }).moveRequest!.alert, undefined);
+});
+
 test('act refuses what it cannot use, naming the field', () => {
   const c = new AlertConsole({ store: new AlertStore(), actor: 'auto:n1' });
   c.ingest(detection('e3', 10, { camera: { id: 'cam', name: 'Cam', pan: 0, tilt: 0, zoom: 0, target: { bearing: 1, tilt: 0 }, state: 'on-target' } }));
@@ -103,7 +118,7 @@ test('act refuses what it cannot use, naming the field', () => {
   assert.throws(() => c.act({ type: 'decide', action: 'confirm', operator: 'A' }), /action\.alertId: expected a non-empty string/);
   assert.throws(() => c.act({ type: 'decide', alertId: 'nope', action: 'confirm', operator: 'A' }), /action\.alertId: expected the id of an alert in the queue/);
   assert.throws(() => c.act({ type: 'shred', alertId: 'e3', operator: 'A' }), /action\.type: expected one of/);
-  assert.throws(() => c.act({ type: 'move', alertId: 'e3', operator: 'A' }), /"move" only for an alert whose camera\.state is "proposed" or "waiting", got "on-target"/);
+  assert.throws(() => c.act({ type: 'move', alertId: 'e3', operator: 'A' }), /"move" only for an alert whose camera\.state is one of "proposed", "waiting", "released", "failed", got "on-target"/);
   assert.throws(() => c.act({ type: 'decide', alertId: 'e3', action: 'confirm' }), /operator/);
   assert.equal(c.state().alerts[0].state, 'new');
 });

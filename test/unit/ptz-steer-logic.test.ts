@@ -454,3 +454,55 @@ test('confirm mode: a copy placed again near another camera proposes that camera
     steer.close();
   }
 });
+
+test('look again: a move request carrying an alert whose camera left turns the camera that looked there back to it', () =>
+  withOneCamera({ returnHomeAfterMs: 200 }, 0, async ({ a, steer, outs, send }) => {
+    const audit: AuditEvent[] = [];
+    const unsub = auditBus.subscribe((e) => audit.push(e));
+    try {
+      await send(alert('g', 'gunshot', destination(O, 30, 40)));
+      await until(() => lastOf(outs, 'g')!.payload.camera!.state === 'released', 3000, 'released after the quiet period');
+      assert.equal(a.homes, 1);
+      const released = lastOf(outs, 'g')!.payload;
+      // ptz-steer kept nothing of it: without the alert the request is refused, naming the field.
+      await assert.rejects(steer.handle({ kind: 'move-request', alertId: 'g', operator: 'ana' }, () => undefined), /payload\.alertId: expected the id of an alert with a proposed move or waiting for a camera, or payload\.alert to aim at again/);
+      await assert.rejects(steer.handle({ kind: 'move-request', alertId: 'other', operator: 'ana', alert: released }, () => undefined), /payload\.alert\.id: expected the id of payload\.alertId \("other"\), got "g"/);
+      await assert.rejects(steer.handle({ kind: 'move-request', alertId: 'g', operator: 'ana', alert: { id: 'g' } }, () => undefined), /payload\.location/);
+      await send({ kind: 'move-request', alertId: 'g', operator: 'ana', alert: { ...released, video: { live: '/x', until: 1 } } });
+      const cam = lastOf(outs, 'g')!.payload;
+      assert.equal(cam.camera!.state, 'on-target');
+      assert.equal(cam.camera!.target.bearing, 30);
+      assert.equal(cam.camera!.reason, undefined, 'the reason of the release is gone');
+      assert.equal((cam as unknown as Record<string, unknown>).video, undefined, 'video-forward adds fresh links');
+      assert.equal(a.moves.length, 2);
+      assert.equal(audit.filter((e) => e.type === 'camera-move' && e.alertId === 'g').pop()!.actor, 'ana');
+      assert.equal(outs.filter((o) => o.port === 2).length, 0);
+      // ... and the camera is held for it: a less important alert waits.
+      await send(alert('s', 'glass_break', destination(O, 200, 40)));
+      assert.equal(lastOf(outs, 's')!.payload.camera!.state, 'waiting');
+    } finally {
+      unsub();
+    }
+  }));
+
+test('look again prefers the camera that looked there first; with no camera able to see it, output 2 says so', async () => {
+  const a = new FakeCamera(config('a', 0, 5), 0);
+  const b = new FakeCamera(config('b', 180, 30), 0);
+  const steer = new PtzSteer(asConns([a, b]), { pollMs: 5, returnHomeAfterMs: 0 });
+  const outs: SteerOutput[] = [];
+  try {
+    const g = alert('g', 'gunshot', destination(O, 90, 10));
+    const seenByB = { ...g, camera: { id: 'b', name: 'b', pan: 0, tilt: 0, zoom: 0, target: { bearing: 0, tilt: 0 }, state: 'released' } };
+    await steer.handle({ kind: 'move-request', alertId: 'g', operator: 'ana', alert: seenByB }, (o) => outs.push(o));
+    assert.equal(lastOf(outs, 'g')!.payload.camera!.id, 'b', 'not the nearest (a), the one that looked');
+    assert.equal(a.moves.length, 0);
+    const far = { ...alert('f', 'gunshot', destination(O, 90, 5000)), camera: { ...seenByB.camera } };
+    await steer.handle({ kind: 'move-request', alertId: 'f', operator: 'ana', alert: far }, (o) => outs.push(o));
+    const err = outs.find((o) => o.port === 2)!;
+    assert.equal(err.error?.code, 'no-camera');
+    assert.equal(lastOf(outs, 'f')!.payload.camera!.state, 'failed', 'the console learns the request was answered');
+    assert.equal(lastOf(outs, 'f')!.payload.camera!.reason, 'no camera can look at it now');
+  } finally {
+    steer.close();
+  }
+});
