@@ -89,7 +89,7 @@ interface Waiting {
   expiresMs: number;
   emit: (out: SteerOutput) => void;
   /** Set when a camera reached this alert and was then taken by another: it had its look. */
-  looked?: { cameraName: string; takenBy: string };
+  looked?: { cameraId: string; cameraName: string; takenBy: string };
 }
 
 /** The alert a camera reached last. */
@@ -342,7 +342,7 @@ export class PtzSteer {
     this.aimedAt.delete(cfg.id);
     this.holds.set(cfg.id, { ...rank, untilMs: Date.now() + Math.max(this.opts.returnHomeAfterMs, this.opts.moveTimeoutMs) });
     if (displaced && displaced.alert.id !== alert.id) {
-      const looked = { cameraName: cfg.name || cfg.id, takenBy: alertWords(alert.label, alert.id) };
+      const looked = { cameraId: cfg.id, cameraName: cfg.name || cfg.id, takenBy: alertWords(alert.label, alert.id) };
       const holdRuns = displacedHold?.alertId === displaced.alert.id && displacedHold.untilMs > Date.now() && !this.dismissed.has(displaced.alert.id);
       if (!holdRuns || !this.startWaiting(displaced.alert, displaced.target, displaced.rank, displaced.actor, displaced.emit, looked)) {
         this.release(displaced, cfg, lookedWords(looked));
@@ -500,9 +500,11 @@ export class PtzSteer {
   private giveUp(w: Waiting): void {
     const ranked = this.camerasIfFree(w.target, w.rank);
     if (w.looked && ranked.length) {
+      // Named by the camera that looked, when it is still configured.
+      const choice = ranked.find((c) => c.config.id === w.looked!.cameraId) ?? ranked[0];
       const reason = `${lookedWords(w.looked)}; no camera was free again within ${durationWords(this.opts.waitForCameraMs)}`;
       this.hooks.log?.(`alert ${w.alert.id}: ${reason}`);
-      w.emit({ port: 1, payload: { ...w.alert, camera: this.cameraState(ranked[0], 'released', undefined, reason) } });
+      w.emit({ port: 1, payload: { ...w.alert, camera: this.cameraState(choice, 'released', undefined, reason) } });
       return;
     }
     const reason = `no camera was free within ${durationWords(this.opts.waitForCameraMs)}${ranked.length ? ` (${this.busyWords(ranked)})` : ''}`;
