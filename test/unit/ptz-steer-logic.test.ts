@@ -347,12 +347,18 @@ test('a dismissed alert sent again (the localizer placed it better) moves no cam
     assert.equal(lastOf(outs, 'h')!.payload.camera!.target.bearing, 95);
   }));
 
+/** A glass break on target, then a gunshot that takes its camera: the glass break waits. */
+async function glassTakenByGunshot(send: (payload: unknown) => Promise<void>, outs: SteerOutput[]): Promise<void> {
+  await send(alert('glass', 'glass_break', destination(O, 80, 40)));
+  assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'on-target');
+  await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+  assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'on-target');
+  assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'waiting');
+}
+
 test('an alert on target whose camera a more important alert takes waits for it, and gets it back when that hold ends', () =>
   withOneCamera({ moveTimeoutMs: 100, returnHomeAfterMs: 300 }, 0, async ({ a, steer, outs, send }) => {
-    await send(alert('glass', 'glass_break', destination(O, 80, 40)));
-    assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'on-target');
-    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
-    assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'on-target');
+    await glassTakenByGunshot(send, outs);
     const glass = lastOf(outs, 'glass')!.payload.camera!;
     assert.equal(glass.state, 'waiting', 'the console no longer says the camera looks at the glass break');
     assert.match(glass.reason!, /^camera a looked here, then turned to gunshot alert gun; waiting up to 5 min/);
@@ -369,10 +375,7 @@ test('an alert on target whose camera a more important alert takes waits for it,
 
 test('an alert that had its look and finds no camera free again in time ends as released, which is no fault', () =>
   withOneCamera({ returnHomeAfterMs: 60_000, waitForCameraMs: 300 }, 0, async ({ a, steer, outs, send }) => {
-    await send(alert('glass', 'glass_break', destination(O, 80, 40)));
-    assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'on-target');
-    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
-    assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'waiting');
+    await glassTakenByGunshot(send, outs);
     await until(() => lastOf(outs, 'glass')!.payload.camera!.state !== 'waiting', 3000, 'the end of the wait');
     const cam = lastOf(outs, 'glass')!.payload.camera!;
     assert.equal(cam.state, 'released');
