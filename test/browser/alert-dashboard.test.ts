@@ -303,6 +303,7 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     // the kept one of another alert still shows
     await alice.locator('[data-alert-id=a-rel]').click();
     await alice.locator('[data-test=snapshot]').waitFor({ timeout: 30_000 });
+    await alice.waitForFunction(() => ((document.querySelector('[data-test=snapshot]') as HTMLImageElement | null)?.naturalWidth ?? 0) > 0, undefined, { timeout: 30_000 });
     assert.equal(await alice.locator('[data-test=snapshot-gone]').count(), 0);
 
     // the audit log holds the alerts, the views, the decision and the alert's snapshot, and its chain is intact
