@@ -90,7 +90,9 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
             'durationSeconds': round(train_seconds) if train_seconds is not None else None,
             'framework': 'PyTorch 1.13 (Debian python3-torch), exported with torch.onnx',
             'data': 'shared/data/urban-sounds (manifest.csv), split by recording (origin_path; the source project\'s '
-                    'glass mixes stay with their parent event), stratified by label, 20 % of recordings to validation',
+                    'glass mixes stay with their parent event), stratified by label, 20 % of recordings to validation'
+                    + (f'; of the training recordings only {getattr(args, "train_share", 1.0):.0%} of each label kept '
+                       '(--train-share, a learning-curve run)' if getattr(args, 'train_share', 1.0) < 1.0 else ''),
             'trainClips': len(train_rows),
             'validationClips': len(val_rows),
             'sources': source_list(rows),

@@ -108,6 +108,21 @@ def stable_fraction(text, seed):
     return int(h[:12], 16) / float(1 << 48)
 
 
+def thin_rows(rows, share, seed):
+    """A share of the recordings (groups) of every label, at least one each, chosen
+    deterministically for a seed: for learning curves (does more of the same data help?)."""
+    if share >= 1.0:
+        return rows
+    by_label = {}
+    for r in rows:
+        by_label.setdefault(r['label'], set()).add(r['group'])
+    keep = set()
+    for label, groups in sorted(by_label.items()):
+        ordered = sorted(groups, key=lambda g: stable_fraction(g, f'thin:{seed}'))
+        keep.update(ordered[:max(1, int(round(len(ordered) * share)))])
+    return [r for r in rows if r['group'] in keep]
+
+
 def split_rows(rows, seed, val_fraction=0.2):
     """Split by recording group, stratified by label: each label with ≥ 3 groups gives at
     least one group to validation. Deterministic for a seed."""

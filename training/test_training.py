@@ -139,6 +139,22 @@ class Grouping(unittest.TestCase):
         _, val3 = data.split_rows(rows, 99)
         self.assertNotEqual({r['path'] for r in val}, {r['path'] for r in val3})
 
+    def test_thinning_keeps_a_share_of_each_labels_recordings_whole(self):
+        rows = [{'label': label, 'group': f'{label}:{g}', 'path': f'{label}/{g}/{piece}.wav'}
+                for label, n in (('gunshot', 10), ('scream', 4), ('crash', 1)) for g in range(n) for piece in range(2)]
+        half = data.thin_rows(rows, 0.5, 1234)
+        groups = lambda rs, label: {r['group'] for r in rs if r['label'] == label}
+        self.assertEqual([len(groups(half, l)) for l in ('gunshot', 'scream', 'crash')], [5, 2, 1], 'a share of each label, at least one')
+        self.assertTrue(all(sum(1 for r in half if r['group'] == g) == 2 for g in {r['group'] for r in half}), 'recordings kept whole')
+        self.assertEqual(half, data.thin_rows(rows, 0.5, 1234), 'deterministic')
+        self.assertNotEqual(groups(half, 'gunshot'), groups(data.thin_rows(rows, 0.5, 7), 'gunshot'))
+        self.assertIs(data.thin_rows(rows, 1.0, 1234), rows)
+        import train as T
+        self.assertEqual(T.parse_args([]).train_share, 1.0)
+        for bad in ('0', '1.5'):
+            with self.assertRaises(SystemExit):
+                T.parse_args(['--train-share', bad])
+
 
 class EventFinding(unittest.TestCase):
     def test_event_centres_find_a_burst_in_a_long_clip(self):

@@ -51,6 +51,7 @@ def parse_args(argv):
     p.add_argument('--bed-min-s', type=float, default=0.0, help='shortest background recording used as a bed, s (0: any; 1 s was tried, see docs/model.md)')
     p.add_argument('--synthetic-bed-share', type=float, default=DEFAULT_SYNTHETIC_BED_SHARE, help='share of synthetic beds under foreground sounds (the rest are training recordings)')
     p.add_argument('--bed-labels', default=','.join(BED_LABELS), help='labels of the training recordings used as beds')
+    p.add_argument('--train-share', type=float, default=1.0, help='share of the training recordings of each label kept (learning curves; validation unchanged)')
     p.add_argument('--quick', action='store_true', help='short run (plumbing, first integration model)')
     p.add_argument('--out-dir', default=os.path.join(data.REPO_ROOT, 'models'))
     args = p.parse_args(argv)
@@ -61,6 +62,8 @@ def parse_args(argv):
         p.error(f'--weight-decay: expected 0 or more, got {args.weight_decay:g}')
     if not 0.0 <= args.synthetic_bed_share <= 1.0:
         p.error(f'--synthetic-bed-share: expected a share between 0 and 1, got {args.synthetic_bed_share:g}')
+    if not 0.0 < args.train_share <= 1.0:
+        p.error(f'--train-share: expected a share above 0 and at most 1, got {args.train_share:g}')
     bed_labels(args.bed_labels)
     return args
 
@@ -85,8 +88,9 @@ def recipe_args(args):
 
 
 def split(args, rows):
-    """(training rows, validation rows) of the run."""
-    return data.split_rows(rows, args.seed if args.split_seed is None else args.split_seed)
+    """(training rows, validation rows) of the run; --train-share thins the training side only."""
+    train, val = data.split_rows(rows, args.seed if args.split_seed is None else args.split_seed)
+    return data.thin_rows(train, getattr(args, 'train_share', 1.0), args.seed), val
 
 
 def window_maker(args, train_rows, clips):
