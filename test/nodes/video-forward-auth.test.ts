@@ -40,6 +40,13 @@ describe('live video behind httpNodeAuth (real Node-RED)', { timeout: 240_000 },
     ];
     const r = await fetch(`${red.url}/flows`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(flows) });
     assert.equal(r.status, 204, await r.text());
+    // The deploy may answer before the node is up: wait until a ticket is issued, which means
+    // its relay (and with it the WebSocket upgrade listener) is there.
+    const deadline = Date.now() + 30_000;
+    while ((await fetch(`${red.url}/vigie/video/cam-a/ticket`, { headers: basic(USER, PASSWORD) })).status !== 200) {
+      if (Date.now() > deadline) assert.fail('video-forward did not come up within 30 s of the deploy');
+      await new Promise((res) => setTimeout(res, 100));
+    }
   });
 
   after(async () => {
