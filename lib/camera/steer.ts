@@ -10,7 +10,7 @@ import { auditBus } from '../alerts/bus';
 import { Backoff } from '../util/backoff';
 import { CameraConnection, CameraError } from './connection';
 import { AlertRank, Choice, Hold, TargetSpec, aimFor, chooseCamera, isHeldAgainst, priorityOf } from './choose';
-import { aimToCameraDegrees, cameraDegreesToWorld, degreesToSpace, spaceToDegrees } from './geometry';
+import { aimToCameraDegrees, cameraDegreesToWorld, degreesToSpace, spaceToDegrees, wrap180 } from './geometry';
 import { MoveMethod, MoveResult, moveToTarget } from './mover';
 import type { CameraConfig } from './types';
 
@@ -89,7 +89,7 @@ interface Waiting {
   expiresMs: number;
   emit: (out: SteerOutput) => void;
   /** Set when a camera reached this alert and was then taken by another: it had its look. */
-  looked?: { cameraId: string; cameraName: string; takenBy: string };
+  looked?: { cameraId: string; words: string };
 }
 
 /** The alert a camera reached last. */
@@ -254,6 +254,10 @@ export class PtzSteer {
     await this.execute(w.alert, ranked, this.operatorRank(w.rank, ranked), actor, w.emit, true);
   }
 
+  private cameraConfig(cameraId: string): CameraConfig | undefined {
+    return this.cameras().find((c) => c.id === cameraId)?.config;
+  }
+
   /** The cameras that could look at the target if none were held, best first. */
   private camerasIfFree(target: TargetSpec, rank: AlertRank): Choice[] {
     return chooseCamera(this.candidates().map((c) => ({ ...c, hold: undefined })), target, rank, Date.now(), this.opts.frameWidthM).ranked;
@@ -271,7 +275,7 @@ export class PtzSteer {
     const deg = spaceToDegrees(cfg.calibration, pos);
     const out: CameraState = {
       id: cfg.id,
-      name: cfg.name || cfg.id,
+      name: cameraName(cfg),
       pan: round(deg.panDeg, 2),
       tilt: round(deg.tiltDeg, 2),
       zoom: round(pos.zoom, 3),
@@ -342,10 +346,10 @@ export class PtzSteer {
     this.aimedAt.delete(cfg.id);
     this.holds.set(cfg.id, { ...rank, untilMs: Date.now() + Math.max(this.opts.returnHomeAfterMs, this.opts.moveTimeoutMs) });
     if (displaced && displaced.alert.id !== alert.id) {
-      const looked = { cameraId: cfg.id, cameraName: cfg.name || cfg.id, takenBy: alertWords(alert.label, alert.id) };
+      const looked = { cameraId: cfg.id, words: lookedWords(cfg, `turned to ${alertWords(alert.label, alert.id)}`) };
       const holdRuns = displacedHold?.alertId === displaced.alert.id && displacedHold.untilMs > Date.now() && !this.dismissed.has(displaced.alert.id);
       if (!holdRuns || !this.startWaiting(displaced.alert, displaced.target, displaced.rank, displaced.actor, displaced.emit, looked)) {
-        this.release(displaced, cfg, lookedWords(looked));
+        this.release(displaced, cfg, looked.words);
       }
     }
     this.cancelHome(cfg.id);
@@ -407,7 +411,7 @@ export class PtzSteer {
       if (this.activeMove.has(conn.id)) return;
       const left = this.aimedAt.get(conn.id);
       this.aimedAt.delete(conn.id);
-      if (left) this.release(left, conn.config, `camera ${conn.config.name || conn.id} looked here, then went home after the quiet period (${durationWords(this.opts.returnHomeAfterMs)})`);
+      if (left) this.release(left, conn.config, lookedWords(conn.config, `went home after the quiet period (${durationWords(this.opts.returnHomeAfterMs)})`));
       conn.gotoHome().then(
         () => {
           auditBus.publish({ type: 'camera-move', actor: this.opts.actor, alertId, details: { cameraId: conn.id, state: 'home', reason: 'quiet period over' } });
@@ -435,7 +439,7 @@ export class PtzSteer {
     looked ??= old?.looked;
     this.waiting.set(alert.id, { alert, target, rank, actor, sinceMs, expiresMs: sinceMs + this.opts.waitForCameraMs, emit, looked });
     const wait = `waiting up to ${durationWords(this.opts.waitForCameraMs)} for ${looked ? 'a camera' : 'it'} to be free`;
-    const reason = looked ? `${lookedWords(looked)}; ${wait}` : `${this.busyWords(ranked)}; ${wait}`;
+    const reason = `${looked ? looked.words : this.busyWords(ranked)}; ${wait}`;
     this.hooks.log?.(`alert ${alert.id}: ${reason}`);
     emit({ port: 1, payload: { ...alert, camera: this.cameraState(ranked[0], 'waiting', undefined, reason) } });
     this.scheduleWaitCheck();
@@ -448,7 +452,7 @@ export class PtzSteer {
       const h = this.holds.get(c.config.id);
       return h ? alertWords(h.label, h.alertId) : 'another alert';
     };
-    const name = (c: Choice) => c.config.name || c.config.id;
+    const name = (c: Choice) => cameraName(c.config);
     if (ranked.length === 1) return `camera ${name(ranked[0])} is busy with ${holder(ranked[0])}`;
     return `all ${ranked.length} cameras that can see it are busy (nearest, ${name(ranked[0])}, with ${holder(ranked[0])})`;
   }
@@ -498,15 +502,12 @@ export class PtzSteer {
    * "released", which is no fault; one that never had a camera ends "failed", on output 2 too.
    */
   private giveUp(w: Waiting): void {
-    const ranked = this.camerasIfFree(w.target, w.rank);
-    if (w.looked && ranked.length) {
-      // Named by the camera that looked, when it is still configured.
-      const choice = ranked.find((c) => c.config.id === w.looked!.cameraId) ?? ranked[0];
-      const reason = `${lookedWords(w.looked)}; no camera was free again within ${durationWords(this.opts.waitForCameraMs)}`;
-      this.hooks.log?.(`alert ${w.alert.id}: ${reason}`);
-      w.emit({ port: 1, payload: { ...w.alert, camera: this.cameraState(choice, 'released', undefined, reason) } });
+    const lookedBy = w.looked && this.cameraConfig(w.looked.cameraId);
+    if (w.looked && lookedBy) {
+      this.release(w, lookedBy, `${w.looked.words}; no camera was free again within ${durationWords(this.opts.waitForCameraMs)}`);
       return;
     }
+    const ranked = this.camerasIfFree(w.target, w.rank);
     const reason = `no camera was free within ${durationWords(this.opts.waitForCameraMs)}${ranked.length ? ` (${this.busyWords(ranked)})` : ''}`;
     const payload = ranked.length ? { ...w.alert, camera: this.cameraState(ranked[0], 'failed', undefined, reason) } : w.alert;
     w.emit({ port: 1, payload });
@@ -655,12 +656,12 @@ function mostUrgentFirst(a: Waiting, b: Waiting): number {
  */
 function proposalChangeWords(old: Proposal | undefined, choice: Choice): string | undefined {
   if (!old) return undefined;
-  const name = (c: Choice) => c.config.name || c.config.id;
+  const name = (c: Choice) => cameraName(c.config);
   if (old.choice.config.id !== choice.config.id) return `proposal changed: the alert was placed again, camera ${name(choice)} now instead of ${name(old.choice)}`;
   const was = old.choice.aim.bearingDeg;
   const now = choice.aim.bearingDeg;
   // Below half a degree the picture is the same.
-  if (Math.abs(((now - was + 540) % 360) - 180) < 0.5) return undefined;
+  if (Math.abs(wrap180(now - was)) < 0.5) return undefined;
   return `proposal changed: the alert was placed again, bearing ${was.toFixed(1)}° → ${now.toFixed(1)}°`;
 }
 
@@ -669,9 +670,14 @@ function alertWords(label: string | undefined, alertId: string): string {
   return `${label ? `${label.replace(/_/g, ' ')} ` : ''}alert ${alertId}`;
 }
 
-/** "camera cam-north looked here, then turned to gunshot alert g2". */
-function lookedWords(looked: NonNullable<Waiting['looked']>): string {
-  return `camera ${looked.cameraName} looked here, then turned to ${looked.takenBy}`;
+/** "camera cam-north looked here, then turned to gunshot alert g2" (`then`: what it did next). */
+function lookedWords(config: CameraConfig, then: string): string {
+  return `camera ${cameraName(config)} looked here, then ${then}`;
+}
+
+/** What operators call a camera: its name, else its id. */
+function cameraName(config: CameraConfig): string {
+  return config.name || config.id;
 }
 
 /** "5 min", "90 s", "300 ms". */
