@@ -58,10 +58,10 @@ async function sourceOf(cam: CameraHandle, configCredentials: () => Credentials 
   return { streamUrl, snapshotUrl: snapshotUrl || undefined, username: creds?.username || undefined, password: creds?.password };
 }
 
-/** Status-bar words for source errors (the full message goes to the debug sidebar). */
 /** Camera states in which the camera shows, or will show, another place than this alert. */
 const CAMERA_ELSEWHERE = new Set(['failed', 'waiting', 'released']);
 
+/** Status-bar words for source errors (the full message goes to the debug sidebar). */
 const SHORT_REASON: Record<string, string> = {
   unauthorized: '401 wrong user/password',
   forbidden: '403 forbidden',
