@@ -224,7 +224,7 @@ export class AlertStore {
           updatedMs: Number(raw.updatedMs) || this.now(),
           seenBy: Array.isArray(raw.seenBy) ? raw.seenBy.filter((s) => typeof s === 'string') : [],
           decisions,
-          ...(raw.moveRequest && alert.camera?.state !== 'failed' ? { moveRequest: raw.moveRequest } : {}),
+          // No moveRequest: ptz-steer keeps no request across a restart, so none would be answered.
         });
         n++;
       } catch {

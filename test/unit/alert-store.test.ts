@@ -138,6 +138,7 @@ test('save writes atomically and load restores state and decisions within retent
   s2.recordMoveRequest('p', 'alice');
   s2.upsert(detection('o', 302, cam('on-target')));
   s2.upsert(detection('r', 303, cam('released')));
+  s2.recordMoveRequest('r', 'bob');
   s2.save();
   const s4 = new AlertStore({ now: c.now, file, retentionMs: 3_600_000 });
   assert.equal(s4.load(), 6);
@@ -146,6 +147,7 @@ test('save writes atomically and load restores state and decisions within retent
   assert.equal(s4.get('p')!.moveRequest, undefined);
   assert.deepEqual(s4.get('o')!.alert.camera, { ...cam('on-target').camera, state: 'released', reason: 'Node-RED restarted: camera Cam 1 looked here, and may have turned since' });
   assert.equal(s4.get('r')!.alert.camera!.state, 'released', 'a release is an end, not a promise');
+  assert.equal(s4.get('r')!.moveRequest, undefined, 'its Look again may be asked anew: the request died with the restart');
 
   c.advance(2 * 3_600_000);
   const s3 = new AlertStore({ now: c.now, file, retentionMs: 3_600_000 });
