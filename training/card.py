@@ -91,8 +91,8 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
             'framework': 'PyTorch 1.13 (Debian python3-torch), exported with torch.onnx',
             'data': 'shared/data/urban-sounds (manifest.csv), split by recording (origin_path; the source project\'s '
                     'glass mixes stay with their parent event), stratified by label, 20 % of recordings to validation'
-                    + (f'; of the training recordings only {getattr(args, "train_share", 1.0):.0%} of each label kept '
-                       '(--train-share, a learning-curve run)' if getattr(args, 'train_share', 1.0) < 1.0 else ''),
+                    + (f'; of the training recordings only {args.train_share:.0%} of each label kept '
+                       '(--train-share, a learning-curve run)' if args.train_share < 1.0 else ''),
             'trainClips': len(train_rows),
             'validationClips': len(val_rows),
             'sources': source_list(rows),

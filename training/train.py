@@ -90,7 +90,7 @@ def recipe_args(args):
 def split(args, rows):
     """(training rows, validation rows) of the run; --train-share thins the training side only."""
     train, val = data.split_rows(rows, args.seed if args.split_seed is None else args.split_seed)
-    return data.thin_rows(train, getattr(args, 'train_share', 1.0), args.seed), val
+    return data.thin_rows(train, args.train_share, args.seed), val
 
 
 def window_maker(args, train_rows, clips):
