@@ -509,3 +509,26 @@ test('look again prefers the camera that looked there first; with no camera able
     steer.close();
   }
 });
+
+test('a released alert is named by the camera that looked at it, not by the nearest one', async () => {
+  const a = new FakeCamera(config('a', 0, 60), 0);
+  const b = new FakeCamera(config('b', 180, 60), 0);
+  const steer = new PtzSteer(asConns([a, b]), { pollMs: 5, returnHomeAfterMs: 60_000, waitForCameraMs: 300 });
+  const outs: SteerOutput[] = [];
+  const send = (p: unknown) => steer.handle(p, (o) => outs.push(o));
+  try {
+    await send(alert('boom', 'explosion', destination(O, 180, 50)));
+    assert.equal(lastOf(outs, 'boom')!.payload.camera!.id, 'b');
+    // Nearer to b, but b is held by the explosion: the glass break gets a.
+    await send(alert('glass', 'glass_break', destination(O, 180, 20)));
+    assert.equal(lastOf(outs, 'glass')!.payload.camera!.id, 'a');
+    await send(alert('gun', 'gunshot', destination(O, 0, 50)));
+    assert.equal(lastOf(outs, 'gun')!.payload.camera!.id, 'a');
+    await until(() => lastOf(outs, 'glass')!.payload.camera!.state === 'released', 3000, 'released');
+    const cam = lastOf(outs, 'glass')!.payload.camera!;
+    assert.equal(cam.id, 'a');
+    assert.match(cam.reason!, /^camera a looked here, then turned to gunshot alert gun; no camera was free again within 300 ms$/);
+  } finally {
+    steer.close();
+  }
+});
