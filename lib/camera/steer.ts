@@ -200,7 +200,7 @@ export class PtzSteer {
    * camera that looked before is preferred; the operator's choice takes held cameras too.
    */
   private async lookAgain(p: Record<string, unknown>, alertId: string, actor: string, emit: (out: SteerOutput) => void): Promise<void> {
-    const given = parseAlert(requireObject(p.alert, 'payload.alert'));
+    const given = parseAlert(requireObject(p.alert, 'payload.alert'), 'payload.alert');
     if (given.id !== alertId) throw new ContractError('payload.alert.id', `the id of payload.alertId ("${alertId}")`, given.id);
     const { camera: before, video: _video, ...alert } = given;
     const target = targetOf(alert, this.opts.assumedDistanceM);
@@ -600,19 +600,19 @@ export class PtzSteer {
 }
 
 /** Checks what ptz-steer needs of an alert; messages name the field. */
-export function parseAlert(p: Record<string, unknown>): Alert {
-  requireString(p, 'id');
+export function parseAlert(p: Record<string, unknown>, where = 'payload'): Alert {
+  requireString(p, 'id', where);
   const loc = p.location;
-  if (!isObject(loc)) throw new ContractError('payload.location', 'an object with a position {lat, lon} or a bearing (from the localizer)', loc);
+  if (!isObject(loc)) throw new ContractError(`${where}.location`, 'an object with a position {lat, lon} or a bearing (from the localizer)', loc);
   if (loc.position !== undefined) {
-    const pos = requireObject(loc.position, 'payload.location.position');
-    requireNumber(pos, 'lat', { min: -90, max: 90 }, 'payload.location.position');
-    requireNumber(pos, 'lon', { min: -180, max: 180 }, 'payload.location.position');
+    const pos = requireObject(loc.position, `${where}.location.position`);
+    requireNumber(pos, 'lat', { min: -90, max: 90 }, `${where}.location.position`);
+    requireNumber(pos, 'lon', { min: -180, max: 180 }, `${where}.location.position`);
   } else if (loc.bearing !== undefined) {
-    requireNumber(loc, 'bearing', { min: -360, max: 360 }, 'payload.location');
-    requireString(p, 'sensor');
+    requireNumber(loc, 'bearing', { min: -360, max: 360 }, `${where}.location`);
+    requireString(p, 'sensor', where);
   } else {
-    throw new ContractError('payload.location', `a position {lat, lon} or a bearing${typeof loc.reason === 'string' ? ` (localizer said: ${loc.reason})` : ''}`, loc);
+    throw new ContractError(`${where}.location`, `a position {lat, lon} or a bearing${typeof loc.reason === 'string' ? ` (localizer said: ${loc.reason})` : ''}`, loc);
   }
   return p as unknown as Alert;
 }
