@@ -6,6 +6,7 @@
 import type { Alert, Decision } from '../contracts';
 import { ContractError, isObject } from '../util/validate';
 import { auditBus } from './bus';
+import { MOVABLE_CAMERA_STATES } from './camera-states';
 import { AlertRecord, AlertState, AlertStore, UpsertResult } from './store';
 
 export interface MoveRequest {
@@ -20,9 +21,6 @@ export interface MoveRequest {
    */
   alert?: Alert;
 }
-
-/** Camera states for which an operator may ask for a move: a proposal, a busy camera, or to look again. */
-const MOVABLE_CAMERA_STATES = ['proposed', 'waiting', 'released', 'failed'];
 
 /** A place on the site plan. */
 export interface SitePoint {

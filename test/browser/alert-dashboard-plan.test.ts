@@ -1,4 +1,4 @@
-// The site plan geometry of the dashboard widget (ui/components/plan.js), run in Node.
+// The site plan geometry and the move-button words of the dashboard widget (ui/components), run in Node.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
@@ -102,4 +102,15 @@ test('plan labels of close points do not overlap each other or the markers, and 
   // Alone, a label sits right of its point, as before.
   const alone = placeLabels([{ key: 'a', x: 50, y: 50, text: 'Mast' }], { width: 400, height: 300, markers: [{ x: 50, y: 50, r: 7 }] });
   assert.deepEqual({ x: alone[0].x, y: alone[0].y, anchor: alone[0].anchor }, { x: 59, y: 54, anchor: 'start' });
+});
+
+test('the move button has words for exactly the camera states the console accepts a move for', async () => {
+  // eslint-disable-next-line @typescript-eslint/ban-ts-comment
+  // @ts-ignore -- plain JS module of the widget
+  const { MOVE_BUTTON } = await import('../../ui/components/move-button.js');
+  const { MOVABLE_CAMERA_STATES } = await import('../../lib/alerts/camera-states');
+  assert.deepEqual(Object.keys(MOVE_BUTTON).sort(), [...MOVABLE_CAMERA_STATES].sort());
+  for (const [state, [words, tooltip]] of Object.entries(MOVE_BUTTON as Record<string, [string, string]>)) {
+    assert.ok(words.length > 0 && tooltip.length > 0, `words and tooltip for ${state}`);
+  }
 });
