@@ -89,10 +89,7 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
                          if train_seconds is not None else 'not recorded (exported from a checkpoint)'),
             'durationSeconds': round(train_seconds) if train_seconds is not None else None,
             'framework': 'PyTorch 1.13 (Debian python3-torch), exported with torch.onnx',
-            'data': 'shared/data/urban-sounds (manifest.csv), split by recording (origin_path; the source project\'s '
-                    'glass mixes stay with their parent event), stratified by label, 20 % of recordings to validation'
-                    + (f'; of the training recordings only {args.train_share:.0%} of each label kept '
-                       '(--train-share, a learning-curve run)' if args.train_share < 1.0 else ''),
+            'data': data_text(args.train_share),
             'trainClips': len(train_rows),
             'validationClips': len(val_rows),
             'sources': source_list(rows),
@@ -162,6 +159,15 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
         json.dump(card, f, indent=2)
         f.write('\n')
     return card
+
+
+def data_text(train_share):
+    """How the training data was chosen; a learning-curve run (--train-share below 1) says so."""
+    text = ('shared/data/urban-sounds (manifest.csv), split by recording (origin_path; the source project\'s '
+            'glass mixes stay with their parent event), stratified by label, 20 % of recordings to validation')
+    if train_share < 1.0:
+        text += f'; of the training recordings only {train_share:.0%} of each label kept (--train-share, a learning-curve run)'
+    return text
 
 
 def decay_text(weight_decay):

@@ -155,6 +155,12 @@ class Grouping(unittest.TestCase):
             with self.assertRaises(SystemExit):
                 T.parse_args(['--train-share', bad])
 
+    def test_the_card_says_when_a_run_kept_only_a_share_of_the_recordings(self):
+        import card
+        self.assertNotIn('train-share', card.data_text(1.0))
+        self.assertIn('only 50% of each label kept (--train-share', card.data_text(0.5))
+        self.assertIn('only 25% of each label kept', card.data_text(0.25))
+
 
 class EventFinding(unittest.TestCase):
     def test_event_centres_find_a_burst_in_a_long_clip(self):
