@@ -66,6 +66,9 @@ export = function (RED: NodeAPI) {
     const modelNode = RED.nodes.getNode(config.model) as ModelConfigNode | null;
     const sensorNode = config.sensor ? (RED.nodes.getNode(config.sensor) as SensorConfigNode | null) : null;
     const detectors = new Map<string, Detector>();
+    /** Blocks whose samples were overwritten before their turn, by sensor (told when it catches up). */
+    const expiredBlocks = new Map<string, number>();
+    let lastSetupError = '';
     let closed = false;
     let lastModelError = '';
     let lastDetection = '';
@@ -166,18 +169,61 @@ export = function (RED: NodeAPI) {
         lastModelError = m;
         throw new Error(m);
       }
+      // A waiting block holds no samples: its span is read from the ring when its turn comes,
+      // so a classifier slower than its audio is bounded by the ring, not by a queue of copies.
+      await inTurn(block.sensor, () => classify(block, model, send));
+    }
+
+    /** Blocks of one sensor are classified one at a time, in order of arrival. */
+    const turns = new Map<string, Promise<void>>();
+    function inTurn(sensor: string, work: () => Promise<void>): Promise<void> {
+      const job = (turns.get(sensor) ?? Promise.resolve()).then(work);
+      const tail = job.catch(() => undefined);
+      turns.set(sensor, tail);
+      void tail.then(() => {
+        if (turns.get(sensor) === tail) turns.delete(sensor);
+      });
+      return job;
+    }
+
+    async function classify(block: AudioBlock, model: ClassifierModel, send: (msgs: Array<NodeMessage | NodeMessage[] | null>) => void): Promise<void> {
+      if (closed) return;
       const r = readSpan({ sensor: block.sensor, start: block.start, frames: block.frames });
       if (!r.ok) {
         if (r.reason === 'unknown-sensor') throw new ContractError('payload.sensor', 'a sensor whose audio ring is open in this Node-RED (is its mic-capture running?)', block.sensor);
-        if (r.reason === 'expired') throw new Error(`payload.start: the block's samples were already overwritten (${r.message}); the classifier is falling behind or the block is stale`);
+        if (r.reason === 'expired') {
+          // Behind by more than the ring: the first block is an error, the rest of the episode
+          // is counted and told when the classifier catches up (not one error per block).
+          const skipped = (expiredBlocks.get(block.sensor) ?? 0) + 1;
+          expiredBlocks.set(block.sensor, skipped);
+          statusText = `falling behind: audio of ${block.sensor} overwritten`;
+          node.status({ fill: 'yellow', shape: 'ring', text: statusText });
+          if (skipped > 1) return;
+          throw new Error(`payload.start: the block's samples were already overwritten (${r.message}); the classifier is falling behind or the block is stale; skipping such blocks of sensor "${block.sensor}" until it catches up`);
+        }
         throw new Error(`payload.start/frames: cannot read the block's samples (${r.reason}: ${r.message})`);
       }
       try {
         if (r.channels.length !== block.channels) throw new ContractError('payload.channels', `${r.channels.length} (the channels of sensor "${block.sensor}"'s ring)`, block.channels);
         if (r.sampleRate !== block.sampleRate) throw new ContractError('payload.sampleRate', `${r.sampleRate} (the rate of sensor "${block.sensor}"'s ring)`, block.sampleRate);
-        const det = detectorFor(block.sensor, model);
+        let det: Detector;
+        try {
+          det = detectorFor(block.sensor, model);
+          lastSetupError = '';
+        } catch (e) {
+          // A model without any ticked class fails every block: said once, the status keeps saying it.
+          const m = (e as Error).message;
+          if (m === lastSetupError) return;
+          lastSetupError = m;
+          throw e;
+        }
         const out = await det.process({ start: block.start, time: block.time, sampleRate: block.sampleRate, channels: r.channels });
         if (closed) return;
+        const skipped = expiredBlocks.get(block.sensor);
+        if (skipped) {
+          expiredBlocks.delete(block.sensor);
+          node.warn(`sensor "${block.sensor}": caught up after ${skipped} block(s) whose samples were overwritten (${((skipped * block.frames) / block.sampleRate).toFixed(1)} s of audio not classified)`);
+        }
         lastBlockAtMs = Date.now();
         const info = sensorInfo();
         const detections: NodeMessage[] = out.detections.map((d) => {

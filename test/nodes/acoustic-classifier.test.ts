@@ -191,6 +191,41 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     assert.match(got.errors[0], /model: .*no-such-model\.onnx cannot be read/);
   });
 
+  it('a model without any ticked class is told once, then the status carries it', async () => {
+    await helper.load(NODES, flow({ path: TINY }, { labels: ['scream'] }));
+    const got = collect();
+    const cls = helper.getNode('cls');
+    const statuses = recordStatuses(cls);
+    const r = ring('lbl-1', 16000, 1);
+    r.write([streetNoise(16000, 0.01, 5)]);
+    for (let i = 0; i < 5; i++) cls.receive({ payload: block('lbl-1', i * 1600, 1600, 16000) });
+    await until(() => got.completed + got.errors.length >= 5, 'all five blocks handled');
+    assert.equal(got.errors.length, 1, got.errors.join('\n'));
+    assert.match(got.errors[0], /setting labels: expected at least one of the model's alert classes \(gunshot\)/);
+    assert.equal(statuses[statuses.length - 1].fill, 'red');
+  });
+
+  it('falling behind by more than the ring: one error, the rest of the episode counted, then caught up', async () => {
+    const { got, cls, statuses } = await loadTinyClassifier();
+    const sr = 16000;
+    const r = ring('busy-1', sr, 1, 2);
+    const start = r.write([streetNoise(sr, 0.01, 7)]);
+    // Ten blocks arrive; before their turn comes, 3 s more audio overwrite them in the 2 s ring.
+    for (let i = 0; i < 10; i++) cls.receive({ payload: block('busy-1', start + i * 1600, 1600, sr) });
+    r.write([streetNoise(3 * sr, 0.01, 8)]);
+    await until(() => got.completed + got.errors.length >= 10, 'all ten blocks handled');
+    assert.equal(got.errors.length, 1, got.errors.join('\n'));
+    assert.match(got.errors[0], /payload\.start: the block's samples were already overwritten .*falling behind or the block is stale; skipping such blocks of sensor "busy-1"/);
+    assert.ok(statuses.some((st) => st.fill === 'yellow' && /falling behind: audio of busy-1 overwritten/.test(st.text)));
+    // A block still in the ring is classified again, and the skipped audio is told.
+    helper.log().resetHistory();
+    cls.receive({ payload: block('busy-1', r.end - 1600, 1600, sr) });
+    await until(() => got.completed >= 10, 'the next block handled');
+    const warned = (helper.log().args as Any[][]).map((a) => a[0]).filter((e: Any) => e.level === helper.log().WARN && e.id === 'cls').map((e: Any) => String(e.msg));
+    assert.ok(warned.some((m) => /sensor "busy-1": caught up after 10 block\(s\) whose samples were overwritten \(1\.0 s of audio not classified\)/.test(m)), warned.join('\n'));
+    assert.equal(statuses[statuses.length - 1].fill, 'green');
+  });
+
   it('refuses bad settings with the setting named', async () => {
     await helper.load(NODES, flow({ path: TINY }, { hopMs: 'fast' }));
     const got = collect();
