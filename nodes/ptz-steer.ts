@@ -53,7 +53,7 @@ export = function (RED: NodeAPI) {
     const connections = () => configNodes.map((c) => c.connection).filter((c): c is CameraConnection => !!c);
     const mode = def.mode === 'confirm' ? 'confirm' : 'automatic';
 
-    let lastMove: { text: string; ok: boolean } | undefined;
+    let lastMove: { text: string; ok: boolean; cameraId?: string } | undefined;
     const showStatus = () => {
       const conns = connections();
       if (!conns.length) {
@@ -86,7 +86,11 @@ export = function (RED: NodeAPI) {
       },
       { log: (t) => node.debug(t), onWaitingChange: () => showStatus() },
     );
-    const onState = () => showStatus();
+    const onState = () => {
+      // A camera that failed a move and is connected again no longer makes the node red.
+      if (lastMove?.cameraId && connections().find((c) => c.id === lastMove?.cameraId)?.state === 'connected') lastMove = undefined;
+      showStatus();
+    };
     for (const c of connections()) c.on('state', onState);
     showStatus();
 
@@ -100,7 +104,7 @@ export = function (RED: NodeAPI) {
         if (out.port === 1 && cam && cam.state !== 'moving' && cam.state !== 'released') {
           lastMove =
             cam.state === 'failed'
-              ? { text: `${cam.id} failed`, ok: false }
+              ? { text: `${cam.id} failed`, ok: false, cameraId: cam.id }
               : cam.state === 'waiting'
                 ? undefined
                 : { text: cam.state === 'proposed' ? `${cam.id}: awaiting confirmation` : `${cam.id} ${cam.state}${cam.errorDeg !== undefined ? ` ${cam.errorDeg}°` : ''}`, ok: true };

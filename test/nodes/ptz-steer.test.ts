@@ -383,7 +383,7 @@ describe('ptz-steer node', () => {
     assert.equal(out[2].payload.camera.state, 'on-target');
     assert.ok(Math.abs(cam.pose.panDeg - 120) <= 1, `panned back (${cam.pose.panDeg}°)`);
   });
-  it('status: green dot when connected, red ring when the camera fails, green again once back', async () => {
+  it('status: green dot when connected, red ring when the camera fails, green again once it is connected again', async () => {
     const cam = await virtualCamera();
     const flow = [
       { id: 'tab', type: 'tab', label: 'cameras' },
@@ -404,10 +404,16 @@ describe('ptz-steer node', () => {
     await until(() => last().fill === 'green' && last().shape === 'dot');
     assert.match(last().text, /camA on-target/);
     await cam.stop();
+    const errs = collect(helper.getNode('err'));
     steer.receive({ payload: alert('s2', destination(ORIGIN, 60, 30)) });
+    // The move has failed for good (its retries are over) and the status says so.
+    await until(() => errs.some((m) => m.payload.id === 's2'), 30_000);
     await until(() => last().fill === 'red' && last().shape === 'ring', 30_000);
     assert.match(last().text, /camA failed|failed: camA/);
     await cam.start();
+    // Connected again (retried with back-off): green before any new alert.
+    await until(() => last().fill === 'green', 60_000);
+    assert.match(last().text, /1 camera connected/);
     steer.receive({ payload: alert('s3', destination(ORIGIN, 90, 30)) });
     await until(() => out.some((m) => m.payload.id === 's3'), 30_000);
     await until(() => last().fill === 'green');
