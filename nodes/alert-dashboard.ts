@@ -103,8 +103,14 @@ export = function (RED: NodeAPI) {
       audit = openSharedAuditLog(
         { dir: auditDir, retentionDays: Math.max(0, num(config.auditRetentionDays, 90)), maxFileBytes: Math.max(0.01, num(config.auditRotateMB, 10)) * 1024 * 1024 },
         (err) => {
+          // Said once per fault: retries of the waiting events fail the same way.
+          if (!auditFailed) node.error(`audit log: ${err.message}; events wait in memory and are retried`);
           auditFailed = true;
-          node.error(`audit log: ${err.message}`);
+          updateStatus();
+        },
+        () => {
+          auditFailed = false;
+          node.log('audit log: writing again; the events that waited are written');
           updateStatus();
         },
       );
@@ -145,7 +151,7 @@ export = function (RED: NodeAPI) {
     function updateStatus(): void {
       if (closed) return;
       if (!group) return node.status({ fill: 'red', shape: 'ring', text: 'no ui-group: choose one' });
-      if (auditFailed) return node.status({ fill: 'red', shape: 'ring', text: 'audit log failing' });
+      if (auditFailed) return node.status({ fill: 'red', shape: 'ring', text: `audit log failing${audit?.backlog ? ` (${audit.backlog} events waiting)` : ''}` });
       const c = store.counts();
       const open = c.new + c.seen;
       node.status({ fill: 'green', shape: 'dot', text: `${c.new} new, ${open} open, ${store.size} kept` });

@@ -18,6 +18,7 @@ import * as path from 'path';
 import type { AuditEvent, AuditEventType } from './bus';
 import { auditBus } from './bus';
 import { stripSampleLike } from './sanitize';
+import { Backoff } from '../util/backoff';
 
 export const AUDIT_FORMAT_VERSION = 1;
 /** `prev` of the very first entry of a log. */
@@ -409,59 +410,124 @@ interface Shared {
   users: number;
   unsubscribe: () => void;
   errors: Set<(err: Error) => void>;
+  recovered: Set<() => void>;
+  /** Events not written yet (a write failed), oldest first; written in order once the disk takes them. */
+  backlog: AuditInput[];
+  /** Events dropped because the backlog was full, told in the log once it writes again. */
+  dropped: number;
+  retry: NodeJS.Timeout | undefined;
+  backoff: Backoff;
 }
 const shared = new Map<string, Shared>();
 
+/**
+ * Events kept in memory while the audit log cannot be written (disk full, directory gone):
+ * an audited move or decision must not vanish for a passing fault, but memory stays bounded.
+ */
+export const AUDIT_BACKLOG_MAX = 10_000;
+
 export interface AuditLogHandle {
   log: AuditLog;
-  /** Appends directly (the bus also feeds the log). */
+  /** Appends directly (the bus also feeds the log); undefined when the event waits in the backlog. */
   append(ev: AuditInput): AuditEntry | undefined;
+  /** Events waiting to be written after a write failure. */
+  readonly backlog: number;
   release(): void;
+}
+
+/** Writes `ev`, or queues it behind events that wait (a write failed), so the log keeps their order. */
+function writeInOrder(s: Shared, ev: AuditInput): AuditEntry | undefined {
+  // Stamped now: written later, the entry still says when it happened.
+  const stamped = (): AuditInput => ({ ...ev, time: ev.time ?? Date.now() });
+  if (!s.backlog.length && !s.retry) {
+    try {
+      return s.log.append(ev);
+    } catch (err) {
+      s.backlog.push(stamped());
+      failed(s, err as Error);
+      return undefined;
+    }
+  }
+  s.backlog.push(stamped());
+  if (s.backlog.length > AUDIT_BACKLOG_MAX) {
+    s.backlog.shift();
+    s.dropped++;
+  }
+  return undefined;
+}
+
+function flush(s: Shared): void {
+  try {
+    if (s.dropped) {
+      s.log.append({ type: 'system', actor: 'vigie', details: { event: 'audit-backlog-overflow', dropped: s.dropped } });
+      s.dropped = 0;
+    }
+    while (s.backlog.length) {
+      s.log.append(s.backlog[0]);
+      s.backlog.shift();
+    }
+  } catch (err) {
+    failed(s, err as Error);
+    return;
+  }
+  if (s.retry) {
+    clearTimeout(s.retry);
+    s.retry = undefined;
+    s.backoff.reset();
+    for (const fn of s.recovered) fn();
+  }
+}
+
+function failed(s: Shared, err: Error): void {
+  for (const fn of s.errors) fn(err);
+  if (s.retry) clearTimeout(s.retry);
+  s.retry = setTimeout(() => flush(s), s.backoff.next());
+  s.retry.unref?.();
 }
 
 /**
  * Opens (or joins) the audit log of `dir` and subscribes it to `auditBus` once, whatever the
  * number of nodes using it. Write failures are reported to `onError` and never thrown into
- * the publisher.
+ * the publisher; the events wait in a bounded backlog, retried with back-off, and
+ * `onRecovered` is called once they are written.
  */
-export function openSharedAuditLog(opts: AuditLogOptions, onError: (err: Error) => void = () => undefined): AuditLogHandle {
+export function openSharedAuditLog(opts: AuditLogOptions, onError: (err: Error) => void = () => undefined, onRecovered: () => void = () => undefined): AuditLogHandle {
   const key = path.resolve(opts.dir);
   let s = shared.get(key);
   if (!s) {
     const log = new AuditLog({ ...opts, dir: key });
     log.open();
-    const errors = new Set<(err: Error) => void>();
-    const unsubscribe = auditBus.subscribe((ev) => {
-      try {
-        log.append(ev);
-      } catch (err) {
-        for (const fn of errors) fn(err as Error);
-      }
-    });
-    s = { log, users: 0, unsubscribe, errors };
+    const entry: Shared = { log, users: 0, unsubscribe: () => undefined, errors: new Set(), recovered: new Set(), backlog: [], dropped: 0, retry: undefined, backoff: new Backoff({ initialMs: 250, maxMs: 30_000 }) };
+    entry.unsubscribe = auditBus.subscribe((ev) => writeInOrder(entry, ev));
+    s = entry;
     shared.set(key, s);
   }
   const entry = s;
   entry.users++;
   entry.errors.add(onError);
+  entry.recovered.add(onRecovered);
   let released = false;
   return {
     log: entry.log,
     append(ev) {
-      try {
-        return entry.log.append(ev);
-      } catch (err) {
-        onError(err as Error);
-        return undefined;
-      }
+      return writeInOrder(entry, ev);
+    },
+    get backlog() {
+      return entry.backlog.length;
     },
     release() {
       if (released) return;
       released = true;
       entry.errors.delete(onError);
+      entry.recovered.delete(onRecovered);
       entry.users--;
       if (entry.users <= 0) {
         entry.unsubscribe();
+        // A last attempt for what waits; the retry timer must not outlive the last user.
+        if (entry.retry) clearTimeout(entry.retry);
+        entry.retry = undefined;
+        if (entry.backlog.length) flush(entry);
+        if (entry.retry) clearTimeout(entry.retry);
         shared.delete(key);
       }
     },

@@ -267,6 +267,26 @@ describe('alert-dashboard node', () => {
     assert.ok(fs.existsSync(path.join(userDir, 'vigie-alerts-dash.json')));
   });
 
+  it('an audit log that cannot be written turns the status red with what waits, and green once the events are written', async () => {
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    const n = helper.getNode('dash');
+    const statuses: Any[] = [];
+    n.on('call:status', (c: Any) => statuses.push(c.args[0]));
+    const last = () => statuses[statuses.length - 1] ?? {};
+    const dir = path.join(userDir, 'audit-test');
+    n.receive({ payload: alert('w1', 100) });
+    await waitFor(() => last().fill === 'green' || undefined, 'green');
+    fs.renameSync(dir, `${dir}-away`);
+    n.receive({ payload: alert('w2', 200) });
+    await waitFor(() => (last().fill === 'red' && /audit log failing \(1 events waiting\)/.test(last().text)) || undefined, 'red with the waiting events');
+    fs.renameSync(`${dir}-away`, dir);
+    await waitFor(() => last().fill === 'green' || undefined, 'green again', 20_000);
+    const entries = listAuditFiles(dir).flatMap((file) => fs.readFileSync(file, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+    assert.deepEqual(entries.filter((e) => e.type === 'alert').map((e) => e.alertId), ['w1', 'w2']);
+    assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
+  });
+
   it('close releases the audit subscription and timers; nothing persisted contains samples', async () => {
     const before = auditBus.listenerCount('audit');
     await helper.startServer();

@@ -209,6 +209,36 @@ test('the shared log is fed by the audit bus once per directory and stops when r
   assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
 });
 
+test('a write that fails keeps the events in order in memory, retries, and writes them once the disk takes them', async () => {
+  const dir = tmpDir();
+  const errors: string[] = [];
+  let recovered = 0;
+  const h = openSharedAuditLog({ dir }, (e) => errors.push(e.message), () => recovered++);
+  try {
+    auditBus.publish({ type: 'camera-move', actor: 'auto:ptz', alertId: 'b1', details: { camera: 'cam1' } });
+    // The directory goes away (unmounted disk): the next writes fail.
+    const away = `${dir}-away`;
+    fs.renameSync(dir, away);
+    auditBus.publish({ type: 'decision', actor: 'alice', alertId: 'b1', details: { state: 'confirmed' } });
+    auditBus.publish({ type: 'live-view', actor: 'bob', alertId: 'b2', details: { camera: 'cam1' } });
+    assert.ok(errors.length >= 1 && /ENOENT/.test(errors[0]), errors.join('\n'));
+    assert.equal(h.backlog, 2);
+    assert.equal(recovered, 0);
+    // Back: the retry writes what waited, in order, on the same chain.
+    fs.renameSync(away, dir);
+    const t0 = Date.now();
+    while (recovered === 0 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(recovered, 1);
+    assert.equal(h.backlog, 0);
+    auditBus.publish({ type: 'decision', actor: 'carol', alertId: 'b2', details: { state: 'dismissed' } });
+    const entries = listAuditFiles(dir).flatMap(lines).map((l) => JSON.parse(l));
+    assert.deepEqual(entries.filter((e) => e.type !== 'system').map((e) => `${e.type}:${e.actor}`), ['camera-move:auto:ptz', 'decision:alice', 'live-view:bob', 'decision:carol']);
+    assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
+  } finally {
+    h.release();
+  }
+});
+
 function fakeJpeg(n: number): Buffer {
   // SOI + APP0 marker and some bytes: enough for the JPEG signature check
   return Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(n, 7), Buffer.from([0xff, 0xd9])]);
