@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Build: compile TypeScript into dist/, put each node's .html, locales and icons beside the
-// compiled node (Node-RED looks for them there), copy shipped flows into examples/ (Import →
-// Examples), and build the dashboard widget with Vite when its sources are present.
+// compiled node (Node-RED looks for them there), the simulator's bundled scenes beside the
+// compiled scene loader, copy shipped flows into examples/ (Import → Examples), and build the
+// dashboard widget with Vite when its sources are present.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -33,6 +34,8 @@ execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'b
 const html = copyDir(rel('nodes'), rel('dist', 'nodes'), (n) => n.endsWith('.html'));
 copyDir(rel('nodes', 'locales'), rel('dist', 'nodes', 'locales'));
 copyDir(rel('icons'), rel('dist', 'nodes', 'icons'));
+// lib/sim/scene.ts looks for bundled scenes beside itself, in the source tree and in dist/ alike.
+const scenes = copyDir(rel('lib', 'sim', 'scenes'), rel('dist', 'lib', 'sim', 'scenes'), (n) => n.endsWith('.json'));
 const flows = copyDir(rel('flows'), rel('examples'), (n) => n.endsWith('.json'));
 for (const f of ['vigie.js']) {
   const p = rel('dist', 'bin', f);
@@ -45,4 +48,4 @@ if (fs.existsSync(rel('ui', 'vite.config.mjs')) && !process.argv.includes('--no-
     cwd: root,
   });
 }
-console.log(`build: ${html} node forms, ${flows} example flows`);
+console.log(`build: ${html} node forms, ${scenes} simulator scenes, ${flows} example flows`);

@@ -136,15 +136,19 @@ export function defaultDataDir(): string {
   return path.resolve(root, '..', 'shared', 'data');
 }
 
-/** Bundled scenes shipped in lib/sim/scenes (source tree or dist). */
+/**
+ * Bundled scenes live beside this file: lib/sim/scenes in the source tree, and
+ * dist/lib/sim/scenes in the build and the package (the build copies them there).
+ */
+const BUNDLED_SCENES_DIR = path.join(__dirname, 'scenes');
+
 export function bundledScenePath(name: string): string | undefined {
-  const candidates = [path.join(__dirname, 'scenes', `${name}.json`), path.resolve(__dirname, '..', '..', '..', 'lib', 'sim', 'scenes', `${name}.json`)];
-  return candidates.find((p) => fs.existsSync(p));
+  const p = path.join(BUNDLED_SCENES_DIR, `${name}.json`);
+  return fs.existsSync(p) ? p : undefined;
 }
 
 export function listBundledScenes(): string[] {
-  const dir = [path.join(__dirname, 'scenes'), path.resolve(__dirname, '..', '..', '..', 'lib', 'sim', 'scenes')].find((d) => fs.existsSync(d));
-  return dir ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)) : [];
+  return fs.existsSync(BUNDLED_SCENES_DIR) ? fs.readdirSync(BUNDLED_SCENES_DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)) : [];
 }
 
 /** Load a scene from a file path or the name of a bundled scene ("street-demo"). */

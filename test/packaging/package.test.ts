@@ -1,6 +1,7 @@
 /**
  * The packed tarball, installed into a fresh Node-RED 4.1 user directory the way a palette
- * install does it, registers every node type of the package with no load error.
+ * install does it, registers every node type of the package with no load error, and its
+ * simulator finds the bundled scenes by name.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,20 @@ let tarball = '';
 let files = new Set<string>();
 let extracted = '';
 let red: RunningNodeRed | undefined;
+let installedIn = '';
+
+/** A fresh Node-RED user directory with the tarball installed, as a palette install does (once). */
+function installTarball(): string {
+  if (installedIn) return installedIn;
+  const userDir = makeUserDir('vigie-pack-user-');
+  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true }));
+  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--omit=dev', tarball], {
+    cwd: userDir,
+    stdio: 'pipe',
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+  });
+  return (installedIn = userDir);
+}
 
 before(() => {
   assert.ok(fs.existsSync(path.join(repoRoot, 'dist')), 'run the build first (npm test does)');
@@ -43,7 +58,7 @@ before(() => {
 after(async () => {
   await red?.stop();
   if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
-  if (red) fs.rmSync(red.userDir, { recursive: true, force: true });
+  if (installedIn) fs.rmSync(installedIn, { recursive: true, force: true });
 });
 
 const read = (f: string) => fs.readFileSync(path.join(extracted, 'package', f), 'utf8');
@@ -84,14 +99,7 @@ test('the tarball check fails when an .html or an icon is missing', () => {
 });
 
 test('installed into a fresh Node-RED 4.1 user directory, every node type loads without error', async () => {
-  const userDir = makeUserDir('vigie-pack-user-');
-  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true }));
-  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--omit=dev', tarball], {
-    cwd: userDir,
-    stdio: 'pipe',
-    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
-  });
-  red = await startNodeRed({ userDir, flows: [] });
+  red = await startNodeRed({ userDir: installTarball(), flows: [] });
   const r = await fetch(`${red.url}/nodes`, { headers: { Accept: 'application/json' } });
   assert.equal(r.status, 200);
   const sets = (await r.json()) as Array<{ id: string; module: string; types: string[]; enabled: boolean; err?: string }>;
@@ -107,4 +115,23 @@ test('installed into a fresh Node-RED 4.1 user directory, every node type loads 
   // The editor gets every form: the node configs endpoint serves each set's HTML.
   const html = await (await fetch(`${red.url}/nodes`, { headers: { Accept: 'text/html' } })).text();
   for (const t of types) assert.match(html, new RegExp(`registerType\\(\\s*['"]${t}['"]`), `editor HTML for ${t}`);
+});
+
+test('the tarball ships every bundled simulator scene beside the compiled scene loader', () => {
+  const scenes = fs.readdirSync(path.join(repoRoot, 'lib', 'sim', 'scenes')).filter((f) => f.endsWith('.json'));
+  assert.ok(scenes.includes('street-demo.json'), `bundled scenes: ${scenes.join(', ')}`);
+  assert.ok(files.has('dist/lib/sim/scene.js'), 'the scene loader is shipped');
+  for (const f of scenes) assert.ok(files.has(`dist/lib/sim/scenes/${f}`), `scene ${f} missing from the tarball (expected dist/lib/sim/scenes/${f})`);
+});
+
+test('installed from the tarball, the simulator loads the street-demo scene by name', () => {
+  const loader = path.join(installTarball(), 'node_modules', pkg.name, 'dist', 'lib', 'sim', 'scene.js');
+  // Run from an empty directory so that no "street-demo" file of the checkout can answer instead.
+  const cwd = fs.mkdtempSync(path.join(workDir, 'cwd-'));
+  const out = execFileSync(process.execPath, ['-e', 'const s = require(process.argv[1]).loadScene("street-demo"); console.log(JSON.stringify({ name: s.name, sensors: s.sensors.length }))', loader], {
+    cwd,
+    encoding: 'utf8',
+  });
+  const scene = JSON.parse(out) as { name: string; sensors: number };
+  assert.equal(scene.sensors, 3, `street-demo scene: ${out}`);
 });
