@@ -77,6 +77,13 @@ function resolveNodeRed(opts: StartOptions): string {
   }
 }
 
+/** The flow Node-RED will run: the shipped one in a fresh (or reset) directory, else the one already there, maybe edited. */
+export function flowToRun(opts: StartOptions, flowFile: string): { file: string; fresh: boolean } {
+  const flowsOut = path.join(opts.userDir, 'flows.json');
+  const fresh = opts.resetFlow || !fs.existsSync(flowsOut);
+  return { file: fresh ? flowFile : flowsOut, fresh };
+}
+
 /**
  * Make the user directory a Node-RED project that has this package: when running from a
  * source checkout, link the package in as a palette install would have put it.
@@ -93,9 +100,8 @@ export function prepareUserDir(opts: StartOptions, flowFile: string): { fresh: b
   pkg.dependencies = { ...(pkg.dependencies ?? {}), [PACKAGE_NAME]: pkg.dependencies?.[PACKAGE_NAME] ?? `file:${PACKAGE_ROOT}` };
   fs.writeFileSync(pkgFile, JSON.stringify(pkg, null, 2) + '\n');
 
-  const flowsOut = path.join(opts.userDir, 'flows.json');
-  const fresh = opts.resetFlow || !fs.existsSync(flowsOut);
-  if (fresh) fs.copyFileSync(flowFile, flowsOut);
+  const { fresh } = flowToRun(opts, flowFile);
+  if (fresh) fs.copyFileSync(flowFile, path.join(opts.userDir, 'flows.json'));
 
   // Settings are ours to write in a fresh directory; an integrator's own settings.js wins.
   const settingsFile = path.join(opts.userDir, 'settings.js');
@@ -106,16 +112,50 @@ export function prepareUserDir(opts: StartOptions, flowFile: string): { fresh: b
 }
 
 /**
- * Environment variables a flow refers to (`${NAME}` in properties, `$(NAME)` in credentials)
- * that `env` leaves unset, sorted. Node-RED would hand such a reference to the node as literal
- * text, and the node's error ("got \"${VIGIE_SENSOR}\"") is the first sign of it. Names the
- * flow defines itself (the env list of a tab, group or subflow) and Node-RED's own `NR_*` are
- * not reported.
+ * The environment variables of the shipped flows: what each is, and the value `vigie start`
+ * gives it when unset. Those without a default have no sensible one (a position, an address):
+ * a flow that refers to one of them does not start until it is set.
+ */
+export const FLOW_ENV: Record<string, { meaning: string; default?: string }> = {
+  VIGIE_SITE: { meaning: 'the site, in MQTT topics (vigie/v1/<site>/…)', default: 'default' },
+  VIGIE_SENSOR: { meaning: "this gateway's sensor id, in MQTT topics and detections (unique per gateway; letters, digits, . _ -)" },
+  VIGIE_SENSOR_LAT: { meaning: "the gateway's latitude, degrees (-90..90)" },
+  VIGIE_SENSOR_LON: { meaning: "the gateway's longitude, degrees (-180..180)" },
+  VIGIE_SENSOR_HEADING: { meaning: "the direction the gateway's microphone array faces, degrees from north" },
+  VIGIE_ALSA_DEVICE: { meaning: "the gateway's ALSA capture device", default: 'default' },
+  VIGIE_MQTT_HOST: { meaning: "the MQTT broker's host name or address" },
+  VIGIE_MQTT_PORT: { meaning: "the MQTT broker's port", default: '1883' },
+  VIGIE_MQTT_USER: { meaning: 'the MQTT account (empty: anonymous)', default: '' },
+  VIGIE_MQTT_PASSWORD: { meaning: "the MQTT account's password", default: '' },
+  VIGIE_CAMERA_HOST: { meaning: "the control room's first camera: ONVIF host name or address" },
+  VIGIE_CAMERA_PORT: { meaning: "the control room's first camera: ONVIF port", default: '80' },
+  VIGIE_CAMERA_USER: { meaning: "the control room's first camera: ONVIF account", default: '' },
+  VIGIE_CAMERA_PASSWORD: { meaning: "the control room's first camera: ONVIF password", default: '' },
+  VIGIE_CAMERA_LAT: { meaning: "the control room's first camera: latitude, degrees (-90..90)" },
+  VIGIE_CAMERA_LON: { meaning: "the control room's first camera: longitude, degrees (-180..180)" },
+};
+
+/** `env` with the default of every unset flow variable that has one. */
+export function withFlowEnvDefaults(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const [name, v] of Object.entries(FLOW_ENV)) if (v.default !== undefined) out[name] ??= v.default;
+  return out;
+}
+
+// `${NAME}` in properties, `$(NAME)` in credentials, `$env("NAME")` in JSONata expressions
+// (whose quotes are escaped in the flow's JSON text).
+const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\(([A-Za-z_][A-Za-z0-9_]*)\)|\$env\(\s*\\?["']([A-Za-z_][A-Za-z0-9_]*)\\?["']\s*\)/g;
+
+/**
+ * Environment variables a flow refers to that `env` leaves unset, sorted. Node-RED would hand
+ * such a reference to the node as literal text, and the node's error ("got \"${VIGIE_SENSOR}\"")
+ * would be the first sign of it. Names the flow defines itself (the env list of a tab, group or
+ * subflow) and Node-RED's own `NR_*` are not reported.
  */
 export function unsetEnvReferences(flowText: string, env: NodeJS.ProcessEnv): string[] {
   const names = new Set<string>();
   const defined = new Set<string>();
-  for (const m of flowText.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) names.add(m[1] ?? m[2]);
+  for (const m of flowText.matchAll(ENV_REFERENCE)) names.add(m[1] ?? m[2] ?? m[3]);
   try {
     const nodes = JSON.parse(flowText) as Array<{ env?: Array<{ name?: unknown }> }>;
     if (Array.isArray(nodes)) for (const n of nodes) for (const e of Array.isArray(n?.env) ? n.env : []) if (typeof e?.name === 'string') defined.add(e.name);
@@ -123,6 +163,32 @@ export function unsetEnvReferences(flowText: string, env: NodeJS.ProcessEnv): st
     /* not JSON: its references still count */
   }
   return [...names].filter((n) => env[n] === undefined && !defined.has(n) && !n.startsWith('NR_')).sort();
+}
+
+/** The nodes of a flow that refer to an environment variable, as `type "name"`, for a variable FLOW_ENV does not describe. */
+function envUsers(flowText: string, name: string): string[] {
+  try {
+    const nodes = JSON.parse(flowText) as Array<{ id?: string; type?: string; name?: string }>;
+    return nodes
+      .filter((n) => [...JSON.stringify(n).matchAll(ENV_REFERENCE)].some((m) => (m[1] ?? m[2] ?? m[3]) === name))
+      .map((n) => `${n.type} "${n.name || n.id}"`);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Refuses to run a flow that refers to unset environment variables: its nodes would start
+ * with the literal reference as a setting. One error names every missing variable and what it is.
+ */
+export function checkFlowEnv(flowText: string, env: NodeJS.ProcessEnv, flowName: string): void {
+  const missing = unsetEnvReferences(flowText, env);
+  if (missing.length === 0) return;
+  const lines = missing.map((n) => `  ${n}: ${FLOW_ENV[n]?.meaning ?? `used by ${envUsers(flowText, n).join(', ') || 'the flow'}`}`);
+  throw new Error(
+    `the flow ${flowName} needs environment variables that are not set:\n${lines.join('\n')}\n` +
+      'Set each (docker run -e NAME=value) and start again; docs/install.md describes them.',
+  );
 }
 
 /** The credential references of a shipped flow as Node-RED's unencrypted credentials file. */
@@ -198,32 +264,34 @@ export interface Started {
 export async function start(opts: StartOptions, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<Started> {
   const flowFile = resolveFlowFile(opts.flow);
   const isDemo = path.basename(flowFile) === 'street-demo.json';
-  const { fresh } = prepareUserDir(opts, flowFile);
   const red = resolveNodeRed(opts);
 
   let services: DemoServices | undefined;
-  const env: NodeJS.ProcessEnv = {
+  const env: NodeJS.ProcessEnv = withFlowEnvDefaults({
     ...process.env,
     ONNXRUNTIME_NODE_INSTALL: 'skip',
     VIGIE_HOST: opts.host,
     VIGIE_PORT: String(opts.port),
-  };
-  // Flows reference these; an unset variable would reach nodes as the literal "$(NAME)".
-  for (const k of ['VIGIE_MQTT_USER', 'VIGIE_MQTT_PASSWORD', 'VIGIE_CAMERA_USER', 'VIGIE_CAMERA_PASSWORD']) env[k] ??= '';
-  env.VIGIE_SITE ??= 'default';
-  env.VIGIE_ALSA_DEVICE ??= 'default';
+  });
   if (isDemo) {
     services = await startDemoServices({ brokerPort: opts.brokerPort, log });
     Object.assign(env, services.env);
     // The demo's user directory is rebuilt on each run and its flow's credentials are only
-    // "$(VAR)" references: write them as a plain file so the cameras connect at the first start.
+    // "$(VAR)" references: plain credentials let the cameras connect at the first start.
     env.VIGIE_CREDENTIAL_SECRET = 'false';
-    if (fresh) writePlainCredentials(opts.userDir, flowFile);
   }
 
-  // The flow that runs: in a fresh directory a copy of the shipped one, credential references included.
-  const unset = unsetEnvReferences(fs.readFileSync(path.join(opts.userDir, 'flows.json'), 'utf8'), env);
-  if (unset.length) log(`warning: the flow refers to environment variables that are not set: ${unset.join(', ')}. Their nodes will report the literal reference as a bad value; see docs/install.md.`);
+  // Checked before the user directory is touched, so that a refused first start leaves it
+  // fresh and the next one still installs the flow and deploys its credential references.
+  const running = flowToRun(opts, flowFile);
+  try {
+    checkFlowEnv(fs.readFileSync(running.file, 'utf8'), env, running.fresh ? path.basename(flowFile) : running.file);
+  } catch (err) {
+    await services?.stop();
+    throw err;
+  }
+  const { fresh } = prepareUserDir(opts, flowFile);
+  if (isDemo && fresh) writePlainCredentials(opts.userDir, flowFile);
 
   const child = spawn(process.execPath, [red, '-u', opts.userDir, '-s', path.join(opts.userDir, 'settings.js')], {
     cwd: opts.userDir,

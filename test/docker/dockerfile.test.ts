@@ -70,10 +70,28 @@ test('the image install script works outside a container (Node-RED + the packed 
   assert.ok(fs.existsSync(path.join(work, 'node-red', 'node_modules', 'node-red', 'red.js')));
 });
 
+// What an integrator passes with `docker run -e` for each flow (see docs/install.md).
+const FLOW_CONFIG: Record<string, Record<string, string>> = {
+  'street-demo': {},
+  gateway: { VIGIE_SENSOR: 'corner-12', VIGIE_SENSOR_LAT: '45.4397', VIGIE_SENSOR_LON: '4.3872', VIGIE_SENSOR_HEADING: '90', VIGIE_MQTT_HOST: '127.0.0.1' },
+  'control-room': { VIGIE_MQTT_HOST: '127.0.0.1', VIGIE_CAMERA_HOST: '127.0.0.1', VIGIE_CAMERA_LAT: '45.4399', VIGIE_CAMERA_LON: '4.3875' },
+};
+
+test('the image start script refuses the gateway flow without its configuration, naming what is missing', () => {
+  fs.rmSync(path.join(work, 'data', 'flows.json'), { force: true });
+  let stderr = '';
+  assert.throws(
+    () => execFileSync(path.join(repoRoot, 'docker', 'start.sh'), [], { env: { ...env(), VIGIE_FLOW: 'gateway', VIGIE_PORT: '0' }, stdio: 'pipe', timeout: 60_000 }),
+    (err: { status?: number; stderr?: Buffer }) => ((stderr = String(err.stderr)), err.status === 1),
+  );
+  for (const n of Object.keys(FLOW_CONFIG.gateway)) assert.match(stderr, new RegExp(`\\b${n}: `), `${n} named in:\n${stderr}`);
+  assert.equal(fs.existsSync(path.join(work, 'data', 'flows.json')), false, 'no flow installed by a refused start');
+});
+
 for (const flow of ['street-demo', 'gateway', 'control-room']) {
   test(`the image start script runs the ${flow} flow and the health check passes`, async () => {
     const port = await freePort();
-    const e = { ...env(), VIGIE_FLOW: flow, VIGIE_HOST: '127.0.0.1', VIGIE_PORT: String(port) };
+    const e = { ...env(), ...FLOW_CONFIG[flow], VIGIE_FLOW: flow, VIGIE_HOST: '127.0.0.1', VIGIE_PORT: String(port) };
     fs.rmSync(path.join(work, 'data', 'flows.json'), { force: true });
     const child = spawn(path.join(repoRoot, 'docker', 'start.sh'), [], { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);

@@ -1,10 +1,13 @@
-/** vigie start: argument errors name the option; shipped flows carry no secrets; the user directory is prepared. */
+/**
+ * vigie start: argument errors name the option; shipped flows carry no secrets; the user
+ * directory is prepared; a flow missing a variable without a default is refused, naming each.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parseStartArgs, prepareUserDir, unsetEnvReferences, writePlainCredentials } from '../../lib/cli/start';
+import { checkFlowEnv, FLOW_ENV, parseStartArgs, prepareUserDir, start, unsetEnvReferences, withFlowEnvDefaults, writePlainCredentials } from '../../lib/cli/start';
 import { repoRoot } from '../support/nodered';
 
 test('arguments: defaults, and errors that name the option', () => {
@@ -56,14 +59,15 @@ test('the user directory gets the package, the flow once, and settings that bind
   }
 });
 
-test('unset environment references of a flow are named, once each; what the flow or Node-RED defines is not', () => {
+test('unset environment references of a flow (properties, credentials, JSONata $env) are named, once each; what the flow or Node-RED defines is not', () => {
   const flow = JSON.stringify([
     { id: 't', type: 'tab', env: [{ name: 'FLOW_LOCAL', value: 'x', type: 'str' }] },
     { id: 's', type: 'vigie-sensor', sensorId: '${VIGIE_SENSOR}', lat: '${VIGIE_SENSOR_LAT}', name: '${NR_NODE_NAME}', other: '${FLOW_LOCAL}' },
     { id: 'b', type: 'mqtt-broker', broker: '${MQTT_HOST}', port: '${MQTT_HOST}', credentials: { user: '$(MQTT_USER)' } },
+    { id: 'c', type: 'change', rules: [{ t: 'set', p: 'topic', tot: 'jsonata', to: '"vigie/v1/" & $env("SITE") & "/alert"' }] },
   ]);
-  assert.deepEqual(unsetEnvReferences(flow, { VIGIE_SENSOR_LAT: '45.4' }), ['MQTT_HOST', 'MQTT_USER', 'VIGIE_SENSOR']);
-  assert.deepEqual(unsetEnvReferences(flow, { VIGIE_SENSOR: 'a', VIGIE_SENSOR_LAT: '1', MQTT_HOST: 'h', MQTT_USER: '' }), [], 'an empty value is set');
+  assert.deepEqual(unsetEnvReferences(flow, { VIGIE_SENSOR_LAT: '45.4' }), ['MQTT_HOST', 'MQTT_USER', 'SITE', 'VIGIE_SENSOR']);
+  assert.deepEqual(unsetEnvReferences(flow, { VIGIE_SENSOR: 'a', VIGIE_SENSOR_LAT: '1', MQTT_HOST: 'h', MQTT_USER: '', SITE: 's' }), [], 'an empty value is set');
   // The shipped gateway flow, started with no configuration, names what it needs.
   const gateway = fs.readFileSync(path.join(repoRoot, 'flows', 'gateway.json'), 'utf8');
   const missing = unsetEnvReferences(gateway, {});
@@ -88,5 +92,76 @@ test('the shipped flows read well in the editor: no two groups of a tab overlap,
       const g = groups.find((x) => x.id === n.g);
       assert.ok(g && n.x! > g.x && n.x! < g.x + g.w && n.y! > g.y && n.y! < g.y + g.h, `${f}: ${n.id} lies outside its group`);
     }
+  }
+});
+
+const shippedFlow = (name: string) => fs.readFileSync(path.join(repoRoot, 'flows', `${name}.json`), 'utf8');
+
+test('flow variables with a sensible default get it; a value that is set, even empty, is kept', () => {
+  const env = withFlowEnvDefaults({ VIGIE_SITE: 'saint-etienne', VIGIE_MQTT_USER: '' });
+  assert.equal(env.VIGIE_MQTT_PORT, '1883');
+  assert.equal(env.VIGIE_CAMERA_PORT, '80');
+  assert.equal(env.VIGIE_ALSA_DEVICE, 'default');
+  assert.equal(env.VIGIE_MQTT_PASSWORD, '');
+  assert.equal(env.VIGIE_SITE, 'saint-etienne');
+  assert.equal(env.VIGIE_MQTT_USER, '');
+  assert.equal(env.VIGIE_SENSOR_LAT, undefined, 'a position has no default');
+});
+
+test('a shipped flow started without its required variables is refused, with one message naming each and what it is', () => {
+  const required: Record<string, string[]> = {
+    gateway: ['VIGIE_MQTT_HOST', 'VIGIE_SENSOR', 'VIGIE_SENSOR_HEADING', 'VIGIE_SENSOR_LAT', 'VIGIE_SENSOR_LON'],
+    'control-room': ['VIGIE_CAMERA_HOST', 'VIGIE_CAMERA_LAT', 'VIGIE_CAMERA_LON', 'VIGIE_MQTT_HOST'],
+  };
+  for (const [flow, names] of Object.entries(required)) {
+    const text = shippedFlow(flow);
+    assert.deepEqual(unsetEnvReferences(text, withFlowEnvDefaults({})), names, `${flow}: every other variable has a default`);
+    let message = '';
+    assert.throws(() => checkFlowEnv(text, withFlowEnvDefaults({}), `${flow}.json`), (err: Error) => ((message = err.message), true));
+    assert.match(message, new RegExp(`^the flow ${flow}\\.json needs environment variables that are not set:`));
+    for (const n of names) assert.ok(message.includes(`  ${n}: ${FLOW_ENV[n].meaning}`), `${flow}: ${n} and its meaning in:\n${message}`);
+    assert.doesNotMatch(message, /VIGIE_MQTT_PORT|VIGIE_CAMERA_PORT/, 'a variable with a default is not asked for');
+    const complete = Object.fromEntries(names.map((n) => [n, '1']));
+    assert.doesNotThrow(() => checkFlowEnv(text, withFlowEnvDefaults(complete), `${flow}.json`));
+  }
+});
+
+test('every variable the shipped gateway and control-room flows use is described; another flow\'s variable is named with the nodes that use it', () => {
+  for (const flow of ['gateway', 'control-room']) {
+    for (const n of unsetEnvReferences(shippedFlow(flow), {})) assert.ok(FLOW_ENV[n], `${flow}.json uses ${n}, which FLOW_ENV does not describe`);
+  }
+  const custom = JSON.stringify([{ id: 'c1', type: 'vigie-camera', name: 'gate', host: '${GATE_CAMERA}' }]);
+  assert.throws(() => checkFlowEnv(custom, {}, 'my-flow.json'), /^Error: the flow my-flow\.json needs[^]*\n {2}GATE_CAMERA: used by vigie-camera "gate"\n/);
+});
+
+test('vigie start refuses such a flow before touching the user directory, so the next start still installs it fresh', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-start-'));
+  const saved = { ...process.env };
+  try {
+    for (const n of Object.keys(process.env)) if (n.startsWith('VIGIE_')) delete process.env[n];
+    const opts = { flow: 'gateway', userDir: path.join(dir, 'user'), host: '127.0.0.1', port: 0, resetFlow: false, brokerPort: 0 };
+    await assert.rejects(start(opts, () => {}), /needs environment variables that are not set:[^]*VIGIE_SENSOR_LAT/);
+    assert.equal(fs.existsSync(path.join(opts.userDir, 'flows.json')), false, 'no flow was installed');
+  } finally {
+    process.env = saved;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('docs/install.md: its docker run examples start complete flows, and its table gives every flow variable, its flows and its default', () => {
+  const doc = fs.readFileSync(path.join(repoRoot, 'docs', 'install.md'), 'utf8');
+  const commands = doc.replace(/\\\n\s*/g, ' ').split('\n').filter((l) => /^\s+docker run /.test(l));
+  const examples = commands.map((c) => Object.fromEntries([...c.matchAll(/-e (\w+)=(\S*)/g)].map((m) => [m[1], m[2]])));
+  assert.deepEqual(examples.map((e) => e.VIGIE_FLOW).sort(), ['control-room', 'gateway']);
+  for (const env of examples) assert.doesNotThrow(() => checkFlowEnv(shippedFlow(env.VIGIE_FLOW), withFlowEnvDefaults(env), env.VIGIE_FLOW));
+
+  const rows = new Map([...doc.matchAll(/^\| `(VIGIE_\w+)` \| ([^|]+) \| [^|]+ \| ([^|]+) \|$/gm)].map((m) => [m[1], { flows: m[2].trim(), default: m[3].trim() }]));
+  assert.deepEqual([...rows.keys()].sort(), Object.keys(FLOW_ENV).sort(), 'one table row per flow variable');
+  for (const [name, v] of Object.entries(FLOW_ENV)) {
+    const row = rows.get(name)!;
+    const expected = v.default === undefined ? 'required' : v.default === '' ? 'empty' : `\`${v.default}\``;
+    assert.ok(row.default.startsWith(expected), `${name}: default column "${row.default}", expected "${expected}"`);
+    const users = ['gateway', 'control-room'].filter((f) => unsetEnvReferences(shippedFlow(f), {}).includes(name));
+    assert.equal(row.flows, users.join(', '), `${name}: flows column`);
   }
 });
