@@ -21,6 +21,12 @@ test('the Dockerfile passes an offline linter, which does catch a broken one', (
   assert.ok(broken.length >= 2, 'the linter reports an unknown instruction and a bad port');
 });
 
+test("the build context leaves out the host's node_modules and build output, which COPY . . would lay over the stage's own", () => {
+  assert.match(dockerfile, /RUN npm ci[^\n]*\nCOPY \. \./, 'the stage installs, then copies the sources over');
+  const ignored = fs.readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  for (const p of ['node_modules', 'dist', '.git', 'training/.cache', '.demo']) assert.ok(ignored.includes(p), `.dockerignore leaves out ${p}`);
+});
+
 test('the image is Debian-based, non-root with ALSA access, health-checked, and skips the CUDA download', () => {
   const froms = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
   assert.ok(froms.length >= 1);
