@@ -182,7 +182,7 @@ export = function (RED: NodeAPI) {
       return;
     }
 
-    // A missing ffmpeg is said once, clearly, at deploy time (and again on each alert).
+    // A missing ffmpeg is said once, clearly, at deploy time (and again on each alert), until it is found.
     let ffmpegError: string | undefined;
     try {
       manager.ffmpeg();
@@ -194,8 +194,21 @@ export = function (RED: NodeAPI) {
     managers.add(manager);
     addUpgrade();
 
+    // Installed (or its path mended) after the deploy: relays start again, and so must the status.
+    const ffmpegMissing = (): boolean => {
+      if (!ffmpegError) return false;
+      try {
+        manager.ffmpeg();
+      } catch {
+        return true;
+      }
+      ffmpegError = undefined;
+      node.log('ffmpeg found: live relays can start');
+      return false;
+    };
+
     const showStatus = (s: VideoStats): void => {
-      if (ffmpegError) {
+      if (ffmpegMissing()) {
         node.status({ fill: 'red', shape: 'ring', text: 'ffmpeg not found' });
       } else if (s.refused) {
         node.status({ fill: 'red', shape: 'ring', text: `refused: ${s.relays}/${s.maxRelays} relays in use` });
@@ -234,7 +247,10 @@ export = function (RED: NodeAPI) {
       if (r.relayError) {
         // The alert still goes on (operators need it); the live view will say why it is missing.
         node.warn(`alert ${alertId}: live relay not started: ${r.relayError}`);
-        if (/ffmpeg not found/.test(r.relayError)) node.status({ fill: 'red', shape: 'ring', text: 'ffmpeg not found' });
+        if (/ffmpeg not found/.test(r.relayError)) {
+          ffmpegError = r.relayError;
+          node.status({ fill: 'red', shape: 'ring', text: 'ffmpeg not found' });
+        }
       }
       r.snapshot.catch(() => undefined);
       (msg.payload as Record<string, unknown>).video = r.video;

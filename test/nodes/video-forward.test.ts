@@ -13,6 +13,10 @@ import type { CameraConfig, CameraHandle } from '../../lib/camera/types';
 import { VirtualCamera } from '../../lib/sim/camera/virtual-camera';
 import { isJpeg } from '../../lib/video/jpeg';
 import { auditBus, AuditEvent } from '../../lib/alerts/bus';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { findBinary } from '../../lib/util/binaries';
 import { childFfmpegPids, closeWs, collectWs, ffprobeStreams, RtspServer, startRtspServer, tfdtOf, topBoxes, waitFor } from '../support/video-sources';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -229,8 +233,10 @@ describe('video-forward node', () => {
     }
   });
 
-  it('a missing ffmpeg is said in the status; alerts still go on with their links', async () => {
-    await helper.load([captureRed, videoForward, catchNode], flow({ ffmpegPath: '/nonexistent/ffmpeg' }));
+  it('a missing ffmpeg is said in the status; alerts still go on with their links; found later, the status follows', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-ffmpeg-'));
+    const laterFfmpeg = path.join(dir, 'ffmpeg');
+    await helper.load([captureRed, videoForward, catchNode], flow({ ffmpegPath: laterFfmpeg }));
     const vf = helper.getNode('vf');
     const statuses: Any[] = [];
     vf.on('call:status', (c: Any) => statuses.push(c.args[0]));
@@ -241,9 +247,16 @@ describe('video-forward node', () => {
     const msg = await got;
     assert.equal(msg.payload.video.live, '/red/vigie/video/cam-r/live');
     assert.ok(statuses.some((s) => s.fill === 'red' && s.text === 'ffmpeg not found'));
-    assert.ok(warnings.some((w) => /ffmpeg not found or not executable at "\/nonexistent\/ffmpeg"/.test(w)));
+    assert.ok(warnings.some((w) => w.includes(`ffmpeg not found or not executable at "${laterFfmpeg}"`)), warnings.join('\n'));
     const c = await collectWs(helper.url().replace('http:', 'ws:') + msg.payload.video.live, (x) => x.closed !== undefined);
     assert.match(JSON.parse(c.texts[0]).message, /ffmpeg not found/);
+    // ffmpeg appears where the setting says: the next alert starts a relay, and the status leaves "ffmpeg not found".
+    fs.symlinkSync(findBinary('ffmpeg')!, laterFfmpeg);
+    const again = nextMessage('out');
+    vf.receive({ payload: alert('AL-3', 'cam-r') });
+    await again;
+    await waitFor(() => statuses.length > 0 && statuses[statuses.length - 1].text !== 'ffmpeg not found', 20_000, 'a status past ffmpeg not found');
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('a failing source is named in the status and the debug sidebar; the alert still goes on', async () => {
