@@ -2,10 +2,12 @@
  * Writes the shipped flows (flows/street-demo.json, gateway.json, control-room.json) from one
  * description, so that node ids, positions of the demo sensors (from the street-demo scene)
  * and the demo cameras stay consistent. Run: `npx tsx scripts/make-flows.ts`.
- * The output is committed; the build copies it into examples/.
+ * The output is committed (test/unit/shipped-flows.test.ts checks that it matches); the build
+ * copies it into examples/.
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { DEFAULT_CALIBRATION } from '../lib/camera/geometry';
 import { enuToGeodetic } from '../lib/localize/geo';
 import { DEMO_CAMERAS, DemoCamera } from '../lib/sim/demo-cameras';
 
@@ -114,14 +116,15 @@ function cameraConfig(c: DemoCamera | { id: string; name: string; host: string; 
     heightM: c.heightM,
     mountHeadingDeg: c.mountHeadingDeg,
     tiltOffsetDeg: 0,
-    space: 'generic',
-    panDirection: '1',
-    panMinDeg: -180,
-    panMaxDeg: 180,
-    tiltMinDeg: -90,
-    tiltMaxDeg: 20,
-    hfovWideDeg: 60,
-    hfovTeleDeg: 3,
+    // The calibration of the virtual camera (the demo's) and the vigie-camera form's defaults.
+    space: DEFAULT_CALIBRATION.space,
+    panDirection: String(DEFAULT_CALIBRATION.panDirection),
+    panMinDeg: DEFAULT_CALIBRATION.panMinDeg,
+    panMaxDeg: DEFAULT_CALIBRATION.panMaxDeg,
+    tiltMinDeg: DEFAULT_CALIBRATION.tiltMinDeg,
+    tiltMaxDeg: DEFAULT_CALIBRATION.tiltMaxDeg,
+    hfovWideDeg: DEFAULT_CALIBRATION.hfovWideDeg,
+    hfovTeleDeg: DEFAULT_CALIBRATION.hfovTeleDeg,
     maxRangeM: 250,
     blindSectors: '',
     homePreset: '',
@@ -180,7 +183,7 @@ function streetDemo(): N[] {
 
   const cams = DEMO_CAMERAS.map((c) => cameraConfig(c));
   nodes.push(...cams);
-  nodes.push({ id: 'steer', type: 'ptz-steer', z, g: 'grp-look', name: 'turn the nearest camera', cameras: cams.map((c) => c.id), mode: 'automatic', toleranceDeg: 1, moveTimeoutS: 15, returnHomeS: 120, assumedDistanceM: 40, frameWidthM: 10, emitOnStart: false, x: 950, y: 200, wires: [['video'], ['camera-errors', 'console']] });
+  nodes.push({ id: 'steer', type: 'ptz-steer', z, g: 'grp-look', name: 'turn the nearest camera', cameras: cams.map((c) => c.id), mode: 'automatic', toleranceDeg: 1, moveTimeoutS: 15, returnHomeS: 120, waitForCameraS: 300, assumedDistanceM: 40, frameWidthM: 10, emitOnStart: false, x: 950, y: 200, wires: [['video'], ['camera-errors', 'console']] });
   nodes.push({ id: 'video', type: 'video-forward', z, g: 'grp-look', name: 'live picture (no sound)', ffmpegPath: '', transport: 'tcp', keepForS: 120, idleStopS: 30, maxRelays: 2, mjpegFps: 5, mjpegWidth: 640, fragmentMs: 0, snapshot: true, x: 1170, y: 200, wires: [['console', 'alert-mqtt']] });
   nodes.push({ id: 'camera-errors', type: 'debug', z, g: 'grp-look', name: 'camera problems', active: true, tosidebar: true, console: false, tostatus: false, complete: 'true', targetType: 'full', statusVal: '', statusType: 'auto', x: 1170, y: 260, wires: [] });
   nodes.push(comment('c-look', z, 'Look', 'ptz-steer picks the nearest camera that covers the place and moves it with ONVIF; on a camera fault the alert still goes to the console (second output). video-forward relays the live picture to the console, always without audio.', 950, 140, 'grp-look'));
@@ -254,7 +257,7 @@ function controlRoom(): N[] {
   nodes.push(
     cameraConfig({ id: 'cam-1', name: 'Camera 1 (edit me)', host: '${VIGIE_CAMERA_HOST}', port: '${VIGIE_CAMERA_PORT}', lat: '${VIGIE_CAMERA_LAT}', lon: '${VIGIE_CAMERA_LON}', heightM: 6, mountHeadingDeg: 0 }),
   );
-  nodes.push({ id: 'cr-steer', type: 'ptz-steer', z, g: 'cr-grp-look', name: 'turn the best camera', cameras: [], mode: 'confirm', toleranceDeg: 1, moveTimeoutS: 15, returnHomeS: 300, assumedDistanceM: 40, frameWidthM: 10, emitOnStart: true, x: 650, y: 140, wires: [['cr-video'], ['cr-camera-errors', 'cr-console']] });
+  nodes.push({ id: 'cr-steer', type: 'ptz-steer', z, g: 'cr-grp-look', name: 'turn the best camera', cameras: [], mode: 'confirm', toleranceDeg: 1, moveTimeoutS: 15, returnHomeS: 300, waitForCameraS: 300, assumedDistanceM: 40, frameWidthM: 10, emitOnStart: true, x: 650, y: 140, wires: [['cr-video'], ['cr-camera-errors', 'cr-console']] });
   nodes.push({ id: 'cr-video', type: 'video-forward', z, g: 'cr-grp-look', name: 'live picture (no sound)', ffmpegPath: '', transport: 'tcp', keepForS: 300, idleStopS: 60, maxRelays: 4, mjpegFps: 5, mjpegWidth: 640, fragmentMs: 0, snapshot: true, x: 870, y: 140, wires: [['cr-console', 'cr-alert-topic']] });
   nodes.push({ id: 'cr-camera-errors', type: 'debug', z, g: 'cr-grp-look', name: 'camera problems', active: true, tosidebar: true, console: true, tostatus: false, complete: 'true', targetType: 'full', statusVal: '', statusType: 'auto', x: 870, y: 200, wires: [] });
   nodes.push(comment('cr-c-look', z, 'Cameras move after an operator confirms', "ptz-steer is in 'operator confirms first' mode here: the alert reaches the console with the proposed move, and the camera turns when an operator presses 'move camera' (or confirms). Switch it to automatic in its form if your policy allows.", 650, 80, 'cr-grp-look'));
@@ -286,9 +289,17 @@ function controlRoom(): N[] {
   return stripPrivate(layout(nodes, crPlace));
 }
 
-const out = path.join(root, 'flows');
-fs.mkdirSync(out, { recursive: true });
-for (const [name, flow] of Object.entries({ 'street-demo': streetDemo(), gateway: gateway(), 'control-room': controlRoom() })) {
-  fs.writeFileSync(path.join(out, `${name}.json`), JSON.stringify(flow, null, 2) + '\n');
-  process.stdout.write(`flows/${name}.json: ${flow.length} nodes\n`);
+/** The shipped flows as written: file name → file text (a test checks the committed ones match). */
+export function shippedFlows(): Record<string, string> {
+  const flows = { 'street-demo': streetDemo(), gateway: gateway(), 'control-room': controlRoom() };
+  return Object.fromEntries(Object.entries(flows).map(([name, flow]) => [`${name}.json`, JSON.stringify(flow, null, 2) + '\n']));
+}
+
+if (require.main === module) {
+  const out = path.join(root, 'flows');
+  fs.mkdirSync(out, { recursive: true });
+  for (const [file, text] of Object.entries(shippedFlows())) {
+    fs.writeFileSync(path.join(out, file), text);
+    process.stdout.write(`flows/${file}: ${JSON.parse(text).length} nodes\n`);
+  }
 }
