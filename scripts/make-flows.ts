@@ -78,6 +78,18 @@ function dashboardConfig(prefix: string): { config: N[]; groupId: string } {
   };
 }
 
+/**
+ * alert-dashboard's one output carries decisions (msg.topic "decision") and camera move
+ * requests ("move-request"). ptz-steer takes both; the MQTT decision topic takes decisions only
+ * (schemas/decision.schema.json has no room for a move request, which may carry a whole alert).
+ */
+function decisionsOnly(id: string, z: string, g: string, wires: string[]): N {
+  return {
+    id, type: 'switch', z, g, name: 'decisions only', property: 'topic', propertyType: 'msg',
+    rules: [{ t: 'eq', v: 'decision', vt: 'str' }], checkall: 'true', repair: false, outputs: 1, x: 0, y: 0, wires: [wires],
+  };
+}
+
 function mqttBroker(id: string, name: string): N {
   return {
     id,
@@ -193,11 +205,12 @@ function streetDemo(): N[] {
   nodes.push(...dash.config);
   nodes.push({
     id: 'console', type: 'alert-dashboard', z, g: 'grp-operators', group: dash.groupId, name: "Operators' console", order: 1, width: '12', height: '10', chime: true, tileUrl: '', siteLat: String(origin.lat), siteLon: String(origin.lon),
-    alertRetentionDays: 7, maxAlerts: 500, persist: true, auditDir: '', auditRetentionDays: 90, auditRotateMB: 10, x: 1180, y: 400, wires: [['decisions', 'decision-mqtt', 'steer']],
+    alertRetentionDays: 7, maxAlerts: 500, persist: true, auditDir: '', auditRetentionDays: 90, auditRotateMB: 10, x: 1180, y: 400, wires: [['decisions', 'steer', 'decisions-only']],
   });
+  nodes.push(decisionsOnly('decisions-only', z, 'grp-operators', ['decision-mqtt']));
   nodes.push({ id: 'decisions', type: 'debug', z, g: 'grp-operators', name: 'decisions', active: true, tosidebar: true, console: false, tostatus: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 1410, y: 400, wires: [] });
-  nodes.push(comment('c-operators', z, 'Decide', 'The console at /dashboard: alert queue, live video, site plan, confirm / dismiss / escalate. Decisions (and "move camera" requests) come out here; every camera move, live view and decision is appended to the audit log in the user directory (vigie-audit/).', 1180, 340, 'grp-operators'));
-  nodes.push(group('grp-operators', z, 'Operators', ['console', 'decisions', 'c-operators'], '#f3d3d3'));
+  nodes.push(comment('c-operators', z, 'Decide', 'The console at /dashboard: alert queue, live video, site plan, confirm / dismiss / escalate. Decisions and "move camera" requests come out here and go to ptz-steer; "decisions only" (a switch on msg.topic) lets only decisions through to the MQTT decision topic, whose schema has no room for a move request. Every camera move, live view and decision is appended to the audit log in the user directory (vigie-audit/).', 1180, 340, 'grp-operators'));
+  nodes.push(group('grp-operators', z, 'Operators', ['console', 'decisions', 'decisions-only', 'c-operators'], '#f3d3d3'));
 
   nodes.push(mqttBroker('cfg-broker', 'embedded demo broker'));
   nodes.push({ id: 'alert-mqtt', type: 'mqtt out', z, g: 'grp-publish', name: 'publish alert', topic: 'vigie/v1/demo/alert', qos: '1', retain: 'false', respTopic: '', contentType: 'application/json', userProps: '', correl: '', expiry: '', broker: 'cfg-broker', x: 1420, y: 520, wires: [] });
@@ -208,7 +221,7 @@ function streetDemo(): N[] {
     'c-hear': [200, 100], 'health-debug': [460, 340],
     'c-where': [740, 160], fuse: [740, 220],
     'c-look': [1010, 160], steer: [1010, 220], video: [1270, 220], 'camera-errors': [1270, 280],
-    'c-operators': [1010, 420], console: [1010, 480], decisions: [1270, 480],
+    'c-operators': [1010, 420], console: [1010, 480], decisions: [1270, 480], 'decisions-only': [1270, 540],
     'c-publish': [1550, 160], 'alert-mqtt': [1550, 220], 'decision-mqtt': [1550, 280],
   };
   captureIds.forEach((id, i) => (place[id] = [200, 160 + i * 60]));
@@ -267,8 +280,9 @@ function controlRoom(): N[] {
   nodes.push(...dash.config);
   nodes.push({
     id: 'cr-console', type: 'alert-dashboard', z, g: 'cr-grp-ops', group: dash.groupId, name: "Operators' console", order: 1, width: '12', height: '10', chime: true, tileUrl: '', siteLat: '', siteLon: '',
-    alertRetentionDays: 7, maxAlerts: 500, persist: true, auditDir: '', auditRetentionDays: 365, auditRotateMB: 10, x: 880, y: 320, wires: [['cr-steer', 'cr-decision-topic']],
+    alertRetentionDays: 7, maxAlerts: 500, persist: true, auditDir: '', auditRetentionDays: 365, auditRotateMB: 10, x: 880, y: 320, wires: [['cr-steer', 'cr-decisions-only']],
   });
+  nodes.push(decisionsOnly('cr-decisions-only', z, 'cr-grp-ops', ['cr-decision-topic']));
   nodes.push({
     id: 'cr-alert-topic', type: 'change', z, g: 'cr-grp-ops', name: 'topic vigie/v1/<site>/alert', rules: [{ t: 'set', p: 'topic', pt: 'msg', to: '"vigie/v1/" & $env("VIGIE_SITE") & "/alert"', tot: 'jsonata' }],
     x: 1120, y: 260, wires: [['cr-out']],
@@ -278,13 +292,14 @@ function controlRoom(): N[] {
     x: 1120, y: 320, wires: [['cr-out']],
   });
   nodes.push({ id: 'cr-out', type: 'mqtt out', z, g: 'cr-grp-ops', name: 'alerts and decisions', topic: '', qos: '1', retain: 'false', respTopic: '', contentType: 'application/json', userProps: '', correl: '', expiry: '', broker: 'cr-broker', x: 1340, y: 290, wires: [] });
-  nodes.push(comment('cr-c-ops', z, 'Operators decide', 'The console at /dashboard. Every camera move, live view and decision goes to the tamper-evident audit log (vigie-audit/ in the user directory; check it with `vigie audit verify`).', 880, 260, 'cr-grp-ops'));
-  nodes.push(group('cr-grp-ops', z, 'Operators and publication', ['cr-console', 'cr-alert-topic', 'cr-decision-topic', 'cr-out', 'cr-c-ops'], '#f3d3d3'));
+  nodes.push(comment('cr-c-ops', z, 'Operators decide', 'The console at /dashboard. Decisions and "move camera" requests go to ptz-steer; "decisions only" (a switch on msg.topic) lets only decisions through to the MQTT decision topic, whose schema has no room for a move request. Every camera move, live view and decision goes to the tamper-evident audit log (vigie-audit/ in the user directory; check it with `vigie audit verify`).', 880, 260, 'cr-grp-ops'));
+  nodes.push(group('cr-grp-ops', z, 'Operators and publication', ['cr-console', 'cr-decisions-only', 'cr-alert-topic', 'cr-decision-topic', 'cr-out', 'cr-c-ops'], '#f3d3d3'));
   const crPlace: Place = {
     'cr-c-in': [200, 80], 'cr-in': [200, 140], 'cr-fuse': [450, 140],
     // The look column starts far enough right that its long comment keeps the groups apart.
     'cr-c-look': [780, 80], 'cr-steer': [780, 140], 'cr-video': [1040, 140], 'cr-camera-errors': [1040, 200],
-    'cr-c-ops': [780, 320], 'cr-console': [780, 380], 'cr-alert-topic': [1070, 350], 'cr-decision-topic': [1070, 410], 'cr-out': [1350, 380],
+    'cr-c-ops': [780, 320], 'cr-console': [780, 380], 'cr-decisions-only': [1000, 440],
+    'cr-alert-topic': [1250, 350], 'cr-decision-topic': [1250, 440], 'cr-out': [1530, 395],
   };
   return stripPrivate(layout(nodes, crPlace));
 }
