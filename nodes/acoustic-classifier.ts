@@ -79,7 +79,7 @@ export = function (RED: NodeAPI) {
       const labels = Array.isArray(config.labels) ? config.labels.filter((l) => typeof l === 'string') : [...ALERT_LABELS];
       const thresholds: Record<string, number> = {};
       for (const l of labels) {
-        const t = setting((config.thresholds ?? {}) as Record<string, unknown>, l, { min: 0.01, max: 1 });
+        const t = setting((config.thresholds ?? {}) as Record<string, unknown>, l, SETTING_RANGES.threshold);
         if (t !== undefined) thresholds[l] = t;
       }
       const channel = (config.channel ?? 'mix').trim();

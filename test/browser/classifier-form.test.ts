@@ -102,6 +102,11 @@ describe('acoustic-classifier form in Chromium', { timeout: 240_000 }, () => {
       await page.waitForTimeout(2500);
       assert.match((await page.locator('#vigie-classifier-card').textContent()) ?? '', /^Model vigie-street-v1 /);
       assert.equal(await placeholder(page, '#vigie-class-gunshot-threshold'), '0.9');
+      // The editor refuses a per-class threshold the runtime refuses (below 0.01).
+      const accepts = (t: number) =>
+        page.evaluate((v) => (window as unknown as { RED: { nodes: { getType(t: string): { defaults: { thresholds: { validate(x: unknown): boolean } } } } } }).RED.nodes.getType('acoustic-classifier').defaults.thresholds.validate({ gunshot: v }), t);
+      assert.equal(await accepts(0.005), false, 'threshold 0.005 is refused');
+      assert.equal(await accepts(0.01), true, 'threshold 0.01 is accepted');
       assert.deepEqual(errors, []);
     } finally {
       await page.close();

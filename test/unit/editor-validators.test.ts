@@ -1,0 +1,75 @@
+/**
+ * The editor forms' validators (nodes/*.html, run as the editor runs them, with a minimal RED)
+ * refuse what the runtime refuses: custom microphone positions (lib/localize/arrays.ts) and
+ * per-class thresholds (SETTING_RANGES in lib/detect/detector.ts, as nodes/acoustic-classifier.ts applies them).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vm from 'vm';
+import { checkGeometry, MAX_APERTURE_M, MIN_MIC_SPACING_M } from '../../lib/localize/arrays';
+import { SETTING_RANGES } from '../../lib/detect/detector';
+import { repoRoot } from '../support/nodered';
+
+type Validate = (this: Record<string, unknown>, v: unknown) => boolean;
+type Definition = { defaults: Record<string, { validate?: Validate }> };
+
+/** Runs a form's editor script; returns what it registers, by node type. */
+function editorDefinitions(file: string): Record<string, Definition> {
+  const html = fs.readFileSync(path.join(repoRoot, 'nodes', file), 'utf8');
+  const scripts = [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+  assert.ok(scripts.length > 0, `${file} has an editor script`);
+  const registered: Record<string, Definition> = {};
+  const RED = {
+    nodes: { registerType: (type: string, def: Definition) => void (registered[type] = def) },
+    validators: { regex: (re: RegExp) => (v: unknown) => re.test(String(v)), number: () => (v: unknown) => Number.isFinite(Number(v)) },
+  };
+  // No form open: field lookups find nothing, so validators read the node's own properties.
+  const $ = () => ({ length: 0, val: () => undefined });
+  for (const s of scripts) vm.runInNewContext(s, { RED, $ });
+  return registered;
+}
+
+test('vigie-sensor form: its microphone limits are the runtime constants', () => {
+  const html = fs.readFileSync(path.join(repoRoot, 'nodes', 'vigie-sensor.html'), 'utf8');
+  assert.equal(Number(/var MIN_MIC_SPACING_M = ([\d.]+);/.exec(html)?.[1]), MIN_MIC_SPACING_M);
+  assert.equal(Number(/var MAX_APERTURE_M = ([\d.]+);/.exec(html)?.[1]), MAX_APERTURE_M);
+});
+
+test('vigie-sensor form: custom microphone positions are refused exactly when the runtime refuses them', () => {
+  const validate = editorDefinitions('vigie-sensor.html')['vigie-sensor'].defaults.mics.validate!;
+  const custom = { array: 'custom' };
+  const cases: Array<[string, unknown]> = [
+    ['square 10 cm', [[0, 0.05, 0], [0.05, 0, 0], [0, -0.05, 0], [-0.05, 0, 0]]],
+    ['2-D points', [[0, 0], [0.1, 0]]],
+    ['one microphone', [[0, 0, 0]]],
+    ['4 mm apart', [[0, 0, 0], [0.004, 0, 0], [0, 0.05, 0]]],
+    ['6 mm apart', [[0, 0, 0], [0.006, 0, 0], [0, 0.05, 0]]],
+    ['apart in height only, 3 mm', [[0, 0, 0], [0, 0, 0.003], [0.05, 0, 0]]],
+    ['aperture 3.2 m, every coordinate within ±3', [[-1.6, 0, 0], [1.6, 0, 0], [0, 0.5, 0]]],
+    ['aperture 2.9 m', [[-1.45, 0, 0], [1.45, 0, 0], [0, 0.5, 0]]],
+    ['far from the origin, small aperture', [[10, 10, 0], [10.1, 10, 0], [10, 10.1, 0]]],
+    ['a string', [['0', 0, 0], [0.1, 0, 0]]],
+    ['four coordinates', [[0, 0, 0, 0], [0.1, 0, 0]]],
+    ['empty', []],
+    ['65 microphones', Array.from({ length: 65 }, (_, i) => [i * 0.01, 0, 0])],
+  ];
+  for (const [name, mics] of cases) {
+    const runtime = checkGeometry(mics).errors.length === 0;
+    assert.equal(validate.call(custom, JSON.stringify(mics)), runtime, `${name}: the editor says what the runtime says (${runtime ? 'accepted' : 'refused'})`);
+  }
+  assert.equal(validate.call(custom, '[[0,0,0],'), false, 'not JSON');
+  assert.equal(validate.call({ array: 'square-4' }, '[[0,0,0],[0.001,0,0]]'), true, 'a preset ignores the custom field');
+});
+
+test('acoustic-classifier form: a per-class threshold below 0.01 is refused, as at runtime', () => {
+  const validate = editorDefinitions('acoustic-classifier.html')['acoustic-classifier'].defaults.thresholds.validate!;
+  const { min, max } = SETTING_RANGES.threshold; // what the node accepts per class and as the default
+  const runtimeAccepts = (t: number) => t >= min && t <= max;
+  for (const t of [0.005, 0.0099, 0.01, 0.5, 1, 1.01, 0]) {
+    assert.equal(validate.call({}, { gunshot: t }), runtimeAccepts(t), `threshold ${t}`);
+  }
+  assert.equal(validate.call({}, { gunshot: 0.005 }), false);
+  assert.equal(validate.call({}, {}), true, 'no per-class threshold');
+});
