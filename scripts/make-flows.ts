@@ -179,14 +179,15 @@ function streetDemo(): N[] {
     nodes.push({
       // The shipped baseline model scores the simulated street's events low (see its card): the
       // demo trades a low score threshold for a strict level gate (20 dB above the street's
-      // background), in place of the card's recommended thresholds.
+      // background), in place of the card's recommended thresholds; a hysteresis below the
+      // threshold (with the default 0.15 an event would last while it scores 0.01) and a 250 ms hop.
       id: cls, type: 'acoustic-classifier', z, g: 'grp-hear', name: `classify ${s.id}`, model: 'cfg-model', sensor: cfg, labels: ALERT_LABELS,
       thresholds: {}, threshold: DEMO_THRESHOLD, hysteresis: 0.04, hopMs: 250, windowMs: '',
       minAboveBackgroundDb: 20, minLevelDba: '', minDurationMs: 0, coolDownMs: 2000, channel: 'mix', scores: false, outputs: 2, x: 440, y, wires: [['fuse'], []],
     });
   });
   nodes.push({ id: 'health-debug', type: 'debug', z, g: 'grp-hear', name: 'capture health', active: true, tosidebar: true, console: false, tostatus: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 450, y: 360, wires: [] });
-  nodes.push(comment('c-hear', z, 'Hear: capture → classify', `Each mic-capture reads one gateway of the simulated street (a 4-mic array at 48 kHz) into that sensor's in-memory ring; only references travel in messages. The classifiers share one model and emit detections for the ticked alert classes.\n\nThe shipped model is a weak baseline (see models/vigie-street-v1.json): here it runs with a low default threshold (${DEMO_THRESHOLD} for every class, in place of the card's recommended ones) behind a strict level gate (20 dB above the background), so every loud event is caught, sometimes under a wrong or a second label. Do not copy these settings to a real street: use the defaults and a model trained on your own recordings.`, 200, 60, 'grp-hear'));
+  nodes.push(comment('c-hear', z, 'Hear: capture → classify', `Each mic-capture reads one gateway of the simulated street (a 4-mic array at 48 kHz) into that sensor's in-memory ring; only references travel in messages. The classifiers share one model and emit detections for the ticked alert classes.\n\nThe shipped model is a weak baseline (see models/vigie-street-v1.json): here it runs with a low default threshold (${DEMO_THRESHOLD} for every class, in place of the card's recommended ones; hysteresis 0.04, since the default 0.15 is more than that) behind a strict level gate (20 dB above the background), with a window every 250 ms (the default hop is 500 ms), so every loud event is caught, sometimes under a wrong or a second label. Do not copy these settings to a real street: use the defaults and a model trained on your own recordings.`, 200, 60, 'grp-hear'));
   nodes.push(group('grp-hear', z, 'Three gateways on the crossroads', [...captureIds, ...classifierIds, 'health-debug', 'c-hear']));
 
   nodes.push({ id: 'fuse', type: 'localizer', z, g: 'grp-where', name: 'where? (3 sensors)', mode: 'fusion', sensor: '', temperatureC: scene.temperatureC ?? 15, windowMs: 20, minConfidence: 0.3, minSensors: 3, timeoutMs: 1500, onsetToleranceMs: 20, maxClockErrorMs: 10, sourceHeightM: 1.5, continuationS: 4, x: 720, y: 200, wires: [['steer']] });
