@@ -162,3 +162,13 @@ test('the wiring check finds a console wired straight (or through a topic change
   const noSteer: FlowNode[] = [{ id: 'ui', type: 'alert-dashboard', wires: [['only']] }, steer, ...filtered.slice(2)];
   assert.match(consoleWiringProblems(noSteer).join('\n'), /move requests do not reach ptz-steer/);
 });
+
+test("the integrators' flows' tab descriptions name every environment variable the flow uses", () => {
+  // The street demo's variables (virtual camera ports) are set by `vigie start` itself.
+  for (const f of flowFiles.filter((x) => x !== 'street-demo.json')) {
+    const text = fs.readFileSync(path.join(repoRoot, 'flows', f), 'utf8');
+    const used = new Set([...text.matchAll(/\$\{(VIGIE_\w+)\}|\$\((VIGIE_\w+)\)|\$env\(\\?"(VIGIE_\w+)\\?"\)/g)].map((m) => m[1] ?? m[2] ?? m[3]));
+    const info = (readFlow(f) as Array<FlowNode & { info?: string }>).filter((n) => n.type === 'tab').map((n) => n.info ?? '').join('\n');
+    for (const v of used) assert.ok(info.includes(v), `flows/${f}: the tab description does not name ${v}`);
+  }
+});
