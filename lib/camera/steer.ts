@@ -75,6 +75,8 @@ export interface SteerHooks {
   onCommandSent?: (alertId: string, cameraId: string, method: MoveMethod) => void;
   /** Something worth a line in the log (never samples). */
   log?: (text: string) => void;
+  /** A fault the user should see (a camera that cannot go home). */
+  warn?: (text: string) => void;
   /** An alert began or stopped waiting for a busy camera (see waitingAlerts). */
   onWaitingChange?: () => void;
 }
@@ -412,15 +414,33 @@ export class PtzSteer {
       const left = this.aimedAt.get(conn.id);
       this.aimedAt.delete(conn.id);
       if (left) this.release(left, conn.config, lookedWords(conn.config, `went home after the quiet period (${durationWords(this.opts.returnHomeAfterMs)})`));
-      conn.gotoHome().then(
-        () => {
-          auditBus.publish({ type: 'camera-move', actor: this.opts.actor, alertId, details: { cameraId: conn.id, state: 'home', reason: 'quiet period over' } });
-          this.hooks.log?.(`camera ${conn.id} returned home`);
-        },
-        (err: Error) => this.hooks.log?.(`camera ${conn.id} could not return home: ${err.message}`),
-      );
+      this.goHome(conn, alertId, new Backoff({ initialMs: 2000, maxMs: 60_000 }));
     }, this.opts.returnHomeAfterMs);
     this.homeTimers.set(conn.id, t);
+  }
+
+  /**
+   * Home, retried with back-off while the camera does not answer: left pointing at an old
+   * incident, it would show the wrong place to the next operator. A new move cancels the retry
+   * (it clears the camera's home timer), and so does close().
+   */
+  private goHome(conn: CameraConnection, alertId: string, backoff: Backoff): void {
+    conn.gotoHome().then(
+      () => {
+        auditBus.publish({ type: 'camera-move', actor: this.opts.actor, alertId, details: { cameraId: conn.id, state: 'home', reason: 'quiet period over' } });
+        this.hooks.log?.(`camera ${conn.id} returned home`);
+      },
+      (err: Error) => {
+        if (this.closed || this.activeMove.has(conn.id) || this.homeTimers.has(conn.id)) return;
+        const delayMs = backoff.next();
+        if (backoff.attempts === 1) this.hooks.warn?.(`camera ${conn.id} could not return home: ${err.message}; retrying`);
+        const t = setTimeout(() => {
+          this.homeTimers.delete(conn.id);
+          if (!this.closed && !this.activeMove.has(conn.id)) this.goHome(conn, alertId, backoff);
+        }, delayMs);
+        this.homeTimers.set(conn.id, t);
+      },
+    );
   }
 
   /**

@@ -165,6 +165,36 @@ test('the camera returns home after the quiet period, once', async () => {
   steer.close();
 });
 
+test('a camera that cannot go home is told once and retried with back-off until it does; a new alert cancels the retry', async () => {
+  const a = new FakeCamera(config('a', 0, 0), 0);
+  let refusals = 1;
+  a.gotoHome = async () => {
+    a.homes++;
+    if (refusals-- > 0) throw new Error('connect ECONNREFUSED');
+  };
+  const warned: string[] = [];
+  const steer = new PtzSteer(asConns([a]), { pollMs: 10, returnHomeAfterMs: 50 }, { warn: (t) => warned.push(t) });
+  try {
+    await steer.handle(alert('h', 'crash', destination(O, 45, 30)), () => undefined);
+    await until(() => a.homes === 2, 10_000, 'a second attempt after the refusal');
+    assert.deepEqual(warned, ['camera a could not return home: connect ECONNREFUSED; retrying']);
+    // Refused again, then a new alert takes the camera: the pending retry must not send it home.
+    refusals = 1;
+    await steer.handle(alert('h2', 'crash', destination(O, 50, 30)), () => undefined);
+    await until(() => a.homes === 3, 5000, 'the quiet period after h2');
+    const movesBefore = a.moves.length;
+    await steer.handle(alert('h3', 'gunshot', destination(O, 60, 30)), () => undefined);
+    assert.equal(a.moves.length, movesBefore + 1);
+    await until(() => a.homes === 4, 5000, 'home after the quiet period of h3');
+    // The cancelled retry would have fired within its first delay (2 s, jitter 20 %): it must not.
+    await new Promise((r) => setTimeout(r, 2600));
+    assert.equal(a.homes, 4);
+    assert.equal(warned.length, 2);
+  } finally {
+    steer.close();
+  }
+});
+
 /** One stand-in camera "a" at O and a PtzSteer over it (polling every 5 ms); `send` hands it a payload, its outputs go to `outs`. */
 async function withOneCamera(
   opts: Partial<SteerOptions>,
