@@ -24,6 +24,8 @@ export interface RelayOptions {
   stallMs?: number;
   ioTimeoutMs?: number;
   backoff?: BackoffOptions;
+  /** Output flowing this long before a failure starts the back-off afresh (default 10 s). */
+  healthyAfterMs?: number;
 }
 
 export abstract class Relay extends EventEmitter {
@@ -122,10 +124,13 @@ export abstract class Relay extends EventEmitter {
     this.stallTimer = undefined;
   }
 
+  /** When the output of the current process began to flow (0: not yet). */
+  private flowingSinceMs = 0;
+
   /** Subclasses call this when the first product arrives: the source works. */
   protected flowing(): void {
     if (this.state === 'running') return;
-    this.backoff.reset();
+    this.flowingSinceMs = Date.now();
     this.lastError = undefined;
     this.setState('running');
   }
@@ -134,6 +139,10 @@ export abstract class Relay extends EventEmitter {
     if (this.stopping) return;
     this.lastError = err;
     this.emit('source-error', err);
+    // Only a source that flowed for a while starts afresh: one that drops right after its first
+    // picture would otherwise be restarted every half second for ever.
+    if (this.flowingSinceMs && Date.now() - this.flowingSinceMs >= (this.opts.healthyAfterMs ?? 10_000)) this.backoff.reset();
+    this.flowingSinceMs = 0;
     const delayMs = this.backoff.next();
     this.setState('retrying');
     this.retryTimer = setTimeout(() => {
