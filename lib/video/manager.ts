@@ -223,25 +223,27 @@ export class VideoManager extends EventEmitter {
     const snapshot =
       have === 'settled' || (have === 'moving' && !settled)
         ? (this.snapshots.extend(alertId, snapshotUntil), this.snapshots.get(alertId, cameraId).then((r) => r?.jpeg))
-        : this.snapshots.put(alertId, cameraId, snapshotUntil, () => this.takeSnapshot(cameraId), settled);
+        : this.snapshots.put(alertId, cameraId, snapshotUntil, (signal) => this.takeSnapshot(cameraId, signal), settled);
     this.changed();
     return { video, relayError, snapshot };
   }
 
-  private async takeSnapshot(cameraId: string): Promise<Buffer> {
+  private async takeSnapshot(cameraId: string, signal: AbortSignal): Promise<Buffer> {
     const src = await this.opts.resolveSource(cameraId);
     if (src.snapshotUrl) {
       try {
-        return await fetchSnapshot(src.snapshotUrl, { username: src.username, password: src.password, timeoutMs: this.opts.ioTimeoutMs ?? 5000 });
+        return await fetchSnapshot(src.snapshotUrl, { username: src.username, password: src.password, timeoutMs: this.opts.ioTimeoutMs ?? 5000, signal });
       } catch (err) {
         // The stream may still give a picture when the snapshot URI fails.
-        if (!src.streamUrl) throw err;
+        if (!src.streamUrl || signal.aborted) throw err;
       }
     }
+    if (signal.aborted) throw new Error('snapshot not taken: the relay closed');
     return grabFrame(this.ffmpeg(), withCredentials(src.streamUrl, src.username, src.password), {
       transport: this.opts.transport,
       timeoutMs: this.opts.ioTimeoutMs ?? 10_000,
       width: 1280,
+      signal,
     });
   }
 

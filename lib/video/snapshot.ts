@@ -17,6 +17,8 @@ export interface SnapshotFetchOptions {
   password?: string;
   timeoutMs?: number;
   maxBytes?: number;
+  /** Aborts the request (the node closes). */
+  signal?: AbortSignal;
 }
 
 interface RawResponse {
@@ -25,10 +27,10 @@ interface RawResponse {
   body: Buffer;
 }
 
-function get(url: URL, headers: Record<string, string>, timeoutMs: number, maxBytes: number): Promise<RawResponse> {
+function get(url: URL, headers: Record<string, string>, timeoutMs: number, maxBytes: number, signal?: AbortSignal): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const mod = url.protocol === 'https:' ? https : http;
-    const req = mod.get(url, { headers, timeout: timeoutMs }, (res) => {
+    const req = mod.get(url, { headers, timeout: timeoutMs, signal }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
@@ -91,14 +93,14 @@ export async function fetchSnapshot(urlText: string, opts: SnapshotFetchOptions 
   const path = url.pathname + url.search;
   let res: RawResponse;
   try {
-    res = await get(url, {}, timeoutMs, maxBytes);
+    res = await get(url, {}, timeoutMs, maxBytes, opts.signal);
     if (res.status === 401 && username !== undefined) {
       const challenges = ([] as string[]).concat(res.headers['www-authenticate'] ?? []);
       const digest = challenges.find((c) => /^Digest/i.test(c));
       const auth = digest
         ? digestAuthorization(digest, 'GET', path, username, password ?? '')
         : `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
-      res = await get(url, { Authorization: auth }, timeoutMs, maxBytes);
+      res = await get(url, { Authorization: auth }, timeoutMs, maxBytes, opts.signal);
     }
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
@@ -113,7 +115,7 @@ export async function fetchSnapshot(urlText: string, opts: SnapshotFetchOptions 
 }
 
 /** One JPEG frame from a stream with ffmpeg (video only), when no snapshot URI exists. */
-export async function grabFrame(ffmpegPath: string, streamUrl: string, opts: { transport?: RtspTransport; timeoutMs?: number; width?: number } = {}): Promise<Buffer> {
+export async function grabFrame(ffmpegPath: string, streamUrl: string, opts: { transport?: RtspTransport; timeoutMs?: number; width?: number; signal?: AbortSignal } = {}): Promise<Buffer> {
   const input = { transport: opts.transport, ioTimeoutMs: opts.timeoutMs };
   const proc = new FfmpegProcess(ffmpegPath, frameGrabArgs(streamUrl, { ...input, width: opts.width }), inputScript(streamUrl, input));
   const chunks: Buffer[] = [];
@@ -123,6 +125,9 @@ export async function grabFrame(ffmpegPath: string, streamUrl: string, opts: { t
     if (size <= MAX_SNAPSHOT_BYTES) chunks.push(c);
   });
   const timer = setTimeout(() => void proc.kill(), opts.timeoutMs ?? 10_000);
+  const abort = (): void => void proc.kill();
+  opts.signal?.addEventListener('abort', abort);
+  if (opts.signal?.aborted) abort();
   try {
     const { code, signal } = await proc.exited;
     const jpeg = Buffer.concat(chunks);
@@ -130,6 +135,7 @@ export async function grabFrame(ffmpegPath: string, streamUrl: string, opts: { t
     throw classifyFfmpegExit(proc.stderr, streamUrl, code, signal);
   } finally {
     clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', abort);
     await proc.kill();
   }
 }
@@ -140,6 +146,8 @@ interface StoredSnapshot {
   /** Taken with the camera on target (not while it was still turning). */
   settled: boolean;
   pending?: Promise<Buffer | undefined>;
+  /** Stops the fetch in progress (ffmpeg or HTTP) when the store is cleared. */
+  abort?: AbortController;
   jpeg?: Buffer;
   error?: string;
 }
@@ -153,6 +161,8 @@ export const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024;
  */
 export class SnapshotStore {
   private readonly items = new Map<string, StoredSnapshot>();
+  /** Snapshots being fetched, also those already replaced or dropped (their fetch still runs). */
+  private readonly fetching = new Set<StoredSnapshot>();
   private timer?: NodeJS.Timeout;
   private bytes = 0;
 
@@ -162,11 +172,13 @@ export class SnapshotStore {
   ) {}
 
   /** Starts fetching; the promise never rejects (the error is kept for the HTTP answer). */
-  put(alertId: string, cameraId: string, expiresAt: number, fetch: () => Promise<Buffer>, settled = true): Promise<Buffer | undefined> {
-    const item: StoredSnapshot = { cameraId, expiresAt, settled };
-    item.pending = fetch().then(
+  put(alertId: string, cameraId: string, expiresAt: number, fetch: (signal: AbortSignal) => Promise<Buffer>, settled = true): Promise<Buffer | undefined> {
+    const item: StoredSnapshot = { cameraId, expiresAt, settled, abort: new AbortController() };
+    this.fetching.add(item);
+    item.pending = fetch(item.abort!.signal).then(
       (jpeg) => {
         item.pending = undefined;
+        this.fetching.delete(item);
         // Replaced or dropped while fetching: not kept.
         if (this.items.get(alertId) !== item) return jpeg;
         item.jpeg = jpeg;
@@ -177,6 +189,7 @@ export class SnapshotStore {
       (err: unknown) => {
         item.error = err instanceof Error ? err.message : String(err);
         item.pending = undefined;
+        this.fetching.delete(item);
         return undefined;
       },
     );
@@ -248,9 +261,12 @@ export class SnapshotStore {
     this.schedule();
   }
 
+  /** Drops every snapshot and stops the fetches in progress (no ffmpeg outlives the node). */
   clear(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    for (const it of this.fetching) it.abort?.abort();
+    this.fetching.clear();
     this.items.clear();
     this.bytes = 0;
   }

@@ -8,7 +8,9 @@ import * as crypto from 'node:crypto';
 import * as http from 'node:http';
 import { spawnSync } from 'node:child_process';
 import { AddressInfo } from 'node:net';
-import { digestAuthorization, fetchSnapshot, parseAuthParams, SnapshotStore } from '../../lib/video/snapshot';
+import { digestAuthorization, fetchSnapshot, grabFrame, parseAuthParams, SnapshotStore } from '../../lib/video/snapshot';
+import * as net from 'node:net';
+import { findBinary } from '../../lib/util/binaries';
 import { freePort, waitFor } from '../support/video-sources';
 
 const JPEG = (() => {
@@ -240,5 +242,28 @@ test('an alert first sent while the camera turns gets its snapshot retaken once 
   } finally {
     await mgr.close();
     await new Promise<void>((r) => server.close(() => r()));
+  }
+});
+
+test('clearing the store stops the snapshots being fetched: the HTTP request and the ffmpeg frame grab end at once', async () => {
+  // A "camera" that accepts connections and never answers: each fetch would wait for its timeout.
+  const sockets: net.Socket[] = [];
+  const silent = net.createServer((sock) => sockets.push(sock));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const port = (silent.address() as AddressInfo).port;
+  const store = new SnapshotStore();
+  try {
+    const until = Date.now() + 60_000;
+    const t0 = Date.now();
+    const http = store.put('a1', 'cam', until, (signal) => fetchSnapshot(`http://127.0.0.1:${port}/snap.jpg`, { timeoutMs: 20_000, signal }));
+    const grab = store.put('a2', 'cam', until, (signal) => grabFrame(findBinary('ffmpeg')!, `rtsp://127.0.0.1:${port}/stream`, { timeoutMs: 20_000, signal }));
+    await waitFor(() => sockets.length >= 2, 10_000, 'both fetches connected');
+    store.clear();
+    const ended = await Promise.race([Promise.all([http, grab]), new Promise((r) => setTimeout(() => r('still running'), 10_000))]);
+    assert.deepEqual(ended, [undefined, undefined], `ended long before their 20 s timeouts (${Date.now() - t0} ms)`);
+  } finally {
+    store.clear();
+    for (const s of sockets) s.destroy();
+    silent.close();
   }
 });
