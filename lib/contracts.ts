@@ -3,7 +3,7 @@
  * and over MQTT. None of them ever carries audio samples (DESIGN §4.1).
  */
 import { AudioSpan } from './audio/ring';
-import { ContractError, requireNumber, requireObject, requireOneOf, requireString } from './util/validate';
+import { ContractError, isObject, requireNumber, requireObject, requireOneOf, requireString } from './util/validate';
 
 export const CONTRACT_VERSION = 1;
 
@@ -97,6 +97,10 @@ export interface Alert extends Detection {
   location?: Location;
   camera?: CameraState;
   video?: VideoLinks;
+  /** The localizer's fusion: which sensors reported the incident (docs/localization.md). */
+  incident?: { id: string; reports: Array<{ sensor: string; detection: string; label: string; onset: number; bearing?: number }> };
+  /** Set by a flow to override the label's camera priority (ptz-steer). */
+  priority?: number;
 }
 
 export interface Decision {
@@ -126,9 +130,139 @@ export function validateAudioBlock(p: unknown): AudioBlock {
   };
 }
 
-export function validateDetection(p: unknown): Detection {
+/** Top-level fields that would carry samples (the detection schema's `not required`). */
+const SAMPLE_FIELDS = ['samples', 'data', 'audio'];
+/** A span is a reference into the sensor's ring (the schema closes it: additionalProperties false). */
+const SPAN_FIELDS = ['sensor', 'start', 'frames'];
+
+/**
+ * Refuses a detection or alert that breaks a privacy guarantee on its face: samples (DESIGN
+ * §4.1) or a voice label (§4.3). Refused, not cleaned: the sender is broken and must be fixed.
+ * The value is never described in the error: it could be audio, and errors are logged.
+ */
+export function refusePrivacyBreaches(o: Record<string, unknown>, where = 'payload'): void {
+  for (const k of SAMPLE_FIELDS) {
+    if (k in o) throw new ContractError(`${where}.${k}`, 'no such field (privacy guarantee 1: audio samples never travel in messages)');
+  }
+  if (isObject(o.span)) {
+    for (const k of Object.keys(o.span)) {
+      if (!SPAN_FIELDS.includes(k)) {
+        throw new ContractError(`${where}.span.${k}`, 'only sensor, start, frames in a span, a reference to the ring (privacy guarantee 1: audio samples never travel in messages)');
+      }
+    }
+  }
+  if (typeof o.label === 'string' && isVoiceLabel(o.label)) {
+    throw new ContractError(`${where}.label`, 'a sound class, not a voice class (privacy guarantee 3: voice classes are never alert labels)', o.label);
+  }
+}
+
+/** What an alert field holds: text, a number, an object of known fields, a list of one kind, or scores. */
+type FieldShape = 'string' | 'number' | 'scores' | readonly [FieldShape] | { readonly [key: string]: FieldShape };
+
+const POSITION = { lat: 'number', lon: 'number', alt: 'number', errorM: 'number' } as const;
+
+/** Every field of an alert, nested (schemas/alert.schema.json with the detection's fields). */
+const ALERT_FIELDS: { readonly [key: string]: FieldShape } = {
+  kind: 'string',
+  id: 'string',
+  sensor: 'string',
+  label: 'string',
+  confidence: 'number',
+  onset: 'number',
+  offset: 'number',
+  level: { dbfs: 'number', dba: 'number' },
+  scores: 'scores',
+  span: { sensor: 'string', start: 'number', frames: 'number' },
+  sensorInfo: { lat: 'number', lon: 'number', alt: 'number', heading: 'number', clock: 'string', clockErrorMs: 'number' },
+  location: { method: 'string', bearing: 'number', elevation: 'number', bearingStd: 'number', position: POSITION, sensors: ['string'], reason: 'string', confidence: 'number' },
+  camera: {
+    id: 'string',
+    name: 'string',
+    pan: 'number',
+    tilt: 'number',
+    zoom: 'number',
+    target: { bearing: 'number', tilt: 'number', distanceM: 'number' },
+    state: 'string',
+    errorDeg: 'number',
+    moveMs: 'number',
+    reason: 'string',
+  },
+  video: { live: 'string', mjpeg: 'string', snapshot: 'string', until: 'number' },
+  incident: { id: 'string', reports: [{ sensor: 'string', detection: 'string', label: 'string', onset: 'number', bearing: 'number' }] },
+  priority: 'number',
+};
+
+/** `v` with only the fields `shape` knows; `dropped` hears of the others, by name (never by value). */
+function keepKnown(v: unknown, shape: FieldShape, path: string, dropped: string[]): unknown {
+  if (shape === 'string' || shape === 'number') {
+    if (typeof v === shape) return v;
+    dropped.push(`${path} (expected a ${shape})`);
+    return undefined;
+  }
+  if (Array.isArray(shape)) {
+    const each = shape[0] as FieldShape;
+    const leaf = each === 'string' || each === 'number';
+    // A list of the wrong kind goes whole: 48 000 numbers make one entry, not 48 000.
+    if (!Array.isArray(v) || v.some((x) => (leaf ? typeof x !== each : !isObject(x)))) {
+      dropped.push(`${path} (expected a list of ${leaf ? `${each}s` : 'objects'})`);
+      return undefined;
+    }
+    return leaf ? [...v] : v.map((x, i) => keepKnown(x, each, `${path}[${i}]`, dropped));
+  }
+  if (!isObject(v)) {
+    dropped.push(`${path} (expected an object)`);
+    return undefined;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (x === undefined) continue;
+    let sub: FieldShape | undefined;
+    if (shape === 'scores') {
+      // Dropped, not refused: a gateway's model (YAMNet-style) may score speech beside a real
+      // gunshot, and refusing would lose the alert; the score itself never goes on (DESIGN §4.3).
+      if (isVoiceLabel(k)) {
+        dropped.push(`${path}.${k} (a voice class: privacy guarantee 3)`);
+        continue;
+      }
+      sub = 'number';
+    } else {
+      sub = Object.hasOwn(shape, k) ? (shape as { readonly [key: string]: FieldShape })[k] : undefined;
+    }
+    if (!sub) {
+      // An unknown field could carry audio under any name; only the contract's fields go on.
+      dropped.push(`${path}.${k} (not in the alert contract)`);
+      continue;
+    }
+    const kept = keepKnown(x, sub, `${path}.${k}`, dropped);
+    if (kept !== undefined) out[k] = kept;
+  }
+  return out;
+}
+
+/**
+ * A copy of a detection or alert with the contract's fields only (privacy guarantees 1 and 3):
+ * voice-class scores, unknown fields and fields of the wrong type are dropped, and `warn` names
+ * them in one line. Call refusePrivacyBreaches first.
+ */
+export function contractFieldsOf(o: Record<string, unknown>, where = 'payload', warn?: (text: string) => void): Alert {
+  const dropped: string[] = [];
+  const out = keepKnown(o, ALERT_FIELDS, where, dropped) as Alert;
+  if (dropped.length && warn) {
+    const shown = dropped.slice(0, 8).join(', ') + (dropped.length > 8 ? ` and ${dropped.length - 8} more` : '');
+    warn(`alert ${typeof o.id === 'string' ? o.id.slice(0, 60) : '(no id)'}: dropped ${shown}; only the alert contract's fields are passed on (privacy guarantees 1 and 3)`);
+  }
+  return out;
+}
+
+/**
+ * Checks a detection (or an alert: later fields are kept) and returns its contract fields
+ * only. Refuses samples and voice labels; drops voice scores and unknown fields, naming them
+ * to `warn` (see contractFieldsOf).
+ */
+export function validateDetection(p: unknown, warn?: (text: string) => void): Detection {
   const o = requireObject(p, 'payload');
   if (o.kind !== 'detection') throw new ContractError('payload.kind', '"detection"', o.kind);
+  refusePrivacyBreaches(o);
   requireString(o, 'id');
   requireString(o, 'sensor');
   requireString(o, 'label');
@@ -146,7 +280,7 @@ export function validateDetection(p: unknown): Detection {
   requireString(span, 'sensor', 'payload.span');
   requireNumber(span, 'start', { integer: true, min: 0 }, 'payload.span');
   requireNumber(span, 'frames', { integer: true, min: 0 }, 'payload.span');
-  return o as unknown as Detection;
+  return contractFieldsOf(o, 'payload', warn);
 }
 
 export function validateDecision(p: unknown): Decision {

@@ -133,18 +133,18 @@ describe('alert-dashboard node', () => {
     const n = helper.getNode('dash');
     n.receive({ payload: alert('a1', 1000) });
     n.receive({ payload: alert('a2', 2000) });
-    n.receive({ payload: alert('a1', 1000, { camera: { id: 'cam-1', name: 'Place', pan: 0, tilt: 0, zoom: 0, target: { bearing: 10, tilt: -3 }, state: 'on-target' }, samples: [0.1, 0.2] }) });
+    n.receive({ payload: alert('a1', 1000, { camera: { id: 'cam-1', name: 'Place', pan: 0, tilt: 0, zoom: 0, target: { bearing: 10, tilt: -3 }, state: 'on-target' }, pcm: [0.1, 0.2] }) });
     const st = await waitFor(() => {
       const s = storedState('dash');
       return s?.alerts?.length === 2 && s.alerts.some((r: Any) => r.alert.camera) ? s : undefined;
     }, 'state with two alerts');
     assert.deepEqual(st.alerts.map((r: Any) => r.alert.id), ['a2', 'a1']);
     assert.equal(st.alerts[1].alert.camera.state, 'on-target');
-    assert.equal('samples' in st.alerts[1].alert, false);
+    assert.equal('pcm' in st.alerts[1].alert, false);
     assert.deepEqual(st.alerts[0].alert.scores, { glass_break: 0.93 }, 'voice scores never reach the browser');
     assert.deepEqual(st.counts, { new: 2, seen: 0, confirmed: 0, dismissed: 0, escalated: 0 });
     assert.ok(st.site.sensors.some((s: Any) => s.id === 'north-1' && s.lat === 45.4397));
-    assert.ok(!JSON.stringify(st).includes('samples'));
+    assert.ok(!/samples|pcm/.test(JSON.stringify(st)));
   });
 
   it('refuses unusable input with done(err) naming the field, and keeps running', async () => {
@@ -293,7 +293,8 @@ describe('alert-dashboard node', () => {
     await helper.load(nodes(), flow());
     assert.equal(auditBus.listenerCount('audit'), before + 1);
     const n = helper.getNode('dash');
-    n.receive({ payload: alert('z1', 100, { samples: Array.from({ length: 64 }, (_, i) => i / 64), pcm: 'AAAA' }) });
+    // Samples as such are refused (privacy guarantee 1); these hide where the contract is open.
+    n.receive({ payload: alert('z1', 100, { level: { dbfs: -9.5, samples: Array.from({ length: 64 }, (_, i) => i / 64) }, pcm: 'AAAA' }) });
     await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 'alert stored');
     await helper.unload();
     assert.equal(auditBus.listenerCount('audit'), before, 'unsubscribed on close');

@@ -52,14 +52,19 @@ test('upsert adds new alerts and merges enrichment from later stages by id', () 
   assert.equal(s.get('a1')!.updatedMs - s.get('a1')!.receivedMs, 500);
 });
 
-test('stored alerts keep contract fields only: no voice scores, no samples', () => {
+test('stored alerts keep contract fields only: no voice scores, nothing sample-like; samples are refused', () => {
   const s = new AlertStore();
-  s.upsert(detection('a1', 100, { samples: [0.1, 0.2], extra: 'x', span: { sensor: 's1', start: 1, frames: 2, data: [1, 2] } }));
+  s.upsert(detection('a1', 100, { pcm: [0.1, 0.2], extra: 'x', level: { dbfs: -12.5, dba: 88, samples: [1, 2] } }));
   const a = s.get('a1')!.alert as unknown as Record<string, unknown>;
-  assert.equal('samples' in a, false);
+  assert.equal('pcm' in a, false);
   assert.equal('extra' in a, false);
-  assert.deepEqual(a.span, { sensor: 's1', start: 1, frames: 2 });
+  assert.deepEqual(a.level, { dbfs: -12.5, dba: 88 });
+  assert.deepEqual(a.span, { sensor: 's1', start: 16000, frames: 8000 });
   assert.deepEqual(a.scores, { glass_break: 0.91, traffic: 0.02 });
+  // A detection that carries samples is refused outright (privacy guarantee 1).
+  assert.throws(() => s.upsert(detection('a2', 100, { samples: [0.1, 0.2] })), /payload\.samples: .*privacy guarantee 1/);
+  assert.throws(() => s.upsert(detection('a3', 100, { span: { sensor: 's1', start: 1, frames: 2, data: [1, 2] } })), /payload\.span\.data: .*privacy guarantee 1/);
+  assert.equal(s.size, 1);
 });
 
 test('upsert rejects what is not a detection, naming the field', () => {

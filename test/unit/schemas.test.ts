@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import { loadSchemas } from '../../lib/schemas';
-import { validateAudioBlock, validateDecision, validateDetection } from '../../lib/contracts';
+import { VOICE_LABELS, contractFieldsOf, validateAudioBlock, validateDecision, validateDetection } from '../../lib/contracts';
+import { parseAlert } from '../../lib/camera/steer';
 
 const schemas = loadSchemas();
 const ajv = new Ajv2020({ allErrors: true, strict: false });
@@ -37,6 +38,126 @@ test('schemas reject samples and voice classes in a detection', () => {
   assert.equal(check('detection', { ...detection, scores: { gunshot: 0.9, speech: 0.05 } }).ok, false);
   assert.equal(check('detection', { ...detection, label: 'speech' }).ok, false);
   assert.equal(check('detection', { ...detection, span: { ...detection.span, data: 'AAAA' } }).ok, false);
+});
+
+const location = { method: 'doa', bearing: 42.5, bearingStd: 3, sensors: ['north'] };
+
+/** The field named first in a refusal ("payload.samples: expected …"). */
+const refusedField = (fn: () => unknown): string | undefined => {
+  try {
+    fn();
+  } catch (e) {
+    return (e as Error).message.split(':')[0];
+  }
+  return undefined;
+};
+
+test('privacy: a detection or alert carrying audio is refused by the schema and by the validators alike, naming the field', () => {
+  // What the schema refuses at the top (its `not required` list), and anything in the closed span.
+  const topLevel = ((schemas.detection.not as { anyOf: Array<{ required: string[] }> }).anyOf).map((r) => r.required[0]);
+  assert.deepEqual(topLevel.sort(), ['audio', 'data', 'samples']);
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ...topLevel.map((k): [string, Record<string, unknown>] => [`payload.${k}`, { ...detection, [k]: [0.1, 0.2] }]),
+    ...['data', 'samples', 'pcm', 'anything'].map((k): [string, Record<string, unknown>] => [`payload.span.${k}`, { ...detection, span: { ...detection.span, [k]: 'AAAA' } }]),
+  ];
+  for (const [field, d] of cases) {
+    assert.equal(check('detection', d).ok, false, `schema: ${field}`);
+    assert.equal(check('alert', { ...d, location }).ok, false, `alert schema: ${field}`);
+    assert.equal(refusedField(() => validateDetection(d)), field);
+    assert.equal(refusedField(() => parseAlert({ ...d, location })), field, 'ptz-steer');
+    assert.throws(() => validateDetection(d), /privacy guarantee 1: audio samples never travel in messages/);
+  }
+  // The reverse: where the schema leaves a detection open, the validator accepts too (and drops the field, see below).
+  for (const d of [{ ...detection, pcm: [0.1] }, { ...detection, level: { ...detection.level, samples: [0.1] } }]) {
+    assert.ok(check('detection', d).ok);
+    assert.doesNotThrow(() => validateDetection(d));
+  }
+});
+
+/** Voice classes as gateways name them: ours, capitalised (YAMNet's "Speech"), inside a longer name. */
+const voiceNames = [...VOICE_LABELS, ...VOICE_LABELS.map((v) => v[0].toUpperCase() + v.slice(1)), 'Male speech, man speaking', 'WHISPERING'];
+
+test('privacy: a voice label is refused by the schema and by the validators alike', () => {
+  for (const label of voiceNames) {
+    assert.equal(check('detection', { ...detection, label }).ok, false, label);
+    assert.equal(refusedField(() => validateDetection({ ...detection, label })), 'payload.label', label);
+    assert.equal(refusedField(() => parseAlert({ ...detection, label, location })), 'payload.label', label);
+  }
+  assert.throws(() => validateDetection({ ...detection, label: 'speech' }), /privacy guarantee 3: voice classes are never alert labels\), got "speech"/);
+});
+
+test('privacy: voice scores the schema refuses, the validator drops with a warning naming them; what it returns passes the schema', () => {
+  for (const k of voiceNames) {
+    const d = { ...detection, scores: { gunshot: 0.93, [k]: 0.4 } };
+    assert.equal(check('detection', d).ok, false, `schema: ${k}`);
+    const warnings: string[] = [];
+    const out = validateDetection(d, (w) => warnings.push(w));
+    assert.deepEqual(out.scores, { gunshot: 0.93 }, k);
+    assert.ok(check('detection', out).ok, check('detection', out).errors);
+    assert.equal(warnings.length, 1);
+    assert.ok(warnings[0].includes(`payload.scores.${k} (a voice class: privacy guarantee 3)`), warnings[0]);
+  }
+  // Other classes are kept by both.
+  assert.deepEqual(validateDetection(detection).scores, detection.scores);
+});
+
+/** An alert with every field the alert schema declares (the detection's included). */
+const fullAlert = {
+  ...detection,
+  sensorInfo: { lat: 45.4397, lon: 4.3872, alt: 520, heading: 30, clock: 'ptp', clockErrorMs: 0.1 },
+  location: { method: 'tdoa', bearing: 42.5, elevation: 2, bearingStd: 1.2, position: { lat: 45.43, lon: 4.39, alt: 510, errorM: 2.1 }, sensors: ['north', 'east'], reason: 'outliers left out: west', confidence: 0.8 },
+  camera: { id: 'cam-1', name: 'Crossroads', pan: 0.23, tilt: -0.1, zoom: 0.4, target: { bearing: 42.5, tilt: -4, distanceM: 38 }, state: 'on-target', errorDeg: 0.4, moveMs: 1800, reason: 'turned back' },
+  video: { live: '/vigie/video/cam-1/live', mjpeg: '/vigie/video/cam-1/mjpeg', snapshot: '/vigie/video/cam-1/snapshot.jpg?alert=d-1', until: 1795000600000 },
+  incident: { id: 'inc-1', reports: [{ sensor: 'north', detection: 'd-1', label: 'gunshot', onset: 1795000000.123, bearing: 42 }] },
+  priority: 5,
+};
+
+/** Every property path a schema declares ("payload.location.position.lat", "payload.incident.reports[0].sensor"). */
+function declaredPaths(s: Record<string, unknown>, prefix: string): string[] {
+  const props: Record<string, Record<string, unknown>> = { ...((s.properties as Record<string, Record<string, unknown>>) ?? {}) };
+  for (const part of (s.allOf as Array<{ $ref?: string }>) ?? []) {
+    if (part.$ref) Object.assign(props, schemas[part.$ref.replace('.schema.json', '') as 'detection'].properties);
+  }
+  return Object.entries(props).flatMap(([k, sub]) => {
+    const p = `${prefix}.${k}`;
+    const items = sub.items as Record<string, unknown> | undefined;
+    return [p, ...declaredPaths(sub, p), ...(items ? declaredPaths(items, `${p}[0]`) : [])];
+  });
+}
+
+function valueAt(o: unknown, path: string): unknown {
+  return path
+    .replace(/\[0\]/g, '.0')
+    .split('.')
+    .slice(1)
+    .reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], o);
+}
+
+test('privacy: an alert goes on with every field the alert schema declares, and nothing else', () => {
+  const paths = declaredPaths(schemas.alert, 'payload');
+  assert.ok(paths.includes('payload.span.frames') && paths.includes('payload.incident.reports[0].bearing'), paths.join(' '));
+  for (const p of paths) assert.notEqual(valueAt(fullAlert, p), undefined, `the test alert lacks ${p}`);
+  assert.ok(check('alert', fullAlert).ok, check('alert', fullAlert).errors);
+  assert.deepEqual(contractFieldsOf(fullAlert), fullAlert);
+  // The schema leaves these objects open, so they could carry audio under any name: dropped, each named.
+  const planted = structuredClone(fullAlert) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  planted.pcm = 'UklGRiQAAABXQVZF';
+  planted.level.samples = [0.1, 0.2];
+  planted.location.position.wav = [0.1];
+  planted.camera.target.raw = [0.1];
+  planted.incident.reports[0].clip = [0.1];
+  assert.ok(check('alert', planted).ok, 'the schema lets the open objects carry them');
+  // And what the schema refuses there: a list of the wrong kind, a voice score.
+  planted.location.sensors = Array.from({ length: 4800 }, (_, i) => i / 4800);
+  planted.scores.speech = 0.3;
+  const warnings: string[] = [];
+  const { sensors: _sensors, ...locationWithoutSensors } = fullAlert.location;
+  assert.deepEqual(contractFieldsOf(planted, 'payload', (w) => warnings.push(w)), { ...fullAlert, location: locationWithoutSensors });
+  assert.equal(warnings.length, 1);
+  for (const f of ['payload.level.samples', 'payload.scores.speech', 'payload.location.position.wav', 'payload.location.sensors (expected a list of strings)', 'payload.camera.target.raw', 'payload.incident.reports[0].clip', 'payload.pcm']) {
+    assert.ok(warnings[0].includes(f), `${f} in: ${warnings[0]}`);
+  }
+  assert.doesNotMatch(warnings[0], /UklGR|0\.1/, 'fields are named, never their values');
 });
 
 test('an alert carries location, camera and video; wrong enums are rejected', () => {
