@@ -109,7 +109,8 @@ export = function (RED: NodeAPI) {
           throw new ContractError('payload', 'a detection object or its JSON text', p);
         }
       }
-      return validateDetection(p);
+      // Its contract fields only: every alert this node sends is built from them (privacy guarantees 1 and 3).
+      return validateDetection(p, (t) => node.warn(t));
     }
 
     function schedule(): void {

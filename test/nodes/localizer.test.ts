@@ -254,6 +254,37 @@ describe('localizer node: fusion', () => {
     assert.match(got[1].payload.location.reason, /without a bearing/);
   });
 
+  it('privacy: refuses a detection carrying samples or a voice label, naming the field; voice scores and unknown fields never go out, named in a warning', async () => {
+    await helper.startServer();
+    await helper.load([localizerNode], flow({ timeoutMs: 2000 }));
+    const got = collect(helper.getNode('out'));
+    const loc = helper.getNode('loc');
+    // JSON as a third-party gateway might publish it over MQTT.
+    loc.receive({ payload: remote('a', { samples: [0.1, 0.2] }) });
+    loc.receive({ payload: remote('a', { span: { sensor: 'a', start: 1000, frames: 4800, data: 'UklGRiQAAABXQVZF' } }) });
+    loc.receive({ payload: remote('a', { label: 'speech' }) });
+    await until(() => loc.error.callCount >= 3, 'three refusals');
+    const messages = loc.error.args.map((a: Any[]) => String(a[0]?.message ?? a[0]));
+    assert.ok(messages.some((m: string) => /^payload\.samples: expected no such field \(privacy guarantee 1: audio samples never travel in messages\)$/.test(m)), messages.join(' | '));
+    assert.ok(messages.some((m: string) => /^payload\.span\.data: expected only sensor, start, frames in a span/.test(m)), messages.join(' | '));
+    assert.ok(messages.some((m: string) => /^payload\.label: expected a sound class, not a voice class \(privacy guarantee 3/.test(m)), messages.join(' | '));
+    assert.doesNotMatch(messages.join(' '), /UklGR|0\.1/, 'an error names the field, never its value');
+    assert.equal(loc.status.lastCall.args[0].fill, 'red');
+    // Still running. The gateway also scores speech and slips its PCM in under other names.
+    const extra = { scores: { gunshot: 0.9, speech: 0.4, Speech: 0.3 }, pcm: 'UklGRiQAAABXQVZF', level: { dbfs: -25, samples: [0.1, 0.2] } };
+    for (const s of ['a', 'b', 'c']) loc.receive({ payload: remote(s, extra) });
+    await until(() => got.length === 1, 'the located incident');
+    assert.equal(got[0].payload.location.method, 'tdoa');
+    assert.deepEqual(got[0].payload.scores, { gunshot: 0.9 });
+    assert.deepEqual(got[0].payload.level, { dbfs: -25 });
+    assert.doesNotMatch(JSON.stringify(got[0]), /samples|pcm|UklGR|speech/i);
+    const warnings = loc.warn.args.map((a: Any[]) => String(a[0]));
+    assert.ok(
+      warnings.some((w: string) => ['payload.scores.speech', 'payload.scores.Speech', 'payload.pcm', 'payload.level.samples'].every((f) => w.includes(f))),
+      warnings.join(' | '),
+    );
+  });
+
   it('rejects a detection without a sensor position or JSON that does not parse, naming the field', async () => {
     await helper.startServer();
     await helper.load([localizerNode], flow());
