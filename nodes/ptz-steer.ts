@@ -84,7 +84,7 @@ export = function (RED: NodeAPI) {
         emitOnStart: !!def.emitOnStart,
         actor: `auto:${node.id}`,
       },
-      { log: (t) => node.debug(t), warn: (t) => node.warn(t), onWaitingChange: () => showStatus() },
+      { log: (t) => node.debug(t), warn, onWaitingChange: () => showStatus() },
     );
     const onState = () => {
       // A camera that failed a move and is connected again no longer makes the node red.

@@ -4,7 +4,7 @@
  * result as payload.camera (DESIGN §2), records every move for the audit log, and sends
  * cameras home after a quiet period.
  */
-import { Alert, CameraState, validateDecision } from '../contracts';
+import { Alert, CameraState, contractFieldsOf, refusePrivacyBreaches, validateDecision } from '../contracts';
 import { ContractError, isObject, requireNumber, requireObject, requireString } from '../util/validate';
 import { auditBus } from '../alerts/bus';
 import { Backoff } from '../util/backoff';
@@ -75,7 +75,7 @@ export interface SteerHooks {
   onCommandSent?: (alertId: string, cameraId: string, method: MoveMethod) => void;
   /** Something worth a line in the log (never samples). */
   log?: (text: string) => void;
-  /** A fault the user should see (a camera that cannot go home). */
+  /** What the user should see: a camera that cannot go home, fields dropped from an incoming alert (named, never their values). */
   warn?: (text: string) => void;
   /** An alert began or stopped waiting for a busy camera (see waitingAlerts). */
   onWaitingChange?: () => void;
@@ -134,7 +134,7 @@ export class PtzSteer {
     const p = requireObject(payload, 'payload');
     if (p.kind === 'decision') return this.onDecision(p, emit);
     if (p.kind === 'move-request') return this.onMoveRequest(p, emit);
-    const alert = parseAlert(p);
+    const alert = parseAlert(p, 'payload', this.hooks.warn);
     if (this.dismissed.has(alert.id)) {
       this.hooks.log?.(`alert ${alert.id} came again after it was dismissed: no camera moves for it`);
       emit({ port: 1, payload: alert });
@@ -202,7 +202,7 @@ export class PtzSteer {
    * camera that looked before is preferred; the operator's choice takes held cameras too.
    */
   private async lookAgain(p: Record<string, unknown>, alertId: string, actor: string, emit: (out: SteerOutput) => void): Promise<void> {
-    const given = parseAlert(requireObject(p.alert, 'payload.alert'), 'payload.alert');
+    const given = parseAlert(requireObject(p.alert, 'payload.alert'), 'payload.alert', this.hooks.warn);
     if (given.id !== alertId) throw new ContractError('payload.alert.id', `the id of payload.alertId ("${alertId}")`, given.id);
     const { camera: before, video: _video, ...alert } = given;
     const target = targetOf(alert, this.opts.assumedDistanceM);
@@ -619,8 +619,12 @@ export class PtzSteer {
   }
 }
 
-/** Checks what ptz-steer needs of an alert; messages name the field. */
-export function parseAlert(p: Record<string, unknown>, where = 'payload'): Alert {
+/**
+ * Checks what ptz-steer needs of an alert; messages name the field. Returns its contract
+ * fields only: every alert ptz-steer sends is built from it (privacy guarantees 1 and 3).
+ */
+export function parseAlert(p: Record<string, unknown>, where = 'payload', warn?: (text: string) => void): Alert {
+  refusePrivacyBreaches(p, where);
   requireString(p, 'id', where);
   const loc = p.location;
   if (!isObject(loc)) throw new ContractError(`${where}.location`, 'an object with a position {lat, lon} or a bearing (from the localizer)', loc);
@@ -634,7 +638,7 @@ export function parseAlert(p: Record<string, unknown>, where = 'payload'): Alert
   } else {
     throw new ContractError(`${where}.location`, `a position {lat, lon} or a bearing${typeof loc.reason === 'string' ? ` (localizer said: ${loc.reason})` : ''}`, loc);
   }
-  return p as unknown as Alert;
+  return contractFieldsOf(p, where, warn);
 }
 
 export function targetOf(alert: Alert, assumedDistanceM: number): TargetSpec {

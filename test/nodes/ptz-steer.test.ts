@@ -356,6 +356,44 @@ describe('ptz-steer node', () => {
     assert.equal(out[0].payload.camera.state, 'on-target');
   });
 
+  it('privacy: refuses an alert carrying samples, naming the field; voice scores and unknown fields never go out, named in a warning', async () => {
+    const cam = await virtualCamera();
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'cameras' },
+      cameraNode('camA', cam),
+      { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], returnHomeS: 0, wires: [['out'], ['err']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+      { id: 'err', z: 'tab', type: 'helper' },
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, wires: [['caught']] },
+      { id: 'caught', z: 'tab', type: 'helper' },
+    ];
+    await helper.load([vigieCamera, ptzSteer, require('@node-red/nodes/core/common/25-catch.js')], flow, creds(['camA']));
+    const caught = collect(helper.getNode('caught'));
+    const out = collect(helper.getNode('out'));
+    const steer = helper.getNode('steer');
+    const target = destination(ORIGIN, 20, 30);
+    steer.receive({ payload: alert('s1', target, { samples: [0.1, 0.2] }) });
+    steer.receive({ payload: alert('s2', target, { span: { sensor: 's1', start: 0, frames: 100, data: 'UklGRiQAAABXQVZF' } }) });
+    await until(() => caught.length >= 2);
+    const texts = caught.map((m) => m.error.message).join('\n');
+    assert.match(texts, /payload\.samples: expected no such field \(privacy guarantee 1: audio samples never travel in messages\)/);
+    assert.match(texts, /payload\.span\.data: expected only sensor, start, frames in a span/);
+    assert.doesNotMatch(texts, /UklGR|0\.1/, 'an error names the field, never its value');
+    assert.ok(steer.status.args.some((a: Any[]) => a[0].fill === 'red' && /payload\.samples/.test(a[0].text)), 'a red status names the field');
+    // Still running; the alert's voice score and PCM under other names do not go on with it.
+    steer.receive({ payload: alert('p1', target, { scores: { glass_break: 0.9, speech: 0.4 }, pcm: 'UklGRiQAAABXQVZF', level: { dbfs: -12, samples: [0.1, 0.2] } }) });
+    await until(() => out.length >= 1);
+    assert.equal(out[0].payload.camera.state, 'on-target');
+    assert.deepEqual(out[0].payload.scores, { glass_break: 0.9 });
+    assert.deepEqual(out[0].payload.level, { dbfs: -12 });
+    assert.doesNotMatch(JSON.stringify(out[0]), /samples|pcm|UklGR|speech/i);
+    const warnings = steer.warn.args.map((a: Any[]) => String(a[0]));
+    assert.ok(
+      warnings.some((w: string) => ['payload.scores.speech', 'payload.pcm', 'payload.level.samples'].every((f) => w.includes(f))),
+      warnings.join(' | '),
+    );
+  });
+
   it('returns the camera home after the quiet period', async () => {
     const cam = await virtualCamera();
     const flow = [

@@ -501,6 +501,7 @@ test('look again: a move request carrying an alert whose camera left turns the c
       await assert.rejects(steer.handle({ kind: 'move-request', alertId: 'g', operator: 'ana' }, () => undefined), /payload\.alertId: expected the id of an alert with a proposed move or waiting for a camera, or payload\.alert to aim at again/);
       await assert.rejects(steer.handle({ kind: 'move-request', alertId: 'other', operator: 'ana', alert: released }, () => undefined), /payload\.alert\.id: expected the id of payload\.alertId \("other"\), got "g"/);
       await assert.rejects(steer.handle({ kind: 'move-request', alertId: 'g', operator: 'ana', alert: { id: 'g' } }, () => undefined), /payload\.alert\.location: expected an object/);
+      await assert.rejects(steer.handle({ kind: 'move-request', alertId: 'g', operator: 'ana', alert: { ...released, samples: [0.1] } }, () => undefined), /payload\.alert\.samples: expected no such field \(privacy guarantee 1/);
       await send({ kind: 'move-request', alertId: 'g', operator: 'ana', alert: { ...released, video: { live: '/x', until: 1 } } });
       const cam = lastOf(outs, 'g')!.payload;
       assert.equal(cam.camera!.state, 'on-target');
