@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'http';
 import type { Duplex } from 'stream';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { findCamera } from '../lib/camera/registry';
+import { contractFieldsOf, refusePrivacyBreaches, VideoLinks } from '../lib/contracts';
 import type { CameraHandle } from '../lib/camera/types';
 import { normaliseRoot, parseVideoPath, VerifyClient, VideoManager, VideoSource, VideoStats } from '../lib/video/manager';
 import { LiveTickets } from '../lib/video/tickets';
@@ -231,11 +232,14 @@ export = function (RED: NodeAPI) {
 
     function handle(msg: NodeMessage): NodeMessage {
       const payload = requireObject(msg.payload, 'payload');
+      refusePrivacyBreaches(payload);
       const alertId = requireString(payload, 'id');
+      // The alert goes on as its contract's fields only (privacy guarantees 1 and 3).
+      const passOn = (video?: VideoLinks): NodeMessage => ({ ...msg, payload: { ...contractFieldsOf(payload, 'payload', (t) => node.warn(t)), ...(video ? { video } : {}) } });
       // No camera could be chosen, the chosen one failed, or it is busy with another alert (still
       // waiting, or released after its look): its picture is of that one, so the alert goes on
       // to the operators without video.
-      if (payload.camera === undefined || (isObject(payload.camera) && CAMERA_ELSEWHERE.has(String(payload.camera.state)))) return msg;
+      if (payload.camera === undefined || (isObject(payload.camera) && CAMERA_ELSEWHERE.has(String(payload.camera.state)))) return passOn();
       const camera = requireObject(payload.camera, 'payload.camera');
       const cameraId = requireString(camera, 'id', 'payload.camera');
       if (!findCamera(cameraId)) throw new ContractError('payload.camera.id', 'the id of a deployed vigie-camera config node', cameraId);
@@ -253,8 +257,7 @@ export = function (RED: NodeAPI) {
         }
       }
       r.snapshot.catch(() => undefined);
-      (msg.payload as Record<string, unknown>).video = r.video;
-      return msg;
+      return passOn(r.video);
     }
 
     node.on('input', (msg: NodeMessage, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {

@@ -213,6 +213,39 @@ describe('video-forward node', () => {
     assert.equal((await got).payload.video.live, '/red/vigie/video/cam-r/live');
   });
 
+  it('privacy: refuses an alert carrying samples, naming the field; voice scores and unknown fields never go out, named in a warning', async () => {
+    // No ffmpeg: the links are made all the same, and no relay is started.
+    await helper.load([captureRed, videoForward, catchNode], flow({ ffmpegPath: '/nonexistent/ffmpeg' }));
+    const vf = helper.getNode('vf');
+    const statuses: Any[] = [];
+    vf.on('call:status', (c: Any) => statuses.push(c.args[0]));
+    const warnings: string[] = [];
+    vf.on('call:warn', (c: Any) => warnings.push(String(c.args[0])));
+    for (const [payload, re] of [
+      [{ ...alert('S1', 'cam-r'), samples: [0.1, 0.2] }, /^payload\.samples: expected no such field \(privacy guarantee 1: audio samples never travel in messages\)$/],
+      [{ ...alert('S2', 'cam-r'), span: { sensor: 's1', start: 0, frames: 4800, data: 'UklGRiQAAABXQVZF' } }, /^payload\.span\.data: expected only sensor, start, frames in a span/],
+    ] as Array<[Record<string, unknown>, RegExp]>) {
+      const caught = nextMessage('caught');
+      vf.receive({ payload });
+      assert.match(String((await caught).error.message).replace(/^ContractError: /, ''), re);
+    }
+    assert.ok(statuses.some((s) => s.fill === 'red' && s.text === 'bad input: payload.samples'));
+    // With video links, and without (its camera failed): either way the alert goes on without them.
+    const junk = { scores: { glass_break: 0.9, speech: 0.4 }, pcm: 'UklGRiQAAABXQVZF', level: { dbfs: -10, samples: [0.1, 0.2] } };
+    const failed: Record<string, unknown> = { ...alert('P2', 'cam-r'), ...junk };
+    (failed.camera as { state: string }).state = 'failed';
+    for (const payload of [{ ...alert('P1', 'cam-r'), ...junk }, failed] as Array<Record<string, unknown>>) {
+      const got = nextMessage('out');
+      vf.receive({ payload });
+      const m = await got;
+      assert.equal(m.payload.id, payload.id);
+      assert.deepEqual(m.payload.scores, { glass_break: 0.9 });
+      assert.deepEqual(m.payload.level, { dbfs: -10 });
+      assert.doesNotMatch(JSON.stringify(m), /samples|pcm|UklGR|speech/i);
+      assert.ok(warnings.some((w) => w.startsWith(`alert ${payload.id}: dropped `) && ['payload.scores.speech', 'payload.pcm', 'payload.level.samples'].every((f) => w.includes(f))), warnings.join(' | '));
+    }
+  });
+
   it('an alert without a camera, whose camera failed, or whose camera is busy with another alert goes on to the operators without video', async () => {
     await helper.load([captureRed, videoForward, catchNode], flow());
     const vf = helper.getNode('vf');
