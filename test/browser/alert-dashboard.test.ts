@@ -418,4 +418,23 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     assert.deepEqual(errors, []);
     await page.close();
   });
+
+  it('privacy: an alert carrying samples never reaches a browser; one it shows loses its PCM and voice scores on the way', async () => {
+    const carol = await openConsole('Carol');
+    const from = wsFrames.length;
+    // Canary values: no frame holds them unless audio got through.
+    const samples = [0.1234567, 0.7654321];
+    const pcm = 'UklGRiQAAABXQVZFZm10IBAAAAAB';
+    const scores = { gunshot: 0.87, speech: 0.4242 };
+    server.inject('dash', { payload: alert('a-audio', 'gunshot', 3, { samples, pcm, span: { sensor: 'rue-nord', start: 160000, frames: 9600, data: [0.3456789] }, scores }) });
+    // Without samples and span.data the alert is shown; its PCM under other names and its speech score are not passed on.
+    server.inject('dash', { payload: alert('a-voice', 'gunshot', 2, { pcm, level: { dbfs: -14.2, dba: 91, samples }, scores }) });
+    await carol.locator('[data-alert-id=a-voice]').waitFor({ timeout: 30_000 });
+    assert.equal(await carol.locator('[data-alert-id=a-audio]').count(), 0, 'the alert carrying samples was refused');
+    const frames = wsFrames.slice(from);
+    assert.ok(frames.some((f) => f.includes('a-voice')), 'this page\'s frames were captured');
+    assert.ok(!frames.some((f) => f.includes('a-audio')));
+    const leaks = wsFrames.filter((f) => /"samples"|"pcm"|"speech"|0\.1234567|0\.7654321|0\.3456789|0\.4242|UklGR/.test(f));
+    assert.deepEqual(leaks, [], 'no audio in dashboard traffic');
+  });
 });
