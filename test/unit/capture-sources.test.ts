@@ -4,8 +4,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Capture, HealthEvent } from '../../lib/audio/capture';
-import { ProcessSource, SimulatedSource, describeSource, ffmpegArgs, parseArecordL, arecordArgs } from '../../lib/audio/sources';
-import { redactCredentials } from '../../lib/util/url-credentials';
+import { ProcessSource, SimulatedSource, SourceConfig, createSource, describeSource, ffmpegArgs, parseArecordL, arecordArgs } from '../../lib/audio/sources';
+import { redactCredentials, SCRIPT_INPUT_ARGS } from '../../lib/util/url-credentials';
 import { ffmpegScript } from '../../lib/audio/sources/ffmpeg';
 import { SourceStatus } from '../../lib/audio/sources/source';
 import { liveSceneCount } from '../../lib/sim/live';
@@ -166,15 +166,71 @@ test('supervisor: a missing binary is one error naming it, then quiet retries', 
   assert.ok(statuses.some((s) => s.state === 'failed'));
 });
 
+/** ffmpeg's output options (after the input): audio stream 0 only, float32 PCM, one output, stdout. */
+const FFMPEG_PIPE_OUTPUT = ['-vn', '-sn', '-dn', '-map', '0:a:0', '-ac', '1', '-ar', '16000', '-c:a', 'pcm_f32le', '-f', 'f32le', 'pipe:1'];
+
+/**
+ * DESIGN §4.2: a capture child writes to its stdout pipe only. Whatever the argument list,
+ * no argument names a file or URL other than the declared input, and the only pipe written is stdout.
+ */
+function assertPipeOnly(args: string[], input: string | null): void {
+  const pathLike = /^(\/|\.|~|file:|[a-z][a-z0-9+.-]*:\/\/)|\.(wav|raw|pcm|f32|s16|mp3|ogg|flac|m4a|aac|mka|mkv|mp4|ts)$/i;
+  assert.deepEqual(args.filter((a) => a !== input && pathLike.test(a)), [], `a file or URL other than the input "${input}" in: ${args.join(' ')}`);
+  assert.deepEqual(args.filter((a) => /^pipe:/.test(a) && a !== input), input === null ? [] : ['pipe:1'], `outputs: ${args.join(' ')}`);
+}
+
 test('command lines: arecord raw to stdout; ffmpeg audio only, RTSP over TCP, f32le pipe; URLs redacted', () => {
-  assert.deepEqual(arecordArgs({ device: 'hw:1,0', sampleRate: 48000, channels: 4, format: 'S32_LE' }), ['-q', '-D', 'hw:1,0', '-t', 'raw', '-f', 'S32_LE', '-r', '48000', '-c', '4']);
-  const a = ffmpegArgs({ url: 'rtsp://cam/1', sampleRate: 16000, channels: 1 });
-  assert.equal(a[a.indexOf('-rtsp_transport') + 1], 'tcp');
-  for (const flag of ['-vn', '-sn', '-dn']) assert.ok(a.includes(flag));
-  assert.deepEqual(a.slice(-3), ['-f', 'f32le', 'pipe:1']);
-  assert.ok(!a.includes('-re'));
-  assert.ok(ffmpegArgs({ url: '/x.wav', sampleRate: 16000, channels: 1, realtime: true }).includes('-re'));
+  // arecord writes to stdout when it is given no file name: the whole list, so that none can slip in.
+  const arecord = arecordArgs({ device: 'hw:1,0', sampleRate: 48000, channels: 4, format: 'S32_LE' });
+  assert.deepEqual(arecord, ['-q', '-D', 'hw:1,0', '-t', 'raw', '-f', 'S32_LE', '-r', '48000', '-c', '4']);
+  assertPipeOnly(arecord, null);
+  assert.deepEqual(arecordArgs({ device: 'default', sampleRate: 16000, channels: 1 }), ['-q', '-D', 'default', '-t', 'raw', '-f', 'S16_LE', '-r', '16000', '-c', '1']);
+  // ffmpeg accepts several outputs: the complete lists, so that no second output (a file) can be added.
+  const rtsp = ffmpegArgs({ url: 'rtsp://cam/1', sampleRate: 16000, channels: 1 });
+  assert.deepEqual(rtsp, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', 'rtsp://cam/1', ...FFMPEG_PIPE_OUTPUT]);
+  assertPipeOnly(rtsp, 'rtsp://cam/1');
+  const file = ffmpegArgs({ url: '/x.wav', sampleRate: 16000, channels: 1, realtime: true });
+  assert.deepEqual(file, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-i', '/x.wav', ...FFMPEG_PIPE_OUTPUT]);
+  assertPipeOnly(file, '/x.wav');
+  const http = ffmpegArgs({ url: 'http://cam/audio.mp3', sampleRate: 48000, channels: 2 });
+  assert.deepEqual(http, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', 'http://cam/audio.mp3', ...FFMPEG_PIPE_OUTPUT.slice(0, 6), '2', '-ar', '48000', ...FFMPEG_PIPE_OUTPUT.slice(9)]);
+  assertPipeOnly(http, 'http://cam/audio.mp3');
+  // With credentials the input is the script on stdin (pipe:0); the output is still stdout only.
+  const withCreds = ffmpegArgs({ url: 'rtsp://cam/1', username: 'u', password: 'p', sampleRate: 16000, channels: 1 });
+  assert.deepEqual(withCreds, ['-hide_banner', '-nostdin', '-loglevel', 'error', ...SCRIPT_INPUT_ARGS, ...FFMPEG_PIPE_OUTPUT]);
+  assertPipeOnly(withCreds, 'pipe:0');
   assert.equal(redactCredentials('rtsp://admin:secret@10.0.0.2:554/s'), 'rtsp://***@10.0.0.2:554/s');
+});
+
+test('the capture children are started with exactly those arguments (read back from /proc/<pid>/cmdline)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-proc-'));
+  // Stays alive without output (sh keeps its own command line, unlike exec).
+  const bin = script(dir, 'idle', 'while :; do sleep 0.05; done');
+  const cases: Array<[SourceConfig, string[]]> = [
+    [{ type: 'alsa', device: 'hw:1,0', sampleRate: 48000, channels: 4, format: 'S32_LE', binaryPath: bin }, ['-q', '-D', 'hw:1,0', '-t', 'raw', '-f', 'S32_LE', '-r', '48000', '-c', '4']],
+    [{ type: 'ffmpeg', url: 'rtsp://cam/1', sampleRate: 16000, channels: 1, binaryPath: bin }, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', 'rtsp://cam/1', ...FFMPEG_PIPE_OUTPUT]],
+    [{ type: 'ffmpeg', url: 'file:/srv/x.wav', sampleRate: 16000, channels: 1, binaryPath: bin }, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', 'file:/srv/x.wav', ...FFMPEG_PIPE_OUTPUT]],
+    [{ type: 'ffmpeg', url: 'rtsp://cam/1', username: 'u', password: 'p', sampleRate: 16000, channels: 1, binaryPath: bin }, ['-hide_banner', '-nostdin', '-loglevel', 'error', ...SCRIPT_INPUT_ARGS, ...FFMPEG_PIPE_OUTPUT]],
+  ];
+  try {
+    for (const [cfg, want] of cases) {
+      const src = createSource(cfg) as ProcessSource;
+      src.on('error', () => undefined);
+      src.start();
+      try {
+        const pid = await waitFor(() => src.pid, `the ${cfg.type} child`);
+        const cmdline = await waitFor(() => {
+          const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+          return argv[1] === bin ? argv : undefined;
+        }, 'the script running');
+        assert.deepEqual(cmdline.slice(2), want, `${cfg.type}: ${cmdline.join(' ')}`);
+      } finally {
+        await src.stop();
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('ffmpeg source with credentials: none on the command line; the URL and its options are in the script on stdin', () => {
