@@ -316,6 +316,34 @@ test('WAV file source: loop wraps around; resampling to a requested rate; unread
   }
 });
 
+test('WAV file source: stop() zero-fills its in-memory copy of the file and lets it go (DESIGN §4.2)', async () => {
+  const { dir, file } = tmpWav('kept.wav', [sine(16000, 0.4), sine(16000, 0.2, 0.07)], 16000);
+  try {
+    const src = new WavFileSource({ file, loop: true, pace: 'fast' });
+    src.load();
+    // The decoded copy the source plays from (private: read here to check it is wiped).
+    const copy = src['audio'];
+    assert.equal(copy.length, 2);
+    for (const c of copy) assert.ok(c.some((v) => v !== 0), 'the copy holds the file\'s samples while it plays');
+    let frames = 0;
+    src.on('data', (ch: Float32Array[]) => (frames += ch[0].length));
+    src.start();
+    await waitFor(() => src.loops >= 1);
+    assert.ok(frames > 16000);
+    await src.stop();
+    for (const [i, c] of copy.entries()) assert.equal(c.findIndex((v) => v !== 0), -1, `channel ${i} still holds samples after stop()`);
+    assert.deepEqual(src['audio'], [], 'no reference to the copy is kept');
+    // Stopped before it ever started (loaded only): wiped all the same.
+    const idle = new WavFileSource({ file });
+    idle.load();
+    const idleCopy = idle['audio'];
+    await idle.stop();
+    assert.ok(idleCopy.every((c) => c.every((v) => v === 0)));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('WAV file source in real time delivers about real-time amounts (generous bounds)', async () => {
   const { dir, file } = tmpWav('rt.wav', [sine(8000 * 10, 0.3)], 8000);
   try {
