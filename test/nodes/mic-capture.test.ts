@@ -61,6 +61,45 @@ function childProcesses(comm?: string): { pid: number; comm: string }[] {
   return out;
 }
 
+interface OpenFd {
+  fd: number;
+  target: string;
+  regular: boolean;
+  writable: boolean;
+}
+
+/** The open files of a process, from /proc/<pid>/fd and fdinfo (flags & O_ACCMODE: 0 read-only). */
+function openFds(pid: number): OpenFd[] {
+  const out: OpenFd[] = [];
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+      const flags = parseInt(/^flags:\s+([0-7]+)$/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))![1], 8);
+      out.push({ fd: Number(fd), target, regular: fs.statSync(`/proc/${pid}/fd/${fd}`).isFile(), writable: (flags & 3) !== 0 });
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return out;
+}
+
+/**
+ * DESIGN §4.2, checked on the running capture child (sampled `times`, 100 ms apart): its audio
+ * goes to the stdout pipe; it has no regular file open for writing, and reads no regular file
+ * but `inputs`.
+ */
+async function assertPipesOnly(pid: number, inputs: string[], times = 5): Promise<void> {
+  for (let k = 0; k < times; k++) {
+    const fds = openFds(pid);
+    assert.ok(fds.length >= 3, `no open files read for pid ${pid}: has it exited?`);
+    // Node gives a child's stdio pipes as UNIX socket pairs.
+    assert.match(fds.find((f) => f.fd === 1)?.target ?? '', /^(pipe|socket):\[\d+\]$/, `stdout is not a pipe: ${JSON.stringify(fds)}`);
+    assert.deepEqual(fds.filter((f) => f.regular && f.writable), [], `regular files open for writing: ${JSON.stringify(fds)}`);
+    assert.deepEqual(fds.filter((f) => f.regular && !inputs.includes(f.target)), [], `regular files other than the input: ${JSON.stringify(fds)}`);
+    if (k + 1 < times) await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 function sensor(id: string, extra: Record<string, unknown> = {}) {
   return { id: `sens-${id}`, type: 'vigie-sensor', sensorId: id, name: id, lat: '45.44', lon: '4.39', heightM: '4', headingDeg: '0', array: 'mono', clock: 'ntp', ...extra };
 }
@@ -198,6 +237,8 @@ describe('mic-capture node', () => {
 
       const [child] = childProcesses('arecord');
       assert.ok(child, 'arecord runs as a child of this process');
+      // It reads the ALSA infile and writes the capture to its stdout pipe (and the plugin's copy to /dev/null): no file.
+      await assertPipesOnly(child.pid, [raw]);
       const before = blocks.length;
       process.kill(child.pid, 'SIGKILL');
       const restart = await waitFor(() => health.find((m) => m.payload.condition === 'restart'), 'a restart health message');
@@ -226,7 +267,8 @@ describe('mic-capture node', () => {
     const amp = Math.SQRT2 * 0.1; // −20 dBFS RMS on each channel
     fs.writeFileSync(file, encodeWav([tone(1000, 48000, 3, amp), tone(1000, 48000, 3, amp)], 48000, 'pcm16'));
     await helper.startServer();
-    await helper.load([sensorNode, micNode, catchNode], flow({ source: 'ffmpeg', url: `file:${file}`, sampleRate: 16000, channels: 1 }, sensor('cam-1')));
+    // In real time (-re), so that ffmpeg still runs while its open files are read.
+    await helper.load([sensorNode, micNode, catchNode], flow({ source: 'ffmpeg', url: `file:${file}`, realtime: true, sampleRate: 16000, channels: 1 }, sensor('cam-1')));
     const blocks = record('blocks');
     const levels: number[] = [];
     helper.getNode('blocks').on('input', (m: Any) => {
@@ -236,6 +278,10 @@ describe('mic-capture node', () => {
       if (r.ok) levels.push(rmsDbfs(r.channels[0]));
     });
     await waitFor(() => levels.length >= 3, 'blocks with the file tone');
+    const ff = childProcesses('ffmpeg');
+    assert.equal(ff.length, 1);
+    // It reads the WAV file and writes PCM to its stdout pipe: no other file, none written.
+    await assertPipesOnly(ff[0].pid, [file]);
     // ffmpeg's stereo → mono downmix is (L + R)/√2: two identical −20 dBFS channels give −17 dBFS.
     for (const db of levels) assert.ok(Math.abs(db - (-20 + 20 * Math.log10(Math.SQRT2))) < 0.3, `${db} dBFS`);
     assert.equal(blocks[0].payload.sampleRate, 16000);
@@ -259,6 +305,8 @@ describe('mic-capture node', () => {
       assert.equal(ff.length, 1);
       const cmdline = fs.readFileSync(`/proc/${ff[0].pid}/cmdline`, 'utf8').split('\0').join(' ');
       assert.ok(!cmdline.includes('micuser') && !cmdline.includes('pass'), `credentials on the command line: ${cmdline}`);
+      // A network input: no regular file open at all, the audio goes to the stdout pipe.
+      await assertPipesOnly(ff[0].pid, []);
       await helper.unload();
       await waitFor(() => childProcesses('ffmpeg').length === 0, 'no ffmpeg child after close', 5000);
       // a password typed into the URL still works, with a warning that it is stored in plain text
