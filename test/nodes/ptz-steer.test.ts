@@ -15,6 +15,8 @@ const helper = require('node-red-node-test-helper');
 const ptzSteer = require('../../nodes/ptz-steer');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const vigieCamera = require('../../nodes/vigie-camera');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 
 helper.init(require.resolve('node-red'));
 
@@ -137,36 +139,69 @@ describe('ptz-steer node', () => {
     }
   });
 
-  it('operator-confirm mode proposes, and moves only after a confirm decision', async () => {
-    const cam = await virtualCamera();
-    const target = destination(ORIGIN, 250, 40);
+  /** Every request the camera received that is not a read-only Get*: a move, Stop, a preset. */
+  const ptzActions = (cam: VirtualCamera) => cam.calls.filter((c) => !c.action.startsWith('Get')).map((c) => ({ action: c.action, timeMs: c.timeMs }));
+
+  /**
+   * A confirm-mode ptz-steer on one virtual camera, with a complete node that says when the
+   * node is done with each message; `propose` sends an alert and checks that the camera was
+   * asked nothing but Get* requests (DESIGN §4.7) and has not moved.
+   */
+  async function confirmMode(cam: VirtualCamera) {
     const flow = [
       { id: 'tab', type: 'tab', label: 'cameras' },
       cameraNode('camA', cam),
       { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], mode: 'confirm', returnHomeS: 0, wires: [['out'], ['err']] },
       { id: 'out', z: 'tab', type: 'helper' },
       { id: 'err', z: 'tab', type: 'helper' },
+      { id: 'handled', z: 'tab', type: 'complete', scope: ['steer'], uncaught: false, wires: [['done']] },
+      { id: 'done', z: 'tab', type: 'helper' },
     ];
-    await helper.load([vigieCamera, ptzSteer], flow, creds(['camA']));
+    await helper.load([vigieCamera, ptzSteer, completeNode], flow, creds(['camA']));
     const out = collect(helper.getNode('out'));
+    const done = collect(helper.getNode('done'));
+    const steer = helper.getNode('steer');
+    // Connected first, so that a move the node should not make could be made at once.
+    await until(() => findCamera('camA')?.state === 'connected');
+    const still = cam.pose;
+    const propose = async (id: string, target: { lat: number; lon: number }) => {
+      const [n, d] = [out.length, done.length];
+      steer.receive({ payload: alert(id, target) });
+      await until(() => out.length > n && done.length > d);
+      const proposal = out[n].payload;
+      assert.equal(proposal.id, id);
+      assert.equal(proposal.camera.state, 'proposed');
+      // The node is done with the alert; a request it sent without awaiting would reach the
+      // camera within this fixed wait (nothing positive to wait for when nothing should happen).
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(ptzActions(cam), [], 'the camera was asked to act before an operator confirmed');
+      assert.deepEqual(cam.pose, still, 'the camera moved before an operator confirmed');
+      assert.equal(out.length, n + 1, 'only the proposal went out');
+      return proposal;
+    };
+    return { out, steer, propose };
+  }
+
+  it('operator-confirm mode proposes, and moves only after a confirm decision', async () => {
+    const cam = await virtualCamera();
+    const { out, steer, propose } = await confirmMode(cam);
     const audit: AuditEvent[] = [];
     const unsub = auditBus.subscribe((e) => audit.push(e));
     try {
-      const steer = helper.getNode('steer');
-      steer.receive({ payload: alert('a2', target) });
-      await until(() => out.length >= 1);
-      assert.equal(out[0].payload.camera.state, 'proposed');
-      assert.ok(Math.abs(out[0].payload.camera.target.bearing - 250) < 0.5);
-      await new Promise((r) => setTimeout(r, 400));
-      assert.equal(cam.pose.panDeg, 0, 'moved before confirmation');
-      assert.ok(!cam.calls.some((c) => c.action === 'AbsoluteMove'));
+      const proposal = await propose('a2', destination(ORIGIN, 250, 40));
+      assert.ok(Math.abs(proposal.camera.target.bearing - 250) < 0.5);
+      assert.deepEqual(audit.filter((e) => e.type === 'camera-move'), []);
       // A dismiss for another alert changes nothing; a confirm for this one moves.
       steer.receive({ payload: { kind: 'decision', alertId: 'other', action: 'dismiss', operator: 'ana', time: Date.now() / 1000 } });
+      const confirmedAt = Date.now();
       steer.receive({ payload: { kind: 'decision', alertId: 'a2', action: 'confirm', operator: 'ana', time: Date.now() / 1000 } });
       await until(() => out.length >= 2);
       assert.equal(out[1].payload.camera.state, 'on-target');
       assert.equal(out[1].payload.id, 'a2');
       assert.ok(Math.abs(cam.pose.panDeg - -110) <= 1, `pan ${cam.pose.panDeg}`);
+      const acts = ptzActions(cam);
+      assert.ok(acts.some((a) => a.action === 'AbsoluteMove'), JSON.stringify(acts));
+      assert.ok(acts.every((a) => a.timeMs >= confirmedAt), `a PTZ request came before the confirmation: ${JSON.stringify(acts)}`);
       const move = audit.find((e) => e.type === 'camera-move' && e.alertId === 'a2');
       assert.equal(move?.actor, 'ana');
     } finally {
@@ -174,24 +209,44 @@ describe('ptz-steer node', () => {
     }
   });
 
+  it('operator-confirm mode: an escalate decision is a confirmation too (the camera moves, audited with the operator); a dismiss never moves it', async () => {
+    const cam = await virtualCamera();
+    const { out, steer, propose } = await confirmMode(cam);
+    const audit: AuditEvent[] = [];
+    const unsub = auditBus.subscribe((e) => audit.push(e));
+    try {
+      await propose('a5', destination(ORIGIN, 300, 40));
+      await propose('a6', destination(ORIGIN, 120, 40));
+      steer.receive({ payload: { kind: 'decision', alertId: 'a6', action: 'dismiss', operator: 'ana', time: Date.now() / 1000 } });
+      const escalatedAt = Date.now();
+      steer.receive({ payload: { kind: 'decision', alertId: 'a5', action: 'escalate', operator: 'cy', time: Date.now() / 1000 } });
+      await until(() => out.length >= 3);
+      assert.equal(out[2].payload.id, 'a5');
+      assert.equal(out[2].payload.camera.state, 'on-target');
+      assert.ok(Math.abs(cam.pose.panDeg - -60) <= 1, `pan ${cam.pose.panDeg}`);
+      assert.ok(ptzActions(cam).every((a) => a.timeMs >= escalatedAt), JSON.stringify(ptzActions(cam)));
+      const moves = audit.filter((e) => e.type === 'camera-move');
+      assert.deepEqual(moves.map((e) => [e.alertId, e.actor]), [['a5', 'cy']], 'one move, for the escalated alert only');
+      // The dismissed proposal stays without a move, even if confirmed afterwards.
+      steer.receive({ payload: { kind: 'decision', alertId: 'a6', action: 'confirm', operator: 'ana', time: Date.now() / 1000 } });
+      await new Promise((r) => setTimeout(r, 300)); // negative check: nothing to wait for
+      assert.equal(out.length, 3);
+      assert.ok(Math.abs(cam.pose.panDeg - -60) <= 1, `pan ${cam.pose.panDeg}`);
+    } finally {
+      unsub();
+    }
+  });
+
   it('a move-request carrying the alertId also executes a proposed move', async () => {
     const cam = await virtualCamera();
-    const flow = [
-      { id: 'tab', type: 'tab', label: 'cameras' },
-      cameraNode('camA', cam),
-      { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], mode: 'confirm', returnHomeS: 0, wires: [['out'], ['err']] },
-      { id: 'out', z: 'tab', type: 'helper' },
-      { id: 'err', z: 'tab', type: 'helper' },
-    ];
-    await helper.load([vigieCamera, ptzSteer], flow, creds(['camA']));
-    const out = collect(helper.getNode('out'));
-    const steer = helper.getNode('steer');
-    steer.receive({ payload: alert('a3', destination(ORIGIN, 100, 30)) });
-    await until(() => out.length >= 1);
+    const { out, steer, propose } = await confirmMode(cam);
+    await propose('a3', destination(ORIGIN, 100, 30));
+    const requestedAt = Date.now();
     steer.receive({ payload: { kind: 'move-request', alertId: 'a3', operator: 'bo' } });
     await until(() => out.length >= 2);
     assert.equal(out[1].payload.camera.state, 'on-target');
     assert.ok(Math.abs(cam.pose.panDeg - 100) <= 1);
+    assert.ok(ptzActions(cam).every((a) => a.timeMs >= requestedAt), JSON.stringify(ptzActions(cam)));
   });
 
   it('picks the nearest of several cameras, and the next one when it is held by a higher-priority alert', async () => {
