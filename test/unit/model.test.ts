@@ -57,6 +57,14 @@ test('a sample rate that is not an integer in Hz is refused', async () => {
   assert.ok(p.some((x) => x.startsWith('card.input.sampleRate') && x.includes('"16 kHz"')), p.join('\n'));
 });
 
+test('a card sample rate that the ONNX file\'s metadata contradicts is refused, naming both rates', async () => {
+  const file = path.join(FIX, 'bad-sample-rate-metadata.onnx');
+  assert.equal(readOnnxMetadata(fs.readFileSync(file)).sample_rate, '16000', 'the fixture carries the rate it was built for');
+  await assert.rejects(ClassifierModel.load(file), (e: Error) => e instanceof ModelContractError && /bad-sample-rate-metadata/.test(e.message) && /22050 Hz/.test(e.message));
+  // The only fault of this fixture: the rest of its contract is right.
+  assert.deepEqual(await problemsOf(file), ['card.input.sampleRate is 22050 Hz but the ONNX file says it was built for 16000 Hz']);
+});
+
 test('card window and graph window disagreeing is refused', async () => {
   const p = await problemsOf(path.join(FIX, 'bad-window-mismatch.onnx'));
   assert.ok(p.some((x) => /8000 samples/.test(x) && /windowSamples is 16000/.test(x)), p.join('\n'));
