@@ -3,7 +3,8 @@
 
     /usr/bin/python3 -m unittest discover -s training -p 'test_*.py' -v
 
-Tests that need ../shared/data skip when it is absent.
+Tests that need ../shared/data (or VIGIE_DATA_DIR) skip when it is absent, except in CI
+(CI=true), which has the data: there its absence is a failure.
 """
 import functools
 import json
@@ -23,6 +24,26 @@ import model as M  # noqa: E402
 import synth  # noqa: E402
 
 HAVE_DATA = os.path.exists(os.path.join(data.pool_dir(), 'manifest.csv'))
+IN_CI = os.environ.get('CI', '').strip().lower() not in ('', '0', 'false', 'no')
+NO_DATA = 'shared data absent (%s; set VIGIE_DATA_DIR)' % os.path.join(data.pool_dir(), 'manifest.csv')
+
+
+def needs_data(obj):
+    """A test (or every test of a class) that reads the shared data: skipped without it,
+    except in CI, where the data is expected and its absence fails the test."""
+    if HAVE_DATA:
+        return obj
+    if not IN_CI:
+        return unittest.skip(NO_DATA)(obj)
+    if isinstance(obj, type):
+        for name in [n for n in vars(obj) if n.startswith('test')]:
+            setattr(obj, name, needs_data(getattr(obj, name)))
+        return obj
+
+    @functools.wraps(obj)
+    def fails_in_ci(self, *args, **kwargs):
+        self.fail('CI=true but ' + NO_DATA)
+    return fails_in_ci
 MODELS = os.path.join(data.REPO_ROOT, 'models')
 FIXTURES = os.path.join(data.REPO_ROOT, 'test', 'fixtures', 'models')
 
@@ -126,7 +147,7 @@ class Grouping(unittest.TestCase):
         b = data.group_key({'source': 'amrrashed', 'origin_path': 'x/siren.wav'})
         self.assertEqual(a, b)
 
-    @unittest.skipUnless(HAVE_DATA, 'shared data absent')
+    @needs_data
     def test_split_keeps_recordings_whole_and_is_deterministic(self):
         rows = data.load_manifest()
         train, val = data.split_rows(rows, 1234)
@@ -249,7 +270,7 @@ class Synthesis(unittest.TestCase):
         self.assertAlmostEqual(f[np.argmax(np.abs(np.fft.rfft(y)))], 1000, delta=2)
 
 
-@unittest.skipUnless(HAVE_DATA, 'shared data absent')
+@needs_data
 class Windows(unittest.TestCase):
     def test_training_windows_respect_the_input_contract(self):
         from augment import WindowMaker
@@ -348,7 +369,7 @@ class EvaluationBackground(unittest.TestCase):
             self.assertGreater(level_db.min(), -60.0, f'seed {seed}: a 100 ms stretch of silence')
 
 
-@unittest.skipUnless(HAVE_DATA, 'shared data absent')
+@needs_data
 class Determinism(unittest.TestCase):
     def test_the_same_seed_gives_the_same_weights(self):
         """train.fit on seeded batches: bit-identical weights for one seed, others for another."""

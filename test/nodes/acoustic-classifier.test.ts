@@ -9,6 +9,7 @@ import { readWavFile } from '../../lib/audio/wav';
 import { validateDetection } from '../../lib/contracts';
 import { parseCsv } from '../../lib/cli/eval-detect';
 import { findAttack, streetNoise } from '../../lib/sim/signals';
+import { DATA_DIR, requireSharedData, skipWithoutSharedData } from '../support/shared-data';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -29,7 +30,6 @@ type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const REPO = path.resolve(__dirname, '..', '..');
 const TINY = path.join(REPO, 'test', 'fixtures', 'models', 'tiny-ok.onnx');
-const DATA = process.env.VIGIE_DATA_DIR ?? path.resolve(REPO, '..', 'shared', 'data');
 const T0 = 1_750_000_000;
 
 const rings: AudioRing[] = [];
@@ -295,13 +295,9 @@ interface Clip {
   durationS: number;
 }
 
-function dataAvailable(): boolean {
-  return fs.existsSync(path.join(DATA, 'urban-sounds', 'manifest.csv'));
-}
-
 /** Real recordings of a label, 0.5–3 s long, spread over the sorted list (deterministic). */
 function pickClips(label: string, n: number): Clip[] {
-  const rows = parseCsv(fs.readFileSync(path.join(DATA, 'urban-sounds', 'manifest.csv'), 'utf8'));
+  const rows = parseCsv(fs.readFileSync(path.join(DATA_DIR, 'urban-sounds', 'manifest.csv'), 'utf8'));
   const h = rows[0];
   const all = rows
     .slice(1)
@@ -314,7 +310,7 @@ function pickClips(label: string, n: number): Clip[] {
 
 /** Clip samples at 48 kHz, and the time of its attack (lib/sim/signals findAttack). */
 function clipAt48k(c: Clip): { x: Float32Array; onsetS: number } {
-  const w = readWavFile(path.join(DATA, 'urban-sounds', c.path));
+  const w = readWavFile(path.join(DATA_DIR, 'urban-sounds', c.path));
   const x = resample(w.channels[0], w.sampleRate, 48000);
   return { x, onsetS: findAttack(x, 48000) / 48000 };
 }
@@ -349,7 +345,8 @@ async function runScene(sensor: string, clips: Clip[]): Promise<{ got: ReturnTyp
 
 describe('acoustic-classifier with the shipped model on real clips (../shared/data)', () => {
   const shipped = { path: '' }; // empty: the model shipped in the package
-  const skip = dataAvailable() ? false : `no data at ${DATA} (set VIGIE_DATA_DIR)`;
+  // Skipped without the data, except in CI (CI=true), where its absence fails these tests.
+  const skip = skipWithoutSharedData();
   // Classes the shipped model must detect: four real clips each, spread over the pool (training
   // and validation recordings alike), at their own level in a quiet street, with the card's
   // recommended thresholds.
@@ -361,6 +358,7 @@ describe('acoustic-classifier with the shipped model on real clips (../shared/da
 
   for (const [label, todo] of classes) {
     it(`detects ${label} clips mixed into quiet street background`, { skip, todo }, async () => {
+      requireSharedData();
       await helper.load(NODES, flow(shipped));
       const clips = pickClips(label, 4);
       assert.equal(clips.length, 4);
@@ -380,6 +378,7 @@ describe('acoustic-classifier with the shipped model on real clips (../shared/da
   }
 
   it('stays silent on traffic, siren and speech clips; scores never contain voice classes', { skip }, async () => {
+    requireSharedData();
     await helper.load(NODES, flow(shipped));
     const clips = [...pickClips('traffic', 1), ...pickClips('siren', 2), ...pickClips('speech', 1)];
     const { got } = await runScene('real-background', clips);
