@@ -14,10 +14,14 @@ import { AuditEvent, auditBus } from '../../lib/alerts/bus';
 
 const O = { lat: 45.4397, lon: 4.3872 };
 
-/** A stand-in connection: reaches an AbsoluteMove target `travelMs` after it was sent. */
+/**
+ * A stand-in connection: reaches an AbsoluteMove target `travelMs` after it was sent; while
+ * `held` is true it reports moving and arrives nowhere (the test releases it).
+ */
 class FakeCamera {
   position: PtzPosition = { pan: 0, tilt: 0, zoom: 0 };
   private target?: { p: PtzPosition; atMs: number };
+  held = false;
   state = 'connected';
   capabilities = { absolute: true, relative: false, continuous: false };
   unsupported = new Set<string>();
@@ -36,7 +40,7 @@ class FakeCamera {
     this.target = { p, atMs: Date.now() + this.travelMs };
   }
   async getStatus() {
-    const moving = !!this.target && Date.now() < this.target.atMs;
+    const moving = !!this.target && (this.held || Date.now() < this.target.atMs);
     if (this.target && !moving) this.position = this.target.p;
     return { position: { ...this.position }, moving };
   }
@@ -76,9 +80,13 @@ test('a more important alert takes a moving camera; the older alert goes on with
   const audit: AuditEvent[] = [];
   const unsub = auditBus.subscribe((e) => audit.push(e));
   try {
+    // Camera a is still on its way to the glass break when the gunshot comes, however slow the machine.
+    a.held = true;
     const first = steer.handle(alert('glass', 'glass_break', destination(O, 10, 40)), (o) => outs.push(o));
-    await new Promise((r) => setTimeout(r, 80));
+    await until(() => a.moves.length === 1, 5000, 'camera a moving to the glass break');
     const second = steer.handle(alert('gun', 'gunshot', destination(O, 20, 40)), (o) => outs.push(o));
+    await until(() => a.moves.length === 2, 5000, 'camera a sent to the gunshot');
+    a.held = false;
     await Promise.all([first, second]);
   } finally {
     unsub();
@@ -319,10 +327,15 @@ test('waiting switched off (0): every camera held means output 2 at once', () =>
   }));
 
 test('an alert taken off its only camera by a more important one waits for it', () =>
-  withOneCamera({ moveTimeoutMs: 1000, returnHomeAfterMs: 200 }, 300, async ({ outs, send }) => {
+  withOneCamera({ moveTimeoutMs: 1000, returnHomeAfterMs: 200 }, 300, async ({ a, outs, send }) => {
+    // The gunshot comes while the camera is still turning to the glass break.
+    a.held = true;
     const first = send(alert('glass', 'glass_break', destination(O, 80, 40)));
-    await new Promise((r) => setTimeout(r, 50));
-    await Promise.all([first, send(alert('gun', 'gunshot', destination(O, 10, 40)))]);
+    await until(() => a.moves.length === 1, 5000, 'the camera moving to the glass break');
+    const second = send(alert('gun', 'gunshot', destination(O, 10, 40)));
+    await until(() => a.moves.length === 2, 5000, 'the camera sent to the gunshot');
+    a.held = false;
+    await Promise.all([first, second]);
     assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'on-target');
     assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'waiting');
     assert.equal(outs.filter((o) => o.port === 2).length, 0);
