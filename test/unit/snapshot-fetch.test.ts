@@ -2,7 +2,7 @@
  * Snapshot fetching against real HTTP servers started here: Digest (as ONVIF cameras use) and
  * Basic authentication, 401/404/refused errors, and the in-memory store's retention.
  */
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as http from 'node:http';
@@ -180,15 +180,21 @@ test('an alert\'s snapshot is served after its relay time is over, for the snaps
       };
       void mgr.serveSnapshot('cam', alertId, fake as never);
     });
+  // The retention is read from Date.now(): a mocked clock, moved by hand, instead of sleeps
+  // that a loaded machine could stretch past the keep time.
+  mock.timers.enable({ apis: ['Date'], now: Date.now() });
   try {
     const r = mgr.alert('AL-K', 'cam');
     assert.ok(r.video.until - Date.now() <= 100, 'the relay is kept for keepForMs only');
     await r.snapshot;
-    await new Promise((res) => setTimeout(res, 400));
+    mock.timers.tick(400);
     assert.equal(await status('AL-K'), 200, 'past the relay time, the snapshot is still there');
-    await new Promise((res) => setTimeout(res, 1400));
-    assert.equal(await status('AL-K'), 404, 'gone after the snapshot keep time');
+    mock.timers.tick(1090);
+    assert.equal(await status('AL-K'), 200, 'still there 1.49 s after the alert');
+    mock.timers.tick(20);
+    assert.equal(await status('AL-K'), 404, 'gone after the snapshot keep time (1.5 s)');
   } finally {
+    mock.timers.reset();
     await mgr.close();
     server.close();
   }
