@@ -295,23 +295,32 @@ export function readManifest(file: string): ManifestRow[] {
   });
 }
 
-/** Deterministic very low noise (−80 dBFS) for padding: a real microphone never gives digital zeros. */
-function padNoise(n: number, seed: number): Float32Array {
-  const x = new Float32Array(n);
-  let s = seed >>> 0 || 1;
+/**
+ * `n` samples that carry on after `x`: its end played backwards (reflected again when `x` is
+ * shorter). The street goes on at its own level and spectrum, with no step at the join: a
+ * quieter pad would pull the background level (L90) down and open the level gate on the
+ * file's own background near its end.
+ */
+export function mirroredTail(x: Float32Array, n: number): Float32Array {
+  const out = new Float32Array(n);
+  const len = x.length;
+  if (len < 2) return out.fill(x[0] ?? 0);
+  // Reflected about the last sample, then back and forth over the file, never repeating an end.
+  const period = 2 * (len - 1);
   for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = 1e-4 * ((s / 2 ** 32) * 2 - 1) * Math.sqrt(3);
+    const k = (i + 1) % period;
+    out[i] = x[k < len ? len - 1 - k : k - (len - 1)];
   }
-  return x;
+  return out;
 }
 
 /**
  * Run the detector over one file; detections' onsets are seconds from the file's start.
- * The file is a stream that starts with its first sample; `padS` of very low noise follows its
- * end so that its last sounds get their windows. Nothing is put before it: a quiet lead-in
- * would end in a step up to the file's level, which the detector would rightly hear as an
- * onset that no street makes.
+ * The file is a stream that starts with its first sample; `padS` of its own end played
+ * backwards follows it so that its last sounds get their windows (detections that start in that
+ * pad are not the file's and are dropped). Nothing is put before it: a quiet lead-in would end
+ * in a step up to the file's level, which the detector would rightly hear as an onset that no
+ * street makes.
  */
 export async function detectFile(
   model: ClassifierModel,
@@ -330,7 +339,7 @@ export async function detectFile(
   const chs = source.map((c, i) => {
     const x = new Float32Array(n + pad);
     x.set(c, 0);
-    x.set(padNoise(pad, 11 + i), n);
+    x.set(mirroredTail(c, pad), n);
     return x;
   });
   const cpu0 = process.cpuUsage();
@@ -347,7 +356,8 @@ export async function detectFile(
   }
   for (const d of (await det.flush()).detections) found.push({ label: d.label, onset: d.onset });
   const cpu = process.cpuUsage(cpu0);
-  return { detections: found, onsetsS, durationS: n / sr, cpuS: (cpu.user + cpu.system) / 1e6 };
+  const durationS = n / sr;
+  return { detections: found.filter((d) => d.onset < durationS), onsetsS: onsetsS.filter((t) => t < durationS), durationS, cpuS: (cpu.user + cpu.system) / 1e6 };
 }
 
 /** `write` receives the JSON text (default: standard output). */
