@@ -29,7 +29,17 @@ export const ALERT_LABELS = ['gunshot', 'glass_break', 'crash', 'scream', 'explo
 export type AlertLabel = (typeof ALERT_LABELS)[number];
 
 /** Labels that are never alerts and never published in scores (DESIGN §4.3). */
-export const VOICE_LABELS: readonly string[] = ['speech', 'voice', 'conversation', 'singing', 'whisper', 'crowd', 'babble', 'laughter', 'shout'];
+/**
+ * Voice classes, matched as parts of a label in any letter case ("Male speech, man speaking").
+ * Besides speech, the human-voice classes of AudioSet-style models (YAMNet) that a drop-in
+ * model may score: people talking, laughing, crying or singing are not alerts, and no score of
+ * theirs is published (DESIGN §4.3). Scream is an alert class (DESIGN §2), not in this list.
+ */
+export const VOICE_LABELS: readonly string[] = [
+  'speech', 'voice', 'conversation', 'narration', 'monologue', 'chatter', 'whisper', 'crowd', 'babble', 'babbling', 'shout',
+  'laugh', 'giggle', 'snicker', 'chuckle', 'chortle', 'crying', 'sobbing', 'baby cry', 'infant cry',
+  'singing', 'choir', 'chant', 'mantra', 'yodel', 'rapping', 'humming',
+];
 
 export function isVoiceLabel(label: string): boolean {
   const l = label.toLowerCase();

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import { loadSchemas } from '../../lib/schemas';
-import { VOICE_LABELS, contractFieldsOf, validateAudioBlock, validateDecision, validateDetection } from '../../lib/contracts';
+import { VOICE_LABELS, contractFieldsOf, isVoiceLabel, validateAudioBlock, validateDecision, validateDetection } from '../../lib/contracts';
 import { parseAlert } from '../../lib/camera/steer';
 
 const schemas = loadSchemas();
@@ -99,6 +99,16 @@ test('privacy: voice scores the schema refuses, the validator drops with a warni
   }
   // Other classes are kept by both.
   assert.deepEqual(validateDetection(detection).scores, detection.scores);
+});
+
+test('privacy: human-voice classes of AudioSet-style models are voice; the sounds of the street, animals and alerts are not', () => {
+  for (const l of ['Babbling', 'Narration, monologue', 'Chatter', 'Belly laugh', 'Baby laughter', 'Giggle', 'Crying, sobbing', 'Baby cry, infant cry', 'Choir', 'Chant', 'Rapping', 'Humming', 'Yodeling', 'Child speech, kid speaking', 'Whispering']) {
+    assert.ok(isVoiceLabel(l), l);
+  }
+  const street = ['gunshot', 'glass_break', 'crash', 'scream', 'explosion', 'tire_skid', 'car_horn', 'construction', 'dog_bark', 'fireworks', 'footsteps', 'music', 'other', 'siren', 'traffic', 'weather', 'street'];
+  for (const l of [...street, 'Screaming', 'Gunshot, gunfire', 'Hum', 'Mains hum', 'Whimper (dog)', 'Car alarm', 'Skidding', 'Shatter', 'Chirp, tweet', 'Rain on surface']) {
+    assert.equal(isVoiceLabel(l), false, l);
+  }
 });
 
 /** An alert with every field the alert schema declares (the detection's included). */
