@@ -126,7 +126,9 @@ export interface Decision {
 export function validateAudioBlock(p: unknown): AudioBlock {
   const o = requireObject(p, 'payload');
   if (o.kind !== 'audio') throw new ContractError('payload.kind', '"audio"', o.kind);
-  if ('samples' in o || 'data' in o) throw new ContractError('payload', 'a reference without samples (no "samples"/"data" field)');
+  for (const k of SAMPLE_FIELDS) {
+    if (k in o) throw new ContractError(`payload.${k}`, 'no such field: an audio block is a reference without samples (privacy guarantee 1)');
+  }
   return {
     kind: 'audio',
     sensor: requireString(o, 'sensor'),
@@ -301,5 +303,8 @@ export function validateDecision(p: unknown): Decision {
   requireString(o, 'operator');
   requireNumber(o, 'time', { min: 0 });
   if (o.note !== undefined && typeof o.note !== 'string') throw new ContractError('payload.note', 'a string', o.note);
-  return o as unknown as Decision;
+  // The decision's own fields only (the schema closes it): nothing else rides on to MQTT.
+  const d: Decision = { kind: 'decision', alertId: o.alertId as string, action: o.action as Decision['action'], operator: o.operator as string, time: o.time as number };
+  if (o.note !== undefined) d.note = o.note as string;
+  return d;
 }

@@ -199,3 +199,17 @@ test('audio blocks and decisions agree between schema and validator', () => {
   assert.equal(check('decision', { ...decision, action: 'ignore' }).ok, false);
   assert.throws(() => validateDecision({ ...decision, action: 'ignore' }), /payload\.action/);
 });
+
+test('privacy: an audio block carrying audio is refused, naming the field; a decision goes on with its own fields only', () => {
+  const block = { kind: 'audio', sensor: 's1', seq: 0, sampleRate: 48000, channels: 1, start: 0, frames: 4800, time: 1_750_000_000, clock: 'ntp' };
+  assert.doesNotThrow(() => validateAudioBlock(block));
+  for (const k of ['samples', 'data', 'audio']) {
+    assert.equal(check('audio-block', { ...block, [k]: [0.1] }).ok, false, `schema: ${k}`);
+    assert.equal(refusedField(() => validateAudioBlock({ ...block, [k]: [0.1] })), `payload.${k}`, k);
+  }
+  const decision = { kind: 'decision', alertId: 'a1', action: 'confirm', operator: 'alice', time: 1_750_000_100, note: 'seen' };
+  const extra = { ...decision, pcm: [0.1, 0.2], alert: { id: 'a1' } };
+  assert.equal(check('decision', extra).ok, false);
+  assert.deepEqual(validateDecision(extra), decision);
+  assert.ok(check('decision', validateDecision(extra)).ok);
+});
