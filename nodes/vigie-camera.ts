@@ -66,9 +66,17 @@ export = function (RED: NodeAPI) {
       node.camera = cameraConfigFromNode({ ...def, id: def.id });
       const creds = node.credentials ?? {};
       node.connection = new CameraConnection({ config: node.camera, username: creds.username ?? '', password: creds.password ?? '' });
+      // A failure is warned about when it starts (or changes), not at every retry of the back-off.
+      let failureWarned = '';
       node.connection.on('state', (state: string, err?: Error) => {
-        if (state === 'failed' && err) node.warn(`camera "${node.camera!.id}": ${err.message}`);
-        else if (state === 'connected') node.log(`camera "${node.camera!.id}" connected`);
+        if (state === 'failed' && err) {
+          if (err.message !== failureWarned) node.warn(`camera "${node.camera!.id}": ${err.message}; retrying with back-off`);
+          else node.debug(`camera "${node.camera!.id}": still failing: ${err.message}`);
+          failureWarned = err.message;
+        } else if (state === 'connected') {
+          node.log(`camera "${node.camera!.id}" connected${failureWarned ? ' again' : ''}`);
+          failureWarned = '';
+        }
       });
       unregister = registerCamera(node.connection);
     } catch (err) {
@@ -83,6 +91,8 @@ export = function (RED: NodeAPI) {
     };
     node.deregisterUser = (user: Node) => {
       delete node.users[user.id];
+      // The last user gone: stop retrying a camera nobody needs (a command still connects on demand).
+      if (Object.keys(node.users).length === 0) node.connection?.idle();
     };
 
     node.on('close', (_removed: boolean, done: () => void) => {

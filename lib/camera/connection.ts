@@ -147,6 +147,20 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
     this.connectOnce().catch(() => undefined);
   }
 
+  /**
+   * No node uses the camera any more: stop retrying and drop the session, but stay able to
+   * start again (a later user, or a command, connects anew).
+   */
+  idle(): void {
+    if (this.closedForGood) return;
+    this.started = false;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.client = undefined;
+    this.backoff.reset();
+    this.setState('closed');
+  }
+
   async close(): Promise<void> {
     this.closedForGood = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -241,7 +255,7 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
   }
 
   private scheduleRetry(): void {
-    if (this.closedForGood || this.retryTimer) return;
+    if (this.closedForGood || !this.started || this.retryTimer) return;
     const delay = this.backoff.next();
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;

@@ -57,6 +57,39 @@ describe('vigie-camera node', () => {
     assert.ok(!cam.calls.some((c) => c.action === 'GetStreamUri'));
   });
 
+  it('an unreachable camera is warned about once, not at every retry; the last user leaving stops the retries', async () => {
+    await cam.stop();
+    await helper.load(vigieCamera, flow(), { cfg1: { username: 'op', password: 's3cret' } });
+    const n = helper.getNode('cfg1') as Any;
+    const warnings: string[] = [];
+    n.on('call:warn', (c: Any) => warnings.push(String(c.args[0])));
+    const states: string[] = [];
+    n.connection.on('state', (st: string) => states.push(st));
+    n.registerUser({ id: 'user-1' });
+    // Back-off from 0.5 s: three failed attempts within about 4 s.
+    const t0 = Date.now();
+    while (states.filter((st) => st === 'failed').length < 3 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(states.filter((st) => st === 'failed').length >= 3, states.join(' '));
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0], /camera "dome-1": .*retrying with back-off/);
+    n.deregisterUser({ id: 'user-1' });
+    assert.equal(n.connection.state, 'closed');
+    // Used again, failing again at once: its next retry would come 0.5 s later (back-off afresh).
+    const before = states.filter((st) => st === 'failed').length;
+    n.registerUser({ id: 'user-2' });
+    while (states.filter((st) => st === 'failed').length === before) await new Promise((r) => setTimeout(r, 20));
+    n.deregisterUser({ id: 'user-2' });
+    const seen = states.length;
+    await new Promise((r) => setTimeout(r, 1500)); // well past that retry (0.6 s at most)
+    assert.deepEqual(states.slice(seen), [], 'no attempt after the last user left');
+    // A new user connects again, to the camera now back.
+    await cam.start();
+    n.registerUser({ id: 'user-3' });
+    const t1 = Date.now();
+    while (n.connection.state !== 'connected' && Date.now() - t1 < 20_000) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(n.connection.state, 'connected');
+  });
+
   it('an unusable configuration is reported with the field, and the runtime keeps going', async () => {
     await helper.load(vigieCamera, [{ ...flow()[0], lat: 'north' }], { cfg1: { username: 'op', password: 's3cret' } });
     const n = helper.getNode('cfg1') as Any;
