@@ -1,0 +1,293 @@
+/**
+ * Gateways → MQTT → control room through a real Mosquitto, with the MQTT wiring of the
+ * shipped flows: a real Node-RED runs the gateway flow's topic node and `mqtt out` (from the
+ * point where the gateway's direction-of-arrival localizer sends its detections) and the
+ * control-room flow's `mqtt in`, fusion localizer, alert topic node and `mqtt out`, each with
+ * its own broker config node, copied from flows/*.json as shipped. Only the parts that need
+ * hardware are left out: the gateway's ALSA capture and classifier (detections are posted as
+ * the localizer would emit them), and the control room's camera and video nodes (the fused
+ * alert goes straight to the alert topic).
+ *
+ * Then the broker goes away and comes back on the same port, and the chain must work again.
+ * Every MQTT payload the test sees is scanned for audio.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import Ajv2020 from 'ajv/dist/2020';
+import mqtt from 'mqtt';
+import { bearingDeg, enuToGeodetic, geodeticToEnu } from '../../lib/localize/geo';
+import { loadSchemas } from '../../lib/schemas';
+import { createMosquitto, Mosquitto } from '../support/mosquitto';
+import { makeUserDir, repoRoot, RunningNodeRed, startNodeRed } from '../support/nodered';
+import { Finding, scanBody } from '../support/privacy-scan';
+
+type FlowNode = { id: string; type: string; z?: string; g?: string; wires?: string[][]; [k: string]: unknown };
+
+const SITE = 'mqtt-test';
+const ORIGIN = { lat: 45.4397, lon: 4.3872 };
+/** Two gateways (east, north metres from ORIGIN) and where the sound comes from. */
+const SENSORS: Record<string, [number, number]> = { 'corner-a': [-20, -15], 'corner-b': [25, -10] };
+const SOURCE: [number, number] = [3, 4];
+const C = 331.3 + 0.606 * 15;
+
+const shipped = (name: string): FlowNode[] => JSON.parse(fs.readFileSync(path.join(repoRoot, 'flows', `${name}.json`), 'utf8'));
+
+/** The nodes along the wires from `fromId` to the first node `stop` accepts, both included (breadth first). */
+function wirePath(flow: FlowNode[], fromId: string, stop: (n: FlowNode) => boolean): FlowNode[] {
+  const byId = new Map(flow.map((n) => [n.id, n]));
+  const seen = new Map<string, string | null>([[fromId, null]]);
+  const queue = [fromId];
+  while (queue.length) {
+    const id = queue.shift()!;
+    const n = byId.get(id)!;
+    if (id !== fromId && stop(n)) {
+      const out: FlowNode[] = [];
+      for (let at: string | null = id; at; at = seen.get(at)!) out.unshift(byId.get(at)!);
+      return out;
+    }
+    for (const next of (n.wires ?? []).flat()) {
+      if (!seen.has(next) && byId.has(next)) {
+        seen.set(next, id);
+        queue.push(next);
+      }
+    }
+  }
+  assert.fail(`no wire path from ${fromId} in the shipped flow`);
+}
+
+/** A shipped node, moved onto the test's tab, its wires replaced. */
+const onTab = (n: FlowNode, wires?: string[][]): FlowNode => {
+  const c: FlowNode = { ...structuredClone(n), z: 'tab-test' };
+  delete c.g;
+  if (wires) c.wires = wires;
+  return c;
+};
+
+/** The test flow: the MQTT side of both shipped flows, fed over HTTP where the gateway's localizer would be. */
+function buildFlow(): { flow: FlowNode[]; credentials: Record<string, unknown> } {
+  const gw = shipped('gateway');
+  const cr = shipped('control-room');
+
+  // Gateway: direction-of-arrival localizer → … → mqtt out.
+  const doa = gw.find((n) => n.type === 'localizer' && n.mode === 'single');
+  assert.ok(doa, 'the gateway flow has a single-array localizer');
+  const gwPath = wirePath(gw, doa.id, (n) => n.type === 'mqtt out').slice(1);
+  const gwOut = gwPath[gwPath.length - 1];
+  const gwBroker = gw.find((n) => n.id === gwOut.broker)!;
+  assert.ok(gwBroker, "the gateway's mqtt out has its broker");
+
+  // Control room: mqtt in → fusion localizer, and the alert topic → mqtt out.
+  const crIn = cr.find((n) => n.type === 'mqtt in');
+  assert.ok(crIn, 'the control-room flow has an mqtt in');
+  const [, fuse] = wirePath(cr, crIn.id, (n) => n.type === 'localizer');
+  assert.equal(fuse.mode, 'fusion', 'mqtt in feeds the fusion localizer directly');
+  const toAlert = wirePath(cr, fuse.id, (n) => n.type === 'mqtt out');
+  const [alertTopic, crOut] = toAlert.slice(-2);
+  assert.equal(alertTopic.type, 'change');
+  assert.match(JSON.stringify(alertTopic.rules), /\/alert/, 'the node before the mqtt out sets the alert topic');
+  const crBrokers = cr.filter((n) => n.id === crIn.broker || n.id === crOut.broker);
+  assert.ok(crBrokers.length >= 1, "the control room's mqtt nodes have their broker");
+
+  const flow: FlowNode[] = [
+    { id: 'tab-test', type: 'tab', label: 'MQTT through Mosquitto' },
+    // Where gw-doa's output would come from: one POST per detection.
+    { id: 'test-post', type: 'http in', z: 'tab-test', url: '/test/detection', method: 'post', upload: false, wires: [[gwPath[0].id, 'test-ok']] },
+    { id: 'test-ok', type: 'http response', z: 'tab-test', statusCode: '204', wires: [] },
+    ...gwPath.map((n) => onTab(n)),
+    gwBroker,
+    onTab(crIn),
+    onTab(fuse, [[alertTopic.id]]),
+    onTab(alertTopic),
+    onTab(crOut),
+    ...crBrokers,
+  ];
+  // The brokers' credential references ($(VIGIE_MQTT_USER) …), as Node-RED's plain credentials file.
+  const credentials: Record<string, unknown> = {};
+  for (const b of [gwBroker, ...crBrokers]) {
+    const c = b.credentials as Record<string, string> | undefined;
+    assert.ok(c && /\$\(VIGIE_MQTT_USER\)/.test(c.user), `${b.id} takes its account from VIGIE_MQTT_USER`);
+    credentials[b.id] = c;
+    delete (b as Partial<FlowNode>).credentials;
+  }
+  return { flow, credentials };
+}
+
+/** A detection as the gateway's localizer emits it: contract fields, its bearing, its sensor's info. */
+function detection(sensor: string, incident: number, emittedAt: number): Record<string, unknown> {
+  const [e, n] = SENSORS[sensor];
+  const onset = emittedAt + Math.hypot(SOURCE[0] - e, SOURCE[1] - n, 1.5 - 4) / C;
+  const g = enuToGeodetic([e, n, 0], ORIGIN);
+  return {
+    kind: 'detection',
+    id: `det-${incident}-${sensor}`,
+    sensor,
+    label: 'glass_break',
+    confidence: 0.8,
+    onset,
+    offset: onset + 0.4,
+    level: { dbfs: -22, dba: 71 },
+    scores: { glass_break: 0.8, crash: 0.1 },
+    span: { sensor, start: 48_000 * incident, frames: 9600 },
+    sensorInfo: { lat: g.lat, lon: g.lon, heading: 90, clock: 'ntp', clockErrorMs: 2 },
+    location: { method: 'doa', bearing: bearingDeg(e, n, SOURCE[0], SOURCE[1]), bearingStd: 2, sensors: [sensor] },
+  };
+}
+
+interface Seen {
+  topic: string;
+  payload: Buffer;
+  qos: number;
+  retain: boolean;
+}
+
+let broker: Mosquitto | undefined;
+let red: RunningNodeRed | undefined;
+let observer: mqtt.MqttClient | undefined;
+const seen: Seen[] = [];
+const incidentTime: number[] = [];
+
+const detectionTopic = (sensor: string) => `vigie/v1/${SITE}/${sensor}/detection`;
+const alertTopic = `vigie/v1/${SITE}/alert`;
+const alerts = () => seen.filter((m) => m.topic === alertTopic).map((m) => JSON.parse(m.payload.toString()));
+/** The alert of incident i: its onset is that incident's (incidents are a minute apart). */
+const alertOf = (i: number) => alerts().find((a) => Math.abs(a.onset - incidentTime[i]) < 1);
+
+async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) {
+      assert.fail(`timed out waiting for ${what}\n--- Node-RED log (end)\n${red?.log().slice(-3000)}\n--- broker log (end)\n${broker?.log().slice(-3000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The gateways publish incident i: one detection from each sensor, posted where the localizer's output goes. */
+async function publishIncident(i: number): Promise<void> {
+  // Incidents a minute apart in onset time, so none is taken as the continuation of another.
+  incidentTime[i] = Date.now() / 1000 + 60 * i;
+  for (const sensor of Object.keys(SENSORS)) {
+    const r = await fetch(`${red!.url}/test/detection`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(detection(sensor, i, incidentTime[i])) });
+    assert.equal(r.status, 204);
+  }
+}
+
+/** Broker log lines from `from` on. */
+const brokerLines = (from = 0) => broker!.log().slice(from).split('\n');
+/** Client id of the one that subscribed to the control room's topic / published detections. */
+let controlRoomClient = '';
+let gatewayClient = '';
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(repoRoot, 'dist', 'nodes', 'localizer.js')), 'run the build first (npm test does)');
+  broker = await createMosquitto();
+  observer = await mqtt.connectAsync(broker.url, { clientId: 'vigie-test-observer', username: broker.user, password: broker.password, reconnectPeriod: 100 });
+  observer.on('message', (topic, payload, packet) => seen.push({ topic, payload: Buffer.from(payload), qos: packet.qos, retain: packet.retain }));
+  await observer.subscribeAsync('vigie/#', { qos: 1 });
+
+  const { flow, credentials } = buildFlow();
+  const userDir = makeUserDir('vigie-mqtt-');
+  fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials));
+  red = await startNodeRed({
+    userDir,
+    flows: flow,
+    settings: { nodesDir: path.join(repoRoot, 'dist', 'nodes'), credentialSecret: false, telemetry: { enabled: false } },
+    env: {
+      VIGIE_SITE: SITE,
+      VIGIE_MQTT_HOST: '127.0.0.1',
+      VIGIE_MQTT_PORT: String(broker.port),
+      VIGIE_MQTT_USER: broker.user,
+      VIGIE_MQTT_PASSWORD: broker.password,
+    },
+  });
+  // Both config nodes connected with the account, and the control room subscribed.
+  await until(
+    'the control room to subscribe to the detections',
+    () => {
+      const m = /Received SUBSCRIBE from (\S+)\n[^\n]*vigie\/v1\/\+\/\+\/detection \(QoS 1\)/.exec(broker!.log());
+      if (m) controlRoomClient = m[1];
+      return !!m;
+    },
+    30_000,
+  );
+  await until('both Node-RED broker connections', () => (broker!.log().match(/New client connected from \S+ as nodered\S* \([^)]*u'vigie'\)/g) ?? []).length >= 2, 30_000);
+});
+
+after(async () => {
+  await observer?.endAsync(true).catch(() => undefined);
+  await red?.stop().catch(() => undefined);
+  await broker?.stop().catch(() => undefined);
+  if (red) fs.rmSync(red.userDir, { recursive: true, force: true });
+});
+
+test('detections of two gateways, published as the gateway flow does, reach the control room and become one located alert', { timeout: 60_000 }, async () => {
+  await publishIncident(1);
+  await until('the alert of incident 1', () => !!alertOf(1), 15_000);
+
+  for (const sensor of Object.keys(SENSORS)) {
+    const d = seen.filter((m) => m.topic === detectionTopic(sensor));
+    assert.equal(d.length, 1, `one detection on ${detectionTopic(sensor)} (topics seen: ${[...new Set(seen.map((m) => m.topic))].join(', ')})`);
+    assert.equal(d[0].qos, 1, 'published with QoS 1');
+    assert.equal(d[0].retain, false, 'not retained');
+  }
+  gatewayClient = /Received PUBLISH from (\S+) \([^)]*'vigie\/v1\/[^']*\/detection'/.exec(broker!.log())?.[1] ?? '';
+  assert.ok(gatewayClient.startsWith('nodered') && gatewayClient !== controlRoomClient, `the gateway and the control room have their own connections (${gatewayClient}, ${controlRoomClient})`);
+
+  const a = alertOf(1);
+  assert.equal(a.label, 'glass_break');
+  assert.equal(a.location.method, 'bearings', 'two NTP-synchronised gateways: crossed bearings');
+  assert.deepEqual([...a.location.sensors].sort(), Object.keys(SENSORS).sort());
+  const [e, n] = geodeticToEnu({ lat: a.location.position.lat, lon: a.location.position.lon }, ORIGIN);
+  assert.ok(Math.hypot(e - SOURCE[0], n - SOURCE[1]) < 2, `placed ${Math.hypot(e - SOURCE[0], n - SOURCE[1]).toFixed(2)} m from the source`);
+  assert.equal(alerts().length, 1, 'one alert for one incident');
+
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  for (const s of Object.values(loadSchemas())) ajv.addSchema(s);
+  const validDetection = ajv.getSchema('https://vigie.invalid/schemas/v1/detection.schema.json')!;
+  const validAlert = ajv.getSchema('https://vigie.invalid/schemas/v1/alert.schema.json')!;
+  for (const m of seen) {
+    const v = m.topic === alertTopic ? validAlert : validDetection;
+    assert.ok(v(JSON.parse(m.payload.toString())), `${m.topic}: ${JSON.stringify(v.errors)}`);
+  }
+});
+
+test('broker gone: detections published meanwhile are lost (Node-RED publishes only while connected), and the chain works again when the broker is back on the same port', { timeout: 90_000 }, async () => {
+  assert.ok(gatewayClient, 'the first test found the gateway connection');
+  const redLogAt = red!.log().length;
+  await broker!.stop();
+  await until('Node-RED to notice the broker is gone', () => (red!.log().slice(redLogAt).match(/Disconnected from broker/g) ?? []).length >= 2, 15_000);
+
+  await publishIncident(2);
+  await new Promise((r) => setTimeout(r, 500));
+
+  const restartAt = broker!.log().length;
+  await broker!.start();
+  // Node-RED retries every 5 s (mqttReconnectTime): both connections come back, the control
+  // room subscribes again (clean session: the broker kept nothing of it).
+  await until('the control room to subscribe again', () => brokerLines(restartAt).some((l) => l.includes(`Received SUBSCRIBE from ${controlRoomClient}`)), 20_000);
+  await until('the gateway to reconnect', () => brokerLines(restartAt).some((l) => l.includes(`New client connected from`) && l.includes(` as ${gatewayClient} `)), 20_000);
+  // Time for anything the gateway had kept to arrive and be fused (fusion timeout 2 s).
+  await new Promise((r) => setTimeout(r, 3000));
+
+  // What Node-RED 4.1's mqtt out does while its connection is down, QoS 1 or not: it drops the
+  // message (the broker config node publishes only when connected) and reports nothing.
+  const publishedSince = brokerLines(restartAt).filter((l) => l.includes(`Received PUBLISH from ${gatewayClient}`));
+  assert.deepEqual(publishedSince, [], 'the gateway sent nothing of incident 2 after reconnecting: mqtt out does not queue');
+  assert.equal(seen.filter((m) => m.topic.endsWith('/detection')).length, 2, 'only incident 1 detections were ever published');
+  assert.equal(alertOf(2), undefined, 'no alert for incident 2');
+  assert.doesNotMatch(red!.log().slice(redLogAt), /\[(error|warn)\]/, 'Node-RED reports no error for the dropped publishes');
+
+  await publishIncident(3);
+  await until('the alert of incident 3 (after the outage)', () => !!alertOf(3), 15_000);
+  assert.equal(alertOf(3).location.method, 'bearings');
+  assert.deepEqual([...alertOf(3).location.sensors].sort(), Object.keys(SENSORS).sort());
+});
+
+test('privacy: no MQTT payload of the run carries audio', () => {
+  assert.ok(seen.length >= 6, `payloads seen: ${seen.length}`);
+  const findings: Finding[] = [];
+  for (const m of seen) scanBody(m.payload, 'application/json', `mqtt ${m.topic}`, findings);
+  assert.deepEqual(findings, []);
+});
