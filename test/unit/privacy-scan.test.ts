@@ -2,7 +2,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'child_process';
-import { canaryPatterns, Finding, scanBody, scanCanary, scanJson, scanSocketIoText } from '../support/privacy-scan';
+import { inspect } from 'util';
+import * as zlib from 'zlib';
+import {
+  canaryPatterns,
+  Finding,
+  scanBody,
+  scanCanary,
+  scanHttpResponse,
+  scanJson,
+  scanLog,
+  scanSocketIoText,
+  scanWsMessage,
+} from '../support/privacy-scan';
 import { encodeWav } from '../../lib/audio/wav';
 
 function ffmpeg(args: string[]): Buffer {
@@ -55,4 +67,109 @@ test('the canary is found in int16, float32 and decimal encodings', () => {
   const clean: Finding[] = [];
   scanCanary(Buffer.from(JSON.stringify({ level: -20.5 })), p, 'clean', clean);
   assert.deepEqual(clean, []);
+});
+
+/** 100 ms of a 440 Hz tone at 16 kHz as raw int16 LE: PCM has no header, no signature. */
+function rawPcm(): Buffer {
+  const b = Buffer.alloc(3200);
+  for (let i = 0; i < 1600; i++) b.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 16000)), i * 2);
+  return b;
+}
+const sampleList = (n: number, int = false) => Array.from({ length: n }, (_, i) => (int ? Math.round(3000 * Math.sin(i / 5)) : Math.sin(i / 5)));
+const whereOf = (f: Finding[]) => f.map((x) => x.where);
+
+test('Socket.IO: a binary event ("451-[…]") has its JSON scanned; control packets are clean; an unparseable frame is a finding', () => {
+  const f: Finding[] = [];
+  scanSocketIoText(`451-["msg-input:abc",{"payload":{"samples":[0.1,0.2]},"image":{"_placeholder":true,"num":0}}]`, 'binary-event', f);
+  scanSocketIoText(`42/dashboard,17["msg-input:abc",{"payload":${JSON.stringify(sampleList(300))}}]`, 'namespace+ack', f);
+  scanSocketIoText('4{"not":"a socket.io packet"', 'garbled', f);
+  for (const clean of ['2', '3', '3probe', '5', '40', '40{"sid":"x"}', '0{"sid":"x","upgrades":[],"pingInterval":25000}', '42["msg-input:abc",{"payload":{"label":"gunshot"}}]']) {
+    scanSocketIoText(clean, `clean ${clean}`, f);
+  }
+  assert.deepEqual(whereOf(f), ['binary-event', 'namespace+ack', 'garbled'], JSON.stringify(f));
+});
+
+test('Socket.IO long polling: every packet of a body is scanned and a binary attachment ("b…") is a finding', () => {
+  const url = '/dashboard/socket.io/?EIO=4&transport=polling&t=abc';
+  const body = (s: string) => ({ url, contentType: 'text/plain; charset=UTF-8', body: Buffer.from(s) });
+  const f: Finding[] = [];
+  scanHttpResponse(body(`40{"sid":"x"}\x1e42["msg-input:abc",{"payload":${JSON.stringify(sampleList(300))}}]`), f);
+  assert.equal(f.length, 1, JSON.stringify(f));
+  const g: Finding[] = [];
+  scanHttpResponse(body(`451-["msg-input:abc",{"payload":{"_placeholder":true,"num":0}}]\x1eb${rawPcm().toString('base64')}`), g);
+  assert.ok(g.some((x) => /binary Socket\.IO attachment of 3200 bytes/.test(x.what)), JSON.stringify(g));
+  const clean: Finding[] = [];
+  scanHttpResponse(body('0{"sid":"x","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}'), clean);
+  scanHttpResponse(body('2\x1e42["ui-config",{"theme":{"primary":"#1565c0"}}]'), clean);
+  scanHttpResponse({ method: 'POST', url, contentType: 'text/html', body: Buffer.from('ok') }, clean); // the answer to the client's packets
+  assert.deepEqual(clean, []);
+});
+
+test('HTTP bodies are decoded before the scan: gzip, deflate and br; an unknown encoding is a finding', () => {
+  const json = Buffer.from(JSON.stringify({ payload: sampleList(300) }));
+  const cleanJson = Buffer.from(JSON.stringify({ alerts: [{ label: 'gunshot' }] }));
+  const encoders: Record<string, (b: Buffer) => Buffer> = { gzip: zlib.gzipSync, deflate: zlib.deflateSync, br: zlib.brotliCompressSync };
+  for (const [enc, compress] of Object.entries(encoders)) {
+    const f: Finding[] = [];
+    scanHttpResponse({ url: '/api/alerts', contentType: 'application/json', contentEncoding: enc, body: compress(json) }, f);
+    assert.ok(f.some((x) => /run of 256\+ numbers/.test(x.what)), `${enc}: ${JSON.stringify(f)}`);
+    const clean: Finding[] = [];
+    scanHttpResponse({ url: '/api/alerts', contentType: 'application/json', contentEncoding: enc, body: compress(cleanJson) }, clean);
+    assert.deepEqual(clean, [], enc);
+  }
+  const f: Finding[] = [];
+  scanHttpResponse({ url: '/x', contentType: 'application/json', contentEncoding: 'zstd', body: Buffer.from('(\xb5/\xfd') }, f);
+  assert.equal(f.length, 1);
+});
+
+test('typed arrays serialised by JSON.stringify ({"0":…,"1":…}) are sample arrays', () => {
+  const f: Finding[] = [];
+  scanJson(JSON.parse(JSON.stringify({ payload: { block: Float32Array.from(sampleList(1600)) } })), 'f32', f);
+  scanJson(JSON.parse(JSON.stringify({ payload: Int16Array.from(sampleList(300, true)) })), 'i16', f);
+  scanJson({ scores: { '0': 0.5, '1': 0.25 }, level: { '0': -20 } }, 'small', f);
+  assert.deepEqual(whereOf(f), ['f32', 'i16'], JSON.stringify(f));
+});
+
+test('raw PCM is a finding as a binary WebSocket frame, on the live-video route unless it is MP4 boxes, and as an octet-stream or untyped body', () => {
+  const pcm = rawPcm();
+  const f: Finding[] = [];
+  scanWsMessage({ url: '/dashboard/socket.io/?EIO=4&transport=websocket', opcode: 2, data: pcm }, f);
+  scanWsMessage({ url: '/vigie/video/cam-1/live?ticket=t', opcode: 2, data: pcm }, f);
+  scanHttpResponse({ url: '/stream', contentType: 'application/octet-stream', body: pcm }, f);
+  scanHttpResponse({ url: '/untyped', body: pcm }, f);
+  scanHttpResponse({ url: '/fake.png', contentType: 'image/png', body: pcm }, f);
+  assert.deepEqual(whereOf(f), ['ws /dashboard/socket.io/?EIO=4&transport=websocket', 'ws /vigie/video/cam-1/live?ticket=t', 'http GET /stream', 'http GET /untyped', 'http GET /fake.png'], JSON.stringify(f));
+
+  // What the relay sends on the live route: the init segment, then media segments, each whole boxes.
+  const mp4 = ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=5', '-t', '2', '-g', '5', '-c:v', 'libx264', '-movflags', 'frag_keyframe+empty_moov+default_base_moof', '-f', 'mp4']);
+  const frames: Buffer[] = [];
+  for (let off = 0; off < mp4.length; ) {
+    const size = mp4.readUInt32BE(off);
+    const type = mp4.subarray(off + 4, off + 8).toString('latin1');
+    if (type === 'ftyp' || type === 'moof') frames.push(mp4.subarray(off, off + size));
+    else frames[frames.length - 1] = Buffer.concat([frames[frames.length - 1], mp4.subarray(off, off + size)]);
+    off += size;
+  }
+  assert.ok(frames.length >= 3, `init and media segments (${frames.length})`);
+  const clean: Finding[] = [];
+  for (const data of frames) scanWsMessage({ url: '/vigie/video/cam-1/live?ticket=t', opcode: 2, data }, clean);
+  scanWsMessage({ url: '/vigie/video/cam-1/live?ticket=t', opcode: 1, data: Buffer.from('{"type":"init","mime":"video/mp4; codecs=\\"avc1.64000a\\""}') }, clean);
+  assert.deepEqual(clean, []);
+});
+
+test('logs: printed sample lists (integers too), typed arrays and Buffers are findings; ordinary log lines are clean', () => {
+  const f: Finding[] = [];
+  scanLog(`29 Nov 13:06:09 - [info] [debug:capture] [${sampleList(100, true).join(', ')}]`, 'ints', f);
+  scanLog(`29 Nov 13:06:09 - [info] ${inspect(Int16Array.from(sampleList(200, true)))}`, 'inspected', f);
+  scanLog(`29 Nov 13:06:09 - [info] ${inspect(rawPcm())}`, 'buffer', f);
+  scanLog(
+    [
+      '29 Nov 13:06:09 - [info] Node-RED version: v4.1.15',
+      '29 Nov 13:06:09 - [info] [mqtt-broker:city broker] Connected to broker: mqtt://127.0.0.1:41137',
+      '29 Nov 13:06:10 - [info] [localizer:fusion] gunshot: 3 sensors, 45.43971, 4.38722 ± 1.2 m',
+    ].join('\n'),
+    'clean',
+    f,
+  );
+  assert.deepEqual(whereOf(f), ['ints', 'inspected', 'buffer'], JSON.stringify(f));
 });
