@@ -21,7 +21,7 @@ import { bearingDeg, diffDeg, normDeg } from '../../lib/localize/geo';
 import { loadSchemas } from '../../lib/schemas';
 import { freePort, repoRoot } from '../support/nodered';
 import { startRecordingProxy, RecordingProxy } from '../support/recording-proxy';
-import { Finding, scanBinary, scanBody, scanJson, scanSocketIoText } from '../support/privacy-scan';
+import { Finding, scanBody, scanJson, scanLog, scanRecording } from '../support/privacy-scan';
 
 /** Distinct scripted events that must reach the console with a camera on target. */
 const EVENTS_WANTED = 2;
@@ -240,12 +240,9 @@ test('the audit log verifies and holds the camera moves and live views of the ru
 test('privacy: no audio in any MQTT payload, HTTP response, WebSocket message, log line or file of the run', () => {
   const findings: Finding[] = [];
   for (const m of mqttRecords) scanBody(m.payload, 'application/json', `mqtt ${m.topic}`, findings);
-  for (const h of proxy!.http) scanBody(h.body, h.contentType, `http ${h.method} ${h.url}`, findings);
-  for (const w of proxy!.ws) {
-    if (w.opcode === 1) scanSocketIoText(w.data.toString('utf8'), `ws ${w.url}`, findings);
-    else scanBinary(w.data, `ws ${w.url}`, findings);
-  }
-  if (/(-?\d\.\d+(e-?\d+)?,\s*){64,}/.test(nodeRedLog)) findings.push({ where: 'Node-RED log', what: 'a long run of numbers (sample-like)' });
+  // HTTP bodies (decoded, Socket.IO polling parsed), WebSocket frames, and any truncation of the recording.
+  scanRecording(proxy!, findings);
+  scanLog(nodeRedLog, 'Node-RED log', findings);
   const walk = (dir: string): string[] =>
     fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
       const p = path.join(dir, e.name);

@@ -1,7 +1,10 @@
 /**
  * An HTTP + WebSocket reverse proxy on loopback that records what the server sends, so the
  * end-to-end privacy test can scan every HTTP response and WebSocket message a browser got.
- * WebSocket compression is stripped from the handshake so messages can be read as sent.
+ * WebSocket compression is stripped from the handshake so messages can be read as sent; HTTP
+ * bodies are recorded as sent, with their Content-Encoding for the scanner to undo.
+ * Recording is bounded (per body, per WebSocket connection); what goes past a bound is still
+ * forwarded but not recorded, and is marked (`truncated`, `wsTruncated`) so the scan can say so.
  */
 import * as http from 'http';
 import * as net from 'net';
@@ -11,7 +14,9 @@ export interface RecordedHttp {
   url: string;
   status: number;
   contentType?: string;
+  contentEncoding?: string;
   body: Buffer;
+  /** The body went past the recording bound: only its start is in `body`. */
   truncated: boolean;
 }
 
@@ -25,16 +30,25 @@ export interface RecordingProxy {
   url: string;
   http: RecordedHttp[];
   ws: RecordedWsMessage[];
+  /** WebSocket connections that went past the recording bound: later messages were not recorded. */
+  wsTruncated: Array<{ url: string; recordedBytes: number }>;
   close(): Promise<void>;
 }
 
-const MAX_BODY = 4 << 20;
-const MAX_WS_BYTES_PER_CONN = 8 << 20;
+export interface RecordingLimits {
+  /** Bytes recorded per HTTP body (default 64 MB). */
+  maxBodyBytes?: number;
+  /** Message bytes recorded per WebSocket connection (default 256 MB). */
+  maxWsBytesPerConnection?: number;
+}
 
-export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
+export async function startRecordingProxy(target: string, limits: RecordingLimits = {}): Promise<RecordingProxy> {
   const t = new URL(target);
+  const maxBody = limits.maxBodyBytes ?? 64 << 20;
+  const maxWs = limits.maxWsBytesPerConnection ?? 256 << 20;
   const recordedHttp: RecordedHttp[] = [];
   const recordedWs: RecordedWsMessage[] = [];
+  const wsTruncated: RecordingProxy['wsTruncated'] = [];
   const sockets = new Set<net.Socket>();
 
   const server = http.createServer((req, res) => {
@@ -49,16 +63,20 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
           url: req.url ?? '',
           status: upRes.statusCode ?? 0,
           contentType: upRes.headers['content-type'],
-          body: Buffer.alloc(0),
+          contentEncoding: upRes.headers['content-encoding'],
+          get body() {
+            return Buffer.concat(chunks, size);
+          },
           truncated: false,
         };
         recordedHttp.push(rec);
         upRes.on('data', (c: Buffer) => {
-          if (size < MAX_BODY) {
-            chunks.push(c);
-            size += c.length;
-            rec.body = Buffer.concat(chunks);
-          } else rec.truncated = true;
+          const keep = Math.max(0, Math.min(c.length, maxBody - size));
+          if (keep > 0) {
+            chunks.push(c.subarray(0, keep));
+            size += keep;
+          }
+          if (keep < c.length) rec.truncated = true;
           res.write(c);
         });
         upRes.on('end', () => res.end());
@@ -85,7 +103,7 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     }
     upstream.write(handshake + '\r\n');
     if (head.length) upstream.write(head);
-    const parser = new WsServerFrameParser(req.url ?? '', recordedWs);
+    const parser = new WsServerFrameParser(req.url ?? '', recordedWs, maxWs, (recordedBytes) => wsTruncated.push({ url: req.url ?? '', recordedBytes }));
     upstream.on('data', (d: Buffer) => {
       parser.push(d);
       client.write(d);
@@ -109,6 +127,7 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     url: `http://127.0.0.1:${port}`,
     http: recordedHttp,
     ws: recordedWs,
+    wsTruncated,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -125,13 +144,16 @@ class WsServerFrameParser {
   private fragments: Buffer[] = [];
   private fragOpcode = 0;
   private total = 0;
+  private stopped = false;
   constructor(
     private readonly url: string,
     private readonly out: RecordedWsMessage[],
+    private readonly maxBytes: number,
+    private readonly onTruncated: (recordedBytes: number) => void,
   ) {}
 
   push(d: Buffer): void {
-    if (this.total > MAX_WS_BYTES_PER_CONN) return;
+    if (this.stopped) return;
     this.buf = Buffer.concat([this.buf, d]);
     if (!this.handshakeDone) {
       const i = this.buf.indexOf('\r\n\r\n');
@@ -163,6 +185,12 @@ class WsServerFrameParser {
         payload = Buffer.from(payload.map((b, i) => b ^ key[i % 4]));
       }
       this.buf = this.buf.subarray(off + len);
+      if (this.total + len > this.maxBytes) {
+        this.stopped = true;
+        this.buf = Buffer.alloc(0);
+        this.onTruncated(this.total);
+        return;
+      }
       this.total += len;
       if (opcode === 0) {
         this.fragments.push(Buffer.from(payload));

@@ -2,8 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'child_process';
+import * as http from 'http';
+import * as net from 'net';
 import { inspect } from 'util';
 import * as zlib from 'zlib';
+import { WebSocket, WebSocketServer } from 'ws';
 import {
   canaryPatterns,
   Finding,
@@ -12,9 +15,11 @@ import {
   scanHttpResponse,
   scanJson,
   scanLog,
+  scanRecording,
   scanSocketIoText,
   scanWsMessage,
 } from '../support/privacy-scan';
+import { startRecordingProxy } from '../support/recording-proxy';
 import { encodeWav } from '../../lib/audio/wav';
 
 function ffmpeg(args: string[]): Buffer {
@@ -155,6 +160,43 @@ test('raw PCM is a finding as a binary WebSocket frame, on the live-video route 
   for (const data of frames) scanWsMessage({ url: '/vigie/video/cam-1/live?ticket=t', opcode: 2, data }, clean);
   scanWsMessage({ url: '/vigie/video/cam-1/live?ticket=t', opcode: 1, data: Buffer.from('{"type":"init","mime":"video/mp4; codecs=\\"avc1.64000a\\""}') }, clean);
   assert.deepEqual(clean, []);
+});
+
+test('the recording proxy marks what it did not record, and the scan reports it', async () => {
+  const upstream = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ filler: 'x'.repeat(10_000) }));
+  });
+  const wss = new WebSocketServer({ server: upstream });
+  wss.on('connection', (ws) => {
+    for (let i = 0; i < 3; i++) ws.send(JSON.stringify({ i, filler: 'y'.repeat(1000) }));
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+  const proxy = await startRecordingProxy(`http://127.0.0.1:${(upstream.address() as net.AddressInfo).port}`, { maxBodyBytes: 1024, maxWsBytesPerConnection: 2048 });
+  try {
+    const r = await fetch(`${proxy.url}/big`);
+    assert.equal((await r.text()).length, 10_000 + 13, 'the client still gets the whole body');
+    const ws = new WebSocket(`${proxy.url.replace('http', 'ws')}/socket`);
+    let got = 0;
+    await new Promise<void>((resolve, reject) => {
+      ws.on('message', () => ++got === 3 && resolve());
+      ws.on('error', reject);
+    });
+    ws.close();
+    const f: Finding[] = [];
+    scanRecording(proxy, f);
+    assert.deepEqual(
+      f.map((x) => `${x.where}: ${/the rest was not scanned/.test(x.what)}`),
+      ['http GET /big: true', 'ws /socket: true'],
+      JSON.stringify(f),
+    );
+    assert.equal(proxy.ws.length, 2, 'two messages fit the bound');
+  } finally {
+    await proxy.close();
+    wss.close();
+    upstream.closeAllConnections();
+    await new Promise((r) => upstream.close(r));
+  }
 });
 
 test('logs: printed sample lists (integers too), typed arrays and Buffers are findings; ordinary log lines are clean', () => {
