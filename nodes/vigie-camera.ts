@@ -9,6 +9,7 @@ import { CameraConnection, classifyError } from '../lib/camera/connection';
 import { cameraConfigFromNode } from '../lib/camera/config';
 import { registerCamera } from '../lib/camera/registry';
 import { CameraConfig } from '../lib/camera/types';
+import { hasPassword } from '../lib/util/url-credentials';
 
 interface VigieCameraDef extends NodeDef {
   cameraId?: string;
@@ -64,6 +65,10 @@ export = function (RED: NodeAPI) {
     let unregister: (() => void) | undefined;
     try {
       node.camera = cameraConfigFromNode({ ...def, id: def.id });
+      for (const field of ['streamUrl', 'snapshotUrl'] as const) {
+        const url = node.camera[field];
+        if (url && hasPassword(url)) node.warn(`${field}: the password in this URL is saved in plain text in the flows; put the user and password in the camera's User and Password fields instead (they are added to the URL when it is used)`);
+      }
       const creds = node.credentials ?? {};
       node.connection = new CameraConnection({ config: node.camera, username: creds.username ?? '', password: creds.password ?? '' });
       // A failure is warned about when it starts (or changes), not at every retry of the back-off.

@@ -50,7 +50,14 @@ describe('vigie-camera node', () => {
     assert.equal(listCameras().length, 0);
   });
 
-  it('configured URLs override ONVIF', async () => {
+  it('configured URLs override ONVIF; a password written in one is warned about, naming the field', async () => {
+    helper.log().resetHistory();
+    await helper.load(vigieCamera, [{ ...flow()[0], streamUrl: 'rtsp://op:hunter2@10.1.1.1/main', snapshotUrl: 'http://10.1.1.1/snap.jpg' }], { cfg1: { username: 'op', password: 's3cret' } });
+    const warned = (helper.log().args as Any[][]).map((a) => a[0]).filter((e: Any) => e.level === helper.log().WARN && e.id === 'cfg1').map((e: Any) => String(e.msg));
+    assert.equal(warned.length, 1, warned.join('\n'));
+    assert.match(warned[0], /^streamUrl: the password in this URL is saved in plain text/);
+    assert.ok(!warned[0].includes('hunter2'), 'the warning never repeats the password');
+    await helper.unload();
     await helper.load(vigieCamera, [{ ...flow()[0], streamUrl: 'rtsp://10.1.1.1/main', snapshotUrl: 'http://10.1.1.1/snap.jpg' }], { cfg1: { username: 'op', password: 's3cret' } });
     assert.equal(await findCamera('dome-1')!.getStreamUri(), 'rtsp://10.1.1.1/main');
     assert.equal(await findCamera('dome-1')!.getSnapshotUri(), 'http://10.1.1.1/snap.jpg');

@@ -10,6 +10,7 @@ import * as path from 'path';
 import * as vm from 'vm';
 import { checkGeometry, MAX_APERTURE_M, MIN_MIC_SPACING_M } from '../../lib/localize/arrays';
 import { SETTING_RANGES } from '../../lib/detect/detector';
+import { hasPassword } from '../../lib/util/url-credentials';
 import { repoRoot } from '../support/nodered';
 
 type Validate = (this: Record<string, unknown>, v: unknown) => boolean;
@@ -72,4 +73,16 @@ test('acoustic-classifier form: a per-class threshold below 0.01 is refused, as 
   }
   assert.equal(validate.call({}, { gunshot: 0.005 }), false);
   assert.equal(validate.call({}, {}), true, 'no per-class threshold');
+});
+
+test('vigie-camera form: a stream or snapshot URL carrying a password is refused, as the runtime warns (hasPassword)', () => {
+  const defaults = editorDefinitions('vigie-camera.html')['vigie-camera'].defaults;
+  const urls = ['', 'rtsp://10.0.0.5/stream1', 'rtsp://viewer@10.0.0.5:554/stream1', 'rtsp://op:s3cret@10.0.0.5/stream1', 'http://op:@10.0.0.5/snap.jpg', 'https://10.0.0.5/snap.jpg?user=op', 'ftp://10.0.0.5/x'];
+  for (const field of ['streamUrl', 'snapshotUrl']) {
+    for (const url of urls) {
+      const wellFormed = url === '' || /^(rtsp|rtsps|http|https):\/\//.test(url);
+      const expected = wellFormed && !(url && hasPassword(url));
+      assert.equal(defaults[field].validate!.call({}, url), expected, `${field} ${JSON.stringify(url)}`);
+    }
+  }
 });
