@@ -95,6 +95,11 @@ export interface ConnectionOptions {
   timeoutMs?: number;
   backoff?: BackoffOptions;
   createClient?: (o: ClientOptions) => OnvifClient;
+  /**
+   * While connected and idle, a GetStatus this often (default 60 s; 0 = never): a camera
+   * unplugged between alerts is then seen failed (and retried) before the next alert needs it.
+   */
+  keepAliveMs?: number;
 }
 
 export interface PtzStatus {
@@ -108,6 +113,7 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
   private client?: OnvifClient;
   private attempt?: Promise<void>;
   private retryTimer?: NodeJS.Timeout;
+  private keepAliveTimer?: NodeJS.Timeout;
   private readonly backoff: Backoff;
   private started = false;
   private closedForGood = false;
@@ -185,7 +191,32 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
   private setState(s: ConnectionState): void {
     if (s === this.stateNow) return;
     this.stateNow = s;
+    if (s === 'connected') this.armKeepAlive();
+    else this.clearKeepAlive();
     this.emit('state', s, this.lastError);
+  }
+
+  private armKeepAlive(): void {
+    this.clearKeepAlive();
+    const everyMs = this.opts.keepAliveMs ?? 60_000;
+    if (everyMs <= 0) return;
+    this.keepAliveTimer = setTimeout(() => {
+      this.keepAliveTimer = undefined;
+      if (this.stateNow !== 'connected') return;
+      // A failure marks the camera failed and retries (see call); a success checks again later.
+      this.getStatus().then(
+        () => {
+          if (this.stateNow === 'connected') this.armKeepAlive();
+        },
+        () => undefined,
+      );
+    }, everyMs);
+    this.keepAliveTimer.unref?.();
+  }
+
+  private clearKeepAlive(): void {
+    if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
+    this.keepAliveTimer = undefined;
   }
 
   private connectOnce(): Promise<void> {

@@ -229,6 +229,31 @@ test('camera offline then back on the same port: the connection recovers without
   assert.ok(Math.abs(cam.pose.panDeg - 30) <= 1);
 });
 
+test('a camera unplugged while idle is seen failed by the keep-alive, without any command, and recovers', async () => {
+  const { cam } = await startCamera();
+  const cfg = config(cam.port);
+  const conn = new CameraConnection({ config: cfg, username: USER, password: PASS, timeoutMs: 1000, backoff: { initialMs: 100, maxMs: 400 }, keepAliveMs: 200 });
+  cleanups.push(() => conn.close());
+  await conn.ensureConnected();
+  const statusCalls = () => cam.calls.filter((c) => c.action === 'GetStatus').length;
+  const deadline = Date.now() + 10_000;
+  while (statusCalls() < 2 && Date.now() < deadline) await sleep(20);
+  assert.ok(statusCalls() >= 2, 'GetStatus again and again while idle and connected');
+  await cam.stop();
+  const stateNow = (): string => conn.state;
+  while (stateNow() !== 'failed' && Date.now() < deadline) await sleep(20);
+  assert.equal(stateNow(), 'failed');
+  assert.equal(conn.lastError?.code, 'unreachable');
+  await cam.start();
+  while (stateNow() !== 'connected' && Date.now() < deadline + 10_000) await sleep(50);
+  assert.equal(stateNow(), 'connected');
+  // Closed: no keep-alive outlives the connection.
+  await conn.close();
+  const after = statusCalls();
+  await sleep(500);
+  assert.equal(statusCalls(), after);
+});
+
 test('invalid arguments get a ter:InvalidArgVal fault', async () => {
   const { cam, port } = await startCamera();
   const conn = connect(config(port));
