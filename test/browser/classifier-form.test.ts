@@ -97,9 +97,12 @@ describe('acoustic-classifier form in Chromium', { timeout: 240_000 }, () => {
       });
       await page.selectOption('#node-input-model', 'shipped');
       await page.waitForFunction(() => /vigie-street-v1/.test(document.querySelector('#vigie-classifier-card')?.textContent ?? ''), null, { timeout: 30_000 });
+      const slowAnswer = page.waitForResponse(/vigie\/model-card\?path=other\.onnx/, { timeout: 30_000 });
       await page.selectOption('#node-input-model', 'other');
       await page.selectOption('#node-input-model', 'shipped');
-      await page.waitForTimeout(2500);
+      // The stale answer has arrived and the page has had its turns to handle it.
+      await (await slowAnswer).finished();
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 50))));
       assert.match((await page.locator('#vigie-classifier-card').textContent()) ?? '', /^Model vigie-street-v1 /);
       assert.equal(await placeholder(page, '#vigie-class-gunshot-threshold'), '0.9');
       // The editor refuses a per-class threshold the runtime refuses (below 0.01).
