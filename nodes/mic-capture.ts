@@ -179,6 +179,11 @@ export = function (RED: NodeAPI) {
       capture.on('fault', (err: Error) => fail(err.message));
       capture.on('status', (s: CaptureStatus) => {
         lastState = s;
+        // Running again: a fault that comes back later is a new fault, and is said again.
+        if (s.state === 'running' && reported.size) {
+          node.log(`sensor "${sensor.id}": capturing again`);
+          reported.clear();
+        }
         if (s.state !== 'running') node.status({ fill: STATUS_FILL[s.state] ?? 'grey', shape: s.state === 'ended' || s.state === 'stopped' ? 'dot' : 'ring', text: s.text.slice(0, 60) });
         else showLevel();
       });

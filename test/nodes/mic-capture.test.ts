@@ -353,14 +353,14 @@ describe('mic-capture node', () => {
     await helper.unload();
   });
 
-  it('a missing ffmpeg is reported once with a red status, retried quietly, and picked up once installed', async () => {
+  it('a missing ffmpeg is reported once with a red status, retried quietly, and picked up once installed; missing again later, it is reported again', async () => {
     const fake = path.join(userDir, 'bin-later', 'ffmpeg');
     process.env.VIGIE_FFMPEG = fake;
     const file = path.join(userDir, 'later.wav');
     fs.writeFileSync(file, encodeWav([tone(440, 16000, 1, 0.2)], 16000, 'pcm16'));
     try {
       await helper.startServer();
-      await helper.load([sensorNode, micNode, catchNode], flow({ source: 'ffmpeg', url: file, sampleRate: 16000, channels: 1 }, sensor('cam-2')));
+      await helper.load([sensorNode, micNode, catchNode], flow({ source: 'ffmpeg', url: file, sampleRate: 16000, channels: 1, realtime: true }, sensor('cam-2')));
       const mic = helper.getNode('mic');
       const blocks = record('blocks');
       await waitFor(() => mic.status.args.some((a: Any[]) => a[0].fill === 'red' && a[0].shape === 'ring' && /ffmpeg not found/.test(a[0].text)), 'a red status');
@@ -374,6 +374,10 @@ describe('mic-capture node', () => {
       const real = execFileSync('sh', ['-c', 'command -v ffmpeg']).toString().trim();
       fs.symlinkSync(real, fake);
       await waitFor(() => blocks.length >= 3, 'blocks once ffmpeg exists', 20_000);
+      // Running, then ffmpeg goes away and the process dies: the fault is new, and said again.
+      fs.unlinkSync(fake);
+      for (const c of childProcesses('ffmpeg')) process.kill(c.pid, 'SIGKILL');
+      await waitFor(() => mic.error.args.filter((a: Any[]) => /ffmpeg not found/.test(String(a[0]))).length === 2, 'the fault said again', 20_000);
     } finally {
       delete process.env.VIGIE_FFMPEG;
     }
