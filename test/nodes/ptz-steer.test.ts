@@ -85,6 +85,22 @@ async function until(cond: () => boolean, timeoutMs = 15_000): Promise<void> {
   }
 }
 
+/** One virtual camera, a ptz-steer over it (automatic, no return home), and a catch node: what it sends and what it refuses. */
+async function steerWithCatch(): Promise<{ caught: Any[]; out: Any[]; steer: Any }> {
+  const cam = await virtualCamera();
+  const flow = [
+    { id: 'tab', type: 'tab', label: 'cameras' },
+    cameraNode('camA', cam),
+    { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], returnHomeS: 0, wires: [['out'], ['err']] },
+    { id: 'out', z: 'tab', type: 'helper' },
+    { id: 'err', z: 'tab', type: 'helper' },
+    { id: 'catcher', z: 'tab', type: 'catch', scope: null, wires: [['caught']] },
+    { id: 'caught', z: 'tab', type: 'helper' },
+  ];
+  await helper.load([vigieCamera, ptzSteer, require('@node-red/nodes/core/common/25-catch.js')], flow, creds(['camA']));
+  return { caught: collect(helper.getNode('caught')), out: collect(helper.getNode('out')), steer: helper.getNode('steer') };
+}
+
 describe('ptz-steer node', () => {
   afterEach(async () => {
     await helper.unload();
@@ -386,20 +402,7 @@ describe('ptz-steer node', () => {
   });
 
   it('rejects unusable input with done(err) naming the field, and keeps running', async () => {
-    const cam = await virtualCamera();
-    const flow = [
-      { id: 'tab', type: 'tab', label: 'cameras' },
-      cameraNode('camA', cam),
-      { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], returnHomeS: 0, wires: [['out'], ['err']] },
-      { id: 'out', z: 'tab', type: 'helper' },
-      { id: 'err', z: 'tab', type: 'helper' },
-      { id: 'catcher', z: 'tab', type: 'catch', scope: null, wires: [['caught']] },
-      { id: 'caught', z: 'tab', type: 'helper' },
-    ];
-    await helper.load([vigieCamera, ptzSteer, require('@node-red/nodes/core/common/25-catch.js')], flow, creds(['camA']));
-    const caught = collect(helper.getNode('caught'));
-    const out = collect(helper.getNode('out'));
-    const steer = helper.getNode('steer');
+    const { caught, out, steer } = await steerWithCatch();
     steer.receive({ payload: { kind: 'detection', id: 'x', sensor: 's1' } });
     steer.receive({ payload: alert('y', { lat: 123, lon: 4 }) });
     await until(() => caught.length >= 2);
@@ -412,20 +415,7 @@ describe('ptz-steer node', () => {
   });
 
   it('privacy: refuses an alert carrying samples, naming the field; voice scores and unknown fields never go out, named in a warning', async () => {
-    const cam = await virtualCamera();
-    const flow = [
-      { id: 'tab', type: 'tab', label: 'cameras' },
-      cameraNode('camA', cam),
-      { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], returnHomeS: 0, wires: [['out'], ['err']] },
-      { id: 'out', z: 'tab', type: 'helper' },
-      { id: 'err', z: 'tab', type: 'helper' },
-      { id: 'catcher', z: 'tab', type: 'catch', scope: null, wires: [['caught']] },
-      { id: 'caught', z: 'tab', type: 'helper' },
-    ];
-    await helper.load([vigieCamera, ptzSteer, require('@node-red/nodes/core/common/25-catch.js')], flow, creds(['camA']));
-    const caught = collect(helper.getNode('caught'));
-    const out = collect(helper.getNode('out'));
-    const steer = helper.getNode('steer');
+    const { caught, out, steer } = await steerWithCatch();
     const target = destination(ORIGIN, 20, 30);
     steer.receive({ payload: alert('s1', target, { samples: [0.1, 0.2] }) });
     steer.receive({ payload: alert('s2', target, { span: { sensor: 's1', start: 0, frames: 100, data: 'UklGRiQAAABXQVZF' } }) });
