@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Capture, HealthEvent, LevelEvent } from '../../lib/audio/capture';
+import { convertRateZeroing } from '../../lib/audio/sources/wavfile';
 import { CaptureSource } from '../../lib/audio/sources/source';
 import { InputSource, WavFileSource, createSource } from '../../lib/audio/sources';
 import { findRing, readSpan } from '../../lib/audio/registry';
@@ -342,6 +343,14 @@ test('WAV file source: stop() zero-fills its in-memory copy of the file and lets
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('WAV file source at another rate: the decoding it resampled from is zeroed once converted (DESIGN §4.2)', () => {
+  const decoded = [Float32Array.from({ length: 8000 }, (_, i) => Math.sin(i / 5) * 0.5)];
+  const converted = convertRateZeroing(decoded, 8000, 16000);
+  assert.equal(converted[0].length, 16000);
+  assert.ok(converted[0].some((v) => v !== 0), 'the converted copy holds the sound');
+  assert.equal(decoded[0].findIndex((v) => v !== 0), -1, 'the decoded copy is wiped');
 });
 
 test('WAV file source in real time delivers about real-time amounts (generous bounds)', async () => {

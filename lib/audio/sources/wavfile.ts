@@ -25,6 +25,15 @@ export function resolveWavPath(file: string, baseDir?: string): string {
   return path.isAbsolute(file) ? file : path.resolve(baseDir ?? process.cwd(), file);
 }
 
+/** `channels` at `toHz`; the originals are zeroed once converted, like every copy of samples (DESIGN §4.2). */
+export function convertRateZeroing(channels: Float32Array[], fromHz: number, toHz: number): Float32Array[] {
+  return channels.map((c) => {
+    const converted = resample(c, fromHz, toHz);
+    c.fill(0);
+    return converted;
+  });
+}
+
 export class WavFileSource extends CaptureSource {
   readonly kind = 'wav';
   readonly path: string;
@@ -54,7 +63,7 @@ export class WavFileSource extends CaptureSource {
     let rate = wav.sampleRate;
     const target = this.opts.sampleRate;
     if (target && target !== rate) {
-      channels = channels.map((c) => resample(c, rate, target));
+      channels = convertRateZeroing(channels, rate, target);
       rate = target;
     }
     if (channels[0].length === 0) throw new Error(`file: "${this.path}" holds no audio frames`);
