@@ -1,0 +1,177 @@
+/**
+ * vigie-outbox: placed right before an `mqtt out`, keeps the messages sent while that mqtt
+ * out's broker is unreachable and sends them, oldest first, once it is connected again.
+ * Node-RED 4.1's core mqtt out publishes only while connected and silently drops the rest
+ * (docs/mqtt.md). It watches the same core `mqtt-broker` config node (its `connected` flag;
+ * the broker node emits no events of its own) and never registers with it, so the broker's
+ * status and connection stay the mqtt out's. The queue is lib/util/outbox.ts; memory only.
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { DEFAULT_MAX_AGE_S, DEFAULT_MAX_MESSAGES, DropEvent, Outbox } from '../lib/util/outbox';
+import { ContractError } from '../lib/util/validate';
+
+interface OutboxDef extends NodeDef {
+  broker?: string;
+  wires?: string[][];
+  maxMessages?: string | number;
+  maxAgeS?: string | number;
+}
+
+/** What this node reads of the core mqtt-broker config node. */
+interface BrokerNode extends Node {
+  connected?: unknown;
+  broker?: string;
+  port?: string | number;
+}
+
+/** How often the broker's connection is looked at (it emits nothing when it comes back). */
+const CHECK_EVERY_MS = 1000;
+/** Messages sent per turn of the event loop during a flush, so that a disconnect in the middle is seen before the next. */
+const FLUSH_PER_TURN = 20;
+
+function setting(config: Record<string, unknown>, key: string, dflt: number, min: number, max: number): number {
+  const v = config[key];
+  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return dflt;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ContractError(`setting ${key}`, `an integer from ${min} to ${max}`, v);
+  return n;
+}
+
+export = function (RED: NodeAPI) {
+  function VigieOutboxNode(this: Node, config: OutboxDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    let configError: string | undefined;
+    let broker: BrokerNode | null = null;
+    let outbox: Outbox<NodeMessage> | null = null;
+    let checkTimer: NodeJS.Timeout | null = null;
+    let flushImmediate: NodeJS.Immediate | null = null;
+    let settleImmediate: NodeJS.Immediate | null = null;
+    let lastStatus = '';
+    let checkedWiring = false;
+
+    const brokerName = () => (broker ? broker.name || `${broker.broker ?? '?'}:${broker.port ?? '?'}` : '');
+    const connected = () => broker?.connected === true;
+
+    function onDrop(e: DropEvent): void {
+      // One warning per outage; the count goes on in the status.
+      if (!e.firstInEpisode) return;
+      const why = e.reason === 'maxAge' ? `older than ${outbox!.maxAgeMs / 1000} s (maxAgeS)` : `more than ${outbox!.maxMessages} waiting (maxMessages)`;
+      node.warn(`broker ${brokerName()} unreachable: dropping the oldest waiting messages, ${why}; the status counts them`);
+    }
+
+    try {
+      if (!config.broker) throw new Error('setting broker: choose the mqtt-broker config node of the mqtt out this node feeds (none chosen)');
+      const found = RED.nodes.getNode(config.broker) as BrokerNode | null;
+      if (!found) throw new Error(`setting broker: the mqtt-broker config node ${config.broker} does not exist (deleted or disabled?)`);
+      if (found.type !== 'mqtt-broker') throw new Error(`setting broker: ${config.broker} is a ${found.type}, expected Node-RED's core mqtt-broker`);
+      if (typeof found.connected !== 'boolean') throw new Error(`setting broker: ${config.broker} tells no connection state (not Node-RED's core mqtt-broker?)`);
+      broker = found;
+      const cfg = config as unknown as Record<string, unknown>;
+      outbox = new Outbox<NodeMessage>({
+        maxMessages: setting(cfg, 'maxMessages', DEFAULT_MAX_MESSAGES, 1, 1_000_000),
+        maxAgeMs: setting(cfg, 'maxAgeS', DEFAULT_MAX_AGE_S, 1, 7 * 86400) * 1000,
+        onDrop,
+      });
+    } catch (err) {
+      configError = (err as Error).message;
+      node.status({ fill: 'red', shape: 'ring', text: configError.slice(0, 60) });
+      node.error(configError);
+    }
+
+    function showStatus(): void {
+      if (!outbox) return;
+      const waiting = outbox.size;
+      const dropped = outbox.droppedInEpisode;
+      let s: { fill: 'red' | 'yellow' | 'green'; shape: 'ring' | 'dot'; text: string };
+      if (outbox.inEpisode && dropped > 0) s = { fill: 'red', shape: 'ring', text: `${connected() ? 'sending' : 'broker down'}: ${waiting} waiting, ${dropped} dropped` };
+      else if (!connected()) s = { fill: 'yellow', shape: 'ring', text: `broker down: ${waiting} waiting` };
+      else if (waiting > 0) s = { fill: 'yellow', shape: 'dot', text: `sending: ${waiting} waiting` };
+      else s = { fill: 'green', shape: 'dot', text: dropped > 0 ? `connected (${dropped} dropped in the last outage)` : 'connected' };
+      const key = JSON.stringify(s);
+      if (key === lastStatus) return;
+      lastStatus = key;
+      node.status(s);
+    }
+
+    function sendOne(m: NodeMessage): void {
+      node.send(m);
+      // Node-RED delivers on a later turn of the event loop (setImmediate); this runs after that
+      // delivery, and if the broker dropped meanwhile, the mqtt out may have dropped the message.
+      if (!settleImmediate) {
+        settleImmediate = setImmediate(() => {
+          settleImmediate = null;
+          if (outbox && outbox.settle(connected()) > 0) showStatus();
+        });
+      }
+    }
+
+    function flushSoon(): void {
+      if (flushImmediate || !outbox || outbox.size === 0) return;
+      flushImmediate = setImmediate(() => {
+        flushImmediate = null;
+        if (!outbox) return;
+        try {
+          outbox.flush(connected, sendOne, FLUSH_PER_TURN);
+        } catch (err) {
+          node.error(`sending waiting messages: ${(err as Error).message}`);
+        }
+        if (connected()) flushSoon();
+        showStatus();
+      });
+    }
+
+    /** A mqtt out fed by this node through another broker would make the outbox watch the wrong connection. */
+    function checkWiring(): void {
+      checkedWiring = true;
+      for (const id of (config.wires ?? []).flat()) {
+        const next = RED.nodes.getNode(id) as (Node & { broker?: string }) | null;
+        if (next?.type === 'mqtt out' && next.broker !== config.broker) {
+          node.warn(`setting broker: this node watches ${config.broker} but the mqtt out "${next.name || next.id}" it feeds publishes through ${next.broker}: choose the same broker`);
+        }
+      }
+    }
+
+    if (outbox) {
+      checkTimer = setInterval(() => {
+        if (!checkedWiring) checkWiring();
+        outbox!.age();
+        if (connected()) flushSoon();
+        showStatus();
+      }, CHECK_EVERY_MS);
+      showStatus();
+    }
+
+    node.on('input', (msg: NodeMessage, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
+      try {
+        if (!outbox) {
+          // Unguarded rather than lost: the mqtt out may still publish it.
+          send(msg);
+          done(new Error(`outbox not configured, message passed on unguarded: ${configError}`));
+          return;
+        }
+        const sentNow = outbox.offer(msg, connected(), sendOne);
+        if (!sentNow && connected()) flushSoon();
+        showStatus();
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      try {
+        if (checkTimer) clearInterval(checkTimer);
+        if (flushImmediate) clearImmediate(flushImmediate);
+        if (settleImmediate) clearImmediate(settleImmediate);
+        checkTimer = flushImmediate = settleImmediate = null;
+        const lost = outbox?.clear() ?? 0;
+        outbox = null;
+        if (lost > 0) node.warn(`closing with ${lost} message${lost === 1 ? '' : 's'} waiting for the broker: dropped (the outbox keeps them in memory only)`);
+      } finally {
+        done();
+      }
+    });
+  }
+  RED.nodes.registerType('vigie-outbox', VigieOutboxNode as unknown as Parameters<NodeAPI['nodes']['registerType']>[1]);
+};

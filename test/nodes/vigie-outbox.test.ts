@@ -1,0 +1,315 @@
+/**
+ * vigie-outbox node: passes messages through while its broker is connected, keeps them while it
+ * is not and sends them in order when it is back; bounds with one warning per outage; statuses;
+ * done() on every path; a broken Broker setting named in the error; close clears its timers.
+ * First against a stand-in mqtt-broker whose `connected` the test sets, then with Node-RED's
+ * core mqtt out and mqtt-broker nodes and an aedes broker that goes away and comes back.
+ */
+import { afterEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as net from 'net';
+import { Aedes } from 'aedes';
+import mqtt from 'mqtt';
+import { freePort } from '../support/nodered';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require('node-red-node-test-helper');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const outboxNode = require('../../nodes/vigie-outbox');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const mqttNodes = require('@node-red/nodes/core/network/10-mqtt.js');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const completeNode = require('@node-red/nodes/core/common/24-complete.js');
+
+helper.init(require.resolve('node-red'));
+
+type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A stand-in for the core mqtt-broker config node: only its `connected` flag, which the test sets. */
+function standInBroker(RED: Any): void {
+  RED.nodes.registerType('mqtt-broker', function (this: Any, config: Any) {
+    RED.nodes.createNode(this, config);
+    this.connected = config.startConnected === true;
+  });
+  RED.nodes.registerType('other-config', function (this: Any, config: Any) {
+    RED.nodes.createNode(this, config);
+  });
+}
+
+async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Every status the node sets, in order. */
+function statusesOf(node: Any): Any[] {
+  const got: Any[] = [];
+  node.on('call:status', (c: Any) => got.push(c.args[0]));
+  return got;
+}
+
+const warningsOf = (id: string) =>
+  (helper.log().args as Any[][])
+    .map((a) => a[0])
+    .filter((e: Any) => e.level === helper.log().WARN && e.id === id)
+    .map((e: Any) => String(e.msg));
+
+afterEach(async () => {
+  await helper.unload();
+  await helper.stopServer();
+});
+
+describe('vigie-outbox with a stand-in broker', () => {
+  const flow = (outbox: Record<string, unknown> = {}, broker: Record<string, unknown> = {}) => [
+    { id: 'tab', type: 'tab' },
+    { id: 'broker', type: 'mqtt-broker', name: 'city broker', ...broker },
+    { id: 'other', type: 'other-config' },
+    { id: 'box', type: 'vigie-outbox', z: 'tab', broker: 'broker', wires: [['out']], ...outbox },
+    { id: 'out', type: 'helper', z: 'tab' },
+    { id: 'catch-1', type: 'catch', z: 'tab', scope: ['box'], wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: 'tab' },
+    { id: 'complete-1', type: 'complete', z: 'tab', scope: ['box'], wires: [['completed']] },
+    { id: 'completed', type: 'helper', z: 'tab' },
+  ];
+  const NODES = [standInBroker, outboxNode, catchNode, completeNode];
+
+  async function load(outbox: Record<string, unknown> = {}, broker: Record<string, unknown> = {}) {
+    await helper.load(NODES, flow(outbox, broker));
+    const box = helper.getNode('box');
+    const got = { out: [] as Any[], errors: [] as string[], completed: 0 };
+    helper.getNode('out').on('input', (m: Any) => got.out.push(m));
+    helper.getNode('caught').on('input', (m: Any) => got.errors.push(String(m.error?.message)));
+    helper.getNode('completed').on('input', () => got.completed++);
+    return { box, broker: helper.getNode('broker'), got, statuses: statusesOf(box) };
+  }
+
+  it('connected: a message passes at once, unchanged, and is done', async () => {
+    const { box, got } = await load({}, { startConnected: true });
+    box.receive({ topic: 'vigie/v1/x/alert', payload: { kind: 'detection', id: 'd1' }, qos: 1 });
+    await until(() => got.out.length === 1 && got.completed === 1, 'the message out and done');
+    assert.equal(got.out[0].topic, 'vigie/v1/x/alert');
+    assert.deepEqual(got.out[0].payload, { kind: 'detection', id: 'd1' });
+    assert.equal(got.out[0].qos, 1);
+    await until(() => box.status.args.some((a: Any[]) => a[0].fill === 'green' && a[0].shape === 'dot' && a[0].text === 'connected'), 'a green "connected"');
+  });
+
+  it('broker down: messages are kept and done; once it is back they go out oldest first, and new ones queue behind', async () => {
+    const { box, broker, got, statuses } = await load();
+    for (let i = 1; i <= 3; i++) box.receive({ payload: i });
+    await until(() => got.completed === 3, 'done for each kept message');
+    await sleep(1200); // a check of the broker went by: still nothing out
+    assert.equal(got.out.length, 0);
+    assert.deepEqual(statuses[statuses.length - 1], { fill: 'yellow', shape: 'ring', text: 'broker down: 3 waiting' });
+
+    broker.connected = true;
+    box.receive({ payload: 4 }); // connected, but three wait: behind them
+    await until(() => got.out.length === 4, 'the kept messages sent');
+    box.receive({ payload: 5 });
+    await until(() => got.out.length === 5, 'the next one');
+    assert.deepEqual(
+      got.out.map((m) => m.payload),
+      [1, 2, 3, 4, 5],
+    );
+    assert.equal(got.completed, 5);
+    assert.deepEqual(statuses[statuses.length - 1], { fill: 'green', shape: 'dot', text: 'connected' });
+    assert.deepEqual(warningsOf('box'), []);
+  });
+
+  it('a message handed on as the broker drops is sent again once it is back', async () => {
+    const { box, broker, got } = await load({}, { startConnected: true });
+    box.receive({ payload: 'first' });
+    broker.connected = false; // before Node-RED delivered it to the mqtt out: that one would have dropped it
+    await until(() => got.out.length === 1, 'the first delivery');
+    box.receive({ payload: 'second' });
+    await sleep(1200);
+    assert.equal(got.out.length, 1, 'nothing more while down');
+    broker.connected = true;
+    await until(() => got.out.length === 3, 'sent again, then the next');
+    assert.deepEqual(
+      got.out.map((m) => m.payload),
+      ['first', 'first', 'second'],
+    );
+  });
+
+  it('beyond maxMessages the oldest are dropped: one warning, a red count, and the count stays after the outage', async () => {
+    const { box, broker, got, statuses } = await load({ maxMessages: 3 });
+    helper.log().resetHistory();
+    for (let i = 1; i <= 7; i++) box.receive({ payload: i });
+    await until(() => got.completed === 7, 'done for each');
+    const warned = warningsOf('box');
+    assert.equal(warned.length, 1, `one warning for the outage: ${warned.join(' | ')}`);
+    assert.match(warned[0], /city broker unreachable: dropping the oldest .*more than 3 waiting \(maxMessages\)/);
+    assert.deepEqual(statuses[statuses.length - 1], { fill: 'red', shape: 'ring', text: 'broker down: 3 waiting, 4 dropped' });
+    broker.connected = true;
+    await until(() => got.out.length === 3, 'the three kept');
+    assert.deepEqual(
+      got.out.map((m) => m.payload),
+      [5, 6, 7],
+    );
+    await until(() => statuses[statuses.length - 1].fill === 'green', 'green again');
+    assert.deepEqual(statuses[statuses.length - 1], { fill: 'green', shape: 'dot', text: 'connected (4 dropped in the last outage)' });
+  });
+
+  it('beyond maxAgeS the oldest are dropped, with one warning naming the setting', async () => {
+    const { box, broker, got, statuses } = await load({ maxAgeS: 1 });
+    helper.log().resetHistory();
+    box.receive({ payload: 'old-1' });
+    box.receive({ payload: 'old-2' });
+    await until(() => statuses.some((s) => s.text === 'broker down: 0 waiting, 2 dropped'), 'both aged out', 5000);
+    box.receive({ payload: 'new' });
+    broker.connected = true;
+    await until(() => got.out.length === 1, 'the new one sent');
+    assert.equal(got.out[0].payload, 'new');
+    const warned = warningsOf('box');
+    assert.equal(warned.length, 1, warned.join(' | '));
+    assert.match(warned[0], /older than 1 s \(maxAgeS\)/);
+  });
+
+  it('close: says how many waiting messages it drops and leaves no timer behind', async () => {
+    const { box, statuses } = await load();
+    box.receive({ payload: 1 });
+    box.receive({ payload: 2 });
+    await until(() => statuses.some((s) => s.text === 'broker down: 2 waiting'), 'two waiting');
+    // The helper stops recording the log when it unloads: catch the warning at the node.
+    const warned: string[] = [];
+    box.warn = (m: unknown) => warned.push(String(m));
+    await helper.unload();
+    assert.equal(warned.length, 1, warned.join(' | '));
+    assert.match(warned[0], /closing with 2 messages waiting for the broker: dropped/);
+    const statusCalls = box.status.callCount;
+    await sleep(1300);
+    assert.equal(box.status.callCount, statusCalls, 'no check ran after close');
+  });
+
+  for (const [label, outbox, re] of [
+    ['no broker chosen', { broker: '' }, /setting broker: choose the mqtt-broker config node .*none chosen/],
+    ['a broker that does not exist', { broker: 'gone' }, /setting broker: the mqtt-broker config node gone does not exist/],
+    ['a config node that is no mqtt-broker', { broker: 'other' }, /setting broker: other is a other-config, expected Node-RED's core mqtt-broker/],
+  ] as Array<[string, Record<string, unknown>, RegExp]>) {
+    it(`${label}: a red ring and an error naming the setting; messages pass on unguarded, each with an error`, async () => {
+      const { box, got } = await load(outbox);
+      assert.ok(
+        box.status.args.some((a: Any[]) => a[0].fill === 'red' && a[0].shape === 'ring' && /setting broker/.test(a[0].text)),
+        'a red ring',
+      );
+      assert.ok(box.error.args.some((a: Any[]) => re.test(String(a[0]))), `error: ${box.error.args.map((a: Any[]) => a[0]).join(' | ')}`);
+      box.receive({ payload: 'x' });
+      await until(() => got.out.length === 1 && got.errors.length === 1, 'passed on, with an error');
+      assert.match(got.errors[0], /outbox not configured, message passed on unguarded: setting broker/);
+    });
+  }
+
+  it('refuses bounds out of range, naming the setting', async () => {
+    const { box } = await load({ maxMessages: '0' });
+    assert.ok(box.error.args.some((a: Any[]) => /setting maxMessages: expected an integer from 1 to 1000000/.test(String(a[0]))));
+    await helper.unload();
+    const again = await load({ maxAgeS: 'soon' });
+    assert.ok(again.box.error.args.some((a: Any[]) => /setting maxAgeS: expected an integer from 1 to 604800/.test(String(a[0]))));
+  });
+});
+
+describe("vigie-outbox with Node-RED's mqtt out and an MQTT broker that goes away", () => {
+  /**
+   * An aedes broker on a fixed port that can be stopped and started again there. `admit` decides
+   * which client ids may connect: the test keeps Node-RED out until its subscriber is back, so
+   * that what Node-RED publishes has someone to go to (aedes keeps no session across restarts).
+   */
+  function restartableBroker(port: number) {
+    let server: net.Server | undefined;
+    let broker: Aedes | undefined;
+    const sockets = new Set<net.Socket>();
+    const self = {
+      admit: (_clientId: string) => true,
+      async start() {
+        broker = await Aedes.createBroker({ authenticate: (client, _u, _p, done) => done(null, self.admit(client.id)) });
+        server = net.createServer(broker.handle);
+        server.on('connection', (s) => {
+          sockets.add(s);
+          s.on('close', () => sockets.delete(s));
+        });
+        await new Promise<void>((resolve, reject) => {
+          server!.once('error', reject);
+          server!.listen(port, '127.0.0.1', () => resolve());
+        });
+      },
+      async stop() {
+        if (!server) return;
+        await new Promise<void>((r) => broker!.close(() => r()));
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((r) => server!.close(() => r()));
+        server = undefined;
+      },
+    };
+    return self;
+  }
+
+  it('what is sent while the broker is gone is published, in order, when it is back', { timeout: 30_000 }, async () => {
+    const port = await freePort();
+    const mq = restartableBroker(port);
+    await mq.start();
+    const url = `mqtt://127.0.0.1:${port}`;
+    const seen: string[] = [];
+    const sub = await mqtt.connectAsync(url, { clientId: 'outbox-test-subscriber', reconnectPeriod: 100 });
+    sub.on('message', (_t, p) => seen.push(p.toString()));
+    await sub.subscribeAsync('vigie/test/#', { qos: 1 });
+    helper.settings({ mqttReconnectTime: 300 });
+    try {
+      await helper.load(
+        [mqttNodes, outboxNode],
+        [
+          { id: 'tab', type: 'tab' },
+          { id: 'broker', type: 'mqtt-broker', name: 'test broker', broker: '127.0.0.1', port: String(port), clientid: 'outbox-test-publisher', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true },
+          { id: 'box', type: 'vigie-outbox', z: 'tab', broker: 'broker', wires: [['pub']] },
+          { id: 'pub', type: 'mqtt out', z: 'tab', topic: 'vigie/test/detection', qos: '1', retain: 'false', broker: 'broker', wires: [] },
+        ],
+      );
+      const box = helper.getNode('box');
+      const broker = helper.getNode('broker');
+      await until(() => broker.connected === true, 'Node-RED connected to the broker');
+      box.receive({ payload: 'before' });
+      await until(() => seen.length === 1, 'published while connected');
+
+      await mq.stop();
+      await until(() => broker.connected === false, 'Node-RED sees the broker gone');
+      for (let i = 1; i <= 5; i++) box.receive({ payload: `during-${i}` });
+      await sleep(500);
+      mq.admit = (id) => id !== 'outbox-test-publisher';
+      await mq.start();
+      await sub.subscribeAsync('vigie/test/#', { qos: 1 }); // aedes forgot the subscription
+      await sleep(1200);
+      assert.deepEqual(seen, ['before'], 'nothing while Node-RED is kept out');
+      mq.admit = () => true;
+      await until(() => seen.length === 6, 'the five kept messages published', 15_000);
+      box.receive({ payload: 'after' });
+      await until(() => seen.length === 7, 'the next one');
+      assert.deepEqual(seen, ['before', 'during-1', 'during-2', 'during-3', 'during-4', 'during-5', 'after']);
+      assert.deepEqual(warningsOf('box'), []);
+    } finally {
+      helper.settings({});
+      await sub.endAsync(true);
+      await helper.unload();
+      await mq.stop();
+    }
+  });
+
+  it('warns when the mqtt out it feeds publishes through another broker', async () => {
+    await helper.load(
+      [mqttNodes, outboxNode],
+      [
+        { id: 'tab', type: 'tab' },
+        { id: 'b1', type: 'mqtt-broker', broker: '127.0.0.1', port: '1', autoConnect: false },
+        { id: 'b2', type: 'mqtt-broker', broker: '127.0.0.1', port: '2', autoConnect: false },
+        { id: 'box', type: 'vigie-outbox', z: 'tab', broker: 'b1', wires: [['pub']] },
+        { id: 'pub', type: 'mqtt out', z: 'tab', name: 'detections', topic: 'x', broker: 'b2', wires: [] },
+      ],
+    );
+    await until(() => warningsOf('box').length > 0, 'a warning', 3000);
+    assert.match(warningsOf('box')[0], /setting broker: this node watches b1 but the mqtt out "detections" it feeds publishes through b2/);
+  });
+});
