@@ -90,6 +90,14 @@ function decisionsOnly(id: string, z: string, g: string, wires: string[]): N {
   };
 }
 
+/**
+ * Node-RED's mqtt out drops what it gets while its broker is unreachable (docs/mqtt.md): the
+ * outbox before it keeps those messages and sends them, in order, when the broker is back.
+ */
+function outbox(id: string, z: string, g: string, broker: string, wires: string[]): N {
+  return { id, type: 'vigie-outbox', z, g, name: 'keep while the broker is down', broker, maxMessages: 10000, maxAgeS: 3600, x: 0, y: 0, wires: [wires] };
+}
+
 function mqttBroker(id: string, name: string): N {
   return {
     id,
@@ -247,14 +255,15 @@ function gateway(): N[] {
   nodes.push({ id: 'gw-doa', type: 'localizer', z, g: 'gw-grp', name: 'direction of arrival', mode: 'single', sensor: 'gw-sensor', temperatureC: 15, windowMs: 20, minConfidence: 0.3, minSensors: 3, timeoutMs: 1500, onsetToleranceMs: 20, maxClockErrorMs: 10, sourceHeightM: 1.5, continuationS: 4, x: 600, y: 140, wires: [['gw-topic']] });
   nodes.push({
     id: 'gw-topic', type: 'change', z, g: 'gw-grp', name: 'topic vigie/v1/<site>/<sensor>/detection', rules: [{ t: 'set', p: 'topic', pt: 'msg', to: '"vigie/v1/" & $env("VIGIE_SITE") & "/" & payload.sensor & "/detection"', tot: 'jsonata' }],
-    x: 820, y: 140, wires: [['gw-mqtt']],
+    x: 820, y: 140, wires: [['gw-outbox']],
   });
   nodes.push(mqttBroker('gw-broker', 'city broker'));
+  nodes.push(outbox('gw-outbox', z, 'gw-grp', 'gw-broker', ['gw-mqtt']));
   nodes.push({ id: 'gw-mqtt', type: 'mqtt out', z, g: 'gw-grp', name: 'detections', topic: '', qos: '1', retain: 'false', respTopic: '', contentType: 'application/json', userProps: '', correl: '', expiry: '', broker: 'gw-broker', x: 1040, y: 140, wires: [] });
   nodes.push({ id: 'gw-health', type: 'debug', z, g: 'gw-grp', name: 'capture health', active: true, tosidebar: true, console: true, tostatus: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 390, y: 200, wires: [] });
-  nodes.push(comment('gw-c', z, 'Only detection JSON leaves the gateway', 'The ring of samples stays in this process (5 s, zeroed on close). What is published: label, confidence, onset, level, bearing, the sensor\'s position and clock quality. See docs/mqtt.md.', 180, 80, 'gw-grp'));
-  const gwPlace: Place = { 'gw-c': [200, 80], 'gw-capture': [200, 140], 'gw-classify': [430, 140], 'gw-doa': [660, 140], 'gw-topic': [960, 140], 'gw-mqtt': [1250, 140], 'gw-health': [430, 200] };
-  nodes.push(group('gw-grp', z, 'Gateway: hear, classify, find the direction, publish', ['gw-capture', 'gw-classify', 'gw-doa', 'gw-topic', 'gw-mqtt', 'gw-health', 'gw-c']));
+  nodes.push(comment('gw-c', z, 'Only detection JSON leaves the gateway', 'The ring of samples stays in this process (5 s, zeroed on close). What is published: label, confidence, onset, level, bearing, the sensor\'s position and clock quality. While the broker is unreachable the outbox keeps the detections (in memory, up to 10000 or an hour) and sends them, in order, when it is back. See docs/mqtt.md.', 180, 80, 'gw-grp'));
+  const gwPlace: Place = { 'gw-c': [200, 80], 'gw-capture': [200, 140], 'gw-classify': [430, 140], 'gw-doa': [660, 140], 'gw-topic': [960, 140], 'gw-outbox': [1300, 140], 'gw-mqtt': [1530, 140], 'gw-health': [430, 200] };
+  nodes.push(group('gw-grp', z, 'Gateway: hear, classify, find the direction, publish', ['gw-capture', 'gw-classify', 'gw-doa', 'gw-topic', 'gw-outbox', 'gw-mqtt', 'gw-health', 'gw-c']));
   return stripPrivate(layout(nodes, gwPlace));
 }
 
@@ -286,21 +295,23 @@ function controlRoom(): N[] {
   nodes.push(decisionsOnly('cr-decisions-only', z, 'cr-grp-ops', ['cr-decision-topic']));
   nodes.push({
     id: 'cr-alert-topic', type: 'change', z, g: 'cr-grp-ops', name: 'topic vigie/v1/<site>/alert', rules: [{ t: 'set', p: 'topic', pt: 'msg', to: '"vigie/v1/" & $env("VIGIE_SITE") & "/alert"', tot: 'jsonata' }],
-    x: 1120, y: 260, wires: [['cr-out']],
+    x: 1120, y: 260, wires: [['cr-outbox']],
   });
   nodes.push({
     id: 'cr-decision-topic', type: 'change', z, g: 'cr-grp-ops', name: 'topic vigie/v1/<site>/decision', rules: [{ t: 'set', p: 'topic', pt: 'msg', to: '"vigie/v1/" & $env("VIGIE_SITE") & "/decision"', tot: 'jsonata' }],
-    x: 1120, y: 320, wires: [['cr-out']],
+    x: 1120, y: 320, wires: [['cr-outbox']],
   });
+  // One outbox for both: a decision never overtakes the alert it is about.
+  nodes.push(outbox('cr-outbox', z, 'cr-grp-ops', 'cr-broker', ['cr-out']));
   nodes.push({ id: 'cr-out', type: 'mqtt out', z, g: 'cr-grp-ops', name: 'alerts and decisions', topic: '', qos: '1', retain: 'false', respTopic: '', contentType: 'application/json', userProps: '', correl: '', expiry: '', broker: 'cr-broker', x: 1340, y: 290, wires: [] });
-  nodes.push(comment('cr-c-ops', z, 'Operators decide', 'The console at /dashboard. Decisions and "move camera" requests go to ptz-steer; "decisions only" (a switch on msg.topic) lets only decisions through to the MQTT decision topic, whose schema has no room for a move request. Every camera move, live view and decision goes to the tamper-evident audit log (vigie-audit/ in the user directory; check it with `vigie audit verify`).', 880, 260, 'cr-grp-ops'));
-  nodes.push(group('cr-grp-ops', z, 'Operators and publication', ['cr-console', 'cr-decisions-only', 'cr-alert-topic', 'cr-decision-topic', 'cr-out', 'cr-c-ops'], '#f3d3d3'));
+  nodes.push(comment('cr-c-ops', z, 'Operators decide', 'The console at /dashboard. Decisions and "move camera" requests go to ptz-steer; "decisions only" (a switch on msg.topic) lets only decisions through to the MQTT decision topic, whose schema has no room for a move request. Every camera move, live view and decision goes to the tamper-evident audit log (vigie-audit/ in the user directory; check it with `vigie audit verify`). While the broker is unreachable the outbox keeps alerts and decisions (in memory, up to 10000 or an hour) and sends them, in order, when it is back.', 880, 260, 'cr-grp-ops'));
+  nodes.push(group('cr-grp-ops', z, 'Operators and publication', ['cr-console', 'cr-decisions-only', 'cr-alert-topic', 'cr-decision-topic', 'cr-outbox', 'cr-out', 'cr-c-ops'], '#f3d3d3'));
   const crPlace: Place = {
     'cr-c-in': [200, 80], 'cr-in': [200, 140], 'cr-fuse': [450, 140],
     // The look column starts far enough right that its long comment keeps the groups apart.
     'cr-c-look': [780, 80], 'cr-steer': [780, 140], 'cr-video': [1040, 140], 'cr-camera-errors': [1040, 200],
     'cr-c-ops': [780, 320], 'cr-console': [780, 380], 'cr-decisions-only': [1000, 440],
-    'cr-alert-topic': [1250, 350], 'cr-decision-topic': [1250, 440], 'cr-out': [1530, 395],
+    'cr-alert-topic': [1250, 350], 'cr-decision-topic': [1250, 440], 'cr-outbox': [1560, 395], 'cr-out': [1820, 395],
   };
   return stripPrivate(layout(nodes, crPlace));
 }

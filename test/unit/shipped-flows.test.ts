@@ -2,7 +2,9 @@
  * The shipped flows: the committed files are what scripts/make-flows.ts writes, and their
  * wiring, read as a graph, sends alert-dashboard's two kinds of output where they belong:
  * decisions to the MQTT decision topic (docs/mqtt.md, schemas/decision.schema.json) and to
- * ptz-steer, camera move requests to ptz-steer only.
+ * ptz-steer, camera move requests to ptz-steer only; and in the integrators' flows every mqtt out
+ * is fed through a vigie-outbox watching its broker (the mqtt out drops what it gets while the
+ * broker is unreachable).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +14,7 @@ import { shippedFlows } from '../../scripts/make-flows';
 import { repoRoot } from '../support/nodered';
 
 type Rule = { t: string; v?: string; vt?: string; case?: boolean; p?: string; pt?: string; to?: string; tot?: string };
-type FlowNode = { id: string; type: string; name?: string; wires?: string[][]; topic?: string; property?: string; propertyType?: string; rules?: Rule[]; checkall?: string | boolean; links?: string[]; mode?: string };
+type FlowNode = { id: string; type: string; name?: string; wires?: string[][]; topic?: string; property?: string; propertyType?: string; rules?: Rule[]; checkall?: string | boolean; links?: string[]; mode?: string; broker?: string };
 
 /** What the walk knows of a message: its msg.topic and payload.kind (undefined = unknown). */
 interface Known {
@@ -22,6 +24,8 @@ interface Known {
 
 /** Types that end the walk: they consume the message and never forward it as it is. */
 const CONSUMERS = new Set(['debug', 'ptz-steer', 'video-forward', 'alert-dashboard', 'localizer', 'acoustic-classifier', 'mic-capture', 'mqtt out', 'comment']);
+/** Types that send on the message unchanged (vigie-outbox maybe later, but as it came). */
+const PASS_THROUGH = new Set(['junction', 'link in', 'vigie-outbox']);
 
 function switchPasses(n: FlowNode, m: Known): boolean[] {
   const rules = n.rules ?? [];
@@ -75,7 +79,7 @@ function reach(flow: FlowNode[], from: FlowNode, port: number, start: Known): Ar
     else if (n.type === 'link out') {
       for (const l of n.links ?? []) visit(l, m);
       return;
-    } else if (n.type === 'junction' || n.type === 'link in') outs = [[0, m]];
+    } else if (PASS_THROUGH.has(n.type)) outs = [[0, m]];
     else outs = (n.wires ?? []).map((_, i): [number, Known] => [i, { topic: undefined, kind: undefined }]); // unknown node: anything may come out
     for (const [p, mm] of outs) for (const w of n.wires?.[p] ?? []) visit(w, mm);
   };
@@ -161,6 +165,46 @@ test('the wiring check finds a console wired straight (or through a topic change
   assert.deepEqual(consoleWiringProblems(filtered), []);
   const noSteer: FlowNode[] = [{ id: 'ui', type: 'alert-dashboard', wires: [['only']] }, steer, ...filtered.slice(2)];
   assert.match(consoleWiringProblems(noSteer).join('\n'), /move requests do not reach ptz-steer/);
+  // An outbox before the mqtt out hides nothing: it sends on what it gets.
+  const viaOutbox: FlowNode[] = [
+    ...viaChange.slice(0, 2),
+    { ...viaChange[2], wires: [['box']] },
+    { id: 'box', type: 'vigie-outbox', broker: 'b', wires: [['out']] },
+    { id: 'out', type: 'mqtt out', topic: '', broker: 'b' },
+  ];
+  assert.match(consoleWiringProblems(viaOutbox).join('\n'), /move requests reach mqtt out out/);
+  const filteredViaOutbox: FlowNode[] = [filtered[0], steer, filtered[2], ...viaOutbox.slice(2)];
+  assert.deepEqual(consoleWiringProblems(filteredViaOutbox), []);
+});
+
+/** mqtt out nodes fed by anything but a vigie-outbox watching their broker. */
+function unguardedMqttOuts(flow: FlowNode[]): string[] {
+  const problems: string[] = [];
+  for (const out of flow.filter((n) => n.type === 'mqtt out')) {
+    const feeders = flow.filter((n) => (n.wires ?? []).flat().includes(out.id));
+    if (feeders.length === 0) problems.push(`${out.id}: fed by nothing`);
+    for (const f of feeders) {
+      if (f.type !== 'vigie-outbox') problems.push(`${out.id}: fed by ${f.type} ${f.id}, not through an outbox`);
+      else if (f.broker !== out.broker) problems.push(`${out.id}: fed by outbox ${f.id}, which watches ${f.broker}, not ${out.broker}`);
+    }
+  }
+  return problems;
+}
+
+test("the integrators' flows feed every mqtt out through an outbox watching its broker", () => {
+  // The street demo publishes to the broker embedded in its own process.
+  const problems: string[] = [];
+  for (const f of flowFiles.filter((x) => x !== 'street-demo.json')) {
+    const flow = readFlow(f);
+    assert.ok(flow.some((n) => n.type === 'mqtt out'), `${f} publishes over MQTT`);
+    problems.push(...unguardedMqttOuts(flow).map((p) => `${f}: ${p}`));
+  }
+  assert.deepEqual(problems, []);
+  // The check itself: a topic node wired straight to the mqtt out, and an outbox on another broker.
+  const topic = { id: 'topic', type: 'change', wires: [['out']] };
+  const out = { id: 'out', type: 'mqtt out', broker: 'b1' };
+  assert.deepEqual(unguardedMqttOuts([topic, out]), ['out: fed by change topic, not through an outbox']);
+  assert.deepEqual(unguardedMqttOuts([{ ...topic, wires: [['box']] }, { id: 'box', type: 'vigie-outbox', broker: 'b2', wires: [['out']] }, out]), ['out: fed by outbox box, which watches b2, not b1']);
 });
 
 test("the integrators' flows' tab descriptions name every environment variable the flow uses", () => {
