@@ -150,6 +150,13 @@ export = function (RED: NodeAPI) {
           done(new Error(`outbox not configured, message passed on unguarded: ${configError}`));
           return;
         }
+        if ((msg as { action?: unknown }).action !== undefined) {
+          // A connect/disconnect command for the mqtt out, not a publication: held back, a
+          // "connect" would wait for the connection it is meant to open.
+          send(msg);
+          done();
+          return;
+        }
         const sentNow = outbox.offer(msg, connected(), sendOne);
         if (!sentNow && connected()) flushSoon();
         showStatus();

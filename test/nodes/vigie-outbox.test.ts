@@ -121,6 +121,14 @@ describe('vigie-outbox with a stand-in broker', () => {
     assert.deepEqual(warningsOf('box'), []);
   });
 
+  it("broker down: an mqtt out command (msg.action) is passed on at once, not kept", async () => {
+    const { box, got } = await load();
+    box.receive({ payload: 'kept' });
+    box.receive({ action: 'connect', broker: { broker: '127.0.0.1' } });
+    await until(() => got.out.length === 1 && got.completed === 2, 'the command passed on, both done');
+    assert.equal(got.out[0].action, 'connect');
+  });
+
   it('a message handed on as the broker drops is sent again once it is back', async () => {
     const { box, broker, got } = await load({}, { startConnected: true });
     box.receive({ payload: 'first' });
