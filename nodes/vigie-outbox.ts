@@ -7,7 +7,7 @@
  * status and connection stay the mqtt out's. The queue is lib/util/outbox.ts; memory only.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { DEFAULT_MAX_AGE_S, DEFAULT_MAX_MESSAGES, DropEvent, Outbox } from '../lib/util/outbox';
+import { DEFAULT_MAX_AGE_S, DEFAULT_MAX_MESSAGES, DropEvent, Outbox, OUTBOX_SETTING_RANGES } from '../lib/util/outbox';
 import { ContractError } from '../lib/util/validate';
 
 interface OutboxDef extends NodeDef {
@@ -29,7 +29,8 @@ const CHECK_EVERY_MS = 1000;
 /** Messages sent per turn of the event loop during a flush, so that a disconnect in the middle is seen before the next. */
 const FLUSH_PER_TURN = 20;
 
-function setting(config: Record<string, unknown>, key: string, dflt: number, min: number, max: number): number {
+function setting(config: Record<string, unknown>, key: keyof typeof OUTBOX_SETTING_RANGES, dflt: number): number {
+  const { min, max } = OUTBOX_SETTING_RANGES[key];
   const v = config[key];
   if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return dflt;
   const n = typeof v === 'number' ? v : Number(v);
@@ -69,8 +70,8 @@ export = function (RED: NodeAPI) {
       broker = found;
       const cfg = config as unknown as Record<string, unknown>;
       outbox = new Outbox<NodeMessage>({
-        maxMessages: setting(cfg, 'maxMessages', DEFAULT_MAX_MESSAGES, 1, 1_000_000),
-        maxAgeMs: setting(cfg, 'maxAgeS', DEFAULT_MAX_AGE_S, 1, 7 * 86400) * 1000,
+        maxMessages: setting(cfg, 'maxMessages', DEFAULT_MAX_MESSAGES),
+        maxAgeMs: setting(cfg, 'maxAgeS', DEFAULT_MAX_AGE_S) * 1000,
         onDrop,
       });
     } catch (err) {

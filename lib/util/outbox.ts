@@ -15,6 +15,11 @@
 
 export const DEFAULT_MAX_MESSAGES = 10_000;
 export const DEFAULT_MAX_AGE_S = 3600;
+/** The vigie-outbox node's settings: integers in these ranges (its editor form checks the same). */
+export const OUTBOX_SETTING_RANGES = {
+  maxMessages: { min: 1, max: 1_000_000 },
+  maxAgeS: { min: 1, max: 7 * 86400 },
+} as const;
 
 export type DropReason = 'maxMessages' | 'maxAge';
 

@@ -1,7 +1,8 @@
 /**
  * The editor forms' validators (nodes/*.html, run as the editor runs them, with a minimal RED)
  * refuse what the runtime refuses: custom microphone positions (lib/localize/arrays.ts) and
- * per-class thresholds (SETTING_RANGES in lib/detect/detector.ts, as nodes/acoustic-classifier.ts applies them).
+ * per-class thresholds (SETTING_RANGES in lib/detect/detector.ts, as nodes/acoustic-classifier.ts applies them),
+ * the outbox's bounds (OUTBOX_SETTING_RANGES in lib/util/outbox.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,10 +12,11 @@ import * as vm from 'vm';
 import { checkGeometry, MAX_APERTURE_M, MIN_MIC_SPACING_M } from '../../lib/localize/arrays';
 import { SETTING_RANGES } from '../../lib/detect/detector';
 import { hasPassword } from '../../lib/util/url-credentials';
+import { DEFAULT_MAX_AGE_S, DEFAULT_MAX_MESSAGES, OUTBOX_SETTING_RANGES } from '../../lib/util/outbox';
 import { repoRoot } from '../support/nodered';
 
 type Validate = (this: Record<string, unknown>, v: unknown) => boolean;
-type Definition = { defaults: Record<string, { validate?: Validate }> };
+type Definition = { defaults: Record<string, { value?: unknown; validate?: Validate }> };
 
 /** Runs a form's editor script; returns what it registers, by node type. */
 function editorDefinitions(file: string): Record<string, Definition> {
@@ -84,5 +86,17 @@ test('vigie-camera form: a stream or snapshot URL carrying a password is refused
       const expected = wellFormed && !(url && hasPassword(url));
       assert.equal(defaults[field].validate!.call({}, url), expected, `${field} ${JSON.stringify(url)}`);
     }
+  }
+});
+
+test('vigie-outbox form: its bounds are the runtime ranges, integers only, empty for the default', () => {
+  const defaults = editorDefinitions('vigie-outbox.html')['vigie-outbox'].defaults;
+  assert.equal(defaults.maxMessages.value, DEFAULT_MAX_MESSAGES);
+  assert.equal(defaults.maxAgeS.value, DEFAULT_MAX_AGE_S);
+  for (const key of ['maxMessages', 'maxAgeS'] as const) {
+    const validate = defaults[key].validate!.bind({});
+    const { min, max } = OUTBOX_SETTING_RANGES[key];
+    for (const ok of [min, max, String(max), '']) assert.equal(validate(ok), true, `${key} ${JSON.stringify(ok)}`);
+    for (const bad of [min - 1, max + 1, min + 0.5, 'soon', ' ']) assert.equal(validate(bad), false, `${key} ${JSON.stringify(bad)}`);
   }
 });
