@@ -417,6 +417,8 @@ interface Shared {
   dropped: number;
   retry: NodeJS.Timeout | undefined;
   backoff: Backoff;
+  /** The failure the retry is for. */
+  lastError?: Error;
 }
 const shared = new Map<string, Shared>();
 
@@ -458,6 +460,7 @@ function writeInOrder(s: Shared, ev: AuditInput): AuditEntry | undefined {
 
 function flush(s: Shared): void {
   try {
+    s.log.open(); // a directory that could not be made at deploy is tried again here
     if (s.dropped) {
       s.log.append({ type: 'system', actor: 'vigie', details: { event: 'audit-backlog-overflow', dropped: s.dropped } });
       s.dropped = 0;
@@ -479,6 +482,7 @@ function flush(s: Shared): void {
 }
 
 function failed(s: Shared, err: Error): void {
+  s.lastError = err;
   for (const fn of s.errors) fn(err);
   if (s.retry) clearTimeout(s.retry);
   s.retry = setTimeout(() => flush(s), s.backoff.next());
@@ -494,9 +498,14 @@ function failed(s: Shared, err: Error): void {
 export function openSharedAuditLog(opts: AuditLogOptions, onError: (err: Error) => void = () => undefined, onRecovered: () => void = () => undefined): AuditLogHandle {
   const key = path.resolve(opts.dir);
   let s = shared.get(key);
+  let openError: Error | undefined;
   if (!s) {
     const log = new AuditLog({ ...opts, dir: key });
-    log.open();
+    try {
+      log.open();
+    } catch (err) {
+      openError = err as Error;
+    }
     const entry: Shared = { log, users: 0, unsubscribe: () => undefined, errors: new Set(), recovered: new Set(), backlog: [], dropped: 0, retry: undefined, backoff: new Backoff({ initialMs: 250, maxMs: 30_000 }) };
     entry.unsubscribe = auditBus.subscribe((ev) => writeInOrder(entry, ev));
     s = entry;
@@ -506,6 +515,10 @@ export function openSharedAuditLog(opts: AuditLogOptions, onError: (err: Error) 
   entry.users++;
   entry.errors.add(onError);
   entry.recovered.add(onRecovered);
+  // Not openable now (a directory not mounted yet): said, and retried like a failed write; a
+  // node joining a failing log hears of it at once.
+  if (openError) failed(entry, openError);
+  else if (entry.retry && entry.lastError) onError(entry.lastError);
   let released = false;
   return {
     log: entry.log,

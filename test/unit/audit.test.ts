@@ -239,6 +239,28 @@ test('a write that fails keeps the events in order in memory, retries, and write
   }
 });
 
+test('a log directory that cannot be made at deploy is said, retried, and used once it can be', async () => {
+  const parent = tmpDir();
+  const dir = path.join(parent, 'audit');
+  fs.writeFileSync(dir, 'a file where the directory should be');
+  const errors: string[] = [];
+  let recovered = 0;
+  const h = openSharedAuditLog({ dir }, (e) => errors.push(e.message), () => recovered++);
+  try {
+    assert.equal(errors.length, 1, 'said at once');
+    auditBus.publish({ type: 'decision', actor: 'alice', alertId: 'm1', details: { state: 'confirmed' } });
+    assert.equal(h.backlog, 1);
+    fs.rmSync(dir);
+    const t0 = Date.now();
+    while (recovered === 0 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(recovered, 1);
+    const entries = listAuditFiles(dir).flatMap(lines).map((l) => JSON.parse(l));
+    assert.deepEqual(entries.filter((e) => e.type !== 'system').map((e) => `${e.type}:${e.actor}`), ['decision:alice']);
+  } finally {
+    h.release();
+  }
+});
+
 function fakeJpeg(n: number): Buffer {
   // SOI + APP0 marker and some bytes: enough for the JPEG signature check
   return Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(n, 7), Buffer.from([0xff, 0xd9])]);
