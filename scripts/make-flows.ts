@@ -217,7 +217,7 @@ function streetDemo(): N[] {
     alertRetentionDays: 7, maxAlerts: 500, persist: true, auditDir: '', auditRetentionDays: 90, auditRotateMB: 10, x: 1180, y: 400, wires: [['decisions', 'steer', 'decisions-only']],
   });
   nodes.push(decisionsOnly('decisions-only', z, 'grp-operators', ['decision-mqtt']));
-  nodes.push({ id: 'decisions', type: 'debug', z, g: 'grp-operators', name: 'decisions', active: true, tosidebar: true, console: false, tostatus: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 1410, y: 400, wires: [] });
+  nodes.push({ id: 'decisions', type: 'debug', z, g: 'grp-operators', name: 'decisions and move requests', active: true, tosidebar: true, console: false, tostatus: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 1410, y: 400, wires: [] });
   nodes.push(comment('c-operators', z, 'Decide', 'The console at /dashboard: alert queue, live video, site plan, confirm / dismiss / escalate. Decisions and "move camera" requests come out here and go to ptz-steer; "decisions only" (a switch on msg.topic) lets only decisions through to the MQTT decision topic, whose schema has no room for a move request. Every camera move, live view and decision is appended to the audit log in the user directory (vigie-audit/).', 1180, 340, 'grp-operators'));
   nodes.push(group('grp-operators', z, 'Operators', ['console', 'decisions', 'decisions-only', 'c-operators'], '#f3d3d3'));
 
