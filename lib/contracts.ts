@@ -204,12 +204,26 @@ const ALERT_FIELDS: { readonly [key: string]: FieldShape } = {
   priority: 'number',
 };
 
+/**
+ * Bounds on what the contract's open-ended fields may hold, so that no field of an alert can
+ * smuggle audio under a known name: 2000 characters of text (a base64 string that long holds
+ * under 50 ms of 16 kHz audio), 256 list items, 1024 score classes (YAMNet has 521) with names
+ * of at most 100 characters.
+ */
+export const CONTRACT_BOUNDS = { textChars: 2000, listItems: 256, scoreClasses: 1024, scoreNameChars: 100 } as const;
+
 /** `v` with only the fields `shape` knows; `dropped` hears of the others, by name (never by value). */
 function keepKnown(v: unknown, shape: FieldShape, path: string, dropped: string[]): unknown {
   if (shape === 'string' || shape === 'number') {
-    if (typeof v === shape) return v;
-    dropped.push(`${path} (expected a ${shape})`);
-    return undefined;
+    if (typeof v !== shape) {
+      dropped.push(`${path} (expected a ${shape})`);
+      return undefined;
+    }
+    if (shape === 'string' && (v as string).length > CONTRACT_BOUNDS.textChars) {
+      dropped.push(`${path} (longer than ${CONTRACT_BOUNDS.textChars} characters)`);
+      return undefined;
+    }
+    return v;
   }
   if (Array.isArray(shape)) {
     const each = shape[0] as FieldShape;
@@ -219,17 +233,30 @@ function keepKnown(v: unknown, shape: FieldShape, path: string, dropped: string[
       dropped.push(`${path} (expected a list of ${leaf ? `${each}s` : 'objects'})`);
       return undefined;
     }
-    return leaf ? [...v] : v.map((x, i) => keepKnown(x, each, `${path}[${i}]`, dropped));
+    if (v.length > CONTRACT_BOUNDS.listItems) {
+      dropped.push(`${path} (more than ${CONTRACT_BOUNDS.listItems} items)`);
+      return undefined;
+    }
+    return v.map((x, i) => keepKnown(x, each, `${path}[${i}]`, dropped));
   }
   if (!isObject(v)) {
     dropped.push(`${path} (expected an object)`);
     return undefined;
   }
   const out: Record<string, unknown> = {};
+  let scoreClasses = 0;
   for (const [k, x] of Object.entries(v)) {
     if (x === undefined) continue;
     let sub: FieldShape | undefined;
     if (shape === 'scores') {
+      if (k.length > CONTRACT_BOUNDS.scoreNameChars) {
+        dropped.push(`${path} (a class name longer than ${CONTRACT_BOUNDS.scoreNameChars} characters)`);
+        continue;
+      }
+      if (++scoreClasses > CONTRACT_BOUNDS.scoreClasses) {
+        dropped.push(`${path} (classes beyond the first ${CONTRACT_BOUNDS.scoreClasses})`);
+        break;
+      }
       // Dropped, not refused: a gateway's model (YAMNet-style) may score speech beside a real
       // gunshot, and refusing would lose the alert; the score itself never goes on (DESIGN §4.3).
       if (isVoiceLabel(k)) {

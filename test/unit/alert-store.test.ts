@@ -45,8 +45,11 @@ test('upsert adds new alerts and merges enrichment from later stages by id', () 
   const reason = 'camera c1 is busy with gunshot alert g1; waiting up to 5 min for it to be free';
   s.upsert(detection('a1', 100, { camera: { id: 'c1', name: 'Cam 1', pan: 1, tilt: 2, zoom: 1, target: { bearing: 45, tilt: -5 }, state: 'waiting', reason } }));
   assert.equal(s.get('a1')!.alert.camera?.reason, reason);
-  s.upsert(detection('a1', 100, { camera: { id: 'c1', name: 'Cam 1', pan: 1, tilt: 2, zoom: 1, target: { bearing: 45, tilt: -5 }, state: 'failed', reason: 'x'.repeat(5000) } }));
+  s.upsert(detection('a1', 100, { camera: { id: 'c1', name: 'Cam 1', pan: 1, tilt: 2, zoom: 1, target: { bearing: 45, tilt: -5 }, state: 'failed', reason: 'x'.repeat(1500) } }));
   assert.equal(s.get('a1')!.alert.camera?.reason?.length, 300);
+  // Beyond the contract's bound on text (CONTRACT_BOUNDS) it is not shortened but dropped.
+  s.upsert(detection('a1', 100, { camera: { id: 'c1', name: 'Cam 1', pan: 1, tilt: 2, zoom: 1, target: { bearing: 45, tilt: -5 }, state: 'failed', reason: 'x'.repeat(5000) } }));
+  assert.equal(s.get('a1')!.alert.camera?.reason, undefined);
   s.upsert(detection('a1', 100, { camera: { id: 'c1', name: 'Cam 1', pan: 1, tilt: 2, zoom: 1, target: { bearing: 45, tilt: -5 }, state: 'on-target' } }));
   assert.equal(s.get('a1')!.alert.camera?.reason, undefined, 'a camera on target carries no stale reason');
   assert.equal(s.get('a1')!.updatedMs - s.get('a1')!.receivedMs, 500);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import { loadSchemas } from '../../lib/schemas';
-import { VOICE_LABELS, contractFieldsOf, isVoiceLabel, validateAudioBlock, validateDecision, validateDetection } from '../../lib/contracts';
+import { CONTRACT_BOUNDS, VOICE_LABELS, contractFieldsOf, isVoiceLabel, validateAudioBlock, validateDecision, validateDetection } from '../../lib/contracts';
 import { parseAlert } from '../../lib/camera/steer';
 
 const schemas = loadSchemas();
@@ -212,4 +212,33 @@ test('privacy: an audio block carrying audio is refused, naming the field; a dec
   assert.equal(check('decision', extra).ok, false);
   assert.deepEqual(validateDecision(extra), decision);
   assert.ok(check('decision', validateDecision(extra)).ok);
+});
+
+test('privacy: no field of the contract can carry audio under its own name: long texts, long lists, thousands of score classes are dropped and named', () => {
+  const pcmText = Buffer.alloc(8000, 7).toString('base64');
+  const manyScores: Record<string, number> = { gunshot: 0.9 };
+  for (let i = 0; i < 3000; i++) manyScores[`c${i}`] = 0.001;
+  const warnings: string[] = [];
+  const out = contractFieldsOf(
+    {
+      ...fullAlert,
+      camera: { ...fullAlert.camera, reason: pcmText },
+      location: { ...fullAlert.location, sensors: Array.from({ length: 1000 }, (_, i) => `s${i}`) },
+      scores: { ['x'.repeat(500)]: 0.2, ...manyScores },
+    },
+    'payload',
+    (w) => warnings.push(w),
+  ) as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  assert.equal(out.camera.reason, undefined);
+  assert.equal(out.location.sensors, undefined);
+  assert.equal(Object.keys(out.scores).length, CONTRACT_BOUNDS.scoreClasses);
+  assert.equal(out.scores.gunshot, 0.9);
+  assert.ok(!JSON.stringify(out).includes(pcmText.slice(0, 100)));
+  assert.equal(warnings.length, 1);
+  for (const f of ['payload.camera.reason (longer than 2000 characters)', 'payload.location.sensors (more than 256 items)', 'payload.scores (classes beyond the first 1024)', 'payload.scores (a class name longer than 100 characters)']) {
+    assert.ok(warnings[0].includes(f), `${f} in: ${warnings[0].slice(0, 300)}`);
+  }
+  assert.ok(!warnings[0].includes('xxxxxxxxxx'), 'a warning never quotes a name that could be data');
+  // Within the bounds, everything the schema declares goes on (see the test above).
+  assert.deepEqual(contractFieldsOf(fullAlert), fullAlert);
 });
