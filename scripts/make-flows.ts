@@ -98,20 +98,25 @@ function outbox(id: string, z: string, g: string, broker: string, wires: string[
   return { id, type: 'vigie-outbox', z, g, name: 'keep while the broker is down', broker, maxMessages: 10000, maxAgeS: 3600, x: 0, y: 0, wires: [wires] };
 }
 
-function mqttBroker(id: string, name: string): N {
+/**
+ * `persistentSession`: a fixed client id without a clean session, subscriptions kept when the
+ * flow stops, so the broker keeps what the gateways send (QoS 1) while the control room is away
+ * (restarting, or its link down) and delivers it when it is back.
+ */
+function mqttBroker(id: string, name: string, persistentSession = false): N {
   return {
     id,
     type: 'mqtt-broker',
     name,
     broker: '${VIGIE_MQTT_HOST}',
     port: '${VIGIE_MQTT_PORT}',
-    clientid: '',
+    clientid: persistentSession ? '${VIGIE_MQTT_CLIENT_ID}' : '',
     autoConnect: true,
     usetls: false,
     protocolVersion: '4',
     keepalive: '60',
-    cleansession: true,
-    autoUnsubscribe: true,
+    cleansession: !persistentSession,
+    autoUnsubscribe: !persistentSession,
     birthTopic: '',
     closeTopic: '',
     willTopic: '',
@@ -270,8 +275,8 @@ function gateway(): N[] {
 // ---------------------------------------------------------------------------------------------
 function controlRoom(): N[] {
   const z = 'tab-control-room';
-  const nodes: N[] = [{ id: z, type: 'tab', label: 'Control room', disabled: false, info: "The control room: detections from every gateway arrive over MQTT, are fused into incidents with a position, the best camera turns to it, its live picture is relayed without sound, and operators decide in the console at /dashboard. Decisions and alerts are published back over MQTT and appended to the audit log.\n\nEdit the camera config nodes for your cameras (ONVIF host, port, position, calibration; 'test connection' lists profiles and presets). Broker from VIGIE_MQTT_HOST, VIGIE_MQTT_PORT, VIGIE_MQTT_USER, VIGIE_MQTT_PASSWORD; site from VIGIE_SITE; the first camera from VIGIE_CAMERA_HOST, VIGIE_CAMERA_PORT, VIGIE_CAMERA_USER, VIGIE_CAMERA_PASSWORD, VIGIE_CAMERA_LAT, VIGIE_CAMERA_LON (see docs/install.md)." }];
-  nodes.push(mqttBroker('cr-broker', 'city broker'));
+  const nodes: N[] = [{ id: z, type: 'tab', label: 'Control room', disabled: false, info: "The control room: detections from every gateway arrive over MQTT, are fused into incidents with a position, the best camera turns to it, its live picture is relayed without sound, and operators decide in the console at /dashboard. Decisions and alerts are published back over MQTT and appended to the audit log.\n\nEdit the camera config nodes for your cameras (ONVIF host, port, position, calibration; 'test connection' lists profiles and presets). Broker from VIGIE_MQTT_HOST, VIGIE_MQTT_PORT, VIGIE_MQTT_USER, VIGIE_MQTT_PASSWORD, with the fixed client id VIGIE_MQTT_CLIENT_ID (a persistent session: the broker keeps the gateways' detections while the control room is away); site from VIGIE_SITE; the first camera from VIGIE_CAMERA_HOST, VIGIE_CAMERA_PORT, VIGIE_CAMERA_USER, VIGIE_CAMERA_PASSWORD, VIGIE_CAMERA_LAT, VIGIE_CAMERA_LON (see docs/install.md)." }];
+  nodes.push(mqttBroker('cr-broker', 'city broker', true));
   nodes.push({ id: 'cr-in', type: 'mqtt in', z, g: 'cr-grp-in', name: 'detections from gateways', topic: 'vigie/v1/+/+/detection', qos: '1', datatype: 'json', broker: 'cr-broker', nl: false, rap: true, rh: 0, inputs: 0, x: 180, y: 140, wires: [['cr-fuse']] });
   nodes.push({ id: 'cr-fuse', type: 'localizer', z, g: 'cr-grp-in', name: 'fuse gateways', mode: 'fusion', sensor: '', temperatureC: 15, windowMs: 20, minConfidence: 0.3, minSensors: 2, timeoutMs: 2000, onsetToleranceMs: 50, maxClockErrorMs: 10, sourceHeightM: 1.5, continuationS: 4, x: 400, y: 140, wires: [['cr-steer']] });
   nodes.push(comment('cr-c-in', z, 'Incidents', 'One located event per incident once enough gateways reported (or after the timeout); late duplicates do not alert again. Events that cannot be located still reach the operators.', 180, 80, 'cr-grp-in'));

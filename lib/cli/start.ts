@@ -127,6 +127,7 @@ export const FLOW_ENV: Record<string, { meaning: string; default?: string }> = {
   VIGIE_MQTT_PORT: { meaning: "the MQTT broker's port", default: '1883' },
   VIGIE_MQTT_USER: { meaning: 'the MQTT account (empty: anonymous)', default: '' },
   VIGIE_MQTT_PASSWORD: { meaning: "the MQTT account's password", default: '' },
+  VIGIE_MQTT_CLIENT_ID: { meaning: "the control room's MQTT client id, fixed so that the broker keeps its session (and the detections sent while it is away); one per control room on a broker", default: 'vigie-control-room' },
   VIGIE_CAMERA_HOST: { meaning: "the control room's first camera: ONVIF host name or address" },
   VIGIE_CAMERA_PORT: { meaning: "the control room's first camera: ONVIF port", default: '80' },
   VIGIE_CAMERA_USER: { meaning: "the control room's first camera: ONVIF account", default: '' },

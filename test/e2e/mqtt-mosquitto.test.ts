@@ -71,7 +71,7 @@ const onTab = (n: FlowNode, wires?: string[][]): FlowNode => {
 };
 
 /** The test flow: the MQTT side of both shipped flows, fed over HTTP where the gateway's localizer would be; the gateway's broker reached on `gatewayPort`. */
-function buildFlow(gatewayPort: number): { flow: FlowNode[]; credentials: Record<string, unknown> } {
+function buildFlow(gatewayPort: number, controlRoomPort: number): { flow: FlowNode[]; credentials: Record<string, unknown> } {
   const gw = shipped('gateway');
   const cr = shipped('control-room');
 
@@ -101,6 +101,14 @@ function buildFlow(gatewayPort: number): { flow: FlowNode[]; credentials: Record
   assert.equal(crOutbox.broker, crOut.broker, "the control room's outbox watches its mqtt out's broker");
   const crBrokers = cr.filter((n) => n.id === crIn.broker || n.id === crOut.broker);
   assert.ok(crBrokers.length >= 1, "the control room's mqtt nodes have their broker");
+  for (const b of crBrokers) {
+    // A persistent session: the broker keeps what the gateways send while the control room is away.
+    assert.equal(b.clientid, '${VIGIE_MQTT_CLIENT_ID}');
+    assert.equal(b.cleansession, false);
+    assert.equal(b.autoUnsubscribe, false);
+    // Through the control room's own link, so that it can be cut alone.
+    b.port = String(controlRoomPort);
+  }
 
   const flow: FlowNode[] = [
     { id: 'tab-test', type: 'tab', label: 'MQTT through Mosquitto' },
@@ -163,6 +171,8 @@ interface Link {
   port: number;
   hold(): void;
   release(): void;
+  /** Ends the connections it carries now (a cable pulled). */
+  cut(): void;
   close(): Promise<void>;
 }
 
@@ -195,6 +205,9 @@ async function createLink(brokerPort: number): Promise<Link> {
     port: (server.address() as net.AddressInfo).port,
     hold: () => (held = true),
     release: () => (held = false),
+    cut: () => {
+      for (const sock of sockets) sock.destroy();
+    },
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
@@ -202,8 +215,11 @@ async function createLink(brokerPort: number): Promise<Link> {
   };
 }
 
+/** The control room's fixed MQTT client id (VIGIE_MQTT_CLIENT_ID). */
+const CONTROL_ROOM_CLIENT_ID = 'vigie-control-room-test';
 let broker: Mosquitto | undefined;
 let gatewayLink: Link | undefined;
+let controlRoomLink: Link | undefined;
 let red: RunningNodeRed | undefined;
 let observer: mqtt.MqttClient | undefined;
 const seen: Seen[] = [];
@@ -249,7 +265,8 @@ before(async () => {
   await observer.subscribeAsync('vigie/#', { qos: 1 });
 
   gatewayLink = await createLink(broker.port);
-  const { flow, credentials } = buildFlow(gatewayLink.port);
+  controlRoomLink = await createLink(broker.port);
+  const { flow, credentials } = buildFlow(gatewayLink.port, controlRoomLink.port);
   const userDir = makeUserDir('vigie-mqtt-');
   fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials));
   red = await startNodeRed({
@@ -262,6 +279,7 @@ before(async () => {
       VIGIE_MQTT_PORT: String(broker.port),
       VIGIE_MQTT_USER: broker.user,
       VIGIE_MQTT_PASSWORD: broker.password,
+      VIGIE_MQTT_CLIENT_ID: CONTROL_ROOM_CLIENT_ID,
     },
   });
   // Both config nodes connected with the account, and the control room subscribed.
@@ -274,13 +292,14 @@ before(async () => {
     },
     30_000,
   );
-  await until('both Node-RED broker connections', () => (broker!.log().match(/New client connected from \S+ as nodered\S* \([^)]*u'vigie'\)/g) ?? []).length >= 2, 30_000);
+  await until('both Node-RED broker connections', () => (broker!.log().match(new RegExp(`New client connected from \\S+ as (nodered\\S*|${CONTROL_ROOM_CLIENT_ID}) \\([^)]*u'vigie'\\)`, 'g')) ?? []).length >= 2, 30_000);
 });
 
 after(async () => {
   await observer?.endAsync(true).catch(() => undefined);
   await red?.stop().catch(() => undefined);
   await gatewayLink?.close().catch(() => undefined);
+  await controlRoomLink?.close().catch(() => undefined);
   await broker?.stop().catch(() => undefined);
   if (red) fs.rmSync(red.userDir, { recursive: true, force: true });
 });
@@ -359,6 +378,23 @@ test('broker gone: detections published meanwhile are kept by the outbox and del
   await until('the alert of incident 4 (after the outage)', () => !!alertOf(4), 15_000);
   assert.equal(alertOf(4).location.method, 'bearings');
   assert.deepEqual([...alertOf(4).location.sensors].sort(), Object.keys(SENSORS).sort());
+});
+
+test('control room away: its persistent session keeps what the gateways send, delivered when it is back, and the alert follows', { timeout: 90_000 }, async () => {
+  const redLogAt = red!.log().length;
+  const brokerAt = broker!.log().length;
+  controlRoomLink!.hold();
+  controlRoomLink!.cut();
+  await until('the control room to notice its link is gone', () => /Disconnected from broker: vigie-control-room-test/.test(red!.log().slice(redLogAt)), 15_000);
+  await publishIncident(5);
+  await until('the gateway to publish incident 5', () => brokerLines(brokerAt).filter((l) => l.includes(`Received PUBLISH from ${gatewayClient}`)).length >= 2, 15_000);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(alertOf(5), undefined, 'no alert while the control room is away');
+  controlRoomLink!.release();
+  // Node-RED reconnects within 5 s; the broker delivers the queued detections to the session.
+  await until('the alert of incident 5, heard while the control room was away', () => !!alertOf(5), 30_000);
+  assert.equal(alertOf(5).location.method, 'bearings');
+  assert.deepEqual([...alertOf(5).location.sensors].sort(), Object.keys(SENSORS).sort());
 });
 
 test('privacy: no MQTT payload of the run carries audio', () => {
