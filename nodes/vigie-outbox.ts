@@ -6,8 +6,10 @@
  * the broker node emits no events of its own) and never registers with it, so the broker's
  * status and connection stay the mqtt out's. The queue is lib/util/outbox.ts; memory only.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { DEFAULT_MAX_AGE_S, DEFAULT_MAX_MESSAGES, DropEvent, Outbox, OUTBOX_SETTING_RANGES } from '../lib/util/outbox';
+import { DEFAULT_MAX_AGE_S, DEFAULT_MAX_MESSAGES, DropEvent, Kept, Outbox, OUTBOX_SETTING_RANGES } from '../lib/util/outbox';
 import { ContractError } from '../lib/util/validate';
 
 interface OutboxDef extends NodeDef {
@@ -15,6 +17,8 @@ interface OutboxDef extends NodeDef {
   wires?: string[][];
   maxMessages?: string | number;
   maxAgeS?: string | number;
+  /** Keep what waits across restarts, in a file of the user directory (default true). */
+  persist?: boolean;
 }
 
 /** What this node reads of the core mqtt-broker config node. */
@@ -28,6 +32,46 @@ interface BrokerNode extends Node {
 const CHECK_EVERY_MS = 1000;
 /** Messages sent per turn of the event loop during a flush, so that a disconnect in the middle is seen before the next. */
 const FLUSH_PER_TURN = 20;
+/** What waits is written this long after it last changed (a gateway's SD card is not rewritten at every message). */
+const PERSIST_AFTER_MS = 2000;
+
+/** The parts of a message the mqtt out uses: what is written to the file and read back. */
+function storable(m: NodeMessage): Record<string, unknown> {
+  const o = m as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = { payload: o.payload };
+  for (const k of ['topic', 'qos', 'retain', 'contentType', 'responseTopic', 'correlationData', 'userProperties', 'messageExpiryInterval']) {
+    if (o[k] !== undefined) out[k] = o[k];
+  }
+  return out;
+}
+
+/** A message read back from the file: Buffers (JSON's {type:'Buffer', data}) are Buffers again. */
+function revived(o: Record<string, unknown>): NodeMessage {
+  const buf = (v: unknown) => (v && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data) ? Buffer.from((v as { data: number[] }).data) : v);
+  return { ...o, payload: buf(o.payload), ...(o.correlationData !== undefined ? { correlationData: buf(o.correlationData) } : {}) } as NodeMessage;
+}
+
+/** Reads what an earlier run kept; throws a readable error for a file it cannot use. */
+function readKept(file: string): Array<Kept<NodeMessage>> {
+  const data = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+  if (!Array.isArray(data)) throw new Error('expected a list of kept messages');
+  return data.map((e, i) => {
+    const k = e as { item?: unknown; keptAtMs?: unknown };
+    if (!k || typeof k !== 'object' || !k.item || typeof k.item !== 'object' || typeof k.keptAtMs !== 'number') throw new Error(`entry ${i}: expected {item, keptAtMs}`);
+    return { item: revived(k.item as Record<string, unknown>), keptAtMs: k.keptAtMs };
+  });
+}
+
+/** Writes `entries` whole (a new file renamed over the old), or removes the file when none. */
+function writeKept(file: string, entries: Array<Kept<NodeMessage>>): void {
+  if (!entries.length) {
+    fs.rmSync(file, { force: true });
+    return;
+  }
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(entries.map((e) => ({ item: storable(e.item), keptAtMs: e.keptAtMs }))));
+  fs.renameSync(tmp, file);
+}
 
 function setting(config: Record<string, unknown>, key: keyof typeof OUTBOX_SETTING_RANGES, dflt: number): number {
   const { min, max } = OUTBOX_SETTING_RANGES[key];
@@ -50,6 +94,10 @@ export = function (RED: NodeAPI) {
     let settleImmediate: NodeJS.Immediate | null = null;
     let lastStatus = '';
     let checkedWiring = false;
+    let persistTimer: NodeJS.Timeout | null = null;
+    let persistFailed = false;
+    const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd();
+    const persistFile = config.persist === false ? undefined : path.join(userDir, `vigie-outbox-${node.id.replace(/[^\w.-]/g, '_')}.json`);
 
     const brokerName = () => (broker ? broker.name || `${broker.broker ?? '?'}:${broker.port ?? '?'}` : '');
     const connected = () => broker?.connected === true;
@@ -80,8 +128,41 @@ export = function (RED: NodeAPI) {
       node.error(configError);
     }
 
+    // What an earlier run kept (a restart, a redeploy, a power cut during an outage) goes first.
+    if (outbox && persistFile && fs.existsSync(persistFile)) {
+      try {
+        const kept = readKept(persistFile);
+        outbox.restore(kept);
+        node.log(`${kept.length} message(s) kept before the restart put back (${outbox.size} within the bounds)`);
+      } catch (err) {
+        node.warn(`${path.basename(persistFile)}: could not read the messages kept before the restart (${(err as Error).message}); they are left in the file`);
+      }
+    }
+
+    function persistNow(): void {
+      if (!outbox || !persistFile) return;
+      try {
+        writeKept(persistFile, outbox.entries());
+        persistFailed = false;
+      } catch (err) {
+        // Said once per fault; the messages are still kept in memory.
+        if (!persistFailed) node.warn(`${path.basename(persistFile)}: could not write the waiting messages (${(err as Error).message}); they are kept in memory only`);
+        persistFailed = true;
+      }
+    }
+
+    function persistSoon(): void {
+      if (!persistFile || persistTimer) return;
+      persistTimer = setTimeout(() => {
+        persistTimer = null;
+        persistNow();
+      }, PERSIST_AFTER_MS);
+    }
+
     function showStatus(): void {
       if (!outbox) return;
+      // Every change of what waits passes here: the file follows.
+      if (outbox.size > 0 || outbox.inFlightCount > 0 || (persistFile && fs.existsSync(persistFile))) persistSoon();
       const waiting = outbox.size;
       const dropped = outbox.droppedInEpisode;
       let s: { fill: 'red' | 'yellow' | 'green'; shape: 'ring' | 'dot'; text: string };
@@ -167,15 +248,24 @@ export = function (RED: NodeAPI) {
       }
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       try {
         if (checkTimer) clearInterval(checkTimer);
         if (flushImmediate) clearImmediate(flushImmediate);
         if (settleImmediate) clearImmediate(settleImmediate);
-        checkTimer = flushImmediate = settleImmediate = null;
+        if (persistTimer) clearTimeout(persistTimer);
+        checkTimer = flushImmediate = settleImmediate = persistTimer = null;
+        // Kept for the next start, unless the node is removed from the flows (nothing would read the file).
+        const keep = !!persistFile && !removed;
+        if (outbox && persistFile) {
+          if (keep) persistNow();
+          else fs.rmSync(persistFile, { force: true });
+          const n = outbox.entries().length;
+          if (keep && n > 0 && !persistFailed) node.log(`closing with ${n} message(s) waiting for the broker: kept in ${path.basename(persistFile)} for the next start`);
+        }
         const lost = outbox?.clear() ?? 0;
         outbox = null;
-        if (lost > 0) node.warn(`closing with ${lost} message${lost === 1 ? '' : 's'} waiting for the broker: dropped (the outbox keeps them in memory only)`);
+        if (lost > 0 && (!keep || persistFailed)) node.warn(`closing with ${lost} message${lost === 1 ? '' : 's'} waiting for the broker: dropped${removed ? ' (the node is removed)' : ' (kept in memory only)'}`);
       } finally {
         done();
       }

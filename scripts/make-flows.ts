@@ -95,7 +95,7 @@ function decisionsOnly(id: string, z: string, g: string, wires: string[]): N {
  * outbox before it keeps those messages and sends them, in order, when the broker is back.
  */
 function outbox(id: string, z: string, g: string, broker: string, wires: string[]): N {
-  return { id, type: 'vigie-outbox', z, g, name: 'keep while the broker is down', broker, maxMessages: 10000, maxAgeS: 3600, x: 0, y: 0, wires: [wires] };
+  return { id, type: 'vigie-outbox', z, g, name: 'keep while the broker is down', broker, maxMessages: 10000, maxAgeS: 3600, persist: true, x: 0, y: 0, wires: [wires] };
 }
 
 /**

@@ -42,7 +42,8 @@ export interface OutboxOptions {
   onDrop?: (e: DropEvent) => void;
 }
 
-interface Kept<T> {
+/** A kept message and when it was kept (epoch ms). */
+export interface Kept<T> {
   item: T;
   keptAtMs: number;
 }
@@ -165,6 +166,28 @@ export class Outbox<T> {
     const over = this.size - this.maxMessages;
     if (over > 0) this.dropOldest(over, 'maxMessages');
     return back.length;
+  }
+
+  /**
+   * What would be lost if the process stopped now, oldest first: the messages in flight (not
+   * yet known to be sent) and those waiting.
+   */
+  entries(): Array<Kept<T>> {
+    return [...this.inFlight, ...this.waiting.slice(this.head)];
+  }
+
+  /**
+   * Puts back what an earlier run kept (see entries), in front of anything kept since, then
+   * applies the bounds (the too old and the oldest beyond maxMessages are dropped and told).
+   */
+  restore(entries: ReadonlyArray<Kept<T>>): void {
+    if (!entries.length) return;
+    this.beginEpisode();
+    this.waiting = [...entries.map((e) => ({ item: e.item, keptAtMs: e.keptAtMs })), ...this.waiting.slice(this.head)];
+    this.head = 0;
+    const over = this.size - this.maxMessages;
+    if (over > 0) this.dropOldest(over, 'maxMessages');
+    this.age();
   }
 
   /** Empties the outbox (the node is closing). Returns how many were waiting. */

@@ -5,9 +5,12 @@
  * First against a stand-in mqtt-broker whose `connected` the test sets, then with Node-RED's
  * core mqtt out and mqtt-broker nodes and an aedes broker that goes away and comes back.
  */
-import { afterEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'fs';
 import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { freePort } from '../support/nodered';
@@ -60,9 +63,17 @@ const warningsOf = (id: string) =>
     .filter((e: Any) => e.level === helper.log().WARN && e.id === id)
     .map((e: Any) => String(e.msg));
 
+// Each test its own user directory: what an outbox keeps across restarts is written there.
+let userDir = '';
+beforeEach(() => {
+  userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-outbox-'));
+  helper.settings({ userDir });
+});
+
 afterEach(async () => {
   await helper.unload();
   await helper.stopServer();
+  fs.rmSync(userDir, { recursive: true, force: true });
 });
 
 describe('vigie-outbox with a stand-in broker', () => {
@@ -179,8 +190,8 @@ describe('vigie-outbox with a stand-in broker', () => {
     assert.match(warned[0], /older than 1 s \(maxAgeS\)/);
   });
 
-  it('close: says how many waiting messages it drops and leaves no timer behind', async () => {
-    const { box, statuses } = await load();
+  it('close without "Restarts": says how many waiting messages it drops and leaves no timer behind', async () => {
+    const { box, statuses } = await load({ persist: false });
     box.receive({ payload: 1 });
     box.receive({ payload: 2 });
     await until(() => statuses.some((s) => s.text === 'broker down: 2 waiting'), 'two waiting');
@@ -189,10 +200,46 @@ describe('vigie-outbox with a stand-in broker', () => {
     box.warn = (m: unknown) => warned.push(String(m));
     await helper.unload();
     assert.equal(warned.length, 1, warned.join(' | '));
-    assert.match(warned[0], /closing with 2 messages waiting for the broker: dropped/);
+    assert.match(warned[0], /closing with 2 messages waiting for the broker: dropped \(kept in memory only\)/);
     const statusCalls = box.status.callCount;
     await sleep(1300);
     assert.equal(box.status.callCount, statusCalls, 'no check ran after close');
+    assert.deepEqual(fs.readdirSync(userDir).filter((f) => f.startsWith('vigie-outbox-')), [], 'no file without "Restarts"');
+  });
+
+  it('restarts: what waits is written to the user directory, put back at the next start, in order, ages included, and sent when the broker is back', async () => {
+    const file = path.join(userDir, 'vigie-outbox-box.json');
+    const first = await load();
+    first.box.receive({ topic: 't/1', payload: { n: 1 }, qos: 1 });
+    first.box.receive({ topic: 't/2', payload: Buffer.from('two'), qos: 1, retain: false });
+    await until(() => fs.existsSync(file), 'the file written a moment after the messages arrived', 10_000);
+    first.box.receive({ topic: 't/3', payload: 3 });
+    await helper.unload(); // a redeploy or a restart, not a removal
+    const kept = JSON.parse(fs.readFileSync(file, 'utf8'));
+    assert.deepEqual(kept.map((e: Any) => e.item.topic), ['t/1', 't/2', 't/3'], 'written whole at close');
+    assert.ok(kept.every((e: Any) => typeof e.keptAtMs === 'number' && Date.now() - e.keptAtMs < 60_000));
+
+    const second = await load();
+    assert.equal(second.got.out.length, 0);
+    await until(() => second.statuses.some((st) => st.text === 'broker down: 3 waiting'), 'the three put back');
+    second.box.receive({ topic: 't/4', payload: 4 });
+    second.broker.connected = true;
+    await until(() => second.got.out.length === 4, 'all four sent');
+    assert.deepEqual(second.got.out.map((m) => m.topic), ['t/1', 't/2', 't/3', 't/4']);
+    assert.ok(Buffer.isBuffer(second.got.out[1].payload) && second.got.out[1].payload.toString() === 'two', 'a Buffer payload comes back as one');
+    assert.equal(second.got.out[0].qos, 1);
+    await until(() => !fs.existsSync(file), 'the file removed once nothing waits', 10_000);
+  });
+
+  it('restarts: a node removed from the flows leaves no file, and says what it drops', async () => {
+    const { box, statuses } = await load();
+    box.receive({ payload: 1 });
+    await until(() => statuses.some((st) => st.text === 'broker down: 1 waiting'), 'one waiting');
+    const warned: string[] = [];
+    box.warn = (m: unknown) => warned.push(String(m));
+    await new Promise<void>((resolve) => box.close(true).then(resolve));
+    assert.match(warned.join(' | '), /closing with 1 message waiting for the broker: dropped \(the node is removed\)/);
+    assert.equal(fs.existsSync(path.join(userDir, 'vigie-outbox-box.json')), false);
   });
 
   for (const [label, outbox, re] of [

@@ -160,3 +160,29 @@ test('bounds must be positive', () => {
   assert.throws(() => new Outbox({ maxMessages: 1.5 }), /maxMessages/);
   assert.throws(() => new Outbox({ maxAgeMs: 0 }), /maxAgeMs/);
 });
+
+test('what a run kept (in flight and waiting) is restored in front of what came since, within the bounds', () => {
+  let now = 1_000_000;
+  const drops: DropEvent[] = [];
+  const first = new Outbox<string>({ nowMs: () => now, maxMessages: 4, maxAgeMs: 60_000 });
+  const sent: string[] = [];
+  first.offer('a', true, (m) => sent.push(m)); // in flight, not yet known to be sent
+  for (const m of ['b', 'c']) first.offer(m, false, (x) => sent.push(x));
+  const saved = JSON.parse(JSON.stringify(first.entries()));
+  assert.deepEqual(saved.map((e: { item: string }) => e.item), ['a', 'b', 'c']);
+
+  now += 30_000;
+  const next = new Outbox<string>({ nowMs: () => now, maxMessages: 4, maxAgeMs: 60_000, onDrop: (e) => drops.push(e) });
+  next.offer('d', false, () => undefined);
+  next.offer('e', false, () => undefined);
+  next.restore(saved);
+  // Five for four places: the oldest goes, told once.
+  assert.deepEqual(next.entries().map((e) => e.item), ['b', 'c', 'd', 'e']);
+  assert.deepEqual(drops.map((d) => [d.count, d.reason]), [[1, 'maxMessages']]);
+  // Their age counts from when the first run kept them.
+  now += 40_000;
+  assert.equal(next.age(), 2);
+  const out: string[] = [];
+  next.flush(() => true, (m) => out.push(m));
+  assert.deepEqual(out, ['d', 'e']);
+});
