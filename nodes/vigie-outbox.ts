@@ -128,21 +128,33 @@ export = function (RED: NodeAPI) {
       node.error(configError);
     }
 
+    /** Whether the file holds messages: only then does an empty outbox have a file to remove. */
+    let fileOnDisk = false;
     // What an earlier run kept (a restart, a redeploy, a power cut during an outage) goes first.
     if (outbox && persistFile && fs.existsSync(persistFile)) {
       try {
         const kept = readKept(persistFile);
         outbox.restore(kept);
+        fileOnDisk = true;
         node.log(`${kept.length} message(s) kept before the restart put back (${outbox.size} within the bounds)`);
       } catch (err) {
-        node.warn(`${path.basename(persistFile)}: could not read the messages kept before the restart (${(err as Error).message}); they are left in the file`);
+        // Set aside, not overwritten by the next write: someone may want what it holds.
+        const aside = `${persistFile}.unreadable-${Date.now()}`;
+        try {
+          fs.renameSync(persistFile, aside);
+        } catch {
+          /* said below all the same */
+        }
+        node.warn(`${path.basename(persistFile)}: could not read the messages kept before the restart (${(err as Error).message}); the file is set aside as ${path.basename(aside)}`);
       }
     }
 
     function persistNow(): void {
       if (!outbox || !persistFile) return;
       try {
-        writeKept(persistFile, outbox.entries());
+        const entries = outbox.entries();
+        writeKept(persistFile, entries);
+        fileOnDisk = entries.length > 0;
         persistFailed = false;
       } catch (err) {
         // Said once per fault; the messages are still kept in memory.
@@ -161,8 +173,9 @@ export = function (RED: NodeAPI) {
 
     function showStatus(): void {
       if (!outbox) return;
-      // Every change of what waits passes here: the file follows.
-      if (outbox.size > 0 || outbox.inFlightCount > 0 || (persistFile && fs.existsSync(persistFile))) persistSoon();
+      // Every change of what waits passes here: the file follows (messages passing straight
+      // through while connected are not written: nothing waits).
+      if (outbox.size > 0 || fileOnDisk) persistSoon();
       const waiting = outbox.size;
       const dropped = outbox.droppedInEpisode;
       let s: { fill: 'red' | 'yellow' | 'green'; shape: 'ring' | 'dot'; text: string };
@@ -258,9 +271,9 @@ export = function (RED: NodeAPI) {
         // Kept for the next start, unless the node is removed from the flows (nothing would read the file).
         const keep = !!persistFile && !removed;
         if (outbox && persistFile) {
+          const n = outbox.entries().length;
           if (keep) persistNow();
           else fs.rmSync(persistFile, { force: true });
-          const n = outbox.entries().length;
           if (keep && n > 0 && !persistFailed) node.log(`closing with ${n} message(s) waiting for the broker: kept in ${path.basename(persistFile)} for the next start`);
         }
         const lost = outbox?.clear() ?? 0;

@@ -231,6 +231,19 @@ describe('vigie-outbox with a stand-in broker', () => {
     await until(() => !fs.existsSync(file), 'the file removed once nothing waits', 10_000);
   });
 
+  it('restarts: a file it cannot read is set aside, named in a warning, never overwritten', async () => {
+    fs.writeFileSync(path.join(userDir, 'vigie-outbox-box.json'), '{"not": "a list"');
+    helper.log().resetHistory();
+    const { box, statuses } = await load();
+    assert.match(warningsOf('box').join(' | '), /could not read the messages kept before the restart .*set aside as vigie-outbox-box\.json\.unreadable-\d+/);
+    const aside = () => fs.readdirSync(userDir).filter((f) => f.startsWith('vigie-outbox-box.json.unreadable-'));
+    assert.equal(aside().length, 1);
+    box.receive({ payload: 1 });
+    await until(() => statuses.some((st) => st.text === 'broker down: 1 waiting'), 'one waiting');
+    await until(() => fs.existsSync(path.join(userDir, 'vigie-outbox-box.json')), 'the new file written', 10_000);
+    assert.equal(fs.readFileSync(path.join(userDir, aside()[0]), 'utf8'), '{"not": "a list"', 'the unreadable file is kept as it was');
+  });
+
   it('restarts: a node removed from the flows leaves no file, and says what it drops', async () => {
     const { box, statuses } = await load();
     box.receive({ payload: 1 });
