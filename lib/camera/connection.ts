@@ -257,7 +257,8 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
             // Options are optional: moves will be tried and fall back on faults.
           }
         }
-        if (this.closedForGood) return;
+        // Closed, or left idle while this attempt ran (no node uses the camera now): not connected.
+        if (this.closedForGood || !this.started) return;
         this.client = client;
         this.profileToken = token;
         this.profiles = profiles.map((p) => ({ token: String(p.$?.token ?? ''), name: String(p.name ?? ''), ptz: !!p.PTZConfiguration }));
@@ -297,7 +298,8 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
   /** Runs a command on the connected client; a network or auth failure marks the camera failed. */
   private async call<T>(what: string, fn: (c: OnvifClient) => Promise<T>): Promise<T> {
     await this.ensureConnected();
-    const client = this.client!;
+    const client = this.client;
+    if (!client) throw new CameraError('closed', 'camera connection closed while connecting', this.id);
     try {
       return await fn(client);
     } catch (err) {

@@ -254,6 +254,21 @@ test('a camera unplugged while idle is seen failed by the keep-alive, without an
   assert.equal(statusCalls(), after);
 });
 
+test('left idle while it was connecting, the connection stays closed and polls nothing', async () => {
+  const { cam } = await startCamera();
+  const conn = new CameraConnection({ config: config(cam.port), username: USER, password: PASS, timeoutMs: 1000, backoff: { initialMs: 100, maxMs: 400 }, keepAliveMs: 100 });
+  cleanups.push(() => conn.close());
+  conn.start();
+  conn.idle(); // the last user left while the first attempt runs
+  await sleep(1000);
+  const stateNow = (): string => conn.state;
+  assert.equal(stateNow(), 'closed');
+  assert.equal(cam.calls.filter((c) => c.action === 'GetStatus').length, 0, 'no keep-alive for an idle connection');
+  // A command still connects on demand.
+  await conn.getStatus();
+  assert.equal(stateNow(), 'connected');
+});
+
 test('invalid arguments get a ter:InvalidArgVal fault', async () => {
   const { cam, port } = await startCamera();
   const conn = connect(config(port));
