@@ -421,6 +421,11 @@ interface Shared {
   lastError?: Error;
 }
 const shared = new Map<string, Shared>();
+/**
+ * Events still waiting when the last user of a directory let go (a redeploy during a disk
+ * fault closes the old nodes before the new ones open it): handed to the next opener.
+ */
+const leftBehind = new Map<string, { backlog: AuditInput[]; dropped: number }>();
 
 /**
  * Events kept in memory while the audit log cannot be written (disk full, directory gone):
@@ -506,7 +511,10 @@ export function openSharedAuditLog(opts: AuditLogOptions, onError: (err: Error) 
     } catch (err) {
       openError = err as Error;
     }
-    const entry: Shared = { log, users: 0, unsubscribe: () => undefined, errors: new Set(), recovered: new Set(), backlog: [], dropped: 0, retry: undefined, backoff: new Backoff({ initialMs: 250, maxMs: 30_000 }) };
+    const waiting = leftBehind.get(key);
+    leftBehind.delete(key);
+    const entry: Shared = { log, users: 0, unsubscribe: () => undefined, errors: new Set(), recovered: new Set(), backlog: waiting?.backlog ?? [], dropped: waiting?.dropped ?? 0, retry: undefined, backoff: new Backoff({ initialMs: 250, maxMs: 30_000 }) };
+    if (!openError && entry.backlog.length) openError = new Error(`${entry.backlog.length} audit event(s) from before the redeploy still to be written`);
     entry.unsubscribe = auditBus.subscribe((ev) => writeInOrder(entry, ev));
     s = entry;
     shared.set(key, s);
@@ -541,6 +549,8 @@ export function openSharedAuditLog(opts: AuditLogOptions, onError: (err: Error) 
         entry.retry = undefined;
         if (entry.backlog.length) flush(entry);
         if (entry.retry) clearTimeout(entry.retry);
+        // Still not written: kept for whoever opens this directory next, never dropped here.
+        if (entry.backlog.length || entry.dropped) leftBehind.set(key, { backlog: entry.backlog, dropped: entry.dropped });
         shared.delete(key);
       }
     },

@@ -261,6 +261,29 @@ test('a log directory that cannot be made at deploy is said, retried, and used o
   }
 });
 
+test('events still waiting when the last user lets go (a redeploy during a fault) are written by the next one to open the log', async () => {
+  const dir = tmpDir();
+  const first = openSharedAuditLog({ dir });
+  auditBus.publish({ type: 'camera-move', actor: 'auto:ptz', alertId: 'r1', details: { camera: 'cam1' } });
+  fs.renameSync(dir, `${dir}-away`);
+  auditBus.publish({ type: 'decision', actor: 'alice', alertId: 'r1', details: { state: 'confirmed' } });
+  assert.equal(first.backlog, 1);
+  first.release(); // the old node closes; its last attempt fails too
+  fs.renameSync(`${dir}-away`, dir);
+  let recovered = 0;
+  const second = openSharedAuditLog({ dir }, () => undefined, () => recovered++);
+  try {
+    const t0 = Date.now();
+    while (recovered === 0 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(recovered, 1);
+    const entries = listAuditFiles(dir).flatMap(lines).map((l) => JSON.parse(l));
+    assert.deepEqual(entries.filter((e) => e.type !== 'system').map((e) => `${e.type}:${e.actor}`), ['camera-move:auto:ptz', 'decision:alice']);
+    assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
+  } finally {
+    second.release();
+  }
+});
+
 function fakeJpeg(n: number): Buffer {
   // SOI + APP0 marker and some bytes: enough for the JPEG signature check
   return Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(n, 7), Buffer.from([0xff, 0xd9])]);
