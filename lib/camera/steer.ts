@@ -8,7 +8,7 @@ import { Alert, CameraState, contractFieldsOf, refusePrivacyBreaches, validateDe
 import { ContractError, isObject, requireNumber, requireObject, requireString } from '../util/validate';
 import { auditBus } from '../alerts/bus';
 import { Backoff } from '../util/backoff';
-import { CameraConnection, CameraError } from './connection';
+import { CameraConnection, CameraError, classifyError } from './connection';
 import { AlertRank, Choice, Hold, TargetSpec, aimFor, chooseCamera, isHeldAgainst, priorityOf } from './choose';
 import { aimToCameraDegrees, cameraDegreesToWorld, degreesToSpace, spaceToDegrees, wrap180 } from './geometry';
 import { MoveMethod, MoveResult, moveToTarget } from './mover';
@@ -207,7 +207,8 @@ export class PtzSteer {
     const { camera: before, video: _video, ...alert } = given;
     const target = targetOf(alert, this.opts.assumedDistanceM);
     const rank = rankOf(alert);
-    let ranked = onlyCamera(this.camerasIfFree(target, rank), p.cameraId);
+    const free = this.camerasIfFree(target, rank);
+    let ranked = free.length ? onlyCamera(free, p.cameraId) : free;
     if (!ranked.length) {
       // Answered on the camera too, so the console's request is settled and may be made again.
       const reason = 'no camera can look at it now';
@@ -217,7 +218,6 @@ export class PtzSteer {
       return;
     }
     if (p.cameraId === undefined && before) ranked = [...ranked.filter((c) => c.config.id === before.id), ...ranked.filter((c) => c.config.id !== before.id)];
-    this.waiting.delete(alertId);
     await this.execute(alert, ranked, this.operatorRank(rank, ranked), actor, emit, true);
   }
 
@@ -432,8 +432,15 @@ export class PtzSteer {
       },
       (err: Error) => {
         if (this.closed || this.activeMove.has(conn.id) || this.homeTimers.has(conn.id)) return;
+        // Only a camera out of reach is tried again (as moves are); one that refuses (an unknown
+        // preset, no home position) would refuse for ever.
+        const e = classifyError(err, conn.id, 'GotoHome');
+        if (e.code !== 'unreachable' && e.code !== 'auth' && e.code !== 'closed') {
+          this.hooks.warn?.(`camera ${conn.id} could not return home: ${e.message}; not retried`);
+          return;
+        }
         const delayMs = backoff.next();
-        if (backoff.attempts === 1) this.hooks.warn?.(`camera ${conn.id} could not return home: ${err.message}; retrying`);
+        if (backoff.attempts === 1) this.hooks.warn?.(`camera ${conn.id} could not return home: ${e.message}; retrying`);
         const t = setTimeout(() => {
           this.homeTimers.delete(conn.id);
           if (!this.closed && !this.activeMove.has(conn.id)) this.goHome(conn, alertId, backoff);
@@ -665,8 +672,7 @@ function onlyCamera(ranked: Choice[], cameraId: unknown): Choice[] {
 
 /** An alert's claim on cameras: its label's priority (or payload.priority), and when it happened. */
 function rankOf(alert: Alert): AlertRank {
-  const explicit = (alert as unknown as Record<string, unknown>).priority;
-  return { alertId: alert.id, label: alert.label, priority: priorityOf(alert.label, explicit), alertTimeMs: Math.round((alert.onset ?? Date.now() / 1000) * 1000) };
+  return { alertId: alert.id, label: alert.label, priority: priorityOf(alert.label, alert.priority), alertTimeMs: Math.round((alert.onset ?? Date.now() / 1000) * 1000) };
 }
 
 /** Waiting alerts in the order they get a free camera: the most important, then the most recent (as holds rank them). */

@@ -178,14 +178,14 @@ test('a camera that cannot go home is told once and retried with back-off until 
   let refusals = 1;
   a.gotoHome = async () => {
     a.homes++;
-    if (refusals-- > 0) throw new Error('connect ECONNREFUSED');
+    if (refusals-- > 0) throw Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:80'), { code: 'ECONNREFUSED' });
   };
   const warned: string[] = [];
   const steer = new PtzSteer(asConns([a]), { pollMs: 10, returnHomeAfterMs: 50 }, { warn: (t) => warned.push(t) });
   try {
     await steer.handle(alert('h', 'crash', destination(O, 45, 30)), () => undefined);
     await until(() => a.homes === 2, 10_000, 'a second attempt after the refusal');
-    assert.deepEqual(warned, ['camera a could not return home: connect ECONNREFUSED; retrying']);
+    assert.deepEqual(warned, ['camera a could not return home: GotoHome: camera unreachable: connect ECONNREFUSED 10.0.0.5:80; retrying']);
     // Refused again, then a new alert takes the camera: the pending retry must not send it home.
     refusals = 1;
     await steer.handle(alert('h2', 'crash', destination(O, 50, 30)), () => undefined);
@@ -198,6 +198,26 @@ test('a camera that cannot go home is told once and retried with back-off until 
     await new Promise((r) => setTimeout(r, 2600));
     assert.equal(a.homes, 4);
     assert.equal(warned.length, 2);
+  } finally {
+    steer.close();
+  }
+});
+
+test('a camera that refuses to go home (no home position) is warned about once and not retried', async () => {
+  const a = new FakeCamera(config('a', 0, 0), 0);
+  a.gotoHome = async () => {
+    a.homes++;
+    throw new Error('ONVIF SOAP Fault: GotoHomePosition is not supported');
+  };
+  const warned: string[] = [];
+  const steer = new PtzSteer(asConns([a]), { pollMs: 10, returnHomeAfterMs: 50 }, { warn: (t) => warned.push(t) });
+  try {
+    await steer.handle(alert('n', 'crash', destination(O, 45, 30)), () => undefined);
+    await until(() => a.homes === 1, 5000, 'the attempt to go home');
+    await new Promise((r) => setTimeout(r, 2600)); // past the first retry delay (2 s, jitter 20 %)
+    assert.equal(a.homes, 1, 'not tried again');
+    assert.equal(warned.length, 1);
+    assert.match(warned[0], /camera a could not return home: .*not supported; not retried/);
   } finally {
     steer.close();
   }
@@ -549,6 +569,10 @@ test('look again prefers the camera that looked there first; with no camera able
     assert.equal(err.error?.code, 'no-camera');
     assert.equal(lastOf(outs, 'f')!.payload.camera!.state, 'failed', 'the console learns the request was answered');
     assert.equal(lastOf(outs, 'f')!.payload.camera!.reason, 'no camera can look at it now');
+    // Naming a camera changes nothing when none can see it: the same answer, not a refusal.
+    const before = outs.length;
+    await steer.handle({ kind: 'move-request', alertId: 'f', operator: 'ana', cameraId: 'b', alert: far }, (o) => outs.push(o));
+    assert.deepEqual(outs.slice(before).map((o) => [o.port, o.error?.code]), [[1, undefined], [2, 'no-camera']]);
   } finally {
     steer.close();
   }
