@@ -14,9 +14,9 @@ import { VirtualCamera } from '../../lib/sim/camera/virtual-camera';
 import { isJpeg } from '../../lib/video/jpeg';
 import { auditBus, AuditEvent } from '../../lib/alerts/bus';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { findBinary } from '../../lib/util/binaries';
+import { tempDir } from '../support/tmp';
 import { childFfmpegPids, closeWs, collectWs, ffprobeStreams, RtspServer, startRtspServer, tfdtOf, topBoxes, waitFor } from '../support/video-sources';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -267,7 +267,7 @@ describe('video-forward node', () => {
   });
 
   it('a missing ffmpeg is said in the status; alerts still go on with their links; found later, the status follows', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-ffmpeg-'));
+    const dir = tempDir('vigie-ffmpeg-');
     const laterFfmpeg = path.join(dir, 'ffmpeg');
     await helper.load([captureRed, videoForward, catchNode], flow({ ffmpegPath: laterFfmpeg }));
     const vf = helper.getNode('vf');
@@ -289,7 +289,6 @@ describe('video-forward node', () => {
     vf.receive({ payload: alert('AL-3', 'cam-r') });
     await again;
     await waitFor(() => statuses.length > 0 && statuses[statuses.length - 1].text !== 'ffmpeg not found', 20_000, 'a status past ffmpeg not found');
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('a failing source is named in the status and the debug sidebar; the alert still goes on', async () => {

@@ -84,7 +84,9 @@ describe('vigie-camera node', () => {
     // Used again, failing again at once: its next retry would come 0.5 s later (back-off afresh).
     const before = states.filter((st) => st === 'failed').length;
     n.registerUser({ id: 'user-2' });
-    while (states.filter((st) => st === 'failed').length === before) await new Promise((r) => setTimeout(r, 20));
+    const t2 = Date.now();
+    while (states.filter((st) => st === 'failed').length === before && Date.now() - t2 < 20_000) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(states.filter((st) => st === 'failed').length > before, 'failed again at once');
     n.deregisterUser({ id: 'user-2' });
     const seen = states.length;
     await new Promise((r) => setTimeout(r, 1500)); // well past that retry (0.6 s at most)

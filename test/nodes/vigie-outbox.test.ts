@@ -326,7 +326,7 @@ describe("vigie-outbox with Node-RED's mqtt out and an MQTT broker that goes awa
     const sub = await mqtt.connectAsync(url, { clientId: 'outbox-test-subscriber', reconnectPeriod: 100 });
     sub.on('message', (_t, p) => seen.push(p.toString()));
     await sub.subscribeAsync('vigie/test/#', { qos: 1 });
-    helper.settings({ mqttReconnectTime: 300 });
+    helper.settings({ userDir, mqttReconnectTime: 300 });
     try {
       await helper.load(
         [mqttNodes, outboxNode],
@@ -359,7 +359,7 @@ describe("vigie-outbox with Node-RED's mqtt out and an MQTT broker that goes awa
       assert.deepEqual(seen, ['before', 'during-1', 'during-2', 'during-3', 'during-4', 'during-5', 'after']);
       assert.deepEqual(warningsOf('box'), []);
     } finally {
-      helper.settings({});
+      helper.settings({ userDir });
       await sub.endAsync(true);
       await helper.unload();
       await mq.stop();

@@ -264,11 +264,14 @@ test('a log directory that cannot be made at deploy is said, retried, and used o
 test('events still waiting when the last user lets go (a redeploy during a fault) are written by the next one to open the log', async () => {
   const dir = tmpDir();
   const first = openSharedAuditLog({ dir });
-  auditBus.publish({ type: 'camera-move', actor: 'auto:ptz', alertId: 'r1', details: { camera: 'cam1' } });
-  fs.renameSync(dir, `${dir}-away`);
-  auditBus.publish({ type: 'decision', actor: 'alice', alertId: 'r1', details: { state: 'confirmed' } });
-  assert.equal(first.backlog, 1);
-  first.release(); // the old node closes; its last attempt fails too
+  try {
+    auditBus.publish({ type: 'camera-move', actor: 'auto:ptz', alertId: 'r1', details: { camera: 'cam1' } });
+    fs.renameSync(dir, `${dir}-away`);
+    auditBus.publish({ type: 'decision', actor: 'alice', alertId: 'r1', details: { state: 'confirmed' } });
+    assert.equal(first.backlog, 1);
+  } finally {
+    first.release(); // the old node closes; its last attempt fails too
+  }
   fs.renameSync(`${dir}-away`, dir);
   let recovered = 0;
   const second = openSharedAuditLog({ dir }, () => undefined, () => recovered++);

@@ -212,6 +212,7 @@ test("the integrators' flows' tab descriptions name every environment variable t
   for (const f of flowFiles.filter((x) => x !== 'street-demo.json')) {
     const text = fs.readFileSync(path.join(repoRoot, 'flows', f), 'utf8');
     const used = new Set([...text.matchAll(/\$\{(VIGIE_\w+)\}|\$\((VIGIE_\w+)\)|\$env\(\\?"(VIGIE_\w+)\\?"\)/g)].map((m) => m[1] ?? m[2] ?? m[3]));
+    assert.ok(used.size > 0, `flows/${f} uses environment variables`);
     const info = (readFlow(f) as Array<FlowNode & { info?: string }>).filter((n) => n.type === 'tab').map((n) => n.info ?? '').join('\n');
     for (const v of used) assert.ok(info.includes(v), `flows/${f}: the tab description does not name ${v}`);
   }

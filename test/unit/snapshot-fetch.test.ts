@@ -265,7 +265,7 @@ test('clearing the store stops the snapshots being fetched: the HTTP request and
     const grab = store.put('a2', 'cam', until, (signal) => grabFrame(findBinary('ffmpeg')!, `rtsp://127.0.0.1:${port}/stream`, { timeoutMs: 20_000, signal }));
     await waitFor(() => sockets.length >= 2, 10_000, 'both fetches connected');
     store.clear();
-    const ended = await Promise.race([Promise.all([http, grab]), new Promise((r) => setTimeout(() => r('still running'), 10_000))]);
+    const ended = await Promise.race([Promise.all([http, grab]), new Promise((r) => setTimeout(() => r('still running'), 10_000).unref())]);
     assert.deepEqual(ended, [undefined, undefined], `ended long before their 20 s timeouts (${Date.now() - t0} ms)`);
   } finally {
     store.clear();
