@@ -4,7 +4,8 @@
  * Node-RED 4.1's core mqtt out publishes only while connected and silently drops the rest
  * (docs/mqtt.md). It watches the same core `mqtt-broker` config node (its `connected` flag;
  * the broker node emits no events of its own) and never registers with it, so the broker's
- * status and connection stay the mqtt out's. The queue is lib/util/outbox.ts; memory only.
+ * status and connection stay the mqtt out's. The queue is lib/util/outbox.ts; what waits is also
+ * kept in a file of the user directory across restarts (Restarts, on by default).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -130,6 +131,8 @@ export = function (RED: NodeAPI) {
 
     /** Whether the file holds messages: only then does an empty outbox have a file to remove. */
     let fileOnDisk = false;
+    /** Outbox.changes when the file was last written: an unchanged outbox is not written again. */
+    let writtenChanges = -1;
     // What an earlier run kept (a restart, a redeploy, a power cut during an outage) goes first.
     if (outbox && persistFile && fs.existsSync(persistFile)) {
       try {
@@ -154,6 +157,7 @@ export = function (RED: NodeAPI) {
       try {
         const entries = outbox.entries();
         writeKept(persistFile, entries);
+        writtenChanges = outbox.changes;
         fileOnDisk = entries.length > 0;
         persistFailed = false;
       } catch (err) {
@@ -175,7 +179,7 @@ export = function (RED: NodeAPI) {
       if (!outbox) return;
       // Every change of what waits passes here: the file follows (messages passing straight
       // through while connected are not written: nothing waits).
-      if (outbox.size > 0 || fileOnDisk) persistSoon();
+      if ((outbox.size > 0 || fileOnDisk) && outbox.changes !== writtenChanges) persistSoon();
       const waiting = outbox.size;
       const dropped = outbox.droppedInEpisode;
       let s: { fill: 'red' | 'yellow' | 'green'; shape: 'ring' | 'dot'; text: string };

@@ -3,7 +3,8 @@
  * oldest first once it is open again. Node-RED 4.1's core `mqtt out` drops what it is given
  * while its broker is unreachable (docs/mqtt.md); the vigie-outbox node puts this in front of it.
  *
- * Bounded by count and by age: beyond either, the oldest are dropped and counted. Memory only.
+ * Bounded by count and by age: beyond either, the oldest are dropped and counted. In memory;
+ * entries()/restore() let the caller keep them across restarts.
  * Knows nothing of Node-RED or MQTT: the caller says whether the way is open and how to send.
  *
  * Messages sent are "in flight" until the caller settles them: a message handed on in the same
@@ -60,6 +61,8 @@ export class Outbox<T> {
   private episode = false;
   private droppedThisEpisode = 0;
   private droppedAll = 0;
+  /** Grows with every change of what is kept (a writer of the kept messages skips unchanged states). */
+  changes = 0;
 
   constructor(opts: OutboxOptions = {}) {
     this.maxMessages = opts.maxMessages ?? DEFAULT_MAX_MESSAGES;
@@ -118,6 +121,7 @@ export class Outbox<T> {
   /** Keeps `item` behind the others; drops the oldest beyond maxMessages. */
   push(item: T): void {
     this.beginEpisode();
+    this.changes++;
     this.waiting.push({ item, keptAtMs: this.nowMs() });
     const over = this.size - this.maxMessages;
     if (over > 0) this.dropOldest(over, 'maxMessages');
@@ -145,6 +149,7 @@ export class Outbox<T> {
       this.head++;
       this.compact();
       this.inFlight.push(k);
+      this.changes++;
       sent++;
       send(k.item);
     }
@@ -159,6 +164,7 @@ export class Outbox<T> {
   settle(open: boolean): number {
     const back = this.inFlight;
     this.inFlight = [];
+    if (back.length) this.changes++;
     if (open || back.length === 0) return 0;
     this.beginEpisode();
     this.waiting = [...back, ...this.waiting.slice(this.head)];
@@ -183,6 +189,7 @@ export class Outbox<T> {
   restore(entries: ReadonlyArray<Kept<T>>): void {
     if (!entries.length) return;
     this.beginEpisode();
+    this.changes++;
     this.waiting = [...entries.map((e) => ({ item: e.item, keptAtMs: e.keptAtMs })), ...this.waiting.slice(this.head)];
     this.head = 0;
     const over = this.size - this.maxMessages;
@@ -208,6 +215,7 @@ export class Outbox<T> {
   private dropOldest(count: number, reason: DropReason): void {
     for (let i = 0; i < count; i++) this.waiting[this.head + i] = undefined as unknown as Kept<T>;
     this.head += count;
+    this.changes++;
     this.compact();
     const firstInEpisode = this.droppedThisEpisode === 0;
     this.droppedThisEpisode += count;

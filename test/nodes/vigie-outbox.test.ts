@@ -231,6 +231,18 @@ describe('vigie-outbox with a stand-in broker', () => {
     await until(() => !fs.existsSync(file), 'the file removed once nothing waits', 10_000);
   });
 
+  it('restarts: an outage with nothing new does not rewrite the file', async () => {
+    const file = path.join(userDir, 'vigie-outbox-box.json');
+    const { box } = await load();
+    box.receive({ payload: 1 });
+    await until(() => fs.existsSync(file), 'the file written', 10_000);
+    const written = fs.statSync(file).mtimeMs;
+    await sleep(4500); // two write delays and four checks of the broker go by
+    assert.equal(fs.statSync(file).mtimeMs, written, 'not written again');
+    box.receive({ payload: 2 });
+    await until(() => fs.statSync(file).mtimeMs !== written, 'written again once something changed', 10_000);
+  });
+
   it('restarts: a file it cannot read is set aside, named in a warning, never overwritten', async () => {
     fs.writeFileSync(path.join(userDir, 'vigie-outbox-box.json'), '{"not": "a list"');
     helper.log().resetHistory();
