@@ -12,6 +12,7 @@ import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { DEFAULT_MAX_AGE_S, DEFAULT_MAX_MESSAGES, DropEvent, Kept, Outbox, OUTBOX_SETTING_RANGES } from '../lib/util/outbox';
 import { ContractError } from '../lib/util/validate';
+import { writeFileAtomic } from '../lib/util/atomic-file';
 
 interface OutboxDef extends NodeDef {
   broker?: string;
@@ -69,9 +70,7 @@ function writeKept(file: string, entries: Array<Kept<NodeMessage>>): void {
     fs.rmSync(file, { force: true });
     return;
   }
-  const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(entries.map((e) => ({ item: storable(e.item), keptAtMs: e.keptAtMs }))));
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, JSON.stringify(entries.map((e) => ({ item: storable(e.item), keptAtMs: e.keptAtMs }))));
 }
 
 function setting(config: Record<string, unknown>, key: keyof typeof OUTBOX_SETTING_RANGES, dflt: number): number {

@@ -19,6 +19,7 @@ import type { AuditEvent, AuditEventType } from './bus';
 import { auditBus } from './bus';
 import { stripSampleLike } from './sanitize';
 import { Backoff } from '../util/backoff';
+import { KEPT_FILE_MODE, writeFileAtomic } from '../util/atomic-file';
 
 export const AUDIT_FORMAT_VERSION = 1;
 /** `prev` of the very first entry of a log. */
@@ -179,7 +180,7 @@ export class AuditLog {
 
   private write(body: Omit<AuditEntry, 'hash'>): AuditEntry {
     const { line, hash } = serialise(body);
-    fs.appendFileSync(this.file!, line + '\n', { mode: 0o640 });
+    fs.appendFileSync(this.file!, line + '\n', { mode: KEPT_FILE_MODE });
     this.fileBytes += Buffer.byteLength(line) + 1;
     this.seq = body.seq;
     this.prev = hash;
@@ -234,9 +235,7 @@ export class AuditLog {
     const dir = path.join(this.dir, SNAPSHOT_DIR, day);
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, name);
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, jpeg, { mode: 0o640 });
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, jpeg);
     return this.append({
       type: 'snapshot',
       actor,

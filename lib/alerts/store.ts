@@ -11,6 +11,7 @@ import * as path from 'path';
 import type { Alert, Decision } from '../contracts';
 import { validateDecision, validateDetection } from '../contracts';
 import { ContractError } from '../util/validate';
+import { writeFileAtomic } from '../util/atomic-file';
 import { sanitizeAlert } from './sanitize';
 
 export type AlertState = 'new' | 'seen' | 'confirmed' | 'dismissed' | 'escalated';
@@ -191,9 +192,7 @@ export class AlertStore {
   save(): void {
     if (!this.file) return;
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(this.toJSON()), { mode: 0o640 });
-    fs.renameSync(tmp, this.file);
+    writeFileAtomic(this.file, JSON.stringify(this.toJSON()));
   }
 
   /** Loads what a previous run saved, within retention. Returns the number of alerts loaded. */
