@@ -279,17 +279,49 @@ function keepKnown(v: unknown, shape: FieldShape, path: string, dropped: string[
 }
 
 /**
- * A copy of a detection or alert with the contract's fields only (privacy guarantees 1 and 3):
- * voice-class scores, unknown fields and fields of the wrong type are dropped, and `warn` names
- * them in one line. Call refusePrivacyBreaches first.
+ * Names the fields that contractFieldsOf drops, by path and never by value. Made once per
+ * node, it names each field once (list positions folded: `payload.x[3]` is `payload.x[]`): a
+ * flow that adds a field to every message warns once, not at every message, and the log stays
+ * readable. A plain function given to contractFieldsOf hears of every message instead.
  */
-export function contractFieldsOf(o: Record<string, unknown>, where = 'payload', warn?: (text: string) => void): Alert {
+export class DroppedFieldWarnings {
+  /** At most this many distinct fields are remembered; then one last warning says so. */
+  static readonly MAX_NAMED = 1000;
+  private readonly named = new Set<string>();
+  private full = false;
+
+  constructor(private readonly warn: (text: string) => void, private readonly once = true) {}
+
+  report(alertId: unknown, dropped: string[]): void {
+    let fresh = dropped;
+    if (this.once) {
+      if (this.full) return;
+      fresh = dropped.filter((d) => {
+        const key = d.replace(/\[\d+\]/g, '[]');
+        if (this.named.has(key)) return false;
+        this.named.add(key);
+        return true;
+      });
+      if (this.named.size >= DroppedFieldWarnings.MAX_NAMED) this.full = true;
+    }
+    if (!fresh.length) return;
+    const shown = fresh.slice(0, 8).join(', ') + (fresh.length > 8 ? ` and ${fresh.length - 8} more` : '');
+    const id = typeof alertId === 'string' ? alertId.slice(0, 60) : '(no id)';
+    const tail = !this.once ? '' : this.full ? `; ${DroppedFieldWarnings.MAX_NAMED} fields named, further ones are dropped without a word` : '; each field is named once';
+    this.warn(`alert ${id}: dropped ${shown}; only the alert contract's fields are passed on (privacy guarantees 1 and 3)${tail}`);
+  }
+}
+
+/**
+ * A copy of a detection or alert with the contract's fields only (privacy guarantees 1 and 3):
+ * voice-class scores, unknown fields and fields of the wrong type are dropped and named to
+ * `warn` (a node's DroppedFieldWarnings names each field once; a function hears of every
+ * message). Call refusePrivacyBreaches first.
+ */
+export function contractFieldsOf(o: Record<string, unknown>, where = 'payload', warn?: DroppedFieldWarnings | ((text: string) => void)): Alert {
   const dropped: string[] = [];
   const out = keepKnown(o, ALERT_FIELDS, where, dropped) as Alert;
-  if (dropped.length && warn) {
-    const shown = dropped.slice(0, 8).join(', ') + (dropped.length > 8 ? ` and ${dropped.length - 8} more` : '');
-    warn(`alert ${typeof o.id === 'string' ? o.id.slice(0, 60) : '(no id)'}: dropped ${shown}; only the alert contract's fields are passed on (privacy guarantees 1 and 3)`);
-  }
+  if (dropped.length && warn) (warn instanceof DroppedFieldWarnings ? warn : new DroppedFieldWarnings(warn, false)).report(o.id, dropped);
   return out;
 }
 
@@ -298,7 +330,7 @@ export function contractFieldsOf(o: Record<string, unknown>, where = 'payload', 
  * only. Refuses samples and voice labels; drops voice scores and unknown fields, naming them
  * to `warn` (see contractFieldsOf).
  */
-export function validateDetection(p: unknown, warn?: (text: string) => void): Detection {
+export function validateDetection(p: unknown, warn?: DroppedFieldWarnings | ((text: string) => void)): Detection {
   const o = requireObject(p, 'payload');
   if (o.kind !== 'detection') throw new ContractError('payload.kind', '"detection"', o.kind);
   refusePrivacyBreaches(o);

@@ -78,6 +78,7 @@ export = function (RED: NodeAPI) {
       retentionMs: alertRetentionDays * 86_400_000,
       maxAlerts: Math.max(10, num(config.maxAlerts, 500)),
       file: config.persist === false ? undefined : path.join(userDir, `vigie-alerts-${node.id.replace(/[^\w.-]/g, '_')}.json`),
+      warnDropped: (t) => node.warn(t),
     });
     const originLat = num(config.siteLat, NaN);
     const originLon = num(config.siteLon, NaN);

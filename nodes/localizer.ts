@@ -8,7 +8,7 @@
  * The work is in lib/localize/localizer.ts; this node reads config, wires input, timers, status.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { Alert, Detection, validateDetection } from '../lib/contracts';
+import { Alert, Detection, DroppedFieldWarnings, validateDetection } from '../lib/contracts';
 import { DEFAULT_MIN_CONFIDENCE, FusionLocalizer, SensorGeometry, locateSingle, sensorInfoOf } from '../lib/localize/localizer';
 import type { SensorInfo } from '../lib/sensor';
 import { ContractError } from '../lib/util/validate';
@@ -98,6 +98,7 @@ export = function (RED: NodeAPI) {
       return found;
     }
 
+    const droppedFields = new DroppedFieldWarnings((t) => node.warn(t));
     function parsePayload(msg: NodeMessage): Detection {
       let p: unknown = msg.payload;
       // Detections arrive from MQTT as JSON text or a Buffer when the mqtt-in node does not parse them.
@@ -110,7 +111,7 @@ export = function (RED: NodeAPI) {
         }
       }
       // Its contract fields only: every alert this node sends is built from them (privacy guarantees 1 and 3).
-      return validateDetection(p, (t) => node.warn(t));
+      return validateDetection(p, droppedFields);
     }
 
     function schedule(): void {

@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Alert, Decision } from '../contracts';
-import { validateDecision, validateDetection } from '../contracts';
+import { DroppedFieldWarnings, validateDecision, validateDetection } from '../contracts';
 import { ContractError } from '../util/validate';
 import { writeFileAtomic } from '../util/atomic-file';
 import { sanitizeAlert } from './sanitize';
@@ -38,6 +38,8 @@ export interface AlertStoreOptions {
   /** JSON file for persistence; none when undefined. */
   file?: string;
   now?: () => number;
+  /** Hears of fields dropped from incoming alerts (each field named once); none when undefined. */
+  warnDropped?: (text: string) => void;
 }
 
 export interface UpsertResult {
@@ -60,12 +62,14 @@ export class AlertStore {
   private readonly maxAlerts: number;
   private readonly now: () => number;
   readonly file: string | undefined;
+  private readonly droppedFields: DroppedFieldWarnings | undefined;
 
   constructor(opts: AlertStoreOptions = {}) {
     this.retentionMs = opts.retentionMs ?? 7 * 86_400_000;
     this.maxAlerts = Math.max(1, opts.maxAlerts ?? 500);
     this.now = opts.now ?? Date.now;
     this.file = opts.file;
+    this.droppedFields = opts.warnDropped ? new DroppedFieldWarnings(opts.warnDropped) : undefined;
   }
 
   get size(): number {
@@ -78,7 +82,7 @@ export class AlertStore {
 
   /** Validates the detection part, keeps only contract fields, merges with what is known. */
   upsert(payload: unknown): UpsertResult {
-    const alert = sanitizeAlert(validateDetection(payload) as Alert);
+    const alert = sanitizeAlert(validateDetection(payload, this.droppedFields) as Alert);
     const now = this.now();
     const old = this.records.get(alert.id);
     if (!old) {

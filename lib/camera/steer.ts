@@ -4,7 +4,7 @@
  * result as payload.camera (DESIGN §2), records every move for the audit log, and sends
  * cameras home after a quiet period.
  */
-import { Alert, CameraState, contractFieldsOf, refusePrivacyBreaches, validateDecision } from '../contracts';
+import { Alert, CameraState, contractFieldsOf, DroppedFieldWarnings, refusePrivacyBreaches, validateDecision } from '../contracts';
 import { ContractError, isObject, requireNumber, requireObject, requireString } from '../util/validate';
 import { auditBus } from '../alerts/bus';
 import { Backoff } from '../util/backoff';
@@ -120,6 +120,8 @@ export class PtzSteer {
   /** Latest move per camera: a newer one supersedes it. */
   private readonly activeMove = new Map<string, string>();
   private closed = false;
+  /** Names the fields dropped from alerts, each once (see DroppedFieldWarnings). */
+  private readonly droppedFields = new DroppedFieldWarnings((t) => this.hooks.warn?.(t));
 
   constructor(
     private readonly cameras: () => CameraConnection[],
@@ -134,7 +136,7 @@ export class PtzSteer {
     const p = requireObject(payload, 'payload');
     if (p.kind === 'decision') return this.onDecision(p, emit);
     if (p.kind === 'move-request') return this.onMoveRequest(p, emit);
-    const alert = parseAlert(p, 'payload', this.hooks.warn);
+    const alert = parseAlert(p, 'payload', this.droppedFields);
     if (this.dismissed.has(alert.id)) {
       this.hooks.log?.(`alert ${alert.id} came again after it was dismissed: no camera moves for it`);
       emit({ port: 1, payload: alert });
@@ -202,7 +204,7 @@ export class PtzSteer {
    * camera that looked before is preferred; the operator's choice takes held cameras too.
    */
   private async lookAgain(p: Record<string, unknown>, alertId: string, actor: string, emit: (out: SteerOutput) => void): Promise<void> {
-    const given = parseAlert(requireObject(p.alert, 'payload.alert'), 'payload.alert', this.hooks.warn);
+    const given = parseAlert(requireObject(p.alert, 'payload.alert'), 'payload.alert', this.droppedFields);
     if (given.id !== alertId) throw new ContractError('payload.alert.id', `the id of payload.alertId ("${alertId}")`, given.id);
     const { camera: before, video: _video, ...alert } = given;
     const target = targetOf(alert, this.opts.assumedDistanceM);
@@ -630,7 +632,7 @@ export class PtzSteer {
  * Checks what ptz-steer needs of an alert; messages name the field. Returns its contract
  * fields only: every alert ptz-steer sends is built from it (privacy guarantees 1 and 3).
  */
-export function parseAlert(p: Record<string, unknown>, where = 'payload', warn?: (text: string) => void): Alert {
+export function parseAlert(p: Record<string, unknown>, where = 'payload', warn?: DroppedFieldWarnings | ((text: string) => void)): Alert {
   refusePrivacyBreaches(p, where);
   requireString(p, 'id', where);
   const loc = p.location;

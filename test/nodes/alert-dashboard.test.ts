@@ -127,7 +127,7 @@ describe('alert-dashboard node', () => {
     assert.equal(base.stores.data.get('dash')?.payload?.alerts?.length ?? 0, 0);
   });
 
-  it('keeps alerts by id in queue order and broadcasts the sanitised state', async () => {
+  it('keeps alerts by id in queue order and broadcasts the sanitised state; names each field it drops once', async () => {
     await helper.startServer();
     await helper.load(nodes(), flow());
     const n = helper.getNode('dash');
@@ -145,6 +145,14 @@ describe('alert-dashboard node', () => {
     assert.deepEqual(st.counts, { new: 2, seen: 0, confirmed: 0, dismissed: 0, escalated: 0 });
     assert.ok(st.site.sensors.some((s: Any) => s.id === 'north-1' && s.lat === 45.4397));
     assert.ok(!/samples|pcm/.test(JSON.stringify(st)));
+    // What it drops is named, by field and never by value, each field once: the voice score
+    // that every alert here carries, then the stray field of the third.
+    const warnings: string[] = helper.log().args.filter((a: Any) => a[0]?.level === 30 && a[0]?.id === 'dash').map((a: Any) => String(a[0].msg));
+    const dropped = warnings.filter((w) => / dropped /.test(w));
+    assert.equal(dropped.length, 2, warnings.join(' | '));
+    assert.match(dropped[0], /^alert a1: dropped payload\.scores\.speech \(a voice class: privacy guarantee 3\);/);
+    assert.match(dropped[1], /^alert a1: dropped payload\.pcm \(not in the alert contract\);/);
+    assert.doesNotMatch(dropped.join(' '), /0\.1|0\.3/, 'never a value');
   });
 
   it('refuses unusable input with done(err) naming the field, and keeps running', async () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import { loadSchemas } from '../../lib/schemas';
-import { CONTRACT_BOUNDS, VOICE_LABELS, contractFieldsOf, isVoiceLabel, validateAudioBlock, validateDecision, validateDetection } from '../../lib/contracts';
+import { CONTRACT_BOUNDS, DroppedFieldWarnings, VOICE_LABELS, contractFieldsOf, isVoiceLabel, validateAudioBlock, validateDecision, validateDetection } from '../../lib/contracts';
 import { parseAlert } from '../../lib/camera/steer';
 
 const schemas = loadSchemas();
@@ -168,6 +168,38 @@ test('privacy: an alert goes on with every field the alert schema declares, and 
     assert.ok(warnings[0].includes(f), `${f} in: ${warnings[0]}`);
   }
   assert.doesNotMatch(warnings[0], /UklGR|0\.1/, 'fields are named, never their values');
+});
+
+test('a node names each dropped field once: a flow adding a field to every message warns once, not at every message', () => {
+  const warnings: string[] = [];
+  const named = new DroppedFieldWarnings((w) => warnings.push(w));
+  const withSite = (i: number) => ({ ...structuredClone(fullAlert), id: `a-${i}`, site: 'north', incident: { ...structuredClone(fullAlert.incident), reports: [{ ...fullAlert.incident!.reports[0], note: 'x' }, { ...fullAlert.incident!.reports[0], note: 'y' }] } });
+  for (let i = 0; i < 50; i++) assert.equal(contractFieldsOf(withSite(i), 'payload', named).id, `a-${i}`);
+  assert.equal(warnings.length, 1, warnings.join(' | '));
+  assert.match(warnings[0], /^alert a-0: dropped .*payload\.site \(not in the alert contract\)/);
+  assert.match(warnings[0], /payload\.incident\.reports\[0\]\.note/);
+  assert.doesNotMatch(warnings[0], /reports\[1\]/, 'list positions are folded: the second report drops the same field');
+  assert.match(warnings[0], /each field is named once/);
+  // A field not named before is named, alone.
+  contractFieldsOf({ ...withSite(51), pcm: 'AAAA' }, 'payload', named);
+  assert.equal(warnings.length, 2);
+  assert.match(warnings[1], /^alert a-51: dropped payload\.pcm \(not in the alert contract\);/);
+  assert.doesNotMatch(warnings[1], /payload\.site/);
+  // A plain function still hears of every message (what one-off checks use).
+  const each: string[] = [];
+  for (let i = 0; i < 3; i++) contractFieldsOf(withSite(i), 'payload', (w) => each.push(w));
+  assert.equal(each.length, 3);
+  assert.doesNotMatch(each[0], /named once/);
+});
+
+test('DroppedFieldWarnings: past its bound of named fields it says so once and then stays quiet', () => {
+  const warnings: string[] = [];
+  const named = new DroppedFieldWarnings((w) => warnings.push(w));
+  const max = DroppedFieldWarnings.MAX_NAMED;
+  for (let i = 0; i < max + 20; i++) named.report(`a-${i}`, [`payload.f${i} (not in the alert contract)`]);
+  assert.equal(warnings.length, max);
+  assert.match(warnings[max - 1], /payload\.f999 .*1000 fields named, further ones are dropped without a word/);
+  assert.doesNotMatch(warnings[max - 2], /further ones/);
 });
 
 test('an alert carries location, camera and video; wrong enums are rejected', () => {
