@@ -11,7 +11,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { Alert, Detection, DroppedFieldWarnings, validateDetection } from '../lib/contracts';
 import { DEFAULT_MIN_CONFIDENCE, FusionLocalizer, SensorGeometry, locateSingle, sensorInfoOf } from '../lib/localize/localizer';
 import type { SensorInfo } from '../lib/sensor';
-import { ContractError } from '../lib/util/validate';
+import { ContractError, settingInRange } from '../lib/util/validate';
 
 interface LocalizerDef extends NodeDef {
   mode?: 'single' | 'fusion';
@@ -29,14 +29,6 @@ interface LocalizerDef extends NodeDef {
 interface SensorConfigNode extends Node {
   readonly sensor: SensorInfo | undefined;
   readonly sensorError?: string;
-}
-
-function setting(config: Record<string, unknown>, key: string, dflt: number, min: number, max: number): number {
-  const v = config[key];
-  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return dflt;
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new ContractError(`setting ${key}`, `a number from ${min} to ${max}`, v);
-  return n;
 }
 
 function summary(loc: Alert['location']): string {
@@ -60,19 +52,19 @@ export = function (RED: NodeAPI) {
     try {
       const cfg = config as unknown as Record<string, unknown>;
       opts = {
-        temperatureC: setting(cfg, 'temperatureC', 15, -40, 60),
-        windowMs: setting(cfg, 'windowMs', 20, 5, 200),
-        minConfidence: setting(cfg, 'minConfidence', DEFAULT_MIN_CONFIDENCE, 0, 1),
+        temperatureC: settingInRange(cfg.temperatureC, 'setting temperatureC', { min: -40, max: 60 }, 15),
+        windowMs: settingInRange(cfg.windowMs, 'setting windowMs', { min: 5, max: 200 }, 20),
+        minConfidence: settingInRange(cfg.minConfidence, 'setting minConfidence', { min: 0, max: 1 }, DEFAULT_MIN_CONFIDENCE),
       };
       if (mode === 'fusion') {
         fusion = new FusionLocalizer({
           ...opts,
-          minSensors: setting(cfg, 'minSensors', 3, 1, 100),
-          timeoutMs: setting(cfg, 'timeoutMs', 1500, 50, 60000),
-          onsetToleranceMs: setting(cfg, 'onsetToleranceMs', 20, 0, 5000),
-          maxClockErrorMs: setting(cfg, 'maxClockErrorMs', 10, 0, 60000),
-          sourceHeightM: setting(cfg, 'sourceHeightM', 1.5, -100, 1000),
-          continuationSec: setting(cfg, 'continuationS', 4, 0, 60),
+          minSensors: settingInRange(cfg.minSensors, 'setting minSensors', { min: 1, max: 100 }, 3),
+          timeoutMs: settingInRange(cfg.timeoutMs, 'setting timeoutMs', { min: 50, max: 60000 }, 1500),
+          onsetToleranceMs: settingInRange(cfg.onsetToleranceMs, 'setting onsetToleranceMs', { min: 0, max: 5000 }, 20),
+          maxClockErrorMs: settingInRange(cfg.maxClockErrorMs, 'setting maxClockErrorMs', { min: 0, max: 60000 }, 10),
+          sourceHeightM: settingInRange(cfg.sourceHeightM, 'setting sourceHeightM', { min: -100, max: 1000 }, 1.5),
+          continuationSec: settingInRange(cfg.continuationS, 'setting continuationS', { min: 0, max: 60 }, 4),
         });
       }
       node.status({ fill: 'green', shape: 'dot', text: mode === 'fusion' ? 'fusion: waiting' : 'single array: ready' });

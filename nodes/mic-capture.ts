@@ -13,6 +13,7 @@ import { createSource, describeSource, InputSource, parseArecordL, SourceConfig,
 import { AudioBlock } from '../lib/contracts';
 import { findBinary } from '../lib/util/binaries';
 import { hasCredentials, hasPassword } from '../lib/util/url-credentials';
+import { settingInRange } from '../lib/util/validate';
 import type { SensorInfo } from '../lib/sensor';
 
 /** What a vigie-sensor config node exposes (nodes/vigie-sensor.ts). */
@@ -57,20 +58,6 @@ function credentialWarnings(url: string, c: StreamCredentials | undefined): stri
   return out;
 }
 
-function intSetting(v: unknown, field: string, min: number, max: number, dflt: number): number {
-  if (v === undefined || v === null || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${field}: expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
-  return n;
-}
-
-function numSetting(v: unknown, field: string, min: number, max: number, dflt: number | undefined): number | undefined {
-  if (v === undefined || v === null || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`${field}: expected a number from ${min} to ${max}, got ${JSON.stringify(v)}`);
-  return n;
-}
-
 /** Turn the editor's fields into a source config; errors name the field. */
 function sourceConfigFrom(config: MicCaptureDef, ctx: { userDir: string; sensorId: string; blockMs: number; credentials?: StreamCredentials }): SourceConfig {
   const type = (config.source || 'alsa') as SourceType;
@@ -82,8 +69,8 @@ function sourceConfigFrom(config: MicCaptureDef, ctx: { userDir: string; sensorI
       return {
         type,
         device: (config.device || 'default').trim(),
-        sampleRate: intSetting(config.sampleRate, 'sampleRate', 8000, 384000, 48000),
-        channels: intSetting(config.channels, 'channels', 1, 64, 1),
+        sampleRate: settingInRange(config.sampleRate, 'sampleRate', { min: 8000, max: 384000, integer: true }, 48000),
+        channels: settingInRange(config.channels, 'channels', { min: 1, max: 64, integer: true }, 1),
         format,
       };
     }
@@ -94,8 +81,8 @@ function sourceConfigFrom(config: MicCaptureDef, ctx: { userDir: string; sensorI
         url: config.url.trim(),
         username: ctx.credentials?.username || undefined,
         password: ctx.credentials?.password || undefined,
-        sampleRate: intSetting(config.sampleRate, 'sampleRate', 8000, 384000, 48000),
-        channels: intSetting(config.channels, 'channels', 1, 64, 1),
+        sampleRate: settingInRange(config.sampleRate, 'sampleRate', { min: 8000, max: 384000, integer: true }, 48000),
+        channels: settingInRange(config.channels, 'channels', { min: 1, max: 64, integer: true }, 1),
         realtime: !!config.realtime,
       };
     case 'wav':
@@ -148,10 +135,10 @@ export = function (RED: NodeAPI) {
       if (!sensorNode) throw new Error('sensor: expected a vigie-sensor configuration node');
       if (!sensorNode.sensor) throw new Error(`sensor: ${sensorNode.sensorError ?? 'invalid configuration'}`);
       const sensor = sensorNode.sensor;
-      const blockMs = intSetting(config.blockMs, 'blockMs', 10, 2000, 100);
-      const ringSeconds = numSetting(config.ringSeconds, 'ringSeconds', 0.5, MAX_RING_SECONDS, 5)!;
-      const levelEveryMs = intSetting(config.levelEveryMs, 'levelEveryMs', 0, 600000, 1000);
-      const calibrationDb = numSetting(config.calibrationDb, 'calibrationDb', 0, 200, undefined);
+      const blockMs = settingInRange(config.blockMs, 'blockMs', { min: 10, max: 2000, integer: true }, 100);
+      const ringSeconds = settingInRange(config.ringSeconds, 'ringSeconds', { min: 0.5, max: MAX_RING_SECONDS }, 5);
+      const levelEveryMs = settingInRange(config.levelEveryMs, 'levelEveryMs', { min: 0, max: 600000, integer: true }, 1000);
+      const calibrationDb = settingInRange(config.calibrationDb, 'calibrationDb', { min: 0, max: 200 }, undefined);
       const credentials = (node as unknown as { credentials?: StreamCredentials }).credentials;
       if (config.source === 'ffmpeg') for (const w of credentialWarnings(config.url ?? '', credentials)) node.warn(w);
       const srcCfg = sourceConfigFrom(config, { userDir, sensorId: sensor.id, blockMs, credentials });

@@ -14,7 +14,7 @@ import { contractFieldsOf, DroppedFieldWarnings, refusePrivacyBreaches, VideoLin
 import type { CameraHandle } from '../lib/camera/types';
 import { normaliseRoot, parseVideoPath, VerifyClient, VideoManager, VideoSource, VideoStats } from '../lib/video/manager';
 import { LiveTickets } from '../lib/video/tickets';
-import { ContractError, isObject, requireObject, requireString } from '../lib/util/validate';
+import { ContractError, isObject, requireObject, requireString, settingInRange } from '../lib/util/validate';
 
 interface VideoForwardDef extends NodeDef {
   ffmpegPath?: string;
@@ -29,16 +29,6 @@ interface VideoForwardDef extends NodeDef {
 }
 
 /** A number setting from the editor (may arrive as a string). Invalid → error naming it. */
-function setting(config: Record<string, unknown>, key: string, dflt: number, rule: { min: number; max: number; integer?: boolean }): number {
-  const v = config[key];
-  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return dflt;
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isFinite(n) || n < rule.min || n > rule.max || (rule.integer && !Number.isInteger(n))) {
-    throw new ContractError(`setting ${key}`, `${rule.integer ? 'an integer' : 'a number'} from ${rule.min} to ${rule.max}`, v);
-  }
-  return n;
-}
-
 /** Optional credentials a camera handle may expose for the stream and snapshot. */
 interface MaybeCredentials {
   getCredentials?: () => { username?: string; password?: string } | undefined;
@@ -163,13 +153,13 @@ export = function (RED: NodeAPI) {
         },
         knowsCamera: (cameraId) => findCamera(cameraId) !== undefined,
         ffmpegPath: (config.ffmpegPath ?? '').trim() || undefined,
-        idleStopMs: setting(cfg, 'idleStopS', 30, { min: 1, max: 86_400 }) * 1000,
-        maxRelays: setting(cfg, 'maxRelays', 4, { min: 1, max: 64, integer: true }),
-        mjpegFps: setting(cfg, 'mjpegFps', 5, { min: 0.2, max: 30 }),
-        mjpegWidth: setting(cfg, 'mjpegWidth', 640, { min: 64, max: 3840, integer: true }),
-        keepForMs: setting(cfg, 'keepForS', 120, { min: 5, max: 86_400 }) * 1000,
-        snapshotKeepMs: setting(cfg, 'snapshotKeepS', 3600, { min: 5, max: 604_800 }) * 1000,
-        fragmentMs: setting(cfg, 'fragmentMs', 0, { min: 0, max: 10_000, integer: true }),
+        idleStopMs: settingInRange(cfg.idleStopS, 'setting idleStopS', { min: 1, max: 86_400 }, 30) * 1000,
+        maxRelays: settingInRange(cfg.maxRelays, 'setting maxRelays', { min: 1, max: 64, integer: true }, 4),
+        mjpegFps: settingInRange(cfg.mjpegFps, 'setting mjpegFps', { min: 0.2, max: 30 }, 5),
+        mjpegWidth: settingInRange(cfg.mjpegWidth, 'setting mjpegWidth', { min: 64, max: 3840, integer: true }, 640),
+        keepForMs: settingInRange(cfg.keepForS, 'setting keepForS', { min: 5, max: 86_400 }, 120) * 1000,
+        snapshotKeepMs: settingInRange(cfg.snapshotKeepS, 'setting snapshotKeepS', { min: 5, max: 604_800 }, 3600) * 1000,
+        fragmentMs: settingInRange(cfg.fragmentMs, 'setting fragmentMs', { min: 0, max: 10_000, integer: true }, 0),
         transport,
         httpRoot: httpRoot(),
         verifyClient: (RED.settings as unknown as { webSocketNodeVerifyClient?: VerifyClient }).webSocketNodeVerifyClient,

@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { DEFAULT_MAX_AGE_S, DEFAULT_MAX_MESSAGES, DropEvent, Kept, Outbox, OUTBOX_SETTING_RANGES } from '../lib/util/outbox';
-import { ContractError } from '../lib/util/validate';
+import { settingInRange } from '../lib/util/validate';
 import { writeFileAtomic } from '../lib/util/atomic-file';
 
 interface OutboxDef extends NodeDef {
@@ -73,15 +73,6 @@ function writeKept(file: string, entries: Array<Kept<NodeMessage>>): void {
   writeFileAtomic(file, JSON.stringify(entries.map((e) => ({ item: storable(e.item), keptAtMs: e.keptAtMs }))));
 }
 
-function setting(config: Record<string, unknown>, key: keyof typeof OUTBOX_SETTING_RANGES, dflt: number): number {
-  const { min, max } = OUTBOX_SETTING_RANGES[key];
-  const v = config[key];
-  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return dflt;
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ContractError(`setting ${key}`, `an integer from ${min} to ${max}`, v);
-  return n;
-}
-
 export = function (RED: NodeAPI) {
   function VigieOutboxNode(this: Node, config: OutboxDef) {
     RED.nodes.createNode(this, config);
@@ -118,8 +109,8 @@ export = function (RED: NodeAPI) {
       broker = found;
       const cfg = config as unknown as Record<string, unknown>;
       outbox = new Outbox<NodeMessage>({
-        maxMessages: setting(cfg, 'maxMessages', DEFAULT_MAX_MESSAGES),
-        maxAgeMs: setting(cfg, 'maxAgeS', DEFAULT_MAX_AGE_S) * 1000,
+        maxMessages: settingInRange(cfg.maxMessages, 'setting maxMessages', { ...OUTBOX_SETTING_RANGES.maxMessages, integer: true }, DEFAULT_MAX_MESSAGES),
+        maxAgeMs: settingInRange(cfg.maxAgeS, 'setting maxAgeS', { ...OUTBOX_SETTING_RANGES.maxAgeS, integer: true }, DEFAULT_MAX_AGE_S) * 1000,
         onDrop,
       });
     } catch (err) {

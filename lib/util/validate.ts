@@ -67,3 +67,16 @@ export function requireOneOf<T extends string>(o: Record<string, unknown>, key: 
   }
   return v as T;
 }
+
+/**
+ * A node's numeric setting from the editor: empty (unset, null, blank text) means `dflt`;
+ * anything else must be a number within [min, max], an integer when `integer`, or a
+ * ContractError names the field and the range.
+ */
+export function settingInRange<D extends number | undefined>(v: unknown, field: string, rule: { min: number; max: number; integer?: boolean }, dflt: D): number | D {
+  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return dflt;
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
+  const ok = rule.integer ? Number.isInteger(n) : Number.isFinite(n);
+  if (!ok || n < rule.min || n > rule.max) throw new ContractError(field, `${rule.integer ? 'an integer' : 'a number'} from ${rule.min} to ${rule.max}`, v);
+  return n;
+}

@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ContractError, settingInRange } from '../../lib/util/validate';
+
+test('settingInRange: an empty setting takes the default; a value in range is taken, as a number or as the editor\'s text', () => {
+  for (const empty of [undefined, null, '', '  ']) assert.equal(settingInRange(empty, 'setting x', { min: 0, max: 10 }, 3), 3);
+  assert.equal(settingInRange(undefined, 'calibrationDb', { min: 0, max: 200 }, undefined), undefined);
+  assert.equal(settingInRange(7, 'setting x', { min: 0, max: 10 }, 3), 7);
+  assert.equal(settingInRange('2.5', 'setting x', { min: 0, max: 10 }, 3), 2.5);
+  assert.equal(settingInRange(' 10 ', 'setting x', { min: 0, max: 10, integer: true }, 3), 10);
+  assert.equal(settingInRange(0, 'setting x', { min: 0, max: 10 }, 3), 0, '0 is a value, not empty');
+});
+
+test('settingInRange: anything else is a ContractError naming the field, the range and what it got', () => {
+  const cases: Array<[unknown, { min: number; max: number; integer?: boolean }, RegExp]> = [
+    [11, { min: 0, max: 10 }, /^setting x: expected a number from 0 to 10, got 11$/],
+    [-1, { min: 0, max: 10 }, /got -1$/],
+    ['abc', { min: 0, max: 10 }, /^setting x: expected a number from 0 to 10, got "abc"$/],
+    [2.5, { min: 0, max: 10, integer: true }, /^setting x: expected an integer from 0 to 10, got 2\.5$/],
+    [NaN, { min: 0, max: 10 }, /got NaN$/],
+    [Infinity, { min: 0, max: Infinity }, /expected a number/],
+    [true, { min: 0, max: 10 }, /got a boolean$/],
+    [[5], { min: 0, max: 10 }, /got an array of 1$/],
+  ];
+  for (const [v, rule, re] of cases) {
+    assert.throws(() => settingInRange(v, 'setting x', rule, 3), (err: unknown) => err instanceof ContractError && err.field === 'setting x' && re.test(err.message), `value ${String(v)}`);
+  }
+});
