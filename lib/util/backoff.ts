@@ -6,6 +6,8 @@ export interface BackoffOptions {
   /** 0..1: fraction of the delay randomised (avoids many gateways retrying in lockstep). */
   jitter?: number;
   random?: () => number;
+  /** A run that delivered for this long (ms) starts the back-off afresh when it ends; default 10000. */
+  healthyAfterMs?: number;
 }
 
 export class Backoff {
@@ -15,6 +17,8 @@ export class Backoff {
   private readonly factor: number;
   private readonly jitter: number;
   private readonly random: () => number;
+  private readonly healthyAfterMs: number;
+  private deliveringSinceMs: number | undefined;
 
   constructor(opts: BackoffOptions = {}) {
     this.initialMs = opts.initialMs ?? 500;
@@ -22,6 +26,7 @@ export class Backoff {
     this.factor = opts.factor ?? 2;
     this.jitter = opts.jitter ?? 0.2;
     this.random = opts.random ?? Math.random;
+    this.healthyAfterMs = opts.healthyAfterMs ?? 10_000;
   }
 
   /** Delay before the next attempt; each call grows the next delay. */
@@ -35,6 +40,21 @@ export class Backoff {
   /** Call after a success (e.g. the process ran long enough) so the next failure starts small. */
   reset(): void {
     this.attempt = 0;
+  }
+
+  /** The current run (a process, a connection) delivers: its first data arrived. */
+  delivering(nowMs = Date.now()): void {
+    if (this.deliveringSinceMs === undefined) this.deliveringSinceMs = nowMs;
+  }
+
+  /**
+   * The current run ended. Only one that delivered for healthyAfterMs starts the back-off
+   * afresh: a source that fails right after its first data would otherwise be restarted at
+   * the first delay for ever.
+   */
+  ended(nowMs = Date.now()): void {
+    if (this.deliveringSinceMs !== undefined && nowMs - this.deliveringSinceMs >= this.healthyAfterMs) this.reset();
+    this.deliveringSinceMs = undefined;
   }
 
   get attempts(): number {

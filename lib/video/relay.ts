@@ -48,7 +48,7 @@ export abstract class Relay extends EventEmitter {
     super();
     this.opts = opts;
     this.cameraId = opts.cameraId;
-    this.backoff = new Backoff({ initialMs: 500, maxMs: 15_000, ...opts.backoff });
+    this.backoff = new Backoff({ initialMs: 500, maxMs: 15_000, healthyAfterMs: opts.healthyAfterMs, ...opts.backoff });
   }
 
   protected abstract args(url: string): string[];
@@ -124,13 +124,10 @@ export abstract class Relay extends EventEmitter {
     this.stallTimer = undefined;
   }
 
-  /** When the output of the current process began to flow (0: not yet). */
-  private flowingSinceMs = 0;
-
   /** Subclasses call this when the first product arrives: the source works. */
   protected flowing(): void {
     if (this.state === 'running') return;
-    this.flowingSinceMs = Date.now();
+    this.backoff.delivering();
     this.lastError = undefined;
     this.setState('running');
   }
@@ -139,10 +136,8 @@ export abstract class Relay extends EventEmitter {
     if (this.stopping) return;
     this.lastError = err;
     this.emit('source-error', err);
-    // Only a source that flowed for a while starts afresh: one that drops right after its first
-    // picture would otherwise be restarted every half second for ever.
-    if (this.flowingSinceMs && Date.now() - this.flowingSinceMs >= (this.opts.healthyAfterMs ?? 10_000)) this.backoff.reset();
-    this.flowingSinceMs = 0;
+    // Only a source that flowed for a while starts afresh (see Backoff.ended).
+    this.backoff.ended();
     const delayMs = this.backoff.next();
     this.setState('retrying');
     this.retryTimer = setTimeout(() => {

@@ -29,7 +29,7 @@ export interface ProcessSourceOptions {
   backoff?: BackoffOptions;
   /** Kill and restart a child that sends no audio for this long (ms); default 5000. */
   stallMs?: number;
-  /** A child that ran this long (ms) resets the back-off; default 10000. */
+  /** A child that delivered for this long (ms) resets the back-off; default 10000. */
   healthyAfterMs?: number;
   /**
    * The input is finite (a file): a clean exit (code 0) after some audio is its end, reported
@@ -53,7 +53,6 @@ export class ProcessSource extends CaptureSource {
   private started = false;
   private missingReported = false;
   private lastDataMs = 0;
-  private spawnedMs = 0;
   private gotData = false;
   private stderrTail = '';
   private killReason = '';
@@ -69,7 +68,7 @@ export class ProcessSource extends CaptureSource {
     this.sampleRate = opts.sampleRate;
     this.channels = opts.channels;
     this.decoder = new InterleavedDecoder(opts.format, opts.channels);
-    this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, ...opts.backoff });
+    this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, healthyAfterMs: opts.healthyAfterMs, ...opts.backoff });
   }
 
   /** Pid of the running child, if any. */
@@ -122,7 +121,6 @@ export class ProcessSource extends CaptureSource {
     }
     this.child = child;
     if (child.pid) this.pids.push(child.pid);
-    this.spawnedMs = Date.now();
     this.lastDataMs = Date.now();
     child.stdout!.on('data', (chunk: Buffer) => {
       if (this.child !== child) return;
@@ -131,6 +129,7 @@ export class ProcessSource extends CaptureSource {
       if (planar[0].length === 0) return;
       if (!this.gotData) {
         this.gotData = true;
+        this.backoff.delivering();
         this.setStatus('running', `${this.opts.binary} running`);
       }
       this.emitData(planar);
@@ -163,7 +162,8 @@ export class ProcessSource extends CaptureSource {
     }
     const how = this.killReason || (signal ? `killed by ${signal}` : `exited with code ${code}`);
     const reason = `${this.opts.binary} ${how}${lastLine && !this.killReason ? `: ${lastLine}` : ''}`;
-    if (Date.now() - this.spawnedMs >= (this.opts.healthyAfterMs ?? 10_000) && this.gotData) this.backoff.reset();
+    // Only a process that delivered for a while starts afresh (see Backoff.ended).
+    this.backoff.ended();
     this.restarts++;
     this.emit('restart', reason);
     this.scheduleRestart(reason);
