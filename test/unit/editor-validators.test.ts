@@ -1,6 +1,7 @@
 /**
  * The editor forms' validators (nodes/*.html, run as the editor runs them, with a minimal RED)
- * refuse what the runtime refuses: custom microphone positions (lib/localize/arrays.ts) and
+ * refuse what the runtime refuses: custom microphone positions (lib/localize/arrays.ts; the form also
+ * warns of front/back ambiguity where the runtime warns) and
  * per-class thresholds (SETTING_RANGES in lib/detect/detector.ts, as nodes/acoustic-classifier.ts applies them),
  * the outbox's bounds (OUTBOX_SETTING_RANGES in lib/util/outbox.ts).
  */
@@ -16,7 +17,7 @@ import { DEFAULT_MAX_AGE_S, DEFAULT_MAX_MESSAGES, OUTBOX_SETTING_RANGES } from '
 import { repoRoot } from '../support/nodered';
 
 type Validate = (this: Record<string, unknown>, v: unknown) => boolean;
-type Definition = { defaults: Record<string, { value?: unknown; validate?: Validate }> };
+type Definition = { defaults: Record<string, { value?: unknown; validate?: Validate }>; micsWarning?: (v: string) => string };
 
 /** Runs a form's editor script; returns what it registers, by node type. */
 function editorDefinitions(file: string): Record<string, Definition> {
@@ -64,6 +65,41 @@ test('vigie-sensor form: custom microphone positions are refused exactly when th
   }
   assert.equal(validate.call(custom, '[[0,0,0],'), false, 'not JSON');
   assert.equal(validate.call({ array: 'square-4' }, '[[0,0,0],[0.001,0,0]]'), true, 'a preset ignores the custom field');
+});
+
+test('vigie-sensor form: it warns of front/back ambiguity exactly when the runtime does, in its words', () => {
+  const micsWarning = editorDefinitions('vigie-sensor.html')['vigie-sensor'].micsWarning!;
+  const cases: Array<[string, number[][]]> = [
+    ['on the x axis', [[0, 0, 0], [0.05, 0, 0], [0.1, 0, 0], [0.15, 0, 0]]],
+    ['on a diagonal, out of order', [[0.1, 0.1, 0], [0, 0, 0], [0.05, 0.05, 0], [-0.03, -0.03, 0]]],
+    ['on a line seen from above, apart in height', [[0, 0, 0], [0.05, 0, 0.05], [0.1, 0, 0]]],
+    // the line runs through the first microphone more than 5 mm from the first in plan, not the second
+    ['on a line, the second 0.5 mm from the first in plan, 10 mm above', [[0, 0, 0], [0, 0.0005, 0.01], [0.1, 0, 0], [0.2, 0, 0]]],
+    ['last one 0.9 mm off the line', [[0, 0, 0], [0.1, 0, 0], [0.05, 0.0009, 0]]],
+    ['last one 1.1 mm off the line', [[0, 0, 0], [0.1, 0, 0], [0.05, 0.0011, 0]]],
+    ['square 10 cm', [[0, 0.05, 0], [0.05, 0, 0], [0, -0.05, 0], [-0.05, 0, 0]]],
+    ['triangle', [[0, 0, 0], [0.1, 0, 0], [0.05, 0.08, 0]]],
+    ['two microphones', [[0, 0, 0], [0.1, 0, 0]]],
+    ['two microphones, 2-D', [[0, 0], [0, 0.1]]],
+    ['one microphone', [[0, 0, 0]]],
+    // refused: the field is marked invalid instead, and deploy logs the error, not the warning
+    ['on a line, 4 mm apart', [[0, 0, 0], [0.004, 0, 0], [0.1, 0, 0]]],
+    ['on a line, aperture 3.2 m', [[-1.6, 0, 0], [0, 0, 0], [1.6, 0, 0]]],
+  ];
+  const warned = new Set<string>();
+  for (const [name, mics] of cases) {
+    const check = checkGeometry(mics, 'mics');
+    const runtime = check.errors.length ? [] : check.warnings.map((w) => w.replace(/^mics: /, ''));
+    const form = micsWarning(JSON.stringify(mics));
+    assert.deepEqual(form ? [form] : [], runtime, `${name}: the form warns as the runtime does`);
+    if (form) warned.add(name);
+  }
+  // the cases test what they say they test
+  assert.deepEqual([...warned].sort(), [
+    'last one 0.9 mm off the line', 'on a diagonal, out of order', 'on a line seen from above, apart in height',
+    'on a line, the second 0.5 mm from the first in plan, 10 mm above', 'on the x axis', 'two microphones', 'two microphones, 2-D',
+  ].sort());
+  assert.equal(micsWarning('[[0,0,0],[0.1,0,0],'), '', 'not JSON: no warning');
 });
 
 test('acoustic-classifier form: a per-class threshold below 0.01 is refused, as at runtime', () => {
