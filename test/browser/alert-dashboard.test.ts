@@ -11,8 +11,8 @@ import * as path from 'node:path';
 import { chromium, BrowserContext, Page } from 'playwright-core';
 import { listAuditFiles, verifyAuditFiles } from '../../lib/alerts/audit';
 import { consoleFlow, DashboardServer, ensureWidgetBuilt, repoRoot, startDashboardServer } from '../support/dashboard-server';
+import { CHROMIUM, CHROMIUM_ARGS, launchChromium } from '../support/browser';
 
-const CHROMIUM = '/usr/bin/chromium';
 const artifacts = path.join(repoRoot, 'test-artifacts');
 
 const now = () => Date.now() / 1000;
@@ -61,7 +61,7 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+      args: [...CHROMIUM_ARGS, '--headless', '--disable-quic', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
       viewport: { width: 1920, height: 1080 },
     });
     // count the chime's oscillators (a synthetic beep is the only sound the console may make)
@@ -334,7 +334,7 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     // Playwright's evaluate, waitFor* and exposed-function replies count as a user gesture, so
     // until the click the page is only watched from inside: a MutationObserver that reports on
     // the console, which the test only listens to.
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'] });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       pages.set('quiet', page);

@@ -6,33 +6,24 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { Browser, chromium, Page } from 'playwright-core';
-import { makeUserDir, repoRoot, RunningNodeRed, startNodeRed } from '../support/nodered';
-
-const CHROMIUM = '/usr/bin/chromium';
-const artifacts = path.join(repoRoot, 'test-artifacts');
-
-type EditorWindow = { RED: { editor: { edit(n: unknown): void; editConfig(name: string, type: string, id: string): void }; nodes: { node(id: string): unknown } } };
+import { Page } from 'playwright-core';
+import { artifactsDir as artifacts, EditorSession, EditorWindow, startEditorSession } from '../support/browser';
+import { repoRoot } from '../support/nodered';
 
 describe('acoustic-classifier form in Chromium', { timeout: 240_000 }, () => {
-  let red: RunningNodeRed;
-  let browser: Browser;
-  let userDir: string;
+  let session: EditorSession;
 
   before(async () => {
-    assert.ok(fs.existsSync(CHROMIUM), 'Debian chromium is installed at /usr/bin/chromium');
-    assert.ok(fs.existsSync(path.join(repoRoot, 'dist', 'nodes', 'acoustic-classifier.html')), 'npm run build has run');
-    userDir = makeUserDir('vigie-form-');
-    const card = JSON.parse(fs.readFileSync(path.join(repoRoot, 'models', 'vigie-street-v1.json'), 'utf8'));
-    // a second model, in the user directory, whose card recommends other thresholds
-    fs.copyFileSync(path.join(repoRoot, 'models', 'vigie-street-v1.onnx'), path.join(userDir, 'other.onnx'));
-    fs.writeFileSync(path.join(userDir, 'other.json'), JSON.stringify({ ...card, name: 'other-model', version: '3.4.5', thresholds: { ...card.thresholds, gunshot: 0.6 } }));
-    red = await startNodeRed({
-      userDir,
-      // the built nodes, loaded straight from the package's dist/ folder
-      settings: { nodesDir: path.join(repoRoot, 'dist', 'nodes'), telemetry: { enabled: false } },
+    session = await startEditorSession({
+      userDirPrefix: 'vigie-form-',
+      builtFile: 'acoustic-classifier.html',
+      prepare: (userDir) => {
+        const card = JSON.parse(fs.readFileSync(path.join(repoRoot, 'models', 'vigie-street-v1.json'), 'utf8'));
+        // a second model, in the user directory, whose card recommends other thresholds
+        fs.copyFileSync(path.join(repoRoot, 'models', 'vigie-street-v1.onnx'), path.join(userDir, 'other.onnx'));
+        fs.writeFileSync(path.join(userDir, 'other.json'), JSON.stringify({ ...card, name: 'other-model', version: '3.4.5', thresholds: { ...card.thresholds, gunshot: 0.6 } }));
+      },
       flows: [
         { id: 'tab', type: 'tab', label: 'form' },
         { id: 'shipped', type: 'vigie-model', path: '' },
@@ -40,27 +31,14 @@ describe('acoustic-classifier form in Chromium', { timeout: 240_000 }, () => {
         { id: 'cls', type: 'acoustic-classifier', z: 'tab', model: 'shipped', labels: ['gunshot', 'glass_break'], thresholds: { scream: 0.7 }, threshold: '', hysteresis: 0.15, hopMs: 500, windowMs: '', minAboveBackgroundDb: 3, minLevelDba: '', minDurationMs: 0, coolDownMs: 2000, channel: 'mix', scores: false, outputs: 2, x: 200, y: 100, wires: [[], []] },
       ],
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'] });
-    fs.mkdirSync(artifacts, { recursive: true });
   });
 
   after(async () => {
-    await browser?.close();
-    await red?.stop();
-    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
+    await session?.close();
   });
 
   const placeholder = (page: Page, sel: string) => page.locator(sel).getAttribute('placeholder');
-
-  /** A new editor page, once the flow's node `id` is loaded; `errors` collects the page's uncaught errors. */
-  async function openEditor(id: string): Promise<{ page: Page; errors: string[] }> {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${red.url}/`);
-    await page.waitForFunction((nodeId) => !!(window as unknown as Partial<EditorWindow>).RED?.nodes?.node(nodeId), id, { timeout: 90_000 });
-    return { page, errors };
-  }
+  const openEditor = (id: string) => session.open(id);
 
   it('shows the thresholds the selected model card recommends in the empty fields, and follows the default threshold', async () => {
     const { page, errors } = await openEditor('cls');

@@ -5,51 +5,31 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Browser, chromium } from 'playwright-core';
-import { makeUserDir, repoRoot, RunningNodeRed, startNodeRed } from '../support/nodered';
-
-const CHROMIUM = '/usr/bin/chromium';
-const artifacts = path.join(repoRoot, 'test-artifacts');
-
-type EditorWindow = { RED: { editor: { editConfig(name: string, type: string, id: string): void }; nodes: { node(id: string): unknown } } };
+import { artifactsDir as artifacts, EditorSession, EditorWindow, startEditorSession } from '../support/browser';
 
 describe('vigie-sensor form in Chromium', { timeout: 240_000 }, () => {
-  let red: RunningNodeRed;
-  let browser: Browser;
-  let userDir: string;
+  let session: EditorSession;
 
   before(async () => {
-    assert.ok(fs.existsSync(CHROMIUM), 'Debian chromium is installed at /usr/bin/chromium');
-    assert.ok(fs.existsSync(path.join(repoRoot, 'dist', 'nodes', 'vigie-sensor.html')), 'npm run build has run');
-    userDir = makeUserDir('vigie-sensor-form-');
-    red = await startNodeRed({
-      userDir,
-      settings: { nodesDir: path.join(repoRoot, 'dist', 'nodes'), telemetry: { enabled: false } },
+    session = await startEditorSession({
+      userDirPrefix: 'vigie-sensor-form-',
+      builtFile: 'vigie-sensor.html',
       flows: [
         { id: 'tab', type: 'tab', label: 'form' },
         // a linear 3-mic array along x, saved before the form warned of it
         { id: 'linear', type: 'vigie-sensor', name: 'linear', sensorId: 'linear-1', lat: '45.4397', lon: '4.3872', heightM: 4, headingDeg: 0, array: 'custom', mics: '[[-0.05,0,0],[0,0,0],[0.05,0,0]]', clock: 'ntp', clockErrorMs: '' },
       ],
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'] });
-    fs.mkdirSync(artifacts, { recursive: true });
   });
 
   after(async () => {
-    await browser?.close();
-    await red?.stop();
-    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
+    await session?.close();
   });
 
   it('warns of front/back ambiguity for collinear custom microphones, without refusing them, and stops once they are not', async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { page, errors } = await session.open('linear');
     try {
-      await page.goto(`${red.url}/`);
-      await page.waitForFunction(() => !!(window as unknown as Partial<EditorWindow>).RED?.nodes?.node('linear'), null, { timeout: 90_000 });
       await page.evaluate(() => (window as unknown as EditorWindow).RED.editor.editConfig('', 'vigie-sensor', 'linear'));
       const warning = page.locator('#vigie-sensor-mics-warning');
       // shown on opening, once the preset menu has loaded and says "custom"

@@ -22,6 +22,7 @@ import { loadSchemas } from '../../lib/schemas';
 import { freePort, repoRoot } from '../support/nodered';
 import { startRecordingProxy, RecordingProxy } from '../support/recording-proxy';
 import { Finding, scanBody, scanJson, scanLog, scanRecording } from '../support/privacy-scan';
+import { CHROMIUM, CHROMIUM_ARGS } from '../support/browser';
 
 /** Distinct scripted events that must reach the console with a camera on target. */
 const EVENTS_WANTED = 2;
@@ -109,8 +110,8 @@ before(async () => {
 
   proxy = await startRecordingProxy(demo.url);
   browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+    executablePath: CHROMIUM,
+    args: [...CHROMIUM_ARGS, '--headless', '--disable-quic', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
   });
   page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
   // Generous: the demo renders three 4-mic arrays in real time on a small shared machine.

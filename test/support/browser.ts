@@ -1,0 +1,71 @@
+/**
+ * Debian's Chromium for browser tests (driven by playwright-core; a browser is never
+ * downloaded), and a real Node-RED editor session on the package's built nodes.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Browser, chromium, Page } from 'playwright-core';
+import { makeUserDir, repoRoot, RunningNodeRed, startNodeRed } from './nodered';
+
+export const CHROMIUM = '/usr/bin/chromium';
+/** Headless in a container without GPU or network: no sandbox, no first-run or update work. */
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'];
+/** Where browser tests leave their screenshots (git-ignored). */
+export const artifactsDir = path.join(repoRoot, 'test-artifacts');
+
+export async function launchChromium(): Promise<Browser> {
+  assert.ok(fs.existsSync(CHROMIUM), `Debian chromium is installed at ${CHROMIUM}`);
+  fs.mkdirSync(artifactsDir, { recursive: true });
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** The editor's globals the form tests use. */
+export type EditorWindow = {
+  RED: { editor: { edit(n: unknown): void; editConfig(name: string, type: string, id: string): void }; nodes: { node(id: string): unknown } };
+};
+
+export interface EditorSession {
+  red: RunningNodeRed;
+  browser: Browser;
+  userDir: string;
+  /** A new editor page, once the flow's node `id` is loaded; `errors` collects the page's uncaught errors. */
+  open(id: string): Promise<{ page: Page; errors: string[] }>;
+  close(): Promise<void>;
+}
+
+/**
+ * Node-RED with the built nodes (dist/nodes) and `flows`, and Chromium to open its editor.
+ * `prepare` may put files in the user directory before Node-RED starts.
+ */
+export async function startEditorSession(opts: { userDirPrefix: string; flows: unknown[]; builtFile: string; prepare?: (userDir: string) => void }): Promise<EditorSession> {
+  assert.ok(fs.existsSync(path.join(repoRoot, 'dist', 'nodes', opts.builtFile)), 'npm run build has run');
+  const userDir = makeUserDir(opts.userDirPrefix);
+  opts.prepare?.(userDir);
+  const red = await startNodeRed({ userDir, settings: { nodesDir: path.join(repoRoot, 'dist', 'nodes'), telemetry: { enabled: false } }, flows: opts.flows });
+  let browser: Browser;
+  try {
+    browser = await launchChromium();
+  } catch (err) {
+    await red.stop();
+    throw err;
+  }
+  return {
+    red,
+    browser,
+    userDir,
+    async open(id) {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${red.url}/`);
+      await page.waitForFunction((nodeId) => !!(window as unknown as Partial<EditorWindow>).RED?.nodes?.node(nodeId), id, { timeout: 90_000 });
+      return { page, errors };
+    },
+    async close() {
+      await browser.close();
+      await red.stop();
+      fs.rmSync(userDir, { recursive: true, force: true });
+    },
+  };
+}
