@@ -220,6 +220,24 @@ export = function (RED: NodeAPI) {
     manager.on('source-error', onSourceError);
     showStatus(manager.stats());
 
+    // While ffmpeg is missing it is looked for again now and then, so the status follows an
+    // install without waiting for the next alert (settings.js may set vigieFfmpegRecheckMs).
+    const ffmpegRecheckMs = Math.max(100, Number((RED.settings as unknown as { vigieFfmpegRecheckMs?: unknown }).vigieFfmpegRecheckMs) || 30_000);
+    let ffmpegRecheck: NodeJS.Timeout | undefined;
+    const stopFfmpegRecheck = (): void => {
+      if (ffmpegRecheck) clearInterval(ffmpegRecheck);
+      ffmpegRecheck = undefined;
+    };
+    const watchForFfmpeg = (): void => {
+      if (!ffmpegError || ffmpegRecheck) return;
+      ffmpegRecheck = setInterval(() => {
+        if (ffmpegMissing()) return;
+        stopFfmpegRecheck();
+        showStatus(manager.stats());
+      }, ffmpegRecheckMs);
+    };
+    watchForFfmpeg();
+
     const droppedFields = new DroppedFieldWarnings((t) => node.warn(t));
     function handle(msg: NodeMessage): NodeMessage {
       const payload = requireObject(msg.payload, 'payload');
@@ -245,6 +263,7 @@ export = function (RED: NodeAPI) {
         if (/ffmpeg not found/.test(r.relayError)) {
           ffmpegError = r.relayError;
           node.status({ fill: 'red', shape: 'ring', text: 'ffmpeg not found' });
+          watchForFfmpeg();
         }
       }
       r.snapshot.catch(() => undefined);
@@ -266,6 +285,7 @@ export = function (RED: NodeAPI) {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      stopFfmpegRecheck();
       manager.off('change', onChange);
       manager.off('source-error', onSourceError);
       managers.delete(manager);

@@ -104,7 +104,8 @@ describe('video-forward node', () => {
     rtsp = await startRtspServer();
     unregister.push(registerCamera(cameraHandle('cam-r', rtsp.url)));
     unregister.push(registerCamera(cameraHandle('cam-404', `rtsp://127.0.0.1:${rtsp.port}/nope`)));
-    helper.settings({ httpNodeRoot: ROOT });
+    // ffmpeg looked for again every 200 ms while missing (30 s by default)
+    helper.settings({ httpNodeRoot: ROOT, vigieFfmpegRecheckMs: 200 });
     await helper.startServer();
     mountHttpNode();
   });
@@ -269,7 +270,7 @@ describe('video-forward node', () => {
     }
   });
 
-  it('a missing ffmpeg is said in the status; alerts still go on with their links; found later, the status follows', async () => {
+  it('a missing ffmpeg is said in the status; alerts still go on with their links; found later, the status follows with no alert needed', async () => {
     const dir = tempDir('vigie-ffmpeg-');
     const laterFfmpeg = path.join(dir, 'ffmpeg');
     await helper.load([captureRed, videoForward, catchNode], flow({ ffmpegPath: laterFfmpeg }));
@@ -286,12 +287,15 @@ describe('video-forward node', () => {
     assert.ok(warnings.some((w) => w.includes(`ffmpeg not found or not executable at "${laterFfmpeg}"`)), warnings.join('\n'));
     const c = await collectWs(helper.url().replace('http:', 'ws:') + msg.payload.video.live, (x) => x.closed !== undefined);
     assert.match(JSON.parse(c.texts[0]).message, /ffmpeg not found/);
-    // ffmpeg appears where the setting says: the next alert starts a relay, and the status leaves "ffmpeg not found".
+    // ffmpeg appears where the setting says: the status leaves "ffmpeg not found" without waiting
+    // for an alert (the node looks again while it is missing), and the next alert starts a relay.
     fs.symlinkSync(findBinary('ffmpeg')!, laterFfmpeg);
+    await waitFor(() => statuses.length > 0 && statuses[statuses.length - 1].text !== 'ffmpeg not found', 20_000, 'a status past ffmpeg not found, with no alert');
+    assert.deepEqual(statuses[statuses.length - 1], { fill: 'grey', shape: 'dot', text: 'idle' });
     const again = nextMessage('out');
     vf.receive({ payload: alert('AL-3', 'cam-r') });
     await again;
-    await waitFor(() => statuses.length > 0 && statuses[statuses.length - 1].text !== 'ffmpeg not found', 20_000, 'a status past ffmpeg not found');
+    await waitFor(() => /relay/.test(statuses[statuses.length - 1].text ?? ''), 20_000, 'a relay in the status');
   });
 
   it('a failing source is named in the status and the debug sidebar; the alert still goes on', async () => {
