@@ -10,6 +10,7 @@ import { validateDetection } from '../../lib/contracts';
 import { parseCsv } from '../../lib/cli/eval-detect';
 import { findAttack, streetNoise } from '../../lib/sim/signals';
 import { DATA_DIR, requireSharedData, skipWithoutSharedData } from '../support/shared-data';
+import { waitFor } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -65,21 +66,13 @@ function block(sensor: string, start: number, frames: number, sampleRate: number
   return { kind: 'audio', sensor, seq, sampleRate, channels, start, frames, time: T0 + start / sampleRate, clock: 'ntp' };
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 60000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** The test flow with the tiny model, loaded and ready; what it emits and every status it sets. */
 async function loadTinyClassifier(): Promise<{ got: ReturnType<typeof collect>; cls: Any; statuses: Any[] }> {
   await helper.load(NODES, flow({ path: TINY }));
   const got = collect();
   const cls = helper.getNode('cls');
   const statuses = recordStatuses(cls);
-  await until(() => helper.getNode('model-1').source.state.state === 'ready', 'model ready');
+  await waitFor(() => helper.getNode('model-1').source.state.state === 'ready', 60_000, 'model ready');
   return { got, cls, statuses };
 }
 
@@ -120,7 +113,7 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     for (const [payload, re] of cases) {
       const before = got.errors.length;
       cls.receive({ payload });
-      await until(() => got.errors.length > before, `error for ${re}`);
+      await waitFor(() => got.errors.length > before, 60_000, `error for ${re}`);
       assert.match(got.errors[got.errors.length - 1], re);
       const last = statuses[statuses.length - 1];
       assert.equal(last.fill, 'red');
@@ -129,22 +122,22 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     // expired: write 3 s more into a 2 s ring, then ask for the first 100 ms
     r.write([streetNoise(3 * sr, 0.01, 2)]);
     cls.receive({ payload: block('bad-1', 0, 1600, sr) });
-    await until(() => got.errors.length > cases.length, 'expired error');
+    await waitFor(() => got.errors.length > cases.length, 60_000, 'expired error');
     assert.match(got.errors[got.errors.length - 1], /payload\.start: .*overwritten/);
     // NaN samples
     const bad = streetNoise(1600, 0.01, 3);
     bad[100] = NaN;
     const at = r.write([bad]);
     cls.receive({ payload: block('bad-1', at, 1600, sr) });
-    await until(() => got.errors.length > cases.length + 1, 'NaN error');
+    await waitFor(() => got.errors.length > cases.length + 1, 60_000, 'NaN error');
     assert.match(got.errors[got.errors.length - 1], /samples \(channel 1, frame \d+\): expected finite numbers, got NaN/);
     // the node still works: good blocks give scores
     const start = r.write([streetNoise(2 * sr - 1600, 0.01, 4)]);
     const doneBefore = got.completed;
     for (let s = start; s + 1600 <= r.end; s += 1600) cls.receive({ payload: block('bad-1', s, 1600, sr) });
-    await until(() => got.scores.length > 0 && got.completed > doneBefore, 'scores after the errors');
+    await waitFor(() => got.scores.length > 0 && got.completed > doneBefore, 60_000, 'scores after the errors');
     // blocks finish asynchronously: wait for the status of the last one
-    await until(() => /-?\d+ dB\(A\)/.test(statuses[statuses.length - 1]?.text ?? ''), 'a level in the status');
+    await waitFor(() => /-?\d+ dB\(A\)/.test(statuses[statuses.length - 1]?.text ?? ''), 60_000, 'a level in the status');
     const ok = statuses[statuses.length - 1];
     assert.equal(ok.fill, 'green');
     assert.equal(ok.shape, 'dot');
@@ -161,9 +154,9 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     const r = ring('idle-1', sr, 1, 2);
     const start = r.write([streetNoise(sr, 0.01, 5)]);
     for (let s = start; s + 1600 <= r.end; s += 1600) cls.receive({ payload: block('idle-1', s, 1600, sr) });
-    await until(() => /dB\(A\)/.test(statuses[statuses.length - 1]?.text ?? ''), 'a level in the status');
+    await waitFor(() => /dB\(A\)/.test(statuses[statuses.length - 1]?.text ?? ''), 60_000, 'a level in the status');
     const heardAt = Date.now();
-    await until(() => /^no audio since \d\d:\d\d:\d\d/.test(statuses[statuses.length - 1]?.text ?? ''), 'the no-audio status', 10000);
+    await waitFor(() => /^no audio since \d\d:\d\d:\d\d/.test(statuses[statuses.length - 1]?.text ?? ''), 10000, 'the no-audio status');
     const idle = statuses[statuses.length - 1];
     assert.ok(Date.now() - heardAt >= 4500, 'not before about 5 s without a block');
     assert.equal(idle.fill, 'yellow');
@@ -174,7 +167,7 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     // a block brings the level back
     const more = r.write([streetNoise(1600, 0.01, 6)]);
     cls.receive({ payload: block('idle-1', more, 1600, sr) });
-    await until(() => /dB\(A\)/.test(statuses[statuses.length - 1]?.text ?? ''), 'the level again');
+    await waitFor(() => /dB\(A\)/.test(statuses[statuses.length - 1]?.text ?? ''), 60_000, 'the level again');
     assert.equal(statuses[statuses.length - 1].fill, 'green');
     assert.deepEqual(got.errors, []);
   });
@@ -186,7 +179,7 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     const r = ring('m-1', 16000, 1);
     r.write([streetNoise(16000, 0.01, 5)]);
     for (let i = 0; i < 5; i++) cls.receive({ payload: block('m-1', i * 1600, 1600, 16000) });
-    await until(() => got.completed + got.errors.length >= 5, 'all five blocks handled');
+    await waitFor(() => got.completed + got.errors.length >= 5, 60_000, 'all five blocks handled');
     assert.equal(got.errors.length, 1, got.errors.join('\n'));
     assert.match(got.errors[0], /model: .*no-such-model\.onnx cannot be read/);
   });
@@ -199,7 +192,7 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     const r = ring('lbl-1', 16000, 1);
     r.write([streetNoise(16000, 0.01, 5)]);
     for (let i = 0; i < 5; i++) cls.receive({ payload: block('lbl-1', i * 1600, 1600, 16000) });
-    await until(() => got.completed + got.errors.length >= 5, 'all five blocks handled');
+    await waitFor(() => got.completed + got.errors.length >= 5, 60_000, 'all five blocks handled');
     assert.equal(got.errors.length, 1, got.errors.join('\n'));
     assert.match(got.errors[0], /setting labels: expected at least one of the model's alert classes \(gunshot\)/);
     assert.equal(statuses[statuses.length - 1].fill, 'red');
@@ -213,14 +206,14 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     // Ten blocks arrive; before their turn comes, 3 s more audio overwrite them in the 2 s ring.
     for (let i = 0; i < 10; i++) cls.receive({ payload: block('busy-1', start + i * 1600, 1600, sr) });
     r.write([streetNoise(3 * sr, 0.01, 8)]);
-    await until(() => got.completed + got.errors.length >= 10, 'all ten blocks handled');
+    await waitFor(() => got.completed + got.errors.length >= 10, 60_000, 'all ten blocks handled');
     assert.equal(got.errors.length, 1, got.errors.join('\n'));
     assert.match(got.errors[0], /payload\.start: the block's samples were already overwritten .*falling behind or the block is stale; skipping such blocks of sensor "busy-1"/);
     assert.ok(statuses.some((st) => st.fill === 'yellow' && /falling behind: audio of busy-1 overwritten/.test(st.text)));
     // A block still in the ring is classified again, and the skipped audio is told.
     helper.log().resetHistory();
     cls.receive({ payload: block('busy-1', r.end - 1600, 1600, sr) });
-    await until(() => got.completed >= 10, 'the next block handled');
+    await waitFor(() => got.completed >= 10, 60_000, 'the next block handled');
     const warned = (helper.log().args as Any[][]).map((a) => a[0]).filter((e: Any) => e.level === helper.log().WARN && e.id === 'cls').map((e: Any) => String(e.msg));
     assert.ok(warned.some((m) => /sensor "busy-1": caught up after 10 block\(s\) whose samples were overwritten \(1\.0 s of audio not classified\)/.test(m)), warned.join('\n'));
     assert.equal(statuses[statuses.length - 1].fill, 'green');
@@ -230,7 +223,7 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     await helper.load(NODES, flow({ path: TINY }, { hopMs: 'fast' }));
     const got = collect();
     helper.getNode('cls').receive({ payload: block('x', 0, 1, 16000) });
-    await until(() => got.errors.length > 0, 'settings error');
+    await waitFor(() => got.errors.length > 0, 60_000, 'settings error');
     assert.match(got.errors[0], /setting hopMs: expected a number/);
   });
 
@@ -240,7 +233,7 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     await helper.load(NODES, f);
     const src = helper.getNode('model-1').source;
     assert.equal(src.userCount, 2);
-    await until(() => src.state.state === 'ready', 'model ready');
+    await waitFor(() => src.state.state === 'ready', 60_000, 'model ready');
     const m = src.state.model;
     await helper.unload();
     assert.equal(m.isReleased, true);
@@ -256,7 +249,7 @@ describe('acoustic-classifier: detections as DESIGN §2, with the sensor attache
     await helper.load(NODES, f);
     const got = collect();
     const cls = helper.getNode('cls');
-    await until(() => helper.getNode('model-1').source.state.state === 'ready', 'model ready');
+    await waitFor(() => helper.getNode('model-1').source.state.state === 'ready', 60_000, 'model ready');
     const sr = 48000;
     const r = ring('north-1', sr, 2, 10);
     const x = streetNoise(6 * sr, 0.005, 7);
@@ -266,7 +259,7 @@ describe('acoustic-classifier: detections as DESIGN §2, with the sensor attache
     r.write([x, x.map((v) => 0.8 * v)]);
     const n = x.length / 4800;
     for (let i = 0; i < n; i++) cls.receive({ payload: block('north-1', i * 4800, 4800, sr, 2, i) });
-    await until(() => got.completed + got.errors.length >= n, 'every block processed');
+    await waitFor(() => got.completed + got.errors.length >= n, 60_000, 'every block processed');
     assert.deepEqual(got.errors, []);
     assert.equal(got.dets.length, 1, JSON.stringify(got.dets.map((m: Any) => m.payload)));
     const d = got.dets[0].payload;
@@ -282,7 +275,7 @@ describe('acoustic-classifier: detections as DESIGN §2, with the sensor attache
     // a block of another sensor is refused, naming the configured one
     ring('south-2', sr, 1).write([streetNoise(4800, 0.01, 9)]);
     cls.receive({ payload: block('south-2', 0, 4800, sr) });
-    await until(() => got.errors.length > 0, 'sensor mismatch error');
+    await waitFor(() => got.errors.length > 0, 60_000, 'sensor mismatch error');
     assert.match(got.errors[0], /payload\.sensor: expected "north-1"/);
   });
 });
@@ -338,7 +331,7 @@ async function runScene(sensor: string, clips: Clip[]): Promise<{ got: ReturnTyp
   const frames = 4800;
   const n = Math.floor(x.length / frames);
   for (let i = 0; i < n; i++) cls.receive({ payload: block(sensor, i * frames, frames, sr, 1, i) });
-  await until(() => got.completed + got.errors.length >= n, 'every block processed', 120000);
+  await waitFor(() => got.completed + got.errors.length >= n, 120000, 'every block processed');
   assert.deepEqual(got.errors, []);
   return { got, truth };
 }

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { listAuditFiles, verifyAuditFiles } from '../../lib/alerts/audit';
 import { auditBus } from '../../lib/alerts/bus';
+import { waitFor } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -62,19 +63,6 @@ function socketAction(node: Any, action: Record<string, unknown>, socket: Any = 
   const widget = base.ui.widgets.get(node.id);
   const handler = widget.hooks.onSocket[`vigie-action:${node.id}`];
   return new Promise((resolve) => handler(socket, action, resolve));
-}
-
-function waitFor<T>(fn: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      const v = fn();
-      if (v) return resolve(v);
-      if (Date.now() - t0 > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(poll, 20);
-    };
-    poll();
-  });
 }
 
 function storedState(id: string): Any {
@@ -137,7 +125,7 @@ describe('alert-dashboard node', () => {
     const st = await waitFor(() => {
       const s = storedState('dash');
       return s?.alerts?.length === 2 && s.alerts.some((r: Any) => r.alert.camera) ? s : undefined;
-    }, 'state with two alerts');
+    }, 10_000, 'state with two alerts');
     assert.deepEqual(st.alerts.map((r: Any) => r.alert.id), ['a2', 'a1']);
     assert.equal(st.alerts[1].alert.camera.state, 'on-target');
     assert.equal('pcm' in st.alerts[1].alert, false);
@@ -165,7 +153,7 @@ describe('alert-dashboard node', () => {
     const m = await got;
     assert.match(m.error.message, /payload\.confidence: expected a finite number/);
     n.receive({ payload: alert('ok-after', 5) });
-    await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 'the next alert');
+    await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 10_000, 'the next alert');
   });
 
   it('turns operator actions into decisions and move requests (DESIGN §2), audited', async () => {
@@ -176,7 +164,7 @@ describe('alert-dashboard node', () => {
     const received: Any[] = [];
     out.on('input', (m: Any) => received.push(m));
     n.receive({ payload: alert('a1', 1000, { camera: { id: 'cam-1', name: 'Place', pan: 0, tilt: 0, zoom: 0, target: { bearing: 10, tilt: -3 }, state: 'proposed' } }) });
-    await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 'alert stored');
+    await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 10_000, 'alert stored');
 
     const noName = await socketAction(n, { type: 'decide', alertId: 'a1', action: 'dismiss' });
     assert.equal(noName.ok, false);
@@ -190,7 +178,7 @@ describe('alert-dashboard node', () => {
     assert.equal(bad.ok, false);
     assert.match(bad.error!, /payload\.action: expected one of "confirm", "dismiss", "escalate"/);
 
-    await waitFor(() => (received.length >= 2 ? true : undefined), 'two output messages');
+    await waitFor(() => (received.length >= 2 ? true : undefined), 10_000, 'two output messages');
     assert.equal(received.length, 2);
     const [move, decision] = received;
     assert.equal(move.topic, 'move-request');
@@ -228,7 +216,7 @@ describe('alert-dashboard node', () => {
       const out = helper.getNode('out');
       const got = new Promise<Any>((resolve) => out.on('input', resolve));
       n.receive({ payload: alert('u1', 10) });
-      await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 'alert stored');
+      await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 10_000, 'alert stored');
       assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'u1', action: 'escalate', operator: 'typed-name' }), { ok: true });
       assert.equal((await got).payload.operator, 'j.dupont');
     } finally {
@@ -242,7 +230,7 @@ describe('alert-dashboard node', () => {
     let n = helper.getNode('dash');
     n.receive({ payload: alert('p1', 100) });
     n.receive({ payload: alert('p2', 200) });
-    await waitFor(() => storedState('dash')?.alerts?.length === 2 || undefined, 'two alerts');
+    await waitFor(() => storedState('dash')?.alerts?.length === 2 || undefined, 10_000, 'two alerts');
     assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'p1', action: 'confirm', operator: 'Bob' }), { ok: true });
     await helper.unload();
     await helper.stopServer();
@@ -250,7 +238,7 @@ describe('alert-dashboard node', () => {
     await helper.startServer();
     await helper.load(nodes(), flow({ id: 'dash' }));
     n = helper.getNode('dash');
-    const st = await waitFor(() => storedState('dash'), 'restored state');
+    const st = await waitFor(() => storedState('dash'), 10_000, 'restored state');
     assert.deepEqual(st.alerts.map((r: Any) => [r.alert.id, r.state]), [['p2', 'new'], ['p1', 'confirmed']]);
     assert.equal(st.alerts[1].decisions[0].operator, 'Bob');
   });
@@ -268,7 +256,7 @@ describe('alert-dashboard node', () => {
     n.receive({ payload: 'not an alert' });
     const m = await got;
     assert.match(m.error.message, /payload: expected an object/);
-    await waitFor(() => statuses.length >= 1 || undefined, 'a status');
+    await waitFor(() => statuses.length >= 1 || undefined, 10_000, 'a status');
     assert.ok(statuses.some((s) => s.fill === 'red' && /ui-group/.test(s.text)), JSON.stringify(statuses));
     const entries = listAuditFiles(path.join(userDir, 'audit-test')).flatMap((file) => fs.readFileSync(file, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
     assert.deepEqual(entries.filter((e) => e.type === 'alert').map((e) => e.alertId), ['g1']);
@@ -284,12 +272,12 @@ describe('alert-dashboard node', () => {
     const last = () => statuses[statuses.length - 1] ?? {};
     const dir = path.join(userDir, 'audit-test');
     n.receive({ payload: alert('w1', 100) });
-    await waitFor(() => last().fill === 'green' || undefined, 'green');
+    await waitFor(() => last().fill === 'green' || undefined, 10_000, 'green');
     fs.renameSync(dir, `${dir}-away`);
     n.receive({ payload: alert('w2', 200) });
-    await waitFor(() => (last().fill === 'red' && /audit log failing \(1 events waiting\)/.test(last().text)) || undefined, 'red with the waiting events');
+    await waitFor(() => (last().fill === 'red' && /audit log failing \(1 events waiting\)/.test(last().text)) || undefined, 10_000, 'red with the waiting events');
     fs.renameSync(`${dir}-away`, dir);
-    await waitFor(() => last().fill === 'green' || undefined, 'green again', 20_000);
+    await waitFor(() => last().fill === 'green' || undefined, 20_000, 'green again');
     const entries = listAuditFiles(dir).flatMap((file) => fs.readFileSync(file, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
     assert.deepEqual(entries.filter((e) => e.type === 'alert').map((e) => e.alertId), ['w1', 'w2']);
     assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
@@ -303,7 +291,7 @@ describe('alert-dashboard node', () => {
     const n = helper.getNode('dash');
     // Samples as such are refused (privacy guarantee 1); these hide where the contract is open.
     n.receive({ payload: alert('z1', 100, { level: { dbfs: -9.5, samples: Array.from({ length: 64 }, (_, i) => i / 64) }, pcm: 'AAAA' }) });
-    await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 'alert stored');
+    await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 10_000, 'alert stored');
     await helper.unload();
     assert.equal(auditBus.listenerCount('audit'), before, 'unsubscribed on close');
     const saved = fs.readFileSync(path.join(userDir, 'vigie-alerts-dash.json'), 'utf8');
@@ -332,7 +320,7 @@ describe('alert-dashboard node', () => {
       ];
       await helper.load([...nodes(), require('../../nodes/vigie-sensor')], f);
       helper.getNode('dash').receive({ payload: alert('site1', 100) });
-      const st = await waitFor(() => storedState('dash'), 'state');
+      const st = await waitFor(() => storedState('dash'), 10_000, 'state');
       const sensors = Object.fromEntries(st.site.sensors.map((p: Any) => [p.id, p]));
       assert.equal(sensors['rue-est']?.lat, 45.4401, JSON.stringify(st.site));
       assert.equal(sensors['rue-est']?.name, 'Rue est');

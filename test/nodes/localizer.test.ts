@@ -6,6 +6,7 @@ import { Detection } from '../../lib/contracts';
 import { bearingDeg, diffDeg, enuToGeodetic, geodeticToEnu } from '../../lib/localize/geo';
 import { SceneRenderer } from '../../lib/sim/render';
 import { parseScene } from '../../lib/sim/scene';
+import { waitFor } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -51,14 +52,6 @@ function detectionFromSimulatedStreet(trueBearing: number): Detection {
   };
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 function collect(node: Any): Any[] {
   const got: Any[] = [];
   node.on('input', (msg: Any) => got.push(msg));
@@ -85,7 +78,7 @@ describe('localizer node: single array', () => {
     await helper.load([sensorNode, localizerNode], flow());
     const got = collect(helper.getNode('out'));
     helper.getNode('loc').receive({ payload: det, topic: 'north-1/gunshot' });
-    await until(() => got.length === 1, 'a located detection');
+    await waitFor(() => got.length === 1, 10_000, 'a located detection');
     const p = got[0].payload;
     assert.equal(got[0].topic, 'north-1/gunshot', 'message properties are kept');
     assert.equal(p.id, 'det-1');
@@ -96,7 +89,7 @@ describe('localizer node: single array', () => {
     assert.deepEqual(p.location.sensors, ['north-1']);
     assert.equal(p.sensorInfo.heading, 30);
     assert.equal(p.sensorInfo.clock, 'ptp');
-    await until(() => helper.getNode('loc').status.called, 'a status');
+    await waitFor(() => helper.getNode('loc').status.called, 10_000, 'a status');
     const st = helper.getNode('loc').status.lastCall.args[0];
     assert.equal(st.fill, 'green');
   });
@@ -109,7 +102,7 @@ describe('localizer node: single array', () => {
     const loc = helper.getNode('loc');
     loc.receive({ payload: { ...det, id: 'det-2', sensor: 'elsewhere', span: { ...det.span, sensor: 'elsewhere' } } });
     loc.receive({ payload: { ...det, id: 'det-3', span: { ...det.span, start: 10_000_000 } } });
-    await until(() => got.length === 2, 'both events passed on');
+    await waitFor(() => got.length === 2, 10_000, 'both events passed on');
     const byId = Object.fromEntries(got.map((m) => [m.payload.id, m.payload.location]));
     assert.equal(byId['det-2'].method, 'none');
     assert.match(byId['det-2'].reason, /no array geometry for sensor "elsewhere"/);
@@ -125,13 +118,13 @@ describe('localizer node: single array', () => {
     const loc = helper.getNode('loc');
     loc.receive({ payload: { ...det, confidence: 'high' } });
     loc.receive({ payload: { kind: 'audio' } });
-    await until(() => loc.error.callCount >= 2, 'two errors');
+    await waitFor(() => loc.error.callCount >= 2, 10_000, 'two errors');
     const messages = loc.error.args.map((a: Any[]) => String(a[0]?.message ?? a[0]));
     assert.ok(messages.some((m: string) => /payload\.confidence: expected a finite number/.test(m)), messages.join(' | '));
     assert.ok(messages.some((m: string) => /payload\.kind: expected "detection"/.test(m)), messages.join(' | '));
     assert.equal(loc.status.lastCall.args[0].fill, 'red');
     loc.receive({ payload: det });
-    await until(() => got.length === 1, 'the next good detection');
+    await waitFor(() => got.length === 1, 10_000, 'the next good detection');
     assert.equal(got[0].payload.location.method, 'doa');
   });
 
@@ -139,7 +132,7 @@ describe('localizer node: single array', () => {
     await helper.startServer();
     await helper.load([sensorNode, localizerNode], flow({ windowMs: 'long' }));
     const loc = helper.getNode('loc');
-    await until(() => loc.error.called, 'a config error');
+    await waitFor(() => loc.error.called, 10_000, 'a config error');
     assert.match(String(loc.error.args[0][0]), /setting windowMs: expected a number from 5 to 200/);
   });
 });
@@ -194,7 +187,7 @@ describe('localizer node: fusion', () => {
     assert.equal(got.length, 0, 'two of three: waiting');
     assert.deepEqual(loc.status.lastCall.args[0], { fill: 'green', shape: 'ring', text: 'gunshot: 2/3 sensors, waiting' });
     loc.receive({ payload: remote('c') });
-    await until(() => got.length === 1, 'the located incident');
+    await waitFor(() => got.length === 1, 10_000, 'the located incident');
     const p = got[0].payload;
     assert.equal(p.location.method, 'tdoa');
     const [e, n] = geodeticToEnu({ lat: p.location.position.lat, lon: p.location.position.lon }, ORIGIN);
@@ -223,11 +216,11 @@ describe('localizer node: fusion', () => {
     };
     loc.receive({ payload: coarse('a') });
     loc.receive({ payload: coarse('b') });
-    await until(() => got.length === 1, 'the timed-out incident');
+    await waitFor(() => got.length === 1, 10_000, 'the timed-out incident');
     assert.equal(got[0].payload.location.method, 'bearings');
     assert.ok(got[0].payload.location.position.errorM >= 2, `coarse fix ${got[0].payload.location.position.errorM} m`);
     loc.receive({ payload: remote('c') });
-    await until(() => got.length === 2, 'the refined alert');
+    await waitFor(() => got.length === 2, 10_000, 'the refined alert');
     assert.equal(got[1].payload.id, got[0].payload.id);
     assert.equal(got[1].payload.location.method, 'tdoa');
     assert.ok(got[1].payload.location.position.errorM < got[0].payload.location.position.errorM * 0.7);
@@ -240,7 +233,7 @@ describe('localizer node: fusion', () => {
     const got = collect(helper.getNode('out'));
     const loc = helper.getNode('loc');
     loc.receive({ payload: remote('a') });
-    await until(() => got.length === 1, 'the timed-out incident');
+    await waitFor(() => got.length === 1, 10_000, 'the timed-out incident');
     assert.equal(got[0].payload.location.method, 'doa');
     assert.equal(got[0].payload.sensor, 'a');
     const noBearing = JSON.parse(remote('b', { label: 'scream', location: undefined }));
@@ -249,7 +242,7 @@ describe('localizer node: fusion', () => {
     noBearing.onset += 5;
     noBearing.offset += 5;
     loc.receive({ payload: noBearing });
-    await until(() => got.length === 2, 'the second timed-out incident');
+    await waitFor(() => got.length === 2, 10_000, 'the second timed-out incident');
     assert.equal(got[1].payload.location.method, 'none');
     assert.match(got[1].payload.location.reason, /without a bearing/);
   });
@@ -263,7 +256,7 @@ describe('localizer node: fusion', () => {
     loc.receive({ payload: remote('a', { samples: [0.1, 0.2] }) });
     loc.receive({ payload: remote('a', { span: { sensor: 'a', start: 1000, frames: 4800, data: 'UklGRiQAAABXQVZF' } }) });
     loc.receive({ payload: remote('a', { label: 'speech' }) });
-    await until(() => loc.error.callCount >= 3, 'three refusals');
+    await waitFor(() => loc.error.callCount >= 3, 10_000, 'three refusals');
     const messages = loc.error.args.map((a: Any[]) => String(a[0]?.message ?? a[0]));
     assert.ok(messages.some((m: string) => /^payload\.samples: expected no such field \(privacy guarantee 1: audio samples never travel in messages\)$/.test(m)), messages.join(' | '));
     assert.ok(messages.some((m: string) => /^payload\.span\.data: expected only sensor, start, frames in a span/.test(m)), messages.join(' | '));
@@ -273,7 +266,7 @@ describe('localizer node: fusion', () => {
     // Still running. The gateway also scores speech and slips its PCM in under other names.
     const extra = { scores: { gunshot: 0.9, speech: 0.4, Speech: 0.3 }, pcm: 'UklGRiQAAABXQVZF', level: { dbfs: -25, samples: [0.1, 0.2] } };
     for (const s of ['a', 'b', 'c']) loc.receive({ payload: remote(s, extra) });
-    await until(() => got.length === 1, 'the located incident');
+    await waitFor(() => got.length === 1, 10_000, 'the located incident');
     assert.equal(got[0].payload.location.method, 'tdoa');
     assert.deepEqual(got[0].payload.scores, { gunshot: 0.9 });
     assert.deepEqual(got[0].payload.level, { dbfs: -25 });
@@ -291,7 +284,7 @@ describe('localizer node: fusion', () => {
     const loc = helper.getNode('loc');
     loc.receive({ payload: remote('a', { sensorInfo: undefined }) });
     loc.receive({ payload: '{"kind": "detection",' });
-    await until(() => loc.error.callCount >= 2, 'two errors');
+    await waitFor(() => loc.error.callCount >= 2, 10_000, 'two errors');
     const messages = loc.error.args.map((a: Any[]) => String(a[0]?.message ?? a[0]));
     assert.ok(messages.some((m: string) => /payload\.sensorInfo: expected \{lat, lon, clock\} of sensor "a"/.test(m)), messages.join(' | '));
     assert.ok(messages.some((m: string) => /payload: expected a detection object or its JSON text/.test(m)), messages.join(' | '));

@@ -11,6 +11,7 @@ import { rmsDbfs } from '../../lib/dsp/levels';
 import { validateAudioBlock } from '../../lib/contracts';
 import { canaryPatterns, Finding, scanCanary, scanJson } from '../support/privacy-scan';
 import { startRtspServer } from '../support/video-sources';
+import { waitFor } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -26,24 +27,6 @@ helper.init(require.resolve('node-red'));
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 let userDir: string;
-
-function waitFor<T>(fn: () => T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      let v: T | undefined | false;
-      try {
-        v = fn();
-      } catch (err) {
-        return reject(err);
-      }
-      if (v) return resolve(v);
-      if (Date.now() - t0 > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(poll, 20);
-    };
-    poll();
-  });
-}
 
 /** Children of this process (from /proc), by command name. */
 function childProcesses(comm?: string): { pid: number; comm: string }[] {
@@ -156,7 +139,7 @@ describe('mic-capture node', () => {
     await helper.load([sensorNode, micNode, catchNode], flow({ source: 'wav', file: 'clip.wav', pace: 'fast', loop: false, levelEveryMs: 500 }, sensor('wav-1')));
     const blocks = record('blocks');
     const health = record('health');
-    await waitFor(() => health.some((m) => m.payload.condition === 'ended'), 'the end of the file');
+    await waitFor(() => health.some((m) => m.payload.condition === 'ended'), 15_000, 'the end of the file');
     assert.equal(blocks.length, Math.floor(x.length / 1600));
     blocks.forEach((m, i) => {
       assert.equal(m.topic, 'wav-1');
@@ -180,7 +163,7 @@ describe('mic-capture node', () => {
     await helper.startServer();
     await helper.load([sensorNode, micNode, catchNode], flow({ source: 'wav', file, loop: true }, sensor('wav-2')));
     const st = statuses('mic');
-    const green = await waitFor(() => st.find((s) => s.fill === 'green' && /dBFS/.test(s.text)), 'a level status');
+    const green = await waitFor(() => st.find((s) => s.fill === 'green' && /dBFS/.test(s.text)), 15_000, 'a level status');
     assert.equal(green.shape, 'dot');
     assert.match(green.text, /^wav-2: \u221220 dBFS$/);
   });
@@ -230,7 +213,7 @@ describe('mic-capture node', () => {
         }
         verified++;
       });
-      await waitFor(() => verified >= 3 || mismatches.length > 0, 'blocks read back from the ring');
+      await waitFor(() => verified >= 3 || mismatches.length > 0, 15_000, 'blocks read back from the ring');
       assert.deepEqual(mismatches, []);
       assert.equal(blocks[0].payload.sampleRate, rate);
       assert.equal(blocks[0].payload.channels, 2);
@@ -241,19 +224,19 @@ describe('mic-capture node', () => {
       await assertPipesOnly(child.pid, [raw]);
       const before = blocks.length;
       process.kill(child.pid, 'SIGKILL');
-      const restart = await waitFor(() => health.find((m) => m.payload.condition === 'restart'), 'a restart health message');
+      const restart = await waitFor(() => health.find((m) => m.payload.condition === 'restart'), 15_000, 'a restart health message');
       assert.match(restart.payload.detail, /arecord killed by SIGKILL/);
-      await waitFor(() => st.find((s) => s.fill === 'yellow' && s.shape === 'ring' && /SIGKILL.*restarting in/.test(s.text)), 'a restarting status');
+      await waitFor(() => st.find((s) => s.fill === 'yellow' && s.shape === 'ring' && /SIGKILL.*restarting in/.test(s.text)), 15_000, 'a restarting status');
       const ring = findRing('alsa-1')!;
-      const gapAt = await waitFor(() => ring.listGaps().find((g) => /SIGKILL/.test(g.reason))?.at, 'a ring gap');
-      await waitFor(() => blocks.length > before + 5 && blocks.some((m) => m.payload.start >= gapAt), 'blocks after the restart');
+      const gapAt = await waitFor(() => ring.listGaps().find((g) => /SIGKILL/.test(g.reason))?.at, 15_000, 'a ring gap');
+      await waitFor(() => blocks.length > before + 5 && blocks.some((m) => m.payload.start >= gapAt), 15_000, 'blocks after the restart');
       const firstAfter = blocks.find((m) => m.payload.start >= gapAt).payload;
       assert.equal(firstAfter.start, gapAt, 'blocks resume exactly at the gap');
-      const newChild = await waitFor(() => childProcesses('arecord')[0], 'the new arecord');
+      const newChild = await waitFor(() => childProcesses('arecord')[0], 15_000, 'the new arecord');
       assert.notEqual(newChild.pid, child.pid);
 
       await helper.unload();
-      await waitFor(() => childProcesses('arecord').length === 0, 'no arecord child after close', 5000);
+      await waitFor(() => childProcesses('arecord').length === 0, 5000, 'no arecord child after close');
       assert.equal(fs.existsSync(`/proc/${newChild.pid}`) && !/\bZ\b/.test(fs.readFileSync(`/proc/${newChild.pid}/stat`, 'utf8').split(') ')[1] ?? ''), false);
       assert.equal(findRing('alsa-1'), undefined, 'the ring is released on close');
     } finally {
@@ -277,7 +260,7 @@ describe('mic-capture node', () => {
       const r = readSpan(b);
       if (r.ok) levels.push(rmsDbfs(r.channels[0]));
     });
-    await waitFor(() => levels.length >= 3, 'blocks with the file tone');
+    await waitFor(() => levels.length >= 3, 15_000, 'blocks with the file tone');
     const ff = childProcesses('ffmpeg');
     assert.equal(ff.length, 1);
     // It reads the WAV file and writes PCM to its stdout pipe: no other file, none written.
@@ -288,7 +271,7 @@ describe('mic-capture node', () => {
     assert.equal(blocks[0].payload.channels, 1);
     assert.equal(blocks[0].payload.frames, 1600);
     await helper.unload();
-    await waitFor(() => childProcesses('ffmpeg').length === 0, 'no ffmpeg child after close', 5000);
+    await waitFor(() => childProcesses('ffmpeg').length === 0, 5000, 'no ffmpeg child after close');
   });
 
   it('a camera microphone behind RTSP authentication: the node\'s credentials reach the server, never the process list (real ffmpeg, GStreamer RTSP)', async () => {
@@ -299,7 +282,7 @@ describe('mic-capture node', () => {
         mic: { username: 'micuser', password: "mic'pass word" },
       });
       const blocks = record('blocks');
-      await waitFor(() => blocks.length >= 3, 'audio blocks from the RTSP microphone', 30_000);
+      await waitFor(() => blocks.length >= 3, 30_000, 'audio blocks from the RTSP microphone');
       assert.equal(blocks[0].payload.sampleRate, 16000);
       const ff = childProcesses('ffmpeg');
       assert.equal(ff.length, 1);
@@ -308,15 +291,15 @@ describe('mic-capture node', () => {
       // A network input: no regular file open at all, the audio goes to the stdout pipe.
       await assertPipesOnly(ff[0].pid, []);
       await helper.unload();
-      await waitFor(() => childProcesses('ffmpeg').length === 0, 'no ffmpeg child after close', 5000);
+      await waitFor(() => childProcesses('ffmpeg').length === 0, 5000, 'no ffmpeg child after close');
       // a password typed into the URL still works, with a warning that it is stored in plain text
       await helper.load([sensorNode, micNode, catchNode], flow({ source: 'ffmpeg', url: rtsp.url.replace('rtsp://', 'rtsp://micuser:mic%27pass%20word@'), sampleRate: 16000, channels: 1 }, sensor('cam-auth2')));
       const warned = (helper.log().args as Any[][]).map((a) => a[0]).filter((e: Any) => e.level === helper.log().WARN && e.id === 'mic');
       assert.ok(warned.some((e: Any) => /saved in plain text in the flows/.test(String(e.msg))), `warnings: ${JSON.stringify(warned)}`);
       const blocks2 = record('blocks');
-      await waitFor(() => blocks2.length >= 1, 'audio blocks with the password in the URL', 30_000);
+      await waitFor(() => blocks2.length >= 1, 30_000, 'audio blocks with the password in the URL');
       await helper.unload();
-      await waitFor(() => childProcesses('ffmpeg').length === 0, 'no ffmpeg child after close', 5000);
+      await waitFor(() => childProcesses('ffmpeg').length === 0, 5000, 'no ffmpeg child after close');
       // credentials the node cannot use are each a warning naming the field
       const warningsFor = async (url: string, credentials: Record<string, string>, id: string): Promise<string[]> => {
         helper.log().resetHistory();
@@ -327,7 +310,7 @@ describe('mic-capture node', () => {
       };
       assert.ok((await warningsFor(rtsp.url, { password: 'alone' }, 'cam-auth3')).some((m) => /^Stream password: it is ignored without a Stream user/.test(m)));
       assert.ok((await warningsFor(rtsp.url.replace('rtsp://', 'rtsp://micuser@'), { username: 'other', password: 'x' }, 'cam-auth4')).some((m) => /^Stream user: ignored, because the URL already carries a user/.test(m)));
-      await waitFor(() => childProcesses('ffmpeg').length === 0, 'no ffmpeg child after close', 5000);
+      await waitFor(() => childProcesses('ffmpeg').length === 0, 5000, 'no ffmpeg child after close');
     } finally {
       await rtsp.stop();
     }
@@ -341,8 +324,8 @@ describe('mic-capture node', () => {
     const blocks = record('blocks');
     const health = record('health');
     const st = statuses('mic');
-    await waitFor(() => health.some((m) => m.payload.condition === 'ended'), 'an ended health message');
-    await waitFor(() => st.some((s) => s.fill === 'grey' && s.shape === 'dot' && /end of input/.test(s.text)), 'an ended status');
+    await waitFor(() => health.some((m) => m.payload.condition === 'ended'), 15_000, 'an ended health message');
+    await waitFor(() => st.some((s) => s.fill === 'grey' && s.shape === 'dot' && /end of input/.test(s.text)), 15_000, 'an ended status');
     // Well past the first back-off (0.5 s): a file that ended is not read again.
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(health.filter((m) => m.payload.condition === 'restart').length, 0, 'no restart');
@@ -363,7 +346,7 @@ describe('mic-capture node', () => {
       await helper.load([sensorNode, micNode, catchNode], flow({ source: 'ffmpeg', url: file, sampleRate: 16000, channels: 1, realtime: true }, sensor('cam-2')));
       const mic = helper.getNode('mic');
       const blocks = record('blocks');
-      await waitFor(() => mic.status.args.some((a: Any[]) => a[0].fill === 'red' && a[0].shape === 'ring' && /ffmpeg not found/.test(a[0].text)), 'a red status');
+      await waitFor(() => mic.status.args.some((a: Any[]) => a[0].fill === 'red' && a[0].shape === 'ring' && /ffmpeg not found/.test(a[0].text)), 15_000, 'a red status');
       // Let a few retries pass (0.5 s, 1 s, ... back-off), then install the binary.
       await new Promise((r) => setTimeout(r, 1800));
       const errors = mic.error.args.filter((a: Any[]) => /ffmpeg not found/.test(String(a[0])));
@@ -373,11 +356,11 @@ describe('mic-capture node', () => {
       fs.mkdirSync(path.dirname(fake));
       const real = execFileSync('sh', ['-c', 'command -v ffmpeg']).toString().trim();
       fs.symlinkSync(real, fake);
-      await waitFor(() => blocks.length >= 3, 'blocks once ffmpeg exists', 20_000);
+      await waitFor(() => blocks.length >= 3, 20_000, 'blocks once ffmpeg exists');
       // Running, then ffmpeg goes away and the process dies: the fault is new, and said again.
       fs.unlinkSync(fake);
       for (const c of childProcesses('ffmpeg')) process.kill(c.pid, 'SIGKILL');
-      await waitFor(() => mic.error.args.filter((a: Any[]) => /ffmpeg not found/.test(String(a[0]))).length === 2, 'the fault said again', 20_000);
+      await waitFor(() => mic.error.args.filter((a: Any[]) => /ffmpeg not found/.test(String(a[0]))).length === 2, 20_000, 'the fault said again');
     } finally {
       delete process.env.VIGIE_FFMPEG;
     }
@@ -406,7 +389,7 @@ describe('mic-capture node', () => {
     await helper.startServer();
     await helper.load([sensorNode, micNode, catchNode], flow({ source: 'wav', file: 'stereo.wav', pace: 'fast' }, sensor('c7')));
     const n = helper.getNode('mic');
-    await waitFor(() => n.error.args.some((a: Any[]) => /^channels: the source gives 2 channel\(s\), but sensor "c7" has 1 microphone/.test(String(a[0]))), 'a channels error');
+    await waitFor(() => n.error.args.some((a: Any[]) => /^channels: the source gives 2 channel\(s\), but sensor "c7" has 1 microphone/.test(String(a[0]))), 15_000, 'a channels error');
     assert.equal(findRing('c7'), undefined);
   });
 
@@ -434,7 +417,7 @@ describe('mic-capture node', () => {
     const upBlocks = record('upBlocks');
     const blocks = record('blocks');
     const caught = record('caught');
-    await waitFor(() => blocks.length >= 3, 'blocks of the sub-array');
+    await waitFor(() => blocks.length >= 3, 15_000, 'blocks of the sub-array');
     const sub = blocks[2].payload;
     assert.equal(sub.sensor, 'sub');
     assert.equal(sub.channels, 2);
@@ -448,11 +431,11 @@ describe('mic-capture node', () => {
       assert.deepEqual(Array.from(b.channels[1]), Array.from(a.channels[3]));
     }
     helper.getNode('down').receive({ payload: { kind: 'detection', sensor: 'quad' } });
-    const err = await waitFor(() => caught.find((m) => /payload.kind: expected "audio"/.test(m.error?.message)), 'a caught error');
+    const err = await waitFor(() => caught.find((m) => /payload.kind: expected "audio"/.test(m.error?.message)), 15_000, 'a caught error');
     assert.equal(err.error.source.id, 'down');
     // The flow keeps running.
     const n = blocks.length;
-    await waitFor(() => blocks.length > n + 2, 'more blocks after the bad input');
+    await waitFor(() => blocks.length > n + 2, 15_000, 'more blocks after the bad input');
   });
 
   it('simulated street: a scene sensor feeds this sensor (4 channels, 48 kHz) and close releases the scene', async () => {
@@ -462,7 +445,7 @@ describe('mic-capture node', () => {
       flow({ source: 'simulated', scene: 'street-demo', simSensor: 'corner-nw', pace: 'fast' }, sensor('nw', { array: 'square-4' })),
     );
     const blocks = record('blocks');
-    await waitFor(() => blocks.length >= 5, 'simulated blocks');
+    await waitFor(() => blocks.length >= 5, 15_000, 'simulated blocks');
     assert.deepEqual([blocks[0].payload.sensor, blocks[0].payload.channels, blocks[0].payload.sampleRate], ['nw', 4, 48000]);
     assert.ok(readSpan(blocks.at(-1).payload).ok);
     const logged = (helper.log().args as Any[][]).map((a) => a[0]).filter((e: Any) => e.level === helper.log().INFO && e.id === 'mic').map((e: Any) => String(e.msg));
@@ -500,7 +483,7 @@ describe('mic-capture node', () => {
     const all: Any[] = [];
     for (const id of ['blocks', 'health', 'caught']) helper.getNode(id).on('input', (m: Any) => all.push(m));
     const mic = helper.getNode('mic');
-    await waitFor(() => all.filter((m) => m.topic === 'priv').length >= 25 && all.some((m) => m.payload?.condition === 'clipping'), 'messages for a while', 20_000);
+    await waitFor(() => all.filter((m) => m.topic === 'priv').length >= 25 && all.some((m) => m.payload?.condition === 'clipping'), 20_000, 'messages for a while');
     const findings: Finding[] = [];
     for (const m of all) {
       const { _msgid, ...rest } = m;

@@ -8,6 +8,7 @@ import { VirtualCamera } from '../../lib/sim/camera/virtual-camera';
 import { AuditEvent, auditBus } from '../../lib/alerts/bus';
 import { findCamera } from '../../lib/camera/registry';
 import { destination } from '../../lib/camera/geometry';
+import { waitFor } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -77,14 +78,6 @@ function collect(node: Any) {
   return msgs;
 }
 
-async function until(cond: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting for condition');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** One virtual camera, a ptz-steer over it (automatic, no return home), and a catch node: what it sends and what it refuses. */
 async function steerWithCatch(): Promise<{ caught: Any[]; out: Any[]; steer: Any }> {
   const cam = await virtualCamera();
@@ -125,7 +118,7 @@ describe('ptz-steer node', () => {
     const unsub = auditBus.subscribe((e) => audit.push(e));
     try {
       helper.getNode('steer').receive({ payload: alert('a1', target) });
-      await until(() => out.length >= 1);
+      await waitFor(() => out.length >= 1, 15_000);
       const c = out[0].payload.camera;
       assert.equal(out[0].payload.id, 'a1');
       assert.equal(c.id, 'camA');
@@ -178,12 +171,12 @@ describe('ptz-steer node', () => {
     const done = collect(helper.getNode('done'));
     const steer = helper.getNode('steer');
     // Connected first, so that a move the node should not make could be made at once.
-    await until(() => findCamera('camA')?.state === 'connected');
+    await waitFor(() => findCamera('camA')?.state === 'connected', 15_000);
     const still = cam.pose;
     const propose = async (id: string, target: { lat: number; lon: number }) => {
       const [n, d] = [out.length, done.length];
       steer.receive({ payload: alert(id, target) });
-      await until(() => out.length > n && done.length > d);
+      await waitFor(() => out.length > n && done.length > d, 15_000);
       const proposal = out[n].payload;
       assert.equal(proposal.id, id);
       assert.equal(proposal.camera.state, 'proposed');
@@ -211,7 +204,7 @@ describe('ptz-steer node', () => {
       steer.receive({ payload: { kind: 'decision', alertId: 'other', action: 'dismiss', operator: 'ana', time: Date.now() / 1000 } });
       const confirmedAt = Date.now();
       steer.receive({ payload: { kind: 'decision', alertId: 'a2', action: 'confirm', operator: 'ana', time: Date.now() / 1000 } });
-      await until(() => out.length >= 2);
+      await waitFor(() => out.length >= 2, 15_000);
       assert.equal(out[1].payload.camera.state, 'on-target');
       assert.equal(out[1].payload.id, 'a2');
       assert.ok(Math.abs(cam.pose.panDeg - -110) <= 1, `pan ${cam.pose.panDeg}`);
@@ -236,7 +229,7 @@ describe('ptz-steer node', () => {
       steer.receive({ payload: { kind: 'decision', alertId: 'a6', action: 'dismiss', operator: 'ana', time: Date.now() / 1000 } });
       const escalatedAt = Date.now();
       steer.receive({ payload: { kind: 'decision', alertId: 'a5', action: 'escalate', operator: 'cy', time: Date.now() / 1000 } });
-      await until(() => out.length >= 3);
+      await waitFor(() => out.length >= 3, 15_000);
       assert.equal(out[2].payload.id, 'a5');
       assert.equal(out[2].payload.camera.state, 'on-target');
       assert.ok(Math.abs(cam.pose.panDeg - -60) <= 1, `pan ${cam.pose.panDeg}`);
@@ -259,7 +252,7 @@ describe('ptz-steer node', () => {
     await propose('a3', destination(ORIGIN, 100, 30));
     const requestedAt = Date.now();
     steer.receive({ payload: { kind: 'move-request', alertId: 'a3', operator: 'bo' } });
-    await until(() => out.length >= 2);
+    await waitFor(() => out.length >= 2, 15_000);
     assert.equal(out[1].payload.camera.state, 'on-target');
     assert.ok(Math.abs(cam.pose.panDeg - 100) <= 1);
     assert.ok(ptzActions(cam).every((a) => a.timeMs >= requestedAt), JSON.stringify(ptzActions(cam)));
@@ -283,11 +276,11 @@ describe('ptz-steer node', () => {
     const out = collect(helper.getNode('out'));
     const steer = helper.getNode('steer');
     steer.receive({ payload: alert('gun', target, { label: 'gunshot' }) });
-    await until(() => out.length >= 1);
+    await waitFor(() => out.length >= 1, 15_000);
     assert.equal(out[0].payload.camera.id, 'near');
     // A lower-priority alert nearby cannot take the held camera: the far one goes.
     steer.receive({ payload: alert('glass', destination(ORIGIN, 10, 55), { label: 'glass_break' }) });
-    await until(() => out.length >= 2);
+    await waitFor(() => out.length >= 2, 15_000);
     assert.equal(out[1].payload.camera.id, 'far');
     assert.equal(out[1].payload.camera.state, 'on-target');
     assert.ok(far.calls.some((c) => c.action === 'AbsoluteMove'));
@@ -309,10 +302,10 @@ describe('ptz-steer node', () => {
     const statuses: Any[] = [];
     steer.on('call:status', (call: Any) => statuses.push(call.args[0]));
     steer.receive({ payload: alert('gun', destination(ORIGIN, 0, 60), { label: 'gunshot' }) });
-    await until(() => out.length >= 1);
+    await waitFor(() => out.length >= 1, 15_000);
     assert.equal(out[0].payload.camera.state, 'on-target');
     steer.receive({ payload: alert('glass', destination(ORIGIN, 120, 50)) });
-    await until(() => out.length >= 2);
+    await waitFor(() => out.length >= 2, 15_000);
     assert.equal(out[1].payload.id, 'glass');
     assert.equal(out[1].payload.camera.state, 'waiting');
     assert.equal(out[1].payload.camera.id, 'solo');
@@ -320,7 +313,7 @@ describe('ptz-steer node', () => {
     assert.deepEqual(statuses[statuses.length - 1], { fill: 'yellow', shape: 'dot', text: '1 alert waiting for a busy camera' });
     const movesBefore = cam.calls.filter((c) => c.action === 'AbsoluteMove').length;
     steer.receive({ payload: { kind: 'decision', alertId: 'gun', action: 'dismiss', operator: 'ana', time: Date.now() / 1000 } });
-    await until(() => out.length >= 4);
+    await waitFor(() => out.length >= 4, 15_000);
     // The gunshot's record learns that the camera left it, then the glass break is on target.
     assert.equal(out[2].payload.id, 'gun');
     assert.equal(out[2].payload.camera.state, 'released');
@@ -350,7 +343,7 @@ describe('ptz-steer node', () => {
     ]);
     const out = collect(helper.getNode('out'));
     helper.getNode('steer').receive({ payload: alert('a1', destination(ORIGIN, 30, 50)) });
-    await until(() => out.length >= 1);
+    await waitFor(() => out.length >= 1, 15_000);
     assert.equal(out[0].payload.camera.state, 'on-target');
   });
 
@@ -368,10 +361,10 @@ describe('ptz-steer node', () => {
     const out = collect(helper.getNode('out'));
     const errs = collect(helper.getNode('err'));
     const steer = helper.getNode('steer');
-    await until(() => findCamera('camA')?.state === 'connected');
+    await waitFor(() => findCamera('camA')?.state === 'connected', 15_000);
     await cam.stop();
     steer.receive({ payload: alert('a4', destination(ORIGIN, 45, 30)) });
-    await until(() => errs.length >= 1, 30_000);
+    await waitFor(() => errs.length >= 1, 30_000);
     assert.equal(errs[0].payload.id, 'a4');
     assert.equal(errs[0].error.code, 'unreachable');
     assert.equal(errs[0].error.cameraId, 'camA');
@@ -379,7 +372,7 @@ describe('ptz-steer node', () => {
     await cam.start();
     assert.equal(cam.port, port);
     steer.receive({ payload: alert('a5', destination(ORIGIN, 45, 30)) });
-    await until(() => out.some((m) => m.payload.id === 'a5'), 30_000);
+    await waitFor(() => out.some((m) => m.payload.id === 'a5'), 30_000);
     const ok = out.find((m) => m.payload.id === 'a5');
     assert.equal(ok.payload.camera.state, 'on-target');
   });
@@ -396,7 +389,7 @@ describe('ptz-steer node', () => {
     await helper.load([vigieCamera, ptzSteer], flow, { 'cfg-camA': { username: 'op', password: 'nope' } });
     const errs = collect(helper.getNode('err'));
     helper.getNode('steer').receive({ payload: alert('a6', destination(ORIGIN, 45, 30)) });
-    await until(() => errs.length >= 1, 30_000);
+    await waitFor(() => errs.length >= 1, 30_000);
     assert.equal(errs[0].error.code, 'auth');
     assert.match(errs[0].error.message, /authentication failed/);
   });
@@ -405,12 +398,12 @@ describe('ptz-steer node', () => {
     const { caught, out, steer } = await steerWithCatch();
     steer.receive({ payload: { kind: 'detection', id: 'x', sensor: 's1' } });
     steer.receive({ payload: alert('y', { lat: 123, lon: 4 }) });
-    await until(() => caught.length >= 2);
+    await waitFor(() => caught.length >= 2, 15_000);
     const texts = caught.map((m) => m.error.message).join('\n');
     assert.match(texts, /payload\.location: expected an object with a position/);
     assert.match(texts, /payload\.location\.position\.lat: expected a finite number >= -90 <= 90, got 123/);
     steer.receive({ payload: alert('z', destination(ORIGIN, 20, 30)) });
-    await until(() => out.length >= 1);
+    await waitFor(() => out.length >= 1, 15_000);
     assert.equal(out[0].payload.camera.state, 'on-target');
   });
 
@@ -419,7 +412,7 @@ describe('ptz-steer node', () => {
     const target = destination(ORIGIN, 20, 30);
     steer.receive({ payload: alert('s1', target, { samples: [0.1, 0.2] }) });
     steer.receive({ payload: alert('s2', target, { span: { sensor: 's1', start: 0, frames: 100, data: 'UklGRiQAAABXQVZF' } }) });
-    await until(() => caught.length >= 2);
+    await waitFor(() => caught.length >= 2, 15_000);
     const texts = caught.map((m) => m.error.message).join('\n');
     assert.match(texts, /payload\.samples: expected no such field \(privacy guarantee 1: audio samples never travel in messages\)/);
     assert.match(texts, /payload\.span\.data: expected only sensor, start, frames in a span/);
@@ -427,7 +420,7 @@ describe('ptz-steer node', () => {
     assert.ok(steer.status.args.some((a: Any[]) => a[0].fill === 'red' && /payload\.samples/.test(a[0].text)), 'a red status names the field');
     // Still running; the alert's voice score and PCM under other names do not go on with it.
     steer.receive({ payload: alert('p1', target, { scores: { glass_break: 0.9, speech: 0.4 }, pcm: 'UklGRiQAAABXQVZF', level: { dbfs: -12, samples: [0.1, 0.2] } }) });
-    await until(() => out.length >= 1);
+    await waitFor(() => out.length >= 1, 15_000);
     assert.equal(out[0].payload.camera.state, 'on-target');
     assert.deepEqual(out[0].payload.scores, { glass_break: 0.9 });
     assert.deepEqual(out[0].payload.level, { dbfs: -12 });
@@ -451,10 +444,10 @@ describe('ptz-steer node', () => {
     await helper.load([vigieCamera, ptzSteer], flow, creds(['camA']));
     const out = collect(helper.getNode('out'));
     helper.getNode('steer').receive({ payload: alert('h1', destination(ORIGIN, 120, 30)) });
-    await until(() => out.length >= 1);
+    await waitFor(() => out.length >= 1, 15_000);
     assert.ok(Math.abs(cam.pose.panDeg - 120) <= 1);
-    await until(() => cam.calls.some((c) => c.action === 'GotoHomePosition'));
-    await until(() => Math.abs(cam.pose.panDeg) < 0.5 && !cam.pose.moving);
+    await waitFor(() => cam.calls.some((c) => c.action === 'GotoHomePosition'), 15_000);
+    await waitFor(() => Math.abs(cam.pose.panDeg) < 0.5 && !cam.pose.moving, 15_000);
     // The alert is sent again, released, so its live picture is not taken for the home view.
     assert.equal(out.length, 2);
     assert.equal(out[1].payload.id, 'h1');
@@ -462,7 +455,7 @@ describe('ptz-steer node', () => {
     assert.match(out[1].payload.camera.reason, /^camera .+ looked here, then went home after the quiet period \(300 ms\)$/);
     // An operator looks again (the console's request carries the alert): the real camera turns back.
     helper.getNode('steer').receive({ payload: { kind: 'move-request', alertId: 'h1', operator: 'ana', time: Date.now() / 1000, alert: out[1].payload } });
-    await until(() => out.length >= 3);
+    await waitFor(() => out.length >= 3, 15_000);
     assert.equal(out[2].payload.camera.state, 'on-target');
     assert.ok(Math.abs(cam.pose.panDeg - 120) <= 1, `panned back (${cam.pose.panDeg}°)`);
   });
@@ -483,23 +476,23 @@ describe('ptz-steer node', () => {
     // The connection may already be up: ask for the status through a move.
     const out = collect(helper.getNode('out'));
     steer.receive({ payload: alert('s1', destination(ORIGIN, 30, 30)) });
-    await until(() => out.length >= 1);
-    await until(() => last().fill === 'green' && last().shape === 'dot');
+    await waitFor(() => out.length >= 1, 15_000);
+    await waitFor(() => last().fill === 'green' && last().shape === 'dot', 15_000);
     assert.match(last().text, /camA on-target/);
     await cam.stop();
     const errs = collect(helper.getNode('err'));
     steer.receive({ payload: alert('s2', destination(ORIGIN, 60, 30)) });
     // The move has failed for good (its retries are over) and the status says so.
-    await until(() => errs.some((m) => m.payload.id === 's2'), 30_000);
-    await until(() => last().fill === 'red' && last().shape === 'ring', 30_000);
+    await waitFor(() => errs.some((m) => m.payload.id === 's2'), 30_000);
+    await waitFor(() => last().fill === 'red' && last().shape === 'ring', 30_000);
     assert.match(last().text, /camA failed|failed: camA/);
     await cam.start();
     // Connected again (retried with back-off): green before any new alert.
-    await until(() => last().fill === 'green', 60_000);
+    await waitFor(() => last().fill === 'green', 60_000);
     assert.match(last().text, /1 camera connected/);
     steer.receive({ payload: alert('s3', destination(ORIGIN, 90, 30)) });
-    await until(() => out.some((m) => m.payload.id === 's3'), 30_000);
-    await until(() => last().fill === 'green');
+    await waitFor(() => out.some((m) => m.payload.id === 's3'), 30_000);
+    await waitFor(() => last().fill === 'green', 15_000);
     assert.match(last().text, /camA on-target/);
   });
 });

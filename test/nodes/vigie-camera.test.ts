@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualCamera } from '../../lib/sim/camera/virtual-camera';
 import { findCamera, listCameras } from '../../lib/camera/registry';
+import { waitFor } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -74,9 +75,7 @@ describe('vigie-camera node', () => {
     n.connection.on('state', (st: string) => states.push(st));
     n.registerUser({ id: 'user-1' });
     // Back-off from 0.5 s: three failed attempts within about 4 s.
-    const t0 = Date.now();
-    while (states.filter((st) => st === 'failed').length < 3 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(states.filter((st) => st === 'failed').length >= 3, states.join(' '));
+    await waitFor(() => states.filter((st) => st === 'failed').length >= 3, 20_000, 'three failed attempts');
     assert.equal(warnings.length, 1, warnings.join('\n'));
     assert.match(warnings[0], /camera "dome-1": .*retrying with back-off/);
     n.deregisterUser({ id: 'user-1' });
@@ -84,9 +83,7 @@ describe('vigie-camera node', () => {
     // Used again, failing again at once: its next retry would come 0.5 s later (back-off afresh).
     const before = states.filter((st) => st === 'failed').length;
     n.registerUser({ id: 'user-2' });
-    const t2 = Date.now();
-    while (states.filter((st) => st === 'failed').length === before && Date.now() - t2 < 20_000) await new Promise((r) => setTimeout(r, 20));
-    assert.ok(states.filter((st) => st === 'failed').length > before, 'failed again at once');
+    await waitFor(() => states.filter((st) => st === 'failed').length > before, 20_000, 'a new failed attempt');
     n.deregisterUser({ id: 'user-2' });
     const seen = states.length;
     await new Promise((r) => setTimeout(r, 1500)); // well past that retry (0.6 s at most)
@@ -94,9 +91,7 @@ describe('vigie-camera node', () => {
     // A new user connects again, to the camera now back.
     await cam.start();
     n.registerUser({ id: 'user-3' });
-    const t1 = Date.now();
-    while (n.connection.state !== 'connected' && Date.now() - t1 < 20_000) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(n.connection.state, 'connected');
+    await waitFor(() => n.connection.state === 'connected', 20_000, 'connected to the camera back');
   });
 
   it('an unusable configuration is reported with the field, and the runtime keeps going', async () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { waitFor } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -20,14 +21,6 @@ afterEach(async () => {
   await helper.unload();
   await helper.stopServer();
 });
-
-async function until(cond: () => boolean, what: string, timeoutMs = 30000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('vigie-model config node', () => {
   it('defaults to the shipped model, which fits the contract and never offers voice labels as alerts', async () => {
@@ -61,7 +54,7 @@ describe('vigie-model config node', () => {
       n.error = (m: string) => errors.push(String(m));
       n.source.register();
       await assert.rejects(n.source.get(), /outside \[0, 1\]|sum to/);
-      await until(() => errors.length > 0, 'an error logged by the node');
+      await waitFor(() => errors.length > 0, 30_000, 'an error logged by the node');
       assert.match(errors[0], /logits\.onnx/);
       assert.match(errors[0], /probabilities/);
     } finally {

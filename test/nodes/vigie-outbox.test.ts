@@ -14,6 +14,7 @@ import * as path from 'path';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { freePort } from '../support/nodered';
+import { waitFor } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -41,13 +42,6 @@ function standInBroker(RED: Any): void {
   });
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Every status the node sets, in order. */
@@ -103,26 +97,26 @@ describe('vigie-outbox with a stand-in broker', () => {
   it('connected: a message passes at once, unchanged, and is done', async () => {
     const { box, got } = await load({}, { startConnected: true });
     box.receive({ topic: 'vigie/v1/x/alert', payload: { kind: 'detection', id: 'd1' }, qos: 1 });
-    await until(() => got.out.length === 1 && got.completed === 1, 'the message out and done');
+    await waitFor(() => got.out.length === 1 && got.completed === 1, 10_000, 'the message out and done');
     assert.equal(got.out[0].topic, 'vigie/v1/x/alert');
     assert.deepEqual(got.out[0].payload, { kind: 'detection', id: 'd1' });
     assert.equal(got.out[0].qos, 1);
-    await until(() => box.status.args.some((a: Any[]) => a[0].fill === 'green' && a[0].shape === 'dot' && a[0].text === 'connected'), 'a green "connected"');
+    await waitFor(() => box.status.args.some((a: Any[]) => a[0].fill === 'green' && a[0].shape === 'dot' && a[0].text === 'connected'), 10_000, 'a green "connected"');
   });
 
   it('broker down: messages are kept and done; once it is back they go out oldest first, and new ones queue behind', async () => {
     const { box, broker, got, statuses } = await load();
     for (let i = 1; i <= 3; i++) box.receive({ payload: i });
-    await until(() => got.completed === 3, 'done for each kept message');
+    await waitFor(() => got.completed === 3, 10_000, 'done for each kept message');
     await sleep(1200); // a check of the broker went by: still nothing out
     assert.equal(got.out.length, 0);
     assert.deepEqual(statuses[statuses.length - 1], { fill: 'yellow', shape: 'ring', text: 'broker down: 3 waiting' });
 
     broker.connected = true;
     box.receive({ payload: 4 }); // connected, but three wait: behind them
-    await until(() => got.out.length === 4, 'the kept messages sent');
+    await waitFor(() => got.out.length === 4, 10_000, 'the kept messages sent');
     box.receive({ payload: 5 });
-    await until(() => got.out.length === 5, 'the next one');
+    await waitFor(() => got.out.length === 5, 10_000, 'the next one');
     assert.deepEqual(
       got.out.map((m) => m.payload),
       [1, 2, 3, 4, 5],
@@ -136,7 +130,7 @@ describe('vigie-outbox with a stand-in broker', () => {
     const { box, got } = await load();
     box.receive({ payload: 'kept' });
     box.receive({ action: 'connect', broker: { broker: '127.0.0.1' } });
-    await until(() => got.out.length === 1 && got.completed === 2, 'the command passed on, both done');
+    await waitFor(() => got.out.length === 1 && got.completed === 2, 10_000, 'the command passed on, both done');
     assert.equal(got.out[0].action, 'connect');
   });
 
@@ -144,12 +138,12 @@ describe('vigie-outbox with a stand-in broker', () => {
     const { box, broker, got } = await load({}, { startConnected: true });
     box.receive({ payload: 'first' });
     broker.connected = false; // before Node-RED delivered it to the mqtt out: that one would have dropped it
-    await until(() => got.out.length === 1, 'the first delivery');
+    await waitFor(() => got.out.length === 1, 10_000, 'the first delivery');
     box.receive({ payload: 'second' });
     await sleep(1200);
     assert.equal(got.out.length, 1, 'nothing more while down');
     broker.connected = true;
-    await until(() => got.out.length === 3, 'sent again, then the next');
+    await waitFor(() => got.out.length === 3, 10_000, 'sent again, then the next');
     assert.deepEqual(
       got.out.map((m) => m.payload),
       ['first', 'first', 'second'],
@@ -160,18 +154,18 @@ describe('vigie-outbox with a stand-in broker', () => {
     const { box, broker, got, statuses } = await load({ maxMessages: 3 });
     helper.log().resetHistory();
     for (let i = 1; i <= 7; i++) box.receive({ payload: i });
-    await until(() => got.completed === 7, 'done for each');
+    await waitFor(() => got.completed === 7, 10_000, 'done for each');
     const warned = warningsOf('box');
     assert.equal(warned.length, 1, `one warning for the outage: ${warned.join(' | ')}`);
     assert.match(warned[0], /city broker unreachable: dropping the oldest .*more than 3 waiting \(maxMessages\)/);
     assert.deepEqual(statuses[statuses.length - 1], { fill: 'red', shape: 'ring', text: 'broker down: 3 waiting, 4 dropped' });
     broker.connected = true;
-    await until(() => got.out.length === 3, 'the three kept');
+    await waitFor(() => got.out.length === 3, 10_000, 'the three kept');
     assert.deepEqual(
       got.out.map((m) => m.payload),
       [5, 6, 7],
     );
-    await until(() => statuses[statuses.length - 1].fill === 'green', 'green again');
+    await waitFor(() => statuses[statuses.length - 1].fill === 'green', 10_000, 'green again');
     assert.deepEqual(statuses[statuses.length - 1], { fill: 'green', shape: 'dot', text: 'connected (4 dropped in the last outage)' });
   });
 
@@ -180,12 +174,12 @@ describe('vigie-outbox with a stand-in broker', () => {
     helper.log().resetHistory();
     box.receive({ payload: 'old-1' });
     box.receive({ payload: 'old-2' });
-    await until(() => statuses.some((s) => s.text === 'broker down: 0 waiting, 2 dropped'), 'both aged out', 5000);
+    await waitFor(() => statuses.some((s) => s.text === 'broker down: 0 waiting, 2 dropped'), 5000, 'both aged out');
     // The broker is back before the new one arrives: kept for a moment, it could itself pass
     // the 1 s limit on a loaded machine before the next check sends it.
     broker.connected = true;
     box.receive({ payload: 'new' });
-    await until(() => got.out.length === 1, 'the new one sent');
+    await waitFor(() => got.out.length === 1, 10_000, 'the new one sent');
     assert.equal(got.out[0].payload, 'new');
     const warned = warningsOf('box');
     assert.equal(warned.length, 1, warned.join(' | '));
@@ -196,7 +190,7 @@ describe('vigie-outbox with a stand-in broker', () => {
     const { box, statuses } = await load({ persist: false });
     box.receive({ payload: 1 });
     box.receive({ payload: 2 });
-    await until(() => statuses.some((s) => s.text === 'broker down: 2 waiting'), 'two waiting');
+    await waitFor(() => statuses.some((s) => s.text === 'broker down: 2 waiting'), 10_000, 'two waiting');
     // The helper stops recording the log when it unloads: catch the warning at the node.
     const warned: string[] = [];
     box.warn = (m: unknown) => warned.push(String(m));
@@ -214,7 +208,7 @@ describe('vigie-outbox with a stand-in broker', () => {
     const first = await load();
     first.box.receive({ topic: 't/1', payload: { n: 1 }, qos: 1 });
     first.box.receive({ topic: 't/2', payload: Buffer.from('two'), qos: 1, retain: false });
-    await until(() => fs.existsSync(file), 'the file written a moment after the messages arrived', 10_000);
+    await waitFor(() => fs.existsSync(file), 10_000, 'the file written a moment after the messages arrived');
     first.box.receive({ topic: 't/3', payload: 3 });
     await helper.unload(); // a redeploy or a restart, not a removal
     const kept = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -229,26 +223,26 @@ describe('vigie-outbox with a stand-in broker', () => {
 
     const second = await load();
     assert.equal(second.got.out.length, 0);
-    await until(() => second.statuses.some((st) => /^broker down: 2 waiting, 1 dropped/.test(st.text ?? '')), 'the two recent ones put back, the old one dropped');
+    await waitFor(() => second.statuses.some((st) => /^broker down: 2 waiting, 1 dropped/.test(st.text ?? '')), 10_000, 'the two recent ones put back, the old one dropped');
     second.box.receive({ topic: 't/4', payload: 4 });
     second.broker.connected = true;
-    await until(() => second.got.out.length === 3, 'all three sent');
+    await waitFor(() => second.got.out.length === 3, 10_000, 'all three sent');
     assert.deepEqual(second.got.out.map((m) => m.topic), ['t/2', 't/3', 't/4']);
     assert.ok(Buffer.isBuffer(second.got.out[0].payload) && second.got.out[0].payload.toString() === 'two', 'a Buffer payload comes back as one');
     assert.equal(second.got.out[0].qos, 1);
-    await until(() => !fs.existsSync(file), 'the file removed once nothing waits', 10_000);
+    await waitFor(() => !fs.existsSync(file), 10_000, 'the file removed once nothing waits');
   });
 
   it('restarts: an outage with nothing new does not rewrite the file', async () => {
     const file = path.join(userDir, 'vigie-outbox-box.json');
     const { box } = await load();
     box.receive({ payload: 1 });
-    await until(() => fs.existsSync(file), 'the file written', 10_000);
+    await waitFor(() => fs.existsSync(file), 10_000, 'the file written');
     const written = fs.statSync(file).mtimeMs;
     await sleep(4500); // two write delays and four checks of the broker go by
     assert.equal(fs.statSync(file).mtimeMs, written, 'not written again');
     box.receive({ payload: 2 });
-    await until(() => fs.statSync(file).mtimeMs !== written, 'written again once something changed', 10_000);
+    await waitFor(() => fs.statSync(file).mtimeMs !== written, 10_000, 'written again once something changed');
   });
 
   it('restarts: a file it cannot read is set aside, named in a warning, never overwritten', async () => {
@@ -259,15 +253,15 @@ describe('vigie-outbox with a stand-in broker', () => {
     const aside = () => fs.readdirSync(userDir).filter((f) => f.startsWith('vigie-outbox-box.json.unreadable-'));
     assert.equal(aside().length, 1);
     box.receive({ payload: 1 });
-    await until(() => statuses.some((st) => st.text === 'broker down: 1 waiting'), 'one waiting');
-    await until(() => fs.existsSync(path.join(userDir, 'vigie-outbox-box.json')), 'the new file written', 10_000);
+    await waitFor(() => statuses.some((st) => st.text === 'broker down: 1 waiting'), 10_000, 'one waiting');
+    await waitFor(() => fs.existsSync(path.join(userDir, 'vigie-outbox-box.json')), 10_000, 'the new file written');
     assert.equal(fs.readFileSync(path.join(userDir, aside()[0]), 'utf8'), '{"not": "a list"', 'the unreadable file is kept as it was');
   });
 
   it('restarts: a node removed from the flows leaves no file, and says what it drops', async () => {
     const { box, statuses } = await load();
     box.receive({ payload: 1 });
-    await until(() => statuses.some((st) => st.text === 'broker down: 1 waiting'), 'one waiting');
+    await waitFor(() => statuses.some((st) => st.text === 'broker down: 1 waiting'), 10_000, 'one waiting');
     const warned: string[] = [];
     box.warn = (m: unknown) => warned.push(String(m));
     await new Promise<void>((resolve) => box.close(true).then(resolve));
@@ -288,7 +282,7 @@ describe('vigie-outbox with a stand-in broker', () => {
       );
       assert.ok(box.error.args.some((a: Any[]) => re.test(String(a[0]))), `error: ${box.error.args.map((a: Any[]) => a[0]).join(' | ')}`);
       box.receive({ payload: 'x' });
-      await until(() => got.out.length === 1 && got.errors.length === 1, 'passed on, with an error');
+      await waitFor(() => got.out.length === 1 && got.errors.length === 1, 10_000, 'passed on, with an error');
       assert.match(got.errors[0], /outbox not configured, message passed on unguarded: setting broker/);
     });
   }
@@ -359,12 +353,12 @@ describe("vigie-outbox with Node-RED's mqtt out and an MQTT broker that goes awa
       );
       const box = helper.getNode('box');
       const broker = helper.getNode('broker');
-      await until(() => broker.connected === true, 'Node-RED connected to the broker');
+      await waitFor(() => broker.connected === true, 10_000, 'Node-RED connected to the broker');
       box.receive({ payload: 'before' });
-      await until(() => seen.length === 1, 'published while connected');
+      await waitFor(() => seen.length === 1, 10_000, 'published while connected');
 
       await mq.stop();
-      await until(() => broker.connected === false, 'Node-RED sees the broker gone');
+      await waitFor(() => broker.connected === false, 10_000, 'Node-RED sees the broker gone');
       for (let i = 1; i <= 5; i++) box.receive({ payload: `during-${i}` });
       await sleep(500);
       mq.admit = (id) => id !== 'outbox-test-publisher';
@@ -373,9 +367,9 @@ describe("vigie-outbox with Node-RED's mqtt out and an MQTT broker that goes awa
       await sleep(1200);
       assert.deepEqual(seen, ['before'], 'nothing while Node-RED is kept out');
       mq.admit = () => true;
-      await until(() => seen.length === 6, 'the five kept messages published', 15_000);
+      await waitFor(() => seen.length === 6, 15_000, 'the five kept messages published');
       box.receive({ payload: 'after' });
-      await until(() => seen.length === 7, 'the next one');
+      await waitFor(() => seen.length === 7, 10_000, 'the next one');
       assert.deepEqual(seen, ['before', 'during-1', 'during-2', 'during-3', 'during-4', 'during-5', 'after']);
       assert.deepEqual(warningsOf('box'), []);
     } finally {
@@ -397,7 +391,7 @@ describe("vigie-outbox with Node-RED's mqtt out and an MQTT broker that goes awa
         { id: 'pub', type: 'mqtt out', z: 'tab', name: 'detections', topic: 'x', broker: 'b2', wires: [] },
       ],
     );
-    await until(() => warningsOf('box').length > 0, 'a warning', 3000);
+    await waitFor(() => warningsOf('box').length > 0, 3000, 'a warning');
     assert.match(warningsOf('box')[0], /setting broker: this node watches b1 but the mqtt out "detections" it feeds publishes through b2/);
   });
 });

@@ -185,16 +185,6 @@ export function childFfmpegPids(): number[] {
   return out;
 }
 
-/** Polls a condition (no timing precision assumed). */
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 60_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await cond()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** tfdt baseMediaDecodeTime of a moof+mdat fragment (independent of lib/video/mp4 on purpose). */
 export function tfdtOf(frag: Buffer): number {
   const i = frag.indexOf('tfdt', 0, 'latin1');

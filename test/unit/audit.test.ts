@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { AuditLog, GENESIS_HASH, listAuditFiles, openSharedAuditLog, verifyAuditFiles } from '../../lib/alerts/audit';
 import { auditBus } from '../../lib/alerts/bus';
 import { tempDir } from '../support/tmp';
+import { waitFor } from '../support/wait';
 
 const DAY = 86_400_000;
 
@@ -226,8 +227,7 @@ test('a write that fails keeps the events in order in memory, retries, and write
     assert.equal(recovered, 0);
     // Back: the retry writes what waited, in order, on the same chain.
     fs.renameSync(away, dir);
-    const t0 = Date.now();
-    while (recovered === 0 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => recovered > 0, 20_000, 'the log written again');
     assert.equal(recovered, 1);
     assert.equal(h.backlog, 0);
     auditBus.publish({ type: 'decision', actor: 'carol', alertId: 'b2', details: { state: 'dismissed' } });
@@ -251,8 +251,7 @@ test('a log directory that cannot be made at deploy is said, retried, and used o
     auditBus.publish({ type: 'decision', actor: 'alice', alertId: 'm1', details: { state: 'confirmed' } });
     assert.equal(h.backlog, 1);
     fs.rmSync(dir);
-    const t0 = Date.now();
-    while (recovered === 0 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => recovered > 0, 20_000, 'the log written again');
     assert.equal(recovered, 1);
     const entries = listAuditFiles(dir).flatMap(lines).map((l) => JSON.parse(l));
     assert.deepEqual(entries.filter((e) => e.type !== 'system').map((e) => `${e.type}:${e.actor}`), ['decision:alice']);
@@ -276,8 +275,7 @@ test('events still waiting when the last user lets go (a redeploy during a fault
   let recovered = 0;
   const second = openSharedAuditLog({ dir }, () => undefined, () => recovered++);
   try {
-    const t0 = Date.now();
-    while (recovered === 0 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => recovered > 0, 20_000, 'the log written again');
     assert.equal(recovered, 1);
     const entries = listAuditFiles(dir).flatMap(lines).map((l) => JSON.parse(l));
     assert.deepEqual(entries.filter((e) => e.type !== 'system').map((e) => `${e.type}:${e.actor}`), ['camera-move:auto:ptz', 'decision:alice']);

@@ -10,19 +10,7 @@ import { ffmpegScript } from '../../lib/audio/sources/ffmpeg';
 import { SourceStatus } from '../../lib/audio/sources/source';
 import { liveSceneCount } from '../../lib/sim/live';
 import { AudioBlock } from '../../lib/contracts';
-
-function waitFor<T>(fn: () => T | undefined | false, what: string, ms = 15_000): Promise<T> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      const v = fn();
-      if (v) return resolve(v);
-      if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(poll, 20);
-    };
-    poll();
-  });
-}
+import { waitFor } from '../support/wait';
 
 function alive(pid: number): boolean {
   try {
@@ -69,7 +57,7 @@ test('supervisor: a child that dies is restarted with back-off; the reason quote
     src.on('status', (s: SourceStatus) => statuses.push(s));
     src.on('data', (ch: Float32Array[]) => (frames += ch[0].length));
     src.start();
-    await waitFor(() => restarts.length >= 3, 'three restarts');
+    await waitFor(() => restarts.length >= 3, 15_000, 'three restarts');
     await src.stop();
     assert.match(restarts[0], /^vigie-test-capture exited with code 3: device unplugged$/);
     assert.ok(statuses.some((s) => s.state === 'restarting' && /restarting in 0\.1 s/.test(s.text)));
@@ -91,7 +79,7 @@ test('supervisor: the stdin text (an input script) reaches every start of the ch
     const restarts: string[] = [];
     src.on('restart', (r: string) => restarts.push(r));
     src.start();
-    await waitFor(() => restarts.length >= 2, 'two restarts');
+    await waitFor(() => restarts.length >= 2, 15_000, 'two restarts');
     await src.stop();
     // the child read the script each time; its echo of the credentials is redacted in the reason
     for (const r of restarts.slice(0, 2)) assert.match(r, /exited with code 2: got: file 'rtsp:\/\/\*\*\*@cam\/1'$/);
@@ -117,7 +105,7 @@ test('supervisor: a finite input that exits cleanly has ended (once, no restart)
     stream.on('restart', () => seen.streamRestarts++);
     file.start();
     stream.start();
-    await waitFor(() => seen.streamRestarts >= 2 && seen.fileEnds === 1, 'the stream restarted twice and the file ended');
+    await waitFor(() => seen.streamRestarts >= 2 && seen.fileEnds === 1, 15_000, 'the stream restarted twice and the file ended');
     await new Promise((r) => setTimeout(r, 300)); // past the file's first back-off (0.1 s)
     await Promise.all([file.stop(), stream.stop()]);
     assert.equal(seen.fileEnds, 1);
@@ -138,9 +126,9 @@ test('supervisor: a child that stalls (no audio) is killed and restarted; stop()
     const restarts: string[] = [];
     src.on('restart', (r: string) => restarts.push(r));
     src.start();
-    await waitFor(() => restarts.length >= 1, 'a stall restart');
+    await waitFor(() => restarts.length >= 1, 15_000, 'a stall restart');
     assert.match(restarts[0], /sent no audio for 0\.4 s/);
-    const pid = await waitFor(() => (src.pids.length >= 2 && alive(src.pids[1]) ? src.pids[1] : undefined), 'the restarted child');
+    const pid = await waitFor(() => (src.pids.length >= 2 && alive(src.pids[1]) ? src.pids[1] : undefined), 15_000, 'the restarted child');
     await src.stop();
     assert.equal(alive(pid), false, 'stop() killed the child');
     assert.equal(alive(src.pids[0]), false);
@@ -218,11 +206,11 @@ test('the capture children are started with exactly those arguments (read back f
       src.on('error', () => undefined);
       src.start();
       try {
-        const pid = await waitFor(() => src.pid, `the ${cfg.type} child`);
+        const pid = await waitFor(() => src.pid, 15_000, `the ${cfg.type} child`);
         const cmdline = await waitFor(() => {
           const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
           return argv[1] === bin ? argv : undefined;
-        }, 'the script running');
+        }, 15_000, 'the script running');
         assert.deepEqual(cmdline.slice(2), want, `${cfg.type}: ${cmdline.join(' ')}`);
       } finally {
         await src.stop();
@@ -266,7 +254,7 @@ test('simulated street source: a scene sensor feeds the ring with the scene cloc
   const faults: Error[] = [];
   cap.on('fault', (e: Error) => faults.push(e));
   cap.start();
-  await waitFor(() => blocks.length >= 10 || faults.length > 0, 'simulated blocks');
+  await waitFor(() => blocks.length >= 10 || faults.length > 0, 15_000, 'simulated blocks');
   assert.deepEqual(faults, []);
   assert.equal(blocks[0].sampleRate, 48000);
   assert.equal(blocks[0].channels, 4);

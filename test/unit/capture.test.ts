@@ -10,6 +10,7 @@ import { InputSource, WavFileSource, createSource } from '../../lib/audio/source
 import { findRing, readSpan } from '../../lib/audio/registry';
 import { encodeWav } from '../../lib/audio/wav';
 import { AudioBlock, validateAudioBlock } from '../../lib/contracts';
+import { waitFor } from '../support/wait';
 
 /** A source driven by the test (unit tests of Capture only). */
 class FakeSource extends CaptureSource {
@@ -256,21 +257,6 @@ function tmpWav(name: string, channels: Float32Array[], rate: number): { dir: st
   return { dir, file };
 }
 
-function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const iv = setInterval(() => {
-      if (cond()) {
-        clearInterval(iv);
-        resolve();
-      } else if (Date.now() - t0 > ms) {
-        clearInterval(iv);
-        reject(new Error('timed out waiting for a condition'));
-      }
-    }, 10);
-  });
-}
-
 test('WAV file source, fast pace, once: every frame reaches the ring and the end is reported', async () => {
   const x = sine(16000 * 2 + 123, 0.4);
   const { dir, file } = tmpWav('two-seconds.wav', [x], 16000);
@@ -278,7 +264,7 @@ test('WAV file source, fast pace, once: every frame reaches the ring and the end
     const cap = new Capture({ sensor: 'cap-wav', source: new WavFileSource({ file: path.basename(file), baseDir: dir, pace: 'fast' }), ringSeconds: 5 });
     const out = collect(cap);
     cap.start();
-    await waitFor(() => out.health.some((h) => h.condition === 'ended'));
+    await waitFor(() => out.health.some((h) => h.condition === 'ended'), 10_000);
     assert.equal(out.blocks.length, Math.floor(x.length / 1600));
     const ring = cap.audioRing!;
     assert.equal(ring.end, x.length);
@@ -300,7 +286,7 @@ test('WAV file source: loop wraps around; resampling to a requested rate; unread
     const cap = new Capture({ sensor: 'cap-loop', source: src });
     const out = collect(cap);
     cap.start();
-    await waitFor(() => src.loops >= 3);
+    await waitFor(() => src.loops >= 3, 10_000);
     await cap.stop();
     assert.equal(out.blocks[0].sampleRate, 16000);
     assert.ok(out.blocks.length >= 3);
@@ -329,7 +315,7 @@ test('WAV file source: stop() zero-fills its in-memory copy of the file and lets
     let frames = 0;
     src.on('data', (ch: Float32Array[]) => (frames += ch[0].length));
     src.start();
-    await waitFor(() => src.loops >= 1);
+    await waitFor(() => src.loops >= 1, 10_000);
     assert.ok(frames > 16000);
     await src.stop();
     for (const [i, c] of copy.entries()) assert.equal(c.findIndex((v) => v !== 0), -1, `channel ${i} still holds samples after stop()`);
@@ -360,7 +346,7 @@ test('WAV file source in real time delivers about real-time amounts (generous bo
     const out = collect(cap);
     const t0 = Date.now();
     cap.start();
-    await waitFor(() => out.blocks.length >= 5);
+    await waitFor(() => out.blocks.length >= 5, 10_000);
     const elapsedS = (Date.now() - t0) / 1000;
     await cap.stop();
     // 5 blocks = 0.5 s of audio cannot arrive much faster than 0.5 s of wall time.

@@ -4,18 +4,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { defaultModelPath, ModelSource, ModelSourceState } from '../../lib/detect/model-source';
+import { waitFor } from '../support/wait';
 
 const FIX = path.join(__dirname, '..', 'fixtures', 'models');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-model-source-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-async function until(cond: () => boolean, what: string, timeoutMs = 20000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('the default model path is the shipped model in the package', () => {
   const p = defaultModelPath();
@@ -54,14 +47,14 @@ test('a broken model is a clear failure, and fixing the file on disk loads it wi
   // replace with a good model (new inode and size)
   fs.rmSync(file);
   fs.copyFileSync(path.join(FIX, 'tiny-ok.onnx'), file);
-  await until(() => src.state.state === 'ready', 'reload after the file changed');
+  await waitFor(() => src.state.state === 'ready', 20_000, 'reload after the file changed');
   const m = await src.get();
   assert.deepEqual(m.labels, ['gunshot', 'speech', 'street']);
   // a broken replacement keeps the working model and says why
   let reloadError: Error | undefined;
   src.on('reload-failed', (e: Error) => (reloadError = e));
   fs.writeFileSync(path.join(tmp, 'm.json'), '{"name": "m"}');
-  await until(() => reloadError !== undefined, 'reload-failed');
+  await waitFor(() => reloadError !== undefined, 20_000, 'reload-failed');
   assert.match(reloadError!.message, /card\.input/);
   assert.equal(await src.get(), m);
   assert.equal(m.isReleased, false);

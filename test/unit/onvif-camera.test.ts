@@ -10,6 +10,7 @@ import { CameraConnection } from '../../lib/camera/connection';
 import { moveToTarget } from '../../lib/camera/mover';
 import { DEFAULT_CALIBRATION, aimToCameraDegrees, wrap180 } from '../../lib/camera/geometry';
 import { CameraConfig } from '../../lib/camera/types';
+import { waitFor } from '../support/wait';
 
 const USER = 'operator';
 const PASS = 'correct horse';
@@ -220,10 +221,7 @@ test('camera offline then back on the same port: the connection recovers without
   await cam.start();
   assert.equal(cam.port, port);
   // Back-off retries reconnect on their own.
-  const deadline = Date.now() + 10_000;
-  const stateNow = (): string => conn.state;
-  while (stateNow() !== 'connected' && Date.now() < deadline) await sleep(50);
-  assert.equal(stateNow(), 'connected');
+  await waitFor(() => conn.state === 'connected', 10_000, 'the connection back');
   const r2 = await moveToTarget(conn, cfg.calibration, { panDeg: 30, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50 });
   assert.equal(r2.state, 'on-target', r2.notes.join('; '));
   assert.ok(Math.abs(cam.pose.panDeg - 30) <= 1);
@@ -236,17 +234,12 @@ test('a camera unplugged while idle is seen failed by the keep-alive, without an
   cleanups.push(() => conn.close());
   await conn.ensureConnected();
   const statusCalls = () => cam.calls.filter((c) => c.action === 'GetStatus').length;
-  const deadline = Date.now() + 10_000;
-  while (statusCalls() < 2 && Date.now() < deadline) await sleep(20);
-  assert.ok(statusCalls() >= 2, 'GetStatus again and again while idle and connected');
+  await waitFor(() => statusCalls() >= 2, 10_000, 'GetStatus again and again while idle and connected');
   await cam.stop();
-  const stateNow = (): string => conn.state;
-  while (stateNow() !== 'failed' && Date.now() < deadline) await sleep(20);
-  assert.equal(stateNow(), 'failed');
+  await waitFor(() => conn.state === 'failed', 10_000, 'the keep-alive to see the camera gone');
   assert.equal(conn.lastError?.code, 'unreachable');
   await cam.start();
-  while (stateNow() !== 'connected' && Date.now() < deadline + 10_000) await sleep(50);
-  assert.equal(stateNow(), 'connected');
+  await waitFor(() => conn.state === 'connected', 10_000, 'the connection back');
   // Closed: no keep-alive outlives the connection.
   await conn.close();
   const after = statusCalls();
@@ -313,27 +306,27 @@ test('every ONVIF action of the issue answers the real onvif client', async () =
   const opts = await c.getConfigurationOptions('ptz_config_1');
   assert.equal(opts.spaces.absolute.x.max, 1);
   await c.relativeMove({ x: 0.25, y: 0, zoom: 0 });
-  await until(() => !cam.pose.moving);
+  await waitFor(() => !cam.pose.moving, 10_000);
   assert.ok(Math.abs(cam.pose.panDeg - 45) < 1e-6);
   const token = await c.setPreset({ presetName: 'Corner' });
   assert.ok(token);
   const presets = await c.getPresets();
   assert.ok(presets.Corner, 'SetPreset stored the current pose');
   await c.gotoPreset({ preset: '2' });
-  await until(() => !cam.pose.moving);
+  await waitFor(() => !cam.pose.moving, 10_000);
   assert.equal(cam.pose.panDeg, 90);
   await c.gotoPreset({ preset: presets.Corner.$.token });
-  await until(() => !cam.pose.moving);
+  await waitFor(() => !cam.pose.moving, 10_000);
   assert.ok(Math.abs(cam.pose.panDeg - 45) < 1e-6);
   await c.continuousMove({ x: -0.5, y: 0, zoom: 0, timeout: 60_000 });
-  await until(() => cam.pose.panDeg < 40);
+  await waitFor(() => cam.pose.panDeg < 40, 10_000);
   await c.stop({ panTilt: true, zoom: true });
   const stoppedAt = cam.pose.panDeg;
   assert.equal(cam.pose.moving, false);
   await sleep(100);
   assert.equal(cam.pose.panDeg, stoppedAt);
   await c.gotoHomePosition({});
-  await until(() => !cam.pose.moving);
+  await waitFor(() => !cam.pose.moving, 10_000);
   assert.equal(cam.pose.panDeg, 0);
   await assert.rejects(c.gotoPreset({ preset: '99' }), /No preset with token "99"/);
   const actions = new Set(cam.calls.filter((x) => !x.fault).map((x) => x.action));
@@ -343,10 +336,3 @@ test('every ONVIF action of the issue answers the real onvif client', async () =
   }
 });
 
-async function until(cond: () => boolean, timeoutMs = 10_000) {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await sleep(20);
-  }
-}

@@ -11,6 +11,7 @@ import { CameraConnection, PresetInfo } from '../../lib/camera/connection';
 import { DEFAULT_CALIBRATION, destination } from '../../lib/camera/geometry';
 import { CameraConfig, PtzPosition } from '../../lib/camera/types';
 import { AuditEvent, auditBus } from '../../lib/alerts/bus';
+import { waitFor } from '../support/wait';
 
 const O = { lat: 45.4397, lon: 4.3872 };
 
@@ -83,9 +84,9 @@ test('a more important alert takes a moving camera; the older alert goes on with
     // Camera a is still on its way to the glass break when the gunshot comes, however slow the machine.
     a.held = true;
     const first = steer.handle(alert('glass', 'glass_break', destination(O, 10, 40)), (o) => outs.push(o));
-    await until(() => a.moves.length === 1, 5000, 'camera a moving to the glass break');
+    await waitFor(() => a.moves.length === 1, 5000, 'camera a moving to the glass break');
     const second = steer.handle(alert('gun', 'gunshot', destination(O, 20, 40)), (o) => outs.push(o));
-    await until(() => a.moves.length === 2, 5000, 'camera a sent to the gunshot');
+    await waitFor(() => a.moves.length === 2, 5000, 'camera a sent to the gunshot');
     a.held = false;
     await Promise.all([first, second]);
   } finally {
@@ -166,9 +167,8 @@ test('the camera returns home after the quiet period, once', async () => {
   const steer = new PtzSteer(asConns([a]), { pollMs: 10, returnHomeAfterMs: 50 });
   await steer.handle(alert('h', 'crash', destination(O, 45, 30)), () => undefined);
   await steer.handle(alert('h2', 'crash', destination(O, 50, 30)), () => undefined);
-  const end = Date.now() + 5000;
-  while (a.homes === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
-  await new Promise((r) => setTimeout(r, 100));
+  await waitFor(() => a.homes > 0, 5000, 'the camera sent home');
+  await new Promise((r) => setTimeout(r, 100)); // after the first return home: no second one follows
   assert.equal(a.homes, 1);
   steer.close();
 });
@@ -184,16 +184,16 @@ test('a camera that cannot go home is told once and retried with back-off until 
   const steer = new PtzSteer(asConns([a]), { pollMs: 10, returnHomeAfterMs: 50 }, { warn: (t) => warned.push(t) });
   try {
     await steer.handle(alert('h', 'crash', destination(O, 45, 30)), () => undefined);
-    await until(() => a.homes === 2, 10_000, 'a second attempt after the refusal');
+    await waitFor(() => a.homes === 2, 10_000, 'a second attempt after the refusal');
     assert.deepEqual(warned, ['camera a could not return home: GotoHome: camera unreachable: connect ECONNREFUSED 10.0.0.5:80; retrying']);
     // Refused again, then a new alert takes the camera: the pending retry must not send it home.
     refusals = 1;
     await steer.handle(alert('h2', 'crash', destination(O, 50, 30)), () => undefined);
-    await until(() => a.homes === 3, 5000, 'the quiet period after h2');
+    await waitFor(() => a.homes === 3, 5000, 'the quiet period after h2');
     const movesBefore = a.moves.length;
     await steer.handle(alert('h3', 'gunshot', destination(O, 60, 30)), () => undefined);
     assert.equal(a.moves.length, movesBefore + 1);
-    await until(() => a.homes === 4, 5000, 'home after the quiet period of h3');
+    await waitFor(() => a.homes === 4, 5000, 'home after the quiet period of h3');
     // The cancelled retry would have fired within its first delay (2 s, jitter 20 %): it must not.
     await new Promise((r) => setTimeout(r, 2600));
     assert.equal(a.homes, 4);
@@ -213,7 +213,7 @@ test('a camera that refuses to go home (no home position) is warned about once a
   const steer = new PtzSteer(asConns([a]), { pollMs: 10, returnHomeAfterMs: 50 }, { warn: (t) => warned.push(t) });
   try {
     await steer.handle(alert('n', 'crash', destination(O, 45, 30)), () => undefined);
-    await until(() => a.homes === 1, 5000, 'the attempt to go home');
+    await waitFor(() => a.homes === 1, 5000, 'the attempt to go home');
     await new Promise((r) => setTimeout(r, 2600)); // past the first retry delay (2 s, jitter 20 %)
     assert.equal(a.homes, 1, 'not tried again');
     assert.equal(warned.length, 1);
@@ -239,15 +239,6 @@ async function withOneCamera(
   }
 }
 
-/** Resolves when `pred` holds, or fails after `ms`. */
-async function until(pred: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 const lastOf = (outs: SteerOutput[], id: string) => outs.filter((o) => o.port === 1 && o.payload.id === id).pop();
 
 test('every camera busy with a more important alert: the alert waits, says for which camera and why, and gets it when the hold ends', () =>
@@ -263,7 +254,7 @@ test('every camera busy with a more important alert: the alert waits, says for w
     assert.equal(outs.filter((o) => o.port === 2).length, 0, 'waiting is not an error');
     assert.deepEqual(steer.waitingAlerts, ['glass']);
     assert.equal(a.moves.length, 1, 'the camera stays on the gunshot');
-    await until(() => lastOf(outs, 'glass')!.payload.camera!.state === 'on-target', 3000, 'the glass alert on target');
+    await waitFor(() => lastOf(outs, 'glass')!.payload.camera!.state === 'on-target', 3000, 'the glass alert on target');
     assert.ok(Date.now() - heldAt >= 250, `served when the hold ended, not before (${Date.now() - heldAt} ms)`);
     assert.equal(a.moves.length, 2);
     assert.equal(a.homes, 0, 'turned to the waiting alert instead of going home');
@@ -273,7 +264,7 @@ test('every camera busy with a more important alert: the alert waits, says for w
     assert.equal(gun.state, 'released');
     assert.equal(gun.reason, 'camera a looked here, then turned to glass break alert glass');
     assert.equal(gun.target.bearing, 10, 'with the aim it had');
-    await until(() => a.homes === 1, 3000, 'home after the second quiet period');
+    await waitFor(() => a.homes === 1, 3000, 'home after the second quiet period');
     const glass = lastOf(outs, 'glass')!.payload.camera!;
     assert.equal(glass.state, 'released', 'and so is the glass break when the camera goes home');
     assert.equal(glass.reason, 'camera a looked here, then went home after the quiet period (300 ms)');
@@ -289,7 +280,7 @@ test('dismissing the alert that holds a camera frees it at once for the alert wa
     await send({ kind: 'decision', alertId: 'scream', action: 'confirm', operator: 'ana', time: 1 });
     assert.deepEqual(steer.waitingAlerts, ['scream']);
     await send({ kind: 'decision', alertId: 'gun', action: 'dismiss', operator: 'ana', time: 2 });
-    await until(() => lastOf(outs, 'scream')!.payload.camera!.state === 'on-target', 2000, 'the scream on target');
+    await waitFor(() => lastOf(outs, 'scream')!.payload.camera!.state === 'on-target', 2000, 'the scream on target');
     assert.equal(a.moves.length, 2);
     // The dismissed gunshot does not wait for the camera, but its record learns the camera left.
     assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'released');
@@ -306,7 +297,7 @@ test('waiting alerts are served most important first; a dismissed waiting alert 
     await send({ kind: 'decision', alertId: 'skid', action: 'dismiss', operator: 'ana', time: 1 });
     assert.deepEqual(steer.waitingAlerts, ['scream', 'glass']);
     await send({ kind: 'decision', alertId: 'gun', action: 'dismiss', operator: 'ana', time: 2 });
-    await until(() => lastOf(outs, 'scream')!.payload.camera!.state === 'on-target', 2000, 'the scream on target');
+    await waitFor(() => lastOf(outs, 'scream')!.payload.camera!.state === 'on-target', 2000, 'the scream on target');
     // The scream now holds the camera against the less important glass break.
     assert.deepEqual(steer.waitingAlerts, ['glass']);
     assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'waiting');
@@ -318,7 +309,7 @@ test('a wait that finds no free camera in time ends as failed, with the reason, 
     await send(alert('gun', 'gunshot', destination(O, 10, 40)));
     await send(alert('glass', 'glass_break', destination(O, 80, 40)));
     assert.match(lastOf(outs, 'glass')!.payload.camera!.reason!, /waiting up to 1 s/);
-    await until(() => outs.some((o) => o.port === 2), 3000, 'output 2');
+    await waitFor(() => outs.some((o) => o.port === 2), 3000, 'output 2');
     const cam = lastOf(outs, 'glass')!.payload.camera!;
     assert.equal(cam.state, 'failed');
     assert.match(cam.reason!, /^no camera was free within 1 s \(camera a is busy with gunshot alert gun\)$/);
@@ -351,15 +342,15 @@ test('an alert taken off its only camera by a more important one waits for it', 
     // The gunshot comes while the camera is still turning to the glass break.
     a.held = true;
     const first = send(alert('glass', 'glass_break', destination(O, 80, 40)));
-    await until(() => a.moves.length === 1, 5000, 'the camera moving to the glass break');
+    await waitFor(() => a.moves.length === 1, 5000, 'the camera moving to the glass break');
     const second = send(alert('gun', 'gunshot', destination(O, 10, 40)));
-    await until(() => a.moves.length === 2, 5000, 'the camera sent to the gunshot');
+    await waitFor(() => a.moves.length === 2, 5000, 'the camera sent to the gunshot');
     a.held = false;
     await Promise.all([first, second]);
     assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'on-target');
     assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'waiting');
     assert.equal(outs.filter((o) => o.port === 2).length, 0);
-    await until(() => lastOf(outs, 'glass')!.payload.camera!.state === 'on-target', 5000, 'the glass alert on target');
+    await waitFor(() => lastOf(outs, 'glass')!.payload.camera!.state === 'on-target', 5000, 'the glass alert on target');
   }));
 
 test('an operator takes a busy camera for a waiting alert, and holds it as firmly as the alert it displaced', () =>
@@ -425,11 +416,11 @@ test('an alert on target whose camera a more important alert takes waits for it,
     const glass = lastOf(outs, 'glass')!.payload.camera!;
     assert.equal(glass.state, 'waiting', 'the console no longer says the camera looks at the glass break');
     assert.match(glass.reason!, /^camera a looked here, then turned to gunshot alert gun; waiting up to 5 min/);
-    await until(() => lastOf(outs, 'glass')!.payload.camera!.state === 'on-target', 3000, 'the glass break on target again');
+    await waitFor(() => lastOf(outs, 'glass')!.payload.camera!.state === 'on-target', 3000, 'the glass break on target again');
     assert.equal(lastOf(outs, 'glass')!.payload.camera!.target.bearing, 80);
     assert.equal(a.moves.length, 3);
     // Once its quiet period is over the camera goes home, and no alert comes back.
-    await until(() => a.homes === 1, 3000, 'home');
+    await waitFor(() => a.homes === 1, 3000, 'home');
     assert.deepEqual(steer.waitingAlerts, []);
     const moves = a.moves.length;
     await new Promise((r) => setTimeout(r, 400));
@@ -439,7 +430,7 @@ test('an alert on target whose camera a more important alert takes waits for it,
 test('an alert that had its look and finds no camera free again in time ends as released, which is no fault', () =>
   withOneCamera({ returnHomeAfterMs: 60_000, waitForCameraMs: 300 }, 0, async ({ a, steer, outs, send }) => {
     await glassTakenByGunshot(send, outs);
-    await until(() => lastOf(outs, 'glass')!.payload.camera!.state !== 'waiting', 3000, 'the end of the wait');
+    await waitFor(() => lastOf(outs, 'glass')!.payload.camera!.state !== 'waiting', 3000, 'the end of the wait');
     const cam = lastOf(outs, 'glass')!.payload.camera!;
     assert.equal(cam.state, 'released');
     assert.equal(cam.id, 'a');
@@ -450,7 +441,7 @@ test('an alert that had its look and finds no camera free again in time ends as 
     assert.equal(a.moves.length, 2, 'the camera stays on the gunshot');
     // An alert that never had a camera still fails, and output 2 says so.
     await send(alert('scream', 'scream', destination(O, 200, 40)));
-    await until(() => outs.some((o) => o.port === 2), 3000, 'output 2');
+    await waitFor(() => outs.some((o) => o.port === 2), 3000, 'output 2');
     assert.equal(lastOf(outs, 'scream')!.payload.camera!.state, 'failed');
     assert.equal(outs.find((o) => o.port === 2)!.error?.code, 'no-camera');
   }));
@@ -527,7 +518,7 @@ test('look again: a move request carrying an alert whose camera left turns the c
     const unsub = auditBus.subscribe((e) => audit.push(e));
     try {
       await send(alert('g', 'gunshot', destination(O, 30, 40)));
-      await until(() => lastOf(outs, 'g')!.payload.camera!.state === 'released', 3000, 'released after the quiet period');
+      await waitFor(() => lastOf(outs, 'g')!.payload.camera!.state === 'released', 3000, 'released after the quiet period');
       assert.equal(a.homes, 1);
       const released = lastOf(outs, 'g')!.payload;
       // ptz-steer kept nothing of it: without the alert the request is refused, naming the field.
@@ -592,7 +583,7 @@ test('a released alert is named by the camera that looked at it, not by the near
     assert.equal(lastOf(outs, 'glass')!.payload.camera!.id, 'a');
     await send(alert('gun', 'gunshot', destination(O, 0, 50)));
     assert.equal(lastOf(outs, 'gun')!.payload.camera!.id, 'a');
-    await until(() => lastOf(outs, 'glass')!.payload.camera!.state === 'released', 3000, 'released');
+    await waitFor(() => lastOf(outs, 'glass')!.payload.camera!.state === 'released', 3000, 'released');
     const cam = lastOf(outs, 'glass')!.payload.camera!;
     assert.equal(cam.id, 'a');
     assert.match(cam.reason!, /^camera a looked here, then turned to gunshot alert gun; no camera was free again within 300 ms$/);

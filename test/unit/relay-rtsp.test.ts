@@ -25,8 +25,8 @@ import {
   startRtspServer,
   tfdtOf,
   topBoxes,
-  waitFor,
 } from '../support/video-sources';
+import { waitFor } from '../support/wait';
 
 let rtsp: RtspServer;
 let authRtsp: RtspServer;

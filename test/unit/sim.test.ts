@@ -10,6 +10,7 @@ import { parseScene, micPositionsEnu } from '../../lib/sim/scene';
 import { acquireLiveScene, liveSceneCount, LiveSceneEvent } from '../../lib/sim/live';
 import { simulateToDir } from '../../lib/cli/simulate';
 import { readWavFile } from '../../lib/audio/wav';
+import { waitFor } from '../support/wait';
 
 const ORIGIN = { lat: 45, lon: 4 };
 
@@ -17,14 +18,6 @@ function peakIndex(x: Float32Array): number {
   let best = 0;
   for (let i = 1; i < x.length; i++) if (Math.abs(x[i]) > Math.abs(x[best])) best = i;
   return best;
-}
-
-async function until(cond: () => boolean, what: string, timeoutMs = 20000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('propagation', () => {
@@ -160,7 +153,7 @@ describe('live scene', () => {
       one.scene.onEvent((e) => events.push(e));
       const unA = one.scene.subscribe('a', (ch, start, time) => blocksA.push({ start, time, ch: ch.length, n: ch[0].length }));
       two.scene.subscribe('b', (_ch, start, time) => blocksB.push({ start, time }));
-      await until(() => blocksA.length >= 6 && blocksB.length >= 6 && events.length >= 1, 'blocks and the event');
+      await waitFor(() => blocksA.length >= 6 && blocksB.length >= 6 && events.length >= 1, 20_000, 'blocks and the event');
       assert.equal(blocksA[0].ch, 4);
       assert.equal(blocksA[0].n, 2400);
       assert.equal(blocksA[1].start - blocksA[0].start, 2400);
@@ -190,7 +183,7 @@ describe('live scene', () => {
       scene.onEvent((e) => events.push(e));
       let blocks = 0;
       scene.subscribe('corner-s', () => blocks++);
-      await until(() => events.length >= 1, 'the first scripted event', 60000);
+      await waitFor(() => events.length >= 1, 60000, 'the first scripted event');
       assert.ok(['gunshot', 'glass_break', 'scream', 'crash', 'explosion', 'tire_skid'].includes(events[0].label));
       assert.equal(warnings.filter((w) => /synthetic/.test(w)).length, 1, warnings.join(' | '));
       assert.ok(warnings.some((w) => /synthetic/.test(w) && w.includes(empty)), 'the warning names the data dir looked in');

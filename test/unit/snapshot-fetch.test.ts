@@ -11,7 +11,8 @@ import { AddressInfo } from 'node:net';
 import { digestAuthorization, fetchSnapshot, grabFrame, parseAuthParams, SnapshotStore } from '../../lib/video/snapshot';
 import * as net from 'node:net';
 import { findBinary } from '../../lib/util/binaries';
-import { freePort, waitFor } from '../support/video-sources';
+import { freePort } from '../support/video-sources';
+import { waitFor } from '../support/wait';
 
 const JPEG = (() => {
   const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x48', '-frames:v', '1', '-c:v', 'mjpeg', '-f', 'image2pipe', 'pipe:1']);

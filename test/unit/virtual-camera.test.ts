@@ -11,6 +11,7 @@ import { VirtualCamera, parseDurationMs } from '../../lib/sim/camera/virtual-cam
 import { PtzModel } from '../../lib/sim/camera/ptz-model';
 import { parseXml, path } from '../../lib/sim/camera/xml';
 import { SoapFault, faults } from '../../lib/sim/camera/soap';
+import { waitFor } from '../support/wait';
 
 const cams: VirtualCamera[] = [];
 afterEach(async () => {
@@ -31,14 +32,6 @@ function ffprobe(url: string): Promise<Array<{ codec_type: string; codec_name: s
       else resolve(JSON.parse(stdout).streams);
     });
   });
-}
-
-async function until(cond: () => boolean, timeoutMs = 15_000) {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 test('slew model: finite speed, short way round, velocity moves end at their timeout', () => {
@@ -121,7 +114,7 @@ test('ffprobe reads the live stream: H.264 video and an audio track; the encoder
   assert.equal(video?.width, 640);
   assert.equal(video?.height, 360);
   assert.ok(audio, 'the virtual camera stream must carry an audio track');
-  await until(() => cam.liveClients === 0 && !cam.encoderRunning);
+  await waitFor(() => cam.liveClients === 0 && !cam.encoderRunning, 15_000);
 });
 
 test('two clients share one encoder', async () => {
@@ -140,11 +133,11 @@ test('two clients share one encoder', async () => {
   assert.equal(cam.encoderRunning, true);
   a.abort();
   await read1.cancel().catch(() => undefined);
-  await until(() => cam.liveClients === 1);
+  await waitFor(() => cam.liveClients === 1, 15_000);
   assert.equal(cam.encoderRunning, true);
   b.abort();
   await read2.cancel().catch(() => undefined);
-  await until(() => cam.liveClients === 0 && !cam.encoderRunning);
+  await waitFor(() => cam.liveClients === 0 && !cam.encoderRunning, 15_000);
 });
 
 test('the snapshot is a JPEG of the current picture, and changes when the camera turns', async () => {
@@ -161,7 +154,7 @@ test('the snapshot is a JPEG of the current picture, and changes when the camera
   const j2 = await get();
   assert.ok(j1.equals(j2), 'same pose, same picture');
   (cam as unknown as { ptz: PtzModel }).ptz.moveTo({ panDeg: 120, tiltDeg: -5, zoom: 0.3 });
-  await until(() => !cam.pose.moving);
+  await waitFor(() => !cam.pose.moving, 15_000);
   const j3 = await get();
   assert.ok(!j1.equals(j3), 'the picture shows where the camera points');
 });
@@ -176,7 +169,7 @@ test('`vigie virtual-camera` starts a camera the onvif client can use, and stops
   child.stderr!.on('data', () => undefined);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
-    await until(() => /ONVIF:\s+http:\/\/127\.0\.0\.1:\d+\/onvif\/device_service/.test(out), 30_000);
+    await waitFor(() => /ONVIF:\s+http:\/\/127\.0\.0\.1:\d+\/onvif\/device_service/.test(out), 30_000);
     assert.match(out, /quirks:\s+rejectStop/);
     const port = Number(/ONVIF:\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -203,5 +196,5 @@ test('with rtsp: GetStreamUri answers an RTSP URL (GStreamer\'s RTSP server) tha
   assert.equal(http.uri, `http://127.0.0.1:${cam.port}/live.ts`);
   const streams = await ffprobe(`${rtsp.uri}`);
   assert.deepEqual(streams.map((s) => s.codec_type).sort(), ['audio', 'video']);
-  await until(() => cam.liveClients === 0 && !cam.encoderRunning, 20_000);
+  await waitFor(() => cam.liveClients === 0 && !cam.encoderRunning, 20_000);
 });

@@ -1,0 +1,24 @@
+/**
+ * Waiting in tests: for a signal (a count, a state, an event seen), never for a fixed time.
+ * `waitFor` polls a condition until it holds, and fails at its deadline naming what it awaited.
+ */
+
+/** How often a condition is checked: no timing precision is assumed from it. */
+const POLL_MS = 20;
+
+type Truthy<T> = Exclude<T, undefined | null | false | 0 | ''>;
+
+/**
+ * Resolves with the condition's first truthy value; rejects after `timeoutMs` with
+ * "timed out after … ms waiting for <what>" (`what` defaults to the condition's source).
+ * A condition that throws rejects at once with its error.
+ */
+export async function waitFor<T>(cond: () => T | Promise<T>, timeoutMs: number, what?: string): Promise<Truthy<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await cond();
+    if (v) return v as Truthy<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what ?? String(cond).replace(/\s+/g, ' ')}`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
