@@ -11,6 +11,7 @@ import { parseCsv } from '../../lib/cli/eval-detect';
 import { findAttack, streetNoise } from '../../lib/sim/signals';
 import { DATA_DIR, requireSharedData, skipWithoutSharedData } from '../support/shared-data';
 import { waitFor } from '../support/wait';
+import { warningsOf } from '../support/node-red-log';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -214,7 +215,7 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     helper.log().resetHistory();
     cls.receive({ payload: block('busy-1', r.end - 1600, 1600, sr) });
     await waitFor(() => got.completed >= 10, 60_000, 'the next block handled');
-    const warned = (helper.log().args as Any[][]).map((a) => a[0]).filter((e: Any) => e.level === helper.log().WARN && e.id === 'cls').map((e: Any) => String(e.msg));
+    const warned = warningsOf(helper, 'cls');
     assert.ok(warned.some((m) => /sensor "busy-1": caught up after 10 block\(s\) whose samples were overwritten \(1\.0 s of audio not classified\)/.test(m)), warned.join('\n'));
     assert.equal(statuses[statuses.length - 1].fill, 'green');
   });

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { listAuditFiles, verifyAuditFiles } from '../../lib/alerts/audit';
 import { auditBus } from '../../lib/alerts/bus';
 import { waitFor } from '../support/wait';
+import { warningsOf } from '../support/node-red-log';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -135,7 +136,7 @@ describe('alert-dashboard node', () => {
     assert.ok(!/samples|pcm/.test(JSON.stringify(st)));
     // What it drops is named, by field and never by value, each field once: the voice score
     // that every alert here carries, then the stray field of the third.
-    const warnings: string[] = helper.log().args.filter((a: Any) => a[0]?.level === 30 && a[0]?.id === 'dash').map((a: Any) => String(a[0].msg));
+    const warnings = warningsOf(helper, 'dash');
     const dropped = warnings.filter((w) => / dropped /.test(w));
     assert.equal(dropped.length, 2, warnings.join(' | '));
     assert.match(dropped[0], /^alert a1: dropped payload\.scores\.speech \(a voice class: privacy guarantee 3\);/);

@@ -12,6 +12,7 @@ import { validateAudioBlock } from '../../lib/contracts';
 import { canaryPatterns, Finding, scanCanary, scanJson } from '../support/privacy-scan';
 import { startRtspServer } from '../support/video-sources';
 import { waitFor } from '../support/wait';
+import { logOf, warningsOf } from '../support/node-red-log';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -294,8 +295,8 @@ describe('mic-capture node', () => {
       await waitFor(() => childProcesses('ffmpeg').length === 0, 5000, 'no ffmpeg child after close');
       // a password typed into the URL still works, with a warning that it is stored in plain text
       await helper.load([sensorNode, micNode, catchNode], flow({ source: 'ffmpeg', url: rtsp.url.replace('rtsp://', 'rtsp://micuser:mic%27pass%20word@'), sampleRate: 16000, channels: 1 }, sensor('cam-auth2')));
-      const warned = (helper.log().args as Any[][]).map((a) => a[0]).filter((e: Any) => e.level === helper.log().WARN && e.id === 'mic');
-      assert.ok(warned.some((e: Any) => /saved in plain text in the flows/.test(String(e.msg))), `warnings: ${JSON.stringify(warned)}`);
+      const warned = warningsOf(helper, 'mic');
+      assert.ok(warned.some((m) => /saved in plain text in the flows/.test(m)), `warnings: ${JSON.stringify(warned)}`);
       const blocks2 = record('blocks');
       await waitFor(() => blocks2.length >= 1, 30_000, 'audio blocks with the password in the URL');
       await helper.unload();
@@ -304,7 +305,7 @@ describe('mic-capture node', () => {
       const warningsFor = async (url: string, credentials: Record<string, string>, id: string): Promise<string[]> => {
         helper.log().resetHistory();
         await helper.load([sensorNode, micNode, catchNode], flow({ source: 'ffmpeg', url, sampleRate: 16000, channels: 1 }, sensor(id)), { mic: credentials });
-        const w = (helper.log().args as Any[][]).map((a) => a[0]).filter((e: Any) => e.level === helper.log().WARN && e.id === 'mic').map((e: Any) => String(e.msg));
+        const w = warningsOf(helper, 'mic');
         await helper.unload();
         return w;
       };
@@ -448,7 +449,7 @@ describe('mic-capture node', () => {
     await waitFor(() => blocks.length >= 5, 15_000, 'simulated blocks');
     assert.deepEqual([blocks[0].payload.sensor, blocks[0].payload.channels, blocks[0].payload.sampleRate], ['nw', 4, 48000]);
     assert.ok(readSpan(blocks.at(-1).payload).ok);
-    const logged = (helper.log().args as Any[][]).map((a) => a[0]).filter((e: Any) => e.level === helper.log().INFO && e.id === 'mic').map((e: Any) => String(e.msg));
+    const logged = logOf(helper, 'mic', 'INFO');
     assert.ok(logged.includes('sensor "nw": capturing from simulated scene street-demo (sensor corner-nw)'), logged.join('\n'));
     await helper.unload();
     assert.equal(liveSceneCount(), 0);

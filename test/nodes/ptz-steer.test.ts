@@ -9,6 +9,7 @@ import { AuditEvent, auditBus } from '../../lib/alerts/bus';
 import { findCamera } from '../../lib/camera/registry';
 import { destination } from '../../lib/camera/geometry';
 import { waitFor } from '../support/wait';
+import { warningsOf } from '../support/node-red-log';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -336,7 +337,7 @@ describe('ptz-steer node', () => {
       { id: 'err', z: 'tab', type: 'helper' },
     ];
     await helper.load([vigieCamera, ptzSteer], flow, creds(['solo']));
-    const warned = (helper.log().args as Any[][]).map((a) => a[0]).filter((e: Any) => e.level === helper.log().WARN && e.id === 'steer').map((e: Any) => String(e.msg));
+    const warned = warningsOf(helper, 'steer');
     assert.deepEqual(warned.sort(), [
       'setting toleranceDeg: expected a number ≥ 0.05, got -1; using 1',
       'setting waitForCameraS: expected a number ≥ 0, got "abc"; using 300',

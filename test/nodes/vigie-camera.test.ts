@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { VirtualCamera } from '../../lib/sim/camera/virtual-camera';
 import { findCamera, listCameras } from '../../lib/camera/registry';
 import { waitFor } from '../support/wait';
+import { warningsOf } from '../support/node-red-log';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -54,7 +55,7 @@ describe('vigie-camera node', () => {
   it('configured URLs override ONVIF; a password written in one is warned about, naming the field', async () => {
     helper.log().resetHistory();
     await helper.load(vigieCamera, [{ ...flow()[0], streamUrl: 'rtsp://op:hunter2@10.1.1.1/main', snapshotUrl: 'http://10.1.1.1/snap.jpg' }], { cfg1: { username: 'op', password: 's3cret' } });
-    const warned = (helper.log().args as Any[][]).map((a) => a[0]).filter((e: Any) => e.level === helper.log().WARN && e.id === 'cfg1').map((e: Any) => String(e.msg));
+    const warned = warningsOf(helper, 'cfg1');
     assert.equal(warned.length, 1, warned.join('\n'));
     assert.match(warned[0], /^streamUrl: the password in this URL is saved in plain text/);
     assert.ok(!warned[0].includes('hunter2'), 'the warning never repeats the password');

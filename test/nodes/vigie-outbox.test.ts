@@ -15,6 +15,7 @@ import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { freePort } from '../support/nodered';
 import { waitFor } from '../support/wait';
+import { warningsOf } from '../support/node-red-log';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -51,11 +52,6 @@ function statusesOf(node: Any): Any[] {
   return got;
 }
 
-const warningsOf = (id: string) =>
-  (helper.log().args as Any[][])
-    .map((a) => a[0])
-    .filter((e: Any) => e.level === helper.log().WARN && e.id === id)
-    .map((e: Any) => String(e.msg));
 
 // Each test its own user directory: what an outbox keeps across restarts is written there.
 let userDir = '';
@@ -123,7 +119,7 @@ describe('vigie-outbox with a stand-in broker', () => {
     );
     assert.equal(got.completed, 5);
     assert.deepEqual(statuses[statuses.length - 1], { fill: 'green', shape: 'dot', text: 'connected' });
-    assert.deepEqual(warningsOf('box'), []);
+    assert.deepEqual(warningsOf(helper, 'box'), []);
   });
 
   it("broker down: an mqtt out command (msg.action) is passed on at once, not kept", async () => {
@@ -155,7 +151,7 @@ describe('vigie-outbox with a stand-in broker', () => {
     helper.log().resetHistory();
     for (let i = 1; i <= 7; i++) box.receive({ payload: i });
     await waitFor(() => got.completed === 7, 10_000, 'done for each');
-    const warned = warningsOf('box');
+    const warned = warningsOf(helper, 'box');
     assert.equal(warned.length, 1, `one warning for the outage: ${warned.join(' | ')}`);
     assert.match(warned[0], /city broker unreachable: dropping the oldest .*more than 3 waiting \(maxMessages\)/);
     assert.deepEqual(statuses[statuses.length - 1], { fill: 'red', shape: 'ring', text: 'broker down: 3 waiting, 4 dropped' });
@@ -181,7 +177,7 @@ describe('vigie-outbox with a stand-in broker', () => {
     box.receive({ payload: 'new' });
     await waitFor(() => got.out.length === 1, 10_000, 'the new one sent');
     assert.equal(got.out[0].payload, 'new');
-    const warned = warningsOf('box');
+    const warned = warningsOf(helper, 'box');
     assert.equal(warned.length, 1, warned.join(' | '));
     assert.match(warned[0], /older than 1 s \(maxAgeS\)/);
   });
@@ -249,7 +245,7 @@ describe('vigie-outbox with a stand-in broker', () => {
     fs.writeFileSync(path.join(userDir, 'vigie-outbox-box.json'), '{"not": "a list"');
     helper.log().resetHistory();
     const { box, statuses } = await load();
-    assert.match(warningsOf('box').join(' | '), /could not read the messages kept before the restart .*set aside as vigie-outbox-box\.json\.unreadable-\d+/);
+    assert.match(warningsOf(helper, 'box').join(' | '), /could not read the messages kept before the restart .*set aside as vigie-outbox-box\.json\.unreadable-\d+/);
     const aside = () => fs.readdirSync(userDir).filter((f) => f.startsWith('vigie-outbox-box.json.unreadable-'));
     assert.equal(aside().length, 1);
     box.receive({ payload: 1 });
@@ -371,7 +367,7 @@ describe("vigie-outbox with Node-RED's mqtt out and an MQTT broker that goes awa
       box.receive({ payload: 'after' });
       await waitFor(() => seen.length === 7, 10_000, 'the next one');
       assert.deepEqual(seen, ['before', 'during-1', 'during-2', 'during-3', 'during-4', 'during-5', 'after']);
-      assert.deepEqual(warningsOf('box'), []);
+      assert.deepEqual(warningsOf(helper, 'box'), []);
     } finally {
       helper.settings({ userDir });
       await sub.endAsync(true);
@@ -391,7 +387,7 @@ describe("vigie-outbox with Node-RED's mqtt out and an MQTT broker that goes awa
         { id: 'pub', type: 'mqtt out', z: 'tab', name: 'detections', topic: 'x', broker: 'b2', wires: [] },
       ],
     );
-    await waitFor(() => warningsOf('box').length > 0, 3000, 'a warning');
-    assert.match(warningsOf('box')[0], /setting broker: this node watches b1 but the mqtt out "detections" it feeds publishes through b2/);
+    await waitFor(() => warningsOf(helper, 'box').length > 0, 3000, 'a warning');
+    assert.match(warningsOf(helper, 'box')[0], /setting broker: this node watches b1 but the mqtt out "detections" it feeds publishes through b2/);
   });
 });
