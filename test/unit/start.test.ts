@@ -136,14 +136,15 @@ test('every variable the shipped gateway and control-room flows use is described
 
 test('vigie start refuses such a flow before touching the user directory, so the next start still installs it fresh', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-start-'));
-  const saved = { ...process.env };
+  // Only the VIGIE_ variables are unset, and put back as they were: process.env stays the process's own.
+  const unset = Object.entries(process.env).filter(([n]) => n.startsWith('VIGIE_'));
   try {
-    for (const n of Object.keys(process.env)) if (n.startsWith('VIGIE_')) delete process.env[n];
+    for (const [n] of unset) delete process.env[n];
     const opts = { flow: 'gateway', userDir: path.join(dir, 'user'), host: '127.0.0.1', port: 0, resetFlow: false, brokerPort: 0 };
     await assert.rejects(start(opts, () => {}), /needs environment variables that are not set:[^]*VIGIE_SENSOR_LAT/);
     assert.equal(fs.existsSync(path.join(opts.userDir, 'flows.json')), false, 'no flow was installed');
   } finally {
-    process.env = saved;
+    for (const [n, v] of unset) process.env[n] = v;
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
