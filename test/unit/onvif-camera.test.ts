@@ -251,14 +251,23 @@ test('left idle while it was connecting, the connection stays closed and polls n
   const { cam } = await startCamera();
   const conn = new CameraConnection({ config: config(cam.port), username: USER, password: PASS, timeoutMs: 1000, backoff: { initialMs: 100, maxMs: 400 }, keepAliveMs: 100 });
   cleanups.push(() => conn.close());
+  const states: string[] = [];
+  conn.on('state', (st: string) => states.push(st));
   conn.start();
+  // The attempt under way (no public signal tells when it ends: the private promise does).
+  const attempt = (conn as unknown as { attempt?: Promise<void> }).attempt;
+  assert.ok(attempt, 'an attempt is under way');
   conn.idle(); // the last user left while the first attempt runs
-  await sleep(1000);
-  const stateNow = (): string => conn.state;
-  assert.equal(stateNow(), 'closed');
+  await attempt;
+  assert.ok(cam.calls.some((c) => c.action === 'GetPresets'), 'the attempt went through with the camera');
+  assert.deepEqual(states, ['connecting', 'closed'], 'not connected at the end of the attempt');
+  // Nothing left to do: a keep-alive (every 100 ms) or a retry would show within three periods.
+  await sleep(300);
+  assert.deepEqual(states, ['connecting', 'closed']);
   assert.equal(cam.calls.filter((c) => c.action === 'GetStatus').length, 0, 'no keep-alive for an idle connection');
   // A command still connects on demand.
   await conn.getStatus();
+  const stateNow = (): string => conn.state;
   assert.equal(stateNow(), 'connected');
 });
 
