@@ -140,18 +140,35 @@ test('supervisor: a child that stalls (no audio) is killed and restarted; stop()
   }
 });
 
-test('supervisor: a missing binary is one error naming it, then quiet retries', async () => {
-  const src = proc('/nonexistent/vigie-capture');
+test('supervisor: a missing binary is one error naming it, then quiet retries until it is there', async (t) => {
+  // Nothing runs while the binary is missing: the retries go by on a mocked clock.
+  t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: Date.now() });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-proc-'));
+  const bin = path.join(dir, 'vigie-capture');
+  const src = proc(bin);
   const errors: Error[] = [];
   const statuses: SourceStatus[] = [];
   src.on('error', (e: Error) => errors.push(e));
   src.on('status', (s: SourceStatus) => statuses.push(s));
-  src.start();
-  await new Promise((r) => setTimeout(r, 700));
-  await src.stop();
-  assert.equal(errors.length, 1);
-  assert.match(errors[0].message, /vigie-test-capture not found \(looked in "\/nonexistent\/vigie-capture"\); test hint/);
-  assert.ok(statuses.some((s) => s.state === 'failed'));
+  try {
+    src.start();
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0].message, `vigie-test-capture not found (looked in "${bin}"); test hint`);
+    assert.ok(statuses.some((s) => s.state === 'failed'));
+    for (const delayMs of [100, 200, 400]) t.mock.timers.tick(delayMs); // three retries (back-off 0.1, 0.2, 0.4 s)
+    assert.equal(errors.length, 1, 'the retries are quiet');
+    assert.deepEqual(src.pids, [], 'nothing to start yet');
+    // Installed: the next retry, 0.4 s later, starts it.
+    script(dir, 'vigie-capture', 'exec sleep 60');
+    t.mock.timers.tick(399);
+    assert.deepEqual(src.pids, []);
+    t.mock.timers.tick(1);
+    assert.equal(src.pids.length, 1, 'started by the next retry');
+    assert.equal(errors.length, 1);
+  } finally {
+    await src.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /** ffmpeg's output options (after the input): audio stream 0 only, float32 PCM, one output, stdout. */

@@ -135,13 +135,20 @@ test('confirm mode: dismiss drops the proposal; a move-request for an unknown al
   steer.close();
 });
 
-test('confirm mode: proposals expire', async () => {
+test('confirm mode: proposals expire', async (t) => {
+  // A proposal's age is read from Date.now(): a mocked clock, moved by hand.
+  t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
   const a = new FakeCamera(config('a', 0, 0), 0);
   const steer = new PtzSteer(asConns([a]), { mode: 'confirm', proposalTtlMs: 30, returnHomeAfterMs: 0 });
-  await steer.handle(alert('p2', 'scream', destination(O, 90, 30)), () => undefined);
-  await new Promise((r) => setTimeout(r, 60));
-  assert.deepEqual(steer.pendingProposals, []);
-  steer.close();
+  try {
+    await steer.handle(alert('p2', 'scream', destination(O, 90, 30)), () => undefined);
+    t.mock.timers.tick(29);
+    assert.deepEqual(steer.pendingProposals, ['p2'], 'kept until its time is up');
+    t.mock.timers.tick(1);
+    assert.deepEqual(steer.pendingProposals, []);
+  } finally {
+    steer.close();
+  }
 });
 
 test('bearing-only alerts and unusable payloads', async () => {
