@@ -183,9 +183,9 @@ describe('localizer node: fusion', () => {
     const loc = helper.getNode('loc');
     loc.receive({ payload: remote('a') });
     loc.receive({ payload: Buffer.from(remote('b')) });
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(got.length, 0, 'two of three: waiting');
+    await waitFor(() => loc.status.lastCall?.args[0].text === 'gunshot: 2/3 sensors, waiting', 10_000, 'two of three sensors counted');
     assert.deepEqual(loc.status.lastCall.args[0], { fill: 'green', shape: 'ring', text: 'gunshot: 2/3 sensors, waiting' });
+    assert.equal(loc.send.callCount, 0, 'two of three: waiting');
     loc.receive({ payload: remote('c') });
     await waitFor(() => got.length === 1, 10_000, 'the located incident');
     const p = got[0].payload;
@@ -199,6 +199,9 @@ describe('localizer node: fusion', () => {
     // Late fourth sensor and a duplicate of the first: absorbed.
     loc.receive({ payload: remote('d') });
     loc.receive({ payload: remote('a') });
+    await waitFor(() => /^duplicate report from a \(.*\) absorbed$/.test(loc.status.lastCall.args[0].text), 10_000, 'the duplicate absorbed');
+    // Nothing to wait for when nothing should happen: past the incident's window (2 s), which
+    // could send it again, there is still the one alert.
     await new Promise((r) => setTimeout(r, 2300));
     assert.equal(got.length, 1, 'no second alert for the same incident');
   });

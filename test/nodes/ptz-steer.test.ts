@@ -189,7 +189,7 @@ describe('ptz-steer node', () => {
       assert.equal(out.length, n + 1, 'only the proposal went out');
       return proposal;
     };
-    return { out, steer, propose };
+    return { out, done, steer, propose };
   }
 
   it('operator-confirm mode proposes, and moves only after a confirm decision', async () => {
@@ -221,7 +221,7 @@ describe('ptz-steer node', () => {
 
   it('operator-confirm mode: an escalate decision is a confirmation too (the camera moves, audited with the operator); a dismiss never moves it', async () => {
     const cam = await virtualCamera();
-    const { out, steer, propose } = await confirmMode(cam);
+    const { out, done, steer, propose } = await confirmMode(cam);
     const audit: AuditEvent[] = [];
     const unsub = auditBus.subscribe((e) => audit.push(e));
     try {
@@ -238,8 +238,11 @@ describe('ptz-steer node', () => {
       const moves = audit.filter((e) => e.type === 'camera-move');
       assert.deepEqual(moves.map((e) => [e.alertId, e.actor]), [['a5', 'cy']], 'one move, for the escalated alert only');
       // The dismissed proposal stays without a move, even if confirmed afterwards.
+      const d = done.length;
       steer.receive({ payload: { kind: 'decision', alertId: 'a6', action: 'confirm', operator: 'ana', time: Date.now() / 1000 } });
-      await new Promise((r) => setTimeout(r, 300)); // negative check: nothing to wait for
+      await waitFor(() => done.length > d, 15_000, 'the node done with the late confirmation');
+      // As in propose: a request sent without awaiting would reach the camera within this wait.
+      await new Promise((r) => setTimeout(r, 300));
       assert.equal(out.length, 3);
       assert.ok(Math.abs(cam.pose.panDeg - -60) <= 1, `pan ${cam.pose.panDeg}`);
     } finally {

@@ -2,6 +2,7 @@ import { afterEach, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ARRAY_PRESETS } from '../../lib/localize/arrays';
 import { validateSensorInfo } from '../../lib/sensor';
+import { waitFor } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -48,8 +49,7 @@ describe('vigie-sensor config node', () => {
       [0, 0, 0],
       [0.05, 0, 0],
     ]);
-    await new Promise((r) => setTimeout(r, 50));
-    assert.ok(n.warn.args.some((a: Any[]) => /collinear/.test(String(a[0]))));
+    await waitFor(() => n.warn.args.some((a: Any[]) => /collinear/.test(String(a[0]))), 10_000, 'the warning that the microphones are collinear');
   });
 
   it('serves the array presets to the editor (admin route)', async () => {
