@@ -356,11 +356,12 @@ describe("vigie-outbox with Node-RED's mqtt out and an MQTT broker that goes awa
       await mq.stop();
       await waitFor(() => broker.connected === false, 10_000, 'Node-RED sees the broker gone');
       for (let i = 1; i <= 5; i++) box.receive({ payload: `during-${i}` });
-      await sleep(500);
-      mq.admit = (id) => id !== 'outbox-test-publisher';
+      await waitFor(() => box.status.lastCall?.args[0].text === 'broker down: 5 waiting', 10_000, 'the five kept');
+      let refused = 0;
+      mq.admit = (id) => (id === 'outbox-test-publisher' ? (refused++, false) : true);
       await mq.start();
       await sub.subscribeAsync('vigie/test/#', { qos: 1 }); // aedes forgot the subscription
-      await sleep(1200);
+      await waitFor(() => refused >= 2, 10_000, 'Node-RED trying again, kept out of the broker back');
       assert.deepEqual(seen, ['before'], 'nothing while Node-RED is kept out');
       mq.admit = () => true;
       await waitFor(() => seen.length === 6, 15_000, 'the five kept messages published');
