@@ -269,7 +269,8 @@ function keepKnown(v: unknown, shape: FieldShape, path: string, dropped: string[
     }
     if (!sub) {
       // An unknown field could carry audio under any name; only the contract's fields go on.
-      dropped.push(`${path}.${k} (not in the alert contract)`);
+      // A long name is not repeated (it could itself carry audio into the log).
+      dropped.push(`${path}.${k.length <= FIELD_NAME_SHOWN_CHARS ? k : `<a field name of ${k.length} characters>`} (not in the alert contract)`);
       continue;
     }
     const kept = keepKnown(x, sub, `${path}.${k}`, dropped);
@@ -277,6 +278,9 @@ function keepKnown(v: unknown, shape: FieldShape, path: string, dropped: string[
   }
   return out;
 }
+
+/** Longer names of unknown fields are not repeated in warnings: they are said by their length. */
+const FIELD_NAME_SHOWN_CHARS = 64;
 
 /**
  * Names the fields that contractFieldsOf drops, by path and never by value. Made once per
@@ -296,13 +300,15 @@ export class DroppedFieldWarnings {
     let fresh = dropped;
     if (this.once) {
       if (this.full) return;
-      fresh = dropped.filter((d) => {
+      fresh = [];
+      for (const d of dropped) {
         const key = d.replace(/\[\d+\]/g, '[]');
-        if (this.named.has(key)) return false;
+        if (this.named.has(key)) continue;
+        if (this.named.size >= DroppedFieldWarnings.MAX_NAMED) break;
         this.named.add(key);
-        return true;
-      });
-      if (this.named.size >= DroppedFieldWarnings.MAX_NAMED) this.full = true;
+        fresh.push(d);
+      }
+      this.full = this.named.size >= DroppedFieldWarnings.MAX_NAMED;
     }
     if (!fresh.length) return;
     const shown = fresh.slice(0, 8).join(', ') + (fresh.length > 8 ? ` and ${fresh.length - 8} more` : '');

@@ -200,6 +200,25 @@ test('DroppedFieldWarnings: past its bound of named fields it says so once and t
   assert.equal(warnings.length, max);
   assert.match(warnings[max - 1], /payload\.f999 .*1000 fields named, further ones are dropped without a word/);
   assert.doesNotMatch(warnings[max - 2], /further ones/);
+  // One message with more new fields than the bound leaves room: it names up to the bound, no more.
+  const once: string[] = [];
+  const many = new DroppedFieldWarnings((w) => once.push(w));
+  many.report('big', Array.from({ length: 5000 }, (_, i) => `payload.g${i} (not in the alert contract)`));
+  many.report('next', ['payload.other (not in the alert contract)']);
+  assert.equal(once.length, 1);
+  assert.match(once[0], /^alert big: dropped payload\.g0 .* and 992 more; .*1000 fields named, further ones are dropped without a word/);
+});
+
+test('a long unknown field name is said by its length, never repeated (it could carry audio into the log)', () => {
+  const warnings: string[] = [];
+  const longName = 'UklGR'.repeat(4000);
+  const short = 'x'.repeat(64);
+  contractFieldsOf({ ...structuredClone(fullAlert), [longName]: 1, [short]: 2 }, 'payload', (w) => warnings.push(w));
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /payload\.<a field name of 20000 characters> \(not in the alert contract\)/);
+  assert.ok(warnings[0].includes(`payload.${short} (not in the alert contract)`), 'a name of 64 characters is said whole');
+  assert.ok(warnings[0].length < 1000, `${warnings[0].length} characters`);
+  assert.doesNotMatch(warnings[0], /UklGRUklGR/);
 });
 
 test('an alert carries location, camera and video; wrong enums are rejected', () => {
