@@ -561,8 +561,7 @@ export class VideoManager extends EventEmitter {
     this.mjpegResponses.clear();
     const stops = [...this.entries.values()].map((e) => this.stopEntry(e));
     this.entries.clear();
-    await Promise.all(stops);
-    this.snapshots.clear();
+    await Promise.all([...stops, this.snapshots.clear()]);
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     this.removeAllListeners('change');
   }

@@ -261,13 +261,18 @@ export class SnapshotStore {
     this.schedule();
   }
 
-  /** Drops every snapshot and stops the fetches in progress (no ffmpeg outlives the node). */
-  clear(): void {
+  /**
+   * Drops every snapshot and stops the fetches in progress; resolves once they have ended, an
+   * ffmpeg frame grab included (no ffmpeg outlives the node that closes the store).
+   */
+  async clear(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    const ending = [...this.fetching].map((it) => it.pending);
     for (const it of this.fetching) it.abort?.abort();
     this.fetching.clear();
     this.items.clear();
     this.bytes = 0;
+    await Promise.all(ending);
   }
 }

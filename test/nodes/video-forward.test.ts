@@ -296,7 +296,7 @@ describe('video-forward node', () => {
     const again = nextMessage('out');
     vf.receive({ payload: alert('AL-3', 'cam-r') });
     await again;
-    await waitFor(() => /relay/.test(statuses[statuses.length - 1].text ?? ''), 20_000, 'a relay in the status');
+    await waitFor(() => /^(connecting: )?1 relay\b/.test(statuses[statuses.length - 1].text ?? ''), 20_000, 'a relay in the status');
   });
 
   it('a failing source is named in the status and the debug sidebar; the alert still goes on', async () => {

@@ -11,7 +11,7 @@ import { AddressInfo } from 'node:net';
 import { digestAuthorization, fetchSnapshot, grabFrame, parseAuthParams, SnapshotStore } from '../../lib/video/snapshot';
 import * as net from 'node:net';
 import { findBinary } from '../../lib/util/binaries';
-import { freePort } from '../support/video-sources';
+import { childFfmpegPids, freePort } from '../support/video-sources';
 import { waitFor } from '../support/wait';
 
 const JPEG = (() => {
@@ -127,7 +127,7 @@ test('SnapshotStore keeps a snapshot per alert until its retention ends, and kee
     assert.equal(store.size, 2, 'bounded count');
     assert.equal(await store.get('a2', 'cam'), undefined, 'oldest dropped');
   } finally {
-    store.clear();
+    await store.clear();
   }
 });
 
@@ -152,7 +152,7 @@ test('SnapshotStore is bounded in bytes: the oldest pictures go first, never the
     assert.equal(store.sizeBytes, 4000);
     assert.ok((await store.get('big', 'cam'))?.jpeg);
   } finally {
-    store.clear();
+    await store.clear();
   }
   assert.equal(store.sizeBytes, 0);
 });
@@ -265,11 +265,14 @@ test('clearing the store stops the snapshots being fetched: the HTTP request and
     const http = store.put('a1', 'cam', until, (signal) => fetchSnapshot(`http://127.0.0.1:${port}/snap.jpg`, { timeoutMs: 20_000, signal }));
     const grab = store.put('a2', 'cam', until, (signal) => grabFrame(findBinary('ffmpeg')!, `rtsp://127.0.0.1:${port}/stream`, { timeoutMs: 20_000, signal }));
     await waitFor(() => sockets.length >= 2, 10_000, 'both fetches connected');
-    store.clear();
-    const ended = await Promise.race([Promise.all([http, grab]), new Promise((r) => setTimeout(() => r('still running'), 10_000).unref())]);
-    assert.deepEqual(ended, [undefined, undefined], `ended long before their 20 s timeouts (${Date.now() - t0} ms)`);
+    assert.equal(childFfmpegPids().length, 1, 'the frame grab runs');
+    // clear() resolves once the fetches have ended, the grab's ffmpeg exited: a node's close relies on it.
+    const cleared = await Promise.race([store.clear().then(() => 'cleared'), new Promise((r) => setTimeout(() => r('still running'), 10_000).unref())]);
+    assert.equal(cleared, 'cleared', `ended long before their 20 s timeouts (${Date.now() - t0} ms)`);
+    assert.deepEqual(childFfmpegPids(), [], 'no ffmpeg left once clear() has resolved');
+    assert.deepEqual(await Promise.all([http, grab]), [undefined, undefined]);
   } finally {
-    store.clear();
+    await store.clear();
     for (const s of sockets) s.destroy();
     silent.close();
   }
