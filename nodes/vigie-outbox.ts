@@ -12,7 +12,7 @@ import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { DEFAULT_MAX_AGE_S, DEFAULT_MAX_MESSAGES, DropEvent, Kept, Outbox, OUTBOX_SETTING_RANGES } from '../lib/util/outbox';
 import { settingInRange } from '../lib/util/validate';
-import { writeFileAtomic } from '../lib/util/atomic-file';
+import { tempFileOf, writeFileAtomic } from '../lib/util/atomic-file';
 
 interface OutboxDef extends NodeDef {
   broker?: string;
@@ -64,13 +64,18 @@ function readKept(file: string): Array<Kept<NodeMessage>> {
   });
 }
 
-/** Writes `entries` whole (a new file renamed over the old), or removes the file when none. */
-function writeKept(file: string, entries: Array<Kept<NodeMessage>>): void {
+/**
+ * Writes `entries` whole (a new file renamed over the old), or removes the file when none.
+ * `durable` (at close) also waits for the disk; the writes during an outage do not, so they
+ * never hold the event loop up (they survive a crash or a redeploy; a power cut may lose the
+ * last seconds).
+ */
+function writeKept(file: string, entries: Array<Kept<NodeMessage>>, durable: boolean): void {
   if (!entries.length) {
     fs.rmSync(file, { force: true });
     return;
   }
-  writeFileAtomic(file, JSON.stringify(entries.map((e) => ({ item: storable(e.item), keptAtMs: e.keptAtMs }))));
+  writeFileAtomic(file, JSON.stringify(entries.map((e) => ({ item: storable(e.item), keptAtMs: e.keptAtMs }))), { durable });
 }
 
 export = function (RED: NodeAPI) {
@@ -142,11 +147,11 @@ export = function (RED: NodeAPI) {
       }
     }
 
-    function persistNow(): void {
+    function persistNow(durable = false): void {
       if (!outbox || !persistFile) return;
       try {
         const entries = outbox.entries();
-        writeKept(persistFile, entries);
+        writeKept(persistFile, entries, durable);
         writtenChanges = outbox.changes;
         fileOnDisk = entries.length > 0;
         persistFailed = false;
@@ -266,8 +271,8 @@ export = function (RED: NodeAPI) {
         const keep = !!persistFile && !removed;
         if (outbox && persistFile) {
           const n = outbox.entries().length;
-          if (keep) persistNow();
-          else fs.rmSync(persistFile, { force: true });
+          if (keep) persistNow(true);
+          else for (const f of [persistFile, tempFileOf(persistFile)]) fs.rmSync(f, { force: true });
           if (keep && n > 0 && !persistFailed) node.log(`closing with ${n} message(s) waiting for the broker: kept in ${path.basename(persistFile)} for the next start`);
         }
         const lost = outbox?.clear() ?? 0;

@@ -1,27 +1,62 @@
 /**
- * Whole-file writes that a crash or a power cut cannot leave half done: the data goes to a
- * temporary file beside the target, is flushed to the disk, and is renamed over the target,
- * so a reader finds either the old file or the new one. Used for what the nodes keep across
- * restarts (alerts, snapshots, messages waiting for a broker).
+ * Whole-file writes that a crash cannot leave half done: the data goes to a temporary file
+ * beside the target and is renamed over it, so a reader finds either the old file or the new
+ * one. Used for what the nodes keep across restarts (alerts, snapshots, messages waiting for a
+ * broker).
  */
 import * as fs from 'fs';
+import * as path from 'path';
 
 /** Owner read/write, group read: these files hold alerts and pictures, not for every user. */
 export const KEPT_FILE_MODE = 0o640;
 
-export function writeFileAtomic(file: string, data: string | Uint8Array, mode = KEPT_FILE_MODE): void {
-  const tmp = `${file}.${process.pid}.tmp`;
+export interface AtomicWriteOptions {
+  mode?: number;
+  /**
+   * Flush the file and its directory to the disk before returning, so the new content also
+   * survives a power cut. It blocks the event loop until the disk has it (tens to hundreds of
+   * ms on an SD card): for rare writes (a node closing), not for one at every message.
+   */
+  durable?: boolean;
+}
+
+/** The temporary file of `file`: one per target, overwritten by the next write if a crash left it. */
+export function tempFileOf(file: string): string {
+  return `${file}.tmp`;
+}
+
+export function writeFileAtomic(file: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): void {
+  const tmp = tempFileOf(file);
   let fd: number | undefined;
   try {
-    fd = fs.openSync(tmp, 'w', mode);
+    // A temp file left by a crash may have another mode: start afresh.
+    fs.rmSync(tmp, { force: true });
+    fd = fs.openSync(tmp, 'w', opts.mode ?? KEPT_FILE_MODE);
     fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
+    if (opts.durable) fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;
     fs.renameSync(tmp, file);
+    if (opts.durable) syncDirectory(path.dirname(file));
   } catch (err) {
-    if (fd !== undefined) fs.closeSync(fd);
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* the write's own error is the one to report */
+      }
+    }
     fs.rmSync(tmp, { force: true });
     throw err;
+  }
+}
+
+/** Makes a rename in `dir` durable (the directory entry itself is flushed). */
+function syncDirectory(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }
