@@ -70,10 +70,14 @@ const checked: CheckedAlert[] = [];
 const poseAtAlert = new Map<string, Record<string, number>>();
 const placeKey = (a: { id: string; location?: { position?: { lat: number; lon: number } } }) => `${a.id}|${a.location?.position?.lat},${a.location?.position?.lon}`;
 
+/** VIGIE_QUIET as it was before this file set it (put back after). */
+let quietBefore: string | undefined;
+
 before(async () => {
   assert.ok(fs.existsSync(path.join(repoRoot, 'examples', 'street-demo.json')), 'run the build first (npm test does)');
   fs.mkdirSync(artefacts, { recursive: true });
   userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-e2e-'));
+  quietBefore = process.env.VIGIE_QUIET;
   process.env.VIGIE_QUIET = '1';
   const lines: string[] = [];
   // The port is free when chosen, but the demo's own services (broker, cameras, RTSP) bind
@@ -127,6 +131,8 @@ after(async () => {
   await proxy?.close().catch(() => undefined);
   await demo?.stop().catch(() => undefined);
   if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
+  if (quietBefore === undefined) delete process.env.VIGIE_QUIET;
+  else process.env.VIGIE_QUIET = quietBefore;
 });
 
 async function truthEvents(): Promise<TruthEvent[]> {

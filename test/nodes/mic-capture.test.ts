@@ -339,6 +339,7 @@ describe('mic-capture node', () => {
 
   it('a missing ffmpeg is reported once with a red status, retried quietly, and picked up once installed; missing again later, it is reported again', async () => {
     const fake = path.join(userDir, 'bin-later', 'ffmpeg');
+    const ffmpegBefore = process.env.VIGIE_FFMPEG;
     process.env.VIGIE_FFMPEG = fake;
     const file = path.join(userDir, 'later.wav');
     fs.writeFileSync(file, encodeWav([tone(440, 16000, 1, 0.2)], 16000, 'pcm16'));
@@ -363,7 +364,8 @@ describe('mic-capture node', () => {
       for (const c of childProcesses('ffmpeg')) process.kill(c.pid, 'SIGKILL');
       await waitFor(() => mic.error.args.filter((a: Any[]) => /ffmpeg not found/.test(String(a[0]))).length === 2, 20_000, 'the fault said again');
     } finally {
-      delete process.env.VIGIE_FFMPEG;
+      if (ffmpegBefore === undefined) delete process.env.VIGIE_FFMPEG;
+      else process.env.VIGIE_FFMPEG = ffmpegBefore;
     }
   });
 
