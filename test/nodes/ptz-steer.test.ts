@@ -79,8 +79,11 @@ function collect(node: Any) {
   return msgs;
 }
 
-/** One virtual camera, a ptz-steer over it (automatic, no return home), and a catch node: what it sends and what it refuses. */
-async function steerWithCatch(): Promise<{ caught: Any[]; out: Any[]; steer: Any }> {
+/**
+ * One virtual camera and a ptz-steer over it (automatic, no return home), with a catch node:
+ * what it sends on each output and what it refuses. `credentials` default to the right ones.
+ */
+async function oneCameraSteer(credentials: Record<string, unknown> = creds(['camA'])): Promise<{ caught: Any[]; out: Any[]; err: Any[]; steer: Any; cam: VirtualCamera }> {
   const cam = await virtualCamera();
   const flow = [
     { id: 'tab', type: 'tab', label: 'cameras' },
@@ -91,8 +94,8 @@ async function steerWithCatch(): Promise<{ caught: Any[]; out: Any[]; steer: Any
     { id: 'catcher', z: 'tab', type: 'catch', scope: null, wires: [['caught']] },
     { id: 'caught', z: 'tab', type: 'helper' },
   ];
-  await helper.load([vigieCamera, ptzSteer, require('@node-red/nodes/core/common/25-catch.js')], flow, creds(['camA']));
-  return { caught: collect(helper.getNode('caught')), out: collect(helper.getNode('out')), steer: helper.getNode('steer') };
+  await helper.load([vigieCamera, ptzSteer, require('@node-red/nodes/core/common/25-catch.js')], flow, credentials);
+  return { caught: collect(helper.getNode('caught')), out: collect(helper.getNode('out')), err: collect(helper.getNode('err')), steer: helper.getNode('steer'), cam };
 }
 
 describe('ptz-steer node', () => {
@@ -382,24 +385,15 @@ describe('ptz-steer node', () => {
   });
 
   it('reports an authentication failure on output 2', async () => {
-    const cam = await virtualCamera();
-    const flow = [
-      { id: 'tab', type: 'tab', label: 'cameras' },
-      cameraNode('camA', cam),
-      { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], returnHomeS: 0, wires: [['out'], ['err']] },
-      { id: 'out', z: 'tab', type: 'helper' },
-      { id: 'err', z: 'tab', type: 'helper' },
-    ];
-    await helper.load([vigieCamera, ptzSteer], flow, { 'cfg-camA': { username: 'op', password: 'nope' } });
-    const errs = collect(helper.getNode('err'));
-    helper.getNode('steer').receive({ payload: alert('a6', destination(ORIGIN, 45, 30)) });
+    const { err: errs, steer } = await oneCameraSteer({ 'cfg-camA': { username: 'op', password: 'nope' } });
+    steer.receive({ payload: alert('a6', destination(ORIGIN, 45, 30)) });
     await waitFor(() => errs.length >= 1, 30_000);
     assert.equal(errs[0].error.code, 'auth');
     assert.match(errs[0].error.message, /authentication failed/);
   });
 
   it('rejects unusable input with done(err) naming the field, and keeps running', async () => {
-    const { caught, out, steer } = await steerWithCatch();
+    const { caught, out, steer } = await oneCameraSteer();
     steer.receive({ payload: { kind: 'detection', id: 'x', sensor: 's1' } });
     steer.receive({ payload: alert('y', { lat: 123, lon: 4 }) });
     await waitFor(() => caught.length >= 2, 15_000);
@@ -412,7 +406,7 @@ describe('ptz-steer node', () => {
   });
 
   it('privacy: refuses an alert carrying samples, naming the field; voice scores and unknown fields never go out, named in a warning', async () => {
-    const { caught, out, steer } = await steerWithCatch();
+    const { caught, out, steer } = await oneCameraSteer();
     const target = destination(ORIGIN, 20, 30);
     steer.receive({ payload: alert('s1', target, { samples: [0.1, 0.2] }) });
     steer.receive({ payload: alert('s2', target, { span: { sensor: 's1', start: 0, frames: 100, data: 'UklGRiQAAABXQVZF' } }) });
@@ -464,27 +458,16 @@ describe('ptz-steer node', () => {
     assert.ok(Math.abs(cam.pose.panDeg - 120) <= 1, `panned back (${cam.pose.panDeg}°)`);
   });
   it('status: green dot when connected, red ring when the camera fails, green again once it is connected again', async () => {
-    const cam = await virtualCamera();
-    const flow = [
-      { id: 'tab', type: 'tab', label: 'cameras' },
-      cameraNode('camA', cam),
-      { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], returnHomeS: 0, wires: [['out'], ['err']] },
-      { id: 'out', z: 'tab', type: 'helper' },
-      { id: 'err', z: 'tab', type: 'helper' },
-    ];
-    await helper.load([vigieCamera, ptzSteer], flow, creds(['camA']));
-    const steer = helper.getNode('steer');
+    const { steer, out, err: errs, cam } = await oneCameraSteer();
     const statuses: Any[] = [];
     steer.on('call:status', (call: Any) => statuses.push(call.args[0]));
     const last = () => statuses[statuses.length - 1] ?? {};
     // The connection may already be up: ask for the status through a move.
-    const out = collect(helper.getNode('out'));
     steer.receive({ payload: alert('s1', destination(ORIGIN, 30, 30)) });
     await waitFor(() => out.length >= 1, 15_000);
     await waitFor(() => last().fill === 'green' && last().shape === 'dot', 15_000);
     assert.match(last().text, /camA on-target/);
     await cam.stop();
-    const errs = collect(helper.getNode('err'));
     steer.receive({ payload: alert('s2', destination(ORIGIN, 60, 30)) });
     // The move has failed for good (its retries are over) and the status says so.
     await waitFor(() => errs.some((m) => m.payload.id === 's2'), 30_000);
