@@ -68,14 +68,22 @@ function readKept(file: string): Array<Kept<NodeMessage>> {
  * Writes `entries` whole (a new file renamed over the old), or removes the file when none.
  * `durable` (at close) also waits for the disk; the writes during an outage do not, so they
  * never hold the event loop up (they survive a crash or a redeploy; a power cut may lose the
- * last seconds).
+ * last seconds). A message JSON cannot hold (a BigInt, a circular object) is left out of the
+ * file, not the others with it; returns what was left out, by position in `entries`.
  */
-function writeKept(file: string, entries: Array<Kept<NodeMessage>>, durable: boolean): void {
-  if (!entries.length) {
-    fs.rmSync(file, { force: true });
-    return;
-  }
-  writeFileAtomic(file, JSON.stringify(entries.map((e) => ({ item: storable(e.item), keptAtMs: e.keptAtMs }))), { durable });
+function writeKept(file: string, entries: Array<Kept<NodeMessage>>, durable: boolean): Array<{ index: number; reason: string }> {
+  const texts: string[] = [];
+  const left: Array<{ index: number; reason: string }> = [];
+  entries.forEach((e, index) => {
+    try {
+      texts.push(JSON.stringify({ item: storable(e.item), keptAtMs: e.keptAtMs }));
+    } catch (err) {
+      left.push({ index, reason: (err as Error).message });
+    }
+  });
+  if (!texts.length) fs.rmSync(file, { force: true });
+  else writeFileAtomic(file, `[${texts.join(',')}]`, { durable });
+  return left;
 }
 
 export = function (RED: NodeAPI) {
@@ -92,6 +100,8 @@ export = function (RED: NodeAPI) {
     let checkedWiring = false;
     let persistTimer: NodeJS.Timeout | null = null;
     let persistFailed = false;
+    /** Waiting messages JSON cannot hold, already warned about (left out of the file). */
+    const unstorable = new WeakSet<object>();
     const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd();
     const persistFile = config.persist === false ? undefined : path.join(userDir, `vigie-outbox-${node.id.replace(/[^\w.-]/g, '_')}.json`);
 
@@ -129,21 +139,28 @@ export = function (RED: NodeAPI) {
     /** Outbox.changes when the file was last written: an unchanged outbox is not written again. */
     let writtenChanges = -1;
     // What an earlier run kept (a restart, a redeploy, a power cut during an outage) goes first.
-    if (outbox && persistFile && fs.existsSync(persistFile)) {
+    if (outbox && persistFile) {
+      let kept: Array<Kept<NodeMessage>> | undefined;
       try {
-        const kept = readKept(persistFile);
+        kept = readKept(persistFile);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+          // Set aside, not overwritten by the next write: someone may want what it holds.
+          const aside = `${persistFile}.unreadable-${Date.now()}`;
+          try {
+            fs.renameSync(persistFile, aside);
+          } catch {
+            /* said below all the same */
+          }
+          node.warn(`${path.basename(persistFile)}: could not read the messages kept before the restart (${(err as Error).message}); the file is set aside as ${path.basename(aside)}`);
+        }
+      }
+      if (kept) {
         outbox.restore(kept);
         fileOnDisk = true;
+        // Nothing dropped by the bounds: the file already says what waits.
+        if (outbox.size === kept.length) writtenChanges = outbox.changes;
         node.log(`${kept.length} message(s) kept before the restart put back (${outbox.size} within the bounds)`);
-      } catch (err) {
-        // Set aside, not overwritten by the next write: someone may want what it holds.
-        const aside = `${persistFile}.unreadable-${Date.now()}`;
-        try {
-          fs.renameSync(persistFile, aside);
-        } catch {
-          /* said below all the same */
-        }
-        node.warn(`${path.basename(persistFile)}: could not read the messages kept before the restart (${(err as Error).message}); the file is set aside as ${path.basename(aside)}`);
       }
     }
 
@@ -151,10 +168,16 @@ export = function (RED: NodeAPI) {
       if (!outbox || !persistFile) return;
       try {
         const entries = outbox.entries();
-        writeKept(persistFile, entries, durable);
+        const left = writeKept(persistFile, entries, durable);
         writtenChanges = outbox.changes;
-        fileOnDisk = entries.length > 0;
+        fileOnDisk = entries.length > left.length;
         persistFailed = false;
+        // Said once per message: it still waits in memory and is sent when the broker is back.
+        for (const { index, reason } of left) {
+          if (unstorable.has(entries[index].item)) continue;
+          unstorable.add(entries[index].item);
+          node.warn(`msg.payload (or another field the mqtt out publishes): expected something JSON can hold (${reason}); this message waits in memory only, not in ${path.basename(persistFile)}`);
+        }
       } catch (err) {
         // Said once per fault; the messages are still kept in memory.
         if (!persistFailed) node.warn(`${path.basename(persistFile)}: could not write the waiting messages (${(err as Error).message}); they are kept in memory only`);
@@ -182,7 +205,7 @@ export = function (RED: NodeAPI) {
       else if (!connected()) s = { fill: 'yellow', shape: 'ring', text: `broker down: ${waiting} waiting` };
       else if (waiting > 0) s = { fill: 'yellow', shape: 'dot', text: `sending: ${waiting} waiting` };
       else s = { fill: 'green', shape: 'dot', text: dropped > 0 ? `connected (${dropped} dropped in the last outage)` : 'connected' };
-      const key = JSON.stringify(s);
+      const key = `${s.fill} ${s.shape} ${s.text}`;
       if (key === lastStatus) return;
       lastStatus = key;
       node.status(s);
@@ -270,7 +293,7 @@ export = function (RED: NodeAPI) {
         // Kept for the next start, unless the node is removed from the flows (nothing would read the file).
         const keep = !!persistFile && !removed;
         if (outbox && persistFile) {
-          const n = outbox.entries().length;
+          const n = outbox.size + outbox.inFlightCount;
           if (keep) persistNow(true);
           else for (const f of [persistFile, tempFileOf(persistFile)]) fs.rmSync(f, { force: true });
           if (keep && n > 0 && !persistFailed) node.log(`closing with ${n} message(s) waiting for the broker: kept in ${path.basename(persistFile)} for the next start`);

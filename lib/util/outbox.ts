@@ -60,7 +60,6 @@ export class Outbox<T> {
   private inFlight: Array<Kept<T>> = [];
   private episode = false;
   private droppedThisEpisode = 0;
-  private droppedAll = 0;
   /** Grows with every change of what is kept (a writer of the kept messages skips unchanged states). */
   changes = 0;
 
@@ -91,16 +90,6 @@ export class Outbox<T> {
   /** Dropped since the current (or the last) episode began. */
   get droppedInEpisode(): number {
     return this.droppedThisEpisode;
-  }
-
-  /** Dropped since this outbox was made. */
-  get droppedTotal(): number {
-    return this.droppedAll;
-  }
-
-  /** Age of the oldest waiting message, in ms (0 when nothing waits). */
-  oldestAgeMs(): number {
-    return this.size ? this.nowMs() - this.waiting[this.head].keptAtMs : 0;
   }
 
   /**
@@ -190,16 +179,16 @@ export class Outbox<T> {
     if (!entries.length) return;
     this.beginEpisode();
     this.changes++;
-    this.waiting = [...entries.map((e) => ({ item: e.item, keptAtMs: e.keptAtMs })), ...this.waiting.slice(this.head)];
+    this.waiting = [...entries, ...this.waiting.slice(this.head)];
     this.head = 0;
     const over = this.size - this.maxMessages;
     if (over > 0) this.dropOldest(over, 'maxMessages');
     this.age();
   }
 
-  /** Empties the outbox (the node is closing). Returns how many were waiting. */
+  /** Empties the outbox (the node is closing). Returns how many it held: waiting and in flight (see entries). */
   clear(): number {
-    const n = this.size;
+    const n = this.size + this.inFlight.length;
     this.waiting = [];
     this.head = 0;
     this.inFlight = [];
@@ -219,7 +208,6 @@ export class Outbox<T> {
     this.compact();
     const firstInEpisode = this.droppedThisEpisode === 0;
     this.droppedThisEpisode += count;
-    this.droppedAll += count;
     this.onDrop?.({ count, reason, firstInEpisode });
   }
 
