@@ -10,6 +10,7 @@ import * as path from 'path';
 import { DEFAULT_CALIBRATION } from '../lib/camera/geometry';
 import { enuToGeodetic } from '../lib/localize/geo';
 import { DEMO_CAMERAS, DemoCamera } from '../lib/sim/demo-cameras';
+import { DEFAULT_MAX_AGE_S, DEFAULT_MAX_MESSAGES } from '../lib/util/outbox';
 
 const root = path.resolve(__dirname, '..');
 type N = Record<string, unknown>;
@@ -95,7 +96,7 @@ function decisionsOnly(id: string, z: string, g: string, wires: string[]): N {
  * outbox before it keeps those messages and sends them, in order, when the broker is back.
  */
 function outbox(id: string, z: string, g: string, broker: string, wires: string[]): N {
-  return { id, type: 'vigie-outbox', z, g, name: 'keep while the broker is down', broker, maxMessages: 10000, maxAgeS: 3600, persist: true, x: 0, y: 0, wires: [wires] };
+  return { id, type: 'vigie-outbox', z, g, name: 'keep while the broker is down', broker, maxMessages: DEFAULT_MAX_MESSAGES, maxAgeS: DEFAULT_MAX_AGE_S, persist: true, x: 0, y: 0, wires: [wires] };
 }
 
 /**
@@ -266,7 +267,7 @@ function gateway(): N[] {
   nodes.push(outbox('gw-outbox', z, 'gw-grp', 'gw-broker', ['gw-mqtt']));
   nodes.push({ id: 'gw-mqtt', type: 'mqtt out', z, g: 'gw-grp', name: 'detections', topic: '', qos: '1', retain: 'false', respTopic: '', contentType: 'application/json', userProps: '', correl: '', expiry: '', broker: 'gw-broker', x: 1040, y: 140, wires: [] });
   nodes.push({ id: 'gw-health', type: 'debug', z, g: 'gw-grp', name: 'capture health', active: true, tosidebar: true, console: true, tostatus: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 390, y: 200, wires: [] });
-  nodes.push(comment('gw-c', z, 'Only detection JSON leaves the gateway', 'The ring of samples stays in this process (5 s, zeroed on close). What is published: label, confidence, onset, level, bearing, the sensor\'s position and clock quality. While the broker is unreachable the outbox keeps the detections (in memory, up to 10000 or an hour) and sends them, in order, when it is back. See docs/mqtt.md.', 180, 80, 'gw-grp'));
+  nodes.push(comment('gw-c', z, 'Only detection JSON leaves the gateway', 'The ring of samples stays in this process (5 s, zeroed on close). What is published: label, confidence, onset, level, bearing, the sensor\'s position and clock quality. While the broker is unreachable the outbox keeps the detections (up to ' + DEFAULT_MAX_MESSAGES + ' or ' + DEFAULT_MAX_AGE_S / 3600 + ' h, also across a restart) and sends them, in order, when it is back. See docs/mqtt.md.', 180, 80, 'gw-grp'));
   const gwPlace: Place = { 'gw-c': [200, 80], 'gw-capture': [200, 140], 'gw-classify': [430, 140], 'gw-doa': [660, 140], 'gw-topic': [960, 140], 'gw-outbox': [1300, 140], 'gw-mqtt': [1530, 140], 'gw-health': [430, 200] };
   nodes.push(group('gw-grp', z, 'Gateway: hear, classify, find the direction, publish', ['gw-capture', 'gw-classify', 'gw-doa', 'gw-topic', 'gw-outbox', 'gw-mqtt', 'gw-health', 'gw-c']));
   return stripPrivate(layout(nodes, gwPlace));
@@ -309,7 +310,7 @@ function controlRoom(): N[] {
   // One outbox for both: a decision never overtakes the alert it is about.
   nodes.push(outbox('cr-outbox', z, 'cr-grp-ops', 'cr-broker', ['cr-out']));
   nodes.push({ id: 'cr-out', type: 'mqtt out', z, g: 'cr-grp-ops', name: 'alerts and decisions', topic: '', qos: '1', retain: 'false', respTopic: '', contentType: 'application/json', userProps: '', correl: '', expiry: '', broker: 'cr-broker', x: 1340, y: 290, wires: [] });
-  nodes.push(comment('cr-c-ops', z, 'Operators decide', 'The console at /dashboard. Decisions and "move camera" requests go to ptz-steer; "decisions only" (a switch on msg.topic) lets only decisions through to the MQTT decision topic, whose schema has no room for a move request. Every camera move, live view and decision goes to the tamper-evident audit log (vigie-audit/ in the user directory; check it with `vigie audit verify`). While the broker is unreachable the outbox keeps alerts and decisions (in memory, up to 10000 or an hour) and sends them, in order, when it is back.', 880, 260, 'cr-grp-ops'));
+  nodes.push(comment('cr-c-ops', z, 'Operators decide', 'The console at /dashboard. Decisions and "move camera" requests go to ptz-steer; "decisions only" (a switch on msg.topic) lets only decisions through to the MQTT decision topic, whose schema has no room for a move request. Every camera move, live view and decision goes to the tamper-evident audit log (vigie-audit/ in the user directory; check it with `vigie audit verify`). While the broker is unreachable the outbox keeps alerts and decisions (up to ' + DEFAULT_MAX_MESSAGES + ' or ' + DEFAULT_MAX_AGE_S / 3600 + ' h, also across a restart) and sends them, in order, when it is back.', 880, 260, 'cr-grp-ops'));
   nodes.push(group('cr-grp-ops', z, 'Operators and publication', ['cr-console', 'cr-decisions-only', 'cr-alert-topic', 'cr-decision-topic', 'cr-outbox', 'cr-out', 'cr-c-ops'], '#f3d3d3'));
   const crPlace: Place = {
     'cr-c-in': [200, 80], 'cr-in': [200, 140], 'cr-fuse': [450, 140],
