@@ -100,25 +100,20 @@ export = function (RED: NodeAPI) {
     } catch (err) {
       node.warn(`could not restore alerts: ${(err as Error).message}`);
     }
-    try {
-      audit = openSharedAuditLog(
-        { dir: auditDir, retentionDays: Math.max(0, num(config.auditRetentionDays, 90)), maxFileBytes: Math.max(0.01, num(config.auditRotateMB, 10)) * 1024 * 1024 },
-        (err) => {
-          // Said once per fault: retries of the waiting events fail the same way.
-          if (!auditFailed) node.error(`audit log: ${err.message}; events wait in memory and are retried`);
-          auditFailed = true;
-          updateStatus();
-        },
-        () => {
-          auditFailed = false;
-          node.log('audit log: writing again; the events that waited are written');
-          updateStatus();
-        },
-      );
-    } catch (err) {
-      auditFailed = true;
-      node.error(`audit log ${auditDir}: ${(err as Error).message}`);
-    }
+    audit = openSharedAuditLog(
+      { dir: auditDir, retentionDays: Math.max(0, num(config.auditRetentionDays, 90)), maxFileBytes: Math.max(0.01, num(config.auditRotateMB, 10)) * 1024 * 1024 },
+      (err) => {
+        // Said once per fault: retries of the waiting events fail the same way.
+        if (!auditFailed) node.error(`audit log: ${err.message}; events wait in memory and are retried`);
+        auditFailed = true;
+        updateStatus();
+      },
+      () => {
+        auditFailed = false;
+        node.log('audit log: writing again; the events that waited are written');
+        updateStatus();
+      },
+    );
 
     /** Sensors and cameras for the site plan: config nodes if present, then what alerts carried. */
     function siteInfo(): SiteInfo {

@@ -464,7 +464,9 @@ function writeInOrder(s: Shared, ev: AuditInput): AuditEntry | undefined {
 
 function flush(s: Shared): void {
   try {
-    s.log.open(); // a directory that could not be made at deploy is tried again here
+    // A directory that could not be made at deploy is tried again here. One that went later is
+    // not made again: on an unmounted disk that would write the log where the disk is mounted.
+    s.log.open();
     if (s.dropped) {
       s.log.append({ type: 'system', actor: 'vigie', details: { event: 'audit-backlog-overflow', dropped: s.dropped } });
       s.dropped = 0;
@@ -513,10 +515,11 @@ export function openSharedAuditLog(opts: AuditLogOptions, onError: (err: Error) 
     const waiting = leftBehind.get(key);
     leftBehind.delete(key);
     const entry: Shared = { log, users: 0, unsubscribe: () => undefined, errors: new Set(), recovered: new Set(), backlog: waiting?.backlog ?? [], dropped: waiting?.dropped ?? 0, retry: undefined, backoff: new Backoff({ initialMs: 250, maxMs: 30_000 }) };
-    if (!openError && entry.backlog.length) openError = new Error(`${entry.backlog.length} audit event(s) from before the redeploy still to be written`);
     entry.unsubscribe = auditBus.subscribe((ev) => writeInOrder(entry, ev));
     s = entry;
     shared.set(key, s);
+    // What an earlier user left waiting is written first (a failure is retried as any other).
+    if (!openError && entry.backlog.length) flush(entry);
   }
   const entry = s;
   entry.users++;
