@@ -20,7 +20,7 @@ import { openSharedAuditLog, AuditLogHandle } from '../lib/alerts/audit';
 import { AlertConsole, SiteInfo, SitePoint, userFromClient } from '../lib/alerts/console';
 import { AlertStore } from '../lib/alerts/store';
 import { listCameras } from '../lib/camera/registry';
-import { isObject } from '../lib/util/validate';
+import { isObject, settingInRange } from '../lib/util/validate';
 
 interface AlertDashboardDef extends NodeDef {
   group: string;
@@ -61,10 +61,22 @@ type Ack = (reply: { ok: boolean; error?: string }) => void;
 /** Node id → the live instance, so socket handlers bound before a redeploy reach the current node. */
 const instances = new Map<string, (socket: SocketLike, action: unknown, ack?: Ack) => void>();
 
+/** A number read from another node's config; `fallback` when it is unset or not a number. */
 function num(v: unknown, fallback: number): number {
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
   return Number.isFinite(n) ? n : fallback;
 }
+
+/** The node's numeric settings and what each accepts. */
+const SETTINGS = {
+  alertRetentionDays: { min: 0.01, max: 3650 },
+  maxAlerts: { min: 10, max: 100_000, integer: true },
+  siteLat: { min: -90, max: 90 },
+  siteLon: { min: -180, max: 180 },
+  // 0 keeps the audit log for ever
+  auditRetentionDays: { min: 0, max: 36_500 },
+  auditRotateMB: { min: 0.01, max: 1024 },
+} as const;
 
 export = function (RED: NodeAPI) {
   function AlertDashboardNode(this: Node, config: AlertDashboardDef) {
@@ -73,15 +85,24 @@ export = function (RED: NodeAPI) {
     const group = RED.nodes.getNode(config.group) as DashboardGroup | null;
     const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd();
     const auditDir = config.auditDir?.trim() ? path.resolve(userDir, config.auditDir.trim()) : path.join(userDir, 'vigie-audit');
-    const alertRetentionDays = Math.max(0.01, num(config.alertRetentionDays, 7));
+    /** A setting the node cannot use is named in a warning, and its default applies (the console must run). */
+    const setting = (key: keyof typeof SETTINGS, dflt: number): number => {
+      try {
+        return settingInRange((config as unknown as Record<string, unknown>)[key], `setting ${key}`, SETTINGS[key], dflt);
+      } catch (err) {
+        node.warn(`${(err as Error).message}; using ${Number.isNaN(dflt) ? 'none' : dflt}`);
+        return dflt;
+      }
+    };
+    const alertRetentionDays = setting('alertRetentionDays', 7);
     const store = new AlertStore({
       retentionMs: alertRetentionDays * 86_400_000,
-      maxAlerts: Math.max(10, num(config.maxAlerts, 500)),
+      maxAlerts: setting('maxAlerts', 500),
       file: config.persist === false ? undefined : path.join(userDir, `vigie-alerts-${node.id.replace(/[^\w.-]/g, '_')}.json`),
       warnDropped: (t) => node.warn(t),
     });
-    const originLat = num(config.siteLat, NaN);
-    const originLon = num(config.siteLon, NaN);
+    const originLat = setting('siteLat', NaN);
+    const originLon = setting('siteLon', NaN);
     const siteOrigin = Number.isFinite(originLat) && Number.isFinite(originLon) ? { lat: originLat, lon: originLon } : undefined;
     const consoleCore = new AlertConsole({ store, actor: `auto:${node.id}`, site: () => siteInfo() });
     let audit: AuditLogHandle | undefined;
@@ -101,7 +122,7 @@ export = function (RED: NodeAPI) {
       node.warn(`could not restore alerts: ${(err as Error).message}`);
     }
     audit = openSharedAuditLog(
-      { dir: auditDir, retentionDays: Math.max(0, num(config.auditRetentionDays, 90)), maxFileBytes: Math.max(0.01, num(config.auditRotateMB, 10)) * 1024 * 1024 },
+      { dir: auditDir, retentionDays: setting('auditRetentionDays', 90), maxFileBytes: setting('auditRotateMB', 10) * 1024 * 1024 },
       (err) => {
         // Said once per fault: retries of the waiting events fail the same way.
         if (!auditFailed) node.error(`audit log: ${err.message}; events wait in memory and are retried`);
