@@ -149,7 +149,7 @@ describe('alert-dashboard node', () => {
     await helper.load(nodes(), flow({ maxAlerts: 'many', auditRetentionDays: -5, siteLat: '95', siteLon: '4.38' }));
     const n = helper.getNode('dash');
     n.receive({ payload: alert('after-bad-settings', 5) });
-    await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 'the alert kept');
+    await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 10_000, 'the alert kept');
     const warnings = warningsOf(helper, 'dash');
     for (const re of [/^setting maxAlerts: expected an integer from 10 to 100000, got "many"; using 500$/, /^setting auditRetentionDays: expected a number from 0 to 36500, got -5; using 90$/, /^setting siteLat: expected a number from -90 to 90, got "95"; using none$/]) {
       assert.ok(warnings.some((w) => re.test(w)), `${re} in: ${warnings.join(' | ')}`);
