@@ -116,6 +116,8 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
   private keepAliveTimer?: NodeJS.Timeout;
   private readonly backoff: Backoff;
   private started = false;
+  /** Grows at each idle(): an attempt begun before it is not used. */
+  private idleCount = 0;
   private closedForGood = false;
   lastError?: CameraError;
   profileToken = '';
@@ -150,7 +152,9 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
   start(): void {
     if (this.closedForGood || this.started) return;
     this.started = true;
-    this.connectOnce().catch(() => undefined);
+    // Connected already by a command while idle: only the keep-alive was missing.
+    if (this.stateNow === 'connected' && this.client) this.armKeepAlive();
+    else this.connectOnce().catch(() => undefined);
   }
 
   /**
@@ -160,6 +164,7 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
   idle(): void {
     if (this.closedForGood) return;
     this.started = false;
+    this.idleCount++;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.client = undefined;
@@ -168,19 +173,20 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
   }
 
   async close(): Promise<void> {
+    this.idle();
     this.closedForGood = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    this.client = undefined;
-    this.setState('closed');
     this.removeAllListeners('state');
   }
 
-  /** Connected now, or one immediate attempt (not waiting for the back-off timer). */
+  /**
+   * Connected now, or one immediate attempt (not waiting for the back-off timer). A first
+   * command starts the connection (retries, keep-alive) as start() does; once the last node
+   * using the camera has left (idle), a command connects for itself only, until start().
+   */
   async ensureConnected(): Promise<void> {
     if (this.closedForGood) throw new CameraError('closed', 'camera connection closed', this.id);
     if (this.stateNow === 'connected' && this.client) return;
-    this.started = true;
+    if (this.idleCount === 0) this.started = true;
     if (this.retryTimer) {
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
@@ -199,17 +205,16 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
   private armKeepAlive(): void {
     this.clearKeepAlive();
     const everyMs = this.opts.keepAliveMs ?? 60_000;
-    if (everyMs <= 0) return;
+    if (everyMs <= 0 || !this.started) return;
     this.keepAliveTimer = setTimeout(() => {
       this.keepAliveTimer = undefined;
       if (this.stateNow !== 'connected') return;
-      // A failure marks the camera failed and retries (see call); a success checks again later.
-      this.getStatus().then(
-        () => {
-          if (this.stateNow === 'connected') this.armKeepAlive();
-        },
-        () => undefined,
-      );
+      // A network or auth failure marks the camera failed and retries (see call); any other
+      // answer (a fault, a camera without GetStatus) still shows it is there: check again later.
+      const again = (): void => {
+        if (this.stateNow === 'connected') this.armKeepAlive();
+      };
+      this.getStatus().then(again, again);
     }, everyMs);
     this.keepAliveTimer.unref?.();
   }
@@ -222,6 +227,8 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
   private connectOnce(): Promise<void> {
     if (this.attempt) return this.attempt;
     const cfg = this.opts.config;
+    // An idle() while this attempt runs leaves its result unused.
+    const idleCountAtStart = this.idleCount;
     this.setState('connecting');
     this.attempt = (async () => {
       try {
@@ -258,7 +265,7 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
           }
         }
         // Closed, or left idle while this attempt ran (no node uses the camera now): not connected.
-        if (this.closedForGood || !this.started) return;
+        if (this.closedForGood || this.idleCount !== idleCountAtStart) return;
         this.client = client;
         this.profileToken = token;
         this.profiles = profiles.map((p) => ({ token: String(p.$?.token ?? ''), name: String(p.name ?? ''), ptz: !!p.PTZConfiguration }));
@@ -274,10 +281,14 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
         const e = classifyError(err, this.id, 'connect');
         this.lastError = e;
         this.client = undefined;
-        if (!this.closedForGood) {
+        // Failed, and retried, only for the nodes that use the camera; a command while idle
+        // hears of it through the error it throws.
+        if (this.closedForGood || this.idleCount !== idleCountAtStart) {
+          /* closed, or left idle meanwhile: stays closed */
+        } else if (this.started) {
           this.setState('failed');
           this.scheduleRetry();
-        }
+        } else this.setState('closed');
         throw e;
       } finally {
         this.attempt = undefined;

@@ -6,7 +6,7 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { CameraQuirk, VirtualCamera } from '../../lib/sim/camera/virtual-camera';
-import { CameraConnection } from '../../lib/camera/connection';
+import { CameraConnection, CameraError } from '../../lib/camera/connection';
 import { moveToTarget } from '../../lib/camera/mover';
 import { DEFAULT_CALIBRATION, aimToCameraDegrees, wrap180 } from '../../lib/camera/geometry';
 import { CameraConfig } from '../../lib/camera/types';
@@ -240,11 +240,29 @@ test('a camera unplugged while idle is seen failed by the keep-alive, without an
   assert.equal(conn.lastError?.code, 'unreachable');
   await cam.start();
   await waitFor(() => conn.state === 'connected', 10_000, 'the connection back');
-  // Closed: no keep-alive outlives the connection.
+  // Closed: no keep-alive outlives the connection (its timer is gone, not only idle).
+  assert.ok(keepAliveTimerOf(conn), 'a keep-alive is armed while connected');
   await conn.close();
-  const after = statusCalls();
-  await sleep(500);
-  assert.equal(statusCalls(), after);
+  assert.equal(keepAliveTimerOf(conn), undefined);
+});
+
+/** The connection's keep-alive timer (private: no public signal tells whether one is armed). */
+const keepAliveTimerOf = (conn: CameraConnection): unknown => (conn as unknown as { keepAliveTimer?: unknown }).keepAliveTimer;
+
+test('the keep-alive goes on after an answer that is not a network failure (a fault, a camera without GetStatus)', async () => {
+  const { cam } = await startCamera();
+  const conn = new CameraConnection({ config: config(cam.port), username: USER, password: PASS, timeoutMs: 1000, backoff: { initialMs: 100, maxMs: 400 }, keepAliveMs: 100 });
+  cleanups.push(() => conn.close());
+  await conn.ensureConnected();
+  let asked = 0;
+  const real = conn.getStatus.bind(conn);
+  (conn as unknown as { getStatus: () => Promise<unknown> }).getStatus = async () => {
+    asked++;
+    if (asked === 1) throw new CameraError('not-supported', 'GetStatus is not supported', 'cam');
+    return real();
+  };
+  await waitFor(() => asked >= 3, 10_000, 'the keep-alive asking again after the fault');
+  assert.equal(conn.state, 'connected');
 });
 
 test('left idle while it was connecting, the connection stays closed and polls nothing', async () => {
@@ -265,10 +283,19 @@ test('left idle while it was connecting, the connection stays closed and polls n
   await sleep(300);
   assert.deepEqual(states, ['connecting', 'closed']);
   assert.equal(cam.calls.filter((c) => c.action === 'GetStatus').length, 0, 'no keep-alive for an idle connection');
-  // A command still connects on demand.
+  // A command still connects on demand, for itself: no keep-alive, no retries for nobody.
   await conn.getStatus();
   const stateNow = (): string => conn.state;
   assert.equal(stateNow(), 'connected');
+  assert.equal(keepAliveTimerOf(conn), undefined, 'no keep-alive for a command while idle');
+  // A node using the camera again: the keep-alive is back, without a new connection.
+  const presetsBefore = cam.calls.filter((c) => c.action === 'GetPresets').length;
+  conn.start();
+  assert.ok(keepAliveTimerOf(conn), 'kept alive again once used');
+  assert.equal(cam.calls.filter((c) => c.action === 'GetPresets').length, presetsBefore, 'no reconnection');
+  // Idle again: the timer goes.
+  conn.idle();
+  assert.equal(keepAliveTimerOf(conn), undefined);
 });
 
 test('invalid arguments get a ter:InvalidArgVal fault', async () => {
