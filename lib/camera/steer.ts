@@ -188,11 +188,12 @@ export class PtzSteer {
     const alertId = requireString(p, 'alertId');
     const actor = typeof p.operator === 'string' && p.operator ? p.operator : this.opts.actor;
     const waiting = this.waiting.get(alertId);
-    if (waiting) return this.takeOver(waiting, p.cameraId, actor);
+    const cameraId = cameraIdOf(p);
+    if (waiting) return this.takeOver(waiting, cameraId, actor);
     const proposal = this.proposals.get(alertId);
     if (!proposal && p.alert !== undefined) return this.lookAgain(p, alertId, actor, emit);
     if (!proposal) throw new ContractError('payload.alertId', `the id of an alert with a proposed move or waiting for a camera, or payload.alert to aim at again (none for "${alertId}")`);
-    const ranked = onlyCamera(proposal.ranked, p.cameraId);
+    const ranked = onlyCamera(proposal.ranked, cameraId);
     this.proposals.delete(alertId);
     // "Move camera" is explicit: the operator takes the camera even from a more important alert.
     await this.execute(proposal.alert, ranked, this.operatorRank(proposal.rank, ranked), actor, emit, true);
@@ -209,8 +210,9 @@ export class PtzSteer {
     const { camera: before, video: _video, ...alert } = given;
     const target = targetOf(alert, this.opts.assumedDistanceM);
     const rank = rankOf(alert);
+    const cameraId = cameraIdOf(p);
     const free = this.camerasIfFree(target, rank);
-    let ranked = free.length ? onlyCamera(free, p.cameraId) : free;
+    let ranked = free.length ? onlyCamera(free, cameraId) : free;
     if (!ranked.length) {
       // Answered on the camera too, so the console's request is settled and may be made again.
       const reason = 'no camera can look at it now';
@@ -219,7 +221,7 @@ export class PtzSteer {
       emit({ port: 2, payload, error: { code: 'no-camera', message: `alert ${alertId}: ${reason}` } });
       return;
     }
-    if (p.cameraId === undefined && before) ranked = [...ranked.filter((c) => c.config.id === before.id), ...ranked.filter((c) => c.config.id !== before.id)];
+    if (cameraId === undefined && before) ranked = [...ranked.filter((c) => c.config.id === before.id), ...ranked.filter((c) => c.config.id !== before.id)];
     await this.execute(alert, ranked, this.operatorRank(rank, ranked), actor, emit, true);
   }
 
@@ -250,7 +252,7 @@ export class PtzSteer {
   }
 
   /** An operator moves a busy camera to a waiting alert: the operator's choice takes the camera from the alert that held it. */
-  private async takeOver(w: Waiting, cameraId: unknown, actor: string): Promise<void> {
+  private async takeOver(w: Waiting, cameraId: string | undefined, actor: string): Promise<void> {
     const ranked = onlyCamera(this.camerasIfFree(w.target, w.rank), cameraId);
     if (!ranked.length) throw new ContractError('payload.alertId', `an alert some camera can see (none can see "${w.alert.id}" now)`);
     this.waiting.delete(w.alert.id);
@@ -309,9 +311,9 @@ export class PtzSteer {
         last = { choice, r };
         if (r.state !== 'failed') return;
         const code = r.error?.code;
-        // An unreachable camera, refused credentials, or a camera taken over by a more
+        // A camera out of reach, one whose connection closed, or one taken over by a more
         // important alert: try the next one. Anything else is this camera's answer.
-        if (code !== 'unreachable' && code !== 'auth' && code !== 'closed' && code !== 'superseded') {
+        if (!outOfReach(code) && code !== 'closed' && code !== 'superseded') {
           this.fail(alert, choice, r, emit);
           return;
         }
@@ -434,10 +436,10 @@ export class PtzSteer {
       },
       (err: Error) => {
         if (this.closed || this.activeMove.has(conn.id) || this.homeTimers.has(conn.id)) return;
-        // Only a camera out of reach is tried again (as moves are); one that refuses (an unknown
-        // preset, no home position) would refuse for ever.
+        // Only a camera out of reach is tried again; one that refuses (an unknown preset, no home
+        // position) would refuse for ever, and a connection closed for good never comes back.
         const e = classifyError(err, conn.id, 'GotoHome');
-        if (e.code !== 'unreachable' && e.code !== 'auth' && e.code !== 'closed') {
+        if (!outOfReach(e.code)) {
           this.hooks.warn?.(`camera ${conn.id} could not return home: ${e.message}; not retried`);
           return;
         }
@@ -664,9 +666,22 @@ export function targetOf(alert: Alert, assumedDistanceM: number): TargetSpec {
 }
 
 /** The candidates narrowed to the camera a move request names, if it names one. */
-function onlyCamera(ranked: Choice[], cameraId: unknown): Choice[] {
-  if (cameraId === undefined || cameraId === null || cameraId === '') return ranked;
-  if (typeof cameraId !== 'string') throw new ContractError('payload.cameraId', 'a camera id (text), or nothing for the proposed camera', cameraId);
+/** A camera that does not answer now (network, credentials): worth trying again, or another one. */
+function outOfReach(code: string | undefined): boolean {
+  return code === 'unreachable' || code === 'auth';
+}
+
+/** A move request's camera: its id, or undefined for the proposed or best one. */
+function cameraIdOf(p: Record<string, unknown>): string | undefined {
+  const v = p.cameraId;
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string') throw new ContractError('payload.cameraId', 'a camera id (text), or nothing for the proposed camera', v);
+  return v;
+}
+
+/** The ranked cameras, or only the one `cameraId` names. */
+function onlyCamera(ranked: Choice[], cameraId: string | undefined): Choice[] {
+  if (cameraId === undefined) return ranked;
   const one = ranked.filter((c) => c.config.id === cameraId);
   if (!one.length) throw new ContractError('payload.cameraId', `one of ${ranked.map((c) => `"${c.config.id}"`).join(', ')}`, cameraId);
   return one;

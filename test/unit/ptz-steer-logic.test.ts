@@ -571,6 +571,8 @@ test('look again prefers the camera that looked there first; with no camera able
     const before = outs.length;
     await steer.handle({ kind: 'move-request', alertId: 'f', operator: 'ana', cameraId: 'b', alert: far }, (o) => outs.push(o));
     assert.deepEqual(outs.slice(before).map((o) => [o.port, o.error?.code]), [[1, undefined], [2, 'no-camera']]);
+    // A camera id that is not text is refused, naming the field, whether or not a camera can see it.
+    await assert.rejects(steer.handle({ kind: 'move-request', alertId: 'f', operator: 'ana', cameraId: 5, alert: far }, (o) => outs.push(o)), /^ContractError: payload\.cameraId: expected a camera id \(text\)/);
   } finally {
     steer.close();
   }
