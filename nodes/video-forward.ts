@@ -199,7 +199,7 @@ export = function (RED: NodeAPI) {
     };
 
     const showStatus = (s: VideoStats): void => {
-      if (ffmpegMissing()) {
+      if (ffmpegError) {
         node.status({ fill: 'red', shape: 'ring', text: 'ffmpeg not found' });
       } else if (s.refused) {
         node.status({ fill: 'red', shape: 'ring', text: `refused: ${s.relays}/${s.maxRelays} relays in use` });
@@ -222,7 +222,13 @@ export = function (RED: NodeAPI) {
 
     // While ffmpeg is missing it is looked for again now and then, so the status follows an
     // install without waiting for the next alert (settings.js may set vigieFfmpegRecheckMs).
-    const ffmpegRecheckMs = Math.max(100, Number((RED.settings as unknown as { vigieFfmpegRecheckMs?: unknown }).vigieFfmpegRecheckMs) || 30_000);
+    let ffmpegRecheckMs = 30_000;
+    try {
+      const given = (RED.settings as unknown as { vigieFfmpegRecheckMs?: unknown }).vigieFfmpegRecheckMs;
+      ffmpegRecheckMs = settingInRange(given, 'settings.js vigieFfmpegRecheckMs', { min: 100, max: 3_600_000, integer: true }, ffmpegRecheckMs);
+    } catch (err) {
+      node.warn(`${(err as Error).message}; using ${ffmpegRecheckMs}`);
+    }
     let ffmpegRecheck: NodeJS.Timeout | undefined;
     const stopFfmpegRecheck = (): void => {
       if (ffmpegRecheck) clearInterval(ffmpegRecheck);
@@ -265,6 +271,10 @@ export = function (RED: NodeAPI) {
           node.status({ fill: 'red', shape: 'ring', text: 'ffmpeg not found' });
           watchForFfmpeg();
         }
+      } else if (ffmpegError && !ffmpegMissing()) {
+        // The relay started: ffmpeg is there again, found before the next look.
+        stopFfmpegRecheck();
+        showStatus(manager.stats());
       }
       r.snapshot.catch(() => undefined);
       return passOn(r.video);
