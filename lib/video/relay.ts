@@ -23,9 +23,8 @@ export interface RelayOptions {
   /** No output for this long → the source is considered dropped and ffmpeg is restarted. */
   stallMs?: number;
   ioTimeoutMs?: number;
+  /** Restart delays; its healthyAfterMs is how long output must flow for a failure to start them afresh. */
   backoff?: BackoffOptions;
-  /** Output flowing this long before a failure starts the back-off afresh (default 10 s). */
-  healthyAfterMs?: number;
 }
 
 export abstract class Relay extends EventEmitter {
@@ -48,7 +47,7 @@ export abstract class Relay extends EventEmitter {
     super();
     this.opts = opts;
     this.cameraId = opts.cameraId;
-    this.backoff = new Backoff({ initialMs: 500, maxMs: 15_000, healthyAfterMs: opts.healthyAfterMs, ...opts.backoff });
+    this.backoff = new Backoff({ initialMs: 500, maxMs: 15_000, ...opts.backoff });
   }
 
   protected abstract args(url: string): string[];

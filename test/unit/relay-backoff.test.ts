@@ -53,8 +53,7 @@ async function retryDelaysMs(t: TestContext, healthyAfterMs: number | undefined,
     getUrl: async () => 'rtsp://127.0.0.1:1/none',
     fps: 5,
     width: 160,
-    backoff: { initialMs: 100, maxMs: 3200, jitter: 0 },
-    ...(healthyAfterMs !== undefined ? { healthyAfterMs } : {}),
+    backoff: { initialMs: 100, maxMs: 3200, jitter: 0, ...(healthyAfterMs !== undefined ? { healthyAfterMs } : {}) },
   });
   const delays: number[] = [];
   try {

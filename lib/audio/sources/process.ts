@@ -29,8 +29,6 @@ export interface ProcessSourceOptions {
   backoff?: BackoffOptions;
   /** Kill and restart a child that sends no audio for this long (ms); default 5000. */
   stallMs?: number;
-  /** A child that delivered for this long (ms) resets the back-off; default 10000. */
-  healthyAfterMs?: number;
   /**
    * The input is finite (a file): a clean exit (code 0) after some audio is its end, reported
    * once ('end', state "ended") and not restarted. Any other exit is still a fault.
@@ -68,7 +66,7 @@ export class ProcessSource extends CaptureSource {
     this.sampleRate = opts.sampleRate;
     this.channels = opts.channels;
     this.decoder = new InterleavedDecoder(opts.format, opts.channels);
-    this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, healthyAfterMs: opts.healthyAfterMs, ...opts.backoff });
+    this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, ...opts.backoff });
   }
 
   /** Pid of the running child, if any. */
