@@ -11,13 +11,13 @@ import { Detector, DetectorOptions, SETTING_RANGES } from '../lib/detect/detecto
 import { ClassifierModel } from '../lib/detect/model';
 import { ModelSource } from '../lib/detect/model-source';
 import type { SensorInfo } from '../lib/sensor';
-import { ContractError } from '../lib/util/validate';
+import { ContractError, isObject, settingInRange } from '../lib/util/validate';
 
 interface ClassifierDef extends NodeDef {
   model: string;
   sensor?: string;
   labels?: string[];
-  thresholds?: Record<string, number | string>;
+  thresholds?: unknown;
   threshold?: number | string;
   hysteresis?: number | string;
   hopMs?: number | string;
@@ -38,18 +38,6 @@ interface ModelConfigNode extends Node {
 interface SensorConfigNode extends Node {
   /** Undefined when the sensor's configuration is invalid (the config node says why). */
   readonly sensor: SensorInfo | undefined;
-}
-
-/** A number from the editor (may be a string); '' or absent → undefined. Invalid → error naming the setting. */
-function setting(config: Record<string, unknown>, key: string, rule: { min?: number; max?: number } = {}): number | undefined {
-  const v = config[key];
-  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return undefined;
-  const n = typeof v === 'number' ? v : Number(v);
-  const range = `${rule.min !== undefined ? ` >= ${rule.min}` : ''}${rule.max !== undefined ? ` <= ${rule.max}` : ''}`;
-  if (!Number.isFinite(n) || (rule.min !== undefined && n < rule.min) || (rule.max !== undefined && n > rule.max)) {
-    throw new ContractError(`setting ${key}`, `a number${range}`, v);
-  }
-  return n;
 }
 
 /** No block for this long: the status stops showing the last level (the source stopped). */
@@ -78,8 +66,10 @@ export = function (RED: NodeAPI) {
       const cfg = config as unknown as Record<string, unknown>;
       const labels = Array.isArray(config.labels) ? config.labels.filter((l) => typeof l === 'string') : [...ALERT_LABELS];
       const thresholds: Record<string, number> = {};
+      const perClass = config.thresholds ?? {};
+      if (!isObject(perClass)) throw new ContractError('setting thresholds', 'an object of per-class thresholds', perClass);
       for (const l of labels) {
-        const t = setting((config.thresholds ?? {}) as Record<string, unknown>, l, SETTING_RANGES.threshold);
+        const t = settingInRange(perClass[l], `setting thresholds.${l}`, SETTING_RANGES.threshold, undefined);
         if (t !== undefined) thresholds[l] = t;
       }
       const channel = (config.channel ?? 'mix').trim();
@@ -88,14 +78,14 @@ export = function (RED: NodeAPI) {
       options = {
         labels,
         thresholds,
-        threshold: setting(cfg, 'threshold', SETTING_RANGES.threshold),
-        hysteresis: setting(cfg, 'hysteresis', SETTING_RANGES.hysteresis),
-        hopMs: setting(cfg, 'hopMs', SETTING_RANGES.hopMs),
-        windowMs: setting(cfg, 'windowMs', SETTING_RANGES.windowMs),
-        minAboveBackgroundDb: setting(cfg, 'minAboveBackgroundDb', SETTING_RANGES.minAboveBackgroundDb),
-        minLevelDba: setting(cfg, 'minLevelDba', SETTING_RANGES.minLevelDba),
-        minDurationMs: setting(cfg, 'minDurationMs', SETTING_RANGES.minDurationMs),
-        coolDownMs: setting(cfg, 'coolDownMs', SETTING_RANGES.coolDownMs),
+        threshold: settingInRange(cfg.threshold, 'setting threshold', SETTING_RANGES.threshold, undefined),
+        hysteresis: settingInRange(cfg.hysteresis, 'setting hysteresis', SETTING_RANGES.hysteresis, undefined),
+        hopMs: settingInRange(cfg.hopMs, 'setting hopMs', SETTING_RANGES.hopMs, undefined),
+        windowMs: settingInRange(cfg.windowMs, 'setting windowMs', SETTING_RANGES.windowMs, undefined),
+        minAboveBackgroundDb: settingInRange(cfg.minAboveBackgroundDb, 'setting minAboveBackgroundDb', SETTING_RANGES.minAboveBackgroundDb, undefined),
+        minLevelDba: settingInRange(cfg.minLevelDba, 'setting minLevelDba', SETTING_RANGES.minLevelDba, undefined),
+        minDurationMs: settingInRange(cfg.minDurationMs, 'setting minDurationMs', SETTING_RANGES.minDurationMs, undefined),
+        coolDownMs: settingInRange(cfg.coolDownMs, 'setting coolDownMs', SETTING_RANGES.coolDownMs, undefined),
         channel: channelIndex,
       };
       if (!labels.length) throw new ContractError('setting labels', 'at least one alert class ticked', 'none');

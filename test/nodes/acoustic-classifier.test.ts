@@ -221,11 +221,18 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
   });
 
   it('refuses bad settings with the setting named', async () => {
-    await helper.load(NODES, flow({ path: TINY }, { hopMs: 'fast' }));
-    const got = collect();
-    helper.getNode('cls').receive({ payload: block('x', 0, 1, 16000) });
-    await waitFor(() => got.errors.length > 0, 60_000, 'settings error');
-    assert.match(got.errors[0], /setting hopMs: expected a number/);
+    for (const [settings, re] of [
+      [{ hopMs: 'fast' }, /setting hopMs: expected a number from 10 to 10000, got "fast"/],
+      [{ thresholds: { gunshot: 0.005 } }, /setting thresholds\.gunshot: expected a number from 0\.01 to 1, got 0\.005/],
+      [{ thresholds: 'high' }, /setting thresholds: expected an object of per-class thresholds, got "high"/],
+    ] as Array<[Record<string, unknown>, RegExp]>) {
+      await helper.load(NODES, flow({ path: TINY }, settings));
+      const got = collect();
+      helper.getNode('cls').receive({ payload: block('x', 0, 1, 16000) });
+      await waitFor(() => got.errors.length > 0, 60_000, 'settings error');
+      assert.match(got.errors[0], re);
+      await helper.unload();
+    }
   });
 
   it('two classifiers share one model session, released when they close', async () => {
