@@ -5,10 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { defaultDataDir } from '../../lib/sim/scene';
 
-const REPO = path.resolve(__dirname, '..', '..');
-
-export const DATA_DIR = process.env.VIGIE_DATA_DIR || path.resolve(REPO, '..', 'shared', 'data');
+export const DATA_DIR = defaultDataDir();
 
 /** CI=true (or any value but empty, 0, false, no), as training/test_training.py reads it. */
 export const IN_CI = !['', '0', 'false', 'no'].includes((process.env.CI ?? '').trim().toLowerCase());
