@@ -15,7 +15,9 @@ import { simulateToDir } from '../../lib/cli/simulate';
 import { tempDir } from '../support/tmp';
 
 const ROOT = path.join(__dirname, '..', '..');
-const DURATION_S = 250;
+// Four events (gunshot, glass break, scream, crash), the first 130 s of the scene: 12 channels
+// at 48 kHz are held in memory while rendered, so no longer than needed.
+const DURATION_S = 130;
 
 interface Truth {
   speedOfSoundMs: number;
@@ -58,7 +60,7 @@ test('street demo without the shared clips: the synthetic events are heard at tw
   const truth = JSON.parse(fs.readFileSync(path.join(out, 'truth.json'), 'utf8')) as Truth;
   // It did play stand-ins, of several kinds.
   assert.ok(truth.events.every((e) => e.signal.startsWith('synth:')), `signals: ${truth.events.map((e) => e.signal).join(', ')}`);
-  assert.ok(new Set(truth.events.map((e) => e.label)).size >= 5, `labels played: ${truth.events.map((e) => e.label).join(', ')}`);
+  assert.ok(new Set(truth.events.map((e) => e.label)).size >= 4, `labels played: ${truth.events.map((e) => e.label).join(', ')}`);
   assert.ok(warnings.some((w) => /synthetic events/.test(w)), `warnings: ${warnings.join(' | ')}`);
 
   const manifest = path.join(out, 'manifest.csv');
