@@ -214,8 +214,6 @@ export = function (RED: NodeAPI) {
     function keepSnapshot(alertId: string, link: string | undefined, cameraId: string | undefined, attempt = 1): void {
       if (!keepSnapshots || !audit || closed || !link) return;
       if (attempt === 1 && snapshotsTaken.has(alertId)) return;
-      // Alerts no longer kept are forgotten here too, so the set stays as small as the store.
-      if (snapshotsTaken.size >= store.size) for (const id of snapshotsTaken) if (!store.get(id)) snapshotsTaken.delete(id);
       snapshotsTaken.add(alertId);
       const url = localUrl(link);
       if (!url) return;
@@ -349,6 +347,8 @@ export = function (RED: NodeAPI) {
         updateStatus();
         broadcast();
       }
+      // Alerts gone (retention, or beyond maxAlerts): so is the memory of their snapshots.
+      for (const id of snapshotsTaken) if (!store.get(id)) snapshotsTaken.delete(id);
     }, 60_000);
     pruneTimer.unref?.();
 
