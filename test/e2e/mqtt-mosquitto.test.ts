@@ -28,6 +28,7 @@ import { loadSchemas } from '../../lib/schemas';
 import { createMosquitto, Mosquitto } from '../support/mosquitto';
 import { makeUserDir, repoRoot, RunningNodeRed, startNodeRed } from '../support/nodered';
 import { Finding, scanBody } from '../support/privacy-scan';
+import { waitFor } from '../support/wait';
 
 type FlowNode = { id: string; type: string; z?: string; g?: string; wires?: string[][]; [k: string]: unknown };
 
@@ -232,13 +233,12 @@ const alerts = () => seen.filter((m) => m.topic === alertTopic).map((m) => JSON.
 /** The alert of incident i: its onset is that incident's (incidents are a minute apart). */
 const alertOf = (i: number) => alerts().find((a) => Math.abs(a.onset - incidentTime[i]) < 1);
 
+/** waitFor, and on a time-out the ends of the Node-RED and broker logs, which say why. */
 async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) {
-      assert.fail(`timed out waiting for ${what}\n--- Node-RED log (end)\n${red?.log().slice(-3000)}\n--- broker log (end)\n${broker?.log().slice(-3000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    await waitFor(ok, timeoutMs, what);
+  } catch (err) {
+    assert.fail(`${(err as Error).message}\n--- Node-RED log (end)\n${red?.log().slice(-3000)}\n--- broker log (end)\n${broker?.log().slice(-3000)}`);
   }
 }
 

@@ -15,6 +15,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { freePort } from './nodered';
 import { tempDir } from './tmp';
+import { waitFor } from './wait';
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';
 
@@ -95,21 +96,18 @@ export async function createMosquitto(opts: { user?: string; password?: string }
     proc = p;
     p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      if (!running()) throw new Error(`mosquitto exited (${p.exitCode ?? p.signalCode}):\n${out}`);
-      if (await accepts(port)) return;
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`mosquitto did not listen on ${port} in time:\n${out}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
+    try {
+      await waitFor(async () => {
+        if (!running()) throw new Error(`mosquitto exited (${p.exitCode ?? p.signalCode}):\n${out}`);
+        return accepts(port);
+      }, 15_000, `mosquitto listening on ${port}`);
+    } catch (err) {
+      await stop();
+      throw new Error(`${(err as Error).message}\n${out}`);
     }
   };
 
-  process.once('exit', () => {
-    if (running()) proc!.kill('SIGTERM');
-  });
+  // The shell watchdog ends the broker when this process goes, however it goes.
   await start();
   return { port, url: `mqtt://127.0.0.1:${port}`, user, password, log: () => out, running, start, stop };
 }
