@@ -79,22 +79,31 @@ function collect(node: Any) {
   return msgs;
 }
 
-/**
- * One virtual camera and a ptz-steer over it (automatic, no return home), with a catch node:
- * what it sends on each output and what it refuses. `credentials` default to the right ones.
- */
-async function oneCameraSteer(credentials: Record<string, unknown> = creds(['camA'])): Promise<{ caught: Any[]; out: Any[]; err: Any[]; steer: Any; cam: VirtualCamera }> {
-  const cam = await virtualCamera();
+interface OneCameraOptions {
+  /** Defaults to the right ones. */
+  credentials?: Record<string, unknown>;
+  /** ptz-steer settings over the defaults (automatic, no return home). */
+  steer?: Record<string, unknown>;
+  /** A camera already started (a new one otherwise). */
+  cam?: VirtualCamera;
+  /** More nodes in the flow (on tab 'tab'). */
+  extra?: Array<Record<string, unknown>>;
+}
+
+/** One virtual camera and a ptz-steer over it, with a catch node: what it sends on each output and what it refuses. */
+async function oneCameraSteer(opts: OneCameraOptions = {}): Promise<{ caught: Any[]; out: Any[]; err: Any[]; steer: Any; cam: VirtualCamera }> {
+  const cam = opts.cam ?? (await virtualCamera());
   const flow = [
     { id: 'tab', type: 'tab', label: 'cameras' },
     cameraNode('camA', cam),
-    { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], returnHomeS: 0, wires: [['out'], ['err']] },
+    { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], mode: 'automatic', returnHomeS: 0, ...opts.steer, wires: [['out'], ['err']] },
     { id: 'out', z: 'tab', type: 'helper' },
     { id: 'err', z: 'tab', type: 'helper' },
     { id: 'catcher', z: 'tab', type: 'catch', scope: null, wires: [['caught']] },
     { id: 'caught', z: 'tab', type: 'helper' },
+    ...(opts.extra ?? []),
   ];
-  await helper.load([vigieCamera, ptzSteer, require('@node-red/nodes/core/common/25-catch.js')], flow, credentials);
+  await helper.load([vigieCamera, ptzSteer, require('@node-red/nodes/core/common/25-catch.js'), completeNode], flow, opts.credentials ?? creds(['camA']));
   return { caught: collect(helper.getNode('caught')), out: collect(helper.getNode('out')), err: collect(helper.getNode('err')), steer: helper.getNode('steer'), cam };
 }
 
@@ -106,18 +115,8 @@ describe('ptz-steer node', () => {
   });
 
   it('steers the camera to a located alert, reports payload.camera and audits the move', async () => {
-    const cam = await virtualCamera();
     const target = destination(ORIGIN, 60, 50);
-    const flow = [
-      { id: 'tab', type: 'tab', label: 'cameras' },
-      cameraNode('camA', cam),
-      { id: 'steer', z: 'tab', type: 'ptz-steer', name: 'steering', cameras: ['cfg-camA'], mode: 'automatic', toleranceDeg: 1, returnHomeS: 0, wires: [['out'], ['err']] },
-      { id: 'out', z: 'tab', type: 'helper' },
-      { id: 'err', z: 'tab', type: 'helper' },
-    ];
-    await helper.load([vigieCamera, ptzSteer], flow, creds(['camA']));
-    const out = collect(helper.getNode('out'));
-    const errs = collect(helper.getNode('err'));
+    const { out, err: errs, cam } = await oneCameraSteer({ steer: { name: 'steering', toleranceDeg: 1 } });
     const audit: AuditEvent[] = [];
     const unsub = auditBus.subscribe((e) => audit.push(e));
     try {
@@ -161,17 +160,14 @@ describe('ptz-steer node', () => {
    * asked nothing but Get* requests (DESIGN §4.7) and has not moved.
    */
   async function confirmMode(cam: VirtualCamera) {
-    const flow = [
-      { id: 'tab', type: 'tab', label: 'cameras' },
-      cameraNode('camA', cam),
-      { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], mode: 'confirm', returnHomeS: 0, wires: [['out'], ['err']] },
-      { id: 'out', z: 'tab', type: 'helper' },
-      { id: 'err', z: 'tab', type: 'helper' },
-      { id: 'handled', z: 'tab', type: 'complete', scope: ['steer'], uncaught: false, wires: [['done']] },
-      { id: 'done', z: 'tab', type: 'helper' },
-    ];
-    await helper.load([vigieCamera, ptzSteer, completeNode], flow, creds(['camA']));
-    const out = collect(helper.getNode('out'));
+    const { out } = await oneCameraSteer({
+      cam,
+      steer: { mode: 'confirm' },
+      extra: [
+        { id: 'handled', z: 'tab', type: 'complete', scope: ['steer'], uncaught: false, wires: [['done']] },
+        { id: 'done', z: 'tab', type: 'helper' },
+      ],
+    });
     const done = collect(helper.getNode('done'));
     const steer = helper.getNode('steer');
     // Connected first, so that a move the node should not make could be made at once.
@@ -355,19 +351,8 @@ describe('ptz-steer node', () => {
   });
 
   it('sends errors with the alert on output 2 when the camera is unreachable, and recovers when it is back', async () => {
-    const cam = await virtualCamera();
+    const { out, err: errs, steer, cam } = await oneCameraSteer({ steer: { moveTimeoutS: 5 } });
     const port = cam.port;
-    const flow = [
-      { id: 'tab', type: 'tab', label: 'cameras' },
-      cameraNode('camA', cam),
-      { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], mode: 'automatic', returnHomeS: 0, moveTimeoutS: 5, wires: [['out'], ['err']] },
-      { id: 'out', z: 'tab', type: 'helper' },
-      { id: 'err', z: 'tab', type: 'helper' },
-    ];
-    await helper.load([vigieCamera, ptzSteer], flow, creds(['camA']));
-    const out = collect(helper.getNode('out'));
-    const errs = collect(helper.getNode('err'));
-    const steer = helper.getNode('steer');
     await waitFor(() => findCamera('camA')?.state === 'connected', 15_000);
     await cam.stop();
     steer.receive({ payload: alert('a4', destination(ORIGIN, 45, 30)) });
@@ -385,7 +370,7 @@ describe('ptz-steer node', () => {
   });
 
   it('reports an authentication failure on output 2', async () => {
-    const { err: errs, steer } = await oneCameraSteer({ 'cfg-camA': { username: 'op', password: 'nope' } });
+    const { err: errs, steer } = await oneCameraSteer({ credentials: { 'cfg-camA': { username: 'op', password: 'nope' } } });
     steer.receive({ payload: alert('a6', destination(ORIGIN, 45, 30)) });
     await waitFor(() => errs.length >= 1, 30_000);
     assert.equal(errs[0].error.code, 'auth');
@@ -431,17 +416,8 @@ describe('ptz-steer node', () => {
   });
 
   it('returns the camera home after the quiet period', async () => {
-    const cam = await virtualCamera();
-    const flow = [
-      { id: 'tab', type: 'tab', label: 'cameras' },
-      cameraNode('camA', cam),
-      { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], returnHomeS: 0.3, wires: [['out'], ['err']] },
-      { id: 'out', z: 'tab', type: 'helper' },
-      { id: 'err', z: 'tab', type: 'helper' },
-    ];
-    await helper.load([vigieCamera, ptzSteer], flow, creds(['camA']));
-    const out = collect(helper.getNode('out'));
-    helper.getNode('steer').receive({ payload: alert('h1', destination(ORIGIN, 120, 30)) });
+    const { out, steer, cam } = await oneCameraSteer({ steer: { returnHomeS: 0.3 } });
+    steer.receive({ payload: alert('h1', destination(ORIGIN, 120, 30)) });
     await waitFor(() => out.length >= 1, 15_000);
     assert.ok(Math.abs(cam.pose.panDeg - 120) <= 1);
     await waitFor(() => cam.calls.some((c) => c.action === 'GotoHomePosition'), 15_000);
