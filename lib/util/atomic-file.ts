@@ -11,7 +11,6 @@ import * as path from 'path';
 export const KEPT_FILE_MODE = 0o640;
 
 export interface AtomicWriteOptions {
-  mode?: number;
   /**
    * Flush the file and its directory to the disk before returning, so the new content also
    * survives a power cut. It blocks the event loop until the disk has it (tens to hundreds of
@@ -31,7 +30,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, opts: A
   try {
     // A temp file left by a crash may have another mode: start afresh.
     fs.rmSync(tmp, { force: true });
-    fd = fs.openSync(tmp, 'w', opts.mode ?? KEPT_FILE_MODE);
+    fd = fs.openSync(tmp, 'w', KEPT_FILE_MODE);
     fs.writeFileSync(fd, data);
     if (opts.durable) fs.fsyncSync(fd);
     fs.closeSync(fd);

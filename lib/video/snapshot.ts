@@ -147,7 +147,7 @@ interface StoredSnapshot {
   settled: boolean;
   pending?: Promise<Buffer | undefined>;
   /** Stops the fetch in progress (ffmpeg or HTTP) when the store is cleared. */
-  abort?: AbortController;
+  abort: AbortController;
   jpeg?: Buffer;
   error?: string;
 }
@@ -175,7 +175,7 @@ export class SnapshotStore {
   put(alertId: string, cameraId: string, expiresAt: number, fetch: (signal: AbortSignal) => Promise<Buffer>, settled = true): Promise<Buffer | undefined> {
     const item: StoredSnapshot = { cameraId, expiresAt, settled, abort: new AbortController() };
     this.fetching.add(item);
-    item.pending = fetch(item.abort!.signal).then(
+    item.pending = fetch(item.abort.signal).then(
       (jpeg) => {
         item.pending = undefined;
         this.fetching.delete(item);
@@ -269,7 +269,7 @@ export class SnapshotStore {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const ending = [...this.fetching].map((it) => it.pending);
-    for (const it of this.fetching) it.abort?.abort();
+    for (const it of this.fetching) it.abort.abort();
     this.fetching.clear();
     this.items.clear();
     this.bytes = 0;
