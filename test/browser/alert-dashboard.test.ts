@@ -10,10 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, BrowserContext, Page } from 'playwright-core';
 import { listAuditFiles, verifyAuditFiles } from '../../lib/alerts/audit';
-import { consoleFlow, DashboardServer, ensureWidgetBuilt, repoRoot, startDashboardServer } from '../support/dashboard-server';
-import { CHROMIUM, CHROMIUM_ARGS, launchChromium } from '../support/browser';
-
-const artifacts = path.join(repoRoot, 'test-artifacts');
+import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer } from '../support/dashboard-server';
+import { artifactsDir as artifacts, CHROMIUM, CHROMIUM_ARGS, launchChromium } from '../support/browser';
 
 const now = () => Date.now() / 1000;
 

@@ -58,6 +58,8 @@ export async function startRecordingProxy(target: string, limits: RecordingLimit
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
         const chunks: Buffer[] = [];
         let size = 0;
+        // Joined once per read after new data (a stream such as MJPEG may be read while it flows).
+        let joined: Buffer | undefined;
         const rec: RecordedHttp = {
           method: req.method ?? 'GET',
           url: req.url ?? '',
@@ -65,7 +67,7 @@ export async function startRecordingProxy(target: string, limits: RecordingLimit
           contentType: upRes.headers['content-type'],
           contentEncoding: upRes.headers['content-encoding'],
           get body() {
-            return Buffer.concat(chunks, size);
+            return (joined ??= Buffer.concat(chunks, size));
           },
           truncated: false,
         };
@@ -75,6 +77,7 @@ export async function startRecordingProxy(target: string, limits: RecordingLimit
           if (keep > 0) {
             chunks.push(c.subarray(0, keep));
             size += keep;
+            joined = undefined;
           }
           if (keep < c.length) rec.truncated = true;
           res.write(c);
