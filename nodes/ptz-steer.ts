@@ -41,15 +41,8 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, def);
     const node = this;
     const selected = (Array.isArray(def.cameras) ? def.cameras : typeof def.cameras === 'string' && def.cameras ? def.cameras.split(',') : []).filter(Boolean);
-    // No selection = every vigie-camera in the flows.
-    const ids: string[] = [];
-    if (selected.length) ids.push(...selected);
-    else RED.nodes.eachNode((n) => (n.type === 'vigie-camera' ? void ids.push(n.id) : undefined));
-    const configNodes = ids.map((id) => RED.nodes.getNode(id) as CameraConfigNode | null).filter((n): n is CameraConfigNode => !!n);
-    for (const c of configNodes) {
-      if (c.cameraError) node.warn(`camera "${c.name || c.id}" is unusable: ${c.cameraError}`);
-      c.registerUser(node);
-    }
+    /** The camera config nodes in use now: replaced when a deploy restarts one of them (see refreshCameras). */
+    let configNodes: CameraConfigNode[] = [];
     const connections = () => configNodes.map((c) => c.connection).filter((c): c is CameraConnection => !!c);
     const mode = def.mode === 'confirm' ? 'confirm' : 'automatic';
 
@@ -91,8 +84,42 @@ export = function (RED: NodeAPI) {
       if (lastMove?.cameraId && connections().find((c) => c.id === lastMove?.cameraId)?.state === 'connected') lastMove = undefined;
       showStatus();
     };
-    for (const c of connections()) c.on('state', onState);
+    /**
+     * Takes the camera config nodes as they are now. A "modified nodes" deploy of one camera
+     * replaces that config node but restarts this node only when Node-RED sees the reference:
+     * it does for a single selected camera, not for a list of several nor for "every camera".
+     * So after each deploy this node looks again, leaves the replaced (closed) nodes and uses
+     * the new ones; with no selection, cameras added or removed by the deploy count too.
+     */
+    const refreshCameras = () => {
+      const ids: string[] = [...selected];
+      // No selection = every vigie-camera in the flows.
+      if (!ids.length) RED.nodes.eachNode((n) => (n.type === 'vigie-camera' ? void ids.push(n.id) : undefined));
+      const next = ids.map((id) => RED.nodes.getNode(id) as CameraConfigNode | null).filter((n): n is CameraConfigNode => !!n);
+      for (const c of configNodes) {
+        if (next.includes(c)) continue;
+        c.connection?.off('state', onState);
+        c.deregisterUser(node);
+      }
+      for (const c of next) {
+        if (configNodes.includes(c)) continue;
+        if (c.cameraError) node.warn(`camera "${c.name || c.id}" is unusable: ${c.cameraError}`);
+        c.registerUser(node);
+        c.connection?.on('state', onState);
+      }
+      configNodes = next;
+    };
+    refreshCameras();
     showStatus();
+    const onFlowsStarted = () => {
+      const before = configNodes;
+      refreshCameras();
+      if (configNodes.length !== before.length || configNodes.some((c, i) => c !== before[i])) {
+        lastMove = undefined; // it may name a camera that is gone
+        showStatus();
+      }
+    };
+    RED.events.on('flows:started', onFlowsStarted);
 
     node.on('input', (msg: NodeMessage, send: (m: Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
       const emit = (out: SteerOutput) => {
@@ -127,9 +154,12 @@ export = function (RED: NodeAPI) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       try {
+        RED.events.removeListener('flows:started', onFlowsStarted);
         steer.close();
-        for (const c of connections()) c.off('state', onState);
-        for (const c of configNodes) c.deregisterUser(node);
+        for (const c of configNodes) {
+          c.connection?.off('state', onState);
+          c.deregisterUser(node);
+        }
       } finally {
         done();
       }

@@ -458,4 +458,54 @@ describe('ptz-steer node', () => {
     await waitFor(() => last().fill === 'green', 15_000);
     assert.match(last().text, /camA on-target/);
   });
+
+  for (const selection of ['two selected cameras', 'every camera'] as const) {
+    it(`${selection}: after a "modified nodes" deploy of one camera, steers with the new camera node (ptz-steer is not restarted)`, async () => {
+      const old = await virtualCamera();
+      const other = await virtualCamera();
+      const farPos = destination(ORIGIN, 90, 200);
+      const flowWith = (camA: VirtualCamera, extraCams: Array<Record<string, unknown>> = []) => [
+        { id: 'tab', type: 'tab', label: 'cameras' },
+        cameraNode('camA', camA),
+        cameraNode('camB', other, { lat: farPos.lat, lon: farPos.lon }),
+        ...extraCams,
+        { id: 'steer', z: 'tab', type: 'ptz-steer', ...(selection === 'every camera' ? {} : { cameras: ['cfg-camA', 'cfg-camB'] }), mode: 'automatic', returnHomeS: 0, wires: [['out'], ['err']] },
+        { id: 'out', z: 'tab', type: 'helper' },
+        { id: 'err', z: 'tab', type: 'helper' },
+      ];
+      const listenersBefore = helper._events.listenerCount('flows:started');
+      await helper.load([vigieCamera, ptzSteer], flowWith(old), creds(['camA', 'camB']));
+      const steer = helper.getNode('steer');
+      const out = collect(helper.getNode('out'));
+      const errs = collect(helper.getNode('err'));
+      steer.receive({ payload: alert('before', destination(ORIGIN, 20, 40)) });
+      await waitFor(() => out.length >= 1, 15_000, 'the first move');
+      assert.equal(out[0].payload.camera.id, 'camA');
+      assert.equal(out[0].payload.camera.state, 'on-target');
+
+      // The site replaces camera A (another address) and deploys only what changed.
+      const replacement = await virtualCamera();
+      const added = await virtualCamera();
+      const addedPos = destination(ORIGIN, 180, 200);
+      await helper.setFlows(flowWith(replacement, [cameraNode('camC', added, { lat: addedPos.lat, lon: addedPos.lon })]), 'nodes', creds(['camA', 'camB', 'camC']));
+      assert.equal(helper.getNode('steer'), steer, 'ptz-steer was restarted: the case under test did not happen');
+      const movesOnOld = old.calls.filter((c) => c.action === 'AbsoluteMove').length;
+      steer.receive({ payload: alert('after', destination(ORIGIN, 200, 40)) });
+      // Outcomes only: the first alert, displaced from camera A, also reports that it waits.
+      const outcome = (id: string) => out.find((m) => m.payload.id === id && m.payload.camera.state !== 'waiting') ?? errs.find((m) => m.payload.id === id);
+      await waitFor(() => !!outcome('after'), 30_000, 'the second move');
+      assert.deepEqual(errs.map((m) => m.error), []);
+      assert.equal(outcome('after').payload.camera.id, 'camA');
+      assert.equal(outcome('after').payload.camera.state, 'on-target');
+      assert.ok(replacement.calls.some((c) => c.action === 'AbsoluteMove'), 'the new camera A moved');
+      assert.equal(old.calls.filter((c) => c.action === 'AbsoluteMove').length, movesOnOld, 'the old camera A did not move');
+      // A camera added by the deploy is a candidate only for "every camera".
+      steer.receive({ payload: alert('south', destination(addedPos, 0, 10), { label: 'gunshot' }) });
+      await waitFor(() => !!outcome('south'), 30_000, 'the third move');
+      assert.equal(outcome('south').payload.camera.id, selection === 'every camera' ? 'camC' : 'camA');
+      // Closing the flows leaves no listener behind.
+      await helper.unload();
+      assert.equal(helper._events.listenerCount('flows:started'), listenersBefore);
+    });
+  }
 });
