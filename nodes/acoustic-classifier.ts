@@ -10,6 +10,7 @@ import { ALERT_LABELS, AudioBlock, Detection, validateAudioBlock } from '../lib/
 import { Detector, DetectorOptions, SETTING_RANGES } from '../lib/detect/detector';
 import { ClassifierModel } from '../lib/detect/model';
 import { ModelSource } from '../lib/detect/model-source';
+import { releaseAfterMs, SensorDetectors } from '../lib/detect/sensor-detectors';
 import type { SensorInfo } from '../lib/sensor';
 import { ContractError, isObject, settingInRange } from '../lib/util/validate';
 
@@ -53,7 +54,6 @@ export = function (RED: NodeAPI) {
     const node = this;
     const modelNode = RED.nodes.getNode(config.model) as ModelConfigNode | null;
     const sensorNode = config.sensor ? (RED.nodes.getNode(config.sensor) as SensorConfigNode | null) : null;
-    const detectors = new Map<string, Detector>();
     /** Blocks whose samples were overwritten before their turn, by sensor (told when it catches up). */
     const expiredBlocks = new Map<string, number>();
     let lastSetupError = '';
@@ -115,11 +115,14 @@ export = function (RED: NodeAPI) {
     source.on('state', onState);
     showModelState();
 
+    // One detector per sensor heard; a sensor silent for minutes has its detector released
+    // (its window of audio zeroed), and gets a fresh one if it comes back.
+    const detectors = new SensorDetectors(releaseAfterMs(options.coolDownMs));
     let warnedModel: ClassifierModel | undefined;
     function detectorFor(sensor: string, model: ClassifierModel): Detector {
       let d = detectors.get(sensor);
-      if (!d || d.model !== model) {
-        d?.dispose();
+      if (d && d.model === model) detectors.heard(sensor, Date.now());
+      else {
         // Ticked classes the model cannot recognise are said once per model, not fatal.
         const ticked = options.labels ?? [];
         const usable = ticked.filter((l) => model.alertLabels.includes(l));
@@ -130,7 +133,7 @@ export = function (RED: NodeAPI) {
         }
         if (!usable.length) throw new ContractError('setting labels', `at least one of the model's alert classes (${model.alertLabels.join(', ')})`, ticked.join(', '));
         d = new Detector({ ...options, labels: usable, model, sensor });
-        detectors.set(sensor, d);
+        detectors.set(sensor, d, Date.now());
       }
       return d;
     }
@@ -250,7 +253,11 @@ export = function (RED: NodeAPI) {
     // as if the street were still heard. Said once, with the time of the last block.
     let lastBlockAtMs = 0;
     const idleTimer = setInterval(() => {
-      if (closed || lastBlockAtMs === 0 || Date.now() - lastBlockAtMs < NO_AUDIO_STATUS_MS) return;
+      if (closed) return;
+      for (const sensor of detectors.releaseIdle(Date.now(), (s) => turns.has(s))) {
+        node.log(`sensor "${sensor}": no audio for ${Math.round(detectors.idleMs / 60_000)} min; its detection state is released (its next block starts afresh)`);
+      }
+      if (lastBlockAtMs === 0 || Date.now() - lastBlockAtMs < NO_AUDIO_STATUS_MS) return;
       const text = `no audio since ${clock(lastBlockAtMs / 1000)}${lastDetection ? ` · last: ${lastDetection}` : ''}`;
       if (text === statusText) return;
       statusText = text;
@@ -274,7 +281,6 @@ export = function (RED: NodeAPI) {
       closed = true;
       clearInterval(idleTimer);
       source.off('state', onState);
-      for (const d of detectors.values()) d.dispose();
       detectors.clear();
       source
         .deregister()

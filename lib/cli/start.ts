@@ -86,9 +86,10 @@ export function flowToRun(opts: StartOptions, flowFile: string): { file: string;
 
 /**
  * Make the user directory a Node-RED project that has this package: when running from a
- * source checkout, link the package in as a palette install would have put it.
+ * source checkout, link the package in as a palette install would have put it. `fresh` (what
+ * flowToRun decided): install `flowFile` as the flow to run.
  */
-export function prepareUserDir(opts: StartOptions, flowFile: string): { fresh: boolean } {
+export function prepareUserDir(opts: StartOptions, flowFile: string, fresh: boolean): void {
   fs.mkdirSync(opts.userDir, { recursive: true });
   const pkgFile = path.join(opts.userDir, 'package.json');
   const pkg = fs.existsSync(pkgFile) ? JSON.parse(fs.readFileSync(pkgFile, 'utf8')) : { name: 'node-red-project', private: true };
@@ -100,7 +101,6 @@ export function prepareUserDir(opts: StartOptions, flowFile: string): { fresh: b
   pkg.dependencies = { ...(pkg.dependencies ?? {}), [PACKAGE_NAME]: pkg.dependencies?.[PACKAGE_NAME] ?? `file:${PACKAGE_ROOT}` };
   fs.writeFileSync(pkgFile, JSON.stringify(pkg, null, 2) + '\n');
 
-  const { fresh } = flowToRun(opts, flowFile);
   if (fresh) fs.copyFileSync(flowFile, path.join(opts.userDir, 'flows.json'));
 
   // Settings are ours to write in a fresh directory; an integrator's own settings.js wins.
@@ -108,7 +108,6 @@ export function prepareUserDir(opts: StartOptions, flowFile: string): { fresh: b
   if (!fs.existsSync(settingsFile) || fs.readFileSync(settingsFile, 'utf8').includes('written by vigie start')) {
     fs.writeFileSync(settingsFile, settingsJs());
   }
-  return { fresh };
 }
 
 /**
@@ -154,28 +153,39 @@ const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\(([A-Za-z_][A-Za-z0-9_]
  * subflow) and Node-RED's own `NR_*` are not reported.
  */
 export function unsetEnvReferences(flowText: string, env: NodeJS.ProcessEnv): string[] {
-  const names = new Set<string>();
-  const defined = new Set<string>();
-  for (const m of flowText.matchAll(ENV_REFERENCE)) names.add(m[1] ?? m[2] ?? m[3]);
-  try {
-    const nodes = JSON.parse(flowText) as Array<{ env?: Array<{ name?: unknown }> }>;
-    if (Array.isArray(nodes)) for (const n of nodes) for (const e of Array.isArray(n?.env) ? n.env : []) if (typeof e?.name === 'string') defined.add(e.name);
-  } catch {
-    /* not JSON: its references still count */
-  }
-  return [...names].filter((n) => env[n] === undefined && !defined.has(n) && !n.startsWith('NR_')).sort();
+  return unsetIn(flowText, flowNodes(flowText), env);
 }
 
-/** The nodes of a flow that refer to an environment variable, as `type "name"`, for a variable FLOW_ENV does not describe. */
-function envUsers(flowText: string, name: string): string[] {
+type FlowNode = { id?: string; type?: string; name?: string; env?: Array<{ name?: unknown }> };
+
+/** The nodes of a flow's text; none when it is not a JSON array (its references still count). */
+function flowNodes(flowText: string): FlowNode[] {
   try {
-    const nodes = JSON.parse(flowText) as Array<{ id?: string; type?: string; name?: string }>;
-    return nodes
-      .filter((n) => [...JSON.stringify(n).matchAll(ENV_REFERENCE)].some((m) => (m[1] ?? m[2] ?? m[3]) === name))
-      .map((n) => `${n.type} "${n.name || n.id}"`);
+    const nodes: unknown = JSON.parse(flowText);
+    return Array.isArray(nodes) ? nodes.filter((n): n is FlowNode => typeof n === 'object' && n !== null) : [];
   } catch {
     return [];
   }
+}
+
+function referencedNames(text: string): Set<string> {
+  return new Set([...text.matchAll(ENV_REFERENCE)].map((m) => m[1] ?? m[2] ?? m[3]));
+}
+
+function unsetIn(flowText: string, nodes: FlowNode[], env: NodeJS.ProcessEnv): string[] {
+  const defined = new Set<string>();
+  for (const n of nodes) for (const e of Array.isArray(n.env) ? n.env : []) if (typeof e?.name === 'string') defined.add(e.name);
+  return [...referencedNames(flowText)].filter((n) => env[n] === undefined && !defined.has(n) && !n.startsWith('NR_')).sort();
+}
+
+/** For each of `names`, the nodes that refer to it, as `type "name"` (for variables FLOW_ENV does not describe). */
+function envUsers(nodes: FlowNode[], names: string[]): Map<string, string[]> {
+  const users = new Map(names.map((n) => [n, [] as string[]]));
+  if (names.length === 0) return users;
+  for (const node of nodes) {
+    for (const name of referencedNames(JSON.stringify(node))) users.get(name)?.push(`${node.type} "${node.name || node.id}"`);
+  }
+  return users;
 }
 
 /**
@@ -183,9 +193,11 @@ function envUsers(flowText: string, name: string): string[] {
  * with the literal reference as a setting. One error names every missing variable and what it is.
  */
 export function checkFlowEnv(flowText: string, env: NodeJS.ProcessEnv, flowName: string): void {
-  const missing = unsetEnvReferences(flowText, env);
+  const nodes = flowNodes(flowText);
+  const missing = unsetIn(flowText, nodes, env);
   if (missing.length === 0) return;
-  const lines = missing.map((n) => `  ${n}: ${FLOW_ENV[n]?.meaning ?? `used by ${envUsers(flowText, n).join(', ') || 'the flow'}`}`);
+  const users = envUsers(nodes, missing.filter((n) => !FLOW_ENV[n]));
+  const lines = missing.map((n) => `  ${n}: ${FLOW_ENV[n]?.meaning ?? `used by ${users.get(n)?.join(', ') || 'the flow'}`}`);
   throw new Error(
     `the flow ${flowName} needs environment variables that are not set:\n${lines.join('\n')}\n` +
       'Set each (docker run -e NAME=value) and start again; docs/install.md describes them.',
@@ -284,14 +296,14 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
 
   // Checked before the user directory is touched, so that a refused first start leaves it
   // fresh and the next one still installs the flow and deploys its credential references.
-  const running = flowToRun(opts, flowFile);
+  const { file, fresh } = flowToRun(opts, flowFile);
   try {
-    checkFlowEnv(fs.readFileSync(running.file, 'utf8'), env, running.fresh ? path.basename(flowFile) : running.file);
+    checkFlowEnv(fs.readFileSync(file, 'utf8'), env, fresh ? path.basename(flowFile) : file);
   } catch (err) {
     await services?.stop();
     throw err;
   }
-  const { fresh } = prepareUserDir(opts, flowFile);
+  prepareUserDir(opts, flowFile, fresh);
   if (isDemo && fresh) writePlainCredentials(opts.userDir, flowFile);
 
   const child = spawn(process.execPath, [red, '-u', opts.userDir, '-s', path.join(opts.userDir, 'settings.js')], {

@@ -8,10 +8,11 @@ import { resample } from '../../lib/audio/resample';
 import { readWavFile } from '../../lib/audio/wav';
 import { validateDetection } from '../../lib/contracts';
 import { parseCsv } from '../../lib/cli/eval-detect';
+import { RELEASE_AFTER_MS } from '../../lib/detect/sensor-detectors';
 import { findAttack, streetNoise } from '../../lib/sim/signals';
 import { DATA_DIR, requireSharedData, skipWithoutSharedData } from '../support/shared-data';
 import { waitFor } from '../support/wait';
-import { warningsOf } from '../support/node-red-log';
+import { logOf, warningsOf } from '../support/node-red-log';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -171,6 +172,46 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     await waitFor(() => /dB\(A\)/.test(statuses[statuses.length - 1]?.text ?? ''), 60_000, 'the level again');
     assert.equal(statuses[statuses.length - 1].fill, 'green');
     assert.deepEqual(got.errors, []);
+  });
+
+  it('a sensor silent for minutes has its detector released; when it comes back, a fresh one classifies', async () => {
+    const { got, cls } = await loadTinyClassifier();
+    const sr = 16000;
+    const gone = ring('gone-1', sr, 1, 5);
+    const still = ring('still-1', sr, 1, 5);
+    let sent = 0;
+    const sendAll = (r: AudioRing, sensor: string, from: number): void => {
+      for (let s = from; s + 1600 <= r.end; s += 1600, sent++) cls.receive({ payload: block(sensor, s, 1600, sr) });
+    };
+    const processed = (what: string) => waitFor(() => got.completed + got.errors.length >= sent, 60_000, what);
+    sendAll(gone, 'gone-1', gone.write([streetNoise(2 * sr, 0.01, 11)]));
+    sendAll(still, 'still-1', still.write([streetNoise(sr, 0.01, 13)]));
+    await processed('the first blocks processed');
+    const scoredBefore = got.scores.length;
+    assert.ok(scoredBefore > 0);
+    const released = () => logOf(helper, 'cls', 'INFO').filter((m) => / no audio for 5 min; its detection state is released/.test(m));
+    // The clock jumps to a minute short of the release time (the node looks about once a
+    // second), still-1 sends a block, then the clock passes gone-1's release time.
+    const realNow = Date.now;
+    try {
+      Date.now = () => realNow() + RELEASE_AFTER_MS - 60_000;
+      sendAll(still, 'still-1', still.write([streetNoise(1600, 0.01, 14)]));
+      await processed('the block of still-1 processed');
+      Date.now = () => realNow() + RELEASE_AFTER_MS + 1000;
+      await waitFor(() => released().length > 0, 10_000, 'the release');
+    } finally {
+      Date.now = realNow;
+    }
+    assert.deepEqual(released(), ['sensor "gone-1": no audio for 5 min; its detection state is released (its next block starts afresh)'], 'still-1 was heard a minute ago');
+    const back = gone.write([streetNoise(2 * sr, 0.01, 12)]);
+    sendAll(gone, 'gone-1', back);
+    await processed('the blocks after the return processed');
+    assert.deepEqual(got.errors, []);
+    const after = got.scores.slice(scoredBefore).map((m: Any) => m.payload).filter((w: Any) => w.sensor === 'gone-1');
+    assert.ok(after.length > 0, 'classified again');
+    // Fresh: its windows hold only audio from after the return (the old detector's window would
+    // have gone on from the audio before).
+    for (const w of after) assert.ok(w.start >= T0 + back / sr - 1e-6, `window from ${w.start - T0} s, the return at ${back / sr} s`);
   });
 
   it('a missing model is told once, with the file named, then the status carries it', async () => {

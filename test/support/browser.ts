@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
-import { makeUserDir, repoRoot, RunningNodeRed, startNodeRed } from './nodered';
+import { makeUserDir, repoRoot, startNodeRed } from './nodered';
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** Headless in a container without GPU or network: no sandbox, no first-run or update work. */
@@ -26,9 +26,6 @@ export type EditorWindow = {
 };
 
 export interface EditorSession {
-  red: RunningNodeRed;
-  browser: Browser;
-  userDir: string;
   /** A new editor page, once the flow's node `id` is loaded; `errors` collects the page's uncaught errors. */
   open(id: string): Promise<{ page: Page; errors: string[] }>;
   close(): Promise<void>;
@@ -51,9 +48,6 @@ export async function startEditorSession(opts: { userDirPrefix: string; flows: u
     throw err;
   }
   return {
-    red,
-    browser,
-    userDir,
     async open(id) {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       const errors: string[] = [];

@@ -7,6 +7,7 @@ import { Capture, HealthEvent } from '../../lib/audio/capture';
 import { ProcessSource, SimulatedSource, SourceConfig, createSource, describeSource, ffmpegArgs, parseArecordL, arecordArgs } from '../../lib/audio/sources';
 import { redactCredentials, SCRIPT_INPUT_ARGS } from '../../lib/util/url-credentials';
 import { ffmpegScript } from '../../lib/audio/sources/ffmpeg';
+import { PCM_FORMATS } from '../../lib/audio/channels';
 import { SourceStatus } from '../../lib/audio/sources/source';
 import { liveSceneCount } from '../../lib/sim/live';
 import { AudioBlock } from '../../lib/contracts';
@@ -175,8 +176,8 @@ test('supervisor: a missing binary is one error naming it, then quiet retries un
 const FFMPEG_PIPE_OUTPUT = ['-vn', '-sn', '-dn', '-map', '0:a:0', '-ac', '1', '-ar', '16000', '-c:a', 'pcm_f32le', '-f', 'f32le', 'pipe:1'];
 
 /**
- * DESIGN §4.2: a capture child writes to its stdout pipe only. Whatever the argument list,
- * no argument names a file or URL other than the declared input, and the only pipe written is stdout.
+ * DESIGN §4.2: a capture child writes to its stdout pipe only. No argument names a file or URL
+ * other than the declared input, and the only pipe written is stdout.
  */
 function assertPipeOnly(args: string[], input: string | null): void {
   const pathLike = /^(\/|\.|~|file:|[a-z][a-z0-9+.-]*:\/\/)|\.(wav|raw|pcm|f32|s16|mp3|ogg|flac|m4a|aac|mka|mkv|mp4|ts)$/i;
@@ -188,23 +189,37 @@ test('command lines: arecord raw to stdout; ffmpeg audio only, RTSP over TCP, f3
   // arecord writes to stdout when it is given no file name: the whole list, so that none can slip in.
   const arecord = arecordArgs({ device: 'hw:1,0', sampleRate: 48000, channels: 4, format: 'S32_LE' });
   assert.deepEqual(arecord, ['-q', '-D', 'hw:1,0', '-t', 'raw', '-f', 'S32_LE', '-r', '48000', '-c', '4']);
-  assertPipeOnly(arecord, null);
   assert.deepEqual(arecordArgs({ device: 'default', sampleRate: 16000, channels: 1 }), ['-q', '-D', 'default', '-t', 'raw', '-f', 'S16_LE', '-r', '16000', '-c', '1']);
   // ffmpeg accepts several outputs: the complete lists, so that no second output (a file) can be added.
   const rtsp = ffmpegArgs({ url: 'rtsp://cam/1', sampleRate: 16000, channels: 1 });
   assert.deepEqual(rtsp, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', 'rtsp://cam/1', ...FFMPEG_PIPE_OUTPUT]);
-  assertPipeOnly(rtsp, 'rtsp://cam/1');
   const file = ffmpegArgs({ url: '/x.wav', sampleRate: 16000, channels: 1, realtime: true });
   assert.deepEqual(file, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-i', '/x.wav', ...FFMPEG_PIPE_OUTPUT]);
-  assertPipeOnly(file, '/x.wav');
   const http = ffmpegArgs({ url: 'http://cam/audio.mp3', sampleRate: 48000, channels: 2 });
   assert.deepEqual(http, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', 'http://cam/audio.mp3', ...FFMPEG_PIPE_OUTPUT.slice(0, 6), '2', '-ar', '48000', ...FFMPEG_PIPE_OUTPUT.slice(9)]);
-  assertPipeOnly(http, 'http://cam/audio.mp3');
   // With credentials the input is the script on stdin (pipe:0); the output is still stdout only.
   const withCreds = ffmpegArgs({ url: 'rtsp://cam/1', username: 'u', password: 'p', sampleRate: 16000, channels: 1 });
   assert.deepEqual(withCreds, ['-hide_banner', '-nostdin', '-loglevel', 'error', ...SCRIPT_INPUT_ARGS, ...FFMPEG_PIPE_OUTPUT]);
-  assertPipeOnly(withCreds, 'pipe:0');
   assert.equal(redactCredentials('rtsp://admin:secret@10.0.0.2:554/s'), 'rtsp://***@10.0.0.2:554/s');
+});
+
+test('command lines for other settings than those above: stdout only, no file or URL but the input', () => {
+  for (const device of ['default', 'hw:1,0', 'plughw:CARD=Array,DEV=0', 'dsnoop:CARD=Device'])
+    for (const format of PCM_FORMATS) for (const channels of [1, 6]) assertPipeOnly(arecordArgs({ device, sampleRate: 44100, channels, format }), null);
+  let cases = 0;
+  for (const url of ['rtsp://cam/1', 'rtsps://cam:322/s?x=1', 'http://cam/audio.mp3', 'https://radio/live.aac', '/srv/x.wav', './rel.flac', 'file:/srv/x.ogg'])
+    for (const realtime of [false, true])
+      for (const creds of [{}, { username: 'u', password: 'p' }]) {
+        const o = { url, ...creds, realtime, sampleRate: 48000, channels: 2 };
+        const args = ffmpegArgs(o);
+        // The input ffmpeg is told to read: the stream itself, or the script on stdin.
+        const inputs = args.flatMap((a, i) => (a === '-i' ? [args[i + 1]] : []));
+        assert.equal(inputs.length, 1, `one input: ${args.join(' ')}`);
+        assert.equal(inputs[0] === 'pipe:0', ffmpegScript(o) !== undefined, `stdin is the input exactly when there is a script: ${args.join(' ')}`);
+        assertPipeOnly(args, inputs[0]);
+        cases++;
+      }
+  assert.equal(cases, 28);
 });
 
 test('the capture children are started with exactly those arguments (read back from /proc/<pid>/cmdline)', async () => {

@@ -331,7 +331,39 @@ test('WAV file source: stop() zero-fills its in-memory copy of the file and lets
   }
 });
 
-test('WAV file source at another rate: the decoding it resampled from is zeroed once converted (DESIGN §4.2)', () => {
+test('WAV file source at another rate: the decoding it resampled from is zeroed once converted (DESIGN §4.2)', async () => {
+  const decoded = [Float32Array.from({ length: 8000 }, (_, i) => Math.sin(i / 5) * 0.5), Float32Array.from({ length: 8000 }, (_, i) => Math.cos(i / 7) * 0.3)];
+  const read: string[] = [];
+  const src = new WavFileSource({
+    file: 'street.wav',
+    baseDir: path.sep + 'nowhere',
+    pace: 'fast',
+    sampleRate: 16000,
+    readWav: (p) => {
+      read.push(p);
+      return { sampleRate: 8000, channels: decoded, format: 'pcm16', bitsPerSample: 16 };
+    },
+  });
+  src.load();
+  assert.deepEqual(read, [path.resolve(path.sep + 'nowhere', 'street.wav')], 'the reader is given the resolved path, once');
+  for (const [i, c] of decoded.entries()) assert.equal(c.findIndex((v) => v !== 0), -1, `decoded channel ${i} is wiped once resampled`);
+  // What it plays is the converted sound, at the requested rate.
+  assert.equal(src.sampleRate, 16000);
+  assert.equal(src.channels, 2);
+  let frames = 0;
+  let loud = 0;
+  src.on('data', (ch: Float32Array[]) => {
+    frames += ch[0].length;
+    loud += ch.reduce((n, c) => n + c.filter((v) => Math.abs(v) > 0.1).length, 0);
+  });
+  src.start();
+  await waitFor(() => src.status.state === 'ended', 10_000, 'the end of the file');
+  await src.stop();
+  assert.equal(frames, 16000);
+  assert.ok(loud > 16000, `the played copy holds the sound (${loud} loud samples)`);
+});
+
+test('convertRateZeroing: the converted copy holds the sound, the original is wiped', () => {
   const decoded = [Float32Array.from({ length: 8000 }, (_, i) => Math.sin(i / 5) * 0.5)];
   const converted = convertRateZeroing(decoded, 8000, 16000);
   assert.equal(converted[0].length, 16000);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { validateDetection } from '../../lib/contracts';
 import { Detector, DetectorOutput } from '../../lib/detect/detector';
 import { ScoringModel } from '../../lib/detect/model';
+import { RELEASE_AFTER_MS, releaseAfterMs, SensorDetectors } from '../../lib/detect/sensor-detectors';
 import { gaussian, makeRng } from '../../lib/sim/signals';
 
 /**
@@ -186,6 +187,56 @@ test('dispose zeroes the audio the detector holds', async () => {
   assert.ok(held.some((v) => v !== 0), 'holds samples while running');
   det.dispose();
   assert.ok(held.every((v) => v === 0), 'zeroed after dispose');
+});
+
+test('sensor detectors: a sensor silent for the release time is released (its audio zeroed); back, it gets a fresh detector that detects', async () => {
+  const sr = 16000;
+  const model = new EnergyModel();
+  const held = (d: Detector) => (d as unknown as { buf: Float32Array }).buf;
+  const pool = new SensorDetectors(RELEASE_AFTER_MS);
+  const a = new Detector({ model, sensor: 'a' });
+  const b = new Detector({ model, sensor: 'b' });
+  pool.set('a', a, 0);
+  pool.set('b', b, 0);
+  await feed(a, scene(sr, 2, []), sr);
+  await feed(b, scene(sr, 2, []), sr);
+  const heldA = held(a);
+  assert.ok(heldA.some((v) => v !== 0), 'a holds a window of audio');
+  pool.heard('b', 60_000);
+  assert.deepEqual(pool.releaseIdle(RELEASE_AFTER_MS - 1), [], 'not before the release time');
+  assert.deepEqual(pool.releaseIdle(RELEASE_AFTER_MS), ['a'], 'b was heard a minute later');
+  assert.equal(pool.get('a'), undefined);
+  assert.equal(pool.get('b'), b);
+  assert.ok(heldA.every((v) => v === 0), "the released detector's audio is zeroed");
+  // A sensor still being worked on is kept however long ago it was heard.
+  assert.deepEqual(pool.releaseIdle(60_000 + RELEASE_AFTER_MS, (s) => s === 'b'), []);
+  assert.deepEqual(pool.releaseIdle(60_000 + RELEASE_AFTER_MS), ['b']);
+  assert.equal(pool.size, 0);
+
+  // a comes back: a fresh detector, which works (it has none of the old stream's state).
+  const a2 = new Detector({ model, sensor: 'a' });
+  pool.set('a', a2, 20 * 60_000);
+  assert.equal(pool.get('a'), a2);
+  const outs = await feed(a2, scene(sr, 3, [1.5]), sr, { start0: 999_000, time0: 1_700_001_000 });
+  const dets = outs.flatMap((o) => o.detections);
+  assert.equal(dets.length, 1);
+  assert.equal(dets[0].sensor, 'a');
+  // A detector replaced by another (the model changed) is disposed; clear() disposes the rest.
+  const a3 = new Detector({ model, sensor: 'a' });
+  pool.set('a', a3, 20 * 60_000);
+  assert.ok(held(a2).every((v) => v === 0));
+  await feed(a3, scene(sr, 2, []), sr);
+  pool.clear();
+  assert.ok(held(a3).every((v) => v === 0));
+  assert.equal(pool.size, 0);
+});
+
+test('sensor detectors: released after 5 min of silence, or after the cool-down when longer', () => {
+  assert.equal(RELEASE_AFTER_MS, 5 * 60_000);
+  assert.equal(releaseAfterMs(undefined), RELEASE_AFTER_MS);
+  assert.equal(releaseAfterMs(2000), RELEASE_AFTER_MS);
+  assert.equal(releaseAfterMs(600_000), 600_000);
+  assert.throws(() => new SensorDetectors(0), /idleMs: expected a positive number/);
 });
 
 /** Like EnergyModel, but a loud burst scores high for both alert classes. */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { checkFlowEnv, FLOW_ENV, parseStartArgs, prepareUserDir, start, unsetEnvReferences, withFlowEnvDefaults, writePlainCredentials } from '../../lib/cli/start';
+import { checkFlowEnv, FLOW_ENV, flowToRun, parseStartArgs, prepareUserDir, start, unsetEnvReferences, withFlowEnvDefaults, writePlainCredentials } from '../../lib/cli/start';
 import { repoRoot } from '../support/nodered';
 
 test('arguments: defaults, and errors that name the option', () => {
@@ -47,11 +47,16 @@ test('the user directory gets the package, the flow once, and settings that bind
     const flow = path.join(dir, 'my-flow.json');
     fs.writeFileSync(flow, '[]');
     const opts = { flow, userDir: path.join(dir, 'user'), host: '127.0.0.1', port: 0, resetFlow: false, brokerPort: 0 };
-    assert.equal(prepareUserDir(opts, flow).fresh, true);
+    const flowsJson = path.join(opts.userDir, 'flows.json');
+    assert.deepEqual(flowToRun(opts, flow), { file: flow, fresh: true });
+    prepareUserDir(opts, flow, true);
+    assert.equal(fs.readFileSync(flowsJson, 'utf8'), '[]');
     assert.ok(fs.existsSync(path.join(opts.userDir, 'node_modules', 'node-red-dashboard-2-vigie', 'package.json')));
-    fs.writeFileSync(path.join(opts.userDir, 'flows.json'), '[{"id":"edited"}]');
-    assert.equal(prepareUserDir(opts, flow).fresh, false, 'an edited flow is kept');
-    assert.match(fs.readFileSync(path.join(opts.userDir, 'flows.json'), 'utf8'), /edited/);
+    fs.writeFileSync(flowsJson, '[{"id":"edited"}]');
+    assert.deepEqual(flowToRun(opts, flow), { file: flowsJson, fresh: false }, 'an edited flow is kept');
+    prepareUserDir(opts, flow, false);
+    assert.match(fs.readFileSync(flowsJson, 'utf8'), /edited/);
+    assert.deepEqual(flowToRun({ ...opts, resetFlow: true }, flow), { file: flow, fresh: true }, '--reset-flow installs it again');
     const settings = fs.readFileSync(path.join(opts.userDir, 'settings.js'), 'utf8');
     assert.match(settings, /uiHost: process\.env\.VIGIE_HOST \|\| '127\.0\.0\.1'/);
   } finally {

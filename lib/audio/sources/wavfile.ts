@@ -5,7 +5,7 @@
  */
 import * as path from 'path';
 import { resample } from '../resample';
-import { readWavFile } from '../wav';
+import { readWavFile, WavData } from '../wav';
 import { CaptureSource } from './source';
 
 export interface WavFileOptions {
@@ -19,6 +19,12 @@ export interface WavFileOptions {
   chunkMs?: number;
   /** Resample to this rate if the file differs (default: the file's rate). */
   sampleRate?: number;
+  /**
+   * Reads and decodes the file at the resolved path (default `readWavFile`): another store or
+   * container can be plugged in here. The source owns what it returns: it plays from those
+   * arrays, or zeroes them once resampled, and zeroes what it plays from when it stops.
+   */
+  readWav?: (path: string) => WavData;
 }
 
 export function resolveWavPath(file: string, baseDir?: string): string {
@@ -58,7 +64,7 @@ export class WavFileSource extends CaptureSource {
 
   /** Reads the file (throws a clear error naming it if unreadable). */
   load(): void {
-    const wav = readWavFile(this.path);
+    const wav = (this.opts.readWav ?? readWavFile)(this.path);
     let channels = wav.channels;
     let rate = wav.sampleRate;
     const target = this.opts.sampleRate;
