@@ -67,25 +67,50 @@ export function validateSensorInfo(raw: SensorConfigInput): SensorInfo {
   const heightM = num(raw.heightM, 'heightM', -100, 1000, 4);
   const headingRaw = num(raw.headingDeg, 'headingDeg', -360, 360, 0);
   const headingDeg = ((headingRaw % 360) + 360) % 360;
-  const array = raw.array === undefined || raw.array === '' ? 'mono' : raw.array;
-  if (typeof array !== 'string' || (array !== 'custom' && !ARRAY_PRESETS[array])) {
-    throw new Error(`array: expected one of ${Object.keys(ARRAY_PRESETS).join(', ')} or custom, got ${JSON.stringify(array)}`);
-  }
-  let custom: unknown = raw.mics;
-  if (array === 'custom' && typeof custom === 'string') {
-    try {
-      custom = JSON.parse(custom);
-    } catch {
-      throw new Error(`mics: expected JSON such as [[0,0.05,0],[0.05,0,0]] (metres), got ${JSON.stringify(String(raw.mics).slice(0, 40))}`);
-    }
-  }
-  const mics = resolveGeometry(array, custom, 'mics');
+  const { mics, errors } = checkSensorMics(raw.array, raw.mics);
+  if (!mics) throw new Error(errors.join('; '));
+  // positions mean the array was a preset id or "custom"
+  const array = raw.array === undefined || raw.array === '' ? 'mono' : (raw.array as string);
   const clock = raw.clock === undefined || raw.clock === '' ? 'local' : raw.clock;
   if (typeof clock !== 'string' || !(CLOCK_SOURCES as readonly string[]).includes(clock)) {
     throw new Error(`clock: expected one of ${CLOCK_SOURCES.join(', ')}, got ${JSON.stringify(clock)}`);
   }
   const clockErrorMs = num(raw.clockErrorMs, 'clockErrorMs', 0, 60000, DEFAULT_CLOCK_ERROR_MS[clock as ClockSource]);
   return { id, name, lat, lon, heightM, headingDeg, array, mics, clock: clock as ClockSource, clockErrorMs };
+}
+
+/** What deploy makes of a sensor's microphone fields: positions, or errors refusing the sensor, and its warnings. */
+export interface MicsCheck {
+  /** The positions, undefined when `errors` refuse them. */
+  mics: MicPosition[] | undefined;
+  /** Each names its field ("array: …", "mics[0] and [1]: …"). */
+  errors: string[];
+  /** What deploy logs about usable positions (`sensorWarnings`), empty when refused. */
+  warnings: string[];
+}
+
+/**
+ * Check the array preset and custom positions (a list of [x, y, z] or its JSON text) as
+ * validateSensorInfo does. The editor asks the same question as the user types (admin route
+ * POST /vigie/sensor/geometry), so the form and deploy cannot disagree.
+ */
+export function checkSensorMics(arrayRaw: unknown, micsRaw: unknown): MicsCheck {
+  const array = arrayRaw === undefined || arrayRaw === '' ? 'mono' : arrayRaw;
+  if (typeof array !== 'string' || (array !== 'custom' && !ARRAY_PRESETS[array])) {
+    return { mics: undefined, errors: [`array: expected one of ${Object.keys(ARRAY_PRESETS).join(', ')} or custom, got ${JSON.stringify(array)}`], warnings: [] };
+  }
+  let custom: unknown = micsRaw;
+  if (array === 'custom' && typeof custom === 'string') {
+    try {
+      custom = JSON.parse(custom);
+    } catch {
+      return { mics: undefined, errors: [`mics: expected JSON such as [[0,0.05,0],[0.05,0,0]] (metres), got ${JSON.stringify(String(micsRaw).slice(0, 40))}`], warnings: [] };
+    }
+  }
+  const check = checkGeometry(array === 'custom' ? custom : ARRAY_PRESETS[array].mics, 'mics');
+  if (check.errors.length) return { mics: undefined, errors: check.errors, warnings: [] };
+  const mics = resolveGeometry(array, custom, 'mics');
+  return { mics, errors: [], warnings: check.warnings };
 }
 
 /** Non-fatal remarks about a sensor (e.g. a linear array's front/back ambiguity). */

@@ -5,7 +5,8 @@
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { ARRAY_PRESETS } from '../lib/localize/arrays';
-import { SensorInfo, sensorWarnings, validateSensorInfo } from '../lib/sensor';
+import { checkSensorMics, SensorInfo, sensorWarnings, validateSensorInfo } from '../lib/sensor';
+import { describe, isObject } from '../lib/util/validate';
 
 interface VigieSensorDef extends NodeDef {
   sensorId?: string;
@@ -56,5 +57,27 @@ export = function (RED: NodeAPI) {
   // The editor's array menu and previews come from the same presets the runtime uses.
   RED.httpAdmin.get('/vigie/array-presets', RED.auth.needsPermission('vigie-sensor.read'), (_req, res) => {
     res.json(Object.values(ARRAY_PRESETS).map((p) => ({ id: p.id, name: p.name, mics: p.mics })));
+  });
+
+  // The form's microphone fields checked as deploy checks them (checkSensorMics), while the user types:
+  // {errors, warnings}, each naming its field. A computation on the request alone, like the presets
+  // above, so the same read permission (a read-only user's dialog shows the same warnings).
+  RED.httpAdmin.post('/vigie/sensor/geometry', RED.auth.needsPermission('vigie-sensor.read'), (req, res) => {
+    const body: unknown = req.body;
+    if (!isObject(body)) {
+      res.status(400).json({ error: `body: expected a JSON object {array, mics}, got ${describe(body)}` });
+      return;
+    }
+    if (typeof body.array !== 'string') {
+      res.status(400).json({ error: `array: expected a preset id or "custom" (a string), got ${describe(body.array)}` });
+      return;
+    }
+    // The form sends its positions field whatever the array; only a custom array needs it.
+    if ((body.mics !== undefined || body.array === 'custom') && typeof body.mics !== 'string') {
+      res.status(400).json({ error: `mics: expected the Mic positions text (a string, JSON such as [[0,0.05,0],[0.05,0,0]]), got ${describe(body.mics)}` });
+      return;
+    }
+    const { errors, warnings } = checkSensorMics(body.array, body.mics);
+    res.json({ errors, warnings });
   });
 };

@@ -63,6 +63,57 @@ describe('vigie-sensor config node', () => {
     assert.deepEqual(res.body.find((p: Any) => p.id === 'circular-7').mics, ARRAY_PRESETS['circular-7'].mics);
   });
 
+  describe('POST /vigie/sensor/geometry (the form asks it as the user types)', () => {
+    const ask = (body: unknown) => helper.request().post('/vigie/sensor/geometry').send(body);
+    const square = '[[0,0.05,0],[0.05,0,0],[0,-0.05,0],[-0.05,0,0]]';
+    const collinear = '[[-0.05,-0.05,0],[0,0,0],[0.05,0.05,0]]';
+    const twoMics = '[[0,0],[0.1,0]]';
+    const tooClose = '[[0,0,0],[0.004,0,0],[0,0.05,0]]';
+
+    it('answers with what deploy makes of the same fields: no remark for a square, a warning for collinear or two microphones, errors for refused ones', async () => {
+      await helper.startServer();
+      await helper.load(sensorNode, [base]);
+      assert.deepEqual((await ask({ array: 'custom', mics: square }).expect(200)).body, { errors: [], warnings: [] });
+      assert.deepEqual((await ask({ array: 'custom', mics: collinear }).expect(200)).body, { errors: [], warnings: ['mics: collinear microphones give a bearing with front/back ambiguity'] });
+      assert.deepEqual((await ask({ array: 'custom', mics: twoMics }).expect(200)).body, { errors: [], warnings: ['mics: two microphones give a bearing with front/back ambiguity'] });
+      assert.deepEqual((await ask({ array: 'custom', mics: tooClose }).expect(200)).body, { errors: ['mics[0] and [1]: microphones closer than 5 mm'], warnings: [] });
+      assert.match((await ask({ array: 'custom', mics: '[[0,0,0],' }).expect(200)).body.errors[0], /^mics: expected JSON/);
+      // a preset ignores the positions field, whatever it holds
+      assert.deepEqual((await ask({ array: 'square-4', mics: collinear }).expect(200)).body, { errors: [], warnings: [] });
+      assert.match((await ask({ array: 'hexagon-99' }).expect(200)).body.errors[0], /^array: expected one of/);
+    });
+
+    it('says what deploy logs, word for word', async () => {
+      await helper.startServer();
+      const flow = [collinear, twoMics, tooClose].map((mics, i) => ({ ...base, id: `s${i}`, sensorId: `n${i}`, array: 'custom', mics }));
+      await helper.load(sensorNode, flow);
+      for (const [i, def] of flow.entries()) {
+        const answer = (await ask({ array: def.array, mics: def.mics }).expect(200)).body;
+        const n: Any = helper.getNode(def.id);
+        // the helper's warn spy is shared by every node: this sensor's lines carry its id
+        const prefix = `sensor "n${i}": `;
+        const warned = n.warn.args.map((a: Any[]) => String(a[0])).filter((w: string) => w.startsWith(prefix)).map((w: string) => w.slice(prefix.length));
+        assert.deepEqual(answer.warnings, warned, `${def.mics}: the warnings`);
+        assert.equal(answer.errors.join('; ') || undefined, n.sensorError, `${def.mics}: the error`);
+      }
+    });
+
+    for (const [label, body, error] of [
+      ['no array', { mics: square }, /^array: expected a preset id or "custom" \(a string\), got undefined$/],
+      ['array not a string', { array: 4, mics: square }, /^array: expected .*, got 4$/],
+      ['custom without positions', { array: 'custom' }, /^mics: expected the Mic positions text \(a string, JSON such as .*\), got undefined$/],
+      ['positions as a list, not the field text', { array: 'custom', mics: [[0, 0, 0], [0.1, 0, 0]] }, /^mics: expected .*, got an array of 2$/],
+      ['a list for a body', [{ array: 'custom', mics: square }], /^body: expected a JSON object \{array, mics\}, got an array of 1$/],
+    ] as [string, unknown, RegExp][]) {
+      it(`refuses a malformed body (${label}) with 400, naming the field and what was expected`, async () => {
+        await helper.startServer();
+        await helper.load(sensorNode, [base]);
+        const res = await ask(body).expect(400);
+        assert.match(res.body.error, error);
+      });
+    }
+  });
+
   for (const [label, patch, field] of [
     ['latitude out of range', { lat: '95' }, /^lat: expected a number from -90 to 90/],
     ['longitude not a number', { lon: 'east' }, /^lon: expected a number from -180 to 180/],

@@ -35,6 +35,8 @@ const REVIEWED_ROUTES = new Set([
   'httpAdmin POST /vigie/camera/test',
   'httpAdmin GET /vigie/alsa-devices',
   'httpAdmin GET /vigie/array-presets',
+  // JSON {errors, warnings} about microphone positions the request itself carries
+  'httpAdmin POST /vigie/sensor/geometry',
   'httpAdmin GET /vigie/model-card',
   'httpAdmin GET /vigie/sim/events',
 ]);
