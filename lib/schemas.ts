@@ -15,3 +15,10 @@ export function loadSchemas(): Record<SchemaName, Record<string, unknown>> {
   for (const n of SCHEMA_NAMES) out[n] = JSON.parse(fs.readFileSync(path.join(dir, `${n}.schema.json`), 'utf8'));
   return out;
 }
+
+/** The name a `$ref` between the schemas points to ("detection.schema.json" → "detection"). */
+export function schemaNameOf(ref: string): SchemaName {
+  const name = ref.replace(/\.schema\.json$/, '');
+  if (!(SCHEMA_NAMES as readonly string[]).includes(name)) throw new Error(`$ref ${JSON.stringify(ref)}: not one of the schemas (${SCHEMA_NAMES.join(', ')})`);
+  return name as SchemaName;
+}

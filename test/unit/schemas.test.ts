@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import { loadSchemas } from '../../lib/schemas';
-import { CONTRACT_BOUNDS, DroppedFieldWarnings, VOICE_LABELS, contractFieldsOf, isVoiceLabel, validateAudioBlock, validateDecision, validateDetection } from '../../lib/contracts';
+import { ALERT_FIELDS, CONTRACT_BOUNDS, DroppedFieldWarnings, FieldShape, VOICE_LABELS, alertFieldsOf, contractFieldsOf, isVoiceLabel, validateAudioBlock, validateDecision, validateDetection } from '../../lib/contracts';
 import { parseAlert } from '../../lib/camera/steer';
 
 const schemas = loadSchemas();
@@ -168,6 +168,30 @@ test('privacy: an alert goes on with every field the alert schema declares, and 
     assert.ok(warnings[0].includes(f), `${f} in: ${warnings[0]}`);
   }
   assert.doesNotMatch(warnings[0], /UklGR|0\.1/, 'fields are named, never their values');
+});
+
+/** Every path a contract shape keeps, written as declaredPaths writes them. */
+function shapePaths(shape: FieldShape, prefix: string): string[] {
+  if (typeof shape === 'string') return [];
+  if (Array.isArray(shape)) return shapePaths(shape[0], `${prefix}[0]`);
+  return Object.entries(shape).flatMap(([k, sub]) => [`${prefix}.${k}`, ...shapePaths(sub, `${prefix}.${k}`)]);
+}
+
+test('the alert contract is read from the alert schema: it keeps the paths the schema declares, no more, no fewer', () => {
+  assert.deepEqual(shapePaths(ALERT_FIELDS, 'payload').sort(), declaredPaths(schemas.alert, 'payload').sort());
+  assert.ok(Object.isFrozen(ALERT_FIELDS) && Object.isFrozen(ALERT_FIELDS.location) && Object.isFrozen(ALERT_FIELDS.incident), 'no importer can widen it');
+  // A field added to a schema is a field of the contract, of the schema's type.
+  const edited = structuredClone(schemas) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  edited.alert.properties.weather = { type: 'object', properties: { windMs: { type: 'number' }, gusts: { type: 'array', items: { type: 'integer' } } } };
+  edited.detection.properties.level.properties.peak = { enum: ['clipped', 'clean'] };
+  const fields = alertFieldsOf(edited as typeof schemas);
+  assert.deepEqual(fields.weather, { windMs: 'number', gusts: ['number'] });
+  assert.deepEqual(fields.level, { dbfs: 'number', dba: 'number', peak: 'string' });
+  assert.equal(alertFieldsOf(schemas).weather, undefined);
+  // A schema the picking cannot honour fails when the module loads, naming where.
+  const unsupported = structuredClone(schemas) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  unsupported.alert.properties.camera.properties.zoom = { oneOf: [{ type: 'number' }, { type: 'string' }] };
+  assert.throws(() => alertFieldsOf(unsupported as typeof schemas), /^Error: alert\.schema\.json\.camera\.zoom: no field shape/);
 });
 
 test('a node names each dropped field once: a flow adding a field to every message warns once, not at every message', () => {
