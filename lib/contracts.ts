@@ -150,8 +150,9 @@ const SAMPLE_FIELDS = ['samples', 'data', 'audio'];
  * Refuses a detection or alert that breaks a privacy guarantee on its face: samples (DESIGN
  * §4.1) or a voice label (§4.3). Refused, not cleaned: the sender is broken and must be fixed.
  * The value is never described in the error: it could be audio, and errors are logged.
+ * Called by screenAlert only, before any field is picked.
  */
-export function refusePrivacyBreaches(o: Record<string, unknown>, where = 'payload'): void {
+function refusePrivacyBreaches(o: Record<string, unknown>, where: string): void {
   for (const k of SAMPLE_FIELDS) {
     if (k in o) throw new ContractError(`${where}.${k}`, 'no such field (privacy guarantee 1: audio samples never travel in messages)');
   }
@@ -325,10 +326,10 @@ function keepKnown(v: unknown, shape: FieldShape, path: string, dropped: string[
 const FIELD_NAME_SHOWN_CHARS = 64;
 
 /**
- * Names the fields that contractFieldsOf drops, by path and never by value. Made once per
- * node, it names each field once (list positions folded: `payload.x[3]` is `payload.x[]`): a
- * flow that adds a field to every message warns once, not at every message, and the log stays
- * readable. A plain function given to contractFieldsOf hears of every message instead.
+ * Names the fields that contractFields (screenAlert) drops, by path and never by value. Made
+ * once per node, it names each field once (list positions folded: `payload.x[3]` is
+ * `payload.x[]`): a flow that adds a field to every message warns once, not at every message,
+ * and the log stays readable. A plain function given instead hears of every message.
  */
 export class DroppedFieldWarnings {
   /** At most this many distinct fields are remembered; then one last warning says so. */
@@ -360,28 +361,52 @@ export class DroppedFieldWarnings {
   }
 }
 
+/** How a caller hears of dropped fields: a node's DroppedFieldWarnings, or a function told of every message. */
+export type DroppedFieldListener = DroppedFieldWarnings | ((text: string) => void);
+
+/** A detection or alert that screenAlert let through: its contract fields may be taken. */
+export interface ScreenedAlert {
+  /**
+   * A copy with the contract's fields only (privacy guarantees 1 and 3): voice-class scores,
+   * unknown fields and fields of the wrong type are dropped and named to `warn` (a node's
+   * DroppedFieldWarnings names each field once; a function hears of every message).
+   */
+  contractFields(warn?: DroppedFieldListener): Alert;
+}
+
 /**
- * A copy of a detection or alert with the contract's fields only (privacy guarantees 1 and 3):
- * voice-class scores, unknown fields and fields of the wrong type are dropped and named to
- * `warn` (a node's DroppedFieldWarnings names each field once; a function hears of every
- * message). Call refusePrivacyBreaches first.
+ * The one way to an alert's contract fields: first refuses what breaks a privacy guarantee on
+ * its face (refusePrivacyBreaches), then gives the fields. A caller with checks of its own
+ * makes them between the two, so that a breach is the first error it reports: screenAlert,
+ * its checks, then `contractFields`. Nothing else in this module picks fields, so no caller
+ * can pass an alert on without the refusal.
  */
-export function contractFieldsOf(o: Record<string, unknown>, where = 'payload', warn?: DroppedFieldWarnings | ((text: string) => void)): Alert {
-  const dropped: string[] = [];
-  const out = keepKnown(o, ALERT_FIELDS, where, dropped) as Alert;
-  if (dropped.length && warn) (warn instanceof DroppedFieldWarnings ? warn : new DroppedFieldWarnings(warn, false)).report(o.id, dropped);
-  return out;
+export function screenAlert(o: Record<string, unknown>, where = 'payload'): ScreenedAlert {
+  refusePrivacyBreaches(o, where);
+  return {
+    contractFields(warn?: DroppedFieldListener): Alert {
+      const dropped: string[] = [];
+      const out = keepKnown(o, ALERT_FIELDS, where, dropped) as Alert;
+      if (dropped.length && warn) (warn instanceof DroppedFieldWarnings ? warn : new DroppedFieldWarnings(warn, false)).report(o.id, dropped);
+      return out;
+    },
+  };
+}
+
+/** screenAlert and its contract fields at once, for a caller with no checks of its own. */
+export function contractFieldsOf(o: Record<string, unknown>, where = 'payload', warn?: DroppedFieldListener): Alert {
+  return screenAlert(o, where).contractFields(warn);
 }
 
 /**
  * Checks a detection (or an alert: later fields are kept) and returns its contract fields
- * only. Refuses samples and voice labels; drops voice scores and unknown fields, naming them
- * to `warn` (see contractFieldsOf).
+ * only. Refuses samples and voice labels before its other checks; drops voice scores and
+ * unknown fields, naming them to `warn` (see screenAlert).
  */
-export function validateDetection(p: unknown, warn?: DroppedFieldWarnings | ((text: string) => void)): Detection {
+export function validateDetection(p: unknown, warn?: DroppedFieldListener): Detection {
   const o = requireObject(p, 'payload');
   if (o.kind !== 'detection') throw new ContractError('payload.kind', '"detection"', o.kind);
-  refusePrivacyBreaches(o);
+  const screened = screenAlert(o);
   requireString(o, 'id');
   requireString(o, 'sensor');
   requireString(o, 'label');
@@ -399,7 +424,7 @@ export function validateDetection(p: unknown, warn?: DroppedFieldWarnings | ((te
   requireString(span, 'sensor', 'payload.span');
   requireNumber(span, 'start', { integer: true, min: 0 }, 'payload.span');
   requireNumber(span, 'frames', { integer: true, min: 0 }, 'payload.span');
-  return contractFieldsOf(o, 'payload', warn);
+  return screened.contractFields(warn);
 }
 
 export function validateDecision(p: unknown): Decision {

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import { loadSchemas } from '../../lib/schemas';
-import { ALERT_FIELDS, CONTRACT_BOUNDS, DroppedFieldWarnings, FieldShape, VOICE_LABELS, alertFieldsOf, contractFieldsOf, isVoiceLabel, validateAudioBlock, validateDecision, validateDetection } from '../../lib/contracts';
+import { ALERT_FIELDS, CONTRACT_BOUNDS, DroppedFieldWarnings, FieldShape, VOICE_LABELS, alertFieldsOf, contractFieldsOf, isVoiceLabel, screenAlert, validateAudioBlock, validateDecision, validateDetection } from '../../lib/contracts';
+import * as contracts from '../../lib/contracts';
 import { parseAlert } from '../../lib/camera/steer';
 
 const schemas = loadSchemas();
@@ -192,6 +193,48 @@ test('the alert contract is read from the alert schema: it keeps the paths the s
   const unsupported = structuredClone(schemas) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   unsupported.alert.properties.camera.properties.zoom = { oneOf: [{ type: 'number' }, { type: 'string' }] };
   assert.throws(() => alertFieldsOf(unsupported as typeof schemas), /^Error: alert\.schema\.json\.camera\.zoom: no field shape/);
+});
+
+/** Alerts that break a privacy guarantee on their face, and the field each refusal names. */
+const breaches = (): Array<[string, Record<string, unknown>]> => [
+  ['samples', { ...structuredClone(fullAlert), samples: [0.1, 0.2] }],
+  ['data', { ...structuredClone(fullAlert), data: 'UklGRiQAAABXQVZF' }],
+  ['audio', { ...structuredClone(fullAlert), audio: [0.1] }],
+  ['span.data', { ...structuredClone(fullAlert), span: { ...fullAlert.span, data: 'UklGRiQAAABXQVZF' } }],
+  ['label', { ...structuredClone(fullAlert), label: 'Speech' }],
+];
+
+test('privacy: an alert\'s contract fields cannot be had without the refusal: contractFieldsOf and screenAlert refuse what breaks a guarantee', () => {
+  for (const [field, a] of breaches()) {
+    assert.equal(refusedField(() => contractFieldsOf(a)), `payload.${field}`, field);
+    assert.equal(refusedField(() => contractFieldsOf(a, 'payload.alert', () => undefined)), `payload.alert.${field}`, field);
+    assert.equal(refusedField(() => screenAlert(a, 'payload.alert')), `payload.alert.${field}`, `screening refuses before any field can be taken: ${field}`);
+  }
+  // Nothing lib/contracts exports hands out the fields of such an alert (no picking that skips the refusal).
+  for (const [name, fn] of Object.entries(contracts)) {
+    if (typeof fn !== 'function') continue;
+    for (const [field, a] of breaches()) {
+      let out: unknown;
+      try {
+        out = (fn as (...args: unknown[]) => unknown)(a, 'payload');
+      } catch {
+        continue;
+      }
+      assert.ok(!(out && typeof out === 'object' && (out as { id?: unknown }).id === fullAlert.id), `${name} gave the fields of an alert carrying ${field}`);
+    }
+  }
+});
+
+test('privacy: a breach is the first error each checker reports, before its own checks', () => {
+  const broken = { ...structuredClone(detection), confidence: 2, span: { sensor: 'north', start: -1, frames: 1 } };
+  assert.equal(refusedField(() => validateDetection(broken)), 'payload.confidence');
+  assert.equal(refusedField(() => validateDetection({ ...broken, samples: [0.1] })), 'payload.samples');
+  assert.equal(refusedField(() => validateDetection({ ...broken, label: 'speech' })), 'payload.label');
+  // ptz-steer: an alert without a location is refused for its samples first.
+  assert.equal(refusedField(() => parseAlert({ ...structuredClone(detection) })), 'payload.location');
+  assert.equal(refusedField(() => parseAlert({ ...structuredClone(detection), samples: [0.1] }, 'payload.alert')), 'payload.alert.samples');
+  // The kind of payload is told first, as before: an audio block is not a detection.
+  assert.equal(refusedField(() => validateDetection({ kind: 'audio', samples: [0.1] })), 'payload.kind');
 });
 
 test('a node names each dropped field once: a flow adding a field to every message warns once, not at every message', () => {
