@@ -1,6 +1,7 @@
 /**
  * The JSON Schemas of the message contracts (schemas/*.schema.json), for validating what
- * crosses a process boundary (MQTT) and for the docs. Loaded from the package's schemas/ folder.
+ * crosses a process boundary (MQTT), for the docs, and for the alert's fields that
+ * lib/contracts passes on. Loaded from the package's schemas/ folder.
  */
 import * as fs from 'fs';
 import * as path from 'path';
