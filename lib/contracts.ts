@@ -186,7 +186,7 @@ function shapeOf(s: Record<string, unknown>, schemas: Schemas, where: string): F
   if (values) {
     const kinds = new Set(values.map((v) => typeof v));
     if (kinds.size === 1 && (kinds.has('string') || kinds.has('number'))) return [...kinds][0] as 'string' | 'number';
-    throw new Error(`${where}: a const or enum of text or numbers only`);
+    throw new Error(`${where}: expected a const or enum of text, or of numbers`);
   }
   if (s.type === 'string' || s.type === 'number') return s.type;
   if (s.type === 'integer') return 'number';
@@ -194,12 +194,12 @@ function shapeOf(s: Record<string, unknown>, schemas: Schemas, where: string): F
   if (s.type === 'object' || Array.isArray(s.allOf)) {
     if (s.properties === undefined && isObject(s.additionalProperties)) {
       if (s.additionalProperties.type === 'number') return 'scores';
-      throw new Error(`${where}: an open object of numbers only (scores)`);
+      throw new Error(`${where}: expected additionalProperties of type number (scores)`);
     }
     const out: Record<string, FieldShape> = {};
     for (const part of (s.allOf as unknown[] | undefined) ?? []) {
       const ref = isObject(part) && typeof part.$ref === 'string' ? part.$ref : undefined;
-      if (!ref) throw new Error(`${where}: allOf holds $ref only`);
+      if (!ref) throw new Error(`${where}: expected an allOf of $ref only`);
       Object.assign(out, objectShapeOf(schemas[schemaNameOf(ref)], schemas, where));
     }
     for (const [k, sub] of Object.entries(isObject(s.properties) ? s.properties : {})) {
