@@ -3,6 +3,7 @@
  * and over MQTT. None of them ever carries audio samples (DESIGN §4.1).
  */
 import { AudioSpan } from './audio/ring';
+import { loadSchemas, SchemaName, schemaNameOf } from './schemas';
 import { ContractError, isObject, requireNumber, requireObject, requireOneOf, requireString } from './util/validate';
 
 export const CONTRACT_VERSION = 1;
@@ -144,22 +145,21 @@ export function validateAudioBlock(p: unknown): AudioBlock {
 
 /** Top-level fields that would carry samples (the detection schema's `not required`). */
 const SAMPLE_FIELDS = ['samples', 'data', 'audio'];
-/** A span is a reference into the sensor's ring (the schema closes it: additionalProperties false). */
-const SPAN_FIELDS = ['sensor', 'start', 'frames'];
 
 /**
  * Refuses a detection or alert that breaks a privacy guarantee on its face: samples (DESIGN
  * §4.1) or a voice label (§4.3). Refused, not cleaned: the sender is broken and must be fixed.
  * The value is never described in the error: it could be audio, and errors are logged.
+ * Called by screenAlert only, before any field is picked.
  */
-export function refusePrivacyBreaches(o: Record<string, unknown>, where = 'payload'): void {
+function refusePrivacyBreaches(o: Record<string, unknown>, where: string): void {
   for (const k of SAMPLE_FIELDS) {
     if (k in o) throw new ContractError(`${where}.${k}`, 'no such field (privacy guarantee 1: audio samples never travel in messages)');
   }
   if (isObject(o.span)) {
     for (const k of Object.keys(o.span)) {
       if (!SPAN_FIELDS.includes(k)) {
-        throw new ContractError(`${where}.span.${k}`, 'only sensor, start, frames in a span, a reference to the ring (privacy guarantee 1: audio samples never travel in messages)');
+        throw new ContractError(`${where}.span.${k}`, `only ${SPAN_FIELDS.join(', ')} in a span, a reference to the ring (privacy guarantee 1: audio samples never travel in messages)`);
       }
     }
   }
@@ -169,40 +169,83 @@ export function refusePrivacyBreaches(o: Record<string, unknown>, where = 'paylo
 }
 
 /** What an alert field holds: text, a number, an object of known fields, a list of one kind, or scores. */
-type FieldShape = 'string' | 'number' | 'scores' | readonly [FieldShape] | { readonly [key: string]: FieldShape };
+export type FieldShape = 'string' | 'number' | 'scores' | readonly [FieldShape] | ObjectShape;
+export type ObjectShape = { readonly [key: string]: FieldShape };
 
-const POSITION = { lat: 'number', lon: 'number', alt: 'number', errorM: 'number' } as const;
+type Schemas = Record<SchemaName, Record<string, unknown>>;
 
-/** Every field of an alert, nested (schemas/alert.schema.json with the detection's fields). */
-const ALERT_FIELDS: { readonly [key: string]: FieldShape } = {
-  kind: 'string',
-  id: 'string',
-  sensor: 'string',
-  label: 'string',
-  confidence: 'number',
-  onset: 'number',
-  offset: 'number',
-  level: { dbfs: 'number', dba: 'number' },
-  scores: 'scores',
-  span: { sensor: 'string', start: 'number', frames: 'number' },
-  sensorInfo: { lat: 'number', lon: 'number', alt: 'number', heading: 'number', clock: 'string', clockErrorMs: 'number' },
-  location: { method: 'string', bearing: 'number', elevation: 'number', bearingStd: 'number', position: POSITION, sensors: ['string'], reason: 'string', confidence: 'number' },
-  camera: {
-    id: 'string',
-    name: 'string',
-    pan: 'number',
-    tilt: 'number',
-    zoom: 'number',
-    target: { bearing: 'number', tilt: 'number', distanceM: 'number' },
-    state: 'string',
-    errorDeg: 'number',
-    moveMs: 'number',
-    reason: 'string',
-  },
-  video: { live: 'string', mjpeg: 'string', snapshot: 'string', until: 'number' },
-  incident: { id: 'string', reports: [{ sensor: 'string', detection: 'string', label: 'string', onset: 'number', bearing: 'number' }] },
-  priority: 'number',
-};
+/**
+ * The shape of the fields a schema declares, read from the schema itself: `const` and `enum` of
+ * text are text, `integer` is a number, an object of `properties` (with those of an `allOf`
+ * `$ref`) is an object of those fields, `items` a list, and an object whose only fields are
+ * `additionalProperties` numbers is scores (named classes, voice classes dropped). Anything else
+ * is an error naming where, so that a schema the picking cannot honour fails at load, not later.
+ */
+function shapeOf(s: Record<string, unknown>, schemas: Schemas, where: string): FieldShape {
+  const values = 'const' in s ? [s.const] : Array.isArray(s.enum) ? s.enum : undefined;
+  if (values) {
+    const kinds = new Set(values.map((v) => typeof v));
+    if (kinds.size === 1 && (kinds.has('string') || kinds.has('number'))) return [...kinds][0] as 'string' | 'number';
+    throw new Error(`${where}: expected a const or enum of text, or of numbers`);
+  }
+  if (s.type === 'string' || s.type === 'number') return s.type;
+  if (s.type === 'integer') return 'number';
+  if (s.type === 'array' && isObject(s.items)) return [shapeOf(s.items, schemas, `${where}[]`)];
+  if (s.type === 'object' || Array.isArray(s.allOf)) {
+    if (s.properties === undefined && isObject(s.additionalProperties)) {
+      if (s.additionalProperties.type === 'number') return 'scores';
+      throw new Error(`${where}: expected additionalProperties of type number (scores)`);
+    }
+    const out: Record<string, FieldShape> = {};
+    for (const part of (s.allOf as unknown[] | undefined) ?? []) {
+      const ref = isObject(part) && typeof part.$ref === 'string' ? part.$ref : undefined;
+      if (!ref) throw new Error(`${where}: expected an allOf of $ref only`);
+      Object.assign(out, objectShapeOf(schemas[schemaNameOf(ref)], schemas, where));
+    }
+    for (const [k, sub] of Object.entries(isObject(s.properties) ? s.properties : {})) {
+      if (!isObject(sub)) throw new Error(`${where}.${k}: expected a schema object`);
+      out[k] = shapeOf(sub, schemas, `${where}.${k}`);
+    }
+    return out;
+  }
+  throw new Error(`${where}: no field shape for this schema (type ${JSON.stringify(s.type)})`);
+}
+
+function objectShapeOf(s: Record<string, unknown>, schemas: Schemas, where: string): ObjectShape {
+  const shape = shapeOf(s, schemas, where);
+  if (typeof shape === 'string' || Array.isArray(shape)) throw new Error(`${where}: expected an object of fields`);
+  return shape as ObjectShape;
+}
+
+/**
+ * Every field of an alert, nested, as the alert schema declares it (the detection's fields
+ * included through its `allOf`). ALERT_FIELDS is this of the package's schemas/ folder.
+ */
+export function alertFieldsOf(schemas: Schemas): ObjectShape {
+  return objectShapeOf(schemas.alert, schemas, 'alert.schema.json');
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null) {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+/**
+ * The alert contract, read once when this module loads: the schema file is its only statement,
+ * so a field added to the schema goes on, and one not in it never does. Frozen: no importer can
+ * widen it.
+ */
+export const ALERT_FIELDS: ObjectShape = deepFreeze(alertFieldsOf(loadSchemas()));
+
+/** A span is a reference into the sensor's ring: its fields, and no other (the schema closes it). */
+const SPAN_FIELDS: readonly string[] = (() => {
+  const span = ALERT_FIELDS.span;
+  if (typeof span !== 'object' || Array.isArray(span)) throw new Error('alert.schema.json: span: expected an object of fields (a reference into the ring)');
+  return Object.keys(span);
+})();
 
 /**
  * Bounds on what the contract's open-ended fields may hold, so that no field of an alert can
@@ -283,10 +326,10 @@ function keepKnown(v: unknown, shape: FieldShape, path: string, dropped: string[
 const FIELD_NAME_SHOWN_CHARS = 64;
 
 /**
- * Names the fields that contractFieldsOf drops, by path and never by value. Made once per
- * node, it names each field once (list positions folded: `payload.x[3]` is `payload.x[]`): a
- * flow that adds a field to every message warns once, not at every message, and the log stays
- * readable. A plain function given to contractFieldsOf hears of every message instead.
+ * Names the fields that contractFields (screenAlert) drops, by path and never by value. Made
+ * once per node, it names each field once (list positions folded: `payload.x[3]` is
+ * `payload.x[]`): a flow that adds a field to every message warns once, not at every message,
+ * and the log stays readable. A plain function given instead hears of every message.
  */
 export class DroppedFieldWarnings {
   /** At most this many distinct fields are remembered; then one last warning says so. */
@@ -318,28 +361,52 @@ export class DroppedFieldWarnings {
   }
 }
 
+/** How a caller hears of dropped fields: a node's DroppedFieldWarnings, or a function told of every message. */
+export type DroppedFieldListener = DroppedFieldWarnings | ((text: string) => void);
+
+/** A detection or alert that screenAlert let through: its contract fields may be taken. */
+export interface ScreenedAlert {
+  /**
+   * A copy with the contract's fields only (privacy guarantees 1 and 3): voice-class scores,
+   * unknown fields and fields of the wrong type are dropped and named to `warn` (a node's
+   * DroppedFieldWarnings names each field once; a function hears of every message).
+   */
+  contractFields(warn?: DroppedFieldListener): Alert;
+}
+
 /**
- * A copy of a detection or alert with the contract's fields only (privacy guarantees 1 and 3):
- * voice-class scores, unknown fields and fields of the wrong type are dropped and named to
- * `warn` (a node's DroppedFieldWarnings names each field once; a function hears of every
- * message). Call refusePrivacyBreaches first.
+ * The one way to an alert's contract fields: first refuses what breaks a privacy guarantee on
+ * its face (refusePrivacyBreaches), then gives the fields. A caller with checks of its own
+ * makes them between the two, so that a breach is the first error it reports: screenAlert,
+ * its checks, then `contractFields`. Nothing else in this module picks fields, so no caller
+ * can pass an alert on without the refusal.
  */
-export function contractFieldsOf(o: Record<string, unknown>, where = 'payload', warn?: DroppedFieldWarnings | ((text: string) => void)): Alert {
-  const dropped: string[] = [];
-  const out = keepKnown(o, ALERT_FIELDS, where, dropped) as Alert;
-  if (dropped.length && warn) (warn instanceof DroppedFieldWarnings ? warn : new DroppedFieldWarnings(warn, false)).report(o.id, dropped);
-  return out;
+export function screenAlert(o: Record<string, unknown>, where = 'payload'): ScreenedAlert {
+  refusePrivacyBreaches(o, where);
+  return {
+    contractFields(warn?: DroppedFieldListener): Alert {
+      const dropped: string[] = [];
+      const out = keepKnown(o, ALERT_FIELDS, where, dropped) as Alert;
+      if (dropped.length && warn) (warn instanceof DroppedFieldWarnings ? warn : new DroppedFieldWarnings(warn, false)).report(o.id, dropped);
+      return out;
+    },
+  };
+}
+
+/** screenAlert and its contract fields at once, for a caller with no checks of its own. */
+export function contractFieldsOf(o: Record<string, unknown>, where = 'payload', warn?: DroppedFieldListener): Alert {
+  return screenAlert(o, where).contractFields(warn);
 }
 
 /**
  * Checks a detection (or an alert: later fields are kept) and returns its contract fields
- * only. Refuses samples and voice labels; drops voice scores and unknown fields, naming them
- * to `warn` (see contractFieldsOf).
+ * only. Refuses samples and voice labels before its other checks; drops voice scores and
+ * unknown fields, naming them to `warn` (see screenAlert).
  */
-export function validateDetection(p: unknown, warn?: DroppedFieldWarnings | ((text: string) => void)): Detection {
+export function validateDetection(p: unknown, warn?: DroppedFieldListener): Detection {
   const o = requireObject(p, 'payload');
   if (o.kind !== 'detection') throw new ContractError('payload.kind', '"detection"', o.kind);
-  refusePrivacyBreaches(o);
+  const screened = screenAlert(o);
   requireString(o, 'id');
   requireString(o, 'sensor');
   requireString(o, 'label');
@@ -357,7 +424,7 @@ export function validateDetection(p: unknown, warn?: DroppedFieldWarnings | ((te
   requireString(span, 'sensor', 'payload.span');
   requireNumber(span, 'start', { integer: true, min: 0 }, 'payload.span');
   requireNumber(span, 'frames', { integer: true, min: 0 }, 'payload.span');
-  return contractFieldsOf(o, 'payload', warn);
+  return screened.contractFields(warn);
 }
 
 export function validateDecision(p: unknown): Decision {

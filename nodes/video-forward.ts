@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'http';
 import type { Duplex } from 'stream';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { findCamera } from '../lib/camera/registry';
-import { contractFieldsOf, DroppedFieldWarnings, refusePrivacyBreaches, VideoLinks } from '../lib/contracts';
+import { DroppedFieldWarnings, screenAlert, VideoLinks } from '../lib/contracts';
 import type { CameraHandle } from '../lib/camera/types';
 import { normaliseRoot, parseVideoPath, VerifyClient, VideoManager, VideoSource, VideoStats } from '../lib/video/manager';
 import { LiveTickets } from '../lib/video/tickets';
@@ -247,10 +247,10 @@ export = function (RED: NodeAPI) {
     const droppedFields = new DroppedFieldWarnings((t) => node.warn(t));
     function handle(msg: NodeMessage): NodeMessage {
       const payload = requireObject(msg.payload, 'payload');
-      refusePrivacyBreaches(payload);
+      const screened = screenAlert(payload);
       const alertId = requireString(payload, 'id');
       // The alert goes on as its contract's fields only (privacy guarantees 1 and 3).
-      const passOn = (video?: VideoLinks): NodeMessage => ({ ...msg, payload: { ...contractFieldsOf(payload, 'payload', droppedFields), ...(video ? { video } : {}) } });
+      const passOn = (video?: VideoLinks): NodeMessage => ({ ...msg, payload: { ...screened.contractFields(droppedFields), ...(video ? { video } : {}) } });
       // No camera could be chosen, the chosen one failed, or it is busy with another alert (still
       // waiting, or released after its look): its picture is of that one, so the alert goes on
       // to the operators without video.

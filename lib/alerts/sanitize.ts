@@ -1,10 +1,10 @@
 /**
- * Keep only contract fields of alerts, and strip anything that could be audio, before an
- * alert or an audit detail leaves the process (dashboard WebSocket, audit file, store file).
+ * Before an alert or an audit detail leaves the process (dashboard WebSocket, audit file, store
+ * file): alerts, already cut to the contract's fields, are shortened for the console; audit
+ * details are stripped of anything that could be audio.
  * DESIGN §4.1: no message, file or WebSocket payload ever contains audio samples.
  */
-import type { Alert, CameraState, Location, VideoLinks } from '../contracts';
-import { isVoiceLabel } from '../contracts';
+import { ALERT_FIELDS, type Alert, type FieldShape, type ObjectShape } from '../contracts';
 import { isObject } from '../util/validate';
 
 /** Keys that name sample data; their values are never kept, whatever they hold. */
@@ -36,91 +36,56 @@ export function stripSampleLike(value: unknown, depth = 0): unknown {
   return out;
 }
 
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v.length > 0 ? v.slice(0, 500) : undefined;
-}
-function pick<T>(o: Record<string, T | undefined>): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+/** Texts shown to operators are cut to this many characters; a camera's reason, one line, to REASON_CHARS. */
+const TEXT_CHARS = 500;
+const REASON_CHARS = 300;
+/** A location names at most this many sensors in the console. */
+const SENSORS_SHOWN = 64;
+
+/** Fields tidied otherwise than by shorten's rule, by path; a rule is applied even to an absent field. */
+const RULES: Readonly<Record<string, (v: unknown) => unknown>> = {
+  // One line in the console, kept even when empty.
+  'camera.reason': (v) => (typeof v === 'string' ? v.slice(0, REASON_CHARS) : undefined),
+  // Always a list, which the console shows; its names as they came.
+  'location.sensors': (v) => (Array.isArray(v) ? v.slice(0, SENSORS_SHOWN) : []),
+};
+
+/**
+ * `v` with texts cut to TEXT_CHARS, and empty texts and numbers that are not finite left out.
+ * Fields come in the contract's order, whatever order they arrived in: the store tells a
+ * changed field from an unchanged one by its JSON.
+ */
+function shorten(v: unknown, shape: FieldShape, path: string): unknown {
+  if (typeof v === 'string') return v.length > 0 ? v.slice(0, TEXT_CHARS) : undefined;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (Array.isArray(v)) return Array.isArray(shape) ? v.map((x) => shorten(x, shape[0], path)).filter((x) => x !== undefined) : undefined;
+  if (!isObject(v) || (typeof shape === 'string' && shape !== 'scores') || Array.isArray(shape)) return undefined;
+  const out: Record<string, unknown> = {};
+  if (shape === 'scores') {
+    for (const [k, x] of Object.entries(v)) if (typeof x === 'number' && Number.isFinite(x)) out[k] = x;
+    return out;
+  }
+  const fields = shape as ObjectShape;
+  for (const k of Object.keys(fields)) {
+    const p = `${path}${k}`;
+    const rule = Object.hasOwn(RULES, p) ? RULES[p] : undefined;
+    if (!rule && !Object.hasOwn(v, k)) continue;
+    const s = rule ? rule(v[k]) : shorten(v[k], fields[k], `${p}.`);
+    if (s !== undefined) out[k] = s;
+  }
   return out;
 }
 
-function cleanLocation(v: unknown): Location | undefined {
-  if (!isObject(v)) return undefined;
-  const position = isObject(v.position)
-    ? pick({ lat: num(v.position.lat), lon: num(v.position.lon), alt: num(v.position.alt), errorM: num(v.position.errorM) })
-    : undefined;
-  const sensors = Array.isArray(v.sensors) ? v.sensors.filter((s): s is string => typeof s === 'string').slice(0, 64) : [];
-  return pick({
-    method: str(v.method),
-    bearing: num(v.bearing),
-    elevation: num(v.elevation),
-    bearingStd: num(v.bearingStd),
-    position: position && position.lat !== undefined && position.lon !== undefined ? position : undefined,
-    sensors,
-    reason: str(v.reason),
-    confidence: num(v.confidence),
-  } as Record<string, unknown>) as unknown as Location;
-}
-
-function cleanCamera(v: unknown): CameraState | undefined {
-  if (!isObject(v)) return undefined;
-  const target = isObject(v.target) ? pick({ bearing: num(v.target.bearing), tilt: num(v.target.tilt), distanceM: num(v.target.distanceM) }) : undefined;
-  return pick({
-    id: str(v.id),
-    name: str(v.name),
-    pan: num(v.pan),
-    tilt: num(v.tilt),
-    zoom: num(v.zoom),
-    target,
-    state: str(v.state),
-    errorDeg: num(v.errorDeg),
-    moveMs: num(v.moveMs),
-    reason: typeof v.reason === 'string' ? v.reason.slice(0, 300) : undefined,
-  } as Record<string, unknown>) as unknown as CameraState;
-}
-
-function cleanVideo(v: unknown): VideoLinks | undefined {
-  if (!isObject(v)) return undefined;
-  return pick({ live: str(v.live), mjpeg: str(v.mjpeg), snapshot: str(v.snapshot), until: num(v.until) } as Record<string, unknown>) as unknown as VideoLinks;
-}
-
 /**
- * The contract fields of an alert (a detection grown by location, camera and video), and
- * nothing else: scores without voice labels, the span reference (never samples).
+ * An alert as the console keeps and shows it. Its fields are the alert contract's already
+ * (validateDetection: schemas/alert.schema.json decides which exist, voice scores and anything
+ * else are gone); this only shortens and tidies: texts cut to 500 characters (a camera's reason
+ * to 300), empty texts and numbers that are not finite left out, a location's sensors listed
+ * (always, at most 64), its position kept only with both latitude and longitude.
  */
-export function sanitizeAlert(a: Alert): Alert {
-  const o = a as unknown as Record<string, unknown>;
-  const scores: Record<string, number> = {};
-  if (isObject(o.scores)) {
-    for (const [k, v] of Object.entries(o.scores)) {
-      if (!isVoiceLabel(k) && typeof v === 'number' && Number.isFinite(v)) scores[k] = v;
-    }
-  }
-  const level = isObject(o.level) ? pick({ dbfs: num(o.level.dbfs), dba: num(o.level.dba) }) : { dbfs: -99 };
-  const span = isObject(o.span) ? pick({ sensor: str(o.span.sensor), start: num(o.span.start), frames: num(o.span.frames) }) : undefined;
-  const si = isObject(o.sensorInfo) ? o.sensorInfo : undefined;
-  const sensorInfo = si
-    ? pick({ lat: num(si.lat), lon: num(si.lon), alt: num(si.alt), heading: num(si.heading), clock: str(si.clock), clockErrorMs: num(si.clockErrorMs) } as Record<string, unknown>)
-    : undefined;
-  const out = pick({
-    kind: 'detection',
-    id: str(o.id),
-    sensor: str(o.sensor),
-    label: str(o.label),
-    confidence: num(o.confidence),
-    onset: num(o.onset),
-    offset: num(o.offset),
-    level,
-    scores,
-    span,
-    sensorInfo,
-    location: cleanLocation(o.location),
-    camera: cleanCamera(o.camera),
-    video: cleanVideo(o.video),
-  } as Record<string, unknown>);
-  return out as unknown as Alert;
+export function shortenAlert(a: Alert): Alert {
+  const out = shorten(a, ALERT_FIELDS, '') as Alert;
+  const position = out.location?.position;
+  if (position && (position.lat === undefined || position.lon === undefined)) delete out.location!.position;
+  return out;
 }

@@ -4,7 +4,8 @@
  * the queue order (unhandled first, newest first), retention, and persistence across
  * Node-RED restarts in a JSON file written atomically.
  *
- * Knows nothing of Node-RED. Holds only sanitised alerts (no audio, ever).
+ * Knows nothing of Node-RED. Holds only the alert contract's fields (validateDetection: no
+ * audio, ever), shortened for the console.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -12,7 +13,7 @@ import type { Alert, Decision } from '../contracts';
 import { DroppedFieldWarnings, validateDecision, validateDetection } from '../contracts';
 import { ContractError } from '../util/validate';
 import { writeFileAtomic } from '../util/atomic-file';
-import { sanitizeAlert } from './sanitize';
+import { shortenAlert } from './sanitize';
 
 export type AlertState = 'new' | 'seen' | 'confirmed' | 'dismissed' | 'escalated';
 export const DECISION_STATE: Record<Decision['action'], AlertState> = { confirm: 'confirmed', dismiss: 'dismissed', escalate: 'escalated' };
@@ -80,9 +81,9 @@ export class AlertStore {
     return this.records.get(id);
   }
 
-  /** Validates the detection part, keeps only contract fields, merges with what is known. */
+  /** Validates the detection part, keeps only contract fields (shortened), merges with what is known. */
   upsert(payload: unknown): UpsertResult {
-    const alert = sanitizeAlert(validateDetection(payload, this.droppedFields) as Alert);
+    const alert = shortenAlert(validateDetection(payload, this.droppedFields) as Alert);
     const now = this.now();
     const old = this.records.get(alert.id);
     if (!old) {
@@ -209,7 +210,7 @@ export class AlertStore {
     let n = 0;
     for (const raw of data.alerts as AlertRecord[]) {
       try {
-        const alert = forgetPendingMove(sanitizeAlert(validateDetection(raw.alert) as Alert));
+        const alert = forgetPendingMove(shortenAlert(validateDetection(raw.alert) as Alert));
         const state: AlertState = (['new', 'seen', 'confirmed', 'dismissed', 'escalated'] as const).includes(raw.state) ? raw.state : 'new';
         const decisions = Array.isArray(raw.decisions)
           ? raw.decisions.flatMap((d) => {

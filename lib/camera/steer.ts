@@ -4,7 +4,7 @@
  * result as payload.camera (DESIGN §2), records every move for the audit log, and sends
  * cameras home after a quiet period.
  */
-import { Alert, CameraState, contractFieldsOf, DroppedFieldWarnings, refusePrivacyBreaches, validateDecision } from '../contracts';
+import { Alert, CameraState, DroppedFieldListener, DroppedFieldWarnings, screenAlert, validateDecision } from '../contracts';
 import { ContractError, isObject, requireNumber, requireObject, requireString } from '../util/validate';
 import { auditBus } from '../alerts/bus';
 import { Backoff } from '../util/backoff';
@@ -634,8 +634,8 @@ export class PtzSteer {
  * Checks what ptz-steer needs of an alert; messages name the field. Returns its contract
  * fields only: every alert ptz-steer sends is built from it (privacy guarantees 1 and 3).
  */
-export function parseAlert(p: Record<string, unknown>, where = 'payload', warn?: DroppedFieldWarnings | ((text: string) => void)): Alert {
-  refusePrivacyBreaches(p, where);
+export function parseAlert(p: Record<string, unknown>, where = 'payload', warn?: DroppedFieldListener): Alert {
+  const screened = screenAlert(p, where);
   requireString(p, 'id', where);
   const loc = p.location;
   if (!isObject(loc)) throw new ContractError(`${where}.location`, 'an object with a position {lat, lon} or a bearing (from the localizer)', loc);
@@ -649,7 +649,7 @@ export function parseAlert(p: Record<string, unknown>, where = 'payload', warn?:
   } else {
     throw new ContractError(`${where}.location`, `a position {lat, lon} or a bearing${typeof loc.reason === 'string' ? ` (localizer said: ${loc.reason})` : ''}`, loc);
   }
-  return contractFieldsOf(p, where, warn);
+  return screened.contractFields(warn);
 }
 
 export function targetOf(alert: Alert, assumedDistanceM: number): TargetSpec {

@@ -226,6 +226,9 @@ describe('video-forward node', () => {
     for (const [payload, re] of [
       [{ ...alert('S1', 'cam-r'), samples: [0.1, 0.2] }, /^payload\.samples: expected no such field \(privacy guarantee 1: audio samples never travel in messages\)$/],
       [{ ...alert('S2', 'cam-r'), span: { sensor: 's1', start: 0, frames: 4800, data: 'UklGRiQAAABXQVZF' } }, /^payload\.span\.data: expected only sensor, start, frames in a span/],
+      // Refused before anything else is looked at: the camera, the id.
+      [{ ...alert('S3', 'no-such-camera'), samples: [0.1] }, /^payload\.samples: /],
+      [{ ...alert('S4', 'cam-r'), id: undefined, label: 'speech' }, /^payload\.label: expected a sound class, not a voice class/],
     ] as Array<[Record<string, unknown>, RegExp]>) {
       const caught = nextMessage('caught');
       vf.receive({ payload });

@@ -70,6 +70,27 @@ test('stored alerts keep contract fields only: no voice scores, nothing sample-l
   assert.equal(s.size, 1);
 });
 
+test('stored alerts are the contract\'s fields, shortened for the console: every field the schema declares is kept, texts cut, lists and positions tidied', () => {
+  const s = new AlertStore();
+  const incident = { id: 'inc-1', reports: [{ sensor: 's1', detection: 'a1', label: 'glass_break', onset: 100, bearing: 42 }] };
+  s.upsert(detection('a1', 100, { incident, priority: 7, location: { method: 'doa', bearing: 45, reason: 'r'.repeat(1500), sensors: Array.from({ length: 100 }, (_, i) => `s${i}`) } }));
+  const a = s.get('a1')!.alert;
+  // The localizer's incident and a flow's priority are contract fields: the store keeps them (an operator's move request carries them on to ptz-steer).
+  assert.deepEqual(a.incident, incident);
+  assert.equal(a.priority, 7);
+  assert.equal(a.location?.reason?.length, 500, 'texts are cut to 500 characters');
+  assert.deepEqual(a.location?.sensors, Array.from({ length: 64 }, (_, i) => `s${i}`), 'at most 64 sensors named');
+  // A location always lists its sensors; a position needs its latitude and longitude; numbers are finite.
+  s.upsert(detection('a2', 100, { location: { method: 'doa', bearing: Number.NaN, position: { lon: 4.39, errorM: 2 } } }));
+  assert.deepEqual(s.get('a2')!.alert.location, { method: 'doa', sensors: [] });
+  // Fields come in the contract's order whatever order they arrive in, so a copy sent again in another order changes nothing.
+  const camera = { id: 'c1', name: 'Cam 1', pan: 1, tilt: 2, zoom: 1, target: { bearing: 45, tilt: -5 }, state: 'moving' };
+  s.upsert(detection('a3', 100, { camera }));
+  const reordered = Object.fromEntries(Object.entries(detection('a3', 100, { camera: Object.fromEntries(Object.entries(camera).reverse()) })).reverse());
+  assert.deepEqual(s.upsert(reordered).changed, []);
+  assert.deepEqual(Object.keys(s.get('a3')!.alert.camera!), ['id', 'name', 'pan', 'tilt', 'zoom', 'target', 'state']);
+});
+
 test('upsert rejects what is not a detection, naming the field', () => {
   const s = new AlertStore();
   assert.throws(() => s.upsert({ kind: 'audio' }), /payload\.kind: expected "detection"/);

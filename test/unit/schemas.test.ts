@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import { loadSchemas } from '../../lib/schemas';
-import { CONTRACT_BOUNDS, DroppedFieldWarnings, VOICE_LABELS, contractFieldsOf, isVoiceLabel, validateAudioBlock, validateDecision, validateDetection } from '../../lib/contracts';
+import { ALERT_FIELDS, CONTRACT_BOUNDS, DroppedFieldWarnings, FieldShape, VOICE_LABELS, alertFieldsOf, contractFieldsOf, isVoiceLabel, screenAlert, validateAudioBlock, validateDecision, validateDetection } from '../../lib/contracts';
+import * as contracts from '../../lib/contracts';
 import { parseAlert } from '../../lib/camera/steer';
 
 const schemas = loadSchemas();
@@ -168,6 +169,72 @@ test('privacy: an alert goes on with every field the alert schema declares, and 
     assert.ok(warnings[0].includes(f), `${f} in: ${warnings[0]}`);
   }
   assert.doesNotMatch(warnings[0], /UklGR|0\.1/, 'fields are named, never their values');
+});
+
+/** Every path a contract shape keeps, written as declaredPaths writes them. */
+function shapePaths(shape: FieldShape, prefix: string): string[] {
+  if (typeof shape === 'string') return [];
+  if (Array.isArray(shape)) return shapePaths(shape[0], `${prefix}[0]`);
+  return Object.entries(shape).flatMap(([k, sub]) => [`${prefix}.${k}`, ...shapePaths(sub, `${prefix}.${k}`)]);
+}
+
+test('the alert contract is read from the alert schema: it keeps the paths the schema declares, no more, no fewer', () => {
+  assert.deepEqual(shapePaths(ALERT_FIELDS, 'payload').sort(), declaredPaths(schemas.alert, 'payload').sort());
+  assert.ok(Object.isFrozen(ALERT_FIELDS) && Object.isFrozen(ALERT_FIELDS.location) && Object.isFrozen(ALERT_FIELDS.incident), 'no importer can widen it');
+  // A field added to a schema is a field of the contract, of the schema's type.
+  const edited = structuredClone(schemas) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  edited.alert.properties.weather = { type: 'object', properties: { windMs: { type: 'number' }, gusts: { type: 'array', items: { type: 'integer' } } } };
+  edited.detection.properties.level.properties.peak = { enum: ['clipped', 'clean'] };
+  const fields = alertFieldsOf(edited as typeof schemas);
+  assert.deepEqual(fields.weather, { windMs: 'number', gusts: ['number'] });
+  assert.deepEqual(fields.level, { dbfs: 'number', dba: 'number', peak: 'string' });
+  assert.equal(alertFieldsOf(schemas).weather, undefined);
+  // A schema the picking cannot honour fails when the module loads, naming where.
+  const unsupported = structuredClone(schemas) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  unsupported.alert.properties.camera.properties.zoom = { oneOf: [{ type: 'number' }, { type: 'string' }] };
+  assert.throws(() => alertFieldsOf(unsupported as typeof schemas), /^Error: alert\.schema\.json\.camera\.zoom: no field shape/);
+});
+
+/** Alerts that break a privacy guarantee on their face, and the field each refusal names. */
+const breaches = (): Array<[string, Record<string, unknown>]> => [
+  ['samples', { ...structuredClone(fullAlert), samples: [0.1, 0.2] }],
+  ['data', { ...structuredClone(fullAlert), data: 'UklGRiQAAABXQVZF' }],
+  ['audio', { ...structuredClone(fullAlert), audio: [0.1] }],
+  ['span.data', { ...structuredClone(fullAlert), span: { ...fullAlert.span, data: 'UklGRiQAAABXQVZF' } }],
+  ['label', { ...structuredClone(fullAlert), label: 'Speech' }],
+];
+
+test('privacy: an alert\'s contract fields cannot be had without the refusal: contractFieldsOf and screenAlert refuse what breaks a guarantee', () => {
+  for (const [field, a] of breaches()) {
+    assert.equal(refusedField(() => contractFieldsOf(a)), `payload.${field}`, field);
+    assert.equal(refusedField(() => contractFieldsOf(a, 'payload.alert', () => undefined)), `payload.alert.${field}`, field);
+    assert.equal(refusedField(() => screenAlert(a, 'payload.alert')), `payload.alert.${field}`, `screening refuses before any field can be taken: ${field}`);
+  }
+  // Nothing lib/contracts exports hands out the fields of such an alert (no picking that skips the refusal).
+  for (const [name, fn] of Object.entries(contracts)) {
+    if (typeof fn !== 'function') continue;
+    for (const [field, a] of breaches()) {
+      let out: unknown;
+      try {
+        out = (fn as (...args: unknown[]) => unknown)(a, 'payload');
+      } catch {
+        continue;
+      }
+      assert.ok(!(out && typeof out === 'object' && (out as { id?: unknown }).id === fullAlert.id), `${name} gave the fields of an alert carrying ${field}`);
+    }
+  }
+});
+
+test('privacy: a breach is the first error each checker reports, before its own checks', () => {
+  const broken = { ...structuredClone(detection), confidence: 2, span: { sensor: 'north', start: -1, frames: 1 } };
+  assert.equal(refusedField(() => validateDetection(broken)), 'payload.confidence');
+  assert.equal(refusedField(() => validateDetection({ ...broken, samples: [0.1] })), 'payload.samples');
+  assert.equal(refusedField(() => validateDetection({ ...broken, label: 'speech' })), 'payload.label');
+  // ptz-steer: an alert without a location is refused for its samples first.
+  assert.equal(refusedField(() => parseAlert({ ...structuredClone(detection) })), 'payload.location');
+  assert.equal(refusedField(() => parseAlert({ ...structuredClone(detection), samples: [0.1] }, 'payload.alert')), 'payload.alert.samples');
+  // The kind of payload is told first, as before: an audio block is not a detection.
+  assert.equal(refusedField(() => validateDetection({ kind: 'audio', samples: [0.1] })), 'payload.kind');
 });
 
 test('a node names each dropped field once: a flow adding a field to every message warns once, not at every message', () => {
