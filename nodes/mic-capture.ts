@@ -164,6 +164,7 @@ export = function (RED: NodeAPI) {
       });
       capture.on('level', (l: LevelEvent) => node.send([null, { topic: 'level', payload: l }]));
       capture.on('fault', (err: Error) => fail(err.message));
+      capture.on('warning', (message: string) => node.warn(message));
       capture.on('status', (s: CaptureStatus) => {
         lastState = s;
         // Running again: a fault that comes back later is a new fault, and is said again.

@@ -206,6 +206,7 @@ export class Capture extends EventEmitter {
     this.on_(this.source, 'restart', (reason: string) => this.onRestart(reason));
     this.on_(this.source, 'status', (s: CaptureStatus) => this.emit('status', s));
     this.on_(this.source, 'error', (err: Error) => this.emit('fault', err));
+    this.on_(this.source, 'warning', (message: string) => this.emit('warning', message));
     this.on_(this.source, 'end', () => this.health('ended', true, 'source ended'));
     this.source.start();
   }

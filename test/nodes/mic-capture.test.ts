@@ -457,6 +457,20 @@ describe('mic-capture node', () => {
     assert.equal(liveSceneCount(), 0);
   });
 
+  it('simulated street without its clips: the node warns that it plays synthetic stand-ins', async () => {
+    const saved = process.env.VIGIE_DATA_DIR;
+    process.env.VIGIE_DATA_DIR = path.join(os.tmpdir(), `vigie-no-data-${process.pid}`);
+    try {
+      await helper.startServer();
+      await helper.load([sensorNode, micNode, catchNode], flow({ source: 'simulated', scene: 'street-demo', simSensor: 'corner-nw', pace: 'fast' }, sensor('nw', { array: 'square-4' })));
+      await waitFor(() => warningsOf(helper, 'mic').some((w) => /using synthetic events instead/.test(w)), 15_000, 'the synthetic stand-ins warning');
+      await helper.unload();
+    } finally {
+      if (saved === undefined) delete process.env.VIGIE_DATA_DIR;
+      else process.env.VIGIE_DATA_DIR = saved;
+    }
+  });
+
   it('lists ALSA capture devices for the editor (admin route, from arecord -L)', async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-alsa-home-'));
     const oldHome = process.env.HOME;

@@ -308,6 +308,34 @@ test('simulated street source: a scene sensor feeds the ring with the scene cloc
   assert.equal(liveSceneCount(), 0);
 });
 
+test('simulated street without its clips: the scene says it plays synthetic stand-ins, once for all the sensors that hear it', async () => {
+  const saved = process.env.VIGIE_DATA_DIR;
+  process.env.VIGIE_DATA_DIR = path.join(os.tmpdir(), `vigie-no-data-${process.pid}`);
+  const caps: Capture[] = [];
+  try {
+    const warnings: Array<{ sensor: string; message: string }> = [];
+    let blocks = 0;
+    for (const sensorId of ['corner-nw', 'corner-ne', 'corner-s']) {
+      const cap = new Capture({ sensor: `sim-${sensorId}`, source: new SimulatedSource({ scene: 'street-demo', sensorId, realtime: false, blockMs: 100 }), clock: 'ntp' });
+      cap.on('warning', (message: string) => warnings.push({ sensor: sensorId, message }));
+      cap.on('block', () => blocks++);
+      cap.start();
+      caps.push(cap);
+    }
+    await waitFor(() => warnings.some((w) => /synthetic/.test(w.message)), 15_000, 'the synthetic stand-ins warning');
+    // Long enough for every event of the scene to be rendered (with its warning, if any).
+    const after = blocks;
+    await waitFor(() => blocks >= after + 3 * 300, 30_000, '30 s more of the scene');
+    const messages = warnings.map((w) => w.message);
+    assert.deepEqual(messages, [...new Set(messages)], 'each warning once, not once per sensor');
+  } finally {
+    for (const cap of caps) await cap.stop();
+    if (saved === undefined) delete process.env.VIGIE_DATA_DIR;
+    else process.env.VIGIE_DATA_DIR = saved;
+  }
+  assert.equal(liveSceneCount(), 0);
+});
+
 test('describeSource names what a capture reads, with no URL credentials', () => {
   assert.equal(describeSource({ type: 'ffmpeg', url: 'rtsp://admin:secret@10.0.0.2/audio', sampleRate: 48000, channels: 1 }), 'ffmpeg rtsp://***@10.0.0.2/audio');
   assert.equal(describeSource({ type: 'alsa', device: 'hw:1,0', sampleRate: 48000, channels: 4 }), 'ALSA device hw:1,0');

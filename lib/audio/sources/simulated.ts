@@ -11,11 +11,19 @@ export interface SimulatedOptions {
   blockMs?: number;
 }
 
+/**
+ * The warnings of each running scene already passed on: the scene is shared by the sensors of
+ * a flow, and its warnings (synthetic stand-ins for missing clips) are said once, not once
+ * per sensor. A scene started again (a redeploy) is a new object, and warns again.
+ */
+const warningsTold = new WeakMap<LiveScene, Set<string>>();
+
 export class SimulatedSource extends CaptureSource {
   readonly kind = 'simulated';
   private readonly opts: SimulatedOptions;
   private handle: { scene: LiveScene; release(): void } | null = null;
   private unsubscribe: (() => void) | null = null;
+  private unsubscribeWarnings: (() => void) | null = null;
 
   constructor(opts: SimulatedOptions) {
     super();
@@ -33,6 +41,13 @@ export class SimulatedSource extends CaptureSource {
       this.channels = scene.channelsOf(this.opts.sensorId);
       this.sampleRate = scene.sampleRate;
       this.unsubscribe = scene.subscribe(this.opts.sensorId, (channels, _startFrame, timeSec) => this.emitData(channels, timeSec));
+      if (!warningsTold.has(scene)) warningsTold.set(scene, new Set());
+      const told = warningsTold.get(scene)!;
+      this.unsubscribeWarnings = scene.onWarning((message) => {
+        if (told.has(message)) return;
+        told.add(message);
+        this.emit('warning', message);
+      });
       this.setStatus('running', `simulated ${this.opts.sensorId}`);
     } catch (err) {
       this.release();
@@ -43,8 +58,10 @@ export class SimulatedSource extends CaptureSource {
 
   private release(): void {
     try {
+      this.unsubscribeWarnings?.();
       this.unsubscribe?.();
     } finally {
+      this.unsubscribeWarnings = null;
       this.unsubscribe = null;
       this.handle?.release();
       this.handle = null;

@@ -8,6 +8,8 @@
  *              block's first frame when the source knows it (simulated street, input blocks)
  *  - 'status'  (status: SourceStatus)
  *  - 'error'   (err: Error)  a fault worth telling the user once (missing binary, bad file)
+ *  - 'warning' (message: string)  not a fault, but worth telling the user once (the simulated
+ *              street plays synthetic stand-ins for clips it cannot find)
  *  - 'restart' (reason: string)  the stream was interrupted; the next data is discontinuous
  *  - 'end'     ()  a finite source (WAV played once) has nothing more
  */
