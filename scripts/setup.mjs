@@ -59,9 +59,31 @@ if (!hasDpkg) {
 
 // npm dependencies: onnxruntime-node's CUDA download is skipped (offline gateways need only
 // the bundled CPU build).
-const stamp = path.join(root, 'node_modules', '.package-lock.json');
-const lock = path.join(root, 'package-lock.json');
-if (!fs.existsSync(stamp) || fs.statSync(lock).mtimeMs > fs.statSync(stamp).mtimeMs) {
+// Installed already when npm's record of node_modules (its hidden lockfile) has every package
+// of package-lock.json at the same version and integrity, and nothing else. Compared by
+// content, not by date: a fresh checkout or a `git pull` that leaves the lock unchanged does
+// not reinstall. Optional packages for other platforms are not installed, and need not be.
+function installedMatchesLock() {
+  const stamp = path.join(root, 'node_modules', '.package-lock.json');
+  if (!fs.existsSync(stamp)) return false;
+  try {
+    const want = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8')).packages ?? {};
+    const have = JSON.parse(fs.readFileSync(stamp, 'utf8')).packages ?? {};
+    for (const [name, p] of Object.entries(want)) {
+      if (name === '') continue;
+      const got = have[name];
+      if (!got) {
+        if (p.optional || p.devOptional) continue;
+        return false;
+      }
+      if (got.version !== p.version || got.integrity !== p.integrity) return false;
+    }
+    return Object.keys(have).every((name) => name in want);
+  } catch {
+    return false;
+  }
+}
+if (!installedMatchesLock()) {
   run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
 }
 console.log('setup: ready');
