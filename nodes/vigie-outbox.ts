@@ -12,7 +12,8 @@ import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { DEFAULT_MAX_AGE_S, DEFAULT_MAX_MESSAGES, DropEvent, Kept, Outbox, OUTBOX_SETTING_RANGES } from '../lib/util/outbox';
 import { settingInRange } from '../lib/util/validate';
-import { tempFileOf, writeFileAtomic } from '../lib/util/atomic-file';
+import { tempFileOf } from '../lib/util/atomic-file';
+import { readKept, writeKept } from '../lib/util/outbox-file';
 
 interface OutboxDef extends NodeDef {
   broker?: string;
@@ -36,55 +37,6 @@ const CHECK_EVERY_MS = 1000;
 const FLUSH_PER_TURN = 20;
 /** What waits is written this long after it last changed (a gateway's SD card is not rewritten at every message). */
 const PERSIST_AFTER_MS = 2000;
-
-/** The parts of a message the mqtt out uses: what is written to the file and read back. */
-function storable(m: NodeMessage): Record<string, unknown> {
-  const o = m as unknown as Record<string, unknown>;
-  const out: Record<string, unknown> = { payload: o.payload };
-  for (const k of ['topic', 'qos', 'retain', 'contentType', 'responseTopic', 'correlationData', 'userProperties', 'messageExpiryInterval']) {
-    if (o[k] !== undefined) out[k] = o[k];
-  }
-  return out;
-}
-
-/** A message read back from the file: Buffers (JSON's {type:'Buffer', data}) are Buffers again. */
-function revived(o: Record<string, unknown>): NodeMessage {
-  const buf = (v: unknown) => (v && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data) ? Buffer.from((v as { data: number[] }).data) : v);
-  return { ...o, payload: buf(o.payload), ...(o.correlationData !== undefined ? { correlationData: buf(o.correlationData) } : {}) } as NodeMessage;
-}
-
-/** Reads what an earlier run kept; throws a readable error for a file it cannot use. */
-function readKept(file: string): Array<Kept<NodeMessage>> {
-  const data = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
-  if (!Array.isArray(data)) throw new Error('expected a list of kept messages');
-  return data.map((e, i) => {
-    const k = e as { item?: unknown; keptAtMs?: unknown };
-    if (!k || typeof k !== 'object' || !k.item || typeof k.item !== 'object' || typeof k.keptAtMs !== 'number') throw new Error(`entry ${i}: expected {item, keptAtMs}`);
-    return { item: revived(k.item as Record<string, unknown>), keptAtMs: k.keptAtMs };
-  });
-}
-
-/**
- * Writes `entries` whole (a new file renamed over the old), or removes the file when none.
- * `durable` (at close) also waits for the disk; the writes during an outage do not, so they
- * never hold the event loop up (they survive a crash or a redeploy; a power cut may lose the
- * last seconds). A message JSON cannot hold (a BigInt, a circular object) is left out of the
- * file, not the others with it; returns what was left out, by position in `entries`.
- */
-function writeKept(file: string, entries: Array<Kept<NodeMessage>>, durable: boolean): Array<{ index: number; reason: string }> {
-  const texts: string[] = [];
-  const left: Array<{ index: number; reason: string }> = [];
-  entries.forEach((e, index) => {
-    try {
-      texts.push(JSON.stringify({ item: storable(e.item), keptAtMs: e.keptAtMs }));
-    } catch (err) {
-      left.push({ index, reason: (err as Error).message });
-    }
-  });
-  if (!texts.length) fs.rmSync(file, { force: true });
-  else writeFileAtomic(file, `[${texts.join(',')}]`, { durable });
-  return left;
-}
 
 export = function (RED: NodeAPI) {
   function VigieOutboxNode(this: Node, config: OutboxDef) {
