@@ -5,14 +5,16 @@
  * (docs/mqtt.md). It watches the same core `mqtt-broker` config node (its `connected` flag;
  * the broker node emits no events of its own) and never registers with it, so the broker's
  * status and connection stay the mqtt out's. The queue is lib/util/outbox.ts; what waits is also
- * kept in a file of the user directory across restarts (Restarts, on by default).
+ * kept in a file of the user directory across restarts (Restarts, on by default), a journal
+ * appended to as messages come and go (lib/util/outbox-file.ts).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { DEFAULT_MAX_AGE_S, DEFAULT_MAX_MESSAGES, DropEvent, Kept, Outbox, OUTBOX_SETTING_RANGES } from '../lib/util/outbox';
+import { DEFAULT_MAX_AGE_S, DEFAULT_MAX_MESSAGES, DropEvent, Outbox, OUTBOX_SETTING_RANGES } from '../lib/util/outbox';
 import { settingInRange } from '../lib/util/validate';
-import { tempFileOf, writeFileAtomic } from '../lib/util/atomic-file';
+import { tempFileOf } from '../lib/util/atomic-file';
+import { KeptFile, OutboxJournal } from '../lib/util/outbox-file';
 
 interface OutboxDef extends NodeDef {
   broker?: string;
@@ -34,57 +36,8 @@ interface BrokerNode extends Node {
 const CHECK_EVERY_MS = 1000;
 /** Messages sent per turn of the event loop during a flush, so that a disconnect in the middle is seen before the next. */
 const FLUSH_PER_TURN = 20;
-/** What waits is written this long after it last changed (a gateway's SD card is not rewritten at every message). */
+/** What waits is written this long after it last changed (the changes of a burst, or of a flush, go in one write). */
 const PERSIST_AFTER_MS = 2000;
-
-/** The parts of a message the mqtt out uses: what is written to the file and read back. */
-function storable(m: NodeMessage): Record<string, unknown> {
-  const o = m as unknown as Record<string, unknown>;
-  const out: Record<string, unknown> = { payload: o.payload };
-  for (const k of ['topic', 'qos', 'retain', 'contentType', 'responseTopic', 'correlationData', 'userProperties', 'messageExpiryInterval']) {
-    if (o[k] !== undefined) out[k] = o[k];
-  }
-  return out;
-}
-
-/** A message read back from the file: Buffers (JSON's {type:'Buffer', data}) are Buffers again. */
-function revived(o: Record<string, unknown>): NodeMessage {
-  const buf = (v: unknown) => (v && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data) ? Buffer.from((v as { data: number[] }).data) : v);
-  return { ...o, payload: buf(o.payload), ...(o.correlationData !== undefined ? { correlationData: buf(o.correlationData) } : {}) } as NodeMessage;
-}
-
-/** Reads what an earlier run kept; throws a readable error for a file it cannot use. */
-function readKept(file: string): Array<Kept<NodeMessage>> {
-  const data = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
-  if (!Array.isArray(data)) throw new Error('expected a list of kept messages');
-  return data.map((e, i) => {
-    const k = e as { item?: unknown; keptAtMs?: unknown };
-    if (!k || typeof k !== 'object' || !k.item || typeof k.item !== 'object' || typeof k.keptAtMs !== 'number') throw new Error(`entry ${i}: expected {item, keptAtMs}`);
-    return { item: revived(k.item as Record<string, unknown>), keptAtMs: k.keptAtMs };
-  });
-}
-
-/**
- * Writes `entries` whole (a new file renamed over the old), or removes the file when none.
- * `durable` (at close) also waits for the disk; the writes during an outage do not, so they
- * never hold the event loop up (they survive a crash or a redeploy; a power cut may lose the
- * last seconds). A message JSON cannot hold (a BigInt, a circular object) is left out of the
- * file, not the others with it; returns what was left out, by position in `entries`.
- */
-function writeKept(file: string, entries: Array<Kept<NodeMessage>>, durable: boolean): Array<{ index: number; reason: string }> {
-  const texts: string[] = [];
-  const left: Array<{ index: number; reason: string }> = [];
-  entries.forEach((e, index) => {
-    try {
-      texts.push(JSON.stringify({ item: storable(e.item), keptAtMs: e.keptAtMs }));
-    } catch (err) {
-      left.push({ index, reason: (err as Error).message });
-    }
-  });
-  if (!texts.length) fs.rmSync(file, { force: true });
-  else writeFileAtomic(file, `[${texts.join(',')}]`, { durable });
-  return left;
-}
 
 export = function (RED: NodeAPI) {
   function VigieOutboxNode(this: Node, config: OutboxDef) {
@@ -100,8 +53,6 @@ export = function (RED: NodeAPI) {
     let checkedWiring = false;
     let persistTimer: NodeJS.Timeout | null = null;
     let persistFailed = false;
-    /** Waiting messages JSON cannot hold, already warned about (left out of the file). */
-    const unstorable = new WeakSet<object>();
     const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd();
     const persistFile = config.persist === false ? undefined : path.join(userDir, `vigie-outbox-${node.id.replace(/[^\w.-]/g, '_')}.json`);
 
@@ -134,15 +85,14 @@ export = function (RED: NodeAPI) {
       node.error(configError);
     }
 
-    /** Whether the file holds messages: only then does an empty outbox have a file to remove. */
-    let fileOnDisk = false;
+    const journal = outbox && persistFile ? new OutboxJournal(persistFile) : undefined;
     /** Outbox.changes when the file was last written: an unchanged outbox is not written again. */
     let writtenChanges = -1;
     // What an earlier run kept (a restart, a redeploy, a power cut during an outage) goes first.
-    if (outbox && persistFile) {
-      let kept: Array<Kept<NodeMessage>> | undefined;
+    if (outbox && journal && persistFile) {
+      let kept: KeptFile | undefined;
       try {
-        kept = readKept(persistFile);
+        kept = journal.read();
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
           // Set aside, not overwritten by the next write: someone may want what it holds.
@@ -156,31 +106,34 @@ export = function (RED: NodeAPI) {
         }
       }
       if (kept) {
-        outbox.restore(kept);
-        fileOnDisk = true;
-        // Nothing dropped by the bounds: the file already says what waits.
-        if (outbox.size === kept.length) writtenChanges = outbox.changes;
-        node.log(`${kept.length} message(s) kept before the restart put back (${outbox.size} within the bounds)`);
+        if (kept.torn) node.warn(`${path.basename(persistFile)}: ${kept.torn}, as a power cut or a crash while it was written leaves it: that line is ignored, the messages before it are put back`);
+        outbox.restore(kept.entries);
+        node.log(`${kept.entries.length} message(s) kept before the restart put back (${outbox.size} within the bounds)`);
+        if (kept.format === 'list') node.log(`${path.basename(persistFile)}: written by an earlier version (one JSON list), rewritten as a journal`);
+        // Rewritten at once with what was put back (within the bounds, without a cut line, in
+        // the journal's format): what comes next is appended to it.
+        persistNow('compact');
       }
     }
 
-    function persistNow(durable = false): void {
-      if (!outbox || !persistFile) return;
+    /**
+     * Brings the file in step with what waits: 'append' adds what came and notes what went
+     * (compacting now and then), 'compact' rewrites it whole, 'close' also waits for the disk.
+     */
+    function persistNow(how: 'append' | 'compact' | 'close' = 'append'): void {
+      if (!outbox || !journal) return;
       try {
         const entries = outbox.entries();
-        const left = writeKept(persistFile, entries, durable);
+        const left = how === 'append' ? journal.sync(entries) : journal.compact(entries, { durable: how === 'close' });
         writtenChanges = outbox.changes;
-        fileOnDisk = entries.length > left.length;
         persistFailed = false;
-        // Said once per message: it still waits in memory and is sent when the broker is back.
-        for (const { index, reason } of left) {
-          if (unstorable.has(entries[index].item)) continue;
-          unstorable.add(entries[index].item);
-          node.warn(`msg.payload (or another field the mqtt out publishes): expected something JSON can hold (${reason}); this message waits in memory only, not in ${path.basename(persistFile)}`);
+        // Said once per message (the journal does not try it again): it still waits in memory and is sent when the broker is back.
+        for (const { reason } of left) {
+          node.warn(`msg.payload (or another field the mqtt out publishes): expected something JSON can hold (${reason}); this message waits in memory only, not in ${path.basename(journal.file)}`);
         }
       } catch (err) {
         // Said once per fault; the messages are still kept in memory.
-        if (!persistFailed) node.warn(`${path.basename(persistFile)}: could not write the waiting messages (${(err as Error).message}); they are kept in memory only`);
+        if (!persistFailed) node.warn(`${path.basename(journal.file)}: could not write the waiting messages (${(err as Error).message}); they are kept in memory only`);
         persistFailed = true;
       }
     }
@@ -197,7 +150,7 @@ export = function (RED: NodeAPI) {
       if (!outbox) return;
       // Every change of what waits passes here: the file follows (messages passing straight
       // through while connected are not written: nothing waits).
-      if ((outbox.size > 0 || fileOnDisk) && outbox.changes !== writtenChanges) persistSoon();
+      if ((outbox.size > 0 || journal?.onDisk) && outbox.changes !== writtenChanges) persistSoon();
       const waiting = outbox.size;
       const dropped = outbox.droppedInEpisode;
       let s: { fill: 'red' | 'yellow' | 'green'; shape: 'ring' | 'dot'; text: string };
@@ -294,7 +247,7 @@ export = function (RED: NodeAPI) {
         const keep = !!persistFile && !removed;
         if (outbox && persistFile) {
           const n = outbox.size + outbox.inFlightCount;
-          if (keep) persistNow(true);
+          if (keep) persistNow('close');
           else for (const f of [persistFile, tempFileOf(persistFile)]) fs.rmSync(f, { force: true });
           if (keep && n > 0 && !persistFailed) node.log(`closing with ${n} message(s) waiting for the broker: kept in ${path.basename(persistFile)} for the next start`);
         }

@@ -15,6 +15,7 @@ import mqtt from 'mqtt';
 import { freePort, makeUserDir } from '../support/nodered';
 import { waitFor } from '../support/wait';
 import { warningsOf } from '../support/node-red-log';
+import { readKeptFile } from '../../lib/util/outbox-file';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -221,15 +222,19 @@ describe('vigie-outbox with a stand-in broker', () => {
     await waitFor(() => fs.existsSync(file), 10_000, 'the file written a moment after the messages arrived');
     first.box.receive({ topic: 't/3', payload: 3 });
     await helper.unload(); // a redeploy or a restart, not a removal
-    const kept = JSON.parse(fs.readFileSync(file, 'utf8'));
-    assert.deepEqual(kept.map((e: Any) => e.item.topic), ['t/1', 't/2', 't/3'], 'written whole at close');
-    assert.ok(kept.every((e: Any) => typeof e.keptAtMs === 'number' && Date.now() - e.keptAtMs < 60_000));
+    const kept = readKeptFile(file);
+    assert.equal(kept.format, 'journal');
+    assert.deepEqual(kept.entries.map((e) => e.item.topic), ['t/1', 't/2', 't/3'], 'all three in the file at close');
+    assert.ok(kept.entries.every((e) => Date.now() - e.keptAtMs < 60_000));
     assert.equal(fs.statSync(file).mode & 0o777, 0o640, 'readable by its owner and group only');
     assert.deepEqual(fs.readdirSync(userDir).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left');
     // Ages come back with the messages: the first one, kept two hours ago as far as the file
     // says, is past the default hour and dropped at the start; the others are put back.
-    kept[0].keptAtMs = Date.now() - 2 * 3600_000;
-    fs.writeFileSync(file, JSON.stringify(kept));
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    const firstLine = JSON.parse(lines[1]);
+    assert.equal(firstLine.item.topic, 't/1', 'line 2 holds the oldest message (line 1 says what the file is)');
+    lines[1] = JSON.stringify({ ...firstLine, keptAtMs: Date.now() - 2 * 3600_000 });
+    fs.writeFileSync(file, lines.join('\n'));
 
     const second = await load();
     assert.equal(second.got.out.length, 0);
@@ -250,13 +255,13 @@ describe('vigie-outbox with a stand-in broker', () => {
     box.receive({ topic: 't/big', payload: { n: 10n } });
     box.receive({ topic: 't/ok2', payload: 2 });
     await waitFor(() => fs.existsSync(file), 10_000, 'the file written');
-    assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')).map((e: Any) => e.item.topic), ['t/ok', 't/ok2']);
+    assert.deepEqual(readKeptFile(file).entries.map((e) => e.item.topic), ['t/ok', 't/ok2']);
     const warned = warningsOf(helper, 'box');
     assert.equal(warned.length, 1, warned.join(' | '));
     assert.match(warned[0], /^msg\.payload \(or another field the mqtt out publishes\): expected something JSON can hold \(.*BigInt.*\); this message waits in memory only, not in vigie-outbox-box\.json$/);
     // A later write does not say it again, and the message is still sent once the broker is back.
     box.receive({ topic: 't/ok3', payload: 3 });
-    await waitFor(() => JSON.parse(fs.readFileSync(file, 'utf8')).length === 3, 10_000, 'the file rewritten');
+    await waitFor(() => readKeptFile(file).entries.length === 3, 10_000, 'the third one written');
     assert.equal(warningsOf(helper, 'box').length, 1);
     broker.connected = true;
     await waitFor(() => got.out.length === 4, 10_000, 'all four sent');
@@ -286,6 +291,56 @@ describe('vigie-outbox with a stand-in broker', () => {
     await waitFor(() => statuses.some((st) => st.text === 'broker down: 1 waiting'), 10_000, 'one waiting');
     await waitFor(() => fs.existsSync(path.join(userDir, 'vigie-outbox-box.json')), 10_000, 'the new file written');
     assert.equal(fs.readFileSync(path.join(userDir, aside()[0]), 'utf8'), '{"not": "a list"', 'the unreadable file is kept as it was');
+  });
+
+  it('restarts: a file written by an earlier version (one JSON list) is read, its messages sent in order once the broker is back, and rewritten as a journal at once', async () => {
+    const file = path.join(userDir, 'vigie-outbox-box.json');
+    const now = Date.now();
+    const old = [
+      { item: { topic: 't/1', payload: { n: 1 }, qos: 1 }, keptAtMs: now - 60_000 },
+      { item: { topic: 't/2', payload: { type: 'Buffer', data: [116, 119, 111] }, qos: 1 }, keptAtMs: now - 30_000 },
+    ];
+    fs.writeFileSync(file, JSON.stringify(old));
+    const { box, broker, got, statuses } = await load();
+    await waitFor(() => statuses.some((st) => st.text === 'broker down: 2 waiting'), 10_000, 'both put back');
+    assert.deepEqual(warningsOf(helper, 'box'), []);
+    const kept = readKeptFile(file);
+    assert.equal(kept.format, 'journal', 'rewritten as a journal at the start');
+    assert.deepEqual(
+      kept.entries.map((e) => [e.item.topic, e.keptAtMs]),
+      old.map((e) => [e.item.topic, e.keptAtMs]),
+      'with their ages',
+    );
+    assert.equal(fs.statSync(file).mode & 0o777, 0o640);
+    box.receive({ topic: 't/3', payload: 3 });
+    broker.connected = true;
+    await waitFor(() => got.out.length === 3, 10_000, 'all three sent');
+    assert.deepEqual(got.out.map((m) => m.topic), ['t/1', 't/2', 't/3']);
+    assert.equal(got.out[1].payload.toString(), 'two');
+    await waitFor(() => !fs.existsSync(file), 10_000, 'the file removed once nothing waits');
+  });
+
+  it('restarts: a last line cut short (a power cut during a write) is ignored with a warning; the messages before it are put back', async () => {
+    const file = path.join(userDir, 'vigie-outbox-box.json');
+    const first = await load();
+    for (let i = 1; i <= 3; i++) first.box.receive({ topic: `t/${i}`, payload: i });
+    await helper.unload();
+    const whole = fs.readFileSync(file, 'utf8');
+    const lines = whole.split('\n');
+    assert.equal(lines.length, 5, 'the first line, three messages, and nothing after the last newline');
+    // The third message's line, cut in the middle.
+    fs.writeFileSync(file, `${lines.slice(0, 3).join('\n')}\n${lines[3].slice(0, 20)}`);
+
+    helper.log().resetHistory();
+    const second = await load();
+    await waitFor(() => second.statuses.some((st) => st.text === 'broker down: 2 waiting'), 10_000, 'the two whole ones put back');
+    assert.deepEqual(warningsOf(helper, 'box'), ['vigie-outbox-box.json: its last line (line 4, 20 bytes) is cut short, as a power cut or a crash while it was written leaves it: that line is ignored, the messages before it are put back']);
+    const now = readKeptFile(file);
+    assert.equal(now.torn, undefined, 'the file rewritten without the cut line at the start');
+    assert.deepEqual(now.entries.map((e) => e.item.topic), ['t/1', 't/2']);
+    second.broker.connected = true;
+    await waitFor(() => second.got.out.length === 2, 10_000, 'both sent');
+    assert.deepEqual(second.got.out.map((m) => m.topic), ['t/1', 't/2']);
   });
 
   it('restarts: a node removed from the flows leaves no file, and says what it drops', async () => {
