@@ -12,6 +12,7 @@ import { ClassifierModel } from '../lib/detect/model';
 import { ModelSource } from '../lib/detect/model-source';
 import { releaseAfterMs, SensorDetectors } from '../lib/detect/sensor-detectors';
 import type { SensorInfo } from '../lib/sensor';
+import { errorStatus, shortText } from '../lib/util/status';
 import { ContractError, isObject, settingInRange } from '../lib/util/validate';
 
 interface ClassifierDef extends NodeDef {
@@ -43,6 +44,12 @@ interface SensorConfigNode extends Node {
 
 /** No block for this long: the status stops showing the last level (the source stopped). */
 const NO_AUDIO_STATUS_MS = 5000;
+
+/** "−80 dB(A)" with a real minus sign, as mic-capture shows its levels. */
+function dbaText(db: number): string {
+  const r = Math.round(db);
+  return `${r < 0 ? '\u2212' : ''}${Math.abs(r)} dB(A)`;
+}
 
 function clock(t: number): string {
   return new Date(t * 1000).toISOString().slice(11, 19);
@@ -90,7 +97,7 @@ export = function (RED: NodeAPI) {
       };
       if (!labels.length) throw new ContractError('setting labels', 'at least one alert class ticked', 'none');
     } catch (e) {
-      node.status({ fill: 'red', shape: 'ring', text: 'bad settings' });
+      node.status({ fill: 'red', shape: 'ring', text: errorStatus(e) });
       node.error(`settings: ${(e as Error).message}`);
       node.on('input', (_msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => done(new Error(`settings: ${(e as Error).message}`)));
       return;
@@ -106,7 +113,7 @@ export = function (RED: NodeAPI) {
     const showModelState = (): void => {
       const s = source.state;
       if (s.state === 'loading') node.status({ fill: 'yellow', shape: 'ring', text: 'loading model' });
-      else if (s.state === 'failed') node.status({ fill: 'red', shape: 'ring', text: `model failed: ${s.error.message.slice(0, 60)}` });
+      else if (s.state === 'failed') node.status({ fill: 'red', shape: 'ring', text: shortText(`model failed: ${s.error.message}`) });
       else if (s.state === 'ready' && !lastDetection) node.status({ fill: 'green', shape: 'dot', text: `ready (${s.model.card.name})` });
     };
     const onState = (): void => {
@@ -132,7 +139,13 @@ export = function (RED: NodeAPI) {
           if (missing.length) node.warn(`model ${model.card.name} has no alert class ${missing.join(', ')}; reporting only ${usable.join(', ') || 'nothing'}`);
         }
         if (!usable.length) throw new ContractError('setting labels', `at least one of the model's alert classes (${model.alertLabels.join(', ')})`, ticked.join(', '));
-        d = new Detector({ ...options, labels: usable, model, sensor });
+        try {
+          d = new Detector({ ...options, labels: usable, model, sensor });
+        } catch (e) {
+          // hopMs or windowMs that do not fit this model's window: a setting of this node
+          if (e instanceof ContractError && (e.field === 'hopMs' || e.field === 'windowMs')) throw new ContractError(`setting ${e.field}`, e.expected, e.got);
+          throw e;
+        }
         detectors.set(sensor, d, Date.now());
       }
       return d;
@@ -228,7 +241,7 @@ export = function (RED: NodeAPI) {
         const last = out.detections[out.detections.length - 1];
         if (last) lastDetection = `${last.label} ${clock(last.onset)}`;
         const lvl = det.lastLevel;
-        showStatus(`${lvl ? `${lvl.dba.toFixed(0)} dB(A)` : '…'}${lastDetection ? ` · last: ${lastDetection}` : ''}`, last !== undefined);
+        showStatus(`${lvl ? dbaText(lvl.dba) : '…'}${lastDetection ? ` · last: ${lastDetection}` : ''}`, last !== undefined);
       } finally {
         // The copies read from the ring are zeroed once used (DESIGN §4.2).
         for (const ch of r.channels) ch.fill(0);
@@ -271,7 +284,7 @@ export = function (RED: NodeAPI) {
           // A block still in flight when the node closes (model released) is not an error.
           if (closed) return done();
           statusText = '';
-          node.status({ fill: 'red', shape: 'ring', text: err.message.slice(0, 60) });
+          node.status({ fill: 'red', shape: 'ring', text: errorStatus(err) });
           done(err);
         },
       );

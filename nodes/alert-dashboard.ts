@@ -20,6 +20,7 @@ import { openSharedAuditLog, AuditLogHandle } from '../lib/alerts/audit';
 import { AlertConsole, SiteInfo, SitePoint, userFromClient } from '../lib/alerts/console';
 import { AlertStore } from '../lib/alerts/store';
 import { listCameras } from '../lib/camera/registry';
+import { errorStatus } from '../lib/util/status';
 import { isObject, settingInRange } from '../lib/util/validate';
 
 interface AlertDashboardDef extends NodeDef {
@@ -249,7 +250,7 @@ export = function (RED: NodeAPI) {
       try {
         r = consoleCore.ingest((msg as { payload?: unknown }).payload);
       } catch (err) {
-        if (!closed) node.status({ fill: 'red', shape: 'ring', text: (err as Error).message.slice(0, 60) });
+        if (!closed) node.status({ fill: 'red', shape: 'ring', text: errorStatus(err) });
         throw err;
       }
       persist();

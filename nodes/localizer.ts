@@ -11,6 +11,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { Alert, Detection, DroppedFieldWarnings, validateDetection } from '../lib/contracts';
 import { DEFAULT_MIN_CONFIDENCE, FusionLocalizer, SensorGeometry, locateSingle, sensorInfoOf } from '../lib/localize/localizer';
 import type { SensorInfo } from '../lib/sensor';
+import { errorStatus } from '../lib/util/status';
 import { ContractError, settingInRange } from '../lib/util/validate';
 
 interface LocalizerDef extends NodeDef {
@@ -70,7 +71,7 @@ export = function (RED: NodeAPI) {
       node.status({ fill: 'green', shape: 'dot', text: mode === 'fusion' ? 'fusion: waiting' : 'single array: ready' });
     } catch (err) {
       configError = (err as Error).message;
-      node.status({ fill: 'red', shape: 'ring', text: configError.slice(0, 60) });
+      node.status({ fill: 'red', shape: 'ring', text: errorStatus(err) });
       node.error(configError);
     }
 
@@ -158,7 +159,7 @@ export = function (RED: NodeAPI) {
         }
         done();
       } catch (err) {
-        node.status({ fill: 'red', shape: 'ring', text: (err as Error).message.slice(0, 60) });
+        node.status({ fill: 'red', shape: 'ring', text: errorStatus(err) });
         done(err as Error);
       }
     });

@@ -13,6 +13,7 @@ import { createSource, describeSource, InputSource, parseArecordL, SourceConfig,
 import { AudioBlock } from '../lib/contracts';
 import { findBinary } from '../lib/util/binaries';
 import { hasCredentials, hasPassword } from '../lib/util/url-credentials';
+import { errorStatus, shortText } from '../lib/util/status';
 import { settingInRange } from '../lib/util/validate';
 import type { SensorInfo } from '../lib/sensor';
 
@@ -120,8 +121,10 @@ export = function (RED: NodeAPI) {
     let lastState: CaptureStatus = { state: 'starting', text: 'starting' };
     const reported = new Set<string>();
 
-    const fail = (message: string) => {
-      node.status({ fill: 'red', shape: 'ring', text: message.slice(0, 60) });
+    /** A failure: a short status naming the field (see errorStatus), the whole message in the log (once). */
+    const fail = (err: Error) => {
+      const message = err.message;
+      node.status({ fill: 'red', shape: 'ring', text: errorStatus(err) });
       if (!reported.has(message)) {
         reported.add(message);
         node.error(message);
@@ -163,7 +166,7 @@ export = function (RED: NodeAPI) {
         if (h.condition === 'restart') node.warn(`capture restarted: ${h.detail}`);
       });
       capture.on('level', (l: LevelEvent) => node.send([null, { topic: 'level', payload: l }]));
-      capture.on('fault', (err: Error) => fail(err.message));
+      capture.on('fault', (err: Error) => fail(err));
       capture.on('warning', (message: string) => node.warn(message));
       capture.on('status', (s: CaptureStatus) => {
         lastState = s;
@@ -172,7 +175,7 @@ export = function (RED: NodeAPI) {
           node.log(`sensor "${sensor.id}": capturing again`);
           reported.clear();
         }
-        if (s.state !== 'running') node.status({ fill: STATUS_FILL[s.state] ?? 'grey', shape: s.state === 'ended' || s.state === 'stopped' ? 'dot' : 'ring', text: s.text.slice(0, 60) });
+        if (s.state !== 'running') node.status({ fill: STATUS_FILL[s.state] ?? 'grey', shape: s.state === 'ended' || s.state === 'stopped' ? 'dot' : 'ring', text: shortText(s.text) });
         else showLevel();
       });
       const showLevel = () => {
@@ -185,7 +188,7 @@ export = function (RED: NodeAPI) {
       node.log(`sensor "${sensor.id}": capturing from ${label}`);
       capture.start();
     } catch (err) {
-      fail((err as Error).message);
+      fail(err as Error);
     }
 
     node.on('input', (msg: NodeMessageInFlow, _send: (m: NodeMessage | (NodeMessage | null)[]) => void, done: (err?: Error) => void) => {
@@ -198,7 +201,7 @@ export = function (RED: NodeAPI) {
         done();
       } catch (err) {
         const e = err as Error;
-        node.status({ fill: 'red', shape: 'ring', text: e.message.slice(0, 60) });
+        node.status({ fill: 'red', shape: 'ring', text: errorStatus(e) });
         done(e);
       }
     });

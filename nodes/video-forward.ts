@@ -14,6 +14,7 @@ import { DroppedFieldWarnings, screenAlert, VideoLinks } from '../lib/contracts'
 import type { CameraHandle } from '../lib/camera/types';
 import { normaliseRoot, parseVideoPath, VerifyClient, VideoManager, VideoSource, VideoStats } from '../lib/video/manager';
 import { LiveTickets } from '../lib/video/tickets';
+import { errorStatus, shortText } from '../lib/util/status';
 import { ContractError, isObject, requireObject, requireString, settingInRange } from '../lib/util/validate';
 
 interface VideoForwardDef extends NodeDef {
@@ -167,7 +168,7 @@ export = function (RED: NodeAPI) {
       });
     } catch (e) {
       const message = (e as Error).message;
-      node.status({ fill: 'red', shape: 'ring', text: 'bad settings' });
+      node.status({ fill: 'red', shape: 'ring', text: errorStatus(e) });
       node.error(`settings: ${message}`);
       node.on('input', (_msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => done(new Error(`settings: ${message}`)));
       return;
@@ -205,7 +206,7 @@ export = function (RED: NodeAPI) {
         node.status({ fill: 'red', shape: 'ring', text: `refused: ${s.relays}/${s.maxRelays} relays in use` });
       } else if (s.failing.length) {
         const f = s.failing[0];
-        node.status({ fill: 'red', shape: 'ring', text: `${f.cameraId}: ${SHORT_REASON[f.code ?? ''] ?? f.error.slice(0, 60)}, retrying` });
+        node.status({ fill: 'red', shape: 'ring', text: `${f.cameraId}: ${SHORT_REASON[f.code ?? ''] ?? shortText(f.error, 40)}, retrying` });
       } else if (s.relays === 0) {
         node.status({ fill: 'grey', shape: 'dot', text: 'idle' });
       } else if (s.connecting > 0) {
@@ -286,7 +287,7 @@ export = function (RED: NodeAPI) {
         out = handle(msg);
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
-        node.status({ fill: 'red', shape: 'ring', text: err instanceof ContractError ? `bad input: ${err.field}` : err.message.slice(0, 60) });
+        node.status({ fill: 'red', shape: 'ring', text: err instanceof ContractError ? `bad input: ${err.field}` : shortText(err.message) });
         done(err);
         return;
       }

@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { DEFAULT_MAX_AGE_S, DEFAULT_MAX_MESSAGES, DropEvent, Outbox, OUTBOX_SETTING_RANGES } from '../lib/util/outbox';
+import { errorStatus } from '../lib/util/status';
 import { settingInRange } from '../lib/util/validate';
 import { tempFileOf } from '../lib/util/atomic-file';
 import { KeptFile, OutboxJournal } from '../lib/util/outbox-file';
@@ -81,7 +82,7 @@ export = function (RED: NodeAPI) {
       });
     } catch (err) {
       configError = (err as Error).message;
-      node.status({ fill: 'red', shape: 'ring', text: configError.slice(0, 60) });
+      node.status({ fill: 'red', shape: 'ring', text: errorStatus(err) });
       node.error(configError);
     }
 

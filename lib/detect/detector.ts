@@ -189,13 +189,13 @@ export class Detector {
     const rate = this.model.sampleRateHz;
     this.windowSamples = this.model.windowSamples;
     if (opts.windowMs !== undefined && Math.round((opts.windowMs * rate) / 1000) !== this.windowSamples) {
-      throw new Error(`windowMs ${opts.windowMs}: model ${this.model.card.name} takes windows of ${((this.windowSamples / rate) * 1000).toFixed(0)} ms`);
+      throw new ContractError('windowMs', `the window of model ${this.model.card.name}, ${((this.windowSamples / rate) * 1000).toFixed(0)} ms (or none)`, opts.windowMs);
     }
     // 500 ms: every instant is in two 1 s windows, short events also get their onset window;
     // on the evaluation sets it scored as well as 250 ms with fewer false alarms, at half the cost.
     this.hopSamples = Math.round(((opts.hopMs ?? DEFAULT_HOP_MS) * rate) / 1000);
     if (!(this.hopSamples >= 1 && this.hopSamples <= this.windowSamples)) {
-      throw new Error(`hopMs: expected 1 ms up to the window length (${((this.windowSamples / rate) * 1000).toFixed(0)} ms), got ${opts.hopMs}`);
+      throw new ContractError('hopMs', `1 ms up to the window length (${((this.windowSamples / rate) * 1000).toFixed(0)} ms)`, opts.hopMs ?? DEFAULT_HOP_MS);
     }
     this.lookaheadSamples = Math.round(((opts.onsetLookaheadMs ?? 200) * rate) / 1000);
     this.followUpSamples = Math.round(((opts.onsetFollowUpMs ?? 250) * rate) / 1000);

@@ -5,10 +5,16 @@
 
 export class ContractError extends Error {
   readonly field: string;
+  /** What the field should have held, in words. */
+  readonly expected: string;
+  /** The value refused, when there was one (undefined: none given). */
+  readonly got: unknown;
   constructor(field: string, expected: string, got?: unknown) {
     super(`${field}: expected ${expected}${got === undefined ? '' : `, got ${describe(got)}`}`);
     this.name = 'ContractError';
     this.field = field;
+    this.expected = expected;
+    this.got = got;
   }
 }
 

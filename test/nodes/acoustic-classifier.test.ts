@@ -141,6 +141,8 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     // blocks finish asynchronously: wait for the status of the last one
     await waitFor(() => /-?\d+ dB\(A\)/.test(statuses[statuses.length - 1]?.text ?? ''), 60_000, 'a level in the status');
     const ok = statuses[statuses.length - 1];
+    // quiet street noise: a negative level, with a real minus sign as mic-capture shows it
+    assert.match(ok.text, /^\u2212\d+ dB\(A\)/);
     assert.equal(ok.fill, 'green');
     assert.equal(ok.shape, 'dot');
     for (const m of got.scores) {
@@ -261,19 +263,35 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     assert.equal(statuses[statuses.length - 1].fill, 'green');
   });
 
-  it('refuses bad settings with the setting named', async () => {
-    for (const [settings, re] of [
-      [{ hopMs: 'fast' }, /setting hopMs: expected a number from 10 to 10000, got "fast"/],
-      [{ thresholds: { gunshot: 0.005 } }, /setting thresholds\.gunshot: expected a number from 0\.01 to 1, got 0\.005/],
-      [{ thresholds: 'high' }, /setting thresholds: expected an object of per-class thresholds, got "high"/],
-    ] as Array<[Record<string, unknown>, RegExp]>) {
+  it('refuses bad settings with the setting named, in the error and in a short status', async () => {
+    for (const [settings, re, status] of [
+      [{ hopMs: 'fast' }, /setting hopMs: expected a number from 10 to 10000, got "fast"/, 'bad setting hopMs: "fast"'],
+      [{ thresholds: { gunshot: 0.005 } }, /setting thresholds\.gunshot: expected a number from 0\.01 to 1, got 0\.005/, 'bad setting thresholds.gunshot: 0.005'],
+      [{ thresholds: 'high' }, /setting thresholds: expected an object of per-class thresholds, got "high"/, 'bad setting thresholds: "high"'],
+    ] as Array<[Record<string, unknown>, RegExp, string]>) {
       await helper.load(NODES, flow({ path: TINY }, settings));
       const got = collect();
-      helper.getNode('cls').receive({ payload: block('x', 0, 1, 16000) });
+      const cls = helper.getNode('cls');
+      cls.receive({ payload: block('x', 0, 1, 16000) });
       await waitFor(() => got.errors.length > 0, 60_000, 'settings error');
       assert.match(got.errors[0], re);
+      assert.deepEqual(cls.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: status });
       await helper.unload();
     }
+  });
+
+  it('a hop longer than the model window: the whole reason in the error, "bad setting hopMs: 1500" in the status', async () => {
+    await helper.load(NODES, flow({ path: TINY }, { hopMs: 1500 }));
+    const got = collect();
+    const cls = helper.getNode('cls');
+    await waitFor(() => helper.getNode('model-1').source.state.state === 'ready', 60_000, 'model ready');
+    const r = ring('hop-1', 16000, 1, 2);
+    r.write([streetNoise(16000, 0.01, 1)]);
+    cls.receive({ payload: block('hop-1', 0, 1600, 16000) });
+    await waitFor(() => got.errors.length > 0, 60_000, 'the hop refused');
+    // the tiny model's window is 16000 samples at 16 kHz
+    assert.match(got.errors[0], /setting hopMs: expected 1 ms up to the window length \(1000 ms\), got 1500$/);
+    assert.deepEqual(cls.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'bad setting hopMs: 1500' });
   });
 
   it('two classifiers share one model session, released when they close', async () => {

@@ -133,7 +133,9 @@ describe('localizer node: single array', () => {
     await helper.load([sensorNode, localizerNode], flow({ windowMs: 'long' }));
     const loc = helper.getNode('loc');
     await waitFor(() => loc.error.called, 10_000, 'a config error');
-    assert.match(String(loc.error.args[0][0]), /setting windowMs: expected a number from 5 to 200/);
+    assert.match(String(loc.error.args[0][0]), /setting windowMs: expected a number from 5 to 200, got "long"/);
+    // the status: the setting and its value, short enough to be read under the node
+    assert.deepEqual(loc.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'bad setting windowMs: "long"' });
   });
 });
 

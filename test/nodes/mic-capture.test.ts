@@ -369,21 +369,27 @@ describe('mic-capture node', () => {
     }
   });
 
-  for (const [label, mic, sens, field] of [
-    ['no sensor', { source: 'wav', file: 'x.wav', sensor: '' }, sensor('c1'), /^sensor: expected a vigie-sensor/],
-    ['invalid sensor', { source: 'wav', file: 'x.wav' }, sensor('c2', { lat: '123' }), /^sensor: lat: expected a number from -90 to 90/],
-    ['channel map beyond the device', { source: 'alsa', device: 'default', channels: 2, channelMap: '0,5' }, sensor('c3', twoMics), /^channelMap: channel 5 does not exist/],
-    ['ring above the privacy cap', { source: 'wav', file: 'x.wav', ringSeconds: 60 }, sensor('c4'), /^ringSeconds: expected a number from 0.5 to 30/],
-    ['no URL', { source: 'ffmpeg', url: ' ' }, sensor('c5'), /^url: expected an ffmpeg input URL/],
-    ['bad format', { source: 'alsa', format: 'MP3' }, sensor('c6'), /^format: expected one of/],
-  ] as [string, Record<string, unknown>, Record<string, unknown>, RegExp][]) {
-    it(`refuses a bad configuration (${label}) with an error naming the field and a red status`, async () => {
+  // the status: short, naming the field (and the value when the error carries it); the log has the whole message
+  for (const [label, mic, sens, field, status] of [
+    ['no sensor', { source: 'wav', file: 'x.wav', sensor: '' }, sensor('c1'), /^sensor: expected a vigie-sensor/, 'bad sensor'],
+    ['invalid sensor', { source: 'wav', file: 'x.wav' }, sensor('c2', { lat: '123' }), /^sensor: lat: expected a number from -90 to 90/, 'bad sensor: lat'],
+    ['invalid sensor id', { source: 'wav', file: 'x.wav' }, sensor('c 2'), /^sensor: sensorId: expected 1-64 letters, digits, "_", "-" or "\." \(used in MQTT topics\), got "c 2"$/, 'bad sensor: sensorId'],
+    ['channel map beyond the device', { source: 'alsa', device: 'default', channels: 2, channelMap: '0,5' }, sensor('c3', twoMics), /^channelMap: channel 5 does not exist/, /^channelMap: channel 5 does not exist/],
+    ['ring above the privacy cap', { source: 'wav', file: 'x.wav', ringSeconds: 60 }, sensor('c4'), /^ringSeconds: expected a number from 0.5 to 30, got 60$/, 'bad ringSeconds: 60'],
+    ['no URL', { source: 'ffmpeg', url: ' ' }, sensor('c5'), /^url: expected an ffmpeg input URL/, 'bad url'],
+    ['bad format', { source: 'alsa', format: 'MP3' }, sensor('c6'), /^format: expected one of/, 'bad format'],
+  ] as [string, Record<string, unknown>, Record<string, unknown>, RegExp, string | RegExp][]) {
+    it(`refuses a bad configuration (${label}) with an error naming the field and a short red status`, async () => {
       await helper.startServer();
       const f = flow(mic, sens);
       await helper.load([sensorNode, micNode, catchNode], f);
       const n = helper.getNode('mic');
       assert.ok(n.error.args.some((a: Any[]) => field.test(String(a[0]))), `errors: ${JSON.stringify(n.error.args)}`);
-      assert.ok(n.status.args.some((a: Any[]) => a[0].fill === 'red' && a[0].shape === 'ring'));
+      const red = n.status.args.map((a: Any[]) => a[0]).filter((st: Any) => st.fill === 'red' && st.shape === 'ring');
+      assert.equal(red.length, 1, JSON.stringify(n.status.args));
+      if (typeof status === 'string') assert.equal(red[0].text, status);
+      else assert.match(red[0].text, status);
+      assert.ok(red[0].text.length <= 60, red[0].text);
     });
   }
 

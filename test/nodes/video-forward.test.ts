@@ -322,6 +322,7 @@ describe('video-forward node', () => {
     const caught = nextMessage('caught');
     vf.receive({ payload: alert('A', 'cam-r') });
     assert.match((await caught).error.message, /setting maxRelays: expected an integer from 1 to 64, got 0/);
+    assert.deepEqual(vf.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'bad setting maxRelays: 0' });
   });
 
   it('opens an RTSP stream that needs the credentials of the vigie-camera config node', async () => {

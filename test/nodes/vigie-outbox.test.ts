@@ -375,9 +375,11 @@ describe('vigie-outbox with a stand-in broker', () => {
   it('refuses bounds out of range, naming the setting', async () => {
     const { box } = await load({ maxMessages: '0' });
     assert.ok(box.error.args.some((a: Any[]) => /setting maxMessages: expected an integer from 1 to 1000000/.test(String(a[0]))));
+    assert.deepEqual(box.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'bad setting maxMessages: "0"' });
     await helper.unload();
     const again = await load({ maxAgeS: 'soon' });
     assert.ok(again.box.error.args.some((a: Any[]) => /setting maxAgeS: expected an integer from 1 to 604800/.test(String(a[0]))));
+    assert.deepEqual(again.box.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'bad setting maxAgeS: "soon"' });
   });
 });
 
