@@ -42,10 +42,24 @@ export interface SensorConfigInput {
 
 export const SENSOR_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
+/**
+ * The vigie-sensor node's numeric settings: accepted range and default (undefined: required;
+ * clockErrorMs defaults by clock, DEFAULT_CLOCK_ERROR_MS). Its editor form refuses what is
+ * outside these ranges (test/unit/editor-validators.test.ts).
+ */
+export const SENSOR_SETTINGS = {
+  lat: { min: -90, max: 90, default: undefined },
+  lon: { min: -180, max: 180, default: undefined },
+  heightM: { min: -100, max: 1000, default: 4 },
+  headingDeg: { min: -360, max: 360, default: 0 },
+  clockErrorMs: { min: 0, max: 60000, default: undefined },
+} as const;
+
 /** Default clock error by source when the user gives none, ms. */
 export const DEFAULT_CLOCK_ERROR_MS: Record<ClockSource, number> = { local: 50, ntp: 5, ptp: 0.01, gps: 0.001 };
 
-function num(v: unknown, field: string, min: number, max: number, dflt?: number): number {
+function num(v: unknown, field: keyof typeof SENSOR_SETTINGS, dflt: number | undefined = SENSOR_SETTINGS[field].default): number {
+  const { min, max } = SENSOR_SETTINGS[field];
   if ((v === undefined || v === null || v === '') && dflt !== undefined) return dflt;
   const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max) {
@@ -62,10 +76,10 @@ export function validateSensorInfo(raw: SensorConfigInput): SensorInfo {
     throw new Error(`sensorId: expected 1-64 letters, digits, "_", "-" or "." (used in MQTT topics), got ${JSON.stringify(id) ?? 'undefined'}`);
   }
   const name = typeof raw.name === 'string' && raw.name.trim() ? raw.name.trim() : id;
-  const lat = num(raw.lat, 'lat', -90, 90);
-  const lon = num(raw.lon, 'lon', -180, 180);
-  const heightM = num(raw.heightM, 'heightM', -100, 1000, 4);
-  const headingRaw = num(raw.headingDeg, 'headingDeg', -360, 360, 0);
+  const lat = num(raw.lat, 'lat');
+  const lon = num(raw.lon, 'lon');
+  const heightM = num(raw.heightM, 'heightM');
+  const headingRaw = num(raw.headingDeg, 'headingDeg');
   const headingDeg = ((headingRaw % 360) + 360) % 360;
   const { mics, errors } = checkSensorMics(raw.array, raw.mics);
   if (!mics) throw new Error(errors.join('; '));
@@ -75,7 +89,7 @@ export function validateSensorInfo(raw: SensorConfigInput): SensorInfo {
   if (typeof clock !== 'string' || !(CLOCK_SOURCES as readonly string[]).includes(clock)) {
     throw new Error(`clock: expected one of ${CLOCK_SOURCES.join(', ')}, got ${JSON.stringify(clock)}`);
   }
-  const clockErrorMs = num(raw.clockErrorMs, 'clockErrorMs', 0, 60000, DEFAULT_CLOCK_ERROR_MS[clock as ClockSource]);
+  const clockErrorMs = num(raw.clockErrorMs, 'clockErrorMs', DEFAULT_CLOCK_ERROR_MS[clock as ClockSource]);
   return { id, name, lat, lon, heightM, headingDeg, array, mics, clock: clock as ClockSource, clockErrorMs };
 }
 

@@ -17,7 +17,7 @@ import type { AddressInfo } from 'net';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { openSharedAuditLog, AuditLogHandle } from '../lib/alerts/audit';
-import { AlertConsole, SiteInfo, SitePoint, userFromClient } from '../lib/alerts/console';
+import { AlertConsole, DASHBOARD_SETTINGS, SiteInfo, SitePoint, userFromClient } from '../lib/alerts/console';
 import { AlertStore } from '../lib/alerts/store';
 import { listCameras } from '../lib/camera/registry';
 import { errorStatus } from '../lib/util/status';
@@ -68,16 +68,8 @@ function num(v: unknown, fallback: number): number {
   return Number.isFinite(n) ? n : fallback;
 }
 
-/** The node's numeric settings and what each accepts. */
-const SETTINGS = {
-  alertRetentionDays: { min: 0.01, max: 3650 },
-  maxAlerts: { min: 10, max: 100_000, integer: true },
-  siteLat: { min: -90, max: 90 },
-  siteLon: { min: -180, max: 180 },
-  // 0 keeps the audit log for ever
-  auditRetentionDays: { min: 0, max: 36_500 },
-  auditRotateMB: { min: 0.01, max: 1024 },
-} as const;
+/** The node's numeric settings and what each accepts (lib/alerts/console.ts). */
+const SETTINGS = DASHBOARD_SETTINGS;
 
 export = function (RED: NodeAPI) {
   function AlertDashboardNode(this: Node, config: AlertDashboardDef) {
@@ -87,7 +79,7 @@ export = function (RED: NodeAPI) {
     const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd();
     const auditDir = config.auditDir?.trim() ? path.resolve(userDir, config.auditDir.trim()) : path.join(userDir, 'vigie-audit');
     /** A setting the node cannot use is named in a warning, and its default applies (the console must run). */
-    const setting = (key: keyof typeof SETTINGS, dflt: number): number => {
+    const setting = (key: keyof typeof SETTINGS, dflt: number = SETTINGS[key].default): number => {
       try {
         return settingInRange((config as unknown as Record<string, unknown>)[key], `setting ${key}`, SETTINGS[key], dflt);
       } catch (err) {
@@ -95,15 +87,15 @@ export = function (RED: NodeAPI) {
         return dflt;
       }
     };
-    const alertRetentionDays = setting('alertRetentionDays', 7);
+    const alertRetentionDays = setting('alertRetentionDays');
     const store = new AlertStore({
       retentionMs: alertRetentionDays * 86_400_000,
-      maxAlerts: setting('maxAlerts', 500),
+      maxAlerts: setting('maxAlerts'),
       file: config.persist === false ? undefined : path.join(userDir, `vigie-alerts-${node.id.replace(/[^\w.-]/g, '_')}.json`),
       warnDropped: (t) => node.warn(t),
     });
-    const originLat = setting('siteLat', NaN);
-    const originLon = setting('siteLon', NaN);
+    const originLat = setting('siteLat');
+    const originLon = setting('siteLon');
     const siteOrigin = Number.isFinite(originLat) && Number.isFinite(originLon) ? { lat: originLat, lon: originLon } : undefined;
     const consoleCore = new AlertConsole({ store, actor: `auto:${node.id}`, site: () => siteInfo() });
     let audit: AuditLogHandle | undefined;
@@ -123,7 +115,7 @@ export = function (RED: NodeAPI) {
       node.warn(`could not restore alerts: ${(err as Error).message}`);
     }
     audit = openSharedAuditLog(
-      { dir: auditDir, retentionDays: setting('auditRetentionDays', 90), maxFileBytes: setting('auditRotateMB', 10) * 1024 * 1024 },
+      { dir: auditDir, retentionDays: setting('auditRetentionDays'), maxFileBytes: setting('auditRotateMB') * 1024 * 1024 },
       (err) => {
         // Said once per fault: retries of the waiting events fail the same way.
         if (!auditFailed) node.error(`audit log: ${err.message}; events wait in memory and are retried`);

@@ -9,7 +9,7 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { Alert, Detection, DroppedFieldWarnings, validateDetection } from '../lib/contracts';
-import { DEFAULT_MIN_CONFIDENCE, FusionLocalizer, SensorGeometry, locateSingle, sensorInfoOf } from '../lib/localize/localizer';
+import { DEFAULT_MIN_CONFIDENCE, FusionLocalizer, LOCALIZER_SETTINGS, SensorGeometry, locateSingle, sensorInfoOf } from '../lib/localize/localizer';
 import type { SensorInfo } from '../lib/sensor';
 import { errorStatus } from '../lib/util/status';
 import { ContractError, settingInRange } from '../lib/util/validate';
@@ -52,20 +52,21 @@ export = function (RED: NodeAPI) {
     let opts: { temperatureC: number; windowMs: number; minConfidence: number } = { temperatureC: 15, windowMs: 20, minConfidence: DEFAULT_MIN_CONFIDENCE };
     try {
       const cfg = config as unknown as Record<string, unknown>;
+      const setting = (key: keyof typeof LOCALIZER_SETTINGS): number => settingInRange(cfg[key], `setting ${key}`, LOCALIZER_SETTINGS[key], LOCALIZER_SETTINGS[key].default);
       opts = {
-        temperatureC: settingInRange(cfg.temperatureC, 'setting temperatureC', { min: -40, max: 60 }, 15),
-        windowMs: settingInRange(cfg.windowMs, 'setting windowMs', { min: 5, max: 200 }, 20),
-        minConfidence: settingInRange(cfg.minConfidence, 'setting minConfidence', { min: 0, max: 1 }, DEFAULT_MIN_CONFIDENCE),
+        temperatureC: setting('temperatureC'),
+        windowMs: setting('windowMs'),
+        minConfidence: setting('minConfidence'),
       };
       if (mode === 'fusion') {
         fusion = new FusionLocalizer({
           ...opts,
-          minSensors: settingInRange(cfg.minSensors, 'setting minSensors', { min: 1, max: 100 }, 3),
-          timeoutMs: settingInRange(cfg.timeoutMs, 'setting timeoutMs', { min: 50, max: 60000 }, 1500),
-          onsetToleranceMs: settingInRange(cfg.onsetToleranceMs, 'setting onsetToleranceMs', { min: 0, max: 5000 }, 20),
-          maxClockErrorMs: settingInRange(cfg.maxClockErrorMs, 'setting maxClockErrorMs', { min: 0, max: 60000 }, 10),
-          sourceHeightM: settingInRange(cfg.sourceHeightM, 'setting sourceHeightM', { min: -100, max: 1000 }, 1.5),
-          continuationSec: settingInRange(cfg.continuationS, 'setting continuationS', { min: 0, max: 60 }, 4),
+          minSensors: setting('minSensors'),
+          timeoutMs: setting('timeoutMs'),
+          onsetToleranceMs: setting('onsetToleranceMs'),
+          maxClockErrorMs: setting('maxClockErrorMs'),
+          sourceHeightM: setting('sourceHeightM'),
+          continuationSec: setting('continuationS'),
         });
       }
       node.status({ fill: 'green', shape: 'dot', text: mode === 'fusion' ? 'fusion: waiting' : 'single array: ready' });

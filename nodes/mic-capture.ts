@@ -6,9 +6,8 @@
  */
 import { execFile } from 'child_process';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { Capture, CaptureStatus, HealthEvent, LevelEvent } from '../lib/audio/capture';
+import { Capture, CAPTURE_SETTINGS, CaptureStatus, HealthEvent, LevelEvent } from '../lib/audio/capture';
 import { parseChannelMap, PcmFormat, PCM_FORMATS } from '../lib/audio/channels';
-import { MAX_RING_SECONDS } from '../lib/audio/ring';
 import { createSource, describeSource, InputSource, parseArecordL, SourceConfig, SourceType, SOURCE_TYPES } from '../lib/audio/sources';
 import { AudioBlock } from '../lib/contracts';
 import { findBinary } from '../lib/util/binaries';
@@ -59,6 +58,12 @@ function credentialWarnings(url: string, c: StreamCredentials | undefined): stri
   return out;
 }
 
+/** A numeric setting within its range (CAPTURE_SETTINGS), or its default when empty; errors name it. */
+function setting<K extends keyof typeof CAPTURE_SETTINGS>(config: MicCaptureDef, key: K): number | (typeof CAPTURE_SETTINGS)[K]['default'] {
+  const rule = CAPTURE_SETTINGS[key];
+  return settingInRange(config[key], key, rule, rule.default);
+}
+
 /** Turn the editor's fields into a source config; errors name the field. */
 function sourceConfigFrom(config: MicCaptureDef, ctx: { userDir: string; sensorId: string; blockMs: number; credentials?: StreamCredentials }): SourceConfig {
   const type = (config.source || 'alsa') as SourceType;
@@ -70,8 +75,8 @@ function sourceConfigFrom(config: MicCaptureDef, ctx: { userDir: string; sensorI
       return {
         type,
         device: (config.device || 'default').trim(),
-        sampleRate: settingInRange(config.sampleRate, 'sampleRate', { min: 8000, max: 384000, integer: true }, 48000),
-        channels: settingInRange(config.channels, 'channels', { min: 1, max: 64, integer: true }, 1),
+        sampleRate: setting(config, 'sampleRate'),
+        channels: setting(config, 'channels'),
         format,
       };
     }
@@ -82,8 +87,8 @@ function sourceConfigFrom(config: MicCaptureDef, ctx: { userDir: string; sensorI
         url: config.url.trim(),
         username: ctx.credentials?.username || undefined,
         password: ctx.credentials?.password || undefined,
-        sampleRate: settingInRange(config.sampleRate, 'sampleRate', { min: 8000, max: 384000, integer: true }, 48000),
-        channels: settingInRange(config.channels, 'channels', { min: 1, max: 64, integer: true }, 1),
+        sampleRate: setting(config, 'sampleRate'),
+        channels: setting(config, 'channels'),
         realtime: !!config.realtime,
       };
     case 'wav':
@@ -138,10 +143,10 @@ export = function (RED: NodeAPI) {
       if (!sensorNode) throw new Error('sensor: expected a vigie-sensor configuration node');
       if (!sensorNode.sensor) throw new Error(`sensor: ${sensorNode.sensorError ?? 'invalid configuration'}`);
       const sensor = sensorNode.sensor;
-      const blockMs = settingInRange(config.blockMs, 'blockMs', { min: 10, max: 2000, integer: true }, 100);
-      const ringSeconds = settingInRange(config.ringSeconds, 'ringSeconds', { min: 0.5, max: MAX_RING_SECONDS }, 5);
-      const levelEveryMs = settingInRange(config.levelEveryMs, 'levelEveryMs', { min: 0, max: 600000, integer: true }, 1000);
-      const calibrationDb = settingInRange(config.calibrationDb, 'calibrationDb', { min: 0, max: 200 }, undefined);
+      const blockMs = setting(config, 'blockMs');
+      const ringSeconds = setting(config, 'ringSeconds');
+      const levelEveryMs = setting(config, 'levelEveryMs');
+      const calibrationDb = setting(config, 'calibrationDb');
       const credentials = (node as unknown as { credentials?: StreamCredentials }).credentials;
       if (config.source === 'ffmpeg') for (const w of credentialWarnings(config.url ?? '', credentials)) node.warn(w);
       const srcCfg = sourceConfigFrom(config, { userDir, sensorId: sensor.id, blockMs, credentials });

@@ -6,7 +6,7 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { CameraConnection } from '../lib/camera/connection';
-import { PtzSteer, SteerOutput } from '../lib/camera/steer';
+import { PTZ_STEER_SETTINGS, PtzSteer, SteerOutput } from '../lib/camera/steer';
 
 interface PtzSteerDef extends NodeDef {
   cameras?: string[] | string;
@@ -27,12 +27,13 @@ interface CameraConfigNode extends Node {
   deregisterUser(n: Node): void;
 }
 
-/** A numeric setting, or its default; `bad` hears of a value that was set but is unusable. */
-function numberOr(v: unknown, dflt: number, min: number, name: string, bad: (text: string) => void): number {
+/** A numeric setting in its range (PTZ_STEER_SETTINGS), or its default; `bad` hears of a value that was set but is unusable. */
+function numberOr(v: unknown, name: keyof typeof PTZ_STEER_SETTINGS, bad: (text: string) => void): number {
+  const { min, max, default: dflt } = PTZ_STEER_SETTINGS[name];
   if (v === undefined || v === '') return dflt;
   const n = typeof v === 'number' ? v : Number(v);
-  if (Number.isFinite(n) && n >= min) return n;
-  bad(`setting ${name}: expected a number ≥ ${min}, got ${JSON.stringify(v)}; using ${dflt}`);
+  if (Number.isFinite(n) && n >= min && n <= max) return n;
+  bad(`setting ${name}: expected a number from ${min} to ${max}, got ${JSON.stringify(v)}; using ${dflt}`);
   return dflt;
 }
 
@@ -68,12 +69,12 @@ export = function (RED: NodeAPI) {
       connections,
       {
         mode,
-        toleranceDeg: numberOr(def.toleranceDeg, 1, 0.05, 'toleranceDeg', warn),
-        moveTimeoutMs: numberOr(def.moveTimeoutS, 15, 0.5, 'moveTimeoutS', warn) * 1000,
-        returnHomeAfterMs: numberOr(def.returnHomeS, 120, 0, 'returnHomeS', warn) * 1000,
-        waitForCameraMs: numberOr(def.waitForCameraS, 300, 0, 'waitForCameraS', warn) * 1000,
-        assumedDistanceM: numberOr(def.assumedDistanceM, 40, 1, 'assumedDistanceM', warn),
-        frameWidthM: numberOr(def.frameWidthM, 10, 0.5, 'frameWidthM', warn),
+        toleranceDeg: numberOr(def.toleranceDeg, 'toleranceDeg', warn),
+        moveTimeoutMs: numberOr(def.moveTimeoutS, 'moveTimeoutS', warn) * 1000,
+        returnHomeAfterMs: numberOr(def.returnHomeS, 'returnHomeS', warn) * 1000,
+        waitForCameraMs: numberOr(def.waitForCameraS, 'waitForCameraS', warn) * 1000,
+        assumedDistanceM: numberOr(def.assumedDistanceM, 'assumedDistanceM', warn),
+        frameWidthM: numberOr(def.frameWidthM, 'frameWidthM', warn),
         emitOnStart: !!def.emitOnStart,
         actor: `auto:${node.id}`,
       },

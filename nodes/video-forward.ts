@@ -12,7 +12,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { findCamera } from '../lib/camera/registry';
 import { DroppedFieldWarnings, screenAlert, VideoLinks } from '../lib/contracts';
 import type { CameraHandle } from '../lib/camera/types';
-import { normaliseRoot, parseVideoPath, VerifyClient, VideoManager, VideoSource, VideoStats } from '../lib/video/manager';
+import { normaliseRoot, parseVideoPath, VerifyClient, VIDEO_FORWARD_SETTINGS, VideoManager, VideoSource, VideoStats } from '../lib/video/manager';
 import { LiveTickets } from '../lib/video/tickets';
 import { errorStatus, shortText } from '../lib/util/status';
 import { ContractError, isObject, requireObject, requireString, settingInRange } from '../lib/util/validate';
@@ -143,6 +143,7 @@ export = function (RED: NodeAPI) {
     const fetchSnapshots = config.snapshot !== false;
     try {
       const cfg = config as unknown as Record<string, unknown>;
+      const setting = (key: keyof typeof VIDEO_FORWARD_SETTINGS): number => settingInRange(cfg[key], `setting ${key}`, VIDEO_FORWARD_SETTINGS[key], VIDEO_FORWARD_SETTINGS[key].default);
       const transport = (config.transport || 'tcp').trim();
       if (transport !== 'tcp' && transport !== 'udp') throw new ContractError('setting transport', '"tcp" or "udp"', transport);
       if (RED.settings.httpNodeRoot === false) throw new Error('HTTP nodes are disabled (httpNodeRoot: false in settings.js): video cannot be served');
@@ -154,13 +155,13 @@ export = function (RED: NodeAPI) {
         },
         knowsCamera: (cameraId) => findCamera(cameraId) !== undefined,
         ffmpegPath: (config.ffmpegPath ?? '').trim() || undefined,
-        idleStopMs: settingInRange(cfg.idleStopS, 'setting idleStopS', { min: 1, max: 86_400 }, 30) * 1000,
-        maxRelays: settingInRange(cfg.maxRelays, 'setting maxRelays', { min: 1, max: 64, integer: true }, 4),
-        mjpegFps: settingInRange(cfg.mjpegFps, 'setting mjpegFps', { min: 0.2, max: 30 }, 5),
-        mjpegWidth: settingInRange(cfg.mjpegWidth, 'setting mjpegWidth', { min: 64, max: 3840, integer: true }, 640),
-        keepForMs: settingInRange(cfg.keepForS, 'setting keepForS', { min: 5, max: 86_400 }, 120) * 1000,
-        snapshotKeepMs: settingInRange(cfg.snapshotKeepS, 'setting snapshotKeepS', { min: 5, max: 604_800 }, 3600) * 1000,
-        fragmentMs: settingInRange(cfg.fragmentMs, 'setting fragmentMs', { min: 0, max: 10_000, integer: true }, 0),
+        idleStopMs: setting('idleStopS') * 1000,
+        maxRelays: setting('maxRelays'),
+        mjpegFps: setting('mjpegFps'),
+        mjpegWidth: setting('mjpegWidth'),
+        keepForMs: setting('keepForS') * 1000,
+        snapshotKeepMs: setting('snapshotKeepS') * 1000,
+        fragmentMs: setting('fragmentMs'),
         transport,
         httpRoot: httpRoot(),
         verifyClient: (RED.settings as unknown as { webSocketNodeVerifyClient?: VerifyClient }).webSocketNodeVerifyClient,

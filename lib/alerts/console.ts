@@ -9,6 +9,21 @@ import { auditBus } from './bus';
 import { MOVABLE_CAMERA_STATES } from './camera-states';
 import { AlertRecord, AlertState, AlertStore, UpsertResult } from './store';
 
+/**
+ * The alert-dashboard node's numeric settings and what each accepts. A value outside is named in
+ * a warning and the default applies (the console must run); its editor form refuses the same
+ * values (test/unit/editor-validators.test.ts).
+ */
+export const DASHBOARD_SETTINGS = {
+  alertRetentionDays: { min: 0.01, max: 3650, default: 7 },
+  maxAlerts: { min: 10, max: 100_000, integer: true, default: 500 },
+  siteLat: { min: -90, max: 90, default: NaN },
+  siteLon: { min: -180, max: 180, default: NaN },
+  // 0 keeps the audit log for ever
+  auditRetentionDays: { min: 0, max: 36_500, default: 90 },
+  auditRotateMB: { min: 0.01, max: 1024, default: 10 },
+} as const;
+
 export interface MoveRequest {
   kind: 'move-request';
   alertId: string;

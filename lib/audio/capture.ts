@@ -20,6 +20,20 @@ import { closeRing, openRing } from './registry';
 import { AudioRing, DEFAULT_RING_SECONDS, MAX_RING_SECONDS } from './ring';
 import { CaptureSource, SourceState } from './sources/source';
 
+/**
+ * The mic-capture node's numeric settings: accepted range and default (empty = the default;
+ * calibrationDb has none: no calibration). Its editor form refuses what is outside these
+ * ranges (test/unit/editor-validators.test.ts).
+ */
+export const CAPTURE_SETTINGS = {
+  sampleRate: { min: 8000, max: 384000, integer: true, default: 48000 },
+  channels: { min: 1, max: 64, integer: true, default: 1 },
+  blockMs: { min: 10, max: 2000, integer: true, default: 100 },
+  ringSeconds: { min: 0.5, max: MAX_RING_SECONDS, default: DEFAULT_RING_SECONDS },
+  levelEveryMs: { min: 0, max: 600000, integer: true, default: 1000 },
+  calibrationDb: { min: 0, max: 200, default: undefined },
+} as const;
+
 export type HealthCondition = 'clipping' | 'dead-channel' | 'stuck-channel' | 'silence' | 'restart' | 'ended' | 'error';
 
 /** Second output of mic-capture. Small, and never any samples. */

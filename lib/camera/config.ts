@@ -6,17 +6,40 @@ import { ContractError } from '../util/validate';
 import { DEFAULT_CALIBRATION } from './geometry';
 import { BlindSector, CameraConfig } from './types';
 
-function num(raw: Record<string, unknown>, key: string, dflt: number | undefined, rule: { min?: number; max?: number } = {}): number {
+/**
+ * The vigie-camera node's numeric settings: accepted range and default (undefined: required).
+ * Its editor form refuses what is outside these ranges, and the pairs refused below
+ * (test/unit/editor-validators.test.ts).
+ */
+export const CAMERA_SETTINGS = {
+  port: { min: 1, max: 65535, integer: true, default: 80 },
+  lat: { min: -90, max: 90, default: undefined },
+  lon: { min: -180, max: 180, default: undefined },
+  heightM: { min: 0, max: 500, default: 6 },
+  mountHeadingDeg: { min: -360, max: 360, default: 0 },
+  tiltOffsetDeg: { min: -45, max: 45, default: 0 },
+  panMinDeg: { min: -720, max: 720, default: DEFAULT_CALIBRATION.panMinDeg },
+  panMaxDeg: { min: -720, max: 720, default: DEFAULT_CALIBRATION.panMaxDeg },
+  tiltMinDeg: { min: -180, max: 180, default: DEFAULT_CALIBRATION.tiltMinDeg },
+  tiltMaxDeg: { min: -180, max: 180, default: DEFAULT_CALIBRATION.tiltMaxDeg },
+  hfovWideDeg: { min: 0.1, max: 179, default: DEFAULT_CALIBRATION.hfovWideDeg },
+  hfovTeleDeg: { min: 0.1, max: 179, default: DEFAULT_CALIBRATION.hfovTeleDeg },
+  maxRangeM: { min: 1, max: 100_000, default: 250 },
+} as const;
+
+/** A numeric setting in its range (worded as the sensor's: "a number from -90 to 90"), or its default when empty. */
+function num(raw: Record<string, unknown>, key: keyof typeof CAMERA_SETTINGS): number {
+  const rule: { min: number; max: number; integer?: boolean; default: number | undefined } = CAMERA_SETTINGS[key];
   const v = raw[key];
   const field = `camera.${key}`;
-  const what = ['a number', rule.min !== undefined ? `>= ${rule.min}` : '', rule.max !== undefined ? `<= ${rule.max}` : ''].filter(Boolean).join(' ');
+  const what = `${rule.integer ? 'an integer' : 'a number'} from ${rule.min} to ${rule.max}`;
   if (v === undefined || v === null || v === '') {
-    if (dflt === undefined) throw new ContractError(field, what, v);
-    return dflt;
+    if (rule.default === undefined) throw new ContractError(field, what, v);
+    return rule.default;
   }
   const n = typeof v === 'number' ? v : Number(String(v).trim());
-  if (!Number.isFinite(n)) throw new ContractError(field, what, v);
-  if ((rule.min !== undefined && n < rule.min) || (rule.max !== undefined && n > rule.max)) throw new ContractError(field, what, n);
+  if (!Number.isFinite(n) || (rule.integer && !Number.isInteger(n))) throw new ContractError(field, what, v);
+  if (n < rule.min || n > rule.max) throw new ContractError(field, what, n);
   return n;
 }
 
@@ -53,30 +76,31 @@ export function cameraConfigFromNode(raw: Record<string, unknown>): CameraConfig
   if (!host) throw new ContractError('camera.host', 'the camera\'s host name or IP address');
   const space = str(raw, 'space') || DEFAULT_CALIBRATION.space;
   if (space !== 'generic' && space !== 'degrees') throw new ContractError('camera.space', '"generic" or "degrees"', space);
-  const panDirection = num(raw, 'panDirection', 1);
-  if (panDirection !== 1 && panDirection !== -1) throw new ContractError('camera.panDirection', '1 (clockwise) or -1 (counter-clockwise)', panDirection);
-  const panMinDeg = num(raw, 'panMinDeg', DEFAULT_CALIBRATION.panMinDeg, { min: -720, max: 720 });
-  const panMaxDeg = num(raw, 'panMaxDeg', DEFAULT_CALIBRATION.panMaxDeg, { min: -720, max: 720 });
-  if (panMaxDeg <= panMinDeg) throw new ContractError('camera.panMaxDeg', `> panMinDeg (${panMinDeg})`, panMaxDeg);
-  const tiltMinDeg = num(raw, 'tiltMinDeg', DEFAULT_CALIBRATION.tiltMinDeg, { min: -180, max: 180 });
-  const tiltMaxDeg = num(raw, 'tiltMaxDeg', DEFAULT_CALIBRATION.tiltMaxDeg, { min: -180, max: 180 });
-  if (tiltMaxDeg <= tiltMinDeg) throw new ContractError('camera.tiltMaxDeg', `> tiltMinDeg (${tiltMinDeg})`, tiltMaxDeg);
-  const hfovWideDeg = num(raw, 'hfovWideDeg', DEFAULT_CALIBRATION.hfovWideDeg, { min: 0.1, max: 179 });
-  const hfovTeleDeg = num(raw, 'hfovTeleDeg', DEFAULT_CALIBRATION.hfovTeleDeg, { min: 0.1, max: 179 });
-  if (hfovTeleDeg > hfovWideDeg) throw new ContractError('camera.hfovTeleDeg', `<= hfovWideDeg (${hfovWideDeg})`, hfovTeleDeg);
+  const pd = raw.panDirection;
+  const panDirection = pd === undefined || pd === null || pd === '' ? 1 : Number(pd);
+  if (panDirection !== 1 && panDirection !== -1) throw new ContractError('camera.panDirection', '1 (clockwise) or -1 (counter-clockwise)', pd);
+  const panMinDeg = num(raw, 'panMinDeg');
+  const panMaxDeg = num(raw, 'panMaxDeg');
+  if (panMaxDeg <= panMinDeg) throw new ContractError('camera.panMaxDeg', `more than panMinDeg (${panMinDeg})`, panMaxDeg);
+  const tiltMinDeg = num(raw, 'tiltMinDeg');
+  const tiltMaxDeg = num(raw, 'tiltMaxDeg');
+  if (tiltMaxDeg <= tiltMinDeg) throw new ContractError('camera.tiltMaxDeg', `more than tiltMinDeg (${tiltMinDeg})`, tiltMaxDeg);
+  const hfovWideDeg = num(raw, 'hfovWideDeg');
+  const hfovTeleDeg = num(raw, 'hfovTeleDeg');
+  if (hfovTeleDeg > hfovWideDeg) throw new ContractError('camera.hfovTeleDeg', `at most hfovWideDeg (${hfovWideDeg})`, hfovTeleDeg);
   return {
     id,
     name: str(raw, 'name') || id,
     host,
-    port: num(raw, 'port', 80, { min: 1, max: 65535 }),
+    port: num(raw, 'port'),
     profileToken: str(raw, 'profileToken') || undefined,
-    lat: num(raw, 'lat', undefined, { min: -90, max: 90 }),
-    lon: num(raw, 'lon', undefined, { min: -180, max: 180 }),
-    heightM: num(raw, 'heightM', 6, { min: 0, max: 500 }),
-    mountHeadingDeg: num(raw, 'mountHeadingDeg', 0, { min: -360, max: 360 }),
-    tiltOffsetDeg: num(raw, 'tiltOffsetDeg', 0, { min: -45, max: 45 }),
+    lat: num(raw, 'lat'),
+    lon: num(raw, 'lon'),
+    heightM: num(raw, 'heightM'),
+    mountHeadingDeg: num(raw, 'mountHeadingDeg'),
+    tiltOffsetDeg: num(raw, 'tiltOffsetDeg'),
     calibration: { space, panDirection, panMinDeg, panMaxDeg, tiltMinDeg, tiltMaxDeg, hfovWideDeg, hfovTeleDeg },
-    maxRangeM: num(raw, 'maxRangeM', 250, { min: 1 }),
+    maxRangeM: num(raw, 'maxRangeM'),
     blindSectors: parseBlindSectors(raw.blindSectors),
     homePreset: str(raw, 'homePreset') || undefined,
     sensorId: str(raw, 'sensorId') || undefined,

@@ -14,6 +14,20 @@ import { aimToCameraDegrees, cameraDegreesToWorld, degreesToSpace, spaceToDegree
 import { MoveMethod, MoveResult, moveToTarget } from './mover';
 import type { CameraConfig } from './types';
 
+/**
+ * The ptz-steer node's numeric settings (seconds, degrees, metres as its form shows them):
+ * accepted range and default. A value outside is named in a warning and the default applies;
+ * its editor form refuses the same values (test/unit/editor-validators.test.ts).
+ */
+export const PTZ_STEER_SETTINGS = {
+  toleranceDeg: { min: 0.05, max: 20, default: 1 },
+  moveTimeoutS: { min: 0.5, max: 300, default: 15 },
+  returnHomeS: { min: 0, max: 86_400, default: 120 },
+  waitForCameraS: { min: 0, max: 86_400, default: 300 },
+  assumedDistanceM: { min: 1, max: 5000, default: 40 },
+  frameWidthM: { min: 0.5, max: 500, default: 10 },
+} as const;
+
 export interface SteerOptions {
   mode: 'automatic' | 'confirm';
   toleranceDeg: number;

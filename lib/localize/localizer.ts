@@ -44,6 +44,22 @@ export interface DoaOutcome {
 /** Below this DOA confidence a bearing is not trusted (calibrated on the canyon evaluation). */
 export const DEFAULT_MIN_CONFIDENCE = 0.3;
 
+/**
+ * The localizer node's numeric settings: accepted range and default (empty = the default).
+ * Its editor form refuses what is outside these ranges (test/unit/editor-validators.test.ts).
+ */
+export const LOCALIZER_SETTINGS = {
+  temperatureC: { min: -40, max: 60, default: 15 },
+  windowMs: { min: 5, max: 200, default: 20 },
+  minConfidence: { min: 0, max: 1, default: DEFAULT_MIN_CONFIDENCE },
+  minSensors: { min: 1, max: 100, integer: true, default: 3 },
+  timeoutMs: { min: 50, max: 60000, default: 1500 },
+  onsetToleranceMs: { min: 0, max: 5000, default: 20 },
+  maxClockErrorMs: { min: 0, max: 60000, default: 10 },
+  sourceHeightM: { min: -100, max: 1000, default: 1.5 },
+  continuationS: { min: 0, max: 60, default: 4 },
+} as const;
+
 const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
 
 /** Direction of arrival of one detection from its span. Never throws for unlocalisable input: says why. */

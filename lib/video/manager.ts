@@ -110,6 +110,21 @@ export interface VideoStats {
 
 const MULTIPART_BOUNDARY = 'vigieframe';
 
+/**
+ * The video-forward node's numeric settings (seconds, frames/s, pixels, ms as its form shows
+ * them): accepted range and default (empty = the default). Its editor form refuses what is
+ * outside these ranges (test/unit/editor-validators.test.ts).
+ */
+export const VIDEO_FORWARD_SETTINGS = {
+  keepForS: { min: 5, max: 86_400, default: 120 },
+  idleStopS: { min: 1, max: 86_400, default: 30 },
+  maxRelays: { min: 1, max: 64, integer: true, default: 4 },
+  mjpegFps: { min: 0.2, max: 30, default: 5 },
+  mjpegWidth: { min: 64, max: 3840, integer: true, default: 640 },
+  fragmentMs: { min: 0, max: 10_000, integer: true, default: 0 },
+  snapshotKeepS: { min: 5, max: 604_800, default: 3600 },
+} as const;
+
 /** `<root>vigie/video/<cameraId>/<what>` → parts, or undefined when the path is not ours. */
 export function parseVideoPath(pathname: string, root = '/'): { cameraId: string; what: 'live' | 'mjpeg' | 'snapshot' | 'ticket' } | undefined {
   const prefix = normaliseRoot(root) + 'vigie/video/';

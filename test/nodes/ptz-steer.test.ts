@@ -334,15 +334,16 @@ describe('ptz-steer node', () => {
     const flow = [
       { id: 'tab', type: 'tab', label: 'cameras' },
       cameraNode('solo', cam),
-      { id: 'steer', z: 'tab', type: 'ptz-steer', mode: 'automatic', waitForCameraS: 'abc', toleranceDeg: -1, frameWidthM: '', wires: [['out'], ['err']] },
+      { id: 'steer', z: 'tab', type: 'ptz-steer', mode: 'automatic', waitForCameraS: 'abc', toleranceDeg: -1, frameWidthM: '', assumedDistanceM: 6000, wires: [['out'], ['err']] },
       { id: 'out', z: 'tab', type: 'helper' },
       { id: 'err', z: 'tab', type: 'helper' },
     ];
     await helper.load([vigieCamera, ptzSteer], flow, creds(['solo']));
     const warned = warningsOf(helper, 'steer');
     assert.deepEqual(warned.sort(), [
-      'setting toleranceDeg: expected a number ≥ 0.05, got -1; using 1',
-      'setting waitForCameraS: expected a number ≥ 0, got "abc"; using 300',
+      'setting assumedDistanceM: expected a number from 1 to 5000, got 6000; using 40',
+      'setting toleranceDeg: expected a number from 0.05 to 20, got -1; using 1',
+      'setting waitForCameraS: expected a number from 0 to 86400, got "abc"; using 300',
     ]);
     const out = collect(helper.getNode('out'));
     helper.getNode('steer').receive({ payload: alert('a1', destination(ORIGIN, 30, 50)) });

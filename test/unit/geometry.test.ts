@@ -152,8 +152,15 @@ test('camera config from the editor form: defaults, checks naming the field', ()
   assert.deepEqual(c.blindSectors, [{ fromDeg: 300, toDeg: 20 }, { fromDeg: 90, toDeg: 120 }]);
   assert.equal(cameraConfigFromNode({ id: 'n1', cameraId: 'dome-3', host: 'h', lat: 0, lon: 0 }).id, 'dome-3');
   assert.throws(() => cameraConfigFromNode({ id: 'n1', lat: 0, lon: 0 }), /camera\.host: expected/);
-  assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 'x', lon: 0 }), /camera\.lat: expected a number >= -90 <= 90, got "x"/);
-  assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, panMinDeg: 10, panMaxDeg: 0 }), /camera\.panMaxDeg: expected > panMinDeg/);
+  assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 'x', lon: 0 }), /camera\.lat: expected a number from -90 to 90, got "x"/);
+  // worded as the sensor words its errors (lib/sensor.ts)
+  assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, port: '80.5' }), /camera\.port: expected an integer from 1 to 65535, got "80\.5"/);
+  assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, maxRangeM: 200_000 }), /camera\.maxRangeM: expected a number from 1 to 100000, got 200000/);
+  assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, tiltMinDeg: 30, tiltMaxDeg: 20 }), /camera\.tiltMaxDeg: expected more than tiltMinDeg \(30\), got 20/);
+  assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, hfovWideDeg: 30, hfovTeleDeg: 40 }), /camera\.hfovTeleDeg: expected at most hfovWideDeg \(30\), got 40/);
+  assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, panDirection: 'left' }), /camera\.panDirection: expected 1 \(clockwise\) or -1 \(counter-clockwise\), got "left"/);
+  assert.equal(cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, panDirection: '-1' }).calibration.panDirection, -1);
+  assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, panMinDeg: 10, panMaxDeg: 0 }), /camera\.panMaxDeg: expected more than panMinDeg \(10\), got 0/);
   assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, space: 'radians' }), /camera\.space/);
   assert.throws(() => parseBlindSectors('north'), /camera\.blindSectors\[0\]: expected a sector/);
 });
