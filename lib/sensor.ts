@@ -60,7 +60,8 @@ export const DEFAULT_CLOCK_ERROR_MS: Record<ClockSource, number> = { local: 50, 
 
 function num(v: unknown, field: keyof typeof SENSOR_SETTINGS, dflt: number | undefined = SENSOR_SETTINGS[field].default): number {
   const { min, max } = SENSOR_SETTINGS[field];
-  if ((v === undefined || v === null || v === '') && dflt !== undefined) return dflt;
+  // empty (or blank) is the default, as settingInRange reads the other nodes' settings
+  if ((v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) && dflt !== undefined) return dflt;
   const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max) {
     throw new Error(`${field}: expected a number from ${min} to ${max}, got ${JSON.stringify(v) ?? 'undefined'}`);

@@ -7,6 +7,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { CameraConnection } from '../lib/camera/connection';
 import { PTZ_STEER_SETTINGS, PtzSteer, SteerOutput } from '../lib/camera/steer';
+import { settingInRange } from '../lib/util/validate';
 
 interface PtzSteerDef extends NodeDef {
   cameras?: string[] | string;
@@ -29,12 +30,13 @@ interface CameraConfigNode extends Node {
 
 /** A numeric setting in its range (PTZ_STEER_SETTINGS), or its default; `bad` hears of a value that was set but is unusable. */
 function numberOr(v: unknown, name: keyof typeof PTZ_STEER_SETTINGS, bad: (text: string) => void): number {
-  const { min, max, default: dflt } = PTZ_STEER_SETTINGS[name];
-  if (v === undefined || v === '') return dflt;
-  const n = typeof v === 'number' ? v : Number(v);
-  if (Number.isFinite(n) && n >= min && n <= max) return n;
-  bad(`setting ${name}: expected a number from ${min} to ${max}, got ${JSON.stringify(v)}; using ${dflt}`);
-  return dflt;
+  const rule = PTZ_STEER_SETTINGS[name];
+  try {
+    return settingInRange(v, `setting ${name}`, rule, rule.default);
+  } catch (err) {
+    bad(`${(err as Error).message}; using ${rule.default}`);
+    return rule.default;
+  }
 }
 
 export = function (RED: NodeAPI) {

@@ -33,7 +33,7 @@ function num(raw: Record<string, unknown>, key: keyof typeof CAMERA_SETTINGS): n
   const v = raw[key];
   const field = `camera.${key}`;
   const what = `${rule.integer ? 'an integer' : 'a number'} from ${rule.min} to ${rule.max}`;
-  if (v === undefined || v === null || v === '') {
+  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) {
     if (rule.default === undefined) throw new ContractError(field, what, v);
     return rule.default;
   }

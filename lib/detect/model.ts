@@ -244,10 +244,13 @@ export function cardPathFor(onnxPath: string): string {
   return fs.existsSync(b) ? b : a;
 }
 
-/** What the node editor shows of a model: its name and the thresholds its card recommends. */
+/** What the node editor shows of a model: its name, its window and the thresholds its card recommends. */
 export interface CardSummary {
   name: string;
   version?: string;
+  /** The model's sample rate (Hz) and window (samples): the classifier form checks its hop and window against them. */
+  sampleRate: number;
+  windowSamples: number;
   /** Alert labels in Vigie's label space (voice labels are never alert labels). */
   alertLabels: string[];
   /** Recommended on-threshold per alert label (labels without one use 0.5). */
@@ -281,7 +284,7 @@ export function readCardSummary(onnxPath: string): CardSummary {
   const alertLabels = alertLabelsOf(card);
   const thresholds: Record<string, number> = {};
   for (const l of alertLabels) if (typeof card.thresholds?.[l] === 'number') thresholds[l] = card.thresholds[l];
-  const out: CardSummary = { name: card.name, alertLabels, thresholds };
+  const out: CardSummary = { name: card.name, sampleRate: card.input.sampleRate, windowSamples: card.input.windowSamples, alertLabels, thresholds };
   if (typeof card.version === 'string') out.version = card.version;
   return out;
 }

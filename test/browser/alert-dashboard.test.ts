@@ -407,11 +407,12 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     await page.fill('#node-input-siteLon', '');
     await page.locator('#node-input-siteLat').focus();
     const pairInvalid = await page.evaluate(() => {
-      const RED = (window as unknown as { RED: { nodes: { getType(t: string): { defaults: Record<string, { validate(v: string): boolean }> } } } }).RED;
+      const RED = (window as unknown as { RED: { nodes: { getType(t: string): { defaults: Record<string, { validate(v: string, opt: unknown): unknown }> } } } }).RED;
       const d = RED.nodes.getType('alert-dashboard').defaults;
-      return d.siteLat.validate.call({}, '45.4');
+      // the empty longitude is outlined, saying why
+      return d.siteLon.validate.call({}, '', {});
     });
-    assert.equal(pairInvalid, false, 'a latitude without a longitude is refused');
+    assert.equal(pairInvalid, 'Site origin longitude: expected a number with the latitude, or both empty', 'a latitude without a longitude is refused');
     await page.screenshot({ path: path.join(artifacts, 'alert-dashboard-editor-form.png') });
     assert.deepEqual(errors, []);
     await page.close();

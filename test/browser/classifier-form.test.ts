@@ -54,11 +54,11 @@ describe('acoustic-classifier form in Chromium', { timeout: 240_000 }, () => {
       assert.equal(await placeholder(page, '#vigie-class-glass_break-threshold'), '0.9');
       assert.equal(await page.locator('#vigie-class-scream-threshold').inputValue(), '0.7', 'a class threshold set in the node is kept');
       assert.equal(await placeholder(page, '#node-input-threshold'), '0.9');
-      assert.match((await page.locator('#vigie-classifier-card').textContent()) ?? '', /the one the model card recommends/);
+      assert.match((await page.locator('#vigie-classifier-card').textContent()) ?? '', /: a class whose threshold is empty uses the one shown in grey, the model card's recommendation\.$/);
       // a default threshold applies to every empty class field
       await page.fill('#node-input-threshold', '0.5');
       assert.equal(await placeholder(page, '#vigie-class-gunshot-threshold'), '0.5');
-      assert.match((await page.locator('#vigie-classifier-card').textContent()) ?? '', /the default threshold below/);
+      assert.match((await page.locator('#vigie-classifier-card').textContent()) ?? '', /the Default threshold below \(0\.5\)\.$/);
       await page.fill('#node-input-threshold', '');
       assert.equal(await placeholder(page, '#vigie-class-gunshot-threshold'), '0.9');
       // another model: its own card's recommendations
@@ -85,8 +85,14 @@ describe('acoustic-classifier form in Chromium', { timeout: 240_000 }, () => {
       assert.equal(await placeholder(page, '#vigie-class-gunshot-threshold'), '0.9');
       // The editor refuses a per-class threshold the runtime refuses (below 0.01).
       const accepts = (t: number) =>
-        page.evaluate((v) => (window as unknown as { RED: { nodes: { getType(t: string): { defaults: { thresholds: { validate(x: unknown): boolean } } } } } }).RED.nodes.getType('acoustic-classifier').defaults.thresholds.validate({ gunshot: v }), t);
-      assert.equal(await accepts(0.005), false, 'threshold 0.005 is refused');
+        page.evaluate(
+          (v) =>
+            (window as unknown as { RED: { nodes: { getType(t: string): { defaults: { thresholds: { validate(this: unknown, x: unknown, opt: unknown): unknown } } } } } }).RED.nodes
+              .getType('acoustic-classifier')
+              .defaults.thresholds.validate.call({ labels: ['gunshot'] }, { gunshot: v }, {}),
+          t,
+        );
+      assert.match(String(await accepts(0.005)), /^Threshold of Gunshot: expected a number from 0\.01 to 1/, 'threshold 0.005 is refused, saying why');
       assert.equal(await accepts(0.01), true, 'threshold 0.01 is accepted');
       assert.deepEqual(errors, []);
     } finally {

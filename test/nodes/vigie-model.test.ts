@@ -83,6 +83,9 @@ describe('vigie-model: the model card endpoint of the editor', () => {
       assert.deepEqual(shipped.alertLabels, card.alertLabels);
       assert.deepEqual(shipped.thresholds, card.thresholds);
       assert.equal('labels' in shipped, false, 'only what the form shows');
+      // the classifier form checks its hop and window against the model's window
+      assert.equal(shipped.sampleRate, card.input.sampleRate);
+      assert.equal(shipped.windowSamples, card.input.windowSamples);
       // a relative path is read from the user directory, like the node reads it
       const tiny = (await helper.request().get('/vigie/model-card').query({ path: 'tiny.onnx' }).expect(200)).body;
       assert.equal(tiny.name, 'tiny-ok');
