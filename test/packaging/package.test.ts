@@ -115,6 +115,10 @@ test('installed into a fresh Node-RED 4.1 user directory, every node type loads 
   // The editor gets every form: the node configs endpoint serves each set's HTML.
   const html = await (await fetch(`${red.url}/nodes`, { headers: { Accept: 'text/html' } })).text();
   for (const t of types) assert.match(html, new RegExp(`registerType\\(\\s*['"]${t}['"]`), `editor HTML for ${t}`);
+  // The palette lists a module's nodes in the order its editor HTML registers them, the order of
+  // package.json's node-red.nodes: the order of the chain (DESIGN §1), then the outbox.
+  const palette = [...html.matchAll(/registerType\(\s*['"]([\w-]+)['"]\s*,\s*\{\s*category:\s*['"]Vigie['"]/g)].map((m) => m[1]);
+  assert.deepEqual(palette, ['mic-capture', 'acoustic-classifier', 'localizer', 'ptz-steer', 'video-forward', 'alert-dashboard', 'vigie-outbox']);
 });
 
 test('the tarball ships every bundled simulator scene beside the compiled scene loader', () => {
