@@ -45,13 +45,13 @@ const CONFIG_NODES: Record<string, { id: string; type: string; valid?: boolean; 
 };
 
 /** Runs a form's editor script; returns what it registers, by node type. */
-function editorDefinitions(file: string): Record<string, Definition> {
+function editorDefinitions(file: string, configNodes: Record<string, unknown> = CONFIG_NODES): Record<string, Definition> {
   const html = fs.readFileSync(path.join(repoRoot, 'nodes', file), 'utf8');
   const scripts = [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((m) => m[1]);
   assert.ok(scripts.length > 0, `${file} has an editor script`);
   const registered: Record<string, Definition> = {};
   const RED = {
-    nodes: { registerType: (type: string, def: Definition) => void (registered[type] = def), node: (id: string) => CONFIG_NODES[id] ?? null },
+    nodes: { registerType: (type: string, def: Definition) => void (registered[type] = def), node: (id: string) => configNodes[id] ?? null },
     validators: { regex: (re: RegExp) => (v: unknown) => re.test(String(v)), number: () => (v: unknown) => Number.isFinite(Number(v)) },
   };
   // No form open: field lookups find nothing, so validators read the node's own properties.
@@ -322,4 +322,27 @@ test('vigie-outbox form: its defaults are the runtime defaults', () => {
   const defaults = definitionOf('vigie-outbox.html', 'vigie-outbox').defaults;
   assert.equal(defaults.maxMessages.value, DEFAULT_MAX_MESSAGES);
   assert.equal(defaults.maxAgeS.value, DEFAULT_MAX_AGE_S);
+});
+
+test('the shipped flows open without a red field: every property of every Vigie node passes its form\'s validator', () => {
+  const flowsDir = path.join(repoRoot, 'flows');
+  let checked = 0;
+  for (const f of fs.readdirSync(flowsDir).filter((x) => x.endsWith('.json'))) {
+    const flow = JSON.parse(fs.readFileSync(path.join(flowsDir, f), 'utf8')) as Array<Record<string, unknown> & { id: string; type: string }>;
+    const byId = Object.fromEntries(flow.map((n) => [n.id, n]));
+    const types: Record<string, Definition> = {};
+    for (const file of FORMS) Object.assign(types, editorDefinitions(file, byId));
+    for (const n of flow) {
+      const def = types[n.type];
+      if (!def) continue;
+      for (const [key, p] of Object.entries(def.defaults)) {
+        const v = n[key] === undefined ? p.value : n[key];
+        // Node-RED takes a whole $(NAME) or ${NAME} reference for valid without asking the validator
+        if (!p.validate || (typeof v === 'string' && /^\$(\([A-Za-z_]\w*\)|\{[A-Za-z_]\w*\})$/.test(v))) continue;
+        checked++;
+        assert.equal(p.validate.call(n, v, {}), true, `${f}: ${n.type} ${n.id}.${key} = ${JSON.stringify(v)}`);
+      }
+    }
+  }
+  assert.ok(checked > 100, `properties checked: ${checked}`);
 });
