@@ -1,13 +1,13 @@
 /**
  * `vigie <command> --help` (and -h) prints the command's usage on standard output and exits 0,
  * for every command; `vigie --help` lists every command with all its options; an unknown
- * command exits 2.
+ * command exits 2. `vigie start --help` also describes the environment variables.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'path';
-import { parseStartArgs } from '../../lib/cli/start';
+import { FLOW_ENV, parseStartArgs } from '../../lib/cli/start';
 import { USAGE } from '../../lib/cli/usage';
 import { repoRoot } from '../support/nodered';
 
@@ -27,6 +27,17 @@ test('-h is --help, wherever it stands among the options', () => {
   const r = vigie('simulate', '--scene', 'x', '-h');
   assert.equal(r.status, 0, r.stderr);
   assert.ok(r.stdout.startsWith(`usage: ${USAGE.simulate}\n`));
+});
+
+test("vigie start --help: every option the command accepts, and every variable of the image and the flows", () => {
+  const r = vigie('start', '--help');
+  assert.equal(r.status, 0, r.stderr);
+  for (const option of ['--flow', '--user-dir', '--host', '--port', '--node-red', '--reset-flow', '--broker-port']) {
+    assert.ok(USAGE.start.includes(option), `usage names ${option}`);
+    assert.match(r.stdout, new RegExp(`\\n  ${option}\\b`), `${option} described`);
+  }
+  for (const [name, v] of Object.entries(FLOW_ENV)) assert.ok(r.stdout.includes(`  ${name} `) && r.stdout.includes(v.meaning), `${name} and its meaning`);
+  for (const name of ['VIGIE_CREDENTIAL_SECRET', 'VIGIE_LOG_LEVEL', 'VIGIE_QUIET']) assert.match(r.stdout, new RegExp(`\\n  ${name} `));
 });
 
 test('vigie --help lists every command with its whole usage; no arguments too; an unknown command exits 2', () => {
