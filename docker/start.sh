@@ -1,6 +1,7 @@
 #!/bin/sh
 # Starts Node-RED with the flow named by $VIGIE_FLOW (street-demo, gateway, control-room, or
 # a path to a flow file). The street demo also starts its virtual cameras and MQTT broker.
+# Arguments are passed on to `vigie start` (e.g. `docker run … vigie --reset-flow`).
 # Node-RED, Vigie and Dashboard 2.0 run from $NODE_RED_HOME (install.sh, the image's layers);
 # the user directory $VIGIE_USER_DIR (the /data volume) holds state only.
 set -eu
@@ -24,4 +25,4 @@ exec node "$VIGIE_JS" start \
   --user-dir "$VIGIE_USER_DIR" \
   --node-red "$NODE_RED_HOME" \
   --host "${VIGIE_HOST:-0.0.0.0}" \
-  --port "${VIGIE_PORT:-1880}"
+  --port "${VIGIE_PORT:-1880}" "$@"
