@@ -1,11 +1,14 @@
 # Vigie on Node-RED 4.1, for street gateways and the control room (linux/amd64, linux/arm64).
 # Debian base: onnxruntime-node needs glibc (no musl build), so not the Alpine Node-RED image.
 #   docker build -t vigie .
-#   docker run -p 1880:1880 -e VIGIE_FLOW=street-demo vigie
+#   docker run -p 127.0.0.1:1880:1880 -e VIGIE_FLOW=street-demo vigie
+# Node-RED, Vigie and Dashboard 2.0 live in the image (/opt/node-red); the /data volume holds
+# state only (flows, credentials, settings, audit log, alerts, outboxes). See docs/install.md.
 ARG NODE_VERSION=20
 
 # --- build: compile the package and pack it, as it would be published -----------------------
-FROM node:${NODE_VERSION}-bookworm-slim AS build
+# Its output is plain JavaScript: it runs on the build machine's platform, never under QEMU.
+FROM --platform=$BUILDPLATFORM node:${NODE_VERSION}-bookworm-slim AS build
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 WORKDIR /src
 COPY package.json package-lock.json .npmrc ./
@@ -33,15 +36,19 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends ffmpeg alsa-utils tini ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
-# A non-root user that may open ALSA capture devices (group audio).
-RUN groupadd --system vigie \
- && useradd --system --gid vigie --groups audio --home-dir /home/vigie --create-home vigie
+# A non-root user that may open ALSA capture devices (group audio), with a fixed UID and GID
+# (999, as the first image's system user had) so that a bind-mounted /data can be given to it.
+RUN groupadd --system --gid 999 vigie \
+ && useradd --system --uid 999 --gid vigie --groups audio --home-dir /home/vigie --create-home --shell /usr/sbin/nologin vigie
 
-COPY docker/install.sh docker/start.sh docker/healthcheck.js /opt/vigie/
+COPY docker/install.sh docker/start.sh docker/old-packages.js docker/healthcheck.js /opt/vigie/
 COPY --from=build /pkg/vigie.tgz /opt/vigie/vigie.tgz
-# Node-RED, then the package installed into the user directory as the palette manager does.
-RUN /opt/vigie/install.sh /opt/vigie/vigie.tgz \
- && chown -R vigie:vigie /data
+# npm's cache goes to a directory removed in the same step, so that it never reaches a layer.
+RUN export npm_config_cache=/tmp/npm-cache \
+ && VIGIE_RUN_AS=vigie:vigie /opt/vigie/install.sh /opt/vigie/vigie.tgz \
+ && rm -rf /tmp/npm-cache /root/.npm \
+ && mkdir -p /data \
+ && chown vigie:vigie /data
 
 USER vigie
 WORKDIR /data

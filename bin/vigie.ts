@@ -1,34 +1,48 @@
 #!/usr/bin/env node
 /**
  * `vigie` command line: evaluation, simulation and audit tools that run the same library
- * code as the nodes. Each subcommand lives in lib/cli/ and is loaded on demand.
+ * code as the nodes. Each subcommand lives in lib/cli/ and is loaded on demand; its usage line
+ * is in lib/cli/usage.ts. `vigie --help` lists them; `vigie <command> --help` (or -h) prints the
+ * command's usage, and its help() when it has one, and exits 0.
  */
+import { CommandName, USAGE } from '../lib/cli/usage';
 
-interface Command {
-  usage: string;
-  load: () => Promise<{ main(args: string[]): Promise<number> }>;
+interface CommandModule {
+  main(args: string[]): Promise<number>;
+  /** More than the usage line, for `--help`: what the command does, its environment variables. */
+  help?(): string;
 }
 
-const COMMANDS: Record<string, Command> = {
-  start: { usage: 'vigie start --flow street-demo|gateway|control-room|FILE --user-dir DIR [--host H] [--port P]', load: () => import('../lib/cli/start') },
-  'audit verify': { usage: 'vigie audit verify FILE|DIR…', load: () => import('../lib/cli/audit-verify') },
-  'eval detect': { usage: 'vigie eval detect --manifest FILE.csv [--model FILE.onnx] [--threshold P] [--details]', load: () => import('../lib/cli/eval-detect') },
-  'eval localize': { usage: 'vigie eval localize --scene FILE.json|NAME [--seed N] [--clock-error-ms X] [--duration S] [--no-bearings] [--summary]', load: () => import('../lib/cli/eval-localize') },
-  'virtual-camera': { usage: 'vigie virtual-camera [--port N] [--user U --password P] [--quirk X[,Y]] [--degrees] [--rtsp]', load: () => import('../lib/cli/virtual-camera') },
-  simulate: { usage: 'vigie simulate --scene FILE.json|NAME --out DIR [--duration S] [--seed N] [--format pcm16|pcm24|float32]', load: () => import('../lib/cli/simulate') },
+const COMMANDS: Record<CommandName, () => Promise<CommandModule>> = {
+  start: () => import('../lib/cli/start'),
+  'audit verify': () => import('../lib/cli/audit-verify'),
+  'eval detect': () => import('../lib/cli/eval-detect'),
+  'eval localize': () => import('../lib/cli/eval-localize'),
+  'virtual-camera': () => import('../lib/cli/virtual-camera'),
+  simulate: () => import('../lib/cli/simulate'),
 };
 
+const wantsHelp = (args: string[]) => args.includes('--help') || args.includes('-h');
+
 async function run(argv: string[]): Promise<number> {
-  for (const [name, cmd] of Object.entries(COMMANDS)) {
+  for (const [name, load] of Object.entries(COMMANDS) as Array<[CommandName, () => Promise<CommandModule>]>) {
     const words = name.split(' ');
     if (words.every((w, i) => argv[i] === w)) {
-      const mod = await cmd.load();
-      return mod.main(argv.slice(words.length));
+      const args = argv.slice(words.length);
+      const mod = await load();
+      if (wantsHelp(args)) {
+        process.stdout.write(`usage: ${USAGE[name]}\n${mod.help ? mod.help() : ''}`);
+        return 0;
+      }
+      return mod.main(args);
     }
   }
-  const lines = Object.values(COMMANDS).map((c) => `  ${c.usage}`);
-  process.stderr.write(`usage:\n${lines.join('\n') || '  (no commands yet)'}\n`);
-  return argv.length === 0 || argv[0] === '--help' ? 0 : 2;
+  const lines = Object.values(USAGE).map((u) => `  ${u}`);
+  const help = argv.length === 0 || wantsHelp(argv.slice(0, 1));
+  (help ? process.stdout : process.stderr).write(
+    `${help ? '' : `vigie: unknown command "${argv.join(' ')}"\n`}usage:\n${lines.join('\n')}\n` + 'vigie <command> --help prints what a command does and its options.\n',
+  );
+  return help ? 0 : 2;
 }
 
 run(process.argv.slice(2)).then(

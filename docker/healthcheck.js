@@ -1,13 +1,52 @@
-// Container health: the Node-RED HTTP server answers and the Vigie nodes are loaded.
-const port = process.env.VIGIE_PORT || '1880';
-fetch(`http://127.0.0.1:${port}/vigie/health`, { signal: AbortSignal.timeout(4000) })
-  .then(async (r) => {
-    if (!r.ok) throw new Error(`HTTP ${r.status}`);
-    const body = await r.json();
-    if (body.status !== 'ok') throw new Error(JSON.stringify(body));
-    process.exit(0);
-  })
-  .catch((err) => {
-    console.error(`unhealthy: ${err.message}`);
-    process.exit(1);
+// Container health: Node-RED answers, the Vigie nodes are loaded, and every sensor's capture
+// delivers audio (a report "degraded" is unhealthy, naming the silent sensors).
+// `vigie start` leaves in $VIGIE_USER_DIR/.vigie-health.json the URL of <httpAdminRoot>vigie/admin-health
+// and this run's token, which opens that route whatever httpNodeAuth and adminAuth are. Without
+// the file (Node-RED started otherwise, or not started yet) it asks <httpNodeRoot>vigie/health on
+// VIGIE_PORT, which httpNodeAuth refuses.
+const fs = require('fs');
+const http = require('http');
+const https = require('https');
+const path = require('path');
+
+let target = { url: `http://127.0.0.1:${process.env.VIGIE_PORT || '1880'}/vigie/health` };
+try {
+  target = JSON.parse(fs.readFileSync(path.join(process.env.VIGIE_USER_DIR || '/data', '.vigie-health.json'), 'utf8'));
+} catch {
+  /* not started by vigie start (yet) */
+}
+
+function unhealthy(why) {
+  console.error(`unhealthy: ${why}`);
+  process.exit(1);
+}
+
+const url = new URL(target.url);
+const options = {
+  headers: target.token ? { 'x-vigie-health-token': target.token } : {},
+  timeout: 4000,
+  // Node-RED's own certificate, asked on loopback: its name cannot match.
+  rejectUnauthorized: false,
+};
+const req = (url.protocol === 'https:' ? https : http).get(url, options, (res) => {
+  let text = '';
+  res.setEncoding('utf8');
+  res.on('data', (d) => (text += d));
+  res.on('end', () => {
+    if (res.statusCode === 401 && !target.token) unhealthy(`HTTP 401 from ${url.pathname}: httpNodeAuth is set and Node-RED was not started by vigie start, which gives this check a token`);
+    if (res.statusCode !== 200) unhealthy(`HTTP ${res.statusCode} from ${url.pathname}`);
+    let body;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      unhealthy(`not JSON from ${url.pathname}`);
+    }
+    if (body.status === 'ok') process.exit(0);
+    if (body.status === 'degraded' && Array.isArray(body.noAudio)) {
+      unhealthy(`degraded: no audio from ${body.noAudio.map((s) => `sensor ${s.sensor} for ${s.forS} s`).join(', ')}`);
+    }
+    unhealthy(JSON.stringify(body).slice(0, 300));
   });
+});
+req.on('timeout', () => req.destroy(new Error('no answer within 4 s')));
+req.on('error', (err) => unhealthy(err.message));

@@ -4,7 +4,7 @@
  */
 import { AudioSpan } from './audio/ring';
 import { loadSchemas, SchemaName, schemaNameOf } from './schemas';
-import { ContractError, isObject, requireNumber, requireObject, requireOneOf, requireString } from './util/validate';
+import { ContractError, isObject, optionalNumber, requireNumber, requireObject, requireOneOf, requireString } from './util/validate';
 
 export const CONTRACT_VERSION = 1;
 
@@ -122,6 +122,12 @@ export interface Decision {
   /** Epoch seconds. */
   time: number;
   note?: string;
+  /**
+   * How many decisions the alert had before this one (0: the first). alert-dashboard records a
+   * decision only on the alert as its operator last saw it, so a higher one deliberately changes
+   * an earlier decision. Optional: decisions without it are read as before.
+   */
+  revision?: number;
 }
 
 export function validateAudioBlock(p: unknown): AudioBlock {
@@ -435,8 +441,10 @@ export function validateDecision(p: unknown): Decision {
   requireString(o, 'operator');
   requireNumber(o, 'time', { min: 0 });
   if (o.note !== undefined && typeof o.note !== 'string') throw new ContractError('payload.note', 'a string', o.note);
+  const revision = optionalNumber(o, 'revision', { integer: true, min: 0 });
   // The decision's own fields only (the schema closes it): nothing else rides on to MQTT.
   const d: Decision = { kind: 'decision', alertId: o.alertId as string, action: o.action as Decision['action'], operator: o.operator as string, time: o.time as number };
   if (o.note !== undefined) d.note = o.note as string;
+  if (revision !== undefined) d.revision = revision;
   return d;
 }

@@ -18,7 +18,7 @@ import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { openSharedAuditLog, AuditLogHandle } from '../lib/alerts/audit';
 import { AlertConsole, DASHBOARD_SETTINGS, SiteInfo, SitePoint, userFromClient } from '../lib/alerts/console';
-import { AlertStore } from '../lib/alerts/store';
+import { AlertStore, StaleDecisionError } from '../lib/alerts/store';
 import { listCameras } from '../lib/camera/registry';
 import { errorStatus } from '../lib/util/status';
 import { isObject, settingInRange } from '../lib/util/validate';
@@ -57,7 +57,15 @@ interface SocketLike {
   emit(event: string, ...args: unknown[]): void;
 }
 
-type Ack = (reply: { ok: boolean; error?: string }) => void;
+/** What a decision made on a stale view meets: what happened meanwhile, and the revision to send to decide anyway. */
+interface Conflict {
+  alertId: string;
+  revision: number;
+  state: string;
+  latest?: { action: string; operator: string; time: number; note?: string };
+}
+
+type Ack = (reply: { ok: boolean; error?: string; conflict?: Conflict }) => void;
 
 /** Node id → the live instance, so socket handlers bound before a redeploy reach the current node. */
 const instances = new Map<string, (socket: SocketLike, action: unknown, ack?: Ack) => void>();
@@ -266,6 +274,14 @@ export = function (RED: NodeAPI) {
         }
         if (typeof ack === 'function') ack({ ok: true });
       } catch (err) {
+        if (err instanceof StaleDecisionError) {
+          // Two operators on one alert: no fault of the flow, so no warning; the console asks its operator.
+          node.log(`decision refused: ${err.message}`);
+          const l = err.latest;
+          const conflict: Conflict = { alertId: err.alertId, revision: err.revision, state: err.state, ...(l ? { latest: { action: l.action, operator: l.operator, time: l.time, ...(l.note ? { note: l.note } : {}) } } : {}) };
+          if (typeof ack === 'function') ack({ ok: false, error: err.message, conflict });
+          return;
+        }
         node.warn(`operator action refused: ${(err as Error).message}`);
         if (typeof ack === 'function') ack({ ok: false, error: (err as Error).message });
       }

@@ -53,7 +53,10 @@ export = function (RED: NodeAPI) {
     const showStatus = () => {
       const conns = connections();
       if (!conns.length) {
-        node.status({ fill: 'red', shape: 'ring', text: 'no camera configured' });
+        // A camera whose settings are refused has no connection: say which, and which field.
+        const unusable = configNodes.find((c) => c.cameraError);
+        const text = unusable ? `camera "${unusable.name || unusable.id}" unusable: ${unusable.cameraError!.split(':')[0]}` : 'no camera configured';
+        node.status({ fill: 'red', shape: 'ring', text });
         return;
       }
       const failed = conns.filter((c) => c.state === 'failed').map((c) => c.id);

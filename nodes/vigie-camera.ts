@@ -9,6 +9,7 @@ import { CameraConnection, classifyError } from '../lib/camera/connection';
 import { cameraConfigFromNode } from '../lib/camera/config';
 import { registerCamera } from '../lib/camera/registry';
 import { CameraConfig } from '../lib/camera/types';
+import { withUnsetEnv } from '../lib/util/env-refs';
 import { hasPassword } from '../lib/util/url-credentials';
 
 interface VigieCameraDef extends NodeDef {
@@ -85,7 +86,7 @@ export = function (RED: NodeAPI) {
       });
       unregister = registerCamera(node.connection);
     } catch (err) {
-      node.cameraError = (err as Error).message;
+      node.cameraError = withUnsetEnv((err as Error).message, def as unknown as Record<string, unknown>);
       node.error(`vigie-camera "${def.name || def.cameraId || def.id}": ${node.cameraError}`);
     }
 

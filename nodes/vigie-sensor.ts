@@ -6,6 +6,7 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { ARRAY_PRESETS } from '../lib/localize/arrays';
 import { checkSensorMics, SensorInfo, sensorWarnings, validateSensorInfo } from '../lib/sensor';
+import { withUnsetEnv } from '../lib/util/env-refs';
 import { describe, isObject } from '../lib/util/validate';
 
 interface VigieSensorDef extends NodeDef {
@@ -48,7 +49,7 @@ export = function (RED: NodeAPI) {
       });
       for (const w of sensorWarnings(node.sensor)) node.warn(`sensor "${node.sensor.id}": ${w}`);
     } catch (err) {
-      node.sensorError = (err as Error).message;
+      node.sensorError = withUnsetEnv((err as Error).message, config as unknown as Record<string, unknown>);
       node.error(`vigie-sensor "${config.name || config.sensorId || config.id}": ${node.sensorError}`);
     }
   }

@@ -143,8 +143,26 @@ export class AlertConsole {
     if (!record) throw new ContractError('action.alertId', 'the id of an alert in the queue', alertId);
     switch (type) {
       case 'decide': {
-        const decision = this.store.decide({ alertId, action: String(action.action), operator, note: typeof action.note === 'string' ? action.note : undefined });
-        auditBus.publish({ type: 'decision', actor: operator, alertId, details: { action: decision.action, ...(decision.note ? { note: decision.note } : {}), label: record.alert.label } });
+        // The number of decisions the operator's screen showed: a decision made on an older view is refused (StaleDecisionError).
+        const revision = action.revision;
+        if (revision !== undefined && (typeof revision !== 'number' || !Number.isInteger(revision) || revision < 0)) {
+          throw new ContractError('action.revision', 'a whole number >= 0: how many decisions the alert had on the operator\'s screen', revision);
+        }
+        const replaced = record.decisions[record.decisions.length - 1];
+        const decision = this.store.decide({ alertId, action: String(action.action), operator, note: typeof action.note === 'string' ? action.note : undefined, revision });
+        auditBus.publish({
+          type: 'decision',
+          actor: operator,
+          alertId,
+          details: {
+            action: decision.action,
+            ...(decision.note ? { note: decision.note } : {}),
+            label: record.alert.label,
+            revision: decision.revision,
+            // A decision that changes an earlier one says which.
+            ...(replaced ? { replaces: { action: replaced.action, operator: replaced.operator, time: replaced.time } } : {}),
+          },
+        });
         this.version++;
         return { decision, changed: true };
       }

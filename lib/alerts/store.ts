@@ -57,6 +57,34 @@ export function isUnhandled(state: AlertState): boolean {
   return UNHANDLED.has(state);
 }
 
+/**
+ * A decision made on a stale view: the alert had another decision (or several) since the
+ * operator's screen showed it. Nothing was recorded; `latest` is what happened meanwhile.
+ */
+export class StaleDecisionError extends Error {
+  readonly alertId: string;
+  /** How many decisions the alert has now: the revision to send for a decision made knowingly. */
+  readonly revision: number;
+  /** How many the operator's screen showed. */
+  readonly seen: number;
+  readonly state: AlertState;
+  readonly latest: Decision | undefined;
+
+  constructor(record: AlertRecord, seen: number) {
+    const latest = record.decisions[record.decisions.length - 1];
+    const meanwhile = latest
+      ? `${latest.operator} ${DECISION_STATE[latest.action]} it at ${new Date(latest.time * 1000).toISOString()}`
+      : `it has ${record.decisions.length} decisions, the view had ${seen}`;
+    super(`alert ${record.alert.id} was decided meanwhile (${meanwhile}): the decision, made on the view before, is not recorded; look again and decide anew`);
+    this.name = 'StaleDecisionError';
+    this.alertId = record.alert.id;
+    this.revision = record.decisions.length;
+    this.seen = seen;
+    this.state = record.state;
+    this.latest = latest;
+  }
+}
+
 export class AlertStore {
   private readonly records = new Map<string, AlertRecord>();
   private readonly retentionMs: number;
@@ -114,9 +142,21 @@ export class AlertStore {
     return r;
   }
 
-  /** Records a decision (validated as DESIGN §2) and moves the alert to its state. */
-  decide(input: { alertId: string; action: string; operator: string; note?: string; time?: number }): Decision {
+  /**
+   * Records a decision (validated as DESIGN §2) and moves the alert to its state. `revision`
+   * is how many decisions the alert had on the operator's screen: when the alert has had
+   * another since, the decision was made on a stale view and is refused with a
+   * StaleDecisionError, which says what happened meanwhile. Without it (older senders) the
+   * decision is recorded as it comes. The decision recorded carries the revision it was made on.
+   */
+  decide(input: { alertId: string; action: string; operator: string; note?: string; time?: number; revision?: unknown }): Decision {
     const note = typeof input.note === 'string' ? input.note.trim().slice(0, 1000) : undefined;
+    const seen = input.revision;
+    if (seen !== undefined && (typeof seen !== 'number' || !Number.isInteger(seen) || seen < 0)) {
+      throw new ContractError('revision', 'a whole number >= 0: how many decisions the alert had when the operator decided', seen);
+    }
+    const r = this.records.get(input.alertId);
+    const revision = r ? r.decisions.length : 0;
     const decision = validateDecision({
       kind: 'decision',
       alertId: input.alertId,
@@ -124,8 +164,10 @@ export class AlertStore {
       operator: input.operator,
       time: input.time ?? this.now() / 1000,
       ...(note ? { note } : {}),
+      revision,
     });
-    const r = this.require(decision.alertId);
+    if (!r) throw new ContractError('alertId', 'the id of an alert in the queue', input.alertId);
+    if (seen !== undefined && seen !== revision) throw new StaleDecisionError(r, seen);
     r.decisions.push(decision);
     r.state = DECISION_STATE[decision.action];
     r.updatedMs = this.now();

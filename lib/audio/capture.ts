@@ -139,6 +139,13 @@ interface ChannelHealth {
 
 const round1 = (v: number) => Math.round(v * 10) / 10;
 
+/** The captures started and not yet stopped in this process (for the health report). */
+const startedCaptures = new Set<Capture>();
+
+export function runningCaptures(): Capture[] {
+  return [...startedCaptures];
+}
+
 export class Capture extends EventEmitter {
   readonly sensor: string;
   readonly clock: ClockSource;
@@ -167,6 +174,8 @@ export class Capture extends EventEmitter {
   private running = false;
   private failed = false;
   private sourceListeners: [string, (...a: never[]) => void][] = [];
+  private startedAt = 0;
+  private lastAudio: number | undefined;
 
   constructor(opts: CaptureOptions) {
     super();
@@ -196,6 +205,14 @@ export class Capture extends EventEmitter {
     return this.ring;
   }
 
+  /**
+   * When audio last reached the ring (epoch ms), or when the capture started if none has yet:
+   * a capture whose source never delivers counts as silent from its start. Undefined when stopped.
+   */
+  get lastAudioAt(): number | undefined {
+    return this.running ? (this.lastAudio ?? this.startedAt) : undefined;
+  }
+
   get restartCount(): number {
     return this.restarts;
   }
@@ -216,6 +233,9 @@ export class Capture extends EventEmitter {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.startedAt = this.now();
+    this.lastAudio = undefined;
+    startedCaptures.add(this);
     this.on_(this.source, 'data', (channels: Float32Array[], timeSec?: number) => this.onData(channels, timeSec));
     this.on_(this.source, 'restart', (reason: string) => this.onRestart(reason));
     this.on_(this.source, 'status', (s: CaptureStatus) => this.emit('status', s));
@@ -233,6 +253,7 @@ export class Capture extends EventEmitter {
   /** Stop the source, then zero and release the ring. Safe to call twice. */
   async stop(): Promise<void> {
     this.running = false;
+    startedCaptures.delete(this);
     try {
       await this.source.stop();
     } finally {
@@ -300,6 +321,7 @@ export class Capture extends EventEmitter {
       }
     }
     ring.write(channels);
+    this.lastAudio = this.now();
     this.meter!.process(channels[0]);
     this.checkHealth(channels, first);
     while (ring.end - this.nextBlockStart >= this.blockFrames) {

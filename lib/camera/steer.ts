@@ -321,7 +321,8 @@ export class PtzSteer {
         if (!conn) continue;
         // Time has passed (an operator confirmed, a retry waited): the camera may now be held.
         if (!force && isHeldAgainst(this.holds.get(conn.id), rank, Date.now())) continue;
-        const r = await this.moveOne(conn, choice, alert, rank, actor, emit);
+        // An operator's choice that takes a camera says who took it, for the alert it leaves.
+        const r = await this.moveOne(conn, choice, alert, rank, actor, emit, force && actor !== this.opts.actor ? actor : undefined);
         last = { choice, r };
         if (r.state !== 'failed') return;
         const code = r.error?.code;
@@ -355,7 +356,8 @@ export class PtzSteer {
     emit({ port: 2, payload, error: { code: e.code, message: e.message, cameraId: choice.config.id } });
   }
 
-  private async moveOne(conn: CameraConnection, choice: Choice, alert: Alert, rank: AlertRank, actor: string, emit: (out: SteerOutput) => void): Promise<MoveResult> {
+  /** `takenBy`: the operator whose explicit request this move is (Take camera, Look again, Move camera). */
+  private async moveOne(conn: CameraConnection, choice: Choice, alert: Alert, rank: AlertRank, actor: string, emit: (out: SteerOutput) => void, takenBy?: string): Promise<MoveResult> {
     const cfg = choice.config;
     const moveId = `${alert.id}:${Date.now()}:${Math.random()}`;
     this.activeMove.set(cfg.id, moveId);
@@ -366,7 +368,8 @@ export class PtzSteer {
     this.aimedAt.delete(cfg.id);
     this.holds.set(cfg.id, { ...rank, untilMs: Date.now() + Math.max(this.opts.returnHomeAfterMs, this.opts.moveTimeoutMs) });
     if (displaced && displaced.alert.id !== alert.id) {
-      const looked = { cameraId: cfg.id, words: lookedWords(cfg, `turned to ${alertWords(alert.label, alert.id)}`) };
+      const then = takenBy ? `was taken by ${takenBy} for ${alertWords(alert.label, alert.id)}` : `turned to ${alertWords(alert.label, alert.id)}`;
+      const looked = { cameraId: cfg.id, words: lookedWords(cfg, then) };
       const holdRuns = displacedHold?.alertId === displaced.alert.id && displacedHold.untilMs > Date.now() && !this.dismissed.has(displaced.alert.id);
       if (!holdRuns || !this.startWaiting(displaced.alert, displaced.target, displaced.rank, displaced.actor, displaced.emit, looked)) {
         this.release(displaced, cfg, looked.words);
@@ -731,7 +734,10 @@ function alertWords(label: string | undefined, alertId: string): string {
   return `${label ? `${label.replace(/_/g, ' ')} ` : ''}alert ${alertId}`;
 }
 
-/** "camera cam-north looked here, then turned to gunshot alert g2" (`then`: what it did next). */
+/**
+ * "camera cam-north looked here, then turned to gunshot alert g2", or "…, then was taken by
+ * Alice for gunshot alert g2" (`then`: what it did next).
+ */
 function lookedWords(config: CameraConfig, then: string): string {
   return `camera ${cameraName(config)} looked here, then ${then}`;
 }

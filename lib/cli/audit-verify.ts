@@ -6,10 +6,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { listAuditFiles, verifyAuditFiles } from '../alerts/audit';
+import { USAGE } from './usage';
+
+/** For `vigie audit verify --help`, after the usage line. */
+export function help(): string {
+  return '  checks the hash chain of audit log files (audit-YYYY-MM-DD-NNN.jsonl)\n';
+}
 
 export async function main(args: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
   if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
-    err('usage: vigie audit verify FILE|DIR…\n  checks the hash chain of audit log files (audit-YYYY-MM-DD-NNN.jsonl)\n');
+    err(`usage: ${USAGE['audit verify']}\n${help()}`);
     return args.length === 0 ? 2 : 0;
   }
   const files: string[] = [];

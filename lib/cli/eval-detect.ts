@@ -17,6 +17,7 @@ import { Detector, DetectorOptions, SETTING_RANGES } from '../detect/detector';
 import { ClassifierModel } from '../detect/model';
 import { defaultModelPath } from '../detect/model-source';
 import { parseArgs } from './args';
+import { USAGE as USAGES } from './usage';
 
 export const ONSET_TOLERANCE_S = 0.5;
 
@@ -27,8 +28,7 @@ export const ONSET_TOLERANCE_S = 0.5;
  */
 const TRANSPARENT_KERNEL = { halfZeros: 64, cutoff: 1 };
 
-const USAGE =
-  'vigie eval detect --manifest FILE.csv [--model FILE.onnx] [--threshold P] [--hop-ms MS] [--min-above-background-db DB] [--cool-down-ms MS] [--min-duration-ms MS] [--hysteresis H] [--pad-s S] [--sensor-rate-hz HZ] [--details]';
+const USAGE = USAGES['eval detect'];
 
 export interface RefEvent {
   label: string;

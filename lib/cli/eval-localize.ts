@@ -10,6 +10,7 @@ import { AudioRing } from '../audio/ring';
 import { bearingDeg as bearingOf, diffDeg } from '../localize/geo';
 import { estimateDoa } from '../localize/srp';
 import { DEFAULT_MIN_CONFIDENCE } from '../localize/localizer';
+import { USAGE } from './usage';
 import { Observation, fuseObservations, onsetStdFromRise } from '../localize/fusion';
 import { loadScene, Scene, micPositionsEnu } from '../sim/scene';
 import { SceneEvent, SceneRenderer } from '../sim/render';
@@ -294,7 +295,7 @@ function arg(args: string[], name: string): string | undefined {
 export async function main(args: string[]): Promise<number> {
   const sceneFile = arg(args, '--scene');
   if (!sceneFile) {
-    process.stderr.write('usage: vigie eval localize --scene FILE.json [--seed N] [--clock-error-ms X] [--duration S] [--no-bearings] [--summary]\n');
+    process.stderr.write(`usage: ${USAGE['eval localize']}\n`);
     return 2;
   }
   const num = (name: string) => {

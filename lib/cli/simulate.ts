@@ -10,6 +10,7 @@ import * as path from 'path';
 import { encodeWav, WavFormat } from '../audio/wav';
 import { loadScene, micPositionsEnu } from '../sim/scene';
 import { SceneRenderer } from '../sim/render';
+import { USAGE } from './usage';
 
 function arg(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -73,7 +74,7 @@ export async function main(args: string[]): Promise<number> {
   const scene = arg(args, '--scene');
   const out = arg(args, '--out');
   if (!scene || !out) {
-    process.stderr.write('usage: vigie simulate --scene FILE.json|NAME --out DIR [--duration S] [--seed N] [--format pcm16|pcm24|float32]\n');
+    process.stderr.write(`usage: ${USAGE.simulate}\n`);
     return 2;
   }
   const num = (name: string) => {

@@ -5,11 +5,15 @@
  * Node-RED runs as a child process; Ctrl-C stops everything.
  */
 import { ChildProcess, spawn } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { writeFileAtomic } from '../util/atomic-file';
+import { HEALTH_FILE, isStartedMessage, LAUNCHER_ENV, StartedMessage } from '../util/launcher-channel';
 import { packageRoot } from '../util/package-info';
 import { parseArgs } from './args';
 import { DemoServices, startDemoServices } from './demo-services';
+import { USAGE as USAGES } from './usage';
 
 export const PACKAGE_ROOT = packageRoot();
 const PACKAGE_NAME = 'node-red-dashboard-2-vigie';
@@ -23,9 +27,11 @@ export interface StartOptions {
   resetFlow: boolean;
   /** Embedded broker port for the street demo (0 = any free port). */
   brokerPort: number;
+  /** How long Node-RED may take to start its flows (default START_TIMEOUT_MS). */
+  startTimeoutMs?: number;
 }
 
-const USAGE = 'vigie start --flow street-demo|gateway|control-room|FILE.json --user-dir DIR [--host 127.0.0.1] [--port 1880] [--node-red DIR] [--reset-flow] [--broker-port 1883]';
+const USAGE = USAGES.start;
 
 export function parseStartArgs(argv: string[]): StartOptions {
   const a = parseArgs(argv, {
@@ -84,12 +90,83 @@ export function flowToRun(opts: StartOptions, flowFile: string): { file: string;
   return { file: fresh ? flowFile : flowsOut, fresh };
 }
 
+/** The file in the user directory that says which flow `vigie start` installed there. */
+export const FLOW_RECORD = '.vigie-flow.json';
+
+/** What names a flow in FLOW_RECORD: a shipped flow's name, or the absolute path of a flow file. */
+export function flowIdentity(flowFile: string): string {
+  const examples = path.join(PACKAGE_ROOT, 'examples');
+  return path.dirname(flowFile) === examples ? path.basename(flowFile, '.json') : flowFile;
+}
+
+/**
+ * The flow installed in the user directory, as FLOW_RECORD has it. A directory installed before
+ * the record existed: the shipped flow whose node ids make most of its flows.json (at least
+ * half of that shipped flow's ids), or undefined when none does.
+ */
+export function installedFlow(userDir: string): { flow: string; installedAt?: string } | undefined {
+  try {
+    const rec = JSON.parse(fs.readFileSync(path.join(userDir, FLOW_RECORD), 'utf8')) as { flow?: unknown; installedAt?: unknown };
+    if (typeof rec.flow === 'string') return { flow: rec.flow, installedAt: typeof rec.installedAt === 'string' ? rec.installedAt : undefined };
+  } catch {
+    /* no record: look at flows.json */
+  }
+  let ids: Set<string>;
+  try {
+    ids = new Set(flowNodes(fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8')).map((n) => String(n.id)));
+  } catch {
+    return undefined;
+  }
+  const examples = path.join(PACKAGE_ROOT, 'examples');
+  let best: { flow: string; share: number } | undefined;
+  for (const f of fs.existsSync(examples) ? fs.readdirSync(examples).filter((x) => x.endsWith('.json')) : []) {
+    const shipped = flowNodes(fs.readFileSync(path.join(examples, f), 'utf8'));
+    if (!shipped.length) continue;
+    const share = shipped.filter((n) => ids.has(String(n.id))).length / shipped.length;
+    if (share >= 0.5 && (!best || share > best.share)) best = { flow: f.replace(/\.json$/, ''), share };
+  }
+  return best && { flow: best.flow };
+}
+
+/**
+ * Refuses to start another flow than the one installed in the user directory (which would
+ * otherwise run, silently, asking for its own variables) unless --reset-flow says to replace it.
+ */
+export function checkInstalledFlow(opts: StartOptions, flowFile: string): void {
+  if (opts.resetFlow || !fs.existsSync(path.join(opts.userDir, 'flows.json'))) return;
+  const installed = installedFlow(opts.userDir);
+  const wanted = flowIdentity(flowFile);
+  if (!installed || installed.flow === wanted) return;
+  throw new Error(
+    `--flow: the user directory ${opts.userDir} holds the flow ${installed.flow}` +
+      `${installed.installedAt ? ` (installed ${installed.installedAt})` : ''}, not ${wanted}; vigie start will not replace it on its own.\n` +
+      `To switch, start once with --reset-flow (in the Docker image: add --reset-flow after the image name): ` +
+      `flows.json and flows_cred.json are kept beside it as flows.json.<time>.bak and flows_cred.json.<time>.bak, ` +
+      `then ${wanted} is installed. Or keep VIGIE_FLOW=${installed.flow}, or use another user directory.`,
+  );
+}
+
+/** Moves flows.json and flows_cred.json aside as <name>.<time>.bak; returns the names of the backups. */
+export function backUpFlow(userDir: string, now = new Date()): string[] {
+  const stamp = now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const kept: string[] = [];
+  for (const name of ['flows.json', 'flows_cred.json']) {
+    const file = path.join(userDir, name);
+    if (!fs.existsSync(file)) continue;
+    const backup = `${file}.${stamp}.bak`;
+    fs.renameSync(file, backup);
+    kept.push(path.basename(backup));
+  }
+  return kept;
+}
+
 /**
  * Make the user directory a Node-RED project that has this package: when running from a
  * source checkout, link the package in as a palette install would have put it. `fresh` (what
- * flowToRun decided): install `flowFile` as the flow to run.
+ * flowToRun decided): install `flowFile` as the flow to run, with its credential references;
+ * flows.json comes last, so that a start interrupted before it installs again.
  */
-export function prepareUserDir(opts: StartOptions, flowFile: string, fresh: boolean): void {
+export function prepareUserDir(opts: StartOptions, flowFile: string, fresh: boolean, log: (line: string) => void = () => {}): void {
   fs.mkdirSync(opts.userDir, { recursive: true });
   const pkgFile = path.join(opts.userDir, 'package.json');
   const pkg = fs.existsSync(pkgFile) ? JSON.parse(fs.readFileSync(pkgFile, 'utf8')) : { name: 'node-red-project', private: true };
@@ -101,13 +178,22 @@ export function prepareUserDir(opts: StartOptions, flowFile: string, fresh: bool
   pkg.dependencies = { ...(pkg.dependencies ?? {}), [PACKAGE_NAME]: pkg.dependencies?.[PACKAGE_NAME] ?? `file:${PACKAGE_ROOT}` };
   fs.writeFileSync(pkgFile, JSON.stringify(pkg, null, 2) + '\n');
 
-  if (fresh) fs.copyFileSync(flowFile, path.join(opts.userDir, 'flows.json'));
-
-  // Settings are ours to write in a fresh directory; an integrator's own settings.js wins.
-  const settingsFile = path.join(opts.userDir, 'settings.js');
-  if (!fs.existsSync(settingsFile) || fs.readFileSync(settingsFile, 'utf8').includes('written by vigie start')) {
-    fs.writeFileSync(settingsFile, settingsJs());
+  if (fresh) {
+    credentialReferences(flowFile); // refuses a literal secret before anything is moved
+    const kept = backUpFlow(opts.userDir);
+    if (kept.length) log(`--reset-flow: kept the previous flow as ${kept.join(' and ')}`);
+    const n = writePlainCredentials(opts.userDir, flowFile);
+    if (n) log(`installed the credential references of ${n} node(s) from the flow`);
+    fs.writeFileSync(path.join(opts.userDir, FLOW_RECORD), JSON.stringify({ flow: flowIdentity(flowFile), installedAt: new Date().toISOString() }, null, 2) + '\n');
+    fs.copyFileSync(flowFile, path.join(opts.userDir, 'flows.json'));
+  } else if (!fs.existsSync(path.join(opts.userDir, FLOW_RECORD))) {
+    // A directory installed before the record existed: record what it holds, when that is known.
+    const held = installedFlow(opts.userDir);
+    if (held) fs.writeFileSync(path.join(opts.userDir, FLOW_RECORD), JSON.stringify({ flow: held.flow }, null, 2) + '\n');
   }
+
+  writeSettings(opts.userDir, log);
+  tightenSecrets(opts.userDir);
 }
 
 /**
@@ -204,47 +290,121 @@ export function checkFlowEnv(flowText: string, env: NodeJS.ProcessEnv, flowName:
   );
 }
 
-/** The credential references of a shipped flow as Node-RED's unencrypted credentials file. */
-export function writePlainCredentials(userDir: string, flowFile: string): number {
-  const shipped = JSON.parse(fs.readFileSync(flowFile, 'utf8')) as Array<{ id: string; credentials?: Record<string, string> }>;
-  const creds: Record<string, Record<string, string>> = {};
-  for (const n of shipped) {
-    if (!n.credentials || !Object.keys(n.credentials).length) continue;
-    for (const [k, v] of Object.entries(n.credentials)) {
-      if (!/^\$\([A-Z0-9_]+\)$/.test(v)) throw new Error(`flow ${path.basename(flowFile)}: node ${n.id} credential ${k} is not an environment reference $(NAME)`);
-    }
-    creds[n.id] = n.credentials;
+/**
+ * The credentials of a flow file, keyed by node id, each checked to be a reference to an
+ * environment variable $(NAME), never a secret: they are written to disk unencrypted.
+ */
+export function credentialReferences(flowFile: string): Record<string, Record<string, string>> {
+  let nodes: unknown;
+  try {
+    nodes = JSON.parse(fs.readFileSync(flowFile, 'utf8'));
+  } catch (err) {
+    throw new Error(`--flow: ${flowFile} is not JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
-  fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(creds, null, 2));
+  if (!Array.isArray(nodes)) throw new Error(`--flow: ${flowFile} is not a Node-RED flow: expected a JSON array of nodes`);
+  const creds: Record<string, Record<string, string>> = {};
+  for (const n of nodes as Array<{ id?: unknown; credentials?: Record<string, unknown> }>) {
+    if (!n || typeof n !== 'object' || !n.credentials || typeof n.credentials !== 'object' || !Object.keys(n.credentials).length) continue;
+    for (const [k, v] of Object.entries(n.credentials)) {
+      if (typeof v !== 'string' || !/^\$\([A-Za-z_][A-Za-z0-9_]*\)$/.test(v)) {
+        throw new Error(
+          `flow ${path.basename(flowFile)}: node ${String(n.id)} credential ${k} is not an environment reference $(NAME). ` +
+            'vigie start writes a new flow\'s credentials to disk unencrypted: put the secret in an environment variable and write $(NAME) in the flow.',
+        );
+      }
+    }
+    creds[String(n.id)] = n.credentials as Record<string, string>;
+  }
+  return creds;
+}
+
+/**
+ * A newly installed flow's credential references as Node-RED's credentials file, unencrypted
+ * (mode 0640). Node-RED takes an unencrypted file even with a credential secret ("Encrypted
+ * credentials not found") and encrypts the set when a credential is next changed in the
+ * editor; the file holds nothing but $(NAME) references, and no admin API call (which
+ * adminAuth would refuse) is needed. Returns how many nodes have credentials.
+ */
+export function writePlainCredentials(userDir: string, flowFile: string): number {
+  const creds = credentialReferences(flowFile);
+  writeFileAtomic(path.join(userDir, 'flows_cred.json'), JSON.stringify(creds, null, 2));
   return Object.keys(creds).length;
 }
 
 /**
- * Shipped flows may name environment variables in credentials (e.g. "$(VIGIE_MQTT_PASSWORD)"),
- * never secrets. Node-RED reads credentials only from its encrypted store, so a freshly
- * installed flow's credential references are deployed once through the admin API.
+ * Files of the user directory that hold secrets or what decrypts them, which Node-RED creates
+ * with the process's umask: credentials, the generated credential secret, and their backups.
  */
-export async function deployFlowCredentials(url: string, flowFile: string): Promise<number> {
-  const shipped = JSON.parse(fs.readFileSync(flowFile, 'utf8')) as Array<{ id: string; credentials?: Record<string, string> }>;
-  const withCreds = shipped.filter((n) => n.credentials && Object.keys(n.credentials).length);
-  if (withCreds.length === 0) return 0;
-  const headers = { 'Content-Type': 'application/json', 'Node-RED-API-Version': 'v2' };
-  const cur = (await (await fetch(`${url}/flows`, { headers })).json()) as { rev: string; flows: Array<{ id: string; credentials?: unknown }> };
-  for (const n of cur.flows) {
-    const c = withCreds.find((x) => x.id === n.id);
-    if (c) n.credentials = c.credentials;
+export const SECRET_FILES = ['flows_cred.json', '.flows_cred.json.backup', '.config.runtime.json', '.config.runtime.json.backup'];
+
+/** Node-RED's files are created under this umask (files 0640, directories 0750 at most). */
+export const NODE_RED_UMASK = 0o027;
+
+/** Takes group write and every other-user permission off the secret files already there (from an earlier start). */
+export function tightenSecrets(userDir: string): void {
+  for (const name of SECRET_FILES) {
+    const file = path.join(userDir, name);
+    try {
+      const mode = fs.statSync(file).mode & 0o777;
+      if (mode & NODE_RED_UMASK) fs.chmodSync(file, mode & ~NODE_RED_UMASK);
+    } catch {
+      /* absent, or not ours to change */
+    }
   }
-  const r = await fetch(`${url}/flows`, {
-    method: 'POST',
-    headers: { ...headers, 'Node-RED-Deployment-Type': 'full' },
-    body: JSON.stringify({ rev: cur.rev, flows: cur.flows }),
-  });
-  if (!r.ok) throw new Error(`deploying the flow's credential references failed: HTTP ${r.status} ${await r.text()}`);
-  return withCreds.length;
 }
 
-function settingsJs(): string {
-  return `// Node-RED settings written by vigie start; replace this file to customise (it is then kept).
+const SETTINGS_MARK = 'Node-RED settings written by vigie start';
+const SETTINGS_FIRST_LINE = new RegExp(`^// ${SETTINGS_MARK} \\(sha256 ([0-9a-f]{64}) of the lines below\\)`);
+
+/** The text of settings.js that vigie start writes: a first line with the hash of the rest, then settingsBody(). */
+export function settingsJs(): string {
+  const body = settingsBody();
+  return `// ${SETTINGS_MARK} (sha256 ${sha256(body)} of the lines below).\n` + body;
+}
+
+/**
+ * sha256 of settings.js as earlier versions of vigie start wrote it, without a hash line:
+ * such a file still unchanged is replaced by the current one; an edited one is the user's.
+ */
+const EARLIER_SETTINGS = new Set(['60cfca67bf311f6b03011d21a46aaea3c398f1b5a280d4fb4b41fc37b2c689a1']);
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * Who settings.js is: absent; "ours" when it is exactly as vigie start wrote it (its first line
+ * holds the hash of the rest, or it is an earlier version's untouched text), so it may be
+ * rewritten; "user's" otherwise — an integrator's own file or one edited in place.
+ */
+export function settingsOwner(text: string | undefined): 'absent' | 'ours' | 'user' {
+  if (text === undefined) return 'absent';
+  const nl = text.indexOf('\n');
+  const m = SETTINGS_FIRST_LINE.exec(nl < 0 ? text : text.slice(0, nl));
+  if (m) return sha256(text.slice(nl + 1)) === m[1] ? 'ours' : 'user';
+  return EARLIER_SETTINGS.has(sha256(text)) ? 'ours' : 'user';
+}
+
+/** Writes settings.js when there is none or vigie start's own is still untouched; an edited or replaced file is left as it is. */
+export function writeSettings(userDir: string, log: (line: string) => void): void {
+  const file = path.join(userDir, 'settings.js');
+  let text: string | undefined;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    text = undefined;
+  }
+  const owner = settingsOwner(text);
+  if (owner === 'user') {
+    log(text!.includes(SETTINGS_MARK) ? 'settings.js: edited since vigie start wrote it, so left as it is' : 'settings.js: your own, left as it is');
+    return;
+  }
+  const wanted = settingsJs();
+  if (text !== wanted) writeFileAtomic(file, wanted);
+}
+
+function settingsBody(): string {
+  return `// Edit it freely: once it differs from what vigie start wrote, vigie start leaves it as it is.
 module.exports = {
   uiHost: process.env.VIGIE_HOST || '127.0.0.1',
   uiPort: Number(process.env.VIGIE_PORT || 1880),
@@ -266,18 +426,35 @@ module.exports = {
 }
 
 export interface Started {
+  /** Where Node-RED listens, e.g. http://127.0.0.1:1880 (empty when it serves no HTTP). */
   url: string;
+  /** The editor (httpAdminRoot) and the operators' console (Dashboard 2.0 under httpNodeRoot). */
+  editorUrl: string;
   dashboardUrl: string;
   services?: DemoServices;
   child: ChildProcess;
   stop(): Promise<void>;
 }
 
-/** Start everything; resolves once Node-RED answers HTTP and has started its flows. */
+export const START_TIMEOUT_MS = 120_000;
+
+/**
+ * Start everything; resolves once Node-RED has started its flows and listens, as the
+ * vigie-runtime plugin says over IPC (lib/util/launcher-channel.ts) — no HTTP request, so
+ * httpNodeAuth, adminAuth, other roots and log levels do not matter. Then leaves the container's
+ * health check its URL and this run's token in HEALTH_FILE (mode 0600). Any failure after
+ * Node-RED was spawned stops it.
+ */
 export async function start(opts: StartOptions, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<Started> {
   const flowFile = resolveFlowFile(opts.flow);
   const isDemo = path.basename(flowFile) === 'street-demo.json';
   const red = resolveNodeRed(opts);
+
+  // Checked before anything starts or the user directory is touched, so that a refused start
+  // leaves it as it was (and a refused first start leaves it fresh, to install at the next).
+  checkInstalledFlow(opts, flowFile);
+  const { file, fresh } = flowToRun(opts, flowFile);
+  if (fresh) credentialReferences(flowFile);
 
   let services: DemoServices | undefined;
   const env: NodeJS.ProcessEnv = withFlowEnvDefaults({
@@ -289,28 +466,32 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
   if (isDemo) {
     services = await startDemoServices({ brokerPort: opts.brokerPort, log });
     Object.assign(env, services.env);
-    // The demo's user directory is rebuilt on each run and its flow's credentials are only
-    // "$(VAR)" references: plain credentials let the cameras connect at the first start.
+    // Its flow's credentials are only "$(VAR)" references, to the demo's own cameras: no key to keep.
     env.VIGIE_CREDENTIAL_SECRET = 'false';
   }
-
-  // Checked before the user directory is touched, so that a refused first start leaves it
-  // fresh and the next one still installs the flow and deploys its credential references.
-  const { file, fresh } = flowToRun(opts, flowFile);
   try {
     checkFlowEnv(fs.readFileSync(file, 'utf8'), env, fresh ? path.basename(flowFile) : file);
+    prepareUserDir(opts, flowFile, fresh, log);
   } catch (err) {
     await services?.stop();
     throw err;
   }
-  prepareUserDir(opts, flowFile, fresh);
-  if (isDemo && fresh) writePlainCredentials(opts.userDir, flowFile);
+  const healthFile = path.join(opts.userDir, HEALTH_FILE);
+  fs.rmSync(healthFile, { force: true });
 
-  const child = spawn(process.execPath, [red, '-u', opts.userDir, '-s', path.join(opts.userDir, 'settings.js')], {
-    cwd: opts.userDir,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // Node-RED writes credentials and its generated key with the umask (on every deploy, too).
+  const umask = process.umask(NODE_RED_UMASK);
+  let child: ChildProcess;
+  try {
+    process.umask(umask | NODE_RED_UMASK);
+    child = spawn(process.execPath, [red, '-u', opts.userDir, '-s', path.join(opts.userDir, 'settings.js')], {
+      cwd: opts.userDir,
+      env: { ...env, [LAUNCHER_ENV]: '1' },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+  } finally {
+    process.umask(umask);
+  }
   let out = '';
   const onOutput = (d: Buffer) => {
     const s = d.toString();
@@ -333,58 +514,119 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
           child.kill('SIGINT');
         });
       }
+      fs.rmSync(healthFile, { force: true });
       await services?.stop();
     })());
 
-  const host = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
-  const url = `http://${host}:${opts.port}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      await services?.stop();
-      throw new Error(`Node-RED exited (code ${child.exitCode}) before starting:\n${out.slice(-4000)}`);
+  try {
+    const started = await new Promise<StartedMessage>((resolve, reject) => {
+      const timeoutMs = opts.startTimeoutMs ?? START_TIMEOUT_MS;
+      const timer = setTimeout(() => reject(new Error(notStartedMessage(out, timeoutMs))), timeoutMs);
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      child.on('message', (m) => {
+        if (!isStartedMessage(m)) return;
+        clearTimeout(timer);
+        resolve(m);
+      });
+      child.once('error', (err) => fail(new Error(`Node-RED could not be started: ${err.message}`)));
+      child.once('exit', (code, signal) => fail(new Error(`Node-RED exited (${code === null ? signal : `code ${code}`}) before starting:\n${out.slice(-4000)}`)));
+    });
+    if (child.connected) child.disconnect();
+    if (started.port === null) {
+      log('Node-RED serves no HTTP (httpAdminRoot and httpNodeRoot are false): no editor, console or health check');
+      return { url: '', editorUrl: '', dashboardUrl: '', services, child, stop };
     }
-    if (/Started flows/.test(out)) {
-      try {
-        const r = await fetch(`${url}/vigie/health`);
-        if (r.ok) break;
-      } catch {
-        /* not yet */
-      }
+    // Where Node-RED is bound (its settings.js may say another address than --host); loopback for "any".
+    const bound = started.address ?? opts.host;
+    const host = bound === '0.0.0.0' || bound === '::' ? '127.0.0.1' : bound.includes(':') ? `[${bound}]` : bound;
+    const url = `${started.https ? 'https' : 'http'}://${host}:${started.port}`;
+    if (started.adminRoot !== false) {
+      fs.writeFileSync(healthFile, JSON.stringify({ url: `${url}${started.adminRoot}vigie/admin-health`, token: started.healthToken }) + '\n', { mode: 0o600 });
     }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`Node-RED did not start within 120 s:\n${out.slice(-4000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 300));
+    return {
+      url,
+      editorUrl: started.adminRoot === false ? '' : `${url}${started.adminRoot}`,
+      dashboardUrl: started.nodeRoot === false ? '' : `${url}${started.nodeRoot}dashboard`,
+      services,
+      child,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
   }
-  if (fresh && !isDemo) {
-    const n = await deployFlowCredentials(url, flowFile);
-    if (n) log(`deployed credential references of ${n} node(s) from the shipped flow`);
-  }
-  return { url, dashboardUrl: `${url}/dashboard`, services, child, stop };
+}
+
+function notStartedMessage(out: string, timeoutMs: number): string {
+  // Node-RED lists them one a line: "… [info] Waiting for missing types to be registered:", "… [info]  - type".
+  const at = out.lastIndexOf('Waiting for missing types to be registered:');
+  const missing = at < 0 ? [] : [...out.slice(at).matchAll(/^.*\] +- (\S+)\s*$/gm)].map((m) => m[1]);
+  const why = missing.length
+    ? `its flow uses node types that are not installed: ${missing.join(', ')}`
+    : 'vigie start learns that the flows have started from the vigie-runtime plugin of node-red-dashboard-2-vigie: is the package installed in the user directory?';
+  return `Node-RED did not start its flows within ${Math.round(timeoutMs / 1000)} s (${why}); stopped it.\n${out.slice(-4000)}`;
+}
+
+/** For `vigie start --help`, after the usage line: what it does, and the environment variables it and the flows read. */
+export function help(): string {
+  const width = Math.max(...Object.keys(FLOW_ENV).map((n) => n.length), 'VIGIE_CREDENTIAL_SECRET'.length);
+  const row = (name: string, text: string) => `  ${name.padEnd(width)}  ${text}\n`;
+  return (
+    '\nRuns Node-RED with a shipped flow (or FILE.json) in the user directory DIR. The first start installs\n' +
+    'the flow there; later starts run flows.json as it was left, edits included, and refuse another\n' +
+    '--flow until --reset-flow, which keeps the previous flows.json and flows_cred.json as\n' +
+    '<name>.<time>.bak and installs the flow again. vigie start writes settings.js, and updates it\n' +
+    'while it is exactly as written; once edited or replaced, it is left alone. The street demo also\n' +
+    'runs virtual cameras and an MQTT broker (--broker-port).\n\n' +
+    'options:\n' +
+    '  --flow NAME|FILE   street-demo (default), gateway, control-room, or a flow file\n' +
+    '  --user-dir DIR     the Node-RED user directory (created if needed)\n' +
+    '  --host ADDRESS     where Node-RED listens (default 127.0.0.1; 0.0.0.0: every interface)\n' +
+    '  --port N           its port (default 1880, 0 = any free port)\n' +
+    '  --node-red DIR     where Node-RED is installed, when not beside this package\n' +
+    '  --reset-flow       replace the installed flow by --flow, keeping a backup\n' +
+    '  --broker-port N    the street demo\'s MQTT broker (default 1883, 0 = any free port)\n\n' +
+    'environment:\n' +
+    row('VIGIE_CREDENTIAL_SECRET', 'the key that encrypts credentials in flows_cred.json (unset: Node-RED generates one in .config.runtime.json)') +
+    row('VIGIE_LOG_LEVEL', "Node-RED's console log level (default info)") +
+    row('VIGIE_QUIET', "1: do not copy Node-RED's output to standard output") +
+    '\nThe flows\' variables (a flow that uses one without a default does not start until it is set):\n' +
+    Object.entries(FLOW_ENV)
+      .map(([name, v]) => row(name, `${v.meaning}${v.default === undefined ? ' (required)' : v.default === '' ? ' (default: empty)' : ` (default: ${v.default})`}`))
+      .join('')
+  );
 }
 
 export async function main(argv: string[]): Promise<number> {
   const opts = parseStartArgs(argv);
   const s = await start(opts);
   process.stdout.write(
-    `\nVigie is running.\n  Node-RED editor:     ${s.url}/\n  Operators' console:  ${s.dashboardUrl}\n` +
+    `\nVigie is running.\n  Node-RED editor:     ${s.editorUrl || '(none)'}\n  Operators' console:  ${s.dashboardUrl || '(none)'}\n` +
       (s.services ? `  MQTT broker:         ${s.services.mqttUrl}\n` : '') +
       'Press Ctrl-C to stop.\n\n',
   );
-  await new Promise<void>((resolve) => {
+  return new Promise<number>((resolve) => {
     let done = false;
-    const finish = async () => {
+    const finish = async (code: number) => {
       if (done) return;
       done = true;
-      process.stdout.write('\nstopping…\n');
       await s.stop();
-      resolve();
+      resolve(code);
     };
-    process.once('SIGINT', finish);
-    process.once('SIGTERM', finish);
-    s.child.once('exit', finish);
+    const onSignal = () => {
+      process.stdout.write('\nstopping…\n');
+      void finish(0);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    // Node-RED ending on its own is a failure for whoever restarts the service.
+    s.child.once('exit', (code, signal) => {
+      if (done) return;
+      process.stderr.write(`vigie start: Node-RED exited (${code === null ? signal : `code ${code}`})\n`);
+      void finish(code || 1);
+    });
   });
-  return 0;
 }

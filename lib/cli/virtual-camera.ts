@@ -4,16 +4,20 @@
  * until interrupted.
  */
 import { parseArgs } from './args';
+import { USAGE as USAGES } from './usage';
 import { CAMERA_QUIRKS, CameraQuirk, VirtualCamera } from '../sim/camera/virtual-camera';
 
-const USAGE =
-  'vigie virtual-camera [--port N] [--host 127.0.0.1] [--user U --password P] [--quirk X[,Y]] [--degrees] [--rtsp] ' +
-  '[--pan-speed DEG_PER_S] [--heading DEG] [--name TEXT]';
+const USAGE = USAGES['virtual-camera'];
+
+/** For `vigie virtual-camera --help`, after the usage line. */
+export function help(): string {
+  return `quirks: ${CAMERA_QUIRKS.join(', ')}\n`;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const a = parseArgs(argv, { strings: ['port', 'host', 'user', 'password', 'quirk', 'pan-speed', 'heading', 'name'], booleans: ['degrees', 'rtsp', 'help'], usage: USAGE });
   if (a.booleans.help) {
-    process.stdout.write(`usage: ${USAGE}\nquirks: ${CAMERA_QUIRKS.join(', ')}\n`);
+    process.stdout.write(`usage: ${USAGE}\n${help()}`);
     return 0;
   }
   const num = (k: string, dflt: number, min: number, max: number) => {

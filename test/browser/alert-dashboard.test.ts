@@ -12,6 +12,7 @@ import { chromium, BrowserContext, Page } from 'playwright-core';
 import { listAuditFiles, verifyAuditFiles } from '../../lib/alerts/audit';
 import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer } from '../support/dashboard-server';
 import { artifactsDir as artifacts, CHROMIUM, CHROMIUM_ARGS, launchChromium } from '../support/browser';
+import { waitFor } from '../support/wait';
 
 const now = () => Date.now() / 1000;
 
@@ -89,10 +90,12 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
   });
 
-  async function openConsole(name: string, viewport?: { width: number; height: number }): Promise<Page> {
+  /** A console page with the operator's name entered; `key` names the page in failure screenshots (default: the name). */
+  async function openConsole(name: string, opts: { viewport?: { width: number; height: number }; key?: string; prepare?: (page: Page) => Promise<void> } = {}): Promise<Page> {
     const page = await context.newPage();
-    pages.set(name, page);
-    if (viewport) await page.setViewportSize(viewport);
+    pages.set(opts.key ?? name, page);
+    if (opts.viewport) await page.setViewportSize(opts.viewport);
+    await opts.prepare?.(page);
     page.on('websocket', (ws) => ws.on('framereceived', (f) => wsFrames.push(typeof f.payload === 'string' ? f.payload : f.payload.toString('latin1'))));
     page.on('pageerror', (e) => console.error(`[${name}] page error: ${e.message}`));
     await page.goto(`${server.baseUrl}/dashboard/alerts`);
@@ -108,6 +111,12 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     await page.locator('[data-test=operator]').blur();
     return page;
   }
+
+  /** The console holds back decision and camera clicks for 1 s after the alert shown changes: wait until it is settled on this one. */
+  const settledOn = (page: Page, alertId: string) => page.waitForSelector(`[data-test=detail][data-shown-alert="${alertId}"][data-settled=yes]`, { timeout: 30_000 });
+  const outputsOf = (kind: string, alertId: string) =>
+    server.outputs.map((m) => m.payload as Record<string, unknown>).filter((p) => p?.kind === kind && p.alertId === alertId);
+  const clock = /\d{1,2}:\d{2}:\d{2}( [AP]M)?/.source;
 
   const queueIds = (page: Page) => page.$$eval('[data-test=queue-item]', (els) => els.map((e) => e.getAttribute('data-alert-id')));
 
@@ -182,13 +191,14 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     await alice.screenshot({ path: path.join(artifacts, 'alert-dashboard-1920x1080.png') });
 
     // a second operator on a tablet joins late and sees the same queue
-    const bob = await openConsole('Bob', { width: 1024, height: 768 });
+    const bob = await openConsole('Bob', { viewport: { width: 1024, height: 768 } });
     await bob.waitForFunction(() => document.querySelectorAll('[data-test=queue-item]').length === 3, null, { timeout: 30_000 });
     assert.deepEqual(await queueIds(bob), ['a-new', 'a-mid', 'a-old']);
 
     // Alice dismisses the middle alert with a note
     await alice.locator('[data-alert-id=a-mid]').click();
     await alice.fill('[data-test=note]', 'bottle bank being emptied');
+    await settledOn(alice, 'a-mid');
     await alice.locator('[data-test=dismiss]').click();
     const t0 = Date.now();
     while (!server.outputs.some((m) => (m.payload as Record<string, unknown>)?.kind === 'decision')) {
@@ -196,7 +206,7 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     const decision = server.outputs.find((m) => (m.payload as Record<string, unknown>)?.kind === 'decision')!.payload as Record<string, unknown>;
-    assert.deepEqual({ ...decision, time: 0 }, { kind: 'decision', alertId: 'a-mid', action: 'dismiss', operator: 'Alice', time: 0, note: 'bottle bank being emptied' });
+    assert.deepEqual({ ...decision, time: 0 }, { kind: 'decision', alertId: 'a-mid', action: 'dismiss', operator: 'Alice', time: 0, note: 'bottle bank being emptied', revision: 0 });
     assert.ok(Math.abs((decision.time as number) - now()) < 120);
 
     // Bob sees it live: the dismissed alert moves behind the unhandled ones
@@ -230,6 +240,7 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     // a camera waiting for the operator (ptz-steer "operator confirms first") offers "move camera"
     server.inject('dash', { payload: alert('a-prop', 'scream', 5, { location: located(73), camera: camera('proposed') }) });
     await alice.locator('[data-alert-id=a-prop]').click();
+    await settledOn(alice, 'a-prop');
     await alice.locator('[data-test=move]').click();
     const t1 = Date.now();
     while (!server.outputs.some((m) => (m.payload as Record<string, unknown>)?.kind === 'move-request')) {
@@ -257,6 +268,8 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     await alice.screenshot({ path: path.join(artifacts, 'alert-dashboard-waiting.png') });
     // ... and lets the operator take the busy camera
     assert.equal((await alice.locator('[data-test=move]').textContent())?.trim(), 'Take camera');
+    // the camera is on a-new, which nobody decided: it is taken without a question
+    await settledOn(alice, 'a-wait');
     await alice.locator('[data-test=move]').click();
     const tWait = Date.now();
     while (!server.outputs.some((m) => (m.payload as Record<string, unknown>)?.kind === 'move-request' && (m.payload as Record<string, unknown>).alertId === 'a-wait')) {
@@ -276,6 +289,7 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     await alice.screenshot({ path: path.join(artifacts, 'alert-dashboard-released.png') });
     // ... and lets the operator look again: the request carries the alert, which ptz-steer no longer keeps
     assert.equal((await alice.locator('[data-test=move]').textContent())?.trim(), 'Look again');
+    await settledOn(alice, 'a-rel');
     await alice.locator('[data-test=move]').click();
     const tRel = Date.now();
     const lookAgain = () => server.outputs.find((m) => (m.payload as Record<string, unknown>)?.kind === 'move-request' && (m.payload as Record<string, unknown>).alertId === 'a-rel');
@@ -325,6 +339,228 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     // nothing that reached the browsers over WebSocket looks like audio
     assert.ok(wsFrames.length > 0);
     assert.ok(!wsFrames.some((f) => /"samples"|"pcm"|audio\/|"speech"/.test(f)), 'no audio in dashboard traffic');
+  });
+
+  it('a new alert never takes the view from the alert an operator has open: the note stays with its alert, and the decision goes to the alert shown', async () => {
+    const alice = await openConsole('Alice', { key: 'Alice-selection' });
+    server.inject('dash', { payload: alert('n-boom', 'explosion', 900, { location: located(73), camera: camera('on-target'), video: server.videoFor('n-boom', 'cam-place') }) });
+    server.inject('dash', { payload: alert('n-glass', 'glass_break', 400, { location: located(60) }) });
+    await alice.locator('[data-alert-id=n-boom]').waitFor({ timeout: 30_000 });
+    await alice.locator('[data-alert-id=n-glass]').waitFor({ timeout: 30_000 });
+    // Alice opens the oldest alert, watches its picture and types her note
+    await alice.locator('[data-alert-id=n-boom]').click();
+    const picture = () =>
+      alice.evaluate(() => {
+        const v = document.querySelector('[data-test=live-video]') as HTMLVideoElement | null;
+        const img = document.querySelector('[data-test=mjpeg]') as HTMLImageElement | null;
+        return (v && v.readyState >= 2 && v.src) || (img && img.naturalWidth > 0 && img.src) || '';
+      });
+    await alice.waitForFunction(() => {
+      const v = document.querySelector('[data-test=live-video]') as HTMLVideoElement | null;
+      const img = document.querySelector('[data-test=mjpeg]') as HTMLImageElement | null;
+      return (!!v && v.readyState >= 2) || (!!img && img.naturalWidth > 0);
+    }, null, { timeout: 60_000 });
+    const watched = await picture();
+    await alice.fill('[data-test=note]', 'Bottle bank, false alarm');
+    await settledOn(alice, 'n-boom');
+
+    // a new alert arrives: banner, flash and queue, but the view stays on what Alice has open
+    const announced = Number(await alice.locator('.vigie-console').getAttribute('data-announced'));
+    server.inject('dash', { payload: alert('n-gun', 'gunshot', 1, { location: located(80) }) });
+    await alice.locator('[data-alert-id=n-gun]').waitFor({ timeout: 30_000 });
+    await alice.waitForFunction((n) => Number(document.querySelector('.vigie-console')?.getAttribute('data-announced')) > n, announced, { timeout: 30_000 });
+    assert.match(await alice.locator('[data-test=banner]').textContent() ?? '', /New alert: Gunshot/);
+    assert.equal(await alice.locator('[data-test=detail]').getAttribute('data-shown-alert'), 'n-boom', 'the selection is unchanged');
+    assert.equal(await alice.inputValue('[data-test=note]'), 'Bottle bank, false alarm', 'the note is still there, on its alert');
+    assert.equal(await picture(), watched, 'the picture watched is still playing');
+    assert.equal(await alice.locator('[data-test=detail]').getAttribute('data-settled'), 'yes', 'a new alert elsewhere does not hold back a click');
+    await alice.screenshot({ path: path.join(artifacts, 'alert-dashboard-new-alert-keeps-view-1920x1080.png') });
+
+    // her click dismisses the alert she was looking at, with her note; the new one is untouched
+    await alice.locator('[data-test=dismiss]').click();
+    await waitFor(() => outputsOf('decision', 'n-boom').length > 0, 30_000, 'the decision on n-boom');
+    assert.deepEqual({ ...outputsOf('decision', 'n-boom')[0], time: 0 }, { kind: 'decision', alertId: 'n-boom', action: 'dismiss', operator: 'Alice', time: 0, note: 'Bottle bank, false alarm', revision: 0 });
+    await alice.waitForFunction(() => document.querySelector('[data-test=detail-state]')?.textContent === 'dismissed', null, { timeout: 30_000 });
+    assert.equal(outputsOf('decision', 'n-gun').length, 0);
+    assert.match(await alice.locator('[data-alert-id=n-gun]').getAttribute('class') ?? '', /vg-state-new/);
+    assert.equal(await alice.locator('[data-test=detail]').getAttribute('data-shown-alert'), 'n-boom', 'still the alert she decided');
+    assert.equal(await alice.inputValue('[data-test=note]'), '', 'the note went with its decision');
+
+    // each alert keeps the note typed for it
+    await alice.locator('[data-alert-id=n-glass]').click();
+    assert.equal(await alice.inputValue('[data-test=note]'), '');
+    await alice.fill('[data-test=note]', 'shop window, owner called');
+    await alice.locator('[data-alert-id=n-gun]').click();
+    assert.equal(await alice.inputValue('[data-test=note]'), '', 'not the glass break\'s note');
+    await alice.locator('[data-alert-id=n-glass]').click();
+    assert.equal(await alice.inputValue('[data-test=note]'), 'shop window, owner called');
+
+    // a click right after the alert shown changed is held back, and says why: in the same instant
+    // as the change, before the page has redrawn ...
+    await settledOn(alice, 'n-glass');
+    await alice.evaluate(() => {
+      (document.querySelector('[data-test=queue-item][data-alert-id=n-gun]') as HTMLElement).click();
+      (document.querySelector('[data-test=dismiss]') as HTMLElement).click();
+    });
+    await alice.locator('[data-test=error]', { hasText: 'The alert shown has just changed' }).waitFor({ timeout: 10_000 });
+    // ... and a moment later, the new alert drawn
+    await settledOn(alice, 'n-gun');
+    const settledAtClick = await alice.evaluate(async () => {
+      (document.querySelector('[data-test=queue-item][data-alert-id=n-glass]') as HTMLElement).click();
+      await new Promise((r) => setTimeout(r, 50)); // a click 50 ms after the change is the case under test
+      const shown = document.querySelector('[data-test=detail]')!;
+      const at = `${shown.getAttribute('data-shown-alert')} ${shown.getAttribute('data-settled')}`;
+      (document.querySelector('[data-test=dismiss]') as HTMLElement).click();
+      return at;
+    });
+    assert.equal(settledAtClick, 'n-glass no');
+    await alice.locator('[data-test=error]', { hasText: 'The alert shown has just changed' }).waitFor({ timeout: 10_000 });
+    await alice.locator('[data-test=queue-item][data-alert-id=n-gun]').click();
+    await settledOn(alice, 'n-gun');
+    await alice.locator('[data-test=confirm]').click();
+    await waitFor(() => outputsOf('decision', 'n-gun').length > 0, 30_000, 'the decision on n-gun');
+    // actions reach Node-RED in order: had a held-back dismiss been sent, it would be there first
+    assert.deepEqual(outputsOf('decision', 'n-gun').map((d) => d.action), ['confirm']);
+    assert.equal(outputsOf('decision', 'n-glass').length, 0);
+    pages.delete('Alice-selection');
+    await alice.close();
+  });
+
+  it('two operators decide on one alert: the later decision, made on a stale view, is refused and asked; confirmed, it goes out', async () => {
+    const alice = await openConsole('Alice', { key: 'Alice-conflict', viewport: { width: 1366, height: 768 } });
+    // Bob's network is slow: what Node-RED sends his page can be held back, in order
+    const gate = { holding: false, frames: [] as Array<string | Buffer>, release: () => undefined as void };
+    const bob = await openConsole('Bob', {
+      key: 'Bob-conflict',
+      viewport: { width: 1366, height: 768 },
+      prepare: (page) =>
+        page.routeWebSocket(/socket\.io/, (ws) => {
+          const toServer = ws.connectToServer();
+          toServer.onMessage((m) => (gate.holding ? gate.frames.push(m) : ws.send(m)));
+          ws.onMessage((m) => toServer.send(m));
+          gate.release = () => {
+            gate.holding = false;
+            for (const m of gate.frames.splice(0)) ws.send(m);
+          };
+        }),
+    });
+    server.inject('dash', { payload: alert('c-gun', 'gunshot', 3, { location: located(73), camera: camera('on-target'), video: server.videoFor('c-gun', 'cam-place') }) });
+    for (const page of [alice, bob]) {
+      await page.locator('[data-alert-id=c-gun]').click();
+      await settledOn(page, 'c-gun');
+    }
+    // each sees the other on it
+    await alice.locator('[data-test=seen-by]', { hasText: 'Alice, Bob' }).waitFor({ timeout: 30_000 });
+    await bob.locator('[data-test=seen-by]', { hasText: 'Alice, Bob' }).waitFor({ timeout: 30_000 });
+    gate.holding = true;
+    await alice.locator('[data-test=escalate]').click();
+    await waitFor(() => outputsOf('decision', 'c-gun').length === 1, 30_000, 'Alice\'s escalation');
+    await waitFor(() => gate.frames.some((f) => String(f).includes('"escalate"')), 30_000, 'the escalation on its way to Bob, held');
+    assert.notEqual(await bob.locator('[data-test=detail-state]').textContent(), 'escalated', 'Bob\'s view is stale');
+    await bob.locator('[data-test=dismiss]').click();
+    await waitFor(() => gate.frames.some((f) => String(f).includes('"conflict"')), 30_000, 'Node-RED\'s answer to Bob, held');
+    gate.release();
+
+    // Bob is asked, in words; nothing went out, the escalation stands
+    await bob.locator('[data-test=ask]').waitFor({ timeout: 30_000 });
+    assert.match(await bob.locator('[data-test=ask-text]').textContent() ?? '', new RegExp(`^Alice escalated at ${clock} — dismiss anyway\\?$`));
+    assert.equal((await bob.locator('[data-test=ask-yes]').textContent())?.trim(), 'Dismiss anyway');
+    assert.deepEqual(outputsOf('decision', 'c-gun').map((d) => `${d.operator}:${d.action}:${d.revision}`), ['Alice:escalate:0'], 'no dismiss went out, so ptz-steer keeps the camera on it');
+    await bob.waitForFunction(() => document.querySelector('[data-test=detail-state]')?.textContent === 'escalated', null, { timeout: 30_000 });
+    await bob.screenshot({ path: path.join(artifacts, 'alert-dashboard-conflict-1366x768.png') });
+    await bob.setViewportSize({ width: 1920, height: 1080 });
+    await bob.screenshot({ path: path.join(artifacts, 'alert-dashboard-conflict-1920x1080.png') });
+
+    // his explicit second click sends it, on the revision he was shown
+    await bob.locator('[data-test=ask-yes]').click();
+    await waitFor(() => outputsOf('decision', 'c-gun').length === 2, 30_000, 'Bob\'s dismiss');
+    assert.deepEqual(outputsOf('decision', 'c-gun').map((d) => `${d.operator}:${d.action}:${d.revision}`), ['Alice:escalate:0', 'Bob:dismiss:1']);
+    for (const page of [alice, bob]) await page.waitForFunction(() => document.querySelector('[data-test=detail-state]')?.textContent === 'dismissed', null, { timeout: 30_000 });
+    assert.equal(await bob.locator('[data-test=ask]').count(), 0);
+    for (const [key, page] of [['Alice-conflict', alice], ['Bob-conflict', bob]] as const) {
+      pages.delete(key);
+      await page.close();
+    }
+  });
+
+  it('taking a camera from an alert another operator escalated asks first; the alert that lost it says who took it, for which alert', async () => {
+    const alice = await openConsole('Alice', { key: 'Alice-take', viewport: { width: 1366, height: 768 } });
+    const bob = await openConsole('Bob', { key: 'Bob-take', viewport: { width: 1366, height: 768 } });
+    server.inject('dash', { payload: alert('t-gun', 'gunshot', 30, { location: located(73), camera: camera('on-target'), video: server.videoFor('t-gun', 'cam-place') }) });
+    await alice.locator('[data-alert-id=t-gun]').click();
+    await settledOn(alice, 't-gun');
+    await alice.locator('[data-test=escalate]').click();
+    await waitFor(() => outputsOf('decision', 't-gun').length === 1, 30_000, 'the escalation');
+    const busy = 'camera Camera place is busy with gunshot alert t-gun; waiting up to 5 min for it to be free';
+    server.inject('dash', { payload: alert('t-glass', 'glass_break', 10, { location: located(40), camera: { ...camera('waiting'), reason: busy } }) });
+    await bob.locator('[data-alert-id=t-glass]').click();
+    await settledOn(bob, 't-glass');
+    await bob.waitForFunction(() => document.querySelector('[data-alert-id=t-gun]')?.className.includes('vg-state-escalated'), null, { timeout: 30_000 });
+    await bob.locator('[data-test=move]', { hasText: 'Take camera' }).click();
+    await bob.locator('[data-test=ask]').waitFor({ timeout: 10_000 });
+    assert.match(await bob.locator('[data-test=ask-text]').textContent() ?? '', new RegExp(`^Camera place is on the gunshot of ${clock}, escalated by Alice at ${clock}\\. Take it anyway\\? That alert loses its picture\\.$`));
+    await bob.screenshot({ path: path.join(artifacts, 'alert-dashboard-take-camera-1366x768.png') });
+    // "Leave it there": nothing is asked of ptz-steer
+    await bob.locator('[data-test=ask-no]').click();
+    await bob.locator('[data-test=ask]').waitFor({ state: 'detached', timeout: 10_000 });
+    // taken knowingly
+    await bob.locator('[data-test=move]').click();
+    await bob.locator('[data-test=ask-yes]', { hasText: 'Take it anyway' }).click();
+    await waitFor(() => outputsOf('move-request', 't-glass').length > 0, 30_000, 'the move request');
+    assert.equal(outputsOf('move-request', 't-glass').length, 1, 'one request: leaving it there sent none');
+    assert.equal(outputsOf('move-request', 't-glass')[0].operator, 'Bob');
+
+    // ptz-steer's answer (its words, as test/unit/ptz-steer-logic.test.ts pins them): Alice's alert says who took its camera, for which alert
+    const taken = 'camera Camera place looked here, then was taken by Bob for glass break alert t-glass; waiting up to 5 min for a camera to be free';
+    server.inject('dash', { payload: alert('t-gun', 'gunshot', 30, { location: located(73), camera: { ...camera('waiting'), reason: taken } }) });
+    server.inject('dash', { payload: alert('t-glass', 'glass_break', 10, { location: located(40), camera: camera('on-target') }) });
+    await alice.locator('[data-test=camera-reason]', { hasText: 'taken by Bob' }).waitFor({ timeout: 30_000 });
+    assert.match(await alice.locator('[data-test=camera-reason]').textContent() ?? '', new RegExp(`^camera Camera place looked here, then was taken by Bob for glass break alert of ${clock}; waiting up to 5 min for a camera to be free$`));
+    assert.equal(await alice.locator('[data-test=detail]').getAttribute('data-shown-alert'), 't-gun');
+    await alice.screenshot({ path: path.join(artifacts, 'alert-dashboard-camera-taken-1366x768.png') });
+    for (const [key, page] of [['Alice-take', alice], ['Bob-take', bob]] as const) {
+      pages.delete(key);
+      await page.close();
+    }
+  });
+
+  it('asks for the operator\'s name when the console first loads, without hiding the alerts; what was opened before is recorded under it', async () => {
+    // a browser that has never been used at this console
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+      pages.set('nameless', page);
+      await page.goto(`${server.baseUrl}/dashboard/alerts`);
+      await page.waitForSelector('.vigie-console[data-loaded=yes]', { state: 'attached', timeout: 60_000 });
+      server.inject('dash', { payload: alert('m-new', 'scream', 2, { location: located(30) }) });
+      await page.locator('[data-alert-id=m-new]').waitFor({ timeout: 30_000 });
+      const field = page.locator('[data-test=operator-field]');
+      assert.match(await field.getAttribute('class') ?? '', /vg-missing/, 'highlighted while empty');
+      assert.match(await page.locator('[data-test=name-hint]').textContent() ?? '', /Enter your name/);
+      const fieldBox = (await field.boundingBox())!;
+      const queueBox = (await page.locator('[data-test=queue]').boundingBox())!;
+      assert.ok(fieldBox.y + fieldBox.height <= queueBox.y, 'the field is above the queue');
+      assert.ok(await page.locator('[data-alert-id=m-new]').isVisible(), 'the alerts stay in view');
+      await page.locator('[data-alert-id=m-new]').click();
+      await page.screenshot({ path: path.join(artifacts, 'alert-dashboard-name-1366x768.png') });
+      await page.setViewportSize({ width: 1920, height: 1080 });
+      await page.screenshot({ path: path.join(artifacts, 'alert-dashboard-name-1920x1080.png') });
+      assert.equal(await page.locator('[data-alert-id=m-new] .vg-badge.vg-new').count(), 1, 'without a name, opening it marks nothing yet');
+      await page.fill('[data-test=operator]', 'Dana');
+      await page.locator('[data-test=operator]').blur();
+      await page.waitForFunction(() => !document.querySelector('[data-test=operator-field]')?.classList.contains('vg-missing'), null, { timeout: 10_000 });
+      // the alert she opened is now seen, by her
+      await page.locator('[data-test=detail]', { hasText: 'Dana' }).waitFor({ timeout: 30_000 });
+      assert.match(await page.locator('[data-alert-id=m-new]').getAttribute('class') ?? '', /vg-state-seen/);
+      // remembered by this browser
+      await page.reload();
+      await page.waitForSelector('.vigie-console[data-loaded=yes]', { state: 'attached', timeout: 60_000 });
+      assert.equal(await page.inputValue('[data-test=operator]'), 'Dana');
+      assert.doesNotMatch(await page.locator('[data-test=operator-field]').getAttribute('class') ?? '', /vg-missing/);
+      pages.delete('nameless');
+    } finally {
+      await browser.close();
+    }
   });
 
   it('under the browser\'s usual autoplay rule, says the chime is silent until the operator clicks, then sounds it', async () => {

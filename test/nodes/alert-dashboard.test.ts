@@ -59,7 +59,7 @@ const nodes = () => [dash('ui_base'), dash('ui_page'), dash('ui_group'), dash('u
 
 let userDir: string;
 
-function socketAction(node: Any, action: Record<string, unknown>, socket: Any = { id: 'sock-1', emit() {} }): Promise<{ ok: boolean; error?: string }> {
+function socketAction(node: Any, action: Record<string, unknown>, socket: Any = { id: 'sock-1', emit() {} }): Promise<{ ok: boolean; error?: string; conflict?: Any }> {
   const base = node.__base ?? helper.getNode('ui-base-1');
   const widget = base.ui.widgets.get(node.id);
   const handler = widget.hooks.onSocket[`vigie-action:${node.id}`];
@@ -199,7 +199,7 @@ describe('alert-dashboard node', () => {
     assert.equal(move.payload.kind, 'move-request');
     assert.equal(move.payload.operator, 'Alice');
     assert.equal(decision.topic, 'decision');
-    assert.deepEqual({ ...decision.payload, time: 0 }, { kind: 'decision', alertId: 'a1', action: 'dismiss', operator: 'Alice', time: 0, note: 'bottle bank' });
+    assert.deepEqual({ ...decision.payload, time: 0 }, { kind: 'decision', alertId: 'a1', action: 'dismiss', operator: 'Alice', time: 0, note: 'bottle bank', revision: 0 });
     assert.ok(Math.abs(decision.payload.time - t0) < 60, 'time in epoch seconds');
 
     const st = storedState('dash');
@@ -215,6 +215,29 @@ describe('alert-dashboard node', () => {
     assert.equal(mine[2].actor, 'Alice');
     assert.equal(mine[2].details.action, 'dismiss');
     assert.equal(verifyAuditFiles(files).ok, true);
+  });
+
+  it('a decision made on a stale view is answered with what happened meanwhile, and sends nothing; sent again on the fresh revision it goes out', async () => {
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    const n = helper.getNode('dash');
+    const out = helper.getNode('out');
+    const received: Any[] = [];
+    out.on('input', (m: Any) => received.push(m));
+    n.receive({ payload: alert('g1', 1000) });
+    await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 10_000, 'alert stored');
+    assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'g1', action: 'escalate', operator: 'Alice', revision: 0 }), { ok: true });
+    const stale = await socketAction(n, { type: 'decide', alertId: 'g1', action: 'dismiss', operator: 'Bob', revision: 0, note: 'nothing' });
+    assert.equal(stale.ok, false);
+    assert.match(stale.error!, /^alert g1 was decided meanwhile \(Alice escalated it at /);
+    const aliceTime = storedState('dash').alerts[0].decisions[0].time;
+    assert.deepEqual(stale.conflict, { alertId: 'g1', revision: 1, state: 'escalated', latest: { action: 'escalate', operator: 'Alice', time: aliceTime } });
+    assert.equal(storedState('dash').alerts[0].state, 'escalated', 'the escalation stands');
+    assert.deepEqual(warningsOf(helper, 'dash').filter((w) => /refused|meanwhile/.test(w)), [], 'two operators on one alert is no fault of the flow');
+    assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'g1', action: 'dismiss', operator: 'Bob', revision: stale.conflict.revision }), { ok: true });
+    await waitFor(() => (received.length >= 2 ? true : undefined), 10_000, 'two decisions');
+    assert.deepEqual(received.map((m) => `${m.payload.operator}:${m.payload.action}:${m.payload.revision}`), ['Alice:escalate:0', 'Bob:dismiss:1'], 'the refused dismiss never went out (ptz-steer kept the camera)');
+    assert.equal(storedState('dash').alerts[0].state, 'dismissed');
   });
 
   it('uses the authenticated dashboard user when a plugin provides one', async () => {

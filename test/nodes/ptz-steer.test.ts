@@ -378,6 +378,21 @@ describe('ptz-steer node', () => {
     assert.match(errs[0].error.message, /authentication failed/);
   });
 
+  it('status: a camera whose settings are refused is named, with the field, not "no camera configured"', async () => {
+    const cam = await virtualCamera();
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'cameras' },
+      cameraNode('camA', cam, { lat: '${VIGIE_TEST_UNSET_LAT}' }),
+      { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], mode: 'automatic', wires: [[], []] },
+    ];
+    await helper.load([vigieCamera, ptzSteer], flow, creds(['camA']));
+    const steer = helper.getNode('steer');
+    // The status spy is Node-RED's Node prototype's: this node's calls only.
+    const last = () => steer.status.getCalls().filter((c: Any) => c.thisValue === steer).at(-1)?.args[0] ?? {};
+    assert.deepEqual(last(), { fill: 'red', shape: 'ring', text: 'camera "Camera camA" unusable: camera.lat' });
+    assert.ok(warningsOf(helper, 'steer').some((w) => /VIGIE_TEST_UNSET_LAT \(lat\)/.test(w)), 'the warning names the variable');
+  });
+
   it('rejects unusable input with done(err) naming the field, and keeps running', async () => {
     const { caught, out, steer } = await oneCameraSteer();
     steer.receive({ payload: { kind: 'detection', id: 'x', sensor: 's1' } });

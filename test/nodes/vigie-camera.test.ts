@@ -102,6 +102,12 @@ describe('vigie-camera node', () => {
     assert.equal(n.connection, undefined);
   });
 
+  it('a setting naming an environment variable that is not set says so', async () => {
+    await helper.load(vigieCamera, [{ ...flow()[0], lat: '${VIGIE_TEST_UNSET_LAT}' }], { cfg1: { username: 'op', password: 's3cret' } });
+    const n = helper.getNode('cfg1') as Any;
+    assert.match(n.cameraError, /^camera\.lat: expected a number.*; environment variable not set where Node-RED runs: VIGIE_TEST_UNSET_LAT \(lat\)$/);
+  });
+
   it('"Test connection" lists profiles and presets, with the stored password when the field is unchanged', async () => {
     await helper.load(vigieCamera, flow(), { cfg1: { username: 'op', password: 's3cret' } });
     const form = { id: 'cfg1', host: '127.0.0.1', port: String(cam.port), username: 'op' };

@@ -123,6 +123,8 @@ describe('vigie-sensor config node', () => {
     ['custom mics too close', { array: 'custom', mics: '[[0,0,0],[0.001,0,0]]' }, /^mics\[0\] and \[1\]: microphones closer than 5 mm/],
     ['custom mic not a triple', { array: 'custom', mics: '[[0,0,0],["a",1,0]]' }, /^mics\[1\]: expected \[x, y, z\]/],
     ['unknown clock', { clock: 'sundial' }, /^clock: expected one of local, ntp, ptp, gps/],
+    // As the shipped gateway flow imported where its variables are not set: Node-RED leaves the references.
+    ['variables not set', { sensorId: '${VIGIE_TEST_UNSET_ID}', lat: '${VIGIE_TEST_UNSET_LAT}' }, /^sensorId: .*; environment variables not set where Node-RED runs: VIGIE_TEST_UNSET_ID \(sensorId\), VIGIE_TEST_UNSET_LAT \(lat\)$/],
   ] as [string, Record<string, string>, RegExp][]) {
     it(`an invalid configuration (${label}) leaves no sensor and an error naming the field`, async () => {
       await helper.startServer();

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AlertConsole, resolveOperator, userFromClient } from '../../lib/alerts/console';
 import { AuditEvent, auditBus } from '../../lib/alerts/bus';
-import { AlertStore } from '../../lib/alerts/store';
+import { AlertStore, StaleDecisionError } from '../../lib/alerts/store';
 
 function detection(id: string, onset: number, extra: Record<string, unknown> = {}) {
   return {
@@ -73,7 +73,7 @@ test('act: decide, seen, move and view, with the audit events they cause', () =>
     assert.equal(m.moveRequest?.operator, 'Ann');
     assert.equal(c.act({ type: 'view', alertId: 'e2', operator: 'Ann', mode: 'live' }).changed, false);
     const d = c.act({ type: 'decide', alertId: 'e2', action: 'escalate', operator: 'Ann', note: 'police called' });
-    assert.deepEqual({ ...d.decision, time: 0 }, { kind: 'decision', alertId: 'e2', action: 'escalate', operator: 'Ann', time: 0, note: 'police called' });
+    assert.deepEqual({ ...d.decision, time: 0 }, { kind: 'decision', alertId: 'e2', action: 'escalate', operator: 'Ann', time: 0, note: 'police called', revision: 0 });
     assert.ok(c.state().version > v0);
     const types = rec.events.filter((e) => e.alertId === 'e2').map((e) => `${e.type}:${e.actor}`);
     assert.deepEqual(types, ['alert:auto:n1', 'camera-move:Ann', 'live-view:Ann', 'decision:Ann']);
@@ -120,7 +120,31 @@ test('act refuses what it cannot use, naming the field', () => {
   assert.throws(() => c.act({ type: 'shred', alertId: 'e3', operator: 'A' }), /action\.type: expected one of/);
   assert.throws(() => c.act({ type: 'move', alertId: 'e3', operator: 'A' }), /"move" only for an alert whose camera\.state is one of "proposed", "waiting", "released", "failed", got "on-target"/);
   assert.throws(() => c.act({ type: 'decide', alertId: 'e3', action: 'confirm' }), /operator/);
+  assert.throws(() => c.act({ type: 'decide', alertId: 'e3', action: 'confirm', operator: 'A', revision: '0' }), /^ContractError: action\.revision: expected a whole number >= 0: how many decisions the alert had on the operator's screen, got "0"/);
   assert.equal(c.state().alerts[0].state, 'new');
+});
+
+test('decide: two operators on one alert — the one who decided on a stale view is refused and nothing is published; deciding knowingly is audited as replacing the first', () => {
+  const rec = recordAudit();
+  try {
+    const c = new AlertConsole({ store: new AlertStore(), actor: 'auto:n1' });
+    c.ingest(detection('g', 10));
+    c.act({ type: 'decide', alertId: 'g', action: 'escalate', operator: 'Alice', revision: 0 });
+    const v = c.state().version;
+    const before = rec.events.length;
+    assert.throws(() => c.act({ type: 'decide', alertId: 'g', action: 'dismiss', operator: 'Bob', revision: 0 }), (err: unknown) => err instanceof StaleDecisionError && err.latest?.operator === 'Alice' && err.revision === 1);
+    assert.equal(rec.events.length, before, 'a refused decision is not audited as taken');
+    assert.equal(c.state().version, v, 'nor does it change what browsers show');
+    assert.equal(c.state().alerts[0].state, 'escalated');
+    const d = c.act({ type: 'decide', alertId: 'g', action: 'dismiss', operator: 'Bob', revision: 1 });
+    assert.equal(d.decision?.revision, 1);
+    const audited = rec.events.filter((e) => e.type === 'decision' && e.alertId === 'g');
+    assert.deepEqual(audited.map((e) => e.details.revision), [0, 1]);
+    assert.equal(audited[0].details.replaces, undefined);
+    assert.deepEqual(audited[1].details.replaces, { action: 'escalate', operator: 'Alice', time: c.store.get('g')!.decisions[0].time });
+  } finally {
+    rec.stop();
+  }
 });
 
 test('the state sent to browsers is capped, keeping unhandled alerts first', () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AlertStore } from '../../lib/alerts/store';
+import { AlertStore, StaleDecisionError } from '../../lib/alerts/store';
 import { tempDir } from '../support/tmp';
 
 function detection(id: string, onset: number, extra: Record<string, unknown> = {}) {
@@ -126,6 +126,71 @@ test('decide validates action, operator and the alert id', () => {
   assert.throws(() => s.decide({ alertId: 'a1', action: 'confirm', operator: '' }), /payload\.operator/);
   assert.throws(() => s.decide({ alertId: 'zz', action: 'confirm', operator: 'x' }), /alertId: expected the id of an alert/);
   assert.equal(s.get('a1')!.state, 'new');
+});
+
+test('revision: a decision made on a stale view is refused, saying what happened meanwhile; one made on the current view is recorded', () => {
+  const c = clock();
+  const s = new AlertStore({ now: c.now });
+  s.upsert(detection('g', 100));
+  // Alice and Bob both see the alert undecided (revision 0). Alice escalates first.
+  const alice = s.decide({ alertId: 'g', action: 'escalate', operator: 'Alice', revision: 0 });
+  assert.equal(alice.revision, 0, 'the decision carries the revision it was made on');
+  c.advance(400);
+  // Bob's dismiss, made on the view before Alice's decision, is refused: the alert stays escalated.
+  let refused: StaleDecisionError | undefined;
+  try {
+    s.decide({ alertId: 'g', action: 'dismiss', operator: 'Bob', note: 'nothing there', revision: 0 });
+  } catch (err) {
+    refused = err as StaleDecisionError;
+  }
+  assert.ok(refused instanceof StaleDecisionError, 'refused as stale');
+  assert.equal(refused.alertId, 'g');
+  assert.equal(refused.revision, 1, 'the revision to send to decide knowingly');
+  assert.equal(refused.seen, 0);
+  assert.equal(refused.state, 'escalated');
+  assert.deepEqual(refused.latest, alice);
+  assert.equal(refused.message, `alert g was decided meanwhile (Alice escalated it at ${new Date(alice.time * 1000).toISOString()}): the decision, made on the view before, is not recorded; look again and decide anew`);
+  assert.equal(s.get('g')!.state, 'escalated');
+  assert.equal(s.get('g')!.decisions.length, 1);
+  // Asked, Bob dismisses knowingly: on the revision he was shown, it is recorded.
+  const bob = s.decide({ alertId: 'g', action: 'dismiss', operator: 'Bob', revision: 1 });
+  assert.equal(bob.revision, 1);
+  assert.equal(s.get('g')!.state, 'dismissed');
+  assert.deepEqual(s.get('g')!.decisions.map((d) => `${d.operator}:${d.action}:${d.revision}`), ['Alice:escalate:0', 'Bob:dismiss:1']);
+  // A revision ahead of the alert's is no view of it either.
+  assert.throws(() => s.decide({ alertId: 'g', action: 'confirm', operator: 'Carol', revision: 5 }), StaleDecisionError);
+  assert.equal(s.get('g')!.decisions.length, 2);
+});
+
+test('revision: a sender without it (an older console) decides as before; an unusable one is refused, naming the field', () => {
+  const s = new AlertStore();
+  s.upsert(detection('g', 100));
+  s.decide({ alertId: 'g', action: 'escalate', operator: 'Alice' });
+  const d = s.decide({ alertId: 'g', action: 'dismiss', operator: 'Bob' });
+  assert.equal(d.revision, 1, 'recorded on the revision it met');
+  assert.equal(s.get('g')!.state, 'dismissed');
+  for (const bad of [-1, 1.5, '1', null, Number.NaN]) {
+    assert.throws(() => s.decide({ alertId: 'g', action: 'confirm', operator: 'Carol', revision: bad }), /^ContractError: revision: expected a whole number >= 0/, String(bad));
+  }
+  assert.equal(s.get('g')!.decisions.length, 2);
+});
+
+test('revision: decisions saved before it existed load, and keep none', () => {
+  const dir = tempDir('vigie-store-');
+  const file = path.join(dir, 'alerts.json');
+  const s = new AlertStore({ file });
+  s.upsert(detection('a1', 100));
+  s.decide({ alertId: 'a1', action: 'confirm', operator: 'alice' });
+  const saved = JSON.parse(fs.readFileSync((s.save(), file), 'utf8'));
+  delete saved.alerts[0].decisions[0].revision;
+  fs.writeFileSync(file, JSON.stringify(saved));
+  const s2 = new AlertStore({ file });
+  assert.equal(s2.load(), 1);
+  assert.equal(s2.get('a1')!.decisions.length, 1);
+  assert.equal(s2.get('a1')!.decisions[0].revision, undefined);
+  // ... and the next decision is checked against the count as it is.
+  assert.throws(() => s2.decide({ alertId: 'a1', action: 'escalate', operator: 'bob', revision: 0 }), StaleDecisionError);
+  assert.equal(s2.decide({ alertId: 'a1', action: 'escalate', operator: 'bob', revision: 1 }).revision, 1);
 });
 
 test('retention drops old alerts and the cap drops the oldest handled ones first', () => {

@@ -28,6 +28,8 @@ const sources = [...files(path.join(root, 'nodes'), ['.ts', '.html']), ...files(
 
 const REVIEWED_ROUTES = new Set([
   'httpNode GET /vigie/health',
+  // the same health report, for the container's health check (admin permission or this run's token)
+  'httpAdmin GET /vigie/admin-health',
   'httpNode GET /vigie/video/:cameraId/mjpeg',
   'httpNode GET /vigie/video/:cameraId/snapshot.jpg',
   // JSON {ticket, expiresInMs}: a random token, no media

@@ -375,9 +375,9 @@ test('an operator takes a busy camera for a waiting alert, and holds it as firml
       assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'on-target');
       const move = audit.filter((e) => e.type === 'camera-move' && e.alertId === 'glass').pop()!;
       assert.equal(move.actor, 'bo');
-      // The gunshot it displaced waits for the camera in its turn.
+      // The gunshot it displaced waits for the camera in its turn, and says who took it, for which alert.
       assert.deepEqual(steer.waitingAlerts, ['gun']);
-      assert.match(lastOf(outs, 'gun')!.payload.camera!.reason!, /^camera a looked here, then turned to glass break alert glass; waiting up to 5 min for a camera to be free$/);
+      assert.match(lastOf(outs, 'gun')!.payload.camera!.reason!, /^camera a looked here, then was taken by bo for glass break alert glass; waiting up to 5 min for a camera to be free$/);
       // A scream (priority 4) cannot take back what the operator took from a gunshot (5).
       await send(alert('scream', 'scream', destination(O, 200, 40)));
       assert.equal(lastOf(outs, 'scream')!.payload.camera!.state, 'waiting');
@@ -386,6 +386,8 @@ test('an operator takes a busy camera for a waiting alert, and holds it as firml
       await send(alert('gun2', 'gunshot', destination(O, 300, 40)));
       assert.equal(lastOf(outs, 'gun2')!.payload.camera!.state, 'on-target');
       assert.deepEqual(steer.waitingAlerts, ['gun', 'scream', 'glass']);
+      // No operator took it this time: the camera turned by itself.
+      assert.match(lastOf(outs, 'glass')!.payload.camera!.reason!, /^camera a looked here, then turned to gunshot alert gun2; waiting/);
     } finally {
       unsub();
     }

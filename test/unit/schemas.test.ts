@@ -316,6 +316,14 @@ test('audio blocks and decisions agree between schema and validator', () => {
   assert.ok(check('decision', decision).ok);
   assert.equal(check('decision', { ...decision, action: 'ignore' }).ok, false);
   assert.throws(() => validateDecision({ ...decision, action: 'ignore' }), /payload\.action/);
+  // revision is optional: a decision without it (above) is as good as one with it
+  const revised = { ...decision, revision: 2 };
+  assert.deepEqual(validateDecision(revised), revised);
+  assert.ok(check('decision', revised).ok);
+  for (const bad of [-1, 1.5, '2']) {
+    assert.equal(check('decision', { ...decision, revision: bad }).ok, false, `schema: revision ${bad}`);
+    assert.throws(() => validateDecision({ ...decision, revision: bad }), /payload\.revision: expected an integer >= 0/, String(bad));
+  }
 });
 
 test('privacy: an audio block carrying audio is refused, naming the field; a decision goes on with its own fields only', () => {

@@ -14,7 +14,10 @@ const css = `
 .vigie-sound .mdi { font-size: 18px; }
 .vigie-operator { display: flex; align-items: center; gap: 6px; font-size: 14px; }
 .vigie-operator input { padding: 4px 6px; border: 1px solid var(--vg-line); border-radius: 4px; width: 150px; color: inherit; background: transparent; }
-.vigie-operator.vg-missing input { border-color: var(--vg-red); box-shadow: 0 0 0 2px rgba(211,47,47,0.25); }
+.vigie-operator.vg-missing { order: -1; flex: 1 1 100%; flex-wrap: wrap; padding: 8px 12px; border-radius: 6px; border: 2px solid var(--vg-amber);
+  background: rgba(249,168,37,0.18); font-size: 16px; font-weight: 600; }
+.vigie-operator.vg-missing input { border-color: var(--vg-red); box-shadow: 0 0 0 2px rgba(211,47,47,0.25); width: 220px; font-size: 16px; }
+.vigie-operator .vg-hint { font-weight: 400; font-size: 14px; }
 .vigie-banner { display: flex; align-items: center; gap: 12px; padding: 10px 14px; border-radius: 6px; background: var(--vg-red); color: #fff;
   font-size: 18px; font-weight: 600; cursor: pointer; animation: vg-pulse 1s ease-in-out infinite alternate; border: none; text-align: left; width: 100%; }
 .vigie-banner .mdi { font-size: 26px; }
@@ -65,6 +68,15 @@ const css = `
 .vigie-btn:disabled { opacity: 0.45; cursor: not-allowed; }
 .vigie-btn.vg-confirm { background: var(--vg-green); } .vigie-btn.vg-dismiss { background: var(--vg-grey); }
 .vigie-btn.vg-escalate { background: #6a1b9a; } .vigie-btn.vg-move { background: var(--vg-amber); color: #222; }
+.vigie-actions .vigie-error.vg-inline { flex: 1 1 100%; }
+.vigie-ask { flex: 1 1 100%; display: flex; flex-wrap: wrap; align-items: center; gap: 8px 12px; padding: 10px 12px; border-radius: 6px;
+  border: 2px solid var(--vg-amber); background: rgba(249,168,37,0.16); font-size: 16px; font-weight: 600; }
+.vigie-ask .mdi { font-size: 24px; }
+.vigie-ask .vg-ask-text { flex: 1 1 280px; }
+.vigie-ask .vg-ask-buttons { display: flex; gap: 8px; flex: 0 0 auto; margin-left: auto; }
+.vigie-btn.vg-cancel { background: transparent; color: inherit; border: 1px solid var(--vg-line); }
+.vigie-none { display: block; padding: 24px; border: 1px dashed var(--vg-line); border-radius: 6px; opacity: 0.8; }
+.vigie-none p { margin: 0; }
 .vigie-history { grid-area: history; font-size: 13px; opacity: 0.85; margin: 0; padding-left: 18px; }
 .vigie-error { color: #fff; background: var(--vg-red); padding: 6px 10px; border-radius: 4px; font-size: 14px; }
 @media (max-width: 1100px) {

@@ -1,0 +1,87 @@
+/**
+ * The container's health check (docker/healthcheck.js) sends the token vigie start left it in
+ * the user directory, and is unhealthy on "degraded" (naming the silent sensors), on a refusal
+ * and on no answer. The check is run for real against a stand-in for Node-RED's route.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'child_process';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as os from 'os';
+import * as path from 'path';
+import { HEALTH_FILE, HEALTH_TOKEN_HEADER } from '../../lib/util/launcher-channel';
+import { repoRoot } from '../support/nodered';
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A stand-in for Node-RED's health route: answers `body` with `status`, recording the token header of each request. */
+async function standIn(status: number, body: unknown): Promise<{ url: string; tokens: Array<string | undefined>; close(): Promise<void> }> {
+  const tokens: Array<string | undefined> = [];
+  const server = http.createServer((req, res) => {
+    tokens.push(req.headers[HEALTH_TOKEN_HEADER] as string | undefined);
+    res.writeHead(status, { 'Content-Type': 'application/json' }).end(typeof body === 'string' ? body : JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}`, tokens, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+function healthCheck(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [path.join(repoRoot, 'docker', 'healthcheck.js')], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 15_000 }, (err, _out, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stderr }),
+    );
+  });
+}
+
+function userDirWith(target: { url: string; token: string } | undefined): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-healthcheck-'));
+  dirs.push(dir);
+  if (target) fs.writeFileSync(path.join(dir, HEALTH_FILE), JSON.stringify(target));
+  return dir;
+}
+
+test("the health check sends the run's token to the URL vigie start left, and is healthy only on status ok", async () => {
+  const ok = await standIn(200, { status: 'ok', sensors: ['corner-1'], noAudio: [] });
+  try {
+    const dir = userDirWith({ url: `${ok.url}/admin/vigie/admin-health`, token: 'a'.repeat(64) });
+    const r = await healthCheck({ VIGIE_USER_DIR: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(ok.tokens, ['a'.repeat(64)]);
+  } finally {
+    await ok.close();
+  }
+
+  const degraded = await standIn(200, { status: 'degraded', sensors: ['corner-1', 'corner-2'], noAudio: [{ sensor: 'corner-2', forS: 42 }] });
+  try {
+    const r = await healthCheck({ VIGIE_USER_DIR: userDirWith({ url: `${degraded.url}/vigie/admin-health`, token: 't' }) });
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim(), 'unhealthy: degraded: no audio from sensor corner-2 for 42 s');
+  } finally {
+    await degraded.close();
+  }
+
+  const refused = await standIn(401, 'Unauthorized');
+  try {
+    const withToken = await healthCheck({ VIGIE_USER_DIR: userDirWith({ url: `${refused.url}/vigie/admin-health`, token: 'stale' }) });
+    assert.equal(withToken.code, 1);
+    assert.equal(withToken.stderr.trim(), 'unhealthy: HTTP 401 from /vigie/admin-health');
+    // No file from vigie start: the node-side route on VIGIE_PORT, which httpNodeAuth refuses.
+    const without = await healthCheck({ VIGIE_USER_DIR: userDirWith(undefined), VIGIE_PORT: new URL(refused.url).port });
+    assert.equal(without.code, 1);
+    assert.match(without.stderr, /^unhealthy: HTTP 401 from \/vigie\/health: httpNodeAuth is set and Node-RED was not started by vigie start/);
+    assert.equal(refused.tokens.at(-1), undefined, 'no token without the file');
+  } finally {
+    await refused.close();
+  }
+
+  const gone = await standIn(200, {});
+  await gone.close();
+  const r = await healthCheck({ VIGIE_USER_DIR: userDirWith({ url: `${gone.url}/vigie/admin-health`, token: 't' }) });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^unhealthy: .*ECONNREFUSED/);
+});
