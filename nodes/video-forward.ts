@@ -50,7 +50,7 @@ async function sourceOf(cam: CameraHandle, configCredentials: () => Credentials 
 }
 
 /** Camera states in which the camera shows, or will show, another place than this alert. */
-const CAMERA_ELSEWHERE = new Set(['failed', 'waiting', 'released']);
+const CAMERA_ELSEWHERE = new Set(['failed', 'waiting', 'released', 'unavailable']);
 
 /** Status-bar words for source errors (the full message goes to the debug sidebar). */
 const SHORT_REASON: Record<string, string> = {

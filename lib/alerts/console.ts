@@ -6,7 +6,7 @@
 import type { Alert, Decision } from '../contracts';
 import { ContractError, isObject } from '../util/validate';
 import { auditBus } from './bus';
-import { MOVABLE_CAMERA_STATES } from './camera-states';
+import { CAMERA_LEFT_STATES, MOVABLE_CAMERA_STATES } from './camera-states';
 import { AlertRecord, AlertState, AlertStore, UpsertResult } from './store';
 
 export interface MoveRequest {
@@ -16,7 +16,7 @@ export interface MoveRequest {
   /** Epoch seconds. */
   time: number;
   /**
-   * For a camera that left the alert ("released") or did not come ("failed"): the alert as
+   * For a camera that left the alert ("released") or did not come ("failed", "unavailable"): the alert as
    * the console knows it (without its video), so ptz-steer can aim again without having kept it.
    */
   alert?: Alert;
@@ -151,7 +151,7 @@ export class AlertConsole {
         auditBus.publish({ type: 'camera-move', actor: operator, alertId, details: { event: 'requested-by-operator', camera: cam.id } });
         this.version++;
         const moveRequest: MoveRequest = { kind: 'move-request', alertId, operator, time: Date.now() / 1000 };
-        if (cam.state === 'released' || cam.state === 'failed') {
+        if (CAMERA_LEFT_STATES.includes(cam.state)) {
           const { video: _video, ...alert } = record.alert;
           moveRequest.alert = alert;
         }

@@ -265,7 +265,10 @@ describe('video-forward node', () => {
     // "released": it looked, then turned to another alert for good.
     const released = alert('RC', 'cam-r');
     (released.camera as { state: string }).state = 'released';
-    for (const payload of [{ ...alert('NC', 'cam-r'), camera: undefined }, failed, waiting, released]) {
+    // "unavailable": no camera was free for it; the one named is busy elsewhere.
+    const unavailable = alert('UC', 'cam-r');
+    (unavailable.camera as { state: string }).state = 'unavailable';
+    for (const payload of [{ ...alert('NC', 'cam-r'), camera: undefined }, failed, waiting, released, unavailable]) {
       const got = nextMessage('out');
       vf.receive({ payload });
       const m = await got;
