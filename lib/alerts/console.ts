@@ -6,6 +6,7 @@
 import type { Alert, Decision } from '../contracts';
 import { ContractError, isObject } from '../util/validate';
 import { auditBus } from './bus';
+import type { CameraLink } from './camera-links';
 import { CAMERA_LEFT_STATES, MOVABLE_CAMERA_STATES } from './camera-states';
 import { AlertRecord, AlertState, AlertStore, UpsertResult } from './store';
 
@@ -30,6 +31,8 @@ export interface SitePoint {
   lon: number;
   kind: 'sensor' | 'camera';
   headingDeg?: number;
+  /** A camera's connection, when a node uses it (lib/alerts/camera-links.ts). */
+  connection?: CameraLink;
 }
 
 export interface SiteInfo {
