@@ -86,12 +86,14 @@ export interface CameraState {
   /**
    * "proposed": confirm mode, not moved yet; "waiting": every camera that can see it is busy
    * with a more important alert; "released": a camera looked at it and has left it for good
-   * (turned to another alert, or home after the quiet period): no fault, unlike "failed".
+   * (turned to another alert, or home after the quiet period); "unavailable": no camera was
+   * free for it in time, or none can see it now. Only "failed" is a fault of the camera (it
+   * did not answer, or refused to turn).
    */
-  state: 'moving' | 'on-target' | 'preset' | 'failed' | 'proposed' | 'waiting' | 'released';
+  state: 'moving' | 'on-target' | 'preset' | 'failed' | 'proposed' | 'waiting' | 'released' | 'unavailable';
   errorDeg?: number;
   moveMs?: number;
-  /** Why the camera is waiting, released or failed, in words for operators. */
+  /** Why the camera is waiting, released, unavailable or failed, in words for operators. */
   reason?: string;
 }
 

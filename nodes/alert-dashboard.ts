@@ -19,7 +19,8 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { openSharedAuditLog, AuditLogHandle } from '../lib/alerts/audit';
 import { AlertConsole, DASHBOARD_SETTINGS, SiteInfo, SitePoint, userFromClient } from '../lib/alerts/console';
 import { AlertStore, StaleDecisionError } from '../lib/alerts/store';
-import { listCameras } from '../lib/camera/registry';
+import { CameraLinks } from '../lib/alerts/camera-links';
+import { findCamera, listCameras, onCameraChange } from '../lib/camera/registry';
 import { errorStatus } from '../lib/util/status';
 import { isObject, settingInRange } from '../lib/util/validate';
 
@@ -105,6 +106,7 @@ export = function (RED: NodeAPI) {
     const originLat = setting('siteLat');
     const originLon = setting('siteLon');
     const siteOrigin = Number.isFinite(originLat) && Number.isFinite(originLon) ? { lat: originLat, lon: originLon } : undefined;
+    const cameraLinks = new CameraLinks();
     const consoleCore = new AlertConsole({ store, actor: `auto:${node.id}`, site: () => siteInfo() });
     let audit: AuditLogHandle | undefined;
     let auditFailed = false;
@@ -158,6 +160,11 @@ export = function (RED: NodeAPI) {
         if (!cameras.has(cam.id) && Number.isFinite(cam.config.lat) && Number.isFinite(cam.config.lon)) {
           cameras.set(cam.id, { id: cam.id, name: cam.name, lat: cam.config.lat, lon: cam.config.lon, kind: 'camera', headingDeg: cam.config.mountHeadingDeg });
         }
+      }
+      // Whether each camera answers: operators see an offline camera on the plan and on its alerts.
+      for (const p of cameras.values()) {
+        const connection = cameraLinks.of(findCamera(p.id));
+        if (connection) p.connection = connection;
       }
       for (const r of store.queue()) {
         const a = r.alert;
@@ -350,6 +357,24 @@ export = function (RED: NodeAPI) {
     }
     updateStatus();
 
+    // A camera that goes offline (or comes back) is news for every client at once; state
+    // events come in bursts (connecting, failed, retries), so they are gathered for a moment,
+    // and only a change operators would see is broadcast.
+    const linksShown = (): string => JSON.stringify(siteInfo().cameras.map((c) => [c.id, c.connection?.link, c.connection?.problem]));
+    let shownLinks = linksShown();
+    let linksTimer: NodeJS.Timeout | undefined;
+    const offCameraChange = onCameraChange(() => {
+      if (closed || linksTimer) return;
+      linksTimer = setTimeout(() => {
+        linksTimer = undefined;
+        if (closed) return;
+        const now = linksShown();
+        if (now === shownLinks) return;
+        shownLinks = now;
+        broadcast();
+      }, 200);
+    });
+
     pruneTimer = setInterval(() => {
       if (consoleCore.prune()) {
         persist();
@@ -364,6 +389,9 @@ export = function (RED: NodeAPI) {
     node.on('close', (_removed: boolean, done: () => void) => {
       try {
         closed = true;
+        offCameraChange();
+        if (linksTimer) clearTimeout(linksTimer);
+        linksTimer = undefined;
         if (pruneTimer) clearInterval(pruneTimer);
         pruneTimer = undefined;
         if (instances.get(nodeId) === onAction) instances.delete(nodeId);

@@ -138,8 +138,8 @@ export = function (RED: NodeAPI) {
           lastMove =
             cam.state === 'failed'
               ? { text: `${cam.id} failed`, ok: false, cameraId: cam.id }
-              : cam.state === 'waiting'
-                ? undefined
+              : cam.state === 'waiting' || cam.state === 'unavailable'
+                ? undefined // not a move's outcome; "unavailable" is said on output 2 too
                 : { text: cam.state === 'proposed' ? `${cam.id}: awaiting confirmation` : `${cam.id} ${cam.state}${cam.errorDeg !== undefined ? ` ${cam.errorDeg}°` : ''}`, ok: true };
           showStatus();
         }

@@ -51,7 +51,7 @@ async function sourceOf(cam: CameraHandle, configCredentials: () => Credentials 
 }
 
 /** Camera states in which the camera shows, or will show, another place than this alert. */
-const CAMERA_ELSEWHERE = new Set(['failed', 'waiting', 'released']);
+const CAMERA_ELSEWHERE = new Set(['failed', 'waiting', 'released', 'unavailable']);
 
 /** Status-bar words for source errors (the full message goes to the debug sidebar). */
 const SHORT_REASON: Record<string, string> = {
@@ -217,9 +217,15 @@ export = function (RED: NodeAPI) {
       }
     };
     const onChange = (s: VideoStats): void => showStatus(s);
+    // Viewers are told what it means (lib/video/viewer-words.ts); the source's address and the
+    // cause stay here, in the log.
     const onSourceError = (e: { cameraId: string; kind: string; error: Error }): void => node.warn(`camera ${e.cameraId} (${e.kind}): ${e.error.message}; retrying`);
+    const onViewerRefused = (e: { cameraId: string; error: Error }): void => node.error(`live view of camera ${e.cameraId} refused: ${e.error.message}`);
+    const onSnapshotError = (e: { alertId: string; cameraId: string; error: Error }): void => node.warn(`alert ${e.alertId}: no snapshot from camera ${e.cameraId}: ${e.error.message}`);
     manager.on('change', onChange);
     manager.on('source-error', onSourceError);
+    manager.on('viewer-refused', onViewerRefused);
+    manager.on('snapshot-error', onSnapshotError);
     showStatus(manager.stats());
 
     // While ffmpeg is missing it is looked for again now and then, so the status follows an
@@ -300,6 +306,8 @@ export = function (RED: NodeAPI) {
       stopFfmpegRecheck();
       manager.off('change', onChange);
       manager.off('source-error', onSourceError);
+      manager.off('viewer-refused', onViewerRefused);
+      manager.off('snapshot-error', onSnapshotError);
       managers.delete(manager);
       removeUpgrade();
       manager

@@ -6,7 +6,8 @@
 import type { Alert, Decision } from '../contracts';
 import { ContractError, isObject } from '../util/validate';
 import { auditBus } from './bus';
-import { MOVABLE_CAMERA_STATES } from './camera-states';
+import type { CameraLink } from './camera-links';
+import { CAMERA_LEFT_STATES, MOVABLE_CAMERA_STATES } from './camera-states';
 import { AlertRecord, AlertState, AlertStore, UpsertResult } from './store';
 
 /**
@@ -31,7 +32,7 @@ export interface MoveRequest {
   /** Epoch seconds. */
   time: number;
   /**
-   * For a camera that left the alert ("released") or did not come ("failed"): the alert as
+   * For a camera that left the alert ("released") or did not come ("failed", "unavailable"): the alert as
    * the console knows it (without its video), so ptz-steer can aim again without having kept it.
    */
   alert?: Alert;
@@ -45,6 +46,8 @@ export interface SitePoint {
   lon: number;
   kind: 'sensor' | 'camera';
   headingDeg?: number;
+  /** A camera's connection, when a node uses it (lib/alerts/camera-links.ts). */
+  connection?: CameraLink;
 }
 
 export interface SiteInfo {
@@ -184,7 +187,7 @@ export class AlertConsole {
         auditBus.publish({ type: 'camera-move', actor: operator, alertId, details: { event: 'requested-by-operator', camera: cam.id } });
         this.version++;
         const moveRequest: MoveRequest = { kind: 'move-request', alertId, operator, time: Date.now() / 1000 };
-        if (cam.state === 'released' || cam.state === 'failed') {
+        if (CAMERA_LEFT_STATES.includes(cam.state)) {
           const { video: _video, ...alert } = record.alert;
           moveRequest.alert = alert;
         }

@@ -9,7 +9,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Alert, Decision } from '../contracts';
+import type { Alert, CameraState, Decision } from '../contracts';
 import { DroppedFieldWarnings, validateDecision, validateDetection } from '../contracts';
 import { ContractError } from '../util/validate';
 import { writeFileAtomic } from '../util/atomic-file';
@@ -290,6 +290,9 @@ const PENDING_CAMERA_WORDS: Record<string, string> = {
   moving: 'the camera move was not followed to its end',
 };
 
+/** What each pending state becomes: a wait that ended is no fault of a camera. */
+const PENDING_CAMERA_END: Record<string, CameraState['state']> = { proposed: 'failed', waiting: 'unavailable', moving: 'failed' };
+
 /**
  * An alert restored after a restart: ptz-steer does not remember proposals, waits or moves in
  * progress, so a camera still "proposed", "waiting" or "moving" would be a promise nobody keeps;
@@ -300,7 +303,7 @@ function forgetPendingMove(alert: Alert): Alert {
   const cam = alert.camera;
   if (!cam) return alert;
   const words = PENDING_CAMERA_WORDS[cam.state];
-  if (words) return { ...alert, camera: { ...cam, state: 'failed', reason: `Node-RED restarted: ${words}` } };
+  if (words) return { ...alert, camera: { ...cam, state: PENDING_CAMERA_END[cam.state], reason: `Node-RED restarted: ${words}` } };
   if (cam.state === 'on-target' || cam.state === 'preset') {
     return { ...alert, camera: { ...cam, state: 'released', reason: `Node-RED restarted: camera ${cam.name || cam.id} looked here, and may have turned since` } };
   }

@@ -96,8 +96,9 @@ export interface ConnectionOptions {
   backoff?: BackoffOptions;
   createClient?: (o: ClientOptions) => OnvifClient;
   /**
-   * While connected and idle, a GetStatus this often (default 60 s; 0 = never): a camera
-   * unplugged between alerts is then seen failed (and retried) before the next alert needs it.
+   * While connected and idle, a GetStatus this often (default 15 s; 0 = never): a camera
+   * unplugged or frozen between alerts is then seen failed (and retried), and the console says
+   * so, before the next alert needs it.
    */
   keepAliveMs?: number;
 }
@@ -204,7 +205,7 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
 
   private armKeepAlive(): void {
     this.clearKeepAlive();
-    const everyMs = this.opts.keepAliveMs ?? 60_000;
+    const everyMs = this.opts.keepAliveMs ?? 15_000;
     if (everyMs <= 0 || !this.started) return;
     this.keepAliveTimer = setTimeout(() => {
       this.keepAliveTimer = undefined;

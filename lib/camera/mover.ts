@@ -18,6 +18,11 @@ export interface MoveOptions {
   pollMs?: number;
   /** Hook: the first move command was sent (for latency figures). */
   onCommandSent?: (method: MoveMethod) => void;
+  /**
+   * Hook: the camera answered the first move command without a fault, so it is turning (or is
+   * there already). Until then nothing says it has left where it pointed.
+   */
+  onTurning?: (method: MoveMethod) => void;
   sleep?: (ms: number) => Promise<void>;
   /** Checked between polls: a newer move on the same camera supersedes this one. */
   cancelled?: () => string | undefined;
@@ -62,6 +67,11 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
   const markSent = (m: MoveMethod) => {
     if (!sent) opts.onCommandSent?.(m);
     sent = true;
+  };
+  let turning = false;
+  const markTurning = (m: MoveMethod) => {
+    if (!turning) opts.onTurning?.(m);
+    turning = true;
   };
   const errOf = (p: PtzPosition) => pointingErrorDeg(spaceToDegrees(cal, p), target);
   const reached = (p: PtzPosition) => pointingErrorDeg(spaceToDegrees(cal, p), reachable) <= toleranceDeg && Math.abs(p.zoom - goal.zoom) <= zoomTol;
@@ -112,6 +122,7 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
         const p = ptz.absoluteMove(goal);
         markSent('absolute');
         await p;
+        markTurning('absolute');
         const s = await settle(reached);
         if (s.ok) return result('on-target', 'absolute', s.status!.position);
         notes.push(`AbsoluteMove did not reach the target (error ${s.status ? errOf(s.status.position).toFixed(1) : '?'}°)`);
@@ -131,6 +142,7 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
           const p = ptz.relativeMove(spaceDelta(cal, cur, goal));
           markSent('relative');
           await p;
+          markTurning('relative');
           const s = await settle(reached);
           if (s.ok) return result('on-target', 'relative', s.status!.position);
         }
@@ -145,7 +157,7 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     // 3. Closed-loop ContinuousMove, with an explicit Stop after every step.
     if (ptz.capabilities.continuous && !ptz.unsupported.has('continuous')) {
       try {
-        const r = await continuousApproach(ptz, cal, goal, reached, { moveTimeoutMs: Math.max(0, Math.min(moveTimeoutMs, stagesDeadline - Date.now())), pollMs, sleep, markSent, toleranceDeg, checkCancelled });
+        const r = await continuousApproach(ptz, cal, goal, reached, { moveTimeoutMs: Math.max(0, Math.min(moveTimeoutMs, stagesDeadline - Date.now())), pollMs, sleep, markSent, markTurning, toleranceDeg, checkCancelled });
         if (r.ok) return result('on-target', 'continuous', r.position);
         notes.push('ContinuousMove did not reach the target');
       } catch (e) {
@@ -165,6 +177,7 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
       const p = ptz.gotoPreset(preset.token);
       markSent('preset');
       await p;
+      markTurning('preset');
       const near = (q: PtzPosition) => pointingErrorDeg(spaceToDegrees(cal, q), spaceToDegrees(cal, preset.position!)) <= Math.max(toleranceDeg, 1);
       const s = await settle(near, true);
       if (s.ok) return result('preset', 'preset', s.status!.position, { presetToken: preset.token });
@@ -202,7 +215,7 @@ async function continuousApproach(
   cal: CameraCalibration,
   goal: PtzPosition,
   reached: (p: PtzPosition) => boolean,
-  o: { moveTimeoutMs: number; pollMs: number; sleep: (ms: number) => Promise<void>; markSent: (m: MoveMethod) => void; toleranceDeg: number; checkCancelled: () => void },
+  o: { moveTimeoutMs: number; pollMs: number; sleep: (ms: number) => Promise<void>; markSent: (m: MoveMethod) => void; markTurning: (m: MoveMethod) => void; toleranceDeg: number; checkCancelled: () => void },
 ): Promise<{ ok: boolean; position?: PtzPosition }> {
   const deadline = Date.now() + o.moveTimeoutMs;
   // Velocity per unit of error; halved whenever an axis overshoots (cameras differ in speed).
@@ -237,6 +250,7 @@ async function continuousApproach(
       o.markSent('continuous');
       moved = true;
       await p;
+      o.markTurning('continuous');
       await o.sleep(o.pollMs);
       await ptz.stop();
       o.checkCancelled();

@@ -106,10 +106,12 @@ interface Waiting {
   emit: (out: SteerOutput) => void;
   /** Set when a camera reached this alert and was then taken by another: it had its look. */
   looked?: { cameraId: string; words: string };
+  /** The reason it was last sent with: sent again when the camera's holder changes. */
+  reason?: string;
 }
 
 /** The alert a camera reached last. */
-type Aimed = Omit<Waiting, 'sinceMs' | 'expiresMs' | 'looked'>;
+type Aimed = Omit<Waiting, 'sinceMs' | 'expiresMs' | 'looked' | 'reason'>;
 
 interface Proposal {
   alert: Alert;
@@ -229,8 +231,9 @@ export class PtzSteer {
     let ranked = free.length ? onlyCamera(free, cameraId) : free;
     if (!ranked.length) {
       // Answered on the camera too, so the console's request is settled and may be made again.
+      // No camera failed: none can see the place now (out of range, blind sector, removed).
       const reason = 'no camera can look at it now';
-      const payload: Alert = before ? { ...alert, camera: { ...before, state: 'failed', reason } } : alert;
+      const payload: Alert = before ? { ...alert, camera: { ...before, state: 'unavailable', reason } } : alert;
       emit({ port: 1, payload });
       emit({ port: 2, payload, error: { code: 'no-camera', message: `alert ${alertId}: ${reason}` } });
       return;
@@ -310,11 +313,23 @@ export class PtzSteer {
 
   /** `force`: an operator's choice, which takes held cameras too. */
   private async execute(alert: Alert, ranked: Choice[], rank: AlertRank, actor: string, emit: (out: SteerOutput) => void, force = false): Promise<void> {
+    try {
+      await this.tryCameras(alert, ranked, rank, actor, emit, force);
+    } finally {
+      // A failed move gives its camera back (see moveOne): an alert waiting for it may have it.
+      if (this.waiting.size && !this.closed) this.serveWaiting();
+    }
+  }
+
+  private async tryCameras(alert: Alert, ranked: Choice[], rank: AlertRank, actor: string, emit: (out: SteerOutput) => void, force: boolean): Promise<void> {
     const backoff = new Backoff({ initialMs: 500, maxMs: 4000 });
     let last: { choice: Choice; r: MoveResult } | undefined;
+    /** The cameras that did not answer at the last attempt (names, nearest first). */
+    let silent: string[] = [];
     for (let attempt = 0; attempt <= this.opts.retries && !this.closed; attempt++) {
       if (attempt > 0) await this.sleep(backoff.next());
       let unreachable = false;
+      silent = [];
       for (const choice of ranked) {
         if (this.closed) break;
         const conn = this.cameras().find((c) => c.id === choice.config.id);
@@ -332,7 +347,10 @@ export class PtzSteer {
           this.fail(alert, choice, r, emit);
           return;
         }
-        if (code !== 'superseded') unreachable = true;
+        if (code !== 'superseded') {
+          unreachable = true;
+          if (!silent.includes(cameraName(choice.config))) silent.push(cameraName(choice.config));
+        }
       }
       // Every camera held or taken over: a retry would find them so; wait for one to be free.
       if (!unreachable) break;
@@ -341,7 +359,7 @@ export class PtzSteer {
     // Every camera was held (or taken over while moving) by a more important alert: wait for one.
     const heldOut = !last || last.r.error?.code === 'superseded';
     if (heldOut && this.startWaiting(alert, targetOf(alert, this.opts.assumedDistanceM), rank, actor, emit)) return;
-    if (last) this.fail(alert, last.choice, last.r, emit);
+    if (last) this.fail(alert, last.choice, last.r, emit, silent);
     else {
       const e = { code: 'no-camera', message: `no camera can look at alert ${alert.id}: every candidate is held by a more recent or more important alert` };
       emit({ port: 1, payload: alert });
@@ -349,10 +367,16 @@ export class PtzSteer {
     }
   }
 
-  private fail(alert: Alert, choice: Choice, r: MoveResult, emit: (out: SteerOutput) => void): void {
-    const payload = { ...alert, camera: this.cameraState(choice, 'failed', r) };
-    emit({ port: 1, payload });
+  /**
+   * The alert's camera did not turn to it: "failed", with a reason operators understand (the
+   * technical one goes on output 2). `silent`: the cameras that did not answer, when the last
+   * attempt found none reachable.
+   */
+  private fail(alert: Alert, choice: Choice, r: MoveResult, emit: (out: SteerOutput) => void, silent: string[] = []): void {
     const e = r.error ?? new CameraError('error', r.notes.join('; ') || 'move failed', choice.config.id);
+    const reason = silent.length > 1 ? `${silentWords(silent)}: no camera could turn here` : failureWords(cameraName(choice.config), e.code);
+    const payload = { ...alert, camera: this.cameraState(choice, 'failed', r, reason) };
+    emit({ port: 1, payload });
     emit({ port: 2, payload, error: { code: e.code, message: e.message, cameraId: choice.config.id } });
   }
 
@@ -361,20 +385,34 @@ export class PtzSteer {
     const cfg = choice.config;
     const moveId = `${alert.id}:${Date.now()}:${Math.random()}`;
     this.activeMove.set(cfg.id, moveId);
-    // The alert this camera looked at is left: taken over while its hold runs, it waits for a
-    // camera again; otherwise (hold over, dismissed, waiting off) it is told the camera left.
+    // The hold is taken at once, so alerts that come meanwhile see the camera taken.
     const displaced = this.aimedAt.get(cfg.id);
     const displacedHold = this.holds.get(cfg.id);
-    this.aimedAt.delete(cfg.id);
     this.holds.set(cfg.id, { ...rank, untilMs: Date.now() + Math.max(this.opts.returnHomeAfterMs, this.opts.moveTimeoutMs) });
-    if (displaced && displaced.alert.id !== alert.id) {
-      const then = takenBy ? `was taken by ${takenBy} for ${alertWords(alert.label, alert.id)}` : `turned to ${alertWords(alert.label, alert.id)}`;
-      const looked = { cameraId: cfg.id, words: lookedWords(cfg, then) };
-      const holdRuns = displacedHold?.alertId === displaced.alert.id && displacedHold.untilMs > Date.now() && !this.dismissed.has(displaced.alert.id);
-      if (!holdRuns || !this.startWaiting(displaced.alert, displaced.target, displaced.rank, displaced.actor, displaced.emit, looked)) {
-        this.release(displaced, cfg, looked.words);
+    // The alert this camera looked at is left only once the camera takes the move (a camera
+    // that does not answer has not turned): taken over while its hold runs, it waits for a
+    // camera again; otherwise (hold over, dismissed, waiting off) it is told the camera left.
+    // The alerts waiting for this camera then hear who holds it now.
+    let turned = false;
+    const leave = (): void => {
+      if (turned) return;
+      turned = true;
+      if (this.closed || this.activeMove.get(cfg.id) !== moveId) return;
+      if (!displaced || this.aimedAt.get(cfg.id) !== displaced) {
+        this.updateWaitingReasons();
+        return;
       }
-    }
+      this.aimedAt.delete(cfg.id);
+      if (displaced.alert.id !== alert.id) {
+        const then = takenBy ? `was taken by ${takenBy} for ${alertWords(alert.label, alert.id)}` : `turned to ${alertWords(alert.label, alert.id)}`;
+        const looked = { cameraId: cfg.id, words: lookedWords(cfg, then) };
+        const holdRuns = displacedHold?.alertId === displaced.alert.id && displacedHold.untilMs > Date.now() && !this.dismissed.has(displaced.alert.id);
+        if (!holdRuns || !this.startWaiting(displaced.alert, displaced.target, displaced.rank, displaced.actor, displaced.emit, looked)) {
+          this.release(displaced, cfg, looked.words);
+        }
+      }
+      this.updateWaitingReasons();
+    };
     this.cancelHome(cfg.id);
     if (this.opts.emitOnStart) emit({ port: 1, payload: { ...alert, camera: this.cameraState(choice, 'moving') } });
     const target = aimToCameraDegrees(cfg, choice.aim);
@@ -383,8 +421,16 @@ export class PtzSteer {
       moveTimeoutMs: this.opts.moveTimeoutMs,
       pollMs: this.opts.pollMs,
       onCommandSent: (m) => this.hooks.onCommandSent?.(alert.id, cfg.id, m),
+      onTurning: leave,
       cancelled: () => (this.closed ? 'node closed' : this.activeMove.get(cfg.id) !== moveId ? `superseded by a newer move of camera ${cfg.id}` : undefined),
     });
+    if (r.state !== 'failed') leave();
+    else if (!this.closed && this.activeMove.get(cfg.id) === moveId) {
+      // The camera is not this alert's: one that never took the move is still the displaced
+      // alert's (its hold as it was); one that failed on the way is nobody's.
+      if (!turned && displacedHold) this.holds.set(cfg.id, displacedHold);
+      else this.holds.delete(cfg.id);
+    }
     const state: CameraState['state'] = r.state;
     const cam = this.cameraState(choice, state, r);
     auditBus.publish({
@@ -485,13 +531,35 @@ export class PtzSteer {
     const old = this.waiting.get(alert.id);
     const sinceMs = old?.sinceMs ?? now;
     looked ??= old?.looked;
-    this.waiting.set(alert.id, { alert, target, rank, actor, sinceMs, expiresMs: sinceMs + this.opts.waitForCameraMs, emit, looked });
-    const wait = `waiting up to ${durationWords(this.opts.waitForCameraMs)} for ${looked ? 'a camera' : 'it'} to be free`;
-    const reason = `${looked ? looked.words : this.busyWords(ranked)}; ${wait}`;
-    this.hooks.log?.(`alert ${alert.id}: ${reason}`);
-    emit({ port: 1, payload: { ...alert, camera: this.cameraState(ranked[0], 'waiting', undefined, reason) } });
+    const w: Waiting = { alert, target, rank, actor, sinceMs, expiresMs: sinceMs + this.opts.waitForCameraMs, emit, looked };
+    this.waiting.set(alert.id, w);
+    w.reason = this.waitingReason(w, ranked);
+    this.hooks.log?.(`alert ${alert.id}: ${w.reason}`);
+    emit({ port: 1, payload: { ...alert, camera: this.cameraState(ranked[0], 'waiting', undefined, w.reason) } });
     this.scheduleWaitCheck();
     return true;
+  }
+
+  private waitingReason(w: Waiting, ranked: Choice[]): string {
+    const wait = `waiting up to ${durationWords(this.opts.waitForCameraMs)} for ${w.looked ? 'a camera' : 'it'} to be free`;
+    return `${w.looked ? w.looked.words : this.busyWords(ranked)}; ${wait}`;
+  }
+
+  /**
+   * A camera has a new holder: the alerts waiting for it are sent again when their reason
+   * changed, so none still names an alert that has lost the camera since.
+   */
+  private updateWaitingReasons(): void {
+    if (this.closed) return;
+    for (const w of this.waiting.values()) {
+      const ranked = this.camerasIfFree(w.target, w.rank);
+      if (!ranked.length) continue;
+      const reason = this.waitingReason(w, ranked);
+      if (reason === w.reason) continue;
+      w.reason = reason;
+      this.hooks.log?.(`alert ${w.alert.id}: ${reason}`);
+      w.emit({ port: 1, payload: { ...w.alert, camera: this.cameraState(ranked[0], 'waiting', undefined, reason) } });
+    }
   }
 
   /** "camera a is busy with gunshot alert g1", or the nearest of several. */
@@ -502,7 +570,8 @@ export class PtzSteer {
     };
     const name = (c: Choice) => cameraName(c.config);
     if (ranked.length === 1) return `camera ${name(ranked[0])} is busy with ${holder(ranked[0])}`;
-    return `all ${ranked.length} cameras that can see it are busy (nearest, ${name(ranked[0])}, with ${holder(ranked[0])})`;
+    const all = ranked.length === 2 ? 'both cameras' : `all ${ranked.length} cameras`;
+    return `${all} that can see it are busy (nearest, ${name(ranked[0])}, with ${holder(ranked[0])})`;
   }
 
   /**
@@ -547,7 +616,8 @@ export class PtzSteer {
 
   /**
    * An alert that had its look (a camera reached it, then was taken by another alert) ends
-   * "released", which is no fault; one that never had a camera ends "failed", on output 2 too.
+   * "released"; one that never had a camera ends "unavailable", on output 2 too. Neither is a
+   * fault of a camera.
    */
   private giveUp(w: Waiting): void {
     const lookedBy = w.looked && this.cameraConfig(w.looked.cameraId);
@@ -557,7 +627,7 @@ export class PtzSteer {
     }
     const ranked = this.camerasIfFree(w.target, w.rank);
     const reason = `no camera was free within ${durationWords(this.opts.waitForCameraMs)}${ranked.length ? ` (${this.busyWords(ranked)})` : ''}`;
-    const payload = ranked.length ? { ...w.alert, camera: this.cameraState(ranked[0], 'failed', undefined, reason) } : w.alert;
+    const payload = ranked.length ? { ...w.alert, camera: this.cameraState(ranked[0], 'unavailable', undefined, reason) } : w.alert;
     w.emit({ port: 1, payload });
     w.emit({ port: 2, payload, error: { code: 'no-camera', message: `alert ${w.alert.id}: ${reason}` } });
   }
@@ -740,6 +810,33 @@ function alertWords(label: string | undefined, alertId: string): string {
  */
 function lookedWords(config: CameraConfig, then: string): string {
   return `camera ${cameraName(config)} looked here, then ${then}`;
+}
+
+/**
+ * Why a camera did not turn to an alert, for operators: what it means for them, not the
+ * command that failed (that goes on output 2 and in the log).
+ */
+export function failureWords(camera: string, code: string | undefined): string {
+  switch (code) {
+    case 'unreachable':
+      return `camera ${camera} is not responding (offline, or cut off from the network)`;
+    case 'auth':
+      return `camera ${camera} refused Vigie's login (its user or password has changed)`;
+    case 'closed':
+      return `camera ${camera} was taken out of service (its settings were changed or removed)`;
+    case 'not-supported':
+      return `camera ${camera} cannot be turned there (it refuses every way of moving)`;
+    case 'soap-fault':
+      return `camera ${camera} refused to turn there`;
+    default:
+      return `camera ${camera} did not turn there (it reported a fault: ask your administrator to check it)`;
+  }
+}
+
+/** "cameras A and B are not responding" (names nearest first). */
+function silentWords(names: string[]): string {
+  const list = names.length === 2 ? `${names[0]} and ${names[1]}` : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  return `${names.length === 2 ? 'both cameras' : `all ${names.length} cameras`}, ${list}, are not responding`;
 }
 
 /** What operators call a camera: its name, else its id. */

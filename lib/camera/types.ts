@@ -77,6 +77,8 @@ export interface CameraHandle {
   readonly name: string;
   readonly config: CameraConfig;
   readonly state: ConnectionState;
+  /** Why the last connection attempt or command failed (cleared once connected again). */
+  readonly lastError?: { code: string; message: string };
   getStreamUri(): Promise<string>;
   getSnapshotUri(): Promise<string>;
 }

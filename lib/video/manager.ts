@@ -22,6 +22,7 @@ import { InitSegment, MediaSegment } from './mp4';
 import { LiveRelay, MjpegRelay, Relay, RelayKind } from './relay';
 import { fetchSnapshot, grabFrame, SNAPSHOT_MAX_BYTES, SnapshotStore } from './snapshot';
 import { LiveTickets, TICKET_TTL_MS } from './tickets';
+import { interruptionNotice, RefusalReason, refusalNotice } from './viewer-words';
 
 export interface VideoSource {
   streamUrl: string;
@@ -239,6 +240,12 @@ export class VideoManager extends EventEmitter {
       have === 'settled' || (have === 'moving' && !settled)
         ? (this.snapshots.extend(alertId, snapshotUntil), this.snapshots.get(alertId, cameraId).then((r) => r?.jpeg))
         : this.snapshots.put(alertId, cameraId, snapshotUntil, (signal) => this.takeSnapshot(cameraId, signal), settled);
+    // Browsers hear only that there is no snapshot; why (the camera's address) is the log's.
+    void snapshot.then(async (jpeg) => {
+      if (jpeg || this.closed) return;
+      const error = (await this.snapshots.get(alertId, cameraId))?.error;
+      if (error) this.emit('snapshot-error', { alertId, cameraId, error: new Error(error) });
+    });
     this.changed();
     return { video, relayError, snapshot };
   }
@@ -439,10 +446,12 @@ export class VideoManager extends EventEmitter {
       this.checkCamera(cameraId);
       entry = this.ensure(cameraId, 'mse', true);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      sendJson({ type: 'error', message });
+      // The viewer gets operators' words; the cause (a path, a list of relays) is the server's.
+      const notice = refusalNotice(refusalReason(err));
+      if (notice.reason === 'server') this.emit('viewer-refused', { cameraId, error: err instanceof Error ? err : new Error(String(err)) });
+      sendJson({ type: 'error', ...notice });
       // 1013 "try again later" for the cap; 1011 for a server-side failure.
-      ws.close(err instanceof RelayRefusedError ? 1013 : err instanceof UnknownCameraError ? 4404 : 1011, truncateReason(message));
+      ws.close(err instanceof RelayRefusedError ? 1013 : err instanceof UnknownCameraError ? 4404 : 1011, truncateReason(notice.message));
       return;
     }
     const relay = entry.relay as LiveRelay;
@@ -466,7 +475,8 @@ export class VideoManager extends EventEmitter {
       needKeyframe = false;
       ws.send(seg.data, { binary: true });
     };
-    const onSourceError = (err: Error): void => sendJson({ type: 'status', state: 'retrying', message: err.message });
+    // The source's error names its address: the viewer is told what it means, no more.
+    const onSourceError = (err: Error): void => sendJson({ type: 'status', state: 'retrying', ...interruptionNotice(err) });
     const onStopped = (): void => {
       if (ws.readyState === WebSocket.OPEN) ws.close(1001, 'relay stopped');
     };
@@ -503,9 +513,10 @@ export class VideoManager extends EventEmitter {
       this.checkCamera(cameraId);
       entry = this.ensure(cameraId, 'mjpeg', true);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const notice = refusalNotice(refusalReason(err));
+      if (notice.reason === 'server') this.emit('viewer-refused', { cameraId, error: err instanceof Error ? err : new Error(String(err)) });
       res.writeHead(err instanceof RelayRefusedError ? 503 : err instanceof UnknownCameraError ? 404 : 500, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '10', 'Cache-Control': 'no-store' });
-      res.end(message + '\n');
+      res.end(notice.message + '\n');
       return;
     }
     const relay = entry.relay as MjpegRelay;
@@ -551,8 +562,9 @@ export class VideoManager extends EventEmitter {
       return;
     }
     if (!item.jpeg) {
+      // Why it failed names the camera's address: that stays in the server (see snapshotError).
       res.writeHead(502, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end(`snapshot for alert "${alertId}" failed: ${item.error ?? 'unknown error'}\n`);
+      res.end(`no snapshot for alert "${alertId}": the camera did not give one\n`);
       return;
     }
     res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': String(item.jpeg.length), 'Cache-Control': 'private, max-age=60' });
@@ -580,6 +592,13 @@ export class VideoManager extends EventEmitter {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     this.removeAllListeners('change');
   }
+}
+
+/** What kind of refusal a viewer is told of. */
+function refusalReason(err: unknown): RefusalReason {
+  if (err instanceof RelayRefusedError) return 'busy';
+  if (err instanceof UnknownCameraError) return 'unknown-camera';
+  return 'server';
 }
 
 function alertOf(req: http.IncomingMessage): string | undefined {

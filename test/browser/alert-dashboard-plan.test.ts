@@ -114,3 +114,51 @@ test('the move button has words for exactly the camera states the console accept
     assert.ok(words.length > 0 && tooltip.length > 0, `words and tooltip for ${state}`);
   }
 });
+
+test('the MJPEG reader hands out each JPEG as it arrives, however the bytes are cut', async () => {
+  // eslint-disable-next-line @typescript-eslint/ban-ts-comment
+  // @ts-ignore -- plain JS module of the widget
+  const { MultipartReader, boundaryOf } = await import('../../ui/components/mjpeg-reader.js');
+  assert.equal(boundaryOf('multipart/x-mixed-replace; boundary=vigieframe'), 'vigieframe');
+  assert.equal(boundaryOf('multipart/x-mixed-replace;boundary="ffmpeg"'), 'ffmpeg');
+  const jpeg = (n: number) => Buffer.from([0xff, 0xd8, n, 0x0d, 0x0a, 0x0d, 0x0a, 0x2d, 0x2d, n, 0xff, 0xd9]);
+  // as lib/video/manager.ts writes it (Content-Length), and without one (up to the next boundary)
+  const withLength = Buffer.concat([1, 2, 3].map((n) => Buffer.concat([Buffer.from(`--vigieframe\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg(n).length}\r\n\r\n`), jpeg(n), Buffer.from('\r\n')])));
+  const noLength = Buffer.concat([...[1, 2, 3].map((n) => Buffer.concat([Buffer.from('--b\r\nContent-Type: image/jpeg\r\n\r\n'), jpeg(n), Buffer.from('\r\n')])), Buffer.from('--b\r\n')]);
+  for (const [bytes, boundary] of [[withLength, 'vigieframe'], [noLength, 'b']] as const) {
+    for (const cut of [1, 5, 17, bytes.length]) {
+      const frames: number[][] = [];
+      const r = new MultipartReader(boundary, (f: Uint8Array) => frames.push([...f]));
+      for (let i = 0; i < bytes.length; i += cut) r.push(new Uint8Array(bytes.subarray(i, i + cut)));
+      assert.deepEqual(frames, [1, 2, 3].map((n) => [...jpeg(n)]), `boundary ${boundary}, cut every ${cut} bytes`);
+    }
+  }
+});
+
+test('the picture\'s trouble: an interruption the relay reports first, else frozen, else none', async () => {
+  // eslint-disable-next-line @typescript-eslint/ban-ts-comment
+  // @ts-ignore -- plain JS module of the widget
+  const { pictureProblem, PICTURE_WORDS, AIMED_STATES, offlineNote, refusalOfStatus, REFUSAL_WORDS } = await import('../../ui/components/camera-words.js');
+  assert.equal(pictureProblem({ interruption: '', frozen: false }), '');
+  assert.equal(pictureProblem({ interruption: '', frozen: true }), 'Picture frozen — camera not responding');
+  assert.equal(pictureProblem({ interruption: 'interrupted', frozen: true }), 'Picture interrupted — reconnecting…', 'the encoder died: not a silent camera');
+  assert.equal(pictureProblem({ interruption: 'not-responding', frozen: false }), 'Camera not responding — reconnecting…');
+  // a code this console does not know still reads as an interruption, never as the server's text
+  assert.equal(pictureProblem({ interruption: 'source http://x/live.ts ended', frozen: false }), PICTURE_WORDS.interrupted);
+  // the relay's reason codes (lib/video/viewer-words.ts) all have words here
+  const { interruptionNotice, refusalNotice } = await import('../../lib/video/viewer-words');
+  for (const code of ['timeout', 'unreachable', 'refused', 'unauthorized', 'forbidden', 'not-found', 'no-video', 'bad-url', 'ended', 'failed']) {
+    const n = interruptionNotice(Object.assign(new Error('x'), { code }));
+    assert.equal(PICTURE_WORDS[n.reason], n.message, code);
+  }
+  for (const reason of ['busy', 'unknown-camera', 'server'] as const) assert.equal(REFUSAL_WORDS[reason], refusalNotice(reason).message);
+  assert.deepEqual([503, 404, 500].map(refusalOfStatus), ['busy', 'unknown-camera', 'server']);
+  assert.deepEqual(AIMED_STATES, ['moving', 'on-target'], 'no aim for a camera that waits, failed, left or found none');
+  assert.equal(offlineNote({ link: 'offline', problem: 'not responding', sinceMs: 1000 }, () => '06:17:31'), 'Not responding since 06:17:31: no live picture or camera move until it answers again');
+});
+
+test('a label\'s own class goes through placement (an offline camera\'s name is drawn red)', () => {
+  const out = placeLabels([{ key: 'c', x: 50, y: 50, text: 'Cam — offline', cls: 'vg-plan-offline' }, { key: 's', x: 200, y: 50, text: 'Mast' }], { width: 400, height: 300 });
+  assert.equal(out[0].cls, 'vg-plan-offline');
+  assert.equal('cls' in out[1], false);
+});

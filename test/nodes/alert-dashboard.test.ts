@@ -366,4 +366,74 @@ describe('alert-dashboard node', () => {
       unregister();
     }
   });
+
+  it('tells every client when a camera goes offline and comes back, with what is wrong and since when', async () => {
+    const { EventEmitter } = await import('node:events');
+    const { registerCamera } = await import('../../lib/camera/registry');
+    // A connection as vigie-camera registers it: state and lastError, and 'state' events.
+    const cam = Object.assign(new EventEmitter(), {
+      id: 'cam-nord',
+      name: 'Camera nord',
+      state: 'connected',
+      lastError: undefined as { code: string; message: string } | undefined,
+      config: { id: 'cam-nord', name: 'Camera nord', lat: 45.44, lon: 4.389, mountHeadingDeg: 0 },
+      getStreamUri: async () => '',
+      getSnapshotUri: async () => '',
+    });
+    const set = (state: string, lastError?: { code: string; message: string }) => {
+      cam.state = state;
+      cam.lastError = lastError;
+      cam.emit('state', state, lastError);
+    };
+    const unregister = registerCamera(cam as Any);
+    try {
+      await helper.startServer();
+      await helper.load(nodes(), flow());
+      const base = helper.getNode('ui-base-1');
+      const sent: Any[] = [];
+      const emit = base.emit.bind(base);
+      base.emit = (ev: string, msg: Any, w: Any) => {
+        if (ev === 'msg-input:dash') sent.push(msg.payload);
+        return emit(ev, msg, w);
+      };
+      helper.getNode('dash').receive({ payload: alert('c1', 100) });
+      const linkOf = () => storedState('dash')?.site?.cameras?.find((c: Any) => c.id === 'cam-nord')?.connection;
+      await waitFor(() => linkOf()?.link === 'online', 10_000, 'the camera online');
+      const before = sent.length;
+      const t0 = Date.now();
+      // A frozen camera: GetStatus times out, then the back-off retries it, in a burst.
+      const timeout = { code: 'unreachable', message: 'GetStatus: camera unreachable: Network timeout' };
+      set('failed', timeout);
+      set('connecting', timeout);
+      set('failed', timeout);
+      await waitFor(() => linkOf()?.link === 'offline', 10_000, 'the camera offline in the state');
+      const offline = linkOf();
+      assert.equal(offline.problem, 'not responding', 'operators\' words, not the error');
+      assert.ok(offline.sinceMs >= t0 && offline.sinceMs <= Date.now());
+      assert.equal(sent.length, before + 1, 'one broadcast for the burst');
+      assert.doesNotMatch(JSON.stringify(sent[sent.length - 1]), /Network timeout|GetStatus/);
+      // Retried by the back-off (connecting again): still offline, nothing new to say, the same "since".
+      set('connecting', timeout);
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(sent.length, before + 1);
+      helper.getNode('dash').receive({ payload: alert('c2', 101) });
+      await waitFor(() => storedState('dash')?.alerts?.length === 2, 10_000, 'the next state');
+      assert.equal(linkOf().link, 'offline');
+      assert.equal(linkOf().sinceMs, offline.sinceMs);
+      set('failed', timeout);
+      const afterAlert = sent.length;
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(sent.length, afterAlert);
+      set('connecting', timeout);
+      set('connected');
+      await waitFor(() => linkOf()?.link === 'online', 10_000, 'the camera online again');
+      assert.equal(sent.length, afterAlert + 1);
+      // A wrong password is another problem, in other words.
+      set('failed', { code: 'auth', message: 'connect: authentication failed' });
+      await waitFor(() => linkOf()?.link === 'offline', 10_000, 'offline again');
+      assert.equal(linkOf().problem, "refuses Vigie's login (user or password)");
+    } finally {
+      unregister();
+    }
+  });
 });

@@ -265,7 +265,10 @@ describe('video-forward node', () => {
     // "released": it looked, then turned to another alert for good.
     const released = alert('RC', 'cam-r');
     (released.camera as { state: string }).state = 'released';
-    for (const payload of [{ ...alert('NC', 'cam-r'), camera: undefined }, failed, waiting, released]) {
+    // "unavailable": no camera was free for it; the one named is busy elsewhere.
+    const unavailable = alert('UC', 'cam-r');
+    (unavailable.camera as { state: string }).state = 'unavailable';
+    for (const payload of [{ ...alert('NC', 'cam-r'), camera: undefined }, failed, waiting, released, unavailable]) {
       const got = nextMessage('out');
       vf.receive({ payload });
       const m = await got;
@@ -283,6 +286,8 @@ describe('video-forward node', () => {
     vf.on('call:status', (c: Any) => statuses.push(c.args[0]));
     const warnings: string[] = [];
     vf.on('call:warn', (c: Any) => warnings.push(String(c.args[0])));
+    const errors: string[] = [];
+    vf.on('call:error', (c: Any) => errors.push(String(c.args[0])));
     const got = nextMessage('out');
     vf.receive({ payload: alert('AL-2', 'cam-r') });
     const msg = await got;
@@ -290,7 +295,9 @@ describe('video-forward node', () => {
     assert.ok(statuses.some((s) => s.fill === 'red' && s.text === 'ffmpeg not found'));
     assert.ok(warnings.some((w) => w.includes(`ffmpeg not found or not executable at "${laterFfmpeg}"`)), warnings.join('\n'));
     const c = await collectWs(helper.url().replace('http:', 'ws:') + msg.payload.video.live, (x) => x.closed !== undefined);
-    assert.match(JSON.parse(c.texts[0]).message, /ffmpeg not found/);
+    assert.equal(JSON.parse(c.texts[0]).reason, 'server');
+    await waitFor(() => errors.some((e) => e.startsWith('live view of camera cam-r refused: ffmpeg not found')), 10_000, 'the cause in the log');
+    assert.doesNotMatch(c.texts[0], /ffmpeg|later-ffmpeg/, 'the viewer is not told the server\'s paths');
     // ffmpeg appears where the setting says: the status leaves "ffmpeg not found" without waiting
     // for an alert (the node looks again while it is missing), and the next alert starts a relay.
     fs.symlinkSync(findBinary('ffmpeg')!, laterFfmpeg);
@@ -302,7 +309,7 @@ describe('video-forward node', () => {
     await waitFor(() => /^(connecting: )?1 relay\b/.test(statuses[statuses.length - 1].text ?? ''), 20_000, 'a relay in the status');
   });
 
-  it('a failing source is named in the status and the debug sidebar; the alert still goes on', async () => {
+  it('a failing source is named in the status and the debug sidebar, never to viewers; the alert still goes on', async () => {
     await helper.load([captureRed, videoForward, catchNode], flow());
     const vf = helper.getNode('vf');
     const statuses: Any[] = [];
@@ -311,9 +318,15 @@ describe('video-forward node', () => {
     vf.on('call:warn', (c: Any) => warnings.push(String(c.args[0])));
     const got = nextMessage('out');
     vf.receive({ payload: alert('AL-404', 'cam-404') });
-    assert.equal((await got).payload.video.live, '/red/vigie/video/cam-404/live');
+    const video = (await got).payload.video;
+    assert.equal(video.live, '/red/vigie/video/cam-404/live');
     await waitFor(() => statuses.some((s) => s.fill === 'red' && s.text === 'cam-404: 404 stream not found, retrying'), 60_000, 'red status naming the fault');
     assert.ok(warnings.some((w) => /camera cam-404 \(mse\): source rtsp:\/\/127\.0\.0\.1:\d+\/nope answered 404 Not Found/.test(w)));
+    // The snapshot could not be taken either: the log says why, the browser only that there is none.
+    await waitFor(() => warnings.some((w) => /^alert AL-404: no snapshot from camera cam-404: .*rtsp:\/\/127\.0\.0\.1:\d+\/nope/.test(w)), 60_000, 'the snapshot failure in the log');
+    const snap = await fetch(helper.url() + video.snapshot);
+    assert.equal(snap.status, 502);
+    assert.equal(await snap.text(), 'no snapshot for alert "AL-404": the camera did not give one\n');
   });
 
   it('bad settings: red status and every input refused with the setting named', async () => {

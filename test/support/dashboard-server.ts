@@ -38,17 +38,19 @@ export function ensureWidgetBuilt(): void {
  * Installs the package into userDir as Node-RED would find it, pointing the node entry at
  * the TypeScript source (the test runs under tsx) so that no `npm run build` is needed.
  */
-function installPackage(userDir: string): void {
+function installPackage(userDir: string, nodeTypes: string[]): void {
   const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
   const mod = path.join(userDir, 'node_modules', 'node-red-dashboard-2-vigie');
   fs.mkdirSync(mod, { recursive: true });
-  fs.writeFileSync(path.join(mod, 'alert-dashboard.js'), `module.exports = require(${JSON.stringify(path.join(repoRoot, 'nodes', 'alert-dashboard.ts'))});\n`);
-  fs.copyFileSync(path.join(repoRoot, 'nodes', 'alert-dashboard.html'), path.join(mod, 'alert-dashboard.html'));
+  for (const type of nodeTypes) {
+    fs.writeFileSync(path.join(mod, `${type}.js`), `module.exports = require(${JSON.stringify(path.join(repoRoot, 'nodes', `${type}.ts`))});\n`);
+    fs.copyFileSync(path.join(repoRoot, 'nodes', `${type}.html`), path.join(mod, `${type}.html`));
+  }
   fs.symlinkSync(path.join(repoRoot, 'resources'), path.join(mod, 'resources'), 'dir');
   fs.symlinkSync(path.join(repoRoot, 'icons'), path.join(mod, 'icons'), 'dir');
   fs.writeFileSync(
     path.join(mod, 'package.json'),
-    JSON.stringify({ name: pkg.name, version: pkg.version, keywords: pkg.keywords, 'node-red': { version: '>=4.0.0', nodes: { 'alert-dashboard': 'alert-dashboard.js' } }, 'node-red-dashboard-2': pkg['node-red-dashboard-2'] }, null, 2),
+    JSON.stringify({ name: pkg.name, version: pkg.version, keywords: pkg.keywords, 'node-red': { version: '>=4.0.0', nodes: Object.fromEntries(nodeTypes.map((t) => [t, `${t}.js`])) }, 'node-red-dashboard-2': pkg['node-red-dashboard-2'] }, null, 2),
   );
   fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies: { 'node-red-dashboard-2-vigie': pkg.version, '@flowfuse/node-red-dashboard': '*' } }, null, 2));
 }
@@ -90,15 +92,28 @@ function ffmpeg(args: string[]): ChildProcess {
   return p;
 }
 
+export interface DashboardServerOptions {
+  /** This package's node types installed (default: alert-dashboard only). */
+  nodeTypes?: string[];
+  /** Node credentials by node id (flows_cred.json, unencrypted). */
+  credentials?: Record<string, Record<string, string>>;
+  /**
+   * The test's own video relay on /vigie/video/ (default true). Off when the flow has a
+   * video-forward node, which serves those paths itself.
+   */
+  testVideo?: boolean;
+}
+
 /** Starts Node-RED with `flow`; MJPEG at /test-video/<id>/mjpeg, JPEG at /test-video/<id>/snapshot.jpg. */
-export async function startDashboardServer(flow: Array<Record<string, unknown>>): Promise<DashboardServer> {
+export async function startDashboardServer(flow: Array<Record<string, unknown>>, opts: DashboardServerOptions = {}): Promise<DashboardServer> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const RED = require('node-red');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const express = require('express');
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-dash-browser-'));
-  installPackage(userDir);
+  installPackage(userDir, opts.nodeTypes ?? ['alert-dashboard']);
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flow));
+  if (opts.credentials) fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(opts.credentials));
   const outputs: Array<Record<string, unknown>> = [];
 
   const app = express();
@@ -136,13 +151,16 @@ export async function startDashboardServer(flow: Array<Record<string, unknown>>)
     keepForMs: 120_000,
     actor: 'auto:test-video',
   });
+  const testVideo = opts.testVideo !== false;
   app.use((req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => {
-    if (!video.handleRequest(req, res)) next();
+    if (!testVideo || !video.handleRequest(req, res)) next();
   });
   const server = http.createServer(app);
-  server.on('upgrade', (req, socket, head) => {
-    video.handleUpgrade(req, socket, head);
-  });
+  if (testVideo) {
+    server.on('upgrade', (req, socket, head) => {
+      video.handleUpgrade(req, socket, head);
+    });
+  }
   const settings = {
     userDir,
     flowFile: 'flows.json',

@@ -106,6 +106,9 @@ test('move: to look again at an alert whose camera left, the request carries the
   assert.deepEqual(req.alert?.location?.position, { lat: 45.44, lon: 4.39, errorM: 2 });
   assert.equal(req.alert?.camera?.id, 'cam', 'so ptz-steer prefers the camera that looked');
   assert.equal((req.alert as unknown as Record<string, unknown>).video, undefined);
+  // No camera was free in time: ptz-steer gave up on it, so the request carries it too.
+  c.ingest(detection('u1', 10, { camera: { ...camera, state: 'unavailable', reason: 'no camera was free within 5 min' }, location: { method: 'tdoa', sensors: ['s1'], position: { lat: 45.44, lon: 4.39, errorM: 2 } } }));
+  assert.equal(c.act({ type: 'move', alertId: 'u1', operator: 'Ann' }).moveRequest!.alert?.id, 'u1');
   // A proposal or a waiting alert is known to ptz-steer: no alert in the request.
   c.ingest(detection('w2', 10, { camera: { ...camera, state: 'waiting' } }));
   assert.equal(c.act({ type: 'move', alertId: 'w2', operator: 'Ann' }).moveRequest!.alert, undefined);
@@ -118,7 +121,7 @@ test('act refuses what it cannot use, naming the field', () => {
   assert.throws(() => c.act({ type: 'decide', action: 'confirm', operator: 'A' }), /action\.alertId: expected a non-empty string/);
   assert.throws(() => c.act({ type: 'decide', alertId: 'nope', action: 'confirm', operator: 'A' }), /action\.alertId: expected the id of an alert in the queue/);
   assert.throws(() => c.act({ type: 'shred', alertId: 'e3', operator: 'A' }), /action\.type: expected one of/);
-  assert.throws(() => c.act({ type: 'move', alertId: 'e3', operator: 'A' }), /"move" only for an alert whose camera\.state is one of "proposed", "waiting", "released", "failed", got "on-target"/);
+  assert.throws(() => c.act({ type: 'move', alertId: 'e3', operator: 'A' }), /"move" only for an alert whose camera\.state is one of "proposed", "waiting", "released", "failed", "unavailable", got "on-target"/);
   assert.throws(() => c.act({ type: 'decide', alertId: 'e3', action: 'confirm' }), /operator/);
   assert.throws(() => c.act({ type: 'decide', alertId: 'e3', action: 'confirm', operator: 'A', revision: '0' }), /^ContractError: action\.revision: expected a whole number >= 0: how many decisions the alert had on the operator's screen, got "0"/);
   assert.equal(c.state().alerts[0].state, 'new');

@@ -236,7 +236,9 @@ test('save writes atomically and load restores state and decisions within retent
   s2.save();
   const s4 = new AlertStore({ now: c.now, file, retentionMs: 3_600_000 });
   assert.equal(s4.load(), 6);
-  assert.deepEqual(s4.get('w')!.alert.camera, { ...cam('waiting').camera, state: 'failed', reason: 'Node-RED restarted: its wait for a busy camera ended' });
+  // A wait that ended is no fault of a camera: no camera available, not failed.
+  assert.deepEqual(s4.get('w')!.alert.camera, { ...cam('waiting').camera, state: 'unavailable', reason: 'Node-RED restarted: its wait for a busy camera ended' });
+  assert.equal(s4.get('p')!.alert.camera!.state, 'failed');
   assert.equal(s4.get('p')!.alert.camera!.reason, 'Node-RED restarted: the proposed camera move was lost');
   assert.equal(s4.get('p')!.moveRequest, undefined);
   assert.deepEqual(s4.get('o')!.alert.camera, { ...cam('on-target').camera, state: 'released', reason: 'Node-RED restarted: camera Cam 1 looked here, and may have turned since' });

@@ -117,3 +117,25 @@ test('the Alert type and the alert schema name the same fields, required alike, 
 function sorted(o: Record<string, string>): Array<[string, string]> {
   return Object.entries(o).sort(([a], [b]) => a.localeCompare(b));
 }
+
+/** Every camera state of the type, once: tsc refuses a record that misses one or names one the type lacks. */
+const cameraStates: Record<CameraState['state'], true> = {
+  moving: true,
+  'on-target': true,
+  preset: true,
+  failed: true,
+  proposed: true,
+  waiting: true,
+  released: true,
+  unavailable: true,
+};
+
+test('the camera states of the type are the schema\'s, and the console has words for each', async () => {
+  const schemas = loadSchemas() as unknown as Record<string, Schema>;
+  const inSchema = schemas.alert.properties!.camera.properties!.state.enum as string[];
+  assert.deepEqual(Object.keys(cameraStates).sort(), [...inSchema].sort());
+  // eslint-disable-next-line @typescript-eslint/ban-ts-comment
+  // @ts-ignore -- plain JS module of the widget
+  const { CAMERA_WORDS } = await import('../../ui/components/camera-words.js');
+  assert.deepEqual(Object.keys(CAMERA_WORDS).sort(), [...inSchema].sort());
+});

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PtzSteer, SteerOptions, SteerOutput } from '../../lib/camera/steer';
+import { PtzSteer, SteerOptions, SteerOutput, failureWords } from '../../lib/camera/steer';
 import { CameraConnection, PresetInfo } from '../../lib/camera/connection';
 import { DEFAULT_CALIBRATION, destination } from '../../lib/camera/geometry';
 import { CameraConfig, PtzPosition } from '../../lib/camera/types';
@@ -23,6 +23,8 @@ class FakeCamera {
   position: PtzPosition = { pan: 0, tilt: 0, zoom: 0 };
   private target?: { p: PtzPosition; atMs: number };
   held = false;
+  /** Answers nothing (a camera unplugged or frozen): every command fails as the onvif client's timeout does. */
+  down = false;
   state = 'connected';
   capabilities = { absolute: true, relative: false, continuous: false };
   unsupported = new Set<string>();
@@ -36,11 +38,16 @@ class FakeCamera {
   get id() {
     return this.config.id;
   }
+  private answer() {
+    if (this.down) throw Object.assign(new Error('Network timeout'), { code: 'ETIMEDOUT' });
+  }
   async absoluteMove(p: PtzPosition) {
+    this.answer();
     this.moves.push(p);
     this.target = { p, atMs: Date.now() + this.travelMs };
   }
   async getStatus() {
+    this.answer();
     const moving = !!this.target && (this.held || Date.now() < this.target.atMs);
     if (this.target && !moving) this.position = this.target.p;
     return { position: { ...this.position }, moving };
@@ -311,14 +318,14 @@ test('waiting alerts are served most important first; a dismissed waiting alert 
     assert.equal(a.moves.length, 2, 'the dismissed tyre skid never moved the camera');
   }));
 
-test('a wait that finds no free camera in time ends as failed, with the reason, and output 2 says no-camera', () =>
+test('a wait that finds no free camera in time ends as unavailable (no fault), with the reason, and output 2 says no-camera', () =>
   withOneCamera({ returnHomeAfterMs: 60_000, waitForCameraMs: 1000 }, 0, async ({ a, steer, outs, send }) => {
     await send(alert('gun', 'gunshot', destination(O, 10, 40)));
     await send(alert('glass', 'glass_break', destination(O, 80, 40)));
     assert.match(lastOf(outs, 'glass')!.payload.camera!.reason!, /waiting up to 1 s/);
     await waitFor(() => outs.some((o) => o.port === 2), 3000, 'output 2');
     const cam = lastOf(outs, 'glass')!.payload.camera!;
-    assert.equal(cam.state, 'failed');
+    assert.equal(cam.state, 'unavailable', 'no camera failed: all were busy');
     assert.match(cam.reason!, /^no camera was free within 1 s \(camera a is busy with gunshot alert gun\)$/);
     const err = outs.find((o) => o.port === 2)!;
     assert.equal(err.error?.code, 'no-camera');
@@ -448,10 +455,10 @@ test('an alert that had its look and finds no camera free again in time ends as 
     assert.equal(outs.filter((o) => o.port === 2).length, 0, 'a release is not an error');
     assert.deepEqual(steer.waitingAlerts, []);
     assert.equal(a.moves.length, 2, 'the camera stays on the gunshot');
-    // An alert that never had a camera still fails, and output 2 says so.
+    // An alert that never had a camera ends without one available, and output 2 says so.
     await send(alert('scream', 'scream', destination(O, 200, 40)));
     await waitFor(() => outs.some((o) => o.port === 2), 3000, 'output 2');
-    assert.equal(lastOf(outs, 'scream')!.payload.camera!.state, 'failed');
+    assert.equal(lastOf(outs, 'scream')!.payload.camera!.state, 'unavailable');
     assert.equal(outs.find((o) => o.port === 2)!.error?.code, 'no-camera');
   }));
 
@@ -567,7 +574,7 @@ test('look again prefers the camera that looked there first; with no camera able
     await steer.handle({ kind: 'move-request', alertId: 'f', operator: 'ana', alert: far }, (o) => outs.push(o));
     const err = outs.find((o) => o.port === 2)!;
     assert.equal(err.error?.code, 'no-camera');
-    assert.equal(lastOf(outs, 'f')!.payload.camera!.state, 'failed', 'the console learns the request was answered');
+    assert.equal(lastOf(outs, 'f')!.payload.camera!.state, 'unavailable', 'the console learns the request was answered (no camera at fault)');
     assert.equal(lastOf(outs, 'f')!.payload.camera!.reason, 'no camera can look at it now');
     // Naming a camera changes nothing when none can see it: the same answer, not a refusal.
     const before = outs.length;
@@ -600,5 +607,112 @@ test('a released alert is named by the camera that looked at it, not by the near
     assert.match(cam.reason!, /^camera a looked here, then turned to gunshot alert gun; no camera was free again within 300 ms$/);
   } finally {
     steer.close();
+  }
+});
+
+test('a camera that does not answer: "failed" says so in words, and output 2 keeps the technical error', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000, retries: 0 }, 0, async ({ a, outs, send }) => {
+    a.down = true;
+    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+    const cam = lastOf(outs, 'gun')!.payload.camera!;
+    assert.equal(cam.state, 'failed');
+    assert.equal(cam.reason, 'camera a is not responding (offline, or cut off from the network)');
+    const err = outs.find((o) => o.port === 2)!;
+    assert.equal(err.error?.code, 'unreachable');
+    assert.match(err.error!.message, /Network timeout/);
+  }));
+
+test('every camera silent: the reason names them all, nearest first', async () => {
+  const a = new FakeCamera(config('a', 0, 30), 0);
+  const b = new FakeCamera(config('b', 180, 60), 0);
+  a.down = true;
+  b.down = true;
+  const steer = new PtzSteer(asConns([a, b]), { pollMs: 5, returnHomeAfterMs: 60_000, retries: 0 });
+  const outs: SteerOutput[] = [];
+  try {
+    await steer.handle(alert('gun', 'gunshot', destination(O, 0, 10)), (o) => outs.push(o));
+    const cam = lastOf(outs, 'gun')!.payload.camera!;
+    assert.equal(cam.state, 'failed');
+    assert.equal(cam.reason, 'both cameras, a and b, are not responding: no camera could turn here');
+  } finally {
+    steer.close();
+  }
+});
+
+test('every reason a move fails for has words for operators, never the command that failed', () => {
+  for (const code of ['unreachable', 'auth', 'closed', 'not-supported', 'soap-fault', 'no-profile', 'error', undefined]) {
+    const words = failureWords('Camera place', code);
+    assert.match(words, /^camera Camera place /, `${code}: names the camera`);
+    assert.doesNotMatch(words, /\w+Move\b|SOAP|ONVIF|GetStatus|GotoPreset|https?:/, `${code}: no protocol words (${words})`);
+  }
+  assert.equal(failureWords('Camera place', 'auth'), 'camera Camera place refused Vigie\'s login (its user or password has changed)');
+});
+
+test('a camera that does not answer has not turned: the alert it looked at is not told it turned, and keeps its hold', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000, retries: 0 }, 0, async ({ a, steer, outs, send }) => {
+    await send(alert('glass', 'glass_break', destination(O, 80, 40)));
+    assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'on-target');
+    a.down = true;
+    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+    assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'failed');
+    assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'on-target', 'nothing said the camera turned to the gunshot');
+    assert.ok(!outs.some((o) => /turned to/.test(o.payload.camera?.reason ?? '')), 'no "turned to" anywhere');
+    assert.deepEqual(steer.waitingAlerts, []);
+    // Back again: the camera is still the glass break's, so a less important alert waits for it, naming the glass break.
+    a.down = false;
+    await send(alert('skid', 'tire_skid', destination(O, 200, 40)));
+    const skid = lastOf(outs, 'skid')!.payload.camera!;
+    assert.equal(skid.state, 'waiting');
+    assert.equal(skid.reason, 'camera a is busy with glass break alert glass; waiting up to 5 min for it to be free');
+  }));
+
+test('alerts waiting for a camera hear when another alert takes it: their reason never names an alert that lost it', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000 }, 0, async ({ outs, send }) => {
+    await send(alert('boom', 'explosion', destination(O, 10, 40)));
+    await send(alert('scream', 'scream', destination(O, 100, 40)));
+    assert.equal(lastOf(outs, 'scream')!.payload.camera!.reason, 'camera a is busy with explosion alert boom; waiting up to 5 min for it to be free');
+    const before = outs.filter((o) => o.payload.id === 'scream').length;
+    await send(alert('gun', 'gunshot', destination(O, 200, 40)));
+    assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'on-target');
+    assert.match(lastOf(outs, 'boom')!.payload.camera!.reason!, /^camera a looked here, then turned to gunshot alert gun/);
+    const scream = lastOf(outs, 'scream')!.payload.camera!;
+    assert.equal(scream.state, 'waiting');
+    assert.equal(scream.reason, 'camera a is busy with gunshot alert gun; waiting up to 5 min for it to be free');
+    assert.equal(outs.filter((o) => o.payload.id === 'scream').length, before + 1, 'sent again once, with the new reason');
+  }));
+
+test('a move that fails on the way frees the camera: the alert waiting for it is not left naming the failed one', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000, retries: 0, moveTimeoutMs: 2000 }, 300, async ({ a, steer, outs, send }) => {
+    a.held = true;
+    const first = send(alert('boom', 'explosion', destination(O, 10, 40)));
+    await waitFor(() => a.moves.length === 1, 5000, 'the camera turning to the explosion');
+    await send(alert('scream', 'scream', destination(O, 100, 40)));
+    assert.match(lastOf(outs, 'scream')!.payload.camera!.reason!, /busy with explosion alert boom/);
+    a.down = true;
+    await first;
+    assert.equal(lastOf(outs, 'boom')!.payload.camera!.state, 'failed');
+    await waitFor(() => lastOf(outs, 'scream')!.payload.camera!.state !== 'waiting', 5000, 'the scream tries the camera');
+    const scream = lastOf(outs, 'scream')!.payload.camera!;
+    assert.equal(scream.state, 'failed');
+    assert.equal(scream.reason, 'camera a is not responding (offline, or cut off from the network)');
+    assert.deepEqual(steer.waitingAlerts, []);
+  }));
+
+test('two cameras busy: the reason says "both cameras", three or more "all N cameras"', async () => {
+  const cams = [new FakeCamera(config('a', 0, 30), 0), new FakeCamera(config('b', 120, 60), 0), new FakeCamera(config('c', 240, 90), 0)];
+  const steer = new PtzSteer(asConns(cams.slice(0, 2)), { pollMs: 5, returnHomeAfterMs: 60_000 });
+  const steer3 = new PtzSteer(asConns(cams.slice(0, 3)), { pollMs: 5, returnHomeAfterMs: 60_000 });
+  const outs: SteerOutput[] = [];
+  try {
+    for (const st of [steer, steer3]) {
+      for (const [i, c] of cams.entries()) if (st === steer3 || i < 2) await st.handle(alert(`g-${c.id}`, 'gunshot', destination(c.config, 0, 5)), (o) => outs.push(o));
+    }
+    await steer.handle(alert('glass2', 'glass_break', destination(O, 0, 1)), (o) => outs.push(o));
+    assert.match(lastOf(outs, 'glass2')!.payload.camera!.reason!, /^both cameras that can see it are busy \(nearest, a, with gunshot alert g-a\); waiting/);
+    await steer3.handle(alert('glass3', 'glass_break', destination(O, 0, 1)), (o) => outs.push(o));
+    assert.match(lastOf(outs, 'glass3')!.payload.camera!.reason!, /^all 3 cameras that can see it are busy \(nearest, a, with gunshot alert g-a\); waiting/);
+  } finally {
+    steer.close();
+    steer3.close();
   }
 });

@@ -13,6 +13,7 @@ import { FfmpegNotFoundError, withCredentials } from '../../lib/video/ffmpeg';
 import { grabFrame } from '../../lib/video/snapshot';
 import { isJpeg, JpegSplitter } from '../../lib/video/jpeg';
 import { VideoManager, VideoManagerOptions, VideoSource } from '../../lib/video/manager';
+import { interruptionNotice } from '../../lib/video/viewer-words';
 import {
   childFfmpegPids,
   closeWs,
@@ -318,13 +319,13 @@ describe('live relay (MSE) from a real RTSP source with audio', () => {
       const first = await collectWs(`ws://${h.base}/vigie/video/cam1/live`, enoughMedia(1));
       const refused = await collectWs(`ws://${h.base}/vigie/video/cam2/live`, (c) => c.closed !== undefined);
       assert.equal(refused.closed?.code, 1013);
-      const err = JSON.parse(refused.texts[0]) as { type: string; message: string };
-      assert.equal(err.type, 'error');
-      assert.match(err.message, /all 1 relays in use.*cam1/);
-      assert.match(h.mgr.stats().refused ?? '', /cam2/);
+      // The viewer hears what to do; which relays are open is the node status's business.
+      const err = JSON.parse(refused.texts[0]) as { type: string; reason: string; message: string };
+      assert.deepEqual(err, { type: 'error', reason: 'busy', message: 'Too many live pictures are open: close another one, or ask your administrator to allow more' });
+      assert.match(h.mgr.stats().refused ?? '', /cam2.*all 1 relays in use \(cam1/);
       const mj = await fetch(`http://${h.base}/vigie/video/cam2/mjpeg`);
       assert.equal(mj.status, 503);
-      assert.match(await mj.text(), /relays in use/);
+      assert.match(await mj.text(), /^Too many live pictures are open/);
       assert.equal(h.mgr.pids().length, 1);
       const alert = h.mgr.alert('AL-2', 'cam2');
       assert.match(alert.relayError ?? '', /refused/);
@@ -367,7 +368,7 @@ describe('live relay (MSE) from a real RTSP source with audio', () => {
     try {
       const c = await collectWs(`ws://${h.base}/vigie/video/ghost/live`, (x) => x.closed !== undefined);
       assert.equal(c.closed?.code, 4404);
-      assert.match(JSON.parse(c.texts[0]).message, /unknown camera "ghost"/);
+      assert.deepEqual(JSON.parse(c.texts[0]), { type: 'error', reason: 'unknown-camera', message: 'This camera is not configured in Node-RED' });
       assert.equal(h.mgr.stats().relays, 0);
     } finally {
       await h.stop();
@@ -497,7 +498,9 @@ describe('source faults', () => {
       assert.match(r.relayError ?? '', /ffmpeg not found/);
       const c = await collectWs(`ws://${h.base}/vigie/video/cam1/live`, (x) => x.closed !== undefined);
       assert.equal(c.closed?.code, 1011);
-      assert.match(JSON.parse(c.texts[0]).message, /ffmpeg not found/);
+      // The viewer is not told the server's paths; the node logs the cause (viewer-refused).
+      assert.deepEqual(JSON.parse(c.texts[0]), { type: 'error', reason: 'server', message: 'The live picture cannot start on the server: tell your administrator' });
+      assert.doesNotMatch(c.texts.join(' ') + (c.closed?.reason ?? ''), /nonexistent|ffmpeg/);
       await r.snapshot;
       assert.equal(h.mgr.pids().length, 0);
     } finally {
@@ -517,19 +520,23 @@ describe('source faults', () => {
     }
   });
 
-  for (const [camera, code, pattern] of [
-    ['missing', 'not-found', /404 Not Found/],
-    ['refused', 'refused', /refused the connection/],
-    ['noauth', 'unauthorized', /401 Unauthorized/],
+  for (const [camera, code, pattern, told] of [
+    ['missing', 'not-found', /404 Not Found/, 'no-stream'],
+    ['refused', 'refused', /refused the connection/, 'not-responding'],
+    ['noauth', 'unauthorized', /401 Unauthorized/, 'refused-login'],
   ] as const) {
-    test(`a bad source (${code}) gives a clear error, keeps retrying with back-off and tells the viewer`, async () => {
+    test(`a bad source (${code}) gives a clear error, keeps retrying with back-off and tells the viewer in operators' words`, async () => {
       const h = await harness();
       try {
         const c = await collectWs(`ws://${h.base}/vigie/video/${camera}/live`, (x) => x.texts.some((t) => JSON.parse(t).type === 'status'));
         const relay = h.mgr.relay(camera, 'mse')!;
         assert.equal((relay.lastError as { code?: string }).code, code);
         assert.match(relay.lastError!.message, pattern);
-        assert.match(JSON.parse(c.texts.find((t) => JSON.parse(t).type === 'status')!).message, pattern);
+        const status = JSON.parse(c.texts.find((t) => JSON.parse(t).type === 'status')!);
+        assert.equal(status.reason, told);
+        assert.equal(status.message, interruptionNotice(relay.lastError!).message);
+        // The source's address (even masked) stays in the server: the log has it, the viewer not.
+        for (const t of c.texts) assert.doesNotMatch(t, /:\/\/|127\.0\.0\.1|\*\*\*|404|401/, t);
         assert.deepEqual(h.mgr.stats().failing.map((f) => f.cameraId), [camera]);
         await waitFor(() => relay.starts >= 2, 60_000, 'a retry');
         await closeWs(c.ws);

@@ -301,6 +301,8 @@ test('an alert carries location, camera and video; wrong enums are rejected', ()
   assert.ok(check('alert', waiting).ok, check('alert', waiting).errors);
   const released = { ...alert, camera: { ...alert.camera, state: 'released', reason: 'camera cam-1 looked here, then turned to gunshot alert g1' } };
   assert.ok(check('alert', released).ok, check('alert', released).errors);
+  const unavailable = { ...alert, camera: { ...alert.camera, state: 'unavailable', reason: 'no camera was free within 5 min' } };
+  assert.ok(check('alert', unavailable).ok, check('alert', unavailable).errors);
   assert.equal(check('alert', { ...alert, camera: { ...alert.camera, reason: 7 } }).ok, false);
   assert.equal(check('alert', { ...alert, location: { ...alert.location, method: 'guess' } }).ok, false);
 });

@@ -140,6 +140,44 @@ test('two clients share one encoder', async () => {
   await waitFor(() => cam.liveClients === 0 && !cam.encoderRunning, 15_000);
 });
 
+test('frozen, the camera answers nothing and its stream stops, connections open; thawed, both resume; its encoder can die', async () => {
+  const cam = await start({ fps: 10 });
+  const res = await fetch(`http://127.0.0.1:${cam.port}/live.ts`);
+  const reader = res.body!.getReader();
+  let bytes = 0;
+  let ended = false;
+  const reading = (async () => {
+    for (;;) {
+      const r = await reader.read().catch(() => ({ done: true, value: undefined }));
+      if (r.done) break;
+      bytes += r.value!.length;
+    }
+    ended = true;
+  })();
+  await waitFor(() => bytes > 10_000, 15_000, 'video flowing');
+  cam.freeze();
+  assert.equal(cam.frozen, true);
+  const soap = '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><GetSystemDateAndTime xmlns="http://www.onvif.org/ver10/device/wsdl"/></s:Body></s:Envelope>';
+  let answered = false;
+  const asked = fetch(`http://127.0.0.1:${cam.port}/onvif/device_service`, { method: 'POST', body: soap, headers: { 'Content-Type': 'application/soap+xml' } }).then((r) => {
+    answered = true;
+    return r.status;
+  });
+  // What the encoder had in hand drains within a moment; then nothing comes, and nothing is answered.
+  await new Promise((r) => setTimeout(r, 1000));
+  const atFreeze = bytes;
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(bytes, atFreeze, 'no video while frozen');
+  assert.equal(ended, false, 'the stream stays open');
+  assert.equal(answered, false, 'no ONVIF answer while frozen');
+  cam.thaw();
+  assert.equal(await asked, 200, 'the held request is answered at thaw');
+  await waitFor(() => bytes > atFreeze + 10_000, 15_000, 'video flowing again');
+  await cam.interruptStream();
+  await waitFor(() => ended, 15_000, 'the stream ended with its encoder');
+  await reading;
+});
+
 test('the snapshot is a JPEG of the current picture, and changes when the camera turns', async () => {
   const cam = await start({ panSpeedDegPerS: 1000 });
   const get = async () => {

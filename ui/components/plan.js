@@ -154,7 +154,8 @@ export function labelBox ({ x, y, anchor, text, bold }, fontPx = 11) {
  *
  * labels: [{ key, x, y, text, bold?, prefer? }] (x, y: the point in SVG units; prefer: spot
  * names tried first). markers: [{ x, y, r }]; obstacles: other boxes to keep clear
- * [{ x0, x1, y0, y1 }] (the scale bar, the north arrow). Returns [{ key, text, bold, x, y, anchor }].
+ * [{ x0, x1, y0, y1 }] (the scale bar, the north arrow). Returns [{ key, text, bold, x, y, anchor, cls }]
+ * (cls: the label's own class, passed through, e.g. for an offline camera).
  */
 export function placeLabels (labels, { width, height, markers = [], obstacles = [], fontPx = 11 }) {
     const taken = [...markers.map(m => ({ x0: m.x - m.r, x1: m.x + m.r, y0: m.y - m.r, y1: m.y + m.r })), ...obstacles]
@@ -173,7 +174,7 @@ export function placeLabels (labels, { width, height, markers = [], obstacles = 
             if (cost === 0) break
         }
         taken.push(best.box)
-        out.push({ key: l.key, text: l.text, bold: !!l.bold, x: best.x, y: best.y, anchor: best.anchor })
+        out.push({ key: l.key, text: l.text, bold: !!l.bold, x: best.x, y: best.y, anchor: best.anchor, ...(l.cls ? { cls: l.cls } : {}) })
     }
     return out
 }

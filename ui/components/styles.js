@@ -44,6 +44,9 @@ const css = `
 .vg-badge.vg-confirmed { background: var(--vg-green); } .vg-badge.vg-escalated { background: #6a1b9a; }
 .vg-badge.vg-cam-failed { background: var(--vg-red); } .vg-badge.vg-cam-proposed, .vg-badge.vg-cam-waiting { background: var(--vg-amber); color: #222; }
 .vg-badge.vg-cam-on-target { background: var(--vg-green); } .vg-badge.vg-cam-moving { background: var(--vg-blue); }
+.vg-badge.vg-cam-unavailable { background: var(--vg-amber); color: #222; }
+.vg-badge.vg-cam-offline { background: var(--vg-red); }
+.vg-offline-note { color: var(--vg-red); font-weight: 600; }
 .vigie-empty { padding: 24px; text-align: center; opacity: 0.7; border: 1px dashed var(--vg-line); border-radius: 6px; }
 .vigie-detail { display: grid; grid-template-columns: minmax(0, 3fr) minmax(240px, 2fr); grid-template-areas: 'head head' 'facts facts' 'video side' 'actions side' 'history side' 'rest side'; grid-template-rows: auto auto auto auto auto 1fr; gap: 10px; min-width: 0; align-items: start; }
 .vigie-head { grid-area: head; display: flex; flex-wrap: wrap; align-items: baseline; gap: 6px 16px; }
@@ -55,9 +58,13 @@ const css = `
 .vigie-video video, .vigie-video img { width: 100%; height: 100%; object-fit: contain; display: block; background: #111; }
 .vigie-video .vg-mode { position: absolute; top: 6px; left: 6px; background: rgba(0,0,0,0.6); color: #fff; font-size: 12px; padding: 2px 8px; border-radius: 4px; }
 .vigie-video .vg-live { background: var(--vg-red); }
+.vigie-video.vg-stale video, .vigie-video.vg-stale img { opacity: 0.45; filter: grayscale(1); }
+.vigie-video .vg-trouble { position: absolute; left: 50%; top: 50%; transform: translate(-50%, -50%); max-width: 85%; text-align: center;
+  background: rgba(0,0,0,0.75); color: #fff; font-size: 17px; font-weight: 600; padding: 10px 16px; border-radius: 6px; border-left: 6px solid var(--vg-amber); }
 .vigie-side { grid-area: side; display: flex; flex-direction: column; gap: 10px; min-width: 0; }
 .vigie-plan { width: 100%; aspect-ratio: 4 / 3; border: 1px solid var(--vg-line); border-radius: 6px; background: rgba(127,127,127,0.06); }
 .vigie-plan text { font-size: 11px; fill: currentColor; }
+.vigie-plan text.vg-plan-offline { fill: var(--vg-red); }
 .vigie-snapshot { max-width: 100%; max-height: 200px; width: auto; align-self: flex-start; border-radius: 6px; border: 1px solid var(--vg-line); display: block; }
 .vigie-snapshot-box { margin: 0; display: flex; flex-direction: column; gap: 2px; }
 .vigie-snapshot-box figcaption { font-size: 12px; opacity: 0.7; }

@@ -22,6 +22,8 @@ export class VideoOutput {
   private encoder?: ChildProcess;
   private frameTimer?: NodeJS.Timeout;
   private readonly clients = new Set<http.ServerResponse>();
+  /** While paused no frame is encoded: clients stay connected and receive nothing. */
+  private paused = false;
 
   constructor(private readonly opts: VideoOutputOptions) {
     this.renderer = new FrameRenderer(opts.width, opts.height);
@@ -33,6 +35,10 @@ export class VideoOutput {
 
   get running(): boolean {
     return this.encoder !== undefined;
+  }
+
+  pause(on: boolean): void {
+    this.paused = on;
   }
 
   private ffmpeg(): string {
@@ -90,8 +96,8 @@ export class VideoOutput {
     const frameMs = 1000 / fps;
     const push = () => {
       const stdin = child.stdin!;
-      // Skip a frame rather than queue when ffmpeg is behind (shared CPU).
-      if (stdin.writableLength < width * height * 3 * 2) stdin.write(Buffer.from(this.renderer.render(this.opts.describe())));
+      // Skip a frame rather than queue when ffmpeg is behind (shared CPU); none while paused.
+      if (!this.paused && stdin.writableLength < width * height * 3 * 2) stdin.write(Buffer.from(this.renderer.render(this.opts.describe())));
     };
     push();
     this.frameTimer = setInterval(push, frameMs);

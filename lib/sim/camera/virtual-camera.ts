@@ -122,6 +122,8 @@ export class VirtualCamera {
   private readonly video: VideoOutput;
   private readonly sockets = new Set<import('net').Socket>();
   private rtspFace?: RtspFace;
+  /** While frozen: the requests held unanswered, answered at thaw() (a hung camera that recovers). */
+  private held?: Array<() => void>;
 
   constructor(readonly opts: VirtualCameraOptions) {
     for (const q of opts.quirks ?? []) {
@@ -201,6 +203,34 @@ export class VirtualCamera {
     return { onvifPort: this.portInUse, url: this.url };
   }
 
+  /**
+   * A hung camera: connections are accepted but nothing is answered (ONVIF, snapshot, a new
+   * stream), and the live stream sends no more video while its connections stay open. What
+   * clients time out on, as with a camera that froze or lost its uplink without a reset.
+   */
+  freeze(): void {
+    if (this.held) return;
+    this.held = [];
+    this.video.pause(true);
+  }
+
+  /** The camera answers again: requests held meanwhile are answered now, the stream flows on. */
+  thaw(): void {
+    const held = this.held;
+    this.held = undefined;
+    this.video.pause(false);
+    for (const answer of held ?? []) answer();
+  }
+
+  get frozen(): boolean {
+    return this.held !== undefined;
+  }
+
+  /** The camera's encoder dies: every live stream ends at once (a new client starts it again). */
+  async interruptStream(): Promise<void> {
+    await this.video.stop();
+  }
+
   /** The RTSP URL when RTSP is enabled, else undefined. */
   get rtspUrl(): string | undefined {
     return this.rtspFace?.running ? this.rtspFace.url : undefined;
@@ -209,6 +239,8 @@ export class VirtualCamera {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
+    this.held = undefined;
+    this.video.pause(false);
     await this.rtspFace?.stop();
     this.rtspFace = undefined;
     await this.video.stop();
@@ -254,6 +286,12 @@ export class VirtualCamera {
   // ---- HTTP ---------------------------------------------------------------------------
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (this.held) {
+      this.held.push(() => {
+        if (!res.destroyed && !res.writableEnded) this.handle(req, res);
+      });
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://camera');
     if (req.method === 'GET' && url.pathname === '/snapshot.jpg') {
       this.video.snapshot().then(

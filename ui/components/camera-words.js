@@ -1,0 +1,67 @@
+// What the console says of cameras and of their picture. Plain data and small rules, so that
+// Node tests can check them (test/browser/alert-dashboard-plan.test.ts, contract-types.test.ts).
+
+// One badge per camera state of the alert contract (schemas/alert.schema.json): a test checks
+// that every state has words here, and no other.
+export const CAMERA_WORDS = {
+    moving: 'camera moving',
+    'on-target': 'camera on target',
+    preset: 'camera at preset',
+    failed: 'camera failed',
+    proposed: 'camera awaits operator',
+    waiting: 'waiting for a busy camera',
+    released: 'camera moved on',
+    unavailable: 'no camera available'
+}
+
+// What the video area says instead of a live picture of another place.
+export const AWAY_WORDS = {
+    waiting: 'The camera is on another alert: its picture comes when it turns here',
+    released: 'The camera looked here and has left since: see the snapshot',
+    failed: 'No live picture: the camera did not turn here',
+    unavailable: 'No live picture: no camera was free for this alert'
+}
+
+// States in which the camera is turning to the alert or looks at it: only then is its aim
+// drawn on the plan (a camera that waits, failed or left never turned there).
+export const AIMED_STATES = ['moving', 'on-target']
+
+export const OFFLINE_WORDS = 'camera offline'
+
+// No new frame for this long: the picture on screen is not live any more.
+export const FROZEN_AFTER_MS = 4000
+
+// Why the picture on screen is not live, by the relay's reason code (lib/video/viewer-words.ts)
+// or the player's own finding. The console shows only these words, never what a server sent.
+export const PICTURE_WORDS = {
+    frozen: 'Picture frozen — camera not responding',
+    'not-responding': 'Camera not responding — reconnecting…',
+    interrupted: 'Picture interrupted — reconnecting…',
+    'refused-login': 'The camera refuses the video login — still trying; tell your administrator',
+    'no-stream': 'The camera sends no usable video — still trying; tell your administrator'
+}
+
+// Why a live picture could not start, by the relay's reason code (or the MJPEG HTTP status).
+export const REFUSAL_WORDS = {
+    busy: 'Too many live pictures are open: close another one, or ask your administrator to allow more',
+    'unknown-camera': 'This camera is not configured in Node-RED',
+    server: 'The live picture cannot start on the server: tell your administrator'
+}
+
+/** The words over a picture that is not live, or '' when it is (or none is shown). */
+export function pictureProblem ({ interruption, frozen }) {
+    if (interruption) return PICTURE_WORDS[interruption] || PICTURE_WORDS.interrupted
+    return frozen ? PICTURE_WORDS.frozen : ''
+}
+
+/** A refused MJPEG view, by its HTTP status. */
+export function refusalOfStatus (status) {
+    return status === 503 ? 'busy' : status === 404 ? 'unknown-camera' : 'server'
+}
+
+/** "Not responding since 06:17:31 — …" under an offline camera; clock: epoch ms → local time. */
+export function offlineNote (connection, clock) {
+    const problem = (connection && connection.problem) || 'not responding'
+    const since = connection && Number.isFinite(connection.sinceMs) ? ' since ' + clock(connection.sinceMs) : ''
+    return problem.charAt(0).toUpperCase() + problem.slice(1) + since + ': no live picture or camera move until it answers again'
+}
