@@ -18,7 +18,7 @@ import { AWeightingFilter } from '../dsp/aweighting';
 import { powerToDb } from '../dsp/levels';
 import { ContractError } from '../util/validate';
 import { BackgroundLevel } from './background';
-import { ClassRule, EventTracker, FiredEvent, LevelGate } from './events';
+import { ClassRule, EventTracker, FiredEvent, LevelGate, gatePasses } from './events';
 import { ScoringModel } from './model';
 import { Onset, OnsetDetector, OnsetOptions } from './onset';
 
@@ -133,6 +133,7 @@ export class Detector {
   readonly hopSamples: number;
   private readonly opts: DetectorOptions;
   private readonly tracker: EventTracker;
+  private readonly gate: LevelGate;
   private readonly background: BackgroundLevel;
   private readonly lookaheadSamples: number;
   private readonly followUpSamples: number;
@@ -184,6 +185,7 @@ export class Detector {
     }
     const gate: LevelGate = { minAboveBackgroundDb: opts.minAboveBackgroundDb ?? DEFAULT_MIN_ABOVE_BACKGROUND_DB };
     if (opts.minLevelDba !== undefined) gate.minLevelDb = opts.minLevelDba;
+    this.gate = gate;
     this.tracker = new EventTracker(rules, gate);
     this.background = new BackgroundLevel({ windowS: opts.backgroundWindowS ?? 60, periodS: LEVEL_CHUNK_S });
     const rate = this.model.sampleRateHz;
@@ -418,7 +420,10 @@ export class Detector {
       // One sound, one alert: when several classes fire for the same event, the most
       // confident one is reported and the others are dropped (they would each raise an alert
       // and, from one sensor alone, could steer a camera the wrong way).
-      const dets = fired.map((f) => this.detection(f, publicScores, bg)).sort((a, b) => b.confidence - a.confidence);
+      const dets = fired
+        .map((f) => this.detection(f, publicScores, bg))
+        .filter((d): d is Detection => d !== undefined)
+        .sort((a, b) => b.confidence - a.confidence);
       for (const d of dets) {
         if (this.opts.oneLabelPerEvent !== false && Math.abs(d.onset - this.lastOnsetSec) < ONE_EVENT_S) continue;
         this.lastOnsetSec = d.onset;
@@ -439,7 +444,14 @@ export class Detector {
     return { dbfs, dba };
   }
 
-  private detection(f: FiredEvent, scores: Record<string, number>, bg: number | undefined): Detection {
+  /**
+   * The detection of a fired event, or undefined when what starts at its onset does not pass the
+   * level gate: the window passed it on its loudest 125 ms, but those lay before the onset, in
+   * the tail of an earlier sound (a tone that stops, a burst dying away), and the class fired on
+   * the street after it. That is no new sound; reported, it would be a second alert for the
+   * earlier one, its direction read on the street bed.
+   */
+  private detection(f: FiredEvent, scores: Record<string, number>, bg: number | undefined): Detection | undefined {
     const sr = this.sensorRate;
     const firstStart = Math.round(f.startS * sr);
     const firstEnd = Math.round(f.firstEndS * sr);
@@ -492,6 +504,7 @@ export class Detector {
       if (c.dbfs > dbfs) dbfs = c.dbfs;
     }
     if (dba === -Infinity) ({ dbfs, dba } = this.levelIn(firstStart, firstEnd));
+    if (!gatePasses(this.gate, dba, bg)) return undefined;
     offsetFrame = Math.max(offsetFrame, onsetFrame);
     // The span covers the event with 50 ms before the onset (localization reads the direct sound).
     const pre = Math.round(0.05 * sr);

@@ -68,6 +68,21 @@ function invert(A: number[][]): number[][] | null {
   return A.map((_, r) => cols.map((col) => col[r]));
 }
 
+/**
+ * Do the bearings among these reports all pass within the same-place distance of a fix (in
+ * front of their sensors)? False when none has a bearing.
+ */
+function bearingsPassBy(obs: Observation[], p: { e: number; n: number; errorM: number }): boolean {
+  const withBearing = obs.filter((o) => o.bearingDeg !== undefined && Number.isFinite(o.bearingDeg));
+  if (!withBearing.length) return false;
+  return withBearing.every((o) => {
+    const range = Math.hypot(p.e - o.e, p.n - o.n);
+    const off = Math.abs(diffDeg(bearingTo(o, p.e, p.n), o.bearingDeg!));
+    const tol = samePlaceToleranceM(p.errorM, range * Math.max(0.5, o.bearingStdDeg ?? 5) * RAD);
+    return range <= tol || (off < 90 && range * Math.sin(off * RAD) <= tol);
+  });
+}
+
 /** Predicted bearing (deg from north) from a sensor to a point. */
 function bearingTo(o: { e: number; n: number }, e: number, n: number): number {
   return normDeg(Math.atan2(e - o.e, n - o.n) / RAD);
@@ -339,6 +354,8 @@ export interface Incident {
   firstSeenMs: number;
   lastSeenMs: number;
   emitted: boolean;
+  /** Reports of the same sound after it was sent (see continuationOf): absorbed, never used to place it. */
+  continued: Observation[];
 }
 
 /** Different sensors that reported an incident. */
@@ -359,11 +376,25 @@ export interface AssociatorOptions {
   /** Cap of open incidents (oldest dropped first). */
   maxIncidents?: number;
   /**
-   * A report that no other sensor confirms, from a sensor that reported an emitted incident
-   * at most this long before (and in the same direction, when both have a bearing), is the
-   * same sound going on, not a new alert, s (default 4; 0 = off).
+   * A sound going on is no new alert, s (default 4; 0 = off): an incident that begins at most
+   * this long after a report of an earlier one continues it when it is placed at the same
+   * place, or when it is a lone report from a sensor that reported it (in the same direction,
+   * when both have a bearing). See continuationOf.
    */
   continuationSec?: number;
+  /** How incidents are placed for that comparison (the localizer's own settings). */
+  fuse?: FuseOptions;
+}
+
+/** Two fixes closer than this are one place, m: a camera framing about 10 m shows both. */
+export const SAME_PLACE_M = 5;
+/** ... and farther apart than this never, however uncertain they are, m. */
+export const SAME_PLACE_MAX_M = 15;
+
+/** Distance under which two places with these 1-sigma errors (m) are the same place. */
+function samePlaceToleranceM(errA: number, errB: number): number {
+  const t = 3 * Math.hypot(errA, errB);
+  return Number.isFinite(t) ? Math.min(SAME_PLACE_MAX_M, Math.max(SAME_PLACE_M, t)) : SAME_PLACE_MAX_M;
 }
 
 export type AddResult = { kind: 'new' | 'joined'; incident: Incident } | { kind: 'duplicate' | 'late'; incident: Incident };
@@ -378,7 +409,8 @@ export class IncidentAssociator {
   private readonly keepMs: number;
   private readonly maxIncidents: number;
   private readonly continuationSec: number;
-  /** Single-sensor incidents absorbed as the continuation of an earlier one (diagnostics). */
+  private readonly fuse: FuseOptions;
+  /** Incidents absorbed as the continuation of an earlier one (diagnostics). */
   continuations = 0;
 
   constructor(opts: AssociatorOptions = {}) {
@@ -389,6 +421,7 @@ export class IncidentAssociator {
     this.keepMs = opts.keepMs ?? 30000;
     this.maxIncidents = opts.maxIncidents ?? 500;
     this.continuationSec = opts.continuationSec ?? 4;
+    this.fuse = { ...opts.fuse, speedOfSoundMs: this.c };
   }
 
   /**
@@ -406,7 +439,7 @@ export class IncidentAssociator {
     this.expire(nowMs);
     // The same detection again (e.g. local and over MQTT), or the same sensor hearing the same event twice.
     for (const inc of this.incidents) {
-      if (inc.observations.some((x) => x.detectionId === o.detectionId)) return { kind: 'duplicate', incident: inc };
+      if (inc.observations.some((x) => x.detectionId === o.detectionId) || inc.continued.some((x) => x.detectionId === o.detectionId)) return { kind: 'duplicate', incident: inc };
     }
     let best: Incident | null = null;
     let bestDt = Infinity;
@@ -430,7 +463,7 @@ export class IncidentAssociator {
       best.lastSeenMs = nowMs;
       return { kind: best.emitted ? 'late' : 'joined', incident: best };
     }
-    const inc: Incident = { id: `inc-${++this.seq}`, label: o.label, observations: [o], firstSeenMs: nowMs, lastSeenMs: nowMs, emitted: false };
+    const inc: Incident = { id: `inc-${++this.seq}`, label: o.label, observations: [o], firstSeenMs: nowMs, lastSeenMs: nowMs, emitted: false, continued: [] };
     this.incidents.push(inc);
     if (this.incidents.length > this.maxIncidents) this.incidents.shift();
     return { kind: 'new', incident: inc };
@@ -443,15 +476,15 @@ export class IncidentAssociator {
   }
 
   /**
-   * Incidents that became ready; marks them emitted. A single-sensor incident that continues
-   * an emitted one (see continuationOf) joins it instead, as a late report: no second alert.
+   * Incidents that became ready; marks them emitted. One that continues an earlier incident
+   * (see continuationOf) is absorbed by it instead: no second alert.
    */
   takeReady(nowMs: number): Incident[] {
     const out: Incident[] = [];
     for (const inc of this.incidents.filter((i) => this.ready(i, nowMs))) {
       const earlier = this.continuationOf(inc);
       if (earlier) {
-        earlier.observations.push(...inc.observations);
+        earlier.continued.push(...inc.observations, ...inc.continued);
         earlier.lastSeenMs = nowMs;
         this.incidents = this.incidents.filter((i) => i !== inc);
         this.continuations++;
@@ -464,33 +497,70 @@ export class IncidentAssociator {
   }
 
   /**
-   * The emitted incident that `inc` continues, if any: `inc` has one observation, and its
-   * sensor reported that incident from 0 to continuationSec earlier, in a compatible direction
-   * when both reports have a bearing. Long sounds (a scream, a skid, glass falling) are
-   * classified again by their sensor a second or more into them; other sensors confirm a new
-   * event, a lone report during that time is the same sound.
+   * The incident that `inc` continues, if any: `inc` begins 0 to continuationSec after a report
+   * of that incident (its own or an earlier continuation), which was emitted or is still
+   * waiting for sensors (a continuation heard by more sensors may be ready first), and
+   * - it is placed at the same place (samePlace), whatever its sensors and labels: a sound that
+   *   goes on or starts again where the first was (a second bang, glass still falling, a scream
+   *   drawing breath) is classified again, often under another label, by sensors the cool-down
+   *   no longer holds back;
+   * - or it is a lone report from a sensor that reported that incident, in a compatible
+   *   direction when both reports have a bearing (a long sound classified again by its sensor).
+   * Elsewhere, or heard by other sensors without a place to compare, it is a new event.
    */
   private continuationOf(inc: Incident): Incident | undefined {
-    if (this.continuationSec <= 0 || inc.observations.length !== 1) return undefined;
-    const o = inc.observations[0];
+    if (this.continuationSec <= 0) return undefined;
+    const first = Math.min(...inc.observations.map((o) => o.onsetSec));
+    const lone = inc.observations.length === 1 ? inc.observations[0] : undefined;
     let best: Incident | undefined;
     let bestDt = Infinity;
     for (const other of this.incidents) {
-      if (!other.emitted || other === inc) continue;
-      for (const x of other.observations) {
-        if (x.sensor !== o.sensor) continue;
-        const dt = o.onsetSec - x.onsetSec;
-        if (!(dt > 0 && dt <= this.continuationSec) || dt >= bestDt) continue;
-        if (x.bearingDeg !== undefined && o.bearingDeg !== undefined) {
-          const diff = Math.abs(diffDeg(o.bearingDeg, x.bearingDeg));
-          const allowed = Math.max(10, 3 * Math.hypot(x.bearingStdDeg ?? 5, o.bearingStdDeg ?? 5));
-          if (diff > allowed) continue;
+      if (other === inc) continue;
+      const heard = [...other.observations, ...other.continued];
+      if (lone) {
+        for (const x of heard) {
+          if (x.sensor !== lone.sensor) continue;
+          const dt = lone.onsetSec - x.onsetSec;
+          if (!(dt > 0 && dt <= this.continuationSec) || dt >= bestDt) continue;
+          if (x.bearingDeg !== undefined && lone.bearingDeg !== undefined) {
+            const diff = Math.abs(diffDeg(lone.bearingDeg, x.bearingDeg));
+            const allowed = Math.max(10, 3 * Math.hypot(x.bearingStdDeg ?? 5, lone.bearingStdDeg ?? 5));
+            if (diff > allowed) continue;
+          }
+          best = other;
+          bestDt = dt;
         }
-        best = other;
-        bestDt = dt;
       }
+      const before = heard.filter((x) => x.onsetSec < first);
+      if (!before.length) continue;
+      const dt = first - Math.max(...before.map((x) => x.onsetSec));
+      if (dt > this.continuationSec || dt >= bestDt) continue;
+      if (!this.samePlace(inc.observations, other.observations)) continue;
+      best = other;
+      bestDt = dt;
     }
     return best;
+  }
+
+  /**
+   * Did two sets of reports come from one place? Both placed: their fixes lie within
+   * SAME_PLACE_M of each other (3 sigma of their errors when that is more, never beyond
+   * SAME_PLACE_MAX_M). One placed: every bearing of the other passes that close to its fix.
+   * Neither placed: unknown, so no.
+   */
+  private samePlace(a: Observation[], b: Observation[]): boolean {
+    const pa = this.positionOf(a);
+    const pb = this.positionOf(b);
+    if (pa && pb) return Math.hypot(pa.e - pb.e, pa.n - pb.n) <= samePlaceToleranceM(pa.errorM, pb.errorM);
+    if (pa) return bearingsPassBy(b, pa);
+    if (pb) return bearingsPassBy(a, pb);
+    return false;
+  }
+
+  private positionOf(obs: Observation[]): { e: number; n: number; errorM: number } | null {
+    if (obs.length < 2) return null;
+    const fix = fuseObservations(obs, this.fuse);
+    return fix.e !== undefined && fix.n !== undefined ? { e: fix.e, n: fix.n, errorM: fix.errorM ?? Infinity } : null;
   }
 
   /** Milliseconds until the next pending incident times out (for a timer), or null. */

@@ -10,7 +10,7 @@ import { ContractError } from '../util/validate';
 import { MicPosition } from './arrays';
 import { enuToGeodetic, geodeticToEnu, GeoPoint, speedOfSound } from './geo';
 import { estimateDoa } from './srp';
-import { AddResult, IncidentAssociator, Incident, Observation, fuseObservations, onsetStdFromRise, sensorCount } from './fusion';
+import { AddResult, FuseOptions, IncidentAssociator, Incident, Observation, fuseObservations, onsetStdFromRise, sensorCount } from './fusion';
 
 /** What the localizer needs to know of a sensor (a subset of lib/sensor.ts SensorInfo). */
 export interface SensorGeometry {
@@ -128,7 +128,7 @@ export interface FusionOptions extends SingleArrayOptions {
   maxClockErrorMs?: number;
   /** Onset picking uncertainty of detections, ms (default 1). */
   onsetStdMs?: number;
-  /** A lone report this soon after its sensor's report of an emitted incident continues it, s (default 4; 0 = off). */
+  /** An incident this soon after an earlier one, at its place (or a lone report from its sensor), continues it, s (default 4; 0 = off). */
   continuationSec?: number;
 }
 
@@ -168,10 +168,17 @@ export class FusionLocalizer {
   private readonly keepMs: number;
   private origin: GeoPoint | null = null;
   private readonly c: number;
+  private readonly fuse: FuseOptions;
 
   constructor(private readonly opts: FusionOptions = {}) {
     this.c = speedOfSound(opts.temperatureC ?? 15);
     this.keepMs = opts.keepMs ?? 30000;
+    this.fuse = {
+      speedOfSoundMs: this.c,
+      sourceHeightM: opts.sourceHeightM ?? 1.5,
+      onsetStdMs: opts.onsetStdMs ?? 1,
+      maxClockErrorMs: opts.maxClockErrorMs ?? 10,
+    };
     this.assoc = new IncidentAssociator({
       speedOfSoundMs: this.c,
       minSensors: opts.minSensors ?? 3,
@@ -179,6 +186,7 @@ export class FusionLocalizer {
       keepMs: opts.keepMs ?? 30000,
       onsetToleranceSec: (opts.onsetToleranceMs ?? 20) / 1000,
       continuationSec: opts.continuationSec ?? 4,
+      fuse: this.fuse,
     });
   }
 
@@ -289,12 +297,7 @@ export class FusionLocalizer {
 
   private locate(inc: Incident): Alert {
     const obs = [...inc.observations].sort((a, b) => a.onsetSec - b.onsetSec);
-    const fix = fuseObservations(obs, {
-      speedOfSoundMs: this.c,
-      sourceHeightM: this.opts.sourceHeightM ?? 1.5,
-      onsetStdMs: this.opts.onsetStdMs ?? 1,
-      maxClockErrorMs: this.opts.maxClockErrorMs ?? 10,
-    });
+    const fix = fuseObservations(obs, this.fuse);
     // The payload carried on is the first sensor's detection with a bearing (the camera steers from it), else the first.
     const lead = obs.find((o) => o.bearingDeg !== undefined) ?? obs[0];
     const base = lead.payload as Alert;
