@@ -7,6 +7,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { CameraConnection } from '../lib/camera/connection';
 import { PTZ_STEER_SETTINGS, PtzSteer, SteerOutput } from '../lib/camera/steer';
+import { errorStatus } from '../lib/util/status';
 import { settingInRange } from '../lib/util/validate';
 
 interface PtzSteerDef extends NodeDef {
@@ -152,7 +153,7 @@ export = function (RED: NodeAPI) {
       steer.handle(msg.payload, emit).then(
         () => done(),
         (err: Error) => {
-          node.status({ fill: 'red', shape: 'ring', text: err.message.slice(0, 60) });
+          node.status({ fill: 'red', shape: 'ring', text: errorStatus(err) });
           done(err);
         },
       );

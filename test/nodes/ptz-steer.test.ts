@@ -401,6 +401,9 @@ describe('ptz-steer node', () => {
     const texts = caught.map((m) => m.error.message).join('\n');
     assert.match(texts, /payload\.location: expected an object with a position/);
     assert.match(texts, /payload\.location\.position\.lat: expected a finite number >= -90 <= 90, got 123/);
+    // The status names the field and what came, short enough to read whole under the node.
+    const statuses = steer.status.getCalls().filter((c: Any) => c.thisValue === steer).map((c: Any) => c.args[0].text);
+    assert.ok(statuses.includes('bad payload.location.position.lat: 123'), statuses.join(' | '));
     steer.receive({ payload: alert('z', destination(ORIGIN, 20, 30)) });
     await waitFor(() => out.length >= 1, 15_000);
     assert.equal(out[0].payload.camera.state, 'on-target');
