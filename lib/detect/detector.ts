@@ -420,10 +420,15 @@ export class Detector {
       // One sound, one alert: when several classes fire for the same event, the most
       // confident one is reported and the others are dropped (they would each raise an alert
       // and, from one sensor alone, could steer a camera the wrong way).
-      const dets = fired
-        .map((f) => this.detection(f, publicScores, bg))
-        .filter((d): d is Detection => d !== undefined)
-        .sort((a, b) => b.confidence - a.confidence);
+      const dets: Detection[] = [];
+      for (const f of fired) {
+        const d = this.detection(f, publicScores, bg);
+        // Refused (no new sound from its onset on): no cool-down either, or it would hide a
+        // real event of the class in the seconds after.
+        if (d) dets.push(d);
+        else this.tracker.withdraw(f.label);
+      }
+      dets.sort((a, b) => b.confidence - a.confidence);
       for (const d of dets) {
         if (this.opts.oneLabelPerEvent !== false && Math.abs(d.onset - this.lastOnsetSec) < ONE_EVENT_S) continue;
         this.lastOnsetSec = d.onset;

@@ -56,6 +56,8 @@ interface ClassState {
   maxScore: number;
   maxLevelDb: number;
   coolUntilS: number;
+  /** coolUntilS before the last report: what withdraw() puts back. */
+  coolUntilBeforeS: number;
 }
 
 export function gatePasses(gate: LevelGate, levelDb: number, backgroundDb: number | undefined): boolean {
@@ -101,7 +103,7 @@ export class EventTracker {
       const score = w.scores[label] ?? 0;
       let s = this.state.get(label);
       if (!s) {
-        s = { active: false, reported: false, startS: 0, firstEndS: 0, lastEndS: 0, maxScore: 0, maxLevelDb: -Infinity, coolUntilS: -Infinity };
+        s = { active: false, reported: false, startS: 0, firstEndS: 0, lastEndS: 0, maxScore: 0, maxLevelDb: -Infinity, coolUntilS: -Infinity, coolUntilBeforeS: -Infinity };
         this.state.set(label, s);
       }
       if (!s.active) {
@@ -128,10 +130,21 @@ export class EventTracker {
       // Suppressed by cool-down: the whole event stays unreported, however long it lasts.
       s.reported = true;
       if (w.endS < s.coolUntilS) continue;
+      s.coolUntilBeforeS = s.coolUntilS;
       s.coolUntilS = w.endS + rule.coolDownMs / 1000;
       out.push({ label, confidence: s.maxScore, startS: s.startS, firstEndS: s.firstEndS, endS: s.lastEndS, levelDb: s.maxLevelDb });
     }
     return out;
+  }
+
+  /**
+   * The last event reported for `label` was not used (its caller refused it): its cool-down is
+   * taken back, so that a real event of the class soon after is still reported. The event itself
+   * stays reported: its rest is not reported again.
+   */
+  withdraw(label: string): void {
+    const s = this.state.get(label);
+    if (s) s.coolUntilS = s.coolUntilBeforeS;
   }
 
   reset(): void {

@@ -297,3 +297,40 @@ test('a class that fires on the street once a loud sound has stopped is no detec
   assert.equal(found.length, 1, `detections: ${JSON.stringify(found.map((d) => ({ label: d.label, onset: d.onset, dba: d.level.dba })))}`);
   assert.ok(Math.abs(found[0].onset - 3) < 0.01, `the tone's attack, got ${found[0].onset}`);
 });
+
+/** "glass_break" while most of the window is loud; "gunshot" while some of it is; nothing on the plain street. */
+class PartlyLoudModel extends EnergyModel {
+  override async infer(windows: Float32Array[]): Promise<Float32Array[]> {
+    return windows.map((w) => {
+      let loud = 0;
+      let frames = 0;
+      for (let i = 0; i + 160 <= w.length; i += 160, frames++) {
+        let s = 0;
+        for (let k = 0; k < 160; k++) s += w[i + k] * w[i + k];
+        if (Math.sqrt(s / 160) > 0.05) loud++;
+      }
+      const share = loud / frames;
+      return Float32Array.from([share >= 0.5 ? 0.01 : share > 0 ? 0.3 : 0.01, share >= 0.5 ? 0.9 : 0.01, 0.05, 0.05]);
+    });
+  }
+}
+
+test('a detection refused for the street after a sound starts no cool-down: a real event of its class a second later is reported', async () => {
+  const sr = 16000;
+  const rand = rng(11);
+  // Street, a 3 s tone from 3 s to 6 s, and a 60 ms bang at 7.2 s: within the 2 s cool-down of
+  // the "gunshot" the tone's end made the class fire on the street (refused) at about 6 s.
+  const x = new Float32Array(10 * sr);
+  for (let i = 0; i < x.length; i++) x[i] = 0.005 * rand();
+  const ramp = Math.round(0.005 * sr);
+  for (let i = 0; i < 3 * sr; i++) x[3 * sr + i] += 0.5 * Math.min(1, i / ramp, (3 * sr - i) / ramp) * Math.sin((2 * Math.PI * 1000 * i) / sr);
+  const bang = Math.round(7.2 * sr);
+  for (let i = 0; i < Math.round(0.06 * sr); i++) x[bang + i] += 0.6 * (rand() * 2 - 1);
+  const det = new Detector({ model: new PartlyLoudModel(), sensor: 'corner-1', threshold: 0.12, hysteresis: 0.04, hopMs: 250, minLevelDba: -30, coolDownMs: 2000 });
+  const outs = await feed(det, [x], sr, { time0: 0 });
+  const found = outs.flatMap((o) => o.detections).map((d) => ({ label: d.label, onset: Math.round(d.onset * 100) / 100 }));
+  const tail = outs.flatMap((o) => o.windows).filter((w) => w.start > 5 && w.start < 6.5 && w.scores.gunshot >= 0.12);
+  assert.ok(tail.length > 0, 'the class fired on windows over the end of the tone');
+  assert.ok(found.some((d) => d.label === 'gunshot' && Math.abs(d.onset - 7.2) < 0.05), `the bang is reported: ${JSON.stringify(found)}`);
+  assert.ok(!found.some((d) => d.label === 'gunshot' && d.onset > 5.9 && d.onset < 7), `nothing on the street after the tone: ${JSON.stringify(found)}`);
+});
