@@ -4,6 +4,7 @@
  * time-synchronised sensors (Levenberg–Marquardt from a sane start, error from the geometry),
  * and the two combined in one solve when both exist. Positions are local ENU metres.
  */
+import { priorityOf } from '../camera/choose';
 import { diffDeg, normDeg } from './geo';
 
 const RAD = Math.PI / 180;
@@ -506,7 +507,9 @@ export class IncidentAssociator {
    *   no longer holds back;
    * - or it is a lone report from a sensor that reported that incident, in a compatible
    *   direction when both reports have a bearing (a long sound classified again by its sensor).
-   * Elsewhere, or heard by other sensors without a place to compare, it is a new event.
+   * Elsewhere, or heard by other sensors without a place to compare, it is a new event. So is
+   * one whose label ranks above that incident's (a gunshot after glass breaking at the same
+   * place): absorbed, its alert would be lost, or rank below what it is.
    */
   private continuationOf(inc: Incident): Incident | undefined {
     if (this.continuationSec <= 0) return undefined;
@@ -514,8 +517,9 @@ export class IncidentAssociator {
     const lone = inc.observations.length === 1 ? inc.observations[0] : undefined;
     let best: Incident | undefined;
     let bestDt = Infinity;
+    const rank = priorityOf(inc.label);
     for (const other of this.incidents) {
-      if (other === inc) continue;
+      if (other === inc || rank > priorityOf(other.label)) continue;
       const heard = [...other.observations, ...other.continued];
       if (lone) {
         for (const x of heard) {
