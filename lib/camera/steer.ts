@@ -427,8 +427,9 @@ export class PtzSteer {
     if (r.state !== 'failed') leave();
     else if (!this.closed && this.activeMove.get(cfg.id) === moveId) {
       // The camera is not this alert's: one that never took the move is still the displaced
-      // alert's (its hold as it was); one that failed on the way is nobody's.
-      if (!turned && displacedHold) this.holds.set(cfg.id, displacedHold);
+      // alert's (its hold as it was, unless that alert was dismissed meanwhile); one that failed
+      // on the way is nobody's.
+      if (!turned && displacedHold && !this.dismissed.has(displacedHold.alertId)) this.holds.set(cfg.id, displacedHold);
       else this.holds.delete(cfg.id);
     }
     const state: CameraState['state'] = r.state;

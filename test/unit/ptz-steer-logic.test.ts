@@ -716,3 +716,23 @@ test('two cameras busy: the reason says "both cameras", three or more "all N cam
     steer3.close();
   }
 });
+
+test('a camera that never took the move goes back to the alert it looked at, unless an operator dismissed that alert meanwhile', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000, retries: 0 }, 0, async ({ a, outs, send }) => {
+    await send(alert('glass', 'glass_break', destination(O, 80, 40)));
+    assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'on-target');
+    // The move to the gunshot hangs (a camera that stopped answering) while the glass break is dismissed.
+    let fail: ((e: Error) => void) | undefined;
+    const answering = a.absoluteMove.bind(a);
+    a.absoluteMove = () => new Promise<void>((_resolve, reject) => (fail = reject));
+    const gun = send(alert('gun', 'gunshot', destination(O, 10, 40)));
+    await waitFor(() => !!fail, 5000, 'the move to the gunshot sent');
+    await send({ kind: 'decision', alertId: 'glass', action: 'dismiss', operator: 'ana', time: 1 });
+    fail!(Object.assign(new Error('Network timeout'), { code: 'ETIMEDOUT' }));
+    await gun;
+    assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'failed');
+    // Answering again: the camera is nobody's, so a less important alert gets it at once.
+    a.absoluteMove = answering;
+    await send(alert('skid', 'tire_skid', destination(O, 200, 40)));
+    assert.equal(lastOf(outs, 'skid')!.payload.camera!.state, 'on-target', JSON.stringify(lastOf(outs, 'skid')!.payload.camera));
+  }));
