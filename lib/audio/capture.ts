@@ -176,6 +176,8 @@ export class Capture extends EventEmitter {
   private sourceListeners: [string, (...a: never[]) => void][] = [];
   private startedAt = 0;
   private lastAudio: number | undefined;
+  /** The source said it has nothing more (a finite source): the health report leaves it out. */
+  private sourceEnded = false;
 
   constructor(opts: CaptureOptions) {
     super();
@@ -210,7 +212,8 @@ export class Capture extends EventEmitter {
    * a capture whose source never delivers counts as silent from its start. Undefined when stopped.
    */
   get lastAudioAt(): number | undefined {
-    return this.running ? (this.lastAudio ?? this.startedAt) : undefined;
+    // A finite source that played out (a WAV played once) is over, not a silent microphone.
+    return this.running && !this.sourceEnded ? (this.lastAudio ?? this.startedAt) : undefined;
   }
 
   get restartCount(): number {
@@ -235,13 +238,17 @@ export class Capture extends EventEmitter {
     this.running = true;
     this.startedAt = this.now();
     this.lastAudio = undefined;
+    this.sourceEnded = false;
     startedCaptures.add(this);
     this.on_(this.source, 'data', (channels: Float32Array[], timeSec?: number) => this.onData(channels, timeSec));
     this.on_(this.source, 'restart', (reason: string) => this.onRestart(reason));
     this.on_(this.source, 'status', (s: CaptureStatus) => this.emit('status', s));
     this.on_(this.source, 'error', (err: Error) => this.emit('fault', err));
     this.on_(this.source, 'warning', (message: string) => this.emit('warning', message));
-    this.on_(this.source, 'end', () => this.health('ended', true, 'source ended'));
+    this.on_(this.source, 'end', () => {
+      this.sourceEnded = true;
+      this.health('ended', true, 'source ended');
+    });
     this.source.start();
   }
 

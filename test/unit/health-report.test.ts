@@ -81,3 +81,19 @@ test('health: a capture whose source never delivers is degraded from its start (
   const r = healthReport(info, now);
   assert.deepEqual([r.status, r.sensors, r.noAudio], ['ok', [], []]);
 });
+
+test('health: a finite source that has played out (a WAV played once) is over, not a silent microphone', async () => {
+  let now = 9_000_000;
+  const src = new FakeSource();
+  const cap = new Capture({ sensor: 'replay', source: src, now: () => now });
+  cap.start();
+  try {
+    src.feed(0.5);
+    src.emit('end');
+    now += NO_AUDIO_AFTER_MS * 3;
+    const r = healthReport(info, now);
+    assert.deepEqual([r.status, r.noAudio], ['ok', []]);
+  } finally {
+    await cap.stop();
+  }
+});
