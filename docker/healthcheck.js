@@ -11,7 +11,9 @@ const path = require('path');
 
 let target = { url: `http://127.0.0.1:${process.env.VIGIE_PORT || '1880'}/vigie/health` };
 try {
-  target = JSON.parse(fs.readFileSync(path.join(process.env.VIGIE_USER_DIR || '/data', '.vigie-health.json'), 'utf8'));
+  const written = JSON.parse(fs.readFileSync(path.join(process.env.VIGIE_USER_DIR || '/data', '.vigie-health.json'), 'utf8'));
+  // A file of another shape (cut short, edited) is as good as none.
+  if (written && typeof written.url === 'string' && /^https?:\/\//.test(written.url)) target = written;
 } catch {
   /* not started by vigie start (yet) */
 }

@@ -77,6 +77,9 @@ export = function (RED: NodeAPI) {
 };
 
 function tokenMatches(given: string | undefined, token: string): boolean {
-  if (!given || given.length !== token.length) return false;
-  return timingSafeEqual(Buffer.from(given), Buffer.from(token));
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  // Compared as bytes: a header of as many characters but more bytes (not ASCII) is no match, not an error.
+  return a.length === b.length && timingSafeEqual(a, b);
 }

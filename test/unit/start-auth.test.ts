@@ -123,6 +123,8 @@ test('with httpNodeAuth and adminAuth set before the first start: started, crede
   assert.equal(((await withLogin.json()) as { status: string }).status, 'ok');
   assert.equal((await fetch(`${started.url}/vigie/admin-health`)).status, 401);
   assert.equal((await fetch(`${started.url}/vigie/admin-health`, { headers: { 'x-vigie-health-token': 'f'.repeat(64) } })).status, 401, 'a wrong token is refused');
+  // As many characters as the token but more bytes (not ASCII): refused, not a server error.
+  assert.equal((await fetch(`${started.url}/vigie/admin-health`, { headers: { 'x-vigie-health-token': '\u00e9'.repeat(64) } })).status, 401, 'a token of other bytes is refused');
 
   const modes = Object.fromEntries(
     ['flows_cred.json', '.config.runtime.json', HEALTH_FILE].map((f) => [f, fs.statSync(path.join(userDir, f)).mode & 0o777]),

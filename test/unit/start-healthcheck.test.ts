@@ -85,3 +85,17 @@ test("the health check sends the run's token to the URL vigie start left, and is
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^unhealthy: .*ECONNREFUSED/);
 });
+
+test('a health file of another shape (no url) is as good as none: the check asks VIGIE_PORT and says why it is unhealthy, with no stack trace', async () => {
+  const s = await standIn(200, { status: 'ok', noAudio: [] });
+  try {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-healthcheck-'));
+    dirs.push(dir);
+    fs.writeFileSync(path.join(dir, HEALTH_FILE), JSON.stringify({ token: 'x' }));
+    const port = new URL(s.url).port;
+    assert.deepEqual(await healthCheck({ VIGIE_USER_DIR: dir, VIGIE_PORT: port }), { code: 0, stderr: '' });
+    assert.deepEqual(s.tokens, [undefined], 'no token sent without its url');
+  } finally {
+    await s.close();
+  }
+});
