@@ -258,6 +258,18 @@ test('one sound, one detection: the most confident class wins unless every class
   assert.deepEqual(allLabels, ['glass_break', 'glass_break', 'gunshot', 'gunshot'], 'both classes when asked for');
 });
 
+/** The share of a window's 10 ms frames (at 16 kHz) louder than -26 dBFS RMS. */
+function loudShare(w: Float32Array): number {
+  let loud = 0;
+  let frames = 0;
+  for (let i = 0; i + 160 <= w.length; i += 160, frames++) {
+    let s = 0;
+    for (let k = 0; k < 160; k++) s += w[i + k] * w[i + k];
+    if (Math.sqrt(s / 160) > 0.05) loud++;
+  }
+  return loud / frames;
+}
+
 /**
  * "glass_break" while most of the window is loud; "gunshot" while most of it is not, street
  * included: a weak model at a low threshold fires on the plain street, and only the level gate
@@ -266,14 +278,7 @@ test('one sound, one detection: the most confident class wins unless every class
 class LoudOrQuietModel extends EnergyModel {
   override async infer(windows: Float32Array[]): Promise<Float32Array[]> {
     return windows.map((w) => {
-      let loud = 0;
-      let frames = 0;
-      for (let i = 0; i + 160 <= w.length; i += 160, frames++) {
-        let s = 0;
-        for (let k = 0; k < 160; k++) s += w[i + k] * w[i + k];
-        if (Math.sqrt(s / 160) > 0.05) loud++;
-      }
-      const mostlyLoud = loud / frames >= 0.5;
+      const mostlyLoud = loudShare(w) >= 0.5;
       return Float32Array.from([mostlyLoud ? 0.01 : 0.3, mostlyLoud ? 0.9 : 0.01, 0.05, 0.05]);
     });
   }
@@ -302,14 +307,7 @@ test('a class that fires on the street once a loud sound has stopped is no detec
 class PartlyLoudModel extends EnergyModel {
   override async infer(windows: Float32Array[]): Promise<Float32Array[]> {
     return windows.map((w) => {
-      let loud = 0;
-      let frames = 0;
-      for (let i = 0; i + 160 <= w.length; i += 160, frames++) {
-        let s = 0;
-        for (let k = 0; k < 160; k++) s += w[i + k] * w[i + k];
-        if (Math.sqrt(s / 160) > 0.05) loud++;
-      }
-      const share = loud / frames;
+      const share = loudShare(w);
       return Float32Array.from([share >= 0.5 ? 0.01 : share > 0 ? 0.3 : 0.01, share >= 0.5 ? 0.9 : 0.01, 0.05, 0.05]);
     });
   }
