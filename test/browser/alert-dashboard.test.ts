@@ -489,6 +489,9 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     server.inject('dash', { payload: alert('t-gun', 'gunshot', 30, { location: located(73), camera: camera('on-target'), video: server.videoFor('t-gun', 'cam-place') }) });
     await alice.locator('[data-alert-id=t-gun]').click();
     await settledOn(alice, 't-gun');
+    // On a laptop's screen the three decisions sit on one row, in view without scrolling.
+    const decisions = await Promise.all(['confirm', 'dismiss', 'escalate'].map((t) => alice.locator(`[data-test=${t}]`).boundingBox()));
+    assert.ok(decisions.every((b) => b && Math.abs(b.y - decisions[0]!.y) < 2 && b.y + b.height <= 768), `decision buttons at 1366x768: ${JSON.stringify(decisions)}`);
     await alice.locator('[data-test=escalate]').click();
     await waitFor(() => outputsOf('decision', 't-gun').length === 1, 30_000, 'the escalation');
     const busy = 'camera Camera place is busy with gunshot alert t-gun; waiting up to 5 min for it to be free';

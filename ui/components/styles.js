@@ -70,7 +70,7 @@ const css = `
 .vigie-snapshot-box figcaption { font-size: 12px; opacity: 0.7; }
 .vigie-snapshot-gone { margin: 0; max-width: 260px; padding: 8px 10px; font-size: 12px; border: 1px dashed var(--vg-line); border-radius: 6px; opacity: 0.85; }
 .vigie-actions { grid-area: actions; display: flex; flex-wrap: wrap; gap: 8px; align-items: stretch; }
-.vigie-actions textarea { flex: 1 1 260px; min-height: 44px; padding: 6px 8px; border: 1px solid var(--vg-line); border-radius: 4px; color: inherit; background: transparent; font: inherit; resize: vertical; }
+.vigie-actions textarea { flex: 1 1 160px; min-height: 44px; padding: 6px 8px; border: 1px solid var(--vg-line); border-radius: 4px; color: inherit; background: transparent; font: inherit; resize: vertical; }
 .vigie-btn { min-height: 44px; min-width: 110px; padding: 6px 14px; border-radius: 6px; border: none; font-size: 16px; font-weight: 600; color: #fff; cursor: pointer; }
 .vigie-btn:disabled { opacity: 0.45; cursor: not-allowed; }
 .vigie-btn.vg-confirm { background: var(--vg-green); } .vigie-btn.vg-dismiss { background: var(--vg-grey); }
