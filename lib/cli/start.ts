@@ -166,7 +166,7 @@ export function backUpFlow(userDir: string, now = new Date()): string[] {
  * flowToRun decided): install `flowFile` as the flow to run, with its credential references;
  * flows.json comes last, so that a start interrupted before it installs again.
  */
-export function prepareUserDir(opts: StartOptions, flowFile: string, fresh: boolean, log: (line: string) => void = () => {}): void {
+export function prepareUserDir(opts: StartOptions, flowFile: string, fresh: boolean, log: (line: string) => void = () => {}, creds?: FlowCredentials): void {
   fs.mkdirSync(opts.userDir, { recursive: true });
   const pkgFile = path.join(opts.userDir, 'package.json');
   const pkg = fs.existsSync(pkgFile) ? JSON.parse(fs.readFileSync(pkgFile, 'utf8')) : { name: 'node-red-project', private: true };
@@ -179,10 +179,10 @@ export function prepareUserDir(opts: StartOptions, flowFile: string, fresh: bool
   fs.writeFileSync(pkgFile, JSON.stringify(pkg, null, 2) + '\n');
 
   if (fresh) {
-    credentialReferences(flowFile); // refuses a literal secret before anything is moved
+    const references = creds ?? credentialReferences(flowFile); // refuses a literal secret before anything is moved
     const kept = backUpFlow(opts.userDir);
     if (kept.length) log(`--reset-flow: kept the previous flow as ${kept.join(' and ')}`);
-    const n = writePlainCredentials(opts.userDir, flowFile);
+    const n = writePlainCredentials(opts.userDir, references);
     if (n) log(`installed the credential references of ${n} node(s) from the flow`);
     fs.writeFileSync(path.join(opts.userDir, FLOW_RECORD), JSON.stringify({ flow: flowIdentity(flowFile), installedAt: new Date().toISOString() }, null, 2) + '\n');
     fs.copyFileSync(flowFile, path.join(opts.userDir, 'flows.json'));
@@ -290,11 +290,14 @@ export function checkFlowEnv(flowText: string, env: NodeJS.ProcessEnv, flowName:
   );
 }
 
+/** A flow's credentials by node id: field → $(NAME) reference. */
+export type FlowCredentials = Record<string, Record<string, string>>;
+
 /**
  * The credentials of a flow file, keyed by node id, each checked to be a reference to an
  * environment variable $(NAME), never a secret: they are written to disk unencrypted.
  */
-export function credentialReferences(flowFile: string): Record<string, Record<string, string>> {
+export function credentialReferences(flowFile: string): FlowCredentials {
   let nodes: unknown;
   try {
     nodes = JSON.parse(fs.readFileSync(flowFile, 'utf8'));
@@ -302,7 +305,7 @@ export function credentialReferences(flowFile: string): Record<string, Record<st
     throw new Error(`--flow: ${flowFile} is not JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (!Array.isArray(nodes)) throw new Error(`--flow: ${flowFile} is not a Node-RED flow: expected a JSON array of nodes`);
-  const creds: Record<string, Record<string, string>> = {};
+  const creds: FlowCredentials = {};
   for (const n of nodes as Array<{ id?: unknown; credentials?: Record<string, unknown> }>) {
     if (!n || typeof n !== 'object' || !n.credentials || typeof n.credentials !== 'object' || !Object.keys(n.credentials).length) continue;
     for (const [k, v] of Object.entries(n.credentials)) {
@@ -323,10 +326,10 @@ export function credentialReferences(flowFile: string): Record<string, Record<st
  * (mode 0640). Node-RED takes an unencrypted file even with a credential secret ("Encrypted
  * credentials not found") and encrypts the set when a credential is next changed in the
  * editor; the file holds nothing but $(NAME) references, and no admin API call (which
- * adminAuth would refuse) is needed. Returns how many nodes have credentials.
+ * adminAuth would refuse) is needed. `creds`: from credentialReferences, which refuses anything
+ * but references. Returns how many nodes have credentials.
  */
-export function writePlainCredentials(userDir: string, flowFile: string): number {
-  const creds = credentialReferences(flowFile);
+export function writePlainCredentials(userDir: string, creds: FlowCredentials): number {
   writeFileAtomic(path.join(userDir, 'flows_cred.json'), JSON.stringify(creds, null, 2));
   return Object.keys(creds).length;
 }
@@ -454,7 +457,8 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
   // leaves it as it was (and a refused first start leaves it fresh, to install at the next).
   checkInstalledFlow(opts, flowFile);
   const { file, fresh } = flowToRun(opts, flowFile);
-  if (fresh) credentialReferences(flowFile);
+  // A literal secret is refused before anything starts; the references are installed below.
+  const creds = fresh ? credentialReferences(flowFile) : undefined;
 
   let services: DemoServices | undefined;
   const env: NodeJS.ProcessEnv = withFlowEnvDefaults({
@@ -471,7 +475,7 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
   }
   try {
     checkFlowEnv(fs.readFileSync(file, 'utf8'), env, fresh ? path.basename(flowFile) : file);
-    prepareUserDir(opts, flowFile, fresh, log);
+    prepareUserDir(opts, flowFile, fresh, log, creds);
   } catch (err) {
     await services?.stop();
     throw err;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { checkFlowEnv, FLOW_ENV, flowToRun, parseStartArgs, prepareUserDir, start, unsetEnvReferences, withFlowEnvDefaults, writePlainCredentials } from '../../lib/cli/start';
+import { checkFlowEnv, credentialReferences, FLOW_ENV, flowToRun, parseStartArgs, prepareUserDir, start, unsetEnvReferences, withFlowEnvDefaults, writePlainCredentials } from '../../lib/cli/start';
 import { repoRoot } from '../support/nodered';
 
 test('arguments: defaults, and errors that name the option', () => {
@@ -32,10 +32,10 @@ test('the plain credentials file is written from references only, and refuses a 
   try {
     const flow = path.join(dir, 'flow.json');
     fs.writeFileSync(flow, JSON.stringify([{ id: 'cam', type: 'vigie-camera', credentials: { username: '$(CAM_USER)', password: '$(CAM_PASSWORD)' } }, { id: 'x', type: 'inject' }]));
-    assert.equal(writePlainCredentials(dir, flow), 1);
+    assert.equal(writePlainCredentials(dir, credentialReferences(flow)), 1);
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'flows_cred.json'), 'utf8')), { cam: { username: '$(CAM_USER)', password: '$(CAM_PASSWORD)' } });
     fs.writeFileSync(flow, JSON.stringify([{ id: 'cam', type: 'vigie-camera', credentials: { password: 'hunter2' } }]));
-    assert.throws(() => writePlainCredentials(dir, flow), /node cam credential password is not an environment reference/);
+    assert.throws(() => credentialReferences(flow), /node cam credential password is not an environment reference/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
