@@ -362,11 +362,7 @@ export async function detectFile(
 
 /** `write` receives the JSON text (default: standard output). */
 export async function main(argv: string[], write: (text: string) => void = (t) => void process.stdout.write(t)): Promise<number> {
-  const a = parseArgs(argv, { strings: ['manifest', 'model', 'threshold', 'hop-ms', 'min-above-background-db', 'cool-down-ms', 'min-duration-ms', 'hysteresis', 'pad-s', 'sensor-rate-hz'], booleans: ['details', 'help'], usage: USAGE });
-  if (a.booleans.help) {
-    write(`usage: ${USAGE}\n`);
-    return 0;
-  }
+  const a = parseArgs(argv, { strings: ['manifest', 'model', 'threshold', 'hop-ms', 'min-above-background-db', 'cool-down-ms', 'min-duration-ms', 'hysteresis', 'pad-s', 'sensor-rate-hz'], booleans: ['details'], usage: USAGE });
   const manifest = a.strings.manifest;
   if (!manifest) throw new Error(`--manifest is required\nusage: ${USAGE}`);
   // The same ranges as the acoustic-classifier node's settings.

@@ -15,11 +15,7 @@ export function help(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, { strings: ['port', 'host', 'user', 'password', 'quirk', 'pan-speed', 'heading', 'name'], booleans: ['degrees', 'rtsp', 'help'], usage: USAGE });
-  if (a.booleans.help) {
-    process.stdout.write(`usage: ${USAGE}\n${help()}`);
-    return 0;
-  }
+  const a = parseArgs(argv, { strings: ['port', 'host', 'user', 'password', 'quirk', 'pan-speed', 'heading', 'name'], booleans: ['degrees', 'rtsp'], usage: USAGE });
   const num = (k: string, dflt: number, min: number, max: number) => {
     const v = a.strings[k];
     if (v === undefined) return dflt;
