@@ -114,6 +114,9 @@ function mqttBroker(id: string, name: string, persistentSession = false): N {
     clientid: persistentSession ? '${VIGIE_MQTT_CLIENT_ID}' : '',
     autoConnect: true,
     usetls: false,
+    // A broker given as a URL (VIGIE_MQTT_HOST=mqtts://broker:8883) is reached over TLS without
+    // a tls-config node; without this, Node-RED would then accept any server certificate.
+    verifyservercert: true,
     protocolVersion: '4',
     keepalive: '60',
     cleansession: !persistentSession,

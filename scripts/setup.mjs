@@ -14,7 +14,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RUNTIME = ['ffmpeg', 'alsa-utils'];
 // What the tests add: real parts they start (broker, RTSP server, browser) and tools.
 const TEST = [
-  'sox', 'mosquitto', 'chromium', 'fonts-dejavu-core',
+  'sox', 'mosquitto', 'openssl', 'chromium', 'fonts-dejavu-core',
   'gstreamer1.0-tools', 'gstreamer1.0-rtsp', 'gir1.2-gst-rtsp-server-1.0', 'python3-gi',
   'gstreamer1.0-plugins-base', 'gstreamer1.0-plugins-good', 'gstreamer1.0-plugins-ugly',
   'gstreamer1.0-plugins-bad', 'gstreamer1.0-libav',

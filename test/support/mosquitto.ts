@@ -48,7 +48,13 @@ wait "$pid" 2>/dev/null # again, when the trap interrupted the first wait
 kill "$watcher" 2>/dev/null
 `;
 
-export async function createMosquitto(opts: { user?: string; password?: string } = {}): Promise<Mosquitto> {
+/** A TLS listener's files (PEM): the broker's certificate chain and key. */
+export interface MosquittoTls {
+  certFile: string;
+  keyFile: string;
+}
+
+export async function createMosquitto(opts: { user?: string; password?: string; tls?: MosquittoTls } = {}): Promise<Mosquitto> {
   if (!fs.existsSync(MOSQUITTO)) throw new Error(`${MOSQUITTO} not found: install Debian's mosquitto (npm run setup does)`);
   const dir = tempDir('vigie-mosquitto-');
   const port = await freePort();
@@ -65,6 +71,8 @@ export async function createMosquitto(opts: { user?: string; password?: string }
       // cannot read this private directory: stay the user the tests run as.
       `user ${os.userInfo().username}`,
       `listener ${port} 127.0.0.1`,
+      // TLS only on this listener: a client that speaks plain MQTT to it is refused.
+      ...(opts.tls ? [`certfile ${opts.tls.certFile}`, `keyfile ${opts.tls.keyFile}`] : []),
       'allow_anonymous false',
       `password_file ${pwfile}`,
       'persistence false',
@@ -109,7 +117,7 @@ export async function createMosquitto(opts: { user?: string; password?: string }
 
   // The shell watchdog ends the broker when this process goes, however it goes.
   await start();
-  return { port, url: `mqtt://127.0.0.1:${port}`, user, password, log: () => out, running, start, stop };
+  return { port, url: `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`, user, password, log: () => out, running, start, stop };
 }
 
 function accepts(port: number): Promise<boolean> {

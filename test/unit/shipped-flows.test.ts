@@ -217,3 +217,16 @@ test("the integrators' flows' tab descriptions name every environment variable t
     for (const v of used) assert.ok(info.includes(v), `flows/${f}: the tab description does not name ${v}`);
   }
 });
+
+test('every shipped MQTT broker node verifies the server certificate when VIGIE_MQTT_HOST is an mqtts:// URL', () => {
+  let brokers = 0;
+  for (const f of flowFiles) {
+    for (const n of readFlow(f) as Array<FlowNode & { verifyservercert?: unknown }>) {
+      if (n.type !== 'mqtt-broker') continue;
+      brokers++;
+      // Without a tls-config node, Node-RED takes this (legacy) flag for rejectUnauthorized.
+      assert.equal(n.verifyservercert, true, `${f}: broker "${n.name}" must verify server certificates`);
+    }
+  }
+  assert.ok(brokers >= 3, `the three flows have a broker (found ${brokers})`);
+});
