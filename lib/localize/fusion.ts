@@ -355,7 +355,7 @@ export interface Incident {
   firstSeenMs: number;
   lastSeenMs: number;
   emitted: boolean;
-  /** Reports of the same sound after it was sent (see continuationOf): absorbed, never used to place it. */
+  /** Reports of the same sound after it was sent (see continuationOf): absorbed, never used to place it; the latest MAX_CONTINUED. */
   continued: Observation[];
 }
 
@@ -386,6 +386,14 @@ export interface AssociatorOptions {
   /** How incidents are placed for that comparison (the localizer's own settings). */
   fuse?: FuseOptions;
 }
+
+/**
+ * Reports kept of a sound that goes on (Incident.continued), newest: enough to recognise a
+ * duplicate and the next continuation (which compares with the latest reports only), while a
+ * sound that never stops (an alarm classified every few seconds for hours) keeps its incident
+ * alive without growing it.
+ */
+export const MAX_CONTINUED = 64;
 
 /** Two fixes closer than this are one place, m: a camera framing about 10 m shows both. */
 export const SAME_PLACE_M = 5;
@@ -486,6 +494,10 @@ export class IncidentAssociator {
       const earlier = this.continuationOf(inc);
       if (earlier) {
         earlier.continued.push(...inc.observations, ...inc.continued);
+        if (earlier.continued.length > MAX_CONTINUED) {
+          earlier.continued.sort((x, y) => x.onsetSec - y.onsetSec);
+          earlier.continued.splice(0, earlier.continued.length - MAX_CONTINUED);
+        }
         earlier.lastSeenMs = nowMs;
         this.incidents = this.incidents.filter((i) => i !== inc);
         this.continuations++;

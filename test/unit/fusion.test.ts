@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BearingObs, IncidentAssociator, incidentLabel, Observation, TimeObs, fuseObservations, multilaterate, triangulate } from '../../lib/localize/fusion';
+import { BearingObs, IncidentAssociator, incidentLabel, MAX_CONTINUED, Observation, TimeObs, fuseObservations, multilaterate, triangulate } from '../../lib/localize/fusion';
 import { bearingDeg } from '../../lib/localize/geo';
 import { gaussian, makeRng } from '../../lib/sim/signals';
 
@@ -170,6 +170,30 @@ describe('association of detections into incidents', () => {
     assert.equal(off.takeReady(1).length, 1);
     off.add(obs('s0', 0, 201), 1000);
     assert.equal(off.takeReady(1001).length, 1);
+  });
+
+  it('a sound that never stops stays one alert, and its incident keeps only the latest reports', () => {
+    const a = new IncidentAssociator({ speedOfSoundMs: C, minSensors: 3, timeoutMs: 1000 });
+    const bearing = { bearingDeg: 40, bearingStdDeg: 3 };
+    a.add(obs('s0', 0, 100, bearing), 0);
+    a.add(obs('s1', 1, 100.05), 10);
+    a.add(obs('s2', 2, 100.08), 20);
+    const [first] = a.takeReady(30);
+    assert.ok(first);
+    // An alarm classified again every 3 s by its sensor, for 15 minutes.
+    const reports = 300;
+    let alerts = 0;
+    for (let k = 1; k <= reports; k++) {
+      const t = 100 + 3 * k;
+      a.add(obs('s0', 0, t, { ...bearing, detectionId: `again-${k}` }), 3000 * k);
+      alerts += a.takeReady(3000 * k + 1100).length;
+    }
+    assert.equal(alerts, 0, 'every report continues the first sound');
+    assert.equal(a.continuations, reports);
+    assert.equal(first.continued.length, MAX_CONTINUED, 'only the latest reports are kept');
+    assert.equal(first.continued[first.continued.length - 1].onsetSec, 100 + 3 * reports, 'the newest is kept');
+    // A duplicate of a recent report is still recognised.
+    assert.equal(a.add(obs('s0', 0, 100 + 3 * reports, { ...bearing, detectionId: `again-${reports}` }), 3000 * reports + 1200).kind, 'duplicate');
   });
 
   it('times out: an incident with too few sensors is emitted after the timeout', () => {
