@@ -14,7 +14,8 @@ export default defineConfig({
     define: { 'process.env.NODE_ENV': JSON.stringify('production') },
     build: {
         outDir: path.resolve(here, '..', 'resources'),
-        emptyOutDir: true,
+        // resources/ also holds the editor forms' shared script (vigie-editor.js, a source): not emptied
+        emptyOutDir: false,
         sourcemap: false,
         lib: {
             entry: path.resolve(here, 'index.js'),

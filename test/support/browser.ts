@@ -32,14 +32,16 @@ export interface EditorSession {
 }
 
 /**
- * Node-RED with the built nodes (dist/nodes) and `flows`, and Chromium to open its editor.
- * `prepare` may put files in the user directory before Node-RED starts.
+ * Node-RED with the package (its built nodes, dist/nodes, and its resources/) and `flows`, and
+ * Chromium to open its editor. `prepare` may put files in the user directory before Node-RED starts.
+ * The package is loaded as a module, as an install loads it: Node-RED serves a module's resources/
+ * (the forms' shared script) only then, and the editor waits for every script a form loads.
  */
 export async function startEditorSession(opts: { userDirPrefix: string; flows: unknown[]; builtFile: string; prepare?: (userDir: string) => void }): Promise<EditorSession> {
   assert.ok(fs.existsSync(path.join(repoRoot, 'dist', 'nodes', opts.builtFile)), 'npm run build has run');
   const userDir = makeUserDir(opts.userDirPrefix);
   opts.prepare?.(userDir);
-  const red = await startNodeRed({ userDir, settings: { nodesDir: path.join(repoRoot, 'dist', 'nodes'), telemetry: { enabled: false } }, flows: opts.flows });
+  const red = await startNodeRed({ userDir, settings: { nodesDir: repoRoot, telemetry: { enabled: false } }, flows: opts.flows });
   let browser: Browser;
   try {
     browser = await launchChromium();

@@ -1,5 +1,6 @@
 /**
- * The editor forms' validators (nodes/*.html, run as the editor runs them, with a minimal RED):
+ * The editor forms' validators (nodes/*.html with the shared checks they load, resources/vigie-editor.js,
+ * run as the editor runs them, with a minimal RED):
  * - each says why it refuses a value: Node-RED (>= 3.1) shows the string a validator returns over
  *   the red field and in the node's list of invalid properties, but only from a validator declared
  *   with two parameters (v, opt); the text names the field and what is expected;
@@ -37,6 +38,7 @@ type Definition = { defaults: Record<string, Property>; credentials?: Record<str
 type Rule = { min: number; max: number; integer?: boolean };
 
 const FORMS = fs.readdirSync(path.join(repoRoot, 'nodes')).filter((f) => f.endsWith('.html'));
+const PACKAGE_NAME: string = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).name;
 
 /** Config nodes the forms' validators can look up (RED.nodes.node). */
 const CONFIG_NODES: Record<string, { id: string; type: string; valid?: boolean; path?: string }> = {
@@ -44,7 +46,22 @@ const CONFIG_NODES: Record<string, { id: string; type: string; valid?: boolean; 
   'sensor-bad': { id: 'sensor-bad', type: 'vigie-sensor', valid: false },
 };
 
-/** Runs a form's editor script; returns what it registers, by node type. */
+/**
+ * The package's files a form loads with <script src>: Node-RED serves a module's resources/ folder at
+ * resources/<module name>/, and the editor loads a relative src before it runs the form's own scripts.
+ */
+function sharedScripts(html: string): string[] {
+  return [...html.matchAll(/<script\b[^>]*\bsrc="([^"]*)"[^>]*>\s*<\/script>/g)].map((m) => {
+    const prefix = `resources/${PACKAGE_NAME}/`;
+    assert.ok(m[1].startsWith(prefix), `<script src="${m[1]}">: expected the relative URL ${prefix}<file> (the module's resources/ folder)`);
+    return path.join(repoRoot, 'resources', m[1].slice(prefix.length));
+  });
+}
+
+/**
+ * Runs a form's editor scripts as the editor runs them (the shared scripts it loads, then its own,
+ * in one window); returns what it registers, by node type.
+ */
 function editorDefinitions(file: string, configNodes: Record<string, unknown> = CONFIG_NODES): Record<string, Definition> {
   const html = fs.readFileSync(path.join(repoRoot, 'nodes', file), 'utf8');
   const scripts = [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((m) => m[1]);
@@ -56,7 +73,9 @@ function editorDefinitions(file: string, configNodes: Record<string, unknown> = 
   };
   // No form open: field lookups find nothing, so validators read the node's own properties.
   const $ = () => ({ length: 0, val: () => undefined, toggleClass: () => undefined });
-  for (const s of scripts) vm.runInNewContext(s, { RED, $, URL });
+  const window = vm.createContext({ RED, $, URL });
+  for (const f of sharedScripts(html)) vm.runInContext(fs.readFileSync(f, 'utf8'), window, { filename: f });
+  for (const s of scripts) vm.runInContext(s, window, { filename: file });
   return registered;
 }
 
