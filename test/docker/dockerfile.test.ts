@@ -31,10 +31,38 @@ test('the Dockerfile passes an offline linter, which does catch a broken one', (
   assert.ok(broken.length >= 2, 'the linter reports an unknown instruction and a bad port');
 });
 
+/**
+ * Whether .dockerignore's `patterns` leave `file` out of the build context, by Docker's rules: the
+ * last pattern that matches the file or a folder above it decides, and "!" takes back in.
+ */
+function dockerIgnores(patterns: string[], file: string): boolean {
+  const toRegExp = (p: string) =>
+    new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\//g, '\0').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\0/g, '(.*/)?')}$`);
+  const parts = file.split('/');
+  const selfAndFolders = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+  let ignored = false;
+  for (const pattern of patterns) {
+    const back = pattern.startsWith('!');
+    const re = toRegExp(path.posix.normalize(back ? pattern.slice(1) : pattern).replace(/^\//, ''));
+    if (selfAndFolders.some((f) => re.test(f))) ignored = !back;
+  }
+  return ignored;
+}
+
 test("the build context leaves out the host's node_modules and build output, which COPY . . would lay over the stage's own", () => {
   assert.match(dockerfile, /RUN npm ci[^\n]*\nCOPY \. \./, 'the stage installs, then copies the sources over');
   const ignored = fs.readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   for (const p of ['node_modules', 'dist', '.git', 'training/.cache', '.demo']) assert.ok(ignored.includes(p), `.dockerignore leaves out ${p}`);
+  // resources/: the widget is built in the stage, but the scripts the forms load are sources
+  for (const f of ['node_modules/x/index.js', 'dist/nodes/localizer.js', 'resources/alert-dashboard.umd.js', 'training/.cache/x', 'training/x/__pycache__/y.pyc']) {
+    assert.ok(dockerIgnores(ignored, f), `.dockerignore leaves out ${f}`);
+  }
+  const loaded = new Set<string>();
+  for (const f of fs.readdirSync(path.join(repoRoot, 'nodes')).filter((n) => n.endsWith('.html'))) {
+    for (const m of fs.readFileSync(path.join(repoRoot, 'nodes', f), 'utf8').matchAll(/<script\b[^>]*\bsrc="resources\/[^/"]+\/([^"]+)"/g)) loaded.add(`resources/${m[1]}`);
+  }
+  assert.ok(loaded.has('resources/vigie-editor.js'), `scripts the forms load: ${[...loaded].join(', ')}`);
+  for (const f of loaded) assert.equal(dockerIgnores(ignored, f), false, `.dockerignore keeps ${f}, which the forms load, in the build context`);
 });
 
 test('the image is Debian-based, non-root with ALSA access, health-checked, and skips the CUDA download', () => {
@@ -125,6 +153,7 @@ test('install.sh puts Node-RED, Vigie and Dashboard 2.0 in one node_modules unde
   for (const d of ['node-red', PKG.name, DASHBOARD]) assert.ok(pkg.dependencies[d], `${d} is a dependency of NODE_RED_HOME`);
   assert.ok(fs.existsSync(path.join(installed('node-red'), 'red.js')));
   assert.ok(fs.existsSync(path.join(installed(PKG.name), 'dist', 'bin', 'vigie.js')));
+  assert.ok(fs.existsSync(path.join(installed(PKG.name), 'resources', 'vigie-editor.js')), "the editor forms' shared script is installed");
   assert.ok(fs.existsSync(path.join(installed(DASHBOARD), 'package.json')));
   assert.equal(fs.existsSync(dataDir()), false, 'install.sh does not touch the user directory');
 });
@@ -245,6 +274,9 @@ for (const flow of ['street-demo', 'gateway', 'control-room']) {
       const running = (await r.json()) as Array<{ type: string }>;
       assert.ok(running.some((n) => n.type.startsWith('vigie-') || ['mic-capture', 'localizer', 'alert-dashboard'].includes(n.type)));
       assert.doesNotMatch(s.output(), /Waiting for missing types/, 'every node type of the flow is installed');
+      // the editor gets the script the forms load (without it, the editor never finishes loading)
+      const editorScript = await fetch(`http://127.0.0.1:${s.port}/resources/${PKG.name}/vigie-editor.js`);
+      assert.equal(editorScript.status, 200, "the editor forms' shared script is served");
       const sets = await nodeSets(s.port);
       for (const [m, v] of [[PKG.name, PKG.version], [DASHBOARD, '1.31.0']]) {
         const ours = sets.filter((x) => x.module === m);

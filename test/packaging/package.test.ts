@@ -68,7 +68,7 @@ test('the package registers node types, including its config nodes', () => {
 });
 
 test('the tarball ships every node with its .html and icons, and nothing that is not needed', () => {
-  const { problems, types } = checkTarballFiles(nodes, files, read);
+  const { problems, types } = checkTarballFiles(pkg.name, nodes, files, read);
   assert.deepEqual(problems, []);
   assert.ok(types.length >= Object.keys(nodes).length, `registered types: ${types.join(', ')}`);
   for (const f of files) {
@@ -85,17 +85,25 @@ test('the tarball ships every node with its .html and icons, and nothing that is
   }
 });
 
-test('the tarball check fails when an .html or an icon is missing', () => {
+test('the tarball check fails when an .html, an icon or a script a form loads is missing', () => {
   const [first] = Object.entries(nodes);
   const html = path.posix.normalize(first[1]).replace(/\.js$/, '.html');
   const withoutHtml = new Set([...files].filter((f) => f !== html));
-  const a = checkTarballFiles(nodes, withoutHtml, read);
+  const a = checkTarballFiles(pkg.name, nodes, withoutHtml, read);
   assert.ok(a.problems.some((p) => p.file === html), 'a missing .html must be reported');
-  const { icons } = checkTarballFiles(nodes, files, read);
+  const { icons } = checkTarballFiles(pkg.name, nodes, files, read);
   assert.ok(icons.length > 0, 'the nodes use icons of the package');
   const withoutIcon = new Set([...files].filter((f) => f !== icons[0]));
-  const b = checkTarballFiles(nodes, withoutIcon, read);
+  const b = checkTarballFiles(pkg.name, nodes, withoutIcon, read);
   assert.ok(b.problems.some((p) => p.file === icons[0]), `a missing icon (${icons[0]}) must be reported`);
+  const { scripts } = checkTarballFiles(pkg.name, nodes, files, read);
+  assert.deepEqual(scripts, ['resources/vigie-editor.js'], "the forms load the package's shared field checks");
+  const withoutScript = new Set([...files].filter((f) => f !== scripts[0]));
+  const c = checkTarballFiles(pkg.name, nodes, withoutScript, read);
+  assert.ok(c.problems.some((p) => p.file === scripts[0]), `a missing script (${scripts[0]}) must be reported`);
+  // an absolute or foreign URL is reported too (the editor would ask another server or path)
+  const absolute = checkTarballFiles(pkg.name, nodes, files, (f) => read(f).replace(`"resources/${pkg.name}/`, `"/resources/${pkg.name}/`));
+  assert.ok(absolute.problems.some((p) => /not a relative URL/.test(p.problem)), 'an absolute script URL must be reported');
 });
 
 test('installed into a fresh Node-RED 4.1 user directory, every node type loads without error', async () => {
@@ -109,12 +117,20 @@ test('installed into a fresh Node-RED 4.1 user directory, every node type loads 
     assert.equal(s.err, undefined, `${s.id}: ${s.err}`);
     assert.ok(s.enabled, `${s.id} not enabled`);
   }
-  const { types } = checkTarballFiles(nodes, files, read);
+  const { types } = checkTarballFiles(pkg.name, nodes, files, read);
   const registered = new Set(ours.flatMap((s) => s.types));
   for (const t of types) assert.ok(registered.has(t), `type ${t} is in an editor file but not registered at runtime`);
   // The editor gets every form: the node configs endpoint serves each set's HTML.
   const html = await (await fetch(`${red.url}/nodes`, { headers: { Accept: 'text/html' } })).text();
   for (const t of types) assert.match(html, new RegExp(`registerType\\(\\s*['"]${t}['"]`), `editor HTML for ${t}`);
+  // ... and each script a form loads, at the relative URL the form gives (the editor waits for it)
+  const srcs = new Set([...html.matchAll(/<script\b[^>]*\bsrc="(resources\/[^"]+)"/g)].map((m) => m[1]).filter((src) => src.startsWith(`resources/${pkg.name}/`)));
+  assert.deepEqual([...srcs], [`resources/${pkg.name}/vigie-editor.js`]);
+  for (const src of srcs) {
+    const res: Response = await fetch(`${red.url}/${src}`);
+    assert.equal(res.status, 200, `GET ${src}`);
+    assert.match(await res.text(), /\bvar VigieEditor\b/, `${src} is the forms' shared script`);
+  }
   // The palette lists a module's nodes in the order its editor HTML registers them, the order of
   // package.json's node-red.nodes: the order of the chain (DESIGN §1), then the outbox.
   const palette = [...html.matchAll(/registerType\(\s*['"]([\w-]+)['"]\s*,\s*\{\s*category:\s*['"]Vigie['"]/g)].map((m) => m[1]);

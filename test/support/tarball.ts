@@ -1,7 +1,9 @@
 /**
  * Checks on a packed tarball's file list: every node registered in package.json has its
- * compiled .js and its .html beside it, and every icon a node's editor asks for is shipped
- * in the icons/ folder beside it (where Node-RED looks).
+ * compiled .js and its .html beside it, every icon a node's editor asks for is shipped
+ * in the icons/ folder beside it (where Node-RED looks), and every script a form loads from
+ * the package (<script src="resources/<package name>/<file>">) is shipped in resources/ (the
+ * editor waits for each such script: a missing one stops the whole editor loading).
  */
 import * as path from 'path';
 
@@ -12,13 +14,15 @@ export interface TarballProblem {
 
 /** `files`: paths inside the package (no leading "package/"); `readText` reads a shipped file. */
 export function checkTarballFiles(
+  packageName: string,
   nodes: Record<string, string>,
   files: Set<string>,
   readText: (file: string) => string,
-): { problems: TarballProblem[]; types: string[]; icons: string[] } {
+): { problems: TarballProblem[]; types: string[]; icons: string[]; scripts: string[] } {
   const problems: TarballProblem[] = [];
   const types: string[] = [];
   const icons: string[] = [];
+  const scripts: string[] = [];
   for (const [name, js] of Object.entries(nodes)) {
     const jsFile = path.posix.normalize(js);
     if (!files.has(jsFile)) {
@@ -40,6 +44,17 @@ export function checkTarballFiles(
       icons.push(iconPath);
       if (!files.has(iconPath)) problems.push({ file: iconPath, problem: `node "${name}": icon "${icon}" missing from the tarball` });
     }
+    for (const m of text.matchAll(/<script\b[^>]*\bsrc="([^"]*)"/g)) {
+      const src = m[1];
+      const prefix = `resources/${packageName}/`;
+      if (!src.startsWith(prefix)) {
+        problems.push({ file: html, problem: `node "${name}": <script src="${src}"> is not a relative URL into the package's resources/ (${prefix}<file>)` });
+        continue;
+      }
+      const script = path.posix.join('resources', src.slice(prefix.length));
+      if (!scripts.includes(script)) scripts.push(script);
+      if (!files.has(script)) problems.push({ file: script, problem: `node "${name}": script ${src} missing from the tarball` });
+    }
   }
-  return { problems, types, icons };
+  return { problems, types, icons, scripts };
 }
