@@ -4,7 +4,9 @@
  * validator returns (Node-RED >= 3.1 puts a validator's string in a tooltip on the field, and in
  * the node's list of invalid properties once the dialog is closed). Forms: mic-capture, vigie-camera,
  * acoustic-classifier (whose hop is checked against the selected model's window, and whose class
- * thresholds are fields of its own). Screenshots in test-artifacts/.
+ * thresholds are fields of its own), and ptz-steer, whose ranges are checked by the forms' shared
+ * script (resources/vigie-editor.js), served by Node-RED and loaded by the editor before the forms.
+ * Screenshots in test-artifacts/.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,6 +66,7 @@ describe('editor forms in Chromium: a refused field says why', { timeout: 300_00
         { id: 'mic', type: 'mic-capture', z: 'tab', sensor: 's1', source: 'alsa', device: 'default', blockMs: 100, ringSeconds: 5, levelEveryMs: 1000, x: 150, y: 80, wires: [[], []] },
         { id: 'cls', type: 'acoustic-classifier', z: 'tab', model: 'm1', labels: ['gunshot', 'scream'], thresholds: {}, threshold: '', hysteresis: 0.15, hopMs: 500, windowMs: '', minAboveBackgroundDb: 3, minLevelDba: '', minDurationMs: 0, coolDownMs: 2000, channel: 'mix', scores: false, outputs: 2, x: 150, y: 160, wires: [[], []] },
         { id: 'fresh', type: 'acoustic-classifier', z: 'tab', model: '', x: 150, y: 240, wires: [[], []] },
+        { id: 'steer', type: 'ptz-steer', z: 'tab', cameras: [], mode: 'automatic', toleranceDeg: 1, moveTimeoutS: 15, returnHomeS: 120, waitForCameraS: 300, assumedDistanceM: 40, frameWidthM: 10, emitOnStart: false, x: 150, y: 320, wires: [[]] },
         { id: 'cam', type: 'vigie-camera', name: 'dome', cameraId: 'dome-1', host: '10.0.0.5', port: 80, lat: '45.44', lon: '4.39', heightM: 6, tiltMinDeg: -90, tiltMaxDeg: 20 },
       ],
     });
@@ -105,6 +108,59 @@ describe('editor forms in Chromium: a refused field says why', { timeout: 300_00
       assert.deepEqual(errors, []);
     } finally {
       await page.close();
+    }
+  });
+
+  it("the forms' shared script: Node-RED serves it, the editor loads it before the forms, and its range check outlines ptz-steer's Tolerance 50°", async () => {
+    const SCRIPT = '/resources/node-red-dashboard-2-vigie/vigie-editor.js';
+    const TOLERANCE = 'Tolerance: expected a number from 0.05 to 20° (empty: 1)';
+    const openSteer = async (page: Page) => {
+      await page.evaluate(() => (window as unknown as EditorWindow).RED.editor.edit((window as unknown as EditorWindow).RED.nodes.node('steer')));
+      await page.waitForSelector('#node-input-toleranceDeg', { timeout: 30_000 });
+      assert.equal(await outlined(page, '#node-input-toleranceDeg'), false, 'valid on opening');
+      await typeInto(page, '#node-input-toleranceDeg', '50');
+      assert.equal(await outlined(page, '#node-input-toleranceDeg'), true, 'Tolerance 50° is outlined');
+    };
+    // As served: the editor asked for the script at the form's relative URL (once per form that
+    // loads it: the first answer 200, the next ones 304 Not Modified), and runs it.
+    const served: number[] = [];
+    const plain = await session.open('steer', async (page) => {
+      page.on('response', (r) => void (new URL(r.url()).pathname === SCRIPT && served.push(r.status())));
+    });
+    try {
+      assert.ok(served.includes(200) && served.every((status) => status === 200 || status === 304), `GET ${SCRIPT}: ${served.join(', ')}`);
+      const loaded = await plain.page.evaluate((src) => ({
+        elements: Array.from(document.scripts).filter((el) => new URL(el.src || 'about:blank', location.href).pathname === src).length,
+        api: typeof (window as unknown as { VigieEditor?: { range?: unknown } }).VigieEditor?.range,
+      }), SCRIPT);
+      assert.ok(loaded.elements > 0, 'the editor put the script in the page');
+      assert.equal(loaded.api, 'function', 'VigieEditor.range is defined');
+      await openSteer(plain.page);
+      const reason = await reasonOver(plain.page, '#node-input-toleranceDeg', 'validation-ptz-steer-tolerance.png');
+      assert.equal(reason, TOLERANCE);
+      assert.equal(reason, await validatorSays(plain.page, 'ptz-steer', 'toleranceDeg', 'steer', '50'));
+      assert.deepEqual(plain.errors, []);
+    } finally {
+      await plain.page.close();
+    }
+    // The check is the served script's own: a copy whose range reasons end with a mark makes the
+    // form say the mark (a check of the form's own would not).
+    const marked = await session.open('steer', async (page) => {
+      await page.route(`**${SCRIPT}`, async (route) => {
+        const original = await route.fetch();
+        const body = (await original.text()) +
+          '\nVigieEditor = (function (shared) { return Object.freeze(Object.assign({}, shared, { range: function () {' +
+          ' var check = shared.range.apply(null, arguments);' +
+          " return function (v, opt) { var r = check.call(this, v, opt); return r === true ? r : r + ' [served]'; }; } })); })(VigieEditor);\n";
+        await route.fulfill({ response: original, body });
+      });
+    });
+    try {
+      await openSteer(marked.page);
+      assert.equal(await reasonOver(marked.page, '#node-input-toleranceDeg'), `${TOLERANCE} [served]`);
+      assert.deepEqual(marked.errors, []);
+    } finally {
+      await marked.page.close();
     }
   });
 

@@ -26,8 +26,11 @@ export type EditorWindow = {
 };
 
 export interface EditorSession {
-  /** A new editor page, once the flow's node `id` is loaded; `errors` collects the page's uncaught errors. */
-  open(id: string): Promise<{ page: Page; errors: string[] }>;
+  /**
+   * A new editor page, once the flow's node `id` is loaded; `errors` collects the page's uncaught
+   * errors. `beforeLoad` may prepare the page (routes, listeners) before the editor loads.
+   */
+  open(id: string, beforeLoad?: (page: Page) => Promise<void>): Promise<{ page: Page; errors: string[] }>;
   close(): Promise<void>;
 }
 
@@ -50,10 +53,11 @@ export async function startEditorSession(opts: { userDirPrefix: string; flows: u
     throw err;
   }
   return {
-    async open(id) {
+    async open(id, beforeLoad) {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
+      await beforeLoad?.(page);
       await page.goto(`${red.url}/`);
       await page.waitForFunction((nodeId) => !!(window as unknown as Partial<EditorWindow>).RED?.nodes?.node(nodeId), id, { timeout: 90_000 });
       return { page, errors };
