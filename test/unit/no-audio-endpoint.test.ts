@@ -24,7 +24,13 @@ function files(dir: string, exts: string[], skip: (p: string) => boolean = () =>
 // The virtual camera (lib/sim/camera) is a stand-in for a real camera, not part of Vigie's
 // surface: its stream carries a synthetic tone on purpose, to prove the relay drops audio.
 const isSimCamera = (p: string) => p.includes(path.join('lib', 'sim', 'camera'));
-const sources = [...files(path.join(root, 'nodes'), ['.ts', '.html']), ...files(path.join(root, 'lib'), ['.ts'], isSimCamera), ...files(path.join(root, 'ui'), ['.vue', '.ts', '.js'])];
+// resources/: the editor forms' shared script (the widget built there is scanned as its sources, ui/)
+const sources = [
+  ...files(path.join(root, 'nodes'), ['.ts', '.html']),
+  path.join(root, 'resources', 'vigie-editor.js'),
+  ...files(path.join(root, 'lib'), ['.ts'], isSimCamera),
+  ...files(path.join(root, 'ui'), ['.vue', '.ts', '.js']),
+];
 
 const REVIEWED_ROUTES = new Set([
   'httpNode GET /vigie/health',
