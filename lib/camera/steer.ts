@@ -43,11 +43,13 @@ export interface SteerOptions {
   emitOnStart: boolean;
   /** How long a proposed move waits for a confirmation. */
   proposalTtlMs: number;
-  /** Retries (with back-off) when every candidate camera was unreachable. */
+  /** Quick retries (0.5 s, 1 s, … back-off) when every candidate camera was unreachable, before the alert is sent "failed". */
   retries: number;
   /**
-   * How long an alert whose cameras are all held by more important (or more recent) alerts
-   * waits for one to be free; 0 = do not wait (output 2 says "no-camera" at once).
+   * How long an alert may wait for a camera: one whose cameras are all held by more important
+   * (or more recent) alerts waits for one to be free; one whose cameras did not answer (sent
+   * "failed") is tried again when one answers. 0 = do not wait (output 2 says "no-camera" at
+   * once for a busy camera; a failure is final).
    */
   waitForCameraMs: number;
   /** Who caused automatic moves, for the audit log ("auto:<node id>"). */
@@ -56,6 +58,14 @@ export interface SteerOptions {
 
 const DISMISSED_KEEP_MS = 3_600_000;
 const DISMISSED_MAX = 500;
+/**
+ * A camera that alerts wait for and that does not answer is asked to connect at these growing
+ * delays, in case its connection does not retry (or say so) by itself; its 'state' event,
+ * when it connects, usually comes first.
+ */
+const PROBE_BACKOFF = { initialMs: 2000, maxMs: 30_000 } as const;
+/** Alerts kept waiting for cameras that do not answer: beyond, the least urgent is no longer tried. */
+const OFFLINE_WAITING_MAX = 100;
 
 export const DEFAULT_STEER_OPTIONS: SteerOptions = {
   mode: 'automatic',
@@ -108,10 +118,23 @@ interface Waiting {
   looked?: { cameraId: string; words: string };
   /** The reason it was last sent with: sent again when the camera's holder changes. */
   reason?: string;
+  /**
+   * Set when it waits for its cameras to answer again (every camera it tried was out of
+   * reach, and it was sent "failed"), not for a busy one: tried again, silently, when one of
+   * them connects.
+   */
+  offline?: OfflineWait;
+}
+
+interface OfflineWait {
+  /** The cameras that could look at it (if free): one of them connecting wakes it. */
+  cameraIds: string[];
+  /** The cameras that did not answer its last try: tried again only once they connect again. */
+  silentIds: string[];
 }
 
 /** The alert a camera reached last. */
-type Aimed = Omit<Waiting, 'sinceMs' | 'expiresMs' | 'looked' | 'reason'>;
+type Aimed = Omit<Waiting, 'sinceMs' | 'expiresMs' | 'looked' | 'reason' | 'offline'>;
 
 interface Proposal {
   alert: Alert;
@@ -133,6 +156,12 @@ export class PtzSteer {
   /** Alerts an operator dismissed (id → when): a copy sent again later (better placed) moves no camera. */
   private readonly dismissed = new Map<string, number>();
   private waitTimer?: NodeJS.Timeout;
+  /** The 'state' listeners on the connections of cameras that alerts wait to answer. */
+  private readonly watched = new Map<CameraConnection, (state: string) => void>();
+  /** Cameras that alerts wait to answer, asked to connect with back-off (see probeCameras). */
+  private readonly probes = new Map<string, { backoff: Backoff; atMs: number }>();
+  /** A camera answered: the wait check runs at once. */
+  private wakeSoon = false;
   /** Latest move per camera: a newer one supersedes it. */
   private readonly activeMove = new Map<string, string>();
   private closed = false;
@@ -157,6 +186,12 @@ export class PtzSteer {
       this.hooks.log?.(`alert ${alert.id} came again after it was dismissed: no camera moves for it`);
       emit({ port: 1, payload: alert });
       return;
+    }
+    // A copy sent again (better placed) goes its own way: the older copy, waiting for its
+    // cameras to answer, must not re-aim them at its old place later.
+    if (this.waiting.get(alert.id)?.offline) {
+      this.waiting.delete(alert.id);
+      this.scheduleWaitCheck();
     }
     const target = targetOf(alert, this.opts.assumedDistanceM);
     const rank = rankOf(alert);
@@ -311,25 +346,33 @@ export class PtzSteer {
     return out;
   }
 
-  /** `force`: an operator's choice, which takes held cameras too. */
-  private async execute(alert: Alert, ranked: Choice[], rank: AlertRank, actor: string, emit: (out: SteerOutput) => void, force = false): Promise<void> {
+  /**
+   * `force`: an operator's choice, which takes held cameras too. `retrying`: the alert was
+   * waiting for its cameras to answer (see waitForAnswer); it is tried once, and a failure
+   * the same as before is not sent again.
+   */
+  private async execute(alert: Alert, ranked: Choice[], rank: AlertRank, actor: string, emit: (out: SteerOutput) => void, force = false, retrying?: Waiting): Promise<void> {
     try {
-      await this.tryCameras(alert, ranked, rank, actor, emit, force);
+      await this.tryCameras(alert, ranked, rank, actor, emit, force, retrying);
     } finally {
       // A failed move gives its camera back (see moveOne): an alert waiting for it may have it.
       if (this.waiting.size && !this.closed) this.serveWaiting();
     }
   }
 
-  private async tryCameras(alert: Alert, ranked: Choice[], rank: AlertRank, actor: string, emit: (out: SteerOutput) => void, force: boolean): Promise<void> {
+  private async tryCameras(alert: Alert, ranked: Choice[], rank: AlertRank, actor: string, emit: (out: SteerOutput) => void, force: boolean, retrying?: Waiting): Promise<void> {
     const backoff = new Backoff({ initialMs: 500, maxMs: 4000 });
     let last: { choice: Choice; r: MoveResult } | undefined;
     /** The cameras that did not answer at the last attempt (names, nearest first). */
     let silent: string[] = [];
-    for (let attempt = 0; attempt <= this.opts.retries && !this.closed; attempt++) {
+    let silentIds: string[] = [];
+    // A retry of an alert waiting for its cameras to answer has its own, slower back-off.
+    const retries = retrying ? 0 : this.opts.retries;
+    for (let attempt = 0; attempt <= retries && !this.closed; attempt++) {
       if (attempt > 0) await this.sleep(backoff.next());
       let unreachable = false;
       silent = [];
+      silentIds = [];
       for (const choice of ranked) {
         if (this.closed) break;
         const conn = this.cameras().find((c) => c.id === choice.config.id);
@@ -350,15 +393,27 @@ export class PtzSteer {
         if (code !== 'superseded') {
           unreachable = true;
           if (!silent.includes(cameraName(choice.config))) silent.push(cameraName(choice.config));
+          if (!silentIds.includes(choice.config.id)) silentIds.push(choice.config.id);
         }
       }
       // Every camera held or taken over: a retry would find them so; wait for one to be free.
       if (!unreachable) break;
     }
     if (this.closed) return;
+    const target = targetOf(alert, this.opts.assumedDistanceM);
     // Every camera was held (or taken over while moving) by a more important alert: wait for one.
     const heldOut = !last || last.r.error?.code === 'superseded';
-    if (heldOut && this.startWaiting(alert, targetOf(alert, this.opts.assumedDistanceM), rank, actor, emit)) return;
+    if (heldOut && this.startWaiting(alert, target, rank, actor, emit, undefined, retrying?.sinceMs)) return;
+    // Every camera tried was out of reach (anything else was answered above).
+    if (last && !heldOut) {
+      if (retrying) this.waitForAnswerAgain(retrying, silentIds);
+      else {
+        // Operators see at once that no camera answers; the alert still gets one if it comes back.
+        this.fail(alert, last.choice, last.r, emit, silent);
+        this.waitForAnswer(alert, target, rank, actor, emit, silent, silentIds);
+      }
+      return;
+    }
     if (last) this.fail(alert, last.choice, last.r, emit, silent);
     else {
       const e = { code: 'no-camera', message: `no camera can look at alert ${alert.id}: every candidate is held by a more recent or more important alert` };
@@ -523,14 +578,16 @@ export class PtzSteer {
    * alert: the alert waits for the first of them to be free (its hold over, or its alert
    * dismissed), and operators see which camera it waits for and why. False when waiting is
    * off, or when no camera could look at it even if free (out of range, blind sector).
+   * `sinceMs`: when it began waiting, for an alert that waited already (its cameras did not
+   * answer) and is not in the queue now.
    */
-  private startWaiting(alert: Alert, target: TargetSpec, rank: AlertRank, actor: string, emit: (out: SteerOutput) => void, looked?: Waiting['looked']): boolean {
+  private startWaiting(alert: Alert, target: TargetSpec, rank: AlertRank, actor: string, emit: (out: SteerOutput) => void, looked?: Waiting['looked'], sinceMs?: number): boolean {
     if (this.opts.waitForCameraMs <= 0 || this.closed) return false;
     const now = Date.now();
     const ranked = this.camerasIfFree(target, rank);
     if (!ranked.length) return false;
     const old = this.waiting.get(alert.id);
-    const sinceMs = old?.sinceMs ?? now;
+    sinceMs = old?.sinceMs ?? sinceMs ?? now;
     looked ??= old?.looked;
     const w: Waiting = { alert, target, rank, actor, sinceMs, expiresMs: sinceMs + this.opts.waitForCameraMs, emit, looked };
     this.waiting.set(alert.id, w);
@@ -553,6 +610,8 @@ export class PtzSteer {
   private updateWaitingReasons(): void {
     if (this.closed) return;
     for (const w of this.waiting.values()) {
+      // Sent "failed" (its cameras do not answer): a camera's holder is not its news.
+      if (w.offline) continue;
       const ranked = this.camerasIfFree(w.target, w.rank);
       if (!ranked.length) continue;
       const reason = this.waitingReason(w, ranked);
@@ -582,6 +641,7 @@ export class PtzSteer {
    */
   private serveWaiting(): void {
     if (this.closed) return;
+    this.wakeSoon = false;
     const now = Date.now();
     for (const [id, w] of this.waiting) {
       if (w.expiresMs > now) continue;
@@ -589,16 +649,21 @@ export class PtzSteer {
       this.giveUp(w);
     }
     const queue = [...this.waiting.values()].sort(mostUrgentFirst);
+    /** Cameras that alerts wait to answer, and that they may take once they do. */
+    const toProbe = new Set<string>();
     for (const w of queue) {
       const { ranked } = chooseCamera(this.candidates(), w.target, w.rank, Date.now(), this.opts.frameWidthM);
+      if (w.offline && !this.readyToRetry(w, ranked, toProbe)) continue;
       if (!ranked.length) continue;
       this.waiting.delete(w.alert.id);
-      this.hooks.log?.(`alert ${w.alert.id}: camera ${ranked[0].config.id} is free after ${Math.round((Date.now() - w.sinceMs) / 1000)} s of waiting`);
-      this.execute(w.alert, ranked, w.rank, w.actor, w.emit).catch((err: Error) => {
+      // A try for an offline camera is not logged: it was said once when the wait began.
+      if (!w.offline) this.hooks.log?.(`alert ${w.alert.id}: camera ${ranked[0].config.id} is free after ${Math.round((Date.now() - w.sinceMs) / 1000)} s of waiting`);
+      this.execute(w.alert, ranked, w.rank, w.actor, w.emit, false, w.offline ? w : undefined).catch((err: Error) => {
         w.emit({ port: 1, payload: w.alert });
         w.emit({ port: 2, payload: w.alert, error: { code: 'error', message: `alert ${w.alert.id}: ${err.message}` } });
       });
     }
+    this.probeCameras(toProbe);
     this.scheduleWaitCheck();
   }
 
@@ -621,6 +686,11 @@ export class PtzSteer {
    * fault of a camera.
    */
   private giveUp(w: Waiting): void {
+    if (w.offline) {
+      // Operators were told at once that its cameras do not answer: it stays "failed".
+      this.hooks.log?.(`alert ${w.alert.id}: no camera answered within ${durationWords(this.opts.waitForCameraMs)}; not tried any more`);
+      return;
+    }
     const lookedBy = w.looked && this.cameraConfig(w.looked.cameraId);
     if (w.looked && lookedBy) {
       this.release(w, lookedBy, `${w.looked.words}; no camera was free again within ${durationWords(this.opts.waitForCameraMs)}`);
@@ -637,16 +707,138 @@ export class PtzSteer {
   private scheduleWaitCheck(): void {
     if (this.waitTimer) clearTimeout(this.waitTimer);
     this.waitTimer = undefined;
+    this.watchConnections();
     this.hooks.onWaitingChange?.();
+    if (!this.waiting.size) this.probes.clear();
     if (!this.waiting.size || this.closed) return;
     const now = Date.now();
     let atMs = Infinity;
     for (const w of this.waiting.values()) atMs = Math.min(atMs, w.expiresMs);
+    for (const p of this.probes.values()) atMs = Math.min(atMs, p.atMs);
+    if (this.wakeSoon) atMs = now;
     for (const h of this.holds.values()) if (h.untilMs > now) atMs = Math.min(atMs, h.untilMs);
     this.waitTimer = setTimeout(() => {
       this.waitTimer = undefined;
       this.serveWaiting();
     }, Math.max(0, atMs - now) + 1);
+  }
+
+  /**
+   * Every camera the alert tried was out of reach, and it was sent "failed": it waits (up to
+   * waitForCameraMs) for one of them to answer, and is then tried again as a waiting alert is
+   * served (holds and priorities as they are then). Said once in the log; its tries are silent.
+   * (execute() serves the queue right after, which starts probing its cameras.)
+   */
+  private waitForAnswer(alert: Alert, target: TargetSpec, rank: AlertRank, actor: string, emit: (out: SteerOutput) => void, silent: string[], silentIds: string[]): void {
+    if (this.opts.waitForCameraMs <= 0 || this.closed || this.dismissed.has(alert.id)) return;
+    const cameraIds = this.camerasIfFree(target, rank).map((c) => c.config.id);
+    if (!cameraIds.length) return;
+    const now = Date.now();
+    this.waiting.set(alert.id, { alert, target, rank, actor, sinceMs: now, expiresMs: now + this.opts.waitForCameraMs, emit, offline: { cameraIds, silentIds } });
+    const who = silent.length > 1 ? `cameras ${silent.join(', ')} do not answer` : `camera ${silent[0] ?? cameraIds[0]} does not answer`;
+    this.hooks.log?.(`alert ${alert.id}: ${who}; trying again when one does, for up to ${durationWords(this.opts.waitForCameraMs)}`);
+    this.dropLeastUrgentOffline();
+    this.scheduleWaitCheck();
+  }
+
+  /** A try found its cameras still out of reach: it waits again, unless its time is up or an operator dismissed it meanwhile. */
+  private waitForAnswerAgain(w: Waiting, silentIds: string[]): void {
+    if (this.closed || this.dismissed.has(w.alert.id) || this.waiting.has(w.alert.id)) return;
+    if (w.expiresMs <= Date.now()) {
+      this.giveUp(w);
+      return;
+    }
+    w.offline = { ...w.offline!, silentIds };
+    this.waiting.set(w.alert.id, w);
+    this.dropLeastUrgentOffline();
+    this.scheduleWaitCheck();
+  }
+
+  /**
+   * An alert waiting for its cameras to answer, at its turn in the queue: true when a move
+   * should be tried now, on a camera it may take that is connected and has not failed it since
+   * it last connected. The cameras it may take that do not answer go into `toProbe`. When
+   * every camera that could see it is held by more important alerts and one of them answers,
+   * it waits for that busy camera as any alert does (and is sent "waiting").
+   */
+  private readyToRetry(w: Waiting, ranked: Choice[], toProbe: Set<string>): boolean {
+    const { silentIds } = w.offline!;
+    const conns = this.cameras();
+    const connected = (c: Choice) => conns.find((conn) => conn.id === c.config.id)?.state === 'connected';
+    if (ranked.some((c) => connected(c) && !silentIds.includes(c.config.id))) return true;
+    if (!ranked.length && this.camerasIfFree(w.target, w.rank).some(connected) && this.startWaiting(w.alert, w.target, w.rank, w.actor, w.emit)) return false;
+    for (const c of ranked) toProbe.add(c.config.id);
+    return false;
+  }
+
+  /**
+   * Asks the connections of cameras that alerts wait for to connect now, each with its own
+   * back-off (2 s growing to 30 s, however many alerts wait for it): one that succeeds wakes
+   * those alerts. A camera no alert waits for any more is forgotten.
+   */
+  private probeCameras(cameraIds: Set<string>): void {
+    for (const id of this.probes.keys()) if (!cameraIds.has(id)) this.probes.delete(id);
+    const now = Date.now();
+    for (const id of cameraIds) {
+      let probe = this.probes.get(id);
+      if (!probe) {
+        const backoff = new Backoff(PROBE_BACKOFF);
+        this.probes.set(id, (probe = { backoff, atMs: now + backoff.next() }));
+        continue;
+      }
+      if (probe.atMs > now) continue;
+      probe.atMs = now + probe.backoff.next();
+      const conn = this.cameras().find((c) => c.id === id);
+      conn?.ensureConnected().then(
+        () => this.cameraAnswers(id),
+        () => undefined,
+      );
+    }
+  }
+
+  /** A camera's connection is up: the alerts waiting for it to answer are tried at once. */
+  private cameraAnswers(cameraId: string): void {
+    if (this.closed) return;
+    let woken = false;
+    for (const w of this.waiting.values()) {
+      if (!w.offline?.cameraIds.includes(cameraId)) continue;
+      w.offline.silentIds = w.offline.silentIds.filter((id) => id !== cameraId);
+      woken = true;
+    }
+    if (!woken) return;
+    // Not from inside the connection's event: the wait check's timer runs it.
+    this.wakeSoon = true;
+    this.scheduleWaitCheck();
+  }
+
+  /** Listens to the connections of the cameras that alerts wait to answer, and to no other. */
+  private watchConnections(): void {
+    const wanted = new Set<string>();
+    if (!this.closed) for (const w of this.waiting.values()) for (const id of w.offline?.cameraIds ?? []) wanted.add(id);
+    const conns = wanted.size ? this.cameras().filter((c) => wanted.has(c.id)) : [];
+    for (const [conn, listener] of this.watched) {
+      if (conns.includes(conn)) continue;
+      conn.off('state', listener);
+      this.watched.delete(conn);
+    }
+    for (const conn of conns) {
+      // Stand-ins that send no events are found by the back-off alone.
+      if (this.watched.has(conn) || typeof conn.on !== 'function') continue;
+      const listener = (state: string): void => {
+        if (state === 'connected') this.cameraAnswers(conn.id);
+      };
+      conn.on('state', listener);
+      this.watched.set(conn, listener);
+    }
+  }
+
+  /** Bounded memory: past OFFLINE_WAITING_MAX alerts waiting for cameras to answer, the least urgent stay "failed". */
+  private dropLeastUrgentOffline(): void {
+    const offline = [...this.waiting.values()].filter((w) => w.offline).sort(mostUrgentFirst);
+    for (const w of offline.slice(OFFLINE_WAITING_MAX)) {
+      this.waiting.delete(w.alert.id);
+      this.hooks.log?.(`alert ${w.alert.id}: not tried again (${OFFLINE_WAITING_MAX} more urgent alerts wait for cameras that do not answer)`);
+    }
   }
 
   private rememberDismissed(alertId: string): void {
@@ -674,7 +866,12 @@ export class PtzSteer {
 
   /** Alerts waiting for a busy camera, most important first. */
   get waitingAlerts(): string[] {
-    return [...this.waiting.values()].sort(mostUrgentFirst).map((w) => w.alert.id);
+    return [...this.waiting.values()].filter((w) => !w.offline).sort(mostUrgentFirst).map((w) => w.alert.id);
+  }
+
+  /** Alerts sent "failed" that are tried again when one of their cameras answers, most important first. */
+  get alertsAwaitingAnswer(): string[] {
+    return [...this.waiting.values()].filter((w) => w.offline).sort(mostUrgentFirst).map((w) => w.alert.id);
   }
 
   private pruneProposals(): void {
@@ -713,6 +910,8 @@ export class PtzSteer {
     if (this.waitTimer) clearTimeout(this.waitTimer);
     this.waitTimer = undefined;
     this.waiting.clear();
+    this.probes.clear();
+    this.watchConnections();
     this.dismissed.clear();
     this.aimedAt.clear();
   }

@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { PtzSteer, SteerOptions, SteerOutput, failureWords } from '../../lib/camera/steer';
 import { CameraConnection, PresetInfo } from '../../lib/camera/connection';
 import { DEFAULT_CALIBRATION, destination } from '../../lib/camera/geometry';
@@ -17,9 +18,10 @@ const O = { lat: 45.4397, lon: 4.3872 };
 
 /**
  * A stand-in connection: reaches an AbsoluteMove target `travelMs` after it was sent; while
- * `held` is true it reports moving and arrives nowhere (the test releases it).
+ * `held` is true it reports moving and arrives nowhere (the test releases it). unplug() and
+ * plugIn() change its connection state as CameraConnection does, with its 'state' event.
  */
-class FakeCamera {
+class FakeCamera extends EventEmitter {
   position: PtzPosition = { pan: 0, tilt: 0, zoom: 0 };
   private target?: { p: PtzPosition; atMs: number };
   held = false;
@@ -31,15 +33,45 @@ class FakeCamera {
   presets: PresetInfo[] = [];
   moves: PtzPosition[] = [];
   homes = 0;
+  /** Connection attempts asked for from outside a command (CameraConnection.ensureConnected). */
+  connectAttempts = 0;
+  /** Sends no 'state' events (a connection that does not say when it is back). */
+  quiet = false;
   constructor(
     readonly config: CameraConfig,
     public travelMs: number,
-  ) {}
+  ) {
+    super();
+  }
   get id() {
     return this.config.id;
   }
+  /** A command: as CameraConnection's, it connects the camera, and a network failure marks it failed. */
   private answer() {
-    if (this.down) throw Object.assign(new Error('Network timeout'), { code: 'ETIMEDOUT' });
+    if (this.down) {
+      this.setState('failed');
+      throw Object.assign(new Error('Network timeout'), { code: 'ETIMEDOUT' });
+    }
+    this.setState('connected');
+  }
+  private setState(state: string) {
+    if (state === this.state) return;
+    this.state = state;
+    if (!this.quiet) this.emit('state', state);
+  }
+  /** Unplugged: every command times out, and the connection says "failed". */
+  unplug() {
+    this.down = true;
+    this.setState('failed');
+  }
+  /** Plugged in again: `reconnected` says whether its connection has found it yet (and said so). */
+  plugIn({ reconnected }: { reconnected: boolean }) {
+    this.down = false;
+    if (reconnected) this.setState('connected');
+  }
+  async ensureConnected() {
+    this.connectAttempts++;
+    this.answer();
   }
   async absoluteMove(p: PtzPosition) {
     this.answer();
@@ -735,4 +767,184 @@ test('a camera that never took the move goes back to the alert it looked at, unl
     a.absoluteMove = answering;
     await send(alert('skid', 'tire_skid', destination(O, 200, 40)));
     assert.equal(lastOf(outs, 'skid')!.payload.camera!.state, 'on-target', JSON.stringify(lastOf(outs, 'skid')!.payload.camera));
+  }));
+
+/** One stand-in camera "a", unplugged, and a PtzSteer over it (no quick retries: the alert fails at once); `logs` is its log. */
+async function withUnpluggedCamera(
+  opts: Partial<SteerOptions>,
+  body: (t: { a: FakeCamera; steer: PtzSteer; outs: SteerOutput[]; logs: string[]; send: (payload: unknown) => Promise<void> }) => Promise<void>,
+): Promise<void> {
+  const a = new FakeCamera(config('a', 0, 0), 0);
+  a.unplug();
+  const logs: string[] = [];
+  const steer = new PtzSteer(asConns([a]), { pollMs: 5, returnHomeAfterMs: 60_000, retries: 0, ...opts }, { log: (t) => logs.push(t) });
+  const outs: SteerOutput[] = [];
+  try {
+    await body({ a, steer, outs, logs, send: (payload) => steer.handle(payload, (o) => outs.push(o)) });
+  } finally {
+    steer.close();
+  }
+}
+
+/** The alert's camera state as sent last on output 1. */
+const stateOf = (outs: SteerOutput[], id: string) => lastOf(outs, id)?.payload.camera?.state;
+
+test('a camera offline when the alert comes: "failed" at once, and the alert gets the camera when its connection says it is back', () =>
+  withUnpluggedCamera({}, async ({ a, steer, outs, logs, send }) => {
+    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    assert.equal(stateOf(outs, 'gun'), 'failed', 'the operator learns at once that the camera is offline');
+    assert.equal(lastOf(outs, 'gun')!.payload.camera!.reason, 'camera a is not responding (offline, or cut off from the network)');
+    assert.deepEqual(outs.map((o) => [o.port, o.error?.code]), [[1, undefined], [2, 'unreachable']]);
+    assert.deepEqual(steer.alertsAwaitingAnswer, ['gun']);
+    assert.deepEqual(steer.waitingAlerts, [], 'not waiting for a busy camera');
+    assert.deepEqual(logs, ['alert gun: camera a does not answer; trying again when one does, for up to 5 min']);
+    // Its connection says it is back, but the camera still does not answer: tried again, silently.
+    const audit: AuditEvent[] = [];
+    const unsub = auditBus.subscribe((e) => audit.push(e));
+    try {
+      a.state = 'connected';
+      a.emit('state', 'connected');
+      await waitFor(() => audit.some((e) => e.type === 'camera-move' && e.alertId === 'gun'), 5000, 'a second try of the camera');
+    } finally {
+      unsub();
+    }
+    await waitFor(() => steer.alertsAwaitingAnswer.length === 1, 5000, 'the gunshot waiting again');
+    assert.equal(outs.length, 2, 'a try that fails the same way is not sent again');
+    assert.equal(logs.length, 1, 'nor logged');
+    a.plugIn({ reconnected: true });
+    await waitFor(() => stateOf(outs, 'gun') === 'on-target', 5000, 'the gunshot on target once the camera is back');
+    const cam = lastOf(outs, 'gun')!.payload.camera!;
+    assert.equal(cam.target.bearing, 30);
+    assert.equal(cam.reason, undefined);
+    assert.equal(a.moves.length, 1);
+    assert.equal(outs.filter((o) => o.port === 2).length, 1, 'output 2 said it once');
+    assert.deepEqual(steer.alertsAwaitingAnswer, []);
+    assert.equal(a.connectAttempts, 0, 'woken by the connection\'s event, not by a probe');
+    // It now holds the camera as any alert on target does.
+    await send(alert('glass', 'glass_break', destination(O, 200, 40)));
+    assert.equal(stateOf(outs, 'glass'), 'waiting');
+  }));
+
+test('a camera back without its connection saying so is found by the back-off probe; the retries are silent', () =>
+  withUnpluggedCamera({}, async ({ a, steer, outs, logs, send }) => {
+    a.quiet = true;
+    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    assert.equal(stateOf(outs, 'gun'), 'failed');
+    const sent = outs.length;
+    await waitFor(() => a.connectAttempts >= 1, 10_000, 'a first probe of the camera');
+    assert.equal(outs.length, sent, 'a probe that finds the camera still offline sends nothing');
+    assert.equal(logs.length, 1, 'and logs nothing more');
+    assert.deepEqual(steer.alertsAwaitingAnswer, ['gun']);
+    a.plugIn({ reconnected: false });
+    await waitFor(() => stateOf(outs, 'gun') === 'on-target', 15_000, 'the gunshot on target once a probe finds the camera');
+    assert.equal(outs.filter((o) => o.port === 2).length, 1);
+  }));
+
+test('an alert dismissed while its camera is offline moves nothing when the camera is back', () =>
+  withUnpluggedCamera({}, async ({ a, steer, outs, send }) => {
+    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    assert.deepEqual(steer.alertsAwaitingAnswer, ['gun']);
+    await send({ kind: 'decision', alertId: 'gun', action: 'dismiss', operator: 'ana', time: 1 });
+    assert.deepEqual(steer.alertsAwaitingAnswer, []);
+    const gunSent = outs.filter((o) => o.payload.id === 'gun').length;
+    a.plugIn({ reconnected: true });
+    // Nothing waits for the camera: a new alert, even the least important, gets it at once.
+    await send(alert('skid', 'tire_skid', destination(O, 200, 40)));
+    assert.equal(stateOf(outs, 'skid'), 'on-target');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(a.moves.length, 1, 'only the tyre skid moved the camera');
+    assert.equal(outs.filter((o) => o.payload.id === 'gun').length, gunSent, 'the dismissed alert is not sent again');
+  }));
+
+test('a camera that does not answer within the wait: the alert stays failed, and the camera back later moves nothing', () =>
+  withUnpluggedCamera({ waitForCameraMs: 300 }, async ({ a, steer, outs, logs, send }) => {
+    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    assert.deepEqual(steer.alertsAwaitingAnswer, ['gun']);
+    await waitFor(() => steer.alertsAwaitingAnswer.length === 0, 3000, 'the end of the wait');
+    assert.equal(logs[logs.length - 1], 'alert gun: no camera answered within 300 ms; not tried any more');
+    const sent = outs.length;
+    a.plugIn({ reconnected: true });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(a.moves.length, 0);
+    assert.equal(outs.length, sent, 'nothing more is sent: the alert stays failed');
+    assert.equal(stateOf(outs, 'gun'), 'failed');
+  }));
+
+test('waiting switched off (0): a camera offline is a final failure', () =>
+  withUnpluggedCamera({ waitForCameraMs: 0 }, async ({ a, steer, outs, send }) => {
+    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    assert.equal(stateOf(outs, 'gun'), 'failed');
+    assert.deepEqual(steer.alertsAwaitingAnswer, []);
+    a.plugIn({ reconnected: true });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(a.moves.length, 0);
+  }));
+
+test('several alerts wait for an offline camera: the most important gets it, the others then wait for it as busy', () =>
+  withUnpluggedCamera({}, async ({ a, steer, outs, send }) => {
+    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    await send(alert('glass', 'glass_break', destination(O, 120, 40)));
+    await send(alert('skid', 'tire_skid', destination(O, 200, 40)));
+    assert.deepEqual(steer.alertsAwaitingAnswer, ['gun', 'glass', 'skid']);
+    a.plugIn({ reconnected: true });
+    await waitFor(() => stateOf(outs, 'gun') === 'on-target', 5000, 'the gunshot on target');
+    await waitFor(() => stateOf(outs, 'glass') === 'waiting' && stateOf(outs, 'skid') === 'waiting', 5000, 'the others waiting for the busy camera');
+    assert.equal(a.moves.length, 1, 'the lesser alerts did not take the camera');
+    assert.equal(lastOf(outs, 'glass')!.payload.camera!.reason, 'camera a is busy with gunshot alert gun; waiting up to 5 min for it to be free');
+    assert.deepEqual(steer.waitingAlerts, ['glass', 'skid']);
+    assert.deepEqual(steer.alertsAwaitingAnswer, []);
+    // The gunshot dismissed: the glass break, next in importance, gets the camera.
+    await send({ kind: 'decision', alertId: 'gun', action: 'dismiss', operator: 'ana', time: 1 });
+    await waitFor(() => stateOf(outs, 'glass') === 'on-target', 5000, 'the glass break on target');
+    assert.equal(stateOf(outs, 'skid'), 'waiting');
+  }));
+
+test('an alert waiting for an offline camera does not take it from a more important alert that got it meanwhile', () =>
+  withUnpluggedCamera({}, async ({ a, outs, send }) => {
+    await send(alert('glass', 'glass_break', destination(O, 120, 40)));
+    assert.equal(stateOf(outs, 'glass'), 'failed');
+    // Back, before its connection found it: a gunshot's move connects it, and holds it.
+    a.plugIn({ reconnected: false });
+    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    assert.equal(stateOf(outs, 'gun'), 'on-target');
+    await waitFor(() => stateOf(outs, 'glass') === 'waiting', 5000, 'the glass break waiting for the busy camera');
+    assert.equal(a.moves.length, 1);
+    assert.match(lastOf(outs, 'glass')!.payload.camera!.reason!, /^camera a is busy with gunshot alert gun/);
+  }));
+
+test('a copy sent again (better placed) while the alert waits for its camera replaces it: the camera is not turned back to the older place', () =>
+  withUnpluggedCamera({}, async ({ a, steer, outs, send }) => {
+    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    assert.deepEqual(steer.alertsAwaitingAnswer, ['gun']);
+    // Back, before its connection found it: the copy's move connects it (and says so).
+    a.plugIn({ reconnected: false });
+    await send(alert('gun', 'gunshot', destination(O, 34, 40)));
+    assert.equal(stateOf(outs, 'gun'), 'on-target');
+    assert.deepEqual(steer.alertsAwaitingAnswer, []);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(a.moves.length, 1, 'turned once, not to the older place afterwards');
+    assert.equal(lastOf(outs, 'gun')!.payload.camera!.target.bearing, 34);
+  }));
+
+test('at most 100 alerts wait for cameras to answer: past that, the least important stays failed', () =>
+  withUnpluggedCamera({}, async ({ steer, send }) => {
+    await send(alert('skid', 'tire_skid', destination(O, 200, 40)));
+    for (let i = 0; i < 100; i++) await send(alert(`glass-${i}`, 'glass_break', destination(O, 120, 40)));
+    const waiting = steer.alertsAwaitingAnswer;
+    assert.equal(waiting.length, 100);
+    assert.ok(!waiting.includes('skid'), 'the tyre skid, least important, is no longer tried');
+  }));
+
+test('close() while an alert waits for an offline camera leaves no timer and no listener, and nothing moves after', () =>
+  withUnpluggedCamera({}, async ({ a, steer, outs, send }) => {
+    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    assert.equal(a.listenerCount('state'), 1, 'the steer listens to the camera while an alert waits for it');
+    steer.close();
+    assert.equal(a.listenerCount('state'), 0);
+    assert.equal((steer as unknown as { waitTimer?: unknown }).waitTimer, undefined, 'no wait timer');
+    const sent = outs.length;
+    a.plugIn({ reconnected: true });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(a.moves.length, 0);
+    assert.equal(outs.length, sent);
   }));
