@@ -370,6 +370,29 @@ describe('ptz-steer node', () => {
     assert.equal(ok.payload.camera.state, 'on-target');
   });
 
+  it('an alert whose camera was offline is sent failed at once, and turns to it when the camera is back on the same port', async () => {
+    const { out, err: errs, steer, cam } = await oneCameraSteer({ steer: { moveTimeoutS: 5 } });
+    const port = cam.port;
+    await waitFor(() => findCamera('camA')?.state === 'connected', 15_000);
+    await cam.stop();
+    const target = destination(ORIGIN, 120, 30);
+    steer.receive({ payload: alert('r1', target) });
+    await waitFor(() => errs.length >= 1, 30_000, 'output 2');
+    assert.equal(errs[0].error.code, 'unreachable');
+    assert.equal(out.length, 1);
+    assert.equal(out[0].payload.camera.state, 'failed');
+    assert.equal(out[0].payload.camera.reason, 'camera Camera camA is not responding (offline, or cut off from the network)');
+    await cam.start();
+    assert.equal(cam.port, port);
+    // Nothing sent again: the alert turns the camera by itself once its connection is back.
+    await waitFor(() => out.length >= 2, 60_000, 'the alert sent again');
+    assert.equal(out[1].payload.id, 'r1');
+    assert.equal(out[1].payload.camera.state, 'on-target');
+    assert.equal(out[1].payload.camera.target.bearing, 120);
+    assert.ok(Math.abs(cam.pose.panDeg - 120) <= 1, `the camera turned there (${cam.pose.panDeg}°)`);
+    assert.equal(errs.length, 1, 'output 2 said it once');
+  });
+
   it('reports an authentication failure on output 2', async () => {
     const { err: errs, steer } = await oneCameraSteer({ credentials: { 'cfg-camA': { username: 'op', password: 'nope' } } });
     steer.receive({ payload: alert('a6', destination(ORIGIN, 45, 30)) });
@@ -453,7 +476,8 @@ describe('ptz-steer node', () => {
     assert.ok(Math.abs(cam.pose.panDeg - 120) <= 1, `panned back (${cam.pose.panDeg}°)`);
   });
   it('status: green dot when connected, red ring when the camera fails, green again once it is connected again', async () => {
-    const { steer, out, err: errs, cam } = await oneCameraSteer();
+    // Not waiting for the camera to answer: the failed alert would turn it once it is back.
+    const { steer, out, err: errs, cam } = await oneCameraSteer({ steer: { waitForCameraS: 0 } });
     const statuses: Any[] = [];
     steer.on('call:status', (call: Any) => statuses.push(call.args[0]));
     const last = () => statuses[statuses.length - 1] ?? {};
