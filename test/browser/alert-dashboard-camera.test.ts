@@ -169,11 +169,14 @@ describe('alert-dashboard in Chromium: a camera that goes offline', { timeout: 4
     assert.equal(await page.locator('[data-test=live-badge]').count(), 0);
     await page.screenshot({ path: path.join(artifacts, 'alert-dashboard-camera-offline.png') });
 
-    // 4. The camera answers again: online everywhere, and the gunshot's picture is LIVE again.
+    // 4. The camera answers again: online everywhere. The explosion, which failed for want of it,
+    //    now gets it by itself (more recent, of the gunshot's priority), the same alert on target
+    //    with its picture LIVE; the gunshot waits for the camera in its turn.
     cam.thaw();
-    await page.locator('[data-alert-id=g-1] [data-test=queue-camera]', { hasText: 'camera on target' }).waitFor({ timeout: 90_000 });
+    await page.locator('[data-alert-id=e-1] [data-test=queue-camera]', { hasText: 'camera on target' }).waitFor({ timeout: 90_000 });
     assert.equal(await page.locator('[data-test=plan-camera-cam-place]').getAttribute('data-link'), 'online');
-    await page.locator('[data-alert-id=g-1]').click();
+    await page.locator('[data-alert-id=g-1] [data-test=queue-camera]', { hasText: 'waiting for a busy camera' }).waitFor({ timeout: 30_000 });
+    await page.locator('[data-alert-id=e-1]').click();
     await page.locator('[data-test=live-badge].vg-live').waitFor({ timeout: 90_000 });
     assert.equal(await page.locator('[data-test=video-trouble]').count(), 0);
 
