@@ -63,6 +63,18 @@ function layout(nodes: N[], place: Place): N[] {
   return nodes;
 }
 
+/**
+ * The shipped flows' `ui-base` settings (the browser tests serve the console with them too).
+ * `allowInstall: false`: Dashboard 2.0 otherwise offers the dashboard as an installable app, and
+ * on first opening shows a toast "App is offline ready" (its service worker has cached the page),
+ * which operators read as "the app is offline". A control room's console is a page, not an app to
+ * install; with it off, Dashboard also removes a service worker an earlier visit installed.
+ */
+export const UI_BASE_SETTINGS = {
+  name: 'Vigie', path: '/dashboard', includeClientData: true, acceptsClientConfig: ['ui-notification', 'ui-control'],
+  showPathInSidebar: false, navigationStyle: 'none', titleBarStyle: 'default', allowInstall: false,
+} as const;
+
 function dashboardConfig(prefix: string): { config: N[]; groupId: string } {
   const base = `${prefix}-ui-base`;
   const theme = `${prefix}-ui-theme`;
@@ -71,7 +83,7 @@ function dashboardConfig(prefix: string): { config: N[]; groupId: string } {
   return {
     groupId: grp,
     config: [
-      { id: base, type: 'ui-base', name: 'Vigie', path: '/dashboard', includeClientData: true, acceptsClientConfig: ['ui-notification', 'ui-control'], showPathInSidebar: false, navigationStyle: 'none', titleBarStyle: 'default' },
+      { id: base, type: 'ui-base', ...UI_BASE_SETTINGS },
       { id: theme, type: 'ui-theme', name: 'Vigie control room', colors: { surface: '#263238', primary: '#1565c0', bgPage: '#eceff1', groupBg: '#ffffff', groupOutline: '#cfd8dc' }, sizes: { density: 'default', pagePadding: '8px', groupGap: '8px', groupBorderRadius: '4px', widgetGap: '8px' } },
       { id: page, type: 'ui-page', name: 'Alerts', ui: base, path: '/alerts', icon: 'bell', layout: 'grid', theme, breakpoints: [{ name: 'Default', px: '0', cols: '12' }], order: 1, className: '', visible: 'true', disabled: 'false' },
       { id: grp, type: 'ui-group', name: 'Acoustic alerts', page, width: '12', height: '1', order: 1, showTitle: false, className: '', visible: 'true', disabled: 'false', groupType: 'default' },

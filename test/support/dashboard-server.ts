@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { VideoLinks } from '../../lib/contracts';
 import { VideoManager } from '../../lib/video/manager';
+import { UI_BASE_SETTINGS } from '../../scripts/make-flows';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 const UMD = path.join(repoRoot, 'resources', 'alert-dashboard.umd.js');
@@ -74,7 +75,8 @@ export interface DashboardServer {
 export function consoleFlow(extra: Record<string, unknown> = {}): Array<Record<string, unknown>> {
   return [
     { id: 'tab-console', type: 'tab', label: 'Control room' },
-    { id: 'ui-base-1', type: 'ui-base', name: 'Vigie', path: '/dashboard', includeClientData: true, acceptsClientConfig: ['ui-notification', 'ui-control'], showPathInSidebar: false, navigationStyle: 'none', titleBarStyle: 'default' },
+    // the shipped flows' own settings, so that the console is tested as it is shipped
+    { id: 'ui-base-1', type: 'ui-base', ...UI_BASE_SETTINGS },
     { id: 'ui-theme-1', type: 'ui-theme', name: 'Vigie', colors: { surface: '#263238', primary: '#1565c0', bgPage: '#eceff1', groupBg: '#ffffff', groupOutline: '#cfd8dc' }, sizes: { density: 'default', pagePadding: '12px', groupGap: '12px', groupBorderRadius: '4px', widgetGap: '12px' } },
     { id: 'ui-page-1', type: 'ui-page', name: 'Alerts', ui: 'ui-base-1', path: '/alerts', icon: 'bell', layout: 'grid', theme: 'ui-theme-1', breakpoints: [{ name: 'Default', px: '0', cols: '12' }], order: 1, className: '', visible: 'true', disabled: 'false' },
     { id: 'ui-group-1', type: 'ui-group', name: 'Acoustic alerts', page: 'ui-page-1', width: '12', height: '1', order: 1, showTitle: false, className: '', visible: 'true', disabled: 'false', groupType: 'default' },

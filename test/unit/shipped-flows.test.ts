@@ -230,3 +230,15 @@ test('every shipped MQTT broker node verifies the server certificate when VIGIE_
   }
   assert.ok(brokers >= 3, `the three flows have a broker (found ${brokers})`);
 });
+
+test('the shipped dashboards are not offered as an installable app (no "App is offline ready" toast for operators to misread)', () => {
+  let bases = 0;
+  for (const f of flowFiles) {
+    for (const base of (readFlow(f) as Array<FlowNode & { allowInstall?: boolean }>).filter((n) => n.type === 'ui-base')) {
+      bases++;
+      // Dashboard 2.0 takes a missing allowInstall as true
+      assert.equal(base.allowInstall, false, `${f}: ui-base ${base.id} allowInstall`);
+    }
+  }
+  assert.ok(bases >= 2, `the street-demo and control-room flows have a ui-base (found ${bases})`);
+});
