@@ -116,7 +116,8 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
   const settledOn = (page: Page, alertId: string) => page.waitForSelector(`[data-test=detail][data-shown-alert="${alertId}"][data-settled=yes]`, { timeout: 30_000 });
   const outputsOf = (kind: string, alertId: string) =>
     server.outputs.map((m) => m.payload as Record<string, unknown>).filter((p) => p?.kind === kind && p.alertId === alertId);
-  const clock = /\d{1,2}:\d{2}:\d{2}( [AP]M)?/.source;
+  /** A clock time as the console writes it: 24-hour, with the date when not today (just after midnight). */
+  const clock = /(\d{1,2} [A-Z][a-z]{2} )?\d{2}:\d{2}:\d{2}/.source;
 
   const queueIds = (page: Page) => page.$$eval('[data-test=queue-item]', (els) => els.map((e) => e.getAttribute('data-alert-id')));
 
@@ -259,7 +260,7 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     await alice.locator('[data-test=camera-reason]').waitFor({ timeout: 30_000 });
     assert.equal(await alice.locator('[data-test=camera]').evaluate((e) => e.firstChild?.textContent?.trim()), 'Camera place — waiting for a busy camera');
     // the other alert is named by its time, as in the queue (its id stays in the tooltip)
-    assert.match(await alice.locator('[data-test=camera-reason]').textContent() ?? '', /^camera Camera place is busy with gunshot alert of \d{1,2}:\d{2}:\d{2}( [AP]M)?; waiting up to 5 min for it to be free$/);
+    assert.match(await alice.locator('[data-test=camera-reason]').textContent() ?? '', new RegExp(`^camera Camera place is busy with gunshot alert of ${clock}; waiting up to 5 min for it to be free$`));
     assert.equal(await alice.locator('[data-test=camera-reason]').getAttribute('title'), reason);
     assert.equal(await alice.locator('[data-alert-id=a-wait] .vg-cam-waiting').textContent(), 'waiting for a busy camera');
     assert.match(await alice.locator('[data-test=video]').textContent() ?? '', /The camera is on another alert: its picture comes when it turns here/);
