@@ -120,6 +120,14 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
   const clock = /(\d{1,2} [A-Z][a-z]{2} )?\d{2}:\d{2}:\d{2}/.source;
 
   const queueIds = (page: Page) => page.$$eval('[data-test=queue-item]', (els) => els.map((e) => e.getAttribute('data-alert-id')));
+  /**
+   * Opens an alert from the queue, the pointer coming from elsewhere on the page: while the
+   * pointer is on the queue its order holds and new alerts wait above it (alert-dashboard-queue.test.ts).
+   */
+  async function openAlert(page: Page, alertId: string) {
+    await page.mouse.move(5, 5);
+    await page.locator(`[data-alert-id=${alertId}]`).click();
+  }
 
   it('the widget file is served by Node-RED', async () => {
     const r = await fetch(`${server.baseUrl}/admin/resources/node-red-dashboard-2-vigie/alert-dashboard.umd.js`);
@@ -240,7 +248,7 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
 
     // a camera waiting for the operator (ptz-steer "operator confirms first") offers "move camera"
     server.inject('dash', { payload: alert('a-prop', 'scream', 5, { location: located(73), camera: camera('proposed') }) });
-    await alice.locator('[data-alert-id=a-prop]').click();
+    await openAlert(alice, 'a-prop');
     await settledOn(alice, 'a-prop');
     await alice.locator('[data-test=move]').click();
     const t1 = Date.now();
@@ -362,6 +370,8 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
       return (!!v && v.readyState >= 2) || (!!img && img.naturalWidth > 0);
     }, null, { timeout: 60_000 });
     const watched = await picture();
+    // she clicks into the note field to type (her pointer leaves the queue, which then takes new alerts in)
+    await alice.locator('[data-test=note]').click();
     await alice.fill('[data-test=note]', 'Bottle bank, false alarm');
     await settledOn(alice, 'n-boom');
 

@@ -23,6 +23,14 @@ const css = `
 .vigie-banner .mdi { font-size: 26px; }
 @keyframes vg-pulse { from { opacity: 1; } to { opacity: 0.72; } }
 .vigie-main { display: grid; grid-template-columns: minmax(320px, 30%) 1fr; gap: 12px; align-items: start; }
+.vigie-queue-box { display: flex; flex-direction: column; gap: 6px; min-width: 0; }
+.vigie-queue-head { height: 34px; flex: 0 0 34px; display: flex; align-items: center; font-size: 13px; }
+.vigie-queue-head .vg-order { opacity: 0.7; padding-left: 2px; }
+.vigie-news { display: flex; align-items: center; justify-content: center; gap: 8px; width: 100%; height: 100%; padding: 0 10px; border: none; border-radius: 6px;
+  background: var(--vg-red); color: #fff; font: inherit; font-size: 15px; font-weight: 600; cursor: pointer; }
+.vigie-news .mdi { font-size: 18px; }
+.vigie-news:focus-visible { outline: 3px solid var(--vg-blue); outline-offset: 1px; }
+.vigie-news.vg-quiet { background: var(--vg-bg); color: inherit; border: 1px dashed var(--vg-line); font-size: 13px; font-weight: 500; }
 .vigie-queue { display: flex; flex-direction: column; gap: 6px; overflow-y: auto; max-height: 82vh; padding-right: 4px; margin: 0; list-style: none; padding-left: 0; }
 .vigie-item { display: grid; grid-template-columns: 40px 1fr auto; gap: 2px 10px; align-items: center; padding: 8px 10px; border-radius: 6px;
   border: 1px solid var(--vg-line); border-left: 6px solid var(--vg-grey); background: var(--vg-bg); cursor: pointer; text-align: left; width: 100%; color: inherit; font: inherit; }

@@ -1,0 +1,291 @@
+/**
+ * The operators' queue in a real browser (Debian's Chromium, real Node-RED with Dashboard 2.0):
+ * its order holds still while an operator is about to click in it, alerts that come meanwhile
+ * wait in a bar above it, and its times are the local 24-hour clock. Also: the dashboard as
+ * shipped shows no "App is offline ready" toast. Screenshots go to test-artifacts/.
+ */
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { Browser, Page } from 'playwright-core';
+import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer } from '../support/dashboard-server';
+import { artifactsDir as artifacts, launchChromium } from '../support/browser';
+
+const PARIS = 'Europe/Paris';
+
+function alert(id: string, label: string, onset: number, extra: Record<string, unknown> = {}) {
+  return {
+    kind: 'detection',
+    id,
+    sensor: 'rue-nord',
+    label,
+    confidence: 0.87,
+    onset,
+    offset: onset + 0.6,
+    level: { dbfs: -14.2, dba: 91 },
+    scores: { [label]: 0.87 },
+    span: { sensor: 'rue-nord', start: 160000, frames: 9600 },
+    sensorInfo: { lat: 45.4399, lon: 4.387, heading: 90, clock: 'ntp' },
+    ...extra,
+  };
+}
+const agoS = (s: number) => Date.now() / 1000 - s;
+const camera = (state: string) => ({ id: 'cam-place', name: 'Camera place', pan: 0.1, tilt: -0.2, zoom: 0.3, target: { bearing: 60, tilt: -4, distanceM: 95 }, state });
+
+/** An independent clock for a French control room: Intl in Node, in Paris time. */
+function parisParts(sec: number): Record<string, string> {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone: PARIS, year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'longOffset' }).formatToParts(new Date(sec * 1000));
+  return Object.fromEntries(parts.map((p) => [p.type, p.value]));
+}
+/** What the console should print for `sec`, seen `nowSec`: the clock time, with the date when another day. */
+function parisClock(sec: number, nowSec: number): string {
+  const p = parisParts(sec);
+  const n = parisParts(nowSec);
+  const time = `${p.hour}:${p.minute}:${p.second}`;
+  if (p.year === n.year && p.month === n.month && p.day === n.day) return time;
+  return `${p.day} ${p.month}${p.year === n.year ? '' : ' ' + p.year} ${time}`;
+}
+
+describe('alert-dashboard queue in Chromium: held order, times, no offline toast', { timeout: 300_000 }, () => {
+  let server: DashboardServer;
+  let browser: Browser;
+  const pages = new Map<string, Page>();
+  let ids = 0;
+  /** Alert ids unique to one test: every test shares the server's queue. */
+  const id = (name: string) => `${name}-${++ids}`;
+
+  before(async () => {
+    ensureWidgetBuilt();
+    server = await startDashboardServer(consoleFlow());
+    browser = await launchChromium();
+  });
+
+  afterEach(async (t) => {
+    if (!(t as unknown as { passed?: boolean }).passed) {
+      for (const [name, page] of pages) await page.screenshot({ path: path.join(artifacts, `alert-dashboard-queue-failed-${name}.png`) }).catch(() => undefined);
+    }
+    for (const page of pages.values()) await page.close().catch(() => undefined);
+    pages.clear();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  /** A console page (a fresh browser profile) with the operator's name entered. */
+  async function openConsole(name: string, viewport = { width: 1366, height: 768 }, prepare?: (page: Page) => Promise<void>): Promise<Page> {
+    const page = await browser.newPage({ viewport });
+    pages.set(name, page);
+    page.on('pageerror', (e) => console.error(`[${name}] page error: ${e.message}`));
+    await prepare?.(page);
+    await page.goto(`${server.baseUrl}/dashboard/alerts`);
+    await page.waitForSelector('.vigie-console[data-loaded=yes]', { state: 'attached', timeout: 60_000 });
+    await page.fill('[data-test=operator]', name);
+    await page.locator('[data-test=operator]').blur();
+    await page.waitForFunction(() => !document.querySelector('[data-test=operator-field]')?.classList.contains('vg-missing'), null, { timeout: 10_000 });
+    return page;
+  }
+
+  const queueIds = (page: Page) => page.$$eval('[data-test=queue-item]', (els) => els.map((e) => e.getAttribute('data-alert-id')));
+  /** The queue's rows among `mine`, in the order shown (other tests' alerts left out). */
+  const rowsOf = async (page: Page, mine: string[]) => (await queueIds(page)).filter((x) => mine.includes(x!));
+  const held = (page: Page, yes: boolean) => page.waitForSelector(`[data-test=queue-box][data-held=${yes ? 'yes' : 'no'}]`, { state: 'attached', timeout: 10_000 });
+  /** The alert of the queue row under the pointer at (x, y). */
+  const rowAt = (page: Page, x: number, y: number) =>
+    page.evaluate(([px, py]) => document.elementFromPoint(px, py)?.closest('[data-test=queue-item]')?.getAttribute('data-alert-id') ?? null, [x, y]);
+  async function centreOf(page: Page, selector: string): Promise<{ x: number; y: number }> {
+    const b = (await page.locator(selector).boundingBox())!;
+    return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+  }
+  /** Moves the pointer onto the alert's picture area, away from the queue. */
+  async function pointAway(page: Page) {
+    const c = await centreOf(page, '[data-test=video]');
+    await page.mouse.move(c.x, c.y);
+  }
+  async function injectThree(prefix: string): Promise<string[]> {
+    const [a, b, c] = [id(`${prefix}-crash`), id(`${prefix}-glass`), id(`${prefix}-scream`)];
+    server.inject('dash', { payload: alert(a, 'crash', agoS(300)) });
+    server.inject('dash', { payload: alert(b, 'glass_break', agoS(200)) });
+    server.inject('dash', { payload: alert(c, 'scream', agoS(100)) });
+    return [c, b, a];
+  }
+
+  it('pointer over the queue: a new, more urgent alert waits in a bar, the row under the pointer stays; the pointer leaves and it is at the top', async () => {
+    const alice = await openConsole('Alice');
+    const mine = await injectThree('hover');
+    await alice.locator(`[data-alert-id="${mine[2]}"]`).waitFor({ timeout: 30_000 });
+    assert.deepEqual(await rowsOf(alice, mine), mine);
+
+    // the operator points at the middle row, about to click it
+    const target = mine[1];
+    const at = await centreOf(alice, `[data-alert-id="${target}"]`);
+    await alice.mouse.move(at.x, at.y);
+    await held(alice, true);
+    const before = await queueIds(alice);
+    const rowBox = () => alice.locator(`[data-alert-id="${target}"]`).boundingBox();
+    const boxBefore = await rowBox();
+
+    const gun = id('hover-gunshot');
+    server.inject('dash', { payload: alert(gun, 'gunshot', agoS(2)) });
+    await alice.locator('[data-test=queue-news]', { hasText: '1 new alert — show' }).waitFor({ timeout: 30_000 });
+    assert.deepEqual(await queueIds(alice), before, 'no row moved');
+    assert.equal(await alice.locator(`[data-alert-id="${gun}"]`).count(), 0, 'the new alert is not slipped in under the pointer');
+    assert.equal(await rowAt(alice, at.x, at.y), target, 'the pointer is still on the alert it was aimed at');
+    assert.deepEqual(await rowBox(), boxBefore, 'the bar took no room from the rows: the row did not move');
+    assert.match(await alice.locator('[data-test=banner]').textContent() ?? '', /New alert: Gunshot/, 'the banner still tells of it');
+    await alice.screenshot({ path: path.join(artifacts, 'alert-dashboard-queue-held-1366x768.png') });
+
+    // the click lands on the alert aimed at
+    await alice.mouse.down();
+    await alice.mouse.up();
+    await alice.waitForSelector(`[data-test=detail][data-shown-alert="${target}"]`, { timeout: 10_000 });
+
+    // another one comes: the bar counts both
+    const skid = id('hover-skid');
+    server.inject('dash', { payload: alert(skid, 'tire_skid', agoS(1)) });
+    await alice.locator('[data-test=queue-news]', { hasText: '2 new alerts — show' }).waitFor({ timeout: 30_000 });
+    assert.deepEqual(await queueIds(alice), before);
+
+    // the pointer leaves the queue: the newest is at the top at once, and the bar is gone
+    await pointAway(alice);
+    await held(alice, false);
+    assert.deepEqual(await rowsOf(alice, [skid, gun, ...mine]), [skid, gun, ...mine]);
+    assert.equal((await queueIds(alice))[0], skid);
+    assert.equal(await alice.locator('[data-test=queue-news]').count(), 0);
+  });
+
+  it('another operator\'s decision does not move the rows under the pointer; rows and the alert open show it live, and it moves when the pointer leaves', async () => {
+    const alice = await openConsole('Alice');
+    const bob = await openConsole('Bob');
+    const mine = await injectThree('decided');
+    await alice.locator(`[data-alert-id="${mine[2]}"]`).waitFor({ timeout: 30_000 });
+    // Alice opens the oldest, and her pointer stays on it
+    await alice.locator(`[data-alert-id="${mine[2]}"]`).click();
+    await held(alice, true);
+    const before = await queueIds(alice);
+
+    // Bob dismisses the newest: it belongs behind the unhandled ones
+    await bob.locator(`[data-alert-id="${mine[0]}"]`).click();
+    await bob.waitForSelector(`[data-test=detail][data-shown-alert="${mine[0]}"][data-settled=yes]`, { timeout: 30_000 });
+    await bob.locator('[data-test=dismiss]').click();
+    await alice.waitForFunction((x) => document.querySelector(`[data-alert-id="${x}"]`)?.className.includes('vg-state-dismissed'), mine[0], { timeout: 30_000 });
+    assert.deepEqual(await queueIds(alice), before, 'the dismissed alert keeps its place while Alice points at the queue');
+    await alice.locator('[data-test=queue-reordered]').waitFor({ timeout: 10_000 });
+
+    // the alert Alice has open follows its camera live, the order still held
+    server.inject('dash', { payload: alert(mine[2], 'crash', agoS(300), { camera: camera('moving') }) });
+    await alice.locator('[data-test=camera]', { hasText: 'camera moving' }).waitFor({ timeout: 30_000 });
+    assert.equal(await alice.locator(`[data-alert-id="${mine[2]}"] [data-test=queue-camera]`).textContent(), 'camera moving', 'its row too');
+    assert.deepEqual(await queueIds(alice), before);
+
+    await pointAway(alice);
+    await held(alice, false);
+    const after = await queueIds(alice);
+    assert.ok(after.indexOf(mine[0]) > after.indexOf(mine[2]), `the dismissed alert went behind the unhandled ones: ${after.join(', ')}`);
+    assert.equal(await alice.locator('[data-test=queue-reordered]').count(), 0);
+  });
+
+  it('keyboard: focus in the queue holds its order; focus leaving shows the new alert. A row focused by a click does not hold it once the pointer left', async () => {
+    const alice = await openConsole('Alice');
+    const mine = await injectThree('keys');
+    await alice.locator(`[data-alert-id="${mine[2]}"]`).waitFor({ timeout: 30_000 });
+    await pointAway(alice);
+
+    // Tab from the operator's name into the queue
+    await alice.locator('[data-test=operator]').focus();
+    const inQueue = () => alice.evaluate(() => !!document.activeElement?.closest('[data-test=queue-box]'));
+    for (let i = 0; i < 10 && !(await inQueue()); i++) await alice.keyboard.press('Tab');
+    assert.ok(await inQueue(), 'the queue is reachable by Tab');
+    await held(alice, true);
+    const before = await queueIds(alice);
+    const gun = id('keys-gunshot');
+    server.inject('dash', { payload: alert(gun, 'gunshot', agoS(2)) });
+    await alice.locator('[data-test=queue-news]', { hasText: '1 new alert — show' }).waitFor({ timeout: 30_000 });
+    assert.deepEqual(await queueIds(alice), before);
+
+    // Shift+Tab out of the queue: it is in order at once
+    for (let i = 0; i < 10 && (await inQueue()); i++) await alice.keyboard.press('Shift+Tab');
+    assert.equal(await inQueue(), false);
+    await held(alice, false);
+    assert.equal((await queueIds(alice))[0], gun);
+
+    // a click focuses its row too, but the queue is held only while the pointer is there
+    await alice.locator(`[data-alert-id="${mine[1]}"]`).click();
+    assert.equal(await alice.evaluate(() => document.activeElement?.getAttribute('data-alert-id')), mine[1], 'the clicked row has the focus');
+    await pointAway(alice);
+    await held(alice, false);
+    const skid = id('keys-skid');
+    server.inject('dash', { payload: alert(skid, 'tire_skid', agoS(1)) });
+    await alice.locator(`[data-alert-id="${skid}"]`).waitFor({ timeout: 30_000 });
+    assert.equal((await queueIds(alice))[0], skid);
+  });
+
+  it('"show" in the bar puts the waiting alerts in the queue at once, and the queue stays held on that order', async () => {
+    const alice = await openConsole('Alice');
+    const mine = await injectThree('show');
+    await alice.locator(`[data-alert-id="${mine[2]}"]`).waitFor({ timeout: 30_000 });
+    await alice.locator(`[data-alert-id="${mine[1]}"]`).hover();
+    await held(alice, true);
+    const gun = id('show-gunshot');
+    server.inject('dash', { payload: alert(gun, 'gunshot', agoS(2)) });
+    await alice.locator('[data-test=queue-news]').click();
+    await alice.locator(`[data-alert-id="${gun}"]`).waitFor({ timeout: 10_000 });
+    assert.equal((await queueIds(alice))[0], gun);
+    assert.equal(await alice.locator('[data-test=queue-news]').count(), 0);
+    // the pointer is still on the queue: held again, on the new order
+    await held(alice, true);
+    const boom = id('show-explosion');
+    server.inject('dash', { payload: alert(boom, 'explosion', agoS(1)) });
+    await alice.locator('[data-test=queue-news]', { hasText: '1 new alert' }).waitFor({ timeout: 30_000 });
+    assert.equal((await queueIds(alice))[0], gun);
+  });
+
+  it('times are the local clock, 24-hour with seconds, whatever the browser\'s language; an alert of another day shows its date', async () => {
+    // an American-English browser (the test's Chromium) in a French control room
+    const alice = await openConsole('Alice', { width: 1366, height: 768 }, async (page) => {
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Emulation.setTimezoneOverride', { timezoneId: PARIS });
+      await cdp.send('Emulation.setLocaleOverride', { locale: 'en-US' });
+    });
+    assert.equal(await alice.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone), PARIS);
+    // two days ago at 14:04:05 UTC (15:04 or 16:04 in Paris: an afternoon, "PM" on a 12-hour clock)
+    const d = new Date();
+    const old = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - 2, 14, 4, 5) / 1000;
+    const recent = agoS(5);
+    const [oldId, recentId] = [id('times-old'), id('times-recent')];
+    server.inject('dash', { payload: alert(oldId, 'crash', old) });
+    server.inject('dash', { payload: alert(recentId, 'glass_break', recent) });
+    await alice.locator(`[data-alert-id="${oldId}"]`).waitFor({ timeout: 30_000 });
+    await alice.locator(`[data-alert-id="${recentId}"]`).waitFor({ timeout: 30_000 });
+    const nowSec = Date.now() / 1000;
+    const whenOf = async (x: string) => (await alice.locator(`[data-alert-id="${x}"] .vg-when`).innerText()).split('\n').map((l) => l.trim());
+
+    const [oldAgo, oldClock] = await whenOf(oldId);
+    assert.equal(oldClock, parisClock(old, nowSec));
+    assert.match(oldClock, /^\d{1,2} [A-Z][a-z]{2} (1[5-6]):04:05$/, 'with its date, 24-hour');
+    assert.match(oldAgo, /^2 d ago$/);
+    const [, recentClock] = await whenOf(recentId);
+    assert.equal(recentClock, parisClock(recent, nowSec));
+    assert.match(recentClock, /^(\d{1,2} [A-Z][a-z]{2} )?\d{2}:\d{2}:\d{2}$/);
+
+    // the alert open: its full date and time, the UTC offset in its tooltip
+    await alice.locator(`[data-alert-id="${oldId}"]`).click();
+    const p = parisParts(old);
+    const detailTime = alice.locator('[data-test=detail-time]');
+    assert.equal(await detailTime.textContent(), `${p.day} ${p.month} ${p.year} ${p.hour}:04:05 (2 d ago)`);
+    assert.equal(await detailTime.getAttribute('title'), `${p.day} ${p.month} ${p.year} ${p.hour}:04:05 ${p.timeZoneName.replace('GMT', 'UTC')}`);
+    await alice.screenshot({ path: path.join(artifacts, 'alert-dashboard-queue-times-1366x768.png') });
+  });
+
+  it('the dashboard as shipped is not offered as an app to install, so it never says "App is offline ready"', async () => {
+    // a browser that has never opened the dashboard: Dashboard 2.0 would install its service worker and say so
+    const alice = await openConsole('Alice');
+    const x = id('pwa');
+    server.inject('dash', { payload: alert(x, 'scream', agoS(3)) });
+    await alice.locator(`[data-alert-id="${x}"]`).waitFor({ timeout: 30_000 });
+    assert.equal(await alice.locator('link[rel=manifest]').count(), 0, 'no web app manifest');
+    assert.equal(await alice.evaluate(async () => (await navigator.serviceWorker.getRegistrations()).length), 0, 'no service worker');
+    assert.equal(await alice.locator('.pwa-toast').count(), 0, 'no "App is offline ready" toast');
+  });
+});
