@@ -72,7 +72,7 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
         'frontEnd': {'type': 'log-mel', 'n_fft': M.N_FFT, 'win_length': M.N_FFT, 'window': 'hann (periodic)',
                      'hop': M.HOP, 'center': False, 'mels': M.N_MELS, 'melScale': 'htk', 'fmin': M.FMIN_HZ,
                      'fmax': M.FMAX_HZ, 'log': f'ln(mel power + {M.LOG_FLOOR})',
-                     'stftInGraph': 'conv1d with fixed DFT kernels (Hann-windowed)', 'frames': M.FRAMES},
+                     'stftInGraph': 'two matrix-product FFT stages (16 x 32) with the Hann window, from fixed weights (fft_graph.py)', 'frames': M.FRAMES},
         'architecture': ('log-mel and its PCEN (per-channel energy normalisation: smoother {smooth_s:g} s, alpha {alpha:g}, '
                          'delta {delta:g}, r {r:g}) as two planes'.format(**M.PCEN.PARAMS) if args.pcen else 'log-mel') + f' -> BatchNorm -> avg-pool 2x2 -> conv 3x3 blocks ({widths[0]} single, {"/".join(str(w) for w in widths[1:])} double; avg-pool 2 between) -> '
                         'mean over mels -> mean+max over time -> dropout -> linear -> softmax',

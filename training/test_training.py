@@ -91,6 +91,55 @@ class FrontEnd(unittest.TestCase):
         self.assertLessEqual(M.count_parameters(net), 1_000_000)
 
 
+class FftStages(unittest.TestCase):
+    """fft_graph.py: the exported front end's Conv DFT rewritten as two FFT stages."""
+
+    @staticmethod
+    def export_front(path, window=None):
+        import onnx
+        from fft_graph import use_fft_stages
+        front = M.LogMel()
+        front.use_fft = False
+        torch.onnx.export(front, torch.zeros(2, M.WINDOW_SAMPLES), path, input_names=['waveform'], output_names=['logmel'],
+                          dynamic_axes={'waveform': {0: 'batch'}, 'logmel': {0: 'batch'}}, opset_version=17)
+        m = onnx.load(path)
+        use_fft_stages(m, front.window.double().numpy() if window is None else window, M.HOP)
+        onnx.save(m, path)
+        return front, m
+
+    def test_the_rewritten_graph_gives_the_conv_front_end_and_has_no_conv_dft(self):
+        import tempfile
+        from export import run_onnxruntime_node
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, 'front.onnx')
+            front, m = self.export_front(path)
+            self.assertFalse([i.name for i in m.graph.initializer if 'dft_kernels' in i.name])
+            self.assertIn('front_fft/Stage2', {n.name for n in m.graph.node})
+            rng = np.random.default_rng(5)
+            t = np.arange(M.WINDOW_SAMPLES) / M.SAMPLE_RATE_HZ
+            x = (rng.uniform(-1, 1, size=(4, M.WINDOW_SAMPLES)) * np.array([[0.5], [1e-3], [0.0], [0.0]])).astype(np.float32)
+            x[2] = 0.5 * np.sin(2 * np.pi * 1000 * t)
+            x[3] = 0.2 * np.sin(2 * np.pi * 7000 * t) * (t > 0.6)  # near Nyquist, and a step
+            with torch.no_grad():
+                expected = front(torch.from_numpy(x)).numpy()
+            got, _ = run_onnxruntime_node(path, x)
+            # log-mel: float rounding only (the Conv's own export differs from PyTorch as much)
+            self.assertLess(float(np.abs(got - expected).max()), 1e-3)
+
+    def test_kernels_of_another_window_are_refused(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            with self.assertRaisesRegex(ValueError, 'not the windowed DFT basis'):
+                self.export_front(os.path.join(d, 'front.onnx'), window=np.ones(M.N_FFT))
+
+    def test_the_shipped_model_has_the_fft_stages(self):
+        import onnx
+        m = onnx.load(os.path.join(MODELS, 'vigie-street-v1.onnx'))
+        names = {n.name for n in m.graph.node}
+        self.assertIn('front_fft/Stage1', names)
+        self.assertFalse([i.name for i in m.graph.initializer if 'dft_kernels' in i.name])
+
+
 class SpecAugment(unittest.TestCase):
     def test_masks_bands_and_spans_in_training_only(self):
         torch.manual_seed(0)
