@@ -5,6 +5,7 @@
  */
 import { CLOCK_SOURCES, ClockSource } from './contracts';
 import { ARRAY_PRESETS, checkGeometry, MicPosition, resolveGeometry } from './localize/arrays';
+import { settingInRange, settingsReader } from './util/validate';
 
 export interface SensorInfo {
   id: string;
@@ -58,17 +59,6 @@ export const SENSOR_SETTINGS = {
 /** Default clock error by source when the user gives none, ms. */
 export const DEFAULT_CLOCK_ERROR_MS: Record<ClockSource, number> = { local: 50, ntp: 5, ptp: 0.01, gps: 0.001 };
 
-function num(v: unknown, field: keyof typeof SENSOR_SETTINGS, dflt: number | undefined = SENSOR_SETTINGS[field].default): number {
-  const { min, max } = SENSOR_SETTINGS[field];
-  // empty (or blank) is the default, as settingInRange reads the other nodes' settings
-  if ((v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) && dflt !== undefined) return dflt;
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max) {
-    throw new Error(`${field}: expected a number from ${min} to ${max}, got ${JSON.stringify(v) ?? 'undefined'}`);
-  }
-  return n;
-}
-
 /** Validate and normalise; throws an Error whose message starts with the field name. */
 export function validateSensorInfo(raw: SensorConfigInput): SensorInfo {
   if (typeof raw !== 'object' || raw === null) throw new Error('sensor: expected an object');
@@ -77,10 +67,12 @@ export function validateSensorInfo(raw: SensorConfigInput): SensorInfo {
     throw new Error(`sensorId: expected 1-64 letters, digits, "_", "-" or "." (used in MQTT topics), got ${JSON.stringify(id) ?? 'undefined'}`);
   }
   const name = typeof raw.name === 'string' && raw.name.trim() ? raw.name.trim() : id;
-  const lat = num(raw.lat, 'lat');
-  const lon = num(raw.lon, 'lon');
-  const heightM = num(raw.heightM, 'heightM');
-  const headingRaw = num(raw.headingDeg, 'headingDeg');
+  // in range, or the default when empty; the position has none and must be given
+  const setting = settingsReader(raw, SENSOR_SETTINGS, { prefix: '', withoutDefault: 'required' });
+  const lat = setting('lat');
+  const lon = setting('lon');
+  const heightM = setting('heightM');
+  const headingRaw = setting('headingDeg');
   const headingDeg = ((headingRaw % 360) + 360) % 360;
   const { mics, errors } = checkSensorMics(raw.array, raw.mics);
   if (!mics) throw new Error(errors.join('; '));
@@ -90,7 +82,7 @@ export function validateSensorInfo(raw: SensorConfigInput): SensorInfo {
   if (typeof clock !== 'string' || !(CLOCK_SOURCES as readonly string[]).includes(clock)) {
     throw new Error(`clock: expected one of ${CLOCK_SOURCES.join(', ')}, got ${JSON.stringify(clock)}`);
   }
-  const clockErrorMs = num(raw.clockErrorMs, 'clockErrorMs', DEFAULT_CLOCK_ERROR_MS[clock as ClockSource]);
+  const clockErrorMs = settingInRange(raw.clockErrorMs, 'clockErrorMs', SENSOR_SETTINGS.clockErrorMs, DEFAULT_CLOCK_ERROR_MS[clock as ClockSource]);
   return { id, name, lat, lon, heightM, headingDeg, array, mics, clock: clock as ClockSource, clockErrorMs };
 }
 

@@ -2,7 +2,7 @@
  * Turns the vigie-camera node's form values (strings and numbers as the editor stores them)
  * into a checked CameraConfig. Errors name the field and what was expected.
  */
-import { ContractError } from '../util/validate';
+import { ContractError, settingsReader } from '../util/validate';
 import { DEFAULT_CALIBRATION } from './geometry';
 import { BlindSector, CameraConfig } from './types';
 
@@ -26,22 +26,6 @@ export const CAMERA_SETTINGS = {
   hfovTeleDeg: { min: 0.1, max: 179, default: DEFAULT_CALIBRATION.hfovTeleDeg },
   maxRangeM: { min: 1, max: 100_000, default: 250 },
 } as const;
-
-/** A numeric setting in its range (worded as the sensor's: "a number from -90 to 90"), or its default when empty. */
-function num(raw: Record<string, unknown>, key: keyof typeof CAMERA_SETTINGS): number {
-  const rule: { min: number; max: number; integer?: boolean; default: number | undefined } = CAMERA_SETTINGS[key];
-  const v = raw[key];
-  const field = `camera.${key}`;
-  const what = `${rule.integer ? 'an integer' : 'a number'} from ${rule.min} to ${rule.max}`;
-  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) {
-    if (rule.default === undefined) throw new ContractError(field, what, v);
-    return rule.default;
-  }
-  const n = typeof v === 'number' ? v : Number(String(v).trim());
-  if (!Number.isFinite(n) || (rule.integer && !Number.isInteger(n))) throw new ContractError(field, what, v);
-  if (n < rule.min || n > rule.max) throw new ContractError(field, what, n);
-  return n;
-}
 
 function str(raw: Record<string, unknown>, key: string): string {
   const v = raw[key];
@@ -79,28 +63,30 @@ export function cameraConfigFromNode(raw: Record<string, unknown>): CameraConfig
   const pd = raw.panDirection;
   const panDirection = pd === undefined || pd === null || pd === '' ? 1 : Number(pd);
   if (panDirection !== 1 && panDirection !== -1) throw new ContractError('camera.panDirection', '1 (clockwise) or -1 (counter-clockwise)', pd);
-  const panMinDeg = num(raw, 'panMinDeg');
-  const panMaxDeg = num(raw, 'panMaxDeg');
+  // in range, or the default when empty; the position has none and must be given
+  const setting = settingsReader(raw, CAMERA_SETTINGS, { prefix: 'camera.', withoutDefault: 'required' });
+  const panMinDeg = setting('panMinDeg');
+  const panMaxDeg = setting('panMaxDeg');
   if (panMaxDeg <= panMinDeg) throw new ContractError('camera.panMaxDeg', `more than panMinDeg (${panMinDeg})`, panMaxDeg);
-  const tiltMinDeg = num(raw, 'tiltMinDeg');
-  const tiltMaxDeg = num(raw, 'tiltMaxDeg');
+  const tiltMinDeg = setting('tiltMinDeg');
+  const tiltMaxDeg = setting('tiltMaxDeg');
   if (tiltMaxDeg <= tiltMinDeg) throw new ContractError('camera.tiltMaxDeg', `more than tiltMinDeg (${tiltMinDeg})`, tiltMaxDeg);
-  const hfovWideDeg = num(raw, 'hfovWideDeg');
-  const hfovTeleDeg = num(raw, 'hfovTeleDeg');
+  const hfovWideDeg = setting('hfovWideDeg');
+  const hfovTeleDeg = setting('hfovTeleDeg');
   if (hfovTeleDeg > hfovWideDeg) throw new ContractError('camera.hfovTeleDeg', `at most hfovWideDeg (${hfovWideDeg})`, hfovTeleDeg);
   return {
     id,
     name: str(raw, 'name') || id,
     host,
-    port: num(raw, 'port'),
+    port: setting('port'),
     profileToken: str(raw, 'profileToken') || undefined,
-    lat: num(raw, 'lat'),
-    lon: num(raw, 'lon'),
-    heightM: num(raw, 'heightM'),
-    mountHeadingDeg: num(raw, 'mountHeadingDeg'),
-    tiltOffsetDeg: num(raw, 'tiltOffsetDeg'),
+    lat: setting('lat'),
+    lon: setting('lon'),
+    heightM: setting('heightM'),
+    mountHeadingDeg: setting('mountHeadingDeg'),
+    tiltOffsetDeg: setting('tiltOffsetDeg'),
     calibration: { space, panDirection, panMinDeg, panMaxDeg, tiltMinDeg, tiltMaxDeg, hfovWideDeg, hfovTeleDeg },
-    maxRangeM: num(raw, 'maxRangeM'),
+    maxRangeM: setting('maxRangeM'),
     blindSectors: parseBlindSectors(raw.blindSectors),
     homePreset: str(raw, 'homePreset') || undefined,
     sensorId: str(raw, 'sensorId') || undefined,

@@ -74,6 +74,19 @@ export function requireOneOf<T extends string>(o: Record<string, unknown>, key: 
   return v as T;
 }
 
+/** A numeric setting's accepted range, and its default when it has one (see settingsReader). */
+export interface SettingRule {
+  min: number;
+  max: number;
+  integer?: boolean;
+  default?: number;
+}
+
+/** How errors word a setting's range: "a number from -90 to 90", "an integer from 1 to 64". */
+export function rangeWords(rule: { min: number; max: number; integer?: boolean }): string {
+  return `${rule.integer ? 'an integer' : 'a number'} from ${rule.min} to ${rule.max}`;
+}
+
 /**
  * A node's numeric setting from the editor: empty (unset, null, blank text) means `dflt`;
  * anything else must be a number within [min, max], an integer when `integer`, or a
@@ -83,6 +96,38 @@ export function settingInRange<D extends number | undefined>(v: unknown, field: 
   if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return dflt;
   const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
   const ok = rule.integer ? Number.isInteger(n) : Number.isFinite(n);
-  if (!ok || n < rule.min || n > rule.max) throw new ContractError(field, `${rule.integer ? 'an integer' : 'a number'} from ${rule.min} to ${rule.max}`, v);
+  if (!ok || n < rule.min || n > rule.max) throw new ContractError(field, rangeWords(rule), v);
   return n;
+}
+
+export interface SettingsReaderOptions {
+  /** Put before the key to name the field in errors: "setting " (a node's settings, the default), "camera."… */
+  prefix?: string;
+  /**
+   * A setting whose rule has no default, left empty: undefined (the default: what reads it
+   * chooses), or 'required' (refused, the error naming the field and the range).
+   */
+  withoutDefault?: 'undefined' | 'required';
+}
+
+/** What a settings reader gives for `key`: a number when the rule has a default, else a number or undefined. */
+export type SettingValue<R, K extends keyof R> = R[K] extends { default: number } ? number : number | undefined;
+
+/**
+ * The reader of a node's numeric settings: `read(key)` is `values[key]` checked by
+ * settingInRange against `rules[key]` (its range, and its default when empty), the error's
+ * field being `<prefix><key>` ("setting hopMs").
+ */
+export function settingsReader<R extends { [K in keyof R]: SettingRule }>(values: object, rules: R, options: SettingsReaderOptions & { withoutDefault: 'required' }): (key: keyof R & string) => number;
+export function settingsReader<R extends { [K in keyof R]: SettingRule }>(values: object, rules: R, options?: SettingsReaderOptions): <K extends keyof R & string>(key: K) => SettingValue<R, K>;
+export function settingsReader<R extends { [K in keyof R]: SettingRule }>(values: object, rules: R, options: SettingsReaderOptions = {}): (key: keyof R & string) => number | undefined {
+  const { prefix = 'setting ', withoutDefault = 'undefined' } = options;
+  const raw = values as Record<string, unknown>;
+  return (key) => {
+    const rule: SettingRule = rules[key];
+    const field = `${prefix}${key}`;
+    const n = settingInRange(raw[key], field, rule, rule.default);
+    if (n === undefined && withoutDefault === 'required') throw new ContractError(field, rangeWords(rule), raw[key]);
+    return n;
+  };
 }

@@ -116,7 +116,9 @@ describe('vigie-sensor config node', () => {
 
   for (const [label, patch, field] of [
     ['latitude out of range', { lat: '95' }, /^lat: expected a number from -90 to 90/],
-    ['longitude not a number', { lon: 'east' }, /^lon: expected a number from -180 to 180/],
+    ['longitude not a number', { lon: 'east' }, /^lon: expected a number from -180 to 180, got "east"$/],
+    ['latitude left empty', { lat: '' }, /^lat: expected a number from -90 to 90, got ""$/],
+    ['clock error out of range', { clockErrorMs: '-1' }, /^clockErrorMs: expected a number from 0 to 60000, got "-1"$/],
     ['bad sensor id', { sensorId: 'north 1/a' }, /^sensorId: /],
     ['unknown preset', { array: 'hexagon-99' }, /^array: expected one of/],
     ['custom mics not JSON', { array: 'custom', mics: '[[0,0,0],' }, /^mics: expected JSON/],
@@ -145,4 +147,6 @@ test('validateSensorInfo keeps defaults (mono array, local clock 50 ms, height 4
   assert.equal(s.clockErrorMs, 50);
   assert.equal(s.heightM, 4);
   assert.equal(s.name, 'x');
+  assert.equal(validateSensorInfo({ sensorId: 'x', lat: 1, lon: 2, clock: 'gps' }).clockErrorMs, 0.001, 'the clock error by clock');
+  assert.throws(() => validateSensorInfo({ sensorId: 'x', lon: 2 }), /^ContractError: lat: expected a number from -90 to 90$/, 'the position is required');
 });

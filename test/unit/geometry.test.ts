@@ -153,7 +153,10 @@ test('camera config from the editor form: defaults, checks naming the field', ()
   assert.equal(cameraConfigFromNode({ id: 'n1', cameraId: 'dome-3', host: 'h', lat: 0, lon: 0 }).id, 'dome-3');
   assert.throws(() => cameraConfigFromNode({ id: 'n1', lat: 0, lon: 0 }), /camera\.host: expected/);
   assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 'x', lon: 0 }), /camera\.lat: expected a number from -90 to 90, got "x"/);
-  // worded as the sensor words its errors (lib/sensor.ts)
+  // read as every node's numeric settings are (settingsReader), the position required
+  assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lon: 0 }), /^ContractError: camera\.lat: expected a number from -90 to 90$/);
+  assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: ' ' }), /^ContractError: camera\.lon: expected a number from -180 to 180, got " "$/);
+  assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: '91', lon: 0 }), /camera\.lat: expected a number from -90 to 90, got "91"/);
   assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, port: '80.5' }), /camera\.port: expected an integer from 1 to 65535, got "80\.5"/);
   assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, maxRangeM: 200_000 }), /camera\.maxRangeM: expected a number from 1 to 100000, got 200000/);
   assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, tiltMinDeg: 30, tiltMaxDeg: 20 }), /camera\.tiltMaxDeg: expected more than tiltMinDeg \(30\), got 20/);
