@@ -13,7 +13,7 @@ import { ModelSource } from '../lib/detect/model-source';
 import { releaseAfterMs, SensorDetectors } from '../lib/detect/sensor-detectors';
 import type { SensorInfo } from '../lib/sensor';
 import { errorStatus, shortText } from '../lib/util/status';
-import { ContractError, isObject, settingInRange } from '../lib/util/validate';
+import { ContractError, isObject, settingInRange, settingsReader } from '../lib/util/validate';
 
 interface ClassifierDef extends NodeDef {
   model: string;
@@ -70,7 +70,8 @@ export = function (RED: NodeAPI) {
     let options: Omit<DetectorOptions, 'model' | 'sensor'>;
 
     try {
-      const cfg = config as unknown as Record<string, unknown>;
+      // empty: the model's own value (the ranges have no defaults)
+      const setting = settingsReader(config, SETTING_RANGES);
       const labels = Array.isArray(config.labels) ? config.labels.filter((l) => typeof l === 'string') : [...ALERT_LABELS];
       const thresholds: Record<string, number> = {};
       const perClass = config.thresholds ?? {};
@@ -85,14 +86,14 @@ export = function (RED: NodeAPI) {
       options = {
         labels,
         thresholds,
-        threshold: settingInRange(cfg.threshold, 'setting threshold', SETTING_RANGES.threshold, undefined),
-        hysteresis: settingInRange(cfg.hysteresis, 'setting hysteresis', SETTING_RANGES.hysteresis, undefined),
-        hopMs: settingInRange(cfg.hopMs, 'setting hopMs', SETTING_RANGES.hopMs, undefined),
-        windowMs: settingInRange(cfg.windowMs, 'setting windowMs', SETTING_RANGES.windowMs, undefined),
-        minAboveBackgroundDb: settingInRange(cfg.minAboveBackgroundDb, 'setting minAboveBackgroundDb', SETTING_RANGES.minAboveBackgroundDb, undefined),
-        minLevelDba: settingInRange(cfg.minLevelDba, 'setting minLevelDba', SETTING_RANGES.minLevelDba, undefined),
-        minDurationMs: settingInRange(cfg.minDurationMs, 'setting minDurationMs', SETTING_RANGES.minDurationMs, undefined),
-        coolDownMs: settingInRange(cfg.coolDownMs, 'setting coolDownMs', SETTING_RANGES.coolDownMs, undefined),
+        threshold: setting('threshold'),
+        hysteresis: setting('hysteresis'),
+        hopMs: setting('hopMs'),
+        windowMs: setting('windowMs'),
+        minAboveBackgroundDb: setting('minAboveBackgroundDb'),
+        minLevelDba: setting('minLevelDba'),
+        minDurationMs: setting('minDurationMs'),
+        coolDownMs: setting('coolDownMs'),
         channel: channelIndex,
       };
       if (!labels.length) throw new ContractError('setting labels', 'at least one alert class ticked', 'none');

@@ -12,7 +12,7 @@ import { Alert, Detection, DroppedFieldWarnings, validateDetection } from '../li
 import { DEFAULT_MIN_CONFIDENCE, FusionLocalizer, LOCALIZER_SETTINGS, SensorGeometry, locateSingle, sensorInfoOf } from '../lib/localize/localizer';
 import type { SensorInfo } from '../lib/sensor';
 import { errorStatus } from '../lib/util/status';
-import { ContractError, settingInRange } from '../lib/util/validate';
+import { ContractError, settingsReader } from '../lib/util/validate';
 
 interface LocalizerDef extends NodeDef {
   mode?: 'single' | 'fusion';
@@ -51,8 +51,7 @@ export = function (RED: NodeAPI) {
     let fusion: FusionLocalizer | null = null;
     let opts: { temperatureC: number; windowMs: number; minConfidence: number } = { temperatureC: 15, windowMs: 20, minConfidence: DEFAULT_MIN_CONFIDENCE };
     try {
-      const cfg = config as unknown as Record<string, unknown>;
-      const setting = (key: keyof typeof LOCALIZER_SETTINGS): number => settingInRange(cfg[key], `setting ${key}`, LOCALIZER_SETTINGS[key], LOCALIZER_SETTINGS[key].default);
+      const setting = settingsReader(config, LOCALIZER_SETTINGS);
       opts = {
         temperatureC: setting('temperatureC'),
         windowMs: setting('windowMs'),

@@ -8,7 +8,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { CameraConnection } from '../lib/camera/connection';
 import { PTZ_STEER_SETTINGS, PtzSteer, SteerOutput } from '../lib/camera/steer';
 import { errorStatus } from '../lib/util/status';
-import { settingInRange } from '../lib/util/validate';
+import { settingsReader } from '../lib/util/validate';
 
 interface PtzSteerDef extends NodeDef {
   cameras?: string[] | string;
@@ -29,15 +29,18 @@ interface CameraConfigNode extends Node {
   deregisterUser(n: Node): void;
 }
 
-/** A numeric setting in its range (PTZ_STEER_SETTINGS), or its default; `bad` hears of a value that was set but is unusable. */
-function numberOr(v: unknown, name: keyof typeof PTZ_STEER_SETTINGS, bad: (text: string) => void): number {
-  const rule = PTZ_STEER_SETTINGS[name];
-  try {
-    return settingInRange(v, `setting ${name}`, rule, rule.default);
-  } catch (err) {
-    bad(`${(err as Error).message}; using ${rule.default}`);
-    return rule.default;
-  }
+/** The node's numeric settings (PTZ_STEER_SETTINGS): one set but unusable is told to `bad`, and its default used. */
+function settingsOrDefaults(def: PtzSteerDef, bad: (text: string) => void): (name: keyof typeof PTZ_STEER_SETTINGS) => number {
+  const read = settingsReader(def, PTZ_STEER_SETTINGS);
+  return (name) => {
+    try {
+      return read(name);
+    } catch (err) {
+      const dflt = PTZ_STEER_SETTINGS[name].default;
+      bad(`${(err as Error).message}; using ${dflt}`);
+      return dflt;
+    }
+  };
 }
 
 export = function (RED: NodeAPI) {
@@ -71,16 +74,17 @@ export = function (RED: NodeAPI) {
       else node.status({ fill: 'green', shape: 'dot', text: lastMove?.text ?? `${conns.length} camera${conns.length > 1 ? 's' : ''} connected${mode === 'confirm' ? ', confirm mode' : ''}` });
     };
     const warn = (text: string) => node.warn(text);
+    const setting = settingsOrDefaults(def, warn);
     const steer = new PtzSteer(
       connections,
       {
         mode,
-        toleranceDeg: numberOr(def.toleranceDeg, 'toleranceDeg', warn),
-        moveTimeoutMs: numberOr(def.moveTimeoutS, 'moveTimeoutS', warn) * 1000,
-        returnHomeAfterMs: numberOr(def.returnHomeS, 'returnHomeS', warn) * 1000,
-        waitForCameraMs: numberOr(def.waitForCameraS, 'waitForCameraS', warn) * 1000,
-        assumedDistanceM: numberOr(def.assumedDistanceM, 'assumedDistanceM', warn),
-        frameWidthM: numberOr(def.frameWidthM, 'frameWidthM', warn),
+        toleranceDeg: setting('toleranceDeg'),
+        moveTimeoutMs: setting('moveTimeoutS') * 1000,
+        returnHomeAfterMs: setting('returnHomeS') * 1000,
+        waitForCameraMs: setting('waitForCameraS') * 1000,
+        assumedDistanceM: setting('assumedDistanceM'),
+        frameWidthM: setting('frameWidthM'),
         emitOnStart: !!def.emitOnStart,
         actor: `auto:${node.id}`,
       },

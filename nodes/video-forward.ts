@@ -15,7 +15,7 @@ import type { CameraHandle } from '../lib/camera/types';
 import { normaliseRoot, parseVideoPath, VerifyClient, VIDEO_FORWARD_SETTINGS, VideoManager, VideoSource, VideoStats } from '../lib/video/manager';
 import { LiveTickets } from '../lib/video/tickets';
 import { errorStatus, shortText } from '../lib/util/status';
-import { ContractError, isObject, requireObject, requireString, settingInRange } from '../lib/util/validate';
+import { ContractError, isObject, requireObject, requireString, settingInRange, settingsReader } from '../lib/util/validate';
 
 interface VideoForwardDef extends NodeDef {
   ffmpegPath?: string;
@@ -29,7 +29,6 @@ interface VideoForwardDef extends NodeDef {
   snapshot?: boolean;
 }
 
-/** A number setting from the editor (may arrive as a string). Invalid → error naming it. */
 /** Optional credentials a camera handle may expose for the stream and snapshot. */
 interface MaybeCredentials {
   getCredentials?: () => { username?: string; password?: string } | undefined;
@@ -142,8 +141,7 @@ export = function (RED: NodeAPI) {
     let manager: VideoManager;
     const fetchSnapshots = config.snapshot !== false;
     try {
-      const cfg = config as unknown as Record<string, unknown>;
-      const setting = (key: keyof typeof VIDEO_FORWARD_SETTINGS): number => settingInRange(cfg[key], `setting ${key}`, VIDEO_FORWARD_SETTINGS[key], VIDEO_FORWARD_SETTINGS[key].default);
+      const setting = settingsReader(config, VIDEO_FORWARD_SETTINGS);
       const transport = (config.transport || 'tcp').trim();
       if (transport !== 'tcp' && transport !== 'udp') throw new ContractError('setting transport', '"tcp" or "udp"', transport);
       if (RED.settings.httpNodeRoot === false) throw new Error('HTTP nodes are disabled (httpNodeRoot: false in settings.js): video cannot be served');

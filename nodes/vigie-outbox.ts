@@ -11,9 +11,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { DEFAULT_MAX_AGE_S, DEFAULT_MAX_MESSAGES, DropEvent, Outbox, OUTBOX_SETTING_RANGES } from '../lib/util/outbox';
+import { DropEvent, Outbox, OUTBOX_SETTING_RANGES } from '../lib/util/outbox';
 import { errorStatus } from '../lib/util/status';
-import { settingInRange } from '../lib/util/validate';
+import { settingsReader } from '../lib/util/validate';
 import { tempFileOf } from '../lib/util/atomic-file';
 import { KeptFile, OutboxJournal } from '../lib/util/outbox-file';
 
@@ -74,10 +74,10 @@ export = function (RED: NodeAPI) {
       if (found.type !== 'mqtt-broker') throw new Error(`setting broker: ${config.broker} is a ${found.type}, expected Node-RED's core mqtt-broker`);
       if (typeof found.connected !== 'boolean') throw new Error(`setting broker: ${config.broker} tells no connection state (not Node-RED's core mqtt-broker?)`);
       broker = found;
-      const cfg = config as unknown as Record<string, unknown>;
+      const setting = settingsReader(config, OUTBOX_SETTING_RANGES);
       outbox = new Outbox<NodeMessage>({
-        maxMessages: settingInRange(cfg.maxMessages, 'setting maxMessages', { ...OUTBOX_SETTING_RANGES.maxMessages, integer: true }, DEFAULT_MAX_MESSAGES),
-        maxAgeMs: settingInRange(cfg.maxAgeS, 'setting maxAgeS', { ...OUTBOX_SETTING_RANGES.maxAgeS, integer: true }, DEFAULT_MAX_AGE_S) * 1000,
+        maxMessages: setting('maxMessages'),
+        maxAgeMs: setting('maxAgeS') * 1000,
         onDrop,
       });
     } catch (err) {

@@ -16,10 +16,10 @@
 
 export const DEFAULT_MAX_MESSAGES = 10_000;
 export const DEFAULT_MAX_AGE_S = 3600;
-/** The vigie-outbox node's settings: integers in these ranges (its editor form checks the same). */
+/** The vigie-outbox node's settings: integers in these ranges, and their defaults (its editor form checks the same). */
 export const OUTBOX_SETTING_RANGES = {
-  maxMessages: { min: 1, max: 1_000_000 },
-  maxAgeS: { min: 1, max: 7 * 86400 },
+  maxMessages: { min: 1, max: 1_000_000, integer: true, default: DEFAULT_MAX_MESSAGES },
+  maxAgeS: { min: 1, max: 7 * 86400, integer: true, default: DEFAULT_MAX_AGE_S },
 } as const;
 
 export type DropReason = 'maxMessages' | 'maxAge';

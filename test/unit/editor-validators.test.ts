@@ -147,7 +147,7 @@ test('numeric settings: each form refuses exactly what its runtime refuses, and 
     ['acoustic-classifier.html', 'acoustic-classifier', {}, SETTING_RANGES],
     ['video-forward.html', 'video-forward', {}, VIDEO_FORWARD_SETTINGS],
     ['ptz-steer.html', 'ptz-steer', {}, PTZ_STEER_SETTINGS],
-    ['vigie-outbox.html', 'vigie-outbox', {}, { maxMessages: { ...OUTBOX_SETTING_RANGES.maxMessages, integer: true }, maxAgeS: { ...OUTBOX_SETTING_RANGES.maxAgeS, integer: true } }],
+    ['vigie-outbox.html', 'vigie-outbox', {}, OUTBOX_SETTING_RANGES],
   ];
   // the dashboard's site origin is a pair (below)
   const { siteLat: _lat, siteLon: _lon, ...dashboard } = DASHBOARD_SETTINGS;
