@@ -13,7 +13,7 @@ import { AudioBlock } from '../lib/contracts';
 import { findBinary } from '../lib/util/binaries';
 import { hasCredentials, hasPassword } from '../lib/util/url-credentials';
 import { errorStatus, shortText } from '../lib/util/status';
-import { settingInRange } from '../lib/util/validate';
+import { settingsReader } from '../lib/util/validate';
 import type { SensorInfo } from '../lib/sensor';
 
 /** What a vigie-sensor config node exposes (nodes/vigie-sensor.ts). */
@@ -58,41 +58,36 @@ function credentialWarnings(url: string, c: StreamCredentials | undefined): stri
   return out;
 }
 
-/** A numeric setting within its range (CAPTURE_SETTINGS), or its default when empty; errors name it. */
-function setting<K extends keyof typeof CAPTURE_SETTINGS>(config: MicCaptureDef, key: K): number | (typeof CAPTURE_SETTINGS)[K]['default'] {
-  const rule = CAPTURE_SETTINGS[key];
-  return settingInRange(config[key], key, rule, rule.default);
-}
-
-/** Turn the editor's fields into a source config; errors name the field. */
+/** Turn the editor's fields into a source config; errors name the setting ("setting url: expected …"). */
 function sourceConfigFrom(config: MicCaptureDef, ctx: { userDir: string; sensorId: string; blockMs: number; credentials?: StreamCredentials }): SourceConfig {
+  const setting = settingsReader(config, CAPTURE_SETTINGS);
   const type = (config.source || 'alsa') as SourceType;
-  if (!SOURCE_TYPES.includes(type)) throw new Error(`source: expected one of ${SOURCE_TYPES.join(', ')}, got ${JSON.stringify(config.source)}`);
+  if (!SOURCE_TYPES.includes(type)) throw new Error(`setting source: expected one of ${SOURCE_TYPES.join(', ')}, got ${JSON.stringify(config.source)}`);
   switch (type) {
     case 'alsa': {
       const format = (config.format || 'S16_LE') as PcmFormat;
-      if (!PCM_FORMATS.includes(format)) throw new Error(`format: expected one of ${PCM_FORMATS.join(', ')}, got ${JSON.stringify(config.format)}`);
+      if (!PCM_FORMATS.includes(format)) throw new Error(`setting format: expected one of ${PCM_FORMATS.join(', ')}, got ${JSON.stringify(config.format)}`);
       return {
         type,
         device: (config.device || 'default').trim(),
-        sampleRate: setting(config, 'sampleRate'),
-        channels: setting(config, 'channels'),
+        sampleRate: setting('sampleRate'),
+        channels: setting('channels'),
         format,
       };
     }
     case 'ffmpeg':
-      if (!config.url || !config.url.trim()) throw new Error('url: expected an ffmpeg input URL (rtsp://…, http://…, or a file path)');
+      if (!config.url || !config.url.trim()) throw new Error('setting url: expected an ffmpeg input URL (rtsp://…, http://…, or a file path)');
       return {
         type,
         url: config.url.trim(),
         username: ctx.credentials?.username || undefined,
         password: ctx.credentials?.password || undefined,
-        sampleRate: setting(config, 'sampleRate'),
-        channels: setting(config, 'channels'),
+        sampleRate: setting('sampleRate'),
+        channels: setting('channels'),
         realtime: !!config.realtime,
       };
     case 'wav':
-      if (!config.file || !config.file.trim()) throw new Error('file: expected the path of a WAV file (absolute, or relative to the Node-RED user directory)');
+      if (!config.file || !config.file.trim()) throw new Error('setting file: expected the path of a WAV file (absolute, or relative to the Node-RED user directory)');
       return { type, file: config.file.trim(), baseDir: ctx.userDir, loop: config.loop !== false, pace: config.pace === 'fast' ? 'fast' : 'realtime' };
     case 'input':
       return { type };
@@ -143,15 +138,16 @@ export = function (RED: NodeAPI) {
       if (!sensorNode) throw new Error('sensor: expected a vigie-sensor configuration node');
       if (!sensorNode.sensor) throw new Error(`sensor: ${sensorNode.sensorError ?? 'invalid configuration'}`);
       const sensor = sensorNode.sensor;
-      const blockMs = setting(config, 'blockMs');
-      const ringSeconds = setting(config, 'ringSeconds');
-      const levelEveryMs = setting(config, 'levelEveryMs');
-      const calibrationDb = setting(config, 'calibrationDb');
+      const setting = settingsReader(config, CAPTURE_SETTINGS);
+      const blockMs = setting('blockMs');
+      const ringSeconds = setting('ringSeconds');
+      const levelEveryMs = setting('levelEveryMs');
+      const calibrationDb = setting('calibrationDb');
       const credentials = (node as unknown as { credentials?: StreamCredentials }).credentials;
       if (config.source === 'ffmpeg') for (const w of credentialWarnings(config.url ?? '', credentials)) node.warn(w);
       const srcCfg = sourceConfigFrom(config, { userDir, sensorId: sensor.id, blockMs, credentials });
       const knownChannels = srcCfg.type === 'alsa' || srcCfg.type === 'ffmpeg' ? srcCfg.channels : undefined;
-      const channelMap = parseChannelMap(config.channelMap, knownChannels, 'channelMap');
+      const channelMap = parseChannelMap(config.channelMap, knownChannels, 'setting channelMap');
       const source = createSource(srcCfg);
       capture = new Capture({
         sensor: sensor.id,
@@ -200,7 +196,7 @@ export = function (RED: NodeAPI) {
       try {
         if (!capture) throw new Error('mic-capture is not running: see its configuration error');
         if (!(capture.source instanceof InputSource)) {
-          throw new Error(`source: this mic-capture reads from "${capture.source.kind}"; only the "input" source takes audio blocks on its input`);
+          throw new Error(`setting source: this mic-capture reads from "${capture.source.kind}"; only the "input" source takes audio blocks on its input`);
         }
         capture.source.push(msg.payload, capture.sensor);
         done();

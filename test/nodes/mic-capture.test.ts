@@ -374,10 +374,14 @@ describe('mic-capture node', () => {
     ['no sensor', { source: 'wav', file: 'x.wav', sensor: '' }, sensor('c1'), /^sensor: expected a vigie-sensor/, 'bad sensor'],
     ['invalid sensor', { source: 'wav', file: 'x.wav' }, sensor('c2', { lat: '123' }), /^sensor: lat: expected a number from -90 to 90/, 'bad sensor: lat'],
     ['invalid sensor id', { source: 'wav', file: 'x.wav' }, sensor('c 2'), /^sensor: sensorId: expected 1-64 letters, digits, "_", "-" or "\." \(used in MQTT topics\), got "c 2"$/, 'bad sensor: sensorId'],
-    ['channel map beyond the device', { source: 'alsa', device: 'default', channels: 2, channelMap: '0,5' }, sensor('c3', twoMics), /^channelMap: channel 5 does not exist/, /^channelMap: channel 5 does not exist/],
-    ['ring above the privacy cap', { source: 'wav', file: 'x.wav', ringSeconds: 60 }, sensor('c4'), /^ringSeconds: expected a number from 0.5 to 30, got 60$/, 'bad ringSeconds: 60'],
-    ['no URL', { source: 'ffmpeg', url: ' ' }, sensor('c5'), /^url: expected an ffmpeg input URL/, 'bad url'],
-    ['bad format', { source: 'alsa', format: 'MP3' }, sensor('c6'), /^format: expected one of/, 'bad format'],
+    ['channel map beyond the device', { source: 'alsa', device: 'default', channels: 2, channelMap: '0,5' }, sensor('c3', twoMics), /^setting channelMap: channel 5 does not exist/, /^setting channelMap: channel 5 does not exist/],
+    ['ring above the privacy cap', { source: 'wav', file: 'x.wav', ringSeconds: 60 }, sensor('c4'), /^setting ringSeconds: expected a number from 0.5 to 30, got 60$/, 'bad setting ringSeconds: 60'],
+    ['block as text', { source: 'wav', file: 'x.wav', blockMs: 'fast' }, sensor('c8'), /^setting blockMs: expected an integer from 10 to 2000, got "fast"$/, 'bad setting blockMs: "fast"'],
+    ['rate out of range', { source: 'alsa', sampleRate: '1000' }, sensor('c9'), /^setting sampleRate: expected an integer from 8000 to 384000, got "1000"$/, 'bad setting sampleRate: "1000"'],
+    ['no URL', { source: 'ffmpeg', url: ' ' }, sensor('c5'), /^setting url: expected an ffmpeg input URL/, 'bad setting url'],
+    ['no file', { source: 'wav', file: '' }, sensor('c10'), /^setting file: expected the path of a WAV file/, 'bad setting file'],
+    ['bad format', { source: 'alsa', format: 'MP3' }, sensor('c6'), /^setting format: expected one of/, 'bad setting format'],
+    ['unknown source', { source: 'radio' }, sensor('c11'), /^setting source: expected one of/, 'bad setting source'],
   ] as [string, Record<string, unknown>, Record<string, unknown>, RegExp, string | RegExp][]) {
     it(`refuses a bad configuration (${label}) with an error naming the field and a short red status`, async () => {
       await helper.startServer();
