@@ -59,8 +59,15 @@ export const SENSOR_SETTINGS = {
 /** Default clock error by source when the user gives none, ms. */
 export const DEFAULT_CLOCK_ERROR_MS: Record<ClockSource, number> = { local: 50, ntp: 5, ptp: 0.01, gps: 0.001 };
 
+/** A sensor as deploy accepts it, and what deploy says about it. */
+export interface SensorCheck {
+  sensor: SensorInfo;
+  /** Non-fatal remarks about its microphones (e.g. a linear array's front/back ambiguity), each naming its field. */
+  warnings: string[];
+}
+
 /** Validate and normalise; throws an Error whose message starts with the field name. */
-export function validateSensorInfo(raw: SensorConfigInput): SensorInfo {
+export function validateSensorInfo(raw: SensorConfigInput): SensorCheck {
   if (typeof raw !== 'object' || raw === null) throw new Error('sensor: expected an object');
   const id = raw.sensorId ?? raw.id;
   if (typeof id !== 'string' || !SENSOR_ID_PATTERN.test(id)) {
@@ -74,7 +81,7 @@ export function validateSensorInfo(raw: SensorConfigInput): SensorInfo {
   const heightM = setting('heightM');
   const headingRaw = setting('headingDeg');
   const headingDeg = ((headingRaw % 360) + 360) % 360;
-  const { mics, errors } = checkSensorMics(raw.array, raw.mics);
+  const { mics, errors, warnings } = checkSensorMics(raw.array, raw.mics);
   if (!mics) throw new Error(errors.join('; '));
   // positions mean the array was a preset id or "custom"
   const array = raw.array === undefined || raw.array === '' ? 'mono' : (raw.array as string);
@@ -83,7 +90,7 @@ export function validateSensorInfo(raw: SensorConfigInput): SensorInfo {
     throw new Error(`clock: expected one of ${CLOCK_SOURCES.join(', ')}, got ${JSON.stringify(clock)}`);
   }
   const clockErrorMs = settingInRange(raw.clockErrorMs, 'clockErrorMs', SENSOR_SETTINGS.clockErrorMs, DEFAULT_CLOCK_ERROR_MS[clock as ClockSource]);
-  return { id, name, lat, lon, heightM, headingDeg, array, mics, clock: clock as ClockSource, clockErrorMs };
+  return { sensor: { id, name, lat, lon, heightM, headingDeg, array, mics, clock: clock as ClockSource, clockErrorMs }, warnings };
 }
 
 /** What deploy makes of a sensor's microphone fields: positions, or errors refusing the sensor, and its warnings. */
@@ -92,7 +99,7 @@ export interface MicsCheck {
   mics: MicPosition[] | undefined;
   /** Each names its field ("array: …", "mics[0] and [1]: …"). */
   errors: string[];
-  /** What deploy logs about usable positions (`sensorWarnings`), empty when refused. */
+  /** What deploy logs about usable positions, empty when refused. */
   warnings: string[];
 }
 
@@ -118,9 +125,4 @@ export function checkSensorMics(arrayRaw: unknown, micsRaw: unknown): MicsCheck 
   if (check.errors.length) return { mics: undefined, errors: check.errors, warnings: [] };
   const mics = resolveGeometry(array, custom, 'mics');
   return { mics, errors: [], warnings: check.warnings };
-}
-
-/** Non-fatal remarks about a sensor (e.g. a linear array's front/back ambiguity). */
-export function sensorWarnings(info: SensorInfo): string[] {
-  return checkGeometry(info.mics, 'mics').warnings;
 }

@@ -5,7 +5,7 @@
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { ARRAY_PRESETS } from '../lib/localize/arrays';
-import { checkSensorMics, SensorInfo, sensorWarnings, validateSensorInfo } from '../lib/sensor';
+import { checkSensorMics, SensorInfo, validateSensorInfo } from '../lib/sensor';
 import { withUnsetEnv } from '../lib/util/env-refs';
 import { describe, isObject } from '../lib/util/validate';
 
@@ -35,7 +35,7 @@ export = function (RED: NodeAPI) {
     node.sensor = undefined;
     node.sensorError = undefined;
     try {
-      node.sensor = validateSensorInfo({
+      const { sensor, warnings } = validateSensorInfo({
         sensorId: config.sensorId,
         name: config.name,
         lat: config.lat,
@@ -47,7 +47,8 @@ export = function (RED: NodeAPI) {
         clock: config.clock,
         clockErrorMs: config.clockErrorMs,
       });
-      for (const w of sensorWarnings(node.sensor)) node.warn(`sensor "${node.sensor.id}": ${w}`);
+      node.sensor = sensor;
+      for (const w of warnings) node.warn(`sensor "${sensor.id}": ${w}`);
     } catch (err) {
       node.sensorError = withUnsetEnv((err as Error).message, config as unknown as Record<string, unknown>);
       node.error(`vigie-sensor "${config.name || config.sensorId || config.id}": ${node.sensorError}`);

@@ -139,14 +139,18 @@ describe('vigie-sensor config node', () => {
   }
 });
 
-test('validateSensorInfo keeps defaults (mono array, local clock 50 ms, height 4 m)', () => {
-  const s = validateSensorInfo({ sensorId: 'x', lat: 1, lon: 2 });
+test('validateSensorInfo keeps defaults (mono array, local clock 50 ms, height 4 m), and gives the warnings with the sensor', () => {
+  const { sensor: s, warnings } = validateSensorInfo({ sensorId: 'x', lat: 1, lon: 2 });
   assert.equal(s.array, 'mono');
   assert.deepEqual(s.mics, [[0, 0, 0]]);
   assert.equal(s.clock, 'local');
   assert.equal(s.clockErrorMs, 50);
   assert.equal(s.heightM, 4);
   assert.equal(s.name, 'x');
-  assert.equal(validateSensorInfo({ sensorId: 'x', lat: 1, lon: 2, clock: 'gps' }).clockErrorMs, 0.001, 'the clock error by clock');
+  assert.deepEqual(warnings, [], 'one microphone: nothing to say');
+  // the warnings deploy logs come with the sensor (the node logs them as they are)
+  const linear = validateSensorInfo({ sensorId: 'x', lat: 1, lon: 2, array: 'custom', mics: '[[-0.05,0,0],[0,0,0],[0.05,0,0]]' });
+  assert.deepEqual(linear.warnings, ['mics: collinear microphones give a bearing with front/back ambiguity']);
+  assert.equal(validateSensorInfo({ sensorId: 'x', lat: 1, lon: 2, clock: 'gps' }).sensor.clockErrorMs, 0.001, 'the clock error by clock');
   assert.throws(() => validateSensorInfo({ sensorId: 'x', lon: 2 }), /^ContractError: lat: expected a number from -90 to 90$/, 'the position is required');
 });
