@@ -66,6 +66,8 @@ const DISMISSED_MAX = 500;
 const PROBE_BACKOFF = { initialMs: 2000, maxMs: 30_000 } as const;
 /** Alerts kept waiting for cameras that do not answer: beyond, the least urgent is no longer tried. */
 const OFFLINE_WAITING_MAX = 100;
+/** Alerts kept waiting for a busy camera: beyond, the least urgent ends as a wait that found no camera ends. */
+const BUSY_WAITING_MAX = 100;
 
 export const DEFAULT_STEER_OPTIONS: SteerOptions = {
   mode: 'automatic',
@@ -591,6 +593,11 @@ export class PtzSteer {
     looked ??= old?.looked;
     const w: Waiting = { alert, target, rank, actor, sinceMs, expiresMs: sinceMs + this.opts.waitForCameraMs, emit, looked };
     this.waiting.set(alert.id, w);
+    // The queue full of more urgent alerts: it ends at once, never sent "waiting".
+    if (!this.dropLeastUrgentBusy(w)) {
+      this.scheduleWaitCheck();
+      return true;
+    }
     w.reason = this.waitingReason(w, ranked);
     this.hooks.log?.(`alert ${alert.id}: ${w.reason}`);
     emit({ port: 1, payload: { ...alert, camera: this.cameraState(ranked[0], 'waiting', undefined, w.reason) } });
@@ -683,21 +690,25 @@ export class PtzSteer {
   /**
    * An alert that had its look (a camera reached it, then was taken by another alert) ends
    * "released"; one that never had a camera ends "unavailable", on output 2 too. Neither is a
-   * fault of a camera.
+   * fault of a camera. `crowdedOut`: it waited for a busy camera behind BUSY_WAITING_MAX more
+   * urgent alerts (see dropLeastUrgentBusy), not till its time was up; said in one log line.
    */
-  private giveUp(w: Waiting): void {
+  private giveUp(w: Waiting, crowdedOut = false): void {
     if (w.offline) {
       // Operators were told at once that its cameras do not answer: it stays "failed".
       this.hooks.log?.(`alert ${w.alert.id}: no camera answered within ${durationWords(this.opts.waitForCameraMs)}; not tried any more`);
       return;
     }
+    const crowd = `${BUSY_WAITING_MAX} more urgent alerts wait for a busy camera`;
     const lookedBy = w.looked && this.cameraConfig(w.looked.cameraId);
     if (w.looked && lookedBy) {
-      this.release(w, lookedBy, `${w.looked.words}; no camera was free again within ${durationWords(this.opts.waitForCameraMs)}`);
+      // release() logs its reason
+      this.release(w, lookedBy, `${w.looked.words}; ${crowdedOut ? `not waiting for a camera again: ${crowd}` : `no camera was free again within ${durationWords(this.opts.waitForCameraMs)}`}`);
       return;
     }
     const ranked = this.camerasIfFree(w.target, w.rank);
-    const reason = `no camera was free within ${durationWords(this.opts.waitForCameraMs)}${ranked.length ? ` (${this.busyWords(ranked)})` : ''}`;
+    const reason = `${crowdedOut ? `no camera for it: ${crowd}` : `no camera was free within ${durationWords(this.opts.waitForCameraMs)}`}${ranked.length ? ` (${this.busyWords(ranked)})` : ''}`;
+    if (crowdedOut) this.hooks.log?.(`alert ${w.alert.id}: ${reason}`);
     const payload = ranked.length ? { ...w.alert, camera: this.cameraState(ranked[0], 'unavailable', undefined, reason) } : w.alert;
     w.emit({ port: 1, payload });
     w.emit({ port: 2, payload, error: { code: 'no-camera', message: `alert ${w.alert.id}: ${reason}` } });
@@ -839,6 +850,22 @@ export class PtzSteer {
       this.waiting.delete(w.alert.id);
       this.hooks.log?.(`alert ${w.alert.id}: not tried again (${OFFLINE_WAITING_MAX} more urgent alerts wait for cameras that do not answer)`);
     }
+  }
+
+  /**
+   * Bounded memory: past BUSY_WAITING_MAX alerts waiting for a busy camera, the least urgent
+   * end as if their wait were over ("unavailable", or "released" after a look), so none
+   * vanishes from the console. False when `justIn`, the alert that just began waiting, was one of them.
+   */
+  private dropLeastUrgentBusy(justIn: Waiting): boolean {
+    const busy = [...this.waiting.values()].filter((w) => !w.offline);
+    let kept = true;
+    for (const w of busy.sort(mostUrgentFirst).slice(BUSY_WAITING_MAX)) {
+      this.waiting.delete(w.alert.id);
+      if (w === justIn) kept = false;
+      this.giveUp(w, true);
+    }
+    return kept;
   }
 
   private rememberDismissed(alertId: string): void {

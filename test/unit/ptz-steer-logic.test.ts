@@ -269,17 +269,18 @@ test('a camera that refuses to go home (no home position) is warned about once a
   }
 });
 
-/** One stand-in camera "a" at O and a PtzSteer over it (polling every 5 ms); `send` hands it a payload, its outputs go to `outs`. */
+/** One stand-in camera "a" at O and a PtzSteer over it (polling every 5 ms); `send` hands it a payload, its outputs go to `outs`, its log lines to `logs`. */
 async function withOneCamera(
   opts: Partial<SteerOptions>,
   travelMs: number,
-  body: (t: { a: FakeCamera; steer: PtzSteer; outs: SteerOutput[]; send: (payload: unknown) => Promise<void> }) => Promise<void>,
+  body: (t: { a: FakeCamera; steer: PtzSteer; outs: SteerOutput[]; logs: string[]; send: (payload: unknown) => Promise<void> }) => Promise<void>,
 ): Promise<void> {
   const a = new FakeCamera(config('a', 0, 0), travelMs);
-  const steer = new PtzSteer(asConns([a]), { pollMs: 5, ...opts });
+  const logs: string[] = [];
+  const steer = new PtzSteer(asConns([a]), { pollMs: 5, ...opts }, { log: (t) => logs.push(t) });
   const outs: SteerOutput[] = [];
   try {
-    await body({ a, steer, outs, send: (payload) => steer.handle(payload, (o) => outs.push(o)) });
+    await body({ a, steer, outs, logs, send: (payload) => steer.handle(payload, (o) => outs.push(o)) });
   } finally {
     steer.close();
   }
@@ -364,6 +365,49 @@ test('a wait that finds no free camera in time ends as unavailable (no fault), w
     assert.equal(err.payload.id, 'glass');
     assert.deepEqual(steer.waitingAlerts, []);
     assert.equal(a.moves.length, 1);
+  }));
+
+/** An alert as alert() makes it, that happened `ageS` seconds ago (of two of equal priority, the older is the less urgent). */
+const alertAged = (id: string, label: string, pos: { lat: number; lon: number }, ageS: number) => ({ ...alert(id, label, pos), onset: Date.now() / 1000 - ageS, offset: Date.now() / 1000 - ageS });
+
+test('at most 100 alerts wait for a busy camera: past that, the least urgent ends unavailable at once, says why, output 2 says no-camera, one log line', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000 }, 0, async ({ a, steer, outs, logs, send }) => {
+    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+    await send(alertAged('skid', 'tire_skid', destination(O, 200, 40), 200));
+    assert.equal(lastOf(outs, 'skid')!.payload.camera!.state, 'waiting');
+    for (let i = 0; i < 100; i++) await send(alertAged(`glass-${i}`, 'glass_break', destination(O, 120, 40), 100 - i));
+    assert.equal(steer.waitingAlerts.length, 100);
+    assert.ok(!steer.waitingAlerts.includes('skid'), 'the tyre skid, least important, no longer waits');
+    const skid = lastOf(outs, 'skid')!.payload.camera!;
+    assert.equal(skid.state, 'unavailable', 'it ends as a wait without a camera ends, not silently');
+    assert.equal(skid.reason, 'no camera for it: 100 more urgent alerts wait for a busy camera (camera a is busy with gunshot alert gun)');
+    const errors = outs.filter((o) => o.port === 2);
+    assert.deepEqual(errors.map((o) => [o.payload.id, o.error?.code]), [['skid', 'no-camera']]);
+    assert.equal(logs.filter((l) => l.startsWith('alert skid: no camera for it')).length, 1, 'said once in the log');
+    // A tyre skid coming now is less urgent than all of them: it is never sent "waiting".
+    await send(alertAged('skid-2', 'tire_skid', destination(O, 220, 40), 0));
+    assert.deepEqual(outs.filter((o) => o.payload.id === 'skid-2').map((o) => [o.port, o.payload.camera?.state]), [[1, 'unavailable'], [2, 'unavailable']]);
+    // A more urgent one takes its place in the queue from the oldest glass break.
+    await send(alert('scream', 'scream', destination(O, 300, 40)));
+    assert.equal(steer.waitingAlerts.length, 100);
+    assert.equal(steer.waitingAlerts[0], 'scream');
+    assert.ok(!steer.waitingAlerts.includes('glass-0'));
+    assert.equal(lastOf(outs, 'glass-0')!.payload.camera!.state, 'unavailable');
+    assert.equal(lastOf(outs, 'glass-1')!.payload.camera!.state, 'waiting');
+    assert.equal(a.moves.length, 1, 'the camera stays on the gunshot');
+  }));
+
+test('an alert that had its look, crowded out of the queue for a busy camera, ends released (no fault), saying why', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000 }, 0, async ({ steer, outs, logs, send }) => {
+    await glassTakenByGunshot(send, outs);
+    for (let i = 0; i < 100; i++) await send(alert(`scream-${i}`, 'scream', destination(O, 200, 40)));
+    assert.equal(steer.waitingAlerts.length, 100);
+    assert.ok(!steer.waitingAlerts.includes('glass'));
+    const glass = lastOf(outs, 'glass')!.payload.camera!;
+    assert.equal(glass.state, 'released');
+    assert.equal(glass.reason, 'camera a looked here, then turned to gunshot alert gun; not waiting for a camera again: 100 more urgent alerts wait for a busy camera');
+    assert.equal(outs.filter((o) => o.port === 2).length, 0, 'a release is not an error');
+    assert.equal(logs.filter((l) => l.startsWith('alert glass: camera a looked here, then turned to gunshot alert gun; not waiting')).length, 1, 'said once in the log');
   }));
 
 test('waiting switched off (0): every camera held means output 2 at once', () =>
