@@ -57,7 +57,11 @@ export interface Detection {
   /** Wall-clock seconds, refined to ~1 ms. */
   onset: number;
   offset: number;
-  level: { dbfs: number; dba?: number };
+  /**
+   * The event's loudest 125 ms (dBFS, and dB(A) re full scale), and the sensor's background
+   * then: the L90 of the last minute, dB(A) re full scale (absent while still being learned).
+   */
+  level: { dbfs: number; dba?: number; backgroundDba?: number };
   scores: Record<string, number>;
   span: AudioSpan;
   /** Carried for fusion across gateways (MQTT): where the sensor is and how good its clock is. */

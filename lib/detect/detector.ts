@@ -523,7 +523,8 @@ export class Detector {
       confidence: Math.round(f.confidence * 1e4) / 1e4,
       onset: round6(this.timeOf(onsetFrame)),
       offset: round6(this.timeOf(offsetFrame)),
-      level: { dbfs: round1(Math.min(0, dbfs)), dba: round1(dba) },
+      // The street's usual level beside the event's: operators read how far it stood above it.
+      level: { dbfs: round1(Math.min(0, dbfs)), dba: round1(dba), ...(bg !== undefined ? { backgroundDba: round1(bg) } : {}) },
       scores,
       span,
     };

@@ -57,11 +57,11 @@ test('upsert adds new alerts and merges enrichment from later stages by id', () 
 
 test('stored alerts keep contract fields only: no voice scores, nothing sample-like; samples are refused', () => {
   const s = new AlertStore();
-  s.upsert(detection('a1', 100, { pcm: [0.1, 0.2], extra: 'x', level: { dbfs: -12.5, dba: 88, samples: [1, 2] } }));
+  s.upsert(detection('a1', 100, { pcm: [0.1, 0.2], extra: 'x', level: { dbfs: -12.5, dba: 88, backgroundDba: 62, samples: [1, 2] } }));
   const a = s.get('a1')!.alert as unknown as Record<string, unknown>;
   assert.equal('pcm' in a, false);
   assert.equal('extra' in a, false);
-  assert.deepEqual(a.level, { dbfs: -12.5, dba: 88 });
+  assert.deepEqual(a.level, { dbfs: -12.5, dba: 88, backgroundDba: 62 }, 'the street\'s background goes on with the level: the console reads the event against it');
   assert.deepEqual(a.span, { sensor: 's1', start: 16000, frames: 8000 });
   assert.deepEqual(a.scores, { glass_break: 0.91, traffic: 0.02 });
   // A detection that carries samples is refused outright (privacy guarantee 1).

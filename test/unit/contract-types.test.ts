@@ -34,7 +34,7 @@ const alert: Fields<Alert> = {
   incident: 'optional object',
   priority: 'optional number',
 };
-const level: Fields<Alert['level']> = { dbfs: 'required number', dba: 'optional number' };
+const level: Fields<Alert['level']> = { dbfs: 'required number', dba: 'optional number', backgroundDba: 'optional number' };
 const span: Fields<Alert['span']> = { sensor: 'required string', start: 'required number', frames: 'required number' };
 const sensorInfo: Fields<NonNullable<Alert['sensorInfo']>> = {
   lat: 'required number',

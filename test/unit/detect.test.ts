@@ -105,6 +105,12 @@ test('detects bursts at 48 kHz with onsets refined to 2 ms, fast, in the DESIGN 
   });
   assert.notEqual(found[0].d.id, found[1].d.id);
   const windows = outs.flatMap((o) => o.windows);
+  // each detection carries the street's background then, as its windows report it: operators read the event against it
+  for (const { d } of found) {
+    const bg = d.level.backgroundDba;
+    assert.ok(typeof bg === 'number' && bg < d.level.dba! - 10, `background ${bg} under the event's ${d.level.dba} dB(A)`);
+    assert.ok(windows.some((w) => w.background === bg), `a window reported the background ${bg}`);
+  }
   // one per 500 ms hop once the first 1 s window is full (an onset window that nearly
   // coincides with a hop window replaces it)
   assert.ok(windows.length >= 14, `${windows.length} windows`);

@@ -23,7 +23,7 @@ const detection = {
   confidence: 0.93,
   onset: 1795000000.123,
   offset: 1795000000.6,
-  level: { dbfs: -18.2, dba: -20.1 },
+  level: { dbfs: -18.2, dba: -20.1, backgroundDba: -44.6 },
   scores: { gunshot: 0.93, fireworks: 0.04 },
   span: { sensor: 'north', start: 48000, frames: 24000 },
 };
@@ -187,7 +187,7 @@ test('the alert contract is read from the alert schema: it keeps the paths the s
   edited.detection.properties.level.properties.peak = { enum: ['clipped', 'clean'] };
   const fields = alertFieldsOf(edited as typeof schemas);
   assert.deepEqual(fields.weather, { windMs: 'number', gusts: ['number'] });
-  assert.deepEqual(fields.level, { dbfs: 'number', dba: 'number', peak: 'string' });
+  assert.deepEqual(fields.level, { dbfs: 'number', dba: 'number', backgroundDba: 'number', peak: 'string' });
   assert.equal(alertFieldsOf(schemas).weather, undefined);
   // A schema the picking cannot honour fails when the module loads, naming where.
   const unsupported = structuredClone(schemas) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
