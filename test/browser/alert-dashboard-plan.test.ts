@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- plain JS module of the widget
-import { along, buildPlan, errorText, fromLocal, labelBox, placeLabels, planTiles, scaleBarM, toLocal } from '../../ui/components/plan.js';
+import { along, buildPlan, fromLocal, labelBox, placeLabels, planTiles, scaleBarM, toLocal } from '../../ui/components/plan.js';
 
 const origin = { lat: 45.4397, lon: 4.3872 };
 
@@ -55,14 +55,6 @@ test('tiles cover the plan at a zoom with at most 36 tiles, and use the URL temp
   const maxY = Math.max(...tiles.map((t: { y: number; h: number }) => t.y + t.h));
   assert.ok(minX <= 0 && maxX >= 400 && minY <= 0 && maxY >= 300, 'the tiles cover the whole view');
   assert.deepEqual(planTiles(plan, ''), []);
-});
-
-test('position errors read as what they are: a decimal under 10 m, never "±0 m"; nothing when unknown', () => {
-  assert.equal(errorText(0.34), '±0.3 m');
-  assert.equal(errorText(3.25), '±3.3 m');
-  assert.equal(errorText(12.4), '±12 m');
-  assert.equal(errorText(undefined), '');
-  assert.equal(errorText(Number.NaN), '');
 });
 
 type Box = { x0: number; x1: number; y0: number; y1: number };

@@ -108,15 +108,6 @@ export function planTiles (plan, urlTemplate) {
     return tiles
 }
 
-/**
- * A position's 1-sigma error for people: one decimal under 10 m (a sub-metre fix shown as
- * "±0 m" would read as exact), whole metres above; empty when unknown.
- */
-export function errorText (errorM) {
-    if (typeof errorM !== 'number' || !Number.isFinite(errorM) || errorM < 0) return ''
-    return `±${errorM < 10 ? errorM.toFixed(1) : Math.round(errorM)} m`
-}
-
 // Where a label may sit around its point, in order of preference: dx, dy of the text anchor
 // from the point (SVG units, y down), and the text-anchor. Above/below are offset sideways
 // so the text clears the marker.

@@ -62,6 +62,9 @@ const css = `
 .vigie-head .mdi { font-size: 26px; }
 .vigie-facts { grid-area: facts; display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 4px 14px; font-size: 14px; margin: 0; }
 .vigie-facts dt { font-size: 12px; opacity: 0.7; margin: 0; } .vigie-facts dd { margin: 0 0 4px 0; font-weight: 500; }
+.vigie-facts .vg-copy { display: inline-flex; align-items: center; gap: 4px; margin-top: 2px; padding: 1px 6px; border: 1px solid var(--vg-line); border-radius: 4px;
+  background: transparent; color: inherit; font: inherit; font-size: 12px; font-weight: 400; cursor: pointer; }
+.vigie-facts .vg-coords { display: block; font-size: 12px; font-weight: 400; user-select: all; }
 .vigie-video { grid-area: video; position: relative; background: #111; border-radius: 6px; overflow: hidden; aspect-ratio: 16 / 9; display: flex; align-items: center; justify-content: center; color: #ddd; }
 .vigie-video video, .vigie-video img { width: 100%; height: 100%; object-fit: contain; display: block; background: #111; }
 .vigie-video .vg-mode { position: absolute; top: 6px; left: 6px; background: rgba(0,0,0,0.6); color: #fff; font-size: 12px; padding: 2px 8px; border-radius: 4px; }

@@ -1,0 +1,167 @@
+/**
+ * The console in words an operator reads, in a real browser (Debian's Chromium, real Node-RED
+ * with Dashboard 2.0): confidence as "sure / likely / possible", loudness as how far the sound
+ * stood above the street, the place from the nearest named sensor with a believable error and
+ * the coordinates only to copy. Screenshots go to test-artifacts/.
+ */
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { Browser, BrowserContext, Page } from 'playwright-core';
+import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer } from '../support/dashboard-server';
+import { artifactsDir as artifacts, launchChromium } from '../support/browser';
+// eslint-disable-next-line @typescript-eslint/ban-ts-comment
+// @ts-ignore -- plain JS module of the widget
+import { fromLocal } from '../../ui/components/plan.js';
+
+const RUE_NORD = { lat: 45.4399, lon: 4.387 };
+const PLACE_SUD = fromLocal(RUE_NORD, 60, -120) as { lat: number; lon: number };
+/** The source: 30 m north-east of the Rue Nord mast. */
+const SOURCE = fromLocal(RUE_NORD, 21.21, 21.21) as { lat: number; lon: number };
+
+function alert(id: string, label: string, extra: Record<string, unknown> = {}) {
+  const onset = Date.now() / 1000 - 20;
+  return {
+    kind: 'detection',
+    id,
+    sensor: 'rue-nord',
+    label,
+    confidence: 0.72,
+    onset,
+    offset: onset + 0.6,
+    level: { dbfs: -14.2, dba: -23, backgroundDba: -47 },
+    scores: { [label]: 0.72 },
+    span: { sensor: 'rue-nord', start: 160000, frames: 9600 },
+    sensorInfo: { ...RUE_NORD, heading: 90, clock: 'ntp' },
+    location: { method: 'tdoa', position: { ...SOURCE, errorM: 0.3 }, sensors: ['rue-nord', 'place-sud'] },
+    ...extra,
+  };
+}
+const camera = (state: string, reason?: string) => ({ id: 'cam-place', name: 'Camera place', pan: 0.1, tilt: -0.2, zoom: 0.3, target: { bearing: 60, tilt: -4, distanceM: 95 }, state, ...(reason ? { reason } : {}) });
+/** What the console writes, its no-break spaces (a number and its unit) read as spaces. */
+const plain = (t: string | null) => (t ?? '').replace(/\u00a0/g, ' ').replace(/\s+/g, ' ').trim();
+/** Coordinates as a position would print them: degrees with 4 or more decimals. */
+const COORDS = /\d+\.\d{4,}/;
+
+describe('alert-dashboard words in Chromium', { timeout: 300_000 }, () => {
+  let server: DashboardServer;
+  let browser: Browser;
+  const pages = new Map<string, Page>();
+  const contexts: BrowserContext[] = [];
+
+  before(async () => {
+    ensureWidgetBuilt();
+    // two named sensors: the console's landmarks
+    const sensor = (id: string, sensorId: string, name: string, at: { lat: number; lon: number }) =>
+      ({ id, type: 'vigie-sensor', name, sensorId, lat: at.lat, lon: at.lon, heightM: 4, headingDeg: 0, array: 'square-4', mics: '', clock: 'ntp', clockErrorMs: 1 });
+    server = await startDashboardServer([...consoleFlow(), sensor('cfg-nord', 'rue-nord', 'Rue Nord mast', RUE_NORD), sensor('cfg-sud', 'place-sud', 'Place Sud mast', PLACE_SUD)], {
+      nodeTypes: ['alert-dashboard', 'vigie-sensor'],
+    });
+    browser = await launchChromium();
+  });
+
+  afterEach(async (t) => {
+    if (!(t as unknown as { passed?: boolean }).passed) {
+      for (const [name, page] of pages) await page.screenshot({ path: path.join(artifacts, `alert-dashboard-words-failed-${name}.png`) }).catch(() => undefined);
+    }
+    for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
+    pages.clear();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  /** A console page (a fresh browser profile that may use the clipboard) with the operator's name entered. */
+  async function openConsole(name: string, viewport: { width: number; height: number }, prepare?: (page: Page) => Promise<void>): Promise<Page> {
+    const context = await browser.newContext({ viewport });
+    contexts.push(context);
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.baseUrl });
+    const page = await context.newPage();
+    pages.set(name, page);
+    page.on('pageerror', (e) => console.error(`[${name}] page error: ${e.message}`));
+    await prepare?.(page);
+    await page.goto(`${server.baseUrl}/dashboard/alerts`);
+    await page.waitForSelector('.vigie-console[data-loaded=yes]', { state: 'attached', timeout: 60_000 });
+    await page.fill('[data-test=operator]', name);
+    await page.locator('[data-test=operator]').blur();
+    return page;
+  }
+  async function open(page: Page, alertId: string) {
+    await page.mouse.move(5, 5);
+    await page.locator(`[data-alert-id="${alertId}"]`).click();
+    await page.mouse.move(5, 5);
+    await page.waitForSelector(`[data-test=detail][data-shown-alert="${alertId}"][data-settled=yes]`, { timeout: 30_000 });
+  }
+  const text = async (page: Page, selector: string) => plain(await page.locator(selector).first().textContent());
+  const title = (page: Page, selector: string) => page.locator(selector).first().getAttribute('title');
+  const box = async (page: Page, selector: string) => (await page.locator(selector).first().boundingBox())!;
+  /** True when the element's centre is on screen and nothing covers it there. */
+  const reachable = (page: Page, selector: string) =>
+    page.evaluate((sel) => {
+      const el = document.querySelector(sel)!;
+      const b = el.getBoundingClientRect();
+      const x = b.left + b.width / 2;
+      const y = b.top + b.height / 2;
+      if (y < 0 || y > window.innerHeight || x < 0 || x > window.innerWidth) return false;
+      const hit = document.elementFromPoint(x, y);
+      return !!hit && (hit === el || el.contains(hit));
+    }, selector);
+
+  it('says confidence, loudness and place in words, the figures in tooltips, and copies the coordinates', async () => {
+    const alice = await openConsole('Alice', { width: 1366, height: 768 });
+    server.inject('dash', { payload: alert('w-gun', 'gunshot', { camera: camera('on-target') }) });
+    await open(alice, 'w-gun');
+
+    assert.equal(await text(alice, '[data-test=confidence]'), 'likely (72 %)');
+    assert.match(plain(await title(alice, '[data-test=confidence]')), /^The classifier's own score for gunshot: 72 %\. .*not the chance that it happened/);
+    assert.equal(await text(alice, '[data-test=loudness]'), 'loud — 24 dB above the street');
+    assert.match(await title(alice, '[data-test=loudness]') ?? '', /^Loudest moment −23\.0 dB\(A\) re full scale at the microphone; the street's usual level there −47\.0 dB\(A\)/);
+    // the place from the nearest named sensor, its error never better than 5 m, no coordinates in sight
+    assert.equal(await text(alice, '[data-test=place-words]'), '30 m north-east of Rue Nord mast (±5 m)');
+    const coords = `${SOURCE.lat.toFixed(5)}, ${SOURCE.lon.toFixed(5)}`;
+    assert.equal(await title(alice, '[data-test=place-words]'), `${coords} (latitude, longitude), ±5 m`);
+    const facts = plain(await alice.locator('.vigie-facts').innerText());
+    assert.doesNotMatch(facts, COORDS, `no coordinates shown: ${facts}`);
+    assert.doesNotMatch(facts, /±0/, 'no sub-metre error');
+    // the queue line says the same, in short
+    const row = plain(await alice.locator('[data-alert-id="w-gun"] .vg-meta').innerText());
+    assert.match(row, /^likely \(72 %\) · loud · Rue Nord mast, Place Sud mast · 30 m north-east of Rue Nord mast \(±5 m\)/);
+    assert.doesNotMatch(row, COORDS);
+    // the plan's circle is as believable as the words: 5 m, not 0.3 m
+    const circleM = await alice.evaluate(() => {
+      const r = Number(document.querySelector('[data-test=uncertainty]')!.getAttribute('r'));
+      const bar = document.querySelector('[data-test=plan] g line')!;
+      const barM = Number(bar.parentElement!.querySelector('text')!.textContent!.replace(/ m$/, ''));
+      return r / (Number(bar.getAttribute('x2')) / barM);
+    });
+    assert.ok(Math.abs(circleM - 5) < 0.01, `uncertainty circle ${circleM} m`);
+
+    // copy coordinates: on the clipboard, and the button says so
+    await alice.locator('[data-test=copy-coords]').click();
+    await alice.locator('[data-test=copy-coords]', { hasText: 'coordinates copied' }).waitFor({ timeout: 10_000 });
+    assert.equal(await alice.evaluate(() => navigator.clipboard.readText()), coords);
+    await alice.screenshot({ path: path.join(artifacts, 'alert-dashboard-words-1366x768.png') });
+
+    // an alert without the street's level says so, and makes none up
+    server.inject('dash', { payload: alert('w-old', 'glass_break', { confidence: 0.95, level: { dbfs: -20, dba: -38 } }) });
+    await open(alice, 'w-old');
+    assert.equal(await text(alice, '[data-test=loudness]'), 'not known: this alert gives no street level to compare with');
+    assert.match(await title(alice, '[data-test=loudness]') ?? '', /^Loudest moment −38\.0 dB\(A\) re full scale/);
+    assert.equal(await text(alice, '[data-test=confidence]'), 'sure (95 %)');
+    assert.match(plain(await alice.locator('[data-alert-id="w-old"] .vg-meta').innerText()), /^sure \(95 %\) · loudness not known · /);
+  });
+
+  it('on a plain-HTTP page, where the clipboard API is withheld, "copy coordinates" still copies them', async () => {
+    // a control room's LAN over HTTP is no secure context: the console uses the older copy command there
+    const bob = await openConsole('Bob', { width: 1366, height: 768 }, async (page) => {
+      await page.addInitScript(() => Object.defineProperty(window, 'isSecureContext', { value: false }));
+    });
+    server.inject('dash', { payload: alert('w-http', 'scream') });
+    await open(bob, 'w-http');
+    await bob.locator('[data-test=copy-coords]').click();
+    await bob.locator('[data-test=copy-coords]', { hasText: 'coordinates copied' }).waitFor({ timeout: 10_000 });
+    assert.equal(await bob.evaluate(() => navigator.clipboard.readText()), `${SOURCE.lat.toFixed(5)}, ${SOURCE.lon.toFixed(5)}`);
+  });
+});
