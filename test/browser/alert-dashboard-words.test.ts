@@ -2,7 +2,8 @@
  * The console in words an operator reads, in a real browser (Debian's Chromium, real Node-RED
  * with Dashboard 2.0): confidence as "sure / likely / possible", loudness as how far the sound
  * stood above the street, the place from the nearest named sensor with a believable error and
- * the coordinates only to copy. Screenshots go to test-artifacts/.
+ * the coordinates only to copy; and the decision bar in view on a short screen, covering
+ * nothing when the picture can make room. Screenshots go to test-artifacts/.
  */
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,7 +44,7 @@ const plain = (t: string | null) => (t ?? '').replace(/\u00a0/g, ' ').replace(/\
 /** Coordinates as a position would print them: degrees with 4 or more decimals. */
 const COORDS = /\d+\.\d{4,}/;
 
-describe('alert-dashboard words in Chromium', { timeout: 300_000 }, () => {
+describe('alert-dashboard words and decision bar in Chromium', { timeout: 300_000 }, () => {
   let server: DashboardServer;
   let browser: Browser;
   const pages = new Map<string, Page>();
@@ -163,5 +164,48 @@ describe('alert-dashboard words in Chromium', { timeout: 300_000 }, () => {
     await bob.locator('[data-test=copy-coords]').click();
     await bob.locator('[data-test=copy-coords]', { hasText: 'coordinates copied' }).waitFor({ timeout: 10_000 });
     assert.equal(await bob.evaluate(() => navigator.clipboard.readText()), `${SOURCE.lat.toFixed(5)}, ${SOURCE.lon.toFixed(5)}`);
+  });
+
+  it('on a short screen with a long camera reason, the decision bar stays in view; it covers the picture only when the picture cannot make room', async () => {
+    // ptz-steer's words for two cameras that failed (lib/camera/steer.ts failureWords)
+    const reason = 'camera Camera place is not responding (offline, or cut off from the network); camera Camera rue Nord refused Vigie\'s login (its user or password has changed)';
+    const carol = await openConsole('Carol', { width: 1280, height: 720 });
+    server.inject('dash', { payload: alert('w-long', 'explosion', { camera: camera('failed', reason) }) });
+    await open(carol, 'w-long');
+    await carol.locator('[data-test=camera-reason]').waitFor();
+    // the reason pushes the picture down, yet every decision is on screen, on one row, and nothing covers it
+    for (const b of ['confirm', 'dismiss', 'escalate', 'note']) assert.ok(await reachable(carol, `[data-test=${b}]`), `${b} in view and not covered at 1280x720`);
+    const rows = await Promise.all(['confirm', 'dismiss', 'escalate'].map((b) => box(carol, `[data-test=${b}]`)));
+    assert.ok(rows.every((b) => Math.abs(b.y - rows[0].y) < 2), `one row: ${JSON.stringify(rows)}`);
+    // the picture made room: the bar covers none of it (nor the facts above it)
+    await carol.waitForFunction(() => {
+      const v = document.querySelector('[data-test=video]')!.getBoundingClientRect();
+      const a = document.querySelector('[data-test=actions]')!.getBoundingClientRect();
+      return v.bottom <= a.top + 0.5;
+    }, null, { timeout: 10_000 });
+    assert.equal(await carol.locator('[data-test=actions]').getAttribute('data-stuck'), 'no', 'the bar sits below the picture, covering nothing');
+    const reasonBox = await box(carol, '[data-test=camera-reason]');
+    assert.ok(reasonBox.y + reasonBox.height <= (await box(carol, '[data-test=video]')).y, 'the camera reason is above the picture, in full');
+    await carol.screenshot({ path: path.join(artifacts, 'alert-dashboard-words-long-reason-1280x720.png') });
+
+    // a decision: its history line is under the bar, and scrolling shows it uncovered
+    await carol.fill('[data-test=note]', 'fire brigade called');
+    await carol.locator('[data-test=escalate]').click();
+    await carol.locator('[data-test=history]').waitFor({ timeout: 30_000 });
+    await carol.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await carol.waitForTimeout(300);
+    assert.ok(await reachable(carol, '[data-test=history] li'), 'scrolled down, the history is not under the bar');
+
+    // shorter still: the picture cannot shrink that far, so the bar stays at the window's edge over its lower part
+    await carol.setViewportSize({ width: 1280, height: 560 });
+    await carol.evaluate(() => window.scrollTo(0, 0));
+    await carol.waitForSelector('[data-test=actions][data-stuck=yes]', { timeout: 10_000 });
+    for (const b of ['confirm', 'dismiss', 'escalate']) assert.ok(await reachable(carol, `[data-test=${b}]`), `${b} in view at 1280x560`);
+    const bar = await box(carol, '[data-test=actions]');
+    assert.ok(bar.y + bar.height <= 561 && bar.y >= 560 - bar.height - 1, `the bar at the window's bottom edge: ${JSON.stringify(bar)}`);
+    await carol.screenshot({ path: path.join(artifacts, 'alert-dashboard-words-short-1280x560.png') });
+    // back to 1280x720: room again, the bar covers nothing
+    await carol.setViewportSize({ width: 1280, height: 720 });
+    await carol.waitForSelector('[data-test=actions][data-stuck=no]', { timeout: 10_000 });
   });
 });

@@ -56,16 +56,19 @@ const css = `
 .vg-badge.vg-cam-offline { background: var(--vg-red); }
 .vg-offline-note { color: var(--vg-red); font-weight: 600; }
 .vigie-empty { padding: 24px; text-align: center; opacity: 0.7; border: 1px dashed var(--vg-line); border-radius: 6px; }
-.vigie-detail { display: grid; grid-template-columns: minmax(0, 3fr) minmax(240px, 2fr); grid-template-areas: 'head head' 'facts facts' 'video side' 'actions side' 'history side' 'rest side'; grid-template-rows: auto auto auto auto auto 1fr; gap: 10px; min-width: 0; align-items: start; }
+.vigie-detail { display: grid; grid-template-columns: minmax(0, 3fr) minmax(240px, 2fr); grid-template-areas: 'head head' 'facts facts' 'watch side' 'rest side'; grid-template-rows: auto auto auto 1fr; gap: 10px; min-width: 0; align-items: start; }
 .vigie-head { grid-area: head; display: flex; flex-wrap: wrap; align-items: baseline; gap: 6px 16px; }
 .vigie-head h3 { margin: 0; font-size: 22px; }
 .vigie-head .mdi { font-size: 26px; }
-.vigie-facts { grid-area: facts; display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 4px 14px; font-size: 14px; margin: 0; }
+.vigie-facts { grid-area: facts; display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); grid-auto-flow: row dense; gap: 4px 14px; font-size: 14px; margin: 0; }
+.vigie-facts > .vg-wide { grid-column: 1 / -1; }
 .vigie-facts dt { font-size: 12px; opacity: 0.7; margin: 0; } .vigie-facts dd { margin: 0 0 4px 0; font-weight: 500; }
 .vigie-facts .vg-copy { display: inline-flex; align-items: center; gap: 4px; margin-top: 2px; padding: 1px 6px; border: 1px solid var(--vg-line); border-radius: 4px;
   background: transparent; color: inherit; font: inherit; font-size: 12px; font-weight: 400; cursor: pointer; }
 .vigie-facts .vg-coords { display: block; font-size: 12px; font-weight: 400; user-select: all; }
-.vigie-video { grid-area: video; position: relative; background: #111; border-radius: 6px; overflow: hidden; aspect-ratio: 16 / 9; display: flex; align-items: center; justify-content: center; color: #ddd; }
+/* the picture, the decision bar and the history: the bar stays in view at the window's bottom edge */
+.vigie-watch { grid-area: watch; display: flex; flex-direction: column; gap: 10px; min-width: 0; }
+.vigie-video { position: relative; background: #111; border-radius: 6px; overflow: hidden; aspect-ratio: 16 / 9; display: flex; align-items: center; justify-content: center; color: #ddd; }
 .vigie-video video, .vigie-video img { width: 100%; height: 100%; object-fit: contain; display: block; background: #111; }
 .vigie-video .vg-mode { position: absolute; top: 6px; left: 6px; background: rgba(0,0,0,0.6); color: #fff; font-size: 12px; padding: 2px 8px; border-radius: 4px; }
 .vigie-video .vg-live { background: var(--vg-red); }
@@ -80,8 +83,11 @@ const css = `
 .vigie-snapshot-box { margin: 0; display: flex; flex-direction: column; gap: 2px; }
 .vigie-snapshot-box figcaption { font-size: 12px; opacity: 0.7; }
 .vigie-snapshot-gone { margin: 0; max-width: 260px; padding: 8px 10px; font-size: 12px; border: 1px dashed var(--vg-line); border-radius: 6px; opacity: 0.85; }
-.vigie-actions { grid-area: actions; display: flex; flex-wrap: wrap; gap: 8px; align-items: stretch; }
-.vigie-actions textarea { flex: 1 1 160px; min-height: 44px; padding: 6px 8px; border: 1px solid var(--vg-line); border-radius: 4px; color: inherit; background: transparent; font: inherit; resize: vertical; }
+/* bottom -1px: held at the edge, the bar is not wholly in view, which tells the console it covers something (vg-stuck) */
+.vigie-actions { position: sticky; bottom: -1px; z-index: 3; display: flex; flex-wrap: wrap; gap: 8px; align-items: stretch; padding: 4px 0 5px;
+  background: rgb(var(--v-theme-surface, 255, 255, 255)); }
+.vigie-actions.vg-stuck { box-shadow: 0 -8px 8px -6px rgba(0, 0, 0, 0.35); }
+.vigie-actions textarea { flex: 1 1 140px; min-height: 44px; padding: 6px 8px; border: 1px solid var(--vg-line); border-radius: 4px; color: inherit; background: transparent; font: inherit; resize: vertical; }
 .vigie-btn { min-height: 44px; min-width: 110px; padding: 6px 14px; border-radius: 6px; border: none; font-size: 16px; font-weight: 600; color: #fff; cursor: pointer; }
 .vigie-btn:disabled { opacity: 0.45; cursor: not-allowed; }
 .vigie-btn.vg-confirm { background: var(--vg-green); } .vigie-btn.vg-dismiss { background: var(--vg-grey); }
@@ -95,13 +101,13 @@ const css = `
 .vigie-btn.vg-cancel { background: transparent; color: inherit; border: 1px solid var(--vg-line); }
 .vigie-none { display: block; padding: 24px; border: 1px dashed var(--vg-line); border-radius: 6px; opacity: 0.8; }
 .vigie-none p { margin: 0; }
-.vigie-history { grid-area: history; font-size: 13px; opacity: 0.85; margin: 0; padding-left: 18px; }
+.vigie-history { font-size: 13px; opacity: 0.85; margin: 0; padding-left: 18px; }
 .vigie-error { color: #fff; background: var(--vg-red); padding: 6px 10px; border-radius: 4px; font-size: 14px; }
 @media (max-width: 1100px) {
   .vigie-main { grid-template-columns: 1fr; }
   .vigie-queue { max-height: 34vh; }
   .vigie-video { max-height: 56vh; }
-  .vigie-detail { grid-template-columns: 1fr; grid-template-areas: 'head' 'facts' 'video' 'actions' 'history' 'side'; grid-template-rows: none; }
+  .vigie-detail { grid-template-columns: 1fr; grid-template-areas: 'head' 'facts' 'watch' 'side'; grid-template-rows: none; }
   .vigie-side { display: grid; grid-template-columns: 1fr 1fr; align-items: start; }
 }
 @media (max-width: 600px) { .vigie-side { grid-template-columns: 1fr; } }
