@@ -1,6 +1,6 @@
 /**
  * The console in words an operator reads, in a real browser (Debian's Chromium, real Node-RED
- * with Dashboard 2.0): confidence as "sure / likely / possible", loudness as how far the sound
+ * with Dashboard 2.0): confidence as "strong / fair / weak match", loudness as how far the sound
  * stood above the street, the place from the nearest named sensor with a believable error and
  * the coordinates only to copy; and the decision bar in view on a short screen, covering
  * nothing when the picture can make room. Screenshots go to test-artifacts/.
@@ -115,7 +115,7 @@ describe('alert-dashboard words and decision bar in Chromium', { timeout: 300_00
     server.inject('dash', { payload: alert('w-gun', 'gunshot', { camera: camera('on-target') }) });
     await open(alice, 'w-gun');
 
-    assert.equal(await text(alice, '[data-test=confidence]'), 'likely (72 %)');
+    assert.equal(await text(alice, '[data-test=confidence]'), 'fair match (72 %)');
     assert.match(plain(await title(alice, '[data-test=confidence]')), /^The classifier's own score for gunshot: 72 %\. .*not the chance that it happened/);
     assert.equal(await text(alice, '[data-test=loudness]'), 'loud — 24 dB above the street');
     assert.match(await title(alice, '[data-test=loudness]') ?? '', /^Loudest moment −23\.0 dB\(A\) re full scale at the microphone; the street's usual level there −47\.0 dB\(A\)/);
@@ -150,8 +150,8 @@ describe('alert-dashboard words and decision bar in Chromium', { timeout: 300_00
     await open(alice, 'w-old');
     assert.equal(await text(alice, '[data-test=loudness]'), 'not known: this alert gives no street level to compare with');
     assert.match(await title(alice, '[data-test=loudness]') ?? '', /^Loudest moment −38\.0 dB\(A\) re full scale/);
-    assert.equal(await text(alice, '[data-test=confidence]'), 'sure (95 %)');
-    assert.match(plain(await alice.locator('[data-alert-id="w-old"] .vg-meta').innerText()), /^sure \(95 %\) · loudness not known · /);
+    assert.equal(await text(alice, '[data-test=confidence]'), 'strong match (95 %)');
+    assert.match(plain(await alice.locator('[data-alert-id="w-old"] .vg-meta').innerText()), /^strong match \(95 %\) · loudness not known · /);
   });
 
   it('on a plain-HTTP page, where the clipboard API is withheld, "copy coordinates" still copies them', async () => {

@@ -24,23 +24,23 @@ before(async () => {
 });
 
 test('a number and its unit never part at a line\'s end: a no-break space joins them', () => {
-  assert.equal(raw.confidenceWords(0.72)!.text, 'likely (72\u00a0%)');
+  assert.equal(raw.confidenceWords(0.72)!.text, 'fair match (72\u00a0%)');
   assert.equal(raw.loudnessWords({ dbfs: -10, dba: -23, backgroundDba: -47 }).text, 'loud — 24\u00a0dB above the street');
 });
 
-test('confidence: sure from 90 %, likely from 60 %, else possible, with the percentage beside the word', () => {
+test('confidence: strong match from 90 %, fair match from 60 %, else weak match, with the percentage beside the word', () => {
   const seen = [0.97, 0.9, 0.89, 0.6, 0.59, 0.12, 0, 1].map((c) => words.confidenceWords(c)!.text);
-  assert.deepEqual(seen, ['sure (97 %)', 'sure (90 %)', 'likely (89 %)', 'likely (60 %)', 'possible (59 %)', 'possible (12 %)', 'possible (0 %)', 'sure (100 %)']);
-  // the word follows the percentage shown: 0.895 shows as 90 %, so it is "sure" like any 90 %
-  assert.equal(words.confidenceWords(0.895)!.text, 'sure (90 %)');
-  assert.equal(words.confidenceWords(0.5949)!.text, 'possible (59 %)');
+  assert.deepEqual(seen, ['strong match (97 %)', 'strong match (90 %)', 'fair match (89 %)', 'fair match (60 %)', 'weak match (59 %)', 'weak match (12 %)', 'weak match (0 %)', 'strong match (100 %)']);
+  // the word follows the percentage shown: 0.895 shows as 90 %, so it is a "strong match" like any 90 %
+  assert.equal(words.confidenceWords(0.895)!.text, 'strong match (90 %)');
+  assert.equal(words.confidenceWords(0.5949)!.text, 'weak match (59 %)');
   assert.equal(words.confidenceWords(undefined), null);
   assert.equal(words.confidenceWords(Number.NaN), null);
 });
 
 test('confidence: the tooltip says it is the classifier\'s own score, not the chance that it happened', () => {
   const c = words.confidenceWords(0.72, 'gunshot')!;
-  assert.equal(c.word, 'likely');
+  assert.equal(c.word, 'fair match');
   assert.equal(c.percent, '72 %');
   assert.match(c.tip, /^The classifier's own score for gunshot: 72 %\./);
   assert.match(c.tip, /not the chance that it happened/);

@@ -6,7 +6,9 @@
  * is how closely the sound matches what the classifier learned for its class, not the chance
  * that the event happened (a firework can match a gunshot well): docs/operators.md says so.
  */
-export const CONFIDENCE_WORDS = [[0.9, 'sure'], [0.6, 'likely'], [0, 'possible']]
+// Not "sure" or "likely": with the shipped thresholds (0.9) every alert scores 90 % or more,
+// and the shipped model still raises tens of false alarms an hour; the words describe the match.
+export const CONFIDENCE_WORDS = [[0.9, 'strong match'], [0.6, 'fair match'], [0, 'weak match']]
 
 /** Loudness words by how far the sound stood above the street's usual level (dB), loudest first. */
 export const LOUDNESS_WORDS = [[30, 'very loud'], [20, 'loud'], [10, 'moderate'], [-Infinity, 'faint']]
@@ -21,12 +23,12 @@ function signed (db, digits = 0) {
 }
 
 /**
- * { word, percent, text, tip } for a confidence 0…1 ("likely", "72 %", "likely (72 %)"), or
+ * { word, percent, text, tip } for a confidence 0…1 ("fair match", "72 %", "fair match (72 %)"), or
  * null when there is none. `labelWords` names the class in the tooltip ("gunshot").
  */
 export function confidenceWords (confidence, labelWords = 'this class') {
     if (typeof confidence !== 'number' || !Number.isFinite(confidence)) return null
-    // the word follows the percentage shown: never "likely (90 %)" beside a "sure (90 %)"
+    // the word follows the percentage shown: never "fair match (90 %)" beside a "strong match (90 %)"
     const rounded = Math.round(Math.min(1, Math.max(0, confidence)) * 100)
     const word = CONFIDENCE_WORDS.find(([min]) => rounded >= min * 100)[1]
     const percent = rounded + NBSP + '%'
