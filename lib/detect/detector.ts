@@ -15,7 +15,7 @@ import { AudioSpan } from '../audio/ring';
 import { CLASSIFIER_KERNEL, Resampler } from '../audio/resample';
 import { Detection } from '../contracts';
 import { AWeightingFilter } from '../dsp/aweighting';
-import { powerToDb } from '../dsp/levels';
+import { MIN_DB, powerToDb } from '../dsp/levels';
 import { ContractError } from '../util/validate';
 import { BackgroundLevel } from './background';
 import { ClassRule, EventTracker, FiredEvent, LevelGate, gatePasses } from './events';
@@ -524,7 +524,8 @@ export class Detector {
       onset: round6(this.timeOf(onsetFrame)),
       offset: round6(this.timeOf(offsetFrame)),
       // The street's usual level beside the event's: operators read how far it stood above it.
-      level: { dbfs: round1(Math.min(0, dbfs)), dba: round1(dba), ...(bg !== undefined ? { backgroundDba: round1(bg) } : {}) },
+      // Digital silence (a muted channel, a file's silence) is no street level: left out.
+      level: { dbfs: round1(Math.min(0, dbfs)), dba: round1(dba), ...(bg !== undefined && bg > MIN_DB ? { backgroundDba: round1(bg) } : {}) },
       scores,
       span,
     };
