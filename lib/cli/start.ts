@@ -275,6 +275,24 @@ function envUsers(nodes: FlowNode[], names: string[]): Map<string, string[]> {
 }
 
 /**
+ * MQTT broker nodes of the flow that would reach their broker over TLS (an mqtts:// or wss://
+ * URL, given or from the environment) without checking its certificate: Node-RED's broker node
+ * then accepts any certificate unless it has `verifyservercert` or a TLS configuration node. The
+ * shipped flows set it; a flow installed by an earlier version does not. As `type "name"` lines.
+ */
+export function brokersWithoutCertificateCheck(flowText: string, env: NodeJS.ProcessEnv): string[] {
+  const out: string[] = [];
+  for (const n of flowNodes(flowText) as Array<FlowNode & { broker?: unknown; verifyservercert?: unknown; usetls?: unknown; tls?: unknown }>) {
+    if (n.type !== 'mqtt-broker' || typeof n.broker !== 'string') continue;
+    const url = n.broker.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => env[name] ?? '').trim();
+    if (!/^(mqtts|wss):\/\//i.test(url)) continue;
+    if (n.verifyservercert === true || n.verifyservercert === 'true' || (n.usetls && n.tls)) continue;
+    out.push(`mqtt-broker "${n.name || n.id}"`);
+  }
+  return out;
+}
+
+/**
  * Refuses to run a flow that refers to unset environment variables: its nodes would start
  * with the literal reference as a setting. One error names every missing variable and what it is.
  */
@@ -474,7 +492,12 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
     env.VIGIE_CREDENTIAL_SECRET = 'false';
   }
   try {
-    checkFlowEnv(fs.readFileSync(file, 'utf8'), env, fresh ? path.basename(flowFile) : file);
+    const flowText = fs.readFileSync(file, 'utf8');
+    checkFlowEnv(flowText, env, fresh ? path.basename(flowFile) : file);
+    // Not refused (a running gateway must not stop at an upgrade), but said at every start.
+    for (const b of brokersWithoutCertificateCheck(flowText, env)) {
+      log(`WARNING: ${b} reaches its broker over TLS without checking the broker's certificate (a flow installed by an earlier version): anyone between could read the MQTT password. Add "verifyservercert": true to it, or start once with --reset-flow (docs/mqtt.md, TLS)`);
+    }
     prepareUserDir(opts, flowFile, fresh, log, creds);
   } catch (err) {
     await services?.stop();

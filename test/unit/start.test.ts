@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { checkFlowEnv, credentialReferences, FLOW_ENV, flowToRun, parseStartArgs, prepareUserDir, start, unsetEnvReferences, withFlowEnvDefaults, writePlainCredentials } from '../../lib/cli/start';
+import { brokersWithoutCertificateCheck, checkFlowEnv, credentialReferences, FLOW_ENV, flowToRun, parseStartArgs, prepareUserDir, start, unsetEnvReferences, withFlowEnvDefaults, writePlainCredentials } from '../../lib/cli/start';
 import { repoRoot } from '../support/nodered';
 
 test('arguments: defaults, and errors that name the option', () => {
@@ -170,4 +170,21 @@ test('docs/install.md: its docker run examples start complete flows, and its tab
     const users = ['gateway', 'control-room'].filter((f) => unsetEnvReferences(shippedFlow(f), {}).includes(name));
     assert.equal(row.flows, users.join(', '), `${name}: flows column`);
   }
+});
+
+test('a broker reached over TLS without a certificate check (a flow of an earlier version) is named; the shipped flows pass', () => {
+  const tlsEnv = { VIGIE_MQTT_HOST: 'mqtts://broker.example:8883' };
+  for (const f of ['gateway', 'control-room']) assert.deepEqual(brokersWithoutCertificateCheck(shippedFlow(f), tlsEnv), [], f);
+  // The gateway flow as an earlier version installed it: no verifyservercert.
+  const old = (JSON.parse(shippedFlow('gateway')) as Array<Record<string, unknown>>).map((n) => {
+    if (n.type !== 'mqtt-broker') return n;
+    const { verifyservercert: _dropped, ...rest } = n;
+    return rest;
+  });
+  const oldText = JSON.stringify(old);
+  assert.deepEqual(brokersWithoutCertificateCheck(oldText, tlsEnv), ['mqtt-broker "city broker"']);
+  // Plain MQTT, or a TLS configuration node of its own: nothing to say.
+  assert.deepEqual(brokersWithoutCertificateCheck(oldText, { VIGIE_MQTT_HOST: 'broker.example' }), []);
+  const withTlsNode = old.map((n) => (n.type === 'mqtt-broker' ? { ...n, usetls: true, tls: 'tls-1' } : n));
+  assert.deepEqual(brokersWithoutCertificateCheck(JSON.stringify(withTlsNode), tlsEnv), []);
 });
