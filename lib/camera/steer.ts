@@ -68,6 +68,8 @@ const PROBE_BACKOFF = { initialMs: 2000, maxMs: 30_000 } as const;
 const OFFLINE_WAITING_MAX = 100;
 /** Alerts kept waiting for a busy camera: beyond, the least urgent ends as a wait that found no camera ends. */
 const BUSY_WAITING_MAX = 100;
+/** Alerts whose latest copy is remembered (see latestCopies): beyond, the oldest is forgotten. */
+const LATEST_COPIES_MAX = 1000;
 
 export const DEFAULT_STEER_OPTIONS: SteerOptions = {
   mode: 'automatic',
@@ -166,6 +168,14 @@ export class PtzSteer {
   private wakeSoon = false;
   /** Latest move per camera: a newer one supersedes it. */
   private readonly activeMove = new Map<string, string>();
+  /**
+   * The latest copy of each alert: the localizer sends an alert again, under the same id, when a
+   * later report places it better, and an operator's *Look again* is a copy too. An older copy
+   * still under way (moving, retrying, about to wait) ends quietly: it neither waits, nor is
+   * tried again, nor is sent (see isStale). Otherwise the copy whose move the newer one
+   * superseded would wait for the camera its own alert holds, and take it back at once.
+   */
+  private readonly latestCopies = new Map<string, Alert>();
   private closed = false;
   /** Names the fields dropped from alerts, each once (see DroppedFieldWarnings). */
   private readonly droppedFields = new DroppedFieldWarnings((t) => this.hooks.warn?.(t));
@@ -184,31 +194,36 @@ export class PtzSteer {
     if (p.kind === 'decision') return this.onDecision(p, emit);
     if (p.kind === 'move-request') return this.onMoveRequest(p, emit);
     const alert = parseAlert(p, 'payload', this.droppedFields);
+    // A copy sent again (better placed) goes its own way: an older copy still moving a camera,
+    // retrying or waiting ends quietly, and never turns a camera back to its old place.
+    this.markLatest(alert);
     if (this.dismissed.has(alert.id)) {
       this.hooks.log?.(`alert ${alert.id} came again after it was dismissed: no camera moves for it`);
       emit({ port: 1, payload: alert });
       return;
     }
-    // A copy sent again (better placed) goes its own way: the older copy, waiting for its
-    // cameras to answer, must not re-aim them at its old place later.
-    if (this.waiting.get(alert.id)?.offline) {
+    const waited = this.waiting.get(alert.id);
+    if (waited) {
       this.waiting.delete(alert.id);
       this.scheduleWaitCheck();
     }
+    // Confirm mode asks once per alert: a copy sent again (better placed) after an operator
+    // sent a camera to it (it holds one, or waits for one) goes where the operator said it may.
+    const confirmed = this.opts.mode === 'automatic' || !!waited || this.holdsCamera(alert.id);
     const target = targetOf(alert, this.opts.assumedDistanceM);
     const rank = rankOf(alert);
     const { choice, ranked, rejected } = chooseCamera(this.candidates(), target, rank, Date.now(), this.opts.frameWidthM);
-    if (!choice && this.opts.mode === 'automatic' && this.startWaiting(alert, target, rank, this.opts.actor, emit)) return;
-    if (!choice && this.opts.mode === 'confirm' && this.proposeBusy(alert, target, rank, emit)) return;
+    // Waiting for a busy camera already, it keeps its place in the queue (and its look).
+    const queued = waited && !waited.offline ? waited : undefined;
+    if (!choice && confirmed && this.startWaiting(alert, target, rank, this.opts.actor, emit, queued?.looked, queued?.sinceMs)) return;
+    if (!choice && !confirmed && this.proposeBusy(alert, target, rank, emit)) return;
     if (!choice) {
       const why = rejected.length ? rejected.map((r) => `${r.cameraId}: ${r.reason}`).join('; ') : 'no camera configured';
       emit({ port: 1, payload: alert });
       emit({ port: 2, payload: alert, error: { code: 'no-camera', message: `no camera can look at alert ${alert.id}: ${why}` } });
       return;
     }
-    // Confirm mode asks once per alert: a copy sent again (better placed) re-aims the camera an
-    // operator already turned to it.
-    if (this.opts.mode === 'confirm' && !this.holdsCamera(alert.id)) {
+    if (!confirmed) {
       this.pruneProposals();
       const changed = proposalChangeWords(this.proposals.get(alert.id), choice);
       this.proposals.set(alert.id, { alert, choice, ranked, rank, expiresMs: Date.now() + this.opts.proposalTtlMs });
@@ -261,6 +276,8 @@ export class PtzSteer {
     const given = parseAlert(requireObject(p.alert, 'payload.alert'), 'payload.alert', this.droppedFields);
     if (given.id !== alertId) throw new ContractError('payload.alert.id', `the id of payload.alertId ("${alertId}")`, given.id);
     const { camera: before, video: _video, ...alert } = given;
+    // The operator's request is the alert's latest word: a copy still under way ends quietly.
+    this.markLatest(alert);
     const target = targetOf(alert, this.opts.assumedDistanceM);
     const rank = rankOf(alert);
     const cameraId = cameraIdOf(p);
@@ -376,13 +393,16 @@ export class PtzSteer {
       silent = [];
       silentIds = [];
       for (const choice of ranked) {
-        if (this.closed) break;
+        if (this.closed || this.isStale(alert)) return;
         const conn = this.cameras().find((c) => c.id === choice.config.id);
         if (!conn) continue;
         // Time has passed (an operator confirmed, a retry waited): the camera may now be held.
         if (!force && isHeldAgainst(this.holds.get(conn.id), rank, Date.now())) continue;
         // An operator's choice that takes a camera says who took it, for the alert it leaves.
         const r = await this.moveOne(conn, choice, alert, rank, actor, emit, force && actor !== this.opts.actor ? actor : undefined);
+        // A newer copy of this alert came meanwhile (and most likely superseded this move): it
+        // goes its own way; this one neither waits for the camera its alert holds, nor retries.
+        if (this.isStale(alert)) return;
         last = { choice, r };
         if (r.state !== 'failed') return;
         const code = r.error?.code;
@@ -401,7 +421,7 @@ export class PtzSteer {
       // Every camera held or taken over: a retry would find them so; wait for one to be free.
       if (!unreachable) break;
     }
-    if (this.closed) return;
+    if (this.closed || this.isStale(alert)) return;
     const target = targetOf(alert, this.opts.assumedDistanceM);
     // Every camera was held (or taken over while moving) by a more important alert: wait for one.
     const heldOut = !last || last.r.error?.code === 'superseded';
@@ -430,6 +450,7 @@ export class PtzSteer {
    * attempt found none reachable.
    */
   private fail(alert: Alert, choice: Choice, r: MoveResult, emit: (out: SteerOutput) => void, silent: string[] = []): void {
+    if (this.isStale(alert)) return;
     const e = r.error ?? new CameraError('error', r.notes.join('; ') || 'move failed', choice.config.id);
     const reason = silent.length > 1 ? `${silentWords(silent)}: no camera could turn here` : failureWords(cameraName(choice.config), e.code);
     const payload = { ...alert, camera: this.cameraState(choice, 'failed', r, reason) };
@@ -460,7 +481,8 @@ export class PtzSteer {
         return;
       }
       this.aimedAt.delete(cfg.id);
-      if (displaced.alert.id !== alert.id) {
+      // An older copy of an alert (a newer one came since) is not told, and does not wait.
+      if (displaced.alert.id !== alert.id && !this.isStale(displaced.alert)) {
         const then = takenBy ? `was taken by ${takenBy} for ${alertWords(alert.label, alert.id)}` : `turned to ${alertWords(alert.label, alert.id)}`;
         const looked = { cameraId: cfg.id, words: lookedWords(cfg, then) };
         const holdRuns = displacedHold?.alertId === displaced.alert.id && displacedHold.untilMs > Date.now() && !this.dismissed.has(displaced.alert.id);
@@ -508,7 +530,12 @@ export class PtzSteer {
         ...(r.error ? { error: r.error.message } : {}),
       },
     });
-    if (r.state !== 'failed') {
+    if (r.state !== 'failed' && this.isStale(alert)) {
+      // A newer copy of this alert came meanwhile and went another way (another camera, or
+      // none): the camera did turn (audited above), but it is not sent as this alert's, nor held
+      // for it. It goes home after the quiet period unless an alert takes it first.
+      if (this.activeMove.get(cfg.id) === moveId) this.holds.delete(cfg.id);
+    } else if (r.state !== 'failed') {
       // Its own rank, not an operator's take-over's: if displaced, it queues as what it is.
       if (this.activeMove.get(cfg.id) === moveId) this.aimedAt.set(cfg.id, { alert, target: targetOf(alert, this.opts.assumedDistanceM), rank: rankOf(alert), actor, emit });
       const world = cameraDegreesToWorld(cfg, spaceToDegrees(cfg.calibration, r.position!));
@@ -585,6 +612,8 @@ export class PtzSteer {
    */
   private startWaiting(alert: Alert, target: TargetSpec, rank: AlertRank, actor: string, emit: (out: SteerOutput) => void, looked?: Waiting['looked'], sinceMs?: number): boolean {
     if (this.opts.waitForCameraMs <= 0 || this.closed) return false;
+    // An older copy (a newer one came since) waits for nothing; true, so the caller sends nothing either.
+    if (this.isStale(alert)) return true;
     const now = Date.now();
     const ranked = this.camerasIfFree(target, rank);
     if (!ranked.length) return false;
@@ -651,6 +680,11 @@ export class PtzSteer {
     this.wakeSoon = false;
     const now = Date.now();
     for (const [id, w] of this.waiting) {
+      // A newer copy replaces a waiting one (see handle); none is left behind, but none may move a camera.
+      if (this.isStale(w.alert)) {
+        this.waiting.delete(id);
+        continue;
+      }
       if (w.expiresMs > now) continue;
       this.waiting.delete(id);
       this.giveUp(w);
@@ -680,7 +714,7 @@ export class PtzSteer {
    * view for this alert's place. No fault: output 2 stays silent.
    */
   private release(left: Aimed, config: CameraConfig, reason: string): void {
-    if (this.closed) return;
+    if (this.closed || this.isStale(left.alert)) return;
     const aim = aimFor(config, left.target, this.opts.frameWidthM);
     if (typeof aim === 'string') return;
     this.hooks.log?.(`alert ${left.alert.id}: ${reason}`);
@@ -741,7 +775,7 @@ export class PtzSteer {
    * (execute() serves the queue right after, which starts probing its cameras.)
    */
   private waitForAnswer(alert: Alert, target: TargetSpec, rank: AlertRank, actor: string, emit: (out: SteerOutput) => void, silent: string[], silentIds: string[]): void {
-    if (this.opts.waitForCameraMs <= 0 || this.closed || this.dismissed.has(alert.id)) return;
+    if (this.opts.waitForCameraMs <= 0 || this.closed || this.dismissed.has(alert.id) || this.isStale(alert)) return;
     const cameraIds = this.camerasIfFree(target, rank).map((c) => c.config.id);
     if (!cameraIds.length) return;
     const now = Date.now();
@@ -754,7 +788,7 @@ export class PtzSteer {
 
   /** A try found its cameras still out of reach: it waits again, unless its time is up or an operator dismissed it meanwhile. */
   private waitForAnswerAgain(w: Waiting, silentIds: string[]): void {
-    if (this.closed || this.dismissed.has(w.alert.id) || this.waiting.has(w.alert.id)) return;
+    if (this.closed || this.dismissed.has(w.alert.id) || this.waiting.has(w.alert.id) || this.isStale(w.alert)) return;
     if (w.expiresMs <= Date.now()) {
       this.giveUp(w);
       return;
@@ -875,6 +909,21 @@ export class PtzSteer {
     this.dismissed.set(alertId, now);
   }
 
+  /** `alert` is now its id's latest copy (see latestCopies). */
+  private markLatest(alert: Alert): void {
+    this.latestCopies.delete(alert.id);
+    this.latestCopies.set(alert.id, alert);
+    // Bounded memory: the alert seen longest ago is forgotten (an older copy of it, were one
+    // still under way, would then act as if it were the only one).
+    if (this.latestCopies.size > LATEST_COPIES_MAX) this.latestCopies.delete(this.latestCopies.keys().next().value!);
+  }
+
+  /** A newer copy of this alert came since: this one ends quietly wherever it would wait, retry or be sent. */
+  private isStale(alert: Alert): boolean {
+    const latest = this.latestCopies.get(alert.id);
+    return latest !== undefined && latest !== alert;
+  }
+
   private holdsCamera(alertId: string): boolean {
     const now = Date.now();
     return [...this.holds.values()].some((h) => h.alertId === alertId && h.untilMs > now);
@@ -941,6 +990,7 @@ export class PtzSteer {
     this.watchConnections();
     this.dismissed.clear();
     this.aimedAt.clear();
+    this.latestCopies.clear();
   }
 }
 

@@ -992,3 +992,190 @@ test('close() while an alert waits for an offline camera leaves no timer and no 
     assert.equal(a.moves.length, 0);
     assert.equal(outs.length, sent);
   }));
+
+// The localizer sends an alert again, under the same id, when a later report places it better.
+// The newer copy supersedes the older one's move: the older copy ends quietly (it does not wait
+// for the camera its own alert holds, is not tried again, and is not sent).
+
+/** Every camera state output 1 sent for `id`, in order. */
+const statesOf = (outs: SteerOutput[], id: string) => outs.filter((o) => o.port === 1 && o.payload.id === id).map((o) => o.payload.camera?.state);
+
+test('a copy sent again while the first copy\'s camera is still turning re-aims it once: no back and forth, never "waiting" for itself', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000 }, 300, async ({ a, steer, outs, send }) => {
+    // The camera is still on its way to the first place when the copy comes, however slow the machine.
+    a.held = true;
+    const first = send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    await waitFor(() => a.moves.length === 1, 5000, 'the camera turning to the first place');
+    const second = send(alert('gun', 'gunshot', destination(O, 34, 40)));
+    await waitFor(() => a.moves.length >= 2, 5000, 'the camera sent to the better place');
+    a.held = false;
+    await Promise.all([first, second]);
+    // Stops at the first sign of a camera swinging back and forth, rather than at a timeout.
+    await waitFor(() => stateOf(outs, 'gun') === 'on-target' || a.moves.length > 10, 5000, 'the gunshot on target');
+    assert.ok(a.moves.length <= 3, `the camera turned ${a.moves.length} times`);
+    const cam = lastOf(outs, 'gun')!.payload.camera!;
+    assert.equal(cam.state, 'on-target');
+    assert.equal(cam.target.bearing, 34, 'at the better place');
+    assert.ok(Math.abs(cam.pan - 34) < 1, `the camera points at 34°, not ${cam.pan}°`);
+    assert.deepEqual(statesOf(outs, 'gun'), ['on-target'], 'the superseded first copy sends nothing');
+    assert.equal(outs.filter((o) => o.port === 2).length, 0);
+    assert.deepEqual(steer.waitingAlerts, []);
+    // Nothing turns it back to the first place afterwards (longer than a move takes).
+    const moves = a.moves.length;
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(a.moves.length, moves);
+  }));
+
+test('a copy sent again while the camera back from offline turns to the first copy: it re-aims it once, never "waiting" for itself', async () => {
+  const a = new FakeCamera(config('a', 0, 0), 300);
+  a.unplug();
+  const steer = new PtzSteer(asConns([a]), { pollMs: 5, returnHomeAfterMs: 60_000, retries: 0 });
+  const outs: SteerOutput[] = [];
+  const send = (payload: unknown) => steer.handle(payload, (o) => outs.push(o));
+  try {
+    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    assert.deepEqual(steer.alertsAwaitingAnswer, ['gun']);
+    // Back: the alert is tried again, and the copy comes while the camera turns to its first place.
+    a.held = true;
+    a.plugIn({ reconnected: true });
+    await waitFor(() => a.moves.length === 1, 5000, 'the camera turning to the first place');
+    const second = send(alert('gun', 'gunshot', destination(O, 34, 40)));
+    await waitFor(() => a.moves.length >= 2, 5000, 'the camera sent to the better place');
+    a.held = false;
+    await second;
+    await waitFor(() => stateOf(outs, 'gun') === 'on-target' || a.moves.length > 10, 5000, 'the gunshot on target');
+    assert.ok(a.moves.length <= 3, `the camera turned ${a.moves.length} times`);
+    assert.equal(lastOf(outs, 'gun')!.payload.camera!.target.bearing, 34);
+    assert.deepEqual(statesOf(outs, 'gun'), ['failed', 'on-target'], 'the first copy, tried again and superseded, sends nothing more');
+    assert.deepEqual(steer.alertsAwaitingAnswer, []);
+    assert.deepEqual(steer.waitingAlerts, []);
+    const moves = a.moves.length;
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(a.moves.length, moves);
+  } finally {
+    steer.close();
+  }
+});
+
+test('a copy sent again while the first copy waits to retry a silent camera: only the copy fails, waits, and gets the camera', async () => {
+  const a = new FakeCamera(config('a', 0, 0), 0);
+  a.unplug();
+  let tries = 0;
+  const absoluteMove = a.absoluteMove.bind(a);
+  a.absoluteMove = (p: PtzPosition) => {
+    tries++;
+    return absoluteMove(p);
+  };
+  const steer = new PtzSteer(asConns([a]), { pollMs: 5, returnHomeAfterMs: 60_000, retries: 2 });
+  const outs: SteerOutput[] = [];
+  const send = (payload: unknown) => steer.handle(payload, (o) => outs.push(o));
+  try {
+    const first = send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    await waitFor(() => tries === 1, 5000, 'the first copy\'s first try');
+    // Its quick retries are 0.5 s and 1 s later: the copy comes before them.
+    await Promise.all([first, send(alert('gun', 'gunshot', destination(O, 34, 40)))]);
+    assert.deepEqual(statesOf(outs, 'gun'), ['failed'], 'one "failed", the copy\'s; the first copy is not sent');
+    assert.equal(lastOf(outs, 'gun')!.payload.camera!.target.bearing, 34);
+    assert.equal(outs.filter((o) => o.port === 2).length, 1, 'output 2 says it once');
+    assert.equal(tries, 4, 'the first copy stopped retrying: one try of its own, three of the copy');
+    assert.deepEqual(steer.alertsAwaitingAnswer, ['gun']);
+    a.plugIn({ reconnected: true });
+    await waitFor(() => stateOf(outs, 'gun') === 'on-target', 5000, 'the gunshot on target');
+    assert.equal(lastOf(outs, 'gun')!.payload.camera!.target.bearing, 34);
+    assert.equal(a.moves.length, 1);
+  } finally {
+    steer.close();
+  }
+});
+
+test('a more important alert that takes the camera from a copy sent again still makes it wait, at its new place', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000 }, 300, async ({ a, steer, outs, send }) => {
+    a.held = true;
+    const first = send(alert('glass', 'glass_break', destination(O, 80, 40)));
+    await waitFor(() => a.moves.length === 1, 5000, 'the camera turning to the glass break');
+    const second = send(alert('glass', 'glass_break', destination(O, 84, 40)));
+    await waitFor(() => a.moves.length === 2, 5000, 'the camera sent to its better place');
+    // A gunshot takes the camera while it still turns to the glass break's better place.
+    const gun = send(alert('gun', 'gunshot', destination(O, 10, 40)));
+    await waitFor(() => a.moves.length === 3, 5000, 'the camera sent to the gunshot');
+    a.held = false;
+    await Promise.all([first, second, gun]);
+    assert.equal(stateOf(outs, 'gun'), 'on-target');
+    const waiting = lastOf(outs, 'glass')!.payload.camera!;
+    assert.equal(waiting.state, 'waiting', 'taken by another alert, it waits for the camera as before');
+    assert.equal(waiting.target.bearing, 84);
+    assert.equal(waiting.reason, 'camera a is busy with gunshot alert gun; waiting up to 5 min for it to be free');
+    assert.deepEqual(steer.waitingAlerts, ['glass']);
+    await send({ kind: 'decision', alertId: 'gun', action: 'dismiss', operator: 'ana', time: 1 });
+    await waitFor(() => stateOf(outs, 'glass') === 'on-target', 5000, 'the glass break on target once the gunshot is dismissed');
+    assert.equal(lastOf(outs, 'glass')!.payload.camera!.target.bearing, 84, 'at its better place');
+    assert.deepEqual(statesOf(outs, 'glass'), ['waiting', 'on-target']);
+    assert.equal(a.moves.length, 4);
+  }));
+
+test('confirm mode: a copy sent again while the camera the operator moved still turns re-aims it once', () =>
+  withOneCamera({ mode: 'confirm', returnHomeAfterMs: 60_000 }, 300, async ({ a, steer, outs, send }) => {
+    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    assert.equal(stateOf(outs, 'gun'), 'proposed');
+    a.held = true;
+    const moved = send({ kind: 'move-request', alertId: 'gun', operator: 'ana' });
+    await waitFor(() => a.moves.length === 1, 5000, 'the camera turning to the alert');
+    const second = send(alert('gun', 'gunshot', destination(O, 34, 40)));
+    await waitFor(() => a.moves.length >= 2, 5000, 'the camera sent to the better place');
+    a.held = false;
+    await Promise.all([moved, second]);
+    await waitFor(() => stateOf(outs, 'gun') === 'on-target' || a.moves.length > 10, 5000, 'the gunshot on target');
+    assert.ok(a.moves.length <= 3, `the camera turned ${a.moves.length} times`);
+    assert.equal(lastOf(outs, 'gun')!.payload.camera!.target.bearing, 34);
+    assert.deepEqual(statesOf(outs, 'gun'), ['proposed', 'on-target']);
+    assert.deepEqual(steer.waitingAlerts, []);
+    assert.deepEqual(steer.pendingProposals, []);
+  }));
+
+test('confirm mode: a copy sent again while the confirmed alert waits for a busy camera waits in its place, and is not proposed again', () =>
+  withOneCamera({ mode: 'confirm', returnHomeAfterMs: 60_000 }, 0, async ({ a, steer, outs, send }) => {
+    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+    await send({ kind: 'move-request', alertId: 'gun', operator: 'ana' });
+    await send(alert('glass', 'glass_break', destination(O, 80, 40)));
+    await send({ kind: 'decision', alertId: 'glass', action: 'confirm', operator: 'ana', time: 1 });
+    assert.equal(stateOf(outs, 'glass'), 'waiting');
+    await send(alert('glass', 'glass_break', destination(O, 84, 40)));
+    const cam = lastOf(outs, 'glass')!.payload.camera!;
+    assert.equal(cam.state, 'waiting', 'the operator confirmed it already');
+    assert.equal(cam.target.bearing, 84);
+    assert.deepEqual(steer.pendingProposals, []);
+    assert.deepEqual(steer.waitingAlerts, ['glass']);
+    await send({ kind: 'decision', alertId: 'gun', action: 'dismiss', operator: 'ana', time: 2 });
+    await waitFor(() => stateOf(outs, 'glass') === 'on-target', 3000, 'the glass break on target');
+    assert.equal(lastOf(outs, 'glass')!.payload.camera!.target.bearing, 84);
+    assert.equal(a.moves.length, 2, 'turned once to the glass break, at its better place');
+  }));
+
+test('a copy placed again near another camera: the first camera, arriving late at the older place, is not sent as the alert\'s nor held for it', async () => {
+  const a = new FakeCamera(config('a', 0, 5), 300);
+  const b = new FakeCamera(config('b', 180, 300), 0);
+  const steer = new PtzSteer(asConns([a, b]), { pollMs: 5, returnHomeAfterMs: 60_000 });
+  const outs: SteerOutput[] = [];
+  const send = (payload: unknown) => steer.handle(payload, (o) => outs.push(o));
+  try {
+    a.held = true;
+    const first = send(alert('gun', 'gunshot', destination(O, 10, 20)));
+    await waitFor(() => a.moves.length === 1, 5000, 'camera a turning to the first place');
+    await send(alert('gun', 'gunshot', destination(O, 180, 290)));
+    assert.equal(lastOf(outs, 'gun')!.payload.camera!.id, 'b');
+    assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'on-target');
+    // Camera a reaches the first place only now.
+    a.held = false;
+    await first;
+    assert.deepEqual(statesOf(outs, 'gun'), ['on-target'], 'only the copy\'s camera is sent');
+    assert.equal(lastOf(outs, 'gun')!.payload.camera!.id, 'b');
+    // Camera a is free: a lesser alert near it gets it at once, and the gunshot hears nothing of it.
+    await send(alert('glass', 'glass_break', destination(O, 20, 20)));
+    assert.equal(stateOf(outs, 'glass'), 'on-target');
+    assert.equal(lastOf(outs, 'glass')!.payload.camera!.id, 'a');
+    assert.deepEqual(statesOf(outs, 'gun'), ['on-target']);
+    assert.deepEqual(steer.waitingAlerts, []);
+  } finally {
+    steer.close();
+  }
+});
