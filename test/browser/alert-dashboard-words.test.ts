@@ -128,7 +128,7 @@ describe('alert-dashboard words and decision bar in Chromium', { timeout: 300_00
     assert.doesNotMatch(facts, /±0/, 'no sub-metre error');
     // the queue line says the same, in short
     const row = plain(await alice.locator('[data-alert-id="w-gun"] .vg-meta').innerText());
-    assert.match(row, /^likely \(72 %\) · loud · Rue Nord mast, Place Sud mast · 30 m north-east of Rue Nord mast \(±5 m\)/);
+    assert.match(row, /^fair match \(72 %\) · loud · Rue Nord mast, Place Sud mast · 30 m north-east of Rue Nord mast \(±5 m\)/);
     assert.doesNotMatch(row, COORDS);
     // the plan's circle is as believable as the words: 5 m, not 0.3 m
     const circleM = await alice.evaluate(() => {
