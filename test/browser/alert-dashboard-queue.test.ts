@@ -10,25 +10,11 @@ import * as path from 'node:path';
 import { Browser, Page } from 'playwright-core';
 import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer } from '../support/dashboard-server';
 import { artifactsDir as artifacts, launchChromium } from '../support/browser';
+import { consoleDetection, openConsoleAs } from '../support/console-page';
 
 const PARIS = 'Europe/Paris';
 
-function alert(id: string, label: string, onset: number, extra: Record<string, unknown> = {}) {
-  return {
-    kind: 'detection',
-    id,
-    sensor: 'rue-nord',
-    label,
-    confidence: 0.87,
-    onset,
-    offset: onset + 0.6,
-    level: { dbfs: -14.2, dba: 91 },
-    scores: { [label]: 0.87 },
-    span: { sensor: 'rue-nord', start: 160000, frames: 9600 },
-    sensorInfo: { lat: 45.4399, lon: 4.387, heading: 90, clock: 'ntp' },
-    ...extra,
-  };
-}
+const alert = consoleDetection;
 const agoS = (s: number) => Date.now() / 1000 - s;
 const camera = (state: string) => ({ id: 'cam-place', name: 'Camera place', pan: 0.1, tilt: -0.2, zoom: 0.3, target: { bearing: 60, tilt: -4, distanceM: 95 }, state });
 
@@ -77,12 +63,7 @@ describe('alert-dashboard queue in Chromium: held order, times, no offline toast
   async function openConsole(name: string, viewport = { width: 1366, height: 768 }, prepare?: (page: Page) => Promise<void>): Promise<Page> {
     const page = await browser.newPage({ viewport });
     pages.set(name, page);
-    page.on('pageerror', (e) => console.error(`[${name}] page error: ${e.message}`));
-    await prepare?.(page);
-    await page.goto(`${server.baseUrl}/dashboard/alerts`);
-    await page.waitForSelector('.vigie-console[data-loaded=yes]', { state: 'attached', timeout: 60_000 });
-    await page.fill('[data-test=operator]', name);
-    await page.locator('[data-test=operator]').blur();
+    await openConsoleAs(page, server.baseUrl, name, prepare);
     await page.waitForFunction(() => !document.querySelector('[data-test=operator-field]')?.classList.contains('vg-missing'), null, { timeout: 10_000 });
     return page;
   }

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { Browser, BrowserContext, Page } from 'playwright-core';
 import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer } from '../support/dashboard-server';
 import { artifactsDir as artifacts, launchChromium } from '../support/browser';
+import { openConsoleAs } from '../support/console-page';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- plain JS module of the widget
 import { fromLocal } from '../../ui/components/plan.js';
@@ -81,13 +82,7 @@ describe('alert-dashboard words and decision bar in Chromium', { timeout: 300_00
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.baseUrl });
     const page = await context.newPage();
     pages.set(name, page);
-    page.on('pageerror', (e) => console.error(`[${name}] page error: ${e.message}`));
-    await prepare?.(page);
-    await page.goto(`${server.baseUrl}/dashboard/alerts`);
-    await page.waitForSelector('.vigie-console[data-loaded=yes]', { state: 'attached', timeout: 60_000 });
-    await page.fill('[data-test=operator]', name);
-    await page.locator('[data-test=operator]').blur();
-    return page;
+    return openConsoleAs(page, server.baseUrl, name, prepare);
   }
   async function open(page: Page, alertId: string) {
     await page.mouse.move(5, 5);

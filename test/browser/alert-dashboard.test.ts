@@ -12,27 +12,13 @@ import { chromium, BrowserContext, Page } from 'playwright-core';
 import { listAuditFiles, verifyAuditFiles } from '../../lib/alerts/audit';
 import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer } from '../support/dashboard-server';
 import { artifactsDir as artifacts, CHROMIUM, CHROMIUM_ARGS, launchChromium } from '../support/browser';
+import { consoleDetection } from '../support/console-page';
 import { waitFor } from '../support/wait';
 
 const now = () => Date.now() / 1000;
 
-function alert(id: string, label: string, ageS: number, extra: Record<string, unknown> = {}) {
-  const onset = now() - ageS;
-  return {
-    kind: 'detection',
-    id,
-    sensor: 'rue-nord',
-    label,
-    confidence: 0.87,
-    onset,
-    offset: onset + 0.6,
-    level: { dbfs: -14.2, dba: 91 },
-    scores: { [label]: 0.87 },
-    span: { sensor: 'rue-nord', start: 160000, frames: 9600 },
-    sensorInfo: { lat: 45.4399, lon: 4.387, heading: 90, clock: 'ntp' },
-    ...extra,
-  };
-}
+/** An alert's detection, `ageS` seconds old. */
+const alert = (id: string, label: string, ageS: number, extra: Record<string, unknown> = {}) => consoleDetection(id, label, now() - ageS, extra);
 
 const located = (bearing: number) => ({
   method: 'bearings',
