@@ -153,6 +153,8 @@ export class Detector {
   private chunkZ = 0;
   private chunkA = 0;
   private chunkN = 0;
+  /** Model-rate sample where the chunk being measured (chunkZ, chunkA, chunkN) began. */
+  private chunkStartM = 0;
   private chunks: LevelChunk[] = [];
   private recentOnsets: Onset[] = [];
   /** Wall-clock anchor: frame `anchorFrame` was at `anchorTime`. */
@@ -269,7 +271,7 @@ export class Detector {
     this.produced = 0;
     this.nextHopEnd = this.windowSamples;
     this.pending = [];
-    this.chunkZ = this.chunkA = this.chunkN = 0;
+    this.chunkZ = this.chunkA = this.chunkN = this.chunkStartM = 0;
     this.chunks = [];
     this.recentOnsets = [];
   }
@@ -350,6 +352,7 @@ export class Detector {
     this.chunkZ = z;
     this.chunkA = a;
     this.chunkN = n;
+    this.chunkStartM = this.produced + y.length - n;
   }
 
   private appendModel(y: Float32Array): void {
@@ -507,6 +510,17 @@ export class Detector {
       if (c.dba >= floor) offsetFrame = Math.max(offsetFrame, Math.min(c.end, lastEnd));
       if (c.dba > dba) dba = c.dba;
       if (c.dbfs > dbfs) dbfs = c.dbfs;
+    }
+    // A window classified soon after the event began (its onset reported early): the 125 ms
+    // chunk holding the start is still being measured. Its level so far is the event's.
+    if (dba === -Infinity && this.chunkN > 0) {
+      const start = this.frameOfModel(this.chunkStartM);
+      const end = this.frameOfModel(this.chunkStartM + this.chunkN);
+      if (end > onsetFrame && start < lastEnd) {
+        dba = powerToDb(this.chunkA / this.chunkN);
+        dbfs = powerToDb(this.chunkZ / this.chunkN);
+        if (dba >= floor) offsetFrame = Math.max(offsetFrame, Math.min(end, lastEnd));
+      }
     }
     if (dba === -Infinity) ({ dbfs, dba } = this.levelIn(firstStart, firstEnd));
     if (!gatePasses(this.gate, dba, bg)) return undefined;
