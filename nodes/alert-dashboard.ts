@@ -22,7 +22,7 @@ import { AlertStore, StaleDecisionError } from '../lib/alerts/store';
 import { CameraLinks } from '../lib/alerts/camera-links';
 import { findCamera, listCameras, onCameraChange } from '../lib/camera/registry';
 import { errorStatus } from '../lib/util/status';
-import { isObject, settingInRange } from '../lib/util/validate';
+import { isObject, settingsReader } from '../lib/util/validate';
 
 interface AlertDashboardDef extends NodeDef {
   group: string;
@@ -88,14 +88,7 @@ export = function (RED: NodeAPI) {
     const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd();
     const auditDir = config.auditDir?.trim() ? path.resolve(userDir, config.auditDir.trim()) : path.join(userDir, 'vigie-audit');
     /** A setting the node cannot use is named in a warning, and its default applies (the console must run). */
-    const setting = (key: keyof typeof SETTINGS, dflt: number = SETTINGS[key].default): number => {
-      try {
-        return settingInRange((config as unknown as Record<string, unknown>)[key], `setting ${key}`, SETTINGS[key], dflt);
-      } catch (err) {
-        node.warn(`${(err as Error).message}; using ${Number.isNaN(dflt) ? 'none' : dflt}`);
-        return dflt;
-      }
-    };
+    const setting = settingsReader(config, SETTINGS, { onRefused: (text) => node.warn(text) });
     const alertRetentionDays = setting('alertRetentionDays');
     const store = new AlertStore({
       retentionMs: alertRetentionDays * 86_400_000,

@@ -29,20 +29,6 @@ interface CameraConfigNode extends Node {
   deregisterUser(n: Node): void;
 }
 
-/** The node's numeric settings (PTZ_STEER_SETTINGS): one set but unusable is told to `bad`, and its default used. */
-function settingsOrDefaults(def: PtzSteerDef, bad: (text: string) => void): (name: keyof typeof PTZ_STEER_SETTINGS) => number {
-  const read = settingsReader(def, PTZ_STEER_SETTINGS);
-  return (name) => {
-    try {
-      return read(name);
-    } catch (err) {
-      const dflt = PTZ_STEER_SETTINGS[name].default;
-      bad(`${(err as Error).message}; using ${dflt}`);
-      return dflt;
-    }
-  };
-}
-
 export = function (RED: NodeAPI) {
   function PtzSteerNode(this: Node, def: PtzSteerDef) {
     RED.nodes.createNode(this, def);
@@ -74,7 +60,8 @@ export = function (RED: NodeAPI) {
       else node.status({ fill: 'green', shape: 'dot', text: lastMove?.text ?? `${conns.length} camera${conns.length > 1 ? 's' : ''} connected${mode === 'confirm' ? ', confirm mode' : ''}` });
     };
     const warn = (text: string) => node.warn(text);
-    const setting = settingsOrDefaults(def, warn);
+    // A setting it cannot use is named in a warning, and its default applies.
+    const setting = settingsReader(def, PTZ_STEER_SETTINGS, { onRefused: warn });
     const steer = new PtzSteer(
       connections,
       {

@@ -108,6 +108,11 @@ export interface SettingsReaderOptions {
    * chooses), or 'required' (refused, the error naming the field and the range).
    */
   withoutDefault?: 'undefined' | 'required';
+  /**
+   * A value it cannot use is not thrown but told here ("<error>; using <default>", "none" for a
+   * NaN default), and the default applies: for nodes that must run whatever their settings.
+   */
+  onRefused?: (text: string) => void;
 }
 
 /** What a settings reader gives for `key`: a number when the rule has a default, else a number or undefined. */
@@ -121,13 +126,23 @@ export type SettingValue<R, K extends keyof R> = R[K] extends { default: number 
 export function settingsReader<R extends { [K in keyof R]: SettingRule }>(values: object, rules: R, options: SettingsReaderOptions & { withoutDefault: 'required' }): (key: keyof R & string) => number;
 export function settingsReader<R extends { [K in keyof R]: SettingRule }>(values: object, rules: R, options?: SettingsReaderOptions): <K extends keyof R & string>(key: K) => SettingValue<R, K>;
 export function settingsReader<R extends { [K in keyof R]: SettingRule }>(values: object, rules: R, options: SettingsReaderOptions = {}): (key: keyof R & string) => number | undefined {
-  const { prefix = 'setting ', withoutDefault = 'undefined' } = options;
+  const { prefix = 'setting ', withoutDefault = 'undefined', onRefused } = options;
   const raw = values as Record<string, unknown>;
-  return (key) => {
+  const read = (key: keyof R & string): number | undefined => {
     const rule: SettingRule = rules[key];
     const field = `${prefix}${key}`;
     const n = settingInRange(raw[key], field, rule, rule.default);
     if (n === undefined && withoutDefault === 'required') throw new ContractError(field, rangeWords(rule), raw[key]);
     return n;
+  };
+  if (!onRefused) return read;
+  return (key) => {
+    try {
+      return read(key);
+    } catch (err) {
+      const dflt = rules[key].default;
+      onRefused(`${(err as Error).message}; using ${dflt === undefined || Number.isNaN(dflt) ? 'none' : dflt}`);
+      return dflt;
+    }
   };
 }

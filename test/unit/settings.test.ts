@@ -48,3 +48,13 @@ test('settingsReader: each key read by settingInRange with its rule and default,
   assert.throws(() => settingsReader({}, RULES, { prefix: '', withoutDefault: 'required' })('lat'), /^ContractError: lat: expected a number from -90 to 90$/);
   assert.equal(required('hopMs'), 100, 'a rule with a default still takes it');
 });
+
+test('settingsReader with onRefused: a value it cannot use is told (field, range, value, the default used) and the default applies', () => {
+  const told: string[] = [];
+  const setting = settingsReader({ hopMs: '5000', lat: 'north' }, { hopMs: { min: 10, max: 2000, default: 500 }, lat: { min: -90, max: 90, default: NaN } }, { onRefused: (t) => told.push(t) });
+  assert.equal(setting('hopMs'), 500);
+  assert.ok(Number.isNaN(setting('lat')));
+  assert.equal(told.length, 2);
+  assert.match(told[0], /^setting hopMs: expected a number from 10 to 2000, got "5000"; using 500$/);
+  assert.match(told[1], /^setting lat: .*; using none$/);
+});
