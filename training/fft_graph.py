@@ -8,14 +8,16 @@ inference's time. (ONNX's STFT operator, which onnxruntime 1.30 has, was measure
 that Conv.) This rewrites the exported graph so that the same power spectrum comes from one
 Cooley-Tukey split, n_fft = N1 * N2 (512 = 16 * 32), n = N2*n1 + n2, k = k1 + N1*k2:
 
-    frames   [B, T, N2, N1]     Gather of the waveform (hop, no padding), times the window
-    stage 1  [B, T, N2, 2*N1]   N1-point DFT over n1 (real input: cos and -sin columns)
-    stage 2  [B, N1, T, 2*K2]   for each k1, twiddle and N2-point DFT over n2 in one matrix,
-                                only k2 = 0 .. N2/2 (every k up to n_fft/2)
-    power    [B, T, N1*K2]      re^2 + im^2, bins in (k1, k2) order
+    rows     [B, N2, samples/N2]  the waveform as rows of N2 samples, sample n2 of each row
+    stage 1  [B, N2*2*N1, T]      a grouped Conv (group n2, kernel over N1 rows, stride hop/N2
+                                  rows = one frame): the window and the N1-point DFT over n1
+    blocks   [B, N1, 2*N2, T]     its channels gathered into one block per k1
+    stage 2  [B, N1, 2*K2, T]     each k1's block times its own matrix: twiddles and the
+                                  N2-point DFT over n2, only k2 = 0 .. N2/2 (every k up to n_fft/2)
+    power    [B, N1*K2, T]        re^2 + im^2, bins in (k1, k2) order
 
-and the mel filter bank's rows are reordered to (k1, k2) (rows of bins above n_fft/2 are
-zero), so the mel MatMul gives what it gave. About a fifth of the Conv's multiply-adds; the
+and the mel filter bank, its rows reordered to (k1, k2) (rows of bins above n_fft/2 are zero),
+takes the power and is transposed to [B, T, mels], which the mel MatMul gave. About a fifth of the Conv's multiply-adds; the
 result equals the Conv's up to float rounding, and export.py checks the exported model against
 PyTorch as before.
 
