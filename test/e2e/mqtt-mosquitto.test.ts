@@ -19,7 +19,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as path from 'path';
 import Ajv2020 from 'ajv/dist/2020';
 import mqtt from 'mqtt';
@@ -28,6 +27,7 @@ import { loadSchemas } from '../../lib/schemas';
 import { createMosquitto, Mosquitto } from '../support/mosquitto';
 import { makeUserDir, repoRoot, RunningNodeRed, startNodeRed } from '../support/nodered';
 import { Finding, scanBody } from '../support/privacy-scan';
+import { startTcpRelay, TcpRelay } from '../support/tcp-relay';
 import { waitFor } from '../support/wait';
 
 type FlowNode = { id: string; type: string; z?: string; g?: string; wires?: string[][]; [k: string]: unknown };
@@ -165,63 +165,12 @@ interface Seen {
   retain: boolean;
 }
 
-/**
- * The gateway's network link to the broker: a TCP relay that forwards each connection to the
- * broker, or, while held, refuses new ones (the connections it carries end with the broker's).
- */
-interface Link {
-  port: number;
-  hold(): void;
-  release(): void;
-  /** Ends the connections it carries now (a cable pulled). */
-  cut(): void;
-  close(): Promise<void>;
-}
-
-async function createLink(brokerPort: number): Promise<Link> {
-  let held = false;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    if (held) {
-      client.destroy();
-      return;
-    }
-    const upstream = net.connect(brokerPort, '127.0.0.1');
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => {
-        sockets.delete(s);
-        end();
-      });
-      s.on('error', end);
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    hold: () => (held = true),
-    release: () => (held = false),
-    cut: () => {
-      for (const sock of sockets) sock.destroy();
-    },
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
-
 /** The control room's fixed MQTT client id (VIGIE_MQTT_CLIENT_ID). */
 const CONTROL_ROOM_CLIENT_ID = 'vigie-control-room-test';
 let broker: Mosquitto | undefined;
-let gatewayLink: Link | undefined;
-let controlRoomLink: Link | undefined;
+/** The gateway's and the control room's network links to the broker, which the tests hold and cut. */
+let gatewayLink: TcpRelay | undefined;
+let controlRoomLink: TcpRelay | undefined;
 let red: RunningNodeRed | undefined;
 let observer: mqtt.MqttClient | undefined;
 const seen: Seen[] = [];
@@ -265,8 +214,8 @@ before(async () => {
   observer.on('message', (topic, payload, packet) => seen.push({ topic, payload: Buffer.from(payload), qos: packet.qos, retain: packet.retain }));
   await observer.subscribeAsync('vigie/#', { qos: 1 });
 
-  gatewayLink = await createLink(broker.port);
-  controlRoomLink = await createLink(broker.port);
+  gatewayLink = await startTcpRelay(broker.port);
+  controlRoomLink = await startTcpRelay(broker.port);
   const { flow, credentials } = buildFlow(gatewayLink.port, controlRoomLink.port);
   const userDir = makeUserDir('vigie-mqtt-');
   fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials));

@@ -14,11 +14,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as path from 'path';
 import mqtt from 'mqtt';
 import { createMosquitto, Mosquitto } from '../support/mosquitto';
 import { makeUserDir, repoRoot, RunningNodeRed, startNodeRed } from '../support/nodered';
+import { startTcpRelay, TcpRelay } from '../support/tcp-relay';
 import { tempDir } from '../support/tmp';
 import { waitFor } from '../support/wait';
 
@@ -36,36 +36,6 @@ function makeCertificates(dir: string): { caFile: string; certFile: string; keyF
   fs.writeFileSync(f('server.ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
   ossl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.pem'), '-days', '2', '-extfile', f('server.ext'));
   return { caFile: f('ca.pem'), certFile: f('server.pem'), keyFile: f('server.key') };
-}
-
-/** A TCP relay to the broker that keeps every byte the client sent. */
-async function createTap(brokerPort: number): Promise<{ port: number; sent: () => Buffer; close: () => Promise<void> }> {
-  const chunks: Buffer[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(brokerPort, '127.0.0.1');
-    client.on('data', (d: Buffer) => chunks.push(Buffer.from(d)));
-    client.pipe(upstream);
-    upstream.pipe(client);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => {
-        sockets.delete(s);
-        client.destroy();
-        upstream.destroy();
-      });
-      s.on('error', () => s.destroy());
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    sent: () => Buffer.concat(chunks),
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
 }
 
 /** The gateway's broker node and `mqtt out`, as shipped, fed by an HTTP endpoint; with the broker's credential references. */
@@ -96,7 +66,8 @@ let broker: Mosquitto | undefined;
 let observer: mqtt.MqttClient | undefined;
 const received: string[] = [];
 const reds: RunningNodeRed[] = [];
-const taps: Array<{ close: () => Promise<void> }> = [];
+/** The relays between Node-RED and the broker, which keep every byte Node-RED sent. */
+const taps: TcpRelay[] = [];
 
 /** Node-RED with the gateway's publisher, its broker reached through `tap` as mqtts://; `env` added. */
 async function startGateway(tapPort: number, env: Record<string, string>): Promise<RunningNodeRed> {
@@ -141,7 +112,7 @@ after(async () => {
 });
 
 test('mqtts:// with the authority trusted: detections reach the broker and the password never crosses in clear', { timeout: 60_000 }, async () => {
-  const tap = await createTap(broker!.port);
+  const tap = await startTcpRelay(broker!.port);
   taps.push(tap);
   const logAt = broker!.log().length;
   const red = await startGateway(tap.port, { NODE_EXTRA_CA_CERTS: certs.caFile });
@@ -164,7 +135,7 @@ test('mqtts:// with the authority trusted: detections reach the broker and the p
 });
 
 test('mqtts:// with a certificate Node-RED cannot verify: it refuses the broker and never logs in', { timeout: 60_000 }, async () => {
-  const tap = await createTap(broker!.port);
+  const tap = await startTcpRelay(broker!.port);
   taps.push(tap);
   const logAt = broker!.log().length;
   // Trusting another private authority (and the system's), not the one that signed the broker's.

@@ -1,0 +1,81 @@
+/**
+ * A TCP relay on loopback between a client under test and the server it talks to (the far
+ * end): a network link the test controls. It can hold the link shut (new connections are
+ * closed as soon as they come; those it carries go on), cut the connections it carries (a
+ * cable pulled), and keeps every byte the clients sent, so a test can say what crossed the
+ * network in clear. close() ends every connection it carries and stops listening.
+ */
+import * as net from 'net';
+
+export interface TcpRelay {
+  /** The loopback port clients connect to. */
+  readonly port: number;
+  /** From now on, new connections are closed at once (the far end never sees them); those it carries go on. */
+  hold(): void;
+  /** New connections are relayed again. */
+  release(): void;
+  /** Ends the connections it carries now, both sides (a cable pulled); later ones are relayed as before. */
+  cut(): void;
+  /** Every byte the clients sent through it, connections one after another in arrival order. */
+  sent(): Buffer;
+  /** Connections it carries now. */
+  readonly connections: number;
+  /** Ends every connection it carries and stops listening. */
+  close(): Promise<void>;
+}
+
+/** A relay from a free loopback port to `farPort` on `farHost` (default 127.0.0.1). */
+export async function startTcpRelay(farPort: number, farHost = '127.0.0.1'): Promise<TcpRelay> {
+  let held = false;
+  const chunks: Buffer[] = [];
+  /** Both sockets of each connection carried now. */
+  const carried = new Set<[net.Socket, net.Socket]>();
+  const server = net.createServer((client) => {
+    if (held) {
+      client.destroy();
+      return;
+    }
+    const far = net.connect(farPort, farHost);
+    const pair: [net.Socket, net.Socket] = [client, far];
+    carried.add(pair);
+    // One side ending (or failing, the far end refusing) ends the other: no half-open link.
+    const end = () => {
+      carried.delete(pair);
+      client.destroy();
+      far.destroy();
+    };
+    for (const s of pair) {
+      s.on('close', end);
+      s.on('error', end);
+    }
+    client.on('data', (d: Buffer) => chunks.push(Buffer.from(d)));
+    client.pipe(far);
+    far.pipe(client);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const cut = () => {
+    for (const [client, far] of [...carried]) {
+      client.destroy();
+      far.destroy();
+    }
+    carried.clear();
+  };
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    hold: () => void (held = true),
+    release: () => void (held = false),
+    cut,
+    sent: () => Buffer.concat(chunks),
+    get connections() {
+      return carried.size;
+    },
+    close: async () => {
+      // server.close() waits for the connections it accepted: end them first.
+      cut();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
