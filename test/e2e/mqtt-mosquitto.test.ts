@@ -117,6 +117,9 @@ function buildFlow(gatewayPort: number, controlRoomPort: number): { flow: FlowNo
     // Where gw-doa's output would come from: one POST per detection.
     { id: 'test-post', type: 'http in', z: 'tab-test', url: '/test/detection', method: 'post', upload: false, wires: [[gwPath[0].id, 'test-ok']] },
     { id: 'test-ok', type: 'http response', z: 'tab-test', statusCode: '204', wires: [] },
+    // The gateway outbox's status ("broker down: 4 waiting"), in Node-RED's log for the test to read.
+    { id: 'test-outbox-status', type: 'status', z: 'tab-test', scope: [gwOutbox.id], wires: [['test-outbox-log']] },
+    { id: 'test-outbox-log', type: 'debug', z: 'tab-test', active: false, tosidebar: false, console: true, tostatus: false, complete: 'status.text', targetType: 'msg' },
     ...gwPath.map((n) => onTab(n)),
     gwBroker,
     onTab(crIn),
@@ -292,10 +295,10 @@ test('broker gone: detections published meanwhile are kept by the outbox and del
   await until('Node-RED to notice the broker is gone', () => (red!.log().slice(redLogAt).match(/Disconnected from broker/g) ?? []).length >= 2, 15_000);
   gatewayLink!.hold();
 
-  // Two incidents during the outage: four detections, kept by the gateway's outbox.
+  // Two incidents during the outage: four detections, kept by the gateway's outbox (its status says so).
   await publishIncident(2);
   await publishIncident(3);
-  await new Promise((r) => setTimeout(r, 500));
+  await until('the gateway outbox to keep the four detections', () => /\[debug:test-outbox-log\] broker down: 4 waiting/.test(red!.log().slice(redLogAt)), 15_000);
 
   const restartAt = broker!.log().length;
   await broker!.start();
