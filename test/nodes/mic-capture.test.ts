@@ -1,4 +1,4 @@
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -327,8 +327,10 @@ describe('mic-capture node', () => {
     const st = statuses('mic');
     await waitFor(() => health.some((m) => m.payload.condition === 'ended'), 15_000, 'an ended health message');
     await waitFor(() => st.some((s) => s.fill === 'grey' && s.shape === 'dot' && /end of input/.test(s.text)), 15_000, 'an ended status');
-    // Well past the first back-off (0.5 s): a file that ended is not read again.
-    await new Promise((r) => setTimeout(r, 1500));
+    // A negative check, so a fixed wait: nothing may follow the end. A restart would be timed
+    // at the exit with the first back-off, at most 0.6 s (0.5 s ± 20 %), so its timer fires
+    // before this one and its ffmpeg would be seen below (or its health message).
+    await new Promise((r) => setTimeout(r, 1000));
     assert.equal(health.filter((m) => m.payload.condition === 'restart').length, 0, 'no restart');
     assert.equal(health.filter((m) => m.payload.condition === 'ended').length, 1);
     assert.equal(childProcesses('ffmpeg').length, 0, 'ffmpeg has exited and was not started again');
@@ -341,6 +343,10 @@ describe('mic-capture node', () => {
     const fake = path.join(userDir, 'bin-later', 'ffmpeg');
     const ffmpegBefore = process.env.VIGIE_FFMPEG;
     process.env.VIGIE_FFMPEG = fake;
+    // Each try looks for the binary at VIGIE_FFMPEG (lib/util/binaries.ts): counted here.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const statSync = mock.method(require('node:fs') as typeof fs, 'statSync');
+    const lookups = () => statSync.mock.calls.filter((c) => c.arguments[0] === fake).length;
     const file = path.join(userDir, 'later.wav');
     fs.writeFileSync(file, encodeWav([tone(440, 16000, 1, 0.2)], 16000, 'pcm16'));
     try {
@@ -349,8 +355,9 @@ describe('mic-capture node', () => {
       const mic = helper.getNode('mic');
       const blocks = record('blocks');
       await waitFor(() => mic.status.args.some((a: Any[]) => a[0].fill === 'red' && a[0].shape === 'ring' && /ffmpeg not found/.test(a[0].text)), 15_000, 'a red status');
-      // Let a few retries pass (0.5 s, 1 s, ... back-off), then install the binary.
-      await new Promise((r) => setTimeout(r, 1800));
+      // Two retries (0.5 s, then 1 s of back-off) look for the binary again and fail again,
+      // unreported; then the binary is installed.
+      await waitFor(() => lookups() >= 3, 15_000, 'two more looks for the missing ffmpeg');
       const errors = mic.error.args.filter((a: Any[]) => /ffmpeg not found/.test(String(a[0])));
       assert.equal(errors.length, 1, 'reported once');
       assert.match(String(errors[0][0]), /VIGIE_FFMPEG=.*install ffmpeg/);
@@ -364,6 +371,7 @@ describe('mic-capture node', () => {
       for (const c of childProcesses('ffmpeg')) process.kill(c.pid, 'SIGKILL');
       await waitFor(() => mic.error.args.filter((a: Any[]) => /ffmpeg not found/.test(String(a[0]))).length === 2, 20_000, 'the fault said again');
     } finally {
+      statSync.mock.restore();
       if (ffmpegBefore === undefined) delete process.env.VIGIE_FFMPEG;
       else process.env.VIGIE_FFMPEG = ffmpegBefore;
     }
