@@ -133,6 +133,11 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
 
   constructor(private readonly opts: ConnectionOptions) {
     super();
+    // Every node using the camera listens to its 'state': its vigie-camera, the camera registry,
+    // each ptz-steer (and, while alerts wait for the camera to answer, each one's PtzSteer: one
+    // listener however many alerts). As many as nodes, each taken off on close, so Node's
+    // warning past 10 would be a false alarm with a dozen ptz-steer on one camera.
+    this.setMaxListeners(0);
     this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, ...opts.backoff });
   }
 

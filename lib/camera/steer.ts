@@ -160,7 +160,7 @@ export class PtzSteer {
   /** Alerts an operator dismissed (id → when): a copy sent again later (better placed) moves no camera. */
   private readonly dismissed = new Map<string, number>();
   private waitTimer?: NodeJS.Timeout;
-  /** The 'state' listeners on the connections of cameras that alerts wait to answer. */
+  /** The 'state' listener on each connection of a camera that alerts wait to answer: one per connection, however many alerts wait for it. */
   private readonly watched = new Map<CameraConnection, (state: string) => void>();
   /** Cameras that alerts wait to answer, asked to connect with back-off (see probeCameras). */
   private readonly probes = new Map<string, { backoff: Backoff; atMs: number }>();

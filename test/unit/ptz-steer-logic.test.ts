@@ -993,6 +993,50 @@ test('close() while an alert waits for an offline camera leaves no timer and no 
     assert.equal(outs.length, sent);
   }));
 
+test('many alerts waiting for one offline camera: one state listener on it, none once their wait ends, none after close()', () =>
+  withUnpluggedCamera({}, async ({ a, steer, send }) => {
+    for (let i = 0; i < 20; i++) await send(alert(`glass-${i}`, 'glass_break', destination(O, 120, 40)));
+    assert.equal(steer.alertsAwaitingAnswer.length, 20);
+    assert.equal(a.listenerCount('state'), 1, 'one listener for the camera, however many alerts wait for it');
+    // Back: the alerts are tried; none waits for the camera to answer any more (they have it, or wait for it busy).
+    a.plugIn({ reconnected: true });
+    await waitFor(() => steer.alertsAwaitingAnswer.length === 0, 5000, 'the alerts tried on the camera back');
+    assert.equal(a.listenerCount('state'), 0, 'the wait over, the listener is gone');
+    // Offline again, more important alerts (they may take it) wait again: one listener again, and none after close().
+    a.unplug();
+    for (let i = 0; i < 20; i++) await send(alert(`gun-${i}`, 'gunshot', destination(O, 30, 40)));
+    assert.equal(steer.alertsAwaitingAnswer.length, 20);
+    assert.equal(a.listenerCount('state'), 1);
+    steer.close();
+    assert.equal(a.listenerCount('state'), 0);
+  }));
+
+test('twelve ptz-steer on one offline camera connection, alerts waiting on each: one listener each, no MaxListenersExceededWarning, none after close()', async () => {
+  // A real CameraConnection whose camera does not answer (connection refused).
+  const refused = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }));
+  const conn = new CameraConnection({ config: config('a', 0, 0), username: 'u', password: 'p', createClient: () => ({ connect: refused }) as never });
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => warnings.push(w);
+  process.on('warning', onWarning);
+  const steers = Array.from({ length: 12 }, () => new PtzSteer(() => [conn], { pollMs: 5, retries: 0 }));
+  try {
+    for (const [k, steer] of steers.entries()) {
+      for (let i = 0; i < 3; i++) await steer.handle(alert(`gun-${k}-${i}`, 'gunshot', destination(O, 30, 40)), () => undefined);
+      assert.equal(steer.alertsAwaitingAnswer.length, 3, `steer ${k}: its alerts wait for the camera to answer`);
+    }
+    assert.equal(conn.listenerCount('state'), steers.length, 'one listener per ptz-steer');
+    // Node says it on the process's 'warning' event, on a later tick.
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(warnings.map((w) => w.name), []);
+    for (const steer of steers) steer.close();
+    assert.equal(conn.listenerCount('state'), 0, 'none left after close()');
+  } finally {
+    process.off('warning', onWarning);
+    for (const steer of steers) steer.close();
+    await conn.close();
+  }
+});
+
 // The localizer sends an alert again, under the same id, when a later report places it better.
 // The newer copy supersedes the older one's move: the older copy ends quietly (it does not wait
 // for the camera its own alert holds, is not tried again, and is not sent).
