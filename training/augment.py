@@ -91,6 +91,7 @@ class WindowMaker:
         # alert are cropped around its event only (a window of ambience labelled glass_break
         # taught the model that street ambience is glass).
         extents = mix_extents(train_rows, clips)
+        self.extents = extents
         for r in train_rows:
             x = clips[r['path']]
             if len(x) < 400 or rms(x) < 1e-5:
@@ -101,7 +102,8 @@ class WindowMaker:
             # silence around it, which no street has.
             if r['label'] in self.bed_labels and len(x) >= bed_min_samples:
                 self.beds.append(src)
-        speech = synth.espeak_speech(espeak_count, np.random.default_rng(seed + 1))
+        speech = synth.espeak_speech(espeak_count, seed + 1)
+        self.speech = speech  # as rendered (or cached), for the card's digest of the inputs
         self.espeak = [Source(x, 'speech', f'espeak{i}', 'synthetic') for i, x in enumerate(speech) if len(x) > 1000]
         labels = [l for l in LABELS if self.sources[l] or SYNTH_SHARE.get(l, 0) > 0]
         w = np.array([self.label_weights[l] for l in labels])

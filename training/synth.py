@@ -6,6 +6,7 @@ clips are labelled as synthetic in the model card.
 import io
 import os
 import subprocess
+import sys
 import wave
 
 import numpy as np
@@ -169,14 +170,17 @@ PHRASES = [
 ]
 
 
-def espeak_speech(count, rng):
-    """Render synthetic speech with espeak-ng through a pipe (no temporary files), cached."""
-    cache = os.path.join(CACHE_DIR, f'espeak_{count}.npz')
+def espeak_speech(count, seed):
+    """Render synthetic speech with espeak-ng through a pipe (no temporary files), cached per
+    count and seed: the voices' texts, rates and pitches are drawn from `seed`, so a cache
+    rendered for another seed (a test's, another run's) must not stand in for this one."""
+    rng = np.random.default_rng(seed)
+    cache = os.path.join(CACHE_DIR, f'espeak_{count}_seed{seed}.npz')
     if os.path.exists(cache):
         with np.load(cache) as z:
             flat, offsets = z['flat'], z['offsets']
         return [flat[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
-    clips = []
+    clips, failures = [], []
     for i in range(count):
         voice = ESPEAK_VOICES[i % len(ESPEAK_VOICES)]
         text = ' '.join(rng.choice(PHRASES, size=2, replace=False))
@@ -184,13 +188,18 @@ def espeak_speech(count, rng):
                 '-p', str(int(rng.uniform(20, 80))), '-a', '150', text]
         try:
             out = subprocess.run(args, check=True, capture_output=True, timeout=60).stdout
-        except (OSError, subprocess.SubprocessError):
+        except (OSError, subprocess.SubprocessError) as e:
+            failures.append(f'{voice}: {e}')
             continue
         with wave.open(io.BytesIO(out), 'rb') as w:
             rate = w.getframerate()
             x = np.frombuffer(w.readframes(w.getnframes()), dtype='<i2').astype(np.float32) / 32768.0
         clips.append(resample(x, rate, SR))
-    if clips:
+    if failures:
+        # A partial set is used for this run only: cached, it would stand in for the full one.
+        print(f'espeak-ng rendered {len(clips)} of {count} utterances ({failures[0]}); '
+              'speech is thinner this run and not cached', file=sys.stderr)
+    elif clips:
         offsets = np.zeros(len(clips) + 1, dtype=np.int64)
         offsets[1:] = np.cumsum([len(c) for c in clips])
         os.makedirs(CACHE_DIR, exist_ok=True)
