@@ -47,7 +47,7 @@ def span(pair):
 
 
 def write_card(path, *, args, n_params, export_info, report, train_rows, val_rows, rows, maker,
-               train_seconds, command, results_extra=None):
+               train_seconds, command, results_extra=None, inputs=None):
     n = len(LABELS)
     widths = [int(float(v)) for v in str(args.widths).split(',')]
     card = {
@@ -95,6 +95,7 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
             'sources': source_list(rows),
             'labelSampling': maker.label_weights,
             'hardNegativeLossWeight': maker.hard_negative_weight,
+            **({'inputs': inputs} if inputs else {}),
             'hardNegatives': f'fireworks and "other" (gabemagee non-gun clips: unlabelled bangs/impacts; synthetic '
                              f'door-slam-like thuds) get {maker.hard_negative_weight}x loss weight',
             'augmentation': [

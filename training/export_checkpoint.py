@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import data  # noqa: E402
 from card import write_card  # noqa: E402
+from fingerprint import training_inputs  # noqa: E402
 from export import export_onnx  # noqa: E402
 import train  # noqa: E402
 from model import count_parameters  # noqa: E402
@@ -44,7 +45,8 @@ def main():
     command = f'/usr/bin/python3 training/train.py (stopped after epoch {ckpt["epoch"]} of {planned}; exported by training/export_checkpoint.py)'
     write_card(os.path.join(a.out_dir, args.name + '.json'), args=args, n_params=count_parameters(net),
                export_info=export_info, report=report, train_rows=train_rows, val_rows=val_rows, rows=rows,
-               maker=maker, train_seconds=None, command=command)
+               maker=maker, train_seconds=None, command=command,
+               inputs=training_inputs(os.path.join(data.pool_dir(), 'manifest.csv'), rows, clips, maker))
     print(f"exported epoch {ckpt['epoch']}: macro F1 {report['macroF1']}, {export_info['fileBytes']} bytes")
 
 

@@ -305,6 +305,26 @@ class Synthesis(unittest.TestCase):
             self.assertAlmostEqual(synth.rms(a), 1.0, delta=0.05, msg=fn.__name__)
             np.testing.assert_array_equal(a, b)
 
+    def test_espeak_speech_is_cached_per_seed(self):
+        """A cache rendered for one seed (the determinism test's) never stands in for another
+        seed's speech (the training run's): that made one recipe train differently by the
+        order in which tests and training first ran on a machine."""
+        import tempfile
+        saved = synth.CACHE_DIR
+        with tempfile.TemporaryDirectory() as tmp:
+            synth.CACHE_DIR = tmp
+            try:
+                a = synth.espeak_speech(3, 6)
+                b = synth.espeak_speech(3, 1235)
+                again = synth.espeak_speech(3, 1235)  # from the cache now
+            finally:
+                synth.CACHE_DIR = saved
+            self.assertEqual(sorted(os.listdir(tmp)), ['espeak_3_seed1235.npz', 'espeak_3_seed6.npz'])
+        self.assertEqual(len(a), 3)
+        self.assertFalse(all(len(x) == len(y) and np.array_equal(x, y) for x, y in zip(a, b)))
+        for x, y in zip(b, again):
+            np.testing.assert_array_equal(x, y)
+
     def test_siren_energy_is_in_the_siren_band(self):
         x = synth.siren(32000, np.random.default_rng(3))
         spec = np.abs(np.fft.rfft(x)) ** 2
@@ -431,7 +451,7 @@ class Determinism(unittest.TestCase):
 
         def run(seed):
             torch.manual_seed(seed)
-            maker = WindowMaker(train_rows, clips, seed, espeak_count=160)
+            maker = WindowMaker(train_rows, clips, seed, espeak_count=8)
             net = M.StreetNet(len(data.LABELS))
             with contextlib.redirect_stdout(io.StringIO()):
                 train.fit(net, maker, args, checkpoint=False)
@@ -441,6 +461,85 @@ class Determinism(unittest.TestCase):
         for name in a:
             self.assertTrue(torch.equal(a[name], b[name]), name)
         self.assertFalse(all(torch.equal(a[name], c[name]) for name in a))
+
+
+class Fingerprint(unittest.TestCase):
+    """The card's digests of a run's inputs: each input that changes changes its digest."""
+
+    def test_array_digest_follows_every_sample_and_clip_boundary(self):
+        import fingerprint
+        rng = np.random.default_rng(3)
+        a, b = rng.standard_normal(100).astype(np.float32), rng.standard_normal(50).astype(np.float32)
+        d = fingerprint.digest_arrays([a, b])
+        self.assertEqual(d, fingerprint.digest_arrays([a.copy(), b.astype(np.float64)]))
+        changed = a.copy()
+        changed[17] = np.nextafter(changed[17], np.float32(np.inf))
+        self.assertNotEqual(d, fingerprint.digest_arrays([changed, b]))
+        # the same samples split into other clips, or in another order
+        joined = np.concatenate([a, b])
+        self.assertNotEqual(d, fingerprint.digest_arrays([joined[:99], joined[99:]]))
+        self.assertNotEqual(d, fingerprint.digest_arrays([b, a]))
+
+    def test_extents_digest_ignores_dict_order_only(self):
+        import fingerprint
+        d = fingerprint.digest_extents({'x.wav': (10, 20), 'y.wav': (5, 9)})
+        self.assertEqual(d, fingerprint.digest_extents({'y.wav': (5, 9), 'x.wav': (10, 20)}))
+        self.assertNotEqual(d, fingerprint.digest_extents({'x.wav': (10, 21), 'y.wav': (5, 9)}))
+
+    def test_cpu_flags_name_the_vector_extensions_in_a_fixed_order(self):
+        import tempfile
+        import fingerprint
+        with tempfile.NamedTemporaryFile('w', suffix='cpuinfo', delete=False) as f:
+            f.write('processor\t: 0\nflags\t\t: fpu sse2 avx512f avx fma avx2 aes\n')
+        try:
+            self.assertEqual(fingerprint.cpu_flags(f.name), 'avx avx2 fma avx512f')
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(fingerprint.cpu_flags(f.name), 'unknown')
+
+    def test_compare_names_what_differs(self):
+        import fingerprint
+        then = {'manifest': 'm', 'clips': 'c', 'speech': 's', 'mixExtents': 'e',
+                'environment': {'torch': '1.13', 'cpuFlags': 'avx avx2'}}
+        now = dict(then, clips='c2', environment={'torch': '1.13', 'cpuFlags': 'avx avx2 avx512f'})
+        differs = [name for name, _, _, same in fingerprint.compare(then, now) if not same]
+        self.assertEqual(differs, ['clips', 'environment.cpuFlags'])
+        self.assertTrue(all(same for *_, same in fingerprint.compare(then, then)))
+
+    @needs_data
+    def test_a_training_card_records_its_inputs_and_this_machine_matches_them(self):
+        """train.py's card holds the digests; fingerprint.py, reading that card, finds the same
+        inputs on the machine that wrote it (exit 0), and names a changed one (exit 1)."""
+        import contextlib
+        import io
+        import tempfile
+        import fingerprint
+        import train
+        train_rows, clips = training_split()
+        rows = data.load_manifest()
+        maker = train.window_maker(train.parse_args([]), train_rows, clips)
+        inputs = fingerprint.training_inputs(os.path.join(data.pool_dir(), 'manifest.csv'), rows, clips, maker)
+        self.assertEqual(inputs['clips'], fingerprint.digest_arrays(clips[r['path']] for r in rows))
+        self.assertEqual(len(maker.speech), 160)
+        with tempfile.TemporaryDirectory() as tmp:
+            card_path = os.path.join(tmp, 'card.json')
+            with open(card_path, 'w') as f:
+                json.dump({'training': {'command': '/usr/bin/python3 training/train.py', 'inputs': inputs}}, f)
+            with contextlib.redirect_stdout(io.StringIO()) as out:
+                self.assertEqual(fingerprint.main(['--card', card_path]), 0, out.getvalue())
+            inputs['speech'] = '0' * 16
+            with open(card_path, 'w') as f:
+                json.dump({'training': {'command': '/usr/bin/python3 training/train.py', 'inputs': inputs}}, f)
+            with contextlib.redirect_stdout(io.StringIO()) as out:
+                self.assertEqual(fingerprint.main(['--card', card_path]), 1)
+            self.assertIn('DIFFERS speech', out.getvalue())
+            # a run with another seed renders other speech: fingerprint.py reads the seed from the command
+            with open(card_path, 'w') as f:
+                json.dump({'training': {'command': '/usr/bin/python3 training/train.py --seed 99 --split-seed 1234',
+                                        'inputs': dict(inputs, speech=fingerprint.digest_arrays(maker.speech))}}, f)
+            with contextlib.redirect_stdout(io.StringIO()) as out:
+                fingerprint.main(['--card', card_path])
+            self.assertIn('DIFFERS speech', out.getvalue())
 
 
 class Scoring(unittest.TestCase):

@@ -23,6 +23,7 @@ import data  # noqa: E402
 from augment import BED_LABELS, DEFAULT_EVENT_POS, DEFAULT_NOISE_FLOOR_DB, DEFAULT_PEAK_DB, DEFAULT_SYNTHETIC_BED_SHARE, SYNTH_SHARE, WindowMaker  # noqa: E402
 from card import write_card  # noqa: E402
 from export import export_onnx  # noqa: E402
+from fingerprint import training_inputs  # noqa: E402
 from model import DEFAULT_WIDTHS, StreetNet, count_parameters  # noqa: E402
 from validate import clip_level_report  # noqa: E402
 
@@ -190,7 +191,8 @@ def main(argv=None):
     card_path = os.path.join(args.out_dir, args.name + '.json')
     write_card(card_path, args=args, n_params=n_params, export_info=export_info, report=report,
                train_rows=train_rows, val_rows=val_rows, rows=rows, maker=maker,
-               train_seconds=train_seconds, command=' '.join(['/usr/bin/python3', 'training/train.py'] + (argv if argv is not None else sys.argv[1:])))
+               train_seconds=train_seconds, inputs=training_inputs(os.path.join(data.pool_dir(), 'manifest.csv'), rows, clips, maker),
+               command=' '.join(['/usr/bin/python3', 'training/train.py'] + (argv if argv is not None else sys.argv[1:])))
     torch.save(net.state_dict(), os.path.join(data.CACHE_DIR, args.name + '.pt'))
     log(f'card {card_path}; total {time.time() - started:.0f} s')
 
