@@ -9,7 +9,7 @@ elsewhere, or after the caches were rebuilt, may differ. The card records (`trai
 - `mixExtents`: where the glass project's mixes hold their event (computed from the clips);
 - `environment`: Python, PyTorch, NumPy and espeak-ng versions, and the CPU's vector extensions
   (PyTorch's convolutions pick their kernels by them, so float rounding, and after thousands
-  of steps the weights, can differ between CPUs).
+  of steps the weights, differ between CPUs), and any cap set on them (ONEDNN_MAX_CPU_ISA).
 
     /usr/bin/python3 training/fingerprint.py [--card models/vigie-street-v1.json]
 
@@ -66,7 +66,7 @@ def espeak_version():
         out = subprocess.run(['espeak-ng', '--version'], capture_output=True, text=True, timeout=10).stdout
     except (OSError, subprocess.SubprocessError):
         return 'not installed'
-    return out.strip().split(' Data at')[0] or 'unknown'
+    return out.split(' Data at')[0].strip() or 'unknown'
 
 
 def environment():
@@ -78,6 +78,8 @@ def environment():
         'espeakNg': espeak_version(),
         'machine': platform.machine(),
         'cpuFlags': cpu_flags(),
+        # a cap on oneDNN's instruction set changes the kernels as a CPU without them would
+        'onednnMaxCpuIsa': os.environ.get('ONEDNN_MAX_CPU_ISA') or os.environ.get('DNNL_MAX_CPU_ISA') or 'not set',
     }
 
 
