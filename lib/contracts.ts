@@ -99,6 +99,12 @@ export interface CameraState {
   moveMs?: number;
   /** Why the camera is waiting, released, unavailable or failed, in words for operators. */
   reason?: string;
+  /**
+   * The id of the alert this camera is held for now, when another alert holds it (proposed,
+   * waiting, released, unavailable): the alert that loses its picture if the camera is moved.
+   * Optional: an older ptz-steer leaves it out (the console then reads the ids its reason names).
+   */
+  heldFor?: string;
 }
 
 export interface VideoLinks {

@@ -300,8 +300,9 @@ const PENDING_CAMERA_END: Record<string, CameraState['state']> = { proposed: 'fa
  * and its live picture would not be of this place.
  */
 function forgetPendingMove(alert: Alert): Alert {
-  const cam = alert.camera;
-  if (!cam) return alert;
+  if (!alert.camera) return alert;
+  // The camera's holder is ptz-steer's memory too: gone with the words that named it.
+  const { heldFor: _lost, ...cam } = alert.camera;
   const words = PENDING_CAMERA_WORDS[cam.state];
   if (words) return { ...alert, camera: { ...cam, state: PENDING_CAMERA_END[cam.state], reason: `Node-RED restarted: ${words}` } };
   if (cam.state === 'on-target' || cam.state === 'preset') {

@@ -122,6 +122,8 @@ interface Waiting {
   looked?: { cameraId: string; words: string };
   /** The reason it was last sent with: sent again when the camera's holder changes. */
   reason?: string;
+  /** The alert its camera was held for when it was last sent (CameraState.heldFor). */
+  heldFor?: string;
   /**
    * Set when it waits for its cameras to answer again (every camera it tried was out of
    * reach, and it was sent "failed"), not for a busy one: tried again, silently, when one of
@@ -138,7 +140,7 @@ interface OfflineWait {
 }
 
 /** The alert a camera reached last. */
-type Aimed = Omit<Waiting, 'sinceMs' | 'expiresMs' | 'looked' | 'reason' | 'offline'>;
+type Aimed = Omit<Waiting, 'sinceMs' | 'expiresMs' | 'looked' | 'reason' | 'heldFor' | 'offline'>;
 
 interface Proposal {
   alert: Alert;
@@ -227,7 +229,7 @@ export class PtzSteer {
       this.pruneProposals();
       const changed = proposalChangeWords(this.proposals.get(alert.id), choice);
       this.proposals.set(alert.id, { alert, choice, ranked, rank, expiresMs: Date.now() + this.opts.proposalTtlMs });
-      emit({ port: 1, payload: { ...alert, camera: this.cameraState(choice, 'proposed', undefined, changed) } });
+      emit({ port: 1, payload: { ...alert, camera: this.cameraState(choice, 'proposed', undefined, changed, alert.id) } });
       return;
     }
     await this.execute(alert, ranked, rank, this.opts.actor, emit);
@@ -287,7 +289,12 @@ export class PtzSteer {
       // Answered on the camera too, so the console's request is settled and may be made again.
       // No camera failed: none can see the place now (out of range, blind sector, removed).
       const reason = 'no camera can look at it now';
-      const payload: Alert = before ? { ...alert, camera: { ...before, state: 'unavailable', reason } } : alert;
+      let payload: Alert = alert;
+      if (before) {
+        // Its heldFor, if any, named the holder of then.
+        const { heldFor: _then, ...camera } = before;
+        payload = { ...alert, camera: { ...camera, state: 'unavailable', reason } };
+      }
       emit({ port: 1, payload });
       emit({ port: 2, payload, error: { code: 'no-camera', message: `alert ${alertId}: ${reason}` } });
       return;
@@ -308,7 +315,7 @@ export class PtzSteer {
     const changed = proposalChangeWords(this.proposals.get(alert.id), ranked[0]);
     this.proposals.set(alert.id, { alert, choice: ranked[0], ranked, rank, expiresMs: Date.now() + this.opts.proposalTtlMs });
     const reason = `${this.busyWords(ranked)}; moving it takes it from that alert${changed ? `; ${changed}` : ''}`;
-    emit({ port: 1, payload: { ...alert, camera: this.cameraState(ranked[0], 'proposed', undefined, reason) } });
+    emit({ port: 1, payload: { ...alert, camera: this.cameraState(ranked[0], 'proposed', undefined, reason, alert.id) } });
     return true;
   }
 
@@ -344,7 +351,12 @@ export class PtzSteer {
     return this.cameras().map((conn) => ({ config: conn.config, state: conn.state, hold: this.holds.get(conn.id) }));
   }
 
-  private cameraState(choice: Choice, state: CameraState['state'], r?: MoveResult, reason?: string): CameraState {
+  /**
+   * `forAlertId`: the alert this state is sent for, when its camera may be another's (proposed,
+   * waiting, released, unavailable): the alert the camera is held for, if another, goes in
+   * `heldFor` (the console finds it there, not in the reason's words).
+   */
+  private cameraState(choice: Choice, state: CameraState['state'], r?: MoveResult, reason?: string, forAlertId?: string): CameraState {
     const cfg = choice.config;
     const wanted = aimToCameraDegrees(cfg, choice.aim);
     const wantedSpace = degreesToSpace(cfg.calibration, wanted);
@@ -362,6 +374,10 @@ export class PtzSteer {
     if (r?.errorDeg !== undefined) out.errorDeg = r.errorDeg;
     if (r) out.moveMs = r.moveMs;
     if (reason) out.reason = reason;
+    // The holder as busyWords names it: any hold of the camera, its time over or not (a camera
+    // whose quiet period never ends still looks at that alert).
+    const holder = forAlertId === undefined ? undefined : this.holds.get(cfg.id)?.alertId;
+    if (holder !== undefined && holder !== forAlertId) out.heldFor = holder;
     return out;
   }
 
@@ -628,8 +644,10 @@ export class PtzSteer {
       return true;
     }
     w.reason = this.waitingReason(w, ranked);
+    const camera = this.cameraState(ranked[0], 'waiting', undefined, w.reason, alert.id);
+    w.heldFor = camera.heldFor;
     this.hooks.log?.(`alert ${alert.id}: ${w.reason}`);
-    emit({ port: 1, payload: { ...alert, camera: this.cameraState(ranked[0], 'waiting', undefined, w.reason) } });
+    emit({ port: 1, payload: { ...alert, camera } });
     this.scheduleWaitCheck();
     return true;
   }
@@ -651,10 +669,13 @@ export class PtzSteer {
       const ranked = this.camerasIfFree(w.target, w.rank);
       if (!ranked.length) continue;
       const reason = this.waitingReason(w, ranked);
-      if (reason === w.reason) continue;
+      const camera = this.cameraState(ranked[0], 'waiting', undefined, reason, w.alert.id);
+      // After a look, the reason names the alert that took the camera then: the holder may change alone.
+      if (reason === w.reason && camera.heldFor === w.heldFor) continue;
+      if (reason !== w.reason) this.hooks.log?.(`alert ${w.alert.id}: ${reason}`);
       w.reason = reason;
-      this.hooks.log?.(`alert ${w.alert.id}: ${reason}`);
-      w.emit({ port: 1, payload: { ...w.alert, camera: this.cameraState(ranked[0], 'waiting', undefined, reason) } });
+      w.heldFor = camera.heldFor;
+      w.emit({ port: 1, payload: { ...w.alert, camera } });
     }
   }
 
@@ -718,7 +739,7 @@ export class PtzSteer {
     const aim = aimFor(config, left.target, this.opts.frameWidthM);
     if (typeof aim === 'string') return;
     this.hooks.log?.(`alert ${left.alert.id}: ${reason}`);
-    left.emit({ port: 1, payload: { ...left.alert, camera: this.cameraState({ config, aim }, 'released', undefined, reason) } });
+    left.emit({ port: 1, payload: { ...left.alert, camera: this.cameraState({ config, aim }, 'released', undefined, reason, left.alert.id) } });
   }
 
   /**
@@ -743,7 +764,7 @@ export class PtzSteer {
     const ranked = this.camerasIfFree(w.target, w.rank);
     const reason = `${crowdedOut ? `no camera for it: ${crowd}` : `no camera was free within ${durationWords(this.opts.waitForCameraMs)}`}${ranked.length ? ` (${this.busyWords(ranked)})` : ''}`;
     if (crowdedOut) this.hooks.log?.(`alert ${w.alert.id}: ${reason}`);
-    const payload = ranked.length ? { ...w.alert, camera: this.cameraState(ranked[0], 'unavailable', undefined, reason) } : w.alert;
+    const payload = ranked.length ? { ...w.alert, camera: this.cameraState(ranked[0], 'unavailable', undefined, reason, w.alert.id) } : w.alert;
     w.emit({ port: 1, payload });
     w.emit({ port: 2, payload, error: { code: 'no-camera', message: `alert ${w.alert.id}: ${reason}` } });
   }

@@ -524,6 +524,34 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     }
   });
 
+  it('the alert a camera is held for is read from camera.heldFor, even when the reason names no alert', async () => {
+    const alice = await openConsole('Alice', { key: 'Alice-held', viewport: { width: 1366, height: 768 } });
+    const bob = await openConsole('Bob', { key: 'Bob-held', viewport: { width: 1366, height: 768 } });
+    server.inject('dash', { payload: alert('h-gun', 'gunshot', 20, { location: located(73), camera: camera('on-target') }) });
+    await openAlert(alice, 'h-gun');
+    await settledOn(alice, 'h-gun');
+    await alice.locator('[data-test=escalate]').click();
+    await waitFor(() => outputsOf('decision', 'h-gun').length === 1, 30_000, 'the escalation');
+    // A later alert on the same camera: without heldFor the console would take it for the holder (the latest one).
+    server.inject('dash', { payload: alert('h-crash', 'crash', 15, { location: located(50), camera: camera('on-target') }) });
+    // a sender's reason that names no alert: only the field says which one holds the camera
+    server.inject('dash', { payload: alert('h-skid', 'tire_skid', 10, { location: located(40), camera: { ...camera('waiting'), reason: 'camera Camera place is busy; waiting up to 5 min for it to be free', heldFor: 'h-gun' } }) });
+    await bob.locator('[data-alert-id=h-crash]').waitFor({ timeout: 30_000 });
+    await openAlert(bob, 'h-skid');
+    await settledOn(bob, 'h-skid');
+    await bob.waitForFunction(() => document.querySelector('[data-alert-id=h-gun]')?.className.includes('vg-state-escalated'), null, { timeout: 30_000 });
+    await bob.locator('[data-test=move]', { hasText: 'Take camera' }).click();
+    await bob.locator('[data-test=ask]').waitFor({ timeout: 10_000 });
+    assert.match(await bob.locator('[data-test=ask-text]').textContent() ?? '', new RegExp(`^Camera place is on the gunshot of ${clock}, escalated by Alice at ${clock}\\. Take it anyway\\?`));
+    await bob.locator('[data-test=ask-no]').click();
+    await bob.locator('[data-test=ask]').waitFor({ state: 'detached', timeout: 10_000 });
+    assert.equal(outputsOf('move-request', 'h-skid').length, 0, 'nothing was asked of ptz-steer');
+    for (const [key, page] of [['Alice-held', alice], ['Bob-held', bob]] as const) {
+      pages.delete(key);
+      await page.close();
+    }
+  });
+
   it('asks for the operator\'s name when the console first loads, without hiding the alerts; what was opened before is recorded under it', async () => {
     // a browser that has never been used at this console
     const browser = await launchChromium();

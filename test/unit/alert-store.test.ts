@@ -227,7 +227,7 @@ test('save writes atomically and load restores state and decisions within retent
 
   // A camera move that only the running ptz-steer would have carried out is not restored as pending.
   const cam = (state: string) => ({ camera: { id: 'c1', name: 'Cam 1', pan: 1, tilt: 2, zoom: 1, target: { bearing: 45, tilt: -5 }, state } });
-  s2.upsert(detection('w', 300, cam('waiting')));
+  s2.upsert(detection('w', 300, { camera: { ...cam('waiting').camera, reason: 'camera Cam 1 is busy with gunshot alert a1', heldFor: 'a1' } }));
   s2.upsert(detection('p', 301, cam('proposed')));
   s2.recordMoveRequest('p', 'alice');
   s2.upsert(detection('o', 302, cam('on-target')));
@@ -237,6 +237,7 @@ test('save writes atomically and load restores state and decisions within retent
   const s4 = new AlertStore({ now: c.now, file, retentionMs: 3_600_000 });
   assert.equal(s4.load(), 6);
   // A wait that ended is no fault of a camera: no camera available, not failed.
+  // (the holder ptz-steer named went with its memory: no heldFor)
   assert.deepEqual(s4.get('w')!.alert.camera, { ...cam('waiting').camera, state: 'unavailable', reason: 'Node-RED restarted: its wait for a busy camera ended' });
   assert.equal(s4.get('p')!.alert.camera!.state, 'failed');
   assert.equal(s4.get('p')!.alert.camera!.reason, 'Node-RED restarted: the proposed camera move was lost');

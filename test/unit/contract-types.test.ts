@@ -66,6 +66,7 @@ const camera: Fields<CameraState> = {
   errorDeg: 'optional number',
   moveMs: 'optional number',
   reason: 'optional string',
+  heldFor: 'optional string',
 };
 const target: Fields<CameraState['target']> = { bearing: 'required number', tilt: 'required number', distanceM: 'optional number' };
 const video: Fields<VideoLinks> = { live: 'required string', mjpeg: 'optional string', snapshot: 'optional string', until: 'required number' };

@@ -519,6 +519,40 @@ test('an alert on target whose camera a more important alert takes waits for it,
     assert.equal(a.moves.length, moves);
   }));
 
+test('the alert a camera is held for is named in camera.heldFor wherever the reason names it, and follows the camera when it changes hands', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000, waitForCameraMs: 1500 }, 0, async ({ outs, send }) => {
+    await glassTakenByGunshot(send, outs);
+    const cam = (id: string) => lastOf(outs, id)!.payload.camera!;
+    assert.equal(cam('gun').heldFor, undefined, 'a camera on its own alert is held for no other');
+    assert.equal(cam('glass').heldFor, 'gun', `waiting after its look (${cam('glass').reason})`);
+    await send(alert('scream', 'scream', destination(O, 150, 40)));
+    assert.equal(cam('scream').state, 'waiting');
+    assert.equal(cam('scream').heldFor, 'gun', `waiting for the busy camera (${cam('scream').reason})`);
+    // A more recent alert of the gunshot's priority takes the camera.
+    const glassSent = outs.filter((o) => o.payload.id === 'glass').length;
+    await send(alert('boom', 'explosion', destination(O, 300, 40)));
+    assert.equal(cam('boom').state, 'on-target');
+    assert.equal(cam('boom').heldFor, undefined);
+    assert.equal(cam('gun').state, 'waiting');
+    assert.match(cam('gun').reason!, /turned to explosion alert boom/);
+    assert.equal(cam('gun').heldFor, 'boom');
+    assert.match(cam('scream').reason!, /busy with explosion alert boom/);
+    assert.equal(cam('scream').heldFor, 'boom');
+    // The glass break's words still say what took the camera from it then; its holder is sent anew.
+    assert.match(cam('glass').reason!, /^camera a looked here, then turned to gunshot alert gun; /);
+    assert.equal(cam('glass').heldFor, 'boom');
+    assert.equal(outs.filter((o) => o.payload.id === 'glass').length, glassSent + 1, 'sent once more, for its new holder');
+    // Waits that end: released after a look, unavailable without one, each naming the holder.
+    await waitFor(() => cam('glass').state === 'released' && cam('scream').state === 'unavailable', 5000, 'the waits over');
+    assert.equal(cam('glass').heldFor, 'boom');
+    assert.equal(cam('scream').heldFor, 'boom');
+    // A look again that no camera can take: its old holder is not passed on.
+    const far = { ...alert('far', 'gunshot', destination(O, 90, 5000)), camera: { ...cam('scream') } };
+    await send({ kind: 'move-request', alertId: 'far', operator: 'ana', alert: far });
+    assert.equal(cam('far').state, 'unavailable');
+    assert.equal(cam('far').heldFor, undefined);
+  }));
+
 test('an alert that had its look and finds no camera free again in time ends as released, which is no fault', () =>
   withOneCamera({ returnHomeAfterMs: 60_000, waitForCameraMs: 300 }, 0, async ({ a, steer, outs, send }) => {
     await glassTakenByGunshot(send, outs);
@@ -550,6 +584,7 @@ test('confirm mode, camera busy: the proposal says from which alert it would tak
       const cam = lastOf(outs, id)!.payload.camera!;
       assert.equal(cam.state, 'proposed');
       assert.equal(cam.reason, 'camera a is busy with gunshot alert gun; moving it takes it from that alert');
+      assert.equal(cam.heldFor, 'gun', 'the alert that loses its picture, named in a field too');
     }
     assert.equal(outs.filter((o) => o.port === 2).length, 0);
     // Confirming the glass break does not take the camera from the gunshot: it waits.

@@ -117,7 +117,7 @@ const fullAlert = {
   ...detection,
   sensorInfo: { lat: 45.4397, lon: 4.3872, alt: 520, heading: 30, clock: 'ptp', clockErrorMs: 0.1 },
   location: { method: 'tdoa', bearing: 42.5, elevation: 2, bearingStd: 1.2, position: { lat: 45.43, lon: 4.39, alt: 510, errorM: 2.1 }, sensors: ['north', 'east'], reason: 'outliers left out: west', confidence: 0.8 },
-  camera: { id: 'cam-1', name: 'Crossroads', pan: 0.23, tilt: -0.1, zoom: 0.4, target: { bearing: 42.5, tilt: -4, distanceM: 38 }, state: 'on-target', errorDeg: 0.4, moveMs: 1800, reason: 'turned back' },
+  camera: { id: 'cam-1', name: 'Crossroads', pan: 0.23, tilt: -0.1, zoom: 0.4, target: { bearing: 42.5, tilt: -4, distanceM: 38 }, state: 'on-target', errorDeg: 0.4, moveMs: 1800, reason: 'turned back', heldFor: 'g1' },
   video: { live: '/vigie/video/cam-1/live', mjpeg: '/vigie/video/cam-1/mjpeg', snapshot: '/vigie/video/cam-1/snapshot.jpg?alert=d-1', until: 1795000600000 },
   incident: { id: 'inc-1', reports: [{ sensor: 'north', detection: 'd-1', label: 'gunshot', onset: 1795000000.123, bearing: 42 }] },
   priority: 5,
@@ -299,6 +299,11 @@ test('an alert carries location, camera and video; wrong enums are rejected', ()
   assert.equal(check('alert', { ...alert, camera: { ...alert.camera, state: 'lost' } }).ok, false);
   const waiting = { ...alert, camera: { ...alert.camera, state: 'waiting', reason: 'camera cam-1 is busy with gunshot alert g1' } };
   assert.ok(check('alert', waiting).ok, check('alert', waiting).errors);
+  // the holder named in a field too; an older sender's alert without it is still an alert
+  const held = { ...waiting, camera: { ...waiting.camera, heldFor: 'g1' } };
+  assert.ok(check('alert', held).ok, check('alert', held).errors);
+  assert.equal(parseAlert({ ...held, location: { ...alert.location } }).camera!.heldFor, 'g1', 'passed on by a receiver (contract fields)');
+  assert.equal(check('alert', { ...waiting, camera: { ...waiting.camera, heldFor: 7 } }).ok, false);
   const released = { ...alert, camera: { ...alert.camera, state: 'released', reason: 'camera cam-1 looked here, then turned to gunshot alert g1' } };
   assert.ok(check('alert', released).ok, check('alert', released).errors);
   const unavailable = { ...alert, camera: { ...alert.camera, state: 'unavailable', reason: 'no camera was free within 5 min' } };
