@@ -1,7 +1,8 @@
 /**
  * The operators' queue in a real browser (Debian's Chromium, real Node-RED with Dashboard 2.0):
  * its order holds still while an operator is about to click in it, alerts that come meanwhile
- * wait in a bar above it, and its times are the local 24-hour clock. Also: the dashboard as
+ * wait in a bar above it, an alert that leaves the list meanwhile keeps its line (greyed), and
+ * its times are the local 24-hour clock. Also: the dashboard as
  * shipped shows no "App is offline ready" toast. Screenshots go to test-artifacts/.
  */
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -268,5 +269,74 @@ describe('alert-dashboard queue in Chromium: held order, times, no offline toast
     assert.equal(await alice.locator('link[rel=manifest]').count(), 0, 'no web app manifest');
     assert.equal(await alice.evaluate(async () => (await navigator.serviceWorker.getRegistrations()).length), 0, 'no service worker');
     assert.equal(await alice.locator('.pwa-toast').count(), 0, 'no "App is offline ready" toast');
+  });
+});
+
+describe('alert-dashboard queue in Chromium: an alert that leaves the list while the order is held', { timeout: 300_000 }, () => {
+  let server: DashboardServer;
+  let browser: Browser;
+  let page: Page | undefined;
+
+  before(async () => {
+    ensureWidgetBuilt();
+    // the smallest list the node accepts: the eleventh alert pushes the oldest out
+    server = await startDashboardServer(consoleFlow({ maxAlerts: 10 }));
+    browser = await launchChromium();
+  });
+
+  afterEach(async (t) => {
+    if (!(t as unknown as { passed?: boolean }).passed && page) await page.screenshot({ path: path.join(artifacts, 'alert-dashboard-queue-failed-removed.png') }).catch(() => undefined);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('its line keeps its place, greyed and disabled, so the row under the pointer stays; the pointer leaves and it is gone', async () => {
+    // The alert received first is the one the cap removes: its line is in the middle of the queue
+    // (newest first by time of the event), above the row the operator points at.
+    server.inject('dash', { payload: alert('gone', 'crash', agoS(25)) });
+    const others = [300, 250, 200, 180, 120, 90, 60, 30, 20].map((s) => {
+      const x = `keep-${s}`;
+      server.inject('dash', { payload: alert(x, 'glass_break', agoS(s)) });
+      return x;
+    });
+    page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    await openConsoleAs(page, server.baseUrl, 'Alice');
+    await page.locator('[data-alert-id="keep-300"]').waitFor({ state: 'attached', timeout: 30_000 });
+    const ids = () => page!.$$eval('[data-test=queue-item]', (els) => els.map((e) => e.getAttribute('data-alert-id')));
+    assert.deepEqual(await ids(), ['keep-20', 'gone', 'keep-30', 'keep-60', 'keep-90', 'keep-120', 'keep-180', 'keep-200', 'keep-250', 'keep-300']);
+
+    // the operator points at the row below it, about to click
+    const target = page.locator('[data-alert-id="keep-30"]');
+    const boxBefore = (await target.boundingBox())!;
+    const at = { x: boxBefore.x + boxBefore.width / 2, y: boxBefore.y + boxBefore.height / 2 };
+    await page.mouse.move(at.x, at.y);
+    await page.waitForSelector('[data-test=queue-box][data-held=yes]', { state: 'attached', timeout: 10_000 });
+
+    const gun = 'new-gunshot';
+    server.inject('dash', { payload: alert(gun, 'gunshot', agoS(2)) });
+    const removed = page.locator('[data-test=queue-removed][data-removed-id="gone"]');
+    await removed.waitFor({ timeout: 30_000 });
+    await page.locator('[data-test=queue-news]', { hasText: '1 new alert — show' }).waitFor({ timeout: 10_000 });
+    assert.equal(await page.locator('[data-alert-id="gone"]').count(), 0, 'no longer an alert one can open');
+    assert.ok(await removed.isDisabled(), 'its line cannot be clicked');
+    assert.match(await removed.textContent() ?? '', /Crash\s*removed from the list/);
+    assert.deepEqual(await target.boundingBox(), boxBefore, 'the row under the pointer did not move up');
+    assert.equal(await page.evaluate(([x, y]) => document.elementFromPoint(x, y)?.closest('[data-test=queue-item]')?.getAttribute('data-alert-id') ?? null, [at.x, at.y]), 'keep-30');
+    await page.screenshot({ path: path.join(artifacts, 'alert-dashboard-queue-removed-1366x768.png') });
+
+    // the click lands on the alert aimed at
+    await page.mouse.down();
+    await page.mouse.up();
+    await page.waitForSelector('[data-test=detail][data-shown-alert="keep-30"]', { timeout: 10_000 });
+
+    // the pointer leaves the queue: the removed line is gone, the new alert at the top
+    const video = (await page.locator('[data-test=video]').boundingBox())!;
+    await page.mouse.move(video.x + video.width / 2, video.y + video.height / 2);
+    await page.waitForSelector('[data-test=queue-box][data-held=no]', { state: 'attached', timeout: 10_000 });
+    assert.equal(await page.locator('[data-test=queue-removed]').count(), 0);
+    assert.deepEqual(await ids(), [gun, ...others.slice().reverse()]);
   });
 });

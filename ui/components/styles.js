@@ -40,6 +40,8 @@ const css = `
 .vigie-item.vg-state-confirmed { border-left-color: var(--vg-green); opacity: 0.8; }
 .vigie-item.vg-state-escalated { border-left-color: #6a1b9a; opacity: 0.8; }
 .vigie-item.vg-state-dismissed { opacity: 0.55; }
+.vigie-item.vg-removed { opacity: 0.45; border-style: dashed; border-left-style: solid; cursor: not-allowed; }
+.vg-badge.vg-removed-badge { background: transparent; color: inherit; border: 1px solid var(--vg-line); font-weight: 500; }
 .vigie-item.vg-selected { outline: 3px solid var(--vg-blue); outline-offset: -1px; }
 .vigie-item.vg-flash { animation: vg-flash 0.6s ease-in-out 6 alternate; }
 @keyframes vg-flash { from { background: rgba(211,47,47,0.45); } to { background: var(--vg-bg); } }
