@@ -4,24 +4,14 @@
  * nor a path of the server. The technical message goes to the Node-RED log only.
  */
 import { SourceError } from './ffmpeg';
+import { INTERRUPTION_WORDS, InterruptionReason, REFUSAL_WORDS, RefusalReason } from './picture-words';
 
-/** Why a running picture stopped (the relay is reconnecting). */
-export type InterruptionReason = 'not-responding' | 'interrupted' | 'refused-login' | 'no-stream';
-
-/** Why a picture could not start (the view is closed). */
-export type RefusalReason = 'busy' | 'unknown-camera' | 'server';
+export type { InterruptionReason, RefusalReason };
 
 export interface ViewerNotice<R extends string> {
   reason: R;
   message: string;
 }
-
-const INTERRUPTIONS: Record<InterruptionReason, string> = {
-  'not-responding': 'Camera not responding — reconnecting…',
-  interrupted: 'Picture interrupted — reconnecting…',
-  'refused-login': 'The camera refuses the video login — still trying; tell your administrator',
-  'no-stream': 'The camera sends no usable video — still trying; tell your administrator',
-};
 
 /** The source of a relay failed (see SourceError codes): what a viewer is told. */
 export function interruptionNotice(err: Error): ViewerNotice<InterruptionReason> {
@@ -46,15 +36,9 @@ export function interruptionNotice(err: Error): ViewerNotice<InterruptionReason>
       // ended, an ffmpeg that stopped, a camera that cannot be resolved now
       reason = 'interrupted';
   }
-  return { reason, message: INTERRUPTIONS[reason] };
+  return { reason, message: INTERRUPTION_WORDS[reason] };
 }
 
-const REFUSALS: Record<RefusalReason, string> = {
-  busy: 'Too many live pictures are open: close another one, or ask your administrator to allow more',
-  'unknown-camera': 'This camera is not configured in Node-RED',
-  server: 'The live picture cannot start on the server: tell your administrator',
-};
-
 export function refusalNotice(reason: RefusalReason): ViewerNotice<RefusalReason> {
-  return { reason, message: REFUSALS[reason] };
+  return { reason, message: REFUSAL_WORDS[reason] };
 }

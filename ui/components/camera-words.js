@@ -1,5 +1,8 @@
 // What the console says of cameras and of their picture. Plain data and small rules, so that
 // Node tests can check them (test/browser/alert-dashboard-plan.test.ts, contract-types.test.ts).
+import { INTERRUPTION_WORDS, REFUSAL_WORDS } from '../../lib/video/picture-words.ts'
+
+export { REFUSAL_WORDS }
 
 // One badge per camera state of the alert contract (schemas/alert.schema.json): a test checks
 // that every state has words here, and no other.
@@ -31,22 +34,16 @@ export const OFFLINE_WORDS = 'camera offline'
 // No new frame for this long: the picture on screen is not live any more.
 export const FROZEN_AFTER_MS = 4000
 
-// Why the picture on screen is not live, by the relay's reason code (lib/video/viewer-words.ts)
-// or the player's own finding. The console shows only these words, never what a server sent.
+// Why the picture on screen is not live: the relay's reason code, in the words the relay itself
+// uses (lib/video/picture-words.ts, bundled), or the player's own finding (frozen). The console
+// shows only these words, never what a server sent.
 export const PICTURE_WORDS = {
     frozen: 'Picture frozen — camera not responding',
-    'not-responding': 'Camera not responding — reconnecting…',
-    interrupted: 'Picture interrupted — reconnecting…',
-    'refused-login': 'The camera refuses the video login — still trying; tell your administrator',
-    'no-stream': 'The camera sends no usable video — still trying; tell your administrator'
+    ...INTERRUPTION_WORDS
 }
 
-// Why a live picture could not start, by the relay's reason code (or the MJPEG HTTP status).
-export const REFUSAL_WORDS = {
-    busy: 'Too many live pictures are open: close another one, or ask your administrator to allow more',
-    'unknown-camera': 'This camera is not configured in Node-RED',
-    server: 'The live picture cannot start on the server: tell your administrator'
-}
+// Why a live picture could not start (REFUSAL_WORDS, from lib/video/picture-words.ts), by the
+// relay's reason code or the MJPEG HTTP status (refusalOfStatus).
 
 /** The words over a picture that is not live, or '' when it is (or none is shown). */
 export function pictureProblem ({ interruption, frozen }) {
