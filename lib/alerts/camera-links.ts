@@ -3,6 +3,7 @@
  * for operators and since when), or connecting. Read from the camera registry's handles; the
  * console is told of every change (lib/camera/registry.ts onCameraChange).
  */
+import { cameraErrorWords } from '../camera/error-words';
 import type { CameraHandle } from '../camera/types';
 
 export interface CameraLink {
@@ -15,14 +16,7 @@ export interface CameraLink {
 
 /** A connection failure, for operators: never the address or the command. */
 export function problemWords(code: string | undefined): string {
-  switch (code) {
-    case 'unreachable':
-      return 'not responding';
-    case 'auth':
-      return "refuses Vigie's login (user or password)";
-    default:
-      return 'not usable (see the Node-RED log)';
-  }
+  return cameraErrorWords(code).offline;
 }
 
 /**

@@ -9,6 +9,7 @@ import { ContractError, isObject, requireNumber, requireObject, requireString } 
 import { auditBus } from '../alerts/bus';
 import { Backoff } from '../util/backoff';
 import { CameraConnection, CameraError, classifyError } from './connection';
+import { cameraErrorWords } from './error-words';
 import { AlertRank, Choice, Hold, TargetSpec, aimFor, chooseCamera, isHeldAgainst, priorityOf } from './choose';
 import { aimToCameraDegrees, cameraDegreesToWorld, degreesToSpace, spaceToDegrees, wrap180 } from './geometry';
 import { MoveMethod, MoveResult, moveToTarget } from './mover';
@@ -1115,20 +1116,7 @@ function lookedWords(config: CameraConfig, then: string): string {
  * command that failed (that goes on output 2 and in the log).
  */
 export function failureWords(camera: string, code: string | undefined): string {
-  switch (code) {
-    case 'unreachable':
-      return `camera ${camera} is not responding (offline, or cut off from the network)`;
-    case 'auth':
-      return `camera ${camera} refused Vigie's login (its user or password has changed)`;
-    case 'closed':
-      return `camera ${camera} was taken out of service (its settings were changed or removed)`;
-    case 'not-supported':
-      return `camera ${camera} cannot be turned there (it refuses every way of moving)`;
-    case 'soap-fault':
-      return `camera ${camera} refused to turn there`;
-    default:
-      return `camera ${camera} did not turn there (it reported a fault: ask your administrator to check it)`;
-  }
+  return `camera ${camera} ${cameraErrorWords(code).moveFailed}`;
 }
 
 /** "cameras A and B are not responding" (names nearest first). */

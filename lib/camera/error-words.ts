@@ -1,0 +1,37 @@
+/**
+ * What a camera's error code means for operators, in one table with a column per place it is
+ * said: `offline`, what is wrong with a camera the console shows offline (camera-links.ts:
+ * "Camera place — not responding since 06:17:31"); `moveFailed`, why a move did not happen,
+ * after "camera <name> " (ptz-steer's reason, steer.ts failureWords). Never the address or the
+ * command: those go to the log and to ptz-steer's output 2. Typed by CameraErrorCode, so a code
+ * added there is refused by the compiler until it has its words here.
+ */
+import type { CameraErrorCode } from './connection';
+
+export interface CameraErrorWords {
+  offline: string;
+  moveFailed: string;
+}
+
+/** Said of a code that needs no words of its own, and of one not known here. */
+const OTHER: CameraErrorWords = {
+  offline: 'not usable (see the Node-RED log)',
+  moveFailed: 'did not turn there (it reported a fault: ask your administrator to check it)',
+};
+
+export const CAMERA_ERROR_WORDS: Readonly<Record<CameraErrorCode, CameraErrorWords>> = {
+  unreachable: { offline: 'not responding', moveFailed: 'is not responding (offline, or cut off from the network)' },
+  auth: { offline: "refuses Vigie's login (user or password)", moveFailed: "refused Vigie's login (its user or password has changed)" },
+  closed: { ...OTHER, moveFailed: 'was taken out of service (its settings were changed or removed)' },
+  'not-supported': { ...OTHER, moveFailed: 'cannot be turned there (it refuses every way of moving)' },
+  'soap-fault': { ...OTHER, moveFailed: 'refused to turn there' },
+  'no-profile': OTHER,
+  'no-camera': OTHER,
+  superseded: OTHER,
+  error: OTHER,
+};
+
+/** The words of a code (any text: codes come from errors), or those of an unknown one. */
+export function cameraErrorWords(code: string | undefined): CameraErrorWords {
+  return code !== undefined && Object.hasOwn(CAMERA_ERROR_WORDS, code) ? CAMERA_ERROR_WORDS[code as CameraErrorCode] : OTHER;
+}
