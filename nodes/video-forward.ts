@@ -14,6 +14,7 @@ import { DroppedFieldWarnings, screenAlert, VideoLinks } from '../lib/contracts'
 import type { CameraHandle } from '../lib/camera/types';
 import { normaliseRoot, parseVideoPath, VerifyClient, VIDEO_FORWARD_SETTINGS, VideoManager, VideoSource, VideoStats } from '../lib/video/manager';
 import { LiveTickets } from '../lib/video/tickets';
+import type { SourceErrorCode } from '../lib/video/ffmpeg';
 import { errorStatus, shortText } from '../lib/util/status';
 import { ContractError, isObject, requireObject, requireString, settingInRange, settingsReader } from '../lib/util/validate';
 
@@ -52,8 +53,12 @@ async function sourceOf(cam: CameraHandle, configCredentials: () => Credentials 
 /** Camera states in which the camera shows, or will show, another place than this alert. */
 const CAMERA_ELSEWHERE = new Set(['failed', 'waiting', 'released', 'unavailable']);
 
-/** Status-bar words for source errors (the full message goes to the debug sidebar). */
-const SHORT_REASON: Record<string, string> = {
+/**
+ * Status-bar words for source errors (the full message goes to the debug sidebar); none for
+ * "failed", whose own message is shortened instead. Typed by SourceErrorCode: a code added
+ * there is refused by the compiler until it has its words here.
+ */
+const SHORT_REASON: Readonly<Record<SourceErrorCode, string | undefined>> = {
   unauthorized: '401 wrong user/password',
   forbidden: '403 forbidden',
   'not-found': '404 stream not found',
@@ -63,7 +68,12 @@ const SHORT_REASON: Record<string, string> = {
   'no-video': 'no video stream',
   'bad-url': 'bad stream URL',
   ended: 'stream ended',
+  failed: undefined,
 };
+
+function shortReason(code: string | undefined): string | undefined {
+  return code !== undefined && Object.hasOwn(SHORT_REASON, code) ? SHORT_REASON[code as SourceErrorCode] : undefined;
+}
 
 type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
@@ -205,7 +215,7 @@ export = function (RED: NodeAPI) {
         node.status({ fill: 'red', shape: 'ring', text: `refused: ${s.relays}/${s.maxRelays} relays in use` });
       } else if (s.failing.length) {
         const f = s.failing[0];
-        node.status({ fill: 'red', shape: 'ring', text: `${f.cameraId}: ${SHORT_REASON[f.code ?? ''] ?? shortText(f.error, 40)}, retrying` });
+        node.status({ fill: 'red', shape: 'ring', text: `${f.cameraId}: ${shortReason(f.code) ?? shortText(f.error, 40)}, retrying` });
       } else if (s.relays === 0) {
         node.status({ fill: 'grey', shape: 'dot', text: 'idle' });
       } else if (s.connecting > 0) {

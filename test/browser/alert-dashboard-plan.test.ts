@@ -139,8 +139,15 @@ test('the picture\'s trouble: an interruption the relay reports first, else froz
   assert.equal(pictureProblem({ interruption: 'source http://x/live.ts ended', frozen: false }), PICTURE_WORDS.interrupted);
   // the relay's reason codes (lib/video/viewer-words.ts) all have words here
   const { interruptionNotice, refusalNotice } = await import('../../lib/video/viewer-words');
-  for (const code of ['timeout', 'unreachable', 'refused', 'unauthorized', 'forbidden', 'not-found', 'no-video', 'bad-url', 'ended', 'failed']) {
+  const reasons: Record<string, string> = {
+    timeout: 'not-responding', unreachable: 'not-responding', refused: 'not-responding',
+    unauthorized: 'refused-login', forbidden: 'refused-login',
+    'not-found': 'no-stream', 'no-video': 'no-stream', 'bad-url': 'no-stream',
+    ended: 'interrupted', failed: 'interrupted', 'no-profile': 'interrupted', constructor: 'interrupted',
+  };
+  for (const [code, reason] of Object.entries(reasons)) {
     const n = interruptionNotice(Object.assign(new Error('x'), { code }));
+    assert.equal(n.reason, reason, code);
     assert.equal(PICTURE_WORDS[n.reason], n.message, code);
   }
   for (const reason of ['busy', 'unknown-camera', 'server'] as const) assert.equal(REFUSAL_WORDS[reason], refusalNotice(reason).message);
