@@ -520,7 +520,8 @@ test('an alert on target whose camera a more important alert takes waits for it,
   }));
 
 test('the alert a camera is held for is named in camera.heldFor wherever the reason names it, and follows the camera when it changes hands', () =>
-  withOneCamera({ returnHomeAfterMs: 60_000, waitForCameraMs: 1500 }, 0, async ({ outs, send }) => {
+  // (waits long enough that none ends before the explosion comes, even on a busy machine)
+  withOneCamera({ returnHomeAfterMs: 60_000, waitForCameraMs: 3000 }, 0, async ({ outs, send }) => {
     await glassTakenByGunshot(send, outs);
     const cam = (id: string) => lastOf(outs, id)!.payload.camera!;
     assert.equal(cam('gun').heldFor, undefined, 'a camera on its own alert is held for no other');
@@ -543,7 +544,7 @@ test('the alert a camera is held for is named in camera.heldFor wherever the rea
     assert.equal(cam('glass').heldFor, 'boom');
     assert.equal(outs.filter((o) => o.payload.id === 'glass').length, glassSent + 1, 'sent once more, for its new holder');
     // Waits that end: released after a look, unavailable without one, each naming the holder.
-    await waitFor(() => cam('glass').state === 'released' && cam('scream').state === 'unavailable', 5000, 'the waits over');
+    await waitFor(() => cam('glass').state === 'released' && cam('scream').state === 'unavailable', 15_000, 'the waits over');
     assert.equal(cam('glass').heldFor, 'boom');
     assert.equal(cam('scream').heldFor, 'boom');
     // A look again that no camera can take: its old holder is not passed on.
