@@ -102,6 +102,30 @@ function dot(a: Float64Array, ai: number, b: Float64Array, bi: number, n: number
   return s0 + s1 + (s2 + s3);
 }
 
+/**
+ * The kernel row of an integer decimation, folded about its centre (tap half − 1): fold[k] is
+ * the coefficient of the inputs k samples before and after the output instant. Undefined
+ * when the row is not exactly symmetric with a zero last tap (then the plain dot product runs).
+ */
+function foldedRow(d: Design): Float64Array | undefined {
+  const { table, taps, half } = d;
+  const centre = half - 1;
+  if (table[taps - 1] !== 0) return undefined;
+  const fold = new Float64Array(half);
+  for (let k = 0; k < half; k++) {
+    if (table[centre - k] !== table[centre + k]) return undefined;
+    fold[k] = table[centre + k];
+  }
+  return fold;
+}
+
+/** One decimated output centred on hist[m]: fold[0]·x[m] + Σ fold[k]·(x[m − k] + x[m + k]), in the order of the four-output loop. */
+function foldedDot(fold: Float64Array, hist: Float64Array, m: number): number {
+  let acc = fold[0] * hist[m];
+  for (let k = 1; k < fold.length; k++) acc += fold[k] * (hist[m - k] + hist[m + k]);
+  return acc;
+}
+
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
   return a;
@@ -116,6 +140,12 @@ export class Resampler {
   readonly fromHz: number;
   readonly toHz: number;
   private readonly d: Design;
+  /**
+   * Integer decimation (up = 1): the one kernel row is symmetric about its tap half − 1 (the
+   * output instant) and its last tap is zero, so each output folds the two inputs at equal
+   * distance before multiplying: fold[k] weighs inputs base ± k. Undefined otherwise.
+   */
+  private readonly fold: Float64Array | undefined;
   private readonly exact: boolean;
   /** Exact mode: output step as the reduced ratio up/down. */
   private readonly up: number;
@@ -156,10 +186,22 @@ export class Resampler {
     this.down = down;
     this.step = fromHz / toHz;
     this.d = design(fromHz, toHz, exact ? up : INTERP_PHASES, halfZeros, cutoff);
+    this.fold = exact && up === 1 ? foldedRow(this.d) : undefined;
     // Samples before the start are silence.
     this.histStart = -(this.d.half - 1);
     this.hist = new Float64Array(Math.max(1024, 4 * this.d.taps));
     this.histLen = this.d.half - 1;
+  }
+
+  /**
+   * A copy of the coefficients of exact phase `phase` (0 ≤ phase < up; interpolated mode: row
+   * `phase` of the table): output instant base + phase/up weighs input base − half + 1 + j by
+   * row[j], half = lookaheadFrames. For tests that check the fast paths against a plain sum.
+   */
+  kernelRow(phase: number): Float64Array {
+    const { taps, table, phases } = this.d;
+    if (!(Number.isInteger(phase) && phase >= 0 && phase < phases)) throw new Error(`resample: "phase" must be an integer from 0 to ${phases - 1}, got ${phase}`);
+    return table.slice(phase * taps, (phase + 1) * taps);
   }
 
   /** Algorithmic delay in input samples (the filter looks this far ahead). */
@@ -202,25 +244,30 @@ export class Resampler {
     const out = new Float32Array(bound);
     const hist = this.hist;
     let n = 0;
-    if (this.exact && this.up === 1) {
-      // Integer decimation (48k→16k): one coefficient row, so four outputs share each
-      // coefficient load, with four independent sums (about 2.5× faster than one at a time).
+    const fold = this.fold;
+    if (fold) {
+      // Integer decimation (48k→16k): four outputs share each (folded) coefficient load, with
+      // four independent sums; folding halves the multiplies. Output n is centred on input
+      // base + n·down, which is hist[m + n·down].
       const s1 = this.down;
       const s2 = 2 * s1;
       const s3 = 3 * s1;
+      const reach = fold.length;
       while (n + 3 < bound && this.base + s3 + half < available) {
-        const f = this.base - half + 1 - this.histStart;
-        let a = 0;
-        let b = 0;
-        let c = 0;
-        let d = 0;
-        for (let j = 0; j < taps; j++) {
-          const t = table[j];
-          const i = f + j;
-          a += t * hist[i];
-          b += t * hist[i + s1];
-          c += t * hist[i + s2];
-          d += t * hist[i + s3];
+        const m = this.base - this.histStart;
+        const t0 = fold[0];
+        let a = t0 * hist[m];
+        let b = t0 * hist[m + s1];
+        let c = t0 * hist[m + s2];
+        let d = t0 * hist[m + s3];
+        for (let k = 1; k < reach; k++) {
+          const t = fold[k];
+          const lo = m - k;
+          const hi = m + k;
+          a += t * (hist[lo] + hist[hi]);
+          b += t * (hist[lo + s1] + hist[hi + s1]);
+          c += t * (hist[lo + s2] + hist[hi + s2]);
+          d += t * (hist[lo + s3] + hist[hi + s3]);
         }
         out[n] = a;
         out[n + 1] = b;
@@ -228,6 +275,12 @@ export class Resampler {
         out[n + 3] = d;
         n += 4;
         this.base += s3 + s1;
+      }
+      // The last outputs of the block, one at a time with the same sums (so an output does not
+      // depend on where a block ends).
+      while (n < bound && this.base + half < available) {
+        out[n++] = foldedDot(fold, hist, this.base - this.histStart);
+        this.base += s1;
       }
     }
     while (n < bound && this.base + half < available) {

@@ -163,3 +163,52 @@ test('Resampler refuses a kernel length that is not a small positive integer', (
     assert.throws(() => new Resampler(48000, 16000, { halfZeros }), /halfZeros.*integer from 4 to 256/);
   }
 });
+
+test('exact ratios equal the plain sum of the kernel over the input, whatever the blocks (checks the folded integer decimation)', () => {
+  let seed = 11;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const x = new Float32Array(6000);
+  for (let i = 0; i < x.length; i++) x[i] = rnd() * 2 - 1;
+  const cases: Array<[number, number, typeof CLASSIFIER_KERNEL]> = [
+    [48000, 16000, CLASSIFIER_KERNEL],
+    [48000, 16000, {}],
+    [32000, 16000, CLASSIFIER_KERNEL],
+    [96000, 16000, CLASSIFIER_KERNEL],
+    [48000, 8000, {}],
+    [44100, 14700, { halfZeros: 5 }],
+    [22050, 11025, {}],
+    [44100, 16000, CLASSIFIER_KERNEL],
+    [16000, 48000, {}],
+  ];
+  for (const [from, to, opts] of cases) {
+    const r = new Resampler(from, to, opts);
+    const parts: Float32Array[] = [];
+    let i = 0;
+    while (i < x.length) {
+      const n = Math.min(x.length - i, 1 + Math.floor(rnd() * 700));
+      parts.push(r.process(x.subarray(i, i + n)));
+      i += n;
+    }
+    parts.push(r.flush());
+    const y = Float32Array.from(parts.flatMap((p) => Array.from(p)));
+    // Output n sits at input instant n·from/to = base + phase/up; silence outside the input.
+    const g = (a: number, b: number): number => (b ? g(b, a % b) : a);
+    const up = to / g(from, to);
+    const down = from / g(from, to);
+    const half = r.lookaheadFrames;
+    const rows = Array.from({ length: up }, (_, p) => r.kernelRow(p));
+    assert.equal(y.length, Math.ceil((x.length * up) / down), `${from}→${to} length`);
+    let worst = 0;
+    for (let n = 0; n < y.length; n++) {
+      const base = Math.floor((n * down) / up);
+      const row = rows[(n * down) % up];
+      let want = 0;
+      for (let j = 0; j < row.length; j++) {
+        const k = base - half + 1 + j;
+        if (k >= 0 && k < x.length) want += row[j] * x[k];
+      }
+      worst = Math.max(worst, Math.abs(y[n] - want));
+    }
+    assert.ok(worst < 1e-6, `${from}→${to} (${JSON.stringify(opts)}): largest difference from the plain sum ${worst}`);
+  }
+});
