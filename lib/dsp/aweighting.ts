@@ -111,6 +111,38 @@ function firFor(fs: number): Float64Array {
   return fir;
 }
 
+/**
+ * A symmetric FIR of odd length n (fir[k] = fir[n − 1 − k]) over a line of samples:
+ * out[i] = Σ fir[j]·line[i + j] (line[i] oldest) for i < out.length, line holding
+ * out.length + n − 1 samples. Taps pair up (half the multiplies), and two outputs share each
+ * coefficient load; every output sums in the same order, so a sample does not depend on
+ * where its block ends.
+ */
+export function symmetricFir(fir: Float64Array, line: Float64Array, out: Float32Array): void {
+  const n = fir.length;
+  const half = n >> 1;
+  const lag = n - 1;
+  const len = out.length;
+  const centre = fir[half];
+  let i = 0;
+  for (; i + 1 < len; i += 2) {
+    let acc0 = centre * line[i + half];
+    let acc1 = centre * line[i + 1 + half];
+    for (let k = 0; k < half; k++) {
+      const c = fir[k];
+      acc0 += c * (line[i + k] + line[i + lag - k]);
+      acc1 += c * (line[i + 1 + k] + line[i + n - k]);
+    }
+    out[i] = acc0;
+    out[i + 1] = acc1;
+  }
+  for (; i < len; i++) {
+    let acc = centre * line[i + half];
+    for (let k = 0; k < half; k++) acc += fir[k] * (line[i + k] + line[i + lag - k]);
+    out[i] = acc;
+  }
+}
+
 /** Designed once per sample rate (a few ms), shared by every filter: the taps are only read. */
 const FIR_BY_RATE = new Map<number, Float64Array>();
 
@@ -143,8 +175,11 @@ export class AWeightingFilter {
   private readonly biquads: Biquad[];
   private readonly state: Float64Array;
   private readonly fir: Float64Array;
-  private readonly firHist: Float64Array;
-  private firPos = 0;
+  /**
+   * The high-passed stream in one line: the last fir.length − 1 samples of the previous block,
+   * then this block's. Kept between blocks (the front is the FIR's history); grows with the block.
+   */
+  private work: Float64Array;
   private readonly gain: number;
 
   constructor(sampleRateHz: number) {
@@ -155,7 +190,7 @@ export class AWeightingFilter {
     this.biquads = [combine(p1, p1), combine(firstOrderHighpass(A_POLE_2_HZ, fs), firstOrderHighpass(A_POLE_3_HZ, fs))];
     this.state = new Float64Array(2 * this.biquads.length);
     this.fir = firFor(fs);
-    this.firHist = new Float64Array(2 * this.fir.length);
+    this.work = new Float64Array(this.fir.length - 1 + 4096);
     // Exact at 1 kHz (0 dB), or at fs/4 for very low rates where 1 kHz does not exist.
     const refHz = Math.min(1000, fs / 4);
     this.gain = Math.pow(10, (aWeightingDb(refHz) - responseDb(this.biquads, this.fir, refHz, fs)) / 20);
@@ -173,47 +208,49 @@ export class AWeightingFilter {
 
   /** Filter a block; returns a new array of the same length. */
   process(x: ArrayLike<number>): Float32Array {
-    const y = new Float32Array(x.length);
-    // The two high-pass biquads, unrolled with their state in locals (this runs on every sample).
-    const [q0, q1] = this.biquads;
-    const st = this.state;
-    let s00 = st[0], s01 = st[1], s10 = st[2], s11 = st[3];
+    const len = x.length;
+    const y = new Float32Array(len);
     const fir = this.fir;
     const n = fir.length;
     const half = n >> 1;
-    // Doubled history: sample i is written at i and i + n, so the last n samples are always
-    // contiguous (no wrap-around in the inner loop); the FIR is symmetric, so taps pair up.
-    const hist = this.firHist;
-    let pos = this.firPos;
+    const lag = n - 1;
+    if (this.work.length < lag + len) {
+      const bigger = new Float64Array(lag + len);
+      bigger.set(this.work.subarray(0, lag));
+      this.work = bigger;
+    }
+    const w = this.work;
+    // 1. The two high-pass biquads, unrolled with coefficients and state in locals (this runs
+    // on every sample), into the work line after the history.
+    const [q0, q1] = this.biquads;
+    const b00 = q0.b0, b01 = q0.b1, b02 = q0.b2, a01 = q0.a1, a02 = q0.a2;
+    const b10 = q1.b0, b11 = q1.b1, b12 = q1.b2, a11 = q1.a1, a12 = q1.a2;
+    const st = this.state;
+    let s00 = st[0], s01 = st[1], s10 = st[2], s11 = st[3];
     const gain = this.gain;
-    for (let i = 0; i < x.length; i++) {
+    for (let i = 0; i < len; i++) {
       const v0 = x[i] * gain;
-      const o0 = q0.b0 * v0 + s00;
-      s00 = q0.b1 * v0 - q0.a1 * o0 + s01;
-      s01 = q0.b2 * v0 - q0.a2 * o0;
-      const o1 = q1.b0 * o0 + s10;
-      s10 = q1.b1 * o0 - q1.a1 * o1 + s11;
-      s11 = q1.b2 * o0 - q1.a2 * o1;
-      pos = pos + 1 === n ? 0 : pos + 1;
-      hist[pos] = o1;
-      hist[pos + n] = o1;
-      // Oldest of the last n samples at s, newest at s + n − 1.
-      const s = pos + 1;
-      let acc = fir[half] * hist[s + half];
-      for (let k = 0; k < half; k++) acc += fir[k] * (hist[s + k] + hist[s + n - 1 - k]);
-      y[i] = acc;
+      const o0 = b00 * v0 + s00;
+      s00 = b01 * v0 - a01 * o0 + s01;
+      s01 = b02 * v0 - a02 * o0;
+      const o1 = b10 * o0 + s10;
+      s10 = b11 * o0 - a11 * o1 + s11;
+      s11 = b12 * o0 - a12 * o1;
+      w[lag + i] = o1;
     }
     st[0] = s00;
     st[1] = s01;
     st[2] = s10;
     st[3] = s11;
-    this.firPos = pos;
+    // 2. The low-pass FIR.
+    symmetricFir(fir, w, y);
+    // The last n − 1 samples become the next block's history.
+    w.copyWithin(0, len, len + lag);
     return y;
   }
 
   reset(): void {
     this.state.fill(0);
-    this.firHist.fill(0);
-    this.firPos = 0;
+    this.work.fill(0);
   }
 }

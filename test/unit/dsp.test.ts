@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Stft, makeWindow } from '../../lib/dsp/stft';
-import { A_FIR_HALF_TAPS, A_FIR_MAX_ERROR_DB, aWeightingDb, AWeightingFilter } from '../../lib/dsp/aweighting';
+import { A_FIR_HALF_TAPS, A_FIR_MAX_ERROR_DB, aWeightingDb, AWeightingFilter, symmetricFir } from '../../lib/dsp/aweighting';
 import { rmsDbfs } from '../../lib/dsp/levels';
 
 function sine(fHz: number, fs: number, seconds: number, amp: number): Float32Array {
@@ -76,6 +76,26 @@ test('A-weighting filter is streaming: block-wise equals one-shot', () => {
   const joined = Float32Array.from(parts.flatMap((p) => Array.from(p)));
   assert.deepEqual(joined, whole);
   assert.throws(() => new AWeightingFilter(100), /"sampleRateHz" must be >= 1000/);
+});
+
+test('the folded symmetric FIR equals the plain dot product, for every half length and odd or even blocks', () => {
+  let seed = 5;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff) * 2 - 1;
+  for (const half of [4, 6, 8, 12, 16, A_FIR_HALF_TAPS]) {
+    const n = 2 * half + 1;
+    const fir = new Float64Array(n);
+    for (let k = 0; k <= half; k++) fir[half - k] = fir[half + k] = rnd() / n;
+    for (const len of [0, 1, 2, 3, 64, 257]) {
+      const line = Float64Array.from({ length: len + n - 1 }, rnd);
+      const out = new Float32Array(len);
+      symmetricFir(fir, line, out);
+      for (let i = 0; i < len; i++) {
+        let want = 0;
+        for (let j = 0; j < n; j++) want += fir[j] * line[i + j];
+        assert.ok(Math.abs(out[i] - want) < 1e-6, `half ${half}, block of ${len}, output ${i}: ${out[i]} vs ${want}`);
+      }
+    }
+  }
 });
 
 test('STFT: a sine lands in its bin with the windowed amplitude; silence is zero', () => {
