@@ -79,6 +79,25 @@ export class HighPass {
     return y;
   }
 
+  /** Filter a block into out[0 .. x.length) (same sums as step(), with the state in locals). */
+  processInto(x: ArrayLike<number>, out: Float64Array): void {
+    const b0 = this.b0, b1 = this.b1, b2 = this.b2, a1 = this.a1, a2 = this.a2;
+    let x1 = this.x1, x2 = this.x2, y1 = this.y1, y2 = this.y2;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      const y = b0 * v + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
+      x2 = x1;
+      x1 = v;
+      y2 = y1;
+      y1 = y;
+      out[i] = y;
+    }
+    this.x1 = x1;
+    this.x2 = x2;
+    this.y1 = y1;
+    this.y2 = y2;
+  }
+
   reset(): void {
     this.x1 = this.x2 = this.y1 = this.y2 = 0;
   }
@@ -113,6 +132,8 @@ export class OnsetDetector {
   /** Consecutive frames above the background by half the threshold. */
   private aboveFrames = 0;
   private readonly relearnFrames: number;
+  /** High-passed samples of the block being processed (grows with the block). */
+  private filtered = new Float64Array(0);
 
   constructor(opts: OnsetOptions) {
     const sr = opts.sampleRateHz;
@@ -145,6 +166,7 @@ export class OnsetDetector {
     this.frameSum = 0;
     this.frameCount = 0;
     this.hist.fill(0);
+    this.filtered.fill(0);
     this.frameEnergy.fill(0);
     this.framesInStream = 0;
     this.inEvent = false;
@@ -157,20 +179,31 @@ export class OnsetDetector {
     if (this.next === -1) this.streamStart = startFrame;
     const out: Onset[] = [];
     const mask = this.hist.length - 1;
+    if (this.filtered.length < x.length) this.filtered = new Float64Array(Math.max(x.length, 2 * this.filtered.length));
+    const filtered = this.filtered;
+    this.hp.processInto(x, filtered);
+    // Frame sums in locals (this runs on every sensor sample); endFrame reads this.frameSum.
+    const hist = this.hist;
+    const frameN = this.frameN;
+    let frameSum = this.frameSum;
+    let frameCount = this.frameCount;
     for (let i = 0; i < x.length; i++) {
       const idx = startFrame + i;
-      const y = this.hp.step(x[i]);
+      const y = filtered[i];
       const e = y * y;
-      this.hist[idx & mask] = e;
-      this.frameSum += e;
-      this.frameCount++;
-      if (this.frameCount === this.frameN) {
+      hist[idx & mask] = e;
+      frameSum += e;
+      frameCount++;
+      if (frameCount === frameN) {
+        this.frameSum = frameSum;
         const onset = this.endFrame(idx);
         if (onset) out.push(onset);
-        this.frameSum = 0;
-        this.frameCount = 0;
+        frameSum = 0;
+        frameCount = 0;
       }
     }
+    this.frameSum = frameSum;
+    this.frameCount = frameCount;
     this.next = startFrame + x.length;
     return out;
   }

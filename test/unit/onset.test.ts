@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OnsetDetector } from '../../lib/detect/onset';
+import { HighPass, OnsetDetector } from '../../lib/detect/onset';
 import { gaussian, makeRng } from '../../lib/sim/signals';
 
 /** Deterministic Gaussian noise, so failures reproduce. */
@@ -80,6 +80,42 @@ for (const c of cases) {
     }
   });
 }
+
+test('the block high-pass equals step() sample by sample, and onsets and rises do not depend on block sizes', () => {
+  const rand = rng(21);
+  const sr = 48000;
+  const x = new Float32Array(sr * 3);
+  for (let i = 0; i < x.length; i++) x[i] = 0.01 * rand();
+  for (const at of [0.7, 1.6, 2.4]) {
+    const e = event('burst', sr, 0.3, rand);
+    x.set(e.subarray(0, Math.min(e.length, x.length - Math.round(at * sr))), Math.round(at * sr));
+  }
+  // The plain recursion, one sample at a time.
+  const one = new HighPass(sr, 400);
+  const want = Float64Array.from(x, (v) => one.step(v));
+  const blockwise = new HighPass(sr, 400);
+  const got = new Float64Array(x.length);
+  for (let s = 0, n = 1; s < x.length; s += n, n = (n * 7 + 3) % 5000) {
+    const part = new Float64Array(Math.min(n, x.length - s));
+    blockwise.processInto(x.subarray(s, s + part.length), part);
+    got.set(part, s);
+  }
+  assert.deepEqual(got, want);
+  // Onsets and energy rises with blocks of 100 ms and of irregular sizes down to one sample.
+  const run = (sizes: (k: number) => number) => {
+    const det = new OnsetDetector({ sampleRateHz: sr });
+    const onsets = [];
+    for (let s = 0, k = 0; s < x.length; k++) {
+      const n = Math.min(sizes(k), x.length - s);
+      onsets.push(...det.process(x.subarray(s, s + n), s));
+      s += n;
+    }
+    return { onsets, rise: det.rise(Math.round(2.2 * sr), Math.round(2.6 * sr)) };
+  };
+  const regular = run(() => 4800);
+  assert.ok(regular.onsets.length >= 3, `${regular.onsets.length} onsets`);
+  assert.deepEqual(run((k) => 1 + ((k * 7919) % 3001)), regular);
+});
 
 test('no onsets in steady noise', () => {
   const rand = rng(9);
