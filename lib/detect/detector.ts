@@ -283,9 +283,8 @@ export class Detector {
     for (let c = 0; c < chs.length; c++) {
       const ch = chs[c];
       if (ch.length !== n) throw new ContractError('samples', `channels of equal length (${n})`, ch.length);
-      for (let i = 0; i < n; i++) {
-        if (!Number.isFinite(ch[i])) throw new ContractError(`samples (channel ${c + 1}, frame ${block.start + i})`, 'finite numbers', ch[i]);
-      }
+      const bad = firstNonFinite(ch);
+      if (bad >= 0) throw new ContractError(`samples (channel ${c + 1}, frame ${block.start + bad})`, 'finite numbers', ch[bad]);
     }
     if (this.channel !== 'mix') {
       if (this.channel < 0 || this.channel >= chs.length) throw new ContractError('channel', `a channel from 1 to ${chs.length}`, this.channel + 1);
@@ -332,16 +331,22 @@ export class Detector {
   private measureLevels(y: Float32Array): void {
     const ya = this.aFilter!.process(y);
     const chunkN = Math.round(LEVEL_CHUNK_S * this.model.sampleRateHz);
-    // Sums in locals: this loop runs on every model-rate sample.
+    // Sums in locals: this loop runs on every model-rate sample; up to each chunk's end at a time.
     let z = this.chunkZ;
     let a = this.chunkA;
     let n = this.chunkN;
-    for (let i = 0; i < y.length; i++) {
-      z += y[i] * y[i];
-      a += ya[i] * ya[i];
-      n++;
+    let i = 0;
+    while (i < y.length) {
+      const stop = Math.min(y.length, i + chunkN - n);
+      n += stop - i;
+      for (; i < stop; i++) {
+        const v = y[i];
+        const va = ya[i];
+        z += v * v;
+        a += va * va;
+      }
       if (n >= chunkN) {
-        const m0 = this.produced + i + 1 - n;
+        const m0 = this.produced + i - n;
         const c: LevelChunk = { start: this.frameOfModel(m0), end: this.frameOfModel(m0 + n), dbfs: powerToDb(z / n), dba: powerToDb(a / n) };
         this.chunks.push(c);
         this.background.push(c.dba);
@@ -357,7 +362,14 @@ export class Detector {
 
   private appendModel(y: Float32Array): void {
     const cap = this.buf.length;
-    for (let i = 0; i < y.length; i++) this.buf[(this.produced + i) % cap] = y[i];
+    // Into the ring in at most two copies (of a block longer than the ring, only its end).
+    let from = Math.max(0, y.length - cap);
+    while (from < y.length) {
+      const at = (this.produced + from) % cap;
+      const n = Math.min(y.length - from, cap - at);
+      this.buf.set(y.subarray(from, from + n), at);
+      from += n;
+    }
     this.produced += y.length;
     while (this.nextHopEnd <= this.produced) {
       this.pending.push({ end: this.nextHopEnd, trigger: 'hop' });
@@ -369,10 +381,14 @@ export class Detector {
     const w = new Float32Array(this.windowSamples);
     const cap = this.buf.length;
     const first = end - this.windowSamples;
-    for (let i = 0; i < this.windowSamples; i++) {
-      const m = first + i;
-      // Before the stream started (or already dropped): silence.
-      if (m >= 0 && m >= this.produced - cap) w[i] = this.buf[m % cap];
+    // Before the stream started (or already dropped): silence (w stays 0 there).
+    let m = Math.max(first, 0, this.produced - cap);
+    const stop = Math.min(end, this.produced);
+    while (m < stop) {
+      const at = m % cap;
+      const n = Math.min(stop - m, cap - at);
+      w.set(this.buf.subarray(at, at + n), m - first);
+      m += n;
     }
     return w;
   }
@@ -544,6 +560,25 @@ export class Detector {
       span,
     };
   }
+}
+
+/**
+ * Index of the first NaN or ±Infinity, or −1. Fast when all are finite (every block): v·0 is 0
+ * for a finite v and NaN otherwise, so two running sums of it stay 0 unless one is not.
+ */
+function firstNonFinite(x: Float32Array): number {
+  let s0 = 0;
+  let s1 = 0;
+  const n = x.length;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    s0 += x[i] * 0;
+    s1 += x[i + 1] * 0;
+  }
+  if (i < n) s0 += x[i] * 0;
+  if (s0 + s1 === 0) return -1;
+  for (let k = 0; k < n; k++) if (!Number.isFinite(x[k])) return k;
+  return -1;
 }
 
 function round1(v: number): number {

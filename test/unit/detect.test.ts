@@ -164,6 +164,37 @@ test('only ticked labels are reported', async () => {
   assert.throws(() => new Detector({ model: new EnergyModel(), sensor: 's', hopMs: 5000 }), /hopMs/);
 });
 
+test('every window the model sees is the stream\'s samples ending there, whatever the blocks (up to 2.5 s, so the buffer wraps inside blocks and windows)', async () => {
+  const sr = 16000;
+  /** Keeps a copy of each window it is given. */
+  class RecordingModel extends EnergyModel {
+    seen: Float32Array[] = [];
+    override async infer(windows: Float32Array[]): Promise<Float32Array[]> {
+      this.seen.push(...windows.map((w) => w.slice()));
+      return super.infer(windows);
+    }
+  }
+  const model = new RecordingModel();
+  const det = new Detector({ model, sensor: 's', hopMs: 250 });
+  const x = new Float32Array(sr * 9);
+  const rand = makeRng(4);
+  for (let i = 0; i < x.length; i++) x[i] = rand() - 0.5;
+  const sizes = [1, 4000, 7, 40000, 3, 15999, 16001, 500, 33333];
+  const windows: DetectorOutput['windows'] = [];
+  for (let s = 0, k = 0; s < x.length; k++) {
+    const n = Math.min(sizes[k % sizes.length], x.length - s);
+    windows.push(...(await det.process({ start: s, time: s / sr, sampleRate: sr, channels: [x.subarray(s, s + n)] })).windows);
+    s += n;
+  }
+  assert.ok(model.seen.length > 20, `${model.seen.length} windows`);
+  assert.equal(model.seen.length, windows.length);
+  windows.forEach((w, k) => {
+    const end = Math.round(w.end * sr);
+    const want = x.slice(end - det.windowSamples, end);
+    assert.deepEqual(model.seen[k], want, `window ${k} ending at frame ${end}`);
+  });
+});
+
 test('NaN samples and a missing channel are contract errors naming the field', async () => {
   const det = new Detector({ model: new EnergyModel(), sensor: 's', channel: 2 });
   const x = new Float32Array(1600);
@@ -172,6 +203,15 @@ test('NaN samples and a missing channel are contract errors naming the field', a
   y[7] = NaN;
   const d2 = new Detector({ model: new EnergyModel(), sensor: 's' });
   await assert.rejects(d2.process({ start: 0, time: 0, sampleRate: 16000, channels: [y] }), /samples \(channel 1, frame 7\): expected finite numbers, got NaN/);
+  // Infinities too, at odd and even frames, in any channel, and the first bad frame is named.
+  for (const [len, at, bad] of [[1, 0, Infinity], [1600, 1598, -Infinity], [1601, 1600, Infinity], [1601, 1201, NaN]] as const) {
+    const good = new Float32Array(len).fill(0.25);
+    const z = new Float32Array(len).fill(-0.5);
+    z[at] = bad;
+    if (at + 1 < len) z[len - 1] = NaN;
+    const d3 = new Detector({ model: new EnergyModel(), sensor: 's' });
+    await assert.rejects(d3.process({ start: 100, time: 0, sampleRate: 16000, channels: [good, z] }), new RegExp(`samples \\(channel 2, frame ${100 + at}\\): expected finite numbers, got ${bad}`));
+  }
 });
 
 test('a gap in the frames restarts the stream; flush classifies the tail', async () => {
