@@ -108,9 +108,17 @@ def compare(recorded, now):
     return out
 
 
-def main(argv=None):
+def run_options(card):
+    """The options of the run that wrote `card` (seed, split, beds...), read back from the
+    command it recorded (an export of a checkpoint adds a remark in brackets)."""
     import shlex
 
+    import train
+    command = shlex.split(card.get('training', {}).get('command', '').split(' (')[0])
+    return train.recipe_args(train.parse_args([a for a in command if not a.endswith(('python3', 'train.py'))]))
+
+
+def main(argv=None):
     import data
     import train
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -119,9 +127,7 @@ def main(argv=None):
     with open(args.card) as f:
         card = json.load(f)
     training = card.get('training', {})
-    # The run's own options (seed, split, beds...), read back from the command it recorded.
-    command = shlex.split(training.get('command', '').split(' (')[0])
-    run = train.recipe_args(train.parse_args([a for a in command if not a.endswith(('python3', 'train.py'))]))
+    run = run_options(card)
     rows = data.load_manifest()
     clips = data.load_pool(rows)
     train_rows, _ = train.split(run, rows)

@@ -3,6 +3,7 @@
 Everything here is generated from a numpy Generator, so a seed reproduces it. Synthetic
 clips are labelled as synthetic in the model card.
 """
+import hashlib
 import io
 import os
 import subprocess
@@ -170,12 +171,24 @@ PHRASES = [
 ]
 
 
+def espeak_recipe_key():
+    """Short digest of what the utterances are made of besides count and seed: the voices, the
+    phrases and the espeak-ng that speaks them (its version line; 'none' when not installed)."""
+    try:
+        version = subprocess.run(['espeak-ng', '--version'], capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        version = 'none'
+    text = '\n'.join(ESPEAK_VOICES + PHRASES + [version])
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
 def espeak_speech(count, seed):
     """Render synthetic speech with espeak-ng through a pipe (no temporary files), cached per
-    count and seed: the voices' texts, rates and pitches are drawn from `seed`, so a cache
-    rendered for another seed (a test's, another run's) must not stand in for this one."""
+    count, seed and recipe: the voices' texts, rates and pitches are drawn from `seed`, so a
+    cache rendered for another seed (a test's, another run's), other phrases or another
+    espeak-ng must not stand in for this one."""
     rng = np.random.default_rng(seed)
-    cache = os.path.join(CACHE_DIR, f'espeak_{count}_seed{seed}.npz')
+    cache = os.path.join(CACHE_DIR, f'espeak_{count}_seed{seed}_{espeak_recipe_key()}.npz')
     if os.path.exists(cache):
         with np.load(cache) as z:
             flat, offsets = z['flat'], z['offsets']

@@ -44,6 +44,16 @@ def needs_data(obj):
     def fails_in_ci(self, *args, **kwargs):
         self.fail('CI=true but ' + NO_DATA)
     return fails_in_ci
+
+
+def needs_espeak(obj):
+    """A test that renders speech: skipped without espeak-ng, except in CI, which installs it."""
+    import shutil
+    if shutil.which('espeak-ng') or IN_CI:
+        return obj
+    return unittest.skip('espeak-ng not installed (sudo apt-get install espeak-ng)')(obj)
+
+
 MODELS = os.path.join(data.REPO_ROOT, 'models')
 FIXTURES = os.path.join(data.REPO_ROOT, 'test', 'fixtures', 'models')
 
@@ -305,6 +315,7 @@ class Synthesis(unittest.TestCase):
             self.assertAlmostEqual(synth.rms(a), 1.0, delta=0.05, msg=fn.__name__)
             np.testing.assert_array_equal(a, b)
 
+    @needs_espeak
     def test_espeak_speech_is_cached_per_seed(self):
         """A cache rendered for one seed (the determinism test's) never stands in for another
         seed's speech (the training run's): that made one recipe train differently by the
@@ -319,7 +330,8 @@ class Synthesis(unittest.TestCase):
                 again = synth.espeak_speech(3, 1235)  # from the cache now
             finally:
                 synth.CACHE_DIR = saved
-            self.assertEqual(sorted(os.listdir(tmp)), ['espeak_3_seed1235.npz', 'espeak_3_seed6.npz'])
+            key = synth.espeak_recipe_key()
+            self.assertEqual(sorted(os.listdir(tmp)), [f'espeak_3_seed1235_{key}.npz', f'espeak_3_seed6_{key}.npz'])
         self.assertEqual(len(a), 3)
         self.assertFalse(all(len(x) == len(y) and np.array_equal(x, y) for x, y in zip(a, b)))
         for x, y in zip(b, again):
@@ -517,7 +529,9 @@ class Fingerprint(unittest.TestCase):
         recorded = card['training']['inputs']
         train_rows, clips = training_split()
         rows = data.load_manifest()
-        maker = train.window_maker(train.recipe_args(train.parse_args([])), train_rows, clips)
+        run = fingerprint.run_options(card)
+        self.assertEqual((run.seed, run.split_seed), (1234, None))  # the split training_split() read
+        maker = train.window_maker(run, train_rows, clips)
         now = fingerprint.training_inputs(os.path.join(data.pool_dir(), 'manifest.csv'), rows, clips, maker)
         for key in ('manifest', 'clips', 'speech', 'mixExtents'):
             self.assertEqual(now[key], recorded[key], key)
@@ -549,12 +563,18 @@ class Fingerprint(unittest.TestCase):
             with contextlib.redirect_stdout(io.StringIO()) as out:
                 self.assertEqual(fingerprint.main(['--card', card_path]), 1)
             self.assertIn('DIFFERS speech', out.getvalue())
-            # a run with another seed renders other speech: fingerprint.py reads the seed from the command
+            # a run with another seed renders other speech: fingerprint.py reads the seed from the
+            # command (rendered into this test's own cache, not the training's)
             with open(card_path, 'w') as f:
                 json.dump({'training': {'command': '/usr/bin/python3 training/train.py --seed 99 --split-seed 1234',
                                         'inputs': dict(inputs, speech=fingerprint.digest_arrays(maker.speech))}}, f)
-            with contextlib.redirect_stdout(io.StringIO()) as out:
-                fingerprint.main(['--card', card_path])
+            saved = synth.CACHE_DIR
+            synth.CACHE_DIR = tmp
+            try:
+                with contextlib.redirect_stdout(io.StringIO()) as out:
+                    fingerprint.main(['--card', card_path])
+            finally:
+                synth.CACHE_DIR = saved
             self.assertIn('DIFFERS speech', out.getvalue())
 
 
