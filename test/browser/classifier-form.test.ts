@@ -11,6 +11,9 @@ import { Page } from 'playwright-core';
 import { artifactsDir as artifacts, EditorSession, EditorWindow, startEditorSession } from '../support/browser';
 import { repoRoot } from '../support/nodered';
 
+/** jQuery's `$(document).on(...)` in the editor page, as these tests use it. */
+type JQueryOn = (target: unknown) => { on(event: string, handler: (e: unknown, xhr: unknown, settings: { url: string }) => void): void };
+
 describe('acoustic-classifier form in Chromium', { timeout: 240_000 }, () => {
   let session: EditorSession;
 
@@ -68,19 +71,30 @@ describe('acoustic-classifier form in Chromium', { timeout: 240_000 }, () => {
       assert.equal(await placeholder(page, '#vigie-class-glass_break-threshold'), '0.9');
       assert.equal(await placeholder(page, '#node-input-threshold'), 'per class');
       await page.screenshot({ path: path.join(artifacts, 'acoustic-classifier-form.png') });
-      // A slow answer for a model chosen before does not overwrite the one chosen last.
-      await page.route(/vigie\/model-card\?path=other\.onnx/, async (route) => {
-        await new Promise((r) => setTimeout(r, 1500));
-        await route.continue();
-      });
+      // A slow answer for a model chosen before does not overwrite the one chosen last: the
+      // answer for "other" is held until the form shows the card of the model chosen after it.
       await page.selectOption('#node-input-model', 'shipped');
       await page.waitForFunction(() => /vigie-street-v1/.test(document.querySelector('#vigie-classifier-card')?.textContent ?? ''), null, { timeout: 30_000 });
-      const slowAnswer = page.waitForResponse(/vigie\/model-card\?path=other\.onnx/, { timeout: 30_000 });
+      let releaseSlowAnswer!: () => void;
+      const slowAnswerReleased = new Promise<void>((r) => (releaseSlowAnswer = r));
+      await page.route(/vigie\/model-card\?path=other\.onnx/, async (route) => {
+        await slowAnswerReleased;
+        await route.continue();
+      });
+      // Counted in the page once jQuery has run the answer's handlers (ajaxComplete comes after them).
+      await page.evaluate(() => {
+        const w = window as unknown as { $: JQueryOn; staleAnswersHandled: number };
+        w.staleAnswersHandled = 0;
+        w.$(document).on('ajaxComplete', (_e: unknown, _xhr: unknown, settings: { url: string }) => {
+          if (/vigie\/model-card\?path=other\.onnx/.test(settings.url)) w.staleAnswersHandled++;
+        });
+      });
       await page.selectOption('#node-input-model', 'other');
       await page.selectOption('#node-input-model', 'shipped');
-      // The stale answer has arrived and the page has had its turns to handle it.
-      await (await slowAnswer).finished();
-      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 50))));
+      // The card is emptied at each change: its text now is the answer for the model chosen last.
+      await page.waitForFunction(() => /vigie-street-v1/.test(document.querySelector('#vigie-classifier-card')?.textContent ?? ''), null, { timeout: 30_000 });
+      releaseSlowAnswer();
+      await page.waitForFunction(() => (window as unknown as { staleAnswersHandled: number }).staleAnswersHandled === 1, null, { timeout: 30_000 });
       assert.match((await page.locator('#vigie-classifier-card').textContent()) ?? '', /^Model vigie-street-v1 /);
       assert.equal(await placeholder(page, '#vigie-class-gunshot-threshold'), '0.9');
       // The editor refuses a per-class threshold the runtime refuses (below 0.01).
@@ -114,13 +128,22 @@ describe('acoustic-classifier form in Chromium', { timeout: 240_000 }, () => {
       await page.waitForFunction(() => /Model card: model file missing\.onnx does not exist/.test(document.querySelector('#vigie-model-card')?.textContent ?? ''), null, { timeout: 30_000 });
       await page.screenshot({ path: path.join(artifacts, 'vigie-model-form.png') });
       // A path typed just before the dialog is closed asks for no card afterwards (the debounce timer dies with the dialog).
+      await page.evaluate(() => {
+        const w = window as unknown as { $: JQueryOn; cardsAsked: string[] };
+        w.cardsAsked = [];
+        w.$(document).on('ajaxSend', (_e: unknown, _xhr: unknown, settings: { url: string }) => {
+          if (/vigie\/model-card/.test(settings.url)) w.cardsAsked.push(settings.url);
+        });
+      });
       await page.fill('#node-config-input-path', 'typed-then-closed.onnx');
       await page.click('#node-config-dialog-cancel');
-      const askedAfterClose: string[] = [];
-      page.on('request', (r) => {
-        if (r.url().includes('vigie/model-card')) askedAfterClose.push(r.url());
+      // A negative check, so a fixed wait, timed in the page: the debounce timer (0.4 s) was set
+      // at the typing, before this one, so had it survived the dialog it would have fired and
+      // asked (ajaxSend is synchronous) before this timer fires.
+      const askedAfterClose = await page.evaluate(async () => {
+        await new Promise((r) => setTimeout(r, 500));
+        return (window as unknown as { cardsAsked: string[] }).cardsAsked;
       });
-      await page.waitForTimeout(1000);
       assert.deepEqual(askedAfterClose, []);
       assert.deepEqual(errors, []);
     } finally {
