@@ -111,6 +111,8 @@ describe('alert-dashboard node', () => {
     out.on('input', (m: Any) => sent.push(m));
     await widget.hooks.onChange({ payload: alert('forged', 1) });
     await widget.hooks.onSend({ payload: alert('forged', 1) });
+    // A negative check, so a fixed wait: a message these hooks sent would reach 'out' through
+    // Node-RED's asynchronous delivery (setImmediate), well before this timer fires.
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(sent.length, 0);
     assert.equal(base.stores.data.get('dash')?.payload?.alerts?.length ?? 0, 0);
@@ -414,7 +416,9 @@ describe('alert-dashboard node', () => {
       assert.doesNotMatch(JSON.stringify(sent[sent.length - 1]), /Network timeout|GetStatus/);
       // Retried by the back-off (connecting again): still offline, nothing new to say, the same "since".
       set('connecting', timeout);
-      await new Promise((r) => setTimeout(r, 400));
+      // A negative check, so a fixed wait: the gathering of state events (0.2 s) began at that
+      // event, before this timer, so a broadcast would come before it fires.
+      await new Promise((r) => setTimeout(r, 300));
       assert.equal(sent.length, before + 1);
       helper.getNode('dash').receive({ payload: alert('c2', 101) });
       await waitFor(() => storedState('dash')?.alerts?.length === 2, 10_000, 'the next state');
@@ -422,7 +426,7 @@ describe('alert-dashboard node', () => {
       assert.equal(linkOf().sinceMs, offline.sinceMs);
       set('failed', timeout);
       const afterAlert = sent.length;
-      await new Promise((r) => setTimeout(r, 400));
+      await new Promise((r) => setTimeout(r, 300)); // the same negative check
       assert.equal(sent.length, afterAlert);
       set('connecting', timeout);
       set('connected');
