@@ -180,8 +180,8 @@ describe('ptz-steer node', () => {
       const proposal = out[n].payload;
       assert.equal(proposal.id, id);
       assert.equal(proposal.camera.state, 'proposed');
-      // The node is done with the alert; a request it sent without awaiting would reach the
-      // camera within this fixed wait (nothing positive to wait for when nothing should happen).
+      // A negative check, so a fixed wait: the node is done with the alert, and a request it sent
+      // without awaiting would reach the camera (in this process, over loopback) within it.
       await new Promise((r) => setTimeout(r, 300));
       assert.deepEqual(ptzActions(cam), [], 'the camera was asked to act before an operator confirmed');
       assert.deepEqual(cam.pose, still, 'the camera moved before an operator confirmed');
@@ -240,7 +240,7 @@ describe('ptz-steer node', () => {
       const d = done.length;
       steer.receive({ payload: { kind: 'decision', alertId: 'a6', action: 'confirm', operator: 'ana', time: Date.now() / 1000 } });
       await waitFor(() => done.length > d, 15_000, 'the node done with the late confirmation');
-      // As in propose: a request sent without awaiting would reach the camera within this wait.
+      // A negative check, as in propose: a request sent without awaiting would reach the camera within it.
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(out.length, 3);
       assert.ok(Math.abs(cam.pose.panDeg - -60) <= 1, `pan ${cam.pose.panDeg}`);
