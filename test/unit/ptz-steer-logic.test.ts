@@ -214,7 +214,9 @@ test('the camera returns home after the quiet period, once', async () => {
   await steer.handle(alert('h', 'crash', destination(O, 45, 30)), () => undefined);
   await steer.handle(alert('h2', 'crash', destination(O, 50, 30)), () => undefined);
   await waitFor(() => a.homes > 0, 5000, 'the camera sent home');
-  await new Promise((r) => setTimeout(r, 100)); // after the first return home: no second one follows
+  // A negative check, so a fixed wait: no second return home follows. A second quiet-period
+  // timer (50 ms) would have been set at h2, before this one, and fire first.
+  await new Promise((r) => setTimeout(r, 100));
   assert.equal(a.homes, 1);
   steer.close();
 });
@@ -240,8 +242,9 @@ test('a camera that cannot go home is told once and retried with back-off until 
     await steer.handle(alert('h3', 'gunshot', destination(O, 60, 30)), () => undefined);
     assert.equal(a.moves.length, movesBefore + 1);
     await waitFor(() => a.homes === 4, 5000, 'home after the quiet period of h3');
-    // The cancelled retry would have fired within its first delay (2 s, jitter 20 %): it must not.
-    await new Promise((r) => setTimeout(r, 2600));
+    // A negative check, so a fixed wait: the cancelled retry, timed before this timer for its
+    // first delay (2 s, jitter 20 %: 2.4 s at most), would fire first; it must not.
+    await new Promise((r) => setTimeout(r, 2500));
     assert.equal(a.homes, 4);
     assert.equal(warned.length, 2);
   } finally {
@@ -260,7 +263,9 @@ test('a camera that refuses to go home (no home position) is warned about once a
   try {
     await steer.handle(alert('n', 'crash', destination(O, 45, 30)), () => undefined);
     await waitFor(() => a.homes === 1, 5000, 'the attempt to go home');
-    await new Promise((r) => setTimeout(r, 2600)); // past the first retry delay (2 s, jitter 20 %)
+    // A negative check, so a fixed wait: a retry would be timed at the refusal, before this
+    // timer, for its first delay (2 s, jitter 20 %: 2.4 s at most), and fire first.
+    await new Promise((r) => setTimeout(r, 2500));
     assert.equal(a.homes, 1, 'not tried again');
     assert.equal(warned.length, 1);
     assert.match(warned[0], /camera a could not return home: .*not supported; not retried/);
@@ -515,6 +520,7 @@ test('an alert on target whose camera a more important alert takes waits for it,
     await waitFor(() => a.homes === 1, 3000, 'home');
     assert.deepEqual(steer.waitingAlerts, []);
     const moves = a.moves.length;
+    // A negative check, so a fixed wait: longer than one more quiet period (0.3 s).
     await new Promise((r) => setTimeout(r, 400));
     assert.equal(a.moves.length, moves);
   }));
@@ -931,6 +937,8 @@ test('an alert dismissed while its camera is offline moves nothing when the came
     // Nothing waits for the camera: a new alert, even the least important, gets it at once.
     await send(alert('skid', 'tire_skid', destination(O, 200, 40)));
     assert.equal(stateOf(outs, 'skid'), 'on-target');
+    // A negative check, so a fixed wait: a camera back wakes the steer through a 1 ms timer set
+    // before this one; its move would follow in microtasks (the fake camera answers at once).
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(a.moves.length, 1, 'only the tyre skid moved the camera');
     assert.equal(outs.filter((o) => o.payload.id === 'gun').length, gunSent, 'the dismissed alert is not sent again');
@@ -944,7 +952,7 @@ test('a camera that does not answer within the wait: the alert stays failed, and
     assert.equal(logs[logs.length - 1], 'alert gun: no camera answered within 300 ms; not tried any more');
     const sent = outs.length;
     a.plugIn({ reconnected: true });
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 50)); // the same negative check
     assert.equal(a.moves.length, 0);
     assert.equal(outs.length, sent, 'nothing more is sent: the alert stays failed');
     assert.equal(stateOf(outs, 'gun'), 'failed');
@@ -956,7 +964,7 @@ test('waiting switched off (0): a camera offline is a final failure', () =>
     assert.equal(stateOf(outs, 'gun'), 'failed');
     assert.deepEqual(steer.alertsAwaitingAnswer, []);
     a.plugIn({ reconnected: true });
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 50)); // the same negative check
     assert.equal(a.moves.length, 0);
   }));
 
@@ -1001,7 +1009,7 @@ test('a copy sent again (better placed) while the alert waits for its camera rep
     await send(alert('gun', 'gunshot', destination(O, 34, 40)));
     assert.equal(stateOf(outs, 'gun'), 'on-target');
     assert.deepEqual(steer.alertsAwaitingAnswer, []);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 50)); // the same negative check
     assert.equal(a.moves.length, 1, 'turned once, not to the older place afterwards');
     assert.equal(lastOf(outs, 'gun')!.payload.camera!.target.bearing, 34);
   }));
@@ -1024,7 +1032,7 @@ test('close() while an alert waits for an offline camera leaves no timer and no 
     assert.equal((steer as unknown as { waitTimer?: unknown }).waitTimer, undefined, 'no wait timer');
     const sent = outs.length;
     a.plugIn({ reconnected: true });
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 50)); // the same negative check
     assert.equal(a.moves.length, 0);
     assert.equal(outs.length, sent);
   }));
@@ -1100,7 +1108,8 @@ test('a copy sent again while the first copy\'s camera is still turning re-aims 
     assert.deepEqual(statesOf(outs, 'gun'), ['on-target'], 'the superseded first copy sends nothing');
     assert.equal(outs.filter((o) => o.port === 2).length, 0);
     assert.deepEqual(steer.waitingAlerts, []);
-    // Nothing turns it back to the first place afterwards (longer than a move takes).
+    // Nothing turns it back to the first place afterwards. A negative check, so a fixed wait:
+    // longer than a move takes (0.3 s).
     const moves = a.moves.length;
     await new Promise((r) => setTimeout(r, 400));
     assert.equal(a.moves.length, moves);
@@ -1130,7 +1139,7 @@ test('a copy sent again while the camera back from offline turns to the first co
     assert.deepEqual(steer.alertsAwaitingAnswer, []);
     assert.deepEqual(steer.waitingAlerts, []);
     const moves = a.moves.length;
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, 400)); // the same negative check
     assert.equal(a.moves.length, moves);
   } finally {
     steer.close();
