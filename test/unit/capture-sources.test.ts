@@ -107,7 +107,9 @@ test('supervisor: a finite input that exits cleanly has ended (once, no restart)
     file.start();
     stream.start();
     await waitFor(() => seen.streamRestarts >= 2 && seen.fileEnds === 1, 15_000, 'the stream restarted twice and the file ended');
-    await new Promise((r) => setTimeout(r, 300)); // past the file's first back-off (0.1 s)
+    // A negative check, so a fixed wait: a restart of the file would be timed at its exit,
+    // before this timer, with the first back-off (0.1 s, no jitter here), and spawn first.
+    await new Promise((r) => setTimeout(r, 200));
     await Promise.all([file.stop(), stream.stop()]);
     assert.equal(seen.fileEnds, 1);
     assert.equal(seen.fileRestarts, 0, 'a file that ended is not read again');
@@ -134,7 +136,9 @@ test('supervisor: a child that stalls (no audio) is killed and restarted; stop()
     assert.equal(alive(pid), false, 'stop() killed the child');
     assert.equal(alive(src.pids[0]), false);
     const n = src.pids.length;
-    await new Promise((r) => setTimeout(r, 600));
+    // A negative check, so a fixed wait: a restart would be timed at the child's exit, which
+    // stop() awaited, with at most the longest back-off here (0.4 s, no jitter), and spawn first.
+    await new Promise((r) => setTimeout(r, 500));
     assert.equal(src.pids.length, n, 'nothing restarts after stop()');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
