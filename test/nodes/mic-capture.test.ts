@@ -80,6 +80,7 @@ async function assertPipesOnly(pid: number, inputs: string[], times = 5): Promis
     assert.match(fds.find((f) => f.fd === 1)?.target ?? '', /^(pipe|socket):\[\d+\]$/, `stdout is not a pipe: ${JSON.stringify(fds)}`);
     assert.deepEqual(fds.filter((f) => f.regular && f.writable), [], `regular files open for writing: ${JSON.stringify(fds)}`);
     assert.deepEqual(fds.filter((f) => f.regular && !inputs.includes(f.target)), [], `regular files other than the input: ${JSON.stringify(fds)}`);
+    // Samples spread over the child's run (a file opened later would show): the timing is the case.
     if (k + 1 < times) await new Promise((r) => setTimeout(r, 100));
   }
 }
