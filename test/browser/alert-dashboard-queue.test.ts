@@ -339,4 +339,54 @@ describe('alert-dashboard queue in Chromium: an alert that leaves the list while
     assert.equal(await page.locator('[data-test=queue-removed]').count(), 0);
     assert.deepEqual(await ids(), [gun, ...others.slice().reverse()]);
   });
+
+  it('by keyboard: the focused row whose alert leaves keeps the focus, so the order stays held; Enter on it opens nothing', async () => {
+    await page?.close();
+    // ten alerts of this test fill the list (pushing out the previous test's); the one received
+    // first, in the middle of the queue, is the one the next alert pushes out
+    server.inject('dash', { payload: alert('kb-leaving', 'crash', agoS(40)) });
+    const others = [400, 350, 300, 100, 80, 70, 50, 35, 10].map((s) => {
+      const x = `kb-${s}`;
+      server.inject('dash', { payload: alert(x, 'glass_break', agoS(s)) });
+      return x;
+    });
+    page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    await openConsoleAs(page, server.baseUrl, 'Alice');
+    await page.locator('[data-alert-id="kb-400"]').waitFor({ state: 'attached', timeout: 30_000 });
+    const ids = () => page!.$$eval('[data-test=queue-item], [data-test=queue-removed]', (els) => els.map((e) => e.getAttribute('data-alert-id') ?? e.getAttribute('data-removed-id')));
+    const before = ['kb-10', 'kb-35', 'kb-leaving', 'kb-50', 'kb-70', 'kb-80', 'kb-100', 'kb-300', 'kb-350', 'kb-400'];
+    assert.deepEqual(await ids(), before);
+    // at start the newest opens: it must still be open after Enter on the removed row
+    await page.waitForSelector('[data-test=detail][data-shown-alert="kb-10"]', { timeout: 10_000 });
+
+    // the pointer away from the queue; Tab from the operator's name to the row of the alert that will leave
+    const video = (await page.locator('[data-test=video]').boundingBox())!;
+    await page.mouse.move(video.x + video.width / 2, video.y + video.height / 2);
+    await page.locator('[data-test=operator]').focus();
+    const focused = () => page!.evaluate(() => document.activeElement?.getAttribute('data-alert-id') ?? document.activeElement?.getAttribute('data-removed-id') ?? null);
+    for (let i = 0; i < 20 && (await focused()) !== 'kb-leaving'; i++) await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'kb-leaving', 'its row is reached by Tab');
+    await page.waitForSelector('[data-test=queue-box][data-held=yes]', { state: 'attached', timeout: 10_000 });
+    const rowBefore = await page.evaluateHandle(() => document.activeElement);
+
+    // a new alert pushes it out of the list: its row stays, greyed, and keeps the focus
+    server.inject('dash', { payload: alert('kb-new', 'gunshot', agoS(2)) });
+    await page.waitForSelector('[data-alert-id="kb-leaving"]', { state: 'detached', timeout: 30_000 });
+    assert.equal(await page.evaluate((row) => document.activeElement === row, rowBefore), true, 'the same element has the focus (not <body>)');
+    assert.equal(await page.getAttribute('[data-test=queue-box]', 'data-held'), 'yes', 'the order is still held');
+    const removed = page.locator('[data-test=queue-removed][data-removed-id="kb-leaving"]');
+    assert.equal(await removed.count(), 1, 'its line is still there, greyed');
+    assert.equal(await removed.getAttribute('aria-disabled'), 'true');
+    assert.equal(await focused(), 'kb-leaving');
+    await page.locator('[data-test=queue-news]', { hasText: '1 new alert — show' }).waitFor({ timeout: 10_000 });
+    assert.deepEqual(await ids(), before, 'no row moved');
+
+    // Enter on it opens nothing: the alert open stays open, the focus and the hold stay
+    await page.keyboard.press('Enter');
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    assert.equal(await page.locator('[data-test=detail][data-shown-alert="kb-10"]').count(), 1, 'the alert open is still open');
+    assert.equal(await focused(), 'kb-leaving');
+    assert.equal(await page.getAttribute('[data-test=queue-box]', 'data-held'), 'yes');
+    assert.deepEqual(await ids(), before);
+  });
 });
