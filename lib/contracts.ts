@@ -100,8 +100,10 @@ export interface CameraState {
   /** Why the camera is waiting, released, unavailable or failed, in words for operators. */
   reason?: string;
   /**
-   * The id of the alert this camera is held for now, when another alert holds it (proposed,
-   * waiting, released, unavailable): the alert that loses its picture if the camera is moved.
+   * The id of the alert holding the camera when this state was sent, when another alert held it
+   * (proposed, waiting, released, unavailable): the alert that would lose its picture if the
+   * camera were moved. Only a waiting alert is sent again when the holder changes; a proposal
+   * is sent once, so its heldFor may name an alert that has let the camera go since.
    * Optional: an older ptz-steer leaves it out (the console then reads the ids its reason names).
    */
   heldFor?: string;
