@@ -109,6 +109,15 @@ export interface PtzStatus {
   moving?: boolean;
 }
 
+/**
+ * Listeners a connection takes before Node warns of a leak. Every node using the camera listens
+ * to its 'state' (its vigie-camera, the camera registry, each ptz-steer: one each, taken off on
+ * close), so Node's default of 10 would be a false alarm with a dozen ptz-steer on one camera;
+ * 100 is more nodes than a site puts on one camera, and a listener added per alert or per move
+ * (a real leak) still passes it and is still reported.
+ */
+export const CAMERA_STATE_LISTENERS_MAX = 100;
+
 export class CameraConnection extends EventEmitter implements CameraHandle {
   private stateNow: ConnectionState = 'closed';
   private client?: OnvifClient;
@@ -133,11 +142,9 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
 
   constructor(private readonly opts: ConnectionOptions) {
     super();
-    // Every node using the camera listens to its 'state': its vigie-camera, the camera registry,
-    // each ptz-steer (and, while alerts wait for the camera to answer, each one's PtzSteer: one
-    // listener however many alerts). As many as nodes, each taken off on close, so Node's
-    // warning past 10 would be a false alarm with a dozen ptz-steer on one camera.
-    this.setMaxListeners(0);
+    // One 'state' listener per node using the camera (a PtzSteer whose alerts wait for the
+    // camera to answer takes one however many alerts): see CAMERA_STATE_LISTENERS_MAX.
+    this.setMaxListeners(CAMERA_STATE_LISTENERS_MAX);
     this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, ...opts.backoff });
   }
 

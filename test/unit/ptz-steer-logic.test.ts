@@ -1076,6 +1076,8 @@ test('twelve ptz-steer on one offline camera connection, alerts waiting on each:
       assert.equal(steer.alertsAwaitingAnswer.length, 3, `steer ${k}: its alerts wait for the camera to answer`);
     }
     assert.equal(conn.listenerCount('state'), steers.length, 'one listener per ptz-steer');
+    // a bound, not none: a listener leaked per alert would still be reported
+    assert.ok(conn.getMaxListeners() > steers.length && Number.isFinite(conn.getMaxListeners()), `bound ${conn.getMaxListeners()}`);
     // Node says it on the process's 'warning' event, on a later tick.
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(warnings.map((w) => w.name), []);
