@@ -297,16 +297,18 @@ const PENDING_CAMERA_END: Record<string, CameraState['state']> = { proposed: 'fa
  * An alert restored after a restart: ptz-steer does not remember proposals, waits or moves in
  * progress, so a camera still "proposed", "waiting" or "moving" would be a promise nobody keeps;
  * nor which alert a camera looks at, so one "on-target" or at a "preset" may have turned since,
- * and its live picture would not be of this place.
+ * and its live picture would not be of this place. Nor which alert holds a camera: no restored
+ * alert keeps camera.heldFor, whatever its state.
  */
 function forgetPendingMove(alert: Alert): Alert {
   if (!alert.camera) return alert;
-  // The camera's holder is ptz-steer's memory too: gone with the words that named it.
+  // The camera's holder is ptz-steer's memory, lost with the restart (a released or unavailable
+  // alert keeps its reason, which tells what was, but not heldFor, which says what is).
   const { heldFor: _lost, ...cam } = alert.camera;
   const words = PENDING_CAMERA_WORDS[cam.state];
   if (words) return { ...alert, camera: { ...cam, state: PENDING_CAMERA_END[cam.state], reason: `Node-RED restarted: ${words}` } };
   if (cam.state === 'on-target' || cam.state === 'preset') {
     return { ...alert, camera: { ...cam, state: 'released', reason: `Node-RED restarted: camera ${cam.name || cam.id} looked here, and may have turned since` } };
   }
-  return alert;
+  return { ...alert, camera: cam };
 }

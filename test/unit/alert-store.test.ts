@@ -231,11 +231,12 @@ test('save writes atomically and load restores state and decisions within retent
   s2.upsert(detection('p', 301, cam('proposed')));
   s2.recordMoveRequest('p', 'alice');
   s2.upsert(detection('o', 302, cam('on-target')));
-  s2.upsert(detection('r', 303, cam('released')));
+  s2.upsert(detection('r', 303, { camera: { ...cam('released').camera, reason: 'camera Cam 1 looked here, then turned to gunshot alert a1', heldFor: 'a1' } }));
   s2.recordMoveRequest('r', 'bob');
+  s2.upsert(detection('u', 304, { camera: { ...cam('unavailable').camera, reason: 'no camera was free within 5 min (camera Cam 1 is busy with gunshot alert a1)', heldFor: 'a1' } }));
   s2.save();
   const s4 = new AlertStore({ now: c.now, file, retentionMs: 3_600_000 });
-  assert.equal(s4.load(), 6);
+  assert.equal(s4.load(), 7);
   // A wait that ended is no fault of a camera: no camera available, not failed.
   // (the holder ptz-steer named went with its memory: no heldFor)
   assert.deepEqual(s4.get('w')!.alert.camera, { ...cam('waiting').camera, state: 'unavailable', reason: 'Node-RED restarted: its wait for a busy camera ended' });
@@ -245,6 +246,12 @@ test('save writes atomically and load restores state and decisions within retent
   assert.deepEqual(s4.get('o')!.alert.camera, { ...cam('on-target').camera, state: 'released', reason: 'Node-RED restarted: camera Cam 1 looked here, and may have turned since' });
   assert.equal(s4.get('r')!.alert.camera!.state, 'released', 'a release is an end, not a promise');
   assert.equal(s4.get('r')!.moveRequest, undefined, 'its Look again may be asked anew: the request died with the restart');
+  // states that stay as they were keep their reason (what was), not heldFor (what is, which ptz-steer forgot)
+  for (const x of ['r', 'u']) {
+    const restored = s4.get(x)!.alert.camera!;
+    assert.match(restored.reason!, /alert a1/, `${x}: its reason kept`);
+    assert.equal('heldFor' in restored, false, `${x}: no heldFor after a restart`);
+  }
 
   c.advance(2 * 3_600_000);
   const s3 = new AlertStore({ now: c.now, file, retentionMs: 3_600_000 });
