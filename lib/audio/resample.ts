@@ -204,6 +204,16 @@ export class Resampler {
     return table.slice(phase * taps, (phase + 1) * taps);
   }
 
+  /**
+   * True when this resampler takes the folded integer-decimation path (48 kHz → 16 kHz, any
+   * whole ratio down with a symmetric kernel): each output sums pairs of inputs at equal
+   * distance before multiplying. Read-only, for tests and benchmarks that must know which path
+   * they measure; the output is the same plain sum of the kernel either way.
+   */
+  get foldsKernel(): boolean {
+    return this.fold !== undefined;
+  }
+
   /** Algorithmic delay in input samples (the filter looks this far ahead). */
   get lookaheadFrames(): number {
     return this.d.half;

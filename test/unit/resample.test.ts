@@ -180,6 +180,10 @@ test('exact ratios equal the plain sum of the kernel over the input, whatever th
     [44100, 16000, CLASSIFIER_KERNEL],
     [16000, 48000, {}],
   ];
+  // The microphones' rate to the model's takes the folded path, with the classifier's kernel or the default.
+  for (const opts of [CLASSIFIER_KERNEL, {}]) assert.equal(new Resampler(48000, 16000, opts).foldsKernel, true, `48k→16k folded (${JSON.stringify(opts)})`);
+  assert.equal(new Resampler(44100, 16000, CLASSIFIER_KERNEL).foldsKernel, false, 'not an integer ratio: no fold');
+  assert.equal(new Resampler(16000, 48000, {}).foldsKernel, false, 'up: no fold');
   for (const [from, to, opts] of cases) {
     const r = new Resampler(from, to, opts);
     const parts: Float32Array[] = [];
