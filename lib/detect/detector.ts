@@ -102,6 +102,12 @@ const LEVEL_CHUNK_S = 0.125;
 /** Detections whose onsets are closer than this are one event (oneLabelPerEvent). */
 const ONE_EVENT_S = 1.0;
 const RISE_LOOKBACK_S = 1;
+/**
+ * Longest piece of a block processed at once. The model-rate ring holds a window and 2 s more,
+ * and levels, onsets and onset energies are kept a few seconds: a longer block goes through a
+ * second at a time, as if it had come so, and every window is still the stream's samples.
+ */
+const MAX_PIECE_S = 1;
 
 /**
  * Default level gate: the window's loudest 125 ms at least this far above the L90 background.
@@ -300,16 +306,27 @@ export class Detector {
   private async processNow(block: AudioInput): Promise<DetectorOutput> {
     const x = this.mono(block);
     if (this.nextFrame < 0 || block.start !== this.nextFrame || block.sampleRate !== this.sensorRate) this.startStream(block);
-    this.anchorFrame = block.start;
-    this.anchorTime = block.time;
-    this.nextFrame = block.start + x.length;
     const out: DetectorOutput = { detections: [], windows: [], onsets: [] };
+    const piece = Math.max(1, Math.round(MAX_PIECE_S * this.sensorRate));
+    let i = 0;
+    do {
+      await this.processPiece(x.subarray(i, i + piece), block.start + i, block.time + i / this.sensorRate, out);
+      i += piece;
+    } while (i < x.length);
+    return out;
+  }
+
+  /** One piece of a block (at most MAX_PIECE_S), its first sample at sensor frame `start`, wall-clock `time`. */
+  private async processPiece(x: Float32Array, start: number, time: number, out: DetectorOutput): Promise<void> {
+    this.anchorFrame = start;
+    this.anchorTime = time;
+    this.nextFrame = start + x.length;
 
     const keepFrom = this.nextFrame - Math.round((this.windowSamples / this.model.sampleRateHz + 3) * this.sensorRate);
     while (this.chunks.length && this.chunks[0].end < keepFrom) this.chunks.shift();
 
     // Onsets: schedule a window that ends shortly after each one.
-    for (const o of this.onsetDet!.process(x, block.start)) {
+    for (const o of this.onsetDet!.process(x, start)) {
       this.recentOnsets.push(o);
       out.onsets.push({ ...o, time: this.timeOf(o.frame) });
       const m = Math.round(((o.frame - this.streamStart) * this.model.sampleRateHz) / this.sensorRate);
@@ -324,7 +341,6 @@ export class Detector {
     this.measureLevels(y);
     this.appendModel(y);
     await this.runDue(out);
-    return out;
   }
 
   /** 125 ms Leq, unweighted and A-weighted, of model-rate samples about to be appended; each chunk feeds the background. */

@@ -164,22 +164,23 @@ test('only ticked labels are reported', async () => {
   assert.throws(() => new Detector({ model: new EnergyModel(), sensor: 's', hopMs: 5000 }), /hopMs/);
 });
 
-test('every window the model sees is the stream\'s samples ending there, whatever the blocks (up to 2.5 s, so the buffer wraps inside blocks and windows)', async () => {
-  const sr = 16000;
-  /** Keeps a copy of each window it is given. */
-  class RecordingModel extends EnergyModel {
-    seen: Float32Array[] = [];
-    override async infer(windows: Float32Array[]): Promise<Float32Array[]> {
-      this.seen.push(...windows.map((w) => w.slice()));
-      return super.infer(windows);
-    }
+/** Keeps a copy of each window it is given. */
+class RecordingModel extends EnergyModel {
+  seen: Float32Array[] = [];
+  override async infer(windows: Float32Array[]): Promise<Float32Array[]> {
+    this.seen.push(...windows.map((w) => w.slice()));
+    return super.infer(windows);
   }
+}
+
+/** 9 s of noise at 16 kHz fed in blocks of `sizes` (in turn): each window the model saw is the stream's samples ending there. */
+async function checkWindowsOfStream(sizes: number[]): Promise<void> {
+  const sr = 16000;
   const model = new RecordingModel();
   const det = new Detector({ model, sensor: 's', hopMs: 250 });
   const x = new Float32Array(sr * 9);
   const rand = makeRng(4);
   for (let i = 0; i < x.length; i++) x[i] = rand() - 0.5;
-  const sizes = [1, 4000, 7, 40000, 3, 15999, 16001, 500, 33333];
   const windows: DetectorOutput['windows'] = [];
   for (let s = 0, k = 0; s < x.length; k++) {
     const n = Math.min(sizes[k % sizes.length], x.length - s);
@@ -193,7 +194,14 @@ test('every window the model sees is the stream\'s samples ending there, whateve
     const want = x.slice(end - det.windowSamples, end);
     assert.deepEqual(model.seen[k], want, `window ${k} ending at frame ${end}`);
   });
-});
+}
+
+test('every window the model sees is the stream\'s samples ending there, whatever the blocks (up to 2.5 s, so the buffer wraps inside blocks and windows)', () =>
+  checkWindowsOfStream([1, 4000, 7, 40000, 3, 15999, 16001, 500, 33333]));
+
+test('a block longer than the detector keeps (a window and 2 s: 48 000 samples) gives the stream\'s samples in every window too, none silent', () =>
+  // 60 000 samples (3.75 s) at once, twice
+  checkWindowsOfStream([5000, 60_000, 7, 60_000, 3000]));
 
 test('NaN samples and a missing channel are contract errors naming the field', async () => {
   const det = new Detector({ model: new EnergyModel(), sensor: 's', channel: 2 });
