@@ -16,7 +16,10 @@ export interface TcpRelay {
   release(): void;
   /** Ends the connections it carries now, both sides (a cable pulled); later ones are relayed as before. */
   cut(): void;
-  /** Every byte the clients sent through it, connections one after another in arrival order. */
+  /**
+   * Every byte the clients sent through it, chunk by chunk in the order the chunks arrived:
+   * connections one after another stay apart, connections that overlap interleave their chunks.
+   */
   sent(): Buffer;
   /** Connections it carries now. */
   readonly connections: number;
