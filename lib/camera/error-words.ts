@@ -9,27 +9,30 @@
 import type { CameraErrorCode } from './connection';
 
 export interface CameraErrorWords {
-  offline: string;
-  moveFailed: string;
+  readonly offline: string;
+  readonly moveFailed: string;
 }
 
+// Frozen, the table and each entry: they are shared by every camera and node (OTHER by several
+// codes), and a caller changing one would change the words said of all.
+
 /** Said of a code that needs no words of its own, and of one not known here. */
-const OTHER: CameraErrorWords = {
+const OTHER: CameraErrorWords = Object.freeze({
   offline: 'not usable (see the Node-RED log)',
   moveFailed: 'did not turn there (it reported a fault: ask your administrator to check it)',
-};
+});
 
-export const CAMERA_ERROR_WORDS: Readonly<Record<CameraErrorCode, CameraErrorWords>> = {
-  unreachable: { offline: 'not responding', moveFailed: 'is not responding (offline, or cut off from the network)' },
-  auth: { offline: "refuses Vigie's login (user or password)", moveFailed: "refused Vigie's login (its user or password has changed)" },
-  closed: { ...OTHER, moveFailed: 'was taken out of service (its settings were changed or removed)' },
-  'not-supported': { ...OTHER, moveFailed: 'cannot be turned there (it refuses every way of moving)' },
-  'soap-fault': { ...OTHER, moveFailed: 'refused to turn there' },
+export const CAMERA_ERROR_WORDS: Readonly<Record<CameraErrorCode, CameraErrorWords>> = Object.freeze({
+  unreachable: Object.freeze({ offline: 'not responding', moveFailed: 'is not responding (offline, or cut off from the network)' }),
+  auth: Object.freeze({ offline: "refuses Vigie's login (user or password)", moveFailed: "refused Vigie's login (its user or password has changed)" }),
+  closed: Object.freeze({ ...OTHER, moveFailed: 'was taken out of service (its settings were changed or removed)' }),
+  'not-supported': Object.freeze({ ...OTHER, moveFailed: 'cannot be turned there (it refuses every way of moving)' }),
+  'soap-fault': Object.freeze({ ...OTHER, moveFailed: 'refused to turn there' }),
   'no-profile': OTHER,
   'no-camera': OTHER,
   superseded: OTHER,
   error: OTHER,
-};
+});
 
 /** The words of a code (any text: codes come from errors), or those of an unknown one. */
 export function cameraErrorWords(code: string | undefined): CameraErrorWords {

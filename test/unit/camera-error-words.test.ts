@@ -40,3 +40,9 @@ test('the words are those operators were shown before the table (unchanged)', ()
     assert.equal(failureWords('Camera place', code), `camera Camera place ${moveFailed}`, code);
   }
 });
+
+test('the table and its entries are frozen, the shared words of other faults too: no caller can change what is said of every camera', () => {
+  assert.ok(Object.isFrozen(CAMERA_ERROR_WORDS), 'the table');
+  for (const [code, words] of Object.entries(CAMERA_ERROR_WORDS)) assert.ok(Object.isFrozen(words), code);
+  assert.ok(Object.isFrozen(cameraErrorWords('ENOTFOUND')), 'the words of an unknown code');
+});
