@@ -21,8 +21,8 @@ function arg(name: string, dflt: number): number {
 
 const RUNS = arg('runs', 7);
 const SECONDS = arg('seconds', 60);
-const SR = 48000;
-const MODEL_SR = 16000;
+const SR_HZ = 48000;
+const MODEL_SR_HZ = 16000;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -59,8 +59,8 @@ function constantModel(): ScoringModel {
     card: { name: 'constant' },
     labels,
     alertLabels: labels.slice(0, 3),
-    sampleRateHz: MODEL_SR,
-    windowSamples: MODEL_SR,
+    sampleRateHz: MODEL_SR_HZ,
+    windowSamples: MODEL_SR_HZ,
     infer: async (windows) => windows.map(() => scores),
     publicScores: (s) => Object.fromEntries(labels.map((l, i) => [l, s[i]])),
     isVoice: () => false,
@@ -68,17 +68,17 @@ function constantModel(): ScoringModel {
 }
 
 async function main(): Promise<void> {
-  const x48 = streetNoise(SECONDS * SR, 0.004, 99);
-  const b48 = blocks(x48, SR);
-  const b16 = blocks(new Resampler(SR, MODEL_SR, CLASSIFIER_KERNEL).process(x48), MODEL_SR);
+  const x48 = streetNoise(SECONDS * SR_HZ, 0.004, 99);
+  const b48 = blocks(x48, SR_HZ);
+  const b16 = blocks(new Resampler(SR_HZ, MODEL_SR_HZ, CLASSIFIER_KERNEL).process(x48), MODEL_SR_HZ);
   const stages: Array<[string, () => number | Promise<number>]> = [
-    ['resampler 48k→16k (classifier kernel)', () => rtfOf(() => { const r = new Resampler(SR, MODEL_SR, CLASSIFIER_KERNEL); for (const b of b48) r.process(b); })],
-    ['A-weighting at 16 kHz', () => rtfOf(() => { const f = new AWeightingFilter(MODEL_SR); for (const b of b16) f.process(b); })],
-    ['onset detector at 48 kHz', () => rtfOf(() => { const o = new OnsetDetector({ sampleRateHz: SR }); let s = 0; for (const b of b48) { o.process(b, s); s += b.length; } })],
+    ['resampler 48k→16k (classifier kernel)', () => rtfOf(() => { const r = new Resampler(SR_HZ, MODEL_SR_HZ, CLASSIFIER_KERNEL); for (const b of b48) r.process(b); })],
+    ['A-weighting at 16 kHz', () => rtfOf(() => { const f = new AWeightingFilter(MODEL_SR_HZ); for (const b of b16) f.process(b); })],
+    ['onset detector at 48 kHz', () => rtfOf(() => { const o = new OnsetDetector({ sampleRateHz: SR_HZ }); let s = 0; for (const b of b48) { o.process(b, s); s += b.length; } })],
     ['Detector, constant-score model', () => rtfOfAsync(async () => {
       const det = new Detector({ model: constantModel(), sensor: 'bench' });
       let s = 0;
-      for (const b of b48) { await det.process({ start: s, time: s / SR, sampleRate: SR, channels: [b] }); s += b.length; }
+      for (const b of b48) { await det.process({ start: s, time: s / SR_HZ, sampleRate: SR_HZ, channels: [b] }); s += b.length; }
     })],
   ];
   console.log(`detection path stages, ${SECONDS} s of 48 kHz street noise in 100 ms blocks, median of ${RUNS} runs after a warm-up`);
