@@ -231,9 +231,11 @@ describe('alert-dashboard queue in Chromium: held order, times, no offline toast
       await cdp.send('Emulation.setLocaleOverride', { locale: 'en-US' });
     });
     assert.equal(await alice.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone), PARIS);
-    // two days ago at 14:04:05 UTC (15:04 or 16:04 in Paris: an afternoon, "PM" on a 12-hour clock)
+    // 14:04:05 UTC (15:04 or 16:04 in Paris: an afternoon, "PM" on a 12-hour clock) of the day
+    // that makes it between 48 and 72 hours ago, "2 d ago" whatever the hour the test runs at
     const d = new Date();
-    const old = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - 2, 14, 4, 5) / 1000;
+    const todayAt = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), 14, 4, 5);
+    const old = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - (d.getTime() >= todayAt ? 2 : 3), 14, 4, 5) / 1000;
     const recent = agoS(5);
     const [oldId, recentId] = [id('times-old'), id('times-recent')];
     server.inject('dash', { payload: alert(oldId, 'crash', old) });
