@@ -7,9 +7,14 @@ import { EventEmitter } from 'events';
 import { CameraHandle } from './types';
 
 const cameras = new Map<string, CameraHandle>();
+/**
+ * Listeners of camera changes before Node warns of a leak. One per alert-dashboard node (taken
+ * off on close): a large control room may pass Node's default of 10, not 100; a listener added
+ * per alert or per camera event (a real leak) still passes it and is still reported.
+ */
+export const CAMERA_CHANGE_LISTENERS_MAX = 100;
 const changes = new EventEmitter();
-// One listener per dashboard node: no warning however many are deployed.
-changes.setMaxListeners(0);
+changes.setMaxListeners(CAMERA_CHANGE_LISTENERS_MAX);
 /** The listener put on each registered connection's 'state' events, to take it off again. */
 const stateListeners = new Map<CameraHandle, () => void>();
 

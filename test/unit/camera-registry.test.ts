@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { findCamera, onCameraChange, registerCamera } from '../../lib/camera/registry';
+import { CAMERA_CHANGE_LISTENERS_MAX, findCamera, onCameraChange, registerCamera } from '../../lib/camera/registry';
 import type { CameraHandle } from '../../lib/camera/types';
 
 function handle(id: string): CameraHandle & EventEmitter {
@@ -57,4 +57,33 @@ test('a camera replaced by a redeploy: the old connection\'s state is not heard,
   } finally {
     stop();
   }
+});
+
+test('many dashboards may listen without a leak warning; past CAMERA_CHANGE_LISTENERS_MAX Node still warns, and stopping takes each off', async () => {
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => warnings.push(w);
+  process.on('warning', onWarning);
+  const stops: Array<() => void> = [];
+  const heard = new Set<number>();
+  try {
+    // a control room with two dozen consoles
+    for (let i = 0; i < 24; i++) stops.push(onCameraChange(() => heard.add(i)));
+    const unregister = registerCamera(handle('cam-many'));
+    unregister();
+    assert.equal(heard.size, 24, 'every listener heard the change');
+    // Node says it on the process's 'warning' event, on a later tick
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(warnings.map((w) => w.name), [], 'no warning at 24');
+    // a leak (a listener per event, never taken off) is still reported
+    for (let i = 24; i <= CAMERA_CHANGE_LISTENERS_MAX; i++) stops.push(onCameraChange(() => undefined));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(warnings.map((w) => w.name), ['MaxListenersExceededWarning'], `a warning past ${CAMERA_CHANGE_LISTENERS_MAX}`);
+  } finally {
+    for (const stop of stops) stop();
+    process.off('warning', onWarning);
+  }
+  // all taken off: a new change reaches no one of them
+  heard.clear();
+  registerCamera(handle('cam-after'))();
+  assert.equal(heard.size, 0);
 });
