@@ -277,7 +277,8 @@ describe('alert-dashboard queue in Chromium: held order, times, no offline toast
 describe('alert-dashboard queue in Chromium: an alert that leaves the list while the order is held', { timeout: 300_000 }, () => {
   let server: DashboardServer;
   let browser: Browser;
-  let page: Page | undefined;
+  /** The current test's page: screenshotted if the test fails, closed by the next one. */
+  let openPage: Page | undefined;
 
   before(async () => {
     ensureWidgetBuilt();
@@ -287,7 +288,7 @@ describe('alert-dashboard queue in Chromium: an alert that leaves the list while
   });
 
   afterEach(async (t) => {
-    if (!(t as unknown as { passed?: boolean }).passed && page) await page.screenshot({ path: path.join(artifacts, 'alert-dashboard-queue-failed-removed.png') }).catch(() => undefined);
+    if (!(t as unknown as { passed?: boolean }).passed && openPage) await openPage.screenshot({ path: path.join(artifacts, 'alert-dashboard-queue-failed-removed.png') }).catch(() => undefined);
   });
 
   after(async () => {
@@ -295,23 +296,37 @@ describe('alert-dashboard queue in Chromium: an alert that leaves the list while
     await server?.stop();
   });
 
-  it('its line keeps its place, greyed and disabled, so the row under the pointer stays; the pointer leaves and it is gone', async () => {
-    // The alert received first is the one the cap removes: its line is in the middle of the queue
-    // (newest first by time of the event), above the row the operator points at.
-    server.inject('dash', { payload: alert('gone', 'crash', agoS(25)) });
-    const others = [300, 250, 200, 180, 120, 90, 60, 30, 20].map((s) => {
-      const x = `keep-${s}`;
+  /**
+   * Fills the list with ten alerts of one test: first `${prefix}-leaving` (a crash, `leavingAgoS`
+   * seconds old), which the next alert pushes out, then one glass break `${prefix}-${age}` for
+   * each age in `keptAgesS`. Opens a console as Alice (closing the previous test's) once the
+   * oldest is there. Returns the page, the kept alerts' ids in the order injected, and `ids()`:
+   * the queue's lines in the order shown, a removed line by the id of the alert it was.
+   */
+  async function fillCappedList(prefix: string, leavingAgoS: number, keptAgesS: number[]) {
+    await openPage?.close();
+    server.inject('dash', { payload: alert(`${prefix}-leaving`, 'crash', agoS(leavingAgoS)) });
+    const kept = keptAgesS.map((s) => {
+      const x = `${prefix}-${s}`;
       server.inject('dash', { payload: alert(x, 'glass_break', agoS(s)) });
       return x;
     });
-    page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    openPage = page;
     await openConsoleAs(page, server.baseUrl, 'Alice');
-    await page.locator('[data-alert-id="keep-300"]').waitFor({ state: 'attached', timeout: 30_000 });
-    const ids = () => page!.$$eval('[data-test=queue-item]', (els) => els.map((e) => e.getAttribute('data-alert-id')));
-    assert.deepEqual(await ids(), ['keep-20', 'gone', 'keep-30', 'keep-60', 'keep-90', 'keep-120', 'keep-180', 'keep-200', 'keep-250', 'keep-300']);
+    await page.locator(`[data-alert-id="${prefix}-${Math.max(...keptAgesS)}"]`).waitFor({ state: 'attached', timeout: 30_000 });
+    const ids = () => page.$$eval('[data-test=queue-item], [data-test=queue-removed]', (els) => els.map((e) => e.getAttribute('data-alert-id') ?? e.getAttribute('data-removed-id')));
+    return { page, kept, ids };
+  }
+
+  it('its line keeps its place, greyed and disabled, so the row under the pointer stays; the pointer leaves and it is gone', async () => {
+    // The alert received first is the one the cap removes: its line is in the middle of the queue
+    // (newest first by time of the event), above the row the operator points at.
+    const { page, kept, ids } = await fillCappedList('ptr', 25, [300, 250, 200, 180, 120, 90, 60, 30, 20]);
+    assert.deepEqual(await ids(), ['ptr-20', 'ptr-leaving', 'ptr-30', 'ptr-60', 'ptr-90', 'ptr-120', 'ptr-180', 'ptr-200', 'ptr-250', 'ptr-300']);
 
     // the operator points at the row below it, about to click
-    const target = page.locator('[data-alert-id="keep-30"]');
+    const target = page.locator('[data-alert-id="ptr-30"]');
     const boxBefore = (await target.boundingBox())!;
     const at = { x: boxBefore.x + boxBefore.width / 2, y: boxBefore.y + boxBefore.height / 2 };
     await page.mouse.move(at.x, at.y);
@@ -319,43 +334,33 @@ describe('alert-dashboard queue in Chromium: an alert that leaves the list while
 
     const gun = 'new-gunshot';
     server.inject('dash', { payload: alert(gun, 'gunshot', agoS(2)) });
-    const removed = page.locator('[data-test=queue-removed][data-removed-id="gone"]');
+    const removed = page.locator('[data-test=queue-removed][data-removed-id="ptr-leaving"]');
     await removed.waitFor({ timeout: 30_000 });
     await page.locator('[data-test=queue-news]', { hasText: '1 new alert — show' }).waitFor({ timeout: 10_000 });
-    assert.equal(await page.locator('[data-alert-id="gone"]').count(), 0, 'no longer an alert one can open');
+    assert.equal(await page.locator('[data-alert-id="ptr-leaving"]').count(), 0, 'no longer an alert one can open');
     assert.ok(await removed.isDisabled(), 'its line cannot be clicked');
     assert.match(await removed.textContent() ?? '', /Crash\s*removed from the list/);
     assert.deepEqual(await target.boundingBox(), boxBefore, 'the row under the pointer did not move up');
-    assert.equal(await page.evaluate(([x, y]) => document.elementFromPoint(x, y)?.closest('[data-test=queue-item]')?.getAttribute('data-alert-id') ?? null, [at.x, at.y]), 'keep-30');
+    assert.equal(await page.evaluate(([x, y]) => document.elementFromPoint(x, y)?.closest('[data-test=queue-item]')?.getAttribute('data-alert-id') ?? null, [at.x, at.y]), 'ptr-30');
     await page.screenshot({ path: path.join(artifacts, 'alert-dashboard-queue-removed-1366x768.png') });
 
     // the click lands on the alert aimed at
     await page.mouse.down();
     await page.mouse.up();
-    await page.waitForSelector('[data-test=detail][data-shown-alert="keep-30"]', { timeout: 10_000 });
+    await page.waitForSelector('[data-test=detail][data-shown-alert="ptr-30"]', { timeout: 10_000 });
 
     // the pointer leaves the queue: the removed line is gone, the new alert at the top
     const video = (await page.locator('[data-test=video]').boundingBox())!;
     await page.mouse.move(video.x + video.width / 2, video.y + video.height / 2);
     await page.waitForSelector('[data-test=queue-box][data-held=no]', { state: 'attached', timeout: 10_000 });
     assert.equal(await page.locator('[data-test=queue-removed]').count(), 0);
-    assert.deepEqual(await ids(), [gun, ...others.slice().reverse()]);
+    assert.deepEqual(await ids(), [gun, ...kept.slice().reverse()]);
   });
 
   it('by keyboard: the focused row whose alert leaves keeps the focus, so the order stays held; Enter on it opens nothing', async () => {
-    await page?.close();
     // ten alerts of this test fill the list (pushing out the previous test's); the one received
     // first, in the middle of the queue, is the one the next alert pushes out
-    server.inject('dash', { payload: alert('kb-leaving', 'crash', agoS(40)) });
-    const others = [400, 350, 300, 100, 80, 70, 50, 35, 10].map((s) => {
-      const x = `kb-${s}`;
-      server.inject('dash', { payload: alert(x, 'glass_break', agoS(s)) });
-      return x;
-    });
-    page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-    await openConsoleAs(page, server.baseUrl, 'Alice');
-    await page.locator('[data-alert-id="kb-400"]').waitFor({ state: 'attached', timeout: 30_000 });
-    const ids = () => page!.$$eval('[data-test=queue-item], [data-test=queue-removed]', (els) => els.map((e) => e.getAttribute('data-alert-id') ?? e.getAttribute('data-removed-id')));
+    const { page, ids } = await fillCappedList('kb', 40, [400, 350, 300, 100, 80, 70, 50, 35, 10]);
     const before = ['kb-10', 'kb-35', 'kb-leaving', 'kb-50', 'kb-70', 'kb-80', 'kb-100', 'kb-300', 'kb-350', 'kb-400'];
     assert.deepEqual(await ids(), before);
     // at start the newest opens: it must still be open after Enter on the removed row
@@ -365,7 +370,7 @@ describe('alert-dashboard queue in Chromium: an alert that leaves the list while
     const video = (await page.locator('[data-test=video]').boundingBox())!;
     await page.mouse.move(video.x + video.width / 2, video.y + video.height / 2);
     await page.locator('[data-test=operator]').focus();
-    const focused = () => page!.evaluate(() => document.activeElement?.getAttribute('data-alert-id') ?? document.activeElement?.getAttribute('data-removed-id') ?? null);
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-alert-id') ?? document.activeElement?.getAttribute('data-removed-id') ?? null);
     for (let i = 0; i < 20 && (await focused()) !== 'kb-leaving'; i++) await page.keyboard.press('Tab');
     assert.equal(await focused(), 'kb-leaving', 'its row is reached by Tab');
     await page.waitForSelector('[data-test=queue-box][data-held=yes]', { state: 'attached', timeout: 10_000 });
