@@ -188,7 +188,7 @@ describe('alert-dashboard words and decision bar in Chromium', { timeout: 300_00
     await carol.locator('[data-test=escalate]').click();
     await carol.locator('[data-test=history]').waitFor({ timeout: 30_000 });
     await carol.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
-    await carol.waitForTimeout(300);
+    await carol.waitForFunction(() => window.scrollY > 0 && window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 1, null, { timeout: 10_000 });
     assert.ok(await reachable(carol, '[data-test=history] li'), 'scrolled down, the history is not under the bar');
 
     // shorter still: the picture cannot shrink that far, so the bar stays at the window's edge over its lower part

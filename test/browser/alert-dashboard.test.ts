@@ -107,6 +107,24 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
 
   const queueIds = (page: Page) => page.$$eval('[data-test=queue-item]', (els) => els.map((e) => e.getAttribute('data-alert-id')));
   /**
+   * For a screenshot: waits until the live picture shown has a frame on screen. The video (MSE)
+   * hands a frame to the compositor (requestVideoFrameCallback), or the MJPEG image's current
+   * frame is decoded; then two animation frames, so that a paint followed.
+   */
+  const picturePainted = (page: Page) =>
+    page.evaluate(async () => {
+      const img = document.querySelector('[data-test=mjpeg]') as HTMLImageElement | null;
+      const video = document.querySelector('[data-test=live-video]') as HTMLVideoElement | null;
+      const frame = img
+        ? img.decode()
+        : video
+          ? new Promise((resolve) => video.requestVideoFrameCallback(resolve))
+          : Promise.reject(new Error('no live picture on the page'));
+      const noFrame = new Promise((_, reject) => setTimeout(() => reject(new Error('no frame of the live picture painted in 10 s')), 10_000));
+      await Promise.race([frame, noFrame]);
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    });
+  /**
    * Opens an alert from the queue, the pointer coming from elsewhere on the page: while the
    * pointer is on the queue its order holds and new alerts wait above it (alert-dashboard-queue.test.ts).
    */
@@ -162,7 +180,10 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
       const stream = await streamOf();
       server.inject('dash', { payload: alert('a-new', 'gunshot', 20, { location: located(73), camera: camera('preset'), video: server.videoFor('a-new', 'cam-place') }) });
       await alice.waitForFunction(() => document.querySelector('[data-test=camera]')?.textContent?.includes('camera at preset'), null, { timeout: 30_000 });
-      await alice.waitForTimeout(500);
+      // A negative check, so a fixed wait, timed in the page: a restart would come from the same
+      // update that wrote the camera's words (the picture's watcher runs before that render) and
+      // drop the stream's src at once; 100 ms also covers one put off to a later tick or frame.
+      await alice.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));
       assert.equal(await streamOf(), stream, 'the live stream was not restarted');
     } else {
       console.log('this Chromium cannot play H.264 through MSE: checking the MJPEG fallback');
@@ -182,7 +203,7 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     while (server.tileRequests.length === 0 && Date.now() - t3 < 30_000) await new Promise((r) => setTimeout(r, 50));
     assert.ok(server.tileRequests.every((t) => /^\d+\/\d+\/\d+$/.test(t)) && server.tileRequests.length > 0, 'the configured tile server is used for the map');
     assert.equal(await alice.locator('audio').count(), 0, 'no audio player anywhere');
-    await alice.waitForTimeout(800); // let an MJPEG frame or two paint before the picture is taken
+    await picturePainted(alice);
     await alice.screenshot({ path: path.join(artifacts, 'alert-dashboard-1920x1080.png') });
 
     // a second operator on a tablet joins late and sees the same queue
@@ -214,7 +235,7 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
       const img = document.querySelector('[data-test=mjpeg]') as HTMLImageElement | null;
       return (!!v && v.readyState >= 2 && v.videoWidth === 640) || (!!img && img.naturalWidth === 640);
     }, null, { timeout: 60_000 });
-    await bob.waitForTimeout(800);
+    await picturePainted(bob);
     await bob.screenshot({ path: path.join(artifacts, 'alert-dashboard-tablet-1024x768.png'), fullPage: true });
 
     // when the live (MSE) relay is not reachable, the MJPEG fallback shows the picture
