@@ -225,6 +225,12 @@ export class Resampler {
     return this.produce(Infinity);
   }
 
+  /** Zero the input it keeps (the kernel's reach of the stream, and its buffer's slack): the resampler is not used again. */
+  clear(): void {
+    this.hist.fill(0);
+    this.histLen = 0;
+  }
+
   /** Pad with silence and emit the remaining outputs so total output = ceil(input × toHz / fromHz). */
   flush(): Float32Array {
     const target = this.exact ? Math.ceil((this.inputFrames * this.up) / this.down) : Math.ceil((this.inputFrames * this.toHz) / this.fromHz - 1e-9);

@@ -246,11 +246,16 @@ export class Detector {
     return job;
   }
 
-  /** Zero the samples this detector holds (one window of model-rate audio, ~100 ms of onset energy); DESIGN §4.2. */
+  /**
+   * Zero the samples this detector holds (DESIGN §4.2): the model-rate ring (a window and 2 s),
+   * the onset detector's energies and its high-passed last block, the A-weighting's line (its
+   * last block), and the resampler's input.
+   */
   dispose(): void {
     this.buf.fill(0);
     this.onsetDet?.reset();
     this.aFilter?.reset();
+    this.resampler?.clear();
     this.resampler = undefined;
     this.nextFrame = -1;
     this.pending = [];

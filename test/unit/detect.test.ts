@@ -247,14 +247,23 @@ test("threshold precedence: the node's per-class setting, then the node's defaul
   assert.equal(await count(new Detector({ model: new EnergyModel(), sensor: 's' })), 1, 'no card recommendation: 0.5');
 });
 
-test('dispose zeroes the audio the detector holds', async () => {
-  const sr = 16000;
+test('dispose zeroes the audio the detector holds: its ring, and every line of its filters and resampler', async () => {
+  const sr = 48000;
   const det = new Detector({ model: new EnergyModel(), sensor: 's' });
   await feed(det, scene(sr, 2, [1]), sr);
-  const held = (det as unknown as { buf: Float32Array }).buf;
-  assert.ok(held.some((v) => v !== 0), 'holds samples while running');
+  // Every array that holds samples of the stream (or filtered samples) while running.
+  type Inside = { buf: Float32Array; aFilter: { work: Float64Array }; onsetDet: { filtered: Float64Array; hist: Float64Array }; resampler: { hist: Float64Array } };
+  const d = det as unknown as Inside;
+  const held: Record<string, Float32Array | Float64Array> = {
+    ring: d.buf,
+    'A-weighting line': d.aFilter.work,
+    'onset filter line': d.onsetDet.filtered,
+    'onset energies': d.onsetDet.hist,
+    'resampler input': d.resampler.hist,
+  };
+  for (const [name, a] of Object.entries(held)) assert.ok(a.some((v) => v !== 0), `${name} holds samples while running`);
   det.dispose();
-  assert.ok(held.every((v) => v === 0), 'zeroed after dispose');
+  for (const [name, a] of Object.entries(held)) assert.ok(a.every((v) => v === 0), `${name} zeroed after dispose`);
 });
 
 test('sensor detectors: a sensor silent for the release time is released (its audio zeroed); back, it gets a fresh detector that detects', async () => {
