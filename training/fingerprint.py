@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import platform
-import subprocess
 import sys
 
 import numpy as np
@@ -61,16 +60,10 @@ def cpu_flags(cpuinfo='/proc/cpuinfo'):
     return ' '.join(flag for flag in CPU_FLAGS if flag in have)
 
 
-def espeak_version():
-    try:
-        out = subprocess.run(['espeak-ng', '--version'], capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return 'not installed'
-    return out.split(' Data at')[0].strip() or 'unknown'
-
-
 def environment():
     import torch
+
+    from synth import espeak_version
     return {
         'python': platform.python_version(),
         'torch': torch.__version__,

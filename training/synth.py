@@ -171,14 +171,19 @@ PHRASES = [
 ]
 
 
+def espeak_version():
+    """espeak-ng's version line without its data directory ('not installed' when missing)."""
+    try:
+        out = subprocess.run(['espeak-ng', '--version'], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 'not installed'
+    return out.split(' Data at')[0].strip() or 'unknown'
+
+
 def espeak_recipe_key():
     """Short digest of what the utterances are made of besides count and seed: the voices, the
-    phrases and the espeak-ng that speaks them (its version line; 'none' when not installed)."""
-    try:
-        version = subprocess.run(['espeak-ng', '--version'], capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        version = 'none'
-    text = '\n'.join(ESPEAK_VOICES + PHRASES + [version])
+    phrases and the espeak-ng that speaks them."""
+    text = '\n'.join(ESPEAK_VOICES + PHRASES + [espeak_version()])
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
