@@ -1,14 +1,15 @@
 /**
  * The operators' queue in a real browser (Debian's Chromium, real Node-RED with Dashboard 2.0):
  * its order holds still while an operator is about to click in it, alerts that come meanwhile
- * wait in a bar above it, an alert that leaves the list meanwhile keeps its line (greyed), and
+ * wait in a bar above it, an alert that leaves the list meanwhile keeps its line (greyed); on a
+ * touch screen a tap holds it for a moment (timed on the page's fake clock, not the wall clock);
  * its times are the local 24-hour clock. Also: the dashboard as
  * shipped shows no "App is offline ready" toast. Screenshots go to test-artifacts/.
  */
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { Browser, Page } from 'playwright-core';
+import { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer } from '../support/dashboard-server';
 import { artifactsDir as artifacts, launchChromium } from '../support/browser';
 import { consoleDetection, openConsoleAs } from '../support/console-page';
@@ -60,9 +61,9 @@ describe('alert-dashboard queue in Chromium: held order, times, no offline toast
     await server?.stop();
   });
 
-  /** A console page (a fresh browser profile) with the operator's name entered. */
-  async function openConsole(name: string, viewport = { width: 1366, height: 768 }, prepare?: (page: Page) => Promise<void>): Promise<Page> {
-    const page = await browser.newPage({ viewport });
+  /** A console page (a fresh browser profile, 1366x768 unless `options` say) with the operator's name entered. */
+  async function openConsole(name: string, options: BrowserContextOptions = {}, prepare?: (page: Page) => Promise<void>): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, ...options });
     pages.set(name, page);
     await openConsoleAs(page, server.baseUrl, name, prepare);
     await page.waitForFunction(() => !document.querySelector('[data-test=operator-field]')?.classList.contains('vg-missing'), null, { timeout: 10_000 });
@@ -203,6 +204,50 @@ describe('alert-dashboard queue in Chromium: held order, times, no offline toast
     assert.equal((await queueIds(alice))[0], skid);
   });
 
+  it('touch: a tap holds the order for QUEUE_HOLD_AFTER_PRESS_MS (the page\'s clock faked), a new alert meanwhile waits; then the queue is in order', async () => {
+    // A touch screen has no hover: only the tap holds the order (a tap's pointer leaves on lifting).
+    // The page runs on Playwright's fake clock, installed before it loads so that every timer and
+    // Date.now are fake alike; it flows with real time while the page loads.
+    const alice = await openConsole('Alice', { hasTouch: true }, (page) => page.clock.install());
+    const mine = await injectThree('tap');
+    await alice.locator(`[data-alert-id="${mine[2]}"]`).waitFor({ timeout: 30_000 });
+    // Loaded: stop the page's time (a second ahead: pauseAt cannot go back); from here on it moves
+    // only by runFor. Socket.io still delivers alerts (a WebSocket message is no timer); its ping
+    // timeout is a fake timer too, so the clock is never moved near 45 s (it would reconnect).
+    await alice.clock.pauseAt((await alice.evaluate(() => Date.now())) + 1000);
+    await held(alice, false);
+
+    // the operator taps the middle row: it opens, and the finger is lifted off the screen
+    const target = mine[1];
+    const row = alice.locator(`[data-alert-id="${target}"]`);
+    await row.tap();
+    await alice.waitForSelector(`[data-test=detail][data-shown-alert="${target}"]`, { timeout: 10_000 });
+    await held(alice, true);
+    const before = await queueIds(alice);
+    const boxBefore = await row.boundingBox();
+
+    // (a) a more urgent alert comes within the hold: it waits in the bar, the tapped row stays
+    const gun = id('tap-gunshot');
+    server.inject('dash', { payload: alert(gun, 'gunshot', agoS(2)) });
+    await alice.locator('[data-test=queue-news]', { hasText: '1 new alert — show' }).waitFor({ timeout: 30_000 });
+    assert.deepEqual(await queueIds(alice), before, 'no row moved');
+    assert.equal(await alice.locator(`[data-alert-id="${gun}"]`).count(), 0, 'the new alert is not slipped in under the finger');
+    assert.deepEqual(await row.boundingBox(), boxBefore, 'the tapped row did not move');
+
+    // (c) 1400 ms after the tap: still held
+    await alice.clock.runFor(1400);
+    assert.equal(await alice.getAttribute('[data-test=queue-box]', 'data-held'), 'yes', 'held until QUEUE_HOLD_AFTER_PRESS_MS has passed');
+    assert.deepEqual(await queueIds(alice), before);
+    assert.equal(await alice.locator('[data-test=queue-news]').count(), 1);
+
+    // (b) past 1500 ms (and the timer's 50 ms slack), nothing over the queue: it is in order
+    await alice.clock.runFor(200);
+    await held(alice, false);
+    assert.equal((await queueIds(alice))[0], gun, 'the new alert is at the top');
+    assert.deepEqual(await rowsOf(alice, [gun, ...mine]), [gun, ...mine]);
+    assert.equal(await alice.locator('[data-test=queue-news]').count(), 0, 'the bar is gone');
+  });
+
   it('"show" in the bar puts the waiting alerts in the queue at once, and the queue stays held on that order', async () => {
     const alice = await openConsole('Alice');
     const mine = await injectThree('show');
@@ -225,7 +270,7 @@ describe('alert-dashboard queue in Chromium: held order, times, no offline toast
 
   it('times are the local clock, 24-hour with seconds, whatever the browser\'s language; an alert of another day shows its date', async () => {
     // an American-English browser (the test's Chromium) in a French control room
-    const alice = await openConsole('Alice', { width: 1366, height: 768 }, async (page) => {
+    const alice = await openConsole('Alice', {}, async (page) => {
       const cdp = await page.context().newCDPSession(page);
       await cdp.send('Emulation.setTimezoneOverride', { timezoneId: PARIS });
       await cdp.send('Emulation.setLocaleOverride', { locale: 'en-US' });
