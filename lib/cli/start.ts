@@ -202,7 +202,7 @@ export function prepareUserDir(opts: StartOptions, flowFile: string, fresh: bool
  * a flow that refers to one of them does not start until it is set.
  */
 export const FLOW_ENV: Record<string, { meaning: string; default?: string }> = {
-  VIGIE_SITE: { meaning: 'the site, in MQTT topics (vigie/v1/<site>/…)', default: 'default' },
+  VIGIE_SITE: { meaning: "the site, in MQTT topics (vigie/v1/<site>/…); a control room takes only its own site's detections", default: 'default' },
   VIGIE_SENSOR: { meaning: "this gateway's sensor id, in MQTT topics and detections (unique per gateway; letters, digits, . _ -)" },
   VIGIE_SENSOR_LAT: { meaning: "the gateway's latitude, degrees (-90..90)" },
   VIGIE_SENSOR_LON: { meaning: "the gateway's longitude, degrees (-180..180)" },

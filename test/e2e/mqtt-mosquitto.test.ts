@@ -2,7 +2,8 @@
  * Gateways → MQTT → control room through a real Mosquitto, with the MQTT wiring of the
  * shipped flows: a real Node-RED runs the gateway flow's topic node, outbox and `mqtt out` (from
  * the point where the gateway's direction-of-arrival localizer sends its detections) and the
- * control-room flow's `mqtt in`, fusion localizer, alert topic node, outbox and `mqtt out`, each
+ * control-room flow's `mqtt in`, the nodes between it and the fusion localizer (the filter that
+ * keeps this site's detections), the fusion localizer, alert topic node, outbox and `mqtt out`, each
  * with its own broker config node, copied from flows/*.json as shipped. Only the parts that need
  * hardware are left out: the gateway's ALSA capture and classifier (detections are posted as
  * the localizer would emit them), and the control room's camera and video nodes (the fused
@@ -90,11 +91,13 @@ function buildFlow(gatewayPort: number, controlRoomPort: number): { flow: FlowNo
   assert.equal(gwBroker.port, '${VIGIE_MQTT_PORT}');
   gwBroker.port = String(gatewayPort);
 
-  // Control room: mqtt in → fusion localizer, and the alert topic → mqtt out.
+  // Control room: mqtt in → (this site's detections only) → fusion localizer, and the alert topic → mqtt out.
   const crIn = cr.find((n) => n.type === 'mqtt in');
   assert.ok(crIn, 'the control-room flow has an mqtt in');
-  const [, fuse] = wirePath(cr, crIn.id, (n) => n.type === 'localizer');
-  assert.equal(fuse.mode, 'fusion', 'mqtt in feeds the fusion localizer directly');
+  const inToFuse = wirePath(cr, crIn.id, (n) => n.type === 'localizer');
+  const fuse = inToFuse[inToFuse.length - 1];
+  assert.equal(fuse.mode, 'fusion', 'mqtt in feeds the fusion localizer');
+  const beforeFuse = inToFuse.slice(1, -1);
   const toAlert = wirePath(cr, fuse.id, (n) => n.type === 'mqtt out');
   const [alertTopic, crOutbox, crOut] = toAlert.slice(-3);
   assert.equal(alertTopic.type, 'change');
@@ -123,6 +126,7 @@ function buildFlow(gatewayPort: number, controlRoomPort: number): { flow: FlowNo
     ...gwPath.map((n) => onTab(n)),
     gwBroker,
     onTab(crIn),
+    ...beforeFuse.map((n) => onTab(n)),
     onTab(fuse, [[alertTopic.id]]),
     onTab(alertTopic),
     onTab(crOutbox),
@@ -346,6 +350,29 @@ test('control room away: its persistent session keeps what the gateways send, de
   await until('the alert of incident 5, heard while the control room was away', () => !!alertOf(5), 30_000);
   assert.equal(alertOf(5).location.method, 'bearings');
   assert.deepEqual([...alertOf(5).location.sensors].sort(), Object.keys(SENSORS).sort());
+});
+
+test("a shared broker: another site's detections reach the control room but never become its alerts; its own site's do", { timeout: 60_000 }, async () => {
+  // The gateways of a site next door (same sensor names, same street) hear an incident and
+  // publish it on their site's topics, which the control room's subscription also matches. A
+  // name that begins with this site's, so that a filter on a prefix would let it through.
+  const otherSite = `${SITE}-next-door`;
+  const brokerAt = broker!.log().length;
+  incidentTime[6] = Date.now() / 1000 + 60 * 6;
+  for (const sensor of Object.keys(SENSORS)) {
+    await observer!.publishAsync(`vigie/v1/${otherSite}/${sensor}/detection`, JSON.stringify(detection(sensor, 6, incidentTime[6])), { qos: 1 });
+  }
+  // Then this site's gateways hear incident 7. The control room takes both in order on one
+  // connection and publishes its alerts in order through one outbox: had incident 6 been fused,
+  // its alert would be out before incident 7's.
+  await publishIncident(7);
+  await until('the alert of incident 7 (this site)', () => !!alertOf(7), 15_000);
+  const deliveredToControlRoom = brokerLines(brokerAt).filter((l) => l.includes(`Sending PUBLISH to ${controlRoomClient} `) && l.includes(`'vigie/v1/${otherSite}/`));
+  assert.equal(deliveredToControlRoom.length, 2, "the broker delivered the other site's two detections to the control room");
+  assert.equal(alertOf(6), undefined, "the other site's incident did not become an alert of this site");
+  assert.equal(alertOf(7).location.method, 'bearings');
+  assert.deepEqual([...alertOf(7).location.sensors].sort(), Object.keys(SENSORS).sort());
+  assert.equal(alerts().length, 6, 'incidents 1 to 5 and 7 gave one alert each');
 });
 
 test('privacy: no MQTT payload of the run carries audio', () => {
