@@ -23,7 +23,7 @@ function githubAnchor(heading: string): string {
 }
 
 /** The text outside fenced code blocks (a `#` line there is no heading, a `](…)` no link). */
-const prose = (text: string) => text.replace(/^```[\s\S]*?^```/gm, '');
+const prose = (text: string) => text.replace(/^[ \t]*```[\s\S]*?^[ \t]*```/gm, '');
 
 /** The anchors of a Markdown text: its headings' (a repeated one gets -1, -2 …) and explicit `<a id>`/`<a name>`. */
 function anchorsOf(text: string): Set<string> {
