@@ -31,6 +31,8 @@ export interface EditorSession {
    * errors. `beforeLoad` may prepare the page (routes, listeners) before the editor loads.
    */
   open(id: string, beforeLoad?: (page: Page) => Promise<void>): Promise<{ page: Page; errors: string[] }>;
+  /** Node-RED's address (its editor and admin API, e.g. GET /flows for what was deployed). */
+  url: string;
   close(): Promise<void>;
 }
 
@@ -53,6 +55,7 @@ export async function startEditorSession(opts: { userDirPrefix: string; flows: u
     throw err;
   }
   return {
+    url: red.url,
     async open(id, beforeLoad) {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       const errors: string[] = [];
