@@ -2,7 +2,8 @@
  * ptz-steer's camera list in the real Node-RED editor (Debian's Chromium driven by playwright-core):
  * "Add a camera…" opens Node-RED's own vigie-camera dialog; its Add puts the new config node in the
  * workspace (so Deploy sends it) and in the list, ticked beside the ticked cameras, or unticked when
- * none is ticked (every camera, the new one included); its Cancel adds nothing; a camera's pencil
+ * none is ticked (every camera, the new one included); its Cancel adds nothing; a camera added
+ * stays when ptz-steer's form is then cancelled, as with Node-RED's own pickers; a camera's pencil
  * opens that camera's dialog. What Deploy sent is read back from the runtime (GET /flows).
  * Screenshots in test-artifacts/.
  */
@@ -206,6 +207,29 @@ describe("ptz-steer's camera list in Chromium: add and edit a vigie-camera from 
       await page.click('#node-dialog-ok');
       assert.deepEqual(await page.evaluate(() => (window as unknown as RedWindow).RED.nodes.node('picked')?.cameras), cameras);
       assert.equal(await dirty(page), false, 'nothing to deploy');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("a camera added, then ptz-steer's form cancelled: the camera stays in the workspace (as with Node-RED's own pickers) and Deploy sends it; the node's cameras unchanged", async () => {
+    const { page, errors } = await session.open('picked');
+    try {
+      await editSteer(page, 'picked');
+      const cameras = await page.evaluate(() => (window as unknown as RedWindow).RED.nodes.node('picked')?.cameras);
+      await page.click('#ptz-steer-add-camera');
+      await fillCamera(page, 'Kept camera', 'cam-kept');
+      await page.click('#node-config-dialog-ok');
+      await listShows(page, 'Kept camera (cam-kept)');
+      await page.click('#node-dialog-cancel');
+      await page.waitForSelector('#node-dialog-cancel', { state: 'detached', timeout: 10_000 });
+      assert.ok((await workspaceCameras(page)).some((c) => c.cameraId === 'cam-kept'), 'the camera stays');
+      assert.deepEqual(await page.evaluate(() => (window as unknown as RedWindow).RED.nodes.node('picked')?.cameras), cameras);
+      await deploy(page);
+      const flows = await deployed();
+      assert.ok(flows.some((n) => n.type === 'vigie-camera' && n.cameraId === 'cam-kept'), 'Deploy sent the camera');
+      assert.deepEqual(flows.find((n) => n.id === 'picked')?.cameras, cameras);
       assert.deepEqual(errors, []);
     } finally {
       await page.close();
