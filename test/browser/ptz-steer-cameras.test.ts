@@ -4,7 +4,7 @@
  * workspace (so Deploy sends it) and in the list, ticked beside the ticked cameras, or unticked when
  * none is ticked (every camera, the new one included); its Cancel adds nothing; a camera added
  * stays when ptz-steer's form is then cancelled, as with Node-RED's own pickers; a camera's pencil
- * opens that camera's dialog. What Deploy sent is read back from the runtime (GET /flows).
+ * opens that camera's dialog, whose Update and Delete the list follows. What Deploy sent is read back from the runtime (GET /flows).
  * Screenshots in test-artifacts/.
  */
 import { after, before, describe, it } from 'node:test';
@@ -261,6 +261,31 @@ describe("ptz-steer's camera list in Chromium: add and edit a vigie-camera from 
       const flows = await deployed();
       assert.equal(flows.find((n) => n.id === 'north')?.name, 'North dome');
       assert.equal(flows.find((n) => n.id === 'picked')?.cameras?.[0], 'north');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("Delete in a camera's dialog (from its pencil) takes it off the list, ticked or not, and out of the workspace; Deploy sends neither the camera nor its id", async () => {
+    const { page, errors } = await session.open('picked');
+    try {
+      await editSteer(page, 'picked');
+      await page.getByLabel('South camera (cam-south)', { exact: true }).check();
+      await page.getByRole('button', { name: 'Edit camera South camera (cam-south)', exact: true }).click();
+      await page.waitForSelector('#node-config-input-host', { state: 'visible', timeout: 30_000 });
+      await page.getByRole('button', { name: 'Delete', exact: true }).last().click();
+      await page.waitForSelector('#node-config-dialog-ok', { state: 'detached', timeout: 10_000 });
+      await page.waitForFunction(() => !document.querySelector('#ptz-steer-cameras input[value="south"]'), undefined, { timeout: 10_000 });
+      assert.ok(!(await listed(page)).some((row) => row.label.startsWith('South camera')));
+      assert.ok(!(await workspaceCameras(page)).some((c) => c.id === 'south'), 'gone from the workspace');
+      await page.click('#node-dialog-ok');
+      const cameras = await page.evaluate(() => (window as unknown as RedWindow).RED.nodes.node('picked')?.cameras);
+      assert.ok(Array.isArray(cameras) && cameras.length > 0 && !cameras.includes('south'), JSON.stringify(cameras));
+      await deploy(page);
+      const flows = await deployed();
+      assert.ok(!flows.some((n) => n.id === 'south'), 'the camera is no longer deployed');
+      assert.deepEqual(flows.find((n) => n.id === 'picked')?.cameras, cameras);
       assert.deepEqual(errors, []);
     } finally {
       await page.close();
