@@ -92,15 +92,15 @@ async function deploy(page: Page): Promise<void> {
   await page.waitForFunction(() => !(window as unknown as RedWindow).RED.nodes.dirty(), undefined, { timeout: 30_000 });
 }
 
+/** What the runtime runs now. */
+async function deployed(session: EditorSession): Promise<Node[]> {
+  const r = await fetch(`${session.url}/flows`, { headers: { Accept: 'application/json', 'Node-RED-API-Version': 'v1' } });
+  assert.equal(r.status, 200);
+  return (await r.json()) as Node[];
+}
+
 describe("ptz-steer's camera list in Chromium: add and edit a vigie-camera from the form", { timeout: 300_000 }, () => {
   let session: EditorSession;
-
-  /** What the runtime runs now. */
-  async function deployed(): Promise<Node[]> {
-    const r = await fetch(`${session.url}/flows`, { headers: { Accept: 'application/json', 'Node-RED-API-Version': 'v1' } });
-    assert.equal(r.status, 200);
-    return (await r.json()) as Node[];
-  }
 
   before(async () => {
     session = await startEditorSession({
@@ -152,7 +152,7 @@ describe("ptz-steer's camera list in Chromium: add and edit a vigie-camera from 
       const cameras = await page.evaluate(() => (window as unknown as RedWindow).RED.nodes.node('picked')?.cameras);
       assert.deepEqual(cameras, ['north', east.id]);
       await deploy(page);
-      const flows = await deployed();
+      const flows = await deployed(session);
       const sent = flows.find((n) => n.id === east.id);
       assert.ok(sent, 'Deploy sent the new camera');
       assert.deepEqual([sent.type, sent.name, sent.cameraId, sent.host], ['vigie-camera', 'East camera', 'cam-east', '127.0.0.1']);
@@ -179,7 +179,7 @@ describe("ptz-steer's camera list in Chromium: add and edit a vigie-camera from 
       await page.click('#node-dialog-ok');
       assert.deepEqual(await page.evaluate(() => (window as unknown as RedWindow).RED.nodes.node('every')?.cameras), []);
       await deploy(page);
-      const flows = await deployed();
+      const flows = await deployed(session);
       assert.ok(flows.some((n) => n.type === 'vigie-camera' && n.cameraId === 'cam-west'), 'Deploy sent the new camera');
       assert.deepEqual(flows.find((n) => n.id === 'every')?.cameras, []);
       assert.deepEqual(errors, []);
@@ -227,7 +227,7 @@ describe("ptz-steer's camera list in Chromium: add and edit a vigie-camera from 
       assert.ok((await workspaceCameras(page)).some((c) => c.cameraId === 'cam-kept'), 'the camera stays');
       assert.deepEqual(await page.evaluate(() => (window as unknown as RedWindow).RED.nodes.node('picked')?.cameras), cameras);
       await deploy(page);
-      const flows = await deployed();
+      const flows = await deployed(session);
       assert.ok(flows.some((n) => n.type === 'vigie-camera' && n.cameraId === 'cam-kept'), 'Deploy sent the camera');
       assert.deepEqual(flows.find((n) => n.id === 'picked')?.cameras, cameras);
       assert.deepEqual(errors, []);
@@ -258,7 +258,7 @@ describe("ptz-steer's camera list in Chromium: add and edit a vigie-camera from 
       assert.equal((await workspaceCameras(page)).length, count);
       await page.click('#node-dialog-ok');
       await deploy(page);
-      const flows = await deployed();
+      const flows = await deployed(session);
       assert.equal(flows.find((n) => n.id === 'north')?.name, 'North dome');
       assert.equal(flows.find((n) => n.id === 'picked')?.cameras?.[0], 'north');
       assert.deepEqual(errors, []);
@@ -283,9 +283,51 @@ describe("ptz-steer's camera list in Chromium: add and edit a vigie-camera from 
       const cameras = await page.evaluate(() => (window as unknown as RedWindow).RED.nodes.node('picked')?.cameras);
       assert.ok(Array.isArray(cameras) && cameras.length > 0 && !cameras.includes('south'), JSON.stringify(cameras));
       await deploy(page);
-      const flows = await deployed();
+      const flows = await deployed(session);
       assert.ok(!flows.some((n) => n.id === 'south'), 'the camera is no longer deployed');
       assert.deepEqual(flows.find((n) => n.id === 'picked')?.cameras, cameras);
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe('ptz-steer with no vigie-camera yet, in Chromium: the list says how to add one, and the first camera added is used', { timeout: 240_000 }, () => {
+  let session: EditorSession;
+
+  before(async () => {
+    session = await startEditorSession({
+      userDirPrefix: 'vigie-steer-no-camera-',
+      builtFile: 'ptz-steer.html',
+      flows: [{ id: 'tab', type: 'tab', label: 'cameras' }, steer('alone', 100, [])],
+    });
+  });
+
+  after(async () => {
+    await session?.close();
+  });
+
+  it('the empty list names the button, the fields and Add; the first camera joins unticked (none ticked = every camera)', async () => {
+    const { page, errors } = await session.open('alone');
+    try {
+      await editSteer(page, 'alone');
+      assert.equal(
+        ((await page.textContent('#ptz-steer-cameras')) ?? '').trim(),
+        'No vigie-camera configured yet: press "Add a camera…" below, fill in its form (at least Host and Lat, lon), then press Add.',
+      );
+      assert.equal(((await page.textContent('#ptz-steer-add-camera')) ?? '').trim(), 'Add a camera…', 'the button the text names');
+      await shoot(page, 'ptz-steer-cameras-empty.png');
+      await page.click('#ptz-steer-add-camera');
+      await fillCamera(page, 'First camera', 'cam-first');
+      await page.click('#node-config-dialog-ok');
+      await listShows(page, 'First camera (cam-first)');
+      assert.deepEqual(await listed(page), [{ label: 'First camera (cam-first)', ticked: false, edit: 'Edit camera First camera (cam-first)' }]);
+      await page.click('#node-dialog-ok');
+      await deploy(page);
+      const flows = await deployed(session);
+      assert.ok(flows.some((n) => n.type === 'vigie-camera' && n.cameraId === 'cam-first'), 'Deploy sent the camera');
+      assert.deepEqual(flows.find((n) => n.id === 'alone')?.cameras, []);
       assert.deepEqual(errors, []);
     } finally {
       await page.close();
