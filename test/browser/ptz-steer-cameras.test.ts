@@ -4,8 +4,8 @@
  * workspace (so Deploy sends it) and in the list, ticked beside the ticked cameras, or unticked when
  * none is ticked (every camera, the new one included); its Cancel adds nothing; a camera added
  * stays when ptz-steer's form is then cancelled, as with Node-RED's own pickers; a camera's pencil
- * opens that camera's dialog, whose Update and Delete the list follows. What Deploy sent is read back from the runtime (GET /flows).
- * Screenshots in test-artifacts/.
+ * opens that camera's dialog, whose Update and Delete the list follows. What Deploy sent is read
+ * back from the runtime (GET /flows). Screenshots in test-artifacts/.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
