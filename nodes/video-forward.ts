@@ -37,11 +37,12 @@ interface MaybeCredentials {
 
 type Credentials = { username?: string; password?: string };
 
-async function sourceOf(cam: CameraHandle, configCredentials: () => Credentials | undefined): Promise<VideoSource> {
+async function sourceOf(cam: CameraHandle, configCredentials: () => Credentials | undefined, withSnapshot: boolean): Promise<VideoSource> {
   const streamUrl = await cam.getStreamUri();
   let snapshotUrl: string | undefined;
   try {
-    snapshotUrl = await cam.getSnapshotUri();
+    // Snapshots off: the camera is not even asked where its snapshot is.
+    snapshotUrl = withSnapshot ? await cam.getSnapshotUri() : undefined;
   } catch {
     snapshotUrl = undefined; // many cameras have none: a frame is grabbed from the stream
   }
@@ -149,7 +150,8 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     const node = this;
     let manager: VideoManager;
-    const fetchSnapshots = config.snapshot !== false;
+    // Unticked: no snapshot is taken, kept or linked (VideoManagerOptions.snapshots).
+    const snapshots = config.snapshot !== false;
     try {
       const setting = settingsReader(config, VIDEO_FORWARD_SETTINGS);
       const transport = (config.transport || 'tcp').trim();
@@ -159,7 +161,7 @@ export = function (RED: NodeAPI) {
         resolveSource: async (cameraId) => {
           const cam = findCamera(cameraId);
           if (!cam) throw new Error(`unknown camera "${cameraId}": no vigie-camera config node with that id`);
-          return sourceOf(cam, () => cameraCredentials(cameraId));
+          return sourceOf(cam, () => cameraCredentials(cameraId), snapshots);
         },
         knowsCamera: (cameraId) => findCamera(cameraId) !== undefined,
         ffmpegPath: (config.ffmpegPath ?? '').trim() || undefined,
@@ -168,6 +170,7 @@ export = function (RED: NodeAPI) {
         mjpegFps: setting('mjpegFps'),
         mjpegWidth: setting('mjpegWidth'),
         keepForMs: setting('keepForS') * 1000,
+        snapshots,
         snapshotKeepMs: setting('snapshotKeepS') * 1000,
         fragmentMs: setting('fragmentMs'),
         transport,
@@ -278,7 +281,6 @@ export = function (RED: NodeAPI) {
       // ("proposed"), then again on target: the snapshot is retaken then.
       const cameraSettled = camera.state !== 'moving' && camera.state !== 'proposed';
       const r = manager.alert(alertId, cameraId, { cameraSettled });
-      if (!fetchSnapshots) delete r.video.snapshot;
       if (r.relayError) {
         // The alert still goes on (operators need it); the live view will say why it is missing.
         node.warn(`alert ${alertId}: live relay not started: ${r.relayError}`);

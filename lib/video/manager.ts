@@ -6,7 +6,7 @@
  *   live          WebSocket, ?ticket=<ticket>: text {"type":"init","mime":...}, then binary
  *                 init segment (ftyp+moov), then moof+mdat fragments, starting on a keyframe
  *   mjpeg         HTTP multipart/x-mixed-replace JPEG stream
- *   snapshot.jpg  ?alert=<alertId>: the snapshot taken for that alert
+ *   snapshot.jpg  ?alert=<alertId>: the snapshot taken for that alert (none when `snapshots` is off)
  * No route ever carries audio (DESIGN §4.4, §4.6); every live-view start is audited (§4.5).
  * Knows nothing of Node-RED: the node passes HTTP requests and upgrades in.
  */
@@ -46,6 +46,12 @@ export interface VideoManagerOptions {
   mjpegWidth?: number;
   /** How long an alert keeps its camera's relay. */
   keepForMs?: number;
+  /**
+   * Take a snapshot for each alert (default true). Off: no picture is fetched from the camera
+   * or grabbed from its stream, none is kept, the links carry no `snapshot`, and the snapshot
+   * route answers as for an unknown alert.
+   */
+  snapshots?: boolean;
   /** How long an alert's snapshot is served (at least keepForMs): operators open alerts late. */
   snapshotKeepMs?: number;
   /** Memory bound of the snapshots kept (the oldest are dropped first). */
@@ -149,10 +155,12 @@ export function normaliseRoot(root: string): string {
   return r;
 }
 
-/** The payload.video links for an alert (root-relative URLs). */
-export function videoLinks(cameraId: string, alertId: string, until: number, root = '/'): VideoLinks {
+/** The payload.video links for an alert (root-relative URLs); no snapshot link when none is taken. */
+export function videoLinks(cameraId: string, alertId: string, until: number, root = '/', withSnapshot = true): VideoLinks {
   const base = `${normaliseRoot(root)}vigie/video/${encodeURIComponent(cameraId)}`;
-  return { live: `${base}/live`, mjpeg: `${base}/mjpeg`, snapshot: `${base}/snapshot.jpg?alert=${encodeURIComponent(alertId)}`, until };
+  const links: VideoLinks = { live: `${base}/live`, mjpeg: `${base}/mjpeg`, until };
+  if (withSnapshot) links.snapshot = `${base}/snapshot.jpg?alert=${encodeURIComponent(alertId)}`;
+  return links;
 }
 
 /** Who is watching, for the audit log: a name given by the dashboard (`?viewer=`) and the address. */
@@ -188,6 +196,7 @@ export class VideoManager extends EventEmitter {
       mjpegFps: 5,
       mjpegWidth: 640,
       keepForMs: 120_000,
+      snapshots: true,
       snapshotKeepMs: 3_600_000,
       snapshotMaxBytes: SNAPSHOT_MAX_BYTES,
       transport: 'tcp',
@@ -216,13 +225,14 @@ export class VideoManager extends EventEmitter {
 
   /**
    * An alert for a camera: returns payload.video, starts (or keeps) the live relay until
-   * `until`, and fetches the alert's snapshot in the background. The relay may be refused
-   * (cap) or the source may fail: `relayError` says why, the links are still returned.
+   * `until`, and fetches the alert's snapshot in the background unless snapshots are off (then
+   * `snapshot` resolves to undefined and nothing is asked of the camera for it). The relay may
+   * be refused (cap) or the source may fail: `relayError` says why, the links are still returned.
    */
   alert(alertId: string, cameraId: string, opts: { cameraSettled?: boolean } = {}): { video: VideoLinks; relayError?: string; snapshot: Promise<Buffer | undefined> } {
     if (this.closed) throw new Error('video relay is closed');
     const until = Date.now() + this.opts.keepForMs;
-    const video = videoLinks(cameraId, alertId, until, this.opts.httpRoot);
+    const video = videoLinks(cameraId, alertId, until, this.opts.httpRoot, this.opts.snapshots);
     let relayError: string | undefined;
     try {
       const entry = this.ensure(cameraId, 'mse');
@@ -230,6 +240,10 @@ export class VideoManager extends EventEmitter {
       this.scheduleIdle(entry);
     } catch (err) {
       relayError = err instanceof Error ? err.message : String(err);
+    }
+    if (!this.opts.snapshots) {
+      this.changed();
+      return { video, relayError, snapshot: Promise.resolve(undefined) };
     }
     // A repeated alert keeps its first snapshot taken on target (the picture closest to the
     // event); one taken while the camera was still turning is replaced once it has arrived.

@@ -277,3 +277,77 @@ test('clearing the store stops the snapshots being fetched: the HTTP request and
     silent.close();
   }
 });
+
+test('snapshots off: an alert fetches no snapshot and grabs no frame, keeps none and links none; the route answers as for an unknown alert', async () => {
+  const { VideoManager } = await import('../../lib/video/manager');
+  let snapshotGets = 0;
+  const server = http.createServer((_req, res) => {
+    snapshotGets++;
+    res.writeHead(200, { 'Content-Type': 'image/jpeg' }).end(JPEG);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const deadStream = `rtsp://127.0.0.1:${await freePort()}/none`;
+  // One camera with a snapshot URI (fetched over HTTP), one without (a frame would be grabbed from its stream).
+  const sources: Record<string, { streamUrl: string; snapshotUrl?: string }> = {
+    'cam-uri': { streamUrl: deadStream, snapshotUrl: `http://127.0.0.1:${port}/snap.jpg` },
+    'cam-stream': { streamUrl: deadStream },
+  };
+  // Every child started, with its arguments: a frame grab is the ffmpeg with "-frames:v".
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const spawn = mock.method(require('node:child_process') as typeof import('node:child_process'), 'spawn');
+  const frameGrabs = () => spawn.mock.calls.filter((c) => Array.isArray(c.arguments[1]) && (c.arguments[1] as string[]).includes('-frames:v')).length;
+  const served = (mgr: InstanceType<typeof VideoManager>, cameraId: string, alertId: string) =>
+    new Promise<{ status: number; body: string }>((resolve) => {
+      let status = 0;
+      const fake = {
+        writableEnded: false,
+        writeHead(code: number) {
+          status = code;
+          return fake;
+        },
+        end(b: Buffer | string) {
+          resolve({ status, body: typeof b === 'string' ? b : 'JPEG' });
+        },
+      };
+      void mgr.serveSnapshot(cameraId, alertId, fake as never);
+    });
+  const managers: InstanceType<typeof VideoManager>[] = [];
+  const managerWith = (snapshots: boolean) => {
+    const mgr = new VideoManager({ resolveSource: async (id) => sources[id], ffmpegPath: findBinary('ffmpeg')!, maxRelays: 4, snapshots });
+    managers.push(mgr);
+    return mgr;
+  };
+  try {
+    const off = managerWith(false);
+    const errors: unknown[] = [];
+    off.on('snapshot-error', (e) => errors.push(e));
+    for (const cameraId of ['cam-uri', 'cam-stream']) {
+      const r = off.alert(`OFF-${cameraId}`, cameraId);
+      assert.equal(r.video.snapshot, undefined, 'no snapshot link');
+      assert.equal(r.video.live, `/vigie/video/${cameraId}/live`, 'the live links are still there');
+      assert.equal(await r.snapshot, undefined);
+      // serveSnapshot waits for a fetch in progress: had one started, it would have ended by now.
+      assert.deepEqual(await served(off, cameraId, `OFF-${cameraId}`), { status: 404, body: `no snapshot for alert "OFF-${cameraId}" on camera "${cameraId}" (unknown alert or retention ended)\n` });
+    }
+    assert.equal(snapshotGets, 0, 'the snapshot URI was not fetched');
+    assert.equal(frameGrabs(), 0, 'no frame was grabbed from the stream');
+    assert.deepEqual(errors, [], 'nothing taken, nothing failed');
+
+    // The same alerts with snapshots on: the fetch and the grab are seen (what is counted above does happen).
+    const on = managerWith(true);
+    const withUri = on.alert('ON-uri', 'cam-uri');
+    assert.equal(withUri.video.snapshot, '/vigie/video/cam-uri/snapshot.jpg?alert=ON-uri');
+    assert.ok((await withUri.snapshot)?.equals(JPEG));
+    assert.equal((await served(on, 'cam-uri', 'ON-uri')).status, 200);
+    assert.equal(snapshotGets, 1);
+    await on.alert('ON-stream', 'cam-stream').snapshot; // the dead stream gives no frame: 502 below
+    assert.equal(frameGrabs(), 1, 'a frame grab was started for the camera without a snapshot URI');
+    assert.equal((await served(on, 'cam-stream', 'ON-stream')).status, 502);
+  } finally {
+    await Promise.all(managers.map((m) => m.close()));
+    spawn.mock.restore();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+  assert.deepEqual(childFfmpegPids(), [], 'no ffmpeg left');
+});
