@@ -3,9 +3,10 @@
  * payload.video under httpNodeRoot, the live WebSocket is served on Node-RED's own server
  * with real ffmpeg from a real RTSP server (with audio) and from the virtual ONVIF camera
  * (through the real vigie-camera config node), bad input is refused with named fields, and
- * closing leaves no ffmpeg and no upgrade listener.
+ * closing leaves no ffmpeg and no upgrade listener. With Snapshot unticked, no picture is asked
+ * of the camera nor grabbed from its stream.
  */
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Express } from 'express';
 import { registerCamera } from '../../lib/camera/registry';
@@ -97,6 +98,23 @@ function nextMessage(nodeId: string, timeoutMs = 60_000): Promise<Any> {
   });
 }
 
+/**
+ * Every child process this test process starts, with its arguments (the virtual camera runs
+ * in it too): a snapshot the virtual camera answers is encoded by an ffmpeg reading raw video
+ * from a pipe; a frame grabbed from a stream by video-forward is an ffmpeg with "-frames:v"
+ * reading the stream.
+ */
+function recordSpawns(): { cameraSnapshots(): number; frameGrabs(): number; restore(): void } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const spawn = mock.method(require('node:child_process') as typeof import('node:child_process'), 'spawn');
+  const argsOf = (): string[][] => spawn.mock.calls.map((c) => (Array.isArray(c.arguments[1]) ? (c.arguments[1] as string[]) : []));
+  return {
+    cameraSnapshots: () => argsOf().filter((a) => a.includes('-frames:v') && a.includes('rawvideo')).length,
+    frameGrabs: () => argsOf().filter((a) => a.includes('-frames:v') && !a.includes('rawvideo')).length,
+    restore: () => spawn.mock.restore(),
+  };
+}
+
 let rtsp: RtspServer;
 const unregister: Array<() => void> = [];
 
@@ -123,6 +141,7 @@ describe('video-forward node', () => {
   });
 
   it('adds payload.video under httpNodeRoot and serves the live view (video only) on Node-RED\'s server', async () => {
+    const spawns = recordSpawns();
     const upgradeBefore = helper._server.listenerCount('upgrade');
     await helper.load([captureRed, videoForward, catchNode], flow());
     assert.equal(helper._server.listenerCount('upgrade'), upgradeBefore + 1, 'one upgrade listener added');
@@ -159,12 +178,15 @@ describe('video-forward node', () => {
       const snap = await fetch(helper.url() + v.snapshot);
       assert.equal(snap.status, 200);
       assert.ok(isJpeg(Buffer.from(await snap.arrayBuffer())));
+      // This camera has no snapshot URI: the picture was grabbed from its stream.
+      assert.equal(spawns.frameGrabs(), 1, 'one frame grabbed');
       // An unrelated path is left to others.
       const other = await fetch(helper.url() + '/red/vigie/video/cam-r/nothing');
       assert.equal(other.status, 404);
       await closeWs(c.ws);
     } finally {
       unsub();
+      spawns.restore();
     }
     const pids = childFfmpegPids();
     assert.ok(pids.length >= 1);
@@ -366,6 +388,7 @@ describe('video-forward node', () => {
   it('relays the virtual ONVIF camera (stream URI over ONVIF, MPEG-TS with audio) without its audio', async () => {
     const cam = new VirtualCamera({ username: 'admin', password: 'pw', fps: 10 });
     const { onvifPort } = await cam.start();
+    let spawns: ReturnType<typeof recordSpawns> | undefined;
     try {
       await helper.load(
         [captureRed, vigieCamera, videoForward, catchNode],
@@ -376,6 +399,7 @@ describe('video-forward node', () => {
         { vcam: { username: 'admin', password: 'pw' } },
       );
       const vf = helper.getNode('vf');
+      spawns = recordSpawns();
       const got = nextMessage('out');
       vf.receive({ payload: alert('AL-V', 'cam-v') });
       const msg = await got;
@@ -389,10 +413,58 @@ describe('video-forward node', () => {
       const snap = await fetch(helper.url() + msg.payload.video.snapshot);
       assert.equal(snap.status, 200);
       assert.ok(isJpeg(Buffer.from(await snap.arrayBuffer())));
+      assert.ok(cam.calls.some((c) => c.action === 'GetSnapshotUri'), 'its URI asked over ONVIF');
+      assert.equal(spawns.cameraSnapshots(), 1, 'the camera answered one snapshot');
+      assert.equal(spawns.frameGrabs(), 0, 'no frame grabbed: the camera has a snapshot URI');
       await closeWs(c.ws);
       await helper.unload();
       await waitFor(() => cam.liveClients === 0, 60_000, 'relay disconnected from the camera');
     } finally {
+      spawns?.restore();
+      await cam.stop();
+    }
+  });
+
+  it('Snapshot unticked: after an alert on target, no snapshot is asked of the camera or grabbed from its stream, none is linked, the route answers 404', async () => {
+    const cam = new VirtualCamera({ username: 'admin', password: 'pw', fps: 10 });
+    const { onvifPort } = await cam.start();
+    let spawns: ReturnType<typeof recordSpawns> | undefined;
+    try {
+      await helper.load(
+        [captureRed, vigieCamera, videoForward, catchNode],
+        [
+          ...flow({ snapshot: false }),
+          { id: 'vcam', type: 'vigie-camera', cameraId: 'cam-v', name: 'virtual', host: '127.0.0.1', port: onvifPort, lat: 45.44, lon: 4.39 },
+        ],
+        { vcam: { username: 'admin', password: 'pw' } },
+      );
+      const vf = helper.getNode('vf');
+      spawns = recordSpawns();
+      // The virtual camera has a snapshot URI (ONVIF GetSnapshotUri); cam-r has none, so a frame would be grabbed from its stream.
+      for (const [alertId, cameraId] of [['AL-OFF-V', 'cam-v'], ['AL-OFF-R', 'cam-r']]) {
+        const got = nextMessage('out');
+        vf.receive({ payload: alert(alertId, cameraId) });
+        const video = (await got).payload.video;
+        assert.equal(video.live, `/red/vigie/video/${cameraId}/live`, 'the live view is still offered');
+        assert.equal(video.snapshot, undefined, 'no snapshot link');
+        assert.deepEqual(Object.keys(video).sort(), ['live', 'mjpeg', 'until']);
+        // The live picture flows: the relay has resolved the camera's source, as a snapshot would have.
+        const c = await collectWs(helper.url().replace('http:', 'ws:') + video.live, (x) => x.binaries.length >= 2, 60_000);
+        assert.equal(JSON.parse(c.texts[0]).type, 'init');
+        await closeWs(c.ws);
+        // The route waits for a snapshot being taken; there is none: the answer for an alert without one.
+        const snap = await fetch(`${helper.url()}/red/vigie/video/${cameraId}/snapshot.jpg?alert=${alertId}`);
+        assert.equal(snap.status, 404);
+        assert.equal(await snap.text(), `no snapshot for alert "${alertId}" on camera "${cameraId}" (unknown alert or retention ended)\n`);
+      }
+      assert.ok(cam.calls.some((c) => c.action === 'GetStreamUri'), 'the camera was asked for its stream');
+      assert.deepEqual(cam.calls.filter((c) => c.action === 'GetSnapshotUri'), [], 'the camera was not asked for its snapshot URI');
+      assert.equal(spawns.cameraSnapshots(), 0, 'the camera answered no snapshot');
+      assert.equal(spawns.frameGrabs(), 0, 'no frame grabbed from a stream');
+      await helper.unload();
+      await waitFor(() => cam.liveClients === 0, 60_000, 'relay disconnected from the camera');
+    } finally {
+      spawns?.restore();
       await cam.stop();
     }
   });
