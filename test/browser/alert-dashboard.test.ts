@@ -573,6 +573,44 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     }
   });
 
+  it('an alert with no snapshot link (video-forward\'s Snapshot unticked): the live picture plays, no snapshot box, no picture asked for; a camera that left points at no snapshot', async () => {
+    const alice = await openConsole('Alice', { key: 'Alice-nosnap', viewport: { width: 1366, height: 768 } });
+    const snapshotRequests: string[] = [];
+    alice.on('request', (r) => {
+      if (/snapshot\.jpg/.test(r.url())) snapshotRequests.push(r.url());
+    });
+    // what video-forward sends with Snapshot unticked: the live and MJPEG links, no snapshot
+    const withoutSnapshot = (alertId: string) => {
+      const { snapshot: _snapshot, ...links } = server.videoFor(alertId, 'cam-place');
+      return links;
+    };
+    server.inject('dash', { payload: alert('n-on', 'gunshot', 12, { location: located(73), camera: camera('on-target'), video: withoutSnapshot('n-on') }) });
+    await openAlert(alice, 'n-on');
+    await alice.waitForFunction(() => {
+      const v = document.querySelector('[data-test=live-video]') as HTMLVideoElement | null;
+      const img = document.querySelector('[data-test=mjpeg]') as HTMLImageElement | null;
+      return (!!v && v.readyState >= 2 && v.videoWidth === 640) || (!!img && img.naturalWidth === 640);
+    }, null, { timeout: 60_000 });
+    assert.equal(await alice.locator('.vigie-snapshot-box').count(), 0, 'no "Snapshot at the alert" box');
+    assert.equal(await alice.locator('[data-test=snapshot]').count(), 0, 'no image');
+    assert.equal(await alice.locator('[data-test=snapshot-gone]').count(), 0, 'no "no longer kept" note');
+    await picturePainted(alice);
+    await alice.screenshot({ path: path.join(artifacts, 'alert-dashboard-no-snapshot.png') });
+
+    // the camera looked, then left: the words do not send the operator to a snapshot there is not
+    const reason = 'camera Camera place looked here, then turned to gunshot alert n-on; no camera was free again within 5 min';
+    server.inject('dash', { payload: alert('n-rel', 'scream', 10, { location: located(50), camera: { ...camera('released'), reason }, video: withoutSnapshot('n-rel') }) });
+    await openAlert(alice, 'n-rel');
+    await alice.locator('[data-test=camera-reason]').filter({ hasText: 'looked here' }).waitFor({ timeout: 30_000 });
+    await alice.locator('[data-test=video-message]').filter({ hasText: 'The camera looked here' }).waitFor({ timeout: 30_000 });
+    assert.equal((await alice.locator('[data-test=video-message]').textContent())?.trim(), 'The camera looked here and has left since');
+    assert.equal(await alice.locator('.vigie-snapshot-box').count(), 0);
+    await alice.screenshot({ path: path.join(artifacts, 'alert-dashboard-released-no-snapshot.png') });
+    assert.deepEqual(snapshotRequests, [], 'the page asked for no snapshot');
+    pages.delete('Alice-nosnap');
+    await alice.close();
+  });
+
   it('asks for the operator\'s name when the console first loads, without hiding the alerts; what was opened before is recorded under it', async () => {
     // a browser that has never been used at this console
     const browser = await launchChromium();

@@ -25,6 +25,16 @@ export const AWAY_WORDS = {
     unavailable: 'No live picture: no camera was free for this alert'
 }
 
+// A camera that left an alert with no snapshot link (video-forward's Snapshot setting unticked):
+// nothing to point the operator at.
+export const RELEASED_WITHOUT_SNAPSHOT_WORDS = 'The camera looked here and has left since'
+
+/** The video area's words for a camera away from the alert (AWAY_WORDS), or '' when it is not away. */
+export function awayWords (state, hasSnapshot) {
+    if (state === 'released' && !hasSnapshot) return RELEASED_WITHOUT_SNAPSHOT_WORDS
+    return AWAY_WORDS[state] || ''
+}
+
 // States in which the camera is turning to the alert or looks at it: only then is its aim
 // drawn on the plan (a camera that waits, failed or left never turned there).
 export const AIMED_STATES = ['moving', 'on-target']
