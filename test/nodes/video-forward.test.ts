@@ -467,5 +467,9 @@ describe('video-forward node', () => {
       spawns?.restore();
       await cam.stop();
     }
+    // The camera stops its encoder when its last client leaves, without waiting for it to exit,
+    // and cam.stop() does not wait for that one either: on a loaded machine it may still be
+    // exiting here, and the suite's end checks that no ffmpeg is left.
+    await waitFor(() => childFfmpegPids().length === 0, 10_000, 'the virtual camera\'s encoder exited');
   });
 });
