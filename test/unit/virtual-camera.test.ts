@@ -5,7 +5,7 @@
  */
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import { VirtualCamera, parseDurationMs } from '../../lib/sim/camera/virtual-camera';
 import { PtzModel } from '../../lib/sim/camera/ptz-model';
@@ -138,6 +138,49 @@ test('two clients share one encoder', async () => {
   b.abort();
   await read2.cancel().catch(() => undefined);
   await waitFor(() => cam.liveClients === 0 && !cam.encoderRunning, 15_000);
+});
+
+/** Pids of this process's ffmpeg children (the encoder; a snapshot's ffmpeg is not started here). */
+function ffmpegChildren(): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(process.pid), '-x', 'ffmpeg']).toString().trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when there is none
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('stop() waits for an encoder still exiting after its last client left, so no ffmpeg outlives the camera', async () => {
+  const cam = await start();
+  const a = new AbortController();
+  const r = await fetch(`http://127.0.0.1:${cam.port}/live.ts`, { signal: a.signal });
+  const reader = r.body!.getReader();
+  assert.ok((await reader.read()).value?.length, 'the stream runs');
+  const [encoder] = ffmpegChildren();
+  assert.ok(encoder, 'the encoder is a child ffmpeg');
+  // A slow exit made certain: a stopped process takes SIGTERM only once continued, so this
+  // encoder exits only by the stop's SIGKILL (2 s), long after an unawaited stop returned.
+  process.kill(encoder, 'SIGSTOP');
+  try {
+    a.abort();
+    await reader.cancel().catch(() => undefined);
+    // The last client left: the encoder is told to stop, and nobody waits for it.
+    await waitFor(() => cam.liveClients === 0 && !cam.encoderRunning, 15_000);
+    assert.equal(alive(encoder), true, 'still exiting');
+    await cam.stop();
+    cams.splice(cams.indexOf(cam), 1);
+    assert.equal(alive(encoder), false, `encoder ${encoder} has exited once stop() resolved`);
+  } finally {
+    if (alive(encoder)) process.kill(encoder, 'SIGKILL');
+  }
 });
 
 test('frozen, the camera answers nothing and its stream stops, connections open; thawed, both resume; its encoder can die', async () => {

@@ -24,6 +24,8 @@ export class VideoOutput {
   private readonly clients = new Set<http.ServerResponse>();
   /** While paused no frame is encoded: clients stay connected and receive nothing. */
   private paused = false;
+  /** Encoders told to stop that have not exited yet (the last client leaving stops one unawaited). */
+  private readonly exiting = new Set<Promise<void>>();
 
   constructor(private readonly opts: VideoOutputOptions) {
     this.renderer = new FrameRenderer(opts.width, opts.height);
@@ -108,23 +110,31 @@ export class VideoOutput {
     this.frameTimer = undefined;
   }
 
-  /** Stops the encoder and ends every client. */
+  /**
+   * Stops the encoder and ends every client; resolves once every encoder this output started
+   * has exited, also one stopped earlier without waiting (when its last client left), so that a
+   * caller that stops the camera leaves no ffmpeg behind.
+   */
   async stop(): Promise<void> {
     this.stopFrames();
     for (const res of this.clients) res.end();
     this.clients.clear();
     const child = this.encoder;
     this.encoder = undefined;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => child.kill('SIGKILL'), 2000);
-      child.once('exit', () => {
-        clearTimeout(t);
-        resolve();
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => {
+        const t = setTimeout(() => child.kill('SIGKILL'), 2000);
+        child.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        child.stdin!.end();
+        child.kill('SIGTERM');
       });
-      child.stdin!.end();
-      child.kill('SIGTERM');
-    });
+      this.exiting.add(exited);
+      void exited.then(() => this.exiting.delete(exited));
+    }
+    await Promise.all([...this.exiting]);
   }
 
   /** One JPEG of the current picture, encoded by a short-lived ffmpeg through pipes. */
