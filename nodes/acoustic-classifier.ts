@@ -63,6 +63,8 @@ export = function (RED: NodeAPI) {
     const sensorNode = config.sensor ? (RED.nodes.getNode(config.sensor) as SensorConfigNode | null) : null;
     /** Blocks whose samples were overwritten before their turn, by sensor (told when it catches up). */
     const expiredBlocks = new Map<string, number>();
+    /** Sensors whose blocks lack the channel set in Channel, with when the last such block came (ms). */
+    const channelMisfits = new Map<string, number>();
     let lastSetupError = '';
     let closed = false;
     let lastModelError = '';
@@ -213,6 +215,20 @@ export = function (RED: NodeAPI) {
       try {
         if (r.channels.length !== block.channels) throw new ContractError('payload.channels', `${r.channels.length} (the channels of sensor "${block.sensor}"'s ring)`, block.channels);
         if (r.sampleRate !== block.sampleRate) throw new ContractError('payload.sampleRate', `${r.sampleRate} (the rate of sensor "${block.sensor}"'s ring)`, block.sampleRate);
+        const channel = options.channel ?? 'mix';
+        if (channel !== 'mix' && channel >= r.channels.length) {
+          // Every block of this sensor would fail alike, ten a second: said once per episode,
+          // the red status keeps saying it until a block fits (its capture restarted with more
+          // channels, or a redeploy with another channel). The detector checks it too, as a
+          // bare "channel" that would read like a fault of payload.channels.
+          const err = new ContractError('setting channel', `a channel from 1 to ${r.channels.length} (the channel count of sensor "${block.sensor}")`, channel + 1);
+          const told = channelMisfits.has(block.sensor);
+          channelMisfits.set(block.sensor, Date.now());
+          if (!told) throw err;
+          showFault(errorStatus(err));
+          return;
+        }
+        if (channelMisfits.delete(block.sensor)) node.log(`sensor "${block.sensor}": its blocks have the chosen channel again; classifying`);
         let det: Detector;
         try {
           det = detectorFor(block.sensor, model);
@@ -254,6 +270,8 @@ export = function (RED: NodeAPI) {
     let statusText = '';
     let statusAt = 0;
     function showStatus(text: string, now: boolean): void {
+      // A sensor without the chosen channel: its fault stays shown over the others' levels.
+      if (channelMisfits.size) return;
       const t = Date.now();
       // Only the drift of an already shown level waits; anything else shows at once.
       const levelDrift = /dB\(A\)/.test(text) && /dB\(A\)/.test(statusText);
@@ -261,6 +279,13 @@ export = function (RED: NodeAPI) {
       statusText = text;
       statusAt = t;
       node.status({ fill: 'green', shape: 'dot', text });
+    }
+
+    /** A red status that lasts (a fault every block of a sensor has), set when not already shown. */
+    function showFault(text: string): void {
+      if (text === statusText) return;
+      statusText = text;
+      node.status({ fill: 'red', shape: 'ring', text });
     }
 
     // A source that stops sends nothing: without this check the last level would stay shown
@@ -271,6 +296,9 @@ export = function (RED: NodeAPI) {
       for (const sensor of detectors.releaseIdle(Date.now(), (s) => turns.has(s))) {
         node.log(`sensor "${sensor}": no audio for ${Math.round(detectors.idleMs / 60_000)} min; its detection state is released (its next block starts afresh)`);
       }
+      // A sensor without the chosen channel that went away no longer holds the fault shown.
+      for (const [sensor, atMs] of channelMisfits) if (Date.now() - atMs >= detectors.idleMs) channelMisfits.delete(sensor);
+      if (channelMisfits.size) return;
       if (lastBlockAtMs === 0 || Date.now() - lastBlockAtMs < NO_AUDIO_STATUS_MS) return;
       const text = `no audio since ${clock(lastBlockAtMs / 1000)}${lastDetection ? ` · last: ${lastDetection}` : ''}`;
       if (text === statusText) return;
@@ -284,8 +312,8 @@ export = function (RED: NodeAPI) {
         (err: Error) => {
           // A block still in flight when the node closes (model released) is not an error.
           if (closed) return done();
-          statusText = '';
-          node.status({ fill: 'red', shape: 'ring', text: errorStatus(err) });
+          statusText = errorStatus(err);
+          node.status({ fill: 'red', shape: 'ring', text: statusText });
           done(err);
         },
       );

@@ -242,6 +242,52 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     assert.equal(statuses[statuses.length - 1].fill, 'red');
   });
 
+  it('a channel the sensor does not have: told once, naming the setting, red until blocks fit again', async () => {
+    await helper.load(NODES, flow({ path: TINY }, { channel: '3' }));
+    const got = collect();
+    const cls = helper.getNode('cls');
+    const statuses = recordStatuses(cls);
+    await waitFor(() => helper.getNode('model-1').source.state.state === 'ready', 60_000, 'model ready');
+    const sr = 16000;
+    const stereo = ring('chan-1', sr, 2, 2);
+    const x = streetNoise(sr, 0.01, 21);
+    stereo.write([x, x]);
+    for (let i = 0; i < 10; i++) cls.receive({ payload: block('chan-1', i * 1600, 1600, sr, 2, i) });
+    await waitFor(() => got.completed + got.errors.length >= 10, 60_000, 'all ten blocks handled');
+    assert.equal(got.errors.length, 1, got.errors.join('\n'));
+    assert.equal(got.completed, 9, 'the other blocks are done without an error: the flow keeps running');
+    assert.match(got.errors[0], /(^|: )setting channel: expected a channel from 1 to 2 \(the channel count of sensor "chan-1"\), got 3$/);
+    assert.deepEqual(statuses[statuses.length - 1], { fill: 'red', shape: 'ring', text: 'bad setting channel: 3' });
+    assert.equal(got.scores.length, 0);
+    // Another sensor, with four channels, is classified meanwhile; the fault stays shown.
+    const four = ring('chan-4', sr, 4, 2);
+    four.write([x, x, x, x]);
+    for (let i = 0; i < 10; i++) cls.receive({ payload: block('chan-4', i * 1600, 1600, sr, 4, i) });
+    await waitFor(() => got.completed + got.errors.length >= 20, 60_000, 'the blocks of the other sensor handled');
+    assert.equal(got.errors.length, 1, got.errors.join('\n'));
+    assert.ok(got.scores.length > 0 && got.scores.every((m: Any) => m.payload.sensor === 'chan-4'), 'the other sensor classified');
+    assert.deepEqual(statuses[statuses.length - 1], { fill: 'red', shape: 'ring', text: 'bad setting channel: 3' });
+    const scoredBefore = got.scores.length;
+    // The sensor's capture restarts with three channels: its blocks fit, the status is green again.
+    closeRing(rings.splice(rings.indexOf(stereo), 1)[0]);
+    const three = ring('chan-1', sr, 3, 2);
+    const start = three.write([x, x, x]);
+    for (let i = 0; i < 10; i++) cls.receive({ payload: block('chan-1', start + i * 1600, 1600, sr, 3, 10 + i) });
+    await waitFor(() => got.completed + got.errors.length >= 30, 60_000, 'the blocks that fit handled');
+    assert.equal(got.errors.length, 1, got.errors.join('\n'));
+    assert.ok(got.scores.slice(scoredBefore).some((m: Any) => m.payload.sensor === 'chan-1'), 'classified');
+    await waitFor(() => statuses[statuses.length - 1]?.fill === 'green', 60_000, 'a green status');
+    // Back to two channels: a new episode, told once again.
+    closeRing(rings.splice(rings.indexOf(three), 1)[0]);
+    const again = ring('chan-1', sr, 2, 2);
+    again.write([x, x]);
+    for (let i = 0; i < 5; i++) cls.receive({ payload: block('chan-1', i * 1600, 1600, sr, 2, 20 + i) });
+    await waitFor(() => got.completed + got.errors.length >= 35, 60_000, 'the blocks that do not fit handled');
+    assert.equal(got.errors.length, 2, got.errors.join('\n'));
+    assert.match(got.errors[1], /(^|: )setting channel: expected a channel from 1 to 2 /);
+    assert.equal(statuses[statuses.length - 1].fill, 'red');
+  });
+
   it('falling behind by more than the ring: one error, the rest of the episode counted, then caught up', async () => {
     const { got, cls, statuses } = await loadTinyClassifier();
     const sr = 16000;
