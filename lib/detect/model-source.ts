@@ -96,11 +96,14 @@ export class ModelSource extends EventEmitter {
     const gen = ++this.generation;
     const hadModel = this.current.state === 'ready';
     if (!hadModel) this.setState({ state: 'loading' });
+    // A load replaced by a newer one (the file changed again while it ran) hands whoever waits
+    // for it on to the newer load: they get the newer model, or its error, never "superseded".
+    const superseded = (): Promise<ClassifierModel> => (this.users > 0 ? this.get() : Promise.reject(new Error('model load superseded: no user left')));
     const p = this.loader(this.file, { cardPath: this.cardPath }).then(
       async (model) => {
         if (gen !== this.generation || this.users === 0) {
           await model.release(); // superseded, or nobody wants it any more
-          throw new Error('model load superseded');
+          return superseded();
         }
         this.loading = undefined;
         const prev = this.current.state === 'ready' ? this.current.model : undefined;
@@ -109,11 +112,10 @@ export class ModelSource extends EventEmitter {
         return model;
       },
       (err: Error) => {
-        if (gen === this.generation) {
-          this.loading = undefined;
-          if (this.current.state === 'ready') this.emit('reload-failed', err);
-          else this.setState({ state: 'failed', error: err });
-        }
+        if (gen !== this.generation) return superseded();
+        this.loading = undefined;
+        if (this.current.state === 'ready') this.emit('reload-failed', err);
+        else this.setState({ state: 'failed', error: err });
         throw err;
       },
     );

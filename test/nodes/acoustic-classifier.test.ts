@@ -8,6 +8,7 @@ import { resample } from '../../lib/audio/resample';
 import { readWavFile } from '../../lib/audio/wav';
 import { validateDetection } from '../../lib/contracts';
 import { parseCsv } from '../../lib/cli/eval-detect';
+import { ClassifierModel } from '../../lib/detect/model';
 import { RELEASE_AFTER_MS } from '../../lib/detect/sensor-detectors';
 import { findAttack, streetNoise } from '../../lib/sim/signals';
 import { DATA_DIR, requireSharedData, skipWithoutSharedData } from '../support/shared-data';
@@ -226,6 +227,40 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     await waitFor(() => got.completed + got.errors.length >= 5, 60_000, 'all five blocks handled');
     assert.equal(got.errors.length, 1, got.errors.join('\n'));
     assert.match(got.errors[0], /model: .*no-such-model\.onnx cannot be read/);
+  });
+
+  it('the model file changing while it first loads: the blocks waiting for it are classified with the newer model', async () => {
+    // Loads that finish when the test says (the real loader, held back).
+    const realLoad = ClassifierModel.load;
+    const held: Array<() => void> = [];
+    ClassifierModel.load = async (...args: Parameters<typeof realLoad>) => {
+      await new Promise<void>((resolve) => held.push(resolve));
+      return realLoad.apply(ClassifierModel, args);
+    };
+    try {
+      await helper.load(NODES, flow({ path: TINY }));
+      const got = collect();
+      const cls = helper.getNode('cls');
+      const source = helper.getNode('model-1').source;
+      await waitFor(() => held.length === 1, 10_000, 'the first load started');
+      const sr = 16000;
+      const r = ring('reload-1', sr, 1, 2);
+      r.write([streetNoise(sr, 0.01, 31)]);
+      for (let i = 0; i < 10; i++) cls.receive({ payload: block('reload-1', i * 1600, 1600, sr, 1, i) });
+      // What the file watch does when the file changes on disk during that load.
+      void source.reload().catch(() => undefined);
+      await waitFor(() => held.length === 2, 10_000, 'the second load started');
+      // Whichever ends first, the first load is superseded: its waiters go on to the second.
+      held[0]();
+      held[1]();
+      await waitFor(() => got.completed + got.errors.length >= 10, 60_000, 'all ten blocks handled');
+      assert.deepEqual(got.errors, []);
+      assert.equal(got.completed, 10);
+      assert.ok(got.scores.length > 0, 'the blocks were classified');
+      assert.equal(source.state.state, 'ready');
+    } finally {
+      ClassifierModel.load = realLoad;
+    }
   });
 
   it('a model without any ticked class is told once, then the status carries it', async () => {
