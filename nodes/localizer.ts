@@ -7,11 +7,11 @@
  * Unlocalisable events pass on with location.method "none" and a reason.
  * The work is in lib/localize/localizer.ts; this node reads config, wires input, timers, status.
  */
-import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from 'node-red';
 import { Alert, Detection, DroppedFieldWarnings, validateDetection } from '../lib/contracts';
 import { DEFAULT_MIN_CONFIDENCE, FusionLocalizer, LOCALIZER_SETTINGS, SensorGeometry, locateSingle, sensorInfoOf } from '../lib/localize/localizer';
 import type { SensorInfo } from '../lib/sensor';
-import { errorStatus } from '../lib/util/status';
+import { errorStatus, shortText } from '../lib/util/status';
 import { ContractError, settingsReader } from '../lib/util/validate';
 
 interface LocalizerDef extends NodeDef {
@@ -32,6 +32,9 @@ interface SensorConfigNode extends Node {
   readonly sensorError?: string;
 }
 
+/** A fusion timer that failed tries again after this long: a fault that lasts is not retried every few ms. */
+const FUSION_RETRY_MS = 1000;
+
 function summary(loc: Alert['location']): string {
   if (!loc) return '';
   if (loc.position) return `${loc.method} ±${loc.position.errorM} m (${loc.sensors.length} sensors)`;
@@ -49,6 +52,14 @@ export = function (RED: NodeAPI) {
     let closed = false;
     let configError: string | undefined;
     let fusion: FusionLocalizer | null = null;
+    /** The last failure of the fusion timer, until a fusion run succeeds ('' when none). */
+    let fusionFault = '';
+    /** The last status that was not a fault: shown again when a fault clears with nothing new to say. */
+    let lastStatus: NodeStatus = {};
+    function showStatus(st: NodeStatus): void {
+      lastStatus = st;
+      node.status(st);
+    }
     let opts: { temperatureC: number; windowMs: number; minConfidence: number } = { temperatureC: 15, windowMs: 20, minConfidence: DEFAULT_MIN_CONFIDENCE };
     try {
       const setting = settingsReader(config, LOCALIZER_SETTINGS);
@@ -68,7 +79,7 @@ export = function (RED: NodeAPI) {
           continuationSec: setting('continuationS'),
         });
       }
-      node.status({ fill: 'green', shape: 'dot', text: mode === 'fusion' ? 'fusion: waiting' : 'single array: ready' });
+      showStatus({ fill: 'green', shape: 'dot', text: mode === 'fusion' ? 'fusion: waiting' : 'single array: ready' });
     } catch (err) {
       configError = (err as Error).message;
       node.status({ fill: 'red', shape: 'ring', text: errorStatus(err) });
@@ -107,28 +118,55 @@ export = function (RED: NodeAPI) {
       return validateDetection(p, droppedFields);
     }
 
-    function schedule(): void {
+    /** Arm the timer for the next incident's timeout, not sooner than `notBeforeMs` from now. */
+    function schedule(notBeforeMs = 0): void {
       if (!fusion || closed) return;
       if (timer) clearTimeout(timer);
       timer = null;
       const wait = fusion.nextDeadlineMs(Date.now());
       if (wait === null) return;
-      timer = setTimeout(() => {
-        timer = null;
-        if (closed || !fusion) return;
-        try {
-          emit(fusion.poll(Date.now()), (m) => node.send(m));
-        } catch (err) {
-          node.error(err);
-        }
-        schedule();
-      }, wait + 5);
+      timer = setTimeout(
+        () => {
+          timer = null;
+          if (closed || !fusion) return;
+          let retryMs = 0;
+          try {
+            const alerts = fusion.poll(Date.now());
+            emit(alerts, (m) => node.send(m));
+            fusionRecovered(alerts.length > 0);
+          } catch (err) {
+            fusionFailed(err);
+            retryMs = FUSION_RETRY_MS;
+          }
+          schedule(retryMs);
+        },
+        Math.max(wait, notBeforeMs) + 5,
+      );
+    }
+
+    /**
+     * No message carries a timer's error to a Catch node: it is logged once per episode (the
+     * timer retries while incidents wait) and the red status names it until a run succeeds.
+     */
+    function fusionFailed(err: unknown): void {
+      const message = `fusion: ${err instanceof Error ? err.message : String(err)}`;
+      if (message === fusionFault) return;
+      fusionFault = message;
+      node.status({ fill: 'red', shape: 'ring', text: shortText(`fusion: ${errorStatus(err)}`) });
+      node.error(message);
+    }
+
+    /** A fusion run succeeded: a fault shown is cleared (by the alert sent, or by the status from before it). */
+    function fusionRecovered(statusSet: boolean): void {
+      if (!fusionFault) return;
+      fusionFault = '';
+      if (!statusSet) node.status(lastStatus);
     }
 
     function emit(alerts: Alert[], send: (m: NodeMessage) => void): void {
       for (const a of alerts) {
         send({ topic: `${a.sensor}/${a.label}`, payload: a } as NodeMessage);
-        node.status({ fill: a.location?.method === 'none' ? 'yellow' : 'green', shape: 'dot', text: `${a.label}: ${summary(a.location)}` });
+        showStatus({ fill: a.location?.method === 'none' ? 'yellow' : 'green', shape: 'dot', text: `${a.label}: ${summary(a.location)}` });
       }
     }
 
@@ -141,20 +179,22 @@ export = function (RED: NodeAPI) {
           const { location } = locateSingle(det, geometry, opts);
           const payload: Alert = { ...det, ...(geometry && !det.sensorInfo ? { sensorInfo: sensorInfoOf(geometry) } : {}), location };
           send({ ...msg, payload } as NodeMessage);
-          node.status({ fill: location.method === 'none' ? 'yellow' : 'green', shape: 'dot', text: `${det.label}: ${summary(location)}` });
+          showStatus({ fill: location.method === 'none' ? 'yellow' : 'green', shape: 'dot', text: `${det.label}: ${summary(location)}` });
         } else {
           const r = fusion!.add(det, geometry, Date.now());
           if (r.refined) {
             // The alert again, same id, better placed: the camera re-aims, the console updates.
             emit([r.refined], send);
-            node.status({ fill: 'green', shape: 'dot', text: `${r.refined.label}: ${summary(r.refined.location)}, refined by ${det.sensor}` });
+            showStatus({ fill: 'green', shape: 'dot', text: `${r.refined.label}: ${summary(r.refined.location)}, refined by ${det.sensor}` });
           } else if (r.kind === 'late' || r.kind === 'duplicate') {
-            node.status({ fill: 'green', shape: 'ring', text: `${r.kind} report from ${det.sensor} (${r.incidentId}) absorbed` });
+            showStatus({ fill: 'green', shape: 'ring', text: `${r.kind} report from ${det.sensor} (${r.incidentId}) absorbed` });
           } else if (!r.ready.length) {
             // Short: the status sits under the node, often in a narrow group.
-            node.status({ fill: 'green', shape: 'ring', text: `${det.label}: ${r.sensors}/${fusion!.minSensors} sensors, waiting` });
+            showStatus({ fill: 'green', shape: 'ring', text: `${det.label}: ${r.sensors}/${fusion!.minSensors} sensors, waiting` });
           }
           emit(r.ready, send);
+          // The fusion ran: a fault of the timer is over (this report's status replaced it).
+          fusionFault = '';
           schedule();
         }
         done();

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { closeRing, openRing } from '../../lib/audio/registry';
 import { AudioRing } from '../../lib/audio/ring';
 import { Detection } from '../../lib/contracts';
+import { IncidentAssociator } from '../../lib/localize/fusion';
 import { bearingDeg, diffDeg, enuToGeodetic, geodeticToEnu } from '../../lib/localize/geo';
 import { SceneRenderer } from '../../lib/sim/render';
 import { parseScene } from '../../lib/sim/scene';
@@ -251,6 +252,62 @@ describe('localizer node: fusion', () => {
     await waitFor(() => got.length === 2, 10_000, 'the second timed-out incident');
     assert.equal(got[1].payload.location.method, 'none');
     assert.match(got[1].payload.location.reason, /without a bearing/);
+  });
+
+  it('a fault in the timed fusion: a red status naming it, logged once; the incident still goes out and the status clears', async () => {
+    await helper.startServer();
+    await helper.load([localizerNode], flow({ timeoutMs: 150 }));
+    const got = collect(helper.getNode('out'));
+    const loc = helper.getNode('loc');
+    // The association breaks twice when the timer takes the incident that timed out.
+    const realTakeReady = IncidentAssociator.prototype.takeReady;
+    let faults = 0;
+    IncidentAssociator.prototype.takeReady = function (this: IncidentAssociator, nowMs: number) {
+      if (this.nextDeadlineMs(nowMs) === 0 && faults < 2) {
+        faults++;
+        throw new Error('association broke');
+      }
+      return realTakeReady.call(this, nowMs);
+    };
+    try {
+      loc.receive({ payload: remote('a') });
+      await waitFor(() => got.length === 1, 10_000, 'the incident after the faults');
+    } finally {
+      IncidentAssociator.prototype.takeReady = realTakeReady;
+    }
+    assert.equal(faults, 2);
+    const statuses = loc.status.args.map((a: Any[]) => a[0]);
+    const red = statuses.filter((st: Any) => st.fill === 'red');
+    assert.deepEqual(red, [{ fill: 'red', shape: 'ring', text: 'fusion: association broke' }], JSON.stringify(statuses));
+    const errors = loc.error.args.map((a: Any[]) => String(a[0]?.message ?? a[0]));
+    assert.deepEqual(errors, ['fusion: association broke'], 'logged once, not at every retry');
+    assert.equal(got[0].payload.location.method, 'doa');
+    assert.deepEqual(loc.status.lastCall.args[0], { fill: 'green', shape: 'dot', text: `gunshot: bearing ${Math.round(got[0].payload.location.bearing)}° ±1°` });
+    // Another sound; the timer fails once, then its run succeeds with nothing to send (here the
+    // incident is taken and dropped): the fault clears, the status from before it is shown again.
+    const later = JSON.parse(remote('b'));
+    later.onset += 5;
+    later.offset += 5;
+    let runs = 0;
+    IncidentAssociator.prototype.takeReady = function (this: IncidentAssociator, nowMs: number) {
+      if (this.nextDeadlineMs(nowMs) !== 0) return realTakeReady.call(this, nowMs);
+      if (++runs === 1) throw new Error('association broke again');
+      realTakeReady.call(this, nowMs);
+      return [];
+    };
+    try {
+      loc.receive({ payload: later });
+      await waitFor(() => runs >= 2 && loc.status.lastCall.args[0].fill !== 'red', 10_000, 'the fault cleared');
+    } finally {
+      IncidentAssociator.prototype.takeReady = realTakeReady;
+    }
+    const after = loc.status.args.slice(statuses.length).map((a: Any[]) => a[0]);
+    assert.deepEqual(after, [
+      { fill: 'green', shape: 'ring', text: 'gunshot: 1/3 sensors, waiting' },
+      { fill: 'red', shape: 'ring', text: 'fusion: association broke again' },
+      { fill: 'green', shape: 'ring', text: 'gunshot: 1/3 sensors, waiting' },
+    ]);
+    assert.equal(got.length, 1);
   });
 
   it('privacy: refuses a detection carrying samples or a voice label, naming the field; voice scores and unknown fields never go out, named in a warning', async () => {
