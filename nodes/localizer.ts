@@ -9,7 +9,7 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from 'node-red';
 import { Alert, Detection, DroppedFieldWarnings, validateDetection } from '../lib/contracts';
-import { DEFAULT_MIN_CONFIDENCE, FusionLocalizer, LOCALIZER_SETTINGS, SensorGeometry, locateSingle, sensorInfoOf } from '../lib/localize/localizer';
+import { DEFAULT_MIN_CONFIDENCE, FusionLocalizer, LOCALIZER_SETTINGS, LocateFailure, SensorGeometry, locateSingle, sensorInfoOf } from '../lib/localize/localizer';
 import type { SensorInfo } from '../lib/sensor';
 import { errorStatus, shortText } from '../lib/util/status';
 import { ContractError, settingsReader } from '../lib/util/validate';
@@ -131,9 +131,10 @@ export = function (RED: NodeAPI) {
           if (closed || !fusion) return;
           let retryMs = 0;
           try {
-            const alerts = fusion.poll(Date.now());
-            emit(alerts, (m) => node.send(m));
-            fusionRecovered(alerts.length > 0);
+            const { ready, failures } = fusion.poll(Date.now());
+            emit(ready, (m) => node.send(m));
+            fusionRecovered(ready.length > 0);
+            locateFailed(failures);
           } catch (err) {
             fusionFailed(err);
             retryMs = FUSION_RETRY_MS;
@@ -161,6 +162,17 @@ export = function (RED: NodeAPI) {
       if (!fusionFault) return;
       fusionFault = '';
       if (!statusSet) node.status(lastStatus);
+    }
+
+    /**
+     * Incidents whose locating threw went out unlocated (or a refinement was left out): each
+     * error is logged, and the red status names the last until the next alert or report.
+     */
+    function locateFailed(failures: LocateFailure[]): void {
+      for (const f of failures) {
+        node.error(`fusion: incident ${f.incidentId} (${f.label}) could not be located: ${f.error.message}`);
+        node.status({ fill: 'red', shape: 'ring', text: shortText(`${f.label}: locating failed: ${f.error.message}`) });
+      }
     }
 
     function emit(alerts: Alert[], send: (m: NodeMessage) => void): void {
@@ -195,6 +207,7 @@ export = function (RED: NodeAPI) {
           emit(r.ready, send);
           // The fusion ran: a fault of the timer is over (this report's status replaced it).
           fusionFault = '';
+          locateFailed(r.failures);
           schedule();
         }
         done();

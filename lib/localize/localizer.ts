@@ -132,6 +132,23 @@ export interface FusionOptions extends SingleArrayOptions {
   continuationSec?: number;
 }
 
+/**
+ * An incident whose locating threw: it went out all the same, as an event that cannot be
+ * located (method "none", the error as its reason), or, for a refinement, the alert as sent
+ * stands. The error is for the caller to report.
+ */
+export interface LocateFailure {
+  incidentId: string;
+  label: string;
+  error: Error;
+}
+
+export interface FusionPollResult {
+  /** Located events ready now; an incident whose locating failed is among them, unlocated. */
+  ready: Alert[];
+  failures: LocateFailure[];
+}
+
 export interface FusionAddResult {
   kind: AddResult['kind'];
   incidentId: string;
@@ -144,6 +161,8 @@ export interface FusionAddResult {
    * the alert as sent, same id, with the new location, to be sent again.
    */
   refined?: Alert;
+  /** Incidents whose locating failed (sent unlocated in `ready`, or not refined). */
+  failures: LocateFailure[];
 }
 
 /** How much a location says: a position, a bearing, nothing. */
@@ -240,18 +259,31 @@ export class FusionLocalizer {
       payload: sensor && !det.sensorInfo ? { ...det, sensorInfo: sensorInfoOf(sensor) } : det,
     };
     const res = this.assoc.add(obs, nowMs);
-    const refined = res.kind === 'late' ? this.refine(res.incident) : undefined;
-    return { kind: res.kind, incidentId: res.incident.id, sensors: sensorCount(res.incident), ready: this.poll(nowMs), ...(refined ? { refined } : {}) };
+    const failures: LocateFailure[] = [];
+    const refined = res.kind === 'late' ? this.refine(res.incident, failures) : undefined;
+    const polled = this.poll(nowMs);
+    return { kind: res.kind, incidentId: res.incident.id, sensors: sensorCount(res.incident), ready: polled.ready, ...(refined ? { refined } : {}), failures: [...failures, ...polled.failures] };
   }
 
   /** Located events whose incidents became ready (enough sensors, or timed out). */
-  poll(nowMs: number): Alert[] {
+  poll(nowMs: number): FusionPollResult {
     for (const [id, s] of this.sent) if (nowMs - s.incident.lastSeenMs >= this.keepMs) this.sent.delete(id);
-    return this.assoc.takeReady(nowMs).map((inc) => {
-      const alert = this.locate(inc);
+    const failures: LocateFailure[] = [];
+    // Taken incidents are marked emitted: each one goes out, located or not (an alert that was
+    // raised reaches the operators), and a late report may still place it (refine).
+    const ready = this.assoc.takeReady(nowMs).map((inc) => {
+      let alert: Alert;
+      try {
+        alert = this.locate(inc);
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        failures.push({ incidentId: inc.id, label: inc.label, error });
+        alert = this.unlocated(inc, error);
+      }
       this.sent.set(inc.id, { incident: inc, alert });
       return alert;
     });
+    return { ready, failures };
   }
 
   /**
@@ -260,10 +292,17 @@ export class FusionLocalizer {
    * classifier, a remote gateway) can place it well. The alert is sent again, same id and
    * label, when the location gains a position, or its stated error shrinks clearly.
    */
-  private refine(inc: Incident): Alert | undefined {
+  private refine(inc: Incident, failures: LocateFailure[]): Alert | undefined {
     const prev = this.sent.get(inc.id);
     if (!prev) return undefined;
-    const located = this.locate(inc) as Alert & { incident: unknown };
+    let located: Alert & { incident: unknown };
+    try {
+      located = this.locate(inc) as Alert & { incident: unknown };
+    } catch (err) {
+      // The alert as sent stands; the late report is kept with the incident.
+      failures.push({ incidentId: inc.id, label: inc.label, error: err instanceof Error ? err : new Error(String(err)) });
+      return undefined;
+    }
     const next = located.location!;
     const was = prev.alert.location!;
     const better =
@@ -322,6 +361,14 @@ export class FusionLocalizer {
     }
     if (fix.rejected.length) location.reason = `outliers left out: ${fix.rejected.map((i) => obs[i].sensor).join(', ')}`;
     return { ...base, ...this.labelAndConfidence(inc, obs), location, incident: this.incidentSummary(inc, obs) } as Alert;
+  }
+
+  /** The event as one that cannot be located, the error as its reason: what goes out when locating throws. */
+  private unlocated(inc: Incident, error: Error): Alert {
+    const obs = [...inc.observations].sort((a, b) => a.onsetSec - b.onsetSec);
+    const sensors = obs.map((o) => o.sensor).filter((s, i, a) => a.indexOf(s) === i);
+    const location: Location = { method: 'none', sensors, reason: `locating failed: ${error.message}` };
+    return { ...(obs[0].payload as Alert), ...this.labelAndConfidence(inc, obs), location, incident: this.incidentSummary(inc, obs) } as Alert;
   }
 
   /** When sensors disagree on the class, the alert carries the incident's label (see incidentLabel) and its best confidence. */

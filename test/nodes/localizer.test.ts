@@ -4,6 +4,7 @@ import { closeRing, openRing } from '../../lib/audio/registry';
 import { AudioRing } from '../../lib/audio/ring';
 import { Detection } from '../../lib/contracts';
 import { IncidentAssociator } from '../../lib/localize/fusion';
+import { FusionLocalizer } from '../../lib/localize/localizer';
 import { bearingDeg, diffDeg, enuToGeodetic, geodeticToEnu } from '../../lib/localize/geo';
 import { SceneRenderer } from '../../lib/sim/render';
 import { parseScene } from '../../lib/sim/scene';
@@ -308,6 +309,41 @@ describe('localizer node: fusion', () => {
       { fill: 'green', shape: 'ring', text: 'gunshot: 1/3 sensors, waiting' },
     ]);
     assert.equal(got.length, 1);
+  });
+
+  it('an incident whose locating throws goes out unlocated; the error is logged and the status red until the next alert', async () => {
+    await helper.startServer();
+    await helper.load([localizerNode], flow({ timeoutMs: 150 }));
+    const got = collect(helper.getNode('out'));
+    const loc = helper.getNode('loc');
+    const proto = FusionLocalizer.prototype as unknown as { locate: (...args: unknown[]) => unknown };
+    const realLocate = proto.locate;
+    proto.locate = () => {
+      throw new Error('solver broke');
+    };
+    try {
+      loc.receive({ payload: remote('a') });
+      loc.receive({ payload: remote('b') });
+      await waitFor(() => got.length === 1, 10_000, 'the incident, on timeout');
+    } finally {
+      proto.locate = realLocate;
+    }
+    const p = got[0].payload;
+    assert.equal(p.label, 'gunshot');
+    assert.equal(p.location.method, 'none');
+    assert.equal(p.location.reason, 'locating failed: solver broke');
+    assert.deepEqual([...p.location.sensors].sort(), ['a', 'b']);
+    const errors = loc.error.args.map((a: Any[]) => String(a[0]?.message ?? a[0]));
+    assert.deepEqual(errors, [`fusion: incident ${p.incident.id} (gunshot) could not be located: solver broke`]);
+    assert.deepEqual(loc.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'gunshot: locating failed: solver broke' });
+    // The next sound is located: its alert replaces the fault in the status.
+    const next = JSON.parse(remote('c'));
+    next.onset += 5;
+    next.offset += 5;
+    loc.receive({ payload: next });
+    await waitFor(() => got.length === 2, 10_000, 'the next incident');
+    assert.equal(got[1].payload.location.method, 'doa');
+    assert.equal(loc.status.lastCall.args[0].fill, 'green');
   });
 
   it('privacy: refuses a detection carrying samples or a voice label, naming the field; voice scores and unknown fields never go out, named in a warning', async () => {

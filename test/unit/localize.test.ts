@@ -2,7 +2,7 @@ import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeRing, openRing } from '../../lib/audio/registry';
 import { AudioRing } from '../../lib/audio/ring';
-import { Detection } from '../../lib/contracts';
+import { Alert, Detection } from '../../lib/contracts';
 import { evaluateScene, percentile } from '../../lib/cli/eval-localize';
 import { bearingDeg, diffDeg, enuToGeodetic, geodeticToEnu } from '../../lib/localize/geo';
 import { FusionLocalizer, locateSingle } from '../../lib/localize/localizer';
@@ -153,8 +153,8 @@ describe('localizer library', () => {
     // A scream 5 s later, heard by one sensor only, is another incident: it goes out on
     // timeout with no location and a reason.
     assert.equal(f.add(det(SENSORS[1], 'scream', 1005), undefined, 4).kind, 'new');
-    assert.equal(f.poll(500).length, 0);
-    const late = f.poll(1005);
+    assert.equal(f.poll(500).ready.length, 0);
+    const late = f.poll(1005).ready;
     assert.equal(late.length, 1);
     assert.equal(late[0].label, 'scream');
     assert.equal(late[0].location!.method, 'none');
@@ -178,7 +178,7 @@ describe('localizer library', () => {
     const [a, b, cc] = SENSORS;
     f.add(det('a', a.position, 'gunshot', { deg: toSrc(a.position) + 6, std: 8 }), undefined, 0);
     f.add(det('b', b.position, 'gunshot', { deg: toSrc(b.position) - 6, std: 8 }), undefined, 10);
-    const [sent] = f.poll(1000);
+    const [sent] = f.poll(1000).ready;
     assert.equal(sent.location!.method, 'bearings');
     const errorSent = sent.location!.position!.errorM;
     assert.ok(errorSent >= 2, `a poor fix to refine (${errorSent} m)`);
@@ -203,6 +203,50 @@ describe('localizer library', () => {
     assert.equal(r4.refined, undefined);
   });
 
+  it('fusion: an incident whose locating throws still goes out, as an event that cannot be located, and the error is returned', () => {
+    const f = new FusionLocalizer({ minSensors: 3, timeoutMs: 1000, temperatureC: 20 });
+    const src = [1, 2];
+    const c = 331.3 + 0.606 * 20;
+    const det = (s: (typeof SENSORS)[number], label = 'gunshot', confidence = 0.9): Detection => {
+      const g = enuToGeodetic([s.position[0], s.position[1], 0], ORIGIN);
+      const t = 4000 + Math.hypot(src[0] - s.position[0], src[1] - s.position[1], 2.5) / c;
+      return {
+        kind: 'detection', id: `${s.id}-${label}`, sensor: s.id, label, confidence, onset: t, offset: t + 0.2, level: { dbfs: -30 }, scores: {},
+        span: { sensor: s.id, start: 0, frames: 10 }, sensorInfo: { lat: g.lat, lon: g.lon, alt: 4, clock: 'gps', clockErrorMs: 0.01 },
+      };
+    };
+    // Locating breaks (a fault in the solver): the incident must still reach the operators.
+    const broken = f as unknown as { locate: () => never };
+    broken.locate = () => {
+      throw new Error('solver broke');
+    };
+    f.add(det(SENSORS[0], 'glass_break', 0.6), undefined, 0);
+    f.add(det(SENSORS[1], 'gunshot', 0.8), undefined, 5);
+    const r = f.add(det(SENSORS[2], 'gunshot', 0.7), undefined, 10);
+    assert.equal(r.ready.length, 1, 'sent all the same');
+    const alert = r.ready[0] as Alert & { incident: { id: string; reports: Array<{ sensor: string; label: string }> } };
+    assert.equal(alert.label, 'gunshot');
+    assert.equal(alert.confidence, 0.8);
+    assert.deepEqual({ ...alert.location, sensors: [...alert.location!.sensors].sort() }, { method: 'none', sensors: ['a', 'b', 'c'], reason: 'locating failed: solver broke' });
+    assert.deepEqual(alert.incident.reports.map((x) => `${x.sensor}:${x.label}`).sort(), ['a:glass_break', 'b:gunshot', 'c:gunshot']);
+    assert.deepEqual(
+      r.failures.map((x) => [x.incidentId, x.label, x.error.message]),
+      [[alert.incident.id, 'gunshot', 'solver broke']],
+    );
+    assert.equal(f.poll(5000).ready.length, 0, 'sent once');
+    // A late report while locating still fails: the alert as sent stands, the error is returned.
+    const late = f.add({ ...det(SENSORS[2]), id: 'c-again', sensor: 'd' }, undefined, 2000);
+    assert.equal(late.kind, 'late');
+    assert.equal(late.refined, undefined);
+    assert.deepEqual(late.failures.map((x) => x.error.message), ['solver broke']);
+    // Once locating works again, a later report places the incident: the alert is sent again.
+    delete (broken as { locate?: unknown }).locate;
+    const placed = f.add({ ...det(SENSORS[0]), id: 'a-again', sensor: 'e', onset: det(SENSORS[0]).onset + 0.001 }, undefined, 3000);
+    assert.equal(placed.refined?.id, alert.id);
+    assert.equal(placed.refined?.location?.method, 'tdoa');
+    assert.deepEqual(placed.failures, []);
+  });
+
   it('fusion: a late report gives a position to an incident sent without one', () => {
     const f = new FusionLocalizer({ minSensors: 3, timeoutMs: 1000, temperatureC: 20 });
     const src = [-3, 5];
@@ -217,7 +261,7 @@ describe('localizer library', () => {
     };
     f.add(det(SENSORS[0]), undefined, 0);
     f.add(det(SENSORS[1]), undefined, 5);
-    const [sent] = f.poll(1000);
+    const [sent] = f.poll(1000).ready;
     assert.equal(sent.location!.method, 'none', 'two sensors without a bearing');
     const r = f.add(det(SENSORS[2]), undefined, 2000);
     assert.equal(r.refined?.id, sent.id);

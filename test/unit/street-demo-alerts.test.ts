@@ -18,7 +18,7 @@ import { Detector } from '../../lib/detect/detector';
 import { ClassifierModel } from '../../lib/detect/model';
 import { defaultModelPath } from '../../lib/detect/model-source';
 import { geodeticToEnu } from '../../lib/localize/geo';
-import { FusionLocalizer, SensorGeometry } from '../../lib/localize/localizer';
+import { FusionLocalizer, LocateFailure, SensorGeometry } from '../../lib/localize/localizer';
 import { SceneEvent, SceneRenderer } from '../../lib/sim/render';
 import { loadScene } from '../../lib/sim/scene';
 import { tempDir } from '../support/tmp';
@@ -83,6 +83,8 @@ test('street demo without the shared clips: every event makes one alert, at its 
       continuationSec: Number(fuse.continuationS),
     });
     const alerts: Alert[] = [];
+    // Locating never fails on the demo (a failure would send its incident unlocated).
+    const failures: LocateFailure[] = [];
     const block = Math.round(0.1 * sr);
     while (renderer.frame < DURATION_S * sr) {
       const start = renderer.frame;
@@ -95,11 +97,17 @@ test('street demo without the shared clips: every event makes one alert, at its 
         for (const d of out.detections) {
           const r = fusion.add(d, g.geometry, nowMs);
           alerts.push(...r.ready);
+          failures.push(...r.failures);
         }
       }
-      alerts.push(...fusion.poll(nowMs));
+      const polled = fusion.poll(nowMs);
+      alerts.push(...polled.ready);
+      failures.push(...polled.failures);
     }
-    alerts.push(...fusion.poll(Infinity));
+    const last = fusion.poll(Infinity);
+    alerts.push(...last.ready);
+    failures.push(...last.failures);
+    assert.deepEqual(failures, []);
 
     assert.ok(warnings.some((w) => /synthetic events/.test(w)), `warnings: ${warnings.join(' | ')}`);
     assert.ok(events.length >= 12 && events.every((e) => e.signal.startsWith('synth:')), `events: ${events.map((e) => `${e.label} ${e.signal}`).join(', ')}`);
