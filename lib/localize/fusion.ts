@@ -355,6 +355,8 @@ export interface Incident {
   firstSeenMs: number;
   lastSeenMs: number;
   emitted: boolean;
+  /** Sent before its sensors or timeout: the cap of incidents was reached while all of them waited. */
+  dueEarly?: boolean;
   /** Reports of the same sound after it was sent (see continuationOf): absorbed, never used to place it; the latest MAX_CONTINUED. */
   continued: Observation[];
 }
@@ -374,7 +376,11 @@ export interface AssociatorOptions {
   timeoutMs?: number;
   /** Keep an emitted incident this long after its last report to absorb late duplicates, ms (default 30000). */
   keepMs?: number;
-  /** Cap of open incidents (oldest dropped first). */
+  /**
+   * Cap of incidents kept (default 500). Past it the oldest sent incidents are forgotten first
+   * (they only absorb late reports); when every incident still waits, the oldest are sent at
+   * once with the reports they have. An incident is never dropped before it is sent.
+   */
   maxIncidents?: number;
   /**
    * A sound going on is no new alert, s (default 4; 0 = off): an incident that begins at most
@@ -421,6 +427,8 @@ export class IncidentAssociator {
   private readonly fuse: FuseOptions;
   /** Incidents absorbed as the continuation of an earlier one (diagnostics). */
   continuations = 0;
+  /** Incidents made due before their sensors or timeout because the cap was reached (diagnostics). */
+  incidentsDueEarly = 0;
 
   constructor(opts: AssociatorOptions = {}) {
     this.c = opts.speedOfSoundMs ?? 343;
@@ -474,14 +482,34 @@ export class IncidentAssociator {
     }
     const inc: Incident = { id: `inc-${++this.seq}`, label: o.label, observations: [o], firstSeenMs: nowMs, lastSeenMs: nowMs, emitted: false, continued: [] };
     this.incidents.push(inc);
-    if (this.incidents.length > this.maxIncidents) this.incidents.shift();
+    if (this.incidents.length > this.maxIncidents) this.makeRoom();
     return { kind: 'new', incident: inc };
+  }
+
+  /**
+   * Over the cap: forget the oldest sent incidents (a late report of one becomes a new
+   * incident); if all still wait (more sounds within a timeout than the cap), the oldest are
+   * due now and go out at the next takeReady with what they have. A raised alert is never
+   * lost: the list holds at most the cap, plus incidents due and not taken yet.
+   */
+  private makeRoom(): void {
+    let over = this.incidents.length - this.maxIncidents;
+    this.incidents = this.incidents.filter((i) => !(i.emitted && over-- > 0));
+    for (const i of this.incidents) {
+      if (over <= 0) break;
+      if (i.emitted) continue;
+      if (!i.dueEarly) {
+        i.dueEarly = true;
+        this.incidentsDueEarly++;
+      }
+      over--;
+    }
   }
 
   /** Is this incident ready to emit (enough sensors or timed out)? */
   ready(inc: Incident, nowMs: number): boolean {
     if (inc.emitted) return false;
-    return sensorCount(inc) >= this.minSensors || nowMs - inc.firstSeenMs >= this.timeoutMs;
+    return inc.dueEarly === true || sensorCount(inc) >= this.minSensors || nowMs - inc.firstSeenMs >= this.timeoutMs;
   }
 
   /**
@@ -583,7 +611,7 @@ export class IncidentAssociator {
   nextDeadlineMs(nowMs: number): number | null {
     const pending = this.incidents.filter((i) => !i.emitted);
     if (!pending.length) return null;
-    return Math.max(0, Math.min(...pending.map((i) => i.firstSeenMs + this.timeoutMs - nowMs)));
+    return Math.max(0, Math.min(...pending.map((i) => (i.dueEarly ? 0 : i.firstSeenMs + this.timeoutMs - nowMs))));
   }
 
   private expire(nowMs: number): void {

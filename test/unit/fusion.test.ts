@@ -204,6 +204,26 @@ describe('association of detections into incidents', () => {
     assert.equal(a.takeReady(1000).length, 1);
     assert.equal(a.nextDeadlineMs(1001), null);
   });
+
+  it('over its cap of incidents, it forgets the oldest sent one; when all still wait, the oldest is sent at once, never dropped', () => {
+    const a = new IncidentAssociator({ speedOfSoundMs: C, minSensors: 3, timeoutMs: 1000, maxIncidents: 3 });
+    const onsets = (incs: { observations: Observation[] }[]) => incs.map((i) => i.observations[0].onsetSec);
+    // Four sounds 10 s apart (each its own incident) arrive within one timeout: all wait.
+    for (let k = 0; k < 4; k++) a.add(obs(`s${k}`, k, 100 + 10 * k), k);
+    assert.equal(a.nextDeadlineMs(4), 0, 'the oldest is due now');
+    assert.deepEqual(onsets(a.takeReady(4)), [100], 'the oldest, sent early with what it has');
+    assert.deepEqual(onsets(a.takeReady(1003)), [110, 120, 130], 'the others at their timeout');
+    // Everything is sent; new sounds make room by forgetting the oldest sent incidents first.
+    a.add(obs('s4', 4, 200), 2000);
+    a.add(obs('s0', 0, 210), 2001);
+    assert.equal(a.size, 3);
+    assert.equal(a.takeReady(2002).length, 0, 'the new ones wait: room was made without them');
+    // A late report of a kept incident is late; of a forgotten one, a new incident.
+    assert.equal(a.add(obs('s2', 2, 130.01), 2003).kind, 'late');
+    assert.equal(a.add(obs('s1', 1, 100.01), 2004).kind, 'new');
+    assert.deepEqual(onsets(a.takeReady(3004)).sort(), [100.01, 200, 210]);
+    assert.equal(a.incidentsDueEarly, 1);
+  });
 });
 
 describe('fuseObservations', () => {
