@@ -7,6 +7,7 @@ import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
+import * as net from 'node:net';
 import { VirtualCamera, parseDurationMs } from '../../lib/sim/camera/virtual-camera';
 import { PtzModel } from '../../lib/sim/camera/ptz-model';
 import { parseXml, path } from '../../lib/sim/camera/xml';
@@ -223,6 +224,38 @@ test('frozen, the camera answers nothing and its stream stops, connections open;
   await cam.interruptStream();
   await waitFor(() => ended, 15_000, 'the stream ended with its encoder');
   await reading;
+});
+
+test('halfReply: the chosen action is carried out, then answered with half its body and a normal close (FIN); an empty list answers in full again', async () => {
+  const cam = await start();
+  const soap = '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><GetSystemDateAndTime xmlns="http://www.onvif.org/ver10/device/wsdl"/></s:Body></s:Envelope>';
+  /** One request on a raw socket: every byte received, and how the connection ended. */
+  const ask = () =>
+    new Promise<{ bytes: Buffer; ended: 'fin' | string }>((resolve) => {
+      const chunks: Buffer[] = [];
+      const sock = net.connect(cam.port, '127.0.0.1', () => {
+        sock.write(`POST /onvif/device_service HTTP/1.1\r\nHost: camera\r\nContent-Type: application/soap+xml\r\nContent-Length: ${Buffer.byteLength(soap)}\r\n\r\n${soap}`);
+      });
+      sock.on('data', (d: Buffer) => chunks.push(d));
+      sock.on('end', () => resolve({ bytes: Buffer.concat(chunks), ended: 'fin' }));
+      sock.on('error', (e: NodeJS.ErrnoException) => resolve({ bytes: Buffer.concat(chunks), ended: e.code ?? e.message }));
+    });
+  cam.halfReply(['GetSystemDateAndTime']);
+  const cut = await ask();
+  assert.equal(cut.ended, 'fin', 'closed normally, not reset');
+  const text = cut.bytes.toString('utf8');
+  const head = text.indexOf('\r\n\r\n');
+  assert.match(text.slice(0, head), /^HTTP\/1\.1 200 OK/);
+  const announced = Number(/content-length: (\d+)/i.exec(text.slice(0, head))?.[1]);
+  const body = cut.bytes.subarray(Buffer.byteLength(text.slice(0, head + 4)));
+  assert.ok(announced > 100, `a whole envelope announced (${announced} bytes)`);
+  assert.equal(body.length, announced >> 1, 'half of it sent');
+  assert.match(body.toString('utf8'), /^<\?xml/);
+  assert.deepEqual(cam.calls.map((c) => [c.action, c.halfReplied]), [['GetSystemDateAndTime', true]]);
+  cam.halfReply([]);
+  const r = await fetch(`http://127.0.0.1:${cam.port}/onvif/device_service`, { method: 'POST', body: soap, headers: { 'Content-Type': 'application/soap+xml' } });
+  assert.equal(r.status, 200);
+  assert.match(await r.text(), /GetSystemDateAndTimeResponse[\s\S]*<\/[^>]*Envelope>$/);
 });
 
 test('the snapshot is a JPEG of the current picture, and changes when the camera turns', async () => {

@@ -77,6 +77,8 @@ export interface CallLogEntry {
   user?: string;
   /** The fault reason when the call failed. */
   fault?: string;
+  /** Carried out, but answered with half a reply before the connection closed (see halfReply). */
+  halfReplied?: boolean;
   args?: Record<string, unknown>;
 }
 
@@ -124,6 +126,8 @@ export class VirtualCamera {
   private rtspFace?: RtspFace;
   /** While frozen: the requests held unanswered, answered at thaw() (a hung camera that recovers). */
   private held?: Array<() => void>;
+  /** ONVIF actions answered with half a reply (see halfReply). */
+  private halfReplied = new Set<string>();
 
   constructor(readonly opts: VirtualCameraOptions) {
     for (const q of opts.quirks ?? []) {
@@ -224,6 +228,17 @@ export class VirtualCamera {
 
   get frozen(): boolean {
     return this.held !== undefined;
+  }
+
+  /**
+   * A camera whose web server fails part-way through its replies (restarting, crashing, or a
+   * proxy dropping the connection): from now on each request for one of these ONVIF actions
+   * (e.g. 'AbsoluteMove', 'GetSystemDateAndTime') is carried out, then answered with the HTTP
+   * headers and half the body, and the connection is closed normally (FIN, no reset). The
+   * `onvif` client's own timeout never fires then. An empty list answers everything in full again.
+   */
+  halfReply(actions: readonly string[]): void {
+    this.halfReplied = new Set(actions);
   }
 
   /** The camera's encoder dies: every live stream ends at once (a new client starts it again). */
@@ -344,6 +359,15 @@ export class VirtualCamera {
       action = req.name;
       if (!PRE_AUTH.has(action)) user = this.authenticate(env);
       const out = this.dispatch(action, req);
+      if (this.halfReplied.has(action)) {
+        this.calls.push({ action, timeMs: Date.now(), user, args: summarize(req), halfReplied: true });
+        const whole = Buffer.from(envelope(out), 'utf8');
+        res.writeHead(200, { 'Content-Type': 'application/soap+xml; charset=utf-8', 'Content-Length': whole.length });
+        res.write(whole.subarray(0, whole.length >> 1));
+        // end() sends what was written, then FIN: a normal close, not a reset.
+        res.socket?.end();
+        return;
+      }
       this.calls.push({ action, timeMs: Date.now(), user, args: summarize(req) });
       res.writeHead(200, { 'Content-Type': 'application/soap+xml; charset=utf-8' });
       res.end(envelope(out));
