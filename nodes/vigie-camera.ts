@@ -138,7 +138,7 @@ export = function (RED: NodeAPI) {
     (async () => {
       try {
         const config = cameraConfigFromNode({ lat: 0, lon: 0, ...body, id: nodeId || 'test', cameraId: body.cameraId || nodeId || 'test' });
-        conn = new CameraConnection({ config, username, password, timeoutMs: 5000, backoff: { initialMs: 60_000 } });
+        conn = new CameraConnection({ config, username, password, backoff: { initialMs: 60_000 } });
         await conn.ensureConnected();
         res.json({
           ok: true,

@@ -59,6 +59,22 @@ export interface OnvifClient {
   readonly activeSource?: { profileToken?: string };
 }
 
+/**
+ * Deadline of one ONVIF command (and the onvif client's socket timeout). The client's own
+ * timeout only counts silence on an open socket: a camera that closes the connection normally
+ * part-way through its reply (its web server restarting or crashing, a proxy dropping the
+ * connection) leaves the request with no answer, no error and no timeout, for ever. Each
+ * command (one or two requests: the second with digest authentication) has this long in all.
+ */
+export const ONVIF_CALL_TIMEOUT_MS = 5000;
+
+/**
+ * Deadline of the onvif client's connect(): up to four round trips one after another
+ * (GetSystemDateAndTime, GetServices, GetProfiles, GetProfiles and GetVideoSources), each within
+ * a command's deadline on a slow camera (1–2 s per command has been reported).
+ */
+export const ONVIF_CONNECT_TIMEOUT_MS = 3 * ONVIF_CALL_TIMEOUT_MS;
+
 export interface ClientOptions {
   hostname: string;
   port: number;
@@ -91,8 +107,10 @@ export interface ConnectionOptions {
   config: CameraConfig;
   username: string;
   password: string;
-  /** Reply timeout per ONVIF command. */
+  /** Deadline of each ONVIF command, its reply included (default ONVIF_CALL_TIMEOUT_MS). */
   timeoutMs?: number;
+  /** Deadline of the onvif client's connect() (default ONVIF_CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs?: number;
   backoff?: BackoffOptions;
   createClient?: (o: ClientOptions) => OnvifClient;
   /**
@@ -129,6 +147,8 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
   /** Grows at each idle(): an attempt begun before it is not used. */
   private idleCount = 0;
   private closedForGood = false;
+  /** Commands and connection steps waiting for the camera: close() ends them at once. */
+  private readonly waiting = new Set<(err: CameraError) => void>();
   lastError?: CameraError;
   profileToken = '';
   /** Media profiles the camera offered at the last connection. */
@@ -188,7 +208,42 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
   async close(): Promise<void> {
     this.idle();
     this.closedForGood = true;
+    // Nothing waits for a camera that hangs: its commands end now, their late answers unused.
+    const closed = new CameraError('closed', 'camera connection closed', this.id);
+    for (const end of [...this.waiting]) end(closed);
     this.removeAllListeners('state');
+  }
+
+  private get callTimeoutMs(): number {
+    return this.opts.timeoutMs ?? ONVIF_CALL_TIMEOUT_MS;
+  }
+
+  /**
+   * `work`'s answer, or an 'unreachable' error once `timeoutMs` has passed without one (or a
+   * 'closed' one when the connection closes meanwhile). An answer that comes later is ignored,
+   * a late error too (it is handled here, so never an unhandled rejection).
+   */
+  private withDeadline<T>(context: string, timeoutMs: number, work: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let pending = true;
+      const settle = (finish: () => void): void => {
+        if (!pending) return;
+        pending = false;
+        clearTimeout(timer);
+        this.waiting.delete(end);
+        finish();
+      };
+      const end = (err: CameraError): void => settle(() => reject(err));
+      const timer = setTimeout(
+        () => end(new CameraError('unreachable', `${context}: camera unreachable: no complete answer within ${timeoutMs} ms (it stopped answering, or closed the connection part-way through its reply)`, this.id)),
+        timeoutMs,
+      );
+      this.waiting.add(end);
+      work.then(
+        (v) => settle(() => resolve(v)),
+        (err: unknown) => settle(() => reject(err)),
+      );
+    });
   }
 
   /**
@@ -246,8 +301,8 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
     this.attempt = (async () => {
       try {
         const make = this.opts.createClient ?? createOnvifClient;
-        const client = make({ hostname: cfg.host, port: cfg.port, username: this.opts.username, password: this.opts.password, timeout: this.opts.timeoutMs ?? 5000 });
-        await client.connect();
+        const client = make({ hostname: cfg.host, port: cfg.port, username: this.opts.username, password: this.opts.password, timeout: this.callTimeoutMs });
+        await this.withDeadline('connect', this.opts.connectTimeoutMs ?? ONVIF_CONNECT_TIMEOUT_MS, client.connect());
         const profiles = client.profiles ?? [];
         const token = cfg.profileToken || client.activeSource?.profileToken || profiles[0]?.$?.token;
         if (cfg.profileToken && !profiles.some((p) => p.$?.token === cfg.profileToken)) {
@@ -256,13 +311,13 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
         }
         if (!token) throw new CameraError('no-profile', 'the camera reports no media profile (check the user\'s rights)', this.id);
         // GetPresets needs valid credentials even where GetServices/GetProfiles do not.
-        const presets = parsePresets(await client.getPresets({ profileToken: token }));
+        const presets = parsePresets(await this.withDeadline('connect: GetPresets', this.callTimeoutMs, client.getPresets({ profileToken: token })));
         const profile = profiles.find((p) => p.$?.token === token);
         const ptzToken = profile?.PTZConfiguration?.$?.token;
         let caps: Capabilities = { absolute: true, relative: true, continuous: true };
         if (ptzToken) {
           try {
-            const o = await client.getConfigurationOptions(ptzToken);
+            const o = await this.withDeadline('connect: GetConfigurationOptions', this.callTimeoutMs, client.getConfigurationOptions(ptzToken));
             if (o?.ptzspaces?.length) {
               const names = o.ptzspaces.map((s) => s.name);
               const deg = o.ptzspaces.find((s) => s.name === 'absolutePanTiltPositionSpace' && /degree/i.test(String(s.uri)));
@@ -273,8 +328,11 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
                 degreesSpaceUri: deg ? String(deg.uri) : undefined,
               };
             }
-          } catch {
-            // Options are optional: moves will be tried and fall back on faults.
+          } catch (err) {
+            // Options are optional (a user may lack the rights to read them): moves will be tried
+            // and fall back on faults. A camera that stops answering is not connected though.
+            const e = classifyError(err, this.id, 'connect: GetConfigurationOptions');
+            if (e.code === 'unreachable' || e.code === 'closed') throw e;
           }
         }
         // Closed, or left idle while this attempt ran (no node uses the camera now): not connected.
@@ -325,7 +383,7 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
     const client = this.client;
     if (!client) throw new CameraError('closed', 'camera connection closed while connecting', this.id);
     try {
-      return await fn(client);
+      return await this.withDeadline(what, this.callTimeoutMs, fn(client));
     } catch (err) {
       const e = classifyError(err, this.id, what);
       if ((e.code === 'unreachable' || e.code === 'auth') && this.client === client) {
