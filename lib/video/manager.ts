@@ -265,7 +265,8 @@ export class VideoManager extends EventEmitter {
   }
 
   private async takeSnapshot(cameraId: string, signal: AbortSignal): Promise<Buffer> {
-    const src = await this.opts.resolveSource(cameraId);
+    // Asking a camera that hangs for its URIs must not hold up close() (which aborts the signal).
+    const src = await untilAborted(this.opts.resolveSource(cameraId), signal, 'snapshot not taken: the relay closed');
     if (src.snapshotUrl) {
       try {
         return await fetchSnapshot(src.snapshotUrl, { username: src.username, password: src.password, timeoutMs: this.opts.ioTimeoutMs ?? 5000, signal });
@@ -625,6 +626,31 @@ function truncateReason(s: string): string {
   let r = s;
   while (Buffer.byteLength(r) > 123) r = r.slice(0, -2);
   return r;
+}
+
+/**
+ * `work`'s outcome, or a rejection as soon as `signal` aborts; `work` is left to end by itself
+ * and its late outcome is ignored (a late error handled too).
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal, abortedMessage: string): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(new Error(abortedMessage));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new Error(abortedMessage));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

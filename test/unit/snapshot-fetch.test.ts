@@ -278,6 +278,26 @@ test('clearing the store stops the snapshots being fetched: the HTTP request and
   }
 });
 
+test('close() does not wait for a camera that never says where its picture is: the snapshot being taken is abandoned at once', async () => {
+  const { VideoManager } = await import('../../lib/video/manager');
+  // A camera whose stream and snapshot URIs never come (an ONVIF request left hanging).
+  let asked = 0;
+  const mgr = new VideoManager({
+    resolveSource: () => {
+      asked++;
+      return new Promise(() => undefined);
+    },
+    ffmpegPath: '/nonexistent/ffmpeg', // no relay: the snapshot only
+  });
+  const r = mgr.alert('AL-H', 'cam');
+  assert.equal(asked, 1, 'the snapshot asked for the source');
+  let bound: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([mgr.close().then(() => 'closed'), new Promise((res) => (bound = setTimeout(() => res('still closing'), 10_000)))]);
+  clearTimeout(bound);
+  assert.equal(closed, 'closed', 'close() ended without the source');
+  assert.equal(await r.snapshot, undefined, 'no snapshot, and no error thrown');
+});
+
 test('snapshots off: an alert fetches no snapshot and grabs no frame, keeps none and links none; the route answers as for an unknown alert', async () => {
   const { VideoManager } = await import('../../lib/video/manager');
   let snapshotGets = 0;
