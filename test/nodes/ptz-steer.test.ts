@@ -289,6 +289,40 @@ describe('ptz-steer node', () => {
     assert.ok(far.calls.some((c) => c.action === 'AbsoluteMove'));
   });
 
+  it('a camera that closes the connection part-way through its AbsoluteMove reply: the alert moves on to the next camera, is sent, and the node is done with it', async () => {
+    const near = await virtualCamera();
+    const far = await virtualCamera();
+    const farPos = destination(ORIGIN, 90, 120);
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'cameras' },
+      cameraNode('near', near),
+      cameraNode('far', far, { lat: farPos.lat, lon: farPos.lon }),
+      { id: 'steer', z: 'tab', type: 'ptz-steer', mode: 'automatic', returnHomeS: 0, wires: [['out'], ['err']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+      { id: 'err', z: 'tab', type: 'helper' },
+      { id: 'handled', z: 'tab', type: 'complete', scope: ['steer'], uncaught: false, wires: [['done']] },
+      { id: 'done', z: 'tab', type: 'helper' },
+    ];
+    await helper.load([vigieCamera, ptzSteer, completeNode], flow, creds(['near', 'far']));
+    const out = collect(helper.getNode('out'));
+    const errs = collect(helper.getNode('err'));
+    const done = collect(helper.getNode('done'));
+    await waitFor(() => findCamera('near')?.state === 'connected' && findCamera('far')?.state === 'connected', 15_000, 'both cameras connected');
+    // The nearest camera's web server fails mid-reply: the onvif client alone would wait for ever.
+    near.halfReply(['AbsoluteMove']);
+    helper.getNode('steer').receive({ payload: alert('cut', destination(ORIGIN, 0, 60)) });
+    // Bound: the near camera's command deadline (5 s) and the far camera's move.
+    await waitFor(() => done.length >= 1, 30_000, 'ptz-steer done with the alert');
+    assert.ok(near.calls.some((c) => c.action === 'AbsoluteMove' && c.halfReplied), 'the near camera was tried first');
+    assert.equal(out.length, 1, 'the alert was sent once');
+    assert.equal(out[0].payload.id, 'cut');
+    assert.equal(out[0].payload.camera.id, 'far');
+    assert.equal(out[0].payload.camera.state, 'on-target');
+    assert.equal(errs.length, 0);
+    // The near camera is retried with back-off, and is connected again (connecting uses no AbsoluteMove).
+    await waitFor(() => findCamera('near')?.state === 'connected', 15_000, 'the near camera connected again');
+  });
+
   it('an alert whose only camera is busy with a gunshot waits (yellow status), and gets the camera once the gunshot is dismissed', async () => {
     const cam = await virtualCamera();
     const flow = [

@@ -132,4 +132,16 @@ describe('vigie-camera node', () => {
     assert.equal(r4.body.ok, false);
     assert.equal(r4.body.code, 'unreachable');
   });
+
+  it('"Test connection" of a camera that closes the connection part-way through its reply answers "unreachable" instead of hanging', async () => {
+    await helper.load(vigieCamera, flow(), { cfg1: { username: 'op', password: 's3cret' } });
+    cam.halfReply(['GetPresets']);
+    const form = { id: 'cfg1', host: '127.0.0.1', port: String(cam.port), username: 'op', password: '__PWRD__' };
+    // Bound: the command's deadline (5 s) and some; a hung request fails the test with a timeout.
+    const r = await helper.request().post('/vigie/camera/test').send(form).timeout(30_000).expect(200);
+    assert.equal(r.body.ok, false, JSON.stringify(r.body));
+    assert.equal(r.body.code, 'unreachable');
+    assert.match(r.body.error, /^connect: GetPresets: camera unreachable: no complete answer within 5000 ms/);
+    assert.ok(cam.calls.some((c) => c.action === 'GetPresets' && c.halfReplied));
+  });
 });
