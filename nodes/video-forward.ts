@@ -12,7 +12,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { findCamera } from '../lib/camera/registry';
 import { DroppedFieldWarnings, screenAlert, VideoLinks } from '../lib/contracts';
 import type { CameraHandle } from '../lib/camera/types';
-import { normaliseRoot, parseVideoPath, VerifyClient, VIDEO_FORWARD_SETTINGS, VideoManager, VideoSource, VideoStats } from '../lib/video/manager';
+import { normaliseRoot, parseVideoPath, requestUrl, VerifyClient, VIDEO_FORWARD_SETTINGS, VideoManager, VideoSource, VideoStats } from '../lib/video/manager';
 import { LiveTickets } from '../lib/video/tickets';
 import type { SourceErrorCode } from '../lib/video/ffmpeg';
 import { errorStatus, shortText } from '../lib/util/status';
@@ -116,14 +116,31 @@ export = function (RED: NodeAPI) {
     });
   }
 
+  /** Faults of the upgrade listener already logged: each is said once, however often a client provokes it. */
+  const upgradeFaultsLogged = new Set<string>();
+  const logUpgradeFault = (text: string, log: (t: string) => void = (t) => RED.log.error(`video-forward: ${t}`)): void => {
+    if (upgradeFaultsLogged.has(text) || upgradeFaultsLogged.size >= 50) return;
+    upgradeFaultsLogged.add(text);
+    log(text);
+  };
+
   const addUpgrade = (): void => {
     if (upgradeListener || !RED.server) return;
+    // Runs in the server's 'upgrade' event for any request from anyone: a throw there would end
+    // Node-RED, so nothing may leave it.
     upgradeListener = (req, socket, head) => {
-      const pathname = new URL(req.url ?? '/', 'http://x').pathname;
-      const p = parseVideoPath(pathname, httpRoot());
-      if (!p || p.what !== 'live') return; // not ours: leave it to the others (editor comms, dashboard, websocket nodes)
-      const m = managerFor(p.cameraId);
-      if (!m || !m.handleUpgrade(req, socket, head)) socket.destroy();
+      try {
+        const u = requestUrl(req.url);
+        const p = u && parseVideoPath(u.pathname, httpRoot());
+        // Not ours, or a target that cannot be read: left to the others (editor comms, dashboard,
+        // websocket nodes); Node-RED's own listener closes what nobody answers.
+        if (!p || p.what !== 'live') return;
+        const m = managerFor(p.cameraId);
+        if (!m || !m.handleUpgrade(req, socket, head)) socket.destroy();
+      } catch (err) {
+        socket.destroy();
+        logUpgradeFault(`live video upgrade failed: ${(err as Error)?.message ?? String(err)}`);
+      }
     };
     RED.server.on('upgrade', upgradeListener);
   };
@@ -233,10 +250,12 @@ export = function (RED: NodeAPI) {
     const onSourceError = (e: { cameraId: string; kind: string; error: Error }): void => node.warn(`camera ${e.cameraId} (${e.kind}): ${e.error.message}; retrying`);
     const onViewerRefused = (e: { cameraId: string; error: Error }): void => node.error(`live view of camera ${e.cameraId} refused: ${e.error.message}`);
     const onSnapshotError = (e: { alertId: string; cameraId: string; error: Error }): void => node.warn(`alert ${e.alertId}: no snapshot from camera ${e.cameraId}: ${e.error.message}`);
+    const onUpgradeError = (e: { cameraId: string; error: Error }): void => logUpgradeFault(`live view of camera ${e.cameraId}: upgrade failed: ${e.error.message}`, (t) => node.error(t));
     manager.on('change', onChange);
     manager.on('source-error', onSourceError);
     manager.on('viewer-refused', onViewerRefused);
     manager.on('snapshot-error', onSnapshotError);
+    manager.on('upgrade-error', onUpgradeError);
     showStatus(manager.stats());
 
     // While ffmpeg is missing it is looked for again now and then, so the status follows an
@@ -318,6 +337,7 @@ export = function (RED: NodeAPI) {
       manager.off('source-error', onSourceError);
       manager.off('viewer-refused', onViewerRefused);
       manager.off('snapshot-error', onSnapshotError);
+      manager.off('upgrade-error', onUpgradeError);
       managers.delete(manager);
       removeUpgrade();
       manager

@@ -132,6 +132,21 @@ export const VIDEO_FORWARD_SETTINGS = {
   snapshotKeepS: { min: 5, max: 604_800, default: 3600 },
 } as const;
 
+/**
+ * A request's target as a URL, or undefined when it cannot be read (a request is not ours
+ * then). The path is taken as sent, as Node-RED's own handlers read it: "//host:99999/" is a
+ * path there, not a host and a port (resolved against a base, it would be one, and throw).
+ * Anyone can send any request line: this never throws.
+ */
+export function requestUrl(url: string | undefined): URL | undefined {
+  try {
+    const target = url || '/';
+    return target.startsWith('/') ? new URL('http://x' + target) : new URL(target); // absolute form: "GET http://host/path"
+  } catch {
+    return undefined;
+  }
+}
+
 /** `<root>vigie/video/<cameraId>/<what>` → parts, or undefined when the path is not ours. */
 export function parseVideoPath(pathname: string, root = '/'): { cameraId: string; what: 'live' | 'mjpeg' | 'snapshot' | 'ticket' } | undefined {
   const prefix = normaliseRoot(root) + 'vigie/video/';
@@ -171,8 +186,8 @@ export interface Viewer {
 }
 
 export function viewerOf(req: http.IncomingMessage): Viewer {
-  const u = new URL(req.url ?? '/', 'http://x');
-  const named = u.searchParams.get('viewer') ?? u.searchParams.get('operator');
+  const u = requestUrl(req.url);
+  const named = u?.searchParams.get('viewer') ?? u?.searchParams.get('operator');
   const fwd = req.headers['x-forwarded-for'];
   const addr = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0].trim() || req.socket.remoteAddress || 'unknown';
   return named ? { label: `${named.slice(0, 80)} (${addr})`, named: true } : { label: addr, named: false };
@@ -406,22 +421,33 @@ export class VideoManager extends EventEmitter {
 
   // ---- HTTP and WebSocket ---------------------------------------------------------------
 
-  /** Handles an HTTP upgrade if the path is a live URL of ours; returns false otherwise. */
+  /**
+   * Handles an HTTP upgrade if the path is a live URL of ours; returns false otherwise (a
+   * target that cannot be read included: the server's other upgrade handlers have it). Never
+   * throws: it runs in the server's 'upgrade' event, where a throw ends the process. An
+   * unexpected fault (a throwing verifyClient) destroys that socket and is emitted as
+   * 'upgrade-error'.
+   */
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const pathname = new URL(req.url ?? '/', 'http://x').pathname;
-    const p = parseVideoPath(pathname, this.opts.httpRoot);
+    const u = requestUrl(req.url);
+    if (!u) return false;
+    const p = parseVideoPath(u.pathname, this.opts.httpRoot);
     if (!p || p.what !== 'live') return false;
-    if (this.closed) {
+    try {
+      if (this.closed) {
+        socket.destroy();
+        return true;
+      }
+      if (!this.tickets.redeem(u.searchParams.get('ticket'), p.cameraId)) {
+        const body = `live video needs a ticket: GET ${this.root}vigie/video/${encodeURIComponent(p.cameraId)}/ticket first (single use, ${Math.round(TICKET_TTL_MS / 1000)} s)\n`;
+        socket.end(`HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        return true;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.attachLive(ws, p.cameraId, viewerOf(req), alertOf(req)));
+    } catch (err) {
       socket.destroy();
-      return true;
+      this.emit('upgrade-error', { cameraId: p.cameraId, error: err instanceof Error ? err : new Error(String(err)) });
     }
-    const ticket = new URL(req.url ?? '/', 'http://x').searchParams.get('ticket');
-    if (!this.tickets.redeem(ticket, p.cameraId)) {
-      const body = `live video needs a ticket: GET ${this.root}vigie/video/${encodeURIComponent(p.cameraId)}/ticket first (single use, ${Math.round(TICKET_TTL_MS / 1000)} s)\n`;
-      socket.end(`HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-      return true;
-    }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.attachLive(ws, p.cameraId, viewerOf(req), alertOf(req)));
     return true;
   }
 
@@ -442,7 +468,8 @@ export class VideoManager extends EventEmitter {
 
   /** Serves ticket, mjpeg and snapshot.jpg; returns false when the path is not ours (bare HTTP servers). */
   handleRequest(req: http.IncomingMessage, res: http.ServerResponse): boolean {
-    const u = new URL(req.url ?? '/', 'http://x');
+    const u = requestUrl(req.url);
+    if (!u) return false;
     const p = parseVideoPath(u.pathname, this.opts.httpRoot);
     if (!p || p.what === 'live') return false;
     if (p.what === 'ticket') this.serveTicket(p.cameraId, res);
@@ -617,7 +644,7 @@ function refusalReason(err: unknown): RefusalReason {
 }
 
 function alertOf(req: http.IncomingMessage): string | undefined {
-  const a = new URL(req.url ?? '/', 'http://x').searchParams.get('alert');
+  const a = requestUrl(req.url)?.searchParams.get('alert');
   return a ? a.slice(0, 200) : undefined;
 }
 

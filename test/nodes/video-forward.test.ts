@@ -15,7 +15,9 @@ import { VirtualCamera } from '../../lib/sim/camera/virtual-camera';
 import { isJpeg } from '../../lib/video/jpeg';
 import { auditBus, AuditEvent } from '../../lib/alerts/bus';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
+import { VideoManager } from '../../lib/video/manager';
 import { findBinary } from '../../lib/util/binaries';
 import { tempDir } from '../support/tmp';
 import { childFfmpegPids, closeWs, collectWs, ffprobeStreams, RtspServer, startRtspServer, tfdtOf, topBoxes } from '../support/video-sources';
@@ -115,6 +117,44 @@ function recordSpawns(): { cameraSnapshots(): number; frameGrabs(): number; rest
   };
 }
 
+/**
+ * Sends a WebSocket upgrade request for `target` over a raw TCP socket to the helper's
+ * Node-RED server; resolves with what came back once the server closed the socket.
+ */
+function rawUpgrade(target: string): Promise<string> {
+  const port = (helper._server.address() as net.AddressInfo).port;
+  return new Promise((resolve, reject) => {
+    let got = '';
+    const c = net.connect(port, '127.0.0.1', () =>
+      c.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`),
+    );
+    const deadline = setTimeout(() => {
+      c.destroy();
+      reject(new Error(`the server neither answered nor closed the upgrade of ${target}`));
+    }, 60_000);
+    c.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    c.on('error', () => undefined); // a reset is a close too
+    c.on('close', () => {
+      clearTimeout(deadline);
+      resolve(got);
+    });
+  });
+}
+
+/** Records the process's uncaught exceptions while `fn` runs (one would end a real Node-RED). */
+async function recordingUncaught(fn: (uncaught: unknown[]) => Promise<void>): Promise<void> {
+  const uncaught: unknown[] = [];
+  const record = (e: unknown): void => {
+    uncaught.push(e);
+  };
+  process.on('uncaughtException', record);
+  try {
+    await fn(uncaught);
+  } finally {
+    process.off('uncaughtException', record);
+  }
+}
+
 let rtsp: RtspServer;
 const unregister: Array<() => void> = [];
 
@@ -212,6 +252,51 @@ describe('video-forward node', () => {
     const end = buf.indexOf(Buffer.from([0xff, 0xd9]), start);
     assert.ok(start >= 0 && end > start, 'a JPEG frame in the multipart stream');
     assert.match(buf.subarray(0, start).toString('latin1'), /--vigieframe\r\nContent-Type: image\/jpeg\r\nContent-Length: \d+/);
+  });
+
+  it('a WebSocket upgrade whose target is no URL ("//", "//host:99999/", "//[") neither crashes Node-RED nor is answered by video-forward; Node-RED closes it and video is still served', async () => {
+    await recordingUncaught(async (uncaught) => {
+      await helper.load([captureRed, videoForward, catchNode], flow());
+      // (Not "http://[": Node-RED's own editor-comms listener throws on it, before video-forward's runs.)
+      const targets = ['//', '//host:99999/', '//['];
+      // Not ours: left to the server's other upgrade handlers; Node-RED's own closes what nobody took.
+      const answers = await Promise.all(targets.map((t) => rawUpgrade(t)));
+      assert.deepEqual(uncaught, [], 'no uncaught exception');
+      assert.deepEqual(answers, targets.map(() => ''), 'closed without an answer');
+      // Still running, the live route included: it asks for a ticket, which the ticket route gives.
+      assert.match(await rawUpgrade('/red/vigie/video/cam-r/live'), /^HTTP\/1\.1 401 Unauthorized\r\n/);
+      const ticket = await fetch(`${helper.url()}/red/vigie/video/cam-r/ticket`);
+      assert.equal(ticket.status, 200);
+      assert.match(((await ticket.json()) as { ticket: string }).ticket, /^[A-Za-z0-9_-]{32}$/);
+      assert.deepEqual(uncaught, [], 'no uncaught exception');
+    });
+  });
+
+  it('an unexpected fault while taking a live upgrade closes that socket, is logged once, and leaves Node-RED running', async () => {
+    await recordingUncaught(async (uncaught) => {
+      await helper.load([captureRed, videoForward, catchNode], flow());
+      const handleUpgrade = mock.method(VideoManager.prototype, 'handleUpgrade', () => {
+        throw new Error('upgrade broke');
+      });
+      try {
+        assert.equal(await rawUpgrade('/red/vigie/video/cam-r/live'), '', 'closed without an answer');
+        assert.equal(await rawUpgrade('/red/vigie/video/cam-r/live?again'), '');
+        assert.equal(handleUpgrade.mock.callCount(), 2);
+      } finally {
+        handleUpgrade.mock.restore();
+      }
+      assert.deepEqual(uncaught, [], 'no uncaught exception');
+      const logged = helper
+        .log()
+        .args.map((a: Any[]) => a[0])
+        .filter((m: Any) => /upgrade/.test(String(m?.msg)));
+      assert.deepEqual(
+        logged.map((m: Any) => [m.level, m.msg]),
+        [[helper.log().ERROR, 'video-forward: live video upgrade failed: upgrade broke']],
+        'said once for the two',
+      );
+      assert.match(await rawUpgrade('/red/vigie/video/cam-r/live'), /^HTTP\/1\.1 401 Unauthorized\r\n/, 'still taking live upgrades');
+    });
   });
 
   it('refuses unusable input with done(err) naming the field, and keeps running', async () => {
