@@ -283,7 +283,13 @@ export = function (RED: NodeAPI) {
     watchForFfmpeg();
 
     const droppedFields = new DroppedFieldWarnings((t) => node.warn(t));
-    function handle(msg: NodeMessage): NodeMessage {
+    /**
+     * The alert to send on; `noVideo` when its camera part cannot be used (not an object, no id,
+     * a camera not deployed, as during a redeploy of its vigie-camera): the alert still goes on
+     * to the operators, without video. Throws for what may not go on at all (not an alert,
+     * no id, samples or a voice label).
+     */
+    function handle(msg: NodeMessage): { out: NodeMessage; alertId: string; noVideo?: ContractError } {
       const payload = requireObject(msg.payload, 'payload');
       const screened = screenAlert(payload);
       const alertId = requireString(payload, 'id');
@@ -292,10 +298,17 @@ export = function (RED: NodeAPI) {
       // No camera could be chosen, the chosen one failed, or it is busy with another alert (still
       // waiting, or released after its look): its picture is of that one, so the alert goes on
       // to the operators without video.
-      if (payload.camera === undefined || (isObject(payload.camera) && CAMERA_ELSEWHERE.has(String(payload.camera.state)))) return passOn();
-      const camera = requireObject(payload.camera, 'payload.camera');
-      const cameraId = requireString(camera, 'id', 'payload.camera');
-      if (!findCamera(cameraId)) throw new ContractError('payload.camera.id', 'the id of a deployed vigie-camera config node', cameraId);
+      if (payload.camera === undefined || (isObject(payload.camera) && CAMERA_ELSEWHERE.has(String(payload.camera.state)))) return { out: passOn(), alertId };
+      let cameraId: string;
+      let camera: Record<string, unknown>;
+      try {
+        camera = requireObject(payload.camera, 'payload.camera');
+        cameraId = requireString(camera, 'id', 'payload.camera');
+        if (!findCamera(cameraId)) throw new ContractError('payload.camera.id', 'the id of a deployed vigie-camera config node', cameraId);
+      } catch (err) {
+        if (!(err instanceof ContractError)) throw err;
+        return { out: passOn(), alertId, noVideo: err };
+      }
       // ptz-steer may send the alert while the camera turns ("moving") or awaits a confirmation
       // ("proposed"), then again on target: the snapshot is retaken then.
       const cameraSettled = camera.state !== 'moving' && camera.state !== 'proposed';
@@ -314,20 +327,26 @@ export = function (RED: NodeAPI) {
         showStatus(manager.stats());
       }
       r.snapshot.catch(() => undefined);
-      return passOn(r.video);
+      return { out: passOn(r.video), alertId };
     }
 
     node.on('input', (msg: NodeMessage, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
-      let out: NodeMessage;
+      let handled: ReturnType<typeof handle>;
       try {
-        out = handle(msg);
+        handled = handle(msg);
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
         node.status({ fill: 'red', shape: 'ring', text: err instanceof ContractError ? `bad input: ${err.field}` : shortText(err.message) });
         done(err);
         return;
       }
-      send(out);
+      send(handled.out);
+      const noVideo = handled.noVideo;
+      if (noVideo) {
+        // As for a relay that could not start: the operators get the alert, the log says why it has no video.
+        node.warn(`alert ${handled.alertId}: sent on without video: ${noVideo.message}`);
+        node.status({ fill: 'red', shape: 'ring', text: `no video: ${noVideo.field}` });
+      }
       done();
     });
 

@@ -299,15 +299,14 @@ describe('video-forward node', () => {
     });
   });
 
-  it('refuses unusable input with done(err) naming the field, and keeps running', async () => {
+  it('refuses what is no alert with done(err) naming the field, and keeps running', async () => {
     await helper.load([captureRed, videoForward, catchNode], flow());
     const vf = helper.getNode('vf');
     const cases: Array<[unknown, RegExp]> = [
       ['text', /^payload: expected an object, got "text"/],
-      [{ ...alert('A', 'cam-r'), camera: 'cam-r' }, /^payload\.camera: expected an object/],
-      [{ ...alert('A', 'cam-r'), camera: { id: 7 } }, /^payload\.camera\.id: expected a non-empty string, got 7/],
       [{ ...alert('A', 'cam-r'), id: '' }, /^payload\.id: expected a non-empty string/],
-      [alert('A', 'no-such-camera'), /^payload\.camera\.id: expected the id of a deployed vigie-camera config node, got "no-such-camera"/],
+      // No id: refused before its camera part is looked at.
+      [{ ...alert('A', 'no-such-camera'), id: undefined }, /^payload\.id: expected a non-empty string/],
     ];
     for (const [payload, re] of cases) {
       const caught = nextMessage('caught');
@@ -322,6 +321,57 @@ describe('video-forward node', () => {
     assert.equal((await got).payload.video.live, '/red/vigie/video/cam-r/live');
   });
 
+  it('an alert whose camera part cannot be used (not an object, no id, a camera not deployed) goes on without video; the warning and a red status name the field', async () => {
+    await helper.load([captureRed, videoForward, catchNode], flow());
+    const vf = helper.getNode('vf');
+    const statuses: Any[] = [];
+    vf.on('call:status', (c: Any) => statuses.push(c.args[0]));
+    const warnings: string[] = [];
+    vf.on('call:warn', (c: Any) => warnings.push(String(c.args[0])));
+    const caught: Any[] = [];
+    helper.getNode('caught').on('input', (m: Any) => caught.push(m));
+    const withCamera = (id: string, camera: unknown): Record<string, unknown> => ({ ...alert(id, 'cam-r'), camera });
+    const onTarget = (id: string, cameraId: string, state: string): Record<string, unknown> => {
+      const a = alert(id, cameraId);
+      (a.camera as { state: string }).state = state;
+      return a;
+    };
+    const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+      [withCamera('B1', 'cam-r'), 'payload.camera', /^alert B1: sent on without video: payload\.camera: expected an object, got "cam-r"$/],
+      [withCamera('B2', { id: 7, state: 'on-target' }), 'payload.camera.id', /^alert B2: sent on without video: payload\.camera\.id: expected a non-empty string, got 7$/],
+      [withCamera('B3', { name: 'cam-r', state: 'moving' }), 'payload.camera.id', /^alert B3: sent on without video: payload\.camera\.id: expected a non-empty string$/],
+      // A vigie-camera being redeployed is not in the registry for a moment.
+      ...(['on-target', 'preset', 'proposed', 'moving'] as const).map(
+        (state, i): [Record<string, unknown>, string, RegExp] => [
+          onTarget(`U${i}`, 'no-such-camera', state),
+          'payload.camera.id',
+          new RegExp(`^alert U${i}: sent on without video: payload\\.camera\\.id: expected the id of a deployed vigie-camera config node, got "no-such-camera"$`),
+        ],
+      ),
+    ];
+    for (const [payload, field, warning] of cases) {
+      const got = nextMessage('out');
+      warnings.length = 0;
+      statuses.length = 0;
+      vf.receive({ payload });
+      const m = await got;
+      assert.equal(m.payload.id, payload.id, 'the alert itself goes on');
+      assert.equal(m.payload.label, 'glass_break');
+      assert.equal(m.payload.video, undefined, 'without video');
+      // A camera not deployed is still named (the console says which it was); one that is no object is dropped.
+      if (String(payload.id).startsWith('U')) assert.equal(m.payload.camera.id, 'no-such-camera');
+      if (payload.id === 'B1') assert.equal(m.payload.camera, undefined);
+      await waitFor(() => warnings.some((w) => warning.test(w)), 10_000, `the warning for ${String(payload.id)}: ${warnings.join(' | ')}`);
+      assert.deepEqual(statuses[statuses.length - 1], { fill: 'red', shape: 'ring', text: `no video: ${field}` });
+    }
+    // Not an error for Catch nodes, as for a relay that could not start.
+    assert.deepEqual(caught, []);
+    // Still working after them.
+    const got = nextMessage('out');
+    vf.receive({ payload: alert('AL-OK', 'cam-r') });
+    assert.equal((await got).payload.video.live, '/red/vigie/video/cam-r/live');
+  });
+
   it('privacy: refuses an alert carrying samples, naming the field; voice scores and unknown fields never go out, named in a warning once', async () => {
     // No ffmpeg: the links are made all the same, and no relay is started.
     await helper.load([captureRed, videoForward, catchNode], flow({ ffmpegPath: '/nonexistent/ffmpeg' }));
@@ -330,17 +380,23 @@ describe('video-forward node', () => {
     vf.on('call:status', (c: Any) => statuses.push(c.args[0]));
     const warnings: string[] = [];
     vf.on('call:warn', (c: Any) => warnings.push(String(c.args[0])));
+    const sent: Any[] = [];
+    helper.getNode('out').on('input', (m: Any) => sent.push(m));
     for (const [payload, re] of [
       [{ ...alert('S1', 'cam-r'), samples: [0.1, 0.2] }, /^payload\.samples: expected no such field \(privacy guarantee 1: audio samples never travel in messages\)$/],
       [{ ...alert('S2', 'cam-r'), span: { sensor: 's1', start: 0, frames: 4800, data: 'UklGRiQAAABXQVZF' } }, /^payload\.span\.data: expected only sensor, start, frames in a span/],
-      // Refused before anything else is looked at: the camera, the id.
+      // Refused before anything else is looked at: the camera, the id. A camera part that cannot be
+      // used would send the alert on without video; one carrying samples goes nowhere.
       [{ ...alert('S3', 'no-such-camera'), samples: [0.1] }, /^payload\.samples: /],
+      [{ ...alert('S5', 'cam-r'), camera: 'cam-r', samples: [0.1] }, /^payload\.samples: /],
+      [{ ...alert('S6', 'cam-r'), camera: { state: 'on-target' }, span: { sensor: 's1', start: 0, frames: 1, data: 'UklGRiQAAABXQVZF' } }, /^payload\.span\.data: /],
       [{ ...alert('S4', 'cam-r'), id: undefined, label: 'speech' }, /^payload\.label: expected a sound class, not a voice class/],
     ] as Array<[Record<string, unknown>, RegExp]>) {
       const caught = nextMessage('caught');
       vf.receive({ payload });
       assert.match(String((await caught).error.message).replace(/^ContractError: /, ''), re);
     }
+    assert.deepEqual(sent, [], 'none of them sent on');
     assert.ok(statuses.some((s) => s.fill === 'red' && s.text === 'bad input: payload.samples'));
     // With video links, and without (its camera failed): either way the alert goes on without them.
     const junk = { scores: { glass_break: 0.9, speech: 0.4 }, pcm: 'UklGRiQAAABXQVZF', level: { dbfs: -10, samples: [0.1, 0.2] } };
