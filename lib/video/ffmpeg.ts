@@ -3,7 +3,7 @@
  * first video stream only and drops audio, data and subtitles (DESIGN §4.4): `-map 0:v:0
  * -an -dn -sn`. Output always goes to a pipe; nothing is written to disk.
  */
-import { ChildProcessByStdio, spawn } from 'child_process';
+import { ChildProcess, ChildProcessByStdio, spawn } from 'child_process';
 import { Readable } from 'stream';
 import { findBinary } from '../util/binaries';
 import { concatScript, hasCredentials, redactCredentials, SCRIPT_INPUT_ARGS, withCredentials } from '../util/url-credentials';
@@ -164,48 +164,87 @@ function lastLine(s: string): string {
   return (lines[lines.length - 1] ?? '').slice(0, 300);
 }
 
-/** A running ffmpeg: stdout is the product, stderr is kept (bounded) to explain failures. */
+/**
+ * A running ffmpeg: stdout is the product, stderr is kept (bounded) to explain failures.
+ * Never throws. When the process cannot be started (spawn throws, as for ENOMEM or E2BIG, or
+ * returns a child without pipes or pid, as for EMFILE, ENFILE or ENOENT, whose 'error' comes
+ * on the next tick) there is no `stdout`, `exited` resolves as soon as the cause is known, and
+ * `startError` then says why.
+ */
 export class FfmpegProcess {
-  readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  readonly child?: ChildProcessByStdio<null, Readable, Readable>;
+  /** ffmpeg's standard output, the product; undefined when it could not be started. */
+  readonly stdout?: Readable;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private stderrTail = '';
   private killTimer?: NodeJS.Timeout;
   private done = false;
+  private notStarted?: string;
 
   /** `stdin`: text written to ffmpeg's standard input, then closed (an input script; see inputScript). */
   constructor(binary: string, args: string[], stdin?: string) {
-    const child = spawn(binary, args, { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    if (stdin !== undefined && child.stdin) {
-      child.stdin.on('error', () => undefined); // EPIPE if ffmpeg exits first: the exit explains it
-      child.stdin.end(stdin);
+    let resolveExited!: (r: { code: number | null; signal: NodeJS.Signals | null }) => void;
+    this.exited = new Promise((resolve) => (resolveExited = resolve));
+    let settled = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (settled) return;
+      settled = true;
+      this.done = true;
+      if (this.killTimer) clearTimeout(this.killTimer);
+      resolveExited({ code, signal });
+    };
+    let child: ChildProcess;
+    try {
+      child = spawn(binary, args, { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    } catch (err) {
+      this.notStarted = err instanceof Error ? err.message : String(err);
+      finish(null, null);
+      return;
     }
-    this.child = child as ChildProcessByStdio<null, Readable, Readable>;
-    // Pipe errors (EPIPE when the child dies) surface through 'close'; never crash the runtime.
-    this.child.stdout.on('error', () => undefined);
-    this.child.stderr.on('error', () => undefined);
-    this.child.stderr.setEncoding('utf8');
-    this.child.stderr.on('data', (d: string) => {
-      this.stderrTail = (this.stderrTail + d).slice(-4000);
+    // First of all: a child that failed to start emits 'error' on the next tick, and an 'error'
+    // with no listener ends the process.
+    child.on('error', (err) => {
+      if (this.notStarted !== undefined) this.notStarted = err.message;
+      else this.stderrTail += `\n${err.message}`;
+      finish(null, null);
     });
-    this.exited = new Promise((resolve) => {
-      let settled = false;
-      const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
-        if (settled) return;
-        settled = true;
-        this.done = true;
-        if (this.killTimer) clearTimeout(this.killTimer);
-        resolve({ code, signal });
-      };
-      this.child.on('error', (err) => {
-        this.stderrTail += `\n${err.message}`;
-        finish(null, null);
-      });
-      this.child.on('close', finish);
+    child.on('close', finish);
+    // Pipe errors (EPIPE when the child dies) surface through 'close'; never crash the runtime.
+    child.stdin?.on('error', () => undefined); // EPIPE if ffmpeg exits first: the exit explains it
+    child.stdout?.on('error', () => undefined);
+    child.stderr?.on('error', () => undefined);
+    if (!child.stdout || !child.stderr || (stdin !== undefined && !child.stdin) || child.pid === undefined) {
+      // No pipes (out of file descriptors) or no pid (no such binary, no process): nothing runs.
+      // Its 'error' (next tick) gives the cause; a child that gives none is over all the same.
+      const missing = [!child.stdout && 'stdout', !child.stderr && 'stderr', stdin !== undefined && !child.stdin && 'stdin', child.pid === undefined && 'pid'].filter(Boolean);
+      this.notStarted = `spawn ${binary} gave no ${missing.join(', ')}`;
+      for (const pipe of [child.stdin, child.stdout, child.stderr]) pipe?.destroy();
+      if (child.pid !== undefined) {
+        try {
+          child.kill('SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+      setImmediate(() => finish(null, null));
+      return;
+    }
+    if (stdin !== undefined) child.stdin?.end(stdin);
+    this.child = child as ChildProcessByStdio<null, Readable, Readable>;
+    this.stdout = child.stdout;
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => {
+      this.stderrTail = (this.stderrTail + d).slice(-4000);
     });
   }
 
+  /** Why ffmpeg could not be started (known once `exited` has resolved); undefined when it ran. */
+  get startError(): Error | undefined {
+    return this.notStarted === undefined ? undefined : new Error(`ffmpeg could not be started: ${this.notStarted}`);
+  }
+
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.child?.pid;
   }
 
   get stderr(): string {
@@ -219,14 +258,16 @@ export class FfmpegProcess {
   /** SIGTERM, then SIGKILL if it lingers; resolves once the process is gone. */
   async kill(graceMs = 2000): Promise<void> {
     if (this.done) return;
+    const child = this.child;
+    if (!child) return void (await this.exited); // never started: its cause is being read
     try {
-      this.child.kill('SIGTERM');
+      child.kill('SIGTERM');
     } catch {
       /* already gone */
     }
     this.killTimer = setTimeout(() => {
       try {
-        this.child.kill('SIGKILL');
+        child.kill('SIGKILL');
       } catch {
         /* already gone */
       }

@@ -74,7 +74,14 @@ export abstract class Relay extends EventEmitter {
       (url) => {
         if (this.stopping) return;
         this.url = url;
-        this.spawn(url);
+        try {
+          this.spawn(url);
+        } catch (err) {
+          // Never a rejection nobody handles (it would end Node-RED), nor a relay left "starting".
+          this.proc = undefined;
+          this.clearStall();
+          this.failed(err instanceof Error ? err : new Error(String(err)));
+        }
       },
       (err: unknown) => this.failed(err instanceof Error ? err : new Error(String(err))),
     );
@@ -86,7 +93,8 @@ export abstract class Relay extends EventEmitter {
     const proc = new FfmpegProcess(this.opts.ffmpegPath, this.args(url), inputScript(url, this.inputOptions()));
     this.proc = proc;
     this.armStall();
-    proc.child.stdout.on('data', (chunk: Buffer) => {
+    // No stdout: ffmpeg could not be started; `exited` says so at once, and it is retried like a failed source.
+    proc.stdout?.on('data', (chunk: Buffer) => {
       if (this.proc !== proc) return;
       this.armStall();
       try {
@@ -102,7 +110,8 @@ export abstract class Relay extends EventEmitter {
       this.proc = undefined;
       this.clearStall();
       if (this.stopping) return;
-      const err = this.stalled ? new SourceError('timeout', `source stalled: no video for ${this.opts.stallMs ?? 15_000} ms`) : classifyFfmpegExit(proc.stderr, url, code, signal);
+      const err =
+        proc.startError ?? (this.stalled ? new SourceError('timeout', `source stalled: no video for ${this.opts.stallMs ?? 15_000} ms`) : classifyFfmpegExit(proc.stderr, url, code, signal));
       this.stalled = false;
       this.failed(err);
     });

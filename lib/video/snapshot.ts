@@ -120,7 +120,7 @@ export async function grabFrame(ffmpegPath: string, streamUrl: string, opts: { t
   const proc = new FfmpegProcess(ffmpegPath, frameGrabArgs(streamUrl, { ...input, width: opts.width }), inputScript(streamUrl, input));
   const chunks: Buffer[] = [];
   let size = 0;
-  proc.child.stdout.on('data', (c: Buffer) => {
+  proc.stdout?.on('data', (c: Buffer) => {
     size += c.length;
     if (size <= MAX_SNAPSHOT_BYTES) chunks.push(c);
   });
@@ -130,6 +130,8 @@ export async function grabFrame(ffmpegPath: string, streamUrl: string, opts: { t
   if (opts.signal?.aborted) abort();
   try {
     const { code, signal } = await proc.exited;
+    const startError = proc.startError;
+    if (startError) throw startError;
     const jpeg = Buffer.concat(chunks);
     if (code === 0 && isJpeg(jpeg)) return jpeg;
     throw classifyFfmpegExit(proc.stderr, streamUrl, code, signal);
