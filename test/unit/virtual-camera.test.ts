@@ -3,10 +3,11 @@
  * ffprobe reads the live stream (H.264 video AND an audio track, so the relay's audio drop is
  * tested against it), the snapshot is a JPEG, the encoder runs only while someone watches.
  */
-import { test, afterEach } from 'node:test';
+import { test, afterEach, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import { VirtualCamera, parseDurationMs } from '../../lib/sim/camera/virtual-camera';
 import { PtzModel } from '../../lib/sim/camera/ptz-model';
@@ -256,6 +257,59 @@ test('halfReply: the chosen action is carried out, then answered with half its b
   const r = await fetch(`http://127.0.0.1:${cam.port}/onvif/device_service`, { method: 'POST', body: soap, headers: { 'Content-Type': 'application/soap+xml' } });
   assert.equal(r.status, 200);
   assert.match(await r.text(), /GetSystemDateAndTimeResponse[\s\S]*<\/[^>]*Envelope>$/);
+});
+
+test('an ffmpeg that cannot be started (out of file descriptors) gives 503 on the stream and the snapshot, never an uncaught error', async () => {
+  const cam = await start();
+  // What spawn returns out of file descriptors: no pipes, no pid, 'error' on the next tick.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const childProcess = require('node:child_process') as typeof import('node:child_process');
+  const spawned: EventEmitter[] = [];
+  const spawn = mock.method(childProcess, 'spawn', () => {
+    const child = Object.assign(new EventEmitter(), { kill: () => false });
+    process.nextTick(() => child.emit('error', Object.assign(new Error('spawn ffmpeg EMFILE'), { code: 'EMFILE' })));
+    spawned.push(child);
+    return child;
+  });
+  const uncaught: unknown[] = [];
+  const onUncaught = (err: unknown) => uncaught.push(err);
+  process.on('uncaughtException', onUncaught);
+  try {
+    const live = await fetch(`http://127.0.0.1:${cam.port}/live.ts`);
+    assert.equal(live.status, 503);
+    assert.match(await live.text(), /could not be started/);
+    assert.equal(cam.encoderRunning, false);
+    const snap = await fetch(`http://127.0.0.1:${cam.port}/snapshot.jpg`);
+    assert.equal(snap.status, 503);
+    assert.match(await snap.text(), /EMFILE/);
+    assert.equal(spawned.length, 2, 'both tried to start ffmpeg');
+    await new Promise((r) => setImmediate(r));
+  } finally {
+    spawn.mock.restore();
+    process.off('uncaughtException', onUncaught);
+  }
+  assert.deepEqual(uncaught, []);
+  // Descriptors back: the stream starts.
+  const r = await fetch(`http://127.0.0.1:${cam.port}/live.ts`);
+  const reader = r.body!.getReader();
+  assert.ok((await reader.read()).value?.length);
+  await reader.cancel().catch(() => undefined);
+});
+
+test('a request target that is no URL gets 400, and the camera goes on answering', async () => {
+  const cam = await start();
+  for (const target of ['//', '//[', '//host:99999/']) {
+    const reply = await new Promise<string>((resolve, reject) => {
+      const sock = net.connect(cam.port, '127.0.0.1', () => sock.end(`GET ${target} HTTP/1.1\r\nHost: camera\r\nConnection: close\r\n\r\n`));
+      let text = '';
+      sock.on('data', (c) => (text += c.toString()));
+      sock.on('end', () => resolve(text));
+      sock.on('error', reject);
+    });
+    assert.match(reply, /^HTTP\/1\.1 400 /, target);
+  }
+  const r = await fetch(`http://127.0.0.1:${cam.port}/snapshot.jpg`);
+  assert.equal(r.status, 200);
 });
 
 test('the snapshot is a JPEG of the current picture, and changes when the camera turns', async () => {

@@ -307,7 +307,15 @@ export class VirtualCamera {
       });
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://camera');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://camera');
+    } catch {
+      // A target that is no URL (`//`, `//[`): thrown here, it would end the process.
+      res.writeHead(400, { 'Content-Type': 'text/plain' });
+      res.end('bad request target\n');
+      return;
+    }
     if (req.method === 'GET' && url.pathname === '/snapshot.jpg') {
       this.video.snapshot().then(
         (jpeg) => {
