@@ -17,8 +17,8 @@ import type { AddressInfo } from 'net';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { openSharedAuditLog, AuditLogHandle } from '../lib/alerts/audit';
-import { AlertConsole, DASHBOARD_SETTINGS, SiteInfo, SitePoint, userFromClient } from '../lib/alerts/console';
-import { AlertStore, StaleDecisionError } from '../lib/alerts/store';
+import { AlertConsole, DASHBOARD_SETTINGS, droppedAlertsWarning, SiteInfo, SitePoint, userFromClient } from '../lib/alerts/console';
+import { AlertRecord, AlertStore, StaleDecisionError } from '../lib/alerts/store';
 import { CameraLinks } from '../lib/alerts/camera-links';
 import { findCamera, listCameras, onCameraChange } from '../lib/camera/registry';
 import { errorStatus } from '../lib/util/status';
@@ -103,6 +103,8 @@ export = function (RED: NodeAPI) {
     const consoleCore = new AlertConsole({ store, actor: `auto:${node.id}`, site: () => siteInfo() });
     let audit: AuditLogHandle | undefined;
     let auditFailed = false;
+    /** Unhandled alerts the cap (maxAlerts) dropped since the node started. */
+    let droppedUnhandled = 0;
     let pruneTimer: NodeJS.Timeout | undefined;
     let base: DashboardBase | null | undefined;
     let closed = false;
@@ -111,9 +113,18 @@ export = function (RED: NodeAPI) {
     const snapshotFetches = new Set<AbortController>();
     const snapshotTimers = new Set<NodeJS.Timeout>();
 
+    /** Unhandled alerts the cap dropped (audited by the console): warned naming each, counted in the status. */
+    function tellDropped(records: AlertRecord[]): void {
+      if (!records.length) return;
+      droppedUnhandled += records.length;
+      node.warn(droppedAlertsWarning(records, store.maxAlerts));
+    }
+
+    let droppedAtLoad: AlertRecord[] = [];
     try {
       const loaded = store.load();
-      if (loaded) node.log(`restored ${loaded} alert(s) from ${store.file}`);
+      if (loaded.restored) node.log(`restored ${loaded.restored} alert(s) from ${store.file}`);
+      droppedAtLoad = loaded.droppedUnhandled;
     } catch (err) {
       node.warn(`could not restore alerts: ${(err as Error).message}`);
     }
@@ -131,6 +142,9 @@ export = function (RED: NodeAPI) {
         updateStatus();
       },
     );
+    // Told once the audit log listens, so the entries are written.
+    consoleCore.dropped(droppedAtLoad);
+    tellDropped(droppedAtLoad);
 
     /** Sensors and cameras for the site plan: config nodes if present, then what alerts carried. */
     function siteInfo(): SiteInfo {
@@ -172,7 +186,9 @@ export = function (RED: NodeAPI) {
       if (auditFailed) return node.status({ fill: 'red', shape: 'ring', text: `audit log failing${audit?.backlog ? ` (${audit.backlog} events waiting)` : ''}` });
       const c = store.counts();
       const open = c.new + c.seen;
-      node.status({ fill: 'green', shape: 'dot', text: `${c.new} new, ${open} open, ${store.size} kept` });
+      // Still full of unhandled alerts: the next one drops another.
+      if (droppedUnhandled && open >= store.maxAlerts) return node.status({ fill: 'red', shape: 'ring', text: `full (maxAlerts ${store.maxAlerts}): ${droppedUnhandled} unhandled dropped` });
+      node.status({ fill: 'green', shape: 'dot', text: `${c.new} new, ${open} open, ${store.size} kept${droppedUnhandled ? `, ${droppedUnhandled} unhandled dropped` : ''}` });
     }
 
     function persist(): void {
@@ -253,6 +269,7 @@ export = function (RED: NodeAPI) {
         if (!closed) node.status({ fill: 'red', shape: 'ring', text: errorStatus(err) });
         throw err;
       }
+      tellDropped(r.droppedUnhandled);
       persist();
       updateStatus();
       const a = r.record.alert;

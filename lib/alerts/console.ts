@@ -124,15 +124,36 @@ export class AlertConsole {
     this.site = opts.site ?? (() => ({ sensors: [], cameras: [] }));
   }
 
-  /** An alert arrives (new, or enriched again). A new one is audited as raised. */
+  /**
+   * An alert arrives (new, or enriched again). A new one is audited as raised; unhandled alerts
+   * the cap dropped to keep it are audited as dropped (see dropped()).
+   */
   ingest(payload: unknown): UpsertResult {
     const r = this.store.upsert(payload);
     const a = r.record.alert;
     if (r.isNew) {
       auditBus.publish({ type: 'alert', actor: this.actor, alertId: a.id, details: alertAuditDetails(a) });
     }
+    this.dropped(r.droppedUnhandled);
     if (r.isNew || r.changed.length) this.version++;
     return r;
+  }
+
+  /**
+   * Unhandled alerts the store's cap (maxAlerts) dropped: each is a `system` audit entry
+   * (event "alert-dropped") naming it, so an alert that never reached a decision leaves a trace.
+   */
+  dropped(records: AlertRecord[]): void {
+    for (const r of records) {
+      const a = r.alert;
+      auditBus.publish({
+        type: 'system',
+        actor: this.actor,
+        alertId: a.id,
+        details: { event: 'alert-dropped', reason: 'maxAlerts', maxAlerts: this.store.maxAlerts, state: r.state, label: a.label, sensor: a.sensor, onset: a.onset, receivedAt: new Date(r.receivedMs).toISOString() },
+      });
+    }
+    if (records.length) this.version++;
   }
 
   /** An action from a dashboard client; throws a ContractError naming the field when unusable. */
@@ -218,6 +239,26 @@ export class AlertConsole {
   state(): ConsoleState {
     return { alerts: this.store.queue().slice(0, this.maxShown), counts: this.store.counts(), site: this.site(), serverTimeMs: Date.now(), version: this.version };
   }
+}
+
+/** How many dropped alerts a warning names one by one; the audit log has them all. */
+const DROPPED_NAMED_MAX = 5;
+
+/**
+ * The warning for unhandled alerts the cap dropped: each named by id, label and time, what to
+ * do about it, and where the full list is.
+ */
+export function droppedAlertsWarning(records: AlertRecord[], maxAlerts: number): string {
+  const named = records.slice(0, DROPPED_NAMED_MAX).map((r) => {
+    const timeMs = r.alert.onset * 1000 || r.receivedMs;
+    return `${r.alert.id} (${r.alert.label} at ${new Date(timeMs).toISOString()}, ${r.state === 'new' ? 'never opened' : 'opened, not decided'})`;
+  });
+  const more = records.length - named.length;
+  const which = `${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+  return (
+    `at most ${maxAlerts} alerts (maxAlerts), all unhandled: dropped unhandled alert${records.length === 1 ? '' : 's'} ${which}, to keep the newest; ` +
+    'decide on alerts or raise maxAlerts. Each dropped alert is in the audit log (system entry "alert-dropped")'
+  );
 }
 
 /** What the audit log keeps of a raised alert: contract fields, short. */

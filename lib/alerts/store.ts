@@ -34,7 +34,11 @@ export interface AlertRecord {
 export interface AlertStoreOptions {
   /** Alerts older than this (by last update) are dropped. Default 7 days. */
   retentionMs?: number;
-  /** Hard cap on the number of alerts kept (oldest handled ones go first). Default 500. */
+  /**
+   * Hard cap on the number of alerts kept. Past it, the oldest handled alerts go first, and an
+   * unhandled one only when nothing else is left (the oldest arrival); the unhandled ones it drops
+   * are returned (UpsertResult, LoadResult) to be told. Default 500.
+   */
   maxAlerts?: number;
   /** JSON file for persistence; none when undefined. */
   file?: string;
@@ -48,6 +52,15 @@ export interface UpsertResult {
   isNew: boolean;
   /** Fields that changed on an update: 'location', 'camera', 'video', 'detection'. */
   changed: string[];
+  /** Unhandled alerts the cap (maxAlerts) dropped to keep this one: to be told, they never reached a decision. */
+  droppedUnhandled: AlertRecord[];
+}
+
+export interface LoadResult {
+  /** Alerts restored (within retention and the cap). */
+  restored: number;
+  /** Unhandled alerts of the file that the cap (maxAlerts, lowered since) dropped. */
+  droppedUnhandled: AlertRecord[];
 }
 
 const UNHANDLED: ReadonlySet<AlertState> = new Set(['new', 'seen']);
@@ -88,7 +101,7 @@ export class StaleDecisionError extends Error {
 export class AlertStore {
   private readonly records = new Map<string, AlertRecord>();
   private readonly retentionMs: number;
-  private readonly maxAlerts: number;
+  readonly maxAlerts: number;
   private readonly now: () => number;
   readonly file: string | undefined;
   private readonly droppedFields: DroppedFieldWarnings | undefined;
@@ -117,8 +130,8 @@ export class AlertStore {
     if (!old) {
       const record: AlertRecord = { alert, state: 'new', receivedMs: now, updatedMs: now, seenBy: [], decisions: [] };
       this.records.set(alert.id, record);
-      this.enforceLimits();
-      return { record, isNew: true, changed: [] };
+      const droppedUnhandled = this.enforceLimits();
+      return { record, isNew: true, changed: [], droppedUnhandled };
     }
     const changed: string[] = [];
     for (const k of ['location', 'camera', 'video'] as const) {
@@ -132,7 +145,7 @@ export class AlertStore {
     // A move request is answered by the camera's next state; a later proposal or wait may be moved again.
     if (changed.includes('camera')) delete old.moveRequest;
     old.updatedMs = now;
-    return { record: old, isNew: false, changed };
+    return { record: old, isNew: false, changed, droppedUnhandled: [] };
   }
 
   markSeen(alertId: string, operator: string): AlertRecord {
@@ -213,16 +226,24 @@ export class AlertStore {
     return gone;
   }
 
-  private enforceLimits(): void {
+  /**
+   * Keeps at most maxAlerts. Handled alerts leave first, oldest decision first; unhandled ones only
+   * when nothing else is left, oldest arrival first (an enrichment does not make an alert newer;
+   * opened or not makes no difference: the alert an operator has open is often the newest, or
+   * was opened by the console itself). Returns the unhandled alerts dropped.
+   */
+  private enforceLimits(): AlertRecord[] {
     this.prune();
-    if (this.records.size <= this.maxAlerts) return;
-    // Oldest handled alerts leave first; unhandled ones only when nothing else is left.
+    if (this.records.size <= this.maxAlerts) return [];
     const order = [...this.records.values()].sort((a, b) => {
-      const ha = isUnhandled(a.state) ? 1 : 0;
-      const hb = isUnhandled(b.state) ? 1 : 0;
-      return ha - hb || a.updatedMs - b.updatedMs;
+      const ua = isUnhandled(a.state) ? 1 : 0;
+      const ub = isUnhandled(b.state) ? 1 : 0;
+      if (ua !== ub) return ua - ub;
+      return ua ? a.receivedMs - b.receivedMs : a.updatedMs - b.updatedMs;
     });
-    for (const r of order.slice(0, this.records.size - this.maxAlerts)) this.records.delete(r.alert.id);
+    const dropped = order.slice(0, this.records.size - this.maxAlerts);
+    for (const r of dropped) this.records.delete(r.alert.id);
+    return dropped.filter((r) => isUnhandled(r.state));
   }
 
   private require(alertId: string): AlertRecord {
@@ -242,9 +263,9 @@ export class AlertStore {
     writeFileAtomic(this.file, JSON.stringify(this.toJSON()));
   }
 
-  /** Loads what a previous run saved, within retention. Returns the number of alerts loaded. */
-  load(): number {
-    if (!this.file || !fs.existsSync(this.file)) return 0;
+  /** Loads what a previous run saved, within retention and the cap. */
+  load(): LoadResult {
+    if (!this.file || !fs.existsSync(this.file)) return { restored: 0, droppedUnhandled: [] };
     const data = JSON.parse(fs.readFileSync(this.file, 'utf8')) as { version?: number; alerts?: unknown };
     if (data.version !== PERSIST_VERSION || !Array.isArray(data.alerts)) {
       throw new Error(`${this.file}: not an alert store file of version ${PERSIST_VERSION}`);
@@ -278,8 +299,8 @@ export class AlertStore {
       }
     }
     const before = this.records.size;
-    this.enforceLimits();
-    return n - (before - this.records.size);
+    const droppedUnhandled = this.enforceLimits();
+    return { restored: n - (before - this.records.size), droppedUnhandled };
   }
 }
 

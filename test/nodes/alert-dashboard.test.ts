@@ -281,6 +281,37 @@ describe('alert-dashboard node', () => {
     assert.equal(st.alerts[1].decisions[0].operator, 'Bob');
   });
 
+  it('over maxAlerts with only unhandled alerts: the oldest is dropped with a warning naming it, an audit entry and a red status until alerts are handled', async () => {
+    await helper.startServer();
+    await helper.load(nodes(), flow({ maxAlerts: 10 }));
+    const n = helper.getNode('dash');
+    const statuses: Any[] = [];
+    n.on('call:status', (c: Any) => statuses.push(c.args[0]));
+    const last = () => statuses[statuses.length - 1] ?? {};
+    for (let i = 1; i <= 10; i++) n.receive({ payload: alert(`c${i}`, 1_700_000_000 + i) });
+    await waitFor(() => storedState('dash')?.alerts?.length === 10 || undefined, 10_000, 'ten alerts');
+    await waitFor(() => last().text === '10 new, 10 open, 10 kept' || undefined, 10_000, 'a green status with ten alerts');
+    n.receive({ payload: alert('c11', 1_700_000_011) });
+    await waitFor(() => storedState('dash')?.alerts?.some((r: Any) => r.alert.id === 'c11') || undefined, 10_000, 'the eleventh alert');
+    assert.deepEqual(storedState('dash').alerts.map((r: Any) => r.alert.id).includes('c1'), false);
+    const warned = warningsOf(helper, 'dash').filter((w) => /maxAlerts/.test(w));
+    assert.equal(warned.length, 1, warned.join(' | '));
+    assert.match(warned[0], /dropped unhandled alert c1 \(glass_break at 2023-11-14T22:13:21\.000Z, never opened\)/);
+    await waitFor(() => last().fill === 'red' || undefined, 10_000, 'a red status');
+    assert.deepEqual(last(), { fill: 'red', shape: 'ring', text: 'full (maxAlerts 10): 1 unhandled dropped' });
+    const entries = listAuditFiles(path.join(userDir, 'audit-test')).flatMap((file) => fs.readFileSync(file, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+    const dropped = entries.filter((e) => e.details?.event === 'alert-dropped');
+    assert.deepEqual(dropped.map((e) => [e.type, e.alertId, e.details.label, e.details.state]), [['system', 'c1', 'glass_break', 'new']]);
+    // An operator decides: there is room for a handled alert to go next, the count stays in view.
+    assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'c5', action: 'dismiss', operator: 'Alice' }), { ok: true });
+    await waitFor(() => last().fill === 'green' || undefined, 10_000, 'a green status');
+    assert.deepEqual(last(), { fill: 'green', shape: 'dot', text: '9 new, 9 open, 10 kept, 1 unhandled dropped' });
+    n.receive({ payload: alert('c12', 1_700_000_012) });
+    await waitFor(() => storedState('dash')?.alerts?.some((r: Any) => r.alert.id === 'c12') || undefined, 10_000, 'the twelfth alert');
+    assert.equal(storedState('dash').alerts.some((r: Any) => r.alert.id === 'c5'), false, 'the handled alert made room');
+    assert.equal(warningsOf(helper, 'dash').filter((w) => /maxAlerts/.test(w)).length, 1, 'no unhandled alert dropped for it');
+  });
+
   it('without a ui-group it says so, and still keeps and audits alerts', async () => {
     await helper.startServer();
     const f = flow({ group: '' }).filter((x) => !['ui-base-1', 'ui-page-1', 'ui-group-1', 'ui-theme-1'].includes(String(x.id)));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AlertConsole, resolveOperator, userFromClient } from '../../lib/alerts/console';
+import { AlertConsole, droppedAlertsWarning, resolveOperator, userFromClient } from '../../lib/alerts/console';
 import { AuditEvent, auditBus } from '../../lib/alerts/bus';
 import { AlertStore, StaleDecisionError } from '../../lib/alerts/store';
 
@@ -55,6 +55,31 @@ test('a new alert is audited once as raised; enrichments are not re-audited', ()
     assert.equal(mine[0].type, 'alert');
     assert.equal(mine[0].actor, 'auto:n1');
     assert.equal(mine[0].details.label, 'explosion');
+  } finally {
+    rec.stop();
+  }
+});
+
+test('unhandled alerts dropped over the cap are audited as system entries naming each, and worded in a warning', () => {
+  const rec = recordAudit();
+  try {
+    const c = new AlertConsole({ store: new AlertStore({ maxAlerts: 2 }), actor: 'auto:n1' });
+    c.ingest(detection('d1', 1_700_000_000));
+    c.ingest(detection('d2', 1_700_000_001));
+    const r = c.ingest(detection('d3', 1_700_000_002));
+    assert.deepEqual(r.droppedUnhandled.map((d) => d.alert.id), ['d1']);
+    const dropped = rec.events.filter((e) => e.type === 'system');
+    assert.equal(dropped.length, 1);
+    assert.equal(dropped[0].alertId, 'd1');
+    assert.equal(dropped[0].actor, 'auto:n1');
+    assert.deepEqual({ ...dropped[0].details, receivedAt: undefined }, { event: 'alert-dropped', reason: 'maxAlerts', maxAlerts: 2, state: 'new', label: 'explosion', sensor: 's1', onset: 1_700_000_000, receivedAt: undefined });
+    assert.equal(
+      droppedAlertsWarning(r.droppedUnhandled, 2),
+      'at most 2 alerts (maxAlerts), all unhandled: dropped unhandled alert d1 (explosion at 2023-11-14T22:13:20.000Z, never opened), to keep the newest; decide on alerts or raise maxAlerts. Each dropped alert is in the audit log (system entry "alert-dropped")',
+    );
+    // Many at once (a cap lowered since the restart): five named, the rest counted.
+    const many = Array.from({ length: 7 }, (_, i) => ({ ...r.droppedUnhandled[0], alert: { ...r.droppedUnhandled[0].alert, id: `m${i}` }, state: 'seen' as const }));
+    assert.match(droppedAlertsWarning(many, 2), /dropped unhandled alerts m0 \(explosion at [^)]*, opened, not decided\), m1 .* m4 \([^)]*\) and 2 more, to keep/);
   } finally {
     rec.stop();
   }

@@ -185,7 +185,7 @@ test('revision: decisions saved before it existed load, and keep none', () => {
   delete saved.alerts[0].decisions[0].revision;
   fs.writeFileSync(file, JSON.stringify(saved));
   const s2 = new AlertStore({ file });
-  assert.equal(s2.load(), 1);
+  assert.equal(s2.load().restored, 1);
   assert.equal(s2.get('a1')!.decisions.length, 1);
   assert.equal(s2.get('a1')!.decisions[0].revision, undefined);
   // ... and the next decision is checked against the count as it is.
@@ -204,8 +204,48 @@ test('retention drops old alerts and the cap drops the oldest handled ones first
   s.decide({ alertId: 'b', action: 'confirm', operator: 'x' });
   s.upsert(detection('c', 3));
   s.upsert(detection('d', 4));
-  s.upsert(detection('e', 5));
+  const r = s.upsert(detection('e', 5));
   assert.deepEqual(s.queue().map((r) => r.alert.id).sort(), ['c', 'd', 'e']);
+  assert.deepEqual(r.droppedUnhandled, [], 'a handled alert made room: nothing unhandled lost');
+});
+
+test('over the cap with only unhandled alerts: the oldest arrival goes, however recently enriched, and each is returned to be told', () => {
+  const c = clock();
+  const s = new AlertStore({ now: c.now, maxAlerts: 3 });
+  s.upsert(detection('old', 1));
+  c.advance(1000);
+  s.upsert(detection('seen', 2));
+  s.markSeen('seen', 'alice');
+  c.advance(1000);
+  s.upsert(detection('handled', 3));
+  s.decide({ alertId: 'handled', action: 'dismiss', operator: 'alice' });
+  c.advance(1000);
+  // A handled alert is there: it makes room, nothing unhandled is lost.
+  assert.deepEqual(s.upsert(detection('n4', 4)).droppedUnhandled, []);
+  assert.equal(s.get('handled'), undefined);
+  c.advance(1000);
+  // Only unhandled alerts left: the oldest arrival goes, though enriched after the others came.
+  s.upsert(detection('old', 1, { location: { method: 'doa', bearing: 5, sensors: ['s1'] } }));
+  let r = s.upsert(detection('n5', 5));
+  assert.deepEqual(r.droppedUnhandled.map((d) => [d.alert.id, d.state, d.alert.label]), [['old', 'new', 'glass_break']]);
+  c.advance(1000);
+  r = s.upsert(detection('n6', 6));
+  assert.deepEqual(r.droppedUnhandled.map((d) => [d.alert.id, d.state]), [['seen', 'seen']], 'one an operator opened is no safer');
+  assert.deepEqual(s.queue().map((q) => q.alert.id), ['n6', 'n5', 'n4'], 'the newest alert is kept');
+
+  // A cap lowered since the file was written drops at load, and says which.
+  const dir = tempDir('vigie-store-cap-');
+  const file = path.join(dir, 'alerts.json');
+  const big = new AlertStore({ now: c.now, file, maxAlerts: 10 });
+  for (let i = 1; i <= 5; i++) {
+    big.upsert(detection(`k${i}`, i));
+    c.advance(1000);
+  }
+  big.save();
+  const small = new AlertStore({ now: c.now, file, maxAlerts: 3 });
+  const loaded = small.load();
+  assert.equal(loaded.restored, 3);
+  assert.deepEqual(loaded.droppedUnhandled.map((d) => d.alert.id), ['k1', 'k2']);
 });
 
 test('save writes atomically and load restores state and decisions within retention', () => {
@@ -220,7 +260,7 @@ test('save writes atomically and load restores state and decisions within retent
   assert.deepEqual(fs.readdirSync(dir), ['alerts.json'], 'no temp file left behind');
   c.advance(1000);
   const s2 = new AlertStore({ now: c.now, file, retentionMs: 3_600_000 });
-  assert.equal(s2.load(), 2);
+  assert.equal(s2.load().restored, 2);
   assert.equal(s2.get('a1')!.state, 'confirmed');
   assert.equal(s2.get('a1')!.decisions[0].note, 'window broken');
   assert.deepEqual(s2.queue().map((r) => r.alert.id), ['a2', 'a1']);
@@ -236,7 +276,7 @@ test('save writes atomically and load restores state and decisions within retent
   s2.upsert(detection('u', 304, { camera: { ...cam('unavailable').camera, reason: 'no camera was free within 5 min (camera Cam 1 is busy with gunshot alert a1)', heldFor: 'a1' } }));
   s2.save();
   const s4 = new AlertStore({ now: c.now, file, retentionMs: 3_600_000 });
-  assert.equal(s4.load(), 7);
+  assert.equal(s4.load().restored, 7);
   // A wait that ended is no fault of a camera: no camera available, not failed.
   // (the holder ptz-steer named went with its memory: no heldFor)
   assert.deepEqual(s4.get('w')!.alert.camera, { ...cam('waiting').camera, state: 'unavailable', reason: 'Node-RED restarted: its wait for a busy camera ended' });
@@ -255,7 +295,7 @@ test('save writes atomically and load restores state and decisions within retent
 
   c.advance(2 * 3_600_000);
   const s3 = new AlertStore({ now: c.now, file, retentionMs: 3_600_000 });
-  assert.equal(s3.load(), 0, 'alerts past retention are not restored');
+  assert.equal(s3.load().restored, 0, 'alerts past retention are not restored');
   fs.writeFileSync(file, '{"version":99}');
   assert.throws(() => new AlertStore({ file }).load(), /not an alert store file/);
 });
