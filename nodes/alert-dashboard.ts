@@ -18,10 +18,10 @@ import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { openSharedAuditLog, AuditLogHandle } from '../lib/alerts/audit';
 import { AlertConsole, DASHBOARD_SETTINGS, droppedAlertsWarning, SiteInfo, SitePoint, userFromClient } from '../lib/alerts/console';
-import { AlertRecord, AlertStore, StaleDecisionError } from '../lib/alerts/store';
+import { AlertRecord, AlertStore, StaleDecisionError, UnreadableStoreError } from '../lib/alerts/store';
 import { CameraLinks } from '../lib/alerts/camera-links';
 import { findCamera, listCameras, onCameraChange } from '../lib/camera/registry';
-import { errorStatus } from '../lib/util/status';
+import { errorStatus, shortText } from '../lib/util/status';
 import { isObject, settingsReader } from '../lib/util/validate';
 
 interface AlertDashboardDef extends NodeDef {
@@ -105,6 +105,10 @@ export = function (RED: NodeAPI) {
     let auditFailed = false;
     /** Unhandled alerts the cap (maxAlerts) dropped since the node started. */
     let droppedUnhandled = 0;
+    /** Where the unreadable file of the alerts saved before the restart was set aside. */
+    let setAsideAs: string | undefined;
+    /** Why alerts are not saved, until a save succeeds. */
+    let saveFault: string | undefined;
     let pruneTimer: NodeJS.Timeout | undefined;
     let base: DashboardBase | null | undefined;
     let closed = false;
@@ -125,8 +129,23 @@ export = function (RED: NodeAPI) {
       const loaded = store.load();
       if (loaded.restored) node.log(`restored ${loaded.restored} alert(s) from ${store.file}`);
       droppedAtLoad = loaded.droppedUnhandled;
+      const left = loaded.leftOut;
+      if (left) {
+        const what = [left.alerts && `${left.alerts} alert(s)`, left.decisions && `${left.decisions} decision(s)`].filter(Boolean).join(' and ');
+        node.warn(
+          `${store.file}: ${what} saved before the restart could not be restored (first: ${left.firstReason}); ` +
+            (left.copy ? `the file as it was is copied to ${left.copy}` : `the file as it was could not be copied aside (${left.copyError}), and the next save leaves them out`),
+        );
+      }
     } catch (err) {
-      node.warn(`could not restore alerts: ${(err as Error).message}`);
+      if (err instanceof UnreadableStoreError) {
+        // The queue starts empty; what the file holds is kept for someone to look at, never overwritten.
+        setAsideAs = err.setAsideAs;
+        if (!setAsideAs) saveFault = `${path.basename(err.file)} unreadable, kept`;
+        node.warn(`could not restore the alerts saved before the restart: ${err.message}${setAsideAs ? ` (${setAsideAs})` : ` (${err.file})`}; the queue starts empty`);
+      } else {
+        node.warn(`could not restore alerts: ${(err as Error).message}`);
+      }
     }
     audit = openSharedAuditLog(
       { dir: auditDir, retentionDays: setting('auditRetentionDays'), maxFileBytes: setting('auditRotateMB') * 1024 * 1024 },
@@ -184,16 +203,21 @@ export = function (RED: NodeAPI) {
       if (closed) return;
       if (!group) return node.status({ fill: 'red', shape: 'ring', text: 'no ui-group: choose one' });
       if (auditFailed) return node.status({ fill: 'red', shape: 'ring', text: `audit log failing${audit?.backlog ? ` (${audit.backlog} events waiting)` : ''}` });
+      if (saveFault) return node.status({ fill: 'red', shape: 'ring', text: shortText(`alerts not saved: ${saveFault}`) });
       const c = store.counts();
       const open = c.new + c.seen;
       // Still full of unhandled alerts: the next one drops another.
       if (droppedUnhandled && open >= store.maxAlerts) return node.status({ fill: 'red', shape: 'ring', text: `full (maxAlerts ${store.maxAlerts}): ${droppedUnhandled} unhandled dropped` });
-      node.status({ fill: 'green', shape: 'dot', text: `${c.new} new, ${open} open, ${store.size} kept${droppedUnhandled ? `, ${droppedUnhandled} unhandled dropped` : ''}` });
+      const counts = `${c.new} new, ${open} open, ${store.size} kept${droppedUnhandled ? `, ${droppedUnhandled} unhandled dropped` : ''}`;
+      // Until the next deploy: the alerts of before the restart are in a file set aside, not in the queue.
+      if (setAsideAs) return node.status({ fill: 'yellow', shape: 'ring', text: `${c.new} new, ${open} open; saved alerts set aside` });
+      node.status({ fill: 'green', shape: 'dot', text: counts });
     }
 
     function persist(): void {
       try {
         store.save();
+        saveFault = undefined;
       } catch (err) {
         node.warn(`could not save alerts: ${(err as Error).message}`);
       }

@@ -12,7 +12,7 @@ import * as path from 'path';
 import type { Alert, CameraState, Decision } from '../contracts';
 import { DroppedFieldWarnings, validateDecision, validateDetection } from '../contracts';
 import { ContractError } from '../util/validate';
-import { writeFileAtomic } from '../util/atomic-file';
+import { setFileAside, writeFileAtomic } from '../util/atomic-file';
 import { shortenAlert } from './sanitize';
 
 export type AlertState = 'new' | 'seen' | 'confirmed' | 'dismissed' | 'escalated';
@@ -61,6 +61,36 @@ export interface LoadResult {
   restored: number;
   /** Unhandled alerts of the file that the cap (maxAlerts, lowered since) dropped. */
   droppedUnhandled: AlertRecord[];
+  /**
+   * Alerts and decisions of the file that did not validate and were left out; the file as it
+   * was is copied aside first (`copy`; undefined when the copy failed), since the next save
+   * no longer holds them.
+   */
+  leftOut?: { alerts: number; decisions: number; firstReason: string; copy: string | undefined; copyError?: string };
+}
+
+/**
+ * The store's file could not be used (unreadable, not JSON, another version of the format):
+ * it is set aside, not loaded, so the next save does not overwrite what it holds.
+ */
+export class UnreadableStoreError extends Error {
+  readonly file: string;
+  /** Where the file was moved; undefined when it could not be moved (the store then saves nothing over it). */
+  readonly setAsideAs: string | undefined;
+  /** Why it could not be moved. */
+  readonly setAsideError: string | undefined;
+
+  constructor(file: string, problem: string, setAsideAs: string | undefined, setAsideError: string | undefined) {
+    super(
+      setAsideAs
+        ? `${path.basename(file)}: ${problem}; set aside as ${path.basename(setAsideAs)}, as it was`
+        : `${path.basename(file)}: ${problem}; it could not be set aside either (${setAsideError}): alerts are not saved over it until it is moved away`,
+    );
+    this.name = 'UnreadableStoreError';
+    this.file = file;
+    this.setAsideAs = setAsideAs;
+    this.setAsideError = setAsideError;
+  }
 }
 
 const UNHANDLED: ReadonlySet<AlertState> = new Set(['new', 'seen']);
@@ -104,6 +134,8 @@ export class AlertStore {
   readonly maxAlerts: number;
   private readonly now: () => number;
   readonly file: string | undefined;
+  /** Why a file could not be read, when it could not be set aside either: no save goes over it while it is there. */
+  private unreadableKept: string | undefined;
   private readonly droppedFields: DroppedFieldWarnings | undefined;
 
   constructor(opts: AlertStoreOptions = {}) {
@@ -256,21 +288,46 @@ export class AlertStore {
     return { version: PERSIST_VERSION, savedMs: this.now(), alerts: [...this.records.values()] };
   }
 
-  /** Writes the store atomically (temp file in the same directory, then rename). */
+  /**
+   * Writes the store atomically (temp file in the same directory, then rename). Refuses while a
+   * file that could not be read nor set aside is still there (see load()).
+   */
   save(): void {
     if (!this.file) return;
+    if (this.unreadableKept) {
+      if (fs.existsSync(this.file)) throw new Error(`not saved over ${path.basename(this.file)}, which could not be read nor set aside (${this.unreadableKept}): move it away and alerts are saved again`);
+      this.unreadableKept = undefined;
+    }
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     writeFileAtomic(this.file, JSON.stringify(this.toJSON()));
   }
 
-  /** Loads what a previous run saved, within retention and the cap. */
+  /**
+   * Loads what a previous run saved, within retention and the cap. A file that cannot be used
+   * (unreadable, not JSON, another version of the format, as after an upgrade or a downgrade)
+   * is set aside (`<file>.<why>-<time>`) and an UnreadableStoreError thrown: the store starts
+   * empty, and what the file holds is kept for whoever looks at it.
+   */
   load(): LoadResult {
-    if (!this.file || !fs.existsSync(this.file)) return { restored: 0, droppedUnhandled: [] };
-    const data = JSON.parse(fs.readFileSync(this.file, 'utf8')) as { version?: number; alerts?: unknown };
-    if (data.version !== PERSIST_VERSION || !Array.isArray(data.alerts)) {
-      throw new Error(`${this.file}: not an alert store file of version ${PERSIST_VERSION}`);
+    if (!this.file) return { restored: 0, droppedUnhandled: [] };
+    const file = this.file;
+    let data: { version?: unknown; alerts?: unknown };
+    try {
+      data = JSON.parse(fs.readFileSync(file, 'utf8'));
+      if (!data || typeof data !== 'object') throw new Error('not an alert store file');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { restored: 0, droppedUnhandled: [] };
+      this.setAside(file, err instanceof SyntaxError || !(err as NodeJS.ErrnoException).code ? 'corrupt' : 'unreadable', `could not read the alerts saved before (${(err as Error).message})`);
     }
+    if (data.version !== PERSIST_VERSION) {
+      const v = typeof data.version === 'number' && Number.isInteger(data.version) ? data.version : undefined;
+      this.setAside(file, v !== undefined ? `version-${v}` : 'corrupt', v !== undefined ? `written in version ${v} of the alert store format, this Vigie reads version ${PERSIST_VERSION}` : `not an alert store file of version ${PERSIST_VERSION}`);
+    }
+    if (!Array.isArray(data.alerts)) this.setAside(file, 'corrupt', `not an alert store file of version ${PERSIST_VERSION} (no list of alerts)`);
     let n = 0;
+    let leftOutAlerts = 0;
+    let leftOutDecisions = 0;
+    let firstReason = '';
     for (const raw of data.alerts as AlertRecord[]) {
       try {
         const alert = forgetPendingMove(shortenAlert(validateDetection(raw.alert) as Alert));
@@ -279,7 +336,9 @@ export class AlertStore {
           ? raw.decisions.flatMap((d) => {
               try {
                 return [validateDecision(d)];
-              } catch {
+              } catch (err) {
+                leftOutDecisions++;
+                firstReason ||= `a decision of alert ${alert.id}: ${(err as Error).message}`;
                 return [];
               }
             })
@@ -294,13 +353,38 @@ export class AlertStore {
           // No moveRequest: ptz-steer keeps no request across a restart, so none would be answered.
         });
         n++;
-      } catch {
-        /* a record that does not validate is left out */
+      } catch (err) {
+        // A record that does not validate is left out; the file as it was is copied aside below.
+        leftOutAlerts++;
+        firstReason ||= `an alert: ${(err as Error).message}`;
+      }
+    }
+    let leftOut: LoadResult['leftOut'];
+    if (leftOutAlerts || leftOutDecisions) {
+      leftOut = { alerts: leftOutAlerts, decisions: leftOutDecisions, firstReason, copy: undefined };
+      try {
+        leftOut.copy = setFileAside(file, 'partly-restored', this.now(), 'copy');
+      } catch (err) {
+        leftOut.copyError = (err as Error).message;
       }
     }
     const before = this.records.size;
     const droppedUnhandled = this.enforceLimits();
-    return { restored: n - (before - this.records.size), droppedUnhandled };
+    return { restored: n - (before - this.records.size), droppedUnhandled, ...(leftOut ? { leftOut } : {}) };
+  }
+
+  /** Moves an unusable store file out of the way of the next save and throws UnreadableStoreError. */
+  private setAside(file: string, why: string, problem: string): never {
+    let aside: string | undefined;
+    let asideError: string | undefined;
+    try {
+      aside = setFileAside(file, why, this.now());
+    } catch (err) {
+      asideError = (err as Error).message;
+    }
+    const e = new UnreadableStoreError(file, problem, aside, asideError);
+    if (!aside) this.unreadableKept = problem;
+    throw e;
   }
 }
 

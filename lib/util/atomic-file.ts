@@ -59,3 +59,20 @@ function syncDirectory(dir: string): void {
     fs.closeSync(fd);
   }
 }
+
+/**
+ * Moves (or copies) a kept file that cannot be used as it is out of the way, so that the next
+ * write does not destroy what it holds: `<file>.<why>-<UTC time>` beside it (e.g.
+ * `vigie-alerts-dash.json.version-2-2026-11-28T14-03-12Z`), never over another file. Returns
+ * the new path; throws when the file cannot be moved or copied.
+ */
+export function setFileAside(file: string, why: string, nowMs: number, how: 'move' | 'copy' = 'move'): string {
+  // No colons: the name must also be valid on a Windows share.
+  const stamp = new Date(nowMs).toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const base = `${file}.${why}-${stamp}`;
+  let aside = base;
+  for (let n = 2; fs.existsSync(aside); n++) aside = `${base}-${n}`;
+  if (how === 'move') fs.renameSync(file, aside);
+  else fs.copyFileSync(file, aside, fs.constants.COPYFILE_EXCL);
+  return aside;
+}

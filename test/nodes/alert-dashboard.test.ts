@@ -312,6 +312,70 @@ describe('alert-dashboard node', () => {
     assert.equal(warningsOf(helper, 'dash').filter((w) => /maxAlerts/.test(w)).length, 1, 'no unhandled alert dropped for it');
   });
 
+  it('a file of saved alerts it cannot read (another version) is set aside, named in a warning, never overwritten; the status says so', async () => {
+    const file = path.join(userDir, 'vigie-alerts-dash.json');
+    const newer = '{"version":2,"alerts":[{"alert":{"id":"before-the-downgrade"}}]}';
+    fs.writeFileSync(file, newer);
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    const n = helper.getNode('dash');
+    const statuses: Any[] = [];
+    n.on('call:status', (c: Any) => statuses.push(c.args[0]));
+    const last = () => statuses[statuses.length - 1] ?? {};
+    const aside = fs.readdirSync(userDir).filter((f) => f.startsWith('vigie-alerts-dash.json.version-2-'));
+    assert.equal(aside.length, 1, fs.readdirSync(userDir).join(', '));
+    assert.match(aside[0], /^vigie-alerts-dash\.json\.version-2-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/);
+    const warned = warningsOf(helper, 'dash').filter((w) => /restore/.test(w));
+    assert.equal(warned.length, 1, warned.join(' | '));
+    assert.equal(
+      warned[0],
+      `could not restore the alerts saved before the restart: vigie-alerts-dash.json: written in version 2 of the alert store format, this Vigie reads version 1; set aside as ${aside[0]}, as it was (${path.join(userDir, aside[0])}); the queue starts empty`,
+    );
+    n.receive({ payload: alert('after', 100) });
+    await waitFor(() => (last().fill === 'yellow' && last().text === '1 new, 1 open; saved alerts set aside') || undefined, 10_000, 'a yellow status naming the file set aside');
+    assert.equal(last().shape, 'ring');
+    assert.equal(fs.readFileSync(path.join(userDir, aside[0]), 'utf8'), newer, 'what was set aside is as it was');
+    assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')).alerts.map((r: Any) => r.alert.id), ['after'], 'the queue is saved afresh');
+  });
+
+  it('saved alerts that no longer validate are named in a warning and the file as it was is copied aside', async () => {
+    const file = path.join(userDir, 'vigie-alerts-dash.json');
+    const record = (a: Any) => ({ alert: a, state: 'new', receivedMs: Date.now(), updatedMs: Date.now(), seenBy: [], decisions: [] });
+    const text = JSON.stringify({ version: 1, savedMs: Date.now(), alerts: [record(alert('fine', 100)), record(alert('odd', 200, { confidence: 7 }))] });
+    fs.writeFileSync(file, text);
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    const copies = fs.readdirSync(userDir).filter((f) => f.startsWith('vigie-alerts-dash.json.partly-restored-'));
+    assert.equal(copies.length, 1);
+    assert.equal(fs.readFileSync(path.join(userDir, copies[0]), 'utf8'), text);
+    const warned = warningsOf(helper, 'dash').filter((w) => /could not be restored/.test(w));
+    assert.equal(warned.length, 1, warningsOf(helper, 'dash').join(' | '));
+    assert.match(warned[0], new RegExp(`^${file.replace(/[.\\/]/g, '\\$&')}: 1 alert\\(s\\) saved before the restart could not be restored \\(first: an alert: .*confidence.*\\); the file as it was is copied to ${path.join(userDir, copies[0]).replace(/[.\\/]/g, '\\$&')}$`));
+    await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 10_000, 'the valid alert restored');
+  });
+
+  it('a file of saved alerts it can neither read nor set aside is not saved over: red status until it is moved away', async () => {
+    // A node id so long that the file's name leaves no room for a longer one beside it (NAME_MAX).
+    const id = `d${'x'.repeat(229)}`;
+    const file = path.join(userDir, `vigie-alerts-${id}.json`);
+    const older = '{"version":0,"alerts":[]}';
+    fs.writeFileSync(file, older);
+    await helper.startServer();
+    await helper.load(nodes(), flow({ id }));
+    const n = helper.getNode(id);
+    const statuses: Any[] = [];
+    n.on('call:status', (c: Any) => statuses.push(c.args[0]));
+    const last = () => statuses[statuses.length - 1] ?? {};
+    assert.match(warningsOf(helper, id).join(' | '), /could not restore the alerts saved before the restart: .*could not be set aside either \(ENAMETOOLONG.*until it is moved away/);
+    n.receive({ payload: alert('kept-in-memory', 100) });
+    await waitFor(() => (last().fill === 'red' && /^alerts not saved: /.test(last().text)) || undefined, 10_000, 'a red status');
+    assert.equal(fs.readFileSync(file, 'utf8'), older, 'not overwritten');
+    fs.renameSync(file, path.join(userDir, 'moved-away.json'));
+    n.receive({ payload: alert('next', 200) });
+    await waitFor(() => last().fill === 'green' || undefined, 10_000, 'green once saved');
+    assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')).alerts.map((r: Any) => r.alert.id).sort(), ['kept-in-memory', 'next']);
+  });
+
   it('without a ui-group it says so, and still keeps and audits alerts', async () => {
     await helper.startServer();
     const f = flow({ group: '' }).filter((x) => !['ui-base-1', 'ui-page-1', 'ui-group-1', 'ui-theme-1'].includes(String(x.id)));

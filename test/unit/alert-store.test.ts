@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AlertStore, StaleDecisionError } from '../../lib/alerts/store';
+import { AlertStore, StaleDecisionError, UnreadableStoreError } from '../../lib/alerts/store';
 import { tempDir } from '../support/tmp';
 
 function detection(id: string, onset: number, extra: Record<string, unknown> = {}) {
@@ -296,6 +296,84 @@ test('save writes atomically and load restores state and decisions within retent
   c.advance(2 * 3_600_000);
   const s3 = new AlertStore({ now: c.now, file, retentionMs: 3_600_000 });
   assert.equal(s3.load().restored, 0, 'alerts past retention are not restored');
-  fs.writeFileSync(file, '{"version":99}');
-  assert.throws(() => new AlertStore({ file }).load(), /not an alert store file/);
+});
+
+test('a file that cannot be used (another version, not JSON, unreadable) is set aside, named for why and when, and the next save does not overwrite it', () => {
+  const dir = tempDir('vigie-store-aside-');
+  const file = path.join(dir, 'alerts.json');
+  const c = clock(Date.UTC(2026, 10, 28, 14, 3, 12, 512));
+  const cases: [string, string | null, RegExp][] = [
+    ['{"version":2,"alerts":[{"alert":{"id":"from-a-newer-vigie"}}]}', 'alerts.json.version-2-2026-11-28T14-03-12Z', /written in version 2 of the alert store format, this Vigie reads version 1/],
+    ['{"version":1,"alerts":[{"alert":', 'alerts.json.corrupt-2026-11-28T14-03-12Z', /could not read the alerts saved before \(.*JSON/],
+    ['{"version":1,"alerts":{}}', 'alerts.json.corrupt-2026-11-28T14-03-12Z-2', /no list of alerts/],
+    ['null', 'alerts.json.corrupt-2026-11-28T14-03-12Z-3', /not an alert store file/],
+    // A directory where the file should be cannot be read: it is moved aside all the same.
+    ['<dir>', 'alerts.json.unreadable-2026-11-28T14-03-12Z', /could not read the alerts saved before \(EISDIR/],
+  ];
+  for (const [content, asideName, problem] of cases) {
+    if (content === '<dir>') fs.mkdirSync(file);
+    else fs.writeFileSync(file, content);
+    const s = new AlertStore({ now: c.now, file });
+    const err = (() => {
+      try {
+        s.load();
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    assert.ok(err instanceof UnreadableStoreError, `${content}: ${String(err)}`);
+    assert.match(err.message, problem);
+    assert.equal(err.setAsideAs, path.join(dir, asideName!));
+    assert.match(err.message, new RegExp(`^alerts\\.json: .*; set aside as ${asideName!.replace(/\./g, '\\.')}, as it was$`));
+    assert.equal(fs.existsSync(file), false, 'moved, not copied');
+    if (content !== '<dir>') assert.equal(fs.readFileSync(err.setAsideAs!, 'utf8'), content, 'kept as it was');
+    // The store starts empty and saves afresh; what was set aside stays as it was.
+    s.upsert(detection('after', 100));
+    s.save();
+    assert.equal(new AlertStore({ now: c.now, file }).load().restored, 1);
+    fs.rmSync(file);
+  }
+  assert.equal(fs.readdirSync(dir).length, cases.length, 'one file set aside per case, none overwritten');
+});
+
+test('a file that can be neither read nor set aside is never saved over: saves are refused until it is moved away', () => {
+  const dir = tempDir('vigie-store-stuck-');
+  // A name so long that no longer name fits beside it (NAME_MAX): the rename aside fails.
+  const file = path.join(dir, `${'a'.repeat(240)}.json`);
+  const old = '{"version":7,"alerts":[]}';
+  fs.writeFileSync(file, old);
+  const s = new AlertStore({ file });
+  assert.throws(
+    () => s.load(),
+    (e: unknown) => e instanceof UnreadableStoreError && e.setAsideAs === undefined && /could not be set aside either \(ENAMETOOLONG.*alerts are not saved over it until it is moved away$/.test(e.message),
+  );
+  s.upsert(detection('a1', 100));
+  assert.throws(() => s.save(), /not saved over a+\.json, which could not be read nor set aside \(written in version 7 .*\): move it away and alerts are saved again/);
+  assert.equal(fs.readFileSync(file, 'utf8'), old, 'untouched');
+  // Moved away by hand: saving goes on.
+  fs.renameSync(file, path.join(dir, 'kept.json'));
+  s.save();
+  assert.equal(new AlertStore({ file }).load().restored, 1);
+});
+
+test('alerts or decisions of the file that do not validate are left out, counted, and the file as it was is copied aside', () => {
+  const dir = tempDir('vigie-store-partly-');
+  const file = path.join(dir, 'alerts.json');
+  const c = clock(Date.UTC(2026, 10, 28, 14, 3, 12));
+  const s = new AlertStore({ now: c.now, file });
+  s.upsert(detection('good', 100));
+  s.upsert(detection('bad', 200));
+  s.decide({ alertId: 'good', action: 'confirm', operator: 'alice' });
+  const saved = s.toJSON() as unknown as { alerts: { alert: Record<string, unknown>; decisions: Record<string, unknown>[] }[] };
+  saved.alerts.find((r) => r.alert.id === 'bad')!.alert.confidence = 7;
+  saved.alerts.find((r) => r.alert.id === 'good')!.decisions[0].action = 'shrug';
+  const text = JSON.stringify(saved);
+  fs.writeFileSync(file, text);
+  const r = new AlertStore({ now: c.now, file }).load();
+  assert.equal(r.restored, 1);
+  assert.deepEqual({ ...r.leftOut, firstReason: undefined }, { alerts: 1, decisions: 1, firstReason: undefined, copy: path.join(dir, 'alerts.json.partly-restored-2026-11-28T14-03-12Z') });
+  assert.match(r.leftOut!.firstReason, /^a decision of alert good: .*action/);
+  assert.equal(fs.readFileSync(r.leftOut!.copy!, 'utf8'), text, 'copied as it was');
+  assert.equal(fs.readFileSync(file, 'utf8'), text, 'the file itself stays until the next save');
 });
