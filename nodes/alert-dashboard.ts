@@ -141,7 +141,7 @@ export = function (RED: NodeAPI) {
       if (err instanceof UnreadableStoreError) {
         // The queue starts empty; what the file holds is kept for someone to look at, never overwritten.
         setAsideAs = err.setAsideAs;
-        if (!setAsideAs) saveFault = `${path.basename(err.file)} unreadable, kept`;
+        if (!setAsideAs) saveFault = `${path.basename(err.file)} could not be read nor set aside`;
         node.warn(`could not restore the alerts saved before the restart: ${err.message}${setAsideAs ? ` (${setAsideAs})` : ` (${err.file})`}; the queue starts empty`);
       } else {
         node.warn(`could not restore alerts: ${(err as Error).message}`);
@@ -214,12 +214,21 @@ export = function (RED: NodeAPI) {
       node.status({ fill: 'green', shape: 'dot', text: counts });
     }
 
+    /**
+     * Saves the queue. A failure turns the status red, naming the fault, until a save succeeds;
+     * it is warned once per fault, not at every alert, and its end is said.
+     */
     function persist(): void {
       try {
         store.save();
+        if (saveFault) node.log(`alerts saved again in ${store.file}`);
         saveFault = undefined;
       } catch (err) {
-        node.warn(`could not save alerts: ${(err as Error).message}`);
+        const e = err as NodeJS.ErrnoException;
+        // "EACCES: permission denied, open '…'": the fault without the paths, which the warning gives.
+        const fault = e.code && e.message.startsWith(`${e.code}:`) ? e.message.split(',')[0] : e.message;
+        if (!saveFault) node.warn(`could not save alerts in ${store.file}: ${e.message}; they are kept in memory and saved at the next change (or within a minute) once this is fixed`);
+        saveFault = fault;
       }
     }
 
@@ -414,6 +423,10 @@ export = function (RED: NodeAPI) {
         persist();
         updateStatus();
         broadcast();
+      } else if (saveFault) {
+        // A fault that went away (disk space freed) clears without waiting for the next alert.
+        persist();
+        updateStatus();
       }
       // Alerts gone (retention, or beyond maxAlerts): so is the memory of their snapshots.
       for (const id of snapshotsTaken) if (!store.get(id)) snapshotsTaken.delete(id);

@@ -295,7 +295,7 @@ export class AlertStore {
   save(): void {
     if (!this.file) return;
     if (this.unreadableKept) {
-      if (fs.existsSync(this.file)) throw new Error(`not saved over ${path.basename(this.file)}, which could not be read nor set aside (${this.unreadableKept}): move it away and alerts are saved again`);
+      if (fs.existsSync(this.file)) throw new Error(`${path.basename(this.file)} could not be read nor set aside (${this.unreadableKept}): not saved over it; move it away and alerts are saved again`);
       this.unreadableKept = undefined;
     }
     fs.mkdirSync(path.dirname(this.file), { recursive: true });

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { listAuditFiles, verifyAuditFiles } from '../../lib/alerts/audit';
 import { auditBus } from '../../lib/alerts/bus';
 import { waitFor } from '../support/wait';
-import { warningsOf } from '../support/node-red-log';
+import { logOf, warningsOf } from '../support/node-red-log';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -374,6 +374,45 @@ describe('alert-dashboard node', () => {
     n.receive({ payload: alert('next', 200) });
     await waitFor(() => last().fill === 'green' || undefined, 10_000, 'green once saved');
     assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')).alerts.map((r: Any) => r.alert.id).sort(), ['kept-in-memory', 'next']);
+  });
+
+  it('alerts that cannot be saved turn the status red naming the fault, with one warning, until a save succeeds again', async () => {
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    const n = helper.getNode('dash');
+    const statuses: Any[] = [];
+    n.on('call:status', (c: Any) => statuses.push(c.args[0]));
+    const last = () => statuses[statuses.length - 1] ?? {};
+    const file = path.join(userDir, 'vigie-alerts-dash.json');
+    n.receive({ payload: alert('s1', 100) });
+    await waitFor(() => last().text === '1 new, 1 open, 1 kept' || undefined, 10_000, 'the first alert saved');
+    assert.ok(fs.statSync(file).isFile());
+    // Where the file goes stands a directory now: every save fails.
+    fs.rmSync(file);
+    fs.mkdirSync(file);
+    n.receive({ payload: alert('s2', 200) });
+    await waitFor(() => last().fill === 'red' || undefined, 10_000, 'a red status');
+    assert.deepEqual(last(), { fill: 'red', shape: 'ring', text: 'alerts not saved: EISDIR: illegal operation on a directory' });
+    n.receive({ payload: alert('s3', 300) });
+    n.receive({ payload: alert('s4', 400) });
+    await waitFor(() => storedState('dash')?.alerts?.length === 4 || undefined, 10_000, 'four alerts in the queue');
+    const saving = () => warningsOf(helper, 'dash').filter((w) => /save/.test(w));
+    assert.equal(saving().length, 1, saving().join(' | '));
+    assert.match(saving()[0], new RegExp(`^could not save alerts in ${file.replace(/[.\\/]/g, '\\$&')}: EISDIR: .*; they are kept in memory and saved at the next change`));
+    assert.equal(last().fill, 'red', 'still red while saves fail');
+    // Fixed: the next change is saved, the status is green again and the end of the fault is said.
+    fs.rmdirSync(file);
+    n.receive({ payload: alert('s5', 500) });
+    await waitFor(() => last().fill === 'green' || undefined, 10_000, 'green again');
+    assert.deepEqual(last(), { fill: 'green', shape: 'dot', text: '5 new, 5 open, 5 kept' });
+    assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')).alerts.map((r: Any) => r.alert.id).sort(), ['s1', 's2', 's3', 's4', 's5']);
+    assert.deepEqual(logOf(helper, 'dash', 'INFO').filter((l) => /saved again/.test(l)), [`alerts saved again in ${file}`]);
+    // A new fault is a new episode: warned again.
+    fs.rmSync(file);
+    fs.mkdirSync(file);
+    n.receive({ payload: alert('s6', 600) });
+    await waitFor(() => last().fill === 'red' || undefined, 10_000, 'red again');
+    assert.equal(saving().length, 2);
   });
 
   it('without a ui-group it says so, and still keeps and audits alerts', async () => {

@@ -349,7 +349,7 @@ test('a file that can be neither read nor set aside is never saved over: saves a
     (e: unknown) => e instanceof UnreadableStoreError && e.setAsideAs === undefined && /could not be set aside either \(ENAMETOOLONG.*alerts are not saved over it until it is moved away$/.test(e.message),
   );
   s.upsert(detection('a1', 100));
-  assert.throws(() => s.save(), /not saved over a+\.json, which could not be read nor set aside \(written in version 7 .*\): move it away and alerts are saved again/);
+  assert.throws(() => s.save(), /^Error: a+\.json could not be read nor set aside \(written in version 7 .*\): not saved over it; move it away and alerts are saved again$/);
   assert.equal(fs.readFileSync(file, 'utf8'), old, 'untouched');
   // Moved away by hand: saving goes on.
   fs.renameSync(file, path.join(dir, 'kept.json'));
@@ -376,4 +376,21 @@ test('alerts or decisions of the file that do not validate are left out, counted
   assert.match(r.leftOut!.firstReason, /^a decision of alert good: .*action/);
   assert.equal(fs.readFileSync(r.leftOut!.copy!, 'utf8'), text, 'copied as it was');
   assert.equal(fs.readFileSync(file, 'utf8'), text, 'the file itself stays until the next save');
+});
+
+test('a save that fails throws its cause, leaves no temporary file, and the next save after the cause is gone writes everything', () => {
+  const dir = tempDir('vigie-store-savefail-');
+  const file = path.join(dir, 'alerts.json');
+  const s = new AlertStore({ file });
+  s.upsert(detection('a1', 100));
+  s.save();
+  // Where the file goes stands a directory now (as a mistaken copy or a bind mount leaves it).
+  fs.rmSync(file);
+  fs.mkdirSync(file);
+  s.upsert(detection('a2', 200));
+  assert.throws(() => s.save(), (e: NodeJS.ErrnoException) => e.code === 'EISDIR');
+  assert.deepEqual(fs.readdirSync(dir), ['alerts.json'], 'no temporary file left');
+  fs.rmdirSync(file);
+  s.save();
+  assert.equal(new AlertStore({ file }).load().restored, 2);
 });
