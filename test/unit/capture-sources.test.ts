@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -140,6 +141,38 @@ test('supervisor: a child that stalls (no audio) is killed and restarted; stop()
     // stop() awaited, with at most the longest back-off here (0.4 s, no jitter), and spawn first.
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(src.pids.length, n, 'nothing restarts after stop()');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('supervisor: a restart that finds no file descriptor left (EMFILE) is a start failure: told, retried with back-off, and no uncaught exception', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-proc-'));
+  try {
+    const bin = script(dir, 'dies', 'head -c 1600 /dev/zero; exit 3');
+    // A real limit of open files (as ulimit -n sets it), low enough that the child fills it at once.
+    const child = spawn('prlimit', ['--nofile=256', process.execPath, '--import', 'tsx', 'test/support/emfile-restart.ts', bin], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let code: number | null | undefined;
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('close', (c) => (code = c));
+    try {
+      await waitFor(() => code !== undefined, 60_000, 'the child to report');
+    } finally {
+      if (code === undefined) child.kill('SIGKILL');
+    }
+    assert.equal(code, 0, `${out}\n${err}`);
+    const r = JSON.parse(out) as { uncaught: string[]; errors: string[]; statuses: SourceStatus[]; pids: number; filled: number };
+    assert.deepEqual(r.uncaught, [], 'no uncaught exception (Node-RED would exit)');
+    assert.ok(r.filled > 0, 'the descriptors were filled');
+    assert.equal(r.errors.length, 1, r.errors.join(' | '));
+    assert.match(r.errors[0], /^vigie-test-capture: cannot start: spawn .*dies EMFILE$/);
+    const failedAt = r.statuses.findIndex((st) => st.state === 'failed');
+    assert.deepEqual(r.statuses[failedAt], { state: 'failed', text: 'cannot start vigie-test-capture' });
+    assert.ok(r.statuses.slice(failedAt + 1).some((st) => st.state === 'starting'), 'tried again after the back-off');
+    assert.equal(r.pids, 2, 'the first child and the one started after the failure: the failed spawn has no process');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

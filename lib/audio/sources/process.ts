@@ -5,6 +5,7 @@
  * input (a file) that ends cleanly has ended ('end') and is not restarted.
  */
 import { ChildProcess, spawn } from 'child_process';
+import type { Readable } from 'stream';
 import { Backoff, BackoffOptions } from '../../util/backoff';
 import { redactCredentials } from '../../util/url-credentials';
 import { findBinary } from '../../util/binaries';
@@ -35,6 +36,9 @@ export interface ProcessSourceOptions {
    */
   finite?: boolean;
 }
+
+/** A spawn that returned no process or pipes: Node tells why in the child's 'error' event. */
+class StartFailedLater extends Error {}
 
 /** Keep only the tail of a child's stderr (text diagnostics) to say why it died. */
 const STDERR_KEEP_BYTES = 2048;
@@ -105,22 +109,35 @@ export class ProcessSource extends CaptureSource {
     this.killReason = '';
     this.gotData = false;
     let child: ChildProcess;
+    let stdout: Readable;
+    let stderr: Readable;
     try {
       child = spawn(bin, this.opts.args, { stdio: [this.opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+      if (child.pid === undefined || !child.stdout || !child.stderr || (this.opts.stdin !== undefined && !child.stdin)) {
+        // Out of file descriptors (EMFILE, ENFILE), spawn returns a child with no process and no
+        // pipes; refused (EACCES, EAGAIN), one with no process. Node says why in an 'error' event
+        // on the next tick: that is the fault told. A start that failed, retried with back-off.
+        child.on('error', (err) => {
+          if (!this.stopping) this.fault(new Error(`${this.opts.binary}: cannot start: ${err.message}`));
+        });
+        throw new StartFailedLater();
+      }
+      stdout = child.stdout;
+      stderr = child.stderr;
       if (this.opts.stdin !== undefined) {
         child.stdin!.on('error', () => undefined); // EPIPE if the child exits first: its exit says why
         child.stdin!.end(this.opts.stdin);
       }
     } catch (err) {
-      this.fault(new Error(`${this.opts.binary}: cannot start: ${(err as Error).message}`));
+      if (!(err instanceof StartFailedLater)) this.fault(new Error(`${this.opts.binary}: cannot start: ${(err as Error).message}`));
       this.setStatus('failed', `cannot start ${this.opts.binary}`);
       this.scheduleRestart(null);
       return;
     }
     this.child = child;
-    if (child.pid) this.pids.push(child.pid);
+    this.pids.push(child.pid);
     this.lastDataMs = Date.now();
-    child.stdout!.on('data', (chunk: Buffer) => {
+    stdout.on('data', (chunk: Buffer) => {
       if (this.child !== child) return;
       this.lastDataMs = Date.now();
       const planar = this.decoder.push(chunk);
@@ -132,11 +149,11 @@ export class ProcessSource extends CaptureSource {
       }
       this.emitData(planar);
     });
-    child.stderr!.on('data', (chunk: Buffer) => {
+    stderr.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_KEEP_BYTES);
     });
     child.on('error', (err) => {
-      // spawn failure (ENOENT, EACCES): 'close' follows.
+      // After a spawn that worked, only a failed kill lands here: kept to say why with the exit.
       this.stderrTail += `\n${err.message}`;
     });
     child.on('close', (code, signal) => this.onExit(child, code, signal));
