@@ -96,11 +96,12 @@ function sourceConfigFrom(config: MicCaptureDef, ctx: { userDir: string; sensorI
   }
 }
 
+/** Red ring = fault, yellow ring = a first start in progress (a source restarting after a fault is a fault). */
 const STATUS_FILL: Record<string, 'red' | 'green' | 'yellow' | 'grey' | 'blue'> = {
   running: 'green',
   starting: 'yellow',
   waiting: 'yellow',
-  restarting: 'yellow',
+  restarting: 'red',
   failed: 'red',
   ended: 'grey',
   stopped: 'grey',

@@ -228,7 +228,9 @@ describe('mic-capture node', () => {
       process.kill(child.pid, 'SIGKILL');
       const restart = await waitFor(() => health.find((m) => m.payload.condition === 'restart'), 15_000, 'a restart health message');
       assert.match(restart.payload.detail, /arecord killed by SIGKILL/);
-      await waitFor(() => st.find((s) => s.fill === 'yellow' && s.shape === 'ring' && /SIGKILL.*restarting in/.test(s.text)), 15_000, 'a restarting status');
+      const killedAt = st.length;
+      // A capture that died is a fault (red) until it runs again; yellow is for the first start only.
+      await waitFor(() => st.find((s) => s.fill === 'red' && s.shape === 'ring' && /SIGKILL.*restarting in/.test(s.text)), 15_000, 'a restarting status');
       const ring = findRing('alsa-1')!;
       const gapAt = await waitFor(() => ring.listGaps().find((g) => /SIGKILL/.test(g.reason))?.at, 15_000, 'a ring gap');
       await waitFor(() => blocks.length > before + 5 && blocks.some((m) => m.payload.start >= gapAt), 15_000, 'blocks after the restart');
@@ -236,6 +238,11 @@ describe('mic-capture node', () => {
       assert.equal(firstAfter.start, gapAt, 'blocks resume exactly at the gap');
       const newChild = await waitFor(() => childProcesses('arecord')[0], 15_000, 'the new arecord');
       assert.notEqual(newChild.pid, child.pid);
+      await waitFor(() => st.slice(killedAt).some((s) => s.fill === 'green'), 15_000, 'green again');
+      const untilGreen = st.slice(killedAt, killedAt + st.slice(killedAt).findIndex((s) => s.fill === 'green'));
+      assert.deepEqual(untilGreen.filter((s) => s.fill !== 'red'), [], `no yellow while restarting: ${JSON.stringify(untilGreen)}`);
+      assert.ok(untilGreen.some((s) => s.text === 'restarting arecord'), JSON.stringify(untilGreen));
+      assert.equal(st[0].fill, 'yellow', 'the first start is yellow');
 
       await helper.unload();
       await waitFor(() => childProcesses('arecord').length === 0, 5000, 'no arecord child after close');

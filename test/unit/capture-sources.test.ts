@@ -64,6 +64,9 @@ test('supervisor: a child that dies is restarted with back-off; the reason quote
     assert.match(restarts[0], /^vigie-test-capture exited with code 3: device unplugged$/);
     assert.ok(statuses.some((s) => s.state === 'restarting' && /restarting in 0\.1 s/.test(s.text)));
     assert.ok(statuses.some((s) => s.state === 'restarting' && /restarting in 0\.2 s/.test(s.text)), 'the delay grows');
+    // Only the first start is "starting": each start after a fault is still restarting (a fault) until audio comes.
+    assert.deepEqual(statuses.filter((s) => s.state === 'starting'), [{ state: 'starting', text: 'starting vigie-test-capture' }]);
+    assert.ok(statuses.some((s) => s.state === 'restarting' && s.text === 'restarting vigie-test-capture'));
     assert.ok(frames >= 3 * 800, `frames ${frames}`);
     assert.equal(frames % 800, 0, 'the half frame of each run is dropped, not glued to the next run');
     for (const pid of src.pids) assert.equal(alive(pid), false);
@@ -171,7 +174,7 @@ test('supervisor: a restart that finds no file descriptor left (EMFILE) is a sta
     assert.match(r.errors[0], /^vigie-test-capture: cannot start: spawn .*dies EMFILE$/);
     const failedAt = r.statuses.findIndex((st) => st.state === 'failed');
     assert.deepEqual(r.statuses[failedAt], { state: 'failed', text: 'cannot start vigie-test-capture' });
-    assert.ok(r.statuses.slice(failedAt + 1).some((st) => st.state === 'starting'), 'tried again after the back-off');
+    assert.ok(r.statuses.slice(failedAt + 1).some((st) => st.state === 'restarting' && st.text === 'restarting vigie-test-capture'), 'tried again after the back-off');
     assert.equal(r.pids, 2, 'the first child and the one started after the failure: the failed spawn has no process');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -82,12 +82,13 @@ export class ProcessSource extends CaptureSource {
     if (this.started) return;
     this.started = true;
     this.stopping = false;
-    this.spawnChild();
+    this.spawnChild(false);
     const stallMs = this.opts.stallMs ?? 5000;
     this.stallTimer = setInterval(() => this.checkStall(stallMs), Math.max(250, Math.min(1000, stallMs / 4)));
   }
 
-  private spawnChild(): void {
+  /** `again`: a restart after a fault (a child that died, stalled or could not start), not the first start. */
+  private spawnChild(again: boolean): void {
     this.restartTimer = null;
     if (this.stopping) return;
     const bin = findBinary(this.opts.binary, { explicit: this.opts.binaryPath, envVar: this.opts.envVar });
@@ -103,7 +104,9 @@ export class ProcessSource extends CaptureSource {
       return;
     }
     this.missingReported = false;
-    this.setStatus('starting', `starting ${this.opts.binary}`);
+    // Still a fault until it delivers again: only the first start is merely "starting".
+    if (again) this.setStatus('restarting', `restarting ${this.opts.binary}`);
+    else this.setStatus('starting', `starting ${this.opts.binary}`);
     this.decoder.reset();
     this.stderrTail = '';
     this.killReason = '';
@@ -188,7 +191,7 @@ export class ProcessSource extends CaptureSource {
     if (this.stopping || this.restartTimer) return;
     const delayMs = this.backoff.next();
     if (reason) this.setStatus('restarting', `${reason}; restarting in ${(delayMs / 1000).toFixed(1)} s`);
-    this.restartTimer = setTimeout(() => this.spawnChild(), delayMs);
+    this.restartTimer = setTimeout(() => this.spawnChild(true), delayMs);
   }
 
   private checkStall(stallMs: number): void {
