@@ -29,6 +29,8 @@ interface OutboxDef extends NodeDef {
 /** What this node reads of the core mqtt-broker config node. */
 interface BrokerNode extends Node {
   connected?: unknown;
+  /** True from its first connect until that connect succeeds (the core node clears it then, for good). */
+  connecting?: unknown;
   broker?: string;
   port?: string | number;
 }
@@ -59,6 +61,14 @@ export = function (RED: NodeAPI) {
 
     const brokerName = () => (broker ? broker.name || `${broker.broker ?? '?'}:${broker.port ?? '?'}` : '');
     const connected = () => broker?.connected === true;
+    /** Seen connected since this node started: a broker not connected now is an outage. */
+    let everConnected = false;
+    /**
+     * Not connected yet since the deploy: a first connect in progress, not an outage (the core
+     * mqtt-broker's `connecting` flag says the same, but only once its first user registered,
+     * which may come after this node).
+     */
+    const firstConnect = () => !connected() && (!everConnected || broker?.connecting === true);
 
     function onDrop(e: DropEvent): void {
       // One warning per outage; the count goes on in the status.
@@ -149,14 +159,17 @@ export = function (RED: NodeAPI) {
 
     function showStatus(): void {
       if (!outbox) return;
+      if (connected()) everConnected = true;
       // Every change of what waits passes here: the file follows (messages passing straight
       // through while connected are not written: nothing waits).
       if ((outbox.size > 0 || journal?.onDisk) && outbox.changes !== writtenChanges) persistSoon();
       const waiting = outbox.size;
       const dropped = outbox.droppedInEpisode;
       let s: { fill: 'red' | 'yellow' | 'green'; shape: 'ring' | 'dot'; text: string };
-      if (outbox.inEpisode && dropped > 0) s = { fill: 'red', shape: 'ring', text: `${connected() ? 'sending' : 'broker down'}: ${waiting} waiting, ${dropped} dropped` };
-      else if (!connected()) s = { fill: 'yellow', shape: 'ring', text: `broker down: ${waiting} waiting` };
+      const down = firstConnect() ? 'connecting' : 'broker down';
+      // Red ring = fault (the broker went away, or messages were dropped); yellow ring = a first connect in progress.
+      if (outbox.inEpisode && dropped > 0) s = { fill: 'red', shape: 'ring', text: `${connected() ? 'sending' : down}: ${waiting} waiting, ${dropped} dropped` };
+      else if (!connected()) s = { fill: firstConnect() ? 'yellow' : 'red', shape: 'ring', text: `${down}: ${waiting} waiting` };
       else if (waiting > 0) s = { fill: 'yellow', shape: 'dot', text: `sending: ${waiting} waiting` };
       else s = { fill: 'green', shape: 'dot', text: dropped > 0 ? `connected (${dropped} dropped in the last outage)` : 'connected' };
       const key = `${s.fill} ${s.shape} ${s.text}`;

@@ -37,6 +37,8 @@ function standInBroker(RED: Any): void {
   RED.nodes.registerType('mqtt-broker', function (this: Any, config: Any) {
     RED.nodes.createNode(this, config);
     this.connected = config.startConnected === true;
+    // The core node's flag for its first connect in progress (cleared once connected, for good).
+    this.connecting = config.startConnecting === true;
   });
   RED.nodes.registerType('other-config', function (this: Any, config: Any) {
     RED.nodes.createNode(this, config);
@@ -101,12 +103,13 @@ describe('vigie-outbox with a stand-in broker', () => {
   });
 
   it('broker down: messages are kept and done; once it is back they go out oldest first, and new ones queue behind', async () => {
-    const { box, broker, got, statuses } = await load();
+    const { box, broker, got, statuses } = await load({}, { startConnected: true });
+    broker.connected = false; // an outage: it was connected
     for (let i = 1; i <= 3; i++) box.receive({ payload: i });
     await waitFor(() => got.completed === 3, 10_000, 'done for each kept message');
     await sleep(1200); // a check of the broker went by: still nothing out
     assert.equal(got.out.length, 0);
-    assert.deepEqual(statuses[statuses.length - 1], { fill: 'yellow', shape: 'ring', text: 'broker down: 3 waiting' });
+    assert.deepEqual(statuses[statuses.length - 1], { fill: 'red', shape: 'ring', text: 'broker down: 3 waiting' });
 
     broker.connected = true;
     box.receive({ payload: 4 }); // connected, but three wait: behind them
@@ -120,6 +123,24 @@ describe('vigie-outbox with a stand-in broker', () => {
     assert.equal(got.completed, 5);
     assert.deepEqual(statuses[statuses.length - 1], { fill: 'green', shape: 'dot', text: 'connected' });
     assert.deepEqual(warningsOf(helper, 'box'), []);
+  });
+
+  it('a first connect in progress is a yellow ring; the broker going away once connected is a red ring', async () => {
+    const { box, broker, got, statuses } = await load({}, { startConnecting: true });
+    box.receive({ payload: 1 });
+    await waitFor(() => got.completed === 1, 10_000, 'done for the kept message');
+    await waitFor(() => statuses.some((st) => st.text === 'connecting: 1 waiting'), 10_000, 'the first connect');
+    assert.deepEqual(statuses[statuses.length - 1], { fill: 'yellow', shape: 'ring', text: 'connecting: 1 waiting' });
+    // Connected (the core node clears its flag for good), then gone: an outage, a fault.
+    broker.connecting = false;
+    broker.connected = true;
+    await waitFor(() => got.out.length === 1, 10_000, 'the kept message sent');
+    await waitFor(() => statuses[statuses.length - 1]?.fill === 'green', 10_000, 'green');
+    broker.connected = false;
+    box.receive({ payload: 2 });
+    await waitFor(() => statuses.some((st) => st.text === 'broker down: 1 waiting'), 10_000, 'broker down');
+    assert.deepEqual(statuses[statuses.length - 1], { fill: 'red', shape: 'ring', text: 'broker down: 1 waiting' });
+    assert.equal(statuses.filter((st) => st.fill === 'yellow' && st.shape === 'ring').every((st) => /^connecting: /.test(st.text)), true, JSON.stringify(statuses));
   });
 
   it("broker down: an mqtt out command (msg.action) is passed on at once, not kept", async () => {
@@ -147,7 +168,8 @@ describe('vigie-outbox with a stand-in broker', () => {
   });
 
   it('beyond maxMessages the oldest are dropped: one warning, a red count, and the count stays after the outage', async () => {
-    const { box, broker, got, statuses } = await load({ maxMessages: 3 });
+    const { box, broker, got, statuses } = await load({ maxMessages: 3 }, { startConnected: true });
+    broker.connected = false; // an outage: it was connected
     helper.log().resetHistory();
     for (let i = 1; i <= 7; i++) box.receive({ payload: i });
     await waitFor(() => got.completed === 7, 10_000, 'done for each');
@@ -166,7 +188,8 @@ describe('vigie-outbox with a stand-in broker', () => {
   });
 
   it('beyond maxAgeS the oldest are dropped, with one warning naming the setting', async () => {
-    const { box, broker, got, statuses } = await load({ maxAgeS: 1 });
+    const { box, broker, got, statuses } = await load({ maxAgeS: 1 }, { startConnected: true });
+    broker.connected = false; // an outage: it was connected
     helper.log().resetHistory();
     box.receive({ payload: 'old-1' });
     box.receive({ payload: 'old-2' });
@@ -201,7 +224,7 @@ describe('vigie-outbox with a stand-in broker', () => {
     await waitFor(() => ticks > 0, 10_000, 'the broker check ran');
     box.receive({ payload: 1 });
     box.receive({ payload: 2 });
-    await waitFor(() => statuses.some((s) => s.text === 'broker down: 2 waiting'), 10_000, 'two waiting');
+    await waitFor(() => statuses.some((s) => s.text === 'connecting: 2 waiting'), 10_000, 'two waiting');
     // The helper stops recording the log when it unloads: catch the warning at the node.
     const warned: string[] = [];
     box.warn = (m: unknown) => warned.push(String(m));
@@ -238,7 +261,7 @@ describe('vigie-outbox with a stand-in broker', () => {
 
     const second = await load();
     assert.equal(second.got.out.length, 0);
-    await waitFor(() => second.statuses.some((st) => /^broker down: 2 waiting, 1 dropped/.test(st.text ?? '')), 10_000, 'the two recent ones put back, the old one dropped');
+    await waitFor(() => second.statuses.some((st) => /^connecting: 2 waiting, 1 dropped/.test(st.text ?? '')), 10_000, 'the two recent ones put back, the old one dropped');
     second.box.receive({ topic: 't/4', payload: 4 });
     second.broker.connected = true;
     await waitFor(() => second.got.out.length === 3, 10_000, 'all three sent');
@@ -288,7 +311,7 @@ describe('vigie-outbox with a stand-in broker', () => {
     const aside = () => fs.readdirSync(userDir).filter((f) => f.startsWith('vigie-outbox-box.json.unreadable-'));
     assert.equal(aside().length, 1);
     box.receive({ payload: 1 });
-    await waitFor(() => statuses.some((st) => st.text === 'broker down: 1 waiting'), 10_000, 'one waiting');
+    await waitFor(() => statuses.some((st) => st.text === 'connecting: 1 waiting'), 10_000, 'one waiting');
     await waitFor(() => fs.existsSync(path.join(userDir, 'vigie-outbox-box.json')), 10_000, 'the new file written');
     assert.equal(fs.readFileSync(path.join(userDir, aside()[0]), 'utf8'), '{"not": "a list"', 'the unreadable file is kept as it was');
   });
@@ -302,7 +325,7 @@ describe('vigie-outbox with a stand-in broker', () => {
     ];
     fs.writeFileSync(file, JSON.stringify(old));
     const { box, broker, got, statuses } = await load();
-    await waitFor(() => statuses.some((st) => st.text === 'broker down: 2 waiting'), 10_000, 'both put back');
+    await waitFor(() => statuses.some((st) => st.text === 'connecting: 2 waiting'), 10_000, 'both put back');
     assert.deepEqual(warningsOf(helper, 'box'), []);
     const kept = readKeptFile(file);
     assert.equal(kept.format, 'journal', 'rewritten as a journal at the start');
@@ -333,7 +356,7 @@ describe('vigie-outbox with a stand-in broker', () => {
 
     helper.log().resetHistory();
     const second = await load();
-    await waitFor(() => second.statuses.some((st) => st.text === 'broker down: 2 waiting'), 10_000, 'the two whole ones put back');
+    await waitFor(() => second.statuses.some((st) => st.text === 'connecting: 2 waiting'), 10_000, 'the two whole ones put back');
     assert.deepEqual(warningsOf(helper, 'box'), ['vigie-outbox-box.json: its last line (line 4, 20 bytes) is cut short, as a power cut or a crash while it was written leaves it: that line is ignored, the messages before it are put back']);
     const now = readKeptFile(file);
     assert.equal(now.torn, undefined, 'the file rewritten without the cut line at the start');
@@ -346,7 +369,7 @@ describe('vigie-outbox with a stand-in broker', () => {
   it('restarts: a node removed from the flows leaves no file, and says what it drops', async () => {
     const { box, statuses } = await load();
     box.receive({ payload: 1 });
-    await waitFor(() => statuses.some((st) => st.text === 'broker down: 1 waiting'), 10_000, 'one waiting');
+    await waitFor(() => statuses.some((st) => st.text === 'connecting: 1 waiting'), 10_000, 'one waiting');
     const warned: string[] = [];
     box.warn = (m: unknown) => warned.push(String(m));
     await new Promise<void>((resolve) => box.close(true).then(resolve));
@@ -443,11 +466,18 @@ describe("vigie-outbox with Node-RED's mqtt out and an MQTT broker that goes awa
       await waitFor(() => broker.connected === true, 10_000, 'Node-RED connected to the broker');
       box.receive({ payload: 'before' });
       await waitFor(() => seen.length === 1, 10_000, 'published while connected');
+      // The deploy's first connect is no fault: yellow, never red (the mqtt out registers with the broker after this node starts).
+      // (the status spy is shared by every node: this one's calls are those made on it)
+      const boxStatuses = () => box.status.getCalls().filter((c: Any) => c.thisValue === box).map((c: Any) => c.args[0]);
+      const beforeOutage = boxStatuses();
+      assert.deepEqual(beforeOutage[0], { fill: 'yellow', shape: 'ring', text: 'connecting: 0 waiting' });
+      assert.equal(beforeOutage.some((st: Any) => st.fill === 'red'), false, JSON.stringify(beforeOutage));
 
       await mq.stop();
       await waitFor(() => broker.connected === false, 10_000, 'Node-RED sees the broker gone');
       for (let i = 1; i <= 5; i++) box.receive({ payload: `during-${i}` });
       await waitFor(() => box.status.lastCall?.args[0].text === 'broker down: 5 waiting', 10_000, 'the five kept');
+      assert.deepEqual(boxStatuses().pop(), { fill: 'red', shape: 'ring', text: 'broker down: 5 waiting' }, 'an outage is a fault');
       let refused = 0;
       mq.admit = (id) => (id === 'outbox-test-publisher' ? (refused++, false) : true);
       await mq.start();
