@@ -21,6 +21,7 @@ import { VideoManager } from '../../lib/video/manager';
 import { findBinary } from '../../lib/util/binaries';
 import { tempDir } from '../support/tmp';
 import { childFfmpegPids, closeWs, collectWs, ffprobeStreams, RtspServer, startRtspServer, tfdtOf, topBoxes } from '../support/video-sources';
+import { rawUpgrade as rawUpgradeTo } from '../support/raw-upgrade';
 import { waitFor } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -117,28 +118,9 @@ function recordSpawns(): { cameraSnapshots(): number; frameGrabs(): number; rest
   };
 }
 
-/**
- * Sends a WebSocket upgrade request for `target` over a raw TCP socket to the helper's
- * Node-RED server; resolves with what came back once the server closed the socket.
- */
+/** An upgrade request for `target` to the helper's Node-RED server, over a raw TCP socket. */
 function rawUpgrade(target: string): Promise<string> {
-  const port = (helper._server.address() as net.AddressInfo).port;
-  return new Promise((resolve, reject) => {
-    let got = '';
-    const c = net.connect(port, '127.0.0.1', () =>
-      c.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`),
-    );
-    const deadline = setTimeout(() => {
-      c.destroy();
-      reject(new Error(`the server neither answered nor closed the upgrade of ${target}`));
-    }, 60_000);
-    c.on('data', (d: Buffer) => (got += d.toString('latin1')));
-    c.on('error', () => undefined); // a reset is a close too
-    c.on('close', () => {
-      clearTimeout(deadline);
-      resolve(got);
-    });
-  });
+  return rawUpgradeTo((helper._server.address() as net.AddressInfo).port, target);
 }
 
 /** Records the process's uncaught exceptions while `fn` runs (one would end a real Node-RED). */

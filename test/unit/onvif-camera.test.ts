@@ -10,6 +10,7 @@ import { CameraConnection, CameraError } from '../../lib/camera/connection';
 import { moveToTarget } from '../../lib/camera/mover';
 import { DEFAULT_CALIBRATION, aimToCameraDegrees, wrap180 } from '../../lib/camera/geometry';
 import { CameraConfig } from '../../lib/camera/types';
+import { loopbackCamera } from '../support/camera-config';
 import { waitFor } from '../support/wait';
 
 const USER = 'operator';
@@ -18,24 +19,6 @@ const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
 });
-
-function config(port: number, extra: Partial<CameraConfig> = {}): CameraConfig {
-  return {
-    id: 'cam-a',
-    name: 'Camera A',
-    host: '127.0.0.1',
-    port,
-    lat: 45.0,
-    lon: 4.0,
-    heightM: 8,
-    mountHeadingDeg: 0,
-    tiltOffsetDeg: 0,
-    calibration: { ...DEFAULT_CALIBRATION },
-    maxRangeM: 300,
-    blindSectors: [],
-    ...extra,
-  };
-}
 
 async function startCamera(opts: { quirks?: CameraQuirk[]; degreeSpace?: boolean; initialPanDeg?: number } = {}) {
   const cam = new VirtualCamera({
@@ -63,7 +46,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('a wrong password fails with an authentication error naming the cause', async () => {
   const { cam, port } = await startCamera();
-  const conn = connect(config(port), 'wrong');
+  const conn = connect(loopbackCamera(port), 'wrong');
   await assert.rejects(conn.ensureConnected(), (err: Error & { code?: string }) => {
     assert.equal(err.code, 'auth');
     assert.match(err.message, /authentication failed/);
@@ -78,7 +61,7 @@ test('a wrong password fails with an authentication error naming the cause', asy
 
 test('a correct password connects once and reads presets and spaces once', async () => {
   const { cam, port } = await startCamera();
-  const conn = connect(config(port));
+  const conn = connect(loopbackCamera(port));
   await conn.ensureConnected();
   assert.equal(conn.state, 'connected');
   assert.deepEqual(conn.presets.map((p) => p.name), ['Home', 'East', 'South', 'West']);
@@ -99,7 +82,7 @@ for (const [fromDeg, bearingDeg] of [
 ] as const) {
   test(`AbsoluteMove from pan ${fromDeg}° to bearing ${bearingDeg}° ends within 1°`, async () => {
     const { cam, port } = await startCamera({ initialPanDeg: fromDeg });
-    const cfg = config(port);
+    const cfg = loopbackCamera(port);
     const conn = connect(cfg);
     const target = aimToCameraDegrees(cfg, { bearingDeg, tiltDeg: -12, hfovDeg: 10 });
     const r = await moveToTarget(conn, cfg.calibration, target, { toleranceDeg: 1, moveTimeoutMs: 8000, pollMs: 50 });
@@ -115,7 +98,7 @@ for (const [fromDeg, bearingDeg] of [
 
 test('a degree-space camera is steered with the degrees calibration', async () => {
   const { cam, port } = await startCamera({ degreeSpace: true });
-  const cfg = config(port, { calibration: { ...DEFAULT_CALIBRATION, space: 'degrees' }, mountHeadingDeg: 90, tiltOffsetDeg: 2 });
+  const cfg = loopbackCamera(port, { calibration: { ...DEFAULT_CALIBRATION, space: 'degrees' }, mountHeadingDeg: 90, tiltOffsetDeg: 2 });
   const conn = connect(cfg);
   await conn.ensureConnected();
   assert.match(conn.capabilities.degreesSpaceUri ?? '', /Degrees/);
@@ -128,7 +111,7 @@ test('a degree-space camera is steered with the degrees calibration', async () =
 
 test('quirk noAbsoluteMove: falls back to RelativeMove and reaches the target', async () => {
   const { cam, port } = await startCamera({ quirks: ['noAbsoluteMove'] });
-  const cfg = config(port);
+  const cfg = loopbackCamera(port);
   const conn = connect(cfg);
   const r = await moveToTarget(conn, cfg.calibration, { panDeg: 120, tiltDeg: -20, hfovDeg: 15 }, { pollMs: 50 });
   assert.equal(r.state, 'on-target', r.notes.join('; '));
@@ -142,7 +125,7 @@ test('quirk noAbsoluteMove: falls back to RelativeMove and reaches the target', 
 
 test('quirks noAbsoluteMove+noRelativeMove with continuousIgnoresTimeout: continuous steps, always stopped', async () => {
   const { cam, port } = await startCamera({ quirks: ['noAbsoluteMove', 'noRelativeMove', 'continuousIgnoresTimeout'] });
-  const cfg = config(port);
+  const cfg = loopbackCamera(port);
   const conn = connect(cfg);
   const r = await moveToTarget(conn, cfg.calibration, { panDeg: -60, tiltDeg: -25, hfovDeg: 60 }, { pollMs: 50, moveTimeoutMs: 10_000 });
   assert.equal(r.state, 'on-target', r.notes.join('; '));
@@ -156,7 +139,7 @@ test('quirks noAbsoluteMove+noRelativeMove with continuousIgnoresTimeout: contin
 
 test('quirk continuousNeedsBothAxes: a single-axis ContinuousMove is detected and dithered', async () => {
   const { cam, port } = await startCamera({ quirks: ['noAbsoluteMove', 'noRelativeMove', 'continuousNeedsBothAxes'] });
-  const cfg = config(port);
+  const cfg = loopbackCamera(port);
   const conn = connect(cfg);
   // Only pan needs to change: tilt stays at the camera's −15°.
   const r = await moveToTarget(conn, cfg.calibration, { panDeg: 70, tiltDeg: -15, hfovDeg: 60 }, { pollMs: 50, moveTimeoutMs: 10_000 });
@@ -168,7 +151,7 @@ test('quirk continuousNeedsBothAxes: a single-axis ContinuousMove is detected an
 
 test('quirk rejectStop: a zero-velocity ContinuousMove stops the camera', async () => {
   const { cam, port } = await startCamera({ quirks: ['noAbsoluteMove', 'noRelativeMove', 'continuousIgnoresTimeout', 'rejectStop'] });
-  const cfg = config(port);
+  const cfg = loopbackCamera(port);
   const conn = connect(cfg);
   const r = await moveToTarget(conn, cfg.calibration, { panDeg: 50, tiltDeg: -15, hfovDeg: 60 }, { pollMs: 50, moveTimeoutMs: 10_000 });
   assert.equal(r.state, 'on-target', r.notes.join('; '));
@@ -180,7 +163,7 @@ test('quirk rejectStop: a zero-velocity ContinuousMove stops the camera', async 
 
 test('quirk moveStatusNeverUpdated: on-target is judged by position', async () => {
   const { cam, port } = await startCamera({ quirks: ['moveStatusNeverUpdated'] });
-  const cfg = config(port);
+  const cfg = loopbackCamera(port);
   const conn = connect(cfg);
   const r = await moveToTarget(conn, cfg.calibration, { panDeg: 150, tiltDeg: -5, hfovDeg: 30 }, { pollMs: 50 });
   assert.equal(r.state, 'on-target', r.notes.join('; '));
@@ -190,7 +173,7 @@ test('quirk moveStatusNeverUpdated: on-target is judged by position', async () =
 
 test('no absolute, relative or continuous move: goes to the nearest preset and verifies it', async () => {
   const { cam, port } = await startCamera({ quirks: ['noAbsoluteMove', 'noRelativeMove', 'noContinuousMove'] });
-  const cfg = config(port);
+  const cfg = loopbackCamera(port);
   const conn = connect(cfg);
   const r = await moveToTarget(conn, cfg.calibration, { panDeg: 80, tiltDeg: -12, hfovDeg: 30 }, { pollMs: 50 });
   assert.equal(r.state, 'preset', r.notes.join('; '));
@@ -201,7 +184,7 @@ test('no absolute, relative or continuous move: goes to the nearest preset and v
 
 test('quirk presetsDoNothing: the preset is verified and the move reported failed', async () => {
   const { port } = await startCamera({ quirks: ['noAbsoluteMove', 'noRelativeMove', 'noContinuousMove', 'presetsDoNothing'] });
-  const cfg = config(port);
+  const cfg = loopbackCamera(port);
   const conn = connect(cfg);
   const r = await moveToTarget(conn, cfg.calibration, { panDeg: 175, tiltDeg: -12, hfovDeg: 30 }, { pollMs: 30, moveTimeoutMs: 2000 });
   assert.equal(r.state, 'failed');
@@ -210,7 +193,7 @@ test('quirk presetsDoNothing: the preset is verified and the move reported faile
 
 test('camera offline then back on the same port: the connection recovers without a new object', async () => {
   const { cam, port } = await startCamera();
-  const cfg = config(port);
+  const cfg = loopbackCamera(port);
   const conn = connect(cfg);
   await conn.ensureConnected();
   await cam.stop();
@@ -229,7 +212,7 @@ test('camera offline then back on the same port: the connection recovers without
 
 test('a camera unplugged while idle is seen failed by the keep-alive, without any command, and recovers', async () => {
   const { cam } = await startCamera();
-  const cfg = config(cam.port);
+  const cfg = loopbackCamera(cam.port);
   const conn = new CameraConnection({ config: cfg, username: USER, password: PASS, timeoutMs: 1000, backoff: { initialMs: 100, maxMs: 400 }, keepAliveMs: 200 });
   cleanups.push(() => conn.close());
   await conn.ensureConnected();
@@ -251,7 +234,7 @@ const keepAliveTimerOf = (conn: CameraConnection): unknown => (conn as unknown a
 
 test('the keep-alive goes on after an answer that is not a network failure (a fault, a camera without GetStatus)', async () => {
   const { cam } = await startCamera();
-  const conn = new CameraConnection({ config: config(cam.port), username: USER, password: PASS, timeoutMs: 1000, backoff: { initialMs: 100, maxMs: 400 }, keepAliveMs: 100 });
+  const conn = new CameraConnection({ config: loopbackCamera(cam.port), username: USER, password: PASS, timeoutMs: 1000, backoff: { initialMs: 100, maxMs: 400 }, keepAliveMs: 100 });
   cleanups.push(() => conn.close());
   await conn.ensureConnected();
   let asked = 0;
@@ -267,7 +250,7 @@ test('the keep-alive goes on after an answer that is not a network failure (a fa
 
 test('left idle while it was connecting, the connection stays closed and polls nothing', async () => {
   const { cam } = await startCamera();
-  const conn = new CameraConnection({ config: config(cam.port), username: USER, password: PASS, timeoutMs: 1000, backoff: { initialMs: 100, maxMs: 400 }, keepAliveMs: 100 });
+  const conn = new CameraConnection({ config: loopbackCamera(cam.port), username: USER, password: PASS, timeoutMs: 1000, backoff: { initialMs: 100, maxMs: 400 }, keepAliveMs: 100 });
   cleanups.push(() => conn.close());
   const states: string[] = [];
   conn.on('state', (st: string) => states.push(st));
@@ -300,7 +283,7 @@ test('left idle while it was connecting, the connection stays closed and polls n
 
 test('invalid arguments get a ter:InvalidArgVal fault', async () => {
   const { cam, port } = await startCamera();
-  const conn = connect(config(port));
+  const conn = connect(loopbackCamera(port));
   await conn.ensureConnected();
   await assert.rejects(conn.absoluteMove({ pan: 2, tilt: 0, zoom: 0 }), /out of range: 2/);
   const xml = await (

@@ -15,6 +15,7 @@ import { CameraConnection, CameraError, ClientOptions, ConnectionOptions, OnvifC
 import { moveToTarget } from '../../lib/camera/mover';
 import { DEFAULT_CALIBRATION } from '../../lib/camera/geometry';
 import { CameraConfig } from '../../lib/camera/types';
+import { loopbackCamera } from '../support/camera-config';
 import { waitFor } from '../support/wait';
 
 const USER = 'operator';
@@ -25,20 +26,7 @@ afterEach(async () => {
 });
 
 function config(port: number): CameraConfig {
-  return {
-    id: 'cam-h',
-    name: 'Camera H',
-    host: '127.0.0.1',
-    port,
-    lat: 45.0,
-    lon: 4.0,
-    heightM: 8,
-    mountHeadingDeg: 0,
-    tiltOffsetDeg: 0,
-    calibration: { ...DEFAULT_CALIBRATION },
-    maxRangeM: 300,
-    blindSectors: [],
-  };
+  return loopbackCamera(port, { id: 'cam-h', name: 'Camera H' });
 }
 
 function connection(port: number, opts: Partial<ConnectionOptions> = {}): CameraConnection {

@@ -12,6 +12,7 @@ import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { requestUrl, VideoManager } from '../../lib/video/manager';
 import { LiveTickets } from '../../lib/video/tickets';
+import { rawUpgrade } from '../support/raw-upgrade';
 
 /** What handleUpgrade returned and had done to the socket when it returned. */
 interface Seen {
@@ -20,26 +21,6 @@ interface Seen {
   threw?: unknown;
   destroyed: boolean;
   bytesWritten: number;
-}
-
-/** Sends an upgrade request for `target` over a raw TCP socket; resolves with what came back once the socket closed. */
-function rawUpgrade(port: number, target: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let got = '';
-    const c = net.connect(port, '127.0.0.1', () =>
-      c.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`),
-    );
-    const deadline = setTimeout(() => {
-      c.destroy();
-      reject(new Error(`the server neither answered nor closed the upgrade of ${target}`));
-    }, 30_000);
-    c.on('data', (d: Buffer) => (got += d.toString('latin1')));
-    c.on('error', () => undefined); // a reset is a close too
-    c.on('close', () => {
-      clearTimeout(deadline);
-      resolve(got);
-    });
-  });
 }
 
 describe('video manager: WebSocket upgrades', () => {
