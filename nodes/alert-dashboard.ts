@@ -17,7 +17,7 @@ import type { AddressInfo } from 'net';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { openSharedAuditLog, AuditLogHandle } from '../lib/alerts/audit';
-import { AlertConsole, DASHBOARD_SETTINGS, droppedAlertsWarning, SiteInfo, SitePoint, userFromClient } from '../lib/alerts/console';
+import { AlertConsole, DASHBOARD_SETTINGS, droppedAlertsWarning, expiredAlertsWarning, SiteInfo, SitePoint, userFromClient } from '../lib/alerts/console';
 import { AlertRecord, AlertStore, StaleDecisionError, UnreadableStoreError } from '../lib/alerts/store';
 import { CameraLinks } from '../lib/alerts/camera-links';
 import { findCamera, listCameras, onCameraChange } from '../lib/camera/registry';
@@ -124,6 +124,12 @@ export = function (RED: NodeAPI) {
       node.warn(droppedAlertsWarning(records, store.maxAlerts));
     }
 
+    /** Unhandled alerts that retention dropped (the console audits them): warned naming each. */
+    function tellExpired(): void {
+      const records = consoleCore.expired();
+      if (records.length) node.warn(expiredAlertsWarning(records, store.retentionMs));
+    }
+
     let droppedAtLoad: AlertRecord[] = [];
     try {
       const loaded = store.load();
@@ -164,6 +170,7 @@ export = function (RED: NodeAPI) {
     // Told once the audit log listens, so the entries are written.
     consoleCore.dropped(droppedAtLoad);
     tellDropped(droppedAtLoad);
+    tellExpired();
 
     /** Sensors and cameras for the site plan: config nodes if present, then what alerts carried. */
     function siteInfo(): SiteInfo {
@@ -303,6 +310,7 @@ export = function (RED: NodeAPI) {
         throw err;
       }
       tellDropped(r.droppedUnhandled);
+      tellExpired();
       persist();
       updateStatus();
       const a = r.record.alert;
@@ -419,7 +427,9 @@ export = function (RED: NodeAPI) {
     });
 
     pruneTimer = setInterval(() => {
-      if (consoleCore.prune()) {
+      const pruned = consoleCore.prune();
+      tellExpired();
+      if (pruned) {
         persist();
         updateStatus();
         broadcast();

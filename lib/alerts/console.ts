@@ -144,16 +144,29 @@ export class AlertConsole {
    * (event "alert-dropped") naming it, so an alert that never reached a decision leaves a trace.
    */
   dropped(records: AlertRecord[]): void {
-    for (const r of records) {
-      const a = r.alert;
-      auditBus.publish({
-        type: 'system',
-        actor: this.actor,
-        alertId: a.id,
-        details: { event: 'alert-dropped', reason: 'maxAlerts', maxAlerts: this.store.maxAlerts, state: r.state, label: a.label, sensor: a.sensor, onset: a.onset, receivedAt: new Date(r.receivedMs).toISOString() },
-      });
-    }
+    for (const r of records) this.auditDropped(r, { reason: 'maxAlerts', maxAlerts: this.store.maxAlerts });
     if (records.length) this.version++;
+  }
+
+  /**
+   * Unhandled alerts that retention dropped since the last call (store.takeExpiredUnhandled):
+   * each audited as dropped (reason "retention"), and returned to be told.
+   */
+  expired(): AlertRecord[] {
+    const records = this.store.takeExpiredUnhandled();
+    for (const r of records) this.auditDropped(r, { reason: 'retention', retentionDays: this.store.retentionMs / 86_400_000 });
+    if (records.length) this.version++;
+    return records;
+  }
+
+  private auditDropped(r: AlertRecord, why: Record<string, unknown>): void {
+    const a = r.alert;
+    auditBus.publish({
+      type: 'system',
+      actor: this.actor,
+      alertId: a.id,
+      details: { event: 'alert-dropped', ...why, state: r.state, label: a.label, sensor: a.sensor, onset: a.onset, receivedAt: new Date(r.receivedMs).toISOString() },
+    });
   }
 
   /** An action from a dashboard client; throws a ContractError naming the field when unusable. */
@@ -244,20 +257,33 @@ export class AlertConsole {
 /** How many dropped alerts a warning names one by one; the audit log has them all. */
 const DROPPED_NAMED_MAX = 5;
 
-/**
- * The warning for unhandled alerts the cap dropped: each named by id, label and time, what to
- * do about it, and where the full list is.
- */
-export function droppedAlertsWarning(records: AlertRecord[], maxAlerts: number): string {
+/** Dropped alerts, each named by id, label, time and whether it was opened (the first few; then a count). */
+function namedAlerts(records: AlertRecord[]): string {
   const named = records.slice(0, DROPPED_NAMED_MAX).map((r) => {
     const timeMs = r.alert.onset * 1000 || r.receivedMs;
     return `${r.alert.id} (${r.alert.label} at ${new Date(timeMs).toISOString()}, ${r.state === 'new' ? 'never opened' : 'opened, not decided'})`;
   });
   const more = records.length - named.length;
-  const which = `${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+  return `${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+}
+
+/**
+ * The warning for unhandled alerts the cap dropped: each named by id, label and time, what to
+ * do about it, and where the full list is.
+ */
+export function droppedAlertsWarning(records: AlertRecord[], maxAlerts: number): string {
   return (
-    `at most ${maxAlerts} alerts (maxAlerts), all unhandled: dropped unhandled alert${records.length === 1 ? '' : 's'} ${which}, to keep the newest; ` +
+    `at most ${maxAlerts} alerts (maxAlerts), all unhandled: dropped unhandled alert${records.length === 1 ? '' : 's'} ${namedAlerts(records)}, to keep the newest; ` +
     'decide on alerts or raise maxAlerts. Each dropped alert is in the audit log (system entry "alert-dropped")'
+  );
+}
+
+/** The warning for unhandled alerts that retention dropped, named as above. */
+export function expiredAlertsWarning(records: AlertRecord[], retentionMs: number): string {
+  const days = Math.round((retentionMs / 86_400_000) * 100) / 100;
+  return (
+    `unhandled alert${records.length === 1 ? '' : 's'} ${namedAlerts(records)} dropped with no decision, ${days} day${days === 1 ? '' : 's'} after ${records.length === 1 ? 'its' : 'their'} last update (Keep for); ` +
+    'each is in the audit log (system entry "alert-dropped")'
   );
 }
 

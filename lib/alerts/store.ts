@@ -130,7 +130,9 @@ export class StaleDecisionError extends Error {
 
 export class AlertStore {
   private readonly records = new Map<string, AlertRecord>();
-  private readonly retentionMs: number;
+  readonly retentionMs: number;
+  /** Unhandled alerts retention dropped, until takeExpiredUnhandled() hands them out to be told. */
+  private expiredUnhandled: AlertRecord[] = [];
   readonly maxAlerts: number;
   private readonly now: () => number;
   readonly file: string | undefined;
@@ -245,7 +247,10 @@ export class AlertStore {
     return c;
   }
 
-  /** Drops alerts past retention; returns their ids. */
+  /**
+   * Drops alerts past retention; returns their ids. The unhandled ones among them (no decision
+   * was ever taken) are also kept for takeExpiredUnhandled(), to be told.
+   */
   prune(): string[] {
     const limit = this.now() - this.retentionMs;
     const gone: string[] = [];
@@ -253,9 +258,17 @@ export class AlertStore {
       if (r.updatedMs < limit) {
         this.records.delete(id);
         gone.push(id);
+        if (isUnhandled(r.state)) this.expiredUnhandled.push(r);
       }
     }
     return gone;
+  }
+
+  /** The unhandled alerts retention dropped since the last call (at a load, an arrival or a prune). */
+  takeExpiredUnhandled(): AlertRecord[] {
+    const out = this.expiredUnhandled;
+    this.expiredUnhandled = [];
+    return out;
   }
 
   /**

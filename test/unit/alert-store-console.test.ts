@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AlertConsole, droppedAlertsWarning, resolveOperator, userFromClient } from '../../lib/alerts/console';
+import { AlertConsole, droppedAlertsWarning, expiredAlertsWarning, resolveOperator, userFromClient } from '../../lib/alerts/console';
 import { AuditEvent, auditBus } from '../../lib/alerts/bus';
 import { AlertStore, StaleDecisionError } from '../../lib/alerts/store';
 
@@ -80,6 +80,39 @@ test('unhandled alerts dropped over the cap are audited as system entries naming
     // Many at once (a cap lowered since the restart): five named, the rest counted.
     const many = Array.from({ length: 7 }, (_, i) => ({ ...r.droppedUnhandled[0], alert: { ...r.droppedUnhandled[0].alert, id: `m${i}` }, state: 'seen' as const }));
     assert.match(droppedAlertsWarning(many, 2), /dropped unhandled alerts m0 \(explosion at [^)]*, opened, not decided\), m1 .* m4 \([^)]*\) and 2 more, to keep/);
+  } finally {
+    rec.stop();
+  }
+});
+
+test('unhandled alerts that retention drops are audited as system entries (reason retention) and worded in a warning; handled ones go quietly', () => {
+  const rec = recordAudit();
+  try {
+    let nowMs = 1_800_000_000_000;
+    const store = new AlertStore({ retentionMs: 2 * 86_400_000, now: () => nowMs });
+    const c = new AlertConsole({ store, actor: 'auto:n1' });
+    c.ingest(detection('old', 1_700_000_000));
+    c.ingest(detection('done', 1_700_000_001));
+    c.act({ type: 'decide', alertId: 'done', operator: 'Ann', action: 'dismiss' });
+    nowMs += 3 * 86_400_000;
+    assert.deepEqual(c.expired(), [], 'nothing expired yet: none is told');
+    assert.equal(c.prune(), true);
+    const expired = c.expired();
+    assert.deepEqual(expired.map((r) => r.alert.id), ['old'], 'the handled one is not told');
+    assert.deepEqual(c.expired(), [], 'told once');
+    const dropped = rec.events.filter((e) => e.type === 'system');
+    assert.equal(dropped.length, 1);
+    assert.equal(dropped[0].alertId, 'old');
+    assert.deepEqual({ ...dropped[0].details, receivedAt: undefined }, { event: 'alert-dropped', reason: 'retention', retentionDays: 2, state: 'new', label: 'explosion', sensor: 's1', onset: 1_700_000_000, receivedAt: undefined });
+    assert.equal(
+      expiredAlertsWarning(expired, store.retentionMs),
+      'unhandled alert old (explosion at 2023-11-14T22:13:20.000Z, never opened) dropped with no decision, 2 days after its last update (Keep for); each is in the audit log (system entry "alert-dropped")',
+    );
+    // An arrival prunes too: what it drops is told the same way.
+    c.ingest(detection('later', 1_700_000_100));
+    nowMs += 3 * 86_400_000;
+    c.ingest(detection('new', 1_700_000_200));
+    assert.deepEqual(c.expired().map((r) => r.alert.id), ['later']);
   } finally {
     rec.stop();
   }
