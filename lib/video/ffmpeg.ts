@@ -6,6 +6,7 @@
 import { ChildProcess, ChildProcessByStdio, spawn } from 'child_process';
 import { Readable } from 'stream';
 import { findBinary } from '../util/binaries';
+import { releaseUnstarted, spawnShortfall } from '../util/spawn-shortfall';
 import { concatScript, hasCredentials, redactCredentials, SCRIPT_INPUT_ARGS, withCredentials } from '../util/url-credentials';
 
 export { hasCredentials, withCredentials };
@@ -213,27 +214,19 @@ export class FfmpegProcess {
     child.stdin?.on('error', () => undefined); // EPIPE if ffmpeg exits first: the exit explains it
     child.stdout?.on('error', () => undefined);
     child.stderr?.on('error', () => undefined);
-    if (!child.stdout || !child.stderr || (stdin !== undefined && !child.stdin) || child.pid === undefined) {
-      // No pipes (out of file descriptors) or no pid (no such binary, no process): nothing runs.
-      // Its 'error' (next tick) gives the cause; a child that gives none is over all the same.
-      const missing = [!child.stdout && 'stdout', !child.stderr && 'stderr', stdin !== undefined && !child.stdin && 'stdin', child.pid === undefined && 'pid'].filter(Boolean);
+    const missing = spawnShortfall(child, stdin !== undefined);
+    if (missing.length > 0) {
+      // Nothing runs. Its 'error' (next tick) gives the cause; a child that gives none is over all the same.
       this.notStarted = `spawn ${binary} gave no ${missing.join(', ')}`;
-      for (const pipe of [child.stdin, child.stdout, child.stderr]) pipe?.destroy();
-      if (child.pid !== undefined) {
-        try {
-          child.kill('SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
+      releaseUnstarted(child);
       setImmediate(() => finish(null, null));
       return;
     }
     if (stdin !== undefined) child.stdin?.end(stdin);
     this.child = child as ChildProcessByStdio<null, Readable, Readable>;
-    this.stdout = child.stdout;
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (d: string) => {
+    this.stdout = child.stdout!;
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (d: string) => {
       this.stderrTail = (this.stderrTail + d).slice(-4000);
     });
   }

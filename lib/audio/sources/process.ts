@@ -9,6 +9,7 @@ import type { Readable } from 'stream';
 import { Backoff, BackoffOptions } from '../../util/backoff';
 import { redactCredentials } from '../../util/url-credentials';
 import { findBinary } from '../../util/binaries';
+import { releaseUnstarted, spawnShortfall } from '../../util/spawn-shortfall';
 import { InterleavedDecoder, PcmFormat } from '../channels';
 import { CaptureSource } from './source';
 
@@ -116,17 +117,17 @@ export class ProcessSource extends CaptureSource {
     let stderr: Readable;
     try {
       child = spawn(bin, this.opts.args, { stdio: [this.opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-      if (child.pid === undefined || !child.stdout || !child.stderr || (this.opts.stdin !== undefined && !child.stdin)) {
-        // Out of file descriptors (EMFILE, ENFILE), spawn returns a child with no process and no
-        // pipes; refused (EACCES, EAGAIN), one with no process. Node says why in an 'error' event
-        // on the next tick: that is the fault told. A start that failed, retried with back-off.
+      if (spawnShortfall(child, this.opts.stdin !== undefined).length > 0) {
+        // Its 'error' on the next tick says why: that is the fault told. A start that failed,
+        // retried with back-off.
         child.on('error', (err) => {
           if (!this.stopping) this.fault(new Error(`${this.opts.binary}: cannot start: ${err.message}`));
         });
+        releaseUnstarted(child);
         throw new StartFailedLater();
       }
-      stdout = child.stdout;
-      stderr = child.stderr;
+      stdout = child.stdout!;
+      stderr = child.stderr!;
       if (this.opts.stdin !== undefined) {
         child.stdin!.on('error', () => undefined); // EPIPE if the child exits first: its exit says why
         child.stdin!.end(this.opts.stdin);
@@ -138,7 +139,7 @@ export class ProcessSource extends CaptureSource {
       return;
     }
     this.child = child;
-    this.pids.push(child.pid);
+    this.pids.push(child.pid!);
     this.lastDataMs = Date.now();
     stdout.on('data', (chunk: Buffer) => {
       if (this.child !== child) return;

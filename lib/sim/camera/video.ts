@@ -7,6 +7,7 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as http from 'http';
 import { findBinary } from '../../util/binaries';
+import { releaseUnstarted, spawnShortfall } from '../../util/spawn-shortfall';
 import { FrameRenderer, ViewState } from './frame';
 
 export interface VideoOutputOptions {
@@ -82,10 +83,14 @@ export class VideoOutput {
       '-f', 'mpegts', '-flush_packets', '1', 'pipe:1',
     ];
     const child = spawn(this.ffmpeg(), args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    // A spawn that fails for want of resources (EMFILE…) returns a child without pipes and
-    // emits 'error' later: heard here, so it never becomes an uncaught exception.
+    // A spawn that fails for want of resources (EMFILE…) emits 'error' later: heard here, so it
+    // never becomes an uncaught exception.
     child.on('error', () => undefined);
-    if (!child.stdout || !child.stdin || !child.stderr) throw new Error('ffmpeg could not be started');
+    const missing = spawnShortfall(child, true);
+    if (missing.length > 0) {
+      releaseUnstarted(child);
+      throw new Error(`ffmpeg could not be started: spawn gave no ${missing.join(', ')}`);
+    }
     this.encoder = child;
     child.stdout!.on('data', (chunk: Buffer) => {
       for (const res of this.clients) res.write(chunk);
@@ -165,17 +170,20 @@ export class VideoOutput {
         clearTimeout(timer);
         reject(err);
       });
-      if (!child.stdout || !child.stdin || !child.stderr) return; // no pipes: its 'error' rejects
-      child.stdout.on('data', (c: Buffer) => out.push(c));
-      child.stderr.on('data', (c: Buffer) => (errText += c.toString()).slice(-500));
-      child.stdin.on('error', () => undefined);
+      if (spawnShortfall(child, true).length > 0) {
+        releaseUnstarted(child);
+        return; // not started: its 'error' rejects
+      }
+      child.stdout!.on('data', (c: Buffer) => out.push(c));
+      child.stderr!.on('data', (c: Buffer) => (errText += c.toString()).slice(-500));
+      child.stdin!.on('error', () => undefined);
       child.on('close', (code) => {
         clearTimeout(timer);
         const jpeg = Buffer.concat(out);
         if (code === 0 && jpeg.length > 0) resolve(jpeg);
         else reject(new Error(`ffmpeg exited with ${code}: ${errText.trim().slice(-200)}`));
       });
-      child.stdin.end(frame);
+      child.stdin!.end(frame);
     });
   }
 }
