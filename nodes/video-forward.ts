@@ -54,6 +54,9 @@ async function sourceOf(cam: CameraHandle, configCredentials: () => Credentials 
 /** Camera states in which the camera shows, or will show, another place than this alert. */
 const CAMERA_ELSEWHERE = new Set(['failed', 'waiting', 'released', 'unavailable']);
 
+/** Distinct faults of the live upgrade listener logged per deployment; then one line says the rest are not. */
+const UPGRADE_FAULTS_LOGGED_MAX = 50;
+
 /**
  * Status-bar words for source errors (the full message goes to the debug sidebar); none for
  * "failed", whose own message is shortened instead. Typed by SourceErrorCode: a code added
@@ -116,12 +119,21 @@ export = function (RED: NodeAPI) {
     });
   }
 
-  /** Faults of the upgrade listener already logged: each is said once, however often a client provokes it. */
+  /**
+   * Faults of the upgrade listener already logged: each is said once while video-forward nodes
+   * are deployed, however often a client provokes it, and at most UPGRADE_FAULTS_LOGGED_MAX
+   * distinct ones (a client can vary the text). Forgotten when the last node closes, so a
+   * redeploy says them again.
+   */
   const upgradeFaultsLogged = new Set<string>();
   const logUpgradeFault = (text: string, log: (t: string) => void = (t) => RED.log.error(`video-forward: ${t}`)): void => {
-    if (upgradeFaultsLogged.has(text) || upgradeFaultsLogged.size >= 50) return;
+    if (upgradeFaultsLogged.has(text) || upgradeFaultsLogged.size > UPGRADE_FAULTS_LOGGED_MAX) return;
     upgradeFaultsLogged.add(text);
-    log(text);
+    if (upgradeFaultsLogged.size > UPGRADE_FAULTS_LOGGED_MAX) {
+      log(`more than ${UPGRADE_FAULTS_LOGGED_MAX} different live video upgrade faults; further ones are not logged until the next deploy`);
+    } else {
+      log(text);
+    }
   };
 
   const addUpgrade = (): void => {
@@ -149,6 +161,7 @@ export = function (RED: NodeAPI) {
     if (upgradeListener && managers.size === 0) {
       RED.server?.off('upgrade', upgradeListener);
       upgradeListener = undefined;
+      upgradeFaultsLogged.clear();
     }
   };
 

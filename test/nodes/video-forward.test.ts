@@ -281,6 +281,34 @@ describe('video-forward node', () => {
     });
   });
 
+  it('distinct upgrade faults are logged up to 50 and then said to be no longer logged; a redeploy logs them again', async () => {
+    await helper.load([captureRed, videoForward, catchNode], flow());
+    let n = 0;
+    const handleUpgrade = mock.method(VideoManager.prototype, 'handleUpgrade', () => {
+      throw new Error(`upgrade broke ${++n}`);
+    });
+    const upgradeLogs = (): string[] =>
+      helper
+        .log()
+        .args.map((a: Any[]) => a[0])
+        .filter((m: Any) => /upgrade/.test(String(m?.msg)))
+        .map((m: Any) => String(m.msg));
+    try {
+      for (let i = 0; i < 53; i++) await rawUpgrade('/red/vigie/video/cam-r/live');
+      const logged = upgradeLogs();
+      assert.equal(logged.length, 51);
+      assert.equal(logged[49], 'video-forward: live video upgrade failed: upgrade broke 50');
+      assert.equal(logged[50], 'video-forward: more than 50 different live video upgrade faults; further ones are not logged until the next deploy');
+      // A full deploy closes every video-forward node: the faults are said again.
+      await helper.setFlows(flow());
+      n = 0;
+      await rawUpgrade('/red/vigie/video/cam-r/live');
+      assert.equal(upgradeLogs().at(-1), 'video-forward: live video upgrade failed: upgrade broke 1');
+    } finally {
+      handleUpgrade.mock.restore();
+    }
+  });
+
   it('refuses what is no alert with done(err) naming the field, and keeps running', async () => {
     await helper.load([captureRed, videoForward, catchNode], flow());
     const vf = helper.getNode('vf');
