@@ -600,7 +600,11 @@ export class VideoManager extends EventEmitter {
     if (res.writableEnded) return;
     if (!item) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end(`no snapshot for alert "${alertId}" on camera "${cameraId}" (unknown alert or retention ended)\n`);
+      res.end(
+        this.opts.snapshots
+          ? `no snapshot kept for alert "${alertId}" on camera "${cameraId}": unknown alert, or no longer kept (its keep time ended, newer snapshots took its room, or Node-RED restarted)\n`
+          : `no snapshot for alert "${alertId}" on camera "${cameraId}": snapshots are off (video-forward's Snapshot is unticked)\n`,
+      );
       return;
     }
     if (!item.jpeg) {

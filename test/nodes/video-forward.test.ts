@@ -606,7 +606,7 @@ describe('video-forward node', () => {
         // The route waits for a snapshot being taken; there is none: the answer for an alert without one.
         const snap = await fetch(`${helper.url()}/red/vigie/video/${cameraId}/snapshot.jpg?alert=${alertId}`);
         assert.equal(snap.status, 404);
-        assert.equal(await snap.text(), `no snapshot for alert "${alertId}" on camera "${cameraId}" (unknown alert or retention ended)\n`);
+        assert.equal(await snap.text(), `no snapshot for alert "${alertId}" on camera "${cameraId}": snapshots are off (video-forward's Snapshot is unticked)\n`);
       }
       assert.ok(cam.calls.some((c) => c.action === 'GetStreamUri'), 'the camera was asked for its stream');
       assert.deepEqual(cam.calls.filter((c) => c.action === 'GetSnapshotUri'), [], 'the camera was not asked for its snapshot URI');

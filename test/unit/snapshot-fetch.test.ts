@@ -168,6 +168,7 @@ test('an alert\'s snapshot is served after its relay time is over, for the snaps
     keepForMs: 100,
     snapshotKeepMs: 1500,
   });
+  let lastText = '';
   const status = async (alertId: string) =>
     new Promise<number>((resolve) => {
       const fake = {
@@ -177,7 +178,9 @@ test('an alert\'s snapshot is served after its relay time is over, for the snaps
           resolve(code);
           return fake;
         },
-        end() {},
+        end(text?: string) {
+          lastText = String(text ?? '');
+        },
       };
       void mgr.serveSnapshot('cam', alertId, fake as never);
     });
@@ -194,6 +197,7 @@ test('an alert\'s snapshot is served after its relay time is over, for the snaps
     assert.equal(await status('AL-K'), 200, 'still there 1.49 s after the alert');
     mock.timers.tick(20);
     assert.equal(await status('AL-K'), 404, 'gone after the snapshot keep time (1.5 s)');
+    assert.equal(lastText, 'no snapshot kept for alert "AL-K" on camera "cam": unknown alert, or no longer kept (its keep time ended, newer snapshots took its room, or Node-RED restarted)\n');
   } finally {
     mock.timers.reset();
     await mgr.close();
@@ -298,7 +302,7 @@ test('close() does not wait for a camera that never says where its picture is: t
   assert.equal(await r.snapshot, undefined, 'no snapshot, and no error thrown');
 });
 
-test('snapshots off: an alert fetches no snapshot and grabs no frame, keeps none and links none; the route answers as for an unknown alert', async () => {
+test('snapshots off: an alert fetches no snapshot and grabs no frame, keeps none and links none; the route answers 404, saying snapshots are off', async () => {
   const { VideoManager } = await import('../../lib/video/manager');
   let snapshotGets = 0;
   const server = http.createServer((_req, res) => {
@@ -348,7 +352,7 @@ test('snapshots off: an alert fetches no snapshot and grabs no frame, keeps none
       assert.equal(r.video.live, `/vigie/video/${cameraId}/live`, 'the live links are still there');
       assert.equal(await r.snapshot, undefined);
       // serveSnapshot waits for a fetch in progress: had one started, it would have ended by now.
-      assert.deepEqual(await served(off, cameraId, `OFF-${cameraId}`), { status: 404, body: `no snapshot for alert "OFF-${cameraId}" on camera "${cameraId}" (unknown alert or retention ended)\n` });
+      assert.deepEqual(await served(off, cameraId, `OFF-${cameraId}`), { status: 404, body: `no snapshot for alert "OFF-${cameraId}" on camera "${cameraId}": snapshots are off (video-forward's Snapshot is unticked)\n` });
     }
     assert.equal(snapshotGets, 0, 'the snapshot URI was not fetched');
     assert.equal(frameGrabs(), 0, 'no frame was grabbed from the stream');
