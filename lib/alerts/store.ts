@@ -143,7 +143,7 @@ export class AlertStore {
   constructor(opts: AlertStoreOptions = {}) {
     this.retentionMs = opts.retentionMs ?? 7 * 86_400_000;
     this.maxAlerts = Math.max(1, opts.maxAlerts ?? 500);
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? (() => Date.now());
     this.file = opts.file;
     this.droppedFields = opts.warnDropped ? new DroppedFieldWarnings(opts.warnDropped) : undefined;
   }

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -310,6 +310,52 @@ describe('alert-dashboard node', () => {
     await waitFor(() => storedState('dash')?.alerts?.some((r: Any) => r.alert.id === 'c12') || undefined, 10_000, 'the twelfth alert');
     assert.equal(storedState('dash').alerts.some((r: Any) => r.alert.id === 'c5'), false, 'the handled alert made room');
     assert.equal(warningsOf(helper, 'dash').filter((w) => /maxAlerts/.test(w)).length, 1, 'no unhandled alert dropped for it');
+  });
+
+  it('unhandled alerts past Keep for are told when saved alerts are loaded and when an alert arrives: a warning naming each and an audit entry', async () => {
+    const DAY_MS = 86_400_000;
+    const file = path.join(userDir, 'vigie-alerts-dash.json');
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    let n = helper.getNode('dash');
+    n.receive({ payload: alert('stale-1', 1_700_000_001) });
+    n.receive({ payload: alert('stale-2', 1_700_000_002) });
+    n.receive({ payload: alert('handled', 1_700_000_003) });
+    await waitFor(() => storedState('dash')?.alerts?.length === 3 || undefined, 10_000, 'three alerts');
+    assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'handled', action: 'dismiss', operator: 'Alice' }), { ok: true });
+    await helper.unload();
+    await helper.stopServer();
+    // The gateway was off for a while: stale-1 and the handled one were last updated 8 days ago
+    // (Keep for is 7 days by default), stale-2 6 days ago.
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+    for (const r of saved.alerts) {
+      const ageMs = r.alert.id === 'stale-2' ? 6 * DAY_MS : 8 * DAY_MS;
+      r.receivedMs -= ageMs;
+      r.updatedMs -= ageMs;
+    }
+    fs.writeFileSync(file, JSON.stringify(saved));
+
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    n = helper.getNode('dash');
+    const expiredWarnings = () => warningsOf(helper, 'dash').filter((w) => /with no decision/.test(w));
+    await waitFor(() => expiredWarnings().length === 1 || undefined, 10_000, 'a warning at load');
+    assert.equal(expiredWarnings()[0], 'unhandled alert stale-1 (glass_break at 2023-11-14T22:13:21.000Z, never opened) dropped with no decision, 7 days after its last update (Keep for); each is in the audit log (system entry "alert-dropped")');
+    // Two more days pass before the next alert: stale-2 goes when it arrives.
+    const realNow = Date.now;
+    const twoDaysOn = mock.method(Date, 'now', () => realNow() + 2 * DAY_MS);
+    try {
+      n.receive({ payload: alert('fresh', 1_700_000_004) });
+      await waitFor(() => storedState('dash')?.alerts?.some((r: Any) => r.alert.id === 'fresh') || undefined, 10_000, 'the fresh alert');
+    } finally {
+      twoDaysOn.mock.restore();
+    }
+    assert.equal(expiredWarnings().length, 2, expiredWarnings().join(' | '));
+    assert.match(expiredWarnings()[1], /^unhandled alert stale-2 \(glass_break at 2023-11-14T22:13:22\.000Z, never opened\) dropped with no decision/);
+    assert.deepEqual(storedState('dash').alerts.map((r: Any) => r.alert.id), ['fresh']);
+    const entries = listAuditFiles(path.join(userDir, 'audit-test')).flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+    const dropped = entries.filter((e) => e.details?.event === 'alert-dropped');
+    assert.deepEqual(dropped.map((e) => [e.type, e.alertId, e.details.reason]), [['system', 'stale-1', 'retention'], ['system', 'stale-2', 'retention']], 'the handled alert is not told: it had its decision');
   });
 
   it('a file of saved alerts it cannot read (another version) is set aside, named in a warning, never overwritten; the status says so', async () => {
