@@ -40,6 +40,9 @@ export const VOICE_LABELS: readonly string[] = [
   'speech', 'voice', 'conversation', 'narration', 'monologue', 'chatter', 'whisper', 'crowd', 'babble', 'babbling', 'shout',
   'laugh', 'giggle', 'snicker', 'chuckle', 'chortle', 'crying', 'sobbing', 'baby cry', 'infant cry',
   'singing', 'choir', 'chant', 'mantra', 'yodel', 'rapping', 'humming',
+  // AudioSet's other human-voice classes: Shout's kinds, Wail/moan, Sigh, Groan, Grunt, Whimper
+  // (a dog's whimper is caught too: left out of scores, it is no alert class).
+  'yell', 'bellow', 'whoop', 'battle cry', 'moan', 'groan', 'grunt', 'sigh', 'whimper',
 ];
 
 export function isVoiceLabel(label: string): boolean {

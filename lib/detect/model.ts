@@ -327,6 +327,11 @@ export class ClassifierModel implements ScoringModel {
   /** Vigie labels (after labelMap), in score order. */
   readonly labels: string[];
   readonly alertLabels: string[];
+  /**
+   * Labels whose scores may be published (DESIGN §4.3): never a voice label; for a softmax
+   * model the alert labels only, for a sigmoid (multi-label) model every other label.
+   */
+  readonly publicLabels: readonly string[];
   readonly sampleRateHz: number;
   readonly windowSamples: number;
   readonly recommendedThresholds: Record<string, number> | undefined;
@@ -345,13 +350,20 @@ export class ClassifierModel implements ScoringModel {
     if (card.labelMap) {
       this.labels = [...new Set(Object.values(card.labelMap))];
       this.mapIndex = new Int32Array(card.labels.length).fill(-1);
+      const voiceInCard = (l: string): boolean => card.voiceLabels.includes(l) || isVoiceLabel(l);
       card.labels.forEach((l, i) => {
         const to = card.labelMap![l];
-        if (to !== undefined) this.mapIndex![i] = this.labels.indexOf(to);
+        // A voice class folded into another label ("Speech" → "other") would be published
+        // under that name: it is left out, as an unmapped label is.
+        if (to !== undefined && (!voiceInCard(l) || voiceInCard(to))) this.mapIndex![i] = this.labels.indexOf(to);
       });
     } else this.labels = card.labels.slice();
     this.voice = new Set([...card.voiceLabels, ...this.labels.filter(isVoiceLabel)]);
     this.alertLabels = alertLabelsOf(card);
+    // Softmax scores sum to 1: every non-voice score published would give the voice classes'
+    // share as what is missing. Only the alert labels' scores go out then, whose remainder
+    // is every other sound at once. Independent (sigmoid) scores say nothing of each other.
+    this.publicLabels = (card.output.activation ?? 'softmax') === 'softmax' ? this.alertLabels.slice() : this.labels.filter((l) => !this.isVoice(l));
   }
 
   /** Load and validate; throws ModelContractError listing every problem, or a plain Error for unreadable files. */
@@ -462,13 +474,14 @@ export class ClassifierModel implements ScoringModel {
     return out;
   }
 
-  /** Scores as an object without voice labels: the only form that ever leaves the detector. */
+  /**
+   * Scores as an object of the public labels only (see publicLabels): the only form that ever
+   * leaves the detector.
+   */
   publicScores(scores: Float32Array, digits = 4): Record<string, number> {
     const o: Record<string, number> = {};
     const f = 10 ** digits;
-    this.labels.forEach((l, i) => {
-      if (!this.isVoice(l)) o[l] = Math.round(scores[i] * f) / f;
-    });
+    for (const l of this.publicLabels) o[l] = Math.round(scores[this.labels.indexOf(l)] * f) / f;
     return o;
   }
 

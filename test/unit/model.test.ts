@@ -38,13 +38,48 @@ test('the correct tiny model loads; scores in label order; voice labels never pu
       assert.ok(Math.abs(row.reduce((s, v) => s + v, 0) - 1) < 1e-3);
     }
     assert.notDeepEqual(Array.from(a), Array.from(b), 'the model reacts to its input');
+    // Softmax: with street published beside gunshot, 1 − their sum would be the speech score.
     const pub = m.publicScores(b);
-    assert.deepEqual(Object.keys(pub).sort(), ['gunshot', 'street']);
+    assert.deepEqual(Object.keys(pub), ['gunshot']);
+    assert.equal(pub.gunshot, Math.round(b[0] * 1e4) / 1e4);
+    assert.deepEqual(m.publicLabels, ['gunshot']);
     assert.equal(m.isVoice('speech'), true);
   } finally {
     await m.release();
   }
   await assert.rejects(m.infer([new Float32Array(16000)]), /released/);
+});
+
+test('a multi-label (sigmoid) model publishes every label but the voice ones: its scores say nothing of each other', async () => {
+  const card = goodCard();
+  card.output = { ...card.output, activation: 'sigmoid' };
+  const cardPath = path.join(tmp, 'sigmoid.json');
+  fs.writeFileSync(cardPath, JSON.stringify(card));
+  const m = await ClassifierModel.load(path.join(FIX, 'tiny-ok.onnx'), { cardPath });
+  try {
+    const [row] = await m.infer([new Float32Array(16000).map((_, i) => 0.5 * Math.sin(i))]);
+    assert.deepEqual(Object.keys(m.publicScores(row)), ['gunshot', 'street']);
+  } finally {
+    await m.release();
+  }
+});
+
+test('the shipped model publishes its alert labels\' scores only: what they leave out is every other sound at once, not the voice classes\' share', async () => {
+  const shipped = path.join(__dirname, '..', '..', 'models', 'vigie-street-v1.onnx');
+  const m = await ClassifierModel.load(shipped);
+  try {
+    assert.equal(m.card.output.activation ?? 'softmax', 'softmax');
+    assert.deepEqual([...m.publicLabels], m.alertLabels);
+    const voice = m.labels.filter((l) => m.isVoice(l));
+    assert.ok(voice.length > 0, 'the shipped model scores voice classes');
+    const [row] = await m.infer([new Float32Array(m.windowSamples).map((_, i) => 0.2 * Math.sin(i * 0.05) * Math.sin(i * 0.0007))]);
+    const published = m.publicScores(row);
+    assert.deepEqual(Object.keys(published), m.alertLabels);
+    // Every label not published is a voice label or a non-alert one: nothing singles out voice.
+    for (const l of m.labels) assert.equal(l in published, m.alertLabels.includes(l), l);
+  } finally {
+    await m.release();
+  }
 });
 
 test('rank-3 input is refused, naming the rank', async () => {
@@ -114,6 +149,8 @@ test('YAMNet-style label map: scores aggregated by max, voice never mapped to an
   card.alertLabels = ['gunshot'];
   card.voiceLabels = ['speech'];
   card.backgroundLabels = ['street'];
+  // Multi-label, as YAMNet is: every label but the voice ones is published.
+  card.output = { ...(card.output as object), activation: 'sigmoid' };
   const cardPath = path.join(tmp, 'mapped.json');
   fs.writeFileSync(cardPath, JSON.stringify(card));
   const w = new Float32Array(16000).map((_, i) => 0.3 * Math.sin(i * 0.7));
@@ -130,6 +167,17 @@ test('YAMNet-style label map: scores aggregated by max, voice never mapped to an
     assert.deepEqual(Object.keys(m.publicScores(mapped)).sort(), ['gunshot', 'street']);
   } finally {
     await m.release();
+  }
+  // A voice class folded into another label is left out: its score would go out under that name.
+  fs.writeFileSync(cardPath, JSON.stringify({ ...card, voiceLabels: ['Speech'], labelMap: { 'Gunshot, gunfire': 'gunshot', Speech: 'street' } }));
+  const folded = await ClassifierModel.load(path.join(FIX, 'tiny-ok.onnx'), { cardPath });
+  try {
+    assert.deepEqual(folded.labels, ['gunshot', 'street']);
+    const [row] = await folded.infer([w]);
+    assert.equal(row[1], 0, 'street gets no score from Speech (Vehicle is unmapped here)');
+    assert.deepEqual(folded.publicScores(row), { gunshot: Math.round(row[0] * 1e4) / 1e4, street: 0 });
+  } finally {
+    await folded.release();
   }
   const bad = { ...card, labelMap: { 'Gunshot, gunfire': 'gunshot', Speech: 'gunshot' } };
   assert.ok(checkCard(bad).some((x) => /voice label "Speech" is mapped to alert label "gunshot"/.test(x)));
