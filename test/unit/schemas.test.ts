@@ -5,6 +5,7 @@ import { loadSchemas } from '../../lib/schemas';
 import { ALERT_FIELDS, CONTRACT_BOUNDS, DroppedFieldWarnings, FieldShape, VOICE_LABELS, alertFieldsOf, contractFieldsOf, isVoiceLabel, screenAlert, validateAudioBlock, validateDecision, validateDetection } from '../../lib/contracts';
 import * as contracts from '../../lib/contracts';
 import { parseAlert } from '../../lib/camera/steer';
+import { ContractError } from '../../lib/util/validate';
 
 const schemas = loadSchemas();
 const ajv = new Ajv2020({ allErrors: true, strict: false });
@@ -374,4 +375,12 @@ test('privacy: no field of the contract can carry audio under its own name: long
   assert.ok(!warnings[0].includes('xxxxxxxxxx'), 'a warning never quotes a name that could be data');
   // Within the bounds, everything the schema declares goes on (see the test above).
   assert.deepEqual(contractFieldsOf(fullAlert), fullAlert);
+});
+
+test('privacy: an error quotes a refused value as a number, at most 40 characters of text, or only the kind and length of an array: never samples', () => {
+  const samples = Float32Array.from([0.123456, -0.654321]);
+  assert.equal(new ContractError('payload.samples', 'no such field', samples).message, 'payload.samples: expected no such field, got a Float32Array');
+  assert.equal(new ContractError('payload.pcm', 'no such field', [0.123456, -0.654321]).message, 'payload.pcm: expected no such field, got an array of 2');
+  assert.equal(new ContractError('payload.data', 'no such field', Buffer.from([1, 2, 3])).message, 'payload.data: expected no such field, got a Buffer');
+  assert.equal(new ContractError('payload.note', 'a short text', 'x'.repeat(60)).message, `payload.note: expected a short text, got "${'x'.repeat(40)}…"`);
 });
