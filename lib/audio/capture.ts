@@ -108,7 +108,7 @@ export interface CaptureOptions {
   health?: HealthThresholds;
   /** Channels the sensor's array has: the mapped source must match (checked on first audio). */
   expectedChannels?: number;
-  /** Wall clock, epoch ms (tests). */
+  /** Wall clock, epoch ms (tests); also the clock of the ring's age rule when given. */
   now?: () => number;
 }
 
@@ -157,6 +157,8 @@ export class Capture extends EventEmitter {
   private readonly calibrationDb: number | undefined;
   private readonly th: Required<HealthThresholds>;
   private readonly now: () => number;
+  /** The clock given to the ring (its own monotonic clock when none was given). */
+  private readonly ringClock: (() => number) | undefined;
   private readonly expectedChannels: number | undefined;
   private ring: AudioRing | null = null;
   private seq = 0;
@@ -199,6 +201,7 @@ export class Capture extends EventEmitter {
     this.calibrationDb = opts.calibrationDb;
     this.th = { ...DEFAULT_HEALTH, ...opts.health };
     this.now = opts.now ?? Date.now;
+    this.ringClock = opts.now;
     this.expectedChannels = opts.expectedChannels;
   }
 
@@ -280,7 +283,7 @@ export class Capture extends EventEmitter {
           `channels: the source gives ${channels} channel(s)${this.channelMap ? ' after the channel map' : ''}, but sensor "${this.sensor}" has ${this.expectedChannels} microphone(s); set the channel map or the sensor's array`,
         );
       }
-      this.ring = openRing({ sensor: this.sensor, sampleRate: rate, channels, seconds: this.ringSeconds });
+      this.ring = openRing({ sensor: this.sensor, sampleRate: rate, channels, seconds: this.ringSeconds, now: this.ringClock });
     } catch (err) {
       this.failed = true;
       this.emit('status', { state: 'failed', text: (err as Error).message.slice(0, 120) });
@@ -352,6 +355,9 @@ export class Capture extends EventEmitter {
   private onRestart(reason: string): void {
     this.restarts++;
     if (this.ring) {
+      // The audio before the gap stays readable for the rest of its ring length (a detection
+      // in flight may still read it), then the ring's age rule zeroes it: a source that stays
+      // down does not leave it in memory until stop().
       this.ring.markGap(reason);
       // Blocks never straddle a gap: drop the partial block.
       this.nextBlockStart = this.ring.end;

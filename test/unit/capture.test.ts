@@ -158,6 +158,37 @@ test('a restart records a ring gap, drops the partial block and reports health',
   await cap.stop();
 });
 
+test('a capture that stays down (restarting with back-off): the audio before the gap is read for the rest of the ring length, then refused and zeroed', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_750_000_000_000 });
+  const src = new FakeSource(1000, 1, true);
+  const cap = new Capture({ sensor: 'cap-down', source: src, blockMs: 100, ringSeconds: 2, now: () => Date.now() });
+  const out = collect(cap);
+  cap.start();
+  for (let i = 0; i < 10; i++) {
+    src.feed([sine(100, 0.3, 0.05, i * 100)]);
+    t.mock.timers.tick(100);
+  }
+  const buffers = (cap.audioRing as unknown as { data: Float32Array[] }).data.slice();
+  src.die('USB microphone unplugged'); // the source restarts with back-off, and nothing comes
+  const last = out.blocks.at(-1)!;
+  t.mock.timers.tick(1000);
+  // A detection in flight reads the block just before the gap (written 1.1 s ago, ring 2 s).
+  const inFlight = readSpan(last);
+  assert.ok(inFlight.ok);
+  if (inFlight.ok) assert.deepEqual(Array.from(inFlight.channels[0]), Array.from(sine(100, 0.3, 0.05, 900)));
+  assert.ok(buffers[0].some((v) => v !== 0));
+  t.mock.timers.tick(900); // 2 s after the last block was written, with no read meanwhile
+  assert.ok(buffers[0].every((v) => v === 0), 'the ring zeroed while the capture is still down');
+  const late = readSpan(last);
+  assert.equal(late.ok, false);
+  if (!late.ok) assert.equal(late.reason, 'expired');
+  assert.equal(findRing('cap-down'), cap.audioRing, 'the ring is still open: the capture runs on');
+  // The microphone is back: its audio is held and read as before.
+  src.feed([sine(100, 0.3)]);
+  assert.ok(readSpan(out.blocks.at(-1)!).ok);
+  await cap.stop();
+});
+
 test('health: clipping raised and cleared, dead channel, stuck channel, silence', async () => {
   const rate = 1000;
   const src = new FakeSource(rate, 3);
@@ -273,6 +304,34 @@ test('WAV file source, fast pace, once: every frame reaches the ring and the end
     if (r.ok) for (let i = 0; i < 100; i++) assert.ok(Math.abs(r.channels[0][i] - x[16000 + i]) <= 1 / 32768);
     // Times are contiguous on the file's own clock (fast pace does not follow the wall clock).
     assert.ok(Math.abs(out.blocks[10].time - out.blocks[0].time - 1) < 1e-6);
+    await cap.stop();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('WAV file source that ends: once the ring length has passed, its last audio is zeroed and refused (not kept until stop)', async () => {
+  const x = sine(16000 + 800, 0.4);
+  const { dir, file } = tmpWav('ends.wav', [x], 16000);
+  try {
+    const cap = new Capture({ sensor: 'cap-ends', source: new WavFileSource({ file, pace: 'fast' }), ringSeconds: 2 });
+    const out = collect(cap);
+    cap.start();
+    await waitFor(() => out.health.some((h) => h.condition === 'ended'), 10_000, 'the end of the file');
+    const ring = cap.audioRing!;
+    // The ring's own buffers (private), kept to check that the samples are zeroed, not just hidden.
+    const buffers = (ring as unknown as { data: Float32Array[] }).data.slice();
+    assert.ok(buffers[0].some((v) => v !== 0), 'the ring holds the file\'s last audio');
+    const last = out.blocks.at(-1)!;
+    assert.ok(readSpan(last).ok, 'readable right after the end');
+    await waitFor(() => buffers[0].every((v) => v === 0), 10_000, 'the ring zeroed');
+    const r = readSpan(last);
+    assert.equal(r.ok, false);
+    if (!r.ok) {
+      assert.equal(r.reason, 'expired');
+      assert.match(r.message, /more than the ring's 2 s ago; its samples were zeroed/);
+    }
+    assert.equal(findRing('cap-ends'), ring, 'the capture has not stopped');
     await cap.stop();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
