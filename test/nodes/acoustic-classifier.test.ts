@@ -8,6 +8,7 @@ import { resample } from '../../lib/audio/resample';
 import { readWavFile } from '../../lib/audio/wav';
 import { validateDetection } from '../../lib/contracts';
 import { parseCsv } from '../../lib/cli/eval-detect';
+import { Detector } from '../../lib/detect/detector';
 import { ClassifierModel } from '../../lib/detect/model';
 import { RELEASE_AFTER_MS } from '../../lib/detect/sensor-detectors';
 import { findAttack, streetNoise } from '../../lib/sim/signals';
@@ -385,6 +386,66 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     const m = src.state.model;
     await helper.unload();
     assert.equal(m.isReleased, true);
+  });
+});
+
+describe('acoustic-classifier: samples are zeroed where the classifier holds them (DESIGN §4.2)', () => {
+  /** Send the blocks of `seconds` of street noise written into a new ring; resolves when all are classified. */
+  async function classifyNoise(got: ReturnType<typeof collect>, cls: Any, r: AudioRing, seconds: number): Promise<void> {
+    const sr = r.sampleRate;
+    const frames = sr / 10;
+    const start = r.write(Array.from({ length: r.channelCount }, (_, c) => streetNoise(seconds * sr, 0.05, 30 + c)));
+    const before = got.completed;
+    let sent = 0;
+    for (let s = start; s + frames <= r.end; s += frames, sent++) cls.receive({ payload: block(r.sensor, s, frames, sr, r.channelCount, sent) });
+    await waitFor(() => got.completed + got.errors.length >= before + sent, 60_000, 'every block classified');
+    assert.deepEqual(got.errors, []);
+  }
+
+  it("the copies of a block's samples read from the ring are zeroed once the block is classified", async () => {
+    const { got, cls } = await loadTinyClassifier();
+    const r = ring('copies-1', 48000, 2, 5);
+    // Every copy the ring hands out, and whether it held sound when handed out.
+    const copies: { channel: Float32Array; heldSound: boolean }[] = [];
+    const read = r.read.bind(r);
+    r.read = (span, opts) => {
+      const res = read(span, opts);
+      if (res.ok) for (const channel of res.channels) copies.push({ channel, heldSound: channel.some((v) => v !== 0) });
+      return res;
+    };
+    await classifyNoise(got, cls, r, 2);
+    assert.ok(got.scores.length > 0, 'the blocks were classified');
+    assert.equal(copies.length, 2 * 20, 'two channels of twenty blocks read');
+    assert.ok(copies.every((c) => c.heldSound), 'each copy held street audio when read');
+    for (const [i, c] of copies.entries()) assert.equal(c.channel.findIndex((v) => v !== 0), -1, `copy ${i} still holds samples after its block was classified`);
+  });
+
+  it("closing the node zeroes the audio its sensors' detectors hold (their windows, filter lines and resampler)", async () => {
+    const detectors = new Set<Detector>();
+    const process = Detector.prototype.process;
+    Detector.prototype.process = function (this: Detector, input) {
+      detectors.add(this);
+      return process.call(this, input);
+    };
+    try {
+      const { got, cls } = await loadTinyClassifier();
+      // 48 kHz into a 16 kHz model: the resampler holds input too.
+      await classifyNoise(got, cls, ring('held-1', 48000, 1, 5), 2);
+      await classifyNoise(got, cls, ring('held-2', 48000, 1, 5), 2);
+      assert.equal(detectors.size, 2, 'one detector per sensor');
+      // Every array of a detector that holds samples of its stream (as in test/unit/detect.test.ts).
+      type Inside = { buf: Float32Array; aFilter: { work: Float64Array }; onsetDet: { filtered: Float64Array; hist: Float64Array }; resampler: { hist: Float64Array } };
+      const held: [string, Float32Array | Float64Array][] = [];
+      for (const det of detectors) {
+        const d = det as unknown as Inside;
+        held.push([`${det.sensor} window`, d.buf], [`${det.sensor} A-weighting line`, d.aFilter.work], [`${det.sensor} onset filter line`, d.onsetDet.filtered], [`${det.sensor} onset energies`, d.onsetDet.hist], [`${det.sensor} resampler input`, d.resampler.hist]);
+      }
+      for (const [name, a] of held) assert.ok(a.some((v) => v !== 0), `${name} holds samples while the node runs`);
+      await helper.unload();
+      for (const [name, a] of held) assert.equal(a.findIndex((v) => v !== 0), -1, `${name} still holds samples after the node closed`);
+    } finally {
+      Detector.prototype.process = process;
+    }
   });
 });
 
