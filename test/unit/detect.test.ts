@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { validateDetection } from '../../lib/contracts';
 import { Detector, DetectorOutput } from '../../lib/detect/detector';
 import { ScoringModel } from '../../lib/detect/model';
-import { RELEASE_AFTER_MS, releaseAfterMs, SensorDetectors } from '../../lib/detect/sensor-detectors';
+import { DROP_AUDIO_AFTER_MS, RELEASE_AFTER_MS, releaseAfterMs, SensorDetectors } from '../../lib/detect/sensor-detectors';
 import { gaussian, makeRng } from '../../lib/sim/signals';
 
 /**
@@ -306,6 +306,38 @@ test('sensor detectors: a sensor silent for the release time is released (its au
   pool.clear();
   assert.ok(held(a3).every((v) => v === 0));
   assert.equal(pool.size, 0);
+});
+
+test('sensor detectors: a sensor silent for 10 s has its audio zeroed but keeps its detector, which detects again when blocks come back', async () => {
+  const sr = 16000;
+  const model = new EnergyModel();
+  const pool = new SensorDetectors(RELEASE_AFTER_MS);
+  assert.equal(pool.dropAudioAfterMs, DROP_AUDIO_AFTER_MS);
+  assert.equal(DROP_AUDIO_AFTER_MS, 10_000);
+  const a = new Detector({ model, sensor: 'a' });
+  pool.set('a', a, 0);
+  await feed(a, scene(sr, 2, []), sr);
+  const buf = (a as unknown as { buf: Float32Array }).buf;
+  assert.ok(buf.some((v) => v !== 0), 'a holds a window of audio');
+  assert.deepEqual(pool.releaseIdle(DROP_AUDIO_AFTER_MS - 1), []);
+  assert.ok(buf.some((v) => v !== 0), 'kept while the sensor may only be late');
+  // Busy (a block being classified): left alone.
+  assert.deepEqual(pool.releaseIdle(DROP_AUDIO_AFTER_MS, () => true), []);
+  assert.ok(buf.some((v) => v !== 0));
+  assert.deepEqual(pool.releaseIdle(DROP_AUDIO_AFTER_MS), [], 'not released');
+  assert.ok(buf.every((v) => v === 0), 'its audio zeroed');
+  assert.equal(pool.get('a'), a, 'the same detector, with its event state');
+  // Blocks come back (the same stream, later): a burst is detected.
+  pool.heard('a', 60_000);
+  const dets = (await feed(a, scene(sr, 3, [1.5]), sr, { start0: 123_456 + 2 * sr, time0: 1_700_000_002 })).flatMap((o) => o.detections);
+  assert.equal(dets.length, 1);
+  // Heard again, its audio is dropped again after the next silence.
+  assert.ok(buf.some((v) => v !== 0));
+  assert.deepEqual(pool.releaseIdle(60_000 + DROP_AUDIO_AFTER_MS), []);
+  assert.ok(buf.every((v) => v === 0));
+  // Never later than the release.
+  assert.equal(new SensorDetectors(5000).dropAudioAfterMs, 5000);
+  assert.throws(() => new SensorDetectors(RELEASE_AFTER_MS, 0), /dropAudioAfterMs: expected a positive number/);
 });
 
 test('sensor detectors: released after 5 min of silence, or after the cool-down when longer', () => {
