@@ -1,16 +1,36 @@
 /**
  * The health report of a Node-RED process running Vigie (GET vigie/health, see
- * nodes/vigie-runtime.ts): what is running, and whether each sensor's capture still delivers
- * audio. It names sensors and says how long one has received nothing, never anything of the audio.
+ * nodes/vigie-runtime.ts): what is running, whether each sensor's capture still delivers
+ * audio, and which nodes cannot work at all (a mic-capture whose configuration it cannot use,
+ * an acoustic-classifier whose model cannot be loaded). It names sensors and nodes, says how
+ * long and why, never anything of the audio.
  */
 import { runningCaptures } from '../audio/capture';
 import { listRings } from '../audio/registry';
+import { redactCredentials } from './url-credentials';
 
 /** A running capture (mic-capture) that has received no audio for this long makes the report "degraded". */
 export const NO_AUDIO_AFTER_MS = 10_000;
 
+/** A node that cannot do its work, as its node reports it (see reportNodeFailure). */
+export interface NodeFailure {
+  /** The node's type: "mic-capture", "acoustic-classifier". */
+  node: string;
+  /** The node's id in the flow. */
+  id: string;
+  /** The node's name in the flow, when it has one. */
+  name?: string;
+  /** The sensor it serves, when known (a sensor whose configuration is invalid has none). */
+  sensor?: string;
+  /** Why, as the node's error says it (credentials in URLs hidden). */
+  reason: string;
+}
+
 export interface HealthReport {
-  /** "degraded": at least one capture has received no audio for NO_AUDIO_AFTER_MS (see noAudio). */
+  /**
+   * "degraded": at least one capture has received no audio for NO_AUDIO_AFTER_MS (see noAudio),
+   * or at least one node cannot work (see failed).
+   */
   status: 'ok' | 'degraded';
   package: string;
   version: string;
@@ -24,6 +44,36 @@ export interface HealthReport {
    * sensor then has no ring and is not in `sensors`).
    */
   noAudio: Array<{ sensor: string; forS: number }>;
+  /**
+   * The nodes that cannot work (a mic-capture that could not start, so no capture of it is
+   * running and noAudio cannot list it; an acoustic-classifier without a loadable model), since
+   * when (ISO 8601) and for how long (s), and why.
+   */
+  failed: Array<NodeFailure & { since: string; forS: number }>;
+}
+
+/** Failures by reporting node instance: a node redeployed under the same id is another instance. */
+const failures = new Map<object, NodeFailure & { sinceMs: number }>();
+
+/**
+ * `owner` (a node instance) cannot work, for `failure.reason`. Reported again while already
+ * failed, it keeps the time of its first failure and takes the newer reason.
+ */
+export function reportNodeFailure(owner: object, failure: NodeFailure, now = Date.now()): void {
+  const sinceMs = failures.get(owner)?.sinceMs ?? now;
+  failures.set(owner, {
+    node: failure.node,
+    id: failure.id,
+    ...(failure.name ? { name: failure.name } : {}),
+    ...(failure.sensor ? { sensor: failure.sensor } : {}),
+    reason: redactCredentials(failure.reason),
+    sinceMs,
+  });
+}
+
+/** `owner` works again, or is gone (its close handler): it no longer makes the report degraded. */
+export function clearNodeFailure(owner: object): void {
+  failures.delete(owner);
 }
 
 export function healthReport(info: { package: string; version: string; nodeRed: string; startedAt: number }, now = Date.now()): HealthReport {
@@ -36,13 +86,16 @@ export function healthReport(info: { package: string; version: string; nodeRed: 
     if (idleMs >= NO_AUDIO_AFTER_MS) noAudio.push({ sensor: capture.sensor, forS: Math.round(idleMs / 1000) });
   }
   noAudio.sort((a, b) => a.sensor.localeCompare(b.sensor));
+  const failed: HealthReport['failed'] = [...failures.values()].map(({ sinceMs, ...f }) => ({ ...f, since: new Date(sinceMs).toISOString(), forS: Math.max(0, Math.round((now - sinceMs) / 1000)) }));
+  failed.sort((a, b) => a.node.localeCompare(b.node) || (a.name ?? a.id).localeCompare(b.name ?? b.id) || a.id.localeCompare(b.id));
   return {
-    status: noAudio.length ? 'degraded' : 'ok',
+    status: noAudio.length || failed.length ? 'degraded' : 'ok',
     package: info.package,
     version: info.version,
     nodeRed: info.nodeRed,
     uptimeS: Math.round((now - info.startedAt) / 1000),
     sensors,
     noAudio,
+    failed,
   };
 }

@@ -1,13 +1,15 @@
 /**
  * The health report (GET vigie/health) says "degraded" when a running capture (mic-capture)
  * has received no audio for NO_AUDIO_AFTER_MS — counted from its start when none ever came —
- * naming its sensor and how long, and nothing of the audio.
+ * naming its sensor and how long, and nothing of the audio; and when a node reported that it
+ * cannot work (a mic-capture that could not start, a classifier without a loadable model),
+ * naming it, since when and why, until it works again or closes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Capture } from '../../lib/audio/capture';
 import { CaptureSource } from '../../lib/audio/sources/source';
-import { healthReport, NO_AUDIO_AFTER_MS } from '../../lib/util/health';
+import { clearNodeFailure, healthReport, NO_AUDIO_AFTER_MS, reportNodeFailure } from '../../lib/util/health';
 
 const info = { package: 'node-red-dashboard-2-vigie', version: '9.9.9', nodeRed: '4.1.15', startedAt: 1_000_000 };
 
@@ -48,6 +50,7 @@ test('health: ok while every capture receives audio, degraded naming the one sil
       uptimeS: Math.round((now - info.startedAt) / 1000),
       sensors: ['corner-1', 'corner-2'],
       noAudio: [],
+      failed: [],
     });
     // corner-1 goes on delivering; corner-2 has nothing more.
     for (let i = 0; i < 30; i++) {
@@ -95,5 +98,62 @@ test('health: a finite source that has played out (a WAV played once) is over, n
     assert.deepEqual([r.status, r.noAudio], ['ok', []]);
   } finally {
     await cap.stop();
+  }
+});
+
+test('health: a node that cannot work makes the report degraded, named with since when and why, until it works again or closes', () => {
+  const t0 = Date.parse('2026-03-01T10:00:00.000Z');
+  const capture = {};
+  const classifier = {};
+  try {
+    assert.deepEqual(healthReport(info, t0).failed, []);
+    reportNodeFailure(capture, { node: 'mic-capture', id: 'gw-capture', name: 'USB mic array', reason: 'sensor: lat: expected a number from -90 to 90, got "abc"' }, t0);
+    let r = healthReport(info, t0 + 12_400);
+    assert.equal(r.status, 'degraded');
+    assert.deepEqual(r.noAudio, [], 'no capture runs: noAudio cannot see it');
+    assert.deepEqual(r.failed, [
+      { node: 'mic-capture', id: 'gw-capture', name: 'USB mic array', reason: 'sensor: lat: expected a number from -90 to 90, got "abc"', since: '2026-03-01T10:00:00.000Z', forS: 12 },
+    ]);
+
+    // Reported again with another reason: still failed since the first time, with the newer reason.
+    reportNodeFailure(classifier, { node: 'acoustic-classifier', id: 'cls-1', sensor: 'corner-12', reason: 'model: model file x.onnx cannot be read' }, t0 + 1000);
+    reportNodeFailure(classifier, { node: 'acoustic-classifier', id: 'cls-1', sensor: 'corner-12', reason: 'model: model file x.onnx is not a loadable ONNX model' }, t0 + 5000);
+    r = healthReport(info, t0 + 20_000);
+    assert.deepEqual(
+      r.failed.map((f) => [f.node, f.id, f.name, f.sensor, f.reason, f.since, f.forS]),
+      [
+        ['acoustic-classifier', 'cls-1', undefined, 'corner-12', 'model: model file x.onnx is not a loadable ONNX model', '2026-03-01T10:00:01.000Z', 19],
+        ['mic-capture', 'gw-capture', 'USB mic array', undefined, 'sensor: lat: expected a number from -90 to 90, got "abc"', '2026-03-01T10:00:00.000Z', 20],
+      ],
+    );
+    assert.equal('name' in r.failed[0], false, 'no name: the field is left out, not null');
+
+    // Works again (its model loaded): only the capture is left.
+    clearNodeFailure(classifier);
+    assert.deepEqual(healthReport(info, t0 + 21_000).failed.map((f) => f.id), ['gw-capture']);
+    // Redeployed under the same id: the old instance closing does not clear the new one's failure.
+    const redeployed = {};
+    reportNodeFailure(redeployed, { node: 'mic-capture', id: 'gw-capture', name: 'USB mic array', reason: 'setting channels: expected 1..32, got 0' }, t0 + 30_000);
+    clearNodeFailure(capture);
+    r = healthReport(info, t0 + 31_000);
+    assert.deepEqual([r.status, r.failed.map((f) => [f.id, f.reason, f.forS])], ['degraded', [['gw-capture', 'setting channels: expected 1..32, got 0', 1]]]);
+    clearNodeFailure(redeployed);
+    r = healthReport(info, t0 + 32_000);
+    assert.deepEqual([r.status, r.failed, r.noAudio], ['ok', [], []]);
+  } finally {
+    clearNodeFailure(capture);
+    clearNodeFailure(classifier);
+  }
+});
+
+test('health: the reason of a failure never carries the credentials of a stream URL', () => {
+  const owner = {};
+  try {
+    reportNodeFailure(owner, { node: 'mic-capture', id: 'cam-mic', reason: 'setting url: cannot open rtsp://admin:hunter2@10.0.0.9/stream1' });
+    const text = JSON.stringify(healthReport(info));
+    assert.doesNotMatch(text, /admin|hunter2/);
+    assert.match(text, /rtsp:\/\/\*\*\*@10\.0\.0\.9\/stream1/);
+  } finally {
+    clearNodeFailure(owner);
   }
 });
