@@ -12,6 +12,7 @@ import { createSource, describeSource, InputSource, parseArecordL, SourceConfig,
 import { AudioBlock } from '../lib/contracts';
 import { findBinary } from '../lib/util/binaries';
 import { hasCredentials, hasPassword } from '../lib/util/url-credentials';
+import { clearNodeFailure, reportNodeFailure } from '../lib/util/health';
 import { errorStatus, shortText } from '../lib/util/status';
 import { settingsReader } from '../lib/util/validate';
 import type { SensorInfo } from '../lib/sensor';
@@ -191,6 +192,8 @@ export = function (RED: NodeAPI) {
       capture.start();
     } catch (err) {
       fail(err as Error);
+      // No capture runs, so the health report's noAudio cannot see it: it is reported as failed.
+      reportNodeFailure(node, { node: 'mic-capture', id: node.id, name: config.name, sensor: sensorNode?.sensor?.id, reason: (err as Error).message });
     }
 
     node.on('input', (msg: NodeMessageInFlow, _send: (m: NodeMessage | (NodeMessage | null)[]) => void, done: (err?: Error) => void) => {
@@ -209,6 +212,7 @@ export = function (RED: NodeAPI) {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      clearNodeFailure(node);
       if (statusTimer) clearInterval(statusTimer);
       statusTimer = null;
       const c = capture;

@@ -13,6 +13,7 @@ import { canaryPatterns, Finding, scanCanary, scanJson } from '../support/privac
 import { startRtspServer } from '../support/video-sources';
 import { waitFor } from '../support/wait';
 import { logOf, warningsOf } from '../support/node-red-log';
+import { healthReport } from '../../lib/util/health';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -412,6 +413,32 @@ describe('mic-capture node', () => {
       assert.ok(red[0].text.length <= 60, red[0].text);
     });
   }
+
+  it('a capture that cannot start is in the health report as failed (degraded: no capture runs that noAudio could see), with why, until it closes', async () => {
+    const info = { package: 'p', version: '0', nodeRed: '4', startedAt: Date.now() };
+    await helper.startServer();
+    // The gateway's sensor with a latitude that is not a number: no sensor, so no capture at all.
+    await helper.load([sensorNode, micNode, catchNode], flow({ source: 'alsa', name: 'USB mic array' }, sensor('gw-1', { lat: 'abc' })));
+    let r = healthReport(info);
+    assert.equal(r.status, 'degraded');
+    assert.deepEqual(r.noAudio, []);
+    assert.deepEqual(
+      r.failed.map((f) => [f.node, f.id, f.name, f.sensor, f.reason]),
+      [['mic-capture', 'mic', 'USB mic array', undefined, 'sensor: lat: expected a number from -90 to 90, got "abc"']],
+    );
+    assert.ok(Date.now() - Date.parse(r.failed[0].since) < 60_000, r.failed[0].since);
+    await helper.unload();
+    r = healthReport(info);
+    assert.deepEqual([r.status, r.failed], ['ok', []], 'closed: no longer reported');
+
+    // A setting it cannot use, on a valid sensor: the sensor is named.
+    await helper.load([sensorNode, micNode, catchNode], flow({ source: 'wav', file: 'x.wav', ringSeconds: 60 }, sensor('gw-2')));
+    r = healthReport(info);
+    assert.deepEqual(
+      r.failed.map((f) => [f.node, f.id, f.name, f.sensor, f.reason]),
+      [['mic-capture', 'mic', undefined, 'gw-2', 'setting ringSeconds: expected a number from 0.5 to 30, got 60']],
+    );
+  });
 
   it('channel count after the map must match the sensor array (error names channels)', async () => {
     fs.writeFileSync(path.join(userDir, 'stereo.wav'), encodeWav([tone(300, 8000, 1, 0.2), tone(300, 8000, 1, 0.2)], 8000));
