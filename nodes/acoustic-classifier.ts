@@ -12,6 +12,7 @@ import { ClassifierModel } from '../lib/detect/model';
 import { ModelSource } from '../lib/detect/model-source';
 import { releaseAfterMs, SensorDetectors } from '../lib/detect/sensor-detectors';
 import type { SensorInfo } from '../lib/sensor';
+import { clearNodeFailure, reportNodeFailure } from '../lib/util/health';
 import { errorStatus, shortText } from '../lib/util/status';
 import { ContractError, isObject, settingInRange, settingsReader } from '../lib/util/validate';
 
@@ -70,6 +71,16 @@ export = function (RED: NodeAPI) {
     let lastModelError = '';
     let lastDetection = '';
     let options: Omit<DetectorOptions, 'model' | 'sensor'>;
+    /** This node cannot classify anything (settings, no model, a model that cannot be loaded): the health report says so. */
+    const reportFailed = (reason: string): void =>
+      reportNodeFailure(node, { node: 'acoustic-classifier', id: node.id, name: config.name, sensor: sensorNode?.sensor?.id, reason });
+    /** The close handler of a node that stops at its setup: a closed node no longer fails. */
+    const clearFailureOnClose = (): void => {
+      node.on('close', (_removed: boolean, done: () => void) => {
+        clearNodeFailure(node);
+        done();
+      });
+    };
 
     try {
       // empty: the model's own value (the ranges have no defaults)
@@ -102,12 +113,16 @@ export = function (RED: NodeAPI) {
     } catch (e) {
       node.status({ fill: 'red', shape: 'ring', text: errorStatus(e) });
       node.error(`settings: ${(e as Error).message}`);
+      reportFailed(`settings: ${(e as Error).message}`);
+      clearFailureOnClose();
       node.on('input', (_msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => done(new Error(`settings: ${(e as Error).message}`)));
       return;
     }
 
     if (!modelNode || !modelNode.source) {
       node.status({ fill: 'red', shape: 'ring', text: 'no model configured' });
+      reportFailed('model: no vigie-model config node selected');
+      clearFailureOnClose();
       node.on('input', (_msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => done(new Error('model: no vigie-model config node selected')));
       return;
     }
@@ -119,11 +134,20 @@ export = function (RED: NodeAPI) {
       else if (s.state === 'failed') node.status({ fill: 'red', shape: 'ring', text: shortText(`model failed: ${s.error.message}`) });
       else if (s.state === 'ready' && !lastDetection) node.status({ fill: 'green', shape: 'dot', text: `ready (${s.model.card.name})` });
     };
+    /** Failed while the model cannot be loaded; well again once it loads (the file is watched and reloaded when it changes). */
+    const reportModelHealth = (): void => {
+      const s = source.state;
+      if (s.state === 'failed') reportFailed(`model: ${s.error.message}`);
+      else if (s.state === 'ready') clearNodeFailure(node);
+    };
     const onState = (): void => {
-      if (!closed) showModelState();
+      if (closed) return;
+      showModelState();
+      reportModelHealth();
     };
     source.on('state', onState);
     showModelState();
+    reportModelHealth();
 
     // One detector per sensor heard; a sensor silent for minutes has its detector released
     // (its window of audio zeroed), and gets a fresh one if it comes back.
@@ -321,6 +345,7 @@ export = function (RED: NodeAPI) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
+      clearNodeFailure(node);
       clearInterval(idleTimer);
       source.off('state', onState);
       detectors.clear();

@@ -1,6 +1,7 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { closeRing, openRing, readSpan } from '../../lib/audio/registry';
 import { AudioRing } from '../../lib/audio/ring';
@@ -15,6 +16,7 @@ import { findAttack, streetNoise } from '../../lib/sim/signals';
 import { DATA_DIR, requireSharedData, skipWithoutSharedData } from '../support/shared-data';
 import { waitFor } from '../support/wait';
 import { logOf, warningsOf } from '../support/node-red-log';
+import { healthReport } from '../../lib/util/health';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -228,6 +230,70 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     await waitFor(() => got.completed + got.errors.length >= 5, 60_000, 'all five blocks handled');
     assert.equal(got.errors.length, 1, got.errors.join('\n'));
     assert.match(got.errors[0], /model: .*no-such-model\.onnx cannot be read/);
+  });
+
+  it('a model that cannot be loaded puts the classifier in the health report as failed; a good file copied in place loads and the report is ok again', async () => {
+    const info = { package: 'p', version: '0', nodeRed: '4', startedAt: Date.now() };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-cls-health-'));
+    try {
+      const file = path.join(dir, 'street.onnx');
+      fs.writeFileSync(file, Buffer.from('this is not an ONNX graph'));
+      fs.copyFileSync(TINY.replace(/\.onnx$/, '.json'), path.join(dir, 'street.json'));
+      const f: Any[] = flow({ path: file }, { name: 'street classifier', sensor: 'sensor-1' });
+      f.push({ id: 'sensor-1', type: 'vigie-sensor', sensorId: 'north-1', lat: 45.4397, lon: 4.3872, heightM: 4, headingDeg: 30, array: 'mono', clock: 'ntp' });
+      await helper.load(NODES, f);
+      const source = helper.getNode('model-1').source;
+      await waitFor(() => source.state.state === 'failed', 60_000, 'the load to fail');
+      let r = healthReport(info);
+      assert.equal(r.status, 'degraded');
+      assert.deepEqual(
+        r.failed.map((x) => [x.node, x.id, x.name, x.sensor]),
+        [['acoustic-classifier', 'cls', 'street classifier', 'north-1']],
+      );
+      assert.match(r.failed[0].reason, /^model: model file street\.onnx is not a loadable ONNX model/);
+      // Another classifier deployed later on the same model, which has already failed: failed at once.
+      await helper.setFlows([...f, { id: 'cls2', type: 'acoustic-classifier', z: 'tab', model: 'model-1', labels: ['gunshot'], wires: [[], []] }], 'nodes');
+      assert.equal(source.state.state, 'failed', 'the model node was not restarted');
+      assert.deepEqual(healthReport(info).failed.map((x) => x.id), ['cls2', 'cls']);
+
+      // What the integrator does: copy a good model in place, no redeploy (the file is watched).
+      fs.copyFileSync(TINY, file);
+      await waitFor(() => source.state.state === 'ready', 60_000, 'the replaced model to load');
+      r = healthReport(info);
+      assert.deepEqual([r.status, r.failed], ['ok', []]);
+
+      // Broken again while a model serves: the previous model keeps classifying, nothing failed.
+      fs.writeFileSync(file, Buffer.from('broken again, and longer than before'));
+      await waitFor(() => warningsOf(helper, 'model-1').some((l) => /cannot be loaded, keeping the previous one/.test(l)), 60_000, 'the failed reload');
+      assert.deepEqual(healthReport(info).failed, []);
+    } finally {
+      await helper.unload();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a classifier that cannot work (settings, no model, a missing model file) is in the health report as failed until it closes', async () => {
+    const info = { package: 'p', version: '0', nodeRed: '4', startedAt: Date.now() };
+    await helper.load(NODES, flow({ path: path.join(REPO, 'test', 'fixtures', 'models', 'no-such-model.onnx') }));
+    await waitFor(() => helper.getNode('model-1').source.state.state === 'failed', 60_000, 'the load to fail');
+    assert.deepEqual(healthReport(info).failed.map((x) => [x.node, x.id]), [['acoustic-classifier', 'cls']]);
+    assert.match(healthReport(info).failed[0].reason, /^model: model file .*no-such-model\.onnx cannot be read/);
+    await helper.unload();
+    assert.deepEqual(healthReport(info).failed, [], 'closed: no longer reported');
+    await helper.load(NODES, flow({ path: TINY }, { hopMs: 'fast' }));
+    assert.deepEqual(
+      healthReport(info).failed.map((x) => [x.node, x.id, x.reason]),
+      [['acoustic-classifier', 'cls', 'settings: setting hopMs: expected a number from 10 to 10000, got "fast"']],
+    );
+    await helper.unload();
+    assert.deepEqual(healthReport(info).failed, [], 'closed: no longer reported');
+    await helper.load(NODES, flow({ path: TINY }, { model: '' }));
+    assert.deepEqual(
+      healthReport(info).failed.map((x) => [x.node, x.id, x.reason]),
+      [['acoustic-classifier', 'cls', 'model: no vigie-model config node selected']],
+    );
+    await helper.unload();
+    assert.deepEqual(healthReport(info).failed, [], 'closed: no longer reported');
   });
 
   it('the model file changing while it first loads: the blocks waiting for it are classified with the newer model', async () => {
