@@ -1,5 +1,7 @@
-// Container health: Node-RED answers, the Vigie nodes are loaded, and every sensor's capture
-// delivers audio (a report "degraded" is unhealthy, naming the silent sensors).
+// Container health: Node-RED answers, the Vigie nodes are loaded, every sensor's capture
+// delivers audio, and no mic-capture or acoustic-classifier has failed (a configuration it
+// cannot use, a model that cannot be loaded); a report "degraded" is unhealthy, naming the
+// silent sensors and the failed nodes with why.
 // `vigie start` leaves in $VIGIE_USER_DIR/.vigie-health.json the URL of <httpAdminRoot>vigie/admin-health
 // and this run's token, which opens that route whatever httpNodeAuth and adminAuth are. Without
 // the file (Node-RED started otherwise, or not started yet) it asks <httpNodeRoot>vigie/health on
@@ -44,8 +46,14 @@ const req = (url.protocol === 'https:' ? https : http).get(url, options, (res) =
       unhealthy(`not JSON from ${url.pathname}`);
     }
     if (body.status === 'ok') process.exit(0);
-    if (body.status === 'degraded' && Array.isArray(body.noAudio)) {
-      unhealthy(`degraded: no audio from ${body.noAudio.map((s) => `sensor ${s.sensor} for ${s.forS} s`).join(', ')}`);
+    if (body.status === 'degraded' && (Array.isArray(body.noAudio) || Array.isArray(body.failed))) {
+      const why = [];
+      if (Array.isArray(body.noAudio) && body.noAudio.length) why.push(`no audio from ${body.noAudio.map((s) => `sensor ${s.sensor} for ${s.forS} s`).join(', ')}`);
+      // A node that cannot work at all (a mic-capture with a configuration it cannot use, a model that cannot be loaded).
+      for (const f of Array.isArray(body.failed) ? body.failed : []) {
+        why.push(`${f.node} "${f.name || f.id}"${f.sensor ? ` (sensor ${f.sensor})` : ''} has failed for ${f.forS} s: ${String(f.reason).slice(0, 300)}`);
+      }
+      unhealthy(`degraded: ${why.join('; ')}`);
     }
     unhealthy(JSON.stringify(body).slice(0, 300));
   });

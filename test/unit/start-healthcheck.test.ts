@@ -1,20 +1,26 @@
 /**
  * The container's health check (docker/healthcheck.js) sends the token vigie start left it in
- * the user directory, and is unhealthy on "degraded" (naming the silent sensors), on a refusal
- * and on no answer. The check is run for real against a stand-in for Node-RED's route.
+ * the user directory, and is unhealthy on "degraded" (naming the silent sensors and the nodes
+ * that cannot work), on a refusal and on no answer. The check is run for real against a
+ * stand-in for Node-RED's route, and against the gateway flow run by the real `vigie start`
+ * with a sensor it cannot use (needs the build).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'child_process';
+import { ChildProcess, execFile, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import { HEALTH_FILE, HEALTH_TOKEN_HEADER } from '../../lib/util/launcher-channel';
 import { repoRoot } from '../support/nodered';
+import { waitFor } from '../support/wait';
 
 const dirs: string[] = [];
+const children: ChildProcess[] = [];
 after(() => {
+  // A vigie start left running by a failed test: its whole group (it and its Node-RED).
+  for (const c of children) if (c.exitCode === null && c.signalCode === null && c.pid) process.kill(-c.pid, 'SIGKILL');
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
@@ -84,6 +90,64 @@ test("the health check sends the run's token to the URL vigie start left, and is
   const r = await healthCheck({ VIGIE_USER_DIR: userDirWith({ url: `${gone.url}/vigie/admin-health`, token: 't' }) });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^unhealthy: .*ECONNREFUSED/);
+});
+
+test('the health check names each node that cannot work, with how long and why, after the silent sensors', async () => {
+  const failed = { node: 'mic-capture', id: 'gw-capture', name: 'USB mic array', reason: 'sensor: lat: expected a number from -90 to 90, got "abc"', since: '2026-03-01T10:00:00.000Z', forS: 12 };
+  const unnamed = { node: 'acoustic-classifier', id: 'cls-1', sensor: 'corner-2', reason: 'model: model file x.onnx is not a loadable ONNX model', since: '2026-03-01T10:00:00.000Z', forS: 30 };
+  const s = await standIn(200, { status: 'degraded', sensors: [], noAudio: [{ sensor: 'corner-2', forS: 42 }], failed: [failed, unnamed] });
+  try {
+    const r = await healthCheck({ VIGIE_USER_DIR: userDirWith({ url: `${s.url}/vigie/admin-health`, token: 't' }) });
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr.trim(),
+      'unhealthy: degraded: no audio from sensor corner-2 for 42 s; mic-capture "USB mic array" has failed for 12 s: sensor: lat: expected a number from -90 to 90, got "abc"; ' +
+        'acoustic-classifier "cls-1" (sensor corner-2) has failed for 30 s: model: model file x.onnx is not a loadable ONNX model',
+    );
+  } finally {
+    await s.close();
+  }
+});
+
+test('the gateway flow run by vigie start with a latitude that is not a number: no capture runs, the report is degraded and the real health check exits 1, naming the capture and why', async () => {
+  const cli = path.join(repoRoot, 'dist', 'bin', 'vigie.js');
+  assert.ok(fs.existsSync(cli), 'run the build first (npm test does)');
+  const userDir = userDirWith(undefined);
+  const env = {
+    ...process.env,
+    VIGIE_QUIET: '',
+    VIGIE_SENSOR: 'corner-12',
+    VIGIE_SENSOR_LAT: 'abc',
+    VIGIE_SENSOR_LON: '4.38',
+    VIGIE_SENSOR_HEADING: '90',
+    VIGIE_MQTT_HOST: '127.0.0.1',
+  };
+  // Its own process group, so that whatever it started goes with it if the test fails.
+  const child = spawn(process.execPath, [cli, 'start', '--flow', 'gateway', '--user-dir', userDir, '--host', '127.0.0.1', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  try {
+    // The capture's error is logged where the node starts and fails; the health check's address once Node-RED listens.
+    await waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`vigie start exited (${child.exitCode}):\n${out.slice(-3000)}`);
+        return /\[mic-capture:USB mic array\] sensor: lat: expected a number from -90 to 90, got "abc"/.test(out) && /Vigie is running/.test(out) && fs.existsSync(path.join(userDir, HEALTH_FILE));
+      },
+      120_000,
+      'the gateway started, its capture refused',
+    );
+    const r = await healthCheck({ VIGIE_USER_DIR: userDir });
+    assert.equal(r.code, 1, `${r.stderr}\n${out.slice(-3000)}`);
+    assert.match(r.stderr.trim(), /^unhealthy: degraded: mic-capture "USB mic array" has failed for \d+ s: sensor: lat: expected a number from -90 to 90, got "abc"$/);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }
 });
 
 test('a health file of another shape (no url) is as good as none: the check asks VIGIE_PORT and says why it is unhealthy, with no stack trace', async () => {
