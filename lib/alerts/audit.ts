@@ -9,6 +9,10 @@
  * previous file and any files removed by retention, and links to the last hash of the
  * previous file, so the chain survives rotation and retention.
  *
+ * A crash can leave the last line of a file cut. The writer never appends after it: it
+ * resumes the chain in a new file whose header links to the last whole entry, and the
+ * verifier accepts such a cut end, and only that.
+ *
  * Entries hold only contract fields and short details; anything that looks like samples is
  * stripped (no audio, ever).
  */
@@ -294,6 +298,20 @@ export interface AuditBreak {
   reason: string;
 }
 
+/**
+ * The end of a file cut by a crash (or by a write that failed halfway): its last line is not
+ * whole, or the file is empty (cut before its header), and the writer resumed the chain in the
+ * next file from the last whole entry before it. Nothing of the chain is lost: the cut line was
+ * never a whole entry, since the next file does not link to it.
+ */
+export interface AuditCut {
+  file: string;
+  /** 1-based line number of the cut line; 0 when the file is empty. */
+  line: number;
+  /** The file whose header resumes the chain from the last whole entry before the cut. */
+  resumedIn: string;
+}
+
 export interface AuditVerifyResult {
   ok: boolean;
   files: number;
@@ -303,12 +321,16 @@ export interface AuditVerifyResult {
   lastHash?: string;
   /** True when the first file links to an earlier file (removed by retention) rather than to the genesis. */
   anchored: boolean;
+  /** Ends of files cut by a crash after which the log resumes, in file order (verified, not a break). */
+  cuts: AuditCut[];
   break?: AuditBreak;
 }
 
 interface ParsedLine {
   entry?: AuditEntry;
   error?: string;
+  /** Not JSON at all: what a line cut short looks like (an edit can look the same). */
+  cut?: boolean;
 }
 
 function parseLine(line: string): ParsedLine {
@@ -316,7 +338,7 @@ function parseLine(line: string): ParsedLine {
   try {
     entry = JSON.parse(line) as AuditEntry;
   } catch {
-    return { error: 'not a JSON entry (edited or cut)' };
+    return { error: 'not a JSON entry (edited or cut)', cut: true };
   }
   if (typeof entry !== 'object' || entry === null || typeof entry.hash !== 'string' || typeof entry.seq !== 'number' || typeof entry.prev !== 'string') {
     return { error: 'not an audit entry (missing seq, prev or hash)' };
@@ -329,29 +351,77 @@ function parseLine(line: string): ParsedLine {
 }
 
 /**
+ * Whether `next` resumes the chain after the cut end of `cutFile`, as the writer does after a
+ * crash (AuditLog.open) or a failed write: its first line is a whole header naming `cutFile` as
+ * the previous file and linking to the last whole entry before the cut (`prevHash`, `prevSeq`;
+ * the genesis when there is none). Undefined when it does, else why not.
+ */
+function whyNotResumed(cutFile: string, next: string | undefined, prevHash: string | undefined, prevSeq: number | undefined): string | undefined {
+  if (next === undefined) return 'no later file resumes the chain from the entry before it (Vigie starts one at its next audit entry)';
+  const nextName = path.basename(next);
+  let first: string | undefined;
+  try {
+    first = readLines(next)[0];
+  } catch (err) {
+    return `the next file, ${nextName}, cannot be read: ${(err as Error).message}`;
+  }
+  const h = first === undefined ? undefined : parseLine(first).entry;
+  if (!h || h.type !== 'system' || h.details?.event !== 'file-open' || h.details.previousFile !== path.basename(cutFile)) {
+    return `the next file, ${nextName}, does not start with a header naming ${path.basename(cutFile)} as its previous file`;
+  }
+  if (h.prev !== (prevHash ?? GENESIS_HASH) || h.seq !== (prevSeq ?? 0) + 1) {
+    return `the next file, ${nextName}, does not resume the chain from the entry before it (${prevSeq === undefined ? 'the genesis' : `seq ${prevSeq}`})`;
+  }
+  return undefined;
+}
+
+/**
  * Checks the chain across `files` in the order given (oldest first), and says exactly where
  * it breaks: an edited line, a removed line, lines out of order, a missing file between two,
  * or a file whose header is gone.
+ *
+ * One exception, what a crash (or a write that failed halfway) leaves: the last line of a file
+ * cut short, or a file left empty, when the next file resumes the chain from the last whole
+ * entry before it and names the cut file as its previous one. That is reported in `cuts` and
+ * the check goes on. Anything else stays a break: a cut line followed by other lines, a cut end
+ * the next file does not resume from (an entry was there), and a cut end of the last file given
+ * (nothing shows yet that no whole entry was lost there).
  */
 export function verifyAuditFiles(files: string[]): AuditVerifyResult {
-  const res: AuditVerifyResult = { ok: true, files: files.length, entries: 0, anchored: false };
+  const res: AuditVerifyResult = { ok: true, files: files.length, entries: 0, anchored: false, cuts: [] };
   let prevHash: string | undefined;
   let prevSeq: number | undefined;
   let prevFileName: string | undefined;
   const fail = (file: string, line: number, reason: string): AuditVerifyResult => ({ ...res, ok: false, break: { file, line, reason } });
 
-  for (const file of files) {
+  for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
+    const file = files[fileIndex];
     let lines: string[];
     try {
       lines = readLines(file);
     } catch (err) {
       return fail(file, 0, `cannot read: ${(err as Error).message}`);
     }
-    if (lines.length === 0) return fail(file, 0, 'empty file (an audit file always starts with its header)');
+    if (lines.length === 0) {
+      // Created, then a crash before its header was written.
+      const why = whyNotResumed(file, files[fileIndex + 1], prevHash, prevSeq);
+      if (why) return fail(file, 0, `empty file (an audit file always starts with its header), and ${why}`);
+      res.cuts.push({ file, line: 0, resumedIn: files[fileIndex + 1] });
+      prevFileName = path.basename(file);
+      continue;
+    }
     const parsed = lines.map(parseLine);
     for (let i = 0; i < lines.length; i++) {
       const p = parsed[i];
-      if (!p.entry) return fail(file, i + 1, p.error!);
+      if (!p.entry) {
+        if (p.cut && i === lines.length - 1) {
+          const why = whyNotResumed(file, files[fileIndex + 1], prevHash, prevSeq);
+          if (why) return fail(file, i + 1, `not a JSON entry (edited, or cut by a crash), and ${why}`);
+          res.cuts.push({ file, line: i + 1, resumedIn: files[fileIndex + 1] });
+          break;
+        }
+        return fail(file, i + 1, p.error!);
+      }
       const e = p.entry;
       if (i === 0) {
         const header = e.type === 'system' && e.details?.event === 'file-open';

@@ -2,6 +2,8 @@
  * `vigie audit verify FILE…` — checks the hash chain of audit files (oldest first; files are
  * sorted by name, which is chronological) and says where it breaks. Exit code 0 when the
  * chain is intact, 1 when it breaks, 2 on bad usage. A directory stands for its audit files.
+ * The end of a file cut by a crash, after which the log resumes in the next file from the
+ * entry before it, is intact (nothing was lost) and said in a note.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -43,5 +45,9 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   }
   out(`OK: ${r.entries} entries in ${r.files} file${r.files === 1 ? '' : 's'}, seq ${r.firstSeq}…${r.lastSeq}, last hash ${r.lastHash}\n`);
   if (r.anchored) out(`note: the chain starts after earlier files (removed by retention or not given); the first entry links to an earlier hash.\n`);
+  for (const c of r.cuts) {
+    const where = c.line === 0 ? `${c.file} is empty (a crash before its header was written)` : `a line cut by a crash at ${c.file}:${c.line} (the entry being written then is not in the log)`;
+    out(`note: ${where}; the chain resumes in ${path.basename(c.resumedIn)} from the entry before it.\n`);
+  }
   return 0;
 }

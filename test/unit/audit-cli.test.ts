@@ -45,6 +45,55 @@ test('vigie audit verify exits non-zero and names the file and line where the ch
   assert.ok(r.stderr.includes(`BROKEN at ${files[1]}:2: edited`), r.stderr);
 });
 
+/** Cuts the last line of `file` short, with no newline: a write torn by a crash. */
+function cutLastLine(file: string): void {
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  fs.writeFileSync(file, lines.slice(0, -1).map((l) => l + '\n').join('') + lines[lines.length - 1].slice(0, 40));
+}
+
+test('vigie audit verify after a crash cut the last line: intact once the log resumes in a new file (a note says where), broken before, and broken for a cut it does not resume from', () => {
+  const dir = tempDir('vigie-audit-cli-');
+  let t = Date.parse('2026-05-01T08:00:00Z');
+  const log = new AuditLog({ dir, now: () => t, retentionDays: 0 });
+  for (let i = 0; i < 3; i++) log.append({ type: 'decision', actor: 'alice', alertId: `a${i}`, details: { action: 'dismiss' } });
+  const [first] = listAuditFiles(dir);
+  cutLastLine(first);
+
+  // Nothing written since the crash: the cut is all there is to see.
+  const before = vigie(['audit', 'verify', dir]);
+  assert.equal(before.status, 1, before.stdout);
+  assert.ok(before.stderr.startsWith(`BROKEN at ${first}:4: not a JSON entry (edited, or cut by a crash), and no later file resumes the chain from the entry before it`), before.stderr);
+
+  // Vigie restarts and writes two entries: the chain resumes in a new file.
+  t += 60_000;
+  const again = new AuditLog({ dir, now: () => t, retentionDays: 0 });
+  again.append({ type: 'decision', actor: 'bob', alertId: 'b1', details: { action: 'confirm' } });
+  again.append({ type: 'decision', actor: 'bob', alertId: 'b2', details: { action: 'dismiss' } });
+  const files = listAuditFiles(dir);
+  assert.deepEqual(files.map((f) => path.basename(f)), ['audit-2026-05-01-001.jsonl', 'audit-2026-05-01-002.jsonl']);
+  const r = vigie(['audit', 'verify', dir]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split('\n'), [
+    `OK: 6 entries in 2 files, seq 1…6, last hash ${again.lastHash}`,
+    `note: a line cut by a crash at ${first}:4 (the entry being written then is not in the log); the chain resumes in audit-2026-05-01-002.jsonl from the entry before it.`,
+  ]);
+
+  // The last whole entry of the new file cut afterwards: no file resumes from the one before it.
+  cutLastLine(files[1]);
+  const cutAgain = vigie(['audit', 'verify', dir]);
+  assert.equal(cutAgain.status, 1);
+  assert.ok(cutAgain.stderr.startsWith(`BROKEN at ${files[1]}:3: not a JSON entry (edited, or cut by a crash)`), cutAgain.stderr);
+});
+
+test('vigie audit verify: cutting the last entry of a file that the next file links to is a break, not a crash', () => {
+  const dir = makeLog();
+  const files = listAuditFiles(dir);
+  cutLastLine(files[0]);
+  const r = vigie(['audit', 'verify', dir]);
+  assert.equal(r.status, 1, r.stdout);
+  assert.match(r.stderr, new RegExp(`^BROKEN at ${files[0]}:3: not a JSON entry \\(edited, or cut by a crash\\), and the next file, ${path.basename(files[1])}, does not resume the chain from the entry before it \\(seq 2\\)\n`));
+});
+
 test('vigie audit verify without files prints usage and exits 2', () => {
   const r = vigie(['audit', 'verify']);
   assert.equal(r.status, 2);

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AuditLog, GENESIS_HASH, listAuditFiles, openSharedAuditLog, verifyAuditFiles } from '../../lib/alerts/audit';
@@ -315,24 +316,114 @@ test('snapshots are kept beside the log with their hash, checked by verify, and 
   assert.equal(fs.existsSync(path.join(dir, 'snapshots', '2026-04-01')), false, 'old snapshot days are removed at rotation');
 });
 
-test('after a crash cut the last line, the log resumes in a new file from the last whole entry', () => {
+/** Cuts the last line of `file` to its first `keep` characters, with no newline: a write torn by a crash. */
+function cutLastLine(file: string, keep = 40): void {
+  const l = lines(file);
+  fs.writeFileSync(file, l.slice(0, -1).map((x) => x + '\n').join('') + l[l.length - 1].slice(0, keep));
+}
+
+/** A log of one file (header and `n` entries) on 2026-06-01, its clock, and the file. */
+function oneFile(n: number) {
   const dir = tmpDir();
   const c = clock(Date.parse('2026-06-01T10:00:00Z'));
   const log = new AuditLog({ dir, now: c.now });
-  writeSome(log, 3, c);
-  const first = listAuditFiles(dir)[0];
+  writeSome(log, n, c);
+  return { dir, c, file: listAuditFiles(dir)[0] };
+}
+
+test('after a crash cut the last line, the log resumes in a new file from the last whole entry, and verifies with the cut noted', () => {
+  // Four entries (header and three), the last one torn; then a restart and two entries.
+  const { dir, c, file: first } = oneFile(3);
   const whole = lines(first);
-  const lastWholeHash = JSON.parse(whole[whole.length - 2]).hash;
-  fs.writeFileSync(first, whole.slice(0, -1).join('\n') + '\n' + whole[whole.length - 1].slice(0, 40)); // torn write
+  assert.equal(whole.length, 4);
+  const lastWhole = JSON.parse(whole[2]);
+  cutLastLine(first);
   const again = new AuditLog({ dir, now: c.now });
   again.append({ type: 'decision', actor: 'after-crash', details: {} });
+  again.append({ type: 'decision', actor: 'after-crash-2', details: {} });
   const files = listAuditFiles(dir);
-  assert.equal(files.length, 2, 'a new file is started rather than appending after a torn line');
+  assert.deepEqual(files.map((f) => path.basename(f)), ['audit-2026-06-01-001.jsonl', 'audit-2026-06-01-002.jsonl'], 'a new file rather than appending after a torn line');
   const header = JSON.parse(lines(files[1])[0]);
-  assert.equal(header.prev, lastWholeHash);
-  const all = verifyAuditFiles(files);
-  assert.equal(all.ok, false, 'the torn line itself is reported');
-  assert.equal(all.break!.file, first);
-  assert.equal(all.break!.line, whole.length);
-  assert.equal(verifyAuditFiles([files[1]]).ok, true);
+  assert.deepEqual([header.prev, header.seq, header.details.previousFile], [lastWhole.hash, lastWhole.seq + 1, 'audit-2026-06-01-001.jsonl']);
+
+  const r = verifyAuditFiles(files);
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.deepEqual(r.cuts, [{ file: first, line: 4, resumedIn: files[1] }]);
+  // Every whole entry is checked, the ones after the cut included.
+  assert.deepEqual([r.entries, r.firstSeq, r.lastSeq, r.lastHash], [3 + 3, 1, again.lastSeq, again.lastHash]);
+  // An edit after the cut is still found.
+  const later = lines(files[1]);
+  later[2] = later[2].replace('after-crash-2', 'someone-else');
+  fs.writeFileSync(files[1], later.join('\n') + '\n');
+  const edited = verifyAuditFiles(files);
+  assert.deepEqual([edited.ok, edited.break?.file, edited.break?.line], [false, files[1], 3]);
 });
+
+test('a cut line is accepted only at the end of a file that the next file resumes from: anywhere else it breaks the chain', () => {
+  // A cut line in the middle of a file (lines after it).
+  {
+    const { file } = oneFile(4);
+    const l = lines(file);
+    l[2] = l[2].slice(0, 50);
+    fs.writeFileSync(file, l.join('\n') + '\n');
+    const r = verifyAuditFiles([file]);
+    assert.deepEqual([r.ok, r.break?.line, r.break?.reason], [false, 3, 'not a JSON entry (edited or cut)']);
+  }
+  // The newest file ends with a cut line, and nothing resumed yet (no entry written since).
+  {
+    const { file } = oneFile(3);
+    cutLastLine(file);
+    const r = verifyAuditFiles([file]);
+    assert.equal(r.ok, false);
+    assert.equal(r.break!.line, 4);
+    assert.match(r.break!.reason, /^not a JSON entry \(edited, or cut by a crash\), and no later file resumes the chain from the entry before it/);
+    assert.deepEqual(r.cuts, []);
+  }
+  // A whole last entry cut afterwards (an attacker removing it): the next file links to that entry, not to the one before.
+  const rotated = () => {
+    const dir = tmpDir();
+    const c = clock(Date.parse('2026-06-01T10:00:00Z'));
+    const log = new AuditLog({ dir, now: c.now });
+    writeSome(log, 3, c);
+    c.advance(DAY);
+    writeSome(log, 2, c);
+    return listAuditFiles(dir);
+  };
+  {
+    const files = rotated();
+    assert.equal(verifyAuditFiles(files).ok, true);
+    cutLastLine(files[0]);
+    const r = verifyAuditFiles(files);
+    assert.deepEqual([r.ok, r.break?.file, r.break?.line], [false, files[0], 4]);
+    assert.match(r.break!.reason, /and the next file, audit-2026-06-02-001\.jsonl, does not resume the chain from the entry before it \(seq 3\)$/);
+  }
+  // The same, with the entry removed and the one before it cut: the next file still links to the removed one.
+  {
+    const files = rotated();
+    const l = lines(files[0]);
+    fs.writeFileSync(files[0], l.slice(0, -2).map((x) => x + '\n').join('') + l[l.length - 2].slice(0, 30));
+    const r = verifyAuditFiles(files);
+    assert.deepEqual([r.ok, r.break?.line], [false, 3]);
+  }
+  // Only the cut file given: nothing shows that the chain resumed.
+  {
+    const { dir, c, file } = oneFile(3);
+    cutLastLine(file);
+    new AuditLog({ dir, now: c.now }).append({ type: 'decision', actor: 'after-crash', details: {} });
+    const files = listAuditFiles(dir);
+    assert.equal(verifyAuditFiles(files).ok, true);
+    assert.equal(verifyAuditFiles([file]).ok, false);
+    // The next file's header naming another previous file.
+    const l = lines(files[1]);
+    const h = JSON.parse(l[0]);
+    h.details.previousFile = 'audit-2026-05-31-001.jsonl';
+    delete h.hash;
+    const json = JSON.stringify(h);
+    l[0] = `${json.slice(0, -1)},"hash":"${createHash('sha256').update(json).digest('hex')}"}`;
+    fs.writeFileSync(files[1], l.join('\n') + '\n');
+    const r = verifyAuditFiles(files);
+    assert.deepEqual([r.ok, r.break?.file, r.break?.line], [false, file, 4]);
+    assert.match(r.break!.reason, /does not start with a header naming audit-2026-06-01-001\.jsonl as its previous file$/);
+  }
+});
+
