@@ -9,9 +9,9 @@
  * previous file and any files removed by retention, and links to the last hash of the
  * previous file, so the chain survives rotation and retention.
  *
- * A crash can leave the last line of a file cut. The writer never appends after it: it
- * resumes the chain in a new file whose header links to the last whole entry, and the
- * verifier accepts such a cut end, and only that.
+ * A crash (or a write that fails halfway, the disk full) can leave the last line of a file
+ * cut. The writer never appends after it: it resumes the chain in a new file whose header
+ * links to the last whole entry, and the verifier accepts such a cut end, and only that.
  *
  * Entries hold only contract fields and short details; anything that looks like samples is
  * stripped (no audio, ever).
@@ -92,11 +92,14 @@ export function listAuditFiles(dir: string): string[] {
   return names.filter((n) => FILE_RE.test(n)).sort().map((n) => path.join(dir, n));
 }
 
-function readLines(file: string): string[] {
-  const text = fs.readFileSync(file, 'utf8');
+function linesOf(text: string): string[] {
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   return lines;
+}
+
+function readLines(file: string): string[] {
+  return linesOf(fs.readFileSync(file, 'utf8'));
 }
 
 export class AuditLog {
@@ -119,33 +122,46 @@ export class AuditLog {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Finds where the chain stands (last entry of the newest file). Safe to call again. */
+  /**
+   * Finds where the chain stands (the last whole entry, in the newest file). Safe to call again.
+   * A newest file that does not end with a whole entry and its newline (a crash cut its last
+   * line, or its header: it may even be empty) is left as it is: the chain resumes from the
+   * last whole entry in a new file, which verifyAuditFiles accepts after such a cut end.
+   */
   open(): void {
     if (this.opened) return;
     fs.mkdirSync(this.dir, { recursive: true });
     const files = listAuditFiles(this.dir);
     const last = files[files.length - 1];
-    if (last) {
-      const lines = readLines(last);
-      let tail: AuditEntry | undefined;
+    let lastText = '';
+    let tail: AuditEntry | undefined;
+    let tailFile: string | undefined;
+    // The newest file holds no whole entry when a crash cut its header: the tail is in the one before.
+    for (let f = files.length - 1; f >= 0 && !tail; f--) {
+      const text = fs.readFileSync(files[f], 'utf8');
+      if (files[f] === last) lastText = text;
+      const lines = linesOf(text);
       for (let i = lines.length - 1; i >= 0 && !tail; i--) {
         try {
           const e = JSON.parse(lines[i]) as AuditEntry;
-          if (typeof e.hash === 'string' && typeof e.seq === 'number') tail = e;
+          if (typeof e.hash === 'string' && typeof e.seq === 'number') {
+            tail = e;
+            tailFile = files[f];
+          }
         } catch {
           /* a line cut by a crash: the chain resumes from the last whole entry, in a new file */
         }
       }
-      if (tail) {
-        this.seq = tail.seq;
-        this.prev = tail.hash;
-      }
-      const whole = tail !== undefined && lines.length > 0 && lines[lines.length - 1].endsWith(`"hash":"${tail.hash}"}`);
-      if (whole) {
-        this.file = last;
-        this.fileDay = FILE_RE.exec(path.basename(last))![1];
-        this.fileBytes = fs.statSync(last).size;
-      }
+    }
+    if (tail) {
+      this.seq = tail.seq;
+      this.prev = tail.hash;
+    }
+    // Whole: the tail is its last line, newline included (appending after a line without one would join them).
+    if (tail && tailFile === last && lastText.endsWith(`"hash":"${tail.hash}"}\n`)) {
+      this.file = last;
+      this.fileDay = FILE_RE.exec(path.basename(last!))![1];
+      this.fileBytes = fs.statSync(last).size;
     }
     this.opened = true;
   }
@@ -184,11 +200,53 @@ export class AuditLog {
 
   private write(body: Omit<AuditEntry, 'hash'>): AuditEntry {
     const { line, hash } = serialise(body);
-    fs.appendFileSync(this.file!, line + '\n', { mode: KEPT_FILE_MODE });
-    this.fileBytes += Buffer.byteLength(line) + 1;
+    const file = this.file!;
+    const bytes = Buffer.byteLength(line) + 1;
+    try {
+      fs.appendFileSync(file, line + '\n', { mode: KEPT_FILE_MODE });
+    } catch (err) {
+      if (!this.whollyWritten(file, bytes)) throw err;
+      // The line is all there (the error came after it, e.g. closing the file): it counts.
+    }
+    this.fileBytes += bytes;
     this.seq = body.seq;
     this.prev = hash;
     return { ...body, hash };
+  }
+
+  /**
+   * After a write of `bytes` to `file` failed (disk full, I/O error): whether the whole line is
+   * there all the same. When only part of it is (the disk filled up during the write), the file
+   * now ends with a cut line, as after a crash: the chain resumes from the last whole entry in a
+   * new file, rather than appending after the cut line (which would join the two into one
+   * unreadable line in the middle of a file). A new file still without its header starts again.
+   */
+  private whollyWritten(file: string, bytes: number): boolean {
+    let size: number | undefined;
+    try {
+      size = fs.statSync(file).size;
+    } catch {
+      // not there (its directory went away): nothing of the line was written
+    }
+    if (size === this.fileBytes + bytes) return true;
+    if (size === undefined || size === this.fileBytes) {
+      if (this.fileBytes === 0) {
+        // The header of a new file failed: the next write starts a file again, with a header.
+        // Left empty (created, then nothing written), it is removed rather than left behind at
+        // every retry; if it cannot be, the next file names it and the check accepts it.
+        if (size === 0) {
+          try {
+            fs.rmSync(file, { force: true });
+          } catch {
+            /* left: the next file names it as its previous one */
+          }
+        }
+        this.file = undefined;
+      }
+      return false;
+    }
+    this.file = undefined;
+    return false;
   }
 
   private rotateIfNeeded(timeMs: number, bytes: number): void {

@@ -1,5 +1,6 @@
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -427,3 +428,147 @@ test('a cut line is accepted only at the end of a file that the next file resume
   }
 });
 
+test('a crash that cut the header of a new file: the writer resumes from the last whole entry of the file before, and the log verifies', () => {
+  // Day one, then the rotation to day two torn while writing the new file's header.
+  const dir = tmpDir();
+  const c = clock(Date.parse('2026-06-01T10:00:00Z'));
+  const log = new AuditLog({ dir, now: c.now });
+  writeSome(log, 3, c);
+  c.advance(DAY);
+  log.append({ type: 'decision', actor: 'torn', details: {} });
+  const [day1, day2] = listAuditFiles(dir);
+  fs.writeFileSync(day2, lines(day2)[0].slice(0, 60));
+  const again = new AuditLog({ dir, now: c.now });
+  again.append({ type: 'decision', actor: 'after-crash', details: {} });
+  assert.equal(again.lastSeq, 4 + 2, 'the chain goes on from the whole entries of day one');
+  const files = listAuditFiles(dir);
+  assert.equal(files.length, 3);
+  const r = verifyAuditFiles(files);
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.deepEqual(r.cuts, [{ file: day2, line: 1, resumedIn: files[2] }]);
+  assert.equal(r.entries, 4 + 2);
+
+  // Cut to nothing (created, then the crash): an empty file, resumed after in the same way.
+  fs.writeFileSync(day2, '');
+  const empty = verifyAuditFiles(files);
+  assert.equal(empty.ok, true, JSON.stringify(empty.break));
+  assert.deepEqual(empty.cuts, [{ file: day2, line: 0, resumedIn: files[2] }]);
+  // An empty newest file, or one the next file does not resume from, stays a break.
+  assert.match(verifyAuditFiles([day1, day2]).break?.reason ?? '', /^empty file .*no later file resumes/);
+  fs.rmSync(files[2]);
+  const thenEntry = new AuditLog({ dir, now: c.now });
+  thenEntry.append({ type: 'decision', actor: 'x', details: {} });
+  assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true, 'the writer resumes after an empty newest file too');
+});
+
+test('a crash right after a whole line, before its newline: the writer starts a new file rather than joining the next entry to it', () => {
+  const { dir, c, file } = oneFile(3);
+  fs.truncateSync(file, fs.statSync(file).size - 1);
+  const again = new AuditLog({ dir, now: c.now });
+  again.append({ type: 'decision', actor: 'after-crash', details: {} });
+  const files = listAuditFiles(dir);
+  assert.equal(files.length, 2);
+  const r = verifyAuditFiles(files);
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.deepEqual([r.entries, r.cuts], [4 + 2, []], 'nothing was cut: the last entry of the first file counts');
+});
+
+test('the header of a new file that could not be written is written again before any entry (the directory away at a rotation)', async () => {
+  const dir = tmpDir();
+  const c = clock(Date.parse('2026-06-01T23:59:00Z'));
+  const log = new AuditLog({ dir, now: c.now });
+  writeSome(log, 2, c);
+  c.advance(DAY);
+  const away = `${dir}-away`;
+  fs.renameSync(dir, away);
+  assert.throws(() => log.append({ type: 'decision', actor: 'alice', details: {} }), /ENOENT/);
+  fs.renameSync(away, dir);
+  log.append({ type: 'decision', actor: 'alice', details: {} });
+  const files = listAuditFiles(dir);
+  assert.equal(files.length, 2);
+  assert.equal(JSON.parse(lines(files[1])[0]).details.event, 'file-open');
+  const r = verifyAuditFiles(files);
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+});
+
+/**
+ * Runs `script` in a child whose file size limit is `limitKiB` (RLIMIT_FSIZE, `ulimit -f`): a
+ * write past it is cut short by the kernel and fails with EFBIG, as on a disk that fills up.
+ */
+function withFileSizeLimit(limitKiB: number, script: string): string[] {
+  const audit = path.resolve(__dirname, '..', '..', 'lib', 'alerts', 'audit.ts');
+  const code = `process.on('SIGXFSZ', () => {}); const { AuditLog } = require(${JSON.stringify(audit)}); ${script}`;
+  const r = spawnSync('bash', ['-c', `ulimit -f ${limitKiB} && exec "$0" --import tsx -e "$1"`, process.execPath, code], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as string[];
+}
+
+test('a write the disk cuts short (a real short write, at the file size limit) is retried in a new file from the last whole entry, and the log verifies', () => {
+  const dir = tmpDir();
+  // Each entry about 400 bytes: a 4 KiB file ends in the middle of one. A failed append is
+  // retried once, as the shared log's backlog does.
+  const outcomes = withFileSizeLimit(
+    4,
+    `const log = new AuditLog({ dir: ${JSON.stringify(dir)}, now: () => ${Date.parse('2026-06-01T10:00:00Z')} });
+     const out = [];
+     for (let i = 0; i < 20; i++) {
+       const ev = { type: 'decision', actor: 'alice', alertId: 'a' + i, details: { note: 'n'.repeat(250) } };
+       try { log.append(ev); out.push('ok'); } catch (e) { out.push(e.code); log.append(ev); }
+     }
+     console.log(JSON.stringify(out));`,
+  );
+  const failures = outcomes.filter((o) => o !== 'ok');
+  assert.ok(failures.length >= 1 && failures.every((o) => o === 'EFBIG'), outcomes.join(','));
+  const files = listAuditFiles(dir);
+  const cutFiles = files.filter((f) => !fs.readFileSync(f, 'utf8').endsWith('\n'));
+  assert.equal(cutFiles.length, failures.length, 'each short write left a cut line at the end of its file');
+  const r = verifyAuditFiles(files);
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.deepEqual(r.cuts.map((x) => x.file), cutFiles);
+  const entries = files.flatMap((f) => lines(f).flatMap((l) => {
+    try {
+      return [JSON.parse(l)];
+    } catch {
+      return []; // the cut lines
+    }
+  }));
+  assert.deepEqual(entries.filter((e) => e.type === 'decision').map((e) => e.alertId), Array.from({ length: 20 }, (_, i) => `a${i}`), 'every event written once, in order');
+});
+
+test('a new file the disk refuses outright is removed, not left empty at every retry', () => {
+  const { dir, file } = oneFile(2);
+  // No byte may be written: the new day's file is created, its header refused.
+  const outcomes = withFileSizeLimit(
+    0,
+    `const log = new AuditLog({ dir: ${JSON.stringify(dir)}, now: () => ${Date.parse('2026-06-02T10:00:00Z')} });
+     const out = [];
+     for (let i = 0; i < 3; i++) { try { log.append({ type: 'decision', actor: 'alice', details: {} }); out.push('ok'); } catch (e) { out.push(e.code); } }
+     console.log(JSON.stringify(out));`,
+  );
+  assert.deepEqual(outcomes, ['EFBIG', 'EFBIG', 'EFBIG']);
+  assert.deepEqual(listAuditFiles(dir), [file]);
+  assert.equal(verifyAuditFiles([file]).ok, true);
+});
+
+test('a write that fails after its whole line reached the file (an error closing it) counts: the chain goes on from that entry', () => {
+  const { dir, c, file } = oneFile(2);
+  const log = new AuditLog({ dir, now: c.now });
+  const realAppend = fs.appendFileSync;
+  // The line is written, then the file cannot be closed (as NFS may say at close).
+  const append = mock.method(require('node:fs') as typeof fs, 'appendFileSync', (f: fs.PathOrFileDescriptor, data: string | Uint8Array, opts?: fs.WriteFileOptions) => {
+    realAppend(f, data, opts);
+    throw Object.assign(new Error('EIO: i/o error, close'), { code: 'EIO' });
+  });
+  let entry;
+  try {
+    entry = log.append({ type: 'decision', actor: 'alice', details: {} });
+  } finally {
+    append.mock.restore();
+  }
+  assert.equal(entry.seq, 4);
+  log.append({ type: 'decision', actor: 'bob', details: {} });
+  assert.deepEqual(listAuditFiles(dir), [file], 'the same file goes on');
+  const r = verifyAuditFiles([file]);
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.deepEqual([r.entries, r.cuts], [5, []]);
+});
