@@ -22,7 +22,7 @@ export interface NodeFailure {
   name?: string;
   /** The sensor it serves, when known (a sensor whose configuration is invalid has none). */
   sensor?: string;
-  /** Why, as the node's error says it (credentials in URLs hidden). */
+  /** Why, as the node's error says it (credentials in URLs hidden, file paths cut to their names). */
   reason: string;
 }
 
@@ -66,9 +66,17 @@ export function reportNodeFailure(owner: object, failure: NodeFailure, now = Dat
     id: failure.id,
     ...(failure.name ? { name: failure.name } : {}),
     ...(failure.sensor ? { sensor: failure.sensor } : {}),
-    reason: redactCredentials(failure.reason),
+    reason: withoutDirectories(redactCredentials(failure.reason)),
     sinceMs,
   });
+}
+
+/**
+ * The report may be open to anyone (no httpNodeAuth): an absolute file path in a reason keeps
+ * only its file name, not where the gateway keeps its files.
+ */
+function withoutDirectories(text: string): string {
+  return text.replace(/(^|[\s"'`(=,])\/(?:[^\s"'`():,/]+\/)+([^\s"'`():,/]*)/g, '$1$2');
 }
 
 /** `owner` works again, or is gone (its close handler): it no longer makes the report degraded. */

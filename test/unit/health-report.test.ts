@@ -157,3 +157,17 @@ test('health: the reason of a failure never carries the credentials of a stream 
     clearNodeFailure(owner);
   }
 });
+
+test('health: a file path in the reason of a failure keeps only its name (the report may be open to anyone)', () => {
+  const owner = {};
+  try {
+    reportNodeFailure(owner, { node: 'acoustic-classifier', id: 'cls', reason: 'model: model file /srv/vigie/data/models/street-v2.onnx cannot be read: ENOENT: no such file or directory, open \'/srv/vigie/data/models/street-v2.onnx\'' });
+    const [f] = healthReport(info, 2_000_000).failed;
+    assert.equal(f.reason, "model: model file street-v2.onnx cannot be read: ENOENT: no such file or directory, open 'street-v2.onnx'");
+    // A URL's path is not a file path: kept (its credentials are hidden as above).
+    reportNodeFailure(owner, { node: 'mic-capture', id: 'm', reason: 'cannot open rtsp://10.0.0.9/live/stream1' });
+    assert.equal(healthReport(info, 2_000_000).failed[0].reason, 'cannot open rtsp://10.0.0.9/live/stream1');
+  } finally {
+    clearNodeFailure(owner);
+  }
+});
