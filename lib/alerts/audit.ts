@@ -113,6 +113,8 @@ export class AuditLog {
   private seq = 0;
   private prev = GENESIS_HASH;
   private opened = false;
+  /** The newest file when open() found it ending cut (a crash), until the chain resumes. */
+  private cutEnd: string | undefined;
 
   constructor(opts: AuditLogOptions) {
     this.dir = opts.dir;
@@ -162,8 +164,23 @@ export class AuditLog {
       this.file = last;
       this.fileDay = FILE_RE.exec(path.basename(last!))![1];
       this.fileBytes = fs.statSync(last).size;
-    }
+    } else if (last) this.cutEnd = path.basename(last);
     this.opened = true;
+  }
+
+  /**
+   * When the newest file ends cut (a crash), resumes the chain in a new file at once, with an
+   * entry saying so, rather than at the next event: until then `vigie audit verify` reports the
+   * cut end as a break, and a quiet control room may have no event for days. Returns whether
+   * it did.
+   */
+  resumeAfterCut(): boolean {
+    this.open();
+    const cutFile = this.cutEnd;
+    if (!cutFile || this.file) return false;
+    this.append({ type: 'system', actor: 'vigie', details: { event: 'resumed-after-cut', cutFile } });
+    this.cutEnd = undefined;
+    return true;
   }
 
   get currentFile(): string | undefined {
@@ -637,6 +654,7 @@ export function openSharedAuditLog(opts: AuditLogOptions, onError: (err: Error) 
     const log = new AuditLog({ ...opts, dir: key });
     try {
       log.open();
+      log.resumeAfterCut();
     } catch (err) {
       openError = err as Error;
     }

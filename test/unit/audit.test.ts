@@ -360,6 +360,35 @@ test('after a crash cut the last line, the log resumes in a new file from the la
   assert.deepEqual([edited.ok, edited.break?.file, edited.break?.line], [false, files[1], 3]);
 });
 
+test('after a crash cut the last line, opening the log resumes the chain at once, saying so: it verifies before any new event', () => {
+  const { dir, c, file: first } = oneFile(3);
+  const lastWhole = JSON.parse(lines(first)[2]);
+  cutLastLine(first);
+  assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, false, 'a cut end nothing resumes from is a break');
+  // As the nodes open it (Node-RED restarting after the crash).
+  const h = openSharedAuditLog({ dir, now: c.now });
+  try {
+    const files = listAuditFiles(dir);
+    assert.equal(files.length, 2);
+    const [header, resumed] = lines(files[1]).map((l) => JSON.parse(l));
+    assert.deepEqual([header.details.event, header.details.previousFile, header.prev], ['file-open', path.basename(first), lastWhole.hash]);
+    assert.deepEqual([resumed.type, resumed.actor, resumed.details], ['system', 'vigie', { event: 'resumed-after-cut', cutFile: path.basename(first) }]);
+    const r = verifyAuditFiles(files);
+    assert.equal(r.ok, true, JSON.stringify(r.break));
+    assert.deepEqual(r.cuts, [{ file: first, line: 4, resumedIn: files[1] }]);
+  } finally {
+    h.release();
+  }
+  // Opened again: nothing more to resume.
+  const again = new AuditLog({ dir, now: c.now });
+  assert.equal(again.resumeAfterCut(), false);
+  assert.equal(listAuditFiles(dir).length, 2);
+  // A new, empty log has nothing to resume either.
+  const fresh = new AuditLog({ dir: tmpDir() });
+  assert.equal(fresh.resumeAfterCut(), false);
+  assert.deepEqual(listAuditFiles(fresh.dir), []);
+});
+
 test('a cut line is accepted only at the end of a file that the next file resumes from: anywhere else it breaks the chain', () => {
   // A cut line in the middle of a file (lines after it).
   {
