@@ -1,4 +1,4 @@
-/** Minimal `--name value` / `--flag` parsing for the vigie subcommands, with clear errors. */
+/** Minimal `--name value` / `--name=value` / `--flag` parsing for the vigie subcommands, with clear errors. */
 export interface ParsedArgs {
   strings: Record<string, string | undefined>;
   booleans: Record<string, boolean>;
@@ -16,8 +16,13 @@ export function parseArgs(argv: string[], spec: { strings?: string[]; booleans?:
       positional.push(a);
       continue;
     }
-    const [name, inline] = a.slice(2).split('=', 2);
+    // Split at the first '=' only: a value may hold '=' itself (a path, a base64 password).
+    const eq = a.indexOf('=');
+    const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
+    const inline = eq < 0 ? undefined : a.slice(eq + 1);
     if ((spec.booleans ?? []).includes(name)) {
+      // `--reset-flow=false` must not reset: a flag takes no value at all.
+      if (inline !== undefined) throw new Error(`--${name} takes no value (got "${a}"): give --${name} to turn it on, nothing to leave it off\nusage: ${spec.usage}`);
       booleans[name] = true;
     } else if ((spec.strings ?? []).includes(name)) {
       const v = inline ?? argv[++i];
