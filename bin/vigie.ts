@@ -3,9 +3,10 @@
  * `vigie` command line: evaluation, simulation and audit tools that run the same library
  * code as the nodes. Each subcommand lives in lib/cli/ and is loaded on demand; its usage line
  * is in lib/cli/usage.ts. `vigie --help` lists them; `vigie <command> --help` (or -h) prints the
- * command's usage, and its help() when it has one, and exits 0.
+ * command's usage, and its help() when it has one, and exits 0. A wrong command line (a
+ * UsageError from any command) exits 2, a command that fails 1.
  */
-import { CommandName, USAGE } from '../lib/cli/usage';
+import { CommandName, USAGE, USAGE_EXIT, UsageError } from '../lib/cli/usage';
 
 interface CommandModule {
   main(args: string[]): Promise<number>;
@@ -40,9 +41,11 @@ async function run(argv: string[]): Promise<number> {
   const lines = Object.values(USAGE).map((u) => `  ${u}`);
   const help = argv.length === 0 || wantsHelp(argv.slice(0, 1));
   (help ? process.stdout : process.stderr).write(
-    `${help ? '' : `vigie: unknown command "${argv.join(' ')}"\n`}usage:\n${lines.join('\n')}\n` + 'vigie <command> --help prints what a command does and its options.\n',
+    `${help ? '' : `vigie: unknown command "${argv.join(' ')}"\n`}usage:\n${lines.join('\n')}\n` +
+      'vigie <command> --help prints what a command does and its options.\n' +
+      `exit status: 0 done, 1 failed, ${USAGE_EXIT} wrong command line (unknown command or option, stray argument, missing or malformed value).\n`,
   );
-  return help ? 0 : 2;
+  return help ? 0 : USAGE_EXIT;
 }
 
 run(process.argv.slice(2)).then(
@@ -51,6 +54,6 @@ run(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     process.stderr.write(`vigie: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    process.exitCode = err instanceof UsageError ? USAGE_EXIT : 1;
   },
 );

@@ -22,6 +22,11 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   }
   const files: string[] = [];
   for (const a of args) {
+    // An option mistaken for a file name (a file named so: ./-x).
+    if (/^-./.test(a)) {
+      err(`vigie audit verify: unknown option ${a}\nusage: ${USAGE['audit verify']}\n`);
+      return 2;
+    }
     let st: fs.Stats;
     try {
       st = fs.statSync(a);

@@ -17,7 +17,7 @@ import { Detector, DetectorOptions, SETTING_RANGES } from '../detect/detector';
 import { ClassifierModel } from '../detect/model';
 import { defaultModelPath } from '../detect/model-source';
 import { parseArgs } from './args';
-import { USAGE as USAGES } from './usage';
+import { USAGE as USAGES, UsageError } from './usage';
 
 export const ONSET_TOLERANCE_S = 0.5;
 
@@ -364,13 +364,13 @@ export async function detectFile(
 export async function main(argv: string[], write: (text: string) => void = (t) => void process.stdout.write(t)): Promise<number> {
   const a = parseArgs(argv, { strings: ['manifest', 'model', 'threshold', 'hop-ms', 'min-above-background-db', 'cool-down-ms', 'min-duration-ms', 'hysteresis', 'pad-s', 'sensor-rate-hz'], booleans: ['details'], usage: USAGE });
   const manifest = a.strings.manifest;
-  if (!manifest) throw new Error(`--manifest is required\nusage: ${USAGE}`);
+  if (!manifest) throw new UsageError(`--manifest is required\nusage: ${USAGE}`);
   // The same ranges as the acoustic-classifier node's settings.
   const num = (name: string, { min, max }: { min: number; max: number }): number | undefined => {
     const v = a.strings[name];
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name}: expected a number >= ${min} <= ${max}, got "${v}"`);
+    if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name}: expected a number >= ${min} <= ${max}, got "${v}"\nusage: ${USAGE}`);
     return n;
   };
   const opts: Omit<DetectorOptions, 'model' | 'sensor'> = {
@@ -383,7 +383,7 @@ export async function main(argv: string[], write: (text: string) => void = (t) =
   };
   const padS = num('pad-s', { min: 0, max: 60 }) ?? 0.5;
   const sensorRateHz = num('sensor-rate-hz', { min: 8000, max: 192000 });
-  if (sensorRateHz !== undefined && !Number.isInteger(sensorRateHz)) throw new Error(`--sensor-rate-hz: expected a whole number of Hz, got "${a.strings['sensor-rate-hz']}"`);
+  if (sensorRateHz !== undefined && !Number.isInteger(sensorRateHz)) throw new UsageError(`--sensor-rate-hz: expected a whole number of Hz, got "${a.strings['sensor-rate-hz']}"\nusage: ${USAGE}`);
   const rows = readManifest(manifest);
   const base = path.dirname(path.resolve(manifest));
   const modelPath = a.strings.model ?? defaultModelPath();

@@ -10,11 +10,14 @@ import { AudioRing } from '../audio/ring';
 import { bearingDeg as bearingOf, diffDeg } from '../localize/geo';
 import { estimateDoa } from '../localize/srp';
 import { DEFAULT_MIN_CONFIDENCE } from '../localize/localizer';
-import { USAGE } from './usage';
+import { parseArgs } from './args';
+import { USAGE as USAGES, UsageError } from './usage';
 import { Observation, fuseObservations, onsetStdFromRise } from '../localize/fusion';
 import { loadScene, Scene, micPositionsEnu } from '../sim/scene';
 import { SceneEvent, SceneRenderer } from '../sim/render';
 import { gaussian, makeRng } from '../sim/signals';
+
+const USAGE = USAGES['eval localize'];
 
 export interface EvalOptions {
   seed?: number;
@@ -287,33 +290,26 @@ function evaluateEvent(scene: Scene, ev: SceneEvent, rings: AudioRing[], centres
   };
 }
 
-function arg(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
 export async function main(args: string[]): Promise<number> {
-  const sceneFile = arg(args, '--scene');
-  if (!sceneFile) {
-    process.stderr.write(`usage: ${USAGE['eval localize']}\n`);
-    return 2;
-  }
+  const a = parseArgs(args, { strings: ['scene', 'seed', 'clock-error-ms', 'duration'], booleans: ['no-bearings', 'summary'], usage: USAGE });
+  const sceneFile = a.strings.scene;
+  if (!sceneFile) throw new UsageError(`--scene is required\nusage: ${USAGE}`);
   const num = (name: string) => {
-    const v = arg(args, name);
+    const v = a.strings[name];
     if (v === undefined) return undefined;
     const x = Number(v);
-    if (!Number.isFinite(x)) throw new Error(`${name}: expected a number, got ${JSON.stringify(v)}`);
+    if (!Number.isFinite(x)) throw new UsageError(`--${name}: expected a number, got ${JSON.stringify(v)}\nusage: ${USAGE}`);
     return x;
   };
   const scene = loadScene(sceneFile);
   const report = evaluateScene(scene, {
-    seed: num('--seed'),
-    clockErrorMs: num('--clock-error-ms'),
-    durationSec: num('--duration'),
-    useBearings: !args.includes('--no-bearings'),
+    seed: num('seed'),
+    clockErrorMs: num('clock-error-ms'),
+    durationSec: num('duration'),
+    useBearings: !a.booleans['no-bearings'],
     onWarning: (m) => process.stderr.write(`${m}\n`),
   });
-  const out = args.includes('--summary') ? { scene: report.scene, seed: report.seed, clockErrorMs: report.clockErrorMs, bearingsFused: report.bearingsFused, summary: report.summary } : report;
+  const out = a.booleans.summary ? { scene: report.scene, seed: report.seed, clockErrorMs: report.clockErrorMs, bearingsFused: report.bearingsFused, summary: report.summary } : report;
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   return 0;
 }

@@ -10,12 +10,8 @@ import * as path from 'path';
 import { encodeWav, WavFormat } from '../audio/wav';
 import { loadScene, micPositionsEnu } from '../sim/scene';
 import { SceneRenderer } from '../sim/render';
-import { USAGE } from './usage';
-
-function arg(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
+import { parseArgs } from './args';
+import { USAGE, UsageError } from './usage';
 
 export interface SimulateResult {
   files: string[];
@@ -71,22 +67,19 @@ export function simulateToDir(sceneFile: string, outDir: string, opts: { duratio
 }
 
 export async function main(args: string[]): Promise<number> {
-  const scene = arg(args, '--scene');
-  const out = arg(args, '--out');
-  if (!scene || !out) {
-    process.stderr.write(`usage: ${USAGE.simulate}\n`);
-    return 2;
-  }
+  const a = parseArgs(args, { strings: ['scene', 'out', 'duration', 'seed', 'format'], usage: USAGE.simulate });
+  const { scene, out } = a.strings;
+  if (!scene || !out) throw new UsageError(`${scene ? '--out' : '--scene'} is required\nusage: ${USAGE.simulate}`);
   const num = (name: string) => {
-    const v = arg(args, name);
+    const v = a.strings[name];
     if (v === undefined) return undefined;
     const x = Number(v);
-    if (!Number.isFinite(x) || x <= 0) throw new Error(`${name}: expected a positive number, got ${JSON.stringify(v)}`);
+    if (!Number.isFinite(x) || x <= 0) throw new UsageError(`--${name}: expected a positive number, got ${JSON.stringify(v)}\nusage: ${USAGE.simulate}`);
     return x;
   };
-  const format = (arg(args, '--format') ?? 'float32') as WavFormat;
-  if (!['pcm16', 'pcm24', 'float32'].includes(format)) throw new Error(`--format: expected pcm16, pcm24 or float32, got ${JSON.stringify(format)}`);
-  const r = simulateToDir(scene, out, { durationSec: num('--duration'), seed: num('--seed'), format, onWarning: (m) => process.stderr.write(`${m}\n`) });
+  const format = (a.strings.format ?? 'float32') as WavFormat;
+  if (!['pcm16', 'pcm24', 'float32'].includes(format)) throw new UsageError(`--format: expected pcm16, pcm24 or float32, got ${JSON.stringify(format)}\nusage: ${USAGE.simulate}`);
+  const r = simulateToDir(scene, out, { durationSec: num('duration'), seed: num('seed'), format, onWarning: (m) => process.stderr.write(`${m}\n`) });
   process.stdout.write(`${r.files.map((f) => `wrote ${f}`).join('\n')}\nwrote ${r.truthFile} (${r.events} events)\n`);
   return 0;
 }

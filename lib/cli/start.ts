@@ -13,7 +13,7 @@ import { HEALTH_FILE, isStartedMessage, LAUNCHER_ENV, StartedMessage } from '../
 import { packageRoot } from '../util/package-info';
 import { parseArgs } from './args';
 import { DemoServices, startDemoServices } from './demo-services';
-import { USAGE as USAGES } from './usage';
+import { USAGE as USAGES, UsageError } from './usage';
 
 export const PACKAGE_ROOT = packageRoot();
 const PACKAGE_NAME = 'node-red-dashboard-2-vigie';
@@ -38,16 +38,18 @@ export function parseStartArgs(argv: string[]): StartOptions {
     strings: ['flow', 'user-dir', 'host', 'port', 'node-red', 'broker-port'],
     booleans: ['reset-flow'],
     usage: USAGE,
+    // `vigie start gateway`: the flow given as a word, which would otherwise start the default.
+    hint: (word) => (shippedFlows().includes(word) || word.endsWith('.json') ? `--flow ${word}` : undefined),
   });
   const flow = a.strings.flow ?? 'street-demo';
   const port = Number(a.strings.port ?? '1880');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: expected a TCP port 0..65535, got "${a.strings.port}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: expected a TCP port 0..65535, got "${a.strings.port}"\nusage: ${USAGE}`);
   const brokerPort = Number(a.strings['broker-port'] ?? '1883');
   if (!Number.isInteger(brokerPort) || brokerPort < 0 || brokerPort > 65535) {
-    throw new Error(`--broker-port: expected a TCP port 0..65535, got "${a.strings['broker-port']}"`);
+    throw new UsageError(`--broker-port: expected a TCP port 0..65535, got "${a.strings['broker-port']}"\nusage: ${USAGE}`);
   }
   const userDir = a.strings['user-dir'];
-  if (!userDir) throw new Error(`--user-dir: expected the Node-RED user directory\nusage: ${USAGE}`);
+  if (!userDir) throw new UsageError(`--user-dir: expected the Node-RED user directory\nusage: ${USAGE}`);
   return {
     flow,
     userDir: path.resolve(userDir),
@@ -59,18 +61,21 @@ export function parseStartArgs(argv: string[]): StartOptions {
   };
 }
 
+/** The names of the shipped flows (examples/*.json). */
+export function shippedFlows(): string[] {
+  const examples = path.join(PACKAGE_ROOT, 'examples');
+  return fs.existsSync(examples) ? fs.readdirSync(examples).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')) : [];
+}
+
 /** The shipped flow file for a name, or the path itself. */
 export function resolveFlowFile(flow: string): string {
   if (/^[a-z0-9-]+$/.test(flow)) {
     const shipped = path.join(PACKAGE_ROOT, 'examples', `${flow}.json`);
     if (fs.existsSync(shipped)) return shipped;
-    const available = fs.existsSync(path.join(PACKAGE_ROOT, 'examples'))
-      ? fs.readdirSync(path.join(PACKAGE_ROOT, 'examples')).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''))
-      : [];
-    throw new Error(`--flow: no shipped flow "${flow}" (available: ${available.join(', ') || 'none — run the build'})`);
+    throw new UsageError(`--flow: no shipped flow "${flow}" (available: ${shippedFlows().join(', ') || 'none — run the build'})`);
   }
   const p = path.resolve(flow);
-  if (!fs.existsSync(p)) throw new Error(`--flow: file not found: ${flow}`);
+  if (!fs.existsSync(p)) throw new UsageError(`--flow: file not found: ${flow}`);
   return p;
 }
 

@@ -19,3 +19,14 @@ export const USAGE = {
 } as const;
 
 export type CommandName = keyof typeof USAGE;
+
+/**
+ * A wrong command line: an unknown command or option, an unexpected argument, a missing or
+ * malformed option value. `vigie` prints its message and exits 2 (1 is for a command that failed).
+ */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** The exit status of a wrong command line, for every command. */
+export const USAGE_EXIT = 2;

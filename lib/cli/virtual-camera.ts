@@ -4,7 +4,7 @@
  * until interrupted.
  */
 import { parseArgs } from './args';
-import { USAGE as USAGES } from './usage';
+import { USAGE as USAGES, UsageError } from './usage';
 import { CAMERA_QUIRKS, CameraQuirk, VirtualCamera } from '../sim/camera/virtual-camera';
 
 const USAGE = USAGES['virtual-camera'];
@@ -20,7 +20,7 @@ export async function main(argv: string[]): Promise<number> {
     const v = a.strings[k];
     if (v === undefined) return dflt;
     const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${k}: expected a number ${min}…${max}, got "${v}"\nusage: ${USAGE}`);
+    if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${k}: expected a number ${min}…${max}, got "${v}"\nusage: ${USAGE}`);
     return n;
   };
   const quirks = (a.strings.quirk ?? '').split(',').map((q) => q.trim()).filter(Boolean) as CameraQuirk[];

@@ -6,6 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { FLOW_ENV, parseStartArgs } from '../../lib/cli/start';
 import { USAGE } from '../../lib/cli/usage';
@@ -45,6 +47,7 @@ test('vigie --help lists every command with its whole usage; no arguments too; a
     const r = vigie(...args);
     assert.equal(r.status, 0, r.stderr);
     for (const u of Object.values(USAGE)) assert.ok(r.stdout.includes(`  ${u}\n`), `${u} in:\n${r.stdout}`);
+    assert.match(r.stdout, /\nexit status: 0 done, 1 failed, 2 wrong command line/);
   }
   const r = vigie('frobnicate');
   assert.equal(r.status, 2);
@@ -57,4 +60,44 @@ test('the options a command accepts are the ones its usage names (start)', () =>
   assert.deepEqual([o.flow, o.host, o.port, o.nodeRedHome, o.resetFlow, o.brokerPort], ['gateway', '0.0.0.0', 1, 'nr', true, 2]);
   const named = [...USAGE.start.matchAll(/--[a-z-]+/g)].map((m) => m[0]).sort();
   assert.deepEqual(named, ['--broker-port', '--flow', '--host', '--node-red', '--port', '--reset-flow', '--user-dir']);
+});
+
+test('a wrong command line exits 2 with the usage line, for every command', () => {
+  const wrong: Array<[keyof typeof USAGE, string[]]> = [
+    ['start', ['--user-dir', 'x', '--colour']],
+    ['start', ['--flow', 'gateway']],
+    ['start', ['--user-dir', 'x', '--port', 'http']],
+    ['audit verify', ['--json', 'x']],
+    ['audit verify', []],
+    ['eval detect', ['--model', 'x.onnx']],
+    ['eval detect', ['--manifest', 'm.csv', 'extra']],
+    ['eval localize', ['--scene', 'x', '--colour']],
+    ['eval localize', []],
+    ['virtual-camera', ['--port', 'eighty']],
+    ['virtual-camera', ['-port', '80']],
+    ['simulate', ['--scene', 'x']],
+    ['simulate', ['street', '--out', 'x']],
+  ];
+  for (const [name, args] of wrong) {
+    const r = vigie(...name.split(' '), ...args);
+    assert.equal(r.status, 2, `vigie ${name} ${args.join(' ')}: ${r.stderr}`);
+    assert.ok(r.stderr.includes(`usage: ${USAGE[name]}`), `vigie ${name} ${args.join(' ')}: usage line in:\n${r.stderr}`);
+  }
+  // A flow name that is not shipped: the names that are, rather than the usage line.
+  const r = vigie('start', '--user-dir', 'x', '--flow', 'no-such-flow');
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^vigie: --flow: no shipped flow "no-such-flow" \(available: control-room, gateway, street-demo\)/);
+});
+
+test('vigie start with the flow as a word: refused (exit 2) with the option to use, and the user directory is not created', () => {
+  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-cli-')), 'user');
+  try {
+    // Any free port: were the word ignored, the default flow would start on it.
+    const r = vigie('start', 'gateway', '--user-dir', dir, '--port', '0', '--broker-port', '0');
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^vigie: unexpected argument "gateway"; did you mean --flow gateway\?\nusage: vigie start /);
+    assert.equal(fs.existsSync(dir), false);
+  } finally {
+    fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+  }
 });

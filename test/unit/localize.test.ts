@@ -67,13 +67,9 @@ describe('vigie eval localize (the evaluation loop on a synthetic junction)', ()
     const { main } = await import('../../lib/cli/eval-localize');
     await assert.rejects(() => main(['--scene', 'street-demo', '--seed', 'abc']), /--seed: expected a number, got "abc"/);
     await assert.rejects(() => main(['--scene', 'no-such-scene']), /scene file: expected an existing scene JSON file or a bundled scene name/);
-    const saved = process.stderr.write;
-    process.stderr.write = (() => true) as typeof process.stderr.write;
-    try {
-      assert.equal(await main([]), 2, 'usage');
-    } finally {
-      process.stderr.write = saved;
-    }
+    // A usage error, which vigie turns into exit status 2.
+    const { UsageError } = await import('../../lib/cli/usage');
+    await assert.rejects(() => main([]), (err: Error) => err instanceof UsageError && /^--scene is required\nusage: vigie eval localize /.test(err.message));
   });
 
   it('percentile interpolates', () => {
