@@ -95,6 +95,37 @@ export function flowToRun(opts: StartOptions, flowFile: string): { file: string;
   return { file: fresh ? flowFile : flowsOut, fresh };
 }
 
+/**
+ * Refuses a flow file in the user directory that is not valid JSON (hand-edited, cut short):
+ * Node-RED would log a warning and run an empty flow, which reports healthy. An empty file is
+ * left to Node-RED, which then restores its own backup (.flows.json.backup). `wanted`: the flow
+ * that --reset-flow would install instead.
+ */
+export function checkFlowFileIsJson(file: string, wanted: string): void {
+  let text = fs.readFileSync(file, 'utf8');
+  if (text.length === 0) return;
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // Node-RED strips a byte order mark too
+  try {
+    JSON.parse(text);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `the flow file ${file} is not valid JSON: ${why}${jsonErrorPlace(why, text)}. Node-RED would start it as an empty flow.\n` +
+        `Correct the file, or start once with --reset-flow (in the Docker image: add --reset-flow after the image name), ` +
+        `which keeps it beside as ${path.basename(file)}.<time>.bak and installs ${wanted} again.`,
+    );
+  }
+}
+
+/** " (line L, column C)" for the position JSON.parse names in its message, unless it names the line itself. */
+function jsonErrorPlace(message: string, text: string): string {
+  const at = /at position (\d+)/.exec(message);
+  if (!at || /\bline\b/.test(message)) return '';
+  const before = text.slice(0, Number(at[1]));
+  const line = before.split('\n').length;
+  return ` (line ${line}, column ${before.length - before.lastIndexOf('\n')})`;
+}
+
 /** The file in the user directory that says which flow `vigie start` installed there. */
 export const FLOW_RECORD = '.vigie-flow.json';
 
@@ -480,6 +511,7 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
   // leaves it as it was (and a refused first start leaves it fresh, to install at the next).
   checkInstalledFlow(opts, flowFile);
   const { file, fresh } = flowToRun(opts, flowFile);
+  if (!fresh) checkFlowFileIsJson(file, flowIdentity(flowFile));
   // A literal secret is refused before anything starts; the references are installed below.
   const creds = fresh ? credentialReferences(flowFile) : undefined;
 
@@ -610,7 +642,8 @@ export function help(): string {
     '\nRuns Node-RED with a shipped flow (or FILE.json) in the user directory DIR. The first start installs\n' +
     'the flow there; later starts run flows.json as it was left, edits included, and refuse another\n' +
     '--flow until --reset-flow, which keeps the previous flows.json and flows_cred.json as\n' +
-    '<name>.<time>.bak and installs the flow again. vigie start writes settings.js, and updates it\n' +
+    '<name>.<time>.bak and installs the flow again; a flows.json that is not valid JSON is refused\n' +
+    'until corrected or reset. vigie start writes settings.js, and updates it\n' +
     'while it is exactly as written; once edited or replaced, it is left alone. The street demo also\n' +
     'runs virtual cameras and an MQTT broker (--broker-port).\n\n' +
     'options:\n' +

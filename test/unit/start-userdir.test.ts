@@ -2,7 +2,8 @@
  * vigie start and the user directory it leaves to the integrator: settings.js is rewritten
  * only while it is exactly as vigie start wrote it; the installed flow is recorded, and another
  * --flow is refused until --reset-flow, which keeps the previous flow as timestamped backups;
- * files holding credentials or their key lose any permission for other users.
+ * files holding credentials or their key lose any permission for other users; a flows.json
+ * that is not valid JSON is refused, naming where it breaks and --reset-flow.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { backUpFlow, checkInstalledFlow, FLOW_RECORD, flowToRun, installedFlow, prepareUserDir, resolveFlowFile, settingsJs, settingsOwner, start, StartOptions, tightenSecrets } from '../../lib/cli/start';
+import { backUpFlow, checkFlowFileIsJson, checkInstalledFlow, FLOW_RECORD, flowToRun, installedFlow, prepareUserDir, resolveFlowFile, settingsJs, settingsOwner, start, StartOptions, tightenSecrets } from '../../lib/cli/start';
 import { repoRoot } from '../support/nodered';
 
 function withDir(fn: (dir: string) => void | Promise<void>): () => Promise<void> {
@@ -166,4 +167,42 @@ test('credentials and their key: the credentials file vigie start writes is 0640
   fs.chmodSync(key, 0o600);
   tightenSecrets(dir);
   assert.equal(fs.statSync(key).mode & 0o777, 0o600, 'a stricter mode is kept');
+}));
+
+test('a hand-edited flows.json that is not valid JSON is refused before anything starts, naming the file, where it breaks and --reset-flow', withDir(async (dir) => {
+  install(optsFor(dir, 'gateway'));
+  const flowsJson = path.join(dir, 'flows.json');
+  // A trailing comma, as a hand edit leaves one, on line 3.
+  const broken = '[\n  { "id": "tab1", "type": "tab" },\n  { "id": "n1", "type": "inject", },\n]\n';
+  fs.writeFileSync(flowsJson, broken);
+  const before = fs.readdirSync(dir).sort();
+  let message = '';
+  // start() refuses it (no variable of the gateway flow is set here: this check comes first).
+  await assert.rejects(
+    start({ ...optsFor(dir, 'gateway'), nodeRedHome: repoRoot, startTimeoutMs: 30_000 }, () => {}).then(async (s) => {
+      await s.stop(); // started after all: stop it, and fail
+      throw new Error('started');
+    }),
+    (err: Error) => ((message = err.message), true),
+  );
+  assert.ok(message.startsWith(`the flow file ${flowsJson} is not valid JSON: `), message);
+  assert.match(message, /\(line 3, column \d+\)|line 3 column \d+/, 'where it breaks');
+  assert.match(message, /Node-RED would start it as an empty flow/);
+  assert.match(message, /start once with --reset-flow [^]*flows\.json\.<time>\.bak and installs gateway again/);
+  assert.equal(fs.readFileSync(flowsJson, 'utf8'), broken, 'left as it is');
+  assert.deepEqual(fs.readdirSync(dir).sort(), before, 'nothing written');
+
+  // --reset-flow keeps it aside and installs the flow again.
+  install(optsFor(dir, 'gateway', true));
+  const kept = fs.readdirSync(dir).find((f) => /^flows\.json\..*\.bak$/.test(f))!;
+  assert.equal(fs.readFileSync(path.join(dir, kept), 'utf8'), broken);
+  assert.doesNotThrow(() => checkFlowFileIsJson(flowsJson, 'gateway'));
+
+  // Valid JSON with a byte order mark, and an empty file (Node-RED restores its backup), pass.
+  fs.writeFileSync(flowsJson, '\ufeff[]');
+  assert.doesNotThrow(() => checkFlowFileIsJson(flowsJson, 'gateway'));
+  fs.writeFileSync(flowsJson, '');
+  assert.doesNotThrow(() => checkFlowFileIsJson(flowsJson, 'gateway'));
+  fs.writeFileSync(flowsJson, '  \n');
+  assert.throws(() => checkFlowFileIsJson(flowsJson, 'gateway'), /is not valid JSON: Unexpected end of JSON input/);
 }));
