@@ -13,6 +13,7 @@ import { HEALTH_FILE, isStartedMessage, LAUNCHER_ENV, StartedMessage } from '../
 import { packageRoot } from '../util/package-info';
 import { parseArgs } from './args';
 import { DemoServices, startDemoServices } from './demo-services';
+import { acquireStartLock } from './start-lock';
 import { USAGE as USAGES, UsageError } from './usage';
 
 export const PACKAGE_ROOT = packageRoot();
@@ -495,40 +496,61 @@ export interface Started {
 
 export const START_TIMEOUT_MS = 120_000;
 
+/** start() was stopped by its AbortSignal (SIGINT or SIGTERM during start-up) after stopping what it had started. */
+export class StartAborted extends Error {
+  override name = 'StartAborted';
+  constructor() {
+    super('stopped during start-up');
+  }
+}
+
 /**
  * Start everything; resolves once Node-RED has started its flows and listens, as the
  * vigie-runtime plugin says over IPC (lib/util/launcher-channel.ts) — no HTTP request, so
  * httpNodeAuth, adminAuth, other roots and log levels do not matter. Then leaves the container's
- * health check its URL and this run's token in HEALTH_FILE (mode 0600). Any failure after
- * Node-RED was spawned stops it.
+ * health check its URL and this run's token in HEALTH_FILE (mode 0600).
+ *
+ * The user directory is locked first (lib/cli/start-lock.ts): a second start on it is refused
+ * before anything is written. Any failure, and `abort` (a signal during start-up), stops what was
+ * started (Node-RED, the demo's broker and cameras) and releases the lock; stop() does the same.
  */
-export async function start(opts: StartOptions, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<Started> {
+export async function start(opts: StartOptions, log: (line: string) => void = (l) => process.stdout.write(l + '\n'), abort?: AbortSignal): Promise<Started> {
   const flowFile = resolveFlowFile(opts.flow);
   const isDemo = path.basename(flowFile) === 'street-demo.json';
   const red = resolveNodeRed(opts);
-
-  // Checked before anything starts or the user directory is touched, so that a refused start
-  // leaves it as it was (and a refused first start leaves it fresh, to install at the next).
-  checkInstalledFlow(opts, flowFile);
-  const { file, fresh } = flowToRun(opts, flowFile);
-  if (!fresh) checkFlowFileIsJson(file, flowIdentity(flowFile));
-  // A literal secret is refused before anything starts; the references are installed below.
-  const creds = fresh ? credentialReferences(flowFile) : undefined;
+  const checkAbort = () => {
+    if (abort?.aborted) throw new StartAborted();
+  };
+  checkAbort();
+  const lock = await acquireStartLock(opts.userDir, log);
 
   let services: DemoServices | undefined;
-  const env: NodeJS.ProcessEnv = withFlowEnvDefaults({
-    ...process.env,
-    ONNXRUNTIME_NODE_INSTALL: 'skip',
-    VIGIE_HOST: opts.host,
-    VIGIE_PORT: String(opts.port),
-  });
-  if (isDemo) {
-    services = await startDemoServices({ brokerPort: opts.brokerPort, log });
-    Object.assign(env, services.env);
-    // Its flow's credentials are only "$(VAR)" references, to the demo's own cameras: no key to keep.
-    env.VIGIE_CREDENTIAL_SECRET = 'false';
-  }
+  let file: string;
+  let fresh: boolean;
+  let env: NodeJS.ProcessEnv;
   try {
+    checkAbort();
+    // Checked before anything starts or the user directory is touched, so that a refused start
+    // leaves it as it was (and a refused first start leaves it fresh, to install at the next).
+    checkInstalledFlow(opts, flowFile);
+    ({ file, fresh } = flowToRun(opts, flowFile));
+    if (!fresh) checkFlowFileIsJson(file, flowIdentity(flowFile));
+    // A literal secret is refused before anything starts; the references are installed below.
+    const creds = fresh ? credentialReferences(flowFile) : undefined;
+
+    env = withFlowEnvDefaults({
+      ...process.env,
+      ONNXRUNTIME_NODE_INSTALL: 'skip',
+      VIGIE_HOST: opts.host,
+      VIGIE_PORT: String(opts.port),
+    });
+    if (isDemo) {
+      services = await startDemoServices({ brokerPort: opts.brokerPort, log });
+      Object.assign(env, services.env);
+      // Its flow's credentials are only "$(VAR)" references, to the demo's own cameras: no key to keep.
+      env.VIGIE_CREDENTIAL_SECRET = 'false';
+      checkAbort();
+    }
     const flowText = fs.readFileSync(file, 'utf8');
     checkFlowEnv(flowText, env, fresh ? path.basename(flowFile) : file);
     // Not refused (a running gateway must not stop at an upgrade), but said at every start.
@@ -536,8 +558,18 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
       log(`WARNING: ${b} reaches its broker over TLS without checking the broker's certificate (a flow installed by an earlier version): anyone between could read the MQTT password. Add "verifyservercert": true to it, or start once with --reset-flow (docs/mqtt.md, TLS)`);
     }
     prepareUserDir(opts, flowFile, fresh, log, creds);
+    checkAbort();
   } catch (err) {
     await services?.stop();
+    lock.release();
+    // A refused first start leaves no directory behind (only when it made it, and it is still empty).
+    if (lock.createdDir) {
+      try {
+        fs.rmdirSync(opts.userDir);
+      } catch {
+        /* not empty: something was written after all */
+      }
+    }
     throw err;
   }
   const healthFile = path.join(opts.userDir, HEALTH_FILE);
@@ -568,20 +600,25 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
-          child.once('exit', () => {
-            clearTimeout(t);
-            resolve();
+      try {
+        if (child.exitCode === null && child.signalCode === null) {
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
+            child.once('exit', () => {
+              clearTimeout(t);
+              resolve();
+            });
+            child.kill('SIGINT');
           });
-          child.kill('SIGINT');
-        });
+        }
+        fs.rmSync(healthFile, { force: true });
+        await services?.stop();
+      } finally {
+        lock.release();
       }
-      fs.rmSync(healthFile, { force: true });
-      await services?.stop();
     })());
 
+  let onAbort: (() => void) | undefined;
   try {
     const started = await new Promise<StartedMessage>((resolve, reject) => {
       const timeoutMs = opts.startTimeoutMs ?? START_TIMEOUT_MS;
@@ -597,6 +634,9 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
       });
       child.once('error', (err) => fail(new Error(`Node-RED could not be started: ${err.message}`)));
       child.once('exit', (code, signal) => fail(new Error(`Node-RED exited (${code === null ? signal : `code ${code}`}) before starting:\n${out.slice(-4000)}`)));
+      onAbort = () => fail(new StartAborted());
+      if (abort?.aborted) onAbort();
+      else abort?.addEventListener('abort', onAbort, { once: true });
     });
     if (child.connected) child.disconnect();
     if (started.port === null) {
@@ -621,6 +661,8 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
   } catch (err) {
     await stop();
     throw err;
+  } finally {
+    if (onAbort) abort?.removeEventListener('abort', onAbort);
   }
 }
 
@@ -643,7 +685,8 @@ export function help(): string {
     'the flow there; later starts run flows.json as it was left, edits included, and refuse another\n' +
     '--flow until --reset-flow, which keeps the previous flows.json and flows_cred.json as\n' +
     '<name>.<time>.bak and installs the flow again; a flows.json that is not valid JSON is refused\n' +
-    'until corrected or reset. vigie start writes settings.js, and updates it\n' +
+    'until corrected or reset. One vigie start at a time per user directory: a second is refused\n' +
+    '(.vigie-start.lock holds the pid of the first). vigie start writes settings.js, and updates it\n' +
     'while it is exactly as written; once edited or replaced, it is left alone. The street demo also\n' +
     'runs virtual cameras and an MQTT broker (--broker-port).\n\n' +
     'options:\n' +

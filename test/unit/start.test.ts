@@ -148,6 +148,7 @@ test('vigie start refuses such a flow before touching the user directory, so the
     const opts = { flow: 'gateway', userDir: path.join(dir, 'user'), host: '127.0.0.1', port: 0, resetFlow: false, brokerPort: 0 };
     await assert.rejects(start(opts, () => {}), /needs environment variables that are not set:[^]*VIGIE_SENSOR_LAT/);
     assert.equal(fs.existsSync(path.join(opts.userDir, 'flows.json')), false, 'no flow was installed');
+    assert.equal(fs.existsSync(opts.userDir), false, 'nor the directory left behind (with its lock)');
   } finally {
     for (const [n, v] of unset) process.env[n] = v;
     fs.rmSync(dir, { recursive: true, force: true });

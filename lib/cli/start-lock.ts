@@ -1,0 +1,179 @@
+/**
+ * One `vigie start` per user directory. Two would interleave the tamper-evident audit log,
+ * overwrite each other's health file and write the same alerts and outbox files: the second is
+ * refused. The lock is a file created with O_EXCL that holds the owner's pid (and, on Linux, its
+ * start time, so that a pid reused by another process is told apart); a lock whose process no
+ * longer runs (vigie killed with SIGKILL, a power cut, a restarted container) is taken over.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+export const LOCK_FILE = '.vigie-start.lock';
+
+interface LockRecord {
+  pid: number;
+  /** /proc/<pid>/stat's start time (clock ticks after boot), when the system has /proc. */
+  processStart?: string;
+  startedAt?: string;
+}
+
+export interface StartLock {
+  file: string;
+  /** The user directory did not exist before the lock was taken (a refused first start may remove it). */
+  createdDir: boolean;
+  /** Removes the lock, if it is still this one; safe to call more than once. */
+  release(): void;
+}
+
+/** A second start on a user directory that a running vigie start holds. */
+export class UserDirInUseError extends Error {
+  override name = 'UserDirInUseError';
+}
+
+/** Lock files this process holds: its own pid in a lock file is not a stale lock then. */
+const held = new Set<string>();
+
+/**
+ * Takes the lock of `userDir` (created if needed), or throws UserDirInUseError naming the pid
+ * that holds it. A refused start writes nothing. `log` receives the note of a stale lock taken over.
+ */
+export async function acquireStartLock(userDir: string, log: (line: string) => void): Promise<StartLock> {
+  const createdDir = !fs.existsSync(userDir);
+  fs.mkdirSync(userDir, { recursive: true });
+  const file = path.join(userDir, LOCK_FILE);
+  const text = JSON.stringify({ pid: process.pid, processStart: processStartTime(process.pid), startedAt: new Date().toISOString() } satisfies LockRecord) + '\n';
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      const fd = fs.openSync(file, 'wx', 0o644);
+      try {
+        fs.writeSync(fd, text);
+      } finally {
+        fs.closeSync(fd);
+      }
+      return holdLock(file, text, createdDir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const found = await readLock(file);
+    if (found === undefined) continue; // released meanwhile
+    const stale = staleReason(file, found.record);
+    if (!stale) {
+      const r = found.record!;
+      throw new UserDirInUseError(
+        `the user directory ${userDir} is in use by another vigie start (pid ${r.pid}${r.startedAt ? `, since ${r.startedAt}` : ''}): ` +
+          'two would write the same audit log, alerts and outboxes. Stop it first, or give another --user-dir. ' +
+          `(Its lock is ${file}; it goes when that process ends.)`,
+      );
+    }
+    if (takeOver(file, found.text)) log(`note: took over the lock ${file}: ${stale}`);
+  }
+  throw new Error(`could not take the lock ${file}: other starts keep taking it`);
+}
+
+function holdLock(file: string, text: string, createdDir: boolean): StartLock {
+  held.add(file);
+  // Exits that skip stop() (an uncaught error, process.exit): the lock goes with the process.
+  const onExit = () => removeIfOurs(file, text);
+  process.on('exit', onExit);
+  let released = false;
+  return {
+    file,
+    createdDir,
+    release() {
+      if (released) return;
+      released = true;
+      process.off('exit', onExit);
+      held.delete(file);
+      removeIfOurs(file, text);
+    },
+  };
+}
+
+function removeIfOurs(file: string, text: string): void {
+  try {
+    if (fs.readFileSync(file, 'utf8') === text) fs.unlinkSync(file);
+  } catch {
+    /* already gone */
+  }
+}
+
+/** The lock's text and record (undefined when it holds none); undefined when the file is gone. */
+async function readLock(file: string): Promise<{ text: string; record?: LockRecord } | undefined> {
+  // A start that has just created the file may not have written it yet: look again a few times.
+  for (let look = 0; ; look++) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    const record = parseRecord(text);
+    if (record || look >= 10) return { text, record };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function parseRecord(text: string): LockRecord | undefined {
+  try {
+    const r = JSON.parse(text) as Partial<LockRecord>;
+    return Number.isInteger(r.pid) && r.pid! > 0 ? (r as LockRecord) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why the lock is stale, or undefined while its process runs. */
+function staleReason(file: string, record: LockRecord | undefined): string | undefined {
+  if (!record) return 'it names no process';
+  if (record.pid === process.pid) {
+    // This very process holds it (start() called twice), or an earlier run had the same pid
+    // (a restarted container numbers its processes alike).
+    return held.has(file) ? undefined : `it was left by an earlier run with this process id (${record.pid})`;
+  }
+  try {
+    process.kill(record.pid, 0);
+  } catch (err) {
+    // EPERM: it runs, as another user.
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return `pid ${record.pid} no longer runs`;
+    return undefined;
+  }
+  const now = processStartTime(record.pid);
+  if (record.processStart && now && now !== record.processStart) return `pid ${record.pid} is another process now`;
+  return undefined;
+}
+
+/** A process's start time from /proc/<pid>/stat (field 22), or undefined where there is no /proc. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Removes a stale lock unless another start took it over first: the lock is moved aside, and
+ * put back if it is no longer the stale one that was judged.
+ */
+function takeOver(file: string, staleText: string): boolean {
+  const aside = `${file}.${process.pid}.stale`;
+  try {
+    fs.renameSync(file, aside);
+  } catch {
+    return false; // gone meanwhile: try again
+  }
+  try {
+    if (fs.readFileSync(aside, 'utf8') === staleText) return true;
+    try {
+      fs.linkSync(aside, file);
+    } catch {
+      /* a third start holds it now */
+    }
+    return false;
+  } finally {
+    fs.rmSync(aside, { force: true });
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * One vigie start per user directory: while one runs (a real Node-RED, started by start() as
+ * `vigie start` does), a real second `vigie start` on the same directory is refused, exit 1,
+ * naming the pid and the directory, and writes nothing there; start() twice in one process
+ * too. The lock goes with stop(). A lock left by a process that no longer runs is taken over,
+ * with a note. Needs the build (the user directory links the package's dist/).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { start, Started, StartOptions } from '../../lib/cli/start';
+import { acquireStartLock, LOCK_FILE, processStartTime } from '../../lib/cli/start-lock';
+import { HEALTH_FILE } from '../../lib/util/launcher-channel';
+import { repoRoot } from '../support/nodered';
+
+let dir = '';
+let flowFile = '';
+const running: Started[] = [];
+const quietBefore = process.env.VIGIE_QUIET;
+
+before(() => {
+  assert.ok(fs.existsSync(path.join(repoRoot, 'dist', 'nodes', 'vigie-runtime.js')), 'run the build first (npm test does)');
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-start-lock-'));
+  flowFile = path.join(dir, 'flow.json');
+  fs.writeFileSync(flowFile, JSON.stringify([{ id: 'tab1', type: 'tab', label: 'x' }, { id: 'c1', type: 'comment', z: 'tab1', name: 'nothing to run', wires: [] }]));
+  process.env.VIGIE_QUIET = '1';
+});
+
+after(async () => {
+  for (const s of running) await s.stop();
+  if (quietBefore === undefined) delete process.env.VIGIE_QUIET;
+  else process.env.VIGIE_QUIET = quietBefore;
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const optsFor = (userDir: string): StartOptions => ({ flow: flowFile, userDir, host: '127.0.0.1', port: 0, resetFlow: false, brokerPort: 0, startTimeoutMs: 60_000 });
+
+/** Name, size and modification time of every file of the directory (not below). */
+function snapshot(userDir: string): string[] {
+  return fs
+    .readdirSync(userDir)
+    .sort()
+    .map((f) => {
+      const st = fs.lstatSync(path.join(userDir, f));
+      return `${f} ${st.size} ${st.mtimeMs}`;
+    });
+}
+
+function vigieStart(userDir: string) {
+  return spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bin', 'vigie.ts'), 'start', '--flow', flowFile, '--user-dir', userDir, '--port', '0'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    // Were it not refused, it would run until this ends it (SIGTERM, which stops its Node-RED).
+    timeout: 60_000,
+    env: { ...process.env, VIGIE_QUIET: '1' },
+  });
+}
+
+test('a second vigie start on a user directory in use is refused (exit 1), naming the pid and the directory, and touches nothing', async () => {
+  const userDir = path.join(dir, 'user');
+  const first = await start(optsFor(userDir), () => {});
+  running.push(first);
+  const lockFile = path.join(userDir, LOCK_FILE);
+  assert.equal(JSON.parse(fs.readFileSync(lockFile, 'utf8')).pid, process.pid);
+  const before = snapshot(userDir);
+  const health = fs.readFileSync(path.join(userDir, HEALTH_FILE), 'utf8');
+
+  const second = vigieStart(userDir);
+  assert.equal(second.status, 1, second.stderr);
+  assert.match(second.stderr, new RegExp(`^vigie: the user directory ${userDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by another vigie start \\(pid ${process.pid}, since \\d{4}-`));
+  assert.match(second.stderr, /Stop it first, or give another --user-dir/);
+  assert.deepEqual(snapshot(userDir), before, 'nothing in the user directory was written, moved or removed');
+  assert.equal(fs.readFileSync(path.join(userDir, HEALTH_FILE), 'utf8'), health, "the first one's health file is its own");
+
+  // start() twice in one process: refused the same way.
+  const twice = start(optsFor(userDir), () => {}).then(async (s) => {
+    await s.stop(); // started after all: stop it, and fail
+    throw new Error('started twice');
+  });
+  await assert.rejects(twice, new RegExp(`is in use by another vigie start \\(pid ${process.pid},`));
+  assert.deepEqual(snapshot(userDir), before);
+
+  await first.stop();
+  assert.equal(fs.existsSync(lockFile), false, 'the lock goes with stop()');
+  // Now free: a start is accepted again.
+  const again = await start(optsFor(userDir), () => {});
+  running.push(again);
+  await again.stop();
+  assert.equal(fs.existsSync(lockFile), false);
+});
+
+test('a lock left by a process that no longer runs is taken over, with a note', async () => {
+  const userDir = path.join(dir, 'stale');
+  fs.mkdirSync(userDir);
+  const gone = spawnSync(process.execPath, ['-e', '']);
+  assert.equal(gone.status, 0);
+  fs.writeFileSync(path.join(userDir, LOCK_FILE), JSON.stringify({ pid: gone.pid, startedAt: '2026-01-01T00:00:00.000Z' }));
+  const log: string[] = [];
+  const s = await start(optsFor(userDir), (l) => log.push(l));
+  running.push(s);
+  assert.ok(log.includes(`note: took over the lock ${path.join(userDir, LOCK_FILE)}: pid ${gone.pid} no longer runs`), log.join('\n'));
+  assert.equal(JSON.parse(fs.readFileSync(path.join(userDir, LOCK_FILE), 'utf8')).pid, process.pid);
+  await s.stop();
+  assert.equal(fs.existsSync(path.join(userDir, LOCK_FILE)), false);
+});
+
+test('the lock: a running process holds it; a dead pid, this pid from an earlier run, a reused pid or a lock naming no process are stale', async () => {
+  const userDir = fs.mkdtempSync(path.join(dir, 'unit-'));
+  const lockFile = path.join(userDir, LOCK_FILE);
+  // A real process that runs: its lock holds.
+  const sleeper = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  try {
+    const live = { pid: sleeper.pid, processStart: processStartTime(sleeper.pid!), startedAt: 'earlier' };
+    fs.writeFileSync(lockFile, JSON.stringify(live));
+    await assert.rejects(acquireStartLock(userDir, () => {}), new RegExp(`in use by another vigie start \\(pid ${sleeper.pid}, since earlier\\)`));
+    assert.deepEqual(JSON.parse(fs.readFileSync(lockFile, 'utf8')), live, 'left as it was');
+
+    // The same pid with another start time: another process got the number (Linux).
+    if (live.processStart) {
+      fs.writeFileSync(lockFile, JSON.stringify({ ...live, processStart: '1' }));
+      const notes: string[] = [];
+      const lock = await acquireStartLock(userDir, (l) => notes.push(l));
+      assert.deepEqual(notes, [`note: took over the lock ${lockFile}: pid ${sleeper.pid} is another process now`]);
+      lock.release();
+    }
+  } finally {
+    sleeper.kill();
+  }
+  for (const [content, why] of [
+    [JSON.stringify({ pid: process.pid }), `it was left by an earlier run with this process id (${process.pid})`],
+    ['not json', 'it names no process'],
+  ]) {
+    fs.writeFileSync(lockFile, content);
+    const notes: string[] = [];
+    const lock = await acquireStartLock(userDir, (l) => notes.push(l));
+    assert.deepEqual(notes, [`note: took over the lock ${lockFile}: ${why}`]);
+    // Held now by this process: its own pid is no longer stale.
+    await assert.rejects(acquireStartLock(userDir, () => {}), /in use by another vigie start/);
+    lock.release();
+    lock.release();
+    assert.equal(fs.existsSync(lockFile), false);
+  }
+  // A lock that another start replaced is not removed by the one released after it.
+  const lock = await acquireStartLock(userDir, () => {});
+  fs.writeFileSync(lockFile, JSON.stringify({ pid: 1, startedAt: 'someone else' }));
+  lock.release();
+  assert.equal(fs.existsSync(lockFile), true);
+});
