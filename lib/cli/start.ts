@@ -2,7 +2,7 @@
  * `vigie start --flow NAME|FILE --user-dir DIR`: runs Node-RED with one of the shipped flows
  * (street-demo, gateway, control-room) or a flow file. For the street demo it also runs
  * what a street would have: virtual ONVIF cameras and an MQTT broker (aedes), in this process.
- * Node-RED runs as a child process; Ctrl-C stops everything.
+ * Node-RED runs as a child process; Ctrl-C (or SIGTERM) stops everything, during start-up too.
  */
 import { ChildProcess, spawn } from 'child_process';
 import { createHash } from 'crypto';
@@ -688,7 +688,8 @@ export function help(): string {
     'until corrected or reset. One vigie start at a time per user directory: a second is refused\n' +
     '(.vigie-start.lock holds the pid of the first). vigie start writes settings.js, and updates it\n' +
     'while it is exactly as written; once edited or replaced, it is left alone. The street demo also\n' +
-    'runs virtual cameras and an MQTT broker (--broker-port).\n\n' +
+    'runs virtual cameras and an MQTT broker (--broker-port). SIGINT or SIGTERM (Ctrl-C, docker stop)\n' +
+    'stops Node-RED and those services, during start-up too, and exits 0.\n\n' +
     'options:\n' +
     '  --flow NAME|FILE   street-demo (default), gateway, control-room, or a flow file\n' +
     '  --user-dir DIR     the Node-RED user directory (created if needed)\n' +
@@ -710,31 +711,48 @@ export function help(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const opts = parseStartArgs(argv);
-  const s = await start(opts);
-  process.stdout.write(
-    `\nVigie is running.\n  Node-RED editor:     ${s.editorUrl || '(none)'}\n  Operators' console:  ${s.dashboardUrl || '(none)'}\n` +
-      (s.services ? `  MQTT broker:         ${s.services.mqttUrl}\n` : '') +
-      'Press Ctrl-C to stop.\n\n',
-  );
-  return new Promise<number>((resolve) => {
-    let done = false;
-    const finish = async (code: number) => {
-      if (done) return;
-      done = true;
-      await s.stop();
-      resolve(code);
-    };
-    const onSignal = () => {
-      process.stdout.write('\nstopping…\n');
-      void finish(0);
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    // Node-RED ending on its own is a failure for whoever restarts the service.
-    s.child.once('exit', (code, signal) => {
-      if (done) return;
-      process.stderr.write(`vigie start: Node-RED exited (${code === null ? signal : `code ${code}`})\n`);
-      void finish(code || 1);
+  // Installed before anything is spawned: a signal during start-up stops what has started
+  // (Node-RED would otherwise be left running, holding the port). A second signal while
+  // stopping is only acknowledged: stop() still has Node-RED to end (SIGKILL after 20 s).
+  const abort = new AbortController();
+  const onSignal = () => {
+    process.stdout.write(abort.signal.aborted ? 'still stopping…\n' : '\nstopping…\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    let s: Started;
+    try {
+      s = await start(opts, undefined, abort.signal);
+    } catch (err) {
+      if (err instanceof StartAborted) return 0;
+      throw err;
+    }
+    process.stdout.write(
+      `\nVigie is running.\n  Node-RED editor:     ${s.editorUrl || '(none)'}\n  Operators' console:  ${s.dashboardUrl || '(none)'}\n` +
+        (s.services ? `  MQTT broker:         ${s.services.mqttUrl}\n` : '') +
+        'Press Ctrl-C to stop.\n\n',
+    );
+    return await new Promise<number>((resolve) => {
+      let done = false;
+      const finish = async (code: number) => {
+        if (done) return;
+        done = true;
+        await s.stop();
+        resolve(code);
+      };
+      if (abort.signal.aborted) void finish(0);
+      else abort.signal.addEventListener('abort', () => void finish(0), { once: true });
+      // Node-RED ending on its own is a failure for whoever restarts the service.
+      s.child.once('exit', (code, signal) => {
+        if (done) return;
+        process.stderr.write(`vigie start: Node-RED exited (${code === null ? signal : `code ${code}`})\n`);
+        void finish(code || 1);
+      });
     });
-  });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

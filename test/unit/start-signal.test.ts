@@ -1,0 +1,139 @@
+/**
+ * SIGTERM or SIGINT while `vigie start` is still starting: it stops what it started (Node-RED,
+ * the street demo's broker and cameras) and exits 0, leaving no child process and no lock.
+ * Real `vigie start` processes and real signals; the Node-RED of the first test waits for a node
+ * type that is not installed, so it never finishes starting (the signal cannot come too late).
+ * Needs the build (the user directory links the package's dist/).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import { LOCK_FILE } from '../../lib/cli/start-lock';
+import { repoRoot } from '../support/nodered';
+import { waitFor } from '../support/wait';
+
+let dir = '';
+const spawned: ChildProcess[] = [];
+
+before(() => {
+  assert.ok(fs.existsSync(path.join(repoRoot, 'dist', 'nodes', 'vigie-runtime.js')), 'run the build first (npm test does)');
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-start-signal-'));
+});
+
+/** Processes a failing test would leave behind (an orphaned Node-RED): ended at the end. */
+const leftovers = new Set<number>();
+
+after(() => {
+  for (const p of spawned) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  for (const pid of leftovers) if (runs(pid)) process.kill(pid, 'SIGKILL');
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Pids of the running processes whose parent is `pid` (Linux /proc); zombies do not count. */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const p of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) === pid && state !== 'Z') out.push(Number(p));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+
+/** Pids of the running processes whose working directory is `cwd` (Node-RED runs in its user directory). */
+function processesIn(cwd: string): number[] {
+  const out: number[] = [];
+  for (const p of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      if (fs.readlinkSync(`/proc/${p}/cwd`) === cwd && runs(Number(p))) out.push(Number(p));
+    } catch {
+      /* gone meanwhile, or not ours to read */
+    }
+  }
+  return out;
+}
+
+function runs(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function listens(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+function vigieStart(args: string[]): { proc: ChildProcess; output: () => string; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bin', 'vigie.ts'), 'start', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, VIGIE_QUIET: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  spawned.push(proc);
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  return { proc, output: () => out, exited };
+}
+
+test('SIGTERM while Node-RED is still starting: vigie stops it and exits 0; no Node-RED left holding the port', async () => {
+  const flowFile = path.join(dir, 'missing-type.json');
+  fs.writeFileSync(flowFile, JSON.stringify([{ id: 'tab1', type: 'tab', label: 'x' }, { id: 'n1', type: 'no-such-node-type', z: 'tab1', wires: [] }]));
+  const userDir = path.join(dir, 'user-missing');
+  const port = 1950;
+  assert.equal(await listens(port), false, `port ${port} is free before the test`);
+  const v = vigieStart(['--flow', flowFile, '--user-dir', userDir, '--port', String(port)]);
+  await waitFor(() => /Waiting for missing types to be registered/.test(v.output()), 60_000, 'Node-RED to wait for the missing node type');
+  // Node-RED: the child that runs in the user directory.
+  const nodeRed = childrenOf(v.proc.pid!).filter((pid) => processesIn(userDir).includes(pid));
+  nodeRed.forEach((pid) => leftovers.add(pid));
+  assert.equal(nodeRed.length, 1, `Node-RED among the children of vigie: ${nodeRed.join(', ')}`);
+  await waitFor(() => listens(port), 30_000, 'Node-RED to listen');
+
+  v.proc.kill('SIGTERM');
+  const { code, signal } = await v.exited;
+  assert.deepEqual({ code, signal }, { code: 0, signal: null }, v.output());
+  assert.match(v.output(), /\nstopping…\n/);
+  assert.doesNotMatch(v.output(), /Vigie is running/);
+  for (const pid of nodeRed) assert.equal(runs(pid), false, `Node-RED (pid ${pid}) was stopped`);
+  processesIn(userDir).forEach((pid) => leftovers.add(pid));
+  assert.deepEqual(processesIn(userDir), [], 'no process left in the user directory');
+  assert.equal(await listens(port), false, 'nothing listens on the port any more');
+  assert.equal(fs.existsSync(path.join(userDir, LOCK_FILE)), false, 'the lock is released');
+});
+
+test('SIGINT while the street demo starts its cameras and broker: everything it started stops and vigie exits 0', async () => {
+  const userDir = path.join(dir, 'user-demo');
+  const v = vigieStart(['--flow', 'street-demo', '--user-dir', userDir, '--port', '1951', '--broker-port', '0']);
+  await waitFor(() => /virtual camera \S+ \(ONVIF\) on 127\.0\.0\.1:\d+/.test(v.output()), 60_000, 'the first virtual camera');
+  const cameraPort = Number(/virtual camera \S+ \(ONVIF\) on 127\.0\.0\.1:(\d+)/.exec(v.output())![1]);
+  v.proc.kill('SIGINT');
+  // Whatever it had spawned by the time the signal was handled (Node-RED, perhaps).
+  const children = childrenOf(v.proc.pid!);
+  children.forEach((pid) => leftovers.add(pid));
+  const { code, signal } = await v.exited;
+  assert.deepEqual({ code, signal }, { code: 0, signal: null }, v.output());
+  assert.doesNotMatch(v.output(), /Vigie is running/);
+  for (const pid of children) assert.equal(runs(pid), false, `child ${pid} was stopped`);
+  processesIn(userDir).forEach((pid) => leftovers.add(pid));
+  assert.deepEqual(processesIn(userDir), [], 'no Node-RED left in the user directory');
+  assert.equal(await listens(cameraPort), false, 'the camera no longer answers');
+  assert.equal(await listens(1951), false);
+  assert.equal(fs.existsSync(path.join(userDir, LOCK_FILE)), false, 'the lock is released');
+});
