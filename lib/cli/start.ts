@@ -341,7 +341,8 @@ export function checkFlowEnv(flowText: string, env: NodeJS.ProcessEnv, flowName:
   const lines = missing.map((n) => `  ${n}: ${FLOW_ENV[n]?.meaning ?? `used by ${users.get(n)?.join(', ') || 'the flow'}`}`);
   throw new Error(
     `the flow ${flowName} needs environment variables that are not set:\n${lines.join('\n')}\n` +
-      'Set each (docker run -e NAME=value) and start again; docs/install.md describes them.',
+      'Set each (docker run -e NAME=value) and start again; vigie start --help describes them all ' +
+      '(with the Docker image: docker run --rm IMAGE --help).',
   );
 }
 
@@ -555,7 +556,7 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
     checkFlowEnv(flowText, env, fresh ? path.basename(flowFile) : file);
     // Not refused (a running gateway must not stop at an upgrade), but said at every start.
     for (const b of brokersWithoutCertificateCheck(flowText, env)) {
-      log(`WARNING: ${b} reaches its broker over TLS without checking the broker's certificate (a flow installed by an earlier version): anyone between could read the MQTT password. Add "verifyservercert": true to it, or start once with --reset-flow (docs/mqtt.md, TLS)`);
+      log(`WARNING: ${b} reaches its broker over TLS without checking the broker's certificate (a flow installed by an earlier version): anyone between could read the MQTT password. Add "verifyservercert": true to it, or start once with --reset-flow`);
     }
     prepareUserDir(opts, flowFile, fresh, log, creds);
     checkAbort();
@@ -702,6 +703,9 @@ export function help(): string {
     row('VIGIE_CREDENTIAL_SECRET', 'the key that encrypts credentials in flows_cred.json (unset: Node-RED generates one in .config.runtime.json)') +
     row('VIGIE_LOG_LEVEL', "Node-RED's console log level (default info)") +
     row('VIGIE_QUIET', "1: do not copy Node-RED's output to standard output") +
+    row('VIGIE_FFMPEG', 'the ffmpeg that mic-capture (ffmpeg URL source), video-forward (when its ffmpeg path is empty) and the demo\'s cameras run (default: ffmpeg on PATH)') +
+    row('VIGIE_ARECORD', 'the arecord that mic-capture runs for an ALSA device and lists the devices with (default: arecord on PATH)') +
+    row('VIGIE_DATA_DIR', 'a directory of recorded clips (urban-sounds/) that the street demo plays (unset: synthetic stand-ins)') +
     '\nThe flows\' variables (a flow that uses one without a default does not start until it is set):\n' +
     Object.entries(FLOW_ENV)
       .map(([name, v]) => row(name, `${v.meaning}${v.default === undefined ? ' (required)' : v.default === '' ? ' (default: empty)' : ` (default: ${v.default})`}`))

@@ -39,7 +39,14 @@ test("vigie start --help: every option the command accepts, and every variable o
     assert.match(r.stdout, new RegExp(`\\n  ${option}\\b`), `${option} described`);
   }
   for (const [name, v] of Object.entries(FLOW_ENV)) assert.ok(r.stdout.includes(`  ${name} `) && r.stdout.includes(v.meaning), `${name} and its meaning`);
-  for (const name of ['VIGIE_CREDENTIAL_SECRET', 'VIGIE_LOG_LEVEL', 'VIGIE_QUIET']) assert.match(r.stdout, new RegExp(`\\n  ${name} `));
+  // Every variable of docs/install.md's container table that works for vigie start (all but its first two rows).
+  const doc = fs.readFileSync(path.join(repoRoot, 'docs', 'install.md'), 'utf8');
+  const table = doc.slice(doc.indexOf('The container ('), doc.indexOf('The flows ('));
+  const rows = [...table.matchAll(/^\| (`VIGIE_\w+`(?:, `VIGIE_\w+`)*) \|/gm)].map((m) => [...m[1].matchAll(/VIGIE_\w+/g)].map((n) => n[0]));
+  assert.deepEqual(rows.slice(0, 2), [['VIGIE_FLOW'], ['VIGIE_HOST', 'VIGIE_PORT']], 'the image-only rows come first');
+  const forStart = rows.slice(2).flat();
+  for (const name of ['VIGIE_CREDENTIAL_SECRET', 'VIGIE_LOG_LEVEL', 'VIGIE_QUIET', 'VIGIE_FFMPEG', 'VIGIE_ARECORD', 'VIGIE_DATA_DIR']) assert.ok(forStart.includes(name), name);
+  for (const name of forStart) assert.match(r.stdout, new RegExp(`\\n  ${name} `), `${name} in vigie start --help`);
 });
 
 test('vigie --help lists every command with its whole usage; no arguments too; an unknown command exits 2', () => {

@@ -124,6 +124,9 @@ test('a shipped flow started without its required variables is refused, with one
     let message = '';
     assert.throws(() => checkFlowEnv(text, withFlowEnvDefaults({}), `${flow}.json`), (err: Error) => ((message = err.message), true));
     assert.match(message, new RegExp(`^the flow ${flow}\\.json needs environment variables that are not set:`));
+    // Where to read more: something every install has (docs/ is neither in the npm package nor in the image).
+    assert.match(message, /vigie start --help describes them all \(with the Docker image: docker run --rm IMAGE --help\)\.$/);
+    assert.doesNotMatch(message, /docs\//);
     for (const n of names) assert.ok(message.includes(`  ${n}: ${FLOW_ENV[n].meaning}`), `${flow}: ${n} and its meaning in:\n${message}`);
     assert.doesNotMatch(message, /VIGIE_MQTT_PORT|VIGIE_CAMERA_PORT/, 'a variable with a default is not asked for');
     const complete = Object.fromEntries(names.map((n) => [n, '1']));
