@@ -10,6 +10,9 @@ import * as path from 'path';
 import { listAuditFiles, verifyAuditFiles } from '../alerts/audit';
 import { USAGE } from './usage';
 
+/** Where the alert-dashboard node keeps the audit log in the Node-RED user directory, unless its settings say otherwise. */
+const AUDIT_SUBDIR = 'vigie-audit';
+
 /** For `vigie audit verify --help`, after the usage line. */
 export function help(): string {
   return '  checks the hash chain of audit log files (audit-YYYY-MM-DD-NNN.jsonl)\n';
@@ -21,6 +24,8 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
     return args.length === 0 ? 2 : 0;
   }
   const files: string[] = [];
+  /** Directories given that hold no audit file but a vigie-audit/ that does (a user directory given for its log). */
+  const logsBelow: string[] = [];
   for (const a of args) {
     // An option mistaken for a file name (a file named so: ./-x).
     if (/^-./.test(a)) {
@@ -34,11 +39,15 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
       err(`vigie audit verify: ${a}: no such file or directory\n`);
       return 2;
     }
-    if (st.isDirectory()) files.push(...listAuditFiles(a));
-    else files.push(a);
+    if (st.isDirectory()) {
+      const found = listAuditFiles(a);
+      files.push(...found);
+      if (found.length === 0 && listAuditFiles(path.join(a, AUDIT_SUBDIR)).length > 0) logsBelow.push(path.join(a, AUDIT_SUBDIR));
+    } else files.push(a);
   }
   if (files.length === 0) {
-    err('vigie audit verify: no audit files found\n');
+    const hint = logsBelow.length ? `; the audit log of a Node-RED user directory is in its ${AUDIT_SUBDIR}/: vigie audit verify ${logsBelow.join(' ')}` : '';
+    err(`vigie audit verify: no audit files (audit-YYYY-MM-DD-NNN.jsonl) in ${args.join(', ')}${hint}\n`);
     return 2;
   }
   files.sort((x, y) => path.basename(x).localeCompare(path.basename(y)));

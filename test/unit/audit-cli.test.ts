@@ -100,3 +100,18 @@ test('vigie audit verify without files prints usage and exits 2', () => {
   assert.match(r.stderr, /usage: vigie audit verify/);
   assert.equal(vigie(['audit', 'verify', '/nonexistent/audit.jsonl']).status, 2);
 });
+
+test('vigie audit verify on a user directory says where its audit log is (vigie-audit/), and exits 2', () => {
+  const userDir = tempDir('vigie-audit-cli-user-');
+  fs.renameSync(makeLog(), path.join(userDir, 'vigie-audit'));
+  const r = vigie(['audit', 'verify', userDir]);
+  assert.equal(r.status, 2);
+  assert.equal(
+    r.stderr,
+    `vigie audit verify: no audit files (audit-YYYY-MM-DD-NNN.jsonl) in ${userDir}; the audit log of a Node-RED user directory is in its vigie-audit/: vigie audit verify ${path.join(userDir, 'vigie-audit')}\n`,
+  );
+  assert.equal(vigie(['audit', 'verify', path.join(userDir, 'vigie-audit')]).status, 0, 'as the hint says');
+  // A directory with neither: no hint.
+  const empty = tempDir('vigie-audit-cli-empty-');
+  assert.equal(vigie(['audit', 'verify', empty]).stderr, `vigie audit verify: no audit files (audit-YYYY-MM-DD-NNN.jsonl) in ${empty}\n`);
+});
