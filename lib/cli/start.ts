@@ -329,6 +329,14 @@ export function brokersWithoutCertificateCheck(flowText: string, env: NodeJS.Pro
   return out;
 }
 
+/** The path of the flow's Dashboard 2.0 (its ui-base node's, without the leading /), or undefined when it has none. */
+export function dashboardPath(flowText: string): string | undefined {
+  const base = flowNodes(flowText).find((n) => n.type === 'ui-base') as (FlowNode & { path?: unknown }) | undefined;
+  if (!base) return undefined;
+  const p = typeof base.path === 'string' ? base.path.trim().replace(/^\/+/, '') : '';
+  return p || 'dashboard';
+}
+
 /**
  * Refuses to run a flow that refers to unset environment variables: its nodes would start
  * with the literal reference as a setting. One error names every missing variable and what it is.
@@ -487,7 +495,7 @@ module.exports = {
 export interface Started {
   /** Where Node-RED listens, e.g. http://127.0.0.1:1880 (empty when it serves no HTTP). */
   url: string;
-  /** The editor (httpAdminRoot) and the operators' console (Dashboard 2.0 under httpNodeRoot). */
+  /** The editor (httpAdminRoot) and the operators' console (Dashboard 2.0 under httpNodeRoot; empty when the flow has none). */
   editorUrl: string;
   dashboardUrl: string;
   services?: DemoServices;
@@ -529,6 +537,7 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
   let file: string;
   let fresh: boolean;
   let env: NodeJS.ProcessEnv;
+  let consolePath: string | undefined;
   try {
     checkAbort();
     // Checked before anything starts or the user directory is touched, so that a refused start
@@ -554,6 +563,7 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
     }
     const flowText = fs.readFileSync(file, 'utf8');
     checkFlowEnv(flowText, env, fresh ? path.basename(flowFile) : file);
+    consolePath = dashboardPath(flowText);
     // Not refused (a running gateway must not stop at an upgrade), but said at every start.
     for (const b of brokersWithoutCertificateCheck(flowText, env)) {
       log(`WARNING: ${b} reaches its broker over TLS without checking the broker's certificate (a flow installed by an earlier version): anyone between could read the MQTT password. Add "verifyservercert": true to it, or start once with --reset-flow`);
@@ -654,7 +664,8 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
     return {
       url,
       editorUrl: started.adminRoot === false ? '' : `${url}${started.adminRoot}`,
-      dashboardUrl: started.nodeRoot === false ? '' : `${url}${started.nodeRoot}dashboard`,
+      // A flow without a Dashboard 2.0 (the gateway) has no console: /dashboard would answer 404.
+      dashboardUrl: started.nodeRoot === false || consolePath === undefined ? '' : `${url}${started.nodeRoot}${consolePath}`,
       services,
       child,
       stop,
@@ -734,7 +745,8 @@ export async function main(argv: string[]): Promise<number> {
       throw err;
     }
     process.stdout.write(
-      `\nVigie is running.\n  Node-RED editor:     ${s.editorUrl || '(none)'}\n  Operators' console:  ${s.dashboardUrl || '(none)'}\n` +
+      `\nVigie is running.\n  Node-RED editor:     ${s.editorUrl || '(none)'}\n` +
+        (s.dashboardUrl ? `  Operators' console:  ${s.dashboardUrl}\n` : '') +
         (s.services ? `  MQTT broker:         ${s.services.mqttUrl}\n` : '') +
         'Press Ctrl-C to stop.\n\n',
     );
