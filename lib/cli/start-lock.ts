@@ -3,10 +3,20 @@
  * overwrite each other's health file and write the same alerts and outbox files: the second is
  * refused. The lock is a file created with O_EXCL that holds the owner's pid (and, on Linux, its
  * start time, so that a pid reused by another process is told apart); a lock whose process no
- * longer runs (vigie killed with SIGKILL, a power cut, a restarted container) is taken over.
+ * longer runs (vigie killed with SIGKILL, a power cut) is taken over.
+ *
+ * A pid means nothing in another pid namespace: another container on the same volume, or the
+ * same container restarted (whose vigie may even get the same pid). The holder therefore touches
+ * the lock every LOCK_REFRESH_MS; a lock from another namespace is taken over once it has not
+ * been touched for LOCK_STALE_MS, and refused as soon as it is seen touched.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+
+/** How often the holder touches its lock, and how long untouched a lock from another pid namespace must be to be stale. */
+export const LOCK_REFRESH_MS = 10_000;
+export const LOCK_STALE_MS = 30_000;
 
 export const LOCK_FILE = '.vigie-start.lock';
 
@@ -15,6 +25,15 @@ interface LockRecord {
   /** /proc/<pid>/stat's start time (clock ticks after boot), when the system has /proc. */
   processStart?: string;
   startedAt?: string;
+  /** The host and pid namespace the pid belongs to (Linux), e.g. "gw-12 pid:[4026531836]". */
+  pidNamespace?: string;
+}
+
+export interface LockTimes {
+  refreshMs?: number;
+  staleMs?: number;
+  /** How often a lock from another namespace is looked at while deciding. */
+  pollMs?: number;
 }
 
 export interface StartLock {
@@ -37,11 +56,12 @@ const held = new Set<string>();
  * Takes the lock of `userDir` (created if needed), or throws UserDirInUseError naming the pid
  * that holds it. A refused start writes nothing. `log` receives the note of a stale lock taken over.
  */
-export async function acquireStartLock(userDir: string, log: (line: string) => void): Promise<StartLock> {
+export async function acquireStartLock(userDir: string, log: (line: string) => void, abort?: AbortSignal, times: LockTimes = {}): Promise<StartLock> {
   const createdDir = !fs.existsSync(userDir);
   fs.mkdirSync(userDir, { recursive: true });
   const file = path.join(userDir, LOCK_FILE);
-  const text = JSON.stringify({ pid: process.pid, processStart: processStartTime(process.pid), startedAt: new Date().toISOString() } satisfies LockRecord) + '\n';
+  const record: LockRecord = { pid: process.pid, processStart: processStartTime(process.pid), startedAt: new Date().toISOString(), pidNamespace: pidNamespace() };
+  const text = JSON.stringify(record) + '\n';
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
       const fd = fs.openSync(file, 'wx', 0o644);
@@ -50,17 +70,18 @@ export async function acquireStartLock(userDir: string, log: (line: string) => v
       } finally {
         fs.closeSync(fd);
       }
-      return holdLock(file, text, createdDir);
+      return holdLock(file, text, createdDir, times.refreshMs ?? LOCK_REFRESH_MS);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const found = await readLock(file);
     if (found === undefined) continue; // released meanwhile
-    const stale = staleReason(file, found.record);
+    const r = found.record;
+    const elsewhere = r?.pidNamespace !== undefined && record.pidNamespace !== undefined && r.pidNamespace !== record.pidNamespace;
+    const stale = elsewhere ? await untouched(file, found.text, log, abort, times) : staleReason(file, r);
     if (!stale) {
-      const r = found.record!;
       throw new UserDirInUseError(
-        `the user directory ${userDir} is in use by another vigie start (pid ${r.pid}${r.startedAt ? `, since ${r.startedAt}` : ''}): ` +
+        `the user directory ${userDir} is in use by another vigie start (pid ${r!.pid}${elsewhere ? ` in ${r!.pidNamespace}` : ''}${r!.startedAt ? `, since ${r!.startedAt}` : ''}): ` +
           'two would write the same audit log, alerts and outboxes. Stop it first, or give another --user-dir. ' +
           `(Its lock is ${file}; it goes when that process ends.)`,
       );
@@ -70,8 +91,18 @@ export async function acquireStartLock(userDir: string, log: (line: string) => v
   throw new Error(`could not take the lock ${file}: other starts keep taking it`);
 }
 
-function holdLock(file: string, text: string, createdDir: boolean): StartLock {
+function holdLock(file: string, text: string, createdDir: boolean, refreshMs: number): StartLock {
   held.add(file);
+  // The sign of life that a start in another pid namespace (container) goes by.
+  const refresh = setInterval(() => {
+    const now = new Date();
+    try {
+      fs.utimesSync(file, now, now);
+    } catch {
+      /* removed by hand: nothing to refresh */
+    }
+  }, refreshMs);
+  refresh.unref();
   // Exits that skip stop() (an uncaught error, process.exit): the lock goes with the process.
   const onExit = () => removeIfOurs(file, text);
   process.on('exit', onExit);
@@ -82,6 +113,7 @@ function holdLock(file: string, text: string, createdDir: boolean): StartLock {
     release() {
       if (released) return;
       released = true;
+      clearInterval(refresh);
       process.off('exit', onExit);
       held.delete(file);
       removeIfOurs(file, text);
@@ -141,6 +173,44 @@ function staleReason(file: string, record: LockRecord | undefined): string | und
   const now = processStartTime(record.pid);
   if (record.processStart && now && now !== record.processStart) return `pid ${record.pid} is another process now`;
   return undefined;
+}
+
+/**
+ * For a lock from another pid namespace: waits until it has gone LOCK_STALE_MS untouched (stale:
+ * returns why) or is seen touched or replaced (its holder runs: returns undefined).
+ */
+async function untouched(file: string, text: string, log: (line: string) => void, abort: AbortSignal | undefined, times: LockTimes): Promise<string | undefined> {
+  const staleMs = times.staleMs ?? LOCK_STALE_MS;
+  const first = fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs;
+  if (first === undefined) return 'it was released meanwhile';
+  let said = false;
+  for (;;) {
+    if (abort?.aborted) throw new Error('stopped while waiting for the lock');
+    let current: string;
+    try {
+      current = fs.readFileSync(file, 'utf8');
+    } catch {
+      return 'it was released meanwhile'; // the caller's next attempt finds it free
+    }
+    // Touched, or replaced by another start: held.
+    if (current !== text || fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs !== first) return undefined;
+    const idleMs = Date.now() - first;
+    if (idleMs >= staleMs) return `written in another container or host, and not refreshed for ${Math.round(idleMs / 1000)} s`;
+    if (!said) {
+      said = true;
+      log(`the lock ${file} was written in another container or host: waiting up to ${Math.ceil((staleMs - idleMs) / 1000)} s for a sign that its vigie start still runs`);
+    }
+    await new Promise((r) => setTimeout(r, times.pollMs ?? 1000));
+  }
+}
+
+/** This process's host and pid namespace, where /proc tells it. */
+function pidNamespace(): string | undefined {
+  try {
+    return `${os.hostname()} ${fs.readlinkSync('/proc/self/ns/pid')}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A process's start time from /proc/<pid>/stat (field 22), or undefined where there is no /proc. */

@@ -13,7 +13,7 @@ import { HEALTH_FILE, isStartedMessage, LAUNCHER_ENV, StartedMessage } from '../
 import { packageRoot } from '../util/package-info';
 import { parseArgs } from './args';
 import { DemoServices, startDemoServices } from './demo-services';
-import { acquireStartLock } from './start-lock';
+import { acquireStartLock, StartLock } from './start-lock';
 import { USAGE as USAGES, UsageError } from './usage';
 
 export const PACKAGE_ROOT = packageRoot();
@@ -531,7 +531,13 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
     if (abort?.aborted) throw new StartAborted();
   };
   checkAbort();
-  const lock = await acquireStartLock(opts.userDir, log);
+  let lock: StartLock;
+  try {
+    lock = await acquireStartLock(opts.userDir, log, abort);
+  } catch (err) {
+    if (abort?.aborted) throw new StartAborted();
+    throw err;
+  }
 
   let services: DemoServices | undefined;
   let file: string;

@@ -3,7 +3,8 @@
  * `vigie start` does), a real second `vigie start` on the same directory is refused, exit 1,
  * naming the pid and the directory, and writes nothing there; start() twice in one process
  * too. The lock goes with stop(). A lock left by a process that no longer runs is taken over,
- * with a note. Needs the build (the user directory links the package's dist/).
+ * with a note; one from another pid namespace (another container on the volume, or this one
+ * restarted) goes by the holder's refreshes. Needs the build (the user directory links dist/).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ import * as path from 'path';
 import { start, Started, StartOptions } from '../../lib/cli/start';
 import { acquireStartLock, LOCK_FILE, processStartTime } from '../../lib/cli/start-lock';
 import { HEALTH_FILE } from '../../lib/util/launcher-channel';
+import { waitFor } from '../support/wait';
 import { repoRoot } from '../support/nodered';
 
 let dir = '';
@@ -148,4 +150,47 @@ test('the lock: a running process holds it; a dead pid, this pid from an earlier
   fs.writeFileSync(lockFile, JSON.stringify({ pid: 1, startedAt: 'someone else' }));
   lock.release();
   assert.equal(fs.existsSync(lockFile), true);
+});
+
+test('a lock from another pid namespace (another container on the volume): refused while its holder refreshes it, taken over once it does not', async () => {
+  const userDir = fs.mkdtempSync(path.join(dir, 'ns-'));
+  const lockFile = path.join(userDir, LOCK_FILE);
+  const elsewhere = JSON.stringify({ pid: 1, startedAt: 'earlier', pidNamespace: 'other-container pid:[4026532999]' });
+
+  // The holder's sign of life: it touches its lock.
+  const own = await acquireStartLock(userDir, () => {}, undefined, { refreshMs: 20 });
+  const written = fs.statSync(lockFile).mtimeMs;
+  await waitFor(() => fs.statSync(lockFile).mtimeMs > written, 10_000, 'the holder to touch its lock');
+  own.release();
+
+  // Refreshed by a real process (as the other container's vigie start does): refused, naming where it runs.
+  fs.writeFileSync(lockFile, elsewhere);
+  const toucher = spawn(process.execPath, ['-e', `const fs = require('fs'); setInterval(() => { const t = new Date(); fs.utimesSync(${JSON.stringify(lockFile)}, t, t); }, 20);`], { stdio: 'ignore' });
+  try {
+    await assert.rejects(
+      acquireStartLock(userDir, () => {}, undefined, { staleMs: 60_000, pollMs: 20 }),
+      /in use by another vigie start \(pid 1 in other-container pid:\[4026532999\], since earlier\)/,
+    );
+  } finally {
+    toucher.kill();
+  }
+  assert.equal(fs.readFileSync(lockFile, 'utf8'), elsewhere, 'left as it was');
+
+  // Not refreshed for longer than the stale time (its container was killed): taken over at once.
+  const longAgo = new Date(Date.now() - 120_000);
+  fs.utimesSync(lockFile, longAgo, longAgo);
+  const notes: string[] = [];
+  const taken = await acquireStartLock(userDir, (l) => notes.push(l));
+  assert.equal(notes.length, 1, notes.join('\n'));
+  assert.match(notes[0], new RegExp(`^note: took over the lock ${lockFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: written in another container or host, and not refreshed for 1[12]\\d s$`));
+  taken.release();
+
+  // Just written, and then never refreshed (a container restarted right after a crash): waited for, then taken over.
+  fs.writeFileSync(lockFile, elsewhere);
+  const waited: string[] = [];
+  const later = await acquireStartLock(userDir, (l) => waited.push(l), undefined, { staleMs: 300, pollMs: 20 });
+  assert.match(waited[0], /was written in another container or host: waiting up to 1 s for a sign that its vigie start still runs$/);
+  assert.match(waited[1], /: written in another container or host, and not refreshed for 0 s$/);
+  assert.equal(JSON.parse(fs.readFileSync(lockFile, 'utf8')).pid, process.pid);
+  later.release();
 });
