@@ -546,8 +546,8 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
   let consolePath: string | undefined;
   try {
     checkAbort();
-    // Checked before anything starts or the user directory is touched, so that a refused start
-    // leaves it as it was (and a refused first start leaves it fresh, to install at the next).
+    // Checked before anything starts or is written in the user directory (but its lock), so that
+    // a refused start leaves it as it was (and a refused first start leaves it fresh, to install at the next).
     checkInstalledFlow(opts, flowFile);
     ({ file, fresh } = flowToRun(opts, flowFile));
     if (!fresh) checkFlowFileIsJson(file, flowIdentity(flowFile));
