@@ -66,7 +66,7 @@ interface Conflict {
   latest?: { action: string; operator: string; time: number; note?: string };
 }
 
-type Ack = (reply: { ok: boolean; error?: string; conflict?: Conflict }) => void;
+type Ack = (reply: { ok: boolean; error?: string; conflict?: Conflict; operator?: string }) => void;
 
 /** Node id → the live instance, so socket handlers bound before a redeploy reach the current node. */
 const instances = new Map<string, (socket: SocketLike, action: unknown, ack?: Ack) => void>();
@@ -330,7 +330,8 @@ export = function (RED: NodeAPI) {
           updateStatus();
           broadcast();
         }
-        if (typeof ack === 'function') ack({ ok: true });
+        // who it was recorded under (the logged-in user, if any): the console tells its own decisions by it
+        if (typeof ack === 'function') ack({ ok: true, operator: r.operator });
       } catch (err) {
         if (err instanceof StaleDecisionError) {
           // Two operators on one alert: no fault of the flow, so no warning; the console asks its operator.

@@ -75,6 +75,11 @@ export interface ConsoleActionResult {
   moveRequest?: MoveRequest;
   /** True when the state every client sees has changed (broadcast it). */
   changed: boolean;
+  /**
+   * Who the action is recorded under: the logged-in user, else the name entered. The console
+   * knows by it its own decisions among others' when an answer was lost (a reconnection).
+   */
+  operator: string;
 }
 
 export interface AlertConsoleOptions {
@@ -201,14 +206,14 @@ export class AlertConsole {
           },
         });
         this.version++;
-        return { decision, changed: true };
+        return { decision, changed: true, operator };
       }
       case 'seen': {
         const before = record.state + record.seenBy.join();
         this.store.markSeen(alertId, operator);
         const changed = before !== record.state + record.seenBy.join();
         if (changed) this.version++;
-        return { changed };
+        return { changed, operator };
       }
       case 'move': {
         // A proposed move (confirm mode), a camera busy with another alert that the operator
@@ -225,7 +230,7 @@ export class AlertConsole {
           const { video: _video, ...alert } = record.alert;
           moveRequest.alert = alert;
         }
-        return { moveRequest, changed: true };
+        return { moveRequest, changed: true, operator };
       }
       case 'view': {
         const v = record.alert.video;
@@ -235,7 +240,7 @@ export class AlertConsole {
           alertId,
           details: { event: 'viewed-in-console', camera: record.alert.camera?.id ?? null, mode: typeof action.mode === 'string' ? action.mode.slice(0, 20) : 'live', live: v?.live ?? null },
         });
-        return { changed: false };
+        return { changed: false, operator };
       }
       default:
         throw new ContractError('action.type', 'one of "decide", "seen", "move", "view"', type);

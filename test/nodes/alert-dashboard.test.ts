@@ -185,10 +185,10 @@ describe('alert-dashboard node', () => {
     assert.equal(noName.ok, false);
     assert.match(noName.error!, /operator/);
 
-    assert.deepEqual(await socketAction(n, { type: 'seen', alertId: 'a1', operator: 'Alice' }), { ok: true });
-    assert.deepEqual(await socketAction(n, { type: 'move', alertId: 'a1', operator: 'Alice' }), { ok: true });
+    assert.deepEqual(await socketAction(n, { type: 'seen', alertId: 'a1', operator: 'Alice' }), { ok: true, operator: 'Alice' });
+    assert.deepEqual(await socketAction(n, { type: 'move', alertId: 'a1', operator: 'Alice' }), { ok: true, operator: 'Alice' });
     const t0 = Date.now() / 1000;
-    assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'a1', action: 'dismiss', operator: 'Alice', note: 'bottle bank' }), { ok: true });
+    assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'a1', action: 'dismiss', operator: 'Alice', note: 'bottle bank' }), { ok: true, operator: 'Alice' });
     const bad = await socketAction(n, { type: 'decide', alertId: 'a1', action: 'ignore', operator: 'Alice' });
     assert.equal(bad.ok, false);
     assert.match(bad.error!, /payload\.action: expected one of "confirm", "dismiss", "escalate"/);
@@ -228,7 +228,7 @@ describe('alert-dashboard node', () => {
     out.on('input', (m: Any) => received.push(m));
     n.receive({ payload: alert('g1', 1000) });
     await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 10_000, 'alert stored');
-    assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'g1', action: 'escalate', operator: 'Alice', revision: 0 }), { ok: true });
+    assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'g1', action: 'escalate', operator: 'Alice', revision: 0 }), { ok: true, operator: 'Alice' });
     const stale = await socketAction(n, { type: 'decide', alertId: 'g1', action: 'dismiss', operator: 'Bob', revision: 0, note: 'nothing' });
     assert.equal(stale.ok, false);
     assert.match(stale.error!, /^alert g1 was decided meanwhile \(Alice escalated it at /);
@@ -236,7 +236,7 @@ describe('alert-dashboard node', () => {
     assert.deepEqual(stale.conflict, { alertId: 'g1', revision: 1, state: 'escalated', latest: { action: 'escalate', operator: 'Alice', time: aliceTime } });
     assert.equal(storedState('dash').alerts[0].state, 'escalated', 'the escalation stands');
     assert.deepEqual(warningsOf(helper, 'dash').filter((w) => /refused|meanwhile/.test(w)), [], 'two operators on one alert is no fault of the flow');
-    assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'g1', action: 'dismiss', operator: 'Bob', revision: stale.conflict.revision }), { ok: true });
+    assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'g1', action: 'dismiss', operator: 'Bob', revision: stale.conflict.revision }), { ok: true, operator: 'Bob' });
     await waitFor(() => (received.length >= 2 ? true : undefined), 10_000, 'two decisions');
     assert.deepEqual(received.map((m) => `${m.payload.operator}:${m.payload.action}:${m.payload.revision}`), ['Alice:escalate:0', 'Bob:dismiss:1'], 'the refused dismiss never went out (ptz-steer kept the camera)');
     assert.equal(storedState('dash').alerts[0].state, 'dismissed');
@@ -255,7 +255,7 @@ describe('alert-dashboard node', () => {
       const got = new Promise<Any>((resolve) => out.on('input', resolve));
       n.receive({ payload: alert('u1', 10) });
       await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 10_000, 'alert stored');
-      assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'u1', action: 'escalate', operator: 'typed-name' }), { ok: true });
+      assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'u1', action: 'escalate', operator: 'typed-name' }), { ok: true, operator: 'j.dupont' });
       assert.equal((await got).payload.operator, 'j.dupont');
     } finally {
       plugins.getByType = realGet;
@@ -269,7 +269,7 @@ describe('alert-dashboard node', () => {
     n.receive({ payload: alert('p1', 100) });
     n.receive({ payload: alert('p2', 200) });
     await waitFor(() => storedState('dash')?.alerts?.length === 2 || undefined, 10_000, 'two alerts');
-    assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'p1', action: 'confirm', operator: 'Bob' }), { ok: true });
+    assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'p1', action: 'confirm', operator: 'Bob' }), { ok: true, operator: 'Bob' });
     await helper.unload();
     await helper.stopServer();
 
@@ -303,7 +303,7 @@ describe('alert-dashboard node', () => {
     const dropped = entries.filter((e) => e.details?.event === 'alert-dropped');
     assert.deepEqual(dropped.map((e) => [e.type, e.alertId, e.details.label, e.details.state]), [['system', 'c1', 'glass_break', 'new']]);
     // An operator decides: there is room for a handled alert to go next, the count stays in view.
-    assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'c5', action: 'dismiss', operator: 'Alice' }), { ok: true });
+    assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'c5', action: 'dismiss', operator: 'Alice' }), { ok: true, operator: 'Alice' });
     await waitFor(() => last().fill === 'green' || undefined, 10_000, 'a green status');
     assert.deepEqual(last(), { fill: 'green', shape: 'dot', text: '9 new, 9 open, 10 kept, 1 unhandled dropped' });
     n.receive({ payload: alert('c12', 1_700_000_012) });
@@ -322,7 +322,7 @@ describe('alert-dashboard node', () => {
     n.receive({ payload: alert('stale-2', 1_700_000_002) });
     n.receive({ payload: alert('handled', 1_700_000_003) });
     await waitFor(() => storedState('dash')?.alerts?.length === 3 || undefined, 10_000, 'three alerts');
-    assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'handled', action: 'dismiss', operator: 'Alice' }), { ok: true });
+    assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'handled', action: 'dismiss', operator: 'Alice' }), { ok: true, operator: 'Alice' });
     await helper.unload();
     await helper.stopServer();
     // The gateway was off for a while: stale-1 and the handled one were last updated 8 days ago

@@ -118,6 +118,16 @@ test('unhandled alerts that retention drops are audited as system entries (reaso
   }
 });
 
+test('act: says who each action is recorded under: the logged-in user over the name entered, trimmed', () => {
+  const c = new AlertConsole({ store: new AlertStore(), actor: 'auto:n1' });
+  c.ingest(detection('o1', 10));
+  assert.equal(c.act({ type: 'seen', alertId: 'o1', operator: '  Ann ' }).operator, 'Ann');
+  assert.equal(c.act({ type: 'view', alertId: 'o1', operator: 'Ann', mode: 'live' }, 'j.dupont').operator, 'j.dupont');
+  const d = c.act({ type: 'decide', alertId: 'o1', action: 'dismiss', operator: 'Ann' }, 'j.dupont');
+  assert.equal(d.operator, 'j.dupont');
+  assert.equal(d.decision?.operator, d.operator, 'as the decision names it');
+});
+
 test('act: decide, seen, move and view, with the audit events they cause', () => {
   const rec = recordAudit();
   try {
