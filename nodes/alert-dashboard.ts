@@ -48,14 +48,25 @@ interface DashboardGroup extends Node {
 }
 
 interface DashboardBase {
+  id?: string;
   /** Dashboard 2.0's ui-base replaces Node's emit by a broadcast to its socket.io clients. */
   emit(event: string, msg: unknown, wNode?: Node): void;
   stores?: { data?: { save(base: unknown, node: unknown, msg: unknown): void } };
+  /** Dashboard 2.0's state shared across deploys: the browsers connected, by socket id. */
+  uiShared?: { connections?: Record<string, ServerSocketLike> };
 }
 
 interface SocketLike {
   id?: string;
   emit(event: string, ...args: unknown[]): void;
+}
+
+/** A browser's socket.io connection, as Dashboard 2.0 keeps it (with the id of its ui-base). */
+interface ServerSocketLike extends SocketLike {
+  _baseId?: string;
+  on(event: string, listener: (...args: never[]) => void): void;
+  off(event: string, listener: (...args: never[]) => void): void;
+  listenerCount(event: string): number;
 }
 
 /** What a decision made on a stale view meets: what happened meanwhile, and the revision to send to decide anyway. */
@@ -366,6 +377,8 @@ export = function (RED: NodeAPI) {
     instances.set(node.id, onAction);
     const eventName = `vigie-action:${node.id}`;
     const nodeId = node.id;
+    /** Listeners this node put on pages already open (wireOpenPages), taken off when it closes. */
+    const wiredPages: Array<{ socket: ServerSocketLike; listener: (action: unknown, ack?: Ack) => void }> = [];
 
     if (group && typeof group.register === 'function') {
       // The browser must not learn server paths: the widget gets only what it displays.
@@ -395,6 +408,7 @@ export = function (RED: NodeAPI) {
       // fixed number of dashboard rows, and a fixed height would let it spill out of its group.
       group.register(node, { ...visible, height: 0, chime: config.chime !== false, siteLat: siteOrigin?.lat, siteLon: siteOrigin?.lon } as unknown as Record<string, unknown>, evts);
       base = group.getBase?.();
+      wireOpenPages(evts.onSocket[eventName]);
       stateMessage();
     } else {
       // Without a ui-group the node still keeps the queue and the audit log, and says what is wrong.
@@ -408,6 +422,28 @@ export = function (RED: NodeAPI) {
       });
     }
     updateStatus();
+
+    /**
+     * Dashboard 2.0 wires a widget's own socket events only when a browser connects, and unwires
+     * them when the node closes (a deploy touching the console, a Full deploy): a console page
+     * already open, built again by the deploy, would get no answer to its actions until its
+     * connection dropped. The pages of this dashboard connected without the event get it here.
+     */
+    function wireOpenPages(handler: (socket: SocketLike, action: unknown, ack?: Ack) => void): void {
+      const connections = base?.uiShared?.connections;
+      if (!connections) return;
+      for (const socket of Object.values(connections)) {
+        try {
+          if (socket._baseId !== undefined && base?.id !== undefined && socket._baseId !== base.id) continue;
+          if (socket.listenerCount(eventName) > 0) continue;
+          const listener = (action: unknown, ack?: Ack) => handler(socket, action, ack);
+          socket.on(eventName, listener);
+          wiredPages.push({ socket, listener });
+        } catch {
+          /* a connection closing meanwhile: it wires itself again when it reconnects */
+        }
+      }
+    }
 
     // A camera that goes offline (or comes back) is news for every client at once; state
     // events come in bursts (connecting, failed, retries), so they are gathered for a moment,
@@ -453,6 +489,13 @@ export = function (RED: NodeAPI) {
         if (pruneTimer) clearInterval(pruneTimer);
         pruneTimer = undefined;
         if (instances.get(nodeId) === onAction) instances.delete(nodeId);
+        for (const { socket, listener } of wiredPages.splice(0)) {
+          try {
+            socket.off(eventName, listener);
+          } catch {
+            /* already gone */
+          }
+        }
         for (const t of snapshotTimers) clearTimeout(t);
         snapshotTimers.clear();
         for (const c of snapshotFetches) c.abort();
