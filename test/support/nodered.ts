@@ -41,10 +41,12 @@ export interface StartOptions {
   settings?: Record<string, unknown>;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** The port to listen on (default: a free one); the same again restarts a Node-RED where browsers look for it. */
+  port?: number;
 }
 
 export async function startNodeRed(opts: StartOptions): Promise<RunningNodeRed> {
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const { userDir } = opts;
   const settings = {
     uiHost: '127.0.0.1',

@@ -94,7 +94,7 @@ const css = `
 .vigie-btn:disabled { opacity: 0.45; cursor: not-allowed; }
 .vigie-btn.vg-confirm { background: var(--vg-green); } .vigie-btn.vg-dismiss { background: var(--vg-grey); }
 .vigie-btn.vg-escalate { background: #6a1b9a; } .vigie-btn.vg-move { background: var(--vg-amber); color: #222; }
-.vigie-actions .vigie-error.vg-inline { flex: 1 1 100%; }
+.vigie-actions .vigie-error.vg-inline, .vigie-actions .vigie-notice.vg-inline { flex: 1 1 100%; }
 .vigie-ask { flex: 1 1 100%; display: flex; flex-wrap: wrap; align-items: center; gap: 8px 12px; padding: 10px 12px; border-radius: 6px;
   border: 2px solid var(--vg-amber); background: rgba(249,168,37,0.16); font-size: 16px; font-weight: 600; }
 .vigie-ask .mdi { font-size: 24px; }
@@ -105,6 +105,7 @@ const css = `
 .vigie-none p { margin: 0; }
 .vigie-history { font-size: 13px; opacity: 0.85; margin: 0; padding-left: 18px; }
 .vigie-error { color: #fff; background: var(--vg-red); padding: 6px 10px; border-radius: 4px; font-size: 14px; }
+.vigie-notice { padding: 6px 10px; border-radius: 4px; font-size: 14px; border: 1px solid var(--vg-green); background: rgba(46,125,50,0.12); }
 @media (max-width: 1100px) {
   .vigie-main { grid-template-columns: 1fr; }
   .vigie-queue { max-height: 34vh; }

@@ -1,0 +1,79 @@
+/** What the console keeps of the operator's view across a rebuild of its widget (ui/components/kept-view.js), without a browser. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+// eslint-disable-next-line @typescript-eslint/ban-ts-comment
+// @ts-ignore -- plain JS module of the widget
+import { decisionOutcome, emptyView, keepView, KEPT_VIEW_KEY_PREFIX, notesStillListed, readKeptView } from '../../ui/components/kept-view.js';
+
+/** sessionStorage's interface over a Map; `refuse` makes it throw as a browser in private mode may. */
+function storage(refuse = false) {
+  const items = new Map<string, string>();
+  return {
+    items,
+    getItem: (k: string) => {
+      if (refuse) throw new Error('SecurityError');
+      return items.has(k) ? items.get(k)! : null;
+    },
+    setItem: (k: string, v: string) => {
+      if (refuse) throw new Error('QuotaExceededError');
+      items.set(k, v);
+    },
+  };
+}
+
+type Decision = { action: string; operator: string; note?: string };
+const record = (id: string, decisions: Decision[] = []) => ({ alert: { id }, decisions });
+
+test('a view kept is read back for the same widget, and only for it', () => {
+  const s = storage();
+  const view = {
+    selectedId: 'a2',
+    openedByOperator: true,
+    notes: { a2: 'man in a red jacket', a5: 'bins' },
+    decisionWaiting: { id: 'w1', alertId: 'a2', action: 'dismiss', revision: 1, note: 'man in a red jacket', operator: 'Alice', asked: false },
+    operatorAs: { entered: 'Alice', recorded: 'alice@city' },
+  };
+  keepView(s, 'dash-1', view);
+  assert.deepEqual([...s.items.keys()], [`${KEPT_VIEW_KEY_PREFIX}dash-1`]);
+  assert.deepEqual(readKeptView(s, 'dash-1'), view);
+  assert.deepEqual(readKeptView(s, 'dash-2'), emptyView(), 'another console on the page keeps its own');
+});
+
+test('nothing usable kept: an empty view, never an exception', () => {
+  assert.deepEqual(readKeptView(null, 'd'), emptyView());
+  assert.deepEqual(readKeptView(storage(true), 'd'), emptyView(), 'a storage that refuses');
+  keepView(storage(true), 'd', emptyView());
+  const s = storage();
+  s.items.set(`${KEPT_VIEW_KEY_PREFIX}d`, '{not json');
+  assert.deepEqual(readKeptView(s, 'd'), emptyView());
+  s.items.set(`${KEPT_VIEW_KEY_PREFIX}d`, JSON.stringify({ selectedId: 7, notes: { a: 3, b: '' , c: 'kept' }, decisionWaiting: { id: 'w', alertId: 'a', action: 'confirm', revision: -1 }, operatorAs: 'Alice' }));
+  const v = readKeptView(s, 'd');
+  assert.equal(v.selectedId, null);
+  assert.deepEqual(v.notes, { c: 'kept' }, 'only notes that are text');
+  assert.equal(v.decisionWaiting, null, 'a decision without a usable revision is dropped');
+  assert.equal(v.operatorAs, null);
+  s.items.set(`${KEPT_VIEW_KEY_PREFIX}d`, JSON.stringify({ notes: { a: 'x'.repeat(5000) } }));
+  assert.equal(readKeptView(s, 'd').notes.a.length, 1000, 'a note no longer than the field allows');
+});
+
+test('notes of alerts no longer listed go; the same object when none goes', () => {
+  const notes = { a1: 'one', a2: 'two' };
+  assert.equal(notesStillListed(notes, [record('a1'), record('a2'), record('a3')]), notes);
+  assert.deepEqual(notesStillListed(notes, [record('a2')]), { a2: 'two' });
+  assert.deepEqual(notesStillListed(notes, []), {});
+});
+
+test('what became of a decision sent without an answer, read at its revision in the alert', () => {
+  const waiting = { id: 'w', alertId: 'g1', action: 'dismiss', revision: 1, note: ' backfire ', operator: 'Bob', asked: false };
+  const alice = { action: 'escalate', operator: 'Alice' };
+  assert.equal(decisionOutcome(waiting, null), 'gone');
+  assert.equal(decisionOutcome(waiting, record('g1', [alice])), 'none', 'nothing at its place yet');
+  // Node-RED trims the note
+  assert.equal(decisionOutcome(waiting, record('g1', [alice, { action: 'dismiss', operator: 'Bob', note: 'backfire' }])), 'recorded');
+  assert.equal(decisionOutcome(waiting, record('g1', [alice, { action: 'dismiss', operator: 'Bob', note: 'backfire' }, alice])), 'recorded', 'later decisions change nothing');
+  assert.equal(decisionOutcome(waiting, record('g1', [alice, { action: 'dismiss', operator: 'Carol', note: 'backfire' }])), 'other', 'another operator\'s, the same');
+  assert.equal(decisionOutcome(waiting, record('g1', [alice, { action: 'confirm', operator: 'Bob', note: 'backfire' }])), 'other');
+  assert.equal(decisionOutcome(waiting, record('g1', [alice, { action: 'dismiss', operator: 'Bob' }])), 'other', 'without its note');
+  assert.equal(decisionOutcome({ ...waiting, revision: 0 }, record('g1', [alice, { action: 'dismiss', operator: 'Bob', note: 'backfire' }])), 'other', 'at another place: refused there');
+  assert.equal(decisionOutcome({ ...waiting, operator: '' }, record('g1', [alice, { action: 'dismiss', operator: 'bob@city', note: 'backfire' }])), 'recorded', 'who it was recorded under not known');
+});

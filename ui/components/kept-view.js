@@ -1,0 +1,84 @@
+// What the console keeps of the operator's view when the widget is built again. Dashboard 2.0
+// re-creates its widgets after every reconnection (a Node-RED restart, a Full deploy, a deploy
+// touching the console, a network drop): the alert open, the notes typed and a decision still
+// waiting for Node-RED's answer would otherwise be lost. They are kept in the tab's
+// sessionStorage (two tabs are two operators), under the widget's id.
+
+export const KEPT_VIEW_KEY_PREFIX = 'vigie-console-view:'
+/** As the note's field allows, and as Node-RED keeps. */
+const NOTE_MAX = 1000
+
+/** An empty view: nothing open, no note, no decision waiting. */
+export function emptyView () {
+    return { selectedId: null, openedByOperator: false, notes: {}, decisionWaiting: null, operatorAs: null }
+}
+
+/**
+ * The view kept for `widgetId` in `storage` (sessionStorage), or an empty one: a storage that
+ * refuses (private mode, quota) or holds something unusable keeps nothing. Never throws.
+ */
+export function readKeptView (storage, widgetId) {
+    const out = emptyView()
+    let kept = null
+    try {
+        const raw = storage ? storage.getItem(KEPT_VIEW_KEY_PREFIX + widgetId) : null
+        kept = raw ? JSON.parse(raw) : null
+    } catch (_e) { /* refused, or not JSON: nothing kept */ }
+    if (!kept || typeof kept !== 'object') return out
+    if (typeof kept.selectedId === 'string' && kept.selectedId) out.selectedId = kept.selectedId
+    out.openedByOperator = kept.openedByOperator === true
+    if (kept.notes && typeof kept.notes === 'object') {
+        for (const [id, text] of Object.entries(kept.notes)) if (typeof text === 'string' && text) out.notes[id] = text.slice(0, NOTE_MAX)
+    }
+    const w = kept.decisionWaiting
+    if (w && typeof w === 'object' && (typeof w.id === 'string' || typeof w.id === 'number') && typeof w.alertId === 'string' && typeof w.action === 'string' && Number.isInteger(w.revision) && w.revision >= 0) {
+        out.decisionWaiting = {
+            id: w.id,
+            alertId: w.alertId,
+            action: w.action,
+            revision: w.revision,
+            note: typeof w.note === 'string' ? w.note.slice(0, NOTE_MAX) : '',
+            operator: typeof w.operator === 'string' ? w.operator : '',
+            asked: w.asked === true
+        }
+    }
+    const as = kept.operatorAs
+    if (as && typeof as.entered === 'string' && typeof as.recorded === 'string') out.operatorAs = { entered: as.entered, recorded: as.recorded }
+    return out
+}
+
+/** Keeps `view` for `widgetId`; a storage that refuses keeps nothing (the console works on). */
+export function keepView (storage, widgetId, view) {
+    try {
+        if (storage) storage.setItem(KEPT_VIEW_KEY_PREFIX + widgetId, JSON.stringify(view))
+    } catch (_e) { /* quota, private mode */ }
+}
+
+/**
+ * The notes of the alerts still listed: a note goes with its alert when the alert leaves the
+ * list, so what is kept stays bounded. The same object when nothing goes.
+ */
+export function notesStillListed (notes, records) {
+    const listed = new Set(records.map(r => r.alert.id))
+    const ids = Object.keys(notes)
+    if (ids.every(id => listed.has(id))) return notes
+    const out = {}
+    for (const id of ids) if (listed.has(id)) out[id] = notes[id]
+    return out
+}
+
+/**
+ * What became of a decision sent without an answer, read from its alert as Node-RED shows it
+ * now (`record`, or null when the alert is no longer listed). Node-RED records a decision only
+ * on the revision it was made on, so it can only be at that place in the alert's decisions:
+ * 'recorded' (ours is there), 'other' (another operator's took that place: ours was refused),
+ * 'none' (nothing there: not recorded, or not yet), 'gone' (the alert left the list).
+ */
+export function decisionOutcome (waiting, record) {
+    if (!record) return 'gone'
+    const d = record.decisions[waiting.revision]
+    if (!d) return 'none'
+    const note = (waiting.note || '').trim().slice(0, NOTE_MAX)
+    const ours = d.action === waiting.action && (d.note || '') === note && (!waiting.operator || d.operator === waiting.operator)
+    return ours ? 'recorded' : 'other'
+}
