@@ -204,6 +204,61 @@ describe('alert-dashboard queue in Chromium: held order, times, no offline toast
     assert.equal((await queueIds(alice))[0], skid);
   });
 
+  it('keyboard only: the queue is one stop of Tab, the arrow keys move in it, Enter opens; a few Tabs then reach the decisions, whatever the number of alerts; Enter on Confirm keeps the focus there', async () => {
+    const mine = Array.from({ length: 40 }, (_, i) => id(`kbq-${i}`));
+    mine.forEach((x, i) => server.inject('dash', { payload: alert(x, 'glass_break', agoS(500 - i * 10)) }));
+    const alice = await openConsole('Alice');
+    await alice.locator(`[data-alert-id="${mine[39]}"]`).waitFor({ timeout: 30_000 });
+    await pointAway(alice);
+    const focused = () => alice.evaluate(() => document.activeElement?.getAttribute('data-alert-id') ?? document.activeElement?.getAttribute('data-test') ?? document.activeElement?.tagName ?? null);
+    const inQueue = () => alice.evaluate(() => !!document.activeElement?.closest('[data-test=queue-box]'));
+
+    // Tab from the operator's name into the queue: the row of the alert open (the newest, opened at load)
+    await alice.locator('[data-test=operator]').focus();
+    for (let i = 0; i < 10 && !(await inQueue()); i++) await alice.keyboard.press('Tab');
+    assert.ok(await inQueue(), 'the queue is reachable by Tab');
+    const open = await alice.getAttribute('[data-test=detail]', 'data-shown-alert');
+    assert.equal(await focused(), open, 'Tab stops at the row of the alert open');
+    await held(alice, true);
+    // one stop: the next Tab leaves the queue, Shift+Tab comes back to the same row
+    await alice.keyboard.press('Tab');
+    assert.equal(await inQueue(), false, 'one Tab leaves the queue, not one per alert');
+    await alice.keyboard.press('Shift+Tab');
+    assert.equal(await focused(), open);
+
+    // the arrow keys move through the rows, in the order shown (held meanwhile)
+    const order = await queueIds(alice);
+    const at = order.indexOf(open);
+    await alice.keyboard.press('ArrowDown');
+    await alice.keyboard.press('ArrowDown');
+    assert.equal(await focused(), order[at + 2]);
+    await alice.keyboard.press('ArrowUp');
+    assert.equal(await focused(), order[at + 1]);
+    await alice.keyboard.press('End');
+    assert.equal(await focused(), order[order.length - 1]);
+    await alice.keyboard.press('Home');
+    assert.equal(await focused(), order[0]);
+    const target = mine[20];
+    for (let i = 0; i < order.length && (await focused()) !== target; i++) await alice.keyboard.press('ArrowDown');
+    assert.equal(await focused(), target);
+    await alice.keyboard.press('Enter');
+    await alice.waitForSelector(`[data-test=detail][data-shown-alert="${target}"][data-settled=yes]`, { state: 'attached', timeout: 30_000 });
+    assert.equal(await focused(), target, 'Enter opens it; the focus stays on its row');
+    assert.ok((await queueIds(alice)).length >= 40);
+
+    // from the row opened to Confirm: past the note, a few Tabs
+    let tabs = 0;
+    while ((await focused()) !== 'confirm' && tabs < 40) {
+      await alice.keyboard.press('Tab');
+      tabs++;
+    }
+    assert.equal(await focused(), 'confirm');
+    assert.ok(tabs <= 4, `Confirm reached in ${tabs} Tabs from the row`);
+    await alice.keyboard.press('Enter');
+    await alice.waitForFunction((x) => document.querySelector(`[data-alert-id="${x}"]`)?.className.includes('vg-state-confirmed'), target, { timeout: 30_000 });
+    assert.equal(await focused(), 'confirm', 'the focus stays on Confirm while, and after, its answer comes (not on the page)');
+  });
+
   it('touch: a tap holds the order for QUEUE_HOLD_AFTER_PRESS_MS (the page\'s clock faked), a new alert meanwhile waits; then the queue is in order', async () => {
     // A touch screen has no hover: only the tap holds the order (a tap's pointer leaves on lifting).
     // The page runs on Playwright's fake clock, installed before it loads so that every timer and
@@ -414,13 +469,14 @@ describe('alert-dashboard queue in Chromium: an alert that leaves the list while
     // at start the newest opens: it must still be open after Enter on the removed row
     await page.waitForSelector('[data-test=detail][data-shown-alert="kb-10"]', { timeout: 10_000 });
 
-    // the pointer away from the queue; Tab from the operator's name to the row of the alert that will leave
+    // the pointer away from the queue; Tab from the operator's name into the queue, the arrow keys to the row of the alert that will leave
     const video = (await page.locator('[data-test=video]').boundingBox())!;
     await page.mouse.move(video.x + video.width / 2, video.y + video.height / 2);
     await page.locator('[data-test=operator]').focus();
     const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-alert-id') ?? document.activeElement?.getAttribute('data-removed-id') ?? null);
-    for (let i = 0; i < 20 && (await focused()) !== 'kb-leaving'; i++) await page.keyboard.press('Tab');
-    assert.equal(await focused(), 'kb-leaving', 'its row is reached by Tab');
+    for (let i = 0; i < 20 && (await focused()) !== 'kb-10'; i++) await page.keyboard.press('Tab');
+    for (let i = 0; i < 20 && (await focused()) !== 'kb-leaving'; i++) await page.keyboard.press('ArrowDown');
+    assert.equal(await focused(), 'kb-leaving', 'its row is reached by keyboard');
     await page.waitForSelector('[data-test=queue-box][data-held=yes]', { state: 'attached', timeout: 10_000 });
     const rowBefore = await page.evaluateHandle(() => document.activeElement);
 

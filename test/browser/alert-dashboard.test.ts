@@ -489,9 +489,15 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     await bob.setViewportSize({ width: 1920, height: 1080 });
     await bob.screenshot({ path: path.join(artifacts, 'alert-dashboard-conflict-1920x1080.png') });
 
-    // his explicit second click sends it, on the revision he was shown
-    await bob.locator('[data-test=ask-yes]').click();
+    // The question has the focus on its button that changes nothing: a key pressed twice never overrides Alice.
+    const focusedTest = () => bob.evaluate(() => document.activeElement?.getAttribute('data-test') ?? null);
+    assert.equal(await focusedTest(), 'ask-no');
+    // his explicit second choice sends it, on the revision he was shown (by keyboard: Shift+Tab, Enter)
+    await bob.keyboard.press('Shift+Tab');
+    assert.equal(await focusedTest(), 'ask-yes');
+    await bob.keyboard.press('Enter');
     await waitFor(() => outputsOf('decision', 'c-gun').length === 2, 30_000, 'Bob\'s dismiss');
+    assert.equal(await focusedTest(), 'dismiss', 'the focus goes back to the button the question was about');
     assert.deepEqual(outputsOf('decision', 'c-gun').map((d) => `${d.operator}:${d.action}:${d.revision}`), ['Alice:escalate:0', 'Bob:dismiss:1']);
     for (const page of [alice, bob]) await page.waitForFunction(() => document.querySelector('[data-test=detail-state]')?.textContent === 'dismissed', null, { timeout: 30_000 });
     assert.equal(await bob.locator('[data-test=ask]').count(), 0);

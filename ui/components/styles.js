@@ -91,7 +91,9 @@ const css = `
 .vigie-actions.vg-stuck { box-shadow: 0 -8px 8px -6px rgba(0, 0, 0, 0.35); }
 .vigie-actions textarea { flex: 1 1 140px; min-height: 44px; padding: 6px 8px; border: 1px solid var(--vg-line); border-radius: 4px; color: inherit; background: transparent; font: inherit; resize: vertical; }
 .vigie-btn { min-height: 44px; min-width: 110px; padding: 6px 14px; border-radius: 6px; border: none; font-size: 16px; font-weight: 600; color: #fff; cursor: pointer; }
-.vigie-btn:disabled { opacity: 0.45; cursor: not-allowed; }
+/* aria-disabled (not disabled) while an answer is awaited: a button pressed by keyboard keeps the focus */
+.vigie-btn:disabled, .vigie-btn[aria-disabled=true] { opacity: 0.45; cursor: not-allowed; }
+.vigie-btn:focus-visible { outline: 3px solid var(--vg-blue); outline-offset: 2px; }
 .vigie-btn.vg-confirm { background: var(--vg-green); } .vigie-btn.vg-dismiss { background: var(--vg-grey); }
 .vigie-btn.vg-escalate { background: #6a1b9a; } .vigie-btn.vg-move { background: var(--vg-amber); color: #222; }
 .vigie-actions .vigie-error.vg-inline, .vigie-actions .vigie-notice.vg-inline { flex: 1 1 100%; }
