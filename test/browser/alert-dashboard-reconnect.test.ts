@@ -203,6 +203,38 @@ describe('alert-dashboard across reconnections (network drop, Full deploy) in Ch
     await waitFor(() => decisionsOut('full-1').length === 2 || undefined, 30_000, 'Alice\'s dismissal');
     assert.deepEqual(decisionsOut('full-1').map((d) => `${d.operator}:${d.action}:${d.revision}:${d.note ?? ''}`), ['Bob:escalate:0:', 'Alice:dismiss:1:backfire, I think']);
   });
+
+  it('a page opened before the console was deployed: once deployed, its actions reach Node-RED without reloading the page', async () => {
+    const deploy = async (flows: unknown[]) => {
+      const { rev } = (await (await fetch(`${server.baseUrl}/admin/flows`, { headers: { 'Node-RED-API-Version': 'v2' } })).json()) as { rev: string };
+      const r = await fetch(`${server.baseUrl}/admin/flows`, {
+        method: 'POST',
+        headers: { 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'nodes', 'Content-Type': 'application/json' },
+        body: JSON.stringify({ flows, rev }),
+      });
+      assert.equal(r.status, 200);
+    };
+    await deploy(consoleFlow().filter((n) => n.id !== 'dash'));
+    const zoe = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+    pages.set('Zoe', zoe);
+    await zoe.goto(`${server.baseUrl}/dashboard/alerts`);
+    // the dashboard's page is shown (its configuration came over the connection), without a console
+    await zoe.waitForFunction(() => !!document.querySelector('#app')?.textContent?.includes('Alerts'), null, { timeout: 30_000 });
+    assert.equal(await zoe.locator('.vigie-console').count(), 0);
+    // the console is deployed while the page is open: Dashboard 2.0 adds the widget to it
+    await deploy(consoleFlow());
+    await zoe.waitForSelector('.vigie-console[data-loaded=yes]', { state: 'attached', timeout: 60_000 });
+    await zoe.fill('[data-test=operator]', 'Zoe');
+    await zoe.locator('[data-test=operator]').blur();
+    server.inject('dash', { payload: consoleDetection('first-1', 'explosion', agoS(3)) });
+    await openAlert(zoe, 'first-1');
+    await settledOn(zoe, 'first-1');
+    await zoe.locator('[data-test=escalate]').click();
+    await waitFor(() => decisionsOut('first-1').length === 1 || undefined, 30_000, 'Zoe\'s escalation');
+    assert.deepEqual(decisionsOut('first-1').map((d) => `${d.operator}:${d.action}`), ['Zoe:escalate']);
+    await zoe.waitForFunction(() => document.querySelector('[data-test=detail-state]')?.textContent === 'escalated', null, { timeout: 30_000 });
+    assert.equal(await zoe.locator('[data-test=error]').count(), 0);
+  });
 });
 
 describe('alert-dashboard across a real Node-RED restart in Chromium', { timeout: 300_000 }, () => {
