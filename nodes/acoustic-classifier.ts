@@ -256,12 +256,17 @@ export = function (RED: NodeAPI) {
         let det: Detector;
         try {
           det = detectorFor(block.sensor, model);
-          lastSetupError = '';
+          if (lastSetupError) {
+            lastSetupError = '';
+            clearNodeFailure(node);
+          }
         } catch (e) {
-          // A model without any ticked class fails every block: said once, the status keeps saying it.
+          // A model without any ticked class, or a hop or window that do not fit its window,
+          // fails every block: said once, the status keeps saying it, and so does the health report.
           const m = (e as Error).message;
           if (m === lastSetupError) return;
           lastSetupError = m;
+          reportFailed(m);
           throw e;
         }
         const out = await det.process({ start: block.start, time: block.time, sampleRate: block.sampleRate, channels: r.channels });

@@ -440,6 +440,14 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     // the tiny model's window is 16000 samples at 16 kHz
     assert.match(got.errors[0], /setting hopMs: expected 1 ms up to the window length \(1000 ms\), got 1500$/);
     assert.deepEqual(cls.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'bad setting hopMs: 1500' });
+    // It classifies nothing: the health report names it (it is known at the first block, once the model's window is).
+    const failed = healthReport({ package: 'p', version: '0', nodeRed: '4', startedAt: Date.now() }).failed;
+    assert.deepEqual(
+      failed.map((x) => [x.node, x.id, x.reason]),
+      [['acoustic-classifier', 'cls', 'setting hopMs: expected 1 ms up to the window length (1000 ms), got 1500']],
+    );
+    await helper.unload();
+    assert.deepEqual(healthReport({ package: 'p', version: '0', nodeRed: '4', startedAt: Date.now() }).failed, [], 'cleared when it closes');
   });
 
   it('two classifiers share one model session, released when they close', async () => {
