@@ -41,6 +41,8 @@ interface ModelConfigNode extends Node {
 interface SensorConfigNode extends Node {
   /** Undefined when the sensor's configuration is invalid (the config node says why). */
   readonly sensor: SensorInfo | undefined;
+  /** Why the configuration is invalid, when it is. */
+  readonly sensorError?: string;
 }
 
 /** No block for this long: the status stops showing the last level (the source stopped). */
@@ -68,6 +70,10 @@ export = function (RED: NodeAPI) {
     const channelMisfits = new Map<string, number>();
     let lastSetupError = '';
     let closed = false;
+    // A sensor whose configuration is invalid: blocks are still classified, but detections go
+    // out without its position (sensorInfo), so the status stays red rather than "ready".
+    const sensorFault = sensorNode && !sensorNode.sensor ? `sensor: ${sensorNode.sensorError ?? 'invalid configuration'}` : '';
+    if (sensorFault) node.error(`${sensorFault}; detections go out without the sensor's position (sensorInfo)`);
     let lastModelError = '';
     let lastDetection = '';
     let options: Omit<DetectorOptions, 'model' | 'sensor'>;
@@ -132,7 +138,7 @@ export = function (RED: NodeAPI) {
       const s = source.state;
       if (s.state === 'loading') node.status({ fill: 'yellow', shape: 'ring', text: 'loading model' });
       else if (s.state === 'failed') node.status({ fill: 'red', shape: 'ring', text: shortText(`model failed: ${s.error.message}`) });
-      else if (s.state === 'ready' && !lastDetection) node.status({ fill: 'green', shape: 'dot', text: `ready (${s.model.card.name})` });
+      else if (s.state === 'ready' && !lastDetection) node.status(sensorFault ? { fill: 'red', shape: 'ring', text: errorStatus(new Error(sensorFault)) } : { fill: 'green', shape: 'dot', text: `ready (${s.model.card.name})` });
     };
     /** Failed while the model cannot be loaded; well again once it loads (the file is watched and reloaded when it changes). */
     const reportModelHealth = (): void => {

@@ -79,7 +79,12 @@ export = function (RED: NodeAPI) {
           continuationSec: setting('continuationS'),
         });
       }
-      showStatus({ fill: 'green', shape: 'dot', text: mode === 'fusion' ? 'fusion: waiting' : 'single array: ready' });
+      if (chosen && !chosen.sensor) {
+        // Its detections find no geometry: they go on unlocated (method "none").
+        const sensorFault = `sensor: ${chosen.sensorError ?? 'invalid configuration'}`;
+        node.error(`${sensorFault}; its detections cannot be located`);
+        showStatus({ fill: 'red', shape: 'ring', text: errorStatus(new Error(sensorFault)) });
+      } else showStatus({ fill: 'green', shape: 'dot', text: mode === 'fusion' ? 'fusion: waiting' : 'single array: ready' });
     } catch (err) {
       configError = (err as Error).message;
       node.status({ fill: 'red', shape: 'ring', text: errorStatus(err) });

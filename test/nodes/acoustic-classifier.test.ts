@@ -428,6 +428,24 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     }
   });
 
+  it('a vigie-sensor whose configuration is invalid: red status rather than "ready", an error naming why; blocks are still classified', async () => {
+    const f: Any[] = flow({ path: TINY }, { sensor: 'sensor-1' });
+    f.push({ id: 'sensor-1', type: 'vigie-sensor', sensorId: 'north-1', lat: 'abc', lon: 4.3872, heightM: 4, headingDeg: 30, array: 'mono', clock: 'ntp' });
+    await helper.load(NODES, f);
+    const got = collect();
+    const cls = helper.getNode('cls');
+    await waitFor(() => helper.getNode('model-1').source.state.state === 'ready', 60_000, 'model ready');
+    await waitFor(() => cls.status.lastCall?.args[0]?.fill === 'red' || undefined, 10_000, 'a red status once the model is ready');
+    assert.deepEqual(cls.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'bad sensor: lat' });
+    const errors = cls.error.args.map((a: Any[]) => String(a[0])).filter((e: string) => e.startsWith('sensor:'));
+    assert.deepEqual(errors, ['sensor: lat: expected a number from -90 to 90, got "abc"; detections go out without the sensor\'s position (sensorInfo)']);
+    const r = ring('north-1', 16000, 1, 2);
+    r.write([streetNoise(16000, 0.01, 1)]);
+    cls.receive({ payload: block('north-1', 0, 1600, 16000) });
+    await waitFor(() => got.completed > 0 || got.errors.length > 0 || undefined, 60_000, 'the block handled');
+    assert.deepEqual(got.errors, []);
+  });
+
   it('a hop longer than the model window: the whole reason in the error, "bad setting hopMs: 1500" in the status', async () => {
     await helper.load(NODES, flow({ path: TINY }, { hopMs: 1500 }));
     const got = collect();

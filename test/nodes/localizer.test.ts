@@ -96,6 +96,23 @@ describe('localizer node: single array', () => {
     assert.equal(st.fill, 'green');
   });
 
+  it('a chosen vigie-sensor whose configuration is invalid: a red status and an error naming why; its detections go on unlocated', async () => {
+    const det = detectionFromSimulatedStreet(250);
+    await helper.startServer();
+    const f = flow();
+    f[1] = { ...sensorCfg, lat: 'abc' };
+    await helper.load([sensorNode, localizerNode], f);
+    const loc = helper.getNode('loc');
+    assert.deepEqual(loc.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'bad sensor: lat' });
+    // (The spy is shared by every node: the vigie-sensor's own error is among them.)
+    const errors = loc.error.args.map((a: Any[]) => String(a[0])).filter((e: string) => e.startsWith('sensor:'));
+    assert.deepEqual(errors, ['sensor: lat: expected a number from -90 to 90, got "abc"; its detections cannot be located']);
+    const got = collect(helper.getNode('out'));
+    loc.receive({ payload: det, topic: 'north-1/gunshot' });
+    await waitFor(() => got.length === 1, 10_000, 'the detection, unlocated');
+    assert.equal(got[0].payload.location.method, 'none');
+  });
+
   it('passes an unlocalisable event on with method "none" and a reason (no geometry; audio not in the ring)', async () => {
     const det = detectionFromSimulatedStreet(10);
     await helper.startServer();
