@@ -17,6 +17,7 @@ import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer }
 import { artifactsDir as artifacts, launchChromium } from '../support/browser';
 import { consoleDetection, openConsoleAs } from '../support/console-page';
 import { makeUserDir, repoRoot, RunningNodeRed, startNodeRed } from '../support/nodered';
+import { HeldSocket, holdableSocket } from '../support/held-socket';
 import { waitFor } from '../support/wait';
 
 const agoS = (s: number) => Date.now() / 1000 - s;
@@ -154,18 +155,10 @@ describe('alert-dashboard across reconnections (network drop, Full deploy) in Ch
     server.inject('dash', { payload: consoleDetection('full-2', 'scream', agoS(2)) });
     const bob = await openConsole('Bob');
     // what Node-RED sends Alice's page can be held back, in order
-    const gate = { holding: false, frames: [] as Array<string | Buffer>, release: () => undefined as void };
-    const alice = await openConsole('Alice', (page) =>
-      page.routeWebSocket(/socket\.io/, (ws) => {
-        const toServer = ws.connectToServer();
-        toServer.onMessage((m) => (gate.holding ? gate.frames.push(m) : ws.send(m)));
-        ws.onMessage((m) => toServer.send(m));
-        gate.release = () => {
-          gate.holding = false;
-          for (const m of gate.frames.splice(0)) ws.send(m);
-        };
-      }),
-    );
+    let gate!: HeldSocket;
+    const alice = await openConsole('Alice', async (page) => {
+      gate = await holdableSocket(page);
+    });
     for (const page of [alice, bob]) {
       await openAlert(page, 'full-1');
       await settledOn(page, 'full-1');

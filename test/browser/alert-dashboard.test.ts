@@ -13,6 +13,7 @@ import { listAuditFiles, verifyAuditFiles } from '../../lib/alerts/audit';
 import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer } from '../support/dashboard-server';
 import { artifactsDir as artifacts, CHROMIUM, CHROMIUM_ARGS, launchChromium } from '../support/browser';
 import { consoleDetection } from '../support/console-page';
+import { HeldSocket, holdableSocket } from '../support/held-socket';
 import { waitFor } from '../support/wait';
 
 const now = () => Date.now() / 1000;
@@ -447,20 +448,13 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
   it('two operators decide on one alert: the later decision, made on a stale view, is refused and asked; confirmed, it goes out', async () => {
     const alice = await openConsole('Alice', { key: 'Alice-conflict', viewport: { width: 1366, height: 768 } });
     // Bob's network is slow: what Node-RED sends his page can be held back, in order
-    const gate = { holding: false, frames: [] as Array<string | Buffer>, release: () => undefined as void };
+    let gate!: HeldSocket;
     const bob = await openConsole('Bob', {
       key: 'Bob-conflict',
       viewport: { width: 1366, height: 768 },
-      prepare: (page) =>
-        page.routeWebSocket(/socket\.io/, (ws) => {
-          const toServer = ws.connectToServer();
-          toServer.onMessage((m) => (gate.holding ? gate.frames.push(m) : ws.send(m)));
-          ws.onMessage((m) => toServer.send(m));
-          gate.release = () => {
-            gate.holding = false;
-            for (const m of gate.frames.splice(0)) ws.send(m);
-          };
-        }),
+      prepare: async (page) => {
+        gate = await holdableSocket(page);
+      },
     });
     server.inject('dash', { payload: alert('c-gun', 'gunshot', 3, { location: located(73), camera: camera('on-target'), video: server.videoFor('c-gun', 'cam-place') }) });
     for (const page of [alice, bob]) {
