@@ -114,6 +114,25 @@ describe('alert-dashboard across reconnections (network drop, Full deploy) in Ch
     assert.equal(await alice.inputValue('[data-test=note]'), '', 'the note went with the decision');
   });
 
+  it('an alert that came during a network drop is announced when the console is back (banner and chime); those it listed before are not', async () => {
+    server.inject('dash', { payload: consoleDetection('before-1', 'crash', agoS(30)) });
+    server.inject('dash', { payload: consoleDetection('before-2', 'scream', agoS(20)) });
+    const alice = await openConsole('Alice');
+    await alice.locator('[data-alert-id="before-2"]').waitFor({ timeout: 30_000 });
+    await openAlert(alice, 'before-1');
+    await markWidget(alice);
+    await alice.context().setOffline(true);
+    await alice.waitForSelector('.vigie-console[data-connected=no]', { state: 'attached', timeout: 30_000 });
+    server.inject('dash', { payload: consoleDetection('meanwhile-1', 'gunshot', agoS(1)) });
+    await alice.context().setOffline(false);
+    await rebuilt(alice);
+    await alice.locator('[data-alert-id="meanwhile-1"]').waitFor({ timeout: 30_000 });
+    // A fresh widget counts from 0: one announcement, for the alert that came meanwhile only.
+    await alice.waitForSelector('.vigie-console[data-announced="1"]', { state: 'attached', timeout: 10_000 });
+    assert.match(await textOf(alice, 'banner'), /^New alert: Gunshot/);
+    assert.equal(await alice.getAttribute('[data-test=detail]', 'data-shown-alert'), 'before-1', 'the alert open stays open');
+  });
+
   it('no answer in time while connected: the console does not say "not recorded"; it says "recorded" once Node-RED shows the decision', async () => {
     server.inject('dash', { payload: consoleDetection('late-1', 'tire_skid', agoS(5)) });
     // Alice's link is slow: her decision can be held on its way to Node-RED

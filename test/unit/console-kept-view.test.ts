@@ -32,6 +32,7 @@ test('a view kept is read back for the same widget, and only for it', () => {
     notes: { a2: 'man in a red jacket', a5: 'bins' },
     decisionWaiting: { id: 'w1', alertId: 'a2', action: 'dismiss', revision: 1, note: 'man in a red jacket', operator: 'Alice', asked: false },
     operatorAs: { entered: 'Alice', recorded: 'alice@city' },
+    listedIds: ['a5', 'a2', 'a1'],
   };
   keepView(s, 'dash-1', view);
   assert.deepEqual([...s.items.keys()], [`${KEPT_VIEW_KEY_PREFIX}dash-1`]);
@@ -76,4 +77,14 @@ test('what became of a decision sent without an answer, read at its revision in 
   assert.equal(decisionOutcome(waiting, record('g1', [alice, { action: 'dismiss', operator: 'Bob' }])), 'other', 'without its note');
   assert.equal(decisionOutcome({ ...waiting, revision: 0 }, record('g1', [alice, { action: 'dismiss', operator: 'Bob', note: 'backfire' }])), 'other', 'at another place: refused there');
   assert.equal(decisionOutcome({ ...waiting, operator: '' }, record('g1', [alice, { action: 'dismiss', operator: 'bob@city', note: 'backfire' }])), 'recorded', 'who it was recorded under not known');
+});
+
+test('the alerts listed are kept as ids only, bounded; anything else is dropped', () => {
+  const s = storage();
+  s.items.set(`${KEPT_VIEW_KEY_PREFIX}d`, JSON.stringify({ listedIds: ['a', 3, null, 'b', { id: 'c' }] }));
+  assert.deepEqual(readKeptView(s, 'd').listedIds, ['a', 'b']);
+  s.items.set(`${KEPT_VIEW_KEY_PREFIX}d`, JSON.stringify({ listedIds: Array.from({ length: 5000 }, (_, i) => `id-${i}`) }));
+  assert.equal(readKeptView(s, 'd').listedIds.length, 1000);
+  s.items.set(`${KEPT_VIEW_KEY_PREFIX}d`, JSON.stringify({ listedIds: 'a,b' }));
+  assert.equal(readKeptView(s, 'd').listedIds, null, 'not a list: nothing kept (a first load)');
 });

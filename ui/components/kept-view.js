@@ -7,10 +7,12 @@
 export const KEPT_VIEW_KEY_PREFIX = 'vigie-console-view:'
 /** As the note's field allows, and as Node-RED keeps. */
 const NOTE_MAX = 1000
+/** Node-RED lists at most 200 alerts (maxShown); a few more are tolerated, never an unbounded list. */
+const LISTED_IDS_MAX = 1000
 
 /** An empty view: nothing open, no note, no decision waiting. */
 export function emptyView () {
-    return { selectedId: null, openedByOperator: false, notes: {}, decisionWaiting: null, operatorAs: null }
+    return { selectedId: null, openedByOperator: false, notes: {}, decisionWaiting: null, operatorAs: null, listedIds: null }
 }
 
 /**
@@ -44,6 +46,9 @@ export function readKeptView (storage, widgetId) {
     }
     const as = kept.operatorAs
     if (as && typeof as.entered === 'string' && typeof as.recorded === 'string') out.operatorAs = { entered: as.entered, recorded: as.recorded }
+    // The alerts the console listed last: one that is new to it when it is built again came
+    // meanwhile (during a network drop, a restart), and is announced with the chime.
+    if (Array.isArray(kept.listedIds)) out.listedIds = kept.listedIds.filter(id => typeof id === 'string').slice(0, LISTED_IDS_MAX)
     return out
 }
 
