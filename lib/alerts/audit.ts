@@ -246,6 +246,12 @@ export class AuditLog {
       // not there (its directory went away): nothing of the line was written
     }
     if (size === this.fileBytes + bytes) return true;
+    if (size === this.fileBytes + bytes - 1) {
+      // The whole entry, all but its newline: it counts (as open() takes it after a restart),
+      // and the next one starts a new file rather than joining this line.
+      this.file = undefined;
+      return true;
+    }
     if (size === undefined || size === this.fileBytes) {
       if (this.fileBytes === 0) {
         // The header of a new file failed: the next write starts a file again, with a header.

@@ -601,3 +601,29 @@ test('a write that fails after its whole line reached the file (an error closing
   assert.equal(r.ok, true, JSON.stringify(r.break));
   assert.deepEqual([r.entries, r.cuts], [5, []]);
 });
+
+test('a write the disk cuts just before its newline: the entry counts, the next starts a new file linked to it, and the log verifies', () => {
+  const { dir, c, file } = oneFile(2);
+  const log = new AuditLog({ dir, now: c.now });
+  const realAppend = fs.appendFileSync;
+  const append = mock.method(require('node:fs') as typeof fs, 'appendFileSync', (f: fs.PathOrFileDescriptor, data: string | Uint8Array, opts?: fs.WriteFileOptions) => {
+    realAppend(f, String(data).slice(0, -1), opts);
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  });
+  let entry;
+  try {
+    entry = log.append({ type: 'decision', actor: 'alice', details: {} });
+  } finally {
+    append.mock.restore();
+  }
+  assert.equal(entry.seq, 4, 'the entry counts');
+  log.append({ type: 'decision', actor: 'bob', details: {} });
+  const files = listAuditFiles(dir);
+  assert.equal(files.length, 2, 'the next entry went to a new file, not after the line without its newline');
+  assert.equal(fs.readFileSync(file, 'utf8').endsWith('}'), true);
+  const header = JSON.parse(lines(files[1])[0]);
+  assert.deepEqual([header.prev, header.seq], [entry.hash, 5]);
+  const r = verifyAuditFiles(files);
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.deepEqual([r.entries, r.lastSeq], [3 + 1 + 2, 6]);
+});
