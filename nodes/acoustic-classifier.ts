@@ -144,7 +144,12 @@ export = function (RED: NodeAPI) {
     const reportModelHealth = (): void => {
       const s = source.state;
       if (s.state === 'failed') reportFailed(`model: ${s.error.message}`);
-      else if (s.state === 'ready') clearNodeFailure(node);
+      else if (s.state === 'ready') {
+        clearNodeFailure(node);
+        // A setup fault is the model's and the settings' together: with a new model it is
+        // looked at afresh at the next block, and told (and reported) again if it remains.
+        lastSetupError = '';
+      }
     };
     const onState = (): void => {
       if (closed) return;

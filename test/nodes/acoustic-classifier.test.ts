@@ -468,6 +468,41 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     assert.deepEqual(healthReport({ package: 'p', version: '0', nodeRed: '4', startedAt: Date.now() }).failed, [], 'cleared when it closes');
   });
 
+  it('a hop that does not fit stays failed in the health report when the model file is replaced by another that does not fit either', async () => {
+    const info = { package: 'p', version: '0', nodeRed: '4', startedAt: Date.now() };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-cls-hop-'));
+    try {
+      const file = path.join(dir, 'street.onnx');
+      fs.copyFileSync(TINY, file);
+      fs.copyFileSync(TINY.replace(/\.onnx$/, '.json'), path.join(dir, 'street.json'));
+      await helper.load(NODES, flow({ path: file }, { hopMs: 1500 }));
+      const got = collect();
+      const cls = helper.getNode('cls');
+      const source = helper.getNode('model-1').source;
+      await waitFor(() => source.state.state === 'ready', 60_000, 'model ready');
+      const r = ring('hop-2', 16000, 1, 2);
+      r.write([streetNoise(2 * 16000, 0.01, 1)]);
+      cls.receive({ payload: block('hop-2', 0, 1600, 16000) });
+      await waitFor(() => got.errors.length > 0 || undefined, 60_000, 'the hop refused');
+      assert.deepEqual(healthReport(info).failed.map((x) => x.id), ['cls']);
+      // The model file replaced (the same window): loaded afresh, the node is looked at again.
+      const first = source.state.model;
+      fs.copyFileSync(TINY, path.join(dir, 'next.onnx'));
+      fs.renameSync(path.join(dir, 'next.onnx'), file);
+      await waitFor(() => (source.state.state === 'ready' && source.state.model !== first) || undefined, 60_000, 'the replaced model loaded');
+      // (Fresh audio: what was written before the reload may have outlived the ring's 2 s.)
+      const at = r.write([streetNoise(1600, 0.01, 2)]);
+      cls.receive({ payload: block('hop-2', at, 1600, 16000) });
+      await waitFor(() => got.errors.length > 1 || undefined, 60_000, 'the hop refused again, with the new model');
+      assert.match(got.errors[1], /setting hopMs: expected 1 ms up to the window length \(1000 ms\), got 1500$/);
+      assert.deepEqual(healthReport(info).failed.map((x) => x.id), ['cls'], 'still failed');
+      assert.deepEqual(cls.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'bad setting hopMs: 1500' });
+    } finally {
+      await helper.unload();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('two classifiers share one model session, released when they close', async () => {
     const f = flow({ path: TINY });
     f.push({ id: 'cls2', type: 'acoustic-classifier', z: 'tab', model: 'model-1', labels: ['gunshot'], wires: [[], []] } as Any);
