@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- plain JS module of the widget
-import { decisionOutcome, emptyView, keepView, KEPT_VIEW_KEY_PREFIX, notesStillListed, readKeptView } from '../../ui/components/kept-view.js';
+import { decisionOutcome, emptyView, keepView, KEPT_VIEW_KEY_PREFIX, notesStillListed, readKeptView, waitingOperator } from '../../ui/components/kept-view.js';
 
 /** sessionStorage's interface over a Map; `refuse` makes it throw as a browser in private mode may. */
 function storage(refuse = false) {
@@ -87,4 +87,16 @@ test('the alerts listed are kept as ids only, bounded; anything else is dropped'
   assert.equal(readKeptView(s, 'd').listedIds.length, 1000);
   s.items.set(`${KEPT_VIEW_KEY_PREFIX}d`, JSON.stringify({ listedIds: 'a,b' }));
   assert.equal(readKeptView(s, 'd').listedIds, null, 'not a list: nothing kept (a first load)');
+});
+
+test('a waiting decision is compared with the name Node-RED recorded this console under, once known; before, with any operator', () => {
+  assert.equal(waitingOperator({ entered: 'Alice', recorded: 'alice@city' }, 'Alice'), 'alice@city');
+  assert.equal(waitingOperator({ entered: 'Alice', recorded: 'Alice' }, 'Alice'), 'Alice');
+  // No answer yet in this tab: with a dashboard login Node-RED records the logged-in user, not the name entered.
+  assert.equal(waitingOperator(null, 'Alice'), '');
+  assert.equal(waitingOperator({ entered: 'Bob', recorded: 'bob@city' }, 'Alice'), '', 'the name entered since');
+  // What that means for the outcome: the console's own decision, recorded under the login, is its own.
+  const waiting = { id: 'w', alertId: 'a', action: 'dismiss', revision: 0, note: '', operator: waitingOperator(null, 'Alice'), asked: false };
+  assert.equal(decisionOutcome(waiting, record('a', [{ action: 'dismiss', operator: 'alice@city' }])), 'recorded');
+  assert.equal(decisionOutcome({ ...waiting, operator: 'Alice' }, record('a', [{ action: 'dismiss', operator: 'alice@city' }])), 'other', 'what the typed name alone would say');
 });

@@ -73,6 +73,17 @@ export function notesStillListed (notes, records) {
 }
 
 /**
+ * The operator a decision waiting for its answer is compared with (see decisionOutcome): the
+ * name Node-RED recorded this console's actions under for the name entered, once an answer said
+ * so; '' (any operator) before, since with a dashboard login Node-RED records the logged-in user,
+ * not the name entered, and a console that compared that name would take its own decision for
+ * another operator's.
+ */
+export function waitingOperator (operatorAs, operatorName) {
+    return operatorAs && operatorAs.entered === operatorName && operatorAs.recorded ? operatorAs.recorded : ''
+}
+
+/**
  * What became of a decision sent without an answer, read from its alert as Node-RED shows it
  * now (`record`, or null when the alert is no longer listed). Node-RED records a decision only
  * on the revision it was made on, so it can only be at that place in the alert's decisions:
