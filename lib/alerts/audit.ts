@@ -440,12 +440,17 @@ function parseLine(line: string): ParsedLine {
 function whyNotResumed(cutFile: string, next: string | undefined, prevHash: string | undefined, prevSeq: number | undefined): string | undefined {
   if (next === undefined) return 'no later file resumes the chain from the entry before it (Vigie starts one at its next audit entry)';
   const nextName = path.basename(next);
-  let first: string | undefined;
+  let nextLines: string[];
   try {
-    first = readLines(next)[0];
+    nextLines = readLines(next);
   } catch (err) {
     return `the next file, ${nextName}, cannot be read: ${(err as Error).message}`;
   }
+  // The next file holds nothing whole either (its header cut too, or not written: a second
+  // failed write, or a crash as the writer resumed): it is checked in its turn, against the
+  // file after it, which must resume from the same last whole entry.
+  if (nextLines.length === 0 || (nextLines.length === 1 && parseLine(nextLines[0]).cut)) return undefined;
+  const first = nextLines[0];
   const h = first === undefined ? undefined : parseLine(first).entry;
   if (!h || h.type !== 'system' || h.details?.event !== 'file-open' || h.details.previousFile !== path.basename(cutFile)) {
     return `the next file, ${nextName}, does not start with a header naming ${path.basename(cutFile)} as its previous file`;

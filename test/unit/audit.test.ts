@@ -627,3 +627,46 @@ test('a write the disk cuts just before its newline: the entry counts, the next 
   assert.equal(r.ok, true, JSON.stringify(r.break));
   assert.deepEqual([r.entries, r.lastSeq], [3 + 1 + 2, 6]);
 });
+
+test('two writes cut in a row (the entry, then the new file\'s header): the log verifies, both cuts noted; a whole entry cut as well breaks it', () => {
+  const run = () => {
+    const { dir, c } = oneFile(2);
+    const log = new AuditLog({ dir, now: c.now });
+    const realAppend = fs.appendFileSync;
+    let cutsLeft = 2;
+    const append = mock.method(require('node:fs') as typeof fs, 'appendFileSync', (f: fs.PathOrFileDescriptor, data: string | Uint8Array, opts?: fs.WriteFileOptions) => {
+      if (cutsLeft-- > 0) {
+        realAppend(f, String(data).slice(0, 30), opts);
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      }
+      return realAppend(f, data, opts);
+    });
+    try {
+      for (let i = 0; i < 3; i++) {
+        try {
+          log.append({ type: 'decision', actor: 'bob', details: {} });
+          break;
+        } catch {
+          /* retried, as the shared log's backlog does */
+        }
+      }
+    } finally {
+      append.mock.restore();
+    }
+    return listAuditFiles(dir);
+  };
+  const files = run();
+  assert.equal(files.length, 3, 'the cut entry, a file with its header cut, the file that resumes');
+  assert.equal(lines(files[1]).length, 1);
+  const r = verifyAuditFiles(files);
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.deepEqual(r.cuts.map((x) => [path.basename(x.file), x.line, path.basename(x.resumedIn)]), [
+    [path.basename(files[0]), 4, path.basename(files[1])],
+    [path.basename(files[1]), 1, path.basename(files[2])],
+  ]);
+  // The last whole entry before the cut made unreadable: the resuming file links to it, not to the one before.
+  const tampered = run();
+  const l = lines(tampered[0]);
+  fs.writeFileSync(tampered[0], l.slice(0, -2).map((x) => x + '\n').join('') + l[l.length - 2].slice(0, 25));
+  assert.equal(verifyAuditFiles(tampered).ok, false);
+});
