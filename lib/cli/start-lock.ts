@@ -27,6 +27,8 @@ interface LockRecord {
   startedAt?: string;
   /** The host and pid namespace the pid belongs to (Linux), e.g. "gw-12 pid:[4026531836]". */
   pidNamespace?: string;
+  /** The machine's boot (Linux boot_id): a lock written on this host before its last boot is stale. */
+  bootId?: string;
 }
 
 export interface LockTimes {
@@ -60,7 +62,7 @@ export async function acquireStartLock(userDir: string, log: (line: string) => v
   const createdDir = !fs.existsSync(userDir);
   fs.mkdirSync(userDir, { recursive: true });
   const file = path.join(userDir, LOCK_FILE);
-  const record: LockRecord = { pid: process.pid, processStart: processStartTime(process.pid), startedAt: new Date().toISOString(), pidNamespace: pidNamespace() };
+  const record: LockRecord = { pid: process.pid, processStart: processStartTime(process.pid), startedAt: new Date().toISOString(), pidNamespace: pidNamespace(), bootId: bootId() };
   const text = JSON.stringify(record) + '\n';
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
@@ -78,7 +80,10 @@ export async function acquireStartLock(userDir: string, log: (line: string) => v
     if (found === undefined) continue; // released meanwhile
     const r = found.record;
     const elsewhere = r?.pidNamespace !== undefined && record.pidNamespace !== undefined && r.pidNamespace !== record.pidNamespace;
-    const stale = elsewhere ? await untouched(file, found.text, log, abort, times) : staleReason(file, r);
+    // Written by this host (or this container: same host name) before the machine last started,
+    // as after a power cut: nothing of that boot runs, so no need to wait for a sign of life.
+    const beforeBoot = r?.bootId !== undefined && record.bootId !== undefined && r.bootId !== record.bootId && hostOf(r.pidNamespace) === hostOf(record.pidNamespace);
+    const stale = beforeBoot ? 'written before this machine last started' : elsewhere ? await untouched(file, found.text, log, abort, times) : staleReason(file, r);
     if (!stale) {
       throw new UserDirInUseError(
         `the user directory ${userDir} is in use by another vigie start (pid ${r!.pid}${elsewhere ? ` in ${r!.pidNamespace}` : ''}${r!.startedAt ? `, since ${r!.startedAt}` : ''}): ` +
@@ -201,6 +206,20 @@ async function untouched(file: string, text: string, log: (line: string) => void
       log(`the lock ${file} was written in another container or host: waiting up to ${Math.ceil((staleMs - idleMs) / 1000)} s for a sign that its vigie start still runs`);
     }
     await new Promise((r) => setTimeout(r, times.pollMs ?? 1000));
+  }
+}
+
+/** The host name part of a recorded pid namespace ("host pid:[…]"). */
+function hostOf(ns: string | undefined): string | undefined {
+  return ns === undefined ? undefined : ns.slice(0, ns.lastIndexOf(' '));
+}
+
+/** The current boot's id, where Linux tells it. */
+function bootId(): string | undefined {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -194,3 +194,25 @@ test('a lock from another pid namespace (another container on the volume): refus
   assert.equal(JSON.parse(fs.readFileSync(lockFile, 'utf8')).pid, process.pid);
   later.release();
 });
+
+test('a lock written on this host before its last boot (a power cut) is taken over at once, even from another pid namespace; from another host it is waited for', async () => {
+  const userDir = fs.mkdtempSync(path.join(dir, 'boot-'));
+  const lockFile = path.join(userDir, LOCK_FILE);
+  const host = os.hostname();
+  const thisBoot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  const otherBoot = thisBoot.replace(/^./, (c) => (c === 'a' ? 'b' : 'a'));
+  // Just written (no time to go stale), in another pid namespace of this host, in an earlier boot.
+  fs.writeFileSync(lockFile, JSON.stringify({ pid: 1, startedAt: 'earlier', pidNamespace: `${host} pid:[4026532999]`, bootId: otherBoot }));
+  const notes: string[] = [];
+  const taken = await acquireStartLock(userDir, (l) => notes.push(l), undefined, { staleMs: 60_000, pollMs: 20 });
+  assert.deepEqual(notes.map((n) => n.replace(lockFile, 'LOCK')), ['note: took over the lock LOCK: written before this machine last started']);
+  taken.release();
+  // The same from another host (a shared volume): another boot id says nothing; its holder may run.
+  fs.writeFileSync(lockFile, JSON.stringify({ pid: 1, startedAt: 'earlier', pidNamespace: 'other-host pid:[4026532999]', bootId: otherBoot }));
+  const toucher = spawn(process.execPath, ['-e', `const fs = require('fs'); setInterval(() => { const t = new Date(); fs.utimesSync(${JSON.stringify(lockFile)}, t, t); }, 20);`], { stdio: 'ignore' });
+  try {
+    await assert.rejects(acquireStartLock(userDir, () => {}, undefined, { staleMs: 60_000, pollMs: 20 }), /in use by another vigie start \(pid 1 in other-host/);
+  } finally {
+    toucher.kill();
+  }
+});
