@@ -83,10 +83,29 @@ export interface ClientOptions {
   timeout: number;
 }
 
+/** A GetStatus answer whose Position holds a Zoom element. */
+const STATUS_WITH_ZOOM = /<(?:[\w-]+:)?Position\b[^>]*>(?:(?!<\/(?:[\w-]+:)?Position>)[\s\S])*<(?:[\w-]+:)?Zoom\b/;
+
 export function createOnvifClient(o: ClientOptions): OnvifClient {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Cam } = require('onvif/promises') as { Cam: new (opts: Record<string, unknown>) => OnvifClient };
-  return new Cam({ hostname: o.hostname, port: o.port, username: o.username, password: o.password, timeout: o.timeout });
+  const { Cam } = require('onvif/promises') as { Cam: new (opts: Record<string, unknown>) => OnvifClient & { on(ev: string, fn: (xml: string) => void): void } };
+  const cam = new Cam({ hostname: o.hostname, port: o.port, username: o.username, password: o.password, timeout: o.timeout });
+  // The client fills zoom 0 when GetStatus has no Zoom (pan/tilt-only cameras): the reply itself
+  // tells whether the camera said a zoom. Replies come before their parsed result.
+  let lastStatusXml = '';
+  cam.on('rawResponse', (xml: string) => {
+    if (xml.includes('GetStatusResponse')) lastStatusXml = xml;
+  });
+  return new Proxy(cam, {
+    get(target, name) {
+      if (name !== 'getStatus') return (target as unknown as Record<string | symbol, unknown>)[name];
+      return async (opts: { profileToken: string }) => {
+        const s = await target.getStatus(opts);
+        if (s?.position && !STATUS_WITH_ZOOM.test(lastStatusXml)) return { ...s, position: { x: s.position.x, y: s.position.y } };
+        return s;
+      };
+    },
+  });
 }
 
 export interface PresetInfo {
@@ -122,7 +141,10 @@ export interface ConnectionOptions {
 }
 
 export interface PtzStatus {
+  /** Zoom 0 when the camera did not say (see zoomKnown). */
   position: PtzPosition;
+  /** false when the camera's status has no zoom (pan/tilt-only cameras, some firmware). */
+  zoomKnown?: boolean;
   /** undefined when the camera does not say. */
   moving?: boolean;
 }
@@ -442,7 +464,8 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
     let moving: boolean | undefined;
     if (typeof ms === 'string') moving = ms === 'MOVING';
     else if (ms && (ms.panTilt !== undefined || ms.zoom !== undefined)) moving = ms.panTilt === 'MOVING' || ms.zoom === 'MOVING';
-    return { position: { pan: Number(pos.x ?? 0), tilt: Number(pos.y ?? 0), zoom: Number(pos.zoom ?? 0) }, moving };
+    const zoomKnown = pos.zoom !== undefined && pos.zoom !== null;
+    return { position: { pan: Number(pos.x ?? 0), tilt: Number(pos.y ?? 0), zoom: zoomKnown ? Number(pos.zoom) : 0 }, zoomKnown, moving };
   }
 
   gotoPreset(token: string): Promise<unknown> {

@@ -62,7 +62,6 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
   const goal = degreesToSpace(cal, target);
   // What the camera can actually reach (clamped to its ranges), in degrees.
   const reachable = spaceToDegrees(cal, goal);
-  const zoomTol = 0.02;
   let sent = false;
   const markSent = (m: MoveMethod) => {
     if (!sent) opts.onCommandSent?.(m);
@@ -74,7 +73,11 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     turning = true;
   };
   const errOf = (p: PtzPosition) => pointingErrorDeg(spaceToDegrees(cal, p), target);
-  const reached = (p: PtzPosition) => pointingErrorDeg(spaceToDegrees(cal, p), reachable) <= toleranceDeg && Math.abs(p.zoom - goal.zoom) <= zoomTol;
+  // On target is judged on pan and tilt: zoom is sent, but cameras without zoom, with a zoom
+  // range short of the goal, or with coarse zoom steps land elsewhere, and the picture is still
+  // pointed where it must be. Chasing the zoom would abandon a good move for worse methods.
+  const reached = (p: PtzPosition) => pointingErrorDeg(spaceToDegrees(cal, p), reachable) <= toleranceDeg;
+  const status = async (): Promise<PtzStatus> => withZoom(await ptz.getStatus(), goal.zoom);
   const result = (state: MoveResult['state'], method: MoveMethod | undefined, position?: PtzPosition, extra: Partial<MoveResult> = {}): MoveResult => ({
     state,
     method,
@@ -93,7 +96,7 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     while (Date.now() < deadline) {
       await sleep(pollMs);
       checkCancelled();
-      const s = await ptz.getStatus();
+      const s = await status();
       if (done(s.position)) return { ok: true, status: s };
       const unchanged = last && Math.abs(s.position.pan - last.position.pan) < 1e-6 && Math.abs(s.position.tilt - last.position.tilt) < 1e-6 && Math.abs(s.position.zoom - last.position.zoom) < 1e-6;
       // A camera that says nothing about its motion (or never updates it) is judged by its position alone.
@@ -137,7 +140,7 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     if (ptz.capabilities.relative && !ptz.unsupported.has('relative')) {
       try {
         for (let i = 0; i < 3 && Date.now() < stagesDeadline; i++) {
-          const cur = (await ptz.getStatus()).position;
+          const cur = (await status()).position;
           if (reached(cur)) return result('on-target', 'relative', cur);
           const p = ptz.relativeMove(spaceDelta(cal, cur, goal));
           markSent('relative');
@@ -157,7 +160,7 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     // 3. Closed-loop ContinuousMove, with an explicit Stop after every step.
     if (ptz.capabilities.continuous && !ptz.unsupported.has('continuous')) {
       try {
-        const r = await continuousApproach(ptz, cal, goal, reached, { moveTimeoutMs: Math.max(0, Math.min(moveTimeoutMs, stagesDeadline - Date.now())), pollMs, sleep, markSent, markTurning, toleranceDeg, checkCancelled });
+        const r = await continuousApproach(ptz, cal, goal, reached, { readStatus: status, moveTimeoutMs: Math.max(0, Math.min(moveTimeoutMs, stagesDeadline - Date.now())), pollMs, sleep, markSent, markTurning, toleranceDeg, checkCancelled });
         if (r.ok) return result('on-target', 'continuous', r.position);
         notes.push('ContinuousMove did not reach the target');
       } catch (e) {
@@ -200,6 +203,14 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
   }
 }
 
+/**
+ * A status whose zoom the camera did not say reads as at the goal zoom: the zoom sent is the
+ * best known, and a zoom 0 taken for real would drive the zoom back and forth for nothing.
+ */
+function withZoom(s: PtzStatus, goalZoom: number): PtzStatus {
+  return s.zoomKnown === false ? { ...s, position: { ...s.position, zoom: goalZoom } } : s;
+}
+
 /** Translation from `cur` to `goal` in the same space, the short way round when pan is endless. */
 export function spaceDelta(cal: CameraCalibration, cur: PtzPosition, goal: PtzPosition): PtzPosition {
   let dPan = goal.pan - cur.pan;
@@ -215,7 +226,7 @@ async function continuousApproach(
   cal: CameraCalibration,
   goal: PtzPosition,
   reached: (p: PtzPosition) => boolean,
-  o: { moveTimeoutMs: number; pollMs: number; sleep: (ms: number) => Promise<void>; markSent: (m: MoveMethod) => void; markTurning: (m: MoveMethod) => void; toleranceDeg: number; checkCancelled: () => void },
+  o: { readStatus: () => Promise<PtzStatus>; moveTimeoutMs: number; pollMs: number; sleep: (ms: number) => Promise<void>; markSent: (m: MoveMethod) => void; markTurning: (m: MoveMethod) => void; toleranceDeg: number; checkCancelled: () => void },
 ): Promise<{ ok: boolean; position?: PtzPosition }> {
   const deadline = Date.now() + o.moveTimeoutMs;
   // Velocity per unit of error; halved whenever an axis overshoots (cameras differ in speed).
@@ -223,7 +234,7 @@ async function continuousApproach(
   const spanTilt = cal.space === 'degrees' ? Math.abs(cal.tiltMaxDeg - cal.tiltMinDeg) : 2;
   let gain = 4;
   let lastSign = { pan: 0, tilt: 0 };
-  let position = (await ptz.getStatus()).position;
+  let position = (await o.readStatus()).position;
   let moved = false;
   // Some cameras (Reolink) ignore a ContinuousMove with one axis at zero: once seen, the idle
   // axis gets a tiny speed of alternating sign, which nets out.
@@ -255,7 +266,7 @@ async function continuousApproach(
       await ptz.stop();
       o.checkCancelled();
       const before = position;
-      position = (await ptz.getStatus()).position;
+      position = (await o.readStatus()).position;
       const still = Math.abs(position.pan - before.pan) < 1e-9 && Math.abs(position.tilt - before.tilt) < 1e-9;
       if (still && (v.pan === 0) !== (v.tilt === 0)) needsBothAxes = true;
     }

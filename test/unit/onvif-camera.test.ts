@@ -5,10 +5,10 @@
  */
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { CameraQuirk, VirtualCamera } from '../../lib/sim/camera/virtual-camera';
+import { CameraQuirk, VirtualCamera, VirtualCameraOptions } from '../../lib/sim/camera/virtual-camera';
 import { CameraConnection, CameraError } from '../../lib/camera/connection';
 import { moveToTarget } from '../../lib/camera/mover';
-import { DEFAULT_CALIBRATION, aimToCameraDegrees, wrap180 } from '../../lib/camera/geometry';
+import { DEFAULT_CALIBRATION, aimToCameraDegrees, degreesToSpace, wrap180 } from '../../lib/camera/geometry';
 import { CameraConfig } from '../../lib/camera/types';
 import { loopbackCamera } from '../support/camera-config';
 import { waitFor } from '../support/wait';
@@ -20,8 +20,9 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
 });
 
-async function startCamera(opts: { quirks?: CameraQuirk[]; degreeSpace?: boolean; initialPanDeg?: number } = {}) {
+async function startCamera(opts: { quirks?: CameraQuirk[]; degreeSpace?: boolean; initialPanDeg?: number; more?: Partial<VirtualCameraOptions> } = {}) {
   const cam = new VirtualCamera({
+    ...opts.more,
     username: USER,
     password: PASS,
     quirks: opts.quirks,
@@ -95,6 +96,38 @@ for (const [fromDeg, bearingDeg] of [
     assert.equal(cam.calls.filter((c) => c.action === 'AbsoluteMove').length, 1, 'one AbsoluteMove, no fallback needed');
   });
 }
+
+/** Move commands the mover tried other than AbsoluteMove (fallbacks). */
+const fallbackCalls = (cam: VirtualCamera) => cam.calls.filter((c) => ['RelativeMove', 'ContinuousMove', 'GotoPreset'].includes(c.action)).map((c) => c.action);
+
+test('a camera whose GetStatus has no zoom is on target by AbsoluteMove, its zoom not read as 0', async () => {
+  const { cam, port } = await startCamera({ more: { statusWithoutZoom: true } });
+  const cfg = loopbackCamera(port);
+  const conn = connect(cfg);
+  const target = { panDeg: 40, tiltDeg: -10, hfovDeg: 20 };
+  const goal = degreesToSpace(cfg.calibration, target);
+  assert.ok(goal.zoom > 0.02, `the goal needs some zoom (${goal.zoom})`);
+  const r = await moveToTarget(conn, cfg.calibration, target, { pollMs: 50, moveTimeoutMs: 5000 });
+  assert.equal(r.state, 'on-target', r.notes.join('; '));
+  assert.equal(r.method, 'absolute');
+  assert.deepEqual(fallbackCalls(cam), []);
+  assert.equal((await conn.getStatus()).zoomKnown, false);
+  assert.ok(Math.abs(cam.pose.panDeg - 40) <= 1, `pan ${cam.pose.panDeg}`);
+});
+
+test('a camera whose zoom lands off the goal is on target by AbsoluteMove (zoom is best effort)', async () => {
+  const { cam, port } = await startCamera({ more: { zoomStep: 0.25 } });
+  const cfg = loopbackCamera(port);
+  const conn = connect(cfg);
+  const target = { panDeg: -70, tiltDeg: -20, hfovDeg: 20 };
+  const goal = degreesToSpace(cfg.calibration, target);
+  const r = await moveToTarget(conn, cfg.calibration, target, { pollMs: 50, moveTimeoutMs: 5000 });
+  assert.ok(Math.abs(cam.pose.zoom - goal.zoom) > 0.02, `the zoom landed off the goal (${cam.pose.zoom} vs ${goal.zoom})`);
+  assert.equal(r.state, 'on-target', r.notes.join('; '));
+  assert.equal(r.method, 'absolute');
+  assert.deepEqual(fallbackCalls(cam), []);
+  assert.equal((await conn.getStatus()).zoomKnown, true);
+});
 
 test('a degree-space camera is steered with the degrees calibration', async () => {
   const { cam, port } = await startCamera({ degreeSpace: true });

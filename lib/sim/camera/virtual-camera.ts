@@ -69,6 +69,10 @@ export interface VirtualCameraOptions {
   fps?: number;
   /** Also serve the live stream over RTSP (GStreamer's RTSP server); GetStreamUri then answers rtsp://. */
   rtsp?: boolean;
+  /** GetStatus answers pan/tilt only, no Zoom element (pan/tilt-only cameras). */
+  statusWithoutZoom?: boolean;
+  /** A move's zoom lands on a multiple of this step, not where asked (coarse or rounding zoom motors). */
+  zoomStep?: number;
 }
 
 export interface CallLogEntry {
@@ -636,11 +640,12 @@ export class VirtualCamera {
     return ((deg - tiltMinDeg) / (tiltMaxDeg - tiltMinDeg)) * 2 - 1;
   }
 
-  private positionXml(p: PoseDeg): string {
+  private positionXml(p: PoseDeg, withZoom = true): string {
     const deg = this.opts.degreeSpace;
     const x = deg ? wrap180(p.panDeg) : this.panToGeneric(p.panDeg);
     const y = deg ? p.tiltDeg : this.tiltToGeneric(p.tiltDeg);
-    return `<tt:PanTilt x="${fmt(x)}" y="${fmt(y)}" space="${this.ptSpaceUri()}"/><tt:Zoom x="${fmt(p.zoom)}" space="${GENERIC_ZOOM_POSITION}"/>`;
+    const zoom = withZoom ? `<tt:Zoom x="${fmt(p.zoom)}" space="${GENERIC_ZOOM_POSITION}"/>` : '';
+    return `<tt:PanTilt x="${fmt(x)}" y="${fmt(y)}" space="${this.ptSpaceUri()}"/>${zoom}`;
   }
 
   private presetXml(p: Preset): string {
@@ -676,7 +681,7 @@ export class VirtualCamera {
     const target: PoseDeg = {
       panDeg: v.x === undefined ? cur.panDeg : degrees ? v.x : this.panFromGeneric(v.x),
       tiltDeg: v.y === undefined ? cur.tiltDeg : degrees ? v.y : this.tiltFromGeneric(v.y),
-      zoom: v.z ?? cur.zoom,
+      zoom: this.landZoom(v.z ?? cur.zoom),
     };
     this.ptz.moveTo(target, this.speedScale(req));
     return '<tptz:AbsoluteMoveResponse/>';
@@ -698,7 +703,7 @@ export class VirtualCamera {
       {
         panDeg: cur.panDeg + (v.x ?? 0) * (degrees ? 1 : 180),
         tiltDeg: cur.tiltDeg + (v.y ?? 0) * (degrees ? 1 : tiltSpan / 2),
-        zoom: cur.zoom + (v.z ?? 0),
+        zoom: this.landZoom(cur.zoom + (v.z ?? 0)),
       },
       this.speedScale(req),
     );
@@ -725,6 +730,12 @@ export class VirtualCamera {
     return '<tptz:ContinuousMoveResponse/>';
   }
 
+  /** Where the zoom motor stops when asked for `zoom` (see zoomStep). */
+  private landZoom(zoom: number): number {
+    const step = this.opts.zoomStep;
+    return step && step > 0 ? Math.round(zoom / step) * step : zoom;
+  }
+
   private speedScale(req: XmlElement): { pan: number; tilt: number; zoom: number } {
     const s = child(req, 'Speed');
     if (!s) return { pan: 1, tilt: 1, zoom: 1 };
@@ -737,7 +748,7 @@ export class VirtualCamera {
     const p = this.ptz.read();
     const status = p.moving && !this.quirks.has('moveStatusNeverUpdated') ? 'MOVING' : 'IDLE';
     return (
-      `<tptz:GetStatusResponse><tptz:PTZStatus><tt:Position>${this.positionXml(p)}</tt:Position>` +
+      `<tptz:GetStatusResponse><tptz:PTZStatus><tt:Position>${this.positionXml(p, !this.opts.statusWithoutZoom)}</tt:Position>` +
       `<tt:MoveStatus><tt:PanTilt>${status}</tt:PanTilt><tt:Zoom>${status}</tt:Zoom></tt:MoveStatus>` +
       `<tt:UtcTime>${new Date().toISOString()}</tt:UtcTime></tptz:PTZStatus></tptz:GetStatusResponse>`
     );
