@@ -21,6 +21,16 @@ export class CameraError extends Error {
   }
 }
 
+/**
+ * A refused login, in the words cameras use: ONVIF's "Sender not authorized" (and the
+ * ter:NotAuthorized subcode the client shows when a fault has no reason), HTTP digest refusals,
+ * and Hikvision's WS-Security faults ("Wsse authorized time check failed." when the camera's
+ * clock stepped, "An error was discovered processing the wsse:Security header", "Authority
+ * failure"). Read as a login refused, they mark the camera failed and reconnect, which reads
+ * the camera's time again.
+ */
+export const AUTH_FAULT = /not ?authori[sz]ed|unauthori[sz]ed|authori[sz]ed time check|authority failure|wsse|security header|Digest authentication failed/i;
+
 /** Sorts an error from the onvif client into what an operator needs to know. */
 export function classifyError(err: unknown, cameraId?: string, context?: string): CameraError {
   if (err instanceof CameraError) return err;
@@ -28,8 +38,8 @@ export function classifyError(err: unknown, cameraId?: string, context?: string)
   const msg = e?.message ?? String(err);
   const prefix = context ? `${context}: ` : '';
   const netCodes = ['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN'];
-  if (/not ?authori[sz]ed|Digest authentication failed|Unauthorized/i.test(msg)) {
-    return new CameraError('auth', `${prefix}authentication failed (check the camera's username and password): ${msg}`, cameraId);
+  if (AUTH_FAULT.test(msg)) {
+    return new CameraError('auth', `${prefix}authentication failed (check the camera's username and password, and that its clock is right): ${msg}`, cameraId);
   }
   if ((e?.code && netCodes.includes(e.code)) || /Network timeout|socket hang up/i.test(msg)) {
     return new CameraError('unreachable', `${prefix}camera unreachable: ${msg}`, cameraId);
@@ -299,8 +309,10 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
     this.keepAliveTimer = setTimeout(() => {
       this.keepAliveTimer = undefined;
       if (this.stateNow !== 'connected') return;
-      // A network or auth failure marks the camera failed and retries (see call); any other
-      // answer (a fault, a camera without GetStatus) still shows it is there: check again later.
+      // A network failure or a refused login (a wrong password, or a camera whose clock stepped
+      // so that it refuses every token until its time is read again) marks the camera failed and
+      // reconnects (see call); any other answer (a fault, a camera without GetStatus) still
+      // shows it is there: check again later.
       const again = (): void => {
         if (this.stateNow === 'connected') this.armKeepAlive();
       };

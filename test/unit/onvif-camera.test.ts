@@ -6,7 +6,7 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { CameraQuirk, VirtualCamera, VirtualCameraOptions } from '../../lib/sim/camera/virtual-camera';
-import { CameraConnection, CameraError } from '../../lib/camera/connection';
+import { CameraConnection, CameraError, classifyError } from '../../lib/camera/connection';
 import { moveToTarget } from '../../lib/camera/mover';
 import { DEFAULT_CALIBRATION, aimToCameraDegrees, degreesToSpace, wrap180 } from '../../lib/camera/geometry';
 import { CameraConfig } from '../../lib/camera/types';
@@ -58,6 +58,42 @@ test('a wrong password fails with an authentication error naming the cause', asy
   // The camera itself logged the refusal, and moved nowhere.
   assert.ok(cam.calls.some((c) => c.fault === 'Sender not authorized'));
   assert.equal(cam.pose.panDeg, 0);
+});
+
+test('login refusals in the words of real cameras are classified auth, other faults not', () => {
+  for (const reason of [
+    'Sender not Authorized',
+    'Wsse authorized time check failed.',
+    'An error was discovered processing the wsse:Security header',
+    'Authority failure',
+    'The action requested requires authorization and the sender is not authorized',
+    '{"value":"env:Sender","subcode":{"value":"ter:NotAuthorized"}}',
+    'Digest authentication failed',
+  ]) {
+    assert.equal(classifyError(new Error(`ONVIF SOAP Fault: ${reason}`)).code, 'auth', reason);
+  }
+  for (const reason of ['Optional Action Not Implemented', 'No profile with token "x"', 'Position.PanTilt.x out of range: 2']) {
+    assert.notEqual(classifyError(new Error(`ONVIF SOAP Fault: ${reason}`)).code, 'auth', reason);
+  }
+});
+
+test('a camera whose clock steps mid-session refuses every token: seen failed by the keep-alive, reconnected with its new time', async () => {
+  const { cam } = await startCamera();
+  const cfg = loopbackCamera(cam.port);
+  const conn = new CameraConnection({ config: cfg, username: USER, password: PASS, timeoutMs: 1000, backoff: { initialMs: 100, maxMs: 400 }, keepAliveMs: 150 });
+  cleanups.push(() => conn.close());
+  const states: string[] = [];
+  conn.on('state', (st: string) => states.push(st));
+  await conn.ensureConnected();
+  const timeReads = () => cam.calls.filter((c) => c.action === 'GetSystemDateAndTime').length;
+  const readsBefore = timeReads();
+  cam.stepClock(3_600_000);
+  await waitFor(() => states.includes('failed'), 10_000, 'the keep-alive to see the login refused');
+  assert.ok(cam.calls.some((c) => c.fault === 'Wsse authorized time check failed.'));
+  await waitFor(() => conn.state === 'connected', 10_000, 'the connection back');
+  assert.ok(timeReads() > readsBefore, "the camera's time read again");
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: 60, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50 });
+  assert.equal(r.state, 'on-target', r.notes.join('; '));
 });
 
 test('a correct password connects once and reads presets and spaces once', async () => {

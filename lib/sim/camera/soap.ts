@@ -41,7 +41,7 @@ export class SoapFault extends Error {
 }
 
 export const faults = {
-  notAuthorized: () => new SoapFault(400, 'Sender', ['NotAuthorized'], 'Sender not authorized'),
+  notAuthorized: (reason = 'Sender not authorized') => new SoapFault(400, 'Sender', ['NotAuthorized'], reason),
   invalidArg: (sub: string, reason: string) => new SoapFault(400, 'Sender', ['InvalidArgVal', sub], reason),
   notSupported: (reason: string) => new SoapFault(500, 'Receiver', ['ActionNotSupported'], reason),
   unknownAction: (action: string) => new SoapFault(400, 'Sender', ['ActionNotSupported'], `Unknown action ${action}`),

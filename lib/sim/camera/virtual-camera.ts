@@ -132,6 +132,8 @@ export class VirtualCamera {
   private held?: Array<() => void>;
   /** ONVIF actions answered with half a reply (see halfReply). */
   private halfReplied = new Set<string>();
+  /** How far the camera's clock is from the real time (see stepClock). */
+  private clockOffsetMs = 0;
 
   constructor(readonly opts: VirtualCameraOptions) {
     for (const q of opts.quirks ?? []) {
@@ -243,6 +245,20 @@ export class VirtualCamera {
    */
   halfReply(actions: readonly string[]): void {
     this.halfReplied = new Set(actions);
+  }
+
+  /**
+   * The camera's clock steps by `offsetMs` (an NTP sync after a reboot, a manual change):
+   * GetSystemDateAndTime says the new time, and a WS-Security token created more than 5 min
+   * away from it is refused as Hikvision does ("Wsse authorized time check failed."), until the
+   * client reads the camera's time again.
+   */
+  stepClock(offsetMs: number): void {
+    this.clockOffsetMs += offsetMs;
+  }
+
+  private nowMs(): number {
+    return Date.now() + this.clockOffsetMs;
   }
 
   /** The camera's encoder dies: every live stream ends at once (a new client starts it again). */
@@ -406,7 +422,8 @@ export class VirtualCamera {
       ok = username === this.opts.username && safeEqual(given, this.opts.password);
     } else {
       const createdMs = Date.parse(created);
-      if (!nonceB64 || !Number.isFinite(createdMs) || Math.abs(createdMs - Date.now()) > CREATED_WINDOW_MS) throw faults.notAuthorized();
+      if (!nonceB64 || !Number.isFinite(createdMs)) throw faults.notAuthorized();
+      if (Math.abs(createdMs - this.nowMs()) > CREATED_WINDOW_MS) throw faults.notAuthorized('Wsse authorized time check failed.');
       const digest = crypto
         .createHash('sha1')
         .update(Buffer.concat([Buffer.from(nonceB64, 'base64'), Buffer.from(created, 'utf8'), Buffer.from(this.opts.password, 'utf8')]))
@@ -514,7 +531,7 @@ export class VirtualCamera {
   }
 
   private getSystemDateAndTime(): string {
-    const d = new Date();
+    const d = new Date(this.nowMs());
     return (
       `<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime><tt:DateTimeType>Manual</tt:DateTimeType><tt:DaylightSavings>false</tt:DaylightSavings>` +
       `<tt:TimeZone><tt:TZ>UTC0</tt:TZ></tt:TimeZone><tt:UTCDateTime><tt:Time><tt:Hour>${d.getUTCHours()}</tt:Hour><tt:Minute>${d.getUTCMinutes()}</tt:Minute>` +
