@@ -80,10 +80,13 @@ export = function (RED: NodeAPI) {
           else node.debug(`camera "${node.camera!.id}": still failing: ${err.message}`);
           failureWarned = err.message;
         } else if (state === 'connected') {
-          node.log(`camera "${node.camera!.id}" connected${failureWarned ? ' again' : ''}`);
+          const choice = node.connection?.profileChoice;
+          node.log(`camera "${node.camera!.id}" connected${failureWarned ? ' again' : ''}${choice ? `, using ${choice}` : ''}`);
           failureWarned = '';
         }
       });
+      // Told once by the connection (not at each reconnection): e.g. a camera without presets.
+      node.connection.on('notice', (text: string) => node.warn(`camera "${node.camera!.id}": ${text}`));
       unregister = registerCamera(node.connection);
     } catch (err) {
       node.cameraError = withUnsetEnv((err as Error).message, def as unknown as Record<string, unknown>);
@@ -139,17 +142,22 @@ export = function (RED: NodeAPI) {
       try {
         const config = cameraConfigFromNode({ lat: 0, lon: 0, ...body, id: nodeId || 'test', cameraId: body.cameraId || nodeId || 'test' });
         conn = new CameraConnection({ config, username, password, backoff: { initialMs: 60_000 } });
+        const notices: string[] = [];
+        conn.on('notice', (text: string) => notices.push(text));
         await conn.ensureConnected();
         res.json({
           ok: true,
           profiles: conn.profiles,
           profileToken: conn.profileToken,
+          profileChoice: conn.profileChoice,
+          notices,
           presets: conn.presets.map((p) => ({ token: p.token, name: p.name })),
           capabilities: conn.capabilities,
         });
       } catch (err) {
         const e = classifyError(err);
-        res.json({ ok: false, code: e.code, error: e.message });
+        // The profiles read before the failure: the one to choose may be among them.
+        res.json({ ok: false, code: e.code, error: e.message, profiles: conn?.profiles ?? [], profileChoice: conn?.profileChoice });
       } finally {
         await conn?.close();
       }

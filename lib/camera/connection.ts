@@ -183,8 +183,12 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
   private readonly waiting = new Set<(err: CameraError) => void>();
   lastError?: CameraError;
   profileToken = '';
-  /** Media profiles the camera offered at the last connection. */
+  /** Media profiles the camera offered at the last connection attempt (read even when it then failed). */
   profiles: Array<{ token: string; name: string; ptz: boolean }> = [];
+  /** How the profile was chosen when none is configured, for the log and Test connection. */
+  profileChoice?: string;
+  /** The GetPresets fault last told (a 'notice' event), so that retries do not repeat it. */
+  private presetsFaultTold?: string;
   presets: PresetInfo[] = [];
   capabilities: Capabilities = { absolute: true, relative: true, continuous: true };
   /** Commands that answered "not supported" on this connection: skipped on later moves. */
@@ -338,14 +342,29 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
         const client = make({ hostname: cfg.host, port: cfg.port, username: this.opts.username, password: this.opts.password, timeout: this.callTimeoutMs });
         await this.withDeadline('connect', this.opts.connectTimeoutMs ?? ONVIF_CONNECT_TIMEOUT_MS, client.connect());
         const profiles = client.profiles ?? [];
-        const token = cfg.profileToken || client.activeSource?.profileToken || profiles[0]?.$?.token;
+        // Known even when this attempt fails, so that Test connection can offer them.
+        this.profiles = profiles.map((p) => ({ token: String(p.$?.token ?? ''), name: String(p.name ?? ''), ptz: !!p.PTZConfiguration }));
+        const { token, why } = chooseProfile(cfg.profileToken, profiles, client.activeSource?.profileToken);
+        this.profileChoice = why;
         if (cfg.profileToken && !profiles.some((p) => p.$?.token === cfg.profileToken)) {
           const have = profiles.map((p) => p.$?.token).filter(Boolean);
           throw new CameraError('no-profile', `profile "${cfg.profileToken}" not found; the camera has: ${have.join(', ') || 'none (check the user\'s rights)'}`, this.id);
         }
         if (!token) throw new CameraError('no-profile', 'the camera reports no media profile (check the user\'s rights)', this.id);
-        // GetPresets needs valid credentials even where GetServices/GetProfiles do not.
-        const presets = parsePresets(await this.withDeadline('connect: GetPresets', this.callTimeoutMs, client.getPresets({ profileToken: token })));
+        let presets: PresetInfo[] = [];
+        try {
+          presets = parsePresets(await this.withDeadline('connect: GetPresets', this.callTimeoutMs, client.getPresets({ profileToken: token })));
+        } catch (err) {
+          // GetPresets needs valid credentials even where GetServices/GetProfiles do not: a refused
+          // login fails here. Any other fault ("Optional Action Not Implemented") means no
+          // presets: the camera is still usable (no preset fallback, no home preset).
+          const e = classifyError(err, this.id, 'connect: GetPresets');
+          if (e.code === 'unreachable' || e.code === 'closed' || e.code === 'auth') throw e;
+          if (e.message !== this.presetsFaultTold) {
+            this.presetsFaultTold = e.message;
+            this.emit('notice', `no presets read (${e.message}); moves that need a preset fallback will fail`);
+          }
+        }
         const profile = profiles.find((p) => p.$?.token === token);
         const ptzToken = profile?.PTZConfiguration?.$?.token;
         let caps: Capabilities = { absolute: true, relative: true, continuous: true };
@@ -373,7 +392,6 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
         if (this.closedForGood || this.idleCount !== idleCountAtStart) return;
         this.client = client;
         this.profileToken = token;
-        this.profiles = profiles.map((p) => ({ token: String(p.$?.token ?? ''), name: String(p.name ?? ''), ptz: !!p.PTZConfiguration }));
         this.presets = presets;
         this.capabilities = caps;
         this.unsupported.clear();
@@ -512,6 +530,26 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
     this.snapshotUri = String(r.uri);
     return this.snapshotUri;
   }
+}
+
+/**
+ * The profile to use: the configured one; else the first with a PTZ configuration (multi-sensor
+ * cameras list fixed sensors first, and the onvif client's own choice is the first video
+ * source's profile, PTZ or not); else the client's choice or the first profile. `why` says
+ * which, when none was configured.
+ */
+export function chooseProfile(
+  configured: string | undefined,
+  profiles: NonNullable<OnvifClient['profiles']>,
+  clientChoice: string | undefined,
+): { token?: string; why?: string } {
+  if (configured) return { token: configured };
+  const label = (p: (typeof profiles)[number]) => `"${p.$?.token}"${p.name ? ` (${p.name})` : ''}`;
+  const ptz = profiles.find((p) => p.PTZConfiguration && p.$?.token);
+  if (ptz) return { token: String(ptz.$!.token), why: `profile ${label(ptz)}: the first with a PTZ configuration` };
+  const token = clientChoice || profiles[0]?.$?.token;
+  if (!token) return {};
+  return { token, why: `profile "${token}": no profile has a PTZ configuration, so the camera may refuse to move` };
 }
 
 function parsePresets(raw: Record<string, unknown>): PresetInfo[] {

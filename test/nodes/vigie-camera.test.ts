@@ -128,9 +128,30 @@ describe('vigie-camera node', () => {
     const r3 = await helper.request().post('/vigie/camera/test').send({ ...form, password: '__PWRD__', profileToken: 'nope' }).expect(200);
     assert.equal(r3.body.ok, false);
     assert.match(r3.body.error, /profile "nope" not found; the camera has: profile_1/);
+    // Failed, yet the profiles it read are offered, to choose the right one.
+    assert.deepEqual(r3.body.profiles.map((p: Any) => [p.token, p.ptz]), [['profile_1', true]]);
     const r4 = await helper.request().post('/vigie/camera/test').send({ host: '127.0.0.1', port: '1', username: 'op', password: 'x' }).expect(200);
     assert.equal(r4.body.ok, false);
     assert.equal(r4.body.code, 'unreachable');
+  });
+
+  it('"Test connection" of a multi-sensor camera without presets: the PTZ profile is chosen and said, no presets is a notice, not a failure', async () => {
+    const other = new VirtualCamera({ username: 'op', password: 's3cret', panoramaProfileFirst: true, refusePresets: true });
+    await other.start();
+    try {
+      await helper.load(vigieCamera, flow(), { cfg1: { username: 'op', password: 's3cret' } });
+      const form = { id: 'cfg1', host: '127.0.0.1', port: String(other.port), username: 'op', password: '__PWRD__' };
+      const r = await helper.request().post('/vigie/camera/test').send(form).timeout(30_000).expect(200);
+      assert.equal(r.body.ok, true, JSON.stringify(r.body));
+      assert.equal(r.body.profileToken, 'profile_1');
+      assert.match(r.body.profileChoice, /the first with a PTZ configuration/);
+      assert.deepEqual(r.body.profiles.map((p: Any) => p.token), ['pano_1', 'profile_1']);
+      assert.deepEqual(r.body.presets, []);
+      assert.equal(r.body.notices.length, 1);
+      assert.match(r.body.notices[0], /no presets read/);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('"Test connection" of a camera that closes the connection part-way through its reply answers "unreachable" instead of hanging', async () => {

@@ -96,6 +96,37 @@ test('a camera whose clock steps mid-session refuses every token: seen failed by
   assert.equal(r.state, 'on-target', r.notes.join('; '));
 });
 
+test('Profile empty on a multi-sensor camera: the first profile with PTZ is used (not the first video source\'s), and said', async () => {
+  const { cam, port } = await startCamera({ more: { panoramaProfileFirst: true } });
+  const cfg = loopbackCamera(port);
+  const conn = connect(cfg);
+  await conn.ensureConnected();
+  assert.deepEqual(conn.profiles.map((p) => [p.token, p.ptz]), [['pano_1', false], ['profile_1', true]]);
+  assert.equal(conn.profileToken, 'profile_1');
+  assert.match(conn.profileChoice ?? '', /^profile "profile_1" \(main\): the first with a PTZ configuration$/);
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: -40, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50 });
+  assert.equal(r.state, 'on-target', r.notes.join('; '));
+  assert.ok(Math.abs(cam.pose.panDeg - -40) <= 1);
+});
+
+test('a camera that refuses GetPresets is connected without presets, told once across reconnections', async () => {
+  const { cam, port } = await startCamera({ more: { refusePresets: true } });
+  const cfg = loopbackCamera(port);
+  const conn = connect(cfg);
+  const notices: string[] = [];
+  conn.on('notice', (text: string) => notices.push(text));
+  await conn.ensureConnected();
+  assert.equal(conn.state, 'connected');
+  assert.deepEqual(conn.presets, []);
+  conn.idle();
+  await conn.ensureConnected();
+  assert.equal(cam.calls.filter((c) => c.action === 'GetPresets' && c.fault).length, 2);
+  assert.equal(notices.length, 1, notices.join('\n'));
+  assert.match(notices[0], /no presets read .*Optional Action Not Implemented/);
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: 100, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50 });
+  assert.equal(r.state, 'on-target', r.notes.join('; '));
+});
+
 test('a correct password connects once and reads presets and spaces once', async () => {
   const { cam, port } = await startCamera();
   const conn = connect(loopbackCamera(port));

@@ -73,6 +73,13 @@ export interface VirtualCameraOptions {
   statusWithoutZoom?: boolean;
   /** A move's zoom lands on a multiple of this step, not where asked (coarse or rounding zoom motors). */
   zoomStep?: number;
+  /**
+   * A multi-sensor camera: a panorama profile without PTZ (and its video source) comes first in
+   * GetProfiles and GetVideoSources, the PTZ profile second.
+   */
+  panoramaProfileFirst?: boolean;
+  /** GetPresets answers "Optional Action Not Implemented" (cameras without presets over ONVIF). */
+  refusePresets?: boolean;
 }
 
 export interface CallLogEntry {
@@ -103,6 +110,8 @@ const PT_SPEED = 'http://www.onvif.org/ver10/tptz/PanTiltSpaces/GenericSpeedSpac
 const ZOOM_SPEED = 'http://www.onvif.org/ver10/tptz/ZoomSpaces/ZoomGenericSpeedSpace';
 
 const PROFILE_TOKEN = 'profile_1';
+const PANORAMA_PROFILE_TOKEN = 'pano_1';
+const PANORAMA_SOURCE_TOKEN = 'pano_source';
 const PTZ_CONFIG_TOKEN = 'ptz_config_1';
 const PTZ_NODE_TOKEN = 'ptz_node_1';
 const VIDEO_SOURCE_TOKEN = 'video_source_1';
@@ -456,13 +465,15 @@ export class VirtualCamera {
           `<tds:HardwareId>virtual</tds:HardwareId></tds:GetDeviceInformationResponse>`
         );
       case 'GetProfiles':
-        return `<trt:GetProfilesResponse>${this.profileXml('trt:Profiles')}</trt:GetProfilesResponse>`;
+        return `<trt:GetProfilesResponse>${this.opts.panoramaProfileFirst ? this.panoramaProfileXml() : ''}${this.profileXml('trt:Profiles')}</trt:GetProfilesResponse>`;
       case 'GetProfile':
         this.requireProfile(req);
         return `<trt:GetProfileResponse>${this.profileXml('trt:Profile')}</trt:GetProfileResponse>`;
       case 'GetVideoSources':
         return (
-          `<trt:GetVideoSourcesResponse><trt:VideoSources token="${VIDEO_SOURCE_TOKEN}"><tt:Framerate>${this.opts.fps ?? 10}</tt:Framerate>` +
+          `<trt:GetVideoSourcesResponse>` +
+          (this.opts.panoramaProfileFirst ? this.videoSourceXml(PANORAMA_SOURCE_TOKEN) : '') +
+          `<trt:VideoSources token="${VIDEO_SOURCE_TOKEN}"><tt:Framerate>${this.opts.fps ?? 10}</tt:Framerate>` +
           `<tt:Resolution><tt:Width>${this.width}</tt:Width><tt:Height>${this.height}</tt:Height></tt:Resolution></trt:VideoSources></trt:GetVideoSourcesResponse>`
         );
       case 'GetStreamUri':
@@ -495,6 +506,7 @@ export class VirtualCamera {
         return this.getStatus();
       case 'GetPresets':
         this.requireProfile(req);
+        if (this.opts.refusePresets) throw faults.notSupported('Optional Action Not Implemented');
         return `<tptz:GetPresetsResponse>${[...this.presets.values()].map((p) => this.presetXml(p)).join('')}</tptz:GetPresetsResponse>`;
       case 'GotoPreset':
         return this.gotoPreset(req);
@@ -579,6 +591,26 @@ export class VirtualCamera {
       `<tt:SessionTimeout>PT60S</tt:SessionTimeout></tt:VideoEncoderConfiguration>` +
       this.ptzConfigXml('tt:PTZConfiguration') +
       `</${tag}>`
+    );
+  }
+
+  private videoSourceXml(token: string): string {
+    return (
+      `<trt:VideoSources token="${token}"><tt:Framerate>${this.opts.fps ?? 10}</tt:Framerate>` +
+      `<tt:Resolution><tt:Width>${this.width}</tt:Width><tt:Height>${this.height}</tt:Height></tt:Resolution></trt:VideoSources>`
+    );
+  }
+
+  /** A fixed panorama sensor's profile: video, no PTZ configuration. */
+  private panoramaProfileXml(): string {
+    return (
+      `<trt:Profiles token="${PANORAMA_PROFILE_TOKEN}" fixed="true"><tt:Name>panorama</tt:Name>` +
+      `<tt:VideoSourceConfiguration token="video_source_config_pano"><tt:Name>panorama source</tt:Name><tt:UseCount>1</tt:UseCount>` +
+      `<tt:SourceToken>${PANORAMA_SOURCE_TOKEN}</tt:SourceToken><tt:Bounds x="0" y="0" width="${this.width}" height="${this.height}"/></tt:VideoSourceConfiguration>` +
+      // The onvif client's connect() did not finish here on a profile without an encoder configuration.
+      `<tt:VideoEncoderConfiguration token="video_encoder_pano"><tt:Name>H.264 panorama</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>H264</tt:Encoding>` +
+      `<tt:Resolution><tt:Width>${this.width}</tt:Width><tt:Height>${this.height}</tt:Height></tt:Resolution><tt:Quality>5</tt:Quality></tt:VideoEncoderConfiguration>` +
+      `</trt:Profiles>`
     );
   }
 
