@@ -30,6 +30,16 @@ export interface MoveOptions {
 
 class Superseded extends Error {}
 
+/**
+ * A camera that has not moved is not judged stalled until this long after the move command:
+ * some acknowledge a move at once but start turning up to a second later, and say IDLE until
+ * then (or always). Abandoning such a move sent a RelativeMove from the old position.
+ */
+export const MOVE_START_GRACE_MS = 2000;
+
+/** Polls without any change (after MOVE_START_GRACE_MS) that make a move judged stalled. */
+const STALL_POLLS = 5;
+
 export interface MoveResult {
   state: 'on-target' | 'preset' | 'failed';
   method?: MoveMethod;
@@ -88,8 +98,8 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     ...extra,
   });
 
-  /** Polls GetStatus until `done(position)`, a stall, or the timeout. */
-  const settle = async (done: (p: PtzPosition) => boolean, lastResort = false): Promise<{ ok: boolean; status?: PtzStatus }> => {
+  /** Polls GetStatus until `done(position)`, a stall, or the timeout; `commandAtMs`: when the move was sent. */
+  const settle = async (done: (p: PtzPosition) => boolean, commandAtMs: number, lastResort = false): Promise<{ ok: boolean; status?: PtzStatus }> => {
     const deadline = lastResort ? Date.now() + moveTimeoutMs : Math.min(Date.now() + moveTimeoutMs, stagesDeadline);
     let last: PtzStatus | undefined;
     let still = 0;
@@ -100,9 +110,10 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
       if (done(s.position)) return { ok: true, status: s };
       const unchanged = last && Math.abs(s.position.pan - last.position.pan) < 1e-6 && Math.abs(s.position.tilt - last.position.tilt) < 1e-6 && Math.abs(s.position.zoom - last.position.zoom) < 1e-6;
       // A camera that says nothing about its motion (or never updates it) is judged by its position alone.
-      still = unchanged && s.moving !== true ? still + 1 : 0;
+      const startMayLag = Date.now() - commandAtMs < MOVE_START_GRACE_MS;
+      still = unchanged && s.moving !== true && !startMayLag ? still + 1 : 0;
       last = s;
-      if (still >= 5) return { ok: false, status: s };
+      if (still >= STALL_POLLS) return { ok: false, status: s };
     }
     return { ok: false, status: last };
   };
@@ -122,11 +133,12 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     // 1. AbsoluteMove.
     if (ptz.capabilities.absolute && !ptz.unsupported.has('absolute')) {
       try {
+        const sentAtMs = Date.now();
         const p = ptz.absoluteMove(goal);
         markSent('absolute');
         await p;
         markTurning('absolute');
-        const s = await settle(reached);
+        const s = await settle(reached, sentAtMs);
         if (s.ok) return result('on-target', 'absolute', s.status!.position);
         notes.push(`AbsoluteMove did not reach the target (error ${s.status ? errOf(s.status.position).toFixed(1) : '?'}°)`);
       } catch (e) {
@@ -142,11 +154,12 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
         for (let i = 0; i < 3 && Date.now() < stagesDeadline; i++) {
           const cur = (await status()).position;
           if (reached(cur)) return result('on-target', 'relative', cur);
+          const sentAtMs = Date.now();
           const p = ptz.relativeMove(spaceDelta(cal, cur, goal));
           markSent('relative');
           await p;
           markTurning('relative');
-          const s = await settle(reached);
+          const s = await settle(reached, sentAtMs);
           if (s.ok) return result('on-target', 'relative', s.status!.position);
         }
         notes.push('RelativeMove did not reach the target');
@@ -177,12 +190,13 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     }
     try {
       const before = (await ptz.getStatus()).position;
+      const sentAtMs = Date.now();
       const p = ptz.gotoPreset(preset.token);
       markSent('preset');
       await p;
       markTurning('preset');
       const near = (q: PtzPosition) => pointingErrorDeg(spaceToDegrees(cal, q), spaceToDegrees(cal, preset.position!)) <= Math.max(toleranceDeg, 1);
-      const s = await settle(near, true);
+      const s = await settle(near, sentAtMs, true);
       if (s.ok) return result('preset', 'preset', s.status!.position, { presetToken: preset.token });
       const at = s.status?.position ?? before;
       const msg = `preset "${preset.name}" did not move the camera there (it may have been erased)`;

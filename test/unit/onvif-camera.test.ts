@@ -196,6 +196,17 @@ test('a camera whose zoom lands off the goal is on target by AbsoluteMove (zoom 
   assert.equal((await conn.getStatus()).zoomKnown, true);
 });
 
+test('a camera that starts turning 1 s after AbsoluteMove (saying IDLE until then) is waited for, not abandoned', async () => {
+  const { cam, port } = await startCamera({ more: { moveStartDelayMs: 1000 } });
+  const cfg = loopbackCamera(port);
+  const conn = connect(cfg);
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: 120, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 8000 });
+  assert.equal(r.state, 'on-target', r.notes.join('; '));
+  assert.equal(r.method, 'absolute');
+  assert.deepEqual(fallbackCalls(cam), []);
+  assert.ok(Math.abs(cam.pose.panDeg - 120) <= 1, `pan ${cam.pose.panDeg}`);
+});
+
 test('a degree-space camera is steered with the degrees calibration', async () => {
   const { cam, port } = await startCamera({ degreeSpace: true });
   const cfg = loopbackCamera(port, { calibration: { ...DEFAULT_CALIBRATION, space: 'degrees' }, mountHeadingDeg: 90, tiltOffsetDeg: 2 });

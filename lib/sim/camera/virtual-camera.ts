@@ -80,6 +80,11 @@ export interface VirtualCameraOptions {
   panoramaProfileFirst?: boolean;
   /** GetPresets answers "Optional Action Not Implemented" (cameras without presets over ONVIF). */
   refusePresets?: boolean;
+  /**
+   * AbsoluteMove, RelativeMove, GotoPreset and GotoHomePosition are answered at once, but the
+   * head starts turning this much later (slow firmware); a newer command cancels a start not yet made.
+   */
+  moveStartDelayMs?: number;
 }
 
 export interface CallLogEntry {
@@ -141,6 +146,8 @@ export class VirtualCamera {
   private held?: Array<() => void>;
   /** ONVIF actions answered with half a reply (see halfReply). */
   private halfReplied = new Set<string>();
+  /** A move accepted but not started yet (see moveStartDelayMs). */
+  private pendingStart?: NodeJS.Timeout;
   /** How far the camera's clock is from the real time (see stepClock). */
   private clockOffsetMs = 0;
 
@@ -284,6 +291,7 @@ export class VirtualCamera {
     const server = this.server;
     this.server = undefined;
     this.held = undefined;
+    this.cancelPendingStart();
     this.video.pause(false);
     await this.rtspFace?.stop();
     this.rtspFace = undefined;
@@ -499,6 +507,7 @@ export class VirtualCamera {
       case 'Stop':
         this.requireProfile(req);
         if (this.quirks.has('rejectStop')) throw faults.notSupported('Stop is not supported');
+        this.cancelPendingStart();
         this.ptz.stop();
         return '<tptz:StopResponse/>';
       case 'GetStatus':
@@ -522,7 +531,7 @@ export class VirtualCamera {
         this.requireProfile(req);
         const home = [...this.presets.values()].find((p) => p.name === 'Home');
         if (!home) throw faults.invalidArg('NoHomePosition', 'No home position defined');
-        if (!this.quirks.has('presetsDoNothing')) this.ptz.moveTo(home);
+        if (!this.quirks.has('presetsDoNothing')) this.startMove(home);
         return '<tptz:GotoHomePositionResponse/>';
       }
       default:
@@ -732,7 +741,7 @@ export class VirtualCamera {
       tiltDeg: v.y === undefined ? cur.tiltDeg : degrees ? v.y : this.tiltFromGeneric(v.y),
       zoom: this.landZoom(v.z ?? cur.zoom),
     };
-    this.ptz.moveTo(target, this.speedScale(req));
+    this.startMove(target, this.speedScale(req));
     return '<tptz:AbsoluteMoveResponse/>';
   }
 
@@ -748,7 +757,7 @@ export class VirtualCamera {
     const { tiltMinDeg, tiltMaxDeg } = this.ptz.limits;
     const tiltSpan = tiltMaxDeg - tiltMinDeg;
     // Generic translation: the full −1…1 range spans the whole axis (pan ±180°, tilt ±span/2).
-    this.ptz.moveTo(
+    this.startMove(
       {
         panDeg: cur.panDeg + (v.x ?? 0) * (degrees ? 1 : 180),
         tiltDeg: cur.tiltDeg + (v.y ?? 0) * (degrees ? 1 : tiltSpan / 2),
@@ -775,8 +784,28 @@ export class VirtualCamera {
     }
     const endMs = this.quirks.has('continuousIgnoresTimeout') ? Infinity : Date.now() + timeoutMs;
     if (this.quirks.has('continuousNeedsBothAxes') && (!v.x || !v.y)) return '<tptz:ContinuousMoveResponse/>'; // accepted, ignored
+    this.cancelPendingStart();
     this.ptz.moveVelocity(v.x ?? 0, v.y ?? 0, v.z ?? 0, endMs);
     return '<tptz:ContinuousMoveResponse/>';
+  }
+
+  /** Moves the head to `target`, at once or after moveStartDelayMs. */
+  private startMove(target: PoseDeg, speedScale?: { pan: number; tilt: number; zoom: number }): void {
+    this.cancelPendingStart();
+    const delayMs = this.opts.moveStartDelayMs ?? 0;
+    if (delayMs <= 0) {
+      this.ptz.moveTo(target, speedScale);
+      return;
+    }
+    this.pendingStart = setTimeout(() => {
+      this.pendingStart = undefined;
+      this.ptz.moveTo(target, speedScale);
+    }, delayMs);
+  }
+
+  private cancelPendingStart(): void {
+    if (this.pendingStart) clearTimeout(this.pendingStart);
+    this.pendingStart = undefined;
   }
 
   /** Where the zoom motor stops when asked for `zoom` (see zoomStep). */
@@ -808,7 +837,7 @@ export class VirtualCamera {
     const tok = textOf(child(req, 'PresetToken')) ?? '';
     const preset = this.presets.get(tok);
     if (!preset) throw faults.invalidArg('NoToken', `No preset with token "${tok}"`);
-    if (!this.quirks.has('presetsDoNothing')) this.ptz.moveTo(preset, this.speedScale(req));
+    if (!this.quirks.has('presetsDoNothing')) this.startMove(preset, this.speedScale(req));
     return '<tptz:GotoPresetResponse/>';
   }
 
