@@ -76,7 +76,7 @@ export = function (RED: NodeAPI) {
       let failureWarned = '';
       node.connection.on('state', (state: string, err?: Error) => {
         if (state === 'failed' && err) {
-          if (err.message !== failureWarned) node.warn(`camera "${node.camera!.id}": ${err.message}; retrying with back-off`);
+          if (err.message !== failureWarned) node.warn(`camera "${node.camera!.id}": ${err.message}; ${node.connection?.retryWords ?? 'retrying with back-off'}`);
           else node.debug(`camera "${node.camera!.id}": still failing: ${err.message}`);
           failureWarned = err.message;
         } else if (state === 'connected') {

@@ -85,6 +85,14 @@ export const ONVIF_CALL_TIMEOUT_MS = 5000;
  */
 export const ONVIF_CONNECT_TIMEOUT_MS = 3 * ONVIF_CALL_TIMEOUT_MS;
 
+/**
+ * After a connection attempt refused as a login (a wrong user or password), the next attempt
+ * waits this long, and commands meanwhile fail at once without trying: cameras lock an account
+ * (Hikvision's "illegal login lock") after a few wrong logins in a row, and the back-off alone
+ * tried some 14 times in 30 s.
+ */
+export const AUTH_RETRY_MS = 5 * 60_000;
+
 export interface ClientOptions {
   hostname: string;
   port: number;
@@ -141,6 +149,8 @@ export interface ConnectionOptions {
   /** Deadline of the onvif client's connect() (default ONVIF_CONNECT_TIMEOUT_MS). */
   connectTimeoutMs?: number;
   backoff?: BackoffOptions;
+  /** Wait after a refused login (default AUTH_RETRY_MS). */
+  authRetryMs?: number;
   createClient?: (o: ClientOptions) => OnvifClient;
   /**
    * While connected and idle, a GetStatus this often (default 15 s; 0 = never): a camera
@@ -187,6 +197,8 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
   profiles: Array<{ token: string; name: string; ptz: boolean }> = [];
   /** How the profile was chosen when none is configured, for the log and Test connection. */
   profileChoice?: string;
+  /** When the last connection attempt was refused as a login; unset once one succeeds. */
+  private loginRefusedAtMs?: number;
   /** The GetPresets fault last told (a 'notice' event), so that retries do not repeat it. */
   private presetsFaultTold?: string;
   presets: PresetInfo[] = [];
@@ -250,6 +262,16 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
     this.removeAllListeners('state');
   }
 
+  private get authRetryMs(): number {
+    return this.opts.authRetryMs ?? AUTH_RETRY_MS;
+  }
+
+  /** How the connection retries after its last failure, in words for a warning. */
+  get retryWords(): string {
+    if (this.loginRefusedAtMs === undefined) return 'retrying with back-off';
+    return `retrying every ${Math.round(this.authRetryMs / 60_000) || 1} min only, as the camera may lock out repeated wrong logins`;
+  }
+
   private get callTimeoutMs(): number {
     return this.opts.timeoutMs ?? ONVIF_CALL_TIMEOUT_MS;
   }
@@ -290,6 +312,8 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
   async ensureConnected(): Promise<void> {
     if (this.closedForGood) throw new CameraError('closed', 'camera connection closed', this.id);
     if (this.stateNow === 'connected' && this.client) return;
+    // A login just refused is not tried again for each command (see AUTH_RETRY_MS).
+    if (this.loginRefusedAtMs !== undefined && Date.now() - this.loginRefusedAtMs < this.authRetryMs && this.lastError) throw this.lastError;
     if (this.idleCount === 0) this.started = true;
     if (this.retryTimer) {
       clearTimeout(this.retryTimer);
@@ -398,12 +422,17 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
         this.streamUri = undefined;
         this.snapshotUri = undefined;
         this.lastError = undefined;
+        this.loginRefusedAtMs = undefined;
         this.backoff.reset();
         this.setState('connected');
       } catch (err) {
         const e = classifyError(err, this.id, 'connect');
         this.lastError = e;
         this.client = undefined;
+        // Refused while connecting, with the camera's time just read: the login itself is wrong.
+        // (A command refused on a connected session first reconnects at once: a camera whose
+        // clock stepped accepts the login again once its time is read.)
+        this.loginRefusedAtMs = e.code === 'auth' ? Date.now() : undefined;
         // Failed, and retried, only for the nodes that use the camera; a command while idle
         // hears of it through the error it throws.
         if (this.closedForGood || this.idleCount !== idleCountAtStart) {
@@ -422,7 +451,7 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
 
   private scheduleRetry(): void {
     if (this.closedForGood || !this.started || this.retryTimer) return;
-    const delay = this.backoff.next();
+    const delay = this.loginRefusedAtMs !== undefined ? this.authRetryMs : this.backoff.next();
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.connectOnce().catch(() => undefined);

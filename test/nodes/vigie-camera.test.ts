@@ -98,6 +98,21 @@ describe('vigie-camera node', () => {
     await waitFor(() => n.connection.state === 'connected', 20_000, 'connected to the camera back');
   });
 
+  it('a wrong password is warned about with the slow retry and why, and not tried again at once', async () => {
+    await helper.load(vigieCamera, flow(), { cfg1: { username: 'op', password: 'wrong' } });
+    const n = helper.getNode('cfg1') as Any;
+    const warnings: string[] = [];
+    n.on('call:warn', (c: Any) => warnings.push(String(c.args[0])));
+    n.registerUser({ id: 'user-1' });
+    await waitFor(() => n.connection.state === 'failed', 20_000, 'the login refused');
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0], /camera "dome-1": connect: authentication failed .*; retrying every 5 min only, as the camera may lock out repeated wrong logins$/);
+    const refused = cam.calls.filter((c) => c.fault).length;
+    await assert.rejects(n.connection.ensureConnected(), (e: Any) => e.code === 'auth');
+    assert.equal(cam.calls.filter((c) => c.fault).length, refused, 'no login tried for the command');
+    n.deregisterUser({ id: 'user-1' });
+  });
+
   it('an unusable configuration is reported with the field, and the runtime keeps going', async () => {
     await helper.load(vigieCamera, [{ ...flow()[0], lat: 'north' }], { cfg1: { username: 'op', password: 's3cret' } });
     const n = helper.getNode('cfg1') as Any;
