@@ -70,7 +70,8 @@ export function cameraConfigFromNode(raw: Record<string, unknown>): CameraConfig
   if (panMaxDeg <= panMinDeg) throw new ContractError('camera.panMaxDeg', `more than panMinDeg (${panMinDeg})`, panMaxDeg);
   const tiltMinDeg = setting('tiltMinDeg');
   const tiltMaxDeg = setting('tiltMaxDeg');
-  if (tiltMaxDeg <= tiltMinDeg) throw new ContractError('camera.tiltMaxDeg', `more than tiltMinDeg (${tiltMinDeg})`, tiltMaxDeg);
+  // Either way round: a camera whose tilt −1 is up (some domes, ceiling mounts) has its range reversed.
+  if (tiltMaxDeg === tiltMinDeg) throw new ContractError('camera.tiltMaxDeg', `another tilt than tiltMinDeg (${tiltMinDeg}): the two ends of the tilt range`, tiltMaxDeg);
   const hfovWideDeg = setting('hfovWideDeg');
   const hfovTeleDeg = setting('hfovTeleDeg');
   if (hfovTeleDeg > hfovWideDeg) throw new ContractError('camera.hfovTeleDeg', `at most hfovWideDeg (${hfovWideDeg})`, hfovTeleDeg);

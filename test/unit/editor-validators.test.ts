@@ -205,7 +205,8 @@ test('vigie-camera form: each number as cameraConfigFromNode takes it, and the p
     }
   }
   // the reviewer's case: a tilt range of 30 … 20
-  assert.equal(defaults.tiltMaxDeg.validate!.call({ tiltMinDeg: '30' }, '20'), 'Tilt range: expected the max (right) more than the min (left, 30°), got 20°');
+  assert.equal(defaults.tiltMaxDeg.validate!.call({ tiltMinDeg: '20' }, '20'), 'Tilt range: expected two different ends (left 20°), got 20°');
+  assert.equal(defaults.tiltMaxDeg.validate!.call({ tiltMinDeg: '20' }, '-90'), true, 'a reversed tilt range (−1 up)');
   assert.equal(defaults.panMaxDeg.validate!.call({ panMinDeg: 10 }, 0), 'Pan range: expected the max (right) more than the min (left, 10°), got 0°');
   assert.equal(defaults.lat.validate!.call({}, ''), 'Latitude: expected a number from -90 to 90°', 'required');
 });

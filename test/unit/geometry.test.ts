@@ -97,6 +97,16 @@ test('generic space: pan −1…1 = −180…180°, tilt −1…1 = −90…20°
   near(degreesToSpace(cal, { panDeg: 0, tiltDeg: 60, hfovDeg: 60 }).tilt, 1, 1e-12, 'clamped tilt');
 });
 
+test('a reversed tilt range (−1 = up, 20…−90°): looking down gives a tilt towards +1, and back; out of range is clamped', () => {
+  const cal = { ...DEFAULT_CALIBRATION, tiltMinDeg: 20, tiltMaxDeg: -90 };
+  near(degreesToSpace(cal, { panDeg: 0, tiltDeg: -90, hfovDeg: 60 }).tilt, 1, 1e-12, 'straight down at +1');
+  near(degreesToSpace(cal, { panDeg: 0, tiltDeg: 20, hfovDeg: 60 }).tilt, -1, 1e-12, '20° up at −1');
+  near(degreesToSpace(cal, { panDeg: 0, tiltDeg: -35, hfovDeg: 60 }).tilt, 0, 1e-12, 'the middle');
+  for (const tilt of [-80, -30, 0, 15]) near(spaceToDegrees(cal, degreesToSpace(cal, { panDeg: 10, tiltDeg: tilt, hfovDeg: 30 })).tiltDeg, tilt, 1e-9, `round trip ${tilt}`);
+  near(degreesToSpace(cal, { panDeg: 0, tiltDeg: 60, hfovDeg: 60 }).tilt, -1, 1e-12, 'clamped up');
+  near(degreesToSpace(cal, { panDeg: 0, tiltDeg: -120, hfovDeg: 60 }).tilt, 1, 1e-12, 'clamped down');
+});
+
 test('a 0…360° pan range maps bearings behind pan zero into range', () => {
   const cal: CameraCalibration = { ...DEFAULT_CALIBRATION, panMinDeg: 0, panMaxDeg: 360 };
   near(degreesToSpace(cal, { panDeg: -90, tiltDeg: 0, hfovDeg: 60 }).pan, 0.5, 1e-12, '−90° = 270°');
@@ -159,7 +169,10 @@ test('camera config from the editor form: defaults, checks naming the field', ()
   assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: '91', lon: 0 }), /camera\.lat: expected a number from -90 to 90, got "91"/);
   assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, port: '80.5' }), /camera\.port: expected an integer from 1 to 65535, got "80\.5"/);
   assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, maxRangeM: 200_000 }), /camera\.maxRangeM: expected a number from 1 to 100000, got 200000/);
-  assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, tiltMinDeg: 30, tiltMaxDeg: 20 }), /camera\.tiltMaxDeg: expected more than tiltMinDeg \(30\), got 20/);
+  assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, tiltMinDeg: 20, tiltMaxDeg: 20 }), /camera\.tiltMaxDeg: expected another tilt than tiltMinDeg \(20\): the two ends of the tilt range, got 20/);
+  // A tilt axis that runs the other way (−1 up): the range reversed.
+  const reversed = cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, tiltMinDeg: 20, tiltMaxDeg: -90 }).calibration;
+  assert.deepEqual([reversed.tiltMinDeg, reversed.tiltMaxDeg], [20, -90]);
   assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, hfovWideDeg: 30, hfovTeleDeg: 40 }), /camera\.hfovTeleDeg: expected at most hfovWideDeg \(30\), got 40/);
   assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, panDirection: 'left' }), /camera\.panDirection: expected 1 \(clockwise\) or -1 \(counter-clockwise\), got "left"/);
   assert.equal(cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, panDirection: '-1' }).calibration.panDirection, -1);
