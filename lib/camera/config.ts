@@ -2,7 +2,7 @@
  * Turns the vigie-camera node's form values (strings and numbers as the editor stores them)
  * into a checked CameraConfig. Errors name the field and what was expected.
  */
-import { ContractError, settingsReader } from '../util/validate';
+import { ContractError, settingInRange, settingsReader } from '../util/validate';
 import { DEFAULT_CALIBRATION } from './geometry';
 import { BlindSector, CameraConfig } from './types';
 
@@ -12,6 +12,7 @@ import { BlindSector, CameraConfig } from './types';
  * (test/unit/editor-validators.test.ts).
  */
 export const CAMERA_SETTINGS = {
+  /** 80 when empty; with HTTPS, HTTPS_PORT. */
   port: { min: 1, max: 65535, integer: true, default: 80 },
   lat: { min: -90, max: 90, default: undefined },
   lon: { min: -180, max: 180, default: undefined },
@@ -26,6 +27,18 @@ export const CAMERA_SETTINGS = {
   hfovTeleDeg: { min: 0.1, max: 179, default: DEFAULT_CALIBRATION.hfovTeleDeg },
   maxRangeM: { min: 1, max: 100_000, default: 250 },
 } as const;
+
+/** The port of an empty Port field with HTTPS ticked. */
+export const HTTPS_PORT = 443;
+
+/** A checkbox as the editor stores it (a boolean; "true"/"false" from a flow written by hand); empty = `dflt`. */
+function flag(raw: Record<string, unknown>, key: string, dflt: boolean): boolean {
+  const v = raw[key];
+  if (v === undefined || v === null || v === '') return dflt;
+  if (v === true || v === 'true') return true;
+  if (v === false || v === 'false') return false;
+  throw new ContractError(`camera.${key}`, 'true or false', v);
+}
 
 function str(raw: Record<string, unknown>, key: string): string {
   const v = raw[key];
@@ -64,7 +77,9 @@ export function cameraConfigFromNode(raw: Record<string, unknown>): CameraConfig
   const panDirection = pd === undefined || pd === null || pd === '' ? 1 : Number(pd);
   if (panDirection !== 1 && panDirection !== -1) throw new ContractError('camera.panDirection', '1 (clockwise) or -1 (counter-clockwise)', pd);
   // in range, or the default when empty; the position has none and must be given
+  const https = flag(raw, 'https', false);
   const setting = settingsReader(raw, CAMERA_SETTINGS, { prefix: 'camera.', withoutDefault: 'required' });
+  const port = settingInRange(raw.port, 'camera.port', CAMERA_SETTINGS.port, https ? HTTPS_PORT : CAMERA_SETTINGS.port.default);
   const panMinDeg = setting('panMinDeg');
   const panMaxDeg = setting('panMaxDeg');
   if (panMaxDeg <= panMinDeg) throw new ContractError('camera.panMaxDeg', `more than panMinDeg (${panMinDeg})`, panMaxDeg);
@@ -79,7 +94,9 @@ export function cameraConfigFromNode(raw: Record<string, unknown>): CameraConfig
     id,
     name: str(raw, 'name') || id,
     host,
-    port: setting('port'),
+    port,
+    https,
+    httpsVerify: flag(raw, 'httpsVerify', true),
     profileToken: str(raw, 'profileToken') || undefined,
     lat: setting('lat'),
     lon: setting('lon'),

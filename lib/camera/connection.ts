@@ -31,18 +31,55 @@ export class CameraError extends Error {
  */
 export const AUTH_FAULT = /not ?authori[sz]ed|unauthori[sz]ed|authori[sz]ed time check|authority failure|wsse|security header|Digest authentication failed/i;
 
-/** Sorts an error from the onvif client into what an operator needs to know. */
-export function classifyError(err: unknown, cameraId?: string, context?: string): CameraError {
+/**
+ * TLS errors (Node's codes) of a certificate the camera presents but Node does not trust: its
+ * own self-signed certificate (most cameras), or one signed by an authority Node does not know.
+ */
+const UNTRUSTED_CERT_CODES = ['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'CERT_SIGNATURE_FAILURE'];
+const CERT_DATE_CODES = ['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'];
+/**
+ * An HTTPS request answered by a server that does not speak TLS on that port (OpenSSL's words
+ * when a plain HTTP reply comes instead of a TLS handshake).
+ */
+const NOT_TLS = /wrong version number|packet length too long|unknown protocol|http request|record layer failure/i;
+
+/** How the connection reached the camera, for advice on a failed first request. */
+export interface Transport {
+  https: boolean;
+}
+
+/**
+ * Sorts an error from the onvif client into what an operator needs to know. `transport`, when
+ * given (connecting), adds advice on the HTTPS setting to a connection closed at its start.
+ */
+export function classifyError(err: unknown, cameraId?: string, context?: string, transport?: Transport): CameraError {
   if (err instanceof CameraError) return err;
   const e = err as { message?: string; code?: string };
   const msg = e?.message ?? String(err);
   const prefix = context ? `${context}: ` : '';
   const netCodes = ['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN'];
+  // TLS first: reached, but HTTPS failed (advice in the message; the camera is as unusable as an unreachable one).
+  if (e?.code && UNTRUSTED_CERT_CODES.includes(e.code)) {
+    return new CameraError('unreachable', `${prefix}the camera's certificate is not trusted (self-signed?): untick "Check its certificate" in the camera's settings, or give Node-RED the authority that signed it (NODE_EXTRA_CA_CERTS): ${msg}`, cameraId);
+  }
+  if (e?.code && CERT_DATE_CODES.includes(e.code)) {
+    return new CameraError('unreachable', `${prefix}the camera's certificate is out of date (or this machine's or the camera's clock is wrong): renew it, or untick "Check its certificate" in the camera's settings: ${msg}`, cameraId);
+  }
+  if (e?.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return new CameraError('unreachable', `${prefix}the camera's certificate is not for this host name: use the name (or address) it is issued for as Host, or untick "Check its certificate" in the camera's settings: ${msg}`, cameraId);
+  }
+  if (e?.code === 'EPROTO' || NOT_TLS.test(msg)) {
+    return new CameraError('unreachable', `${prefix}camera unreachable over HTTPS: it does not speak HTTPS on this port (untick HTTPS in the camera's settings, or give its HTTPS port): ${msg.trim()}`, cameraId);
+  }
   if (AUTH_FAULT.test(msg)) {
     return new CameraError('auth', `${prefix}authentication failed (check the camera's username and password, and that its clock is right): ${msg}`, cameraId);
   }
   if ((e?.code && netCodes.includes(e.code)) || /Network timeout|socket hang up/i.test(msg)) {
-    return new CameraError('unreachable', `${prefix}camera unreachable: ${msg}`, cameraId);
+    // A server that takes only HTTPS closes a plain HTTP request at once ("socket hang up").
+    const hint = transport && !transport.https && (e?.code === 'ECONNRESET' || /socket hang up/i.test(msg))
+      ? ' (a camera that takes only HTTPS closes plain HTTP requests so: if it does, tick HTTPS in the camera\'s settings)'
+      : '';
+    return new CameraError('unreachable', `${prefix}camera unreachable: ${msg}${hint}`, cameraId);
   }
   if (/ActionNotSupported|not supported|Optional Action Not Implemented/i.test(msg)) {
     return new CameraError('not-supported', `${prefix}${msg}`, cameraId);
@@ -99,6 +136,10 @@ export interface ClientOptions {
   username: string;
   password: string;
   timeout: number;
+  /** ONVIF over HTTPS. */
+  https?: boolean;
+  /** With HTTPS: refuse a certificate Node does not trust (default true). */
+  httpsVerify?: boolean;
 }
 
 /** A GetStatus answer whose Position holds a Zoom element. */
@@ -107,7 +148,8 @@ const STATUS_WITH_ZOOM = /<(?:[\w-]+:)?Position\b[^>]*>(?:(?!<\/(?:[\w-]+:)?Posi
 export function createOnvifClient(o: ClientOptions): OnvifClient {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Cam } = require('onvif/promises') as { Cam: new (opts: Record<string, unknown>) => OnvifClient & { on(ev: string, fn: (xml: string) => void): void } };
-  const cam = new Cam({ hostname: o.hostname, port: o.port, username: o.username, password: o.password, timeout: o.timeout });
+  const secure = o.https ? { useSecure: true, secureOpts: { rejectUnauthorized: o.httpsVerify !== false } } : {};
+  const cam = new Cam({ hostname: o.hostname, port: o.port, username: o.username, password: o.password, timeout: o.timeout, ...secure });
   // The client fills zoom 0 when GetStatus has no Zoom (pan/tilt-only cameras): the reply itself
   // tells whether the camera said a zoom. Replies come before their parsed result.
   let lastStatusXml = '';
@@ -363,7 +405,15 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
     this.attempt = (async () => {
       try {
         const make = this.opts.createClient ?? createOnvifClient;
-        const client = make({ hostname: cfg.host, port: cfg.port, username: this.opts.username, password: this.opts.password, timeout: this.callTimeoutMs });
+        const client = make({
+          hostname: cfg.host,
+          port: cfg.port,
+          username: this.opts.username,
+          password: this.opts.password,
+          timeout: this.callTimeoutMs,
+          https: cfg.https === true,
+          httpsVerify: cfg.httpsVerify !== false,
+        });
         await this.withDeadline('connect', this.opts.connectTimeoutMs ?? ONVIF_CONNECT_TIMEOUT_MS, client.connect());
         const profiles = client.profiles ?? [];
         // Known even when this attempt fails, so that Test connection can offer them.
@@ -426,7 +476,7 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
         this.backoff.reset();
         this.setState('connected');
       } catch (err) {
-        const e = classifyError(err, this.id, 'connect');
+        const e = classifyError(err, this.id, 'connect', { https: cfg.https === true });
         this.lastError = e;
         this.client = undefined;
         // Refused while connecting, with the camera's time just read: the login itself is wrong.

@@ -35,7 +35,15 @@ export interface CameraConfig {
   id: string;
   name: string;
   host: string;
+  /** 80 by default, 443 with HTTPS. */
   port: number;
+  /** ONVIF over HTTPS (absent: plain HTTP). */
+  https?: boolean;
+  /**
+   * With HTTPS, refuse a certificate that is not trusted (absent: true). A camera with its own
+   * self-signed certificate needs false.
+   */
+  httpsVerify?: boolean;
   /** ONVIF media profile token; empty = the first profile. */
   profileToken?: string;
   lat: number;
