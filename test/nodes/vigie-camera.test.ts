@@ -9,6 +9,7 @@ import { VirtualCamera } from '../../lib/sim/camera/virtual-camera';
 import { findCamera, listCameras } from '../../lib/camera/registry';
 import { waitFor } from '../support/wait';
 import { warningsOf } from '../support/node-red-log';
+import { startTlsFront } from '../support/tls-front';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -179,5 +180,26 @@ describe('vigie-camera node', () => {
     assert.equal(r.body.code, 'unreachable');
     assert.match(r.body.error, /^connect: GetPresets: camera unreachable: no complete answer within 5000 ms/);
     assert.ok(cam.calls.some((c) => c.action === 'GetPresets' && c.halfReplied));
+  });
+  it('"Test connection" with HTTPS: the form\'s HTTPS and certificate settings reach the camera over TLS; a self-signed certificate checked is refused with the advice', async () => {
+    const front = await startTlsFront(cam.port);
+    try {
+      await helper.load(vigieCamera, flow(), { cfg1: { username: 'op', password: 's3cret' } });
+      // the form sends its checkboxes as booleans
+      const form = { id: 'cfg1', host: '127.0.0.1', port: String(front.port), username: 'op', password: '__PWRD__' };
+      const ok = await helper.request().post('/vigie/camera/test').send({ ...form, https: true, httpsVerify: false }).timeout(30_000).expect(200);
+      assert.equal(ok.body.ok, true, JSON.stringify(ok.body));
+      assert.deepEqual(ok.body.profiles.map((p: Any) => p.token), ['profile_1']);
+      assert.ok(front.handshakes >= 1, 'over TLS');
+      const checked = await helper.request().post('/vigie/camera/test').send({ ...form, https: true, httpsVerify: true }).timeout(30_000).expect(200);
+      assert.equal(checked.body.ok, false);
+      assert.equal(checked.body.code, 'unreachable');
+      assert.match(checked.body.error, /the camera's certificate is not trusted \(self-signed\?\): untick "Check its certificate"/);
+      const plain = await helper.request().post('/vigie/camera/test').send({ ...form, https: false }).timeout(30_000).expect(200);
+      assert.equal(plain.body.ok, false);
+      assert.match(plain.body.error, /tick HTTPS in the camera's settings/);
+    } finally {
+      await front.close();
+    }
   });
 });

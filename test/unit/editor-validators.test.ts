@@ -209,6 +209,12 @@ test('vigie-camera form: each number as cameraConfigFromNode takes it, and the p
   assert.equal(defaults.tiltMaxDeg.validate!.call({ tiltMinDeg: '20' }, '-90'), true, 'a reversed tilt range (−1 up)');
   assert.equal(defaults.panMaxDeg.validate!.call({ panMinDeg: 10 }, 0), 'Pan range: expected the max (right) more than the min (left, 10°), got 0°');
   assert.equal(defaults.lat.validate!.call({}, ''), 'Latitude: expected a number from -90 to 90°', 'required');
+  // the port with HTTPS ticked (empty: 443), as the runtime reads it; the reason says what empty means either way
+  assertSameAsRuntime('vigie-camera.port (HTTPS)', (v) => defaults.port.validate!.call({ https: true }, v), CAMERA_SETTINGS.port, (v) => runtimeAccepts({ https: true, port: v }));
+  assert.equal(defaults.port.validate!.call({ https: true }, '0'), 'Port: expected a whole number from 1 to 65535 (empty: 80, or 443 with HTTPS)');
+  assert.equal(cameraConfigFromNode({ ...base, https: defaults.https.value, port: defaults.port.value }).port, 80, "a new node's port: 80");
+  assert.equal(cameraConfigFromNode({ ...base, https: true, port: defaults.port.value }).port, 443, "a new node's port with HTTPS ticked: 443");
+  assert.equal(cameraConfigFromNode({ ...base, httpsVerify: defaults.httpsVerify.value }).httpsVerify, true, 'the certificate checked by default');
 });
 
 test('vigie-sensor form: each number as validateSensorInfo takes it', () => {
