@@ -188,6 +188,47 @@ describe('editor forms in Chromium: a refused field says why', { timeout: 300_00
     }
   });
 
+  it("vigie-camera: ticking HTTPS turns a port of 80 into the empty field meaning 443, shows Check its certificate (ticked for a camera saved before it existed), and Test connection sends both", async () => {
+    const { page, errors } = await session.open('cam');
+    try {
+      // Test connection's request, answered here: the form's values are what matters
+      let sent: Record<string, unknown> | undefined;
+      await page.route('**/vigie/camera/test', async (route) => {
+        sent = route.request().postDataJSON();
+        await route.fulfill({ json: { ok: false, code: 'unreachable', error: 'connect: camera unreachable' } });
+      });
+      await page.evaluate(() => (window as unknown as EditorWindow).RED.editor.editConfig('', 'vigie-camera', 'cam'));
+      await page.waitForSelector('#node-config-input-https', { timeout: 30_000 });
+      assert.equal(await page.isChecked('#node-config-input-https'), false);
+      assert.equal(await page.isVisible('#node-config-input-httpsVerify'), false, 'hidden without HTTPS');
+      assert.equal(await page.inputValue('#node-config-input-port'), '80');
+      await page.check('#node-config-input-https');
+      assert.equal(await page.inputValue('#node-config-input-port'), '', 'port 80 emptied: 443');
+      assert.equal(await page.getAttribute('#node-config-input-port', 'placeholder'), '443');
+      assert.equal(await page.isVisible('#node-config-input-httpsVerify'), true);
+      assert.equal(await page.isChecked('#node-config-input-httpsVerify'), true, 'the certificate checked unless unticked');
+      assert.equal(await outlined(page, '#node-config-input-port'), false);
+      await page.click('#vigie-camera-test');
+      await page.waitForFunction(() => /unreachable/.test(document.querySelector('#vigie-camera-test-result')?.textContent ?? ''), undefined, { timeout: 10_000 });
+      assert.equal(sent?.https, true, JSON.stringify(sent));
+      assert.equal(sent?.httpsVerify, true, JSON.stringify(sent));
+      assert.equal(sent?.port, '');
+      await page.uncheck('#node-config-input-httpsVerify');
+      await page.click('#vigie-camera-test');
+      await page.waitForFunction(() => !/Connecting/.test(document.querySelector('#vigie-camera-test-result')?.textContent ?? ''), undefined, { timeout: 10_000 });
+      assert.equal(sent?.httpsVerify, false, JSON.stringify(sent));
+      // back to HTTP: the placeholder says 80 again, a port typed by hand stays
+      await typeInto(page, '#node-config-input-port', '8443');
+      await page.uncheck('#node-config-input-https');
+      assert.equal(await page.getAttribute('#node-config-input-port', 'placeholder'), '80');
+      assert.equal(await page.inputValue('#node-config-input-port'), '8443');
+      await page.screenshot({ path: path.join(artifacts, 'vigie-camera-https.png') });
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('acoustic-classifier: a hop longer than the model window and a class threshold of 5 are outlined, saying why; a classifier without a model shows no empty tip', async () => {
     const { page, errors } = await session.open('cls');
     try {
