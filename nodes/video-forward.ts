@@ -48,7 +48,9 @@ async function sourceOf(cam: CameraHandle, configCredentials: () => Credentials 
   }
   // The camera's ONVIF user also opens its RTSP stream and snapshot on almost every camera.
   const creds = (cam as CameraHandle & MaybeCredentials).getCredentials?.() ?? configCredentials();
-  return { streamUrl, snapshotUrl: snapshotUrl || undefined, username: creds?.username || undefined, password: creds?.password };
+  // A camera reached over HTTPS with its certificate unchecked (its own self-signed one): its snapshot address likewise.
+  const uncheckedTls = cam.config?.https === true && cam.config.httpsVerify === false;
+  return { streamUrl, snapshotUrl: snapshotUrl || undefined, username: creds?.username || undefined, password: creds?.password, ...(uncheckedTls ? { checkCertificate: false } : {}) };
 }
 
 /** Camera states in which the camera shows, or will show, another place than this alert. */

@@ -29,6 +29,8 @@ export interface VideoSource {
   snapshotUrl?: string;
   username?: string;
   password?: string;
+  /** false: an https: snapshot address is fetched without checking the camera's certificate (its "Check its certificate" unticked). */
+  checkCertificate?: boolean;
 }
 
 export interface VideoManagerOptions {
@@ -284,7 +286,7 @@ export class VideoManager extends EventEmitter {
     const src = await untilAborted(this.opts.resolveSource(cameraId), signal, 'snapshot not taken: the relay closed');
     if (src.snapshotUrl) {
       try {
-        return await fetchSnapshot(src.snapshotUrl, { username: src.username, password: src.password, timeoutMs: this.opts.ioTimeoutMs ?? 5000, signal });
+        return await fetchSnapshot(src.snapshotUrl, { username: src.username, password: src.password, timeoutMs: this.opts.ioTimeoutMs ?? 5000, signal, checkCertificate: src.checkCertificate });
       } catch (err) {
         // The stream may still give a picture when the snapshot URI fails.
         if (!src.streamUrl || signal.aborted) throw err;

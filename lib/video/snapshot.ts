@@ -17,6 +17,11 @@ export interface SnapshotFetchOptions {
   password?: string;
   timeoutMs?: number;
   maxBytes?: number;
+  /**
+   * For an https: address, whether the server's certificate must be trusted (default true);
+   * false for a camera whose "Check its certificate" is unticked (its own self-signed one).
+   */
+  checkCertificate?: boolean;
   /** Aborts the request (the node closes). */
   signal?: AbortSignal;
 }
@@ -27,10 +32,11 @@ interface RawResponse {
   body: Buffer;
 }
 
-function get(url: URL, headers: Record<string, string>, timeoutMs: number, maxBytes: number, signal?: AbortSignal): Promise<RawResponse> {
+function get(url: URL, headers: Record<string, string>, timeoutMs: number, maxBytes: number, signal?: AbortSignal, checkCertificate = true): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const mod = url.protocol === 'https:' ? https : http;
-    const req = mod.get(url, { headers, timeout: timeoutMs, signal }, (res) => {
+    const secure = url.protocol === 'https:';
+    const mod = secure ? https : http;
+    const req = mod.get(url, { headers, timeout: timeoutMs, signal, ...(secure ? { rejectUnauthorized: checkCertificate } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
@@ -93,14 +99,14 @@ export async function fetchSnapshot(urlText: string, opts: SnapshotFetchOptions 
   const path = url.pathname + url.search;
   let res: RawResponse;
   try {
-    res = await get(url, {}, timeoutMs, maxBytes, opts.signal);
+    res = await get(url, {}, timeoutMs, maxBytes, opts.signal, opts.checkCertificate !== false);
     if (res.status === 401 && username !== undefined) {
       const challenges = ([] as string[]).concat(res.headers['www-authenticate'] ?? []);
       const digest = challenges.find((c) => /^Digest/i.test(c));
       const auth = digest
         ? digestAuthorization(digest, 'GET', path, username, password ?? '')
         : `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
-      res = await get(url, { Authorization: auth }, timeoutMs, maxBytes, opts.signal);
+      res = await get(url, { Authorization: auth }, timeoutMs, maxBytes, opts.signal, opts.checkCertificate !== false);
     }
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);

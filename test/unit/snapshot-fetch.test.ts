@@ -5,13 +5,16 @@
 import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import { spawnSync } from 'node:child_process';
 import { AddressInfo } from 'node:net';
 import { digestAuthorization, fetchSnapshot, grabFrame, parseAuthParams, SnapshotStore } from '../../lib/video/snapshot';
 import * as net from 'node:net';
 import { findBinary } from '../../lib/util/binaries';
 import { childFfmpegPids, freePort } from '../support/video-sources';
+import { makeSelfSignedCertificate } from '../support/tls-front';
 import { waitFor } from '../support/wait';
 
 const JPEG = (() => {
@@ -374,4 +377,34 @@ test('snapshots off: an alert fetches no snapshot and grabs no frame, keeps none
     await new Promise<void>((r) => server.close(() => r()));
   }
   assert.deepEqual(childFfmpegPids(), [], 'no ffmpeg left');
+});
+
+test('an https: snapshot address: a self-signed certificate is refused unless the camera\'s certificate check is off', async () => {
+  const { certFile, keyFile } = makeSelfSignedCertificate();
+  const server = https.createServer({ cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile) }, (_req, res) => res.writeHead(200, { 'Content-Type': 'image/jpeg' }).end(JPEG));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/snap.jpg`;
+  try {
+    await assert.rejects(fetchSnapshot(url), /self-signed certificate/);
+    await assert.rejects(fetchSnapshot(url, { checkCertificate: true }), /self-signed certificate/);
+    assert.deepEqual(await fetchSnapshot(url, { checkCertificate: false }), JPEG);
+    // Through the video manager, as video-forward gives it a camera's source: the alert's snapshot is taken or not.
+    const { VideoManager } = await import('../../lib/video/manager');
+    for (const checkCertificate of [false, undefined]) {
+      const mgr = new VideoManager({ resolveSource: async () => ({ streamUrl: 'rtsp://127.0.0.1:1/none', snapshotUrl: url, checkCertificate }), ffmpegPath: '/nonexistent/ffmpeg', keepForMs: 100 });
+      const errors: unknown[] = [];
+      mgr.on('snapshot-error', (e) => errors.push(e));
+      try {
+        const r = mgr.alert(`tls-${checkCertificate}`, 'cam');
+        await r.snapshot;
+        const item = await (mgr as unknown as { snapshots: { get(a: string, c: string): Promise<{ jpeg?: Buffer } | undefined> } }).snapshots.get(`tls-${checkCertificate}`, 'cam');
+        if (checkCertificate === false) assert.deepEqual(item?.jpeg, JPEG, 'taken with the check off');
+        else assert.equal(item?.jpeg, undefined, 'refused with the check on');
+      } finally {
+        await mgr.close();
+      }
+    }
+  } finally {
+    server.close();
+  }
 });
