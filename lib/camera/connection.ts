@@ -68,7 +68,8 @@ export function classifyError(err: unknown, cameraId?: string, context?: string,
   if (e?.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return new CameraError('unreachable', `${prefix}the camera's certificate is not for this host name: use the name (or address) it is issued for as Host, or untick "Check its certificate" in the camera's settings: ${msg}`, cameraId);
   }
-  if (e?.code === 'EPROTO' || NOT_TLS.test(msg)) {
+  // (OpenSSL's words only where the error is TLS's: an "http request" in another message is not.)
+  if (e?.code === 'EPROTO' || (NOT_TLS.test(msg) && /ssl|tls/i.test(msg))) {
     return new CameraError('unreachable', `${prefix}camera unreachable over HTTPS: it does not speak HTTPS on this port (untick HTTPS in the camera's settings, or give its HTTPS port): ${msg.trim()}`, cameraId);
   }
   if (AUTH_FAULT.test(msg)) {

@@ -97,3 +97,10 @@ test('the config node\'s settings: HTTPS off and the certificate checked by defa
   assert.equal(cameraConfigFromNode({ ...base, https: 'true', httpsVerify: 'false' }).httpsVerify, false);
   assert.throws(() => cameraConfigFromNode({ ...base, https: 'yes' }), /camera\.https: expected true or false/);
 });
+
+test('OpenSSL\'s words for a server that does not speak TLS are read as such only in a TLS error', async () => {
+  const { classifyError } = await import('../../lib/camera/connection');
+  assert.match(classifyError(new Error('write EPROTO 0C0C7A1F:error:0A00010B:SSL routines:ssl3_get_record:wrong version number')).message, /does not speak HTTPS on this port/);
+  assert.match(classifyError(Object.assign(new Error('write EPROTO'), { code: 'EPROTO' })).message, /does not speak HTTPS on this port/);
+  assert.doesNotMatch(classifyError(new Error('HTTP request failed with status 500')).message, /HTTPS/);
+});
