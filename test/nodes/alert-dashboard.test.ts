@@ -66,6 +66,13 @@ function socketAction(node: Any, action: Record<string, unknown>, socket: Any = 
   return new Promise((resolve) => handler(socket, action, resolve));
 }
 
+/** Every status a node shows from now on, and the last one (an empty object before any). */
+function recordStatuses(node: Any): { statuses: Any[]; last: () => Any } {
+  const statuses: Any[] = [];
+  node.on('call:status', (c: Any) => statuses.push(c.args[0]));
+  return { statuses, last: () => statuses[statuses.length - 1] ?? {} };
+}
+
 function storedState(id: string): Any {
   const base = helper.getNode('ui-base-1');
   return base.stores.data.get(id)?.payload;
@@ -285,9 +292,7 @@ describe('alert-dashboard node', () => {
     await helper.startServer();
     await helper.load(nodes(), flow({ maxAlerts: 10 }));
     const n = helper.getNode('dash');
-    const statuses: Any[] = [];
-    n.on('call:status', (c: Any) => statuses.push(c.args[0]));
-    const last = () => statuses[statuses.length - 1] ?? {};
+    const { statuses, last } = recordStatuses(n);
     for (let i = 1; i <= 10; i++) n.receive({ payload: alert(`c${i}`, 1_700_000_000 + i) });
     await waitFor(() => storedState('dash')?.alerts?.length === 10 || undefined, 10_000, 'ten alerts');
     await waitFor(() => last().text === '10 new, 10 open, 10 kept' || undefined, 10_000, 'a green status with ten alerts');
@@ -365,9 +370,7 @@ describe('alert-dashboard node', () => {
     await helper.startServer();
     await helper.load(nodes(), flow());
     const n = helper.getNode('dash');
-    const statuses: Any[] = [];
-    n.on('call:status', (c: Any) => statuses.push(c.args[0]));
-    const last = () => statuses[statuses.length - 1] ?? {};
+    const { statuses, last } = recordStatuses(n);
     const aside = fs.readdirSync(userDir).filter((f) => f.startsWith('vigie-alerts-dash.json.version-2-'));
     assert.equal(aside.length, 1, fs.readdirSync(userDir).join(', '));
     assert.match(aside[0], /^vigie-alerts-dash\.json\.version-2-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/);
@@ -409,9 +412,7 @@ describe('alert-dashboard node', () => {
     await helper.startServer();
     await helper.load(nodes(), flow({ id }));
     const n = helper.getNode(id);
-    const statuses: Any[] = [];
-    n.on('call:status', (c: Any) => statuses.push(c.args[0]));
-    const last = () => statuses[statuses.length - 1] ?? {};
+    const { statuses, last } = recordStatuses(n);
     assert.match(warningsOf(helper, id).join(' | '), /could not restore the alerts saved before the restart: .*could not be set aside either \(ENAMETOOLONG.*until it is moved away/);
     n.receive({ payload: alert('kept-in-memory', 100) });
     await waitFor(() => (last().fill === 'red' && /^alerts not saved: /.test(last().text)) || undefined, 10_000, 'a red status');
@@ -426,9 +427,7 @@ describe('alert-dashboard node', () => {
     await helper.startServer();
     await helper.load(nodes(), flow());
     const n = helper.getNode('dash');
-    const statuses: Any[] = [];
-    n.on('call:status', (c: Any) => statuses.push(c.args[0]));
-    const last = () => statuses[statuses.length - 1] ?? {};
+    const { statuses, last } = recordStatuses(n);
     const file = path.join(userDir, 'vigie-alerts-dash.json');
     n.receive({ payload: alert('s1', 100) });
     await waitFor(() => last().text === '1 new, 1 open, 1 kept' || undefined, 10_000, 'the first alert saved');
@@ -466,8 +465,7 @@ describe('alert-dashboard node', () => {
     const f = flow({ group: '' }).filter((x) => !['ui-base-1', 'ui-page-1', 'ui-group-1', 'ui-theme-1'].includes(String(x.id)));
     await helper.load([alertDashboard, require('@node-red/nodes/core/common/25-catch.js')], f);
     const n = helper.getNode('dash');
-    const statuses: Any[] = [];
-    n.on('call:status', (c: Any) => statuses.push(c.args[0]));
+    const { statuses } = recordStatuses(n);
     const caught = helper.getNode('caught');
     const got = new Promise<Any>((resolve) => caught.on('input', resolve));
     n.receive({ payload: alert('g1', 100) });
@@ -485,9 +483,7 @@ describe('alert-dashboard node', () => {
     await helper.startServer();
     await helper.load(nodes(), flow());
     const n = helper.getNode('dash');
-    const statuses: Any[] = [];
-    n.on('call:status', (c: Any) => statuses.push(c.args[0]));
-    const last = () => statuses[statuses.length - 1] ?? {};
+    const { statuses, last } = recordStatuses(n);
     const dir = path.join(userDir, 'audit-test');
     n.receive({ payload: alert('w1', 100) });
     await waitFor(() => last().fill === 'green' || undefined, 10_000, 'green');

@@ -6,6 +6,7 @@ import { test, mock, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { AUTH_RETRY_MS, CameraConnection, CameraError, OnvifClient } from '../../lib/camera/connection';
 import { loopbackCamera } from '../support/camera-config';
+import { fakeOnvifClient } from '../support/fake-onvif';
 
 afterEach(() => mock.timers.reset());
 
@@ -17,25 +18,13 @@ const flush = async () => {
 function fakeCamera() {
   const seen = { attempts: 0, loginAccepted: false };
   const make = (): OnvifClient => {
-    const ok = <T>(v: T): Promise<T> => Promise.resolve(v);
-    return {
+    return fakeOnvifClient((v) => Promise.resolve(v), {
       connect: () => {
         seen.attempts++;
-        return seen.loginAccepted ? ok(undefined) : Promise.reject(new Error('ONVIF SOAP Fault: Sender not authorized'));
+        return seen.loginAccepted ? Promise.resolve(undefined) : Promise.reject(new Error('ONVIF SOAP Fault: Sender not authorized'));
       },
-      getPresets: () => ok({}),
-      getStatus: () => ok({ position: { x: 0, y: 0, zoom: 0 } }),
-      absoluteMove: () => ok(undefined),
-      relativeMove: () => ok(undefined),
-      continuousMove: () => ok(undefined),
-      stop: () => ok(undefined),
-      gotoPreset: () => ok(undefined),
-      gotoHomePosition: () => ok(undefined),
-      getStreamUri: () => ok({ uri: 'rtsp://x/' }),
-      getSnapshotUri: () => ok({ uri: 'http://x/' }),
-      getConfigurationOptions: () => ok(undefined),
       profiles: [{ $: { token: 'p1' }, name: 'main', PTZConfiguration: { $: { token: 'c1' } } }],
-    };
+    } as Partial<OnvifClient>);
   };
   return { seen, make };
 }

@@ -16,6 +16,7 @@ import { moveToTarget } from '../../lib/camera/mover';
 import { DEFAULT_CALIBRATION } from '../../lib/camera/geometry';
 import { CameraConfig } from '../../lib/camera/types';
 import { loopbackCamera } from '../support/camera-config';
+import { fakeOnvifClient } from '../support/fake-onvif';
 import { waitFor } from '../support/wait';
 
 const USER = 'operator';
@@ -219,21 +220,7 @@ test('answers that come after the deadline are ignored: no second outcome, no un
   const make = (o: ClientOptions): OnvifClient => {
     clients.push(o);
     const answer = <T>(v: T): Promise<T> => (hang ? deferred<T>() : Promise.resolve(v));
-    return {
-      connect: () => answer(undefined),
-      getPresets: () => answer({}),
-      getStatus: () => answer({ position: { x: 0, y: 0, zoom: 0 } }),
-      absoluteMove: () => answer(undefined),
-      relativeMove: () => answer(undefined),
-      continuousMove: () => answer(undefined),
-      stop: () => answer(undefined),
-      gotoPreset: () => answer(undefined),
-      gotoHomePosition: () => answer(undefined),
-      getStreamUri: () => answer({ uri: 'rtsp://x/' }),
-      getSnapshotUri: () => answer({ uri: 'http://x/' }),
-      getConfigurationOptions: () => answer(undefined),
-      profiles: [{ $: { token: 'p1' }, name: 'main' }],
-    };
+    return fakeOnvifClient(answer);
   };
   const conn = connection(1, { timeoutMs: 50, connectTimeoutMs: 80, createClient: make, backoff: { initialMs: 60_000 } });
   const states: string[] = [];
