@@ -43,6 +43,8 @@ interface SensorConfigNode extends Node {
   readonly sensor: SensorInfo | undefined;
   /** Why the configuration is invalid, when it is. */
   readonly sensorError?: string;
+  /** The Sensor ID as typed, also when the configuration is invalid. */
+  readonly configuredId?: string;
 }
 
 /** No block for this long: the status stops showing the last level (the source stopped). */
@@ -79,7 +81,7 @@ export = function (RED: NodeAPI) {
     let options: Omit<DetectorOptions, 'model' | 'sensor'>;
     /** This node cannot classify anything (settings, no model, a model that cannot be loaded): the health report says so. */
     const reportFailed = (reason: string): void =>
-      reportNodeFailure(node, { node: 'acoustic-classifier', id: node.id, name: config.name, sensor: sensorNode?.sensor?.id, reason });
+      reportNodeFailure(node, { node: 'acoustic-classifier', id: node.id, name: config.name, sensor: sensorNode?.sensor?.id ?? sensorNode?.configuredId, reason });
     /** The close handler of a node that stops at its setup: a closed node no longer fails. */
     const clearFailureOnClose = (): void => {
       node.on('close', (_removed: boolean, done: () => void) => {

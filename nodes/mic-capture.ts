@@ -21,6 +21,8 @@ import type { SensorInfo } from '../lib/sensor';
 interface VigieSensorNode extends Node {
   sensor: SensorInfo | undefined;
   sensorError: string | undefined;
+  /** The Sensor ID as typed, also when the configuration is invalid. */
+  configuredId: string | undefined;
 }
 
 interface MicCaptureDef extends NodeDef {
@@ -193,7 +195,7 @@ export = function (RED: NodeAPI) {
     } catch (err) {
       fail(err as Error);
       // No capture runs, so the health report's noAudio cannot see it: it is reported as failed.
-      reportNodeFailure(node, { node: 'mic-capture', id: node.id, name: config.name, sensor: sensorNode?.sensor?.id, reason: (err as Error).message });
+      reportNodeFailure(node, { node: 'mic-capture', id: node.id, name: config.name, sensor: sensorNode?.sensor?.id ?? sensorNode?.configuredId, reason: (err as Error).message });
     }
 
     node.on('input', (msg: NodeMessageInFlow, _send: (m: NodeMessage | (NodeMessage | null)[]) => void, done: (err?: Error) => void) => {

@@ -26,6 +26,11 @@ interface VigieSensorNode extends Node {
   sensor: SensorInfo | undefined;
   /** Why the configuration is unusable; the message starts with the field name. */
   sensorError: string | undefined;
+  /**
+   * The Sensor ID as typed (trimmed, at most 64 characters), even when the configuration is
+   * invalid: it lets the health report name the sensor of a node that cannot start.
+   */
+  configuredId: string | undefined;
 }
 
 export = function (RED: NodeAPI) {
@@ -34,6 +39,8 @@ export = function (RED: NodeAPI) {
     const node = this;
     node.sensor = undefined;
     node.sensorError = undefined;
+    const typedId = typeof config.sensorId === 'string' ? config.sensorId.trim().slice(0, 64) : '';
+    node.configuredId = typedId || undefined;
     try {
       const { sensor, warnings } = validateSensorInfo({
         sensorId: config.sensorId,

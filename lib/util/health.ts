@@ -20,7 +20,7 @@ export interface NodeFailure {
   id: string;
   /** The node's name in the flow, when it has one. */
   name?: string;
-  /** The sensor it serves, when known (a sensor whose configuration is invalid has none). */
+  /** The sensor it serves: its ID as typed in the vigie-sensor form, even when that configuration is invalid. */
   sensor?: string;
   /** Why, as the node's error says it (credentials in URLs hidden, file paths cut to their names). */
   reason: string;

@@ -417,14 +417,15 @@ describe('mic-capture node', () => {
   it('a capture that cannot start is in the health report as failed (degraded: no capture runs that noAudio could see), with why, until it closes', async () => {
     const info = { package: 'p', version: '0', nodeRed: '4', startedAt: Date.now() };
     await helper.startServer();
-    // The gateway's sensor with a latitude that is not a number: no sensor, so no capture at all.
+    // The gateway's sensor with a latitude that is not a number: no sensor, so no capture at all;
+    // the report still names the sensor by the ID typed in its form.
     await helper.load([sensorNode, micNode, catchNode], flow({ source: 'alsa', name: 'USB mic array' }, sensor('gw-1', { lat: 'abc' })));
     let r = healthReport(info);
     assert.equal(r.status, 'degraded');
     assert.deepEqual(r.noAudio, []);
     assert.deepEqual(
       r.failed.map((f) => [f.node, f.id, f.name, f.sensor, f.reason]),
-      [['mic-capture', 'mic', 'USB mic array', undefined, 'sensor: lat: expected a number from -90 to 90, got "abc"']],
+      [['mic-capture', 'mic', 'USB mic array', 'gw-1', 'sensor: lat: expected a number from -90 to 90, got "abc"']],
     );
     assert.ok(Date.now() - Date.parse(r.failed[0].since) < 60_000, r.failed[0].since);
     await helper.unload();

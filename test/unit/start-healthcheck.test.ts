@@ -140,7 +140,7 @@ test('the gateway flow run by vigie start with a latitude that is not a number: 
     );
     const r = await healthCheck({ VIGIE_USER_DIR: userDir });
     assert.equal(r.code, 1, `${r.stderr}\n${out.slice(-3000)}`);
-    assert.match(r.stderr.trim(), /^unhealthy: degraded: mic-capture "USB mic array" has failed for \d+ s: sensor: lat: expected a number from -90 to 90, got "abc"$/);
+    assert.match(r.stderr.trim(), /^unhealthy: degraded: mic-capture "USB mic array" \(sensor corner-12\) has failed for \d+ s: sensor: lat: expected a number from -90 to 90, got "abc"$/);
   } finally {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
