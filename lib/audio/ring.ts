@@ -109,6 +109,11 @@ export class AudioRing {
   /** Oldest frame index still held: neither overwritten nor older than the ring's length. */
   get oldest(): number {
     this.expire();
+    return this.heldFrom();
+  }
+
+  /** `oldest` without the age check (for callers that have just made it). */
+  private heldFrom(): number {
     return Math.max(0, this.writtenFrames - this.capacityFrames, this.agedOutBefore);
   }
 
@@ -145,8 +150,8 @@ export class AudioRing {
     }
     this.writtenFrames += n;
     if (n > 0) this.recordWrite();
-    // Forget gaps that have scrolled out of the ring.
-    const oldest = this.oldest;
+    // Forget gaps that have scrolled out of the ring (ages were checked above, just before this write).
+    const oldest = this.heldFrom();
     if (this.gaps.length && this.gaps[0].at <= oldest) this.gaps = this.gaps.filter((g) => g.at > oldest);
     return first;
   }
