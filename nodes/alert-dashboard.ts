@@ -91,6 +91,9 @@ function num(v: unknown, fallback: number): number {
 /** The node's numeric settings and what each accepts (lib/alerts/console.ts). */
 const SETTINGS = DASHBOARD_SETTINGS;
 
+/** The updates of an alert already saved are saved together within this time (see persistSoon). */
+const SAVE_UPDATES_WITHIN_MS = 1000;
+
 export = function (RED: NodeAPI) {
   function AlertDashboardNode(this: Node, config: AlertDashboardDef) {
     RED.nodes.createNode(this, config);
@@ -120,6 +123,7 @@ export = function (RED: NodeAPI) {
     let setAsideAs: string | undefined;
     /** Why alerts are not saved, until a save succeeds. */
     let saveFault: string | undefined;
+    let saveTimer: NodeJS.Timeout | undefined;
     let pruneTimer: NodeJS.Timeout | undefined;
     let base: DashboardBase | null | undefined;
     let closed = false;
@@ -237,6 +241,8 @@ export = function (RED: NodeAPI) {
      * it is warned once per fault, not at every alert, and its end is said.
      */
     function persist(): void {
+      if (saveTimer) clearTimeout(saveTimer);
+      saveTimer = undefined;
       try {
         store.save();
         if (saveFault) node.log(`alerts saved again in ${store.file}`);
@@ -248,6 +254,21 @@ export = function (RED: NodeAPI) {
         if (!saveFault) node.warn(`could not save alerts in ${store.file}: ${e.message}; they are kept in memory and saved at the next change (or within a minute) once this is fixed`);
         saveFault = fault;
       }
+    }
+
+    /**
+     * Saves within SAVE_UPDATES_WITHIN_MS. For the updates of an alert already saved (its camera,
+     * video, position): one alert brings several in a second, and each save rewrites the whole
+     * file, which wears a gateway's SD card on a busy night. A crash loses at most that second
+     * of updates; a new alert and a decision are saved at once (persist).
+     */
+    function persistSoon(): void {
+      if (saveTimer || closed) return;
+      saveTimer = setTimeout(() => {
+        saveTimer = undefined;
+        persist();
+        updateStatus();
+      }, SAVE_UPDATES_WITHIN_MS);
     }
 
     /** The state message every client shows; kept in the dashboard's store for late joiners. */
@@ -322,7 +343,8 @@ export = function (RED: NodeAPI) {
       }
       tellDropped(r.droppedUnhandled);
       tellExpired();
-      persist();
+      if (r.isNew || r.droppedUnhandled.length) persist();
+      else if (r.changed.length) persistSoon();
       updateStatus();
       const a = r.record.alert;
       if (a.video?.snapshot) keepSnapshot(a.id, a.video.snapshot, a.camera?.id);

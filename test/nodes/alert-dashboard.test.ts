@@ -288,6 +288,49 @@ describe('alert-dashboard node', () => {
     assert.equal(st.alerts[1].decisions[0].operator, 'Bob');
   });
 
+  it('saves a new alert and a decision at once, the updates of a saved alert together within a second, and not a re-sent alert that changes nothing', async () => {
+    // The module object itself (an ES import is a copy of its properties): the store renames through it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nodeFs = require('node:fs');
+    const file = path.join(userDir, 'vigie-alerts-dash.json');
+    const renames = mock.method(nodeFs, 'renameSync');
+    const saves = () => renames.mock.calls.filter((c: Any) => c.arguments[1] === file).length;
+    const savedCamera = () => JSON.parse(fs.readFileSync(file, 'utf8')).alerts.find((r: Any) => r.alert.id === 'u1')?.alert.camera?.state;
+    try {
+      await helper.startServer();
+      await helper.load(nodes(), flow({ id: 'dash' }));
+      const n = helper.getNode('dash');
+      const cam = (state: string) => ({ camera: { id: 'cam-1', name: 'Place', pan: 0, tilt: 0, zoom: 0, target: { bearing: 10, tilt: -3 }, state } });
+      n.receive({ payload: alert('u1', 100) });
+      await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 10_000, 'the alert');
+      assert.equal(saves(), 1, 'a new alert is saved at once');
+      // Its camera proposed, moving, on target: three updates, one save.
+      for (const state of ['proposed', 'moving', 'on-target']) n.receive({ payload: alert('u1', 100, cam(state)) });
+      await waitFor(() => storedState('dash')?.alerts?.[0]?.alert.camera?.state === 'on-target' || undefined, 10_000, 'the updates shown');
+      assert.equal(saves(), 1, 'updates wait for the others of the same second');
+      await waitFor(() => saves() === 2 || undefined, 10_000, 'the updates saved');
+      assert.equal(savedCamera(), 'on-target');
+      // The same alert again, nothing changed: nothing to write.
+      n.receive({ payload: alert('u1', 100, cam('on-target')) });
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(saves(), 2, 'an alert that changes nothing is not saved again');
+      // An update, then a decision before its save is due: the decision's save carries both.
+      n.receive({ payload: alert('u1', 100, cam('released')) });
+      assert.deepEqual(await socketAction(n, { type: 'decide', alertId: 'u1', action: 'confirm', operator: 'Bob' }), { ok: true, operator: 'Bob' });
+      assert.equal(saves(), 3, 'a decision is saved at once');
+      assert.equal(savedCamera(), 'released');
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(saves(), 3, 'the pending save was made by the decision\'s');
+      // An update, then the node closes before its save is due: saved at close.
+      n.receive({ payload: alert('u1', 100, cam('failed')) });
+      await helper.unload();
+      assert.equal(saves(), 4);
+      assert.equal(savedCamera(), 'failed');
+    } finally {
+      renames.mock.restore();
+    }
+  });
+
   it('over maxAlerts with only unhandled alerts: the oldest is dropped with a warning naming it, an audit entry and a red status until alerts are handled', async () => {
     await helper.startServer();
     await helper.load(nodes(), flow({ maxAlerts: 10 }));
