@@ -426,12 +426,21 @@ export function contractFieldsOf(o: Record<string, unknown>, where = 'payload', 
  * only. Refuses samples and voice labels before its other checks; drops voice scores and
  * unknown fields, naming them to `warn` (see screenAlert).
  */
+/**
+ * A sensor id: 1-64 letters, digits, "_", "-" or ".", starting with a letter or a digit. It is a
+ * level of MQTT topics, so never "/", "+" or "#", and short enough to name in a status.
+ */
+export const SENSOR_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const SENSOR_ID_WORDS = 'a sensor id (1-64 letters, digits, "_", "-" or ".", starting with a letter or a digit)';
+
 export function validateDetection(p: unknown, warn?: DroppedFieldListener): Detection {
   const o = requireObject(p, 'payload');
   if (o.kind !== 'detection') throw new ContractError('payload.kind', '"detection"', o.kind);
   const screened = screenAlert(o);
   requireString(o, 'id');
   requireString(o, 'sensor');
+  // Detections also come from other gateways over MQTT: a sensor id that could not be one is refused here.
+  if (!SENSOR_ID_PATTERN.test(o.sensor as string)) throw new ContractError('payload.sensor', SENSOR_ID_WORDS, o.sensor);
   requireString(o, 'label');
   requireNumber(o, 'confidence', { min: 0, max: 1 });
   const onset = requireNumber(o, 'onset', { min: 0 });
@@ -445,6 +454,7 @@ export function validateDetection(p: unknown, warn?: DroppedFieldListener): Dete
   }
   const span = requireObject(o.span, 'payload.span');
   requireString(span, 'sensor', 'payload.span');
+  if (!SENSOR_ID_PATTERN.test(span.sensor as string)) throw new ContractError('payload.span.sensor', SENSOR_ID_WORDS, span.sensor);
   requireNumber(span, 'start', { integer: true, min: 0 }, 'payload.span');
   requireNumber(span, 'frames', { integer: true, min: 0 }, 'payload.span');
   return screened.contractFields(warn);

@@ -3,7 +3,7 @@
  * its clock is. Built from a vigie-sensor config node (or a scene) and validated here so
  * every error names the field.
  */
-import { CLOCK_SOURCES, ClockSource } from './contracts';
+import { CLOCK_SOURCES, ClockSource, SENSOR_ID_PATTERN } from './contracts';
 import { ARRAY_PRESETS, checkGeometry, MicPosition, resolveGeometry } from './localize/arrays';
 import { settingInRange, settingsReader } from './util/validate';
 
@@ -41,7 +41,7 @@ export interface SensorConfigInput {
   clockErrorMs?: unknown;
 }
 
-export const SENSOR_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export { SENSOR_ID_PATTERN };
 
 /**
  * The vigie-sensor node's numeric settings: accepted range and default (undefined: required;

@@ -35,6 +35,9 @@ interface SensorConfigNode extends Node {
 /** A fusion timer that failed tries again after this long: a fault that lasts is not retried every few ms. */
 const FUSION_RETRY_MS = 1000;
 
+/** The topic a gateway publishes its sensor's detections on (docs/mqtt.md): vigie/v1/<site>/<sensor>/detection. */
+const DETECTION_TOPIC = /^vigie\/v1\/[^/]+\/([^/]+)\/detection$/;
+
 function summary(loc: Alert['location']): string {
   if (!loc) return '';
   if (loc.position) return `${loc.method} ±${loc.position.errorM} m (${loc.sensors.length} sensors)`;
@@ -120,7 +123,14 @@ export = function (RED: NodeAPI) {
         }
       }
       // Its contract fields only: every alert this node sends is built from them (privacy guarantees 1 and 3).
-      return validateDetection(p, droppedFields);
+      const det = validateDetection(p, droppedFields);
+      // A gateway may publish on its own sensor's topic only (broker ACLs, docs/scaling.md): that
+      // protects nothing unless a detection claiming another sensor on that topic is refused.
+      const fromTopic = typeof msg.topic === 'string' ? DETECTION_TOPIC.exec(msg.topic) : null;
+      if (fromTopic && det.sensor !== fromTopic[1]) {
+        throw new ContractError('payload.sensor', `"${fromTopic[1].slice(0, 64)}", the sensor of its MQTT topic`, det.sensor);
+      }
+      return det;
     }
 
     /** Arm the timer for the next incident's timeout, not sooner than `notBeforeMs` from now. */

@@ -405,4 +405,26 @@ describe('localizer node: fusion', () => {
     assert.ok(messages.some((m: string) => /payload\.sensorInfo: expected \{lat, lon, clock\} of sensor "a"/.test(m)), messages.join(' | '));
     assert.ok(messages.some((m: string) => /payload: expected a detection object or its JSON text/.test(m)), messages.join(' | '));
   });
+
+  it('a gateway posing as other sensors on its own topic is refused: the sensor must be the topic\'s, and a sensor id', async () => {
+    await helper.startServer();
+    await helper.load([localizerNode], flow());
+    const loc = helper.getNode('loc');
+    const got = collect(helper.getNode('out'));
+    // Gateway "a" may publish on its own topic only (broker ACLs); it claims b, c and d there.
+    for (const s of ['b', 'c', 'd']) loc.receive({ topic: 'vigie/v1/saint-etienne/a/detection', payload: remote(s) });
+    // Ids that could never be a sensor's (a topic level, markup, a megabyte).
+    for (const bad of ['a/+/#', '<img src=x onerror=alert(1)>', 'x'.repeat(1_000_000)]) {
+      loc.receive({ payload: JSON.parse(remote('a', { id: `det-${bad.length}` }).replace(/"sensor":"a"/g, JSON.stringify({ sensor: bad }).slice(1, -1))) });
+    }
+    await waitFor(() => loc.error.callCount >= 6 || undefined, 10_000, 'six errors');
+    const messages = loc.error.args.map((a: Any[]) => String(a[0]?.message ?? a[0]));
+    assert.deepEqual(messages.slice(0, 3), ['b', 'c', 'd'].map((s) => `payload.sensor: expected "a", the sensor of its MQTT topic, got "${s}"`));
+    for (const m of messages.slice(3)) assert.match(m, /^payload\.sensor: expected a sensor id \(1-64 letters, digits, "_", "-" or "\.", starting with a letter or a digit\), got ".{1,41}"$/);
+    assert.equal(got.length, 0, 'no alert from forged reports');
+    // Its own sensor on its own topic, and the three from their own topics: one incident, located.
+    for (const s of ['a', 'b', 'c']) loc.receive({ topic: `vigie/v1/saint-etienne/${s}/detection`, payload: remote(s) });
+    await waitFor(() => got.length === 1 || undefined, 10_000, 'the alert');
+    assert.deepEqual(got[0].payload.location.sensors.sort(), ['a', 'b', 'c']);
+  });
 });
