@@ -15,6 +15,7 @@
 import { EventEmitter } from 'events';
 import { AudioBlock, ClockSource } from '../contracts';
 import { LevelMeter, powerToDb } from '../dsp/levels';
+import { BlockClock } from './block-clock';
 import { applyChannelMap } from './channels';
 import { closeRing, openRing } from './registry';
 import { AudioRing, DEFAULT_RING_SECONDS, MAX_RING_SECONDS } from './ring';
@@ -110,6 +111,11 @@ export interface CaptureOptions {
   expectedChannels?: number;
   /** Wall clock, epoch ms (tests); also the clock of the ring's age rule when given. */
   now?: () => number;
+  /**
+   * Monotonic clock, ms (tests; default performance.now(), or `now` when only that is given).
+   * Block times of a source without its own times are fitted on it (BlockClock).
+   */
+  monoNow?: () => number;
 }
 
 const DEFAULT_HEALTH: Required<HealthThresholds> = {
@@ -122,9 +128,6 @@ const DEFAULT_HEALTH: Required<HealthThresholds> = {
   silenceAfterS: 10,
   clearAfterS: 2,
 };
-
-/** Re-anchor the block time on the wall clock when it drifts more than this (s). */
-const MAX_TIME_DRIFT_S = 0.1;
 
 interface ChannelHealth {
   clippedUntilFrame: number;
@@ -157,6 +160,7 @@ export class Capture extends EventEmitter {
   private readonly calibrationDb: number | undefined;
   private readonly th: Required<HealthThresholds>;
   private readonly now: () => number;
+  private readonly monoNow: () => number;
   /** The clock given to the ring (its own monotonic clock when none was given). */
   private readonly ringClock: (() => number) | undefined;
   private readonly expectedChannels: number | undefined;
@@ -164,9 +168,12 @@ export class Capture extends EventEmitter {
   private seq = 0;
   private nextBlockStart = 0;
   private blockFrames = 0;
+  /** Times given by the source (or a source not in real time): sample index and time of one sample. */
   private anchorFrame = 0;
   private anchorTime = 0;
   private anchored = false;
+  /** Times of a real-time source that gives none: fitted from arrivals (null until the first audio). */
+  private blockClock: BlockClock | null = null;
   private meter: LevelMeter | null = null;
   private chHealth: ChannelHealth[] = [];
   private silentFrames = 0;
@@ -201,6 +208,7 @@ export class Capture extends EventEmitter {
     this.calibrationDb = opts.calibrationDb;
     this.th = { ...DEFAULT_HEALTH, ...opts.health };
     this.now = opts.now ?? Date.now;
+    this.monoNow = opts.monoNow ?? opts.now ?? (() => performance.now());
     this.ringClock = opts.now;
     this.expectedChannels = opts.expectedChannels;
   }
@@ -217,6 +225,11 @@ export class Capture extends EventEmitter {
   get lastAudioAt(): number | undefined {
     // A finite source that played out (a WAV played once) is over, not a silent microphone.
     return this.running && !this.sourceEnded ? (this.lastAudio ?? this.startedAt) : undefined;
+  }
+
+  /** True while block times are fitted and the fit has its history (false during the first seconds after a start or a gap). */
+  get clockSettled(): boolean {
+    return this.blockClock ? this.blockClock.settled : true;
   }
 
   get restartCount(): number {
@@ -321,14 +334,16 @@ export class Capture extends EventEmitter {
       this.anchorFrame = first;
       this.anchorTime = timeSec;
       this.anchored = true;
-    } else {
-      const estimate = this.now() / 1000 - frames / rate;
-      const predicted = this.anchorTime + (first - this.anchorFrame) / rate;
-      if (!this.anchored || (this.source.realtime && Math.abs(predicted - estimate) > MAX_TIME_DRIFT_S)) {
-        this.anchorFrame = first;
-        this.anchorTime = estimate;
-        this.anchored = true;
-      }
+      this.blockClock = null;
+    } else if (this.source.realtime) {
+      // The chunk's last sample was captured at the latest when it arrived (DESIGN §2: wall time).
+      if (!this.blockClock) this.blockClock = new BlockClock({ sampleRate: rate });
+      this.blockClock.arrive(first + frames, this.monoNow(), this.now());
+    } else if (!this.anchored) {
+      // Faster than real time: the source's own pace from its first audio on.
+      this.anchorFrame = first;
+      this.anchorTime = this.now() / 1000 - frames / rate;
+      this.anchored = true;
     }
     ring.write(channels);
     this.lastAudio = this.now();
@@ -344,7 +359,7 @@ export class Capture extends EventEmitter {
         channels: ring.channelCount,
         start,
         frames: this.blockFrames,
-        time: this.anchorTime + (start - this.anchorFrame) / rate,
+        time: this.timeOf(start),
         clock: this.clock,
       };
       this.nextBlockStart += this.blockFrames;
@@ -363,7 +378,14 @@ export class Capture extends EventEmitter {
       this.nextBlockStart = this.ring.end;
     }
     this.anchored = false;
+    this.blockClock?.reset();
     this.health('restart', true, reason);
+  }
+
+  /** Wall-clock time of a sample index, epoch seconds. */
+  private timeOf(frame: number): number {
+    if (this.blockClock?.isAnchored) return this.blockClock.timeSec(frame);
+    return this.anchorTime + (frame - this.anchorFrame) / this.ring!.sampleRate;
   }
 
   private health(condition: HealthCondition, active: boolean, detail: string, channel?: number): void {
@@ -453,7 +475,7 @@ export class Capture extends EventEmitter {
         const ev: LevelEvent = {
           kind: 'level',
           sensor: this.sensor,
-          time: this.anchorTime + (endFrame - this.anchorFrame) / rate,
+          time: this.timeOf(endFrame),
           leqDbfs: round1(leq.leqDbfs),
           leqDba: round1(leq.leqDba),
           fastDbfs: round1(r.fastDbfs),

@@ -106,10 +106,49 @@ test('without source time, block time follows the wall clock given by now()', as
   assert.equal(out.blocks.length, 2);
   assert.ok(Math.abs(out.blocks[0].time - (5_000_000 / 1000 - 0.1)) < 1e-9);
   assert.ok(Math.abs(out.blocks[1].time - out.blocks[0].time - 0.1) < 1e-9);
-  // A 1 s jump of the wall clock (device stalled) re-anchors real-time sources.
-  nowMs += 1100;
-  src.feed([sine(100, 0.1)]);
-  assert.ok(Math.abs(out.blocks[2].time - (nowMs / 1000 - 0.1)) < 1e-9);
+  // The device stalled and lost 1 s of samples: once every arrival has been that late for a
+  // second (not a late burst that catches up), the times follow the wall clock again.
+  nowMs += 1000;
+  for (let i = 0; i < 12; i++) {
+    nowMs += 100;
+    src.feed([sine(100, 0.1)]);
+  }
+  assert.ok(Math.abs(out.blocks[2].time - (out.blocks[1].time + 0.1)) < 1e-9, 'not yet: one late arrival is no gap');
+  assert.ok(Math.abs(out.blocks[13].time - (nowMs / 1000 - 0.1)) < 1e-9);
+  await cap.stop();
+});
+
+test('a sound card 100 ppm fast, arrivals 0-30 ms late: block times within 2 ms of the wall clock, across a wall-clock step', async () => {
+  // The old way (sample count from an anchor, re-anchored past 100 ms of drift) was off by up to 100 ms.
+  const rate = 16000;
+  const chunk = 320;
+  let monoMs = 1000;
+  let wallMinusMonoMs = Date.UTC(2026, 10, 30, 12) - monoMs;
+  const src = new FakeSource(rate, 1, true);
+  const cap = new Capture({ sensor: 'cap-drift', source: src, blockMs: 100, levelEveryMs: 0, now: () => monoMs + wallMinusMonoMs, monoNow: () => monoMs });
+  const errorsMs: { atS: number; errorMs: number }[] = [];
+  let stepped = false;
+  cap.on('block', (b: AudioBlock) => {
+    const trueWallMs = 1000 + (b.start / (rate * (1 + 100e-6))) * 1000 + wallMinusMonoMs;
+    errorsMs.push({ atS: (monoMs - 1000) / 1000, errorMs: b.time * 1000 - trueWallMs });
+  });
+  cap.start();
+  let x = 12345;
+  const jitterMs = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648) * 30;
+  const silence = new Float32Array(chunk);
+  for (let k = 1; k <= (600 * rate) / chunk; k++) {
+    monoMs = Math.max(monoMs, 1000 + ((k * chunk) / (rate * (1 + 100e-6))) * 1000 + jitterMs());
+    if (!stepped && monoMs > 1000 + 300_000) {
+      wallMinusMonoMs += 2500; // NTP stepped the wall clock; the monotonic clock did not move
+      stepped = true;
+    }
+    src.feed([silence]);
+  }
+  const steady = errorsMs.filter((e) => e.atS >= 30);
+  assert.ok(steady.length > 5000);
+  const worst = Math.max(...steady.map((e) => Math.abs(e.errorMs)));
+  assert.ok(worst <= 2, `worst steady-state error ${worst.toFixed(2)} ms`);
+  assert.ok(cap.clockSettled);
   await cap.stop();
 });
 
