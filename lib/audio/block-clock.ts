@@ -77,6 +77,8 @@ export class BlockClock {
   private wallMinusMonoMs = 0;
   /** First of the arrivals, all late, that may mean lost samples. */
   private lateFrom: { monoMs: number } | undefined;
+  /** Arrivals since lateFrom (all late), kept to start the new fit from if they prove a gap. */
+  private lateLog: Point[] = [];
   private fitted = false;
 
   constructor(opts: BlockClockOptions) {
@@ -145,9 +147,6 @@ export class BlockClock {
     this.fit();
     return stepped ? 'wall-step' : undefined;
   }
-
-  /** Arrivals since lateFrom (all late), kept to start the new fit from if they prove a gap. */
-  private lateLog: Point[] = [];
 
   /** Wall-clock time of sample index `frame`, epoch seconds. NaN before the first arrival. */
   timeSec(frame: number): number {

@@ -3,7 +3,8 @@
  *
  * Owns the sensor's ring and a source. Writes the source's audio into the ring, emits an
  * audio block reference (DESIGN §2, never samples) every blockMs, tracks health (clipping,
- * dead / stuck channels, silence, restarts) and a running level.
+ * dead / stuck channels, silence, restarts) and a running level. A block's time is the
+ * source's own when it gives one, else fitted from when its audio arrives (BlockClock).
  *
  * Events:
  *  - 'block'  (AudioBlock)
