@@ -14,6 +14,7 @@ import { DroppedFieldWarnings, validateDecision, validateDetection } from '../co
 import { ContractError } from '../util/validate';
 import { setFileAside, writeFileAtomic } from '../util/atomic-file';
 import { shortenAlert } from './sanitize';
+import { isPlausibleWallTime, monotonicMs } from '../util/clock';
 
 export type AlertState = 'new' | 'seen' | 'confirmed' | 'dismissed' | 'escalated';
 export const DECISION_STATE: Record<Decision['action'], AlertState> = { confirm: 'confirmed', dismiss: 'dismissed', escalate: 'escalated' };
@@ -21,7 +22,11 @@ export const DECISION_STATE: Record<Decision['action'], AlertState> = { confirm:
 export interface AlertRecord {
   alert: Alert;
   state: AlertState;
-  /** Epoch ms of the first and latest arrival of this alert id. */
+  /**
+   * Epoch ms of the first and latest arrival of this alert id (the latest update: an arrival, a
+   * decision, a move request), as the wall clock read then. Retention does not trust it for an
+   * alert this process holds (see AlertStore.ageMs).
+   */
   receivedMs: number;
   updatedMs: number;
   /** Operators who opened it. */
@@ -32,7 +37,11 @@ export interface AlertRecord {
 }
 
 export interface AlertStoreOptions {
-  /** Alerts older than this (by last update) are dropped. Default 7 days. */
+  /**
+   * Alerts older than this (by last update) are dropped. Default 7 days. An alert updated in
+   * this process is as old as the monotonic clock says it has been held since, whatever the
+   * wall clock did meanwhile (an NTP step); one loaded from the file, as its saved time says.
+   */
   retentionMs?: number;
   /**
    * Hard cap on the number of alerts kept. Past it, the oldest handled alerts go first, and an
@@ -42,7 +51,10 @@ export interface AlertStoreOptions {
   maxAlerts?: number;
   /** JSON file for persistence; none when undefined. */
   file?: string;
+  /** Wall clock, epoch ms (tests). */
   now?: () => number;
+  /** Monotonic clock, ms (tests): how long alerts have really been held. performance.now() by default. */
+  monotonicNow?: () => number;
   /** Hears of fields dropped from incoming alerts (each field named once); none when undefined. */
   warnDropped?: (text: string) => void;
 }
@@ -95,6 +107,19 @@ export class UnreadableStoreError extends Error {
 
 const UNHANDLED: ReadonlySet<AlertState> = new Set(['new', 'seen']);
 const PERSIST_VERSION = 1;
+/**
+ * Saved times within this of what the monotonic clock says are written as they were: a clock
+ * slewed by NTP moves a few milliseconds, a stepped one far more.
+ */
+const SAVED_TIME_SLACK_MS = 1000;
+
+/** Where a record's age is measured from. */
+interface HeldSince {
+  /** Monotonic ms at which the record's age was 0 (its last update here; for a loaded one, its age at load counted back). */
+  monoMs: number;
+  /** Loaded from the file and not updated since: its saved time may also tell its age (the wall-clock rule). */
+  fromFile: boolean;
+}
 
 export function isUnhandled(state: AlertState): boolean {
   return UNHANDLED.has(state);
@@ -135,6 +160,8 @@ export class AlertStore {
   private expiredUnhandled: AlertRecord[] = [];
   readonly maxAlerts: number;
   private readonly now: () => number;
+  private readonly monotonicNow: () => number;
+  private readonly heldSince = new WeakMap<AlertRecord, HeldSince>();
   readonly file: string | undefined;
   /** Why a file could not be read, when it could not be set aside either: no save goes over it while it is there. */
   private unreadableKept: string | undefined;
@@ -144,6 +171,7 @@ export class AlertStore {
     this.retentionMs = opts.retentionMs ?? 7 * 86_400_000;
     this.maxAlerts = Math.max(1, opts.maxAlerts ?? 500);
     this.now = opts.now ?? (() => Date.now());
+    this.monotonicNow = opts.monotonicNow ?? monotonicMs;
     this.file = opts.file;
     this.droppedFields = opts.warnDropped ? new DroppedFieldWarnings(opts.warnDropped) : undefined;
   }
@@ -164,6 +192,7 @@ export class AlertStore {
     if (!old) {
       const record: AlertRecord = { alert, state: 'new', receivedMs: now, updatedMs: now, seenBy: [], decisions: [] };
       this.records.set(alert.id, record);
+      this.touched(record);
       const droppedUnhandled = this.enforceLimits();
       return { record, isNew: true, changed: [], droppedUnhandled };
     }
@@ -179,6 +208,7 @@ export class AlertStore {
     // A move request is answered by the camera's next state; a later proposal or wait may be moved again.
     if (changed.includes('camera')) delete old.moveRequest;
     old.updatedMs = now;
+    this.touched(old);
     return { record: old, isNew: false, changed, droppedUnhandled: [] };
   }
 
@@ -218,6 +248,7 @@ export class AlertStore {
     r.decisions.push(decision);
     r.state = DECISION_STATE[decision.action];
     r.updatedMs = this.now();
+    this.touched(r);
     return decision;
   }
 
@@ -225,7 +256,30 @@ export class AlertStore {
     const r = this.require(alertId);
     r.moveRequest = { operator, time: this.now() / 1000 };
     r.updatedMs = this.now();
+    this.touched(r);
     return r;
+  }
+
+  /** Updated now: its age starts again from 0, on the monotonic clock. */
+  private touched(r: AlertRecord): void {
+    this.heldSince.set(r, { monoMs: this.monotonicNow(), fromFile: false });
+  }
+
+  /**
+   * How old a record is, for retention and the cap: for one updated in this process, how long
+   * it has really been held since (monotonic), never what the wall clock says (a clock that
+   * read 1970 at the update and was stepped by NTP since would make it decades old). For one
+   * loaded from the file and not updated since, the older of its age by its saved time (the
+   * wall-clock rule, when the clock and that time are plausible) and its age at load plus the
+   * time held since: a time in the future (a clock stepped back) does not keep it forever.
+   */
+  ageMs(r: AlertRecord): number {
+    const since = this.heldSince.get(r);
+    const heldMs = since ? this.monotonicNow() - since.monoMs : 0;
+    if (since && !since.fromFile) return heldMs;
+    const now = this.now();
+    const byWallMs = isPlausibleWallTime(now) && isPlausibleWallTime(r.updatedMs) ? now - r.updatedMs : -Infinity;
+    return Math.max(heldMs, byWallMs);
   }
 
   /** Unhandled first (new before seen), then newest first by detection onset. */
@@ -252,10 +306,9 @@ export class AlertStore {
    * was ever taken) are also kept for takeExpiredUnhandled(), to be told.
    */
   prune(): string[] {
-    const limit = this.now() - this.retentionMs;
     const gone: string[] = [];
     for (const [id, r] of this.records) {
-      if (r.updatedMs < limit) {
+      if (this.ageMs(r) > this.retentionMs) {
         this.records.delete(id);
         gone.push(id);
         if (isUnhandled(r.state)) this.expiredUnhandled.push(r);
@@ -280,11 +333,12 @@ export class AlertStore {
   private enforceLimits(): AlertRecord[] {
     this.prune();
     if (this.records.size <= this.maxAlerts) return [];
+    const age = new Map([...this.records.values()].map((r) => [r, this.ageMs(r)]));
     const order = [...this.records.values()].sort((a, b) => {
       const ua = isUnhandled(a.state) ? 1 : 0;
       const ub = isUnhandled(b.state) ? 1 : 0;
       if (ua !== ub) return ua - ub;
-      return ua ? a.receivedMs - b.receivedMs : a.updatedMs - b.updatedMs;
+      return ua ? a.receivedMs - b.receivedMs : age.get(b)! - age.get(a)!;
     });
     const dropped = order.slice(0, this.records.size - this.maxAlerts);
     for (const r of dropped) this.records.delete(r.alert.id);
@@ -297,8 +351,21 @@ export class AlertStore {
     return r;
   }
 
+  /**
+   * What save() writes. Each alert's `updatedMs` is the time of its last update as the clock
+   * reads now: the save time minus its age (ageMs), when that differs from the time stamped
+   * (the clock stepped since, or read 1970 then), so that the next run, judging saved alerts by
+   * their saved time, finds them as old as they really are. While the clock reads no plausible
+   * time, the times are written as stamped (the next run does not judge those by the clock).
+   */
   toJSON(): { version: number; savedMs: number; alerts: AlertRecord[] } {
-    return { version: PERSIST_VERSION, savedMs: this.now(), alerts: [...this.records.values()] };
+    const now = this.now();
+    const alerts = [...this.records.values()].map((r) => {
+      if (!isPlausibleWallTime(now)) return r;
+      const updatedMs = Math.round(now - this.ageMs(r));
+      return Math.abs(updatedMs - r.updatedMs) > SAVED_TIME_SLACK_MS ? { ...r, updatedMs } : r;
+    });
+    return { version: PERSIST_VERSION, savedMs: now, alerts };
   }
 
   /**
@@ -356,7 +423,7 @@ export class AlertStore {
               }
             })
           : [];
-        this.records.set(alert.id, {
+        const record: AlertRecord = {
           alert,
           state,
           receivedMs: Number(raw.receivedMs) || this.now(),
@@ -364,7 +431,9 @@ export class AlertStore {
           seenBy: Array.isArray(raw.seenBy) ? raw.seenBy.filter((s) => typeof s === 'string') : [],
           decisions,
           // No moveRequest: ptz-steer keeps no request across a restart, so none would be answered.
-        });
+        };
+        this.records.set(alert.id, record);
+        this.heldSince.set(record, { monoMs: this.monotonicNow() - this.ageAtLoadMs(record.updatedMs), fromFile: true });
         n++;
       } catch (err) {
         // A record that does not validate is left out; the file as it was is copied aside below.
@@ -384,6 +453,16 @@ export class AlertStore {
     const before = this.records.size;
     const droppedUnhandled = this.enforceLimits();
     return { restored: n - (before - this.records.size), droppedUnhandled, ...(leftOut ? { leftOut } : {}) };
+  }
+
+  /**
+   * A loaded alert's age by its saved time: 0 for a time in the future (a clock stepped back
+   * since; it then ages from the load) and for a time or a clock that is not plausible (a
+   * clock not set yet, now or then: nothing tells its age).
+   */
+  private ageAtLoadMs(updatedMs: number): number {
+    const now = this.now();
+    return isPlausibleWallTime(now) && isPlausibleWallTime(updatedMs) ? Math.max(0, now - updatedMs) : 0;
   }
 
   /** Moves an unusable store file out of the way of the next save and throws UnreadableStoreError. */

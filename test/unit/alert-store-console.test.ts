@@ -89,7 +89,8 @@ test('unhandled alerts that retention drops are audited as system entries (reaso
   const rec = recordAudit();
   try {
     let nowMs = 1_800_000_000_000;
-    const store = new AlertStore({ retentionMs: 2 * 86_400_000, now: () => nowMs });
+    // Time passes on both clocks: the monotonic one tells how long an alert was held.
+    const store = new AlertStore({ retentionMs: 2 * 86_400_000, now: () => nowMs, monotonicNow: () => nowMs - 1_800_000_000_000 });
     const c = new AlertConsole({ store, actor: 'auto:n1' });
     c.ingest(detection('old', 1_700_000_000));
     c.ingest(detection('done', 1_700_000_001));

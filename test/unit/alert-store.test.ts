@@ -21,8 +21,19 @@ function detection(id: string, onset: number, extra: Record<string, unknown> = {
   };
 }
 
+/** A wall clock and a monotonic one, moving together unless a test steps the wall clock alone. */
 function clock(t = 1_700_000_000_000) {
-  return { now: () => t, advance: (ms: number) => (t += ms) };
+  let heldMs = 0;
+  return {
+    now: () => t,
+    mono: () => heldMs,
+    advance: (ms: number) => {
+      heldMs += ms;
+      return (t += ms);
+    },
+    /** An NTP step: the wall clock jumps, no time passes. */
+    step: (toMs: number) => (t = toMs),
+  };
 }
 
 test('upsert adds new alerts and merges enrichment from later stages by id', () => {
@@ -195,7 +206,7 @@ test('revision: decisions saved before it existed load, and keep none', () => {
 
 test('retention drops old alerts and the cap drops the oldest handled ones first', () => {
   const c = clock();
-  const s = new AlertStore({ now: c.now, retentionMs: 60_000, maxAlerts: 3 });
+  const s = new AlertStore({ now: c.now, monotonicNow: c.mono, retentionMs: 60_000, maxAlerts: 3 });
   s.upsert(detection('a', 1));
   c.advance(30_000);
   s.upsert(detection('b', 2));
@@ -393,4 +404,146 @@ test('a save that fails throws its cause, leaves no temporary file, and the next
   fs.rmdirSync(file);
   s.save();
   assert.equal(new AlertStore({ file }).load().restored, 2);
+});
+
+// Clocks of boxes without a real-time clock: the wall clock reads 1970 (or the last shutdown)
+// until NTP steps it, possibly hours later; NTP may also step it back.
+
+const DAY_MS = 86_400_000;
+const SYNCED_MS = Date.UTC(2026, 10, 30, 7, 2, 0);
+
+test('an alert received while the clock read 1970 is not expired by the NTP step: it is as old as it was really held', () => {
+  const c = clock(Date.UTC(1970, 0, 1, 0, 3, 0));
+  const s = new AlertStore({ now: c.now, monotonicNow: c.mono, retentionMs: 7 * DAY_MS });
+  s.upsert(detection('before-sync', SYNCED_MS / 1000 - 60));
+  c.advance(30_000);
+  c.step(SYNCED_MS);
+  assert.deepEqual(s.prune(), [], 'held 30 s: not 56 years old');
+  assert.deepEqual(s.takeExpiredUnhandled(), []);
+  assert.deepEqual(s.queue().map((r) => [r.alert.id, r.state]), [['before-sync', 'new']]);
+  // A forward step of days (a box off for a while, clock at its last shutdown) does not age it either.
+  c.step(SYNCED_MS + 30 * DAY_MS);
+  assert.deepEqual(s.prune(), []);
+  // Held past the retention period for real: it goes, and is told.
+  c.advance(7 * DAY_MS);
+  assert.deepEqual(s.prune(), ['before-sync']);
+  assert.deepEqual(s.takeExpiredUnhandled().map((r) => r.alert.id), ['before-sync']);
+});
+
+test('an alert received while the clock read the last shutdown time (fake-hwclock, weeks ago) is not expired by the NTP step', () => {
+  const c = clock(SYNCED_MS - 30 * DAY_MS);
+  const s = new AlertStore({ now: c.now, monotonicNow: c.mono, retentionMs: 7 * DAY_MS });
+  s.upsert(detection('stale-clock', SYNCED_MS / 1000 - 60));
+  c.advance(60_000);
+  c.step(SYNCED_MS);
+  assert.deepEqual(s.prune(), [], 'held a minute: not 30 days old');
+  s.upsert(detection('after-sync', SYNCED_MS / 1000));
+  assert.deepEqual(s.takeExpiredUnhandled(), [], 'an arrival prunes too: nothing expired');
+  assert.equal(s.size, 2);
+});
+
+test('an alert received before an NTP step is saved with its real age: after a restart it is kept, and expires on time', () => {
+  const dir = tempDir('vigie-store-step-');
+  const file = path.join(dir, 'alerts.json');
+  const c = clock(Date.UTC(1970, 0, 1, 0, 3, 0));
+  const s = new AlertStore({ now: c.now, monotonicNow: c.mono, file, retentionMs: 7 * DAY_MS });
+  s.upsert(detection('before-sync', SYNCED_MS / 1000 - 60));
+  c.advance(60_000);
+  c.step(SYNCED_MS);
+  s.save();
+  const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+  assert.equal(saved.version, 1, 'the same file format');
+  assert.equal(saved.alerts[0].updatedMs, SYNCED_MS - 60_000, 'its last update, as the clock reads now');
+  assert.equal(saved.alerts[0].receivedMs, Date.UTC(1970, 0, 1, 0, 3, 0), 'the arrival as stamped then');
+
+  const restarted = clock(SYNCED_MS + DAY_MS);
+  const s2 = new AlertStore({ now: restarted.now, monotonicNow: restarted.mono, file, retentionMs: 7 * DAY_MS });
+  assert.equal(s2.load().restored, 1);
+  assert.deepEqual(s2.takeExpiredUnhandled(), []);
+  restarted.advance(6 * DAY_MS - 120_000);
+  assert.deepEqual(s2.prune(), [], 'not yet 7 days since its last update');
+  restarted.advance(120_000);
+  assert.deepEqual(s2.prune(), ['before-sync'], '7 days after its last update, by the clock');
+});
+
+test('an alert saved while the clock still read 1970 is kept after a restart with the clock set, and ages from the load', () => {
+  const dir = tempDir('vigie-store-unset-');
+  const file = path.join(dir, 'alerts.json');
+  const c = clock(Date.UTC(1970, 0, 1, 0, 3, 0));
+  const s = new AlertStore({ now: c.now, monotonicNow: c.mono, file, retentionMs: 7 * DAY_MS });
+  s.upsert(detection('unset-clock', SYNCED_MS / 1000));
+  s.save();
+  assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).alerts[0].updatedMs, Date.UTC(1970, 0, 1, 0, 3, 0), 'written as stamped: no clock to say better');
+
+  const restarted = clock(SYNCED_MS);
+  const s2 = new AlertStore({ now: restarted.now, monotonicNow: restarted.mono, file, retentionMs: 7 * DAY_MS });
+  assert.equal(s2.load().restored, 1, 'a time before any real one tells no age: not expired');
+  restarted.advance(7 * DAY_MS + 1);
+  assert.deepEqual(s2.prune(), ['unset-clock'], 'held 7 days since the load: gone');
+});
+
+test('an alert loaded from the file keeps the wall-clock rule: loaded while the clock read 1970, it is judged by its saved time once NTP sets the clock', () => {
+  const dir = tempDir('vigie-store-loadunset-');
+  const file = path.join(dir, 'alerts.json');
+  const c = clock(SYNCED_MS);
+  const s = new AlertStore({ now: c.now, monotonicNow: c.mono, file, retentionMs: 7 * DAY_MS });
+  s.upsert(detection('six-days-old', SYNCED_MS / 1000));
+  s.save();
+
+  const booted = clock(Date.UTC(1970, 0, 1, 0, 0, 30));
+  const s2 = new AlertStore({ now: booted.now, monotonicNow: booted.mono, file, retentionMs: 7 * DAY_MS });
+  assert.equal(s2.load().restored, 1, 'the clock tells nothing yet: kept');
+  booted.advance(60_000);
+  booted.step(SYNCED_MS + 6 * DAY_MS);
+  assert.deepEqual(s2.prune(), [], 'six days old by its saved time');
+  booted.step(SYNCED_MS + 7 * DAY_MS + 1000);
+  assert.deepEqual(s2.prune(), ['six-days-old'], 'past 7 days by its saved time, though held two minutes here');
+});
+
+test('an alert stamped in the future (the clock stepped back) does not live forever: it ages from its load, and is saved with that age', () => {
+  const dir = tempDir('vigie-store-future-');
+  const file = path.join(dir, 'alerts.json');
+  // Stamped by a clock a year fast, then NTP set it right.
+  const fast = clock(SYNCED_MS + 365 * DAY_MS);
+  const s = new AlertStore({ now: fast.now, monotonicNow: fast.mono, file, retentionMs: 7 * DAY_MS });
+  s.upsert(detection('from-the-future', SYNCED_MS / 1000));
+  s.save();
+
+  const c = clock(SYNCED_MS);
+  const s2 = new AlertStore({ now: c.now, monotonicNow: c.mono, file, retentionMs: 7 * DAY_MS });
+  assert.equal(s2.load().restored, 1);
+  c.advance(3 * DAY_MS);
+  assert.deepEqual(s2.prune(), []);
+  s2.save();
+  assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).alerts[0].updatedMs, SYNCED_MS, 'saved as held 3 days, not a year ahead');
+  // A restart does not start its age again.
+  const later = clock(SYNCED_MS + 3 * DAY_MS);
+  const s3 = new AlertStore({ now: later.now, monotonicNow: later.mono, file, retentionMs: 7 * DAY_MS });
+  assert.equal(s3.load().restored, 1);
+  later.advance(4 * DAY_MS + 1);
+  assert.deepEqual(s3.prune(), ['from-the-future'], '7 days held in all');
+
+  // In this process too: received by the fast clock, kept only as long as really held.
+  const here = clock(SYNCED_MS + 365 * DAY_MS);
+  const s4 = new AlertStore({ now: here.now, monotonicNow: here.mono, retentionMs: 7 * DAY_MS });
+  s4.upsert(detection('fast-clock', SYNCED_MS / 1000));
+  here.step(SYNCED_MS);
+  here.advance(7 * DAY_MS + 1);
+  assert.deepEqual(s4.prune(), ['fast-clock']);
+});
+
+test('over the cap, the handled alert held longest goes first, whatever the clock said at its decision', () => {
+  // A clock a day fast at the first decision, stepped back before the second: by their stamps
+  // the first decision looks the later one.
+  const c = clock(SYNCED_MS + DAY_MS);
+  const s = new AlertStore({ now: c.now, monotonicNow: c.mono, maxAlerts: 2 });
+  s.upsert(detection('decided-first', 1));
+  s.decide({ alertId: 'decided-first', action: 'dismiss', operator: 'alice' });
+  c.advance(60_000);
+  c.step(SYNCED_MS);
+  s.upsert(detection('decided-later', 2));
+  s.decide({ alertId: 'decided-later', action: 'dismiss', operator: 'alice' });
+  c.advance(1000);
+  s.upsert(detection('new-one', 3));
+  assert.deepEqual(s.queue().map((r) => r.alert.id), ['new-one', 'decided-later']);
 });
