@@ -60,7 +60,7 @@ export interface AuditLogOptions {
   retentionDays?: number;
   /** Rotate when the current file would grow beyond this. Default 10 MiB. */
   maxFileBytes?: number;
-  /** Clock (epoch ms), for tests. */
+  /** Wall clock (epoch ms), for tests. */
   now?: () => number;
 }
 
@@ -74,6 +74,10 @@ function dayOf(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
+function maxDay(a: string, b: string): string {
+  return a > b ? a : b;
+}
+
 /** Serialise an entry: the hash covers the body, and is appended as the last key. */
 function serialise(body: Omit<AuditEntry, 'hash'>): { line: string; hash: string } {
   const json = JSON.stringify(body);
@@ -81,7 +85,7 @@ function serialise(body: Omit<AuditEntry, 'hash'>): { line: string; hash: string
   return { line: `${json.slice(0, -1)},"hash":"${hash}"}`, hash };
 }
 
-/** Audit files of a directory, oldest first. */
+/** Audit files of a directory, by name (by day, then number: the order they were opened in, unless the clock was set back; see orderAuditFiles). */
 export function listAuditFiles(dir: string): string[] {
   let names: string[];
   try {
@@ -102,6 +106,50 @@ function readLines(file: string): string[] {
   return linesOf(fs.readFileSync(file, 'utf8'));
 }
 
+/** The first line of a file, without reading all of it; '' when empty or unreadable. */
+function firstLineOf(file: string): string {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const chunks: Buffer[] = [];
+    const buf = Buffer.alloc(64 * 1024);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      const nl = buf.subarray(0, n).indexOf(0x0a);
+      chunks.push(Buffer.from(buf.subarray(0, nl >= 0 ? nl : n)));
+      if (nl >= 0) break;
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } catch {
+    return '';
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Audit files in the order of their chain, oldest first: by the seq of their first entry (the
+ * header), which its hash protects. That is their name order, unless the clock was set back
+ * (an older Vigie named a file by the day the clock read, which could sort before the file it
+ * follows). A file without a whole first entry (left empty or cut by a crash, or edited) keeps
+ * its place after the file its name follows, where verification looks at it.
+ */
+export function orderAuditFiles(files: string[]): string[] {
+  const byName = [...files].sort((x, y) => path.basename(x).localeCompare(path.basename(y)));
+  let key = 0;
+  const keyed = byName.map((file, index) => {
+    const first = parseLine(firstLineOf(file)).entry;
+    key = first ? first.seq : key + 1e-6;
+    return { file, index, key };
+  });
+  return keyed.sort((a, b) => a.key - b.key || a.index - b.index).map((k) => k.file);
+}
+
 export class AuditLog {
   readonly dir: string;
   private readonly retentionMs: number;
@@ -109,6 +157,8 @@ export class AuditLog {
   private readonly now: () => number;
   private file: string | undefined;
   private fileDay = '';
+  /** The latest day any audit file of the directory is named with: no new file is named with an earlier one. */
+  private newestDay = '';
   private fileBytes = 0;
   private seq = 0;
   private prev = GENESIS_HASH;
@@ -125,7 +175,8 @@ export class AuditLog {
   }
 
   /**
-   * Finds where the chain stands (the last whole entry, in the newest file). Safe to call again.
+   * Finds where the chain stands (the last whole entry, in the newest file of the chain: the one
+   * whose header has the highest seq, whatever its name). Safe to call again.
    * A newest file that does not end with a whole entry and its newline (a crash cut its last
    * line, or its header: it may even be empty) is left as it is: the chain resumes from the
    * last whole entry in a new file, which verifyAuditFiles accepts after such a cut end.
@@ -133,7 +184,8 @@ export class AuditLog {
   open(): void {
     if (this.opened) return;
     fs.mkdirSync(this.dir, { recursive: true });
-    const files = listAuditFiles(this.dir);
+    const files = orderAuditFiles(listAuditFiles(this.dir));
+    for (const f of files) this.newestDay = maxDay(this.newestDay, FILE_RE.exec(path.basename(f))![1]);
     const last = files[files.length - 1];
     let lastText = '';
     let tail: AuditEntry | undefined;
@@ -272,13 +324,23 @@ export class AuditLog {
     return false;
   }
 
+  /**
+   * The day a file opened at `timeMs` is named with: that day, or the latest day a file of the
+   * log is named with when the clock reads earlier (it was set back, as NTP does to a fast
+   * clock): a file named with an earlier day would sort before the file it follows.
+   */
+  private fileDayFor(timeMs: number): string {
+    return maxDay(dayOf(timeMs), this.newestDay);
+  }
+
   private rotateIfNeeded(timeMs: number, bytes: number): void {
-    const day = dayOf(timeMs);
+    const day = this.fileDayFor(timeMs);
     if (this.file && this.fileDay === day && this.fileBytes + bytes <= this.maxFileBytes) return;
-    const previousFile = this.file ? path.basename(this.file) : (listAuditFiles(this.dir).pop() ?? null);
+    const previousFile = this.file ? path.basename(this.file) : (orderAuditFiles(listAuditFiles(this.dir)).pop() ?? null);
     const next = this.nextFileName(day);
     this.file = next;
     this.fileDay = day;
+    this.newestDay = day;
     this.fileBytes = 0;
     const removed = this.prune(timeMs, next);
     this.write({
@@ -315,7 +377,8 @@ export class AuditLog {
     if (!isJpeg(jpeg)) throw new Error('snapshot: expected a JPEG image');
     if (jpeg.length > MAX_SNAPSHOT_BYTES) throw new Error(`snapshot: expected at most ${MAX_SNAPSHOT_BYTES} bytes, got ${jpeg.length}`);
     this.open();
-    const day = dayOf(this.now());
+    // The day of the file its entry goes to, so the picture goes with that file at retention.
+    const day = this.fileDayFor(this.now());
     const name = `${safeName(alertId)}.jpg`;
     const dir = path.join(this.dir, SNAPSHOT_DIR, day);
     fs.mkdirSync(dir, { recursive: true });
@@ -404,6 +467,8 @@ export interface AuditVerifyResult {
   anchored: boolean;
   /** Ends of files cut by a crash after which the log resumes, in file order (verified, not a break). */
   cuts: AuditCut[];
+  /** Files whose name sorts before that of the file they follow in the chain (the clock was set back when they were opened). */
+  namedBefore: { file: string; follows: string }[];
   break?: AuditBreak;
 }
 
@@ -462,9 +527,12 @@ function whyNotResumed(cutFile: string, next: string | undefined, prevHash: stri
 }
 
 /**
- * Checks the chain across `files` in the order given (oldest first), and says exactly where
+ * Checks the chain across `files`, taken in the order of their chain (orderAuditFiles: by
+ * their headers' seq, which their hashes protect, not by their names), and says exactly where
  * it breaks: an edited line, a removed line, lines out of order, a missing file between two,
- * or a file whose header is gone.
+ * or a file whose header is gone. A file that follows, in the chain, one whose name sorts after
+ * its own (opened by an older Vigie after the clock was set back) is no break, and is told in
+ * `namedBefore`.
  *
  * One exception, what a crash (or a write that failed halfway) leaves: the last line of a file
  * cut short, or a file left empty, when the next file resumes the chain from the last whole
@@ -473,8 +541,12 @@ function whyNotResumed(cutFile: string, next: string | undefined, prevHash: stri
  * the next file does not resume from (an entry was there), and a cut end of the last file given
  * (nothing shows yet that no whole entry was lost there).
  */
-export function verifyAuditFiles(files: string[]): AuditVerifyResult {
-  const res: AuditVerifyResult = { ok: true, files: files.length, entries: 0, anchored: false, cuts: [] };
+export function verifyAuditFiles(given: string[]): AuditVerifyResult {
+  const files = orderAuditFiles(given);
+  const res: AuditVerifyResult = { ok: true, files: files.length, entries: 0, anchored: false, cuts: [], namedBefore: [] };
+  for (let i = 1; i < files.length; i++) {
+    if (path.basename(files[i]) < path.basename(files[i - 1])) res.namedBefore.push({ file: files[i], follows: files[i - 1] });
+  }
   let prevHash: string | undefined;
   let prevSeq: number | undefined;
   let prevFileName: string | undefined;

@@ -1,6 +1,7 @@
 /**
- * `vigie audit verify FILE…` — checks the hash chain of audit files (oldest first; files are
- * sorted by name, which is chronological) and says where it breaks. Exit code 0 when the
+ * `vigie audit verify FILE…` — checks the hash chain of audit files (taken in the order of
+ * their chain: by the seq of their headers, which is their name order unless a clock set back
+ * made an older Vigie name a file before the one it follows) and says where it breaks. Exit code 0 when the
  * chain is intact, 1 when it breaks, 2 on bad usage. A directory stands for its audit files.
  * The end of a file cut by a crash, after which the log resumes in the next file from the
  * entry before it, is intact (nothing was lost) and said in a note.
@@ -50,7 +51,6 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
     err(`vigie audit verify: no audit files (audit-YYYY-MM-DD-NNN.jsonl) in ${args.join(', ')}${hint}\n`);
     return 2;
   }
-  files.sort((x, y) => path.basename(x).localeCompare(path.basename(y)));
   const r = verifyAuditFiles(files);
   if (!r.ok) {
     err(`BROKEN at ${r.break!.file}:${r.break!.line}: ${r.break!.reason}\n`);
@@ -62,6 +62,9 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   for (const c of r.cuts) {
     const where = c.line === 0 ? `${c.file} is empty (a crash before its header was written)` : `a line cut by a crash at ${c.file}:${c.line} (the entry being written then is not in the log)`;
     out(`note: ${where}; the chain resumes in ${path.basename(c.resumedIn)} from the entry before it.\n`);
+  }
+  for (const n of r.namedBefore) {
+    out(`note: ${path.basename(n.file)} follows ${path.basename(n.follows)} in the chain, though its name sorts before it (the clock was set back when it was opened).\n`);
   }
   return 0;
 }

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AuditLog, listAuditFiles } from '../../lib/alerts/audit';
 import { tempDir } from '../support/tmp';
+import { legacyBackstepLog } from '../support/audit-logs';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -114,4 +115,16 @@ test('vigie audit verify on a user directory says where its audit log is (vigie-
   // A directory with neither: no hint.
   const empty = tempDir('vigie-audit-cli-empty-');
   assert.equal(vigie(['audit', 'verify', empty]).stderr, `vigie audit verify: no audit files (audit-YYYY-MM-DD-NNN.jsonl) in ${empty}\n`);
+});
+
+test('vigie audit verify takes files in the order of their chain: a log named out of order by a clock set back verifies, with a note', () => {
+  const { dir } = legacyBackstepLog();
+  const r = vigie(['audit', 'verify', dir]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^OK: 6 entries in 3 files, seq 1…6/);
+  assert.match(r.stdout, /note: audit-2026-11-29-002\.jsonl follows audit-2026-11-30-001\.jsonl in the chain, though its name sorts before it \(the clock was set back when it was opened\)\./);
+  fs.rmSync(path.join(dir, 'audit-2026-11-30-001.jsonl'));
+  const missing = vigie(['audit', 'verify', dir]);
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /BROKEN at .*audit-2026-11-29-002\.jsonl:1: does not follow audit-2026-11-29-001\.jsonl: 2 entries are missing/);
 });

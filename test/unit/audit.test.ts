@@ -8,6 +8,7 @@ import { AuditLog, GENESIS_HASH, listAuditFiles, openSharedAuditLog, verifyAudit
 import { auditBus } from '../../lib/alerts/bus';
 import { tempDir } from '../support/tmp';
 import { waitFor } from '../support/wait';
+import { auditLine, legacyBackstepLog } from '../support/audit-logs';
 
 const DAY = 86_400_000;
 
@@ -15,9 +16,20 @@ function tmpDir(): string {
   return tempDir('vigie-audit-');
 }
 
+/** A wall clock and a monotonic one, moving together unless a test steps the wall clock alone. */
 function clock(startMs: number) {
   let t = startMs;
-  return { now: () => t, advance: (ms: number) => (t += ms) };
+  let heldMs = 0;
+  return {
+    now: () => t,
+    mono: () => heldMs,
+    advance: (ms: number) => {
+      heldMs += ms;
+      return (t += ms);
+    },
+    /** An NTP step: the wall clock jumps, no time passes. */
+    step: (toMs: number) => (t = toMs),
+  };
 }
 
 function writeSome(log: AuditLog, n: number, c?: { advance: (ms: number) => void }) {
@@ -669,4 +681,98 @@ test('two writes cut in a row (the entry, then the new file\'s header): the log 
   const l = lines(tampered[0]);
   fs.writeFileSync(tampered[0], l.slice(0, -2).map((x) => x + '\n').join('') + l[l.length - 2].slice(0, 25));
   assert.equal(verifyAuditFiles(tampered).ok, false);
+});
+
+// Clocks of boxes without a real-time clock: the wall clock reads 1970 (or the last shutdown)
+// until NTP steps it, possibly hours later; NTP may also step a fast clock back.
+
+const SYNCED_MS = Date.parse('2026-11-30T07:05:00Z');
+const names = (dir: string) => listAuditFiles(dir).map((f) => path.basename(f));
+const entriesOf = (dir: string) => listAuditFiles(dir).flatMap((f) => lines(f).map((l) => JSON.parse(l)));
+
+test('a clock set back across midnight: entries go on in the newest day\'s file, never in a file named before it, and the log verifies', () => {
+  const dir = tmpDir();
+  const c = clock(Date.parse('2026-11-29T23:50:00Z'));
+  const log = new AuditLog({ dir, now: c.now });
+  log.append({ type: 'decision', actor: 'alice', alertId: 'a1', details: { action: 'dismiss' } });
+  c.step(Date.parse('2026-11-30T00:01:00Z')); // a fast clock crosses midnight
+  log.append({ type: 'camera-move', actor: 'ptz-steer', alertId: 'a2', details: {} });
+  c.step(Date.parse('2026-11-29T23:58:00Z')); // NTP sets it back 3 minutes
+  log.append({ type: 'decision', actor: 'alice', alertId: 'a2', details: { action: 'confirm' } });
+  const snap = log.saveSnapshot('a2', fakeJpeg(50), 'auto:dash');
+  assert.equal(snap.details.file, 'snapshots/2026-11-30/a2.jpg', 'a snapshot goes with the file its entry is in');
+  assert.deepEqual(names(dir), ['audit-2026-11-29-001.jsonl', 'audit-2026-11-30-001.jsonl']);
+  assert.equal(entriesOf(dir).at(-2).time, '2026-11-29T23:58:00.000Z', 'each entry keeps the time the clock read');
+  // A restart the same (stepped-back) day resumes in the same file.
+  c.advance(60_000);
+  new AuditLog({ dir, now: c.now }).append({ type: 'live-view', actor: 'bob', alertId: 'a2', details: {} });
+  assert.deepEqual(names(dir), ['audit-2026-11-29-001.jsonl', 'audit-2026-11-30-001.jsonl']);
+  const r = verifyAuditFiles(listAuditFiles(dir));
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.equal(r.entries, 7);
+  assert.deepEqual(r.namedBefore, []);
+});
+
+test('verify takes files in the order of their chain (header seq), not of their names: a log an older Vigie named out of order verifies, with a note', () => {
+  const { dir, lastHash } = legacyBackstepLog();
+  const r = verifyAuditFiles(listAuditFiles(dir));
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.equal(r.entries, 6);
+  assert.equal(r.lastHash, lastHash);
+  assert.deepEqual(
+    r.namedBefore.map((n) => [path.basename(n.file), path.basename(n.follows)]),
+    [['audit-2026-11-29-002.jsonl', 'audit-2026-11-30-001.jsonl']],
+  );
+  assert.deepEqual(verifyAuditFiles(listAuditFiles(dir).reverse()).ok, true, 'in whatever order they are given');
+
+  // What verify found before still breaks: a file missing from the middle of the chain…
+  fs.rmSync(path.join(dir, 'audit-2026-11-30-001.jsonl'));
+  const missing = verifyAuditFiles(listAuditFiles(dir));
+  assert.equal(missing.ok, false);
+  assert.equal(path.basename(missing.break!.file), 'audit-2026-11-29-002.jsonl');
+  assert.match(missing.break!.reason, /2 entries are missing/);
+});
+
+test('verify still finds a file renamed to move it in the chain, and a header edited to reorder it', () => {
+  const { dir } = legacyBackstepLog();
+  const moved = path.join(dir, 'audit-2026-11-30-002.jsonl');
+  fs.renameSync(path.join(dir, 'audit-2026-11-29-002.jsonl'), moved);
+  const renamed = verifyAuditFiles(listAuditFiles(dir));
+  assert.equal(renamed.ok, false);
+  assert.match(renamed.break!.reason, /renamed or replaced/);
+  fs.renameSync(moved, path.join(dir, 'audit-2026-11-29-002.jsonl'));
+
+  // A header whose seq is changed (to sort the file elsewhere) no longer matches its hash: the
+  // file keeps its place by name, and the chain breaks there.
+  const file = path.join(dir, 'audit-2026-11-30-001.jsonl');
+  const l = lines(file);
+  l[0] = l[0].replace('"seq":3', '"seq":9');
+  fs.writeFileSync(file, l.join('\n') + '\n');
+  const edited = verifyAuditFiles(listAuditFiles(dir));
+  assert.equal(edited.ok, false);
+  assert.equal(path.basename(edited.break!.file), 'audit-2026-11-29-002.jsonl');
+  assert.match(edited.break!.reason, /does not follow audit-2026-11-29-001\.jsonl: 2 entries are missing/);
+  // Its hash recomputed too, the next line no longer links to it.
+  const forged = auditLine(Object.fromEntries(Object.entries(JSON.parse(l[0])).filter(([k]) => k !== 'hash')));
+  l[0] = forged.line;
+  fs.writeFileSync(file, l.join('\n') + '\n');
+  const reHashed = verifyAuditFiles(listAuditFiles(dir));
+  assert.equal(reHashed.ok, false);
+  assert.equal(path.basename(reHashed.break!.file), 'audit-2026-11-29-002.jsonl', 'the file that follows it no longer finds it before');
+});
+
+test('a restart on a log named out of order resumes from the entry with the highest seq, not from the file named last: no fork', () => {
+  const { dir, lastHash } = legacyBackstepLog();
+  const c = clock(Date.parse('2026-11-30T00:05:00Z'));
+  const log = new AuditLog({ dir, now: c.now });
+  log.open();
+  assert.equal(log.lastSeq, 6);
+  assert.equal(log.lastHash, lastHash);
+  log.append({ type: 'live-view', actor: 'bob', alertId: 'a3', details: {} });
+  const newest = JSON.parse(lines(listAuditFiles(dir).at(-1)!)[0]);
+  assert.equal(newest.details.previousFile, 'audit-2026-11-29-002.jsonl');
+  assert.equal(newest.seq, 7);
+  const r = verifyAuditFiles(listAuditFiles(dir));
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.equal(r.entries, 8);
 });
