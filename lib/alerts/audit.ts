@@ -4,8 +4,10 @@
  * operator decision. Each entry carries the SHA-256 of the previous entry, and its own
  * hash over its serialised body, so editing, removing or reordering a line breaks the chain.
  *
- * Files rotate by UTC day and by size. Retention removes whole old files at rotation (never
- * edits one); each file starts with a `file-open` header entry that names the file, the
+ * Files rotate by UTC day (never named with a day before the newest file's, whatever the
+ * clock does) and by size. Retention removes the oldest whole files at rotation (never edits
+ * one), judging their age so that a clock that jumps (NTP setting a box that read 1970) does
+ * not make them look old; each file starts with a `file-open` header entry that names the file, the
  * previous file and any files removed by retention, and links to the last hash of the
  * previous file, so the chain survives rotation and retention.
  *
@@ -24,6 +26,7 @@ import { auditBus } from './bus';
 import { stripSampleLike } from './sanitize';
 import { Backoff } from '../util/backoff';
 import { KEPT_FILE_MODE, writeFileAtomic } from '../util/atomic-file';
+import { isPlausibleWallTime, monotonicMs } from '../util/clock';
 
 export const AUDIT_FORMAT_VERSION = 1;
 /** `prev` of the very first entry of a log. */
@@ -56,12 +59,14 @@ export interface AuditEntry {
 
 export interface AuditLogOptions {
   dir: string;
-  /** Files whose newest entry is older than this are removed at rotation. Default 90 days; 0 keeps everything. */
+  /** Files whose newest entry is older than this are removed at rotation (see prune for how age is judged). Default 90 days; 0 keeps everything. */
   retentionDays?: number;
   /** Rotate when the current file would grow beyond this. Default 10 MiB. */
   maxFileBytes?: number;
   /** Wall clock (epoch ms), for tests. */
   now?: () => number;
+  /** Monotonic clock (ms), for tests: how long ago this process wrote a file. performance.now() by default. */
+  monotonicNow?: () => number;
 }
 
 export type AuditInput = Omit<AuditEvent, 'time'> & { time?: number };
@@ -155,10 +160,13 @@ export class AuditLog {
   private readonly retentionMs: number;
   private readonly maxFileBytes: number;
   private readonly now: () => number;
+  private readonly monotonicNow: () => number;
   private file: string | undefined;
   private fileDay = '';
   /** The latest day any audit file of the directory is named with: no new file is named with an earlier one. */
   private newestDay = '';
+  /** Files this process wrote to (base names), with the monotonic time of its last write to each. */
+  private readonly writtenHere = new Map<string, number>();
   private fileBytes = 0;
   private seq = 0;
   private prev = GENESIS_HASH;
@@ -172,6 +180,7 @@ export class AuditLog {
     this.retentionMs = days > 0 ? days * DAY_MS : 0;
     this.maxFileBytes = Math.max(4096, opts.maxFileBytes ?? 10 * 1024 * 1024);
     this.now = opts.now ?? Date.now;
+    this.monotonicNow = opts.monotonicNow ?? monotonicMs;
   }
 
   /**
@@ -271,6 +280,8 @@ export class AuditLog {
     const { line, hash } = serialise(body);
     const file = this.file!;
     const bytes = Buffer.byteLength(line) + 1;
+    // Written by this process (even a part of a line): its retention counts from now, monotonic.
+    this.writtenHere.set(path.basename(file), this.monotonicNow());
     try {
       fs.appendFileSync(file, line + '\n', { mode: KEPT_FILE_MODE });
     } catch (err) {
@@ -392,14 +403,58 @@ export class AuditLog {
     });
   }
 
-  /** Removes whole files (and snapshot days) whose newest entry is older than the retention period. */
+  /**
+   * Removes the oldest whole files (and snapshot days) past the retention period, in chain
+   * order, and stops at the first file that is not: the chain left starts where a file was
+   * removed, never with a hole in it. A file's age is judged honestly, whatever the clock did:
+   *
+   * - a file this process wrote is as old as the time since it last wrote to it, on the
+   *   monotonic clock: the first entry after an NTP step that moved the clock from 1970 (or
+   *   from the last shutdown) to today does not make the files before it decades old;
+   * - another file is as old as its last entry's time says (the wall clock), when that time is
+   *   plausible; when it is not (before 2023: written before the clock was set), as old as the
+   *   first plausible time written after it in the chain (its entries came before that), and
+   *   when there is none, it is kept.
+   *
+   * A snapshot day goes with the audit files of its day (its entries are in them): when none
+   * of them is left, and the day is past the retention period or was the day of a file removed
+   * now.
+   */
   private prune(nowMs: number, keep: string): string[] {
     if (!this.retentionMs) return [];
     const removed: string[] = [];
+    const files = orderAuditFiles(listAuditFiles(this.dir)).filter((f) => f !== keep);
+    const times = files.map((f) => fileTimes(f));
+    // For each file, the first plausible time written after it (in the files after it).
+    const bound: (number | undefined)[] = [];
+    let laterPlausible: number | undefined;
+    for (let i = files.length - 1; i >= 0; i--) {
+      const t = times[i];
+      bound[i] = t && isPlausibleWallTime(t.lastMs) ? t.lastMs : laterPlausible;
+      laterPlausible = t?.firstPlausibleMs ?? laterPlausible;
+    }
+    const removedDays = new Set<string>();
+    for (let i = 0; i < files.length; i++) {
+      const name = path.basename(files[i]);
+      const lastWriteMono = this.writtenHere.get(name);
+      const old =
+        lastWriteMono !== undefined ? this.monotonicNow() - lastWriteMono > this.retentionMs : times[i] !== undefined && bound[i] !== undefined && nowMs - bound[i]! > this.retentionMs;
+      if (!old) break;
+      try {
+        fs.rmSync(files[i], { force: true });
+      } catch {
+        break;
+      }
+      this.writtenHere.delete(name);
+      removed.push(name);
+      removedDays.add(FILE_RE.exec(name)![1]);
+    }
+    const keptDays = new Set([keep, ...files.filter((f) => !removed.includes(path.basename(f)))].map((f) => FILE_RE.exec(path.basename(f))![1]));
     const oldestDay = dayOf(nowMs - this.retentionMs);
     try {
       for (const d of fs.readdirSync(path.join(this.dir, SNAPSHOT_DIR))) {
-        if (/^\d{4}-\d{2}-\d{2}$/.test(d) && d < oldestDay) {
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(d) || keptDays.has(d)) continue;
+        if (removedDays.has(d) || d < oldestDay) {
           fs.rmSync(path.join(this.dir, SNAPSHOT_DIR, d), { recursive: true, force: true });
           removed.push(`${SNAPSHOT_DIR}/${d}/`);
         }
@@ -407,29 +462,44 @@ export class AuditLog {
     } catch {
       /* no snapshots yet */
     }
-    for (const f of listAuditFiles(this.dir)) {
-      if (f === keep) continue;
-      let newest = 0;
-      try {
-        const lines = readLines(f);
-        for (let i = lines.length - 1; i >= 0 && !newest; i--) {
-          try {
-            newest = Date.parse((JSON.parse(lines[i]) as AuditEntry).time) || 0;
-          } catch {
-            /* keep looking */
-          }
-        }
-        if (!newest) newest = fs.statSync(f).mtimeMs;
-      } catch {
-        continue;
-      }
-      if (nowMs - newest > this.retentionMs) {
-        fs.rmSync(f, { force: true });
-        removed.push(path.basename(f));
-      }
-    }
     return removed;
   }
+}
+
+/**
+ * The times retention judges a file by: its last whole entry's (the file's modification time
+ * when none is whole), and the first plausible one among its entries (its header's, usually).
+ * Undefined when it cannot be read.
+ */
+function fileTimes(file: string): { lastMs: number; firstPlausibleMs: number | undefined } | undefined {
+  let lines: string[];
+  try {
+    lines = readLines(file);
+  } catch {
+    return undefined;
+  }
+  const timeOf = (line: string): number => {
+    try {
+      return Date.parse((JSON.parse(line) as AuditEntry).time) || NaN;
+    } catch {
+      return NaN;
+    }
+  };
+  let lastMs = NaN;
+  for (let i = lines.length - 1; i >= 0 && Number.isNaN(lastMs); i--) lastMs = timeOf(lines[i]);
+  let firstPlausibleMs: number | undefined;
+  for (let i = 0; i < lines.length && firstPlausibleMs === undefined; i++) {
+    const t = timeOf(lines[i]);
+    if (isPlausibleWallTime(t)) firstPlausibleMs = t;
+  }
+  if (Number.isNaN(lastMs)) {
+    try {
+      lastMs = fs.statSync(file).mtimeMs;
+    } catch {
+      return undefined;
+    }
+  }
+  return { lastMs, firstPlausibleMs };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -111,7 +111,7 @@ test('rotation by day and by size keeps one chain across files, and a restart re
 test('retention removes whole old files at rotation and the chain stays verifiable, anchored', () => {
   const dir = tmpDir();
   const c = clock(Date.parse('2026-01-01T12:00:00Z'));
-  const log = new AuditLog({ dir, now: c.now, retentionDays: 7 });
+  const log = new AuditLog({ dir, now: c.now, monotonicNow: c.mono, retentionDays: 7 });
   for (let d = 0; d < 12; d++) {
     writeSome(log, 2, c);
     c.advance(DAY);
@@ -308,7 +308,7 @@ function fakeJpeg(n: number): Buffer {
 test('snapshots are kept beside the log with their hash, checked by verify, and follow retention', () => {
   const dir = tmpDir();
   const c = clock(Date.parse('2026-04-01T09:00:00Z'));
-  const log = new AuditLog({ dir, now: c.now, retentionDays: 2 });
+  const log = new AuditLog({ dir, now: c.now, monotonicNow: c.mono, retentionDays: 2 });
   const e = log.saveSnapshot('alert/1', fakeJpeg(100), 'auto:dash', { camera: 'cam-1' });
   assert.equal(e.type, 'snapshot');
   assert.equal(e.details.file, 'snapshots/2026-04-01/alert_1.jpg');
@@ -693,7 +693,7 @@ const entriesOf = (dir: string) => listAuditFiles(dir).flatMap((f) => lines(f).m
 test('a clock set back across midnight: entries go on in the newest day\'s file, never in a file named before it, and the log verifies', () => {
   const dir = tmpDir();
   const c = clock(Date.parse('2026-11-29T23:50:00Z'));
-  const log = new AuditLog({ dir, now: c.now });
+  const log = new AuditLog({ dir, now: c.now, monotonicNow: c.mono });
   log.append({ type: 'decision', actor: 'alice', alertId: 'a1', details: { action: 'dismiss' } });
   c.step(Date.parse('2026-11-30T00:01:00Z')); // a fast clock crosses midnight
   log.append({ type: 'camera-move', actor: 'ptz-steer', alertId: 'a2', details: {} });
@@ -705,7 +705,7 @@ test('a clock set back across midnight: entries go on in the newest day\'s file,
   assert.equal(entriesOf(dir).at(-2).time, '2026-11-29T23:58:00.000Z', 'each entry keeps the time the clock read');
   // A restart the same (stepped-back) day resumes in the same file.
   c.advance(60_000);
-  new AuditLog({ dir, now: c.now }).append({ type: 'live-view', actor: 'bob', alertId: 'a2', details: {} });
+  new AuditLog({ dir, now: c.now, monotonicNow: c.mono }).append({ type: 'live-view', actor: 'bob', alertId: 'a2', details: {} });
   assert.deepEqual(names(dir), ['audit-2026-11-29-001.jsonl', 'audit-2026-11-30-001.jsonl']);
   const r = verifyAuditFiles(listAuditFiles(dir));
   assert.equal(r.ok, true, JSON.stringify(r.break));
@@ -764,7 +764,7 @@ test('verify still finds a file renamed to move it in the chain, and a header ed
 test('a restart on a log named out of order resumes from the entry with the highest seq, not from the file named last: no fork', () => {
   const { dir, lastHash } = legacyBackstepLog();
   const c = clock(Date.parse('2026-11-30T00:05:00Z'));
-  const log = new AuditLog({ dir, now: c.now });
+  const log = new AuditLog({ dir, now: c.now, monotonicNow: c.mono });
   log.open();
   assert.equal(log.lastSeq, 6);
   assert.equal(log.lastHash, lastHash);
@@ -775,4 +775,93 @@ test('a restart on a log named out of order resumes from the entry with the high
   const r = verifyAuditFiles(listAuditFiles(dir));
   assert.equal(r.ok, true, JSON.stringify(r.break));
   assert.equal(r.entries, 8);
+});
+
+/** A log written while the clock read 1970, then stepped by NTP to today, in one process: its clocks, its directory. */
+function presyncLog() {
+  const dir = tmpDir();
+  const c = clock(Date.parse('1970-01-01T00:00:42Z'));
+  const log = new AuditLog({ dir, now: c.now, monotonicNow: c.mono }); // retention 90 days
+  log.append({ type: 'camera-move', actor: 'ptz-steer', alertId: 'a1', details: { camera: 'cam-1' } });
+  log.saveSnapshot('a1', fakeJpeg(40), 'auto:dash');
+  c.advance(60_000);
+  log.append({ type: 'decision', actor: 'alice', alertId: 'a1', details: { action: 'confirm' } });
+  c.step(SYNCED_MS);
+  log.append({ type: 'live-view', actor: 'alice', alertId: 'a1', details: {} });
+  return { dir, c, log };
+}
+
+test('an NTP step from 1970 to today: retention keeps the files this process wrote before the step, and their snapshots', () => {
+  const { dir, c, log } = presyncLog();
+  assert.deepEqual(names(dir), ['audit-1970-01-01-001.jsonl', 'audit-2026-11-30-001.jsonl']);
+  assert.equal(entriesOf(dir).some((e) => e.details.removedByRetention), false);
+  assert.equal(fs.existsSync(path.join(dir, 'snapshots', '1970-01-01', 'a1.jpg')), true);
+  const r = verifyAuditFiles(listAuditFiles(dir));
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.equal(r.anchored, false, 'the whole log, from its first entry');
+  assert.equal(r.entries, 6);
+
+  // Held for real past the retention period, in the same process: they go.
+  c.advance(91 * DAY);
+  log.append({ type: 'live-view', actor: 'alice', alertId: 'a2', details: {} });
+  const header = JSON.parse(lines(listAuditFiles(dir).at(-1)!)[0]);
+  assert.deepEqual(header.details.removedByRetention, ['audit-1970-01-01-001.jsonl', 'audit-2026-11-30-001.jsonl', 'snapshots/1970-01-01/']);
+  assert.equal(verifyAuditFiles(listAuditFiles(dir)).anchored, true);
+});
+
+test('after a restart, a file written while the clock read 1970 is as old as the first real time written after it: kept until that is past retention', () => {
+  const { dir } = presyncLog();
+  const after = (ms: number) => {
+    const c = clock(ms);
+    new AuditLog({ dir, now: c.now, monotonicNow: c.mono }).append({ type: 'live-view', actor: 'bob', alertId: 'a3', details: {} });
+  };
+  after(SYNCED_MS + DAY); // a new day: a rotation, and retention
+  assert.deepEqual(names(dir), ['audit-1970-01-01-001.jsonl', 'audit-2026-11-30-001.jsonl', 'audit-2026-12-01-001.jsonl']);
+  assert.equal(fs.existsSync(path.join(dir, 'snapshots', '1970-01-01')), true, 'its snapshots stay with it');
+  after(SYNCED_MS + 89 * DAY);
+  assert.ok(names(dir).includes('audit-1970-01-01-001.jsonl'), '89 days after the step: kept');
+  after(SYNCED_MS + 90 * DAY + 3_600_000);
+  assert.deepEqual(names(dir), ['audit-2026-12-01-001.jsonl', 'audit-2027-02-27-001.jsonl', 'audit-2027-02-28-001.jsonl']);
+  assert.equal(fs.existsSync(path.join(dir, 'snapshots', '1970-01-01')), false, 'gone with the last file of its day');
+  const r = verifyAuditFiles(listAuditFiles(dir));
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+});
+
+test('files of a clock never set (all before 2023), and nothing real written after them: kept, since nothing tells their age', () => {
+  const dir = tmpDir();
+  const c = clock(Date.parse('1970-01-01T00:00:42Z'));
+  new AuditLog({ dir, now: c.now, monotonicNow: c.mono }).append({ type: 'decision', actor: 'alice', alertId: 'a1', details: { action: 'confirm' } });
+  const later = clock(SYNCED_MS);
+  new AuditLog({ dir, now: later.now, monotonicNow: later.mono }).append({ type: 'live-view', actor: 'bob', alertId: 'a1', details: {} });
+  assert.deepEqual(names(dir), ['audit-1970-01-01-001.jsonl', 'audit-2026-11-30-001.jsonl']);
+  assert.equal(verifyAuditFiles(listAuditFiles(dir)).anchored, false);
+});
+
+test('retention removes only the oldest files of the chain: a file that is not old enough keeps those after it, so the chain has no hole', () => {
+  const dir = tmpDir();
+  const c = clock(Date.parse('2026-11-30T10:00:00Z'));
+  const log = new AuditLog({ dir, now: c.now, monotonicNow: c.mono, maxFileBytes: 4096 });
+  while (listAuditFiles(dir).length < 2) writeSome(log, 1);
+  c.step(Date.parse('2026-08-01T10:00:00Z')); // set back by months
+  while (listAuditFiles(dir).length < 3) writeSome(log, 1);
+  // The file in the middle ends with entries of 2026-08-01: 96 days old, by their time, on 2026-11-05.
+  const again = clock(Date.parse('2026-11-05T10:00:00Z'));
+  const restarted = new AuditLog({ dir, now: again.now, monotonicNow: again.mono, maxFileBytes: 4096 });
+  while (listAuditFiles(dir).length < 4) writeSome(restarted, 1);
+  assert.equal(listAuditFiles(dir).length, 4, 'none removed: the first file is not old');
+  const r = verifyAuditFiles(listAuditFiles(dir));
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+});
+
+test('an NTP step from the last shutdown (fake-hwclock, 100 days ago) to today: retention keeps the file this process wrote before the step', () => {
+  const dir = tmpDir();
+  const c = clock(SYNCED_MS - 100 * DAY);
+  const log = new AuditLog({ dir, now: c.now, monotonicNow: c.mono });
+  log.append({ type: 'decision', actor: 'alice', alertId: 'a1', details: { action: 'confirm' } });
+  c.advance(60_000);
+  c.step(SYNCED_MS);
+  log.append({ type: 'live-view', actor: 'alice', alertId: 'a1', details: {} });
+  assert.equal(listAuditFiles(dir).length, 2);
+  assert.equal(entriesOf(dir).some((e) => e.details.removedByRetention), false, 'written a minute ago, whatever its entries\' time says');
+  assert.equal(verifyAuditFiles(listAuditFiles(dir)).anchored, false);
 });
