@@ -37,6 +37,14 @@ export interface PositionFix {
   rejected: number[];
   /** Emission time (TDOA only), s on the sensors' clock. */
   t0?: number;
+  /**
+   * TDOA only: another place that fits the onsets about as well, outside errorM of this one. The
+   * data cannot tell which: sensors in a line (the source's mirror image across it), or exactly 3
+   * onsets for 3 unknowns with the source outside the sensors' triangle (two exact solutions).
+   */
+  alternative?: { e: number; n: number; errorM: number };
+  /** TDOA only: RMS distance of the sensors used from their common line, m (0: exactly in a line). */
+  offLineM?: number;
 }
 
 /** Solve a symmetric 3×3 (or 2×2 when size 2) system; returns null when singular. */
@@ -174,6 +182,8 @@ export interface MultilaterationOptions {
   start?: [number, number];
   /** Bearings to add to the same solve (combined fix). */
   bearings?: (BearingObs | null)[];
+  /** A second solution farther than this from every sensor is no alternative (no sensor hears that far), m. */
+  maxRangeM?: number;
 }
 
 interface Residuals {
@@ -202,19 +212,67 @@ export function multilaterate(obs: TimeObs[], opts: MultilaterationOptions = {})
     // removal fits best (leave-one-out: a single bad onset drags a least-squares fit, so its own
     // residual can look small). At least 3 onsets stay.
     const canDrop = used.length >= 4 && used.length + nBearings >= 5;
-    if (!canDrop || fix.chi2 / dof <= 9) return { e: fix.e, n: fix.n, t0: fix.t0, errorM: fix.errorM, used, rejected };
+    if (!canDrop || fix.chi2 / dof <= 9) return asFix(fix, used, rejected, obs);
     let best: { i: number; chi2: number } | null = null;
     for (const i of used) {
       const sub = solveTdoa(obs, used.filter((k) => k !== i), c, zs, opts);
       if (sub && (!best || sub.chi2 < best.chi2)) best = { i, chi2: sub.chi2 };
     }
-    if (!best || best.chi2 > fix.chi2 * 0.5) return { e: fix.e, n: fix.n, t0: fix.t0, errorM: fix.errorM, used, rejected };
+    if (!best || best.chi2 > fix.chi2 * 0.5) return asFix(fix, used, rejected, obs);
     used = used.filter((k) => k !== best!.i);
     rejected.push(best.i);
   }
 }
 
-function solveTdoa(obs: TimeObs[], idx: number[], c: number, zs: number, opts: MultilaterationOptions): { e: number; n: number; t0: number; errorM: number; chi2: number } | null {
+/** One solution of the TDOA solve. */
+interface TdoaSolution {
+  e: number;
+  n: number;
+  t0: number;
+  errorM: number;
+  chi2: number;
+  /** Another place that fits about as well and lies outside errorM of this one (see ambiguousWith). */
+  alternative?: { e: number; n: number; errorM: number; chi2: number };
+}
+
+/**
+ * A second solution fits "as well" when its χ² is within this of the best (scaled by the fit's
+ * χ²/dof when > 1): the best is then less than 3σ more likely, and the data cannot tell them apart.
+ */
+const AMBIGUITY_DELTA_CHI2 = 9;
+
+/**
+ * The line through the sensors (principal axis of their positions): centre, unit direction, and
+ * the RMS distance of the sensors from it (0 for sensors exactly in a line).
+ */
+export function sensorLine(points: { e: number; n: number }[]): { e: number; n: number; ue: number; un: number; offLineM: number } {
+  const k = points.length;
+  const ce = points.reduce((s, p) => s + p.e, 0) / k;
+  const cn = points.reduce((s, p) => s + p.n, 0) / k;
+  let see = 0;
+  let snn = 0;
+  let sen = 0;
+  for (const p of points) {
+    see += (p.e - ce) ** 2;
+    snn += (p.n - cn) ** 2;
+    sen += (p.e - ce) * (p.n - cn);
+  }
+  const angle = 0.5 * Math.atan2(2 * sen, see - snn);
+  const ue = Math.cos(angle);
+  const un = Math.sin(angle);
+  const offLineM = Math.sqrt(points.reduce((s, p) => s + ((p.e - ce) * un - (p.n - cn) * ue) ** 2, 0) / k);
+  return { e: ce, n: cn, ue, un, offLineM };
+}
+
+/** Start points closer than this to the sensors' line are moved off it, m: on the line of collinear sensors the solve has no gradient across it. */
+const OFF_LINE_START_M = 2;
+
+function asFix(s: TdoaSolution, used: number[], rejected: number[], obs: TimeObs[]): PositionFix {
+  const alternative = s.alternative ? { e: s.alternative.e, n: s.alternative.n, errorM: s.alternative.errorM } : undefined;
+  return { e: s.e, n: s.n, t0: s.t0, errorM: s.errorM, used, rejected, ...(alternative ? { alternative, offLineM: sensorLine(used.map((i) => obs[i])).offLineM } : {}) };
+}
+
+function solveTdoa(obs: TimeObs[], idx: number[], c: number, zs: number, opts: MultilaterationOptions): TdoaSolution | null {
   const bearings = (opts.bearings ?? []).filter((b): b is BearingObs => !!b);
   const residuals = (e: number, n: number, t0: number): Residuals => {
     const r: number[] = [];
@@ -251,52 +309,109 @@ function solveTdoa(obs: TimeObs[], idx: number[], c: number, zs: number, opts: M
     }
     return num / den;
   };
-  // Sane start: the given point, else the best of a grid around the sensors (avoids the mirror solution).
-  const starts: [number, number][] = [];
-  if (opts.start) starts.push(opts.start);
+  const costAt = (e: number, n: number) => cost(e, n, bestT0(e, n));
+  const line = sensorLine(idx.map((i) => obs[i]));
+  // Mirror image of a point across the sensors' line, and a point moved off that line (both ways when on it).
+  const across = (e: number, n: number) => (e - line.e) * line.un - (n - line.n) * line.ue;
+  const mirror = (e: number, n: number): [number, number] => {
+    const v = across(e, n);
+    return [e - 2 * v * line.un, n + 2 * v * line.ue];
+  };
+  const offLine = (e: number, n: number): [number, number][] => {
+    const v = across(e, n);
+    if (Math.abs(v) >= OFF_LINE_START_M) return [[e, n]];
+    const push = (to: number): [number, number] => [e + (to - v) * line.un, n - (to - v) * line.ue];
+    return [push(OFF_LINE_START_M), push(-OFF_LINE_START_M)];
+  };
+  const lm = (start: [number, number]): { e: number; n: number; t0: number; cost: number } => {
+    let [e, n] = start;
+    let t0 = bestT0(e, n);
+    let cur = cost(e, n, t0);
+    let lambda = 1e-3;
+    for (let iter = 0; iter < 100; iter++) {
+      const { r, J } = residuals(e, n, t0);
+      const JtJ = [0, 1, 2].map((a) => [0, 1, 2].map((b) => J.reduce((s, row) => s + row[a] * row[b], 0)));
+      const Jtr = [0, 1, 2].map((a) => J.reduce((s, row, k) => s + row[a] * r[k], 0));
+      const A = JtJ.map((row, i) => row.map((v, j) => (i === j ? v * (1 + lambda) + 1e-12 : v)));
+      const step = solve(A, Jtr.map((v) => -v));
+      if (!step) break;
+      const [ne, nn, nt] = [e + step[0], n + step[1], t0 + step[2]];
+      const k = cost(ne, nn, nt);
+      if (k < cur) {
+        [e, n, t0] = [ne, nn, nt];
+        const done = cur - k < 1e-10 * Math.max(1, cur) && Math.hypot(step[0], step[1]) < 1e-4;
+        cur = k;
+        lambda = Math.max(1e-9, lambda / 10);
+        if (done) break;
+      } else {
+        lambda *= 10;
+        if (lambda > 1e9) break;
+      }
+    }
+    return { e, n, t0, cost: cur };
+  };
+  const dof = idx.length + bearings.length - 3;
+  const finish = (s: { e: number; n: number; t0: number; cost: number }): TdoaSolution | null => {
+    const { J } = residuals(s.e, s.n, s.t0);
+    const JtJ = [0, 1, 2].map((a) => [0, 1, 2].map((b) => J.reduce((acc, row) => acc + row[a] * row[b], 0)));
+    const cov = invert(JtJ);
+    if (!cov || !Number.isFinite(s.e) || !Number.isFinite(s.n)) return null;
+    // Inflate by the fit quality when there is redundancy (model or clock worse than stated).
+    const inflate = dof > 0 ? Math.max(1, Math.sqrt(s.cost / dof)) : 1;
+    const errorM = Math.max(0.1, Math.sqrt(Math.max(0, cov[0][0] + cov[1][1])) * inflate);
+    return { e: s.e, n: s.n, t0: s.t0, errorM, chi2: s.cost };
+  };
+  // Starts: the given point, and the local minima of the cost on two grids around the sensors (the
+  // sensors' surroundings, and 4 times wider: a second solution may lie far out). Each is solved,
+  // and so is the mirror image of the best across the sensors' line: sensors in a line hear a
+  // source and its mirror image alike, and only the data (a sensor off the line, a bearing) can
+  // choose between them, never the start.
   const es = idx.map((i) => obs[i].e);
   const ns = idx.map((i) => obs[i].n);
   const [e0, e1, n0, n1] = [Math.min(...es), Math.max(...es), Math.min(...ns), Math.max(...ns)];
   const span = Math.max(20, e1 - e0, n1 - n0);
-  for (let a = -1; a <= 1; a += 0.125) for (let b = -1; b <= 1; b += 0.125) starts.push([(e0 + e1) / 2 + a * span, (n0 + n1) / 2 + b * span]);
-  let best = { e: 0, n: 0, t0: 0, cost: Infinity };
-  for (const [e, n] of starts) {
-    const t0 = bestT0(e, n);
-    const k = cost(e, n, t0);
-    if (k < best.cost) best = { e, n, t0, cost: k };
-  }
-  let { e, n, t0 } = best;
-  let lambda = 1e-3;
-  let cur = best.cost;
-  for (let iter = 0; iter < 100; iter++) {
-    const { r, J } = residuals(e, n, t0);
-    const JtJ = [0, 1, 2].map((a) => [0, 1, 2].map((b) => J.reduce((s, row) => s + row[a] * row[b], 0)));
-    const Jtr = [0, 1, 2].map((a) => J.reduce((s, row, k) => s + row[a] * r[k], 0));
-    const A = JtJ.map((row, i) => row.map((v, j) => (i === j ? v * (1 + lambda) + 1e-12 : v)));
-    const step = solve(A, Jtr.map((v) => -v));
-    if (!step) break;
-    const [ne, nn, nt] = [e + step[0], n + step[1], t0 + step[2]];
-    const k = cost(ne, nn, nt);
-    if (k < cur) {
-      [e, n, t0] = [ne, nn, nt];
-      const done = cur - k < 1e-10 * Math.max(1, cur) && Math.hypot(step[0], step[1]) < 1e-4;
-      cur = k;
-      lambda = Math.max(1e-9, lambda / 10);
-      if (done) break;
-    } else {
-      lambda *= 10;
-      if (lambda > 1e9) break;
+  const starts: [number, number][] = opts.start ? [opts.start] : [];
+  for (const width of [span, 4 * span]) {
+    const grid: { e: number; n: number; k: number }[][] = [];
+    for (let a = -8; a <= 8; a++) {
+      const row: { e: number; n: number; k: number }[] = [];
+      for (let b = -8; b <= 8; b++) {
+        const e = (e0 + e1) / 2 + (a / 8) * width;
+        const n = (n0 + n1) / 2 + (b / 8) * width;
+        row.push({ e, n, k: costAt(e, n) });
+      }
+      grid.push(row);
     }
+    const minima: { e: number; n: number; k: number }[] = [];
+    grid.forEach((row, a) =>
+      row.forEach((p, b) => {
+        for (let da = -1; da <= 1; da++) for (let db = -1; db <= 1; db++) if ((da || db) && (grid[a + da]?.[b + db]?.k ?? Infinity) < p.k) return;
+        minima.push(p);
+      }),
+    );
+    minima.sort((x, y) => x.k - y.k);
+    for (const p of minima.slice(0, 3)) starts.push([p.e, p.n]);
   }
-  const { J } = residuals(e, n, t0);
-  const JtJ = [0, 1, 2].map((a) => [0, 1, 2].map((b) => J.reduce((s, row) => s + row[a] * row[b], 0)));
-  const cov = invert(JtJ);
-  if (!cov || !Number.isFinite(e) || !Number.isFinite(n)) return null;
-  const dof = J.length - 3;
-  // Inflate by the fit quality when there is redundancy (model or clock worse than stated).
-  const inflate = dof > 0 ? Math.max(1, Math.sqrt(cur / dof)) : 1;
-  const errorM = Math.max(0.1, Math.sqrt(Math.max(0, cov[0][0] + cov[1][1])) * inflate);
-  return { e, n, t0, errorM, chi2: cur };
+  const found: TdoaSolution[] = [];
+  const tryFrom = (start: [number, number]) => {
+    for (const s of offLine(...start)) {
+      const sol = finish(lm(s));
+      if (sol) found.push(sol);
+    }
+  };
+  for (const s of starts) tryFrom(s);
+  if (!found.length) return null;
+  const byCost = () => [...found].sort((x, y) => x.chi2 - y.chi2)[0];
+  tryFrom(mirror(byCost().e, byCost().n));
+  const best = byCost();
+  const scale = dof > 0 ? Math.max(1, best.chi2 / dof) : 1;
+  const maxRange = opts.maxRangeM ?? Infinity;
+  const others = found
+    .filter((s) => Math.hypot(s.e - best.e, s.n - best.n) > Math.max(best.errorM, s.errorM, 0.5))
+    .filter((s) => s.chi2 - best.chi2 <= AMBIGUITY_DELTA_CHI2 * scale)
+    .filter((s) => idx.some((i) => Math.hypot(s.e - obs[i].e, s.n - obs[i].n) <= maxRange))
+    .sort((x, y) => x.chi2 - y.chi2);
+  return others.length ? { ...best, alternative: { e: others[0].e, n: others[0].n, errorM: others[0].errorM, chi2: others[0].chi2 } } : best;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -650,6 +765,25 @@ export interface FuseOptions {
 }
 
 /**
+ * Two places that fit the onsets alike are reported as one, between them, when at most this far
+ * apart, m: a camera framing about 10 m shows both. Farther apart, no position is claimed.
+ */
+export const AMBIGUITY_SPAN_MAX_M = 2 * SAME_PLACE_M;
+
+/** Words for two places that fit alike: why, and (when no position is given) what would tell them apart. */
+function ambiguityReason(apartM: number, fix: PositionFix, onsets: number, between: boolean): string {
+  const apart = `${Math.round(apartM)} m apart`;
+  // Sensors in a line (to within a tenth of the distance between the two places): the mirror image.
+  if ((fix.offLineM ?? Infinity) <= 0.1 * apartM) {
+    return between
+      ? `mirror ambiguity: the sensors are in a line; placed between the source and its mirror image across it (${apart}), which fit alike`
+      : `mirror ambiguity: the sensors are in a line; the source and its mirror image across it (${apart}) fit alike (a sensor off that line or a trusted bearing would tell)`;
+  }
+  const count = onsets === 3 ? '3 onsets for 3 unknowns, source outside the sensors\' triangle' : `${onsets} onsets`;
+  return between ? `placed between 2 places ${apart} that fit the onsets alike (${count})` : `2 places ${apart} fit the onsets alike (${count}; one sensor more or a trusted bearing would tell)`;
+}
+
+/**
  * Onset picking uncertainty from the attack time and how clearly the event stands out of the
  * background: sharp, clear attacks pin the onset; slow or barely audible ones do not.
  */
@@ -670,13 +804,15 @@ export function fuseObservations(obs: Observation[], opts: FuseOptions = {}): Fu
   const plausible = (f: { e: number; n: number } | null) => !!f && obs.some((o) => Math.hypot(f.e - o.e, f.n - o.n) <= maxRange);
   const triRaw = withBearing.length >= 2 ? triangulate(bearingObs(withBearing)) : null;
   const tri = plausible(triRaw) ? triRaw : null;
+  /** Why TDOA gave no position although it fitted: two places fit alike. */
+  let ambiguity: string | undefined;
   if (synced.length >= 3) {
     // Bearing outliers found by triangulation stay out of the combined solve.
     const triRejected = new Set((tri?.rejected ?? []).map((k) => withBearing[k].i));
     const bearings = withBearing.filter(({ i }) => !triRejected.has(i));
     const fix = multilaterate(
       synced.map(({ o }) => ({ e: o.e, n: o.n, z: o.z, tSec: o.onsetSec, sigmaSec: Math.hypot(o.clockErrorMs / 1000, o.onsetStdMs !== undefined ? o.onsetStdMs / 1000 : onsetStd) })),
-      { speedOfSoundMs: opts.speedOfSoundMs, sourceHeightM: opts.sourceHeightM, start: tri ? [tri.e, tri.n] : undefined, bearings: bearingObs(bearings) },
+      { speedOfSoundMs: opts.speedOfSoundMs, sourceHeightM: opts.sourceHeightM, start: tri ? [tri.e, tri.n] : undefined, bearings: bearingObs(bearings), maxRangeM: maxRange },
     );
     // Onsets picked badly (a slow attack barely above the background) drag the combined fix away
     // from where ≥ 3 good bearings cross: then the bearings are believed.
@@ -693,7 +829,18 @@ export function fuseObservations(obs: Observation[], opts: FuseOptions = {}): Fu
     if (fix && plausible(fix) && !disagrees(fix)) {
       const used = new Set([...fix.used.map((k) => synced[k].i), ...bearings.map(({ i }) => i)]);
       const rejected = [...fix.rejected.map((k) => synced[k].i), ...triRejected];
-      return { method: 'tdoa', e: fix.e, n: fix.n, errorM: fix.errorM, used: [...used].filter((i) => !rejected.includes(i)).sort((a, b) => a - b), rejected };
+      const usedList = [...used].filter((i) => !rejected.includes(i)).sort((a, b) => a - b);
+      if (!fix.alternative) return { method: 'tdoa', e: fix.e, n: fix.n, errorM: fix.errorM, used: usedList, rejected };
+      // Two places fit: close together, the place between them with an error that covers both;
+      // farther apart, no position (a camera aimed between them would show neither).
+      const alt = fix.alternative;
+      const apartM = Math.hypot(fix.e - alt.e, fix.n - alt.n);
+      const onsets = synced.length - fix.rejected.length;
+      if (apartM <= AMBIGUITY_SPAN_MAX_M) {
+        const errorM = Math.hypot(apartM / 2, Math.sqrt((fix.errorM ** 2 + alt.errorM ** 2) / 2));
+        return { method: 'tdoa', e: (fix.e + alt.e) / 2, n: (fix.n + alt.n) / 2, errorM, used: usedList, rejected, reason: ambiguityReason(apartM, fix, onsets, true) };
+      }
+      ambiguity = ambiguityReason(apartM, fix, onsets, false);
     }
   }
   if (tri) {
@@ -704,11 +851,18 @@ export function fuseObservations(obs: Observation[], opts: FuseOptions = {}): Fu
       method: 'doa',
       used: [withBearing[0].i],
       rejected: [],
-      reason: withBearing.length >= 2 ? 'bearings do not intersect in front of the sensors' : synced.length < 3 && obs.length >= 3 ? 'clocks not synchronised for TDOA; one bearing only' : 'one sensor with a bearing',
+      reason: ambiguity
+        ? `onsets: ${ambiguity}; one bearing only`
+        : withBearing.length >= 2
+          ? 'bearings do not intersect in front of the sensors'
+          : synced.length < 3 && obs.length >= 3
+            ? 'clocks not synchronised for TDOA; one bearing only'
+            : 'one sensor with a bearing',
     };
   }
-  const reason =
-    obs.length < 3
+  const reason = ambiguity
+    ? ambiguity
+    : obs.length < 3
       ? `${obs.length} sensor${obs.length === 1 ? '' : 's'} without a bearing (need a mic array, or ≥ 3 synchronised sensors)`
       : synced.length < 3
         ? `only ${synced.length} of ${obs.length} sensors have a synchronised clock (≤ ${maxClock} ms) for TDOA`

@@ -351,6 +351,7 @@ export class FusionLocalizer {
         bearingStd: round(lead.bearingStdDeg ?? (Math.atan2(fix.errorM ?? 0, Math.max(1, Math.hypot(fix.e - lead.e, fix.n - lead.n))) * 180) / Math.PI),
         position: { lat: round(g.lat, 7), lon: round(g.lon, 7), errorM: round(fix.errorM ?? NaN, 1) },
         sensors,
+        ...(fix.reason ? { reason: fix.reason } : {}),
       };
     } else if (fix.method === 'doa') {
       const o = obs[fix.used[0]];
@@ -359,7 +360,10 @@ export class FusionLocalizer {
     } else {
       location = { method: 'none', sensors, reason: fix.reason ?? 'not localisable' };
     }
-    if (fix.rejected.length) location.reason = `outliers left out: ${fix.rejected.map((i) => obs[i].sensor).join(', ')}`;
+    if (fix.rejected.length) {
+      const outliers = `outliers left out: ${fix.rejected.map((i) => obs[i].sensor).join(', ')}`;
+      location.reason = location.reason ? `${location.reason}; ${outliers}` : outliers;
+    }
     return { ...base, ...this.labelAndConfidence(inc, obs), location, incident: this.incidentSummary(inc, obs) } as Alert;
   }
 
