@@ -33,7 +33,17 @@ export interface SingleArrayOptions {
   minConfidence?: number;
   /** Reads samples (default: the ring registry). */
   read?: (span: Detection['span']) => RingReadResult;
+  /** Height of the sources above the street, m (default 1.5): a line array's assumed elevation. */
+  sourceHeightM?: number;
 }
+
+/**
+ * A line array (two microphones, or all in a line) measures only the angle from its axis: its
+ * elevation is assumed, that of a source this far away, m, at the source height below the array.
+ * Sources 5 to 100 m away widen its bearingStd.
+ */
+export const LINE_ARRAY_NOMINAL_RANGE_M = 20;
+const LINE_ARRAY_RANGE_M = [5, 100] as const;
 
 export interface DoaOutcome {
   location: Location;
@@ -88,23 +98,37 @@ function doaOf(det: Detection, sensor: SensorGeometry, read: Extract<RingReadRes
   const head = Math.min(read.frames, Math.round(0.4 * read.sampleRate));
   if (head < Math.round(0.01 * read.sampleRate)) return none(`span too short (${read.frames} frames)`);
   try {
+    const drop = (sensor.heightM ?? 4) - (opts.sourceHeightM ?? 1.5);
+    const elevationAt = (rangeM: number) => (Math.atan2(-drop, rangeM) * 180) / Math.PI;
+    const [nearM, farM] = LINE_ARRAY_RANGE_M;
+    const elevations = [elevationAt(nearM), elevationAt(farM)];
     const doa = estimateDoa(
       read.channels.map((c) => c.subarray(0, head)),
       sensor.mics,
-      { sampleRate: read.sampleRate, headingDeg: sensor.headingDeg, speedOfSoundMs: speedOfSound(opts.temperatureC ?? 15), windowMs: opts.windowMs },
+      {
+        sampleRate: read.sampleRate,
+        headingDeg: sensor.headingDeg,
+        speedOfSoundMs: speedOfSound(opts.temperatureC ?? 15),
+        windowMs: opts.windowMs,
+        lineArrayElevation: { assumedDeg: elevationAt(LINE_ARRAY_NOMINAL_RANGE_M), minDeg: Math.min(...elevations), maxDeg: Math.max(...elevations) },
+      },
     );
     const minConf = opts.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
+    // A line array: two bearings, mirror images across its axis, and no elevation measured.
+    const frontBack = doa.mirrorBearingDeg !== undefined ? `line array: front/back ambiguity, bearing ${round(doa.bearingDeg, 0)}° or ${round(doa.mirrorBearingDeg, 0)}°` : undefined;
     if (doa.confidence < minConf) {
-      return { location: { method: 'none', sensors: [det.sensor], confidence: round(doa.confidence), reason: `low direction confidence ${round(doa.confidence)} < ${minConf}` } };
+      const low = `low direction confidence ${round(doa.confidence)} < ${minConf}`;
+      return { location: { method: 'none', sensors: [det.sensor], confidence: round(doa.confidence), reason: frontBack ? `${frontBack} (${low})` : low } };
     }
     return {
       location: {
         method: 'doa',
         bearing: round(doa.bearingDeg),
-        elevation: round(doa.elevationDeg, 1),
+        ...(frontBack ? {} : { elevation: round(doa.elevationDeg, 1) }),
         bearingStd: round(doa.bearingStdDeg),
         sensors: [det.sensor],
         confidence: round(doa.confidence),
+        ...(frontBack ? { reason: frontBack } : {}),
       },
       onsetStdMs: onsetStdFromRise(doa.onsetRiseMs, doa.onsetContrastDb),
     };
@@ -123,7 +147,6 @@ export interface FusionOptions extends SingleArrayOptions {
   timeoutMs?: number;
   keepMs?: number;
   onsetToleranceMs?: number;
-  sourceHeightM?: number;
   /** Sensors with a worse clock are left out of TDOA, ms. */
   maxClockErrorMs?: number;
   /** Onset picking uncertainty of detections, ms (default 1). */

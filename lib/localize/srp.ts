@@ -8,7 +8,7 @@
  */
 import { MicPosition } from './arrays';
 import { GccResult, ccAt, gccPhatSpectra, nextPow2, powerSpectrum, spectrum } from './gccphat';
-import { normDeg } from './geo';
+import { diffDeg, normDeg } from './geo';
 
 const RAD = Math.PI / 180;
 
@@ -28,6 +28,39 @@ export interface DoaOptions {
   interp?: number;
   /** Try longer windows when the first gives a weak answer (default true). */
   adaptiveWindow?: boolean;
+  /**
+   * Line arrays only (two microphones, or all in a line): they measure the angle from their
+   * axis, nothing more, so the elevation is assumed and the bearing follows from it. The
+   * assumed elevation and the range the source may be in, degrees (default 0, 0…0): the
+   * bearings over that range widen bearingStd.
+   */
+  lineArrayElevation?: { assumedDeg: number; minDeg: number; maxDeg: number };
+}
+
+/**
+ * A line array's bearing is one of two, mirror images across its axis (front/back): its
+ * confidence is halved (a coin toss) and never reaches this, which is under the localizer's
+ * default Min. confidence (0.3), so by default such a bearing is not passed on.
+ */
+export const LINE_ARRAY_MAX_CONFIDENCE = 0.25;
+
+/** Microphones farther than this from the line through the two farthest apart are not in a line, m. */
+const IN_LINE_TOLERANCE_M = 1e-3;
+
+/** Unit axis (x, y, z) of microphones in a line (two always are), or null. */
+export function lineAxis(mics: MicPosition[]): [number, number, number] | null {
+  let a = mics[0];
+  let b = mics[1] ?? mics[0];
+  for (const p of mics) for (const q of mics) if (Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]) > Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2])) [a, b] = [p, q];
+  const len = Math.hypot(b[0] - a[0], b[1] - a[1], b[2] - a[2]);
+  if (len === 0) return null;
+  const u: [number, number, number] = [(b[0] - a[0]) / len, (b[1] - a[1]) / len, (b[2] - a[2]) / len];
+  for (const p of mics) {
+    const d = [p[0] - a[0], p[1] - a[1], p[2] - a[2]];
+    const along = d[0] * u[0] + d[1] * u[1] + d[2] * u[2];
+    if (Math.hypot(d[0] - along * u[0], d[1] - along * u[1], d[2] - along * u[2]) > IN_LINE_TOLERANCE_M) return null;
+  }
+  return u;
 }
 
 export interface DoaResult {
@@ -35,8 +68,16 @@ export interface DoaResult {
   azimuthDeg: number;
   /** Bearing from true north, degrees [0, 360). */
   bearingDeg: number;
-  /** Elevation, degrees (negative below the array). A planar array cannot tell up from down: below is assumed. */
+  /**
+   * Elevation, degrees (negative below the array). A planar array cannot tell up from down: below
+   * is assumed. A line array measures none: this is the one assumed (lineArrayElevation).
+   */
   elevationDeg: number;
+  /**
+   * Line arrays only: the mirror image of bearingDeg across the array's axis, as likely (a line
+   * array cannot tell front from back). bearingDeg is the one on the side the heading points to.
+   */
+  mirrorBearingDeg?: number;
   /** 1-sigma bearing uncertainty estimate, degrees. */
   bearingStdDeg: number;
   /** 0..1 from the peak's dominance and the agreement of pairs. */
@@ -205,6 +246,9 @@ function doaInWindow(channels: Float32Array[], mics: MicPosition[], opts: DoaOpt
       pairs.push({ i, j, r, d });
     }
   }
+  const axis = lineAxis(mics);
+  // Within 6° of vertical, a line of microphones hears every azimuth alike.
+  if (axis && Math.hypot(axis[0], axis[1]) < 0.1) throw new Error('mics: a vertical line of microphones gives no bearing');
   const planar = isPlanar(mics);
   const k = fs / c;
   // lag of j relative to i for unit direction u = (p_i − p_j)·u / c.
@@ -218,35 +262,47 @@ function doaInWindow(channels: Float32Array[], mics: MicPosition[], opts: DoaOpt
     for (const p of pairs) s += ccAt(p.r, (p.d[0] * ux + p.d[1] * uy + p.d[2] * uz) * k);
     return s;
   };
-  const elMin = planar ? 0 : -80;
+  // A line array hears every direction on a cone around its axis alike: searched over elevation
+  // too, it traded azimuth for elevation along that cone (bearings wrong by up to 170°). Its
+  // elevation is assumed, and of the two azimuths left (mirror images across the axis) the one
+  // on the side the heading points to is searched.
+  const lineEl = opts.lineArrayElevation ?? { assumedDeg: 0, minDeg: 0, maxDeg: 0 };
+  const axisAzDeg = axis ? Math.atan2(axis[0], axis[1]) / RAD : 0;
+  const mirrorOf = (azDeg: number) => normDeg(2 * axisAzDeg - azDeg);
+  // The front: the horizontal normal to the axis nearest the heading (+y), or +x when the axis is along it.
+  const front = axis ? (Math.abs(axis[0]) > 1e-9 ? [axis[1], -axis[0]].map((v) => v * Math.sign(-axis[0])) : [1, 0]) : [0, 0];
+  const inFront = (azDeg: number) => !axis || Math.sin(azDeg * RAD) * front[0] + Math.cos(azDeg * RAD) * front[1] >= -1e-9;
+  const elMin = axis ? lineEl.assumedDeg : planar ? 0 : -80;
+  const elMax = axis ? lineEl.assumedDeg : 80;
   const azStep = 1;
   const elStep = 5;
-  let best = { az: 0, el: 0, v: -Infinity };
+  let best = { az: 0, el: elMin, v: -Infinity };
   const coarse: number[] = [];
   for (let az = 0; az < 360; az += azStep) {
     let rowBest = -Infinity;
-    for (let el = elMin; el <= 80; el += elStep) {
+    for (let el = elMin; el <= elMax; el += elStep) {
       const v = srp(az, el);
       rowBest = Math.max(rowBest, v);
-      if (v > best.v) best = { az, el, v };
+      if (v > best.v && inFront(az)) best = { az, el, v };
     }
     coarse.push(rowBest);
   }
   // Fine search: 0.05° in azimuth, 0.5° in elevation, around the coarse peak.
   let fine = best;
   for (let az = best.az - 1.5; az <= best.az + 1.5; az += 0.05) {
-    for (let el = Math.max(elMin, best.el - elStep); el <= Math.min(80, best.el + elStep); el += 0.5) {
+    for (let el = Math.max(elMin, best.el - elStep); el <= Math.min(elMax, best.el + elStep); el += 0.5) {
       const v = srp(az, el);
       if (v > fine.v) fine = { az, el, v };
     }
   }
-  // Confidence: peak dominance over the best azimuth ≥ 25° away, and pairs that agree.
+  if (!inFront(fine.az)) fine = { ...fine, az: mirrorOf(fine.az) };
+  // Confidence: peak dominance over the best azimuth ≥ 25° away (and from its mirror image, for a line array), and pairs that agree.
   const sorted = [...coarse].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)];
   let second = -Infinity;
+  const apart = (a: number, b: number) => Math.abs(((a - b + 540) % 360) - 180);
   coarse.forEach((v, az) => {
-    const d = Math.abs(((az - fine.az + 540) % 360) - 180);
-    if (d >= 25) second = Math.max(second, v);
+    if (apart(az, fine.az) >= 25 && (!axis || apart(az, mirrorOf(fine.az)) >= 25)) second = Math.max(second, v);
   });
   const dominance = fine.v > median ? Math.max(0, Math.min(1, (fine.v - second) / (fine.v - median))) : 0;
   const az = fine.az * RAD;
@@ -267,14 +323,30 @@ function doaInWindow(channels: Float32Array[], mics: MicPosition[], opts: DoaOpt
   const widthStd = (lo + hi) / 2.355;
   // A sharp, agreed peak is a good bearing; the width alone overstates the error of broadband events.
   // Scaled so that |error|/std behaves like a unit Gaussian on the canyon evaluation (docs/localization.md).
-  const bearingStdDeg = Math.max(0.3, ((widthStd / Math.sqrt(pairs.length)) * (2 - pairAgreement) * (1.5 - dominance)) / 4);
+  let bearingStdDeg = Math.max(0.3, ((widthStd / Math.sqrt(pairs.length)) * (2 - pairAgreement) * (1.5 - dominance)) / 4);
   const azimuthDeg = normDeg(fine.az);
+  let confidence = Math.max(0, Math.min(1, 0.5 * dominance + 0.5 * pairAgreement));
+  if (axis) {
+    // The elevation is not measured: the azimuths the same cone gives over the elevations the
+    // source may be at widen the bearing's spread (the farthest of them at 2 std).
+    const cosCone = u[0] * axis[0] + u[1] * axis[1] + u[2] * axis[2];
+    const h = Math.hypot(axis[0], axis[1]);
+    const side = Math.sign(Math.sin((fine.az - axisAzDeg) * RAD)) || 1;
+    const azAt = (elDeg: number) => {
+      const x = (cosCone - axis[2] * Math.sin(elDeg * RAD)) / (h * Math.cos(elDeg * RAD));
+      return axisAzDeg + side * (Math.acos(Math.max(-1, Math.min(1, x))) / RAD);
+    };
+    const farthestDeg = Math.max(...[lineEl.minDeg, lineEl.maxDeg].map((el) => Math.abs(diffDeg(azAt(el), fine.az))));
+    bearingStdDeg = Math.hypot(bearingStdDeg, farthestDeg / 2);
+    confidence = Math.min(LINE_ARRAY_MAX_CONFIDENCE, confidence / 2);
+  }
   return {
     azimuthDeg,
     bearingDeg: normDeg((opts.headingDeg ?? 0) + azimuthDeg),
-    elevationDeg: planar ? -Math.abs(fine.el) : fine.el,
+    elevationDeg: axis ? lineEl.assumedDeg : planar ? -Math.abs(fine.el) : fine.el,
+    ...(axis ? { mirrorBearingDeg: normDeg((opts.headingDeg ?? 0) + mirrorOf(azimuthDeg)) } : {}),
     bearingStdDeg,
-    confidence: Math.max(0, Math.min(1, 0.5 * dominance + 0.5 * pairAgreement)),
+    confidence,
     pairAgreement,
     onsetFrame: onset,
     onsetRiseMs: found.riseMs,
