@@ -69,8 +69,9 @@ export function checkGeometry(mics: unknown, field = 'mics'): GeometryCheck {
     }
   }
   if (aperture > MAX_APERTURE_M) errors.push(`${field}: aperture ${aperture.toFixed(2)} m exceeds ${MAX_APERTURE_M} m (a single array, not several sensors)`);
-  if (pts.length >= 2 && pts.length < 3) warnings.push(`${field}: two microphones give a bearing with front/back ambiguity`);
-  if (pts.length >= 3 && collinear(pts)) warnings.push(`${field}: collinear microphones give a bearing with front/back ambiguity`);
+  const lineGives = 'measure only the angle from their axis: a bearing and its mirror image (front or back), no elevation';
+  if (pts.length >= 2 && pts.length < 3) warnings.push(`${field}: two microphones ${lineGives}`);
+  if (pts.length >= 3 && collinear(pts)) warnings.push(`${field}: collinear microphones ${lineGives}`);
   return { errors, warnings, apertureM: aperture };
 }
 

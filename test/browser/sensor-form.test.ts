@@ -14,7 +14,7 @@ import { artifactsDir as artifacts, EditorSession, EditorWindow, startEditorSess
 import { waitFor } from '../support/wait';
 
 const ROUTE = '**/vigie/sensor/geometry';
-const COLLINEAR_WARNING = 'mics: collinear microphones give a bearing with front/back ambiguity. Accepted: deploy uses these positions and logs this warning.';
+const COLLINEAR_WARNING = 'mics: collinear microphones measure only the angle from their axis: a bearing and its mirror image (front or back), no elevation. Accepted: deploy uses these positions and logs this warning.';
 
 /** The answer box, once it holds the answer to the request for the text now in the field (or its failure). */
 async function settled(page: Page, state: 'checked' | 'failed'): Promise<{ warnings: string[]; errors: string[]; unchecked: string[] }> {
@@ -64,7 +64,7 @@ describe('vigie-sensor form in Chromium', { timeout: 240_000 }, () => {
       assert.deepEqual(await settled(page, 'checked'), { warnings: [COLLINEAR_WARNING], errors: [], unchecked: [] });
       // two microphones: the runtime's other warning, word for word
       await mics.fill('[[0,0],[0.1,0]]');
-      assert.deepEqual((await settled(page, 'checked')).warnings, ['mics: two microphones give a bearing with front/back ambiguity. Accepted: deploy uses these positions and logs this warning.']);
+      assert.deepEqual((await settled(page, 'checked')).warnings, ['mics: two microphones measure only the angle from their axis: a bearing and its mirror image (front or back), no elevation. Accepted: deploy uses these positions and logs this warning.']);
       // refused by the runtime: said under the field, which stays a well-formed list of numbers
       await mics.fill('[[0,0,0],[0.004,0,0],[0,0.05,0]]');
       assert.deepEqual(await settled(page, 'checked'), { warnings: [], errors: ['mics[0] and [1]: microphones closer than 5 mm. Refused: deploy will not use this sensor.'], unchecked: [] });

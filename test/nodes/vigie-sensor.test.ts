@@ -74,8 +74,8 @@ describe('vigie-sensor config node', () => {
       await helper.startServer();
       await helper.load(sensorNode, [base]);
       assert.deepEqual((await ask({ array: 'custom', mics: square }).expect(200)).body, { errors: [], warnings: [] });
-      assert.deepEqual((await ask({ array: 'custom', mics: collinear }).expect(200)).body, { errors: [], warnings: ['mics: collinear microphones give a bearing with front/back ambiguity'] });
-      assert.deepEqual((await ask({ array: 'custom', mics: twoMics }).expect(200)).body, { errors: [], warnings: ['mics: two microphones give a bearing with front/back ambiguity'] });
+      assert.deepEqual((await ask({ array: 'custom', mics: collinear }).expect(200)).body, { errors: [], warnings: ['mics: collinear microphones measure only the angle from their axis: a bearing and its mirror image (front or back), no elevation'] });
+      assert.deepEqual((await ask({ array: 'custom', mics: twoMics }).expect(200)).body, { errors: [], warnings: ['mics: two microphones measure only the angle from their axis: a bearing and its mirror image (front or back), no elevation'] });
       assert.deepEqual((await ask({ array: 'custom', mics: tooClose }).expect(200)).body, { errors: ['mics[0] and [1]: microphones closer than 5 mm'], warnings: [] });
       assert.match((await ask({ array: 'custom', mics: '[[0,0,0],' }).expect(200)).body.errors[0], /^mics: expected JSON/);
       // a preset ignores the positions field, whatever it holds
@@ -150,7 +150,7 @@ test('validateSensorInfo keeps defaults (mono array, local clock 50 ms, height 4
   assert.deepEqual(warnings, [], 'one microphone: nothing to say');
   // the warnings deploy logs come with the sensor (the node logs them as they are)
   const linear = validateSensorInfo({ sensorId: 'x', lat: 1, lon: 2, array: 'custom', mics: '[[-0.05,0,0],[0,0,0],[0.05,0,0]]' });
-  assert.deepEqual(linear.warnings, ['mics: collinear microphones give a bearing with front/back ambiguity']);
+  assert.deepEqual(linear.warnings, ['mics: collinear microphones measure only the angle from their axis: a bearing and its mirror image (front or back), no elevation']);
   assert.equal(validateSensorInfo({ sensorId: 'x', lat: 1, lon: 2, clock: 'gps' }).sensor.clockErrorMs, 0.001, 'the clock error by clock');
   assert.throws(() => validateSensorInfo({ sensorId: 'x', lon: 2 }), /^ContractError: lat: expected a number from -90 to 90$/, 'the position is required');
 });
