@@ -245,7 +245,7 @@ const AMBIGUITY_DELTA_CHI2 = 9;
  * The line through the sensors (principal axis of their positions): centre, unit direction, and
  * the RMS distance of the sensors from it (0 for sensors exactly in a line).
  */
-export function sensorLine(points: { e: number; n: number }[]): { e: number; n: number; ue: number; un: number; offLineM: number } {
+function sensorLine(points: { e: number; n: number }[]): { e: number; n: number; ue: number; un: number; offLineM: number } {
   const k = points.length;
   const ce = points.reduce((s, p) => s + p.e, 0) / k;
   const cn = points.reduce((s, p) => s + p.n, 0) / k;
@@ -297,7 +297,20 @@ function solveTdoa(obs: TimeObs[], idx: number[], c: number, zs: number, opts: M
     }
     return { r, J };
   };
-  const cost = (e: number, n: number, t0: number) => residuals(e, n, t0).r.reduce((s, v) => s + v * v, 0);
+  // The sum of squared residuals, without the Jacobian (evaluated at hundreds of grid points).
+  const cost = (e: number, n: number, t0: number) => {
+    let sum = 0;
+    for (const i of idx) {
+      const o = obs[i];
+      const r = (o.tSec - t0 - Math.max(1e-6, Math.hypot(e - o.e, n - o.n, zs - (o.z ?? 0))) / c) / o.sigmaSec;
+      sum += r * r;
+    }
+    for (const b of bearings) {
+      const r = (diffDeg(b.bearingDeg, bearingTo(b, e, n)) * RAD) / (Math.max(0.5, b.bearingStdDeg) * RAD);
+      sum += r * r;
+    }
+    return sum;
+  };
   const bestT0 = (e: number, n: number) => {
     let num = 0;
     let den = 0;
@@ -852,7 +865,7 @@ export function fuseObservations(obs: Observation[], opts: FuseOptions = {}): Fu
       used: [withBearing[0].i],
       rejected: [],
       reason: ambiguity
-        ? `onsets: ${ambiguity}; one bearing only`
+        ? `${ambiguity}; ${withBearing.length >= 2 ? 'bearings do not intersect in front of the sensors' : 'one bearing only'}`
         : withBearing.length >= 2
           ? 'bearings do not intersect in front of the sensors'
           : synced.length < 3 && obs.length >= 3
