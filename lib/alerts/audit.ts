@@ -684,7 +684,12 @@ export function verifyAuditFiles(given: string[]): AuditVerifyResult {
       }
       if (e.type === 'snapshot' && typeof e.details?.file === 'string' && typeof e.details.sha256 === 'string') {
         const pic = path.join(path.dirname(file), e.details.file);
-        if (fs.existsSync(pic) && createHash('sha256').update(fs.readFileSync(pic)).digest('hex') !== e.details.sha256) {
+        // The picture is written before its entry, and goes only with the last audit file of its
+        // day (retention): one missing beside a file that records it was removed.
+        if (!fs.existsSync(pic)) {
+          return fail(file, i + 1, `snapshot ${e.details.file} is missing (removed, or the log was copied without its snapshots folder)`);
+        }
+        if (createHash('sha256').update(fs.readFileSync(pic)).digest('hex') !== e.details.sha256) {
           return fail(file, i + 1, `snapshot ${e.details.file} was changed (its SHA-256 differs from the one recorded)`);
         }
       }

@@ -323,6 +323,12 @@ test('snapshots are kept beside the log with their hash, checked by verify, and 
   const r = verifyAuditFiles(listAuditFiles(dir));
   assert.equal(r.ok, false);
   assert.match(r.break!.reason, /snapshot snapshots\/2026-04-01\/alert_1\.jpg was changed/);
+  // Removed: evidence gone is a break too, not a pass.
+  fs.rmSync(pic);
+  const gone = verifyAuditFiles(listAuditFiles(dir));
+  assert.equal(gone.ok, false);
+  assert.match(gone.break!.reason, /^snapshot snapshots\/2026-04-01\/alert_1\.jpg is missing \(removed, or the log was copied without its snapshots folder\)$/);
+  fs.writeFileSync(pic, bytes);
 
   c.advance(5 * DAY);
   log.append({ type: 'system', actor: 'x', details: {} });
