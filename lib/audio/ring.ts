@@ -13,6 +13,8 @@
  * last seconds of street audio in memory until the ring closes.
  */
 
+import { monotonicMs } from '../util/clock';
+
 export const DEFAULT_RING_SECONDS = 5;
 export const MAX_RING_SECONDS = 30;
 
@@ -55,8 +57,6 @@ interface WriteRecord {
  * most this fraction early, never late.
  */
 const WRITE_RECORD_FRACTION = 1 / 50;
-
-const monotonicMs = (): number => performance.now();
 
 export class AudioRing {
   readonly sensor: string;

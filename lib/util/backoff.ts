@@ -1,3 +1,5 @@
+import { monotonicMs } from './clock';
+
 /** Exponential back-off with jitter for restarting capture processes, relays and connections. */
 export interface BackoffOptions {
   initialMs?: number;
@@ -8,6 +10,8 @@ export interface BackoffOptions {
   random?: () => number;
   /** A run that delivered for this long (ms) starts the back-off afresh when it ends; default 10000. */
   healthyAfterMs?: number;
+  /** Clock for how long a run delivered, ms (tests); a monotonic clock by default. */
+  now?: () => number;
 }
 
 export class Backoff {
@@ -19,6 +23,7 @@ export class Backoff {
   private readonly random: () => number;
   private readonly healthyAfterMs: number;
   private deliveringSinceMs: number | undefined;
+  private readonly now: () => number;
 
   constructor(opts: BackoffOptions = {}) {
     this.initialMs = opts.initialMs ?? 500;
@@ -27,6 +32,7 @@ export class Backoff {
     this.jitter = opts.jitter ?? 0.2;
     this.random = opts.random ?? Math.random;
     this.healthyAfterMs = opts.healthyAfterMs ?? 10_000;
+    this.now = opts.now ?? monotonicMs;
   }
 
   /** Delay before the next attempt; each call grows the next delay. */
@@ -43,7 +49,7 @@ export class Backoff {
   }
 
   /** The current run (a process, a connection) delivers: its first data arrived. */
-  delivering(nowMs = Date.now()): void {
+  delivering(nowMs = this.now()): void {
     if (this.deliveringSinceMs === undefined) this.deliveringSinceMs = nowMs;
   }
 
@@ -52,7 +58,7 @@ export class Backoff {
    * afresh: a source that fails right after its first data would otherwise be restarted at
    * the first delay for ever.
    */
-  ended(nowMs = Date.now()): void {
+  ended(nowMs = this.now()): void {
     if (this.deliveringSinceMs !== undefined && nowMs - this.deliveringSinceMs >= this.healthyAfterMs) this.reset();
     this.deliveringSinceMs = undefined;
   }

@@ -1,10 +1,19 @@
 /**
- * Clocks. The wall clock (Date.now) of a box without a real-time clock starts in 1970, or at
- * its last shutdown (fake-hwclock), and steps when NTP syncs, possibly hours later; NTP can
- * also step it back. What must not be judged by a wrong clock (how long an alert or an audit
- * file has been kept) is judged by the monotonic clock while this process runs, and by the
- * wall clock only when its reading is plausible.
+ * Clocks, for two different questions.
+ *
+ * - `monotonicMs()` answers "how long?": timeouts, holds, stall checks, back-offs, deadlines,
+ *   idle times, how long an alert or an audit file has really been kept. It never jumps: a
+ *   gateway that boots without a real-time clock starts its wall clock in 1970 (or at its last
+ *   shutdown, with fake-hwclock) and steps it by decades when NTP syncs, possibly hours later,
+ *   and NTP may step it back; a duration measured on the wall clock spans the step. Its origin
+ *   is arbitrary (this process's start): never show, record or send its values.
+ * - `Date.now()` answers "when?": times shown to an operator, written into records, or sent
+ *   in messages. Use it for nothing else, and judge its readings with isPlausibleWallTime.
  */
+export const monotonicMs = (): number => performance.now();
+
+/** A clock in ms; classes take one as an option so that tests can drive time. */
+export type ClockMs = () => number;
 
 /**
  * No clock that has been set reads earlier than this (2023-01-01 UTC, before any release of
@@ -16,9 +25,4 @@ export const EARLIEST_REAL_TIME_MS = Date.UTC(2023, 0, 1);
 /** Whether a wall-clock reading (epoch ms) can be a real time: a number not before EARLIEST_REAL_TIME_MS. */
 export function isPlausibleWallTime(ms: number): boolean {
   return Number.isFinite(ms) && ms >= EARLIEST_REAL_TIME_MS;
-}
-
-/** Milliseconds on a clock that never steps (since this process started): for how long something has really been held. */
-export function monotonicMs(): number {
-  return performance.now();
 }

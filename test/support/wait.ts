@@ -14,11 +14,11 @@ type Truthy<T> = Exclude<T, undefined | null | false | 0 | ''>;
  * A condition that throws rejects at once with its error.
  */
 export async function waitFor<T>(cond: () => T | Promise<T>, timeoutMs: number, what?: string): Promise<Truthy<T>> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs; // monotonic: tests may step the wall clock
   for (;;) {
     const v = await cond();
     if (v) return v as Truthy<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what ?? String(cond).replace(/\s+/g, ' ')}`);
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what ?? String(cond).replace(/\s+/g, ' ')}`);
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
