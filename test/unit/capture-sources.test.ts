@@ -13,6 +13,7 @@ import { SourceStatus } from '../../lib/audio/sources/source';
 import { liveSceneCount } from '../../lib/sim/live';
 import { AudioBlock } from '../../lib/contracts';
 import { waitFor } from '../support/wait';
+import { NTP_FIRST_SYNC_STEP_MS, stepWallClock } from '../support/wall-clock';
 
 function alive(pid: number): boolean {
   try {
@@ -382,4 +383,55 @@ test('describeSource names what a capture reads, with no URL credentials', () =>
   assert.equal(describeSource({ type: 'wav', file: 'street.wav' }), 'WAV file street.wav');
   assert.equal(describeSource({ type: 'input' }), 'audio blocks on the node input');
   assert.equal(describeSource({ type: 'simulated', scene: 'street-demo', sensorId: 'corner-nw' }), 'simulated scene street-demo (sensor corner-nw)');
+});
+
+// The wall clock steps as NTP does on a gateway without a real-time clock; the stall check
+// measures silence on the monotonic clock, so a step neither kills a healthy capture nor
+// delays the restart of a hung one.
+const STEADY_CHILD = 'const b=Buffer.alloc(320);setInterval(()=>process.stdout.write(b),20)';
+
+test('supervisor: a wall clock step forward (NTP sync after boot) does not kill a capture that delivers', async (t) => {
+  // The stall check's interval is driven by hand, so that it runs right after the step.
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  const wall = stepWallClock();
+  const src = proc(process.execPath, { args: ['-e', STEADY_CHILD], stallMs: 1000 });
+  try {
+    const restarts: string[] = [];
+    let frames = 0;
+    src.on('restart', (r: string) => restarts.push(r));
+    src.on('data', (ch: Float32Array[]) => (frames += ch[0].length));
+    src.start();
+    await waitFor(() => frames > 0, 15_000, 'first audio');
+    wall.step(NTP_FIRST_SYNC_STEP_MS);
+    t.mock.timers.tick(250); // one stall check
+    const after = frames;
+    await waitFor(() => frames - after >= 1600 || restarts.length > 0, 15_000, 'more audio or a restart');
+    assert.deepEqual(restarts, [], 'no restart');
+    assert.equal(src.pids.length, 1, 'the first child still runs');
+  } finally {
+    wall.restore();
+    await src.stop();
+  }
+});
+
+test('supervisor: a wall clock step back does not delay the restart of a capture that hangs', async () => {
+  const wall = stepWallClock();
+  // Sends 0.1 s of audio at once, then hangs with its pipe open.
+  const hangs = 'process.stdout.write(Buffer.alloc(1600));setInterval(()=>{},1e6)';
+  const src = proc(process.execPath, { args: ['-e', hangs], stallMs: 500 });
+  try {
+    const restarts: string[] = [];
+    let frames = 0;
+    src.on('restart', (r: string) => restarts.push(r));
+    src.on('data', (ch: Float32Array[]) => (frames += ch[0].length));
+    src.start();
+    await waitFor(() => frames >= 800, 15_000, 'its audio');
+    wall.step(-10 * 60_000);
+    // On the wall clock the silence would count only ten minutes later.
+    await waitFor(() => restarts.length >= 1, 15_000, 'a stall restart');
+    assert.match(restarts[0], /sent no audio for 0\.5 s/);
+  } finally {
+    wall.restore();
+    await src.stop();
+  }
 });

@@ -9,6 +9,7 @@ import type { Readable } from 'stream';
 import { Backoff, BackoffOptions } from '../../util/backoff';
 import { redactCredentials } from '../../util/url-credentials';
 import { findBinary } from '../../util/binaries';
+import { monotonicMs } from '../../util/clock';
 import { releaseUnstarted, spawnShortfall } from '../../util/spawn-shortfall';
 import { InterleavedDecoder, PcmFormat } from '../channels';
 import { CaptureSource } from './source';
@@ -36,6 +37,8 @@ export interface ProcessSourceOptions {
    * once ('end', state "ended") and not restarted. Any other exit is still a fault.
    */
   finite?: boolean;
+  /** Clock for the stall check, ms (tests); a monotonic clock by default. */
+  now?: () => number;
 }
 
 /** A spawn that returned no process or pipes: Node tells why in the child's 'error' event. */
@@ -55,7 +58,9 @@ export class ProcessSource extends CaptureSource {
   private stopping = false;
   private started = false;
   private missingReported = false;
+  /** When the child last sent audio, on `now` (monotonic: a wall clock step is no stall). */
   private lastDataMs = 0;
+  private readonly now: () => number;
   private gotData = false;
   private stderrTail = '';
   private killReason = '';
@@ -71,7 +76,8 @@ export class ProcessSource extends CaptureSource {
     this.sampleRate = opts.sampleRate;
     this.channels = opts.channels;
     this.decoder = new InterleavedDecoder(opts.format, opts.channels);
-    this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, ...opts.backoff });
+    this.now = opts.now ?? monotonicMs;
+    this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, now: this.now, ...opts.backoff });
   }
 
   /** Pid of the running child, if any. */
@@ -140,10 +146,10 @@ export class ProcessSource extends CaptureSource {
     }
     this.child = child;
     this.pids.push(child.pid!);
-    this.lastDataMs = Date.now();
+    this.lastDataMs = this.now();
     stdout.on('data', (chunk: Buffer) => {
       if (this.child !== child) return;
-      this.lastDataMs = Date.now();
+      this.lastDataMs = this.now();
       const planar = this.decoder.push(chunk);
       if (planar[0].length === 0) return;
       if (!this.gotData) {
@@ -198,9 +204,9 @@ export class ProcessSource extends CaptureSource {
   private checkStall(stallMs: number): void {
     const child = this.child;
     if (!child || this.stopping) return;
-    if (Date.now() - this.lastDataMs > stallMs) {
+    if (this.now() - this.lastDataMs > stallMs) {
       this.killReason = `sent no audio for ${(stallMs / 1000).toFixed(1)} s`;
-      this.lastDataMs = Date.now();
+      this.lastDataMs = this.now();
       child.kill('SIGKILL');
     }
   }
