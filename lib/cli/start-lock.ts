@@ -7,12 +7,16 @@
  *
  * A pid means nothing in another pid namespace: another container on the same volume, or the
  * same container restarted (whose vigie may even get the same pid). The holder therefore touches
- * the lock every LOCK_REFRESH_MS; a lock from another namespace is taken over once it has not
- * been touched for LOCK_STALE_MS, and refused as soon as it is seen touched.
+ * the lock every LOCK_REFRESH_MS; a lock from another namespace is taken over once this start has
+ * watched it go untouched for LOCK_STALE_MS, and refused as soon as it is seen touched. The
+ * waiting counts from this start's own first look, on the monotonic clock: the lock's mtime is
+ * another process's wall clock, and a gateway's wall clock steps (by decades at the first NTP
+ * sync after a boot without a real-time clock), which would make a fresh lock look stale.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { monotonicMs } from '../util/clock';
 
 /** How often the holder touches its lock, and how long untouched a lock from another pid namespace must be to be stale. */
 export const LOCK_REFRESH_MS = 10_000;
@@ -182,12 +186,15 @@ function staleReason(file: string, record: LockRecord | undefined): string | und
 
 /**
  * For a lock from another pid namespace: waits until it has gone LOCK_STALE_MS untouched (stale:
- * returns why) or is seen touched or replaced (its holder runs: returns undefined).
+ * returns why) or is seen touched or replaced (its holder runs: returns undefined). Untouched
+ * means the same content and mtime since this start first looked; how long is measured from
+ * that look on the monotonic clock, never from the mtime (a wall clock time that steps).
  */
 async function untouched(file: string, text: string, log: (line: string) => void, abort: AbortSignal | undefined, times: LockTimes): Promise<string | undefined> {
   const staleMs = times.staleMs ?? LOCK_STALE_MS;
   const first = fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs;
   if (first === undefined) return 'it was released meanwhile';
+  const firstLookMs = monotonicMs();
   let said = false;
   for (;;) {
     if (abort?.aborted) throw new Error('stopped while waiting for the lock');
@@ -199,8 +206,8 @@ async function untouched(file: string, text: string, log: (line: string) => void
     }
     // Touched, or replaced by another start: held.
     if (current !== text || fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs !== first) return undefined;
-    const idleMs = Date.now() - first;
-    if (idleMs >= staleMs) return `written in another container or host, and not refreshed for ${Math.round(idleMs / 1000)} s`;
+    const idleMs = monotonicMs() - firstLookMs;
+    if (idleMs >= staleMs) return `written in another container or host, and not refreshed in the ${Math.round(idleMs / 1000)} s this start watched it`;
     if (!said) {
       said = true;
       log(`the lock ${file} was written in another container or host: waiting up to ${Math.ceil((staleMs - idleMs) / 1000)} s for a sign that its vigie start still runs`);

@@ -16,6 +16,7 @@ import { start, Started, StartOptions } from '../../lib/cli/start';
 import { acquireStartLock, LOCK_FILE, processStartTime } from '../../lib/cli/start-lock';
 import { HEALTH_FILE } from '../../lib/util/launcher-channel';
 import { waitFor } from '../support/wait';
+import { stepWallClock } from '../support/wall-clock';
 import { repoRoot } from '../support/nodered';
 
 let dir = '';
@@ -176,13 +177,14 @@ test('a lock from another pid namespace (another container on the volume): refus
   }
   assert.equal(fs.readFileSync(lockFile, 'utf8'), elsewhere, 'left as it was');
 
-  // Not refreshed for longer than the stale time (its container was killed): taken over at once.
+  // Last touched long ago by its mtime (its container was killed): the mtime is another
+  // clock's time, so this start still watches it for the stale time, then takes it over.
   const longAgo = new Date(Date.now() - 120_000);
   fs.utimesSync(lockFile, longAgo, longAgo);
   const notes: string[] = [];
-  const taken = await acquireStartLock(userDir, (l) => notes.push(l));
-  assert.equal(notes.length, 1, notes.join('\n'));
-  assert.match(notes[0], new RegExp(`^note: took over the lock ${lockFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: written in another container or host, and not refreshed for 1[12]\\d s$`));
+  const taken = await acquireStartLock(userDir, (l) => notes.push(l), undefined, { staleMs: 300, pollMs: 20 });
+  assert.equal(notes.length, 2, notes.join('\n'));
+  assert.match(notes[1], new RegExp(`^note: took over the lock ${lockFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: written in another container or host, and not refreshed in the 0 s this start watched it$`));
   taken.release();
 
   // Just written, and then never refreshed (a container restarted right after a crash): waited for, then taken over.
@@ -190,7 +192,7 @@ test('a lock from another pid namespace (another container on the volume): refus
   const waited: string[] = [];
   const later = await acquireStartLock(userDir, (l) => waited.push(l), undefined, { staleMs: 300, pollMs: 20 });
   assert.match(waited[0], /was written in another container or host: waiting up to 1 s for a sign that its vigie start still runs$/);
-  assert.match(waited[1], /: written in another container or host, and not refreshed for 0 s$/);
+  assert.match(waited[1], /: written in another container or host, and not refreshed in the 0 s this start watched it$/);
   assert.equal(JSON.parse(fs.readFileSync(lockFile, 'utf8')).pid, process.pid);
   later.release();
 });
@@ -214,5 +216,47 @@ test('a lock written on this host before its last boot (a power cut) is taken ov
     await assert.rejects(acquireStartLock(userDir, () => {}, undefined, { staleMs: 60_000, pollMs: 20 }), /in use by another vigie start \(pid 1 in other-host/);
   } finally {
     toucher.kill();
+  }
+});
+
+// The lock's mtime is written by the holder's wall clock; this host's wall clock may step (NTP
+// sync after a boot without a real-time clock). Idle time counts from this start's own look.
+test('a lock from another container: a wall clock step forward does not make it stale while its holder refreshes it', async () => {
+  const userDir = fs.mkdtempSync(path.join(dir, 'step-'));
+  const lockFile = path.join(userDir, LOCK_FILE);
+  const elsewhere = JSON.stringify({ pid: 1, startedAt: 'earlier', pidNamespace: 'other-container pid:[4026532999]' });
+  fs.writeFileSync(lockFile, elsewhere);
+  const touched = new Date(Date.now() - 2000); // its holder touched it 2 s ago
+  fs.utimesSync(lockFile, touched, touched);
+  const wall = stepWallClock();
+  wall.step(3600e3);
+  // The holder's next refresh comes (here at once, then often).
+  const toucher = spawn(process.execPath, ['-e', `const fs = require('fs'); const f = ${JSON.stringify(lockFile)}; setTimeout(() => setInterval(() => { const t = new Date(); fs.utimesSync(f, t, t); }, 20), 200);`], { stdio: 'ignore' });
+  try {
+    await assert.rejects(acquireStartLock(userDir, () => {}, undefined, { staleMs: 60_000, pollMs: 20 }), /in use by another vigie start \(pid 1 in other-container/);
+  } finally {
+    wall.restore();
+    toucher.kill();
+  }
+  assert.equal(fs.readFileSync(lockFile, 'utf8'), elsewhere, 'left as it was');
+});
+
+test('a lock from another container that nobody refreshes: a wall clock step back does not lengthen the wait', async () => {
+  const userDir = fs.mkdtempSync(path.join(dir, 'stepback-'));
+  const lockFile = path.join(userDir, LOCK_FILE);
+  fs.writeFileSync(lockFile, JSON.stringify({ pid: 1, startedAt: 'earlier', pidNamespace: 'other-container pid:[4026532999]' }));
+  const wall = stepWallClock();
+  wall.step(-10 * 60_000);
+  // On the wall clock the lock would look written ten minutes in the future: never stale for ten minutes.
+  const giveUp = new AbortController();
+  const timer = setTimeout(() => giveUp.abort(), 15_000);
+  try {
+    const notes: string[] = [];
+    const taken = await acquireStartLock(userDir, (l) => notes.push(l), giveUp.signal, { staleMs: 300, pollMs: 20 });
+    assert.match(notes.at(-1)!, /: written in another container or host, and not refreshed in the 0 s this start watched it$/);
+    taken.release();
+  } finally {
+    clearTimeout(timer);
+    wall.restore();
   }
 });
