@@ -11,6 +11,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from 'node-red';
 import { Alert, Detection, DroppedFieldWarnings, validateDetection } from '../lib/contracts';
 import { DEFAULT_MIN_CONFIDENCE, FusionLocalizer, LOCALIZER_SETTINGS, LocateFailure, SensorGeometry, locateSingle, sensorInfoOf } from '../lib/localize/localizer';
 import type { SensorInfo } from '../lib/sensor';
+import { monotonicMs } from '../lib/util/clock';
 import { errorStatus, shortText } from '../lib/util/status';
 import { ContractError, settingsReader } from '../lib/util/validate';
 
@@ -138,7 +139,8 @@ export = function (RED: NodeAPI) {
       if (!fusion || closed) return;
       if (timer) clearTimeout(timer);
       timer = null;
-      const wait = fusion.nextDeadlineMs(Date.now());
+      // The fusion's clock times only its waits: monotonic, so that a wall clock step neither holds nor rushes an alert.
+      const wait = fusion.nextDeadlineMs(monotonicMs());
       if (wait === null) return;
       timer = setTimeout(
         () => {
@@ -146,7 +148,7 @@ export = function (RED: NodeAPI) {
           if (closed || !fusion) return;
           let retryMs = 0;
           try {
-            const { ready, failures } = fusion.poll(Date.now());
+            const { ready, failures } = fusion.poll(monotonicMs());
             emit(ready, (m) => node.send(m));
             fusionRecovered(ready.length > 0);
             locateFailed(failures);
@@ -208,7 +210,7 @@ export = function (RED: NodeAPI) {
           send({ ...msg, payload } as NodeMessage);
           showStatus({ fill: location.method === 'none' ? 'yellow' : 'green', shape: 'dot', text: `${det.label}: ${summary(location)}` });
         } else {
-          const r = fusion!.add(det, geometry, Date.now());
+          const r = fusion!.add(det, geometry, monotonicMs());
           if (r.refined) {
             // The alert again, same id, better placed: the camera re-aims, the console updates.
             emit([r.refined], send);

@@ -480,6 +480,11 @@ export interface Incident {
   /** The label most of its sensors heard (incidentLabel). */
   label: string;
   observations: Observation[];
+  /**
+   * When its first and latest reports arrived, on the caller's `nowMs` clock: it times only
+   * waits (the timeout, keepMs), so callers pass a monotonic clock (lib/util/clock), never the
+   * wall clock, which steps. Onsets stay sensor times (Observation.onsetSec).
+   */
   firstSeenMs: number;
   lastSeenMs: number;
   emitted: boolean;

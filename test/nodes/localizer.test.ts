@@ -9,6 +9,7 @@ import { bearingDeg, diffDeg, enuToGeodetic, geodeticToEnu } from '../../lib/loc
 import { SceneRenderer } from '../../lib/sim/render';
 import { parseScene } from '../../lib/sim/scene';
 import { waitFor } from '../support/wait';
+import { stepWallClock } from '../support/wall-clock';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -270,6 +271,25 @@ describe('localizer node: fusion', () => {
     await waitFor(() => got.length === 2, 10_000, 'the second timed-out incident');
     assert.equal(got[1].payload.location.method, 'none');
     assert.match(got[1].payload.location.reason, /without a bearing/);
+  });
+
+  it('a wall clock step back (NTP) while an incident waits for sensors does not hold its alert: the timeout is monotonic', async () => {
+    await helper.startServer();
+    await helper.load([localizerNode], flow({ timeoutMs: 300 }));
+    const got = collect(helper.getNode('out'));
+    const loc = helper.getNode('loc');
+    const wall = stepWallClock();
+    try {
+      loc.receive({ payload: remote('a') });
+      await waitFor(() => loc.status.lastCall?.args[0].text === 'gunshot: 1/3 sensors, waiting', 10_000, 'one of three sensors counted');
+      wall.step(-2 * 60_000);
+      // On the wall clock it would go out two minutes later.
+      await waitFor(() => got.length === 1, 10_000, 'the timed-out incident');
+      assert.equal(got[0].payload.sensor, 'a');
+      assert.equal(got[0].payload.onset, JSON.parse(remote('a')).onset, 'the onset is the sensor time, untouched');
+    } finally {
+      wall.restore();
+    }
   });
 
   it('a fault in the timed fusion: a red status naming it, logged once; the incident still goes out and the status clears', async () => {
