@@ -14,12 +14,14 @@ import { randomBytes, timingSafeEqual } from 'crypto';
 import type { NodeAPI } from 'node-red';
 import type { Request, Response, NextFunction } from 'express';
 import { packageInfo } from '../lib/util/package-info';
+import { monotonicMs } from '../lib/util/clock';
 import { healthReport } from '../lib/util/health';
 import { HEALTH_TOKEN_HEADER, LAUNCHER_ENV, StartedMessage } from '../lib/util/launcher-channel';
 import { liveSceneTruth } from '../lib/sim/live';
 
 const pkg = packageInfo();
-const startedAt = Date.now();
+// Uptime is a duration: on the monotonic clock (the wall clock of a gateway without a real-time clock steps by decades).
+const startedAtMonotonicMs = monotonicMs();
 
 export = function (RED: NodeAPI) {
   (RED as unknown as { plugins: { registerPlugin(id: string, def: Record<string, unknown>): void } }).plugins.registerPlugin('vigie-runtime', {
@@ -31,7 +33,7 @@ export = function (RED: NodeAPI) {
 
   // (The node API's version() returns the string itself, whatever its type declaration says.)
   const health = (_req: Request, res: Response) => {
-    res.json(healthReport({ package: pkg.name, version: pkg.version, nodeRed: RED.version() as unknown as string, startedAt }));
+    res.json(healthReport({ package: pkg.name, version: pkg.version, nodeRed: RED.version() as unknown as string, startedAtMonotonicMs }));
   };
   RED.httpNode.get('/vigie/health', health);
   const canRead = RED.auth.needsPermission('vigie.read');

@@ -17,6 +17,7 @@ import { EventEmitter } from 'events';
 import { AudioBlock, ClockSource } from '../contracts';
 import { LevelMeter, powerToDb } from '../dsp/levels';
 import { BlockClock } from './block-clock';
+import { monotonicMs } from '../util/clock';
 import { applyChannelMap } from './channels';
 import { closeRing, openRing } from './registry';
 import { AudioRing, DEFAULT_RING_SECONDS, MAX_RING_SECONDS } from './ring';
@@ -110,13 +111,16 @@ export interface CaptureOptions {
   health?: HealthThresholds;
   /** Channels the sensor's array has: the mapped source must match (checked on first audio). */
   expectedChannels?: number;
-  /** Wall clock, epoch ms (tests); also the clock of the ring's age rule when given. */
+  /** Wall clock, epoch ms, for the times blocks and events carry (tests); also the durations' clock below when that is not given. */
   now?: () => number;
   /**
-   * Monotonic clock, ms (tests; default performance.now(), or `now` when only that is given).
-   * Block times of a source without its own times are fitted on it (BlockClock).
+  /**
+   * Monotonic clock, ms (tests; default performance.now(), or `now` when only that is given),
+   * for durations: how long since the last audio (the health report), the ring's age rule, and
+   * the fit of block times of a source without its own times (BlockClock). A wall clock step
+   * (NTP) is no silence and no drift.
    */
-  monoNow?: () => number;
+  monotonicNow?: () => number;
 }
 
 const DEFAULT_HEALTH: Required<HealthThresholds> = {
@@ -161,7 +165,7 @@ export class Capture extends EventEmitter {
   private readonly calibrationDb: number | undefined;
   private readonly th: Required<HealthThresholds>;
   private readonly now: () => number;
-  private readonly monoNow: () => number;
+  private readonly monotonicNow: () => number;
   /** The clock given to the ring (its own monotonic clock when none was given). */
   private readonly ringClock: (() => number) | undefined;
   private readonly expectedChannels: number | undefined;
@@ -209,8 +213,8 @@ export class Capture extends EventEmitter {
     this.calibrationDb = opts.calibrationDb;
     this.th = { ...DEFAULT_HEALTH, ...opts.health };
     this.now = opts.now ?? Date.now;
-    this.monoNow = opts.monoNow ?? opts.now ?? (() => performance.now());
-    this.ringClock = opts.now;
+    this.monotonicNow = opts.monotonicNow ?? opts.now ?? monotonicMs;
+    this.ringClock = opts.monotonicNow ?? opts.now;
     this.expectedChannels = opts.expectedChannels;
   }
 
@@ -220,7 +224,8 @@ export class Capture extends EventEmitter {
   }
 
   /**
-   * When audio last reached the ring (epoch ms), or when the capture started if none has yet:
+   * When audio last reached the ring (on the monotonic clock, `monotonicNow`: compare with
+   * that clock only), or when the capture started if none has yet:
    * a capture whose source never delivers counts as silent from its start. Undefined when stopped.
    */
   get lastAudioAt(): number | undefined {
@@ -253,7 +258,7 @@ export class Capture extends EventEmitter {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.startedAt = this.now();
+    this.startedAt = this.monotonicNow();
     this.lastAudio = undefined;
     this.sourceEnded = false;
     startedCaptures.add(this);
@@ -339,7 +344,7 @@ export class Capture extends EventEmitter {
     } else if (this.source.realtime) {
       // The chunk's last sample was captured at the latest when it arrived (DESIGN §2: wall time).
       if (!this.blockClock) this.blockClock = new BlockClock({ sampleRate: rate });
-      this.blockClock.arrive(first + frames, this.monoNow(), this.now());
+      this.blockClock.arrive(first + frames, this.monotonicNow(), this.now());
     } else if (!this.anchored) {
       // Faster than real time: the source's own pace from its first audio on.
       this.anchorFrame = first;
@@ -347,7 +352,7 @@ export class Capture extends EventEmitter {
       this.anchored = true;
     }
     ring.write(channels);
-    this.lastAudio = this.now();
+    this.lastAudio = this.monotonicNow();
     this.meter!.process(channels[0]);
     this.checkHealth(channels, first);
     while (ring.end - this.nextBlockStart >= this.blockFrames) {

@@ -7,6 +7,7 @@
  */
 import { runningCaptures } from '../audio/capture';
 import { listRings } from '../audio/registry';
+import { monotonicMs } from './clock';
 import { redactCredentials } from './url-credentials';
 
 /** A running capture (mic-capture) that has received no audio for this long makes the report "degraded". */
@@ -52,15 +53,34 @@ export interface HealthReport {
   failed: Array<NodeFailure & { since: string; forS: number }>;
 }
 
+/**
+ * The two clocks of a report: the wall clock (epoch ms) only for the times it shows (a
+ * failure's `since`), the monotonic clock (lib/util/clock) for every duration (uptime, no
+ * audio for, failed for), so that a wall clock step (NTP) changes none of them. Tests pass one
+ * number for both.
+ */
+export interface HealthClocks {
+  wallMs: number;
+  monotonicMs: number;
+}
+
+function clocksOf(now: number | HealthClocks | undefined): HealthClocks {
+  if (now === undefined) return { wallMs: Date.now(), monotonicMs: monotonicMs() };
+  return typeof now === 'number' ? { wallMs: now, monotonicMs: now } : now;
+}
+
 /** Failures by reporting node instance: a node redeployed under the same id is another instance. */
-const failures = new Map<object, NodeFailure & { sinceMs: number }>();
+const failures = new Map<object, NodeFailure & { sinceMs: number; sinceMonotonicMs: number }>();
 
 /**
  * `owner` (a node instance) cannot work, for `failure.reason`. Reported again while already
  * failed, it keeps the time of its first failure and takes the newer reason.
  */
-export function reportNodeFailure(owner: object, failure: NodeFailure, now = Date.now()): void {
-  const sinceMs = failures.get(owner)?.sinceMs ?? now;
+export function reportNodeFailure(owner: object, failure: NodeFailure, now?: number | HealthClocks): void {
+  const clocks = clocksOf(now);
+  const earlier = failures.get(owner);
+  const sinceMs = earlier?.sinceMs ?? clocks.wallMs;
+  const sinceMonotonicMs = earlier?.sinceMonotonicMs ?? clocks.monotonicMs;
   failures.set(owner, {
     node: failure.node,
     id: failure.id,
@@ -68,6 +88,7 @@ export function reportNodeFailure(owner: object, failure: NodeFailure, now = Dat
     ...(failure.sensor ? { sensor: failure.sensor } : {}),
     reason: withoutDirectories(redactCredentials(failure.reason)),
     sinceMs,
+    sinceMonotonicMs,
   });
 }
 
@@ -84,24 +105,26 @@ export function clearNodeFailure(owner: object): void {
   failures.delete(owner);
 }
 
-export function healthReport(info: { package: string; version: string; nodeRed: string; startedAt: number }, now = Date.now()): HealthReport {
+/** `startedAtMonotonicMs`: when the runtime started, on the monotonic clock (uptime). */
+export function healthReport(info: { package: string; version: string; nodeRed: string; startedAtMonotonicMs: number }, now?: number | HealthClocks): HealthReport {
+  const clocks = clocksOf(now);
   const sensors = listRings();
   const noAudio: HealthReport['noAudio'] = [];
   for (const capture of runningCaptures()) {
     const last = capture.lastAudioAt;
     if (last === undefined) continue;
-    const idleMs = now - last;
+    const idleMs = clocks.monotonicMs - last;
     if (idleMs >= NO_AUDIO_AFTER_MS) noAudio.push({ sensor: capture.sensor, forS: Math.round(idleMs / 1000) });
   }
   noAudio.sort((a, b) => a.sensor.localeCompare(b.sensor));
-  const failed: HealthReport['failed'] = [...failures.values()].map(({ sinceMs, ...f }) => ({ ...f, since: new Date(sinceMs).toISOString(), forS: Math.max(0, Math.round((now - sinceMs) / 1000)) }));
+  const failed: HealthReport['failed'] = [...failures.values()].map(({ sinceMs, sinceMonotonicMs, ...f }) => ({ ...f, since: new Date(sinceMs).toISOString(), forS: Math.max(0, Math.round((clocks.monotonicMs - sinceMonotonicMs) / 1000)) }));
   failed.sort((a, b) => a.node.localeCompare(b.node) || (a.name ?? a.id).localeCompare(b.name ?? b.id) || a.id.localeCompare(b.id));
   return {
     status: noAudio.length || failed.length ? 'degraded' : 'ok',
     package: info.package,
     version: info.version,
     nodeRed: info.nodeRed,
-    uptimeS: Math.round((now - info.startedAt) / 1000),
+    uptimeS: Math.round((clocks.monotonicMs - info.startedAtMonotonicMs) / 1000),
     sensors,
     noAudio,
     failed,

@@ -233,7 +233,7 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
   });
 
   it('a model that cannot be loaded puts the classifier in the health report as failed; a good file copied in place loads and the report is ok again', async () => {
-    const info = { package: 'p', version: '0', nodeRed: '4', startedAt: Date.now() };
+    const info = { package: 'p', version: '0', nodeRed: '4', startedAtMonotonicMs: performance.now() };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-cls-health-'));
     try {
       const file = path.join(dir, 'street.onnx');
@@ -273,7 +273,7 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
   });
 
   it('a classifier that cannot work (settings, no model, a missing model file) is in the health report as failed until it closes', async () => {
-    const info = { package: 'p', version: '0', nodeRed: '4', startedAt: Date.now() };
+    const info = { package: 'p', version: '0', nodeRed: '4', startedAtMonotonicMs: performance.now() };
     await helper.load(NODES, flow({ path: path.join(REPO, 'test', 'fixtures', 'models', 'no-such-model.onnx') }));
     await waitFor(() => helper.getNode('model-1').source.state.state === 'failed', 60_000, 'the load to fail');
     assert.deepEqual(healthReport(info).failed.map((x) => [x.node, x.id]), [['acoustic-classifier', 'cls']]);
@@ -459,17 +459,17 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     assert.match(got.errors[0], /setting hopMs: expected 1 ms up to the window length \(1000 ms\), got 1500$/);
     assert.deepEqual(cls.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'bad setting hopMs: 1500' });
     // It classifies nothing: the health report names it (it is known at the first block, once the model's window is).
-    const failed = healthReport({ package: 'p', version: '0', nodeRed: '4', startedAt: Date.now() }).failed;
+    const failed = healthReport({ package: 'p', version: '0', nodeRed: '4', startedAtMonotonicMs: performance.now() }).failed;
     assert.deepEqual(
       failed.map((x) => [x.node, x.id, x.reason]),
       [['acoustic-classifier', 'cls', 'setting hopMs: expected 1 ms up to the window length (1000 ms), got 1500']],
     );
     await helper.unload();
-    assert.deepEqual(healthReport({ package: 'p', version: '0', nodeRed: '4', startedAt: Date.now() }).failed, [], 'cleared when it closes');
+    assert.deepEqual(healthReport({ package: 'p', version: '0', nodeRed: '4', startedAtMonotonicMs: performance.now() }).failed, [], 'cleared when it closes');
   });
 
   it('a hop that does not fit stays failed in the health report when the model file is replaced by another that does not fit either', async () => {
-    const info = { package: 'p', version: '0', nodeRed: '4', startedAt: Date.now() };
+    const info = { package: 'p', version: '0', nodeRed: '4', startedAtMonotonicMs: performance.now() };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-cls-hop-'));
     try {
       const file = path.join(dir, 'street.onnx');

@@ -415,7 +415,7 @@ describe('mic-capture node', () => {
   }
 
   it('a capture that cannot start is in the health report as failed (degraded: no capture runs that noAudio could see), with why, until it closes', async () => {
-    const info = { package: 'p', version: '0', nodeRed: '4', startedAt: Date.now() };
+    const info = { package: 'p', version: '0', nodeRed: '4', startedAtMonotonicMs: performance.now() };
     await helper.startServer();
     // The gateway's sensor with a latitude that is not a number: no sensor, so no capture at all;
     // the report still names the sensor by the ID typed in its form.

@@ -125,7 +125,7 @@ test('a sound card 100 ppm fast, arrivals 0-30 ms late: block times within 2 ms 
   let monoMs = 1000;
   let wallMinusMonoMs = Date.UTC(2026, 10, 30, 12) - monoMs;
   const src = new FakeSource(rate, 1, true);
-  const cap = new Capture({ sensor: 'cap-drift', source: src, blockMs: 100, levelEveryMs: 0, now: () => monoMs + wallMinusMonoMs, monoNow: () => monoMs });
+  const cap = new Capture({ sensor: 'cap-drift', source: src, blockMs: 100, levelEveryMs: 0, now: () => monoMs + wallMinusMonoMs, monotonicNow: () => monoMs });
   const errorsMs: { atS: number; errorMs: number }[] = [];
   let stepped = false;
   cap.on('block', (b: AudioBlock) => {

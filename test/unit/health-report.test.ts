@@ -10,8 +10,10 @@ import assert from 'node:assert/strict';
 import { Capture } from '../../lib/audio/capture';
 import { CaptureSource } from '../../lib/audio/sources/source';
 import { clearNodeFailure, healthReport, NO_AUDIO_AFTER_MS, reportNodeFailure } from '../../lib/util/health';
+import { monotonicMs } from '../../lib/util/clock';
+import { NTP_FIRST_SYNC_STEP_MS, stepWallClock } from '../support/wall-clock';
 
-const info = { package: 'node-red-dashboard-2-vigie', version: '9.9.9', nodeRed: '4.1.15', startedAt: 1_000_000 };
+const info = { package: 'node-red-dashboard-2-vigie', version: '9.9.9', nodeRed: '4.1.15', startedAtMonotonicMs: 1_000_000 };
 
 /** A source driven by the test. */
 class FakeSource extends CaptureSource {
@@ -47,7 +49,7 @@ test('health: ok while every capture receives audio, degraded naming the one sil
       package: info.package,
       version: info.version,
       nodeRed: info.nodeRed,
-      uptimeS: Math.round((now - info.startedAt) / 1000),
+      uptimeS: Math.round((now - info.startedAtMonotonicMs) / 1000),
       sensors: ['corner-1', 'corner-2'],
       noAudio: [],
       failed: [],
@@ -169,5 +171,36 @@ test('health: a file path in the reason of a failure keeps only its name (the re
     assert.equal(healthReport(info, 2_000_000).failed[0].reason, 'cannot open rtsp://10.0.0.9/live/stream1');
   } finally {
     clearNodeFailure(owner);
+  }
+});
+
+test('health: a wall clock step (NTP sync after a boot without a real-time clock) changes no duration: uptime, no audio, failed for', async () => {
+  const src = new FakeSource();
+  const cap = new Capture({ sensor: 'stepped', source: src }); // the default clocks
+  const owner = {};
+  const wall = stepWallClock();
+  try {
+    // Booted in 1970 by its wall clock: started a minute ago.
+    wall.step(-NTP_FIRST_SYNC_STEP_MS);
+    const started = { ...info, startedAtMonotonicMs: monotonicMs() - 60_000 };
+    cap.start();
+    src.feed(0.5);
+    reportNodeFailure(owner, { node: 'mic-capture', id: 'm1', reason: 'sensor: lat: expected a number' });
+    wall.step(NTP_FIRST_SYNC_STEP_MS); // NTP syncs
+    let r = healthReport(started);
+    assert.ok(r.uptimeS >= 60 && r.uptimeS < 3600, `uptime ${r.uptimeS} s`);
+    assert.deepEqual(r.noAudio, [], 'the capture that just delivered is not silent');
+    const sinceAudioMs = monotonicMs() - cap.lastAudioAt!;
+    assert.ok(sinceAudioMs >= 0 && sinceAudioMs < NO_AUDIO_AFTER_MS, `last audio ${sinceAudioMs} ms ago on the monotonic clock`);
+    assert.ok(r.failed[0].forS < 3600, `failed for ${r.failed[0].forS} s`);
+    assert.match(r.failed[0].since, /^1970-/, 'since: the wall time it was reported at, as shown then');
+    wall.step(-3 * 3600e3); // and back
+    r = healthReport(started);
+    assert.ok(r.uptimeS >= 60 && r.uptimeS < 3600, `uptime ${r.uptimeS} s`);
+    assert.deepEqual(r.noAudio, []);
+  } finally {
+    wall.restore();
+    clearNodeFailure(owner);
+    await cap.stop();
   }
 });
