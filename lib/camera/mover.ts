@@ -7,6 +7,7 @@
 import { CameraError, CameraConnection, PresetInfo, PtzStatus, classifyError } from './connection';
 import { CameraDegrees, degreesToSpace, panIsEndless, pointingErrorDeg, spaceToDegrees, wrap180 } from './geometry';
 import { CameraCalibration, PtzPosition } from './types';
+import { monotonicMs } from '../util/clock';
 
 export type MoveMethod = 'absolute' | 'relative' | 'continuous' | 'preset';
 
@@ -24,6 +25,8 @@ export interface MoveOptions {
    */
   onTurning?: (method: MoveMethod) => void;
   sleep?: (ms: number) => Promise<void>;
+  /** Clock for the deadlines and moveMs, ms (tests); a monotonic clock by default (a wall clock step is no time spent). */
+  now?: () => number;
   /** Checked between polls: a newer move on the same camera supersedes this one. */
   cancelled?: () => string | undefined;
 }
@@ -64,7 +67,8 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
   const moveTimeoutMs = opts.moveTimeoutMs ?? 15_000;
   const pollMs = opts.pollMs ?? 100;
   const sleep = opts.sleep ?? defaultSleep;
-  const t0 = Date.now();
+  const now = opts.now ?? monotonicMs;
+  const t0 = now();
   // AbsoluteMove, RelativeMove and ContinuousMove share two move timeouts in all; the preset
   // fallback gets one more. Bounds how long an alert waits for a misbehaving camera.
   const stagesDeadline = t0 + 2 * moveTimeoutMs;
@@ -93,24 +97,24 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     method,
     position,
     errorDeg: position ? round(errOf(position), 2) : undefined,
-    moveMs: Date.now() - t0,
+    moveMs: now() - t0,
     notes,
     ...extra,
   });
 
   /** Polls GetStatus until `done(position)`, a stall, or the timeout; `commandAtMs`: when the move was sent. */
   const settle = async (done: (p: PtzPosition) => boolean, commandAtMs: number, lastResort = false): Promise<{ ok: boolean; status?: PtzStatus }> => {
-    const deadline = lastResort ? Date.now() + moveTimeoutMs : Math.min(Date.now() + moveTimeoutMs, stagesDeadline);
+    const deadline = lastResort ? now() + moveTimeoutMs : Math.min(now() + moveTimeoutMs, stagesDeadline);
     let last: PtzStatus | undefined;
     let still = 0;
-    while (Date.now() < deadline) {
+    while (now() < deadline) {
       await sleep(pollMs);
       checkCancelled();
       const s = await status();
       if (done(s.position)) return { ok: true, status: s };
       const unchanged = last && Math.abs(s.position.pan - last.position.pan) < 1e-6 && Math.abs(s.position.tilt - last.position.tilt) < 1e-6 && Math.abs(s.position.zoom - last.position.zoom) < 1e-6;
       // A camera that says nothing about its motion (or never updates it) is judged by its position alone.
-      const startMayLag = Date.now() - commandAtMs < MOVE_START_GRACE_MS;
+      const startMayLag = now() - commandAtMs < MOVE_START_GRACE_MS;
       still = unchanged && s.moving !== true && !startMayLag ? still + 1 : 0;
       last = s;
       if (still >= STALL_POLLS) return { ok: false, status: s };
@@ -133,7 +137,7 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     // 1. AbsoluteMove.
     if (ptz.capabilities.absolute && !ptz.unsupported.has('absolute')) {
       try {
-        const sentAtMs = Date.now();
+        const sentAtMs = now();
         const p = ptz.absoluteMove(goal);
         markSent('absolute');
         await p;
@@ -151,10 +155,10 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     // 2. RelativeMove, a few corrections at most.
     if (ptz.capabilities.relative && !ptz.unsupported.has('relative')) {
       try {
-        for (let i = 0; i < 3 && Date.now() < stagesDeadline; i++) {
+        for (let i = 0; i < 3 && now() < stagesDeadline; i++) {
           const cur = (await status()).position;
           if (reached(cur)) return result('on-target', 'relative', cur);
-          const sentAtMs = Date.now();
+          const sentAtMs = now();
           const p = ptz.relativeMove(spaceDelta(cal, cur, goal));
           markSent('relative');
           await p;
@@ -173,7 +177,7 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     // 3. Closed-loop ContinuousMove, with an explicit Stop after every step.
     if (ptz.capabilities.continuous && !ptz.unsupported.has('continuous')) {
       try {
-        const r = await continuousApproach(ptz, cal, goal, reached, { readStatus: status, moveTimeoutMs: Math.max(0, Math.min(moveTimeoutMs, stagesDeadline - Date.now())), pollMs, sleep, markSent, markTurning, toleranceDeg, checkCancelled });
+        const r = await continuousApproach(ptz, cal, goal, reached, { readStatus: status, now, moveTimeoutMs: Math.max(0, Math.min(moveTimeoutMs, stagesDeadline - now())), pollMs, sleep, markSent, markTurning, toleranceDeg, checkCancelled });
         if (r.ok) return result('on-target', 'continuous', r.position);
         notes.push('ContinuousMove did not reach the target');
       } catch (e) {
@@ -190,7 +194,7 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     }
     try {
       const before = (await ptz.getStatus()).position;
-      const sentAtMs = Date.now();
+      const sentAtMs = now();
       const p = ptz.gotoPreset(preset.token);
       markSent('preset');
       await p;
@@ -240,9 +244,9 @@ async function continuousApproach(
   cal: CameraCalibration,
   goal: PtzPosition,
   reached: (p: PtzPosition) => boolean,
-  o: { readStatus: () => Promise<PtzStatus>; moveTimeoutMs: number; pollMs: number; sleep: (ms: number) => Promise<void>; markSent: (m: MoveMethod) => void; markTurning: (m: MoveMethod) => void; toleranceDeg: number; checkCancelled: () => void },
+  o: { readStatus: () => Promise<PtzStatus>; now: () => number; moveTimeoutMs: number; pollMs: number; sleep: (ms: number) => Promise<void>; markSent: (m: MoveMethod) => void; markTurning: (m: MoveMethod) => void; toleranceDeg: number; checkCancelled: () => void },
 ): Promise<{ ok: boolean; position?: PtzPosition }> {
-  const deadline = Date.now() + o.moveTimeoutMs;
+  const deadline = o.now() + o.moveTimeoutMs;
   // Velocity per unit of error; halved whenever an axis overshoots (cameras differ in speed).
   const spanPan = cal.space === 'degrees' ? 360 : 2;
   const spanTilt = cal.space === 'degrees' ? Math.abs(cal.tiltMaxDeg - cal.tiltMinDeg) : 2;
@@ -255,7 +259,7 @@ async function continuousApproach(
   let needsBothAxes = false;
   let step = 0;
   try {
-    while (Date.now() < deadline) {
+    while (o.now() < deadline) {
       if (reached(position)) return { ok: true, position };
       const d = spaceDelta(cal, position, goal);
       const cur = spaceToDegrees(cal, position);
