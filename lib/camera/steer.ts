@@ -8,6 +8,7 @@ import { Alert, CameraState, DroppedFieldListener, DroppedFieldWarnings, screenA
 import { ContractError, isObject, requireNumber, requireObject, requireString } from '../util/validate';
 import { auditBus } from '../alerts/bus';
 import { Backoff } from '../util/backoff';
+import { monotonicMs } from '../util/clock';
 import { CameraConnection, CameraError, classifyError } from './connection';
 import { cameraErrorWords } from './error-words';
 import { AlertRank, Choice, Hold, TargetSpec, aimFor, chooseCamera, isHeldAgainst, priorityOf } from './choose';
@@ -55,6 +56,12 @@ export interface SteerOptions {
   waitForCameraMs: number;
   /** Who caused automatic moves, for the audit log ("auto:<node id>"). */
   actor: string;
+  /**
+   * Clock for durations, ms (tests): camera holds, proposals' and waits' ages, retries. A
+   * monotonic clock by default: a wall clock step (NTP) must not end a hold or a wait early
+   * nor keep it for the size of the step. Alerts' times (onsets) stay wall times.
+   */
+  now?: () => number;
 }
 
 const DISMISSED_KEEP_MS = 3_600_000;
@@ -183,12 +190,15 @@ export class PtzSteer {
   /** Names the fields dropped from alerts, each once (see DroppedFieldWarnings). */
   private readonly droppedFields = new DroppedFieldWarnings((t) => this.hooks.warn?.(t));
 
+  private readonly now: () => number;
+
   constructor(
     private readonly cameras: () => CameraConnection[],
     opts: Partial<SteerOptions> = {},
     private readonly hooks: SteerHooks = {},
   ) {
     this.opts = { ...DEFAULT_STEER_OPTIONS, ...opts };
+    this.now = opts.now ?? monotonicMs;
   }
 
   /** Handles one input payload: an alert, a decision or a move request. Throws ContractError on unusable input. */
@@ -215,7 +225,7 @@ export class PtzSteer {
     const confirmed = this.opts.mode === 'automatic' || !!waited || this.holdsCamera(alert.id);
     const target = targetOf(alert, this.opts.assumedDistanceM);
     const rank = rankOf(alert);
-    const { choice, ranked, rejected } = chooseCamera(this.candidates(), target, rank, Date.now(), this.opts.frameWidthM);
+    const { choice, ranked, rejected } = chooseCamera(this.candidates(), target, rank, this.now(), this.opts.frameWidthM);
     // Waiting for a busy camera already, it keeps its place in the queue (and its look).
     const queued = waited && !waited.offline ? waited : undefined;
     if (!choice && confirmed && this.startWaiting(alert, target, rank, this.opts.actor, emit, queued?.looked, queued?.sinceMs)) return;
@@ -229,7 +239,7 @@ export class PtzSteer {
     if (!confirmed) {
       this.pruneProposals();
       const changed = proposalChangeWords(this.proposals.get(alert.id), choice);
-      this.proposals.set(alert.id, { alert, choice, ranked, rank, expiresMs: Date.now() + this.opts.proposalTtlMs });
+      this.proposals.set(alert.id, { alert, choice, ranked, rank, expiresMs: this.now() + this.opts.proposalTtlMs });
       emit({ port: 1, payload: { ...alert, camera: this.cameraState(choice, 'proposed', undefined, changed, alert.id) } });
       return;
     }
@@ -314,7 +324,7 @@ export class PtzSteer {
     if (!ranked.length) return false;
     this.pruneProposals();
     const changed = proposalChangeWords(this.proposals.get(alert.id), ranked[0]);
-    this.proposals.set(alert.id, { alert, choice: ranked[0], ranked, rank, expiresMs: Date.now() + this.opts.proposalTtlMs });
+    this.proposals.set(alert.id, { alert, choice: ranked[0], ranked, rank, expiresMs: this.now() + this.opts.proposalTtlMs });
     const reason = `${this.busyWords(ranked)}; moving it takes it from that alert${changed ? `; ${changed}` : ''}`;
     emit({ port: 1, payload: { ...alert, camera: this.cameraState(ranked[0], 'proposed', undefined, reason, alert.id) } });
     return true;
@@ -326,7 +336,7 @@ export class PtzSteer {
    * of that priority, takes it back).
    */
   private operatorRank(rank: AlertRank, ranked: Choice[]): AlertRank {
-    const held = ranked.map((c) => this.holds.get(c.config.id)).filter((h): h is Hold => !!h && h.untilMs > Date.now());
+    const held = ranked.map((c) => this.holds.get(c.config.id)).filter((h): h is Hold => !!h && h.untilMs > this.now());
     return { ...rank, priority: Math.max(rank.priority, ...held.map((h) => h.priority)), alertTimeMs: Date.now() };
   }
 
@@ -345,7 +355,7 @@ export class PtzSteer {
 
   /** The cameras that could look at the target if none were held, best first. */
   private camerasIfFree(target: TargetSpec, rank: AlertRank): Choice[] {
-    return chooseCamera(this.candidates().map((c) => ({ ...c, hold: undefined })), target, rank, Date.now(), this.opts.frameWidthM).ranked;
+    return chooseCamera(this.candidates().map((c) => ({ ...c, hold: undefined })), target, rank, this.now(), this.opts.frameWidthM).ranked;
   }
 
   private candidates() {
@@ -414,7 +424,7 @@ export class PtzSteer {
         const conn = this.cameras().find((c) => c.id === choice.config.id);
         if (!conn) continue;
         // Time has passed (an operator confirmed, a retry waited): the camera may now be held.
-        if (!force && isHeldAgainst(this.holds.get(conn.id), rank, Date.now())) continue;
+        if (!force && isHeldAgainst(this.holds.get(conn.id), rank, this.now())) continue;
         // An operator's choice that takes a camera says who took it, for the alert it leaves.
         const r = await this.moveOne(conn, choice, alert, rank, actor, emit, force && actor !== this.opts.actor ? actor : undefined);
         // A newer copy of this alert came meanwhile (and most likely superseded this move): it
@@ -483,7 +493,7 @@ export class PtzSteer {
     // The hold is taken at once, so alerts that come meanwhile see the camera taken.
     const displaced = this.aimedAt.get(cfg.id);
     const displacedHold = this.holds.get(cfg.id);
-    this.holds.set(cfg.id, { ...rank, untilMs: Date.now() + Math.max(this.opts.returnHomeAfterMs, this.opts.moveTimeoutMs) });
+    this.holds.set(cfg.id, { ...rank, untilMs: this.now() + Math.max(this.opts.returnHomeAfterMs, this.opts.moveTimeoutMs) });
     // The alert this camera looked at is left only once the camera takes the move (a camera
     // that does not answer has not turned): taken over while its hold runs, it waits for a
     // camera again; otherwise (hold over, dismissed, waiting off) it is told the camera left.
@@ -502,7 +512,7 @@ export class PtzSteer {
       if (displaced.alert.id !== alert.id && !this.isStale(displaced.alert)) {
         const then = takenBy ? `was taken by ${takenBy} for ${alertWords(alert.label, alert.id)}` : `turned to ${alertWords(alert.label, alert.id)}`;
         const looked = { cameraId: cfg.id, words: lookedWords(cfg, then) };
-        const holdRuns = displacedHold?.alertId === displaced.alert.id && displacedHold.untilMs > Date.now() && !this.dismissed.has(displaced.alert.id);
+        const holdRuns = displacedHold?.alertId === displaced.alert.id && displacedHold.untilMs > this.now() && !this.dismissed.has(displaced.alert.id);
         if (!holdRuns || !this.startWaiting(displaced.alert, displaced.target, displaced.rank, displaced.actor, displaced.emit, looked)) {
           this.release(displaced, cfg, looked.words);
         }
@@ -631,7 +641,7 @@ export class PtzSteer {
     if (this.opts.waitForCameraMs <= 0 || this.closed) return false;
     // An older copy (a newer one came since) waits for nothing; true, so the caller sends nothing either.
     if (this.isStale(alert)) return true;
-    const now = Date.now();
+    const now = this.now();
     const ranked = this.camerasIfFree(target, rank);
     if (!ranked.length) return false;
     const old = this.waiting.get(alert.id);
@@ -700,7 +710,7 @@ export class PtzSteer {
   private serveWaiting(): void {
     if (this.closed) return;
     this.wakeSoon = false;
-    const now = Date.now();
+    const now = this.now();
     for (const [id, w] of this.waiting) {
       // A newer copy replaces a waiting one (see handle); none is left behind, but none may move a camera.
       if (this.isStale(w.alert)) {
@@ -715,12 +725,12 @@ export class PtzSteer {
     /** Cameras that alerts wait to answer, and that they may take once they do. */
     const toProbe = new Set<string>();
     for (const w of queue) {
-      const { ranked } = chooseCamera(this.candidates(), w.target, w.rank, Date.now(), this.opts.frameWidthM);
+      const { ranked } = chooseCamera(this.candidates(), w.target, w.rank, this.now(), this.opts.frameWidthM);
       if (w.offline && !this.readyToRetry(w, ranked, toProbe)) continue;
       if (!ranked.length) continue;
       this.waiting.delete(w.alert.id);
       // A try for an offline camera is not logged: it was said once when the wait began.
-      if (!w.offline) this.hooks.log?.(`alert ${w.alert.id}: camera ${ranked[0].config.id} is free after ${Math.round((Date.now() - w.sinceMs) / 1000)} s of waiting`);
+      if (!w.offline) this.hooks.log?.(`alert ${w.alert.id}: camera ${ranked[0].config.id} is free after ${Math.round((this.now() - w.sinceMs) / 1000)} s of waiting`);
       this.execute(w.alert, ranked, w.rank, w.actor, w.emit, false, w.offline ? w : undefined).catch((err: Error) => {
         w.emit({ port: 1, payload: w.alert });
         w.emit({ port: 2, payload: w.alert, error: { code: 'error', message: `alert ${w.alert.id}: ${err.message}` } });
@@ -778,7 +788,7 @@ export class PtzSteer {
     this.hooks.onWaitingChange?.();
     if (!this.waiting.size) this.probes.clear();
     if (!this.waiting.size || this.closed) return;
-    const now = Date.now();
+    const now = this.now();
     let atMs = Infinity;
     for (const w of this.waiting.values()) atMs = Math.min(atMs, w.expiresMs);
     for (const p of this.probes.values()) atMs = Math.min(atMs, p.atMs);
@@ -800,7 +810,7 @@ export class PtzSteer {
     if (this.opts.waitForCameraMs <= 0 || this.closed || this.dismissed.has(alert.id) || this.isStale(alert)) return;
     const cameraIds = this.camerasIfFree(target, rank).map((c) => c.config.id);
     if (!cameraIds.length) return;
-    const now = Date.now();
+    const now = this.now();
     this.waiting.set(alert.id, { alert, target, rank, actor, sinceMs: now, expiresMs: now + this.opts.waitForCameraMs, emit, offline: { cameraIds, silentIds } });
     const who = silent.length > 1 ? `cameras ${silent.join(', ')} do not answer` : `camera ${silent[0] ?? cameraIds[0]} does not answer`;
     this.hooks.log?.(`alert ${alert.id}: ${who}; trying again when one does, for up to ${durationWords(this.opts.waitForCameraMs)}`);
@@ -811,7 +821,7 @@ export class PtzSteer {
   /** A try found its cameras still out of reach: it waits again, unless its time is up or an operator dismissed it meanwhile. */
   private waitForAnswerAgain(w: Waiting, silentIds: string[]): void {
     if (this.closed || this.dismissed.has(w.alert.id) || this.waiting.has(w.alert.id) || this.isStale(w.alert)) return;
-    if (w.expiresMs <= Date.now()) {
+    if (w.expiresMs <= this.now()) {
       this.giveUp(w);
       return;
     }
@@ -845,7 +855,7 @@ export class PtzSteer {
    */
   private probeCameras(cameraIds: Set<string>): void {
     for (const id of this.probes.keys()) if (!cameraIds.has(id)) this.probes.delete(id);
-    const now = Date.now();
+    const now = this.now();
     for (const id of cameraIds) {
       let probe = this.probes.get(id);
       if (!probe) {
@@ -925,7 +935,7 @@ export class PtzSteer {
   }
 
   private rememberDismissed(alertId: string): void {
-    const now = Date.now();
+    const now = this.now();
     // A re-sent alert comes within seconds; an hour and a few hundred ids are plenty.
     for (const [id, atMs] of this.dismissed) if (now - atMs > DISMISSED_KEEP_MS || this.dismissed.size >= DISMISSED_MAX) this.dismissed.delete(id);
     this.dismissed.set(alertId, now);
@@ -947,7 +957,7 @@ export class PtzSteer {
   }
 
   private holdsCamera(alertId: string): boolean {
-    const now = Date.now();
+    const now = this.now();
     return [...this.holds.values()].some((h) => h.alertId === alertId && h.untilMs > now);
   }
 
@@ -973,7 +983,7 @@ export class PtzSteer {
   }
 
   private pruneProposals(): void {
-    const now = Date.now();
+    const now = this.now();
     for (const [id, p] of this.proposals) if (p.expiresMs <= now) this.proposals.delete(id);
   }
 

@@ -11,8 +11,10 @@ import { PtzSteer, SteerOptions, SteerOutput, failureWords } from '../../lib/cam
 import { CameraConnection, PresetInfo } from '../../lib/camera/connection';
 import { DEFAULT_CALIBRATION, destination } from '../../lib/camera/geometry';
 import { CameraConfig, PtzPosition } from '../../lib/camera/types';
+import { moveToTarget, Ptz } from '../../lib/camera/mover';
 import { AuditEvent, auditBus } from '../../lib/alerts/bus';
 import { waitFor } from '../support/wait';
+import { NTP_FIRST_SYNC_STEP_MS, stepWallClock } from '../support/wall-clock';
 
 const O = { lat: 45.4397, lon: 4.3872 };
 
@@ -175,10 +177,10 @@ test('confirm mode: dismiss drops the proposal; a move-request for an unknown al
 });
 
 test('confirm mode: proposals expire', async (t) => {
-  // A proposal's age is read from Date.now(): a mocked clock, moved by hand.
+  // A proposal's age is read from the steer's clock: a mocked one, moved by hand.
   t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
   const a = new FakeCamera(config('a', 0, 0), 0);
-  const steer = new PtzSteer(asConns([a]), { mode: 'confirm', proposalTtlMs: 30, returnHomeAfterMs: 0 });
+  const steer = new PtzSteer(asConns([a]), { mode: 'confirm', proposalTtlMs: 30, returnHomeAfterMs: 0, now: () => Date.now() });
   try {
     await steer.handle(alert('p2', 'scream', destination(O, 90, 30)), () => undefined);
     t.mock.timers.tick(29);
@@ -321,6 +323,38 @@ test('every camera busy with a more important alert: the alert waits, says for w
     assert.equal(glass.state, 'released', 'and so is the glass break when the camera goes home');
     assert.equal(glass.reason, 'camera a looked here, then went home after the quiet period (300 ms)');
     assert.equal(outs.filter((o) => o.port === 2).length, 0, 'a camera leaving is no error');
+  }));
+
+test('a wall clock step forward (NTP sync after boot) does not end a camera hold: a less important alert is still held out', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000, waitForCameraMs: 0 }, 0, async ({ a, outs, send }) => {
+    const wall = stepWallClock();
+    try {
+      await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+      assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'on-target');
+      wall.step(NTP_FIRST_SYNC_STEP_MS);
+      await send(alert('glass', 'glass_break', destination(O, 80, 40)));
+      assert.equal(a.moves.length, 1, 'the camera stays on the gunshot');
+      assert.match(outs.find((o) => o.port === 2)!.error!.message, /a: held by alert gun/);
+    } finally {
+      wall.restore();
+    }
+  }));
+
+test('a wall clock step back does not lengthen a camera hold: the alert waiting gets the camera when the hold ends', () =>
+  // Held for the move timeout (0.3 s), and never sent home: only the hold's end frees it.
+  withOneCamera({ moveTimeoutMs: 300, returnHomeAfterMs: 0 }, 0, async ({ a, outs, send }) => {
+    const wall = stepWallClock();
+    try {
+      await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+      await send(alert('glass', 'glass_break', destination(O, 200, 40)));
+      assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'waiting');
+      wall.step(-10 * 60_000);
+      // On the wall clock the 0.3 s hold would end ten minutes later.
+      await waitFor(() => lastOf(outs, 'glass')!.payload.camera!.state === 'on-target', 10_000, 'the glass alert on target');
+      assert.equal(a.moves.length, 2);
+    } finally {
+      wall.restore();
+    }
   }));
 
 test('dismissing the alert that holds a camera frees it at once for the alert waiting', () =>
@@ -1275,5 +1309,73 @@ test('a copy placed again near another camera: the first camera, arriving late a
     assert.deepEqual(steer.waitingAlerts, []);
   } finally {
     steer.close();
+  }
+});
+
+/** A camera with AbsoluteMove only; turns for `pollsToArrive` status reads (or for ever), then is there. */
+function slowCamera(pollsToArrive: number): Ptz {
+  let goal: PtzPosition | undefined;
+  let reads = 0;
+  return {
+    id: 'slow',
+    capabilities: { absolute: true, relative: false, continuous: false },
+    unsupported: new Set<string>(),
+    presets: [],
+    async absoluteMove(p: PtzPosition) {
+      goal = p;
+    },
+    async getStatus() {
+      reads++;
+      const there = goal && reads >= pollsToArrive;
+      return { position: there ? { ...goal! } : { pan: 0, tilt: 0, zoom: 0 }, moving: !there };
+    },
+  } as unknown as Ptz;
+}
+
+const MOVE_TARGET = { panDeg: 60, tiltDeg: -10, hfovDeg: 30 };
+
+test('the mover: a wall clock step forward (NTP sync) during a move does not end its deadline', async () => {
+  const target = MOVE_TARGET;
+  const wall = stepWallClock();
+  try {
+    // Forward: the step comes with the first poll; the camera arrives at the fifth, well within the timeout.
+    let stepped = false;
+    const sleepThenStep = async (ms: number) => {
+      await new Promise((r) => setTimeout(r, ms));
+      if (!stepped) wall.step(NTP_FIRST_SYNC_STEP_MS);
+      stepped = true;
+    };
+    const r = await moveToTarget(slowCamera(5), DEFAULT_CALIBRATION, target, { moveTimeoutMs: 60_000, pollMs: 5, sleep: sleepThenStep });
+    assert.equal(r.state, 'on-target', r.notes.join('; '));
+    assert.ok(r.moveMs >= 0 && r.moveMs < 60_000, `moveMs ${r.moveMs}`);
+  } finally {
+    wall.restore();
+  }
+});
+
+test('the mover: a wall clock step back during a move does not lengthen its deadline', async () => {
+  const target = MOVE_TARGET;
+  const wall = stepWallClock();
+  try {
+    // Back: a camera that never arrives is given up at its timeout, not ten minutes later.
+    let steppedBack = false;
+    const sleepThenStepBack = async (ms: number) => {
+      await new Promise((r) => setTimeout(r, ms));
+      if (!steppedBack) wall.step(-10 * 60_000);
+      steppedBack = true;
+    };
+    const giveUpAfterMs = 10_000;
+    const startedAt = performance.now();
+    const late = await moveToTarget(slowCamera(Infinity), DEFAULT_CALIBRATION, target, {
+      moveTimeoutMs: 200,
+      pollMs: 5,
+      sleep: sleepThenStepBack,
+      cancelled: () => (performance.now() - startedAt > giveUpAfterMs ? 'still moving long after its timeout' : undefined),
+    });
+    assert.equal(late.state, 'failed');
+    assert.doesNotMatch(late.notes.join('; '), /still moving long after its timeout/);
+    assert.match(late.notes.join('; '), /AbsoluteMove did not reach the target/);
+  } finally {
+    wall.restore();
   }
 });
