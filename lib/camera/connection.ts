@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'events';
 import { Backoff, BackoffOptions } from '../util/backoff';
+import { monotonicMs } from '../util/clock';
 import { CameraConfig, CameraHandle, ConnectionState, PtzPosition } from './types';
 
 export type CameraErrorCode = 'unreachable' | 'auth' | 'soap-fault' | 'not-supported' | 'no-profile' | 'no-camera' | 'superseded' | 'closed' | 'error';
@@ -201,6 +202,8 @@ export interface ConnectionOptions {
    * so, before the next alert needs it.
    */
   keepAliveMs?: number;
+  /** Clock for the wait after a refused login, ms (tests); a monotonic clock by default (a wall clock step is no wait). */
+  now?: () => number;
 }
 
 export interface PtzStatus {
@@ -251,12 +254,15 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
   private streamUri?: string;
   private snapshotUri?: string;
 
+  private readonly now: () => number;
+
   constructor(private readonly opts: ConnectionOptions) {
     super();
     // One 'state' listener per node using the camera (a PtzSteer whose alerts wait for the
     // camera to answer takes one however many alerts): see CAMERA_STATE_LISTENERS_MAX.
     this.setMaxListeners(CAMERA_STATE_LISTENERS_MAX);
-    this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, ...opts.backoff });
+    this.now = opts.now ?? monotonicMs;
+    this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, now: this.now, ...opts.backoff });
   }
 
   get id(): string {
@@ -356,7 +362,7 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
     if (this.closedForGood) throw new CameraError('closed', 'camera connection closed', this.id);
     if (this.stateNow === 'connected' && this.client) return;
     // A login just refused is not tried again for each command (see AUTH_RETRY_MS).
-    if (this.loginRefusedAtMs !== undefined && Date.now() - this.loginRefusedAtMs < this.authRetryMs && this.lastError) throw this.lastError;
+    if (this.loginRefusedAtMs !== undefined && this.now() - this.loginRefusedAtMs < this.authRetryMs && this.lastError) throw this.lastError;
     if (this.idleCount === 0) this.started = true;
     if (this.retryTimer) {
       clearTimeout(this.retryTimer);
@@ -483,7 +489,7 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
         // Refused while connecting, with the camera's time just read: the login itself is wrong.
         // (A command refused on a connected session first reconnects at once: a camera whose
         // clock stepped accepts the login again once its time is read.)
-        this.loginRefusedAtMs = e.code === 'auth' ? Date.now() : undefined;
+        this.loginRefusedAtMs = e.code === 'auth' ? this.now() : undefined;
         // Failed, and retried, only for the nodes that use the camera; a command while idle
         // hears of it through the error it throws.
         if (this.closedForGood || this.idleCount !== idleCountAtStart) {

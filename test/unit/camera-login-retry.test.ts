@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { AUTH_RETRY_MS, CameraConnection, CameraError, OnvifClient } from '../../lib/camera/connection';
 import { loopbackCamera } from '../support/camera-config';
 import { fakeOnvifClient } from '../support/fake-onvif';
+import { NTP_FIRST_SYNC_STEP_MS, stepWallClock } from '../support/wall-clock';
 
 afterEach(() => mock.timers.reset());
 
@@ -85,4 +86,22 @@ test('a camera that cannot be reached is still retried with the back-off', async
   assert.ok(attempts >= 5, `attempts ${attempts}`);
   assert.equal(conn.retryWords, 'retrying with back-off');
   await conn.close();
+});
+
+test('a wall clock step forward (NTP sync after boot) does not end the wait after a refused login: commands still fail at once', async () => {
+  const wall = stepWallClock();
+  const { seen, make } = fakeCamera();
+  const conn = new CameraConnection({ config: loopbackCamera(1), username: 'op', password: 'wrong', createClient: make, keepAliveMs: 0 });
+  try {
+    conn.start();
+    await flush();
+    assert.equal(conn.lastError?.code, 'auth');
+    assert.equal(seen.attempts, 1);
+    wall.step(NTP_FIRST_SYNC_STEP_MS);
+    await assert.rejects(conn.ensureConnected(), (e: CameraError) => e.code === 'auth');
+    assert.equal(seen.attempts, 1, 'the login is not tried again before AUTH_RETRY_MS');
+  } finally {
+    wall.restore();
+    await conn.close();
+  }
 });
