@@ -17,6 +17,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { auditBus } from '../alerts/bus';
 import { VideoLinks } from '../contracts';
 import { BackoffOptions } from '../util/backoff';
+import { monotonicMs } from '../util/clock';
 import { resolveFfmpeg, RtspTransport, withCredentials } from './ffmpeg';
 import { InitSegment, MediaSegment } from './mp4';
 import { LiveRelay, MjpegRelay, Relay, RelayKind } from './relay';
@@ -77,6 +78,11 @@ export interface VideoManagerOptions {
   verifyClient?: VerifyClient;
   /** Ticket store for the live WebSocket; share one between the managers of one server. */
   tickets?: LiveTickets;
+  /**
+   * Clock for durations, ms (tests): relay holds and idle stops, snapshot retention. A
+   * monotonic clock by default; payload.video.until stays a wall clock time.
+   */
+  now?: () => number;
 }
 
 export type VerifyClient = ConstructorParameters<typeof WebSocketServer>[0] extends infer O ? (O extends { verifyClient?: infer V } ? V : never) : never;
@@ -196,7 +202,7 @@ export function viewerOf(req: http.IncomingMessage): Viewer {
 }
 
 export class VideoManager extends EventEmitter {
-  private readonly opts: Required<Omit<VideoManagerOptions, 'ffmpegPath' | 'backoff' | 'ioTimeoutMs' | 'actor' | 'verifyClient' | 'knowsCamera' | 'tickets'>> & VideoManagerOptions;
+  private readonly opts: Required<Omit<VideoManagerOptions, 'ffmpegPath' | 'backoff' | 'ioTimeoutMs' | 'actor' | 'verifyClient' | 'knowsCamera' | 'tickets' | 'now'>> & VideoManagerOptions;
   private readonly entries = new Map<string, Entry>();
   private readonly snapshots: SnapshotStore;
   private readonly wss: WebSocketServer;
@@ -204,6 +210,7 @@ export class VideoManager extends EventEmitter {
   private readonly tickets: LiveTickets;
   private refused?: string;
   private closed = false;
+  private readonly now: () => number;
 
   constructor(opts: VideoManagerOptions) {
     super();
@@ -223,7 +230,8 @@ export class VideoManager extends EventEmitter {
       maxViewerBufferBytes: 4 * 1024 * 1024,
       ...stripUndefined(opts),
     } as VideoManager['opts'];
-    this.snapshots = new SnapshotStore(500, this.opts.snapshotMaxBytes);
+    this.now = opts.now ?? monotonicMs;
+    this.snapshots = new SnapshotStore(500, this.opts.snapshotMaxBytes, this.now);
     this.tickets = opts.tickets ?? new LiveTickets();
     // Video is already compressed: no per-message deflate.
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, verifyClient: opts.verifyClient });
@@ -248,12 +256,13 @@ export class VideoManager extends EventEmitter {
    */
   alert(alertId: string, cameraId: string, opts: { cameraSettled?: boolean } = {}): { video: VideoLinks; relayError?: string; snapshot: Promise<Buffer | undefined> } {
     if (this.closed) throw new Error('video relay is closed');
+    // `until` is sent (a wall clock time); the hold itself is timed on the monotonic clock.
     const until = Date.now() + this.opts.keepForMs;
     const video = videoLinks(cameraId, alertId, until, this.opts.httpRoot, this.opts.snapshots);
     let relayError: string | undefined;
     try {
       const entry = this.ensure(cameraId, 'mse');
-      entry.holdUntil = Math.max(entry.holdUntil, until);
+      entry.holdUntil = Math.max(entry.holdUntil, this.now() + this.opts.keepForMs);
       this.scheduleIdle(entry);
     } catch (err) {
       relayError = err instanceof Error ? err.message : String(err);
@@ -266,7 +275,7 @@ export class VideoManager extends EventEmitter {
     // event); one taken while the camera was still turning is replaced once it has arrived.
     const settled = opts.cameraSettled ?? true;
     const have = this.snapshots.has(alertId, cameraId);
-    const snapshotUntil = Date.now() + Math.max(this.opts.keepForMs, this.opts.snapshotKeepMs);
+    const snapshotUntil = this.now() + Math.max(this.opts.keepForMs, this.opts.snapshotKeepMs);
     const snapshot =
       have === 'settled' || (have === 'moving' && !settled)
         ? (this.snapshots.extend(alertId, snapshotUntil), this.snapshots.get(alertId, cameraId).then((r) => r?.jpeg))
@@ -339,7 +348,7 @@ export class VideoManager extends EventEmitter {
     const common = { cameraId, ffmpegPath, getUrl, transport: this.opts.transport, stallMs: this.opts.stallMs, ioTimeoutMs: this.opts.ioTimeoutMs, backoff: this.opts.backoff };
     const relay: Relay =
       kind === 'mse' ? new LiveRelay({ ...common, fragmentMs: this.opts.fragmentMs }) : new MjpegRelay({ ...common, fps: this.opts.mjpegFps, width: this.opts.mjpegWidth });
-    const entry: Entry = { cameraId, kind, relay, viewers: new Set(), holdUntil: 0, lastActivity: Date.now() };
+    const entry: Entry = { cameraId, kind, relay, viewers: new Set(), holdUntil: 0, lastActivity: this.now() };
     this.entries.set(k, entry);
     relay.on('state', () => this.changed());
     relay.on('source-error', (err: Error) => this.emit('source-error', { cameraId, kind, error: err }));
@@ -358,12 +367,12 @@ export class VideoManager extends EventEmitter {
     entry.idleTimer = setTimeout(() => {
       entry.idleTimer = undefined;
       if (entry.viewers.size > 0) return;
-      if (Date.now() < Math.max(entry.holdUntil, entry.lastActivity + this.opts.idleStopMs) - 5) {
+      if (this.now() < Math.max(entry.holdUntil, entry.lastActivity + this.opts.idleStopMs) - 5) {
         this.scheduleIdle(entry);
         return;
       }
       void this.stopEntry(entry);
-    }, Math.max(0, Math.min(dueAt - Date.now(), 2 ** 31 - 1)));
+    }, Math.max(0, Math.min(dueAt - this.now(), 2 ** 31 - 1)));
   }
 
   private async stopEntry(entry: Entry): Promise<void> {
@@ -379,14 +388,14 @@ export class VideoManager extends EventEmitter {
 
   private addViewer(entry: Entry, viewer: object): void {
     entry.viewers.add(viewer);
-    entry.lastActivity = Date.now();
+    entry.lastActivity = this.now();
     this.scheduleIdle(entry);
     this.changed();
   }
 
   private removeViewer(entry: Entry, viewer: object): void {
     if (!entry.viewers.delete(viewer)) return;
-    entry.lastActivity = Date.now();
+    entry.lastActivity = this.now();
     this.scheduleIdle(entry);
     this.changed();
   }

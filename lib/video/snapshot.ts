@@ -7,6 +7,7 @@ import * as crypto from 'crypto';
 import * as http from 'http';
 import * as https from 'https';
 import { FfmpegProcess, frameGrabArgs, inputScript, RtspTransport, classifyFfmpegExit, SourceError } from './ffmpeg';
+import { monotonicMs } from '../util/clock';
 import { redactCredentials } from '../util/url-credentials';
 import { isJpeg } from './jpeg';
 
@@ -177,6 +178,8 @@ export class SnapshotStore {
   constructor(
     private readonly maxItems = 500,
     private readonly maxBytes = SNAPSHOT_MAX_BYTES,
+    /** Clock of `expiresAt`, ms: a monotonic clock by default (retention is a duration). */
+    private readonly now: () => number = monotonicMs,
   ) {}
 
   /** Starts fetching; the promise never rejects (the error is kept for the HTTP answer). */
@@ -231,7 +234,7 @@ export class SnapshotStore {
   /** The snapshot of an alert for that camera (waits for a fetch in progress). */
   async get(alertId: string, cameraId: string): Promise<{ jpeg?: Buffer; error?: string } | undefined> {
     const item = this.items.get(alertId);
-    if (!item || item.cameraId !== cameraId || item.expiresAt < Date.now()) return undefined;
+    if (!item || item.cameraId !== cameraId || item.expiresAt < this.now()) return undefined;
     if (item.pending) await item.pending;
     return { jpeg: item.jpeg, error: item.error };
   }
@@ -239,7 +242,7 @@ export class SnapshotStore {
   /** Whether the alert has a snapshot of that camera: undefined (none), 'settled' or 'moving'. */
   has(alertId: string, cameraId: string): 'settled' | 'moving' | undefined {
     const item = this.items.get(alertId);
-    if (!item || item.cameraId !== cameraId || item.expiresAt < Date.now()) return undefined;
+    if (!item || item.cameraId !== cameraId || item.expiresAt < this.now()) return undefined;
     return item.settled ? 'settled' : 'moving';
   }
 
@@ -260,11 +263,11 @@ export class SnapshotStore {
     let next = Infinity;
     for (const it of this.items.values()) next = Math.min(next, it.expiresAt);
     if (next === Infinity) return;
-    this.timer = setTimeout(() => this.sweep(), Math.max(10, Math.min(next - Date.now() + 5, 2 ** 31 - 1)));
+    this.timer = setTimeout(() => this.sweep(), Math.max(10, Math.min(next - this.now() + 5, 2 ** 31 - 1)));
   }
 
   private sweep(): void {
-    const now = Date.now();
+    const now = this.now();
     for (const [id, it] of this.items) if (it.expiresAt <= now) this.drop(id);
     this.schedule();
   }

@@ -6,18 +6,19 @@
  * open the socket either (cross-site WebSocket hijacking).
  */
 import { randomBytes } from 'crypto';
+import { monotonicMs } from '../util/clock';
 
 export const TICKET_TTL_MS = 30_000;
 /** Outstanding tickets kept at most; the oldest are dropped first (a flood cannot grow memory). */
 export const MAX_TICKETS = 256;
 
 export class LiveTickets {
-  /** token → camera id and expiry (epoch ms); Map keeps insertion order, oldest first. */
+  /** token → camera id and expiry (monotonic ms, lib/util/clock: a wall clock step neither voids nor prolongs a ticket); Map keeps insertion order, oldest first. */
   private readonly tickets = new Map<string, { cameraId: string; expiresMs: number }>();
 
   constructor(private readonly ttlMs = TICKET_TTL_MS) {}
 
-  issue(cameraId: string, nowMs = Date.now()): { ticket: string; expiresInMs: number } {
+  issue(cameraId: string, nowMs = monotonicMs()): { ticket: string; expiresInMs: number } {
     this.prune(nowMs);
     while (this.tickets.size >= MAX_TICKETS) this.tickets.delete(this.tickets.keys().next().value as string);
     const ticket = randomBytes(24).toString('base64url');
@@ -26,7 +27,7 @@ export class LiveTickets {
   }
 
   /** True once for a ticket issued for this camera and not expired; the ticket is then spent. */
-  redeem(ticket: string | null | undefined, cameraId: string, nowMs = Date.now()): boolean {
+  redeem(ticket: string | null | undefined, cameraId: string, nowMs = monotonicMs()): boolean {
     if (typeof ticket !== 'string' || !/^[A-Za-z0-9_-]{32}$/.test(ticket)) return false;
     const t = this.tickets.get(ticket);
     if (!t) return false;

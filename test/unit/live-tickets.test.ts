@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LiveTickets, MAX_TICKETS, TICKET_TTL_MS } from '../../lib/video/tickets';
+import { NTP_FIRST_SYNC_STEP_MS, stepWallClock } from '../support/wall-clock';
 
 test('a live ticket opens one socket, for its camera, within its lifetime', () => {
   const t = new LiveTickets();
@@ -32,4 +33,16 @@ test('live tickets: two issues differ, expired ones are pruned and the store is 
   for (let i = 0; i < MAX_TICKETS + 10; i++) t.issue('c', 5000);
   assert.equal(t.size, MAX_TICKETS);
   assert.equal(t.redeem(first.ticket, 'c', 5000), false, 'the oldest were dropped');
+});
+
+test('live tickets: a wall clock step forward (NTP sync after boot) between issue and use does not expire a ticket', () => {
+  const wall = stepWallClock();
+  try {
+    const t = new LiveTickets();
+    const a = t.issue('cam-1');
+    wall.step(NTP_FIRST_SYNC_STEP_MS);
+    assert.equal(t.redeem(a.ticket, 'cam-1'), true);
+  } finally {
+    wall.restore();
+  }
 });

@@ -16,6 +16,8 @@ import { findBinary } from '../../lib/util/binaries';
 import { childFfmpegPids, freePort } from '../support/video-sources';
 import { makeSelfSignedCertificate } from '../support/tls-front';
 import { waitFor } from '../support/wait';
+import { monotonicMs } from '../../lib/util/clock';
+import { NTP_FIRST_SYNC_STEP_MS, stepWallClock } from '../support/wall-clock';
 
 const JPEG = (() => {
   const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x48', '-frames:v', '1', '-c:v', 'mjpeg', '-f', 'image2pipe', 'pipe:1']);
@@ -116,17 +118,17 @@ test('digestAuthorization follows RFC 2617 for a known example', () => {
 test('SnapshotStore keeps a snapshot per alert until its retention ends, and keeps fetch errors', async () => {
   const store = new SnapshotStore(2);
   try {
-    const until = Date.now() + 400;
+    const until = monotonicMs() + 400;
     await store.put('a1', 'cam', until, async () => JPEG);
     assert.ok((await store.get('a1', 'cam'))?.jpeg?.equals(JPEG));
     assert.equal(await store.get('a1', 'other-cam'), undefined, 'bound to its camera');
-    await store.put('a2', 'cam', Date.now() + 60_000, async () => {
+    await store.put('a2', 'cam', monotonicMs() + 60_000, async () => {
       throw new Error('camera said no');
     });
     assert.deepEqual(await store.get('a2', 'cam'), { jpeg: undefined, error: 'camera said no' });
     await waitFor(async () => (await store.get('a1', 'cam')) === undefined, 10_000, 'expiry');
-    await store.put('a3', 'cam', Date.now() + 60_000, async () => JPEG);
-    await store.put('a4', 'cam', Date.now() + 60_000, async () => JPEG);
+    await store.put('a3', 'cam', monotonicMs() + 60_000, async () => JPEG);
+    await store.put('a4', 'cam', monotonicMs() + 60_000, async () => JPEG);
     assert.equal(store.size, 2, 'bounded count');
     assert.equal(await store.get('a2', 'cam'), undefined, 'oldest dropped');
   } finally {
@@ -138,7 +140,7 @@ test('SnapshotStore is bounded in bytes: the oldest pictures go first, never the
   const pic = (n: number) => Buffer.alloc(n, 7);
   const store = new SnapshotStore(100, 2500);
   try {
-    const until = Date.now() + 60_000;
+    const until = monotonicMs() + 60_000;
     await store.put('a1', 'cam', until, async () => pic(1000));
     await store.put('a2', 'cam', until, async () => pic(1000));
     assert.equal(store.sizeBytes, 2000);
@@ -170,6 +172,8 @@ test('an alert\'s snapshot is served after its relay time is over, for the snaps
     ffmpegPath: '/nonexistent/ffmpeg',
     keepForMs: 100,
     snapshotKeepMs: 1500,
+    // The retention's clock: Date.now, mocked below.
+    now: () => Date.now(),
   });
   let lastText = '';
   const status = async (alertId: string) =>
@@ -187,7 +191,7 @@ test('an alert\'s snapshot is served after its relay time is over, for the snaps
       };
       void mgr.serveSnapshot('cam', alertId, fake as never);
     });
-  // The retention is read from Date.now(): a mocked clock, moved by hand, instead of sleeps
+  // The retention is read from the manager's clock, here Date.now(): a mocked clock, moved by hand, instead of sleeps
   // that a loaded machine could stretch past the keep time.
   mock.timers.enable({ apis: ['Date'], now: Date.now() });
   try {
@@ -203,6 +207,43 @@ test('an alert\'s snapshot is served after its relay time is over, for the snaps
     assert.equal(lastText, 'no snapshot kept for alert "AL-K" on camera "cam": unknown alert, or no longer kept (its keep time ended, newer snapshots took its room, or Node-RED restarted)\n');
   } finally {
     mock.timers.reset();
+    await mgr.close();
+    server.close();
+  }
+});
+
+test('an alert\'s snapshot is kept through a wall clock step forward (NTP sync after boot): its keep time is monotonic', async () => {
+  const { VideoManager } = await import('../../lib/video/manager');
+  const server = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'image/jpeg' }).end(JPEG));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const mgr = new VideoManager({
+    resolveSource: async () => ({ streamUrl: 'rtsp://127.0.0.1:1/none', snapshotUrl: `http://127.0.0.1:${port}/snap.jpg` }),
+    ffmpegPath: '/nonexistent/ffmpeg',
+    keepForMs: 100,
+    snapshotKeepMs: 3_600_000,
+  });
+  const status = async (alertId: string) =>
+    new Promise<number>((resolve) => {
+      const fake = {
+        writableEnded: false,
+        setHeader() {},
+        writeHead(code: number) {
+          resolve(code);
+          return fake;
+        },
+        end() {},
+      };
+      void mgr.serveSnapshot('cam', alertId, fake as never);
+    });
+  const wall = stepWallClock();
+  try {
+    const r = mgr.alert('AL-S', 'cam');
+    await r.snapshot;
+    wall.step(NTP_FIRST_SYNC_STEP_MS);
+    assert.equal(await status('AL-S'), 200, 'still kept');
+  } finally {
+    wall.restore();
     await mgr.close();
     server.close();
   }
@@ -267,7 +308,7 @@ test('clearing the store stops the snapshots being fetched: the HTTP request and
   const port = (silent.address() as AddressInfo).port;
   const store = new SnapshotStore();
   try {
-    const until = Date.now() + 60_000;
+    const until = monotonicMs() + 60_000;
     const t0 = Date.now();
     const http = store.put('a1', 'cam', until, (signal) => fetchSnapshot(`http://127.0.0.1:${port}/snap.jpg`, { timeoutMs: 20_000, signal }));
     const grab = store.put('a2', 'cam', until, (signal) => grabFrame(findBinary('ffmpeg')!, `rtsp://127.0.0.1:${port}/stream`, { timeoutMs: 20_000, signal }));
