@@ -11,6 +11,7 @@ import { findRing, readSpan } from '../../lib/audio/registry';
 import { encodeWav } from '../../lib/audio/wav';
 import { AudioBlock, validateAudioBlock } from '../../lib/contracts';
 import { waitFor } from '../support/wait';
+import { stepWallClock } from '../support/wall-clock';
 
 /** A source driven by the test (unit tests of Capture only). */
 class FakeSource extends CaptureSource {
@@ -516,4 +517,27 @@ test('input source: blocks of an upstream sensor are copied, channel-mapped, int
   await sub.stop();
   await up.stop();
   assert.throws(() => input.push(upOut.blocks[0]), /not running/);
+});
+
+test('WAV file source, real-time pace: a wall clock step back (NTP) does not pause the file: it plays on to its end', async () => {
+  const x = sine(16000 * 2, 0.4);
+  const { dir, file } = tmpWav('two-seconds-live.wav', [x], 16000);
+  const src = new WavFileSource({ file, pace: 'realtime' });
+  const wall = stepWallClock();
+  try {
+    let frames = 0;
+    let ended = false;
+    src.on('data', (ch: Float32Array[]) => (frames += ch[0].length));
+    src.on('end', () => (ended = true));
+    src.start();
+    await waitFor(() => frames > 0, 10_000, 'first audio');
+    wall.step(-10 * 60_000);
+    // On the wall clock, the pacing would wait ten minutes before the next chunk.
+    await waitFor(() => ended, 15_000, 'the end of the file');
+    assert.equal(frames, x.length);
+  } finally {
+    wall.restore();
+    await src.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

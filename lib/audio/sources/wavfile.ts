@@ -4,6 +4,7 @@
  * is written anywhere.
  */
 import * as path from 'path';
+import { monotonicMs } from '../../util/clock';
 import { resample } from '../resample';
 import { readWavFile, WavData } from '../wav';
 import { CaptureSource } from './source';
@@ -47,6 +48,7 @@ export class WavFileSource extends CaptureSource {
   private audio: Float32Array[] = [];
   private pos = 0;
   private sentFrames = 0;
+  /** When playing started, on the monotonic clock (a wall clock step must not skip or pause the file). */
   private startMs = 0;
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
@@ -88,7 +90,7 @@ export class WavFileSource extends CaptureSource {
       return;
     }
     this.running = true;
-    this.startMs = Date.now();
+    this.startMs = monotonicMs();
     this.sentFrames = 0;
     this.setStatus('running', `playing ${path.basename(this.path)}`);
     if (this.realtime) {
@@ -104,7 +106,7 @@ export class WavFileSource extends CaptureSource {
   }
 
   private tickRealtime(): void {
-    const due = Math.floor(((Date.now() - this.startMs) * this.sampleRate) / 1000) - this.sentFrames;
+    const due = Math.floor(((monotonicMs() - this.startMs) * this.sampleRate) / 1000) - this.sentFrames;
     // After a long event-loop stall, do not burst more than 1 s.
     let n = Math.min(due, this.sampleRate);
     if (due > this.sampleRate) this.sentFrames += due - this.sampleRate;
