@@ -12,6 +12,7 @@ import { ClassifierModel } from '../lib/detect/model';
 import { ModelSource } from '../lib/detect/model-source';
 import { releaseAfterMs, SensorDetectors } from '../lib/detect/sensor-detectors';
 import type { SensorInfo } from '../lib/sensor';
+import { monotonicMs } from '../lib/util/clock';
 import { clearNodeFailure, reportNodeFailure } from '../lib/util/health';
 import { errorStatus, shortText } from '../lib/util/status';
 import { ContractError, isObject, settingInRange, settingsReader } from '../lib/util/validate';
@@ -168,7 +169,7 @@ export = function (RED: NodeAPI) {
     let warnedModel: ClassifierModel | undefined;
     function detectorFor(sensor: string, model: ClassifierModel): Detector {
       let d = detectors.get(sensor);
-      if (d && d.model === model) detectors.heard(sensor, Date.now());
+      if (d && d.model === model) detectors.heard(sensor, monotonicMs());
       else {
         // Ticked classes the model cannot recognise are said once per model, not fatal.
         const ticked = options.labels ?? [];
@@ -186,7 +187,7 @@ export = function (RED: NodeAPI) {
           if (e instanceof ContractError && (e.field === 'hopMs' || e.field === 'windowMs')) throw new ContractError(`setting ${e.field}`, e.expected, e.got);
           throw e;
         }
-        detectors.set(sensor, d, Date.now());
+        detectors.set(sensor, d, monotonicMs());
       }
       return d;
     }
@@ -260,7 +261,7 @@ export = function (RED: NodeAPI) {
           // bare "channel" that would read like a fault of payload.channels.
           const err = new ContractError('setting channel', `a channel from 1 to ${r.channels.length} (the channel count of sensor "${block.sensor}")`, channel + 1);
           const told = channelMisfits.has(block.sensor);
-          channelMisfits.set(block.sensor, Date.now());
+          channelMisfits.set(block.sensor, monotonicMs());
           if (!told) throw err;
           showFault(errorStatus(err));
           return;
@@ -290,6 +291,7 @@ export = function (RED: NodeAPI) {
           node.warn(`sensor "${block.sensor}": caught up after ${skipped} block(s) whose samples were overwritten (${((skipped * block.frames) / block.sampleRate).toFixed(1)} s of audio not classified)`);
         }
         lastBlockAtMs = Date.now();
+        lastBlockAtMonotonicMs = monotonicMs();
         const info = sensorInfo();
         const detections: NodeMessage[] = out.detections.map((d) => {
           const payload: Detection = info ? { ...d, sensorInfo: info } : d;
@@ -314,7 +316,7 @@ export = function (RED: NodeAPI) {
     function showStatus(text: string, now: boolean): void {
       // A sensor without the chosen channel: its fault stays shown over the others' levels.
       if (channelMisfits.size) return;
-      const t = Date.now();
+      const t = monotonicMs();
       // Only the drift of an already shown level waits; anything else shows at once.
       const levelDrift = /dB\(A\)/.test(text) && /dB\(A\)/.test(statusText);
       if (text === statusText || (!now && levelDrift && t - statusAt < 1000)) return;
@@ -331,17 +333,19 @@ export = function (RED: NodeAPI) {
     }
 
     // A source that stops sends nothing: without this check the last level would stay shown
-    // as if the street were still heard. Said once, with the time of the last block.
+    // as if the street were still heard. Said once, with the time of the last block: the wall
+    // clock time is shown, the monotonic one times the silence (durations do not follow NTP steps).
     let lastBlockAtMs = 0;
+    let lastBlockAtMonotonicMs = 0;
     const idleTimer = setInterval(() => {
       if (closed) return;
-      for (const sensor of detectors.releaseIdle(Date.now(), (s) => turns.has(s))) {
+      for (const sensor of detectors.releaseIdle(monotonicMs(), (s) => turns.has(s))) {
         node.log(`sensor "${sensor}": no audio for ${Math.round(detectors.idleMs / 60_000)} min; its detection state is released (its next block starts afresh)`);
       }
       // A sensor without the chosen channel that went away no longer holds the fault shown.
-      for (const [sensor, atMs] of channelMisfits) if (Date.now() - atMs >= detectors.idleMs) channelMisfits.delete(sensor);
+      for (const [sensor, atMs] of channelMisfits) if (monotonicMs() - atMs >= detectors.idleMs) channelMisfits.delete(sensor);
       if (channelMisfits.size) return;
-      if (lastBlockAtMs === 0 || Date.now() - lastBlockAtMs < NO_AUDIO_STATUS_MS) return;
+      if (lastBlockAtMs === 0 || monotonicMs() - lastBlockAtMonotonicMs < NO_AUDIO_STATUS_MS) return;
       const text = `no audio since ${clock(lastBlockAtMs / 1000)}${lastDetection ? ` · last: ${lastDetection}` : ''}`;
       if (text === statusText) return;
       statusText = text;

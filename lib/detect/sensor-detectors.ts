@@ -36,6 +36,7 @@ export class SensorDetectors {
   private readonly entries = new Map<string, { detector: Detector; heardMs: number; audioDropped: boolean }>();
 
   /**
+   * Times passed in (`nowMs`) are on a monotonic clock (lib/util/clock): they only time silences.
    * `idleMs`: how long a sensor may send nothing before its detector is released;
    * `dropAudioAfterMs`: before the audio it holds is zeroed (at most `idleMs`).
    */

@@ -15,6 +15,7 @@ import { RELEASE_AFTER_MS } from '../../lib/detect/sensor-detectors';
 import { findAttack, streetNoise } from '../../lib/sim/signals';
 import { DATA_DIR, requireSharedData, skipWithoutSharedData } from '../support/shared-data';
 import { waitFor } from '../support/wait';
+import { stepWallClock } from '../support/wall-clock';
 import { logOf, warningsOf } from '../support/node-red-log';
 import { healthReport } from '../../lib/util/health';
 
@@ -196,17 +197,27 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     const scoredBefore = got.scores.length;
     assert.ok(scoredBefore > 0);
     const released = () => logOf(helper, 'cls', 'INFO').filter((m) => / no audio for 5 min; its detection state is released/.test(m));
-    // The clock jumps to a minute short of the release time (the node looks about once a
-    // second), still-1 sends a block, then the clock passes gone-1's release time.
-    const realNow = Date.now;
+    // A wall clock step (NTP) past the release time is no silence: nothing released. A negative
+    // check, so a fixed wait: the node looks about once a second.
+    const wall = stepWallClock();
     try {
-      Date.now = () => realNow() + RELEASE_AFTER_MS - 60_000;
+      wall.step(RELEASE_AFTER_MS + 60_000);
+      await new Promise((res) => setTimeout(res, 1500));
+      assert.deepEqual(released(), [], 'nothing released by a wall clock step');
+    } finally {
+      wall.restore();
+    }
+    // Time passes (the monotonic clock the silence is timed on): it jumps to a minute short of
+    // the release time, still-1 sends a block, then it passes gone-1's release time.
+    const realMonotonic = performance.now.bind(performance);
+    try {
+      performance.now = () => realMonotonic() + RELEASE_AFTER_MS - 60_000;
       sendAll(still, 'still-1', still.write([streetNoise(1600, 0.01, 14)]));
       await processed('the block of still-1 processed');
-      Date.now = () => realNow() + RELEASE_AFTER_MS + 1000;
+      performance.now = () => realMonotonic() + RELEASE_AFTER_MS + 1000;
       await waitFor(() => released().length > 0, 10_000, 'the release');
     } finally {
-      Date.now = realNow;
+      performance.now = realMonotonic;
     }
     assert.deepEqual(released(), ['sensor "gone-1": no audio for 5 min; its detection state is released (its next block starts afresh)'], 'still-1 was heard a minute ago');
     const back = gone.write([streetNoise(2 * sr, 0.01, 12)]);
