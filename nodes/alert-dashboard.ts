@@ -13,7 +13,6 @@
  * never the raw message. Late joiners get the same state from the dashboard's data store
  * (`widget-load`). Operators' actions arrive on the custom socket event `vigie-action:<id>`.
  */
-import type { AddressInfo } from 'net';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { openSharedAuditLog, AuditLogHandle } from '../lib/alerts/audit';
@@ -22,6 +21,7 @@ import { AlertRecord, AlertStore, StaleDecisionError, UnreadableStoreError } fro
 import { CameraLinks } from '../lib/alerts/camera-links';
 import { findCamera, listCameras, onCameraChange } from '../lib/camera/registry';
 import { errorStatus, shortText } from '../lib/util/status';
+import { snapshotOfLink } from '../lib/video/manager';
 import { isObject, settingsReader } from '../lib/util/validate';
 
 interface AlertDashboardDef extends NodeDef {
@@ -129,7 +129,6 @@ export = function (RED: NodeAPI) {
     let closed = false;
     const keepSnapshots = config.keepSnapshots !== false;
     const snapshotsTaken = new Set<string>();
-    const snapshotFetches = new Set<AbortController>();
     const snapshotTimers = new Set<NodeJS.Timeout>();
 
     /** Unhandled alerts the cap dropped (audited by the console): warned naming each, counted in the status. */
@@ -288,32 +287,23 @@ export = function (RED: NodeAPI) {
     }
 
     /**
-     * Where this Node-RED answers on loopback, for the root-relative URLs video-forward gives.
-     * Other URLs are not fetched: an alert must not make Node-RED fetch arbitrary addresses.
+     * Keeps the alert's snapshot (a JPEG) with the audit log, hashed; up to 3 attempts, never
+     * blocking. Taken in-process from the video-forward node that took it (lib/video/manager.ts
+     * snapshotOfLink), not over HTTP: httpNodeAuth, the address Node-RED listens on or HTTPS
+     * would stand in the way. Its links are paths of the Node-RED that serves them; a snapshot
+     * of a video-forward node in another Node-RED is not kept here (nothing is fetched from
+     * other addresses: an alert must not make Node-RED fetch what it names).
      */
-    function localUrl(link: string): string | undefined {
-      if (!link.startsWith('/') || link.startsWith('//')) return undefined;
-      const srv = (RED as unknown as { server?: { address?(): AddressInfo | string | null } }).server;
-      const addr = srv?.address?.();
-      const port = addr && typeof addr === 'object' ? addr.port : Number((RED.settings as unknown as { uiPort?: number }).uiPort ?? 1880);
-      return `http://127.0.0.1:${port}${link}`;
-    }
-
-    /** Keeps the alert's snapshot (a JPEG) with the audit log, hashed; up to 3 attempts, never blocking. */
     function keepSnapshot(alertId: string, link: string | undefined, cameraId: string | undefined, attempt = 1): void {
       if (!keepSnapshots || !audit || closed || !link) return;
       if (attempt === 1 && snapshotsTaken.has(alertId)) return;
       snapshotsTaken.add(alertId);
-      const url = localUrl(link);
-      if (!url) return;
-      const ctl = new AbortController();
-      snapshotFetches.add(ctl);
-      const timer = setTimeout(() => ctl.abort(), 15_000);
-      fetch(url, { signal: ctl.signal })
-        .then(async (res) => {
-          if (!res.ok) throw new Error(`HTTP ${res.status}`);
-          const jpeg = Buffer.from(await res.arrayBuffer());
-          if (!closed && audit) audit.log.saveSnapshot(alertId, jpeg, `auto:${node.id}`, { camera: cameraId ?? null });
+      snapshotOfLink(link)
+        .then((item) => {
+          if (!item) throw new Error('no video-forward node of this Node-RED keeps it');
+          // Why the camera gave none (its address) is in video-forward's own warning.
+          if (!item.jpeg) throw new Error('the camera did not give one');
+          if (!closed && audit) audit.log.saveSnapshot(alertId, item.jpeg, `auto:${node.id}`, { camera: cameraId ?? null });
         })
         .catch((err: Error) => {
           if (closed) return;
@@ -326,10 +316,6 @@ export = function (RED: NodeAPI) {
           } else {
             node.warn(`snapshot of alert ${alertId} not kept: ${err.message}`);
           }
-        })
-        .finally(() => {
-          clearTimeout(timer);
-          snapshotFetches.delete(ctl);
         });
     }
 
@@ -520,8 +506,6 @@ export = function (RED: NodeAPI) {
         }
         for (const t of snapshotTimers) clearTimeout(t);
         snapshotTimers.clear();
-        for (const c of snapshotFetches) c.abort();
-        snapshotFetches.clear();
         persist();
         audit?.release();
         audit = undefined;

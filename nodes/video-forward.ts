@@ -12,7 +12,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { findCamera } from '../lib/camera/registry';
 import { DroppedFieldWarnings, screenAlert, VideoLinks } from '../lib/contracts';
 import type { CameraHandle } from '../lib/camera/types';
-import { normaliseRoot, parseVideoPath, requestUrl, VerifyClient, VIDEO_FORWARD_SETTINGS, VideoManager, VideoSource, VideoStats } from '../lib/video/manager';
+import { normaliseRoot, offerSnapshots, parseVideoPath, requestUrl, VerifyClient, VIDEO_FORWARD_SETTINGS, VideoManager, VideoSource, VideoStats } from '../lib/video/manager';
 import { LiveTickets } from '../lib/video/tickets';
 import type { SourceErrorCode } from '../lib/video/ffmpeg';
 import { errorStatus, shortText } from '../lib/util/status';
@@ -228,6 +228,8 @@ export = function (RED: NodeAPI) {
     }
 
     managers.add(manager);
+    // The alert dashboard keeps an alert's snapshot with the audit log from here, in-process.
+    const withdrawSnapshots = offerSnapshots(manager);
     addUpgrade();
 
     // Installed (or its path mended) after the deploy: relays start again, and so must the status.
@@ -373,6 +375,7 @@ export = function (RED: NodeAPI) {
       manager.off('snapshot-error', onSnapshotError);
       manager.off('upgrade-error', onUpgradeError);
       managers.delete(manager);
+      withdrawSnapshots();
       removeUpgrade();
       manager
         .close()

@@ -606,6 +606,19 @@ export class VideoManager extends EventEmitter {
     if (relay.latest) onFrame(relay.latest);
   }
 
+  /**
+   * The snapshot a `payload.video.snapshot` link of this manager names (waits for a fetch in
+   * progress); undefined when the link is not one of its own or the snapshot is not kept.
+   */
+  async snapshotOfLink(link: string): Promise<{ jpeg?: Buffer; error?: string } | undefined> {
+    if (!link.startsWith('/') || link.startsWith('//')) return undefined;
+    const u = requestUrl(link);
+    const p = u && parseVideoPath(u.pathname, this.opts.httpRoot);
+    const alertId = u?.searchParams.get('alert');
+    if (!p || p.what !== 'snapshot' || !alertId) return undefined;
+    return this.snapshots.get(alertId, p.cameraId);
+  }
+
   async serveSnapshot(cameraId: string, alertId: string, res: http.ServerResponse): Promise<void> {
     const item = alertId ? await this.snapshots.get(alertId, cameraId) : undefined;
     if (res.writableEnded) return;
@@ -652,6 +665,34 @@ export class VideoManager extends EventEmitter {
 }
 
 /** What kind of refusal a viewer is told of. */
+/**
+ * The managers of this process that offer their snapshots to the audit log (video-forward
+ * registers its own): the alert dashboard takes an alert's snapshot from them in-process, not
+ * over HTTP, so neither httpNodeAuth nor the address Node-RED listens on stands in its way.
+ */
+const snapshotSources = new Set<VideoManager>();
+
+/** Offers a manager's snapshots until the returned function is called. */
+export function offerSnapshots(manager: VideoManager): () => void {
+  snapshotSources.add(manager);
+  return () => {
+    snapshotSources.delete(manager);
+  };
+}
+
+/**
+ * The snapshot a `payload.video.snapshot` link names, from whichever manager of this process
+ * keeps it; undefined when none does (video-forward is not deployed in this Node-RED, snapshots
+ * are off, or its keep time ended).
+ */
+export async function snapshotOfLink(link: string): Promise<{ jpeg?: Buffer; error?: string } | undefined> {
+  for (const m of [...snapshotSources]) {
+    const item = await m.snapshotOfLink(link);
+    if (item) return item;
+  }
+  return undefined;
+}
+
 function refusalReason(err: unknown): RefusalReason {
   if (err instanceof RelayRefusedError) return 'busy';
   if (err instanceof UnknownCameraError) return 'unknown-camera';

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { VideoLinks } from '../../lib/contracts';
-import { VideoManager } from '../../lib/video/manager';
+import { offerSnapshots, VideoManager } from '../../lib/video/manager';
 import { UI_BASE_SETTINGS } from '../../scripts/make-flows';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
@@ -154,6 +154,8 @@ export async function startDashboardServer(flow: Array<Record<string, unknown>>,
     actor: 'auto:test-video',
   });
   const testVideo = opts.testVideo !== false;
+  // As video-forward does: the console keeps an alert's snapshot from here, in-process.
+  const withdrawSnapshots = testVideo ? offerSnapshots(video) : () => undefined;
   app.use((req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => {
     if (!testVideo || !video.handleRequest(req, res)) next();
   });
@@ -204,6 +206,7 @@ export async function startDashboardServer(flow: Array<Record<string, unknown>>,
       n.receive(msg);
     },
     async stop() {
+      withdrawSnapshots();
       await video.close();
       for (const c of children) c.kill('SIGKILL');
       await RED.stop();
