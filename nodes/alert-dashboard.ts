@@ -12,6 +12,10 @@
  * what the dashboard broadcasts to every client (`msg-input:<id>`) is the sanitised queue,
  * never the raw message. Late joiners get the same state from the dashboard's data store
  * (`widget-load`). Operators' actions arrive on the custom socket event `vigie-action:<id>`.
+ *
+ * Dashboard's socket does not pass through Node-RED's httpNodeAuth: with httpNodeAuth set, the
+ * node adds the same credential check to it (lib/alerts/socket-guard.ts), and refuses any
+ * action from a connection that did not give those credentials.
  */
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
@@ -23,6 +27,7 @@ import { findCamera, listCameras, onCameraChange } from '../lib/camera/registry'
 import { errorStatus, shortText } from '../lib/util/status';
 import { snapshotOfLink } from '../lib/video/manager';
 import { isObject, settingsReader } from '../lib/util/validate';
+import { guardSocketServer, handshakeAuthorization, NodeAuthCheck, nodeAuthSetting, SocketServerLike } from '../lib/alerts/socket-guard';
 
 interface AlertDashboardDef extends NodeDef {
   group: string;
@@ -52,13 +57,15 @@ interface DashboardBase {
   /** Dashboard 2.0's ui-base replaces Node's emit by a broadcast to its socket.io clients. */
   emit(event: string, msg: unknown, wNode?: Node): void;
   stores?: { data?: { save(base: unknown, node: unknown, msg: unknown): void } };
-  /** Dashboard 2.0's state shared across deploys: the browsers connected, by socket id. */
-  uiShared?: { connections?: Record<string, ServerSocketLike> };
+  /** Dashboard 2.0's state shared across deploys: the browsers connected, by socket id, and its socket.io server. */
+  uiShared?: { connections?: Record<string, ServerSocketLike>; ioServer?: SocketServerLike; settings?: { ioMiddleware?: unknown } };
 }
 
 interface SocketLike {
   id?: string;
   emit(event: string, ...args: unknown[]): void;
+  /** The request that opened the connection (its headers carry the browser's Basic credentials). */
+  handshake?: { headers?: Record<string, unknown> };
 }
 
 /** A browser's socket.io connection, as Dashboard 2.0 keeps it (with the id of its ui-base). */
@@ -95,6 +102,10 @@ const SETTINGS = DASHBOARD_SETTINGS;
 const SAVE_UPDATES_WITHIN_MS = 1000;
 
 export = function (RED: NodeAPI) {
+  const nodeAuth = nodeAuthSetting(RED.settings as unknown as Record<string, unknown>);
+  /** One check per runtime: the passwords found right are remembered across nodes and deploys. */
+  const nodeAuthCheck = nodeAuth.kind === 'basic' ? new NodeAuthCheck(nodeAuth.user, nodeAuth.pass) : undefined;
+
   function AlertDashboardNode(this: Node, config: AlertDashboardDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -126,6 +137,8 @@ export = function (RED: NodeAPI) {
     let saveTimer: NodeJS.Timeout | undefined;
     let pruneTimer: NodeJS.Timeout | undefined;
     let base: DashboardBase | null | undefined;
+    /** Why the console's socket lets clients in without httpNodeAuth's credentials although it is set (see guardSocket). */
+    let socketOpenReason: string | undefined;
     let closed = false;
     const keepSnapshots = config.keepSnapshots !== false;
     const snapshotsTaken = new Set<string>();
@@ -232,6 +245,7 @@ export = function (RED: NodeAPI) {
       const counts = `${c.new} new, ${open} open, ${store.size} kept${droppedUnhandled ? `, ${droppedUnhandled} unhandled dropped` : ''}`;
       // Until the next deploy: the alerts of before the restart are in a file set aside, not in the queue.
       if (setAsideAs) return node.status({ fill: 'yellow', shape: 'ring', text: `${c.new} new, ${open} open; saved alerts set aside` });
+      if (socketOpenReason) return node.status({ fill: 'yellow', shape: 'ring', text: `${c.new} new, ${open} open; console open without login` });
       node.status({ fill: 'green', shape: 'dot', text: counts });
     }
 
@@ -339,6 +353,12 @@ export = function (RED: NodeAPI) {
 
     /** An operator's action from a dashboard client. */
     function onAction(socket: SocketLike, action: unknown, ack?: Ack): void {
+      // Defence in depth: the socket's own check (guardSocket) should have refused such a connection.
+      if (nodeAuthCheck && !nodeAuthCheck.allows(handshakeAuthorization(socket))) {
+        node.warn('operator action refused: its connection did not give the user and password of httpNodeAuth');
+        if (typeof ack === 'function') ack({ ok: false, error: 'refused: log in to the dashboard again (reload the page)' });
+        return;
+      }
       try {
         const user = authenticatedUser(socket);
         const r = consoleCore.act(action, user);
@@ -416,6 +436,7 @@ export = function (RED: NodeAPI) {
       // fixed number of dashboard rows, and a fixed height would let it spill out of its group.
       group.register(node, { ...visible, height: 0, chime: config.chime !== false, siteLat: siteOrigin?.lat, siteLon: siteOrigin?.lon } as unknown as Record<string, unknown>, evts);
       base = group.getBase?.();
+      guardSocket();
       wireOpenPages(evts.onSocket[eventName]);
       stateMessage();
     } else {
@@ -430,6 +451,32 @@ export = function (RED: NodeAPI) {
       });
     }
     updateStatus();
+
+    /**
+     * With httpNodeAuth set, the console's socket (Dashboard 2.0's, which Node-RED's HTTP
+     * authentication does not reach) checks the same credentials; where it cannot, the log
+     * and the status say that the console is open without a login.
+     */
+    function guardSocket(): void {
+      if (nodeAuth.kind === 'none' || !base) return;
+      if (nodeAuth.kind === 'middleware') {
+        // The site's own socket check, beside its own HTTP one: taken as doing the same.
+        if (base.uiShared?.settings?.ioMiddleware) return;
+        socketOpenReason = 'httpNodeAuth is a middleware of your own, which Dashboard 2.0\'s socket does not pass through';
+      } else {
+        const io = base.uiShared?.ioServer;
+        if (io && typeof io.use === 'function' && typeof io.of === 'function') {
+          if (guardSocketServer(io, nodeAuthCheck!)) node.log("the dashboard's socket asks for httpNodeAuth's user and password");
+          return;
+        }
+        socketOpenReason = 'this version of Dashboard 2.0 does not show its socket server';
+      }
+      node.warn(
+        `the console is open without a login: ${socketOpenReason}, so anyone who reaches Node-RED can read the alerts on the dashboard's socket` +
+          (nodeAuthCheck ? " (actions from a connection without httpNodeAuth's credentials are still refused)" : ' and act on them') +
+          '. Set dashboard.ioMiddleware in settings.js to check your login there, or put the dashboard behind a reverse proxy that asks for one',
+      );
+    }
 
     /**
      * Dashboard 2.0 wires a widget's own socket events only when a browser connects, and unwires

@@ -659,4 +659,54 @@ describe('alert-dashboard node', () => {
       unregister();
     }
   });
+
+  describe('behind httpNodeAuth', () => {
+    // bcrypt of "watch-the-street" (cost 8), as `node-red admin hash-pw` writes it into settings.js
+    const HASH = '$2b$08$LWHfn5dFAxcbCTZ3P0KR.O.gQBoROkXKXFu.WM.eUnfUXMYMiIw06';
+    const socketWith = (user?: string, pass?: string): Any => ({
+      id: 'sock-auth',
+      emit() {},
+      handshake: { headers: user === undefined ? {} : { authorization: 'Basic ' + Buffer.from(`${user}:${pass}`).toString('base64') } },
+    });
+
+    it("refuses an action from a connection without httpNodeAuth's credentials, even when its socket let it in", async () => {
+      helper.settings({ userDir, httpNodeAuth: { user: 'operator', pass: HASH } });
+      await helper.startServer();
+      await helper.load(nodes(), flow());
+      const n = helper.getNode('dash');
+      const received: Any[] = [];
+      helper.getNode('out').on('input', (m: Any) => received.push(m));
+      n.receive({ payload: alert('auth-1', 1000) });
+      await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 10_000, 'alert stored');
+      assert.ok(logOf(helper, 'dash', 'INFO').includes("the dashboard's socket asks for httpNodeAuth's user and password"), 'the socket check is added');
+
+      const dismiss = { type: 'decide', alertId: 'auth-1', action: 'dismiss', operator: 'Chief Operator Dupont', note: 'false alarm' };
+      for (const socket of [socketWith(), socketWith('operator', 'wrong'), socketWith('intruder', 'watch-the-street')]) {
+        const r = await socketAction(n, dismiss, socket);
+        assert.equal(r.ok, false);
+        assert.match(r.error!, /log in to the dashboard again/);
+      }
+      assert.equal(received.length, 0, 'no decision sent');
+      assert.equal(storedState('dash').alerts[0].decisions?.length ?? 0, 0, 'none taken');
+      assert.ok(warningsOf(helper, 'dash').some((w) => /^operator action refused: its connection did not give the user and password of httpNodeAuth$/.test(w)));
+
+      assert.deepEqual(await socketAction(n, dismiss, socketWith('operator', 'watch-the-street')), { ok: true, operator: 'Chief Operator Dupont' });
+      await waitFor(() => received.some((m) => m.payload.kind === 'decision'), 10_000, 'the decision on the output');
+    });
+
+    it('says in its log and status that the console is open without a login when httpNodeAuth is a middleware', async () => {
+      helper.settings({ userDir, httpNodeAuth: (_req: unknown, _res: unknown, next: () => void) => next() });
+      await helper.startServer();
+      await helper.load(nodes(), flow());
+      const n = helper.getNode('dash');
+      const { last } = recordStatuses(n);
+      n.receive({ payload: alert('open-1', 1000) });
+      await waitFor(() => last().text, 10_000, 'a status');
+      assert.deepEqual(last(), { fill: 'yellow', shape: 'ring', text: '1 new, 1 open; console open without login' });
+      assert.ok(
+        warningsOf(helper, 'dash').some((w) => w.startsWith("the console is open without a login: httpNodeAuth is a middleware of your own, which Dashboard 2.0's socket does not pass through")),
+        warningsOf(helper, 'dash').join(' | '),
+      );
+    });
+  });
 });
