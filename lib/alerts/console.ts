@@ -8,7 +8,7 @@ import { ContractError, isObject } from '../util/validate';
 import { auditBus } from './bus';
 import type { CameraLink } from './camera-links';
 import { CAMERA_LEFT_STATES, MOVABLE_CAMERA_STATES } from './camera-states';
-import { AlertRecord, AlertState, AlertStore, UpsertResult } from './store';
+import { AlertRecord, AlertState, AlertStore, alertTime, UpsertResult } from './store';
 
 /**
  * The alert-dashboard node's numeric settings and what each accepts. A value outside is named in
@@ -58,8 +58,16 @@ export interface SiteInfo {
 }
 
 /** What a dashboard client receives: the queue and where things are. */
+/** An alert as clients get it: its record, and when its sound was (see alertTime). */
+export type ShownRecord = AlertRecord & {
+  /** Epoch seconds to show and order it by: the onset, or the arrival when the sensor's clock is off. */
+  timeSec: number;
+  /** Set when the sensor's clock cannot have been right: its onset is then not shown as the time. */
+  sensorClock?: 'ahead' | 'behind';
+};
+
 export interface ConsoleState {
-  alerts: AlertRecord[];
+  alerts: ShownRecord[];
   counts: Record<AlertState, number>;
   site: SiteInfo;
   /** Epoch ms, so clients can correct their clock for relative times. */
@@ -255,7 +263,11 @@ export class AlertConsole {
 
   /** What clients show: the queue (unhandled first, so capping drops only old handled alerts). */
   state(): ConsoleState {
-    return { alerts: this.store.queue().slice(0, this.maxShown), counts: this.store.counts(), site: this.site(), serverTimeMs: Date.now(), version: this.version };
+    const alerts = this.store.queue().slice(0, this.maxShown).map((r): ShownRecord => {
+      const t = alertTime(r);
+      return { ...r, timeSec: t.timeMs / 1000, ...(t.sensorClock ? { sensorClock: t.sensorClock } : {}) };
+    });
+    return { alerts, counts: this.store.counts(), site: this.site(), serverTimeMs: Date.now(), version: this.version };
   }
 }
 
@@ -265,8 +277,9 @@ const DROPPED_NAMED_MAX = 5;
 /** Dropped alerts, each named by id, label, time and whether it was opened (the first few; then a count). */
 function namedAlerts(records: AlertRecord[]): string {
   const named = records.slice(0, DROPPED_NAMED_MAX).map((r) => {
-    const timeMs = r.alert.onset * 1000 || r.receivedMs;
-    return `${r.alert.id} (${r.alert.label} at ${new Date(timeMs).toISOString()}, ${r.state === 'new' ? 'never opened' : 'opened, not decided'})`;
+    const t = alertTime(r);
+    const at = `${new Date(t.timeMs).toISOString()}${t.sensorClock ? ` (received; the sensor's clock is ${t.sensorClock})` : ''}`;
+    return `${r.alert.id} (${r.alert.label} at ${at}, ${r.state === 'new' ? 'never opened' : 'opened, not decided'})`;
   });
   const more = records.length - named.length;
   return `${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;

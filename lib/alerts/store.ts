@@ -14,7 +14,7 @@ import { DroppedFieldWarnings, validateDecision, validateDetection } from '../co
 import { ContractError } from '../util/validate';
 import { setFileAside, writeFileAtomic } from '../util/atomic-file';
 import { shortenAlert } from './sanitize';
-import { isPlausibleWallTime, monotonicMs } from '../util/clock';
+import { isPlausibleWallTime, judgeSensorTime, monotonicMs, SensorTime } from '../util/clock';
 
 export type AlertState = 'new' | 'seen' | 'confirmed' | 'dismissed' | 'escalated';
 export const DECISION_STATE: Record<Decision['action'], AlertState> = { confirm: 'confirmed', dismiss: 'dismissed', escalate: 'escalated' };
@@ -34,6 +34,15 @@ export interface AlertRecord {
   decisions: Decision[];
   /** Camera move requested by an operator (ptz-steer "operator confirms first"). */
   moveRequest?: { operator: string; time: number };
+}
+
+/**
+ * When the alert's sound was, to order and show it by: its onset as the sensor stamped it, or
+ * the first arrival here when that sensor's clock cannot have been right (judgeSensorTime: a
+ * gateway still in 1970, or hours ahead, would put its alert at the bottom or pinned on top).
+ */
+export function alertTime(r: AlertRecord): SensorTime {
+  return judgeSensorTime(r.alert.onset * 1000, r.receivedMs);
 }
 
 export interface AlertStoreOptions {
@@ -282,15 +291,20 @@ export class AlertStore {
     return Math.max(heldMs, byWallMs);
   }
 
-  /** Unhandled first (new before seen), then newest first by detection onset. */
+  /**
+   * Unhandled first (new before seen), then newest first by the time of the sound (alertTime: its
+   * onset, or its arrival when the sensor's clock cannot have been right).
+   */
   queue(): AlertRecord[] {
     return [...this.records.values()].sort((a, b) => {
       const ua = isUnhandled(a.state) ? 0 : 1;
       const ub = isUnhandled(b.state) ? 0 : 1;
       if (ua !== ub) return ua - ub;
-      const ta = a.alert.onset * 1000 || a.receivedMs;
-      const tb = b.alert.onset * 1000 || b.receivedMs;
+      const ta = alertTime(a).timeMs;
+      const tb = alertTime(b).timeMs;
       if (tb !== ta) return tb - ta;
+      // Alerts that arrived together (a batch an outbox replays) by their own clock.
+      if (b.alert.onset !== a.alert.onset) return b.alert.onset - a.alert.onset;
       return b.receivedMs - a.receivedMs;
     });
   }

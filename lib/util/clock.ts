@@ -26,3 +26,31 @@ export const EARLIEST_REAL_TIME_MS = Date.UTC(2023, 0, 1);
 export function isPlausibleWallTime(ms: number): boolean {
   return Number.isFinite(ms) && ms >= EARLIEST_REAL_TIME_MS;
 }
+
+/** A sensor's time this far after the arrival of its message cannot be right (a message never arrives before it was sent), ms. */
+export const SENSOR_CLOCK_AHEAD_MS = 60_000;
+/** A sensor's time this far before the arrival of its message cannot be a delay (an outbox keeps messages 7 days at most, maxAgeS), ms. */
+export const SENSOR_CLOCK_BEHIND_MS = 8 * 86_400_000;
+
+/** How a time another machine sent compares with this machine's clock. */
+export interface SensorTime {
+  /** The time to order and show it by: the sensor's when it can be right, else the arrival. */
+  timeMs: number;
+  /** "ahead" or "behind": the sensor's clock cannot have been right (not synced yet, set wrong). */
+  sensorClock?: 'ahead' | 'behind';
+}
+
+/**
+ * Judges a time stamped by another gateway (a detection's onset) against when its message
+ * arrived here, on this machine's wall clock. A gateway that booted without a battery clock
+ * stamps 1970 until NTP syncs, one set by hand may be hours off: its time then says nothing of
+ * when the sound was, and the arrival does. A late arrival is not a fault: an outbox replays
+ * messages kept through a broker outage. When this machine's own clock is not set, nothing can
+ * be judged and the sensor's time is kept.
+ */
+export function judgeSensorTime(sensorMs: number, arrivalMs: number): SensorTime {
+  if (!isPlausibleWallTime(arrivalMs)) return { timeMs: Number.isFinite(sensorMs) ? sensorMs : arrivalMs };
+  if (Number.isFinite(sensorMs) && sensorMs > arrivalMs + SENSOR_CLOCK_AHEAD_MS) return { timeMs: arrivalMs, sensorClock: 'ahead' };
+  if (!isPlausibleWallTime(sensorMs) || sensorMs < arrivalMs - SENSOR_CLOCK_BEHIND_MS) return { timeMs: arrivalMs, sensorClock: 'behind' };
+  return { timeMs: sensorMs };
+}

@@ -149,6 +149,28 @@ describe('alert-dashboard words and decision bar in Chromium', { timeout: 300_00
     assert.match(plain(await alice.locator('[data-alert-id="w-old"] .vg-meta').innerText()), /^strong match \(95 %\) · loudness not known · /);
   });
 
+  it('an alert from a sensor whose clock is off shows when it arrived, with a badge and a note saying so; a good clock shows its onset', async () => {
+    const alice = await openConsole('Alice', { width: 1366, height: 768 });
+    // A gateway that booted without a battery clock: it stamps 1970 until NTP syncs.
+    server.inject('dash', { payload: alert('w-1970', 'scream', { onset: 12.5, offset: 13 }) });
+    server.inject('dash', { payload: alert('w-good', 'gunshot') });
+    await open(alice, 'w-1970');
+    const rowTime = plain(await alice.locator('[data-alert-id="w-1970"] .vg-when').innerText());
+    assert.match(rowTime, /^just now \d\d:\d\d:\d\d$/, `the arrival, today: ${rowTime}`);
+    assert.equal(await text(alice, '[data-alert-id="w-1970"] [data-test=queue-sensor-clock]'), 'sensor clock off: time of arrival');
+    assert.equal(
+      await text(alice, '[data-test=sensor-clock-note]'),
+      "Time of arrival: the sensor's clock is behind (it said " + (await alice.evaluate(() => { const d = new Date(12500); return `${d.getDate()} Jan ${d.getFullYear()} ${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}:${String(d.getSeconds()).padStart(2, '0')}`; })) + '). Ask City IT to check its time setting.',
+    );
+    assert.doesNotMatch(await text(alice, '[data-test=detail-time]'), /1970/);
+    // Newest first: the 1970 alert is placed by its arrival, after the good alert's sound 20 s before.
+    const order = await alice.locator('[data-test=queue-item]').evaluateAll((els) => els.map((e) => e.getAttribute('data-alert-id')));
+    assert.deepEqual(order.slice(0, 2), ['w-1970', 'w-good']);
+    await open(alice, 'w-good');
+    assert.equal(await alice.locator('[data-test=sensor-clock-note]').count(), 0);
+    assert.equal(await alice.locator('[data-alert-id="w-good"] [data-test=queue-sensor-clock]').count(), 0);
+  });
+
   it('on a plain-HTTP page, where the clipboard API is withheld, "copy coordinates" still copies them', async () => {
     // a control room's LAN over HTTP is no secure context: the console uses the older copy command there
     const bob = await openConsole('Bob', { width: 1366, height: 768 }, async (page) => {

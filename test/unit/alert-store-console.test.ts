@@ -63,7 +63,8 @@ test('a new alert is audited once as raised; enrichments are not re-audited', ()
 test('unhandled alerts dropped over the cap are audited as system entries naming each, and worded in a warning', () => {
   const rec = recordAudit();
   try {
-    const c = new AlertConsole({ store: new AlertStore({ maxAlerts: 2 }), actor: 'auto:n1' });
+    // Received a few seconds after their onsets, as a gateway with a good clock sends them.
+    const c = new AlertConsole({ store: new AlertStore({ maxAlerts: 2, now: () => 1_700_000_005_000 }), actor: 'auto:n1' });
     c.ingest(detection('d1', 1_700_000_000));
     c.ingest(detection('d2', 1_700_000_001));
     const r = c.ingest(detection('d3', 1_700_000_002));
@@ -92,8 +93,8 @@ test('unhandled alerts that retention drops are audited as system entries (reaso
     // Time passes on both clocks: the monotonic one tells how long an alert was held.
     const store = new AlertStore({ retentionMs: 2 * 86_400_000, now: () => nowMs, monotonicNow: () => nowMs - 1_800_000_000_000 });
     const c = new AlertConsole({ store, actor: 'auto:n1' });
-    c.ingest(detection('old', 1_700_000_000));
-    c.ingest(detection('done', 1_700_000_001));
+    c.ingest(detection('old', 1_799_999_999));
+    c.ingest(detection('done', 1_799_999_999.5));
     c.act({ type: 'decide', alertId: 'done', operator: 'Ann', action: 'dismiss' });
     nowMs += 3 * 86_400_000;
     assert.deepEqual(c.expired(), [], 'nothing expired yet: none is told');
@@ -104,10 +105,10 @@ test('unhandled alerts that retention drops are audited as system entries (reaso
     const dropped = rec.events.filter((e) => e.type === 'system');
     assert.equal(dropped.length, 1);
     assert.equal(dropped[0].alertId, 'old');
-    assert.deepEqual({ ...dropped[0].details, receivedAt: undefined }, { event: 'alert-dropped', reason: 'retention', retentionDays: 2, state: 'new', label: 'explosion', sensor: 's1', onset: 1_700_000_000, receivedAt: undefined });
+    assert.deepEqual({ ...dropped[0].details, receivedAt: undefined }, { event: 'alert-dropped', reason: 'retention', retentionDays: 2, state: 'new', label: 'explosion', sensor: 's1', onset: 1_799_999_999, receivedAt: undefined });
     assert.equal(
       expiredAlertsWarning(expired, store.retentionMs),
-      'unhandled alert old (explosion at 2023-11-14T22:13:20.000Z, never opened) dropped with no decision, 2 days after its last update (Keep for); each is in the audit log (system entry "alert-dropped")',
+      'unhandled alert old (explosion at 2027-01-15T07:59:59.000Z, never opened) dropped with no decision, 2 days after its last update (Keep for); each is in the audit log (system entry "alert-dropped")',
     );
     // An arrival prunes too: what it drops is told the same way.
     c.ingest(detection('later', 1_700_000_100));

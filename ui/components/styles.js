@@ -57,6 +57,8 @@ const css = `
 .vg-badge.vg-cam-unavailable { background: var(--vg-amber); color: #222; }
 .vg-badge.vg-cam-offline { background: var(--vg-red); }
 .vg-offline-note { color: var(--vg-red); font-weight: 600; }
+.vg-badge.vg-clock { background: transparent; color: inherit; border: 1px solid var(--vg-amber); font-weight: 500; }
+.vg-clock-note { margin: 4px 0 0; font-size: 13px; border-left: 3px solid var(--vg-amber); padding-left: 8px; }
 .vigie-empty { padding: 24px; text-align: center; opacity: 0.7; border: 1px dashed var(--vg-line); border-radius: 6px; }
 .vigie-detail { display: grid; grid-template-columns: minmax(0, 3fr) minmax(240px, 2fr); grid-template-areas: 'head head' 'facts facts' 'watch side' 'rest side'; grid-template-rows: auto auto auto 1fr; gap: 10px; min-width: 0; align-items: start; }
 .vigie-head { grid-area: head; display: flex; flex-wrap: wrap; align-items: baseline; gap: 6px 16px; }
