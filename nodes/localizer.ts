@@ -11,7 +11,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from 'node-red';
 import { Alert, Detection, DroppedFieldWarnings, validateDetection } from '../lib/contracts';
 import { DEFAULT_MIN_CONFIDENCE, FusionLocalizer, LOCALIZER_SETTINGS, LocateFailure, SensorGeometry, locateSingle, sensorInfoOf } from '../lib/localize/localizer';
 import type { SensorInfo } from '../lib/sensor';
-import { monotonicMs } from '../lib/util/clock';
+import { ClockAheadWarnings, monotonicMs } from '../lib/util/clock';
 import { errorStatus, shortText } from '../lib/util/status';
 import { ContractError, settingsReader } from '../lib/util/validate';
 
@@ -112,6 +112,7 @@ export = function (RED: NodeAPI) {
     }
 
     const droppedFields = new DroppedFieldWarnings((t) => node.warn(t));
+    const clockAhead = new ClockAheadWarnings((t) => node.warn(t));
     function parsePayload(msg: NodeMessage): Detection {
       let p: unknown = msg.payload;
       // Detections arrive from MQTT as JSON text or a Buffer when the mqtt-in node does not parse them.
@@ -203,6 +204,7 @@ export = function (RED: NodeAPI) {
       try {
         if (configError) throw new Error(`localizer not configured: ${configError}`);
         const det = parsePayload(msg);
+        clockAhead.check(det.sensor, det.onset, Date.now());
         const geometry = geometryOf(det.sensor);
         if (mode === 'single') {
           const { location } = locateSingle(det, geometry, opts);

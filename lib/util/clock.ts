@@ -54,3 +54,54 @@ export function judgeSensorTime(sensorMs: number, arrivalMs: number): SensorTime
   if (!isPlausibleWallTime(sensorMs) || sensorMs < arrivalMs - SENSOR_CLOCK_BEHIND_MS) return { timeMs: arrivalMs, sensorClock: 'behind' };
   return { timeMs: sensorMs };
 }
+
+/**
+ * A detection whose onset is this much after its arrival proves its gateway's clock ahead: a
+ * message cannot arrive before its sound, and clocks set by NTP agree within milliseconds, ms.
+ */
+export const CLOCK_AHEAD_PROVEN_MS = 2000;
+
+/**
+ * Tells City IT, once per sensor per `repeatMs`, of a gateway whose clock is proven ahead of
+ * this one (CLOCK_AHEAD_PROVEN_MS): its onsets cannot be compared with other sensors', so the
+ * same sound may make separate alerts until its clock is set. A clock behind cannot be told
+ * from a message that was delayed (an outbox replaying), so it is not judged here.
+ */
+export class ClockAheadWarnings {
+  private readonly lastWarnedMs = new Map<string, number>();
+  private readonly repeatMs: number;
+  private readonly monotonicNow: ClockMs;
+
+  constructor(
+    private readonly warn: (text: string) => void,
+    opts: { repeatMs?: number; monotonicNow?: ClockMs } = {},
+  ) {
+    this.repeatMs = opts.repeatMs ?? 10 * 60_000;
+    this.monotonicNow = opts.monotonicNow ?? monotonicMs;
+  }
+
+  /** Checks one detection: `onsetSec` as its sensor stamped it, `arrivalMs` this machine's wall clock on arrival. Returns how far ahead, ms, when proven. */
+  check(sensor: string, onsetSec: number, arrivalMs: number): number | undefined {
+    if (!isPlausibleWallTime(arrivalMs)) return undefined;
+    const aheadMs = onsetSec * 1000 - arrivalMs;
+    if (!(aheadMs > CLOCK_AHEAD_PROVEN_MS)) return undefined;
+    const now = this.monotonicNow();
+    const last = this.lastWarnedMs.get(sensor);
+    if (last === undefined || now - last >= this.repeatMs) {
+      this.lastWarnedMs.set(sensor, now);
+      if (this.lastWarnedMs.size > 1000) this.lastWarnedMs.delete(this.lastWarnedMs.keys().next().value as string);
+      this.warn(
+        `sensor "${sensor}": a detection's onset is ${formatAhead(aheadMs)} after it arrived here, so that gateway's clock is ahead by at least that much: ` +
+          'its onsets cannot be compared with other sensors\' (the same sound may make separate alerts, placed without it); set its clock (NTP)',
+      );
+    }
+    return aheadMs;
+  }
+}
+
+function formatAhead(ms: number): string {
+  const s = ms / 1000;
+  if (s < 120) return `${Math.round(s * 10) / 10} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${Math.round(s / 3600)} h`;
+}

@@ -4,6 +4,7 @@ import { closeRing, openRing } from '../../lib/audio/registry';
 import { AudioRing } from '../../lib/audio/ring';
 import { Detection } from '../../lib/contracts';
 import { IncidentAssociator } from '../../lib/localize/fusion';
+import { warningsOf } from '../support/node-red-log';
 import { FusionLocalizer } from '../../lib/localize/localizer';
 import { bearingDeg, diffDeg, enuToGeodetic, geodeticToEnu } from '../../lib/localize/geo';
 import { SceneRenderer } from '../../lib/sim/render';
@@ -424,6 +425,25 @@ describe('localizer node: fusion', () => {
     const messages = loc.error.args.map((a: Any[]) => String(a[0]?.message ?? a[0]));
     assert.ok(messages.some((m: string) => /payload\.sensorInfo: expected \{lat, lon, clock\} of sensor "a"/.test(m)), messages.join(' | '));
     assert.ok(messages.some((m: string) => /payload: expected a detection object or its JSON text/.test(m)), messages.join(' | '));
+  });
+
+  it('a remote detection whose onset is seconds after its arrival: a warning that its gateway\'s clock is ahead, once; the detection is still used', async () => {
+    await helper.startServer();
+    await helper.load([localizerNode], flow());
+    const loc = helper.getNode('loc');
+    const got = collect(helper.getNode('out'));
+    const ahead = (id: string, laterS: number) => {
+      const d = JSON.parse(remote('a'));
+      const shift = Date.now() / 1000 + 30 + laterS - d.onset;
+      return JSON.stringify({ ...d, id, onset: d.onset + shift, offset: d.offset + shift });
+    };
+    loc.receive({ payload: ahead('det-a1', 0) });
+    await waitFor(() => got.length === 1 || undefined, 10_000, 'its alert');
+    loc.receive({ payload: ahead('det-a2', 10) });
+    await waitFor(() => got.length === 2 || undefined, 10_000, 'the next one');
+    const clockWarnings = warningsOf(helper, 'loc').filter((w) => /clock is ahead/.test(w));
+    assert.equal(clockWarnings.length, 1, clockWarnings.join(' | '));
+    assert.match(clockWarnings[0], /^sensor "a": a detection's onset is (29\.\d|30(\.\d)?) s after it arrived here, so that gateway's clock is ahead by at least that much/);
   });
 
   it('a gateway posing as other sensors on its own topic is refused: the sensor must be the topic\'s, and a sensor id', async () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { judgeSensorTime, SENSOR_CLOCK_AHEAD_MS, SENSOR_CLOCK_BEHIND_MS } from '../../lib/util/clock';
+import { ClockAheadWarnings, judgeSensorTime, SENSOR_CLOCK_AHEAD_MS, SENSOR_CLOCK_BEHIND_MS } from '../../lib/util/clock';
 import { AlertStore } from '../../lib/alerts/store';
 import { AlertConsole } from '../../lib/alerts/console';
 
@@ -51,4 +51,29 @@ test('the queue orders alerts by when their sound was, not by a wrong sensor clo
   ]);
   // The record itself keeps what the sensor sent.
   assert.equal(store.get('ahead')!.alert.onset, 4e10);
+});
+
+test('a gateway whose clock is proven ahead is told once per sensor per period; a clock behind is not judged (a delay looks the same)', () => {
+  const warned: string[] = [];
+  let mono = 0;
+  const w = new ClockAheadWarnings((t) => warned.push(t), { repeatMs: 600_000, monotonicNow: () => mono });
+  assert.equal(w.check('s1', (ARRIVAL_MS - 1200) / 1000, ARRIVAL_MS), undefined, 'an onset before its arrival');
+  assert.equal(w.check('s1', (ARRIVAL_MS + 1500) / 1000, ARRIVAL_MS), undefined, 'within what clocks set by NTP allow');
+  assert.equal(w.check('s1', (ARRIVAL_MS - 5 * 3_600_000) / 1000, ARRIVAL_MS), undefined, 'hours behind: a replay or a clock behind, not judged');
+  assert.equal(warned.length, 0);
+  assert.equal(w.check('s3', (ARRIVAL_MS + 6200) / 1000, ARRIVAL_MS), 6200);
+  assert.deepEqual(warned, [
+    'sensor "s3": a detection\'s onset is 6.2 s after it arrived here, so that gateway\'s clock is ahead by at least that much: ' +
+      'its onsets cannot be compared with other sensors\' (the same sound may make separate alerts, placed without it); set its clock (NTP)',
+  ]);
+  mono += 60_000;
+  w.check('s3', (ARRIVAL_MS + 3_600_000) / 1000, ARRIVAL_MS);
+  assert.equal(warned.length, 1, 'not again within the period');
+  w.check('s4', (ARRIVAL_MS + 3_600_000) / 1000, ARRIVAL_MS);
+  assert.match(warned[1], /^sensor "s4": a detection's onset is 60 min after it arrived here/);
+  mono += 600_000;
+  w.check('s3', (ARRIVAL_MS + 3 * 3_600_000) / 1000, ARRIVAL_MS);
+  assert.match(warned[2], /^sensor "s3": a detection's onset is 3 h after/);
+  // This machine's own clock not set yet: nothing can be judged.
+  assert.equal(new ClockAheadWarnings(() => assert.fail('no warning')).check('s5', ARRIVAL_MS / 1000, 40_000), undefined);
 });
