@@ -5,6 +5,15 @@
  *
  * Bounded by count and by age: beyond either, the oldest are dropped and counted. In memory;
  * entries()/restore() let the caller keep them across restarts.
+ *
+ * Two rules the caller may give (outbox-rules.ts has Vigie's):
+ * - a message may supersede an earlier one still waiting (`supersedeKeyOf` gives both the same
+ *   key): the later copy replaces the earlier in its place, so the queue holds the latest copy
+ *   once, where the first one stood (keptAtMs too). The place of the first, not the end: what was
+ *   queued behind the first copy (an operator's decision on that alert) must not overtake it,
+ *   and the order of the first copies is the order the broker would have seen.
+ * - when full, messages `keepLongest` says are precious (operator decisions) are dropped only
+ *   when nothing else is left to drop; the oldest of the others go first.
  * Knows nothing of Node-RED or MQTT: the caller says whether the way is open and how to send.
  *
  * Messages sent are "in flight" until the caller settles them: a message handed on in the same
@@ -30,9 +39,13 @@ export interface DropEvent {
   reason: DropReason;
   /** True for the first drop of an episode (from the first message kept to the outbox emptied into an open way). */
   firstInEpisode: boolean;
+  /** How many of them were messages `keepLongest` protects (dropped because nothing else was left). */
+  keptLongestCount: number;
+  /** True when these are the first such messages dropped in the episode. */
+  firstKeptLongestInEpisode: boolean;
 }
 
-export interface OutboxOptions {
+export interface OutboxOptions<T = unknown> {
   /** Most messages kept; beyond it the oldest are dropped. */
   maxMessages?: number;
   /** Oldest a kept message may be, in ms; older ones are dropped. */
@@ -41,12 +54,24 @@ export interface OutboxOptions {
   nowMs?: () => number;
   /** Told about every drop (the node warns once per episode). */
   onDrop?: (e: DropEvent) => void;
+  /**
+   * A key for a message that supersedes an earlier one with the same key still waiting (a newer
+   * copy of the same alert), undefined for a message that supersedes nothing (an event).
+   */
+  supersedeKeyOf?: (item: T) => string | undefined;
+  /** Messages dropped only when nothing else can go (operator decisions). */
+  keepLongest?: (item: T) => boolean;
 }
 
 /** A kept message and when it was kept (epoch ms). */
 export interface Kept<T> {
   item: T;
   keptAtMs: number;
+  /**
+   * Earlier copies this one replaced while it waited (absent: none). The Kept object stays the
+   * same when a later copy replaces its item; this count tells a writer that the item changed.
+   */
+  replacedCopies?: number;
 }
 
 export class Outbox<T> {
@@ -54,22 +79,30 @@ export class Outbox<T> {
   readonly maxAgeMs: number;
   private readonly nowMs: () => number;
   private readonly onDrop?: (e: DropEvent) => void;
+  private readonly supersedeKeyOf?: (item: T) => string | undefined;
+  private readonly keepLongest?: (item: T) => boolean;
+  /** The waiting message of each supersede key (messages in flight are not in it: they may be published already). */
+  private bySupersedeKey = new Map<string, Kept<T>>();
   /** Waiting messages, oldest first, from index `head` on (shifting an array of 10 000 one by one is quadratic). */
   private waiting: Array<Kept<T>> = [];
   private head = 0;
   private inFlight: Array<Kept<T>> = [];
   private episode = false;
   private droppedThisEpisode = 0;
+  private keptLongestDroppedThisEpisode = 0;
+  private replacedThisEpisode = 0;
   /** Grows with every change of what is kept (a writer of the kept messages skips unchanged states). */
   changes = 0;
 
-  constructor(opts: OutboxOptions = {}) {
+  constructor(opts: OutboxOptions<T> = {}) {
     this.maxMessages = opts.maxMessages ?? DEFAULT_MAX_MESSAGES;
     this.maxAgeMs = opts.maxAgeMs ?? DEFAULT_MAX_AGE_S * 1000;
     if (!Number.isInteger(this.maxMessages) || this.maxMessages < 1) throw new RangeError(`maxMessages: expected an integer >= 1, got ${this.maxMessages}`);
     if (!(this.maxAgeMs > 0)) throw new RangeError(`maxAgeMs: expected a number > 0, got ${this.maxAgeMs}`);
     this.nowMs = opts.nowMs ?? Date.now;
     this.onDrop = opts.onDrop;
+    this.supersedeKeyOf = opts.supersedeKeyOf;
+    this.keepLongest = opts.keepLongest;
   }
 
   /** Messages waiting to be sent. */
@@ -92,6 +125,16 @@ export class Outbox<T> {
     return this.droppedThisEpisode;
   }
 
+  /** Of those, messages `keepLongest` protects. */
+  get keptLongestDroppedInEpisode(): number {
+    return this.keptLongestDroppedThisEpisode;
+  }
+
+  /** Earlier copies replaced by a later one (see supersedeKeyOf) since the current (or the last) episode began. */
+  get replacedInEpisode(): number {
+    return this.replacedThisEpisode;
+  }
+
   /**
    * Sends `item` at once when the way is open and nothing waits; otherwise keeps it behind the
    * others. Returns whether it was sent.
@@ -107,13 +150,24 @@ export class Outbox<T> {
     return false;
   }
 
-  /** Keeps `item` behind the others; drops the oldest beyond maxMessages. */
+  /**
+   * Keeps `item` behind the others, or in the place of the earlier copy it supersedes; beyond
+   * maxMessages drops the oldest (those keepLongest protects last).
+   */
   push(item: T): void {
     this.beginEpisode();
     this.changes++;
-    this.waiting.push({ item, keptAtMs: this.nowMs() });
+    const key = this.supersedeKeyOf?.(item);
+    const earlier = key === undefined ? undefined : this.bySupersedeKey.get(key);
+    if (earlier) {
+      this.replaceItem(earlier, item, 1);
+      return;
+    }
+    const kept: Kept<T> = { item, keptAtMs: this.nowMs() };
+    this.waiting.push(kept);
+    if (key !== undefined) this.bySupersedeKey.set(key, kept);
     const over = this.size - this.maxMessages;
-    if (over > 0) this.dropOldest(over, 'maxMessages');
+    if (over > 0) this.dropForRoom(over);
   }
 
   /** Drops the waiting messages older than maxAgeMs. Returns how many. */
@@ -136,6 +190,7 @@ export class Outbox<T> {
       const k = this.waiting[this.head];
       this.waiting[this.head] = undefined as unknown as Kept<T>; // let it be collected
       this.head++;
+      this.forgetKey(k);
       this.compact();
       this.inFlight.push(k);
       this.changes++;
@@ -156,10 +211,9 @@ export class Outbox<T> {
     if (back.length) this.changes++;
     if (open || back.length === 0) return 0;
     this.beginEpisode();
-    this.waiting = [...back, ...this.waiting.slice(this.head)];
-    this.head = 0;
+    this.setWaiting([...back, ...this.waiting.slice(this.head)]);
     const over = this.size - this.maxMessages;
-    if (over > 0) this.dropOldest(over, 'maxMessages');
+    if (over > 0) this.dropForRoom(over);
     return back.length;
   }
 
@@ -179,10 +233,9 @@ export class Outbox<T> {
     if (!entries.length) return;
     this.beginEpisode();
     this.changes++;
-    this.waiting = [...entries, ...this.waiting.slice(this.head)];
-    this.head = 0;
+    this.setWaiting([...entries, ...this.waiting.slice(this.head)]);
     const over = this.size - this.maxMessages;
-    if (over > 0) this.dropOldest(over, 'maxMessages');
+    if (over > 0) this.dropForRoom(over);
     this.age();
   }
 
@@ -192,6 +245,7 @@ export class Outbox<T> {
     this.waiting = [];
     this.head = 0;
     this.inFlight = [];
+    this.bySupersedeKey.clear();
     return n;
   }
 
@@ -199,16 +253,91 @@ export class Outbox<T> {
     if (this.episode) return;
     this.episode = true;
     this.droppedThisEpisode = 0;
+    this.keptLongestDroppedThisEpisode = 0;
+    this.replacedThisEpisode = 0;
   }
 
-  private dropOldest(count: number, reason: DropReason): void {
-    for (let i = 0; i < count; i++) this.waiting[this.head + i] = undefined as unknown as Kept<T>;
-    this.head += count;
-    this.changes++;
+  /** `kept` takes `item`, a later copy, in its place; `copies` earlier copies are gone with that. */
+  private replaceItem(kept: Kept<T>, item: T, copies: number): void {
+    kept.item = item;
+    kept.replacedCopies = (kept.replacedCopies ?? 0) + copies;
+    this.replacedThisEpisode += copies;
+  }
+
+  private forgetKey(kept: Kept<T>): void {
+    if (!this.supersedeKeyOf || this.bySupersedeKey.size === 0) return;
+    const key = this.supersedeKeyOf(kept.item);
+    if (key !== undefined && this.bySupersedeKey.get(key) === kept) this.bySupersedeKey.delete(key);
+  }
+
+  /**
+   * Makes `list` what waits, with one message per supersede key: a later copy (one that came
+   * while the earlier was in flight, or after a restart) gives its item to the first and goes.
+   */
+  private setWaiting(list: Array<Kept<T>>): void {
+    this.bySupersedeKey.clear();
+    this.head = 0;
+    if (!this.supersedeKeyOf) {
+      this.waiting = list;
+      return;
+    }
+    const out: Array<Kept<T>> = [];
+    for (const k of list) {
+      const key = this.supersedeKeyOf(k.item);
+      const first = key === undefined ? undefined : this.bySupersedeKey.get(key);
+      if (first) {
+        this.replaceItem(first, k.item, 1 + (k.replacedCopies ?? 0));
+        continue;
+      }
+      if (key !== undefined) this.bySupersedeKey.set(key, k);
+      out.push(k);
+    }
+    this.waiting = out;
+  }
+
+  /** Drops `count` waiting messages for room: the oldest of those keepLongest does not protect, then the oldest. */
+  private dropForRoom(count: number): void {
+    let keptLongest = 0;
+    for (let n = 0; n < count; n++) {
+      let i = this.head;
+      if (this.keepLongest) {
+        while (i < this.waiting.length && this.keepLongest(this.waiting[i].item)) i++;
+        if (i === this.waiting.length) {
+          i = this.head; // nothing else left: the oldest protected one goes
+          keptLongest++;
+        }
+      }
+      this.forgetKey(this.waiting[i]);
+      if (i === this.head) {
+        this.waiting[this.head] = undefined as unknown as Kept<T>;
+        this.head++;
+      } else this.waiting.splice(i, 1);
+    }
     this.compact();
+    this.told(count, 'maxMessages', keptLongest);
+  }
+
+  /** Drops the `count` oldest (too old: whatever they are). */
+  private dropOldest(count: number, reason: DropReason): void {
+    let keptLongest = 0;
+    for (let i = 0; i < count; i++) {
+      const k = this.waiting[this.head + i];
+      this.forgetKey(k);
+      if (this.keepLongest?.(k.item)) keptLongest++;
+      this.waiting[this.head + i] = undefined as unknown as Kept<T>;
+    }
+    this.head += count;
+    this.compact();
+    this.told(count, reason, keptLongest);
+  }
+
+  private told(count: number, reason: DropReason, keptLongestCount: number): void {
+    this.changes++;
     const firstInEpisode = this.droppedThisEpisode === 0;
+    const firstKeptLongestInEpisode = keptLongestCount > 0 && this.keptLongestDroppedThisEpisode === 0;
     this.droppedThisEpisode += count;
-    this.onDrop?.({ count, reason, firstInEpisode });
+    this.keptLongestDroppedThisEpisode += keptLongestCount;
+    this.onDrop?.({ count, reason, firstInEpisode, keptLongestCount, firstKeptLongestInEpisode });
   }
 
   /** Drops the consumed front of the array once it is most of it. */

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DropEvent, Outbox } from '../../lib/util/outbox';
+import { alertCopyKeyOf, isDecision } from '../../lib/util/outbox-rules';
 
 function make(opts: { maxMessages?: number; maxAgeMs?: number } = {}) {
   let now = 1_000_000;
@@ -188,4 +189,107 @@ test('what a run kept (in flight and waiting) is restored in front of what came 
   const out: string[] = [];
   next.flush(() => true, (m) => out.push(m));
   assert.deepEqual(out, ['d', 'e']);
+});
+
+// --- Later copies of an alert, and decisions (the rules of lib/util/outbox-rules.ts) ---
+
+type Msg = { topic: string; payload: Record<string, unknown> };
+const ALERTS = 'vigie/v1/site/alert';
+/** Copy `copy` of alert `id` (each copy is the whole alert, enriched a little more). */
+const alert = (id: string, copy: number): Msg => ({ topic: ALERTS, payload: { kind: 'detection', id, location: { method: 'tdoa', sensors: ['s1'] }, camera: { state: `copy-${copy}` } } });
+const decision = (alertId: string): Msg => ({ topic: 'vigie/v1/site/decision', payload: { kind: 'decision', alertId, action: 'dismiss', operator: 'op', time: 1 } });
+/** A short name for what a message is: "A3" for copy 3 of alert A, "D(A)" for a decision on A. */
+const nameOf = (m: Msg) => (m.payload.kind === 'decision' ? `D(${m.payload.alertId})` : `${m.payload.id}${String((m.payload.camera as { state: string }).state).slice(5)}`);
+
+function makeVigie(opts: { maxMessages?: number } = {}) {
+  const drops: DropEvent[] = [];
+  const box = new Outbox<Msg>({ ...opts, onDrop: (e) => drops.push(e), supersedeKeyOf: alertCopyKeyOf, keepLongest: isDecision });
+  const sent: string[] = [];
+  return { box, drops, sent, send: (m: Msg) => sent.push(nameOf(m)) };
+}
+
+test('a later copy of an alert replaces the waiting one in its place (decisions queued behind it stay behind); decisions are never merged', () => {
+  const { box, sent, send } = makeVigie();
+  for (const m of [alert('A', 1), alert('B', 1), decision('A'), alert('A', 2), alert('C', 1), decision('A'), alert('B', 2), decision('B'), alert('A', 3)]) box.offer(m, false, send);
+  assert.equal(box.size, 6, 'three alerts, three decisions');
+  assert.equal(box.replacedInEpisode, 3);
+  assert.deepEqual(box.entries().map((e) => e.replacedCopies ?? 0), [2, 1, 0, 0, 0, 0]);
+  box.flush(() => true, send);
+  assert.deepEqual(sent, ['A3', 'B2', 'D(A)', 'C1', 'D(A)', 'D(B)'], 'the latest copy of each alert where its first stood');
+});
+
+test('only alerts (kind "detection" with an id and a location, on the same topic) supersede; other messages are events', () => {
+  const { box } = makeVigie();
+  const located = alert('X', 1);
+  const items: Msg[] = [
+    located,
+    { topic: 'vigie/v1/other-site/alert', payload: located.payload }, // another topic
+    { topic: ALERTS, payload: { ...located.payload, id: 'Y' } }, // another id
+    { topic: ALERTS, payload: { kind: 'detection', id: 'X' } }, // no location
+    { topic: ALERTS, payload: { kind: 'detection', id: 'X' } },
+    decision('X'),
+    decision('X'), // the same decision twice is two events
+    { topic: ALERTS, payload: 'X' as unknown as Record<string, unknown> },
+  ];
+  for (const m of items) box.push(m);
+  assert.equal(box.size, items.length);
+  assert.equal(box.replacedInEpisode, 0);
+  assert.equal(alertCopyKeyOf({ topic: ALERTS, payload: { kind: 'detection', id: '', location: {} } }), undefined, 'an empty id');
+  assert.equal(alertCopyKeyOf({ payload: located.payload }), undefined, 'no topic');
+});
+
+test('a copy that came while the earlier one was in flight replaces it when the in-flight one comes back', () => {
+  const { box, sent, send } = makeVigie();
+  box.offer(alert('A', 1), true, send); // handed on...
+  box.offer(alert('B', 1), false, send); // ...and the way closed
+  box.offer(alert('A', 2), false, send); // not merged with the one in flight: it may be published already
+  assert.equal(box.size, 2);
+  assert.equal(box.settle(false), 1, 'A1 was not published after all');
+  assert.equal(box.size, 2, 'A back at the front, its later copy merged into it');
+  assert.equal(box.replacedInEpisode, 1);
+  box.flush(() => true, send);
+  assert.deepEqual(sent, ['A1', 'A2', 'B1']);
+});
+
+test('full: alerts go before decisions; decisions go only when nothing else is left, and the event says so', () => {
+  const { box, sent, send, drops } = makeVigie({ maxMessages: 4 });
+  for (const m of [decision('A'), alert('A', 1), decision('B'), alert('B', 1), alert('C', 1), alert('B', 2), alert('D', 1)]) box.offer(m, false, send);
+  // B2 holds B's place (older than C's): the oldest alerts, A then B, go; both decisions stay.
+  assert.deepEqual(box.entries().map((e) => nameOf(e.item)), ['D(A)', 'D(B)', 'C1', 'D1'], 'A then B dropped, both decisions kept');
+  assert.deepEqual(drops.map((d) => [d.count, d.keptLongestCount]), [[1, 0], [1, 0]]);
+  for (const m of [decision('C'), decision('D'), decision('E')]) box.offer(m, false, send);
+  assert.deepEqual(box.entries().map((e) => nameOf(e.item)), ['D(B)', 'D(C)', 'D(D)', 'D(E)'], 'the alerts first, then the oldest decision');
+  assert.deepEqual(
+    drops.slice(2).map((d) => [d.count, d.keptLongestCount, d.firstKeptLongestInEpisode]),
+    [
+      [1, 0, false],
+      [1, 0, false],
+      [1, 1, true],
+    ],
+  );
+  assert.equal(box.droppedInEpisode, 5);
+  assert.equal(box.keptLongestDroppedInEpisode, 1);
+  box.flush(() => true, send);
+  assert.deepEqual(sent, ['D(B)', 'D(C)', 'D(D)', 'D(E)']);
+});
+
+test('a burst: 215 alerts published 49 times each as they are enriched and 21 decisions, broker down, 10000 places: all kept, latest copies, in order', () => {
+  const { box, sent, send, drops } = makeVigie({ maxMessages: 10_000 });
+  const expected: string[] = [];
+  // Each alert is re-published while the next ones come in (cameras busy: "waiting" over and over).
+  for (let round = 1; round <= 49; round++) {
+    for (let i = 0; i < 215; i++) {
+      if (round === 1) expected.push(`a${i}`);
+      box.offer(alert(`a${i}`, round), false, send);
+      if (round === 1 && i % 10 === 9) {
+        box.offer(decision(`a${i - 5}`), false, send);
+        expected.push(`D(a${i - 5})`);
+      }
+    }
+  }
+  assert.equal(box.size, 215 + 21);
+  assert.deepEqual(drops, []);
+  assert.equal(box.replacedInEpisode, 215 * 48);
+  box.flush(() => true, send);
+  assert.deepEqual(sent, expected.map((n) => (n.startsWith('D(') ? n : `${n}49`)));
 });
