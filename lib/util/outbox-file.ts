@@ -6,12 +6,16 @@
  * The file is a journal in JSON Lines, so that a change costs what changed, not the whole queue
  * (bench/outbox.ts: 17 MB a change at 10 000 waiting alerts when it was rewritten whole):
  *
- *   {"vigieOutbox":"journal","version":1}                       the first line
+ *   {"vigieOutbox":"journal","version":2}                       the first line
  *   {"seq":0,"keptAtMs":1795000000000,"item":{"topic":…,"payload":…}}   a message kept
  *   {"done":5,"gone":[7,9]}                                      removals (sent or dropped)
+ *   {"replace":3,"item":{"topic":…,"payload":…}}                 a later copy of message 3
  *
  * Lines are read in order: a message line adds a message, a removal line removes the messages
- * read so far whose seq is below `done` and those listed in `gone` (either may be missing).
+ * read so far whose seq is below `done` and those listed in `gone` (either may be missing), a
+ * replacement gives message `replace` a later copy of itself, in its place and with its keptAtMs
+ * (the outbox keeps only the latest copy of an alert: lib/util/outbox.ts). Version 1 (no
+ * replacements) is still read.
  * Seqs grow down the file and the file's order is the queue's. New messages are appended at
  * the end; when the dead part (removed messages, removal lines) is more than half the file and
  * more than COMPACT_MIN_DEAD_BYTES, or when something must go in front of what is in the file,
@@ -30,7 +34,9 @@ import type { Kept } from './outbox';
 export type MqttMessage = Record<string, unknown>;
 
 /** The journal's first line. */
-export const JOURNAL_HEADER = { vigieOutbox: 'journal', version: 1 } as const;
+export const JOURNAL_HEADER = { vigieOutbox: 'journal', version: 2 } as const;
+/** Journal versions this one reads: 1 has no replacement lines. */
+const READ_VERSIONS: readonly number[] = [1, 2];
 const HEADER_LINE = `${JSON.stringify(JOURNAL_HEADER)}\n`;
 
 /** The file is compacted only once its dead part is also more than this (small files are left be). */
@@ -104,7 +110,7 @@ export function readKeptFile(file: string): KeptFile {
   };
   const head = parse(lines[0], 1);
   if (head.vigieOutbox !== JOURNAL_HEADER.vigieOutbox) throw new Error(`line 1: expected the outbox journal's first line ${HEADER_LINE.trim()}`);
-  if (head.version !== JOURNAL_HEADER.version) throw new Error(`line 1: journal version ${JSON.stringify(head.version)}, this version reads ${JOURNAL_HEADER.version}`);
+  if (!READ_VERSIONS.includes(head.version as number)) throw new Error(`line 1: journal version ${JSON.stringify(head.version)}, this version reads ${READ_VERSIONS.join(' and ')}`);
   // By seq, in the file's order (seqs grow down the file).
   const held = new Map<number, Kept<MqttMessage>>();
   let lastSeq = -Infinity;
@@ -127,9 +133,20 @@ export function readKeptFile(file: string): KeptFile {
         if (!Array.isArray(o.gone) || !o.gone.every((s) => Number.isInteger(s))) throw new Error(`line ${n}: gone: expected a list of integers`);
         for (const seq of o.gone as number[]) held.delete(seq);
       }
-    } else throw new Error(`line ${n}: expected a message {seq, keptAtMs, item} or a removal {done, gone}`);
+    } else if ('replace' in o) {
+      const was = Number.isInteger(o.replace) ? held.get(o.replace as number) : undefined;
+      if (!was) throw new Error(`line ${n}: replace: expected the seq of a message still held, got ${JSON.stringify(o.replace)}`);
+      if (!o.item || typeof o.item !== 'object') throw new Error(`line ${n}: expected {replace, item}`);
+      held.set(o.replace as number, { item: revived(o.item as Record<string, unknown>), keptAtMs: was.keptAtMs });
+    } else throw new Error(`line ${n}: expected a message {seq, keptAtMs, item}, a removal {done, gone} or a replacement {replace, item}`);
   }
   return { entries: [...held.values()], format: 'journal', torn };
+}
+
+interface InFile {
+  seq: number;
+  bytes: number;
+  replacedCopies: number;
 }
 
 /** A message left out of the file: JSON cannot hold it (a BigInt, a circular object). */
@@ -144,8 +161,11 @@ export interface LeftOut {
  * what waits now. Every write is synchronous; none waits for the disk but a durable compaction.
  */
 export class OutboxJournal {
-  /** Messages in the file, in its order, with their seq and the bytes of their line. */
-  private inFile = new Map<Kept<MqttMessage>, { seq: number; bytes: number }>();
+  /**
+   * Messages in the file, in its order, with their seq, the bytes of their last line, and their
+   * replacedCopies when it was written (a change means a later copy to write).
+   */
+  private inFile = new Map<Kept<MqttMessage>, InFile>();
   private nextSeq = 0;
   /** Size of the file, and the part of it that holds messages still waiting. */
   private fileBytes = 0;
@@ -206,37 +226,60 @@ export class OutboxJournal {
     // Nothing of the file waits any more: a fresh file (or none) costs only what waits now.
     if (firstRemaining === undefined) return this.compact(entries);
     const added: Array<{ entry: Kept<MqttMessage>; line: string }> = [];
+    /** Messages of the file that took a later copy: one replacement line each. */
+    const replaced: Array<{ r: InFile; line: string; replacedCopies: number }> = [];
     const left: LeftOut[] = [];
     for (const e of entries) {
-      if (this.inFile.has(e)) {
+      const r = this.inFile.get(e);
+      if (r) {
         // Something not in the file goes in front of something that is: the file's order would be wrong.
         if (added.length) return [...left, ...this.compact(entries)];
+        if ((e.replacedCopies ?? 0) !== r.replacedCopies) {
+          const line = this.replacementLineOf(e, r.seq);
+          // JSON cannot hold the later copy: the file is rewritten without it (told once, like any).
+          if (line === undefined) return [...left, ...this.compact(entries)];
+          replaced.push({ r, line, replacedCopies: e.replacedCopies ?? 0 });
+        }
         continue;
       }
       if (this.unstorable.has(e)) continue;
       const line = this.lineOf(e, this.nextSeq + added.length, left);
       if (line !== undefined) added.push({ entry: e, line });
     }
-    if (!removed.length && !added.length) return left;
+    if (!removed.length && !added.length && !replaced.length) return left;
     let text = '';
     if (removed.length) {
       const below = removed.filter((s) => s < firstRemaining!);
       const gone = removed.filter((s) => s > firstRemaining!);
       text += `${JSON.stringify({ ...(below.length ? { done: firstRemaining } : {}), ...(gone.length ? { gone } : {}) })}\n`;
     }
+    // A replacement's line is what holds the message now; its earlier line is dead.
+    let replacedBytes = 0;
+    let replacingBytes = 0;
+    for (const x of replaced) {
+      text += x.line;
+      replacedBytes += x.r.bytes;
+      replacingBytes += Buffer.byteLength(x.line);
+    }
+    const beforeAdded = Buffer.byteLength(text);
     for (const a of added) text += a.line;
     const textBytes = Buffer.byteLength(text);
-    const addedBytes = textBytes - (removed.length ? Buffer.byteLength(text.slice(0, text.indexOf('\n') + 1)) : 0);
+    const addedBytes = textBytes - beforeAdded;
     const fileBytes = this.fileBytes + textBytes;
-    const dead = fileBytes - (this.liveBytes - removedBytes + addedBytes);
+    const liveBytes = this.liveBytes - removedBytes - replacedBytes + replacingBytes + addedBytes;
+    const dead = fileBytes - liveBytes;
     if (dead > this.compactMinDeadBytes && dead * 2 > fileBytes) return [...left, ...this.compact(entries)];
     this.append(text);
     for (const k of this.inFile.keys()) {
       if (!live.has(k)) this.inFile.delete(k);
     }
-    for (const a of added) this.inFile.set(a.entry, { seq: this.nextSeq++, bytes: Buffer.byteLength(a.line) });
+    for (const x of replaced) {
+      x.r.bytes = Buffer.byteLength(x.line);
+      x.r.replacedCopies = x.replacedCopies;
+    }
+    for (const a of added) this.inFile.set(a.entry, { seq: this.nextSeq++, bytes: Buffer.byteLength(a.line), replacedCopies: a.entry.replacedCopies ?? 0 });
     this.fileBytes = fileBytes;
-    this.liveBytes = this.liveBytes - removedBytes + addedBytes;
+    this.liveBytes = liveBytes;
     return left;
   }
 
@@ -247,14 +290,14 @@ export class OutboxJournal {
   compact(entries: ReadonlyArray<Kept<MqttMessage>>, opts: { durable?: boolean } = {}): LeftOut[] {
     const left: LeftOut[] = [];
     const lines: string[] = [];
-    const inFile = new Map<Kept<MqttMessage>, { seq: number; bytes: number }>();
+    const inFile = new Map<Kept<MqttMessage>, InFile>();
     let liveBytes = 0;
     for (const e of entries) {
       if (this.unstorable.has(e)) continue;
       const line = this.lineOf(e, inFile.size, left);
       if (line === undefined) continue;
       const bytes = Buffer.byteLength(line);
-      inFile.set(e, { seq: inFile.size, bytes });
+      inFile.set(e, { seq: inFile.size, bytes, replacedCopies: e.replacedCopies ?? 0 });
       liveBytes += bytes;
       lines.push(line);
     }
@@ -283,6 +326,15 @@ export class OutboxJournal {
     } catch (err) {
       this.unstorable.add(e);
       left.push({ entry: e, reason: (err as Error).message });
+      return undefined;
+    }
+  }
+
+  /** The line giving message `seq` the later copy `e` now holds, or undefined when JSON cannot hold it (then told in `left` by the compaction that follows). */
+  private replacementLineOf(e: Kept<MqttMessage>, seq: number): string | undefined {
+    try {
+      return `${JSON.stringify({ replace: seq, item: storable(e.item) })}\n`;
+    } catch {
       return undefined;
     }
   }

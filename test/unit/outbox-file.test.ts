@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Outbox } from '../../lib/util/outbox';
+import { alertCopyKeyOf, isDecision } from '../../lib/util/outbox-rules';
 import { JOURNAL_HEADER, MqttMessage, OutboxJournal, readKeptFile } from '../../lib/util/outbox-file';
 import { tempDir } from '../support/tmp';
 
@@ -108,11 +109,12 @@ test('a last line cut short is ignored and said; a last line that lost only its 
   for (const [content, error] of [
     ['', /the file is empty/],
     ['{"not": "a list"', /^Error: line 1: not JSON/],
-    ['{"not": "a journal"}\n', /^Error: line 1: expected the outbox journal's first line \{"vigieOutbox":"journal","version":1\}/],
-    ['{"vigieOutbox":"journal","version":2}\n', /^Error: line 1: journal version 2, this version reads 1/],
+    ['{"not": "a journal"}\n', /^Error: line 1: expected the outbox journal's first line \{"vigieOutbox":"journal","version":2\}/],
+    ['{"vigieOutbox":"journal","version":3}\n', /^Error: line 1: journal version 3, this version reads 1 and 2/],
     [`${lines[0]}\n${lines[1]}\nnot json\n${lines[3]}\n`, /^Error: line 3: not JSON/],
     [`${lines[0]}\n${lines[2]}\n${lines[1]}\n`, /^Error: line 3: seq: expected an integer above 1, got 0/],
-    [`${lines[0]}\n{"item":{"payload":1},"keptAtMs":5}\n`, /^Error: line 2: expected a message \{seq, keptAtMs, item\} or a removal \{done, gone\}/],
+    [`${lines[0]}\n{"item":{"payload":1},"keptAtMs":5}\n`, /^Error: line 2: expected a message \{seq, keptAtMs, item\}, a removal \{done, gone\} or a replacement \{replace, item\}/],
+    [`${lines[0]}\n{"replace":7,"item":{"payload":1}}\n`, /^Error: line 2: replace: expected the seq of a message still held, got 7/],
     [`${lines[0]}\n{"seq":0,"item":{"payload":1}}\n`, /^Error: line 2: expected \{item, keptAtMs\}/],
     [`${lines[0]}\n{"gone":"all"}\n`, /^Error: line 2: gone: expected a list of integers/],
   ] as Array<[string, RegExp]>) {
@@ -303,4 +305,102 @@ test('a write that fails is thrown, and the next one rewrites the file whole', (
   journal.sync(box.entries());
   assert.deepEqual(onDisk(file).map((e) => e[0]), ['t/0', 't/1', 't/2']);
   assert.equal(readKeptFile(file).format, 'journal');
+});
+
+// --- Later copies of an alert replace the waiting one (lib/util/outbox-rules.ts) ---
+
+const ALERTS = 'vigie/v1/site/alert';
+const alertCopy = (id: string, copy: number): MqttMessage => ({ topic: ALERTS, qos: 1, payload: { kind: 'detection', id, location: { method: 'tdoa', sensors: ['s1'] }, camera: { state: 'waiting', copy } } });
+const decisionOn = (alertId: string): MqttMessage => ({ topic: 'vigie/v1/site/decision', qos: 1, payload: { kind: 'decision', alertId, action: 'dismiss', operator: 'op', time: 1 } });
+/** "A3" for copy 3 of alert A, "D(A)" for a decision on A. */
+const nameOfMsg = (m: MqttMessage) => {
+  const p = m.payload as { kind: string; id?: string; alertId?: string; camera?: { copy: number } };
+  return p.kind === 'decision' ? `D(${p.alertId})` : `${p.id}${p.camera!.copy}`;
+};
+
+function setupAlerts(minDead?: number) {
+  const dir = tempDir('vigie-outbox-file-');
+  const file = path.join(dir, 'vigie-outbox-box.json');
+  let now = 1_795_000_000_000;
+  const opts = { maxMessages: 10_000, maxAgeMs: 86400_000, nowMs: () => now, supersedeKeyOf: alertCopyKeyOf, keepLongest: isDecision };
+  const box = new Outbox<MqttMessage>(opts);
+  return { file, box, journal: new OutboxJournal(file, minDead), opts, advanceMs: (ms: number) => (now += ms) };
+}
+
+test('a later copy of a waiting alert is one short replacement line; a restart puts back the latest copy of each alert, in the place and with the age of the first, and every decision', () => {
+  const { file, box, journal, opts, advanceMs } = setupAlerts();
+  const offer = (m: MqttMessage) => {
+    box.push(m);
+    advanceMs(1000);
+  };
+  for (const m of [alertCopy('A', 1), alertCopy('B', 1), decisionOn('A')]) offer(m);
+  journal.sync(box.entries());
+  const { ino, size } = fs.statSync(file);
+  offer(alertCopy('A', 2));
+  journal.sync(box.entries());
+  const appended = fs.readFileSync(file, 'utf8').slice(size);
+  assert.match(appended, /^\{"replace":0,"item":\{"payload":\{"kind":"detection","id":"A",.*"copy":2\}\},"topic":"vigie\/v1\/site\/alert","qos":1\}\}\n$/);
+  assert.equal(fs.statSync(file).ino, ino, 'appended to, not rewritten');
+  // More copies, more alerts and decisions, some sent, several syncs between them.
+  for (const m of [alertCopy('C', 1), alertCopy('A', 3), decisionOn('A'), alertCopy('B', 2)]) offer(m);
+  journal.sync(box.entries());
+  box.flush(() => true, () => undefined, 1); // A3 sent...
+  box.settle(true); // ...and published
+  offer(alertCopy('A', 4)); // a later copy of A after it went: a message of its own, behind
+  for (const m of [alertCopy('C', 2), decisionOn('C'), alertCopy('C', 3)]) offer(m);
+  journal.sync(box.entries());
+  assert.equal(journal.compactions, 1, 'only the first write was whole');
+
+  const expected = ['B2', 'D(A)', 'C3', 'D(A)', 'A4', 'D(C)'];
+  assert.deepEqual(box.entries().map((e) => nameOfMsg(e.item)), expected);
+  // A crash: nothing more written. The next start reads the file.
+  const kept = readKeptFile(file);
+  assert.deepEqual(kept.entries.map((e) => nameOfMsg(e.item)), expected, 'what waited, exactly');
+  assert.deepEqual(kept.entries.map((e) => e.keptAtMs), box.entries().map((e) => e.keptAtMs), 'with the ages of the first copies');
+  assert.equal(kept.torn, undefined);
+  const next = new Outbox<MqttMessage>(opts);
+  next.restore(kept.entries);
+  next.push(alertCopy('C', 4)); // a copy that comes after the restart still finds its alert
+  const sent: string[] = [];
+  next.flush(() => true, (m) => sent.push(nameOfMsg(m)));
+  assert.deepEqual(sent, ['B2', 'D(A)', 'C4', 'D(A)', 'A4', 'D(C)']);
+});
+
+test('a replacement line cut short by a power cut is ignored as before: the copy before it is put back', () => {
+  const { file, box, journal } = setupAlerts();
+  box.push(alertCopy('A', 1));
+  box.push(decisionOn('A'));
+  journal.sync(box.entries());
+  box.push(alertCopy('A', 2));
+  journal.sync(box.entries());
+  const text = fs.readFileSync(file, 'utf8');
+  const lines = text.split('\n');
+  assert.match(lines[3], /^\{"replace":0,/);
+  fs.writeFileSync(file, `${lines.slice(0, 3).join('\n')}\n${lines[3].slice(0, 40)}`);
+  const cut = readKeptFile(file);
+  assert.equal(cut.torn, 'its last line (line 4, 40 bytes) is cut short');
+  assert.deepEqual(cut.entries.map((e) => nameOfMsg(e.item)), ['A1', 'D(A)']);
+  fs.writeFileSync(file, text);
+  assert.deepEqual(readKeptFile(file).entries.map((e) => nameOfMsg(e.item)), ['A2', 'D(A)'], 'whole: the later copy');
+});
+
+test('copies of one alert, thousands of them: the file is compacted now and then and stays within twice what waits', () => {
+  const { file, box, journal } = setupAlerts(0);
+  for (let i = 0; i < 20; i++) box.push(alertCopy(`a${i}`, 0));
+  box.push(decisionOn('a3'));
+  journal.sync(box.entries());
+  const full = fs.statSync(file).size;
+  for (let copy = 1; copy <= 2000; copy++) {
+    box.push(alertCopy(`a${copy % 20}`, copy));
+    journal.sync(box.entries());
+    assert.ok(fs.statSync(file).size <= 2 * full + 200, `after ${copy}: ${fs.statSync(file).size} bytes`);
+  }
+  assert.deepEqual(readKeptFile(file).entries.map((e) => nameOfMsg(e.item)), box.entries().map((e) => nameOfMsg(e.item)));
+  assert.ok(journal.compactions > 10 && journal.compactions < 400, `${journal.compactions} compactions for 2000 copies`);
+});
+
+test('a file of version 1 (no replacements) is still read', () => {
+  const { file } = setupAlerts();
+  fs.writeFileSync(file, '{"vigieOutbox":"journal","version":1}\n{"seq":0,"keptAtMs":5,"item":{"payload":1,"topic":"t"}}\n{"seq":1,"keptAtMs":6,"item":{"payload":2,"topic":"t"}}\n{"done":1}\n');
+  assert.deepEqual(readKeptFile(file).entries.map((e) => [e.item.payload, e.keptAtMs]), [[2, 6]]);
 });
