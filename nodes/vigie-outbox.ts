@@ -6,12 +6,14 @@
  * the broker node emits no events of its own) and never registers with it, so the broker's
  * status and connection stay the mqtt out's. The queue is lib/util/outbox.ts; what waits is also
  * kept in a file of the user directory across restarts (Restarts, on by default), a journal
- * appended to as messages come and go (lib/util/outbox-file.ts).
+ * appended to as messages come and go (lib/util/outbox-file.ts). A later copy of a waiting alert
+ * replaces it, and decisions are dropped last (lib/util/outbox-rules.ts).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { DropEvent, Outbox, OUTBOX_SETTING_RANGES } from '../lib/util/outbox';
+import { alertCopyKeyOf, isDecision } from '../lib/util/outbox-rules';
 import { errorStatus } from '../lib/util/status';
 import { settingsReader } from '../lib/util/validate';
 import { tempFileOf } from '../lib/util/atomic-file';
@@ -53,6 +55,8 @@ export = function (RED: NodeAPI) {
     let flushImmediate: NodeJS.Immediate | null = null;
     let settleImmediate: NodeJS.Immediate | null = null;
     let lastStatus = '';
+    /** The outbox's inEpisode when the status was last shown (its end is said once). */
+    let wasInEpisode = false;
     let checkedWiring = false;
     let persistTimer: NodeJS.Timeout | null = null;
     let persistFailed = false;
@@ -70,11 +74,25 @@ export = function (RED: NodeAPI) {
      */
     const firstConnect = () => !connected() && (!everConnected || broker?.connecting === true);
 
+    /** ", N earlier copies of alerts replaced by later ones" when there are some. */
+    function replacedSoFar(box: Outbox<NodeMessage>): string {
+      const n = box.replacedInEpisode;
+      return n > 0 ? `; ${n} earlier cop${n === 1 ? 'y' : 'ies'} of alerts replaced by later ones so far` : '';
+    }
+
     function onDrop(e: DropEvent): void {
-      // One warning per outage; the count goes on in the status.
-      if (!e.firstInEpisode) return;
-      const why = e.reason === 'maxAge' ? `older than ${outbox!.maxAgeMs / 1000} s (maxAgeS)` : `more than ${outbox!.maxMessages} waiting (maxMessages)`;
-      node.warn(`broker ${brokerName()} unreachable: dropping the oldest waiting messages, ${why}; the status counts them`);
+      const box = outbox;
+      if (!box) return;
+      // One warning per outage (and one more if decisions go); the counts go on in the status.
+      if (e.firstInEpisode) {
+        const why = e.reason === 'maxAge' ? `older than ${box.maxAgeMs / 1000} s (maxAgeS)` : `more than ${box.maxMessages} waiting (maxMessages)`;
+        const order = e.reason === 'maxAge' ? '' : ', alerts and other messages first: operator decisions only when nothing else is left';
+        node.warn(`broker ${brokerName()} unreachable: dropping the oldest waiting messages${order}, ${why}${replacedSoFar(box)}; the status counts them`);
+      }
+      if (e.firstKeptLongestInEpisode) {
+        const why = e.reason === 'maxAge' ? `older than ${box.maxAgeMs / 1000} s (maxAgeS)` : `nothing but decisions left among the ${box.maxMessages} waiting (maxMessages)`;
+        node.warn(`broker ${brokerName()} unreachable: dropping operator decisions, ${why}; the status counts them`);
+      }
     }
 
     try {
@@ -89,6 +107,8 @@ export = function (RED: NodeAPI) {
         maxMessages: setting('maxMessages'),
         maxAgeMs: setting('maxAgeS') * 1000,
         onDrop,
+        supersedeKeyOf: alertCopyKeyOf,
+        keepLongest: isDecision,
       });
     } catch (err) {
       configError = (err as Error).message;
@@ -163,14 +183,23 @@ export = function (RED: NodeAPI) {
       // Every change of what waits passes here: the file follows (messages passing straight
       // through while connected are not written: nothing waits).
       if ((outbox.size > 0 || journal?.onDisk) && outbox.changes !== writtenChanges) persistSoon();
-      const waiting = outbox.size;
+      if (wasInEpisode && !outbox.inEpisode && outbox.replacedInEpisode > 0) {
+        // Once per outage, when what waited has gone: how much the copies of alerts were merged.
+        node.log(`broker ${brokerName()} connected: what waited is sent; ${outbox.replacedInEpisode} earlier copies of alerts were replaced by later ones while it waited (only the latest copy of an alert is sent)`);
+      }
+      wasInEpisode = outbox.inEpisode;
       const dropped = outbox.droppedInEpisode;
+      // Copies replaced are no fault (the latest copy of each alert waits): counted, not red.
+      const replaced = outbox.inEpisode ? outbox.replacedInEpisode : 0;
+      const waiting = `${outbox.size} waiting${replaced > 0 ? `, ${replaced} copies replaced` : ''}`;
       let s: { fill: 'red' | 'yellow' | 'green'; shape: 'ring' | 'dot'; text: string };
       const down = firstConnect() ? 'connecting' : 'broker down';
       // Red ring = fault (the broker went away, or messages were dropped); yellow ring = a first connect in progress.
-      if (outbox.inEpisode && dropped > 0) s = { fill: 'red', shape: 'ring', text: `${connected() ? 'sending' : down}: ${waiting} waiting, ${dropped} dropped` };
-      else if (!connected()) s = { fill: firstConnect() ? 'yellow' : 'red', shape: 'ring', text: `${down}: ${waiting} waiting` };
-      else if (waiting > 0) s = { fill: 'yellow', shape: 'dot', text: `sending: ${waiting} waiting` };
+      if (outbox.inEpisode && dropped > 0) {
+        const decisions = outbox.keptLongestDroppedInEpisode;
+        s = { fill: 'red', shape: 'ring', text: `${connected() ? 'sending' : down}: ${waiting}, ${dropped} dropped${decisions > 0 ? ` (${decisions} decision${decisions === 1 ? '' : 's'})` : ''}` };
+      } else if (!connected()) s = { fill: firstConnect() ? 'yellow' : 'red', shape: 'ring', text: `${down}: ${waiting}` };
+      else if (outbox.size > 0) s = { fill: 'yellow', shape: 'dot', text: `sending: ${waiting}` };
       else s = { fill: 'green', shape: 'dot', text: dropped > 0 ? `connected (${dropped} dropped in the last outage)` : 'connected' };
       const key = `${s.fill} ${s.shape} ${s.text}`;
       if (key === lastStatus) return;

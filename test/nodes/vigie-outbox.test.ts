@@ -187,6 +187,32 @@ describe('vigie-outbox with a stand-in broker', () => {
     assert.deepEqual(statuses[statuses.length - 1], { fill: 'green', shape: 'dot', text: 'connected (4 dropped in the last outage)' });
   });
 
+  it('full with alert copies and decisions: copies merged, alerts dropped before decisions, decisions last with a warning of their own; counts in the status', async () => {
+    const { box, broker, got, statuses } = await load({ maxMessages: 3 }, { startConnected: true });
+    broker.connected = false;
+    helper.log().resetHistory();
+    const alertCopy = (id: string, copy: number) => ({ topic: 'vigie/v1/x/alert', payload: { kind: 'detection', id, location: { method: 'doa', sensors: ['s1'] }, copy } });
+    const decision = (alertId: string) => ({ topic: 'vigie/v1/x/decision', payload: { kind: 'decision', alertId, action: 'confirm', operator: 'op', time: 1 } });
+    const name = (m: Any) => (m.payload.kind === 'decision' ? `D(${m.payload.alertId})` : `${m.payload.id}#${m.payload.copy}`);
+    // A1 D(A) A2 B1 B2 A3 D(B): copies of A and B merged in their places, then full: A (the oldest place) goes, not D(A).
+    for (const m of [alertCopy('A', 1), decision('A'), alertCopy('A', 2), alertCopy('B', 1), alertCopy('B', 2), alertCopy('A', 3), decision('B')]) box.receive(m);
+    await waitFor(() => got.completed === 7, 10_000, 'done for each');
+    assert.deepEqual(statuses[statuses.length - 1], { fill: 'red', shape: 'ring', text: 'broker down: 3 waiting, 3 copies replaced, 1 dropped' });
+    let warned = warningsOf(helper, 'box');
+    assert.equal(warned.length, 1, warned.join(' | '));
+    assert.match(warned[0], /city broker unreachable: dropping the oldest waiting messages, alerts and other messages first: operator decisions only when nothing else is left, more than 3 waiting \(maxMessages\); 3 earlier copies of alerts replaced by later ones so far/);
+    // B goes for D(C); for D(D) only decisions are left: the oldest goes, and that is said.
+    for (const m of [decision('C'), decision('D')]) box.receive(m);
+    await waitFor(() => got.completed === 9, 10_000, 'done for each');
+    warned = warningsOf(helper, 'box');
+    assert.equal(warned.length, 2, warned.join(' | '));
+    assert.match(warned[1], /city broker unreachable: dropping operator decisions, nothing but decisions left among the 3 waiting \(maxMessages\)/);
+    assert.deepEqual(statuses[statuses.length - 1], { fill: 'red', shape: 'ring', text: 'broker down: 3 waiting, 3 copies replaced, 3 dropped (1 decision)' });
+    broker.connected = true;
+    await waitFor(() => got.out.length === 3, 10_000, 'the three kept');
+    assert.deepEqual(got.out.map(name), ['D(B)', 'D(C)', 'D(D)']);
+  });
+
   it('beyond maxAgeS the oldest are dropped, with one warning naming the setting', async () => {
     const { box, broker, got, statuses } = await load({ maxAgeS: 1 }, { startConnected: true });
     broker.connected = false; // an outage: it was connected
@@ -489,6 +515,92 @@ describe("vigie-outbox with Node-RED's mqtt out and an MQTT broker that goes awa
       box.receive({ payload: 'after' });
       await waitFor(() => seen.length === 7, 10_000, 'the next one');
       assert.deepEqual(seen, ['before', 'during-1', 'during-2', 'during-3', 'during-4', 'during-5', 'after']);
+      assert.deepEqual(warningsOf(helper, 'box'), []);
+    } finally {
+      helper.settings({ userDir });
+      await sub.endAsync(true);
+      await helper.unload();
+      await mq.stop();
+    }
+  });
+
+  it('a burst of alert copies and decisions while the broker is gone, and a crash: once it is back every decision and the latest copy of every alert are published, each alert where its first copy stood', { timeout: 40_000 }, async () => {
+    const port = await freePort();
+    const mq = restartableBroker(port);
+    await mq.start();
+    const url = `mqtt://127.0.0.1:${port}`;
+    const seen: string[] = [];
+    const sub = await mqtt.connectAsync(url, { clientId: 'outbox-burst-subscriber', reconnectPeriod: 100 });
+    const nameOf = (p: Any) => (p.kind === 'decision' ? `D(${p.alertId})` : `${p.id}#${p.camera.copy}`);
+    sub.on('message', (_t, p) => seen.push(nameOf(JSON.parse(p.toString()))));
+    await sub.subscribeAsync('vigie/v1/test/#', { qos: 1 });
+    helper.settings({ userDir, mqttReconnectTime: 300 });
+    // As in the control-room flow: alerts and decisions through one outbox and one mqtt out (topic from msg.topic).
+    const flow = [
+      { id: 'tab', type: 'tab' },
+      { id: 'broker', type: 'mqtt-broker', name: 'test broker', broker: '127.0.0.1', port: String(port), clientid: 'outbox-burst-publisher', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true },
+      // 8 alerts x 6 copies and 4 decisions would be 52 messages: without merging, 20 places would drop decisions.
+      { id: 'box', type: 'vigie-outbox', z: 'tab', broker: 'broker', maxMessages: 20, wires: [['pub']] },
+      { id: 'pub', type: 'mqtt out', z: 'tab', topic: '', qos: '1', retain: 'false', broker: 'broker', wires: [] },
+    ];
+    const alertCopy = (id: string, copy: number) => ({
+      topic: 'vigie/v1/test/alert',
+      payload: { kind: 'detection', id, label: 'explosion', location: { method: 'tdoa', sensors: ['s1', 's2', 's3'] }, camera: { state: copy < 6 ? 'waiting' : 'on-target', copy } },
+    });
+    const decision = (alertId: string) => ({ topic: 'vigie/v1/test/decision', payload: { kind: 'decision', alertId, action: 'dismiss', operator: 'op', time: 1 } });
+    try {
+      await helper.load([mqttNodes, outboxNode], flow);
+      let box = helper.getNode('box');
+      let broker = helper.getNode('broker');
+      const boxStatuses = () => box.status.getCalls().filter((c: Any) => c.thisValue === box).map((c: Any) => c.args[0]);
+      await waitFor(() => boxStatuses().pop()?.fill === 'green', 10_000, 'the outbox seeing the broker connected');
+      await mq.stop();
+      await waitFor(() => broker.connected === false, 10_000, 'Node-RED sees the broker gone');
+      // Each alert re-published as it is enriched, the next ones raised meanwhile; operators decide on some.
+      const expected: string[] = [];
+      const file = path.join(userDir, 'vigie-outbox-box.json');
+      const names = () => (fs.existsSync(file) ? readKeptFile(file).entries.map((e) => nameOf(e.item.payload)) : []);
+      for (let copy = 1; copy <= 6; copy++) {
+        // The first copies written before the next come: those are then written as replacements.
+        if (copy === 2) await waitFor(() => names().length === 9, 10_000, 'the first copies written');
+        for (let i = 0; i < 8; i++) {
+          box.receive(alertCopy(`a${i}`, copy));
+          if (copy === 1) expected.push(`a${i}#6`);
+          if (copy <= 4 && i === 2 * copy - 1) {
+            box.receive(decision(`a${i}`));
+            expected.push(`D(a${i})`);
+          }
+        }
+      }
+      // The decision on a1 came in the first round, those on a3, a5 and a7 after their 2nd, 3rd and 4th copies.
+      assert.deepEqual(expected, ['a0#6', 'a1#6', 'D(a1)', 'a2#6', 'a3#6', 'a4#6', 'a5#6', 'a6#6', 'a7#6', 'D(a3)', 'D(a5)', 'D(a7)']);
+      await waitFor(() => boxStatuses().pop()?.text === 'broker down: 12 waiting, 40 copies replaced', 10_000, 'twelve waiting, forty copies replaced').catch((err) => {
+        throw new Error(`${err.message}: ${JSON.stringify(boxStatuses().slice(-3))}`);
+      });
+      assert.equal(boxStatuses().pop().fill, 'red');
+      assert.deepEqual(warningsOf(helper, 'box'), [], 'nothing dropped');
+
+      // A crash: the journal as it is once written, then the process gone (no close to rewrite it).
+      await waitFor(() => names().length === 12 && names().every((n, i) => n === expected[i]), 10_000, 'the journal written');
+      const journal = fs.readFileSync(file);
+      assert.match(journal.toString(), /"replace":/, 'copies written as replacements');
+      await helper.unload();
+      fs.writeFileSync(file, journal);
+
+      let refused = 0;
+      mq.admit = (id) => (id === 'outbox-burst-publisher' ? (refused++, false) : true);
+      await mq.start();
+      await sub.subscribeAsync('vigie/v1/test/#', { qos: 1 }); // aedes forgot the subscription
+      await helper.load([mqttNodes, outboxNode], flow);
+      box = helper.getNode('box');
+      broker = helper.getNode('broker');
+      await waitFor(() => refused >= 1, 10_000, 'Node-RED kept out of the broker');
+      box.receive(alertCopy('a0', 7)); // one more copy, after the restart: still a0's place
+      expected[0] = 'a0#7';
+      mq.admit = () => true;
+      await waitFor(() => seen.length >= 12, 15_000, 'what waited published');
+      await sleep(500); // nothing more behind
+      assert.deepEqual(seen, expected);
       assert.deepEqual(warningsOf(helper, 'box'), []);
     } finally {
       helper.settings({ userDir });
