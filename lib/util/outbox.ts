@@ -23,6 +23,8 @@
  * the fusion localizer absorbs a detection that arrives twice.
  */
 
+import { isPlausibleWallTime, monotonicMs } from './clock';
+
 export const DEFAULT_MAX_MESSAGES = 10_000;
 export const DEFAULT_MAX_AGE_S = 3600;
 /** The vigie-outbox node's settings: integers in these ranges, and their defaults (its editor form checks the same). */
@@ -50,8 +52,14 @@ export interface OutboxOptions<T = unknown> {
   maxMessages?: number;
   /** Oldest a kept message may be, in ms; older ones are dropped. */
   maxAgeMs?: number;
-  /** The clock, in ms (Date.now by default). */
+  /** The wall clock, in ms (Date.now by default): the time written with each message kept. */
   nowMs?: () => number;
+  /**
+   * The clock of ages, ms: a monotonic clock by default (`nowMs` when only that is given, for
+   * tests). A gateway without a battery clock steps its wall clock from 1970 when NTP syncs:
+   * on the wall clock, every message kept before the step would look 56 years old and go.
+   */
+  monotonicNow?: () => number;
   /** Told about every drop (the node warns once per episode). */
   onDrop?: (e: DropEvent) => void;
   /**
@@ -67,6 +75,8 @@ export interface OutboxOptions<T = unknown> {
 export interface Kept<T> {
   item: T;
   keptAtMs: number;
+  /** When it was kept on the clock of ages (monotonicNow); not written to files (see restore). */
+  heldFromMs?: number;
   /**
    * Earlier copies this one replaced while it waited (absent: none). The Kept object stays the
    * same when a later copy replaces its item; this count tells a writer that the item changed.
@@ -78,6 +88,7 @@ export class Outbox<T> {
   readonly maxMessages: number;
   readonly maxAgeMs: number;
   private readonly nowMs: () => number;
+  private readonly monotonicNow: () => number;
   private readonly onDrop?: (e: DropEvent) => void;
   private readonly supersedeKeyOf?: (item: T) => string | undefined;
   private readonly keepLongest?: (item: T) => boolean;
@@ -100,6 +111,7 @@ export class Outbox<T> {
     if (!Number.isInteger(this.maxMessages) || this.maxMessages < 1) throw new RangeError(`maxMessages: expected an integer >= 1, got ${this.maxMessages}`);
     if (!(this.maxAgeMs > 0)) throw new RangeError(`maxAgeMs: expected a number > 0, got ${this.maxAgeMs}`);
     this.nowMs = opts.nowMs ?? Date.now;
+    this.monotonicNow = opts.monotonicNow ?? opts.nowMs ?? monotonicMs;
     this.onDrop = opts.onDrop;
     this.supersedeKeyOf = opts.supersedeKeyOf;
     this.keepLongest = opts.keepLongest;
@@ -142,7 +154,7 @@ export class Outbox<T> {
   offer(item: T, open: boolean, send: (item: T) => void): boolean {
     if (open && this.size === 0) {
       this.episode = false;
-      this.inFlight.push({ item, keptAtMs: this.nowMs() });
+      this.inFlight.push({ item, keptAtMs: this.nowMs(), heldFromMs: this.monotonicNow() });
       send(item);
       return true;
     }
@@ -163,7 +175,7 @@ export class Outbox<T> {
       this.replaceItem(earlier, item, 1);
       return;
     }
-    const kept: Kept<T> = { item, keptAtMs: this.nowMs() };
+    const kept: Kept<T> = { item, keptAtMs: this.nowMs(), heldFromMs: this.monotonicNow() };
     this.waiting.push(kept);
     if (key !== undefined) this.bySupersedeKey.set(key, kept);
     const over = this.size - this.maxMessages;
@@ -172,9 +184,9 @@ export class Outbox<T> {
 
   /** Drops the waiting messages older than maxAgeMs. Returns how many. */
   age(): number {
-    const limit = this.nowMs() - this.maxAgeMs;
+    const limit = this.monotonicNow() - this.maxAgeMs;
     let n = 0;
-    while (this.head + n < this.waiting.length && this.waiting[this.head + n].keptAtMs < limit) n++;
+    while (this.head + n < this.waiting.length && (this.waiting[this.head + n].heldFromMs ?? Infinity) < limit) n++;
     if (n) this.dropOldest(n, 'maxAge');
     return n;
   }
@@ -233,6 +245,15 @@ export class Outbox<T> {
     if (!entries.length) return;
     this.beginEpisode();
     this.changes++;
+    // An earlier run's messages are as old as their written time says, when both that time and
+    // the clock now can be right (a clock not yet set, or set back since, says nothing: age 0).
+    const nowMs = this.nowMs();
+    const mono = this.monotonicNow();
+    for (const k of entries) {
+      if (k.heldFromMs !== undefined) continue;
+      const judged = isPlausibleWallTime(nowMs) && isPlausibleWallTime(k.keptAtMs) && k.keptAtMs <= nowMs;
+      k.heldFromMs = mono - (judged ? nowMs - k.keptAtMs : 0);
+    }
     this.setWaiting([...entries, ...this.waiting.slice(this.head)]);
     const over = this.size - this.maxMessages;
     if (over > 0) this.dropForRoom(over);

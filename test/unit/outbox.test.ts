@@ -166,13 +166,14 @@ test('bounds must be positive', () => {
 });
 
 test('what a run kept (in flight and waiting) is restored in front of what came since, within the bounds', () => {
-  let now = 1_000_000;
+  let now = Date.UTC(2026, 10, 30, 12);
   const drops: DropEvent[] = [];
   const first = new Outbox<string>({ nowMs: () => now, maxMessages: 4, maxAgeMs: 60_000 });
   const sent: string[] = [];
   first.offer('a', true, (m) => sent.push(m)); // in flight, not yet known to be sent
   for (const m of ['b', 'c']) first.offer(m, false, (x) => sent.push(x));
-  const saved = JSON.parse(JSON.stringify(first.entries()));
+  // As the file keeps them: the item and its wall time.
+  const saved = first.entries().map((e) => ({ item: e.item, keptAtMs: e.keptAtMs }));
   assert.deepEqual(saved.map((e: { item: string }) => e.item), ['a', 'b', 'c']);
 
   now += 30_000;
@@ -189,6 +190,39 @@ test('what a run kept (in flight and waiting) is restored in front of what came 
   const out: string[] = [];
   next.flush(() => true, (m) => out.push(m));
   assert.deepEqual(out, ['d', 'e']);
+});
+
+test('ages are real time held: a wall clock stepped by NTP (from 1970, or back) neither drops nor keeps a message longer; restored messages are judged by a plausible written time only', () => {
+  const DAY = 86_400_000;
+  let wall = 12_000; // a gateway without a battery clock, just booted
+  let mono = 0;
+  const drops: DropEvent[] = [];
+  const box = new Outbox<string>({ maxAgeMs: 3_600_000, nowMs: () => wall, monotonicNow: () => mono, onDrop: (e) => drops.push(e) });
+  box.offer('before-sync', false, () => undefined);
+  mono += 1000;
+  wall = Date.UTC(2026, 10, 30, 12); // NTP answers: 56 years in a second
+  assert.equal(box.age(), 0, 'kept one second, not 56 years');
+  mono += 3_600_001;
+  assert.equal(box.age(), 1, 'and dropped once really held beyond maxAgeMs');
+  assert.deepEqual(drops.map((d) => [d.count, d.reason]), [[1, 'maxAge']]);
+
+  // After a restart: the written times say how old, when they and the clock can be right.
+  const next = new Outbox<string>({ maxAgeMs: 3_600_000, nowMs: () => wall, monotonicNow: () => mono });
+  next.restore([
+    { item: 'written-1970', keptAtMs: 40_000 },
+    { item: 'written-50-min-ago', keptAtMs: wall - 50 * 60_000 },
+    { item: 'written-in-the-future', keptAtMs: wall + DAY },
+  ]);
+  mono += 11 * 60_000;
+  assert.equal(next.age(), 0, 'the head (1970, not judged) is not old: nothing behind it goes before it');
+  const later = new Outbox<string>({ maxAgeMs: 3_600_000, nowMs: () => wall, monotonicNow: () => mono });
+  later.restore([
+    { item: 'written-50-min-ago', keptAtMs: wall - 50 * 60_000 },
+    { item: 'written-in-the-future', keptAtMs: wall + DAY },
+  ]);
+  mono += 11 * 60_000;
+  assert.equal(later.age(), 1, 'fifty minutes then eleven: over the hour');
+  assert.deepEqual(later.entries().map((e) => e.item), ['written-in-the-future'], 'a time in the future ages from the restart');
 });
 
 // --- Later copies of an alert, and decisions (the rules of lib/util/outbox-rules.ts) ---
