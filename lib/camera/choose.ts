@@ -1,6 +1,7 @@
 /**
  * Which camera looks at an alert: in range, not in a blind sector, not held by a more recent
- * or higher-priority alert; nearest wins; ties go to the smaller camera id (predictable).
+ * or higher-priority alert (nor by one of equal priority during its look); nearest wins; ties
+ * go to the smaller camera id (predictable).
  */
 import { ALERT_LABELS } from '../contracts';
 import { Aim, LatLon, aimAtDistance, aimAtPosition, destination, inSector } from './geometry';
@@ -19,14 +20,14 @@ export type TargetSpec =
       assumedDistanceM: number;
     };
 
-export interface Hold {
-  alertId: string;
-  /** The holding alert's label, for the words shown to operators. */
-  label?: string;
-  priority: number;
-  /** When the alert happened (epoch ms): a more recent alert of equal priority takes over. */
-  alertTimeMs: number;
+export interface Hold extends AlertRank {
+  /** On the chooser's clock (as `nowMs`): the camera is free after it. */
   untilMs: number;
+  /**
+   * On the chooser's clock: until then no alert of equal priority takes the camera, however
+   * recent (the minimum look at the alert it turns to). Absent or past: the more recent does.
+   */
+  lookUntilMs?: number;
 }
 
 export interface CameraCandidate {
@@ -37,9 +38,17 @@ export interface CameraCandidate {
 
 export interface AlertRank {
   alertId: string;
+  /** The alert's label, for the words shown to operators. */
   label?: string;
   priority: number;
-  alertTimeMs: number;
+  /**
+   * When ptz-steer first received the alert (its monotonic clock, ms): of two alerts of equal
+   * priority, the later arrival is the more recent. Not the onset: that is read on the
+   * gateway's clock, which may be hours off before NTP syncs it.
+   */
+  arrivedMs: number;
+  /** When the alert happened (epoch ms, the gateway's clock): only orders two alerts that arrived in the same instant. */
+  onsetMs: number;
 }
 
 export interface Choice {
@@ -82,10 +91,20 @@ export function aimFor(cfg: CameraConfig, target: TargetSpec, frameWidthM = 10):
   return 'only a bearing is known and the camera is not on that sensor\'s mast';
 }
 
+/** Positive when `a` is more recent than `b`: it arrived later (or, arrived in the same instant, happened later). */
+export function recency(a: AlertRank, b: AlertRank): number {
+  return a.arrivedMs - b.arrivedMs || a.onsetMs - b.onsetMs;
+}
+
+/**
+ * Whether `hold` keeps the camera from `alert`: a higher priority does; of equal priority, the
+ * hold during its look, and then the more recent of the two.
+ */
 export function isHeldAgainst(hold: Hold | undefined, alert: AlertRank, nowMs: number): boolean {
   if (!hold || hold.untilMs <= nowMs || hold.alertId === alert.alertId) return false;
   if (hold.priority !== alert.priority) return hold.priority > alert.priority;
-  return hold.alertTimeMs > alert.alertTimeMs;
+  if (hold.lookUntilMs !== undefined && hold.lookUntilMs > nowMs) return true;
+  return recency(hold, alert) > 0;
 }
 
 export function chooseCamera(

@@ -11,7 +11,7 @@ import { Backoff } from '../util/backoff';
 import { monotonicMs } from '../util/clock';
 import { CameraConnection, CameraError, classifyError } from './connection';
 import { cameraErrorWords } from './error-words';
-import { AlertRank, Choice, Hold, TargetSpec, aimFor, chooseCamera, isHeldAgainst, priorityOf } from './choose';
+import { AlertRank, Choice, Hold, TargetSpec, aimFor, chooseCamera, isHeldAgainst, priorityOf, recency } from './choose';
 import { aimToCameraDegrees, cameraDegreesToWorld, degreesToSpace, spaceToDegrees, wrap180 } from './geometry';
 import { MoveMethod, MoveResult, moveToTarget } from './mover';
 import type { CameraConfig } from './types';
@@ -28,6 +28,7 @@ export const PTZ_STEER_SETTINGS = {
   waitForCameraS: { min: 0, max: 86_400, default: 300 },
   assumedDistanceM: { min: 1, max: 5000, default: 40 },
   frameWidthM: { min: 0.5, max: 500, default: 10 },
+  lookAtLeastS: { min: 0, max: 600, default: 10 },
 } as const;
 
 export interface SteerOptions {
@@ -56,6 +57,19 @@ export interface SteerOptions {
   waitForCameraMs: number;
   /** Who caused automatic moves, for the audit log ("auto:<node id>"). */
   actor: string;
+  /**
+   * A camera's minimum look at the alert it turns to: from the start of the move until it has
+   * been on target this long, a more recent alert of equal priority does not take it (it waits,
+   * and gets the camera afterwards if it still waits). A more important alert, or an operator's
+   * explicit move, takes it all the same. 0 = no minimum: the more recent alert takes it at once.
+   */
+  minLookMs: number;
+  /**
+   * An alert waiting for a busy camera is sent again when what it says changes (the camera it
+   * waits for, its reason), at most once per this many ms: changes coming faster are sent
+   * together, the latest words, once this time has passed since its last copy.
+   */
+  waitingUpdateMinMs: number;
   /**
    * Clock for durations, ms (tests): camera holds, proposals' and waits' ages, retries. A
    * monotonic clock by default: a wall clock step (NTP) must not end a hold or a wait early
@@ -92,6 +106,8 @@ export const DEFAULT_STEER_OPTIONS: SteerOptions = {
   retries: 2,
   waitForCameraMs: 5 * 60_000,
   actor: 'auto:ptz-steer',
+  minLookMs: 10_000,
+  waitingUpdateMinMs: 5000,
 };
 
 export interface SteerError {
@@ -128,10 +144,6 @@ interface Waiting {
   emit: (out: SteerOutput) => void;
   /** Set when a camera reached this alert and was then taken by another: it had its look. */
   looked?: { cameraId: string; words: string };
-  /** The reason it was last sent with: sent again when the camera's holder changes. */
-  reason?: string;
-  /** The alert its camera was held for when it was last sent (CameraState.heldFor). */
-  heldFor?: string;
   /**
    * Set when it waits for its cameras to answer again (every camera it tried was out of
    * reach, and it was sent "failed"), not for a busy one: tried again, silently, when one of
@@ -148,7 +160,7 @@ interface OfflineWait {
 }
 
 /** The alert a camera reached last. */
-type Aimed = Omit<Waiting, 'sinceMs' | 'expiresMs' | 'looked' | 'reason' | 'heldFor' | 'offline'>;
+type Aimed = Omit<Waiting, 'sinceMs' | 'expiresMs' | 'looked' | 'offline'>;
 
 interface Proposal {
   alert: Alert;
@@ -184,8 +196,17 @@ export class PtzSteer {
    * still under way (moving, retrying, about to wait) ends quietly: it neither waits, nor is
    * tried again, nor is sent (see isStale). Otherwise the copy whose move the newer one
    * superseded would wait for the camera its own alert holds, and take it back at once.
+   * With it, when the id first came (this.now()): its rank's arrival, copies included.
    */
-  private readonly latestCopies = new Map<string, Alert>();
+  private readonly latestCopies = new Map<string, { alert: Alert; arrivedMs: number }>();
+  /**
+   * The last copy sent on output 1 for each alert (bounded as latestCopies): a waiting alert is
+   * not sent again with the same words, nor with new ones sooner than waitingUpdateMinMs after it.
+   */
+  private readonly lastSent = new Map<string, { atMs: number; alert: Alert; cameraKey: string }>();
+  /** Runs updateWaitingReasons when a waiting alert's update held back by waitingUpdateMinMs is due. */
+  private updateTimer?: NodeJS.Timeout;
+  private updateAtMs = Infinity;
   private closed = false;
   /** Names the fields dropped from alerts, each once (see DroppedFieldWarnings). */
   private readonly droppedFields = new DroppedFieldWarnings((t) => this.hooks.warn?.(t));
@@ -202,7 +223,8 @@ export class PtzSteer {
   }
 
   /** Handles one input payload: an alert, a decision or a move request. Throws ContractError on unusable input. */
-  async handle(payload: unknown, emit: (out: SteerOutput) => void): Promise<void> {
+  async handle(payload: unknown, emitTo: (out: SteerOutput) => void): Promise<void> {
+    const emit = this.recording(emitTo);
     const p = requireObject(payload, 'payload');
     if (p.kind === 'decision') return this.onDecision(p, emit);
     if (p.kind === 'move-request') return this.onMoveRequest(p, emit);
@@ -224,7 +246,7 @@ export class PtzSteer {
     // sent a camera to it (it holds one, or waits for one) goes where the operator said it may.
     const confirmed = this.opts.mode === 'automatic' || !!waited || this.holdsCamera(alert.id);
     const target = targetOf(alert, this.opts.assumedDistanceM);
-    const rank = rankOf(alert);
+    const rank = this.rankOf(alert);
     const { choice, ranked, rejected } = chooseCamera(this.candidates(), target, rank, this.now(), this.opts.frameWidthM);
     // Waiting for a busy camera already, it keeps its place in the queue (and its look).
     const queued = waited && !waited.offline ? waited : undefined;
@@ -292,7 +314,7 @@ export class PtzSteer {
     // The operator's request is the alert's latest word: a copy still under way ends quietly.
     this.markLatest(alert);
     const target = targetOf(alert, this.opts.assumedDistanceM);
-    const rank = rankOf(alert);
+    const rank = this.rankOf(alert);
     const cameraId = cameraIdOf(p);
     const free = this.camerasIfFree(target, rank);
     let ranked = free.length ? onlyCamera(free, cameraId) : free;
@@ -333,11 +355,11 @@ export class PtzSteer {
   /**
    * The rank an operator's explicit move holds its camera with: as firm as the alert it takes
    * the camera from, and as recent as now (so only a more important alert, or a more recent one
-   * of that priority, takes it back).
+   * of that priority after the look, takes it back).
    */
   private operatorRank(rank: AlertRank, ranked: Choice[]): AlertRank {
     const held = ranked.map((c) => this.holds.get(c.config.id)).filter((h): h is Hold => !!h && h.untilMs > this.now());
-    return { ...rank, priority: Math.max(rank.priority, ...held.map((h) => h.priority)), alertTimeMs: Date.now() };
+    return { ...rank, priority: Math.max(rank.priority, ...held.map((h) => h.priority)), arrivedMs: this.now() };
   }
 
   /** An operator moves a busy camera to a waiting alert: the operator's choice takes the camera from the alert that held it. */
@@ -493,7 +515,11 @@ export class PtzSteer {
     // The hold is taken at once, so alerts that come meanwhile see the camera taken.
     const displaced = this.aimedAt.get(cfg.id);
     const displacedHold = this.holds.get(cfg.id);
-    this.holds.set(cfg.id, { ...rank, untilMs: this.now() + Math.max(this.opts.returnHomeAfterMs, this.opts.moveTimeoutMs) });
+    // Its look begins with the move: no alert of equal priority cuts the move short either
+    // (the mover gives up after moveTimeoutMs); on target, the look runs minLookMs from then.
+    const startMs = this.now();
+    const lookUntilMs = this.opts.minLookMs > 0 ? startMs + this.opts.moveTimeoutMs + this.opts.minLookMs : undefined;
+    this.holds.set(cfg.id, { ...rank, untilMs: startMs + Math.max(this.opts.returnHomeAfterMs, this.opts.moveTimeoutMs), lookUntilMs });
     // The alert this camera looked at is left only once the camera takes the move (a camera
     // that does not answer has not turned): taken over while its hold runs, it waits for a
     // camera again; otherwise (hold over, dismissed, waiting off) it is told the camera left.
@@ -530,8 +556,17 @@ export class PtzSteer {
       onTurning: leave,
       cancelled: () => (this.closed ? 'node closed' : this.activeMove.get(cfg.id) !== moveId ? `superseded by a newer move of camera ${cfg.id}` : undefined),
     });
-    if (r.state !== 'failed') leave();
-    else if (!this.closed && this.activeMove.get(cfg.id) === moveId) {
+    if (r.state !== 'failed') {
+      leave();
+      const hold = this.holds.get(cfg.id);
+      if (this.opts.minLookMs > 0 && hold?.alertId === alert.id && this.activeMove.get(cfg.id) === moveId) {
+        hold.lookUntilMs = this.now() + this.opts.minLookMs;
+        // Held at least for its look (a short move timeout with Home after 0 would end it sooner).
+        hold.untilMs = Math.max(hold.untilMs, hold.lookUntilMs);
+        // The alerts waiting for it are served when the look ends (see scheduleWaitCheck).
+        if (this.waiting.size) this.scheduleWaitCheck();
+      }
+    } else if (!this.closed && this.activeMove.get(cfg.id) === moveId) {
       // The camera is not this alert's: one that never took the move is still the displaced
       // alert's (its hold as it was, unless that alert was dismissed meanwhile); one that failed
       // on the way is nobody's.
@@ -564,7 +599,7 @@ export class PtzSteer {
       if (this.activeMove.get(cfg.id) === moveId) this.holds.delete(cfg.id);
     } else if (r.state !== 'failed') {
       // Its own rank, not an operator's take-over's: if displaced, it queues as what it is.
-      if (this.activeMove.get(cfg.id) === moveId) this.aimedAt.set(cfg.id, { alert, target: targetOf(alert, this.opts.assumedDistanceM), rank: rankOf(alert), actor, emit });
+      if (this.activeMove.get(cfg.id) === moveId) this.aimedAt.set(cfg.id, { alert, target: targetOf(alert, this.opts.assumedDistanceM), rank: this.rankOf(alert), actor, emit });
       const world = cameraDegreesToWorld(cfg, spaceToDegrees(cfg.calibration, r.position!));
       this.hooks.log?.(`camera ${cfg.id} ${r.state} for alert ${alert.id} (bearing ${world.bearingDeg.toFixed(1)}°, error ${r.errorDeg}°, ${r.moveMs} ms, ${r.method})`);
       emit({ port: 1, payload: { ...alert, camera: cam } });
@@ -654,23 +689,47 @@ export class PtzSteer {
       this.scheduleWaitCheck();
       return true;
     }
-    w.reason = this.waitingReason(w, ranked);
-    const camera = this.cameraState(ranked[0], 'waiting', undefined, w.reason, alert.id);
-    w.heldFor = camera.heldFor;
-    this.hooks.log?.(`alert ${alert.id}: ${w.reason}`);
-    emit({ port: 1, payload: { ...alert, camera } });
+    this.sendWaiting(w, ranked);
     this.scheduleWaitCheck();
     return true;
   }
 
+  /**
+   * Why it waits. The holder is named by its kind only ("busy with a gunshot alert"): its id
+   * changes with every alert that takes the camera, and an alert sent again for each would
+   * flood the console in a burst; heldFor carries the id as it was when the alert was sent.
+   */
   private waitingReason(w: Waiting, ranked: Choice[]): string {
     const wait = `waiting up to ${durationWords(this.opts.waitForCameraMs)} for ${w.looked ? 'a camera' : 'it'} to be free`;
-    return `${w.looked ? w.looked.words : this.busyWords(ranked)}; ${wait}`;
+    return `${w.looked ? w.looked.words : this.busyWords(ranked, false)}; ${wait}`;
   }
 
   /**
-   * A camera has a new holder: the alerts waiting for it are sent again when their reason
-   * changed, so none still names an alert that has lost the camera since.
+   * Sends a waiting alert ("waiting", the camera it waits for, why), unless its last copy said
+   * the same (heldFor aside). Its first "waiting" goes at once; a change while it waits goes
+   * no sooner than waitingUpdateMinMs after its last copy (updateWaitingReasons then sends the
+   * latest words).
+   */
+  private sendWaiting(w: Waiting, ranked: Choice[]): void {
+    const reason = this.waitingReason(w, ranked);
+    const camera = this.cameraState(ranked[0], 'waiting', undefined, reason, w.alert.id);
+    const last = this.lastSent.get(w.alert.id);
+    if (last && last.alert === w.alert && last.cameraKey === cameraKey(camera)) return;
+    if (last && last.alert === w.alert && last.cameraKey.startsWith(WAITING_KEY)) {
+      const dueMs = last.atMs + this.opts.waitingUpdateMinMs;
+      if (dueMs > this.now()) {
+        this.scheduleUpdate(dueMs);
+        return;
+      }
+    }
+    this.hooks.log?.(`alert ${w.alert.id}: ${reason}`);
+    w.emit({ port: 1, payload: { ...w.alert, camera } });
+  }
+
+  /**
+   * A camera has a new holder (or an update held back is due): the alerts waiting are sent
+   * again where what they say changed (see sendWaiting). A mere new holder changes nothing
+   * they say unless it is of another kind: they are not sent again for it.
    */
   private updateWaitingReasons(): void {
     if (this.closed) return;
@@ -678,23 +737,51 @@ export class PtzSteer {
       // Sent "failed" (its cameras do not answer): a camera's holder is not its news.
       if (w.offline) continue;
       const ranked = this.camerasIfFree(w.target, w.rank);
-      if (!ranked.length) continue;
-      const reason = this.waitingReason(w, ranked);
-      const camera = this.cameraState(ranked[0], 'waiting', undefined, reason, w.alert.id);
-      // After a look, the reason names the alert that took the camera then: the holder may change alone.
-      if (reason === w.reason && camera.heldFor === w.heldFor) continue;
-      if (reason !== w.reason) this.hooks.log?.(`alert ${w.alert.id}: ${reason}`);
-      w.reason = reason;
-      w.heldFor = camera.heldFor;
-      w.emit({ port: 1, payload: { ...w.alert, camera } });
+      if (ranked.length) this.sendWaiting(w, ranked);
     }
   }
 
-  /** "camera a is busy with gunshot alert g1", or the nearest of several. */
-  private busyWords(ranked: Choice[]): string {
+  /** One timer for the waiting alerts' updates held back: at the first that is due. */
+  private scheduleUpdate(dueMs: number): void {
+    if (this.closed || (this.updateTimer && this.updateAtMs <= dueMs)) return;
+    if (this.updateTimer) clearTimeout(this.updateTimer);
+    this.updateAtMs = dueMs;
+    this.updateTimer = setTimeout(() => {
+      this.updateTimer = undefined;
+      this.updateAtMs = Infinity;
+      this.updateWaitingReasons();
+    }, Math.max(0, dueMs - this.now()) + 1);
+  }
+
+  /**
+   * The emit of one input, noting each alert's last copy on output 1 (see lastSent).
+   */
+  private recording(emit: (out: SteerOutput) => void): (out: SteerOutput) => void {
+    return (out) => {
+      if (out.port === 1) {
+        const id = out.payload.id;
+        const latest = this.latestCopies.get(id)?.alert;
+        this.lastSent.delete(id);
+        // Keyed to the alert it was built from (its latest copy), not to the copy sent (a new object).
+        this.lastSent.set(id, { atMs: this.now(), alert: latest ?? out.payload, cameraKey: out.payload.camera ? cameraKey(out.payload.camera) : '' });
+        if (this.lastSent.size > LATEST_COPIES_MAX) this.lastSent.delete(this.lastSent.keys().next().value!);
+      }
+      emit(out);
+    };
+  }
+
+  /**
+   * "camera a is busy with gunshot alert g1", or the nearest of several; `withId` false: "…
+   * with a gunshot alert" (the words of a waiting alert, see waitingReason).
+   */
+  private busyWords(ranked: Choice[], withId = true): string {
     const holder = (c: Choice) => {
       const h = this.holds.get(c.config.id);
-      return h ? alertWords(h.label, h.alertId) : 'another alert';
+      if (!h) return 'another alert';
+      if (withId) return alertWords(h.label, h.alertId);
+      if (!h.label) return 'another alert';
+      const kind = h.label.replace(/_/g, ' ');
+      return `${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${kind} alert`;
     };
     const name = (c: Choice) => cameraName(c.config);
     if (ranked.length === 1) return `camera ${name(ranked[0])} is busy with ${holder(ranked[0])}`;
@@ -793,7 +880,11 @@ export class PtzSteer {
     for (const w of this.waiting.values()) atMs = Math.min(atMs, w.expiresMs);
     for (const p of this.probes.values()) atMs = Math.min(atMs, p.atMs);
     if (this.wakeSoon) atMs = now;
-    for (const h of this.holds.values()) if (h.untilMs > now) atMs = Math.min(atMs, h.untilMs);
+    for (const h of this.holds.values()) {
+      if (h.untilMs > now) atMs = Math.min(atMs, h.untilMs);
+      // A look that ends frees the camera for the more recent alerts of its priority.
+      if (h.lookUntilMs !== undefined && h.lookUntilMs > now && h.lookUntilMs < h.untilMs) atMs = Math.min(atMs, h.lookUntilMs);
+    }
     this.waitTimer = setTimeout(() => {
       this.waitTimer = undefined;
       this.serveWaiting();
@@ -941,10 +1032,11 @@ export class PtzSteer {
     this.dismissed.set(alertId, now);
   }
 
-  /** `alert` is now its id's latest copy (see latestCopies). */
+  /** `alert` is now its id's latest copy (see latestCopies); it arrived now, unless its id came before. */
   private markLatest(alert: Alert): void {
+    const arrivedMs = this.latestCopies.get(alert.id)?.arrivedMs ?? this.now();
     this.latestCopies.delete(alert.id);
-    this.latestCopies.set(alert.id, alert);
+    this.latestCopies.set(alert.id, { alert, arrivedMs });
     // Bounded memory: the alert seen longest ago is forgotten (an older copy of it, were one
     // still under way, would then act as if it were the only one).
     if (this.latestCopies.size > LATEST_COPIES_MAX) this.latestCopies.delete(this.latestCopies.keys().next().value!);
@@ -953,7 +1045,19 @@ export class PtzSteer {
   /** A newer copy of this alert came since: this one ends quietly wherever it would wait, retry or be sent. */
   private isStale(alert: Alert): boolean {
     const latest = this.latestCopies.get(alert.id);
-    return latest !== undefined && latest !== alert;
+    return latest !== undefined && latest.alert !== alert;
+  }
+
+  /**
+   * An alert's claim on cameras: its label's priority (or payload.priority), and how recent it
+   * is: when its id first came here (see latestCopies), then its onset, for alerts that came in
+   * the same instant. Not the onset first: a gateway whose clock is ahead (not yet synced)
+   * would make its alerts the most recent for as long as it is ahead.
+   */
+  private rankOf(alert: Alert): AlertRank {
+    const arrivedMs = this.latestCopies.get(alert.id)?.arrivedMs ?? this.now();
+    const onsetMs = Math.round((alert.onset ?? Date.now() / 1000) * 1000);
+    return { alertId: alert.id, label: alert.label, priority: priorityOf(alert.label, alert.priority), arrivedMs, onsetMs };
   }
 
   private holdsCamera(alertId: string): boolean {
@@ -1017,12 +1121,15 @@ export class PtzSteer {
     this.holds.clear();
     if (this.waitTimer) clearTimeout(this.waitTimer);
     this.waitTimer = undefined;
+    if (this.updateTimer) clearTimeout(this.updateTimer);
+    this.updateTimer = undefined;
     this.waiting.clear();
     this.probes.clear();
     this.watchConnections();
     this.dismissed.clear();
     this.aimedAt.clear();
     this.latestCopies.clear();
+    this.lastSent.clear();
   }
 }
 
@@ -1083,14 +1190,16 @@ function onlyCamera(ranked: Choice[], cameraId: string | undefined): Choice[] {
   return one;
 }
 
-/** An alert's claim on cameras: its label's priority (or payload.priority), and when it happened. */
-function rankOf(alert: Alert): AlertRank {
-  return { alertId: alert.id, label: alert.label, priority: priorityOf(alert.label, alert.priority), alertTimeMs: Math.round((alert.onset ?? Date.now() / 1000) * 1000) };
-}
-
 /** Waiting alerts in the order they get a free camera: the most important, then the most recent (as holds rank them). */
 function mostUrgentFirst(a: Waiting, b: Waiting): number {
-  return b.rank.priority - a.rank.priority || b.rank.alertTimeMs - a.rank.alertTimeMs;
+  return b.rank.priority - a.rank.priority || recency(b.rank, a.rank);
+}
+
+/** A camera state as compared between copies of an alert: heldFor aside (see sendWaiting). */
+const WAITING_KEY = '{"state":"waiting"';
+function cameraKey(camera: CameraState): string {
+  const { heldFor: _holder, state, ...rest } = camera;
+  return JSON.stringify({ state, ...rest });
 }
 
 /**

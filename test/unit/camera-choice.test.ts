@@ -1,7 +1,7 @@
 /** Choosing a camera among several: range, blind sectors, holds, nearest, ties. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CameraCandidate, chooseCamera, isHeldAgainst, priorityOf } from '../../lib/camera/choose';
+import { CameraCandidate, chooseCamera, isHeldAgainst, priorityOf, recency } from '../../lib/camera/choose';
 import { DEFAULT_CALIBRATION, destination } from '../../lib/camera/geometry';
 import { CameraConfig } from '../../lib/camera/types';
 
@@ -15,7 +15,7 @@ function cam(id: string, bearingFromOrigin: number, distM: number, extra: Partia
   };
 }
 
-const alert = { alertId: 'a', priority: 2, alertTimeMs: 1000 };
+const alert = { alertId: 'a', priority: 2, arrivedMs: 1000, onsetMs: 1000 };
 const at = (brg: number, d: number) => ({ kind: 'position' as const, position: destination(O, brg, d) });
 
 test('the nearest camera in range wins', () => {
@@ -51,7 +51,7 @@ test('ties go to the smaller id, whatever the input order', () => {
 });
 
 test('holds: a higher-priority or more recent alert keeps its camera until the hold ends', () => {
-  const held = { ...cam('near', 0, 0), hold: { alertId: 'gun', priority: 5, alertTimeMs: 500, untilMs: 10_000 } };
+  const held = { ...cam('near', 0, 0), hold: { alertId: 'gun', priority: 5, arrivedMs: 500, onsetMs: 500, untilMs: 10_000 } };
   const other = cam('other', 0, 100);
   assert.equal(chooseCamera([held, other], at(0, 30), alert, 1000).choice?.config.id, 'other');
   // After the hold expires, the near camera is free again.
@@ -59,10 +59,41 @@ test('holds: a higher-priority or more recent alert keeps its camera until the h
   // Same alert keeps its own camera.
   assert.equal(isHeldAgainst(held.hold, { ...alert, alertId: 'gun' }, 1000), false);
   // Equal priority: the newer alert takes over an older one, not the reverse.
-  const h = { alertId: 'x', priority: 2, alertTimeMs: 1000, untilMs: 10_000 };
-  assert.equal(isHeldAgainst(h, { alertId: 'y', priority: 2, alertTimeMs: 2000 }, 0), false);
-  assert.equal(isHeldAgainst(h, { alertId: 'y', priority: 2, alertTimeMs: 500 }, 0), true);
-  assert.equal(isHeldAgainst(h, { alertId: 'y', priority: 3, alertTimeMs: 500 }, 0), false);
+  const h = { alertId: 'x', priority: 2, arrivedMs: 1000, onsetMs: 1000, untilMs: 10_000 };
+  assert.equal(isHeldAgainst(h, { alertId: 'y', priority: 2, arrivedMs: 2000, onsetMs: 2000 }, 0), false);
+  assert.equal(isHeldAgainst(h, { alertId: 'y', priority: 2, arrivedMs: 500, onsetMs: 500 }, 0), true);
+  assert.equal(isHeldAgainst(h, { alertId: 'y', priority: 3, arrivedMs: 500, onsetMs: 500 }, 0), false);
+});
+
+test('recency is the arrival here: an onset from a gateway whose clock runs an hour ahead does not keep the camera', () => {
+  const hourMs = 3_600_000;
+  // The held alert came first (arrived at 1000 on the steer's clock) but its gateway dates it an hour ahead.
+  const skewed = { alertId: 'ahead', priority: 5, arrivedMs: 1000, onsetMs: 1_800_000_000_000 + hourMs, untilMs: 200_000 };
+  const newer = { alertId: 'real', priority: 5, arrivedMs: 21_000, onsetMs: 1_800_000_000_000 + 20_000 };
+  assert.equal(isHeldAgainst(skewed, newer, 30_000), false, 'the alert that came later is the more recent');
+  // and the reverse: a newer alert whose gateway is an hour behind is still the more recent
+  const late = { alertId: 'behind', priority: 5, arrivedMs: 21_000, onsetMs: 1_800_000_000_000 - hourMs };
+  assert.equal(isHeldAgainst({ ...newer, arrivedMs: 1000, untilMs: 200_000 }, late, 30_000), false);
+  assert.equal(isHeldAgainst({ ...late, untilMs: 200_000 }, { ...newer, arrivedMs: 1000 }, 30_000), true, 'an older arrival does not take it back');
+  // Arrived in the same instant: the onset orders them.
+  const same = { alertId: 'h', priority: 5, arrivedMs: 1000, onsetMs: 2000, untilMs: 200_000 };
+  assert.equal(isHeldAgainst(same, { alertId: 'y', priority: 5, arrivedMs: 1000, onsetMs: 3000 }, 30_000), false);
+  assert.equal(isHeldAgainst(same, { alertId: 'y', priority: 5, arrivedMs: 1000, onsetMs: 1000 }, 30_000), true);
+  assert.ok(recency({ ...newer }, skewed) > 0);
+});
+
+test('a camera in its look is held against a newer alert of equal priority, not against a more important one', () => {
+  const h = { alertId: 'boom-1', priority: 5, arrivedMs: 1000, onsetMs: 1000, untilMs: 120_000, lookUntilMs: 11_000 };
+  const newer = { alertId: 'boom-2', priority: 5, arrivedMs: 2000, onsetMs: 2000 };
+  assert.equal(isHeldAgainst(h, newer, 5000), true, 'during the look the newer one waits');
+  assert.equal(isHeldAgainst(h, newer, 11_000), false, 'after it, the newer one takes the camera');
+  assert.equal(isHeldAgainst({ ...h, priority: 4 }, newer, 5000), false, 'a more important alert takes it during the look');
+  assert.equal(isHeldAgainst({ ...h, lookUntilMs: undefined }, newer, 5000), false, 'no look: the newer one takes it at once');
+  assert.equal(isHeldAgainst({ ...h, untilMs: 4000 }, newer, 5000), false, 'the hold over, its look is over too');
+  const near = cam('near', 0, 0);
+  const far = cam('far', 0, 100);
+  assert.equal(chooseCamera([{ ...near, hold: h }, far], at(0, 30), newer, 5000).choice?.config.id, 'far');
+  assert.equal(chooseCamera([{ ...near, hold: h }, far], at(0, 30), newer, 12_000).choice?.config.id, 'near');
 });
 
 test('failed cameras are tried after reachable ones', () => {

@@ -304,7 +304,8 @@ test('every camera busy with a more important alert: the alert waits, says for w
     assert.equal(waiting.state, 'waiting');
     assert.equal(waiting.id, 'a', 'names the camera it waits for');
     assert.equal(waiting.target.bearing, 200, 'with the aim it will take');
-    assert.match(waiting.reason!, /^camera a is busy with gunshot alert gun; waiting up to 5 min for it to be free$/);
+    assert.match(waiting.reason!, /^camera a is busy with a gunshot alert; waiting up to 5 min for it to be free$/);
+    assert.equal(waiting.heldFor, 'gun', 'the holder\'s id is in heldFor');
     assert.equal(outs.filter((o) => o.port === 2).length, 0, 'waiting is not an error');
     assert.deepEqual(steer.waitingAlerts, ['glass']);
     assert.equal(a.moves.length, 1, 'the camera stays on the gunshot');
@@ -450,7 +451,8 @@ test('an alert that had its look, crowded out of the queue for a busy camera, en
   }));
 
 test('waiting switched off (0): every camera held means output 2 at once', () =>
-  withOneCamera({ returnHomeAfterMs: 60_000, waitForCameraMs: 0 }, 0, async ({ a, steer, outs, send }) => {
+  // no minimum look: a more recent gunshot takes the camera at once
+  withOneCamera({ returnHomeAfterMs: 60_000, waitForCameraMs: 0, minLookMs: 0 }, 0, async ({ a, steer, outs, send }) => {
     await send(alert('gun', 'gunshot', destination(O, 10, 40)));
     await send(alert('glass', 'glass_break', destination(O, 80, 40)));
     assert.equal(lastOf(outs, 'glass')!.payload.camera, undefined);
@@ -458,7 +460,7 @@ test('waiting switched off (0): every camera held means output 2 at once', () =>
     assert.equal(err.error?.code, 'no-camera');
     assert.match(err.error!.message, /a: held by alert gun/);
     assert.deepEqual(steer.waitingAlerts, []);
-    // A more important alert takes the camera: the gunshot it leaves does not wait, and is told so at once.
+    // A more recent alert of its priority takes the camera: the gunshot it leaves does not wait, and is told so at once.
     await send(alert('gun2', 'gunshot', destination(O, 300, 40)));
     assert.equal(lastOf(outs, 'gun2')!.payload.camera!.state, 'on-target');
     const gun = lastOf(outs, 'gun')!.payload.camera!;
@@ -483,7 +485,8 @@ test('an alert taken off its only camera by a more important one waits for it', 
   }));
 
 test('an operator takes a busy camera for a waiting alert, and holds it as firmly as the alert it displaced', () =>
-  withOneCamera({ returnHomeAfterMs: 60_000 }, 0, async ({ steer, outs, send }) => {
+  // no minimum look: a more recent gunshot takes the camera at once
+  withOneCamera({ returnHomeAfterMs: 60_000, minLookMs: 0 }, 0, async ({ steer, outs, send }) => {
     const audit: AuditEvent[] = [];
     const unsub = auditBus.subscribe((e) => audit.push(e));
     try {
@@ -503,7 +506,8 @@ test('an operator takes a busy camera for a waiting alert, and holds it as firml
       // A scream (priority 4) cannot take back what the operator took from a gunshot (5).
       await send(alert('scream', 'scream', destination(O, 200, 40)));
       assert.equal(lastOf(outs, 'scream')!.payload.camera!.state, 'waiting');
-      assert.match(lastOf(outs, 'scream')!.payload.camera!.reason!, /busy with glass break alert glass/);
+      assert.match(lastOf(outs, 'scream')!.payload.camera!.reason!, /busy with a glass break alert/);
+      assert.equal(lastOf(outs, 'scream')!.payload.camera!.heldFor, 'glass');
       // A new gunshot can; the glass break it displaces waits too.
       await send(alert('gun2', 'gunshot', destination(O, 300, 40)));
       assert.equal(lastOf(outs, 'gun2')!.payload.camera!.state, 'on-target');
@@ -559,9 +563,9 @@ test('an alert on target whose camera a more important alert takes waits for it,
     assert.equal(a.moves.length, moves);
   }));
 
-test('the alert a camera is held for is named in camera.heldFor wherever the reason names it, and follows the camera when it changes hands', () =>
-  // no wait ends during the test (the waits that end are the next test's)
-  withOneCamera({ returnHomeAfterMs: 600_000, waitForCameraMs: 600_000 }, 0, async ({ outs, send }) => {
+test('the alert a camera is held for is in camera.heldFor as the state is sent; a waiting alert is sent again when its words change, not for a mere new holder', () =>
+  // no wait ends during the test (the waits that end are the next test's); no minimum look, updates sent at once
+  withOneCamera({ returnHomeAfterMs: 600_000, waitForCameraMs: 600_000, minLookMs: 0, waitingUpdateMinMs: 0 }, 0, async ({ outs, send }) => {
     await glassTakenByGunshot(send, outs);
     const cam = (id: string) => lastOf(outs, id)!.payload.camera!;
     assert.equal(cam('gun').heldFor, undefined, 'a camera on its own alert is held for no other');
@@ -577,12 +581,14 @@ test('the alert a camera is held for is named in camera.heldFor wherever the rea
     assert.equal(cam('gun').state, 'waiting');
     assert.match(cam('gun').reason!, /turned to explosion alert boom/);
     assert.equal(cam('gun').heldFor, 'boom');
-    assert.match(cam('scream').reason!, /busy with explosion alert boom/);
+    // The scream's words change (another kind of alert holds the camera): sent again.
+    assert.match(cam('scream').reason!, /busy with an explosion alert/);
     assert.equal(cam('scream').heldFor, 'boom');
-    // The glass break's words still say what took the camera from it then; its holder is sent anew.
+    // The glass break's words still say what took the camera from it then: not sent again, its
+    // heldFor is the holder of when it was sent.
     assert.match(cam('glass').reason!, /^camera a looked here, then turned to gunshot alert gun; /);
-    assert.equal(cam('glass').heldFor, 'boom');
-    assert.equal(outs.filter((o) => o.payload.id === 'glass').length, glassSent + 1, 'sent once more, for its new holder');
+    assert.equal(cam('glass').heldFor, 'gun');
+    assert.equal(outs.filter((o) => o.payload.id === 'glass').length, glassSent, 'not sent for a mere new holder');
     // A look again that no camera can take: its old holder is not passed on.
     const far = { ...alert('far', 'gunshot', destination(O, 90, 5000)), camera: { ...cam('scream') } };
     await send({ kind: 'move-request', alertId: 'far', operator: 'ana', alert: far });
@@ -822,22 +828,29 @@ test('a camera that does not answer has not turned: the alert it looked at is no
     await send(alert('skid', 'tire_skid', destination(O, 200, 40)));
     const skid = lastOf(outs, 'skid')!.payload.camera!;
     assert.equal(skid.state, 'waiting');
-    assert.equal(skid.reason, 'camera a is busy with glass break alert glass; waiting up to 5 min for it to be free');
+    assert.equal(skid.reason, 'camera a is busy with a glass break alert; waiting up to 5 min for it to be free');
+    assert.equal(skid.heldFor, 'glass');
   }));
 
-test('alerts waiting for a camera hear when another alert takes it: their reason never names an alert that lost it', () =>
-  withOneCamera({ returnHomeAfterMs: 60_000 }, 0, async ({ outs, send }) => {
+test('alerts waiting for a camera hear when another kind of alert takes it: their reason never names a kind that lost it', () =>
+  // no minimum look (the gunshot takes the camera from the explosion at once), updates sent at once
+  withOneCamera({ returnHomeAfterMs: 60_000, minLookMs: 0, waitingUpdateMinMs: 0 }, 0, async ({ outs, send }) => {
     await send(alert('boom', 'explosion', destination(O, 10, 40)));
     await send(alert('scream', 'scream', destination(O, 100, 40)));
-    assert.equal(lastOf(outs, 'scream')!.payload.camera!.reason, 'camera a is busy with explosion alert boom; waiting up to 5 min for it to be free');
+    assert.equal(lastOf(outs, 'scream')!.payload.camera!.reason, 'camera a is busy with an explosion alert; waiting up to 5 min for it to be free');
     const before = outs.filter((o) => o.payload.id === 'scream').length;
     await send(alert('gun', 'gunshot', destination(O, 200, 40)));
     assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'on-target');
     assert.match(lastOf(outs, 'boom')!.payload.camera!.reason!, /^camera a looked here, then turned to gunshot alert gun/);
     const scream = lastOf(outs, 'scream')!.payload.camera!;
     assert.equal(scream.state, 'waiting');
-    assert.equal(scream.reason, 'camera a is busy with gunshot alert gun; waiting up to 5 min for it to be free');
+    assert.equal(scream.reason, 'camera a is busy with a gunshot alert; waiting up to 5 min for it to be free');
+    assert.equal(scream.heldFor, 'gun');
     assert.equal(outs.filter((o) => o.payload.id === 'scream').length, before + 1, 'sent again once, with the new reason');
+    // Another gunshot takes it: nothing the scream says changes (heldFor aside), it is not sent again.
+    await send(alert('gun2', 'gunshot', destination(O, 250, 40)));
+    assert.equal(lastOf(outs, 'gun2')!.payload.camera!.state, 'on-target');
+    assert.equal(outs.filter((o) => o.payload.id === 'scream').length, before + 1, 'not sent for a mere new holder');
   }));
 
 test('a move that fails on the way frees the camera: the alert waiting for it is not left naming the failed one', () =>
@@ -846,7 +859,7 @@ test('a move that fails on the way frees the camera: the alert waiting for it is
     const first = send(alert('boom', 'explosion', destination(O, 10, 40)));
     await waitFor(() => a.moves.length === 1, 5000, 'the camera turning to the explosion');
     await send(alert('scream', 'scream', destination(O, 100, 40)));
-    assert.match(lastOf(outs, 'scream')!.payload.camera!.reason!, /busy with explosion alert boom/);
+    assert.match(lastOf(outs, 'scream')!.payload.camera!.reason!, /busy with an explosion alert/);
     a.down = true;
     await first;
     assert.equal(lastOf(outs, 'boom')!.payload.camera!.state, 'failed');
@@ -867,9 +880,9 @@ test('two cameras busy: the reason says "both cameras", three or more "all N cam
       for (const [i, c] of cams.entries()) if (st === steer3 || i < 2) await st.handle(alert(`g-${c.id}`, 'gunshot', destination(c.config, 0, 5)), (o) => outs.push(o));
     }
     await steer.handle(alert('glass2', 'glass_break', destination(O, 0, 1)), (o) => outs.push(o));
-    assert.match(lastOf(outs, 'glass2')!.payload.camera!.reason!, /^both cameras that can see it are busy \(nearest, a, with gunshot alert g-a\); waiting/);
+    assert.match(lastOf(outs, 'glass2')!.payload.camera!.reason!, /^both cameras that can see it are busy \(nearest, a, with a gunshot alert\); waiting/);
     await steer3.handle(alert('glass3', 'glass_break', destination(O, 0, 1)), (o) => outs.push(o));
-    assert.match(lastOf(outs, 'glass3')!.payload.camera!.reason!, /^all 3 cameras that can see it are busy \(nearest, a, with gunshot alert g-a\); waiting/);
+    assert.match(lastOf(outs, 'glass3')!.payload.camera!.reason!, /^all 3 cameras that can see it are busy \(nearest, a, with a gunshot alert\); waiting/);
   } finally {
     steer.close();
     steer3.close();
@@ -1019,7 +1032,7 @@ test('several alerts wait for an offline camera: the most important gets it, the
     await waitFor(() => stateOf(outs, 'gun') === 'on-target', 5000, 'the gunshot on target');
     await waitFor(() => stateOf(outs, 'glass') === 'waiting' && stateOf(outs, 'skid') === 'waiting', 5000, 'the others waiting for the busy camera');
     assert.equal(a.moves.length, 1, 'the lesser alerts did not take the camera');
-    assert.equal(lastOf(outs, 'glass')!.payload.camera!.reason, 'camera a is busy with gunshot alert gun; waiting up to 5 min for it to be free');
+    assert.equal(lastOf(outs, 'glass')!.payload.camera!.reason, 'camera a is busy with a gunshot alert; waiting up to 5 min for it to be free');
     assert.deepEqual(steer.waitingAlerts, ['glass', 'skid']);
     assert.deepEqual(steer.alertsAwaitingAnswer, []);
     // The gunshot dismissed: the glass break, next in importance, gets the camera.
@@ -1038,7 +1051,7 @@ test('an alert waiting for an offline camera does not take it from a more import
     assert.equal(stateOf(outs, 'gun'), 'on-target');
     await waitFor(() => stateOf(outs, 'glass') === 'waiting', 5000, 'the glass break waiting for the busy camera');
     assert.equal(a.moves.length, 1);
-    assert.match(lastOf(outs, 'glass')!.payload.camera!.reason!, /^camera a is busy with gunshot alert gun/);
+    assert.match(lastOf(outs, 'glass')!.payload.camera!.reason!, /^camera a is busy with a gunshot alert/);
   }));
 
 test('a copy sent again (better placed) while the alert waits for its camera replaces it: the camera is not turned back to the older place', () =>
@@ -1121,6 +1134,147 @@ test('twelve ptz-steer on one offline camera connection, alerts waiting on each:
     process.off('warning', onWarning);
     for (const steer of steers) steer.close();
     await conn.close();
+  }
+});
+
+// A burst of alerts of equal priority (fireworks: one explosion after another) on few cameras.
+
+test('a minimum look: a newer alert of equal priority waits while the camera looks at its alert, then gets the camera', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000, minLookMs: 2000 }, 0, async ({ a, steer, outs, send }) => {
+    await send(alert('boom-1', 'explosion', destination(O, 10, 40)));
+    assert.equal(stateOf(outs, 'boom-1'), 'on-target');
+    const onTargetAt = performance.now();
+    await send(alert('boom-2', 'explosion', destination(O, 100, 40)));
+    const waiting = lastOf(outs, 'boom-2')!.payload.camera!;
+    assert.equal(waiting.state, 'waiting', 'the camera stays on the first explosion for its look');
+    assert.equal(waiting.reason, 'camera a is busy with an explosion alert; waiting up to 5 min for it to be free');
+    assert.equal(waiting.heldFor, 'boom-1');
+    assert.equal(a.moves.length, 1);
+    await waitFor(() => stateOf(outs, 'boom-2') === 'on-target', 10_000, 'the second explosion on target after the look');
+    assert.ok(performance.now() - onTargetAt >= 2000, 'not before the look was over');
+    assert.equal(a.moves.length, 2);
+    assert.equal(stateOf(outs, 'boom-1'), 'waiting', 'the first explosion, its look over, waits for a camera again');
+    assert.deepEqual(steer.waitingAlerts, ['boom-1']);
+  }));
+
+test('a minimum look: a more important alert, or an operator\'s explicit move, takes the camera during it', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000, minLookMs: 60_000 }, 0, async ({ a, outs, send }) => {
+    await send(alert('glass-1', 'glass_break', destination(O, 10, 40)));
+    await send(alert('glass-2', 'glass_break', destination(O, 60, 40)));
+    assert.equal(stateOf(outs, 'glass-2'), 'waiting');
+    await send(alert('scream', 'scream', destination(O, 100, 40)));
+    assert.equal(stateOf(outs, 'scream'), 'on-target', 'a more important alert takes the camera at once');
+    assert.equal(a.moves.length, 2);
+    // The scream's own look keeps a newer scream out, but not an operator taking the camera.
+    await send(alert('scream-2', 'scream', destination(O, 150, 40)));
+    assert.equal(stateOf(outs, 'scream-2'), 'waiting');
+    await send({ kind: 'move-request', alertId: 'scream-2', operator: 'ana' });
+    assert.equal(stateOf(outs, 'scream-2'), 'on-target', 'the operator\'s move takes the camera during the look');
+    assert.equal(a.moves.length, 3);
+    assert.match(lastOf(outs, 'scream')!.payload.camera!.reason!, /^camera a looked here, then was taken by ana for scream alert scream-2; waiting/);
+  }));
+
+test('a minimum look counts from the start of the move: a newer alert of equal priority does not cut a move short', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000, minLookMs: 60_000, moveTimeoutMs: 10_000 }, 0, async ({ a, outs, send }) => {
+    // The camera is still on its way to the first explosion when the second comes, however slow the machine.
+    a.held = true;
+    const first = send(alert('boom-1', 'explosion', destination(O, 10, 40)));
+    await waitFor(() => a.moves.length === 1, 5000, 'the camera turning to the first explosion');
+    await send(alert('boom-2', 'explosion', destination(O, 100, 40)));
+    assert.equal(stateOf(outs, 'boom-2'), 'waiting');
+    assert.equal(a.moves.length, 1, 'the move under way goes on');
+    a.held = false;
+    await first;
+    assert.equal(stateOf(outs, 'boom-1'), 'on-target');
+  }));
+
+test('look 0: a newer alert of equal priority takes the camera at once, even while it moves', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000, minLookMs: 0 }, 0, async ({ a, outs, send }) => {
+    a.held = true;
+    const first = send(alert('boom-1', 'explosion', destination(O, 10, 40)));
+    await waitFor(() => a.moves.length === 1, 5000, 'the camera turning to the first explosion');
+    const second = send(alert('boom-2', 'explosion', destination(O, 100, 40)));
+    await waitFor(() => a.moves.length === 2, 5000, 'the camera sent to the second explosion');
+    a.held = false;
+    await Promise.all([first, second]);
+    assert.equal(stateOf(outs, 'boom-2'), 'on-target');
+  }));
+
+test('recency is the arrival at ptz-steer, not the onset: a gateway whose clock runs an hour ahead does not keep the camera', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000, minLookMs: 0 }, 0, async ({ a, steer, outs, send }) => {
+    const hourS = 3600;
+    // Heard first, from a gateway an hour ahead (not yet synced): its onset says it is the most recent.
+    await send({ ...alert('ahead', 'gunshot', destination(O, 10, 40)), onset: Date.now() / 1000 + hourS, offset: Date.now() / 1000 + hourS });
+    assert.equal(stateOf(outs, 'ahead'), 'on-target');
+    // A real gunshot a moment later, from a gateway on time: it takes the camera.
+    await send(alert('now', 'gunshot', destination(O, 100, 40)));
+    assert.equal(stateOf(outs, 'now'), 'on-target', 'the later arrival is the more recent');
+    assert.equal(a.moves.length, 2);
+    // A copy of the first one (placed better) keeps its first arrival: it does not take the camera back.
+    await send({ ...alert('ahead', 'gunshot', destination(O, 12, 40)), onset: Date.now() / 1000 + hourS, offset: Date.now() / 1000 + hourS });
+    assert.equal(stateOf(outs, 'ahead'), 'waiting');
+    assert.equal(a.moves.length, 2);
+    // Waiting alerts are served by arrival too: one heard later but dated an hour back comes first.
+    await send({ ...alert('behind', 'gunshot', destination(O, 200, 40)), onset: Date.now() / 1000 - hourS, offset: Date.now() / 1000 - hourS });
+    assert.equal(stateOf(outs, 'behind'), 'on-target', 'the latest arrival takes the camera, whatever its onset');
+    assert.deepEqual(steer.waitingAlerts, ['now', 'ahead'], 'most recent arrival first');
+  }));
+
+test('a waiting alert\'s updates are held back and sent together: at most one per waitingUpdateMinMs, the latest words, never lost', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000, minLookMs: 0, waitingUpdateMinMs: 3000 }, 0, async ({ outs, send }) => {
+    await send(alert('boom', 'explosion', destination(O, 10, 40)));
+    await send(alert('glass', 'glass_break', destination(O, 100, 40)));
+    const sentAt = performance.now();
+    const sent = () => outs.filter((o) => o.payload.id === 'glass');
+    assert.equal(sent().length, 1);
+    assert.match(sent()[0].payload.camera!.reason!, /busy with an explosion alert/);
+    // A gunshot takes the camera: the glass break's words change, but it was sent a moment ago.
+    await send(alert('gun', 'gunshot', destination(O, 200, 40)));
+    assert.equal(sent().length, 1, 'held back');
+    // An explosion takes it back: the words are those sent already; then another gunshot.
+    await send(alert('boom-2', 'explosion', destination(O, 250, 40)));
+    await send(alert('gun-2', 'gunshot', destination(O, 300, 40)));
+    assert.equal(sent().length, 1, 'still held back');
+    await waitFor(() => sent().length === 2, 15_000, 'the update held back');
+    assert.ok(performance.now() - sentAt >= 3000, 'not before 3 s after the last copy');
+    const cam = sent()[1].payload.camera!;
+    assert.equal(cam.state, 'waiting');
+    assert.match(cam.reason!, /busy with a gunshot alert/, 'the latest words');
+    assert.equal(cam.heldFor, 'gun-2', 'and the holder of then');
+    // Nothing more to say: nothing more is sent.
+    await send(alert('gun-3', 'gunshot', destination(O, 320, 40)));
+    await new Promise((r) => setTimeout(r, 100)); // a negative check: an update would be sent at once (3 s have passed)
+    assert.equal(sent().length, 2);
+  }));
+
+test('a burst of alerts of equal priority on two cameras: a few copies per alert, and each alert\'s last copy is its final state', async () => {
+  const cams = [new FakeCamera(config('north', 0, 25), 20), new FakeCamera(config('south', 180, 25), 20)];
+  // No minimum look (each alert takes a camera from the one before: the most copies), short
+  // waits so that the burst plays out, updates as often as they may be.
+  const steer = new PtzSteer(asConns(cams), { pollMs: 5, returnHomeAfterMs: 60_000, minLookMs: 0, waitForCameraMs: 1500, waitingUpdateMinMs: 200 });
+  const outs: SteerOutput[] = [];
+  const ids = Array.from({ length: 40 }, (_, i) => `fw-${i}`);
+  try {
+    // They come while the cameras turn; another kind now and then, so that the words of the waiting ones change too.
+    const handled: Array<Promise<void>> = [];
+    for (const [i, id] of ids.entries()) {
+      handled.push(steer.handle(alert(id, i % 7 === 3 ? 'gunshot' : 'explosion', destination(O, (i * 137) % 360, 10 + (i % 30))), (o) => outs.push(o)));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await Promise.all(handled);
+    await waitFor(() => steer.waitingAlerts.length === 0, 10_000, 'every wait over');
+    // updates held back, if any, go out
+    await new Promise((r) => setTimeout(r, 400));
+    const copies = ids.map((id) => outs.filter((o) => o.port === 1 && o.payload.id === id).length);
+    assert.ok(Math.max(...copies) <= 6, `copies per alert: ${copies.join(' ')}`);
+    for (const id of ids) {
+      const last = lastOf(outs, id)!.payload.camera!;
+      assert.ok(['on-target', 'released', 'unavailable'].includes(last.state), `${id} ends ${last.state} (${last.reason})`);
+    }
+    // the cameras' last alerts are on target, every other one has been told it has no camera
+    assert.equal(ids.filter((id) => lastOf(outs, id)!.payload.camera!.state === 'on-target').length, 2);
+  } finally {
+    steer.close();
   }
 });
 
@@ -1236,7 +1390,7 @@ test('a more important alert that takes the camera from a copy sent again still 
     const waiting = lastOf(outs, 'glass')!.payload.camera!;
     assert.equal(waiting.state, 'waiting', 'taken by another alert, it waits for the camera as before');
     assert.equal(waiting.target.bearing, 84);
-    assert.equal(waiting.reason, 'camera a is busy with gunshot alert gun; waiting up to 5 min for it to be free');
+    assert.equal(waiting.reason, 'camera a is busy with a gunshot alert; waiting up to 5 min for it to be free');
     assert.deepEqual(steer.waitingAlerts, ['glass']);
     await send({ kind: 'decision', alertId: 'gun', action: 'dismiss', operator: 'ana', time: 1 });
     await waitFor(() => stateOf(outs, 'glass') === 'on-target', 5000, 'the glass break on target once the gunshot is dismissed');
