@@ -19,6 +19,7 @@ interface PtzSteerDef extends NodeDef {
   waitForCameraS?: string | number;
   assumedDistanceM?: string | number;
   frameWidthM?: string | number;
+  lookAtLeastS?: string | number;
   emitOnStart?: boolean;
 }
 
@@ -72,6 +73,7 @@ export = function (RED: NodeAPI) {
         waitForCameraMs: setting('waitForCameraS') * 1000,
         assumedDistanceM: setting('assumedDistanceM'),
         frameWidthM: setting('frameWidthM'),
+        minLookMs: setting('lookAtLeastS') * 1000,
         emitOnStart: !!def.emitOnStart,
         actor: `auto:${node.id}`,
       },

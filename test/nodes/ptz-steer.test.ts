@@ -8,6 +8,9 @@ import { VirtualCamera } from '../../lib/sim/camera/virtual-camera';
 import { AuditEvent, auditBus } from '../../lib/alerts/bus';
 import { findCamera } from '../../lib/camera/registry';
 import { destination } from '../../lib/camera/geometry';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PTZ_STEER_SETTINGS } from '../../lib/camera/steer';
 import { waitFor } from '../support/wait';
 import { warningsOf } from '../support/node-red-log';
 
@@ -346,7 +349,8 @@ describe('ptz-steer node', () => {
     assert.equal(out[1].payload.id, 'glass');
     assert.equal(out[1].payload.camera.state, 'waiting');
     assert.equal(out[1].payload.camera.id, 'solo');
-    assert.match(out[1].payload.camera.reason, /camera Camera solo is busy with gunshot alert gun/);
+    assert.match(out[1].payload.camera.reason, /camera Camera solo is busy with a gunshot alert/);
+    assert.equal(out[1].payload.camera.heldFor, 'gun');
     assert.deepEqual(statuses[statuses.length - 1], { fill: 'yellow', shape: 'dot', text: '1 alert waiting for a busy camera' });
     const movesBefore = cam.calls.filter((c) => c.action === 'AbsoluteMove').length;
     steer.receive({ payload: { kind: 'decision', alertId: 'gun', action: 'dismiss', operator: 'ana', time: Date.now() / 1000 } });
@@ -383,6 +387,34 @@ describe('ptz-steer node', () => {
     helper.getNode('steer').receive({ payload: alert('a1', destination(ORIGIN, 30, 50)) });
     await waitFor(() => out.length >= 1, 15_000);
     assert.equal(out[0].payload.camera.state, 'on-target');
+  });
+
+  it('Look at least: 10 s in a new node\'s form and at run time; a value it cannot use is named, and the 10 s apply', async () => {
+    const form = fs.readFileSync(path.join(__dirname, '..', '..', 'nodes', 'ptz-steer.html'), 'utf8');
+    assert.equal(Number(/lookAtLeastS: \{ value: ([\d.]+)/.exec(form)?.[1]), PTZ_STEER_SETTINGS.lookAtLeastS.default);
+    assert.equal(PTZ_STEER_SETTINGS.lookAtLeastS.default, 10);
+    const { out, steer, cam } = await oneCameraSteer({ steer: { lookAtLeastS: 'abc', returnHomeS: 600 } });
+    assert.deepEqual(warningsOf(helper, 'steer'), ['setting lookAtLeastS: expected a number from 0 to 600, got "abc"; using 10']);
+    steer.receive({ payload: alert('g1', destination(ORIGIN, 30, 50)) });
+    await waitFor(() => out.some((m) => m.payload.id === 'g1' && m.payload.camera?.state === 'on-target'), 15_000, 'the first glass break on target');
+    const moves = cam.calls.filter((c) => c.action === 'AbsoluteMove').length;
+    steer.receive({ payload: alert('g2', destination(ORIGIN, 120, 50)) });
+    await waitFor(() => out.some((m) => m.payload.id === 'g2'), 15_000, 'the second glass break');
+    const g2 = out.find((m) => m.payload.id === 'g2').payload.camera;
+    assert.equal(g2.state, 'waiting', 'the camera looks at the first one for 10 s first');
+    assert.equal(g2.heldFor, 'g1');
+    assert.equal(cam.calls.filter((c) => c.action === 'AbsoluteMove').length, moves, 'the camera did not move');
+  });
+
+  it('Look at least 0: a newer alert of equal priority takes the camera at once', async () => {
+    const { out, steer, cam } = await oneCameraSteer({ steer: { lookAtLeastS: 0, returnHomeS: 600 } });
+    assert.deepEqual(warningsOf(helper, 'steer'), []);
+    steer.receive({ payload: alert('g1', destination(ORIGIN, 30, 50)) });
+    await waitFor(() => out.some((m) => m.payload.id === 'g1' && m.payload.camera?.state === 'on-target'), 15_000, 'the first glass break on target');
+    steer.receive({ payload: alert('g2', destination(ORIGIN, 120, 50)) });
+    await waitFor(() => out.some((m) => m.payload.id === 'g2'), 15_000, 'the second glass break');
+    assert.equal(out.find((m) => m.payload.id === 'g2').payload.camera.state, 'on-target');
+    assert.ok(Math.abs(cam.pose.panDeg - 120) < 1.5, `the camera points at 120°, not ${cam.pose.panDeg}°`);
   });
 
   it('sends errors with the alert on output 2 when the camera is unreachable, and recovers when it is back', async () => {
@@ -510,8 +542,9 @@ describe('ptz-steer node', () => {
     assert.ok(Math.abs(cam.pose.panDeg - 120) <= 1, `panned back (${cam.pose.panDeg}°)`);
   });
   it('status: green dot when connected, red ring when the camera fails, green again once it is connected again', async () => {
-    // Not waiting for the camera to answer: the failed alert would turn it once it is back.
-    const { steer, out, err: errs, cam } = await oneCameraSteer({ steer: { waitForCameraS: 0 } });
+    // Not waiting for the camera to answer: the failed alert would turn it once it is back. No
+    // minimum look: each alert tries the camera at once.
+    const { steer, out, err: errs, cam } = await oneCameraSteer({ steer: { waitForCameraS: 0, lookAtLeastS: 0 } });
     const statuses: Any[] = [];
     steer.on('call:status', (call: Any) => statuses.push(call.args[0]));
     const last = () => statuses[statuses.length - 1] ?? {};
@@ -546,7 +579,8 @@ describe('ptz-steer node', () => {
         cameraNode('camA', camA),
         cameraNode('camB', other, { lat: farPos.lat, lon: farPos.lon }),
         ...extraCams,
-        { id: 'steer', z: 'tab', type: 'ptz-steer', ...(selection === 'every camera' ? {} : { cameras: ['cfg-camA', 'cfg-camB'] }), mode: 'automatic', returnHomeS: 0, wires: [['out'], ['err']] },
+        // no minimum look: the second alert takes camera A at once
+        { id: 'steer', z: 'tab', type: 'ptz-steer', ...(selection === 'every camera' ? {} : { cameras: ['cfg-camA', 'cfg-camB'] }), mode: 'automatic', returnHomeS: 0, lookAtLeastS: 0, wires: [['out'], ['err']] },
         { id: 'out', z: 'tab', type: 'helper' },
         { id: 'err', z: 'tab', type: 'helper' },
       ];
