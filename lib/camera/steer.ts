@@ -73,7 +73,8 @@ export interface SteerOptions {
   /**
    * Clock for durations, ms (tests): camera holds, proposals' and waits' ages, retries. A
    * monotonic clock by default: a wall clock step (NTP) must not end a hold or a wait early
-   * nor keep it for the size of the step. Alerts' times (onsets) stay wall times.
+   * nor keep it for the size of the step. Also orders alerts by arrival (see rankOf); alerts'
+   * own times (onsets) stay wall times.
    */
   now?: () => number;
 }
