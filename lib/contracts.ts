@@ -105,8 +105,9 @@ export interface CameraState {
   /**
    * The id of the alert holding the camera when this state was sent, when another alert held it
    * (proposed, waiting, released, unavailable): the alert that would lose its picture if the
-   * camera were moved. Only a waiting alert is sent again when the holder changes; a proposal
-   * is sent once, so its heldFor may name an alert that has let the camera go since.
+   * camera were moved. It is as of the copy sent: a waiting alert is sent again only when its
+   * words change (at most every 5 s), a proposal once, so heldFor may name an alert that has
+   * let the camera go since.
    * Optional: an older ptz-steer leaves it out (the console then reads the ids its reason names).
    */
   heldFor?: string;
