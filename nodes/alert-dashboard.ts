@@ -8,9 +8,10 @@
  * publish on the audit bus (camera moves, live views).
  *
  * Dashboard wiring: `group.register(node, config, evts)`. Input messages pass through
- * `beforeSend`, which ingests the alert and replaces the message by the console state, so
- * what the dashboard broadcasts to every client (`msg-input:<id>`) is the sanitised queue,
- * never the raw message. Late joiners get the same state from the dashboard's data store
+ * `beforeSend`, which ingests the alert and gives Dashboard nothing to send: the node itself
+ * broadcasts the console state to every client (`msg-input:<id>`), the sanitised queue, never
+ * the raw message, paced during bursts (lib/alerts/broadcast-pacer.ts) and at once after an
+ * operator's action. Late joiners get the same state from the dashboard's data store
  * (`widget-load`). Operators' actions arrive on the custom socket event `vigie-action:<id>`.
  *
  * Dashboard's socket does not pass through Node-RED's httpNodeAuth: with httpNodeAuth set, the
@@ -20,6 +21,7 @@
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { openSharedAuditLog, AuditLogHandle } from '../lib/alerts/audit';
+import { BroadcastPacer } from '../lib/alerts/broadcast-pacer';
 import { AlertConsole, DASHBOARD_SETTINGS, droppedAlertsWarning, expiredAlertsWarning, SiteInfo, SitePoint, userFromClient } from '../lib/alerts/console';
 import { AlertRecord, AlertStore, StaleDecisionError, UnreadableStoreError } from '../lib/alerts/store';
 import { CameraLinks } from '../lib/alerts/camera-links';
@@ -126,6 +128,11 @@ export = function (RED: NodeAPI) {
     const siteOrigin = Number.isFinite(originLat) && Number.isFinite(originLon) ? { lat: originLat, lon: originLon } : undefined;
     const cameraLinks = new CameraLinks();
     const consoleCore = new AlertConsole({ store, actor: `auto:${node.id}`, site: () => siteInfo() });
+    /** The state to every client, paced (broadcastSoon) or at once (broadcast). */
+    const pacer = new BroadcastPacer(() => {
+      const msg = stateMessage();
+      if (base && !closed) base.emit(`msg-input:${node.id}`, msg, node);
+    });
     let audit: AuditLogHandle | undefined;
     let auditFailed = false;
     /** Unhandled alerts the cap (maxAlerts) dropped since the node started. */
@@ -295,9 +302,18 @@ export = function (RED: NodeAPI) {
       return msg;
     }
 
+    /** Sends the state to every client now (an operator's action: its answer must find it there). */
     function broadcast(): void {
-      const msg = stateMessage();
-      if (base) base.emit(`msg-input:${node.id}`, msg, node);
+      pacer.now();
+    }
+
+    /**
+     * Sends the state soon: at once after a quiet moment, else with the other changes at most
+     * every BROADCAST_EVERY_MS (lib/alerts/broadcast-pacer.ts). The state, the whole queue, is
+     * built when it goes out, so it holds every change made meanwhile.
+     */
+    function broadcastSoon(): void {
+      pacer.soon();
     }
 
     /**
@@ -333,8 +349,10 @@ export = function (RED: NodeAPI) {
         });
     }
 
-    function ingest(msg: NodeMessage): NodeMessage {
+    /** An alert (or a new copy of one) in; its state goes out with broadcastSoon. */
+    function ingest(msg: NodeMessage): void {
       let r;
+      const versionBefore = consoleCore.version;
       try {
         r = consoleCore.ingest((msg as { payload?: unknown }).payload);
       } catch (err) {
@@ -348,7 +366,8 @@ export = function (RED: NodeAPI) {
       updateStatus();
       const a = r.record.alert;
       if (a.video?.snapshot) keepSnapshot(a.id, a.video.snapshot, a.camera?.id);
-      return stateMessage();
+      // a copy that changes nothing (sent again) changes nothing on the screens either
+      if (consoleCore.version !== versionBefore) broadcastSoon();
     }
 
     /** An operator's action from a dashboard client. */
@@ -412,7 +431,11 @@ export = function (RED: NodeAPI) {
       // The browser must not learn server paths: the widget gets only what it displays.
       const { auditDir: _a, auditRetentionDays: _r, auditRotateMB: _m, keepSnapshots: _k, ...visible } = config;
       const evts = {
-        beforeSend: async (msg: NodeMessage) => ingest(msg),
+        // Nothing for Dashboard to send: the state goes out paced (broadcastSoon), not once per copy of an alert.
+        beforeSend: async (msg: NodeMessage) => {
+          ingest(msg);
+          return null;
+        },
         onInput: async () => {
           /* nothing to forward: the output carries operators' decisions only */
         },
@@ -538,6 +561,7 @@ export = function (RED: NodeAPI) {
     node.on('close', (_removed: boolean, done: () => void) => {
       try {
         closed = true;
+        pacer.close();
         offCameraChange();
         if (linksTimer) clearTimeout(linksTimer);
         linksTimer = undefined;

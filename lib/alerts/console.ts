@@ -8,7 +8,7 @@ import { ContractError, isObject } from '../util/validate';
 import { auditBus } from './bus';
 import type { CameraLink } from './camera-links';
 import { CAMERA_LEFT_STATES, MOVABLE_CAMERA_STATES } from './camera-states';
-import { AlertRecord, AlertState, AlertStore, alertTime, UpsertResult } from './store';
+import { AlertRecord, AlertState, AlertStore, alertTime, DroppedNotice, UpsertResult } from './store';
 
 /**
  * The alert-dashboard node's numeric settings and what each accepts. A value outside is named in
@@ -74,9 +74,14 @@ export interface ConsoleState {
   serverTimeMs: number;
   /** Incremented on every change, so clients can ignore stale updates. */
   version: number;
+  /**
+   * Unhandled alerts the cap (maxAlerts) dropped that no operator has acknowledged yet (action
+   * "ack-dropped"); absent when none.
+   */
+  dropped?: DroppedNotice;
 }
 
-export type ConsoleActionType = 'decide' | 'seen' | 'move' | 'view';
+export type ConsoleActionType = 'decide' | 'seen' | 'move' | 'view' | 'ack-dropped';
 
 export interface ConsoleActionResult {
   decision?: Decision;
@@ -127,7 +132,7 @@ export class AlertConsole {
   readonly store: AlertStore;
   private readonly actor: string;
   private readonly site: () => SiteInfo;
-  private version = 0;
+  private versionNo = 0;
   private readonly maxShown: number;
 
   constructor(opts: AlertConsoleOptions) {
@@ -148,7 +153,7 @@ export class AlertConsole {
       auditBus.publish({ type: 'alert', actor: this.actor, alertId: a.id, details: alertAuditDetails(a) });
     }
     this.dropped(r.droppedUnhandled);
-    if (r.isNew || r.changed.length) this.version++;
+    if (r.isNew || r.changed.length) this.versionNo++;
     return r;
   }
 
@@ -158,7 +163,7 @@ export class AlertConsole {
    */
   dropped(records: AlertRecord[]): void {
     for (const r of records) this.auditDropped(r, { reason: 'maxAlerts', maxAlerts: this.store.maxAlerts });
-    if (records.length) this.version++;
+    if (records.length) this.versionNo++;
   }
 
   /**
@@ -168,7 +173,7 @@ export class AlertConsole {
   expired(): AlertRecord[] {
     const records = this.store.takeExpiredUnhandled();
     for (const r of records) this.auditDropped(r, { reason: 'retention', retentionDays: this.store.retentionMs / 86_400_000 });
-    if (records.length) this.version++;
+    if (records.length) this.versionNo++;
     return records;
   }
 
@@ -186,6 +191,7 @@ export class AlertConsole {
   act(action: unknown, authenticatedUser?: string): ConsoleActionResult {
     if (!isObject(action)) throw new ContractError('action', 'an object');
     const type = action.type;
+    if (type === 'ack-dropped') return this.acknowledgeDropped(action, authenticatedUser);
     const alertId = action.alertId;
     if (typeof alertId !== 'string' || !alertId) throw new ContractError('action.alertId', 'a non-empty string', alertId);
     const operator = resolveOperator(authenticatedUser, action.operator);
@@ -213,14 +219,14 @@ export class AlertConsole {
             ...(replaced ? { replaces: { action: replaced.action, operator: replaced.operator, time: replaced.time } } : {}),
           },
         });
-        this.version++;
+        this.versionNo++;
         return { decision, changed: true, operator };
       }
       case 'seen': {
         const before = record.state + record.seenBy.join();
         this.store.markSeen(alertId, operator);
         const changed = before !== record.state + record.seenBy.join();
-        if (changed) this.version++;
+        if (changed) this.versionNo++;
         return { changed, operator };
       }
       case 'move': {
@@ -232,7 +238,7 @@ export class AlertConsole {
         }
         this.store.recordMoveRequest(alertId, operator);
         auditBus.publish({ type: 'camera-move', actor: operator, alertId, details: { event: 'requested-by-operator', camera: cam.id } });
-        this.version++;
+        this.versionNo++;
         const moveRequest: MoveRequest = { kind: 'move-request', alertId, operator, time: Date.now() / 1000 };
         if (CAMERA_LEFT_STATES.includes(cam.state)) {
           const { video: _video, ...alert } = record.alert;
@@ -251,13 +257,48 @@ export class AlertConsole {
         return { changed: false, operator };
       }
       default:
-        throw new ContractError('action.type', 'one of "decide", "seen", "move", "view"', type);
+        throw new ContractError('action.type', 'one of "decide", "seen", "move", "view", "ack-dropped"', type);
     }
+  }
+
+  /**
+   * An operator read the notice of dropped alerts: `upTo` is its DroppedNotice.upTo, so alerts
+   * dropped after it was shown stay in it. Audited (system entry "alert-dropped-acknowledged",
+   * under the operator) when it acknowledges any.
+   */
+  private acknowledgeDropped(action: Record<string, unknown>, authenticatedUser: string | undefined): ConsoleActionResult {
+    const operator = resolveOperator(authenticatedUser, action.operator);
+    const upTo = action.upTo;
+    if (typeof upTo !== 'number' || !Number.isInteger(upTo) || upTo < 0) {
+      throw new ContractError('action.upTo', 'a whole number >= 0: the notice\'s upTo, as the operator read it', upTo);
+    }
+    const shown = this.store.droppedNotice();
+    const count = this.store.acknowledgeDropped(upTo);
+    if (!count) return { changed: false, operator };
+    auditBus.publish({
+      type: 'system',
+      actor: operator,
+      details: {
+        event: 'alert-dropped-acknowledged',
+        count,
+        maxAlerts: this.store.maxAlerts,
+        // those the notice named (the audit log has an "alert-dropped" entry for each one)
+        named: (shown?.recent ?? []).map((d) => d.id),
+        ...(this.store.droppedNotice() ? { stillShown: this.store.droppedNotice()!.count } : {}),
+      },
+    });
+    this.versionNo++;
+    return { changed: true, operator };
+  }
+
+  /** The state's version now (see ConsoleState.version). */
+  get version(): number {
+    return this.versionNo;
   }
 
   prune(): boolean {
     const gone = this.store.prune();
-    if (gone.length) this.version++;
+    if (gone.length) this.versionNo++;
     return gone.length > 0;
   }
 
@@ -267,7 +308,8 @@ export class AlertConsole {
       const t = alertTime(r);
       return { ...r, timeSec: t.timeMs / 1000, ...(t.sensorClock ? { sensorClock: t.sensorClock } : {}) };
     });
-    return { alerts, counts: this.store.counts(), site: this.site(), serverTimeMs: Date.now(), version: this.version };
+    const dropped = this.store.droppedNotice();
+    return { alerts, counts: this.store.counts(), site: this.site(), serverTimeMs: Date.now(), version: this.versionNo, ...(dropped ? { dropped } : {}) };
   }
 }
 

@@ -13,6 +13,7 @@ import type { Alert, CameraState, Decision } from '../contracts';
 import { DroppedFieldWarnings, validateDecision, validateDetection } from '../contracts';
 import { ContractError } from '../util/validate';
 import { setFileAside, writeFileAtomic } from '../util/atomic-file';
+import { priorityOf } from '../camera/choose';
 import { shortenAlert } from './sanitize';
 import { isPlausibleWallTime, judgeSensorTime, monotonicMs, SensorTime } from '../util/clock';
 
@@ -54,8 +55,10 @@ export interface AlertStoreOptions {
   retentionMs?: number;
   /**
    * Hard cap on the number of alerts kept. Past it, the oldest handled alerts go first, and an
-   * unhandled one only when nothing else is left (the oldest arrival); the unhandled ones it drops
-   * are returned (UpsertResult, LoadResult) to be told. Default 500.
+   * unhandled one only when nothing else is left: the lowest priority first (ptz-steer's order,
+   * lib/camera/choose.ts), then the oldest arrival; the unhandled ones it drops are returned
+   * (UpsertResult, LoadResult) to be told, and counted until an operator acknowledges them
+   * (droppedNotice). Default 500.
    */
   maxAlerts?: number;
   /** JSON file for persistence; none when undefined. */
@@ -75,7 +78,44 @@ export interface UpsertResult {
   changed: string[];
   /** Unhandled alerts the cap (maxAlerts) dropped to keep this one: to be told, they never reached a decision. */
   droppedUnhandled: AlertRecord[];
+  /**
+   * A later copy of an alert the cap dropped (its camera, its video): not taken back in, since
+   * it would come back as a new alert and push out another; `record` is the alert as dropped.
+   */
+  alreadyDropped?: boolean;
 }
+
+/** One unhandled alert the cap dropped, as the console names it to operators. */
+export interface DroppedAlert {
+  id: string;
+  label: string;
+  /** Detection onset, epoch seconds. */
+  onset: number;
+  /** Whether an operator had opened it. */
+  state: AlertState;
+  /** Epoch ms. */
+  droppedMs: number;
+}
+
+/**
+ * The unhandled alerts the cap dropped that no operator has acknowledged yet: how many, and the
+ * last few by name (the audit log has each).
+ */
+export interface DroppedNotice {
+  count: number;
+  /** The cap they were dropped to keep. */
+  maxAlerts: number;
+  /**
+   * How many unhandled alerts the cap has dropped in all: an acknowledgement sends it back, so
+   * that alerts dropped after the operator read the notice are not acknowledged with it.
+   */
+  upTo: number;
+  /** The last DROPPED_NAMED ones, newest first. */
+  recent: DroppedAlert[];
+}
+
+/** How many dropped alerts the notice names one by one. */
+export const DROPPED_NAMED = 5;
 
 export interface LoadResult {
   /** Alerts restored (within retention and the cap). */
@@ -175,6 +215,12 @@ export class AlertStore {
   /** Why a file could not be read, when it could not be set aside either: no save goes over it while it is there. */
   private unreadableKept: string | undefined;
   private readonly droppedFields: DroppedFieldWarnings | undefined;
+  /** Unhandled alerts the cap has dropped in all, and how many of them operators acknowledged. */
+  private droppedTotal = 0;
+  private droppedAcknowledged = 0;
+  private droppedRecent: Array<DroppedAlert & { seq: number }> = [];
+  /** Ids the cap dropped lately (bounded), so their later copies do not come back (UpsertResult.alreadyDropped). */
+  private readonly droppedIds = new Map<string, AlertRecord>();
 
   constructor(opts: AlertStoreOptions = {}) {
     this.retentionMs = opts.retentionMs ?? 7 * 86_400_000;
@@ -199,10 +245,12 @@ export class AlertStore {
     const now = this.now();
     const old = this.records.get(alert.id);
     if (!old) {
+      const gone = this.droppedIds.get(alert.id);
+      if (gone) return { record: gone, isNew: false, changed: [], droppedUnhandled: [], alreadyDropped: true };
       const record: AlertRecord = { alert, state: 'new', receivedMs: now, updatedMs: now, seenBy: [], decisions: [] };
       this.records.set(alert.id, record);
       this.touched(record);
-      const droppedUnhandled = this.enforceLimits();
+      const droppedUnhandled = this.enforceLimits(alert.id);
       return { record, isNew: true, changed: [], droppedUnhandled };
     }
     const changed: string[] = [];
@@ -340,23 +388,72 @@ export class AlertStore {
 
   /**
    * Keeps at most maxAlerts. Handled alerts leave first, oldest decision first; unhandled ones only
-   * when nothing else is left, oldest arrival first (an enrichment does not make an alert newer;
-   * opened or not makes no difference: the alert an operator has open is often the newest, or
-   * was opened by the console itself). Returns the unhandled alerts dropped.
+   * when nothing else is left: the lowest priority first (ptz-steer's, priorityOf: a night of
+   * fireworks does not push out a scream before the fireworks' own tire skids), then the oldest
+   * arrival (an enrichment does not make an alert newer; opened or not makes no difference: the
+   * alert an operator has open is often the newest, or was opened by the console itself). The
+   * alert arriving (`arriving`) always stays. Returns the unhandled alerts dropped, which are
+   * also counted for the notice (droppedNotice).
    */
-  private enforceLimits(): AlertRecord[] {
+  private enforceLimits(arriving?: string): AlertRecord[] {
     this.prune();
     if (this.records.size <= this.maxAlerts) return [];
     const age = new Map([...this.records.values()].map((r) => [r, this.ageMs(r)]));
-    const order = [...this.records.values()].sort((a, b) => {
-      const ua = isUnhandled(a.state) ? 1 : 0;
-      const ub = isUnhandled(b.state) ? 1 : 0;
-      if (ua !== ub) return ua - ub;
-      return ua ? a.receivedMs - b.receivedMs : age.get(b)! - age.get(a)!;
-    });
+    const rank = (r: AlertRecord) => priorityOf(r.alert.label, r.alert.priority);
+    const order = [...this.records.values()]
+      .filter((r) => r.alert.id !== arriving)
+      .sort((a, b) => {
+        const ua = isUnhandled(a.state) ? 1 : 0;
+        const ub = isUnhandled(b.state) ? 1 : 0;
+        if (ua !== ub) return ua - ub;
+        if (!ua) return age.get(b)! - age.get(a)!;
+        return rank(a) - rank(b) || a.receivedMs - b.receivedMs;
+      });
     const dropped = order.slice(0, this.records.size - this.maxAlerts);
     for (const r of dropped) this.records.delete(r.alert.id);
-    return dropped.filter((r) => isUnhandled(r.state));
+    const unhandled = dropped.filter((r) => isUnhandled(r.state));
+    this.countDropped(unhandled);
+    return unhandled;
+  }
+
+  private countDropped(records: AlertRecord[]): void {
+    const now = this.now();
+    for (const r of records) {
+      this.droppedTotal++;
+      this.droppedRecent.unshift({ id: r.alert.id, label: r.alert.label, onset: r.alert.onset, state: r.state, droppedMs: now, seq: this.droppedTotal });
+      this.droppedIds.set(r.alert.id, r);
+    }
+    this.droppedRecent.length = Math.min(this.droppedRecent.length, DROPPED_NAMED);
+    // as many ids as the queue holds alerts: a copy comes seconds after its alert, not a queue later
+    for (const id of this.droppedIds.keys()) {
+      if (this.droppedIds.size <= this.maxAlerts) break;
+      this.droppedIds.delete(id);
+    }
+  }
+
+  /** The unhandled alerts the cap dropped that no operator has acknowledged; undefined when none. */
+  droppedNotice(): DroppedNotice | undefined {
+    const count = this.droppedTotal - this.droppedAcknowledged;
+    if (count <= 0) return undefined;
+    return {
+      count,
+      maxAlerts: this.maxAlerts,
+      upTo: this.droppedTotal,
+      recent: this.droppedRecent.filter((d) => d.seq > this.droppedAcknowledged).map(({ seq: _seq, ...d }) => d),
+    };
+  }
+
+  /**
+   * An operator acknowledged the notice as it read `upTo` (DroppedNotice.upTo): those dropped
+   * since stay in it. Returns how many it acknowledged (0: nothing new, an older or repeated
+   * acknowledgement).
+   */
+  acknowledgeDropped(upTo: number): number {
+    const to = Math.min(Math.floor(upTo), this.droppedTotal);
+    const n = to - this.droppedAcknowledged;
+    if (n <= 0) return 0;
+    this.droppedAcknowledged = to;
+    return n;
   }
 
   private require(alertId: string): AlertRecord {
@@ -371,15 +468,21 @@ export class AlertStore {
    * (the clock stepped since, or read 1970 then), so that the next run, judging saved alerts by
    * their saved time, finds them as old as they really are. While the clock reads no plausible
    * time, the times are written as stamped (the next run does not judge those by the clock).
+   * The drop notice outlives a restart until an operator acknowledges it (older versions ignore it).
    */
-  toJSON(): { version: number; savedMs: number; alerts: AlertRecord[] } {
+  toJSON(): { version: number; savedMs: number; alerts: AlertRecord[]; dropped: { total: number; acknowledged: number; recent: Array<DroppedAlert & { seq: number }> } } {
     const now = this.now();
     const alerts = [...this.records.values()].map((r) => {
       if (!isPlausibleWallTime(now)) return r;
       const updatedMs = Math.round(now - this.ageMs(r));
       return Math.abs(updatedMs - r.updatedMs) > SAVED_TIME_SLACK_MS ? { ...r, updatedMs } : r;
     });
-    return { version: PERSIST_VERSION, savedMs: now, alerts };
+    return {
+      version: PERSIST_VERSION,
+      savedMs: now,
+      alerts,
+      dropped: { total: this.droppedTotal, acknowledged: this.droppedAcknowledged, recent: this.droppedRecent },
+    };
   }
 
   /**
@@ -405,7 +508,7 @@ export class AlertStore {
   load(): LoadResult {
     if (!this.file) return { restored: 0, droppedUnhandled: [] };
     const file = this.file;
-    let data: { version?: unknown; alerts?: unknown };
+    let data: { version?: unknown; alerts?: unknown; dropped?: unknown };
     try {
       data = JSON.parse(fs.readFileSync(file, 'utf8'));
       if (!data || typeof data !== 'object') throw new Error('not an alert store file');
@@ -464,6 +567,7 @@ export class AlertStore {
         leftOut.copyError = (err as Error).message;
       }
     }
+    this.loadDropped(data.dropped);
     const before = this.records.size;
     const droppedUnhandled = this.enforceLimits();
     return { restored: n - (before - this.records.size), droppedUnhandled, ...(leftOut ? { leftOut } : {}) };
@@ -477,6 +581,21 @@ export class AlertStore {
   private ageAtLoadMs(updatedMs: number): number {
     const now = this.now();
     return isPlausibleWallTime(now) && isPlausibleWallTime(updatedMs) ? Math.max(0, now - updatedMs) : 0;
+  }
+
+  /** The drop notice saved (toJSON): taken when it reads as one, else none (a file of before it). */
+  private loadDropped(saved: unknown): void {
+    if (!saved || typeof saved !== 'object') return;
+    const d = saved as { total?: unknown; acknowledged?: unknown; recent?: unknown };
+    const whole = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
+    if (!whole(d.total) || !whole(d.acknowledged) || (d.acknowledged as number) > (d.total as number)) return;
+    this.droppedTotal = d.total as number;
+    this.droppedAcknowledged = d.acknowledged as number;
+    const states: AlertState[] = ['new', 'seen', 'confirmed', 'dismissed', 'escalated'];
+    this.droppedRecent = (Array.isArray(d.recent) ? d.recent : [])
+      .filter((x): x is DroppedAlert & { seq: number } => !!x && typeof x.id === 'string' && typeof x.label === 'string' && typeof x.onset === 'number' && states.includes(x.state) && typeof x.droppedMs === 'number' && whole(x.seq))
+      .map((x) => ({ id: x.id.slice(0, 200), label: x.label.slice(0, 40), onset: x.onset, state: x.state, droppedMs: x.droppedMs, seq: x.seq }))
+      .slice(0, DROPPED_NAMED);
   }
 
   /** Moves an unusable store file out of the way of the next save and throws UnreadableStoreError. */

@@ -363,6 +363,68 @@ describe('alert-dashboard node', () => {
     assert.equal(warningsOf(helper, 'dash').filter((w) => /maxAlerts/.test(w)).length, 1, 'no unhandled alert dropped for it');
   });
 
+  it('a burst of alert copies reaches the clients as a few states, the first at once, the last holding them all; an operator\'s action goes out before its answer', async () => {
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    const base = helper.getNode('ui-base-1');
+    const n = helper.getNode('dash');
+    const sent: Any[] = [];
+    const emit = base.emit.bind(base);
+    base.emit = (ev: string, msg: Any, w: Any) => {
+      // as socket.io sends it: serialised then (the records are the store's own, changed later)
+      if (ev === 'msg-input:dash') sent.push(JSON.parse(JSON.stringify(msg.payload)));
+      return emit(ev, msg, w);
+    };
+    n.receive({ payload: alert('b0', 1000) });
+    await waitFor(() => sent.length === 1 || undefined, 10_000, 'the first alert of a quiet moment, sent at once');
+    // 15 alerts, each sent again located: 30 copies within a few milliseconds
+    for (let i = 1; i <= 15; i++) {
+      n.receive({ payload: alert(`b${i}`, 1000 + i) });
+      n.receive({ payload: alert(`b${i}`, 1000 + i, { location: { method: 'doa', bearing: i, sensors: ['north-1'] } }) });
+    }
+    await waitFor(() => sent[sent.length - 1]?.alerts?.filter((r: Any) => r.alert.location).length === 15 || undefined, 10_000, 'every copy in the last state');
+    assert.ok(sent.length - 1 <= 3, `30 copies went out as ${sent.length - 1} states`);
+    const versions = sent.map((st) => st.version);
+    assert.deepEqual(versions, [...versions].sort((a, b) => a - b), 'never an older state after a newer one');
+    assert.equal(storedState('dash').version, versions[versions.length - 1], 'a page opening now gets the last state');
+    // An operator's decision right after a state went out: the state with it goes out before the
+    // answer, not at the end of the pace's interval.
+    n.receive({ payload: alert('b16', 1016) });
+    await waitFor(() => sent[sent.length - 1]?.alerts?.some((r: Any) => r.alert.id === 'b16') || undefined, 10_000, 'the next alert sent');
+    const answered = await socketAction(n, { type: 'decide', alertId: 'b3', action: 'dismiss', operator: 'Alice' });
+    assert.equal(answered.ok, true);
+    const last = sent[sent.length - 1];
+    assert.equal(last.alerts.find((r: Any) => r.alert.id === 'b3')?.state, 'dismissed', 'the state with the decision was sent before its answer');
+  });
+
+  it('the unhandled alerts the cap dropped are in every console\'s state until an operator acknowledges them (audited under the operator)', async () => {
+    await helper.startServer();
+    await helper.load(nodes(), flow({ maxAlerts: 10 }));
+    const n = helper.getNode('dash');
+    for (let i = 1; i <= 10; i++) n.receive({ payload: alert(`q${i}`, 1_700_000_000 + i) });
+    n.receive({ payload: alert('gun', 1_700_000_011, { label: 'gunshot', scores: { gunshot: 0.9 } }) });
+    n.receive({ payload: alert('q12', 1_700_000_012) });
+    const notice = await waitFor(() => (storedState('dash')?.dropped?.count === 2 ? storedState('dash').dropped : undefined), 10_000, 'two dropped in the state');
+    assert.deepEqual(
+      { maxAlerts: notice.maxAlerts, upTo: notice.upTo, recent: notice.recent.map((d: Any) => [d.id, d.label, d.state]) },
+      { maxAlerts: 10, upTo: 2, recent: [['q2', 'glass_break', 'new'], ['q1', 'glass_break', 'new']] },
+    );
+    assert.ok(storedState('dash').alerts.some((r: Any) => r.alert.id === 'gun'));
+    assert.deepEqual(await socketAction(n, { type: 'ack-dropped', upTo: notice.upTo, operator: 'Alice' }), { ok: true, operator: 'Alice' });
+    assert.equal(storedState('dash').dropped, undefined, 'gone from every console');
+    const entries = await waitFor(() => {
+      const all = listAuditFiles(path.join(userDir, 'audit-test')).flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+      return all.some((e) => e.details?.event === 'alert-dropped-acknowledged') ? all : undefined;
+    }, 10_000, 'the acknowledgement in the audit log');
+    const ack = entries.find((e) => e.details?.event === 'alert-dropped-acknowledged');
+    assert.deepEqual([ack.type, ack.actor, ack.details.count, ack.details.named], ['system', 'Alice', 2, ['q2', 'q1']]);
+    // a restart: what is acknowledged stays so
+    await helper.unload();
+    await helper.load(nodes(), flow({ maxAlerts: 10 }));
+    await waitFor(() => storedState('dash')?.alerts?.length === 10 || undefined, 10_000, 'the queue restored');
+    assert.equal(storedState('dash').dropped, undefined);
+  });
+
   it('unhandled alerts past Keep for are told when saved alerts are loaded and when an alert arrives: a warning naming each and an audit entry', async () => {
     const DAY_MS = 86_400_000;
     const file = path.join(userDir, 'vigie-alerts-dash.json');

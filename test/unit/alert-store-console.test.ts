@@ -228,3 +228,39 @@ test('the state sent to browsers is capped, keeping unhandled alerts first', () 
   assert.deepEqual(st.alerts.map((r) => r.alert.id), ['k4', 'k3', 'k2']);
   assert.equal(st.counts.new, 5);
 });
+
+test('the state carries the unhandled alerts the cap dropped until an operator acknowledges them, audited under the operator', () => {
+  const rec = recordAudit();
+  try {
+    const c = new AlertConsole({ store: new AlertStore({ maxAlerts: 2 }), actor: 'auto:n1' });
+    c.ingest(detection('x1', 1_700_000_001));
+    c.ingest(detection('x2', 1_700_000_002));
+    assert.equal(c.state().dropped, undefined, 'nothing dropped: nothing to say');
+    c.ingest(detection('x3', 1_700_000_003));
+    const v = c.state().version;
+    c.ingest(detection('x4', 1_700_000_004));
+    assert.ok(c.state().version > v, 'a drop is a change every console shows');
+    const notice = c.state().dropped!;
+    assert.deepEqual(
+      { count: notice.count, maxAlerts: notice.maxAlerts, upTo: notice.upTo, ids: notice.recent.map((d) => [d.id, d.label, d.onset, d.state]) },
+      { count: 2, maxAlerts: 2, upTo: 2, ids: [['x2', 'explosion', 1_700_000_002, 'new'], ['x1', 'explosion', 1_700_000_001, 'new']] },
+    );
+    assert.throws(() => c.act({ type: 'ack-dropped', operator: 'Ann' }), /action\.upTo/);
+    assert.throws(() => c.act({ type: 'ack-dropped', upTo: 2 }), /operator/);
+    const before = c.state().version;
+    const r = c.act({ type: 'ack-dropped', operator: 'Ann', upTo: notice.upTo });
+    assert.deepEqual(r, { changed: true, operator: 'Ann' });
+    assert.equal(c.state().dropped, undefined);
+    assert.ok(c.state().version > before);
+    const acks = rec.events.filter((e) => e.details.event === 'alert-dropped-acknowledged');
+    assert.equal(acks.length, 1);
+    assert.equal(acks[0].type, 'system');
+    assert.equal(acks[0].actor, 'Ann');
+    assert.deepEqual(acks[0].details, { event: 'alert-dropped-acknowledged', count: 2, maxAlerts: 2, named: ['x2', 'x1'] });
+    // a second operator acknowledging the same notice: nothing more to record
+    assert.deepEqual(c.act({ type: 'ack-dropped', operator: 'Bob', upTo: notice.upTo }), { changed: false, operator: 'Bob' });
+    assert.equal(rec.events.filter((e) => e.details.event === 'alert-dropped-acknowledged').length, 1);
+  } finally {
+    rec.stop();
+  }
+});

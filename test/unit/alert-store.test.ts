@@ -547,3 +547,68 @@ test('over the cap, the handled alert held longest goes first, whatever the cloc
   s.upsert(detection('new-one', 3));
   assert.deepEqual(s.queue().map((r) => r.alert.id), ['new-one', 'decided-later']);
 });
+
+test('over the cap with only unhandled alerts: the lowest priority goes first (ptz-steer\'s order), then the oldest; the arriving alert stays; its later copies do not come back', () => {
+  const c = clock();
+  const s = new AlertStore({ now: c.now, maxAlerts: 4 });
+  const add = (id: string, label: string, extra: Record<string, unknown> = {}) => {
+    c.advance(1000);
+    return s.upsert(detection(id, c.now() / 1000, { label, scores: { [label]: 0.9 }, ...extra }));
+  };
+  // an old, unseen scream and gunshot, then fireworks (explosions) and a tire skid
+  add('scream-old', 'scream');
+  add('gun-old', 'gunshot');
+  add('fw-1', 'explosion');
+  add('skid', 'tire_skid');
+  // full: the tire skid (priority 1) goes before the older scream (4)
+  assert.deepEqual(add('fw-2', 'explosion').droppedUnhandled.map((d) => d.alert.id), ['skid']);
+  // then the scream (4) before the explosions and the gunshot (5), though they are newer
+  assert.deepEqual(add('fw-3', 'explosion').droppedUnhandled.map((d) => d.alert.id), ['scream-old']);
+  // equal priority: the oldest arrival (the gunshot came before the fireworks)
+  assert.deepEqual(add('fw-4', 'explosion').droppedUnhandled.map((d) => d.alert.id), ['gun-old']);
+  // a flow's own priority (alert.priority, as ptz-steer reads it) counts too
+  assert.deepEqual(add('vip', 'glass_break', { priority: 9 }).droppedUnhandled.map((d) => d.alert.id), ['fw-1']);
+  // the alert arriving stays, even the least important: the next one may push it out
+  const low = add('low', 'tire_skid');
+  assert.equal(low.isNew, true);
+  assert.deepEqual(low.droppedUnhandled.map((d) => d.alert.id), ['fw-2']);
+  assert.ok(s.get('low'));
+  assert.deepEqual(add('fw-5', 'explosion').droppedUnhandled.map((d) => d.alert.id), ['low']);
+  // the tire skid's camera comes a second later: not a new alert again
+  const copy = s.upsert(detection('low', 1, { label: 'tire_skid', camera: { id: 'c', name: 'c', pan: 0, tilt: 0, zoom: 0, target: { bearing: 1, tilt: 0 }, state: 'on-target' } }));
+  assert.equal(copy.alreadyDropped, true);
+  assert.equal(copy.isNew, false);
+  assert.equal(s.get('low'), undefined);
+  assert.deepEqual(s.queue().map((r) => r.alert.id).sort(), ['fw-3', 'fw-4', 'fw-5', 'vip']);
+});
+
+test('the unhandled alerts the cap dropped are counted, the last few named, until acknowledged as read; saved with the queue', () => {
+  const c = clock();
+  const dir = tempDir('vigie-store-dropped-');
+  const file = path.join(dir, 'alerts.json');
+  const s = new AlertStore({ now: c.now, maxAlerts: 2, file });
+  assert.equal(s.droppedNotice(), undefined);
+  for (let i = 1; i <= 9; i++) {
+    c.advance(1000);
+    s.upsert(detection(`d${i}`, 1000 + i));
+  }
+  const n = s.droppedNotice()!;
+  assert.equal(n.count, 7);
+  assert.equal(n.upTo, 7);
+  assert.equal(n.maxAlerts, 2);
+  assert.deepEqual(n.recent.map((d) => d.id), ['d7', 'd6', 'd5', 'd4', 'd3'], 'the last five, newest first');
+  assert.deepEqual(n.recent[0], { id: 'd7', label: 'glass_break', onset: 1007, state: 'new', droppedMs: c.now() });
+  // one more is dropped after the operator read the notice: acknowledging what was read leaves it
+  c.advance(1000);
+  s.upsert(detection('d10', 1010));
+  assert.equal(s.acknowledgeDropped(n.upTo), 7);
+  assert.deepEqual({ count: s.droppedNotice()!.count, ids: s.droppedNotice()!.recent.map((d) => d.id) }, { count: 1, ids: ['d8'] });
+  assert.equal(s.acknowledgeDropped(n.upTo), 0, 'a repeated acknowledgement changes nothing');
+  // a restart keeps what is not acknowledged
+  s.save();
+  const s2 = new AlertStore({ now: c.now, maxAlerts: 2, file });
+  s2.load();
+  assert.deepEqual(s2.droppedNotice(), s.droppedNotice());
+  assert.equal(s2.acknowledgeDropped(1000), 1, 'never past what was dropped');
+  assert.equal(s2.droppedNotice(), undefined);
+});
