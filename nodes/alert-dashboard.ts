@@ -8,7 +8,7 @@
  * publish on the audit bus (camera moves, live views).
  *
  * Dashboard wiring: `group.register(node, config, evts)`. Input messages pass through
- * `beforeSend`, which ingests the alert and gives Dashboard nothing to send: the node itself
+ * `beforeSend`, which ingests the alert and gives Dashboard no state to send: the node itself
  * broadcasts the console state to every client (`msg-input:<id>`), the sanitised queue, never
  * the raw message, paced during bursts (lib/alerts/broadcast-pacer.ts) and at once after an
  * operator's action. Late joiners get the same state from the dashboard's data store
@@ -431,10 +431,12 @@ export = function (RED: NodeAPI) {
       // The browser must not learn server paths: the widget gets only what it displays.
       const { auditDir: _a, auditRetentionDays: _r, auditRotateMB: _m, keepSnapshots: _k, ...visible } = config;
       const evts = {
-        // Nothing for Dashboard to send: the state goes out paced (broadcastSoon), not once per copy of an alert.
+        // The state goes out paced (broadcastSoon), not once per copy of an alert. Dashboard sends
+        // whatever this returns to every client (and fails on null): a few bytes without a state,
+        // which the widget ignores.
         beforeSend: async (msg: NodeMessage) => {
           ingest(msg);
-          return null;
+          return { topic: 'vigie-state-follows' } as NodeMessage;
         },
         onInput: async () => {
           /* nothing to forward: the output carries operators' decisions only */

@@ -375,6 +375,8 @@ describe('alert-dashboard node', () => {
       if (ev === 'msg-input:dash') sent.push(JSON.parse(JSON.stringify(msg.payload)));
       return emit(ev, msg, w);
     };
+    const caught: Any[] = [];
+    helper.getNode('caught').on('input', (m: Any) => caught.push(m.error?.message));
     n.receive({ payload: alert('b0', 1000) });
     await waitFor(() => sent.length === 1 || undefined, 10_000, 'the first alert of a quiet moment, sent at once');
     // 15 alerts, each sent again located: 30 copies within a few milliseconds
@@ -395,6 +397,7 @@ describe('alert-dashboard node', () => {
     assert.equal(answered.ok, true);
     const last = sent[sent.length - 1];
     assert.equal(last.alerts.find((r: Any) => r.alert.id === 'b3')?.state, 'dismissed', 'the state with the decision was sent before its answer');
+    assert.deepEqual(caught, [], 'Dashboard took every message without an error');
   });
 
   it('the unhandled alerts the cap dropped are in every console\'s state until an operator acknowledges them (audited under the operator)', async () => {

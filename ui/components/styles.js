@@ -22,6 +22,12 @@ const css = `
   font-size: 18px; font-weight: 600; cursor: pointer; animation: vg-pulse 1s ease-in-out infinite alternate; border: none; text-align: left; width: 100%; }
 .vigie-banner .mdi { font-size: 26px; }
 @keyframes vg-pulse { from { opacity: 1; } to { opacity: 0.72; } }
+.vigie-dropped { display: flex; align-items: center; gap: 12px; padding: 8px 14px; border-radius: 6px; border: 2px solid var(--vg-amber);
+  background: rgba(249,168,37,0.18); font-size: 15px; font-weight: 600; }
+.vigie-dropped .mdi { font-size: 22px; }
+.vigie-dropped span:nth-child(2) { flex: 1 1 auto; }
+.vigie-dropped button { padding: 4px 12px; border-radius: 4px; border: 1px solid currentColor; background: transparent; color: inherit; font: inherit; cursor: pointer; }
+.vigie-sr-only { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
 .vigie-main { display: grid; grid-template-columns: minmax(320px, 30%) 1fr; gap: 12px; align-items: start; }
 .vigie-queue-box { display: flex; flex-direction: column; gap: 6px; min-width: 0; }
 .vigie-queue-head { height: 34px; flex: 0 0 34px; display: flex; align-items: center; font-size: 13px; }
