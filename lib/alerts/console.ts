@@ -333,7 +333,7 @@ function namedAlerts(records: AlertRecord[]): string {
  */
 export function droppedAlertsWarning(records: AlertRecord[], maxAlerts: number): string {
   return (
-    `at most ${maxAlerts} alerts (maxAlerts), all unhandled: dropped unhandled alert${records.length === 1 ? '' : 's'} ${namedAlerts(records)}, to keep the newest; ` +
+    `at most ${maxAlerts} alerts (maxAlerts), all unhandled: dropped unhandled alert${records.length === 1 ? '' : 's'} ${namedAlerts(records)} (the lowest priority first, then the oldest); ` +
     'decide on alerts or raise maxAlerts. Each dropped alert is in the audit log (system entry "alert-dropped")'
   );
 }

@@ -76,7 +76,7 @@ test('unhandled alerts dropped over the cap are audited as system entries naming
     assert.deepEqual({ ...dropped[0].details, receivedAt: undefined }, { event: 'alert-dropped', reason: 'maxAlerts', maxAlerts: 2, state: 'new', label: 'explosion', sensor: 's1', onset: 1_700_000_000, receivedAt: undefined });
     assert.equal(
       droppedAlertsWarning(r.droppedUnhandled, 2),
-      'at most 2 alerts (maxAlerts), all unhandled: dropped unhandled alert d1 (explosion at 2023-11-14T22:13:20.000Z, never opened), to keep the newest; decide on alerts or raise maxAlerts. Each dropped alert is in the audit log (system entry "alert-dropped")',
+      'at most 2 alerts (maxAlerts), all unhandled: dropped unhandled alert d1 (explosion at 2023-11-14T22:13:20.000Z, never opened) (the lowest priority first, then the oldest); decide on alerts or raise maxAlerts. Each dropped alert is in the audit log (system entry "alert-dropped")',
     );
     // Many at once (a cap lowered since the restart): five named, the rest counted.
     const many = Array.from({ length: 7 }, (_, i) => ({ ...r.droppedUnhandled[0], alert: { ...r.droppedUnhandled[0].alert, id: `m${i}` }, state: 'seen' as const }));
