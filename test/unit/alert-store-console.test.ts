@@ -80,7 +80,7 @@ test('unhandled alerts dropped over the cap are audited as system entries naming
     );
     // Many at once (a cap lowered since the restart): five named, the rest counted.
     const many = Array.from({ length: 7 }, (_, i) => ({ ...r.droppedUnhandled[0], alert: { ...r.droppedUnhandled[0].alert, id: `m${i}` }, state: 'seen' as const }));
-    assert.match(droppedAlertsWarning(many, 2), /dropped unhandled alerts m0 \(explosion at [^)]*, opened, not decided\), m1 .* m4 \([^)]*\) and 2 more, to keep/);
+    assert.match(droppedAlertsWarning(many, 2), /dropped unhandled alerts m0 \(explosion at [^)]*, opened, not decided\), m1 .* m4 \([^)]*\) and 2 more \(the lowest priority first, then the oldest\); decide/);
   } finally {
     rec.stop();
   }
