@@ -154,6 +154,7 @@ describe('alert-dashboard words and decision bar in Chromium', { timeout: 300_00
     // A gateway that booted without a battery clock: it stamps 1970 until NTP syncs.
     server.inject('dash', { payload: alert('w-1970', 'scream', { onset: 12.5, offset: 13 }) });
     server.inject('dash', { payload: alert('w-good', 'gunshot') });
+    await alice.waitForSelector('[data-alert-id="w-good"]', { timeout: 30_000 });
     await open(alice, 'w-1970');
     const rowTime = plain(await alice.locator('[data-alert-id="w-1970"] .vg-when').innerText());
     assert.match(rowTime, /^just now \d\d:\d\d:\d\d$/, `the arrival, today: ${rowTime}`);
