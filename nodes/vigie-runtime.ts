@@ -15,18 +15,35 @@ import type { NodeAPI } from 'node-red';
 import type { Request, Response, NextFunction } from 'express';
 import { packageInfo } from '../lib/util/package-info';
 import { monotonicMs } from '../lib/util/clock';
-import { healthReport } from '../lib/util/health';
+import { EventLoopWatch } from '../lib/util/event-loop-watch';
+import { healthReport, setEventLoopSource } from '../lib/util/health';
 import { HEALTH_TOKEN_HEADER, LAUNCHER_ENV, StartedMessage } from '../lib/util/launcher-channel';
 import { liveSceneTruth } from '../lib/sim/live';
 
 const pkg = packageInfo();
 // Uptime is a duration: on the monotonic clock (the wall clock of a gateway without a real-time clock steps by decades).
 const startedAtMonotonicMs = monotonicMs();
+let loopWatch: EventLoopWatch | undefined;
 
 export = function (RED: NodeAPI) {
   (RED as unknown as { plugins: { registerPlugin(id: string, def: Record<string, unknown>): void } }).plugins.registerPlugin('vigie-runtime', {
     type: 'vigie-runtime',
   });
+  // One watch per process: every node of the instance shares its event loop.
+  loopWatch?.stop();
+  loopWatch = new EventLoopWatch({
+    onChange: (overloaded, s) => {
+      if (overloaded) {
+        RED.log.warn(
+          `vigie: Node-RED is overloaded: its event loop was held up to ${s.maxMs} ms (p99 ${s.p99Ms} ms over 10 s); captures may miss audio ` +
+            '(acoustic-classifier: "samples already overwritten") and consoles may disconnect. See the scaling guide (docs/scaling.md)',
+        );
+      } else RED.log.info(`vigie: Node-RED is no longer overloaded (event loop p99 ${s.p99Ms} ms over 10 s)`);
+    },
+  }).start();
+  const watch = loopWatch;
+  setEventLoopSource(() => watch.report());
+
   const launched = process.env[LAUNCHER_ENV] === '1' && typeof process.send === 'function';
   delete process.env[LAUNCHER_ENV];
   const healthToken = launched ? randomBytes(32).toString('hex') : undefined;

@@ -11,6 +11,7 @@ import { monotonicMs } from './clock';
 import { redactCredentials } from './url-credentials';
 
 /** A running capture (mic-capture) that has received no audio for this long makes the report "degraded". */
+import type { EventLoopReport } from './event-loop-watch';
 export const NO_AUDIO_AFTER_MS = 10_000;
 
 /** A node that cannot do its work, as its node reports it (see reportNodeFailure). */
@@ -51,6 +52,19 @@ export interface HealthReport {
    * when (ISO 8601) and for how long (s), and why.
    */
   failed: Array<NodeFailure & { since: string; forS: number }>;
+  /**
+   * How long the event loop was held up over the last minute, ms (lib/util/event-loop-watch.ts),
+   * once a window has been measured: an instance `overloaded` misses audio and drops consoles.
+   * It does not make the status degraded: a bad night's burst is no reason to restart a container.
+   */
+  eventLoop?: EventLoopReport;
+}
+
+let eventLoopSource: (() => EventLoopReport | undefined) | undefined;
+
+/** Where the report reads the event loop's delays (the runtime plugin's watch); undefined: none. */
+export function setEventLoopSource(source: (() => EventLoopReport | undefined) | undefined): void {
+  eventLoopSource = source;
 }
 
 /**
@@ -119,6 +133,7 @@ export function healthReport(info: { package: string; version: string; nodeRed: 
   noAudio.sort((a, b) => a.sensor.localeCompare(b.sensor));
   const failed: HealthReport['failed'] = [...failures.values()].map(({ sinceMs, sinceMonotonicMs, ...f }) => ({ ...f, since: new Date(sinceMs).toISOString(), forS: Math.max(0, Math.round((clocks.monotonicMs - sinceMonotonicMs) / 1000)) }));
   failed.sort((a, b) => a.node.localeCompare(b.node) || (a.name ?? a.id).localeCompare(b.name ?? b.id) || a.id.localeCompare(b.id));
+  const loop = eventLoopSource?.();
   return {
     status: noAudio.length || failed.length ? 'degraded' : 'ok',
     package: info.package,
@@ -128,5 +143,6 @@ export function healthReport(info: { package: string; version: string; nodeRed: 
     sensors,
     noAudio,
     failed,
+    ...(loop ? { eventLoop: loop } : {}),
   };
 }
