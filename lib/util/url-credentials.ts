@@ -46,11 +46,26 @@ export function hasPassword(url: string): boolean {
 /** Protocols the script's source may use (ffmpeg's concat demuxer asks for an explicit list). */
 const SCRIPT_PROTOCOLS = 'pipe,file,rtsp,rtsps,rtp,srtp,udp,tcp,tls,http,https,httpproxy,crypto';
 
-/** ffmpeg input arguments that read the source from the script on stdin (see concatScript). */
-export const SCRIPT_INPUT_ARGS: readonly string[] = Object.freeze(['-f', 'concat', '-safe', '0', '-protocol_whitelist', SCRIPT_PROTOCOLS, '-i', 'pipe:0']);
+/**
+ * ffmpeg input arguments that read the source from the script on stdin (see concatScript).
+ * `protocols`: what the source may use besides `pipe` (the script itself); the concat demuxer
+ * hands the list on to the source it opens.
+ */
+export function scriptInputArgs(protocols = SCRIPT_PROTOCOLS): string[] {
+  const list = protocols.split(',').includes('pipe') ? protocols : `pipe,${protocols}`;
+  return ['-f', 'concat', '-safe', '0', '-protocol_whitelist', list, '-i', 'pipe:0'];
+}
 
-/** The concat script that names `url` with its demuxer `options` (name, value). */
+/** scriptInputArgs() for sources a user typed (a microphone's URL may be a local file). */
+export const SCRIPT_INPUT_ARGS: readonly string[] = Object.freeze(scriptInputArgs());
+
+/**
+ * The concat script that names `url` with its demuxer `options` (name, value). Throws for a
+ * line break in either: the script is read line by line, and a break would let a URL (one a
+ * camera answered, say) add a `file` line of its own.
+ */
 export function concatScript(url: string, options: ReadonlyArray<readonly [string, string]> = []): string {
+  for (const t of [url, ...options.flat()]) if (/[\r\n]/.test(t)) throw new Error('an ffmpeg source URL or option holds a line break: refused');
   // In a single-quoted token everything is literal up to the next quote; a quote is '\''.
   const quote = (t: string): string => `'${t.replace(/'/g, "'\\''")}'`;
   const lines = ['ffconcat version 1.0', `file ${quote(url)}`];

@@ -7,7 +7,7 @@ import { ChildProcess, ChildProcessByStdio, spawn } from 'child_process';
 import { Readable } from 'stream';
 import { findBinary } from '../util/binaries';
 import { releaseUnstarted, spawnShortfall } from '../util/spawn-shortfall';
-import { concatScript, hasCredentials, redactCredentials, SCRIPT_INPUT_ARGS, withCredentials } from '../util/url-credentials';
+import { concatScript, hasCredentials, redactCredentials, scriptInputArgs, withCredentials } from '../util/url-credentials';
 
 export { hasCredentials, withCredentials };
 
@@ -31,6 +31,33 @@ export function resolveFfmpeg(explicit?: string): string {
   return p;
 }
 
+/**
+ * The schemes a camera's stream URI may have. Anything else (file:, pipe:, concat:, subfile:,
+ * data: …) would have ffmpeg read the gateway's own files or processes and relay them to viewers.
+ */
+export const CAMERA_URL_SCHEMES: readonly string[] = ['rtsp', 'rtsps', 'http', 'https'];
+
+/**
+ * What every ffmpeg reading a camera may open (`-protocol_whitelist`): those schemes and what
+ * they run over. RTSP over TCP needs rtsp and tcp; over UDP also udp and rtp (checked against a
+ * real RTSP server); srtp, tls and crypto serve rtsps and https; httpproxy an http_proxy.
+ */
+export const CAMERA_PROTOCOL_WHITELIST = 'rtsp,rtsps,http,https,httpproxy,tcp,tls,udp,rtp,srtp,crypto';
+
+/**
+ * Throws a SourceError ("bad-url") unless `url` is an rtsp:, rtsps:, http: or https: URL with
+ * no control character or space in it. `what` names where the URL came from.
+ */
+export function checkCameraUrl(url: string, what: string): void {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  const shown = JSON.stringify(redactCredentials(url).slice(0, 120));
+  if (!scheme || !CAMERA_URL_SCHEMES.includes(scheme)) {
+    throw new SourceError('bad-url', `${what} ${shown} is refused: only ${CAMERA_URL_SCHEMES.map((s) => s + ':').join(', ')} URLs are read from a camera`);
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0020\u007f]/.test(url)) throw new SourceError('bad-url', `${what} ${shown} is refused: it holds a space or a control character`);
+}
+
 export interface InputOptions {
   transport?: RtspTransport;
   /** Socket I/O timeout; a silent source makes ffmpeg exit instead of hanging. */
@@ -49,18 +76,19 @@ function inputOptions(url: string, opts: InputOptions): Array<[string, string]> 
 }
 
 /**
- * Input arguments. A URL with credentials is not put on the command line, where every local
+ * Input arguments of a camera source, whose protocols are limited to CAMERA_PROTOCOL_WHITELIST
+ * (ffmpeg refuses a file: or pipe: source, or one such a source would open in turn). A URL with credentials is not put on the command line, where every local
  * user can read it (`ps`, /proc/<pid>/cmdline): ffmpeg reads it from a one-line concat script
  * on its standard input instead (`inputScript`), with the same demuxer options.
  */
 export function inputArgs(url: string, opts: InputOptions = {}): string[] {
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
   if (hasCredentials(url)) {
-    args.push(...SCRIPT_INPUT_ARGS);
+    args.push(...scriptInputArgs(CAMERA_PROTOCOL_WHITELIST));
     return args;
   }
   for (const [k, v] of inputOptions(url, opts)) args.push(`-${k}`, v);
-  args.push('-i', url);
+  args.push('-protocol_whitelist', CAMERA_PROTOCOL_WHITELIST, '-i', url);
   return args;
 }
 
@@ -153,6 +181,8 @@ export function classifyFfmpegExit(stderr: string, url: string, exitCode: number
   if (/No route to host|Network is unreachable|Name or service not known|Temporary failure in name resolution|Cannot assign requested address/i.test(s)) return new SourceError('unreachable', `source ${where} is unreachable: ${lastLine(clean(s))}`);
   if (/timed out|Connection timed out|Operation timed out/i.test(s)) return new SourceError('timeout', `source ${where} timed out`);
   if (/matches no streams|does not contain any stream|Output file #0 does not contain any stream/i.test(s)) return new SourceError('no-video', `source ${where} has no video stream`);
+  const notListed = /Protocol '([\w+.-]+)' not on whitelist/.exec(s);
+  if (notListed) return new SourceError('bad-url', `source URL ${where} is refused: it needs the "${notListed[1]}" protocol, which is not read from a camera (only ${CAMERA_PROTOCOL_WHITELIST})`);
   if (/Invalid argument|Protocol not found|Port missing/i.test(s) && exitCode !== 0) return new SourceError('bad-url', `source URL ${where} is not usable: ${lastLine(clean(s))}`);
   if (exitCode === 0 || /End of file/i.test(s)) return new SourceError('ended', `source ${where} ended the stream`);
   const why = signal ? `killed by ${signal}` : `exit code ${exitCode}`;

@@ -18,7 +18,7 @@ import { auditBus } from '../alerts/bus';
 import { VideoLinks } from '../contracts';
 import { BackoffOptions } from '../util/backoff';
 import { monotonicMs } from '../util/clock';
-import { resolveFfmpeg, RtspTransport, withCredentials } from './ffmpeg';
+import { checkCameraUrl, resolveFfmpeg, RtspTransport, withCredentials } from './ffmpeg';
 import { InitSegment, MediaSegment } from './mp4';
 import { LiveRelay, MjpegRelay, Relay, RelayKind } from './relay';
 import { fetchSnapshot, grabFrame, SNAPSHOT_MAX_BYTES, SnapshotStore } from './snapshot';
@@ -302,6 +302,7 @@ export class VideoManager extends EventEmitter {
       }
     }
     if (signal.aborted) throw new Error('snapshot not taken: the relay closed');
+    checkCameraUrl(src.streamUrl, streamUriField(cameraId));
     return grabFrame(this.ffmpeg(), withCredentials(src.streamUrl, src.username, src.password), {
       transport: this.opts.transport,
       timeoutMs: this.opts.ioTimeoutMs ?? 10_000,
@@ -343,6 +344,7 @@ export class VideoManager extends EventEmitter {
     const getUrl = async (): Promise<string> => {
       const src = await this.opts.resolveSource(cameraId);
       if (!src.streamUrl) throw new Error(`camera "${cameraId}" has no stream URI`);
+      checkCameraUrl(src.streamUrl, streamUriField(cameraId));
       return withCredentials(src.streamUrl, src.username, src.password);
     };
     const common = { cameraId, ffmpegPath, getUrl, transport: this.opts.transport, stallMs: this.opts.stallMs, ioTimeoutMs: this.opts.ioTimeoutMs, backoff: this.opts.backoff };
@@ -697,6 +699,11 @@ function refusalReason(err: unknown): RefusalReason {
   if (err instanceof RelayRefusedError) return 'busy';
   if (err instanceof UnknownCameraError) return 'unknown-camera';
   return 'server';
+}
+
+/** Where a camera's stream URI comes from, as errors name it. */
+function streamUriField(cameraId: string): string {
+  return `camera "${cameraId}": stream URI (its vigie-camera's Stream URL, else ONVIF GetStreamUri)`;
 }
 
 function alertOf(req: http.IncomingMessage): string | undefined {

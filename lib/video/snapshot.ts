@@ -90,6 +90,7 @@ export function digestAuthorization(challenge: string, method: string, uri: stri
  */
 export async function fetchSnapshot(urlText: string, opts: SnapshotFetchOptions = {}): Promise<Buffer> {
   const url = new URL(urlText);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SourceError('bad-url', `snapshot URI ${redactCredentials(urlText).slice(0, 120)} is refused: only http: and https: snapshots are fetched`);
   const username = opts.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
   const password = opts.password ?? (url.password ? decodeURIComponent(url.password) : '');
   url.username = '';

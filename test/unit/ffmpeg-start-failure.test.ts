@@ -19,6 +19,7 @@ import { MjpegRelay } from '../../lib/video/relay';
 import { grabFrame } from '../../lib/video/snapshot';
 import { isJpeg } from '../../lib/video/jpeg';
 import { findBinary } from '../../lib/util/binaries';
+import { serveFile, ServedFile } from '../support/serve-file';
 import { tempDir } from '../support/tmp';
 import { waitFor } from '../support/wait';
 
@@ -66,15 +67,19 @@ describe('ffmpeg that cannot be started', () => {
   const onUncaught = (e: unknown): void => {
     faults.push(`uncaughtException: ${String(e)}`);
   };
+  /** The clip served over HTTP, as a camera's stream (a local file is never read from a camera). */
   let clip = '';
+  let served: ServedFile | undefined;
 
-  before(() => {
-    clip = videoFile();
+  before(async () => {
+    served = await serveFile(videoFile());
+    clip = served.url;
     process.on('unhandledRejection', onUnhandled);
     process.on('uncaughtException', onUncaught);
   });
 
-  after(() => {
+  after(async () => {
+    await served?.close();
     process.off('unhandledRejection', onUnhandled);
     process.off('uncaughtException', onUncaught);
   });
