@@ -50,7 +50,17 @@ async function sourceOf(cam: CameraHandle, configCredentials: () => Credentials 
   const creds = (cam as CameraHandle & MaybeCredentials).getCredentials?.() ?? configCredentials();
   // A camera reached over HTTPS with its certificate unchecked (its own self-signed one): its snapshot address likewise.
   const uncheckedTls = cam.config?.https === true && cam.config.httpsVerify === false;
-  return { streamUrl, snapshotUrl: snapshotUrl || undefined, username: creds?.username || undefined, password: creds?.password, ...(uncheckedTls ? { checkCertificate: false } : {}) };
+  // The credentials go to the camera's own host only: its Host, and those of the URLs typed in its form.
+  const ownHosts = [cam.config?.host, cam.config?.streamUrl, cam.config?.snapshotUrl].filter((h): h is string => typeof h === 'string' && h.trim() !== '');
+  return {
+    streamUrl,
+    snapshotUrl: snapshotUrl || undefined,
+    username: creds?.username || undefined,
+    password: creds?.password,
+    ownHosts,
+    basicOverHttp: cam.config?.basicOverHttp === true,
+    ...(uncheckedTls ? { checkCertificate: false } : {}),
+  };
 }
 
 /** Camera states in which the camera shows, or will show, another place than this alert. */
@@ -267,12 +277,23 @@ export = function (RED: NodeAPI) {
     const onSourceError = (e: { cameraId: string; kind: string; error: Error }): void => node.warn(`camera ${e.cameraId} (${e.kind}): ${e.error.message}; retrying`);
     const onViewerRefused = (e: { cameraId: string; error: Error }): void => node.error(`live view of camera ${e.cameraId} refused: ${e.error.message}`);
     const onSnapshotError = (e: { alertId: string; cameraId: string; error: Error }): void => node.warn(`alert ${e.alertId}: no snapshot from camera ${e.cameraId}: ${e.error.message}`);
+    // Said once per camera, kind and host: every relay start and snapshot would say it again.
+    const withheldWarned = new Set<string>();
+    const onCredentialsWithheld = (e: { cameraId: string; what: string; host: string; ownHosts: string[] }): void => {
+      const key = `${e.cameraId}\u0000${e.what}\u0000${e.host}`;
+      if (withheldWarned.has(key) || withheldWarned.size > 100) return;
+      withheldWarned.add(key);
+      node.warn(
+        `camera ${e.cameraId}: its ${e.what} URI names host "${e.host}", not the camera's own (${e.ownHosts.join(', ') || 'none configured'}): the camera's user and password are not sent there. If the ${e.what} really lives there, type its URL in the camera's ${e.what === 'stream' ? 'Stream URL' : 'Snapshot URL'}`,
+      );
+    };
     const onUpgradeError = (e: { cameraId: string; error: Error }): void => logUpgradeFault(`live view of camera ${e.cameraId}: upgrade failed: ${e.error.message}`, (t) => node.error(t));
     manager.on('change', onChange);
     manager.on('source-error', onSourceError);
     manager.on('viewer-refused', onViewerRefused);
     manager.on('snapshot-error', onSnapshotError);
     manager.on('upgrade-error', onUpgradeError);
+    manager.on('credentials-withheld', onCredentialsWithheld);
     showStatus(manager.stats());
 
     // While ffmpeg is missing it is looked for again now and then, so the status follows an
@@ -374,6 +395,7 @@ export = function (RED: NodeAPI) {
       manager.off('viewer-refused', onViewerRefused);
       manager.off('snapshot-error', onSnapshotError);
       manager.off('upgrade-error', onUpgradeError);
+      manager.off('credentials-withheld', onCredentialsWithheld);
       managers.delete(manager);
       withdrawSnapshots();
       removeUpgrade();

@@ -36,6 +36,7 @@ interface VigieCameraDef extends NodeDef {
   sensorId?: string;
   streamUrl?: string;
   snapshotUrl?: string;
+  basicOverHttp?: boolean | string;
 }
 
 interface Credentials {

@@ -110,5 +110,6 @@ export function cameraConfigFromNode(raw: Record<string, unknown>): CameraConfig
     sensorId: str(raw, 'sensorId') || undefined,
     streamUrl: str(raw, 'streamUrl') || undefined,
     snapshotUrl: str(raw, 'snapshotUrl') || undefined,
+    basicOverHttp: flag(raw, 'basicOverHttp', false),
   };
 }

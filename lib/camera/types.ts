@@ -65,6 +65,11 @@ export interface CameraConfig {
   /** Overrides of ONVIF's GetStreamUri / GetSnapshotUri. */
   streamUrl?: string;
   snapshotUrl?: string;
+  /**
+   * Answer the snapshot's Basic challenge over plain http: (absent: false; the password would
+   * cross the network readable). Digest, and Basic over https:, need no setting.
+   */
+  basicOverHttp?: boolean;
 }
 
 export type ConnectionState = 'connecting' | 'connected' | 'failed' | 'closed';

@@ -4,6 +4,8 @@
  * URL with a user and password is given to ffmpeg in a one-line concat script on its standard
  * input (`-f concat -safe 0 -i pipe:0`), with the demuxer options it would have had.
  */
+import { promises as dns } from 'dns';
+import * as net from 'net';
 
 /** Puts credentials into a stream URL unless it already carries some (ffmpeg reads them there). */
 export function withCredentials(url: string, username?: string, password?: string): string {
@@ -17,6 +19,59 @@ export function withCredentials(url: string, username?: string, password?: strin
   } catch {
     return url;
   }
+}
+
+/**
+ * The host of a URL, or a host name or IP address as typed, as compared for credentials: lower
+ * case, IPv4 in its usual form (URL parsing reads "0x7f.1" as 127.0.0.1), IPv6 without its
+ * brackets, no trailing dot; '' when it cannot be read.
+ */
+export function hostOf(urlOrHost: string): string {
+  const text = urlOrHost.trim();
+  try {
+    const bareIpv6 = !text.includes('://') && !text.startsWith('[') && text.split(':').length > 2;
+    const u = new URL(text.includes('://') ? text : `http://${bareIpv6 ? `[${text}]` : text}`);
+    return u.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Whether `url` points at one of `hosts` (host names or IP addresses, ports aside): where a
+ * camera's user and password may be sent. Names are compared as written, never resolved: a name
+ * and the address it resolves to are two hosts, as a camera listed by one is not known by the other.
+ */
+export function isOwnHost(url: string, hosts: readonly string[] | undefined): boolean {
+  const host = hostOf(url);
+  return host !== '' && (hosts ?? []).some((h) => hostOf(h) === host);
+}
+
+export type HostLookup = (name: string) => Promise<string[]>;
+
+/** The addresses a host name resolves to (the system resolver, as every connection uses). */
+const systemLookup: HostLookup = async (name) => (await dns.lookup(name, { all: true })).map((a) => a.address);
+
+/**
+ * isOwnHost, or else `url` names an IP address that one of `hosts`, a name, resolves to: a
+ * camera configured by name usually gives its stream and snapshot by address. A lookup that
+ * fails or takes more than `lookupMs` counts as no match.
+ */
+export async function isOwnHostResolved(url: string, hosts: readonly string[] | undefined, lookup: HostLookup = systemLookup, lookupMs = 3000): Promise<boolean> {
+  if (isOwnHost(url, hosts)) return true;
+  const host = hostOf(url);
+  if (!host || net.isIP(host) === 0) return false;
+  const names = (hosts ?? []).map(hostOf).filter((h) => h !== '' && net.isIP(h) === 0);
+  for (const name of names) {
+    let timer: NodeJS.Timeout | undefined;
+    const addresses = await Promise.race([
+      lookup(name).catch(() => [] as string[]),
+      new Promise<string[]>((resolve) => (timer = setTimeout(() => resolve([]), lookupMs))),
+    ]);
+    clearTimeout(timer);
+    if (addresses.some((a) => hostOf(a) === host)) return true;
+  }
+  return false;
 }
 
 /** Text (a URL, a status, a line of stderr) with every `//user:password@` written `//***@`. */

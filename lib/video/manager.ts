@@ -23,6 +23,7 @@ import { InitSegment, MediaSegment } from './mp4';
 import { LiveRelay, MjpegRelay, Relay, RelayKind } from './relay';
 import { fetchSnapshot, grabFrame, SNAPSHOT_MAX_BYTES, SnapshotStore } from './snapshot';
 import { LiveTickets, TICKET_TTL_MS } from './tickets';
+import { hostOf, isOwnHostResolved } from '../util/url-credentials';
 import { interruptionNotice, RefusalReason, refusalNotice } from './viewer-words';
 
 export interface VideoSource {
@@ -30,6 +31,14 @@ export interface VideoSource {
   snapshotUrl?: string;
   username?: string;
   password?: string;
+  /**
+   * The hosts the user and password may be sent to: the camera's own (its vigie-camera's Host,
+   * and the hosts of the Stream and Snapshot URLs typed there). A stream or snapshot URI the
+   * camera gives for another host gets no credentials. Absent or empty: none is sent.
+   */
+  ownHosts?: readonly string[];
+  /** Answer a snapshot's Basic challenge over plain http: (the camera's "Basic over HTTP"; default false). */
+  basicOverHttp?: boolean;
   /** false: an https: snapshot address is fetched without checking the camera's certificate (its "Check its certificate" unticked). */
   checkCertificate?: boolean;
 }
@@ -295,7 +304,8 @@ export class VideoManager extends EventEmitter {
     const src = await untilAborted(this.opts.resolveSource(cameraId), signal, 'snapshot not taken: the relay closed');
     if (src.snapshotUrl) {
       try {
-        return await fetchSnapshot(src.snapshotUrl, { username: src.username, password: src.password, timeoutMs: this.opts.ioTimeoutMs ?? 5000, signal, checkCertificate: src.checkCertificate });
+        const creds = await this.credentialsFor(cameraId, src, src.snapshotUrl, 'snapshot');
+        return await fetchSnapshot(src.snapshotUrl, { ...creds, timeoutMs: this.opts.ioTimeoutMs ?? 5000, signal, checkCertificate: src.checkCertificate, allowBasicOverHttp: src.basicOverHttp === true });
       } catch (err) {
         // The stream may still give a picture when the snapshot URI fails.
         if (!src.streamUrl || signal.aborted) throw err;
@@ -303,12 +313,25 @@ export class VideoManager extends EventEmitter {
     }
     if (signal.aborted) throw new Error('snapshot not taken: the relay closed');
     checkCameraUrl(src.streamUrl, streamUriField(cameraId));
-    return grabFrame(this.ffmpeg(), withCredentials(src.streamUrl, src.username, src.password), {
+    const creds = await this.credentialsFor(cameraId, src, src.streamUrl, 'stream');
+    return grabFrame(this.ffmpeg(), withCredentials(src.streamUrl, creds.username, creds.password), {
       transport: this.opts.transport,
       timeoutMs: this.opts.ioTimeoutMs ?? 10_000,
       width: 1280,
       signal,
     });
+  }
+
+  /**
+   * The camera's user and password for `url` when it points at the camera's own host; none
+   * otherwise (a GetStreamUri or GetSnapshotUri answer naming another host, say a forged one),
+   * and 'credentials-withheld' says so.
+   */
+  private async credentialsFor(cameraId: string, src: VideoSource, url: string, what: 'stream' | 'snapshot'): Promise<{ username?: string; password?: string }> {
+    if (!src.username) return {};
+    if (await isOwnHostResolved(url, src.ownHosts)) return { username: src.username, password: src.password };
+    this.emit('credentials-withheld', { cameraId, what, host: hostOf(url), ownHosts: [...(src.ownHosts ?? [])] });
+    return {};
   }
 
   // ---- relays ---------------------------------------------------------------------------
@@ -345,7 +368,8 @@ export class VideoManager extends EventEmitter {
       const src = await this.opts.resolveSource(cameraId);
       if (!src.streamUrl) throw new Error(`camera "${cameraId}" has no stream URI`);
       checkCameraUrl(src.streamUrl, streamUriField(cameraId));
-      return withCredentials(src.streamUrl, src.username, src.password);
+      const creds = await this.credentialsFor(cameraId, src, src.streamUrl, 'stream');
+      return withCredentials(src.streamUrl, creds.username, creds.password);
     };
     const common = { cameraId, ffmpegPath, getUrl, transport: this.opts.transport, stallMs: this.opts.stallMs, ioTimeoutMs: this.opts.ioTimeoutMs, backoff: this.opts.backoff };
     const relay: Relay =

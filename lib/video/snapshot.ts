@@ -25,6 +25,11 @@ export interface SnapshotFetchOptions {
   checkCertificate?: boolean;
   /** Aborts the request (the node closes). */
   signal?: AbortSignal;
+  /**
+   * Answer a Basic challenge over plain http: (default false: the password would cross the
+   * network readable by anyone on the path; Digest, and Basic over https:, are always answered).
+   */
+  allowBasicOverHttp?: boolean;
 }
 
 interface RawResponse {
@@ -86,7 +91,8 @@ export function digestAuthorization(challenge: string, method: string, uri: stri
 
 /**
  * GETs a JPEG snapshot. Credentials come from the options or the URL's user:password;
- * a 401 is answered with Basic or Digest as the camera asks.
+ * a 401 is answered with Digest, or Basic when the camera offers only that (over plain http:
+ * only with allowBasicOverHttp). Redirects are not followed: credentials go to this host only.
  */
 export async function fetchSnapshot(urlText: string, opts: SnapshotFetchOptions = {}): Promise<Buffer> {
   const url = new URL(urlText);
@@ -105,12 +111,19 @@ export async function fetchSnapshot(urlText: string, opts: SnapshotFetchOptions 
     if (res.status === 401 && username !== undefined) {
       const challenges = ([] as string[]).concat(res.headers['www-authenticate'] ?? []);
       const digest = challenges.find((c) => /^Digest/i.test(c));
+      if (!digest && url.protocol === 'http:' && !opts.allowBasicOverHttp) {
+        throw new SourceError(
+          'unauthorized',
+          `snapshot ${where} asks for Basic authentication over plain http:, which would send the camera's password readable on the network: not sent (the camera's "Basic over HTTP" setting allows it; Digest and https: need no setting)`,
+        );
+      }
       const auth = digest
         ? digestAuthorization(digest, 'GET', path, username, password ?? '')
         : `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
       res = await get(url, { Authorization: auth }, timeoutMs, maxBytes, opts.signal, opts.checkCertificate !== false);
     }
   } catch (err) {
+    if (err instanceof SourceError) throw err;
     const msg = err instanceof Error ? err.message : String(err);
     if (/ECONNREFUSED/.test(msg)) throw new SourceError('refused', `snapshot ${where} refused the connection`);
     throw new SourceError('unreachable', `snapshot ${where} failed: ${msg}`);

@@ -69,6 +69,11 @@ export interface VirtualCameraOptions {
   fps?: number;
   /** Also serve the live stream over RTSP (GStreamer's RTSP server); GetStreamUri then answers rtsp://. */
   rtsp?: boolean;
+  /**
+   * The host its GetStreamUri and GetSnapshotUri answers name instead of its own (a camera behind
+   * NAT naming its inside address, or an answer forged on the way); the HTTP stream only.
+   */
+  mediaHost?: string;
   /** GetStatus answers pan/tilt only, no Zoom element (pan/tilt-only cameras). */
   statusWithoutZoom?: boolean;
   /** A move's zoom lands on a multiple of this step, not where asked (coarse or rounding zoom motors). */
@@ -489,7 +494,7 @@ export class VirtualCamera {
         return `<trt:GetStreamUriResponse><trt:MediaUri>${mediaUri(this.streamUriFor(req))}</trt:MediaUri></trt:GetStreamUriResponse>`;
       case 'GetSnapshotUri':
         this.requireProfile(req);
-        return `<trt:GetSnapshotUriResponse><trt:MediaUri>${mediaUri(`${this.base()}/snapshot.jpg`)}</trt:MediaUri></trt:GetSnapshotUriResponse>`;
+        return `<trt:GetSnapshotUriResponse><trt:MediaUri>${mediaUri(`${this.mediaBase()}/snapshot.jpg`)}</trt:MediaUri></trt:GetSnapshotUriResponse>`;
       case 'GetNodes':
         return `<tptz:GetNodesResponse>${this.nodeXml()}</tptz:GetNodesResponse>`;
       case 'GetNode':
@@ -542,8 +547,13 @@ export class VirtualCamera {
   /** RTSP when it runs and the client asks for an RTSP transport; HTTP MPEG-TS otherwise. */
   private streamUriFor(req: XmlElement): string {
     const protocol = textOf(path(req, 'StreamSetup', 'Transport', 'Protocol')) ?? 'RTSP';
-    if (this.rtspUrl && protocol !== 'HTTP') return this.rtspUrl;
-    return `${this.base()}/live.ts`;
+    if (this.rtspUrl && protocol !== 'HTTP' && !this.opts.mediaHost) return this.rtspUrl;
+    return `${this.mediaBase()}/live.ts`;
+  }
+
+  /** Where the media URIs point: the camera itself, or the `mediaHost` it names instead (same port). */
+  private mediaBase(): string {
+    return this.opts.mediaHost ? `http://${this.opts.mediaHost}:${this.portInUse}` : this.base();
   }
 
   private requireProfile(req: XmlElement): void {
