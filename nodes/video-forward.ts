@@ -12,7 +12,8 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { findCamera } from '../lib/camera/registry';
 import { DroppedFieldWarnings, screenAlert, VideoLinks } from '../lib/contracts';
 import type { CameraHandle } from '../lib/camera/types';
-import { normaliseRoot, offerSnapshots, parseVideoPath, requestUrl, VerifyClient, VIDEO_FORWARD_SETTINGS, VideoManager, VideoSource, VideoStats } from '../lib/video/manager';
+import { MAX_VIEWERS_PER_ADDRESS, MAX_VIEWERS_PER_RELAY, normaliseRoot, offerSnapshots, parseVideoPath, requestUrl, VerifyClient, VIDEO_FORWARD_SETTINGS, VideoManager, VideoSource, VideoStats } from '../lib/video/manager';
+import { isIP } from 'net';
 import { LiveTickets } from '../lib/video/tickets';
 import type { SourceErrorCode } from '../lib/video/ffmpeg';
 import { errorStatus, shortText } from '../lib/util/status';
@@ -61,6 +62,19 @@ async function sourceOf(cam: CameraHandle, configCredentials: () => Credentials 
     basicOverHttp: cam.config?.basicOverHttp === true,
     ...(uncheckedTls ? { checkCertificate: false } : {}),
   };
+}
+
+/**
+ * settings.js `vigieTrustedProxies`: the IP addresses of reverse proxies in front of Node-RED
+ * whose X-Forwarded-For is believed (none by default: the header is ignored).
+ */
+function trustedProxiesSetting(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  const list = Array.isArray(value) ? value : [value];
+  for (const v of list) {
+    if (typeof v !== 'string' || isIP(v.trim()) === 0) throw new ContractError('settings.js vigieTrustedProxies', 'a list of IP addresses, e.g. ["127.0.0.1", "::1"]', v);
+  }
+  return list.map((v) => String(v).trim());
 }
 
 /** Camera states in which the camera shows, or will show, another place than this alert. */
@@ -122,7 +136,7 @@ export = function (RED: NodeAPI) {
     RED.httpNode.get('/vigie/video/:cameraId/ticket', (req, res) => {
       const m = managerFor(String(req.params.cameraId));
       if (!m) return noManager(res);
-      m.serveTicket(String(req.params.cameraId), res);
+      m.serveTicket(String(req.params.cameraId), res, req);
     });
     RED.httpNode.get('/vigie/video/:cameraId/snapshot.jpg', (req, res) => {
       const m = managerFor(String(req.params.cameraId));
@@ -199,6 +213,13 @@ export = function (RED: NodeAPI) {
       const transport = (config.transport || 'tcp').trim();
       if (transport !== 'tcp' && transport !== 'udp') throw new ContractError('setting transport', '"tcp" or "udp"', transport);
       if (RED.settings.httpNodeRoot === false) throw new Error('HTTP nodes are disabled (httpNodeRoot: false in settings.js): video cannot be served');
+      const extra = RED.settings as unknown as { vigieTrustedProxies?: unknown; vigieMaxViewersPerAddress?: unknown; vigieMaxViewersPerRelay?: unknown; httpNodeAuth?: unknown };
+      const trustedProxies = trustedProxiesSetting(extra.vigieTrustedProxies);
+      const maxViewersPerAddress = settingInRange(extra.vigieMaxViewersPerAddress, 'settings.js vigieMaxViewersPerAddress', { min: 1, max: 1000, integer: true }, MAX_VIEWERS_PER_ADDRESS);
+      const maxViewersPerRelay = settingInRange(extra.vigieMaxViewersPerRelay, 'settings.js vigieMaxViewersPerRelay', { min: 1, max: 1000, integer: true }, MAX_VIEWERS_PER_RELAY);
+      // Node-RED's own httpNodeAuth ({user, pass}) checks the password before our routes: its user name is known.
+      const auth = extra.httpNodeAuth as { user?: unknown; pass?: unknown } | undefined;
+      const basicUserChecked = Boolean(auth && typeof auth === 'object' && !Array.isArray(auth) && typeof auth.user === 'string' && typeof auth.pass === 'string');
       manager = new VideoManager({
         resolveSource: async (cameraId) => {
           const cam = findCamera(cameraId);
@@ -219,6 +240,10 @@ export = function (RED: NodeAPI) {
         httpRoot: httpRoot(),
         verifyClient: (RED.settings as unknown as { webSocketNodeVerifyClient?: VerifyClient }).webSocketNodeVerifyClient,
         tickets,
+        trustedProxies,
+        basicUserChecked,
+        maxViewersPerAddress,
+        maxViewersPerRelay,
       });
     } catch (e) {
       const message = (e as Error).message;
@@ -294,6 +319,15 @@ export = function (RED: NodeAPI) {
     manager.on('snapshot-error', onSnapshotError);
     manager.on('upgrade-error', onUpgradeError);
     manager.on('credentials-withheld', onCredentialsWithheld);
+    // Said once per address and cap until the next deploy: a flood would say it at every attempt.
+    const limitWarned = new Set<string>();
+    const onViewerLimited = (e: { cameraId: string; scope: string; address: string; error: Error }): void => {
+      const key = `${e.scope}\u0000${e.address}`;
+      if (limitWarned.has(key) || limitWarned.size > 100) return;
+      limitWarned.add(key);
+      node.warn(`${e.error.message} (said once per address until the next deploy)`);
+    };
+    manager.on('viewer-limited', onViewerLimited);
     showStatus(manager.stats());
 
     // While ffmpeg is missing it is looked for again now and then, so the status follows an
@@ -396,6 +430,7 @@ export = function (RED: NodeAPI) {
       manager.off('snapshot-error', onSnapshotError);
       manager.off('upgrade-error', onUpgradeError);
       manager.off('credentials-withheld', onCredentialsWithheld);
+      manager.off('viewer-limited', onViewerLimited);
       managers.delete(manager);
       withdrawSnapshots();
       removeUpgrade();

@@ -92,6 +92,37 @@ export interface VideoManagerOptions {
    * monotonic clock by default; payload.video.until stays a wall clock time.
    */
   now?: () => number;
+  /** Reverse proxies whose X-Forwarded-For is believed (see ViewerOfOptions). */
+  trustedProxies?: readonly string[];
+  /** HTTP requests passed Node-RED's own httpNodeAuth: their Basic user name is checked (see ViewerOfOptions). */
+  basicUserChecked?: boolean;
+  /** Live and MJPEG views open at once from one client address (default 8): more get HTTP 429 / close 1013. */
+  maxViewersPerAddress?: number;
+  /** Viewers of one relay at once (default 32): more get HTTP 503 / close 1013. */
+  maxViewersPerRelay?: number;
+  /**
+   * A view is audited once per camera, client address and authenticated user in this long
+   * (default 60 s): reconnections and floods do not fill the log, and a self-declared name or
+   * alert id, which the client chooses, cannot multiply entries.
+   */
+  viewAuditWindowMs?: number;
+  /** Monotonic clock in ms for the audit window (tests). */
+  clockMs?: () => number;
+}
+
+export const MAX_VIEWERS_PER_ADDRESS = 8;
+export const MAX_VIEWERS_PER_RELAY = 32;
+export const VIEW_AUDIT_WINDOW_MS = 60_000;
+
+/** A viewer over a cap: `scope` says which (the client's address, or the relay of that camera). */
+export class ViewerLimitError extends Error {
+  constructor(
+    readonly scope: 'address' | 'relay',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ViewerLimitError';
+  }
 }
 
 export type VerifyClient = ConstructorParameters<typeof WebSocketServer>[0] extends infer O ? (O extends { verifyClient?: infer V } ? V : never) : never;
@@ -195,23 +226,108 @@ export function videoLinks(cameraId: string, alertId: string, until: number, roo
   return links;
 }
 
-/** Who is watching, for the audit log: a name given by the dashboard (`?viewer=`) and the address. */
+/** Who is watching, for the audit log and the per-address cap. */
 export interface Viewer {
-  /** "name (address)" or the address alone. */
+  /**
+   * The audit entry's words: "user (address)" for a user Node-RED's HTTP authentication let in,
+   * "name (said, address)" for a name the viewer gave itself (`?viewer=`), else the address.
+   */
   label: string;
+  /** A user or a said name is known. */
   named: boolean;
+  /** The address of the connection itself (always recorded). */
+  address: string;
+  /** The client's address as a trusted proxy reported it (X-Forwarded-For), when the connection is from one. */
+  forwardedFor?: string;
+  /** The user Node-RED's HTTP authentication let in (checked). */
+  user?: string;
+  /** A name the viewer gave itself with `?viewer=` (not checked). */
+  saidName?: string;
 }
 
-export function viewerOf(req: http.IncomingMessage): Viewer {
+export interface ViewerOfOptions {
+  /**
+   * Addresses of reverse proxies whose X-Forwarded-For is believed (settings.js
+   * `vigieTrustedProxies`). The client is the right-most entry that is not one of them; entries
+   * further left are the client's own words. None: the header is ignored.
+   */
+  trustedProxies?: readonly string[];
+  /**
+   * The request passed Node-RED's own `httpNodeAuth` (user and password checked): the Basic
+   * user name it carries is that user. Never for a WebSocket handshake, which bypasses it.
+   */
+  basicUserChecked?: boolean;
+  /** The user a live ticket was issued to (the ticket route passed the HTTP authentication). */
+  ticketUser?: string;
+}
+
+/** An address as compared and shown: IPv4-mapped IPv6 as IPv4. */
+function plainAddress(a: string | undefined): string {
+  const t = (a ?? '').trim();
+  return t.startsWith('::ffff:') && t.includes('.') ? t.slice(7) : t;
+}
+
+/** Words a client sent, fit for an audit line: no control characters, bounded. */
+function cleanWords(s: string, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, max);
+}
+
+/** The user an authentication middleware put on the request (passport and the like set req.user). */
+function middlewareUser(req: http.IncomingMessage): string | undefined {
+  const u = (req as http.IncomingMessage & { user?: unknown }).user;
+  if (typeof u === 'string') return u || undefined;
+  if (u && typeof u === 'object') {
+    for (const k of ['username', 'name', 'id', 'email']) {
+      const v = (u as Record<string, unknown>)[k];
+      if (typeof v === 'string' && v) return v;
+    }
+  }
+  return undefined;
+}
+
+function basicUser(req: http.IncomingMessage): string | undefined {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
+  if (!m) return undefined;
+  const text = Buffer.from(m[1], 'base64').toString('utf8');
+  const i = text.indexOf(':');
+  return i > 0 ? text.slice(0, i) : undefined;
+}
+
+export function viewerOf(req: http.IncomingMessage, opts: ViewerOfOptions = {}): Viewer {
   const u = requestUrl(req.url);
-  const named = u?.searchParams.get('viewer') ?? u?.searchParams.get('operator');
-  const fwd = req.headers['x-forwarded-for'];
-  const addr = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0].trim() || req.socket.remoteAddress || 'unknown';
-  return named ? { label: `${named.slice(0, 80)} (${addr})`, named: true } : { label: addr, named: false };
+  const said = u?.searchParams.get('viewer') ?? u?.searchParams.get('operator');
+  const saidName = said ? cleanWords(said, 80) || undefined : undefined;
+  const address = plainAddress(req.socket.remoteAddress) || 'unknown';
+  let forwardedFor: string | undefined;
+  const trusted = new Set((opts.trustedProxies ?? []).map(plainAddress));
+  if (trusted.has(address)) {
+    const header = req.headers['x-forwarded-for'];
+    const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map(plainAddress).filter(Boolean);
+    // From the right: each trusted proxy appended the address it was reached from.
+    for (let i = hops.length - 1; i >= 0; i--) {
+      forwardedFor = cleanWords(hops[i], 64);
+      if (!trusted.has(hops[i])) break;
+    }
+  }
+  const rawUser = middlewareUser(req) ?? (opts.basicUserChecked ? basicUser(req) : undefined) ?? opts.ticketUser;
+  const user = rawUser ? cleanWords(rawUser, 80) || undefined : undefined;
+  const where = forwardedFor ? `${forwardedFor} via ${address}` : address;
+  const label = user ? `${user} (${where})` : saidName ? `${saidName} (said, ${where})` : where;
+  return { label, named: Boolean(user || saidName), address, ...(forwardedFor ? { forwardedFor } : {}), ...(user ? { user } : {}), ...(saidName ? { saidName } : {}) };
+}
+
+/** The address a viewer counts against (the per-address cap): the client's, as far as it is known. */
+export function clientAddress(v: Viewer): string {
+  return v.forwardedFor ?? v.address;
 }
 
 export class VideoManager extends EventEmitter {
-  private readonly opts: Required<Omit<VideoManagerOptions, 'ffmpegPath' | 'backoff' | 'ioTimeoutMs' | 'actor' | 'verifyClient' | 'knowsCamera' | 'tickets' | 'now'>> & VideoManagerOptions;
+  private readonly opts: Required<Omit<VideoManagerOptions, 'ffmpegPath' | 'backoff' | 'ioTimeoutMs' | 'actor' | 'verifyClient' | 'knowsCamera' | 'tickets' | 'trustedProxies' | 'now'>> & VideoManagerOptions;
+  /** Open views per client address. */
+  private readonly viewsByAddress = new Map<string, number>();
+  /** When each (camera, address, user) view was last audited (clockMs). */
+  private readonly auditedViews = new Map<string, number>();
   private readonly entries = new Map<string, Entry>();
   private readonly snapshots: SnapshotStore;
   private readonly wss: WebSocketServer;
@@ -237,6 +353,11 @@ export class VideoManager extends EventEmitter {
       stallMs: 15_000,
       httpRoot: '/',
       maxViewerBufferBytes: 4 * 1024 * 1024,
+      basicUserChecked: false,
+      maxViewersPerAddress: MAX_VIEWERS_PER_ADDRESS,
+      maxViewersPerRelay: MAX_VIEWERS_PER_RELAY,
+      viewAuditWindowMs: VIEW_AUDIT_WINDOW_MS,
+      clockMs: () => performance.now(),
       ...stripUndefined(opts),
     } as VideoManager['opts'];
     this.now = opts.now ?? monotonicMs;
@@ -376,6 +497,8 @@ export class VideoManager extends EventEmitter {
       kind === 'mse' ? new LiveRelay({ ...common, fragmentMs: this.opts.fragmentMs }) : new MjpegRelay({ ...common, fps: this.opts.mjpegFps, width: this.opts.mjpegWidth });
     const entry: Entry = { cameraId, kind, relay, viewers: new Set(), holdUntil: 0, lastActivity: this.now() };
     this.entries.set(k, entry);
+    // Each viewer listens to its relay: up to the cap, that is no leak.
+    relay.setMaxListeners(this.opts.maxViewersPerRelay + 10);
     relay.on('state', () => this.changed());
     relay.on('source-error', (err: Error) => this.emit('source-error', { cameraId, kind, error: err }));
     this.refused = undefined;
@@ -412,6 +535,25 @@ export class VideoManager extends EventEmitter {
     this.emit('relay-stopped', { cameraId: entry.cameraId, kind: entry.kind });
   }
 
+  /** Throws ViewerLimitError when `viewer` may not open one more view (of that relay, if it runs). */
+  private checkViewerLimits(cameraId: string, kind: RelayKind, viewer: Viewer): void {
+    const address = clientAddress(viewer);
+    const open = this.viewsByAddress.get(address) ?? 0;
+    if (open >= this.opts.maxViewersPerAddress) {
+      throw new ViewerLimitError('address', `live view of camera "${cameraId}" refused for ${address}: it has ${open} views open, the most one address may have (${this.opts.maxViewersPerAddress})`);
+    }
+    const entry = this.entries.get(this.key(cameraId, kind));
+    if (entry && entry.viewers.size >= this.opts.maxViewersPerRelay) {
+      throw new ViewerLimitError('relay', `live view of camera "${cameraId}" (${kind}) refused for ${address}: its relay has ${entry.viewers.size} viewers, the most one relay may have (${this.opts.maxViewersPerRelay})`);
+    }
+  }
+
+  private countView(address: string, delta: 1 | -1): void {
+    const n = (this.viewsByAddress.get(address) ?? 0) + delta;
+    if (n > 0) this.viewsByAddress.set(address, n);
+    else this.viewsByAddress.delete(address);
+  }
+
   private addViewer(entry: Entry, viewer: object): void {
     entry.viewers.add(viewer);
     entry.lastActivity = this.now();
@@ -426,9 +568,20 @@ export class VideoManager extends EventEmitter {
     this.changed();
   }
 
+  /**
+   * One audit entry per camera, client address and authenticated user per viewAuditWindowMs:
+   * the first view of the window says the rest (its said name, alert and kind).
+   */
   private audit(cameraId: string, viewer: Viewer, kind: RelayKind, alertId?: string): void {
+    const now = this.opts.clockMs();
+    const window = this.opts.viewAuditWindowMs;
+    for (const [k, t] of this.auditedViews) if (now - t >= window) this.auditedViews.delete(k);
+    const key = `${cameraId}\u0000${clientAddress(viewer)}\u0000${viewer.address}\u0000${viewer.user ?? ''}`;
+    if (this.auditedViews.has(key)) return;
+    this.auditedViews.set(key, now);
     const actor = viewer.named || !this.opts.actor ? viewer.label : this.opts.actor;
-    auditBus.publish({ type: 'live-view', actor, alertId, details: { cameraId, viewer: viewer.label, kind } });
+    const who = { address: viewer.address, ...(viewer.forwardedFor ? { forwardedFor: viewer.forwardedFor } : {}), ...(viewer.user ? { user: viewer.user } : {}), ...(viewer.saidName ? { saidName: viewer.saidName } : {}) };
+    auditBus.publish({ type: 'live-view', actor, alertId, details: { cameraId, viewer: viewer.label, kind, ...who } });
   }
 
   /** ffmpeg pids of running relays (tests and benchmarks check them). */
@@ -475,12 +628,15 @@ export class VideoManager extends EventEmitter {
         socket.destroy();
         return true;
       }
-      if (!this.tickets.redeem(u.searchParams.get('ticket'), p.cameraId)) {
+      const ticket = this.tickets.take(u.searchParams.get('ticket'), p.cameraId);
+      if (!ticket) {
         const body = `live video needs a ticket: GET ${this.root}vigie/video/${encodeURIComponent(p.cameraId)}/ticket first (single use, ${Math.round(TICKET_TTL_MS / 1000)} s)\n`;
         socket.end(`HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
         return true;
       }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.attachLive(ws, p.cameraId, viewerOf(req), alertOf(req)));
+      // The handshake passed no HTTP authentication: the user is the one the ticket was issued to.
+      const viewer = viewerOf(req, { trustedProxies: this.opts.trustedProxies, ticketUser: ticket.holder });
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.attachLive(ws, p.cameraId, viewer, alertOf(req)));
     } catch (err) {
       socket.destroy();
       this.emit('upgrade-error', { cameraId: p.cameraId, error: err instanceof Error ? err : new Error(String(err)) });
@@ -492,13 +648,14 @@ export class VideoManager extends EventEmitter {
    * Answers a ticket request: the route is plain HTTP, so Node-RED's httpNodeAuth and
    * httpNodeMiddleware guard it, and through it the WebSocket.
    */
-  serveTicket(cameraId: string, res: http.ServerResponse): void {
+  serveTicket(cameraId: string, res: http.ServerResponse, req?: http.IncomingMessage): void {
     if (this.closed) {
       res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('video relay is closed\n');
       return;
     }
-    const body = JSON.stringify(this.tickets.issue(cameraId));
+    const user = req ? viewerOf(req, this.viewerOptions()).user : undefined;
+    const body = JSON.stringify(this.tickets.issue(cameraId, undefined, user));
     res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(body);
   }
@@ -509,28 +666,35 @@ export class VideoManager extends EventEmitter {
     if (!u) return false;
     const p = parseVideoPath(u.pathname, this.opts.httpRoot);
     if (!p || p.what === 'live') return false;
-    if (p.what === 'ticket') this.serveTicket(p.cameraId, res);
+    if (p.what === 'ticket') this.serveTicket(p.cameraId, res, req);
     else if (p.what === 'mjpeg') this.serveMjpeg(p.cameraId, req, res);
     else void this.serveSnapshot(p.cameraId, u.searchParams.get('alert') ?? '', res);
     return true;
   }
 
+  private viewerOptions(): ViewerOfOptions {
+    return { trustedProxies: this.opts.trustedProxies, basicUserChecked: this.opts.basicUserChecked };
+  }
+
   /** A live (MSE) viewer on an open WebSocket. */
-  attachLive(ws: WebSocket, cameraId: string, viewer: Viewer | string, alertId?: string): void {
+  attachLive(ws: WebSocket, cameraId: string, viewerGiven: Viewer | string, alertId?: string): void {
     const sendJson = (o: unknown): void => {
       if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(o));
     };
+    const viewer: Viewer = typeof viewerGiven === 'string' ? { label: viewerGiven, named: true, address: viewerGiven } : viewerGiven;
     let entry: Entry;
     try {
       this.checkCamera(cameraId);
+      this.checkViewerLimits(cameraId, 'mse', viewer);
       entry = this.ensure(cameraId, 'mse', true);
     } catch (err) {
       // The viewer gets operators' words; the cause (a path, a list of relays) is the server's.
       const notice = refusalNotice(refusalReason(err));
       if (notice.reason === 'server') this.emit('viewer-refused', { cameraId, error: err instanceof Error ? err : new Error(String(err)) });
+      if (err instanceof ViewerLimitError) this.emit('viewer-limited', { cameraId, scope: err.scope, address: clientAddress(viewer), error: err });
       sendJson({ type: 'error', ...notice });
-      // 1013 "try again later" for the cap; 1011 for a server-side failure.
-      ws.close(err instanceof RelayRefusedError ? 1013 : err instanceof UnknownCameraError ? 4404 : 1011, truncateReason(notice.message));
+      // 1013 "try again later" for the caps; 1011 for a server-side failure.
+      ws.close(err instanceof RelayRefusedError || err instanceof ViewerLimitError ? 1013 : err instanceof UnknownCameraError ? 4404 : 1011, truncateReason(notice.message));
       return;
     }
     const relay = entry.relay as LiveRelay;
@@ -564,19 +728,25 @@ export class VideoManager extends EventEmitter {
     relay.on('source-error', onSourceError);
     relay.on('stopped', onStopped);
     this.addViewer(entry, viewerKey);
+    const address = clientAddress(viewer);
+    this.countView(address, 1);
+    let cleaned = false;
     const cleanup = (): void => {
+      if (cleaned) return;
+      cleaned = true;
       relay.off('init', sendInit);
       relay.off('segment', sendSegment);
       relay.off('source-error', onSourceError);
       relay.off('stopped', onStopped);
       this.removeViewer(entry, viewerKey);
+      this.countView(address, -1);
     };
     ws.on('close', cleanup);
     ws.on('error', cleanup);
     ws.on('message', () => {
       /* players send nothing we need; ignore */
     });
-    this.audit(cameraId, typeof viewer === 'string' ? { label: viewer, named: true } : viewer, 'mse', alertId);
+    this.audit(cameraId, viewer, 'mse', alertId);
     if (relay.init) {
       sendInit(relay.init);
       for (const seg of relay.gop) sendSegment(seg);
@@ -588,13 +758,18 @@ export class VideoManager extends EventEmitter {
   /** A viewer of the MJPEG fallback. */
   serveMjpeg(cameraId: string, req: http.IncomingMessage, res: http.ServerResponse): void {
     let entry: Entry;
+    const viewer = viewerOf(req, this.viewerOptions());
     try {
       this.checkCamera(cameraId);
+      this.checkViewerLimits(cameraId, 'mjpeg', viewer);
       entry = this.ensure(cameraId, 'mjpeg', true);
     } catch (err) {
       const notice = refusalNotice(refusalReason(err));
       if (notice.reason === 'server') this.emit('viewer-refused', { cameraId, error: err instanceof Error ? err : new Error(String(err)) });
-      res.writeHead(err instanceof RelayRefusedError ? 503 : err instanceof UnknownCameraError ? 404 : 500, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '10', 'Cache-Control': 'no-store' });
+      if (err instanceof ViewerLimitError) this.emit('viewer-limited', { cameraId, scope: err.scope, address: clientAddress(viewer), error: err });
+      // 429 for one address's views, 503 for a full relay or the relay cap.
+      const status = err instanceof ViewerLimitError ? (err.scope === 'address' ? 429 : 503) : err instanceof RelayRefusedError ? 503 : err instanceof UnknownCameraError ? 404 : 500;
+      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '10', 'Cache-Control': 'no-store' });
       res.end(notice.message + '\n');
       return;
     }
@@ -607,6 +782,8 @@ export class VideoManager extends EventEmitter {
       Connection: 'close',
       'X-Content-Type-Options': 'nosniff',
     });
+    // Accepted now, not at the first picture (a camera still connecting may take seconds).
+    res.flushHeaders();
     const onFrame = (jpeg: Buffer): void => {
       if (res.writableEnded || res.writableLength > this.opts.maxViewerBufferBytes) return; // slow viewer: drop frames
       res.write(`--${MULTIPART_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.length}\r\n\r\n`);
@@ -620,15 +797,21 @@ export class VideoManager extends EventEmitter {
     relay.on('stopped', onStopped);
     this.mjpegResponses.add(res);
     this.addViewer(entry, viewerKey);
+    const address = clientAddress(viewer);
+    this.countView(address, 1);
+    let cleaned = false;
     const cleanup = (): void => {
+      if (cleaned) return;
+      cleaned = true;
       relay.off('frame', onFrame);
       relay.off('stopped', onStopped);
       this.mjpegResponses.delete(res);
       this.removeViewer(entry, viewerKey);
+      this.countView(address, -1);
     };
     res.on('close', cleanup);
     req.on('close', cleanup);
-    this.audit(cameraId, viewerOf(req), 'mjpeg', alertOf(req));
+    this.audit(cameraId, viewer, 'mjpeg', alertOf(req));
     if (relay.latest) onFrame(relay.latest);
   }
 
@@ -720,6 +903,7 @@ export async function snapshotOfLink(link: string): Promise<{ jpeg?: Buffer; err
 }
 
 function refusalReason(err: unknown): RefusalReason {
+  if (err instanceof ViewerLimitError) return 'too-many-views';
   if (err instanceof RelayRefusedError) return 'busy';
   if (err instanceof UnknownCameraError) return 'unknown-camera';
   return 'server';

@@ -7,7 +7,7 @@
 export type InterruptionReason = 'not-responding' | 'interrupted' | 'refused-login' | 'no-stream';
 
 /** Why a picture could not start (the view is closed). */
-export type RefusalReason = 'busy' | 'unknown-camera' | 'server';
+export type RefusalReason = 'busy' | 'too-many-views' | 'unknown-camera' | 'server';
 
 export const INTERRUPTION_WORDS: Readonly<Record<InterruptionReason, string>> = {
   'not-responding': 'Camera not responding — reconnecting…',
@@ -18,6 +18,7 @@ export const INTERRUPTION_WORDS: Readonly<Record<InterruptionReason, string>> = 
 
 export const REFUSAL_WORDS: Readonly<Record<RefusalReason, string>> = {
   busy: 'Too many live pictures are open: close another one, or ask your administrator to allow more',
+  'too-many-views': 'Too many live pictures of this camera, or from this computer, are open: close another one',
   'unknown-camera': 'This camera is not configured in Node-RED',
   server: 'The live picture cannot start on the server: tell your administrator',
 };

@@ -13,26 +13,32 @@ export const TICKET_TTL_MS = 30_000;
 export const MAX_TICKETS = 256;
 
 export class LiveTickets {
-  /** token → camera id and expiry (monotonic ms, lib/util/clock: a wall clock step neither voids nor prolongs a ticket); Map keeps insertion order, oldest first. */
-  private readonly tickets = new Map<string, { cameraId: string; expiresMs: number }>();
+  /** token → camera id, expiry (monotonic ms, lib/util/clock: a wall clock step neither voids nor prolongs a ticket) and holder; Map keeps insertion order, oldest first. */
+  private readonly tickets = new Map<string, { cameraId: string; expiresMs: number; holder?: string }>();
 
   constructor(private readonly ttlMs = TICKET_TTL_MS) {}
 
-  issue(cameraId: string, nowMs = monotonicMs()): { ticket: string; expiresInMs: number } {
+  /** `holder`: the user Node-RED's HTTP authentication let ask for it, given back by take(). */
+  issue(cameraId: string, nowMs = monotonicMs(), holder?: string): { ticket: string; expiresInMs: number } {
     this.prune(nowMs);
     while (this.tickets.size >= MAX_TICKETS) this.tickets.delete(this.tickets.keys().next().value as string);
     const ticket = randomBytes(24).toString('base64url');
-    this.tickets.set(ticket, { cameraId, expiresMs: nowMs + this.ttlMs });
+    this.tickets.set(ticket, { cameraId, expiresMs: nowMs + this.ttlMs, holder });
     return { ticket, expiresInMs: this.ttlMs };
   }
 
   /** True once for a ticket issued for this camera and not expired; the ticket is then spent. */
   redeem(ticket: string | null | undefined, cameraId: string, nowMs = monotonicMs()): boolean {
-    if (typeof ticket !== 'string' || !/^[A-Za-z0-9_-]{32}$/.test(ticket)) return false;
+    return this.take(ticket, cameraId, nowMs) !== undefined;
+  }
+
+  /** As redeem, giving the ticket's holder (the user it was issued to, if any); undefined when refused. */
+  take(ticket: string | null | undefined, cameraId: string, nowMs = monotonicMs()): { holder?: string } | undefined {
+    if (typeof ticket !== 'string' || !/^[A-Za-z0-9_-]{32}$/.test(ticket)) return undefined;
     const t = this.tickets.get(ticket);
-    if (!t) return false;
+    if (!t) return undefined;
     this.tickets.delete(ticket);
-    return t.expiresMs >= nowMs && t.cameraId === cameraId;
+    return t.expiresMs >= nowMs && t.cameraId === cameraId ? { holder: t.holder } : undefined;
   }
 
   get size(): number {

@@ -150,12 +150,12 @@ test('the picture\'s trouble: an interruption the relay reports first, else froz
     assert.equal(n.reason, reason, code);
     assert.equal(PICTURE_WORDS[n.reason], n.message, code);
   }
-  for (const reason of ['busy', 'unknown-camera', 'server'] as const) assert.equal(REFUSAL_WORDS[reason], refusalNotice(reason).message);
+  for (const reason of ['busy', 'too-many-views', 'unknown-camera', 'server'] as const) assert.equal(REFUSAL_WORDS[reason], refusalNotice(reason).message);
   // one table for the relay and the console: the widget bundles lib/video/picture-words.ts, and holds no copy
   const words = await import('../../lib/video/picture-words');
   assert.equal(REFUSAL_WORDS, words.REFUSAL_WORDS, 'the refusals are the lib\'s own table');
   assert.deepEqual(PICTURE_WORDS, { frozen: 'Picture frozen — camera not responding', ...words.INTERRUPTION_WORDS }, 'the interruptions are the lib\'s, with the player\'s own "frozen"');
-  assert.deepEqual([503, 404, 500].map(refusalOfStatus), ['busy', 'unknown-camera', 'server']);
+  assert.deepEqual([503, 429, 404, 500].map(refusalOfStatus), ['busy', 'too-many-views', 'unknown-camera', 'server']);
   assert.deepEqual(AIMED_STATES, ['moving', 'on-target'], 'no aim for a camera that waits, failed, left or found none');
   assert.equal(offlineNote({ link: 'offline', problem: 'not responding', sinceMs: 1000 }, () => '06:17:31'), 'Not responding since 06:17:31: no live picture or camera move until it answers again');
 });

@@ -63,7 +63,7 @@ export function pictureProblem ({ interruption, frozen }) {
 
 /** A refused MJPEG view, by its HTTP status. */
 export function refusalOfStatus (status) {
-    return status === 503 ? 'busy' : status === 404 ? 'unknown-camera' : 'server'
+    return status === 503 ? 'busy' : status === 429 ? 'too-many-views' : status === 404 ? 'unknown-camera' : 'server'
 }
 
 /** "Not responding since 06:17:31 — …" under an offline camera; clock: epoch ms → local time. */
