@@ -267,7 +267,7 @@ function gateway(): N[] {
   nodes.push({ id: 'gw-model', type: 'vigie-model', name: 'Shipped street model', path: '' });
   nodes.push({
     id: 'gw-capture', type: 'mic-capture', z, g: 'gw-grp', name: 'USB mic array', sensor: 'gw-sensor', source: 'alsa', device: '${VIGIE_ALSA_DEVICE}', sampleRate: 48000, channels: 4, format: 'S16_LE', url: '', realtime: false, file: '', loop: true, pace: 'realtime',
-    scene: 'street-demo', simSensor: '', channelMap: '', blockMs: 100, ringSeconds: 5, levelEveryMs: 1000, calibrationDb: '', x: 180, y: 140, wires: [['gw-classify'], ['gw-health']],
+    scene: 'street-demo', simSensor: '', channelMap: '', blockMs: 100, ringSeconds: 5, levelEveryMs: 1000, calibrationDb: '', x: 180, y: 140, wires: [['gw-classify'], ['gw-health-only']],
   });
   nodes.push({
     id: 'gw-classify', type: 'acoustic-classifier', z, g: 'gw-grp', name: 'classify', model: 'gw-model', sensor: 'gw-sensor', labels: ALERT_LABELS, thresholds: {}, threshold: '', hysteresis: 0.15, hopMs: 500, windowMs: '',
@@ -281,10 +281,15 @@ function gateway(): N[] {
   nodes.push(mqttBroker('gw-broker', 'city broker'));
   nodes.push(outbox('gw-outbox', z, 'gw-grp', 'gw-broker', ['gw-mqtt']));
   nodes.push({ id: 'gw-mqtt', type: 'mqtt out', z, g: 'gw-grp', name: 'detections', topic: '', qos: '1', retain: 'false', respTopic: '', contentType: 'application/json', userProps: '', correl: '', expiry: '', broker: 'gw-broker', x: 1040, y: 140, wires: [] });
+  // Health events only reach the log (docker logs): level reports, one a second, would fill a gateway's SD card (about 100 MB a day in Docker's default log).
+  nodes.push({
+    id: 'gw-health-only', type: 'switch', z, g: 'gw-grp', name: 'health events only', property: 'topic', propertyType: 'msg', rules: [{ t: 'eq', v: 'health', vt: 'str' }], checkall: 'true', repair: false, outputs: 1,
+    x: 390, y: 200, wires: [['gw-health']],
+  });
   nodes.push({ id: 'gw-health', type: 'debug', z, g: 'gw-grp', name: 'capture health', active: true, tosidebar: true, console: true, tostatus: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 390, y: 200, wires: [] });
   nodes.push(comment('gw-c', z, 'Only detection JSON leaves the gateway', 'The ring of samples stays in this process (5 s, zeroed on close). What is published: the detection (id, label, confidence, onset and offset, level, the scores of the non-voice classes, and its span: which sensor and which frames, a reference that only this process\'s ring can resolve, never samples), its bearing, the sensor\'s position and clock quality. While the broker is unreachable the outbox keeps the detections (up to ' + DEFAULT_MAX_MESSAGES + ' or ' + DEFAULT_MAX_AGE_S / 3600 + ' h, also across a restart) and sends them, in order, when it is back. See docs/mqtt.md.', 180, 80, 'gw-grp'));
-  const gwPlace: Place = { 'gw-c': [200, 80], 'gw-capture': [200, 140], 'gw-classify': [430, 140], 'gw-doa': [660, 140], 'gw-topic': [960, 140], 'gw-outbox': [1300, 140], 'gw-mqtt': [1530, 140], 'gw-health': [430, 200] };
-  nodes.push(group('gw-grp', z, 'Gateway: hear, classify, find the direction, publish', ['gw-capture', 'gw-classify', 'gw-doa', 'gw-topic', 'gw-outbox', 'gw-mqtt', 'gw-health', 'gw-c']));
+  const gwPlace: Place = { 'gw-c': [200, 80], 'gw-capture': [200, 140], 'gw-classify': [430, 140], 'gw-doa': [660, 140], 'gw-topic': [960, 140], 'gw-outbox': [1300, 140], 'gw-mqtt': [1530, 140], 'gw-health-only': [430, 200], 'gw-health': [660, 200] };
+  nodes.push(group('gw-grp', z, 'Gateway: hear, classify, find the direction, publish', ['gw-capture', 'gw-classify', 'gw-doa', 'gw-topic', 'gw-outbox', 'gw-mqtt', 'gw-health-only', 'gw-health', 'gw-c']));
   return stripPrivate(layout(nodes, gwPlace));
 }
 

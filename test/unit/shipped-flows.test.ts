@@ -242,3 +242,25 @@ test('the shipped dashboards are not offered as an installable app (no "App is o
   }
   assert.ok(bases >= 2, `the street-demo and control-room flows have a ui-base (found ${bases})`);
 });
+
+/** Debug nodes writing to Node-RED's log (console) that a capture's level reports reach, one a second. */
+function levelReportsLogged(flow: FlowNode[]): string[] {
+  const out: string[] = [];
+  for (const c of flow.filter((n) => n.type === 'mic-capture' && Number((n as { levelEveryMs?: unknown }).levelEveryMs ?? 1000) > 0)) {
+    for (const h of reach(flow, c, 1, { topic: 'level' })) {
+      if (h.node.type === 'debug' && (h.node as { console?: unknown }).console === true) out.push(`${c.id}: level reports reach the log through debug ${h.node.id}`);
+    }
+  }
+  return out;
+}
+
+test("the integrators' flows log a capture's health events, not its level reports (a log line a second fills a gateway's SD card)", () => {
+  for (const f of flowFiles.filter((x) => x !== 'street-demo.json')) assert.deepEqual(levelReportsLogged(readFlow(f)), [], f);
+  const gateway = readFlow('gateway.json');
+  const capture = gateway.find((n) => n.type === 'mic-capture')!;
+  assert.ok(reach(gateway, capture, 1, { topic: 'health' }).some((h) => h.node.type === 'debug' && (h.node as { console?: unknown }).console === true), 'health events reach the log');
+  // The check itself: a console debug wired straight to the capture's second output.
+  const cap = { id: 'cap', type: 'mic-capture', levelEveryMs: 1000, wires: [[], ['log']] };
+  assert.deepEqual(levelReportsLogged([cap, { id: 'log', type: 'debug', console: true }]), ['cap: level reports reach the log through debug log']);
+  assert.deepEqual(levelReportsLogged([{ ...cap, levelEveryMs: 0 }, { id: 'log', type: 'debug', console: true }]), []);
+});
