@@ -181,6 +181,16 @@ export class Capture extends EventEmitter {
   private blockClock: BlockClock | null = null;
   private meter: LevelMeter | null = null;
   private chHealth: ChannelHealth[] = [];
+
+  /**
+   * The channel the sensor's level is read on: the first that is neither dead nor stuck
+   * (channel 0 while it works). One failed microphone of an array would otherwise make the
+   * whole sensor read as silence while the others hear the street.
+   */
+  private meteredChannel(): number {
+    const i = this.chHealth.findIndex((h) => !h.dead && !h.stuck);
+    return i < 0 ? 0 : i;
+  }
   private silentFrames = 0;
   private silence = false;
   private levelFrames = 0;
@@ -353,7 +363,7 @@ export class Capture extends EventEmitter {
     }
     ring.write(channels);
     this.lastAudio = this.monotonicNow();
-    this.meter!.process(channels[0]);
+    this.meter!.process(channels[this.meteredChannel()]);
     this.checkHealth(channels, first);
     while (ring.end - this.nextBlockStart >= this.blockFrames) {
       const start = this.nextBlockStart;

@@ -295,6 +295,25 @@ test('level reports: Leq per period in dBFS/dB(A), rounded, with calibration', a
   await cap.stop();
 });
 
+test('level reports: a dead microphone of the array does not make the sensor read as silence: the level is read on the first working channel', async () => {
+  const rate = 16000;
+  const src = new FakeSource(rate, 4);
+  const cap = new Capture({ sensor: 'cap-dead0', source: src, levelEveryMs: 500, health: { deadAfterS: 0.5 } });
+  const out = collect(cap);
+  cap.start();
+  const amp = Math.SQRT2 * 0.1; // -20 dBFS RMS
+  for (let i = 0; i < 30; i++) {
+    const x = Float32Array.from({ length: 1600 }, (_, k) => amp * Math.sin((2 * Math.PI * 1000 * (i * 1600 + k)) / rate));
+    src.feed([new Float32Array(1600), x, x, x]); // channel 0 unplugged: digital silence
+  }
+  assert.equal(out.health.filter((h) => h.condition === 'dead-channel' && h.active)[0]?.channel, 0);
+  const last = out.levels.at(-1)!;
+  assert.deepEqual(last.channelsDbfs, [-120, -20, -20, -20]);
+  assert.equal(last.leqDbfs, -20, 'the sensor hears the street on its other microphones');
+  assert.ok(Math.abs((cap.levelDbfs ?? 0) - -20) < 0.3);
+  await cap.stop();
+});
+
 test('settings are checked and name the field', () => {
   const src = new FakeSource(8000, 1);
   assert.throws(() => new Capture({ sensor: 's', source: src, ringSeconds: 31 }), /ringSeconds: .*at most 30/);
