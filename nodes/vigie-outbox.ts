@@ -18,6 +18,8 @@ import { errorStatus } from '../lib/util/status';
 import { settingsReader } from '../lib/util/validate';
 import { tempFileOf } from '../lib/util/atomic-file';
 import { KeptFile, OutboxJournal } from '../lib/util/outbox-file';
+import { monotonicMs } from '../lib/util/clock';
+import { clearNodeFailure, reportNodeFailure } from '../lib/util/health';
 
 interface OutboxDef extends NodeDef {
   broker?: string;
@@ -39,6 +41,8 @@ interface BrokerNode extends Node {
 
 /** How often the broker's connection is looked at (it emits nothing when it comes back). */
 const CHECK_EVERY_MS = 1000;
+/** A broker unreachable this long puts the node in the health report as failed (see reportHealth). */
+const BROKER_DOWN_FAILED_MS = 5 * 60_000;
 /** Messages sent per turn of the event loop during a flush, so that a disconnect in the middle is seen before the next. */
 const FLUSH_PER_TURN = 20;
 /** What waits is written this long after it last changed (the changes of a burst, or of a flush, go in one write). */
@@ -67,6 +71,8 @@ export = function (RED: NodeAPI) {
     const connected = () => broker?.connected === true;
     /** Seen connected since this node started: a broker not connected now is an outage. */
     let everConnected = false;
+    /** Since when (monotonic ms) the broker has not been connected; undefined while it is. */
+    let downSinceMs: number | undefined;
     /**
      * Not connected yet since the deploy: a first connect in progress, not an outage (the core
      * mqtt-broker's `connecting` flag says the same, but only once its first user registered,
@@ -177,9 +183,36 @@ export = function (RED: NodeAPI) {
       }, PERSIST_AFTER_MS);
     }
 
+    /**
+     * A gateway that cannot publish is deaf to the control room: the health report (and the
+     * container's health check) names this node once its broker has been unreachable for
+     * BROKER_DOWN_FAILED_MS, or as soon as messages were dropped, until it is connected again.
+     */
+    function reportHealth(): void {
+      if (!outbox) return;
+      if (connected()) {
+        if (downSinceMs !== undefined) clearNodeFailure(node);
+        downSinceMs = undefined;
+        return;
+      }
+      const now = monotonicMs();
+      downSinceMs ??= now;
+      const dropped = outbox.droppedInEpisode;
+      const downMs = now - downSinceMs;
+      if (downMs < BROKER_DOWN_FAILED_MS && dropped === 0) return;
+      const forText = downMs >= 120_000 ? `${Math.round(downMs / 60_000)} min` : `${Math.round(downMs / 1000)} s`;
+      reportNodeFailure(node, {
+        node: 'vigie-outbox',
+        id: node.id,
+        ...(config.name ? { name: config.name } : {}),
+        reason: `broker ${brokerName()} unreachable for ${forText}: ${outbox.size} message(s) waiting${dropped > 0 ? `, ${dropped} dropped` : ''}`,
+      });
+    }
+
     function showStatus(): void {
       if (!outbox) return;
       if (connected()) everConnected = true;
+      reportHealth();
       // Every change of what waits passes here: the file follows (messages passing straight
       // through while connected are not written: nothing waits).
       if ((outbox.size > 0 || journal?.onDisk) && outbox.changes !== writtenChanges) persistSoon();
@@ -281,6 +314,7 @@ export = function (RED: NodeAPI) {
 
     node.on('close', (removed: boolean, done: () => void) => {
       try {
+        clearNodeFailure(node);
         if (checkTimer) clearInterval(checkTimer);
         if (flushImmediate) clearImmediate(flushImmediate);
         if (settleImmediate) clearImmediate(settleImmediate);

@@ -5,7 +5,7 @@
  * First against a stand-in mqtt-broker whose `connected` the test sets, then with Node-RED's
  * core mqtt out and mqtt-broker nodes and an aedes broker that goes away and comes back.
  */
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as net from 'net';
@@ -16,6 +16,7 @@ import { freePort, makeUserDir } from '../support/nodered';
 import { waitFor } from '../support/wait';
 import { warningsOf } from '../support/node-red-log';
 import { readKeptFile } from '../../lib/util/outbox-file';
+import { healthReport } from '../../lib/util/health';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -141,6 +142,44 @@ describe('vigie-outbox with a stand-in broker', () => {
     await waitFor(() => statuses.some((st) => st.text === 'broker down: 1 waiting'), 10_000, 'broker down');
     assert.deepEqual(statuses[statuses.length - 1], { fill: 'red', shape: 'ring', text: 'broker down: 1 waiting' });
     assert.equal(statuses.filter((st) => st.fill === 'yellow' && st.shape === 'ring').every((st) => /^connecting: /.test(st.text)), true, JSON.stringify(statuses));
+  });
+
+  it('a broker unreachable for 5 minutes, or any message dropped, puts the node in the health report as failed, until it is connected again', async () => {
+    const info = { package: 'p', version: '0', nodeRed: '4', startedAtMonotonicMs: 0 };
+    const failedOutboxes = () => healthReport(info).failed.filter((f) => f.node === 'vigie-outbox');
+    const { box, broker, got } = await load({ name: 'to the city' }, { startConnected: true });
+    broker.connected = false;
+    box.receive({ payload: 1 });
+    await waitFor(() => got.completed === 1, 10_000, 'kept');
+    await sleep(1500);
+    assert.deepEqual(failedOutboxes(), [], 'a short outage is no failure');
+    // Five minutes later, on the clock durations are measured with (a wall clock step would change nothing).
+    const realNow = performance.now.bind(performance);
+    const later = mock.method(performance, 'now', () => realNow() + 5 * 60_000 + 1000);
+    try {
+      await waitFor(() => failedOutboxes().length === 1 || undefined, 10_000, 'the outbox in the health report');
+    } finally {
+      later.mock.restore();
+    }
+    const f = failedOutboxes()[0];
+    assert.deepEqual([f.id, f.name], [box.id, 'to the city']);
+    assert.match(f.reason, /^broker .* unreachable for 5 min: 1 message\(s\) waiting$/);
+    assert.equal(healthReport(info).status, 'degraded');
+    broker.connected = true;
+    await waitFor(() => got.out.length === 1, 10_000, 'sent once the broker is back');
+    await waitFor(() => failedOutboxes().length === 0 || undefined, 10_000, 'cleared');
+  });
+
+  it('messages dropped while the broker is down: in the health report at once; gone from it when the node closes', async () => {
+    const info = { package: 'p', version: '0', nodeRed: '4', startedAtMonotonicMs: 0 };
+    const { box, broker, got } = await load({ maxMessages: 2 }, { startConnected: true });
+    broker.connected = false;
+    for (let i = 0; i < 3; i++) box.receive({ payload: i });
+    await waitFor(() => got.completed === 3, 10_000, 'all done');
+    await waitFor(() => healthReport(info).failed.some((x) => x.node === 'vigie-outbox') || undefined, 10_000, 'reported');
+    assert.match(healthReport(info).failed.find((x) => x.node === 'vigie-outbox')!.reason, /: 2 message\(s\) waiting, 1 dropped$/);
+    await helper.unload();
+    assert.deepEqual(healthReport(info).failed, []);
   });
 
   it("broker down: an mqtt out command (msg.action) is passed on at once, not kept", async () => {

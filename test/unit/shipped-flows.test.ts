@@ -14,7 +14,7 @@ import { shippedFlows } from '../../scripts/make-flows';
 import { repoRoot } from '../support/nodered';
 
 type Rule = { t: string; v?: string; vt?: string; case?: boolean; p?: string; pt?: string; to?: string; tot?: string };
-type FlowNode = { id: string; type: string; name?: string; wires?: string[][]; topic?: string; property?: string; propertyType?: string; rules?: Rule[]; checkall?: string | boolean; links?: string[]; mode?: string; broker?: string };
+type FlowNode = { id: string; type: string; name?: string; console?: boolean; levelEveryMs?: number; wires?: string[][]; topic?: string; property?: string; propertyType?: string; rules?: Rule[]; checkall?: string | boolean; links?: string[]; mode?: string; broker?: string };
 
 /** What the walk knows of a message: its msg.topic and payload.kind (undefined = unknown). */
 interface Known {
