@@ -9,14 +9,18 @@
  * Knows nothing of Node-RED; the clock and timers can be given (tests).
  */
 
+import { monotonicMs } from '../util/clock';
+
 export interface PacerClock {
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
 
+// Durations on the monotonic clock: on the wall clock, a step back (NTP correcting a fast
+// clock) would hold every state for the length of the step.
 const realClock: PacerClock = {
-  now: () => Date.now(),
+  now: monotonicMs,
   setTimeout: (fn, ms) => {
     const t = setTimeout(fn, ms);
     t.unref?.();

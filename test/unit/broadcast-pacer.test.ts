@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BroadcastPacer, PacerClock } from '../../lib/alerts/broadcast-pacer';
 
@@ -106,4 +106,23 @@ test('close() drops what waits and sends nothing more', () => {
   p.soon();
   p.now();
   assert.equal(sent, 1);
+});
+
+test('the real clock: a wall clock stepped back an hour (NTP correcting a fast clock) does not hold the next states for that hour', async () => {
+  let sent = 0;
+  const pacer = new BroadcastPacer(() => sent++);
+  pacer.soon();
+  assert.equal(sent, 1, 'the first change goes out at once');
+  const realNow = Date.now;
+  const stepped = mock.method(Date, 'now', () => realNow() - 3_600_000);
+  try {
+    pacer.soon();
+    pacer.soon();
+    const t0 = performance.now();
+    while (sent < 2 && performance.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(sent, 2, 'the changes meanwhile went out at the end of the interval');
+  } finally {
+    stepped.mock.restore();
+    pacer.close();
+  }
 });
