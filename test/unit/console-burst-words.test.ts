@@ -1,5 +1,5 @@
 /** What the console says of bursts of alerts and of alerts the cap removed (ui/components/burst-words.js), without a browser. */
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- plain JS module of the widget
@@ -79,4 +79,24 @@ test('the notice of alerts the cap removed names the last few and counts the res
     '3 unhandled alerts were removed to keep the queue at 500: Scream 3 (opened), Glass breaking 2 and 1 more. Each is in the audit log.',
   );
   assert.equal(droppedWords({ count: 1, maxAlerts: 10, upTo: 1, recent: recent.slice(1) }, name), '1 unhandled alert was removed to keep the queue at 10: Glass breaking 2. Each is in the audit log.');
+});
+
+test('the live summary\'s own clock is the monotonic one: the control-room PC\'s clock set back an hour does not silence the next alerts for an hour', () => {
+  const said: string[] = [];
+  const live = new LiveSummary((text: string) => said.push(text));
+  live.add(1, 'Gunshot — A');
+  assert.equal(said.length, 1);
+  const realPerf = performance.now.bind(performance);
+  const realDate = Date.now;
+  const perf = mock.method(performance, 'now', () => realPerf() + SUMMARY_GAP_MS + 1);
+  const date = mock.method(Date, 'now', () => realDate() - 3_600_000);
+  try {
+    live.add(1, 'Scream — B');
+    assert.equal(said.length, 2, 'a quiet moment later, said at once');
+    assert.match(said[1], /Scream — B/);
+  } finally {
+    perf.mock.restore();
+    date.mock.restore();
+    live.close();
+  }
 });

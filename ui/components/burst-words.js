@@ -41,7 +41,7 @@ export function droppedWords (dropped, nameOf) {
 export class LiveSummary {
     constructor (say, clock) {
         this.say = say
-        this.clock = clock || { now: () => Date.now(), setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (t) => clearTimeout(t) }
+        this.clock = clock || { now: () => performance.now(), setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (t) => clearTimeout(t) }
         this.lastSaidMs = -Infinity
         this.count = 0
         this.latest = ''
