@@ -257,9 +257,10 @@ export class AuditLog {
   }
 
   /** Appends one entry (synchronously: entries are rare and their order is the point). */
-  append(ev: AuditInput): AuditEntry {
+  append(ev: AuditInput, atMs?: number): AuditEntry {
     this.open();
-    const timeMs = this.now();
+    // `atMs`: the time its caller already read (a snapshot's folder day and its entry's file must agree).
+    const timeMs = atMs ?? this.now();
     const details = (stripSampleLike(ev.details ?? {}) as Record<string, unknown>) ?? {};
     const body: Omit<AuditEntry, 'hash'> = {
       v: AUDIT_FORMAT_VERSION,
@@ -388,8 +389,10 @@ export class AuditLog {
     if (!isJpeg(jpeg)) throw new Error('snapshot: expected a JPEG image');
     if (jpeg.length > MAX_SNAPSHOT_BYTES) throw new Error(`snapshot: expected at most ${MAX_SNAPSHOT_BYTES} bytes, got ${jpeg.length}`);
     this.open();
-    // The day of the file its entry goes to, so the picture goes with that file at retention.
-    const day = this.fileDayFor(this.now());
+    // The day of the file its entry goes to, so the picture goes with that file at retention: one
+    // reading of the clock for both (UTC midnight may pass while the picture is written).
+    const timeMs = this.now();
+    const day = this.fileDayFor(timeMs);
     const name = `${safeName(alertId)}.jpg`;
     const dir = path.join(this.dir, SNAPSHOT_DIR, day);
     fs.mkdirSync(dir, { recursive: true });
@@ -400,7 +403,7 @@ export class AuditLog {
       actor,
       alertId,
       details: { ...details, file: `${SNAPSHOT_DIR}/${day}/${name}`, bytes: jpeg.length, sha256: createHash('sha256').update(jpeg).digest('hex') },
-    });
+    }, timeMs);
   }
 
   /**

@@ -335,6 +335,20 @@ test('snapshots are kept beside the log with their hash, checked by verify, and 
   assert.equal(fs.existsSync(path.join(dir, 'snapshots', '2026-04-01')), false, 'old snapshot days are removed at rotation');
 });
 
+test('a snapshot kept as UTC midnight passes goes in the folder of the day of the file its entry is in (retention removes them together)', () => {
+  const dir = tmpDir();
+  // A clock that moves 20 ms at each reading: the picture's write straddles midnight.
+  let t = Date.parse('2026-11-01T23:59:59.950Z');
+  let mono = 0;
+  const log = new AuditLog({ dir, now: () => (t += 20), monotonicNow: () => (mono += 20), retentionDays: 90 });
+  log.append({ type: 'system', actor: 'x', details: {} });
+  const e = log.saveSnapshot('alert-1', fakeJpeg(100), 'auto:dash');
+  const fileOfEntry = listAuditFiles(dir).find((f) => fs.readFileSync(f, 'utf8').includes('"type":"snapshot"'))!;
+  const entryDay = /audit-(\d{4}-\d\d-\d\d)-/.exec(path.basename(fileOfEntry))![1];
+  assert.equal(e.details.file, `snapshots/${entryDay}/alert-1.jpg`);
+  assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
+});
+
 /** Cuts the last line of `file` to its first `keep` characters, with no newline: a write torn by a crash. */
 function cutLastLine(file: string, keep = 40): void {
   const l = lines(file);
