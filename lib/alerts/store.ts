@@ -392,22 +392,23 @@ export class AlertStore {
    * fireworks does not push out a scream before the fireworks' own tire skids), then the oldest
    * arrival (an enrichment does not make an alert newer; opened or not makes no difference: the
    * alert an operator has open is often the newest, or was opened by the console itself). The
-   * alert arriving (`arriving`) always stays. Returns the unhandled alerts dropped, which are
-   * also counted for the notice (droppedNotice).
+   * alert arriving (`arriving`) is the last of its priority to go: below every alert kept, it is
+   * the one dropped. Returns the unhandled alerts dropped, which are also counted for the notice
+   * (droppedNotice).
    */
   private enforceLimits(arriving?: string): AlertRecord[] {
     this.prune();
     if (this.records.size <= this.maxAlerts) return [];
     const age = new Map([...this.records.values()].map((r) => [r, this.ageMs(r)]));
     const rank = (r: AlertRecord) => priorityOf(r.alert.label, r.alert.priority);
+    // The alert arriving is the newest: among alerts of its priority it stays; below them all, it goes first.
     const order = [...this.records.values()]
-      .filter((r) => r.alert.id !== arriving)
       .sort((a, b) => {
         const ua = isUnhandled(a.state) ? 1 : 0;
         const ub = isUnhandled(b.state) ? 1 : 0;
         if (ua !== ub) return ua - ub;
         if (!ua) return age.get(b)! - age.get(a)!;
-        return rank(a) - rank(b) || a.receivedMs - b.receivedMs;
+        return rank(a) - rank(b) || Number(a.alert.id === arriving) - Number(b.alert.id === arriving) || a.receivedMs - b.receivedMs;
       });
     const dropped = order.slice(0, this.records.size - this.maxAlerts);
     for (const r of dropped) this.records.delete(r.alert.id);

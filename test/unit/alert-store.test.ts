@@ -548,7 +548,7 @@ test('over the cap, the handled alert held longest goes first, whatever the cloc
   assert.deepEqual(s.queue().map((r) => r.alert.id), ['new-one', 'decided-later']);
 });
 
-test('over the cap with only unhandled alerts: the lowest priority goes first (ptz-steer\'s order), then the oldest; the arriving alert stays; its later copies do not come back', () => {
+test('over the cap with only unhandled alerts: the lowest priority goes first (ptz-steer\'s order), then the oldest, the arriving alert last among its equals; later copies of a dropped alert do not come back', () => {
   const c = clock();
   const s = new AlertStore({ now: c.now, maxAlerts: 4 });
   const add = (id: string, label: string, extra: Record<string, unknown> = {}) => {
@@ -568,12 +568,15 @@ test('over the cap with only unhandled alerts: the lowest priority goes first (p
   assert.deepEqual(add('fw-4', 'explosion').droppedUnhandled.map((d) => d.alert.id), ['gun-old']);
   // a flow's own priority (alert.priority, as ptz-steer reads it) counts too
   assert.deepEqual(add('vip', 'glass_break', { priority: 9 }).droppedUnhandled.map((d) => d.alert.id), ['fw-1']);
-  // the alert arriving stays, even the least important: the next one may push it out
+  // the alert arriving is the newest of its priority, not more: below every alert kept, it is the one dropped
+  // (a tyre skid arriving never pushes out an unhandled scream); it was raised, and is told as dropped
   const low = add('low', 'tire_skid');
   assert.equal(low.isNew, true);
-  assert.deepEqual(low.droppedUnhandled.map((d) => d.alert.id), ['fw-2']);
-  assert.ok(s.get('low'));
-  assert.deepEqual(add('fw-5', 'explosion').droppedUnhandled.map((d) => d.alert.id), ['low']);
+  assert.deepEqual(low.droppedUnhandled.map((d) => d.alert.id), ['low']);
+  assert.equal(s.get('low'), undefined);
+  // among equals it stays: an explosion arriving drops the oldest explosion
+  assert.deepEqual(add('fw-5', 'explosion').droppedUnhandled.map((d) => d.alert.id), ['fw-2']);
+  assert.ok(s.get('fw-5'));
   // the tire skid's camera comes a second later: not a new alert again
   const copy = s.upsert(detection('low', 1, { label: 'tire_skid', camera: { id: 'c', name: 'c', pan: 0, tilt: 0, zoom: 0, target: { bearing: 1, tilt: 0 }, state: 'on-target' } }));
   assert.equal(copy.alreadyDropped, true);
