@@ -67,7 +67,13 @@ export class NodeAuthCheck {
 
   private passwordMatches(password: string): boolean {
     // A 32-character hash is a legacy MD5 one, which Node-RED still accepts.
-    if (this.passHash.length === 32) return timingSafeEqual(Buffer.from(createHash('md5').update(password, 'utf8').digest('hex')), Buffer.from(this.passHash));
+    if (this.passHash.length === 32) {
+      // Compared as bytes of equal length: a 32-character setting with other than ASCII in it
+      // (a plain password by mistake) is longer in bytes, and timingSafeEqual would throw.
+      const expected = Buffer.from(this.passHash, 'utf8');
+      const got = Buffer.from(createHash('md5').update(password, 'utf8').digest('hex'));
+      return expected.length === got.length && timingSafeEqual(got, expected);
+    }
     try {
       return compareSync(password, this.passHash);
     } catch {

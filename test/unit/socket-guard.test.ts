@@ -50,6 +50,10 @@ test("the check lets in httpNodeAuth's user with its password only (bcrypt and l
   // A setting Node-RED would let no one in with: no one gets in here either.
   assert.equal(new NodeAuthCheck(USER, 'not-a-hash').allows(header(USER, 'not-a-hash')), false);
   assert.equal(new NodeAuthCheck('', PASSWORD_HASH).allows(header('', PASSWORD)), false);
+  // 32 characters, not all ASCII (a plain password put there by mistake): refused, not thrown.
+  const plain = 'mot-de-passe-très-secret-é-ü-ø-1';
+  assert.equal(plain.length, 32);
+  assert.equal(new NodeAuthCheck(USER, plain).allows(header(USER, plain)), false);
 });
 
 describe('the check on a real socket.io server', () => {
