@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AlertStore, StaleDecisionError, UnreadableStoreError } from '../../lib/alerts/store';
 import { tempDir } from '../support/tmp';
+import { twoClocks } from '../support/wall-clock';
 
 function detection(id: string, onset: number, extra: Record<string, unknown> = {}) {
   return {
@@ -22,19 +23,7 @@ function detection(id: string, onset: number, extra: Record<string, unknown> = {
 }
 
 /** A wall clock and a monotonic one, moving together unless a test steps the wall clock alone. */
-function clock(t = 1_700_000_000_000) {
-  let heldMs = 0;
-  return {
-    now: () => t,
-    mono: () => heldMs,
-    advance: (ms: number) => {
-      heldMs += ms;
-      return (t += ms);
-    },
-    /** An NTP step: the wall clock jumps, no time passes. */
-    step: (toMs: number) => (t = toMs),
-  };
-}
+const clock = (t = 1_700_000_000_000) => twoClocks(t);
 
 test('upsert adds new alerts and merges enrichment from later stages by id', () => {
   const c = clock();

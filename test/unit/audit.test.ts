@@ -9,6 +9,7 @@ import { auditBus } from '../../lib/alerts/bus';
 import { tempDir } from '../support/tmp';
 import { waitFor } from '../support/wait';
 import { auditLine, legacyBackstepLog } from '../support/audit-logs';
+import { twoClocks } from '../support/wall-clock';
 
 const DAY = 86_400_000;
 
@@ -17,20 +18,7 @@ function tmpDir(): string {
 }
 
 /** A wall clock and a monotonic one, moving together unless a test steps the wall clock alone. */
-function clock(startMs: number) {
-  let t = startMs;
-  let heldMs = 0;
-  return {
-    now: () => t,
-    mono: () => heldMs,
-    advance: (ms: number) => {
-      heldMs += ms;
-      return (t += ms);
-    },
-    /** An NTP step: the wall clock jumps, no time passes. */
-    step: (toMs: number) => (t = toMs),
-  };
-}
+const clock = twoClocks;
 
 function writeSome(log: AuditLog, n: number, c?: { advance: (ms: number) => void }) {
   for (let i = 0; i < n; i++) {
