@@ -11,12 +11,12 @@
  * --look-s 0 gives each camera no minimum look time (every newer alert of equal priority takes
  * it at once), as ptz-steer did before it had one.
  */
-import { EventEmitter } from 'node:events';
 import { PtzSteer, SteerOutput } from '../lib/camera/steer';
 import { CameraConnection } from '../lib/camera/connection';
 import { DEFAULT_CALIBRATION, destination } from '../lib/camera/geometry';
-import { CameraConfig, PtzPosition } from '../lib/camera/types';
+import { CameraConfig } from '../lib/camera/types';
 import { auditBus } from '../lib/alerts/bus';
+import { FakeCamera } from '../test/support/fake-ptz-camera';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,39 +29,6 @@ const LOOK_S = arg('look-s', 10);
 const TRAVEL_MS = arg('travel-ms', 600);
 const ORIGIN = { lat: 45.4397, lon: 4.3872 };
 
-/** A camera that is always there and reaches each AbsoluteMove target TRAVEL_MS after it. */
-class StandInCamera extends EventEmitter {
-  state = 'connected';
-  capabilities = { absolute: true, relative: false, continuous: false };
-  unsupported = new Set<string>();
-  presets = [];
-  private position: PtzPosition = { pan: 0, tilt: 0, zoom: 0 };
-  private target?: { p: PtzPosition; atMs: number };
-  constructor(readonly config: CameraConfig) {
-    super();
-  }
-  get id() {
-    return this.config.id;
-  }
-  async ensureConnected() {}
-  async absoluteMove(p: PtzPosition) {
-    this.target = { p, atMs: Date.now() + TRAVEL_MS };
-  }
-  async getStatus() {
-    const moving = !!this.target && Date.now() < this.target.atMs;
-    if (this.target && !moving) this.position = this.target.p;
-    return { position: { ...this.position }, moving };
-  }
-  async stop() {}
-  async relativeMove() {
-    throw new Error('ONVIF SOAP Fault: RelativeMove is not supported');
-  }
-  async continuousMove() {
-    throw new Error('ONVIF SOAP Fault: ContinuousMove is not supported');
-  }
-  async gotoPreset() {}
-  async gotoHome() {}
-}
 
 function cameraAt(id: string, bearingDeg: number, distanceM: number): CameraConfig {
   const p = destination(ORIGIN, bearingDeg, distanceM);
@@ -77,7 +44,7 @@ function stats(xs: number[]): string {
 }
 
 async function main() {
-  const cams = [new StandInCamera(cameraAt('cam-north', 0, 25)), new StandInCamera(cameraAt('cam-south', 180, 25))];
+  const cams = [new FakeCamera(cameraAt('cam-north', 0, 25), TRAVEL_MS), new FakeCamera(cameraAt('cam-south', 180, 25), TRAVEL_MS)];
   const steer = new PtzSteer(() => cams as unknown as CameraConnection[], { pollMs: 50, returnHomeAfterMs: 120_000, minLookMs: LOOK_S * 1000 });
   const copies = new Map<string, SteerOutput[]>();
   /** Per camera: when each move started, and when it reached its alert (seconds). */
