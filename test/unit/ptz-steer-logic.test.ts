@@ -262,8 +262,8 @@ test('a wall clock step forward (NTP sync after boot) does not end a camera hold
   }));
 
 test('a wall clock step back does not lengthen a camera hold: the alert waiting gets the camera when the hold ends', () =>
-  // Held for the move timeout (0.3 s), and never sent home: only the hold's end frees it.
-  withOneCamera({ moveTimeoutMs: 300, returnHomeAfterMs: 0 }, 0, async ({ a, outs, send }) => {
+  // Held for the move timeout (0.3 s), with no minimum look, and never sent home: only the hold's end frees it.
+  withOneCamera({ moveTimeoutMs: 300, returnHomeAfterMs: 0, minLookMs: 0 }, 0, async ({ a, outs, send }) => {
     const wall = stepWallClock();
     try {
       await send(alert('gun', 'gunshot', destination(O, 10, 40)));
