@@ -16,11 +16,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { monitorEventLoopDelay } from 'perf_hooks';
+import { numberArg } from './args';
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
+const arg = numberArg;
 
 const ALERTS = arg('alerts', 300);
 const SECONDS = arg('seconds', 60);

@@ -13,11 +13,9 @@ import { OnsetDetector } from '../lib/detect/onset';
 import { ScoringModel } from '../lib/detect/model';
 import { AWeightingFilter } from '../lib/dsp/aweighting';
 import { streetNoise } from '../lib/sim/signals';
+import { numberArg } from './args';
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
+const arg = numberArg;
 
 const RUNS = arg('runs', 7);
 const SECONDS = arg('seconds', 60);

@@ -23,11 +23,9 @@ import { Detector } from '../lib/detect/detector';
 import { ClassifierModel } from '../lib/detect/model';
 import { defaultModelPath } from '../lib/detect/model-source';
 import { findAttack, streetNoise } from '../lib/sim/signals';
+import { textArg } from './args';
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-}
+const arg = textArg;
 
 const SECONDS = Number(arg('seconds', '120'));
 const REPLAY_SECONDS = Number(arg('replay-seconds', '40'));

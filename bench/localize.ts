@@ -11,11 +11,9 @@ import { estimateDoa } from '../lib/localize/srp';
 import { Observation, fuseObservations } from '../lib/localize/fusion';
 import { SceneRenderer } from '../lib/sim/render';
 import { loadScene, parseScene } from '../lib/sim/scene';
+import { textArg } from './args';
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-}
+const arg = textArg;
 
 const EVENTS = Number(arg('events', '30'));
 const SECONDS = Number(arg('seconds', '60'));

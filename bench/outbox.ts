@@ -25,11 +25,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { Outbox } from '../lib/util/outbox';
 import { MqttMessage, OutboxJournal, readKeptFile } from '../lib/util/outbox-file';
+import { textArg } from './args';
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-}
+const arg = textArg;
 
 const SIZES = arg('sizes', '100,1000,10000').split(',').map(Number);
 const CHANGES = Number(arg('changes', '100'));

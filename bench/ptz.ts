@@ -12,11 +12,9 @@ import { CameraConnection } from '../lib/camera/connection';
 import { PtzSteer } from '../lib/camera/steer';
 import { DEFAULT_CALIBRATION, destination } from '../lib/camera/geometry';
 import { CameraConfig } from '../lib/camera/types';
+import { numberArg } from './args';
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
+const arg = numberArg;
 
 const ALERTS = arg('alerts', 30);
 const PAN_SPEED = arg('pan-speed', 180);

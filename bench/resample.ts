@@ -11,11 +11,9 @@
 import { CLASSIFIER_KERNEL, Resampler } from '../lib/audio/resample';
 import { encodeInterleaved, InterleavedDecoder } from '../lib/audio/channels';
 import { LevelMeter } from '../lib/dsp/levels';
+import { numberArg } from './args';
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
+const arg = numberArg;
 
 const RUNS = arg('runs', 7);
 const SECONDS = arg('seconds', 10);

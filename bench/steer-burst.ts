@@ -17,11 +17,9 @@ import { DEFAULT_CALIBRATION, destination } from '../lib/camera/geometry';
 import { CameraConfig } from '../lib/camera/types';
 import { auditBus } from '../lib/alerts/bus';
 import { FakeCamera } from '../test/support/fake-ptz-camera';
+import { numberArg } from './args';
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
+const arg = numberArg;
 
 const ALERTS = arg('alerts', 60);
 const GAP_MS = arg('gap-ms', 500);

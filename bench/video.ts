@@ -17,11 +17,9 @@ import { AddressInfo } from 'net';
 import { VideoManager } from '../lib/video/manager';
 import { JpegSplitter } from '../lib/video/jpeg';
 import { collectWs, closeWs, startRtspServer, RtspServer } from '../test/support/video-sources';
+import { numberArg } from './args';
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
+const arg = numberArg;
 
 const RUNS = arg('runs', 5);
 const CPU_SECONDS = arg('cpu-seconds', 5);
