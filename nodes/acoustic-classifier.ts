@@ -11,8 +11,8 @@ import { Detector, DetectorOptions, SETTING_RANGES } from '../lib/detect/detecto
 import { ClassifierModel } from '../lib/detect/model';
 import { ModelSource } from '../lib/detect/model-source';
 import { releaseAfterMs, SensorDetectors } from '../lib/detect/sensor-detectors';
-import type { SensorInfo } from '../lib/sensor';
-import { monotonicMs } from '../lib/util/clock';
+import { SENSOR_SETTINGS, type SensorInfo } from '../lib/sensor';
+import { isPlausibleWallTime, monotonicMs } from '../lib/util/clock';
 import { clearNodeFailure, reportNodeFailure } from '../lib/util/health';
 import { errorStatus, shortText } from '../lib/util/status';
 import { ContractError, isObject, settingInRange, settingsReader } from '../lib/util/validate';
@@ -50,6 +50,9 @@ interface SensorConfigNode extends Node {
 
 /** No block for this long: the status stops showing the last level (the source stopped). */
 const NO_AUDIO_STATUS_MS = 5000;
+
+/** The clock error a detection states while its gateway's wall clock is not set: the most a sensor may state (its form's limit). */
+const UNSET_CLOCK_ERROR_MS = SENSOR_SETTINGS.clockErrorMs.max;
 
 /** "−80 dB(A)" with a real minus sign, as mic-capture shows its levels. */
 function dbaText(db: number): string {
@@ -294,7 +297,11 @@ export = function (RED: NodeAPI) {
         lastBlockAtMonotonicMs = monotonicMs();
         const info = sensorInfo();
         const detections: NodeMessage[] = out.detections.map((d) => {
-          const payload: Detection = info ? { ...d, sensorInfo: info } : d;
+          // A wall clock not set yet (a gateway without a battery clock, before NTP answers) is
+          // no synchronised clock, whatever the sensor's form says: the onset says so, and the
+          // control room neither compares it with other sensors' nor trusts its time.
+          const unset = info && !isPlausibleWallTime(d.onset * 1000);
+          const payload: Detection = info ? { ...d, sensorInfo: unset ? { ...info, clock: 'local', clockErrorMs: UNSET_CLOCK_ERROR_MS } : info } : d;
           return { topic: `${d.sensor}/${d.label}`, payload } as NodeMessage;
         });
         const windows: NodeMessage[] = config.scores ? out.windows.map((w) => ({ topic: `${w.sensor}/scores`, payload: w }) as NodeMessage) : [];

@@ -627,6 +627,34 @@ describe('acoustic-classifier: detections as DESIGN §2, with the sensor attache
   });
 });
 
+describe('acoustic-classifier node: a gateway whose clock is not set', () => {
+  it('a detection whose onset is before any set clock (1970, before NTP answers) says its clock is local, not the form\'s ntp', async () => {
+    const f: Any[] = flow({ path: TINY }, { sensor: 'sensor-1', labels: ['gunshot'], minAboveBackgroundDb: 10 });
+    f.push({ id: 'sensor-1', type: 'vigie-sensor', sensorId: 'north-1', lat: 45.4397, lon: 4.3872, heightM: 4, headingDeg: 30, array: 'mono', clock: 'ntp', clockErrorMs: 2 });
+    await helper.load(NODES, f);
+    const got = collect();
+    const cls = helper.getNode('cls');
+    await waitFor(() => helper.getNode('model-1').source.state.state === 'ready', 60_000, 'model ready');
+    const sr = 48000;
+    const r = ring('north-1', sr, 1, 10);
+    const x = streetNoise(6 * sr, 0.005, 7);
+    const burstAt = Math.round(3.2371 * sr);
+    const b = streetNoise(sr, 0.4, 8);
+    for (let i = 0; i < b.length; i++) x[burstAt + i] += b[i] * Math.exp(-i / (0.02 * sr));
+    r.write([x]);
+    const n = x.length / 4800;
+    // Blocks stamped by a wall clock that starts at boot in 1970.
+    for (let i = 0; i < n; i++) cls.receive({ payload: { ...block('north-1', i * 4800, 4800, sr, 1, i), time: 40 + (i * 4800) / sr } });
+    await waitFor(() => got.completed + got.errors.length >= n, 60_000, 'every block processed');
+    assert.deepEqual(got.errors, []);
+    assert.equal(got.dets.length, 1);
+    const d = got.dets[0].payload;
+    validateDetection(d);
+    assert.ok(d.onset < 100, `onset ${d.onset}`);
+    assert.deepEqual(d.sensorInfo, { lat: 45.4397, lon: 4.3872, heading: 30, clock: 'local', clockErrorMs: 60000 });
+  });
+});
+
 // ---- The shipped model on real recordings -------------------------------------------------
 
 interface Clip {
