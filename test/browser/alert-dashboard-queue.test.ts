@@ -441,7 +441,7 @@ describe('alert-dashboard queue in Chromium: an alert that leaves the list while
     await page.waitForSelector('[data-test=queue-box][data-held=yes]', { state: 'attached', timeout: 10_000 });
 
     const gun = 'new-gunshot';
-    server.inject('dash', { payload: alert(gun, 'gunshot', agoS(2)) });
+    server.inject('dash', { payload: alert(gun, 'gunshot', agoS(2), { priority: 10 }) });
     const removed = page.locator('[data-test=queue-removed][data-removed-id="ptr-leaving"]');
     await removed.waitFor({ timeout: 30_000 });
     await page.locator('[data-test=queue-news]', { hasText: '1 new alert — show' }).waitFor({ timeout: 10_000 });
@@ -486,7 +486,7 @@ describe('alert-dashboard queue in Chromium: an alert that leaves the list while
     const rowBefore = await page.evaluateHandle(() => document.activeElement);
 
     // a new alert pushes it out of the list: its row stays, greyed, and keeps the focus
-    server.inject('dash', { payload: alert('kb-new', 'gunshot', agoS(2)) });
+    server.inject('dash', { payload: alert('kb-new', 'gunshot', agoS(2), { priority: 10 }) });
     await page.waitForSelector('[data-alert-id="kb-leaving"]', { state: 'detached', timeout: 30_000 });
     assert.equal(await page.evaluate((row) => document.activeElement === row, rowBefore), true, 'the same element has the focus (not <body>)');
     assert.equal(await page.getAttribute('[data-test=queue-box]', 'data-held'), 'yes', 'the order is still held');
