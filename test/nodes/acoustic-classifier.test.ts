@@ -587,26 +587,39 @@ describe('acoustic-classifier: samples are zeroed where the classifier holds the
   });
 });
 
+/**
+ * The tiny model on a sensor "north-1" (heading 30°, clock ntp, 2 ms): one loud burst 3.2371 s
+ * into 6 s of street noise, in blocks of 100 ms at 48 kHz; `blockTimeS` stamps block i (the
+ * capture's wall clock; T0 on by default). Every block is handled before it returns.
+ */
+async function classifyOneBurst(channels: number, blockTimeS?: (i: number) => number) {
+  const f: Any[] = flow({ path: TINY }, { sensor: 'sensor-1', labels: ['gunshot'], minAboveBackgroundDb: 10 });
+  f.push({ id: 'sensor-1', type: 'vigie-sensor', sensorId: 'north-1', lat: 45.4397, lon: 4.3872, heightM: 4, headingDeg: 30, array: 'mono', clock: 'ntp', clockErrorMs: 2 });
+  await helper.load(NODES, f);
+  const got = collect();
+  const cls = helper.getNode('cls');
+  await waitFor(() => helper.getNode('model-1').source.state.state === 'ready', 60_000, 'model ready');
+  const sr = 48000;
+  const r = ring('north-1', sr, channels, 10);
+  const x = streetNoise(6 * sr, 0.005, 7);
+  const burstAt = Math.round(3.2371 * sr);
+  const b = streetNoise(sr, 0.4, 8);
+  for (let i = 0; i < b.length; i++) x[burstAt + i] += b[i] * Math.exp(-i / (0.02 * sr));
+  r.write(Array.from({ length: channels }, (_, c) => (c === 0 ? x : x.map((v) => 0.8 * v))));
+  const n = x.length / 4800;
+  for (let i = 0; i < n; i++) {
+    const blk = block('north-1', i * 4800, 4800, sr, channels, i);
+    cls.receive({ payload: blockTimeS ? { ...blk, time: blockTimeS(i) } : blk });
+  }
+  await waitFor(() => got.completed + got.errors.length >= n, 60_000, 'every block processed');
+  return { got, cls, sr, burstAt };
+}
+
 describe('acoustic-classifier: detections as DESIGN §2, with the sensor attached for fusion', () => {
   // tiny-ok scores "gunshot" ~1.0 on every window, so the level gate alone decides here:
   // a loud burst passes it, steady street noise does not.
   it('reports a burst with a refined onset, a readable span and sensorInfo; refuses blocks of another sensor', async () => {
-    const f: Any[] = flow({ path: TINY }, { sensor: 'sensor-1', labels: ['gunshot'], minAboveBackgroundDb: 10 });
-    f.push({ id: 'sensor-1', type: 'vigie-sensor', sensorId: 'north-1', lat: 45.4397, lon: 4.3872, heightM: 4, headingDeg: 30, array: 'mono', clock: 'ntp', clockErrorMs: 2 });
-    await helper.load(NODES, f);
-    const got = collect();
-    const cls = helper.getNode('cls');
-    await waitFor(() => helper.getNode('model-1').source.state.state === 'ready', 60_000, 'model ready');
-    const sr = 48000;
-    const r = ring('north-1', sr, 2, 10);
-    const x = streetNoise(6 * sr, 0.005, 7);
-    const burstAt = Math.round(3.2371 * sr);
-    const b = streetNoise(sr, 0.4, 8);
-    for (let i = 0; i < b.length; i++) x[burstAt + i] += b[i] * Math.exp(-i / (0.02 * sr));
-    r.write([x, x.map((v) => 0.8 * v)]);
-    const n = x.length / 4800;
-    for (let i = 0; i < n; i++) cls.receive({ payload: block('north-1', i * 4800, 4800, sr, 2, i) });
-    await waitFor(() => got.completed + got.errors.length >= n, 60_000, 'every block processed');
+    const { got, cls, sr, burstAt } = await classifyOneBurst(2);
     assert.deepEqual(got.errors, []);
     assert.equal(got.dets.length, 1, JSON.stringify(got.dets.map((m: Any) => m.payload)));
     const d = got.dets[0].payload;
@@ -625,27 +638,10 @@ describe('acoustic-classifier: detections as DESIGN §2, with the sensor attache
     await waitFor(() => got.errors.length > 0, 60_000, 'sensor mismatch error');
     assert.match(got.errors[0], /payload\.sensor: expected "north-1"/);
   });
-});
 
-describe('acoustic-classifier node: a gateway whose clock is not set', () => {
   it('a detection whose onset is before any set clock (1970, before NTP answers) says its clock is local, not the form\'s ntp', async () => {
-    const f: Any[] = flow({ path: TINY }, { sensor: 'sensor-1', labels: ['gunshot'], minAboveBackgroundDb: 10 });
-    f.push({ id: 'sensor-1', type: 'vigie-sensor', sensorId: 'north-1', lat: 45.4397, lon: 4.3872, heightM: 4, headingDeg: 30, array: 'mono', clock: 'ntp', clockErrorMs: 2 });
-    await helper.load(NODES, f);
-    const got = collect();
-    const cls = helper.getNode('cls');
-    await waitFor(() => helper.getNode('model-1').source.state.state === 'ready', 60_000, 'model ready');
-    const sr = 48000;
-    const r = ring('north-1', sr, 1, 10);
-    const x = streetNoise(6 * sr, 0.005, 7);
-    const burstAt = Math.round(3.2371 * sr);
-    const b = streetNoise(sr, 0.4, 8);
-    for (let i = 0; i < b.length; i++) x[burstAt + i] += b[i] * Math.exp(-i / (0.02 * sr));
-    r.write([x]);
-    const n = x.length / 4800;
     // Blocks stamped by a wall clock that starts at boot in 1970.
-    for (let i = 0; i < n; i++) cls.receive({ payload: { ...block('north-1', i * 4800, 4800, sr, 1, i), time: 40 + (i * 4800) / sr } });
-    await waitFor(() => got.completed + got.errors.length >= n, 60_000, 'every block processed');
+    const { got } = await classifyOneBurst(1, (i) => 40 + (i * 4800) / 48000);
     assert.deepEqual(got.errors, []);
     assert.equal(got.dets.length, 1);
     const d = got.dets[0].payload;
