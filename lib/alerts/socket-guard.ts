@@ -114,8 +114,3 @@ export function guardSocketServer(io: SocketServerLike, check: NodeAuthCheck): b
   }
   return true;
 }
-
-/** Whether guardSocketServer has guarded this server. */
-export function isGuarded(io: object): boolean {
-  return guarded.has(io);
-}

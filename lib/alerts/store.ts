@@ -344,12 +344,14 @@ export class AlertStore {
    * onset, or its arrival when the sensor's clock cannot have been right).
    */
   queue(): AlertRecord[] {
+    // Each record's time judged once, not at every comparison of the sort.
+    const timeOf = new Map([...this.records.values()].map((r) => [r, alertTime(r).timeMs]));
     return [...this.records.values()].sort((a, b) => {
       const ua = isUnhandled(a.state) ? 0 : 1;
       const ub = isUnhandled(b.state) ? 0 : 1;
       if (ua !== ub) return ua - ub;
-      const ta = alertTime(a).timeMs;
-      const tb = alertTime(b).timeMs;
+      const ta = timeOf.get(a)!;
+      const tb = timeOf.get(b)!;
       if (tb !== ta) return tb - ta;
       // Alerts that arrived together (a batch an outbox replays) by their own clock.
       if (b.alert.onset !== a.alert.onset) return b.alert.onset - a.alert.onset;
