@@ -162,7 +162,12 @@ test('SnapshotStore is bounded in bytes: the oldest pictures go first, never the
   assert.equal(store.sizeBytes, 0);
 });
 
-test('an alert\'s snapshot is served after its relay time is over, for the snapshot keep time', async () => {
+/**
+ * A VideoManager whose one camera's snapshot address is a real local HTTP server answering a
+ * JPEG, and a probe of its snapshot route: `status(alertId)` is the HTTP code it answers,
+ * `lastText()` the text of the last answer.
+ */
+async function managerWithSnapshotServer(opts: Record<string, unknown>) {
   const { VideoManager } = await import('../../lib/video/manager');
   const server = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'image/jpeg' }).end(JPEG));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -171,11 +176,9 @@ test('an alert\'s snapshot is served after its relay time is over, for the snaps
     resolveSource: async () => ({ streamUrl: 'rtsp://127.0.0.1:1/none', snapshotUrl: `http://127.0.0.1:${port}/snap.jpg` }),
     ffmpegPath: '/nonexistent/ffmpeg',
     keepForMs: 100,
-    snapshotKeepMs: 1500,
-    // The retention's clock: Date.now, mocked below.
-    now: () => Date.now(),
+    ...opts,
   });
-  let lastText = '';
+  let text = '';
   const status = async (alertId: string) =>
     new Promise<number>((resolve) => {
       const fake = {
@@ -185,12 +188,18 @@ test('an alert\'s snapshot is served after its relay time is over, for the snaps
           resolve(code);
           return fake;
         },
-        end(text?: string) {
-          lastText = String(text ?? '');
+        end(t?: string) {
+          text = String(t ?? '');
         },
       };
       void mgr.serveSnapshot('cam', alertId, fake as never);
     });
+  return { mgr, server, status, lastText: () => text };
+}
+
+test('an alert\'s snapshot is served after its relay time is over, for the snapshot keep time', async () => {
+  // The retention's clock: Date.now, mocked below.
+  const { mgr, server, status, lastText } = await managerWithSnapshotServer({ snapshotKeepMs: 1500, now: () => Date.now() });
   // The retention is read from the manager's clock, here Date.now(): a mocked clock, moved by hand, instead of sleeps
   // that a loaded machine could stretch past the keep time.
   mock.timers.enable({ apis: ['Date'], now: Date.now() });
@@ -204,7 +213,7 @@ test('an alert\'s snapshot is served after its relay time is over, for the snaps
     assert.equal(await status('AL-K'), 200, 'still there 1.49 s after the alert');
     mock.timers.tick(20);
     assert.equal(await status('AL-K'), 404, 'gone after the snapshot keep time (1.5 s)');
-    assert.equal(lastText, 'no snapshot kept for alert "AL-K" on camera "cam": unknown alert, or no longer kept (its keep time ended, newer snapshots took its room, or Node-RED restarted)\n');
+    assert.equal(lastText(), 'no snapshot kept for alert "AL-K" on camera "cam": unknown alert, or no longer kept (its keep time ended, newer snapshots took its room, or Node-RED restarted)\n');
   } finally {
     mock.timers.reset();
     await mgr.close();
@@ -213,29 +222,7 @@ test('an alert\'s snapshot is served after its relay time is over, for the snaps
 });
 
 test('an alert\'s snapshot is kept through a wall clock step forward (NTP sync after boot): its keep time is monotonic', async () => {
-  const { VideoManager } = await import('../../lib/video/manager');
-  const server = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'image/jpeg' }).end(JPEG));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  const mgr = new VideoManager({
-    resolveSource: async () => ({ streamUrl: 'rtsp://127.0.0.1:1/none', snapshotUrl: `http://127.0.0.1:${port}/snap.jpg` }),
-    ffmpegPath: '/nonexistent/ffmpeg',
-    keepForMs: 100,
-    snapshotKeepMs: 3_600_000,
-  });
-  const status = async (alertId: string) =>
-    new Promise<number>((resolve) => {
-      const fake = {
-        writableEnded: false,
-        setHeader() {},
-        writeHead(code: number) {
-          resolve(code);
-          return fake;
-        },
-        end() {},
-      };
-      void mgr.serveSnapshot('cam', alertId, fake as never);
-    });
+  const { mgr, server, status } = await managerWithSnapshotServer({ snapshotKeepMs: 3_600_000 });
   const wall = stepWallClock();
   try {
     const r = mgr.alert('AL-S', 'cam');
