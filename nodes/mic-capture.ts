@@ -15,6 +15,7 @@ import { hasCredentials, hasPassword } from '../lib/util/url-credentials';
 import { clearNodeFailure, reportNodeFailure } from '../lib/util/health';
 import { errorStatus, shortText } from '../lib/util/status';
 import { settingsReader } from '../lib/util/validate';
+import { unsetEnvSettings, withUnsetEnv } from '../lib/util/env-refs';
 import type { SensorInfo } from '../lib/sensor';
 
 /** What a vigie-sensor config node exposes (nodes/vigie-sensor.ts). */
@@ -147,6 +148,10 @@ export = function (RED: NodeAPI) {
       const ringSeconds = setting('ringSeconds');
       const levelEveryMs = setting('levelEveryMs');
       const calibrationDb = setting('calibrationDb');
+      // A setting left as "${VIGIE_ALSA_DEVICE}" names a variable set nowhere (a palette install
+      // without the flows' variables): say so, rather than let arecord fail on the literal text.
+      const unset = unsetEnvSettings(config as unknown as Record<string, unknown>);
+      if (unset.length) throw new Error(withUnsetEnv(`setting ${unset[0].field}: expected a value, got ${JSON.stringify((config as unknown as Record<string, unknown>)[unset[0].field])}`, config as unknown as Record<string, unknown>));
       const credentials = (node as unknown as { credentials?: StreamCredentials }).credentials;
       if (config.source === 'ffmpeg') for (const w of credentialWarnings(config.url ?? '', credentials)) node.warn(w);
       const srcCfg = sourceConfigFrom(config, { userDir, sensorId: sensor.id, blockMs, credentials });

@@ -399,6 +399,7 @@ describe('mic-capture node', () => {
     ['no file', { source: 'wav', file: '' }, sensor('c10'), /^setting file: expected the path of a WAV file/, 'bad setting file'],
     ['bad format', { source: 'alsa', format: 'MP3' }, sensor('c6'), /^setting format: expected one of/, 'bad setting format'],
     ['unknown source', { source: 'radio' }, sensor('c11'), /^setting source: expected one of/, 'bad setting source'],
+    ['device from an unset variable', { source: 'alsa', device: '${VIGIE_TEST_UNSET_DEVICE}' }, sensor('c12'), /^setting device: expected a value, got "\$\{VIGIE_TEST_UNSET_DEVICE\}"; environment variable not set where Node-RED runs: VIGIE_TEST_UNSET_DEVICE \(device\)$/, 'bad setting device'],
   ] as [string, Record<string, unknown>, Record<string, unknown>, RegExp, string | RegExp][]) {
     it(`refuses a bad configuration (${label}) with an error naming the field and a short red status`, async () => {
       await helper.startServer();
