@@ -596,7 +596,10 @@ export class IncidentAssociator {
     for (const inc of this.incidents) {
       const same = inc.observations.find((x) => x.sensor === o.sensor);
       if (same) {
-        if (Math.abs(same.onsetSec - o.onsetSec) <= this.tol + (3 * o.clockErrorMs) / 1000) return { kind: 'duplicate', incident: inc };
+        // Both onsets come from the one clock of that sensor: its error against true time (up
+        // to a minute on a gateway whose clock is not set yet) does not part them, so it must
+        // not join them either; a gunshot 12 s after a glass break is another event.
+        if (Math.abs(same.onsetSec - o.onsetSec) <= this.tol) return { kind: 'duplicate', incident: inc };
         continue;
       }
       if (!inc.observations.every((x) => this.compatible(x, o))) continue;

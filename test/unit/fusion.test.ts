@@ -132,6 +132,17 @@ describe('association of detections into incidents', () => {
     assert.equal(incidentLabel([obs('s0', 0, 1, { label: 'crash', confidence: 0.3 })]), 'crash');
   });
 
+  it('one sensor whose clock is not set: its later events are new incidents, not duplicates of the first', () => {
+    const a = new IncidentAssociator({ speedOfSoundMs: C, minSensors: 2 });
+    const unset = { clockErrorMs: 60_000 };
+    assert.equal(a.add(obs('s0', 0, 100, { ...unset, label: 'glass_break', detectionId: 'glass' }), 0).kind, 'new');
+    // 12 s later by its own clock: another event, whatever the sensor's error against true time.
+    assert.equal(a.add(obs('s0', 0, 112, { ...unset, label: 'gunshot', detectionId: 'shot' }), 12_000).kind, 'new');
+    // The same event reported again by that sensor (another detection, same onset) is still one.
+    assert.equal(a.add(obs('s0', 0, 112.005, { ...unset, label: 'gunshot', detectionId: 'shot-again' }), 12_010).kind, 'duplicate');
+    assert.equal(a.size, 2);
+  });
+
   it('a wider clock error widens the window', () => {
     const strict = new IncidentAssociator({ speedOfSoundMs: C, onsetToleranceSec: 0 });
     const loose = new IncidentAssociator({ speedOfSoundMs: C, onsetToleranceSec: 0 });
