@@ -303,12 +303,15 @@ function controlRoom(): N[] {
   // subscription cannot name the site; this switch keeps the detections of VIGIE_SITE (the third
   // topic level), under `vigie start` and in a plain Node-RED alike. A broker shared with other
   // sites would otherwise have this control room fuse their detections into its own alerts.
+  // Gateways never retain; a retained detection (a test publish, a misconfigured tool) would
+  // be handed again at every subscribe, so at every start or deploy: an old alert again. With
+  // MQTT 3.1.1 only those replays carry the retain flag (live deliveries never do).
   nodes.push({
-    id: 'cr-this-site', type: 'switch', z, g: 'cr-grp-in', name: 'only this site (VIGIE_SITE)', property: 'topic', propertyType: 'msg',
-    rules: [{ t: 'jsonata_exp', v: '$split(topic, "/")[2] = $env("VIGIE_SITE")', vt: 'jsonata' }], checkall: 'true', repair: false, outputs: 1, x: 0, y: 0, wires: [['cr-fuse']],
+    id: 'cr-this-site', type: 'switch', z, g: 'cr-grp-in', name: 'only this site (VIGIE_SITE), live', property: 'topic', propertyType: 'msg',
+    rules: [{ t: 'jsonata_exp', v: '$split(topic, "/")[2] = $env("VIGIE_SITE") and $not(retain = true)', vt: 'jsonata' }], checkall: 'true', repair: false, outputs: 1, x: 0, y: 0, wires: [['cr-fuse']],
   });
   nodes.push({ id: 'cr-fuse', type: 'localizer', z, g: 'cr-grp-in', name: 'fuse gateways', mode: 'fusion', sensor: '', temperatureC: 15, windowMs: 20, minConfidence: 0.3, minSensors: 2, timeoutMs: 2000, onsetToleranceMs: 50, maxClockErrorMs: 10, sourceHeightM: 1.5, continuationS: 4, x: 400, y: 140, wires: [['cr-steer']] });
-  nodes.push(comment('cr-c-in', z, 'Incidents', "Detections of this site only: the broker may carry other sites' too, and \"only this site\" passes those whose topic (vigie/v1/<site>/<sensor>/detection) names VIGIE_SITE, so that another site's gateways never become this control room's alerts. One located event per incident once enough gateways reported (or after the timeout); late duplicates do not alert again. Events that cannot be located still reach the operators.", 180, 80, 'cr-grp-in'));
+  nodes.push(comment('cr-c-in', z, 'Incidents', "Detections of this site only: the broker may carry other sites' too, and \"only this site\" passes those whose topic (vigie/v1/<site>/<sensor>/detection) names VIGIE_SITE, so that another site's gateways never become this control room's alerts. It also drops a retained copy (gateways never retain; one left on the broker would come back at every start). One located event per incident once enough gateways reported (or after the timeout); late duplicates do not alert again. Events that cannot be located still reach the operators.", 180, 80, 'cr-grp-in'));
   nodes.push(group('cr-grp-in', z, "From this site's gateways", ['cr-in', 'cr-this-site', 'cr-fuse', 'cr-c-in'], '#ffefbf'));
 
   nodes.push(

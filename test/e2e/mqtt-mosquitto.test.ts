@@ -375,6 +375,38 @@ test("a shared broker: another site's detections reach the control room but neve
   assert.equal(alerts().length, 6, 'incidents 1 to 5 and 7 gave one alert each');
 });
 
+test('a retained detection left on the broker becomes an alert once, when it is published, never again at a restart of the flows', { timeout: 90_000 }, async () => {
+  // A test publish with -r, or a misconfigured tool: the broker keeps a copy and hands it to
+  // every new subscription. Live, it is a detection like another (delivered without the flag).
+  incidentTime[8] = Date.now() / 1000 + 60 * 8;
+  for (const sensor of Object.keys(SENSORS)) {
+    await observer!.publishAsync(detectionTopic(sensor), JSON.stringify(detection(sensor, 8, incidentTime[8])), { qos: 1, retain: true });
+  }
+  try {
+    await until('the alert of incident 8, published live', () => !!alertOf(8), 15_000);
+    // A full deploy restarts every node: the control room subscribes again and is handed the
+    // retained copies, flagged so.
+    const brokerAt = broker!.log().length;
+    const got = await fetch(`${red!.url}/flows`, { headers: { 'Node-RED-API-Version': 'v2' } });
+    const { flows } = (await got.json()) as { flows: unknown[] };
+    const put = await fetch(`${red!.url}/flows`, { method: 'POST', headers: { 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full', 'Content-Type': 'application/json' }, body: JSON.stringify({ flows }) });
+    assert.equal(put.status, 200, await put.text());
+    await until(
+      'the broker to hand the control room the retained copies',
+      () => brokerLines(brokerAt).filter((l) => l.includes(`Sending PUBLISH to ${controlRoomClient} (`) && /, r1,/.test(l) && l.includes('/detection')).length >= 2,
+      30_000,
+    );
+    // This site's next incident goes through the same path after them: once it is out, the
+    // retained copies had their chance to become an alert.
+    await publishIncident(9);
+    await until('the alert of incident 9', () => !!alertOf(9), 20_000);
+    assert.equal(alerts().filter((a) => Math.abs(a.onset - incidentTime[8]) < 1).length, 1, 'incident 8 raised one alert, not one more at the restart');
+  } finally {
+    // Clear the retained copies (an empty retained payload), so nothing is left for another subscriber.
+    for (const sensor of Object.keys(SENSORS)) await observer!.publishAsync(detectionTopic(sensor), '', { qos: 1, retain: true });
+  }
+});
+
 test('privacy: no MQTT payload of the run carries audio', () => {
   assert.ok(seen.length >= 12, `payloads seen: ${seen.length}`);
   const findings: Finding[] = [];
