@@ -197,9 +197,66 @@ export function backUpFlow(userDir: string, now = new Date()): string[] {
   return kept;
 }
 
+function versionAt(dir: string): string | undefined {
+  try {
+    const v: unknown = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sameDir(a: string, b: string): boolean {
+  try {
+    return fs.realpathSync(a) === fs.realpathSync(b);
+  } catch {
+    return false; // dangling
+  }
+}
+
 /**
- * Make the user directory a Node-RED project that has this package: when running from a
- * source checkout, link the package in as a palette install would have put it. `fresh` (what
+ * Points <user dir>/node_modules/node-red-dashboard-2-vigie at this package, which is what
+ * Node-RED loads. A link to another copy (a user directory made by an older checkout, an npx
+ * cache since moved or deleted) is replaced, saying which Vigie by which. A real directory there
+ * (the palette manager or npm installed it) wins, as Node-RED loads it: left in place, with a
+ * warning. Returns 'linked' when the link is this package's, 'installed' for such a directory.
+ */
+export function linkThisPackage(userDir: string, log: (line: string) => void): 'linked' | 'installed' {
+  const link = path.join(userDir, 'node_modules', PACKAGE_NAME);
+  const here = `Vigie ${versionAt(PACKAGE_ROOT) ?? 'of unknown version'} at ${PACKAGE_ROOT}`;
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.lstatSync(link);
+  } catch {
+    stat = undefined;
+  }
+  if (stat && !stat.isSymbolicLink()) {
+    log(
+      `WARNING: ${link} (Vigie ${versionAt(link) ?? 'of unknown version'}) was installed into the user directory by the palette manager or npm; ` +
+        `Node-RED loads it, not this ${here}. To run this one, remove it (palette manager: Remove, or npm uninstall ${PACKAGE_NAME} in ${userDir}) and start again.`,
+    );
+    return 'installed';
+  }
+  if (stat && sameDir(link, PACKAGE_ROOT)) return 'linked';
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  if (!stat) {
+    fs.symlinkSync(PACKAGE_ROOT, link, 'dir');
+    return 'linked';
+  }
+  const target = path.resolve(path.dirname(link), fs.readlinkSync(link));
+  const was = fs.existsSync(target) ? `Vigie ${versionAt(target) ?? 'of unknown version'} at ${target}` : `${target}, which no longer exists`;
+  // A new link renamed over the old one: the user directory never lacks one, even if stopped here.
+  const fresh = `${link}.${process.pid}.new`;
+  fs.rmSync(fresh, { force: true });
+  fs.symlinkSync(PACKAGE_ROOT, fresh, 'dir');
+  fs.renameSync(fresh, link);
+  log(`the user directory linked ${was}; it now links this ${here} (node_modules/${PACKAGE_NAME} and package.json updated)`);
+  return 'linked';
+}
+
+/**
+ * Make the user directory a Node-RED project that has this package: link this copy in as a
+ * palette install would have put it (linkThisPackage). `fresh` (what
  * flowToRun decided): install `flowFile` as the flow to run, with its credential references;
  * flows.json comes last, so that a start interrupted before it installs again.
  */
@@ -207,12 +264,9 @@ export function prepareUserDir(opts: StartOptions, flowFile: string, fresh: bool
   fs.mkdirSync(opts.userDir, { recursive: true });
   const pkgFile = path.join(opts.userDir, 'package.json');
   const pkg = fs.existsSync(pkgFile) ? JSON.parse(fs.readFileSync(pkgFile, 'utf8')) : { name: 'node-red-project', private: true };
-  const installed = path.join(opts.userDir, 'node_modules', PACKAGE_NAME);
-  if (!fs.existsSync(installed)) {
-    fs.mkdirSync(path.dirname(installed), { recursive: true });
-    fs.symlinkSync(PACKAGE_ROOT, installed, 'dir');
+  if (linkThisPackage(opts.userDir, log) === 'linked') {
+    pkg.dependencies = { ...(pkg.dependencies ?? {}), [PACKAGE_NAME]: `file:${PACKAGE_ROOT}` };
   }
-  pkg.dependencies = { ...(pkg.dependencies ?? {}), [PACKAGE_NAME]: pkg.dependencies?.[PACKAGE_NAME] ?? `file:${PACKAGE_ROOT}` };
   fs.writeFileSync(pkgFile, JSON.stringify(pkg, null, 2) + '\n');
 
   if (fresh) {
