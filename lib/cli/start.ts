@@ -13,6 +13,7 @@ import { HEALTH_FILE, isStartedMessage, LAUNCHER_ENV, StartedMessage } from '../
 import { packageRoot } from '../util/package-info';
 import { parseArgs } from './args';
 import { DemoServices, startDemoServices } from './demo-services';
+import { oldFlowShapes } from './old-flow-shapes';
 import { acquireStartLock, StartLock } from './start-lock';
 import { USAGE as USAGES, UsageError } from './usage';
 
@@ -628,6 +629,8 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
     for (const b of brokersWithoutCertificateCheck(flowText, env)) {
       log(`WARNING: ${b} reaches its broker over TLS without checking the broker's certificate (a flow installed by an earlier version): anyone between could read the MQTT password. Add "verifyservercert": true to it, or start once with --reset-flow`);
     }
+    // Other fixes of the shipped flows that an upgrade in place does not bring (lib/cli/old-flow-shapes.ts).
+    for (const shape of oldFlowShapes(flowText)) log(shape.message);
     prepareUserDir(opts, flowFile, fresh, log, creds);
     checkAbort();
   } catch (err) {
