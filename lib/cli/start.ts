@@ -8,6 +8,7 @@ import { ChildProcess, spawn } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { SENSOR_ID_PATTERN } from '../contracts';
 import { writeFileAtomic } from '../util/atomic-file';
 import { HEALTH_FILE, isStartedMessage, LAUNCHER_ENV, StartedMessage } from '../util/launcher-channel';
 import { packageRoot } from '../util/package-info';
@@ -294,7 +295,7 @@ export function prepareUserDir(opts: StartOptions, flowFile: string, fresh: bool
  * a flow that refers to one of them does not start until it is set.
  */
 export const FLOW_ENV: Record<string, { meaning: string; default?: string }> = {
-  VIGIE_SITE: { meaning: "the site, in MQTT topics (vigie/v1/<site>/…); a control room takes only its own site's detections", default: 'default' },
+  VIGIE_SITE: { meaning: "the site, in MQTT topics (vigie/v1/<site>/…; letters, digits, . _ -); a control room takes only its own site's detections", default: 'default' },
   VIGIE_SENSOR: { meaning: "this gateway's sensor id, in MQTT topics and detections (unique per gateway; letters, digits, . _ -)" },
   VIGIE_SENSOR_LAT: { meaning: "the gateway's latitude, degrees (-90..90)" },
   VIGIE_SENSOR_LON: { meaning: "the gateway's longitude, degrees (-180..180)" },
@@ -399,7 +400,10 @@ export function dashboardPath(flowText: string): string | undefined {
 export function checkFlowEnv(flowText: string, env: NodeJS.ProcessEnv, flowName: string): void {
   const nodes = flowNodes(flowText);
   const missing = unsetIn(flowText, nodes, env);
-  if (missing.length === 0) return;
+  if (missing.length === 0) {
+    checkSite(flowText, env);
+    return;
+  }
   const users = envUsers(nodes, missing.filter((n) => !FLOW_ENV[n]));
   const lines = missing.map((n) => `  ${n}: ${FLOW_ENV[n]?.meaning ?? `used by ${users.get(n)?.join(', ') || 'the flow'}`}`);
   throw new Error(
@@ -407,6 +411,19 @@ export function checkFlowEnv(flowText: string, env: NodeJS.ProcessEnv, flowName:
       'Set each (docker run -e NAME=value) and start again; vigie start --help describes them all ' +
       '(with the Docker image: docker run --rm IMAGE --help).',
   );
+}
+
+/**
+ * VIGIE_SITE is a level of every MQTT topic: a "/" would make the gateways publish where the
+ * control room's vigie/v1/+/+/detection never looks, "+" or "#" a topic no broker accepts, and
+ * neither side would say why. The rule is the sensor id's.
+ */
+function checkSite(flowText: string, env: NodeJS.ProcessEnv): void {
+  if (!/\bVIGIE_SITE\b/.test(flowText)) return;
+  const site = env.VIGIE_SITE ?? '';
+  if (!SENSOR_ID_PATTERN.test(site)) {
+    throw new Error(`VIGIE_SITE: expected 1-64 letters, digits, "_", "-" or ".", starting with a letter or a digit (it is a level of the MQTT topics), got ${JSON.stringify(site)}`);
+  }
 }
 
 /** A flow's credentials by node id: field → $(NAME) reference. */

@@ -142,6 +142,16 @@ test('every variable the shipped gateway and control-room flows use is described
   assert.throws(() => checkFlowEnv(custom, {}, 'my-flow.json'), /^Error: the flow my-flow\.json needs[^]*\n {2}GATE_CAMERA: used by vigie-camera "gate"\n/);
 });
 
+test('a site that cannot be one MQTT topic level is refused, naming VIGIE_SITE', () => {
+  const complete = { VIGIE_MQTT_HOST: 'h', VIGIE_SENSOR: 'corner-1', VIGIE_SENSOR_LAT: '1', VIGIE_SENSOR_LON: '1', VIGIE_SENSOR_HEADING: '0' };
+  for (const site of ['lyon/7e', 'lyon+', '#', 'Saint Étienne', '']) {
+    assert.throws(() => checkFlowEnv(shippedFlow('gateway'), withFlowEnvDefaults({ ...complete, VIGIE_SITE: site }), 'gateway.json'), (err: Error) => err.message === `VIGIE_SITE: expected 1-64 letters, digits, "_", "-" or ".", starting with a letter or a digit (it is a level of the MQTT topics), got ${JSON.stringify(site)}`, site);
+  }
+  for (const site of ['saint-etienne', 'Lyon_7e', 'district.4']) assert.doesNotThrow(() => checkFlowEnv(shippedFlow('gateway'), withFlowEnvDefaults({ ...complete, VIGIE_SITE: site }), 'gateway.json'));
+  // A flow that does not use the site does not care.
+  assert.doesNotThrow(() => checkFlowEnv(JSON.stringify([{ id: 'x', type: 'inject' }]), { VIGIE_SITE: 'a/b' }, 'other.json'));
+});
+
 test('vigie start refuses such a flow before touching the user directory, so the next start still installs it fresh', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-start-'));
   // Only the VIGIE_ variables are unset, and put back as they were: process.env stays the process's own.
