@@ -4,7 +4,8 @@
  * code as the nodes. Each subcommand lives in lib/cli/ and is loaded on demand; its usage line
  * is in lib/cli/usage.ts. `vigie --help` lists them; `vigie <command> --help` (or -h) prints the
  * command's usage, and its help() when it has one, and exits 0. A wrong command line (a
- * UsageError from any command) exits 2, a command that fails 1.
+ * UsageError from any command, an unknown command, `vigie eval` without its subcommand) exits 2,
+ * a command that fails 1.
  */
 import { CommandName, USAGE, USAGE_EXIT, UsageError } from '../lib/cli/usage';
 
@@ -37,6 +38,15 @@ async function run(argv: string[]): Promise<number> {
       }
       return mod.main(args);
     }
+  }
+  // `vigie eval` alone, or with a word that is not one of its subcommands: name those.
+  const family = (Object.keys(USAGE) as CommandName[]).filter((name) => name.includes(' ') && name.split(' ')[0] === argv[0]);
+  if (family.length) {
+    const sub = argv[1];
+    const help = sub !== undefined && wantsHelp([sub]);
+    const why = sub === undefined ? `${argv[0]} needs a subcommand` : `${argv[0]} has no subcommand "${sub}"`;
+    (help ? process.stdout : process.stderr).write(`${help ? '' : `vigie: ${why}\n`}usage:\n${family.map((name) => `  ${USAGE[name]}\n`).join('')}`);
+    return help ? 0 : USAGE_EXIT;
   }
   const lines = Object.values(USAGE).map((u) => `  ${u}`);
   const help = argv.length === 0 || wantsHelp(argv.slice(0, 1));

@@ -61,3 +61,49 @@ function dashHint(word: string, names: string[]): string {
   const match = names.includes(bare) ? bare : starting.length === 1 ? starting[0] : undefined;
   return match ? `; did you mean --${match}?` : '';
 }
+
+/** What a numeric option accepts; the bounds are inclusive except `above`. */
+export interface NumberRule {
+  min?: number;
+  /** The value must be greater than this (a duration: above 0). */
+  above?: number;
+  max?: number;
+  /** A whole number (a port, a seed, a rate in Hz). */
+  integer?: boolean;
+  /** The unit, as said in the error: "seconds", "ms", "Hz", "degrees". */
+  unit?: string;
+  /** What the error calls the value instead of "a number" ("a TCP port"). */
+  what?: string;
+}
+
+/**
+ * The value of numeric option `--name`, undefined when it is not given. Anything else than a
+ * finite number within `rule` (a blank, "-5" for a duration, 1.5 for a port) is a UsageError
+ * naming the option and what it expects, with the usage line: a value out of range would
+ * otherwise run (a negative duration renders nothing and exits 0) or fail later as exit 1.
+ */
+export function numberOption(parsed: ParsedArgs, name: string, rule: NumberRule, usage: string): number | undefined {
+  const v = parsed.strings[name];
+  if (v === undefined) return undefined;
+  const n = v.trim() === '' ? NaN : Number(v);
+  const ok = Number.isFinite(n) && (!rule.integer || Number.isInteger(n)) && (rule.min === undefined || n >= rule.min) && (rule.above === undefined || n > rule.above) && (rule.max === undefined || n <= rule.max);
+  if (!ok) throw new UsageError(`--${name}: expected ${describeNumber(rule)}, got ${JSON.stringify(v)}\nusage: ${usage}`);
+  return n;
+}
+
+/** "a number of seconds above 0", "a whole number from 0 to 4294967295", "a TCP port from 0 to 65535". */
+export function describeNumber(rule: NumberRule): string {
+  const kind = rule.what ?? `${rule.integer ? 'a whole number' : 'a number'}${rule.unit ? ` of ${rule.unit}` : ''}`;
+  const low = rule.min ?? rule.above;
+  if (low !== undefined && rule.max !== undefined) return rule.above !== undefined ? `${kind} above ${low}, at most ${rule.max}` : `${kind} from ${low} to ${rule.max}`;
+  if (rule.above !== undefined) return `${kind} above ${rule.above}`;
+  if (rule.min !== undefined) return `${kind} of at least ${rule.min}`;
+  if (rule.max !== undefined) return `${kind} of at most ${rule.max}`;
+  return kind;
+}
+
+/** The --seed of the simulator's commands: makeRng takes the whole part of a seed, modulo 2^32. */
+export const SEED_RULE: NumberRule = { integer: true, min: 0, max: 2 ** 32 - 1 };
+
+/** A --port or --broker-port (0: any free port). */
+export const PORT_RULE: NumberRule = { integer: true, min: 0, max: 65535, what: 'a TCP port' };

@@ -13,13 +13,28 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { resample } from '../audio/resample';
 import { readWavFile } from '../audio/wav';
-import { Detector, DetectorOptions, SETTING_RANGES } from '../detect/detector';
+import {
+  DEFAULT_COOL_DOWN_MS,
+  DEFAULT_HOP_MS,
+  DEFAULT_HYSTERESIS,
+  DEFAULT_MIN_ABOVE_BACKGROUND_DB,
+  DEFAULT_MIN_DURATION_MS,
+  DEFAULT_THRESHOLD,
+  Detector,
+  DetectorOptions,
+  SETTING_RANGES,
+} from '../detect/detector';
 import { ClassifierModel } from '../detect/model';
-import { defaultModelPath } from '../detect/model-source';
-import { parseArgs } from './args';
+import { DEFAULT_MODEL_FILE, defaultModelPath } from '../detect/model-source';
+import { NumberRule, numberOption, parseArgs } from './args';
 import { USAGE as USAGES, UsageError } from './usage';
 
 export const ONSET_TOLERANCE_S = 0.5;
+/** Seconds of each file's own end played backwards after it (--pad-s), and what the option accepts. */
+export const DEFAULT_PAD_S = 0.5;
+const PAD_RANGE_S = { min: 0, max: 60 };
+/** --sensor-rate-hz: the rates of street microphones, Hz. */
+const SENSOR_RATE_RANGE_HZ = { min: 8000, max: 192000 };
 
 /**
  * Conversion of a file to `--sensor-rate-hz`: long and with its cutoff at the file's Nyquist
@@ -360,30 +375,49 @@ export async function detectFile(
   return { detections: found.filter((d) => d.onset < durationS), onsetsS: onsetsS.filter((t) => t < durationS), durationS, cpuS: (cpu.user + cpu.system) / 1e6 };
 }
 
+/** For `vigie eval detect --help`, after the usage line. */
+export function help(): string {
+  const range = (r: { min: number; max: number }) => `${r.min} to ${r.max}`;
+  return (
+    '\nRuns the acoustic-classifier node\'s own detection path over the clips of a manifest and prints one\n' +
+    'JSON object on standard output: per class and overall true and false positives, misses, precision,\n' +
+    'recall and F1, the error rate, false alarms on non-alert audio, the audio and CPU seconds and the\n' +
+    'real-time factor (docs/classifier.md).\n' +
+    'The manifest is CSV with a header and at least path,label, optional onset,offset (seconds);\n' +
+    `path is relative to the manifest. A detection within ${ONSET_TOLERANCE_S} s of a labelled onset is a true positive.\n` +
+    'The detector options are the node\'s settings, with its ranges and defaults.\n\n' +
+    'options:\n' +
+    '  --manifest FILE.csv            the labelled clips\n' +
+    `  --model FILE.onnx              the classifier model (default: the bundled ${DEFAULT_MODEL_FILE})\n` +
+    `  --threshold P                  detection threshold for every class, ${range(SETTING_RANGES.threshold)} (default: the model card's per class, else ${DEFAULT_THRESHOLD})\n` +
+    `  --hop-ms MS                    hop between analysis windows, ms, ${range(SETTING_RANGES.hopMs)} and at most the model's window (default ${DEFAULT_HOP_MS})\n` +
+    `  --min-above-background-db DB   level gate: the window's loudest 125 ms this far above the background (L90), dB, ${range(SETTING_RANGES.minAboveBackgroundDb)} (default ${DEFAULT_MIN_ABOVE_BACKGROUND_DB}; 0: off)\n` +
+    `  --cool-down-ms MS              quiet time after a detection of a class before the next, ms, ${range(SETTING_RANGES.coolDownMs)} (default ${DEFAULT_COOL_DOWN_MS})\n` +
+    `  --min-duration-ms MS           least time above the threshold for a detection, ms, ${range(SETTING_RANGES.minDurationMs)} (default ${DEFAULT_MIN_DURATION_MS})\n` +
+    `  --hysteresis H                 a detection ends this far below its threshold, ${range(SETTING_RANGES.hysteresis)} (default ${DEFAULT_HYSTERESIS})\n` +
+    `  --pad-s S                      seconds of each file's own end played backwards after it, so that its last sounds get their windows, ${range(PAD_RANGE_S)} (default ${DEFAULT_PAD_S})\n` +
+    `  --sensor-rate-hz HZ            feed the files at this rate, as a microphone at that rate would, whole Hz, ${range(SENSOR_RATE_RANGE_HZ)} (default: each file's own rate)\n` +
+    '  --details                      add each file\'s labels and detections to the output\n'
+  );
+}
+
 /** `write` receives the JSON text (default: standard output). */
 export async function main(argv: string[], write: (text: string) => void = (t) => void process.stdout.write(t)): Promise<number> {
   const a = parseArgs(argv, { strings: ['manifest', 'model', 'threshold', 'hop-ms', 'min-above-background-db', 'cool-down-ms', 'min-duration-ms', 'hysteresis', 'pad-s', 'sensor-rate-hz'], booleans: ['details'], usage: USAGE });
   const manifest = a.strings.manifest;
   if (!manifest) throw new UsageError(`--manifest is required\nusage: ${USAGE}`);
   // The same ranges as the acoustic-classifier node's settings.
-  const num = (name: string, { min, max }: { min: number; max: number }): number | undefined => {
-    const v = a.strings[name];
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name}: expected a number >= ${min} <= ${max}, got "${v}"\nusage: ${USAGE}`);
-    return n;
-  };
+  const num = (name: string, rule: NumberRule) => numberOption(a, name, rule, USAGE);
   const opts: Omit<DetectorOptions, 'model' | 'sensor'> = {
     threshold: num('threshold', SETTING_RANGES.threshold),
-    hopMs: num('hop-ms', SETTING_RANGES.hopMs),
-    minAboveBackgroundDb: num('min-above-background-db', SETTING_RANGES.minAboveBackgroundDb),
-    coolDownMs: num('cool-down-ms', SETTING_RANGES.coolDownMs),
-    minDurationMs: num('min-duration-ms', SETTING_RANGES.minDurationMs),
+    hopMs: num('hop-ms', { ...SETTING_RANGES.hopMs, unit: 'ms' }),
+    minAboveBackgroundDb: num('min-above-background-db', { ...SETTING_RANGES.minAboveBackgroundDb, unit: 'dB' }),
+    coolDownMs: num('cool-down-ms', { ...SETTING_RANGES.coolDownMs, unit: 'ms' }),
+    minDurationMs: num('min-duration-ms', { ...SETTING_RANGES.minDurationMs, unit: 'ms' }),
     hysteresis: num('hysteresis', SETTING_RANGES.hysteresis),
   };
-  const padS = num('pad-s', { min: 0, max: 60 }) ?? 0.5;
-  const sensorRateHz = num('sensor-rate-hz', { min: 8000, max: 192000 });
-  if (sensorRateHz !== undefined && !Number.isInteger(sensorRateHz)) throw new UsageError(`--sensor-rate-hz: expected a whole number of Hz, got "${a.strings['sensor-rate-hz']}"\nusage: ${USAGE}`);
+  const padS = num('pad-s', { ...PAD_RANGE_S, unit: 'seconds' }) ?? DEFAULT_PAD_S;
+  const sensorRateHz = num('sensor-rate-hz', { ...SENSOR_RATE_RANGE_HZ, integer: true, unit: 'Hz' });
   const rows = readManifest(manifest);
   const base = path.dirname(path.resolve(manifest));
   const modelPath = a.strings.model ?? defaultModelPath();

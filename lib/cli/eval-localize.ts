@@ -10,12 +10,13 @@ import { AudioRing } from '../audio/ring';
 import { bearingDeg as bearingOf, diffDeg } from '../localize/geo';
 import { estimateDoa } from '../localize/srp';
 import { DEFAULT_MIN_CONFIDENCE } from '../localize/localizer';
-import { parseArgs } from './args';
+import { numberOption, parseArgs, SEED_RULE } from './args';
 import { USAGE as USAGES, UsageError } from './usage';
 import { Observation, fuseObservations, onsetStdFromRise } from '../localize/fusion';
-import { loadScene, Scene, micPositionsEnu } from '../sim/scene';
+import { DEFAULT_SCENE_DURATION_S, DEFAULT_SCENE_SEED, listBundledScenes, loadScene, Scene, micPositionsEnu, SCENE_DURATION_RANGE_S } from '../sim/scene';
 import { SceneEvent, SceneRenderer } from '../sim/render';
 import { gaussian, makeRng } from '../sim/signals';
+import { SENSOR_SETTINGS } from '../sensor';
 
 const USAGE = USAGES['eval localize'];
 
@@ -290,22 +291,36 @@ function evaluateEvent(scene: Scene, ev: SceneEvent, rings: AudioRing[], centres
   };
 }
 
+/** For `vigie eval localize --help`, after the usage line. */
+export function help(): string {
+  return (
+    '\nRenders a scene of the simulated street (docs/scenes.md) and runs the localizer node\'s own code on\n' +
+    'each event: per sensor the direction of arrival on a span around the true arrival, then the\n' +
+    'fused position. Prints one JSON report on standard output: per event and sensor the true and\n' +
+    'estimated bearing and its error, the onset error, the SNR; the fused position and its error;\n' +
+    'medians and 95th percentiles (docs/localization.md).\n\n' +
+    'options:\n' +
+    `  --scene FILE|NAME   a scene JSON file, or a bundled scene: ${listBundledScenes().join(', ') || 'none'}\n` +
+    `  --seed N            the random seed, a whole number >= 0 (default: the scene's seed, else ${DEFAULT_SCENE_SEED})\n` +
+    `  --clock-error-ms X  every sensor's clock offset drawn from N(0, X ms) and claimed as X ms (${SENSOR_SETTINGS.clockErrorMs.min} to ${SENSOR_SETTINGS.clockErrorMs.max}; default: each sensor's clock as the scene gives it)\n` +
+    `  --duration S        seconds to render from the start (default: the scene's durationSec, else ${DEFAULT_SCENE_DURATION_S}; ${SCENE_DURATION_RANGE_S.min} to ${SCENE_DURATION_RANGE_S.max})\n` +
+    '  --no-bearings       fuse the onsets only (time differences alone), to see what the clocks do\n' +
+    '  --summary           print the summary only, without the events\n'
+  );
+}
+
 export async function main(args: string[]): Promise<number> {
   const a = parseArgs(args, { strings: ['scene', 'seed', 'clock-error-ms', 'duration'], booleans: ['no-bearings', 'summary'], usage: USAGE });
   const sceneFile = a.strings.scene;
   if (!sceneFile) throw new UsageError(`--scene is required\nusage: ${USAGE}`);
-  const num = (name: string) => {
-    const v = a.strings[name];
-    if (v === undefined) return undefined;
-    const x = Number(v);
-    if (!Number.isFinite(x)) throw new UsageError(`--${name}: expected a number, got ${JSON.stringify(v)}\nusage: ${USAGE}`);
-    return x;
-  };
+  const seed = numberOption(a, 'seed', SEED_RULE, USAGE);
+  const clockErrorMs = numberOption(a, 'clock-error-ms', { min: SENSOR_SETTINGS.clockErrorMs.min, max: SENSOR_SETTINGS.clockErrorMs.max, unit: 'ms' }, USAGE);
+  const durationSec = numberOption(a, 'duration', { ...SCENE_DURATION_RANGE_S, unit: 'seconds' }, USAGE);
   const scene = loadScene(sceneFile);
   const report = evaluateScene(scene, {
-    seed: num('seed'),
-    clockErrorMs: num('clock-error-ms'),
-    durationSec: num('duration'),
+    seed,
+    clockErrorMs,
+    durationSec,
     useBearings: !a.booleans['no-bearings'],
     onWarning: (m) => process.stderr.write(`${m}\n`),
   });

@@ -8,9 +8,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { encodeWav, WavFormat } from '../audio/wav';
-import { loadScene, micPositionsEnu } from '../sim/scene';
+import { DEFAULT_SCENE_DURATION_S, DEFAULT_SCENE_SEED, listBundledScenes, loadScene, micPositionsEnu, SCENE_DURATION_RANGE_S } from '../sim/scene';
 import { SceneRenderer } from '../sim/render';
-import { parseArgs } from './args';
+import { numberOption, parseArgs, SEED_RULE } from './args';
 import { USAGE, UsageError } from './usage';
 
 export interface SimulateResult {
@@ -66,20 +66,31 @@ export function simulateToDir(sceneFile: string, outDir: string, opts: { duratio
   return { files, truthFile, events: truth.events.length };
 }
 
+/** For `vigie simulate --help`, after the usage line. */
+export function help(): string {
+  return (
+    '\nRenders a scene of the simulated street (docs/scenes.md) and writes DIR/<sensor>.wav, one channel\n' +
+    'per microphone (simulated sound only, never a recording), and DIR/truth.json: the sensors and\n' +
+    'their microphones, clock offsets, and every event played (label, source, time, position), to\n' +
+    'run another localization tool on the same scene. Prints the files written.\n\n' +
+    'options:\n' +
+    `  --scene FILE|NAME  a scene JSON file, or a bundled scene: ${listBundledScenes().join(', ') || 'none'}\n` +
+    '  --out DIR          where to write the files (created if needed)\n' +
+    `  --duration S       seconds to render from the start (default: the scene's durationSec, else ${DEFAULT_SCENE_DURATION_S}; ${SCENE_DURATION_RANGE_S.min} to ${SCENE_DURATION_RANGE_S.max})\n` +
+    `  --seed N           the random seed, a whole number >= 0 (default: the scene's seed, else ${DEFAULT_SCENE_SEED}); the same seed gives the same samples\n` +
+    '  --format F         sample format of the WAV files: pcm16, pcm24 or float32 (default float32)\n'
+  );
+}
+
 export async function main(args: string[]): Promise<number> {
   const a = parseArgs(args, { strings: ['scene', 'out', 'duration', 'seed', 'format'], usage: USAGE.simulate });
   const { scene, out } = a.strings;
   if (!scene || !out) throw new UsageError(`${scene ? '--out' : '--scene'} is required\nusage: ${USAGE.simulate}`);
-  const num = (name: string) => {
-    const v = a.strings[name];
-    if (v === undefined) return undefined;
-    const x = Number(v);
-    if (!Number.isFinite(x) || x <= 0) throw new UsageError(`--${name}: expected a positive number, got ${JSON.stringify(v)}\nusage: ${USAGE.simulate}`);
-    return x;
-  };
   const format = (a.strings.format ?? 'float32') as WavFormat;
   if (!['pcm16', 'pcm24', 'float32'].includes(format)) throw new UsageError(`--format: expected pcm16, pcm24 or float32, got ${JSON.stringify(format)}\nusage: ${USAGE.simulate}`);
-  const r = simulateToDir(scene, out, { durationSec: num('duration'), seed: num('seed'), format, onWarning: (m) => process.stderr.write(`${m}\n`) });
+  const durationSec = numberOption(a, 'duration', { ...SCENE_DURATION_RANGE_S, unit: 'seconds' }, USAGE.simulate);
+  const seed = numberOption(a, 'seed', SEED_RULE, USAGE.simulate);
+  const r = simulateToDir(scene, out, { durationSec, seed, format, onWarning: (m) => process.stderr.write(`${m}\n`) });
   process.stdout.write(`${r.files.map((f) => `wrote ${f}`).join('\n')}\nwrote ${r.truthFile} (${r.events} events)\n`);
   return 0;
 }

@@ -12,7 +12,7 @@ import { SENSOR_ID_PATTERN } from '../contracts';
 import { writeFileAtomic } from '../util/atomic-file';
 import { HEALTH_FILE, isStartedMessage, LAUNCHER_ENV, StartedMessage } from '../util/launcher-channel';
 import { packageRoot } from '../util/package-info';
-import { parseArgs } from './args';
+import { numberOption, parseArgs, PORT_RULE } from './args';
 import { DemoServices, startDemoServices } from './demo-services';
 import { oldFlowShapes } from './old-flow-shapes';
 import { acquireStartLock, StartLock } from './start-lock';
@@ -45,12 +45,8 @@ export function parseStartArgs(argv: string[]): StartOptions {
     hint: (word) => (shippedFlows().includes(word) || word.endsWith('.json') ? `--flow ${word}` : undefined),
   });
   const flow = a.strings.flow ?? 'street-demo';
-  const port = Number(a.strings.port ?? '1880');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: expected a TCP port 0..65535, got "${a.strings.port}"\nusage: ${USAGE}`);
-  const brokerPort = Number(a.strings['broker-port'] ?? '1883');
-  if (!Number.isInteger(brokerPort) || brokerPort < 0 || brokerPort > 65535) {
-    throw new UsageError(`--broker-port: expected a TCP port 0..65535, got "${a.strings['broker-port']}"\nusage: ${USAGE}`);
-  }
+  const port = numberOption(a, 'port', PORT_RULE, USAGE) ?? 1880;
+  const brokerPort = numberOption(a, 'broker-port', PORT_RULE, USAGE) ?? 1883;
   const userDir = a.strings['user-dir'];
   if (!userDir) throw new UsageError(`--user-dir: expected the Node-RED user directory\nusage: ${USAGE}`);
   return {

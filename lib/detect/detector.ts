@@ -119,6 +119,13 @@ export const DEFAULT_MIN_ABOVE_BACKGROUND_DB = 3;
 /** Default hop between windows. */
 export const DEFAULT_HOP_MS = 500;
 
+/** Defaults of the class rules: how far below the threshold a detection ends, its least duration, the quiet after one, ms. */
+export const DEFAULT_HYSTERESIS = 0.15;
+export const DEFAULT_MIN_DURATION_MS = 0;
+export const DEFAULT_COOL_DOWN_MS = 2000;
+/** The threshold of a class when neither the user nor the model card gives one. */
+export const DEFAULT_THRESHOLD = 0.5;
+
 /** Accepted range of each numeric setting, shared by the acoustic-classifier node and `vigie eval detect`. */
 export const SETTING_RANGES = {
   threshold: { min: 0.01, max: 1 },
@@ -185,11 +192,11 @@ export class Detector {
     }
     this.labels = labels.slice();
     const rules: Record<string, ClassRule> = {};
-    const hysteresis = opts.hysteresis ?? 0.15;
+    const hysteresis = opts.hysteresis ?? DEFAULT_HYSTERESIS;
     for (const l of labels) {
       // What the user set (per class, then for all classes), then the model card's recommendation.
-      const on = opts.thresholds?.[l] ?? opts.threshold ?? this.model.recommendedThresholds?.[l] ?? 0.5;
-      rules[l] = { onThreshold: on, offThreshold: Math.max(0.01, Math.min(on, on - hysteresis)), minDurationMs: opts.minDurationMs ?? 0, coolDownMs: opts.coolDownMs ?? 2000 };
+      const on = opts.thresholds?.[l] ?? opts.threshold ?? this.model.recommendedThresholds?.[l] ?? DEFAULT_THRESHOLD;
+      rules[l] = { onThreshold: on, offThreshold: Math.max(0.01, Math.min(on, on - hysteresis)), minDurationMs: opts.minDurationMs ?? DEFAULT_MIN_DURATION_MS, coolDownMs: opts.coolDownMs ?? DEFAULT_COOL_DOWN_MS };
     }
     const gate: LevelGate = { minAboveBackgroundDb: opts.minAboveBackgroundDb ?? DEFAULT_MIN_ABOVE_BACKGROUND_DB };
     if (opts.minLevelDba !== undefined) gate.minLevelDb = opts.minLevelDba;

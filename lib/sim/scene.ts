@@ -13,6 +13,12 @@ import { CLOCK_SOURCES, ClockSource } from '../contracts';
 export const DEFAULT_SAMPLE_RATE_HZ = 48000;
 /** dB SPL that corresponds to an RMS of 1.0 (0 dBFS) at a simulated microphone. */
 export const DEFAULT_CALIBRATION_DB_SPL = 120;
+/** What a scene's durationSec (and the --duration of vigie simulate and eval localize) may be, seconds. */
+export const SCENE_DURATION_RANGE_S = { min: 0.01, max: 86400 } as const;
+/** A scene's durationSec when it gives none, seconds. */
+export const DEFAULT_SCENE_DURATION_S = 30;
+/** A scene's seed when it gives none. */
+export const DEFAULT_SCENE_SEED = 1;
 
 export type SynthSpec =
   | { type: 'impulse'; durationMs?: number }
@@ -423,8 +429,8 @@ export function parseScene(json: unknown, opts: { baseDir?: string; dataDir?: st
     sampleRate,
     temperatureC,
     speedOfSoundMs: speedOfSound(temperatureC),
-    seed: num(json, 'seed', 'root', 1),
-    durationSec: num(json, 'durationSec', 'root', 30, 0.01, 86400),
+    seed: num(json, 'seed', 'root', DEFAULT_SCENE_SEED),
+    durationSec: num(json, 'durationSec', 'root', DEFAULT_SCENE_DURATION_S, SCENE_DURATION_RANGE_S.min, SCENE_DURATION_RANGE_S.max),
     loop: json.loop === true,
     calibrationDbSpl: num(json, 'calibrationDbSpl', 'root', DEFAULT_CALIBRATION_DB_SPL, 60, 200),
     ground,

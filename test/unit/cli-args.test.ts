@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'path';
-import { parseArgs } from '../../lib/cli/args';
+import { numberOption, parseArgs, PORT_RULE } from '../../lib/cli/args';
 import { parseStartArgs } from '../../lib/cli/start';
 import { UsageError } from '../../lib/cli/usage';
 
@@ -49,4 +49,38 @@ test('vigie start: the flow given as a word is refused with the option to use; -
   assert.throws(() => parseStartArgs(['--user-dir', 'x', 'now']), /^UsageError: unexpected argument "now"\nusage: vigie start /);
   assert.throws(() => parseStartArgs(['--user-dir', 'x', '-p', '1911']), /unknown option -p: options take two dashes; did you mean --port\?/);
   assert.throws(() => parseStartArgs(['--user-dir', 'x', '-flow', 'gateway']), /unknown option -flow: options take two dashes; did you mean --flow\?/);
+});
+
+test('numberOption: a value out of its rule is a usage error naming the option, what it expects and what was given', () => {
+  const usage = 'vigie x [--n N]';
+  const value = (v: string | undefined, rule: Parameters<typeof numberOption>[2]) => numberOption({ strings: { n: v }, booleans: {} }, 'n', rule, usage);
+  assert.equal(value(undefined, { min: 0 }), undefined, 'not given: undefined, for the default');
+  assert.equal(value('0', { min: 0, max: 1 }), 0, 'the bounds are inclusive');
+  assert.equal(value('1', { min: 0, max: 1 }), 1);
+  assert.equal(value('1e-3', { above: 0 }), 0.001);
+  const refused: Array<[string, Parameters<typeof numberOption>[2], string]> = [
+    ['0', { above: 0, unit: 'seconds' }, 'a number of seconds above 0'],
+    ['-5', { above: 0, max: 10 }, 'a number above 0, at most 10'],
+    ['-3', { min: 0, unit: 'ms' }, 'a number of ms of at least 0'],
+    ['11', { min: 0, max: 10 }, 'a number from 0 to 10'],
+    ['1.5', { integer: true, min: 0, max: 9 }, 'a whole number from 0 to 9'],
+    ['', { min: 0 }, 'a number of at least 0'],
+    [' ', { min: 0 }, 'a number of at least 0'],
+    ['Infinity', {}, 'a number'],
+    ['3 s', { above: 0 }, 'a number above 0'],
+    ['80.5', PORT_RULE, 'a TCP port from 0 to 65535'],
+  ];
+  for (const [v, rule, expected] of refused) {
+    assert.throws(
+      () => value(v, rule),
+      (err: Error) => err instanceof UsageError && err.message === `--n: expected ${expected}, got ${JSON.stringify(v)}\nusage: ${usage}`,
+      `${JSON.stringify(v)} against ${JSON.stringify(rule)}`,
+    );
+  }
+});
+
+test('vigie start: a blank --port or --broker-port is refused, not taken as 0 (any free port)', () => {
+  assert.throws(() => parseStartArgs(['--user-dir', 'x', '--port=']), /^UsageError: --port: expected a TCP port from 0 to 65535, got ""\nusage: vigie start /);
+  assert.throws(() => parseStartArgs(['--user-dir', 'x', '--broker-port', '1883.5']), /^UsageError: --broker-port: expected a TCP port from 0 to 65535, got "1883\.5"/);
+  assert.equal(parseStartArgs(['--user-dir', 'x', '--port', '0']).port, 0);
 });

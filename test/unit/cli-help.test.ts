@@ -1,7 +1,8 @@
 /**
  * `vigie <command> --help` (and -h) prints the command's usage on standard output and exits 0,
- * for every command; `vigie --help` lists every command with all its options; an unknown
- * command exits 2. `vigie start --help` also describes the environment variables.
+ * for every command, and explains each option of its usage line; `vigie --help` lists every
+ * command with all its options; an unknown command, or `vigie eval` without its subcommand,
+ * exits 2. `vigie start --help` also describes the environment variables.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { FLOW_ENV, parseStartArgs } from '../../lib/cli/start';
 import { USAGE } from '../../lib/cli/usage';
+import { CAMERA_QUIRKS } from '../../lib/sim/camera/virtual-camera';
 import { repoRoot } from '../support/nodered';
 
 function vigie(...args: string[]) {
@@ -24,6 +26,38 @@ for (const name of Object.keys(USAGE) as Array<keyof typeof USAGE>) {
     assert.ok(r.stdout.startsWith(`usage: ${USAGE[name]}\n`), r.stdout);
   });
 }
+
+test('vigie <command> --help explains every option its usage line names, on a line of its own', () => {
+  for (const name of Object.keys(USAGE) as Array<keyof typeof USAGE>) {
+    const r = vigie(...name.split(' '), '--help');
+    assert.equal(r.status, 0, r.stderr);
+    const help = r.stdout.slice(`usage: ${USAGE[name]}\n`.length);
+    assert.ok(help.trim().length > 0, `vigie ${name} --help says what the command does`);
+    for (const option of new Set([...USAGE[name].matchAll(/--[a-z][a-z-]*/g)].map((m) => m[0]))) {
+      // "  --option", then its value's name or two spaces, then what it means.
+      assert.match(help, new RegExp(`\\n  ${option}(?: \\S+)? {2,}\\S`), `vigie ${name} --help explains ${option}:\n${help}`);
+    }
+  }
+});
+
+test('vigie virtual-camera --help: every quirk, with what it imitates', () => {
+  const r = vigie('virtual-camera', '--help');
+  for (const q of CAMERA_QUIRKS) assert.match(r.stdout, new RegExp(`\\n  ${q} +\\S`), q);
+});
+
+test('vigie eval and vigie audit alone: the command needs a subcommand, and its subcommands are listed (exit 2)', () => {
+  for (const [word, subs] of [['eval', ['eval detect', 'eval localize']], ['audit', ['audit verify']]] as const) {
+    const r = vigie(word);
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr, `vigie: ${word} needs a subcommand\nusage:\n${subs.map((n) => `  ${USAGE[n]}\n`).join('')}`);
+  }
+  const wrong = vigie('eval', 'detekt', '--manifest', 'm.csv');
+  assert.equal(wrong.status, 2, wrong.stderr);
+  assert.match(wrong.stderr, /^vigie: eval has no subcommand "detekt"\nusage:\n  vigie eval detect [^]*\n  vigie eval localize /);
+  const help = vigie('eval', '--help');
+  assert.equal(help.status, 0, help.stderr);
+  assert.equal(help.stdout, `usage:\n  ${USAGE['eval detect']}\n  ${USAGE['eval localize']}\n`);
+});
 
 test('-h is --help, wherever it stands among the options', () => {
   const r = vigie('simulate', '--scene', 'x', '-h');
@@ -82,6 +116,12 @@ test('a wrong command line exits 2 with the usage line, for every command', () =
     ['eval localize', []],
     ['virtual-camera', ['--port', 'eighty']],
     ['virtual-camera', ['-port', '80']],
+    ['virtual-camera', ['--port', '80.5']],
+    ['virtual-camera', ['--pan-speed', '0']],
+    ['eval localize', ['--scene', 'street-demo', '--duration', '-5']],
+    ['eval localize', ['--scene', 'street-demo', '--duration', '0']],
+    ['eval localize', ['--scene', 'street-demo', '--duration', '1', '--clock-error-ms', '-3']],
+    ['eval detect', ['--manifest', 'm.csv', '--pad-s', '-1']],
     ['simulate', ['--scene', 'x']],
     ['simulate', ['street', '--out', 'x']],
   ];
@@ -90,6 +130,20 @@ test('a wrong command line exits 2 with the usage line, for every command', () =
     assert.equal(r.status, 2, `vigie ${name} ${args.join(' ')}: ${r.stderr}`);
     assert.ok(r.stderr.includes(`usage: ${USAGE[name]}`), `vigie ${name} ${args.join(' ')}: usage line in:\n${r.stderr}`);
   }
+  // A seed that is not a whole number: refused before anything is written.
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-cli-')), 'out');
+  try {
+    const seed = vigie('simulate', '--scene', 'street-demo', '--out', out, '--duration', '0.1', '--seed', '1.5');
+    assert.equal(seed.status, 2, seed.stderr);
+    assert.ok(seed.stderr.startsWith(`vigie: --seed: expected a whole number from 0 to 4294967295, got "1.5"\nusage: ${USAGE.simulate}`), seed.stderr);
+    assert.equal(fs.existsSync(out), false);
+  } finally {
+    fs.rmSync(path.dirname(out), { recursive: true, force: true });
+  }
+  // A quirk the virtual camera does not have: the ones it has, before any port is opened.
+  const quirk = vigie('virtual-camera', '--port', '0', '--quirk', 'rejectStop,nope');
+  assert.equal(quirk.status, 2, quirk.stderr);
+  assert.ok(quirk.stderr.startsWith(`vigie: --quirk: unknown quirk "nope"; the quirks are ${CAMERA_QUIRKS.join(', ')}\nusage: ${USAGE['virtual-camera']}`), quirk.stderr);
   // A flow name that is not shipped: the names that are, rather than the usage line.
   const r = vigie('start', '--user-dir', 'x', '--flow', 'no-such-flow');
   assert.equal(r.status, 2, r.stderr);

@@ -81,9 +81,11 @@ test('vigie eval detect: missing manifest option and unreadable model are clear 
   fs.writeFileSync(manifest, 'path,label\nb.wav,none\n');
   await assert.rejects(main(['--manifest', manifest, '--model', path.join(tmp, 'nope.onnx')]), /nope\.onnx cannot be read/);
   // out-of-range settings are refused before any file is read, naming the option and the range
-  await assert.rejects(main(['--manifest', manifest, '--threshold', '1.5']), /--threshold: expected a number >= 0\.01 <= 1, got "1\.5"/);
-  await assert.rejects(main(['--manifest', manifest, '--min-duration-ms', '-5']), /--min-duration-ms: expected a number >= 0/);
-  await assert.rejects(main(['--manifest', manifest, '--hysteresis', 'wide']), /--hysteresis: expected a number >= 0 <= 0\.9, got "wide"/);
+  await assert.rejects(main(['--manifest', manifest, '--threshold', '1.5']), /--threshold: expected a number from 0\.01 to 1, got "1\.5"/);
+  await assert.rejects(main(['--manifest', manifest, '--min-duration-ms', '-5']), /--min-duration-ms: expected a number of ms from 0 to 10000, got "-5"/);
+  await assert.rejects(main(['--manifest', manifest, '--pad-s', '-1']), /--pad-s: expected a number of seconds from 0 to 60, got "-1"/);
+  await assert.rejects(main(['--manifest', manifest, '--hop-ms', '']), /--hop-ms: expected a number of ms from 10 to 10000, got ""/);
+  await assert.rejects(main(['--manifest', manifest, '--hysteresis', 'wide']), /--hysteresis: expected a number from 0 to 0\.9, got "wide"/);
 });
 
 test('eval detect reads a file as a stream that starts with it: no onset at its start from a quiet lead-in', async () => {
@@ -131,8 +133,8 @@ test('eval detect --sensor-rate-hz: the file reaches the detector at the sensor 
   fs.writeFileSync(manifest, 'path,label\nburst.wav,none\n');
   const { out } = await capture((w) => main(['--manifest', manifest, '--model', path.join(FIX, 'tiny-ok.onnx'), '--sensor-rate-hz', '48000'], w));
   assert.equal(JSON.parse(out).sensorRateHz, 48000);
-  await assert.rejects(main(['--manifest', manifest, '--sensor-rate-hz', '4000']), /--sensor-rate-hz: expected a number >= 8000 <= 192000, got "4000"/);
-  await assert.rejects(main(['--manifest', manifest, '--sensor-rate-hz', '44100.5']), /--sensor-rate-hz: expected a whole number of Hz, got "44100.5"/);
+  await assert.rejects(main(['--manifest', manifest, '--sensor-rate-hz', '4000']), /--sensor-rate-hz: expected a whole number of Hz from 8000 to 192000, got "4000"/);
+  await assert.rejects(main(['--manifest', manifest, '--sensor-rate-hz', '44100.5']), /--sensor-rate-hz: expected a whole number of Hz from 8000 to 192000, got "44100\.5"/);
 });
 
 test('the pad after a file is its end played backwards: same level, no step at the join', () => {

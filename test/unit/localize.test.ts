@@ -65,7 +65,21 @@ describe('vigie eval localize (the evaluation loop on a synthetic junction)', ()
 
   it('the command line says which option is wrong', async () => {
     const { main } = await import('../../lib/cli/eval-localize');
-    await assert.rejects(() => main(['--scene', 'street-demo', '--seed', 'abc']), /--seed: expected a number, got "abc"/);
+    await assert.rejects(() => main(['--scene', 'street-demo', '--seed', 'abc']), /--seed: expected a whole number from 0 to 4294967295, got "abc"/);
+    // A report of nothing (a duration of 0 or less), or every sensor claiming a negative clock error, is a wrong command line.
+    for (const [option, value, expected] of [
+      ['--duration', '-5', 'a number of seconds from 0.01 to 86400'],
+      ['--duration', '0', 'a number of seconds from 0.01 to 86400'],
+      ['--clock-error-ms', '-3', 'a number of ms from 0 to 60000'],
+      ['--clock-error-ms', '', 'a number of ms from 0 to 60000'],
+      ['--seed', '1.5', 'a whole number from 0 to 4294967295'],
+    ]) {
+      await assert.rejects(
+        () => main(['--scene', 'street-demo', option, value]),
+        (err: Error) => err.name === 'UsageError' && err.message.startsWith(`${option}: expected ${expected}, got "${value}"\nusage: vigie eval localize `),
+        `${option} ${value}`,
+      );
+    }
     await assert.rejects(() => main(['--scene', 'no-such-scene']), /scene file: expected an existing scene JSON file or a bundled scene name/);
     // A usage error, which vigie turns into exit status 2.
     const { UsageError } = await import('../../lib/cli/usage');

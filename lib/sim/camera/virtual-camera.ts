@@ -31,6 +31,9 @@ export type CameraQuirk =
   /** ContinuousMove only moves when pan and tilt speeds are both non-zero (some Reolink). */
   | 'continuousNeedsBothAxes';
 
+/** The name written on its picture when none is given. */
+export const DEFAULT_CAMERA_NAME = 'Vigie virtual camera';
+
 export const CAMERA_QUIRKS: readonly CameraQuirk[] = [
   'noAbsoluteMove',
   'noRelativeMove',
@@ -329,7 +332,7 @@ export class VirtualCamera {
       zoomX: p.zoomX,
       panDeg: p.panDeg,
       moving: p.moving,
-      name: this.opts.name ?? 'Vigie virtual camera',
+      name: this.opts.name ?? DEFAULT_CAMERA_NAME,
     };
   }
 
