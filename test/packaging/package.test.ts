@@ -1,7 +1,8 @@
 /**
  * The packed tarball, installed into a fresh Node-RED 4.1 user directory the way a palette
  * install does it, registers every node type of the package with no load error, and its
- * simulator finds the bundled scenes by name.
+ * simulator finds the bundled scenes by name. The guides its flows and help texts send users to
+ * (docs/install.md, docs/mqtt.md) are in it.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -154,4 +155,13 @@ test('installed from the tarball, the simulator loads the street-demo scene by n
   });
   const scene = JSON.parse(out) as { name: string; sensors: number };
   assert.equal(scene.sensors, 3, `street-demo scene: ${out}`);
+});
+
+test('every docs/*.md that the shipped flows, the node help, the vigie help and the README name is in the tarball', () => {
+  const naming = [...files].filter((f) => /^(examples\/.*\.json|dist\/nodes\/.*\.html|dist\/(lib\/cli|bin)\/.*\.js|README\.md)$/.test(f));
+  const named = new Map<string, string>();
+  for (const f of naming) for (const m of read(f).matchAll(/\bdocs\/[\w-]+\.md\b/g)) named.set(m[0], f);
+  // The references this is about: the gateway flow's info and the outbox help send users to them.
+  for (const doc of ['docs/install.md', 'docs/mqtt.md']) assert.ok(named.has(doc), `${doc} is named by a shipped file`);
+  for (const [doc, by] of named) assert.ok(files.has(doc), `${doc}, named in ${by}, is missing from the tarball`);
 });
