@@ -5,7 +5,8 @@
 // `vigie start` leaves in $VIGIE_USER_DIR/.vigie-health.json the URL of <httpAdminRoot>vigie/admin-health
 // and this run's token, which opens that route whatever httpNodeAuth and adminAuth are. Without
 // the file (Node-RED started otherwise, or not started yet) it asks <httpNodeRoot>vigie/health on
-// VIGIE_PORT, which httpNodeAuth refuses.
+// VIGIE_PORT, which httpNodeAuth refuses. With the editor off (httpAdminRoot false) the file
+// names <httpNodeRoot>vigie/health at its real scheme and prefix, without a token.
 const fs = require('fs');
 const http = require('http');
 const https = require('https');
@@ -37,7 +38,13 @@ const req = (url.protocol === 'https:' ? https : http).get(url, options, (res) =
   res.setEncoding('utf8');
   res.on('data', (d) => (text += d));
   res.on('end', () => {
-    if (res.statusCode === 401 && !target.token) unhealthy(`HTTP 401 from ${url.pathname}: httpNodeAuth is set and Node-RED was not started by vigie start, which gives this check a token`);
+    if (res.statusCode === 401 && !target.token) {
+      unhealthy(
+        target.editorOff
+          ? `HTTP 401 from ${url.pathname}: httpNodeAuth is set and the editor is off (httpAdminRoot false), which closes the route this check's token opens; set httpAdminRoot (adminAuth keeps the editor closed) or leave httpNodeAuth unset`
+          : `HTTP 401 from ${url.pathname}: httpNodeAuth is set and Node-RED was not started by vigie start, which gives this check a token`,
+      );
+    }
     if (res.statusCode !== 200) unhealthy(`HTTP ${res.statusCode} from ${url.pathname}`);
     let body;
     try {

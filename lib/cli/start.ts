@@ -736,6 +736,10 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
     const url = `${started.https ? 'https' : 'http'}://${host}:${started.port}`;
     if (started.adminRoot !== false) {
       fs.writeFileSync(healthFile, JSON.stringify({ url: `${url}${started.adminRoot}vigie/admin-health`, token: started.healthToken }) + '\n', { mode: 0o600 });
+    } else if (started.nodeRoot !== false) {
+      // The editor is off, and with it the route the token opens: the check asks the node-side
+      // route, at its real scheme and prefix, which httpNodeAuth (if set) closes to it.
+      fs.writeFileSync(healthFile, JSON.stringify({ url: `${url}${started.nodeRoot}vigie/health`, editorOff: true }) + '\n', { mode: 0o600 });
     }
     return {
       url,

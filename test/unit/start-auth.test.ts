@@ -165,6 +165,31 @@ test('with httpNodeAuth and adminAuth set before the first start: started, crede
   assert.equal(after.code, 1, 'unhealthy once stopped');
 });
 
+test('the editor off (httpAdminRoot false): the health check asks the node-side route at its prefix, and says why when httpNodeAuth closes it', async () => {
+  const flowFile = path.join(dir, 'editor-off.json');
+  fs.writeFileSync(flowFile, JSON.stringify([{ id: 'tab1', type: 'tab', label: 'x' }]));
+  for (const [name, nodeAuth] of [['open', ''], ['closed', `httpNodeAuth: { user: 'operator', pass: '${HASH}' },`]]) {
+    const userDir = path.join(dir, `user-editor-off-${name}`);
+    fs.mkdirSync(userDir);
+    fs.writeFileSync(
+      path.join(userDir, 'settings.js'),
+      `module.exports = { uiHost: '127.0.0.1', uiPort: Number(process.env.VIGIE_PORT), flowFile: 'flows.json', httpAdminRoot: false, httpNodeRoot: '/nr', ${nodeAuth} logging: { console: { level: 'warn' } } };\n`,
+    );
+    const run = await start({ flow: flowFile, userDir, host: '127.0.0.1', port: 0, resetFlow: false, brokerPort: 0, startTimeoutMs: 60_000 }, () => {});
+    try {
+      // Without the file, the check would ask /vigie/health, outside the /nr prefix.
+      const health = await runHealthCheck({ VIGIE_USER_DIR: userDir, VIGIE_PORT: new URL(run.url).port });
+      if (name === 'open') assert.equal(health.code, 0, `healthy: ${health.stderr}`);
+      else {
+        assert.equal(health.code, 1);
+        assert.match(health.stderr, /^unhealthy: HTTP 401 from \/nr\/vigie\/health: httpNodeAuth is set and the editor is off \(httpAdminRoot false\)/);
+      }
+    } finally {
+      await run.stop();
+    }
+  }
+});
+
 test('a flow whose nodes are not installed never starts: the error says so and Node-RED is stopped', async () => {
   const flowFile = path.join(dir, 'missing-type.json');
   fs.writeFileSync(flowFile, JSON.stringify([{ id: 'tab1', type: 'tab', label: 'x' }, { id: 'n1', type: 'no-such-node-type', z: 'tab1', wires: [] }]));
