@@ -7,7 +7,7 @@ import type { Alert, Decision } from '../contracts';
 import { ContractError, isObject } from '../util/validate';
 import { auditBus } from './bus';
 import type { CameraLink } from './camera-links';
-import { CAMERA_LEFT_STATES, MOVABLE_CAMERA_STATES } from './camera-states';
+import { MOVABLE_CAMERA_STATES } from './camera-states';
 import { AlertRecord, AlertState, AlertStore, alertTime, DroppedNotice, UpsertResult } from './store';
 
 /**
@@ -32,8 +32,9 @@ export interface MoveRequest {
   /** Epoch seconds. */
   time: number;
   /**
-   * For a camera that left the alert ("released") or did not come ("failed", "unavailable"): the alert as
-   * the console knows it (without its video), so ptz-steer can aim again without having kept it.
+   * The alert as the console knows it (without its video), so ptz-steer can aim at it without
+   * having kept it: a camera that left it ("released"), did not come ("failed", "unavailable"),
+   * or a proposal or a wait ptz-steer no longer knows of (dismissed, over, redeployed).
    */
   alert?: Alert;
 }
@@ -237,13 +238,13 @@ export class AlertConsole {
           throw new ContractError('action.type', `"move" only for an alert whose camera.state is one of ${MOVABLE_CAMERA_STATES.map((s) => `"${s}"`).join(', ')}`, cam?.state ?? 'no camera');
         }
         this.store.recordMoveRequest(alertId, operator);
-        auditBus.publish({ type: 'camera-move', actor: operator, alertId, details: { event: 'requested-by-operator', camera: cam.id } });
+        // The request only: ptz-steer audits the move it makes, or "request-refused" with why.
+        auditBus.publish({ type: 'camera-move', actor: operator, alertId, details: { event: 'requested-by-operator', camera: cam.id, cameraState: cam.state } });
         this.versionNo++;
-        const moveRequest: MoveRequest = { kind: 'move-request', alertId, operator, time: Date.now() / 1000 };
-        if (CAMERA_LEFT_STATES.includes(cam.state)) {
-          const { video: _video, ...alert } = record.alert;
-          moveRequest.alert = alert;
-        }
+        // Always with the alert: ptz-steer may have forgotten a proposal or a wait this console
+        // still shows (dismissed, expired, ptz-steer redeployed) and serves it all the same.
+        const { video: _video, ...alert } = record.alert;
+        const moveRequest: MoveRequest = { kind: 'move-request', alertId, operator, time: Date.now() / 1000, alert };
         return { moveRequest, changed: true, operator };
       }
       case 'view': {

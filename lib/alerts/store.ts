@@ -15,6 +15,7 @@ import { ContractError } from '../util/validate';
 import { setFileAside, writeFileAtomic } from '../util/atomic-file';
 import { priorityOf } from '../camera/choose';
 import { shortenAlert } from './sanitize';
+import { CAMERA_LEFT_STATES } from './camera-states';
 import { isPlausibleWallTime, judgeSensorTime, monotonicMs, SensorTime } from '../util/clock';
 
 export type AlertState = 'new' | 'seen' | 'confirmed' | 'dismissed' | 'escalated';
@@ -262,8 +263,10 @@ export class AlertStore {
     if (JSON.stringify(detection) !== JSON.stringify(oldDetection)) changed.push('detection');
     // Later stages add fields; an enriched alert never loses what an earlier copy carried.
     old.alert = { ...old.alert, ...detection, ...(location ? { location } : {}), ...(camera ? { camera } : {}), ...(video ? { video } : {}) };
-    // A move request is answered by the camera's next state; a later proposal or wait may be moved again.
-    if (changed.includes('camera')) delete old.moveRequest;
+    // A move request is answered by the camera's next state; a later proposal or wait may be
+    // moved again. A refusal may repeat the state shown ("unavailable": no camera can look at
+    // it now): it answers the request all the same, and the button comes back.
+    if (changed.includes('camera') || (camera && CAMERA_LEFT_STATES.includes(camera.state))) delete old.moveRequest;
     old.updatedMs = now;
     this.touched(old);
     return { record: old, isNew: false, changed, droppedUnhandled: [] };

@@ -169,6 +169,8 @@ interface Proposal {
   ranked: Choice[];
   rank: AlertRank;
   expiresMs: number;
+  /** The emit of the input that proposed it: a dismissal answers through it (see endProposal). */
+  emit: (out: SteerOutput) => void;
 }
 
 export class PtzSteer {
@@ -204,7 +206,7 @@ export class PtzSteer {
    * The last copy sent on output 1 for each alert (bounded as latestCopies): a waiting alert is
    * not sent again with the same words, nor with new ones sooner than waitingUpdateMinMs after it.
    */
-  private readonly lastSent = new Map<string, { atMs: number; alert: Alert; cameraKey: string }>();
+  private readonly lastSent = new Map<string, { atMs: number; alert: Alert; cameraKey: string; camera?: CameraState }>();
   /** Runs updateWaitingReasons when a waiting alert's update held back by waitingUpdateMinMs is due. */
   private updateTimer?: NodeJS.Timeout;
   private updateAtMs = Infinity;
@@ -262,7 +264,7 @@ export class PtzSteer {
     if (!confirmed) {
       this.pruneProposals();
       const changed = proposalChangeWords(this.proposals.get(alert.id), choice);
-      this.proposals.set(alert.id, { alert, choice, ranked, rank, expiresMs: this.now() + this.opts.proposalTtlMs });
+      this.proposals.set(alert.id, { alert, choice, ranked, rank, expiresMs: this.now() + this.opts.proposalTtlMs, emit });
       emit({ port: 1, payload: { ...alert, camera: this.cameraState(choice, 'proposed', undefined, changed, alert.id) } });
       return;
     }
@@ -275,7 +277,15 @@ export class PtzSteer {
     if (d.action === 'dismiss') {
       this.rememberDismissed(d.alertId);
       this.proposals.delete(d.alertId);
-      if (this.waiting.delete(d.alertId)) this.scheduleWaitCheck();
+      const waited = this.waiting.get(d.alertId);
+      if (waited) {
+        this.waiting.delete(d.alertId);
+        this.scheduleWaitCheck();
+      }
+      // A camera it was promised (proposed, or waited for) will not come: its console says so
+      // rather than keep the promise on screen.
+      if (proposal) this.endProposal(proposal, d.operator);
+      if (waited && !waited.offline) this.endWait(waited, `wait ended: dismissed by ${d.operator}`);
       // An operator said it is not serious: its cameras are free for the alerts waiting.
       if (this.releaseHolds(d.alertId)) this.serveWaiting();
       return;
@@ -288,14 +298,32 @@ export class PtzSteer {
     await this.execute(proposal.alert, proposal.ranked, proposal.rank, d.operator, emit);
   }
 
+  /**
+   * An operator's move request. One that moves no camera is audited as refused, with why
+   * (the console audited the request itself): the log does not read as if a camera moved.
+   */
   private async onMoveRequest(p: Record<string, unknown>, emit: (out: SteerOutput) => void): Promise<void> {
     const alertId = requireString(p, 'alertId');
     const actor = typeof p.operator === 'string' && p.operator ? p.operator : this.opts.actor;
+    const refused = (reason: string): void => {
+      auditBus.publish({ type: 'camera-move', actor, alertId, details: { event: 'request-refused', reason } });
+    };
+    try {
+      await this.serveMoveRequest(p, alertId, actor, emit, refused);
+    } catch (err) {
+      refused((err as Error).message);
+      throw err;
+    }
+  }
+
+  private async serveMoveRequest(p: Record<string, unknown>, alertId: string, actor: string, emit: (out: SteerOutput) => void, refused: (reason: string) => void): Promise<void> {
     const waiting = this.waiting.get(alertId);
     const cameraId = cameraIdOf(p);
-    if (waiting) return this.takeOver(waiting, cameraId, actor);
+    if (waiting) return this.takeOver(waiting, cameraId, actor, refused);
     const proposal = this.proposals.get(alertId);
-    if (!proposal && p.alert !== undefined) return this.lookAgain(p, alertId, actor, emit);
+    // Not (or no longer) known here: dismissed, its wait or proposal over, ptz-steer redeployed.
+    // The console sends the alert with every request, so it is served all the same.
+    if (!proposal && p.alert !== undefined) return this.lookAgain(p, alertId, actor, emit, refused);
     if (!proposal) throw new ContractError('payload.alertId', `the id of an alert with a proposed move or waiting for a camera, or payload.alert to aim at again (none for "${alertId}")`);
     const ranked = onlyCamera(proposal.ranked, cameraId);
     this.proposals.delete(alertId);
@@ -308,7 +336,7 @@ export class PtzSteer {
    * request carries the alert, since ptz-steer keeps none once its camera has left. The
    * camera that looked before is preferred; the operator's choice takes held cameras too.
    */
-  private async lookAgain(p: Record<string, unknown>, alertId: string, actor: string, emit: (out: SteerOutput) => void): Promise<void> {
+  private async lookAgain(p: Record<string, unknown>, alertId: string, actor: string, emit: (out: SteerOutput) => void, refused: (reason: string) => void): Promise<void> {
     const given = parseAlert(requireObject(p.alert, 'payload.alert'), 'payload.alert', this.droppedFields);
     if (given.id !== alertId) throw new ContractError('payload.alert.id', `the id of payload.alertId ("${alertId}")`, given.id);
     const { camera: before, video: _video, ...alert } = given;
@@ -320,21 +348,29 @@ export class PtzSteer {
     const free = this.camerasIfFree(target, rank);
     let ranked = free.length ? onlyCamera(free, cameraId) : free;
     if (!ranked.length) {
-      // Answered on the camera too, so the console's request is settled and may be made again.
-      // No camera failed: none can see the place now (out of range, blind sector, removed).
-      const reason = 'no camera can look at it now';
-      let payload: Alert = alert;
-      if (before) {
-        // Its heldFor, if any, named the holder of then.
-        const { heldFor: _then, ...camera } = before;
-        payload = { ...alert, camera: { ...camera, state: 'unavailable', reason } };
-      }
-      emit({ port: 1, payload });
-      emit({ port: 2, payload, error: { code: 'no-camera', message: `alert ${alertId}: ${reason}` } });
+      this.noCameraNow(alert, before, emit, refused);
       return;
     }
     if (cameraId === undefined && before) ranked = [...ranked.filter((c) => c.config.id === before.id), ...ranked.filter((c) => c.config.id !== before.id)];
     await this.execute(alert, ranked, this.operatorRank(rank, ranked), actor, emit, true);
+  }
+
+  /**
+   * An operator's request that no camera can serve: none can see the place now (out of range,
+   * blind sector, removed). Answered on the camera too (no camera failed: "unavailable"), so
+   * the console's request is settled and may be made again, and audited as refused.
+   */
+  private noCameraNow(alert: Alert, before: CameraState | undefined, emit: (out: SteerOutput) => void, refused: (reason: string) => void): void {
+    const reason = 'no camera can look at it now';
+    let payload: Alert = alert;
+    if (before) {
+      // Its heldFor, if any, named the holder of then.
+      const { heldFor: _then, ...camera } = before;
+      payload = { ...alert, camera: { ...camera, state: 'unavailable', reason } };
+    }
+    refused(reason);
+    emit({ port: 1, payload });
+    emit({ port: 2, payload, error: { code: 'no-camera', message: `alert ${alert.id}: ${reason}` } });
   }
 
   /**
@@ -347,7 +383,7 @@ export class PtzSteer {
     if (!ranked.length) return false;
     this.pruneProposals();
     const changed = proposalChangeWords(this.proposals.get(alert.id), ranked[0]);
-    this.proposals.set(alert.id, { alert, choice: ranked[0], ranked, rank, expiresMs: this.now() + this.opts.proposalTtlMs });
+    this.proposals.set(alert.id, { alert, choice: ranked[0], ranked, rank, expiresMs: this.now() + this.opts.proposalTtlMs, emit });
     const reason = `${this.busyWords(ranked)}; moving it takes it from that alert${changed ? `; ${changed}` : ''}`;
     emit({ port: 1, payload: { ...alert, camera: this.cameraState(ranked[0], 'proposed', undefined, reason, alert.id) } });
     return true;
@@ -364,11 +400,15 @@ export class PtzSteer {
   }
 
   /** An operator moves a busy camera to a waiting alert: the operator's choice takes the camera from the alert that held it. */
-  private async takeOver(w: Waiting, cameraId: string | undefined, actor: string): Promise<void> {
-    const ranked = onlyCamera(this.camerasIfFree(w.target, w.rank), cameraId);
-    if (!ranked.length) throw new ContractError('payload.alertId', `an alert some camera can see (none can see "${w.alert.id}" now)`);
+  private async takeOver(w: Waiting, cameraId: string | undefined, actor: string, refused: (reason: string) => void): Promise<void> {
+    const free = this.camerasIfFree(w.target, w.rank);
+    const ranked = free.length ? onlyCamera(free, cameraId) : free;
     this.waiting.delete(w.alert.id);
     this.scheduleWaitCheck();
+    if (!ranked.length) {
+      this.noCameraNow(w.alert, this.lastSent.get(w.alert.id)?.camera, w.emit, refused);
+      return;
+    }
     await this.execute(w.alert, ranked, this.operatorRank(w.rank, ranked), actor, w.emit, true);
   }
 
@@ -764,7 +804,8 @@ export class PtzSteer {
         const latest = this.latestCopies.get(id)?.alert;
         this.lastSent.delete(id);
         // Keyed to the alert it was built from (its latest copy), not to the copy sent (a new object).
-        this.lastSent.set(id, { atMs: this.now(), alert: latest ?? out.payload, cameraKey: out.payload.camera ? cameraKey(out.payload.camera) : '' });
+        const camera = out.payload.camera;
+        this.lastSent.set(id, { atMs: this.now(), alert: latest ?? out.payload, cameraKey: camera ? cameraKey(camera) : '', camera });
         if (this.lastSent.size > LATEST_COPIES_MAX) this.lastSent.delete(this.lastSent.keys().next().value!);
       }
       emit(out);
@@ -839,6 +880,41 @@ export class PtzSteer {
     if (typeof aim === 'string') return;
     this.hooks.log?.(`alert ${left.alert.id}: ${reason}`);
     left.emit({ port: 1, payload: { ...left.alert, camera: this.cameraState({ config, aim }, 'released', undefined, reason, left.alert.id) } });
+  }
+
+  /**
+   * A proposed move that an operator dismissed: "unavailable" (no camera was moved for it,
+   * none failed), saying who dismissed it. Output 2 stays silent: nothing went wrong.
+   */
+  private endProposal(p: Proposal, operator: string): void {
+    if (this.closed || this.isStale(p.alert)) return;
+    const reason = `no camera moved: dismissed by ${operator}`;
+    this.hooks.log?.(`alert ${p.alert.id}: ${reason}`);
+    p.emit({ port: 1, payload: { ...p.alert, camera: this.cameraState(p.choice, 'unavailable', undefined, reason, p.alert.id) } });
+  }
+
+  /**
+   * An alert waiting for a busy camera stops waiting before its time (dismissed): "released"
+   * after a look, "unavailable" without one, with `why`. Output 2 stays silent: nothing went wrong.
+   */
+  private endWait(w: Waiting, why: string): void {
+    if (this.closed || this.isStale(w.alert)) return;
+    const lookedBy = w.looked && this.cameraConfig(w.looked.cameraId);
+    if (w.looked && lookedBy) {
+      this.release(w, lookedBy, `${w.looked.words}; ${why}`);
+      return;
+    }
+    // The camera its console shows it waiting for (an update held back aside), else the nearest now.
+    const shown = this.lastSent.get(w.alert.id)?.camera;
+    const ranked = shown?.state === 'waiting' ? [] : this.camerasIfFree(w.target, w.rank);
+    let camera: CameraState | undefined;
+    if (shown?.state === 'waiting') {
+      // Its holder then is no news now.
+      const { heldFor: _then, ...cam } = shown;
+      camera = { ...cam, state: 'unavailable', reason: why };
+    } else if (ranked.length) camera = this.cameraState(ranked[0], 'unavailable', undefined, why, w.alert.id);
+    this.hooks.log?.(`alert ${w.alert.id}: ${why}`);
+    w.emit({ port: 1, payload: camera ? { ...w.alert, camera } : w.alert });
   }
 
   /**

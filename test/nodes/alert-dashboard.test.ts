@@ -207,7 +207,9 @@ describe('alert-dashboard node', () => {
     assert.equal(received.length, 2);
     const [move, decision] = received;
     assert.equal(move.topic, 'move-request');
-    assert.deepEqual(Object.keys(move.payload).sort(), ['alertId', 'kind', 'operator', 'time']);
+    // With the alert (no video): ptz-steer serves it even if it no longer knows the proposal.
+    assert.deepEqual(Object.keys(move.payload).sort(), ['alert', 'alertId', 'kind', 'operator', 'time']);
+    assert.equal(move.payload.alert.id, 'a1');
     assert.equal(move.payload.kind, 'move-request');
     assert.equal(move.payload.operator, 'Alice');
     assert.equal(decision.topic, 'decision');

@@ -230,11 +230,16 @@ describe('ptz-steer node', () => {
       await propose('a5', destination(ORIGIN, 300, 40));
       await propose('a6', destination(ORIGIN, 120, 40));
       steer.receive({ payload: { kind: 'decision', alertId: 'a6', action: 'dismiss', operator: 'ana', time: Date.now() / 1000 } });
+      await waitFor(() => out.length >= 3, 15_000);
+      // The dismissed proposal is no promise any more: its console hears so.
+      assert.equal(out[2].payload.id, 'a6');
+      assert.equal(out[2].payload.camera.state, 'unavailable');
+      assert.equal(out[2].payload.camera.reason, 'no camera moved: dismissed by ana');
       const escalatedAt = Date.now();
       steer.receive({ payload: { kind: 'decision', alertId: 'a5', action: 'escalate', operator: 'cy', time: Date.now() / 1000 } });
-      await waitFor(() => out.length >= 3, 15_000);
-      assert.equal(out[2].payload.id, 'a5');
-      assert.equal(out[2].payload.camera.state, 'on-target');
+      await waitFor(() => out.length >= 4, 15_000);
+      assert.equal(out[3].payload.id, 'a5');
+      assert.equal(out[3].payload.camera.state, 'on-target');
       assert.ok(Math.abs(cam.pose.panDeg - -60) <= 1, `pan ${cam.pose.panDeg}`);
       assert.ok(ptzActions(cam).every((a) => a.timeMs >= escalatedAt), JSON.stringify(ptzActions(cam)));
       const moves = audit.filter((e) => e.type === 'camera-move');
@@ -245,7 +250,7 @@ describe('ptz-steer node', () => {
       await waitFor(() => done.length > d, 15_000, 'the node done with the late confirmation');
       // A negative check, as in propose: a request sent without awaiting would reach the camera within it.
       await new Promise((r) => setTimeout(r, 300));
-      assert.equal(out.length, 3);
+      assert.equal(out.length, 4);
       assert.ok(Math.abs(cam.pose.panDeg - -60) <= 1, `pan ${cam.pose.panDeg}`);
     } finally {
       unsub();
@@ -365,6 +370,46 @@ describe('ptz-steer node', () => {
     assert.ok(cam.calls.filter((c) => c.action === 'AbsoluteMove').length > movesBefore, 'the real camera was moved');
     assert.equal(errs.length, 0);
     assert.equal(statuses[statuses.length - 1].fill, 'green');
+  });
+
+  it('a waiting alert dismissed is sent unavailable (who dismissed it); Take camera on it, carrying the alert, turns the real camera', async () => {
+    const cam = await virtualCamera();
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'cameras' },
+      cameraNode('solo', cam),
+      { id: 'steer', z: 'tab', type: 'ptz-steer', mode: 'automatic', returnHomeS: 600, waitForCameraS: 300, wires: [['out'], ['err']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+      { id: 'err', z: 'tab', type: 'helper' },
+    ];
+    await helper.load([vigieCamera, ptzSteer], flow, creds(['solo']));
+    const out = collect(helper.getNode('out'));
+    const errs = collect(helper.getNode('err'));
+    const steer = helper.getNode('steer');
+    const audit: AuditEvent[] = [];
+    const unsub = auditBus.subscribe((e) => audit.push(e));
+    try {
+      steer.receive({ payload: alert('gun', destination(ORIGIN, 0, 60), { label: 'gunshot' }) });
+      await waitFor(() => out.length >= 1, 15_000);
+      steer.receive({ payload: alert('glass', destination(ORIGIN, 120, 50)) });
+      await waitFor(() => out.length >= 2, 15_000);
+      assert.equal(out[1].payload.camera.state, 'waiting');
+      steer.receive({ payload: { kind: 'decision', alertId: 'glass', action: 'dismiss', operator: 'Alice', time: Date.now() / 1000 } });
+      await waitFor(() => out.length >= 3, 15_000);
+      assert.equal(out[2].payload.id, 'glass');
+      assert.equal(out[2].payload.camera.state, 'unavailable');
+      assert.equal(out[2].payload.camera.reason, 'wait ended: dismissed by Alice');
+      assert.equal(errs.length, 0, 'a dismissal is no fault');
+      const movesBefore = cam.calls.filter((c) => c.action === 'AbsoluteMove').length;
+      // What the console sends for Take camera: the request with the alert as it shows it.
+      steer.receive({ payload: { kind: 'move-request', alertId: 'glass', operator: 'Bob', time: Date.now() / 1000, alert: out[2].payload } });
+      await waitFor(() => out.some((m: Any) => m.payload.id === 'glass' && m.payload.camera.state === 'on-target'), 15_000, 'the glass break on target');
+      assert.ok(cam.calls.filter((c) => c.action === 'AbsoluteMove').length > movesBefore, 'the real camera was moved');
+      const moved = audit.filter((e) => e.type === 'camera-move' && e.alertId === 'glass');
+      assert.deepEqual(moved.map((e) => [e.actor, (e.details as { state?: string }).state]), [['Bob', 'on-target']]);
+      assert.equal(errs.length, 0);
+    } finally {
+      unsub();
+    }
   });
 
   it('warns, naming the setting, of a numeric setting it cannot use, and runs with the default', async () => {

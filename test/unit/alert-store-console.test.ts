@@ -147,6 +147,8 @@ test('act: decide, seen, move and view, with the audit events they cause', () =>
     assert.ok(c.state().version > v0);
     const types = rec.events.filter((e) => e.alertId === 'e2').map((e) => `${e.type}:${e.actor}`);
     assert.deepEqual(types, ['alert:auto:n1', 'camera-move:Ann', 'live-view:Ann', 'decision:Ann']);
+    // The request, not a move: ptz-steer audits the move, or its refusal.
+    assert.deepEqual(rec.events.find((e) => e.type === 'camera-move')!.details, { event: 'requested-by-operator', camera: 'cam', cameraState: 'proposed' });
     assert.equal(c.state().alerts[0].state, 'escalated');
   } finally {
     rec.stop();
@@ -179,9 +181,29 @@ test('move: to look again at an alert whose camera left, the request carries the
   // No camera was free in time: ptz-steer gave up on it, so the request carries it too.
   c.ingest(detection('u1', 10, { camera: { ...camera, state: 'unavailable', reason: 'no camera was free within 5 min' }, location: { method: 'tdoa', sensors: ['s1'], position: { lat: 45.44, lon: 4.39, errorM: 2 } } }));
   assert.equal(c.act({ type: 'move', alertId: 'u1', operator: 'Ann' }).moveRequest!.alert?.id, 'u1');
-  // A proposal or a waiting alert is known to ptz-steer: no alert in the request.
-  c.ingest(detection('w2', 10, { camera: { ...camera, state: 'waiting' } }));
-  assert.equal(c.act({ type: 'move', alertId: 'w2', operator: 'Ann' }).moveRequest!.alert, undefined);
+  // A proposal or a wait ptz-steer may have forgotten (dismissed, over, redeployed) while this
+  // console still shows it: the request carries the alert too, so ptz-steer can serve it.
+  for (const state of ['waiting', 'proposed']) {
+    c.ingest(detection(`p-${state}`, 10, { camera: { ...camera, state }, video, location: { method: 'tdoa', sensors: ['s1'], position: { lat: 45.44, lon: 4.39, errorM: 2 } } }));
+    const r = c.act({ type: 'move', alertId: `p-${state}`, operator: 'Ann' }).moveRequest!;
+    assert.equal(r.alert?.id, `p-${state}`, state);
+    assert.equal((r.alert as unknown as Record<string, unknown>).video, undefined, state);
+  }
+});
+
+test('move: a request ptz-steer refuses with the state already shown ("unavailable" again) is answered: the button comes back', () => {
+  const c = new AlertConsole({ store: new AlertStore(), actor: 'auto:n1' });
+  const camera = { id: 'cam', name: 'Cam', pan: 0, tilt: 0, zoom: 0, target: { bearing: 1, tilt: 0 }, state: 'unavailable', reason: 'no camera can look at it now' };
+  c.ingest(detection('u2', 10, { camera }));
+  c.act({ type: 'move', alertId: 'u2', operator: 'Ann' });
+  assert.equal(c.state().alerts[0].moveRequest?.operator, 'Ann');
+  c.ingest(detection('u2', 10, { camera }));
+  assert.equal(c.state().alerts[0].moveRequest, undefined, 'answered, though the camera says the same');
+  // A waiting alert's copy that says the same is no answer: it is still waited on.
+  c.ingest(detection('w3', 10, { camera: { ...camera, state: 'waiting', reason: 'camera Cam is busy' } }));
+  c.act({ type: 'move', alertId: 'w3', operator: 'Ann' });
+  c.ingest(detection('w3', 10, { camera: { ...camera, state: 'waiting', reason: 'camera Cam is busy' } }));
+  assert.equal(c.store.get('w3')!.moveRequest?.operator, 'Ann');
 });
 
 test('act refuses what it cannot use, naming the field', () => {

@@ -456,6 +456,92 @@ test('a dismissed alert sent again (the localizer placed it better) moves no cam
     assert.equal(lastOf(outs, 'h')!.payload.camera!.target.bearing, 95);
   }));
 
+test('a waiting alert that an operator dismisses is told its wait ended (unavailable, who dismissed it), not left waiting; Take camera on it still turns a camera', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000 }, 0, async ({ a, steer, outs, send }) => {
+    const audit: AuditEvent[] = [];
+    const unsub = auditBus.subscribe((e) => audit.push(e));
+    try {
+      await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+      await send(alert('glass', 'glass_break', destination(O, 80, 40)));
+      const waiting = lastOf(outs, 'glass')!.payload.camera!;
+      assert.equal(waiting.state, 'waiting');
+      await send({ kind: 'decision', alertId: 'glass', action: 'dismiss', operator: 'Alice', time: 1 });
+      assert.deepEqual(steer.waitingAlerts, []);
+      const ended = lastOf(outs, 'glass')!.payload.camera!;
+      assert.equal(ended.state, 'unavailable', 'no promise left on the console');
+      assert.equal(ended.reason, 'wait ended: dismissed by Alice');
+      assert.equal(ended.id, 'a', 'the camera it waited for');
+      assert.deepEqual(ended.target, waiting.target, 'with the aim it would have taken');
+      assert.equal(ended.heldFor, undefined, 'its holder of then is no news');
+      assert.equal(outs.filter((o) => o.port === 2).length, 0, 'a dismissal is no fault');
+      assert.equal(a.moves.length, 1, 'the camera stays on the gunshot');
+      // The operator takes a camera for it all the same: the console sends the alert with the request.
+      const { camera: _c, ...shown } = lastOf(outs, 'glass')!.payload;
+      await send({ kind: 'move-request', alertId: 'glass', operator: 'Bob', alert: { ...shown, camera: ended } });
+      assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'on-target');
+      assert.equal(a.moves.length, 2);
+      const move = audit.filter((e) => e.type === 'camera-move' && e.alertId === 'glass').pop()!;
+      assert.equal(move.actor, 'Bob');
+      assert.equal((move.details as { state: string }).state, 'on-target');
+      assert.match(lastOf(outs, 'gun')!.payload.camera!.reason!, /was taken by Bob for /);
+    } finally {
+      unsub();
+    }
+  }));
+
+test('a waiting alert that had its look, dismissed, ends released, saying what happened and who dismissed it', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000, waitingUpdateMinMs: 0 }, 0, async ({ steer, outs, send }) => {
+    await glassTakenByGunshot(send, outs);
+    await send({ kind: 'decision', alertId: 'glass', action: 'dismiss', operator: 'Alice', time: 1 });
+    assert.deepEqual(steer.waitingAlerts, []);
+    const cam = lastOf(outs, 'glass')!.payload.camera!;
+    assert.equal(cam.state, 'released');
+    assert.match(cam.reason!, /^camera a looked here, then turned to .* alert gun; wait ended: dismissed by Alice$/);
+  }));
+
+test('confirm mode: a proposed move that an operator dismisses ends unavailable, saying who; a move request for it then carries the alert and is served', () =>
+  withOneCamera({ mode: 'confirm', returnHomeAfterMs: 60_000 }, 0, async ({ a, steer, outs, send }) => {
+    await send(alert('p', 'scream', destination(O, 90, 30)));
+    const proposed = lastOf(outs, 'p')!.payload.camera!;
+    assert.equal(proposed.state, 'proposed');
+    await send({ kind: 'decision', alertId: 'p', action: 'dismiss', operator: 'Alice', time: 1 });
+    assert.deepEqual(steer.pendingProposals, []);
+    const ended = lastOf(outs, 'p')!.payload.camera!;
+    assert.equal(ended.state, 'unavailable');
+    assert.equal(ended.reason, 'no camera moved: dismissed by Alice');
+    assert.deepEqual(ended.target, proposed.target);
+    assert.equal(outs.filter((o) => o.port === 2).length, 0);
+    // A console that had not caught up sends the proposal's Move camera: served with the alert it carries.
+    const { camera: _c, ...shown } = lastOf(outs, 'p')!.payload;
+    await send({ kind: 'move-request', alertId: 'p', operator: 'Bob', alert: { ...shown, camera: proposed } });
+    assert.equal(lastOf(outs, 'p')!.payload.camera!.state, 'on-target');
+    assert.equal(a.moves.length, 1);
+  }));
+
+test('a move request that moves no camera is audited as refused, with why, and answered on the camera', () =>
+  withOneCamera({ returnHomeAfterMs: 60_000 }, 0, async ({ a, steer, outs, send }) => {
+    const audit: AuditEvent[] = [];
+    const unsub = auditBus.subscribe((e) => audit.push(e));
+    try {
+      // None can see it now: answered "unavailable" (the console's request is settled), audited as refused.
+      const far = alert('far', 'gunshot', destination(O, 90, 5000));
+      await send({ kind: 'move-request', alertId: 'far', operator: 'Bob', alert: far });
+      assert.equal(lastOf(outs, 'far')!.payload.id, 'far');
+      const refusal = audit.filter((e) => e.type === 'camera-move' && e.alertId === 'far');
+      assert.deepEqual(refusal.map((e) => [e.actor, e.details]), [['Bob', { event: 'request-refused', reason: 'no camera can look at it now' }]]);
+      // A request ptz-steer cannot use (no alert it knows, none carried): refused in the log too.
+      await assert.rejects(steer.handle({ kind: 'move-request', alertId: 'ghost', operator: 'Bob' }, () => undefined), /payload\.alertId: expected the id of an alert/);
+      const ghost = audit.filter((e) => e.type === 'camera-move' && e.alertId === 'ghost');
+      assert.equal(ghost.length, 1);
+      assert.equal(ghost[0].actor, 'Bob');
+      assert.equal((ghost[0].details as { event: string }).event, 'request-refused');
+      assert.match((ghost[0].details as { reason: string }).reason, /none for "ghost"/);
+      assert.equal(a.moves.length, 0);
+    } finally {
+      unsub();
+    }
+  }));
+
 /** A glass break on target, then a gunshot that takes its camera: the glass break waits. */
 async function glassTakenByGunshot(send: (payload: unknown) => Promise<void>, outs: SteerOutput[]): Promise<void> {
   await send(alert('glass', 'glass_break', destination(O, 80, 40)));
