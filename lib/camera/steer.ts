@@ -7,6 +7,7 @@
 import { Alert, CameraState, DroppedFieldListener, DroppedFieldWarnings, screenAlert, validateDecision } from '../contracts';
 import { ContractError, isObject, requireNumber, requireObject, requireString } from '../util/validate';
 import { auditBus } from '../alerts/bus';
+import { labelName } from '../alerts/label-words';
 import { Backoff } from '../util/backoff';
 import { monotonicMs } from '../util/clock';
 import { CameraConnection, CameraError, classifyError } from './connection';
@@ -822,7 +823,7 @@ export class PtzSteer {
       if (!h) return 'another alert';
       if (withId) return alertWords(h.label, h.alertId);
       if (!h.label) return 'another alert';
-      const kind = h.label.replace(/_/g, ' ');
+      const kind = labelName(h.label).toLowerCase();
       return `${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${kind} alert`;
     };
     const name = (c: Choice) => cameraName(c.config);
@@ -1294,9 +1295,12 @@ function proposalChangeWords(old: Proposal | undefined, choice: Choice): string 
   return `proposal changed: the alert was placed again, bearing ${was.toFixed(1)}° → ${now.toFixed(1)}°`;
 }
 
-/** "gunshot alert g1", or "alert g1" without a label. */
+/**
+ * "glass breaking alert g1" (the console's name of the label, lowercase; it shows the alert's
+ * time for its id), or "alert g1" without a label.
+ */
 function alertWords(label: string | undefined, alertId: string): string {
-  return `${label ? `${label.replace(/_/g, ' ')} ` : ''}alert ${alertId}`;
+  return `${label ? `${labelName(label).toLowerCase()} ` : ''}alert ${alertId}`;
 }
 
 /**

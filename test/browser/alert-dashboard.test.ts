@@ -533,11 +533,11 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     assert.equal(outputsOf('move-request', 't-glass')[0].operator, 'Bob');
 
     // ptz-steer's answer (its words, as test/unit/ptz-steer-logic.test.ts pins them): Alice's alert says who took its camera, for which alert
-    const taken = 'camera Camera place looked here, then was taken by Bob for glass break alert t-glass; waiting up to 5 min for a camera to be free';
+    const taken = 'camera Camera place looked here, then was taken by Bob for glass breaking alert t-glass; waiting up to 5 min for a camera to be free';
     server.inject('dash', { payload: alert('t-gun', 'gunshot', 30, { location: located(73), camera: { ...camera('waiting'), reason: taken } }) });
     server.inject('dash', { payload: alert('t-glass', 'glass_break', 10, { location: located(40), camera: camera('on-target') }) });
     await alice.locator('[data-test=camera-reason]', { hasText: 'taken by Bob' }).waitFor({ timeout: 30_000 });
-    assert.match(await alice.locator('[data-test=camera-reason]').textContent() ?? '', new RegExp(`^camera Camera place looked here, then was taken by Bob for glass break alert of ${clock}; waiting up to 5 min for a camera to be free$`));
+    assert.match(await alice.locator('[data-test=camera-reason]').textContent() ?? '', new RegExp(`^camera Camera place looked here, then was taken by Bob for glass breaking alert of ${clock}; waiting up to 5 min for a camera to be free$`));
     assert.equal(await alice.locator('[data-test=detail]').getAttribute('data-shown-alert'), 't-gun');
     await alice.screenshot({ path: path.join(artifacts, 'alert-dashboard-camera-taken-1366x768.png') });
     for (const [key, page] of [['Alice-take', alice], ['Bob-take', bob]] as const) {

@@ -363,7 +363,7 @@ describe('ptz-steer node', () => {
     // The gunshot's record learns that the camera left it, then the glass break is on target.
     assert.equal(out[2].payload.id, 'gun');
     assert.equal(out[2].payload.camera.state, 'released');
-    assert.equal(out[2].payload.camera.reason, 'camera Camera solo looked here, then turned to glass break alert glass');
+    assert.equal(out[2].payload.camera.reason, 'camera Camera solo looked here, then turned to glass breaking alert glass');
     assert.equal(out[3].payload.id, 'glass');
     assert.equal(out[3].payload.camera.state, 'on-target');
     assert.ok(Math.abs(out[3].payload.camera.target.bearing - 120) < 0.5);

@@ -237,7 +237,7 @@ test('every camera busy with a more important alert: the alert waits, says for w
     // The gunshot is told the camera left it (its live picture would now be of the glass break).
     const gun = lastOf(outs, 'gun')!.payload.camera!;
     assert.equal(gun.state, 'released');
-    assert.equal(gun.reason, 'camera a looked here, then turned to glass break alert glass');
+    assert.equal(gun.reason, 'camera a looked here, then turned to glass breaking alert glass');
     assert.equal(gun.target.bearing, 10, 'with the aim it had');
     await waitFor(() => a.homes === 1, 3000, 'home after the second quiet period');
     const glass = lastOf(outs, 'glass')!.payload.camera!;
@@ -422,11 +422,11 @@ test('an operator takes a busy camera for a waiting alert, and holds it as firml
       assert.equal(move.actor, 'bo');
       // The gunshot it displaced waits for the camera in its turn, and says who took it, for which alert.
       assert.deepEqual(steer.waitingAlerts, ['gun']);
-      assert.match(lastOf(outs, 'gun')!.payload.camera!.reason!, /^camera a looked here, then was taken by bo for glass break alert glass; waiting up to 5 min for a camera to be free$/);
+      assert.match(lastOf(outs, 'gun')!.payload.camera!.reason!, /^camera a looked here, then was taken by bo for glass breaking alert glass; waiting up to 5 min for a camera to be free$/);
       // A scream (priority 4) cannot take back what the operator took from a gunshot (5).
       await send(alert('scream', 'scream', destination(O, 200, 40)));
       assert.equal(lastOf(outs, 'scream')!.payload.camera!.state, 'waiting');
-      assert.match(lastOf(outs, 'scream')!.payload.camera!.reason!, /busy with a glass break alert/);
+      assert.match(lastOf(outs, 'scream')!.payload.camera!.reason!, /busy with a glass breaking alert/);
       assert.equal(lastOf(outs, 'scream')!.payload.camera!.heldFor, 'glass');
       // A new gunshot can; the glass break it displaces waits too.
       await send(alert('gun2', 'gunshot', destination(O, 300, 40)));
@@ -834,7 +834,7 @@ test('a camera that does not answer has not turned: the alert it looked at is no
     await send(alert('skid', 'tire_skid', destination(O, 200, 40)));
     const skid = lastOf(outs, 'skid')!.payload.camera!;
     assert.equal(skid.state, 'waiting');
-    assert.equal(skid.reason, 'camera a is busy with a glass break alert; waiting up to 5 min for it to be free');
+    assert.equal(skid.reason, 'camera a is busy with a glass breaking alert; waiting up to 5 min for it to be free');
     assert.equal(skid.heldFor, 'glass');
   }));
 
