@@ -4,7 +4,12 @@
  * Node-RED 4.1's core mqtt out publishes only while connected and silently drops the rest
  * (docs/mqtt.md). It watches the same core `mqtt-broker` config node (its `connected` flag;
  * the broker node emits no events of its own) and never registers with it, so the broker's
- * status and connection stay the mqtt out's. The queue is lib/util/outbox.ts; what waits is also
+ * status and connection stay the mqtt out's. A message passed on stays in the outbox, "in
+ * flight", until each mqtt out it feeds on that broker says it is done with it (Node-RED's
+ * onComplete hook: the mqtt out completes a QoS 1 publication on the broker's PUBACK, QoS 0 once
+ * written to the socket, and never while disconnected); the broker dropping meanwhile, or an
+ * error, puts it back to be sent again. The queue is lib/util/outbox.ts; what waits (and what is
+ * in flight) is also
  * kept in a file of the user directory across restarts (Restarts, on by default), a journal
  * appended to as messages come and go (lib/util/outbox-file.ts). A later copy of a waiting alert
  * replaces it, and decisions are dropped last (lib/util/outbox-rules.ts).
@@ -12,7 +17,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { DropEvent, Outbox, OUTBOX_SETTING_RANGES } from '../lib/util/outbox';
+import { DropEvent, Kept, Outbox, OUTBOX_SETTING_RANGES } from '../lib/util/outbox';
 import { alertCopyKeyOf, isDecision } from '../lib/util/outbox-rules';
 import { errorStatus } from '../lib/util/status';
 import { settingsReader } from '../lib/util/validate';
@@ -28,6 +33,29 @@ interface OutboxDef extends NodeDef {
   maxAgeS?: string | number;
   /** Keep what waits across restarts, in a file of the user directory (default true). */
   persist?: boolean;
+}
+
+/** What this node reads of a core mqtt out it feeds. */
+interface MqttOutNode extends Node {
+  broker?: string;
+  /** Its Topic setting, which replaces msg.topic when set. */
+  topic?: string;
+}
+
+/** What Node-RED's onComplete hook is given. */
+interface CompleteEvent {
+  msg?: { _msgid?: unknown };
+  error?: unknown;
+  node?: { id?: string };
+}
+
+/** A message passed on to the mqtt outs this node feeds, until all of them have completed it. */
+interface Delivery {
+  msgId: string;
+  /** The mqtt outs that have not completed it yet. */
+  pendingOuts: Set<string>;
+  /** When it was passed on (monotonic ms). */
+  sentAtMs: number;
 }
 
 /** What this node reads of the core mqtt-broker config node. */
@@ -47,6 +75,23 @@ const BROKER_DOWN_FAILED_MS = 5 * 60_000;
 const FLUSH_PER_TURN = 20;
 /** What waits is written this long after it last changed (the changes of a burst, or of a flush, go in one write). */
 const PERSIST_AFTER_MS = 2000;
+/**
+ * Most messages passed on and not yet acknowledged by the broker. Beyond, messages wait: a link
+ * that carries nothing but still looks connected takes no more than this, and the MQTT client,
+ * no longer writing, sends its keepalive ping, whose missing answer ends the connection.
+ */
+const MAX_IN_FLIGHT = 100;
+/** An acknowledgement later than this is late: the status and the health report say so. */
+const ACK_LATE_MS = 5000;
+/** A message the mqtt out fails to publish this many times is given up (a message the broker refuses: sent again, it would fail for ever). */
+const MAX_PUBLISH_ERRORS = 5;
+/** Tells apart the onComplete hooks of the outbox nodes (and of one node's successive starts). */
+let hookSeq = 0;
+
+/** Node-RED 4.1's mqtt out publishes only to such a topic; given any other, it warns and never completes the message. */
+function isPublishTopic(topic: unknown): boolean {
+  return typeof topic === 'string' && topic.length > 0 && !/[+#\b\f\n\r\t\v\0]/.test(topic);
+}
 
 export = function (RED: NodeAPI) {
   function VigieOutboxNode(this: Node, config: OutboxDef) {
@@ -58,6 +103,17 @@ export = function (RED: NodeAPI) {
     let checkTimer: NodeJS.Timeout | null = null;
     let flushImmediate: NodeJS.Immediate | null = null;
     let settleImmediate: NodeJS.Immediate | null = null;
+    /** Passed on in this turn of the event loop: looked at once Node-RED has delivered them (see sendOne). */
+    let justSent: Array<Kept<NodeMessage>> = [];
+    /** Messages in flight to the mqtt outs this node feeds, oldest passed on first; those passed on elsewhere are not in it. */
+    const deliveries = new Map<Kept<NodeMessage>, Delivery>();
+    /** Completion errors of each message so far (see MAX_PUBLISH_ERRORS). */
+    const publishErrors = new WeakMap<Kept<NodeMessage>, number>();
+    /** The mqtt outs wired to this node on the same broker, known once the flows have started (see mqttOutsFed). */
+    let mqttOuts: MqttOutNode[] | undefined;
+    let mqttOutIds = new Set<string>();
+    const hookName = `onComplete.vigieOutbox${++hookSeq}`;
+    let hooked = false;
     let lastStatus = '';
     /** The outbox's inEpisode when the status was last shown (its end is said once). */
     let wasInEpisode = false;
@@ -109,8 +165,10 @@ export = function (RED: NodeAPI) {
       if (typeof found.connected !== 'boolean') throw new Error(`setting broker: ${config.broker} tells no connection state (not Node-RED's core mqtt-broker?)`);
       broker = found;
       const setting = settingsReader(config, OUTBOX_SETTING_RANGES);
+      const maxMessages = setting('maxMessages');
       outbox = new Outbox<NodeMessage>({
-        maxMessages: setting('maxMessages'),
+        maxMessages,
+        maxInFlight: Math.min(MAX_IN_FLIGHT, maxMessages),
         maxAgeMs: setting('maxAgeS') * 1000,
         onDrop,
         supersedeKeyOf: alertCopyKeyOf,
@@ -190,32 +248,42 @@ export = function (RED: NodeAPI) {
      */
     function reportHealth(): void {
       if (!outbox) return;
-      if (connected()) {
+      const silentSinceMs = connected() ? acksLateSinceMs() : undefined;
+      if (connected() && silentSinceMs === undefined) {
         if (downSinceMs !== undefined) clearNodeFailure(node);
         downSinceMs = undefined;
         return;
       }
       const now = monotonicMs();
-      downSinceMs ??= now;
+      // Connected but acknowledging nothing: unreachable all the same, since the oldest unacknowledged message went.
+      downSinceMs = silentSinceMs ?? downSinceMs ?? now;
       const dropped = outbox.droppedInEpisode;
       const downMs = now - downSinceMs;
       if (downMs < BROKER_DOWN_FAILED_MS && dropped === 0) return;
       const forText = downMs >= 120_000 ? `${Math.round(downMs / 60_000)} min` : `${Math.round(downMs / 1000)} s`;
+      const what = silentSinceMs !== undefined ? `connected but acknowledging nothing for ${forText}: ${deliveries.size} message(s) waiting for its acknowledgement, ` : `unreachable for ${forText}: `;
       reportNodeFailure(node, {
         node: 'vigie-outbox',
         id: node.id,
         ...(config.name ? { name: config.name } : {}),
-        reason: `broker ${brokerName()} unreachable for ${forText}: ${outbox.size} message(s) waiting${dropped > 0 ? `, ${dropped} dropped` : ''}`,
+        reason: `broker ${brokerName()} ${what}${outbox.size} message(s) waiting${dropped > 0 ? `, ${dropped} dropped` : ''}`,
       });
+    }
+
+    /** Since when (monotonic ms) the oldest message in flight has waited for the broker's acknowledgement, when that is late. */
+    function acksLateSinceMs(): number | undefined {
+      const oldest = deliveries.values().next().value;
+      return oldest && monotonicMs() - oldest.sentAtMs >= ACK_LATE_MS ? oldest.sentAtMs : undefined;
     }
 
     function showStatus(): void {
       if (!outbox) return;
       if (connected()) everConnected = true;
       reportHealth();
-      // Every change of what waits passes here: the file follows (messages passing straight
-      // through while connected are not written: nothing waits).
-      if ((outbox.size > 0 || journal?.onDisk) && outbox.changes !== writtenChanges) persistSoon();
+      // Every change of what waits passes here: the file follows (messages in flight too, so a
+      // stop before the broker acknowledged them sends them again at the next start; those
+      // acknowledged within PERSIST_AFTER_MS never reach the file).
+      if ((outbox.size + outbox.inFlightCount > 0 || journal?.onDisk) && outbox.changes !== writtenChanges) persistSoon();
       if (wasInEpisode && !outbox.inEpisode && outbox.replacedInEpisode > 0) {
         // Once per outage, when what waited has gone: how much the copies of alerts were merged.
         node.log(`broker ${brokerName()} connected: what waited is sent; ${outbox.replacedInEpisode} earlier copies of alerts were replaced by later ones while it waited (only the latest copy of an alert is sent)`);
@@ -224,7 +292,9 @@ export = function (RED: NodeAPI) {
       const dropped = outbox.droppedInEpisode;
       // Copies replaced are no fault (the latest copy of each alert waits): counted, not red.
       const replaced = outbox.inEpisode ? outbox.replacedInEpisode : 0;
-      const waiting = `${outbox.size} waiting${replaced > 0 ? `, ${replaced} copies replaced` : ''}`;
+      const late = connected() && acksLateSinceMs() !== undefined;
+      const unacked = late ? `${deliveries.size} waiting for the broker's acknowledgement` : '';
+      const waiting = `${outbox.size > 0 || !late ? `${outbox.size} waiting` : ''}${outbox.size > 0 && late ? ', ' : ''}${unacked}${replaced > 0 ? `, ${replaced} copies replaced` : ''}`;
       let s: { fill: 'red' | 'yellow' | 'green'; shape: 'ring' | 'dot'; text: string };
       const down = firstConnect() ? 'connecting' : 'broker down';
       // Red ring = fault (the broker went away, or messages were dropped); yellow ring = a first connect in progress.
@@ -232,7 +302,7 @@ export = function (RED: NodeAPI) {
         const decisions = outbox.keptLongestDroppedInEpisode;
         s = { fill: 'red', shape: 'ring', text: `${connected() ? 'sending' : down}: ${waiting}, ${dropped} dropped${decisions > 0 ? ` (${decisions} decision${decisions === 1 ? '' : 's'})` : ''}` };
       } else if (!connected()) s = { fill: firstConnect() ? 'yellow' : 'red', shape: 'ring', text: `${down}: ${waiting}` };
-      else if (outbox.size > 0) s = { fill: 'yellow', shape: 'dot', text: `sending: ${waiting}` };
+      else if (outbox.size > 0 || late) s = { fill: 'yellow', shape: 'dot', text: `sending: ${waiting}` };
       else s = { fill: 'green', shape: 'dot', text: dropped > 0 ? `connected (${dropped} dropped in the last outage)` : 'connected' };
       const key = `${s.fill} ${s.shape} ${s.text}`;
       if (key === lastStatus) return;
@@ -240,20 +310,96 @@ export = function (RED: NodeAPI) {
       node.status(s);
     }
 
-    function sendOne(m: NodeMessage): void {
-      node.send(m);
+    /** The mqtt outs wired to this node that publish through its broker: those whose completion says a message is through. */
+    function mqttOutsFed(): MqttOutNode[] {
+      if (!mqttOuts) {
+        mqttOuts = [];
+        if (!hooked) return mqttOuts;
+        for (const id of (config.wires ?? []).flat()) {
+          const next = RED.nodes.getNode(id) as MqttOutNode | null;
+          if (next?.type === 'mqtt out' && next.broker === config.broker) mqttOuts.push(next);
+        }
+        mqttOutIds = new Set(mqttOuts.map((o) => o.id));
+      }
+      return mqttOuts;
+    }
+
+    function sendOne(m: NodeMessage, kept: Kept<NodeMessage>): void {
+      // A copy: the mqtt out rewrites what it is given (msg.payload into a string, msg.qos), and
+      // the message may have to be sent again as it came.
+      const copy = { ...m } as NodeMessage;
+      if (typeof copy._msgid !== 'string' || copy._msgid === '') copy._msgid = RED.util.generateId();
+      // The mqtt outs that will complete it: each takes the message with this _msgid (a clone keeps it).
+      const outs = mqttOutsFed().filter((o) => isPublishTopic(o.topic || (copy as { topic?: unknown }).topic));
+      if (outs.length) deliveries.set(kept, { msgId: copy._msgid, pendingOuts: new Set(outs.map((o) => o.id)), sentAtMs: monotonicMs() });
+      justSent.push(kept);
+      node.send(copy);
       // Node-RED delivers on a later turn of the event loop (setImmediate); this runs after that
-      // delivery, and if the broker dropped meanwhile, the mqtt out may have dropped the message.
+      // delivery. If the broker dropped meanwhile, the mqtt out dropped the message without a
+      // word (and never completes it): all in flight goes back. Otherwise a message passed on to
+      // something else than an mqtt out (which says nothing when done) is done with.
       if (!settleImmediate) {
         settleImmediate = setImmediate(() => {
           settleImmediate = null;
-          if (outbox && outbox.settle(connected()) > 0) showStatus();
+          const sent = justSent;
+          justSent = [];
+          if (!outbox) return;
+          if (!connected()) putBackAll();
+          else for (const k of sent) if (!deliveries.has(k)) outbox.acknowledge(k);
+          showStatus();
         });
       }
     }
 
+    /** The broker is gone: every message in flight goes back to the front, in order, to be sent again once it is back. */
+    function putBackAll(): void {
+      deliveries.clear();
+      justSent = [];
+      outbox?.settle(false);
+    }
+
+    /** An mqtt out is done with a message (Node-RED's onComplete hook, called for every node's every message). */
+    function onComplete(ev: CompleteEvent): void {
+      const outId = ev.node?.id;
+      if (!outbox || deliveries.size === 0 || typeof outId !== 'string' || !mqttOutIds.has(outId)) return;
+      const msgId = ev.msg?._msgid;
+      // The oldest message passed on with that _msgid that this mqtt out has not completed yet.
+      let kept: Kept<NodeMessage> | undefined;
+      let delivery: Delivery | undefined;
+      for (const [k, d] of deliveries) {
+        if (d.msgId === msgId && d.pendingOuts.has(outId)) {
+          kept = k;
+          delivery = d;
+          break;
+        }
+      }
+      if (!kept || !delivery) return; // put back meanwhile, or not this node's
+      if (ev.error) {
+        deliveries.delete(kept);
+        const errors = (publishErrors.get(kept) ?? 0) + 1;
+        publishErrors.set(kept, errors);
+        const why = ev.error instanceof Error ? ev.error.message : String(ev.error);
+        if (errors >= MAX_PUBLISH_ERRORS) {
+          outbox.acknowledge(kept);
+          node.error(`the mqtt out "${RED.nodes.getNode(outId)?.name || outId}" failed to publish a message ${errors} times (${why}): given up, not sent again`, { topic: kept.item.topic, payload: kept.item.payload } as NodeMessage);
+        } else {
+          outbox.putBack(kept);
+          flushSoon();
+        }
+        showStatus();
+        return;
+      }
+      delivery.pendingOuts.delete(outId);
+      if (delivery.pendingOuts.size > 0) return;
+      deliveries.delete(kept);
+      outbox.acknowledge(kept);
+      flushSoon();
+      showStatus();
+    }
+
     function flushSoon(): void {
-      if (flushImmediate || !outbox || outbox.size === 0) return;
+      // No room in flight: the next acknowledgement calls again.
+      if (flushImmediate || !outbox || outbox.size === 0 || !outbox.roomInFlight) return;
       flushImmediate = setImmediate(() => {
         flushImmediate = null;
         if (!outbox) return;
@@ -279,8 +425,21 @@ export = function (RED: NodeAPI) {
     }
 
     if (outbox) {
+      // Without Node-RED's hooks (a test harness), messages are done with once delivered while connected.
+      const hooks = (RED as { hooks?: NodeAPI['hooks'] }).hooks;
+      if (hooks) {
+        hooks.add(hookName, (ev: CompleteEvent) => {
+          try {
+            onComplete(ev);
+          } catch (err) {
+            node.error(`acknowledgement of a message: ${(err as Error).message}`);
+          }
+        });
+        hooked = true;
+      }
       checkTimer = setInterval(() => {
         if (!checkedWiring) checkWiring();
+        if (!connected() && outbox!.inFlightCount > 0) putBackAll();
         outbox!.age();
         if (connected()) flushSoon();
         showStatus();
@@ -303,6 +462,7 @@ export = function (RED: NodeAPI) {
           done();
           return;
         }
+        if (!connected() && outbox.inFlightCount > 0) putBackAll();
         const sentNow = outbox.offer(msg, connected(), sendOne);
         if (!sentNow && connected()) flushSoon();
         showStatus();
@@ -315,11 +475,15 @@ export = function (RED: NodeAPI) {
     node.on('close', (removed: boolean, done: () => void) => {
       try {
         clearNodeFailure(node);
+        if (hooked) RED.hooks.remove(hookName);
+        hooked = false;
         if (checkTimer) clearInterval(checkTimer);
         if (flushImmediate) clearImmediate(flushImmediate);
         if (settleImmediate) clearImmediate(settleImmediate);
         if (persistTimer) clearTimeout(persistTimer);
         checkTimer = flushImmediate = settleImmediate = persistTimer = null;
+        // What is in flight stays in the file (outbox.entries()): unacknowledged, it is sent again at the next start.
+        deliveries.clear();
         // Kept for the next start, unless the node is removed from the flows (nothing would read the file).
         const keep = !!persistFile && !removed;
         if (outbox && persistFile) {

@@ -16,11 +16,14 @@
  *   when nothing else is left to drop; the oldest of the others go first.
  * Knows nothing of Node-RED or MQTT: the caller says whether the way is open and how to send.
  *
- * Messages sent are "in flight" until the caller settles them: a message handed on in the same
- * moment the connection drops may never be published, so the caller settles once it can tell
- * whether the way was still open when the message got there, and unsettled messages go back to
- * the front. That may send a message twice, never lose it: QoS 1 is at-least-once anyway, and
- * the fusion localizer absorbs a detection that arrives twice.
+ * Messages sent are "in flight" until the caller settles them: a message handed on may never
+ * be published (the connection drops, or a link that carries nothing any more still looks
+ * open), so the caller acknowledges each once the way out says it is through (acknowledge), or
+ * puts it back at the front to be sent again (putBack, settle). That may send a message twice,
+ * never lose it: QoS 1 is at-least-once anyway, and the fusion localizer absorbs a detection
+ * that arrives twice. Messages in flight count toward maxMessages, are among entries() (kept
+ * across restarts like those waiting), and at most maxInFlight are in flight at once: beyond,
+ * messages wait.
  */
 
 import { isPlausibleWallTime, monotonicMs } from './clock';
@@ -52,6 +55,8 @@ export interface OutboxOptions<T = unknown> {
   maxMessages?: number;
   /** Oldest a kept message may be, in ms; older ones are dropped. */
   maxAgeMs?: number;
+  /** Most messages in flight (sent, not yet acknowledged) at once; beyond, messages wait. At most maxMessages. */
+  maxInFlight?: number;
   /** The wall clock, in ms (Date.now by default): the time written with each message kept. */
   nowMs?: () => number;
   /**
@@ -87,6 +92,7 @@ export interface Kept<T> {
 export class Outbox<T> {
   readonly maxMessages: number;
   readonly maxAgeMs: number;
+  readonly maxInFlight: number;
   private readonly nowMs: () => number;
   private readonly monotonicNow: () => number;
   private readonly onDrop?: (e: DropEvent) => void;
@@ -110,6 +116,8 @@ export class Outbox<T> {
     this.maxAgeMs = opts.maxAgeMs ?? DEFAULT_MAX_AGE_S * 1000;
     if (!Number.isInteger(this.maxMessages) || this.maxMessages < 1) throw new RangeError(`maxMessages: expected an integer >= 1, got ${this.maxMessages}`);
     if (!(this.maxAgeMs > 0)) throw new RangeError(`maxAgeMs: expected a number > 0, got ${this.maxAgeMs}`);
+    this.maxInFlight = Math.min(opts.maxInFlight ?? this.maxMessages, this.maxMessages);
+    if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1) throw new RangeError(`maxInFlight: expected an integer >= 1, got ${opts.maxInFlight}`);
     this.nowMs = opts.nowMs ?? Date.now;
     this.monotonicNow = opts.monotonicNow ?? opts.nowMs ?? monotonicMs;
     this.onDrop = opts.onDrop;
@@ -125,6 +133,11 @@ export class Outbox<T> {
   /** Messages sent and not yet settled. */
   get inFlightCount(): number {
     return this.inFlight.length;
+  }
+
+  /** Whether another message may be sent now without waiting for one in flight to be settled. */
+  get roomInFlight(): boolean {
+    return this.inFlight.length < this.maxInFlight;
   }
 
   /** Whether an episode is going on: something was kept and the outbox has not since emptied into an open way. */
@@ -148,14 +161,17 @@ export class Outbox<T> {
   }
 
   /**
-   * Sends `item` at once when the way is open and nothing waits; otherwise keeps it behind the
-   * others. Returns whether it was sent.
+   * Sends `item` at once when the way is open, nothing waits and there is room in flight;
+   * otherwise keeps it behind the others. Returns whether it was sent. `send` gets the kept
+   * message too: the handle to acknowledge or put back.
    */
-  offer(item: T, open: boolean, send: (item: T) => void): boolean {
-    if (open && this.size === 0) {
+  offer(item: T, open: boolean, send: (item: T, kept: Kept<T>) => void): boolean {
+    if (open && this.size === 0 && this.roomInFlight) {
       this.episode = false;
-      this.inFlight.push({ item, keptAtMs: this.nowMs(), heldFromMs: this.monotonicNow() });
-      send(item);
+      const kept: Kept<T> = { item, keptAtMs: this.nowMs(), heldFromMs: this.monotonicNow() };
+      this.inFlight.push(kept);
+      this.changes++;
+      send(item, kept);
       return true;
     }
     this.push(item);
@@ -178,8 +194,7 @@ export class Outbox<T> {
     const kept: Kept<T> = { item, keptAtMs: this.nowMs(), heldFromMs: this.monotonicNow() };
     this.waiting.push(kept);
     if (key !== undefined) this.bySupersedeKey.set(key, kept);
-    const over = this.size - this.maxMessages;
-    if (over > 0) this.dropForRoom(over);
+    this.keepWithinCap();
   }
 
   /** Drops the waiting messages older than maxAgeMs. Returns how many. */
@@ -193,12 +208,13 @@ export class Outbox<T> {
 
   /**
    * Sends waiting messages, oldest first, while `isOpen()` says the way is open (asked before
-   * each one), at most `limit` of them. Drops the too old first. Returns how many were sent.
+   * each one) and there is room in flight, at most `limit` of them. Drops the too old first.
+   * Returns how many were sent.
    */
-  flush(isOpen: () => boolean, send: (item: T) => void, limit = Infinity): number {
+  flush(isOpen: () => boolean, send: (item: T, kept: Kept<T>) => void, limit = Infinity): number {
     this.age();
     let sent = 0;
-    while (this.size > 0 && sent < limit && isOpen()) {
+    while (this.size > 0 && sent < limit && this.roomInFlight && isOpen()) {
       const k = this.waiting[this.head];
       this.waiting[this.head] = undefined as unknown as Kept<T>; // let it be collected
       this.head++;
@@ -207,15 +223,15 @@ export class Outbox<T> {
       this.inFlight.push(k);
       this.changes++;
       sent++;
-      send(k.item);
+      send(k.item, k);
     }
     if (this.size === 0 && isOpen()) this.episode = false;
     return sent;
   }
 
   /**
-   * Settles the messages in flight: when the way is still open they are done with; otherwise
-   * they go back to the front, in their order, to be sent again. Returns how many went back.
+   * Settles all the messages in flight: when the way is still open they are done with;
+   * otherwise they go back to the front, in their order, to be sent again. Returns how many went back.
    */
   settle(open: boolean): number {
     const back = this.inFlight;
@@ -224,9 +240,32 @@ export class Outbox<T> {
     if (open || back.length === 0) return 0;
     this.beginEpisode();
     this.setWaiting([...back, ...this.waiting.slice(this.head)]);
-    const over = this.size - this.maxMessages;
-    if (over > 0) this.dropForRoom(over);
+    this.keepWithinCap();
     return back.length;
+  }
+
+  /** The message in flight `kept` is through: done with. Returns false when it was not in flight (put back, dropped, or settled already). */
+  acknowledge(kept: Kept<T>): boolean {
+    const i = this.inFlight.indexOf(kept);
+    if (i < 0) return false;
+    this.inFlight.splice(i, 1);
+    this.changes++;
+    return true;
+  }
+
+  /**
+   * The message in flight `kept` did not get through: it goes back to the front, to be sent
+   * again before what waits. Returns false when it was not in flight.
+   */
+  putBack(kept: Kept<T>): boolean {
+    const i = this.inFlight.indexOf(kept);
+    if (i < 0) return false;
+    this.inFlight.splice(i, 1);
+    this.changes++;
+    this.beginEpisode();
+    this.setWaiting([kept, ...this.waiting.slice(this.head)]);
+    this.keepWithinCap();
+    return true;
   }
 
   /**
@@ -255,8 +294,7 @@ export class Outbox<T> {
       k.heldFromMs = mono - (judged ? nowMs - k.keptAtMs : 0);
     }
     this.setWaiting([...entries, ...this.waiting.slice(this.head)]);
-    const over = this.size - this.maxMessages;
-    if (over > 0) this.dropForRoom(over);
+    this.keepWithinCap();
     this.age();
   }
 
@@ -314,6 +352,15 @@ export class Outbox<T> {
       out.push(k);
     }
     this.waiting = out;
+  }
+
+  /**
+   * Drops waiting messages while those waiting and those in flight are more than maxMessages
+   * (those in flight are never dropped: there are at most maxInFlight of them, not more than maxMessages).
+   */
+  private keepWithinCap(): void {
+    const over = Math.min(this.size, this.size + this.inFlight.length - this.maxMessages);
+    if (over > 0) this.dropForRoom(over);
   }
 
   /** Drops `count` waiting messages for room: the oldest of those keepLongest does not protect, then the oldest. */

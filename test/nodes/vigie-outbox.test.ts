@@ -17,11 +17,16 @@ import { waitFor } from '../support/wait';
 import { warningsOf } from '../support/node-red-log';
 import { readKeptFile } from '../../lib/util/outbox-file';
 import { healthReport } from '../../lib/util/health';
+import { createMosquitto } from '../support/mosquitto';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const outboxNode = require('../../nodes/vigie-outbox');
+const outboxModule = require('../../nodes/vigie-outbox');
+// The test helper's RED lacks Node-RED's hooks (the outbox learns from onComplete when an mqtt out is done with a message): the runtime's own.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const runtimeHooks = require('@node-red/util').hooks;
+const outboxNode = (RED: Any) => outboxModule(Object.assign(RED, { hooks: RED.hooks ?? runtimeHooks }));
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const mqttNodes = require('@node-red/nodes/core/network/10-mqtt.js');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -662,5 +667,114 @@ describe("vigie-outbox with Node-RED's mqtt out and an MQTT broker that goes awa
     );
     await waitFor(() => warningsOf(helper, 'box').length > 0, 3000, 'a warning');
     assert.match(warningsOf(helper, 'box')[0], /setting broker: this node watches b1 but the mqtt out "detections" it feeds publishes through b2/);
+  });
+});
+
+/**
+ * A TCP relay that can stop carrying anything without closing a connection: a 4G link or a
+ * router gone quiet, no reset, so the MQTT client still says connected until its keepalive
+ * runs out. restore() closes what it swallowed and carries new connections again.
+ */
+async function silenceableRelay(farPort: number) {
+  let silent = false;
+  const pairs = new Set<[net.Socket, net.Socket]>();
+  const server = net.createServer((client) => {
+    const far = net.connect(farPort, '127.0.0.1');
+    const pair: [net.Socket, net.Socket] = [client, far];
+    pairs.add(pair);
+    const end = () => {
+      pairs.delete(pair);
+      client.destroy();
+      far.destroy();
+    };
+    for (const s of pair) {
+      s.on('close', end);
+      s.on('error', end);
+    }
+    // Bytes read and thrown away while silent: the sender's writes succeed, nothing arrives.
+    client.on('data', (d: Buffer) => void (silent || far.write(d)));
+    far.on('data', (d: Buffer) => void (silent || client.write(d)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    silence: () => void (silent = true),
+    restore: () => {
+      silent = false;
+      for (const [a, b] of [...pairs]) {
+        a.destroy();
+        b.destroy();
+      }
+    },
+    close: async () => {
+      for (const [a, b] of [...pairs]) {
+        a.destroy();
+        b.destroy();
+      }
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+describe("vigie-outbox with Node-RED's mqtt out and a real Mosquitto behind a link that goes quiet", () => {
+  it("what the broker never acknowledged stays in the outbox and its file: Node-RED stopped while the link carries nothing, started again with the link back, it is published", { timeout: 60_000 }, async () => {
+    const mosq = await createMosquitto();
+    const relay = await silenceableRelay(mosq.port);
+    const seen: string[] = [];
+    const sub = await mqtt.connectAsync(mosq.url, { clientId: 'outbox-quiet-subscriber', username: mosq.user, password: mosq.password });
+    sub.on('message', (_t, p) => seen.push(p.toString()));
+    await sub.subscribeAsync('vigie/test/#', { qos: 1 });
+    const flow = [
+      { id: 'tab', type: 'tab' },
+      { id: 'broker', type: 'mqtt-broker', name: 'test broker', broker: '127.0.0.1', port: String(relay.port), clientid: 'outbox-quiet-publisher', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true },
+      { id: 'box', type: 'vigie-outbox', z: 'tab', broker: 'broker', wires: [['pub']] },
+      { id: 'pub', type: 'mqtt out', z: 'tab', topic: 'vigie/test/detection', qos: '1', retain: 'false', broker: 'broker', wires: [] },
+    ];
+    const credentials = { broker: { user: mosq.user, password: mosq.password } };
+    const file = path.join(userDir, 'vigie-outbox-box.json');
+    helper.settings({ userDir, mqttReconnectTime: 300 });
+    try {
+      await helper.load([mqttNodes, outboxNode], flow, credentials);
+      let box = helper.getNode('box');
+      let broker = helper.getNode('broker');
+      const boxStatuses = () => box.status.getCalls().filter((c: Any) => c.thisValue === box).map((c: Any) => c.args[0]);
+      await waitFor(() => broker.connected === true, 10_000, 'Node-RED connected through the link');
+      box.receive({ payload: 'before' });
+      await waitFor(() => seen.length === 1, 10_000, 'published while the link carries');
+      await waitFor(() => boxStatuses().pop()?.text === 'connected', 10_000, 'green once acknowledged');
+      assert.equal(fs.existsSync(file), false, 'nothing in flight, nothing waiting: no file');
+
+      relay.silence();
+      box.receive({ payload: 'during-1' });
+      box.receive({ payload: 'during-2' });
+      await waitFor(() => boxStatuses().pop()?.text === "sending: 2 waiting for the broker's acknowledgement", 15_000, 'the acknowledgements late').catch((err) => {
+        throw new Error(`${err.message}: ${JSON.stringify(boxStatuses().slice(-3))}`);
+      });
+      assert.deepEqual(boxStatuses().pop(), { fill: 'yellow', shape: 'dot', text: "sending: 2 waiting for the broker's acknowledgement" });
+      assert.equal(broker.connected, true, 'the MQTT client still says connected');
+      assert.deepEqual(seen, ['before'], 'nothing crossed the quiet link');
+
+      // Node-RED stopped (docker stop, a redeploy) before the link comes back.
+      await helper.unload();
+      assert.deepEqual(
+        readKeptFile(file).entries.map((e) => e.item.payload),
+        ['during-1', 'during-2'],
+        'the unacknowledged messages kept in the file',
+      );
+      relay.restore();
+      await helper.load([mqttNodes, outboxNode], flow, credentials);
+      box = helper.getNode('box');
+      broker = helper.getNode('broker');
+      await waitFor(() => seen.length === 3, 15_000, 'the kept messages published after the restart');
+      assert.deepEqual(seen, ['before', 'during-1', 'during-2']);
+      await waitFor(() => !fs.existsSync(file), 10_000, 'the file gone once the broker acknowledged them');
+      assert.deepEqual(warningsOf(helper, 'box'), []);
+    } finally {
+      helper.settings({ userDir });
+      await sub.endAsync(true);
+      await helper.unload();
+      await relay.close();
+      await mosq.stop();
+    }
   });
 });

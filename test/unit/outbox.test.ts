@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DropEvent, Outbox } from '../../lib/util/outbox';
+import { DropEvent, Kept, Outbox } from '../../lib/util/outbox';
 import { alertCopyKeyOf, isDecision } from '../../lib/util/outbox-rules';
 
 function make(opts: { maxMessages?: number; maxAgeMs?: number } = {}) {
@@ -94,6 +94,7 @@ test('beyond maxMessages the oldest are dropped and counted; told once per episo
   );
   box.flush(() => true, send);
   assert.deepEqual(sent, ['4', '5', '6'], 'the newest three, in order');
+  box.settle(true); // acknowledged
   assert.equal(box.droppedInEpisode, 3, 'the last episode keeps its count for the status');
 
   // A new outage: a new episode, whose first drop is told again.
@@ -326,4 +327,65 @@ test('a burst: 215 alerts published 49 times each as they are enriched and 21 de
   assert.equal(box.replacedInEpisode, 215 * 48);
   box.flush(() => true, send);
   assert.deepEqual(sent, expected.map((n) => (n.startsWith('D(') ? n : `${n}49`)));
+});
+
+test('messages in flight until acknowledged one by one; one that failed goes back to the front, before what waits, and is sent again', () => {
+  const kept: Array<Kept<string>> = [];
+  const sent: string[] = [];
+  const send = (m: string, k: Kept<string>) => {
+    sent.push(m);
+    kept.push(k);
+  };
+  const box = new Outbox<string>({ nowMs: () => 1_000_000 });
+  box.offer('a', true, send);
+  box.offer('b', true, send);
+  box.offer('c', true, send);
+  assert.equal(box.inFlightCount, 3);
+  assert.deepEqual(box.entries().map((e) => e.item), ['a', 'b', 'c'], 'in flight: kept across a restart');
+  assert.equal(box.acknowledge(kept[1]), true);
+  assert.equal(box.acknowledge(kept[1]), false, 'acknowledged once');
+  assert.deepEqual(box.entries().map((e) => e.item), ['a', 'c']);
+  box.offer('d', false, send); // the way closed: d waits
+  assert.equal(box.putBack(kept[0]), true);
+  assert.equal(box.putBack(kept[0]), false, 'no longer in flight');
+  assert.deepEqual(box.entries().map((e) => e.item), ['c', 'a', 'd'], 'c in flight, then a back in front of d');
+  box.flush(() => true, send);
+  assert.deepEqual(sent, ['a', 'b', 'c', 'a', 'd']);
+  assert.equal(box.inFlightCount, 3);
+});
+
+test('at most maxInFlight in flight: beyond, messages wait, and go once one in flight is acknowledged', () => {
+  const kept: Array<Kept<string>> = [];
+  const sent: string[] = [];
+  const send = (m: string, k: Kept<string>) => {
+    sent.push(m);
+    kept.push(k);
+  };
+  const box = new Outbox<string>({ maxMessages: 10, maxInFlight: 2 });
+  assert.equal(box.offer('a', true, send), true);
+  assert.equal(box.offer('b', true, send), true);
+  assert.equal(box.roomInFlight, false);
+  assert.equal(box.offer('c', true, send), false, 'no room in flight: waits although the way is open');
+  assert.equal(box.flush(() => true, send), 0);
+  assert.deepEqual(sent, ['a', 'b']);
+  box.acknowledge(kept[0]);
+  assert.equal(box.flush(() => true, send), 1);
+  assert.deepEqual(sent, ['a', 'b', 'c']);
+  assert.equal(new Outbox<string>({ maxMessages: 3, maxInFlight: 50 }).maxInFlight, 3, 'never more than maxMessages');
+  assert.throws(() => new Outbox<string>({ maxInFlight: 0 }), /maxInFlight/);
+});
+
+test('messages in flight count toward maxMessages: the oldest waiting are dropped for them, never those in flight', () => {
+  const drops: DropEvent[] = [];
+  const box = new Outbox<string>({ maxMessages: 3, maxInFlight: 2, onDrop: (e) => drops.push(e) });
+  const send = () => undefined;
+  box.offer('a', true, send);
+  box.offer('b', true, send);
+  box.offer('c', false, send);
+  box.offer('d', false, send); // 2 in flight + 2 waiting > 3: c goes
+  assert.deepEqual(box.entries().map((e) => e.item), ['a', 'b', 'd']);
+  assert.equal(box.droppedInEpisode, 1);
+  assert.equal(box.settle(false), 2, 'the broker gone: both back');
+  assert.deepEqual(box.entries().map((e) => e.item), ['a', 'b', 'd']);
+  assert.deepEqual(drops.map((d) => d.count), [1]);
 });
