@@ -31,14 +31,7 @@ interface VideoForwardDef extends NodeDef {
   snapshot?: boolean;
 }
 
-/** Optional credentials a camera handle may expose for the stream and snapshot. */
-interface MaybeCredentials {
-  getCredentials?: () => { username?: string; password?: string } | undefined;
-}
-
-type Credentials = { username?: string; password?: string };
-
-async function sourceOf(cam: CameraHandle, configCredentials: () => Credentials | undefined, withSnapshot: boolean): Promise<VideoSource> {
+async function sourceOf(cam: CameraHandle, withSnapshot: boolean): Promise<VideoSource> {
   const streamUrl = await cam.getStreamUri();
   let snapshotUrl: string | undefined;
   try {
@@ -47,8 +40,10 @@ async function sourceOf(cam: CameraHandle, configCredentials: () => Credentials 
   } catch {
     snapshotUrl = undefined; // many cameras have none: a frame is grabbed from the stream
   }
-  // The camera's ONVIF user also opens its RTSP stream and snapshot on almost every camera.
-  const creds = (cam as CameraHandle & MaybeCredentials).getCredentials?.() ?? configCredentials();
+  // The camera's ONVIF user also opens its RTSP stream and snapshot on almost every camera. Taken
+  // from the deployed camera itself, never from the flow's definitions: a camera inside a
+  // subflow, or whose id is an ${ENV} reference, has another id there.
+  const creds = cam.getCredentials?.();
   // A camera reached over HTTPS with its certificate unchecked (its own self-signed one): its snapshot address likewise.
   const uncheckedTls = cam.config?.https === true && cam.config.httpsVerify === false;
   // The credentials go to the camera's own host only: its Host, and those of the URLs typed in its form.
@@ -117,7 +112,16 @@ export = function (RED: NodeAPI) {
 
   const managerFor = (cameraId: string): VideoManager | undefined => {
     for (const m of managers) if (m.relay(cameraId, 'mse') || m.relay(cameraId, 'mjpeg')) return m;
+    // None runs it: the viewer starts the relay on any (a live view needs no alert of its manager).
     return managers.values().next().value;
+  };
+  /**
+   * The manager keeping an alert's snapshot: the one whose node took it. Its relay may have
+   * stopped long before (keepForS) while the snapshot is kept (snapshotKeepS).
+   */
+  const snapshotManagerFor = (cameraId: string, alertId: string): VideoManager | undefined => {
+    if (alertId) for (const m of managers) if (m.keepsSnapshot(alertId, cameraId)) return m;
+    return managerFor(cameraId);
   };
 
   const noManager = (res: ServerResponse): void => {
@@ -139,9 +143,11 @@ export = function (RED: NodeAPI) {
       m.serveTicket(String(req.params.cameraId), res, req);
     });
     RED.httpNode.get('/vigie/video/:cameraId/snapshot.jpg', (req, res) => {
-      const m = managerFor(String(req.params.cameraId));
+      const cameraId = String(req.params.cameraId);
+      const alertId = typeof req.query.alert === 'string' ? req.query.alert : '';
+      const m = snapshotManagerFor(cameraId, alertId);
       if (!m) return noManager(res);
-      void m.serveSnapshot(String(req.params.cameraId), typeof req.query.alert === 'string' ? req.query.alert : '', res);
+      void m.serveSnapshot(cameraId, alertId, res);
     });
   }
 
@@ -191,17 +197,6 @@ export = function (RED: NodeAPI) {
     }
   };
 
-  /** Credentials of the vigie-camera config node that defines this camera id (Node-RED credentials). */
-  const cameraCredentials = (cameraId: string): Credentials | undefined => {
-    let nodeId: string | undefined;
-    RED.nodes.eachNode((n) => {
-      const def = n as unknown as { id: string; type: string; cameraId?: string };
-      if (!nodeId && def.type === 'vigie-camera' && ((def.cameraId || '').trim() || def.id) === cameraId) nodeId = def.id;
-    });
-    const creds = nodeId ? (RED.nodes.getNode(nodeId) as (Node & { credentials?: Credentials }) | null)?.credentials : undefined;
-    return creds && creds.username ? { username: creds.username, password: creds.password } : undefined;
-  };
-
   function VideoForwardNode(this: Node, config: VideoForwardDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -224,7 +219,7 @@ export = function (RED: NodeAPI) {
         resolveSource: async (cameraId) => {
           const cam = findCamera(cameraId);
           if (!cam) throw new Error(`unknown camera "${cameraId}": no vigie-camera config node with that id`);
-          return sourceOf(cam, () => cameraCredentials(cameraId), snapshots);
+          return sourceOf(cam, snapshots);
         },
         knowsCamera: (cameraId) => findCamera(cameraId) !== undefined,
         ffmpegPath: (config.ffmpegPath ?? '').trim() || undefined,

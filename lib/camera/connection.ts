@@ -271,6 +271,10 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
   get name(): string {
     return this.opts.config.name || this.opts.config.id;
   }
+  /** The login this connection uses: video-forward opens the camera's stream and snapshot with it. */
+  getCredentials(): { username: string; password: string } | undefined {
+    return this.opts.username ? { username: this.opts.username, password: this.opts.password } : undefined;
+  }
   get config(): CameraConfig {
     return this.opts.config;
   }

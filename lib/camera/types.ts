@@ -94,4 +94,9 @@ export interface CameraHandle {
   readonly lastError?: { code: string; message: string };
   getStreamUri(): Promise<string>;
   getSnapshotUri(): Promise<string>;
+  /**
+   * The camera's login as its node has it now (env references resolved, the copy inside a
+   * subflow instance included): it also opens the camera's RTSP stream and snapshot.
+   */
+  getCredentials?(): { username?: string; password?: string } | undefined;
 }

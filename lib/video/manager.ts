@@ -828,6 +828,11 @@ export class VideoManager extends EventEmitter {
     return this.snapshots.get(alertId, p.cameraId);
   }
 
+  /** Whether this manager keeps (or is taking) a snapshot of that alert on that camera. */
+  keepsSnapshot(alertId: string, cameraId: string): boolean {
+    return this.snapshots.has(alertId, cameraId) !== undefined;
+  }
+
   async serveSnapshot(cameraId: string, alertId: string, res: http.ServerResponse): Promise<void> {
     const item = alertId ? await this.snapshots.get(alertId, cameraId) : undefined;
     if (res.writableEnded) return;
