@@ -212,19 +212,20 @@ export = function (RED: NodeAPI) {
       const cameras = new Map<string, SitePoint>();
       RED.nodes.eachNode((n) => {
         const c = n as unknown as Record<string, unknown>;
-        if (c.type !== 'vigie-sensor' && c.type !== 'vigie-camera') return;
+        // Cameras come from the registry below: a flow's definition of one inside a subflow, or
+        // with an ${ENV} id, names no camera that exists (its live copies have other ids).
+        if (c.type !== 'vigie-sensor') return;
         const live = RED.nodes.getNode(String(c.id)) as unknown as Record<string, unknown> | null;
-        const info = (live && isObject(live.sensor) ? live.sensor : live && isObject(live.camera) ? live.camera : c) as Record<string, unknown>;
+        const info = (live && isObject(live.sensor) ? live.sensor : c) as Record<string, unknown>;
         const lat = num(info.lat, NaN);
         const lon = num(info.lon, NaN);
         if (!Number.isFinite(lat) || !Number.isFinite(lon)) return; // an unset position is not (0, 0)
-        const id = String(info.sensorId ?? info.cameraId ?? info.id ?? c.id);
-        const heading = Number(info.headingDeg ?? info.mountHeadingDeg);
-        const p: SitePoint = { id, name: String(info.name || c.name || id), lat, lon, kind: c.type === 'vigie-sensor' ? 'sensor' : 'camera', ...(Number.isFinite(heading) ? { headingDeg: heading } : {}) };
-        (p.kind === 'sensor' ? sensors : cameras).set(id, p);
+        const id = String(info.sensorId ?? info.id ?? c.id);
+        const heading = Number(info.headingDeg);
+        sensors.set(id, { id, name: String(info.name || c.name || id), lat, lon, kind: 'sensor', ...(Number.isFinite(heading) ? { headingDeg: heading } : {}) });
       });
       for (const cam of listCameras()) {
-        if (!cameras.has(cam.id) && Number.isFinite(cam.config.lat) && Number.isFinite(cam.config.lon)) {
+        if (Number.isFinite(cam.config.lat) && Number.isFinite(cam.config.lon)) {
           cameras.set(cam.id, { id: cam.id, name: cam.name, lat: cam.config.lat, lon: cam.config.lon, kind: 'camera', headingDeg: cam.config.mountHeadingDeg });
         }
       }

@@ -659,6 +659,22 @@ describe('alert-dashboard node', () => {
     }
   });
 
+  it('draws a camera inside a subflow once, by the id its instance gives it, not as its "${CAM_ID}" definition', async () => {
+    await helper.startServer();
+    const f = [
+      ...flow(),
+      { id: 'sf', type: 'subflow', name: 'camera site', in: [], out: [], env: [{ name: 'CAM_ID', type: 'str', value: 'cam-unset' }] },
+      // Port 1: no user of the camera here, so it is never connected; the plan needs only its place.
+      { id: 'scam', type: 'vigie-camera', z: 'sf', cameraId: '${CAM_ID}', name: 'Mast camera', host: '127.0.0.1', port: 1, lat: 45.4405, lon: 4.3881, mountHeadingDeg: 180 },
+      // A node of a flow has a position: without one Node-RED takes it for a config node.
+      { id: 'site-a', type: 'subflow:sf', z: 'tab-1', x: 100, y: 100, env: [{ name: 'CAM_ID', type: 'str', value: 'cam-mast' }], wires: [] },
+    ];
+    await helper.load([...nodes(), require('../../nodes/vigie-camera')], f);
+    helper.getNode('dash').receive({ payload: alert('site-sub', 100) });
+    const st = await waitFor(() => storedState('dash'), 10_000, 'state');
+    assert.deepEqual(st.site.cameras.map((c: Any) => [c.id, c.name, c.lat, c.headingDeg]), [['cam-mast', 'Mast camera', 45.4405, 180]], JSON.stringify(st.site.cameras));
+  });
+
   it('tells every client when a camera goes offline and comes back, with what is wrong and since when', async () => {
     const { EventEmitter } = await import('node:events');
     const { registerCamera } = await import('../../lib/camera/registry');
