@@ -56,10 +56,27 @@ interface VigieCameraNode extends Node<Credentials> {
 /** Node-RED's placeholder for a stored password the editor does not reveal. */
 const PASSWORD_PLACEHOLDER = '__PWRD__';
 
+/** A form value that is wholly an environment reference, "${NAME}" or the older "$(NAME)", as Node-RED substitutes them. */
+const ENV_REFERENCE = /^\$(?:\((\S+)\)|\{(\S+)\})$/;
+
+/** The part of Node-RED's runtime flow that leads to the global one (its env is the global-config node's). */
+interface RuntimeFlow {
+  isGlobalFlow?: boolean;
+  parent?: RuntimeFlow;
+}
+
 export = function (RED: NodeAPI) {
+  /**
+   * Deployed camera nodes by the id of their definition in the flows: inside a subflow instance a
+   * node's live id is another ("<instance>-<id>", its definition's id kept as _alias).
+   */
+  const deployed = new Map<string, VigieCameraNode>();
+
   function VigieCameraNode(this: VigieCameraNode, def: VigieCameraDef) {
     RED.nodes.createNode(this, def);
     const node = this;
+    const definitionId = (node as unknown as { _alias?: string })._alias ?? node.id;
+    deployed.set(definitionId, node);
     node.users = {};
     node.camera = undefined;
     node.cameraError = undefined;
@@ -108,6 +125,7 @@ export = function (RED: NodeAPI) {
     node.on('close', (_removed: boolean, done: () => void) => {
       (async () => {
         try {
+          if (deployed.get(definitionId) === node) deployed.delete(definitionId);
           unregister?.();
           await node.connection?.close();
         } finally {
@@ -121,18 +139,43 @@ export = function (RED: NodeAPI) {
     credentials: { username: { type: 'text' }, password: { type: 'password' } },
   } as unknown as Parameters<NodeAPI['nodes']['registerType']>[2]);
 
+  /**
+   * How a "${NAME}" in the camera's form reads in Node-RED (undefined: set nowhere). For a
+   * deployed camera, as the runtime resolves it for that node: its subflow's or tab's env, the
+   * global-config env, then the process's. For one not deployed yet, the global-config env
+   * (reached through any deployed node), then the process's.
+   */
+  function envSettingFor(nodeId: string): (name: string) => unknown {
+    const getSetting = RED.util.getSetting as unknown as (node: unknown, name: string, flow?: RuntimeFlow) => unknown;
+    const live = (nodeId && (deployed.get(nodeId) ?? (RED.nodes.getNode(nodeId) as VigieCameraNode | null))) || undefined;
+    if (live) return (name) => getSetting(live, name);
+    let global: RuntimeFlow | undefined;
+    RED.nodes.eachNode((def) => {
+      if (global) return;
+      let flow = (RED.nodes.getNode(def.id) as unknown as { _flow?: RuntimeFlow } | null)?._flow;
+      while (flow && !flow.isGlobalFlow) flow = flow.parent;
+      global = flow;
+    });
+    return (name) => (global ? getSetting(null, name, global) : process.env[name]);
+  }
+
   // "Test connection" in the editor: connect with the form's values and list profiles and presets.
   RED.httpAdmin.post('/vigie/camera/test', RED.auth.needsPermission('vigie-camera.write'), (req, res) => {
     const body = { ...((req.body ?? {}) as Record<string, unknown>) };
-    // Flows may hold "${ENV}" / "$(ENV)" references (as Node-RED resolves them at deploy).
+    const nodeId = typeof body.id === 'string' ? body.id : '';
+    const setting = envSettingFor(nodeId);
+    const unset: string[] = [];
+    // Flows may hold "${ENV}" / "$(ENV)" references: resolved as Node-RED resolves them for the node.
     const envRef = (v: unknown) => {
-      const m = typeof v === 'string' ? /^\$(?:\((\S+)\)|\{(\S+)\})$/.exec(v) : null;
-      return m ? process.env[m[1] ?? m[2]] ?? '' : v;
+      const m = typeof v === 'string' ? ENV_REFERENCE.exec(v) : null;
+      if (!m) return v;
+      const value = setting(m[1] ?? m[2]);
+      if (value === undefined) unset.push(m[1] ?? m[2]);
+      return value ?? v;
     };
     for (const k of Object.keys(body)) body[k] = envRef(body[k]);
     let password = typeof body.password === 'string' ? body.password : '';
     let username = typeof body.username === 'string' ? body.username : '';
-    const nodeId = typeof body.id === 'string' ? body.id : '';
     if (nodeId && (password === PASSWORD_PLACEHOLDER || password === '')) {
       const stored = (RED.nodes.getCredentials(nodeId) ?? {}) as Credentials;
       password = String(envRef(stored.password ?? ''));
@@ -141,6 +184,12 @@ export = function (RED: NodeAPI) {
     let conn: CameraConnection | undefined;
     (async () => {
       try {
+        // Not tried with a default in its place (port 80, an empty user): the answer would mislead.
+        if (unset.length) {
+          const names = [...new Set(unset)];
+          res.json({ ok: false, code: 'config', error: `environment variable${names.length > 1 ? 's' : ''} ${names.join(', ')} ${names.length > 1 ? 'are' : 'is'} not set where Node-RED runs`, profiles: [] });
+          return;
+        }
         const config = cameraConfigFromNode({ lat: 0, lon: 0, ...body, id: nodeId || 'test', cameraId: body.cameraId || nodeId || 'test' });
         conn = new CameraConnection({ config, username, password, backoff: { initialMs: 60_000 } });
         const notices: string[] = [];

@@ -151,6 +151,29 @@ describe('vigie-camera node', () => {
     assert.equal(r4.body.code, 'unreachable');
   });
 
+  it('"Test connection" resolves ${NAME} as Node-RED does for the node: global-config env for a new camera, its subflow instance\'s env when deployed there; an unset one is named, not replaced by a default', async () => {
+    const globalConfig = require('@node-red/nodes/core/common/91-global-config.js');
+    const f = [
+      { id: 'tab', type: 'tab', label: 't' },
+      { id: 'gc', type: 'global-config', env: [{ name: 'VIGIE_TEST_CAM_PORT', type: 'str', value: String(cam.port) }] },
+      { id: 'sf', type: 'subflow', name: 'site', in: [], out: [], env: [{ name: 'SITE_CAM_PORT', type: 'str', value: '1' }] },
+      { id: 'scam', type: 'vigie-camera', z: 'sf', cameraId: 'site-cam', host: '127.0.0.1', port: '${SITE_CAM_PORT}', lat: 45, lon: 4 },
+      // A node of a flow has a position: without one Node-RED takes it for a config node.
+      { id: 'site-a', type: 'subflow:sf', z: 'tab', x: 100, y: 100, env: [{ name: 'SITE_CAM_PORT', type: 'str', value: String(cam.port) }], wires: [] },
+    ];
+    await helper.load([vigieCamera, globalConfig], f, { scam: { username: 'op', password: 's3cret' } });
+    // A camera not deployed yet (no id Node-RED knows): the global-config env.
+    const fresh = await helper.request().post('/vigie/camera/test').send({ host: '127.0.0.1', port: '${VIGIE_TEST_CAM_PORT}', username: 'op', password: 's3cret' }).expect(200);
+    assert.equal(fresh.body.ok, true, JSON.stringify(fresh.body));
+    // The camera inside the subflow, with its stored login: the instance's env, not the subflow's default.
+    const inSubflow = await helper.request().post('/vigie/camera/test').send({ id: 'scam', host: '127.0.0.1', port: '${SITE_CAM_PORT}', username: 'op', password: '__PWRD__' }).expect(200);
+    assert.equal(inSubflow.body.ok, true, JSON.stringify(inSubflow.body));
+    // Set nowhere: said so, not tried on port 80.
+    const unset = await helper.request().post('/vigie/camera/test').send({ host: '127.0.0.1', port: '${VIGIE_TEST_UNSET_PORT}', username: 'op', password: 's3cret' }).expect(200);
+    assert.equal(unset.body.ok, false);
+    assert.equal(unset.body.error, 'environment variable VIGIE_TEST_UNSET_PORT is not set where Node-RED runs');
+  });
+
   it('"Test connection" of a multi-sensor camera without presets: the PTZ profile is chosen and said, no presets is a notice, not a failure', async () => {
     const other = new VirtualCamera({ username: 'op', password: 's3cret', panoramaProfileFirst: true, refusePresets: true });
     await other.start();
