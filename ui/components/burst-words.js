@@ -32,16 +32,23 @@ export function droppedWords (dropped, nameOf) {
     return `${n} unhandled alert${n === 1 ? ' was' : 's were'} removed to keep the queue at ${dropped.maxAlerts}: ${list}. Each is in the audit log.`
 }
 
+/** "Hal escalated this alert at 11:02:29.", or "3 decisions on this alert — latest: Hal escalated …". */
+export function decisionsWords (count, latestWords) {
+    return count > 1 ? `${count} decisions on this alert — latest: ${latestWords}` : latestWords
+}
+
 /**
- * The words for screen readers (one aria-live region), paced: the first alert of a quiet moment
- * is said at once; those that come within SUMMARY_GAP_MS are said together when it ends
+ * The words for screen readers (an aria-live region), paced: the first news of a quiet moment
+ * is said at once; what comes within SUMMARY_GAP_MS is said together when it ends
  * ("5 new alerts — latest: …"). `say(text)` sets the region's text; `clock` gives now(),
- * setTimeout and clearTimeout (the page's own by default).
+ * setTimeout and clearTimeout (the page's own by default); `wordsOf(count, latestWords)` words
+ * the news (newAlertsWords by default; decisionsWords for the decisions on the alert open).
  */
 export class LiveSummary {
-    constructor (say, clock) {
+    constructor (say, clock, wordsOf) {
         this.say = say
         this.clock = clock || { now: () => performance.now(), setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (t) => clearTimeout(t) }
+        this.wordsOf = wordsOf || newAlertsWords
         this.lastSaidMs = -Infinity
         this.count = 0
         this.latest = ''
@@ -62,9 +69,16 @@ export class LiveSummary {
     flush () {
         if (!this.count) return
         this.lastSaidMs = this.clock.now()
-        const text = newAlertsWords(this.count, this.latest)
+        const text = this.wordsOf(this.count, this.latest)
         this.count = 0
         this.say(text)
+    }
+
+    /** What waits to be said is no longer true (another alert was opened): it is not said. */
+    drop () {
+        this.close()
+        this.count = 0
+        this.latest = ''
     }
 
     close () {
