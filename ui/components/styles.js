@@ -1,7 +1,9 @@
 // Styles of the alert-dashboard widget. Injected once at load because the dashboard loads
 // only the widget's UMD file (a separate CSS file would never be fetched).
 const css = `
-.vigie-console { --vg-red: #d32f2f; --vg-amber: #f9a825; --vg-green: #2e7d32; --vg-blue: #1565c0; --vg-grey: #607d8b;
+.vigie-console { --vg-red: #d32f2f; --vg-amber: #f9a825; --vg-green: #2e7d32; --vg-blue: #1565c0; --vg-grey: #546e7a;
+  /* keyboard focus: deep orange, unlike the blue of the alert open, 3:1 or more on light and dark themes */
+  --vg-focus: #e65100;
   --vg-bg: rgba(127,127,127,0.08); --vg-line: rgba(127,127,127,0.35);
   display: flex; flex-direction: column; gap: 8px; width: 100%; min-height: 70vh; font-size: 15px; line-height: 1.35; color: inherit; }
 .vigie-console * { box-sizing: border-box; }
@@ -21,7 +23,10 @@ const css = `
 .vigie-banner { display: flex; align-items: center; gap: 12px; padding: 10px 14px; border-radius: 6px; background: var(--vg-red); color: #fff;
   font-size: 18px; font-weight: 600; cursor: pointer; animation: vg-pulse 1s ease-in-out infinite alternate; border: none; text-align: left; width: 100%; }
 .vigie-banner .mdi { font-size: 26px; }
-@keyframes vg-pulse { from { opacity: 1; } to { opacity: 0.72; } }
+/* the pulse darkens the red (white text keeps its contrast), it never fades it */
+@keyframes vg-pulse { from { background: var(--vg-red); } to { background: #a31515; } }
+/* focused: a white ring inside the red and a focus ring outside it; the pulse holds still meanwhile */
+.vigie-banner:focus-visible { outline: 3px solid #fff; outline-offset: -7px; box-shadow: 0 0 0 3px var(--vg-focus); animation-play-state: paused; }
 .vigie-dropped { display: flex; align-items: center; gap: 12px; padding: 8px 14px; border-radius: 6px; border: 2px solid var(--vg-amber);
   background: rgba(249,168,37,0.18); font-size: 15px; font-weight: 600; }
 .vigie-dropped .mdi { font-size: 22px; }
@@ -35,12 +40,15 @@ const css = `
 .vigie-news { display: flex; align-items: center; justify-content: center; gap: 8px; width: 100%; height: 100%; padding: 0 10px; border: none; border-radius: 6px;
   background: var(--vg-red); color: #fff; font: inherit; font-size: 15px; font-weight: 600; cursor: pointer; }
 .vigie-news .mdi { font-size: 18px; }
-.vigie-news:focus-visible { outline: 3px solid var(--vg-blue); outline-offset: 1px; }
+.vigie-news:focus-visible { outline: 3px solid #fff; outline-offset: -6px; box-shadow: 0 0 0 3px var(--vg-focus); }
+.vigie-news.vg-quiet:focus-visible { outline: 4px solid var(--vg-focus); outline-offset: 2px; box-shadow: none; }
 .vigie-news.vg-quiet { background: var(--vg-bg); color: inherit; border: 1px dashed var(--vg-line); font-size: 13px; font-weight: 500; }
-.vigie-queue { display: flex; flex-direction: column; gap: 6px; overflow-y: auto; max-height: 82vh; padding-right: 4px; margin: 0; list-style: none; padding-left: 0; }
+.vigie-queue { display: flex; flex-direction: column; gap: 6px; overflow-y: auto; max-height: 82vh; margin: 0; list-style: none; padding: 7px; }
 .vigie-item { display: grid; grid-template-columns: 40px 1fr auto; gap: 2px 10px; align-items: center; padding: 8px 10px; border-radius: 6px;
   border: 1px solid var(--vg-line); border-left: 6px solid var(--vg-grey); background: var(--vg-bg); cursor: pointer; text-align: left; width: 100%; color: inherit; font: inherit; }
-.vigie-item:focus-visible { outline: 3px solid var(--vg-blue); }
+/* the keyboard's place (thick, offset, orange) and the alert open (blue edge, tinted, a blue stripe inside the
+   state's edge, aria-current) look nothing alike, and a row can be both. The queue's padding keeps the ring unclipped. */
+.vigie-item:focus-visible { outline: 4px solid var(--vg-focus); outline-offset: 3px; }
 .vigie-item.vg-state-new { border-left-color: var(--vg-red); }
 .vigie-item.vg-state-seen { border-left-color: var(--vg-amber); }
 .vigie-item.vg-state-confirmed { border-left-color: var(--vg-green); opacity: 0.8; }
@@ -48,7 +56,8 @@ const css = `
 .vigie-item.vg-state-dismissed { opacity: 0.55; }
 .vigie-item.vg-removed { opacity: 0.45; border-style: dashed; border-left-style: solid; cursor: not-allowed; }
 .vg-badge.vg-removed-badge { background: transparent; color: inherit; border: 1px solid var(--vg-line); font-weight: 500; }
-.vigie-item.vg-selected { outline: 3px solid var(--vg-blue); outline-offset: -1px; }
+.vigie-item.vg-selected { border-color: var(--vg-blue); border-width: 2px 2px 2px 6px; padding: 7px 9px 7px 10px;
+  background: rgba(21,101,192,0.16); box-shadow: inset 5px 0 0 var(--vg-blue); }
 .vigie-item.vg-flash { animation: vg-flash 0.6s ease-in-out 6 alternate; }
 @keyframes vg-flash { from { background: rgba(211,47,47,0.45); } to { background: var(--vg-bg); } }
 .vigie-item .vg-icon { grid-row: span 2; font-size: 30px; text-align: center; }
@@ -101,7 +110,7 @@ const css = `
 .vigie-btn { min-height: 44px; min-width: 110px; padding: 6px 14px; border-radius: 6px; border: none; font-size: 16px; font-weight: 600; color: #fff; cursor: pointer; }
 /* aria-disabled (not disabled) while an answer is awaited: a button pressed by keyboard keeps the focus */
 .vigie-btn:disabled, .vigie-btn[aria-disabled=true] { opacity: 0.45; cursor: not-allowed; }
-.vigie-btn:focus-visible { outline: 3px solid var(--vg-blue); outline-offset: 2px; }
+.vigie-btn:focus-visible { outline: 4px solid var(--vg-focus); outline-offset: 2px; }
 .vigie-btn.vg-confirm { background: var(--vg-green); } .vigie-btn.vg-dismiss { background: var(--vg-grey); }
 .vigie-btn.vg-escalate { background: #6a1b9a; } .vigie-btn.vg-move { background: var(--vg-amber); color: #222; }
 .vigie-actions .vigie-error.vg-inline, .vigie-actions .vigie-notice.vg-inline { flex: 1 1 100%; }
@@ -118,12 +127,27 @@ const css = `
 .vigie-notice { padding: 6px 10px; border-radius: 4px; font-size: 14px; border: 1px solid var(--vg-green); background: rgba(46,125,50,0.12); }
 @media (max-width: 1100px) {
   .vigie-main { grid-template-columns: 1fr; }
+  /* the alert starts below the queue, often below the fold: a bar sticky in it would be out of view there.
+     Fixed to the window's bottom edge instead; the console sets its left and width to its own, and leaves
+     room under its end (fitVideo). */
+  .vigie-actions { position: fixed; bottom: 0; left: 0; right: auto; width: 100%; z-index: 5; padding: 6px 8px;
+    box-shadow: 0 -8px 8px -6px rgba(0, 0, 0, 0.35); }
   .vigie-queue { max-height: 34vh; }
   .vigie-video { max-height: 56vh; }
   .vigie-detail { grid-template-columns: 1fr; grid-template-areas: 'head' 'facts' 'watch' 'side'; grid-template-rows: none; }
   .vigie-side { display: grid; grid-template-columns: 1fr 1fr; align-items: start; }
 }
 @media (max-width: 600px) { .vigie-side { grid-template-columns: 1fr; } }
+/* a short window (a laptop at 200 % zoom): the fixed bar takes two slim rows, the note on its own */
+@media (max-width: 1100px) and (max-height: 520px) {
+  .vigie-actions textarea { flex: 1 1 100%; min-height: 36px; height: 36px; }
+  .vigie-actions .vigie-btn { min-width: 0; flex: 1 1 auto; padding: 4px 10px; }
+}
+/* no pulse, no flash: a new alert's line is tinted instead while it would have flashed */
+@media (prefers-reduced-motion: reduce) {
+  .vigie-banner, .vigie-item.vg-flash { animation: none; }
+  .vigie-item.vg-flash { background: rgba(211,47,47,0.22); }
+}
 `
 
 if (typeof document !== 'undefined' && !document.getElementById('vigie-alert-dashboard-css')) {
