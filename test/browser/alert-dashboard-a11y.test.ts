@@ -1,0 +1,297 @@
+/**
+ * The console for operators who use a screen reader, the keyboard, zoom, or reduced motion, in a
+ * real browser (Debian's Chromium, real Node-RED with Dashboard 2.0): decisions on the alert open
+ * are said, the keyboard's place looks unlike the alert open, the decision bar is on screen at
+ * every size, nothing pulses under "reduce motion", and the words and colours read well.
+ * Screenshots go to test-artifacts/.
+ */
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { Browser, BrowserContext, Page } from 'playwright-core';
+import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer } from '../support/dashboard-server';
+import { artifactsDir as artifacts, launchChromium } from '../support/browser';
+import { consoleDetection, openConsoleAs } from '../support/console-page';
+// eslint-disable-next-line @typescript-eslint/ban-ts-comment
+// @ts-ignore -- plain JS module of the widget
+import { SUMMARY_GAP_MS } from '../../ui/components/burst-words.js';
+
+const alert = (id: string, label: string, ageS: number, extra: Record<string, unknown> = {}) => consoleDetection(id, label, Date.now() / 1000 - ageS, extra);
+const camera = (state: string) => ({ id: 'cam-place', name: 'Camera place', pan: 0.1, tilt: -0.2, zoom: 0.3, target: { bearing: 60, tilt: -4, distanceM: 95 }, state });
+/** A clock time as the console writes it today: 24-hour, with seconds. */
+const CLOCK = '\\d{2}:\\d{2}:\\d{2}';
+
+/** WCAG contrast ratio of two CSS rgb() colours. */
+function contrast(a: string, b: string): number {
+  const lum = (c: string) => {
+    const [r, g, bl] = (c.match(/[\d.]+/g) ?? []).slice(0, 3).map((v) => {
+      const s = Number(v) / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+describe('alert-dashboard accessibility in Chromium', { timeout: 400_000 }, () => {
+  let server: DashboardServer;
+  let browser: Browser;
+  const pages = new Map<string, Page>();
+  const contexts: BrowserContext[] = [];
+  let serial = 0;
+
+  before(async () => {
+    ensureWidgetBuilt();
+    server = await startDashboardServer(consoleFlow());
+    browser = await launchChromium();
+  });
+
+  afterEach(async (t) => {
+    if (!(t as unknown as { passed?: boolean }).passed) {
+      for (const [name, page] of pages) await page.screenshot({ path: path.join(artifacts, `alert-dashboard-a11y-failed-${name}.png`) }).catch(() => undefined);
+    }
+    for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
+    pages.clear();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  /** A console in its own browser profile, with the operator's name entered. */
+  async function openConsole(name: string, opts: { viewport?: { width: number; height: number }; deviceScaleFactor?: number; reducedMotion?: 'reduce' | 'no-preference'; prepare?: (page: Page) => Promise<void> } = {}): Promise<Page> {
+    const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1366, height: 768 }, deviceScaleFactor: opts.deviceScaleFactor, reducedMotion: opts.reducedMotion });
+    contexts.push(context);
+    const page = await context.newPage();
+    pages.set(name, page);
+    return openConsoleAs(page, server.baseUrl, name, opts.prepare);
+  }
+  async function open(page: Page, alertId: string) {
+    await page.mouse.move(1, 1);
+    await page.locator(`[data-alert-id="${alertId}"]`).click();
+    await page.mouse.move(1, 1);
+    await page.waitForSelector(`[data-test=detail][data-shown-alert="${alertId}"][data-settled=yes]`, { timeout: 30_000 });
+  }
+  /** Each text live-decision takes from now on (a node added for each), in the page. */
+  const listenToDecisions = (page: Page) =>
+    page.evaluate(() => {
+      const w = window as unknown as { __said: string[] };
+      w.__said = [];
+      const region = document.querySelector('[data-test=live-decision]')!;
+      new MutationObserver(() => {
+        const t = region.textContent?.trim();
+        if (t) w.__said.push(t);
+      }).observe(region, { childList: true, subtree: true, characterData: true });
+    });
+  const said = (page: Page) => page.evaluate(() => (window as unknown as { __said: string[] }).__said.slice());
+  const saidSoFar = (page: Page, n: number) => page.waitForFunction((count) => (window as unknown as { __said: string[] }).__said.length >= count, n, { timeout: 30_000 });
+  /** True when the element's centre is inside the window and nothing covers it there. */
+  const reachable = (page: Page, selector: string) =>
+    page.evaluate((sel) => {
+      const el = document.querySelector(sel);
+      if (!el) return false;
+      const b = el.getBoundingClientRect();
+      const x = b.left + b.width / 2;
+      const y = b.top + b.height / 2;
+      if (b.top < 0 || b.bottom > window.innerHeight || b.left < 0 || b.right > window.innerWidth) return false;
+      const hit = document.elementFromPoint(x, y);
+      return !!hit && (hit === el || el.contains(hit));
+    }, selector);
+
+  it('says another operator\'s decision on the alert open once, and the operator\'s own; a flurry of decisions is summed up; the region and the history name things in words', async () => {
+    const id = `dec-${++serial}`;
+    server.inject('dash', { payload: alert(id, 'gunshot', 30) });
+    // Gil's page clock is faked for the flurry below (it runs as usual until then)
+    const gil = await openConsole('Gil', { prepare: (p) => p.clock.install() });
+    const hal = await openConsole('Hal');
+    await open(gil, id);
+    await open(hal, id);
+    await listenToDecisions(gil);
+    await listenToDecisions(hal);
+    // the region is named by class and time, not by the alert's id
+    assert.match(await gil.locator('[data-test=detail]').getAttribute('aria-label') ?? '', new RegExp(`^Gunshot at ${CLOCK}$`));
+
+    await hal.locator('[data-test=escalate]').click();
+    await saidSoFar(hal, 1);
+    assert.deepEqual(await said(hal), ['Your escalation was recorded.']);
+    await saidSoFar(gil, 1);
+    const [heard] = await said(gil);
+    assert.match(heard, new RegExp(`^Hal escalated this alert at ${CLOCK}\\.$`));
+    const histLine = (await gil.locator('[data-test=history] li').first().textContent()) ?? '';
+    assert.equal(heard.slice(-9, -1), histLine.slice(0, 8), 'the time said is the decision\'s, as the history shows it');
+    assert.match(histLine, /— Hal: escalated$/, 'the history uses the past participle');
+
+    // state copies that carry nothing new for this alert (new alerts: a burst) say nothing more of it
+    for (let i = 0; i < 5; i++) server.inject('dash', { payload: alert(`${id}-other-${i}`, 'crash', 5) });
+    await gil.waitForFunction((n) => document.querySelectorAll('[data-test=queue-item]').length >= n, 6, { timeout: 30_000 });
+
+    // Gil's own decision: said to Gil as his, to Hal as Gil's
+    await gil.waitForSelector(`[data-test=detail][data-shown-alert="${id}"][data-settled=yes]`);
+    await gil.locator('[data-test=confirm]').click();
+    await saidSoFar(gil, 2);
+    await saidSoFar(hal, 2);
+    assert.deepEqual((await said(gil)).slice(1), ['Your confirmation was recorded.']);
+    assert.match((await said(hal))[1], new RegExp(`^Gil confirmed this alert at ${CLOCK}\\.$`));
+    assert.match((await gil.locator('[data-test=history] li').nth(1).textContent()) ?? '', /— Gil: confirmed$/);
+
+    // Hal decides three times while Gil's time stands still, a quiet moment after the last said:
+    // Gil hears the first at once, the other two summed up when SUMMARY_GAP_MS has passed
+    await gil.clock.pauseAt((await gil.evaluate(() => Date.now())) + SUMMARY_GAP_MS + 1000);
+    for (const action of ['dismiss', 'escalate', 'confirm']) {
+      await hal.waitForSelector(`[data-test=detail][data-shown-alert="${id}"][data-settled=yes]`);
+      await hal.locator(`[data-test=${action}]`).click();
+      await hal.waitForFunction(([n]) => document.querySelectorAll('[data-test=history] li').length >= n, [3 + ['dismiss', 'escalate', 'confirm'].indexOf(action)], { timeout: 30_000 });
+    }
+    await gil.waitForFunction(() => document.querySelectorAll('[data-test=history] li').length >= 5, null, { timeout: 30_000 });
+    let gilSaid = await said(gil);
+    assert.equal(gilSaid.length, 3, `the first of the flurry only: ${JSON.stringify(gilSaid)}`);
+    assert.match(gilSaid[2], new RegExp(`^Hal dismissed this alert at ${CLOCK}\\.$`));
+    await gil.clock.runFor(SUMMARY_GAP_MS);
+    await saidSoFar(gil, 4);
+    gilSaid = await said(gil);
+    assert.match(gilSaid[3], new RegExp(`^2 decisions on this alert — latest: Hal confirmed this alert at ${CLOCK}\\.$`));
+    // one more gap: nothing else comes (each state copy said nothing again)
+    await gil.clock.runFor(SUMMARY_GAP_MS * 2);
+    assert.equal((await said(gil)).length, 4, `said: ${JSON.stringify(await said(gil))}`);
+    await gil.clock.resume();
+    // and opening another alert says nothing of its past decisions
+    await open(gil, `${id}-other-0`);
+    assert.equal((await said(gil)).length, 4);
+  });
+
+  it('keyboard focus in the queue looks unlike the alert open; the red banner gets a clear focus ring', async () => {
+    const id = `kb-${++serial}`;
+    const ivy = await openConsole('Ivy', { viewport: { width: 1366, height: 768 } });
+    server.inject('dash', { payload: alert(`${id}-a`, 'scream', 1) });
+    await ivy.waitForSelector(`[data-alert-id="${id}-a"]`, { timeout: 30_000 });
+    await open(ivy, `${id}-a`);
+    server.inject('dash', { payload: alert(`${id}-b`, 'glass_break', 0) });
+    await ivy.waitForSelector('[data-test=banner]', { timeout: 30_000 });
+
+    // the banner by keyboard, from the name field
+    await ivy.locator('[data-test=operator]').focus();
+    await ivy.keyboard.press('Tab');
+    const banner = await ivy.evaluate(() => {
+      const el = document.activeElement as HTMLElement;
+      const s = getComputedStyle(el);
+      return { test: el.dataset.test, visible: el.matches(':focus-visible'), outlineWidth: parseFloat(s.outlineWidth), outlineStyle: s.outlineStyle, outlineColor: s.outlineColor, shadow: s.boxShadow, bg: s.backgroundColor };
+    });
+    assert.equal(banner.test, 'banner');
+    assert.ok(banner.visible);
+    assert.ok(banner.outlineStyle === 'solid' && banner.outlineWidth >= 3, `a ring of 3 px or more: ${JSON.stringify(banner)}`);
+    assert.ok(contrast(banner.outlineColor, banner.bg) >= 3, `the ring stands out on the red: ${JSON.stringify(banner)}`);
+    assert.notEqual(banner.shadow, 'none', 'and a ring outside it, on the page');
+
+    // into the queue (the open alert's line), then down to the other line
+    await ivy.keyboard.press('Tab');
+    const row = (alertId: string) =>
+      ivy.evaluate((sel) => {
+        const el = document.querySelector(sel) as HTMLElement;
+        const s = getComputedStyle(el);
+        return { focused: document.activeElement === el, outline: s.outlineStyle === 'none' ? 'none' : `${s.outlineStyle} ${parseFloat(s.outlineWidth)} ${s.outlineColor} ${s.outlineOffset}`, bg: s.backgroundColor, shadow: s.boxShadow, border: s.borderTopColor, current: el.getAttribute('aria-current') };
+      }, `[data-alert-id="${alertId}"]`);
+    // the newest (b) is on top; a is open
+    const openRow = await row(`${id}-a`);
+    assert.equal(openRow.focused, true, 'Tab stops on the open alert\'s line');
+    const openFocused = openRow.outline;
+    await ivy.keyboard.press('ArrowUp');
+    const focused = await row(`${id}-b`);
+    const opened = await row(`${id}-a`);
+    assert.equal(focused.focused, true);
+    assert.equal(opened.current, 'true', 'the open line is marked for screen readers');
+    assert.equal(focused.current, null);
+    assert.equal(opened.outline, 'none', 'the open line has no outline: it is not the focus');
+    assert.equal(openFocused, focused.outline, 'focused, the open line has the same focus ring as any');
+    const m = /^solid (\d+) (rgb\([^)]*\)) (\d+)px$/.exec(focused.outline);
+    assert.ok(m && Number(m[1]) >= 4 && Number(m[3]) >= 2, `a thick ring set off the line: ${focused.outline}`);
+    assert.ok(contrast(m![2], 'rgb(21, 101, 192)') >= 1.5 && m![2] !== opened.border, 'not the blue of the open line');
+    assert.notEqual(opened.bg, focused.bg, 'the open line is tinted');
+    assert.notEqual(opened.shadow, 'none', 'with a stripe inside its edge');
+    // the ring is not cut by the queue's scrolling box
+    const clipped = await ivy.evaluate((sel) => {
+      const el = document.querySelector(sel)!.getBoundingClientRect();
+      const q = document.querySelector('[data-test=queue]')!.getBoundingClientRect();
+      return el.top - 7 < q.top || el.left - 7 < q.left || el.right + 7 > q.right;
+    }, `[data-alert-id="${id}-b"]`);
+    assert.equal(clipped, false, 'the queue leaves room for the ring');
+    await ivy.screenshot({ path: path.join(artifacts, 'alert-dashboard-a11y-focus-1366x768.png') });
+  });
+
+  it('with "reduce motion", the banner does not pulse and a new line does not flash (it is tinted instead)', async () => {
+    const id = `rm-${++serial}`;
+    const still = await openConsole('Jo', { reducedMotion: 'reduce' });
+    const moving = await openConsole('Kim', { reducedMotion: 'no-preference' });
+    server.inject('dash', { payload: alert(id, 'explosion', 3) });
+    const motion = (page: Page) =>
+      page.evaluate((alertId) => {
+        const row = document.querySelector(`[data-alert-id="${alertId}"]`)!;
+        return {
+          banner: document.querySelector('[data-test=banner]')!.getAnimations().length,
+          flash: row.classList.contains('vg-flash'),
+          row: row.getAnimations().length,
+          bg: getComputedStyle(row).backgroundColor,
+        };
+      }, id);
+    for (const p of [still, moving]) await p.waitForSelector(`[data-test=banner] >> text=${'Explosion'}`, { timeout: 30_000 });
+    const [a, b] = [await motion(still), await motion(moving)];
+    assert.ok(b.banner > 0 && b.flash && b.row > 0, `without the setting both move: ${JSON.stringify(b)}`);
+    assert.equal(a.flash, true);
+    assert.equal(a.banner, 0, 'no pulse');
+    assert.equal(a.row, 0, 'no flash');
+    assert.match(a.bg, /^rgba\(211, 47, 47, 0\.2/, 'the new line is tinted red while it would have flashed');
+  });
+
+  const SIZES: Array<{ width: number; height: number; deviceScaleFactor?: number; name: string }> = [
+    { width: 1024, height: 768, name: '1024x768' },
+    { width: 768, height: 1024, name: '768x1024' },
+    // 1366×768 at 200 % zoom
+    { width: 683, height: 384, deviceScaleFactor: 2, name: '683x384-zoom200' },
+    { width: 1920, height: 1080, name: '1920x1080' },
+  ];
+  it('the decision bar is on screen when the console loads with an alert open, at every size; the page\'s end scrolls out from under it', async () => {
+    const id = `lay-${++serial}`;
+    // a full queue, and the newest alert (opened at load) offering "Take camera"
+    for (let i = 0; i < 8; i++) server.inject('dash', { payload: alert(`${id}-${i}`, 'crash', 200 - i) });
+    // the newest unhandled alert of the list: the console opens it at load
+    server.inject('dash', { payload: alert(`${id}-top`, 'gunshot', -1, { camera: camera('unavailable') }) });
+    await new Promise((r) => setTimeout(r, 500));
+    for (const size of SIZES) {
+      const page = await openConsole(`Lou-${size.name}`, { viewport: { width: size.width, height: size.height }, deviceScaleFactor: size.deviceScaleFactor });
+      await page.waitForSelector(`[data-test=detail][data-shown-alert="${id}-top"]`, { timeout: 30_000 });
+      await page.mouse.move(1, 1);
+      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+      assert.equal(await page.evaluate(() => window.scrollY), 0);
+      for (const b of ['note', 'confirm', 'dismiss', 'escalate', 'move']) {
+        assert.ok(await reachable(page, `[data-test=${b}]`), `${b} on screen and uncovered at ${size.name}`);
+      }
+      assert.equal(await page.locator('[data-test=move]').textContent().then((t) => t?.trim()), 'Take camera');
+      await page.screenshot({ path: path.join(artifacts, `alert-dashboard-a11y-bar-${size.name}.png`) });
+      // scrolled to the end, the last of the alert (its plan) is not under the bar
+      await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+      const under = await page.evaluate(() => {
+        const bar = document.querySelector('[data-test=actions]')!.getBoundingClientRect();
+        const plan = document.querySelector('[data-test=plan]')!.getBoundingClientRect();
+        return { planBottom: plan.bottom, barTop: bar.top, barBottom: bar.bottom, h: window.innerHeight };
+      });
+      assert.ok(under.planBottom <= under.barTop + 0.5 || under.planBottom <= 0, `the plan clears the bar at the end of the page at ${size.name}: ${JSON.stringify(under)}`);
+      assert.ok(under.barBottom <= under.h + 1, `the bar is still on screen: ${JSON.stringify(under)}`);
+      for (const b of ['confirm', 'move']) assert.ok(await reachable(page, `[data-test=${b}]`), `${b} on screen scrolled down at ${size.name}`);
+      await page.screenshot({ path: path.join(artifacts, `alert-dashboard-a11y-bar-${size.name}-end.png`) });
+    }
+  });
+
+  it('every decision button\'s words are readable: white on its colour at 4.5:1 or more (WCAG AA)', async () => {
+    const id = `col-${++serial}`;
+    const max = await openConsole('Max');
+    server.inject('dash', { payload: alert(id, 'gunshot', 5, { camera: camera('proposed') }) });
+    await max.waitForSelector(`[data-alert-id="${id}"]`, { timeout: 30_000 });
+    await open(max, id);
+    await max.waitForSelector('[data-test=move]', { timeout: 30_000 });
+    const colours = await max.$$eval('[data-test=actions] .vigie-btn', (els) => els.map((e) => ({ test: (e as HTMLElement).dataset.test, fg: getComputedStyle(e).color, bg: getComputedStyle(e).backgroundColor })));
+    assert.deepEqual(colours.map((c) => c.test), ['confirm', 'dismiss', 'escalate', 'move']);
+    for (const c of colours) assert.ok(contrast(c.fg, c.bg) >= 4.5, `${c.test}: ${c.fg} on ${c.bg} is ${contrast(c.fg, c.bg).toFixed(2)}:1`);
+  });
+});
