@@ -3,7 +3,7 @@ import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- plain JS module of the widget
-import { CHIME_GAP_MS, LiveSummary, SUMMARY_GAP_MS, droppedWords, mayChime, newAlertsWords } from '../../ui/components/burst-words.js';
+import { CHIME_GAP_MS, LiveSummary, SUMMARY_GAP_MS, decisionsWords, droppedWords, mayChime, newAlertsWords } from '../../ui/components/burst-words.js';
 
 function fakeClock() {
   let t = 0;
@@ -66,6 +66,27 @@ test('the live region says the first alert of a quiet moment at once, and sums u
   live.close();
   clock.advance(SUMMARY_GAP_MS * 2);
   assert.equal(said.length, 3, 'closed: nothing more');
+});
+
+test('decisions on the alert open: the first of a quiet moment said at once, a flurry summed up by its count and its latest; dropped when another alert is opened', () => {
+  const clock = fakeClock();
+  const said: string[] = [];
+  const live = new LiveSummary((text: string) => said.push(text), clock, decisionsWords);
+  live.add(1, 'Hal escalated this alert at 11:02:29.');
+  assert.deepEqual(said, ['Hal escalated this alert at 11:02:29.']);
+  clock.advance(1000);
+  live.add(1, 'Hal dismissed this alert at 11:02:30.');
+  live.add(1, 'Ann confirmed this alert at 11:02:31.');
+  clock.advance(SUMMARY_GAP_MS);
+  assert.deepEqual(said.slice(1), ['2 decisions on this alert — latest: Ann confirmed this alert at 11:02:31.']);
+  // one waits; the operator opens another alert: it is not said
+  live.add(1, 'Hal escalated this alert at 11:02:40.');
+  live.drop();
+  clock.advance(SUMMARY_GAP_MS * 2);
+  assert.equal(said.length, 2);
+  live.add(1, 'Gil confirmed this alert at 11:03:00.');
+  assert.deepEqual(said.slice(2), ['Gil confirmed this alert at 11:03:00.'], 'dropped: nothing left to add to the next');
+  live.close();
 });
 
 test('the notice of alerts the cap removed names the last few and counts the rest', () => {
