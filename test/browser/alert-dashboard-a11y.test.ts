@@ -169,6 +169,9 @@ describe('alert-dashboard accessibility in Chromium', { timeout: 400_000 }, () =
     await open(ivy, `${id}-a`);
     server.inject('dash', { payload: alert(`${id}-b`, 'glass_break', 0) });
     await ivy.waitForSelector('[data-test=banner]', { timeout: 30_000 });
+    // in the queue, not waiting above it (the click that opened a holds the order a moment, as for a tap)
+    await ivy.waitForSelector(`[data-alert-id="${id}-b"]`, { timeout: 30_000 });
+    await ivy.waitForSelector('[data-test=queue-news]', { state: 'detached', timeout: 30_000 });
 
     // the banner by keyboard, from the name field
     await ivy.locator('[data-test=operator]').focus();
