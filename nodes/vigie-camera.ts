@@ -9,6 +9,7 @@ import { CameraConnection, classifyError } from '../lib/camera/connection';
 import { cameraConfigFromNode } from '../lib/camera/config';
 import { registerCamera } from '../lib/camera/registry';
 import { CameraConfig } from '../lib/camera/types';
+import { deployedCameraNodes, FlowChain, scopeOfFlow } from '../lib/util/deployed-nodes';
 import { withUnsetEnv } from '../lib/util/env-refs';
 import { hasPassword } from '../lib/util/url-credentials';
 
@@ -66,17 +67,13 @@ interface RuntimeFlow {
 }
 
 export = function (RED: NodeAPI) {
-  /**
-   * Deployed camera nodes by the id of their definition in the flows: inside a subflow instance a
-   * node's live id is another ("<instance>-<id>", its definition's id kept as _alias).
-   */
-  const deployed = new Map<string, VigieCameraNode>();
-
   function VigieCameraNode(this: VigieCameraNode, def: VigieCameraDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const definitionId = (node as unknown as { _alias?: string })._alias ?? node.id;
-    deployed.set(definitionId, node);
+    // Found by ptz-steer and the editor's Test connection by its id or its definition's: inside a
+    // subflow instance a node runs as "<instance>-<id>", its definition's id kept as _alias.
+    const runtime = node as unknown as { _alias?: string; _flow?: FlowChain };
+    const undeploy = deployedCameraNodes.register({ node, id: node.id, definitionId: runtime._alias ?? node.id, scope: scopeOfFlow(runtime._flow) });
     node.users = {};
     node.camera = undefined;
     node.cameraError = undefined;
@@ -125,7 +122,7 @@ export = function (RED: NodeAPI) {
     node.on('close', (_removed: boolean, done: () => void) => {
       (async () => {
         try {
-          if (deployed.get(definitionId) === node) deployed.delete(definitionId);
+          undeploy();
           unregister?.();
           await node.connection?.close();
         } finally {
@@ -147,7 +144,8 @@ export = function (RED: NodeAPI) {
    */
   function envSettingFor(nodeId: string): (name: string) => unknown {
     const getSetting = RED.util.getSetting as unknown as (node: unknown, name: string, flow?: RuntimeFlow) => unknown;
-    const live = (nodeId && (deployed.get(nodeId) ?? (RED.nodes.getNode(nodeId) as VigieCameraNode | null))) || undefined;
+    // A definition inside a subflow runs once per instance: the first instance's copy answers.
+    const live = (nodeId && ((deployedCameraNodes.resolve(nodeId, [])[0] as VigieCameraNode | undefined) ?? (RED.nodes.getNode(nodeId) as VigieCameraNode | null))) || undefined;
     if (live) return (name) => getSetting(live, name);
     let global: RuntimeFlow | undefined;
     RED.nodes.eachNode((def) => {

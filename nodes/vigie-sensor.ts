@@ -1,11 +1,13 @@
 /**
  * vigie-sensor: config node describing one microphone array — id, position, height,
  * heading, geometry, clock. Other nodes read `sensorNode.sensor` (a validated SensorInfo),
- * or `sensorNode.sensorError` when the configuration is unusable.
+ * or `sensorNode.sensorError` when the configuration is unusable. Deployed sensors are listed in
+ * deployedSensorNodes (lib/util/deployed-nodes.ts), with the subflow instance they run in.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { ARRAY_PRESETS } from '../lib/localize/arrays';
 import { checkSensorMics, SensorInfo, validateSensorInfo } from '../lib/sensor';
+import { deployedSensorNodes, FlowChain, scopeOfFlow } from '../lib/util/deployed-nodes';
 import { withUnsetEnv } from '../lib/util/env-refs';
 import { describe, isObject } from '../lib/util/validate';
 
@@ -60,6 +62,17 @@ export = function (RED: NodeAPI) {
       node.sensorError = withUnsetEnv((err as Error).message, config as unknown as Record<string, unknown>);
       node.error(`vigie-sensor "${config.name || config.sensorId || config.id}": ${node.sensorError}`);
     }
+    // Found by the localizer and the site plan among the deployed sensors: inside a subflow instance
+    // a node runs as "<instance>-<id>" (its definition's id kept as _alias) and its id may be "${ENV}".
+    const runtime = node as unknown as { _alias?: string; _flow?: FlowChain };
+    const undeploy = deployedSensorNodes.register({ node, id: node.id, definitionId: runtime._alias ?? node.id, scope: scopeOfFlow(runtime._flow) });
+    node.on('close', (_removed: boolean, done: () => void) => {
+      try {
+        undeploy();
+      } finally {
+        done();
+      }
+    });
   }
   RED.nodes.registerType('vigie-sensor', VigieSensorNode as unknown as Parameters<NodeAPI['nodes']['registerType']>[1]);
 
