@@ -26,6 +26,7 @@ import { AlertConsole, DASHBOARD_SETTINGS, droppedAlertsWarning, expiredAlertsWa
 import { AlertRecord, AlertStore, StaleDecisionError, UnreadableStoreError } from '../lib/alerts/store';
 import { CameraLinks } from '../lib/alerts/camera-links';
 import { findCamera, listCameras, onCameraChange } from '../lib/camera/registry';
+import { deployedSensorNodes } from '../lib/util/deployed-nodes';
 import { errorStatus, shortText } from '../lib/util/status';
 import { snapshotOfLink } from '../lib/video/manager';
 import { isObject, settingsReader } from '../lib/util/validate';
@@ -210,20 +211,20 @@ export = function (RED: NodeAPI) {
     function siteInfo(): SiteInfo {
       const sensors = new Map<string, SitePoint>();
       const cameras = new Map<string, SitePoint>();
-      RED.nodes.eachNode((n) => {
-        const c = n as unknown as Record<string, unknown>;
-        // Cameras come from the registry below: a flow's definition of one inside a subflow, or
-        // with an ${ENV} id, names no camera that exists (its live copies have other ids).
-        if (c.type !== 'vigie-sensor') return;
-        const live = RED.nodes.getNode(String(c.id)) as unknown as Record<string, unknown> | null;
-        const info = (live && isObject(live.sensor) ? live.sensor : c) as Record<string, unknown>;
+      // The deployed sensors and cameras, never the flows' definitions: a definition inside a
+      // subflow, or with an ${ENV} id, names no sensor or camera that exists (its live copies, one
+      // per subflow instance, have their own ids). A sensor whose settings are refused has no place.
+      for (const n of deployedSensorNodes.all()) {
+        const live = n as { sensor?: unknown; name?: string };
+        if (!isObject(live.sensor)) continue;
+        const info = live.sensor;
         const lat = num(info.lat, NaN);
         const lon = num(info.lon, NaN);
-        if (!Number.isFinite(lat) || !Number.isFinite(lon)) return; // an unset position is not (0, 0)
-        const id = String(info.sensorId ?? info.id ?? c.id);
+        if (!Number.isFinite(lat) || !Number.isFinite(lon)) continue; // an unset position is not (0, 0)
+        const id = String(info.id);
         const heading = Number(info.headingDeg);
-        sensors.set(id, { id, name: String(info.name || c.name || id), lat, lon, kind: 'sensor', ...(Number.isFinite(heading) ? { headingDeg: heading } : {}) });
-      });
+        sensors.set(id, { id, name: String(info.name || live.name || id), lat, lon, kind: 'sensor', ...(Number.isFinite(heading) ? { headingDeg: heading } : {}) });
+      }
       for (const cam of listCameras()) {
         if (Number.isFinite(cam.config.lat) && Number.isFinite(cam.config.lon)) {
           cameras.set(cam.id, { id: cam.id, name: cam.name, lat: cam.config.lat, lon: cam.config.lon, kind: 'camera', headingDeg: cam.config.mountHeadingDeg });

@@ -12,6 +12,7 @@ import { Alert, Detection, DroppedFieldWarnings, validateDetection } from '../li
 import { DEFAULT_MIN_CONFIDENCE, FusionLocalizer, LOCALIZER_SETTINGS, LocateFailure, SensorGeometry, locateSingle, sensorInfoOf } from '../lib/localize/localizer';
 import type { SensorInfo } from '../lib/sensor';
 import { ClockAheadWarnings, monotonicMs } from '../lib/util/clock';
+import { deployedSensorNodes, FlowChain, scopeOfFlow } from '../lib/util/deployed-nodes';
 import { errorStatus, shortText } from '../lib/util/status';
 import { ContractError, settingsReader } from '../lib/util/validate';
 
@@ -95,7 +96,11 @@ export = function (RED: NodeAPI) {
       node.error(configError);
     }
 
-    /** Geometry of a sensor: the chosen vigie-sensor if its id matches, else any vigie-sensor with that id. */
+    const scope = scopeOfFlow((node as unknown as { _flow?: FlowChain })._flow);
+    /**
+     * Geometry of a sensor: the chosen vigie-sensor if its id matches, else a deployed vigie-sensor
+     * with that id, the nearest first (one of this node's subflow instance before another's).
+     */
     function geometryOf(sensorId: string): SensorGeometry | undefined {
       const fromNode = (n: SensorConfigNode | null): SensorGeometry | undefined => {
         const s = n?.sensor;
@@ -103,12 +108,13 @@ export = function (RED: NodeAPI) {
       };
       const direct = fromNode(chosen);
       if (direct) return direct;
-      let found: SensorGeometry | undefined;
-      RED.nodes.eachNode((def: { id: string; type: string }) => {
-        if (found || def.type !== 'vigie-sensor') return;
-        found = fromNode(RED.nodes.getNode(def.id) as SensorConfigNode | null);
-      });
-      return found;
+      // The deployed sensors, not the flows' definitions: inside a subflow instance a sensor runs
+      // under another id, and its Sensor ID may be an ${ENV} reference.
+      for (const n of deployedSensorNodes.nearestFirst(scope)) {
+        const found = fromNode(n as SensorConfigNode);
+        if (found) return found;
+      }
+      return undefined;
     }
 
     const droppedFields = new DroppedFieldWarnings((t) => node.warn(t));

@@ -7,6 +7,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { CameraConnection } from '../lib/camera/connection';
 import { PTZ_STEER_SETTINGS, PtzSteer, SteerOutput } from '../lib/camera/steer';
+import { deployedCameraNodes, FlowChain, scopeOfFlow } from '../lib/util/deployed-nodes';
 import { errorStatus } from '../lib/util/status';
 import { settingsReader } from '../lib/util/validate';
 
@@ -91,11 +92,13 @@ export = function (RED: NodeAPI) {
      * So after each deploy this node looks again, leaves the replaced (closed) nodes and uses
      * the new ones; with no selection, cameras added or removed by the deploy count too.
      */
+    const scope = scopeOfFlow((node as unknown as { _flow?: FlowChain })._flow);
     const refreshCameras = () => {
-      const ids: string[] = [...selected];
-      // No selection = every vigie-camera in the flows.
-      if (!ids.length) RED.nodes.eachNode((n) => (n.type === 'vigie-camera' ? void ids.push(n.id) : undefined));
-      const next = ids.map((id) => RED.nodes.getNode(id) as CameraConfigNode | null).filter((n): n is CameraConfigNode => !!n);
+      // The deployed cameras, not the flows' definitions: inside a subflow instance a camera runs
+      // under another id, and the ticked ids (a list Node-RED does not rewrite) name its definition.
+      // No selection = every camera this node sees (a subflow instance sees its own, not another's).
+      const found = selected.length ? selected.flatMap((id) => deployedCameraNodes.resolve(id, scope)) : deployedCameraNodes.visibleFrom(scope);
+      const next = [...new Set(found as CameraConfigNode[])];
       for (const c of configNodes) {
         if (next.includes(c)) continue;
         c.connection?.off('state', onState);

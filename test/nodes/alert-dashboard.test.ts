@@ -675,6 +675,25 @@ describe('alert-dashboard node', () => {
     assert.deepEqual(st.site.cameras.map((c: Any) => [c.id, c.name, c.lat, c.headingDeg]), [['cam-mast', 'Mast camera', 45.4405, 180]], JSON.stringify(st.site.cameras));
   });
 
+  it('draws a sensor inside a subflow once per instance, by the id and place its instance gives it, not as its "${SENSOR_ID}" definition', async () => {
+    await helper.startServer();
+    const env = (id: string, lat: string) => [{ name: 'SENSOR_ID', type: 'str', value: id }, { name: 'LAT', type: 'str', value: lat }];
+    const f = [
+      ...flow(),
+      { id: 'sf', type: 'subflow', name: 'mast', in: [], out: [], env: env('mast-unset', '45') },
+      { id: 'ssen', type: 'vigie-sensor', z: 'sf', name: 'Mast array', sensorId: '${SENSOR_ID}', lat: '${LAT}', lon: '4.3881', heightM: 4, headingDeg: 45, array: 'mono', mics: '[[0,0,0]]', clock: 'ntp', clockErrorMs: '' },
+      // A node of a flow has a position: without one Node-RED takes it for a config node.
+      { id: 'mast-a', type: 'subflow:sf', z: 'tab-1', x: 100, y: 100, env: env('mast-a', '45.4405'), wires: [] },
+      { id: 'mast-b', type: 'subflow:sf', z: 'tab-1', x: 100, y: 200, env: env('mast-b', '45.4411'), wires: [] },
+    ];
+    await helper.load([...nodes(), require('../../nodes/vigie-sensor')], f);
+    helper.getNode('dash').receive({ payload: alert('site-sub', 100) });
+    const st = await waitFor(() => storedState('dash'), 10_000, 'state');
+    const drawn = st.site.sensors.map((p: Any) => [p.id, p.name, p.lat, p.headingDeg]).sort();
+    // north-1: the alert's own sensor, known from the alert only.
+    assert.deepEqual(drawn, [['mast-a', 'Mast array', 45.4405, 45], ['mast-b', 'Mast array', 45.4411, 45], ['north-1', 'north-1', 45.4397, undefined]], JSON.stringify(st.site.sensors));
+  });
+
   it('tells every client when a camera goes offline and comes back, with what is wrong and since when', async () => {
     const { EventEmitter } = await import('node:events');
     const { registerCamera } = await import('../../lib/camera/registry');

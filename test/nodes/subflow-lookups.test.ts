@@ -1,0 +1,201 @@
+/**
+ * Cameras and sensors inside a Node-RED subflow with two instances (real runtime,
+ * node-red-node-test-helper; virtual ONVIF cameras on 127.0.0.1). Each instance's nodes run
+ * under the ids "<instance>-<node>", and Node-RED does not rewrite a list of ids such as
+ * ptz-steer's ticked cameras: the nodes find their cameras and sensors among the deployed ones.
+ */
+import { afterEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { VirtualCamera } from '../../lib/sim/camera/virtual-camera';
+import { destination } from '../../lib/camera/geometry';
+import { waitFor } from '../support/wait';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require('node-red-node-test-helper');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const ptzSteer = require('../../nodes/ptz-steer');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const vigieCamera = require('../../nodes/vigie-camera');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const vigieSensor = require('../../nodes/vigie-sensor');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const localizer = require('../../nodes/localizer');
+
+helper.init(require.resolve('node-red'));
+
+type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const ORIGIN = { lat: 45.4397, lon: 4.3872 };
+const cams: VirtualCamera[] = [];
+
+async function virtualCamera(): Promise<VirtualCamera> {
+  const c = new VirtualCamera({ username: 'op', password: 'pw', panSpeedDegPerS: 720, tiltSpeedDegPerS: 360, zoomSpeedPerS: 4 });
+  await c.start();
+  cams.push(c);
+  return c;
+}
+
+function alert(id: string, position: { lat: number; lon: number }) {
+  return {
+    kind: 'detection',
+    id,
+    sensor: 's1',
+    label: 'glass_break',
+    confidence: 0.9,
+    onset: Date.now() / 1000,
+    offset: Date.now() / 1000 + 0.2,
+    level: { dbfs: -12 },
+    scores: { glass_break: 0.9 },
+    span: { sensor: 's1', start: 0, frames: 100 },
+    location: { method: 'tdoa', bearing: 0, bearingStd: 2, position: { ...position, errorM: 3 }, sensors: ['s1', 's2'] },
+  };
+}
+
+function collect(node: Any): Any[] {
+  const got: Any[] = [];
+  node.on('input', (m: Any) => got.push(m));
+  return got;
+}
+
+const env = (values: Record<string, string>) => Object.entries(values).map(([name, value]) => ({ name, type: 'str', value }));
+
+/** Every request a camera received that is not a read-only Get*: a move, Stop, a preset. */
+const actions = (cam: VirtualCamera) => cam.calls.filter((c) => !c.action.startsWith('Get')).map((c) => c.action);
+
+/** The texts of the statuses a node showed, oldest first (the helper's spy records every node's). */
+function statusTexts(id: string): string[] {
+  const n = helper.getNode(id);
+  return (n?.status?.getCalls() ?? []).filter((c: Any) => c.thisValue === n).map((c: Any) => String(c.args[0]?.text ?? ''));
+}
+
+const statusText = (id: string): string => statusTexts(id).at(-1) ?? '';
+
+describe('ptz-steer and vigie-camera in a subflow with two instances', { timeout: 120_000 }, () => {
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+    while (cams.length) await cams.pop()!.stop();
+  });
+
+  /**
+   * A subflow "camera site" holding cameras A and B (ids and ports from the instance's env) and a
+   * ptz-steer with both ticked; instances i1 and i2; at the top level a ptz-steer on every camera
+   * and one with camera A of the subflow ticked.
+   */
+  async function twoSites() {
+    const [c1a, c1b, c2a, c2b] = [await virtualCamera(), await virtualCamera(), await virtualCamera(), await virtualCamera()];
+    const camera = (id: string, letter: string) => ({ id, type: 'vigie-camera', z: 'sf', cameraId: `\${CAM_${letter}}`, name: `camera ${letter}`, host: '127.0.0.1', port: `\${PORT_${letter}}`, lat: ORIGIN.lat, lon: ORIGIN.lon, heightM: 6, mountHeadingDeg: 0, maxRangeM: 300 });
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'site' },
+      { id: 'sf', type: 'subflow', name: 'camera site', in: [{ x: 50, y: 30, wires: [{ id: 'steer' }] }], out: [{ x: 300, y: 30, wires: [{ id: 'steer', port: 0 }] }, { x: 300, y: 80, wires: [{ id: 'steer', port: 1 }] }] },
+      camera('sa', 'A'),
+      camera('sb', 'B'),
+      // Two ticked: Node-RED rewrites a property holding one id of the subflow, not a list of two.
+      { id: 'steer', type: 'ptz-steer', z: 'sf', x: 150, y: 30, cameras: ['sa', 'sb'], mode: 'automatic', returnHomeS: 0, wires: [[], []] },
+      // Nodes of a flow have a position (x, y): without one Node-RED takes them for config nodes.
+      { id: 'i1', type: 'subflow:sf', z: 'tab', x: 100, y: 100, env: env({ CAM_A: 'cam-1a', PORT_A: String(c1a.port), CAM_B: 'cam-1b', PORT_B: String(c1b.port) }), wires: [['out1'], ['err1']] },
+      { id: 'i2', type: 'subflow:sf', z: 'tab', x: 100, y: 200, env: env({ CAM_A: 'cam-2a', PORT_A: String(c2a.port), CAM_B: 'cam-2b', PORT_B: String(c2b.port) }), wires: [['out2'], ['err2']] },
+      { id: 'every', type: 'ptz-steer', z: 'tab', x: 100, y: 300, cameras: [], mode: 'automatic', returnHomeS: 0, wires: [['outTop'], ['errTop']] },
+      { id: 'ticked', type: 'ptz-steer', z: 'tab', x: 100, y: 400, cameras: ['sa'], mode: 'confirm', returnHomeS: 0, wires: [[], []] },
+      ...['out1', 'err1', 'out2', 'err2', 'outTop', 'errTop'].map((id, i) => ({ id, type: 'helper', z: 'tab', x: 400, y: 100 + 50 * i })),
+    ];
+    await helper.startServer();
+    await helper.load([vigieCamera, ptzSteer], flow, { sa: { username: 'op', password: 'pw' }, sb: { username: 'op', password: 'pw' } });
+    const got = Object.fromEntries(['out1', 'err1', 'out2', 'err2', 'outTop', 'errTop'].map((id) => [id, collect(helper.getNode(id))]));
+    return { got, site1: [c1a, c1b], site2: [c2a, c2b] };
+  }
+
+  it('each instance\'s ptz-steer turns a camera of its own instance, ticked by definition', async () => {
+    const { got, site1, site2 } = await twoSites();
+    const target = destination(ORIGIN, 60, 50);
+
+    helper.getNode('i1').receive({ payload: alert('a1', target) });
+    await waitFor(() => got.out1.length + got.err1.length >= 1, 20_000, 'the alert out of instance 1');
+    assert.deepEqual(got.err1.map((m) => m.error), [], 'instance 1 found no camera');
+    const c1 = got.out1[0].payload.camera;
+    assert.ok(['cam-1a', 'cam-1b'].includes(c1.id), `instance 1 turned ${c1.id}`);
+    assert.equal(c1.state, 'on-target');
+    assert.ok(site1.some((c) => Math.abs(c.pose.panDeg - 60) <= 1), 'a camera of site 1 looks at the alert');
+    assert.deepEqual(site2.flatMap(actions), [], 'no camera of site 2 was asked to move');
+
+    helper.getNode('i2').receive({ payload: alert('a2', target) });
+    await waitFor(() => got.out2.length + got.err2.length >= 1, 20_000, 'the alert out of instance 2');
+    assert.deepEqual(got.err2.map((m) => m.error), [], 'instance 2 found no camera');
+    const c2 = got.out2[0].payload.camera;
+    assert.ok(['cam-2a', 'cam-2b'].includes(c2.id), `instance 2 turned ${c2.id}`);
+    assert.ok(site2.some((c) => Math.abs(c.pose.panDeg - 60) <= 1), 'a camera of site 2 looks at the alert');
+    // Each inner ptz-steer uses its own instance's two cameras, never the other instance's.
+    assert.ok(statusTexts('i1-steer').includes('2 cameras connected'), statusTexts('i1-steer').join(' | '));
+    assert.deepEqual(statusTexts('i1-steer').filter((t) => t.includes('cam-2')), []);
+    assert.deepEqual(statusTexts('i2-steer').filter((t) => t.includes('cam-1')), []);
+  });
+
+  it('a top-level ptz-steer on every camera uses the cameras inside the subflow instances; one ticking a subflow camera, each instance\'s copy', async () => {
+    const { got } = await twoSites();
+    await waitFor(() => statusText('every') === '4 cameras connected', 20_000, `every: 4 cameras connected (status "${statusText('every')}")`);
+    await waitFor(() => statusText('ticked') === '2 cameras connected, confirm mode', 20_000, `ticked: 2 cameras (status "${statusText('ticked')}")`);
+    helper.getNode('every').receive({ payload: alert('top', destination(ORIGIN, 120, 40)) });
+    await waitFor(() => got.outTop.length + got.errTop.length >= 1, 20_000, 'the alert out of the top-level ptz-steer');
+    assert.deepEqual(got.errTop.map((m) => m.error), []);
+    assert.ok(['cam-1a', 'cam-1b', 'cam-2a', 'cam-2b'].includes(got.outTop[0].payload.camera.id), got.outTop[0].payload.camera.id);
+    assert.equal(got.outTop[0].payload.camera.state, 'on-target');
+  });
+});
+
+describe('localizer and vigie-sensor in a subflow with two instances', { timeout: 60_000 }, () => {
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+  });
+
+  const detection = (sensor: string) => ({
+    kind: 'detection',
+    id: `det-${sensor}`,
+    sensor,
+    label: 'gunshot',
+    confidence: 0.9,
+    onset: Date.now() / 1000,
+    offset: Date.now() / 1000 + 0.3,
+    level: { dbfs: -20 },
+    scores: { gunshot: 0.9 },
+    span: { sensor, start: 0, frames: 100 },
+  });
+
+  /**
+   * A subflow "mast" holding a vigie-sensor (id, heading and latitude from the instance's env) and
+   * a localizer with no sensor chosen; instances i1 and i2; a top-level localizer with none either.
+   */
+  function masts(sensorIds: [string, string]) {
+    return [
+      { id: 'tab', type: 'tab', label: 'masts' },
+      { id: 'sf', type: 'subflow', name: 'mast', in: [{ x: 50, y: 30, wires: [{ id: 'loc' }] }], out: [{ x: 300, y: 30, wires: [{ id: 'loc', port: 0 }] }], env: env({ SENSOR_ID: 'unset', HEADING: '0', LAT: '0' }) },
+      { id: 'sen', type: 'vigie-sensor', z: 'sf', name: 'mast array', sensorId: '${SENSOR_ID}', lat: '${LAT}', lon: String(ORIGIN.lon), heightM: '4', headingDeg: '${HEADING}', array: 'square-4', clock: 'ntp', clockErrorMs: '' },
+      { id: 'loc', type: 'localizer', z: 'sf', x: 150, y: 30, mode: 'single', sensor: '', wires: [[]] },
+      { id: 'i1', type: 'subflow:sf', z: 'tab', x: 100, y: 100, env: env({ SENSOR_ID: sensorIds[0], HEADING: '30', LAT: String(ORIGIN.lat) }), wires: [['out1']] },
+      { id: 'i2', type: 'subflow:sf', z: 'tab', x: 100, y: 200, env: env({ SENSOR_ID: sensorIds[1], HEADING: '200', LAT: String(ORIGIN.lat + 0.001) }), wires: [['out2']] },
+      { id: 'top', type: 'localizer', z: 'tab', x: 100, y: 300, mode: 'single', sensor: '', wires: [['outTop']] },
+      ...['out1', 'out2', 'outTop'].map((id, i) => ({ id, type: 'helper', z: 'tab', x: 400, y: 100 + 100 * i })),
+    ];
+  }
+
+  async function locate(node: string, out: string, sensor: string): Promise<Any> {
+    const got = collect(helper.getNode(out));
+    helper.getNode(node).receive({ payload: detection(sensor) });
+    await waitFor(() => got.length === 1, 10_000, `a detection out of ${node}`);
+    return got[0].payload;
+  }
+
+  it('a top-level localizer finds the sensor of each instance by its id from the instance\'s env', async () => {
+    await helper.startServer();
+    await helper.load([vigieSensor, localizer], masts(['mast-1', 'mast-2']));
+    assert.deepEqual(await locate('top', 'outTop', 'mast-2').then((p) => [p.sensorInfo?.heading, p.sensorInfo?.lat]), [200, ORIGIN.lat + 0.001]);
+    assert.deepEqual(await locate('top', 'outTop', 'mast-1').then((p) => [p.sensorInfo?.heading, p.sensorInfo?.lat]), [30, ORIGIN.lat]);
+  });
+
+  it('a localizer inside an instance takes its own instance\'s sensor when both instances use the same sensor id', async () => {
+    await helper.startServer();
+    await helper.load([vigieSensor, localizer], masts(['mast', 'mast']));
+    assert.equal((await locate('i1', 'out1', 'mast')).sensorInfo?.heading, 30);
+    assert.equal((await locate('i2', 'out2', 'mast')).sensorInfo?.heading, 200);
+  });
+});
