@@ -9,12 +9,13 @@
 import type { IncomingMessage, ServerResponse } from 'http';
 import type { Duplex } from 'stream';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { findCamera } from '../lib/camera/registry';
+import { findCamera, onCameraChange } from '../lib/camera/registry';
 import { DroppedFieldWarnings, screenAlert, VideoLinks } from '../lib/contracts';
 import type { CameraHandle } from '../lib/camera/types';
 import { MAX_VIEWERS_PER_ADDRESS, MAX_VIEWERS_PER_RELAY, normaliseRoot, offerSnapshots, parseVideoPath, requestUrl, VerifyClient, VIDEO_FORWARD_SETTINGS, VideoManager, VideoSource, VideoStats } from '../lib/video/manager';
 import { isIP } from 'net';
 import { LiveTickets } from '../lib/video/tickets';
+import { SnapshotStore } from '../lib/video/snapshot';
 import type { SourceErrorCode } from '../lib/video/ffmpeg';
 import { errorStatus, shortText } from '../lib/util/status';
 import { ContractError, isObject, requireObject, requireString, settingInRange, settingsReader } from '../lib/util/validate';
@@ -101,6 +102,15 @@ function shortReason(code: string | undefined): string | undefined {
 }
 
 type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/**
+ * The alerts' snapshots of every video-forward node of this process, kept here rather than in
+ * a node: a deploy that restarts the node (a full deploy, or one of its own settings) must not
+ * take the picture of an alert an operator has not opened yet. Each snapshot keeps its own
+ * expiry (its node's snapshotKeepS) and the store its own memory bound; only a restart of
+ * Node-RED loses them.
+ */
+const keptSnapshots = new SnapshotStore();
 
 export = function (RED: NodeAPI) {
   const httpRoot = (): string => normaliseRoot(typeof RED.settings.httpNodeRoot === 'string' ? RED.settings.httpNodeRoot : '/');
@@ -230,6 +240,10 @@ export = function (RED: NodeAPI) {
         keepForMs: setting('keepForS') * 1000,
         snapshots,
         snapshotKeepMs: setting('snapshotKeepS') * 1000,
+        snapshotStore: keptSnapshots,
+        snapshotOwner: node.id,
+        // The deployed camera object: a redeploy of its vigie-camera replaces it.
+        sourceIdentity: (cameraId) => findCamera(cameraId),
         fragmentMs: setting('fragmentMs'),
         transport,
         httpRoot: httpRoot(),
@@ -257,6 +271,8 @@ export = function (RED: NodeAPI) {
       node.error(ffmpegError);
     }
 
+    // Unticked since the last deploy: the pictures this node kept go too (none is kept with it off).
+    if (!snapshots) keptSnapshots.dropOwner(node.id);
     managers.add(manager);
     // The alert dashboard keeps an alert's snapshot with the audit log from here, in-process.
     const withdrawSnapshots = offerSnapshots(manager);
@@ -323,6 +339,15 @@ export = function (RED: NodeAPI) {
       node.warn(`${e.error.message} (said once per address until the next deploy)`);
     };
     manager.on('viewer-limited', onViewerLimited);
+    // A camera re-pointed (host, port, password...) by a deploy of its vigie-camera: the relays
+    // leave the old source at once. This node is not redeployed then (it names no camera).
+    const offCameraChange = onCameraChange((cameraId) => manager.cameraChanged(cameraId));
+    const onSourceChanged = (e: { cameraId: string; present: boolean }): void =>
+      node.log(e.present ? `camera ${e.cameraId} was redeployed: its relays restart on its new settings` : `camera ${e.cameraId} is no longer deployed: its relays wait for it, and stop if the deploy does not bring it back`);
+    manager.on('source-changed', onSourceChanged);
+    // The deploy is over: the relays of a camera it removed stop (their viewers are told the camera is unknown).
+    const onFlowsStarted = (): void => manager.stopRelaysOfGoneCameras();
+    RED.events.on('flows:started', onFlowsStarted);
     showStatus(manager.stats());
 
     // While ffmpeg is missing it is looked for again now and then, so the status follows an
@@ -417,8 +442,11 @@ export = function (RED: NodeAPI) {
       done();
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       stopFfmpegRecheck();
+      offCameraChange();
+      RED.events.off('flows:started', onFlowsStarted);
+      manager.off('source-changed', onSourceChanged);
       manager.off('change', onChange);
       manager.off('source-error', onSourceError);
       manager.off('viewer-refused', onViewerRefused);
@@ -428,6 +456,8 @@ export = function (RED: NodeAPI) {
       manager.off('viewer-limited', onViewerLimited);
       managers.delete(manager);
       withdrawSnapshots();
+      // Redeployed, the node keeps its alerts' snapshots (the store outlives it); deleted, they go.
+      if (removed) keptSnapshots.dropOwner(node.id);
       removeUpgrade();
       manager
         .close()

@@ -18,7 +18,7 @@ import { auditBus } from '../alerts/bus';
 import { VideoLinks } from '../contracts';
 import { BackoffOptions } from '../util/backoff';
 import { monotonicMs } from '../util/clock';
-import { checkCameraUrl, resolveFfmpeg, RtspTransport, withCredentials } from './ffmpeg';
+import { checkCameraUrl, resolveFfmpeg, RtspTransport, SourceError, withCredentials } from './ffmpeg';
 import { InitSegment, MediaSegment } from './mp4';
 import { LiveRelay, MjpegRelay, Relay, RelayKind } from './relay';
 import { fetchSnapshot, grabFrame, SNAPSHOT_MAX_BYTES, SnapshotStore } from './snapshot';
@@ -66,8 +66,29 @@ export interface VideoManagerOptions {
   snapshots?: boolean;
   /** How long an alert's snapshot is served (at least keepForMs): operators open alerts late. */
   snapshotKeepMs?: number;
-  /** Memory bound of the snapshots kept (the oldest are dropped first). */
+  /** Memory bound of the snapshots kept (the oldest are dropped first); for the manager's own store. */
   snapshotMaxBytes?: number;
+  /**
+   * A store of snapshots shared with other managers, which outlives this one: the video-forward
+   * nodes of a process keep their alerts' snapshots through a redeploy there. Its clock must be
+   * this manager's `now`. close() then stops only the fetches this manager started, and leaves
+   * the snapshots taken, each until its own expiry. Default: a store of its own, emptied by close().
+   */
+  snapshotStore?: SnapshotStore;
+  /** Who links the snapshots this manager keeps in a shared store (its node's id): see SnapshotStore.dropOwner. */
+  snapshotOwner?: string;
+  /**
+   * The identity of a camera's current configuration (the deployed camera object): when
+   * cameraChanged() finds another than the one its relays were started with, they restart on
+   * the new source. Absent: every cameraChanged() restarts them.
+   */
+  sourceIdentity?: (cameraId: string) => unknown;
+  /**
+   * A camera no longer configured (knowsCamera false after cameraChanged()) keeps its relays,
+   * without ffmpeg, this long for its configuration to come back (a redeploy replaces it), then
+   * they stop (default 30 s). stopRelaysOfGoneCameras() stops them sooner, as once a deploy ended.
+   */
+  cameraGoneStopMs?: number;
   transport?: RtspTransport;
   /** Also cut MP4 fragments at this duration (lower latency on long GOPs); 0 = at keyframes only. */
   fragmentMs?: number;
@@ -323,13 +344,22 @@ export function clientAddress(v: Viewer): string {
 }
 
 export class VideoManager extends EventEmitter {
-  private readonly opts: Required<Omit<VideoManagerOptions, 'ffmpegPath' | 'backoff' | 'ioTimeoutMs' | 'actor' | 'verifyClient' | 'knowsCamera' | 'tickets' | 'trustedProxies' | 'now'>> & VideoManagerOptions;
+  private readonly opts: Required<
+    Omit<VideoManagerOptions, 'ffmpegPath' | 'backoff' | 'ioTimeoutMs' | 'actor' | 'verifyClient' | 'knowsCamera' | 'tickets' | 'trustedProxies' | 'now' | 'snapshotStore' | 'snapshotOwner' | 'sourceIdentity'>
+  > &
+    VideoManagerOptions;
   /** Open views per client address. */
   private readonly viewsByAddress = new Map<string, number>();
   /** When each (camera, address, user) view was last audited (clockMs). */
   private readonly auditedViews = new Map<string, number>();
   private readonly entries = new Map<string, Entry>();
   private readonly snapshots: SnapshotStore;
+  /** The snapshot store is this manager's own (not shared): close() empties it. */
+  private readonly ownSnapshotStore: boolean;
+  /** The configuration each camera's relays were last pointed at (sourceIdentity). */
+  private readonly sourceIdentities = new Map<string, unknown>();
+  /** Cameras no longer configured whose relays wait for them: their stop (cameraGoneStopMs). */
+  private readonly goneTimers = new Map<string, NodeJS.Timeout>();
   private readonly wss: WebSocketServer;
   private readonly mjpegResponses = new Set<http.ServerResponse>();
   private readonly tickets: LiveTickets;
@@ -358,10 +388,12 @@ export class VideoManager extends EventEmitter {
       maxViewersPerRelay: MAX_VIEWERS_PER_RELAY,
       viewAuditWindowMs: VIEW_AUDIT_WINDOW_MS,
       clockMs: () => performance.now(),
+      cameraGoneStopMs: 30_000,
       ...stripUndefined(opts),
     } as VideoManager['opts'];
     this.now = opts.now ?? monotonicMs;
-    this.snapshots = new SnapshotStore(500, this.opts.snapshotMaxBytes, this.now);
+    this.ownSnapshotStore = !opts.snapshotStore;
+    this.snapshots = opts.snapshotStore ?? new SnapshotStore(500, this.opts.snapshotMaxBytes, this.now);
     this.tickets = opts.tickets ?? new LiveTickets();
     // Video is already compressed: no per-message deflate.
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, verifyClient: opts.verifyClient });
@@ -406,10 +438,11 @@ export class VideoManager extends EventEmitter {
     const settled = opts.cameraSettled ?? true;
     const have = this.snapshots.has(alertId, cameraId);
     const snapshotUntil = this.now() + Math.max(this.opts.keepForMs, this.opts.snapshotKeepMs);
+    const owner = this.opts.snapshotOwner;
     const snapshot =
       have === 'settled' || (have === 'moving' && !settled)
-        ? (this.snapshots.extend(alertId, snapshotUntil), this.snapshots.get(alertId, cameraId).then((r) => r?.jpeg))
-        : this.snapshots.put(alertId, cameraId, snapshotUntil, (signal) => this.takeSnapshot(cameraId, signal), settled);
+        ? (this.snapshots.extend(alertId, cameraId, snapshotUntil, owner), this.snapshots.get(alertId, cameraId).then((r) => r?.jpeg))
+        : this.snapshots.put(alertId, cameraId, snapshotUntil, (signal) => this.takeSnapshot(cameraId, signal), settled, { owner, takenBy: this });
     // Browsers hear only that there is no snapshot; why (the camera's address) is the log's.
     void snapshot.then(async (jpeg) => {
       if (jpeg || this.closed) return;
@@ -486,6 +519,8 @@ export class VideoManager extends EventEmitter {
     }
     const ffmpegPath = this.ffmpeg();
     const getUrl = async (): Promise<string> => {
+      // What cameraChanged() compares with: the configuration this start reads.
+      this.sourceIdentities.set(cameraId, this.opts.sourceIdentity?.(cameraId));
       const src = await this.opts.resolveSource(cameraId);
       if (!src.streamUrl) throw new Error(`camera "${cameraId}" has no stream URI`);
       checkCameraUrl(src.streamUrl, streamUriField(cameraId));
@@ -530,9 +565,66 @@ export class VideoManager extends EventEmitter {
     this.refused = undefined; // capacity is free again
     if (entry.idleTimer) clearTimeout(entry.idleTimer);
     entry.idleTimer = undefined;
+    if (!this.entriesOf(entry.cameraId).length) {
+      this.sourceIdentities.delete(entry.cameraId);
+      this.clearGone(entry.cameraId);
+    }
     this.changed();
     await entry.relay.stop();
     this.emit('relay-stopped', { cameraId: entry.cameraId, kind: entry.kind });
+  }
+
+  private entriesOf(cameraId: string): Entry[] {
+    return [...this.entries.values()].filter((e) => e.cameraId === cameraId);
+  }
+
+  private clearGone(cameraId: string): void {
+    const t = this.goneTimers.get(cameraId);
+    if (t) clearTimeout(t);
+    this.goneTimers.delete(cameraId);
+  }
+
+  /**
+   * A camera's configuration may have changed (registered, removed, replaced by a redeploy).
+   * Replaced (another sourceIdentity than its relays use): each of its relays ends its ffmpeg
+   * and starts again on the source resolved afresh; viewers stay attached (a live one gets a
+   * new init, as after a dropped source). Removed (knowsCamera false): their ffmpeg ends at
+   * once, viewers are told the picture is interrupted, and the relays wait cameraGoneStopMs
+   * for it to come back before they stop. The same configuration (a state change of its
+   * connection) changes nothing.
+   */
+  cameraChanged(cameraId: string): void {
+    if (this.closed) return;
+    const entries = this.entriesOf(cameraId);
+    if (!entries.length) return;
+    const current = this.opts.sourceIdentity?.(cameraId);
+    if (this.opts.sourceIdentity && this.sourceIdentities.has(cameraId) && this.sourceIdentities.get(cameraId) === current) return;
+    this.sourceIdentities.set(cameraId, current);
+    this.clearGone(cameraId);
+    if (this.opts.knowsCamera && !this.opts.knowsCamera(cameraId)) {
+      const gone = new SourceError('ended', `camera "${cameraId}" is no longer configured: its relay waits for it to be deployed again`);
+      for (const e of entries) void e.relay.restart({ waitFor: gone });
+      const t = setTimeout(() => {
+        this.goneTimers.delete(cameraId);
+        this.stopRelaysOfGoneCameras();
+      }, this.opts.cameraGoneStopMs);
+      this.goneTimers.set(cameraId, t);
+    } else {
+      for (const e of entries) void e.relay.restart();
+    }
+    this.emit('source-changed', { cameraId, present: !this.goneTimers.has(cameraId) });
+    this.changed();
+  }
+
+  /**
+   * Stops the relays of cameras that are no longer configured (a deploy has ended and theirs
+   * did not come back): their viewers are closed, and told the camera is unknown if they retry.
+   */
+  stopRelaysOfGoneCameras(): void {
+    if (!this.opts.knowsCamera) return;
+    for (const e of [...this.entries.values()]) {
+      if (!this.opts.knowsCamera(e.cameraId)) void this.stopEntry(e);
+    }
   }
 
   /** Throws ViewerLimitError when `viewer` may not open one more view (of that relay, if it runs). */
@@ -820,6 +912,8 @@ export class VideoManager extends EventEmitter {
    * progress); undefined when the link is not one of its own or the snapshot is not kept.
    */
   async snapshotOfLink(link: string): Promise<{ jpeg?: Buffer; error?: string } | undefined> {
+    // Snapshots off: none is kept here, whatever a shared store holds for others.
+    if (!this.opts.snapshots) return undefined;
     if (!link.startsWith('/') || link.startsWith('//')) return undefined;
     const u = requestUrl(link);
     const p = u && parseVideoPath(u.pathname, this.opts.httpRoot);
@@ -830,11 +924,11 @@ export class VideoManager extends EventEmitter {
 
   /** Whether this manager keeps (or is taking) a snapshot of that alert on that camera. */
   keepsSnapshot(alertId: string, cameraId: string): boolean {
-    return this.snapshots.has(alertId, cameraId) !== undefined;
+    return this.opts.snapshots && this.snapshots.has(alertId, cameraId) !== undefined;
   }
 
   async serveSnapshot(cameraId: string, alertId: string, res: http.ServerResponse): Promise<void> {
-    const item = alertId ? await this.snapshots.get(alertId, cameraId) : undefined;
+    const item = alertId && this.opts.snapshots ? await this.snapshots.get(alertId, cameraId) : undefined;
     if (res.writableEnded) return;
     if (!item) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
@@ -870,9 +964,12 @@ export class VideoManager extends EventEmitter {
       res.socket?.destroy();
     }
     this.mjpegResponses.clear();
+    for (const t of this.goneTimers.values()) clearTimeout(t);
+    this.goneTimers.clear();
     const stops = [...this.entries.values()].map((e) => this.stopEntry(e));
     this.entries.clear();
-    await Promise.all([...stops, this.snapshots.clear()]);
+    // A shared store keeps the snapshots taken (a redeploy); the fetches this manager started end.
+    await Promise.all([...stops, this.ownSnapshotStore ? this.snapshots.clear() : this.snapshots.abandon(this)]);
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     this.removeAllListeners('change');
   }

@@ -41,6 +41,10 @@ export abstract class Relay extends EventEmitter {
   private retryTimer?: NodeJS.Timeout;
   private stallTimer?: NodeJS.Timeout;
   private stopping = false;
+  /** Counts launches and restarts: the late answer of a superseded getUrl is ignored. */
+  private launchSeq = 0;
+  /** The exit of the ffmpeg a restart ended, while it lasts. */
+  private ending?: Promise<void>;
   private readonly opts: RelayOptions;
 
   constructor(opts: RelayOptions) {
@@ -69,10 +73,11 @@ export abstract class Relay extends EventEmitter {
 
   private launch(): void {
     if (this.stopping) return;
+    const seq = ++this.launchSeq;
     this.setState('starting');
     this.opts.getUrl().then(
       (url) => {
-        if (this.stopping) return;
+        if (this.stopping || seq !== this.launchSeq) return;
         this.url = url;
         try {
           this.spawn(url);
@@ -83,7 +88,9 @@ export abstract class Relay extends EventEmitter {
           this.failed(err instanceof Error ? err : new Error(String(err)));
         }
       },
-      (err: unknown) => this.failed(err instanceof Error ? err : new Error(String(err))),
+      (err: unknown) => {
+        if (seq === this.launchSeq) this.failed(err instanceof Error ? err : new Error(String(err)));
+      },
     );
   }
 
@@ -132,6 +139,44 @@ export abstract class Relay extends EventEmitter {
     this.stallTimer = undefined;
   }
 
+  /** Forgets what the last source gave (its picture), so no viewer is shown it once the source changed. */
+  protected abstract forgetPicture(): void;
+
+  /**
+   * The source changed (its camera was re-pointed, or removed): the running ffmpeg ends, its
+   * picture is forgotten, and a new one starts on the source resolved afresh once it has exited
+   * (never two ffmpegs for one relay), at once, not after a back-off. Viewers stay attached: a
+   * live one gets a new init segment, as after a dropped source. With `waitFor`, nothing starts:
+   * the relay waits ("retrying", with that error said to viewers) until restart() or stop().
+   */
+  async restart(opts: { waitFor?: Error } = {}): Promise<void> {
+    if (this.stopping || this.state === 'stopped') return;
+    const seq = ++this.launchSeq;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.clearStall();
+    this.stalled = false;
+    const proc = this.proc;
+    this.proc = undefined;
+    this.resetParser();
+    this.forgetPicture();
+    this.backoff.reset();
+    if (opts.waitFor) {
+      this.lastError = opts.waitFor;
+      this.emit('source-error', opts.waitFor);
+      this.setState('retrying');
+    } else {
+      this.setState('starting');
+    }
+    // A restart right after another waits for the same exit.
+    const ending = proc ? proc.kill() : this.ending;
+    this.ending = ending;
+    if (ending) await ending;
+    if (this.ending === ending) this.ending = undefined;
+    if (opts.waitFor || this.stopping || seq !== this.launchSeq) return;
+    this.launch();
+  }
+
   /** Subclasses call this when the first product arrives: the source works. */
   protected flowing(): void {
     if (this.state === 'running') return;
@@ -170,6 +215,8 @@ export abstract class Relay extends EventEmitter {
     this.proc = undefined;
     this.setState('stopped');
     if (proc) await proc.kill();
+    // An ffmpeg a restart ended may still be exiting: none outlives stop().
+    if (this.ending) await this.ending;
     this.emit('stopped');
   }
 }
@@ -247,6 +294,10 @@ export class LiveRelay extends Relay {
   protected onData(chunk: Buffer): void {
     this.segmenter.push(chunk);
   }
+
+  protected forgetPicture(): void {
+    this.resetParser();
+  }
 }
 
 export interface MjpegRelayOptions extends RelayOptions {
@@ -278,6 +329,10 @@ export class MjpegRelay extends Relay {
 
   protected resetParser(): void {
     this.splitter = new JpegSplitter();
+  }
+
+  protected forgetPicture(): void {
+    this.latest = undefined;
   }
 
   protected onData(chunk: Buffer): void {

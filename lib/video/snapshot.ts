@@ -164,10 +164,18 @@ export async function grabFrame(ffmpegPath: string, streamUrl: string, opts: { t
 }
 
 interface StoredSnapshot {
+  alertId: string;
   cameraId: string;
   expiresAt: number;
   /** Taken with the camera on target (not while it was still turning). */
   settled: boolean;
+  /**
+   * Who links it (video-forward node ids): dropOwner() drops it once none is left. Empty for a
+   * store of one user, whose clear() ends it all.
+   */
+  owners: Set<string>;
+  /** Who started its fetch (a video manager): abandon() stops that user's fetches only. */
+  takenBy?: object;
   pending?: Promise<Buffer | undefined>;
   /** Stops the fetch in progress (ffmpeg or HTTP) when the store is cleared. */
   abort: AbortController;
@@ -178,9 +186,20 @@ interface StoredSnapshot {
 /** Default memory bound of the kept snapshots: a gateway has little to spare. */
 export const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024;
 
+/** Who keeps a snapshot put in a store that several users share (see SnapshotStore.put). */
+export interface SnapshotKeeper {
+  /** The owner that links it: kept until its own expiry, or until every owner has dropped it. */
+  owner?: string;
+  /** The user taking it: abandon(takenBy) stops its fetch. */
+  takenBy?: object;
+}
+
 /**
- * Snapshots by alert id, dropped when the alert's retention ends; bounded in count and in
- * bytes (the oldest go first). The audit log keeps its own copies on disk.
+ * Snapshots by camera and alert id, each dropped when its own retention ends; bounded in count
+ * and in bytes (the oldest go first). One store may be shared by several users (the
+ * video-forward nodes of a process, which come and go with each deploy): each snapshot keeps
+ * its own expiry, and a user that goes stops only the fetches it started. The audit log keeps
+ * its own copies on disk.
  */
 export class SnapshotStore {
   private readonly items = new Map<string, StoredSnapshot>();
@@ -196,16 +215,24 @@ export class SnapshotStore {
     private readonly now: () => number = monotonicMs,
   ) {}
 
+  private static key(alertId: string, cameraId: string): string {
+    return `${cameraId}\u0000${alertId}`;
+  }
+
   /** Starts fetching; the promise never rejects (the error is kept for the HTTP answer). */
-  put(alertId: string, cameraId: string, expiresAt: number, fetch: (signal: AbortSignal) => Promise<Buffer>, settled = true): Promise<Buffer | undefined> {
-    const item: StoredSnapshot = { cameraId, expiresAt, settled, abort: new AbortController() };
+  put(alertId: string, cameraId: string, expiresAt: number, fetch: (signal: AbortSignal) => Promise<Buffer>, settled = true, keeper: SnapshotKeeper = {}): Promise<Buffer | undefined> {
+    const key = SnapshotStore.key(alertId, cameraId);
+    // A retake (on target) is linked by whoever linked the first picture.
+    const owners = new Set(this.items.get(key)?.owners);
+    if (keeper.owner !== undefined) owners.add(keeper.owner);
+    const item: StoredSnapshot = { alertId, cameraId, expiresAt, settled, owners, takenBy: keeper.takenBy, abort: new AbortController() };
     this.fetching.add(item);
     item.pending = fetch(item.abort.signal).then(
       (jpeg) => {
         item.pending = undefined;
         this.fetching.delete(item);
         // Replaced or dropped while fetching: not kept.
-        if (this.items.get(alertId) !== item) return jpeg;
+        if (this.items.get(key) !== item) return jpeg;
         item.jpeg = jpeg;
         this.bytes += jpeg.length;
         this.trimBytes(item);
@@ -218,8 +245,8 @@ export class SnapshotStore {
         return undefined;
       },
     );
-    this.drop(alertId);
-    this.items.set(alertId, item);
+    this.drop(key);
+    this.items.set(key, item);
     while (this.items.size > this.maxItems) this.drop(this.items.keys().next().value as string);
     this.schedule();
     return item.pending;
@@ -230,45 +257,92 @@ export class SnapshotStore {
     return this.bytes;
   }
 
-  private drop(alertId: string): void {
-    const it = this.items.get(alertId);
+  private drop(key: string): void {
+    const it = this.items.get(key);
     if (!it) return;
     if (it.jpeg) this.bytes -= it.jpeg.length;
-    this.items.delete(alertId);
+    this.items.delete(key);
   }
 
   /** Oldest first, but never the one just kept (a single picture over the bound stays alone). */
   private trimBytes(keep: StoredSnapshot): void {
-    for (const [id, it] of this.items) {
+    for (const [key, it] of this.items) {
       if (this.bytes <= this.maxBytes) return;
-      if (it !== keep) this.drop(id);
+      if (it !== keep) this.drop(key);
     }
+  }
+
+  private current(alertId: string, cameraId: string): StoredSnapshot | undefined {
+    const item = this.items.get(SnapshotStore.key(alertId, cameraId));
+    return item && item.expiresAt >= this.now() ? item : undefined;
   }
 
   /** The snapshot of an alert for that camera (waits for a fetch in progress). */
   async get(alertId: string, cameraId: string): Promise<{ jpeg?: Buffer; error?: string } | undefined> {
-    const item = this.items.get(alertId);
-    if (!item || item.cameraId !== cameraId || item.expiresAt < this.now()) return undefined;
+    const item = this.current(alertId, cameraId);
+    if (!item) return undefined;
     if (item.pending) await item.pending;
     return { jpeg: item.jpeg, error: item.error };
   }
 
   /** Whether the alert has a snapshot of that camera: undefined (none), 'settled' or 'moving'. */
   has(alertId: string, cameraId: string): 'settled' | 'moving' | undefined {
-    const item = this.items.get(alertId);
-    if (!item || item.cameraId !== cameraId || item.expiresAt < this.now()) return undefined;
+    const item = this.current(alertId, cameraId);
+    if (!item) return undefined;
     return item.settled ? 'settled' : 'moving';
   }
 
-  /** Extends an alert's retention (a repeated alert). */
-  extend(alertId: string, expiresAt: number): void {
-    const item = this.items.get(alertId);
-    if (item) item.expiresAt = Math.max(item.expiresAt, expiresAt);
+  /** Extends an alert's retention (a repeated alert), and adds `owner` to those who link it. */
+  extend(alertId: string, cameraId: string, expiresAt: number, owner?: string): void {
+    const item = this.items.get(SnapshotStore.key(alertId, cameraId));
+    if (item) {
+      item.expiresAt = Math.max(item.expiresAt, expiresAt);
+      if (owner !== undefined) item.owners.add(owner);
+    }
     this.schedule();
   }
 
   get size(): number {
     return this.items.size;
+  }
+
+  /** Snapshots `owner` links (with others, or alone). */
+  ownedBy(owner: string): number {
+    let n = 0;
+    for (const it of this.items.values()) if (it.owners.has(owner)) n++;
+    return n;
+  }
+
+  /**
+   * `owner` links its snapshots no more (its node was removed, or no longer takes snapshots):
+   * those no other owner links are dropped, their fetches stopped.
+   */
+  dropOwner(owner: string): void {
+    for (const [key, it] of this.items) {
+      if (!it.owners.delete(owner) || it.owners.size > 0) continue;
+      it.abort.abort();
+      this.drop(key);
+    }
+    this.schedule();
+  }
+
+  /**
+   * Stops the fetches `takenBy` started and drops what they were to give (a picture cut short
+   * is no snapshot of the alert); resolves once they have ended, an ffmpeg frame grab included.
+   * The snapshots already taken stay, each until its own expiry.
+   */
+  async abandon(takenBy: object): Promise<void> {
+    const ending: Promise<unknown>[] = [];
+    for (const it of [...this.fetching]) {
+      if (it.takenBy !== takenBy) continue;
+      const key = SnapshotStore.key(it.alertId, it.cameraId);
+      if (this.items.get(key) === it) this.drop(key);
+      it.abort.abort();
+      this.fetching.delete(it);
+      if (it.pending) ending.push(it.pending);
+    }
+    this.schedule();
+    await Promise.all(ending);
   }
 
   private schedule(): void {
@@ -278,11 +352,13 @@ export class SnapshotStore {
     for (const it of this.items.values()) next = Math.min(next, it.expiresAt);
     if (next === Infinity) return;
     this.timer = setTimeout(() => this.sweep(), Math.max(10, Math.min(next - this.now() + 5, 2 ** 31 - 1)));
+    // A store may outlive its users (kept for the next deploy): its sweep never holds the process up.
+    this.timer.unref();
   }
 
   private sweep(): void {
     const now = this.now();
-    for (const [id, it] of this.items) if (it.expiresAt <= now) this.drop(id);
+    for (const [key, it] of this.items) if (it.expiresAt <= now) this.drop(key);
     this.schedule();
   }
 
