@@ -25,6 +25,7 @@ import { tempFileOf } from '../lib/util/atomic-file';
 import { KeptFile, OutboxJournal } from '../lib/util/outbox-file';
 import { monotonicMs } from '../lib/util/clock';
 import { clearNodeFailure, reportNodeFailure } from '../lib/util/health';
+import { isDefinedInFlows } from '../lib/util/flow-definition';
 
 interface OutboxDef extends NodeDef {
   broker?: string;
@@ -472,6 +473,32 @@ export = function (RED: NodeAPI) {
       }
     });
 
+    /**
+     * Once the flows are deployed (the next 'flows:started'): a node still defined in them,
+     * disabled or on a disabled tab, keeps its file and gets its messages back when enabled
+     * again; a node deleted leaves no file behind. keptMessages / droppedMessages: what to say.
+     */
+    function decideOnceDeployed(file: string, keptMessages: string, droppedMessages: string): void {
+      const events = (RED as { events?: NodeAPI['events'] }).events;
+      if (!events) return;
+      events.once('flows:started', (ev?: { config?: { flows?: Array<{ id?: unknown }> } }) => {
+        try {
+          const definedIds = new Set<string>();
+          const flows = ev?.config?.flows;
+          if (Array.isArray(flows)) for (const def of flows) definedIds.add(String(def.id));
+          else RED.nodes.eachNode((def) => definedIds.add(def.id));
+          if (isDefinedInFlows(node.id, definedIds)) {
+            if (keptMessages) node.log(`closed with ${keptMessages} waiting for the broker: kept in ${path.basename(file)}, the node is disabled (or its tab is); they are sent once it is enabled again`);
+            return;
+          }
+          for (const f of [file, tempFileOf(file)]) fs.rmSync(f, { force: true });
+          if (droppedMessages) node.warn(`closed with ${droppedMessages} waiting for the broker: dropped, the node is deleted (${path.basename(file)} removed)`);
+        } catch (err) {
+          node.warn(`${path.basename(file)}: ${(err as Error).message}`);
+        }
+      });
+    }
+
     node.on('close', (removed: boolean, done: () => void) => {
       try {
         clearNodeFailure(node);
@@ -484,17 +511,24 @@ export = function (RED: NodeAPI) {
         checkTimer = flushImmediate = settleImmediate = persistTimer = null;
         // What is in flight stays in the file (outbox.entries()): unacknowledged, it is sent again at the next start.
         deliveries.clear();
-        // Kept for the next start, unless the node is removed from the flows (nothing would read the file).
-        const keep = !!persistFile && !removed;
+        const waiting = outbox ? outbox.size + outbox.inFlightCount : 0;
+        const messages = `${waiting} message${waiting === 1 ? '' : 's'}`;
         if (outbox && persistFile) {
-          const n = outbox.size + outbox.inFlightCount;
-          if (keep) persistNow('close');
-          else for (const f of [persistFile, tempFileOf(persistFile)]) fs.rmSync(f, { force: true });
-          if (keep && n > 0 && !persistFailed) node.log(`closing with ${n} message(s) waiting for the broker: kept in ${path.basename(persistFile)} for the next start`);
+          // Written in any case: Node-RED says `removed` of a node deleted, but also of a node
+          // disabled or on a tab disabled, whose messages must wait for it to be enabled again.
+          persistNow('close');
+          const kept = !persistFailed;
+          if (kept && waiting > 0 && !removed) node.log(`closing with ${messages} waiting for the broker: kept in ${path.basename(persistFile)} for the next start`);
+          if (!kept && waiting > 0) node.warn(`closing with ${messages} waiting for the broker: dropped (kept in memory only)`);
+          // Removed, or in a subflow instance (whose deletion Node-RED does not tell its nodes):
+          // whether the node is gone for good is known from the flows just deployed.
+          const inSubflow = (node as unknown as { _alias?: string })._alias !== undefined;
+          if (removed || inSubflow) decideOnceDeployed(persistFile, kept && waiting > 0 && removed ? messages : '', kept && waiting > 0 ? messages : '');
+        } else if (waiting > 0) {
+          node.warn(`closing with ${messages} waiting for the broker: dropped (kept in memory only)`);
         }
-        const lost = outbox?.clear() ?? 0;
+        outbox?.clear();
         outbox = null;
-        if (lost > 0 && (!keep || persistFailed)) node.warn(`closing with ${lost} message${lost === 1 ? '' : 's'} waiting for the broker: dropped${removed ? ' (the node is removed)' : ' (kept in memory only)'}`);
       } finally {
         done();
       }

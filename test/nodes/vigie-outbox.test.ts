@@ -436,15 +436,81 @@ describe('vigie-outbox with a stand-in broker', () => {
     assert.deepEqual(second.got.out.map((m) => m.topic), ['t/1', 't/2']);
   });
 
-  it('restarts: a node removed from the flows leaves no file, and says what it drops', async () => {
+  /** The log of a node, caught at the node (the helper stops recording it when the node closes). */
+  function logOf(node: Any): { info: string[]; warned: string[] } {
+    const said = { info: [] as string[], warned: [] as string[] };
+    node.log = (m: unknown) => said.info.push(String(m));
+    node.warn = (m: unknown) => said.warned.push(String(m));
+    return said;
+  }
+
+  // Node-RED closes with removed=true a node deleted, but also a node disabled and every node
+  // of a tab disabled: only the first loses its file.
+  for (const [label, disable] of [
+    ['its tab disabled', (f: Any[]) => f.map((n) => (n.id === 'tab' ? { ...n, disabled: true } : n))],
+    ['the node disabled', (f: Any[]) => f.map((n) => (n.id === 'box' ? { ...n, d: true } : n))],
+  ] as Array<[string, (f: Any[]) => Any[]]>) {
+    it(`restarts: ${label}, the waiting messages stay in the file and are back once it is enabled again`, async () => {
+      const file = path.join(userDir, 'vigie-outbox-box.json');
+      const { box, statuses } = await load();
+      box.receive({ topic: 't/1', payload: 1 });
+      box.receive({ topic: 't/2', payload: 2 });
+      await waitFor(() => statuses.some((st) => st.text === 'connecting: 2 waiting'), 10_000, 'two waiting');
+      const said = logOf(box);
+      await helper.setFlows(disable(flow()), 'nodes');
+      await waitFor(() => said.info.some((m) => /kept in vigie-outbox-box\.json, the node is disabled/.test(m)), 10_000, 'says why it keeps them');
+      assert.match(said.info.join(' | '), /closed with 2 messages waiting for the broker: kept in vigie-outbox-box\.json, the node is disabled \(or its tab is\)/);
+      assert.deepEqual(said.warned, []);
+      assert.deepEqual(readKeptFile(file).entries.map((e) => e.item.topic), ['t/1', 't/2']);
+
+      await helper.setFlows(flow(), 'nodes');
+      const again = helper.getNode('box');
+      assert.notEqual(again, box, 'a new node');
+      const out: Any[] = [];
+      helper.getNode('out').on('input', (m: Any) => out.push(m));
+      helper.getNode('broker').connected = true;
+      await waitFor(() => out.length === 2, 10_000, 'both sent once the broker is there');
+      assert.deepEqual(out.map((m) => m.topic), ['t/1', 't/2']);
+    });
+  }
+
+  it('restarts: a node deleted from the flows leaves no file, and says what it drops', async () => {
+    const file = path.join(userDir, 'vigie-outbox-box.json');
     const { box, statuses } = await load();
     box.receive({ payload: 1 });
+    await waitFor(() => fs.existsSync(file), 10_000, 'the file written');
     await waitFor(() => statuses.some((st) => st.text === 'connecting: 1 waiting'), 10_000, 'one waiting');
-    const warned: string[] = [];
-    box.warn = (m: unknown) => warned.push(String(m));
-    await new Promise<void>((resolve) => box.close(true).then(resolve));
-    assert.match(warned.join(' | '), /closing with 1 message waiting for the broker: dropped \(the node is removed\)/);
-    assert.equal(fs.existsSync(path.join(userDir, 'vigie-outbox-box.json')), false);
+    const said = logOf(box);
+    await helper.setFlows(flow().filter((n) => n.id !== 'box'), 'nodes');
+    await waitFor(() => said.warned.length > 0, 10_000, 'a warning');
+    assert.match(said.warned.join(' | '), /closed with 1 message waiting for the broker: dropped, the node is deleted \(vigie-outbox-box\.json removed\)/);
+    assert.equal(fs.existsSync(file), false);
+    assert.deepEqual(fs.readdirSync(userDir).filter((f) => f.startsWith('vigie-outbox-')), [], 'no file left');
+  });
+
+  it('restarts: an outbox in a subflow instance deleted leaves no file; a redeploy of the instance keeps it', async () => {
+    const subflowFlow = (withInstance: boolean, instanceName = 'a') => [
+      { id: 'tab', type: 'tab' },
+      { id: 'broker', type: 'mqtt-broker', name: 'city broker' },
+      { id: 'sf', type: 'subflow', name: 'guarded', in: [{ wires: [{ id: 'sfbox' }] }], out: [{ wires: [{ id: 'sfbox', port: 0 }] }] },
+      { id: 'sfbox', type: 'vigie-outbox', z: 'sf', x: 100, y: 100, broker: 'broker', wires: [] },
+      ...(withInstance ? [{ id: 'inst', type: 'subflow:sf', z: 'tab', x: 100, y: 100, name: instanceName, wires: [[]] }] : []),
+    ];
+    const file = path.join(userDir, 'vigie-outbox-inst-sfbox.json');
+    await helper.load(NODES, subflowFlow(true));
+    const box = helper.getNode('inst-sfbox');
+    assert.ok(box, 'the outbox of the instance runs as <instance>-<node>');
+    box.receive({ payload: 1 });
+    await waitFor(() => fs.existsSync(file), 10_000, 'the file written');
+    // The instance changed: it and its nodes restart, the file stays for the new one.
+    await helper.setFlows(subflowFlow(true, 'b'), 'nodes');
+    await waitFor(() => helper.getNode('inst-sfbox') && helper.getNode('inst-sfbox') !== box, 10_000, 'restarted');
+    await sleep(100);
+    assert.equal(fs.existsSync(file), true, 'kept for the restarted instance');
+    const said = logOf(helper.getNode('inst-sfbox'));
+    await helper.setFlows(subflowFlow(false), 'nodes');
+    await waitFor(() => !fs.existsSync(file), 10_000, 'the file removed with the instance');
+    assert.match(said.warned.join(' | '), /dropped, the node is deleted/);
   });
 
   for (const [label, outbox, re] of [
