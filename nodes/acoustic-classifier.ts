@@ -140,11 +140,17 @@ export = function (RED: NodeAPI) {
     }
     const source = modelNode.source;
     source.register();
+    /** The text of the status shown by showStatus, showFault or the idle check (the last one wins; '' once another status replaced it). */
+    let statusText = '';
+    let statusAt = 0;
     const showModelState = (): void => {
       const s = source.state;
       if (s.state === 'loading') node.status({ fill: 'yellow', shape: 'ring', text: 'loading model' });
       else if (s.state === 'failed') node.status({ fill: 'red', shape: 'ring', text: shortText(`model failed: ${s.error.message}`) });
       else if (s.state === 'ready' && !lastDetection) node.status(sensorFault ? { fill: 'red', shape: 'ring', text: errorStatus(new Error(sensorFault)) } : { fill: 'green', shape: 'dot', text: `ready (${s.model.card.name})` });
+      else return;
+      // What was shown is replaced: the idle check (or the next block) shows its own again.
+      statusText = '';
     };
     /** Failed while the model cannot be loaded; well again once it loads (the file is watched and reloaded when it changes). */
     const reportModelHealth = (): void => {
@@ -318,8 +324,6 @@ export = function (RED: NodeAPI) {
 
     // The level changes with every block; the editor needs it about once a second, not ten
     // times per sensor (each status is a message to every open editor).
-    let statusText = '';
-    let statusAt = 0;
     function showStatus(text: string, now: boolean): void {
       // A sensor without the chosen channel: its fault stays shown over the others' levels.
       if (channelMisfits.size) return;
@@ -344,6 +348,10 @@ export = function (RED: NodeAPI) {
     // clock time is shown, the monotonic one times the silence (durations do not follow NTP steps).
     let lastBlockAtMs = 0;
     let lastBlockAtMonotonicMs = 0;
+    // A capture that never delivers (ffmpeg failing from the start) must not leave "ready" shown.
+    const startedAtMs = Date.now();
+    const startedAtMonotonicMs = monotonicMs();
+    let anyInput = false;
     const idleTimer = setInterval(() => {
       if (closed) return;
       for (const sensor of detectors.releaseIdle(monotonicMs(), (s) => turns.has(s))) {
@@ -352,14 +360,23 @@ export = function (RED: NodeAPI) {
       // A sensor without the chosen channel that went away no longer holds the fault shown.
       for (const [sensor, atMs] of channelMisfits) if (monotonicMs() - atMs >= detectors.idleMs) channelMisfits.delete(sensor);
       if (channelMisfits.size) return;
-      if (lastBlockAtMs === 0 || monotonicMs() - lastBlockAtMonotonicMs < NO_AUDIO_STATUS_MS) return;
-      const text = `no audio since ${clock(lastBlockAtMs / 1000)}${lastDetection ? ` · last: ${lastDetection}` : ''}`;
+      let text: string;
+      if (lastBlockAtMs === 0) {
+        // Nothing at all since the start: said over "ready" only (a model or sensor fault, or a
+        // refused message, says more), once the model is loaded.
+        if (anyInput || sensorFault || source.state.state !== 'ready' || monotonicMs() - startedAtMonotonicMs < NO_AUDIO_STATUS_MS) return;
+        text = `no audio since the start (${clock(startedAtMs / 1000)})`;
+      } else {
+        if (monotonicMs() - lastBlockAtMonotonicMs < NO_AUDIO_STATUS_MS) return;
+        text = `no audio since ${clock(lastBlockAtMs / 1000)}${lastDetection ? ` · last: ${lastDetection}` : ''}`;
+      }
       if (text === statusText) return;
       statusText = text;
       node.status({ fill: 'yellow', shape: 'ring', text });
     }, 1000);
 
     node.on('input', (msg: NodeMessage, send: (msgs: Array<NodeMessage | NodeMessage[] | null>) => void, done: (err?: Error) => void) => {
+      anyInput = true;
       handle(msg, send).then(
         () => done(),
         (err: Error) => {

@@ -181,6 +181,27 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     assert.deepEqual(got.errors, []);
   });
 
+  it('no block at all since the start (a capture that never delivers): "ready" gives way to "no audio since the start" after the same delay', async () => {
+    const loadedAt = Date.now();
+    const { got, cls, statuses } = await loadTinyClassifier();
+    await waitFor(() => /^no audio since the start \(\d\d:\d\d:\d\d\)$/.test(statuses[statuses.length - 1]?.text ?? ''), 15000, 'the no-audio status');
+    assert.ok(Date.now() - loadedAt >= 4500, 'not before about 5 s without a block');
+    const idle = statuses[statuses.length - 1];
+    assert.equal(idle.fill, 'yellow');
+    assert.equal(idle.shape, 'ring');
+    assert.ok(statuses.some((st) => /^ready \(/.test(st.text) && st.fill === 'green'), 'ready first');
+    await new Promise((res) => setTimeout(res, 1500));
+    assert.equal(statuses.filter((st) => /^no audio/.test(st.text)).length, 1, 'said once');
+    // The first block brings the level.
+    const sr = 16000;
+    const r = ring('late-1', sr, 1, 2);
+    const start = r.write([streetNoise(sr, 0.01, 7)]);
+    for (let s = start; s + 1600 <= r.end; s += 1600) cls.receive({ payload: block('late-1', s, 1600, sr) });
+    await waitFor(() => /dB\(A\)/.test(statuses[statuses.length - 1]?.text ?? ''), 60_000, 'a level in the status');
+    assert.equal(statuses[statuses.length - 1].fill, 'green');
+    assert.deepEqual(got.errors, []);
+  });
+
   it('a sensor silent for minutes has its detector released; when it comes back, a fresh one classifies', async () => {
     const { got, cls } = await loadTinyClassifier();
     const sr = 16000;
