@@ -6,8 +6,9 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { CameraConnection } from '../lib/camera/connection';
-import { PTZ_STEER_SETTINGS, PtzSteer, SteerOutput } from '../lib/camera/steer';
+import { PTZ_STEER_SETTINGS, PtzSteer, SteerHandOver, SteerOutput } from '../lib/camera/steer';
 import { deployedCameraNodes, FlowChain, scopeOfFlow } from '../lib/util/deployed-nodes';
+import { HandOverShelf } from '../lib/util/handover';
 import { errorStatus } from '../lib/util/status';
 import { settingsReader } from '../lib/util/validate';
 
@@ -31,7 +32,37 @@ interface CameraConfigNode extends Node {
   deregisterUser(n: Node): void;
 }
 
+type Emit = (out: SteerOutput) => void;
+
+/** The input message behind each emit given to PtzSteer: the new instance of a redeployed node answers it. */
+const messageOf = new WeakMap<Emit, NodeMessage>();
+
+/** Where a ptz-steer that a deploy restarts leaves its alerts in progress for its next instance. */
+let warnDropped: (text: string) => void = () => undefined;
+const shelf = new HandOverShelf<SteerHandOver>({
+  onDropped: (nodeId, h, why) => {
+    const n = h.moving.length + h.waiting.length + h.proposals.length;
+    if (n) warnDropped(`ptz-steer ${nodeId}: ${n} alert${n > 1 ? 's' : ''} in progress when it stopped not taken over (${why})`);
+  },
+});
+
+/** Two hand-overs as one (a node closed again before it could take the first). */
+function joined(a: SteerHandOver, b: SteerHandOver): SteerHandOver {
+  return {
+    moving: [...a.moving, ...b.moving],
+    waiting: [...a.waiting, ...b.waiting],
+    proposals: [...a.proposals, ...b.proposals],
+    aimedAt: [...a.aimedAt, ...b.aimedAt],
+    holds: [...a.holds, ...b.holds],
+    dismissed: [...a.dismissed, ...b.dismissed],
+    latestCopies: [...a.latestCopies, ...b.latestCopies],
+    lastSent: [...a.lastSent, ...b.lastSent],
+  };
+}
+
 export = function (RED: NodeAPI) {
+  warnDropped = (text) => RED.log.warn(text);
+  shelf.dropOnStopWithoutDeploy(RED.events);
   function PtzSteerNode(this: Node, def: PtzSteerDef) {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -124,7 +155,8 @@ export = function (RED: NodeAPI) {
     };
     RED.events.on('flows:started', onFlowsStarted);
 
-    node.on('input', (msg: NodeMessage, send: (m: Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
+    /** The emit of one input: its answers are copies of `msg`. */
+    const emitFor = (msg: NodeMessage, send: (m: Array<NodeMessage | null>) => void): Emit => {
       const emit = (out: SteerOutput) => {
         const m = RED.util.cloneMessage(msg) as NodeMessage & Record<string, unknown>;
         m.payload = out.payload;
@@ -146,6 +178,27 @@ export = function (RED: NodeAPI) {
         }
         send(out.port === 1 ? [m, null] : [null, m]);
       };
+      messageOf.set(emit, msg);
+      return emit;
+    };
+
+    /**
+     * A deploy restarted this node while it had alerts in progress: it takes them once the
+     * flows have started (the cameras of its new settings ready, the nodes it sends to too).
+     */
+    let handedOver = shelf.take(node.id);
+    const onStartedResume = () => {
+      RED.events.removeListener('flows:started', onStartedResume);
+      const h = handedOver;
+      handedOver = undefined;
+      if (!h) return;
+      const rebind = (e: Emit) => emitFor(messageOf.get(e) ?? {}, (m) => node.send(m));
+      steer.resume(h, rebind).then(showStatus, (err: Error) => node.error(`alerts taken over from before the deploy: ${err.message}`));
+    };
+    if (handedOver) RED.events.on('flows:started', onStartedResume);
+
+    node.on('input', (msg: NodeMessage, send: (m: Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
+      const emit = emitFor(msg, send);
       steer.handle(msg.payload, emit).then(
         () => done(),
         (err: Error) => {
@@ -155,10 +208,20 @@ export = function (RED: NodeAPI) {
       );
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       try {
         RED.events.removeListener('flows:started', onFlowsStarted);
-        steer.close();
+        RED.events.removeListener('flows:started', onStartedResume);
+        if (removed) {
+          // Deleted, or its flow disabled: what it promised ends now, sent while the nodes it
+          // feeds may still run (a "modified nodes" deploy leaves them running).
+          steer.closeRemoved();
+        } else {
+          // Restarted by a deploy: its next instance takes over (see onStartedResume).
+          const h = steer.handOver();
+          shelf.put(node.id, handedOver ? joined(handedOver, h) : h);
+          handedOver = undefined;
+        }
         for (const c of configNodes) {
           c.connection?.off('state', onState);
           c.deregisterUser(node);

@@ -16,6 +16,7 @@ import { setFileAside, writeFileAtomic } from '../util/atomic-file';
 import { priorityOf } from '../camera/choose';
 import { shortenAlert } from './sanitize';
 import { CAMERA_LEFT_STATES } from './camera-states';
+import { PENDING_CAMERA_END, PENDING_CAMERA_WORDS } from './pending-words';
 import { isPlausibleWallTime, judgeSensorTime, monotonicMs, SensorTime } from '../util/clock';
 
 export type AlertState = 'new' | 'seen' | 'confirmed' | 'dismissed' | 'escalated';
@@ -618,16 +619,6 @@ export class AlertStore {
     throw e;
   }
 }
-
-/** Camera states that only a running ptz-steer keeps its promise on. */
-const PENDING_CAMERA_WORDS: Record<string, string> = {
-  proposed: 'the proposed camera move was lost',
-  waiting: 'its wait for a busy camera ended',
-  moving: 'the camera move was not followed to its end',
-};
-
-/** What each pending state becomes: a wait that ended is no fault of a camera. */
-const PENDING_CAMERA_END: Record<string, CameraState['state']> = { proposed: 'failed', waiting: 'unavailable', moving: 'failed' };
 
 /**
  * An alert restored after a restart: ptz-steer does not remember proposals, waits or moves in

@@ -8,6 +8,7 @@ import { Alert, CameraState, DroppedFieldListener, DroppedFieldWarnings, screenA
 import { ContractError, isObject, requireNumber, requireObject, requireString } from '../util/validate';
 import { auditBus } from '../alerts/bus';
 import { labelName } from '../alerts/label-words';
+import { PENDING_CAMERA_END, PENDING_CAMERA_WORDS } from '../alerts/pending-words';
 import { Backoff } from '../util/backoff';
 import { monotonicMs } from '../util/clock';
 import { CameraConnection, CameraError, classifyError } from './connection';
@@ -135,8 +136,10 @@ export interface SteerHooks {
   onWaitingChange?: () => void;
 }
 
+type Emit = (out: SteerOutput) => void;
+
 /** An alert whose cameras were all held, waiting for one of them to be free. */
-interface Waiting {
+export interface Waiting {
   alert: Alert;
   target: TargetSpec;
   rank: AlertRank;
@@ -154,7 +157,7 @@ interface Waiting {
   offline?: OfflineWait;
 }
 
-interface OfflineWait {
+export interface OfflineWait {
   /** The cameras that could look at it (if free): one of them connecting wakes it. */
   cameraIds: string[];
   /** The cameras that did not answer its last try: tried again only once they connect again. */
@@ -162,9 +165,9 @@ interface OfflineWait {
 }
 
 /** The alert a camera reached last. */
-type Aimed = Omit<Waiting, 'sinceMs' | 'expiresMs' | 'looked' | 'offline'>;
+export type Aimed = Omit<Waiting, 'sinceMs' | 'expiresMs' | 'looked' | 'offline'>;
 
-interface Proposal {
+export interface Proposal {
   alert: Alert;
   choice: Choice;
   ranked: Choice[];
@@ -173,6 +176,51 @@ interface Proposal {
   /** The emit of the input that proposed it: a dismissal answers through it (see endProposal). */
   emit: (out: SteerOutput) => void;
 }
+
+/** An alert whose move is under way (see execute). */
+export interface InFlight {
+  alert: Alert;
+  rank: AlertRank;
+  actor: string;
+  emit: Emit;
+  /** An operator's explicit move, which takes held cameras too. */
+  force: boolean;
+  /** The cameras it may take (an operator's move may name one). */
+  cameraIds: string[];
+  /** The camera it is turning, once it is. */
+  choice?: Choice;
+  /** Set for the try of an alert sent "failed" that waits for its cameras to answer: handed over as that wait. */
+  retrying?: Waiting;
+}
+
+/** The last copy sent on output 1 for an alert (see lastSent). */
+export interface LastSent {
+  atMs: number;
+  alert: Alert;
+  cameraKey: string;
+  camera?: CameraState;
+}
+
+/**
+ * What a ptz-steer had in progress when a deploy restarted it (see PtzSteer.handOver): the new
+ * instance takes it (PtzSteer.resume). The emits are those of the inputs that brought each
+ * alert; the new instance binds them to its own output.
+ */
+export interface SteerHandOver {
+  /** Alerts whose camera was turning (or whose move was being retried): steered again. */
+  moving: InFlight[];
+  waiting: Waiting[];
+  proposals: Proposal[];
+  aimedAt: Array<[string, Aimed]>;
+  holds: Array<[string, Hold]>;
+  dismissed: Array<[string, number]>;
+  latestCopies: Array<[string, { alert: Alert; arrivedMs: number }]>;
+  lastSent: Array<[string, LastSent]>;
+}
+
+/** The reason an alert ends with when ptz-steer is removed or cannot keep its promise after a redeploy. */
+const REMOVED = 'ptz-steer was removed';
+const REDEPLOYED = 'ptz-steer was redeployed';
 
 export class PtzSteer {
   readonly opts: SteerOptions;
@@ -207,7 +255,11 @@ export class PtzSteer {
    * The last copy sent on output 1 for each alert (bounded as latestCopies): a waiting alert is
    * not sent again with the same words, nor with new ones sooner than waitingUpdateMinMs after it.
    */
-  private readonly lastSent = new Map<string, { atMs: number; alert: Alert; cameraKey: string; camera?: CameraState }>();
+  private readonly lastSent = new Map<string, LastSent>();
+  /** Alerts whose move is under way, by id: a hand-over steers them again (see handOver). */
+  private readonly inFlight = new Map<string, InFlight>();
+  /** The emit given to handle() behind each recording one: what a hand-over passes on. */
+  private readonly rawEmits = new WeakMap<Emit, Emit>();
   /** Runs updateWaitingReasons when a waiting alert's update held back by waitingUpdateMinMs is due. */
   private updateTimer?: NodeJS.Timeout;
   private updateAtMs = Infinity;
@@ -462,9 +514,13 @@ export class PtzSteer {
    * the same as before is not sent again.
    */
   private async execute(alert: Alert, ranked: Choice[], rank: AlertRank, actor: string, emit: (out: SteerOutput) => void, force = false, retrying?: Waiting): Promise<void> {
+    // A retry of an alert sent "failed" is a wait for its cameras to answer, and is handed over as one.
+    const entry: InFlight = { alert, rank, actor, emit, force, cameraIds: ranked.map((c) => c.config.id), retrying };
+    this.inFlight.set(alert.id, entry);
     try {
       await this.tryCameras(alert, ranked, rank, actor, emit, force, retrying);
     } finally {
+      if (this.inFlight.get(alert.id) === entry) this.inFlight.delete(alert.id);
       // A failed move gives its camera back (see moveOne): an alert waiting for it may have it.
       if (this.waiting.size && !this.closed) this.serveWaiting();
     }
@@ -553,6 +609,8 @@ export class PtzSteer {
   private async moveOne(conn: CameraConnection, choice: Choice, alert: Alert, rank: AlertRank, actor: string, emit: (out: SteerOutput) => void, takenBy?: string): Promise<MoveResult> {
     const cfg = choice.config;
     const moveId = `${alert.id}:${Date.now()}:${Math.random()}`;
+    const flying = this.inFlight.get(alert.id);
+    if (flying?.alert === alert) flying.choice = choice;
     this.activeMove.set(cfg.id, moveId);
     // The hold is taken at once, so alerts that come meanwhile see the camera taken.
     const displaced = this.aimedAt.get(cfg.id);
@@ -656,7 +714,8 @@ export class PtzSteer {
     this.homeTimers.delete(cameraId);
   }
 
-  private scheduleHome(conn: CameraConnection, alertId: string): void {
+  /** `delayMs`: sooner than the quiet period (a camera a hand-over brought, part-way through its quiet period). */
+  private scheduleHome(conn: CameraConnection, alertId: string, delayMs = this.opts.returnHomeAfterMs): void {
     if (this.opts.returnHomeAfterMs <= 0 || this.closed) return;
     this.cancelHome(conn.id);
     const t = setTimeout(() => {
@@ -671,7 +730,7 @@ export class PtzSteer {
       this.aimedAt.delete(conn.id);
       if (left) this.release(left, conn.config, lookedWords(conn.config, `went home after the quiet period (${durationWords(this.opts.returnHomeAfterMs)})`));
       this.goHome(conn, alertId, new Backoff({ initialMs: 2000, maxMs: 60_000 }));
-    }, this.opts.returnHomeAfterMs);
+    }, Math.max(0, delayMs));
     this.homeTimers.set(conn.id, t);
   }
 
@@ -799,7 +858,7 @@ export class PtzSteer {
    * The emit of one input, noting each alert's last copy on output 1 (see lastSent).
    */
   private recording(emit: (out: SteerOutput) => void): (out: SteerOutput) => void {
-    return (out) => {
+    const recorded: Emit = (out) => {
       if (out.port === 1) {
         const id = out.payload.id;
         const latest = this.latestCopies.get(id)?.alert;
@@ -811,6 +870,8 @@ export class PtzSteer {
       }
       emit(out);
     };
+    this.rawEmits.set(recorded, emit);
+    return recorded;
   }
 
   /**
@@ -1189,6 +1250,178 @@ export class PtzSteer {
     });
   }
 
+  /**
+   * A deploy restarts ptz-steer: it stops (as close() does) and returns what it had in progress,
+   * for the new instance of the node to take (resume): the alerts whose camera was turning,
+   * those waiting for a camera, the proposed moves, which alert each camera holds and looks at,
+   * the dismissed alerts. Its moves still under way end quietly ("node closed" in the audit).
+   */
+  handOver(): SteerHandOver {
+    const raw = (e: Emit): Emit => this.rawEmits.get(e) ?? e;
+    this.pruneProposals();
+    const live = (a: Alert) => !this.isStale(a) && !this.dismissed.has(a.id);
+    const moving: InFlight[] = [];
+    const waiting = [...this.waiting.values()].filter((w) => live(w.alert)).map((w) => ({ ...w, emit: raw(w.emit) }));
+    for (const f of this.inFlight.values()) {
+      if (!live(f.alert)) continue;
+      // A try of an alert that waits for its cameras to answer goes on waiting in the new instance.
+      if (f.retrying) waiting.push({ ...f.retrying, emit: raw(f.retrying.emit) });
+      else moving.push({ ...f, emit: raw(f.emit) });
+    }
+    const h: SteerHandOver = {
+      moving,
+      waiting,
+      proposals: [...this.proposals.values()].filter((p) => live(p.alert)).map((p) => ({ ...p, emit: raw(p.emit) })),
+      aimedAt: [...this.aimedAt].filter(([, a]) => live(a.alert)).map(([id, a]) => [id, { ...a, emit: raw(a.emit) }]),
+      holds: [...this.holds].map(([id, hold]) => [id, { ...hold }]),
+      dismissed: [...this.dismissed],
+      latestCopies: [...this.latestCopies],
+      lastSent: [...this.lastSent],
+    };
+    this.close();
+    return h;
+  }
+
+  /**
+   * Takes what the instance a deploy replaced had in progress (see handOver), `rebind` giving
+   * each alert's emit of that instance the emit of this one. The cameras are those of this
+   * instance's settings: an alert whose camera was removed looks for another. Alerts that were
+   * turning a camera are steered again (or wait for a busy one); waiting alerts and proposed moves
+   * are kept, so a later Confirm or Take camera works; holds and looks go on, and cameras go home
+   * when their quiet period ends. What no camera can serve now is sent as ending, saying why
+   * ("ptz-steer was redeployed: …"). Resolves once the moves it started are over.
+   */
+  async resume(h: SteerHandOver, rebind: (emit: Emit) => Emit): Promise<void> {
+    if (this.closed) return;
+    const bound = new Map<Emit, Emit>();
+    const bind = (e: Emit): Emit => {
+      let b = bound.get(e);
+      if (!b) bound.set(e, (b = this.recording(rebind(e))));
+      return b;
+    };
+    const present = new Map(this.cameras().map((c) => [c.id, c]));
+    const now = this.now();
+    for (const [id, atMs] of h.dismissed) if (!this.dismissed.has(id)) this.dismissed.set(id, atMs);
+    for (const [id, copy] of h.latestCopies) if (!this.latestCopies.has(id)) this.latestCopies.set(id, copy);
+    for (const [id, sent] of h.lastSent) if (!this.lastSent.has(id)) this.lastSent.set(id, sent);
+    for (const [cameraId, hold] of h.holds) if (present.has(cameraId) && !this.holds.has(cameraId)) this.holds.set(cameraId, hold);
+    for (const [cameraId, a] of h.aimedAt) if (present.has(cameraId) && !this.aimedAt.has(cameraId)) this.aimedAt.set(cameraId, { ...a, emit: bind(a.emit) });
+    // The quiet periods go on: each camera goes home when its hold ends, as it would have.
+    for (const cameraId of new Set([...this.holds.keys(), ...this.aimedAt.keys()])) {
+      const hold = this.holds.get(cameraId);
+      if (h.moving.some((m) => m.alert.id === hold?.alertId)) continue;
+      this.scheduleHome(present.get(cameraId)!, hold?.alertId ?? this.aimedAt.get(cameraId)!.alert.id, hold ? hold.untilMs - now : 0);
+    }
+    for (const w of h.waiting) this.takeWaiting({ ...w, emit: bind(w.emit) });
+    for (const p of h.proposals) this.takeProposal({ ...p, emit: bind(p.emit) });
+    this.scheduleWaitCheck();
+    await Promise.all(h.moving.map((m) => this.resteer({ ...m, emit: bind(m.emit) })));
+  }
+
+  /** A waiting alert handed over: it waits here, for the cameras there are now. */
+  private takeWaiting(w: Waiting): void {
+    if (this.isStale(w.alert) || this.dismissed.has(w.alert.id) || this.waiting.has(w.alert.id)) return;
+    const expiresMs = w.sinceMs + this.opts.waitForCameraMs;
+    if (w.offline) {
+      // Sent "failed" already: tried again when a camera that can see it answers, if one is left.
+      const cameraIds = this.camerasIfFree(w.target, w.rank).map((c) => c.config.id);
+      if (!cameraIds.length || this.opts.waitForCameraMs <= 0) {
+        this.hooks.log?.(`alert ${w.alert.id}: ${REDEPLOYED}, and no camera it waited for can look at it now; not tried any more`);
+        return;
+      }
+      this.waiting.set(w.alert.id, { ...w, expiresMs, offline: { cameraIds, silentIds: w.offline.silentIds.filter((id) => cameraIds.includes(id)) } });
+      this.wakeSoon = true;
+      return;
+    }
+    const looked = w.looked && this.cameraConfig(w.looked.cameraId) ? w.looked : undefined;
+    const ranked = this.camerasIfFree(w.target, w.rank);
+    if (!ranked.length) {
+      this.endHandedOver(w.alert, w.emit, 'unavailable', `${REDEPLOYED}: no camera can look at it now`, this.lastSent.get(w.alert.id)?.camera);
+      return;
+    }
+    this.waiting.set(w.alert.id, { ...w, expiresMs, looked });
+    // What it waits for may have changed (a camera removed): sent again if so.
+    this.sendWaiting(this.waiting.get(w.alert.id)!, ranked);
+  }
+
+  /** A proposed move handed over: it waits for its confirmation here, with a camera there is now. */
+  private takeProposal(p: Proposal): void {
+    if (this.isStale(p.alert) || this.dismissed.has(p.alert.id) || this.proposals.has(p.alert.id) || p.expiresMs <= this.now()) return;
+    const target = targetOf(p.alert, this.opts.assumedDistanceM);
+    const { choice, ranked } = chooseCamera(this.candidates(), target, p.rank, this.now(), this.opts.frameWidthM);
+    const busy = choice ? [] : this.camerasIfFree(target, p.rank);
+    const next = choice ?? busy[0];
+    if (!next) {
+      this.endHandedOver(p.alert, p.emit, 'unavailable', `${REDEPLOYED}: no camera can look at it now`, this.cameraState(p.choice, 'unavailable'));
+      return;
+    }
+    this.proposals.set(p.alert.id, { ...p, choice: next, ranked: choice ? ranked : busy });
+    if (next.config.id === p.choice.config.id) return;
+    const reason = `${REDEPLOYED}: camera ${cameraName(next.config)} now instead of ${cameraName(p.choice.config)}${choice ? '' : `; ${this.busyWords(busy)}; moving it takes it from that alert`}`;
+    p.emit({ port: 1, payload: { ...p.alert, camera: this.cameraState(next, 'proposed', undefined, reason, p.alert.id) } });
+  }
+
+  /** An alert whose camera was turning when ptz-steer was redeployed: steered again, with the cameras there are now. */
+  private async resteer(m: InFlight): Promise<void> {
+    if (this.closed || this.isStale(m.alert) || this.dismissed.has(m.alert.id)) return;
+    const target = targetOf(m.alert, this.opts.assumedDistanceM);
+    let ranked: Choice[];
+    if (m.force) {
+      // An operator's move: the cameras the operator could take, held or not.
+      ranked = this.camerasIfFree(target, m.rank).filter((c) => m.cameraIds.includes(c.config.id));
+    } else {
+      const chosen = chooseCamera(this.candidates(), target, m.rank, this.now(), this.opts.frameWidthM);
+      ranked = chosen.choice ? chosen.ranked : [];
+      if (!ranked.length && this.startWaiting(m.alert, target, m.rank, m.actor, m.emit)) return;
+    }
+    if (!ranked.length) {
+      const camera = m.choice ? this.cameraState(m.choice, 'failed') : undefined;
+      this.endHandedOver(m.alert, m.emit, 'failed', `${REDEPLOYED}: no camera can look at it now`, camera, 'no-camera');
+      return;
+    }
+    await this.execute(m.alert, ranked, m.rank, m.actor, m.emit, m.force);
+  }
+
+  /**
+   * An alert handed over that ends here: `state`, with `reason`, on the camera it was shown
+   * with (if any; its holder then is no news). `code`: a fault, said on output 2 too.
+   */
+  private endHandedOver(alert: Alert, emit: Emit, state: CameraState['state'], reason: string, shown?: CameraState, code?: string): void {
+    this.hooks.log?.(`alert ${alert.id}: ${reason}`);
+    let payload: Alert = alert;
+    if (shown) {
+      const { heldFor: _then, ...camera } = shown;
+      payload = { ...alert, camera: { ...camera, state, reason } };
+    }
+    emit({ port: 1, payload });
+    if (code) emit({ port: 2, payload, error: { code, message: `alert ${alert.id}: ${reason}`, ...(shown ? { cameraId: shown.id } : {}) } });
+  }
+
+  /**
+   * ptz-steer is removed (deleted, or its flow disabled): every promise it made ends now, sent
+   * as the console ends them after a restart ("ptz-steer was removed: …"): a move under way and
+   * a proposal "failed", a wait for a busy camera "unavailable". An alert already sent "failed"
+   * that waited for its cameras to answer stays so. Then it closes.
+   */
+  closeRemoved(): void {
+    const h = this.handOver();
+    const end = (state: 'moving' | 'waiting' | 'proposed') => ({ state: PENDING_CAMERA_END[state], reason: `${REMOVED}: ${PENDING_CAMERA_WORDS[state]}` });
+    for (const m of h.moving) {
+      const { state, reason } = end('moving');
+      this.endHandedOver(m.alert, m.emit, state, reason, m.choice ? this.cameraState(m.choice, 'moving') : undefined, 'closed');
+    }
+    for (const w of h.waiting) {
+      if (w.offline) continue;
+      const { state, reason } = end('waiting');
+      const shown = h.lastSent.find(([id]) => id === w.alert.id)?.[1].camera;
+      this.endHandedOver(w.alert, w.emit, state, reason, shown);
+    }
+    for (const p of h.proposals) {
+      const { state, reason } = end('proposed');
+      this.endHandedOver(p.alert, p.emit, state, reason, this.cameraState(p.choice, 'proposed'));
+    }
+  }
+
   close(): void {
     this.closed = true;
     for (const wake of this.sleeps) wake();
@@ -1208,6 +1441,7 @@ export class PtzSteer {
     this.aimedAt.clear();
     this.latestCopies.clear();
     this.lastSent.clear();
+    this.inFlight.clear();
   }
 }
 
