@@ -664,4 +664,58 @@ describe('ptz-steer node', () => {
       assert.equal(helper._events.listenerCount('flows:started'), listenersBefore);
     });
   }
+  describe('redeployed or removed while its camera turns', () => {
+    /** A camera slow enough (20°/s) to be turning when the deploy comes. */
+    async function slowCamera(): Promise<VirtualCamera> {
+      const c = new VirtualCamera({ username: 'op', password: 'pw', panSpeedDegPerS: 20, tiltSpeedDegPerS: 20, zoomSpeedPerS: 1 });
+      await c.start();
+      cams.push(c);
+      return c;
+    }
+    const flowOf = (cam: VirtualCamera, steer: Record<string, unknown> = {}) => [
+      { id: 'tab', type: 'tab', label: 'cameras' },
+      cameraNode('camA', cam),
+      { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], mode: 'automatic', returnHomeS: 0, moveTimeoutS: 60, ...steer, wires: [['out'], ['err']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+      { id: 'err', z: 'tab', type: 'helper' },
+    ];
+    async function turning() {
+      const cam = await slowCamera();
+      await helper.load([vigieCamera, ptzSteer], flowOf(cam), creds(['camA']));
+      const out = collect(helper.getNode('out'));
+      const errs = collect(helper.getNode('err'));
+      const first = helper.getNode('steer');
+      first.receive({ payload: alert('a1', destination(ORIGIN, 150, 50)), topic: 'street/glass' });
+      await waitFor(() => cam.calls.some((c) => c.action === 'AbsoluteMove'), 15_000, 'the camera turning');
+      return { cam, out, errs, first };
+    }
+
+    for (const type of ['nodes', 'full'] as const) {
+      it(`a "${type === 'nodes' ? 'modified nodes' : 'full'}" deploy of ptz-steer: the new instance turns the camera to the alert and sends it on target`, async () => {
+        const { cam, out, errs, first } = await turning();
+        // A setting changed: the deploy restarts ptz-steer (and, for "full", everything).
+        await helper.setFlows(flowOf(cam, { toleranceDeg: 0.9 }), type, creds(['camA']));
+        const steer = helper.getNode('steer');
+        assert.notEqual(steer, first, 'ptz-steer was not restarted: the case under test did not happen');
+        const sentBy = type === 'nodes' ? out : collect(helper.getNode('out'));
+        const errsBy = type === 'nodes' ? errs : collect(helper.getNode('err'));
+        await waitFor(() => sentBy.some((m: Any) => m.payload.id === 'a1'), 30_000, 'the alert sent after the redeploy');
+        const a1 = sentBy.filter((m: Any) => m.payload.id === 'a1');
+        assert.deepEqual(a1.map((m: Any) => m.payload.camera.state), ['on-target']);
+        assert.equal(a1[0].topic, 'street/glass', 'the message as it came in, answered by the new instance');
+        assert.ok(Math.abs(cam.pose.panDeg - 150) <= 1, `pan ${cam.pose.panDeg}`);
+        assert.deepEqual([...errs, ...errsBy].map((m: Any) => m.error), []);
+      });
+    }
+
+    it('a "modified nodes" deploy that deletes ptz-steer: the alert it was steering is sent failed, "ptz-steer was removed"', async () => {
+      const { cam, out, errs } = await turning();
+      const without = flowOf(cam).filter((n) => n.id !== 'steer');
+      await helper.setFlows(without, 'nodes', creds(['camA']));
+      assert.equal(helper.getNode('steer'), null);
+      await waitFor(() => out.length >= 1, 5000, 'the alert sent as the node closed');
+      assert.deepEqual(out.map((m: Any) => [m.payload.id, m.payload.camera.state, m.payload.camera.reason]), [['a1', 'failed', 'ptz-steer was removed: the camera move was not followed to its end']]);
+      assert.deepEqual(errs.map((m: Any) => [m.payload.id, m.error.code]), [['a1', 'closed']]);
+    });
+  });
 });
