@@ -9,12 +9,13 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from 'node-red';
 import { Alert, Detection, DroppedFieldWarnings, validateDetection } from '../lib/contracts';
-import { DEFAULT_MIN_CONFIDENCE, FusionLocalizer, LOCALIZER_SETTINGS, LocateFailure, SensorGeometry, locateSingle, sensorInfoOf } from '../lib/localize/localizer';
+import { DEFAULT_MIN_CONFIDENCE, FusionHandOver, FusionLocalizer, LOCALIZER_SETTINGS, LocateFailure, SensorGeometry, locateSingle, sensorInfoOf } from '../lib/localize/localizer';
 import type { SensorInfo } from '../lib/sensor';
 import { ClockAheadWarnings, monotonicMs } from '../lib/util/clock';
 import { deployedSensorNodes, FlowChain, scopeOfFlow } from '../lib/util/deployed-nodes';
 import { errorStatus, shortText } from '../lib/util/status';
 import { ContractError, settingsReader } from '../lib/util/validate';
+import { HandOverShelf } from '../lib/util/handover';
 
 interface LocalizerDef extends NodeDef {
   mode?: 'single' | 'fusion';
@@ -47,7 +48,18 @@ function summary(loc: Alert['location']): string {
   return `no location: ${(loc.reason ?? '').slice(0, 40)}`;
 }
 
+/** Where a fusion localizer that a deploy restarts leaves its incidents for its next instance. */
+let warnDropped: (text: string) => void = () => undefined;
+const shelf = new HandOverShelf<FusionHandOver>({
+  onDropped: (nodeId, h, why) => {
+    const waiting = h.assoc.incidents.filter((i) => !i.emitted).length;
+    if (waiting) warnDropped(`localizer ${nodeId}: ${waiting} incident${waiting > 1 ? 's' : ''} waiting for sensors when it stopped not taken over (${why})`);
+  },
+});
+
 export = function (RED: NodeAPI) {
+  warnDropped = (text) => RED.log.warn(text);
+  shelf.dropOnStopWithoutDeploy(RED.events);
   function LocalizerNode(this: Node, config: LocalizerDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -242,11 +254,46 @@ export = function (RED: NodeAPI) {
       }
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    /**
+     * A deploy restarted this node while incidents waited for sensors: they wait here, each
+     * until its deadline (this instance's Timeout). Not a fusion localizer any more (or not
+     * configured): they go out now with what they have. Once the flows have started, so that
+     * the nodes it sends to run.
+     */
+    let handedOver = shelf.take(node.id);
+    if (handedOver && fusion) fusion.adopt(handedOver);
+    const onStartedResume = () => {
+      RED.events.removeListener('flows:started', onStartedResume);
+      const h = handedOver;
+      handedOver = undefined;
+      if (!h || closed) return;
+      if (fusion) {
+        schedule();
+        return;
+      }
+      const leftover = new FusionLocalizer();
+      leftover.adopt(h);
+      const { ready } = leftover.flush(monotonicMs());
+      emit(ready, (m) => node.send(m));
+    };
+    if (handedOver) RED.events.on('flows:started', onStartedResume);
+
+    node.on('close', (removed: boolean, done: () => void) => {
       try {
         closed = true;
         if (timer) clearTimeout(timer);
         timer = null;
+        RED.events.removeListener('flows:started', onStartedResume);
+        if (fusion && removed) {
+          // Deleted, or its flow disabled: an alert from fewer sensors is better than none. Sent
+          // while the nodes it feeds may still run (a "modified nodes" deploy leaves them running).
+          const { ready, failures } = fusion.flush(monotonicMs());
+          emit(ready, (m) => node.send(m));
+          locateFailed(failures);
+        } else if (fusion?.size) {
+          // Restarted by a deploy: the next instance of this node takes the incidents (onStartedResume).
+          shelf.put(node.id, fusion.handOver());
+        }
         fusion?.clear();
       } finally {
         done();

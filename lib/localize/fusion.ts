@@ -761,6 +761,35 @@ export class IncidentAssociator {
   clear(): void {
     this.incidents = [];
   }
+
+  /**
+   * Its incidents, waiting or sent, for the associator of the node a deploy starts (see adopt);
+   * this one is left empty. Their times are on the caller's monotonic clock, which a redeploy
+   * in the same process keeps: their deadlines stay.
+   */
+  handOver(): AssociatorHandOver {
+    const h = { incidents: this.incidents, seq: this.seq };
+    this.incidents = [];
+    return h;
+  }
+
+  /** Takes the incidents of an associator handed over (see handOver), each with its deadline. */
+  adopt(h: AssociatorHandOver): void {
+    this.incidents.push(...h.incidents);
+    this.seq = Math.max(this.seq, h.seq);
+    if (this.incidents.length > this.maxIncidents) this.makeRoom();
+  }
+
+  /** Every incident still waiting for sensors is due now, with the reports it has (its node is removed). */
+  dueNow(): void {
+    for (const i of this.incidents) if (!i.emitted) i.dueEarly = true;
+  }
+}
+
+/** What an IncidentAssociator held (see IncidentAssociator.handOver). */
+export interface AssociatorHandOver {
+  incidents: Incident[];
+  seq: number;
 }
 
 export interface FusedFix {

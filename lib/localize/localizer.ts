@@ -10,7 +10,7 @@ import { ContractError } from '../util/validate';
 import { MicPosition } from './arrays';
 import { enuToGeodetic, geodeticToEnu, GeoPoint, speedOfSound } from './geo';
 import { estimateDoa } from './srp';
-import { AddResult, FuseOptions, IncidentAssociator, Incident, Observation, fuseObservations, onsetStdFromRise, sensorCount } from './fusion';
+import { AddResult, AssociatorHandOver, FuseOptions, IncidentAssociator, Incident, Observation, fuseObservations, onsetStdFromRise, sensorCount } from './fusion';
 
 /** What the localizer needs to know of a sensor (a subset of lib/sensor.ts SensorInfo). */
 export interface SensorGeometry {
@@ -203,6 +203,13 @@ const REFINE_MIN_ERROR_M = 2;
  * incident once `minSensors` sensors reported or `timeoutMs` passed; later reports of an
  * emitted incident are absorbed ("late"), never re-alerted.
  */
+/** What a FusionLocalizer held (see FusionLocalizer.handOver). */
+export interface FusionHandOver {
+  assoc: AssociatorHandOver;
+  sent: Array<[string, { incident: Incident; alert: Alert }]>;
+  origin: GeoPoint | null;
+}
+
 export class FusionLocalizer {
   private readonly assoc: IncidentAssociator;
   /** What was sent for each emitted incident, while late reports may still refine it. */
@@ -355,6 +362,43 @@ export class FusionLocalizer {
   clear(): void {
     this.assoc.clear();
     this.sent.clear();
+  }
+
+  /** Incidents held: waiting for sensors, or sent and absorbing late reports. */
+  get size(): number {
+    return this.assoc.size;
+  }
+
+  /**
+   * What it holds (incidents waiting for more sensors, those sent that a late report may still
+   * refine), for the localizer a deploy starts in its place (see adopt); this one is left empty.
+   */
+  handOver(): FusionHandOver {
+    const h: FusionHandOver = { assoc: this.assoc.handOver(), sent: [...this.sent], origin: this.origin };
+    this.sent.clear();
+    return h;
+  }
+
+  /**
+   * Takes what a localizer a deploy replaced held (see handOver): each incident waits for its
+   * sensors until its deadline, with this instance's Sensors and Timeout.
+   */
+  adopt(h: FusionHandOver): void {
+    if (!this.origin) this.origin = h.origin;
+    else if (h.origin && (h.origin.lat !== this.origin.lat || h.origin.lon !== this.origin.lon)) {
+      // Places are kept relative to the first sensor seen: those handed over move to this frame.
+      for (const inc of h.assoc.incidents) {
+        for (const o of [...inc.observations, ...inc.continued]) [o.e, o.n] = geodeticToEnu({ lat: o.lat, lon: o.lon, alt: 0 }, this.origin);
+      }
+    }
+    this.assoc.adopt(h.assoc);
+    for (const [id, s] of h.sent) if (!this.sent.has(id)) this.sent.set(id, s);
+  }
+
+  /** Every incident waiting for sensors goes out now with the reports it has (the node is removed): an alert from fewer sensors is better than none. */
+  flush(nowMs: number): FusionPollResult {
+    this.assoc.dueNow();
+    return this.poll(nowMs);
   }
 
   private locate(inc: Incident): Alert {

@@ -230,6 +230,50 @@ describe('localizer node: fusion', () => {
     assert.equal(got.length, 1, 'no second alert for the same incident');
   });
 
+  it('redeployed ("modified nodes") while an incident waits for sensors: the new instance has it, and the third sensor completes it', async () => {
+    await helper.startServer();
+    await helper.load([localizerNode], flow({ timeoutMs: 60_000 }));
+    const got = collect(helper.getNode('out'));
+    const first = helper.getNode('loc');
+    first.receive({ payload: remote('a') });
+    first.receive({ payload: remote('b') });
+    await waitFor(() => first.status.lastCall?.args[0].text === 'gunshot: 2/3 sensors, waiting', 10_000, 'two of three sensors counted');
+    // A setting changed: the deploy restarts the localizer only.
+    await helper.setFlows(flow({ timeoutMs: 60_000, temperatureC: 16 }), 'nodes');
+    const loc = helper.getNode('loc');
+    assert.notEqual(loc, first, 'the localizer was not restarted: the case under test did not happen');
+    loc.receive({ payload: remote('c') });
+    await waitFor(() => got.length === 1, 10_000, 'the located incident');
+    assert.deepEqual([...got[0].payload.location.sensors].sort(), ['a', 'b', 'c']);
+    assert.equal(got[0].payload.location.method, 'tdoa');
+  });
+
+  it('redeployed ("full") while an incident waits for sensors: it goes out at its deadline with what it has', async () => {
+    await helper.startServer();
+    await helper.load([localizerNode], flow({ timeoutMs: 1500 }));
+    const first = helper.getNode('loc');
+    first.receive({ payload: remote('a') });
+    first.receive({ payload: remote('b') });
+    await waitFor(() => first.status.lastCall?.args[0].text === 'gunshot: 2/3 sensors, waiting', 10_000, 'two of three sensors counted');
+    await helper.setFlows(flow({ timeoutMs: 1500, temperatureC: 16 }), 'full');
+    const got = collect(helper.getNode('out'));
+    await waitFor(() => got.length === 1, 10_000, 'the incident sent at its timeout');
+    assert.deepEqual([...got[0].payload.location.sensors].sort(), ['a', 'b']);
+  });
+
+  it('deleted by a "modified nodes" deploy while an incident waits for sensors: it is sent at once with what it has', async () => {
+    await helper.startServer();
+    await helper.load([localizerNode], flow({ timeoutMs: 60_000 }));
+    const got = collect(helper.getNode('out'));
+    const loc = helper.getNode('loc');
+    loc.receive({ payload: remote('a') });
+    loc.receive({ payload: remote('b') });
+    await waitFor(() => loc.status.lastCall?.args[0].text === 'gunshot: 2/3 sensors, waiting', 10_000, 'two of three sensors counted');
+    await helper.setFlows(flow().filter((n) => n.id !== 'loc'), 'nodes');
+    await waitFor(() => got.length === 1, 5000, 'the incident sent as the node closed');
+    assert.deepEqual([...got[0].payload.location.sensors].sort(), ['a', 'b']);
+  });
+
   it('sends the alert again, same id, when a late sensor places a timed-out incident much better', async () => {
     await helper.startServer();
     await helper.load([localizerNode], flow({ timeoutMs: 150 }));

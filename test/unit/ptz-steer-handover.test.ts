@@ -97,7 +97,7 @@ test('redeployed with an alert waiting for a busy camera: it still waits, and ge
   try {
     await next.resume(h, rebind);
     assert.deepEqual(next.waitingAlerts, ['glass'], 'still waiting after the redeploy');
-    assert.deepEqual(after, [], 'nothing changed: nothing sent again');
+    assert.equal(after.length, 0, 'nothing changed: nothing sent again');
     await next.handle({ kind: 'decision', alertId: 'gun', action: 'dismiss', operator: 'ana', time: 1 }, () => undefined);
     await waitFor(() => after.some((o) => o.payload.id === 'glass' && o.payload.camera?.state === 'on-target'), 5000, 'the glass break on target');
     // The gunshot's console, held over the redeploy, hears that its camera left it.
@@ -122,7 +122,7 @@ test('redeployed in confirm mode: a Confirm after the redeploy moves the propose
     await next.handle({ kind: 'decision', alertId: 'p1', action: 'confirm', operator: 'ana', time: 1 }, (o) => confirmed.push(o));
     assert.equal(a.moves.length, 1, 'the camera moved');
     assert.equal(confirmed[0].payload.camera?.state, 'on-target');
-    assert.deepEqual(after, []);
+    assert.equal(after.length, 0);
   } finally {
     next.close();
   }
