@@ -225,7 +225,12 @@ def load_pool(rows):
     """Decode every clip once and cache the arrays (training/.cache/pool.npz)."""
     os.makedirs(CACHE_DIR, exist_ok=True)
     cache = os.path.join(CACHE_DIR, 'pool.npz')
-    key = hashlib.sha256('|'.join(f"{r['path']}:{r['duration_s']}" for r in rows).encode()).hexdigest()[:16]
+    # Each file's size and modification time too: a clip whose audio changed but not its
+    # length must be decoded again, or the fingerprint would call the changed pool "same".
+    def stamp(r):
+        st = os.stat(os.path.join(pool_dir(), r['path']))
+        return f"{r['path']}:{r['duration_s']}:{st.st_size}:{st.st_mtime_ns}"
+    key = hashlib.sha256('|'.join(stamp(r) for r in rows).encode()).hexdigest()[:16]
     if os.path.exists(cache):
         with np.load(cache, allow_pickle=False) as z:
             if str(z['key']) == key:

@@ -180,7 +180,9 @@ def main():
     })
     print(json.dumps(out, indent=2))
     if args.write_card:
-        card.setdefault('results', {})['eventLevel'] = out
+        # Beside the figures of `vigie eval detect` (the node's own detector, at the card's
+        # thresholds), never over them: this detector is another one, at a fixed 0.5.
+        card.setdefault('results', {}).setdefault('eventLevel', {})['referenceDetector'] = out
         with open(args.model[:-5] + '.json', 'w') as f:
             json.dump(card, f, indent=2)
             f.write('\n')

@@ -492,6 +492,41 @@ class Fingerprint(unittest.TestCase):
         self.assertNotEqual(d, fingerprint.digest_arrays([joined[:99], joined[99:]]))
         self.assertNotEqual(d, fingerprint.digest_arrays([b, a]))
 
+    def test_pool_cache_decodes_a_clip_again_when_its_audio_changes_at_the_same_length(self):
+        """The decoded pool is cached by each clip's path and length, and by its file's size and
+        time: a clip rewritten at another level (same length) must not be read from the cache,
+        or the fingerprint would call a changed pool "same"."""
+        import tempfile
+        import wave
+        saved_env, saved_cache = os.environ.get('VIGIE_DATA_DIR'), data.CACHE_DIR
+        with tempfile.TemporaryDirectory() as tmp:
+            os.makedirs(os.path.join(tmp, 'data', 'urban-sounds'))
+            clip = os.path.join(tmp, 'data', 'urban-sounds', 'a.wav')
+
+            def write(amplitude):
+                with wave.open(clip, 'wb') as w:
+                    w.setnchannels(1)
+                    w.setsampwidth(2)
+                    w.setframerate(16000)
+                    w.writeframes((np.full(1600, amplitude, dtype=np.int16)).tobytes())
+            os.environ['VIGIE_DATA_DIR'] = os.path.join(tmp, 'data')
+            data.CACHE_DIR = os.path.join(tmp, 'cache')
+            try:
+                rows = [{'path': 'a.wav', 'duration_s': '0.1'}]
+                write(8000)
+                first = data.load_pool(rows)['a.wav']
+                self.assertTrue(os.path.exists(os.path.join(data.CACHE_DIR, 'pool.npz')))
+                write(4000)  # -6 dB, same length
+                os.utime(clip, ns=(os.stat(clip).st_atime_ns, os.stat(clip).st_mtime_ns + 1_000_000_000))
+                second = data.load_pool(rows)['a.wav']
+            finally:
+                data.CACHE_DIR = saved_cache
+                if saved_env is None:
+                    os.environ.pop('VIGIE_DATA_DIR', None)
+                else:
+                    os.environ['VIGIE_DATA_DIR'] = saved_env
+        self.assertAlmostEqual(float(first[0]) / float(second[0]), 2.0, places=3)
+
     def test_extents_digest_ignores_dict_order_only(self):
         import fingerprint
         d = fingerprint.digest_extents({'x.wav': (10, 20), 'y.wav': (5, 9)})

@@ -154,6 +154,18 @@ export function checkGraph(card: ModelCard, inputs: TensorInfo[], outputs: Tenso
   if (mdRate !== undefined && Number(mdRate) !== card.input.sampleRate) {
     p.push(`card.input.sampleRate is ${card.input.sampleRate} Hz but the ONNX file says it was built for ${mdRate} Hz`);
   }
+  // The card's label order says which output column is which class: a card with the model's
+  // labels in another order would read its speech column as a gunshot, raise alerts on voices
+  // and publish a voice's probability under an alert label (DESIGN §4, guarantee 3).
+  const mdLabels = metadata.labels;
+  if (mdLabels !== undefined) {
+    const fileLabels = mdLabels.split(',').map((l) => l.trim());
+    if (fileLabels.join(',') !== card.labels.join(',')) {
+      const at = fileLabels.findIndex((l, i) => l !== card.labels[i]);
+      const differs = at < 0 ? `it has ${fileLabels.length} labels, the card ${card.labels.length}` : `output ${at} is "${fileLabels[at]}" in the file, "${card.labels[at] ?? '(none)'}" in the card`;
+      p.push(`card.labels: not the ONNX file's labels in its order (${differs}); the card must list the model's outputs in order`);
+    }
+  }
   const mdWindow = metadata.window_samples ?? metadata.windowSamples;
   if (mdWindow !== undefined && Number(mdWindow) !== card.input.windowSamples) {
     p.push(`card.input.windowSamples is ${card.input.windowSamples} but the ONNX file says ${mdWindow}`);

@@ -6,6 +6,7 @@ import * as path from 'path';
 import { checkCard, checkGraph, checkProbabilities, ClassifierModel, ModelCard, ModelContractError, readOnnxMetadata } from '../../lib/detect/model';
 
 const FIX = path.join(__dirname, '..', 'fixtures', 'models');
+const repoRoot = path.join(__dirname, '..', '..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-model-test-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -209,6 +210,32 @@ test('pure checks: graph names, rank, width, metadata sample rate; probabilities
   assert.deepEqual(checkProbabilities([0.2, 0.3, 0.4], [1, 3], { ...card, output: { ...card.output, activation: 'sigmoid' } }, 1), []);
   assert.match(checkProbabilities([NaN, 0.3, 0.4], [1, 3], card, 1)[0], /non-finite/);
   assert.match(checkProbabilities([0.2, 0.3], [1, 2], card, 1)[0], /2 classes but card.labels has 3/);
+});
+
+test('a card whose labels are not the ONNX file\'s, in its order, is refused (the speech column would read as a gunshot)', async () => {
+  const card = goodCard();
+  const md = { labels: card.labels.join(',') };
+  const io = [[{ name: 'waveform', shape: ['batch', 16000], type: 'float32' }], [{ name: 'probabilities', shape: ['batch', 3], type: 'float32' }]] as const;
+  assert.deepEqual(checkGraph(card, [...io[0]], [...io[1]], md), []);
+  const swapped = { ...card, labels: [card.labels[1], card.labels[0], ...card.labels.slice(2)] };
+  const p = checkGraph(swapped, [...io[0]], [...io[1]], md);
+  assert.equal(p.length, 1, JSON.stringify(p));
+  assert.equal(p[0], `card.labels: not the ONNX file's labels in its order (output 0 is "${card.labels[0]}" in the file, "${card.labels[1]}" in the card); the card must list the model's outputs in order`);
+  // The shipped model, its card's labels swapped: refused at load.
+  const shipped = JSON.parse(fs.readFileSync(path.join(repoRoot, 'models', 'vigie-street-v1.json'), 'utf8')) as ModelCard;
+  const i = shipped.labels.indexOf('gunshot');
+  const j = shipped.labels.indexOf('speech');
+  assert.ok(i >= 0 && j >= 0);
+  const labels = [...shipped.labels];
+  [labels[i], labels[j]] = [labels[j], labels[i]];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-swapped-card-'));
+  try {
+    fs.copyFileSync(path.join(repoRoot, 'models', 'vigie-street-v1.onnx'), path.join(dir, 'swapped.onnx'));
+    fs.writeFileSync(path.join(dir, 'swapped.json'), JSON.stringify({ ...shipped, labels }));
+    await assert.rejects(ClassifierModel.load(path.join(dir, 'swapped.onnx')), (err: Error) => /card\.labels: not the ONNX file's labels in its order \(output \d+ is "(gunshot|speech)" in the file, "(speech|gunshot)" in the card\)/.test(err.message));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('ONNX metadata_props are read from the file', () => {
