@@ -6,7 +6,7 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { CameraConnection } from '../lib/camera/connection';
-import { PTZ_STEER_SETTINGS, PtzSteer, SteerHandOver, SteerOutput } from '../lib/camera/steer';
+import { joinHandOvers, PTZ_STEER_SETTINGS, PtzSteer, SteerHandOver, SteerOutput } from '../lib/camera/steer';
 import { deployedCameraNodes, FlowChain, scopeOfFlow } from '../lib/util/deployed-nodes';
 import { HandOverShelf } from '../lib/util/handover';
 import { errorStatus } from '../lib/util/status';
@@ -45,20 +45,6 @@ const shelf = new HandOverShelf<SteerHandOver>({
     if (n) warnDropped(`ptz-steer ${nodeId}: ${n} alert${n > 1 ? 's' : ''} in progress when it stopped not taken over (${why})`);
   },
 });
-
-/** Two hand-overs as one (a node closed again before it could take the first). */
-function joined(a: SteerHandOver, b: SteerHandOver): SteerHandOver {
-  return {
-    moving: [...a.moving, ...b.moving],
-    waiting: [...a.waiting, ...b.waiting],
-    proposals: [...a.proposals, ...b.proposals],
-    aimedAt: [...a.aimedAt, ...b.aimedAt],
-    holds: [...a.holds, ...b.holds],
-    dismissed: [...a.dismissed, ...b.dismissed],
-    latestCopies: [...a.latestCopies, ...b.latestCopies],
-    lastSent: [...a.lastSent, ...b.lastSent],
-  };
-}
 
 export = function (RED: NodeAPI) {
   warnDropped = (text) => RED.log.warn(text);
@@ -187,12 +173,12 @@ export = function (RED: NodeAPI) {
      * flows have started (the cameras of its new settings ready, the nodes it sends to too).
      */
     let handedOver = shelf.take(node.id);
+    const rebind = (e: Emit) => emitFor(messageOf.get(e) ?? {}, (m) => node.send(m));
     const onStartedResume = () => {
       RED.events.removeListener('flows:started', onStartedResume);
       const h = handedOver;
       handedOver = undefined;
       if (!h) return;
-      const rebind = (e: Emit) => emitFor(messageOf.get(e) ?? {}, (m) => node.send(m));
       steer.resume(h, rebind).then(showStatus, (err: Error) => node.error(`alerts taken over from before the deploy: ${err.message}`));
     };
     if (handedOver) RED.events.on('flows:started', onStartedResume);
@@ -214,14 +200,17 @@ export = function (RED: NodeAPI) {
         RED.events.removeListener('flows:started', onStartedResume);
         if (removed) {
           // Deleted, or its flow disabled: what it promised ends now, sent while the nodes it
-          // feeds may still run (a "modified nodes" deploy leaves them running).
-          steer.closeRemoved();
+          // feeds may still run (a "modified nodes" deploy leaves them running). A hand-over it
+          // took but had not resumed (removed before the flows started) too.
+          steer.closeRemoved(handedOver, rebind);
         } else {
-          // Restarted by a deploy: its next instance takes over (see onStartedResume).
+          // Restarted by a deploy: its next instance takes over (see onStartedResume), with a
+          // hand-over this one took but had not resumed (this one's own first: an alert that came
+          // here again is resumed as this one has it).
           const h = steer.handOver();
-          shelf.put(node.id, handedOver ? joined(handedOver, h) : h);
-          handedOver = undefined;
+          shelf.put(node.id, handedOver ? joinHandOvers(h, handedOver) : h);
         }
+        handedOver = undefined;
         for (const c of configNodes) {
           c.connection?.off('state', onState);
           c.deregisterUser(node);

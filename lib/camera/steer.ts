@@ -218,6 +218,20 @@ export interface SteerHandOver {
   lastSent: Array<[string, LastSent]>;
 }
 
+/** Two hand-overs as one (a node closed again before it could resume the first); `a`'s entries are found first. */
+export function joinHandOvers(a: SteerHandOver, b: SteerHandOver): SteerHandOver {
+  return {
+    moving: [...a.moving, ...b.moving],
+    waiting: [...a.waiting, ...b.waiting],
+    proposals: [...a.proposals, ...b.proposals],
+    aimedAt: [...a.aimedAt, ...b.aimedAt],
+    holds: [...a.holds, ...b.holds],
+    dismissed: [...a.dismissed, ...b.dismissed],
+    latestCopies: [...a.latestCopies, ...b.latestCopies],
+    lastSent: [...a.lastSent, ...b.lastSent],
+  };
+}
+
 /** The reason an alert ends with when ptz-steer is removed or cannot keep its promise after a redeploy. */
 const REMOVED = 'ptz-steer was removed';
 const REDEPLOYED = 'ptz-steer was redeployed';
@@ -1402,9 +1416,28 @@ export class PtzSteer {
    * as the console ends them after a restart ("ptz-steer was removed: …"): a move under way and
    * a proposal "failed", a wait for a busy camera "unavailable". An alert already sent "failed"
    * that waited for its cameras to answer stays so. Then it closes.
+   * `taken`: a hand-over this instance took but had not resumed yet (removed before the flows
+   * started): its promises end too, through `rebind` (as resume binds them). An alert of it
+   * that came here again since is ended (or not) as this instance has it.
    */
-  closeRemoved(): void {
-    const h = this.handOver();
+  closeRemoved(taken?: SteerHandOver, rebind: (emit: Emit) => Emit = (e) => e): void {
+    const own = this.handOver();
+    const here = new Set([...own.latestCopies.map(([id]) => id), ...own.dismissed.map(([id]) => id)]);
+    const bound = new Map<Emit, Emit>();
+    const bind = <T extends { alert: Alert; emit: Emit }>(x: T): T => {
+      let b = bound.get(x.emit);
+      if (!b) bound.set(x.emit, (b = rebind(x.emit)));
+      return { ...x, emit: b };
+    };
+    const pending = (xs: Array<{ alert: Alert; emit: Emit }>) => xs.filter((x) => !here.has(x.alert.id));
+    const h: SteerHandOver = taken
+      ? joinHandOvers(own, {
+          ...taken,
+          moving: pending(taken.moving).map(bind) as InFlight[],
+          waiting: pending(taken.waiting).map(bind) as Waiting[],
+          proposals: pending(taken.proposals).map(bind) as Proposal[],
+        })
+      : own;
     const end = (state: 'moving' | 'waiting' | 'proposed') => ({ state: PENDING_CAMERA_END[state], reason: `${REMOVED}: ${PENDING_CAMERA_WORDS[state]}` });
     for (const m of h.moving) {
       const { state, reason } = end('moving');

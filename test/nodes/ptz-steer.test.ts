@@ -717,5 +717,35 @@ describe('ptz-steer node', () => {
       assert.deepEqual(out.map((m: Any) => [m.payload.id, m.payload.camera.state, m.payload.camera.reason]), [['a1', 'failed', 'ptz-steer was removed: the camera move was not followed to its end']]);
       assert.deepEqual(errs.map((m: Any) => [m.payload.id, m.error.code]), [['a1', 'closed']]);
     });
+
+    it('a deploy that deletes ptz-steer before the previous deploy started the flows: the alert handed over is sent failed, "ptz-steer was removed"', async () => {
+      const { cam, out, errs, first } = await turning();
+      // A redeploy whose flows:started is not out yet: the new instance holds the hand-over it
+      // took but has not applied (a second deploy can land in that window: setFlows does not
+      // wait for the start).
+      const events = helper._events;
+      const emit = events.emit;
+      let startsHeld = 0;
+      events.emit = function (this: unknown, name: string, ...args: unknown[]) {
+        if (name === 'flows:started' && startsHeld === 0) return ++startsHeld > 0;
+        return emit.call(this, name, ...args);
+      };
+      try {
+        await helper._redNodes.setFlows(flowOf(cam, { toleranceDeg: 0.9 }), creds(['camA']), 'nodes');
+        await waitFor(() => startsHeld === 1, 15_000, 'the redeploy started, its flows:started held');
+      } finally {
+        events.emit = emit;
+      }
+      const second = helper.getNode('steer');
+      assert.ok(second && second !== first, 'ptz-steer was not restarted: the case under test did not happen');
+      assert.deepEqual(out, [], 'nothing sent yet');
+      await helper.setFlows(flowOf(cam).filter((n) => n.id !== 'steer'), 'nodes', creds(['camA']));
+      assert.equal(helper.getNode('steer'), null);
+      await waitFor(() => out.length >= 1, 5000, 'the alert sent as the node closed');
+      assert.deepEqual(out.map((m: Any) => [m.payload.id, m.payload.camera.state, m.payload.camera.reason, m.topic]), [
+        ['a1', 'failed', 'ptz-steer was removed: the camera move was not followed to its end', 'street/glass'],
+      ]);
+      assert.deepEqual(errs.map((m: Any) => [m.payload.id, m.error.code]), [['a1', 'closed']]);
+    });
   });
 });

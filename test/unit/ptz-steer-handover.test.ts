@@ -186,3 +186,43 @@ test('removed in confirm mode: the proposal is sent failed, "ptz-steer was remov
     [1, 'a', 'failed', 'ptz-steer was removed: the proposed camera move was lost'],
   ]);
 });
+
+test('removed before it resumed the hand-over it took (a second deploy before the flows started): what it was handed ends too, "ptz-steer was removed"', async () => {
+  const a = new FakeCamera(config('a', 0, 5), 0);
+  const old = new PtzSteer(asConns([a]), { ...OPTS, returnHomeAfterMs: 600_000 });
+  const { before, after, emitBefore, rebind } = outputs();
+  await old.handle(alert('gun', 'gunshot', destination(O, 0, 40)), emitBefore);
+  await old.handle(alert('glass', 'glass_break', destination(O, 90, 40)), emitBefore);
+  a.held = true;
+  const taking = old.handle({ kind: 'move-request', alertId: 'crash', operator: 'bob', alert: alert('crash', 'crash', destination(O, 200, 40)) }, emitBefore);
+  await waitFor(() => a.moves.length === 2, 5000, 'camera a turning to the crash');
+  const h = old.handOver();
+  await taking;
+  before.length = 0;
+  const next = new PtzSteer(asConns([a]), { ...OPTS, returnHomeAfterMs: 600_000 });
+  next.closeRemoved(h, rebind);
+  assert.deepEqual(before, [], 'sent by the instance that is removed, not the one that handed over');
+  assert.deepEqual(after.filter((o) => o.port === 1).map((o) => [o.payload.id, o.payload.camera?.state, o.payload.camera?.reason]).sort(), [
+    ['crash', 'failed', 'ptz-steer was removed: the camera move was not followed to its end'],
+    ['glass', 'unavailable', 'ptz-steer was removed: its wait for a busy camera ended'],
+    ['gun', 'unavailable', 'ptz-steer was removed: its wait for a busy camera ended'],
+  ]);
+  assert.deepEqual(after.filter((o) => o.port === 2).map((o) => [o.payload.id, o.error?.code]), [['crash', 'closed']]);
+});
+
+test('removed before it resumed the hand-over, an alert of it come again meanwhile: ended as this instance has it, not twice', async () => {
+  const a = new FakeCamera(config('a', 0, 5), 0);
+  const old = new PtzSteer(asConns([a]), { ...OPTS, returnHomeAfterMs: 600_000 });
+  const { before, after, emitBefore, rebind } = outputs();
+  await old.handle(alert('gun', 'gunshot', destination(O, 0, 40)), emitBefore);
+  await old.handle(alert('glass', 'glass_break', destination(O, 90, 40)), emitBefore);
+  assert.equal(before[before.length - 1].payload.camera?.state, 'waiting');
+  const h = old.handOver();
+  const next = new PtzSteer(asConns([a]), { ...OPTS, returnHomeAfterMs: 600_000 });
+  // A newer copy of the glass break, placed better: camera a is free in this instance.
+  const here: SteerOutput[] = [];
+  await next.handle(alert('glass', 'glass_break', destination(O, 95, 40)), (o) => here.push(o));
+  assert.equal(here[here.length - 1].payload.camera?.state, 'on-target');
+  next.closeRemoved(h, rebind);
+  assert.deepEqual(after, [], 'the older copy, waiting in the hand-over, is not ended after the newer one reached its camera');
+});
