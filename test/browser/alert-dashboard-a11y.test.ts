@@ -259,7 +259,10 @@ describe('alert-dashboard accessibility in Chromium', { timeout: 400_000 }, () =
     for (let i = 0; i < 8; i++) server.inject('dash', { payload: alert(`${id}-${i}`, 'crash', 200 - i) });
     // the newest unhandled alert of the list: the console opens it at load
     server.inject('dash', { payload: alert(`${id}-top`, 'gunshot', -1, { camera: camera('unavailable') }) });
-    await new Promise((r) => setTimeout(r, 500));
+    // The consoles below load the state kept for late joiners: once a console has the alert in
+    // its queue, the state that brought it is the one kept (it is kept before it is sent).
+    const probe = await openConsole('Lou-probe');
+    await probe.waitForSelector(`[data-alert-id="${id}-top"]`, { timeout: 30_000 });
     for (const size of SIZES) {
       const page = await openConsole(`Lou-${size.name}`, { viewport: { width: size.width, height: size.height }, deviceScaleFactor: size.deviceScaleFactor });
       await page.waitForSelector(`[data-test=detail][data-shown-alert="${id}-top"]`, { timeout: 30_000 });
