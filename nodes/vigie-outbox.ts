@@ -8,7 +8,8 @@
  * flight", until each mqtt out it feeds on that broker says it is done with it (Node-RED's
  * onComplete hook: the mqtt out completes a QoS 1 publication on the broker's PUBACK, QoS 0 once
  * written to the socket, and never while disconnected); the broker dropping meanwhile, or an
- * error, puts it back to be sent again. The queue is lib/util/outbox.ts; what waits (and what is
+ * error, an mqtt out no longer running, or no completion within RESEND_UNCOMPLETED_AFTER_MIN_MS
+ * (or two keepalives) puts it back to be sent again. The queue is lib/util/outbox.ts; what waits (and what is
  * in flight) is also
  * kept in a file of the user directory across restarts (Restarts, on by default), a journal
  * appended to as messages come and go (lib/util/outbox-file.ts). A later copy of a waiting alert
@@ -43,6 +44,14 @@ interface MqttOutNode extends Node {
   topic?: string;
 }
 
+/** What this node reads of a flow's node definition (one not running has no node object). */
+interface NodeDefinition {
+  id: string;
+  type?: string;
+  name?: string;
+  broker?: string;
+}
+
 /** What Node-RED's onComplete hook is given. */
 interface CompleteEvent {
   msg?: { _msgid?: unknown };
@@ -53,10 +62,21 @@ interface CompleteEvent {
 /** A message passed on to the mqtt outs this node feeds, until all of them have completed it. */
 interface Delivery {
   msgId: string;
-  /** The mqtt outs that have not completed it yet. */
-  pendingOuts: Set<string>;
-  /** When it was passed on (monotonic ms). */
+  /** The mqtt outs that have not completed it yet, each the node object it was passed on to. */
+  pendingOuts: Map<string, MqttOutNode>;
+  /** When it was passed on this time (monotonic ms). */
   sentAtMs: number;
+  /** Since when the broker's acknowledgement of it has been awaited (monotonic ms): its first sending, when sent again for want of one. */
+  ackAwaitedSinceMs: number;
+}
+
+/** The mqtt outs wired to this node on its broker. */
+interface WayOut {
+  /** Running: a message passed on reaches them. */
+  running: MqttOutNode[];
+  /** Defined but not running (disabled, on a disabled tab, or restarting in a deploy): Node-RED drops what is sent to them. */
+  stoppedIds: string[];
+  stoppedNames: string[];
 }
 
 /** What this node reads of the core mqtt-broker config node. */
@@ -66,6 +86,8 @@ interface BrokerNode extends Node {
   connecting?: unknown;
   broker?: string;
   port?: string | number;
+  /** MQTT keepalive in seconds (the core node makes it a number, 60 by default). */
+  keepalive?: unknown;
 }
 
 /** How often the broker's connection is looked at (it emits nothing when it comes back). */
@@ -84,6 +106,14 @@ const PERSIST_AFTER_MS = 2000;
 const MAX_IN_FLIGHT = 100;
 /** An acknowledgement later than this is late: the status and the health report say so. */
 const ACK_LATE_MS = 5000;
+/**
+ * A message passed on and not completed this long, the broker connected all the while, is sent
+ * again (at least this, and twice the broker's keepalive: the MQTT client ends a dead connection
+ * 1.5 keepalives after its last write, which a message sent again would otherwise put off). The
+ * mqtt out may have dropped it without a word (Node-RED drops what is sent to a node that is not
+ * running); QoS 1 is at least once all the same, and the copies are told apart downstream by id.
+ */
+const RESEND_UNCOMPLETED_AFTER_MIN_MS = 30_000;
 /** A message the mqtt out fails to publish this many times is given up (a message the broker refuses: sent again, it would fail for ever). */
 const MAX_PUBLISH_ERRORS = 5;
 /** Tells apart the onComplete hooks of the outbox nodes (and of one node's successive starts). */
@@ -110,9 +140,17 @@ export = function (RED: NodeAPI) {
     const deliveries = new Map<Kept<NodeMessage>, Delivery>();
     /** Completion errors of each message so far (see MAX_PUBLISH_ERRORS). */
     const publishErrors = new WeakMap<Kept<NodeMessage>, number>();
-    /** The mqtt outs wired to this node on the same broker, known once the flows have started (see mqttOutsFed). */
-    let mqttOuts: MqttOutNode[] | undefined;
-    let mqttOutIds = new Set<string>();
+    /** The mqtt outs wired to this node on the same broker (see wayOut), looked at again when one starts or stops. */
+    let wayOutSeen: WayOut | undefined;
+    /** Ids of the mqtt outs on its broker it has fed: only their completions are looked at. */
+    const mqttOutIds = new Set<string>();
+    /** When the broker last acknowledged a message (monotonic ms). */
+    let lastAckAtMs: number | undefined;
+    /** Messages sent again for want of an acknowledgement: since when it has been awaited (see Delivery.ackAwaitedSinceMs). */
+    const ackAwaitedSinceOf = new Map<Kept<NodeMessage>, number>();
+    /** Messages passed on at least once by this node: sent again, each gets a new _msgid (a late completion of an earlier sending is then told apart). */
+    const sentBefore = new WeakSet<Kept<NodeMessage>>();
+    let flowsStartedListener: (() => void) | undefined;
     const hookName = `onComplete.vigieOutbox${++hookSeq}`;
     let hooked = false;
     let lastStatus = '';
@@ -137,6 +175,12 @@ export = function (RED: NodeAPI) {
      */
     const firstConnect = () => !connected() && (!everConnected || broker?.connecting === true);
 
+    /** Why messages wait: the broker, or the mqtt out it feeds not running. */
+    function blockedBy(): string {
+      const stopped = connected() ? wayOut().stoppedNames : [];
+      return stopped.length ? `mqtt out ${stopped.map((n) => `"${n}"`).join(', ')} not running` : `broker ${brokerName()} unreachable`;
+    }
+
     /** ", N earlier copies of alerts replaced by later ones" when there are some. */
     function replacedSoFar(box: Outbox<NodeMessage>): string {
       const n = box.replacedInEpisode;
@@ -150,11 +194,11 @@ export = function (RED: NodeAPI) {
       if (e.firstInEpisode) {
         const why = e.reason === 'maxAge' ? `older than ${box.maxAgeMs / 1000} s (maxAgeS)` : `more than ${box.maxMessages} waiting (maxMessages)`;
         const order = e.reason === 'maxAge' ? '' : ', alerts and other messages first: operator decisions only when nothing else is left';
-        node.warn(`broker ${brokerName()} unreachable: dropping the oldest waiting messages${order}, ${why}${replacedSoFar(box)}; the status counts them`);
+        node.warn(`${blockedBy()}: dropping the oldest waiting messages${order}, ${why}${replacedSoFar(box)}; the status counts them`);
       }
       if (e.firstKeptLongestInEpisode) {
         const why = e.reason === 'maxAge' ? `older than ${box.maxAgeMs / 1000} s (maxAgeS)` : `nothing but decisions left among the ${box.maxMessages} waiting (maxMessages)`;
-        node.warn(`broker ${brokerName()} unreachable: dropping operator decisions, ${why}; the status counts them`);
+        node.warn(`${blockedBy()}: dropping operator decisions, ${why}; the status counts them`);
       }
     }
 
@@ -271,10 +315,16 @@ export = function (RED: NodeAPI) {
       });
     }
 
-    /** Since when (monotonic ms) the oldest message in flight has waited for the broker's acknowledgement, when that is late. */
+    /**
+     * Since when (monotonic ms) the broker has acknowledged nothing while messages waited for it,
+     * when that is late: from the oldest message awaiting it, or the last acknowledgement if later.
+     */
     function acksLateSinceMs(): number | undefined {
-      const oldest = deliveries.values().next().value;
-      return oldest && monotonicMs() - oldest.sentAtMs >= ACK_LATE_MS ? oldest.sentAtMs : undefined;
+      let oldestMs = Infinity;
+      for (const d of deliveries.values()) oldestMs = Math.min(oldestMs, d.ackAwaitedSinceMs);
+      if (oldestMs === Infinity) return undefined;
+      const silentSinceMs = Math.max(oldestMs, lastAckAtMs ?? -Infinity);
+      return monotonicMs() - silentSinceMs >= ACK_LATE_MS ? silentSinceMs : undefined;
     }
 
     function showStatus(): void {
@@ -298,11 +348,13 @@ export = function (RED: NodeAPI) {
       const waiting = `${outbox.size > 0 || !late ? `${outbox.size} waiting` : ''}${outbox.size > 0 && late ? ', ' : ''}${unacked}${replaced > 0 ? `, ${replaced} copies replaced` : ''}`;
       let s: { fill: 'red' | 'yellow' | 'green'; shape: 'ring' | 'dot'; text: string };
       const down = firstConnect() ? 'connecting' : 'broker down';
+      const stopped = connected() ? wayOut().stoppedNames : [];
       // Red ring = fault (the broker went away, or messages were dropped); yellow ring = a first connect in progress.
       if (outbox.inEpisode && dropped > 0) {
         const decisions = outbox.keptLongestDroppedInEpisode;
         s = { fill: 'red', shape: 'ring', text: `${connected() ? 'sending' : down}: ${waiting}, ${dropped} dropped${decisions > 0 ? ` (${decisions} decision${decisions === 1 ? '' : 's'})` : ''}` };
       } else if (!connected()) s = { fill: firstConnect() ? 'yellow' : 'red', shape: 'ring', text: `${down}: ${waiting}` };
+      else if (stopped.length) s = { fill: 'yellow', shape: 'ring', text: `mqtt out stopped: ${waiting}` };
       else if (outbox.size > 0 || late) s = { fill: 'yellow', shape: 'dot', text: `sending: ${waiting}` };
       else s = { fill: 'green', shape: 'dot', text: dropped > 0 ? `connected (${dropped} dropped in the last outage)` : 'connected' };
       const key = `${s.fill} ${s.shape} ${s.text}`;
@@ -311,28 +363,61 @@ export = function (RED: NodeAPI) {
       node.status(s);
     }
 
-    /** The mqtt outs wired to this node that publish through its broker: those whose completion says a message is through. */
-    function mqttOutsFed(): MqttOutNode[] {
-      if (!mqttOuts) {
-        mqttOuts = [];
-        if (!hooked) return mqttOuts;
-        for (const id of (config.wires ?? []).flat()) {
-          const next = RED.nodes.getNode(id) as MqttOutNode | null;
-          if (next?.type === 'mqtt out' && next.broker === config.broker) mqttOuts.push(next);
+    /**
+     * The mqtt outs wired to this node that publish through its broker: those running, whose
+     * completion says a message is through, and those stopped, for which messages wait. Looked
+     * at again once one of them is no longer the node object seen, or a stopped one runs.
+     */
+    function wayOut(): WayOut {
+      const seen = wayOutSeen;
+      if (seen && seen.running.every((o) => RED.nodes.getNode(o.id) === o) && seen.stoppedIds.every((id) => !RED.nodes.getNode(id))) return seen;
+      const way: WayOut = { running: [], stoppedIds: [], stoppedNames: [] };
+      wayOutSeen = way;
+      if (!hooked) return way;
+      let definitions: Map<string, NodeDefinition> | undefined;
+      for (const id of (config.wires ?? []).flat()) {
+        const next = RED.nodes.getNode(id) as MqttOutNode | null;
+        if (next) {
+          if (next.type === 'mqtt out' && next.broker === config.broker) {
+            way.running.push(next);
+            mqttOutIds.add(id);
+          }
+          continue;
         }
-        mqttOutIds = new Set(mqttOuts.map((o) => o.id));
+        if (!definitions) {
+          definitions = new Map();
+          const all = definitions;
+          RED.nodes.eachNode((def) => void all.set(def.id, def as NodeDefinition));
+        }
+        const def = definitions.get(id);
+        if (mqttOutIds.has(id) || (def?.type === 'mqtt out' && def.broker === config.broker)) {
+          way.stoppedIds.push(id);
+          way.stoppedNames.push(def?.name || id);
+        }
       }
-      return mqttOuts;
+      return way;
+    }
+
+    /** The broker connected and every mqtt out fed running: a message passed on now gets published. */
+    const wayOpen = () => connected() && wayOut().stoppedIds.length === 0;
+
+    /** How long a message passed on may stay uncompleted, the broker connected, before it is sent again. */
+    function resendUncompletedAfterMs(): number {
+      const keepaliveS = Number(broker?.keepalive);
+      return Math.max(RESEND_UNCOMPLETED_AFTER_MIN_MS, Number.isFinite(keepaliveS) ? 2 * keepaliveS * 1000 : 0);
     }
 
     function sendOne(m: NodeMessage, kept: Kept<NodeMessage>): void {
       // A copy: the mqtt out rewrites what it is given (msg.payload into a string, msg.qos), and
       // the message may have to be sent again as it came.
       const copy = { ...m } as NodeMessage;
-      if (typeof copy._msgid !== 'string' || copy._msgid === '') copy._msgid = RED.util.generateId();
+      if (typeof copy._msgid !== 'string' || copy._msgid === '' || sentBefore.has(kept)) copy._msgid = RED.util.generateId();
+      sentBefore.add(kept);
       // The mqtt outs that will complete it: each takes the message with this _msgid (a clone keeps it).
-      const outs = mqttOutsFed().filter((o) => isPublishTopic(o.topic || (copy as { topic?: unknown }).topic));
-      if (outs.length) deliveries.set(kept, { msgId: copy._msgid, pendingOuts: new Set(outs.map((o) => o.id)), sentAtMs: monotonicMs() });
+      const outs = wayOut().running.filter((o) => isPublishTopic(o.topic || (copy as { topic?: unknown }).topic));
+      const nowMs = monotonicMs();
+      if (outs.length) deliveries.set(kept, { msgId: copy._msgid, pendingOuts: new Map(outs.map((o) => [o.id, o])), sentAtMs: nowMs, ackAwaitedSinceMs: ackAwaitedSinceOf.get(kept) ?? nowMs });
+      ackAwaitedSinceOf.delete(kept);
       justSent.push(kept);
       node.send(copy);
       // Node-RED delivers on a later turn of the event loop (setImmediate); this runs after that
@@ -355,8 +440,44 @@ export = function (RED: NodeAPI) {
     /** The broker is gone: every message in flight goes back to the front, in order, to be sent again once it is back. */
     function putBackAll(): void {
       deliveries.clear();
+      ackAwaitedSinceOf.clear();
       justSent = [];
       outbox?.settle(false);
+    }
+
+    /**
+     * The broker connected, messages in flight that will never be completed go back to the front,
+     * in order, to be sent again: those passed on to an mqtt out no longer running (stopped or
+     * restarted by a deploy since: Node-RED dropped them, or the old node took them with it), and
+     * those left uncompleted too long (see RESEND_UNCOMPLETED_AFTER_MIN_MS).
+     */
+    function putBackStranded(): void {
+      if (!outbox || deliveries.size === 0) return;
+      const nowMs = monotonicMs();
+      const limitMs = resendUncompletedAfterMs();
+      const back = new Set<Kept<NodeMessage>>();
+      let late = 0;
+      for (const [kept, d] of deliveries) {
+        const gone = [...d.pendingOuts].some(([id, out]) => RED.nodes.getNode(id) !== out);
+        if (!gone && nowMs - d.sentAtMs < limitMs) continue;
+        back.add(kept);
+        if (!gone) {
+          late++;
+          ackAwaitedSinceOf.set(kept, d.ackAwaitedSinceMs);
+        }
+      }
+      if (back.size === 0) return;
+      for (const kept of back) deliveries.delete(kept);
+      // Each put back goes to the front: the last first, so that they keep their order.
+      const inOrder = outbox.entries().filter((k) => back.has(k));
+      for (let i = inOrder.length - 1; i >= 0; i--) outbox.putBack(inOrder[i]);
+      const gone = back.size - late;
+      const why = [
+        gone ? `${gone} passed on to an mqtt out no longer running (stopped or redeployed since)` : '',
+        late ? `${late} not completed by the mqtt out within ${Math.round(limitMs / 1000)} s` : '',
+      ].filter(Boolean);
+      node.log(`sending again ${back.size} message(s): ${why.join(', ')}`);
+      flushSoon();
     }
 
     /** An mqtt out is done with a message (Node-RED's onComplete hook, called for every node's every message). */
@@ -374,7 +495,8 @@ export = function (RED: NodeAPI) {
           break;
         }
       }
-      if (!kept || !delivery) return; // put back meanwhile, or not this node's
+      // Put back meanwhile (sent again, it has a new _msgid), or not this node's.
+      if (!kept || !delivery) return;
       if (ev.error) {
         deliveries.delete(kept);
         const errors = (publishErrors.get(kept) ?? 0) + 1;
@@ -390,6 +512,7 @@ export = function (RED: NodeAPI) {
         showStatus();
         return;
       }
+      lastAckAtMs = monotonicMs();
       delivery.pendingOuts.delete(outId);
       if (delivery.pendingOuts.size > 0) return;
       deliveries.delete(kept);
@@ -405,11 +528,11 @@ export = function (RED: NodeAPI) {
         flushImmediate = null;
         if (!outbox) return;
         try {
-          outbox.flush(connected, sendOne, FLUSH_PER_TURN);
+          outbox.flush(wayOpen, sendOne, FLUSH_PER_TURN);
         } catch (err) {
           node.error(`sending waiting messages: ${(err as Error).message}`);
         }
-        if (connected()) flushSoon();
+        if (wayOpen()) flushSoon();
         showStatus();
       });
     }
@@ -441,10 +564,26 @@ export = function (RED: NodeAPI) {
       checkTimer = setInterval(() => {
         if (!checkedWiring) checkWiring();
         if (!connected() && outbox!.inFlightCount > 0) putBackAll();
+        else putBackStranded();
         outbox!.age();
-        if (connected()) flushSoon();
+        if (wayOpen()) flushSoon();
         showStatus();
       }, CHECK_EVERY_MS);
+      // A deploy may have stopped, started or replaced an mqtt out fed: looked at again now.
+      const events = (RED as { events?: NodeAPI['events'] }).events;
+      if (events) {
+        flowsStartedListener = () => {
+          try {
+            wayOutSeen = undefined;
+            if (connected()) putBackStranded();
+            if (wayOpen()) flushSoon();
+            showStatus();
+          } catch (err) {
+            node.error(`after the deploy: ${(err as Error).message}`);
+          }
+        };
+        events.on('flows:started', flowsStartedListener);
+      }
       showStatus();
     }
 
@@ -464,8 +603,8 @@ export = function (RED: NodeAPI) {
           return;
         }
         if (!connected() && outbox.inFlightCount > 0) putBackAll();
-        const sentNow = outbox.offer(msg, connected(), sendOne);
-        if (!sentNow && connected()) flushSoon();
+        const sentNow = outbox.offer(msg, wayOpen(), sendOne);
+        if (!sentNow && wayOpen()) flushSoon();
         showStatus();
         done();
       } catch (err) {
@@ -504,6 +643,8 @@ export = function (RED: NodeAPI) {
         clearNodeFailure(node);
         if (hooked) RED.hooks.remove(hookName);
         hooked = false;
+        if (flowsStartedListener) RED.events.off('flows:started', flowsStartedListener);
+        flowsStartedListener = undefined;
         if (checkTimer) clearInterval(checkTimer);
         if (flushImmediate) clearImmediate(flushImmediate);
         if (settleImmediate) clearImmediate(settleImmediate);
@@ -511,6 +652,7 @@ export = function (RED: NodeAPI) {
         checkTimer = flushImmediate = settleImmediate = persistTimer = null;
         // What is in flight stays in the file (outbox.entries()): unacknowledged, it is sent again at the next start.
         deliveries.clear();
+        ackAwaitedSinceOf.clear();
         const waiting = outbox ? outbox.size + outbox.inFlightCount : 0;
         const messages = `${waiting} message${waiting === 1 ? '' : 's'}`;
         if (outbox && persistFile) {
