@@ -503,9 +503,11 @@ describe('vigie-outbox with a stand-in broker', () => {
     box.receive({ payload: 1 });
     await waitFor(() => fs.existsSync(file), 10_000, 'the file written');
     // The instance changed: it and its nodes restart, the file stays for the new one.
+    // Whether the file goes is decided at the deploy's 'flows:started': looked at once that has passed.
+    const deployed = new Promise<void>((resolve) => helper._events.once('flows:started', () => setImmediate(resolve)));
     await helper.setFlows(subflowFlow(true, 'b'), 'nodes');
-    await waitFor(() => helper.getNode('inst-sfbox') && helper.getNode('inst-sfbox') !== box, 10_000, 'restarted');
-    await sleep(100);
+    await deployed;
+    assert.ok(helper.getNode('inst-sfbox') && helper.getNode('inst-sfbox') !== box, 'restarted');
     assert.equal(fs.existsSync(file), true, 'kept for the restarted instance');
     const said = logOf(helper.getNode('inst-sfbox'));
     await helper.setFlows(subflowFlow(false), 'nodes');
@@ -717,6 +719,91 @@ describe("vigie-outbox with Node-RED's mqtt out and an MQTT broker that goes awa
       await sub.endAsync(true);
       await helper.unload();
       await mq.stop();
+    }
+  });
+
+  /** Node-RED with an outbox and its mqtt out publishing to an aedes broker, a subscriber counting what arrives. */
+  async function publishingFlow(clientPrefix: string, opts: { withMqttIn?: boolean } = {}) {
+    const port = await freePort();
+    const mq = restartableBroker(port);
+    await mq.start();
+    const seen: string[] = [];
+    const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: `${clientPrefix}-subscriber` });
+    sub.on('message', (_t, p) => seen.push(p.toString()));
+    await sub.subscribeAsync('vigie/test/#', { qos: 1 });
+    const flow = (pub: Record<string, unknown> = {}) => [
+      { id: 'tab', type: 'tab' },
+      { id: 'broker', type: 'mqtt-broker', name: 'test broker', broker: '127.0.0.1', port: String(port), clientid: `${clientPrefix}-publisher`, autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true },
+      { id: 'box', type: 'vigie-outbox', z: 'tab', broker: 'broker', wires: [['pub']] },
+      { id: 'pub', type: 'mqtt out', z: 'tab', name: 'detections', topic: 'vigie/test/detection', qos: '1', retain: 'false', broker: 'broker', wires: [], ...pub },
+      // As in the control room: an mqtt in on the same broker keeps it connected whatever the mqtt out does.
+      ...(opts.withMqttIn ? [{ id: 'sub', type: 'mqtt in', z: 'tab', topic: 'vigie/other/#', qos: '1', datatype: 'auto-detect', broker: 'broker', nl: false, rap: true, rh: 0, inputs: 0, wires: [] }] : []),
+    ];
+    await helper.load([mqttNodes, outboxNode], flow());
+    const box = helper.getNode('box');
+    const broker = helper.getNode('broker');
+    const boxStatuses = () => box.status.getCalls().filter((c: Any) => c.thisValue === box).map((c: Any) => c.args[0]);
+    await waitFor(() => boxStatuses().pop()?.text === 'connected', 10_000, 'the outbox seeing the broker connected');
+    const close = async () => {
+      await sub.endAsync(true);
+      await helper.unload();
+      await mq.stop();
+    };
+    return { flow, box, broker, seen, boxStatuses, close };
+  }
+
+  it('the mqtt out redeployed (modified nodes) while a message is sent to it: the broker connected all along, that message is sent again and published, and the outbox goes on', { timeout: 30_000 }, async () => {
+    const { flow, box, broker, seen, boxStatuses, close } = await publishingFlow('outbox-redeploy');
+    try {
+      box.receive({ payload: 'before' });
+      await waitFor(() => seen.length === 1, 10_000, 'published');
+      // Sent while the mqtt out is stopped for the deploy: Node-RED drops it without a word.
+      helper._events.once('flows:stopped', () => box.receive({ payload: 'during-deploy' }));
+      const oldPub = helper.getNode('pub');
+      await helper.setFlows(flow({ name: 'detections renamed' }), 'nodes');
+      await waitFor(() => helper.getNode('pub') && helper.getNode('pub') !== oldPub, 10_000, 'the mqtt out restarted');
+      assert.equal(helper.getNode('box'), box, 'the outbox itself not restarted');
+      assert.equal(broker.connected, true, 'the broker stayed connected');
+      box.receive({ payload: 'after' });
+      await waitFor(() => seen.includes('during-deploy') && seen.includes('after'), 15_000, 'both published').catch((err) => {
+        throw new Error(`${err.message}: ${JSON.stringify(seen)} ${JSON.stringify(boxStatuses().slice(-3))}`);
+      });
+      await waitFor(() => boxStatuses().pop()?.text === 'connected', 10_000, 'green again');
+      assert.deepEqual(boxStatuses().pop(), { fill: 'green', shape: 'dot', text: 'connected' });
+      assert.deepEqual(warningsOf(helper, 'box'), []);
+    } finally {
+      await close();
+    }
+  });
+
+  it('the mqtt out disabled, the broker connected: what is sent meanwhile waits ("mqtt out stopped"), and once it is enabled again all is published, in order', { timeout: 40_000 }, async () => {
+    const { flow, box, broker, seen, boxStatuses, close } = await publishingFlow('outbox-disabled', { withMqttIn: true });
+    try {
+      box.receive({ payload: 'before' });
+      await waitFor(() => seen.length === 1, 10_000, 'published');
+      await helper.setFlows(flow({ d: true }), 'nodes');
+      await waitFor(() => !helper.getNode('pub'), 10_000, 'the mqtt out disabled');
+      const sent: string[] = [];
+      for (let i = 1; i <= 120; i++) {
+        sent.push(`m${i}`);
+        box.receive({ payload: `m${i}` });
+      }
+      await waitFor(() => boxStatuses().pop()?.text === 'mqtt out stopped: 120 waiting', 10_000, 'kept while the mqtt out is stopped').catch((err) => {
+        throw new Error(`${err.message}: ${JSON.stringify(boxStatuses().slice(-3))}`);
+      });
+      assert.equal(boxStatuses().pop().fill, 'yellow');
+      assert.equal(broker.connected, true, 'the broker stayed connected (the mqtt in uses it)');
+      await helper.setFlows(flow(), 'nodes');
+      await waitFor(() => seen.length === 121, 20_000, 'all published once it is enabled again').catch((err) => {
+        throw new Error(`${err.message}: ${seen.length} seen, ${JSON.stringify(boxStatuses().slice(-3))}`);
+      });
+      assert.deepEqual(seen, ['before', ...sent]);
+      box.receive({ payload: 'after' });
+      await waitFor(() => seen.length === 122, 10_000, 'the next one');
+      await waitFor(() => boxStatuses().pop()?.text === 'connected', 10_000, 'green again');
+      assert.deepEqual(warningsOf(helper, 'box'), []);
+    } finally {
+      await close();
     }
   });
 
