@@ -2,8 +2,11 @@
  * vigie-outbox node: passes messages through while its broker is connected, keeps them while it
  * is not and sends them in order when it is back; bounds with one warning per outage; statuses;
  * done() on every path; a broken Broker setting named in the error; close clears its timers.
- * First against a stand-in mqtt-broker whose `connected` the test sets, then with Node-RED's
- * core mqtt out and mqtt-broker nodes and an aedes broker that goes away and comes back.
+ * First against a stand-in mqtt-broker whose `connected` the test sets; then with a stand-in
+ * mqtt out whose completions (the PUBACKs) the test gives or holds back, on a monotonic clock
+ * the test moves forward (messages sent again when never completed, late completions); then
+ * with Node-RED's core mqtt out and mqtt-broker nodes and an aedes broker that goes away and
+ * comes back.
  */
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +17,7 @@ import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { freePort, makeUserDir } from '../support/nodered';
 import { waitFor } from '../support/wait';
-import { warningsOf } from '../support/node-red-log';
+import { logOf as loggedBy, warningsOf } from '../support/node-red-log';
 import { readKeptFile } from '../../lib/util/outbox-file';
 import { healthReport } from '../../lib/util/health';
 import { createMosquitto } from '../support/mosquitto';
@@ -541,6 +544,170 @@ describe('vigie-outbox with a stand-in broker', () => {
     const again = await load({ maxAgeS: 'soon' });
     assert.ok(again.box.error.args.some((a: Any[]) => /setting maxAgeS: expected an integer from 1 to 604800/.test(String(a[0]))));
     assert.deepEqual(again.box.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'bad setting maxAgeS: "soon"' });
+  });
+});
+
+describe('vigie-outbox with a stand-in mqtt out that completes messages when the test says', () => {
+  /**
+   * A stand-in for the core mqtt out: the outbox feeds it as one (its type, broker and topic),
+   * and Node-RED's onComplete hook fires when the test calls the done() of a message it took,
+   * as the core node does on the broker's PUBACK for QoS 1.
+   */
+  function standInMqttOut(RED: Any): void {
+    RED.nodes.registerType('mqtt out', function (this: Any, config: Any) {
+      RED.nodes.createNode(this, config);
+      this.broker = config.broker;
+      this.topic = config.topic;
+      this.on('input', (msg: Any, _send: Any, done: () => void) => this.emit('taken', { msg, done }));
+    });
+  }
+  const NODES = [standInBroker, standInMqttOut, outboxNode];
+  const flow = [
+    { id: 'tab', type: 'tab' },
+    { id: 'broker', type: 'mqtt-broker', name: 'city broker', startConnected: true },
+    { id: 'box', type: 'vigie-outbox', z: 'tab', broker: 'broker', wires: [['pub']] },
+    { id: 'pub', type: 'mqtt out', z: 'tab', topic: 'vigie/test/detection', broker: 'broker' },
+  ];
+  interface Taken {
+    msg: Any;
+    done: () => void;
+  }
+
+  /** The monotonic clock the outbox measures with (performance.now), `aheadMs` ahead of the real one. */
+  let clockAheadMs = 0;
+  let clockMock: { mock: { restore(): void } } | undefined;
+  beforeEach(() => {
+    clockAheadMs = 0;
+    const realNow = performance.now.bind(performance);
+    clockMock = mock.method(performance, 'now', () => realNow() + clockAheadMs);
+  });
+  afterEach(() => clockMock?.mock.restore());
+
+  /** Loads the flow, counting the runs of the outbox's 1 s check (the only 1 s interval of the flow). */
+  async function load() {
+    const checks = { count: 0 };
+    const realSetInterval = global.setInterval;
+    global.setInterval = ((fn: (...a: unknown[]) => void, ms?: number, ...rest: unknown[]) =>
+      realSetInterval(
+        (...a: unknown[]) => {
+          fn(...a);
+          if (ms === 1000) checks.count++;
+        },
+        ms,
+        ...rest,
+      )) as typeof setInterval;
+    try {
+      await helper.load(NODES, flow);
+    } finally {
+      global.setInterval = realSetInterval;
+    }
+    const box = helper.getNode('box');
+    const taken: Taken[] = [];
+    helper.getNode('pub').on('taken', (t: Taken) => taken.push(t));
+    const boxStatuses = () => box.status.getCalls().filter((c: Any) => c.thisValue === box).map((c: Any) => c.args[0]);
+    /** Resolves once two more checks have run to their end (one whole check after this call). */
+    const checksGoBy = async () => {
+      const from = checks.count;
+      await waitFor(() => checks.count >= from + 2, 10_000, 'two checks of the outbox');
+    };
+    return { box, broker: helper.getNode('broker'), taken, boxStatuses, checksGoBy };
+  }
+  const payloads = (taken: Taken[]) => taken.map((t) => t.msg.payload);
+
+  it('a message passed on and never completed, the broker connected, is sent again after twice the keepalive (30 s at least), in order, ahead of what waits; a log line says so', async () => {
+    const { box, broker, taken, boxStatuses, checksGoBy } = await load();
+    broker.keepalive = 60; // the core node's number of seconds: the bound is 2 x 60 s, not 30 s
+    helper.log().resetHistory();
+    const sent = Array.from({ length: 103 }, (_, i) => `m${i + 1}`);
+    for (const p of sent) box.receive({ payload: p });
+    // 100 in flight at most: m101..m103 wait behind. m1 completed frees a place for m101.
+    await waitFor(() => taken.length === 100, 10_000, 'the first 100 passed on');
+    assert.deepEqual(payloads(taken), sent.slice(0, 100));
+    taken[0].done();
+    await waitFor(() => taken.length === 101, 10_000, 'm101 passed on in the place freed');
+    assert.equal(taken[100].msg.payload, 'm101');
+    clockAheadMs = 6_000; // past the 5 s an acknowledgement may take before it is late
+    await waitFor(() => boxStatuses().pop()?.text === "sending: 2 waiting, 100 waiting for the broker's acknowledgement", 10_000, 'the acknowledgements late').catch((err) => {
+      throw new Error(`${err.message}: ${JSON.stringify(boxStatuses().slice(-3))}`);
+    });
+
+    // Past 30 s but within two keepalives: nothing is sent again.
+    clockAheadMs = 100_000;
+    await checksGoBy();
+    assert.equal(taken.length, 101, 'nothing sent again before twice the keepalive');
+
+    clockAheadMs = 121_000;
+    await waitFor(() => taken.length === 201, 10_000, 'the 100 uncompleted sent again').catch((err) => {
+      throw new Error(`${err.message}: ${taken.length} passed on, ${JSON.stringify(boxStatuses().slice(-3))}`);
+    });
+    // Sent again in their order, before m102 and m103 which still wait (no room in flight).
+    assert.deepEqual(payloads(taken.slice(101)), sent.slice(1, 101));
+    const firstIds = new Set(taken.slice(0, 101).map((t) => t.msg._msgid));
+    assert.equal(taken.slice(101).filter((t) => firstIds.has(t.msg._msgid)).length, 0, 'each sent again with a new _msgid');
+    assert.deepEqual(loggedBy(helper, 'box', 'INFO').filter((m) => /sending again/.test(m)), ['sending again 100 message(s): 100 not completed by the mqtt out within 120 s']);
+
+    // The broker acknowledges what is sent again: then the two that waited go, and all is done.
+    for (const t of taken.slice(101)) t.done();
+    await waitFor(() => taken.length === 203, 10_000, 'm102 and m103 passed on');
+    assert.deepEqual(payloads(taken.slice(201)), ['m102', 'm103']);
+    for (const t of taken.slice(201)) t.done();
+    await waitFor(() => boxStatuses().pop()?.text === 'connected', 10_000, 'green once all is acknowledged');
+    assert.deepEqual(warningsOf(helper, 'box'), []);
+  });
+
+  it('a late completion of an earlier sending is ignored: the message sent again stays in flight, is sent again once more if that one is not completed either, and is done with once it is', async () => {
+    const { box, taken, boxStatuses, checksGoBy } = await load();
+    box.receive({ payload: 'only', _msgid: 'given-id' });
+    await waitFor(() => taken.length === 1, 10_000, 'passed on');
+    assert.equal(taken[0].msg._msgid, 'given-id', 'a first sending keeps the _msgid it came with');
+
+    clockAheadMs = 31_000; // no keepalive: the bound is 30 s
+    await waitFor(() => taken.length === 2, 10_000, 'sent again after 30 s');
+    assert.notEqual(taken[1].msg._msgid, taken[0].msg._msgid, 'sent again with a new _msgid');
+    assert.equal(taken[1].msg.payload, 'only');
+
+    // The first sending completes now (its PUBACK arrives late): that says nothing of the second.
+    taken[0].done();
+    await checksGoBy();
+    assert.deepEqual(boxStatuses().pop(), { fill: 'yellow', shape: 'dot', text: "sending: 1 waiting for the broker's acknowledgement" }, 'still awaited');
+
+    // Still in flight, not lost: not completed within 30 s either, it is sent a third time.
+    clockAheadMs = 62_000;
+    await waitFor(() => taken.length === 3, 10_000, 'sent a third time').catch((err) => {
+      throw new Error(`${err.message}: ${taken.length} passed on, ${JSON.stringify(boxStatuses().slice(-3))}`);
+    });
+    assert.equal(new Set(taken.map((t) => t.msg._msgid)).size, 3);
+
+    // The third sending completed: done with, once, and nothing more is sent (nor by the second's late completion).
+    taken[2].done();
+    await waitFor(() => boxStatuses().pop()?.text === 'connected', 10_000, 'green once acknowledged');
+    taken[1].done();
+    clockAheadMs = 200_000;
+    await checksGoBy();
+    assert.equal(taken.length, 3, 'nothing sent again once acknowledged');
+    assert.deepEqual(boxStatuses().pop(), { fill: 'green', shape: 'dot', text: 'connected' });
+    assert.deepEqual(warningsOf(helper, 'box'), []);
+  });
+
+  it('the broker acknowledging other messages after the oldest awaited one went: "acknowledging nothing" is counted from its last acknowledgement, not from that message', async () => {
+    const info = { package: 'p', version: '0', nodeRed: '4', startedAtMonotonicMs: 0 };
+    const failedOutboxes = () => healthReport(info).failed.filter((f) => f.node === 'vigie-outbox');
+    const { box, taken, checksGoBy } = await load();
+    box.receive({ payload: 'never-acknowledged' });
+    await waitFor(() => taken.length === 1, 10_000, 'passed on');
+
+    // Four minutes later (it has been sent again meanwhile), another message is acknowledged.
+    clockAheadMs = 4 * 60_000;
+    box.receive({ payload: 'acknowledged' });
+    const acked = await waitFor(() => taken.find((t) => t.msg.payload === 'acknowledged'), 10_000, 'the second one passed on');
+    acked.done();
+    await checksGoBy();
+    assert.deepEqual(failedOutboxes(), []);
+
+    // Nine minutes after the first went, five after the last acknowledgement: failed, for 5 min.
+    clockAheadMs = 9 * 60_000 + 10_000;
+    const failed = await waitFor(() => failedOutboxes()[0], 10_000, 'the outbox in the health report');
+    assert.equal(failed.reason, 'broker city broker connected but acknowledging nothing for 5 min: 1 message(s) waiting for its acknowledgement, 0 message(s) waiting');
   });
 });
 
