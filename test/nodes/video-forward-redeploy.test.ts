@@ -8,44 +8,20 @@
  */
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Express } from 'express';
 import { isJpeg } from '../../lib/video/jpeg';
 import { childFfmpegPids, closeWs, collectWs, RtspServer, startRtspServer } from '../support/video-sources';
 import { DigestCamera, startDigestCamera } from '../support/digest-camera';
 import { startTcpRelay, TcpRelay } from '../support/tcp-relay';
 import { waitFor } from '../support/wait';
+import { onCameraAlert } from '../support/detections';
+import { captureRed, helper, nextMessage, startServerWithHttpNode } from '../support/node-red-helper';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require('node-red-node-test-helper');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const videoForward = require('../../nodes/video-forward');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const vigieCamera = require('../../nodes/vigie-camera');
 
-helper.init(require.resolve('node-red'));
-
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-let red: Any;
-function captureRed(RED: Any): void {
-  red = RED;
-}
-
-function alert(id: string, cameraId: string): Record<string, unknown> {
-  return {
-    kind: 'detection',
-    id,
-    sensor: 's1',
-    label: 'glass_break',
-    confidence: 0.9,
-    onset: 1000,
-    offset: 1000.3,
-    level: { dbfs: -10 },
-    scores: { glass_break: 0.9 },
-    span: { sensor: 's1', start: 0, frames: 4800 },
-    camera: { id: cameraId, name: cameraId, pan: 0, tilt: 0, zoom: 0, target: { bearing: 10, tilt: -5 }, state: 'on-target' },
-  };
-}
 
 interface FlowOptions {
   /** The camera's stream URL; no camera node when absent. */
@@ -70,20 +46,9 @@ function flow(o: FlowOptions): Any[] {
   return nodes;
 }
 
-function nextMessage(nodeId: string, timeoutMs = 30_000): Promise<Any> {
-  const n = helper.getNode(nodeId);
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no message on ${nodeId}`)), timeoutMs);
-    n.once('input', (msg: Any) => {
-      clearTimeout(t);
-      resolve(msg);
-    });
-  });
-}
-
 async function sendAlert(alertId: string): Promise<Any> {
-  const got = nextMessage('out');
-  helper.getNode('vf').receive({ payload: alert(alertId, 'cam-street') });
+  const got = nextMessage('out', 30_000);
+  helper.getNode('vf').receive({ payload: onCameraAlert(alertId, 'cam-street') });
   return (await got).payload.video;
 }
 
@@ -103,10 +68,7 @@ describe('video-forward through redeploys', { timeout: 300_000 }, () => {
     linkOld = await startTcpRelay(rtspOld.port);
     linkNew = await startTcpRelay(rtspNew.port);
     snapshots = await startDigestCamera('op', 'old-pw');
-    helper.settings({ httpNodeRoot: '/red/' });
-    await helper.startServer();
-    // The helper does not mount RED.httpNode on its server; Node-RED does, under httpNodeRoot.
-    (helper as { _app: Express })._app.use('/red', (req, res, next) => red.httpNode(req, res, next));
+    await startServerWithHttpNode();
   });
 
   afterEach(async () => {

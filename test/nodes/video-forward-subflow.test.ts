@@ -8,44 +8,20 @@
  */
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Express } from 'express';
 import { findCamera } from '../../lib/camera/registry';
 import { isJpeg } from '../../lib/video/jpeg';
 import { childFfmpegPids, closeWs, collectWs, RtspServer, startRtspServer } from '../support/video-sources';
 import { DigestCamera, startDigestCamera } from '../support/digest-camera';
 import { waitFor } from '../support/wait';
+import { onCameraAlert } from '../support/detections';
+import { captureRed, helper, nextMessage, startServerWithHttpNode } from '../support/node-red-helper';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require('node-red-node-test-helper');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const videoForward = require('../../nodes/video-forward');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const vigieCamera = require('../../nodes/vigie-camera');
 
-helper.init(require.resolve('node-red'));
-
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-let red: Any;
-function captureRed(RED: Any): void {
-  red = RED;
-}
-
-function alert(id: string, cameraId: string): Record<string, unknown> {
-  return {
-    kind: 'detection',
-    id,
-    sensor: 's1',
-    label: 'glass_break',
-    confidence: 0.9,
-    onset: 1000,
-    offset: 1000.3,
-    level: { dbfs: -10 },
-    scores: { glass_break: 0.9 },
-    span: { sensor: 's1', start: 0, frames: 4800 },
-    camera: { id: cameraId, name: cameraId, pan: 0, tilt: 0, zoom: 0, target: { bearing: 10, tilt: -5 }, state: 'on-target' },
-  };
-}
 
 /** Two instances of one subflow holding a camera ("${CAM_ID}") and a video-forward. */
 function subflowFlow(rtspUrl: string, snapshotUrl: string): Any[] {
@@ -69,17 +45,6 @@ function subflowFlow(rtspUrl: string, snapshotUrl: string): Any[] {
   ];
 }
 
-function nextMessage(nodeId: string, timeoutMs = 30_000): Promise<Any> {
-  const n = helper.getNode(nodeId);
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no message on ${nodeId}`)), timeoutMs);
-    n.once('input', (msg: Any) => {
-      clearTimeout(t);
-      resolve(msg);
-    });
-  });
-}
-
 describe('video-forward and vigie-camera in a subflow', { timeout: 240_000 }, () => {
   let rtsp: RtspServer;
   let snapshots: DigestCamera;
@@ -87,10 +52,7 @@ describe('video-forward and vigie-camera in a subflow', { timeout: 240_000 }, ()
   before(async () => {
     rtsp = await startRtspServer({ user: 'op', password: 's3cret', noAudio: true });
     snapshots = await startDigestCamera('op', 's3cret');
-    helper.settings({ httpNodeRoot: '/red/' });
-    await helper.startServer();
-    // The helper does not mount RED.httpNode on its server; Node-RED does, under httpNodeRoot.
-    (helper as { _app: Express })._app.use('/red', (req, res, next) => red.httpNode(req, res, next));
+    await startServerWithHttpNode();
   });
 
   afterEach(async () => {
@@ -112,8 +74,8 @@ describe('video-forward and vigie-camera in a subflow', { timeout: 240_000 }, ()
 
     const links: Record<string, Any> = {};
     for (const [instance, out, alertId, cameraId] of [['i1', 'out1', 'AL-1', 'cam-1'], ['i2', 'out2', 'AL-2', 'cam-2']]) {
-      const got = nextMessage(out);
-      helper.getNode(instance).receive({ payload: alert(alertId, cameraId) });
+      const got = nextMessage(out, 30_000);
+      helper.getNode(instance).receive({ payload: onCameraAlert(alertId, cameraId) });
       const msg = await got;
       assert.equal(msg.payload.video.live, `/red/vigie/video/${cameraId}/live`);
       links[cameraId] = msg.payload.video;

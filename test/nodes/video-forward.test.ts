@@ -8,7 +8,6 @@
  */
 import { after, afterEach, before, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Express } from 'express';
 import { registerCamera } from '../../lib/camera/registry';
 import type { CameraConfig, CameraHandle } from '../../lib/camera/types';
 import { VirtualCamera } from '../../lib/sim/camera/virtual-camera';
@@ -23,9 +22,9 @@ import { tempDir } from '../support/tmp';
 import { childFfmpegPids, closeWs, collectWs, ffprobeStreams, RtspServer, startRtspServer, tfdtOf, topBoxes } from '../support/video-sources';
 import { rawUpgrade as rawUpgradeTo } from '../support/raw-upgrade';
 import { waitFor } from '../support/wait';
+import { onCameraAlert } from '../support/detections';
+import { captureRed, helper, nextMessage, startServerWithHttpNode } from '../support/node-red-helper';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require('node-red-node-test-helper');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const videoForward = require('../../nodes/video-forward');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -33,22 +32,7 @@ const vigieCamera = require('../../nodes/vigie-camera');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 
-helper.init(require.resolve('node-red'));
-
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-/** Captures the RED API given to node modules, to mount RED.httpNode on the helper's server. */
-let red: Any;
-function captureRed(RED: Any): void {
-  red = RED;
-}
-
-const ROOT = '/red/';
-
-function mountHttpNode(): void {
-  // The helper does not mount RED.httpNode on its server; Node-RED does, under httpNodeRoot.
-  (helper as { _app: Express })._app.use('/red', (req, res, next) => red.httpNode(req, res, next));
-}
 
 function cameraHandle(id: string, streamUrl: string, snapshotUrl?: string): CameraHandle {
   return {
@@ -64,22 +48,6 @@ function cameraHandle(id: string, streamUrl: string, snapshotUrl?: string): Came
   };
 }
 
-function alert(id: string, cameraId: string): Record<string, unknown> {
-  return {
-    kind: 'detection',
-    id,
-    sensor: 's1',
-    label: 'glass_break',
-    confidence: 0.9,
-    onset: 1000,
-    offset: 1000.3,
-    level: { dbfs: -10 },
-    scores: { glass_break: 0.9 },
-    span: { sensor: 's1', start: 0, frames: 4800 },
-    camera: { id: cameraId, name: cameraId, pan: 0, tilt: 0, zoom: 0, target: { bearing: 10, tilt: -5 }, state: 'on-target' },
-  };
-}
-
 function flow(extra: Record<string, unknown> = {}): Any[] {
   return [
     { id: 'tab', type: 'tab', label: 't' },
@@ -88,17 +56,6 @@ function flow(extra: Record<string, unknown> = {}): Any[] {
     { id: 'catcher', type: 'catch', z: 'tab', scope: null, wires: [['caught']] },
     { id: 'caught', type: 'helper', z: 'tab' },
   ];
-}
-
-function nextMessage(nodeId: string, timeoutMs = 60_000): Promise<Any> {
-  const n = helper.getNode(nodeId);
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no message on ${nodeId}`)), timeoutMs);
-    n.once('input', (msg: Any) => {
-      clearTimeout(t);
-      resolve(msg);
-    });
-  });
 }
 
 /**
@@ -146,9 +103,7 @@ describe('video-forward node', () => {
     unregister.push(registerCamera(cameraHandle('cam-r', rtsp.url)));
     unregister.push(registerCamera(cameraHandle('cam-404', `rtsp://127.0.0.1:${rtsp.port}/nope`)));
     // ffmpeg looked for again every 200 ms while missing (30 s by default)
-    helper.settings({ httpNodeRoot: ROOT, vigieFfmpegRecheckMs: 200 });
-    await helper.startServer();
-    mountHttpNode();
+    await startServerWithHttpNode({ vigieFfmpegRecheckMs: 200 });
   });
 
   afterEach(async () => {
@@ -175,7 +130,7 @@ describe('video-forward node', () => {
     try {
       const got = nextMessage('out');
       const t0 = Date.now();
-      vf.receive({ payload: alert('AL-1', 'cam-r') });
+      vf.receive({ payload: onCameraAlert('AL-1', 'cam-r') });
       const msg = await got;
       assert.equal(msg.payload.id, 'AL-1', 'the alert itself is forwarded');
       assert.equal(msg.payload.camera.id, 'cam-r');
@@ -314,9 +269,9 @@ describe('video-forward node', () => {
     const vf = helper.getNode('vf');
     const cases: Array<[unknown, RegExp]> = [
       ['text', /^payload: expected an object, got "text"/],
-      [{ ...alert('A', 'cam-r'), id: '' }, /^payload\.id: expected a non-empty string/],
+      [{ ...onCameraAlert('A', 'cam-r'), id: '' }, /^payload\.id: expected a non-empty string/],
       // No id: refused before its camera part is looked at.
-      [{ ...alert('A', 'no-such-camera'), id: undefined }, /^payload\.id: expected a non-empty string/],
+      [{ ...onCameraAlert('A', 'no-such-camera'), id: undefined }, /^payload\.id: expected a non-empty string/],
     ];
     for (const [payload, re] of cases) {
       const caught = nextMessage('caught');
@@ -327,7 +282,7 @@ describe('video-forward node', () => {
     }
     // Still working after the bad ones.
     const got = nextMessage('out');
-    vf.receive({ payload: alert('AL-OK', 'cam-r') });
+    vf.receive({ payload: onCameraAlert('AL-OK', 'cam-r') });
     assert.equal((await got).payload.video.live, '/red/vigie/video/cam-r/live');
   });
 
@@ -340,9 +295,9 @@ describe('video-forward node', () => {
     vf.on('call:warn', (c: Any) => warnings.push(String(c.args[0])));
     const caught: Any[] = [];
     helper.getNode('caught').on('input', (m: Any) => caught.push(m));
-    const withCamera = (id: string, camera: unknown): Record<string, unknown> => ({ ...alert(id, 'cam-r'), camera });
+    const withCamera = (id: string, camera: unknown): Record<string, unknown> => ({ ...onCameraAlert(id, 'cam-r'), camera });
     const onTarget = (id: string, cameraId: string, state: string): Record<string, unknown> => {
-      const a = alert(id, cameraId);
+      const a = onCameraAlert(id, cameraId);
       (a.camera as { state: string }).state = state;
       return a;
     };
@@ -378,7 +333,7 @@ describe('video-forward node', () => {
     assert.deepEqual(caught, []);
     // Still working after them.
     const got = nextMessage('out');
-    vf.receive({ payload: alert('AL-OK', 'cam-r') });
+    vf.receive({ payload: onCameraAlert('AL-OK', 'cam-r') });
     assert.equal((await got).payload.video.live, '/red/vigie/video/cam-r/live');
   });
 
@@ -393,14 +348,14 @@ describe('video-forward node', () => {
     const sent: Any[] = [];
     helper.getNode('out').on('input', (m: Any) => sent.push(m));
     for (const [payload, re] of [
-      [{ ...alert('S1', 'cam-r'), samples: [0.1, 0.2] }, /^payload\.samples: expected no such field \(privacy guarantee 1: audio samples never travel in messages\)$/],
-      [{ ...alert('S2', 'cam-r'), span: { sensor: 's1', start: 0, frames: 4800, data: 'UklGRiQAAABXQVZF' } }, /^payload\.span\.data: expected only sensor, start, frames in a span/],
+      [{ ...onCameraAlert('S1', 'cam-r'), samples: [0.1, 0.2] }, /^payload\.samples: expected no such field \(privacy guarantee 1: audio samples never travel in messages\)$/],
+      [{ ...onCameraAlert('S2', 'cam-r'), span: { sensor: 's1', start: 0, frames: 4800, data: 'UklGRiQAAABXQVZF' } }, /^payload\.span\.data: expected only sensor, start, frames in a span/],
       // Refused before anything else is looked at: the camera, the id. A camera part that cannot be
       // used would send the alert on without video; one carrying samples goes nowhere.
-      [{ ...alert('S3', 'no-such-camera'), samples: [0.1] }, /^payload\.samples: /],
-      [{ ...alert('S5', 'cam-r'), camera: 'cam-r', samples: [0.1] }, /^payload\.samples: /],
-      [{ ...alert('S6', 'cam-r'), camera: { state: 'on-target' }, span: { sensor: 's1', start: 0, frames: 1, data: 'UklGRiQAAABXQVZF' } }, /^payload\.span\.data: /],
-      [{ ...alert('S4', 'cam-r'), id: undefined, label: 'speech' }, /^payload\.label: expected a sound class, not a voice class/],
+      [{ ...onCameraAlert('S3', 'no-such-camera'), samples: [0.1] }, /^payload\.samples: /],
+      [{ ...onCameraAlert('S5', 'cam-r'), camera: 'cam-r', samples: [0.1] }, /^payload\.samples: /],
+      [{ ...onCameraAlert('S6', 'cam-r'), camera: { state: 'on-target' }, span: { sensor: 's1', start: 0, frames: 1, data: 'UklGRiQAAABXQVZF' } }, /^payload\.span\.data: /],
+      [{ ...onCameraAlert('S4', 'cam-r'), id: undefined, label: 'speech' }, /^payload\.label: expected a sound class, not a voice class/],
     ] as Array<[Record<string, unknown>, RegExp]>) {
       const caught = nextMessage('caught');
       vf.receive({ payload });
@@ -410,9 +365,9 @@ describe('video-forward node', () => {
     assert.ok(statuses.some((s) => s.fill === 'red' && s.text === 'bad input: payload.samples'));
     // With video links, and without (its camera failed): either way the alert goes on without them.
     const junk = { scores: { glass_break: 0.9, speech: 0.4 }, pcm: 'UklGRiQAAABXQVZF', level: { dbfs: -10, samples: [0.1, 0.2] } };
-    const failed: Record<string, unknown> = { ...alert('P2', 'cam-r'), ...junk };
+    const failed: Record<string, unknown> = { ...onCameraAlert('P2', 'cam-r'), ...junk };
     (failed.camera as { state: string }).state = 'failed';
-    for (const payload of [{ ...alert('P1', 'cam-r'), ...junk }, failed] as Array<Record<string, unknown>>) {
+    for (const payload of [{ ...onCameraAlert('P1', 'cam-r'), ...junk }, failed] as Array<Record<string, unknown>>) {
       const got = nextMessage('out');
       vf.receive({ payload });
       const m = await got;
@@ -430,18 +385,18 @@ describe('video-forward node', () => {
   it('an alert without a camera, whose camera failed, or whose camera is busy with another alert goes on to the operators without video', async () => {
     await helper.load([captureRed, videoForward, catchNode], flow());
     const vf = helper.getNode('vf');
-    const failed = alert('FC', 'cam-r');
+    const failed = onCameraAlert('FC', 'cam-r');
     (failed.camera as { state: string }).state = 'failed';
     // "waiting": the camera still looks at another alert, so its picture is not of this one.
-    const waiting = alert('WC', 'cam-r');
+    const waiting = onCameraAlert('WC', 'cam-r');
     (waiting.camera as { state: string }).state = 'waiting';
     // "released": it looked, then turned to another alert for good.
-    const released = alert('RC', 'cam-r');
+    const released = onCameraAlert('RC', 'cam-r');
     (released.camera as { state: string }).state = 'released';
     // "unavailable": no camera was free for it; the one named is busy elsewhere.
-    const unavailable = alert('UC', 'cam-r');
+    const unavailable = onCameraAlert('UC', 'cam-r');
     (unavailable.camera as { state: string }).state = 'unavailable';
-    for (const payload of [{ ...alert('NC', 'cam-r'), camera: undefined }, failed, waiting, released, unavailable]) {
+    for (const payload of [{ ...onCameraAlert('NC', 'cam-r'), camera: undefined }, failed, waiting, released, unavailable]) {
       const got = nextMessage('out');
       vf.receive({ payload });
       const m = await got;
@@ -462,7 +417,7 @@ describe('video-forward node', () => {
     const errors: string[] = [];
     vf.on('call:error', (c: Any) => errors.push(String(c.args[0])));
     const got = nextMessage('out');
-    vf.receive({ payload: alert('AL-2', 'cam-r') });
+    vf.receive({ payload: onCameraAlert('AL-2', 'cam-r') });
     const msg = await got;
     assert.equal(msg.payload.video.live, '/red/vigie/video/cam-r/live');
     assert.ok(statuses.some((s) => s.fill === 'red' && s.text === 'ffmpeg not found'));
@@ -477,7 +432,7 @@ describe('video-forward node', () => {
     await waitFor(() => statuses.length > 0 && statuses[statuses.length - 1].text !== 'ffmpeg not found', 20_000, 'a status past ffmpeg not found, with no alert');
     assert.deepEqual(statuses[statuses.length - 1], { fill: 'grey', shape: 'dot', text: 'idle' });
     const again = nextMessage('out');
-    vf.receive({ payload: alert('AL-3', 'cam-r') });
+    vf.receive({ payload: onCameraAlert('AL-3', 'cam-r') });
     await again;
     await waitFor(() => /^(connecting: )?1 relay\b/.test(statuses[statuses.length - 1].text ?? ''), 20_000, 'a relay in the status');
   });
@@ -490,7 +445,7 @@ describe('video-forward node', () => {
     const warnings: string[] = [];
     vf.on('call:warn', (c: Any) => warnings.push(String(c.args[0])));
     const got = nextMessage('out');
-    vf.receive({ payload: alert('AL-404', 'cam-404') });
+    vf.receive({ payload: onCameraAlert('AL-404', 'cam-404') });
     const video = (await got).payload.video;
     assert.equal(video.live, '/red/vigie/video/cam-404/live');
     await waitFor(() => statuses.some((s) => s.fill === 'red' && s.text === 'cam-404: 404 stream not found, retrying'), 60_000, 'red status naming the fault');
@@ -506,7 +461,7 @@ describe('video-forward node', () => {
     await helper.load([captureRed, videoForward, catchNode], flow({ maxRelays: 0 }));
     const vf = helper.getNode('vf');
     const caught = nextMessage('caught');
-    vf.receive({ payload: alert('A', 'cam-r') });
+    vf.receive({ payload: onCameraAlert('A', 'cam-r') });
     assert.match((await caught).error.message, /setting maxRelays: expected an integer from 1 to 64, got 0/);
     assert.deepEqual(vf.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'bad setting maxRelays: 0' });
   });
@@ -524,7 +479,7 @@ describe('video-forward node', () => {
       );
       const vf = helper.getNode('vf');
       const got = nextMessage('out');
-      vf.receive({ payload: alert('AL-A', 'cam-auth') });
+      vf.receive({ payload: onCameraAlert('AL-A', 'cam-auth') });
       const msg = await got;
       const c = await collectWs(helper.url().replace('http:', 'ws:') + msg.payload.video.live, (x) => x.binaries.length >= 2, 60_000);
       assert.equal(JSON.parse(c.texts[0]).type, 'init');
@@ -552,7 +507,7 @@ describe('video-forward node', () => {
       const vf = helper.getNode('vf');
       spawns = recordSpawns();
       const got = nextMessage('out');
-      vf.receive({ payload: alert('AL-V', 'cam-v') });
+      vf.receive({ payload: onCameraAlert('AL-V', 'cam-v') });
       const msg = await got;
       assert.equal(msg.payload.video.live, '/red/vigie/video/cam-v/live');
       const c = await collectWs(helper.url().replace('http:', 'ws:') + msg.payload.video.live, (x) => x.binaries.length >= 3, 60_000);
@@ -594,7 +549,7 @@ describe('video-forward node', () => {
       // The virtual camera has a snapshot URI (ONVIF GetSnapshotUri); cam-r has none, so a frame would be grabbed from its stream.
       for (const [alertId, cameraId] of [['AL-OFF-V', 'cam-v'], ['AL-OFF-R', 'cam-r']]) {
         const got = nextMessage('out');
-        vf.receive({ payload: alert(alertId, cameraId) });
+        vf.receive({ payload: onCameraAlert(alertId, cameraId) });
         const video = (await got).payload.video;
         assert.equal(video.live, `/red/vigie/video/${cameraId}/live`, 'the live view is still offered');
         assert.equal(video.snapshot, undefined, 'no snapshot link');
