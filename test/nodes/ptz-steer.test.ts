@@ -12,10 +12,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PTZ_STEER_SETTINGS } from '../../lib/camera/steer';
 import { waitFor } from '../support/wait';
+import { locatedAlert } from '../support/detections';
+import { collect, helper } from '../support/node-red-helper';
+import { startVirtualCamera, stopVirtualCameras } from '../support/virtual-cameras';
 import { warningsOf } from '../support/node-red-log';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require('node-red-node-test-helper');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const ptzSteer = require('../../nodes/ptz-steer');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -23,19 +24,9 @@ const vigieCamera = require('../../nodes/vigie-camera');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 
-helper.init(require.resolve('node-red'));
-
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const ORIGIN = { lat: 45.4397, lon: 4.3872 };
-const cams: VirtualCamera[] = [];
-
-async function virtualCamera(): Promise<VirtualCamera> {
-  const c = new VirtualCamera({ username: 'op', password: 'pw', panSpeedDegPerS: 720, tiltSpeedDegPerS: 360, zoomSpeedPerS: 4 });
-  await c.start();
-  cams.push(c);
-  return c;
-}
 
 function cameraNode(id: string, cam: VirtualCamera, extra: Record<string, unknown> = {}) {
   return {
@@ -55,31 +46,8 @@ function cameraNode(id: string, cam: VirtualCamera, extra: Record<string, unknow
   };
 }
 
-function alert(id: string, position: { lat: number; lon: number }, extra: Record<string, unknown> = {}) {
-  return {
-    kind: 'detection',
-    id,
-    sensor: 's1',
-    label: 'glass_break',
-    confidence: 0.9,
-    onset: Date.now() / 1000,
-    offset: Date.now() / 1000 + 0.2,
-    level: { dbfs: -12 },
-    scores: { glass_break: 0.9 },
-    span: { sensor: 's1', start: 0, frames: 100 },
-    location: { method: 'tdoa', bearing: 0, bearingStd: 2, position: { ...position, errorM: 3 }, sensors: ['s1', 's2'] },
-    ...extra,
-  };
-}
-
 function creds(ids: string[]) {
   return Object.fromEntries(ids.map((id) => [`cfg-${id}`, { username: 'op', password: 'pw' }]));
-}
-
-function collect(node: Any) {
-  const msgs: Any[] = [];
-  node.on('input', (m: Any) => msgs.push(m));
-  return msgs;
 }
 
 interface OneCameraOptions {
@@ -95,7 +63,7 @@ interface OneCameraOptions {
 
 /** One virtual camera and a ptz-steer over it, with a catch node: what it sends on each output and what it refuses. */
 async function oneCameraSteer(opts: OneCameraOptions = {}): Promise<{ caught: Any[]; out: Any[]; err: Any[]; steer: Any; cam: VirtualCamera }> {
-  const cam = opts.cam ?? (await virtualCamera());
+  const cam = opts.cam ?? (await startVirtualCamera());
   const flow = [
     { id: 'tab', type: 'tab', label: 'cameras' },
     cameraNode('camA', cam),
@@ -114,7 +82,7 @@ describe('ptz-steer node', () => {
   afterEach(async () => {
     await helper.unload();
     await helper.stopServer();
-    while (cams.length) await cams.pop()!.stop();
+    await stopVirtualCameras();
   });
 
   it('steers the camera to a located alert, reports payload.camera and audits the move', async () => {
@@ -123,7 +91,7 @@ describe('ptz-steer node', () => {
     const audit: AuditEvent[] = [];
     const unsub = auditBus.subscribe((e) => audit.push(e));
     try {
-      helper.getNode('steer').receive({ payload: alert('a1', target) });
+      helper.getNode('steer').receive({ payload: locatedAlert('a1', target) });
       await waitFor(() => out.length >= 1, 15_000);
       const c = out[0].payload.camera;
       assert.equal(out[0].payload.id, 'a1');
@@ -178,7 +146,7 @@ describe('ptz-steer node', () => {
     const still = cam.pose;
     const propose = async (id: string, target: { lat: number; lon: number }) => {
       const [n, d] = [out.length, done.length];
-      steer.receive({ payload: alert(id, target) });
+      steer.receive({ payload: locatedAlert(id, target) });
       await waitFor(() => out.length > n && done.length > d, 15_000);
       const proposal = out[n].payload;
       assert.equal(proposal.id, id);
@@ -195,7 +163,7 @@ describe('ptz-steer node', () => {
   }
 
   it('operator-confirm mode proposes, and moves only after a confirm decision', async () => {
-    const cam = await virtualCamera();
+    const cam = await startVirtualCamera();
     const { out, steer, propose } = await confirmMode(cam);
     const audit: AuditEvent[] = [];
     const unsub = auditBus.subscribe((e) => audit.push(e));
@@ -222,7 +190,7 @@ describe('ptz-steer node', () => {
   });
 
   it('operator-confirm mode: an escalate decision is a confirmation too (the camera moves, audited with the operator); a dismiss never moves it', async () => {
-    const cam = await virtualCamera();
+    const cam = await startVirtualCamera();
     const { out, done, steer, propose } = await confirmMode(cam);
     const audit: AuditEvent[] = [];
     const unsub = auditBus.subscribe((e) => audit.push(e));
@@ -258,7 +226,7 @@ describe('ptz-steer node', () => {
   });
 
   it('a move-request carrying the alertId also executes a proposed move', async () => {
-    const cam = await virtualCamera();
+    const cam = await startVirtualCamera();
     const { out, steer, propose } = await confirmMode(cam);
     await propose('a3', destination(ORIGIN, 100, 30));
     const requestedAt = Date.now();
@@ -270,8 +238,8 @@ describe('ptz-steer node', () => {
   });
 
   it('picks the nearest of several cameras, and the next one when it is held by a higher-priority alert', async () => {
-    const near = await virtualCamera();
-    const far = await virtualCamera();
+    const near = await startVirtualCamera();
+    const far = await startVirtualCamera();
     const target = destination(ORIGIN, 0, 60);
     const farPos = destination(ORIGIN, 90, 120);
     const flow = [
@@ -286,11 +254,11 @@ describe('ptz-steer node', () => {
     await helper.load([vigieCamera, ptzSteer], flow, creds(['near', 'far']));
     const out = collect(helper.getNode('out'));
     const steer = helper.getNode('steer');
-    steer.receive({ payload: alert('gun', target, { label: 'gunshot' }) });
+    steer.receive({ payload: locatedAlert('gun', target, { label: 'gunshot' }) });
     await waitFor(() => out.length >= 1, 15_000);
     assert.equal(out[0].payload.camera.id, 'near');
     // A lower-priority alert nearby cannot take the held camera: the far one goes.
-    steer.receive({ payload: alert('glass', destination(ORIGIN, 10, 55), { label: 'glass_break' }) });
+    steer.receive({ payload: locatedAlert('glass', destination(ORIGIN, 10, 55), { label: 'glass_break' }) });
     await waitFor(() => out.length >= 2, 15_000);
     assert.equal(out[1].payload.camera.id, 'far');
     assert.equal(out[1].payload.camera.state, 'on-target');
@@ -298,8 +266,8 @@ describe('ptz-steer node', () => {
   });
 
   it('a camera that closes the connection part-way through its AbsoluteMove reply: the alert moves on to the next camera, is sent, and the node is done with it', async () => {
-    const near = await virtualCamera();
-    const far = await virtualCamera();
+    const near = await startVirtualCamera();
+    const far = await startVirtualCamera();
     const farPos = destination(ORIGIN, 90, 120);
     const flow = [
       { id: 'tab', type: 'tab', label: 'cameras' },
@@ -318,7 +286,7 @@ describe('ptz-steer node', () => {
     await waitFor(() => findCamera('near')?.state === 'connected' && findCamera('far')?.state === 'connected', 15_000, 'both cameras connected');
     // The nearest camera's web server fails mid-reply: the onvif client alone would wait for ever.
     near.halfReply(['AbsoluteMove']);
-    helper.getNode('steer').receive({ payload: alert('cut', destination(ORIGIN, 0, 60)) });
+    helper.getNode('steer').receive({ payload: locatedAlert('cut', destination(ORIGIN, 0, 60)) });
     // Bound: the near camera's command deadline (5 s) and the far camera's move.
     await waitFor(() => done.length >= 1, 30_000, 'ptz-steer done with the alert');
     assert.ok(near.calls.some((c) => c.action === 'AbsoluteMove' && c.halfReplied), 'the near camera was tried first');
@@ -332,7 +300,7 @@ describe('ptz-steer node', () => {
   });
 
   it('an alert whose only camera is busy with a gunshot waits (yellow status), and gets the camera once the gunshot is dismissed', async () => {
-    const cam = await virtualCamera();
+    const cam = await startVirtualCamera();
     const flow = [
       { id: 'tab', type: 'tab', label: 'cameras' },
       cameraNode('solo', cam),
@@ -346,10 +314,10 @@ describe('ptz-steer node', () => {
     const steer = helper.getNode('steer');
     const statuses: Any[] = [];
     steer.on('call:status', (call: Any) => statuses.push(call.args[0]));
-    steer.receive({ payload: alert('gun', destination(ORIGIN, 0, 60), { label: 'gunshot' }) });
+    steer.receive({ payload: locatedAlert('gun', destination(ORIGIN, 0, 60), { label: 'gunshot' }) });
     await waitFor(() => out.length >= 1, 15_000);
     assert.equal(out[0].payload.camera.state, 'on-target');
-    steer.receive({ payload: alert('glass', destination(ORIGIN, 120, 50)) });
+    steer.receive({ payload: locatedAlert('glass', destination(ORIGIN, 120, 50)) });
     await waitFor(() => out.length >= 2, 15_000);
     assert.equal(out[1].payload.id, 'glass');
     assert.equal(out[1].payload.camera.state, 'waiting');
@@ -373,7 +341,7 @@ describe('ptz-steer node', () => {
   });
 
   it('a waiting alert dismissed is sent unavailable (who dismissed it); Take camera on it, carrying the alert, turns the real camera', async () => {
-    const cam = await virtualCamera();
+    const cam = await startVirtualCamera();
     const flow = [
       { id: 'tab', type: 'tab', label: 'cameras' },
       cameraNode('solo', cam),
@@ -388,9 +356,9 @@ describe('ptz-steer node', () => {
     const audit: AuditEvent[] = [];
     const unsub = auditBus.subscribe((e) => audit.push(e));
     try {
-      steer.receive({ payload: alert('gun', destination(ORIGIN, 0, 60), { label: 'gunshot' }) });
+      steer.receive({ payload: locatedAlert('gun', destination(ORIGIN, 0, 60), { label: 'gunshot' }) });
       await waitFor(() => out.length >= 1, 15_000);
-      steer.receive({ payload: alert('glass', destination(ORIGIN, 120, 50)) });
+      steer.receive({ payload: locatedAlert('glass', destination(ORIGIN, 120, 50)) });
       await waitFor(() => out.length >= 2, 15_000);
       assert.equal(out[1].payload.camera.state, 'waiting');
       steer.receive({ payload: { kind: 'decision', alertId: 'glass', action: 'dismiss', operator: 'Alice', time: Date.now() / 1000 } });
@@ -413,7 +381,7 @@ describe('ptz-steer node', () => {
   });
 
   it('warns, naming the setting, of a numeric setting it cannot use, and runs with the default', async () => {
-    const cam = await virtualCamera();
+    const cam = await startVirtualCamera();
     const flow = [
       { id: 'tab', type: 'tab', label: 'cameras' },
       cameraNode('solo', cam),
@@ -429,7 +397,7 @@ describe('ptz-steer node', () => {
       'setting waitForCameraS: expected a number from 0 to 86400, got "abc"; using 300',
     ]);
     const out = collect(helper.getNode('out'));
-    helper.getNode('steer').receive({ payload: alert('a1', destination(ORIGIN, 30, 50)) });
+    helper.getNode('steer').receive({ payload: locatedAlert('a1', destination(ORIGIN, 30, 50)) });
     await waitFor(() => out.length >= 1, 15_000);
     assert.equal(out[0].payload.camera.state, 'on-target');
   });
@@ -440,10 +408,10 @@ describe('ptz-steer node', () => {
     assert.equal(PTZ_STEER_SETTINGS.lookAtLeastS.default, 10);
     const { out, steer, cam } = await oneCameraSteer({ steer: { lookAtLeastS: 'abc', returnHomeS: 600 } });
     assert.deepEqual(warningsOf(helper, 'steer'), ['setting lookAtLeastS: expected a number from 0 to 600, got "abc"; using 10']);
-    steer.receive({ payload: alert('g1', destination(ORIGIN, 30, 50)) });
+    steer.receive({ payload: locatedAlert('g1', destination(ORIGIN, 30, 50)) });
     await waitFor(() => out.some((m) => m.payload.id === 'g1' && m.payload.camera?.state === 'on-target'), 15_000, 'the first glass break on target');
     const moves = cam.calls.filter((c) => c.action === 'AbsoluteMove').length;
-    steer.receive({ payload: alert('g2', destination(ORIGIN, 120, 50)) });
+    steer.receive({ payload: locatedAlert('g2', destination(ORIGIN, 120, 50)) });
     await waitFor(() => out.some((m) => m.payload.id === 'g2'), 15_000, 'the second glass break');
     const g2 = out.find((m) => m.payload.id === 'g2').payload.camera;
     assert.equal(g2.state, 'waiting', 'the camera looks at the first one for 10 s first');
@@ -454,9 +422,9 @@ describe('ptz-steer node', () => {
   it('Look at least 0: a newer alert of equal priority takes the camera at once', async () => {
     const { out, steer, cam } = await oneCameraSteer({ steer: { lookAtLeastS: 0, returnHomeS: 600 } });
     assert.deepEqual(warningsOf(helper, 'steer'), []);
-    steer.receive({ payload: alert('g1', destination(ORIGIN, 30, 50)) });
+    steer.receive({ payload: locatedAlert('g1', destination(ORIGIN, 30, 50)) });
     await waitFor(() => out.some((m) => m.payload.id === 'g1' && m.payload.camera?.state === 'on-target'), 15_000, 'the first glass break on target');
-    steer.receive({ payload: alert('g2', destination(ORIGIN, 120, 50)) });
+    steer.receive({ payload: locatedAlert('g2', destination(ORIGIN, 120, 50)) });
     await waitFor(() => out.some((m) => m.payload.id === 'g2'), 15_000, 'the second glass break');
     assert.equal(out.find((m) => m.payload.id === 'g2').payload.camera.state, 'on-target');
     assert.ok(Math.abs(cam.pose.panDeg - 120) < 1.5, `the camera points at 120°, not ${cam.pose.panDeg}°`);
@@ -467,7 +435,7 @@ describe('ptz-steer node', () => {
     const port = cam.port;
     await waitFor(() => findCamera('camA')?.state === 'connected', 15_000);
     await cam.stop();
-    steer.receive({ payload: alert('a4', destination(ORIGIN, 45, 30)) });
+    steer.receive({ payload: locatedAlert('a4', destination(ORIGIN, 45, 30)) });
     await waitFor(() => errs.length >= 1, 30_000);
     assert.equal(errs[0].payload.id, 'a4');
     assert.equal(errs[0].error.code, 'unreachable');
@@ -475,7 +443,7 @@ describe('ptz-steer node', () => {
     assert.equal(out[out.length - 1].payload.camera.state, 'failed');
     await cam.start();
     assert.equal(cam.port, port);
-    steer.receive({ payload: alert('a5', destination(ORIGIN, 45, 30)) });
+    steer.receive({ payload: locatedAlert('a5', destination(ORIGIN, 45, 30)) });
     await waitFor(() => out.some((m) => m.payload.id === 'a5'), 30_000);
     const ok = out.find((m) => m.payload.id === 'a5');
     assert.equal(ok.payload.camera.state, 'on-target');
@@ -487,7 +455,7 @@ describe('ptz-steer node', () => {
     await waitFor(() => findCamera('camA')?.state === 'connected', 15_000);
     await cam.stop();
     const target = destination(ORIGIN, 120, 30);
-    steer.receive({ payload: alert('r1', target) });
+    steer.receive({ payload: locatedAlert('r1', target) });
     await waitFor(() => errs.length >= 1, 30_000, 'output 2');
     assert.equal(errs[0].error.code, 'unreachable');
     assert.equal(out.length, 1);
@@ -506,14 +474,14 @@ describe('ptz-steer node', () => {
 
   it('reports an authentication failure on output 2', async () => {
     const { err: errs, steer } = await oneCameraSteer({ credentials: { 'cfg-camA': { username: 'op', password: 'nope' } } });
-    steer.receive({ payload: alert('a6', destination(ORIGIN, 45, 30)) });
+    steer.receive({ payload: locatedAlert('a6', destination(ORIGIN, 45, 30)) });
     await waitFor(() => errs.length >= 1, 30_000);
     assert.equal(errs[0].error.code, 'auth');
     assert.match(errs[0].error.message, /authentication failed/);
   });
 
   it('status: a camera whose settings are refused is named, with the field, not "no camera configured"', async () => {
-    const cam = await virtualCamera();
+    const cam = await startVirtualCamera();
     const flow = [
       { id: 'tab', type: 'tab', label: 'cameras' },
       cameraNode('camA', cam, { lat: '${VIGIE_TEST_UNSET_LAT}' }),
@@ -530,7 +498,7 @@ describe('ptz-steer node', () => {
   it('rejects unusable input with done(err) naming the field, and keeps running', async () => {
     const { caught, out, steer } = await oneCameraSteer();
     steer.receive({ payload: { kind: 'detection', id: 'x', sensor: 's1' } });
-    steer.receive({ payload: alert('y', { lat: 123, lon: 4 }) });
+    steer.receive({ payload: locatedAlert('y', { lat: 123, lon: 4 }) });
     await waitFor(() => caught.length >= 2, 15_000);
     const texts = caught.map((m) => m.error.message).join('\n');
     assert.match(texts, /payload\.location: expected an object with a position/);
@@ -538,7 +506,7 @@ describe('ptz-steer node', () => {
     // The status names the field and what came, short enough to read whole under the node.
     const statuses = steer.status.getCalls().filter((c: Any) => c.thisValue === steer).map((c: Any) => c.args[0].text);
     assert.ok(statuses.includes('bad payload.location.position.lat: 123'), statuses.join(' | '));
-    steer.receive({ payload: alert('z', destination(ORIGIN, 20, 30)) });
+    steer.receive({ payload: locatedAlert('z', destination(ORIGIN, 20, 30)) });
     await waitFor(() => out.length >= 1, 15_000);
     assert.equal(out[0].payload.camera.state, 'on-target');
   });
@@ -546,8 +514,8 @@ describe('ptz-steer node', () => {
   it('privacy: refuses an alert carrying samples, naming the field; voice scores and unknown fields never go out, named in a warning', async () => {
     const { caught, out, steer } = await oneCameraSteer();
     const target = destination(ORIGIN, 20, 30);
-    steer.receive({ payload: alert('s1', target, { samples: [0.1, 0.2] }) });
-    steer.receive({ payload: alert('s2', target, { span: { sensor: 's1', start: 0, frames: 100, data: 'UklGRiQAAABXQVZF' } }) });
+    steer.receive({ payload: locatedAlert('s1', target, { samples: [0.1, 0.2] }) });
+    steer.receive({ payload: locatedAlert('s2', target, { span: { sensor: 's1', start: 0, frames: 100, data: 'UklGRiQAAABXQVZF' } }) });
     await waitFor(() => caught.length >= 2, 15_000);
     const texts = caught.map((m) => m.error.message).join('\n');
     assert.match(texts, /payload\.samples: expected no such field \(privacy guarantee 1: audio samples never travel in messages\)/);
@@ -555,7 +523,7 @@ describe('ptz-steer node', () => {
     assert.doesNotMatch(texts, /UklGR|0\.1/, 'an error names the field, never its value');
     assert.ok(steer.status.args.some((a: Any[]) => a[0].fill === 'red' && /payload\.samples/.test(a[0].text)), 'a red status names the field');
     // Still running; the alert's voice score and PCM under other names do not go on with it.
-    steer.receive({ payload: alert('p1', target, { scores: { glass_break: 0.9, speech: 0.4 }, pcm: 'UklGRiQAAABXQVZF', level: { dbfs: -12, samples: [0.1, 0.2] } }) });
+    steer.receive({ payload: locatedAlert('p1', target, { scores: { glass_break: 0.9, speech: 0.4 }, pcm: 'UklGRiQAAABXQVZF', level: { dbfs: -12, samples: [0.1, 0.2] } }) });
     await waitFor(() => out.length >= 1, 15_000);
     assert.equal(out[0].payload.camera.state, 'on-target');
     assert.deepEqual(out[0].payload.scores, { glass_break: 0.9 });
@@ -570,7 +538,7 @@ describe('ptz-steer node', () => {
 
   it('returns the camera home after the quiet period', async () => {
     const { out, steer, cam } = await oneCameraSteer({ steer: { returnHomeS: 0.3 } });
-    steer.receive({ payload: alert('h1', destination(ORIGIN, 120, 30)) });
+    steer.receive({ payload: locatedAlert('h1', destination(ORIGIN, 120, 30)) });
     await waitFor(() => out.length >= 1, 15_000);
     assert.ok(Math.abs(cam.pose.panDeg - 120) <= 1);
     await waitFor(() => cam.calls.some((c) => c.action === 'GotoHomePosition'), 15_000);
@@ -594,12 +562,12 @@ describe('ptz-steer node', () => {
     steer.on('call:status', (call: Any) => statuses.push(call.args[0]));
     const last = () => statuses[statuses.length - 1] ?? {};
     // The connection may already be up: ask for the status through a move.
-    steer.receive({ payload: alert('s1', destination(ORIGIN, 30, 30)) });
+    steer.receive({ payload: locatedAlert('s1', destination(ORIGIN, 30, 30)) });
     await waitFor(() => out.length >= 1, 15_000);
     await waitFor(() => last().fill === 'green' && last().shape === 'dot', 15_000);
     assert.match(last().text, /camA on-target/);
     await cam.stop();
-    steer.receive({ payload: alert('s2', destination(ORIGIN, 60, 30)) });
+    steer.receive({ payload: locatedAlert('s2', destination(ORIGIN, 60, 30)) });
     // The move has failed for good (its retries are over) and the status says so.
     await waitFor(() => errs.some((m) => m.payload.id === 's2'), 30_000);
     await waitFor(() => last().fill === 'red' && last().shape === 'ring', 30_000);
@@ -608,7 +576,7 @@ describe('ptz-steer node', () => {
     // Connected again (retried with back-off): green before any new alert.
     await waitFor(() => last().fill === 'green', 60_000);
     assert.match(last().text, /1 camera connected/);
-    steer.receive({ payload: alert('s3', destination(ORIGIN, 90, 30)) });
+    steer.receive({ payload: locatedAlert('s3', destination(ORIGIN, 90, 30)) });
     await waitFor(() => out.some((m) => m.payload.id === 's3'), 30_000);
     await waitFor(() => last().fill === 'green', 15_000);
     assert.match(last().text, /camA on-target/);
@@ -616,8 +584,8 @@ describe('ptz-steer node', () => {
 
   for (const selection of ['two selected cameras', 'every camera'] as const) {
     it(`${selection}: after a "modified nodes" deploy of one camera, steers with the new camera node (ptz-steer is not restarted)`, async () => {
-      const old = await virtualCamera();
-      const other = await virtualCamera();
+      const old = await startVirtualCamera();
+      const other = await startVirtualCamera();
       const farPos = destination(ORIGIN, 90, 200);
       const flowWith = (camA: VirtualCamera, extraCams: Array<Record<string, unknown>> = []) => [
         { id: 'tab', type: 'tab', label: 'cameras' },
@@ -634,19 +602,19 @@ describe('ptz-steer node', () => {
       const steer = helper.getNode('steer');
       const out = collect(helper.getNode('out'));
       const errs = collect(helper.getNode('err'));
-      steer.receive({ payload: alert('before', destination(ORIGIN, 20, 40)) });
+      steer.receive({ payload: locatedAlert('before', destination(ORIGIN, 20, 40)) });
       await waitFor(() => out.length >= 1, 15_000, 'the first move');
       assert.equal(out[0].payload.camera.id, 'camA');
       assert.equal(out[0].payload.camera.state, 'on-target');
 
       // The site replaces camera A (another address) and deploys only what changed.
-      const replacement = await virtualCamera();
-      const added = await virtualCamera();
+      const replacement = await startVirtualCamera();
+      const added = await startVirtualCamera();
       const addedPos = destination(ORIGIN, 180, 200);
       await helper.setFlows(flowWith(replacement, [cameraNode('camC', added, { lat: addedPos.lat, lon: addedPos.lon })]), 'nodes', creds(['camA', 'camB', 'camC']));
       assert.equal(helper.getNode('steer'), steer, 'ptz-steer was restarted: the case under test did not happen');
       const movesOnOld = old.calls.filter((c) => c.action === 'AbsoluteMove').length;
-      steer.receive({ payload: alert('after', destination(ORIGIN, 200, 40)) });
+      steer.receive({ payload: locatedAlert('after', destination(ORIGIN, 200, 40)) });
       // Outcomes only: the first alert, displaced from camera A, also reports that it waits.
       const outcome = (id: string) => out.find((m) => m.payload.id === id && m.payload.camera.state !== 'waiting') ?? errs.find((m) => m.payload.id === id);
       await waitFor(() => !!outcome('after'), 30_000, 'the second move');
@@ -656,7 +624,7 @@ describe('ptz-steer node', () => {
       assert.ok(replacement.calls.some((c) => c.action === 'AbsoluteMove'), 'the new camera A moved');
       assert.equal(old.calls.filter((c) => c.action === 'AbsoluteMove').length, movesOnOld, 'the old camera A did not move');
       // A camera added by the deploy is a candidate only for "every camera".
-      steer.receive({ payload: alert('south', destination(addedPos, 0, 10), { label: 'gunshot' }) });
+      steer.receive({ payload: locatedAlert('south', destination(addedPos, 0, 10), { label: 'gunshot' }) });
       await waitFor(() => !!outcome('south'), 30_000, 'the third move');
       assert.equal(outcome('south').payload.camera.id, selection === 'every camera' ? 'camC' : 'camA');
       // Closing the flows leaves no listener behind.
@@ -666,12 +634,7 @@ describe('ptz-steer node', () => {
   }
   describe('redeployed or removed while its camera turns', () => {
     /** A camera slow enough (20°/s) to be turning when the deploy comes. */
-    async function slowCamera(): Promise<VirtualCamera> {
-      const c = new VirtualCamera({ username: 'op', password: 'pw', panSpeedDegPerS: 20, tiltSpeedDegPerS: 20, zoomSpeedPerS: 1 });
-      await c.start();
-      cams.push(c);
-      return c;
-    }
+    const slowCamera = (): Promise<VirtualCamera> => startVirtualCamera({ panSpeedDegPerS: 20, tiltSpeedDegPerS: 20, zoomSpeedPerS: 1 });
     const flowOf = (cam: VirtualCamera, steer: Record<string, unknown> = {}) => [
       { id: 'tab', type: 'tab', label: 'cameras' },
       cameraNode('camA', cam),
@@ -685,7 +648,7 @@ describe('ptz-steer node', () => {
       const out = collect(helper.getNode('out'));
       const errs = collect(helper.getNode('err'));
       const first = helper.getNode('steer');
-      first.receive({ payload: alert('a1', destination(ORIGIN, 150, 50)), topic: 'street/glass' });
+      first.receive({ payload: locatedAlert('a1', destination(ORIGIN, 150, 50)), topic: 'street/glass' });
       await waitFor(() => cam.calls.some((c) => c.action === 'AbsoluteMove'), 15_000, 'the camera turning');
       return { cam, out, errs, first };
     }

@@ -9,9 +9,10 @@ import assert from 'node:assert/strict';
 import { VirtualCamera } from '../../lib/sim/camera/virtual-camera';
 import { destination } from '../../lib/camera/geometry';
 import { waitFor } from '../support/wait';
+import { locatedAlert } from '../support/detections';
+import { collect, helper } from '../support/node-red-helper';
+import { startVirtualCamera, stopVirtualCameras } from '../support/virtual-cameras';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require('node-red-node-test-helper');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const ptzSteer = require('../../nodes/ptz-steer');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -21,41 +22,9 @@ const vigieSensor = require('../../nodes/vigie-sensor');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const localizer = require('../../nodes/localizer');
 
-helper.init(require.resolve('node-red'));
-
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const ORIGIN = { lat: 45.4397, lon: 4.3872 };
-const cams: VirtualCamera[] = [];
-
-async function virtualCamera(): Promise<VirtualCamera> {
-  const c = new VirtualCamera({ username: 'op', password: 'pw', panSpeedDegPerS: 720, tiltSpeedDegPerS: 360, zoomSpeedPerS: 4 });
-  await c.start();
-  cams.push(c);
-  return c;
-}
-
-function alert(id: string, position: { lat: number; lon: number }) {
-  return {
-    kind: 'detection',
-    id,
-    sensor: 's1',
-    label: 'glass_break',
-    confidence: 0.9,
-    onset: Date.now() / 1000,
-    offset: Date.now() / 1000 + 0.2,
-    level: { dbfs: -12 },
-    scores: { glass_break: 0.9 },
-    span: { sensor: 's1', start: 0, frames: 100 },
-    location: { method: 'tdoa', bearing: 0, bearingStd: 2, position: { ...position, errorM: 3 }, sensors: ['s1', 's2'] },
-  };
-}
-
-function collect(node: Any): Any[] {
-  const got: Any[] = [];
-  node.on('input', (m: Any) => got.push(m));
-  return got;
-}
 
 const env = (values: Record<string, string>) => Object.entries(values).map(([name, value]) => ({ name, type: 'str', value }));
 
@@ -74,7 +43,7 @@ describe('ptz-steer and vigie-camera in a subflow with two instances', { timeout
   afterEach(async () => {
     await helper.unload();
     await helper.stopServer();
-    while (cams.length) await cams.pop()!.stop();
+    await stopVirtualCameras();
   });
 
   /**
@@ -83,7 +52,7 @@ describe('ptz-steer and vigie-camera in a subflow with two instances', { timeout
    * and one with camera A of the subflow ticked.
    */
   async function twoSites() {
-    const [c1a, c1b, c2a, c2b] = [await virtualCamera(), await virtualCamera(), await virtualCamera(), await virtualCamera()];
+    const [c1a, c1b, c2a, c2b] = [await startVirtualCamera(), await startVirtualCamera(), await startVirtualCamera(), await startVirtualCamera()];
     const camera = (id: string, letter: string) => ({ id, type: 'vigie-camera', z: 'sf', cameraId: `\${CAM_${letter}}`, name: `camera ${letter}`, host: '127.0.0.1', port: `\${PORT_${letter}}`, lat: ORIGIN.lat, lon: ORIGIN.lon, heightM: 6, mountHeadingDeg: 0, maxRangeM: 300 });
     const flow = [
       { id: 'tab', type: 'tab', label: 'site' },
@@ -109,7 +78,7 @@ describe('ptz-steer and vigie-camera in a subflow with two instances', { timeout
     const { got, site1, site2 } = await twoSites();
     const target = destination(ORIGIN, 60, 50);
 
-    helper.getNode('i1').receive({ payload: alert('a1', target) });
+    helper.getNode('i1').receive({ payload: locatedAlert('a1', target) });
     await waitFor(() => got.out1.length + got.err1.length >= 1, 20_000, 'the alert out of instance 1');
     assert.deepEqual(got.err1.map((m) => m.error), [], 'instance 1 found no camera');
     const c1 = got.out1[0].payload.camera;
@@ -118,7 +87,7 @@ describe('ptz-steer and vigie-camera in a subflow with two instances', { timeout
     assert.ok(site1.some((c) => Math.abs(c.pose.panDeg - 60) <= 1), 'a camera of site 1 looks at the alert');
     assert.deepEqual(site2.flatMap(actions), [], 'no camera of site 2 was asked to move');
 
-    helper.getNode('i2').receive({ payload: alert('a2', target) });
+    helper.getNode('i2').receive({ payload: locatedAlert('a2', target) });
     await waitFor(() => got.out2.length + got.err2.length >= 1, 20_000, 'the alert out of instance 2');
     assert.deepEqual(got.err2.map((m) => m.error), [], 'instance 2 found no camera');
     const c2 = got.out2[0].payload.camera;
@@ -134,7 +103,7 @@ describe('ptz-steer and vigie-camera in a subflow with two instances', { timeout
     const { got } = await twoSites();
     await waitFor(() => statusText('every') === '4 cameras connected', 20_000, `every: 4 cameras connected (status "${statusText('every')}")`);
     await waitFor(() => statusText('ticked') === '2 cameras connected, confirm mode', 20_000, `ticked: 2 cameras (status "${statusText('ticked')}")`);
-    helper.getNode('every').receive({ payload: alert('top', destination(ORIGIN, 120, 40)) });
+    helper.getNode('every').receive({ payload: locatedAlert('top', destination(ORIGIN, 120, 40)) });
     await waitFor(() => got.outTop.length + got.errTop.length >= 1, 20_000, 'the alert out of the top-level ptz-steer');
     assert.deepEqual(got.errTop.map((m) => m.error), []);
     assert.ok(['cam-1a', 'cam-1b', 'cam-2a', 'cam-2b'].includes(got.outTop[0].payload.camera.id), got.outTop[0].payload.camera.id);
