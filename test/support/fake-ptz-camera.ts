@@ -1,10 +1,32 @@
 /**
  * A stand-in PTZ camera connection for PtzSteer (tests and the steering benchmark): only what
- * the steer uses of CameraConnection.
+ * the steer uses of CameraConnection; and where the steer tests place such cameras and alerts.
  */
 import { EventEmitter } from 'node:events';
-import type { PresetInfo } from '../../lib/camera/connection';
+import type { CameraConnection, PresetInfo } from '../../lib/camera/connection';
+import { DEFAULT_CALIBRATION, destination } from '../../lib/camera/geometry';
 import type { CameraConfig, PtzPosition } from '../../lib/camera/types';
+
+/** The point the steer tests place their cameras and alerts around. */
+export const ORIGIN = { lat: 45.4397, lon: 4.3872 };
+
+/** A camera `distanceM` from ORIGIN towards `bearingDeg`: 6 m up, facing north, default calibration, 300 m range. */
+export function cameraAt(id: string, bearingDeg: number, distanceM: number): CameraConfig {
+  const p = destination(ORIGIN, bearingDeg, distanceM);
+  return { id, name: id, host: 'h', port: 80, ...p, heightM: 6, mountHeadingDeg: 0, tiltOffsetDeg: 0, calibration: DEFAULT_CALIBRATION, maxRangeM: 300, blindSectors: [] };
+}
+
+/** A detection of now labelled `label`, located at `pos` (TDOA). */
+export function steerAlert(id: string, label: string, pos: { lat: number; lon: number }) {
+  return {
+    kind: 'detection', id, sensor: 's1', label, confidence: 0.9, onset: Date.now() / 1000, offset: Date.now() / 1000,
+    level: { dbfs: -10 }, scores: {}, span: { sensor: 's1', start: 0, frames: 1 },
+    location: { method: 'tdoa', sensors: ['s1'], position: { ...pos, errorM: 2 } },
+  };
+}
+
+/** The stand-ins as PtzSteer's list of camera connections. */
+export const asConns = (cams: FakeCamera[]) => () => cams as unknown as CameraConnection[];
 
 /**
  * A stand-in connection: reaches an AbsoluteMove target `travelMs` after it was sent; while

@@ -9,34 +9,16 @@ import assert from 'node:assert/strict';
 import { PtzSteer, SteerOptions, SteerOutput, failureWords } from '../../lib/camera/steer';
 import { CameraConnection } from '../../lib/camera/connection';
 import { DEFAULT_CALIBRATION, destination } from '../../lib/camera/geometry';
-import { CameraConfig, PtzPosition } from '../../lib/camera/types';
+import { PtzPosition } from '../../lib/camera/types';
 import { moveToTarget, Ptz } from '../../lib/camera/mover';
 import { AuditEvent, auditBus } from '../../lib/alerts/bus';
 import { waitFor } from '../support/wait';
-import { FakeCamera } from '../support/fake-ptz-camera';
+import { asConns, cameraAt, FakeCamera, ORIGIN, steerAlert } from '../support/fake-ptz-camera';
 import { NTP_FIRST_SYNC_STEP_MS, stepWallClock } from '../support/wall-clock';
 
-const O = { lat: 45.4397, lon: 4.3872 };
-
-
-function config(id: string, brg: number, dist: number): CameraConfig {
-  const p = destination(O, brg, dist);
-  return { id, name: id, host: 'h', port: 80, ...p, heightM: 6, mountHeadingDeg: 0, tiltOffsetDeg: 0, calibration: DEFAULT_CALIBRATION, maxRangeM: 300, blindSectors: [] };
-}
-
-function alert(id: string, label: string, pos: { lat: number; lon: number }) {
-  return {
-    kind: 'detection', id, sensor: 's1', label, confidence: 0.9, onset: Date.now() / 1000, offset: Date.now() / 1000,
-    level: { dbfs: -10 }, scores: {}, span: { sensor: 's1', start: 0, frames: 1 },
-    location: { method: 'tdoa', sensors: ['s1'], position: { ...pos, errorM: 2 } },
-  };
-}
-
-const asConns = (cams: FakeCamera[]) => () => cams as unknown as CameraConnection[];
-
 test('a more important alert takes a moving camera; the older alert goes on with the next camera', async () => {
-  const a = new FakeCamera(config('a', 0, 5), 400);
-  const b = new FakeCamera(config('b', 180, 80), 10);
+  const a = new FakeCamera(cameraAt('a', 0, 5), 400);
+  const b = new FakeCamera(cameraAt('b', 180, 80), 10);
   const steer = new PtzSteer(asConns([a, b]), { pollMs: 20, returnHomeAfterMs: 0 });
   const outs: SteerOutput[] = [];
   const audit: AuditEvent[] = [];
@@ -44,9 +26,9 @@ test('a more important alert takes a moving camera; the older alert goes on with
   try {
     // Camera a is still on its way to the glass break when the gunshot comes, however slow the machine.
     a.held = true;
-    const first = steer.handle(alert('glass', 'glass_break', destination(O, 10, 40)), (o) => outs.push(o));
+    const first = steer.handle(steerAlert('glass', 'glass_break', destination(ORIGIN, 10, 40)), (o) => outs.push(o));
     await waitFor(() => a.moves.length === 1, 5000, 'camera a moving to the glass break');
-    const second = steer.handle(alert('gun', 'gunshot', destination(O, 20, 40)), (o) => outs.push(o));
+    const second = steer.handle(steerAlert('gun', 'gunshot', destination(ORIGIN, 20, 40)), (o) => outs.push(o));
     await waitFor(() => a.moves.length === 2, 5000, 'camera a sent to the gunshot');
     a.held = false;
     await Promise.all([first, second]);
@@ -68,10 +50,10 @@ test('a more important alert takes a moving camera; the older alert goes on with
 });
 
 test('no camera in range: the alert goes on, and output 2 says why', async () => {
-  const a = new FakeCamera(config('a', 0, 0), 0);
+  const a = new FakeCamera(cameraAt('a', 0, 0), 0);
   const steer = new PtzSteer(asConns([a]), { pollMs: 10, returnHomeAfterMs: 0 });
   const outs: SteerOutput[] = [];
-  await steer.handle(alert('far', 'crash', destination(O, 0, 2000)), (o) => outs.push(o));
+  await steer.handle(steerAlert('far', 'crash', destination(ORIGIN, 0, 2000)), (o) => outs.push(o));
   assert.equal(outs[0].port, 1);
   assert.equal(outs[0].payload.camera, undefined);
   assert.equal(outs[1].port, 2);
@@ -81,10 +63,10 @@ test('no camera in range: the alert goes on, and output 2 says why', async () =>
 });
 
 test('confirm mode: dismiss drops the proposal; a move-request for an unknown alert names the field', async () => {
-  const a = new FakeCamera(config('a', 0, 0), 0);
+  const a = new FakeCamera(cameraAt('a', 0, 0), 0);
   const steer = new PtzSteer(asConns([a]), { mode: 'confirm', pollMs: 10, returnHomeAfterMs: 0 });
   const outs: SteerOutput[] = [];
-  await steer.handle(alert('p1', 'scream', destination(O, 90, 30)), (o) => outs.push(o));
+  await steer.handle(steerAlert('p1', 'scream', destination(ORIGIN, 90, 30)), (o) => outs.push(o));
   assert.equal(outs[0].payload.camera?.state, 'proposed');
   assert.deepEqual(steer.pendingProposals, ['p1']);
   await steer.handle({ kind: 'decision', alertId: 'p1', action: 'dismiss', operator: 'ana', time: 1 }, (o) => outs.push(o));
@@ -99,10 +81,10 @@ test('confirm mode: dismiss drops the proposal; a move-request for an unknown al
 test('confirm mode: proposals expire', async (t) => {
   // A proposal's age is read from the steer's clock: a mocked one, moved by hand.
   t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
-  const a = new FakeCamera(config('a', 0, 0), 0);
+  const a = new FakeCamera(cameraAt('a', 0, 0), 0);
   const steer = new PtzSteer(asConns([a]), { mode: 'confirm', proposalTtlMs: 30, returnHomeAfterMs: 0, now: () => Date.now() });
   try {
-    await steer.handle(alert('p2', 'scream', destination(O, 90, 30)), () => undefined);
+    await steer.handle(steerAlert('p2', 'scream', destination(ORIGIN, 90, 30)), () => undefined);
     t.mock.timers.tick(29);
     assert.deepEqual(steer.pendingProposals, ['p2'], 'kept until its time is up');
     t.mock.timers.tick(1);
@@ -113,10 +95,10 @@ test('confirm mode: proposals expire', async (t) => {
 });
 
 test('bearing-only alerts and unusable payloads', async () => {
-  const mast = new FakeCamera({ ...config('mast', 0, 0), sensorId: 's1' }, 0);
+  const mast = new FakeCamera({ ...cameraAt('mast', 0, 0), sensorId: 's1' }, 0);
   const steer = new PtzSteer(asConns([mast]), { pollMs: 10, returnHomeAfterMs: 0, assumedDistanceM: 30 });
   const outs: SteerOutput[] = [];
-  const bearingOnly = { ...alert('b1', 'crash', O), location: { method: 'doa', bearing: 135, bearingStd: 3, sensors: ['s1'] } };
+  const bearingOnly = { ...steerAlert('b1', 'crash', ORIGIN), location: { method: 'doa', bearing: 135, bearingStd: 3, sensors: ['s1'] } };
   await steer.handle(bearingOnly, (o) => outs.push(o));
   const cam = outs[0].payload.camera!;
   assert.equal(cam.state, 'on-target');
@@ -124,17 +106,17 @@ test('bearing-only alerts and unusable payloads', async () => {
   assert.equal(cam.target.distanceM, 30);
   await assert.rejects(steer.handle('text', () => undefined), /payload: expected an object, got "text"/);
   await assert.rejects(
-    steer.handle({ ...alert('x', 'crash', O), location: { method: 'none', sensors: [], reason: 'one sensor only' } }, () => undefined),
+    steer.handle({ ...steerAlert('x', 'crash', ORIGIN), location: { method: 'none', sensors: [], reason: 'one sensor only' } }, () => undefined),
     /payload\.location: expected a position \{lat, lon\} or a bearing \(localizer said: one sensor only\)/,
   );
   steer.close();
 });
 
 test('the camera returns home after the quiet period, once', async () => {
-  const a = new FakeCamera(config('a', 0, 0), 0);
+  const a = new FakeCamera(cameraAt('a', 0, 0), 0);
   const steer = new PtzSteer(asConns([a]), { pollMs: 10, returnHomeAfterMs: 50 });
-  await steer.handle(alert('h', 'crash', destination(O, 45, 30)), () => undefined);
-  await steer.handle(alert('h2', 'crash', destination(O, 50, 30)), () => undefined);
+  await steer.handle(steerAlert('h', 'crash', destination(ORIGIN, 45, 30)), () => undefined);
+  await steer.handle(steerAlert('h2', 'crash', destination(ORIGIN, 50, 30)), () => undefined);
   await waitFor(() => a.homes > 0, 5000, 'the camera sent home');
   // A negative check, so a fixed wait: no second return home follows. A second quiet-period
   // timer (50 ms) would have been set at h2, before this one, and fire first.
@@ -144,7 +126,7 @@ test('the camera returns home after the quiet period, once', async () => {
 });
 
 test('a camera that cannot go home is told once and retried with back-off until it does; a new alert cancels the retry', async () => {
-  const a = new FakeCamera(config('a', 0, 0), 0);
+  const a = new FakeCamera(cameraAt('a', 0, 0), 0);
   let refusals = 1;
   a.gotoHome = async () => {
     a.homes++;
@@ -153,15 +135,15 @@ test('a camera that cannot go home is told once and retried with back-off until 
   const warned: string[] = [];
   const steer = new PtzSteer(asConns([a]), { pollMs: 10, returnHomeAfterMs: 50 }, { warn: (t) => warned.push(t) });
   try {
-    await steer.handle(alert('h', 'crash', destination(O, 45, 30)), () => undefined);
+    await steer.handle(steerAlert('h', 'crash', destination(ORIGIN, 45, 30)), () => undefined);
     await waitFor(() => a.homes === 2, 10_000, 'a second attempt after the refusal');
     assert.deepEqual(warned, ['camera a could not return home: GotoHome: camera unreachable: connect ECONNREFUSED 10.0.0.5:80; retrying']);
     // Refused again, then a new alert takes the camera: the pending retry must not send it home.
     refusals = 1;
-    await steer.handle(alert('h2', 'crash', destination(O, 50, 30)), () => undefined);
+    await steer.handle(steerAlert('h2', 'crash', destination(ORIGIN, 50, 30)), () => undefined);
     await waitFor(() => a.homes === 3, 5000, 'the quiet period after h2');
     const movesBefore = a.moves.length;
-    await steer.handle(alert('h3', 'gunshot', destination(O, 60, 30)), () => undefined);
+    await steer.handle(steerAlert('h3', 'gunshot', destination(ORIGIN, 60, 30)), () => undefined);
     assert.equal(a.moves.length, movesBefore + 1);
     await waitFor(() => a.homes === 4, 5000, 'home after the quiet period of h3');
     // A negative check, so a fixed wait: the cancelled retry, timed before this timer for its
@@ -175,7 +157,7 @@ test('a camera that cannot go home is told once and retried with back-off until 
 });
 
 test('a camera that refuses to go home (no home position) is warned about once and not retried', async () => {
-  const a = new FakeCamera(config('a', 0, 0), 0);
+  const a = new FakeCamera(cameraAt('a', 0, 0), 0);
   a.gotoHome = async () => {
     a.homes++;
     throw new Error('ONVIF SOAP Fault: GotoHomePosition is not supported');
@@ -183,7 +165,7 @@ test('a camera that refuses to go home (no home position) is warned about once a
   const warned: string[] = [];
   const steer = new PtzSteer(asConns([a]), { pollMs: 10, returnHomeAfterMs: 50 }, { warn: (t) => warned.push(t) });
   try {
-    await steer.handle(alert('n', 'crash', destination(O, 45, 30)), () => undefined);
+    await steer.handle(steerAlert('n', 'crash', destination(ORIGIN, 45, 30)), () => undefined);
     await waitFor(() => a.homes === 1, 5000, 'the attempt to go home');
     // A negative check, so a fixed wait: a retry would be timed at the refusal, before this
     // timer, for its first delay (2 s, jitter 20 %: 2.4 s at most), and fire first.
@@ -196,13 +178,13 @@ test('a camera that refuses to go home (no home position) is warned about once a
   }
 });
 
-/** One stand-in camera "a" at O and a PtzSteer over it (polling every 5 ms); `send` hands it a payload, its outputs go to `outs`, its log lines to `logs`. */
+/** One stand-in camera "a" at ORIGIN and a PtzSteer over it (polling every 5 ms); `send` hands it a payload, its outputs go to `outs`, its log lines to `logs`. */
 async function withOneCamera(
   opts: Partial<SteerOptions>,
   travelMs: number,
   body: (t: { a: FakeCamera; steer: PtzSteer; outs: SteerOutput[]; logs: string[]; send: (payload: unknown) => Promise<void> }) => Promise<void>,
 ): Promise<void> {
-  const a = new FakeCamera(config('a', 0, 0), travelMs);
+  const a = new FakeCamera(cameraAt('a', 0, 0), travelMs);
   const logs: string[] = [];
   const steer = new PtzSteer(asConns([a]), { pollMs: 5, ...opts }, { log: (t) => logs.push(t) });
   const outs: SteerOutput[] = [];
@@ -217,9 +199,9 @@ const lastOf = (outs: SteerOutput[], id: string) => outs.filter((o) => o.port ==
 
 test('every camera busy with a more important alert: the alert waits, says for which camera and why, and gets it when the hold ends', () =>
   withOneCamera({ moveTimeoutMs: 100, returnHomeAfterMs: 300 }, 0, async ({ a, steer, outs, send }) => {
-    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 40)));
     const heldAt = Date.now();
-    await send(alert('glass', 'glass_break', destination(O, 200, 40)));
+    await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 200, 40)));
     const waiting = lastOf(outs, 'glass')!.payload.camera!;
     assert.equal(waiting.state, 'waiting');
     assert.equal(waiting.id, 'a', 'names the camera it waits for');
@@ -250,10 +232,10 @@ test('a wall clock step forward (NTP sync after boot) does not end a camera hold
   withOneCamera({ returnHomeAfterMs: 60_000, waitForCameraMs: 0 }, 0, async ({ a, outs, send }) => {
     const wall = stepWallClock();
     try {
-      await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+      await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 40)));
       assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'on-target');
       wall.step(NTP_FIRST_SYNC_STEP_MS);
-      await send(alert('glass', 'glass_break', destination(O, 80, 40)));
+      await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 80, 40)));
       assert.equal(a.moves.length, 1, 'the camera stays on the gunshot');
       assert.match(outs.find((o) => o.port === 2)!.error!.message, /a: held by alert gun/);
     } finally {
@@ -266,8 +248,8 @@ test('a wall clock step back does not lengthen a camera hold: the alert waiting 
   withOneCamera({ moveTimeoutMs: 300, returnHomeAfterMs: 0, minLookMs: 0 }, 0, async ({ a, outs, send }) => {
     const wall = stepWallClock();
     try {
-      await send(alert('gun', 'gunshot', destination(O, 10, 40)));
-      await send(alert('glass', 'glass_break', destination(O, 200, 40)));
+      await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 40)));
+      await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 200, 40)));
       assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'waiting');
       wall.step(-10 * 60_000);
       // On the wall clock the 0.3 s hold would end ten minutes later.
@@ -280,8 +262,8 @@ test('a wall clock step back does not lengthen a camera hold: the alert waiting 
 
 test('dismissing the alert that holds a camera frees it at once for the alert waiting', () =>
   withOneCamera({ returnHomeAfterMs: 60_000 }, 0, async ({ a, steer, outs, send }) => {
-    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
-    await send(alert('scream', 'scream', destination(O, 100, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 40)));
+    await send(steerAlert('scream', 'scream', destination(ORIGIN, 100, 40)));
     assert.equal(lastOf(outs, 'scream')!.payload.camera!.state, 'waiting');
     // A decision about another alert frees nothing.
     await send({ kind: 'decision', alertId: 'scream', action: 'confirm', operator: 'ana', time: 1 });
@@ -296,10 +278,10 @@ test('dismissing the alert that holds a camera frees it at once for the alert wa
 
 test('waiting alerts are served most important first; a dismissed waiting alert leaves the queue', () =>
   withOneCamera({ returnHomeAfterMs: 60_000 }, 0, async ({ a, steer, outs, send }) => {
-    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
-    await send(alert('skid', 'tire_skid', destination(O, 40, 40)));
-    await send(alert('glass', 'glass_break', destination(O, 80, 40)));
-    await send(alert('scream', 'scream', destination(O, 120, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 40)));
+    await send(steerAlert('skid', 'tire_skid', destination(ORIGIN, 40, 40)));
+    await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 80, 40)));
+    await send(steerAlert('scream', 'scream', destination(ORIGIN, 120, 40)));
     assert.deepEqual(steer.waitingAlerts, ['scream', 'glass', 'skid']);
     await send({ kind: 'decision', alertId: 'skid', action: 'dismiss', operator: 'ana', time: 1 });
     assert.deepEqual(steer.waitingAlerts, ['scream', 'glass']);
@@ -313,8 +295,8 @@ test('waiting alerts are served most important first; a dismissed waiting alert 
 
 test('a wait that finds no free camera in time ends as unavailable (no fault), with the reason, and output 2 says no-camera', () =>
   withOneCamera({ returnHomeAfterMs: 60_000, waitForCameraMs: 1000 }, 0, async ({ a, steer, outs, send }) => {
-    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
-    await send(alert('glass', 'glass_break', destination(O, 80, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 40)));
+    await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 80, 40)));
     assert.match(lastOf(outs, 'glass')!.payload.camera!.reason!, /waiting up to 1 s/);
     await waitFor(() => outs.some((o) => o.port === 2), 3000, 'output 2');
     const cam = lastOf(outs, 'glass')!.payload.camera!;
@@ -327,15 +309,15 @@ test('a wait that finds no free camera in time ends as unavailable (no fault), w
     assert.equal(a.moves.length, 1);
   }));
 
-/** An alert as alert() makes it, that happened `ageS` seconds ago (of two of equal priority, the older is the less urgent). */
-const alertAged = (id: string, label: string, pos: { lat: number; lon: number }, ageS: number) => ({ ...alert(id, label, pos), onset: Date.now() / 1000 - ageS, offset: Date.now() / 1000 - ageS });
+/** An alert as steerAlert() makes it, that happened `ageS` seconds ago (of two of equal priority, the older is the less urgent). */
+const alertAged = (id: string, label: string, pos: { lat: number; lon: number }, ageS: number) => ({ ...steerAlert(id, label, pos), onset: Date.now() / 1000 - ageS, offset: Date.now() / 1000 - ageS });
 
 test('at most 100 alerts wait for a busy camera: past that, the least urgent ends unavailable at once, says why, output 2 says no-camera, one log line', () =>
   withOneCamera({ returnHomeAfterMs: 60_000 }, 0, async ({ a, steer, outs, logs, send }) => {
-    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
-    await send(alertAged('skid', 'tire_skid', destination(O, 200, 40), 200));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 40)));
+    await send(alertAged('skid', 'tire_skid', destination(ORIGIN, 200, 40), 200));
     assert.equal(lastOf(outs, 'skid')!.payload.camera!.state, 'waiting');
-    for (let i = 0; i < 100; i++) await send(alertAged(`glass-${i}`, 'glass_break', destination(O, 120, 40), 100 - i));
+    for (let i = 0; i < 100; i++) await send(alertAged(`glass-${i}`, 'glass_break', destination(ORIGIN, 120, 40), 100 - i));
     assert.equal(steer.waitingAlerts.length, 100);
     assert.ok(!steer.waitingAlerts.includes('skid'), 'the tyre skid, least important, no longer waits');
     const skid = lastOf(outs, 'skid')!.payload.camera!;
@@ -345,10 +327,10 @@ test('at most 100 alerts wait for a busy camera: past that, the least urgent end
     assert.deepEqual(errors.map((o) => [o.payload.id, o.error?.code]), [['skid', 'no-camera']]);
     assert.equal(logs.filter((l) => l.startsWith('alert skid: no camera for it')).length, 1, 'said once in the log');
     // A tyre skid coming now is less urgent than all of them: it is never sent "waiting".
-    await send(alertAged('skid-2', 'tire_skid', destination(O, 220, 40), 0));
+    await send(alertAged('skid-2', 'tire_skid', destination(ORIGIN, 220, 40), 0));
     assert.deepEqual(outs.filter((o) => o.payload.id === 'skid-2').map((o) => [o.port, o.payload.camera?.state]), [[1, 'unavailable'], [2, 'unavailable']]);
     // A more urgent one takes its place in the queue from the oldest glass break.
-    await send(alert('scream', 'scream', destination(O, 300, 40)));
+    await send(steerAlert('scream', 'scream', destination(ORIGIN, 300, 40)));
     assert.equal(steer.waitingAlerts.length, 100);
     assert.equal(steer.waitingAlerts[0], 'scream');
     assert.ok(!steer.waitingAlerts.includes('glass-0'));
@@ -360,7 +342,7 @@ test('at most 100 alerts wait for a busy camera: past that, the least urgent end
 test('an alert that had its look, crowded out of the queue for a busy camera, ends released (no fault), saying why', () =>
   withOneCamera({ returnHomeAfterMs: 60_000 }, 0, async ({ steer, outs, logs, send }) => {
     await glassTakenByGunshot(send, outs);
-    for (let i = 0; i < 100; i++) await send(alert(`scream-${i}`, 'scream', destination(O, 200, 40)));
+    for (let i = 0; i < 100; i++) await send(steerAlert(`scream-${i}`, 'scream', destination(ORIGIN, 200, 40)));
     assert.equal(steer.waitingAlerts.length, 100);
     assert.ok(!steer.waitingAlerts.includes('glass'));
     const glass = lastOf(outs, 'glass')!.payload.camera!;
@@ -373,15 +355,15 @@ test('an alert that had its look, crowded out of the queue for a busy camera, en
 test('waiting switched off (0): every camera held means output 2 at once', () =>
   // no minimum look: a more recent gunshot takes the camera at once
   withOneCamera({ returnHomeAfterMs: 60_000, waitForCameraMs: 0, minLookMs: 0 }, 0, async ({ a, steer, outs, send }) => {
-    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
-    await send(alert('glass', 'glass_break', destination(O, 80, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 40)));
+    await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 80, 40)));
     assert.equal(lastOf(outs, 'glass')!.payload.camera, undefined);
     const err = outs.find((o) => o.port === 2)!;
     assert.equal(err.error?.code, 'no-camera');
     assert.match(err.error!.message, /a: held by alert gun/);
     assert.deepEqual(steer.waitingAlerts, []);
     // A more recent alert of its priority takes the camera: the gunshot it leaves does not wait, and is told so at once.
-    await send(alert('gun2', 'gunshot', destination(O, 300, 40)));
+    await send(steerAlert('gun2', 'gunshot', destination(ORIGIN, 300, 40)));
     assert.equal(lastOf(outs, 'gun2')!.payload.camera!.state, 'on-target');
     const gun = lastOf(outs, 'gun')!.payload.camera!;
     assert.equal(gun.state, 'released');
@@ -392,9 +374,9 @@ test('an alert taken off its only camera by a more important one waits for it', 
   withOneCamera({ moveTimeoutMs: 1000, returnHomeAfterMs: 200 }, 300, async ({ a, outs, send }) => {
     // The gunshot comes while the camera is still turning to the glass break.
     a.held = true;
-    const first = send(alert('glass', 'glass_break', destination(O, 80, 40)));
+    const first = send(steerAlert('glass', 'glass_break', destination(ORIGIN, 80, 40)));
     await waitFor(() => a.moves.length === 1, 5000, 'the camera moving to the glass break');
-    const second = send(alert('gun', 'gunshot', destination(O, 10, 40)));
+    const second = send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 40)));
     await waitFor(() => a.moves.length === 2, 5000, 'the camera sent to the gunshot');
     a.held = false;
     await Promise.all([first, second]);
@@ -410,8 +392,8 @@ test('an operator takes a busy camera for a waiting alert, and holds it as firml
     const audit: AuditEvent[] = [];
     const unsub = auditBus.subscribe((e) => audit.push(e));
     try {
-      await send(alert('gun', 'gunshot', destination(O, 10, 40)));
-      await send(alert('glass', 'glass_break', destination(O, 80, 40)));
+      await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 40)));
+      await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 80, 40)));
       assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'waiting');
       await assert.rejects(steer.handle({ kind: 'move-request', alertId: 'glass', operator: 'bo', cameraId: 'zz' }, () => undefined), /payload\.cameraId: expected one of "a", got "zz"/);
       await assert.rejects(steer.handle({ kind: 'move-request', alertId: 'glass', operator: 'bo', cameraId: 7 }, () => undefined), /payload\.cameraId: expected a camera id \(text\), or nothing for the proposed camera, got 7/);
@@ -424,12 +406,12 @@ test('an operator takes a busy camera for a waiting alert, and holds it as firml
       assert.deepEqual(steer.waitingAlerts, ['gun']);
       assert.match(lastOf(outs, 'gun')!.payload.camera!.reason!, /^camera a looked here, then was taken by bo for glass breaking alert glass; waiting up to 5 min for a camera to be free$/);
       // A scream (priority 4) cannot take back what the operator took from a gunshot (5).
-      await send(alert('scream', 'scream', destination(O, 200, 40)));
+      await send(steerAlert('scream', 'scream', destination(ORIGIN, 200, 40)));
       assert.equal(lastOf(outs, 'scream')!.payload.camera!.state, 'waiting');
       assert.match(lastOf(outs, 'scream')!.payload.camera!.reason!, /busy with a glass breaking alert/);
       assert.equal(lastOf(outs, 'scream')!.payload.camera!.heldFor, 'glass');
       // A new gunshot can; the glass break it displaces waits too.
-      await send(alert('gun2', 'gunshot', destination(O, 300, 40)));
+      await send(steerAlert('gun2', 'gunshot', destination(ORIGIN, 300, 40)));
       assert.equal(lastOf(outs, 'gun2')!.payload.camera!.state, 'on-target');
       assert.deepEqual(steer.waitingAlerts, ['gun', 'scream', 'glass']);
       // No operator took it this time: the camera turned by itself.
@@ -441,17 +423,17 @@ test('an operator takes a busy camera for a waiting alert, and holds it as firml
 
 test('a dismissed alert sent again (the localizer placed it better) moves no camera', () =>
   withOneCamera({ returnHomeAfterMs: 60_000 }, 0, async ({ a, outs, send }) => {
-    await send(alert('g', 'gunshot', destination(O, 10, 40)));
+    await send(steerAlert('g', 'gunshot', destination(ORIGIN, 10, 40)));
     assert.equal(a.moves.length, 1);
     await send({ kind: 'decision', alertId: 'g', action: 'dismiss', operator: 'ana', time: 1 });
-    await send(alert('g', 'gunshot', destination(O, 12, 41)));
+    await send(steerAlert('g', 'gunshot', destination(ORIGIN, 12, 41)));
     assert.equal(a.moves.length, 1, 'no move for a dismissed alert');
     const last = outs[outs.length - 1];
     assert.equal(last.port, 1, 'it still goes on to the operators');
     assert.equal(last.payload.camera, undefined);
     // Not dismissed: a better-placed copy re-aims the camera it holds.
-    await send(alert('h', 'glass_break', destination(O, 90, 40)));
-    await send(alert('h', 'glass_break', destination(O, 95, 40)));
+    await send(steerAlert('h', 'glass_break', destination(ORIGIN, 90, 40)));
+    await send(steerAlert('h', 'glass_break', destination(ORIGIN, 95, 40)));
     assert.equal(a.moves.length, 3);
     assert.equal(lastOf(outs, 'h')!.payload.camera!.target.bearing, 95);
   }));
@@ -461,8 +443,8 @@ test('a waiting alert that an operator dismisses is told its wait ended (unavail
     const audit: AuditEvent[] = [];
     const unsub = auditBus.subscribe((e) => audit.push(e));
     try {
-      await send(alert('gun', 'gunshot', destination(O, 10, 40)));
-      await send(alert('glass', 'glass_break', destination(O, 80, 40)));
+      await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 40)));
+      await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 80, 40)));
       const waiting = lastOf(outs, 'glass')!.payload.camera!;
       assert.equal(waiting.state, 'waiting');
       await send({ kind: 'decision', alertId: 'glass', action: 'dismiss', operator: 'Alice', time: 1 });
@@ -501,7 +483,7 @@ test('a waiting alert that had its look, dismissed, ends released, saying what h
 
 test('confirm mode: a proposed move that an operator dismisses ends unavailable, saying who; a move request for it then carries the alert and is served', () =>
   withOneCamera({ mode: 'confirm', returnHomeAfterMs: 60_000 }, 0, async ({ a, steer, outs, send }) => {
-    await send(alert('p', 'scream', destination(O, 90, 30)));
+    await send(steerAlert('p', 'scream', destination(ORIGIN, 90, 30)));
     const proposed = lastOf(outs, 'p')!.payload.camera!;
     assert.equal(proposed.state, 'proposed');
     await send({ kind: 'decision', alertId: 'p', action: 'dismiss', operator: 'Alice', time: 1 });
@@ -524,7 +506,7 @@ test('a move request that moves no camera is audited as refused, with why, and a
     const unsub = auditBus.subscribe((e) => audit.push(e));
     try {
       // None can see it now: answered "unavailable" (the console's request is settled), audited as refused.
-      const far = alert('far', 'gunshot', destination(O, 90, 5000));
+      const far = steerAlert('far', 'gunshot', destination(ORIGIN, 90, 5000));
       await send({ kind: 'move-request', alertId: 'far', operator: 'Bob', alert: far });
       assert.equal(lastOf(outs, 'far')!.payload.id, 'far');
       const refusal = audit.filter((e) => e.type === 'camera-move' && e.alertId === 'far');
@@ -544,9 +526,9 @@ test('a move request that moves no camera is audited as refused, with why, and a
 
 /** A glass break on target, then a gunshot that takes its camera: the glass break waits. */
 async function glassTakenByGunshot(send: (payload: unknown) => Promise<void>, outs: SteerOutput[]): Promise<void> {
-  await send(alert('glass', 'glass_break', destination(O, 80, 40)));
+  await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 80, 40)));
   assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'on-target');
-  await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+  await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 40)));
   assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'on-target');
   assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'waiting');
 }
@@ -576,12 +558,12 @@ test('the alert a camera is held for is in camera.heldFor as the state is sent; 
     const cam = (id: string) => lastOf(outs, id)!.payload.camera!;
     assert.equal(cam('gun').heldFor, undefined, 'a camera on its own alert is held for no other');
     assert.equal(cam('glass').heldFor, 'gun', `waiting after its look (${cam('glass').reason})`);
-    await send(alert('scream', 'scream', destination(O, 150, 40)));
+    await send(steerAlert('scream', 'scream', destination(ORIGIN, 150, 40)));
     assert.equal(cam('scream').state, 'waiting');
     assert.equal(cam('scream').heldFor, 'gun', `waiting for the busy camera (${cam('scream').reason})`);
     // A more recent alert of the gunshot's priority takes the camera.
     const glassSent = outs.filter((o) => o.payload.id === 'glass').length;
-    await send(alert('boom', 'explosion', destination(O, 300, 40)));
+    await send(steerAlert('boom', 'explosion', destination(ORIGIN, 300, 40)));
     assert.equal(cam('boom').state, 'on-target');
     assert.equal(cam('boom').heldFor, undefined);
     assert.equal(cam('gun').state, 'waiting');
@@ -596,7 +578,7 @@ test('the alert a camera is held for is in camera.heldFor as the state is sent; 
     assert.equal(cam('glass').heldFor, 'gun');
     assert.equal(outs.filter((o) => o.payload.id === 'glass').length, glassSent, 'not sent for a mere new holder');
     // A look again that no camera can take: its old holder is not passed on.
-    const far = { ...alert('far', 'gunshot', destination(O, 90, 5000)), camera: { ...cam('scream') } };
+    const far = { ...steerAlert('far', 'gunshot', destination(ORIGIN, 90, 5000)), camera: { ...cam('scream') } };
     await send({ kind: 'move-request', alertId: 'far', operator: 'ana', alert: far });
     assert.equal(cam('far').state, 'unavailable');
     assert.equal(cam('far').heldFor, undefined);
@@ -606,7 +588,7 @@ test('waits that end name the alert the camera is held for: released after a loo
   // the gunshot holds the camera throughout (its hold far longer than the test): whenever the waits end, they name it
   withOneCamera({ returnHomeAfterMs: 600_000, waitForCameraMs: 200 }, 0, async ({ outs, send }) => {
     await glassTakenByGunshot(send, outs);
-    await send(alert('scream', 'scream', destination(O, 150, 40)));
+    await send(steerAlert('scream', 'scream', destination(ORIGIN, 150, 40)));
     const cam = (id: string) => lastOf(outs, id)!.payload.camera!;
     await waitFor(() => cam('glass').state === 'released' && cam('scream').state === 'unavailable', 15_000, 'the waits over');
     assert.equal(cam('glass').heldFor, 'gun');
@@ -626,7 +608,7 @@ test('an alert that had its look and finds no camera free again in time ends as 
     assert.deepEqual(steer.waitingAlerts, []);
     assert.equal(a.moves.length, 2, 'the camera stays on the gunshot');
     // An alert that never had a camera ends without one available, and output 2 says so.
-    await send(alert('scream', 'scream', destination(O, 200, 40)));
+    await send(steerAlert('scream', 'scream', destination(ORIGIN, 200, 40)));
     await waitFor(() => outs.some((o) => o.port === 2), 3000, 'output 2');
     assert.equal(lastOf(outs, 'scream')!.payload.camera!.state, 'unavailable');
     assert.equal(outs.find((o) => o.port === 2)!.error?.code, 'no-camera');
@@ -634,12 +616,12 @@ test('an alert that had its look and finds no camera free again in time ends as 
 
 test('confirm mode, camera busy: the proposal says from which alert it would take it; a confirmation waits for it, a move request takes it', () =>
   withOneCamera({ mode: 'confirm', returnHomeAfterMs: 60_000 }, 0, async ({ a, steer, outs, send }) => {
-    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 40)));
     await send({ kind: 'move-request', alertId: 'gun', operator: 'ana' });
     assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'on-target');
     // Two lesser alerts while the camera is on the gunshot.
-    await send(alert('glass', 'glass_break', destination(O, 80, 40)));
-    await send(alert('scream', 'scream', destination(O, 150, 40)));
+    await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 80, 40)));
+    await send(steerAlert('scream', 'scream', destination(ORIGIN, 150, 40)));
     for (const id of ['glass', 'scream']) {
       const cam = lastOf(outs, id)!.payload.camera!;
       assert.equal(cam.state, 'proposed');
@@ -660,21 +642,21 @@ test('confirm mode, camera busy: the proposal says from which alert it would tak
 
 test('confirm mode asks once per alert: a copy sent again, better placed, re-aims the camera the operator turned to it', () =>
   withOneCamera({ mode: 'confirm', returnHomeAfterMs: 60_000 }, 0, async ({ a, steer, outs, send }) => {
-    await send(alert('g', 'gunshot', destination(O, 10, 40)));
+    await send(steerAlert('g', 'gunshot', destination(ORIGIN, 10, 40)));
     assert.equal(lastOf(outs, 'g')!.payload.camera!.state, 'proposed');
     // Sent again before anyone moved it: still only a proposal, now with the new aim.
     assert.equal(lastOf(outs, 'g')!.payload.camera!.reason, undefined);
-    await send(alert('g', 'gunshot', destination(O, 14, 40)));
+    await send(steerAlert('g', 'gunshot', destination(ORIGIN, 14, 40)));
     assert.equal(lastOf(outs, 'g')!.payload.camera!.state, 'proposed');
     assert.equal(lastOf(outs, 'g')!.payload.camera!.target.bearing, 14);
     // ... and says so, so the operator knows what "Move camera" now does.
     assert.equal(lastOf(outs, 'g')!.payload.camera!.reason, 'proposal changed: the alert was placed again, bearing 10.0° → 14.0°');
-    await send(alert('g', 'gunshot', destination(O, 14, 40)));
+    await send(steerAlert('g', 'gunshot', destination(ORIGIN, 14, 40)));
     assert.equal(lastOf(outs, 'g')!.payload.camera!.reason, undefined, 'the same aim again is no change');
     assert.equal(a.moves.length, 0);
     await send({ kind: 'move-request', alertId: 'g', operator: 'ana' });
     assert.equal(lastOf(outs, 'g')!.payload.camera!.state, 'on-target');
-    await send(alert('g', 'gunshot', destination(O, 20, 40)));
+    await send(steerAlert('g', 'gunshot', destination(ORIGIN, 20, 40)));
     assert.equal(lastOf(outs, 'g')!.payload.camera!.state, 'on-target');
     assert.equal(lastOf(outs, 'g')!.payload.camera!.target.bearing, 20);
     assert.equal(a.moves.length, 2);
@@ -682,14 +664,14 @@ test('confirm mode asks once per alert: a copy sent again, better placed, re-aim
   }));
 
 test('confirm mode: a copy placed again near another camera proposes that camera, and says which it replaces', async () => {
-  const a = new FakeCamera(config('a', 0, 5), 0);
-  const b = new FakeCamera(config('b', 180, 300), 0);
+  const a = new FakeCamera(cameraAt('a', 0, 5), 0);
+  const b = new FakeCamera(cameraAt('b', 180, 300), 0);
   const steer = new PtzSteer(asConns([a, b]), { mode: 'confirm', pollMs: 5, returnHomeAfterMs: 0 });
   const outs: SteerOutput[] = [];
   try {
-    await steer.handle(alert('g', 'gunshot', destination(O, 10, 20)), (o) => outs.push(o));
+    await steer.handle(steerAlert('g', 'gunshot', destination(ORIGIN, 10, 20)), (o) => outs.push(o));
     assert.equal(lastOf(outs, 'g')!.payload.camera!.id, 'a');
-    await steer.handle(alert('g', 'gunshot', destination(O, 180, 290)), (o) => outs.push(o));
+    await steer.handle(steerAlert('g', 'gunshot', destination(ORIGIN, 180, 290)), (o) => outs.push(o));
     const cam = lastOf(outs, 'g')!.payload.camera!;
     assert.equal(cam.id, 'b');
     assert.equal(cam.reason, 'proposal changed: the alert was placed again, camera b now instead of a');
@@ -704,7 +686,7 @@ test('look again: a move request carrying an alert whose camera left turns the c
     const audit: AuditEvent[] = [];
     const unsub = auditBus.subscribe((e) => audit.push(e));
     try {
-      await send(alert('g', 'gunshot', destination(O, 30, 40)));
+      await send(steerAlert('g', 'gunshot', destination(ORIGIN, 30, 40)));
       await waitFor(() => lastOf(outs, 'g')!.payload.camera!.state === 'released', 3000, 'released after the quiet period');
       assert.equal(a.homes, 1);
       const released = lastOf(outs, 'g')!.payload;
@@ -723,7 +705,7 @@ test('look again: a move request carrying an alert whose camera left turns the c
       assert.equal(audit.filter((e) => e.type === 'camera-move' && e.alertId === 'g').pop()!.actor, 'ana');
       assert.equal(outs.filter((o) => o.port === 2).length, 0);
       // ... and the camera is held for it: a less important alert waits.
-      await send(alert('s', 'glass_break', destination(O, 200, 40)));
+      await send(steerAlert('s', 'glass_break', destination(ORIGIN, 200, 40)));
       assert.equal(lastOf(outs, 's')!.payload.camera!.state, 'waiting');
     } finally {
       unsub();
@@ -731,17 +713,17 @@ test('look again: a move request carrying an alert whose camera left turns the c
   }));
 
 test('look again prefers the camera that looked there first; with no camera able to see it, output 2 says so', async () => {
-  const a = new FakeCamera(config('a', 0, 5), 0);
-  const b = new FakeCamera(config('b', 180, 30), 0);
+  const a = new FakeCamera(cameraAt('a', 0, 5), 0);
+  const b = new FakeCamera(cameraAt('b', 180, 30), 0);
   const steer = new PtzSteer(asConns([a, b]), { pollMs: 5, returnHomeAfterMs: 0 });
   const outs: SteerOutput[] = [];
   try {
-    const g = alert('g', 'gunshot', destination(O, 90, 10));
+    const g = steerAlert('g', 'gunshot', destination(ORIGIN, 90, 10));
     const seenByB = { ...g, camera: { id: 'b', name: 'b', pan: 0, tilt: 0, zoom: 0, target: { bearing: 0, tilt: 0 }, state: 'released' } };
     await steer.handle({ kind: 'move-request', alertId: 'g', operator: 'ana', alert: seenByB }, (o) => outs.push(o));
     assert.equal(lastOf(outs, 'g')!.payload.camera!.id, 'b', 'not the nearest (a), the one that looked');
     assert.equal(a.moves.length, 0);
-    const far = { ...alert('f', 'gunshot', destination(O, 90, 5000)), camera: { ...seenByB.camera } };
+    const far = { ...steerAlert('f', 'gunshot', destination(ORIGIN, 90, 5000)), camera: { ...seenByB.camera } };
     await steer.handle({ kind: 'move-request', alertId: 'f', operator: 'ana', alert: far }, (o) => outs.push(o));
     const err = outs.find((o) => o.port === 2)!;
     assert.equal(err.error?.code, 'no-camera');
@@ -759,18 +741,18 @@ test('look again prefers the camera that looked there first; with no camera able
 });
 
 test('a released alert is named by the camera that looked at it, not by the nearest one', async () => {
-  const a = new FakeCamera(config('a', 0, 60), 0);
-  const b = new FakeCamera(config('b', 180, 60), 0);
+  const a = new FakeCamera(cameraAt('a', 0, 60), 0);
+  const b = new FakeCamera(cameraAt('b', 180, 60), 0);
   const steer = new PtzSteer(asConns([a, b]), { pollMs: 5, returnHomeAfterMs: 60_000, waitForCameraMs: 300 });
   const outs: SteerOutput[] = [];
   const send = (p: unknown) => steer.handle(p, (o) => outs.push(o));
   try {
-    await send(alert('boom', 'explosion', destination(O, 180, 50)));
+    await send(steerAlert('boom', 'explosion', destination(ORIGIN, 180, 50)));
     assert.equal(lastOf(outs, 'boom')!.payload.camera!.id, 'b');
     // Nearer to b, but b is held by the explosion: the glass break gets a.
-    await send(alert('glass', 'glass_break', destination(O, 180, 20)));
+    await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 180, 20)));
     assert.equal(lastOf(outs, 'glass')!.payload.camera!.id, 'a');
-    await send(alert('gun', 'gunshot', destination(O, 0, 50)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 0, 50)));
     assert.equal(lastOf(outs, 'gun')!.payload.camera!.id, 'a');
     await waitFor(() => lastOf(outs, 'glass')!.payload.camera!.state === 'released', 3000, 'released');
     const cam = lastOf(outs, 'glass')!.payload.camera!;
@@ -784,7 +766,7 @@ test('a released alert is named by the camera that looked at it, not by the near
 test('a camera that does not answer: "failed" says so in words, and output 2 keeps the technical error', () =>
   withOneCamera({ returnHomeAfterMs: 60_000, retries: 0 }, 0, async ({ a, outs, send }) => {
     a.down = true;
-    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 40)));
     const cam = lastOf(outs, 'gun')!.payload.camera!;
     assert.equal(cam.state, 'failed');
     assert.equal(cam.reason, 'camera a is not responding (offline, or cut off from the network)');
@@ -794,14 +776,14 @@ test('a camera that does not answer: "failed" says so in words, and output 2 kee
   }));
 
 test('every camera silent: the reason names them all, nearest first', async () => {
-  const a = new FakeCamera(config('a', 0, 30), 0);
-  const b = new FakeCamera(config('b', 180, 60), 0);
+  const a = new FakeCamera(cameraAt('a', 0, 30), 0);
+  const b = new FakeCamera(cameraAt('b', 180, 60), 0);
   a.down = true;
   b.down = true;
   const steer = new PtzSteer(asConns([a, b]), { pollMs: 5, returnHomeAfterMs: 60_000, retries: 0 });
   const outs: SteerOutput[] = [];
   try {
-    await steer.handle(alert('gun', 'gunshot', destination(O, 0, 10)), (o) => outs.push(o));
+    await steer.handle(steerAlert('gun', 'gunshot', destination(ORIGIN, 0, 10)), (o) => outs.push(o));
     const cam = lastOf(outs, 'gun')!.payload.camera!;
     assert.equal(cam.state, 'failed');
     assert.equal(cam.reason, 'both cameras, a and b, are not responding: no camera could turn here');
@@ -821,17 +803,17 @@ test('every reason a move fails for has words for operators, never the command t
 
 test('a camera that does not answer has not turned: the alert it looked at is not told it turned, and keeps its hold', () =>
   withOneCamera({ returnHomeAfterMs: 60_000, retries: 0 }, 0, async ({ a, steer, outs, send }) => {
-    await send(alert('glass', 'glass_break', destination(O, 80, 40)));
+    await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 80, 40)));
     assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'on-target');
     a.down = true;
-    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 40)));
     assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'failed');
     assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'on-target', 'nothing said the camera turned to the gunshot');
     assert.ok(!outs.some((o) => /turned to/.test(o.payload.camera?.reason ?? '')), 'no "turned to" anywhere');
     assert.deepEqual(steer.waitingAlerts, []);
     // Back again: the camera is still the glass break's, so a less important alert waits for it, naming the glass break.
     a.down = false;
-    await send(alert('skid', 'tire_skid', destination(O, 200, 40)));
+    await send(steerAlert('skid', 'tire_skid', destination(ORIGIN, 200, 40)));
     const skid = lastOf(outs, 'skid')!.payload.camera!;
     assert.equal(skid.state, 'waiting');
     assert.equal(skid.reason, 'camera a is busy with a glass breaking alert; waiting up to 5 min for it to be free');
@@ -841,11 +823,11 @@ test('a camera that does not answer has not turned: the alert it looked at is no
 test('alerts waiting for a camera hear when another kind of alert takes it: their reason never names a kind that lost it', () =>
   // no minimum look (the gunshot takes the camera from the explosion at once), updates sent at once
   withOneCamera({ returnHomeAfterMs: 60_000, minLookMs: 0, waitingUpdateMinMs: 0 }, 0, async ({ outs, send }) => {
-    await send(alert('boom', 'explosion', destination(O, 10, 40)));
-    await send(alert('scream', 'scream', destination(O, 100, 40)));
+    await send(steerAlert('boom', 'explosion', destination(ORIGIN, 10, 40)));
+    await send(steerAlert('scream', 'scream', destination(ORIGIN, 100, 40)));
     assert.equal(lastOf(outs, 'scream')!.payload.camera!.reason, 'camera a is busy with an explosion alert; waiting up to 5 min for it to be free');
     const before = outs.filter((o) => o.payload.id === 'scream').length;
-    await send(alert('gun', 'gunshot', destination(O, 200, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 200, 40)));
     assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'on-target');
     assert.match(lastOf(outs, 'boom')!.payload.camera!.reason!, /^camera a looked here, then turned to gunshot alert gun/);
     const scream = lastOf(outs, 'scream')!.payload.camera!;
@@ -854,7 +836,7 @@ test('alerts waiting for a camera hear when another kind of alert takes it: thei
     assert.equal(scream.heldFor, 'gun');
     assert.equal(outs.filter((o) => o.payload.id === 'scream').length, before + 1, 'sent again once, with the new reason');
     // Another gunshot takes it: nothing the scream says changes (heldFor aside), it is not sent again.
-    await send(alert('gun2', 'gunshot', destination(O, 250, 40)));
+    await send(steerAlert('gun2', 'gunshot', destination(ORIGIN, 250, 40)));
     assert.equal(lastOf(outs, 'gun2')!.payload.camera!.state, 'on-target');
     assert.equal(outs.filter((o) => o.payload.id === 'scream').length, before + 1, 'not sent for a mere new holder');
   }));
@@ -862,9 +844,9 @@ test('alerts waiting for a camera hear when another kind of alert takes it: thei
 test('a move that fails on the way frees the camera: the alert waiting for it is not left naming the failed one', () =>
   withOneCamera({ returnHomeAfterMs: 60_000, retries: 0, moveTimeoutMs: 2000 }, 300, async ({ a, steer, outs, send }) => {
     a.held = true;
-    const first = send(alert('boom', 'explosion', destination(O, 10, 40)));
+    const first = send(steerAlert('boom', 'explosion', destination(ORIGIN, 10, 40)));
     await waitFor(() => a.moves.length === 1, 5000, 'the camera turning to the explosion');
-    await send(alert('scream', 'scream', destination(O, 100, 40)));
+    await send(steerAlert('scream', 'scream', destination(ORIGIN, 100, 40)));
     assert.match(lastOf(outs, 'scream')!.payload.camera!.reason!, /busy with an explosion alert/);
     a.down = true;
     await first;
@@ -877,17 +859,17 @@ test('a move that fails on the way frees the camera: the alert waiting for it is
   }));
 
 test('two cameras busy: the reason says "both cameras", three or more "all N cameras"', async () => {
-  const cams = [new FakeCamera(config('a', 0, 30), 0), new FakeCamera(config('b', 120, 60), 0), new FakeCamera(config('c', 240, 90), 0)];
+  const cams = [new FakeCamera(cameraAt('a', 0, 30), 0), new FakeCamera(cameraAt('b', 120, 60), 0), new FakeCamera(cameraAt('c', 240, 90), 0)];
   const steer = new PtzSteer(asConns(cams.slice(0, 2)), { pollMs: 5, returnHomeAfterMs: 60_000 });
   const steer3 = new PtzSteer(asConns(cams.slice(0, 3)), { pollMs: 5, returnHomeAfterMs: 60_000 });
   const outs: SteerOutput[] = [];
   try {
     for (const st of [steer, steer3]) {
-      for (const [i, c] of cams.entries()) if (st === steer3 || i < 2) await st.handle(alert(`g-${c.id}`, 'gunshot', destination(c.config, 0, 5)), (o) => outs.push(o));
+      for (const [i, c] of cams.entries()) if (st === steer3 || i < 2) await st.handle(steerAlert(`g-${c.id}`, 'gunshot', destination(c.config, 0, 5)), (o) => outs.push(o));
     }
-    await steer.handle(alert('glass2', 'glass_break', destination(O, 0, 1)), (o) => outs.push(o));
+    await steer.handle(steerAlert('glass2', 'glass_break', destination(ORIGIN, 0, 1)), (o) => outs.push(o));
     assert.match(lastOf(outs, 'glass2')!.payload.camera!.reason!, /^both cameras that can see it are busy \(nearest, a, with a gunshot alert\); waiting/);
-    await steer3.handle(alert('glass3', 'glass_break', destination(O, 0, 1)), (o) => outs.push(o));
+    await steer3.handle(steerAlert('glass3', 'glass_break', destination(ORIGIN, 0, 1)), (o) => outs.push(o));
     assert.match(lastOf(outs, 'glass3')!.payload.camera!.reason!, /^all 3 cameras that can see it are busy \(nearest, a, with a gunshot alert\); waiting/);
   } finally {
     steer.close();
@@ -897,13 +879,13 @@ test('two cameras busy: the reason says "both cameras", three or more "all N cam
 
 test('a camera that never took the move goes back to the alert it looked at, unless an operator dismissed that alert meanwhile', () =>
   withOneCamera({ returnHomeAfterMs: 60_000, retries: 0 }, 0, async ({ a, outs, send }) => {
-    await send(alert('glass', 'glass_break', destination(O, 80, 40)));
+    await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 80, 40)));
     assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'on-target');
     // The move to the gunshot hangs (a camera that stopped answering) while the glass break is dismissed.
     let fail: ((e: Error) => void) | undefined;
     const answering = a.absoluteMove.bind(a);
     a.absoluteMove = () => new Promise<void>((_resolve, reject) => (fail = reject));
-    const gun = send(alert('gun', 'gunshot', destination(O, 10, 40)));
+    const gun = send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 40)));
     await waitFor(() => !!fail, 5000, 'the move to the gunshot sent');
     await send({ kind: 'decision', alertId: 'glass', action: 'dismiss', operator: 'ana', time: 1 });
     fail!(Object.assign(new Error('Network timeout'), { code: 'ETIMEDOUT' }));
@@ -911,7 +893,7 @@ test('a camera that never took the move goes back to the alert it looked at, unl
     assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'failed');
     // Answering again: the camera is nobody's, so a less important alert gets it at once.
     a.absoluteMove = answering;
-    await send(alert('skid', 'tire_skid', destination(O, 200, 40)));
+    await send(steerAlert('skid', 'tire_skid', destination(ORIGIN, 200, 40)));
     assert.equal(lastOf(outs, 'skid')!.payload.camera!.state, 'on-target', JSON.stringify(lastOf(outs, 'skid')!.payload.camera));
   }));
 
@@ -920,7 +902,7 @@ async function withUnpluggedCamera(
   opts: Partial<SteerOptions>,
   body: (t: { a: FakeCamera; steer: PtzSteer; outs: SteerOutput[]; logs: string[]; send: (payload: unknown) => Promise<void> }) => Promise<void>,
 ): Promise<void> {
-  const a = new FakeCamera(config('a', 0, 0), 0);
+  const a = new FakeCamera(cameraAt('a', 0, 0), 0);
   a.unplug();
   const logs: string[] = [];
   const steer = new PtzSteer(asConns([a]), { pollMs: 5, returnHomeAfterMs: 60_000, retries: 0, ...opts }, { log: (t) => logs.push(t) });
@@ -937,7 +919,7 @@ const stateOf = (outs: SteerOutput[], id: string) => lastOf(outs, id)?.payload.c
 
 test('a camera offline when the alert comes: "failed" at once, and the alert gets the camera when its connection says it is back', () =>
   withUnpluggedCamera({}, async ({ a, steer, outs, logs, send }) => {
-    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 30, 40)));
     assert.equal(stateOf(outs, 'gun'), 'failed', 'the operator learns at once that the camera is offline');
     assert.equal(lastOf(outs, 'gun')!.payload.camera!.reason, 'camera a is not responding (offline, or cut off from the network)');
     assert.deepEqual(outs.map((o) => [o.port, o.error?.code]), [[1, undefined], [2, 'unreachable']]);
@@ -967,14 +949,14 @@ test('a camera offline when the alert comes: "failed" at once, and the alert get
     assert.deepEqual(steer.alertsAwaitingAnswer, []);
     assert.equal(a.connectAttempts, 0, 'woken by the connection\'s event, not by a probe');
     // It now holds the camera as any alert on target does.
-    await send(alert('glass', 'glass_break', destination(O, 200, 40)));
+    await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 200, 40)));
     assert.equal(stateOf(outs, 'glass'), 'waiting');
   }));
 
 test('a camera back without its connection saying so is found by the back-off probe; the retries are silent', () =>
   withUnpluggedCamera({}, async ({ a, steer, outs, logs, send }) => {
     a.quiet = true;
-    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 30, 40)));
     assert.equal(stateOf(outs, 'gun'), 'failed');
     const sent = outs.length;
     await waitFor(() => a.connectAttempts >= 1, 10_000, 'a first probe of the camera');
@@ -988,14 +970,14 @@ test('a camera back without its connection saying so is found by the back-off pr
 
 test('an alert dismissed while its camera is offline moves nothing when the camera is back', () =>
   withUnpluggedCamera({}, async ({ a, steer, outs, send }) => {
-    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 30, 40)));
     assert.deepEqual(steer.alertsAwaitingAnswer, ['gun']);
     await send({ kind: 'decision', alertId: 'gun', action: 'dismiss', operator: 'ana', time: 1 });
     assert.deepEqual(steer.alertsAwaitingAnswer, []);
     const gunSent = outs.filter((o) => o.payload.id === 'gun').length;
     a.plugIn({ reconnected: true });
     // Nothing waits for the camera: a new alert, even the least important, gets it at once.
-    await send(alert('skid', 'tire_skid', destination(O, 200, 40)));
+    await send(steerAlert('skid', 'tire_skid', destination(ORIGIN, 200, 40)));
     assert.equal(stateOf(outs, 'skid'), 'on-target');
     // A negative check, so a fixed wait: a camera back wakes the steer through a 1 ms timer set
     // before this one; its move would follow in microtasks (the fake camera answers at once).
@@ -1006,7 +988,7 @@ test('an alert dismissed while its camera is offline moves nothing when the came
 
 test('a camera that does not answer within the wait: the alert stays failed, and the camera back later moves nothing', () =>
   withUnpluggedCamera({ waitForCameraMs: 300 }, async ({ a, steer, outs, logs, send }) => {
-    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 30, 40)));
     assert.deepEqual(steer.alertsAwaitingAnswer, ['gun']);
     await waitFor(() => steer.alertsAwaitingAnswer.length === 0, 3000, 'the end of the wait');
     assert.equal(logs[logs.length - 1], 'alert gun: no camera answered within 300 ms; not tried any more');
@@ -1020,7 +1002,7 @@ test('a camera that does not answer within the wait: the alert stays failed, and
 
 test('waiting switched off (0): a camera offline is a final failure', () =>
   withUnpluggedCamera({ waitForCameraMs: 0 }, async ({ a, steer, outs, send }) => {
-    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 30, 40)));
     assert.equal(stateOf(outs, 'gun'), 'failed');
     assert.deepEqual(steer.alertsAwaitingAnswer, []);
     a.plugIn({ reconnected: true });
@@ -1030,9 +1012,9 @@ test('waiting switched off (0): a camera offline is a final failure', () =>
 
 test('several alerts wait for an offline camera: the most important gets it, the others then wait for it as busy', () =>
   withUnpluggedCamera({}, async ({ a, steer, outs, send }) => {
-    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
-    await send(alert('glass', 'glass_break', destination(O, 120, 40)));
-    await send(alert('skid', 'tire_skid', destination(O, 200, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 30, 40)));
+    await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 120, 40)));
+    await send(steerAlert('skid', 'tire_skid', destination(ORIGIN, 200, 40)));
     assert.deepEqual(steer.alertsAwaitingAnswer, ['gun', 'glass', 'skid']);
     a.plugIn({ reconnected: true });
     await waitFor(() => stateOf(outs, 'gun') === 'on-target', 5000, 'the gunshot on target');
@@ -1049,11 +1031,11 @@ test('several alerts wait for an offline camera: the most important gets it, the
 
 test('an alert waiting for an offline camera does not take it from a more important alert that got it meanwhile', () =>
   withUnpluggedCamera({}, async ({ a, outs, send }) => {
-    await send(alert('glass', 'glass_break', destination(O, 120, 40)));
+    await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 120, 40)));
     assert.equal(stateOf(outs, 'glass'), 'failed');
     // Back, before its connection found it: a gunshot's move connects it, and holds it.
     a.plugIn({ reconnected: false });
-    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 30, 40)));
     assert.equal(stateOf(outs, 'gun'), 'on-target');
     await waitFor(() => stateOf(outs, 'glass') === 'waiting', 5000, 'the glass break waiting for the busy camera');
     assert.equal(a.moves.length, 1);
@@ -1062,11 +1044,11 @@ test('an alert waiting for an offline camera does not take it from a more import
 
 test('a copy sent again (better placed) while the alert waits for its camera replaces it: the camera is not turned back to the older place', () =>
   withUnpluggedCamera({}, async ({ a, steer, outs, send }) => {
-    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 30, 40)));
     assert.deepEqual(steer.alertsAwaitingAnswer, ['gun']);
     // Back, before its connection found it: the copy's move connects it (and says so).
     a.plugIn({ reconnected: false });
-    await send(alert('gun', 'gunshot', destination(O, 34, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 34, 40)));
     assert.equal(stateOf(outs, 'gun'), 'on-target');
     assert.deepEqual(steer.alertsAwaitingAnswer, []);
     await new Promise((r) => setTimeout(r, 50)); // the same negative check
@@ -1076,8 +1058,8 @@ test('a copy sent again (better placed) while the alert waits for its camera rep
 
 test('at most 100 alerts wait for cameras to answer: past that, the least important stays failed', () =>
   withUnpluggedCamera({}, async ({ steer, send }) => {
-    await send(alert('skid', 'tire_skid', destination(O, 200, 40)));
-    for (let i = 0; i < 100; i++) await send(alert(`glass-${i}`, 'glass_break', destination(O, 120, 40)));
+    await send(steerAlert('skid', 'tire_skid', destination(ORIGIN, 200, 40)));
+    for (let i = 0; i < 100; i++) await send(steerAlert(`glass-${i}`, 'glass_break', destination(ORIGIN, 120, 40)));
     const waiting = steer.alertsAwaitingAnswer;
     assert.equal(waiting.length, 100);
     assert.ok(!waiting.includes('skid'), 'the tyre skid, least important, is no longer tried');
@@ -1085,7 +1067,7 @@ test('at most 100 alerts wait for cameras to answer: past that, the least import
 
 test('close() while an alert waits for an offline camera leaves no timer and no listener, and nothing moves after', () =>
   withUnpluggedCamera({}, async ({ a, steer, outs, send }) => {
-    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 30, 40)));
     assert.equal(a.listenerCount('state'), 1, 'the steer listens to the camera while an alert waits for it');
     steer.close();
     assert.equal(a.listenerCount('state'), 0);
@@ -1099,7 +1081,7 @@ test('close() while an alert waits for an offline camera leaves no timer and no 
 
 test('many alerts waiting for one offline camera: one state listener on it, none once their wait ends, none after close()', () =>
   withUnpluggedCamera({}, async ({ a, steer, send }) => {
-    for (let i = 0; i < 20; i++) await send(alert(`glass-${i}`, 'glass_break', destination(O, 120, 40)));
+    for (let i = 0; i < 20; i++) await send(steerAlert(`glass-${i}`, 'glass_break', destination(ORIGIN, 120, 40)));
     assert.equal(steer.alertsAwaitingAnswer.length, 20);
     assert.equal(a.listenerCount('state'), 1, 'one listener for the camera, however many alerts wait for it');
     // Back: the alerts are tried; none waits for the camera to answer any more (they have it, or wait for it busy).
@@ -1108,7 +1090,7 @@ test('many alerts waiting for one offline camera: one state listener on it, none
     assert.equal(a.listenerCount('state'), 0, 'the wait over, the listener is gone');
     // Offline again, more important alerts (they may take it) wait again: one listener again, and none after close().
     a.unplug();
-    for (let i = 0; i < 20; i++) await send(alert(`gun-${i}`, 'gunshot', destination(O, 30, 40)));
+    for (let i = 0; i < 20; i++) await send(steerAlert(`gun-${i}`, 'gunshot', destination(ORIGIN, 30, 40)));
     assert.equal(steer.alertsAwaitingAnswer.length, 20);
     assert.equal(a.listenerCount('state'), 1);
     steer.close();
@@ -1118,14 +1100,14 @@ test('many alerts waiting for one offline camera: one state listener on it, none
 test('twelve ptz-steer on one offline camera connection, alerts waiting on each: one listener each, no MaxListenersExceededWarning, none after close()', async () => {
   // A real CameraConnection whose camera does not answer (connection refused).
   const refused = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }));
-  const conn = new CameraConnection({ config: config('a', 0, 0), username: 'u', password: 'p', createClient: () => ({ connect: refused }) as never });
+  const conn = new CameraConnection({ config: cameraAt('a', 0, 0), username: 'u', password: 'p', createClient: () => ({ connect: refused }) as never });
   const warnings: Error[] = [];
   const onWarning = (w: Error) => warnings.push(w);
   process.on('warning', onWarning);
   const steers = Array.from({ length: 12 }, () => new PtzSteer(() => [conn], { pollMs: 5, retries: 0 }));
   try {
     for (const [k, steer] of steers.entries()) {
-      for (let i = 0; i < 3; i++) await steer.handle(alert(`gun-${k}-${i}`, 'gunshot', destination(O, 30, 40)), () => undefined);
+      for (let i = 0; i < 3; i++) await steer.handle(steerAlert(`gun-${k}-${i}`, 'gunshot', destination(ORIGIN, 30, 40)), () => undefined);
       assert.equal(steer.alertsAwaitingAnswer.length, 3, `steer ${k}: its alerts wait for the camera to answer`);
     }
     assert.equal(conn.listenerCount('state'), steers.length, 'one listener per ptz-steer');
@@ -1147,10 +1129,10 @@ test('twelve ptz-steer on one offline camera connection, alerts waiting on each:
 
 test('a minimum look: a newer alert of equal priority waits while the camera looks at its alert, then gets the camera', () =>
   withOneCamera({ returnHomeAfterMs: 60_000, minLookMs: 2000 }, 0, async ({ a, steer, outs, send }) => {
-    await send(alert('boom-1', 'explosion', destination(O, 10, 40)));
+    await send(steerAlert('boom-1', 'explosion', destination(ORIGIN, 10, 40)));
     assert.equal(stateOf(outs, 'boom-1'), 'on-target');
     const onTargetAt = performance.now();
-    await send(alert('boom-2', 'explosion', destination(O, 100, 40)));
+    await send(steerAlert('boom-2', 'explosion', destination(ORIGIN, 100, 40)));
     const waiting = lastOf(outs, 'boom-2')!.payload.camera!;
     assert.equal(waiting.state, 'waiting', 'the camera stays on the first explosion for its look');
     assert.equal(waiting.reason, 'camera a is busy with an explosion alert; waiting up to 5 min for it to be free');
@@ -1165,14 +1147,14 @@ test('a minimum look: a newer alert of equal priority waits while the camera loo
 
 test('a minimum look: a more important alert, or an operator\'s explicit move, takes the camera during it', () =>
   withOneCamera({ returnHomeAfterMs: 60_000, minLookMs: 60_000 }, 0, async ({ a, outs, send }) => {
-    await send(alert('glass-1', 'glass_break', destination(O, 10, 40)));
-    await send(alert('glass-2', 'glass_break', destination(O, 60, 40)));
+    await send(steerAlert('glass-1', 'glass_break', destination(ORIGIN, 10, 40)));
+    await send(steerAlert('glass-2', 'glass_break', destination(ORIGIN, 60, 40)));
     assert.equal(stateOf(outs, 'glass-2'), 'waiting');
-    await send(alert('scream', 'scream', destination(O, 100, 40)));
+    await send(steerAlert('scream', 'scream', destination(ORIGIN, 100, 40)));
     assert.equal(stateOf(outs, 'scream'), 'on-target', 'a more important alert takes the camera at once');
     assert.equal(a.moves.length, 2);
     // The scream's own look keeps a newer scream out, but not an operator taking the camera.
-    await send(alert('scream-2', 'scream', destination(O, 150, 40)));
+    await send(steerAlert('scream-2', 'scream', destination(ORIGIN, 150, 40)));
     assert.equal(stateOf(outs, 'scream-2'), 'waiting');
     await send({ kind: 'move-request', alertId: 'scream-2', operator: 'ana' });
     assert.equal(stateOf(outs, 'scream-2'), 'on-target', 'the operator\'s move takes the camera during the look');
@@ -1184,9 +1166,9 @@ test('a minimum look counts from the start of the move: a newer alert of equal p
   withOneCamera({ returnHomeAfterMs: 60_000, minLookMs: 60_000, moveTimeoutMs: 10_000 }, 0, async ({ a, outs, send }) => {
     // The camera is still on its way to the first explosion when the second comes, however slow the machine.
     a.held = true;
-    const first = send(alert('boom-1', 'explosion', destination(O, 10, 40)));
+    const first = send(steerAlert('boom-1', 'explosion', destination(ORIGIN, 10, 40)));
     await waitFor(() => a.moves.length === 1, 5000, 'the camera turning to the first explosion');
-    await send(alert('boom-2', 'explosion', destination(O, 100, 40)));
+    await send(steerAlert('boom-2', 'explosion', destination(ORIGIN, 100, 40)));
     assert.equal(stateOf(outs, 'boom-2'), 'waiting');
     assert.equal(a.moves.length, 1, 'the move under way goes on');
     a.held = false;
@@ -1197,9 +1179,9 @@ test('a minimum look counts from the start of the move: a newer alert of equal p
 test('look 0: a newer alert of equal priority takes the camera at once, even while it moves', () =>
   withOneCamera({ returnHomeAfterMs: 60_000, minLookMs: 0 }, 0, async ({ a, outs, send }) => {
     a.held = true;
-    const first = send(alert('boom-1', 'explosion', destination(O, 10, 40)));
+    const first = send(steerAlert('boom-1', 'explosion', destination(ORIGIN, 10, 40)));
     await waitFor(() => a.moves.length === 1, 5000, 'the camera turning to the first explosion');
-    const second = send(alert('boom-2', 'explosion', destination(O, 100, 40)));
+    const second = send(steerAlert('boom-2', 'explosion', destination(ORIGIN, 100, 40)));
     await waitFor(() => a.moves.length === 2, 5000, 'the camera sent to the second explosion');
     a.held = false;
     await Promise.all([first, second]);
@@ -1210,36 +1192,36 @@ test('recency is the arrival at ptz-steer, not the onset: a gateway whose clock 
   withOneCamera({ returnHomeAfterMs: 60_000, minLookMs: 0 }, 0, async ({ a, steer, outs, send }) => {
     const hourS = 3600;
     // Heard first, from a gateway an hour ahead (not yet synced): its onset says it is the most recent.
-    await send({ ...alert('ahead', 'gunshot', destination(O, 10, 40)), onset: Date.now() / 1000 + hourS, offset: Date.now() / 1000 + hourS });
+    await send({ ...steerAlert('ahead', 'gunshot', destination(ORIGIN, 10, 40)), onset: Date.now() / 1000 + hourS, offset: Date.now() / 1000 + hourS });
     assert.equal(stateOf(outs, 'ahead'), 'on-target');
     // A real gunshot a moment later, from a gateway on time: it takes the camera.
-    await send(alert('now', 'gunshot', destination(O, 100, 40)));
+    await send(steerAlert('now', 'gunshot', destination(ORIGIN, 100, 40)));
     assert.equal(stateOf(outs, 'now'), 'on-target', 'the later arrival is the more recent');
     assert.equal(a.moves.length, 2);
     // A copy of the first one (placed better) keeps its first arrival: it does not take the camera back.
-    await send({ ...alert('ahead', 'gunshot', destination(O, 12, 40)), onset: Date.now() / 1000 + hourS, offset: Date.now() / 1000 + hourS });
+    await send({ ...steerAlert('ahead', 'gunshot', destination(ORIGIN, 12, 40)), onset: Date.now() / 1000 + hourS, offset: Date.now() / 1000 + hourS });
     assert.equal(stateOf(outs, 'ahead'), 'waiting');
     assert.equal(a.moves.length, 2);
     // Waiting alerts are served by arrival too: one heard later but dated an hour back comes first.
-    await send({ ...alert('behind', 'gunshot', destination(O, 200, 40)), onset: Date.now() / 1000 - hourS, offset: Date.now() / 1000 - hourS });
+    await send({ ...steerAlert('behind', 'gunshot', destination(ORIGIN, 200, 40)), onset: Date.now() / 1000 - hourS, offset: Date.now() / 1000 - hourS });
     assert.equal(stateOf(outs, 'behind'), 'on-target', 'the latest arrival takes the camera, whatever its onset');
     assert.deepEqual(steer.waitingAlerts, ['now', 'ahead'], 'most recent arrival first');
   }));
 
 test('a waiting alert\'s updates are held back and sent together: at most one per waitingUpdateMinMs, the latest words, never lost', () =>
   withOneCamera({ returnHomeAfterMs: 60_000, minLookMs: 0, waitingUpdateMinMs: 3000 }, 0, async ({ outs, send }) => {
-    await send(alert('boom', 'explosion', destination(O, 10, 40)));
-    await send(alert('glass', 'glass_break', destination(O, 100, 40)));
+    await send(steerAlert('boom', 'explosion', destination(ORIGIN, 10, 40)));
+    await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 100, 40)));
     const sentAt = performance.now();
     const sent = () => outs.filter((o) => o.payload.id === 'glass');
     assert.equal(sent().length, 1);
     assert.match(sent()[0].payload.camera!.reason!, /busy with an explosion alert/);
     // A gunshot takes the camera: the glass break's words change, but it was sent a moment ago.
-    await send(alert('gun', 'gunshot', destination(O, 200, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 200, 40)));
     assert.equal(sent().length, 1, 'held back');
     // An explosion takes it back: the words are those sent already; then another gunshot.
-    await send(alert('boom-2', 'explosion', destination(O, 250, 40)));
-    await send(alert('gun-2', 'gunshot', destination(O, 300, 40)));
+    await send(steerAlert('boom-2', 'explosion', destination(ORIGIN, 250, 40)));
+    await send(steerAlert('gun-2', 'gunshot', destination(ORIGIN, 300, 40)));
     assert.equal(sent().length, 1, 'still held back');
     await waitFor(() => sent().length === 2, 15_000, 'the update held back');
     assert.ok(performance.now() - sentAt >= 3000, 'not before 3 s after the last copy');
@@ -1248,13 +1230,13 @@ test('a waiting alert\'s updates are held back and sent together: at most one pe
     assert.match(cam.reason!, /busy with a gunshot alert/, 'the latest words');
     assert.equal(cam.heldFor, 'gun-2', 'and the holder of then');
     // Nothing more to say: nothing more is sent.
-    await send(alert('gun-3', 'gunshot', destination(O, 320, 40)));
+    await send(steerAlert('gun-3', 'gunshot', destination(ORIGIN, 320, 40)));
     await new Promise((r) => setTimeout(r, 100)); // a negative check: an update would be sent at once (3 s have passed)
     assert.equal(sent().length, 2);
   }));
 
 test('a burst of alerts of equal priority on two cameras: a few copies per alert, and each alert\'s last copy is its final state', async () => {
-  const cams = [new FakeCamera(config('north', 0, 25), 20), new FakeCamera(config('south', 180, 25), 20)];
+  const cams = [new FakeCamera(cameraAt('north', 0, 25), 20), new FakeCamera(cameraAt('south', 180, 25), 20)];
   // No minimum look (each alert takes a camera from the one before: the most copies), short
   // waits so that the burst plays out, updates as often as they may be.
   const steer = new PtzSteer(asConns(cams), { pollMs: 5, returnHomeAfterMs: 60_000, minLookMs: 0, waitForCameraMs: 1500, waitingUpdateMinMs: 200 });
@@ -1264,7 +1246,7 @@ test('a burst of alerts of equal priority on two cameras: a few copies per alert
     // They come while the cameras turn; another kind now and then, so that the words of the waiting ones change too.
     const handled: Array<Promise<void>> = [];
     for (const [i, id] of ids.entries()) {
-      handled.push(steer.handle(alert(id, i % 7 === 3 ? 'gunshot' : 'explosion', destination(O, (i * 137) % 360, 10 + (i % 30))), (o) => outs.push(o)));
+      handled.push(steer.handle(steerAlert(id, i % 7 === 3 ? 'gunshot' : 'explosion', destination(ORIGIN, (i * 137) % 360, 10 + (i % 30))), (o) => outs.push(o)));
       await new Promise((r) => setTimeout(r, 10));
     }
     await Promise.all(handled);
@@ -1295,9 +1277,9 @@ test('a copy sent again while the first copy\'s camera is still turning re-aims 
   withOneCamera({ returnHomeAfterMs: 60_000 }, 300, async ({ a, steer, outs, send }) => {
     // The camera is still on its way to the first place when the copy comes, however slow the machine.
     a.held = true;
-    const first = send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    const first = send(steerAlert('gun', 'gunshot', destination(ORIGIN, 30, 40)));
     await waitFor(() => a.moves.length === 1, 5000, 'the camera turning to the first place');
-    const second = send(alert('gun', 'gunshot', destination(O, 34, 40)));
+    const second = send(steerAlert('gun', 'gunshot', destination(ORIGIN, 34, 40)));
     await waitFor(() => a.moves.length >= 2, 5000, 'the camera sent to the better place');
     a.held = false;
     await Promise.all([first, second]);
@@ -1319,19 +1301,19 @@ test('a copy sent again while the first copy\'s camera is still turning re-aims 
   }));
 
 test('a copy sent again while the camera back from offline turns to the first copy: it re-aims it once, never "waiting" for itself', async () => {
-  const a = new FakeCamera(config('a', 0, 0), 300);
+  const a = new FakeCamera(cameraAt('a', 0, 0), 300);
   a.unplug();
   const steer = new PtzSteer(asConns([a]), { pollMs: 5, returnHomeAfterMs: 60_000, retries: 0 });
   const outs: SteerOutput[] = [];
   const send = (payload: unknown) => steer.handle(payload, (o) => outs.push(o));
   try {
-    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 30, 40)));
     assert.deepEqual(steer.alertsAwaitingAnswer, ['gun']);
     // Back: the alert is tried again, and the copy comes while the camera turns to its first place.
     a.held = true;
     a.plugIn({ reconnected: true });
     await waitFor(() => a.moves.length === 1, 5000, 'the camera turning to the first place');
-    const second = send(alert('gun', 'gunshot', destination(O, 34, 40)));
+    const second = send(steerAlert('gun', 'gunshot', destination(ORIGIN, 34, 40)));
     await waitFor(() => a.moves.length >= 2, 5000, 'the camera sent to the better place');
     a.held = false;
     await second;
@@ -1350,7 +1332,7 @@ test('a copy sent again while the camera back from offline turns to the first co
 });
 
 test('a copy sent again while the first copy waits to retry a silent camera: only the copy fails, waits, and gets the camera', async () => {
-  const a = new FakeCamera(config('a', 0, 0), 0);
+  const a = new FakeCamera(cameraAt('a', 0, 0), 0);
   a.unplug();
   let tries = 0;
   const absoluteMove = a.absoluteMove.bind(a);
@@ -1362,10 +1344,10 @@ test('a copy sent again while the first copy waits to retry a silent camera: onl
   const outs: SteerOutput[] = [];
   const send = (payload: unknown) => steer.handle(payload, (o) => outs.push(o));
   try {
-    const first = send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    const first = send(steerAlert('gun', 'gunshot', destination(ORIGIN, 30, 40)));
     await waitFor(() => tries === 1, 5000, 'the first copy\'s first try');
     // Its quick retries are 0.5 s and 1 s later: the copy comes before them.
-    await Promise.all([first, send(alert('gun', 'gunshot', destination(O, 34, 40)))]);
+    await Promise.all([first, send(steerAlert('gun', 'gunshot', destination(ORIGIN, 34, 40)))]);
     assert.deepEqual(statesOf(outs, 'gun'), ['failed'], 'one "failed", the copy\'s; the first copy is not sent');
     assert.equal(lastOf(outs, 'gun')!.payload.camera!.target.bearing, 34);
     assert.equal(outs.filter((o) => o.port === 2).length, 1, 'output 2 says it once');
@@ -1383,12 +1365,12 @@ test('a copy sent again while the first copy waits to retry a silent camera: onl
 test('a more important alert that takes the camera from a copy sent again still makes it wait, at its new place', () =>
   withOneCamera({ returnHomeAfterMs: 60_000 }, 300, async ({ a, steer, outs, send }) => {
     a.held = true;
-    const first = send(alert('glass', 'glass_break', destination(O, 80, 40)));
+    const first = send(steerAlert('glass', 'glass_break', destination(ORIGIN, 80, 40)));
     await waitFor(() => a.moves.length === 1, 5000, 'the camera turning to the glass break');
-    const second = send(alert('glass', 'glass_break', destination(O, 84, 40)));
+    const second = send(steerAlert('glass', 'glass_break', destination(ORIGIN, 84, 40)));
     await waitFor(() => a.moves.length === 2, 5000, 'the camera sent to its better place');
     // A gunshot takes the camera while it still turns to the glass break's better place.
-    const gun = send(alert('gun', 'gunshot', destination(O, 10, 40)));
+    const gun = send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 40)));
     await waitFor(() => a.moves.length === 3, 5000, 'the camera sent to the gunshot');
     a.held = false;
     await Promise.all([first, second, gun]);
@@ -1407,12 +1389,12 @@ test('a more important alert that takes the camera from a copy sent again still 
 
 test('confirm mode: a copy sent again while the camera the operator moved still turns re-aims it once', () =>
   withOneCamera({ mode: 'confirm', returnHomeAfterMs: 60_000 }, 300, async ({ a, steer, outs, send }) => {
-    await send(alert('gun', 'gunshot', destination(O, 30, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 30, 40)));
     assert.equal(stateOf(outs, 'gun'), 'proposed');
     a.held = true;
     const moved = send({ kind: 'move-request', alertId: 'gun', operator: 'ana' });
     await waitFor(() => a.moves.length === 1, 5000, 'the camera turning to the alert');
-    const second = send(alert('gun', 'gunshot', destination(O, 34, 40)));
+    const second = send(steerAlert('gun', 'gunshot', destination(ORIGIN, 34, 40)));
     await waitFor(() => a.moves.length >= 2, 5000, 'the camera sent to the better place');
     a.held = false;
     await Promise.all([moved, second]);
@@ -1426,12 +1408,12 @@ test('confirm mode: a copy sent again while the camera the operator moved still 
 
 test('confirm mode: a copy sent again while the confirmed alert waits for a busy camera waits in its place, and is not proposed again', () =>
   withOneCamera({ mode: 'confirm', returnHomeAfterMs: 60_000 }, 0, async ({ a, steer, outs, send }) => {
-    await send(alert('gun', 'gunshot', destination(O, 10, 40)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 40)));
     await send({ kind: 'move-request', alertId: 'gun', operator: 'ana' });
-    await send(alert('glass', 'glass_break', destination(O, 80, 40)));
+    await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 80, 40)));
     await send({ kind: 'decision', alertId: 'glass', action: 'confirm', operator: 'ana', time: 1 });
     assert.equal(stateOf(outs, 'glass'), 'waiting');
-    await send(alert('glass', 'glass_break', destination(O, 84, 40)));
+    await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 84, 40)));
     const cam = lastOf(outs, 'glass')!.payload.camera!;
     assert.equal(cam.state, 'waiting', 'the operator confirmed it already');
     assert.equal(cam.target.bearing, 84);
@@ -1444,16 +1426,16 @@ test('confirm mode: a copy sent again while the confirmed alert waits for a busy
   }));
 
 test('a copy placed again near another camera: the first camera, arriving late at the older place, is not sent as the alert\'s nor held for it', async () => {
-  const a = new FakeCamera(config('a', 0, 5), 300);
-  const b = new FakeCamera(config('b', 180, 300), 0);
+  const a = new FakeCamera(cameraAt('a', 0, 5), 300);
+  const b = new FakeCamera(cameraAt('b', 180, 300), 0);
   const steer = new PtzSteer(asConns([a, b]), { pollMs: 5, returnHomeAfterMs: 60_000 });
   const outs: SteerOutput[] = [];
   const send = (payload: unknown) => steer.handle(payload, (o) => outs.push(o));
   try {
     a.held = true;
-    const first = send(alert('gun', 'gunshot', destination(O, 10, 20)));
+    const first = send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 20)));
     await waitFor(() => a.moves.length === 1, 5000, 'camera a turning to the first place');
-    await send(alert('gun', 'gunshot', destination(O, 180, 290)));
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 180, 290)));
     assert.equal(lastOf(outs, 'gun')!.payload.camera!.id, 'b');
     assert.equal(lastOf(outs, 'gun')!.payload.camera!.state, 'on-target');
     // Camera a reaches the first place only now.
@@ -1462,7 +1444,7 @@ test('a copy placed again near another camera: the first camera, arriving late a
     assert.deepEqual(statesOf(outs, 'gun'), ['on-target'], 'only the copy\'s camera is sent');
     assert.equal(lastOf(outs, 'gun')!.payload.camera!.id, 'b');
     // Camera a is free: a lesser alert near it gets it at once, and the gunshot hears nothing of it.
-    await send(alert('glass', 'glass_break', destination(O, 20, 20)));
+    await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 20, 20)));
     assert.equal(stateOf(outs, 'glass'), 'on-target');
     assert.equal(lastOf(outs, 'glass')!.payload.camera!.id, 'a');
     assert.deepEqual(statesOf(outs, 'gun'), ['on-target']);
