@@ -4,6 +4,7 @@
  * edits), so a site upgraded in place keeps running these; each is recognised by its wiring,
  * not by node ids, so that a flow edited since, or imported by hand, is recognised too.
  */
+import { flowNodes } from './flow-nodes';
 
 type Node = {
   id?: unknown;
@@ -25,15 +26,6 @@ export interface OldFlowShapeFound {
 export const OLD_SHAPE_REMEDY =
   'vigie start leaves your flows.json as it is: import the shipped flow again (Import → Examples) and carry your settings over, ' +
   'or start once with --reset-flow, which keeps your flows.json as flows.json.<time>.bak';
-
-function nodesOf(flowText: string): Node[] {
-  try {
-    const nodes: unknown = JSON.parse(flowText);
-    return Array.isArray(nodes) ? nodes.filter((n): n is Node => typeof n === 'object' && n !== null) : [];
-  } catch {
-    return [];
-  }
-}
 
 function outputs(n: Node): string[][] {
   return Array.isArray(n.wires) ? n.wires.map((w) => (Array.isArray(w) ? w.filter((id): id is string => typeof id === 'string') : [])) : [];
@@ -84,7 +76,7 @@ function reachedThrough(byId: Map<string, Node>, startIds: string[], passThrough
  * (naming every node concerned). A flow that is not a JSON array of nodes has none.
  */
 export function oldFlowShapes(flowText: string): OldFlowShapeFound[] {
-  const nodes = nodesOf(flowText);
+  const nodes = flowNodes<Node>(flowText);
   const byId = new Map(nodes.filter((n) => typeof n.id === 'string').map((n) => [n.id as string, n]));
   const found: OldFlowShapeFound[] = [];
   const say = (shape: OldFlowShape, what: string[], text: (list: string) => string) => {

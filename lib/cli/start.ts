@@ -14,6 +14,7 @@ import { HEALTH_FILE, isStartedMessage, LAUNCHER_ENV, StartedMessage } from '../
 import { packageRoot } from '../util/package-info';
 import { numberOption, parseArgs, PORT_RULE } from './args';
 import { DemoServices, startDemoServices } from './demo-services';
+import { flowNodes } from './flow-nodes';
 import { oldFlowShapes } from './old-flow-shapes';
 import { acquireStartLock, StartLock } from './start-lock';
 import { USAGE as USAGES, UsageError } from './usage';
@@ -148,14 +149,14 @@ export function installedFlow(userDir: string): { flow: string; installedAt?: st
   }
   let ids: Set<string>;
   try {
-    ids = new Set(flowNodes(fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8')).map((n) => String(n.id)));
+    ids = new Set(flowNodes<FlowNode>(fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8')).map((n) => String(n.id)));
   } catch {
     return undefined;
   }
   const examples = path.join(PACKAGE_ROOT, 'examples');
   let best: { flow: string; share: number } | undefined;
   for (const f of fs.existsSync(examples) ? fs.readdirSync(examples).filter((x) => x.endsWith('.json')) : []) {
-    const shipped = flowNodes(fs.readFileSync(path.join(examples, f), 'utf8'));
+    const shipped = flowNodes<FlowNode>(fs.readFileSync(path.join(examples, f), 'utf8'));
     if (!shipped.length) continue;
     const share = shipped.filter((n) => ids.has(String(n.id))).length / shipped.length;
     if (share >= 0.5 && (!best || share > best.share)) best = { flow: f.replace(/\.json$/, ''), share };
@@ -328,20 +329,10 @@ const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\(([A-Za-z_][A-Za-z0-9_]
  * subflow) and Node-RED's own `NR_*` are not reported.
  */
 export function unsetEnvReferences(flowText: string, env: NodeJS.ProcessEnv): string[] {
-  return unsetIn(flowText, flowNodes(flowText), env);
+  return unsetIn(flowText, flowNodes<FlowNode>(flowText), env);
 }
 
 type FlowNode = { id?: string; type?: string; name?: string; env?: Array<{ name?: unknown }> };
-
-/** The nodes of a flow's text; none when it is not a JSON array (its references still count). */
-function flowNodes(flowText: string): FlowNode[] {
-  try {
-    const nodes: unknown = JSON.parse(flowText);
-    return Array.isArray(nodes) ? nodes.filter((n): n is FlowNode => typeof n === 'object' && n !== null) : [];
-  } catch {
-    return [];
-  }
-}
 
 function referencedNames(text: string): Set<string> {
   return new Set([...text.matchAll(ENV_REFERENCE)].map((m) => m[1] ?? m[2] ?? m[3]));
@@ -371,7 +362,7 @@ function envUsers(nodes: FlowNode[], names: string[]): Map<string, string[]> {
  */
 export function brokersWithoutCertificateCheck(flowText: string, env: NodeJS.ProcessEnv): string[] {
   const out: string[] = [];
-  for (const n of flowNodes(flowText) as Array<FlowNode & { broker?: unknown; verifyservercert?: unknown; usetls?: unknown; tls?: unknown }>) {
+  for (const n of flowNodes<FlowNode>(flowText) as Array<FlowNode & { broker?: unknown; verifyservercert?: unknown; usetls?: unknown; tls?: unknown }>) {
     if (n.type !== 'mqtt-broker' || typeof n.broker !== 'string') continue;
     const url = n.broker.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => env[name] ?? '').trim();
     if (!/^(mqtts|wss):\/\//i.test(url)) continue;
@@ -383,7 +374,7 @@ export function brokersWithoutCertificateCheck(flowText: string, env: NodeJS.Pro
 
 /** The path of the flow's Dashboard 2.0 (its ui-base node's, without the leading /), or undefined when it has none. */
 export function dashboardPath(flowText: string): string | undefined {
-  const base = flowNodes(flowText).find((n) => n.type === 'ui-base') as (FlowNode & { path?: unknown }) | undefined;
+  const base = flowNodes<FlowNode>(flowText).find((n) => n.type === 'ui-base') as (FlowNode & { path?: unknown }) | undefined;
   if (!base) return undefined;
   const p = typeof base.path === 'string' ? base.path.trim().replace(/^\/+/, '') : '';
   return p || 'dashboard';
@@ -394,7 +385,7 @@ export function dashboardPath(flowText: string): string | undefined {
  * with the literal reference as a setting. One error names every missing variable and what it is.
  */
 export function checkFlowEnv(flowText: string, env: NodeJS.ProcessEnv, flowName: string): void {
-  const nodes = flowNodes(flowText);
+  const nodes = flowNodes<FlowNode>(flowText);
   const missing = unsetIn(flowText, nodes, env);
   if (missing.length === 0) {
     checkSite(flowText, env);
