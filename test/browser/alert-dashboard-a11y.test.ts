@@ -9,9 +9,9 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { Browser, BrowserContext, Page } from 'playwright-core';
-import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer } from '../support/dashboard-server';
-import { artifactsDir as artifacts, launchChromium } from '../support/browser';
-import { consoleDetection, openConsoleAs } from '../support/console-page';
+import { DashboardServer } from '../support/dashboard-server';
+import { artifactsDir as artifacts } from '../support/browser';
+import { consoleDetection, openConsoleAs, screenshotPagesIfFailed, startConsoleServerAndBrowser } from '../support/console-page';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- plain JS module of the widget
 import { SUMMARY_GAP_MS } from '../../ui/components/burst-words.js';
@@ -42,15 +42,11 @@ describe('alert-dashboard accessibility in Chromium', { timeout: 400_000 }, () =
   let serial = 0;
 
   before(async () => {
-    ensureWidgetBuilt();
-    server = await startDashboardServer(consoleFlow());
-    browser = await launchChromium();
+    ({ server, browser } = await startConsoleServerAndBrowser());
   });
 
   afterEach(async (t) => {
-    if (!(t as unknown as { passed?: boolean }).passed) {
-      for (const [name, page] of pages) await page.screenshot({ path: path.join(artifacts, `alert-dashboard-a11y-failed-${name}.png`) }).catch(() => undefined);
-    }
+    await screenshotPagesIfFailed(t, 'alert-dashboard-a11y', pages);
     for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
     pages.clear();
   });

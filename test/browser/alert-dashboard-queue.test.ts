@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer } from '../support/dashboard-server';
 import { artifactsDir as artifacts, launchChromium } from '../support/browser';
-import { consoleDetection, openConsoleAs } from '../support/console-page';
+import { consoleDetection, openConsoleAs, screenshotPagesIfFailed, startConsoleServerAndBrowser } from '../support/console-page';
 
 const PARIS = 'Europe/Paris';
 
@@ -43,15 +43,11 @@ describe('alert-dashboard queue in Chromium: held order, times, no offline toast
   const id = (name: string) => `${name}-${++ids}`;
 
   before(async () => {
-    ensureWidgetBuilt();
-    server = await startDashboardServer(consoleFlow());
-    browser = await launchChromium();
+    ({ server, browser } = await startConsoleServerAndBrowser());
   });
 
   afterEach(async (t) => {
-    if (!(t as unknown as { passed?: boolean }).passed) {
-      for (const [name, page] of pages) await page.screenshot({ path: path.join(artifacts, `alert-dashboard-queue-failed-${name}.png`) }).catch(() => undefined);
-    }
+    await screenshotPagesIfFailed(t, 'alert-dashboard-queue', pages);
     for (const page of pages.values()) await page.close().catch(() => undefined);
     pages.clear();
   });

@@ -15,7 +15,7 @@ import { Browser, Page } from 'playwright-core';
 import { listAuditFiles } from '../../lib/alerts/audit';
 import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer } from '../support/dashboard-server';
 import { artifactsDir as artifacts, launchChromium } from '../support/browser';
-import { consoleDetection, openConsoleAs } from '../support/console-page';
+import { consoleDetection, openConsoleAs, screenshotPagesIfFailed, startConsoleServerAndBrowser } from '../support/console-page';
 import { makeUserDir, repoRoot, RunningNodeRed, startNodeRed } from '../support/nodered';
 import { HeldSocket, holdableSocket } from '../support/held-socket';
 import { waitFor } from '../support/wait';
@@ -47,15 +47,11 @@ describe('alert-dashboard across reconnections (network drop, Full deploy) in Ch
   const pages = new Map<string, Page>();
 
   before(async () => {
-    ensureWidgetBuilt();
-    server = await startDashboardServer(consoleFlow());
-    browser = await launchChromium();
+    ({ server, browser } = await startConsoleServerAndBrowser());
   });
 
   afterEach(async (t) => {
-    if (!(t as unknown as { passed?: boolean }).passed) {
-      for (const [name, page] of pages) await page.screenshot({ path: path.join(artifacts, `alert-dashboard-reconnect-failed-${name}.png`) }).catch(() => undefined);
-    }
+    await screenshotPagesIfFailed(t, 'alert-dashboard-reconnect', pages);
     for (const page of pages.values()) await page.context().close().catch(() => undefined);
     pages.clear();
   });

@@ -1,8 +1,11 @@
 /**
- * What the console's browser tests share: a detection to raise as an alert, and opening the
- * console on a page as a named operator.
+ * What the console's browser tests share: their Node-RED and Chromium, a detection to raise as
+ * an alert, opening the console on a page as a named operator, screenshots of a failed test.
  */
-import type { Page } from 'playwright-core';
+import * as path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { artifactsDir, launchChromium } from './browser';
+import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer } from './dashboard-server';
 
 /** A detection from the Rue Nord mast (the console tests' sensor), with `extra` fields over it. */
 export function consoleDetection(id: string, label: string, onset: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -35,4 +38,17 @@ export async function openConsoleAs(page: Page, baseUrl: string, name: string, p
   await page.fill('[data-test=operator]', name);
   await page.locator('[data-test=operator]').blur();
   return page;
+}
+
+/** A Node-RED serving the console flow (the widget built first) and a Chromium to open it in. */
+export async function startConsoleServerAndBrowser(): Promise<{ server: DashboardServer; browser: Browser }> {
+  ensureWidgetBuilt();
+  const server = await startDashboardServer(consoleFlow());
+  return { server, browser: await launchChromium() };
+}
+
+/** When the test `t` failed, a screenshot of each page in the artifacts folder, "<name>-failed-<page>.png". */
+export async function screenshotPagesIfFailed(t: unknown, name: string, pages: Map<string, Page>): Promise<void> {
+  if ((t as { passed?: boolean }).passed) return;
+  for (const [pageName, page] of pages) await page.screenshot({ path: path.join(artifactsDir, `${name}-failed-${pageName}.png`) }).catch(() => undefined);
 }
