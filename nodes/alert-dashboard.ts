@@ -18,6 +18,7 @@
  * node adds the same credential check to it (lib/alerts/socket-guard.ts), and refuses any
  * action from a connection that did not give those credentials.
  */
+import { HandOverShelf } from '../lib/util/handover';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { openSharedAuditLog, AuditLogHandle } from '../lib/alerts/audit';
@@ -104,7 +105,11 @@ const SETTINGS = DASHBOARD_SETTINGS;
 /** The updates of an alert already saved are saved together within this time (see persistSoon). */
 const SAVE_UPDATES_WITHIN_MS = 1000;
 
+/** A console restarted by a deploy finds its old instance's mark here (dropped when the flows stop without a deploy). */
+const redeployMarks = new HandOverShelf<true>();
+
 export = function (RED: NodeAPI) {
+  redeployMarks.dropOnStopWithoutDeploy(RED.events);
   const nodeAuth = nodeAuthSetting(RED.settings as unknown as Record<string, unknown>);
   /** One check per runtime: the passwords found right are remembered across nodes and deploys. */
   const nodeAuthCheck = nodeAuth.kind === 'basic' ? new NodeAuthCheck(nodeAuth.user, nodeAuth.pass) : undefined;
@@ -167,7 +172,9 @@ export = function (RED: NodeAPI) {
 
     let droppedAtLoad: AlertRecord[] = [];
     try {
-      const loaded = store.load();
+      // Restarted by a deploy (its old instance left a mark): the cameras' states saved are
+      // still ptz-steer's; after a start of Node-RED they are not (see AlertStore.load).
+      const loaded = store.load({ sameRun: redeployMarks.take(node.id) !== undefined });
       if (loaded.restored) node.log(`restored ${loaded.restored} alert(s) from ${store.file}`);
       droppedAtLoad = loaded.droppedUnhandled;
       const left = loaded.leftOut;
@@ -562,9 +569,10 @@ export = function (RED: NodeAPI) {
     }, 60_000);
     pruneTimer.unref?.();
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       try {
         closed = true;
+        if (!removed) redeployMarks.put(node.id, true);
         pacer.close();
         offCameraChange();
         if (linksTimer) clearTimeout(linksTimer);

@@ -512,7 +512,13 @@ export class AlertStore {
    * is set aside (`<file>.<why>-<time>`) and an UnreadableStoreError thrown: the store starts
    * empty, and what the file holds is kept for whoever looks at it.
    */
-  load(): LoadResult {
+  /**
+   * `sameRun`: the console was restarted by a deploy, Node-RED still running. ptz-steer kept its
+   * waits, proposals, moves and holds (or handed them to its new instance, or, removed, ends
+   * them itself), so the cameras' states saved are still true and are restored as they were.
+   * Otherwise (Node-RED started) they are forgotten (see forgetPendingMove).
+   */
+  load(opts: { sameRun?: boolean } = {}): LoadResult {
     if (!this.file) return { restored: 0, droppedUnhandled: [] };
     const file = this.file;
     let data: { version?: unknown; alerts?: unknown; dropped?: unknown };
@@ -534,7 +540,8 @@ export class AlertStore {
     let firstReason = '';
     for (const raw of data.alerts as AlertRecord[]) {
       try {
-        const alert = forgetPendingMove(shortenAlert(validateDetection(raw.alert) as Alert));
+        const restored = shortenAlert(validateDetection(raw.alert) as Alert);
+        const alert = opts.sameRun ? restored : forgetPendingMove(restored);
         const state: AlertState = (['new', 'seen', 'confirmed', 'dismissed', 'escalated'] as const).includes(raw.state) ? raw.state : 'new';
         const decisions = Array.isArray(raw.decisions)
           ? raw.decisions.flatMap((d) => {

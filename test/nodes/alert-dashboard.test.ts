@@ -293,6 +293,27 @@ describe('alert-dashboard node', () => {
     assert.equal(st.alerts[1].decisions[0].operator, 'Bob');
   });
 
+  it('restarted by a deploy, it keeps the cameras\' states as saved (ptz-steer kept its waits); after a restart they are forgotten', async () => {
+    const waiting = { camera: { id: 'c1', name: 'Cam 1', pan: 1, tilt: 2, zoom: 1, target: { bearing: 45, tilt: -5 }, state: 'waiting', reason: 'camera Cam 1 is busy with gunshot alert w0', heldFor: 'w0' } };
+    await helper.startServer();
+    await helper.load(nodes(), flow({ id: 'dash' }));
+    helper.getNode('dash').receive({ payload: alert('w1', 100, waiting) });
+    await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 10_000, 'the alert');
+    const camOf = () => storedState('dash')?.alerts?.[0]?.alert?.camera;
+    // A full deploy restarts every node, the console among them; Node-RED goes on.
+    await helper.setFlows(flow({ id: 'dash', name: 'console, renamed' }), 'full');
+    await waitFor(() => helper.getNode('dash')?.name === 'console, renamed' || undefined, 10_000, 'the redeployed console');
+    const cam = await waitFor(() => (camOf()?.state ? camOf() : undefined), 10_000, 'restored state');
+    assert.deepEqual(cam, waiting.camera, 'still waiting, as ptz-steer has it');
+
+    await helper.unload();
+    await helper.stopServer();
+    await helper.startServer();
+    await helper.load(nodes(), flow({ id: 'dash' }));
+    const after = await waitFor(() => (camOf()?.state === 'unavailable' ? camOf() : undefined), 10_000, 'the wait ended by the restart');
+    assert.equal(after.reason, 'Node-RED restarted: its wait for a busy camera ended');
+  });
+
   it('saves a new alert and a decision at once, the updates of a saved alert together within a second, and not a re-sent alert that changes nothing', async () => {
     // The module object itself (an ES import is a copy of its properties): the store renames through it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -293,6 +293,15 @@ test('save writes atomically and load restores state and decisions within retent
     assert.equal('heldFor' in restored, false, `${x}: no heldFor after a restart`);
   }
 
+  // Restarted by a deploy, Node-RED still running: ptz-steer kept (or handed over) its waits,
+  // proposals and holds, so what was saved is still true and is restored as it was.
+  const s5 = new AlertStore({ now: c.now, file, retentionMs: 3_600_000 });
+  assert.equal(s5.load({ sameRun: true }).restored, 7);
+  for (const x of ['w', 'p', 'o', 'r', 'u']) assert.deepEqual(s5.get(x)!.alert.camera, s2.get(x)!.alert.camera, `${x}: as saved`);
+  assert.equal(s5.get('w')!.alert.camera!.heldFor, 'a1');
+  // A move request in flight at the deploy may have lost its answer: the button comes back.
+  assert.equal(s5.get('p')!.moveRequest, undefined);
+
   c.advance(2 * 3_600_000);
   const s3 = new AlertStore({ now: c.now, file, retentionMs: 3_600_000 });
   assert.equal(s3.load().restored, 0, 'alerts past retention are not restored');
