@@ -111,30 +111,51 @@ function readLines(file: string): string[] {
   return linesOf(fs.readFileSync(file, 'utf8'));
 }
 
-/** The first line of a file, without reading all of it; '' when empty or unreadable. */
-function firstLineOf(file: string): string {
-  let fd: number;
+/**
+ * Calls `visit` with the lines of a file from its start, reading it a few KB at a time, until
+ * `visit` returns true (found what it looked for): only as much of the file is read as that
+ * takes. Throws when the file cannot be read.
+ */
+function visitLinesFromStart(file: string, visit: (line: string) => boolean): void {
+  const fd = fs.openSync(file, 'r');
   try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return '';
-  }
-  try {
-    const chunks: Buffer[] = [];
-    const buf = Buffer.alloc(64 * 1024);
+    const chunk = Buffer.alloc(LINE_CHUNK_BYTES);
+    let carry = Buffer.alloc(0);
     for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      const nl = buf.subarray(0, n).indexOf(0x0a);
-      chunks.push(Buffer.from(buf.subarray(0, nl >= 0 ? nl : n)));
-      if (nl >= 0) break;
+      const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) {
+        // The last line, without its newline (linesOf keeps it too).
+        if (carry.length) visit(carry.toString('utf8'));
+        return;
+      }
+      const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      let from = 0;
+      for (let nl = data.indexOf(0x0a, from); nl >= 0; nl = data.indexOf(0x0a, from)) {
+        if (visit(data.toString('utf8', from, nl))) return;
+        from = nl + 1;
+      }
+      carry = Buffer.from(data.subarray(from));
     }
-    return Buffer.concat(chunks).toString('utf8');
-  } catch {
-    return '';
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Read at a time from a file's start (a header line is well under it) or end (an entry is short). */
+const LINE_CHUNK_BYTES = 4096;
+
+/** The first line of a file, without reading all of it; '' when empty or unreadable. */
+function firstLineOf(file: string): string {
+  let first = '';
+  try {
+    visitLinesFromStart(file, (line) => {
+      first = line;
+      return true;
+    });
+  } catch {
+    return '';
+  }
+  return first;
 }
 
 /**
@@ -427,21 +448,34 @@ export class AuditLog {
     if (!this.retentionMs) return [];
     const removed: string[] = [];
     const files = orderAuditFiles(listAuditFiles(this.dir)).filter((f) => f !== keep);
-    const times = files.map((f) => fileTimes(f));
-    // For each file, the first plausible time written after it (in the files after it).
-    const bound: (number | undefined)[] = [];
-    let laterPlausible: number | undefined;
-    for (let i = files.length - 1; i >= 0; i--) {
-      const t = times[i];
-      bound[i] = t && isPlausibleWallTime(t.lastMs) ? t.lastMs : laterPlausible;
-      laterPlausible = t?.firstPlausibleMs ?? laterPlausible;
-    }
+    // Read lazily, and only the ends of a file that the rule looks at: this runs inside an
+    // append (a camera move, a decision), and the loop stops at the first file not old enough.
+    const lastTimes = new Map<number, number | undefined>();
+    const lastTime = (i: number): number | undefined => {
+      if (!lastTimes.has(i)) lastTimes.set(i, lastEntryTimeOf(files[i]));
+      return lastTimes.get(i);
+    };
+    const firstPlausibleTimes = new Map<number, number | undefined>();
+    // The first plausible time written after file i (in the files after it).
+    const laterPlausible = (i: number): number | undefined => {
+      for (let j = i + 1; j < files.length; j++) {
+        if (!firstPlausibleTimes.has(j)) firstPlausibleTimes.set(j, firstPlausibleTimeOf(files[j]));
+        const t = firstPlausibleTimes.get(j);
+        if (t !== undefined) return t;
+      }
+      return undefined;
+    };
+    const oldByWallClock = (i: number): boolean => {
+      const lastMs = lastTime(i);
+      if (lastMs === undefined) return false;
+      const bound = isPlausibleWallTime(lastMs) ? lastMs : laterPlausible(i);
+      return bound !== undefined && nowMs - bound > this.retentionMs;
+    };
     const removedDays = new Set<string>();
     for (let i = 0; i < files.length; i++) {
       const name = path.basename(files[i]);
       const lastWriteMono = this.writtenHere.get(name);
-      const old =
-        lastWriteMono !== undefined ? this.monotonicNow() - lastWriteMono > this.retentionMs : times[i] !== undefined && bound[i] !== undefined && nowMs - bound[i]! > this.retentionMs;
+      const old = lastWriteMono !== undefined ? this.monotonicNow() - lastWriteMono > this.retentionMs : oldByWallClock(i);
       if (!old) break;
       try {
         fs.rmSync(files[i], { force: true });
@@ -469,40 +503,69 @@ export class AuditLog {
   }
 }
 
-/**
- * The times retention judges a file by: its last whole entry's (the file's modification time
- * when none is whole), and the first plausible one among its entries (its header's, usually).
- * Undefined when it cannot be read.
- */
-function fileTimes(file: string): { lastMs: number; firstPlausibleMs: number | undefined } | undefined {
-  let lines: string[];
+function entryTimeOf(line: string): number {
   try {
-    lines = readLines(file);
+    return Date.parse((JSON.parse(line) as AuditEntry).time) || NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * The time retention judges a file by: its last whole entry's (the file's modification time
+ * when none is whole). Read from the end, a few KB at a time, only as far back as that entry.
+ * Undefined when the file cannot be read.
+ */
+function lastEntryTimeOf(file: string): number | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
   } catch {
     return undefined;
   }
-  const timeOf = (line: string): number => {
-    try {
-      return Date.parse((JSON.parse(line) as AuditEntry).time) || NaN;
-    } catch {
-      return NaN;
+  try {
+    const size = fs.fstatSync(fd).size;
+    for (let span = LINE_CHUNK_BYTES; ; span *= 4) {
+      const start = Math.max(0, size - span);
+      const buf = Buffer.alloc(size - start);
+      for (let got = 0; got < buf.length; ) {
+        const n = fs.readSync(fd, buf, got, buf.length - got, start + got);
+        if (n === 0) break;
+        got += n;
+      }
+      const lines = linesOf(buf.toString('utf8'));
+      // Bytes before the first newline of a window that does not start the file may be part of a line.
+      const firstWhole = start > 0 ? 1 : 0;
+      for (let i = lines.length - 1; i >= firstWhole; i--) {
+        const t = entryTimeOf(lines[i]);
+        if (!Number.isNaN(t)) return t;
+      }
+      if (start === 0) break;
     }
-  };
-  let lastMs = NaN;
-  for (let i = lines.length - 1; i >= 0 && Number.isNaN(lastMs); i--) lastMs = timeOf(lines[i]);
-  let firstPlausibleMs: number | undefined;
-  for (let i = 0; i < lines.length && firstPlausibleMs === undefined; i++) {
-    const t = timeOf(lines[i]);
-    if (isPlausibleWallTime(t)) firstPlausibleMs = t;
+    return fs.fstatSync(fd).mtimeMs;
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
   }
-  if (Number.isNaN(lastMs)) {
-    try {
-      lastMs = fs.statSync(file).mtimeMs;
-    } catch {
-      return undefined;
-    }
+}
+
+/**
+ * The first plausible time among a file's entries (its header's, usually), read from its start
+ * only as far as that entry; undefined when there is none, or the file cannot be read.
+ */
+function firstPlausibleTimeOf(file: string): number | undefined {
+  let found: number | undefined;
+  try {
+    visitLinesFromStart(file, (line) => {
+      const t = entryTimeOf(line);
+      if (isPlausibleWallTime(t)) found = t;
+      return found !== undefined;
+    });
+  } catch {
+    return undefined;
   }
-  return { lastMs, firstPlausibleMs };
+  return found;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -873,3 +873,60 @@ test('an NTP step from the last shutdown (fake-hwclock, 100 days ago) to today: 
   assert.equal(entriesOf(dir).some((e) => e.details.removedByRetention), false, 'written a minute ago, whatever its entries\' time says');
   assert.equal(verifyAuditFiles(listAuditFiles(dir)).anchored, false);
 });
+
+/** Bytes read from files by `fn` (fs.readFileSync and fs.readSync, as the audit code reads). */
+function bytesReadBy(fn: () => void): number {
+  const nodeFs = require('node:fs') as typeof fs;
+  let bytes = 0;
+  const realReadSync = nodeFs.readSync;
+  const realReadFileSync = nodeFs.readFileSync;
+  const readSync = mock.method(nodeFs, 'readSync', (...args: Parameters<typeof fs.readSync>) => {
+    const n = (realReadSync as (...a: unknown[]) => number)(...args);
+    bytes += n;
+    return n;
+  });
+  const readFileSync = mock.method(nodeFs, 'readFileSync', (...args: Parameters<typeof fs.readFileSync>) => {
+    const data = (realReadFileSync as (...a: unknown[]) => string | Buffer)(...args);
+    bytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    return data;
+  });
+  try {
+    fn();
+  } finally {
+    readSync.mock.restore();
+    readFileSync.mock.restore();
+  }
+  return bytes;
+}
+
+test('retention at a rotation reads only the ends of the files it judges, never whole files, and removes what it did before', () => {
+  const dir = tmpDir();
+  const fileBytes = 256 * 1024;
+  const padding = 'p'.repeat(1000);
+  const fill = (log: AuditLog, files: number) => {
+    const target = listAuditFiles(dir).length + files;
+    while (listAuditFiles(dir).length < target) log.append({ type: 'alert', actor: 'sensor', details: { padding } });
+  };
+  const first = clock(Date.parse('2026-01-01T10:00:00Z'));
+  const writer = new AuditLog({ dir, now: first.now, monotonicNow: first.mono, maxFileBytes: fileBytes });
+  fill(writer, 3); // 2026-01-01: two full files and the start of a third
+  first.step(Date.parse('2026-03-01T10:00:00Z'));
+  fill(writer, 3); // 2026-03-01: the same
+  const before = listAuditFiles(dir).map((f) => path.basename(f));
+  const logBytes = listAuditFiles(dir).reduce((n, f) => n + fs.statSync(f).size, 0);
+  assert.ok(logBytes > 3 * fileBytes, `${logBytes} bytes of log`);
+
+  // Another process (its age judged by the entries' times), 104 days after the first day:
+  // the three files of 2026-01-01 are past 90 days, those of 2026-03-01 are not.
+  const later = clock(Date.parse('2026-04-15T10:00:00Z'));
+  const restarted = new AuditLog({ dir, now: later.now, monotonicNow: later.mono, maxFileBytes: fileBytes });
+  restarted.open();
+  const read = bytesReadBy(() => restarted.append({ type: 'decision', actor: 'alice', alertId: 'a1', details: { action: 'confirm' } }));
+  const after = listAuditFiles(dir).map((f) => path.basename(f));
+  assert.deepEqual(after, [...before.filter((n) => !n.startsWith('audit-2026-01-01')), 'audit-2026-04-15-001.jsonl']);
+  // A header and a tail of a few KB for each file judged, nothing like one whole file.
+  assert.ok(read < fileBytes / 2, `the rotation read ${read} bytes of a ${logBytes}-byte log`);
+  const r = verifyAuditFiles(listAuditFiles(dir));
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.equal(r.anchored, true);
+});
