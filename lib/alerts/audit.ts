@@ -605,6 +605,11 @@ export interface AuditVerifyResult {
   cuts: AuditCut[];
   /** Files whose name sorts before that of the file they follow in the chain (the clock was set back when they were opened). */
   namedBefore: { file: string; follows: string }[];
+  /**
+   * Files given that retention removed while the check ran (the oldest of the chain, each gone
+   * with every file before it): the check goes on from the first file after them, anchored.
+   */
+  removedDuringCheck: string[];
   break?: AuditBreak;
 }
 
@@ -679,7 +684,28 @@ function whyNotResumed(cutFile: string, next: string | undefined, prevHash: stri
  */
 export function verifyAuditFiles(given: string[]): AuditVerifyResult {
   const files = orderAuditFiles(given);
-  const res: AuditVerifyResult = { ok: true, files: files.length, entries: 0, anchored: false, cuts: [], namedBefore: [] };
+  const gone = (f: string): boolean => !fs.existsSync(f);
+  // Retention may remove the oldest files while the check runs (a rotation of the running
+  // log): a break found in a file that is gone now, with every file before it in the chain, is
+  // in files retention removed. The check then starts again after them, as it would if it were
+  // run now; a file missing after one that is still there stays a break.
+  for (let start = 0; ; ) {
+    const res = verifyChain(files.slice(start));
+    const removedDuringCheck = files.slice(0, start);
+    if (res.ok) return { ...res, removedDuringCheck };
+    const at = files.indexOf(res.break!.file, start);
+    if (at < 0 || !files.slice(0, at + 1).every(gone)) return { ...res, removedDuringCheck };
+    start = at + 1;
+    if (start === files.length) {
+      const reason = `removed during the check, as was every file before it (retention, as the log rotated): no file given is left to verify`;
+      return { ...res, break: { file: res.break!.file, line: 0, reason }, removedDuringCheck: files };
+    }
+  }
+}
+
+/** verifyAuditFiles over files already in the order of their chain. */
+function verifyChain(files: string[]): AuditVerifyResult {
+  const res: AuditVerifyResult = { ok: true, files: files.length, entries: 0, anchored: false, cuts: [], namedBefore: [], removedDuringCheck: [] };
   for (let i = 1; i < files.length; i++) {
     if (path.basename(files[i]) < path.basename(files[i - 1])) res.namedBefore.push({ file: files[i], follows: files[i - 1] });
   }

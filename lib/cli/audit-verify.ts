@@ -51,7 +51,13 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
     err(`vigie audit verify: no audit files (audit-YYYY-MM-DD-NNN.jsonl) in ${args.join(', ')}${hint}\n`);
     return 2;
   }
-  const r = verifyAuditFiles(files);
+  let r = verifyAuditFiles(files);
+  // Every file listed was removed by retention as the check ran (a quiet log rotating): the
+  // directories given are listed again, once, for the files that replaced them.
+  if (!r.ok && r.removedDuringCheck.length === files.length) {
+    const again = args.flatMap((a) => (fs.statSync(a, { throwIfNoEntry: false })?.isDirectory() ? listAuditFiles(a) : [a]));
+    if (again.some((f) => !files.includes(f))) r = verifyAuditFiles(again);
+  }
   if (!r.ok) {
     err(`BROKEN at ${r.break!.file}:${r.break!.line}: ${r.break!.reason}\n`);
     err(`(${r.entries} entries verified before the break)\n`);
@@ -59,6 +65,10 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   }
   out(`OK: ${r.entries} entries in ${r.files} file${r.files === 1 ? '' : 's'}, seq ${r.firstSeq}…${r.lastSeq}, last hash ${r.lastHash}\n`);
   if (r.anchored) out(`note: the chain starts after earlier files (removed by retention or not given); the first entry links to an earlier hash.\n`);
+  if (r.removedDuringCheck.length) {
+    const n = r.removedDuringCheck.length;
+    out(`note: ${n} file${n === 1 ? ' was' : 's were'} removed by retention while the check ran (the oldest: ${r.removedDuringCheck.map((f) => path.basename(f)).join(', ')}).\n`);
+  }
   for (const c of r.cuts) {
     const where = c.line === 0 ? `${c.file} is empty (a crash before its header was written)` : `a line cut by a crash at ${c.file}:${c.line} (the entry being written then is not in the log)`;
     out(`note: ${where}; the chain resumes in ${path.basename(c.resumedIn)} from the entry before it.\n`);

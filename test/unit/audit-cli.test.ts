@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { AuditLog, listAuditFiles } from '../../lib/alerts/audit';
 import { tempDir } from '../support/tmp';
 import { legacyBackstepLog } from '../support/audit-logs';
+import { main } from '../../lib/cli/audit-verify';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -127,4 +128,36 @@ test('vigie audit verify takes files in the order of their chain: a log named ou
   const missing = vigie(['audit', 'verify', dir]);
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /BROKEN at .*audit-2026-11-29-002\.jsonl:1: does not follow audit-2026-11-29-001\.jsonl: 2 entries are missing/);
+});
+
+test('vigie audit verify on a directory whose oldest files retention removes during the check (the log rotates): exit 0, with the notes', async () => {
+  const dir = tempDir('vigie-audit-cli-');
+  let t = Date.parse('2026-01-01T08:00:00Z');
+  const log = new AuditLog({ dir, now: () => t, maxFileBytes: 4096 });
+  while (listAuditFiles(dir).length < 3) log.append({ type: 'decision', actor: 'alice', alertId: 'a1', details: { action: 'dismiss', note: 'x'.repeat(300) } });
+  t += 50 * 86_400_000;
+  log.append({ type: 'decision', actor: 'alice', alertId: 'a2', details: { action: 'confirm' } });
+  const listed = listAuditFiles(dir);
+  // The running writer (restarted since) rotates 100 days after the first day: the files of 2026-01-01 go.
+  const running = new AuditLog({ dir, now: () => Date.parse('2026-04-11T08:00:00Z'), maxFileBytes: 4096 });
+  running.open();
+  const nodeFs = require('node:fs') as typeof fs;
+  const realReadFileSync = nodeFs.readFileSync;
+  const read = mock.method(nodeFs, 'readFileSync', (...args: Parameters<typeof fs.readFileSync>) => {
+    if (args[0] === listed[1] && fs.existsSync(listed[1])) running.append({ type: 'decision', actor: 'bob', alertId: 'a3', details: { action: 'confirm' } });
+    return (realReadFileSync as (...a: unknown[]) => string | Buffer)(...args);
+  });
+  let out = '';
+  let err = '';
+  let rc: number;
+  try {
+    rc = await main([dir], (s) => (out += s), (s) => (err += s));
+  } finally {
+    read.mock.restore();
+  }
+  assert.equal(fs.existsSync(listed[2]), false, 'retention ran during the check');
+  assert.equal(rc, 0, err);
+  assert.match(out, /^OK: \d+ entries in 1 file,/);
+  assert.match(out, /note: the chain starts after earlier files/);
+  assert.match(out, new RegExp(`note: 3 files were removed by retention while the check ran \\(the oldest: ${path.basename(listed[0])}, `));
 });

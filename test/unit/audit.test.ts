@@ -930,3 +930,118 @@ test('retention at a rotation reads only the ends of the files it judges, never 
   assert.equal(r.ok, true, JSON.stringify(r.break));
   assert.equal(r.anchored, true);
 });
+
+/**
+ * A log of three files of 2026-01-01 (with a snapshot in the first), then two of 2026-02-20,
+ * and the same log's writer restarted on 2026-04-11 (ages judged by entries' times, retention
+ * 90 days): its next append rotates, and retention removes the three files of 2026-01-01 and
+ * their snapshots, as the running Node-RED does at midnight.
+ */
+function logAboutToPrune(): { dir: string; listed: string[]; rotate: () => void } {
+  const dir = tmpDir();
+  const c = clock(Date.parse('2026-01-01T10:00:00Z'));
+  const log = new AuditLog({ dir, now: c.now, monotonicNow: c.mono, maxFileBytes: 4096 });
+  log.saveSnapshot('alert-1', fakeJpeg(100), 'auto:dash');
+  while (listAuditFiles(dir).length < 3) writeSome(log, 1);
+  c.advance(50 * DAY);
+  while (listAuditFiles(dir).length < 5) writeSome(log, 1);
+  const listed = listAuditFiles(dir);
+  assert.deepEqual(listed.map((f) => path.basename(f).slice(6, 16)), ['2026-01-01', '2026-01-01', '2026-01-01', '2026-02-20', '2026-02-20']);
+  const later = clock(Date.parse('2026-04-11T10:00:00Z'));
+  const running = new AuditLog({ dir, now: later.now, monotonicNow: later.mono, maxFileBytes: 4096 });
+  running.open();
+  const rotate = () => {
+    running.append({ type: 'decision', actor: 'alice', alertId: 'a9', details: { action: 'confirm' } });
+    assert.equal(fs.existsSync(listed[2]), false, 'retention removed the files of 2026-01-01');
+    assert.equal(fs.existsSync(path.join(dir, 'snapshots', '2026-01-01')), false, 'and their snapshots');
+  };
+  return { dir, listed, rotate };
+}
+
+/** Runs `fn` with `before(file)` called just before fs.readFileSync reads an audit file. */
+function onAuditRead(before: (file: string) => void, fn: () => void): void {
+  const nodeFs = require('node:fs') as typeof fs;
+  const realReadFileSync = nodeFs.readFileSync;
+  const read = mock.method(nodeFs, 'readFileSync', (...args: Parameters<typeof fs.readFileSync>) => {
+    if (typeof args[0] === 'string' && /audit-.*\.jsonl$/.test(args[0])) before(args[0]);
+    return (realReadFileSync as (...a: unknown[]) => string | Buffer)(...args);
+  });
+  try {
+    fn();
+  } finally {
+    read.mock.restore();
+  }
+}
+
+test('verify while retention removes the oldest files (the log rotates during the check): intact, anchored, the removed files said; as verifying again after it', () => {
+  const { dir, listed, rotate } = logAboutToPrune();
+  let r: ReturnType<typeof verifyAuditFiles> | undefined;
+  // The first file is read whole, then removed with the next two as the check reaches the second.
+  onAuditRead((file) => file === listed[1] && fs.existsSync(file) && rotate(), () => (r = verifyAuditFiles(listed)));
+  assert.equal(r!.ok, true, JSON.stringify(r!.break));
+  assert.equal(r!.anchored, true);
+  assert.deepEqual(r!.removedDuringCheck, listed.slice(0, 3));
+  assert.equal(r!.files, 2);
+  const afterwards = verifyAuditFiles(listAuditFiles(dir));
+  assert.equal(afterwards.ok, true);
+  assert.equal(afterwards.firstSeq, r!.firstSeq);
+});
+
+test('verify of files removed by retention before the check reads any (listed, then gone): intact from the first file that reads, anchored', () => {
+  const { listed, rotate } = logAboutToPrune();
+  rotate();
+  const r = verifyAuditFiles(listed);
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.equal(r.anchored, true);
+  assert.deepEqual(r.removedDuringCheck, listed.slice(0, 3));
+});
+
+test('verify while retention removes the file whose snapshot it checks (the snapshot day goes with it): intact, anchored', () => {
+  const { listed, rotate } = logAboutToPrune();
+  let r: ReturnType<typeof verifyAuditFiles> | undefined;
+  // The first file (its snapshot entry) is read, then retention removes it and the snapshot before the check looks at the picture.
+  const nodeFs = require('node:fs') as typeof fs;
+  const realReadFileSync = nodeFs.readFileSync;
+  const read = mock.method(nodeFs, 'readFileSync', (...args: Parameters<typeof fs.readFileSync>) => {
+    const data = (realReadFileSync as (...a: unknown[]) => string | Buffer)(...args);
+    if (args[0] === listed[0] && fs.existsSync(listed[0])) rotate();
+    return data;
+  });
+  try {
+    r = verifyAuditFiles(listed);
+  } finally {
+    read.mock.restore();
+  }
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.equal(r.anchored, true);
+  assert.deepEqual(r.removedDuringCheck, listed.slice(0, 3));
+});
+
+test('verify: a file missing after one still there is a break, and a snapshot missing beside the file that records it too, whatever retention did to older files', () => {
+  const { listed } = logAboutToPrune();
+  // The second file removed (not by retention: the first is still there), between listing and reading.
+  let r: ReturnType<typeof verifyAuditFiles> | undefined;
+  onAuditRead((file) => file === listed[1] && fs.rmSync(file, { force: true }), () => (r = verifyAuditFiles(listed)));
+  assert.equal(r!.ok, false);
+  assert.equal(r!.break!.file, listed[1]);
+  assert.match(r!.break!.reason, /^cannot read: ENOENT/);
+  assert.deepEqual(r!.removedDuringCheck, []);
+
+  // A snapshot deleted while the file of its entry is kept.
+  const { dir, listed: other } = logAboutToPrune();
+  fs.rmSync(path.join(dir, 'snapshots', '2026-01-01', 'alert-1.jpg'));
+  const missing = verifyAuditFiles(other);
+  assert.equal(missing.ok, false);
+  assert.equal(missing.break!.file, other[0]);
+  assert.match(missing.break!.reason, /^snapshot snapshots\/2026-01-01\/alert-1\.jpg is missing/);
+
+  // Retention removes the oldest files as the check runs, and a later one is missing: still a break.
+  const third = logAboutToPrune();
+  fs.rmSync(third.listed[4]);
+  let t: ReturnType<typeof verifyAuditFiles> | undefined;
+  onAuditRead((file) => file === third.listed[1] && fs.existsSync(file) && third.rotate(), () => (t = verifyAuditFiles(third.listed)));
+  assert.equal(t!.ok, false);
+  assert.equal(t!.break!.file, third.listed[4]);
+  assert.match(t!.break!.reason, /^cannot read: ENOENT/);
+  assert.deepEqual(t!.removedDuringCheck, third.listed.slice(0, 3));
+});
