@@ -21,6 +21,7 @@ import { logOf as loggedBy, warningsOf } from '../support/node-red-log';
 import { readKeptFile } from '../../lib/util/outbox-file';
 import { healthReport } from '../../lib/util/health';
 import { createMosquitto } from '../support/mosquitto';
+import { startTcpRelay } from '../support/tcp-relay';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -990,56 +991,10 @@ describe("vigie-outbox with Node-RED's mqtt out and an MQTT broker that goes awa
   });
 });
 
-/**
- * A TCP relay that can stop carrying anything without closing a connection: a 4G link or a
- * router gone quiet, no reset, so the MQTT client still says connected until its keepalive
- * runs out. restore() closes what it swallowed and carries new connections again.
- */
-async function silenceableRelay(farPort: number) {
-  let silent = false;
-  const pairs = new Set<[net.Socket, net.Socket]>();
-  const server = net.createServer((client) => {
-    const far = net.connect(farPort, '127.0.0.1');
-    const pair: [net.Socket, net.Socket] = [client, far];
-    pairs.add(pair);
-    const end = () => {
-      pairs.delete(pair);
-      client.destroy();
-      far.destroy();
-    };
-    for (const s of pair) {
-      s.on('close', end);
-      s.on('error', end);
-    }
-    // Bytes read and thrown away while silent: the sender's writes succeed, nothing arrives.
-    client.on('data', (d: Buffer) => void (silent || far.write(d)));
-    far.on('data', (d: Buffer) => void (silent || client.write(d)));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    silence: () => void (silent = true),
-    restore: () => {
-      silent = false;
-      for (const [a, b] of [...pairs]) {
-        a.destroy();
-        b.destroy();
-      }
-    },
-    close: async () => {
-      for (const [a, b] of [...pairs]) {
-        a.destroy();
-        b.destroy();
-      }
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
-
 describe("vigie-outbox with Node-RED's mqtt out and a real Mosquitto behind a link that goes quiet", () => {
   it("what the broker never acknowledged stays in the outbox and its file: Node-RED stopped while the link carries nothing, started again with the link back, it is published", { timeout: 60_000 }, async () => {
     const mosq = await createMosquitto();
-    const relay = await silenceableRelay(mosq.port);
+    const relay = await startTcpRelay(mosq.port);
     const seen: string[] = [];
     const sub = await mqtt.connectAsync(mosq.url, { clientId: 'outbox-quiet-subscriber', username: mosq.user, password: mosq.password });
     sub.on('message', (_t, p) => seen.push(p.toString()));

@@ -17,6 +17,16 @@ export interface TcpRelay {
   /** Ends the connections it carries now, both sides (a cable pulled); later ones are relayed as before. */
   cut(): void;
   /**
+   * From now on carries nothing, without closing anything: a 4G link or a router gone quiet, no
+   * reset, so a client still says connected until its keepalive runs out. Bytes are read and
+   * thrown away (the sender's writes succeed, nothing arrives).
+   */
+  silence(): void;
+  /** Carries again; the connections that went quiet are ended (their bytes were lost), new ones are relayed. */
+  restore(): void;
+  /** Bytes read and thrown away while silent, both ways. */
+  readonly dropped: number;
+  /**
    * Every byte the clients sent through it, chunk by chunk in the order the chunks arrived:
    * connections one after another stay apart, connections that overlap interleave their chunks.
    */
@@ -30,6 +40,8 @@ export interface TcpRelay {
 /** A relay from a free loopback port to `farPort` on `farHost` (default 127.0.0.1). */
 export async function startTcpRelay(farPort: number, farHost = '127.0.0.1'): Promise<TcpRelay> {
   let held = false;
+  let silent = false;
+  let dropped = 0;
   const chunks: Buffer[] = [];
   /** Both sockets of each connection carried now. */
   const carried = new Set<[net.Socket, net.Socket]>();
@@ -51,9 +63,18 @@ export async function startTcpRelay(farPort: number, farHost = '127.0.0.1'): Pro
       s.on('close', end);
       s.on('error', end);
     }
-    client.on('data', (d: Buffer) => chunks.push(Buffer.from(d)));
-    client.pipe(far);
-    far.pipe(client);
+    client.on('data', (d: Buffer) => {
+      if (silent) {
+        dropped += d.length;
+        return;
+      }
+      chunks.push(Buffer.from(d));
+      far.write(d);
+    });
+    far.on('data', (d: Buffer) => {
+      if (silent) dropped += d.length;
+      else client.write(d);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -68,10 +89,18 @@ export async function startTcpRelay(farPort: number, farHost = '127.0.0.1'): Pro
   };
   return {
     port: (server.address() as net.AddressInfo).port,
+    silence: () => void (silent = true),
+    restore: () => {
+      silent = false;
+      cut();
+    },
     hold: () => void (held = true),
     release: () => void (held = false),
     cut,
     sent: () => Buffer.concat(chunks),
+    get dropped() {
+      return dropped;
+    },
     get connections() {
       return carried.size;
     },

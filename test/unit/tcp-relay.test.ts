@@ -120,6 +120,29 @@ test('cut: the connections carried end on both sides; later ones are relayed', {
   }
 });
 
+test('silenced: nothing crosses either way and nothing closes; restored: the quiet connections end, new ones are relayed', { timeout: 10_000 }, async () => {
+  const relay = await startTcpRelay(farPort());
+  try {
+    const a = await connect(relay.port);
+    await roundTrip(a, 'before');
+    const farBefore = farReceived.length;
+    relay.silence();
+    a.socket.write('lost');
+    await waitFor(() => relay.dropped === 4, 5000, 'the relay to read and throw away "lost"');
+    assert.equal(relay.connections, 1, 'the quiet connection still carried');
+    assert.equal(a.socket.destroyed, false, 'the client still connected');
+    relay.restore();
+    await a.closed;
+    const b = await connect(relay.port);
+    await roundTrip(b, 'after');
+    assert.equal(farReceived.slice(farBefore), 'after', 'what was sent while silent never arrived');
+    assert.equal(a.got().includes('lost'), false);
+    assert.doesNotMatch(relay.sent().toString(), /lost/, 'nor is it counted as sent');
+  } finally {
+    await relay.close();
+  }
+});
+
 test('close: every socket released on both sides, and the port no longer listens', { timeout: 10_000 }, async () => {
   const relay = await startTcpRelay(farPort());
   const a = await connect(relay.port);
