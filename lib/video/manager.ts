@@ -934,7 +934,7 @@ export class VideoManager extends EventEmitter {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
       res.end(
         this.opts.snapshots
-          ? `no snapshot kept for alert "${alertId}" on camera "${cameraId}": unknown alert, or no longer kept (its keep time ended, newer snapshots took its room, or Node-RED restarted)\n`
+          ? `no snapshot kept for alert "${alertId}" on camera "${cameraId}": unknown alert, or no longer kept (its keep time ended, newer snapshots took its room, Node-RED restarted, or its video-forward node was deleted)\n`
           : `no snapshot for alert "${alertId}" on camera "${cameraId}": snapshots are off (video-forward's Snapshot is unticked)\n`,
       );
       return;

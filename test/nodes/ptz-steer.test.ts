@@ -78,6 +78,20 @@ async function oneCameraSteer(opts: OneCameraOptions = {}): Promise<{ caught: An
   return { caught: collect(helper.getNode('caught')), out: collect(helper.getNode('out')), err: collect(helper.getNode('err')), steer: helper.getNode('steer'), cam };
 }
 
+/** One virtual camera ("solo") and an automatic ptz-steer that waits up to 5 min for it, loaded; its outputs collected. */
+async function soloCameraSteer(): Promise<{ cam: Awaited<ReturnType<typeof startVirtualCamera>>; out: Any[]; errs: Any[]; steer: Any }> {
+  const cam = await startVirtualCamera();
+  const flow = [
+    { id: 'tab', type: 'tab', label: 'cameras' },
+    cameraNode('solo', cam),
+    { id: 'steer', z: 'tab', type: 'ptz-steer', mode: 'automatic', returnHomeS: 600, waitForCameraS: 300, wires: [['out'], ['err']] },
+    { id: 'out', z: 'tab', type: 'helper' },
+    { id: 'err', z: 'tab', type: 'helper' },
+  ];
+  await helper.load([vigieCamera, ptzSteer], flow, creds(['solo']));
+  return { cam, out: collect(helper.getNode('out')), errs: collect(helper.getNode('err')), steer: helper.getNode('steer') };
+}
+
 describe('ptz-steer node', () => {
   afterEach(async () => {
     await helper.unload();
@@ -300,18 +314,7 @@ describe('ptz-steer node', () => {
   });
 
   it('an alert whose only camera is busy with a gunshot waits (yellow status), and gets the camera once the gunshot is dismissed', async () => {
-    const cam = await startVirtualCamera();
-    const flow = [
-      { id: 'tab', type: 'tab', label: 'cameras' },
-      cameraNode('solo', cam),
-      { id: 'steer', z: 'tab', type: 'ptz-steer', mode: 'automatic', returnHomeS: 600, waitForCameraS: 300, wires: [['out'], ['err']] },
-      { id: 'out', z: 'tab', type: 'helper' },
-      { id: 'err', z: 'tab', type: 'helper' },
-    ];
-    await helper.load([vigieCamera, ptzSteer], flow, creds(['solo']));
-    const out = collect(helper.getNode('out'));
-    const errs = collect(helper.getNode('err'));
-    const steer = helper.getNode('steer');
+    const { cam, out, errs, steer } = await soloCameraSteer();
     const statuses: Any[] = [];
     steer.on('call:status', (call: Any) => statuses.push(call.args[0]));
     steer.receive({ payload: locatedAlert('gun', destination(ORIGIN, 0, 60), { label: 'gunshot' }) });
@@ -341,18 +344,7 @@ describe('ptz-steer node', () => {
   });
 
   it('a waiting alert dismissed is sent unavailable (who dismissed it); Take camera on it, carrying the alert, turns the real camera', async () => {
-    const cam = await startVirtualCamera();
-    const flow = [
-      { id: 'tab', type: 'tab', label: 'cameras' },
-      cameraNode('solo', cam),
-      { id: 'steer', z: 'tab', type: 'ptz-steer', mode: 'automatic', returnHomeS: 600, waitForCameraS: 300, wires: [['out'], ['err']] },
-      { id: 'out', z: 'tab', type: 'helper' },
-      { id: 'err', z: 'tab', type: 'helper' },
-    ];
-    await helper.load([vigieCamera, ptzSteer], flow, creds(['solo']));
-    const out = collect(helper.getNode('out'));
-    const errs = collect(helper.getNode('err'));
-    const steer = helper.getNode('steer');
+    const { cam, out, errs, steer } = await soloCameraSteer();
     const audit: AuditEvent[] = [];
     const unsub = auditBus.subscribe((e) => audit.push(e));
     try {

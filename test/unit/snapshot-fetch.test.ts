@@ -213,7 +213,7 @@ test('an alert\'s snapshot is served after its relay time is over, for the snaps
     assert.equal(await status('AL-K'), 200, 'still there 1.49 s after the alert');
     mock.timers.tick(20);
     assert.equal(await status('AL-K'), 404, 'gone after the snapshot keep time (1.5 s)');
-    assert.equal(lastText(), 'no snapshot kept for alert "AL-K" on camera "cam": unknown alert, or no longer kept (its keep time ended, newer snapshots took its room, or Node-RED restarted)\n');
+    assert.equal(lastText(), 'no snapshot kept for alert "AL-K" on camera "cam": unknown alert, or no longer kept (its keep time ended, newer snapshots took its room, Node-RED restarted, or its video-forward node was deleted)\n');
   } finally {
     mock.timers.reset();
     await mgr.close();
