@@ -9,7 +9,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Alert, CameraState, Decision } from '../contracts';
+import type { Alert, Decision } from '../contracts';
 import { DroppedFieldWarnings, validateDecision, validateDetection } from '../contracts';
 import { ContractError } from '../util/validate';
 import { setFileAside, writeFileAtomic } from '../util/atomic-file';
