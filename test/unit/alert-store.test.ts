@@ -613,3 +613,30 @@ test('the unhandled alerts the cap dropped are counted, the last few named, unti
   assert.equal(s2.acknowledgeDropped(1000), 1, 'never past what was dropped');
   assert.equal(s2.droppedNotice(), undefined);
 });
+
+test('an operator opening an alert already decided leaves its decision: only a new alert becomes seen', () => {
+  const s = new AlertStore({ now: clock().now });
+  s.upsert(detection('confirmed', 1));
+  s.decide({ alertId: 'confirmed', action: 'confirm', operator: 'alice' });
+  s.upsert(detection('unseen', 2));
+  s.markSeen('confirmed', 'bob');
+  s.markSeen('unseen', 'bob');
+  assert.equal(s.get('confirmed')!.state, 'confirmed', 'opened by another operator, still confirmed (not back among the unhandled)');
+  assert.deepEqual(s.get('confirmed')!.seenBy, ['bob']);
+  assert.equal(s.get('unseen')!.state, 'seen');
+  assert.deepEqual(s.queue().map((r) => r.alert.id), ['unseen', 'confirmed']);
+});
+
+test('over the cap with a wall clock stepped back before an alert arrives: the arriving alert stays, the oldest arrival goes', () => {
+  const c = clock(SYNCED_MS);
+  const s = new AlertStore({ now: c.now, monotonicNow: c.mono, maxAlerts: 2 });
+  s.upsert(detection('first', 1));
+  c.advance(1000);
+  s.upsert(detection('second', 2));
+  c.advance(1000);
+  // NTP steps the clock back an hour: the alert arriving now has the smallest arrival stamp.
+  c.step(SYNCED_MS - 3_600_000);
+  const r = s.upsert(detection('arriving', 3));
+  assert.deepEqual(r.droppedUnhandled.map((d) => d.alert.id), ['first']);
+  assert.ok(s.get('arriving'), 'the alert arriving is kept');
+});
