@@ -121,3 +121,25 @@ test('bad thresholds are refused with the label named', () => {
   assert.throws(() => new EventTracker({ glass_break: { onThreshold: 1.5 } }), /glass_break/);
   assert.throws(() => new EventTracker({ scream: { onThreshold: 0.5, offThreshold: 0.7 } }), /off-threshold of "scream"/);
 });
+
+test('the level gate is inclusive: a window exactly at the absolute level, or exactly the margin above the background, passes', () => {
+  assert.equal(gatePasses({ minLevelDb: 70 }, 70, undefined), true);
+  assert.equal(gatePasses({ minLevelDb: 70 }, 69.9, undefined), false);
+  assert.equal(gatePasses({ minAboveBackgroundDb: 10 }, 50, 40), true);
+  assert.equal(gatePasses({ minAboveBackgroundDb: 10 }, 49.9, 40), false);
+});
+
+test('without an off-threshold the event lasts while windows score at least the on-threshold − 0.15', () => {
+  // on 0.6: off is 0.45; 0.46 keeps the event going (one event), 0.44 ends it (a second one)
+  assert.deepEqual(feed(new EventTracker({ gunshot: { onThreshold: 0.6 } }), [0.7, 0.46, 0.7]).map((e) => e.at), [0]);
+  assert.deepEqual(feed(new EventTracker({ gunshot: { onThreshold: 0.6 } }), [0.7, 0.44, 0.7]).map((e) => e.at), [0, 2]);
+  // never below 0.05: on 0.1 gives off 0.05
+  assert.deepEqual(feed(new EventTracker({ gunshot: { onThreshold: 0.1 } }), [0.2, 0.05, 0.2]).map((e) => e.at), [0]);
+  assert.deepEqual(feed(new EventTracker({ gunshot: { onThreshold: 0.1 } }), [0.2, 0.04, 0.2]).map((e) => e.at), [0, 2]);
+});
+
+test('cool-down ends at its length: an event whose first window ends exactly then is reported', () => {
+  const tr = new EventTracker({ gunshot: { onThreshold: 0.5, coolDownMs: 1000 } });
+  // first report at window 0 (ends at 1 s): cool-down until 2 s; window 4 ends at 2 s exactly
+  assert.deepEqual(feed(tr, [0.9, 0.1, 0.1, 0.1, 0.9]).map((e) => e.at), [0, 4]);
+});
