@@ -373,3 +373,29 @@ describe('a sound going on at one place is one alert', () => {
     assert.equal(replay([...heard(-6, -2, 100, ['s', 'nw', 'ne']), ...heard(-6, -2, 104.5, ['s', 'nw', 'ne'])]).alerts.length, 2);
   });
 });
+
+describe('fusion: outlier thresholds and clocks', () => {
+  it('a bearing rejected as an outlier must also be more than 3° off: a sharp bearing (std 0.5°) 2.5° from the fix stays in', () => {
+    const obs = bearingsTo([8, -2], 0, 1).slice(0, 4).map((o) => ({ ...o, bearingStdDeg: 0.5 }));
+    obs[3].bearingDeg += 3; // 2.5° from where the four cross: 5σ, but under 3°
+    const fix = triangulate(obs)!;
+    assert.deepEqual(fix.rejected, []);
+    assert.deepEqual(fix.used, [0, 1, 2, 3]);
+  });
+
+  it('rejects one onset 1 ms off with 0.1 ms onsets (34 cm of range), not only a gross one', () => {
+    const obs = onsetsFrom([10, 0], 1e-4, 3);
+    obs[2].tSec += 0.001;
+    const fix = multilaterate(obs, { speedOfSoundMs: C })!;
+    assert.deepEqual(fix.rejected, [2]);
+    assert.ok(Math.hypot(fix.e - 10, fix.n) < 1, `got ${fix.e}, ${fix.n}`);
+  });
+
+  it('a sensor on its local clock is never used for TDOA, even when it claims a small clock error', () => {
+    const src: [number, number] = [4, 5];
+    const local = SENSORS.slice(0, 4).map(([e, n], i) => obs(`s${i}`, i, 100 + Math.hypot(src[0] - e, src[1] - n, 1.5 - 4) / C, { clock: 'local', clockErrorMs: 1 }));
+    const f = fuseObservations(local, { speedOfSoundMs: C });
+    assert.equal(f.method, 'none');
+    assert.match(f.reason!, /only 0 of 4 sensors have a synchronised clock/);
+  });
+});
