@@ -224,6 +224,8 @@ test('ages are real time held: a wall clock stepped by NTP (from 1970, or back) 
   mono += 11 * 60_000;
   assert.equal(later.age(), 1, 'fifty minutes then eleven: over the hour');
   assert.deepEqual(later.entries().map((e) => e.item), ['written-in-the-future'], 'a time in the future ages from the restart');
+  mono += 50 * 60_000;
+  assert.equal(later.age(), 1, 'and goes once held maxAgeMs since the restart, not a day later');
 });
 
 // --- Later copies of an alert, and decisions (the rules of lib/util/outbox-rules.ts) ---

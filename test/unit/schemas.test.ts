@@ -54,6 +54,11 @@ const refusedField = (fn: () => unknown): string | undefined => {
   return undefined;
 };
 
+test('a detection that ends before it begins is refused, naming its offset; one that ends as it begins is not', () => {
+  assert.equal(refusedField(() => validateDetection({ ...detection, offset: detection.onset - 0.5 })), 'payload.offset');
+  assert.doesNotThrow(() => validateDetection({ ...detection, offset: detection.onset }));
+});
+
 test('privacy: a detection or alert carrying audio is refused by the schema and by the validators alike, naming the field', () => {
   // What the schema refuses at the top (its `not required` list), and anything in the closed span.
   const topLevel = ((schemas.detection.not as { anyOf: Array<{ required: string[] }> }).anyOf).map((r) => r.required[0]);
