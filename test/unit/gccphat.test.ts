@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { gccPhat } from '../../lib/localize/gccphat';
+import { ccAt, gccPhat } from '../../lib/localize/gccphat';
 import { fractionalDelayKernel } from '../../lib/sim/propagate';
 import { gaussian, makeRng } from '../../lib/sim/signals';
 
@@ -56,5 +56,26 @@ describe('GCC-PHAT', () => {
   it('has no clear peak between unrelated signals', () => {
     const r = gccPhat(noise(2048, 4), noise(2048, 5), { maxLagSamples: 10 });
     assert.ok(r.peak < 0.2, `peak ${r.peak}`);
+  });
+});
+
+describe('GCC-PHAT sub-sample refinement and lookup', () => {
+  it('places delays halfway between the interpolated lags (1/16 sample off the grid) to a hundredth of a sample', () => {
+    const x = noise(2048, 7);
+    for (const d of [0.3125, -1.4375, 2.5625, 4.6875]) {
+      const y = delayed(x, d);
+      const r = gccPhat(x.subarray(200, 1800), y.subarray(200, 1800), { maxLagSamples: 12 });
+      assert.ok(Math.abs(r.lagSamples - d) < 0.02, `delay ${d}: got ${r.lagSamples}`);
+    }
+  });
+
+  it('ccAt reads the correlation linearly between its points, and its end values beyond them', () => {
+    const r = { lagSamples: 0, peak: 1, interp: 2, maxLag: 1, cc: Float64Array.from([1, 3, 4, 9, 16]) };
+    // points at lags −1, −0.5, 0, 0.5, 1
+    assert.equal(ccAt(r, 0), 4);
+    assert.equal(ccAt(r, 0.125), 0.75 * 4 + 0.25 * 9);
+    assert.equal(ccAt(r, -0.625), 0.25 * 1 + 0.75 * 3);
+    assert.equal(ccAt(r, -3), 1);
+    assert.equal(ccAt(r, 3), 16);
   });
 });
