@@ -192,3 +192,32 @@ test('rise() finds a quiet event that never crosses the onset threshold, to a fr
   // outside the history: nothing
   assert.equal(det.rise(-5 * sr, 0), undefined);
 });
+
+test('hold-off: a second burst 100 ms after an onset (an echo, a double tap) is no second onset; one 600 ms later is', () => {
+  const sr = 16000;
+  const rand = rng(17);
+  const x = new Float32Array(sr * 4);
+  for (let i = 0; i < x.length; i++) x[i] = 0.01 * rand();
+  const bursts = [2, 2.1, 2.6].map((s) => Math.round(s * sr));
+  for (const at of bursts) for (let i = 0; i < 1500; i++) x[at + i] += 0.5 * Math.exp(-i / 150) * rand();
+  const det = new OnsetDetector({ sampleRateHz: sr });
+  const found = [];
+  for (let s = 0; s < x.length; s += 1600) found.push(...det.process(x.subarray(s, s + 1600), s));
+  assert.equal(found.length, 2, `onsets at ${found.map((o) => o.frame).join(', ')}`);
+  assert.ok(Math.abs(found[0].frame - bursts[0]) <= 32 && Math.abs(found[1].frame - bursts[2]) <= 32, `onsets at ${found.map((o) => o.frame).join(', ')}`);
+});
+
+test('after a jump in the frame numbering, an onset at the start of the new block is never placed before it (no samples of the old stream)', () => {
+  const sr = 16000;
+  const rand = rng(19);
+  const det = new OnsetDetector({ sampleRateHz: sr });
+  // the old stream ends loud (a lorry close by) after a quiet second that set the background
+  const old = new Float32Array(sr * 2);
+  for (let i = 0; i < old.length; i++) old[i] = (i < sr ? 0.01 : 0.3) * rand();
+  det.process(old, 0);
+  const quiet = new Float32Array(sr);
+  for (let i = 0; i < quiet.length; i++) quiet[i] = 0.01 * rand() + (i >= 40 ? 0.5 * Math.exp(-(i - 40) / 300) * rand() : 0);
+  const found = det.process(quiet, 50_000);
+  assert.ok(found.length >= 1, 'the burst is found');
+  assert.ok(found[0].frame >= 50_000 && Math.abs(found[0].frame - 50_040) <= 32, `onset at ${found[0].frame}`);
+});
