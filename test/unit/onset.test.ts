@@ -221,3 +221,17 @@ test('after a jump in the frame numbering, an onset at the start of the new bloc
   assert.ok(found.length >= 1, 'the burst is found');
   assert.ok(found[0].frame >= 50_000 && Math.abs(found[0].frame - 50_040) <= 32, `onset at ${found[0].frame}`);
 });
+
+test('the background follows a street that went quiet within a second: an event 17 dB above the quiet street, under the loud one, is found', () => {
+  const sr = 16000;
+  const rand = rng(23);
+  const x = new Float32Array(sr * 5);
+  const quietFrom = 3 * sr;
+  for (let i = 0; i < x.length; i++) x[i] = (i < quietFrom ? 0.02 : 0.002) * rand();
+  const at = quietFrom + sr; // one second after the street went 20 dB quieter
+  for (let i = 0; i < 1500; i++) x[at + i] += 0.015 * Math.exp(-i / 600) * rand();
+  const det = new OnsetDetector({ sampleRateHz: sr });
+  const found = [];
+  for (let s = 0; s < x.length; s += 1600) found.push(...det.process(x.subarray(s, s + 1600), s));
+  assert.ok(found.some((o) => Math.abs(o.frame - at) <= 32), `onsets at ${found.map((o) => o.frame).join(', ') || 'none'}; the event at ${at}`);
+});
