@@ -157,6 +157,23 @@ describe('alert-dashboard accessibility in Chromium', { timeout: 400_000 }, () =
     assert.equal((await said(gil)).length, 4);
   });
 
+  it('a decision under the operator\'s own name from another console is said as that console\'s, not as the operator\'s nor as a stranger\'s', async () => {
+    const id = `same-${++serial}`;
+    server.inject('dash', { payload: alert(id, 'scream', 20) });
+    const deskA = await openConsole('Hal');
+    // the same name typed at a second desk (its own browser profile)
+    const deskB = await openConsole('Hal ');
+    await open(deskA, id);
+    await open(deskB, id);
+    await listenToDecisions(deskA);
+    await listenToDecisions(deskB);
+    await deskB.locator('[data-test=escalate]').click();
+    await saidSoFar(deskB, 1);
+    await saidSoFar(deskA, 1);
+    assert.deepEqual(await said(deskB), ['Your escalation was recorded.']);
+    assert.match((await said(deskA))[0], new RegExp(`^Hal \\(another console\\) escalated this alert at ${CLOCK}\\.$`));
+  });
+
   it('keyboard focus in the queue looks unlike the alert open; the red banner gets a clear focus ring', async () => {
     const id = `kb-${++serial}`;
     const ivy = await openConsole('Ivy', { viewport: { width: 1366, height: 768 } });

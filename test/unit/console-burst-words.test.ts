@@ -3,7 +3,7 @@ import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- plain JS module of the widget
-import { CHIME_GAP_MS, LiveSummary, SUMMARY_GAP_MS, decisionsWords, droppedWords, mayChime, newAlertsWords } from '../../ui/components/burst-words.js';
+import { CHIME_GAP_MS, LiveSummary, SUMMARY_GAP_MS, deciderWords, decisionsWords, droppedWords, mayChime, newAlertsWords } from '../../ui/components/burst-words.js';
 
 function fakeClock() {
   let t = 0;
@@ -120,4 +120,11 @@ test('the live summary\'s own clock is the monotonic one: the control-room PC\'s
     date.mock.restore();
     live.close();
   }
+});
+
+test('a decision this console did not send, under its own operator name, is said as another console\'s; any other name as it is', () => {
+  assert.equal(deciderWords('Hal', 'Hal'), 'Hal (another console)');
+  assert.equal(deciderWords('HAL', ' hal'), 'HAL (another console)', 'the same name, as a person reads it');
+  assert.equal(deciderWords('Gil', 'Hal'), 'Gil');
+  assert.equal(deciderWords('Hal', ''), 'Hal', 'no name entered here: nobody to be taken for');
 });

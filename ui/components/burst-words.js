@@ -86,3 +86,15 @@ export class LiveSummary {
         this.timer = null
     }
 }
+
+/**
+ * Who made a decision, as the console says it: "Hal", or "Hal (another console)" when it bears
+ * the name this console's own actions are recorded under (`ownName`) but this console did not
+ * send it (two operators typed the same name, or one is signed in at two desks): "Hal
+ * escalated this alert" would otherwise read as the operator's own decision. Names are
+ * compared as a person would, ignoring case and surrounding spaces.
+ */
+export function deciderWords (operator, ownName) {
+    const same = (a) => String(a || '').trim().toLowerCase()
+    return ownName && same(operator) === same(ownName) ? `${operator} (another console)` : String(operator)
+}
