@@ -302,6 +302,42 @@ describe('alert-dashboard accessibility in Chromium', { timeout: 400_000 }, () =
     }
   });
 
+  it('every queue line reached by keyboard comes to rest above the decision bar, with its focus ring, at every size', async () => {
+    const id = `kbd-${++serial}`;
+    for (let i = 0; i < 8; i++) server.inject('dash', { payload: alert(`${id}-${i}`, 'crash', 300 - i) });
+    server.inject('dash', { payload: alert(`${id}-top`, 'gunshot', -2, { camera: camera('unavailable') }) });
+    const probe = await openConsole('Kim-probe');
+    await probe.waitForSelector(`[data-alert-id="${id}-top"]`, { timeout: 30_000 });
+    for (const size of SIZES.filter((s) => s.name !== '768x1024')) {
+      const page = await openConsole(`Kim-${size.name}`, { viewport: { width: size.width, height: size.height }, deviceScaleFactor: size.deviceScaleFactor });
+      await page.waitForSelector(`[data-test=detail][data-shown-alert="${id}-top"]`, { timeout: 30_000 });
+      await page.mouse.move(1, 1);
+      // Tab from the operator's name to the queue's stop (the alert open)
+      await page.locator('[data-test=operator]').focus();
+      for (let i = 0; i < 6 && !(await page.evaluate(() => document.activeElement?.getAttribute('data-test') === 'queue-item')); i++) await page.keyboard.press('Tab');
+      const rows = await page.locator('[data-test=queue-item]').count();
+      assert.ok(rows >= 9);
+      for (let i = 0; i < rows; i++) {
+        if (i > 0) await page.keyboard.press('ArrowDown');
+        await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+        const at = await page.evaluate(() => {
+          const row = document.activeElement as HTMLElement;
+          const r = row.getBoundingClientRect();
+          const bar = document.querySelector('[data-test=actions]')!.getBoundingClientRect();
+          // the ring (outline 4 px, offset 3 px) is part of what must show
+          const ring = parseFloat(getComputedStyle(row).outlineWidth) + parseFloat(getComputedStyle(row).outlineOffset);
+          const fixed = getComputedStyle(document.querySelector('[data-test=actions]')!).position === 'fixed';
+          const hit = document.elementFromPoint(r.left + r.width / 2, r.bottom - 2);
+          return { id: row.dataset.alertId, top: r.top, bottom: r.bottom, ringBottom: r.bottom + ring, barTop: bar.top, fixed, h: window.innerHeight, uncovered: !!hit && row.contains(hit) };
+        });
+        assert.ok(at.top >= 0 && at.bottom <= at.h + 0.5, `line ${i} in the window at ${size.name}: ${JSON.stringify(at)}`);
+        if (at.fixed) assert.ok(at.ringBottom <= at.barTop + 0.5, `line ${i} and its ring above the bar at ${size.name}: ${JSON.stringify(at)}`);
+        assert.ok(at.uncovered, `nothing covers line ${i}'s lower edge at ${size.name}: ${JSON.stringify(at)}`);
+        if (i === rows - 1) await page.screenshot({ path: path.join(artifacts, `alert-dashboard-a11y-queue-keyboard-${size.name}.png`) });
+      }
+    }
+  });
+
   it('every decision button\'s words are readable: white on its colour at 4.5:1 or more (WCAG AA)', async () => {
     const id = `col-${++serial}`;
     const max = await openConsole('Max');

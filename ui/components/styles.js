@@ -43,7 +43,9 @@ const css = `
 .vigie-news:focus-visible { outline: 3px solid #fff; outline-offset: -6px; box-shadow: 0 0 0 3px var(--vg-focus); }
 .vigie-news.vg-quiet:focus-visible { outline: 4px solid var(--vg-focus); outline-offset: 2px; box-shadow: none; }
 .vigie-news.vg-quiet { background: var(--vg-bg); color: inherit; border: 1px dashed var(--vg-line); font-size: 13px; font-weight: 500; }
-.vigie-queue { display: flex; flex-direction: column; gap: 6px; overflow-y: auto; max-height: 82vh; margin: 0; list-style: none; padding: 7px; }
+.vigie-queue { display: flex; flex-direction: column; gap: 6px; overflow-y: auto; max-height: 82vh; margin: 0; list-style: none; padding: 7px;
+  /* a line scrolled into view by keyboard keeps its focus ring (4 px, offset 3 px) inside the queue's edges */
+  scroll-padding-block: 8px; }
 .vigie-item { display: grid; grid-template-columns: 40px 1fr auto; gap: 2px 10px; align-items: center; padding: 8px 10px; border-radius: 6px;
   border: 1px solid var(--vg-line); border-left: 6px solid var(--vg-grey); background: var(--vg-bg); cursor: pointer; text-align: left; width: 100%; color: inherit; font: inherit; }
 /* the keyboard's place (thick, offset, orange) and the alert open (blue edge, tinted, a blue stripe inside the
