@@ -160,6 +160,23 @@ test('the picture\'s trouble: an interruption the relay reports first, else froz
   assert.equal(offlineNote({ link: 'offline', problem: 'not responding', sinceMs: 1000 }, () => '06:17:31'), 'Not responding since 06:17:31: no live picture or camera move until it answers again');
 });
 
+test('a waiting alert\'s reason names the holder the console lists by its time, only where it names that kind of alert', async () => {
+  // eslint-disable-next-line @typescript-eslint/ban-ts-comment
+  // @ts-ignore -- plain JS module of the widget
+  const { nameBusyHolder } = await import('../../ui/components/camera-words.js');
+  const wait = '; waiting up to 5 min for it to be free';
+  assert.equal(nameBusyHolder(`camera A is busy with a scream alert${wait}`, { kind: 'Scream', when: '10:55:31' }), `camera A is busy with the scream alert of 10:55:31${wait}`);
+  assert.equal(nameBusyHolder(`camera A is busy with an explosion alert${wait}`, { kind: 'Explosion', when: '10:55:31' }), `camera A is busy with the explosion alert of 10:55:31${wait}`);
+  assert.equal(
+    nameBusyHolder('all 2 cameras that can see it are busy (nearest, A, with a tyre skid alert)', { kind: 'Tyre skid', when: '06:00:01' }),
+    'all 2 cameras that can see it are busy (nearest, A, with the tyre skid alert of 06:00:01)',
+  );
+  // a holder of another kind: the reason is of before the last change, and names nothing
+  assert.equal(nameBusyHolder(`camera A is busy with a scream alert${wait}`, { kind: 'Gunshot', when: '10:55:31' }), `camera A is busy with a scream alert${wait}`);
+  assert.equal(nameBusyHolder(`camera A is busy with a scream alert${wait}`, null), `camera A is busy with a scream alert${wait}`);
+  assert.equal(nameBusyHolder('camera A looked here, then turned to gunshot alert of 10:55:31', { kind: 'Gunshot', when: '10:55:31' }), 'camera A looked here, then turned to gunshot alert of 10:55:31');
+});
+
 test('a label\'s own class goes through placement (an offline camera\'s name is drawn red)', () => {
   const out = placeLabels([{ key: 'c', x: 50, y: 50, text: 'Cam — offline', cls: 'vg-plan-offline' }, { key: 's', x: 200, y: 50, text: 'Mast' }], { width: 400, height: 300 });
   assert.equal(out[0].cls, 'vg-plan-offline');

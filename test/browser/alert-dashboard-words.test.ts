@@ -226,4 +226,26 @@ describe('alert-dashboard words and decision bar in Chromium', { timeout: 300_00
     await carol.setViewportSize({ width: 1280, height: 720 });
     await carol.waitForSelector('[data-test=actions][data-stuck=no]', { timeout: 10_000 });
   });
+  it('a waiting alert names the alert its camera is busy with by its time, when the queue lists it; a holder it does not list stays named by kind', async () => {
+    const dan = await openConsole('Dan', { width: 1366, height: 768 });
+    const at = (ageS: number) => ({ onset: Date.now() / 1000 - ageS, offset: Date.now() / 1000 - ageS + 0.6 });
+    server.inject('dash', { payload: alert('b-scream', 'scream', { ...at(95), camera: camera('on-target') }) });
+    const busy = (kind: string) => `camera Camera place is busy with ${kind}; waiting up to 5 min for it to be free`;
+    // ptz-steer names the holder by kind, and its id in heldFor
+    server.inject('dash', { payload: alert('b-wait', 'gunshot', { ...at(30), camera: { ...camera('waiting', busy('a scream alert')), heldFor: 'b-scream' } }) });
+    // an older ptz-steer's copy, without heldFor: the camera's latest holder in the queue
+    server.inject('dash', { payload: alert('b-old', 'crash', { ...at(25), camera: camera('waiting', busy('a scream alert')) }) });
+    // a holder not in this console's queue (another kind than any listed on the camera)
+    server.inject('dash', { payload: alert('b-far', 'glass_break', { ...at(20), camera: { ...camera('waiting', busy('an explosion alert')), heldFor: 'not-listed' } }) });
+    await dan.locator('[data-alert-id="b-far"]').waitFor({ timeout: 30_000 });
+    const screamTime = /(\d{2}:\d{2}:\d{2})$/.exec(await text(dan, '[data-alert-id="b-scream"] .vg-when'))![1];
+    await open(dan, 'b-wait');
+    assert.equal(await text(dan, '[data-test=camera-reason]'), busy(`the scream alert of ${screamTime}`));
+    assert.equal(await title(dan, '[data-test=camera-reason]'), busy('a scream alert'), 'the tooltip keeps ptz-steer\'s words');
+    await open(dan, 'b-old');
+    assert.equal(await text(dan, '[data-test=camera-reason]'), busy(`the scream alert of ${screamTime}`));
+    await open(dan, 'b-far');
+    assert.equal(await text(dan, '[data-test=camera-reason]'), busy('an explosion alert'));
+    await dan.screenshot({ path: path.join(artifacts, 'alert-dashboard-words-busy-holder.png') });
+  });
 });

@@ -72,3 +72,18 @@ export function offlineNote (connection, clock) {
     const since = connection && Number.isFinite(connection.sinceMs) ? ' since ' + clock(connection.sinceMs) : ''
     return problem.charAt(0).toUpperCase() + problem.slice(1) + since + ': no live picture or camera move until it answers again'
 }
+
+/**
+ * A waiting alert's reason names the alert holding its camera by kind only ("camera A is busy
+ * with a scream alert"): ptz-steer does not send every waiting alert again at each change of
+ * holder. The console names it when it lists that alert: `holder` { kind: 'scream', when:
+ * '10:55:31' } gives "… busy with the scream alert of 10:55:31". A holder of another kind than
+ * the reason says (a reason older than the last change) names nothing; no holder, nothing.
+ */
+export function nameBusyHolder (reason, holder) {
+    const text = String(reason)
+    if (!holder || !holder.kind) return text
+    const kind = String(holder.kind).toLowerCase()
+    const said = new RegExp(`\\bwith an? ${kind.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} alert\\b`)
+    return text.replace(said, `with the ${kind} alert of ${holder.when}`)
+}
