@@ -23,7 +23,8 @@ import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { openSharedAuditLog, AuditLogHandle } from '../lib/alerts/audit';
 import { BroadcastPacer } from '../lib/alerts/broadcast-pacer';
-import { AlertConsole, DASHBOARD_SETTINGS, droppedAlertsWarning, expiredAlertsWarning, SiteInfo, SitePoint, userFromClient } from '../lib/alerts/console';
+import { AlertConsole, DASHBOARD_SETTINGS, droppedAlertsWarning, expiredAlertsWarning, moveRefusalOf, SiteInfo, SitePoint, userFromClient } from '../lib/alerts/console';
+import { auditBus } from '../lib/alerts/bus';
 import { AlertRecord, AlertStore, StaleDecisionError, UnreadableStoreError } from '../lib/alerts/store';
 import { CameraLinks } from '../lib/alerts/camera-links';
 import { findCamera, listCameras, onCameraChange } from '../lib/camera/registry';
@@ -49,6 +50,7 @@ interface AlertDashboardDef extends NodeDef {
   chime?: boolean;
   siteLat?: string | number;
   siteLon?: string | number;
+  moveAnswerSeconds?: string | number;
 }
 
 interface DashboardGroup extends Node {
@@ -133,6 +135,10 @@ export = function (RED: NodeAPI) {
     const originLon = setting('siteLon');
     const siteOrigin = Number.isFinite(originLat) && Number.isFinite(originLon) ? { lat: originLat, lon: originLon } : undefined;
     const cameraLinks = new CameraLinks();
+    /** How long a move request waits for the camera's answer before the console says none came. */
+    const moveAnswerMs = setting('moveAnswerSeconds') * 1000;
+    /** One per move request sent, until its answer is due. */
+    const moveAnswerTimers = new Set<NodeJS.Timeout>();
     const consoleCore = new AlertConsole({ store, actor: `auto:${node.id}`, site: () => siteInfo() });
     /** The state to every client, paced (broadcastSoon) or at once (broadcast). */
     const pacer = new BroadcastPacer(() => {
@@ -391,7 +397,10 @@ export = function (RED: NodeAPI) {
         const user = authenticatedUser(socket);
         const r = consoleCore.act(action, user);
         if (r.decision) node.send({ topic: 'decision', payload: r.decision } as NodeMessage);
-        if (r.moveRequest) node.send({ topic: 'move-request', payload: r.moveRequest } as NodeMessage);
+        if (r.moveRequest) {
+          node.send({ topic: 'move-request', payload: r.moveRequest } as NodeMessage);
+          awaitMoveAnswer();
+        }
         if (r.changed) {
           persist();
           updateStatus();
@@ -412,6 +421,26 @@ export = function (RED: NodeAPI) {
         if (typeof ack === 'function') ack({ ok: false, error: (err as Error).message });
       }
     }
+
+    /**
+     * A move request is answered by the camera's next state, or refused by ptz-steer (heard below);
+     * one that nothing answers within moveAnswerMs (a ptz-steer not wired to this output, one of an
+     * older flow that drops it, another Node-RED down) ends, and the console says so.
+     */
+    function awaitMoveAnswer(): void {
+      const t = setTimeout(() => {
+        moveAnswerTimers.delete(t);
+        if (!closed && consoleCore.expireMoveRequests(moveAnswerMs)) broadcast();
+      }, moveAnswerMs);
+      moveAnswerTimers.add(t);
+    }
+
+    // A ptz-steer of this Node-RED that refuses a request audits why: the console ends it at once.
+    const offRefusals = auditBus.subscribe((ev) => {
+      const refusal = moveRefusalOf(ev);
+      if (!refusal || closed) return;
+      if (consoleCore.moveRefused(refusal.alertId, refusal.reason)) broadcast();
+    });
 
     /** The logged-in dashboard user, as Dashboard 2.0 authentication plugins report it. */
     function authenticatedUser(socket: SocketLike): string | undefined {
@@ -589,6 +618,9 @@ export = function (RED: NodeAPI) {
         }
         for (const t of snapshotTimers) clearTimeout(t);
         snapshotTimers.clear();
+        for (const t of moveAnswerTimers) clearTimeout(t);
+        moveAnswerTimers.clear();
+        offRefusals();
         persist();
         audit?.release();
         audit = undefined;

@@ -5,7 +5,7 @@
  */
 import type { Alert, Decision } from '../contracts';
 import { ContractError, isObject } from '../util/validate';
-import { auditBus } from './bus';
+import { AuditEvent, auditBus } from './bus';
 import type { CameraLink } from './camera-links';
 import { MOVABLE_CAMERA_STATES } from './camera-states';
 import { AlertRecord, AlertState, AlertStore, alertTime, DroppedNotice, UpsertResult } from './store';
@@ -23,6 +23,9 @@ export const DASHBOARD_SETTINGS = {
   // 0 keeps the audit log for ever
   auditRetentionDays: { min: 0, max: 36_500, default: 90 },
   auditRotateMB: { min: 0.01, max: 1024, default: 10 },
+  // How long a camera move request waits for its answer (the camera's next state, or ptz-steer's
+  // refusal) before the console says none came: above ptz-steer's move timeout (15 s) and retries.
+  moveAnswerSeconds: { min: 1, max: 600, default: 60 },
 } as const;
 
 export interface MoveRequest {
@@ -292,6 +295,31 @@ export class AlertConsole {
     return { changed: true, operator };
   }
 
+  /**
+   * ptz-steer refused an operator's move request (its "request-refused" audit entry): the
+   * request ends, with its reason. True when a pending request ended (the state changed).
+   */
+  moveRefused(alertId: string, reason: string): boolean {
+    if (!this.store.refuseMoveRequest(alertId, reason)) return false;
+    this.versionNo++;
+    return true;
+  }
+
+  /**
+   * The move requests that no camera state (nor refusal) answered within `answerWithinMs` end
+   * "no-answer", audited as such (the log then does not leave a request open for ever). True
+   * when any did (the state changed).
+   */
+  expireMoveRequests(answerWithinMs: number): boolean {
+    const ended = this.store.expireMoveRequests(answerWithinMs);
+    for (const r of ended) {
+      auditBus.publish({ type: 'camera-move', actor: this.actor, alertId: r.alert.id, details: { event: 'request-unanswered', requestedBy: r.moveNotMade?.operator ?? null, waitedS: Math.round(answerWithinMs / 1000) } });
+    }
+    if (!ended.length) return false;
+    this.versionNo++;
+    return true;
+  }
+
   /** The state's version now (see ConsoleState.version). */
   get version(): number {
     return this.versionNo;
@@ -360,4 +388,14 @@ export function alertAuditDetails(a: Alert): Record<string, unknown> {
     ...(a.camera ? { camera: a.camera.id, cameraState: a.camera.state } : {}),
     ...(a.video?.snapshot ? { snapshot: a.video.snapshot } : {}),
   };
+}
+
+/**
+ * A refusal of an operator's move request, as a ptz-steer of this Node-RED audits it
+ * (lib/camera/steer.ts, "request-refused" with its reason); undefined for any other event.
+ */
+export function moveRefusalOf(ev: AuditEvent): { alertId: string; reason: string } | undefined {
+  if (ev.type !== 'camera-move' || ev.details?.event !== 'request-refused' || typeof ev.alertId !== 'string') return undefined;
+  const reason = typeof ev.details.reason === 'string' && ev.details.reason ? ev.details.reason : 'refused';
+  return { alertId: ev.alertId, reason };
 }

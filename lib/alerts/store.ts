@@ -37,6 +37,22 @@ export interface AlertRecord {
   decisions: Decision[];
   /** Camera move requested by an operator (ptz-steer "operator confirms first"). */
   moveRequest?: { operator: string; time: number };
+  /**
+   * The last move request, when it ended with no camera answer: ptz-steer refused it (`reason`,
+   * its words), or nothing answered it in time (a ptz-steer not wired to the console, one of an
+   * older flow that ignores it, another Node-RED down). Until the camera's next state, or a new request.
+   */
+  moveNotMade?: MoveNotMade;
+}
+
+/** A move request that no camera state answered: refused by ptz-steer, or no answer within the bound. */
+export interface MoveNotMade {
+  /** Who asked, and when (epoch seconds): the request's own. */
+  operator: string;
+  time: number;
+  why: 'refused' | 'no-answer';
+  /** ptz-steer's words for a refusal. */
+  reason?: string;
 }
 
 /**
@@ -213,6 +229,8 @@ export class AlertStore {
   private readonly now: () => number;
   private readonly monotonicNow: () => number;
   private readonly heldSince = new WeakMap<AlertRecord, HeldSince>();
+  /** When each pending move request was made, on the monotonic clock (see expireMoveRequests). */
+  private readonly moveAskedMonoMs = new WeakMap<AlertRecord, number>();
   readonly file: string | undefined;
   /** Why a file could not be read, when it could not be set aside either: no save goes over it while it is there. */
   private unreadableKept: string | undefined;
@@ -267,7 +285,11 @@ export class AlertStore {
     // A move request is answered by the camera's next state; a later proposal or wait may be
     // moved again. A refusal may repeat the state shown ("unavailable": no camera can look at
     // it now): it answers the request all the same, and the button comes back.
-    if (changed.includes('camera') || (camera && CAMERA_LEFT_STATES.includes(camera.state))) delete old.moveRequest;
+    if (changed.includes('camera') || (camera && CAMERA_LEFT_STATES.includes(camera.state))) {
+      delete old.moveRequest;
+      // A camera state after a request given up: what the camera says now is the news.
+      if (changed.includes('camera')) delete old.moveNotMade;
+    }
     old.updatedMs = now;
     this.touched(old);
     return { record: old, isNew: false, changed, droppedUnhandled: [] };
@@ -316,9 +338,49 @@ export class AlertStore {
   recordMoveRequest(alertId: string, operator: string): AlertRecord {
     const r = this.require(alertId);
     r.moveRequest = { operator, time: this.now() / 1000 };
+    delete r.moveNotMade;
+    this.moveAskedMonoMs.set(r, this.monotonicNow());
     r.updatedMs = this.now();
     this.touched(r);
     return r;
+  }
+
+  /**
+   * ptz-steer refused the alert's move request (`reason`, its words): the request ends, and the
+   * console says why. False when no request of that alert is pending (already answered, or
+   * another console's request answered since).
+   */
+  refuseMoveRequest(alertId: string, reason: string): boolean {
+    const r = this.records.get(alertId);
+    if (!r?.moveRequest) return false;
+    this.endMoveRequest(r, { why: 'refused', reason: reason.slice(0, 300) });
+    return true;
+  }
+
+  /**
+   * The move requests no camera state answered within `answerWithinMs` (on the monotonic clock):
+   * each ends "no-answer". Returns the alerts whose request ended.
+   */
+  expireMoveRequests(answerWithinMs: number): AlertRecord[] {
+    const now = this.monotonicNow();
+    const ended: AlertRecord[] = [];
+    for (const r of this.records.values()) {
+      if (!r.moveRequest) continue;
+      const askedMs = this.moveAskedMonoMs.get(r);
+      if (askedMs !== undefined && now - askedMs < answerWithinMs) continue;
+      this.endMoveRequest(r, { why: 'no-answer' });
+      ended.push(r);
+    }
+    return ended;
+  }
+
+  private endMoveRequest(r: AlertRecord, end: Pick<MoveNotMade, 'why' | 'reason'>): void {
+    const asked = r.moveRequest!;
+    delete r.moveRequest;
+    this.moveAskedMonoMs.delete(r);
+    r.moveNotMade = { operator: asked.operator, time: asked.time, ...end };
+    r.updatedMs = this.now();
+    this.touched(r);
   }
 
   /** Updated now: its age starts again from 0, on the monotonic clock. */

@@ -12,6 +12,7 @@ import { Browser, BrowserContext, Page } from 'playwright-core';
 import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer } from '../support/dashboard-server';
 import { artifactsDir as artifacts, launchChromium } from '../support/browser';
 import { openConsoleAs } from '../support/console-page';
+import { auditBus } from '../../lib/alerts/bus';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- plain JS module of the widget
 import { fromLocal } from '../../ui/components/plan.js';
@@ -56,7 +57,8 @@ describe('alert-dashboard words and decision bar in Chromium', { timeout: 300_00
     // two named sensors: the console's landmarks
     const sensor = (id: string, sensorId: string, name: string, at: { lat: number; lon: number }) =>
       ({ id, type: 'vigie-sensor', name, sensorId, lat: at.lat, lon: at.lon, heightM: 4, headingDeg: 0, array: 'square-4', mics: '', clock: 'ntp', clockErrorMs: 1 });
-    server = await startDashboardServer([...consoleFlow(), sensor('cfg-nord', 'rue-nord', 'Rue Nord mast', RUE_NORD), sensor('cfg-sud', 'place-sud', 'Place Sud mast', PLACE_SUD)], {
+    // a camera request unanswered for 5 s ends (Camera answer): no ptz-steer in this flow
+    server = await startDashboardServer([...consoleFlow({ moveAnswerSeconds: 5 }), sensor('cfg-nord', 'rue-nord', 'Rue Nord mast', RUE_NORD), sensor('cfg-sud', 'place-sud', 'Place Sud mast', PLACE_SUD)], {
       nodeTypes: ['alert-dashboard', 'vigie-sensor'],
     });
     browser = await launchChromium();
@@ -247,5 +249,32 @@ describe('alert-dashboard words and decision bar in Chromium', { timeout: 300_00
     await open(dan, 'b-far');
     assert.equal(await text(dan, '[data-test=camera-reason]'), busy('an explosion alert'));
     await dan.screenshot({ path: path.join(artifacts, 'alert-dashboard-words-busy-holder.png') });
+  });
+
+  it('a camera request that nothing answers stops reading "Move requested" and says so; so does one ptz-steer refuses, with its reason', async () => {
+    const eve = await openConsole('Eve', { width: 1366, height: 768 });
+    const waiting = camera('waiting', 'camera Camera place is busy with a gunshot alert; waiting up to 5 min for it to be free');
+    server.inject('dash', { payload: alert('r-wait', 'crash', { camera: waiting }) });
+    await eve.locator('[data-alert-id="r-wait"]').waitFor({ timeout: 30_000 });
+    await open(eve, 'r-wait');
+    await eve.locator('[data-test=move]', { hasText: 'Take camera' }).click();
+    await eve.locator('[data-test=move]', { hasText: 'Move requested' }).waitFor({ timeout: 30_000 });
+    // no ptz-steer answers (Camera answer: 5 s here): the button comes back, and the console says why
+    await eve.locator('[data-test=move]', { hasText: 'Take camera' }).waitFor({ timeout: 30_000 });
+    assert.match(await text(eve, '[data-test=move-not-made]'), /^No answer from ptz-steer to Eve's camera request of \d{2}:\d{2}:\d{2}: nothing shows that a camera turned\. Try again/);
+    assert.equal(await eve.locator('[data-test=move-not-made]').getAttribute('role'), 'status');
+    await eve.screenshot({ path: path.join(artifacts, 'alert-dashboard-words-move-no-answer.png') });
+    // asked again, and refused by a ptz-steer of this Node-RED (its audit entry): at once, with its words
+    await eve.waitForSelector('[data-test=detail][data-settled=yes]', { timeout: 30_000 });
+    await eve.locator('[data-test=move]', { hasText: 'Take camera' }).click();
+    await eve.locator('[data-test=move]', { hasText: 'Move requested' }).waitFor({ timeout: 30_000 });
+    assert.equal(await eve.locator('[data-test=move-not-made]').count(), 0, 'a new request clears the last one\'s end');
+    auditBus.publish({ type: 'camera-move', actor: 'Eve', alertId: 'r-wait', details: { event: 'request-refused', reason: 'no camera can look at it now' } });
+    await eve.locator('[data-test=move-not-made]').filter({ hasText: 'refused' }).waitFor({ timeout: 30_000 });
+    assert.match(await text(eve, '[data-test=move-not-made]'), /^ptz-steer refused Eve's camera request of \d{2}:\d{2}:\d{2}: no camera can look at it now\.$/);
+    assert.equal((await eve.locator('[data-test=move]').textContent())?.trim(), 'Take camera');
+    // the camera's next state is the news: the words go
+    server.inject('dash', { payload: alert('r-wait', 'crash', { camera: camera('on-target') }) });
+    await eve.locator('[data-test=move-not-made]').waitFor({ state: 'detached', timeout: 30_000 });
   });
 });

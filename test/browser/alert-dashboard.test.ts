@@ -728,7 +728,7 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
       RED.editor.edit(RED.nodes.node('dash'));
     });
     await page.waitForSelector('#node-input-auditRetentionDays', { timeout: 30_000 });
-    for (const f of ['group', 'chime', 'siteLat', 'siteLon', 'tileUrl', 'alertRetentionDays', 'persist', 'auditDir', 'auditRotateMB', 'keepSnapshots']) {
+    for (const f of ['group', 'chime', 'siteLat', 'siteLon', 'tileUrl', 'alertRetentionDays', 'persist', 'auditDir', 'auditRotateMB', 'keepSnapshots', 'moveAnswerSeconds']) {
       assert.equal(await page.locator(`#node-input-${f}`).count(), 1, `form field ${f}`);
     }
     await page.fill('#node-input-siteLon', '');

@@ -231,6 +231,44 @@ describe('alert-dashboard node', () => {
     assert.equal(verifyAuditFiles(files).ok, true);
   });
 
+  it('a move request that a ptz-steer of this Node-RED refuses ends at once on every console, with its reason', async () => {
+    await helper.startServer();
+    // ptz-steer with no camera: it refuses to aim at the alert (its answer on the alert is not wired back here)
+    const steer = { id: 'steer', z: 'tab-1', type: 'ptz-steer', mode: 'automatic', wires: [[], []] };
+    await helper.load([...nodes(), require('../../nodes/ptz-steer')], [...flow({ moveAnswerSeconds: 600, wires: [['out', 'steer']] }), steer]);
+    const n = helper.getNode('dash');
+    const camera = { id: 'cam-1', name: 'Place', pan: 0, tilt: 0, zoom: 0, target: { bearing: 10, tilt: -3 }, state: 'released', reason: 'camera Place looked here, then went home' };
+    n.receive({ payload: alert('m1', NOW_S, { camera, location: { method: 'doa', bearing: 10, sensors: ['north-1'] } }) });
+    await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 10_000, 'alert stored');
+    assert.deepEqual(await socketAction(n, { type: 'move', alertId: 'm1', operator: 'Alice' }), { ok: true, operator: 'Alice' });
+    const ended = await waitFor(() => storedState('dash')?.alerts?.[0]?.moveNotMade, 10_000, 'the refusal on the console');
+    assert.deepEqual({ ...ended, time: 0 }, { operator: 'Alice', time: 0, why: 'refused', reason: 'no camera can look at it now' });
+    assert.equal(storedState('dash').alerts[0].moveRequest, undefined, 'no longer "Move requested"');
+  });
+
+  it('a move request that nothing answers within Camera answer ends "no-answer" on every console, audited', async () => {
+    await helper.startServer();
+    // the output goes nowhere that answers: a ptz-steer of another flow, not wired, or down
+    await helper.load(nodes(), flow({ moveAnswerSeconds: 1 }));
+    const n = helper.getNode('dash');
+    const camera = { id: 'cam-1', name: 'Place', pan: 0, tilt: 0, zoom: 0, target: { bearing: 10, tilt: -3 }, state: 'waiting', reason: 'camera Place is busy with a gunshot alert' };
+    n.receive({ payload: alert('m2', NOW_S, { camera }) });
+    await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 10_000, 'alert stored');
+    assert.deepEqual(await socketAction(n, { type: 'move', alertId: 'm2', operator: 'Alice' }), { ok: true, operator: 'Alice' });
+    assert.equal(storedState('dash').alerts[0].moveRequest?.operator, 'Alice');
+    const ended = await waitFor(() => storedState('dash')?.alerts?.[0]?.moveNotMade, 10_000, 'no answer on the console');
+    assert.deepEqual({ ...ended, time: 0 }, { operator: 'Alice', time: 0, why: 'no-answer' });
+    assert.equal(storedState('dash').alerts[0].moveRequest, undefined);
+    const moves = () =>
+      listAuditFiles(path.join(userDir, 'audit-test'))
+        .flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n'))
+        .map((l) => JSON.parse(l))
+        .filter((e) => e.alertId === 'm2' && e.type === 'camera-move')
+        .map((e) => e.details.event);
+    await waitFor(() => moves().length === 2 || undefined, 10_000, 'both audited');
+    assert.deepEqual(moves(), ['requested-by-operator', 'request-unanswered']);
+  });
+
   it('a decision made on a stale view is answered with what happened meanwhile, and sends nothing; sent again on the fresh revision it goes out', async () => {
     await helper.startServer();
     await helper.load(nodes(), flow());
@@ -636,7 +674,8 @@ describe('alert-dashboard node', () => {
     const before = auditBus.listenerCount('audit');
     await helper.startServer();
     await helper.load(nodes(), flow());
-    assert.equal(auditBus.listenerCount('audit'), before + 1);
+    // the audit log's subscription, and the one that hears ptz-steer's refusals of move requests
+    assert.equal(auditBus.listenerCount('audit'), before + 2);
     const n = helper.getNode('dash');
     // Samples as such are refused (privacy guarantee 1); these hide where the contract is open.
     n.receive({ payload: alert('z1', 100, { level: { dbfs: -9.5, samples: Array.from({ length: 64 }, (_, i) => i / 64) }, pcm: 'AAAA' }) });

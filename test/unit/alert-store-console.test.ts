@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AlertConsole, droppedAlertsWarning, expiredAlertsWarning, resolveOperator, userFromClient } from '../../lib/alerts/console';
+import { AlertConsole, droppedAlertsWarning, expiredAlertsWarning, moveRefusalOf, resolveOperator, userFromClient } from '../../lib/alerts/console';
 import { AuditEvent, auditBus } from '../../lib/alerts/bus';
 import { AlertStore, StaleDecisionError } from '../../lib/alerts/store';
 
@@ -204,6 +204,62 @@ test('move: a request ptz-steer refuses with the state already shown ("unavailab
   c.act({ type: 'move', alertId: 'w3', operator: 'Ann' });
   c.ingest(detection('w3', 10, { camera: { ...camera, state: 'waiting', reason: 'camera Cam is busy' } }));
   assert.equal(c.store.get('w3')!.moveRequest?.operator, 'Ann');
+});
+
+test('move: a request that nothing answers in time ends "no-answer" (audited), the button comes back; a late camera state or a new request clears it', () => {
+  let monoMs = 0;
+  const c = new AlertConsole({ store: new AlertStore({ monotonicNow: () => monoMs }), actor: 'auto:n1' });
+  const camera = { id: 'cam', name: 'Cam', pan: 0, tilt: 0, zoom: 0, target: { bearing: 1, tilt: 0 }, state: 'waiting', reason: 'camera Cam is busy with a gunshot alert' };
+  c.ingest(detection('n1', 10, { camera }));
+  c.act({ type: 'move', alertId: 'n1', operator: 'Ann' });
+  const asked = c.store.get('n1')!.moveRequest!;
+  monoMs = 59_999;
+  assert.equal(c.expireMoveRequests(60_000), false, 'not due yet');
+  assert.equal(c.store.get('n1')!.moveRequest?.operator, 'Ann');
+  const rec = recordAudit();
+  try {
+    monoMs = 60_000;
+    const version = c.version;
+    assert.equal(c.expireMoveRequests(60_000), true);
+    assert.ok(c.version > version, 'every console is told');
+    const shown = c.state().alerts[0];
+    assert.equal(shown.moveRequest, undefined, 'the button is back');
+    assert.deepEqual(shown.moveNotMade, { operator: 'Ann', time: asked.time, why: 'no-answer' });
+    assert.deepEqual(rec.events.map((e) => [e.type, e.alertId, e.details]), [['camera-move', 'n1', { event: 'request-unanswered', requestedBy: 'Ann', waitedS: 60 }]]);
+    assert.equal(c.expireMoveRequests(60_000), false, 'ended once');
+  } finally {
+    rec.stop();
+  }
+  // a late answer: the camera says what it does now
+  c.ingest(detection('n1', 10, { camera: { ...camera, state: 'on-target', reason: undefined } }));
+  assert.equal(c.store.get('n1')!.moveNotMade, undefined);
+  // a new request clears the last one's end
+  c.ingest(detection('n2', 10, { camera }));
+  c.act({ type: 'move', alertId: 'n2', operator: 'Ann' });
+  monoMs += 60_000;
+  c.expireMoveRequests(60_000);
+  assert.equal(c.store.get('n2')!.moveNotMade?.why, 'no-answer');
+  c.act({ type: 'move', alertId: 'n2', operator: 'Bob' });
+  assert.equal(c.store.get('n2')!.moveNotMade, undefined);
+  assert.equal(c.store.get('n2')!.moveRequest?.operator, 'Bob');
+});
+
+test('move: ptz-steer\'s refusal (its "request-refused" audit entry) ends the pending request with its reason', () => {
+  const c = new AlertConsole({ store: new AlertStore(), actor: 'auto:n1' });
+  const camera = { id: 'cam', name: 'Cam', pan: 0, tilt: 0, zoom: 0, target: { bearing: 1, tilt: 0 }, state: 'released', reason: 'camera Cam looked here, then went home' };
+  c.ingest(detection('f1', 10, { camera }));
+  assert.equal(c.moveRefused('f1', 'no camera can look at it now'), false, 'no request pending: nothing to end');
+  c.act({ type: 'move', alertId: 'f1', operator: 'Ann' });
+  const refusal = moveRefusalOf({ type: 'camera-move', time: 1, actor: 'Ann', alertId: 'f1', details: { event: 'request-refused', reason: 'payload.alertId: expected the id of an alert with a proposed move or waiting for a camera' } });
+  assert.deepEqual(refusal, { alertId: 'f1', reason: 'payload.alertId: expected the id of an alert with a proposed move or waiting for a camera' });
+  assert.equal(c.moveRefused(refusal!.alertId, refusal!.reason), true);
+  const shown = c.state().alerts[0];
+  assert.equal(shown.moveRequest, undefined);
+  assert.equal(shown.moveNotMade?.why, 'refused');
+  assert.equal(shown.moveNotMade?.reason, refusal!.reason);
+  // other audit events are no refusal
+  assert.equal(moveRefusalOf({ type: 'camera-move', time: 1, actor: 'Ann', alertId: 'f1', details: { event: 'requested-by-operator' } }), undefined);
+  assert.equal(moveRefusalOf({ type: 'decision', time: 1, actor: 'Ann', alertId: 'f1', details: { event: 'request-refused' } }), undefined);
 });
 
 test('act refuses what it cannot use, naming the field', () => {

@@ -9,3 +9,16 @@ export const MOVE_BUTTON = {
     failed: ['Try camera again', 'Ask again for a camera to turn to this alert'],
     unavailable: ['Take camera', 'Turn a camera to this alert now, taking it from the alert it is on']
 }
+
+/**
+ * What the console says under the camera button when the last request moved no camera (the
+ * state's `moveNotMade`): ptz-steer refused it (its reason, in words for operators), or nothing
+ * answered it in time. `clock(sec)` words the request's time; `readable(reason)` names the
+ * alerts a reason names by id. '' for none.
+ */
+export function moveNotMadeWords (end, clock, readable = (r) => r) {
+    if (!end) return ''
+    const asked = `${end.operator ? end.operator + '\'s' : 'the'} camera request of ${clock(end.time)}`
+    if (end.why === 'refused') return `ptz-steer refused ${asked}: ${readable(end.reason || 'refused')}.`
+    return `No answer from ptz-steer to ${asked}: nothing shows that a camera turned. Try again; if it happens again, ask City IT to check that ptz-steer receives this console's requests.`
+}

@@ -115,7 +115,9 @@ const css = `
 .vigie-btn:focus-visible { outline: 4px solid var(--vg-focus); outline-offset: 2px; }
 .vigie-btn.vg-confirm { background: var(--vg-green); } .vigie-btn.vg-dismiss { background: var(--vg-grey); }
 .vigie-btn.vg-escalate { background: #6a1b9a; } .vigie-btn.vg-move { background: var(--vg-amber); color: #222; }
-.vigie-actions .vigie-error.vg-inline, .vigie-actions .vigie-notice.vg-inline { flex: 1 1 100%; }
+.vigie-actions .vigie-error.vg-inline, .vigie-actions .vigie-notice.vg-inline, .vigie-actions .vigie-move-end.vg-inline { flex: 1 1 100%; }
+/* a camera request that moved no camera: no fault of the operator, something to act on */
+.vigie-move-end { padding: 6px 10px; border-radius: 4px; font-size: 14px; border: 1px solid var(--vg-amber); border-left-width: 6px; background: rgba(249,168,37,0.14); }
 .vigie-ask { flex: 1 1 100%; display: flex; flex-wrap: wrap; align-items: center; gap: 8px 12px; padding: 10px 12px; border-radius: 6px;
   border: 2px solid var(--vg-amber); background: rgba(249,168,37,0.16); font-size: 16px; font-weight: 600; }
 .vigie-ask .mdi { font-size: 24px; }
