@@ -177,6 +177,20 @@ test('a waiting alert\'s reason names the holder the console lists by its time, 
   assert.equal(nameBusyHolder('camera A looked here, then turned to gunshot alert of 10:55:31', { kind: 'Gunshot', when: '10:55:31' }), 'camera A looked here, then turned to gunshot alert of 10:55:31');
 });
 
+test('a camera request that moved no camera is said plainly: ptz-steer\'s words for people, a field check as "could not use it"', async () => {
+  // eslint-disable-next-line @typescript-eslint/ban-ts-comment
+  // @ts-ignore -- plain JS module of the widget
+  const { moveNotMadeWords } = await import('../../ui/components/move-button.js');
+  const clock = () => '10:55:31';
+  assert.equal(moveNotMadeWords(undefined, clock), '');
+  assert.equal(moveNotMadeWords({ operator: 'Ann', time: 1, why: 'refused', reason: 'no camera can look at it now' }, clock), 'ptz-steer refused Ann\'s camera request of 10:55:31: no camera can look at it now.');
+  assert.equal(
+    moveNotMadeWords({ operator: 'Ann', time: 1, why: 'refused', reason: 'payload.alertId: expected the id of an alert with a proposed move or waiting for a camera (got "a1")' }, clock),
+    'ptz-steer refused Ann\'s camera request of 10:55:31: it could not use it (City IT find why in the Node-RED log). Try again; if it happens again, tell City IT.',
+  );
+  assert.match(moveNotMadeWords({ operator: 'Ann', time: 1, why: 'no-answer' }, clock), /^No answer from ptz-steer to Ann's camera request of 10:55:31: /);
+});
+
 test('a label\'s own class goes through placement (an offline camera\'s name is drawn red)', () => {
   const out = placeLabels([{ key: 'c', x: 50, y: 50, text: 'Cam — offline', cls: 'vg-plan-offline' }, { key: 's', x: 200, y: 50, text: 'Mast' }], { width: 400, height: 300 });
   assert.equal(out[0].cls, 'vg-plan-offline');
