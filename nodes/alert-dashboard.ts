@@ -33,6 +33,7 @@ import { errorStatus, shortText } from '../lib/util/status';
 import { snapshotOfLink } from '../lib/video/manager';
 import { isObject, settingsReader } from '../lib/util/validate';
 import { guardSocketServer, handshakeAuthorization, NodeAuthCheck, nodeAuthSetting, SocketServerLike } from '../lib/alerts/socket-guard';
+import { nodeFileName } from '../lib/util/atomic-file';
 
 interface AlertDashboardDef extends NodeDef {
   group: string;
@@ -128,7 +129,7 @@ export = function (RED: NodeAPI) {
     const store = new AlertStore({
       retentionMs: alertRetentionDays * 86_400_000,
       maxAlerts: setting('maxAlerts'),
-      file: config.persist === false ? undefined : path.join(userDir, `vigie-alerts-${node.id.replace(/[^\w.-]/g, '_')}.json`),
+      file: config.persist === false ? undefined : path.join(userDir, nodeFileName('vigie-alerts', node.id)),
       warnDropped: (t) => node.warn(t),
     });
     const originLat = setting('siteLat');

@@ -7,15 +7,30 @@
  * Unlocalisable events pass on with location.method "none" and a reason.
  * The work is in lib/localize/localizer.ts; this node reads config, wires input, timers, status.
  */
+import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from 'node-red';
 import { Alert, Detection, DroppedFieldWarnings, validateDetection } from '../lib/contracts';
-import { DEFAULT_MIN_CONFIDENCE, FusionHandOver, FusionLocalizer, LOCALIZER_SETTINGS, LocateFailure, SensorGeometry, locateSingle, sensorInfoOf } from '../lib/localize/localizer';
+import {
+  checkFusionStopItem,
+  DEFAULT_MIN_CONFIDENCE,
+  FusionHandOver,
+  FusionLocalizer,
+  FusionStopItem,
+  fusionStopItemsOf,
+  LOCALIZER_SETTINGS,
+  LocateFailure,
+  SensorGeometry,
+  locateSingle,
+  sensorInfoOf,
+} from '../lib/localize/localizer';
 import type { SensorInfo } from '../lib/sensor';
 import { ClockAheadWarnings, monotonicMs } from '../lib/util/clock';
 import { deployedSensorNodes, FlowChain, scopeOfFlow } from '../lib/util/deployed-nodes';
 import { errorStatus, shortText } from '../lib/util/status';
 import { ContractError, settingsReader } from '../lib/util/validate';
 import { HandOverShelf } from '../lib/util/handover';
+import { StopFiles } from '../lib/util/stop-file';
+import { keepStopFiles, stoppedForMs } from '../lib/util/stop-file-node';
 
 interface LocalizerDef extends NodeDef {
   mode?: 'single' | 'fusion';
@@ -57,9 +72,20 @@ const shelf = new HandOverShelf<FusionHandOver>({
   },
 });
 
+/** Where a fusion localizer leaves its incidents waiting for sensors when the flows stop without a deploy: a file its next start takes. */
+const stopFiles = new StopFiles<FusionStopItem>('localizer', checkFusionStopItem);
+const incidentsWord = (n: number) => `${n} incident${n === 1 ? '' : 's'}`;
+
 export = function (RED: NodeAPI) {
   warnDropped = (text) => RED.log.warn(text);
-  shelf.dropOnStopWithoutDeploy(RED.events);
+  const userDir = () => (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd();
+  keepStopFiles(RED, shelf, stopFiles, {
+    userDir,
+    itemsOf: (h) => fusionStopItemsOf(h, monotonicMs()),
+    idOf: (item) => `${item.id} (${item.label})`,
+    words: incidentsWord,
+    what: 'waiting for sensors',
+  });
   function LocalizerNode(this: Node, config: LocalizerDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -266,17 +292,39 @@ export = function (RED: NodeAPI) {
       RED.events.removeListener('flows:started', onStartedResume);
       const h = handedOver;
       handedOver = undefined;
-      if (!h || closed) return;
+      if (closed) return;
+      const leftover = fusion ? undefined : new FusionLocalizer();
+      if (h) leftover?.adopt(h);
+      takeStopFile(fusion ?? leftover!);
       if (fusion) {
         schedule();
         return;
       }
-      const leftover = new FusionLocalizer();
-      leftover.adopt(h);
-      const { ready } = leftover.flush(monotonicMs());
+      const { ready, failures } = leftover!.flush(monotonicMs());
       emit(ready, (m) => node.send(m));
+      locateFailed(failures);
     };
-    if (handedOver) RED.events.on('flows:started', onStartedResume);
+    RED.events.on('flows:started', onStartedResume);
+
+    /**
+     * The flows stopped without a deploy while incidents waited for sensors here: they were
+     * written to this node's file, taken now (FusionLocalizer.adoptAfterStop). Their deadlines
+     * most often passed while the flows were stopped: they go out with the sensors they have.
+     */
+    function takeStopFile(into: FusionLocalizer): void {
+      let kept;
+      try {
+        kept = stopFiles.take(userDir(), node.id, Date.now());
+      } catch (err) {
+        node.warn(`incidents waiting for sensors when the flows stopped could not be taken over: ${(err as Error).message}`);
+        return;
+      }
+      if (!kept) return;
+      const file = path.basename(kept.file);
+      if (kept.refused) node.warn(`${file}: ${incidentsWord(kept.refused)} left out, unusable (first: ${kept.firstRefusal})`);
+      const { recent, old } = into.adoptAfterStop(kept.items, stoppedForMs(kept.stoppedAtMs, Date.now()), monotonicMs());
+      if (recent + old) node.log(`${file}: ${incidentsWord(recent + old)} waiting for sensors when the flows stopped taken over (${old} older than 5 min, sent at once)`);
+    }
 
     node.on('close', (removed: boolean, done: () => void) => {
       try {

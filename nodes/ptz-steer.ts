@@ -4,11 +4,15 @@
  * Output 1: the alert with payload.camera; output 2: camera errors with the alert.
  * The work is done by PtzSteer (lib/camera/steer.ts).
  */
+import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { CameraConnection } from '../lib/camera/connection';
-import { joinHandOvers, PTZ_STEER_SETTINGS, PtzSteer, SteerHandOver, SteerOutput } from '../lib/camera/steer';
+import { checkStopItem, joinHandOvers, PTZ_STEER_SETTINGS, PtzSteer, SteerHandOver, SteerOutput, SteerStopItem, stopItemsOf } from '../lib/camera/steer';
+import { monotonicMs } from '../lib/util/clock';
 import { deployedCameraNodes, FlowChain, scopeOfFlow } from '../lib/util/deployed-nodes';
 import { HandOverShelf } from '../lib/util/handover';
+import { keepStopFiles, stoppedForMs } from '../lib/util/stop-file-node';
+import { StopFiles } from '../lib/util/stop-file';
 import { errorStatus } from '../lib/util/status';
 import { settingsReader } from '../lib/util/validate';
 
@@ -46,9 +50,20 @@ const shelf = new HandOverShelf<SteerHandOver>({
   },
 });
 
+/** Where a ptz-steer leaves its alerts in progress when the flows stop without a deploy: a file its next start takes. */
+const stopFiles = new StopFiles<SteerStopItem>('ptz-steer', checkStopItem);
+const alertsWord = (n: number) => `${n} alert${n === 1 ? '' : 's'}`;
+
 export = function (RED: NodeAPI) {
   warnDropped = (text) => RED.log.warn(text);
-  shelf.dropOnStopWithoutDeploy(RED.events);
+  const userDir = () => (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd();
+  keepStopFiles(RED, shelf, stopFiles, {
+    userDir,
+    itemsOf: (h) => stopItemsOf(h, monotonicMs(), (e) => messageOf.get(e)?.topic),
+    idOf: (item) => item.alert.id,
+    words: alertsWord,
+    what: 'in progress',
+  });
   function PtzSteerNode(this: Node, def: PtzSteerDef) {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -178,10 +193,41 @@ export = function (RED: NodeAPI) {
       RED.events.removeListener('flows:started', onStartedResume);
       const h = handedOver;
       handedOver = undefined;
-      if (!h) return;
-      steer.resume(h, rebind).then(showStatus, (err: Error) => node.error(`alerts taken over from before the deploy: ${err.message}`));
+      if (h) steer.resume(h, rebind).then(showStatus, (err: Error) => node.error(`alerts taken over from before the deploy: ${err.message}`));
+      resumeAfterStop();
     };
-    if (handedOver) RED.events.on('flows:started', onStartedResume);
+    RED.events.on('flows:started', onStartedResume);
+
+    /**
+     * The flows stopped without a deploy while this node had alerts in progress (Node-RED
+     * stopped or restarted, Stop flows): they were written to its file, taken now. Recent ones
+     * are resumed, older ones sent as ending (PtzSteer.resumeAfterStop).
+     */
+    function resumeAfterStop(): void {
+      let kept;
+      try {
+        kept = stopFiles.take(userDir(), node.id, Date.now());
+      } catch (err) {
+        node.warn(`alerts in progress when the flows stopped could not be taken over: ${(err as Error).message}`);
+        return;
+      }
+      if (!kept) return;
+      const file = path.basename(kept.file);
+      if (kept.refused) node.warn(`${file}: ${alertsWord(kept.refused)} left out, unusable (first: ${kept.firstRefusal})`);
+      if (!kept.items.length) return;
+      const emitOf = (item: SteerStopItem) => {
+        const e: Emit = () => undefined;
+        messageOf.set(e, item.topic !== undefined ? { topic: item.topic } : {});
+        return rebind(e);
+      };
+      steer.resumeAfterStop(kept.items, stoppedForMs(kept.stoppedAtMs, Date.now()), emitOf).then(
+        (r) => {
+          node.log(`${file}: ${alertsWord(kept.items.length)} in progress when the flows stopped taken over: ${r.resumed} resumed, ${r.ended} sent as ended`);
+          showStatus();
+        },
+        (err: Error) => node.error(`alerts taken over from before the flows stopped: ${err.message}`),
+      );
+    }
 
     node.on('input', (msg: NodeMessage, send: (m: Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
       const emit = emitFor(msg, send);

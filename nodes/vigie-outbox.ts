@@ -22,7 +22,7 @@ import { DropEvent, Kept, Outbox, OUTBOX_SETTING_RANGES } from '../lib/util/outb
 import { alertCopyKeyOf, isDecision } from '../lib/util/outbox-rules';
 import { errorStatus } from '../lib/util/status';
 import { settingsReader } from '../lib/util/validate';
-import { tempFileOf } from '../lib/util/atomic-file';
+import { nodeFileName, tempFileOf } from '../lib/util/atomic-file';
 import { KeptFile, OutboxJournal } from '../lib/util/outbox-file';
 import { monotonicMs } from '../lib/util/clock';
 import { clearNodeFailure, reportNodeFailure } from '../lib/util/health';
@@ -160,7 +160,7 @@ export = function (RED: NodeAPI) {
     let persistTimer: NodeJS.Timeout | null = null;
     let persistFailed = false;
     const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd();
-    const persistFile = config.persist === false ? undefined : path.join(userDir, `vigie-outbox-${node.id.replace(/[^\w.-]/g, '_')}.json`);
+    const persistFile = config.persist === false ? undefined : path.join(userDir, nodeFileName('vigie-outbox', node.id));
 
     const brokerName = () => (broker ? broker.name || `${broker.broker ?? '?'}:${broker.port ?? '?'}` : '');
     const connected = () => broker?.connected === true;

@@ -235,6 +235,109 @@ export function joinHandOvers(a: SteerHandOver, b: SteerHandOver): SteerHandOver
 /** The reason an alert ends with when ptz-steer is removed or cannot keep its promise after a redeploy. */
 const REMOVED = 'ptz-steer was removed';
 const REDEPLOYED = 'ptz-steer was redeployed';
+/** ... when it is older than STOP_RESUME_MAX_AGE_MS once the flows start again (the console's words after its prefix). */
+const STOPPED = 'Node-RED stopped';
+/** ... when it is resumed after a stop and cannot be served now. */
+const RESTARTED = 'Node-RED restarted';
+
+/**
+ * An alert in progress when the flows stopped without a deploy is resumed when ptz-steer
+ * starts again at most this long after the alert came to it: as waitForCameraS by default,
+ * the longest an alert waits for a camera. An older one is sent as ending ("Node-RED
+ * stopped: …"): a camera turned to it would show a scene long over.
+ */
+export const STOP_RESUME_MAX_AGE_MS = 5 * 60_000;
+
+/**
+ * An alert ptz-steer had in progress when the flows stopped without a deploy, as kept in a
+ * file for its next start (see stopItemsOf, PtzSteer.resumeAfterStop). Only what resuming or
+ * ending it needs: the alert (its contract fields, as ptz-steer sends it: no samples, DESIGN
+ * §4), the topic of the message that brought it, the camera shown, and durations (ptz-steer's
+ * monotonic clock does not survive a restart).
+ */
+export interface SteerStopItem {
+  /** moving: its camera was turning (or it was being tried again); waiting: for a busy camera, or for its cameras to answer (offline); proposed: awaiting an operator's confirm. */
+  state: 'moving' | 'waiting' | 'proposed';
+  alert: Alert;
+  topic?: string;
+  /** How long before the stop it came to ptz-steer, ms. */
+  arrivedBeforeStopMs: number;
+  actor: string;
+  /** The camera it was shown with (turning, proposed, or its last copy's): its state when it ends. */
+  camera?: CameraState;
+  /** An operator's move (moving): the cameras it may take, held or not. */
+  forceCameraIds?: string[];
+  /** waiting: sent "failed" already, waiting for its cameras to answer. */
+  offline?: boolean;
+  /** proposed: how long it had left to be confirmed, ms. */
+  proposalLeftMs?: number;
+}
+
+/** A topic kept with an alert: longer ones are cut (a topic is a name, not data). */
+const STOP_TOPIC_MAX = 256;
+
+/**
+ * What `h` (a hand-over taken as the flows stopped) holds in progress, most urgent first (the
+ * moves, the proposals, then the waits), for the file of the next start. `nowMs`: ptz-steer's
+ * clock at the stop. `topicOf`: the topic of the message an emit answers.
+ */
+export function stopItemsOf(h: SteerHandOver, nowMs: number, topicOf: (emit: Emit) => unknown): SteerStopItem[] {
+  const topic = (e: Emit) => {
+    const t = topicOf(e);
+    return typeof t === 'string' ? { topic: t.slice(0, STOP_TOPIC_MAX) } : {};
+  };
+  const lastShown = new Map(h.lastSent.map(([id, sent]) => [id, sent.camera]));
+  const since = (ms: number) => Math.max(0, Math.round(nowMs - ms));
+  const items: SteerStopItem[] = [];
+  const seen = new Set<string>();
+  const add = (item: SteerStopItem) => {
+    // A hand-over joined with an older one may name an alert twice: the first is the newer.
+    if (seen.has(item.alert.id)) return;
+    seen.add(item.alert.id);
+    items.push(item);
+  };
+  for (const m of h.moving) {
+    const camera = m.choice ? cameraStateOf(m.choice, 'moving') : lastShown.get(m.alert.id);
+    add({ state: 'moving', alert: m.alert, ...topic(m.emit), arrivedBeforeStopMs: since(m.rank.arrivedMs), actor: m.actor, ...(camera ? { camera } : {}), ...(m.force ? { forceCameraIds: [...m.cameraIds] } : {}) });
+  }
+  for (const p of h.proposals) {
+    add({ state: 'proposed', alert: p.alert, ...topic(p.emit), arrivedBeforeStopMs: since(p.rank.arrivedMs), actor: '', camera: cameraStateOf(p.choice, 'proposed'), proposalLeftMs: Math.round(p.expiresMs - nowMs) });
+  }
+  for (const w of h.waiting) {
+    const camera = lastShown.get(w.alert.id);
+    add({ state: 'waiting', alert: w.alert, ...topic(w.emit), arrivedBeforeStopMs: since(w.rank.arrivedMs), actor: w.actor, ...(camera ? { camera } : {}), ...(w.offline ? { offline: true } : {}) });
+  }
+  return items;
+}
+
+/** A kept item read back (see SteerStopItem): its alert checked as an input alert is; throws naming what is wrong. */
+export function checkStopItem(raw: unknown): SteerStopItem {
+  const o = requireObject(raw, 'item');
+  if (o.state !== 'moving' && o.state !== 'waiting' && o.state !== 'proposed') throw new ContractError('item.state', '"moving", "waiting" or "proposed"', o.state);
+  const alert = parseAlert(requireObject(o.alert, 'item.alert'), 'item.alert');
+  requireNumber(o, 'arrivedBeforeStopMs', { min: 0 }, 'item');
+  const item: SteerStopItem = { state: o.state, alert, arrivedBeforeStopMs: o.arrivedBeforeStopMs as number, actor: typeof o.actor === 'string' ? o.actor.slice(0, 200) : '' };
+  if (typeof o.topic === 'string') item.topic = o.topic.slice(0, STOP_TOPIC_MAX);
+  if (o.camera !== undefined) {
+    // Checked as the camera of an alert is (the state it ends with is set when it is sent).
+    const withCamera = parseAlert({ ...(o.alert as Record<string, unknown>), camera: o.camera }, 'item.alert');
+    if (withCamera.camera) item.camera = withCamera.camera;
+  }
+  if (Array.isArray(o.forceCameraIds)) item.forceCameraIds = o.forceCameraIds.filter((id): id is string => typeof id === 'string');
+  if (o.offline === true) item.offline = true;
+  if (item.state === 'proposed') {
+    requireNumber(o, 'proposalLeftMs', {}, 'item');
+    item.proposalLeftMs = o.proposalLeftMs as number;
+  }
+  return item;
+}
+
+/** What resumeAfterStop did. */
+export interface StopResumeResult {
+  resumed: number;
+  /** Sent as ending (too old, or a proposal whose time to be confirmed ran out). */
+  ended: number;
+}
 
 export class PtzSteer {
   readonly opts: SteerOptions;
@@ -499,22 +602,7 @@ export class PtzSteer {
    */
   private cameraState(choice: Choice, state: CameraState['state'], r?: MoveResult, reason?: string, forAlertId?: string): CameraState {
     const cfg = choice.config;
-    const wanted = aimToCameraDegrees(cfg, choice.aim);
-    const wantedSpace = degreesToSpace(cfg.calibration, wanted);
-    const pos = r?.position ?? wantedSpace;
-    const deg = spaceToDegrees(cfg.calibration, pos);
-    const out: CameraState = {
-      id: cfg.id,
-      name: cameraName(cfg),
-      pan: round(deg.panDeg, 2),
-      tilt: round(deg.tiltDeg, 2),
-      zoom: round(pos.zoom, 3),
-      target: { bearing: round(choice.aim.bearingDeg, 2), tilt: round(choice.aim.tiltDeg, 2), distanceM: round(choice.aim.distanceM, 1) },
-      state,
-    };
-    if (r?.errorDeg !== undefined) out.errorDeg = r.errorDeg;
-    if (r) out.moveMs = r.moveMs;
-    if (reason) out.reason = reason;
+    const out = cameraStateOf(choice, state, r, reason);
     // The holder as busyWords names it: any hold of the camera, its time over or not (a camera
     // whose quiet period never ends still looks at that alert).
     const holder = forAlertId === undefined ? undefined : this.holds.get(cfg.id)?.alertId;
@@ -1305,8 +1393,9 @@ export class PtzSteer {
    * when their quiet period ends. What no camera can serve now is sent as ending, saying why
    * ("ptz-steer was redeployed: …"). Resolves once the moves it started are over.
    */
-  async resume(h: SteerHandOver, rebind: (emit: Emit) => Emit): Promise<void> {
+  async resume(h: SteerHandOver, rebind: (emit: Emit) => Emit, resumed: { why: string; announce?: boolean } = { why: REDEPLOYED }): Promise<void> {
     if (this.closed) return;
+    const { why, announce = false } = resumed;
     const bound = new Map<Emit, Emit>();
     const bind = (e: Emit): Emit => {
       let b = bound.get(e);
@@ -1326,21 +1415,24 @@ export class PtzSteer {
       if (h.moving.some((m) => m.alert.id === hold?.alertId)) continue;
       this.scheduleHome(present.get(cameraId)!, hold?.alertId ?? this.aimedAt.get(cameraId)!.alert.id, hold ? hold.untilMs - now : 0);
     }
-    for (const w of h.waiting) this.takeWaiting({ ...w, emit: bind(w.emit) });
-    for (const p of h.proposals) this.takeProposal({ ...p, emit: bind(p.emit) });
+    for (const w of h.waiting) this.takeWaiting({ ...w, emit: bind(w.emit) }, why);
+    for (const p of h.proposals) {
+      const was = { id: p.choice.config.id, name: cameraName(p.choice.config), unavailable: () => this.cameraState(p.choice, 'unavailable') };
+      this.takeProposal({ ...p, emit: bind(p.emit) }, was, why, announce);
+    }
     this.scheduleWaitCheck();
-    await Promise.all(h.moving.map((m) => this.resteer({ ...m, emit: bind(m.emit) })));
+    await Promise.all(h.moving.map((m) => this.resteer({ ...m, emit: bind(m.emit) }, why)));
   }
 
   /** A waiting alert handed over: it waits here, for the cameras there are now. */
-  private takeWaiting(w: Waiting): void {
+  private takeWaiting(w: Waiting, why: string): void {
     if (this.isStale(w.alert) || this.dismissed.has(w.alert.id) || this.waiting.has(w.alert.id)) return;
     const expiresMs = w.sinceMs + this.opts.waitForCameraMs;
     if (w.offline) {
       // Sent "failed" already: tried again when a camera that can see it answers, if one is left.
       const cameraIds = this.camerasIfFree(w.target, w.rank).map((c) => c.config.id);
       if (!cameraIds.length || this.opts.waitForCameraMs <= 0) {
-        this.hooks.log?.(`alert ${w.alert.id}: ${REDEPLOYED}, and no camera it waited for can look at it now; not tried any more`);
+        this.hooks.log?.(`alert ${w.alert.id}: ${why}, and no camera it waited for can look at it now; not tried any more`);
         return;
       }
       this.waiting.set(w.alert.id, { ...w, expiresMs, offline: { cameraIds, silentIds: w.offline.silentIds.filter((id) => cameraIds.includes(id)) } });
@@ -1350,7 +1442,7 @@ export class PtzSteer {
     const looked = w.looked && this.cameraConfig(w.looked.cameraId) ? w.looked : undefined;
     const ranked = this.camerasIfFree(w.target, w.rank);
     if (!ranked.length) {
-      this.endHandedOver(w.alert, w.emit, 'unavailable', `${REDEPLOYED}: no camera can look at it now`, this.lastSent.get(w.alert.id)?.camera);
+      this.endHandedOver(w.alert, w.emit, 'unavailable', `${why}: no camera can look at it now`, this.lastSent.get(w.alert.id)?.camera);
       return;
     }
     this.waiting.set(w.alert.id, { ...w, expiresMs, looked });
@@ -1358,25 +1450,31 @@ export class PtzSteer {
     this.sendWaiting(this.waiting.get(w.alert.id)!, ranked);
   }
 
-  /** A proposed move handed over: it waits for its confirmation here, with a camera there is now. */
-  private takeProposal(p: Proposal): void {
+  /**
+   * A proposed move handed over: it waits for its confirmation here, with a camera there is now.
+   * `was`: the camera it was proposed with, and that camera's state should it end here.
+   * `announce`: sent again even with the same camera (a console started since forgot it).
+   */
+  private takeProposal(p: Omit<Proposal, 'choice' | 'ranked'>, was: { id: string; name: string; unavailable: () => CameraState | undefined }, why: string, announce: boolean): void {
     if (this.isStale(p.alert) || this.dismissed.has(p.alert.id) || this.proposals.has(p.alert.id) || p.expiresMs <= this.now()) return;
     const target = targetOf(p.alert, this.opts.assumedDistanceM);
     const { choice, ranked } = chooseCamera(this.candidates(), target, p.rank, this.now(), this.opts.frameWidthM);
     const busy = choice ? [] : this.camerasIfFree(target, p.rank);
     const next = choice ?? busy[0];
     if (!next) {
-      this.endHandedOver(p.alert, p.emit, 'unavailable', `${REDEPLOYED}: no camera can look at it now`, this.cameraState(p.choice, 'unavailable'));
+      this.endHandedOver(p.alert, p.emit, 'unavailable', `${why}: no camera can look at it now`, was.unavailable());
       return;
     }
     this.proposals.set(p.alert.id, { ...p, choice: next, ranked: choice ? ranked : busy });
-    if (next.config.id === p.choice.config.id) return;
-    const reason = `${REDEPLOYED}: camera ${cameraName(next.config)} now instead of ${cameraName(p.choice.config)}${choice ? '' : `; ${this.busyWords(busy)}; moving it takes it from that alert`}`;
+    const same = next.config.id === was.id;
+    if (same && !announce) return;
+    const busyWords = choice ? '' : `; ${this.busyWords(busy)}; moving it takes it from that alert`;
+    const reason = same ? (busyWords ? `${why}: proposed again${busyWords}` : undefined) : `${why}: camera ${cameraName(next.config)} now instead of ${was.name}${busyWords}`;
     p.emit({ port: 1, payload: { ...p.alert, camera: this.cameraState(next, 'proposed', undefined, reason, p.alert.id) } });
   }
 
   /** An alert whose camera was turning when ptz-steer was redeployed: steered again, with the cameras there are now. */
-  private async resteer(m: InFlight): Promise<void> {
+  private async resteer(m: InFlight, why: string): Promise<void> {
     if (this.closed || this.isStale(m.alert) || this.dismissed.has(m.alert.id)) return;
     const target = targetOf(m.alert, this.opts.assumedDistanceM);
     let ranked: Choice[];
@@ -1390,7 +1488,7 @@ export class PtzSteer {
     }
     if (!ranked.length) {
       const camera = m.choice ? this.cameraState(m.choice, 'failed') : undefined;
-      this.endHandedOver(m.alert, m.emit, 'failed', `${REDEPLOYED}: no camera can look at it now`, camera, 'no-camera');
+      this.endHandedOver(m.alert, m.emit, 'failed', `${why}: no camera can look at it now`, camera, 'no-camera');
       return;
     }
     await this.execute(m.alert, ranked, m.rank, m.actor, m.emit, m.force);
@@ -1409,6 +1507,65 @@ export class PtzSteer {
     }
     emit({ port: 1, payload });
     if (code) emit({ port: 2, payload, error: { code, message: `alert ${alert.id}: ${reason}`, ...(shown ? { cameraId: shown.id } : {}) } });
+  }
+
+  /**
+   * Takes what ptz-steer had in progress when the flows stopped without a deploy (read from its
+   * file, see stopItemsOf), `stoppedForMs` after the stop (undefined: not known, the wall clock
+   * not set then or now). An alert that came at most maxAgeMs before now is resumed as a
+   * redeploy would resume it, with the cameras there are now: a move, or a wait (for a busy
+   * camera or for its cameras to answer) is steered again (or waits again for a busy camera);
+   * a proposal still within its time waits for its confirmation again, sent again as proposed
+   * (a console started since forgot it). What cannot be served now ends "Node-RED restarted: …".
+   * Older alerts, and proposals whose time ran out, end as the console ends them after a
+   * restart, "Node-RED stopped: …" (a move "failed", with "closed" on output 2, a wait
+   * "unavailable", a proposal "failed"); an alert already sent "failed" that waited for its
+   * cameras stays so. `emitOf` gives each item its emit. Resolves once the moves are over.
+   */
+  async resumeAfterStop(items: SteerStopItem[], stoppedForMs: number | undefined, emitOf: (item: SteerStopItem) => Emit, maxAgeMs = STOP_RESUME_MAX_AGE_MS): Promise<StopResumeResult> {
+    const result: StopResumeResult = { resumed: 0, ended: 0 };
+    if (this.closed) return result;
+    const now = this.now();
+    const h: SteerHandOver = { moving: [], waiting: [], proposals: [], aimedAt: [], holds: [], dismissed: [], latestCopies: [], lastSent: [] };
+    const proposals: Array<{ p: Omit<Proposal, 'choice' | 'ranked'>; item: SteerStopItem }> = [];
+    for (const item of items) {
+      const { alert } = item;
+      const emit = emitOf(item);
+      const ageMs = stoppedForMs === undefined ? Infinity : item.arrivedBeforeStopMs + stoppedForMs;
+      const expired = item.state === 'proposed' && (stoppedForMs === undefined || (item.proposalLeftMs ?? 0) - stoppedForMs <= 0);
+      if (ageMs > maxAgeMs || expired) {
+        if (item.state === 'waiting' && item.offline) {
+          this.hooks.log?.(`alert ${alert.id}: ${STOPPED} while it waited for its cameras to answer; sent "failed" already, not tried any more`);
+          continue;
+        }
+        const camera = item.camera ? { ...item.camera } : undefined;
+        this.endHandedOver(alert, emit, PENDING_CAMERA_END[item.state], `${STOPPED}: ${PENDING_CAMERA_WORDS[item.state]}`, camera, item.state === 'moving' ? 'closed' : undefined);
+        result.ended++;
+        continue;
+      }
+      if (this.latestCopies.has(alert.id) || this.dismissed.has(alert.id)) continue; // it came here again since the start
+      result.resumed++;
+      const arrivedMs = now - ageMs;
+      h.latestCopies.push([alert.id, { alert, arrivedMs }]);
+      const rank: AlertRank = { alertId: alert.id, label: alert.label, priority: priorityOf(alert.label, alert.priority), arrivedMs, onsetMs: Math.round((alert.onset ?? Date.now() / 1000) * 1000) };
+      if (item.state === 'proposed') {
+        proposals.push({ p: { alert, rank, expiresMs: now + (item.proposalLeftMs ?? 0) - (stoppedForMs ?? 0), emit }, item });
+        continue;
+      }
+      // A wait is steered again too: no camera is held after a restart, and one held by an
+      // alert resumed with it makes it wait again.
+      const force = item.state === 'moving' && item.forceCameraIds !== undefined;
+      h.moving.push({ alert, rank, actor: item.actor || this.opts.actor, emit, force, cameraIds: item.forceCameraIds ?? [] });
+    }
+    for (const [id, copy] of h.latestCopies) this.latestCopies.set(id, copy);
+    for (const { p, item } of proposals) {
+      const camera = item.camera;
+      const was = { id: camera?.id ?? '', name: camera?.name ?? 'none', unavailable: () => (camera ? { ...camera, state: 'unavailable' as const } : undefined) };
+      this.takeProposal(p, was, RESTARTED, true);
+    }
+    this.scheduleWaitCheck();
+    await Promise.all(h.moving.map((m) => this.resteer(m, RESTARTED)));
+    return result;
   }
 
   /**
@@ -1593,6 +1750,28 @@ function silentWords(names: string[]): string {
 }
 
 /** What operators call a camera: its name, else its id. */
+/** A camera's state for an alert, aimed as `choice` says (`r`: where the move ended). */
+function cameraStateOf(choice: Choice, state: CameraState['state'], r?: MoveResult, reason?: string): CameraState {
+  const cfg = choice.config;
+  const wanted = aimToCameraDegrees(cfg, choice.aim);
+  const wantedSpace = degreesToSpace(cfg.calibration, wanted);
+  const pos = r?.position ?? wantedSpace;
+  const deg = spaceToDegrees(cfg.calibration, pos);
+  const out: CameraState = {
+    id: cfg.id,
+    name: cameraName(cfg),
+    pan: round(deg.panDeg, 2),
+    tilt: round(deg.tiltDeg, 2),
+    zoom: round(pos.zoom, 3),
+    target: { bearing: round(choice.aim.bearingDeg, 2), tilt: round(choice.aim.tiltDeg, 2), distanceM: round(choice.aim.distanceM, 1) },
+    state,
+  };
+  if (r?.errorDeg !== undefined) out.errorDeg = r.errorDeg;
+  if (r) out.moveMs = r.moveMs;
+  if (reason) out.reason = reason;
+  return out;
+}
+
 function cameraName(config: CameraConfig): string {
   return config.name || config.id;
 }

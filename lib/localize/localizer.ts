@@ -5,8 +5,8 @@
  */
 import { readSpan } from '../audio/registry';
 import { RingReadResult } from '../audio/ring';
-import { Alert, ClockSource, Detection, Location } from '../contracts';
-import { ContractError } from '../util/validate';
+import { Alert, ClockSource, Detection, Location, validateDetection } from '../contracts';
+import { ContractError, requireNumber, requireObject, requireString } from '../util/validate';
 import { MicPosition } from './arrays';
 import { enuToGeodetic, geodeticToEnu, GeoPoint, speedOfSound } from './geo';
 import { estimateDoa } from './srp';
@@ -210,8 +210,93 @@ export interface FusionHandOver {
   origin: GeoPoint | null;
 }
 
+/**
+ * An incident waiting for sensors when the flows stopped without a deploy is taken over when
+ * the localizer starts again at most this long after its first report (as ptz-steer's bound,
+ * lib/camera/steer.ts STOP_RESUME_MAX_AGE_MS): it goes out with the sensors it has once its
+ * deadline is past, as after a redeploy. An older one goes out too, at once, its location's
+ * reason saying that Node-RED stopped while it waited.
+ */
+export const STOP_RESUME_MAX_AGE_MS = 5 * 60_000;
+/** The reason an incident older than STOP_RESUME_MAX_AGE_MS is sent with (after the location's own, if any). */
+export const STOPPED_WAITING_WORDS = 'Node-RED stopped while it waited for more sensors; sent after the restart';
+
+/** A report of an incident as kept in a file (an Observation without its place in a frame: e, n are computed again). */
+export type StopObservation = Omit<Observation, 'e' | 'n'>;
+
+/**
+ * An incident waiting for sensors when the flows stopped without a deploy, as kept in a file
+ * for the localizer's next start (see fusionStopItemsOf, FusionLocalizer.adoptAfterStop). Its
+ * reports carry the detections as received (contract fields: no samples, DESIGN §4); the
+ * alert it becomes is one of them. Times are durations before the stop (the monotonic clock
+ * does not survive a restart).
+ */
+export interface FusionStopItem {
+  id: string;
+  label: string;
+  firstBeforeStopMs: number;
+  lastBeforeStopMs: number;
+  dueEarly?: boolean;
+  observations: StopObservation[];
+}
+
+/** The incidents of `h` still waiting for sensors (those sent are left: they only absorbed late reports), oldest first. */
+export function fusionStopItemsOf(h: FusionHandOver, nowMs: number): FusionStopItem[] {
+  const before = (ms: number) => Math.max(0, Math.round(nowMs - ms));
+  return h.assoc.incidents
+    .filter((i) => !i.emitted && i.observations.length > 0)
+    .map((i) => ({
+      id: i.id,
+      label: i.label,
+      firstBeforeStopMs: before(i.firstSeenMs),
+      lastBeforeStopMs: before(i.lastSeenMs),
+      ...(i.dueEarly ? { dueEarly: true } : {}),
+      observations: i.observations.map(({ e: _e, n: _n, ...o }) => o),
+    }));
+}
+
+/** A kept incident read back: its reports' detections checked as incoming ones are; throws naming what is wrong. */
+export function checkFusionStopItem(raw: unknown): FusionStopItem {
+  const o = requireObject(raw, 'incident');
+  requireString(o, 'id', 'incident');
+  requireString(o, 'label', 'incident');
+  requireNumber(o, 'firstBeforeStopMs', { min: 0 }, 'incident');
+  requireNumber(o, 'lastBeforeStopMs', { min: 0 }, 'incident');
+  if (!Array.isArray(o.observations) || !o.observations.length) throw new ContractError('incident.observations', 'a list of reports', o.observations);
+  const observations = o.observations.map((r, i): StopObservation => {
+    const where = `incident.observations[${i}]`;
+    const x = requireObject(r, where);
+    for (const k of ['detectionId', 'sensor', 'label', 'clock']) requireString(x, k, where);
+    for (const k of ['onsetSec', 'z', 'clockErrorMs', 'confidence']) requireNumber(x, k, {}, where);
+    requireNumber(x, 'lat', { min: -90, max: 90 }, where);
+    requireNumber(x, 'lon', { min: -180, max: 180 }, where);
+    const optional = (k: string) => (typeof x[k] === 'number' && Number.isFinite(x[k]) ? { [k]: x[k] as number } : {});
+    return {
+      detectionId: x.detectionId as string,
+      sensor: x.sensor as string,
+      label: x.label as string,
+      onsetSec: x.onsetSec as number,
+      z: x.z as number,
+      lat: x.lat as number,
+      lon: x.lon as number,
+      clock: x.clock as string,
+      clockErrorMs: x.clockErrorMs as number,
+      confidence: x.confidence as number,
+      ...optional('bearingDeg'),
+      ...optional('bearingStdDeg'),
+      ...optional('elevationDeg'),
+      ...optional('onsetStdMs'),
+      // Its contract fields only, as when it came in (privacy guarantees 1 and 3).
+      payload: validateDetection(x.payload),
+    };
+  });
+  return { id: o.id as string, label: o.label as string, firstBeforeStopMs: o.firstBeforeStopMs as number, lastBeforeStopMs: o.lastBeforeStopMs as number, ...(o.dueEarly === true ? { dueEarly: true } : {}), observations };
+}
+
 export class FusionLocalizer {
   private readonly assoc: IncidentAssociator;
+  /** Incidents taken over after a stop that go out late: the words added to their location's reason. */
+  private readonly lateWords = new Map<string, string>();
   /** What was sent for each emitted incident, while late reports may still refine it. */
   private readonly sent = new Map<string, { incident: Incident; alert: Alert }>();
   private readonly keepMs: number;
@@ -310,6 +395,12 @@ export class FusionLocalizer {
         failures.push({ incidentId: inc.id, label: inc.label, error });
         alert = this.unlocated(inc, error);
       }
+      const late = this.lateWords.get(inc.id);
+      if (late !== undefined) {
+        this.lateWords.delete(inc.id);
+        const was = alert.location?.reason;
+        alert = { ...alert, location: { ...(alert.location ?? { method: 'none', sensors: [] }), reason: was ? `${was}; ${late}` : late } };
+      }
       this.sent.set(inc.id, { incident: inc, alert });
       return alert;
     });
@@ -362,6 +453,7 @@ export class FusionLocalizer {
   clear(): void {
     this.assoc.clear();
     this.sent.clear();
+    this.lateWords.clear();
   }
 
   /** Incidents held: waiting for sensors, or sent and absorbing late reports. */
@@ -393,6 +485,37 @@ export class FusionLocalizer {
     }
     this.assoc.adopt(h.assoc);
     for (const [id, s] of h.sent) if (!this.sent.has(id)) this.sent.set(id, s);
+  }
+
+  /**
+   * Takes the incidents that waited for sensors when the flows stopped without a deploy (read
+   * from the file, see fusionStopItemsOf), `stoppedForMs` after the stop (undefined: not known).
+   * One whose first report came at most maxAgeMs ago waits until its deadline with this
+   * instance's Timeout, as after a redeploy (past already: it goes out at the next poll with
+   * the sensors it has); an older one goes out at the next poll, STOPPED_WAITING_WORDS in its
+   * location's reason. Returns how many of each.
+   */
+  adoptAfterStop(items: FusionStopItem[], stoppedForMs: number | undefined, nowMs: number, maxAgeMs = STOP_RESUME_MAX_AGE_MS): { recent: number; old: number } {
+    const counts = { recent: 0, old: 0 };
+    if (!items.length) return counts;
+    const first = items[0].observations[0];
+    const origin = this.origin ?? { lat: first.lat, lon: first.lon, alt: 0 };
+    let seq = 0;
+    const incidents: Incident[] = items.map((item) => {
+      const ageMs = stoppedForMs === undefined ? Infinity : item.firstBeforeStopMs + stoppedForMs;
+      const old = ageMs > maxAgeMs;
+      if (old) this.lateWords.set(item.id, STOPPED_WAITING_WORDS);
+      counts[old ? 'old' : 'recent']++;
+      seq = Math.max(seq, Number(/^inc-(\d+)$/.exec(item.id)?.[1] ?? 0));
+      const observations = item.observations.map((o): Observation => {
+        const [e, n] = geodeticToEnu({ lat: o.lat, lon: o.lon, alt: 0 }, origin);
+        return { ...o, e, n };
+      });
+      const since = (beforeStopMs: number) => nowMs - (stoppedForMs === undefined ? beforeStopMs : beforeStopMs + stoppedForMs);
+      return { id: item.id, label: item.label, observations, firstSeenMs: since(item.firstBeforeStopMs), lastSeenMs: since(item.lastBeforeStopMs), emitted: false, continued: [], ...(old || item.dueEarly ? { dueEarly: true } : {}) };
+    });
+    this.adopt({ assoc: { incidents, seq }, sent: [], origin });
+    return counts;
   }
 
   /** Every incident waiting for sensors goes out now with the reports it has (the node is removed): an alert from fewer sensors is better than none. */

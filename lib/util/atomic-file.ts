@@ -19,6 +19,15 @@ export interface AtomicWriteOptions {
   durable?: boolean;
 }
 
+/**
+ * The name of a file a node keeps in the user directory: `<prefix>-<node id>.json`, the id's
+ * characters that a file name cannot hold (a subflow instance's node has "-" in its id, kept)
+ * replaced by "_".
+ */
+export function nodeFileName(prefix: string, nodeId: string): string {
+  return `${prefix}-${nodeId.replace(/[^\w.-]/g, '_')}.json`;
+}
+
 /** The temporary file of `file`: one per target, overwritten by the next write if a crash left it. */
 export function tempFileOf(file: string): string {
   return `${file}.tmp`;

@@ -2,8 +2,10 @@
  * What a node had in progress when a deploy restarted it, kept for the node of the same id
  * that the deploy starts next. Node-RED closes the old node (close handler with removed false)
  * before it creates the new one, so the old one puts its work here and the new one takes it.
- * Bounded: an item not taken within keepMs (Node-RED stopping, flows stopped from the editor)
- * is dropped, and past maxItems the oldest is dropped; onDropped says which.
+ * Bounded: an item not taken within keepMs is dropped, and past maxItems the oldest is dropped;
+ * onDropped says which. When the flows stop without a deploy (Node-RED stopping, Stop flows in
+ * the editor) no node of this process takes them: dropped, or written to a file for the node's
+ * next start (keepOnStopWithoutDeploy).
  */
 export interface HandOverShelfOptions<T> {
   /** How long an item waits for the new node (ms). */
@@ -13,6 +15,13 @@ export interface HandOverShelfOptions<T> {
   /** An item nobody took: the place to say what is lost. */
   onDropped?: (nodeId: string, item: T, why: string) => void;
 }
+
+/** Node-RED's runtime events (RED.events), as far as the shelf listens to them. */
+export interface RuntimeEvents {
+  on(name: string, listener: (e: unknown) => void): unknown;
+}
+
+const STOPPED_WITHOUT_DEPLOY = 'the flows stopped without a deploy';
 
 /** A deploy restarts every node within a few seconds; 30 s leaves room for a slow start. */
 export const HAND_OVER_KEEP_MS = 30_000;
@@ -58,13 +67,39 @@ export class HandOverShelf<T> {
    * nodes that start next are no restart of those, and must not take what they left. `events`
    * is Node-RED's runtime events (RED.events); listened to once per runtime.
    */
-  dropOnStopWithoutDeploy(events: { on(name: string, listener: (e: unknown) => void): unknown }): void {
+  dropOnStopWithoutDeploy(events: RuntimeEvents): void {
+    this.onStopWithoutDeploy(events, () => this.dropAll(STOPPED_WITHOUT_DEPLOY));
+  }
+
+  /**
+   * When the flows stop without a deploy, gives each item to `keep` (which writes it where the
+   * node's next start finds it: stop-file.ts) instead of dropping it. `keep` returns undefined
+   * once the item is kept, else why it could not be: the item is then dropped (onDropped).
+   * Called once every node's close is done, before Node-RED exits. Listened to once per runtime.
+   */
+  keepOnStopWithoutDeploy(events: RuntimeEvents, keep: (nodeId: string, item: T) => string | undefined): void {
+    this.onStopWithoutDeploy(events, () => {
+      for (const [nodeId, kept] of [...this.items]) {
+        clearTimeout(kept.timer);
+        this.items.delete(nodeId);
+        let notKept: string | undefined;
+        try {
+          notKept = keep(nodeId, kept.item);
+        } catch (err) {
+          notKept = (err as Error).message;
+        }
+        if (notKept !== undefined) this.opts.onDropped?.(nodeId, kept.item, `${STOPPED_WITHOUT_DEPLOY}, and ${notKept}`);
+      }
+    });
+  }
+
+  private onStopWithoutDeploy(events: RuntimeEvents, then: () => void): void {
     if (this.watched.has(events)) return;
     this.watched.add(events);
     events.on('runtime-event', (e) => {
       const ev = e as { id?: string; payload?: { state?: string; deploy?: boolean } } | undefined;
       // Node-RED sends it once every node's close is done; `deploy` true when starting follows.
-      if (ev?.id === 'runtime-state' && ev.payload?.state === 'stop' && ev.payload.deploy !== true) this.dropAll('the flows stopped without a deploy');
+      if (ev?.id === 'runtime-state' && ev.payload?.state === 'stop' && ev.payload.deploy !== true) then();
     });
   }
 

@@ -1,0 +1,108 @@
+/**
+ * The part of a node type's stop files (stop-file.ts) that follows the runtime: written when
+ * the flows stop without a deploy (from what its nodes left on their hand-over shelf), and,
+ * at each start of the flows, the files no running node took looked at: the node disabled
+ * (or its tab), kept for when it is enabled again; the node deleted, removed and said so. Given
+ * the few parts of Node-RED's API it uses, not Node-RED itself.
+ */
+import * as path from 'path';
+import { isDefinedInFlows } from './flow-definition';
+import { HandOverShelf, RuntimeEvents } from './handover';
+import { STOP_FILE_MAX_BYTES, StopFiles } from './stop-file';
+import { isPlausibleWallTime } from './clock';
+
+/** What of Node-RED's API the stop files use (RED). */
+export interface StopFileRuntime {
+  events: RuntimeEvents;
+  log: { info(text: string): void; warn(text: string): void };
+  nodes: { getNode(id: string): unknown; eachNode(cb: (def: { id: string }) => void): void };
+}
+
+export interface StopFileWords<H, T> {
+  /** The Node-RED user directory, where the files go. */
+  userDir: () => string;
+  /** What a hand-over holds that is worth keeping, most urgent first. */
+  itemsOf: (h: H) => T[];
+  /** An item's id, to name those lost. */
+  idOf: (item: T) => string;
+  /** "3 alerts", "1 incident". */
+  words: (n: number) => string;
+  /** What the items were doing: "in progress", "waiting for sensors". */
+  what: string;
+}
+
+/** How long the flows were stopped, by the wall clock; undefined when it cannot tell (a clock not set then or now, or set back since). */
+export function stoppedForMs(stoppedAtMs: number, nowMs: number): number | undefined {
+  if (!isPlausibleWallTime(stoppedAtMs) || !isPlausibleWallTime(nowMs) || nowMs < stoppedAtMs) return undefined;
+  return nowMs - stoppedAtMs;
+}
+
+/** The runtime and words each kind of file uses now: a test harness loads the nodes again with other settings. */
+const current = new WeakMap<object, { RED: StopFileRuntime; words: StopFileWords<unknown, unknown> }>();
+const scanned = new WeakMap<RuntimeEvents, Set<object>>();
+
+/** Names the first few ids of `items`. */
+function idsOf<T>(items: T[], idOf: (item: T) => string): string {
+  const ids = items.slice(0, 5).map(idOf).join(', ');
+  return items.length > 5 ? `${ids}, …` : ids;
+}
+
+/**
+ * Wires the stop files of one node type to the runtime (called at each load of the node type;
+ * listens once per runtime): what `shelf` holds when the flows stop without a deploy is written
+ * to `files`; at each flows start, files left behind are dealt with (see the top of this file).
+ */
+export function keepStopFiles<H, T>(RED: StopFileRuntime, shelf: HandOverShelf<H>, files: StopFiles<T>, words: StopFileWords<H, T>): void {
+  current.set(files, { RED, words: words as unknown as StopFileWords<unknown, unknown> });
+  const now = () => current.get(files) as { RED: StopFileRuntime; words: StopFileWords<H, T> };
+  shelf.keepOnStopWithoutDeploy(RED.events, (nodeId, h) => {
+    const { RED: red, words: w } = now();
+    const items = w.itemsOf(h);
+    if (!items.length) return undefined;
+    const file = files.fileOf(w.userDir(), nodeId);
+    let written;
+    try {
+      written = files.write(w.userDir(), { nodeId, stoppedAtMs: Date.now(), items });
+    } catch (err) {
+      return `${path.basename(file)} could not be written (${(err as Error).message})`;
+    }
+    red.log.info(`${files.kind} ${nodeId}: ${w.words(written.written)} ${w.what} when the flows stopped kept in ${path.basename(file)} for its next start`);
+    if (written.leftOut) {
+      red.log.warn(`${files.kind} ${nodeId}: ${w.words(written.leftOut)} ${w.what} when the flows stopped left out of ${path.basename(file)}, which holds at most ${STOP_FILE_MAX_BYTES / 1024} kB (${idsOf(items.slice(written.written), w.idOf)}): not taken over`);
+    }
+    return undefined;
+  });
+
+  let kinds = scanned.get(RED.events);
+  if (!kinds) scanned.set(RED.events, (kinds = new Set()));
+  if (kinds.has(files)) return;
+  kinds.add(files);
+  RED.events.on('flows:started', (e) => {
+    const { RED: red, words: w } = now();
+    try {
+      const dir = w.userDir();
+      const left = files.leftBehind(dir, (id) => !!red.nodes.getNode(id), Date.now());
+      if (!left.length) return;
+      const definedIds = new Set<string>();
+      const flows = (e as { config?: { flows?: Array<{ id?: unknown }> } } | undefined)?.config?.flows;
+      if (Array.isArray(flows)) for (const def of flows) definedIds.add(String(def.id));
+      else red.nodes.eachNode((def) => definedIds.add(def.id));
+      for (const { file, kept, error } of left) {
+        if (error) {
+          red.log.warn(`${files.kind}: ${error.message}`);
+          continue;
+        }
+        if (!kept) continue;
+        const what = `${w.words(kept.items.length)} ${w.what} when the flows stopped`;
+        if (isDefinedInFlows(kept.nodeId, definedIds)) {
+          red.log.info(`${files.kind} ${kept.nodeId}: ${what} kept in ${path.basename(file)}: the node is disabled (or its tab is); taken over once it is enabled again`);
+          continue;
+        }
+        files.remove(dir, kept.nodeId);
+        red.log.warn(`${files.kind} ${kept.nodeId}: ${what} dropped, the node is deleted (${path.basename(file)} removed)${kept.items.length ? `: ${idsOf(kept.items, w.idOf)}` : ''}`);
+      }
+    } catch (err) {
+      red.log.warn(`${files.kind}: files kept when the flows stopped: ${(err as Error).message}`);
+    }
+  });
+}
