@@ -11,15 +11,17 @@ import { SceneRenderer } from '../../lib/sim/render';
 import { parseScene } from '../../lib/sim/scene';
 import { waitFor } from '../support/wait';
 import { stepWallClock } from '../support/wall-clock';
+import { helper } from '../support/node-red-helper';
+import { tempDir } from '../support/tmp';
+import { Finding, scanJson } from '../support/privacy-scan';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require('node-red-node-test-helper');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const localizerNode = require('../../nodes/localizer');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const sensorNode = require('../../nodes/vigie-sensor');
 
-helper.init(require.resolve('node-red'));
 
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -259,6 +261,61 @@ describe('localizer node: fusion', () => {
     const got = collect(helper.getNode('out'));
     await waitFor(() => got.length === 1, 10_000, 'the incident sent at its timeout');
     assert.deepEqual([...got[0].payload.location.sensors].sort(), ['a', 'b']);
+  });
+
+  it('Stop flows while an incident waits for sensors, Start flows: it is kept in a file, taken at the start, and the third sensor completes it', async () => {
+    const userDir = tempDir('vigie-loc-stop-');
+    helper.settings({ userDir });
+    try {
+      await helper.startServer();
+      await helper.load([localizerNode], flow({ timeoutMs: 60_000 }));
+      const first = helper.getNode('loc');
+      first.receive({ payload: remote('a') });
+      first.receive({ payload: remote('b') });
+      await waitFor(() => first.status.lastCall?.args[0].text === 'gunshot: 2/3 sensors, waiting', 10_000, 'two of three sensors counted');
+      await helper._redNodes.stopFlows();
+      const file = path.join(userDir, 'vigie-localizer-loc.json');
+      const text = fs.readFileSync(file, 'utf8');
+      // Privacy (DESIGN §4): the detections as they came in, no samples.
+      const found: Finding[] = [];
+      scanJson(JSON.parse(text), 'stop file', found);
+      assert.deepEqual(found, []);
+      assert.deepEqual(JSON.parse(text).items.map((i: Any) => i.observations.map((o: Any) => o.sensor)), [['a', 'b']]);
+      await helper._redNodes.startFlows();
+      const loc = helper.getNode('loc');
+      assert.notEqual(loc, first);
+      const got = collect(helper.getNode('out'));
+      assert.equal(fs.existsSync(file), false, 'the file taken');
+      loc.receive({ payload: remote('c') });
+      await waitFor(() => got.length === 1, 10_000, 'the located incident');
+      assert.deepEqual([...got[0].payload.location.sensors].sort(), ['a', 'b', 'c']);
+      assert.equal(got[0].payload.location.method, 'tdoa');
+    } finally {
+      helper.settings({});
+    }
+  });
+
+  it('Node-RED stopped while an incident waits for sensors, its deadline passed when it starts again: it is sent at once with the sensors it has', async () => {
+    const userDir = tempDir('vigie-loc-stop-');
+    helper.settings({ userDir });
+    try {
+      await helper.startServer();
+      await helper.load([localizerNode], flow({ timeoutMs: 300 }));
+      const first = helper.getNode('loc');
+      first.receive({ payload: remote('a') });
+      first.receive({ payload: remote('b') });
+      await waitFor(() => first.status.lastCall?.args[0].text === 'gunshot: 2/3 sensors, waiting', 10_000, 'two of three sensors counted');
+      await helper.unload();
+      assert.ok(fs.existsSync(path.join(userDir, 'vigie-localizer-loc.json')));
+      await new Promise((r) => setTimeout(r, 400)); // past its deadline while stopped
+      await helper.load([localizerNode], flow({ timeoutMs: 300 }));
+      const got = collect(helper.getNode('out'));
+      await waitFor(() => got.length === 1, 5000, 'the incident sent after the start');
+      assert.deepEqual([...got[0].payload.location.sensors].sort(), ['a', 'b']);
+      assert.doesNotMatch(got[0].payload.location.reason ?? '', /Node-RED stopped/, 'recent: no word of the stop');
+    } finally {
+      helper.settings({});
+    }
   });
 
   it('deleted by a "modified nodes" deploy while an incident waits for sensors: it is sent at once with what it has', async () => {

@@ -16,6 +16,8 @@ import { locatedAlert } from '../support/detections';
 import { collect, helper } from '../support/node-red-helper';
 import { startVirtualCamera, stopVirtualCameras } from '../support/virtual-cameras';
 import { warningsOf } from '../support/node-red-log';
+import { tempDir } from '../support/tmp';
+import { Finding, scanJson } from '../support/privacy-scan';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const ptzSteer = require('../../nodes/ptz-steer');
@@ -662,6 +664,91 @@ describe('ptz-steer node', () => {
         assert.deepEqual([...errs, ...errsBy].map((m: Any) => m.error), []);
       });
     }
+
+    /** Node-RED's log since the last load (RED.log and node.log alike). */
+    const logged = () => (helper.log().args as Any[][]).map((a) => String(a[0]?.msg)).join('\n');
+
+    for (const how of ['Stop flows, then Start flows', 'Node-RED stopped, then started'] as const) {
+      it(`${how} while its camera turns: the alert in progress is kept in a file, taken at the start, steered again and sent on target`, async () => {
+        const userDir = tempDir('vigie-steer-stop-');
+        helper.settings({ userDir });
+        try {
+          const { cam, out, errs, first } = await turning();
+          const file = path.join(userDir, 'vigie-ptz-steer-steer.json');
+          if (how === 'Stop flows, then Start flows') await helper._redNodes.stopFlows();
+          else await helper.unload();
+          assert.deepEqual(out, [], 'nothing sent as it stopped');
+          assert.ok(fs.existsSync(file), 'the file written as the flows stopped');
+          const kept = JSON.parse(fs.readFileSync(file, 'utf8'));
+          assert.deepEqual(
+            kept.items.map((i: Any) => [i.alert.id, i.state, i.topic, i.camera.id]),
+            [['a1', 'moving', 'street/glass', 'camA']],
+          );
+          const moves = cam.calls.filter((c) => c.action === 'AbsoluteMove').length;
+          if (how === 'Stop flows, then Start flows') await helper._redNodes.startFlows();
+          else await helper.load([vigieCamera, ptzSteer], flowOf(cam), creds(['camA']));
+          const steer = helper.getNode('steer');
+          assert.notEqual(steer, first, 'a new instance of ptz-steer');
+          const sent = collect(helper.getNode('out'));
+          const sentErrs = collect(helper.getNode('err'));
+          await waitFor(() => sent.some((m: Any) => m.payload.id === 'a1'), 30_000, 'the alert sent after the start');
+          assert.deepEqual(sent.map((m: Any) => [m.payload.id, m.payload.camera.state, m.topic]), [['a1', 'on-target', 'street/glass']]);
+          assert.ok(cam.calls.filter((c) => c.action === 'AbsoluteMove').length > moves, 'the camera was sent to the alert again');
+          assert.ok(Math.abs(cam.pose.panDeg - 150) <= 1, `pan ${cam.pose.panDeg}`);
+          assert.deepEqual([...errs, ...sentErrs].map((m: Any) => m.error), []);
+          assert.equal(fs.existsSync(file), false, 'the file taken');
+          await waitFor(() => /1 alert in progress when the flows stopped taken over: 1 resumed, 0 sent as ended/.test(logged()), 5000, 'says so');
+        } finally {
+          helper.settings({});
+        }
+      });
+    }
+
+    it('privacy: what the file of a stop holds is the alert as ptz-steer sends it; samples on the message or unknown payload fields never reach it', async () => {
+      const userDir = tempDir('vigie-steer-stop-');
+      helper.settings({ userDir });
+      try {
+        const cam = await slowCamera();
+        await helper.load([vigieCamera, ptzSteer], flowOf(cam), creds(['camA']));
+        const samples = Array.from({ length: 400 }, (_, i) => Math.sin(i / 5));
+        helper.getNode('steer').receive({
+          payload: { ...locatedAlert('a1', destination(ORIGIN, 150, 50)), waveform: samples },
+          topic: 'street/glass',
+          samples,
+          audio: Buffer.from(new Float32Array(samples).buffer),
+        });
+        await waitFor(() => cam.calls.some((c) => c.action === 'AbsoluteMove'), 15_000, 'the camera turning');
+        await helper._redNodes.stopFlows();
+        const text = fs.readFileSync(path.join(userDir, 'vigie-ptz-steer-steer.json'), 'utf8');
+        const found: Finding[] = [];
+        scanJson(JSON.parse(text), 'stop file', found);
+        assert.deepEqual(found, []);
+        assert.doesNotMatch(text, /waveform|samples|audio/);
+        assert.match(text, /"id":"a1"/);
+      } finally {
+        helper.settings({});
+      }
+    });
+
+    it('Node-RED stopped while its camera turns, ptz-steer deleted before the next start: the file is removed and the alert named in a warning; a corrupt file is set aside with a warning', async () => {
+      const userDir = tempDir('vigie-steer-stop-');
+      helper.settings({ userDir });
+      try {
+        const { cam } = await turning();
+        await helper.unload();
+        const file = path.join(userDir, 'vigie-ptz-steer-steer.json');
+        assert.ok(fs.existsSync(file));
+        fs.writeFileSync(path.join(userDir, 'vigie-ptz-steer-other.json'), '{"vigieStopped":');
+        await helper.load([vigieCamera, ptzSteer], flowOf(cam).filter((n) => n.id !== 'steer'), creds(['camA']));
+        await waitFor(() => !fs.existsSync(file), 5000, 'the file removed');
+        const said = logged();
+        assert.match(said, /ptz-steer steer: 1 alert in progress when the flows stopped dropped, the node is deleted \(vigie-ptz-steer-steer\.json removed\): a1/);
+        assert.match(said, /ptz-steer: vigie-ptz-steer-other\.json: could not be read \(.*\); set aside as vigie-ptz-steer-other\.json\.corrupt-/);
+        assert.ok(fs.readdirSync(userDir).some((f) => f.startsWith('vigie-ptz-steer-other.json.corrupt-')));
+      } finally {
+        helper.settings({});
+      }
+    });
 
     it('a "modified nodes" deploy that deletes ptz-steer: the alert it was steering is sent failed, "ptz-steer was removed"', async () => {
       const { cam, out, errs } = await turning();

@@ -4,6 +4,7 @@
  * helper node receives.
  */
 import type { Express } from 'express';
+import { tempDir } from './tmp';
 
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -11,6 +12,24 @@ type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 export const helper = require('node-red-node-test-helper');
 
 helper.init(require.resolve('node-red'));
+
+/**
+ * A user directory of its own for each load, unless a test sets one (helper.settings({userDir})):
+ * nodes keep files there (alerts, messages, what ptz-steer had in progress when the flows
+ * stopped), and a test that unloads its flows mid-work must neither write them into the
+ * checkout nor leave them for the next test's node of the same id.
+ */
+let userDirSet = false;
+const settingsOf = helper.settings.bind(helper);
+helper.settings = (userSettings: Record<string, unknown> = {}) => {
+  userDirSet = userSettings.userDir !== undefined;
+  return settingsOf(userSettings);
+};
+const loadOf = helper.load.bind(helper);
+helper.load = (...args: unknown[]) => {
+  if (!userDirSet) helper._settings.userDir = tempDir('vigie-node-test-');
+  return loadOf(...args);
+};
 
 /** Where the nodes' HTTP routes are served (Node-RED's httpNodeRoot) in these tests. */
 export const HTTP_NODE_ROOT = '/red/';
