@@ -19,6 +19,7 @@ import {
   fusionStopItemsOf,
   LOCALIZER_SETTINGS,
   LocateFailure,
+  STOP_RESUME_MAX_AGE_MS,
   SensorGeometry,
   locateSingle,
   sensorInfoOf,
@@ -323,7 +324,7 @@ export = function (RED: NodeAPI) {
       const file = path.basename(kept.file);
       if (kept.refused) node.warn(`${file}: ${incidentsWord(kept.refused)} left out, unusable (first: ${kept.firstRefusal})`);
       const { recent, old } = into.adoptAfterStop(kept.items, stoppedForMs(kept.stoppedAtMs, Date.now()), monotonicMs());
-      if (recent + old) node.log(`${file}: ${incidentsWord(recent + old)} waiting for sensors when the flows stopped taken over (${old} older than 5 min, sent at once)`);
+      if (recent + old) node.log(`${file}: ${incidentsWord(recent + old)} waiting for sensors when the flows stopped taken over (${old} older than ${STOP_RESUME_MAX_AGE_MS / 60_000} min, sent at once)`);
     }
 
     node.on('close', (removed: boolean, done: () => void) => {
