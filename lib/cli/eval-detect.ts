@@ -423,6 +423,12 @@ export async function main(argv: string[], write: (text: string) => void = (t) =
   const modelPath = a.strings.model ?? defaultModelPath();
   const model = await ClassifierModel.load(modelPath);
   try {
+    // The hop's upper bound is the model's window, known only now: past it, it is still a wrong
+    // command line (exit 2), not a failed evaluation.
+    if (opts.hopMs !== undefined && Math.round((opts.hopMs * model.sampleRateHz) / 1000) > model.windowSamples) {
+      const windowMs = Math.round((model.windowSamples / model.sampleRateHz) * 1e6) / 1e3;
+      throw new UsageError(`--hop-ms: expected at most the window of model ${model.card.name}, ${windowMs} ms, got ${JSON.stringify(a.strings['hop-ms'])}\nusage: ${USAGE}`);
+    }
     const byFile = new Map<string, ManifestRow[]>();
     for (const r of rows) {
       const list = byFile.get(r.path) ?? [];

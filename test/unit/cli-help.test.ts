@@ -162,3 +162,22 @@ test('vigie start with the flow as a word: refused (exit 2) with the option to u
     fs.rmSync(path.dirname(dir), { recursive: true, force: true });
   }
 });
+
+test('vigie eval detect --hop-ms longer than the model\'s window: a wrong command line (exit 2) naming the option and the window', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-cli-'));
+  try {
+    // The window (1000 ms for this model) is known only once the model is loaded.
+    const manifest = path.join(dir, 'm.csv');
+    fs.writeFileSync(manifest, 'path,label\nnot-read.wav,none\n');
+    const model = path.join(repoRoot, 'test', 'fixtures', 'models', 'tiny-ok.onnx');
+    const r = vigie('eval', 'detect', '--manifest', manifest, '--model', model, '--hop-ms', '1500');
+    assert.equal(r.status, 2, r.stderr);
+    assert.ok(r.stderr.startsWith(`vigie: --hop-ms: expected at most the window of model tiny-ok, 1000 ms, got "1500"\nusage: ${USAGE['eval detect']}`), r.stderr);
+    // The window itself is a hop it takes: the evaluation runs (and fails on the missing clip).
+    const atWindow = vigie('eval', 'detect', '--manifest', manifest, '--model', model, '--hop-ms', '1000');
+    assert.equal(atWindow.status, 1, atWindow.stderr);
+    assert.match(atWindow.stderr, /not-read\.wav/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
