@@ -38,8 +38,8 @@ export function help(): string {
     'options:\n' +
     `  --port N                  its ONVIF and HTTP port, ${PORT_RULE.min} to ${PORT_RULE.max} (default ${DEFAULT_PORT}; 0: any free port)\n` +
     '  --host ADDRESS            where it listens (default 127.0.0.1; 0.0.0.0: every interface)\n' +
-    '  --user U                  its account (default: VIGIE_CAMERA_USER, else admin)\n' +
-    '  --password P              its password (default: VIGIE_CAMERA_PASSWORD, else admin)\n' +
+    '  --user U                  its account, given with --password (default: VIGIE_CAMERA_USER, else admin)\n' +
+    '  --password P              its password, given with --user (default: VIGIE_CAMERA_PASSWORD, else admin)\n' +
     '  --quirk X[,Y]             imitate vendors\' faults, see quirks below (default: none)\n' +
     '  --degrees                 advertise and default to a degree pan/tilt space instead of the generic -1…1\n' +
     '  --rtsp                    also serve the stream over RTSP through GStreamer\'s RTSP server\n' +
@@ -63,6 +63,13 @@ export function parseQuirks(value: string | undefined): CameraQuirk[] {
 
 export async function main(argv: string[]): Promise<number> {
   const a = parseArgs(argv, { strings: ['port', 'host', 'user', 'password', 'quirk', 'pan-speed', 'heading', 'name'], booleans: ['degrees', 'rtsp'], usage: USAGE });
+  // One without the other would pair it with the environment's or the default's other half:
+  // a camera whose account is neither what was given nor what was asked for.
+  const given = (['user', 'password'] as const).filter((o) => a.strings[o] !== undefined);
+  if (given.length === 1) {
+    const missing = given[0] === 'user' ? 'password' : 'user';
+    throw new UsageError(`--user and --password go together: --${given[0]} was given without --${missing}\nusage: ${USAGE}`);
+  }
   const quirks = parseQuirks(a.strings.quirk);
   const cam = new VirtualCamera({
     port: numberOption(a, 'port', PORT_RULE, USAGE) ?? DEFAULT_PORT,

@@ -181,3 +181,13 @@ test('vigie eval detect --hop-ms longer than the model\'s window: a wrong comman
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('vigie virtual-camera: --user without --password, or the reverse, is a wrong command line (exit 2) naming both', () => {
+  for (const [given, missing] of [['user', 'password'], ['password', 'user']]) {
+    // Any free port, and a short timeout: were it accepted, the camera would start and run on.
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bin', 'vigie.ts'), 'virtual-camera', '--port', '0', `--${given}`, 'x'], { cwd: repoRoot, encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 2, `--${given} alone: ${r.stderr}${r.stdout}`);
+    assert.ok(r.stderr.startsWith(`vigie: --user and --password go together: --${given} was given without --${missing}\nusage: ${USAGE['virtual-camera']}`), r.stderr);
+    assert.equal(r.stdout, '', 'no camera started');
+  }
+});
