@@ -298,7 +298,7 @@ function controlRoom(): N[] {
   const z = 'tab-control-room';
   const nodes: N[] = [{ id: z, type: 'tab', label: 'Control room', disabled: false, info: "The control room: detections from this site's gateways (VIGIE_SITE) arrive over MQTT, are fused into incidents with a position, the best camera turns to it, its live picture is relayed without sound, and operators decide in the console at /dashboard. Decisions and alerts are published back over MQTT and appended to the audit log.\n\nEdit the camera config nodes for your cameras (ONVIF host, port, position, calibration; 'test connection' lists profiles and presets). Broker from VIGIE_MQTT_HOST, VIGIE_MQTT_PORT, VIGIE_MQTT_USER, VIGIE_MQTT_PASSWORD, with the fixed client id VIGIE_MQTT_CLIENT_ID (a persistent session: the broker keeps the gateways' detections while the control room is away); site from VIGIE_SITE; the first camera from VIGIE_CAMERA_HOST, VIGIE_CAMERA_PORT, VIGIE_CAMERA_USER, VIGIE_CAMERA_PASSWORD, VIGIE_CAMERA_LAT, VIGIE_CAMERA_LON (see docs/install.md)." }];
   nodes.push(mqttBroker('cr-broker', 'city broker', true));
-  nodes.push({ id: 'cr-in', type: 'mqtt in', z, g: 'cr-grp-in', name: 'detections from gateways', topic: 'vigie/v1/+/+/detection', qos: '1', datatype: 'json', broker: 'cr-broker', nl: false, rap: true, rh: 0, inputs: 0, x: 180, y: 140, wires: [['cr-this-site']] });
+  nodes.push({ id: 'cr-in', type: 'mqtt in', z, g: 'cr-grp-in', name: 'detections from gateways', topic: 'vigie/v1/+/+/detection', qos: '1', datatype: 'utf8', broker: 'cr-broker', nl: false, rap: true, rh: 0, inputs: 0, x: 180, y: 140, wires: [['cr-this-site']] });
   // Node-RED substitutes ${VIGIE_SITE} only in a property that is wholly that reference, so the
   // subscription cannot name the site; this switch keeps the detections of VIGIE_SITE (the third
   // topic level), under `vigie start` and in a plain Node-RED alike. A broker shared with other
@@ -308,11 +308,20 @@ function controlRoom(): N[] {
   // MQTT 3.1.1 only those replays carry the retain flag (live deliveries never do).
   nodes.push({
     id: 'cr-this-site', type: 'switch', z, g: 'cr-grp-in', name: 'only this site (VIGIE_SITE), live', property: 'topic', propertyType: 'msg',
-    rules: [{ t: 'jsonata_exp', v: '$split(topic, "/")[2] = $env("VIGIE_SITE") and $not(retain = true)', vt: 'jsonata' }], checkall: 'true', repair: false, outputs: 1, x: 0, y: 0, wires: [['cr-fuse']],
+    rules: [{ t: 'jsonata_exp', v: '$split(topic, "/")[2] = $env("VIGIE_SITE") and $not(retain = true)', vt: 'jsonata' }], checkall: 'true', repair: false, outputs: 1, x: 0, y: 0, wires: [['cr-not-empty']],
   });
+  // An empty payload is how a retained copy is cleared (mosquitto_pub -r -n); the broker hands
+  // that to the subscribers too, without the retain flag. It is no detection: dropped here,
+  // before the JSON parse, which would log it as an error. Anything else that is not JSON is
+  // still one, in the log.
+  nodes.push({
+    id: 'cr-not-empty', type: 'switch', z, g: 'cr-grp-in', name: 'drop empty (cleared retained)', property: 'payload', propertyType: 'msg',
+    rules: [{ t: 'nempty' }], checkall: 'true', repair: false, outputs: 1, x: 0, y: 0, wires: [['cr-parse']],
+  });
+  nodes.push({ id: 'cr-parse', type: 'json', z, g: 'cr-grp-in', name: 'parse JSON', property: 'payload', action: 'obj', pretty: false, x: 0, y: 0, wires: [['cr-fuse']] });
   nodes.push({ id: 'cr-fuse', type: 'localizer', z, g: 'cr-grp-in', name: 'fuse gateways', mode: 'fusion', sensor: '', temperatureC: 15, windowMs: 20, minConfidence: 0.3, minSensors: 2, timeoutMs: 2000, onsetToleranceMs: 50, maxClockErrorMs: 10, sourceHeightM: 1.5, continuationS: 4, x: 400, y: 140, wires: [['cr-steer']] });
-  nodes.push(comment('cr-c-in', z, 'Incidents', "Detections of this site only: the broker may carry other sites' too, and \"only this site\" passes those whose topic (vigie/v1/<site>/<sensor>/detection) names VIGIE_SITE, so that another site's gateways never become this control room's alerts. It also drops a retained copy (gateways never retain; one left on the broker would come back at every start). One located event per incident once enough gateways reported (or after the timeout); late duplicates do not alert again. Events that cannot be located still reach the operators.", 180, 80, 'cr-grp-in'));
-  nodes.push(group('cr-grp-in', z, "From this site's gateways", ['cr-in', 'cr-this-site', 'cr-fuse', 'cr-c-in'], '#ffefbf'));
+  nodes.push(comment('cr-c-in', z, 'Incidents', "Detections of this site only: the broker may carry other sites' too, and \"only this site\" passes those whose topic (vigie/v1/<site>/<sensor>/detection) names VIGIE_SITE, so that another site's gateways never become this control room's alerts. It also drops a retained copy (gateways never retain; one left on the broker would come back at every start), and \"drop empty\" the empty message that clears one, before the JSON parse. One located event per incident once enough gateways reported (or after the timeout); late duplicates do not alert again. Events that cannot be located still reach the operators.", 180, 80, 'cr-grp-in'));
+  nodes.push(group('cr-grp-in', z, "From this site's gateways", ['cr-in', 'cr-this-site', 'cr-not-empty', 'cr-parse', 'cr-fuse', 'cr-c-in'], '#ffefbf'));
 
   nodes.push(
     cameraConfig({ id: 'cam-1', name: 'Camera 1 (edit me)', host: '${VIGIE_CAMERA_HOST}', port: '${VIGIE_CAMERA_PORT}', lat: '${VIGIE_CAMERA_LAT}', lon: '${VIGIE_CAMERA_LON}', heightM: 6, mountHeadingDeg: 0 }),
@@ -344,11 +353,11 @@ function controlRoom(): N[] {
   nodes.push(comment('cr-c-ops', z, 'Operators decide', 'The console at /dashboard. Decisions and "move camera" requests go to ptz-steer; "decisions only" (a switch on msg.topic) lets only decisions through to the MQTT decision topic, whose schema has no room for a move request. Every camera move, live view and decision goes to the tamper-evident audit log (vigie-audit/ in the user directory; check it with `vigie audit verify`). While the broker is unreachable the outbox keeps alerts and decisions (up to ' + DEFAULT_MAX_MESSAGES + ' or ' + DEFAULT_MAX_AGE_S / 3600 + ' h, also across a restart) and sends them, in order, when it is back.', 880, 260, 'cr-grp-ops'));
   nodes.push(group('cr-grp-ops', z, 'Operators and publication', ['cr-console', 'cr-decisions-only', 'cr-alert-topic', 'cr-decision-topic', 'cr-outbox', 'cr-out', 'cr-c-ops'], '#f3d3d3'));
   const crPlace: Place = {
-    'cr-c-in': [200, 80], 'cr-in': [200, 140], 'cr-this-site': [470, 140], 'cr-fuse': [700, 140],
+    'cr-c-in': [200, 80], 'cr-in': [200, 140], 'cr-this-site': [470, 140], 'cr-not-empty': [790, 140], 'cr-parse': [1030, 140], 'cr-fuse': [1210, 140],
     // The look column starts far enough right that its long comment keeps the groups apart.
-    'cr-c-look': [1030, 80], 'cr-steer': [1030, 140], 'cr-video': [1290, 140], 'cr-camera-errors': [1290, 200],
-    'cr-c-ops': [1030, 320], 'cr-console': [1030, 380], 'cr-decisions-only': [1250, 440],
-    'cr-alert-topic': [1500, 350], 'cr-decision-topic': [1500, 440], 'cr-outbox': [1810, 395], 'cr-out': [2070, 395],
+    'cr-c-look': [1540, 80], 'cr-steer': [1540, 140], 'cr-video': [1800, 140], 'cr-camera-errors': [1800, 200],
+    'cr-c-ops': [1540, 320], 'cr-console': [1540, 380], 'cr-decisions-only': [1760, 440],
+    'cr-alert-topic': [2010, 350], 'cr-decision-topic': [2010, 440], 'cr-outbox': [2320, 395], 'cr-out': [2580, 395],
   };
   return stripPrivate(layout(nodes, crPlace));
 }

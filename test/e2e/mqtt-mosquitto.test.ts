@@ -3,7 +3,7 @@
  * shipped flows: a real Node-RED runs the gateway flow's topic node, outbox and `mqtt out` (from
  * the point where the gateway's direction-of-arrival localizer sends its detections) and the
  * control-room flow's `mqtt in`, the nodes between it and the fusion localizer (the filter that
- * keeps this site's detections), the fusion localizer, alert topic node, outbox and `mqtt out`, each
+ * keeps this site's detections, the one that drops empty payloads, the JSON parse), the fusion localizer, alert topic node, outbox and `mqtt out`, each
  * with its own broker config node, copied from flows/*.json as shipped. Only the parts that need
  * hardware are left out: the gateway's ALSA capture and classifier (detections are posted as
  * the localizer would emit them), and the control room's camera and video nodes (the fused
@@ -405,6 +405,26 @@ test('a retained detection left on the broker becomes an alert once, when it is 
     // Clear the retained copies (an empty retained payload), so nothing is left for another subscriber.
     for (const sensor of Object.keys(SENSORS)) await observer!.publishAsync(detectionTopic(sensor), '', { qos: 1, retain: true });
   }
+});
+
+test('clearing a retained detection (an empty retained publish) is dropped quietly: no parse error, and the chain works on', { timeout: 60_000 }, async () => {
+  const redLogAt = red!.log().length;
+  const brokerAt = broker!.log().length;
+  // What `mosquitto_pub -r -n` sends: the broker forwards it to the control room, live, as an
+  // empty payload without the retain flag.
+  for (const sensor of Object.keys(SENSORS)) await observer!.publishAsync(detectionTopic(sensor), '', { qos: 1, retain: true });
+  await until(
+    'the broker to hand the control room the two empty payloads',
+    () => brokerLines(brokerAt).filter((l) => l.includes(`Sending PUBLISH to ${controlRoomClient} (`) && l.includes('/detection') && /\(0 bytes\)/.test(l)).length >= 2,
+    15_000,
+  );
+  // This site's next incident goes through the same path after them: once its alert is out,
+  // the empty payloads have been through every node before the fusion.
+  await publishIncident(10);
+  await until('the alert of incident 10', () => !!alertOf(10), 20_000);
+  const log = red!.log().slice(redLogAt);
+  assert.doesNotMatch(log, /\[(error|warn)\]/, `nothing to say about an empty payload:\n${log}`);
+  assert.equal(alertOf(10).location.method, 'bearings');
 });
 
 test('privacy: no MQTT payload of the run carries audio', () => {
