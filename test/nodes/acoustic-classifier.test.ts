@@ -1,4 +1,4 @@
-import { afterEach, describe, it } from 'node:test';
+import { afterEach, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -73,14 +73,29 @@ function block(sensor: string, start: number, frames: number, sampleRate: number
   return { kind: 'audio', sensor, seq, sampleRate, channels, start, frames, time: T0 + start / sampleRate, clock: 'ntp' };
 }
 
-/** The test flow with the tiny model, loaded and ready; what it emits and every status it sets. */
-async function loadTinyClassifier(): Promise<{ got: ReturnType<typeof collect>; cls: Any; statuses: Any[] }> {
-  await helper.load(NODES, flow({ path: TINY }));
+/**
+ * The test flow with the tiny model, loaded and ready; what it emits, every status it sets, and
+ * its once-a-second idle check (the no-audio status), caught as the node sets it up, for a test
+ * to run a tick at will: what the next ticks do is then known without waiting for them.
+ */
+async function loadTinyClassifier(): Promise<{ got: ReturnType<typeof collect>; cls: Any; statuses: Any[]; idleTick: () => void }> {
+  const idleTicks: Array<() => void> = [];
+  const realSetInterval = globalThis.setInterval;
+  const spy = mock.method(globalThis, 'setInterval', (fn: () => void, ms: number, ...rest: unknown[]) => {
+    if (/nodes[\\/]acoustic-classifier\.[jt]s/.test(new Error().stack ?? '')) idleTicks.push(fn);
+    return realSetInterval(fn, ms, ...rest);
+  });
+  try {
+    await helper.load(NODES, flow({ path: TINY }));
+  } finally {
+    spy.mock.restore();
+  }
+  assert.equal(idleTicks.length, 1, "the classifier's idle check");
   const got = collect();
   const cls = helper.getNode('cls');
   const statuses = recordStatuses(cls);
   await waitFor(() => helper.getNode('model-1').source.state.state === 'ready', 60_000, 'model ready');
-  return { got, cls, statuses };
+  return { got, cls, statuses, idleTick: idleTicks[0] };
 }
 
 /** Every status the node sets, in order (the node still sets them). */
@@ -158,7 +173,7 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
   });
 
   it('when blocks stop coming, the status says since when instead of a stale level', async () => {
-    const { got, cls, statuses } = await loadTinyClassifier();
+    const { got, cls, statuses, idleTick } = await loadTinyClassifier();
     const sr = 16000;
     const r = ring('idle-1', sr, 1, 2);
     const start = r.write([streetNoise(sr, 0.01, 5)]);
@@ -170,8 +185,8 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     assert.ok(Date.now() - heardAt >= 4500, 'not before about 5 s without a block');
     assert.equal(idle.fill, 'yellow');
     assert.equal(idle.shape, 'ring');
-    // said once, not every second
-    await new Promise((res) => setTimeout(res, 1500));
+    // said once, not every second: the next ticks, still without a block, say nothing more
+    for (let i = 0; i < 3; i++) idleTick();
     assert.equal(statuses.filter((st) => /^no audio/.test(st.text)).length, 1);
     // a block brings the level back
     const more = r.write([streetNoise(1600, 0.01, 6)]);
@@ -183,14 +198,15 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
 
   it('no block at all since the start (a capture that never delivers): "ready" gives way to "no audio since the start" after the same delay', async () => {
     const loadedAt = Date.now();
-    const { got, cls, statuses } = await loadTinyClassifier();
+    const { got, cls, statuses, idleTick } = await loadTinyClassifier();
     await waitFor(() => /^no audio since the start \(\d\d:\d\d:\d\d\)$/.test(statuses[statuses.length - 1]?.text ?? ''), 15000, 'the no-audio status');
     assert.ok(Date.now() - loadedAt >= 4500, 'not before about 5 s without a block');
     const idle = statuses[statuses.length - 1];
     assert.equal(idle.fill, 'yellow');
     assert.equal(idle.shape, 'ring');
     assert.ok(statuses.some((st) => /^ready \(/.test(st.text) && st.fill === 'green'), 'ready first');
-    await new Promise((res) => setTimeout(res, 1500));
+    // Said once: the next ticks, still without a block, say nothing more.
+    for (let i = 0; i < 3; i++) idleTick();
     assert.equal(statuses.filter((st) => /^no audio/.test(st.text)).length, 1, 'said once');
     // The first block brings the level.
     const sr = 16000;
