@@ -505,7 +505,9 @@ export = function (RED: NodeAPI) {
       stateMessage();
     } else {
       // Without a ui-group the node still keeps the queue and the audit log, and says what is wrong.
-      node.on('input', (msg, send, done) => {
+      // Nothing is sent from here, but the handler keeps its three parameters: Node-RED passes
+      // `done` (and tracks completion) only to a handler declared (msg, send, done).
+      node.on('input', (msg, _send, done) => {
         try {
           ingest(msg);
           done();

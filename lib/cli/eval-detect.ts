@@ -351,7 +351,7 @@ export async function detectFile(
   const source = sr === wav.sampleRate ? wav.channels : wav.channels.map((c) => resample(c, wav.sampleRate, sr, TRANSPARENT_KERNEL));
   const pad = Math.round(padS * sr);
   const n = source[0].length;
-  const chs = source.map((c, i) => {
+  const chs = source.map((c) => {
     const x = new Float32Array(n + pad);
     x.set(c, 0);
     x.set(mirroredTail(c, pad), n);

@@ -212,7 +212,6 @@ export class AWeightingFilter {
     const y = new Float32Array(len);
     const fir = this.fir;
     const n = fir.length;
-    const half = n >> 1;
     const lag = n - 1;
     if (this.work.length < lag + len) {
       const bigger = new Float64Array(lag + len);

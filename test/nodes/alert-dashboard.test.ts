@@ -635,16 +635,22 @@ describe('alert-dashboard node', () => {
 
   it('without a ui-group it says so, and still keeps and audits alerts', async () => {
     await helper.startServer();
-    const f = flow({ group: '' }).filter((x) => !['ui-base-1', 'ui-page-1', 'ui-group-1', 'ui-theme-1'].includes(String(x.id)));
-    await helper.load([alertDashboard, require('@node-red/nodes/core/common/25-catch.js')], f);
+    const f: Array<Record<string, unknown>> = flow({ group: '' }).filter((x) => !['ui-base-1', 'ui-page-1', 'ui-group-1', 'ui-theme-1'].includes(String(x.id)));
+    // A complete node: each message the node takes is done (its handler is given done).
+    f.push({ id: 'complete-1', type: 'complete', z: 'tab-1', scope: ['dash'], wires: [['completed']] }, { id: 'completed', type: 'helper', z: 'tab-1' });
+    await helper.load([alertDashboard, require('@node-red/nodes/core/common/25-catch.js'), require('@node-red/nodes/core/common/24-complete.js')], f);
     const n = helper.getNode('dash');
     const { statuses } = recordStatuses(n);
-    const caught = helper.getNode('caught');
-    const got = new Promise<Any>((resolve) => caught.on('input', resolve));
+    const caught: Any[] = [];
+    helper.getNode('caught').on('input', (m: Any) => caught.push(m));
+    const completed: Any[] = [];
+    helper.getNode('completed').on('input', (m: Any) => completed.push(m));
     n.receive({ payload: alert('g1', 100) });
     n.receive({ payload: 'not an alert' });
-    const m = await got;
-    assert.match(m.error.message, /payload: expected an object/);
+    await waitFor(() => caught.length >= 1 || undefined, 10_000, 'the refused message caught');
+    assert.match(caught[0].error.message, /payload: expected an object/);
+    await waitFor(() => completed.length >= 1 || undefined, 10_000, 'the alert done');
+    assert.deepEqual(completed.map((c) => c.payload.id), ['g1'], 'the alert done; the refused message went to catch');
     await waitFor(() => statuses.length >= 1 || undefined, 10_000, 'a status');
     assert.ok(statuses.some((s) => s.fill === 'red' && /ui-group/.test(s.text)), JSON.stringify(statuses));
     const entries = listAuditFiles(path.join(userDir, 'audit-test')).flatMap((file) => fs.readFileSync(file, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
