@@ -7,6 +7,7 @@
  * A YAMNet-style model may map its own labels onto Vigie's with `labelMap` (scores are
  * aggregated by max).
  */
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { isVoiceLabel } from '../contracts';
@@ -24,6 +25,10 @@ export interface ModelCard {
   labelMap?: Record<string, string>;
   /** Recommended per-class on-thresholds (measured by the training pipeline). */
   thresholds?: Record<string, number>;
+  /** Size of the ONNX file the card was written for, bytes: a truncated or swapped file is refused. */
+  fileBytes?: number;
+  /** SHA-256 of that ONNX file, hex: a damaged or swapped file is refused. */
+  sha256?: string;
 }
 
 export interface TensorInfo {
@@ -41,6 +46,8 @@ export class ModelContractError extends Error {
     this.problems = problems;
   }
 }
+
+const SHA256_HEX = /^[0-9a-f]{64}$/i;
 
 const MIN_RATE_HZ = 8000;
 const MAX_RATE_HZ = 96000;
@@ -90,6 +97,12 @@ export function checkCard(card: unknown): string[] {
       p.push('card.thresholds: expected an object {label: number in (0, 1]}');
     }
   }
+  if (card.fileBytes !== undefined && !(typeof card.fileBytes === 'number' && Number.isInteger(card.fileBytes) && card.fileBytes > 0)) {
+    p.push(`card.fileBytes: expected the ONNX file's size, a whole number of bytes above 0, got ${JSON.stringify(card.fileBytes)}`);
+  }
+  if (card.sha256 !== undefined && !(typeof card.sha256 === 'string' && SHA256_HEX.test(card.sha256))) {
+    p.push(`card.sha256: expected the ONNX file's SHA-256, 64 hexadecimal digits, got ${JSON.stringify(card.sha256)}`);
+  }
   if (card.labelMap !== undefined) {
     if (!isObject(card.labelMap) || !Object.values(card.labelMap).every((v) => typeof v === 'string' && v)) {
       p.push('card.labelMap: expected an object {model label: Vigie label}');
@@ -124,6 +137,27 @@ export function checkCard(card: unknown): string[] {
     else if (typeof s[1] === 'number' && s[1] !== c.labels.length) {
       p.push(`card.output.shape: ${s[1]} classes but card.labels has ${c.labels.length}`);
     }
+  }
+  return p;
+}
+
+/**
+ * Check the ONNX file's bytes against the card's `fileBytes` and `sha256`, those it has in a
+ * usable form (checkCard names the others): a truncated, damaged or swapped file would
+ * otherwise load as another model than the card describes, or fail in onnxruntime with a
+ * message that says nothing of the card.
+ */
+export function checkFile(card: unknown, bytes: Uint8Array): string[] {
+  if (!isObject(card)) return [];
+  const p: string[] = [];
+  const size = card.fileBytes;
+  if (typeof size === 'number' && Number.isInteger(size) && size > 0 && size !== bytes.length) {
+    p.push(`card.fileBytes: the card expects ${size} bytes, the file has ${bytes.length} (a truncated or another model file)`);
+  }
+  const sha = card.sha256;
+  if (typeof sha === 'string' && SHA256_HEX.test(sha)) {
+    const found = createHash('sha256').update(bytes).digest('hex');
+    if (found !== sha.toLowerCase()) p.push(`card.sha256: the card expects ${sha.toLowerCase()}, the file has ${found} (a damaged or another model file)`);
   }
   return p;
 }
@@ -392,6 +426,9 @@ export class ClassifierModel implements ScoringModel {
     // With names and labels readable, also check the graph so every problem is told at once.
     const basics = isObject(raw) && isObject(raw.input) && isObject(raw.output) && typeof raw.input.name === 'string' && typeof raw.output.name === 'string' && stringArray(raw.labels);
     if (cardProblems.length && !basics) throw new ModelContractError(file, cardProblems);
+    // Before onnxruntime: a truncated file would fail there without naming the card.
+    const fileProblems = checkFile(raw, bytes);
+    if (fileProblems.length) throw new ModelContractError(file, [...cardProblems, ...fileProblems]);
     const card = raw as ModelCard;
     let metadata: Record<string, string> = {};
     try {

@@ -298,7 +298,7 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
         r.failed.map((x) => [x.node, x.id, x.name, x.sensor]),
         [['acoustic-classifier', 'cls', 'street classifier', 'north-1']],
       );
-      assert.match(r.failed[0].reason, /^model: model file street\.onnx is not a loadable ONNX model/);
+      assert.match(r.failed[0].reason, /^model: model street\.onnx does not fit Vigie's model contract: card\.fileBytes: the card expects \d+ bytes, the file has 25 /);
       // Another classifier deployed later on the same model, which has already failed: failed at once.
       await helper.setFlows([...f, { id: 'cls2', type: 'acoustic-classifier', z: 'tab', model: 'model-1', labels: ['gunshot'], wires: [[], []] }], 'nodes');
       assert.equal(source.state.state, 'failed', 'the model node was not restarted');

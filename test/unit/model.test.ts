@@ -1,5 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -138,9 +139,53 @@ test('missing card, unreadable card, and a file that is not ONNX', async () => {
   await assert.rejects(ClassifierModel.load(onnx), /cannot be read as JSON/);
   const junk = path.join(tmp, 'junk.onnx');
   fs.writeFileSync(junk, Buffer.from('this is not a model at all'));
-  fs.copyFileSync(path.join(FIX, 'tiny-ok.json'), path.join(tmp, 'junk.json'));
+  // A card without fileBytes (with it, the size is what is refused: see the next test).
+  const { fileBytes: _, ...junkCard } = goodCard();
+  fs.writeFileSync(path.join(tmp, 'junk.json'), JSON.stringify(junkCard));
   await assert.rejects(ClassifierModel.load(junk), /junk\.onnx is not a loadable ONNX model/);
   await assert.rejects(ClassifierModel.load(path.join(tmp, 'absent.onnx')), /cannot be read/);
+});
+
+test('a model file that is not the one its card was written for (truncated, damaged, swapped) is refused, naming the card field, the expected and the found value', async () => {
+  const ok = fs.readFileSync(path.join(FIX, 'tiny-ok.onnx'));
+  const sha = createHash('sha256').update(ok).digest('hex');
+  const dir = fs.mkdtempSync(path.join(tmp, 'integrity-'));
+  const withCard = (name: string, bytes: Buffer, card: object): string => {
+    fs.writeFileSync(path.join(dir, `${name}.onnx`), bytes);
+    fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(card));
+    return path.join(dir, `${name}.onnx`);
+  };
+  const good = goodCard();
+  assert.equal(good.fileBytes, ok.length, "the fixture's card has its file's size");
+
+  // Truncated (a download cut short): refused on its size, before onnxruntime tries it.
+  assert.deepEqual(await problemsOf(withCard('truncated', ok.subarray(0, 1000), good)), [
+    `card.fileBytes: the card expects ${ok.length} bytes, the file has 1000 (a truncated or another model file)`,
+  ]);
+  // Another model's file under this card (same contract, so it would load).
+  const other = fs.readFileSync(path.join(FIX, 'bad-logits.onnx'));
+  assert.deepEqual(await problemsOf(withCard('swapped', other, good)), [`card.fileBytes: the card expects ${ok.length} bytes, the file has ${other.length} (a truncated or another model file)`]);
+  // Same size, one byte changed (the producer's version: the file still loads): only the digest tells.
+  const damaged = Buffer.from(ok);
+  const at = damaged.indexOf('1.13.0');
+  assert.ok(at > 0, 'the producer version in the fixture');
+  damaged[at + 5] = '1'.charCodeAt(0);
+  await (await ClassifierModel.load(withCard('damaged-loads', damaged, good))).release();
+  const damagedSha = createHash('sha256').update(damaged).digest('hex');
+  assert.deepEqual(await problemsOf(withCard('damaged', damaged, { ...good, sha256: sha })), [`card.sha256: the card expects ${sha}, the file has ${damagedSha} (a damaged or another model file)`]);
+  // Both wrong: both told.
+  const both = await problemsOf(withCard('both', other, { ...good, sha256: sha }));
+  assert.deepEqual(both.map((p) => p.split(':')[0]), ['card.fileBytes', 'card.sha256'], both.join('\n'));
+
+  // The right size and digest (in either case) load; so does a card with neither.
+  for (const [name, card] of [['right', { ...good, sha256: sha }], ['upper', { ...good, sha256: sha.toUpperCase() }], ['neither', (({ fileBytes: _, ...c }) => c)(good)]] as const) {
+    const m = await ClassifierModel.load(withCard(name, ok, card));
+    await m.release();
+  }
+  // Unusable values are card problems.
+  assert.ok(checkCard({ ...good, fileBytes: '1601' }).some((p) => /^card\.fileBytes: expected the ONNX file's size, a whole number of bytes above 0, got "1601"/.test(p)));
+  assert.ok(checkCard({ ...good, sha256: sha.slice(1) }).some((p) => /^card\.sha256: expected the ONNX file's SHA-256, 64 hexadecimal digits/.test(p)));
+  assert.deepEqual(checkCard({ ...good, sha256: sha }), []);
 });
 
 test('YAMNet-style label map: scores aggregated by max, voice never mapped to an alert', async () => {
