@@ -1,10 +1,12 @@
 """The model card (sidecar JSON) of the default model. Field meanings: docs/model.md."""
 import collections
+import hashlib
 import json
 import os
 
 import model as M
 from augment import DEFAULT_EVENT_POS, LABEL_WEIGHTS, SYNTH_SHARE
+import data
 from data import ALERT_LABELS, BACKGROUND_LABELS, LABELS, VOICE_LABELS
 
 SOURCE_NOTES = {
@@ -69,6 +71,7 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
         'backgroundLabels': BACKGROUND_LABELS,
         'parameters': n_params,
         'fileBytes': export_info['fileBytes'],
+        'sha256': file_sha256(os.path.join(os.path.dirname(path), os.path.basename(path)[:-5] + '.onnx')),
         'frontEnd': {'type': 'log-mel', 'n_fft': M.N_FFT, 'win_length': M.N_FFT, 'window': 'hann (periodic)',
                      'hop': M.HOP, 'center': False, 'mels': M.N_MELS, 'melScale': 'htk', 'fmin': M.FMIN_HZ,
                      'fmax': M.FMAX_HZ, 'log': f'ln(mel power + {M.LOG_FLOOR})',
@@ -92,6 +95,9 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
             'data': data_text(args.train_share),
             'trainClips': len(train_rows),
             'validationClips': len(val_rows),
+            'nearCopies': near_copy_list()[0],
+            'leftOut': {'why': 'near-copies of a recording with another label: one sound under two labels, the pool contradicts itself (an alert recording keeps its label)',
+                        'recordings': near_copy_list()[1]},
             'sources': source_list(rows),
             'labelSampling': maker.label_weights,
             'hardNegativeLossWeight': maker.hard_negative_weight,
@@ -162,10 +168,30 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
     return card
 
 
+def file_sha256(path):
+    """The file's sha256 (hex), so that a card can tell its own ONNX file from another."""
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def near_copy_list():
+    """The near-copy clusters the split kept together (each a list of recordings,
+    source:origin_path), and the recordings left out because the pool gives their sound
+    another label (data.doubtful_labels)."""
+    found = data.cached_near_copies(data.load_manifest(near_copies=False))
+    return found['clusters'], found['doubtful']
+
+
 def data_text(train_share):
     """How the training data was chosen; a learning-curve run (--train-share below 1) says so."""
     text = ('shared/data/urban-sounds (manifest.csv), split by recording (origin_path; the source project\'s '
-            'glass mixes stay with their parent event), stratified by label, 20 % of recordings to validation')
+            'glass mixes stay with their parent event; near-copies, clips whose waveforms correlate '
+            f'{data.NEAR_COPY_CORRELATION:g} or more under other names, stay together: training.nearCopies; '
+            'a background clip that is a near-copy of an alert clip is left out: training.leftOut), '
+            'stratified by label, 20 % of recordings to validation')
     if train_share < 1.0:
         text += f'; of the training recordings only {train_share:.0%} of each label kept (--train-share, a learning-curve run)'
     return text

@@ -1,6 +1,7 @@
 """Reading the shared clip pool: manifest, WAV decoding, grouping, split, event finding."""
 import csv
 import hashlib
+import json
 import os
 import re
 import wave
@@ -93,14 +94,169 @@ def group_key(row):
     return f"{row['source']}:{row['origin_path']}"
 
 
-def load_manifest():
+def load_manifest(near_copies=True):
+    """The pool's rows, each with its split `group`: its recording (group_key), or with
+    `near_copies` the first recording of its near-copy cluster, and without the rows of
+    recordings whose label the pool contradicts (see near_copy_clusters and doubtful_labels;
+    computed once per pool and cached). `recording` keeps group_key."""
     path = os.path.join(pool_dir(), 'manifest.csv')
     with open(path, newline='') as f:
         rows = list(csv.DictReader(f))
     for r in rows:
-        r['group'] = group_key(r)
+        r['group'] = r['recording'] = group_key(r)
         r['duration_s'] = float(r['duration_s'])
+    if near_copies:
+        found = cached_near_copies(rows)
+        merge_near_copies(rows, found['clusters'])
+        left_out = set(found['doubtful'])
+        rows = [r for r in rows if r['recording'] not in left_out]
     return rows
+
+
+# Two clips of one label whose waveforms correlate this much, at the best lag and over both
+# clips' whole energy, are one recording for the split. Found in the pool: one sample shipped
+# by several games or packs under other names (0.96-0.99), a filtered variant (0.99), one
+# gunshot uploaded several times (0.98-1.00), "-hi"/"-high" versions of one effect (0.92-0.96).
+# Distinct recordings of one label stay below 0.9 but for a few shots of one gun in one place
+# (0.90-0.95), kept together too: a model that heard one of them has heard the others.
+NEAR_COPY_CORRELATION = 0.90
+# Compared at 4 kHz: enough to tell recordings apart, 16 times less work than at 16 kHz.
+NEAR_COPY_DECIMATION = 4
+
+
+def near_copy_signal(x):
+    """`x` (16 kHz) averaged down to 4 kHz, without its mean, as float64."""
+    n = len(x) // NEAR_COPY_DECIMATION * NEAR_COPY_DECIMATION
+    y = np.asarray(x[:n], dtype=np.float64).reshape(-1, NEAR_COPY_DECIMATION).mean(axis=1)
+    return y - y.mean() if len(y) else y
+
+
+def near_copy_score(a, b):
+    """Largest |cross-correlation| of near_copy_signal's `a` and `b` over every lag, divided by
+    the root of both signals' whole energies: 1 for the same audio at any gain and shift, lower
+    when either holds sound the other lacks. 0 for a silent signal."""
+    ea, eb = float(np.dot(a, a)), float(np.dot(b, b))
+    if ea <= 0.0 or eb <= 0.0:
+        return 0.0
+    n = len(a) + len(b) - 1
+    nfft = 1 << (n - 1).bit_length()
+    xc = np.fft.irfft(np.fft.rfft(a, nfft) * np.conj(np.fft.rfft(b, nfft)), nfft)
+    return float(np.max(np.abs(xc)) / np.sqrt(ea * eb))
+
+
+def near_copy_clusters(rows, clips, threshold=NEAR_COPY_CORRELATION):
+    """Recordings (row['recording']) holding near-copies of each other, linked through any chain
+    of clip pairs scoring `threshold` or more, whatever their labels: a sorted list of sorted
+    lists, each of two or more recordings. Deterministic."""
+    signals = [near_copy_signal(clips[r['path']]) for r in rows]
+    energies = [float(np.dot(x, x)) for x in signals]
+    spectra = {}
+
+    def spectrum(i, nfft):
+        if (i, nfft) not in spectra:
+            spectra[(i, nfft)] = np.fft.rfft(signals[i], nfft)
+        return spectra[(i, nfft)]
+
+    parent = {}
+
+    def root(g):
+        parent.setdefault(g, g)
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    for i, a in enumerate(rows):
+        for j in range(i + 1, len(rows)):
+            b = rows[j]
+            ra, rb = root(a['recording']), root(b['recording'])
+            # pieces of one recording, or already joined: the clusters are the same either way
+            if ra == rb or energies[i] <= 0.0 or energies[j] <= 0.0:
+                continue
+            # near_copy_score with each signal's spectrum computed once per FFT size
+            nfft = 1 << (len(signals[i]) + len(signals[j]) - 2).bit_length()
+            xc = np.fft.irfft(spectrum(i, nfft) * np.conj(spectrum(j, nfft)), nfft)
+            if np.max(np.abs(xc)) / np.sqrt(energies[i] * energies[j]) >= threshold:
+                parent[max(ra, rb)] = min(ra, rb)
+    clusters = {}
+    for g in list(parent):
+        clusters.setdefault(root(g), set()).add(g)
+    return sorted(sorted(c) for c in clusters.values() if len(c) > 1)
+
+
+class NearCopyFinder:
+    """Tells whether a clip is a near-copy (near_copy_score >= threshold) of any of a fixed set
+    of clips: e.g. a held-out clip of the training pool's, shipped by another package."""
+
+    def __init__(self, named_clips, threshold=NEAR_COPY_CORRELATION):
+        self.names = [name for name, _ in named_clips]
+        self.signals = [near_copy_signal(x) for _, x in named_clips]
+        self.energies = [float(np.dot(x, x)) for x in self.signals]
+        self.threshold = threshold
+        self.spectra = {}
+
+    def find(self, x):
+        """(name, score) of the set's clip that `x` copies best, if it scores the threshold or
+        more; else None."""
+        sig = near_copy_signal(x)
+        e = float(np.dot(sig, sig))
+        best = None
+        if e <= 0.0:
+            return None
+        for i, name in enumerate(self.names):
+            if self.energies[i] <= 0.0:
+                continue
+            nfft = 1 << (len(sig) + len(self.signals[i]) - 2).bit_length()
+            if (i, nfft) not in self.spectra:
+                self.spectra[(i, nfft)] = np.fft.rfft(self.signals[i], nfft)
+            xc = np.fft.irfft(np.fft.rfft(sig, nfft) * np.conj(self.spectra[(i, nfft)]), nfft)
+            score = float(np.max(np.abs(xc)) / np.sqrt(e * self.energies[i]))
+            if score >= self.threshold and (best is None or score > best[1]):
+                best = (name, score)
+        return best
+
+
+def doubtful_labels(rows, clusters):
+    """Recordings whose label the pool contradicts: one sound under two labels. In a cluster
+    holding one alert label and background labels, the background ones (an alert recording is
+    labelled by its project; `other` clips were never checked, data README); in a cluster of
+    two alert labels, every one. A sorted list of recordings."""
+    doubtful = set()
+    label_of = {r['recording']: r['label'] for r in rows}
+    for c in clusters:
+        alert = {label_of[g] for g in c if label_of[g] in ALERT_LABELS}
+        if len(alert) > 1:
+            doubtful.update(c)
+        elif alert:
+            doubtful.update(g for g in c if label_of[g] not in ALERT_LABELS)
+    return sorted(doubtful)
+
+
+def merge_near_copies(rows, clusters):
+    """Gives every row of a near-copy cluster the cluster's first recording as its split group."""
+    first = {g: c[0] for c in clusters for g in c}
+    for r in rows:
+        r['group'] = first.get(r['recording'], r['recording'])
+
+
+def cached_near_copies(rows):
+    """{'clusters': near_copy_clusters, 'doubtful': doubtful_labels} of the pool (all its rows),
+    cached in training/.cache by the pool's key."""
+    key = f'{pool_key(rows)}-{NEAR_COPY_CORRELATION}-{NEAR_COPY_DECIMATION}'
+    cache = os.path.join(CACHE_DIR, 'near_copies.json')
+    try:
+        with open(cache) as f:
+            kept = json.load(f)
+        if kept.get('key') == key:
+            return kept
+    except (OSError, ValueError):
+        pass
+    clusters = near_copy_clusters(rows, load_pool(rows))
+    found = {'key': key, 'clusters': clusters, 'doubtful': doubtful_labels(rows, clusters)}
+    os.makedirs(CACHE_DIR, exist_ok=True)
+    with open(cache, 'w') as f:
+        json.dump(found, f, indent=1)
+    return found
 
 
 def stable_fraction(text, seed):
@@ -221,16 +377,21 @@ def mix_extents(rows, clips):
     return out
 
 
+def pool_key(rows):
+    """A digest of the pool's files: path, duration, and each file's size and modification
+    time too (a clip whose audio changed but not its length must be decoded again, or the
+    fingerprint would call the changed pool "same")."""
+    def stamp(r):
+        st = os.stat(os.path.join(pool_dir(), r['path']))
+        return f"{r['path']}:{r['duration_s']}:{st.st_size}:{st.st_mtime_ns}"
+    return hashlib.sha256('|'.join(stamp(r) for r in rows).encode()).hexdigest()[:16]
+
+
 def load_pool(rows):
     """Decode every clip once and cache the arrays (training/.cache/pool.npz)."""
     os.makedirs(CACHE_DIR, exist_ok=True)
     cache = os.path.join(CACHE_DIR, 'pool.npz')
-    # Each file's size and modification time too: a clip whose audio changed but not its
-    # length must be decoded again, or the fingerprint would call the changed pool "same".
-    def stamp(r):
-        st = os.stat(os.path.join(pool_dir(), r['path']))
-        return f"{r['path']}:{r['duration_s']}:{st.st_size}:{st.st_mtime_ns}"
-    key = hashlib.sha256('|'.join(stamp(r) for r in rows).encode()).hexdigest()[:16]
+    key = pool_key(rows)
     if os.path.exists(cache):
         with np.load(cache, allow_pickle=False) as z:
             if str(z['key']) == key:

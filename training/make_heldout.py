@@ -19,7 +19,9 @@ label None = skip), decodes them with ffmpeg to 16 kHz mono and builds, like mak
 
 The background is made of the held-out ambience clips (engines, traffic, rain, wind, city
 ambience) crossfaded to 10 s by make_eval.make_background, or a synthetic traffic/rain/wind
-bed from a seed stream no other script uses (seed + 424242). No clip of ../shared/data is used.
+bed from a seed stream no other script uses (seed + 424242). No clip of ../shared/data is used:
+the pool's clips are only compared with, and a clip that is a near-copy of one of them
+(data.NearCopyFinder: one sound shipped by two packages) is skipped, as exact duplicates are.
 
 Writes manifest.csv (`path,label,onset,offset`, seconds, paths relative to the manifest; read
 by `vigie eval detect --manifest`) and sources.json (package, version, file, label, licence,
@@ -559,6 +561,11 @@ def collect(debs):
     dicts with the audio in 'x'."""
     clips, info, skipped = [], {}, []
     seen = {}
+    # Packages share sounds (one engine sample is in two games of the pool): a held-out clip
+    # that is a near-copy of a pool clip is no held-out sound. The pool is only compared with.
+    pool_rows = data.load_manifest(near_copies=False)
+    pool_clips = data.load_pool(pool_rows)
+    pool = data.NearCopyFinder([(f"{r['source']}:{os.path.basename(r['origin_path'])}", pool_clips[r['path']]) for r in pool_rows])
     for pkg, spec in PACKAGES.items():
         if any(pkg.startswith(f) for f in FORBIDDEN):
             raise SystemExit(f'{pkg}: a package of the training pool, not held out')
@@ -595,6 +602,10 @@ def collect(debs):
                 h = _pcm_hash(x)
                 if why is None and h in seen:
                     why = f'exact duplicate of {seen[h]}'
+                if why is None:
+                    copied = pool.find(x)
+                    if copied:
+                        why = f'near-copy of the training pool\'s {copied[0]} (correlation {copied[1]:.2f})'
                 if why:
                     skipped.append({'package': pkg, 'file': path, 'label': label, 'why': why})
                     continue

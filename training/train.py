@@ -31,7 +31,7 @@ from validate import clip_level_report  # noqa: E402
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--name', default='vigie-street-v1')
-    p.add_argument('--version', default='1.2.1', help='version written to the card (the shipped model is 1.2.1)')
+    p.add_argument('--version', default='1.3.0', help='version written to the card (the shipped model is 1.3.0)')
     p.add_argument('--seed', type=int, default=1234)
     p.add_argument('--split-seed', type=int, help='seed of the train/validation split (default: --seed; make_eval.py splits with 1234)')
     p.add_argument('--epochs', type=int, default=40)
