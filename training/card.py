@@ -92,12 +92,12 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
                          if train_seconds is not None else 'not recorded (exported from a checkpoint)'),
             'durationSeconds': round(train_seconds) if train_seconds is not None else None,
             'framework': 'PyTorch 1.13 (Debian python3-torch), exported with torch.onnx',
-            'data': data_text(args.train_share),
+            'data': data_text(args.train_share, getattr(args, 'near_copies', 'group')),
             'trainClips': len(train_rows),
             'validationClips': len(val_rows),
-            'nearCopies': near_copy_list()[0],
-            'leftOut': {'why': 'near-copies of a recording with another label: one sound under two labels, the pool contradicts itself (an alert recording keeps its label)',
-                        'recordings': near_copy_list()[1]},
+            **({'nearCopies': near_copy_list()[0],
+                'leftOut': {'why': 'near-copies of a recording with another label: one sound under two labels, the pool contradicts itself (an alert recording keeps its label)',
+                            'recordings': near_copy_list()[1]}} if getattr(args, 'near_copies', 'group') == 'group' else {}),
             'sources': source_list(rows),
             'labelSampling': maker.label_weights,
             'hardNegativeLossWeight': maker.hard_negative_weight,
@@ -185,12 +185,13 @@ def near_copy_list():
     return found['clusters'], found['doubtful']
 
 
-def data_text(train_share):
+def data_text(train_share, near_copies='group'):
     """How the training data was chosen; a learning-curve run (--train-share below 1) says so."""
+    grouped = ('; near-copies, clips whose waveforms correlate '
+               f'{data.NEAR_COPY_CORRELATION:g} or more under other names, stay together: training.nearCopies; '
+               'a background clip that is a near-copy of an alert clip is left out: training.leftOut')
     text = ('shared/data/urban-sounds (manifest.csv), split by recording (origin_path; the source project\'s '
-            'glass mixes stay with their parent event; near-copies, clips whose waveforms correlate '
-            f'{data.NEAR_COPY_CORRELATION:g} or more under other names, stay together: training.nearCopies; '
-            'a background clip that is a near-copy of an alert clip is left out: training.leftOut), '
+            f'glass mixes stay with their parent event{grouped if near_copies == "group" else "; near-copies not grouped (--near-copies ignore)"}), '
             'stratified by label, 20 % of recordings to validation')
     if train_share < 1.0:
         text += f'; of the training recordings only {train_share:.0%} of each label kept (--train-share, a learning-curve run)'

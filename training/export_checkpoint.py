@@ -32,7 +32,7 @@ def main():
     torch.set_num_threads(args.threads)
     planned = args.epochs
     args.epochs = ckpt['epoch']
-    rows = data.load_manifest()
+    rows = data.load_manifest(near_copies=args.near_copies == 'group')
     train_rows, val_rows = train.split(args, rows)
     clips = data.load_pool(rows)
     maker = train.window_maker(args, train_rows, clips)

@@ -121,7 +121,7 @@ def main(argv=None):
         card = json.load(f)
     training = card.get('training', {})
     run = run_options(card)
-    rows = data.load_manifest()
+    rows = data.load_manifest(near_copies=run.near_copies == 'group')
     clips = data.load_pool(rows)
     train_rows, _ = train.split(run, rows)
     now = training_inputs(os.path.join(data.pool_dir(), 'manifest.csv'), rows, clips, train.window_maker(run, train_rows, clips))

@@ -131,9 +131,11 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument('--seed', type=int, default=1234, help='the training seed (same split)')
     p.add_argument('--out', default=os.path.join(data.CACHE_DIR, 'eval'))
+    p.add_argument('--near-copies', choices=('group', 'ignore'), default='group',
+                   help='the split of train.py --near-copies (ignore: the set the models up to 1.2.1 were measured on)')
     args = p.parse_args()
     rng = np.random.default_rng(args.seed + 99991)  # not a stream the training used
-    rows = data.load_manifest()
+    rows = data.load_manifest(near_copies=args.near_copies == 'group')
     _, val_rows = data.split_rows(rows, args.seed)
     clips = data.load_pool(rows)
     os.makedirs(args.out, exist_ok=True)

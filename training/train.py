@@ -31,7 +31,7 @@ from validate import clip_level_report  # noqa: E402
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--name', default='vigie-street-v1')
-    p.add_argument('--version', default='1.3.0', help='version written to the card (the shipped model is 1.3.0)')
+    p.add_argument('--version', default='1.3.0', help='version written to the card (the shipped model is 1.2.1, trained with --near-copies ignore)')
     p.add_argument('--seed', type=int, default=1234)
     p.add_argument('--split-seed', type=int, help='seed of the train/validation split (default: --seed; make_eval.py splits with 1234)')
     p.add_argument('--epochs', type=int, default=40)
@@ -52,6 +52,8 @@ def parse_args(argv):
     p.add_argument('--bed-min-s', type=float, default=0.0, help='shortest background recording used as a bed, s (0: any; 1 s was tried, see docs/model.md)')
     p.add_argument('--synthetic-bed-share', type=float, default=DEFAULT_SYNTHETIC_BED_SHARE, help='share of synthetic beds under foreground sounds (the rest are training recordings)')
     p.add_argument('--bed-labels', default=','.join(BED_LABELS), help='labels of the training recordings used as beds')
+    p.add_argument('--near-copies', choices=('group', 'ignore'), default='group',
+                   help='group: near-copies stay on one side of the split and background clips copying an alert clip are left out (data.load_manifest); ignore: the split of models up to 1.2.1')
     p.add_argument('--train-share', type=float, default=1.0, help='share of the training recordings of each label kept (learning curves; validation unchanged)')
     p.add_argument('--quick', action='store_true', help='short run (plumbing, first integration model)')
     p.add_argument('--out-dir', default=os.path.join(data.REPO_ROOT, 'models'))
@@ -78,7 +80,7 @@ def floats(text, n):
 
 # What a checkpoint saved before an option existed was trained with, where that differs from
 # the option's default: twice the loss weight on hard negatives before --hard-negative-weight.
-LEGACY_DEFAULTS = {'hard_negative_weight': 2.0}
+LEGACY_DEFAULTS = {'hard_negative_weight': 2.0, 'near_copies': 'ignore'}
 
 
 def recipe_args(args):
@@ -166,7 +168,7 @@ def main(argv=None):
     np.random.seed(args.seed)
     started = time.time()
 
-    rows = data.load_manifest()
+    rows = data.load_manifest(near_copies=args.near_copies == 'group')
     train_rows, val_rows = split(args, rows)
     log(f'clips: {len(rows)} train {len(train_rows)} val {len(val_rows)} from {data.pool_dir()}')
     clips = data.load_pool(rows)
