@@ -238,6 +238,8 @@ class Grouping(unittest.TestCase):
     def test_the_card_says_when_a_run_kept_only_a_share_of_the_recordings(self):
         import card
         self.assertNotIn('train-share', card.data_text(1.0))
+        self.assertIn('stay together: training.nearCopies', card.data_text(1.0))
+        self.assertIn('near-copies not grouped (--near-copies ignore)', card.data_text(1.0, 'ignore'))
         self.assertIn('only 50% of each label kept (--train-share', card.data_text(0.5))
         self.assertIn('only 25% of each label kept', card.data_text(0.25))
 
