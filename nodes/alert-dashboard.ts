@@ -429,10 +429,12 @@ export = function (RED: NodeAPI) {
      * older flow that drops it, another Node-RED down) ends, and the console says so.
      */
     function awaitMoveAnswer(): void {
+      // A little after the bound: a timer may fire a fraction of a millisecond before the
+      // monotonic clock shows moveAnswerMs gone, and the request would then never end.
       const t = setTimeout(() => {
         moveAnswerTimers.delete(t);
         if (!closed && consoleCore.expireMoveRequests(moveAnswerMs)) broadcast();
-      }, moveAnswerMs);
+      }, moveAnswerMs + 250);
       moveAnswerTimers.add(t);
     }
 

@@ -81,7 +81,7 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
                         'mean over mels -> mean+max over time -> dropout -> linear -> softmax',
         'training': {
             'command': command,
-            'defaultCommand': 'npm run train',
+            **({'defaultCommand': 'npm run train'} if command == '/usr/bin/python3 training/train.py' else {}),
             'seed': args.seed,
             'epochs': args.epochs,
             'stepsPerEpoch': args.steps_per_epoch,

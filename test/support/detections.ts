@@ -1,7 +1,25 @@
 /**
  * Glass-break detections from sensor s1 as the node tests hand them on: one already steered
- * onto a camera (what video-forward takes), one located (what ptz-steer takes).
+ * onto a camera (what video-forward takes), one located (what ptz-steer takes); and gunshots
+ * heard by sensors around a shot at the origin (what the fusion localizer takes).
  */
+import type { Detection as ContractDetection } from '../../lib/contracts';
+import { enuToGeodetic } from '../../lib/localize/geo';
+
+/** The street's origin and the shot's time (epoch s) of gunshotHeardAt. */
+export const SHOT_ORIGIN = { lat: 45.4397, lon: 4.3872, alt: 0 };
+export const SHOT_T0 = 1_750_000_000;
+
+/** A gunshot fired at SHOT_ORIGIN at SHOT_T0, as sensor `sensor`, `e` m east and `n` m north, hears it (sound at 340 m/s). */
+export function gunshotHeardAt(sensor: string, e: number, n: number): ContractDetection {
+  const g = enuToGeodetic([e, n, 0], SHOT_ORIGIN);
+  const onset = SHOT_T0 + Math.hypot(e, n) / 340;
+  return {
+    kind: 'detection', id: `det-${sensor}`, sensor, label: 'gunshot', confidence: 0.9, onset, offset: onset + 0.3,
+    level: { dbfs: -25 }, scores: { gunshot: 0.9 }, span: { sensor, start: 0, frames: 10 },
+    sensorInfo: { lat: g.lat, lon: g.lon, clock: 'ptp', clockErrorMs: 0.1 },
+  } as ContractDetection;
+}
 
 interface Detection {
   onsetS: number;

@@ -7,21 +7,9 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { HandOverShelf } from '../../lib/util/handover';
 import { FusionLocalizer } from '../../lib/localize/localizer';
-import { enuToGeodetic } from '../../lib/localize/geo';
-import { Detection } from '../../lib/contracts';
+import { gunshotHeardAt } from '../support/detections';
 
-const ORIGIN = { lat: 45.4397, lon: 4.3872, alt: 0 };
-const T0 = 1_750_000_000;
-
-function det(sensor: string, e: number, n: number): Detection {
-  const g = enuToGeodetic([e, n, 0], ORIGIN);
-  const onset = T0 + Math.hypot(e, n) / 340;
-  return {
-    kind: 'detection', id: `det-${sensor}`, sensor, label: 'gunshot', confidence: 0.9, onset, offset: onset + 0.3,
-    level: { dbfs: -25 }, scores: { gunshot: 0.9 }, span: { sensor, start: 0, frames: 10 },
-    sensorInfo: { lat: g.lat, lon: g.lon, clock: 'ptp', clockErrorMs: 0.1 },
-  } as Detection;
-}
+const det = gunshotHeardAt;
 
 test('shelf: the next node of that id takes the item once; one nobody takes is dropped, and said so', (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] });

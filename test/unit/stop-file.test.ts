@@ -13,10 +13,9 @@ import { HandOverShelf } from '../../lib/util/handover';
 import { STOP_FILE_MAX_BYTES, StopFiles, UnusableStopFileError } from '../../lib/util/stop-file';
 import { keepStopFiles, stoppedForMs } from '../../lib/util/stop-file-node';
 import { checkFusionStopItem, FusionLocalizer, FusionStopItem, fusionStopItemsOf, STOP_RESUME_MAX_AGE_MS, STOPPED_WAITING_WORDS } from '../../lib/localize/localizer';
-import { enuToGeodetic } from '../../lib/localize/geo';
-import { Detection } from '../../lib/contracts';
 import { tempDir } from '../support/tmp';
 import { Finding, scanJson } from '../support/privacy-scan';
+import { gunshotHeardAt, SHOT_T0 } from '../support/detections';
 
 interface Item {
   id: string;
@@ -140,17 +139,8 @@ test('wiring: a stop without a deploy writes the file; at the next start a delet
   assert.doesNotMatch(said, /running/);
 });
 
-const ORIGIN = { lat: 45.4397, lon: 4.3872, alt: 0 };
-const T0 = 1_750_000_000;
-function det(sensor: string, e: number, n: number): Detection {
-  const g = enuToGeodetic([e, n, 0], ORIGIN);
-  const onset = T0 + Math.hypot(e, n) / 340;
-  return {
-    kind: 'detection', id: `det-${sensor}`, sensor, label: 'gunshot', confidence: 0.9, onset, offset: onset + 0.3,
-    level: { dbfs: -25 }, scores: { gunshot: 0.9 }, span: { sensor, start: 0, frames: 10 },
-    sensorInfo: { lat: g.lat, lon: g.lon, clock: 'ptp', clockErrorMs: 0.1 },
-  } as Detection;
-}
+const T0 = SHOT_T0;
+const det = gunshotHeardAt;
 
 /** Two of three sensors reported an incident when the flows stopped: its items through a file and back. */
 function stoppedWithTwoOfThree(): FusionStopItem[] {
