@@ -76,11 +76,12 @@ export = function (RED: NodeAPI) {
     let lastMove: { text: string; ok: boolean; cameraId?: string } | undefined;
     const showStatus = () => {
       const conns = connections();
+      // A camera whose settings are refused (or whose id another camera holds) has no connection:
+      // say which, and which field; red even beside cameras that work, as a failed one.
+      const unusable = configNodes.find((c) => c.cameraError);
+      const unusableText = unusable ? `camera "${unusable.name || unusable.id}" unusable: ${unusable.cameraError!.split(':')[0]}` : '';
       if (!conns.length) {
-        // A camera whose settings are refused has no connection: say which, and which field.
-        const unusable = configNodes.find((c) => c.cameraError);
-        const text = unusable ? `camera "${unusable.name || unusable.id}" unusable: ${unusable.cameraError!.split(':')[0]}` : 'no camera configured';
-        node.status({ fill: 'red', shape: 'ring', text });
+        node.status({ fill: 'red', shape: 'ring', text: unusableText || 'no camera configured' });
         return;
       }
       const failed = conns.filter((c) => c.state === 'failed').map((c) => c.id);
@@ -89,6 +90,7 @@ export = function (RED: NodeAPI) {
       // A camera down matters more than alerts waiting for a busy one.
       if (lastMove && !lastMove.ok) node.status({ fill: 'red', shape: 'ring', text: lastMove.text });
       else if (failed.length) node.status({ fill: 'red', shape: 'ring', text: `failed: ${failed.join(', ')}` });
+      else if (unusableText) node.status({ fill: 'red', shape: 'ring', text: unusableText });
       else if (waiting) node.status({ fill: 'yellow', shape: 'dot', text: `${waiting} alert${waiting > 1 ? 's' : ''} waiting for a busy camera` });
       else if (connecting.length) node.status({ fill: 'yellow', shape: 'ring', text: `connecting: ${connecting.join(', ')}` });
       else node.status({ fill: 'green', shape: 'dot', text: lastMove?.text ?? `${conns.length} camera${conns.length > 1 ? 's' : ''} connected${mode === 'confirm' ? ', confirm mode' : ''}` });

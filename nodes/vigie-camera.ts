@@ -7,7 +7,7 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { CameraConnection, classifyError } from '../lib/camera/connection';
 import { cameraConfigFromNode } from '../lib/camera/config';
-import { registerCamera } from '../lib/camera/registry';
+import { cameraIdHolder, cameraIdTakenError, registerCamera } from '../lib/camera/registry';
 import { CameraConfig } from '../lib/camera/types';
 import { deployedCameraNodes, FlowChain, scopeOfFlow } from '../lib/util/deployed-nodes';
 import { withUnsetEnv } from '../lib/util/env-refs';
@@ -73,7 +73,9 @@ export = function (RED: NodeAPI) {
     // Found by ptz-steer and the editor's Test connection by its id or its definition's: inside a
     // subflow instance a node runs as "<instance>-<id>", its definition's id kept as _alias.
     const runtime = node as unknown as { _alias?: string; _flow?: FlowChain };
-    const undeploy = deployedCameraNodes.register({ node, id: node.id, definitionId: runtime._alias ?? node.id, scope: scopeOfFlow(runtime._flow) });
+    const definitionId = runtime._alias ?? node.id;
+    const scope = scopeOfFlow(runtime._flow);
+    const undeploy = deployedCameraNodes.register({ node, id: node.id, definitionId, scope });
     node.users = {};
     node.camera = undefined;
     node.cameraError = undefined;
@@ -81,6 +83,10 @@ export = function (RED: NodeAPI) {
     let unregister: (() => void) | undefined;
     try {
       node.camera = cameraConfigFromNode({ ...def, id: def.id });
+      // One camera per id (see lib/camera/registry.ts): a second one is refused before it connects,
+      // the first keeps working. The other node is named by its id in the flows, and its instance.
+      const holder = cameraIdHolder(node.camera.id);
+      if (holder) throw cameraIdTakenError(node.camera.id, holder);
       for (const field of ['streamUrl', 'snapshotUrl'] as const) {
         const url = node.camera[field];
         if (url && hasPassword(url)) node.warn(`${field}: the password in this URL is saved in plain text in the flows; put the user and password in the camera's User and Password fields instead (they are added to the URL when it is used)`);
@@ -102,8 +108,13 @@ export = function (RED: NodeAPI) {
       });
       // Told once by the connection (not at each reconnection): e.g. a camera without presets.
       node.connection.on('notice', (text: string) => node.warn(`camera "${node.camera!.id}": ${text}`));
-      unregister = registerCamera(node.connection);
+      const where = scope.length ? `, in subflow instance ${scope[scope.length - 1]}` : '';
+      unregister = registerCamera(node.connection, `vigie-camera "${def.name || node.camera.id}" (node ${definitionId}${where})`);
     } catch (err) {
+      node.camera = undefined;
+      // Not started (a connection starts with its first user): closing it costs nothing.
+      node.connection?.close().catch(() => undefined);
+      node.connection = undefined;
       node.cameraError = withUnsetEnv((err as Error).message, def as unknown as Record<string, unknown>);
       node.error(`vigie-camera "${def.name || def.cameraId || def.id}": ${node.cameraError}`);
     }

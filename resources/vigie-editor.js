@@ -80,6 +80,48 @@ var VigieEditor = (function () {
     }
   }
 
+  /** A value that is wholly an environment reference, ${NAME} or $(NAME): another value wherever it is read. */
+  function isEnvReference(v) {
+    return /^\$(\{[^}]+\}|\([^)]+\))$/.test(String(v).trim());
+  }
+
+  /** The subflow whose template holds node `n`, or null (at the top level, on a tab or on none). */
+  function subflowOf(n) {
+    return n && n.z && RED.nodes.subflow ? RED.nodes.subflow(n.z) || null : null;
+  }
+
+  /**
+   * Another config node of `type` that takes the same id as `node` would with `id` in its `field`:
+   * the first found, or null. The id is read as the runtime reads it: trimmed, an empty one being
+   * the node's own id (o.emptyIsNodeId) or no id. An environment reference is never compared (each
+   * place it runs reads its own value); neither is a disabled node (never deployed), nor `node` itself.
+   * o.sameScope: only a node in the same place (both outside subflows, or both in one subflow's
+   * template), as the runtime refuses them; else anywhere.
+   */
+  function sameIdElsewhere(node, type, field, id, o) {
+    o = o || {};
+    var idOf = function (n, v) {
+      v = isEmpty(v) ? '' : String(v).trim();
+      return v === '' && o.emptyIsNodeId ? n.id : v;
+    };
+    var mine = idOf(node, id);
+    if (!mine || isEnvReference(mine)) return null;
+    var mySubflow = subflowOf(node);
+    var found = null;
+    RED.nodes.eachConfig(function (n) {
+      if (found || n.type !== type || n === node || (node && n.id === node.id) || n.d) return;
+      if (o.sameScope && subflowOf(n) !== mySubflow) return;
+      if (idOf(n, n[field]) === mine) found = n;
+    });
+    return found;
+  }
+
+  /** How a form names another config node: its label, and its id to find it by (Search, ctrl-F). */
+  function nodeWords(type, n) {
+    var label = n.name || '';
+    return type + (label ? ' "' + label + '"' : '') + ' (node ' + n.id + (subflowOf(n) ? ', in subflow "' + (subflowOf(n).name || subflowOf(n).id) + '"' : '') + ')';
+  }
+
   // After a URL field's label. The runtime adds the user and password fields to the URLs it
   // opens; a password in the URL itself would be saved in plain text in the flows.
   var PASSWORD_IN_URL = ': expected no password in the URL (it would be saved in plain text in the flows); put the user and password in the user and password fields of this form';
@@ -93,6 +135,10 @@ var VigieEditor = (function () {
     configFormValue: configFormValue,
     configNode: configNode,
     hasPassword: hasPassword,
+    isEnvReference: isEnvReference,
+    subflowOf: subflowOf,
+    sameIdElsewhere: sameIdElsewhere,
+    nodeWords: nodeWords,
     PASSWORD_IN_URL: PASSWORD_IN_URL
   });
 })();

@@ -489,6 +489,36 @@ describe('ptz-steer node', () => {
     assert.ok(warningsOf(helper, 'steer').some((w) => /VIGIE_TEST_UNSET_LAT \(lat\)/.test(w)), 'the warning names the variable');
   });
 
+  it('two vigie-camera nodes with one Camera id: the second is refused (named, with the field and the first), never stands in for the first; the status says so', async () => {
+    const [first, second] = [await startVirtualCamera(), await startVirtualCamera()];
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'cameras' },
+      cameraNode('dome', first, { name: 'Dome north' }),
+      // the same id typed in a second form (or the example imported twice, as a copy)
+      { ...cameraNode('dome', second, { name: 'Dome south' }), id: 'cfg-dome-copy' },
+      { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: [], mode: 'automatic', returnHomeS: 0, wires: [['out'], ['err']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+      { id: 'err', z: 'tab', type: 'helper' },
+    ];
+    await helper.load([vigieCamera, ptzSteer], flow, { 'cfg-dome': { username: 'op', password: 'pw' }, 'cfg-dome-copy': { username: 'op', password: 'pw' } });
+    const copy = helper.getNode('cfg-dome-copy') as Any;
+    assert.equal(
+      copy.cameraError,
+      'camera.cameraId: "dome" is already the Camera id of vigie-camera "Dome north" (node cfg-dome); expected an id of its own (the live video, the console and the audit log know a camera by its id): this camera is not used',
+    );
+    assert.equal(copy.connection, undefined, 'it never connects');
+    assert.equal(findCamera('dome'), (helper.getNode('cfg-dome') as Any).connection, 'the video relay and the console find the first one');
+    const steer = helper.getNode('steer');
+    const last = () => steer.status.getCalls().filter((c: Any) => c.thisValue === steer).at(-1)?.args[0] ?? {};
+    await waitFor(() => findCamera('dome')?.state === 'connected', 15_000);
+    assert.deepEqual(last(), { fill: 'red', shape: 'ring', text: 'camera "Dome south" unusable: camera.cameraId' });
+    const out = collect(helper.getNode('out'));
+    steer.receive({ payload: locatedAlert('dup-1', destination(ORIGIN, 90, 30)) });
+    await waitFor(() => out.some((m) => m.payload.camera?.state === 'on-target'), 20_000, 'on target');
+    assert.ok(Math.abs(first.pose.panDeg - 90) <= 1, `the first camera turned (${first.pose.panDeg}°)`);
+    assert.deepEqual(second.calls.map((c) => c.action), [], 'the second camera is never asked anything');
+  });
+
   it('rejects unusable input with done(err) naming the field, and keeps running', async () => {
     const { caught, out, steer } = await oneCameraSteer();
     steer.receive({ payload: { kind: 'detection', id: 'x', sensor: 's1' } });

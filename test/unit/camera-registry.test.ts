@@ -1,8 +1,8 @@
-// The camera registry: found by id, and every change (registered, removed, connection state) heard.
+// The camera registry: found by id, one camera per id, and every change (registered, removed, connection state) heard.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { CAMERA_CHANGE_LISTENERS_MAX, findCamera, onCameraChange, registerCamera } from '../../lib/camera/registry';
+import { CAMERA_CHANGE_LISTENERS_MAX, cameraIdHolder, findCamera, onCameraChange, registerCamera } from '../../lib/camera/registry';
 import type { CameraHandle } from '../../lib/camera/types';
 
 function handle(id: string): CameraHandle & EventEmitter {
@@ -38,22 +38,36 @@ test('registering, a state change and removing are each heard once; a removed ca
   }
 });
 
-test('a camera replaced by a redeploy: the old connection\'s state is not heard, its removal does not remove the new one', () => {
+test('a second camera with an id already registered is refused, naming the first; the first stays, heard; once it is removed the id is free', () => {
   const heard: string[] = [];
   const stop = onCameraChange((id) => heard.push(id));
-  const old = handle('cam-b');
-  const fresh = handle('cam-b');
+  const first = handle('cam-b');
+  const second = handle('cam-b');
   try {
-    const unregisterOld = registerCamera(old);
-    const unregisterFresh = registerCamera(fresh);
+    const unregisterFirst = registerCamera(first, 'vigie-camera "Dome A" (node a)');
     heard.length = 0;
-    old.emit('state', 'closed');
-    assert.deepEqual(heard, [], 'the replaced connection closing is no news');
-    unregisterOld();
-    assert.equal(findCamera('cam-b'), fresh);
-    fresh.emit('state', 'failed');
+    assert.equal(cameraIdHolder('cam-b'), 'vigie-camera "Dome A" (node a)');
+    assert.throws(() => registerCamera(second, 'vigie-camera "Dome B" (node b)'), {
+      message: 'camera.cameraId: "cam-b" is already the Camera id of vigie-camera "Dome A" (node a); expected an id of its own (the live video, the console and the audit log know a camera by its id): this camera is not used',
+    });
+    assert.equal(findCamera('cam-b'), first, 'the first is still the one found');
+    assert.deepEqual(heard, [], 'a refused camera is no news');
+    second.emit('state', 'failed');
+    assert.deepEqual(heard, [], 'nor its state');
+    assert.equal(second.listenerCount('state'), 0);
+    first.emit('state', 'failed');
     assert.deepEqual(heard, ['cam-b']);
-    unregisterFresh();
+    // registering the same connection again (a retry) is no conflict
+    registerCamera(first, 'vigie-camera "Dome A" (node a)');
+    // a redeploy: the old one goes (close) before the new one comes
+    unregisterFirst();
+    assert.equal(cameraIdHolder('cam-b'), undefined);
+    const unregisterSecond = registerCamera(second, 'vigie-camera "Dome B" (node b)');
+    assert.equal(findCamera('cam-b'), second);
+    heard.length = 0;
+    first.emit('state', 'closed');
+    assert.deepEqual(heard, [], 'the removed one\'s state is not heard');
+    unregisterSecond();
   } finally {
     stop();
   }

@@ -46,6 +46,12 @@ const CONFIG_NODES: Record<string, { id: string; type: string; valid?: boolean; 
   'sensor-bad': { id: 'sensor-bad', type: 'vigie-sensor', valid: false },
 };
 
+/** What a node of the workspace is: a node of a flow (it has a position), a tab or subflow, or a config node. */
+function kindOf(n: unknown): 'flow' | 'workspace' | 'config' {
+  const o = n as { x?: unknown; type?: string };
+  return o.type === 'tab' || o.type === 'subflow' ? 'workspace' : o.x !== undefined ? 'flow' : 'config';
+}
+
 /**
  * The package's files a form loads with <script src>: Node-RED serves a module's resources/ folder at
  * resources/<module name>/, and the editor loads a relative src before it runs the form's own scripts.
@@ -68,7 +74,14 @@ function editorDefinitions(file: string, configNodes: Record<string, unknown> = 
   assert.ok(scripts.length > 0, `${file} has an editor script`);
   const registered: Record<string, Definition> = {};
   const RED = {
-    nodes: { registerType: (type: string, def: Definition) => void (registered[type] = def), node: (id: string) => configNodes[id] ?? null },
+    nodes: {
+      registerType: (type: string, def: Definition) => void (registered[type] = def),
+      node: (id: string) => configNodes[id] ?? null,
+      // The workspace's nodes: config nodes (no position), flow nodes (x, y) and subflows, as the editor lists them.
+      eachConfig: (cb: (n: unknown) => unknown) => Object.values(configNodes).filter((n) => kindOf(n) === 'config').some((n) => cb(n) === false),
+      eachNode: (cb: (n: unknown) => unknown) => Object.values(configNodes).filter((n) => kindOf(n) === 'flow').some((n) => cb(n) === false),
+      subflow: (id: string) => (configNodes[id] as { type?: string } | undefined)?.type === 'subflow' ? configNodes[id] : null,
+    },
     validators: { regex: (re: RegExp) => (v: unknown) => re.test(String(v)), number: () => (v: unknown) => Number.isFinite(Number(v)) },
   };
   // No form open: field lookups find nothing, so validators read the node's own properties.
@@ -215,6 +228,39 @@ test('vigie-camera form: each number as cameraConfigFromNode takes it, and the p
   assert.equal(cameraConfigFromNode({ ...base, https: defaults.https.value, port: defaults.port.value }).port, 80, "a new node's port: 80");
   assert.equal(cameraConfigFromNode({ ...base, https: true, port: defaults.port.value }).port, 443, "a new node's port with HTTPS ticked: 443");
   assert.equal(cameraConfigFromNode({ ...base, httpsVerify: defaults.httpsVerify.value }).httpsVerify, true, 'the certificate checked by default');
+});
+
+test('vigie-camera form: a Camera id another vigie-camera has is refused, naming it; not the node itself, an ${ENV} id, nor a disabled one', () => {
+  const workspace: Record<string, Record<string, unknown>> = {
+    tab: { id: 'tab', type: 'tab' },
+    sf: { id: 'sf', type: 'subflow', name: 'camera site' },
+    i1: { id: 'i1', type: 'subflow:sf', z: 'tab', x: 100, y: 100 },
+    a: { id: 'a', type: 'vigie-camera', name: 'Dome A', cameraId: 'dome-1' },
+    b: { id: 'b', type: 'vigie-camera', name: 'Dome B', cameraId: ' dome-1 ' },
+    unnamed: { id: 'unnamed', type: 'vigie-camera', cameraId: '' },
+    off: { id: 'off', type: 'vigie-camera', cameraId: 'dome-off', d: true },
+    inSubflow: { id: 'inSubflow', type: 'vigie-camera', z: 'sf', cameraId: '${CAM_ID}' },
+    sensor: { id: 'sensor', type: 'vigie-sensor', sensorId: 'dome-2' },
+  };
+  const validate = editorDefinitions('vigie-camera.html', workspace)['vigie-camera'].defaults.cameraId.validate!;
+  // the reviewer's case: the same id typed in two forms (each is refused, naming the other)
+  assert.equal(validate.call(workspace.a, 'dome-1'), 'Camera id: "dome-1" is already the Camera id of vigie-camera "Dome B" (node b); expected an id of its own');
+  assert.match(String(validate.call(workspace.b, 'dome-1')), /of vigie-camera "Dome A" \(node a\)/);
+  // a new camera (not yet in the workspace) typing it
+  assert.match(String(validate.call({ id: 'new' }, 'dome-1')), /^Camera id: "dome-1" is already the Camera id of vigie-camera "Dome A"/);
+  // an empty id is the node's own: the same as another's typed one
+  assert.match(String(validate.call({ id: 'new' }, 'unnamed')), /of vigie-camera \(node unnamed\)/);
+  assert.equal(validate.call(workspace.unnamed, ''), true, 'the node itself');
+  assert.equal(validate.call({ id: 'new' }, 'dome-3'), true);
+  assert.equal(validate.call({ id: 'new' }, 'dome-2'), true, 'a sensor\'s id is no camera\'s');
+  assert.equal(validate.call({ id: 'new' }, 'dome-off'), true, 'a disabled camera is not deployed');
+  // (a whole ${NAME} is valid for Node-RED without its validator; the one in the subflow conflicts with nothing)
+  // a fixed id in a subflow: refused once it has two instances (each copy would take it)
+  assert.equal(validate.call({ id: 'new', z: 'sf' }, 'site-cam'), true, 'one instance');
+  workspace.i2 = { id: 'i2', type: 'subflow:sf', z: 'tab', x: 100, y: 200 };
+  const validate2 = editorDefinitions('vigie-camera.html', workspace)['vigie-camera'].defaults.cameraId.validate!;
+  assert.equal(validate2.call({ id: 'new', z: 'sf' }, 'site-cam'), 'Camera id: each of the 2 instances of subflow "camera site" would take "site-cam"; expected an environment variable set per instance, e.g. ${CAM_ID}, or empty');
+  assert.equal(validate2.call({ id: 'new', z: 'sf' }, ''), true, 'empty: each copy\'s own node id');
 });
 
 test('vigie-sensor form: each number as validateSensorInfo takes it', () => {
