@@ -26,7 +26,7 @@ import {
 } from '../lib/localize/localizer';
 import type { SensorInfo } from '../lib/sensor';
 import { ClockAheadWarnings, monotonicMs } from '../lib/util/clock';
-import { deployedSensorNodes, FlowChain, scopeOfFlow } from '../lib/util/deployed-nodes';
+import { capturedSensorNodes, deployedSensorNodes, FlowChain, scopeOfFlow } from '../lib/util/deployed-nodes';
 import { errorStatus, shortText } from '../lib/util/status';
 import { ContractError, settingsReader } from '../lib/util/validate';
 import { HandOverShelf } from '../lib/util/handover';
@@ -137,25 +137,33 @@ export = function (RED: NodeAPI) {
 
     const scope = scopeOfFlow((node as unknown as { _flow?: FlowChain })._flow);
     /**
-     * Geometry of a sensor: the chosen vigie-sensor if its id matches, else a deployed vigie-sensor
-     * with that id, the nearest first (one of this node's subflow instance before another's).
+     * Geometry of a sensor: the chosen vigie-sensor if its id matches; else the vigie-sensor the
+     * mic-capture of that sensor id in this process captures for; else the deployed vigie-sensor
+     * with that id nearest to this node (its own subflow instance's before another's). Two equally
+     * near (say two sibling instances' copies, seen from outside both) are an ambiguity: the
+     * detection is not located with a guess of whose position and heading it has.
      */
-    function geometryOf(sensorId: string): SensorGeometry | undefined {
-      const fromNode = (n: SensorConfigNode | null): SensorGeometry | undefined => {
-        const s = n?.sensor;
-        return s && s.id === sensorId ? { id: s.id, lat: s.lat, lon: s.lon, heightM: s.heightM, headingDeg: s.headingDeg, mics: s.mics, clock: s.clock, clockErrorMs: s.clockErrorMs } : undefined;
+    function geometryOf(sensorId: string): { geometry?: SensorGeometry; ambiguity?: string } {
+      const hasId = (n: SensorConfigNode | null | undefined): n is SensorConfigNode => n?.sensor?.id === sensorId;
+      const fromNode = (n: SensorConfigNode): SensorGeometry => {
+        const s = n.sensor!;
+        return { id: s.id, lat: s.lat, lon: s.lon, heightM: s.heightM, headingDeg: s.headingDeg, mics: s.mics, clock: s.clock, clockErrorMs: s.clockErrorMs };
       };
-      const direct = fromNode(chosen);
-      if (direct) return direct;
+      if (hasId(chosen)) return { geometry: fromNode(chosen) };
+      const captured = capturedSensorNodes.get(sensorId) as SensorConfigNode | undefined;
+      if (hasId(captured)) return { geometry: fromNode(captured) };
       // The deployed sensors, not the flows' definitions: inside a subflow instance a sensor runs
       // under another id, and its Sensor ID may be an ${ENV} reference.
-      for (const n of deployedSensorNodes.nearestFirst(scope)) {
-        const found = fromNode(n as SensorConfigNode);
-        if (found) return found;
-      }
-      return undefined;
+      const nearest = deployedSensorNodes.nearestMatching(scope, (n) => hasId(n as SensorConfigNode));
+      if (nearest.length === 1) return { geometry: fromNode(nearest[0].node as SensorConfigNode) };
+      if (!nearest.length) return {};
+      const which = nearest
+        .map((e) => `"${(e.node as SensorConfigNode).name || sensorId}" (node ${e.definitionId}${e.scope.length ? `, in subflow instance ${e.scope[e.scope.length - 1]}` : ''})`)
+        .join(', ');
+      return { ambiguity: `sensor "${sensorId}": ${nearest.length} vigie-sensor nodes have this Sensor id (${which}) and no mic-capture of this process captures for it: choose one in the localizer's Sensor field, or give each its own id` };
     }
 
+    const ambiguityWarned = new Set<string>();
     const droppedFields = new DroppedFieldWarnings((t) => node.warn(t));
     const clockAhead = new ClockAheadWarnings((t) => node.warn(t));
     function parsePayload(msg: NodeMessage): Detection {
@@ -250,9 +258,15 @@ export = function (RED: NodeAPI) {
         if (configError) throw new Error(`localizer not configured: ${configError}`);
         const det = parsePayload(msg);
         clockAhead.check(det.sensor, det.onset, Date.now());
-        const geometry = geometryOf(det.sensor);
+        const { geometry, ambiguity } = geometryOf(det.sensor);
+        if (ambiguity) {
+          // Said once per sensor until a deploy; the detection goes on unlocated (single) or refused (fusion).
+          if (!ambiguityWarned.has(det.sensor)) node.warn(ambiguity);
+          ambiguityWarned.add(det.sensor);
+          if (mode === 'fusion' && !det.sensorInfo) throw new ContractError('payload.sensor', `one vigie-sensor with that id: ${ambiguity}`, det.sensor);
+        }
         if (mode === 'single') {
-          const { location } = locateSingle(det, geometry, opts);
+          const { location } = ambiguity ? { location: { method: 'none' as const, sensors: [det.sensor], reason: ambiguity } } : locateSingle(det, geometry, opts);
           const payload: Alert = { ...det, ...(geometry && !det.sensorInfo ? { sensorInfo: sensorInfoOf(geometry) } : {}), location };
           send({ ...msg, payload } as NodeMessage);
           showStatus({ fill: location.method === 'none' ? 'yellow' : 'green', shape: 'dot', text: `${det.label}: ${summary(location)}` });

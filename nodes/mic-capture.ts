@@ -11,6 +11,7 @@ import { parseChannelMap, PcmFormat, PCM_FORMATS } from '../lib/audio/channels';
 import { createSource, describeSource, InputSource, parseArecordL, SourceConfig, SourceType, SOURCE_TYPES } from '../lib/audio/sources';
 import { AudioBlock } from '../lib/contracts';
 import { findBinary } from '../lib/util/binaries';
+import { capturedSensorNodes } from '../lib/util/deployed-nodes';
 import { hasCredentials, hasPassword } from '../lib/util/url-credentials';
 import { clearNodeFailure, reportNodeFailure } from '../lib/util/health';
 import { errorStatus, shortText } from '../lib/util/status';
@@ -137,6 +138,7 @@ export = function (RED: NodeAPI) {
     };
 
     const sensorNode = config.sensor ? (RED.nodes.getNode(config.sensor) as VigieSensorNode | null) : null;
+    let releaseSensor = (): void => undefined;
     const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd();
 
     try {
@@ -197,6 +199,12 @@ export = function (RED: NodeAPI) {
       node.status({ fill: 'yellow', shape: 'ring', text: `starting ${srcCfg.type}` });
       node.log(`sensor "${sensor.id}": capturing from ${label}`);
       capture.start();
+      // The localizer takes this sensor node's position and heading for detections of this sensor id.
+      const owner = sensorNode;
+      capturedSensorNodes.set(sensor.id, owner);
+      releaseSensor = () => {
+        if (capturedSensorNodes.get(sensor.id) === owner) capturedSensorNodes.delete(sensor.id);
+      };
     } catch (err) {
       fail(err as Error);
       // No capture runs, so the health report's noAudio cannot see it: it is reported as failed.
@@ -220,6 +228,7 @@ export = function (RED: NodeAPI) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       clearNodeFailure(node);
+      releaseSensor();
       if (statusTimer) clearInterval(statusTimer);
       statusTimer = null;
       const c = capture;

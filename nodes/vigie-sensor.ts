@@ -43,6 +43,9 @@ export = function (RED: NodeAPI) {
     node.sensorError = undefined;
     const typedId = typeof config.sensorId === 'string' ? config.sensorId.trim().slice(0, 64) : '';
     node.configuredId = typedId || undefined;
+    const runtime = node as unknown as { _alias?: string; _flow?: FlowChain };
+    const scope = scopeOfFlow(runtime._flow);
+    const where = scope.length ? `, in subflow instance ${scope[scope.length - 1]}` : '';
     try {
       const { sensor, warnings } = validateSensorInfo({
         sensorId: config.sensorId,
@@ -56,6 +59,15 @@ export = function (RED: NodeAPI) {
         clock: config.clock,
         clockErrorMs: config.clockErrorMs,
       });
+      // One sensor per id in one place (the top level, or one subflow instance): a second one would
+      // leave the localizer to guess whose position and heading a detection of that id has.
+      const other = deployedSensorNodes.inScope(scope).find((e) => (e.node as VigieSensorNode).sensor?.id === sensor.id);
+      if (other) {
+        const o = other.node as VigieSensorNode;
+        throw new Error(
+          `sensorId: "${sensor.id}" is already the Sensor id of vigie-sensor "${o.name || sensor.id}" (node ${other.definitionId}${where}); expected an id of its own (the localizer finds a sensor's position and heading by it): this sensor is not used`,
+        );
+      }
       node.sensor = sensor;
       for (const w of warnings) node.warn(`sensor "${sensor.id}": ${w}`);
     } catch (err) {
@@ -64,8 +76,7 @@ export = function (RED: NodeAPI) {
     }
     // Found by the localizer and the site plan among the deployed sensors: inside a subflow instance
     // a node runs as "<instance>-<id>" (its definition's id kept as _alias) and its id may be "${ENV}".
-    const runtime = node as unknown as { _alias?: string; _flow?: FlowChain };
-    const undeploy = deployedSensorNodes.register({ node, id: node.id, definitionId: runtime._alias ?? node.id, scope: scopeOfFlow(runtime._flow) });
+    const undeploy = deployedSensorNodes.register({ node, id: node.id, definitionId: runtime._alias ?? node.id, scope });
     node.on('close', (_removed: boolean, done: () => void) => {
       try {
         undeploy();

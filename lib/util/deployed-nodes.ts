@@ -88,11 +88,32 @@ export class DeployedNodes<T> {
    * enclosing ones from the nearest out (the top level last).
    */
   nearestFirst(from: readonly string[]): T[] {
+    return this.ranked(from, this.entries).map((x) => x.e.node);
+  }
+
+  /**
+   * The deployed nodes that `match`, as near to scope `from` as any that match (nearestFirst's
+   * order): one when the nearest is clear; several when they are equally near (two sibling
+   * instances' copies seen from outside both, two in one scope), which one to take is not known.
+   */
+  nearestMatching(from: readonly string[], match: (node: T) => boolean): DeployedNode<T>[] {
+    const ranked = this.ranked(from, this.entries.filter((e) => match(e.node)));
+    if (!ranked.length) return [];
+    const first = ranked[0].r;
+    return ranked.filter((x) => x.r.every((v, i) => v === first[i])).map((x) => x.e);
+  }
+
+  /** The deployed nodes in exactly scope `scope` (the same place: the top level, or one subflow instance). */
+  inScope(scope: readonly string[]): DeployedNode<T>[] {
+    return this.entries.filter((e) => e.scope.length === scope.length && e.scope.every((id, i) => id === scope[i]));
+  }
+
+  private ranked(from: readonly string[], entries: DeployedNode<T>[]): Array<{ e: DeployedNode<T>; r: [number, number, number] }> {
     const rank = (e: DeployedNode<T>): [number, number, number] => [sees(from, e.scope) ? 0 : 1, -commonPrefix(from, e.scope), e.scope.length];
-    return this.entries
+    return entries
       .map((e, order) => ({ e, order, r: rank(e) }))
       .sort((a, b) => a.r[0] - b.r[0] || a.r[1] - b.r[1] || a.r[2] - b.r[2] || a.order - b.order)
-      .map((x) => x.e.node);
+      .map(({ e, r }) => ({ e, r }));
   }
 }
 
@@ -100,3 +121,9 @@ export class DeployedNodes<T> {
 export const deployedCameraNodes = new DeployedNodes<object>();
 /** Deployed vigie-sensor config nodes (registered by nodes/vigie-sensor.ts). */
 export const deployedSensorNodes = new DeployedNodes<object>();
+/**
+ * The vigie-sensor node each running mic-capture captures for, by sensor id (nodes/mic-capture.ts):
+ * a sensor id has one capture in a process (lib/audio/registry.ts), so a detection of this
+ * process names, by its sensor id, the sensor node whose microphones heard it.
+ */
+export const capturedSensorNodes = new Map<string, object>();

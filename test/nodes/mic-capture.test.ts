@@ -14,6 +14,7 @@ import { startRtspServer } from '../support/video-sources';
 import { waitFor } from '../support/wait';
 import { logOf, warningsOf } from '../support/node-red-log';
 import { healthReport } from '../../lib/util/health';
+import { capturedSensorNodes } from '../../lib/util/deployed-nodes';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -158,6 +159,16 @@ describe('mic-capture node', () => {
     const levels = health.filter((m) => m.topic === 'level');
     assert.ok(levels.length >= 3);
     assert.ok(Math.abs(levels[1].payload.leqDbfs - 20 * Math.log10(0.3 / Math.SQRT2)) <= 0.1);
+  });
+
+  it('tells which vigie-sensor it captures for, by sensor id, while it runs (the localizer takes that one for the id), and forgets it on close', async () => {
+    fs.writeFileSync(path.join(userDir, 'held.wav'), encodeWav([tone(500, 16000, 1, 0.3)], 16000, 'float32'));
+    await helper.startServer();
+    await helper.load([sensorNode, micNode, catchNode], flow({ source: 'wav', file: 'held.wav', loop: true }, sensor('wav-held')));
+    await waitFor(() => findRing('wav-held') !== undefined, 15_000, 'capturing');
+    assert.equal(capturedSensorNodes.get('wav-held'), helper.getNode('sens-wav-held'));
+    await helper.unload();
+    assert.equal(capturedSensorNodes.has('wav-held'), false);
   });
 
   it('a WAV at an absolute path in real time shows the running level in a green dot', async () => {

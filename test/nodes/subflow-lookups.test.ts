@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { VirtualCamera } from '../../lib/sim/camera/virtual-camera';
 import { destination } from '../../lib/camera/geometry';
 import { waitFor } from '../support/wait';
+import { capturedSensorNodes } from '../../lib/util/deployed-nodes';
+import { warningsOf } from '../support/node-red-log';
 import { locatedAlert } from '../support/detections';
 import { collect, helper } from '../support/node-red-helper';
 import { startVirtualCamera, stopVirtualCameras } from '../support/virtual-cameras';
@@ -166,5 +168,47 @@ describe('localizer and vigie-sensor in a subflow with two instances', { timeout
     await helper.load([vigieSensor, localizer], masts(['mast', 'mast']));
     assert.equal((await locate('i1', 'out1', 'mast')).sensorInfo?.heading, 30);
     assert.equal((await locate('i2', 'out2', 'mast')).sensorInfo?.heading, 200);
+  });
+
+  it('a top-level localizer and two instances\' sensors with one id: no guess; the ambiguity is named (once in the log), unless a mic-capture of this process captures for one of them', async () => {
+    await helper.startServer();
+    await helper.load([vigieSensor, localizer], masts(['mast', 'mast']));
+    helper.log().resetHistory();
+    for (let i = 0; i < 2; i++) {
+      const p = await locate('top', 'outTop', 'mast');
+      assert.equal(p.sensorInfo, undefined, 'no sensor\'s position taken');
+      assert.equal(p.location.method, 'none');
+      assert.equal(p.location.reason, 'sensor "mast": 2 vigie-sensor nodes have this Sensor id ("mast array" (node sen, in subflow instance i1), "mast array" (node sen, in subflow instance i2)) and no mic-capture of this process captures for it: choose one in the localizer\'s Sensor field, or give each its own id');
+    }
+    assert.equal(warningsOf(helper, 'top').filter((w) => w.includes('2 vigie-sensor nodes')).length, 1, 'warned once');
+    // the one whose microphones heard it (the mic-capture of that sensor id: one per process)
+    capturedSensorNodes.set('mast', helper.getNode('i2-sen'));
+    try {
+      assert.equal((await locate('top', 'outTop', 'mast')).sensorInfo?.heading, 200);
+    } finally {
+      capturedSensorNodes.delete('mast');
+    }
+  });
+
+  it('two sensors with one id in the same place (top level, or one instance) : the second is refused, naming the field and the first', async () => {
+    await helper.startServer();
+    const flow: Any[] = masts(['mast-1', 'mast-2']);
+    // a stale copy in the subflow's template, and a second top-level pair
+    flow.push(
+      { id: 'sen2', type: 'vigie-sensor', z: 'sf', name: 'stale copy', sensorId: '${SENSOR_ID}', lat: String(ORIGIN.lat), lon: String(ORIGIN.lon), heightM: '4', headingDeg: '180', array: 'square-4', clock: 'ntp', clockErrorMs: '' },
+      { id: 'topA', type: 'vigie-sensor', name: 'corner', sensorId: 'corner', lat: String(ORIGIN.lat), lon: String(ORIGIN.lon), heightM: '4', headingDeg: '10', array: 'square-4', clock: 'ntp', clockErrorMs: '' },
+      { id: 'topB', type: 'vigie-sensor', name: 'corner again', sensorId: 'corner', lat: String(ORIGIN.lat), lon: String(ORIGIN.lon), heightM: '4', headingDeg: '190', array: 'square-4', clock: 'ntp', clockErrorMs: '' },
+    );
+    await helper.load([vigieSensor, localizer], flow);
+    assert.equal((helper.getNode('topA') as Any).sensorError, undefined);
+    assert.equal(
+      (helper.getNode('topB') as Any).sensorError,
+      'sensorId: "corner" is already the Sensor id of vigie-sensor "corner" (node topA); expected an id of its own (the localizer finds a sensor\'s position and heading by it): this sensor is not used',
+    );
+    assert.equal((await locate('top', 'outTop', 'corner')).sensorInfo?.heading, 10);
+    for (const instance of ['i1', 'i2']) {
+      assert.match(String((helper.getNode(`${instance}-sen2`) as Any).sensorError), new RegExp(`^sensorId: "mast-\\d" is already the Sensor id of vigie-sensor "mast array" \\(node sen, in subflow instance ${instance}\\)`));
+    }
+    assert.equal((await locate('i1', 'out1', 'mast-1')).sensorInfo?.heading, 30);
   });
 });

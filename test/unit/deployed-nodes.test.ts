@@ -64,3 +64,25 @@ test('unregistering removes exactly that registration', () => {
   assert.deepEqual(d.all(), ['new']);
   assert.deepEqual(d.resolve('c', []), ['new']);
 });
+
+test('the nearest that match: one when it is clear; the equally near ones when not (two sibling instances\' copies from outside both)', () => {
+  const d = site();
+  const copies = (n: string) => n.endsWith('copy');
+  assert.deepEqual(d.nearestMatching(['i1'], copies).map((e) => e.node), ['i1 copy']);
+  assert.deepEqual(d.nearestMatching(['i2', 'x'], copies).map((e) => e.node), ['i2 copy']);
+  assert.deepEqual(d.nearestMatching([], copies).map((e) => [e.node, e.definitionId, e.scope]), [
+    ['i1 copy', 'scam', ['i1']],
+    ['i2 copy', 'scam', ['i2']],
+  ]);
+  // the top level is nearer from outside both instances
+  assert.deepEqual(d.nearestMatching([], (n) => n === 'top' || copies(n)).map((e) => e.node), ['top']);
+  assert.deepEqual(d.nearestMatching([], () => false), []);
+});
+
+test('in one scope: exactly that place, not the ones it encloses or sees', () => {
+  const d = site();
+  assert.deepEqual(d.inScope([]).map((e) => e.node), ['top']);
+  assert.deepEqual(d.inScope(['i1']).map((e) => e.node), ['i1 copy']);
+  assert.deepEqual(d.inScope(['i1', 'i1-inner']).map((e) => e.node), ['nested in i1']);
+  assert.deepEqual(d.inScope(['i3']), []);
+});

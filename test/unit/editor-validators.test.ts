@@ -263,6 +263,23 @@ test('vigie-camera form: a Camera id another vigie-camera has is refused, naming
   assert.equal(validate2.call({ id: 'new', z: 'sf' }, ''), true, 'empty: each copy\'s own node id');
 });
 
+test('vigie-sensor form: a Sensor id another vigie-sensor has in the same place is refused, naming it; in a subflow\'s template and outside it, allowed', () => {
+  const workspace: Record<string, Record<string, unknown>> = {
+    sf: { id: 'sf', type: 'subflow', name: 'mast' },
+    a: { id: 'a', type: 'vigie-sensor', name: 'Corner', sensorId: 'corner-1' },
+    inSubflow: { id: 'inSubflow', type: 'vigie-sensor', name: 'Mast array', z: 'sf', sensorId: 'mast' },
+    camera: { id: 'camera', type: 'vigie-camera', cameraId: 'corner-2' },
+  };
+  const validate = editorDefinitions('vigie-sensor.html', workspace)['vigie-sensor'].defaults.sensorId.validate!;
+  // the reviewer's case: a stale unused sensor with the id of the one in use
+  assert.equal(validate.call({ id: 'new' }, 'corner-1'), 'Sensor id: "corner-1" is already the Sensor id of vigie-sensor "Corner" (node a); expected an id of its own');
+  assert.equal(validate.call(workspace.a, 'corner-1'), true, 'the node itself');
+  assert.equal(validate.call({ id: 'new' }, 'corner-2'), true, 'a camera\'s id is no sensor\'s');
+  assert.equal(validate.call({ id: 'new' }, 'mast'), true, 'outside the subflow: each instance\'s localizer takes its own first');
+  assert.equal(validate.call({ id: 'new', z: 'sf' }, 'corner-1'), true);
+  assert.equal(validate.call({ id: 'new', z: 'sf' }, 'mast'), 'Sensor id: "mast" is already the Sensor id of vigie-sensor "Mast array" (node inSubflow, in subflow "mast"); expected an id of its own');
+});
+
 test('vigie-sensor form: each number as validateSensorInfo takes it', () => {
   const defaults = definitionOf('vigie-sensor.html', 'vigie-sensor').defaults;
   const runtimeAccepts = (raw: Record<string, unknown>) => {
