@@ -66,11 +66,29 @@ function sectorOf(s: unknown, field: string): BlindSector {
   return { fromDeg: o.fromDeg, toDeg: o.toDeg };
 }
 
+/**
+ * What the Host field must hold: a host name or IP address alone. A URL or "user:password@host"
+ * would put the password in the flows and in every error naming the host (getaddrinfo ENOTFOUND
+ * admin:pw@10.0.0.5); a "host:port" would never connect. Never repeated in the error, which goes
+ * to the log: it may hold a password.
+ */
+export const HOST_EXPECTED =
+  "the camera's host name or IP address alone, e.g. 192.168.1.64 (no scheme, user, password, port or path: the user and password go in the Username and Password fields, the port in Port)";
+
+/** The Host field checked (see HOST_EXPECTED); an IPv6 address in brackets, [fe80::1], is given bare, as the ONVIF client takes it. */
+function hostOf(text: string): string {
+  if (!text) throw new ContractError('camera.host', HOST_EXPECTED);
+  const bracketed = /^\[([^\][]*:[^\][]*)\]$/.exec(text);
+  const host = bracketed ? bracketed[1] : text;
+  // One colon: a port (an IPv6 address has two or more).
+  if (/[\s/@[\]]/.test(host) || host.split(':').length === 2) throw new ContractError('camera.host', HOST_EXPECTED);
+  return host;
+}
+
 export function cameraConfigFromNode(raw: Record<string, unknown>): CameraConfig {
   const id = str(raw, 'cameraId') || str(raw, 'id');
   if (!id) throw new ContractError('camera.cameraId', 'a non-empty id');
-  const host = str(raw, 'host');
-  if (!host) throw new ContractError('camera.host', 'the camera\'s host name or IP address');
+  const host = hostOf(str(raw, 'host'));
   const space = str(raw, 'space') || DEFAULT_CALIBRATION.space;
   if (space !== 'generic' && space !== 'degrees') throw new ContractError('camera.space', '"generic" or "degrees"', space);
   const pd = raw.panDirection;

@@ -26,7 +26,7 @@ import { CAPTURE_SETTINGS } from '../../lib/audio/capture';
 import { VIDEO_FORWARD_SETTINGS } from '../../lib/video/manager';
 import { DASHBOARD_SETTINGS } from '../../lib/alerts/console';
 import { PTZ_STEER_SETTINGS } from '../../lib/camera/steer';
-import { CAMERA_SETTINGS, cameraConfigFromNode } from '../../lib/camera/config';
+import { CAMERA_SETTINGS, cameraConfigFromNode, HOST_EXPECTED } from '../../lib/camera/config';
 import { SENSOR_SETTINGS, validateSensorInfo } from '../../lib/sensor';
 import { settingInRange } from '../../lib/util/validate';
 import { repoRoot } from '../support/nodered';
@@ -278,6 +278,30 @@ test('vigie-sensor form: a Sensor id another vigie-sensor has in the same place 
   assert.equal(validate.call({ id: 'new' }, 'mast'), true, 'outside the subflow: each instance\'s localizer takes its own first');
   assert.equal(validate.call({ id: 'new', z: 'sf' }, 'corner-1'), true);
   assert.equal(validate.call({ id: 'new', z: 'sf' }, 'mast'), 'Sensor id: "mast" is already the Sensor id of vigie-sensor "Mast array" (node inSubflow, in subflow "mast"); expected an id of its own');
+});
+
+test('vigie-camera Host: a host name or address alone (IPv6 bare or in brackets); a URL, user:password@, a port or a path refused by the form and the runtime alike, never repeated', () => {
+  const validate = definitionOf('vigie-camera.html', 'vigie-camera').defaults.host.validate!;
+  const runtime = (host: string): string | true => {
+    try {
+      return cameraConfigFromNode({ id: 'n1', host, lat: 45, lon: 4 }).host === host.trim().replace(/^\[(.*)\]$/, '$1') ? true : 'other host';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  const accepted = ['192.168.1.64', ' cam-7.street.example ', 'CAM', '::1', 'fe80::1%eth0', '2001:db8::64', '[2001:db8::64]', '[fe80::1%eth0]'];
+  // the reviewer's cases first: the password would be saved in the flows and shown in ENOTFOUND errors
+  const refused = ['admin:s3cret@10.0.0.5', 'admin@10.0.0.5', 'http://10.0.0.5', 'https://10.0.0.5/onvif/device_service', '10.0.0.5/onvif', '10.0.0.5:8080', '[2001:db8::64]:80', '10.0.\t0.5', 'cam 7', '[10.0.0.5]', '', ' '];
+  for (const host of accepted) {
+    assert.equal(validate.call({}, host), true, `form: ${JSON.stringify(host)}`);
+    assert.equal(runtime(host), true, `runtime: ${JSON.stringify(host)}`);
+  }
+  for (const host of refused) {
+    const form = validate.call({}, host);
+    assert.equal(form, "Host: expected the camera's host name or IP address alone, e.g. 192.168.1.64 (no scheme, user, password, port or path: the user and password go in the Username and Password fields, the port in Port)", `form: ${JSON.stringify(host)}`);
+    assert.equal(runtime(host), `camera.host: expected ${HOST_EXPECTED}`, `runtime: ${JSON.stringify(host)}`);
+  }
+  assert.equal(cameraConfigFromNode({ id: 'n1', host: '[fe80::1%eth0]', lat: 45, lon: 4 }).host, 'fe80::1%eth0', 'given bare to the ONVIF client (Node looks a bracketed name up in DNS)');
 });
 
 test('vigie-sensor form: each number as validateSensorInfo takes it', () => {
