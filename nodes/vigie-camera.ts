@@ -185,7 +185,10 @@ export = function (RED: NodeAPI) {
     for (const k of Object.keys(body)) body[k] = envRef(body[k]);
     let password = typeof body.password === 'string' ? body.password : '';
     let username = typeof body.username === 'string' ? body.username : '';
-    if (nodeId && (password === PASSWORD_PLACEHOLDER || password === '')) {
+    // The stored password only for the placeholder of a password field left as it was: an emptied
+    // field is what deploy will save, and is tried as it is (a "Connected" with the old password
+    // would be followed by a camera refusing the empty one). The same for the user, then only.
+    if (nodeId && password === PASSWORD_PLACEHOLDER) {
       const stored = (RED.nodes.getCredentials(nodeId) ?? {}) as Credentials;
       password = String(envRef(stored.password ?? ''));
       if (!username) username = String(envRef(stored.username ?? ''));

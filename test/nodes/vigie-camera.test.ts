@@ -146,6 +146,16 @@ describe('vigie-camera node', () => {
     assert.match(r3.body.error, /profile "nope" not found; the camera has: profile_1/);
     // Failed, yet the profiles it read are offered, to choose the right one.
     assert.deepEqual(r3.body.profiles.map((p: Any) => [p.token, p.ptz]), [['profile_1', true]]);
+    // An emptied password field is what deploy would save: tried as it is, not replaced by the stored one.
+    const r5 = await helper.request().post('/vigie/camera/test').send({ ...form, password: '' }).expect(200);
+    assert.equal(r5.body.ok, false, 'the camera refuses an empty password');
+    assert.equal(r5.body.code, 'auth');
+    // An emptied user with the password unchanged: the stored user (the form may not hold it); with a typed password, not.
+    const r6 = await helper.request().post('/vigie/camera/test').send({ ...form, username: '', password: '__PWRD__' }).expect(200);
+    assert.equal(r6.body.ok, true, JSON.stringify(r6.body));
+    const r7 = await helper.request().post('/vigie/camera/test').send({ ...form, username: '', password: 's3cret' }).expect(200);
+    assert.equal(r7.body.ok, false);
+    assert.equal(r7.body.code, 'auth');
     const r4 = await helper.request().post('/vigie/camera/test').send({ host: '127.0.0.1', port: '1', username: 'op', password: 'x' }).expect(200);
     assert.equal(r4.body.ok, false);
     assert.equal(r4.body.code, 'unreachable');
