@@ -70,6 +70,8 @@ export = function (RED: NodeAPI) {
     const selected = (Array.isArray(def.cameras) ? def.cameras : typeof def.cameras === 'string' && def.cameras ? def.cameras.split(',') : []).filter(Boolean);
     /** The camera config nodes in use now: replaced when a deploy restarts one of them (see refreshCameras). */
     let configNodes: CameraConfigNode[] = [];
+    /** Ticked ids that name no deployed camera (deleted, or left behind by an export of a selection). */
+    let missing: string[] = [];
     const connections = () => configNodes.map((c) => c.connection).filter((c): c is CameraConnection => !!c);
     const mode = def.mode === 'confirm' ? 'confirm' : 'automatic';
 
@@ -80,8 +82,9 @@ export = function (RED: NodeAPI) {
       // say which, and which field; red even beside cameras that work, as a failed one.
       const unusable = configNodes.find((c) => c.cameraError);
       const unusableText = unusable ? `camera "${unusable.name || unusable.id}" unusable: ${unusable.cameraError!.split(':')[0]}` : '';
+      const missingText = missing.length ? `missing camera${missing.length > 1 ? 's' : ''} ${missing.join(', ')}` : '';
       if (!conns.length) {
-        node.status({ fill: 'red', shape: 'ring', text: unusableText || 'no camera configured' });
+        node.status({ fill: 'red', shape: 'ring', text: unusableText || missingText || 'no camera configured' });
         return;
       }
       const failed = conns.filter((c) => c.state === 'failed').map((c) => c.id);
@@ -90,7 +93,7 @@ export = function (RED: NodeAPI) {
       // A camera down matters more than alerts waiting for a busy one.
       if (lastMove && !lastMove.ok) node.status({ fill: 'red', shape: 'ring', text: lastMove.text });
       else if (failed.length) node.status({ fill: 'red', shape: 'ring', text: `failed: ${failed.join(', ')}` });
-      else if (unusableText) node.status({ fill: 'red', shape: 'ring', text: unusableText });
+      else if (unusableText || missingText) node.status({ fill: 'red', shape: 'ring', text: unusableText || missingText });
       else if (waiting) node.status({ fill: 'yellow', shape: 'dot', text: `${waiting} alert${waiting > 1 ? 's' : ''} waiting for a busy camera` });
       else if (connecting.length) node.status({ fill: 'yellow', shape: 'ring', text: `connecting: ${connecting.join(', ')}` });
       else node.status({ fill: 'green', shape: 'dot', text: lastMove?.text ?? `${conns.length} camera${conns.length > 1 ? 's' : ''} connected${mode === 'confirm' ? ', confirm mode' : ''}` });
@@ -112,7 +115,7 @@ export = function (RED: NodeAPI) {
         emitOnStart: !!def.emitOnStart,
         actor: `auto:${node.id}`,
       },
-      { log: (t) => node.debug(t), warn, onWaitingChange: () => showStatus() },
+      { log: (t) => node.debug(t), warn, onWaitingChange: () => showStatus(), missingCameras: () => missing },
     );
     const onState = () => {
       // A camera that failed a move and is connected again no longer makes the node red.
@@ -132,6 +135,11 @@ export = function (RED: NodeAPI) {
       // under another id, and the ticked ids (a list Node-RED does not rewrite) name its definition.
       // No selection = every camera this node sees (a subflow instance sees its own, not another's).
       const found = selected.length ? selected.flatMap((id) => deployedCameraNodes.resolve(id, scope)) : deployedCameraNodes.visibleFrom(scope);
+      const wasMissing = missing.join(',');
+      missing = selected.filter((id) => deployedCameraNodes.resolve(id, scope).length === 0);
+      if (missing.length && missing.join(',') !== wasMissing) {
+        node.warn(`ticked camera${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing: no vigie-camera with ${missing.length > 1 ? 'these ids' : 'this id'} is deployed (deleted, or not imported with this node); untick ${missing.length > 1 ? 'them' : 'it'} in the form`);
+      }
       const next = [...new Set(found as CameraConfigNode[])];
       for (const c of configNodes) {
         if (next.includes(c)) continue;

@@ -134,6 +134,8 @@ export interface SteerHooks {
   warn?: (text: string) => void;
   /** An alert began or stopped waiting for a busy camera (see waitingAlerts). */
   onWaitingChange?: () => void;
+  /** Cameras the node was told to use that do not exist (deleted, or not imported with it): named when no camera can look. */
+  missingCameras?: () => readonly string[];
 }
 
 type Emit = (out: SteerOutput) => void;
@@ -426,7 +428,9 @@ export class PtzSteer {
     if (!choice && confirmed && this.startWaiting(alert, target, rank, this.opts.actor, emit, queued?.looked, queued?.sinceMs)) return;
     if (!choice && !confirmed && this.proposeBusy(alert, target, rank, emit)) return;
     if (!choice) {
-      const why = rejected.length ? rejected.map((r) => `${r.cameraId}: ${r.reason}`).join('; ') : 'no camera configured';
+      const missing = this.hooks.missingCameras?.() ?? [];
+      const missingWords = missing.length ? `ticked camera${missing.length > 1 ? 's' : ''} missing: ${missing.join(', ')} (deleted, or not imported with this node)` : '';
+      const why = [rejected.map((r) => `${r.cameraId}: ${r.reason}`).join('; '), missingWords].filter(Boolean).join('; ') || 'no camera configured';
       emit({ port: 1, payload: alert });
       emit({ port: 2, payload: alert, error: { code: 'no-camera', message: `no camera can look at alert ${alert.id}: ${why}` } });
       return;

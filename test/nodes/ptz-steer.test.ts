@@ -519,6 +519,27 @@ describe('ptz-steer node', () => {
     assert.deepEqual(second.calls.map((c) => c.action), [], 'the second camera is never asked anything');
   });
 
+  it('ticked cameras that no longer exist (deleted, or not imported with it): the status, the warning and the move error name them; a ticked one that exists still turns', async () => {
+    const { err: errs, steer } = await oneCameraSteer({ steer: { cameras: ['cfg-gone'], waitForCameraS: 0 } });
+    const last = () => steer.status.getCalls().filter((c: Any) => c.thisValue === steer).at(-1)?.args[0] ?? {};
+    assert.deepEqual(last(), { fill: 'red', shape: 'ring', text: 'missing camera cfg-gone' });
+    assert.deepEqual(warningsOf(helper, 'steer'), ['ticked camera cfg-gone missing: no vigie-camera with this id is deployed (deleted, or not imported with this node); untick it in the form']);
+    steer.receive({ payload: locatedAlert('m1', destination(ORIGIN, 45, 30)) });
+    await waitFor(() => errs.length >= 1, 10_000, 'the error on output 2');
+    assert.equal(errs[0].error.code, 'no-camera');
+    assert.equal(errs[0].error.message, 'no camera can look at alert m1: ticked camera missing: cfg-gone (deleted, or not imported with this node)');
+    await helper.unload();
+
+    // one of two ticked is gone: the other turns, the status stays red naming the missing one
+    const { out, steer: steer2, cam } = await oneCameraSteer({ steer: { cameras: ['cfg-camA', 'cfg-gone', 'cfg-gone-too'] } });
+    const last2 = () => steer2.status.getCalls().filter((c: Any) => c.thisValue === steer2).at(-1)?.args[0] ?? {};
+    await waitFor(() => findCamera('camA')?.state === 'connected', 15_000);
+    assert.deepEqual(last2(), { fill: 'red', shape: 'ring', text: 'missing cameras cfg-gone, cfg-gone-too' });
+    steer2.receive({ payload: locatedAlert('m2', destination(ORIGIN, 45, 30)) });
+    await waitFor(() => out.some((m) => m.payload.camera?.state === 'on-target'), 20_000, 'on target');
+    assert.ok(Math.abs(cam.pose.panDeg - 45) <= 1);
+  });
+
   it('rejects unusable input with done(err) naming the field, and keeps running', async () => {
     const { caught, out, steer } = await oneCameraSteer();
     steer.receive({ payload: { kind: 'detection', id: 'x', sensor: 's1' } });

@@ -304,6 +304,18 @@ test('vigie-camera Host: a host name or address alone (IPv6 bare or in brackets)
   assert.equal(cameraConfigFromNode({ id: 'n1', host: '[fe80::1%eth0]', lat: 45, lon: 4 }).host, 'fe80::1%eth0', 'given bare to the ONVIF client (Node looks a bracketed name up in DNS)');
 });
 
+test('ptz-steer form: ticked cameras that no longer exist are named; no vigie-camera at all is refused, as the runtime shows both red', () => {
+  const workspace: Record<string, Record<string, unknown>> = { camA: { id: 'camA', type: 'vigie-camera', cameraId: 'dome-a' } };
+  const validate = editorDefinitions('ptz-steer.html', workspace)['ptz-steer'].defaults.cameras.validate!;
+  assert.equal(validate.call({}, []), true, 'none ticked: every camera');
+  assert.equal(validate.call({}, ['camA']), true);
+  // the reviewer's case: a selection exported without its camera, imported elsewhere
+  assert.equal(validate.call({}, ['camA', 'gone-1', 'gone-2']), 'Cameras: missing camera gone-1, gone-2 (deleted, or not imported with this node): untick it, or add the camera again');
+  assert.equal(validate.call({}, 'camA,gone-1'), 'Cameras: missing camera gone-1 (deleted, or not imported with this node): untick it, or add the camera again', 'a flow written by hand');
+  const none = editorDefinitions('ptz-steer.html', {})['ptz-steer'].defaults.cameras.validate!;
+  assert.equal(none.call({}, []), 'Cameras: expected a vigie-camera (none is configured: add one with "Add a camera…")');
+});
+
 test('vigie-sensor form: each number as validateSensorInfo takes it', () => {
   const defaults = definitionOf('vigie-sensor.html', 'vigie-sensor').defaults;
   const runtimeAccepts = (raw: Record<string, unknown>) => {
