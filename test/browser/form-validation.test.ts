@@ -229,6 +229,28 @@ describe('editor forms in Chromium: a refused field says why', { timeout: 300_00
     }
   });
 
+  it('acoustic-classifier: every Alert on box unticked outlines the list, saying why, as the runtime refuses it', async () => {
+    const { page, errors } = await session.open('cls');
+    try {
+      await page.evaluate(() => (window as unknown as EditorWindow).RED.editor.edit((window as unknown as EditorWindow).RED.nodes.node('cls')));
+      await page.waitForSelector('#vigie-class-gunshot', { timeout: 30_000 });
+      assert.equal(await outlined(page, '#vigie-classifier-classes'), false, 'two ticked on opening');
+      await page.uncheck('#vigie-class-gunshot');
+      assert.equal(await outlined(page, '#vigie-classifier-classes'), false, 'one still ticked');
+      await page.uncheck('#vigie-class-scream');
+      assert.equal(await outlined(page, '#vigie-classifier-classes'), true, 'none ticked');
+      const why = await reasonOver(page, '#vigie-classifier-classes', 'validation-acoustic-classifier-no-class.png');
+      assert.equal(why, 'Alert on: expected at least one class ticked');
+      assert.equal(why, await validatorSays(page, 'acoustic-classifier', 'labels', 'cls', []));
+      await page.check('#vigie-class-crash');
+      assert.equal(await outlined(page, '#vigie-classifier-classes'), false);
+      await page.click('#node-dialog-cancel');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('acoustic-classifier: a hop longer than the model window and a class threshold of 5 are outlined, saying why; a classifier without a model shows no empty tip', async () => {
     const { page, errors } = await session.open('cls');
     try {
