@@ -68,6 +68,9 @@ describe('editor forms in Chromium: a refused field says why', { timeout: 300_00
         { id: 'fresh', type: 'acoustic-classifier', z: 'tab', model: '', x: 150, y: 240, wires: [[], []] },
         { id: 'steer', type: 'ptz-steer', z: 'tab', cameras: [], mode: 'automatic', toleranceDeg: 1, moveTimeoutS: 15, returnHomeS: 120, waitForCameraS: 300, assumedDistanceM: 40, frameWidthM: 10, emitOnStart: false, x: 150, y: 320, wires: [[]] },
         { id: 'cam', type: 'vigie-camera', name: 'dome', cameraId: 'dome-1', host: '10.0.0.5', port: 80, lat: '45.44', lon: '4.39', heightM: 6, tiltMinDeg: -90, tiltMaxDeg: 20 },
+        { id: 'mast', type: 'vigie-camera', name: 'mast', cameraId: 'mast-1', host: '10.0.0.6', port: 80, lat: '45.44', lon: '4.39', heightM: 6, tiltMinDeg: -90, tiltMaxDeg: 20 },
+        // ticked cameras of which one is gone (a selection exported without it)
+        { id: 'stale', type: 'ptz-steer', z: 'tab', cameras: ['cam', 'gone-cam'], mode: 'automatic', x: 150, y: 400, wires: [[], []] },
       ],
     });
   });
@@ -223,6 +226,57 @@ describe('editor forms in Chromium: a refused field says why', { timeout: 300_00
       assert.equal(await page.getAttribute('#node-config-input-port', 'placeholder'), '80');
       assert.equal(await page.inputValue('#node-config-input-port'), '8443');
       await page.screenshot({ path: path.join(artifacts, 'vigie-camera-https.png') });
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('vigie-camera: a Camera id another camera has is outlined, naming it; so is a Host holding a user and password, without repeating them', async () => {
+    const { page, errors } = await session.open('cam');
+    try {
+      await page.evaluate(() => (window as unknown as EditorWindow).RED.editor.editConfig('', 'vigie-camera', 'cam'));
+      await page.waitForSelector('#node-config-input-cameraId', { timeout: 30_000 });
+      assert.equal(await outlined(page, '#node-config-input-cameraId'), false, 'its own id: valid on opening');
+      await typeInto(page, '#node-config-input-cameraId', 'mast-1');
+      assert.equal(await outlined(page, '#node-config-input-cameraId'), true);
+      const id = await reasonOver(page, '#node-config-input-cameraId', 'validation-vigie-camera-duplicate-id.png');
+      assert.equal(id, 'Camera id: "mast-1" is already the Camera id of vigie-camera "mast" (node mast); expected an id of its own');
+      assert.equal(id, await validatorSays(page, 'vigie-camera', 'cameraId', 'cam', 'mast-1'));
+      await typeInto(page, '#node-config-input-cameraId', 'dome-1');
+      assert.equal(await outlined(page, '#node-config-input-cameraId'), false);
+      await typeInto(page, '#node-config-input-host', 'admin:s3cret@10.0.0.5');
+      assert.equal(await outlined(page, '#node-config-input-host'), true);
+      const host = await reasonOver(page, '#node-config-input-host');
+      assert.ok(!host.includes('s3cret'), host);
+      assert.match(host, /^Host: expected the camera's host name or IP address alone, .* the user and password go in the Username and Password fields, the port in Port\)$/);
+      await typeInto(page, '#node-config-input-host', '[fe80::5]');
+      assert.equal(await outlined(page, '#node-config-input-host'), false, 'an IPv6 address in brackets');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('ptz-steer: a ticked camera that no longer exists is listed as missing, and the node is invalid until it is unticked', async () => {
+    const { page, errors } = await session.open('stale');
+    try {
+      const state = () =>
+        page.evaluate(() => {
+          const n = (window as unknown as EditorWindow).RED.nodes.node('stale') as { valid: boolean; validationErrors: string[]; cameras: string[] };
+          return { valid: n.valid, validationErrors: n.validationErrors, cameras: n.cameras };
+        });
+      assert.deepEqual(await state(), { valid: false, validationErrors: ['Cameras: missing camera gone-cam (deleted, or not imported with this node): untick it, or add the camera again'], cameras: ['cam', 'gone-cam'] });
+      await page.evaluate(() => (window as unknown as EditorWindow).RED.editor.edit((window as unknown as EditorWindow).RED.nodes.node('stale')));
+      await page.waitForSelector('#ptz-steer-cameras .ptz-steer-camera-missing', { timeout: 30_000 });
+      const missing = page.locator('#ptz-steer-cameras .ptz-steer-camera-missing');
+      assert.equal(((await missing.textContent()) ?? '').trim(), 'missing camera gone-cam (deleted, or not imported): untick it');
+      assert.equal(await missing.locator('input').isChecked(), true);
+      assert.equal(await page.locator('#ptz-steer-cameras input[value="cam"]').isChecked(), true, 'the camera that exists stays ticked');
+      await page.screenshot({ path: path.join(artifacts, 'validation-ptz-steer-missing-camera.png') });
+      await missing.locator('input').uncheck();
+      await page.click('#node-dialog-ok');
+      assert.deepEqual(await state(), { valid: true, validationErrors: [], cameras: ['cam'] });
       assert.deepEqual(errors, []);
     } finally {
       await page.close();
