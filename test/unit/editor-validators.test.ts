@@ -471,3 +471,19 @@ test('the shipped flows open without a red field: every property of every Vigie 
   }
   assert.ok(checked > 100, `properties checked: ${checked}`);
 });
+
+test('every node with ports names them: inputLabels for its input, outputLabels for its outputs (shown over a port in the editor)', () => {
+  let nodes = 0;
+  for (const file of FORMS) {
+    for (const [type, def] of Object.entries(editorDefinitions(file)) as Array<[string, Definition & { inputs?: number; outputs?: number; inputLabels?: unknown; outputLabels?: unknown }]>) {
+      if (!def.inputs && !def.outputs) continue; // a config node
+      nodes++;
+      if (def.inputs) assert.ok(typeof def.inputLabels === 'string' && def.inputLabels !== '', `${type}: inputLabels`);
+      if (def.outputs) {
+        const labels = Array.isArray(def.outputLabels) ? def.outputLabels : [def.outputLabels];
+        assert.ok(labels.length >= (Array.isArray(def.outputLabels) ? def.outputs : 1) && labels.every((l) => typeof l === 'string' && l !== ''), `${type}: outputLabels for its ${def.outputs} output(s)`);
+      }
+    }
+  }
+  assert.ok(nodes >= 7, `nodes with ports: ${nodes}`);
+});
