@@ -95,7 +95,7 @@ export function keepStopFiles<H, T>(RED: StopFileRuntime, shelf: HandOverShelf<H
         if (!kept) continue;
         const what = `${w.words(kept.items.length)} ${w.what} when the flows stopped`;
         if (isDefinedInFlows(kept.nodeId, definedIds)) {
-          red.log.info(`${files.kind} ${kept.nodeId}: ${what} kept in ${path.basename(file)}: the node is disabled (or its tab is); taken over once it is enabled again`);
+          red.log.info(`${files.kind} ${kept.nodeId}: ${what} kept in ${path.basename(file)}: the node is in the flows but did not start (disabled, its tab disabled, or its start failed); taken over once it starts`);
           continue;
         }
         files.remove(dir, kept.nodeId);

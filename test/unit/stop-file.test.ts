@@ -134,7 +134,7 @@ test('wiring: a stop without a deploy writes the file; at the next start a delet
   assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort(), ['vigie-ptz-steer-disabled.json', 'vigie-ptz-steer-running.json']);
   const said = logs.join('\n');
   assert.match(said, /warn ptz-steer deleted: 1 alert in progress when the flows stopped dropped, the node is deleted \(vigie-ptz-steer-deleted\.json removed\): alert-of-deleted/);
-  assert.match(said, /info ptz-steer disabled: 1 alert in progress when the flows stopped kept in vigie-ptz-steer-disabled\.json: the node is disabled \(or its tab is\); taken over once it is enabled again/);
+  assert.match(said, /info ptz-steer disabled: 1 alert in progress when the flows stopped kept in vigie-ptz-steer-disabled\.json: the node is in the flows but did not start \(disabled, its tab disabled, or its start failed\); taken over once it starts/);
   assert.match(said, /warn ptz-steer: vigie-ptz-steer-broken\.json: could not be read .*; set aside as vigie-ptz-steer-broken\.json\.corrupt-/);
   assert.doesNotMatch(said, /running/);
 });
