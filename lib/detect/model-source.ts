@@ -25,7 +25,7 @@ export type ModelSourceState =
 
 export interface ModelSourceOptions {
   cardPath?: string;
-  /** Poll period of the file watch (fs.watchFile: works on every filesystem), ms; 0 = no watch. */
+  /** Poll period of the file watch (a stat of both files: works on every filesystem), ms; 0 = no watch. */
   watchIntervalMs?: number;
   /** Loader (tests); default ClassifierModel.load. */
   load?: (file: string, opts: { cardPath?: string }) => Promise<ClassifierModel>;
@@ -41,10 +41,15 @@ export class ModelSource extends EventEmitter {
   private loading: Promise<ClassifierModel> | undefined;
   private generation = 0;
   private watching = false;
-  private readonly onFileChange = (cur: fs.Stats, prev: fs.Stats): void => {
-    if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size && cur.ino === prev.ino) return;
-    if (this.users > 0) void this.reload().catch(() => undefined);
-  };
+  private pollTimer: NodeJS.Timeout | undefined;
+  private polling = false;
+  /**
+   * Size, modification time and inode of the ONNX file and its card as the last load found
+   * them. The watch compares the files with this, not with its own previous look: a file
+   * replaced between a load and the watch's first look (a fast failure, then a fixed file)
+   * is still a change.
+   */
+  private loadedStamp: string | undefined;
 
   constructor(file: string, opts: ModelSourceOptions = {}) {
     super();
@@ -94,6 +99,7 @@ export class ModelSource extends EventEmitter {
    */
   reload(): Promise<ClassifierModel> {
     const gen = ++this.generation;
+    this.loadedStamp = filesStamp([this.file, this.cardPath]);
     const hadModel = this.current.state === 'ready';
     if (!hadModel) this.setState({ state: 'loading' });
     // A load replaced by a newer one (the file changed again while it ran) hands whoever waits
@@ -131,14 +137,26 @@ export class ModelSource extends EventEmitter {
   private watch(): void {
     if (this.watching || this.watchIntervalMs <= 0) return;
     this.watching = true;
-    fs.watchFile(this.file, { interval: this.watchIntervalMs, persistent: false }, this.onFileChange);
-    fs.watchFile(this.cardPath, { interval: this.watchIntervalMs, persistent: false }, this.onFileChange);
+    this.pollTimer = setInterval(() => void this.poll(), this.watchIntervalMs);
+    this.pollTimer.unref?.(); // never what keeps the process up
+  }
+
+  /** Reloads when either file differs from what the last load found. */
+  private async poll(): Promise<void> {
+    if (this.polling || this.users === 0) return;
+    this.polling = true;
+    try {
+      const stamp = await filesStampAsync([this.file, this.cardPath]);
+      if (this.watching && this.users > 0 && stamp !== this.loadedStamp) void this.reload().catch(() => undefined);
+    } finally {
+      this.polling = false;
+    }
   }
 
   private async stop(): Promise<void> {
     if (this.watching) {
-      fs.unwatchFile(this.file, this.onFileChange);
-      fs.unwatchFile(this.cardPath, this.onFileChange);
+      clearInterval(this.pollTimer);
+      this.pollTimer = undefined;
       this.watching = false;
     }
     this.generation++;
@@ -154,4 +172,18 @@ export class ModelSource extends EventEmitter {
     await this.stop();
     this.removeAllListeners();
   }
+}
+
+/** What tells a changed file: size, modification time and inode of each ("missing" when absent). */
+function statStamp(s: fs.Stats | undefined): string {
+  return s ? `${s.size}:${s.mtimeMs}:${s.ino}` : 'missing';
+}
+
+function filesStamp(files: string[]): string {
+  return files.map((f) => statStamp(fs.statSync(f, { throwIfNoEntry: false }))).join('|');
+}
+
+async function filesStampAsync(files: string[]): Promise<string> {
+  const stats = await Promise.all(files.map((f) => fs.promises.stat(f).catch(() => undefined)));
+  return stats.map(statStamp).join('|');
 }
