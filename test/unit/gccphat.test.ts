@@ -1,8 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ccAt, gccPhat } from '../../lib/localize/gccphat';
+import { ccAt, gccPhat, gccPhatSpectra, powerSpectrum, spectrum } from '../../lib/localize/gccphat';
 import { fractionalDelayKernel } from '../../lib/sim/propagate';
 import { gaussian, makeRng } from '../../lib/sim/signals';
+import { bandNoise } from '../support/plane-wave';
 
 /** x delayed by `d` samples (windowed-sinc fractional delay, long kernel for accuracy). */
 function delayed(x: Float32Array, d: number): Float32Array {
@@ -77,5 +78,35 @@ describe('GCC-PHAT sub-sample refinement and lookup', () => {
     assert.equal(ccAt(r, -0.625), 0.25 * 1 + 0.75 * 3);
     assert.equal(ccAt(r, -3), 1);
     assert.equal(ccAt(r, 3), 16);
+  });
+});
+
+describe('GCC-PHAT weighted by the SNR over a noise reference', () => {
+  it('bins where only the steady background is heard count for nothing: a hiss above the event band does not take the peak', () => {
+    const fs = 48000;
+    const onset = 20000;
+    // The event (300 Hz–3 kHz) reaches b 3.4 samples after a; a steady hiss (3.3–22 kHz, most of
+    // the bins) reaches b 6 samples before a, and is in the noise reference too, as is each
+    // microphone's own noise.
+    const event = Float32Array.from(bandNoise(1, fs, 300, 3000, (t) => (t * fs < onset ? 0 : Math.exp(-(t * fs - onset) / (0.08 * fs)))));
+    const hiss = Float32Array.from(bandNoise(2, fs, 3300, 22000));
+    const eventB = delayed(event, 3.4);
+    const hissB = delayed(hiss, -6);
+    const ownA = noise(event.length, 7, 0.001);
+    const ownB = noise(event.length, 8, 0.001);
+    const a = event.map((v, i) => v + 0.05 * hiss[i] + ownA[i]);
+    const b = eventB.map((v, i) => v + 0.05 * hissB[i] + ownB[i]);
+    // 40 ms from 2 ms before the onset (the edge taper must not cut the event), as the DOA takes it.
+    const len = Math.round(0.04 * fs);
+    const n = 4096;
+    const start = onset - 96;
+    const before = (x: Float32Array) => powerSpectrum(x.subarray(onset - 4 * n - 240, onset - 240), n);
+    const A = spectrum(a.subarray(start, start + len), n);
+    const B = spectrum(b.subarray(start, start + len), n);
+    const weighted = gccPhatSpectra(A, B, n, { maxLagSamples: 10, sampleRate: fs, noiseA: before(a), noiseB: before(b) });
+    assert.ok(Math.abs(weighted.lagSamples - 3.4) < 0.15, `with the noise reference: ${weighted.lagSamples.toFixed(2)} samples (the event's 3.4)`);
+    // Unweighted, the hiss's many bins win: the case needs the weighting.
+    const plain = gccPhatSpectra(A, B, n, { maxLagSamples: 10, sampleRate: fs });
+    assert.ok(Math.abs(plain.lagSamples + 6) < 0.5, `without it: ${plain.lagSamples.toFixed(2)} samples (the hiss's −6)`);
   });
 });
