@@ -217,7 +217,7 @@ test('vigie-camera form: each number as cameraConfigFromNode takes it, and the p
       }
     }
   }
-  // the reviewer's case: a tilt range of 30 … 20
+  // a case met in the editor: a tilt range of 30 … 20
   assert.equal(defaults.tiltMaxDeg.validate!.call({ tiltMinDeg: '20' }, '20'), 'Tilt range: expected two different ends (left 20°), got 20°');
   assert.equal(defaults.tiltMaxDeg.validate!.call({ tiltMinDeg: '20' }, '-90'), true, 'a reversed tilt range (−1 up)');
   assert.equal(defaults.panMaxDeg.validate!.call({ panMinDeg: 10 }, 0), 'Pan range: expected the max (right) more than the min (left, 10°), got 0°');
@@ -243,7 +243,7 @@ test('vigie-camera form: a Camera id another vigie-camera has is refused, naming
     sensor: { id: 'sensor', type: 'vigie-sensor', sensorId: 'dome-2' },
   };
   const validate = editorDefinitions('vigie-camera.html', workspace)['vigie-camera'].defaults.cameraId.validate!;
-  // the reviewer's case: the same id typed in two forms (each is refused, naming the other)
+  // a case met in the editor: the same id typed in two forms (each is refused, naming the other)
   assert.equal(validate.call(workspace.a, 'dome-1'), 'Camera id: "dome-1" is already the Camera id of vigie-camera "Dome B" (node b); expected an id of its own');
   assert.match(String(validate.call(workspace.b, 'dome-1')), /of vigie-camera "Dome A" \(node a\)/);
   // a new camera (not yet in the workspace) typing it
@@ -271,7 +271,7 @@ test('vigie-sensor form: a Sensor id another vigie-sensor has in the same place 
     camera: { id: 'camera', type: 'vigie-camera', cameraId: 'corner-2' },
   };
   const validate = editorDefinitions('vigie-sensor.html', workspace)['vigie-sensor'].defaults.sensorId.validate!;
-  // the reviewer's case: a stale unused sensor with the id of the one in use
+  // a case met in the editor: a stale unused sensor with the id of the one in use
   assert.equal(validate.call({ id: 'new' }, 'corner-1'), 'Sensor id: "corner-1" is already the Sensor id of vigie-sensor "Corner" (node a); expected an id of its own');
   assert.equal(validate.call(workspace.a, 'corner-1'), true, 'the node itself');
   assert.equal(validate.call({ id: 'new' }, 'corner-2'), true, 'a camera\'s id is no sensor\'s');
@@ -290,7 +290,7 @@ test('vigie-camera Host: a host name or address alone (IPv6 bare or in brackets)
     }
   };
   const accepted = ['192.168.1.64', ' cam-7.street.example ', 'CAM', '::1', 'fe80::1%eth0', '2001:db8::64', '[2001:db8::64]', '[fe80::1%eth0]'];
-  // the reviewer's cases first: the password would be saved in the flows and shown in ENOTFOUND errors
+  // cases met in the editor first: the password would be saved in the flows and shown in ENOTFOUND errors
   const refused = ['admin:s3cret@10.0.0.5', 'admin@10.0.0.5', 'http://10.0.0.5', 'https://10.0.0.5/onvif/device_service', '10.0.0.5/onvif', '10.0.0.5:8080', '[2001:db8::64]:80', '10.0.\t0.5', 'cam 7', '[10.0.0.5]', '', ' '];
   for (const host of accepted) {
     assert.equal(validate.call({}, host), true, `form: ${JSON.stringify(host)}`);
@@ -309,7 +309,7 @@ test('ptz-steer form: ticked cameras that no longer exist are named; no vigie-ca
   const validate = editorDefinitions('ptz-steer.html', workspace)['ptz-steer'].defaults.cameras.validate!;
   assert.equal(validate.call({}, []), true, 'none ticked: every camera');
   assert.equal(validate.call({}, ['camA']), true);
-  // the reviewer's case: a selection exported without its camera, imported elsewhere
+  // a case met in the editor: a selection exported without its camera, imported elsewhere
   assert.equal(validate.call({}, ['camA', 'gone-1', 'gone-2']), 'Cameras: missing camera gone-1, gone-2 (deleted, or not imported with this node): untick it, or add the camera again');
   assert.equal(validate.call({}, 'camA,gone-1'), 'Cameras: missing camera gone-1 (deleted, or not imported with this node): untick it, or add the camera again', 'a flow written by hand');
   const none = editorDefinitions('ptz-steer.html', {})['ptz-steer'].defaults.cameras.validate!;
@@ -379,7 +379,7 @@ test('acoustic-classifier form: a per-class threshold outside 0.01 to 1 is refus
     assert.equal(r === true, runtimeAccepts(t), `threshold ${t}`);
     if (r !== true) assert.equal(r, `Threshold of Gunshot: expected a number from ${min} to ${max} (empty: the threshold shown in grey)`);
   }
-  // the reviewer's case: 5 for a ticked class
+  // a case met in the editor: 5 for a ticked class
   assert.match(String(validate.call(ticked, { scream: 5 })), /^Threshold of Scream: expected a number from 0\.01 to 1/);
   // an unticked class is not read by the runtime, nor refused here
   assert.equal(validate.call(ticked, { crash: 5 }), true);
