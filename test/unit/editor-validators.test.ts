@@ -410,7 +410,7 @@ test('a password in a URL: refused by the vigie-camera form (stream, snapshot) a
   assert.equal(mic.url.validate!.call({ source: 'wav' }, 'rtsp://op:s3cret@10.0.0.5/stream1'), true, 'another source does not read the URL');
 });
 
-test('the reviewer\'s cases: the alert dashboard refuses "Keep for -1", "at most 5 alerts" and "0 MB", saying the range', () => {
+test('cases met in the editor: the alert dashboard refuses "Keep for -1", "at most 5 alerts" and "0 MB", saying the range', () => {
   const d = definitionOf('alert-dashboard.html', 'alert-dashboard').defaults;
   assert.equal(d.alertRetentionDays.validate!.call({}, '-1'), 'Keep for: expected a number from 0.01 to 3650 days (empty: 7)');
   assert.equal(d.maxAlerts.validate!.call({}, '5'), 'At most: expected a whole number from 10 to 100000 alerts (empty: 500)');
@@ -429,7 +429,7 @@ test('the reviewer\'s cases: the alert dashboard refuses "Keep for -1", "at most
   }
 });
 
-test('the reviewer\'s cases: mic-capture Block 10 to 2000 ms, Ring 0.5 to 30 s; video-forward Max relays 1 to 64', () => {
+test('cases met in the editor: mic-capture Block 10 to 2000 ms, Ring 0.5 to 30 s; video-forward Max relays 1 to 64', () => {
   const mic = definitionOf('mic-capture.html', 'mic-capture').defaults;
   assert.equal(mic.blockMs.validate!.call({}, '5'), 'Block: expected a whole number from 10 to 2000 ms (empty: 100)');
   assert.equal(mic.ringSeconds.validate!.call({}, '60'), 'Ring: expected a number from 0.5 to 30 s (empty: 5)');
