@@ -353,6 +353,8 @@ export class PtzSteer {
   /** Alerts an operator dismissed (id → when): a copy sent again later (better placed) moves no camera. */
   private readonly dismissed = new Map<string, number>();
   private waitTimer?: NodeJS.Timeout;
+  /** When the waiting alerts were last looked at (serveWaiting), on this.now's clock. */
+  private servedAtMs = -Infinity;
   /** The 'state' listener on each connection of a camera that alerts wait to answer: one per connection, however many alerts wait for it. */
   private readonly watched = new Map<CameraConnection, (state: string) => void>();
   /** Cameras that alerts wait to answer, asked to connect with back-off (see probeCameras). */
@@ -1008,6 +1010,7 @@ export class PtzSteer {
     if (this.closed) return;
     this.wakeSoon = false;
     const now = this.now();
+    this.servedAtMs = now;
     for (const [id, w] of this.waiting) {
       // A newer copy replaces a waiting one (see handle); none is left behind, but none may move a camera.
       if (this.isStale(w.alert)) {
@@ -1127,8 +1130,12 @@ export class PtzSteer {
     if (this.wakeSoon) atMs = now;
     for (const h of this.holds.values()) {
       if (h.untilMs > now) atMs = Math.min(atMs, h.untilMs);
+      // A hold that ended since the waiting alerts were last looked at: look now. (Its own wake-up
+      // may not have run yet, e.g. on a busy event loop; this check replaces that timer.)
+      else if (h.untilMs > this.servedAtMs) atMs = now;
       // A look that ends frees the camera for the more recent alerts of its priority.
       if (h.lookUntilMs !== undefined && h.lookUntilMs > now && h.lookUntilMs < h.untilMs) atMs = Math.min(atMs, h.lookUntilMs);
+      else if (h.lookUntilMs !== undefined && h.lookUntilMs <= now && h.lookUntilMs > this.servedAtMs && h.lookUntilMs < h.untilMs) atMs = now;
     }
     this.waitTimer = setTimeout(() => {
       this.waitTimer = undefined;

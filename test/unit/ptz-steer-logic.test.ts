@@ -260,6 +260,28 @@ test('a wall clock step back does not lengthen a camera hold: the alert waiting 
     }
   }));
 
+test('a hold that ended before its wake-up ran (a busy event loop): a wait check made then still serves the alert waiting', async () => {
+  // The steer's clock is the test's: the gunshot's 0.3 s hold ends on it while no timer has run.
+  let nowMs = 1_000_000;
+  const a = new FakeCamera(cameraAt('a', 0, 0), 0);
+  const steer = new PtzSteer(asConns([a]), { pollMs: 5, moveTimeoutMs: 300, returnHomeAfterMs: 0, minLookMs: 0, now: () => nowMs });
+  const outs: SteerOutput[] = [];
+  const send = (payload: unknown) => steer.handle(payload, (o) => outs.push(o));
+  try {
+    await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 40)));
+    await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 200, 40)));
+    await send(steerAlert('glass2', 'glass_break', destination(ORIGIN, 220, 40)));
+    assert.deepEqual(steer.waitingAlerts.sort(), ['glass', 'glass2']);
+    nowMs += 1000;
+    // Another wait check before the hold's own wake-up: here, a waiting alert dismissed.
+    await send({ kind: 'decision', alertId: 'glass2', action: 'dismiss', operator: 'ana', time: 1 });
+    await waitFor(() => lastOf(outs, 'glass')?.payload.camera?.state === 'on-target', 3000, 'the glass alert on target');
+    assert.equal(a.moves.length, 2);
+  } finally {
+    steer.close();
+  }
+});
+
 test('dismissing the alert that holds a camera frees it at once for the alert waiting', () =>
   withOneCamera({ returnHomeAfterMs: 60_000 }, 0, async ({ a, steer, outs, send }) => {
     await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 40)));
