@@ -7,7 +7,6 @@
  * Unlocalisable events pass on with location.method "none" and a reason.
  * The work is in lib/localize/localizer.ts; this node reads config, wires input, timers, status.
  */
-import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from 'node-red';
 import { Alert, Detection, DroppedFieldWarnings, validateDetection } from '../lib/contracts';
 import {
@@ -31,7 +30,7 @@ import { errorStatus, shortText } from '../lib/util/status';
 import { ContractError, settingsReader } from '../lib/util/validate';
 import { HandOverShelf } from '../lib/util/handover';
 import { StopFiles } from '../lib/util/stop-file';
-import { keepStopFiles, stoppedForMs } from '../lib/util/stop-file-node';
+import { keepStopFiles, takeStopFile } from '../lib/util/stop-file-node';
 
 interface LocalizerDef extends NodeDef {
   mode?: 'single' | 'fusion';
@@ -310,7 +309,7 @@ export = function (RED: NodeAPI) {
       if (closed) return;
       const leftover = fusion ? undefined : new FusionLocalizer();
       if (h) leftover?.adopt(h);
-      takeStopFile(fusion ?? leftover!);
+      adoptStopFile(fusion ?? leftover!);
       if (fusion) {
         schedule();
         return;
@@ -326,18 +325,11 @@ export = function (RED: NodeAPI) {
      * written to this node's file, taken now (FusionLocalizer.adoptAfterStop). Their deadlines
      * most often passed while the flows were stopped: they go out with the sensors they have.
      */
-    function takeStopFile(into: FusionLocalizer): void {
-      let kept;
-      try {
-        kept = stopFiles.take(userDir(), node.id, Date.now());
-      } catch (err) {
-        node.warn(`incidents waiting for sensors when the flows stopped could not be taken over: ${(err as Error).message}`);
-        return;
-      }
+    function adoptStopFile(into: FusionLocalizer): void {
+      const kept = takeStopFile(stopFiles, userDir(), node.id, { words: incidentsWord, what: 'incidents waiting for sensors' }, (t) => node.warn(t));
       if (!kept) return;
-      const file = path.basename(kept.file);
-      if (kept.refused) node.warn(`${file}: ${incidentsWord(kept.refused)} left out, unusable (first: ${kept.firstRefusal})`);
-      const { recent, old } = into.adoptAfterStop(kept.items, stoppedForMs(kept.stoppedAtMs, Date.now()), monotonicMs());
+      const { file } = kept;
+      const { recent, old } = into.adoptAfterStop(kept.items, kept.stoppedForMs, monotonicMs());
       if (recent + old) node.log(`${file}: ${incidentsWord(recent + old)} waiting for sensors when the flows stopped taken over (${old} older than ${STOP_RESUME_MAX_AGE_MS / 60_000} min, sent at once)`);
     }
 

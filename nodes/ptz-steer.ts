@@ -4,14 +4,13 @@
  * Output 1: the alert with payload.camera; output 2: camera errors with the alert.
  * The work is done by PtzSteer (lib/camera/steer.ts).
  */
-import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { CameraConnection } from '../lib/camera/connection';
 import { checkStopItem, joinHandOvers, PTZ_STEER_SETTINGS, PtzSteer, SteerHandOver, SteerOutput, SteerStopItem, stopItemsOf } from '../lib/camera/steer';
 import { monotonicMs } from '../lib/util/clock';
 import { deployedCameraNodes, FlowChain, scopeOfFlow } from '../lib/util/deployed-nodes';
 import { HandOverShelf } from '../lib/util/handover';
-import { keepStopFiles, stoppedForMs } from '../lib/util/stop-file-node';
+import { keepStopFiles, takeStopFile } from '../lib/util/stop-file-node';
 import { StopFiles } from '../lib/util/stop-file';
 import { errorStatus } from '../lib/util/status';
 import { settingsReader } from '../lib/util/validate';
@@ -214,23 +213,15 @@ export = function (RED: NodeAPI) {
      * are resumed, older ones sent as ending (PtzSteer.resumeAfterStop).
      */
     function resumeAfterStop(): void {
-      let kept;
-      try {
-        kept = stopFiles.take(userDir(), node.id, Date.now());
-      } catch (err) {
-        node.warn(`alerts in progress when the flows stopped could not be taken over: ${(err as Error).message}`);
-        return;
-      }
-      if (!kept) return;
-      const file = path.basename(kept.file);
-      if (kept.refused) node.warn(`${file}: ${alertsWord(kept.refused)} left out, unusable (first: ${kept.firstRefusal})`);
-      if (!kept.items.length) return;
+      const kept = takeStopFile(stopFiles, userDir(), node.id, { words: alertsWord, what: 'alerts in progress' }, (t) => node.warn(t));
+      if (!kept?.items.length) return;
+      const { file } = kept;
       const emitOf = (item: SteerStopItem) => {
         const e: Emit = () => undefined;
         messageOf.set(e, item.topic !== undefined ? { topic: item.topic } : {});
         return rebind(e);
       };
-      steer.resumeAfterStop(kept.items, stoppedForMs(kept.stoppedAtMs, Date.now()), emitOf).then(
+      steer.resumeAfterStop(kept.items, kept.stoppedForMs, emitOf).then(
         (r) => {
           node.log(`${file}: ${alertsWord(kept.items.length)} in progress when the flows stopped taken over: ${r.resumed} resumed, ${r.ended} sent as ended`);
           showStatus();

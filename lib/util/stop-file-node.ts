@@ -106,3 +106,28 @@ export function keepStopFiles<H, T>(RED: StopFileRuntime, shelf: HandOverShelf<H
     }
   });
 }
+
+/**
+ * Takes node `nodeId`'s file at its start, if there is one: its items and how long the flows
+ * were stopped (undefined when it cannot tell). A file that cannot be used, and items of it
+ * that are refused, are said through `warn`, naming the file; none of it throws.
+ */
+export function takeStopFile<T>(
+  files: StopFiles<T>,
+  dir: string,
+  nodeId: string,
+  words: { words: (n: number) => string; what: string },
+  warn: (text: string) => void,
+): { file: string; items: T[]; stoppedForMs: number | undefined } | undefined {
+  let kept;
+  try {
+    kept = files.take(dir, nodeId, Date.now());
+  } catch (err) {
+    warn(`${words.what} when the flows stopped could not be taken over: ${(err as Error).message}`);
+    return undefined;
+  }
+  if (!kept) return undefined;
+  const file = path.basename(kept.file);
+  if (kept.refused) warn(`${file}: ${words.words(kept.refused)} left out, unusable (first: ${kept.firstRefusal})`);
+  return { file, items: kept.items, stoppedForMs: stoppedForMs(kept.stoppedAtMs, Date.now()) };
+}
