@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { encodeWav } from '../../lib/audio/wav';
-import { detectFile, main, mirroredTail } from '../../lib/cli/eval-detect';
+import { DEFAULT_PAD_S, detectFile, main, mirroredTail } from '../../lib/cli/eval-detect';
 import { ClassifierModel } from '../../lib/detect/model';
 
 const FIX = path.join(__dirname, '..', 'fixtures', 'models');
@@ -73,6 +73,14 @@ test('vigie eval detect: a file of steady background gives no false alarm, with 
     const { out } = await capture((w) => main(['--manifest', manifest, '--model', path.join(FIX, 'tiny-ok.onnx'), '--details', '--pad-s', pad], w));
     assert.deepEqual(JSON.parse(out).details[0].detections, [], `--pad-s ${pad}`);
   }
+});
+
+test('the shipped card describes the pad its event figures were measured with (its own end played backwards, not noise)', () => {
+  // The figures were measured again when the pad changed; the card's text must say so too.
+  const card = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'models', 'vigie-street-v1.json'), 'utf8'));
+  const options: string = card.results.eventLevel.options;
+  assert.match(options, new RegExp(`${DEFAULT_PAD_S} s of its own end played backwards`));
+  assert.doesNotMatch(options, /dBFS after it/);
 });
 
 test('vigie eval detect: missing manifest option and unreadable model are clear errors', async () => {
