@@ -148,19 +148,43 @@ export function checkCard(card: unknown): string[] {
  * message that says nothing of the card.
  */
 export function checkFile(card: unknown, bytes: Uint8Array): string[] {
-  if (!isObject(card)) return [];
-  const p: string[] = [];
-  const size = card.fileBytes;
-  if (typeof size === 'number' && Number.isInteger(size) && size > 0 && size !== bytes.length) {
-    p.push(`card.fileBytes: the card expects ${size} bytes, the file has ${bytes.length} (a truncated or another model file)`);
-  }
-  const sha = card.sha256;
-  if (typeof sha === 'string' && SHA256_HEX.test(sha)) {
-    const found = createHash('sha256').update(bytes).digest('hex');
-    if (found !== sha.toLowerCase()) p.push(`card.sha256: the card expects ${sha.toLowerCase()}, the file has ${found} (a damaged or another model file)`);
-  }
-  return p;
+  return [sizeProblem(card, bytes.length), digestProblem(card, bytes)].filter((p): p is string => p !== undefined);
 }
+
+/** The card's `fileBytes` (when usable) against the file's size in bytes. */
+function sizeProblem(card: unknown, size: number): string | undefined {
+  const expected = isObject(card) ? card.fileBytes : undefined;
+  if (typeof expected === 'number' && Number.isInteger(expected) && expected > 0 && expected !== size) {
+    return `card.fileBytes: the card expects ${expected} bytes, the file has ${size} (a truncated or another model file)`;
+  }
+  return undefined;
+}
+
+/** The card's `sha256` (when usable) against the file's bytes. */
+function digestProblem(card: unknown, bytes: Uint8Array): string | undefined {
+  const sha = isObject(card) ? card.sha256 : undefined;
+  if (typeof sha !== 'string' || !SHA256_HEX.test(sha)) return undefined;
+  const found = createHash('sha256').update(bytes).digest('hex');
+  return found === sha.toLowerCase() ? undefined : `card.sha256: the card expects ${sha.toLowerCase()}, the file has ${found} (a damaged or another model file)`;
+}
+
+/**
+ * The editor's summary says what the node will load: a file the card does not describe (its
+ * size, else its digest) is named there, not only once deployed. The size comes from a stat;
+ * the digest reads the file, which this does only up to SUMMARY_DIGEST_MAX_BYTES so that an
+ * editor request never holds the runtime's event loop on a huge file (the load checks it).
+ */
+function checkFileOnDisk(card: unknown, file: string): string[] {
+  const size = fs.statSync(file).size;
+  const wrongSize = sizeProblem(card, size);
+  if (wrongSize) return [wrongSize];
+  const usableDigest = isObject(card) && typeof card.sha256 === 'string';
+  const wrongDigest = usableDigest && size <= SUMMARY_DIGEST_MAX_BYTES ? digestProblem(card, fs.readFileSync(file)) : undefined;
+  return wrongDigest ? [wrongDigest] : [];
+}
+
+/** Largest model file whose digest the editor's card summary checks (the contract allows 5 MB). */
+export const SUMMARY_DIGEST_MAX_BYTES = 64 * 1024 * 1024;
 
 /** Check the ONNX graph's inputs/outputs (and metadata) against a valid card. */
 export function checkGraph(card: ModelCard, inputs: TensorInfo[], outputs: TensorInfo[], metadata: Record<string, string> = {}): string[] {
@@ -325,6 +349,7 @@ export function readCardSummary(onnxPath: string): CardSummary {
   const cardPath = cardPathFor(file);
   const raw = readCardJson(file, cardPath);
   const problems = checkCard(raw);
+  if (!problems.length) problems.push(...checkFileOnDisk(raw, file));
   if (problems.length) throw new ModelContractError(file, problems);
   const card = raw as ModelCard & { version?: unknown };
   const alertLabels = alertLabelsOf(card);

@@ -1,5 +1,6 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -96,6 +97,22 @@ describe('vigie-model: the model card endpoint of the editor', () => {
       assert.match(twice.error, /^path: expected one model file path/);
       const broken = (await helper.request().get('/vigie/model-card').query({ path: 'broken.onnx' }).expect(404)).body;
       assert.match(broken.error, /broken\.onnx does not fit .*card\.labels/);
+      // the form names a file the card does not describe, as the load would refuse it
+      const tinyBytes = fs.readFileSync(path.join(FIX, 'tiny-ok.onnx'));
+      const tinyCard = JSON.parse(fs.readFileSync(path.join(FIX, 'tiny-ok.json'), 'utf8'));
+      const digest = createHash('sha256').update(tinyBytes).digest('hex');
+      const withCard = (name: string, extra: Record<string, unknown>) => {
+        fs.writeFileSync(path.join(userDir, `${name}.onnx`), tinyBytes);
+        fs.writeFileSync(path.join(userDir, `${name}.json`), JSON.stringify({ ...tinyCard, ...extra }));
+      };
+      withCard('described', { fileBytes: tinyBytes.length, sha256: digest });
+      assert.equal((await helper.request().get('/vigie/model-card').query({ path: 'described.onnx' }).expect(200)).body.name, 'tiny-ok');
+      withCard('truncated', { fileBytes: tinyBytes.length + 1, sha256: digest });
+      const truncated = (await helper.request().get('/vigie/model-card').query({ path: 'truncated.onnx' }).expect(404)).body;
+      assert.match(truncated.error, new RegExp(`card\\.fileBytes: the card expects ${tinyBytes.length + 1} bytes, the file has ${tinyBytes.length}`));
+      withCard('swapped', { fileBytes: tinyBytes.length, sha256: '0'.repeat(64) });
+      const swapped = (await helper.request().get('/vigie/model-card').query({ path: 'swapped.onnx' }).expect(404)).body;
+      assert.match(swapped.error, new RegExp(`card\\.sha256: the card expects 0{64}, the file has ${digest}`));
     } finally {
       fs.rmSync(userDir, { recursive: true, force: true });
     }
