@@ -6,7 +6,7 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { CameraConnection } from '../lib/camera/connection';
-import { checkStopItem, joinHandOvers, PTZ_STEER_SETTINGS, PtzSteer, SteerHandOver, SteerOutput, SteerStopItem, stopItemsOf } from '../lib/camera/steer';
+import { checkStopItem, isStopLook, joinHandOvers, PTZ_STEER_SETTINGS, PtzSteer, SteerHandOver, SteerOutput, SteerStopEntry, stopItemsOf, stopLooksOf } from '../lib/camera/steer';
 import { monotonicMs } from '../lib/util/clock';
 import { deployedCameraNodes, FlowChain, scopeOfFlow } from '../lib/util/deployed-nodes';
 import { HandOverShelf } from '../lib/util/handover';
@@ -49,18 +49,35 @@ const shelf = new HandOverShelf<SteerHandOver>({
   },
 });
 
-/** Where a ptz-steer leaves its alerts in progress when the flows stop without a deploy: a file its next start takes. */
-const stopFiles = new StopFiles<SteerStopItem>('ptz-steer', checkStopItem);
+/**
+ * Where a ptz-steer leaves its alerts in progress, and what its cameras look at, when the flows
+ * stop without a deploy: a file its next start takes.
+ */
+const stopFiles = new StopFiles<SteerStopEntry>('ptz-steer', checkStopItem);
 const alertsWord = (n: number) => `${n} alert${n === 1 ? '' : 's'}`;
+const looksWord = (n: number) => `${n} camera${n === 1 ? "'s look" : "s' looks"}`;
+/** "2 alerts", "1 camera's look", "2 alerts and 1 camera's look". */
+const entriesWords = (entries: SteerStopEntry[]) => {
+  const looks = entries.filter(isStopLook).length;
+  const alerts = entries.length - looks;
+  if (!looks) return alertsWord(alerts);
+  return alerts ? `${alertsWord(alerts)} and ${looksWord(looks)}` : looksWord(looks);
+};
 
 export = function (RED: NodeAPI) {
   warnDropped = (text) => RED.log.warn(text);
   const userDir = () => (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd();
   keepStopFiles(RED, shelf, stopFiles, {
     userDir,
-    itemsOf: (h) => stopItemsOf(h, monotonicMs(), (e) => messageOf.get(e)?.topic),
-    idOf: (item) => item.alert.id,
+    // The cameras first: a few at most, and a camera whose look is lost stays turned away for good.
+    itemsOf: (h) => {
+      const nowMs = monotonicMs();
+      const topicOf = (e: Emit) => messageOf.get(e)?.topic;
+      return [...stopLooksOf(h, nowMs, topicOf), ...stopItemsOf(h, nowMs, topicOf)];
+    },
+    idOf: (item) => (isStopLook(item) ? `camera ${item.cameraId}` : item.alert.id),
     words: alertsWord,
+    itemWords: entriesWords,
     what: 'in progress',
   });
   function PtzSteerNode(this: Node, def: PtzSteerDef) {
@@ -208,22 +225,26 @@ export = function (RED: NodeAPI) {
     RED.events.on('flows:started', onStartedResume);
 
     /**
-     * The flows stopped without a deploy while this node had alerts in progress (Node-RED
-     * stopped or restarted, Stop flows): they were written to its file, taken now. Recent ones
-     * are resumed, older ones sent as ending (PtzSteer.resumeAfterStop).
+     * The flows stopped without a deploy while this node had alerts in progress or cameras
+     * turned to alerts (Node-RED stopped or restarted, Stop flows): they were written to its
+     * file, taken now. Recent alerts are resumed, older ones sent as ending; the cameras go home
+     * when their quiet period would have ended (PtzSteer.resumeAfterStop).
      */
     function resumeAfterStop(): void {
-      const kept = takeStopFile(stopFiles, userDir(), node.id, { words: alertsWord, what: 'alerts in progress' }, (t) => node.warn(t));
+      const entryWord = (n: number) => `${n} entr${n === 1 ? 'y' : 'ies'}`;
+      const kept = takeStopFile(stopFiles, userDir(), node.id, { words: entryWord, what: "alerts in progress and cameras' looks" }, (t) => node.warn(t));
       if (!kept?.items.length) return;
       const { file } = kept;
-      const emitOf = (item: SteerStopItem) => {
+      const emitOf = (item: SteerStopEntry) => {
         const e: Emit = () => undefined;
         messageOf.set(e, item.topic !== undefined ? { topic: item.topic } : {});
         return rebind(e);
       };
       steer.resumeAfterStop(kept.items, kept.stoppedForMs, emitOf).then(
         (r) => {
-          node.log(`${file}: ${alertsWord(kept.items.length)} in progress when the flows stopped taken over: ${r.resumed} resumed, ${r.ended} sent as ended`);
+          const looks = r.looks ? `; ${looksWord(r.looks)} taken over (home when its quiet period ends)` : '';
+          const gone = r.camerasGone.length ? `; camera${r.camerasGone.length > 1 ? 's' : ''} ${r.camerasGone.join(', ')} no longer among this node's cameras: left as ${r.camerasGone.length > 1 ? 'they are' : 'it is'}` : '';
+          node.log(`${file}: ${entriesWords(kept.items)} in progress when the flows stopped taken over: ${r.resumed} resumed, ${r.ended} sent as ended${looks}${gone}`);
           showStatus();
         },
         (err: Error) => node.error(`alerts taken over from before the flows stopped: ${err.message}`),

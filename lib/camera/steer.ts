@@ -218,6 +218,14 @@ export interface SteerHandOver {
   dismissed: Array<[string, number]>;
   latestCopies: Array<[string, { alert: Alert; arrivedMs: number }]>;
   lastSent: Array<[string, LastSent]>;
+  /** When each camera's quiet period ends (or its next try to go home), and the alert its return home is recorded for. */
+  homeDue: Array<[string, HomeDue]>;
+}
+
+/** When a camera goes home (on ptz-steer's clock), and the alert its return home is recorded for. */
+export interface HomeDue {
+  atMs: number;
+  alertId: string;
 }
 
 /** Two hand-overs as one (a node closed again before it could resume the first); `a`'s entries are found first. */
@@ -231,6 +239,7 @@ export function joinHandOvers(a: SteerHandOver, b: SteerHandOver): SteerHandOver
     dismissed: [...a.dismissed, ...b.dismissed],
     latestCopies: [...a.latestCopies, ...b.latestCopies],
     lastSent: [...a.lastSent, ...b.lastSent],
+    homeDue: [...a.homeDue, ...b.homeDue],
   };
 }
 
@@ -275,8 +284,74 @@ export interface SteerStopItem {
   proposalLeftMs?: number;
 }
 
+/**
+ * A camera turned to an alert (or sent home and not there yet) when the flows stopped without a
+ * deploy, as kept in the file for the next start (see stopLooksOf, PtzSteer.resumeAfterStop):
+ * its quiet period goes on, and its hold too after a short stop. Its id, the alert it looks at
+ * (contract fields, as ptz-steer sends it) and durations: no camera setting.
+ */
+export interface SteerStopLook {
+  state: 'looking';
+  cameraId: string;
+  /** The alert it reached last: told "released" when the camera leaves it. */
+  alert?: Alert;
+  /** The topic of the message that brought `alert`. */
+  topic?: string;
+  /** Who moved the camera to `alert`. */
+  actor?: string;
+  /** How long before the stop `alert` came to ptz-steer, ms. */
+  arrivedBeforeStopMs?: number;
+  /** The alert holding the camera (none once its hold ended, or it was dismissed), and how long its hold and look had left, ms. */
+  hold?: { alertId: string; label?: string; priority: number; onsetMs: number; arrivedBeforeStopMs: number; leftMs: number; lookLeftMs?: number };
+  /** When it would have gone home, ms after the stop (absent: not at all, Home after 0), and the alert its return home is recorded for. */
+  home?: { inMs: number; alertId: string };
+}
+
+/** What a ptz-steer's stop file holds: alerts in progress, and cameras' looks. */
+export type SteerStopEntry = SteerStopItem | SteerStopLook;
+
+export function isStopLook(e: SteerStopEntry): e is SteerStopLook {
+  return e.state === 'looking';
+}
+
 /** A topic kept with an alert: longer ones are cut (a topic is a name, not data). */
 const STOP_TOPIC_MAX = 256;
+
+/**
+ * What each camera of `h` (a hand-over taken as the flows stopped) looks at, for the file of the
+ * next start: the alert it reached last, the hold on it (unless the hold is an alert's being
+ * steered again: that move takes a camera anew) and when it goes home. A camera with none of
+ * these (turning for an alert, Home after 0) is left out. `nowMs`: ptz-steer's clock at the
+ * stop. `topicOf`: the topic of the message an emit answers.
+ */
+export function stopLooksOf(h: SteerHandOver, nowMs: number, topicOf: (emit: Emit) => unknown): SteerStopLook[] {
+  const moving = new Set(h.moving.map((m) => m.alert.id));
+  const since = (ms: number) => Math.max(0, Math.round(nowMs - ms));
+  const looks = new Map<string, SteerStopLook>();
+  const lookOf = (cameraId: string): SteerStopLook => {
+    let look = looks.get(cameraId);
+    if (!look) looks.set(cameraId, (look = { state: 'looking', cameraId }));
+    return look;
+  };
+  // A hand-over joined with an older one may name a camera twice: the first is the newer.
+  for (const [cameraId, a] of h.aimedAt) {
+    const look = lookOf(cameraId);
+    if (look.alert) continue;
+    const t = topicOf(a.emit);
+    Object.assign(look, { alert: a.alert, ...(typeof t === 'string' ? { topic: t.slice(0, STOP_TOPIC_MAX) } : {}), actor: a.actor, arrivedBeforeStopMs: since(a.rank.arrivedMs) });
+  }
+  for (const [cameraId, hold] of h.holds) {
+    if (moving.has(hold.alertId) || looks.get(cameraId)?.hold || hold.untilMs <= nowMs) continue;
+    const { alertId, label, priority, onsetMs } = hold;
+    const lookLeftMs = hold.lookUntilMs !== undefined && hold.lookUntilMs > nowMs ? { lookLeftMs: Math.round(hold.lookUntilMs - nowMs) } : {};
+    lookOf(cameraId).hold = { alertId, ...(label !== undefined ? { label } : {}), priority, onsetMs, arrivedBeforeStopMs: since(hold.arrivedMs), leftMs: Math.round(hold.untilMs - nowMs), ...lookLeftMs };
+  }
+  for (const [cameraId, due] of h.homeDue) {
+    const look = lookOf(cameraId);
+    look.home ??= { inMs: Math.max(0, Math.round(due.atMs - nowMs)), alertId: due.alertId };
+  }
+  return [...looks.values()];
+}
 
 /**
  * What `h` (a hand-over taken as the flows stopped) holds in progress, most urgent first (the
@@ -312,10 +387,11 @@ export function stopItemsOf(h: SteerHandOver, nowMs: number, topicOf: (emit: Emi
   return items;
 }
 
-/** A kept item read back (see SteerStopItem): its alert checked as an input alert is; throws naming what is wrong. */
-export function checkStopItem(raw: unknown): SteerStopItem {
+/** A kept item read back (see SteerStopItem, SteerStopLook): its alert checked as an input alert is; throws naming what is wrong. */
+export function checkStopItem(raw: unknown): SteerStopEntry {
   const o = requireObject(raw, 'item');
-  if (o.state !== 'moving' && o.state !== 'waiting' && o.state !== 'proposed') throw new ContractError('item.state', '"moving", "waiting" or "proposed"', o.state);
+  if (o.state === 'looking') return checkStopLook(o);
+  if (o.state !== 'moving' && o.state !== 'waiting' && o.state !== 'proposed') throw new ContractError('item.state', '"moving", "waiting", "proposed" or "looking"', o.state);
   const alert = parseAlert(requireObject(o.alert, 'item.alert'), 'item.alert');
   requireNumber(o, 'arrivedBeforeStopMs', { min: 0 }, 'item');
   const item: SteerStopItem = { state: o.state, alert, arrivedBeforeStopMs: o.arrivedBeforeStopMs as number, actor: typeof o.actor === 'string' ? o.actor.slice(0, 200) : '' };
@@ -334,17 +410,52 @@ export function checkStopItem(raw: unknown): SteerStopItem {
   return item;
 }
 
+/** A camera's look read back (see SteerStopLook); throws naming what is wrong. */
+function checkStopLook(o: Record<string, unknown>): SteerStopLook {
+  const look: SteerStopLook = { state: 'looking', cameraId: requireString(o, 'cameraId', 'item') };
+  if (o.alert !== undefined) {
+    look.alert = parseAlert(requireObject(o.alert, 'item.alert'), 'item.alert');
+    look.arrivedBeforeStopMs = requireNumber(o, 'arrivedBeforeStopMs', { min: 0 }, 'item');
+    if (typeof o.topic === 'string') look.topic = o.topic.slice(0, STOP_TOPIC_MAX);
+    if (typeof o.actor === 'string') look.actor = o.actor.slice(0, 200);
+  }
+  if (o.hold !== undefined) {
+    const h = requireObject(o.hold, 'item.hold');
+    look.hold = {
+      alertId: requireString(h, 'alertId', 'item.hold'),
+      ...(typeof h.label === 'string' ? { label: h.label.slice(0, 200) } : {}),
+      priority: requireNumber(h, 'priority', {}, 'item.hold'),
+      onsetMs: requireNumber(h, 'onsetMs', {}, 'item.hold'),
+      arrivedBeforeStopMs: requireNumber(h, 'arrivedBeforeStopMs', { min: 0 }, 'item.hold'),
+      leftMs: requireNumber(h, 'leftMs', {}, 'item.hold'),
+      ...(h.lookLeftMs !== undefined ? { lookLeftMs: requireNumber(h, 'lookLeftMs', {}, 'item.hold') } : {}),
+    };
+  }
+  if (o.home !== undefined) {
+    const home = requireObject(o.home, 'item.home');
+    look.home = { inMs: requireNumber(home, 'inMs', { min: 0 }, 'item.home'), alertId: requireString(home, 'alertId', 'item.home') };
+  }
+  if (!look.alert && !look.hold && !look.home) throw new ContractError('item', 'a camera\'s alert, hold or return home (state "looking")');
+  return look;
+}
+
 /** What resumeAfterStop did. */
 export interface StopResumeResult {
   resumed: number;
   /** Sent as ending (too old, or a proposal whose time to be confirmed ran out). */
   ended: number;
+  /** Cameras whose look (or way home) goes on. */
+  looks: number;
+  /** Cameras kept in the file that are no longer this node's: left as they are. */
+  camerasGone: string[];
 }
 
 export class PtzSteer {
   readonly opts: SteerOptions;
   private readonly holds = new Map<string, Hold>();
   private readonly homeTimers = new Map<string, NodeJS.Timeout>();
+  /** When each home timer runs (the quiet period's end, or the next try to go home): what a hand-over or a stop's file keeps of it. */
+  private readonly homeDue = new Map<string, HomeDue>();
   private readonly sleeps = new Set<() => void>();
   private readonly proposals = new Map<string, Proposal>();
   private readonly waiting = new Map<string, Waiting>();
@@ -820,6 +931,7 @@ export class PtzSteer {
     const t = this.homeTimers.get(cameraId);
     if (t) clearTimeout(t);
     this.homeTimers.delete(cameraId);
+    this.homeDue.delete(cameraId);
   }
 
   /** `delayMs`: sooner than the quiet period (a camera a hand-over brought, part-way through its quiet period). */
@@ -828,6 +940,7 @@ export class PtzSteer {
     this.cancelHome(conn.id);
     const t = setTimeout(() => {
       this.homeTimers.delete(conn.id);
+      this.homeDue.delete(conn.id);
       this.holds.delete(conn.id);
       this.activeMove.delete(conn.id);
       // An alert waiting for this camera goes first: it turns there instead of home (and the
@@ -840,6 +953,7 @@ export class PtzSteer {
       this.goHome(conn, alertId, new Backoff({ initialMs: 2000, maxMs: 60_000 }));
     }, Math.max(0, delayMs));
     this.homeTimers.set(conn.id, t);
+    this.homeDue.set(conn.id, { atMs: this.now() + Math.max(0, delayMs), alertId });
   }
 
   /**
@@ -866,9 +980,11 @@ export class PtzSteer {
         if (backoff.attempts === 1) this.hooks.warn?.(`camera ${conn.id} could not return home: ${e.message}; retrying`);
         const t = setTimeout(() => {
           this.homeTimers.delete(conn.id);
+          this.homeDue.delete(conn.id);
           if (!this.closed && !this.activeMove.has(conn.id)) this.goHome(conn, alertId, backoff);
         }, delayMs);
         this.homeTimers.set(conn.id, t);
+        this.homeDue.set(conn.id, { atMs: this.now() + delayMs, alertId });
       },
     );
   }
@@ -1390,6 +1506,7 @@ export class PtzSteer {
       dismissed: [...this.dismissed],
       latestCopies: [...this.latestCopies],
       lastSent: [...this.lastSent],
+      homeDue: [...this.homeDue].map(([id, due]) => [id, { ...due }]),
     };
     this.close();
     return h;
@@ -1413,19 +1530,10 @@ export class PtzSteer {
       if (!b) bound.set(e, (b = this.recording(rebind(e))));
       return b;
     };
-    const present = new Map(this.cameras().map((c) => [c.id, c]));
-    const now = this.now();
     for (const [id, atMs] of h.dismissed) if (!this.dismissed.has(id)) this.dismissed.set(id, atMs);
     for (const [id, copy] of h.latestCopies) if (!this.latestCopies.has(id)) this.latestCopies.set(id, copy);
     for (const [id, sent] of h.lastSent) if (!this.lastSent.has(id)) this.lastSent.set(id, sent);
-    for (const [cameraId, hold] of h.holds) if (present.has(cameraId) && !this.holds.has(cameraId)) this.holds.set(cameraId, hold);
-    for (const [cameraId, a] of h.aimedAt) if (present.has(cameraId) && !this.aimedAt.has(cameraId)) this.aimedAt.set(cameraId, { ...a, emit: bind(a.emit) });
-    // The quiet periods go on: each camera goes home when its hold ends, as it would have.
-    for (const cameraId of new Set([...this.holds.keys(), ...this.aimedAt.keys()])) {
-      const hold = this.holds.get(cameraId);
-      if (h.moving.some((m) => m.alert.id === hold?.alertId)) continue;
-      this.scheduleHome(present.get(cameraId)!, hold?.alertId ?? this.aimedAt.get(cameraId)!.alert.id, hold ? hold.untilMs - now : 0);
-    }
+    this.takeLooks(h, bind, why);
     for (const w of h.waiting) this.takeWaiting({ ...w, emit: bind(w.emit) }, why);
     for (const p of h.proposals) {
       const was = { id: p.choice.config.id, name: cameraName(p.choice.config), unavailable: () => this.cameraState(p.choice, 'unavailable') };
@@ -1433,6 +1541,52 @@ export class PtzSteer {
     }
     this.scheduleWaitCheck();
     await Promise.all(h.moving.map((m) => this.resteer({ ...m, emit: bind(m.emit) }, why)));
+  }
+
+  /**
+   * The holds, looks and quiet periods of a hand-over (a redeploy, or a stop's file): they go on
+   * here for the cameras there are now, each camera going home when it would have (a hand-over
+   * without that time: when its hold ends, or at once), unless an alert takes it first. A
+   * camera no longer among this instance's cameras is let go, and logged. The cameras of alerts
+   * steered again (`h.moving`) go home after those moves. Returns the cameras taken and those gone.
+   */
+  private takeLooks(h: Pick<SteerHandOver, 'holds' | 'aimedAt' | 'homeDue' | 'moving'>, bind: (e: Emit) => Emit, why: string): { taken: number; gone: string[] } {
+    const present = new Map(this.cameras().map((c) => [c.id, c]));
+    const now = this.now();
+    // A camera this instance moved already (an alert came before it took the hand-over) is its own.
+    const own = new Set([...this.holds.keys(), ...this.aimedAt.keys(), ...this.homeTimers.keys(), ...this.activeMove.keys()]);
+    const taken = new Set<string>();
+    const gone = new Set<string>();
+    const takes = (cameraId: string): boolean => {
+      if (!present.has(cameraId)) gone.add(cameraId);
+      return present.has(cameraId) && !own.has(cameraId);
+    };
+    // The first of a camera is the newer (see joinHandOvers).
+    for (const [cameraId, hold] of h.holds) {
+      if (!takes(cameraId) || this.holds.has(cameraId)) continue;
+      this.holds.set(cameraId, hold);
+      taken.add(cameraId);
+    }
+    for (const [cameraId, a] of h.aimedAt) {
+      if (!takes(cameraId) || this.aimedAt.has(cameraId)) continue;
+      this.aimedAt.set(cameraId, { ...a, emit: bind(a.emit) });
+      taken.add(cameraId);
+    }
+    const due = new Map<string, HomeDue>();
+    for (const [cameraId, d] of h.homeDue) {
+      if (!takes(cameraId) || due.has(cameraId)) continue;
+      due.set(cameraId, d);
+      taken.add(cameraId);
+    }
+    for (const cameraId of gone) this.hooks.log?.(`camera ${cameraId}: ${why}, and it is no longer one of this node's cameras: what it looked at is not taken over, it is not sent home`);
+    // The quiet periods go on: each camera goes home when it would have.
+    for (const cameraId of taken) {
+      const hold = this.holds.get(cameraId);
+      if (h.moving.some((m) => m.alert.id === hold?.alertId)) continue;
+      const d = due.get(cameraId);
+      this.scheduleHome(present.get(cameraId)!, d?.alertId ?? hold?.alertId ?? this.aimedAt.get(cameraId)!.alert.id, d ? d.atMs - now : hold ? hold.untilMs - now : 0);
+    }
+    return { taken: taken.size, gone: [...gone] };
   }
 
   /** A waiting alert handed over: it waits here, for the cameras there are now. */
@@ -1531,14 +1685,21 @@ export class PtzSteer {
    * Older alerts, and proposals whose time ran out, end as the console ends them after a
    * restart, "Node-RED stopped: …" (a move "failed", with "closed" on output 2, a wait
    * "unavailable", a proposal "failed"); an alert already sent "failed" that waited for its
-   * cameras stays so. `emitOf` gives each item its emit. Resolves once the moves are over.
+   * cameras stays so.
+   * What each camera looked at goes on as after a redeploy (see stopLooksOf, takeLooks), for
+   * the cameras there are now: it goes home when its quiet period would have ended (at once if
+   * that passed during the stop, or the stop's length is unknown), unless an alert takes it
+   * first; after a stop of at most maxAgeMs its hold (and look) go on for what they had left, so
+   * a less important alert does not take a camera an operator watches. `emitOf` gives each
+   * item its emit. Resolves once the moves are over.
    */
-  async resumeAfterStop(items: SteerStopItem[], stoppedForMs: number | undefined, emitOf: (item: SteerStopItem) => Emit, maxAgeMs = STOP_RESUME_MAX_AGE_MS): Promise<StopResumeResult> {
-    const result: StopResumeResult = { resumed: 0, ended: 0 };
+  async resumeAfterStop(entries: SteerStopEntry[], stoppedForMs: number | undefined, emitOf: (item: SteerStopEntry) => Emit, maxAgeMs = STOP_RESUME_MAX_AGE_MS): Promise<StopResumeResult> {
+    const result: StopResumeResult = { resumed: 0, ended: 0, looks: 0, camerasGone: [] };
     if (this.closed) return result;
     const now = this.now();
-    const h: SteerHandOver = { moving: [], waiting: [], proposals: [], aimedAt: [], holds: [], dismissed: [], latestCopies: [], lastSent: [] };
+    const h: SteerHandOver = { moving: [], waiting: [], proposals: [], aimedAt: [], holds: [], dismissed: [], latestCopies: [], lastSent: [], homeDue: [] };
     const proposals: Array<{ p: Omit<Proposal, 'choice' | 'ranked'>; item: SteerStopItem }> = [];
+    const items = entries.filter((e): e is SteerStopItem => !isStopLook(e));
     for (const item of items) {
       const { alert } = item;
       const emit = emitOf(item);
@@ -1563,12 +1724,33 @@ export class PtzSteer {
         proposals.push({ p: { alert, rank, expiresMs: now + (item.proposalLeftMs ?? 0) - (stoppedForMs ?? 0), emit }, item });
         continue;
       }
-      // A wait is steered again too: no camera is held after a restart, and one held by an
-      // alert resumed with it makes it wait again.
+      // A wait is steered again too: a camera held (its hold kept, or taken by an alert resumed
+      // with it) makes it wait again.
       const force = item.state === 'moving' && item.forceCameraIds !== undefined;
       h.moving.push({ alert, rank, actor: item.actor || this.opts.actor, emit, force, cameraIds: item.forceCameraIds ?? [] });
     }
     for (const [id, copy] of h.latestCopies) this.latestCopies.set(id, copy);
+    // On this instance's clock: the time stopped counts; unknown, the quiet periods are over.
+    const holdsGoOn = stoppedForMs !== undefined && stoppedForMs <= maxAgeMs;
+    const after = (leftMs: number) => now + leftMs - (stoppedForMs ?? Infinity);
+    for (const look of entries.filter(isStopLook)) {
+      const { cameraId, hold, home } = look;
+      if (look.alert) {
+        const { alert } = look;
+        const arrivedMs = now - (look.arrivedBeforeStopMs ?? 0) - (stoppedForMs ?? 0);
+        const rank: AlertRank = { alertId: alert.id, label: alert.label, priority: priorityOf(alert.label, alert.priority), arrivedMs, onsetMs: Math.round((alert.onset ?? Date.now() / 1000) * 1000) };
+        h.aimedAt.push([cameraId, { alert, target: targetOf(alert, this.opts.assumedDistanceM), rank, actor: look.actor || this.opts.actor, emit: emitOf(look) }]);
+      }
+      if (hold && holdsGoOn && after(hold.leftMs) > now) {
+        const { leftMs, lookLeftMs, arrivedBeforeStopMs, ...rank } = hold;
+        const lookUntilMs = lookLeftMs !== undefined && after(lookLeftMs) > now ? after(lookLeftMs) : undefined;
+        h.holds.push([cameraId, { ...rank, arrivedMs: now - arrivedBeforeStopMs - stoppedForMs, untilMs: after(leftMs), lookUntilMs }]);
+      }
+      if (home) h.homeDue.push([cameraId, { atMs: Math.max(now, after(home.inMs)), alertId: home.alertId }]);
+    }
+    const looks = this.takeLooks(h, (e) => e, RESTARTED);
+    result.looks = looks.taken;
+    result.camerasGone = looks.gone;
     for (const { p, item } of proposals) {
       const camera = item.camera;
       const was = { id: camera?.id ?? '', name: camera?.name ?? 'none', unavailable: () => (camera ? { ...camera, state: 'unavailable' as const } : undefined) };
@@ -1629,6 +1811,7 @@ export class PtzSteer {
     this.sleeps.clear();
     for (const t of this.homeTimers.values()) clearTimeout(t);
     this.homeTimers.clear();
+    this.homeDue.clear();
     this.proposals.clear();
     this.holds.clear();
     if (this.waitTimer) clearTimeout(this.waitTimer);

@@ -27,6 +27,8 @@ export interface StopFileWords<H, T> {
   idOf: (item: T) => string;
   /** "3 alerts", "1 incident". */
   words: (n: number) => string;
+  /** Names these items when they are not all of one kind ("2 alerts and 1 camera's look"); `words` of their count otherwise. */
+  itemWords?: (items: T[]) => string;
   /** What the items were doing: "in progress", "waiting for sensors". */
   what: string;
 }
@@ -57,6 +59,7 @@ export function keepStopFiles<H, T>(RED: StopFileRuntime, shelf: HandOverShelf<H
   const now = () => current.get(files) as { RED: StopFileRuntime; words: StopFileWords<H, T> };
   shelf.keepOnStopWithoutDeploy(RED.events, (nodeId, h) => {
     const { RED: red, words: w } = now();
+    const said = (some: T[]) => w.itemWords?.(some) ?? w.words(some.length);
     const items = w.itemsOf(h);
     if (!items.length) return undefined;
     const file = files.fileOf(w.userDir(), nodeId);
@@ -66,9 +69,9 @@ export function keepStopFiles<H, T>(RED: StopFileRuntime, shelf: HandOverShelf<H
     } catch (err) {
       return `${path.basename(file)} could not be written (${(err as Error).message})`;
     }
-    red.log.info(`${files.kind} ${nodeId}: ${w.words(written.written)} ${w.what} when the flows stopped kept in ${path.basename(file)} for its next start`);
+    red.log.info(`${files.kind} ${nodeId}: ${said(items.slice(0, written.written))} ${w.what} when the flows stopped kept in ${path.basename(file)} for its next start`);
     if (written.leftOut) {
-      red.log.warn(`${files.kind} ${nodeId}: ${w.words(written.leftOut)} ${w.what} when the flows stopped left out of ${path.basename(file)}, which holds at most ${STOP_FILE_MAX_BYTES / 1024} kB (${idsOf(items.slice(written.written), w.idOf)}): not taken over`);
+      red.log.warn(`${files.kind} ${nodeId}: ${said(items.slice(written.written))} ${w.what} when the flows stopped left out of ${path.basename(file)}, which holds at most ${STOP_FILE_MAX_BYTES / 1024} kB (${idsOf(items.slice(written.written), w.idOf)}): not taken over`);
     }
     return undefined;
   });
@@ -93,7 +96,7 @@ export function keepStopFiles<H, T>(RED: StopFileRuntime, shelf: HandOverShelf<H
           continue;
         }
         if (!kept) continue;
-        const what = `${w.words(kept.items.length)} ${w.what} when the flows stopped`;
+        const what = `${w.itemWords?.(kept.items) ?? w.words(kept.items.length)} ${w.what} when the flows stopped`;
         if (isDefinedInFlows(kept.nodeId, definedIds)) {
           red.log.info(`${files.kind} ${kept.nodeId}: ${what} kept in ${path.basename(file)}: the node is in the flows but did not start (disabled, its tab disabled, or its start failed); taken over once it starts`);
           continue;

@@ -781,6 +781,49 @@ describe('ptz-steer node', () => {
       }
     });
 
+    for (const how of ['Stop flows, then Start flows', 'Node-RED stopped, then started'] as const) {
+      it(`${how} while its camera looks at an alert: the camera is kept in the file (no audio in it) and goes home after its quiet period, the alert sent released`, async () => {
+        const userDir = tempDir('vigie-steer-stop-');
+        helper.settings({ userDir });
+        try {
+          // A fast camera: on target within a second; its quiet period (4 s) long enough to outlast the stop.
+          const cam = await startVirtualCamera();
+          const flow = flowOf(cam, { returnHomeS: 4 });
+          await helper.load([vigieCamera, ptzSteer], flow, creds(['camA']));
+          const out = collect(helper.getNode('out'));
+          const samples = Array.from({ length: 400 }, (_, i) => Math.sin(i / 5));
+          helper.getNode('steer').receive({ payload: { ...locatedAlert('a1', destination(ORIGIN, 150, 50)), waveform: samples }, topic: 'street/glass', samples });
+          await waitFor(() => out.some((m: Any) => m.payload.camera?.state === 'on-target'), 15_000, 'the camera on target');
+          if (how === 'Stop flows, then Start flows') await helper._redNodes.stopFlows();
+          else await helper.unload();
+          assert.equal(cam.calls.some((c) => c.action === 'GotoHomePosition'), false, 'not home before the stop');
+          const text = fs.readFileSync(path.join(userDir, 'vigie-ptz-steer-steer.json'), 'utf8');
+          const kept = JSON.parse(text);
+          assert.deepEqual(
+            kept.items.map((i: Any) => [i.state, i.cameraId, i.alert?.id, i.topic, i.hold?.alertId, i.home?.alertId]),
+            [['looking', 'camA', 'a1', 'street/glass', 'a1', 'a1']],
+          );
+          const found: Finding[] = [];
+          scanJson(kept, 'stop file', found);
+          assert.deepEqual(found, [], 'no audio in the file (DESIGN §4)');
+          assert.doesNotMatch(text, /waveform|samples|"op"|"pw"|password/);
+          if (how === 'Stop flows, then Start flows') await helper._redNodes.startFlows();
+          else await helper.load([vigieCamera, ptzSteer], flow, creds(['camA']));
+          const sent = collect(helper.getNode('out'));
+          await waitFor(() => cam.calls.some((c) => c.action === 'GotoHomePosition'), 15_000, 'the camera sent home after the start');
+          await waitFor(() => Math.abs(cam.pose.panDeg) < 0.5 && !cam.pose.moving, 15_000, 'the camera home');
+          await waitFor(() => sent.length >= 1, 5000, 'the alert sent released');
+          assert.deepEqual(
+            sent.map((m: Any) => [m.payload.id, m.payload.camera.state, m.payload.camera.reason, m.topic]),
+            [['a1', 'released', 'camera Camera camA looked here, then went home after the quiet period (4 s)', 'street/glass']],
+          );
+          await waitFor(() => /1 camera's look in progress when the flows stopped taken over: 0 resumed, 0 sent as ended; 1 camera's look taken over/.test(logged()), 5000, 'says so');
+        } finally {
+          helper.settings({});
+        }
+      });
+    }
+
     it('Node-RED stopped while its camera turns, ptz-steer deleted before the next start: the file is removed and the alert named in a warning; a corrupt file is set aside with a warning', async () => {
       const userDir = tempDir('vigie-steer-stop-');
       helper.settings({ userDir });
