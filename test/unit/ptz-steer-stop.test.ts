@@ -356,3 +356,27 @@ test("a camera's look read back: a bad entry is refused naming its field (and th
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a camera that did not answer when sent home, the flows stopped: after the restart it is sent home again', async (t) => {
+  const a = new FakeCamera(cameraAt('a', 0, 5), 0);
+  let refusals = 0;
+  a.gotoHome = async () => {
+    refusals++;
+    throw Object.assign(new Error('Network timeout'), { code: 'ETIMEDOUT' });
+  };
+  const old = new PtzSteer(asConns([a]), { ...OPTS, returnHomeAfterMs: 20 });
+  await old.handle(steerAlert('gun', 'gunshot', destination(ORIGIN, 0, 40)), () => undefined);
+  await waitFor(() => refusals === 1, 5000, 'the camera refusing to go home');
+  const through = throughFile(old.handOver(), new Map());
+  assert.deepEqual(through.looks.map((l) => [l.cameraId, l.alert, l.hold, l.home?.alertId]), [['a', undefined, undefined, 'gun']]);
+  // Its next try was due within 2 s of the stop (the first back-off step).
+  const { next, tick } = nextOnClock(t, [a]);
+  try {
+    assert.equal((await next.resumeAfterStop(through.entries, 10_000, through.emitOf)).looks, 1);
+    delete (a as Partial<FakeCamera>).gotoHome; // it answers again (the class's own gotoHome)
+    await tick(0);
+    assert.equal(a.homes, 1, 'sent home again at once');
+  } finally {
+    next.close();
+  }
+});
