@@ -434,6 +434,16 @@ export function contractFieldsOf(o: Record<string, unknown>, where = 'payload', 
 export const SENSOR_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const SENSOR_ID_WORDS = 'a sensor id (1-64 letters, digits, "_", "-" or ".", starting with a letter or a digit)';
 
+/**
+ * Refuses a label that is not one of the alert classes (the detection schema's list): typed
+ * otherwise ("Glass Break") it would rank last for a camera, and go out on MQTT where no control
+ * room expects it. Voice labels are refused before, by screenAlert, as a privacy breach.
+ */
+export function requireAlertLabel(o: Record<string, unknown>, where = 'payload'): AlertLabel {
+  if (!(ALERT_LABELS as readonly unknown[]).includes(o.label)) throw new ContractError(`${where}.label`, `one of the alert classes ${ALERT_LABELS.map((l) => `"${l}"`).join(', ')}`, o.label);
+  return o.label as AlertLabel;
+}
+
 export function validateDetection(p: unknown, warn?: DroppedFieldListener): Detection {
   const o = requireObject(p, 'payload');
   if (o.kind !== 'detection') throw new ContractError('payload.kind', '"detection"', o.kind);
@@ -443,6 +453,7 @@ export function validateDetection(p: unknown, warn?: DroppedFieldListener): Dete
   // Detections also come from other gateways over MQTT: a sensor id that could not be one is refused here.
   if (!SENSOR_ID_PATTERN.test(o.sensor as string)) throw new ContractError('payload.sensor', SENSOR_ID_WORDS, o.sensor);
   requireString(o, 'label');
+  requireAlertLabel(o);
   requireNumber(o, 'confidence', { min: 0, max: 1 });
   const onset = requireNumber(o, 'onset', { min: 0 });
   const offset = requireNumber(o, 'offset', { min: 0 });

@@ -4,7 +4,7 @@
  * result as payload.camera (DESIGN §2), records every move for the audit log, and sends
  * cameras home after a quiet period.
  */
-import { Alert, CameraState, DroppedFieldListener, DroppedFieldWarnings, screenAlert, validateDecision } from '../contracts';
+import { Alert, CameraState, DroppedFieldListener, DroppedFieldWarnings, requireAlertLabel, screenAlert, validateDecision } from '../contracts';
 import { ContractError, isObject, requireNumber, requireObject, requireString } from '../util/validate';
 import { auditBus } from '../alerts/bus';
 import { labelName } from '../alerts/label-words';
@@ -1836,6 +1836,8 @@ export class PtzSteer {
 export function parseAlert(p: Record<string, unknown>, where = 'payload', warn?: DroppedFieldListener): Alert {
   const screened = screenAlert(p, where);
   requireString(p, 'id', where);
+  // A label given must be the contract's; an alert without one ranks by payload.priority, or last.
+  if (p.label !== undefined) requireAlertLabel(p, where);
   const loc = p.location;
   if (!isObject(loc)) throw new ContractError(`${where}.location`, 'an object with a position {lat, lon} or a bearing (from the localizer)', loc);
   if (loc.position !== undefined) {

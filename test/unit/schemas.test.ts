@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import { loadSchemas } from '../../lib/schemas';
-import { ALERT_FIELDS, CONTRACT_BOUNDS, DroppedFieldWarnings, FieldShape, VOICE_LABELS, alertFieldsOf, contractFieldsOf, isVoiceLabel, screenAlert, validateAudioBlock, validateDecision, validateDetection } from '../../lib/contracts';
+import { ALERT_FIELDS, ALERT_LABELS, CONTRACT_BOUNDS, DroppedFieldWarnings, FieldShape, VOICE_LABELS, alertFieldsOf, contractFieldsOf, isVoiceLabel, screenAlert, validateAudioBlock, validateDecision, validateDetection } from '../../lib/contracts';
 import * as contracts from '../../lib/contracts';
 import { parseAlert } from '../../lib/camera/steer';
 import { ContractError } from '../../lib/util/validate';
@@ -83,6 +83,16 @@ test('privacy: a detection or alert carrying audio is refused by the schema and 
 
 /** Voice classes as gateways name them: ours, capitalised (YAMNet's "Speech"), inside a longer name. */
 const voiceNames = [...VOICE_LABELS, ...VOICE_LABELS.map((v) => v[0].toUpperCase() + v.slice(1)), 'Male speech, man speaking', 'WHISPERING'];
+
+test('a label that is not one of the alert classes is refused by the schema and by the validators alike, naming the field and the classes', () => {
+  for (const label of ['Glass Break', 'glass-break', 'siren', 'traffic', '']) {
+    assert.equal(check('detection', { ...detection, label }).ok, false, label);
+    assert.equal(refusedField(() => validateDetection({ ...detection, label })), 'payload.label', label);
+    assert.equal(refusedField(() => parseAlert({ ...detection, label, location })), 'payload.label', label);
+  }
+  assert.throws(() => validateDetection({ ...detection, label: 'Glass Break' }), /^ContractError: payload\.label: expected one of the alert classes "gunshot", "glass_break", "crash", "scream", "explosion", "tire_skid", got "Glass Break"$/);
+  for (const label of ALERT_LABELS) assert.doesNotThrow(() => validateDetection({ ...detection, label, scores: { [label]: 0.9 } }), label);
+});
 
 test('privacy: a voice label is refused by the schema and by the validators alike', () => {
   for (const label of voiceNames) {
