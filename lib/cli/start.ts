@@ -12,6 +12,7 @@ import { SENSOR_ID_PATTERN } from '../contracts';
 import { writeFileAtomic } from '../util/atomic-file';
 import { HEALTH_FILE, isStartedMessage, LAUNCHER_ENV, StartedMessage } from '../util/launcher-channel';
 import { packageRoot } from '../util/package-info';
+import { isObject } from '../util/validate';
 import { numberOption, parseArgs, PORT_RULE } from './args';
 import { DemoServices, startDemoServices } from './demo-services';
 import { flowNodes } from './flow-nodes';
@@ -275,7 +276,7 @@ export function prepareUserDir(opts: StartOptions, flowFile: string, fresh: bool
     const n = writePlainCredentials(opts.userDir, references);
     if (n) log(`installed the credential references of ${n} node(s) from the flow`);
     fs.writeFileSync(path.join(opts.userDir, FLOW_RECORD), JSON.stringify({ flow: flowIdentity(flowFile), installedAt: new Date().toISOString() }, null, 2) + '\n');
-    fs.copyFileSync(flowFile, path.join(opts.userDir, 'flows.json'));
+    fs.writeFileSync(path.join(opts.userDir, 'flows.json'), withoutCredentials(fs.readFileSync(flowFile, 'utf8')));
   } else if (!fs.existsSync(path.join(opts.userDir, FLOW_RECORD))) {
     // A directory installed before the record existed: record what it holds, when that is known.
     const held = installedFlow(opts.userDir);
@@ -284,6 +285,24 @@ export function prepareUserDir(opts: StartOptions, flowFile: string, fresh: bool
 
   writeSettings(opts.userDir, log);
   tightenSecrets(opts.userDir);
+}
+
+/**
+ * The flow as flows.json holds it: without the nodes' inline `credentials`, which are in
+ * flows_cred.json already (writePlainCredentials). Left in, Node-RED would hand them to the
+ * editor, which sends them back at the first deploy, and every node that has some (the cameras,
+ * the MQTT broker) would count as changed: a *Modified nodes* deploy of one unrelated node would
+ * restart them all. A text that is not a flow array is written as it is (Node-RED says why).
+ */
+export function withoutCredentials(flowText: string): string {
+  let nodes: unknown;
+  try {
+    nodes = JSON.parse(flowText);
+  } catch {
+    return flowText;
+  }
+  if (!Array.isArray(nodes) || !nodes.some((n) => isObject(n) && 'credentials' in n)) return flowText;
+  return JSON.stringify(nodes.map((n) => (isObject(n) && 'credentials' in n ? Object.fromEntries(Object.entries(n).filter(([k]) => k !== 'credentials')) : n)), null, 4) + '\n';
 }
 
 /**
@@ -344,12 +363,16 @@ function unsetIn(flowText: string, nodes: FlowNode[], env: NodeJS.ProcessEnv): s
   return [...referencedNames(flowText)].filter((n) => env[n] === undefined && !defined.has(n) && !n.startsWith('NR_')).sort();
 }
 
-/** For each of `names`, the nodes that refer to it, as `type "name"` (for variables FLOW_ENV does not describe). */
-function envUsers(nodes: FlowNode[], names: string[]): Map<string, string[]> {
+/**
+ * For each of `names`, the nodes that refer to it, as `type "name"` (for variables FLOW_ENV does
+ * not describe), in their properties or in their credentials (`credentials`: by node id).
+ */
+function envUsers(nodes: FlowNode[], names: string[], credentials: Record<string, unknown> = {}): Map<string, string[]> {
   const users = new Map(names.map((n) => [n, [] as string[]]));
   if (names.length === 0) return users;
   for (const node of nodes) {
-    for (const name of referencedNames(JSON.stringify(node))) users.get(name)?.push(`${node.type} "${node.name || node.id}"`);
+    const own = node.id !== undefined ? credentials[String(node.id)] : undefined;
+    for (const name of referencedNames(JSON.stringify(node) + (own ? JSON.stringify(own) : ''))) users.get(name)?.push(`${node.type} "${node.name || node.id}"`);
   }
   return users;
 }
@@ -383,15 +406,22 @@ export function dashboardPath(flowText: string): string | undefined {
 /**
  * Refuses to run a flow that refers to unset environment variables: its nodes would start
  * with the literal reference as a setting. One error names every missing variable and what it is.
+ * `credentialsText`: the installed flow's credentials file, where its references are (plainCredentialsText).
  */
-export function checkFlowEnv(flowText: string, env: NodeJS.ProcessEnv, flowName: string): void {
+export function checkFlowEnv(flowText: string, env: NodeJS.ProcessEnv, flowName: string, credentialsText = ''): void {
   const nodes = flowNodes<FlowNode>(flowText);
-  const missing = unsetIn(flowText, nodes, env);
+  const missing = unsetIn(`${flowText}\n${credentialsText}`, nodes, env);
   if (missing.length === 0) {
     checkSite(flowText, env);
     return;
   }
-  const users = envUsers(nodes, missing.filter((n) => !FLOW_ENV[n]));
+  let credentials: unknown;
+  try {
+    credentials = credentialsText ? JSON.parse(credentialsText) : {};
+  } catch {
+    credentials = {};
+  }
+  const users = envUsers(nodes, missing.filter((n) => !FLOW_ENV[n]), isObject(credentials) ? credentials : {});
   const lines = missing.map((n) => `  ${n}: ${FLOW_ENV[n]?.meaning ?? `used by ${users.get(n)?.join(', ') || 'the flow'}`}`);
   throw new Error(
     `the flow ${flowName} needs environment variables that are not set:\n${lines.join('\n')}\n` +
@@ -455,6 +485,20 @@ export function credentialReferences(flowFile: string): FlowCredentials {
 export function writePlainCredentials(userDir: string, creds: FlowCredentials): number {
   writeFileAtomic(path.join(userDir, 'flows_cred.json'), JSON.stringify(creds, null, 2));
   return Object.keys(creds).length;
+}
+
+/**
+ * flows_cred.json while it is as writePlainCredentials wrote it (references, not yet encrypted by
+ * Node-RED), for the check of the variables it refers to; '' once encrypted, or when there is none.
+ */
+export function plainCredentialsText(userDir: string): string {
+  try {
+    const text = fs.readFileSync(path.join(userDir, 'flows_cred.json'), 'utf8');
+    const creds: unknown = JSON.parse(text);
+    return isObject(creds) && !('$' in creds) ? text : '';
+  } catch {
+    return '';
+  }
 }
 
 /**
@@ -627,7 +671,8 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
       checkAbort();
     }
     const flowText = fs.readFileSync(file, 'utf8');
-    checkFlowEnv(flowText, env, fresh ? path.basename(flowFile) : file);
+    // The installed flow's credential references are in flows_cred.json (withoutCredentials).
+    checkFlowEnv(flowText, env, fresh ? path.basename(flowFile) : file, fresh ? '' : plainCredentialsText(opts.userDir));
     consolePath = dashboardPath(flowText);
     // Not refused (a running gateway must not stop at an upgrade), but said at every start.
     for (const b of brokersWithoutCertificateCheck(flowText, env)) {

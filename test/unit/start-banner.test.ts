@@ -2,7 +2,8 @@
  * What `vigie start` prints once running: the operators' console only for a flow that has a
  * Dashboard 2.0 (a ui-base node), at that node's path, where it answers; the gateway flow has
  * none (its /dashboard answers 404). Real `vigie start` processes, stopped with SIGTERM (exit 0).
- * Needs the build (the user directory links the package's dist/).
+ * The installed flow keeps its credentials in flows_cred.json only. Needs the build (the user
+ * directory links the package's dist/).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,5 +75,32 @@ test('a flow without a dashboard: no console line; with one: its URL, at its pat
     const url = /\n {2}Operators' console: {2}(\S+)\n/.exec(printed)?.[1];
     assert.equal(url, 'http://127.0.0.1:1953/console', printed);
     assert.equal((await fetch(url!)).status, 200);
+  });
+});
+
+test('the installed flow holds no credentials: the editor gets none back to send as changes, and a Modified nodes deploy keeps them', async () => {
+  const flow = [
+    { id: 'tab1', type: 'tab', label: 'x' },
+    { id: 'broker1', type: 'mqtt-broker', name: 'uplink', broker: '127.0.0.1', port: '1', autoConnect: false, credentials: { user: '$(VIGIE_MQTT_USER)', password: '$(VIGIE_MQTT_PASSWORD)' } },
+    { id: 'c1', type: 'comment', z: 'tab1', name: 'before', wires: [] },
+  ];
+  await runVigie(flow, 1954, async () => {
+    const base = 'http://127.0.0.1:1954';
+    const userDir = path.join(dir, 'user-1954');
+    // The references are where Node-RED reads credentials from, not in flows.json.
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(userDir, 'flows_cred.json'), 'utf8')), { broker1: flow[1].credentials });
+    assert.equal(fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8').includes('credentials'), false);
+    const got = (await (await fetch(`${base}/flows`, { headers: { 'Node-RED-API-Version': 'v2' } })).json()) as { rev: string; flows: Array<Record<string, unknown>> };
+    assert.deepEqual(got.flows.filter((n) => 'credentials' in n).map((n) => n.id), [], 'nodes the editor would send back as changed');
+    // The editor sends the flow back with one comment edited: only that comment is a change.
+    const edited = got.flows.map((n) => (n.id === 'c1' ? { ...n, name: 'after' } : n));
+    const deployed = await fetch(`${base}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'nodes' }, body: JSON.stringify({ rev: got.rev, flows: edited }) });
+    assert.equal(deployed.status, 200, await deployed.text());
+    const after = (await (await fetch(`${base}/flows`, { headers: { 'Node-RED-API-Version': 'v2' } })).json()) as { flows: Array<Record<string, unknown>> };
+    assert.equal(after.flows.find((n) => n.id === 'c1')?.name, 'after');
+    // The broker keeps its references (the editor's view: the user, and that a password is set).
+    const creds = (await (await fetch(`${base}/credentials/mqtt-broker/broker1`)).json()) as Record<string, unknown>;
+    assert.equal(creds.user, '$(VIGIE_MQTT_USER)');
+    assert.equal(creds.has_password, true);
   });
 });

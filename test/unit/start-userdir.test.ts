@@ -11,7 +11,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { backUpFlow, checkFlowFileIsJson, checkInstalledFlow, FLOW_RECORD, flowToRun, installedFlow, prepareUserDir, resolveFlowFile, settingsJs, settingsOwner, start, StartOptions, tightenSecrets } from '../../lib/cli/start';
+import { backUpFlow, checkFlowEnv, checkFlowFileIsJson, checkInstalledFlow, FLOW_RECORD, flowToRun, installedFlow, prepareUserDir, resolveFlowFile, settingsJs, settingsOwner, start, StartOptions, tightenSecrets, withoutCredentials, writePlainCredentials, plainCredentialsText } from '../../lib/cli/start';
 import { repoRoot } from '../support/nodered';
 
 function withDir(fn: (dir: string) => void | Promise<void>): () => Promise<void> {
@@ -102,7 +102,7 @@ test('the installed flow is recorded; another --flow is refused with the way to 
 
   const log = install(optsFor(dir, 'control-room', true));
   assert.equal(installedFlow(dir)?.flow, 'control-room');
-  assert.equal(fs.readFileSync(path.join(dir, 'flows.json'), 'utf8'), fs.readFileSync(resolveFlowFile('control-room'), 'utf8'));
+  assert.equal(fs.readFileSync(path.join(dir, 'flows.json'), 'utf8'), withoutCredentials(fs.readFileSync(resolveFlowFile('control-room'), 'utf8')));
   const backups = fs.readdirSync(dir).filter((f) => f.endsWith('.bak')).sort();
   assert.equal(backups.length, 2, backups.join(', '));
   assert.match(backups[0], /^flows\.json\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.bak$/);
@@ -151,7 +151,7 @@ test('a flow with a literal secret in its credentials is refused before the dire
   const before = fs.readdirSync(installed).sort();
   assert.throws(() => install(optsFor(installed, flowFile, true)), /node cam1 credential password/);
   assert.deepEqual(fs.readdirSync(installed).sort(), before);
-  assert.equal(fs.readFileSync(path.join(installed, 'flows.json'), 'utf8'), fs.readFileSync(resolveFlowFile('gateway'), 'utf8'));
+  assert.equal(fs.readFileSync(path.join(installed, 'flows.json'), 'utf8'), withoutCredentials(fs.readFileSync(resolveFlowFile('gateway'), 'utf8')));
 }));
 
 test('credentials and their key: the credentials file vigie start writes is 0640, and earlier files readable by others are tightened', withDir((dir) => {
@@ -205,4 +205,24 @@ test('a hand-edited flows.json that is not valid JSON is refused before anything
   assert.doesNotThrow(() => checkFlowFileIsJson(flowsJson, 'gateway'));
   fs.writeFileSync(flowsJson, '  \n');
   assert.throws(() => checkFlowFileIsJson(flowsJson, 'gateway'), /is not valid JSON: Unexpected end of JSON input/);
+}));
+
+test('flows.json gets the flow without its inline credentials, which go to flows_cred.json; the variables they name are still checked at a later start', withDir((dir) => {
+  const flow = [
+    { id: 't', type: 'tab', label: 'x' },
+    { id: 'b', type: 'mqtt-broker', broker: 'h', credentials: { user: '$(MY_MQTT_USER)' } },
+    { id: 'c', type: 'comment', z: 't', name: 'kept' },
+  ];
+  const text = JSON.stringify(flow);
+  assert.deepEqual(JSON.parse(withoutCredentials(text)), [flow[0], { id: 'b', type: 'mqtt-broker', broker: 'h' }, flow[2]]);
+  assert.equal(withoutCredentials('[{"id":"c","type":"comment"}]'), '[{"id":"c","type":"comment"}]', 'a flow without credentials is written as it is');
+  assert.equal(withoutCredentials('not json'), 'not json', 'Node-RED says why it cannot read it');
+  // A later start reads flows.json, whose references are gone: it asks flows_cred.json as written.
+  writePlainCredentials(dir, { b: { user: '$(MY_MQTT_USER)' } });
+  const creds = plainCredentialsText(dir);
+  assert.throws(() => checkFlowEnv(withoutCredentials(text), {}, 'flows.json', creds), /needs environment variables that are not set:\n {2}MY_MQTT_USER: used by mqtt-broker "b"\n/);
+  assert.doesNotThrow(() => checkFlowEnv(withoutCredentials(text), { MY_MQTT_USER: 'u' }, 'flows.json', creds));
+  // Once Node-RED has encrypted the file there is nothing to read there.
+  fs.writeFileSync(path.join(dir, 'flows_cred.json'), JSON.stringify({ $: 'abc123' }));
+  assert.equal(plainCredentialsText(dir), '');
 }));
