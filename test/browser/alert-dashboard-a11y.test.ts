@@ -12,6 +12,8 @@ import { Browser, BrowserContext, Page } from 'playwright-core';
 import { DashboardServer } from '../support/dashboard-server';
 import { artifactsDir as artifacts } from '../support/browser';
 import { consoleDetection, openConsoleAs, screenshotPagesIfFailed, startConsoleServerAndBrowser } from '../support/console-page';
+import { HeldSocket, holdableSocket } from '../support/held-socket';
+import { waitFor } from '../support/wait';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- plain JS module of the widget
 import { SUMMARY_GAP_MS } from '../../ui/components/burst-words.js';
@@ -83,6 +85,8 @@ describe('alert-dashboard accessibility in Chromium', { timeout: 400_000 }, () =
     });
   const said = (page: Page) => page.evaluate(() => (window as unknown as { __said: string[] }).__said.slice());
   const saidSoFar = (page: Page, n: number) => page.waitForFunction((count) => (window as unknown as { __said: string[] }).__said.length >= count, n, { timeout: 30_000 });
+  /** Until a frame Node-RED sent `gate`'s page, held back, holds `text`. */
+  const waitForHeld = (gate: HeldSocket, text: string) => waitFor(() => gate.frames.some((f) => String(f).includes(text)), 30_000, `a frame with ${text} held`);
   /** True when the element's centre is inside the window and nothing covers it there. */
   const reachable = (page: Page, selector: string) =>
     page.evaluate((sel) => {
@@ -172,6 +176,56 @@ describe('alert-dashboard accessibility in Chromium', { timeout: 400_000 }, () =
     await saidSoFar(deskA, 1);
     assert.deepEqual(await said(deskB), ['Your escalation was recorded.']);
     assert.match((await said(deskA))[0], new RegExp(`^Hal \\(another console\\) escalated this alert at ${CLOCK}\\.$`));
+  });
+
+  it('the history and the conflict question name a decision of the same name from another console as that console\'s, and the console\'s own by the name alone', async () => {
+    const id = `same-h-${++serial}`;
+    server.inject('dash', { payload: alert(id, 'gunshot', 20) });
+    // desk A's network can hold back what Node-RED sends it, in order
+    let gate!: HeldSocket;
+    const deskA = await openConsole('Hal', { prepare: async (page) => { gate = await holdableSocket(page); } });
+    const deskB = await openConsole('Hal ');
+    await open(deskA, id);
+    await open(deskB, id);
+    const history = (page: Page) => page.locator('[data-test=history] li').allTextContents();
+    const settled = (page: Page) => page.waitForSelector(`[data-test=detail][data-shown-alert="${id}"][data-settled=yes]`, { timeout: 30_000 });
+
+    // B escalates while A's view is stale: A's dismissal is refused, and A is asked
+    gate.holding = true;
+    await deskB.locator('[data-test=escalate]').click();
+    await deskB.locator('[data-test=history] li').waitFor({ timeout: 30_000 });
+    await deskA.locator('[data-test=dismiss]').click();
+    await waitForHeld(gate, '"conflict"');
+    gate.release();
+    await deskA.locator('[data-test=ask]').waitFor({ timeout: 30_000 });
+    assert.match(await deskA.locator('[data-test=ask-text]').textContent() ?? '', new RegExp(`^Hal \\(another console\\) escalated at ${CLOCK} — dismiss anyway\\?$`));
+    assert.equal((await deskA.locator('[data-test=ask-no]').textContent())?.trim(), 'Keep the decision of Hal (another console)');
+    await deskA.locator('[data-test=history] li').waitFor({ timeout: 30_000 });
+    assert.match((await history(deskA))[0].trim(), new RegExp(`^${CLOCK} — Hal \\(another console\\): escalated$`), 'on A, B\'s decision is another console\'s');
+    assert.match((await history(deskB))[0].trim(), new RegExp(`^${CLOCK} — Hal: escalated$`), 'B\'s own decision, by the name alone');
+    await deskA.screenshot({ path: path.join(artifacts, 'alert-dashboard-a11y-same-name-conflict.png') });
+    await deskA.locator('[data-test=ask-no]').click();
+    await settled(deskA);
+
+    // A's own confirmation gets no answer in time (held); a dismissal then, on the same view, is refused for it:
+    // the question names A's own decision by the name alone
+    gate.holding = true;
+    await deskA.locator('[data-test=confirm]').click();
+    await deskA.locator('[data-test=error]', { hasText: 'No answer from Node-RED yet' }).waitFor({ timeout: 30_000 });
+    await deskA.locator('[data-test=dismiss]').click();
+    await waitForHeld(gate, '"conflict"');
+    gate.release();
+    await deskA.locator('[data-test=ask]').waitFor({ timeout: 30_000 });
+    assert.match(await deskA.locator('[data-test=ask-text]').textContent() ?? '', new RegExp(`^Hal confirmed at ${CLOCK} — dismiss anyway\\?$`));
+    assert.equal((await deskA.locator('[data-test=ask-no]').textContent())?.trim(), 'Keep Hal\'s decision');
+    await deskA.waitForFunction(() => document.querySelectorAll('[data-test=history] li').length === 2, null, { timeout: 30_000 });
+    assert.match((await history(deskA))[1].trim(), new RegExp(`^${CLOCK} — Hal: confirmed$`), 'A\'s own decision, by the name alone');
+    await deskB.waitForFunction(() => document.querySelectorAll('[data-test=history] li').length === 2, null, { timeout: 30_000 });
+    assert.match((await history(deskB))[1].trim(), new RegExp(`^${CLOCK} — Hal \\(another console\\): confirmed$`), 'on B, A\'s decision is another console\'s');
+    // a console opened now cannot tell who sent the decisions already there (they may be its operator's, from before): names alone
+    const deskC = await openConsole('Hal');
+    await open(deskC, id);
+    assert.deepEqual((await history(deskC)).map((t) => t.trim().replace(/^\S+ — /, '')), ['Hal: escalated', 'Hal: confirmed']);
   });
 
   it('keyboard focus in the queue looks unlike the alert open; the red banner gets a clear focus ring', async () => {

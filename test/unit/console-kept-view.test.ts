@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- plain JS module of the widget
-import { decisionOutcome, emptyView, keepView, KEPT_VIEW_KEY_PREFIX, notesStillListed, readKeptView, waitingOperator } from '../../ui/components/kept-view.js';
+import { decisionOutcome, emptyView, isDecisionSent, keepView, KEPT_VIEW_KEY_PREFIX, notesStillListed, readKeptView, waitingOperator } from '../../ui/components/kept-view.js';
 
 /** sessionStorage's interface over a Map; `refuse` makes it throw as a browser in private mode may. */
 function storage(refuse = false) {
@@ -77,6 +77,16 @@ test('what became of a decision sent without an answer, read at its revision in 
   assert.equal(decisionOutcome(waiting, record('g1', [alice, { action: 'dismiss', operator: 'Bob' }])), 'other', 'without its note');
   assert.equal(decisionOutcome({ ...waiting, revision: 0 }, record('g1', [alice, { action: 'dismiss', operator: 'Bob', note: 'backfire' }])), 'other', 'at another place: refused there');
   assert.equal(decisionOutcome({ ...waiting, operator: '' }, record('g1', [alice, { action: 'dismiss', operator: 'bob@city', note: 'backfire' }])), 'recorded', 'who it was recorded under not known');
+});
+
+test('a decision is the one the console sent when its action, note (as Node-RED trims it) and, once known, operator are the same', () => {
+  // the conflict question words a decision Node-RED sent with its refusal, not one read from the alert's decisions
+  const waiting = { id: 'w', alertId: 'g1', action: 'escalate', revision: 0, note: ' fire brigade called ', operator: 'Hal', asked: false };
+  assert.equal(isDecisionSent(waiting, { action: 'escalate', operator: 'Hal', note: 'fire brigade called' }), true);
+  assert.equal(isDecisionSent(waiting, { action: 'escalate', operator: 'Hal' }), false, 'without its note: the same name at another desk');
+  assert.equal(isDecisionSent(waiting, { action: 'dismiss', operator: 'Hal', note: 'fire brigade called' }), false);
+  assert.equal(isDecisionSent(waiting, { action: 'escalate', operator: 'hal@city', note: 'fire brigade called' }), false);
+  assert.equal(isDecisionSent({ ...waiting, operator: '', note: '' }, { action: 'escalate', operator: 'hal@city' }), true, 'who it was recorded under not known yet');
 });
 
 test('the alerts listed are kept as ids only, bounded; anything else is dropped', () => {

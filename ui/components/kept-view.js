@@ -94,7 +94,15 @@ export function decisionOutcome (waiting, record) {
     if (!record) return 'gone'
     const d = record.decisions[waiting.revision]
     if (!d) return 'none'
+    return isDecisionSent(waiting, d) ? 'recorded' : 'other'
+}
+
+/**
+ * Whether `decision` (one of an alert's decisions as Node-RED shows it, at the revision
+ * `waiting` was made on) is the one `waiting` sent: the same action and note (as Node-RED keeps
+ * it: trimmed), and the same operator once Node-RED said which name it records this console under.
+ */
+export function isDecisionSent (waiting, decision) {
     const note = (waiting.note || '').trim().slice(0, NOTE_MAX)
-    const ours = d.action === waiting.action && (d.note || '') === note && (!waiting.operator || d.operator === waiting.operator)
-    return ours ? 'recorded' : 'other'
+    return decision.action === waiting.action && (decision.note || '') === note && (!waiting.operator || decision.operator === waiting.operator)
 }
