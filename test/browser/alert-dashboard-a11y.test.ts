@@ -356,6 +356,59 @@ describe('alert-dashboard accessibility in Chromium', { timeout: 400_000 }, () =
     }
   });
 
+  it('on a short window (683x384, 1366x768 at 200 %) the decision bar is one slim row, each of its buttons in view, named as before, clickable and reached by Tab; at 1366x768 it is as before', async () => {
+    const id = `slim-${++serial}`;
+    server.inject('dash', { payload: alert(`${id}-top`, 'gunshot', -3, { camera: camera('unavailable') }) });
+    const BAR = ['note', 'confirm', 'dismiss', 'escalate', 'move'];
+    const NAMES: Record<string, string> = { confirm: 'Confirm', dismiss: 'Dismiss', escalate: 'Escalate', move: 'Take camera' };
+    const bar = (page: Page) =>
+      page.evaluate((tests) => {
+        const r = document.querySelector('[data-test=actions]')!.getBoundingClientRect();
+        const parts = tests.map((t) => {
+          const el = document.querySelector(`[data-test=${t}]`) as HTMLElement;
+          const b = el.getBoundingClientRect();
+          return { t, top: b.top, height: b.height, width: b.width, minHeight: parseFloat(getComputedStyle(el).minHeight) };
+        });
+        return { height: r.height, top: r.top, bottom: r.bottom, windowHeight: window.innerHeight, parts };
+      }, BAR);
+
+    const slim = await openConsole(`Nia-${id}`, { viewport: { width: 683, height: 384 }, deviceScaleFactor: 2 });
+    await open(slim, `${id}-top`);
+    const s = await bar(slim);
+    // measured at 100 px (26 %) with the note on a row of its own above the buttons
+    assert.ok(s.height <= 0.2 * s.windowHeight, `the bar takes at most a fifth of the window's height: ${JSON.stringify(s)}`);
+    assert.ok(s.bottom <= s.windowHeight + 1, `the bar is on screen: ${JSON.stringify(s)}`);
+    assert.ok(s.parts.every((p) => Math.abs(p.top - s.parts[1].top) < 2), `the note and the buttons on one row: ${JSON.stringify(s.parts)}`);
+    assert.ok(s.parts.every((p) => p.height >= 24 && p.width >= 24), `touch targets of 24 px or more: ${JSON.stringify(s.parts)}`);
+    for (const b of BAR) assert.ok(await reachable(slim, `[data-test=${b}]`), `${b} in view and uncovered at 683x384`);
+    // the same names for screen readers, and each button takes a pointer's click where it shows (trial: nothing is sent)
+    for (const [b, name] of Object.entries(NAMES)) {
+      assert.equal(await slim.getByRole('button', { name, exact: true }).getAttribute('data-test'), b);
+      await slim.locator(`[data-test=${b}]`).click({ trial: true, timeout: 5_000 });
+    }
+    // by keyboard, from the note: each button in turn
+    await slim.locator('[data-test=note]').focus();
+    const reached: Array<string | null> = [];
+    for (let i = 0; i < 4; i++) {
+      await slim.keyboard.press('Tab');
+      reached.push(await slim.evaluate(() => document.activeElement?.getAttribute('data-test') ?? null));
+    }
+    assert.deepEqual(reached, ['confirm', 'dismiss', 'escalate', 'move']);
+    await slim.screenshot({ path: path.join(artifacts, 'alert-dashboard-a11y-slim-bar-683x384.png') });
+    // a real click decides
+    await slim.locator('[data-test=escalate]').click();
+    await slim.waitForFunction(() => document.querySelector('[data-test=detail-state]')?.textContent === 'escalated', null, { timeout: 30_000 });
+    for (const b of ['confirm', 'dismiss', 'escalate', 'move']) assert.ok(await reachable(slim, `[data-test=${b}]`), `${b} in view and uncovered once decided`);
+
+    // at 1366x768 nothing of that: the buttons at their full size, the camera button on the row below (as before)
+    const wide = await openConsole(`Nia-wide-${id}`, { viewport: { width: 1366, height: 768 } });
+    await open(wide, `${id}-top`);
+    const w = await bar(wide);
+    for (const p of w.parts) assert.equal(p.minHeight, 44, `${p.t} keeps its 44 px at 1366x768: ${JSON.stringify(w.parts)}`);
+    assert.ok(w.parts.filter((p) => p.t !== 'note').every((p) => p.width >= 110), `the buttons keep their width at 1366x768: ${JSON.stringify(w.parts)}`);
+    await wide.screenshot({ path: path.join(artifacts, 'alert-dashboard-a11y-slim-bar-1366x768.png') });
+  });
+
   it('every queue line reached by keyboard comes to rest above the decision bar, with its focus ring, at every size', async () => {
     const id = `kbd-${++serial}`;
     for (let i = 0; i < 8; i++) server.inject('dash', { payload: alert(`${id}-${i}`, 'crash', 300 - i) });

@@ -142,10 +142,20 @@ const css = `
   .vigie-side { display: grid; grid-template-columns: 1fr 1fr; align-items: start; }
 }
 @media (max-width: 600px) { .vigie-side { grid-template-columns: 1fr; } }
-/* a short window (a laptop at 200 % zoom): the fixed bar takes two slim rows, the note on its own */
-@media (max-width: 1100px) and (max-height: 520px) {
-  .vigie-actions textarea { flex: 1 1 100%; min-height: 36px; height: 36px; }
-  .vigie-actions .vigie-btn { min-width: 0; flex: 1 1 auto; padding: 4px 10px; }
+/* A short window (1366x768 at 200 % zoom, a small laptop under the browser's toolbars): the bar is one
+   row, the note beside the buttons, so that the queue and the picture keep most of the height. The
+   buttons keep their words (their names for screen readers) and stay 36 px high (touch targets). The
+   note grows when focused, for typing; what the bar says (a question, an error) stays, in smaller type. */
+@media (max-height: 520px) {
+  .vigie-actions { flex-wrap: wrap; gap: 6px; padding-top: 4px; padding-bottom: 4px; }
+  .vigie-actions textarea { flex: 1 1 120px; min-width: 120px; min-height: 36px; height: 36px; padding: 6px 8px; font-size: 14px; resize: none; }
+  .vigie-actions textarea:focus { height: 64px; }
+  /* the hint on one line, cut short, not a second line half shown (the field's name stays whole) */
+  .vigie-actions textarea::placeholder { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+  .vigie-actions .vigie-btn { flex: 0 0 auto; min-width: 0; min-height: 36px; padding: 2px 12px; font-size: 15px; }
+  .vigie-actions .vigie-error, .vigie-actions .vigie-notice, .vigie-actions .vigie-move-end { padding: 3px 8px; font-size: 13px; }
+  .vigie-ask { padding: 4px 8px; gap: 4px 8px; font-size: 14px; }
+  .vigie-ask .mdi { font-size: 18px; }
 }
 /* no pulse, no flash: a new alert's line is tinted instead while it would have flashed */
 @media (prefers-reduced-motion: reduce) {
