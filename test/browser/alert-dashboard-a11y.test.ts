@@ -200,6 +200,12 @@ describe('alert-dashboard accessibility in Chromium', { timeout: 400_000 }, () =
     await deskA.locator('[data-test=ask]').waitFor({ timeout: 30_000 });
     assert.match(await deskA.locator('[data-test=ask-text]').textContent() ?? '', new RegExp(`^Hal \\(another console\\) escalated at ${CLOCK} — dismiss anyway\\?$`));
     assert.equal((await deskA.locator('[data-test=ask-no]').textContent())?.trim(), 'Keep the decision of Hal (another console)');
+    // the longer words stay inside the question's box
+    const inAsk = await deskA.evaluate(() => {
+      const ask = document.querySelector('[data-test=ask]')!.getBoundingClientRect();
+      return Array.from(document.querySelectorAll('[data-test=ask] button')).every((b) => { const r = b.getBoundingClientRect(); return r.left >= ask.left && r.right <= ask.right + 0.5; });
+    });
+    assert.ok(inAsk, 'the question\'s buttons within its box');
     await deskA.locator('[data-test=history] li').waitFor({ timeout: 30_000 });
     assert.match((await history(deskA))[0].trim(), new RegExp(`^${CLOCK} — Hal \\(another console\\): escalated$`), 'on A, B\'s decision is another console\'s');
     assert.match((await history(deskB))[0].trim(), new RegExp(`^${CLOCK} — Hal: escalated$`), 'B\'s own decision, by the name alone');

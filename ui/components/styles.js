@@ -122,7 +122,8 @@ const css = `
   border: 2px solid var(--vg-amber); background: rgba(249,168,37,0.16); font-size: 16px; font-weight: 600; }
 .vigie-ask .mdi { font-size: 24px; }
 .vigie-ask .vg-ask-text { flex: 1 1 280px; }
-.vigie-ask .vg-ask-buttons { display: flex; gap: 8px; flex: 0 0 auto; margin-left: auto; }
+/* the buttons wrap within the question rather than run past its edge (a long name: "Keep the decision of Hal (another console)") */
+.vigie-ask .vg-ask-buttons { display: flex; flex-wrap: wrap; gap: 8px; flex: 0 1 auto; min-width: 0; max-width: 100%; margin-left: auto; }
 .vigie-btn.vg-cancel { background: transparent; color: inherit; border: 1px solid var(--vg-line); }
 .vigie-none { display: block; padding: 24px; border: 1px dashed var(--vg-line); border-radius: 6px; opacity: 0.8; }
 .vigie-none p { margin: 0; }
