@@ -217,6 +217,23 @@ export function estimateDoa(channels: Float32Array[], mics: MicPosition[], opts:
   return best;
 }
 
+/** Most segments averaged into a noise reference: 8 window lengths look back no farther than 4 FFT sizes. */
+export const NOISE_MAX_SEGMENTS = 8;
+
+/**
+ * Noise power spectra (one per channel) for the SNR weighting of a window of `windowLen` samples
+ * zero-padded to n: the sound before the onset, up to 5 ms before it, in segments of the
+ * window's own length (see powerSpectrum), the nearest NOISE_MAX_SEGMENTS of them. Null when
+ * less than one window length precedes: a shorter segment is not measured as the window is
+ * (less power per bin, coarser bins), so it cannot be compared bin by bin. One segment, noisy
+ * as it is per bin, still takes most of the weight off the bins only the background reaches.
+ */
+export function noiseReference(channels: Float32Array[], onset: number, windowLen: number, n: number, sampleRate: number): Float64Array[] | null {
+  const noiseEnd = Math.max(0, onset - Math.round(0.005 * sampleRate));
+  if (noiseEnd < windowLen) return null;
+  return channels.map((ch) => powerSpectrum(ch.subarray(Math.max(0, noiseEnd - NOISE_MAX_SEGMENTS * windowLen), noiseEnd), n, windowLen, NOISE_MAX_SEGMENTS));
+}
+
 function doaInWindow(channels: Float32Array[], mics: MicPosition[], opts: DoaOptions, found: OnsetEstimate, windowMs: number): DoaResult {
   const fs = opts.sampleRate;
   const c = opts.speedOfSoundMs ?? 343;
@@ -228,9 +245,7 @@ function doaInWindow(channels: Float32Array[], mics: MicPosition[], opts: DoaOpt
   if (end - start < Math.round(0.004 * fs)) throw new Error(`span: too short after the onset (${end - start} frames; need ≥ 4 ms)`);
   const n = nextPow2(2 * (end - start));
   const specs = channels.map((ch) => spectrum(ch.subarray(start, end), n));
-  // Noise reference: what precedes the onset (leaving 5 ms margin), when there is enough of it.
-  const noiseEnd = Math.max(0, onset - Math.round(0.005 * fs));
-  const noise = noiseEnd >= n / 2 ? channels.map((ch) => powerSpectrum(ch.subarray(Math.max(0, noiseEnd - 4 * n), noiseEnd), n)) : null;
+  const noise = noiseReference(channels, onset, end - start, n, fs);
   const pairs: { i: number; j: number; r: GccResult; d: number[] }[] = [];
   for (let i = 0; i < mics.length; i++) {
     for (let j = i + 1; j < mics.length; j++) {

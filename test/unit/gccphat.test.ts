@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ccAt, gccPhat, gccPhatSpectra, powerSpectrum, spectrum } from '../../lib/localize/gccphat';
+import { ccAt, gccPhat, gccPhatSpectra, nextPow2, powerSpectrum, spectrum } from '../../lib/localize/gccphat';
+import { NOISE_MAX_SEGMENTS, noiseReference } from '../../lib/localize/srp';
 import { fractionalDelayKernel } from '../../lib/sim/propagate';
 import { gaussian, makeRng } from '../../lib/sim/signals';
 import { bandNoise } from '../support/plane-wave';
@@ -100,7 +101,7 @@ describe('GCC-PHAT weighted by the SNR over a noise reference', () => {
     const len = Math.round(0.04 * fs);
     const n = 4096;
     const start = onset - 96;
-    const before = (x: Float32Array) => powerSpectrum(x.subarray(onset - 4 * n - 240, onset - 240), n);
+    const before = (x: Float32Array) => powerSpectrum(x.subarray(onset - 8 * len - 240, onset - 240), n, len);
     const A = spectrum(a.subarray(start, start + len), n);
     const B = spectrum(b.subarray(start, start + len), n);
     const weighted = gccPhatSpectra(A, B, n, { maxLagSamples: 10, sampleRate: fs, noiseA: before(a), noiseB: before(b) });
@@ -108,5 +109,69 @@ describe('GCC-PHAT weighted by the SNR over a noise reference', () => {
     // Unweighted, the hiss's many bins win: the case needs the weighting.
     const plain = gccPhatSpectra(A, B, n, { maxLagSamples: 10, sampleRate: fs });
     assert.ok(Math.abs(plain.lagSamples + 6) < 0.5, `without it: ${plain.lagSamples.toFixed(2)} samples (the hiss's −6)`);
+  });
+});
+
+describe('the noise reference before the onset, as the direction finder takes it', () => {
+  // The DOA's window: from 2 ms before the onset, `len` samples, zero-padded to n; the reference ends 5 ms before the onset.
+  const windowOf = (fs: number, windowMs: number) => {
+    const len = Math.round((windowMs / 1000) * fs);
+    return { len, n: nextPow2(2 * len), preFrames: Math.round(0.002 * fs), marginFrames: Math.round(0.005 * fs) };
+  };
+
+  it('has the level of the event window for steady white noise, in every quarter of the band (0 dB within 1 dB), whatever the window length (n/len 2.1 to 3.4) and lead-in', () => {
+    for (const [fs, windowMs] of [
+      [48000, 20],
+      [48000, 60],
+      [48000, 150],
+      [16000, 20],
+      [16000, 150],
+    ]) {
+      const { len, n, preFrames, marginFrames } = windowOf(fs, windowMs);
+      for (const leadWindows of [1, 2.5, NOISE_MAX_SEGMENTS + 4]) {
+        const onset = Math.round(leadWindows * len) + marginFrames;
+        const eventPower = new Float64Array(n / 2 + 1);
+        const refPower = new Float64Array(n / 2 + 1);
+        for (let trial = 0; trial < 8; trial++) {
+          // Steady noise before and during the window: the window's power is all noise.
+          const ch = noise(onset - preFrames + len, 100 * windowMs + trial);
+          const ref = noiseReference([ch], onset, len, n, fs);
+          assert.ok(ref, `${windowMs} ms at ${fs} Hz, ${leadWindows} window lengths of lead-in: a reference is taken`);
+          const X = spectrum(ch.subarray(onset - preFrames, onset - preFrames + len), n);
+          for (let k = 0; k <= n / 2; k++) {
+            eventPower[k] += X[2 * k] ** 2 + X[2 * k + 1] ** 2;
+            refPower[k] += ref[0][k];
+          }
+        }
+        for (let q = 0; q < 4; q++) {
+          let e = 0;
+          let r = 0;
+          for (let k = 1 + (q * n) / 8; k < 1 + ((q + 1) * n) / 8; k++) {
+            e += eventPower[k];
+            r += refPower[k];
+          }
+          const db = 10 * Math.log10(e / r);
+          assert.ok(Math.abs(db) < 1, `${windowMs} ms at ${fs} Hz (n/len ${(n / len).toFixed(2)}), ${leadWindows} window lengths of lead-in, quarter ${q + 1} of the band: window over reference ${db.toFixed(2)} dB`);
+        }
+      }
+    }
+  });
+
+  it('is taken from one window length of lead-in on (beyond the 5 ms before the onset), not from less', () => {
+    for (const [fs, windowMs] of [
+      [48000, 20],
+      [48000, 150],
+      [16000, 60],
+    ]) {
+      const { len, n, marginFrames } = windowOf(fs, windowMs);
+      const ch = noise(len + marginFrames + len, 5);
+      assert.ok(noiseReference([ch], len + marginFrames, len, n, fs), `${windowMs} ms at ${fs} Hz: one window length is enough`);
+      assert.equal(noiseReference([ch], len + marginFrames - 1, len, n, fs), null, `${windowMs} ms at ${fs} Hz: one sample less is not`);
+    }
+  });
+
+  it('refuses a segment longer than the FFT or a signal shorter than one segment, naming the field', () => {
+    assert.throws(() => powerSpectrum(noise(4096, 6), 1024, 2048), /segmentLen: expected 1\.\.1024/);
+    assert.throws(() => powerSpectrum(noise(500, 6), 1024, 512), /x: a noise reference needs at least one segment of 512 samples, got 500/);
   });
 });
