@@ -28,6 +28,7 @@ import { ClockAheadWarnings, monotonicMs } from '../lib/util/clock';
 import { capturedSensorNodes, deployedSensorNodes, FlowChain, scopeOfFlow } from '../lib/util/deployed-nodes';
 import { errorStatus, shortText } from '../lib/util/status';
 import { ContractError, settingsReader } from '../lib/util/validate';
+import { onFlowsStarted } from '../lib/util/flows-started';
 import { HandOverShelf } from '../lib/util/handover';
 import { StopFiles } from '../lib/util/stop-file';
 import { keepStopFiles, takeStopFile } from '../lib/util/stop-file-node';
@@ -303,7 +304,7 @@ export = function (RED: NodeAPI) {
     let handedOver = shelf.take(node.id);
     if (handedOver && fusion) fusion.adopt(handedOver);
     const onStartedResume = () => {
-      RED.events.removeListener('flows:started', onStartedResume);
+      offStartedResume();
       const h = handedOver;
       handedOver = undefined;
       if (closed) return;
@@ -318,7 +319,7 @@ export = function (RED: NodeAPI) {
       emit(ready, (m) => node.send(m));
       locateFailed(failures);
     };
-    RED.events.on('flows:started', onStartedResume);
+    const offStartedResume = onFlowsStarted(RED.events, onStartedResume);
 
     /**
      * The flows stopped without a deploy while incidents waited for sensors here: they were
@@ -338,7 +339,7 @@ export = function (RED: NodeAPI) {
         closed = true;
         if (timer) clearTimeout(timer);
         timer = null;
-        RED.events.removeListener('flows:started', onStartedResume);
+        offStartedResume();
         if (fusion && removed) {
           // Deleted, or its flow disabled: an alert from fewer sensors is better than none. Sent
           // while the nodes it feeds may still run (a "modified nodes" deploy leaves them running).

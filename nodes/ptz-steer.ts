@@ -9,6 +9,7 @@ import { CameraConnection } from '../lib/camera/connection';
 import { checkStopItem, isStopLook, joinHandOvers, PTZ_STEER_SETTINGS, PtzSteer, SteerHandOver, SteerOutput, SteerStopEntry, stopItemsOf, stopLooksOf } from '../lib/camera/steer';
 import { monotonicMs } from '../lib/util/clock';
 import { deployedCameraNodes, FlowChain, scopeOfFlow } from '../lib/util/deployed-nodes';
+import { onFlowsStarted } from '../lib/util/flows-started';
 import { HandOverShelf } from '../lib/util/handover';
 import { keepStopFiles, takeStopFile } from '../lib/util/stop-file-node';
 import { StopFiles } from '../lib/util/stop-file';
@@ -172,7 +173,7 @@ export = function (RED: NodeAPI) {
     };
     refreshCameras();
     showStatus();
-    const onFlowsStarted = () => {
+    const refreshAfterDeploy = () => {
       const before = configNodes;
       refreshCameras();
       if (configNodes.length !== before.length || configNodes.some((c, i) => c !== before[i])) {
@@ -180,7 +181,7 @@ export = function (RED: NodeAPI) {
         showStatus();
       }
     };
-    RED.events.on('flows:started', onFlowsStarted);
+    const offFlowsStarted = onFlowsStarted(RED.events, refreshAfterDeploy);
 
     /** The emit of one input: its answers are copies of `msg`. */
     const emitFor = (msg: NodeMessage, send: (m: Array<NodeMessage | null>) => void): Emit => {
@@ -216,13 +217,13 @@ export = function (RED: NodeAPI) {
     let handedOver = shelf.take(node.id);
     const rebind = (e: Emit) => emitFor(messageOf.get(e) ?? {}, (m) => node.send(m));
     const onStartedResume = () => {
-      RED.events.removeListener('flows:started', onStartedResume);
+      offStartedResume();
       const h = handedOver;
       handedOver = undefined;
       if (h) steer.resume(h, rebind).then(showStatus, (err: Error) => node.error(`alerts taken over from before the deploy: ${err.message}`));
       resumeAfterStop();
     };
-    RED.events.on('flows:started', onStartedResume);
+    const offStartedResume = onFlowsStarted(RED.events, onStartedResume);
 
     /**
      * The flows stopped without a deploy while this node had alerts in progress or cameras
@@ -264,8 +265,8 @@ export = function (RED: NodeAPI) {
 
     node.on('close', (removed: boolean, done: () => void) => {
       try {
-        RED.events.removeListener('flows:started', onFlowsStarted);
-        RED.events.removeListener('flows:started', onStartedResume);
+        offFlowsStarted();
+        offStartedResume();
         if (removed) {
           // Deleted, or its flow disabled: what it promised ends now, sent while the nodes it
           // feeds may still run (a "modified nodes" deploy leaves them running). A hand-over it

@@ -17,6 +17,7 @@ import { isIP } from 'net';
 import { LiveTickets } from '../lib/video/tickets';
 import { SnapshotStore } from '../lib/video/snapshot';
 import type { SourceErrorCode } from '../lib/video/ffmpeg';
+import { onFlowsStarted } from '../lib/util/flows-started';
 import { errorStatus, shortText } from '../lib/util/status';
 import { ContractError, isObject, requireObject, requireString, settingInRange, settingsReader } from '../lib/util/validate';
 
@@ -346,8 +347,7 @@ export = function (RED: NodeAPI) {
       node.log(e.present ? `camera ${e.cameraId} was redeployed: its relays restart on its new settings` : `camera ${e.cameraId} is no longer deployed: its relays wait for it, and stop if the deploy does not bring it back`);
     manager.on('source-changed', onSourceChanged);
     // The deploy is over: the relays of a camera it removed stop (their viewers are told the camera is unknown).
-    const onFlowsStarted = (): void => manager.stopRelaysOfGoneCameras();
-    RED.events.on('flows:started', onFlowsStarted);
+    const offFlowsStarted = onFlowsStarted(RED.events, () => manager.stopRelaysOfGoneCameras());
     showStatus(manager.stats());
 
     // While ffmpeg is missing it is looked for again now and then, so the status follows an
@@ -445,7 +445,7 @@ export = function (RED: NodeAPI) {
     node.on('close', (removed: boolean, done: () => void) => {
       stopFfmpegRecheck();
       offCameraChange();
-      RED.events.off('flows:started', onFlowsStarted);
+      offFlowsStarted();
       manager.off('source-changed', onSourceChanged);
       manager.off('change', onChange);
       manager.off('source-error', onSourceError);

@@ -27,6 +27,7 @@ import { KeptFile, OutboxJournal } from '../lib/util/outbox-file';
 import { monotonicMs } from '../lib/util/clock';
 import { clearNodeFailure, reportNodeFailure } from '../lib/util/health';
 import { isDefinedInFlows } from '../lib/util/flow-definition';
+import { onceFlowsStarted, onFlowsStarted } from '../lib/util/flows-started';
 
 interface OutboxDef extends NodeDef {
   broker?: string;
@@ -150,7 +151,7 @@ export = function (RED: NodeAPI) {
     const ackAwaitedSinceOf = new Map<Kept<NodeMessage>, number>();
     /** Messages passed on at least once by this node: sent again, each gets a new _msgid (a late completion of an earlier sending is then told apart). */
     const sentBefore = new WeakSet<Kept<NodeMessage>>();
-    let flowsStartedListener: (() => void) | undefined;
+    let offFlowsStarted: (() => void) | undefined;
     const hookName = `onComplete.vigieOutbox${++hookSeq}`;
     let hooked = false;
     let lastStatus = '';
@@ -572,7 +573,7 @@ export = function (RED: NodeAPI) {
       // A deploy may have stopped, started or replaced an mqtt out fed: looked at again now.
       const events = (RED as { events?: NodeAPI['events'] }).events;
       if (events) {
-        flowsStartedListener = () => {
+        offFlowsStarted = onFlowsStarted(events, () => {
           try {
             wayOutSeen = undefined;
             if (connected()) putBackStranded();
@@ -581,8 +582,7 @@ export = function (RED: NodeAPI) {
           } catch (err) {
             node.error(`after the deploy: ${(err as Error).message}`);
           }
-        };
-        events.on('flows:started', flowsStartedListener);
+        });
       }
       showStatus();
     }
@@ -620,10 +620,10 @@ export = function (RED: NodeAPI) {
     function decideOnceDeployed(file: string, keptMessages: string, droppedMessages: string): void {
       const events = (RED as { events?: NodeAPI['events'] }).events;
       if (!events) return;
-      events.once('flows:started', (ev?: { config?: { flows?: Array<{ id?: unknown }> } }) => {
+      onceFlowsStarted(events, (e) => {
         try {
           const definedIds = new Set<string>();
-          const flows = ev?.config?.flows;
+          const flows = (e as { config?: { flows?: Array<{ id?: unknown }> } } | undefined)?.config?.flows;
           if (Array.isArray(flows)) for (const def of flows) definedIds.add(String(def.id));
           else RED.nodes.eachNode((def) => definedIds.add(def.id));
           if (isDefinedInFlows(node.id, definedIds)) {
@@ -643,8 +643,8 @@ export = function (RED: NodeAPI) {
         clearNodeFailure(node);
         if (hooked) RED.hooks.remove(hookName);
         hooked = false;
-        if (flowsStartedListener) RED.events.off('flows:started', flowsStartedListener);
-        flowsStartedListener = undefined;
+        offFlowsStarted?.();
+        offFlowsStarted = undefined;
         if (checkTimer) clearInterval(checkTimer);
         if (flushImmediate) clearImmediate(flushImmediate);
         if (settleImmediate) clearImmediate(settleImmediate);

@@ -7,6 +7,7 @@
  */
 import * as path from 'path';
 import { isDefinedInFlows } from './flow-definition';
+import { onFlowsStarted } from './flows-started';
 import { HandOverShelf, RuntimeEvents } from './handover';
 import { STOP_FILE_MAX_BYTES, StopFiles } from './stop-file';
 import { isPlausibleWallTime } from './clock';
@@ -80,7 +81,7 @@ export function keepStopFiles<H, T>(RED: StopFileRuntime, shelf: HandOverShelf<H
   if (!kinds) scanned.set(RED.events, (kinds = new Set()));
   if (kinds.has(files)) return;
   kinds.add(files);
-  RED.events.on('flows:started', (e) => {
+  onFlowsStarted(RED.events, (e) => {
     const { RED: red, words: w } = now();
     try {
       const dir = w.userDir();

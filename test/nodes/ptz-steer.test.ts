@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PTZ_STEER_SETTINGS } from '../../lib/camera/steer';
 import { waitFor } from '../support/wait';
+import { flowsStartedListenerCount } from '../../lib/util/flows-started';
 import { locatedAlert } from '../support/detections';
 import { collect, helper } from '../support/node-red-helper';
 import { startVirtualCamera, stopVirtualCameras } from '../support/virtual-cameras';
@@ -643,6 +644,7 @@ describe('ptz-steer node', () => {
         { id: 'err', z: 'tab', type: 'helper' },
       ];
       const listenersBefore = helper._events.listenerCount('flows:started');
+      const givenBefore = flowsStartedListenerCount(helper._events);
       await helper.load([vigieCamera, ptzSteer], flowWith(old), creds(['camA', 'camB']));
       const steer = helper.getNode('steer');
       const out = collect(helper.getNode('out'));
@@ -675,6 +677,7 @@ describe('ptz-steer node', () => {
       // Closing the flows leaves no listener behind.
       await helper.unload();
       assert.equal(helper._events.listenerCount('flows:started'), listenersBefore);
+      assert.equal(flowsStartedListenerCount(helper._events), givenBefore);
     });
   }
   describe('redeployed or removed while its camera turns', () => {
