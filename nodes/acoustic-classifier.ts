@@ -14,7 +14,7 @@ import { releaseAfterMs, SensorDetectors } from '../lib/detect/sensor-detectors'
 import { SENSOR_SETTINGS, type SensorInfo } from '../lib/sensor';
 import { isPlausibleWallTime, monotonicMs } from '../lib/util/clock';
 import { clearNodeFailure, reportNodeFailure } from '../lib/util/health';
-import { errorStatus, shortText } from '../lib/util/status';
+import { errorStatus, setStatus, shortText } from '../lib/util/status';
 import { ContractError, isObject, settingInRange, settingsReader } from '../lib/util/validate';
 
 interface ClassifierDef extends NodeDef {
@@ -123,7 +123,7 @@ export = function (RED: NodeAPI) {
       };
       if (!labels.length) throw new ContractError('setting labels', 'at least one alert class ticked', 'none');
     } catch (e) {
-      node.status({ fill: 'red', shape: 'ring', text: errorStatus(e) });
+      setStatus(node, { fill: 'red', shape: 'ring', text: errorStatus(e) });
       node.error(`settings: ${(e as Error).message}`);
       reportFailed(`settings: ${(e as Error).message}`);
       clearFailureOnClose();
@@ -132,7 +132,7 @@ export = function (RED: NodeAPI) {
     }
 
     if (!modelNode || !modelNode.source) {
-      node.status({ fill: 'red', shape: 'ring', text: 'no model configured' });
+      setStatus(node, { fill: 'red', shape: 'ring', text: 'no model configured' });
       reportFailed('model: no vigie-model config node selected');
       clearFailureOnClose();
       node.on('input', (_msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => done(new Error('model: no vigie-model config node selected')));
@@ -145,9 +145,9 @@ export = function (RED: NodeAPI) {
     let statusAt = 0;
     const showModelState = (): void => {
       const s = source.state;
-      if (s.state === 'loading') node.status({ fill: 'yellow', shape: 'ring', text: 'loading model' });
-      else if (s.state === 'failed') node.status({ fill: 'red', shape: 'ring', text: shortText(`model failed: ${s.error.message}`) });
-      else if (s.state === 'ready' && !lastDetection) node.status(sensorFault ? { fill: 'red', shape: 'ring', text: errorStatus(new Error(sensorFault)) } : { fill: 'green', shape: 'dot', text: `ready (${s.model.card.name})` });
+      if (s.state === 'loading') setStatus(node, { fill: 'yellow', shape: 'ring', text: 'loading model' });
+      else if (s.state === 'failed') setStatus(node, { fill: 'red', shape: 'ring', text: shortText(`model failed: ${s.error.message}`) });
+      else if (s.state === 'ready' && !lastDetection) setStatus(node, sensorFault ? { fill: 'red', shape: 'ring', text: errorStatus(new Error(sensorFault)) } : { fill: 'green', shape: 'dot', text: `ready (${s.model.card.name})` });
       else return;
       // What was shown is replaced: the idle check (or the next block) shows its own again.
       statusText = '';
@@ -253,7 +253,7 @@ export = function (RED: NodeAPI) {
           const skipped = (expiredBlocks.get(block.sensor) ?? 0) + 1;
           expiredBlocks.set(block.sensor, skipped);
           statusText = `falling behind: audio of ${block.sensor} overwritten`;
-          node.status({ fill: 'yellow', shape: 'ring', text: statusText });
+          setStatus(node, { fill: 'yellow', shape: 'ring', text: statusText });
           if (skipped > 1) return;
           throw new Error(`payload.start: the block's samples were already overwritten (${r.message}); the classifier is falling behind or the block is stale; skipping such blocks of sensor "${block.sensor}" until it catches up`);
         }
@@ -333,14 +333,14 @@ export = function (RED: NodeAPI) {
       if (text === statusText || (!now && levelDrift && t - statusAt < 1000)) return;
       statusText = text;
       statusAt = t;
-      node.status({ fill: 'green', shape: 'dot', text });
+      setStatus(node, { fill: 'green', shape: 'dot', text });
     }
 
     /** A red status that lasts (a fault every block of a sensor has), set when not already shown. */
     function showFault(text: string): void {
       if (text === statusText) return;
       statusText = text;
-      node.status({ fill: 'red', shape: 'ring', text });
+      setStatus(node, { fill: 'red', shape: 'ring', text });
     }
 
     // A source that stops sends nothing: without this check the last level would stay shown
@@ -372,7 +372,7 @@ export = function (RED: NodeAPI) {
       }
       if (text === statusText) return;
       statusText = text;
-      node.status({ fill: 'yellow', shape: 'ring', text });
+      setStatus(node, { fill: 'yellow', shape: 'ring', text });
     }, 1000);
 
     node.on('input', (msg: NodeMessage, send: (msgs: Array<NodeMessage | NodeMessage[] | null>) => void, done: (err?: Error) => void) => {
@@ -383,7 +383,7 @@ export = function (RED: NodeAPI) {
           // A block still in flight when the node closes (model released) is not an error.
           if (closed) return done();
           statusText = errorStatus(err);
-          node.status({ fill: 'red', shape: 'ring', text: statusText });
+          setStatus(node, { fill: 'red', shape: 'ring', text: statusText });
           done(err);
         },
       );

@@ -29,7 +29,7 @@ import { AlertRecord, AlertStore, StaleDecisionError, UnreadableStoreError } fro
 import { CameraLinks } from '../lib/alerts/camera-links';
 import { findCamera, listCameras, onCameraChange } from '../lib/camera/registry';
 import { deployedSensorNodes } from '../lib/util/deployed-nodes';
-import { errorStatus, shortText } from '../lib/util/status';
+import { errorStatus, setStatus, shortText } from '../lib/util/status';
 import { snapshotOfLink } from '../lib/video/manager';
 import { isObject, settingsReader } from '../lib/util/validate';
 import { guardSocketServer, handshakeAuthorization, NodeAuthCheck, nodeAuthSetting, SocketServerLike } from '../lib/alerts/socket-guard';
@@ -258,18 +258,18 @@ export = function (RED: NodeAPI) {
 
     function updateStatus(): void {
       if (closed) return;
-      if (!group) return node.status({ fill: 'red', shape: 'ring', text: 'no ui-group: choose one' });
-      if (auditFailed) return node.status({ fill: 'red', shape: 'ring', text: `audit log failing${audit?.backlog ? ` (${audit.backlog} events waiting)` : ''}` });
-      if (saveFault) return node.status({ fill: 'red', shape: 'ring', text: shortText(`alerts not saved: ${saveFault}`) });
+      if (!group) return setStatus(node, { fill: 'red', shape: 'ring', text: 'no ui-group: choose one' });
+      if (auditFailed) return setStatus(node, { fill: 'red', shape: 'ring', text: `audit log failing${audit?.backlog ? ` (${audit.backlog} events waiting)` : ''}` });
+      if (saveFault) return setStatus(node, { fill: 'red', shape: 'ring', text: shortText(`alerts not saved: ${saveFault}`) });
       const c = store.counts();
       const open = c.new + c.seen;
       // Still full of unhandled alerts: the next one drops another.
-      if (droppedUnhandled && open >= store.maxAlerts) return node.status({ fill: 'red', shape: 'ring', text: `full (maxAlerts ${store.maxAlerts}): ${droppedUnhandled} unhandled dropped` });
+      if (droppedUnhandled && open >= store.maxAlerts) return setStatus(node, { fill: 'red', shape: 'ring', text: `full (maxAlerts ${store.maxAlerts}): ${droppedUnhandled} unhandled dropped` });
       const counts = `${c.new} new, ${open} open, ${store.size} kept${droppedUnhandled ? `, ${droppedUnhandled} unhandled dropped` : ''}`;
       // Until the next deploy: the alerts of before the restart are in a file set aside, not in the queue.
-      if (setAsideAs) return node.status({ fill: 'yellow', shape: 'ring', text: `${c.new} new, ${open} open; saved alerts set aside` });
-      if (socketOpenReason) return node.status({ fill: 'yellow', shape: 'ring', text: `${c.new} new, ${open} open; console open without login` });
-      node.status({ fill: 'green', shape: 'dot', text: counts });
+      if (setAsideAs) return setStatus(node, { fill: 'yellow', shape: 'ring', text: `${c.new} new, ${open} open; saved alerts set aside` });
+      if (socketOpenReason) return setStatus(node, { fill: 'yellow', shape: 'ring', text: `${c.new} new, ${open} open; console open without login` });
+      setStatus(node, { fill: 'green', shape: 'dot', text: counts });
     }
 
     /**
@@ -372,7 +372,7 @@ export = function (RED: NodeAPI) {
       try {
         r = consoleCore.ingest((msg as { payload?: unknown }).payload);
       } catch (err) {
-        if (!closed) node.status({ fill: 'red', shape: 'ring', text: errorStatus(err) });
+        if (!closed) setStatus(node, { fill: 'red', shape: 'ring', text: errorStatus(err) });
         throw err;
       }
       tellDropped(r.droppedUnhandled);

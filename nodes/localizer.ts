@@ -26,7 +26,7 @@ import {
 import type { SensorInfo } from '../lib/sensor';
 import { ClockAheadWarnings, monotonicMs } from '../lib/util/clock';
 import { capturedSensorNodes, deployedSensorNodes, FlowChain, scopeOfFlow } from '../lib/util/deployed-nodes';
-import { errorStatus, shortText } from '../lib/util/status';
+import { errorStatus, setStatus, shortText } from '../lib/util/status';
 import { ContractError, settingsReader } from '../lib/util/validate';
 import { onFlowsStarted } from '../lib/util/flows-started';
 import { HandOverShelf } from '../lib/util/handover';
@@ -102,7 +102,7 @@ export = function (RED: NodeAPI) {
     let lastStatus: NodeStatus = {};
     function showStatus(st: NodeStatus): void {
       lastStatus = st;
-      node.status(st);
+      setStatus(node, st);
     }
     let opts: { temperatureC: number; windowMs: number; minConfidence: number } = { temperatureC: 15, windowMs: 20, minConfidence: DEFAULT_MIN_CONFIDENCE };
     try {
@@ -131,7 +131,7 @@ export = function (RED: NodeAPI) {
       } else showStatus({ fill: 'green', shape: 'dot', text: mode === 'fusion' ? 'fusion: waiting' : 'single array: ready' });
     } catch (err) {
       configError = (err as Error).message;
-      node.status({ fill: 'red', shape: 'ring', text: errorStatus(err) });
+      setStatus(node, { fill: 'red', shape: 'ring', text: errorStatus(err) });
       node.error(configError);
     }
 
@@ -224,7 +224,7 @@ export = function (RED: NodeAPI) {
       const message = `fusion: ${err instanceof Error ? err.message : String(err)}`;
       if (message === fusionFault) return;
       fusionFault = message;
-      node.status({ fill: 'red', shape: 'ring', text: shortText(`fusion: ${errorStatus(err)}`) });
+      setStatus(node, { fill: 'red', shape: 'ring', text: shortText(`fusion: ${errorStatus(err)}`) });
       node.error(message);
     }
 
@@ -232,7 +232,7 @@ export = function (RED: NodeAPI) {
     function fusionRecovered(statusSet: boolean): void {
       if (!fusionFault) return;
       fusionFault = '';
-      if (!statusSet) node.status(lastStatus);
+      if (!statusSet) setStatus(node, lastStatus);
     }
 
     /**
@@ -242,7 +242,7 @@ export = function (RED: NodeAPI) {
     function locateFailed(failures: LocateFailure[]): void {
       for (const f of failures) {
         node.error(`fusion: incident ${f.incidentId} (${f.label}) could not be located: ${f.error.message}`);
-        node.status({ fill: 'red', shape: 'ring', text: shortText(`${f.label}: locating failed: ${f.error.message}`) });
+        setStatus(node, { fill: 'red', shape: 'ring', text: shortText(`${f.label}: locating failed: ${f.error.message}`) });
       }
     }
 
@@ -290,7 +290,7 @@ export = function (RED: NodeAPI) {
         }
         done();
       } catch (err) {
-        node.status({ fill: 'red', shape: 'ring', text: errorStatus(err) });
+        setStatus(node, { fill: 'red', shape: 'ring', text: errorStatus(err) });
         done(err as Error);
       }
     });

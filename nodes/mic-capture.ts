@@ -14,7 +14,7 @@ import { findBinary } from '../lib/util/binaries';
 import { capturedSensorNodes } from '../lib/util/deployed-nodes';
 import { hasCredentials, hasPassword } from '../lib/util/url-credentials';
 import { clearNodeFailure, reportNodeFailure } from '../lib/util/health';
-import { errorStatus, shortText } from '../lib/util/status';
+import { errorStatus, setStatus, shortText } from '../lib/util/status';
 import { settingsReader } from '../lib/util/validate';
 import { unsetEnvSettings, withUnsetEnv } from '../lib/util/env-refs';
 import type { SensorInfo } from '../lib/sensor';
@@ -130,7 +130,7 @@ export = function (RED: NodeAPI) {
     /** A failure: a short status naming the field (see errorStatus), the whole message in the log (once). */
     const fail = (err: Error) => {
       const message = err.message;
-      node.status({ fill: 'red', shape: 'ring', text: errorStatus(err) });
+      setStatus(node, { fill: 'red', shape: 'ring', text: errorStatus(err) });
       if (!reported.has(message)) {
         reported.add(message);
         node.error(message);
@@ -187,16 +187,16 @@ export = function (RED: NodeAPI) {
           node.log(`sensor "${sensor.id}": capturing again`);
           reported.clear();
         }
-        if (s.state !== 'running') node.status({ fill: STATUS_FILL[s.state] ?? 'grey', shape: s.state === 'ended' || s.state === 'stopped' ? 'dot' : 'ring', text: shortText(s.text) });
+        if (s.state !== 'running') setStatus(node, { fill: STATUS_FILL[s.state] ?? 'grey', shape: s.state === 'ended' || s.state === 'stopped' ? 'dot' : 'ring', text: shortText(s.text) });
         else showLevel();
       });
       const showLevel = () => {
         if (!capture || lastState.state !== 'running') return;
         const db = capture.levelDbfs;
-        node.status({ fill: 'green', shape: 'dot', text: db === undefined ? `${sensor.id}: running` : `${sensor.id}: ${levelText(db)}` });
+        setStatus(node, { fill: 'green', shape: 'dot', text: db === undefined ? `${sensor.id}: running` : `${sensor.id}: ${levelText(db)}` });
       };
       statusTimer = setInterval(showLevel, 1000);
-      node.status({ fill: 'yellow', shape: 'ring', text: `starting ${srcCfg.type}` });
+      setStatus(node, { fill: 'yellow', shape: 'ring', text: `starting ${srcCfg.type}` });
       node.log(`sensor "${sensor.id}": capturing from ${label}`);
       capture.start();
       // The localizer takes this sensor node's position and heading for detections of this sensor id.
@@ -221,7 +221,7 @@ export = function (RED: NodeAPI) {
         done();
       } catch (err) {
         const e = err as Error;
-        node.status({ fill: 'red', shape: 'ring', text: errorStatus(e) });
+        setStatus(node, { fill: 'red', shape: 'ring', text: errorStatus(e) });
         done(e);
       }
     });
@@ -236,7 +236,7 @@ export = function (RED: NodeAPI) {
       (c ? c.stop() : Promise.resolve())
         .catch((err: Error) => node.warn(`closing capture: ${err.message}`))
         .finally(() => {
-          node.status({});
+          setStatus(node, {});
           done();
         });
     });

@@ -13,7 +13,7 @@ import { onFlowsStarted } from '../lib/util/flows-started';
 import { HandOverShelf } from '../lib/util/handover';
 import { keepStopFiles, takeStopFile } from '../lib/util/stop-file-node';
 import { StopFiles } from '../lib/util/stop-file';
-import { errorStatus } from '../lib/util/status';
+import { errorStatus, setStatus } from '../lib/util/status';
 import { settingsReader } from '../lib/util/validate';
 
 interface PtzSteerDef extends NodeDef {
@@ -101,19 +101,19 @@ export = function (RED: NodeAPI) {
       const unusableText = unusable ? `camera "${unusable.name || unusable.id}" unusable: ${unusable.cameraError!.split(':')[0]}` : '';
       const missingText = missing.length ? `missing camera${missing.length > 1 ? 's' : ''} ${missing.join(', ')}` : '';
       if (!conns.length) {
-        node.status({ fill: 'red', shape: 'ring', text: unusableText || missingText || 'no camera configured' });
+        setStatus(node, { fill: 'red', shape: 'ring', text: unusableText || missingText || 'no camera configured' });
         return;
       }
       const failed = conns.filter((c) => c.state === 'failed').map((c) => c.id);
       const connecting = conns.filter((c) => c.state === 'connecting').map((c) => c.id);
       const waiting = steer.waitingAlerts.length;
       // A camera down matters more than alerts waiting for a busy one.
-      if (lastMove && !lastMove.ok) node.status({ fill: 'red', shape: 'ring', text: lastMove.text });
-      else if (failed.length) node.status({ fill: 'red', shape: 'ring', text: `failed: ${failed.join(', ')}` });
-      else if (unusableText || missingText) node.status({ fill: 'red', shape: 'ring', text: unusableText || missingText });
-      else if (waiting) node.status({ fill: 'yellow', shape: 'dot', text: `${waiting} alert${waiting > 1 ? 's' : ''} waiting for a busy camera` });
-      else if (connecting.length) node.status({ fill: 'yellow', shape: 'ring', text: `connecting: ${connecting.join(', ')}` });
-      else node.status({ fill: 'green', shape: 'dot', text: lastMove?.text ?? `${conns.length} camera${conns.length > 1 ? 's' : ''} connected${mode === 'confirm' ? ', confirm mode' : ''}` });
+      if (lastMove && !lastMove.ok) setStatus(node, { fill: 'red', shape: 'ring', text: lastMove.text });
+      else if (failed.length) setStatus(node, { fill: 'red', shape: 'ring', text: `failed: ${failed.join(', ')}` });
+      else if (unusableText || missingText) setStatus(node, { fill: 'red', shape: 'ring', text: unusableText || missingText });
+      else if (waiting) setStatus(node, { fill: 'yellow', shape: 'dot', text: `${waiting} alert${waiting > 1 ? 's' : ''} waiting for a busy camera` });
+      else if (connecting.length) setStatus(node, { fill: 'yellow', shape: 'ring', text: `connecting: ${connecting.join(', ')}` });
+      else setStatus(node, { fill: 'green', shape: 'dot', text: lastMove?.text ?? `${conns.length} camera${conns.length > 1 ? 's' : ''} connected${mode === 'confirm' ? ', confirm mode' : ''}` });
     };
     const warn = (text: string) => node.warn(text);
     // A setting it cannot use is named in a warning, and its default applies.
@@ -257,7 +257,7 @@ export = function (RED: NodeAPI) {
       steer.handle(msg.payload, emit).then(
         () => done(),
         (err: Error) => {
-          node.status({ fill: 'red', shape: 'ring', text: errorStatus(err) });
+          setStatus(node, { fill: 'red', shape: 'ring', text: errorStatus(err) });
           done(err);
         },
       );

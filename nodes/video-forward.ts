@@ -18,7 +18,7 @@ import { LiveTickets } from '../lib/video/tickets';
 import { SnapshotStore } from '../lib/video/snapshot';
 import type { SourceErrorCode } from '../lib/video/ffmpeg';
 import { onFlowsStarted } from '../lib/util/flows-started';
-import { errorStatus, shortText } from '../lib/util/status';
+import { errorStatus, setStatus, shortText } from '../lib/util/status';
 import { ContractError, isObject, requireObject, requireString, settingInRange, settingsReader } from '../lib/util/validate';
 
 interface VideoForwardDef extends NodeDef {
@@ -257,7 +257,7 @@ export = function (RED: NodeAPI) {
       });
     } catch (e) {
       const message = (e as Error).message;
-      node.status({ fill: 'red', shape: 'ring', text: errorStatus(e) });
+      setStatus(node, { fill: 'red', shape: 'ring', text: errorStatus(e) });
       node.error(`settings: ${message}`);
       node.on('input', (_msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => done(new Error(`settings: ${message}`)));
       return;
@@ -294,18 +294,18 @@ export = function (RED: NodeAPI) {
 
     const showStatus = (s: VideoStats): void => {
       if (ffmpegError) {
-        node.status({ fill: 'red', shape: 'ring', text: 'ffmpeg not found' });
+        setStatus(node, { fill: 'red', shape: 'ring', text: 'ffmpeg not found' });
       } else if (s.refused) {
-        node.status({ fill: 'red', shape: 'ring', text: `refused: ${s.relays}/${s.maxRelays} relays in use` });
+        setStatus(node, { fill: 'red', shape: 'ring', text: `refused: ${s.relays}/${s.maxRelays} relays in use` });
       } else if (s.failing.length) {
         const f = s.failing[0];
-        node.status({ fill: 'red', shape: 'ring', text: `${f.cameraId}: ${shortReason(f.code) ?? shortText(f.error, 40)}, retrying` });
+        setStatus(node, { fill: 'red', shape: 'ring', text: `${f.cameraId}: ${shortReason(f.code) ?? shortText(f.error, 40)}, retrying` });
       } else if (s.relays === 0) {
-        node.status({ fill: 'grey', shape: 'dot', text: 'idle' });
+        setStatus(node, { fill: 'grey', shape: 'dot', text: 'idle' });
       } else if (s.connecting > 0) {
-        node.status({ fill: 'yellow', shape: 'ring', text: `connecting: ${s.relays} relay${s.relays === 1 ? '' : 's'}, ${s.viewers} viewer${s.viewers === 1 ? '' : 's'}` });
+        setStatus(node, { fill: 'yellow', shape: 'ring', text: `connecting: ${s.relays} relay${s.relays === 1 ? '' : 's'}, ${s.viewers} viewer${s.viewers === 1 ? '' : 's'}` });
       } else {
-        node.status({ fill: 'green', shape: 'dot', text: `${s.relays} relay${s.relays === 1 ? '' : 's'}, ${s.viewers} viewer${s.viewers === 1 ? '' : 's'}` });
+        setStatus(node, { fill: 'green', shape: 'dot', text: `${s.relays} relay${s.relays === 1 ? '' : 's'}, ${s.viewers} viewer${s.viewers === 1 ? '' : 's'}` });
       }
     };
     const onChange = (s: VideoStats): void => showStatus(s);
@@ -410,7 +410,7 @@ export = function (RED: NodeAPI) {
         node.warn(`alert ${alertId}: live relay not started: ${r.relayError}`);
         if (/ffmpeg not found/.test(r.relayError)) {
           ffmpegError = r.relayError;
-          node.status({ fill: 'red', shape: 'ring', text: 'ffmpeg not found' });
+          setStatus(node, { fill: 'red', shape: 'ring', text: 'ffmpeg not found' });
           watchForFfmpeg();
         }
       } else if (ffmpegError && !ffmpegMissing()) {
@@ -428,7 +428,7 @@ export = function (RED: NodeAPI) {
         handled = handle(msg);
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
-        node.status({ fill: 'red', shape: 'ring', text: err instanceof ContractError ? `bad input: ${err.field}` : shortText(err.message) });
+        setStatus(node, { fill: 'red', shape: 'ring', text: err instanceof ContractError ? `bad input: ${err.field}` : shortText(err.message) });
         done(err);
         return;
       }
@@ -437,7 +437,7 @@ export = function (RED: NodeAPI) {
       if (noVideo) {
         // As for a relay that could not start: the operators get the alert, the log says why it has no video.
         node.warn(`alert ${handled.alertId}: sent on without video: ${noVideo.message}`);
-        node.status({ fill: 'red', shape: 'ring', text: `no video: ${noVideo.field}` });
+        setStatus(node, { fill: 'red', shape: 'ring', text: `no video: ${noVideo.field}` });
       }
       done();
     });
@@ -463,7 +463,7 @@ export = function (RED: NodeAPI) {
         .close()
         .catch((e: unknown) => node.error(`close: ${(e as Error).message}`))
         .finally(() => {
-          node.status({});
+          setStatus(node, {});
           done();
         });
     });

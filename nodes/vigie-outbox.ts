@@ -20,7 +20,7 @@ import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { DropEvent, Kept, Outbox, OUTBOX_SETTING_RANGES } from '../lib/util/outbox';
 import { alertCopyKeyOf, isDecision } from '../lib/util/outbox-rules';
-import { errorStatus } from '../lib/util/status';
+import { errorStatus, setStatus } from '../lib/util/status';
 import { settingsReader } from '../lib/util/validate';
 import { nodeFileName, tempFileOf } from '../lib/util/atomic-file';
 import { KeptFile, OutboxJournal } from '../lib/util/outbox-file';
@@ -154,7 +154,6 @@ export = function (RED: NodeAPI) {
     let offFlowsStarted: (() => void) | undefined;
     const hookName = `onComplete.vigieOutbox${++hookSeq}`;
     let hooked = false;
-    let lastStatus = '';
     /** The outbox's inEpisode when the status was last shown (its end is said once). */
     let wasInEpisode = false;
     let checkedWiring = false;
@@ -222,7 +221,7 @@ export = function (RED: NodeAPI) {
       });
     } catch (err) {
       configError = (err as Error).message;
-      node.status({ fill: 'red', shape: 'ring', text: errorStatus(err) });
+      setStatus(node, { fill: 'red', shape: 'ring', text: errorStatus(err) });
       node.error(configError);
     }
 
@@ -358,10 +357,7 @@ export = function (RED: NodeAPI) {
       else if (stopped.length) s = { fill: 'yellow', shape: 'ring', text: `mqtt out stopped: ${waiting}` };
       else if (outbox.size > 0 || late) s = { fill: 'yellow', shape: 'dot', text: `sending: ${waiting}` };
       else s = { fill: 'green', shape: 'dot', text: dropped > 0 ? `connected (${dropped} dropped in the last outage)` : 'connected' };
-      const key = `${s.fill} ${s.shape} ${s.text}`;
-      if (key === lastStatus) return;
-      lastStatus = key;
-      node.status(s);
+      setStatus(node, s);
     }
 
     /**

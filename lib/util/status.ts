@@ -38,3 +38,28 @@ export function errorStatus(err: unknown): string {
   const m = FIELD_FIRST.exec(message);
   return shortText(m ? `bad ${m[1]}` : message);
 }
+
+/** A node's status as Node-RED takes it (NodeStatus): `{}` clears it. */
+export interface StatusShown {
+  fill?: 'red' | 'green' | 'yellow' | 'blue' | 'grey';
+  shape?: 'ring' | 'dot';
+  text?: string;
+}
+
+/** What each node shows now, as set through setStatus. */
+const shownBy = new WeakMap<object, string>();
+
+/**
+ * Sets `node`'s status, unless it shows that very status already (same fill, shape and text):
+ * each status set is a message to every open editor and to every Status node watching, and a
+ * node often says the same thing again (three alerts waiting, then the same three a moment
+ * later). A status that differs goes out at once; `{}` clears it, and setting it again after
+ * that is a change. Every status of a node must go through here, else what it shows is not
+ * known.
+ */
+export function setStatus(node: { status(s: StatusShown): void }, status: StatusShown): void {
+  const key = JSON.stringify([status.fill, status.shape, status.text]);
+  if (shownBy.get(node) === key) return;
+  shownBy.set(node, key);
+  node.status(status);
+}

@@ -316,6 +316,38 @@ describe('ptz-steer node', () => {
     await waitFor(() => findCamera('near')?.state === 'connected', 15_000, 'the near camera connected again');
   });
 
+  it('a Status node gets each status once: three alerts waiting for a busy camera are said once, not at every alert', async () => {
+    const cam = await startVirtualCamera();
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'cameras' },
+      cameraNode('solo', cam),
+      { id: 'steer', z: 'tab', type: 'ptz-steer', mode: 'automatic', returnHomeS: 600, waitForCameraS: 300, wires: [['out'], ['err']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+      { id: 'err', z: 'tab', type: 'helper' },
+      { id: 'watch', z: 'tab', type: 'status', scope: ['steer'], wires: [['statuses']] },
+      { id: 'statuses', z: 'tab', type: 'helper' },
+    ];
+    await helper.load([vigieCamera, ptzSteer, require('@node-red/nodes/core/common/25-status.js')], flow, creds(['solo']));
+    const out = collect(helper.getNode('out'));
+    const statuses = collect(helper.getNode('statuses'));
+    const steer = helper.getNode('steer');
+    steer.receive({ payload: locatedAlert('gun', destination(ORIGIN, 0, 60), { label: 'gunshot' }) });
+    await waitFor(() => out.length >= 1, 15_000);
+    for (const [i, bearing] of [120, 150, 180].entries()) steer.receive({ payload: locatedAlert(`glass-${i}`, destination(ORIGIN, bearing, 50)) });
+    await waitFor(() => out.length >= 4, 15_000, 'three alerts waiting');
+    await waitFor(() => statuses.some((m: Any) => m.status.text === '3 alerts waiting for a busy camera') || undefined, 10_000, 'the status of three waiting');
+    // A status sent after: the Status node's messages before it are all in.
+    steer.receive({ payload: { kind: 'decision', alertId: 'gun', action: 'dismiss', operator: 'ana', time: Date.now() / 1000 } });
+    await waitFor(() => statuses.some((m: Any) => m.status.text === '2 alerts waiting for a busy camera') || undefined, 15_000, 'one alert taking the camera');
+    const texts = statuses.map((m: Any) => `${m.status.fill} ${m.status.shape} ${m.status.text}`);
+    assert.equal(texts.filter((t: string) => t === 'yellow dot 3 alerts waiting for a busy camera').length, 1, texts.join(' | '));
+    assert.deepEqual(
+      texts.filter((t: string, i: number) => i > 0 && t === texts[i - 1]),
+      [],
+      `the same status twice in a row: ${texts.join(' | ')}`,
+    );
+  });
+
   it('an alert whose only camera is busy with a gunshot waits (yellow status), and gets the camera once the gunshot is dismissed', async () => {
     const { cam, out, errs, steer } = await soloCameraSteer();
     const statuses: Any[] = [];

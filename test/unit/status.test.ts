@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { errorStatus, shortText, STATUS_MAX_CHARS } from '../../lib/util/status';
+import { errorStatus, setStatus, shortText, StatusShown, STATUS_MAX_CHARS } from '../../lib/util/status';
 import { ContractError, settingInRange } from '../../lib/util/validate';
 
 test('a ContractError gives "bad <field>: <value>", the value shown as describe() shows it', () => {
@@ -52,4 +52,26 @@ test('shortText keeps short text, cuts long text at a word with "…"', () => {
   assert.equal(shortText(s), s);
   assert.equal(shortText('alpha beta gamma delta', 12), 'alpha beta…');
   assert.equal(shortText('abcdefghijklmnopqrstuvwxyz', 10), 'abcdefghi…', 'no word boundary: cut inside the word');
+});
+
+test('setStatus: the same status again is not sent; a changed one is at once; a cleared one set again is a change', () => {
+  const sent: StatusShown[] = [];
+  const node = { status: (s: StatusShown) => sent.push(s) };
+  const waiting: StatusShown = { fill: 'yellow', shape: 'dot', text: '3 alerts waiting for a busy camera' };
+  setStatus(node, waiting);
+  setStatus(node, { ...waiting });
+  setStatus(node, { text: waiting.text, shape: 'dot', fill: 'yellow' });
+  assert.deepEqual(sent, [waiting], 'three times the same status: sent once');
+  setStatus(node, { ...waiting, text: '2 alerts waiting for a busy camera' });
+  setStatus(node, { ...waiting, fill: 'red' });
+  setStatus(node, { ...waiting, fill: 'red', shape: 'ring' });
+  assert.equal(sent.length, 4, 'text, fill and shape each make a change');
+  setStatus(node, {});
+  setStatus(node, {});
+  setStatus(node, { ...waiting, fill: 'red', shape: 'ring' });
+  assert.deepEqual(sent.slice(4), [{}, { ...waiting, fill: 'red', shape: 'ring' }], 'cleared once, then set again');
+  // Each node has what it shows: another node's first status is sent.
+  const other: StatusShown[] = [];
+  setStatus({ status: (s: StatusShown) => other.push(s) }, { ...waiting, fill: 'red', shape: 'ring' });
+  assert.equal(other.length, 1);
 });
