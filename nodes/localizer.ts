@@ -236,14 +236,21 @@ export = function (RED: NodeAPI) {
     }
 
     /**
-     * Incidents whose locating threw went out unlocated (or a refinement was left out): each
-     * error is logged, and the red status names the last until the next alert or report.
+     * Incidents whose locating threw went out unlocated (or a refinement was left out): the red
+     * status names the last until the next alert or report. Each error is logged; from a timer
+     * or a close, no message carries it. On the input path the detection does: each but the last
+     * reaches Catch through node.error with it, and the last is returned for done(err), so that
+     * the input is not reported complete.
      */
-    function locateFailed(failures: LocateFailure[]): void {
-      for (const f of failures) {
-        node.error(`fusion: incident ${f.incidentId} (${f.label}) could not be located: ${f.error.message}`);
-        setStatus(node, { fill: 'red', shape: 'ring', text: shortText(`${f.label}: locating failed: ${f.error.message}`) });
+    function locateFailed(failures: LocateFailure[], msg?: NodeMessage): Error | undefined {
+      const texts = failures.map((f) => `fusion: incident ${f.incidentId} (${f.label}) could not be located: ${f.error.message}`);
+      for (const f of failures) setStatus(node, { fill: 'red', shape: 'ring', text: shortText(`${f.label}: locating failed: ${f.error.message}`) });
+      if (!msg) {
+        for (const text of texts) node.error(text);
+        return undefined;
       }
+      for (const text of texts.slice(0, -1)) node.error(new Error(text), msg);
+      return texts.length ? new Error(texts[texts.length - 1]) : undefined;
     }
 
     function emit(alerts: Alert[], send: (m: NodeMessage) => void): void {
@@ -285,8 +292,13 @@ export = function (RED: NodeAPI) {
           emit(r.ready, send);
           // The fusion ran: a fault of the timer is over (this report's status replaced it).
           fusionFault = '';
-          locateFailed(r.failures);
+          const failed = locateFailed(r.failures, msg);
           schedule();
+          // The alerts went out unlocated; the detection that brought them goes to Catch with the error.
+          if (failed) {
+            done(failed);
+            return;
+          }
         }
         done();
       } catch (err) {

@@ -485,6 +485,54 @@ describe('localizer node: fusion', () => {
     assert.equal(loc.status.lastCall.args[0].fill, 'green');
   });
 
+  it('a detection whose incident cannot be located: the alert goes out unlocated, and the detection reaches Catch with the error, not Complete', async () => {
+    await helper.startServer();
+    const f = [
+      ...flow({ timeoutMs: 60_000 }),
+      { id: 'catch-1', type: 'catch', z: 'tab', scope: ['loc'], wires: [['caught']] },
+      { id: 'caught', type: 'helper', z: 'tab' },
+      { id: 'complete-1', type: 'complete', z: 'tab', scope: ['loc'], wires: [['completed']] },
+      { id: 'completed', type: 'helper', z: 'tab' },
+    ];
+    await helper.load([localizerNode, require('@node-red/nodes/core/common/25-catch.js'), require('@node-red/nodes/core/common/24-complete.js')], f);
+    const got = collect(helper.getNode('out'));
+    const caught = collect(helper.getNode('caught'));
+    const completed = collect(helper.getNode('completed'));
+    const loc = helper.getNode('loc');
+    const proto = FusionLocalizer.prototype as unknown as { locate: (...args: unknown[]) => unknown };
+    const realLocate = proto.locate;
+    proto.locate = () => {
+      throw new Error('solver broke');
+    };
+    try {
+      loc.receive({ payload: remote('a'), topic: 'from-a' });
+      loc.receive({ payload: remote('b'), topic: 'from-b' });
+      // The third sensor completes the incident in the input handler: locating it throws there.
+      loc.receive({ payload: remote('c'), topic: 'from-c' });
+      await waitFor(() => caught.length >= 1 || undefined, 10_000, 'the error caught');
+    } finally {
+      proto.locate = realLocate;
+    }
+    assert.equal(got.length, 1, 'the alert went out');
+    assert.equal(got[0].payload.location.method, 'none');
+    assert.equal(got[0].payload.location.reason, 'locating failed: solver broke');
+    assert.equal(caught.length, 1);
+    assert.equal(caught[0].topic, 'from-c', 'the detection that completed the incident');
+    assert.equal(JSON.parse(caught[0].payload).sensor, 'c');
+    // As the node's other input errors reach Catch (done(err)): "Error: " and the text logged.
+    assert.equal(caught[0].error.message, `Error: fusion: incident ${got[0].payload.incident.id} (gunshot) could not be located: solver broke`);
+    assert.equal(caught[0].error.source.id, 'loc');
+    assert.deepEqual(loc.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'gunshot: locating failed: solver broke' });
+    // A late report, absorbed: done. Completions come in order, so the third detection's would be before it.
+    loc.receive({ payload: remote('d'), topic: 'from-d' });
+    await waitFor(() => completed.some((m: Any) => m.topic === 'from-d') || undefined, 10_000, 'the late report done');
+    assert.deepEqual(
+      completed.map((m: Any) => m.topic),
+      ['from-a', 'from-b', 'from-d'],
+      'the detection whose incident failed is not reported complete',
+    );
+  });
+
   it('privacy: refuses a detection carrying samples or a voice label, naming the field; voice scores and unknown fields never go out, named in a warning', async () => {
     await helper.startServer();
     await helper.load([localizerNode], flow({ timeoutMs: 2000 }));
