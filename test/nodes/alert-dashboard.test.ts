@@ -395,6 +395,30 @@ describe('alert-dashboard node', () => {
     }
   });
 
+  it('a Status node gets each status once: copies of an alert that change no count do not send the counts again', async () => {
+    await helper.startServer();
+    const f = [...flow(), { id: 'watch', type: 'status', z: 'tab-1', scope: ['dash'], wires: [['statuses']] }, { id: 'statuses', type: 'helper', z: 'tab-1' }];
+    await helper.load([...nodes(), require('@node-red/nodes/core/common/25-status.js')], f);
+    const statuses: Any[] = [];
+    helper.getNode('statuses').on('input', (m: Any) => statuses.push(m.status));
+    const n = helper.getNode('dash');
+    const camera = (state: string) => ({ camera: { id: 'cam-1', name: 'Place', pan: 0, tilt: 0, zoom: 0, target: { bearing: 10, tilt: -3 }, state } });
+    n.receive({ payload: alert('s1', NOW_S + 1) });
+    n.receive({ payload: alert('s1', NOW_S + 1) });
+    n.receive({ payload: alert('s1', NOW_S + 1, camera('moving')) });
+    n.receive({ payload: alert('s1', NOW_S + 1, camera('on-target')) });
+    n.receive({ payload: alert('s2', NOW_S + 2) });
+    // The Status node's messages come in order: with the second alert's counts, those before are in.
+    await waitFor(() => statuses.some((st) => st.text === '2 new, 2 open, 2 kept') || undefined, 10_000, 'the counts of two alerts');
+    const texts = statuses.map((st) => `${st.fill} ${st.shape} ${st.text}`);
+    assert.equal(texts.filter((t) => t === 'green dot 1 new, 1 open, 1 kept').length, 1, texts.join(' | '));
+    assert.deepEqual(
+      texts.filter((t, i) => i > 0 && t === texts[i - 1]),
+      [],
+      `the same status twice in a row: ${texts.join(' | ')}`,
+    );
+  });
+
   it('over maxAlerts with only unhandled alerts: the oldest is dropped with a warning naming it, an audit entry and a red status until alerts are handled', async () => {
     await helper.startServer();
     await helper.load(nodes(), flow({ maxAlerts: 10 }));

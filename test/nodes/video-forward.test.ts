@@ -286,6 +286,25 @@ describe('video-forward node', () => {
     assert.equal((await got).payload.video.live, '/red/vigie/video/cam-r/live');
   });
 
+  it('a Status node gets each status once: a relay starting is said once, not at every change of the relay', async () => {
+    const f = [...flow(), { id: 'watch', type: 'status', z: 'tab', scope: ['vf'], wires: [['statuses']] }, { id: 'statuses', type: 'helper', z: 'tab' }];
+    await helper.load([captureRed, videoForward, catchNode, require('@node-red/nodes/core/common/25-status.js')], f);
+    const statuses: Any[] = [];
+    helper.getNode('statuses').on('input', (m: Any) => statuses.push(m.status));
+    const vf = helper.getNode('vf');
+    const got = nextMessage('out');
+    vf.receive({ payload: onCameraAlert('AL-ONCE', 'cam-r') });
+    await got;
+    await waitFor(() => statuses.some((st) => st.fill === 'green' && /^1 relay\b/.test(st.text)) || undefined, 30_000, 'the relay running');
+    const texts = statuses.map((st) => `${st.fill} ${st.shape} ${st.text}`);
+    assert.ok(texts.some((t) => t.startsWith('yellow ring connecting: 1 relay')), texts.join(' | '));
+    assert.deepEqual(
+      texts.filter((t, i) => i > 0 && t === texts[i - 1]),
+      [],
+      `the same status twice in a row: ${texts.join(' | ')}`,
+    );
+  });
+
   it('an alert whose camera part cannot be used (not an object, no id, a camera not deployed) goes on without video; the warning and a red status name the field', async () => {
     await helper.load([captureRed, videoForward, catchNode], flow());
     const vf = helper.getNode('vf');
@@ -317,7 +336,6 @@ describe('video-forward node', () => {
     for (const [payload, field, warning] of cases) {
       const got = nextMessage('out');
       warnings.length = 0;
-      statuses.length = 0;
       vf.receive({ payload });
       const m = await got;
       assert.equal(m.payload.id, payload.id, 'the alert itself goes on');
@@ -327,6 +345,7 @@ describe('video-forward node', () => {
       if (String(payload.id).startsWith('U')) assert.equal(m.payload.camera.id, 'no-such-camera');
       if (payload.id === 'B1') assert.equal(m.payload.camera, undefined);
       await waitFor(() => warnings.some((w) => warning.test(w)), 10_000, `the warning for ${String(payload.id)}: ${warnings.join(' | ')}`);
+      // What the node shows: the last status it set (the same one again is not sent again).
       assert.deepEqual(statuses[statuses.length - 1], { fill: 'red', shape: 'ring', text: `no video: ${field}` });
     }
     // Not an error for Catch nodes, as for a relay that could not start.
