@@ -450,23 +450,30 @@ describe('localizer node: fusion', () => {
     assert.equal(got.length, 1);
   });
 
-  it('an incident whose locating throws goes out unlocated; the error is logged and the status red until the next alert', async () => {
-    await helper.startServer();
-    await helper.load([localizerNode], flow({ timeoutMs: 150 }));
-    const got = collect(helper.getNode('out'));
-    const loc = helper.getNode('loc');
+  /** Runs `fn` while every fusion's locating throws "solver broke". */
+  async function whileLocatingThrows(fn: () => Promise<void>): Promise<void> {
     const proto = FusionLocalizer.prototype as unknown as { locate: (...args: unknown[]) => unknown };
     const realLocate = proto.locate;
     proto.locate = () => {
       throw new Error('solver broke');
     };
     try {
-      loc.receive({ payload: remote('a') });
-      loc.receive({ payload: remote('b') });
-      await waitFor(() => got.length === 1, 10_000, 'the incident, on timeout');
+      await fn();
     } finally {
       proto.locate = realLocate;
     }
+  }
+
+  it('an incident whose locating throws goes out unlocated; the error is logged and the status red until the next alert', async () => {
+    await helper.startServer();
+    await helper.load([localizerNode], flow({ timeoutMs: 150 }));
+    const got = collect(helper.getNode('out'));
+    const loc = helper.getNode('loc');
+    await whileLocatingThrows(async () => {
+      loc.receive({ payload: remote('a') });
+      loc.receive({ payload: remote('b') });
+      await waitFor(() => got.length === 1, 10_000, 'the incident, on timeout');
+    });
     const p = got[0].payload;
     assert.equal(p.label, 'gunshot');
     assert.equal(p.location.method, 'none');
@@ -499,20 +506,13 @@ describe('localizer node: fusion', () => {
     const caught = collect(helper.getNode('caught'));
     const completed = collect(helper.getNode('completed'));
     const loc = helper.getNode('loc');
-    const proto = FusionLocalizer.prototype as unknown as { locate: (...args: unknown[]) => unknown };
-    const realLocate = proto.locate;
-    proto.locate = () => {
-      throw new Error('solver broke');
-    };
-    try {
+    await whileLocatingThrows(async () => {
       loc.receive({ payload: remote('a'), topic: 'from-a' });
       loc.receive({ payload: remote('b'), topic: 'from-b' });
       // The third sensor completes the incident in the input handler: locating it throws there.
       loc.receive({ payload: remote('c'), topic: 'from-c' });
       await waitFor(() => caught.length >= 1 || undefined, 10_000, 'the error caught');
-    } finally {
-      proto.locate = realLocate;
-    }
+    });
     assert.equal(got.length, 1, 'the alert went out');
     assert.equal(got[0].payload.location.method, 'none');
     assert.equal(got[0].payload.location.reason, 'locating failed: solver broke');

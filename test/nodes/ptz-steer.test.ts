@@ -81,8 +81,11 @@ async function oneCameraSteer(opts: OneCameraOptions = {}): Promise<{ caught: An
   return { caught: collect(helper.getNode('caught')), out: collect(helper.getNode('out')), err: collect(helper.getNode('err')), steer: helper.getNode('steer'), cam };
 }
 
-/** One virtual camera ("solo") and an automatic ptz-steer that waits up to 5 min for it, loaded; its outputs collected. */
-async function soloCameraSteer(): Promise<{ cam: Awaited<ReturnType<typeof startVirtualCamera>>; out: Any[]; errs: Any[]; steer: Any }> {
+/**
+ * One virtual camera ("solo") and an automatic ptz-steer that waits up to 5 min for it, loaded
+ * with `extra` nodes (of `extraTypes`) on its tab; its outputs collected.
+ */
+async function soloCameraSteer(extra: object[] = [], extraTypes: unknown[] = []): Promise<{ cam: Awaited<ReturnType<typeof startVirtualCamera>>; out: Any[]; errs: Any[]; steer: Any }> {
   const cam = await startVirtualCamera();
   const flow = [
     { id: 'tab', type: 'tab', label: 'cameras' },
@@ -90,8 +93,9 @@ async function soloCameraSteer(): Promise<{ cam: Awaited<ReturnType<typeof start
     { id: 'steer', z: 'tab', type: 'ptz-steer', mode: 'automatic', returnHomeS: 600, waitForCameraS: 300, wires: [['out'], ['err']] },
     { id: 'out', z: 'tab', type: 'helper' },
     { id: 'err', z: 'tab', type: 'helper' },
+    ...extra,
   ];
-  await helper.load([vigieCamera, ptzSteer], flow, creds(['solo']));
+  await helper.load([vigieCamera, ptzSteer, ...extraTypes], flow, creds(['solo']));
   return { cam, out: collect(helper.getNode('out')), errs: collect(helper.getNode('err')), steer: helper.getNode('steer') };
 }
 
@@ -317,20 +321,12 @@ describe('ptz-steer node', () => {
   });
 
   it('a Status node gets each status once: three alerts waiting for a busy camera are said once, not at every alert', async () => {
-    const cam = await startVirtualCamera();
-    const flow = [
-      { id: 'tab', type: 'tab', label: 'cameras' },
-      cameraNode('solo', cam),
-      { id: 'steer', z: 'tab', type: 'ptz-steer', mode: 'automatic', returnHomeS: 600, waitForCameraS: 300, wires: [['out'], ['err']] },
-      { id: 'out', z: 'tab', type: 'helper' },
-      { id: 'err', z: 'tab', type: 'helper' },
+    const watch = [
       { id: 'watch', z: 'tab', type: 'status', scope: ['steer'], wires: [['statuses']] },
       { id: 'statuses', z: 'tab', type: 'helper' },
     ];
-    await helper.load([vigieCamera, ptzSteer, require('@node-red/nodes/core/common/25-status.js')], flow, creds(['solo']));
-    const out = collect(helper.getNode('out'));
+    const { out, steer } = await soloCameraSteer(watch, [require('@node-red/nodes/core/common/25-status.js')]);
     const statuses = collect(helper.getNode('statuses'));
-    const steer = helper.getNode('steer');
     steer.receive({ payload: locatedAlert('gun', destination(ORIGIN, 0, 60), { label: 'gunshot' }) });
     await waitFor(() => out.length >= 1, 15_000);
     for (const [i, bearing] of [120, 150, 180].entries()) steer.receive({ payload: locatedAlert(`glass-${i}`, destination(ORIGIN, bearing, 50)) });

@@ -48,6 +48,26 @@ describe('direction of arrival of plane waves at known angles', () => {
     }
   });
 
+  /** Event and hiss directions, degrees: the hiss 90–150° away from the event. */
+  const HISS_CASES = [
+    [60, 200],
+    [150, 20],
+    [300, 90],
+    [230, 320],
+    [10, 100],
+    [100, 250],
+  ];
+  /** The bearing estimated for `event` from azDeg with `hiss` (a twentieth of its gain) from hissAzDeg, and its error. */
+  function bearingWithHiss(event: Float64Array, hiss: Float64Array, azDeg: number, hissAzDeg: number): { r: ReturnType<typeof estimateDoa>; err: number } {
+    const fs = 48000;
+    const channels = mixChannels(
+      planeWave(event, SQUARE_4, { azDeg, sampleRate: fs, speedOfSoundMs: C_MS }),
+      planeWave(hiss, SQUARE_4, { azDeg: hissAzDeg, gain: 0.05, sampleRate: fs, speedOfSoundMs: C_MS }),
+      sensorNoise(4, 9 + azDeg, 0.001),
+    );
+    const r = estimateDoa(channels, SQUARE_4, { sampleRate: fs, speedOfSoundMs: C_MS });
+    return { r, err: Math.abs(diffDeg(r.bearingDeg, azDeg)) };
+  }
   it('a steady hiss from elsewhere, above the event’s band and heard before it, does not pull the bearing', () => {
     // The event (300 Hz–6 kHz) is far louder than the hiss in its own band; above 6.3 kHz only the
     // hiss is heard, in most of the bins. Weighted by their SNR over the pre-onset noise, those
@@ -55,21 +75,8 @@ describe('direction of arrival of plane waves at known angles', () => {
     const fs = 48000;
     const event = bandNoise(1, fs, 300, 6000, (t) => (t < ONSET_SEC ? 0 : Math.exp(-(t - ONSET_SEC) / 0.08)));
     const hiss = bandNoise(2, fs, 6300, 22000);
-    for (const [azDeg, hissAzDeg] of [
-      [60, 200],
-      [150, 20],
-      [300, 90],
-      [230, 320],
-      [10, 100],
-      [100, 250],
-    ]) {
-      const channels = mixChannels(
-        planeWave(event, SQUARE_4, { azDeg, sampleRate: fs, speedOfSoundMs: C_MS }),
-        planeWave(hiss, SQUARE_4, { azDeg: hissAzDeg, gain: 0.05, sampleRate: fs, speedOfSoundMs: C_MS }),
-        sensorNoise(4, 9 + azDeg, 0.001),
-      );
-      const r = estimateDoa(channels, SQUARE_4, { sampleRate: fs, speedOfSoundMs: C_MS });
-      const err = Math.abs(diffDeg(r.bearingDeg, azDeg));
+    for (const [azDeg, hissAzDeg] of HISS_CASES) {
+      const { r, err } = bearingWithHiss(event, hiss, azDeg, hissAzDeg);
       assert.ok(err < 3, `event at ${azDeg}°, hiss at ${hissAzDeg}°: bearing ${r.bearingDeg.toFixed(1)}° (error ${err.toFixed(1)}°, ${r.windowMs} ms window)`);
     }
   });
@@ -83,21 +90,8 @@ describe('direction of arrival of plane waves at known angles', () => {
     for (const leadMs of [25, 30, 40, 60]) {
       const onsetSec = leadMs / 1000;
       const event = bandNoise(1, fs, 300, 6000, (t) => (t < onsetSec ? 0 : Math.exp(-(t - onsetSec) / 0.08)));
-      for (const [azDeg, hissAzDeg] of [
-        [60, 200],
-        [150, 20],
-        [300, 90],
-        [230, 320],
-        [10, 100],
-        [100, 250],
-      ]) {
-        const channels = mixChannels(
-          planeWave(event, SQUARE_4, { azDeg, sampleRate: fs, speedOfSoundMs: C_MS }),
-          planeWave(hiss, SQUARE_4, { azDeg: hissAzDeg, gain: 0.05, sampleRate: fs, speedOfSoundMs: C_MS }),
-          sensorNoise(4, 9 + azDeg, 0.001),
-        );
-        const r = estimateDoa(channels, SQUARE_4, { sampleRate: fs, speedOfSoundMs: C_MS });
-        const err = Math.abs(diffDeg(r.bearingDeg, azDeg));
+      for (const [azDeg, hissAzDeg] of HISS_CASES) {
+        const { r, err } = bearingWithHiss(event, hiss, azDeg, hissAzDeg);
         assert.ok(err < 4, `${leadMs} ms of lead-in, event at ${azDeg}°, hiss at ${hissAzDeg}°: bearing ${r.bearingDeg.toFixed(1)}° (error ${err.toFixed(1)}°, ${r.windowMs} ms window)`);
       }
     }
