@@ -344,6 +344,8 @@ export = function (RED: NodeAPI) {
       if (!keepSnapshots || !audit || closed || !link) return;
       if (attempt === 1 && snapshotsTaken.has(alertId)) return;
       snapshotsTaken.add(alertId);
+      // Kept before a restart or a redeploy: the picture at the alert stays the one kept.
+      if (attempt === 1 && audit.log.hasSnapshot(alertId)) return;
       snapshotOfLink(link)
         .then((item) => {
           if (!item) throw new Error('no video-forward node of this Node-RED keeps it');

@@ -402,6 +402,23 @@ export class AuditLog {
   }
 
   /**
+   * Whether a snapshot of this alert is kept already, on any day still kept (written by this
+   * process or an earlier one): a console started again does not take a second picture of an
+   * alert it had kept one for.
+   */
+  hasSnapshot(alertId: string): boolean {
+    const root = path.join(this.dir, SNAPSHOT_DIR);
+    let days: string[];
+    try {
+      days = fs.readdirSync(root);
+    } catch {
+      return false;
+    }
+    const name = `${safeName(alertId)}.jpg`;
+    return days.some((d) => fs.existsSync(path.join(root, d, name)));
+  }
+
+  /**
    * Keeps an alert's camera snapshot (a JPEG, nothing else) in `snapshots/YYYY-MM-DD/` beside
    * the log and appends a `snapshot` entry with its SHA-256, so an edited picture is detected
    * like an edited line. Snapshots follow the same retention as the log.
@@ -414,9 +431,12 @@ export class AuditLog {
     // reading of the clock for both (UTC midnight may pass while the picture is written).
     const timeMs = this.now();
     const day = this.fileDayFor(timeMs);
-    const name = `${safeName(alertId)}.jpg`;
     const dir = path.join(this.dir, SNAPSHOT_DIR, day);
     fs.mkdirSync(dir, { recursive: true });
+    // A kept picture is evidence: never replaced (another alert whose id cleans to the same name,
+    // or a second picture of one alert), the next one is written beside it.
+    let name = `${safeName(alertId)}.jpg`;
+    for (let n = 2; fs.existsSync(path.join(dir, name)); n++) name = `${safeName(alertId)}-${n}.jpg`;
     const file = path.join(dir, name);
     writeFileAtomic(file, jpeg);
     return this.append({

@@ -98,6 +98,25 @@ describe('alert-dashboard node', () => {
     fs.rmSync(userDir, { recursive: true, force: true });
   });
 
+  it('an alert whose snapshot the audit log kept before (Node-RED started again) is not pictured again: the picture at the alert stays the kept one', async () => {
+    // Kept last night, before Node-RED was started again.
+    const { AuditLog } = await import('../../lib/alerts/audit');
+    const kept = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(64, 7), Buffer.from([0xff, 0xd9])]);
+    const before = new AuditLog({ dir: path.join(userDir, 'audit-test') });
+    const entry = before.saveSnapshot('AL-kept', kept, 'auto:dash');
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    const node = helper.getNode('dash');
+    // Both links name a video-forward node this Node-RED does not run: taking a picture fails (3 tries, then a warning).
+    const video = (id: string) => ({ live: `/vigie/video/cam-a/live?alert=${id}`, snapshot: `/vigie/video/cam-a/snapshot.jpg?alert=${id}`, until: NOW_S + 3600 });
+    node.receive({ payload: alert('AL-kept', NOW_S, { video: video('AL-kept') }) });
+    node.receive({ payload: alert('AL-new', NOW_S + 1, { video: video('AL-new') }) });
+    // The new alert's tries end in a warning; the kept one's would have ended with it.
+    await waitFor(() => warningsOf(helper, 'dash').some((w) => w.includes('snapshot of alert AL-new not kept')) || undefined, 20_000, 'the new alert tried and given up');
+    assert.deepEqual(warningsOf(helper, 'dash').filter((w) => w.includes('snapshot of alert AL-kept')), []);
+    assert.deepEqual(fs.readFileSync(path.join(userDir, 'audit-test', String(entry.details.file))), kept);
+  });
+
   it('registers with Dashboard 2.0 as a third-party widget of this package', async () => {
     await helper.startServer();
     await helper.load(nodes(), flow());

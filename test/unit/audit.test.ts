@@ -323,6 +323,24 @@ test('snapshots are kept beside the log with their hash, checked by verify, and 
   assert.equal(fs.existsSync(path.join(dir, 'snapshots', '2026-04-01')), false, 'old snapshot days are removed at rotation');
 });
 
+test('a kept snapshot is never replaced: a second picture of the alert, or of an alert whose id cleans to the same name, is kept beside it; a log opened again knows the alert has one', () => {
+  const dir = tmpDir();
+  const c = clock(Date.parse('2026-04-01T23:10:00Z'));
+  const log = new AuditLog({ dir, now: c.now, monotonicNow: c.mono });
+  assert.equal(log.hasSnapshot('alert/1'), false);
+  const first = log.saveSnapshot('alert/1', fakeJpeg(100), 'auto:dash');
+  const again = log.saveSnapshot('alert/1', fakeJpeg(120), 'auto:dash');
+  const other = log.saveSnapshot('alert_1', fakeJpeg(140), 'auto:dash');
+  assert.deepEqual([first, again, other].map((e) => e.details.file), ['snapshots/2026-04-01/alert_1.jpg', 'snapshots/2026-04-01/alert_1-2.jpg', 'snapshots/2026-04-01/alert_1-3.jpg']);
+  assert.equal(fs.readFileSync(path.join(dir, 'snapshots', '2026-04-01', 'alert_1.jpg')).length, 106, 'the first picture is the one kept at the alert');
+  assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
+  // Node-RED started again the next morning: the log there finds last night's picture.
+  c.advance(10 * 3_600_000);
+  const reopened = new AuditLog({ dir, now: c.now, monotonicNow: c.mono });
+  assert.equal(reopened.hasSnapshot('alert/1'), true);
+  assert.equal(reopened.hasSnapshot('alert-2'), false);
+});
+
 test('a snapshot kept as UTC midnight passes goes in the folder of the day of the file its entry is in (retention removes them together)', () => {
   const dir = tmpDir();
   // A clock that moves 20 ms at each reading: the picture's write straddles midnight.
