@@ -385,6 +385,8 @@ export function alertAuditDetails(a: Alert): Record<string, unknown> {
     onset: a.onset,
     level: a.level,
     ...(a.location ? { location: { method: a.location.method, bearing: a.location.bearing, position: a.location.position, sensors: a.location.sensors } } : {}),
+    // Who heard what, and when: the sensors of a fused incident may have called it otherwise.
+    ...(a.incident ? { reports: a.incident.reports.map((r) => ({ sensor: r.sensor, label: r.label, onset: r.onset, ...(r.bearing !== undefined ? { bearing: r.bearing } : {}) })) } : {}),
     ...(a.camera ? { camera: a.camera.id, cameraState: a.camera.state } : {}),
     ...(a.video?.snapshot ? { snapshot: a.video.snapshot } : {}),
   };

@@ -218,6 +218,20 @@ export interface FusionHandOver {
  * reason saying that Node-RED stopped while it waited.
  */
 export const STOP_RESUME_MAX_AGE_MS = 5 * 60_000;
+/**
+ * The report an incident's alert is built from (its sensor, onset, level and scores): one that
+ * heard the incident's label, so that the alert never says a sensor heard what it did not (an
+ * explosion "heard" by a sensor that called it a glass break, its scores saying otherwise). The
+ * most confident of those with a bearing (a camera may steer from it), else the most
+ * confident of them; only when none has the label (not the case: the label is one of theirs),
+ * the first with a bearing, else the first. `obs` in onset order: ties go to the earliest.
+ */
+export function leadObservation(label: string, obs: Observation[]): Observation {
+  const byConfidence = (a: Observation, b: Observation) => b.confidence - a.confidence;
+  const heard = obs.filter((o) => o.label === label).sort(byConfidence);
+  return heard.find((o) => o.bearingDeg !== undefined) ?? heard[0] ?? obs.find((o) => o.bearingDeg !== undefined) ?? obs[0];
+}
+
 /** The reason an incident older than STOP_RESUME_MAX_AGE_MS is sent with (after the location's own, if any). */
 export const STOPPED_WAITING_WORDS = 'Node-RED stopped while it waited for more sensors; sent after the restart';
 
@@ -527,8 +541,7 @@ export class FusionLocalizer {
   private locate(inc: Incident): Alert {
     const obs = [...inc.observations].sort((a, b) => a.onsetSec - b.onsetSec);
     const fix = fuseObservations(obs, this.fuse);
-    // The payload carried on is the first sensor's detection with a bearing (the camera steers from it), else the first.
-    const lead = obs.find((o) => o.bearingDeg !== undefined) ?? obs[0];
+    const lead = leadObservation(inc.label, obs);
     const base = lead.payload as Alert;
     const sensors = (fix.used.length ? fix.used.map((i) => obs[i].sensor) : obs.map((o) => o.sensor)).filter((s, i, a) => a.indexOf(s) === i);
     let location: Location;
@@ -562,7 +575,7 @@ export class FusionLocalizer {
     const obs = [...inc.observations].sort((a, b) => a.onsetSec - b.onsetSec);
     const sensors = obs.map((o) => o.sensor).filter((s, i, a) => a.indexOf(s) === i);
     const location: Location = { method: 'none', sensors, reason: `locating failed: ${error.message}` };
-    return { ...(obs[0].payload as Alert), ...this.labelAndConfidence(inc, obs), location, incident: this.incidentSummary(inc, obs) } as Alert;
+    return { ...(leadObservation(inc.label, obs).payload as Alert), ...this.labelAndConfidence(inc, obs), location, incident: this.incidentSummary(inc, obs) } as Alert;
   }
 
   /** When sensors disagree on the class, the alert carries the incident's label (see incidentLabel) and its best confidence. */

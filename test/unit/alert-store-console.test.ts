@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AlertConsole, droppedAlertsWarning, expiredAlertsWarning, moveRefusalOf, resolveOperator, userFromClient } from '../../lib/alerts/console';
+import { AlertConsole, alertAuditDetails, droppedAlertsWarning, expiredAlertsWarning, moveRefusalOf, resolveOperator, userFromClient } from '../../lib/alerts/console';
 import { AuditEvent, auditBus } from '../../lib/alerts/bus';
 import { AlertStore, StaleDecisionError } from '../../lib/alerts/store';
 
@@ -341,4 +341,18 @@ test('the state carries the unhandled alerts the cap dropped until an operator a
   } finally {
     rec.stop();
   }
+});
+
+test("the audit entry of a fused alert says which sensor heard what, and when (its reports); an alert of one sensor has none", () => {
+  const base = { kind: 'detection', id: 'd1', sensor: 'corner-s', label: 'explosion', confidence: 0.39, onset: 1796056077.8, offset: 1796056078.1, level: { dbfs: -12 }, scores: { explosion: 0.39 }, span: { sensor: 'corner-s', start: 0, frames: 10 } } as const;
+  const reports = [
+    { sensor: 'corner-nw', detection: 'd0', label: 'explosion', onset: 1796056077.81, bearing: 141.2 },
+    { sensor: 'corner-s', detection: 'd1', label: 'glass_break', onset: 1796056077.86 },
+  ];
+  const details = alertAuditDetails({ ...base, incident: { id: 'inc-7', reports } } as never);
+  assert.deepEqual(details.reports, [
+    { sensor: 'corner-nw', label: 'explosion', onset: 1796056077.81, bearing: 141.2 },
+    { sensor: 'corner-s', label: 'glass_break', onset: 1796056077.86 },
+  ]);
+  assert.equal('reports' in alertAuditDetails(base as never), false);
 });

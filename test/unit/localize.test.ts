@@ -152,6 +152,10 @@ describe('localizer library', () => {
     const alert = r.ready[0];
     assert.equal(alert.label, 'gunshot', 'two sensors against one');
     assert.equal(alert.confidence, 0.8, 'the best confidence of that label');
+    // Built from that report: the sensor that heard the explosion (the nearest, so the first) is
+    // not said to have heard a gunshot.
+    assert.equal(alert.sensor, SENSORS[2].id);
+    assert.equal(alert.id, `${SENSORS[2].id}-gunshot-1000`);
     assert.deepEqual(
       (alert as unknown as { incident: { reports: Array<{ sensor: string; label: string }> } }).incident.reports.map((x) => `${x.sensor}:${x.label}`).sort(),
       [`${SENSORS[0].id}:gunshot`, `${SENSORS[1].id}:explosion`, `${SENSORS[2].id}:gunshot`],
