@@ -350,6 +350,10 @@ describe('alert-dashboard in Chromium', { timeout: 420_000 }, () => {
     assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff]);
     assert.ok(entries.some((e) => e.type === 'decision' && e.alertId === 'a-mid' && e.actor === 'Alice'));
     assert.ok(entries.some((e) => e.type === 'live-view' && e.alertId === 'a-new'));
+    // Each view of the console's picture names the alert and the operator who watched it.
+    const relayViews = entries.filter((e) => e.type === 'live-view' && e.details.event !== 'viewed-in-console');
+    assert.ok(relayViews.length > 0, 'video-forward audited the views');
+    assert.deepEqual(relayViews.filter((e) => !e.alertId || !/^(Alice|Bob) \(said, /.test(String(e.details.viewer))).map((e) => JSON.stringify(e)), []);
     assert.equal(entries.filter((e) => e.type === 'alert').length, 8);
     assert.equal(verifyAuditFiles(files).ok, true);
 
