@@ -8,8 +8,13 @@
  * clock does) and by size. Retention removes the oldest whole files at rotation (never edits
  * one), judging their age so that a clock that jumps (NTP setting a box that read 1970) does
  * not make them look old; each file starts with a `file-open` header entry that names the file, the
- * previous file and any files removed by retention, and links to the last hash of the
- * previous file, so the chain survives rotation and retention.
+ * previous file, the retention in force and any files removed by retention, and links to the
+ * last hash of the previous file, so the chain survives rotation and retention, and a start of
+ * the log that no header explains (files deleted otherwise) can be told from retention.
+ *
+ * The chain is unkeyed: whoever can write the directory can rewrite it whole and recompute every
+ * hash. What it proves is that nothing changed up to an entry whose hash was kept elsewhere
+ * (verifyAuditFiles' `expect`); the writer hands each header to `onFileOpen` for that.
  *
  * A crash (or a write that fails halfway, the disk full) can leave the last line of a file
  * cut. The writer never appends after it: it resumes the chain in a new file whose header
@@ -67,6 +72,8 @@ export interface AuditLogOptions {
   now?: () => number;
   /** Monotonic clock (ms), for tests: how long ago this process wrote a file. performance.now() by default. */
   monotonicNow?: () => number;
+  /** Called with each new file's header once written: its seq and hash are a value to keep elsewhere (see verifyAuditFiles' `expect`). */
+  onFileOpen?: (header: AuditEntry) => void;
 }
 
 export type AuditInput = Omit<AuditEvent, 'time'> & { time?: number };
@@ -179,7 +186,10 @@ export function orderAuditFiles(files: string[]): string[] {
 export class AuditLog {
   readonly dir: string;
   private readonly retentionMs: number;
+  /** As configured (0: everything kept), recorded in each header. */
+  private readonly retentionDays: number;
   private readonly maxFileBytes: number;
+  private readonly onFileOpen: ((header: AuditEntry) => void) | undefined;
   private readonly now: () => number;
   private readonly monotonicNow: () => number;
   private file: string | undefined;
@@ -199,6 +209,8 @@ export class AuditLog {
     this.dir = opts.dir;
     const days = opts.retentionDays ?? 90;
     this.retentionMs = days > 0 ? days * DAY_MS : 0;
+    this.retentionDays = days > 0 ? days : 0;
+    this.onFileOpen = opts.onFileOpen;
     this.maxFileBytes = Math.max(4096, opts.maxFileBytes ?? 10 * 1024 * 1024);
     this.now = opts.now ?? Date.now;
     this.monotonicNow = opts.monotonicNow ?? monotonicMs;
@@ -376,7 +388,7 @@ export class AuditLog {
     this.newestDay = day;
     this.fileBytes = 0;
     const removed = this.prune(timeMs, next);
-    this.write({
+    const header = this.write({
       v: AUDIT_FORMAT_VERSION,
       seq: this.seq + 1,
       time: new Date(timeMs).toISOString(),
@@ -386,10 +398,17 @@ export class AuditLog {
         event: 'file-open',
         file: path.basename(next),
         previousFile: previousFile ? path.basename(previousFile) : null,
+        // The retention in force (days, 0: everything kept): one cut short shows in the log.
+        retentionDays: this.retentionDays,
         ...(removed.length ? { removedByRetention: removed } : {}),
       },
       prev: this.prev,
     });
+    try {
+      this.onFileOpen?.(header);
+    } catch {
+      /* telling it elsewhere is a help, never a reason to fail the entry */
+    }
   }
 
   private nextFileName(day: string): string {
@@ -619,8 +638,23 @@ export interface AuditVerifyResult {
   firstSeq?: number;
   lastSeq?: number;
   lastHash?: string;
-  /** True when the first file links to an earlier file (removed by retention) rather than to the genesis. */
+  /** The time of the last entry (ISO 8601, as written). */
+  lastTime?: string;
+  /** True when the first file links to an earlier file (removed by retention, or not given) rather than to the genesis. */
   anchored: boolean;
+  /**
+   * When anchored and no header of the chain given records the removal by retention of the file
+   * before the first one (nor did retention remove it during the check): the files before
+   * `file` are missing and the log does not say why (deleted otherwise, or not given).
+   * `previousFile` is the file its header names as the one before it.
+   */
+  unrecordedStart?: { file: string; previousFile: string | null };
+  /** Where the retention recorded in the headers changed (days; 0 keeps everything): from `fromDays` to `toDays` at `file`'s header. */
+  retentionChanges: { file: string; fromDays: number; toDays: number }[];
+  /** The retention recorded in the last header that records one (days); undefined for a log from before headers recorded it. */
+  retentionDays?: number;
+  /** Each hash expected (`expect`), and whether the chain holds it. */
+  expected: ExpectedHashResult[];
   /** Ends of files cut by a crash after which the log resumes, in file order (verified, not a break). */
   cuts: AuditCut[];
   /** Files whose name sorts before that of the file they follow in the chain (the clock was set back when they were opened). */
@@ -631,6 +665,35 @@ export interface AuditVerifyResult {
    */
   removedDuringCheck: string[];
   break?: AuditBreak;
+}
+
+/** An entry's hash kept elsewhere earlier (a ticket, an email), with its seq when known. */
+export interface ExpectedHash {
+  seq?: number;
+  hash: string;
+}
+
+export interface ExpectedHashResult extends ExpectedHash {
+  found: boolean;
+  /** When not found and `seq` was given: the hash the chain holds at that seq (another: rewritten), if it is among the files given. */
+  hashAtSeq?: string;
+}
+
+export interface AuditVerifyOptions {
+  /** Hashes of entries kept elsewhere: each must be in the chain (at its seq, when given). */
+  expect?: ExpectedHash[];
+}
+
+/**
+ * `[SEQ:]HASH` as given to `vigie audit verify --expect-hash`; undefined when it is not one (a
+ * hash is 64 hexadecimal digits, a seq a whole number from 1).
+ */
+export function parseExpectedHash(text: string): ExpectedHash | undefined {
+  const m = /^(?:(\d+):)?([0-9a-fA-F]{64})$/.exec(text.trim());
+  if (!m) return undefined;
+  const seq = m[1] === undefined ? undefined : Number(m[1]);
+  if (seq !== undefined && (!Number.isSafeInteger(seq) || seq < 1)) return undefined;
+  return { ...(seq !== undefined ? { seq } : {}), hash: m[2].toLowerCase() };
 }
 
 interface ParsedLine {
@@ -701,8 +764,17 @@ function whyNotResumed(cutFile: string, next: string | undefined, prevHash: stri
  * the check goes on. Anything else stays a break: a cut line followed by other lines, a cut end
  * the next file does not resume from (an entry was there), and a cut end of the last file given
  * (nothing shows yet that no whole entry was lost there).
+ *
+ * A chain that starts after earlier files (`anchored`) is no break: retention removes the oldest
+ * files, and one may give only a part of the log. But when no header of the chain given records
+ * the removal of the file before the first one, `unrecordedStart` says so: the caller decides
+ * whether that is a break (the whole log was given) or not (a part of it).
+ *
+ * `opts.expect`: hashes kept elsewhere earlier; `expected` says whether each is still in the
+ * chain. An intact chain whose whole was rewritten (hashes recomputed) verifies, but no longer
+ * holds the hashes kept before the rewrite.
  */
-export function verifyAuditFiles(given: string[]): AuditVerifyResult {
+export function verifyAuditFiles(given: string[], opts: AuditVerifyOptions = {}): AuditVerifyResult {
   const files = orderAuditFiles(given);
   const gone = (f: string): boolean => !fs.existsSync(f);
   // Retention may remove the oldest files while the check runs (a rotation of the running
@@ -710,8 +782,8 @@ export function verifyAuditFiles(given: string[]): AuditVerifyResult {
   // in files retention removed. The check then starts again after them, as it would if it were
   // run now; a file missing after one that is still there stays a break.
   for (let start = 0; ; ) {
-    const res = verifyChain(files.slice(start));
     const removedDuringCheck = files.slice(0, start);
+    const res = verifyChain(files.slice(start), opts, new Set(removedDuringCheck.map((f) => path.basename(f))));
     if (res.ok) return { ...res, removedDuringCheck };
     const at = files.indexOf(res.break!.file, start);
     if (at < 0 || !files.slice(0, at + 1).every(gone)) return { ...res, removedDuringCheck };
@@ -723,9 +795,17 @@ export function verifyAuditFiles(given: string[]): AuditVerifyResult {
   }
 }
 
-/** verifyAuditFiles over files already in the order of their chain. */
-function verifyChain(files: string[]): AuditVerifyResult {
-  const res: AuditVerifyResult = { ok: true, files: files.length, entries: 0, anchored: false, cuts: [], namedBefore: [], removedDuringCheck: [] };
+/**
+ * verifyAuditFiles over files already in the order of their chain; `removedBefore`: base names
+ * of files retention removed while the check ran (their removal is recorded by a file not given).
+ */
+function verifyChain(files: string[], opts: AuditVerifyOptions, removedBefore: Set<string>): AuditVerifyResult {
+  const expected: ExpectedHashResult[] = (opts.expect ?? []).map((x) => ({ ...x, hash: x.hash.toLowerCase(), found: false }));
+  const res: AuditVerifyResult = { ok: true, files: files.length, entries: 0, anchored: false, cuts: [], namedBefore: [], removedDuringCheck: [], retentionChanges: [], expected };
+  /** Files the headers record as removed by retention (base names). */
+  const recordedRemoved = new Set(removedBefore);
+  let firstHeader: { file: string; previousFile: string | null } | undefined;
+  let lastTime: string | undefined;
   for (let i = 1; i < files.length; i++) {
     if (path.basename(files[i]) < path.basename(files[i - 1])) res.namedBefore.push({ file: files[i], follows: files[i - 1] });
   }
@@ -774,6 +854,8 @@ function verifyChain(files: string[]): AuditVerifyResult {
             res.anchored = true; // earlier files were removed by retention, or not given
           }
           res.firstSeq = e.seq;
+          const previous = e.details.previousFile;
+          firstHeader = { file, previousFile: typeof previous === 'string' ? previous : null };
         } else if (e.prev !== prevHash) {
           return fail(
             file,
@@ -783,6 +865,13 @@ function verifyChain(files: string[]): AuditVerifyResult {
                 ? `${e.seq - prevSeq! - 1} entr${e.seq - prevSeq! - 1 === 1 ? 'y is' : 'ies are'} missing between them (lines removed at the end of ${prevFileName}, or a file missing)`
                 : 'its header links to another chain'),
           );
+        }
+        const removedHere = e.details.removedByRetention;
+        if (Array.isArray(removedHere)) for (const r of removedHere) if (typeof r === 'string') recordedRemoved.add(r);
+        const days = e.details.retentionDays;
+        if (typeof days === 'number') {
+          if (res.retentionDays !== undefined && days !== res.retentionDays) res.retentionChanges.push({ file, fromDays: res.retentionDays, toDays: days });
+          res.retentionDays = days;
         }
       } else if (e.prev !== prevHash || e.seq !== prevSeq! + 1) {
         const expected = prevSeq! + 1;
@@ -805,14 +894,25 @@ function verifyChain(files: string[]): AuditVerifyResult {
           return fail(file, i + 1, `snapshot ${e.details.file} was changed (its SHA-256 differs from the one recorded)`);
         }
       }
+      for (const x of expected) {
+        if (x.found) continue;
+        if (x.seq === undefined ? x.hash === e.hash : x.seq === e.seq) {
+          if (x.hash === e.hash) x.found = true;
+          else x.hashAtSeq = e.hash;
+        }
+      }
       prevHash = e.hash;
       prevSeq = e.seq;
+      lastTime = e.time;
       res.entries++;
     }
     prevFileName = path.basename(file);
   }
   res.lastSeq = prevSeq;
   res.lastHash = prevHash;
+  res.lastTime = lastTime;
+  // The file before the first one given is missing: told apart when no header records its removal.
+  if (res.anchored && firstHeader && !(firstHeader.previousFile && recordedRemoved.has(firstHeader.previousFile))) res.unrecordedStart = firstHeader;
   return res;
 }
 
@@ -825,6 +925,8 @@ interface Shared {
   unsubscribe: () => void;
   errors: Set<(err: Error) => void>;
   recovered: Set<() => void>;
+  /** Told each new file's header (a value to keep elsewhere). */
+  fileOpened: Set<(header: AuditEntry) => void>;
   /** Events not written yet (a write failed), oldest first; written in order once the disk takes them. */
   backlog: AuditInput[];
   /** Events dropped because the backlog was full, told in the log once it writes again. */
@@ -914,14 +1016,20 @@ function failed(s: Shared, err: Error): void {
  * Opens (or joins) the audit log of `dir` and subscribes it to `auditBus` once, whatever the
  * number of nodes using it. Write failures are reported to `onError` and never thrown into
  * the publisher; the events wait in a bounded backlog, retried with back-off, and
- * `onRecovered` is called once they are written.
+ * `onRecovered` is called once they are written. `onFileOpen` is told each new file's header.
  */
-export function openSharedAuditLog(opts: AuditLogOptions, onError: (err: Error) => void = () => undefined, onRecovered: () => void = () => undefined): AuditLogHandle {
+export function openSharedAuditLog(
+  opts: AuditLogOptions,
+  onError: (err: Error) => void = () => undefined,
+  onRecovered: () => void = () => undefined,
+  onFileOpen: (header: AuditEntry) => void = () => undefined,
+): AuditLogHandle {
   const key = path.resolve(opts.dir);
   let s = shared.get(key);
   let openError: Error | undefined;
   if (!s) {
-    const log = new AuditLog({ ...opts, dir: key });
+    const fileOpened = new Set<(header: AuditEntry) => void>();
+    const log = new AuditLog({ ...opts, dir: key, onFileOpen: (h) => fileOpened.forEach((fn) => fn(h)) });
     try {
       log.open();
       log.resumeAfterCut();
@@ -930,7 +1038,7 @@ export function openSharedAuditLog(opts: AuditLogOptions, onError: (err: Error) 
     }
     const waiting = leftBehind.get(key);
     leftBehind.delete(key);
-    const entry: Shared = { log, users: 0, unsubscribe: () => undefined, errors: new Set(), recovered: new Set(), backlog: waiting?.backlog ?? [], dropped: waiting?.dropped ?? 0, retry: undefined, backoff: new Backoff({ initialMs: 250, maxMs: 30_000 }) };
+    const entry: Shared = { log, users: 0, unsubscribe: () => undefined, errors: new Set(), recovered: new Set(), fileOpened, backlog: waiting?.backlog ?? [], dropped: waiting?.dropped ?? 0, retry: undefined, backoff: new Backoff({ initialMs: 250, maxMs: 30_000 }) };
     entry.unsubscribe = auditBus.subscribe((ev) => writeInOrder(entry, ev));
     s = entry;
     shared.set(key, s);
@@ -941,6 +1049,7 @@ export function openSharedAuditLog(opts: AuditLogOptions, onError: (err: Error) 
   entry.users++;
   entry.errors.add(onError);
   entry.recovered.add(onRecovered);
+  entry.fileOpened.add(onFileOpen);
   // Not openable now (a directory not mounted yet): said, and retried like a failed write; a
   // node joining a failing log hears of it at once.
   if (openError) failed(entry, openError);
@@ -959,6 +1068,7 @@ export function openSharedAuditLog(opts: AuditLogOptions, onError: (err: Error) 
       released = true;
       entry.errors.delete(onError);
       entry.recovered.delete(onRecovered);
+      entry.fileOpened.delete(onFileOpen);
       entry.users--;
       if (entry.users <= 0) {
         entry.unsubscribe();

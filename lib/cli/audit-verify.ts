@@ -2,13 +2,18 @@
  * `vigie audit verify FILE…` — checks the hash chain of audit files (taken in the order of
  * their chain: by the seq of their headers, which is their name order unless a clock set back
  * made an older Vigie name a file before the one it follows) and says where it breaks. Exit code 0 when the
- * chain is intact, 1 when it breaks, 2 on bad usage. A directory stands for its audit files.
+ * chain is intact, 1 when it breaks (or an expected hash is not in it, or, with --complete, its
+ * start is unexplained), 2 on bad usage. A directory stands for its audit files.
  * The end of a file cut by a crash, after which the log resumes in the next file from the
  * entry before it, is intact (nothing was lost) and said in a note.
+ *
+ * The chain is unkeyed: intact means consistent, not unaltered since written (a whole rewrite
+ * recomputes every hash). On OK it prints the last entry's seq and hash, to keep elsewhere;
+ * --expect-hash checks later that such a kept hash is still in the chain.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { listAuditFiles, verifyAuditFiles } from '../alerts/audit';
+import { ExpectedHash, listAuditFiles, parseExpectedHash, verifyAuditFiles } from '../alerts/audit';
 import { USAGE } from './usage';
 
 /** Where the alert-dashboard node keeps the audit log in the Node-RED user directory, unless its settings say otherwise. */
@@ -16,7 +21,30 @@ const AUDIT_SUBDIR = 'vigie-audit';
 
 /** For `vigie audit verify --help`, after the usage line. */
 export function help(): string {
-  return '  checks the hash chain of audit log files (audit-YYYY-MM-DD-NNN.jsonl)\n';
+  return [
+    '  checks the hash chain of audit log files (audit-YYYY-MM-DD-NNN.jsonl; a directory stands for its files)',
+    '',
+    '  --expect-hash [SEQ:]HASH  a hash noted earlier (the "last entry" line of an earlier check, or one',
+    '                            the node logged at a rotation): it must still be in the chain, at seq',
+    '                            SEQ when given. May be given several times.',
+    '  --complete                the files given are the whole log as kept: its start must be the first',
+    '                            entry ever, or files whose removal a header records (retention).',
+    '                            Without it, files missing before the first one are a warning (a part',
+    '                            of the log may be given, e.g. files copied for an inquiry).',
+    '',
+    '  OK means every entry links to the one before it and matches its hash, every snapshot its',
+    '  SHA-256, and nothing is missing between the first and the last entry given. It does not mean',
+    '  the log was not rewritten: the chain is not keyed, so whoever can write the directory can',
+    '  rewrite it whole and recompute the hashes, and entries removed at the very end do not show.',
+    '  Keep the last entry\'s seq:hash printed on OK somewhere the log\'s writers cannot change (a',
+    '  ticket, an email) and check it later with --expect-hash: every entry up to it is then proven',
+    '  unchanged.',
+    '',
+    '  exit status: 0 intact (and every expected hash found); 1 broken, an expected hash not in the',
+    '  chain, or with --complete files missing at the start that no header says retention removed;',
+    '  2 wrong command line, or no audit file found.',
+    '',
+  ].join('\n');
 }
 
 export async function main(args: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
@@ -24,15 +52,36 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
     err(`usage: ${USAGE['audit verify']}\n${help()}`);
     return args.length === 0 ? 2 : 0;
   }
+  const usageError = (text: string): number => {
+    err(`vigie audit verify: ${text}\nusage: ${USAGE['audit verify']}\n`);
+    return 2;
+  };
+  const paths: string[] = [];
+  const expect: ExpectedHash[] = [];
+  let complete = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--complete') {
+      complete = true;
+      continue;
+    }
+    if (a === '--expect-hash' || a.startsWith('--expect-hash=')) {
+      const v = a === '--expect-hash' ? args[++i] : a.slice('--expect-hash='.length);
+      if (v === undefined) return usageError('--expect-hash: expected a value, [SEQ:]HASH');
+      const x = parseExpectedHash(v);
+      if (!x) return usageError(`--expect-hash: expected [SEQ:]HASH (a seq from 1, a colon, and 64 hexadecimal digits), got "${v}"`);
+      expect.push(x);
+      continue;
+    }
+    // An option mistaken for a file name (a file named so: ./-x).
+    if (/^-./.test(a)) return usageError(`unknown option ${a}`);
+    paths.push(a);
+  }
+  if (paths.length === 0) return usageError('expected audit files or a directory');
   const files: string[] = [];
   /** Directories given that hold no audit file but a vigie-audit/ that does (a user directory given for its log). */
   const logsBelow: string[] = [];
-  for (const a of args) {
-    // An option mistaken for a file name (a file named so: ./-x).
-    if (/^-./.test(a)) {
-      err(`vigie audit verify: unknown option ${a}\nusage: ${USAGE['audit verify']}\n`);
-      return 2;
-    }
+  for (const a of paths) {
     let st: fs.Stats;
     try {
       st = fs.statSync(a);
@@ -48,23 +97,45 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   }
   if (files.length === 0) {
     const hint = logsBelow.length ? `; the audit log of a Node-RED user directory is in its ${AUDIT_SUBDIR}/: vigie audit verify ${logsBelow.join(' ')}` : '';
-    err(`vigie audit verify: no audit files (audit-YYYY-MM-DD-NNN.jsonl) in ${args.join(', ')}${hint}\n`);
+    err(`vigie audit verify: no audit files (audit-YYYY-MM-DD-NNN.jsonl) in ${paths.join(', ')}${hint}\n`);
     return 2;
   }
-  let r = verifyAuditFiles(files);
+  let r = verifyAuditFiles(files, { expect });
   // Every file listed was removed by retention as the check ran (a quiet log rotating): the
   // directories given are listed again, once, for the files that replaced them.
   if (!r.ok && r.removedDuringCheck.length === files.length) {
-    const again = args.flatMap((a) => (fs.statSync(a, { throwIfNoEntry: false })?.isDirectory() ? listAuditFiles(a) : [a]));
-    if (again.some((f) => !files.includes(f))) r = verifyAuditFiles(again);
+    const again = paths.flatMap((a) => (fs.statSync(a, { throwIfNoEntry: false })?.isDirectory() ? listAuditFiles(a) : [a]));
+    if (again.some((f) => !files.includes(f))) r = verifyAuditFiles(again, { expect });
   }
   if (!r.ok) {
     err(`BROKEN at ${r.break!.file}:${r.break!.line}: ${r.break!.reason}\n`);
     err(`(${r.entries} entries verified before the break)\n`);
     return 1;
   }
+  const start = r.unrecordedStart;
+  const startWords = start
+    ? `the files before ${path.basename(start.file)}${start.previousFile ? ` (from ${start.previousFile} back)` : ''} are missing and no entry records their removal by retention`
+    : undefined;
+  if (start && complete) {
+    err(`BROKEN at ${start.file}:1: ${startWords} (deleted otherwise, or not all files were given)\n`);
+    err(`(${r.entries} entries verified from there on)\n`);
+    return 1;
+  }
+  const missing = r.expected.filter((x) => !x.found);
+  for (const x of missing) {
+    err(`NOT FOUND: expected hash ${x.seq !== undefined ? `${x.seq}:` : ''}${x.hash}: ${whyNotFound(x, r.firstSeq, r.lastSeq)}\n`);
+  }
+  if (missing.length) return 1;
+
   out(`OK: ${r.entries} entries in ${r.files} file${r.files === 1 ? '' : 's'}, seq ${r.firstSeq}…${r.lastSeq}, last hash ${r.lastHash}\n`);
-  if (r.anchored) out(`note: the chain starts after earlier files (removed by retention or not given); the first entry links to an earlier hash.\n`);
+  out(`last entry: seq ${r.lastSeq}, ${r.lastTime}, hash ${r.lastHash}\n`);
+  out(`  keep "${r.lastSeq}:${r.lastHash}" where the log's writers cannot change it (a ticket, an email); vigie audit verify --expect-hash ${r.lastSeq}:${r.lastHash} then proves every entry up to it unchanged\n`);
+  for (const x of r.expected) out(`expected hash found: seq ${x.seq ?? '?'}, ${x.hash}: the entries up to it are unchanged since it was noted\n`);
+  if (start) out(`WARNING: ${startWords}: deleted otherwise, or only a part of the log was given (--complete makes this a break)\n`);
+  else if (r.anchored) out(`note: the chain starts after earlier files, whose removal by retention a header records; the first entry links to an earlier hash.\n`);
+  for (const c of r.retentionChanges) {
+    out(`note: retention changed from ${days(c.fromDays)} to ${days(c.toDays)} at ${path.basename(c.file)}.\n`);
+  }
   if (r.removedDuringCheck.length) {
     const n = r.removedDuringCheck.length;
     out(`note: ${n} file${n === 1 ? ' was' : 's were'} removed by retention while the check ran (the oldest: ${r.removedDuringCheck.map((f) => path.basename(f)).join(', ')}).\n`);
@@ -77,4 +148,20 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
     out(`note: ${path.basename(n.file)} follows ${path.basename(n.follows)} in the chain, though its name sorts before it (the clock was set back when it was opened).\n`);
   }
   return 0;
+}
+
+function days(d: number): string {
+  return d === 0 ? 'none (everything kept)' : `${d} day${d === 1 ? '' : 's'}`;
+}
+
+/** Why an expected hash is not in an intact chain of entries firstSeq…lastSeq. */
+function whyNotFound(x: { seq?: number; hashAtSeq?: string }, firstSeq: number | undefined, lastSeq: number | undefined): string {
+  if (x.hashAtSeq) return `seq ${x.seq} has hash ${x.hashAtSeq}: the log was rewritten up to there since the hash was noted`;
+  if (x.seq !== undefined && firstSeq !== undefined && x.seq < firstSeq) {
+    return `seq ${x.seq} is before the first entry given (seq ${firstSeq}): its file was removed by retention or not given, so it cannot be checked`;
+  }
+  if (x.seq !== undefined && lastSeq !== undefined && x.seq > lastSeq) {
+    return `seq ${x.seq} is after the last entry given (seq ${lastSeq}): entries were removed at the end, or the files given end earlier`;
+  }
+  return 'no entry of the files given has it: the log was rewritten since it was noted, or its file was removed by retention or not given';
 }

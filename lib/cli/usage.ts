@@ -7,7 +7,7 @@ export const USAGE = {
   start:
     'vigie start [--flow street-demo|gateway|control-room|FILE.json] --user-dir DIR [--host 127.0.0.1] [--port 1880] ' +
     '[--node-red DIR] [--reset-flow] [--broker-port 1883]',
-  'audit verify': 'vigie audit verify FILE|DIR…',
+  'audit verify': 'vigie audit verify [--expect-hash [SEQ:]HASH]… [--complete] FILE|DIR…',
   'eval detect':
     'vigie eval detect --manifest FILE.csv [--model FILE.onnx] [--threshold P] [--hop-ms MS] [--min-above-background-db DB] ' +
     '[--cool-down-ms MS] [--min-duration-ms MS] [--hysteresis H] [--pad-s S] [--sensor-rate-hz HZ] [--details]',

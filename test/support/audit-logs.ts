@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GENESIS_HASH } from '../../lib/alerts/audit';
+import { GENESIS_HASH, listAuditFiles } from '../../lib/alerts/audit';
 import { tempDir } from './tmp';
 
 /** One audit line as the writer serialises it: the hash over the body, appended as its last key. */
@@ -31,4 +31,23 @@ export function legacyBackstepLog(): { dir: string; lastHash: string } {
     prev = entry.hash;
   }
   return { dir, lastHash: prev };
+}
+
+/**
+ * Rewrites the whole chain of `dir` with `edit` applied to each entry (its body, without its
+ * hash), every link and hash recomputed: what anyone who can write the directory can do.
+ */
+export function rewriteChain(dir: string, edit: (body: Record<string, unknown>) => void): void {
+  let prev = GENESIS_HASH;
+  for (const file of listAuditFiles(dir)) {
+    const out: string[] = [];
+    for (const l of fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+      const { hash: _hash, ...body } = JSON.parse(l) as Record<string, unknown>;
+      edit(body);
+      const { line, hash } = auditLine({ ...body, prev });
+      out.push(line);
+      prev = hash;
+    }
+    fs.writeFileSync(file, out.join('\n') + '\n');
+  }
 }

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AuditLog, listAuditFiles } from '../../lib/alerts/audit';
 import { tempDir } from '../support/tmp';
-import { legacyBackstepLog } from '../support/audit-logs';
+import { legacyBackstepLog, rewriteChain } from '../support/audit-logs';
 import { main } from '../../lib/cli/audit-verify';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -77,6 +77,8 @@ test('vigie audit verify after a crash cut the last line: intact once the log re
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(r.stdout.trim().split('\n'), [
     `OK: 6 entries in 2 files, seq 1…6, last hash ${again.lastHash}`,
+    `last entry: seq 6, 2026-05-01T08:01:00.000Z, hash ${again.lastHash}`,
+    `  keep "6:${again.lastHash}" where the log's writers cannot change it (a ticket, an email); vigie audit verify --expect-hash 6:${again.lastHash} then proves every entry up to it unchanged`,
     `note: a line cut by a crash at ${first}:4 (the entry being written then is not in the log); the chain resumes in audit-2026-05-01-002.jsonl from the entry before it.`,
   ]);
 
@@ -160,4 +162,80 @@ test('vigie audit verify on a directory whose oldest files retention removes dur
   assert.match(out, /^OK: \d+ entries in 1 file,/);
   assert.match(out, /note: the chain starts after earlier files/);
   assert.match(out, new RegExp(`note: 3 files were removed by retention while the check ran \\(the oldest: ${path.basename(listed[0])}, `));
+});
+
+/** Runs `vigie audit verify` in this process: its exit code, standard output and error. */
+async function verify(args: string[]): Promise<{ rc: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const rc = await main(args, (s) => (out += s), (s) => (err += s));
+  return { rc, out, err };
+}
+
+test('vigie audit verify with the oldest file deleted (not by retention): a warning naming it, exit 0; a break with --complete; a start retention recorded passes --complete', async () => {
+  // 90 days of retention, files 1 to 3 days old: retention removed nothing.
+  const dir = tempDir('vigie-audit-cli-');
+  let t = Date.parse('2026-05-01T08:00:00Z');
+  const log = new AuditLog({ dir, now: () => t, retentionDays: 90 });
+  for (let i = 0; i < 6; i++) {
+    log.append({ type: 'decision', actor: 'alice', alertId: `a${i}`, details: { action: 'dismiss' } });
+    t += 12 * 3_600_000;
+  }
+  const files = listAuditFiles(dir);
+  assert.equal((await verify(['--complete', dir])).rc, 0, 'the whole log, from its first entry');
+  fs.rmSync(files[0]);
+  const warned = await verify([dir]);
+  assert.equal(warned.rc, 0, warned.err);
+  const warning = `WARNING: the files before ${path.basename(files[1])} (from ${path.basename(files[0])} back) are missing and no entry records their removal by retention`;
+  assert.ok(warned.out.includes(`\n${warning}: deleted otherwise, or only a part of the log was given (--complete makes this a break)\n`), warned.out);
+  assert.doesNotMatch(warned.out, /note: the chain starts after earlier files/);
+  const strict = await verify(['--complete', dir]);
+  assert.equal(strict.rc, 1);
+  assert.equal(strict.out, '');
+  assert.ok(strict.err.startsWith(`BROKEN at ${files[1]}:1: the files before ${path.basename(files[1])} (from ${path.basename(files[0])} back) are missing and no entry records their removal by retention`), strict.err);
+
+  // Retention removed the oldest files and a header says so: no warning, and --complete passes.
+  const kept = tempDir('vigie-audit-cli-');
+  let k = Date.parse('2026-01-01T08:00:00Z');
+  const short = new AuditLog({ dir: kept, now: () => k, monotonicNow: () => k, retentionDays: 2 });
+  for (let d = 0; d < 5; d++) {
+    short.append({ type: 'decision', actor: 'alice', alertId: `b${d}`, details: { action: 'dismiss' } });
+    k += 86_400_000;
+  }
+  const ok = await verify(['--complete', kept]);
+  assert.equal(ok.rc, 0, ok.err);
+  assert.match(ok.out, /\nnote: the chain starts after earlier files, whose removal by retention a header records/);
+  assert.doesNotMatch(ok.out, /WARNING/);
+});
+
+test('vigie audit verify --expect-hash: a hash printed on an earlier OK is found; after the whole log is rewritten (hashes recomputed) the chain verifies but the hash is not found: exit 1, saying what is there instead', async () => {
+  const dir = makeLog();
+  const first = await verify([dir]);
+  assert.equal(first.rc, 0, first.err);
+  const kept = /^last entry: seq (\d+), \S+, hash ([0-9a-f]{64})$/m.exec(first.out);
+  assert.ok(kept, first.out);
+  const anchor = `${kept[1]}:${kept[2]}`;
+  const found = await verify(['--expect-hash', anchor, `--expect-hash=${kept[2]}`, dir]);
+  assert.equal(found.rc, 0, found.err);
+  assert.match(found.out, new RegExp(`\\nexpected hash found: seq ${kept[1]}, ${kept[2]}: `));
+  rewriteChain(dir, (e) => {
+    if (e.alertId === 'a1') e.details = { action: 'confirm' };
+  });
+  assert.equal((await verify([dir])).rc, 0, 'rewritten whole, the chain is consistent');
+  const caught = await verify(['--expect-hash', anchor, dir]);
+  assert.equal(caught.rc, 1);
+  assert.equal(caught.out, '');
+  assert.match(caught.err, new RegExp(`^NOT FOUND: expected hash ${anchor}: seq ${kept[1]} has hash [0-9a-f]{64}: the log was rewritten up to there since the hash was noted\\n$`));
+  const later = await verify(['--expect-hash', `99:${kept[2]}`, dir]);
+  assert.equal(later.rc, 1);
+  assert.match(later.err, /seq 99 is after the last entry given \(seq \d+\): entries were removed at the end/);
+});
+
+test('vigie audit verify --expect-hash with something else than [SEQ:]HASH, or without files: a wrong command line (exit 2)', async () => {
+  const dir = makeLog();
+  for (const args of [['--expect-hash', 'abc', dir], ['--expect-hash', `0:${'a'.repeat(64)}`, dir], [dir, '--expect-hash'], ['--complete']]) {
+    const r = await verify(args);
+    assert.equal(r.rc, 2, `${args.join(' ')}: ${r.err}`);
+    assert.match(r.err, /\nusage: vigie audit verify /);
+  }
 });

@@ -4,11 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AuditLog, GENESIS_HASH, listAuditFiles, openSharedAuditLog, verifyAuditFiles } from '../../lib/alerts/audit';
+import { AuditLog, GENESIS_HASH, listAuditFiles, openSharedAuditLog, parseExpectedHash, verifyAuditFiles } from '../../lib/alerts/audit';
 import { auditBus } from '../../lib/alerts/bus';
 import { tempDir } from '../support/tmp';
 import { waitFor } from '../support/wait';
-import { auditLine, legacyBackstepLog } from '../support/audit-logs';
+import { auditLine, legacyBackstepLog, rewriteChain } from '../support/audit-logs';
 import { twoClocks } from '../support/wall-clock';
 
 const DAY = 86_400_000;
@@ -113,6 +113,113 @@ test('retention removes whole old files at rotation and the chain stays verifiab
   const r = verifyAuditFiles(listAuditFiles(dir));
   assert.equal(r.ok, true, JSON.stringify(r.break));
   assert.equal(r.anchored, true);
+  assert.equal(r.unrecordedStart, undefined, 'a header records the removal of the files before the first');
+  assert.equal(r.retentionDays, 7);
+});
+
+test('the files before the first missing with no header recording their removal: said (unrecordedStart), the chain intact; a later header recording it explains it, when given', () => {
+  const dir = tmpDir();
+  const c = clock(Date.parse('2026-05-01T12:00:00Z'));
+  const log = new AuditLog({ dir, now: c.now, monotonicNow: c.mono, retentionDays: 90 });
+  for (let d = 0; d < 3; d++) {
+    writeSome(log, 2, c);
+    c.advance(DAY);
+  }
+  const files = listAuditFiles(dir);
+  assert.equal(files.length, 3);
+  // The whole log: from the genesis.
+  assert.equal(verifyAuditFiles(files).unrecordedStart, undefined);
+  // The oldest file deleted (files 1 to 3 days old, 90 days of retention): no header says why.
+  fs.rmSync(files[0]);
+  const r = verifyAuditFiles(files.slice(1));
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.equal(r.anchored, true);
+  assert.deepEqual(r.unrecordedStart, { file: files[1], previousFile: path.basename(files[0]) });
+
+  // Retention removing the first files, recorded in a later header: explained, whichever files are given from it.
+  const dir2 = tmpDir();
+  const c2 = clock(Date.parse('2026-01-01T12:00:00Z'));
+  const log2 = new AuditLog({ dir: dir2, now: c2.now, monotonicNow: c2.mono, retentionDays: 2 });
+  for (let d = 0; d < 5; d++) {
+    writeSome(log2, 2, c2);
+    c2.advance(DAY);
+  }
+  const kept = listAuditFiles(dir2);
+  const recorded = verifyAuditFiles(kept);
+  assert.equal(recorded.ok, true, JSON.stringify(recorded.break));
+  assert.equal(recorded.anchored, true);
+  assert.equal(recorded.unrecordedStart, undefined);
+  // Given without the file whose header records the removal: not explained by the files given.
+  assert.deepEqual(verifyAuditFiles(kept.slice(0, -1)).unrecordedStart?.file, kept[0]);
+});
+
+test('each header records the retention in force (days); a change shows where it happened; a log from before (no such field) verifies, without it', () => {
+  const dir = tmpDir();
+  const c = clock(Date.parse('2026-05-01T12:00:00Z'));
+  writeSome(new AuditLog({ dir, now: c.now, monotonicNow: c.mono, retentionDays: 90 }), 2, c);
+  c.advance(DAY);
+  writeSome(new AuditLog({ dir, now: c.now, monotonicNow: c.mono, retentionDays: 30 }), 2, c);
+  c.advance(DAY);
+  writeSome(new AuditLog({ dir, now: c.now, monotonicNow: c.mono, retentionDays: 0 }), 2, c);
+  const files = listAuditFiles(dir);
+  assert.deepEqual(files.map((f) => JSON.parse(lines(f)[0]).details.retentionDays), [90, 30, 0]);
+  const r = verifyAuditFiles(files);
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.deepEqual(r.retentionChanges, [
+    { file: files[1], fromDays: 90, toDays: 30 },
+    { file: files[2], fromDays: 30, toDays: 0 },
+  ]);
+  assert.equal(r.retentionDays, 0);
+  const legacy = verifyAuditFiles(listAuditFiles(legacyBackstepLog().dir));
+  assert.equal(legacy.ok, true, JSON.stringify(legacy.break));
+  assert.deepEqual([legacy.retentionDays, legacy.retentionChanges, legacy.unrecordedStart], [undefined, [], undefined]);
+});
+
+
+test('expected hashes: one kept earlier is found in the chain; after a whole rewrite (hashes recomputed) the chain still verifies but no longer holds it, and says what is there instead', () => {
+  const dir = tmpDir();
+  const c = clock(Date.parse('2026-03-01T10:00:00Z'));
+  const log = new AuditLog({ dir, now: c.now, retentionDays: 0 });
+  writeSome(log, 4, c);
+  const kept = { seq: log.lastSeq, hash: log.lastHash };
+  const before = verifyAuditFiles(listAuditFiles(dir), { expect: [kept, { hash: kept.hash }] });
+  assert.equal(before.ok, true);
+  assert.equal(before.lastTime, new Date(c.now() - 1000).toISOString());
+  assert.deepEqual(before.expected.map((x) => x.found), [true, true]);
+  writeSome(log, 2, c);
+  rewriteChain(dir, (e) => {
+    if (e.seq === 3) e.actor = 'mallory';
+  });
+  const after = verifyAuditFiles(listAuditFiles(dir), { expect: [kept, { hash: kept.hash }, { seq: 99, hash: kept.hash }] });
+  assert.equal(after.ok, true, 'the rewritten chain is consistent');
+  assert.deepEqual(
+    after.expected.map((x) => [x.found, x.hashAtSeq]),
+    [
+      [false, JSON.parse(lines(listAuditFiles(dir)[0])[kept.seq - 1]).hash],
+      [false, undefined],
+      [false, undefined],
+    ],
+  );
+});
+
+test('parseExpectedHash takes HASH or SEQ:HASH (64 hexadecimal digits), and nothing else', () => {
+  const h = 'AB'.repeat(32);
+  assert.deepEqual(parseExpectedHash(h), { hash: h.toLowerCase() });
+  assert.deepEqual(parseExpectedHash(`12:${h}`), { seq: 12, hash: h.toLowerCase() });
+  for (const bad of ['', h.slice(1), `0:${h}`, `-1:${h}`, `x:${h}`, `${h}0`, `12:`]) assert.equal(parseExpectedHash(bad), undefined, bad);
+});
+
+test('onFileOpen is told each new file\'s header, once written', () => {
+  const dir = tmpDir();
+  const c = clock(Date.parse('2026-03-01T10:00:00Z'));
+  const told: Array<{ seq: number; hash: string; file: unknown }> = [];
+  const log = new AuditLog({ dir, now: c.now, retentionDays: 0, onFileOpen: (h) => told.push({ seq: h.seq, hash: h.hash, file: h.details.file }) });
+  writeSome(log, 2, c);
+  c.advance(DAY);
+  writeSome(log, 1, c);
+  const headers = listAuditFiles(dir).map((f) => JSON.parse(lines(f)[0]));
+  assert.deepEqual(told, headers.map((h) => ({ seq: h.seq, hash: h.hash, file: h.details.file })));
+  assert.equal(told.length, 2);
 });
 
 function chain(n = 6): { dir: string; file: string } {
@@ -999,9 +1106,11 @@ test('verify while retention removes the oldest files (the log rotates during th
   assert.equal(r!.ok, true, JSON.stringify(r!.break));
   assert.equal(r!.anchored, true);
   assert.deepEqual(r!.removedDuringCheck, listed.slice(0, 3));
+  assert.equal(r!.unrecordedStart, undefined, 'seen removed by retention during the check, though the header recording it is not among the files given');
   assert.equal(r!.files, 2);
   const afterwards = verifyAuditFiles(listAuditFiles(dir));
   assert.equal(afterwards.ok, true);
+  assert.equal(afterwards.unrecordedStart, undefined, 'the new file\'s header records the removal');
   assert.equal(afterwards.firstSeq, r!.firstSeq);
 });
 
@@ -1012,6 +1121,7 @@ test('verify of files removed by retention before the check reads any (listed, t
   assert.equal(r.ok, true, JSON.stringify(r.break));
   assert.equal(r.anchored, true);
   assert.deepEqual(r.removedDuringCheck, listed.slice(0, 3));
+  assert.equal(r.unrecordedStart, undefined);
 });
 
 test('verify while retention removes the file whose snapshot it checks (the snapshot day goes with it): intact, anchored', () => {
