@@ -22,6 +22,8 @@ import { HandOverShelf } from '../lib/util/handover';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { openSharedAuditLog, AuditLogHandle } from '../lib/alerts/audit';
+import { packageInfo } from '../lib/util/package-info';
+import type { RuntimeEvents } from '../lib/util/handover';
 import { BroadcastPacer } from '../lib/alerts/broadcast-pacer';
 import { AlertConsole, DASHBOARD_SETTINGS, droppedAlertsWarning, expiredAlertsWarning, moveRefusalOf, SiteInfo, SitePoint, userFromClient } from '../lib/alerts/console';
 import { auditBus } from '../lib/alerts/bus';
@@ -111,8 +113,46 @@ const SAVE_UPDATES_WITHIN_MS = 1000;
 /** A console restarted by a deploy finds its old instance's mark here (dropped when the flows stop without a deploy). */
 const redeployMarks = new HandOverShelf<true>();
 
+/**
+ * Consoles closed without being removed, whose `console-stop` audit entry waits for the runtime
+ * to say whether a deploy restarts them or the flows stop (Node-RED stopping, Stop flows): it
+ * says so once every node's close is done. Each holds its audit log until then.
+ */
+const stopsToTell = new Map<string, { audit: AuditLogHandle; closedAtMs: number }>();
+const stopsWatched = new WeakSet<object>();
+
+/** Writes the waiting `console-stop` entries, `cause` as the runtime told it, and lets their logs go. */
+function tellStops(cause: 'deploy' | 'flows-stopped' | 'unknown', onlyNodeId?: string): void {
+  for (const [nodeId, { audit, closedAtMs }] of [...stopsToTell]) {
+    if (onlyNodeId !== undefined && nodeId !== onlyNodeId) continue;
+    stopsToTell.delete(nodeId);
+    audit.append({ type: 'system', actor: 'vigie', details: { event: 'console-stop', node: nodeId, cause }, time: closedAtMs });
+    audit.release();
+  }
+}
+
+/** Once per runtime: the runtime's 'stop' state, sent once every node's close is done, tells a deploy from the flows stopping. */
+function watchStops(events: RuntimeEvents): void {
+  if (stopsWatched.has(events)) return;
+  stopsWatched.add(events);
+  events.on('runtime-event', (e) => {
+    const ev = e as { id?: string; payload?: { state?: string; deploy?: boolean } } | undefined;
+    if (ev?.id === 'runtime-state' && ev.payload?.state === 'stop') tellStops(ev.payload.deploy === true ? 'deploy' : 'flows-stopped');
+  });
+}
+
+/** The package's version, for the console's start entry ('unknown' when its package.json cannot be read). */
+function packageVersion(): string {
+  try {
+    return String(packageInfo().version);
+  } catch {
+    return 'unknown';
+  }
+}
+
 export = function (RED: NodeAPI) {
   redeployMarks.dropOnStopWithoutDeploy(RED.events);
+  watchStops(RED.events);
   const nodeAuth = nodeAuthSetting(RED.settings as unknown as Record<string, unknown>);
   /** One check per runtime: the passwords found right are remembered across nodes and deploys. */
   const nodeAuthCheck = nodeAuth.kind === 'basic' ? new NodeAuthCheck(nodeAuth.user, nodeAuth.pass) : undefined;
@@ -178,10 +218,11 @@ export = function (RED: NodeAPI) {
     }
 
     let droppedAtLoad: AlertRecord[] = [];
+    const restartedByDeploy = redeployMarks.take(node.id) !== undefined;
     try {
       // Restarted by a deploy (its old instance left a mark): the cameras' states saved are
       // still ptz-steer's; after a start of Node-RED they are not (see AlertStore.load).
-      const loaded = store.load({ sameRun: redeployMarks.take(node.id) !== undefined });
+      const loaded = store.load({ sameRun: restartedByDeploy });
       if (loaded.restored) node.log(`restored ${loaded.restored} alert(s) from ${store.file}`);
       droppedAtLoad = loaded.droppedUnhandled;
       const left = loaded.leftOut;
@@ -215,7 +256,13 @@ export = function (RED: NodeAPI) {
         node.log('audit log: writing again; the events that waited are written');
         updateStatus();
       },
+      // Node-RED's log usually goes elsewhere (journald, docker logs): a value to check the log against later.
+      (header) => node.log(`audit log: ${String(header.details.file)} opened at seq ${header.seq}, hash ${header.hash}; to check later that the log up to here is unchanged: vigie audit verify --expect-hash ${header.seq}:${header.hash}`),
     );
+    // The stop of this console's previous instance not told yet (the runtime said nothing of it): told now, before the start.
+    tellStops('unknown', node.id);
+    // Whether the system was running at a given time: a start and a stop entry per instance, so a gap shows.
+    audit.append({ type: 'system', actor: 'vigie', details: { event: 'console-start', node: node.id, version: packageVersion(), after: restartedByDeploy ? 'deploy' : 'start' } });
     // Told once the audit log listens, so the entries are written.
     consoleCore.dropped(droppedAtLoad);
     tellDropped(droppedAtLoad);
@@ -629,7 +676,16 @@ export = function (RED: NodeAPI) {
         moveAnswerTimers.clear();
         offRefusals();
         persist();
-        audit?.release();
+        if (audit) {
+          if (removed) {
+            audit.append({ type: 'system', actor: 'vigie', details: { event: 'console-stop', node: node.id, cause: 'removed' } });
+            audit.release();
+          } else {
+            // A deploy restarting it, or the flows stopping: the runtime tells which once every close is done.
+            stopsToTell.get(node.id)?.audit.release();
+            stopsToTell.set(node.id, { audit, closedAtMs: Date.now() });
+          }
+        }
         audit = undefined;
       } finally {
         done();

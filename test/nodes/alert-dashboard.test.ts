@@ -371,6 +371,44 @@ describe('alert-dashboard node', () => {
     assert.equal(after.reason, 'Node-RED restarted: its wait for a busy camera ended');
   });
 
+  it('its start and stop are audit entries (the version; after a start or a deploy; stopped by a deploy, removed, or the flows stopping), one each, and the chain verifies', async () => {
+    const dir = path.join(userDir, 'audit-test');
+    const entries = () => listAuditFiles(dir).flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+    const startsAndStops = () => entries().filter((e) => e.type === 'system' && /^console-(start|stop)$/.test(e.details.event)).map((e) => [e.details.event, e.details.node, e.details.after ?? e.details.cause]);
+    const version = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')).version;
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    assert.deepEqual(startsAndStops(), [['console-start', 'dash', 'start']]);
+    assert.equal(entries().find((e) => e.details.event === 'console-start').details.version, version);
+    // The first file's header, in Node-RED's log (which usually goes elsewhere): a value to check the log against later.
+    const header = entries()[0];
+    assert.ok(
+      logOf(helper, 'dash', 'INFO').includes(`audit log: ${header.details.file} opened at seq 1, hash ${header.hash}; to check later that the log up to here is unchanged: vigie audit verify --expect-hash 1:${header.hash}`),
+      logOf(helper, 'dash', 'INFO').join(' | '),
+    );
+    // A full deploy restarts it: a stop, then a start, each told as a deploy's.
+    await helper.setFlows(flow({ name: 'console, renamed' }), 'full');
+    await waitFor(() => helper.getNode('dash')?.name === 'console, renamed' || undefined, 10_000, 'the redeployed console');
+    await waitFor(() => startsAndStops().length === 3 || undefined, 10_000, 'the restart in the log');
+    // Deleted by a deploy: removed.
+    await helper.setFlows(flow().filter((n: Any) => n.id !== 'dash'), 'nodes');
+    await waitFor(() => startsAndStops().length === 4 || undefined, 10_000, 'the removal in the log');
+    await helper.setFlows(flow(), 'nodes');
+    await waitFor(() => startsAndStops().length === 5 || undefined, 10_000, 'the new console in the log');
+    // The flows stop (Node-RED stopping).
+    await helper.unload();
+    assert.deepEqual(startsAndStops(), [
+      ['console-start', 'dash', 'start'],
+      ['console-stop', 'dash', 'deploy'],
+      ['console-start', 'dash', 'deploy'],
+      ['console-stop', 'dash', 'removed'],
+      ['console-start', 'dash', 'start'],
+      ['console-stop', 'dash', 'flows-stopped'],
+    ]);
+    const r = verifyAuditFiles(listAuditFiles(dir));
+    assert.equal(r.ok, true, JSON.stringify(r.break));
+  });
+
   it('saves a new alert and a decision at once, the updates of a saved alert together within a second, and not a re-sent alert that changes nothing', async () => {
     // The module object itself (an ES import is a copy of its properties): the store renames through it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
