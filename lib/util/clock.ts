@@ -90,8 +90,11 @@ export class ClockAheadWarnings {
     if (last === undefined || now - last >= this.repeatMs) {
       this.lastWarnedMs.set(sensor, now);
       if (this.lastWarnedMs.size > 1000) this.lastWarnedMs.delete(this.lastWarnedMs.keys().next().value as string);
+      // An onset in milliseconds (a hand-typed inject, another system's detections) reads as a
+      // clock thousands of years ahead: say so rather than blame the clock.
+      const inMs = isPlausibleWallTime(onsetSec) ? ` (its onset, ${onsetSec}, looks like milliseconds since 1970: onsets are in seconds)` : '';
       this.warn(
-        `sensor "${sensor}": a detection's onset is ${formatAhead(aheadMs)} after it arrived here, so that gateway's clock is ahead by at least that much: ` +
+        `sensor "${sensor}": a detection's onset is ${formatAhead(aheadMs)} after it arrived here, so that gateway's clock is ahead by at least that much${inMs}: ` +
           'its onsets cannot be compared with other sensors\' (the same sound may make separate alerts, placed without it); set its clock (NTP)',
       );
     }

@@ -77,3 +77,14 @@ test('a gateway whose clock is proven ahead is told once per sensor per period; 
   // This machine's own clock not set yet: nothing can be judged.
   assert.equal(new ClockAheadWarnings(() => assert.fail('no warning')).check('s5', ARRIVAL_MS / 1000, 40_000), undefined);
 });
+
+test('an onset typed in milliseconds is said to look like milliseconds, not only blamed on the clock', () => {
+  const warned: string[] = [];
+  const w = new ClockAheadWarnings((t) => warned.push(t));
+  w.check('typed', ARRIVAL_MS, ARRIVAL_MS);
+  assert.equal(warned.length, 1);
+  assert.match(warned[0], new RegExp(`\\(its onset, ${ARRIVAL_MS}, looks like milliseconds since 1970: onsets are in seconds\\)`));
+  // A clock truly ahead, in seconds, gets no such words.
+  w.check('ahead', (ARRIVAL_MS + 3 * 3_600_000) / 1000, ARRIVAL_MS);
+  assert.doesNotMatch(warned[1], /milliseconds/);
+});
