@@ -432,7 +432,7 @@ export class FusionLocalizer {
     if (!prev) return undefined;
     let located: Alert & { incident: unknown };
     try {
-      located = this.locate(inc) as Alert & { incident: unknown };
+      located = this.locate(inc, prev.alert.sensor) as Alert & { incident: unknown };
     } catch (err) {
       // The alert as sent stands; the late report is kept with the incident.
       failures.push({ incidentId: inc.id, label: inc.label, error: err instanceof Error ? err : new Error(String(err)) });
@@ -538,10 +538,11 @@ export class FusionLocalizer {
     return this.poll(nowMs);
   }
 
-  private locate(inc: Incident): Alert {
+  /** `leadSensor`: the sensor the alert was sent with (a refinement keeps it, and its bearing must be that sensor's). */
+  private locate(inc: Incident, leadSensor?: string): Alert {
     const obs = [...inc.observations].sort((a, b) => a.onsetSec - b.onsetSec);
     const fix = fuseObservations(obs, this.fuse);
-    const lead = leadObservation(inc.label, obs);
+    const lead = (leadSensor !== undefined ? obs.find((o) => o.sensor === leadSensor) : undefined) ?? leadObservation(inc.label, obs);
     const base = lead.payload as Alert;
     const sensors = (fix.used.length ? fix.used.map((i) => obs[i].sensor) : obs.map((o) => o.sensor)).filter((s, i, a) => a.indexOf(s) === i);
     let location: Location;

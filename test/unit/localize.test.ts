@@ -177,11 +177,11 @@ describe('localizer library', () => {
     const f = new FusionLocalizer({ minSensors: 3, timeoutMs: 1000, temperatureC: 20 });
     const src = [6, 2];
     const c = 331.3 + 0.606 * 20;
-    const det = (id: string, position: number[], label = 'gunshot', bearing?: { deg: number; std: number }): Detection => {
+    const det = (id: string, position: number[], label = 'gunshot', bearing?: { deg: number; std: number }, confidence = 0.9): Detection => {
       const g = enuToGeodetic([position[0], position[1], 0], ORIGIN);
       const t = 2000 + Math.hypot(src[0] - position[0], src[1] - position[1], 2.5) / c;
       return {
-        kind: 'detection', id: `${id}-${label}`, sensor: id, label, confidence: 0.9, onset: t, offset: t + 0.2, level: { dbfs: -30 }, scores: {},
+        kind: 'detection', id: `${id}-${label}`, sensor: id, label, confidence, onset: t, offset: t + 0.2, level: { dbfs: -30 }, scores: {},
         span: { sensor: id, start: 0, frames: 10 },
         sensorInfo: { lat: g.lat, lon: g.lon, alt: 4, clock: 'gps', clockErrorMs: 0.01 },
         ...(bearing ? { location: { method: 'doa', bearing: bearing.deg, bearingStd: bearing.std, sensors: [id] } } : {}),
@@ -215,6 +215,15 @@ describe('localizer library', () => {
     const r4 = f.add(det('d', [30, 25]), undefined, 1800);
     assert.equal(r4.kind, 'late');
     assert.equal(r4.refined, undefined);
+    // A late report of the label, more confident and with its own bearing: the alert sent again
+    // keeps its sensor, and the bearing it gives is that sensor's.
+    const f2 = new FusionLocalizer({ minSensors: 3, timeoutMs: 1000, temperatureC: 20 });
+    f2.add(det('a', a.position, 'gunshot', { deg: toSrc(a.position) + 6, std: 8 }), undefined, 0);
+    f2.add(det('b', b.position, 'gunshot', { deg: toSrc(b.position) - 6, std: 8 }), undefined, 10);
+    const [first] = f2.poll(1000).ready;
+    const late = f2.add(det('c', cc.position, 'gunshot', { deg: toSrc(cc.position), std: 1 }, 0.99), undefined, 1600).refined!;
+    assert.equal(late.sensor, first.sensor);
+    assert.equal(late.location!.bearing, first.location!.bearing, `the bearing of sensor ${first.sensor}`);
   });
 
   it('fusion: an incident whose locating throws still goes out, as an event that cannot be located, and the error is returned', () => {
