@@ -162,6 +162,7 @@ export = function (RED: NodeAPI) {
       const source = createSource(srcCfg);
       capture = new Capture({
         sensor: sensor.id,
+        owner: `mic-capture "${config.name || node.id}" (node ${node.id})`,
         clock: sensor.clock,
         blockMs,
         ringSeconds,

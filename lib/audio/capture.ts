@@ -96,6 +96,8 @@ export interface HealthThresholds {
 
 export interface CaptureOptions {
   sensor: string;
+  /** Who captures, in words (`mic-capture "name" (node id)`): named to another capture of the same sensor. */
+  owner?: string;
   clock?: ClockSource;
   /** Audio block length, ms (default 100). */
   blockMs?: number;
@@ -156,6 +158,7 @@ export function runningCaptures(): Capture[] {
 
 export class Capture extends EventEmitter {
   readonly sensor: string;
+  private readonly owner: string | undefined;
   readonly clock: ClockSource;
   readonly blockMs: number;
   readonly ringSeconds: number;
@@ -214,6 +217,7 @@ export class Capture extends EventEmitter {
     }
     if (ringSeconds * 1000 < 2 * blockMs) throw new Error(`ringSeconds: expected at least two blocks (${(2 * blockMs) / 1000} s), got ${ringSeconds}`);
     this.sensor = opts.sensor;
+    this.owner = opts.owner;
     this.clock = opts.clock ?? 'local';
     this.blockMs = blockMs;
     this.ringSeconds = ringSeconds;
@@ -312,7 +316,7 @@ export class Capture extends EventEmitter {
           `channels: the source gives ${channels} channel(s)${this.channelMap ? ' after the channel map' : ''}, but sensor "${this.sensor}" has ${this.expectedChannels} microphone(s); set the channel map or the sensor's array`,
         );
       }
-      this.ring = openRing({ sensor: this.sensor, sampleRate: rate, channels, seconds: this.ringSeconds, now: this.ringClock });
+      this.ring = openRing({ sensor: this.sensor, sampleRate: rate, channels, seconds: this.ringSeconds, now: this.ringClock }, this.owner);
     } catch (err) {
       this.failed = true;
       this.emit('status', { state: 'failed', text: (err as Error).message.slice(0, 120) });

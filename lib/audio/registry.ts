@@ -5,15 +5,23 @@
 import { AudioRing, AudioRingOptions, AudioSpan, RingReadResult } from './ring';
 
 const rings = new Map<string, AudioRing>();
+/** Who opened each ring, in words (named to the second one that tries). */
+const owners = new WeakMap<AudioRing, string>();
 
-/** Create the ring of a sensor. A sensor has one capture owner: a second open is an error. */
-export function openRing(opts: AudioRingOptions): AudioRing {
+/**
+ * Create the ring of a sensor. A sensor has one capture owner: a second open is an error, naming
+ * the owner when it said who it is (`owner`: e.g. `mic-capture "Mast 1" (node 3f…)`), so that of
+ * two copies of one capture (a tab copied) the log tells which holds the sensor.
+ */
+export function openRing(opts: AudioRingOptions, owner?: string): AudioRing {
   const existing = rings.get(opts.sensor);
   if (existing && !existing.isClosed) {
-    throw new Error(`sensor "${opts.sensor}" already has an open audio ring (one capture per sensor)`);
+    const by = owners.get(existing);
+    throw new Error(`sensor "${opts.sensor}" already has an open audio ring${by ? `, opened by ${by}` : ''} (one capture per sensor)`);
   }
   const ring = new AudioRing(opts);
   rings.set(opts.sensor, ring);
+  if (owner) owners.set(ring, owner);
   return ring;
 }
 

@@ -325,15 +325,16 @@ test('settings are checked and name the field', () => {
 });
 
 test('a second capture on the same sensor fails clearly instead of sharing the ring', async () => {
-  const a = new Capture({ sensor: 'cap-dup', source: new FakeSource(8000, 1) });
+  const a = new Capture({ sensor: 'cap-dup', source: new FakeSource(8000, 1), owner: 'mic-capture "Mast 1" (node n1)' });
   const srcB = new FakeSource(8000, 1);
-  const b = new Capture({ sensor: 'cap-dup', source: srcB });
+  const b = new Capture({ sensor: 'cap-dup', source: srcB, owner: 'mic-capture "Mast 1" (node n2)' });
   const outB = collect(b);
   a.start();
   b.start();
   (a.source as FakeSource).feed([new Float32Array(10)]);
   srcB.feed([new Float32Array(10)]);
-  assert.match(outB.faults[0]?.message ?? '', /already has an open audio ring/);
+  // Two copies of one node (a copied tab): the second is told which holds the sensor.
+  assert.equal(outB.faults[0]?.message, 'sensor "cap-dup" already has an open audio ring, opened by mic-capture "Mast 1" (node n1) (one capture per sensor)');
   assert.equal(b.status.state, 'failed');
   await b.stop();
   assert.ok(findRing('cap-dup'), 'the first owner keeps its ring');
