@@ -453,9 +453,8 @@ export interface StopResumeResult {
 export class PtzSteer {
   readonly opts: SteerOptions;
   private readonly holds = new Map<string, Hold>();
-  private readonly homeTimers = new Map<string, NodeJS.Timeout>();
-  /** When each home timer runs (the quiet period's end, or the next try to go home): what a hand-over or a stop's file keeps of it. */
-  private readonly homeDue = new Map<string, HomeDue>();
+  /** Each camera's way home: its timer, and when it runs (what a hand-over or a stop's file keeps of it). */
+  private readonly homeTimers = new Map<string, HomeDue & { timer: NodeJS.Timeout }>();
   private readonly sleeps = new Set<() => void>();
   private readonly proposals = new Map<string, Proposal>();
   private readonly waiting = new Map<string, Waiting>();
@@ -929,9 +928,8 @@ export class PtzSteer {
 
   private cancelHome(cameraId: string): void {
     const t = this.homeTimers.get(cameraId);
-    if (t) clearTimeout(t);
+    if (t) clearTimeout(t.timer);
     this.homeTimers.delete(cameraId);
-    this.homeDue.delete(cameraId);
   }
 
   /** `delayMs`: sooner than the quiet period (a camera a hand-over brought, part-way through its quiet period). */
@@ -940,7 +938,6 @@ export class PtzSteer {
     this.cancelHome(conn.id);
     const t = setTimeout(() => {
       this.homeTimers.delete(conn.id);
-      this.homeDue.delete(conn.id);
       this.holds.delete(conn.id);
       this.activeMove.delete(conn.id);
       // An alert waiting for this camera goes first: it turns there instead of home (and the
@@ -952,8 +949,7 @@ export class PtzSteer {
       if (left) this.release(left, conn.config, lookedWords(conn.config, `went home after the quiet period (${durationWords(this.opts.returnHomeAfterMs)})`));
       this.goHome(conn, alertId, new Backoff({ initialMs: 2000, maxMs: 60_000 }));
     }, Math.max(0, delayMs));
-    this.homeTimers.set(conn.id, t);
-    this.homeDue.set(conn.id, { atMs: this.now() + Math.max(0, delayMs), alertId });
+    this.homeTimers.set(conn.id, { timer: t, atMs: this.now() + Math.max(0, delayMs), alertId });
   }
 
   /**
@@ -980,11 +976,9 @@ export class PtzSteer {
         if (backoff.attempts === 1) this.hooks.warn?.(`camera ${conn.id} could not return home: ${e.message}; retrying`);
         const t = setTimeout(() => {
           this.homeTimers.delete(conn.id);
-          this.homeDue.delete(conn.id);
           if (!this.closed && !this.activeMove.has(conn.id)) this.goHome(conn, alertId, backoff);
         }, delayMs);
-        this.homeTimers.set(conn.id, t);
-        this.homeDue.set(conn.id, { atMs: this.now() + delayMs, alertId });
+        this.homeTimers.set(conn.id, { timer: t, atMs: this.now() + delayMs, alertId });
       },
     );
   }
@@ -1506,7 +1500,7 @@ export class PtzSteer {
       dismissed: [...this.dismissed],
       latestCopies: [...this.latestCopies],
       lastSent: [...this.lastSent],
-      homeDue: [...this.homeDue].map(([id, due]) => [id, { ...due }]),
+      homeDue: [...this.homeTimers].map(([id, { atMs, alertId }]) => [id, { atMs, alertId }]),
     };
     this.close();
     return h;
@@ -1809,9 +1803,8 @@ export class PtzSteer {
     this.closed = true;
     for (const wake of this.sleeps) wake();
     this.sleeps.clear();
-    for (const t of this.homeTimers.values()) clearTimeout(t);
+    for (const t of this.homeTimers.values()) clearTimeout(t.timer);
     this.homeTimers.clear();
-    this.homeDue.clear();
     this.proposals.clear();
     this.holds.clear();
     if (this.waitTimer) clearTimeout(this.waitTimer);
