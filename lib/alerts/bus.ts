@@ -6,8 +6,12 @@
  */
 import { EventEmitter } from 'events';
 
-/** 'snapshot': a camera snapshot of an alert kept beside the audit log (its SHA-256 in the entry). */
-export type AuditEventType = 'alert' | 'camera-move' | 'live-view' | 'decision' | 'snapshot' | 'system';
+/**
+ * 'snapshot': a camera snapshot of an alert kept beside the audit log (its SHA-256 in the entry).
+ * 'alert-update': a copy of an alert already raised changed its place, label or sensors (sent
+ * again by the localizer as a late report placed it better).
+ */
+export type AuditEventType = 'alert' | 'alert-update' | 'camera-move' | 'live-view' | 'decision' | 'snapshot' | 'system';
 
 export interface AuditEvent {
   type: AuditEventType;

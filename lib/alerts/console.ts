@@ -147,14 +147,21 @@ export class AlertConsole {
   }
 
   /**
-   * An alert arrives (new, or enriched again). A new one is audited as raised; unhandled alerts
-   * the cap dropped to keep it are audited as dropped (see dropped()).
+   * An alert arrives (new, or enriched again). A new one is audited as raised, a copy that
+   * changes its place, label or sensors as updated (alertUpdateDetails); unhandled alerts the
+   * cap dropped to keep it are audited as dropped (see dropped()).
    */
   ingest(payload: unknown): UpsertResult {
     const r = this.store.upsert(payload);
     const a = r.record.alert;
     if (r.isNew) {
       auditBus.publish({ type: 'alert', actor: this.actor, alertId: a.id, details: alertAuditDetails(a) });
+    } else if (r.previous) {
+      // A copy sent again with a better place (a late sensor): the log keeps each place the
+      // console showed, not only the first. One that changes none of it (its camera, its video, a
+      // resend) is not: the camera's moves have their own entries.
+      const update = alertUpdateDetails(r.previous, a);
+      if (update) auditBus.publish({ type: 'alert-update', actor: this.actor, alertId: a.id, details: update });
     }
     this.dropped(r.droppedUnhandled);
     if (r.isNew || r.changed.length) this.versionNo++;
@@ -384,12 +391,52 @@ export function alertAuditDetails(a: Alert): Record<string, unknown> {
     confidence: a.confidence,
     onset: a.onset,
     level: a.level,
-    ...(a.location ? { location: { method: a.location.method, bearing: a.location.bearing, position: a.location.position, sensors: a.location.sensors } } : {}),
+    ...(a.location ? { location: locationAuditDetails(a.location) } : {}),
     // Who heard what, and when: the sensors of a fused incident may have called it otherwise.
-    ...(a.incident ? { reports: a.incident.reports.map((r) => ({ sensor: r.sensor, label: r.label, onset: r.onset, ...(r.bearing !== undefined ? { bearing: r.bearing } : {}) })) } : {}),
+    ...(a.incident ? { reports: reportsAuditDetails(a.incident) } : {}),
     ...(a.camera ? { camera: a.camera.id, cameraState: a.camera.state } : {}),
     ...(a.video?.snapshot ? { snapshot: a.video.snapshot } : {}),
   };
+}
+
+/** An alert's place as the audit log keeps it: with its uncertainty (errorM, bearingStd) and the sensors it rests on. */
+function locationAuditDetails(l: NonNullable<Alert['location']>): Record<string, unknown> {
+  return { method: l.method, bearing: l.bearing, bearingStd: l.bearingStd, position: l.position, sensors: l.sensors, reason: l.reason };
+}
+
+function reportsAuditDetails(incident: NonNullable<Alert['incident']>): Array<Record<string, unknown>> {
+  return incident.reports.map((r) => ({ sensor: r.sensor, label: r.label, onset: r.onset, ...(r.bearing !== undefined ? { bearing: r.bearing } : {}) }));
+}
+
+/** What an `alert-update` entry compares between two copies of an alert: its place, its label and the sensors' reports. */
+const UPDATE_FIELDS = {
+  label: (a: Alert) => a.label,
+  confidence: (a: Alert) => a.confidence,
+  sensor: (a: Alert) => a.sensor,
+  location: (a: Alert) => (a.location ? locationAuditDetails(a.location) : undefined),
+  reports: (a: Alert) => (a.incident ? reportsAuditDetails(a.incident) : undefined),
+} as const;
+
+/**
+ * What an alert's new copy changed of what the log keeps of it (label, confidence, lead sensor,
+ * location with its uncertainty, the sensors' reports): `changed` names those fields, `before`
+ * and `after` hold their values. Undefined when it changed none of them (a resend, a copy with
+ * only its camera or video new).
+ */
+export function alertUpdateDetails(before: Alert, after: Alert): Record<string, unknown> | undefined {
+  const changed: string[] = [];
+  const was: Record<string, unknown> = {};
+  const now: Record<string, unknown> = {};
+  for (const [field, of] of Object.entries(UPDATE_FIELDS)) {
+    const x = of(before);
+    const y = of(after);
+    if (JSON.stringify(x) === JSON.stringify(y)) continue;
+    changed.push(field);
+    was[field] = x ?? null;
+    now[field] = y ?? null;
+  }
+  if (!changed.length) return undefined;
+  return { label: after.label, changed, before: was, after: now };
 }
 
 /**

@@ -94,6 +94,8 @@ export interface UpsertResult {
   isNew: boolean;
   /** Fields that changed on an update: 'location', 'camera', 'video', 'detection'. */
   changed: string[];
+  /** On an update: the alert as it was before this copy (the console audits what the copy changed). */
+  previous?: Alert;
   /** Unhandled alerts the cap (maxAlerts) dropped to keep this one: to be told, they never reached a decision. */
   droppedUnhandled: AlertRecord[];
   /**
@@ -278,7 +280,8 @@ export class AlertStore {
       if (alert[k] !== undefined && JSON.stringify(alert[k]) !== JSON.stringify(old.alert[k])) changed.push(k);
     }
     const { location, camera, video, ...detection } = alert;
-    const { location: _l, camera: _c, video: _v, ...oldDetection } = old.alert;
+    const previous = old.alert;
+    const { location: _l, camera: _c, video: _v, ...oldDetection } = previous;
     if (JSON.stringify(detection) !== JSON.stringify(oldDetection)) changed.push('detection');
     // Later stages add fields; an enriched alert never loses what an earlier copy carried.
     old.alert = { ...old.alert, ...detection, ...(location ? { location } : {}), ...(camera ? { camera } : {}), ...(video ? { video } : {}) };
@@ -292,7 +295,7 @@ export class AlertStore {
     }
     old.updatedMs = now;
     this.touched(old);
-    return { record: old, isNew: false, changed, droppedUnhandled: [] };
+    return { record: old, isNew: false, changed, droppedUnhandled: [], previous };
   }
 
   markSeen(alertId: string, operator: string): AlertRecord {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AlertConsole, alertAuditDetails, droppedAlertsWarning, expiredAlertsWarning, moveRefusalOf, resolveOperator, userFromClient } from '../../lib/alerts/console';
+import { AlertConsole, alertAuditDetails, alertUpdateDetails, droppedAlertsWarning, expiredAlertsWarning, moveRefusalOf, resolveOperator, userFromClient } from '../../lib/alerts/console';
 import { AuditEvent, auditBus } from '../../lib/alerts/bus';
 import { AlertStore, StaleDecisionError } from '../../lib/alerts/store';
 
@@ -44,12 +44,15 @@ test('userFromClient reads what Dashboard 2.0 authentication plugins put in _cli
   assert.equal(userFromClient({ user: 'not-an-object' }), undefined);
 });
 
-test('a new alert is audited once as raised; enrichments are not re-audited', () => {
+test('a new alert is audited once as raised; its camera and video, and a copy sent again unchanged, are not re-audited', () => {
   const rec = recordAudit();
   try {
     const c = new AlertConsole({ store: new AlertStore(), actor: 'auto:n1' });
-    c.ingest(detection('e1', 10));
-    c.ingest(detection('e1', 10, { location: { method: 'doa', bearing: 10, sensors: ['s1'] } }));
+    const location = { method: 'doa', bearing: 10, sensors: ['s1'] };
+    c.ingest(detection('e1', 10, { location }));
+    c.ingest(detection('e1', 10, { location }));
+    c.ingest(detection('e1', 10, { location, camera: { id: 'cam', name: 'Cam', pan: 0, tilt: 0, zoom: 0, target: { bearing: 10, tilt: 0 }, state: 'on-target' } }));
+    c.ingest(detection('e1', 10, { video: { live: '/vigie/video/cam/live', until: 2_000_000_000_000 } }));
     const mine = rec.events.filter((e) => e.alertId === 'e1');
     assert.equal(mine.length, 1);
     assert.equal(mine[0].type, 'alert');
@@ -58,6 +61,52 @@ test('a new alert is audited once as raised; enrichments are not re-audited', ()
   } finally {
     rec.stop();
   }
+});
+
+test('an alert sent again with a better place is audited as an update: the old and new position, their uncertainty and the sensors\' reports', () => {
+  const rec = recordAudit();
+  try {
+    const c = new AlertConsole({ store: new AlertStore(), actor: 'auto:n1' });
+    const report = (sensor: string, bearing: number) => ({ sensor, detection: `${sensor}-d`, label: 'explosion', onset: 10, bearing });
+    const first = { method: 'bearings', bearing: 40, bearingStd: 3, position: { lat: 45.44, lon: 4.39, errorM: 35 }, sensors: ['s1', 's2'] };
+    const better = { method: 'bearings', bearing: 41, bearingStd: 3, position: { lat: 45.4402, lon: 4.3901, errorM: 6 }, sensors: ['s1', 's2', 's3'] };
+    c.ingest(detection('u1', 10, { location: first, incident: { id: 'i1', reports: [report('s1', 40), report('s2', 300)] } }));
+    const camera = { id: 'cam', name: 'Cam', pan: 0, tilt: 0, zoom: 0, target: { bearing: 40, tilt: 0 }, state: 'on-target' };
+    c.ingest(detection('u1', 10, { location: first, camera, incident: { id: 'i1', reports: [report('s1', 40), report('s2', 300)] } }));
+    const late = { location: better, camera, incident: { id: 'i1', reports: [report('s1', 40), report('s2', 300), report('s3', 200)] } };
+    c.ingest(detection('u1', 10, late));
+    // The same copy again (ptz-steer passing it on with its camera): nothing new to keep.
+    c.ingest(detection('u1', 10, late));
+    const mine = rec.events.filter((e) => e.alertId === 'u1');
+    assert.deepEqual(mine.map((e) => e.type), ['alert', 'alert-update']);
+    const u = mine[1];
+    assert.equal(u.actor, 'auto:n1');
+    assert.equal(u.details.label, 'explosion');
+    assert.deepEqual(u.details.changed, ['location', 'reports']);
+    const before = u.details.before as Record<string, any>;
+    const after = u.details.after as Record<string, any>;
+    assert.deepEqual(before.location.position, first.position);
+    assert.deepEqual(after.location.position, better.position);
+    assert.equal(before.location.bearingStd, 3);
+    assert.deepEqual(after.location.sensors, ['s1', 's2', 's3']);
+    assert.deepEqual(before.reports.map((r: { sensor: string }) => r.sensor), ['s1', 's2']);
+    assert.deepEqual(after.reports.map((r: { sensor: string }) => r.sensor), ['s1', 's2', 's3']);
+    assert.equal(before.label, undefined, 'only what changed');
+  } finally {
+    rec.stop();
+  }
+});
+
+test('a copy that changes the label, or gives a place where there was none, is an update naming each field', () => {
+  const none = alertUpdateDetails(detection('l1', 10) as never, detection('l1', 10) as never);
+  assert.equal(none, undefined);
+  const placed = alertUpdateDetails(detection('l1', 10) as never, detection('l1', 10, { location: { method: 'doa', bearing: 10, bearingStd: 4, sensors: ['s1'] } }) as never)!;
+  assert.deepEqual(placed.changed, ['location']);
+  assert.deepEqual(placed.before, { location: null });
+  const relabelled = alertUpdateDetails(detection('l1', 10) as never, detection('l1', 10, { label: 'gunshot', confidence: 0.9 }) as never)!;
+  assert.deepEqual(relabelled.changed, ['label', 'confidence']);
+  assert.deepEqual(relabelled.before, { label: 'explosion', confidence: 0.8 });
+  assert.deepEqual(relabelled.after, { label: 'gunshot', confidence: 0.9 });
 });
 
 test('unhandled alerts dropped over the cap are audited as system entries naming each, and worded in a warning', () => {

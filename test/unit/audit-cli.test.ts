@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AuditLog, listAuditFiles } from '../../lib/alerts/audit';
+import { AuditLog, listAuditFiles, openSharedAuditLog } from '../../lib/alerts/audit';
+import { AlertConsole } from '../../lib/alerts/console';
+import { AlertStore } from '../../lib/alerts/store';
 import { tempDir } from '../support/tmp';
 import { legacyBackstepLog, rewriteChain } from '../support/audit-logs';
 import { main } from '../../lib/cli/audit-verify';
@@ -238,4 +240,29 @@ test('vigie audit verify --expect-hash with something else than [SEQ:]HASH, or w
     assert.equal(r.rc, 2, `${args.join(' ')}: ${r.err}`);
     assert.match(r.err, /\nusage: vigie audit verify /);
   }
+});
+
+test('vigie audit verify accepts the console\'s alert-update entries (an alert sent again with a better place)', async () => {
+  const dir = tempDir('vigie-audit-cli-');
+  const audit = openSharedAuditLog({ dir, retentionDays: 0 });
+  try {
+    const c = new AlertConsole({ store: new AlertStore(), actor: 'auto:n1' });
+    const alert = (errorM: number, sensors: string[]) => ({
+      kind: 'detection', id: 'up1', sensor: 's1', label: 'explosion', confidence: 0.8, onset: 1_780_000_000, offset: 1_780_000_001,
+      level: { dbfs: -3 }, scores: { explosion: 0.8 }, span: { sensor: 's1', start: 0, frames: 100 },
+      location: { method: 'tdoa', bearing: 40, position: { lat: 45.44, lon: 4.39, errorM }, sensors },
+    });
+    c.ingest(alert(30, ['s1', 's2']));
+    c.ingest(alert(5, ['s1', 's2', 's3']));
+  } finally {
+    audit.release();
+  }
+  const entries = listAuditFiles(dir).flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+  const update = entries.find((e) => e.type === 'alert-update');
+  assert.ok(update, JSON.stringify(entries));
+  assert.equal(update.details.before.location.position.errorM, 30);
+  assert.equal(update.details.after.location.position.errorM, 5);
+  const r = await verify(['--complete', dir]);
+  assert.equal(r.rc, 0, r.err);
+  assert.match(r.out, /^OK: 3 entries in 1 file/);
 });
