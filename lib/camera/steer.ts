@@ -847,6 +847,18 @@ export class PtzSteer {
       if (turned) return;
       turned = true;
       if (this.closed || this.activeMove.get(cfg.id) !== moveId) return;
+      // The alert the camera was held for (moving to it, or looking at it) loses it now: said
+      // under that alert, so an inquiry into it reads where its camera went, and by whose choice
+      // (`takenBy`: the operator who took it; null: the priority rule gave it to the other alert).
+      const lost = displacedHold?.alertId ?? displaced?.alert.id;
+      if (lost !== undefined && lost !== alert.id) {
+        auditBus.publish({
+          type: 'camera-move',
+          actor,
+          alertId: lost,
+          details: { event: 'camera-taken', cameraId: cfg.id, takenFor: alert.id, takenForLabel: alert.label, takenBy: takenBy ?? null, reached: displaced?.alert.id === lost },
+        });
+      }
       if (!displaced || this.aimedAt.get(cfg.id) !== displaced) {
         this.updateWaitingReasons();
         return;

@@ -42,11 +42,14 @@ test('a more important alert takes a moving camera; the older alert goes on with
   assert.equal(final('glass').payload.camera?.id, 'b');
   assert.equal(final('glass').payload.camera?.state, 'on-target');
   assert.equal(outs.filter((o) => o.port === 2).length, 0, 'superseding is not an error for the operator');
-  const moves = audit.filter((e) => e.type === 'camera-move');
+  const moves = audit.filter((e) => e.type === 'camera-move' && e.details.event === undefined);
   assert.deepEqual(
     moves.map((e) => `${e.alertId}:${(e.details as { cameraId: string }).cameraId}:${(e.details as { state: string }).state}`).sort(),
     ['glass:a:failed', 'glass:b:on-target', 'gun:a:on-target'],
   );
+  // The glass break lost camera a on its way, to the gunshot, by the priority rule (no operator).
+  const lost = audit.filter((e) => e.details.event === 'camera-taken');
+  assert.deepEqual(lost.map((e) => ({ alertId: e.alertId, ...e.details })), [{ alertId: 'glass', event: 'camera-taken', cameraId: 'a', takenFor: 'gun', takenForLabel: 'gunshot', takenBy: null, reached: false }]);
 });
 
 test('no camera in range: the alert goes on, and output 2 says why', async () => {
@@ -427,6 +430,11 @@ test('an operator takes a busy camera for a waiting alert, and holds it as firml
       // The gunshot it displaced waits for the camera in its turn, and says who took it, for which alert.
       assert.deepEqual(steer.waitingAlerts, ['gun']);
       assert.match(lastOf(outs, 'gun')!.payload.camera!.reason!, /^camera a looked here, then was taken by bo for glass breaking alert glass; waiting up to 5 min for a camera to be free$/);
+      // The audit log says it under the gunshot too: which camera it lost, for which alert, by whose choice.
+      const lost = audit.filter((e) => e.alertId === 'gun' && e.details.event === 'camera-taken');
+      assert.deepEqual(lost.map((e) => ({ actor: e.actor, ...e.details })), [{ actor: 'bo', event: 'camera-taken', cameraId: 'a', takenFor: 'glass', takenForLabel: 'glass_break', takenBy: 'bo', reached: true }]);
+      // Before the move's own entry, which names the camera's state for the glass break.
+      assert.ok(audit.indexOf(lost[0]) < audit.indexOf(move));
       // A scream (priority 4) cannot take back what the operator took from a gunshot (5).
       await send(steerAlert('scream', 'scream', destination(ORIGIN, 200, 40)));
       assert.equal(lastOf(outs, 'scream')!.payload.camera!.state, 'waiting');
@@ -438,6 +446,8 @@ test('an operator takes a busy camera for a waiting alert, and holds it as firml
       assert.deepEqual(steer.waitingAlerts, ['gun', 'scream', 'glass']);
       // No operator took it this time: the camera turned by itself.
       assert.match(lastOf(outs, 'glass')!.payload.camera!.reason!, /^camera a looked here, then turned to gunshot alert gun2; waiting/);
+      const glassLost = audit.filter((e) => e.alertId === 'glass' && e.details.event === 'camera-taken');
+      assert.deepEqual(glassLost.map((e) => [e.details.takenFor, e.details.takenBy]), [['gun2', null]]);
     } finally {
       unsub();
     }
