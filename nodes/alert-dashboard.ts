@@ -21,7 +21,7 @@
 import { HandOverShelf } from '../lib/util/handover';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { openSharedAuditLog, AuditLogHandle } from '../lib/alerts/audit';
+import { openSharedAuditLog, AuditLogHandle, vanishedFileWarning } from '../lib/alerts/audit';
 import { packageInfo } from '../lib/util/package-info';
 import type { RuntimeEvents } from '../lib/util/handover';
 import { BroadcastPacer } from '../lib/alerts/broadcast-pacer';
@@ -257,7 +257,12 @@ export = function (RED: NodeAPI) {
         updateStatus();
       },
       // Node-RED's log usually goes elsewhere (journald, docker logs): a value to check the log against later.
-      (header) => node.log(`audit log: ${String(header.details.file)} opened at seq ${header.seq}, hash ${header.hash}; to check later that the log up to here is unchanged: vigie audit verify --expect-hash ${header.seq}:${header.hash}`),
+      (header) => {
+        // A file deleted (or replaced) by hand while the log ran: the new file's header records it.
+        const vanished = vanishedFileWarning(header);
+        if (vanished) node.warn(vanished);
+        node.log(`audit log: ${String(header.details.file)} opened at seq ${header.seq}, hash ${header.hash}; to check later that the log up to here is unchanged: vigie audit verify --expect-hash ${header.seq}:${header.hash}`);
+      },
     );
     // The stop of this console's previous instance not told yet (the runtime said nothing of it): told now, before the start.
     tellStops('unknown', node.id);

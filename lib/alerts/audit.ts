@@ -20,6 +20,10 @@
  * cut. The writer never appends after it: it resumes the chain in a new file whose header
  * links to the last whole entry, and the verifier accepts such a cut end, and only that.
  *
+ * The file being written deleted by hand (or replaced, or written to by something else) while
+ * the log runs is noticed at the next entry: the chain goes on in a new file whose header records
+ * what the lost file held (`vanished`), which the verifier accepts as exactly that hole, and says.
+ *
  * Entries hold only contract fields and short details; anything that looks like samples is
  * stripped (no audio, ever).
  */
@@ -77,6 +81,43 @@ export interface AuditLogOptions {
 }
 
 export type AuditInput = Omit<AuditEvent, 'time'> & { time?: number };
+
+/**
+ * The file being written that vanished under the writer: deleted by hand, replaced by another
+ * file under its name, or changed (its size not what was written: something else wrote to it).
+ * Recorded in the next file's header (`vanished`), with the entries it held (`firstSeq`…
+ * `lastSeq`) and the hash its own header linked to (`linkedTo`).
+ */
+export interface VanishedFile {
+  file: string;
+  cause: 'deleted' | 'replaced' | 'changed';
+  firstSeq: number | undefined;
+  lastSeq: number;
+  linkedTo: string | undefined;
+}
+
+/** How a vanished file's cause is said (Node-RED's log, vigie audit verify). */
+export const VANISHED_WORDS: Record<VanishedFile['cause'], string> = {
+  deleted: 'was deleted',
+  replaced: 'was replaced by another file',
+  changed: 'was changed by something else (its size is not what Vigie wrote)',
+};
+
+/**
+ * The warning for a header that records its previous file vanished while the log was written
+ * (for Node-RED's log); undefined for any other header.
+ */
+export function vanishedFileWarning(header: AuditEntry): string | undefined {
+  const v = header.details.vanished as { cause?: string; firstSeq?: number | null; lastSeq?: number } | undefined;
+  if (!v || typeof v !== 'object') return undefined;
+  const cause = VANISHED_WORDS[v.cause as VanishedFile['cause']] ?? 'vanished';
+  const held = typeof v.firstSeq === 'number' && typeof v.lastSeq === 'number' ? ` (entries seq ${v.firstSeq}…${v.lastSeq})` : '';
+  return (
+    `audit log: ${String(header.details.previousFile)} ${cause} while the log was being written${held}; ` +
+    `the log goes on in ${String(header.details.file)}, whose header records it (vigie audit verify names it in a warning). ` +
+    'Never delete or edit audit files by hand: retention removes old ones'
+  );
+}
 
 function sha256(s: string): string {
   return createHash('sha256').update(s).digest('hex');
@@ -204,6 +245,12 @@ export class AuditLog {
   private opened = false;
   /** The newest file when open() found it ending cut (a crash), until the chain resumes. */
   private cutEnd: string | undefined;
+  /** The file being written: its identity (a file put in its place is another), first seq and the hash its header links to. */
+  private fileId: { dev: number; ino: number } | undefined;
+  private fileFirstSeq: number | undefined;
+  private fileLinksTo: string | undefined;
+  /** The file being written vanished (or changed) under the writer, until the next file's header records it. */
+  private vanished: VanishedFile | undefined;
 
   constructor(opts: AuditLogOptions) {
     this.dir = opts.dir;
@@ -257,7 +304,12 @@ export class AuditLog {
     if (tail && tailFile === last && lastText.endsWith(`"hash":"${tail.hash}"}\n`)) {
       this.file = last;
       this.fileDay = FILE_RE.exec(path.basename(last!))![1];
-      this.fileBytes = fs.statSync(last).size;
+      const st = fs.statSync(last);
+      this.fileBytes = st.size;
+      this.fileId = { dev: st.dev, ino: st.ino };
+      const header = parseLine(linesOf(lastText)[0] ?? '').entry;
+      this.fileFirstSeq = header?.seq;
+      this.fileLinksTo = header?.prev;
     } else if (last) this.cutEnd = path.basename(last);
     this.opened = true;
   }
@@ -306,6 +358,7 @@ export class AuditLog {
       prev: this.prev,
     };
     const line = serialise(body).line;
+    this.noticeFileVanished();
     this.rotateIfNeeded(timeMs, Buffer.byteLength(line) + 1);
     return this.write({ ...body, seq: this.seq + 1, prev: this.prev });
   }
@@ -381,8 +434,10 @@ export class AuditLog {
   private rotateIfNeeded(timeMs: number, bytes: number): void {
     const day = this.fileDayFor(timeMs);
     if (this.file && this.fileDay === day && this.fileBytes + bytes <= this.maxFileBytes) return;
-    const previousFile = this.file ? path.basename(this.file) : (orderAuditFiles(listAuditFiles(this.dir)).pop() ?? null);
-    const next = this.nextFileName(day);
+    const vanished = this.vanished;
+    const previousFile = this.file ? path.basename(this.file) : (vanished?.file ?? orderAuditFiles(listAuditFiles(this.dir)).pop() ?? null);
+    // Never the name of the file that vanished: the new one is another file, and says so.
+    const next = this.nextFileName(day, vanished?.file);
     this.file = next;
     this.fileDay = day;
     this.newestDay = day;
@@ -401,9 +456,33 @@ export class AuditLog {
         // The retention in force (days, 0: everything kept): one cut short shows in the log.
         retentionDays: this.retentionDays,
         ...(removed.length ? { removedByRetention: removed } : {}),
+        // The previous file vanished under the writer: which entries it held, and the hash its
+        // header linked to, so that verification can tell exactly what went (see verifyChain).
+        ...(vanished ? { vanished: { cause: vanished.cause, firstSeq: vanished.firstSeq ?? null, lastSeq: vanished.lastSeq, linkedTo: vanished.linkedTo ?? null } } : {}),
       },
       prev: this.prev,
     });
+    this.fileFirstSeq = header.seq;
+    this.fileLinksTo = header.prev;
+    try {
+      const st = fs.statSync(next);
+      this.fileId = { dev: st.dev, ino: st.ino };
+    } catch {
+      this.fileId = undefined;
+    }
+    if (vanished) {
+      this.vanished = undefined;
+      // Said in the log too, as resumed-after-cut is: an inquiry reading entries sees it.
+      this.write({
+        v: AUDIT_FORMAT_VERSION,
+        seq: this.seq + 1,
+        time: new Date(timeMs).toISOString(),
+        type: 'system',
+        actor: 'vigie',
+        details: { event: 'file-vanished', file: vanished.file, cause: vanished.cause, firstSeq: vanished.firstSeq ?? null, lastSeq: vanished.lastSeq },
+        prev: this.prev,
+      });
+    }
     try {
       this.onFileOpen?.(header);
     } catch {
@@ -411,11 +490,34 @@ export class AuditLog {
     }
   }
 
-  private nextFileName(day: string): string {
+  /**
+   * The file being written was deleted by hand (its directory still there), replaced by another
+   * file, or written to by something else (its size is not what was written) while the log ran:
+   * appending to its path would start a file without a header, or join lines to foreign ones.
+   * The chain goes on in a new file whose header records it (VanishedFile). A directory that is
+   * gone as a whole (a disk unmounted) is no such case: the write fails and is retried.
+   */
+  private noticeFileVanished(): void {
+    if (!this.file) return;
+    let cause: VanishedFile['cause'] | undefined;
+    try {
+      const st = fs.statSync(this.file);
+      if (this.fileId && (st.ino !== this.fileId.ino || st.dev !== this.fileId.dev)) cause = 'replaced';
+      else if (st.size !== this.fileBytes) cause = 'changed';
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && fs.existsSync(this.dir)) cause = 'deleted';
+    }
+    if (!cause) return;
+    this.vanished = { file: path.basename(this.file), cause, firstSeq: this.fileFirstSeq, lastSeq: this.seq, linkedTo: this.fileLinksTo };
+    this.file = undefined;
+    this.fileId = undefined;
+  }
+
+  private nextFileName(day: string, after?: string): string {
     let n = 1;
-    for (const f of listAuditFiles(this.dir)) {
-      const m = FILE_RE.exec(path.basename(f))!;
-      if (m[1] === day) n = Math.max(n, Number(m[2]) + 1);
+    for (const f of [...listAuditFiles(this.dir), ...(after ? [after] : [])]) {
+      const m = FILE_RE.exec(path.basename(f));
+      if (m && m[1] === day) n = Math.max(n, Number(m[2]) + 1);
     }
     return path.join(this.dir, `audit-${day}-${String(n).padStart(3, '0')}.jsonl`);
   }
@@ -664,7 +766,26 @@ export interface AuditVerifyResult {
    * with every file before it): the check goes on from the first file after them, anchored.
    */
   removedDuringCheck: string[];
+  /**
+   * Files that vanished while the log was written (deleted by hand, replaced, or changed), as
+   * the header of the file after each records them: the entries `firstSeq`…`lastSeq` they held
+   * are not in the chain given when `missing` (the chain goes on from the hash before them, as
+   * recorded), or are when the file is there after all (`missing` false).
+   */
+  vanished: AuditVanished[];
   break?: AuditBreak;
+}
+
+export interface AuditVanished {
+  /** The file that vanished (base name). */
+  file: string;
+  cause: string;
+  firstSeq?: number;
+  lastSeq?: number;
+  /** The file whose header records it. */
+  recordedIn: string;
+  /** Its entries are not in the chain given. */
+  missing: boolean;
 }
 
 /** An entry's hash kept elsewhere earlier (a ticket, an email), with its seq when known. */
@@ -718,6 +839,22 @@ function parseLine(line: string): ParsedLine {
   const body = line.slice(0, -suffix.length) + '}';
   if (sha256(body) !== entry.hash) return { error: 'edited: the content does not match its hash' };
   return { entry };
+}
+
+/** The record of a vanished previous file in a header (see AuditLog's VanishedFile), if any. */
+function vanishedRecordOf(header: AuditEntry): { file: string; cause: string; firstSeq?: number; lastSeq: number; linkedTo?: string } | undefined {
+  const v = header.details.vanished;
+  const file = header.details.previousFile;
+  if (!v || typeof v !== 'object' || typeof file !== 'string') return undefined;
+  const r = v as Record<string, unknown>;
+  if (typeof r.lastSeq !== 'number') return undefined;
+  return {
+    file,
+    cause: typeof r.cause === 'string' ? r.cause : 'vanished',
+    lastSeq: r.lastSeq,
+    ...(typeof r.firstSeq === 'number' ? { firstSeq: r.firstSeq } : {}),
+    ...(typeof r.linkedTo === 'string' ? { linkedTo: r.linkedTo } : {}),
+  };
 }
 
 /**
@@ -801,7 +938,7 @@ export function verifyAuditFiles(given: string[], opts: AuditVerifyOptions = {})
  */
 function verifyChain(files: string[], opts: AuditVerifyOptions, removedBefore: Set<string>): AuditVerifyResult {
   const expected: ExpectedHashResult[] = (opts.expect ?? []).map((x) => ({ ...x, hash: x.hash.toLowerCase(), found: false }));
-  const res: AuditVerifyResult = { ok: true, files: files.length, entries: 0, anchored: false, cuts: [], namedBefore: [], removedDuringCheck: [], retentionChanges: [], expected };
+  const res: AuditVerifyResult = { ok: true, files: files.length, entries: 0, anchored: false, cuts: [], namedBefore: [], removedDuringCheck: [], retentionChanges: [], vanished: [], expected };
   /** Files the headers record as removed by retention (base names). */
   const recordedRemoved = new Set(removedBefore);
   let firstHeader: { file: string; previousFile: string | null } | undefined;
@@ -847,6 +984,24 @@ function verifyChain(files: string[], opts: AuditVerifyOptions, removedBefore: S
         const header = e.type === 'system' && e.details?.event === 'file-open';
         if (!header) return fail(file, 1, 'the first line is not the file header: lines were removed at the start of this file');
         if (e.details.file !== path.basename(file)) return fail(file, 1, `the header names file "${String(e.details.file)}": file renamed or replaced`);
+        const vanished = vanishedRecordOf(e);
+        if (vanished) {
+          // Missing exactly as recorded: the chain before it ends with the hash the vanished
+          // file's header linked to (or nothing is given before it), and this header follows
+          // its last entry. Anything else is a break as any other.
+          const fromStart = prevHash === undefined;
+          const explained =
+            vanished.firstSeq !== undefined &&
+            vanished.linkedTo !== undefined &&
+            e.seq === vanished.lastSeq + 1 &&
+            (fromStart ? true : prevHash === vanished.linkedTo && prevSeq === vanished.firstSeq - 1);
+          const intact = !fromStart && e.prev === prevHash;
+          if (intact || explained) {
+            res.vanished.push({ file: vanished.file, cause: vanished.cause, firstSeq: vanished.firstSeq, lastSeq: vanished.lastSeq, recordedIn: file, missing: !intact });
+            if (!intact && !fromStart) prevHash = e.prev;
+            if (fromStart && vanished.linkedTo === GENESIS_HASH && vanished.firstSeq === 1) recordedRemoved.add(vanished.file);
+          }
+        }
         if (prevHash === undefined) {
           if (e.prev === GENESIS_HASH) {
             if (e.seq !== 1) return fail(file, 1, `the log starts at the genesis but with seq ${e.seq} instead of 1`);

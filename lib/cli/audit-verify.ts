@@ -13,7 +13,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ExpectedHash, listAuditFiles, parseExpectedHash, verifyAuditFiles } from '../alerts/audit';
+import { ExpectedHash, listAuditFiles, parseExpectedHash, VANISHED_WORDS, verifyAuditFiles } from '../alerts/audit';
 import { USAGE } from './usage';
 
 /** Where the alert-dashboard node keeps the audit log in the Node-RED user directory, unless its settings say otherwise. */
@@ -39,6 +39,9 @@ export function help(): string {
     '  Keep the last entry\'s seq:hash printed on OK somewhere the log\'s writers cannot change (a',
     '  ticket, an email) and check it later with --expect-hash: every entry up to it is then proven',
     '  unchanged.',
+    '',
+    '  A file that vanished while Vigie wrote it (deleted by hand) is a WARNING naming its entries, when',
+    '  the header of the file after it records it and the chain goes on exactly from there.',
     '',
     '  exit status: 0 intact (and every expected hash found); 1 broken, an expected hash not in the',
     '  chain, or with --complete files missing at the start that no header says retention removed;',
@@ -133,6 +136,17 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   for (const x of r.expected) out(`expected hash found: seq ${x.seq ?? '?'}, ${x.hash}: the entries up to it are unchanged since it was noted\n`);
   if (start) out(`WARNING: ${startWords}: deleted otherwise, or only a part of the log was given (--complete makes this a break)\n`);
   else if (r.anchored) out(`note: the chain starts after earlier files, whose removal by retention a header records; the first entry links to an earlier hash.\n`);
+  for (const v of r.vanished) {
+    const cause = VANISHED_WORDS[v.cause as keyof typeof VANISHED_WORDS] ?? 'vanished';
+    const held = v.firstSeq !== undefined && v.lastSeq !== undefined ? `entries seq ${v.firstSeq}…${v.lastSeq}` : 'its entries';
+    if (v.missing) {
+      out(`WARNING: ${v.file} ${cause} while Vigie was writing it, as the header of ${path.basename(v.recordedIn)} records: ${held} are not in the log; the chain goes on from the entry before them.
+`);
+    } else {
+      out(`note: the header of ${path.basename(v.recordedIn)} records that ${v.file} ${cause} while Vigie was writing it; the file given under that name holds ${held} and the chain runs through it.
+`);
+    }
+  }
   for (const c of r.retentionChanges) {
     out(`note: retention changed from ${days(c.fromDays)} to ${days(c.toDays)} at ${path.basename(c.file)}.\n`);
   }

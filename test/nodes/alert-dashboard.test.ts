@@ -409,6 +409,29 @@ describe('alert-dashboard node', () => {
     assert.equal(r.ok, true, JSON.stringify(r.break));
   });
 
+  it('the running audit file deleted by hand: the next entry goes to a new file whose header records it, with a warning in Node-RED\'s log, and the log verifies', async () => {
+    const dir = path.join(userDir, 'audit-test');
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    const n = helper.getNode('dash');
+    n.receive({ payload: alert('v1', NOW_S) });
+    await waitFor(() => listAuditFiles(dir).length === 1 || undefined, 10_000, 'the audit file');
+    const [running] = listAuditFiles(dir);
+    fs.rmSync(running);
+    n.receive({ payload: alert('v2', NOW_S + 1) });
+    await waitFor(() => listAuditFiles(dir).length === 1 && listAuditFiles(dir)[0] !== running || undefined, 10_000, 'a new audit file');
+    const [next] = listAuditFiles(dir);
+    const header = JSON.parse(fs.readFileSync(next, 'utf8').split('\n')[0]);
+    assert.equal(header.details.previousFile, path.basename(running));
+    assert.equal(header.details.vanished.cause, 'deleted');
+    const warned = warningsOf(helper, 'dash').filter((w) => w.includes(path.basename(running)));
+    assert.equal(warned.length, 1, warningsOf(helper, 'dash').join(' | '));
+    assert.match(warned[0], new RegExp(`^audit log: ${path.basename(running)} was deleted while the log was being written \\(entries seq 1…\\d+\\); the log goes on in ${path.basename(next)}`));
+    const r = verifyAuditFiles(listAuditFiles(dir));
+    assert.equal(r.ok, true, JSON.stringify(r.break));
+    assert.equal(r.vanished.length, 1);
+  });
+
   it('saves a new alert and a decision at once, the updates of a saved alert together within a second, and not a re-sent alert that changes nothing', async () => {
     // The module object itself (an ES import is a copy of its properties): the store renames through it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -266,3 +266,28 @@ test('vigie audit verify accepts the console\'s alert-update entries (an alert s
   assert.equal(r.rc, 0, r.err);
   assert.match(r.out, /^OK: 3 entries in 1 file/);
 });
+
+test('vigie audit verify on a log whose running file was deleted by hand: a warning naming the file, its entries and the cause, exit 0; a log that was that one file alone too', async () => {
+  for (const alone of [false, true]) {
+    const dir = tempDir('vigie-audit-cli-');
+    let t = Date.parse('2026-05-01T08:00:00Z');
+    const log = new AuditLog({ dir, now: () => t, retentionDays: 0 });
+    for (let i = 0; i < (alone ? 2 : 4); i++) {
+      log.append({ type: 'decision', actor: 'alice', alertId: `a${i}`, details: { action: 'dismiss' } });
+      if (!alone) t += 12 * 3_600_000;
+    }
+    const running = listAuditFiles(dir).pop()!;
+    const header = JSON.parse(fs.readFileSync(running, 'utf8').split('\n')[0]);
+    const lastSeq = log.lastSeq;
+    fs.rmSync(running);
+    log.append({ type: 'decision', actor: 'bob', alertId: 'b1', details: { action: 'confirm' } });
+    const next = path.basename(listAuditFiles(dir).pop()!);
+    const r = await verify(['--complete', dir]);
+    assert.equal(r.rc, 0, r.err);
+    assert.ok(
+      r.out.includes(`\nWARNING: ${path.basename(running)} was deleted while Vigie was writing it, as the header of ${next} records: entries seq ${header.seq}…${lastSeq} are not in the log; the chain goes on from the entry before them.\n`),
+      r.out,
+    );
+    assert.doesNotMatch(r.out, /the files before/);
+  }
+});

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AuditLog, GENESIS_HASH, listAuditFiles, openSharedAuditLog, parseExpectedHash, verifyAuditFiles } from '../../lib/alerts/audit';
+import { AuditEntry, AuditLog, GENESIS_HASH, listAuditFiles, openSharedAuditLog, parseExpectedHash, vanishedFileWarning, verifyAuditFiles } from '../../lib/alerts/audit';
 import { auditBus } from '../../lib/alerts/bus';
 import { tempDir } from '../support/tmp';
 import { waitFor } from '../support/wait';
@@ -1172,4 +1172,79 @@ test('verify: a file missing after one still there is a break, and a snapshot mi
   assert.equal(t!.break!.file, third.listed[4]);
   assert.match(t!.break!.reason, /^cannot read: ENOENT/);
   assert.deepEqual(t!.removedDuringCheck, third.listed.slice(0, 3));
+});
+
+test('the running file deleted by hand: the next entry opens a new file whose header records it (its entries, the hash before them), and verify says so without a break', () => {
+  const dir = tmpDir();
+  const c = clock(Date.parse('2026-06-01T08:00:00Z'));
+  const opened: AuditEntry[] = [];
+  const log = new AuditLog({ dir, now: c.now, onFileOpen: (h) => opened.push(h) });
+  writeSome(log, 2, c);
+  c.advance(DAY);
+  writeSome(log, 3, c); // a second file: header (seq 4) and seq 5…7
+  const [first, running] = listAuditFiles(dir);
+  const linkedTo = JSON.parse(lines(running)[0]).prev;
+  fs.rmSync(running);
+  writeSome(log, 1, c);
+  const files = listAuditFiles(dir);
+  assert.equal(files.length, 2, files.join());
+  assert.notEqual(files[1], running, 'never under the name of the file that vanished');
+  const [header, said, entry] = lines(files[1]).map((l) => JSON.parse(l));
+  assert.equal(header.details.event, 'file-open');
+  assert.equal(header.details.previousFile, path.basename(running));
+  assert.deepEqual(header.details.vanished, { cause: 'deleted', firstSeq: 4, lastSeq: 7, linkedTo });
+  assert.equal(header.seq, 8, 'the chain goes on from the last entry written');
+  assert.deepEqual([said.details.event, said.details.file, said.details.cause], ['file-vanished', path.basename(running), 'deleted']);
+  assert.equal(entry.type, 'alert');
+  assert.equal(opened[opened.length - 1].hash, header.hash, 'the header is told (Node-RED\'s log warns of it)');
+  assert.match(vanishedFileWarning(header)!, new RegExp(`^audit log: ${path.basename(running)} was deleted while the log was being written \\(entries seq 4…7\\); the log goes on in ${path.basename(files[1])}`));
+  assert.equal(vanishedFileWarning(opened[0]), undefined);
+
+  const r = verifyAuditFiles(files);
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.deepEqual(r.vanished, [{ file: path.basename(running), cause: 'deleted', firstSeq: 4, lastSeq: 7, recordedIn: files[1], missing: true }]);
+  assert.equal(r.unrecordedStart, undefined);
+  // The record explains exactly what went: with a line of the file before it removed too, it breaks.
+  const kept = lines(first);
+  fs.writeFileSync(first, kept.slice(0, -1).map((l) => l + '\n').join(''));
+  assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, false);
+});
+
+test('the running file replaced (another file under its name) or written to by something else: a new file records it; a directory gone as a whole is retried as before', () => {
+  for (const cause of ['replaced', 'changed'] as const) {
+    const dir = tmpDir();
+    const c = clock(Date.parse('2026-06-01T08:00:00Z'));
+    const log = new AuditLog({ dir, now: c.now });
+    writeSome(log, 2, c);
+    const [running] = listAuditFiles(dir);
+    const text = fs.readFileSync(running, 'utf8');
+    if (cause === 'replaced') {
+      // An editor that saves a copy in its place: the same content, another file.
+      fs.writeFileSync(`${running}.tmp`, text);
+      fs.renameSync(`${running}.tmp`, running);
+    } else fs.appendFileSync(running, 'a line of something else\n');
+    writeSome(log, 1, c);
+    const files = listAuditFiles(dir);
+    assert.equal(files.length, 2, `${cause}: ${files.join()}`);
+    const header = JSON.parse(lines(files[1])[0]);
+    assert.equal(header.details.vanished.cause, cause);
+    assert.equal(lines(files[1]).length, 3, 'header, file-vanished, the entry');
+    if (cause === 'replaced') {
+      // The copy is intact: the chain runs through it, and the record is a note.
+      const r = verifyAuditFiles(files);
+      assert.equal(r.ok, true, JSON.stringify(r.break));
+      assert.deepEqual(r.vanished.map((v) => v.missing), [false]);
+    }
+  }
+  // The directory away as a whole (a disk unmounted) and back: no vanished file, the same file goes on.
+  const dir = tmpDir();
+  const log = new AuditLog({ dir });
+  writeSome(log, 2);
+  const away = `${dir}-away`;
+  fs.renameSync(dir, away);
+  assert.throws(() => writeSome(log, 1), /ENOENT/);
+  fs.renameSync(away, dir);
+  writeSome(log, 1);
+  assert.equal(listAuditFiles(dir).length, 1);
+  assert.equal(verifyAuditFiles(listAuditFiles(dir)).vanished.length, 0);
 });
