@@ -6,7 +6,7 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { CameraConnection } from '../lib/camera/connection';
-import { checkStopItem, isStopLook, joinHandOvers, PTZ_STEER_SETTINGS, PtzSteer, SteerHandOver, SteerOutput, SteerStopEntry, stopItemsOf, stopLooksOf } from '../lib/camera/steer';
+import { ageWords, checkStopItem, isStopLook, joinHandOvers, PTZ_STEER_SETTINGS, PtzSteer, SteerHandOver, SteerOutput, SteerStopEntry, stopItemsOf, stopLooksOf } from '../lib/camera/steer';
 import { monotonicMs } from '../lib/util/clock';
 import { deployedCameraNodes, FlowChain, scopeOfFlow } from '../lib/util/deployed-nodes';
 import { onFlowsStarted } from '../lib/util/flows-started';
@@ -26,6 +26,7 @@ interface PtzSteerDef extends NodeDef {
   assumedDistanceM?: string | number;
   frameWidthM?: string | number;
   lookAtLeastS?: string | number;
+  maxAlertAgeS?: string | number;
   emitOnStart?: boolean;
 }
 
@@ -92,7 +93,8 @@ export = function (RED: NodeAPI) {
     const connections = () => configNodes.map((c) => c.connection).filter((c): c is CameraConnection => !!c);
     const mode = def.mode === 'confirm' ? 'confirm' : 'automatic';
 
-    let lastMove: { text: string; ok: boolean; cameraId?: string } | undefined;
+    /** The outcome of the last alert: a move's, or (`tooOld`) an alert too old to turn a camera to. */
+    let lastMove: { text: string; ok: boolean; cameraId?: string; tooOld?: boolean } | undefined;
     const showStatus = () => {
       const conns = connections();
       // A camera whose settings are refused (or whose id another camera holds) has no connection:
@@ -113,6 +115,7 @@ export = function (RED: NodeAPI) {
       else if (unusableText || missingText) setStatus(node, { fill: 'red', shape: 'ring', text: unusableText || missingText });
       else if (waiting) setStatus(node, { fill: 'yellow', shape: 'dot', text: `${waiting} alert${waiting > 1 ? 's' : ''} waiting for a busy camera` });
       else if (connecting.length) setStatus(node, { fill: 'yellow', shape: 'ring', text: `connecting: ${connecting.join(', ')}` });
+      else if (lastMove?.tooOld) setStatus(node, { fill: 'yellow', shape: 'dot', text: lastMove.text });
       else setStatus(node, { fill: 'green', shape: 'dot', text: lastMove?.text ?? `${conns.length} camera${conns.length > 1 ? 's' : ''} connected${mode === 'confirm' ? ', confirm mode' : ''}` });
     };
     const warn = (text: string) => node.warn(text);
@@ -129,10 +132,20 @@ export = function (RED: NodeAPI) {
         assumedDistanceM: setting('assumedDistanceM'),
         frameWidthM: setting('frameWidthM'),
         minLookMs: setting('lookAtLeastS') * 1000,
+        maxAlertAgeMs: setting('maxAlertAgeS') * 1000,
         emitOnStart: !!def.emitOnStart,
         actor: `auto:${node.id}`,
       },
-      { log: (t) => node.debug(t), warn, onWaitingChange: () => showStatus(), missingCameras: () => missing },
+      {
+        log: (t) => node.debug(t),
+        warn,
+        onWaitingChange: () => showStatus(),
+        missingCameras: () => missing,
+        onTooOld: (alertId, ageMs) => {
+          lastMove = { text: `alert ${alertId} began ${ageWords(ageMs)} ago: no camera turned`, ok: true, tooOld: true };
+          showStatus();
+        },
+      },
     );
     const onState = () => {
       // A camera that failed a move and is connected again no longer makes the node red.

@@ -10,7 +10,7 @@ import { auditBus } from '../alerts/bus';
 import { labelName } from '../alerts/label-words';
 import { PENDING_CAMERA_END, PENDING_CAMERA_WORDS } from '../alerts/pending-words';
 import { Backoff } from '../util/backoff';
-import { monotonicMs } from '../util/clock';
+import { isPlausibleWallTime, judgeSensorTime, monotonicMs } from '../util/clock';
 import { CameraConnection, CameraError, classifyError } from './connection';
 import { cameraErrorWords } from './error-words';
 import { AlertRank, Choice, Hold, TargetSpec, aimFor, chooseCamera, isHeldAgainst, priorityOf, recency } from './choose';
@@ -31,6 +31,7 @@ export const PTZ_STEER_SETTINGS = {
   assumedDistanceM: { min: 1, max: 5000, default: 40 },
   frameWidthM: { min: 0.5, max: 500, default: 10 },
   lookAtLeastS: { min: 0, max: 600, default: 10 },
+  maxAlertAgeS: { min: 0, max: 86_400, default: 600 },
 } as const;
 
 export interface SteerOptions {
@@ -73,12 +74,21 @@ export interface SteerOptions {
    */
   waitingUpdateMinMs: number;
   /**
+   * An alert that began longer ago than this (its onset, judged as the console judges it: see
+   * lateByMs) turns no camera and is proposed to no one: it is sent on, its camera "unavailable"
+   * with the reason. A camera turned to a place where something happened long ago shows a scene
+   * that is over, and is taken from live work. 0 = no limit.
+   */
+  maxAlertAgeMs: number;
+  /**
    * Clock for durations, ms (tests): camera holds, proposals' and waits' ages, retries. A
    * monotonic clock by default: a wall clock step (NTP) must not end a hold or a wait early
    * nor keep it for the size of the step. Also orders alerts by arrival (see rankOf); alerts'
    * own times (onsets) stay wall times.
    */
   now?: () => number;
+  /** The wall clock, epoch ms (tests): what alerts' onsets are compared with (maxAlertAgeMs). Date.now by default. */
+  wallNow?: () => number;
 }
 
 const DISMISSED_KEEP_MS = 3_600_000;
@@ -111,6 +121,7 @@ export const DEFAULT_STEER_OPTIONS: SteerOptions = {
   actor: 'auto:ptz-steer',
   minLookMs: 10_000,
   waitingUpdateMinMs: 5000,
+  maxAlertAgeMs: 600_000,
 };
 
 export interface SteerError {
@@ -136,6 +147,8 @@ export interface SteerHooks {
   onWaitingChange?: () => void;
   /** Cameras the node was told to use that do not exist (deleted, or not imported with it): named when no camera can look. */
   missingCameras?: () => readonly string[];
+  /** An alert older than maxAlertAgeMs came and was sent on without turning a camera; `ageMs`: how long ago it began. */
+  onTooOld?: (alertId: string, ageMs: number) => void;
 }
 
 type Emit = (out: SteerOutput) => void;
@@ -499,6 +512,7 @@ export class PtzSteer {
   private readonly droppedFields = new DroppedFieldWarnings((t) => this.hooks.warn?.(t));
 
   private readonly now: () => number;
+  private readonly wallNow: () => number;
 
   constructor(
     private readonly cameras: () => CameraConnection[],
@@ -507,6 +521,7 @@ export class PtzSteer {
   ) {
     this.opts = { ...DEFAULT_STEER_OPTIONS, ...opts };
     this.now = opts.now ?? monotonicMs;
+    this.wallNow = opts.wallNow ?? Date.now;
   }
 
   /** Handles one input payload: an alert, a decision or a move request. Throws ContractError on unusable input. */
@@ -529,6 +544,8 @@ export class PtzSteer {
       this.waiting.delete(alert.id);
       this.scheduleWaitCheck();
     }
+    const lateMs = this.lateByMs(alert);
+    if (lateMs !== undefined) return this.sendTooOld(alert, lateMs, emit);
     // Confirm mode asks once per alert: a copy sent again (better placed) after an operator
     // sent a camera to it (it holds one, or waits for one) goes where the operator said it may.
     const confirmed = this.opts.mode === 'automatic' || !!waited || this.holdsCamera(alert.id);
@@ -673,6 +690,35 @@ export class PtzSteer {
     const reason = `${this.busyWords(ranked)}; moving it takes it from that alert${changed ? `; ${changed}` : ''}`;
     emit({ port: 1, payload: { ...alert, camera: this.cameraState(ranked[0], 'proposed', undefined, reason, alert.id) } });
     return true;
+  }
+
+  /**
+   * How long ago `alert` began, ms, when that is more than maxAlertAgeMs; undefined otherwise.
+   * Its onset is judged as the console judges it (judgeSensorTime): an onset ahead of this
+   * machine's clock (within SENSOR_CLOCK_AHEAD_MS, or beyond it: a sensor clock ahead, whose
+   * onset says nothing) is not old, nor one before any set clock (1970) or older than an outbox
+   * keeps messages: the console shows those at their arrival, now. With this machine's own clock
+   * not set nothing is judged.
+   */
+  private lateByMs(alert: Alert): number | undefined {
+    if (!(this.opts.maxAlertAgeMs > 0) || !Number.isFinite(alert.onset)) return undefined;
+    const nowMs = this.wallNow();
+    if (!isPlausibleWallTime(nowMs)) return undefined;
+    const ageMs = nowMs - judgeSensorTime(alert.onset * 1000, nowMs).timeMs;
+    return ageMs > this.opts.maxAlertAgeMs ? ageMs : undefined;
+  }
+
+  /**
+   * An alert too old to turn a camera to (see lateByMs): sent on all the same (the operator must
+   * see it), the camera that would have looked named "unavailable" with the reason, no camera
+   * moved nor proposed, no hold taken. An operator's *Look again* still turns one.
+   */
+  private sendTooOld(alert: Alert, ageMs: number, emit: Emit): void {
+    const reason = `no camera turned: it began ${ageWords(ageMs)} ago (cameras turn for alerts at most ${ageWords(this.opts.maxAlertAgeMs)} old); a message delayed or replayed, or its sensor's clock behind`;
+    this.hooks.log?.(`alert ${alert.id}: ${reason}`);
+    const ranked = this.camerasIfFree(targetOf(alert, this.opts.assumedDistanceM), this.rankOf(alert));
+    emit({ port: 1, payload: ranked.length ? { ...alert, camera: this.cameraState(ranked[0], 'unavailable', undefined, reason, alert.id) } : alert });
+    this.hooks.onTooOld?.(alert.id, ageMs);
   }
 
   /**
@@ -1982,6 +2028,15 @@ function durationWords(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   const s = Math.round(ms / 1000);
   return s >= 60 && s % 60 === 0 ? `${s / 60} min` : `${s} s`;
+}
+
+/** How long ago an alert began: "90 s", "62 min", "5 h", "3 days". */
+export function ageWords(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 2 * 86_400) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86_400)} days`;
 }
 
 function round(v: number, d: number): number {

@@ -453,6 +453,34 @@ describe('ptz-steer node', () => {
     assert.ok(Math.abs(cam.pose.panDeg - 120) < 1.5, `the camera points at 120°, not ${cam.pose.panDeg}°`);
   });
 
+  it('an alert that began an hour ago (replayed after an outage) is sent on, the camera named unavailable with why, and the real camera does not move; the status says so', async () => {
+    const form = fs.readFileSync(path.join(__dirname, '..', '..', 'nodes', 'ptz-steer.html'), 'utf8');
+    assert.equal(Number(/maxAlertAgeS: \{ value: ([\d.]+)/.exec(form)?.[1]), PTZ_STEER_SETTINGS.maxAlertAgeS.default);
+    assert.equal(PTZ_STEER_SETTINGS.maxAlertAgeS.default, 600);
+    // The default (600 s): the setting is not in the flow.
+    const { out, err: errs, steer, cam } = await oneCameraSteer({ steer: { returnHomeS: 600, lookAtLeastS: 0 } });
+    const statuses: Any[] = [];
+    steer.on('call:status', (call: Any) => statuses.push(call.args[0]));
+    const last = () => statuses[statuses.length - 1] ?? {};
+    steer.receive({ payload: locatedAlert('now', destination(ORIGIN, 30, 50)) });
+    await waitFor(() => out.some((m) => m.payload.id === 'now' && m.payload.camera?.state === 'on-target'), 15_000, 'a live alert on target');
+    const moves = cam.calls.filter((c) => c.action === 'AbsoluteMove').length;
+    const onsetS = Date.now() / 1000 - 3600;
+    steer.receive({ payload: locatedAlert('replayed', destination(ORIGIN, 120, 50), { onset: onsetS, offset: onsetS + 0.2 }), topic: 'street/glass' });
+    await waitFor(() => out.some((m) => m.payload.id === 'replayed'), 15_000, 'the old alert sent on');
+    const sent = out.filter((m) => m.payload.id === 'replayed');
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0].topic, 'street/glass');
+    const camera = sent[0].payload.camera;
+    assert.deepEqual([camera.id, camera.state], ['camA', 'unavailable']);
+    assert.match(camera.reason, /^no camera turned: it began 60 min ago \(cameras turn for alerts at most 10 min old\)/);
+    assert.deepEqual(errs, [], 'not a camera error');
+    await waitFor(() => last().fill === 'yellow' && last().shape === 'dot', 5000, 'the status');
+    assert.equal(last().text, 'alert replayed began 60 min ago: no camera turned');
+    assert.equal(cam.calls.filter((c) => c.action === 'AbsoluteMove').length, moves, 'the camera did not move');
+    assert.ok(Math.abs(cam.pose.panDeg - 30) < 1.5, `the camera still points at the live alert (30°), not ${cam.pose.panDeg}°`);
+  });
+
   it('sends errors with the alert on output 2 when the camera is unreachable, and recovers when it is back', async () => {
     const { out, err: errs, steer, cam } = await oneCameraSteer({ steer: { moveTimeoutS: 5 } });
     const port = cam.port;

@@ -1221,7 +1221,8 @@ test('look 0: a newer alert of equal priority takes the camera at once, even whi
   }));
 
 test('recency is the arrival at ptz-steer, not the onset: a gateway whose clock runs an hour ahead does not keep the camera', () =>
-  withOneCamera({ returnHomeAfterMs: 60_000, minLookMs: 0 }, 0, async ({ a, steer, outs, send }) => {
+  // No age limit: an onset an hour back would otherwise be an alert too old to turn a camera for.
+  withOneCamera({ returnHomeAfterMs: 60_000, minLookMs: 0, maxAlertAgeMs: 0 }, 0, async ({ a, steer, outs, send }) => {
     const hourS = 3600;
     // Heard first, from a gateway an hour ahead (not yet synced): its onset says it is the most recent.
     await send({ ...steerAlert('ahead', 'gunshot', destination(ORIGIN, 10, 40)), onset: Date.now() / 1000 + hourS, offset: Date.now() / 1000 + hourS });
@@ -1238,6 +1239,72 @@ test('recency is the arrival at ptz-steer, not the onset: a gateway whose clock 
     await send({ ...steerAlert('behind', 'gunshot', destination(ORIGIN, 200, 40)), onset: Date.now() / 1000 - hourS, offset: Date.now() / 1000 - hourS });
     assert.equal(stateOf(outs, 'behind'), 'on-target', 'the latest arrival takes the camera, whatever its onset');
     assert.deepEqual(steer.waitingAlerts, ['now', 'ahead'], 'most recent arrival first');
+  }));
+
+/** An alert as steerAlert() makes it, whose onset is `onsetMs` on the wall clock. */
+const alertAt = (id: string, label: string, pos: { lat: number; lon: number }, onsetMs: number) => ({ ...steerAlert(id, label, pos), onset: onsetMs / 1000, offset: onsetMs / 1000 + 0.3 });
+
+test('an alert that began longer ago than maxAlertAgeMs turns no camera: sent on, its camera unavailable with why; younger, or with no limit, it turns', async () => {
+  const wallMs = Date.UTC(2026, 5, 1, 12);
+  const tooOld: Array<[string, number]> = [];
+  const a = new FakeCamera(cameraAt('a', 0, 0), 0);
+  const logs: string[] = [];
+  const steer = new PtzSteer(asConns([a]), { pollMs: 5, returnHomeAfterMs: 60_000, minLookMs: 0, maxAlertAgeMs: 600_000, wallNow: () => wallMs }, { log: (t) => logs.push(t), onTooOld: (id, ageMs) => tooOld.push([id, ageMs]) });
+  const outs: SteerOutput[] = [];
+  const send = (p: unknown) => steer.handle(p, (o) => outs.push(o));
+  try {
+    // Replayed an hour after it began (an outbox after a long MQTT outage).
+    await send(alertAt('replayed', 'gunshot', destination(ORIGIN, 90, 40), wallMs - 3_720_000));
+    const sent = outs.filter((o) => o.payload.id === 'replayed');
+    assert.deepEqual(sent.map((o) => o.port), [1], 'passed on once, on output 1 only: not a camera error');
+    const cam = sent[0].payload.camera!;
+    assert.deepEqual([cam.id, cam.state, cam.target.bearing], ['a', 'unavailable', 90]);
+    assert.equal(cam.reason, "no camera turned: it began 62 min ago (cameras turn for alerts at most 10 min old); a message delayed or replayed, or its sensor's clock behind");
+    assert.equal(a.moves.length, 0, 'the camera did not move');
+    assert.deepEqual(tooOld, [['replayed', 3_720_000]]);
+    assert.ok(logs.some((l) => l.startsWith('alert replayed: no camera turned')));
+    // It took no hold: a glass break now turns the camera.
+    await send(alertAt('fresh', 'glass_break', destination(ORIGIN, 200, 40), wallMs - 2000));
+    assert.equal(stateOf(outs, 'fresh'), 'on-target');
+    // Just within the limit, it turns.
+    await send(alertAt('nine-min', 'gunshot', destination(ORIGIN, 100, 40), wallMs - 540_000));
+    assert.equal(stateOf(outs, 'nine-min'), 'on-target');
+    assert.equal(a.moves.length, 2);
+  } finally {
+    steer.close();
+  }
+  // 0 = no limit: the hour-old alert turns the camera.
+  await withOneCamera({ maxAlertAgeMs: 0, wallNow: () => wallMs }, 0, async ({ a: b, outs: o, send: s }) => {
+    await s(alertAt('replayed', 'gunshot', destination(ORIGIN, 90, 40), wallMs - 3_720_000));
+    assert.equal(stateOf(o, 'replayed'), 'on-target');
+    assert.equal(b.moves.length, 1);
+  });
+});
+
+test('old alerts and clocks: an onset ahead of this clock (a little, or a sensor clock far ahead), one of 1970, or this machine\'s clock not set, is not old', async () => {
+  const wallMs = Date.UTC(2026, 5, 1, 12);
+  for (const [what, onsetMs, nowMs] of [
+    ['30 s ahead (within the tolerance the console uses)', wallMs + 30_000, wallMs],
+    ['an hour ahead (a sensor clock ahead: the console shows its arrival)', wallMs + 3_600_000, wallMs],
+    ['1970 (a sensor clock not set)', 5_000_000, wallMs],
+    ['this machine\'s clock not set (nor the sensor\'s)', 1_000_000, 5_000_000],
+  ] as const) {
+    await withOneCamera({ maxAlertAgeMs: 600_000, wallNow: () => nowMs }, 0, async ({ a, outs, send }) => {
+      await send(alertAt('x', 'gunshot', destination(ORIGIN, 90, 40), onsetMs));
+      assert.equal(stateOf(outs, 'x'), 'on-target', what);
+      assert.equal(a.moves.length, 1, what);
+    });
+  }
+});
+
+test('confirm mode: an alert too old is not proposed; sent on unavailable, and a confirm for it moves nothing', () =>
+  withOneCamera({ mode: 'confirm', maxAlertAgeMs: 600_000 }, 0, async ({ a, steer, outs, send }) => {
+    await send(alertAt('old', 'gunshot', destination(ORIGIN, 90, 40), Date.now() - 900_000));
+    assert.equal(stateOf(outs, 'old'), 'unavailable');
+    assert.match(lastOf(outs, 'old')!.payload.camera!.reason!, /^no camera turned: it began 15 min ago/);
+    assert.deepEqual(steer.pendingProposals, []);
+    await send({ kind: 'decision', alertId: 'old', action: 'confirm', operator: 'Alice', time: Date.now() / 1000 });
+    assert.equal(a.moves.length, 0);
   }));
 
 test('a waiting alert\'s updates are held back and sent together: at most one per waitingUpdateMinMs, the latest words, never lost', () =>
