@@ -74,8 +74,8 @@ export = function (RED: NodeAPI) {
     // The cameras first: a few at most, and a camera whose look is lost stays turned away for good.
     itemsOf: (h) => {
       const nowMs = monotonicMs();
-      const topicOf = (e: Emit) => messageOf.get(e)?.topic;
-      return [...stopLooksOf(h, nowMs, topicOf), ...stopItemsOf(h, nowMs, topicOf)];
+      const msgOf = (e: Emit) => messageOf.get(e);
+      return [...stopLooksOf(h, nowMs, msgOf), ...stopItemsOf(h, nowMs, msgOf)];
     },
     idOf: (item) => (isStopLook(item) ? `camera ${item.cameraId}` : item.alert.id),
     words: alertsWord,
@@ -251,7 +251,8 @@ export = function (RED: NodeAPI) {
       const { file } = kept;
       const emitOf = (item: SteerStopEntry) => {
         const e: Emit = () => undefined;
-        messageOf.set(e, item.topic !== undefined ? { topic: item.topic } : {});
+        // The message as the file kept it (keptMessageOf): a flow after this node reads msg.site… as before the stop.
+        messageOf.set(e, { ...item.message, ...(item.topic !== undefined ? { topic: item.topic } : {}) });
         return rebind(e);
       };
       steer.resumeAfterStop(kept.items, kept.stoppedForMs, emitOf).then(

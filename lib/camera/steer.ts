@@ -4,7 +4,7 @@
  * result as payload.camera (DESIGN §2), records every move for the audit log, and sends
  * cameras home after a quiet period.
  */
-import { Alert, CameraState, DroppedFieldListener, DroppedFieldWarnings, requireAlertLabel, screenAlert, validateDecision } from '../contracts';
+import { Alert, CameraState, CONTRACT_BOUNDS, DroppedFieldListener, DroppedFieldWarnings, requireAlertLabel, screenAlert, validateDecision } from '../contracts';
 import { ContractError, isObject, requireNumber, requireObject, requireString } from '../util/validate';
 import { auditBus } from '../alerts/bus';
 import { labelName } from '../alerts/label-words';
@@ -276,14 +276,16 @@ export const STOP_RESUME_MAX_AGE_MS = 5 * 60_000;
  * An alert ptz-steer had in progress when the flows stopped without a deploy, as kept in a
  * file for its next start (see stopItemsOf, PtzSteer.resumeAfterStop). Only what resuming or
  * ending it needs: the alert (its contract fields, as ptz-steer sends it: no samples, DESIGN
- * §4), the topic of the message that brought it, the camera shown, and durations (ptz-steer's
- * monotonic clock does not survive a restart).
+ * §4), the topic and other plain properties of the message that brought it (keptMessageOf),
+ * the camera shown, and durations (ptz-steer's monotonic clock does not survive a restart).
  */
 export interface SteerStopItem {
   /** moving: its camera was turning (or it was being tried again); waiting: for a busy camera, or for its cameras to answer (offline); proposed: awaiting an operator's confirm. */
   state: 'moving' | 'waiting' | 'proposed';
   alert: Alert;
   topic?: string;
+  /** The other properties of the message that brought it that are kept (see keptMessageOf). */
+  message?: Record<string, unknown>;
   /** How long before the stop it came to ptz-steer, ms. */
   arrivedBeforeStopMs: number;
   actor: string;
@@ -310,6 +312,8 @@ export interface SteerStopLook {
   alert?: Alert;
   /** The topic of the message that brought `alert`. */
   topic?: string;
+  /** The other properties of that message that are kept (see keptMessageOf). */
+  message?: Record<string, unknown>;
   /** Who moved the camera to `alert`. */
   actor?: string;
   /** How long before the stop `alert` came to ptz-steer, ms. */
@@ -329,15 +333,83 @@ export function isStopLook(e: SteerStopEntry): e is SteerStopLook {
 
 /** A topic kept with an alert: longer ones are cut (a topic is a name, not data). */
 const STOP_TOPIC_MAX = 256;
+/**
+ * The other properties of an alert's message a stop's file keeps, as JSON, at most: a flow's
+ * few properties (msg.site, msg.zone…), not data. The file holds 256 kB for every alert.
+ */
+export const STOP_MESSAGE_MAX_BYTES = 4096;
+/** Nesting kept in a message property: deeper is no flow's plain property (and a cycle never ends). */
+const STOP_MESSAGE_MAX_DEPTH = 8;
+/** Property names that would carry samples (privacy guarantee 1, DESIGN §4): never kept, whatever they hold. */
+const AUDIO_NAMES = /^(samples?|data|audio(data)?|pcm|waveform|wav|buffer)$/i;
+
+/** `v` when it is plain JSON (what JSON gives back unchanged) within the contract's bounds; undefined otherwise. */
+function plainJson(v: unknown, depth: number): unknown {
+  if (v === null || typeof v === 'boolean') return v;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'string') return v.length <= CONTRACT_BOUNDS.textChars ? v : undefined;
+  if (depth >= STOP_MESSAGE_MAX_DEPTH || typeof v !== 'object') return undefined;
+  if (Array.isArray(v)) {
+    if (v.length > CONTRACT_BOUNDS.listItems) return undefined;
+    const out: unknown[] = [];
+    for (const x of v) {
+      const kept = plainJson(x, depth + 1);
+      if (kept === undefined) return undefined;
+      out.push(kept);
+    }
+    return out;
+  }
+  // A Buffer, a Date, a socket (http in's msg.req, msg.res), a class's object: not plain JSON.
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (AUDIO_NAMES.test(k)) return undefined;
+    const kept = plainJson(x, depth + 1);
+    if (kept === undefined) return undefined;
+    out[k] = kept;
+  }
+  return out;
+}
+
+/**
+ * What a stop's file keeps of the message that brought an alert, so that the flow after
+ * ptz-steer reads the same message after a restart: its topic (cut to 256 characters), and its
+ * other properties that are plain JSON, each whole or not at all, STOP_MESSAGE_MAX_BYTES in
+ * all (in the message's order; one that does not fit is left out, a smaller later one may
+ * be kept). Left out: the payload (the alert is kept as ptz-steer sends it), Node-RED's own
+ * properties (names starting "_": _msgid, _session… belong to the run that stopped), a
+ * property named like samples (samples, data, audio, pcm, waveform, wav, buffer: privacy
+ * guarantee 1), and any that is not plain JSON (a Buffer, a Date, http in's req and res, an
+ * undefined, NaN, text over 2000 characters, a list over 256 items, nesting over 8 levels).
+ */
+export function keptMessageOf(msg: unknown): { topic?: string; message?: Record<string, unknown> } {
+  if (!isObject(msg)) return {};
+  const out: { topic?: string; message?: Record<string, unknown> } = {};
+  if (typeof msg.topic === 'string') out.topic = msg.topic.slice(0, STOP_TOPIC_MAX);
+  const message: Record<string, unknown> = {};
+  let bytes = 2;
+  for (const [k, v] of Object.entries(msg)) {
+    if (k === 'payload' || k === 'topic' || k.startsWith('_') || AUDIO_NAMES.test(k)) continue;
+    const kept = plainJson(v, 0);
+    if (kept === undefined) continue;
+    const more = Buffer.byteLength(JSON.stringify({ [k]: kept })) - 1;
+    if (bytes + more > STOP_MESSAGE_MAX_BYTES) continue;
+    bytes += more;
+    message[k] = kept;
+  }
+  if (Object.keys(message).length) out.message = message;
+  return out;
+}
 
 /**
  * What each camera of `h` (a hand-over taken as the flows stopped) looks at, for the file of the
  * next start: the alert it reached last, the hold on it (unless the hold is an alert's being
  * steered again: that move takes a camera anew) and when it goes home. A camera with none of
  * these (turning for an alert, Home after 0) is left out. `nowMs`: ptz-steer's clock at the
- * stop. `topicOf`: the topic of the message an emit answers.
+ * stop. `messageOf`: the message an emit answers (what is kept of it: keptMessageOf).
  */
-export function stopLooksOf(h: SteerHandOver, nowMs: number, topicOf: (emit: Emit) => unknown): SteerStopLook[] {
+export function stopLooksOf(h: SteerHandOver, nowMs: number, messageOf: (emit: Emit) => unknown): SteerStopLook[] {
   const moving = new Set(h.moving.map((m) => m.alert.id));
   const since = (ms: number) => Math.max(0, Math.round(nowMs - ms));
   const looks = new Map<string, SteerStopLook>();
@@ -350,8 +422,7 @@ export function stopLooksOf(h: SteerHandOver, nowMs: number, topicOf: (emit: Emi
   for (const [cameraId, a] of h.aimedAt) {
     const look = lookOf(cameraId);
     if (look.alert) continue;
-    const t = topicOf(a.emit);
-    Object.assign(look, { alert: a.alert, ...(typeof t === 'string' ? { topic: t.slice(0, STOP_TOPIC_MAX) } : {}), actor: a.actor, arrivedBeforeStopMs: since(a.rank.arrivedMs) });
+    Object.assign(look, { alert: a.alert, ...keptMessageOf(messageOf(a.emit)), actor: a.actor, arrivedBeforeStopMs: since(a.rank.arrivedMs) });
   }
   for (const [cameraId, hold] of h.holds) {
     if (moving.has(hold.alertId) || looks.get(cameraId)?.hold || hold.untilMs <= nowMs) continue;
@@ -369,13 +440,10 @@ export function stopLooksOf(h: SteerHandOver, nowMs: number, topicOf: (emit: Emi
 /**
  * What `h` (a hand-over taken as the flows stopped) holds in progress, most urgent first (the
  * moves, the proposals, then the waits), for the file of the next start. `nowMs`: ptz-steer's
- * clock at the stop. `topicOf`: the topic of the message an emit answers.
+ * clock at the stop. `messageOf`: the message an emit answers (what is kept of it: keptMessageOf).
  */
-export function stopItemsOf(h: SteerHandOver, nowMs: number, topicOf: (emit: Emit) => unknown): SteerStopItem[] {
-  const topic = (e: Emit) => {
-    const t = topicOf(e);
-    return typeof t === 'string' ? { topic: t.slice(0, STOP_TOPIC_MAX) } : {};
-  };
+export function stopItemsOf(h: SteerHandOver, nowMs: number, messageOf: (emit: Emit) => unknown): SteerStopItem[] {
+  const kept = (e: Emit) => keptMessageOf(messageOf(e));
   const lastShown = new Map(h.lastSent.map(([id, sent]) => [id, sent.camera]));
   const since = (ms: number) => Math.max(0, Math.round(nowMs - ms));
   const items: SteerStopItem[] = [];
@@ -388,14 +456,14 @@ export function stopItemsOf(h: SteerHandOver, nowMs: number, topicOf: (emit: Emi
   };
   for (const m of h.moving) {
     const camera = m.choice ? cameraStateOf(m.choice, 'moving') : lastShown.get(m.alert.id);
-    add({ state: 'moving', alert: m.alert, ...topic(m.emit), arrivedBeforeStopMs: since(m.rank.arrivedMs), actor: m.actor, ...(camera ? { camera } : {}), ...(m.force ? { forceCameraIds: [...m.cameraIds] } : {}) });
+    add({ state: 'moving', alert: m.alert, ...kept(m.emit), arrivedBeforeStopMs: since(m.rank.arrivedMs), actor: m.actor, ...(camera ? { camera } : {}), ...(m.force ? { forceCameraIds: [...m.cameraIds] } : {}) });
   }
   for (const p of h.proposals) {
-    add({ state: 'proposed', alert: p.alert, ...topic(p.emit), arrivedBeforeStopMs: since(p.rank.arrivedMs), actor: '', camera: cameraStateOf(p.choice, 'proposed'), proposalLeftMs: Math.round(p.expiresMs - nowMs) });
+    add({ state: 'proposed', alert: p.alert, ...kept(p.emit), arrivedBeforeStopMs: since(p.rank.arrivedMs), actor: '', camera: cameraStateOf(p.choice, 'proposed'), proposalLeftMs: Math.round(p.expiresMs - nowMs) });
   }
   for (const w of h.waiting) {
     const camera = lastShown.get(w.alert.id);
-    add({ state: 'waiting', alert: w.alert, ...topic(w.emit), arrivedBeforeStopMs: since(w.rank.arrivedMs), actor: w.actor, ...(camera ? { camera } : {}), ...(w.offline ? { offline: true } : {}) });
+    add({ state: 'waiting', alert: w.alert, ...kept(w.emit), arrivedBeforeStopMs: since(w.rank.arrivedMs), actor: w.actor, ...(camera ? { camera } : {}), ...(w.offline ? { offline: true } : {}) });
   }
   return items;
 }
@@ -408,7 +476,7 @@ export function checkStopItem(raw: unknown): SteerStopEntry {
   const alert = parseAlert(requireObject(o.alert, 'item.alert'), 'item.alert');
   requireNumber(o, 'arrivedBeforeStopMs', { min: 0 }, 'item');
   const item: SteerStopItem = { state: o.state, alert, arrivedBeforeStopMs: o.arrivedBeforeStopMs as number, actor: typeof o.actor === 'string' ? o.actor.slice(0, 200) : '' };
-  if (typeof o.topic === 'string') item.topic = o.topic.slice(0, STOP_TOPIC_MAX);
+  Object.assign(item, keptMessageOf({ ...(isObject(o.message) ? o.message : {}), topic: o.topic }));
   if (o.camera !== undefined) {
     // Checked as the camera of an alert is (the state it ends with is set when it is sent).
     const withCamera = parseAlert({ ...(o.alert as Record<string, unknown>), camera: o.camera }, 'item.alert');
@@ -429,7 +497,7 @@ function checkStopLook(o: Record<string, unknown>): SteerStopLook {
   if (o.alert !== undefined) {
     look.alert = parseAlert(requireObject(o.alert, 'item.alert'), 'item.alert');
     look.arrivedBeforeStopMs = requireNumber(o, 'arrivedBeforeStopMs', { min: 0 }, 'item');
-    if (typeof o.topic === 'string') look.topic = o.topic.slice(0, STOP_TOPIC_MAX);
+    Object.assign(look, keptMessageOf({ ...(isObject(o.message) ? o.message : {}), topic: o.topic }));
     if (typeof o.actor === 'string') look.actor = o.actor.slice(0, 200);
   }
   if (o.hold !== undefined) {

@@ -752,7 +752,8 @@ describe('ptz-steer node', () => {
       const out = collect(helper.getNode('out'));
       const errs = collect(helper.getNode('err'));
       const first = helper.getNode('steer');
-      first.receive({ payload: locatedAlert('a1', destination(ORIGIN, 150, 50)), topic: 'street/glass' });
+      // msg.site, msg.zone: what a flow after ptz-steer may read; msg.at (a Date) is not plain JSON.
+      first.receive({ payload: locatedAlert('a1', destination(ORIGIN, 150, 50)), topic: 'street/glass', site: 'north', zone: { id: 3, name: 'market' }, at: new Date() });
       await waitFor(() => cam.calls.some((c) => c.action === 'AbsoluteMove'), 15_000, 'the camera turning');
       return { cam, out, errs, first };
     }
@@ -791,8 +792,8 @@ describe('ptz-steer node', () => {
           assert.ok(fs.existsSync(file), 'the file written as the flows stopped');
           const kept = JSON.parse(fs.readFileSync(file, 'utf8'));
           assert.deepEqual(
-            kept.items.map((i: Any) => [i.alert.id, i.state, i.topic, i.camera.id]),
-            [['a1', 'moving', 'street/glass', 'camA']],
+            kept.items.map((i: Any) => [i.alert.id, i.state, i.topic, i.message, i.camera.id]),
+            [['a1', 'moving', 'street/glass', { site: 'north', zone: { id: 3, name: 'market' } }, 'camA']],
           );
           const moves = cam.calls.filter((c) => c.action === 'AbsoluteMove').length;
           if (how === 'Stop flows, then Start flows') await helper._redNodes.startFlows();
@@ -802,7 +803,7 @@ describe('ptz-steer node', () => {
           const sent = collect(helper.getNode('out'));
           const sentErrs = collect(helper.getNode('err'));
           await waitFor(() => sent.some((m: Any) => m.payload.id === 'a1'), 30_000, 'the alert sent after the start');
-          assert.deepEqual(sent.map((m: Any) => [m.payload.id, m.payload.camera.state, m.topic]), [['a1', 'on-target', 'street/glass']]);
+          assert.deepEqual(sent.map((m: Any) => [m.payload.id, m.payload.camera.state, m.topic, m.site, m.zone, m.at]), [['a1', 'on-target', 'street/glass', 'north', { id: 3, name: 'market' }, undefined]]);
           assert.ok(cam.calls.filter((c) => c.action === 'AbsoluteMove').length > moves, 'the camera was sent to the alert again');
           assert.ok(Math.abs(cam.pose.panDeg - 150) <= 1, `pan ${cam.pose.panDeg}`);
           assert.deepEqual([...errs, ...sentErrs].map((m: Any) => m.error), []);

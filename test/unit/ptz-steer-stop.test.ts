@@ -7,7 +7,7 @@
 import { test, TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import { checkStopItem, isStopLook, PtzSteer, SteerHandOver, SteerOutput, SteerStopEntry, SteerStopItem, SteerStopLook, STOP_RESUME_MAX_AGE_MS, stopItemsOf, stopLooksOf } from '../../lib/camera/steer';
+import { checkStopItem, isStopLook, PtzSteer, SteerHandOver, SteerOutput, SteerStopEntry, SteerStopItem, SteerStopLook, keptMessageOf, STOP_MESSAGE_MAX_BYTES, STOP_RESUME_MAX_AGE_MS, stopItemsOf, stopLooksOf } from '../../lib/camera/steer';
 import { destination } from '../../lib/camera/geometry';
 import { monotonicMs } from '../../lib/util/clock';
 import { StopFiles } from '../../lib/util/stop-file';
@@ -38,8 +38,8 @@ function throughFile(
   const dir = tempDir('vigie-steer-stop-');
   try {
     const nowMs = monotonicMs();
-    const topicOf = (e: unknown) => topics.get(e);
-    files.write(dir, { nodeId: 'steer', stoppedAtMs: Date.now(), items: [...stopLooksOf(h, nowMs, topicOf), ...stopItemsOf(h, nowMs, topicOf)] });
+    const messageOf = (e: unknown) => (topics.has(e) ? { topic: topics.get(e) } : undefined);
+    files.write(dir, { nodeId: 'steer', stoppedAtMs: Date.now(), items: [...stopLooksOf(h, nowMs, messageOf), ...stopItemsOf(h, nowMs, messageOf)] });
     const taken = files.take(dir, 'steer', Date.now());
     assert.ok(taken);
     assert.equal(taken.refused, 0, taken.firstRefusal);
@@ -228,10 +228,50 @@ test('an alert that came to the new instance before it took the file is not take
 test('privacy: an item whose alert carries samples is refused when read back, naming the field; only contract fields are written', async () => {
   const { h, topics, moving } = await stoppedWhileTurning();
   await moving;
-  const items = stopItemsOf(h, monotonicMs(), (e) => topics.get(e));
+  const items = stopItemsOf(h, monotonicMs(), (e) => ({ topic: topics.get(e) }));
   assert.throws(() => checkStopItem({ ...items[0], alert: { ...items[0].alert, samples: [0.1, 0.2] } }), /item\.alert\.samples: expected no such field/);
   assert.throws(() => checkStopItem({ ...items[0], alert: { ...items[0].alert, span: { ...items[0].alert.span, data: [1, 2] } } }), /item\.alert\.span\.data/);
   assert.throws(() => checkStopItem({ ...items[0], state: 'lost' }), /item\.state/);
+});
+
+test('the message an alert came with: its plain JSON properties are kept in the file and read back; the rest is left out, named in keptMessageOf', () => {
+  class Socket {
+    remote = '10.0.0.1';
+  }
+  const msg = {
+    _msgid: 'abc',
+    _session: { id: 'browser-1' },
+    payload: { id: 'glass' },
+    topic: 'street/glass',
+    site: 'north',
+    zone: { id: 3, names: ['market', 'gate'], open: true, note: null },
+    req: new Socket(),
+    at: new Date(0),
+    raw: Buffer.from([1, 2, 3]),
+    samples: [0.1, 0.2],
+    meta: { waveform: [0.1] },
+    nan: Number.NaN,
+    gone: undefined,
+    long: 'x'.repeat(2001),
+    many: Array.from({ length: 257 }, () => 1),
+    deep: { a: { b: { c: { d: { e: { f: { g: { h: { i: 1 } } } } } } } } },
+    big: 'y'.repeat(2000),
+    bigger: 'z'.repeat(2000),
+    small: 1,
+  };
+  const kept = keptMessageOf(msg);
+  assert.equal(kept.topic, 'street/glass');
+  // "bigger" does not fit in the 4 kB after "big"; "small" still does.
+  assert.deepEqual(Object.keys(kept.message ?? {}), ['site', 'zone', 'big', 'small']);
+  assert.deepEqual(kept.message?.zone, msg.zone);
+  assert.ok(Buffer.byteLength(JSON.stringify(kept.message)) <= STOP_MESSAGE_MAX_BYTES);
+  // Written and read back: an entry of a file carries them; one edited by hand is checked again.
+  const item = { state: 'waiting', alert: steerAlert('glass', 'glass_break', destination(ORIGIN, 60, 40)), arrivedBeforeStopMs: 10, actor: '', ...kept };
+  const back = checkStopItem(JSON.parse(JSON.stringify(item))) as SteerStopItem;
+  assert.deepEqual([back.topic, back.message], [kept.topic, kept.message]);
+  const edited = checkStopItem({ ...JSON.parse(JSON.stringify(item)), message: { site: 'north', audio: 'AAAA', _msgid: 'x', payload: 1 } }) as SteerStopItem;
+  assert.deepEqual(edited.message, { site: 'north' });
+  assert.deepEqual(keptMessageOf({ payload: 1, _msgid: 'm' }), {});
 });
 
 /** The quiet period of the cameras' looks tests: Home after 1 min. */
