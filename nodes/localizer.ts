@@ -15,6 +15,7 @@ import {
   FusionHandOver,
   FusionLocalizer,
   FusionStopItem,
+  fusionStopItemOlderBy,
   fusionStopItemsOf,
   LOCALIZER_SETTINGS,
   LocateFailure,
@@ -86,6 +87,7 @@ export = function (RED: NodeAPI) {
     idOf: (item) => `${item.id} (${item.label})`,
     words: incidentsWord,
     what: 'waiting for sensors',
+    olderBy: fusionStopItemOlderBy,
   });
   function LocalizerNode(this: Node, config: LocalizerDef) {
     RED.nodes.createNode(this, config);

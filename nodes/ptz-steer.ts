@@ -6,7 +6,7 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { CameraConnection } from '../lib/camera/connection';
-import { ageWords, checkStopItem, isStopLook, joinHandOvers, PTZ_STEER_SETTINGS, PtzSteer, SteerHandOver, SteerOutput, SteerStopEntry, stopItemsOf, stopLooksOf } from '../lib/camera/steer';
+import { ageWords, checkStopItem, isStopLook, joinHandOvers, PTZ_STEER_SETTINGS, PtzSteer, SteerHandOver, SteerOutput, SteerStopEntry, stopEntryOlderBy, stopItemsOf, stopLooksOf } from '../lib/camera/steer';
 import { monotonicMs } from '../lib/util/clock';
 import { deployedCameraNodes, FlowChain, scopeOfFlow } from '../lib/util/deployed-nodes';
 import { onFlowsStarted } from '../lib/util/flows-started';
@@ -81,6 +81,7 @@ export = function (RED: NodeAPI) {
     words: alertsWord,
     itemWords: entriesWords,
     what: 'in progress',
+    olderBy: stopEntryOlderBy,
   });
   function PtzSteerNode(this: Node, def: PtzSteerDef) {
     RED.nodes.createNode(this, def);

@@ -468,6 +468,30 @@ export function stopItemsOf(h: SteerHandOver, nowMs: number, messageOf: (emit: E
   return items;
 }
 
+/**
+ * An entry of a file no instance took yet, as it is `gapMs` later: a ptz-steer stopped again
+ * before its flows started writes it again with its new entries (see keepStopFiles). Times
+ * since grow, times left shrink. `gapMs` undefined (the wall clock cannot tell): as old as a
+ * stop of unknown length makes it: an alert ends at the next start, a hold is over, the camera
+ * goes home at once.
+ */
+export function stopEntryOlderBy(e: SteerStopEntry, gapMs: number | undefined): SteerStopEntry {
+  const gap = gapMs ?? Number.MAX_SAFE_INTEGER;
+  const since = (ms: number) => Math.min(ms + gap, Number.MAX_SAFE_INTEGER);
+  const left = (ms: number) => Math.max(ms - gap, -Number.MAX_SAFE_INTEGER);
+  if (!isStopLook(e)) {
+    return { ...e, arrivedBeforeStopMs: since(e.arrivedBeforeStopMs), ...(e.proposalLeftMs !== undefined ? { proposalLeftMs: left(e.proposalLeftMs) } : {}) };
+  }
+  const look: SteerStopLook = { ...e };
+  if (e.arrivedBeforeStopMs !== undefined) look.arrivedBeforeStopMs = since(e.arrivedBeforeStopMs);
+  if (e.hold) {
+    const { lookLeftMs, ...hold } = e.hold;
+    look.hold = { ...hold, arrivedBeforeStopMs: since(hold.arrivedBeforeStopMs), leftMs: left(hold.leftMs), ...(lookLeftMs !== undefined ? { lookLeftMs: left(lookLeftMs) } : {}) };
+  }
+  if (e.home) look.home = { ...e.home, inMs: Math.max(0, e.home.inMs - gap) };
+  return look;
+}
+
 /** A kept item read back (see SteerStopItem, SteerStopLook): its alert checked as an input alert is; throws naming what is wrong. */
 export function checkStopItem(raw: unknown): SteerStopEntry {
   const o = requireObject(raw, 'item');

@@ -269,6 +269,16 @@ export function fusionStopItemsOf(h: FusionHandOver, nowMs: number): FusionStopI
     }));
 }
 
+/**
+ * An incident of a file no localizer took yet, as it is `gapMs` later (the node stopped again
+ * before its flows started: its file is written again with it). `gapMs` undefined (the wall
+ * clock cannot tell): as old as a stop of unknown length makes it.
+ */
+export function fusionStopItemOlderBy(item: FusionStopItem, gapMs: number | undefined): FusionStopItem {
+  const since = (ms: number) => Math.min(ms + (gapMs ?? Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
+  return { ...item, firstBeforeStopMs: since(item.firstBeforeStopMs), lastBeforeStopMs: since(item.lastBeforeStopMs) };
+}
+
 /** A kept incident read back: its reports' detections checked as incoming ones are; throws naming what is wrong. */
 export function checkFusionStopItem(raw: unknown): FusionStopItem {
   const o = requireObject(raw, 'incident');

@@ -32,6 +32,13 @@ export interface StopFileWords<H, T> {
   itemWords?: (items: T[]) => string;
   /** What the items were doing: "in progress", "waiting for sensors". */
   what: string;
+  /**
+   * An item of a file no node took yet, as it is `gapMs` later (its durations counted from the
+   * new stop): the node stopped again before its flows started, and its file is written anew
+   * with these items kept. `gapMs` undefined: the time between the stops is not known (a wall
+   * clock not set, or set back): the item is to be as old as a stop of unknown length makes it.
+   */
+  olderBy: (item: T, gapMs: number | undefined) => T;
 }
 
 /** How long the flows were stopped, by the wall clock; undefined when it cannot tell (a clock not set then or now, or set back since). */
@@ -61,16 +68,38 @@ export function keepStopFiles<H, T>(RED: StopFileRuntime, shelf: HandOverShelf<H
   shelf.keepOnStopWithoutDeploy(RED.events, (nodeId, h) => {
     const { RED: red, words: w } = now();
     const said = (some: T[]) => w.itemWords?.(some) ?? w.words(some.length);
-    const items = w.itemsOf(h);
-    if (!items.length) return undefined;
-    const file = files.fileOf(w.userDir(), nodeId);
+    const fresh = w.itemsOf(h);
+    // Nothing new: a file of an earlier stop not taken yet (if any) stays as it is.
+    if (!fresh.length) return undefined;
+    const dir = w.userDir();
+    const file = files.fileOf(dir, nodeId);
+    const stoppedAtMs = Date.now();
+    // Stopped again before its flows started (stop, start, stop): the node has not taken the file
+    // of the first stop yet. Its items are kept with the new ones (the new one of an id first),
+    // aged by the time between the stops, not overwritten.
+    let untaken: T[] = [];
+    try {
+      const earlier = files.peek(dir, nodeId, stoppedAtMs);
+      if (earlier?.refused) red.log.warn(`${files.kind} ${nodeId}: ${path.basename(file)}: ${w.words(earlier.refused)} left out, unusable (first: ${earlier.firstRefusal})`);
+      if (earlier?.items.length) {
+        const gapMs = stoppedForMs(earlier.stoppedAtMs, stoppedAtMs);
+        const ids = new Set(fresh.map(w.idOf));
+        untaken = earlier.items.filter((item) => !ids.has(w.idOf(item))).map((item) => w.olderBy(item, gapMs));
+      }
+    } catch (err) {
+      // Set aside (UnusableStopFileError says where): the new file does not mix with it.
+      red.log.warn(`${files.kind}: ${(err as Error).message}`);
+    }
+    const items = [...fresh, ...untaken];
     let written;
     try {
-      written = files.write(w.userDir(), { nodeId, stoppedAtMs: Date.now(), items });
+      written = files.write(dir, { nodeId, stoppedAtMs, items });
     } catch (err) {
       return `${path.basename(file)} could not be written (${(err as Error).message})`;
     }
-    red.log.info(`${files.kind} ${nodeId}: ${said(items.slice(0, written.written))} ${w.what} when the flows stopped kept in ${path.basename(file)} for its next start`);
+    const keptUntaken = Math.max(0, written.written - fresh.length);
+    const also = keptUntaken ? `, with ${said(untaken.slice(0, keptUntaken))} of an earlier stop not taken yet (stopped again before its flows started)` : '';
+    red.log.info(`${files.kind} ${nodeId}: ${said(items.slice(0, written.written))} ${w.what} when the flows stopped kept in ${path.basename(file)} for its next start${also}`);
     if (written.leftOut) {
       red.log.warn(`${files.kind} ${nodeId}: ${said(items.slice(written.written))} ${w.what} when the flows stopped left out of ${path.basename(file)}, which holds at most ${STOP_FILE_MAX_BYTES / 1024} kB (${idsOf(items.slice(written.written), w.idOf)}): not taken over`);
     }

@@ -114,6 +114,15 @@ export class StopFiles<T> {
   }
 
   /**
+   * What the file of node `nodeId` holds, left where it is (undefined when there is none): a
+   * node stopped again before it took its file writes it anew with these kept. A file that
+   * cannot be used is set aside and UnusableStopFileError thrown.
+   */
+  peek(dir: string, nodeId: string, nowMs: number): StopFileTaken<T> | undefined {
+    return this.read(this.fileOf(dir, nodeId), nowMs);
+  }
+
+  /**
    * The files in `dir` that no running node took: for each, its node id and what it holds (or
    * why it cannot be used: then it is set aside). `running(id)`: whether a node of that id
    * runs now (it takes its file itself).

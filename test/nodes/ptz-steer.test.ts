@@ -815,6 +815,56 @@ describe('ptz-steer node', () => {
       });
     }
 
+    it('Stop flows, Start flows, Stop flows again before the flows started: the file of the first stop, not taken yet, is kept with what the node got since; the next start takes both', async () => {
+      const userDir = tempDir('vigie-steer-stop-');
+      helper.settings({ userDir });
+      try {
+        const { cam } = await turning();
+        const file = path.join(userDir, 'vigie-ptz-steer-steer.json');
+        await helper._redNodes.stopFlows();
+        assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')).items.map((i: Any) => i.alert.id), ['a1']);
+        // Started again, its flows:started not out yet: the node has not taken its file.
+        const events = helper._events;
+        const emit = events.emit;
+        let startsHeld = 0;
+        events.emit = function (this: unknown, name: string, ...args: unknown[]) {
+          if (name === 'flows:started') return ++startsHeld > 0;
+          return emit.call(this, name, ...args);
+        };
+        try {
+          await helper._redNodes.startFlows();
+          await waitFor(() => startsHeld === 1, 15_000, 'the start, its flows:started held');
+          // An alert comes to the new instance meanwhile, and turns the camera.
+          const moves = cam.calls.filter((c) => c.action === 'AbsoluteMove').length;
+          helper.getNode('steer').receive({ payload: locatedAlert('a2', destination(ORIGIN, 60, 50), { label: 'gunshot' }), topic: 'street/gun', site: 'south' });
+          await waitFor(() => cam.calls.filter((c) => c.action === 'AbsoluteMove').length > moves, 15_000, 'the camera turning to a2');
+          assert.ok(fs.existsSync(file), 'the file of the first stop not taken');
+          await helper._redNodes.stopFlows();
+        } finally {
+          events.emit = emit;
+        }
+        const kept = JSON.parse(fs.readFileSync(file, 'utf8'));
+        assert.deepEqual(
+          kept.items.map((i: Any) => [i.alert.id, i.state, i.topic, i.message?.site]),
+          [
+            ['a2', 'moving', 'street/gun', 'south'],
+            ['a1', 'moving', 'street/glass', 'north'],
+          ],
+        );
+        await helper._redNodes.startFlows();
+        const sent = collect(helper.getNode('out'));
+        await waitFor(() => ['a1', 'a2'].every((id) => sent.some((m: Any) => m.payload.id === id)), 30_000, 'both alerts sent after the start');
+        // The gunshot, more important, gets the camera; the glass break waits for it.
+        assert.deepEqual(sent.find((m: Any) => m.payload.id === 'a2')?.payload.camera.state, 'on-target');
+        assert.equal(sent.find((m: Any) => m.payload.id === 'a1')?.site, 'north');
+        assert.equal(fs.existsSync(file), false, 'the file taken');
+        await waitFor(() => /2 alerts in progress when the flows stopped taken over: 2 resumed, 0 sent as ended/.test(logged()), 5000, 'says so');
+        assert.match(logged(), /with 1 alert of an earlier stop not taken yet \(stopped again before its flows started\)/);
+      } finally {
+        helper.settings({});
+      }
+    });
+
     it('privacy: what the file of a stop holds is the alert as ptz-steer sends it; samples on the message or unknown payload fields never reach it', async () => {
       const userDir = tempDir('vigie-steer-stop-');
       helper.settings({ userDir });

@@ -7,7 +7,7 @@
 import { test, TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import { checkStopItem, isStopLook, PtzSteer, SteerHandOver, SteerOutput, SteerStopEntry, SteerStopItem, SteerStopLook, keptMessageOf, STOP_MESSAGE_MAX_BYTES, STOP_RESUME_MAX_AGE_MS, stopItemsOf, stopLooksOf } from '../../lib/camera/steer';
+import { checkStopItem, isStopLook, PtzSteer, SteerHandOver, SteerOutput, SteerStopEntry, SteerStopItem, SteerStopLook, keptMessageOf, stopEntryOlderBy, STOP_MESSAGE_MAX_BYTES, STOP_RESUME_MAX_AGE_MS, stopItemsOf, stopLooksOf } from '../../lib/camera/steer';
 import { destination } from '../../lib/camera/geometry';
 import { monotonicMs } from '../../lib/util/clock';
 import { StopFiles } from '../../lib/util/stop-file';
@@ -272,6 +272,34 @@ test('the message an alert came with: its plain JSON properties are kept in the 
   const edited = checkStopItem({ ...JSON.parse(JSON.stringify(item)), message: { site: 'north', audio: 'AAAA', _msgid: 'x', payload: 1 } }) as SteerStopItem;
   assert.deepEqual(edited.message, { site: 'north' });
   assert.deepEqual(keptMessageOf({ payload: 1, _msgid: 'm' }), {});
+});
+
+test('a file not taken yet, kept at a second stop: its entries age by the time between the stops; an alert then too old ends at the next start instead of turning a camera', async () => {
+  const { a, h, topics, moving } = await stoppedWhileTurning();
+  await moving;
+  const { items } = throughFile(h, topics);
+  const [item] = items;
+  const look: SteerStopLook = { state: 'looking', cameraId: 'a', alert: item.alert, arrivedBeforeStopMs: 1000, hold: { alertId: 'glass', priority: 2, onsetMs: 0, arrivedBeforeStopMs: 1000, leftMs: 50_000, lookLeftMs: 5000 }, home: { inMs: 60_000, alertId: 'glass' } };
+  assert.deepEqual(stopEntryOlderBy(look, 20_000), { ...look, arrivedBeforeStopMs: 21_000, hold: { ...look.hold!, arrivedBeforeStopMs: 21_000, leftMs: 30_000, lookLeftMs: -15_000 }, home: { inMs: 40_000, alertId: 'glass' } });
+  assert.deepEqual(stopEntryOlderBy({ ...item, state: 'proposed', proposalLeftMs: 60_000 }, 20_000), { ...item, state: 'proposed', arrivedBeforeStopMs: item.arrivedBeforeStopMs + 20_000, proposalLeftMs: 40_000 });
+  // The time between the stops unknown: as old as an unknown stop makes it, and still a valid entry.
+  const unknown = stopEntryOlderBy(look, undefined) as SteerStopLook;
+  assert.equal(unknown.home?.inMs, 0);
+  assert.ok(unknown.hold!.leftMs < 0 && unknown.arrivedBeforeStopMs! > STOP_RESUME_MAX_AGE_MS);
+  assert.deepEqual(checkStopItem(JSON.parse(JSON.stringify(unknown))), unknown);
+  // 5 min between the stops, then a start 1 s after the second: it came more than 5 min ago, and ends.
+  const next = new PtzSteer(asConns([a]), OPTS);
+  const outs: SteerOutput[] = [];
+  try {
+    const r = await next.resumeAfterStop([stopEntryOlderBy(item, STOP_RESUME_MAX_AGE_MS)], 1000, () => (o) => outs.push(o));
+    assert.deepEqual([r.resumed, r.ended], [0, 1]);
+    assert.deepEqual(outs.map((o) => [o.port, o.payload.camera?.state, o.payload.camera?.reason]), [
+      [1, 'failed', 'Node-RED stopped: the camera move was not followed to its end'],
+      [2, 'failed', 'Node-RED stopped: the camera move was not followed to its end'],
+    ]);
+  } finally {
+    next.close();
+  }
 });
 
 /** The quiet period of the cameras' looks tests: Home after 1 min. */

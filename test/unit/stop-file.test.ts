@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { HandOverShelf } from '../../lib/util/handover';
 import { STOP_FILE_MAX_BYTES, StopFiles, UnusableStopFileError } from '../../lib/util/stop-file';
 import { keepStopFiles, stoppedForMs } from '../../lib/util/stop-file-node';
-import { checkFusionStopItem, FusionLocalizer, FusionStopItem, fusionStopItemsOf, STOP_RESUME_MAX_AGE_MS, STOPPED_WAITING_WORDS } from '../../lib/localize/localizer';
+import { checkFusionStopItem, FusionLocalizer, FusionStopItem, fusionStopItemOlderBy, fusionStopItemsOf, STOP_RESUME_MAX_AGE_MS, STOPPED_WAITING_WORDS } from '../../lib/localize/localizer';
 import { tempDir } from '../support/tmp';
 import { Finding, scanJson } from '../support/privacy-scan';
 import { gunshotHeardAt, SHOT_T0 } from '../support/detections';
@@ -118,7 +118,7 @@ test('wiring: a stop without a deploy writes the file; at the next start a delet
   };
   const shelf = new HandOverShelf<Item[]>();
   const files = new StopFiles<Item>('ptz-steer', checkItem);
-  const words = { userDir: () => dir, itemsOf: (h: Item[]) => h, idOf: (i: Item) => i.id, words: (n: number) => `${n} alert${n === 1 ? '' : 's'}`, what: 'in progress' };
+  const words = { userDir: () => dir, itemsOf: (h: Item[]) => h, idOf: (i: Item) => i.id, words: (n: number) => `${n} alert${n === 1 ? '' : 's'}`, what: 'in progress', olderBy: (i: Item) => i };
   keepStopFiles(RED, shelf, files, words);
   keepStopFiles(RED, shelf, files, words);
   assert.equal(events.listenerCount('flows:started'), 1, 'one listener per runtime and kind');
@@ -137,6 +137,48 @@ test('wiring: a stop without a deploy writes the file; at the next start a delet
   assert.match(said, /info ptz-steer disabled: 1 alert in progress when the flows stopped kept in vigie-ptz-steer-disabled\.json: the node is in the flows but did not start \(disabled, its tab disabled, or its start failed\); taken over once it starts/);
   assert.match(said, /warn ptz-steer: vigie-ptz-steer-broken\.json: could not be read .*; set aside as vigie-ptz-steer-broken\.json\.corrupt-/);
   assert.doesNotMatch(said, /running/);
+});
+
+test('stopped again before its flows started (stop, start, stop): the file of the first stop, not taken yet, is kept with the new items, aged by the time between, not overwritten', (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: NOW });
+  const dir = tempDir('vigie-stop-again-');
+  const events = new EventEmitter();
+  const logs: string[] = [];
+  const RED = { events, log: { info: (x: string) => logs.push(`info ${x}`), warn: (x: string) => logs.push(`warn ${x}`) }, nodes: { getNode: () => ({}), eachNode: () => undefined } };
+  const shelf = new HandOverShelf<Item[]>();
+  const files = new StopFiles<Item>('ptz-steer', checkItem);
+  const gaps: Array<number | undefined> = [];
+  const olderBy = (i: Item, gapMs: number | undefined) => {
+    gaps.push(gapMs);
+    return { ...i, text: `${i.text} +${gapMs}` };
+  };
+  keepStopFiles(RED, shelf, files, { userDir: () => dir, itemsOf: (h: Item[]) => h, idOf: (i: Item) => i.id, words: (n: number) => `${n} alert${n === 1 ? '' : 's'}`, what: 'in progress', olderBy });
+  const stop = () => events.emit('runtime-event', { id: 'runtime-state', payload: { state: 'stop' } });
+  shelf.put('n', [{ id: 'a1', text: 'first stop' }, { id: 'a2', text: 'first stop' }]);
+  stop();
+  // Started again, and stopped 4 s later before the node took its file: with nothing new, the file stays as it is.
+  t.mock.timers.tick(4000);
+  shelf.put('n', []);
+  stop();
+  assert.deepEqual(files.peek(dir, 'n', Date.now())?.items, [{ id: 'a1', text: 'first stop' }, { id: 'a2', text: 'first stop' }]);
+  assert.equal(files.peek(dir, 'n', Date.now())?.stoppedAtMs, NOW);
+  // Once more, with an alert of its own and a newer copy of a2: a1 is kept, 10 s older; a2 is the new one.
+  t.mock.timers.tick(6000);
+  logs.length = 0;
+  shelf.put('n', [{ id: 'a3', text: 'second stop' }, { id: 'a2', text: 'second stop' }]);
+  stop();
+  const kept = files.take(dir, 'n', Date.now())!;
+  assert.equal(kept.stoppedAtMs, NOW + 10_000);
+  assert.deepEqual(kept.items, [{ id: 'a3', text: 'second stop' }, { id: 'a2', text: 'second stop' }, { id: 'a1', text: 'first stop +10000' }]);
+  assert.deepEqual(gaps, [10_000]);
+  assert.match(logs.join('\n'), /info ptz-steer n: 3 alerts in progress when the flows stopped kept in vigie-ptz-steer-n\.json for its next start, with 1 alert of an earlier stop not taken yet \(stopped again before its flows started\)/);
+  // The time between the stops unknown (the clock set back): said so to olderBy.
+  shelf.put('n', [{ id: 'b1', text: 'x' }]);
+  stop();
+  t.mock.timers.setTime(NOW - 60_000);
+  shelf.put('n', [{ id: 'b2', text: 'y' }]);
+  stop();
+  assert.deepEqual(files.take(dir, 'n', Date.now())!.items, [{ id: 'b2', text: 'y' }, { id: 'b1', text: 'x +undefined' }]);
 });
 
 const T0 = SHOT_T0;
@@ -190,6 +232,14 @@ test('fusion: its deadline passed while stopped: sent at once with the sensors i
     assert.deepEqual([...ready[0].location!.sensors].sort(), ['a', 'b']);
     assert.equal((ready[0].location!.reason ?? '').includes(STOPPED_WAITING_WORDS), late, ready[0].location!.reason);
   }
+});
+
+test('fusion: an incident of a file not taken yet, kept at a second stop, ages by the time between the stops; unknown, it is sent at the next start as waiting when Node-RED stopped', () => {
+  const [item] = stoppedWithTwoOfThree();
+  assert.deepEqual([fusionStopItemOlderBy(item, 60_000).firstBeforeStopMs, fusionStopItemOlderBy(item, 60_000).lastBeforeStopMs], [60_500, 60_490]);
+  const next = new FusionLocalizer({ minSensors: 3, timeoutMs: 1500 });
+  assert.deepEqual(next.adoptAfterStop([fusionStopItemOlderBy(item, undefined)], 1000, 50_000), { recent: 0, old: 1 });
+  assert.deepEqual(next.adoptAfterStop([fusionStopItemOlderBy(item, 1000)], 1000, 50_000), { recent: 1, old: 0 });
 });
 
 test('fusion privacy: a kept report whose detection carries samples or a voice label is refused when read back, naming the field', () => {
