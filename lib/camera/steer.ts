@@ -803,7 +803,7 @@ export class PtzSteer {
   /**
    * An alert too old to turn a camera to (see lateByMs): sent on all the same (the operator must
    * see it), the camera that would have looked named "unavailable" with the reason, no camera
-   * moved nor proposed, no hold taken. An operator's *Look again* still turns one.
+   * moved nor proposed, no hold taken. An operator's Take camera (a move request) still turns one.
    */
   private sendTooOld(alert: Alert, ageMs: number, emit: Emit): void {
     const reason = `no camera turned: it began ${ageWords(ageMs)} ago (cameras turn for alerts at most ${ageWords(this.opts.maxAlertAgeMs)} old); a message delayed or replayed, or its sensor's clock behind`;

@@ -1305,6 +1305,10 @@ test('confirm mode: an alert too old is not proposed; sent on unavailable, and a
     assert.deepEqual(steer.pendingProposals, []);
     await send({ kind: 'decision', alertId: 'old', action: 'confirm', operator: 'Alice', time: Date.now() / 1000 });
     assert.equal(a.moves.length, 0);
+    // The console's Take camera on it (a move request carrying the alert): the operator's choice turns the camera.
+    await send({ kind: 'move-request', alertId: 'old', operator: 'Alice', alert: lastOf(outs, 'old')!.payload });
+    assert.equal(stateOf(outs, 'old'), 'on-target');
+    assert.equal(a.moves.length, 1);
   }));
 
 test('a waiting alert\'s updates are held back and sent together: at most one per waitingUpdateMinMs, the latest words, never lost', () =>
