@@ -41,10 +41,12 @@ export function help(): string {
     '  unchanged.',
     '',
     '  A file that vanished while Vigie wrote it (deleted by hand) is a WARNING naming its entries, when',
-    '  the header of the file after it records it and the chain goes on exactly from there.',
+    '  the header of the file after it records it and the chain goes on exactly from there; with',
+    '  --complete it is a break (its entries are lost).',
     '',
     '  exit status: 0 intact (and every expected hash found); 1 broken, an expected hash not in the',
-    '  chain, or with --complete files missing at the start that no header says retention removed;',
+    '  chain, or with --complete files missing at the start that no header says retention removed,',
+    '  or entries lost with a file deleted while written;',
     '  2 wrong command line, or no audit file found.',
     '',
   ].join('\n');
@@ -124,6 +126,16 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
     err(`(${r.entries} entries verified from there on)\n`);
     return 1;
   }
+  // Entries lost with a file deleted by hand are recorded, not explained: the log is not whole.
+  const lost = r.vanished.filter((v) => v.missing);
+  if (lost.length && complete) {
+    for (const v of lost) {
+      const held = v.firstSeq !== undefined && v.lastSeq !== undefined ? `entries seq ${v.firstSeq}…${v.lastSeq}` : 'its entries';
+      err(`BROKEN at ${v.recordedIn}:1: ${v.file} ${VANISHED_WORDS[v.cause as keyof typeof VANISHED_WORDS] ?? 'vanished'} while Vigie was writing it: ${held} are not in the log (--complete: the log is not whole)\n`);
+    }
+    err(`(${r.entries} entries verified)\n`);
+    return 1;
+  }
   const missing = r.expected.filter((x) => !x.found);
   for (const x of missing) {
     err(`NOT FOUND: expected hash ${x.seq !== undefined ? `${x.seq}:` : ''}${x.hash}: ${whyNotFound(x, r.firstSeq, r.lastSeq)}\n`);
@@ -140,7 +152,7 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
     const cause = VANISHED_WORDS[v.cause as keyof typeof VANISHED_WORDS] ?? 'vanished';
     const held = v.firstSeq !== undefined && v.lastSeq !== undefined ? `entries seq ${v.firstSeq}…${v.lastSeq}` : 'its entries';
     if (v.missing) {
-      out(`WARNING: ${v.file} ${cause} while Vigie was writing it, as the header of ${path.basename(v.recordedIn)} records: ${held} are not in the log; the chain goes on from the entry before them.
+      out(`WARNING: ${v.file} ${cause} while Vigie was writing it, as the header of ${path.basename(v.recordedIn)} records: ${held} are not in the log; the chain goes on from the entry before them (--complete makes this a break).
 `);
     } else {
       out(`note: the header of ${path.basename(v.recordedIn)} records that ${v.file} ${cause} while Vigie was writing it; the file given under that name holds ${held} and the chain runs through it.

@@ -267,7 +267,7 @@ test('vigie audit verify accepts the console\'s alert-update entries (an alert s
   assert.match(r.out, /^OK: 3 entries in 1 file/);
 });
 
-test('vigie audit verify on a log whose running file was deleted by hand: a warning naming the file, its entries and the cause, exit 0; a log that was that one file alone too', async () => {
+test('vigie audit verify on a log whose running file was deleted by hand: a warning naming the file, its entries and the cause, exit 0; a break with --complete; a log that was that one file alone too', async () => {
   for (const alone of [false, true]) {
     const dir = tempDir('vigie-audit-cli-');
     let t = Date.parse('2026-05-01T08:00:00Z');
@@ -282,12 +282,16 @@ test('vigie audit verify on a log whose running file was deleted by hand: a warn
     fs.rmSync(running);
     log.append({ type: 'decision', actor: 'bob', alertId: 'b1', details: { action: 'confirm' } });
     const next = path.basename(listAuditFiles(dir).pop()!);
-    const r = await verify(['--complete', dir]);
+    const r = await verify([dir]);
     assert.equal(r.rc, 0, r.err);
     assert.ok(
-      r.out.includes(`\nWARNING: ${path.basename(running)} was deleted while Vigie was writing it, as the header of ${next} records: entries seq ${header.seq}…${lastSeq} are not in the log; the chain goes on from the entry before them.\n`),
+      r.out.includes(`\nWARNING: ${path.basename(running)} was deleted while Vigie was writing it, as the header of ${next} records: entries seq ${header.seq}…${lastSeq} are not in the log; the chain goes on from the entry before them (--complete makes this a break).\n`),
       r.out,
     );
     assert.doesNotMatch(r.out, /the files before/);
+    // The entries are recorded as lost, not explained: the log is not whole.
+    const strict = await verify(['--complete', dir]);
+    assert.equal(strict.rc, 1, strict.out);
+    assert.ok(strict.err.includes(`${path.basename(running)} was deleted while Vigie was writing it: entries seq ${header.seq}…${lastSeq} are not in the log (--complete: the log is not whole)`), strict.err);
   }
 });
