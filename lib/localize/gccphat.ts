@@ -110,6 +110,13 @@ export interface GccResult {
   cc: Float64Array;
   interp: number;
   maxLag: number;
+  /**
+   * With a noise reference: the mean SNR weight of the band's bins, 0..1. Steady noise alone
+   * gives about 0.01 (the bins that pass NOISE_MARGIN by chance); an event that fills a tenth of
+   * the band well above the background, about 0.1. The correlation is normalised by the weights,
+   * so its peak alone cannot tell a window of chance bins from one of the event.
+   */
+  meanWeight?: number;
 }
 
 /** GCC-PHAT between two precomputed spectra (same n). */
@@ -166,7 +173,8 @@ export function gccPhatSpectra(A: Float64Array, B: Float64Array, n: number, opts
     const d = y0 - 2 * y1 + y2;
     if (d < 0) frac = (0.5 * (y0 - y2)) / d;
   }
-  return { lagSamples: (best - L + frac) / interp, peak: cc[best], cc, interp, maxLag };
+  const weighted = opts.noiseA && opts.noiseB ? { meanWeight: kMax >= kMin ? wSum / (kMax - kMin + 1) : 0 } : {};
+  return { lagSamples: (best - L + frac) / interp, peak: cc[best], cc, interp, maxLag, ...weighted };
 }
 
 /** GCC-PHAT between two signals: delay of b relative to a. */

@@ -84,6 +84,14 @@ export interface DoaResult {
   confidence: number;
   /** Fraction of pairs whose own GCC peak agrees with the chosen direction. */
   pairAgreement: number;
+  /**
+   * How much of the window stands above the noise before the onset: the pairs' mean SNR weight
+   * (GccResult.meanWeight) over what steady noise alone gives with the same reference (1: noise
+   * only; a diffuse background gives less); absent without a noise reference. Under
+   * EVENT_EVIDENCE_FULL, a window on the bearing its background gives alone has its confidence
+   * lowered in proportion.
+   */
+  eventEvidence?: number;
   onsetFrame: number;
   /** Attack time from the onset to −6 dB of the peak, ms: a slow attack makes the onset time uncertain. */
   onsetRiseMs: number;
@@ -221,31 +229,75 @@ export function estimateDoa(channels: Float32Array[], mics: MicPosition[], opts:
 export const NOISE_MAX_SEGMENTS = 8;
 
 /**
- * Noise power spectra (one per channel) for the SNR weighting of a window of `windowLen` samples
- * zero-padded to n: the sound before the onset, up to 5 ms before it, in segments of the
- * window's own length (see powerSpectrum), the nearest NOISE_MAX_SEGMENTS of them. Null when
- * less than one window length precedes: a shorter segment is not measured as the window is
- * (less power per bin, coarser bins), so it cannot be compared bin by bin. One segment, noisy
- * as it is per bin, still takes most of the weight off the bins only the background reaches.
+ * The mean SNR weight (GccResult.meanWeight) of a window of steady noise alone, by the number of
+ * segments its noise reference averages (index 1..NOISE_MAX_SEGMENTS): a bin's power over the
+ * reference is Exp(1) over Gamma(S, 1/S), and passes NOISE_MARGIN by chance more often the
+ * fewer segments the reference has (computed by sampling 4 million bins; one channel, the
+ * worst case: a steady sound heard alike by both microphones of a pair).
  */
-export function noiseReference(channels: Float32Array[], onset: number, windowLen: number, n: number, sampleRate: number): Float64Array[] | null {
-  const noiseEnd = Math.max(0, onset - Math.round(0.005 * sampleRate));
-  if (noiseEnd < windowLen) return null;
-  return channels.map((ch) => powerSpectrum(ch.subarray(Math.max(0, noiseEnd - NOISE_MAX_SEGMENTS * windowLen), noiseEnd), n, windowLen, NOISE_MAX_SEGMENTS));
+const NOISE_ONLY_MEAN_WEIGHT = [NaN, 0.137, 0.0675, 0.0455, 0.0353, 0.0296, 0.026, 0.0235, 0.0216];
+
+/**
+ * Event evidence (DoaResult.eventEvidence, times what steady noise alone gives) from which a
+ * window on its background's own bearing keeps its confidence. A steady sound from elsewhere
+ * that is louder than the first milliseconds of a slowly rising event leaves, in the bins that
+ * pass the margin by chance, a sharp and agreed peak in its own direction: without this the first
+ * 20 ms window was kept with full confidence on that sound's bearing, and the longer windows,
+ * where the event is heard, were never tried (test/unit/doa-plane-wave.test.ts). Only a window
+ * on the background's bearing is lowered: the evidence of a real event under a diffuse
+ * background (traffic) is as low, and its bearing is good (docs/localization.md).
+ */
+export const EVENT_EVIDENCE_FULL = 3;
+
+/** A window's bearing this close to the one its background gives alone is taken for the background's, degrees. */
+export const BACKGROUND_SAME_BEARING_DEG = 5;
+
+/** Shortest lead-in a noise reference is taken from, ms: below it a segment's bins are too coarse to match the window's. */
+export const NOISE_MIN_LEAD_MS = 10;
+
+/** A noise reference: one power spectrum per channel, and how many segments each averages. */
+export interface NoiseReference {
+  power: Float64Array[];
+  segments: number;
 }
 
-function doaInWindow(channels: Float32Array[], mics: MicPosition[], opts: DoaOptions, found: OnsetEstimate, windowMs: number): DoaResult {
+/**
+ * Noise power spectra (one per channel) for the SNR weighting of a window of `windowLen` samples
+ * zero-padded to n: the sound before the onset, up to 5 ms before it, in segments of the
+ * window's own length (see powerSpectrum), the nearest NOISE_MAX_SEGMENTS of them. With less
+ * than one window length before the onset (a longer window tried after a weak first one, or a
+ * short lead-in), the whole lead-in is one shorter segment, its power scaled by windowLen over
+ * its length (steady noise in a tapered segment zero-padded to n has power per bin in proportion
+ * to the segment's length) and its bins coarser; null under NOISE_MIN_LEAD_MS. One segment, noisy
+ * as it is per bin, still takes most of the weight off the bins only the background reaches.
+ */
+export function noiseReference(channels: Float32Array[], onset: number, windowLen: number, n: number, sampleRate: number): NoiseReference | null {
+  const noiseEnd = Math.max(0, onset - Math.round(0.005 * sampleRate));
+  if (noiseEnd >= windowLen) {
+    const segments = Math.min(NOISE_MAX_SEGMENTS, Math.floor(noiseEnd / windowLen));
+    return { power: channels.map((ch) => powerSpectrum(ch.subarray(noiseEnd - segments * windowLen, noiseEnd), n, windowLen, segments)), segments };
+  }
+  if (noiseEnd < Math.round((NOISE_MIN_LEAD_MS / 1000) * sampleRate)) return null;
+  const scale = windowLen / noiseEnd;
+  return { power: channels.map((ch) => powerSpectrum(ch.subarray(0, noiseEnd), n, noiseEnd, 1).map((p) => p * scale)), segments: 1 };
+}
+
+/**
+ * The window's bearing, or with `background` the bearing of that span before the onset (the
+ * background's own, unweighted: no noise reference and no check of the background).
+ */
+function doaInWindow(channels: Float32Array[], mics: MicPosition[], opts: DoaOptions, found: OnsetEstimate, windowMs: number, background?: { start: number; end: number }): DoaResult {
   const fs = opts.sampleRate;
   const c = opts.speedOfSoundMs ?? 343;
   const onset = found.frame;
   const pre = Math.round(((opts.preMs ?? 2) / 1000) * fs);
   const len = Math.round((windowMs / 1000) * fs);
-  const start = Math.max(0, onset - pre);
-  const end = Math.min(channels[0].length, start + len);
+  const start = background ? background.start : Math.max(0, onset - pre);
+  const end = background ? background.end : Math.min(channels[0].length, start + len);
   if (end - start < Math.round(0.004 * fs)) throw new Error(`span: too short after the onset (${end - start} frames; need ≥ 4 ms)`);
   const n = nextPow2(2 * (end - start));
   const specs = channels.map((ch) => spectrum(ch.subarray(start, end), n));
-  const noise = noiseReference(channels, onset, end - start, n, fs);
+  const noise = background ? null : noiseReference(channels, onset, end - start, n, fs);
   const pairs: { i: number; j: number; r: GccResult; d: number[] }[] = [];
   for (let i = 0; i < mics.length; i++) {
     for (let j = i + 1; j < mics.length; j++) {
@@ -255,8 +307,8 @@ function doaInWindow(channels: Float32Array[], mics: MicPosition[], opts: DoaOpt
         maxLagSamples: maxLag,
         interp: opts.interp ?? 8,
         sampleRate: fs,
-        noiseA: noise?.[i],
-        noiseB: noise?.[j],
+        noiseA: noise?.power[i],
+        noiseB: noise?.power[j],
       });
       pairs.push({ i, j, r, d });
     }
@@ -341,6 +393,16 @@ function doaInWindow(channels: Float32Array[], mics: MicPosition[], opts: DoaOpt
   let bearingStdDeg = Math.max(0.3, ((widthStd / Math.sqrt(pairs.length)) * (2 - pairAgreement) * (1.5 - dominance)) / 4);
   const azimuthDeg = normDeg(fine.az);
   let confidence = Math.max(0, Math.min(1, 0.5 * dominance + 0.5 * pairAgreement));
+  const weights = pairs.map((p) => p.r.meanWeight ?? 0);
+  const eventEvidence = noise ? weights.reduce((a, b) => a + b, 0) / weights.length / NOISE_ONLY_MEAN_WEIGHT[noise.segments] : undefined;
+  if (eventEvidence !== undefined && eventEvidence < EVENT_EVIDENCE_FULL) {
+    // Little above the noise, on the bearing a steady background gives alone: the window hears
+    // the background, whose bins pass the margin by chance (a diffuse background, like traffic
+    // in a street, gives no confident bearing of its own and its windows are left as they are).
+    const noiseEnd = Math.max(0, onset - Math.round(0.005 * fs));
+    const bg = doaInWindow(channels, mics, opts, found, windowMs, { start: Math.max(0, noiseEnd - (end - start)), end: noiseEnd });
+    if (bg.confidence >= 0.5 && Math.abs(diffDeg(bg.azimuthDeg, normDeg(fine.az))) <= BACKGROUND_SAME_BEARING_DEG) confidence *= eventEvidence / EVENT_EVIDENCE_FULL;
+  }
   if (axis) {
     // The elevation is not measured: the azimuths the same cone gives over the elevations the
     // source may be at widen the bearing's spread (the farthest of them at 2 std).
@@ -363,6 +425,7 @@ function doaInWindow(channels: Float32Array[], mics: MicPosition[], opts: DoaOpt
     bearingStdDeg,
     confidence,
     pairAgreement,
+    ...(eventEvidence !== undefined ? { eventEvidence } : {}),
     onsetFrame: onset,
     onsetRiseMs: found.riseMs,
     windowMs,

@@ -96,4 +96,41 @@ describe('direction of arrival of plane waves at known angles', () => {
       }
     }
   });
+  it('an event rising slowly under a steady hiss from elsewhere, onset given at the start of the rise: the longer window that hears the event is kept, whatever the lead-in', () => {
+    // In the first 20 ms the event is quieter than the hiss in every bin: the bins that pass the
+    // noise margin there do so by chance, and carry the hiss's direction with a sharp, agreed
+    // peak. Such a window is judged by how much of it stands above the noise (eventEvidence),
+    // so the 60 and 150 ms windows are tried; with a lead-in shorter than them they get a
+    // reference from the lead-in they have, else the hiss fills three quarters of their bins.
+    const fs = 48000;
+    const hiss = bandNoise(2, fs, 6300, 22000);
+    for (const leadMs of [25, 40, 55, 80, 130, 200]) {
+      const onsetSec = leadMs / 1000;
+      const event = bandNoise(1, fs, 300, 6000, (t) => (t < onsetSec || t > onsetSec + 0.3 ? 0 : Math.min(1, (t - onsetSec) / 0.15) ** 2));
+      for (const [azDeg, hissAzDeg] of HISS_CASES) {
+        const channels = mixChannels(
+          planeWave(event, SQUARE_4, { azDeg, sampleRate: fs, speedOfSoundMs: C_MS }),
+          planeWave(hiss, SQUARE_4, { azDeg: hissAzDeg, gain: 0.05, sampleRate: fs, speedOfSoundMs: C_MS }),
+          sensorNoise(4, 9 + azDeg, 0.01),
+        );
+        const r = estimateDoa(channels, SQUARE_4, { sampleRate: fs, speedOfSoundMs: C_MS, onsetFrame: Math.round(onsetSec * fs) });
+        const err = Math.abs(diffDeg(r.bearingDeg, azDeg));
+        assert.ok(err < 4, `${leadMs} ms of lead-in, event at ${azDeg}°, hiss at ${hissAzDeg}°: bearing ${r.bearingDeg.toFixed(1)}° (error ${err.toFixed(1)}°, ${r.windowMs} ms window, evidence ${r.eventEvidence?.toFixed(2)})`);
+        assert.ok(r.windowMs > 20, `${leadMs} ms of lead-in, event at ${azDeg}°: a longer window is kept, got ${r.windowMs} ms`);
+      }
+    }
+  });
+  it('steady noise alone in the window has no event evidence, whatever the number of segments in its reference', () => {
+    // The evidence is a ratio to what noise alone gives with the same reference: about 1 for
+    // a window of the same steady sound, from 1 segment of lead-in (a single, noisy reference)
+    // to 8.
+    const fs = 48000;
+    const hiss = bandNoise(2, fs, 300, 22000);
+    for (const leadMs of [16, 30, 50, 100, 250]) {
+      const channels = mixChannels(planeWave(hiss, SQUARE_4, { azDeg: 40, gain: 0.05, sampleRate: fs, speedOfSoundMs: C_MS }), sensorNoise(4, 7, 0.001));
+      const r = estimateDoa(channels, SQUARE_4, { sampleRate: fs, speedOfSoundMs: C_MS, onsetFrame: Math.round((leadMs / 1000) * fs), windowMs: 20, adaptiveWindow: false });
+      assert.ok(r.eventEvidence !== undefined && r.eventEvidence > 0.5 && r.eventEvidence < 1.6, `${leadMs} ms of lead-in: evidence ${r.eventEvidence?.toFixed(2)} (noise alone: about 1)`);
+      assert.ok(r.confidence < 0.5, `${leadMs} ms of lead-in: a window of the steady sound alone is weak (confidence ${r.confidence.toFixed(2)})`);
+    }
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ccAt, gccPhat, gccPhatSpectra, nextPow2, powerSpectrum, spectrum } from '../../lib/localize/gccphat';
-import { NOISE_MAX_SEGMENTS, noiseReference } from '../../lib/localize/srp';
+import { NOISE_MAX_SEGMENTS, NOISE_MIN_LEAD_MS, noiseReference } from '../../lib/localize/srp';
 import { fractionalDelayKernel } from '../../lib/sim/propagate';
 import { gaussian, makeRng } from '../../lib/sim/signals';
 import { bandNoise } from '../support/plane-wave';
@@ -119,7 +119,7 @@ describe('the noise reference before the onset, as the direction finder takes it
     return { len, n: nextPow2(2 * len), preFrames: Math.round(0.002 * fs), marginFrames: Math.round(0.005 * fs) };
   };
 
-  it('has the level of the event window for steady white noise, in every quarter of the band (0 dB within 1 dB), whatever the window length (n/len 2.1 to 3.4) and lead-in', () => {
+  it('has the level of the event window for steady white noise, in every quarter of the band (0 dB within 1 dB), whatever the window length (n/len 2.1 to 3.4) and lead-in, shorter than the window included', () => {
     for (const [fs, windowMs] of [
       [48000, 20],
       [48000, 60],
@@ -128,7 +128,9 @@ describe('the noise reference before the onset, as the direction finder takes it
       [16000, 150],
     ]) {
       const { len, n, preFrames, marginFrames } = windowOf(fs, windowMs);
-      for (const leadWindows of [1, 2.5, NOISE_MAX_SEGMENTS + 4]) {
+      // Under one window length (60 and 150 ms windows after a short lead-in): one shorter segment, scaled.
+      const shortLeads = [0.25, 0.5].filter((w) => w * windowMs >= NOISE_MIN_LEAD_MS);
+      for (const leadWindows of [...shortLeads, 1, 2.5, NOISE_MAX_SEGMENTS + 4]) {
         const onset = Math.round(leadWindows * len) + marginFrames;
         const eventPower = new Float64Array(n / 2 + 1);
         const refPower = new Float64Array(n / 2 + 1);
@@ -140,7 +142,7 @@ describe('the noise reference before the onset, as the direction finder takes it
           const X = spectrum(ch.subarray(onset - preFrames, onset - preFrames + len), n);
           for (let k = 0; k <= n / 2; k++) {
             eventPower[k] += X[2 * k] ** 2 + X[2 * k + 1] ** 2;
-            refPower[k] += ref[0][k];
+            refPower[k] += ref.power[0][k];
           }
         }
         for (let q = 0; q < 4; q++) {
@@ -157,16 +159,21 @@ describe('the noise reference before the onset, as the direction finder takes it
     }
   });
 
-  it('is taken from one window length of lead-in on (beyond the 5 ms before the onset), not from less', () => {
+  it('is taken from NOISE_MIN_LEAD_MS of lead-in on (beyond the 5 ms before the onset), not from less, and counts its segments', () => {
     for (const [fs, windowMs] of [
       [48000, 20],
       [48000, 150],
       [16000, 60],
     ]) {
       const { len, n, marginFrames } = windowOf(fs, windowMs);
-      const ch = noise(len + marginFrames + len, 5);
-      assert.ok(noiseReference([ch], len + marginFrames, len, n, fs), `${windowMs} ms at ${fs} Hz: one window length is enough`);
-      assert.equal(noiseReference([ch], len + marginFrames - 1, len, n, fs), null, `${windowMs} ms at ${fs} Hz: one sample less is not`);
+      const minFrames = Math.round((NOISE_MIN_LEAD_MS / 1000) * fs);
+      const ch = noise(NOISE_MAX_SEGMENTS * 2 * len + marginFrames, 5);
+      const segmentsAt = (leadFrames: number) => noiseReference([ch], leadFrames + marginFrames, len, n, fs)?.segments ?? null;
+      assert.equal(segmentsAt(minFrames), 1, `${windowMs} ms at ${fs} Hz: ${NOISE_MIN_LEAD_MS} ms of lead-in is one (shorter) segment`);
+      assert.equal(segmentsAt(minFrames - 1), null, `${windowMs} ms at ${fs} Hz: one sample less is none`);
+      assert.equal(segmentsAt(len), 1, `${windowMs} ms at ${fs} Hz: one window length is one segment`);
+      assert.equal(segmentsAt(Math.round(2.5 * len)), 2, `${windowMs} ms at ${fs} Hz: 2.5 window lengths are two segments`);
+      assert.equal(segmentsAt(NOISE_MAX_SEGMENTS * 2 * len), NOISE_MAX_SEGMENTS, `${windowMs} ms at ${fs} Hz: at most ${NOISE_MAX_SEGMENTS}`);
     }
   });
 
