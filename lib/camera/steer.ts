@@ -1277,6 +1277,13 @@ export class PtzSteer {
         this.waiting.delete(id);
         continue;
       }
+      // An alert that grew too old while it waited (a long wait, or a camera freed late) turns no camera now either.
+      const lateMs = w.actor === this.opts.actor ? this.lateByMs(w.alert) : undefined;
+      if (lateMs !== undefined) {
+        this.waiting.delete(id);
+        this.sendTooOld(w.alert, lateMs, w.emit);
+        continue;
+      }
       if (w.expiresMs > now) continue;
       this.waiting.delete(id);
       this.giveUp(w);

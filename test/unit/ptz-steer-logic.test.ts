@@ -1281,6 +1281,25 @@ test('an alert that began longer ago than maxAlertAgeMs turns no camera: sent on
   });
 });
 
+test('an alert that grows too old while it waits for a busy camera turns no camera when the camera is free: sent on unavailable, saying how old', async () => {
+  let wallMs = Date.UTC(2026, 5, 1, 12);
+  await withOneCamera({ returnHomeAfterMs: 60_000, minLookMs: 0, maxAlertAgeMs: 600_000, wallNow: () => wallMs }, 0, async ({ a, steer, outs, send }) => {
+    await send(alertAt('boom', 'explosion', destination(ORIGIN, 10, 40), wallMs - 1000));
+    // Nine minutes old when it comes: young enough, but the camera is busy with an explosion.
+    await send(alertAt('glass', 'glass_break', destination(ORIGIN, 200, 40), wallMs - 540_000));
+    assert.equal(stateOf(outs, 'glass'), 'waiting');
+    assert.deepEqual(steer.waitingAlerts, ['glass']);
+    // Two minutes later the explosion is dismissed: the glass break is 11 minutes old.
+    wallMs += 120_000;
+    await send({ kind: 'decision', alertId: 'boom', action: 'dismiss', operator: 'Alice', time: wallMs / 1000 });
+    await waitFor(() => stateOf(outs, 'glass') !== 'waiting', 5000, 'the glass break no longer waiting');
+    assert.equal(stateOf(outs, 'glass'), 'unavailable');
+    assert.match(lastOf(outs, 'glass')!.payload.camera!.reason!, /^no camera turned: it began 11 min ago \(cameras turn for alerts at most 10 min old\)/);
+    assert.deepEqual(steer.waitingAlerts, []);
+    assert.equal(a.moves.length, 1, 'the camera turned for the explosion only');
+  });
+});
+
 test('old alerts and clocks: an onset ahead of this clock (a little, or a sensor clock far ahead), one of 1970, or this machine\'s clock not set, is not old', async () => {
   const wallMs = Date.UTC(2026, 5, 1, 12);
   for (const [what, onsetMs, nowMs] of [
