@@ -33,7 +33,7 @@ import { findCamera, listCameras, onCameraChange } from '../lib/camera/registry'
 import { deployedSensorNodes } from '../lib/util/deployed-nodes';
 import { errorStatus, setStatus, shortText } from '../lib/util/status';
 import { snapshotOfLink } from '../lib/video/manager';
-import { isObject, settingsReader } from '../lib/util/validate';
+import { isObject, parsedPayload, settingsReader } from '../lib/util/validate';
 import { guardSocketServer, handshakeAuthorization, NodeAuthCheck, nodeAuthSetting, SocketServerLike } from '../lib/alerts/socket-guard';
 import { nodeFileName } from '../lib/util/atomic-file';
 
@@ -424,7 +424,8 @@ export = function (RED: NodeAPI) {
       let r;
       const versionBefore = consoleCore.version;
       try {
-        r = consoleCore.ingest((msg as { payload?: unknown }).payload);
+        // From an mqtt in node that does not parse JSON: its text.
+        r = consoleCore.ingest(parsedPayload((msg as { payload?: unknown }).payload, 'an alert object'));
       } catch (err) {
         if (!closed) setStatus(node, { fill: 'red', shape: 'ring', text: errorStatus(err) });
         throw err;

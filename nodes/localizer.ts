@@ -28,7 +28,7 @@ import type { SensorInfo } from '../lib/sensor';
 import { ClockAheadWarnings, monotonicMs } from '../lib/util/clock';
 import { capturedSensorNodes, deployedSensorNodes, FlowChain, scopeOfFlow } from '../lib/util/deployed-nodes';
 import { errorStatus, setStatus, shortText } from '../lib/util/status';
-import { ContractError, settingsReader } from '../lib/util/validate';
+import { ContractError, parsedPayload, settingsReader } from '../lib/util/validate';
 import { onFlowsStarted } from '../lib/util/flows-started';
 import { HandOverShelf } from '../lib/util/handover';
 import { StopFiles } from '../lib/util/stop-file';
@@ -169,16 +169,8 @@ export = function (RED: NodeAPI) {
     const droppedFields = new DroppedFieldWarnings((t) => node.warn(t));
     const clockAhead = new ClockAheadWarnings((t) => node.warn(t));
     function parsePayload(msg: NodeMessage): Detection {
-      let p: unknown = msg.payload;
       // Detections arrive from MQTT as JSON text or a Buffer when the mqtt-in node does not parse them.
-      if (Buffer.isBuffer(p)) p = p.toString('utf8');
-      if (typeof p === 'string') {
-        try {
-          p = JSON.parse(p);
-        } catch {
-          throw new ContractError('payload', 'a detection object or its JSON text', p);
-        }
-      }
+      const p = parsedPayload(msg.payload, 'a detection object');
       // Its contract fields only: every alert this node sends is built from them (privacy guarantees 1 and 3).
       const det = validateDetection(p, droppedFields);
       // A gateway may publish on its own sensor's topic only (broker ACLs, docs/scaling.md): that

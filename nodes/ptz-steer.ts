@@ -14,7 +14,7 @@ import { HandOverShelf } from '../lib/util/handover';
 import { keepStopFiles, takeStopFile } from '../lib/util/stop-file-node';
 import { StopFiles } from '../lib/util/stop-file';
 import { errorStatus, setStatus } from '../lib/util/status';
-import { settingsReader } from '../lib/util/validate';
+import { parsedPayload, settingsReader } from '../lib/util/validate';
 
 interface PtzSteerDef extends NodeDef {
   cameras?: string[] | string;
@@ -269,7 +269,16 @@ export = function (RED: NodeAPI) {
 
     node.on('input', (msg: NodeMessage, send: (m: Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
       const emit = emitFor(msg, send);
-      steer.handle(msg.payload, emit).then(
+      let payload: unknown;
+      try {
+        // From an mqtt in node that does not parse JSON: its text.
+        payload = parsedPayload(msg.payload, 'an alert, decision or move request object');
+      } catch (err) {
+        setStatus(node, { fill: 'red', shape: 'ring', text: errorStatus(err as Error) });
+        done(err as Error);
+        return;
+      }
+      steer.handle(payload, emit).then(
         () => done(),
         (err: Error) => {
           setStatus(node, { fill: 'red', shape: 'ring', text: errorStatus(err) });

@@ -19,7 +19,7 @@ import { SnapshotStore } from '../lib/video/snapshot';
 import type { SourceErrorCode } from '../lib/video/ffmpeg';
 import { onFlowsStarted } from '../lib/util/flows-started';
 import { errorStatus, setStatus, shortText } from '../lib/util/status';
-import { ContractError, isObject, requireObject, requireString, settingInRange, settingsReader } from '../lib/util/validate';
+import { ContractError, isObject, parsedPayload, requireObject, requireString, settingInRange, settingsReader } from '../lib/util/validate';
 
 interface VideoForwardDef extends NodeDef {
   ffmpegPath?: string;
@@ -382,7 +382,8 @@ export = function (RED: NodeAPI) {
      * no id, samples or a voice label).
      */
     function handle(msg: NodeMessage): { out: NodeMessage; alertId: string; noVideo?: ContractError } {
-      const payload = requireObject(msg.payload, 'payload');
+      // From an mqtt in node that does not parse JSON: its text.
+      const payload = requireObject(parsedPayload(msg.payload, 'an alert object'), 'payload');
       const screened = screenAlert(payload);
       const alertId = requireString(payload, 'id');
       // The alert goes on as its contract's fields only (privacy guarantees 1 and 3).

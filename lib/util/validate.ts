@@ -32,6 +32,21 @@ export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * A message's payload as an mqtt in node may hand it over: the object itself, or its JSON text
+ * (a string, or a Buffer of UTF-8, when the node is not set to parse JSON). Text that is not
+ * JSON is refused, naming `payload` and `expected` ("an alert object"…).
+ */
+export function parsedPayload(payload: unknown, expected: string): unknown {
+  const text = Buffer.isBuffer(payload) ? payload.toString('utf8') : payload;
+  if (typeof text !== 'string') return payload;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ContractError('payload', `${expected} or its JSON text`, text);
+  }
+}
+
 export function requireObject(v: unknown, field: string): Record<string, unknown> {
   if (!isObject(v)) throw new ContractError(field, 'an object', v);
   return v;

@@ -175,6 +175,24 @@ describe('alert-dashboard node', () => {
     assert.doesNotMatch(dropped.join(' '), /0\.1|0\.3/, 'never a value');
   });
 
+  it('an alert as JSON text (a string or a Buffer, as an mqtt in node not set to parse JSON gives it) is kept as the object; text that is not JSON is refused naming payload', async () => {
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    const n = helper.getNode('dash');
+    const caught: Any[] = [];
+    helper.getNode('caught').on('input', (m: Any) => caught.push(m));
+    n.receive({ payload: JSON.stringify(alert('t1', 1000)) });
+    n.receive({ payload: Buffer.from(JSON.stringify(alert('t2', 2000))) });
+    const st = await waitFor(() => {
+      const s = storedState('dash');
+      return s?.alerts?.length === 2 ? s : undefined;
+    }, 10_000, 'two alerts from text');
+    assert.deepEqual(st.alerts.map((r: Any) => r.alert.id).sort(), ['t1', 't2']);
+    n.receive({ payload: 'glass broke' });
+    await waitFor(() => caught.length >= 1 || undefined, 10_000, 'the text refused');
+    assert.match(String(caught[0].error.message).replace(/^ContractError: /, ''), /^payload: expected an alert object or its JSON text, got "glass broke"$/);
+  });
+
   it('a setting it cannot use is named in a warning with the default that applies, and the console runs', async () => {
     await helper.startServer();
     await helper.load(nodes(), flow({ maxAlerts: 'many', auditRetentionDays: -5, siteLat: '95', siteLon: '4.38' }));
@@ -752,7 +770,7 @@ describe('alert-dashboard node', () => {
     n.receive({ payload: alert('g1', 100) });
     n.receive({ payload: 'not an alert' });
     await waitFor(() => caught.length >= 1 || undefined, 10_000, 'the refused message caught');
-    assert.match(caught[0].error.message, /payload: expected an object/);
+    assert.match(caught[0].error.message, /payload: expected an alert object or its JSON text/);
     await waitFor(() => completed.length >= 1 || undefined, 10_000, 'the alert done');
     assert.deepEqual(completed.map((c) => c.payload.id), ['g1'], 'the alert done; the refused message went to catch');
     await waitFor(() => statuses.length >= 1 || undefined, 10_000, 'a status');

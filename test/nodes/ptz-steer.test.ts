@@ -143,6 +143,18 @@ describe('ptz-steer node', () => {
     }
   });
 
+  it('an alert as JSON text (a string or a Buffer, as an mqtt in node not set to parse JSON gives it) steers as the object does; text that is not JSON is refused naming payload', async () => {
+    const { out, caught } = await oneCameraSteer();
+    const steer = helper.getNode('steer');
+    steer.receive({ payload: JSON.stringify(locatedAlert('t1', destination(ORIGIN, 60, 50))) });
+    await waitFor(() => out.some((m) => m.payload.id === 't1' && m.payload.camera?.state === 'on-target'), 15_000, 'the alert from a string on target');
+    steer.receive({ payload: Buffer.from(JSON.stringify(locatedAlert('t2', destination(ORIGIN, 120, 50)))) });
+    await waitFor(() => out.some((m) => m.payload.id === 't2' && m.payload.camera?.state === 'on-target'), 15_000, 'the alert from a Buffer on target');
+    steer.receive({ payload: 'gunshot at the corner' });
+    await waitFor(() => caught.length >= 1, 10_000, 'the text refused');
+    assert.match(String(caught[0].error.message).replace(/^ContractError: /, ''), /^payload: expected an alert, decision or move request object or its JSON text, got "gunshot at the corner"$/);
+  });
+
   /** Every request the camera received that is not a read-only Get*: a move, Stop, a preset. */
   const ptzActions = (cam: VirtualCamera) => cam.calls.filter((c) => !c.action.startsWith('Get')).map((c) => ({ action: c.action, timeMs: c.timeMs }));
 

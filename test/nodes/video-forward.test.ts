@@ -264,11 +264,13 @@ describe('video-forward node', () => {
     }
   });
 
-  it('refuses what is no alert with done(err) naming the field, and keeps running', async () => {
+  it('refuses what is no alert with done(err) naming the field, and keeps running; an alert as JSON text (string or Buffer, from an mqtt in node) is taken as the object', async () => {
     await helper.load([captureRed, videoForward, catchNode], flow());
     const vf = helper.getNode('vf');
     const cases: Array<[unknown, RegExp]> = [
-      ['text', /^payload: expected an object, got "text"/],
+      ['text', /^payload: expected an alert object or its JSON text, got "text"/],
+      ['[1,', /^payload: expected an alert object or its JSON text, got "\[1,"/],
+      ['[1]', /^payload: expected an object, got an array of 1/],
       [{ ...onCameraAlert('A', 'cam-r'), id: '' }, /^payload\.id: expected a non-empty string/],
       // No id: refused before its camera part is looked at.
       [{ ...onCameraAlert('A', 'no-such-camera'), id: undefined }, /^payload\.id: expected a non-empty string/],
@@ -284,6 +286,15 @@ describe('video-forward node', () => {
     const got = nextMessage('out');
     vf.receive({ payload: onCameraAlert('AL-OK', 'cam-r') });
     assert.equal((await got).payload.video.live, '/red/vigie/video/cam-r/live');
+    // JSON text, as an mqtt in node not set to parse JSON gives it: the object goes on.
+    for (const payload of [JSON.stringify(onCameraAlert('AL-TEXT', 'cam-r')), Buffer.from(JSON.stringify(onCameraAlert('AL-BUF', 'cam-r')))]) {
+      const next = nextMessage('out');
+      vf.receive({ payload });
+      const m = await next;
+      assert.equal(typeof m.payload, 'object');
+      assert.match(m.payload.id, /^AL-(TEXT|BUF)$/);
+      assert.equal(m.payload.video.live, '/red/vigie/video/cam-r/live');
+    }
   });
 
   it('a Status node gets each status once: a relay starting is said once, not at every change of the relay', async () => {
