@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SENSOR_ID_PATTERN } from '../contracts';
 import { writeFileAtomic } from '../util/atomic-file';
-import { HEALTH_FILE, isStartedMessage, LAUNCHER_ENV, StartedMessage } from '../util/launcher-channel';
+import { HEALTH_FILE, isStartedMessage, LAUNCHER_ENV, NODE_RED_STOP_MS, StartedMessage } from '../util/launcher-channel';
 import { packageRoot } from '../util/package-info';
 import { isObject } from '../util/validate';
 import { numberOption, parseArgs, PORT_RULE } from './args';
@@ -22,6 +22,12 @@ import { USAGE as USAGES, UsageError } from './usage';
 
 export const PACKAGE_ROOT = packageRoot();
 const PACKAGE_NAME = 'node-red-dashboard-2-vigie';
+/**
+ * Preloaded into Node-RED so that it stops when this process is gone, even killed with SIGKILL:
+ * it watches the IPC channel close, which therefore stays open while Node-RED runs
+ * (launcher-watch.ts). From dist/, where Node-RED loads the package's nodes from too.
+ */
+const LAUNCHER_WATCH = path.join(PACKAGE_ROOT, 'dist', 'lib', 'cli', 'launcher-watch-preload.js');
 
 export interface StartOptions {
   flow: string;
@@ -703,7 +709,7 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
   let child: ChildProcess;
   try {
     process.umask(umask | NODE_RED_UMASK);
-    child = spawn(process.execPath, [red, '-u', opts.userDir, '-s', path.join(opts.userDir, 'settings.js')], {
+    child = spawn(process.execPath, ['--require', LAUNCHER_WATCH, red, '-u', opts.userDir, '-s', path.join(opts.userDir, 'settings.js')], {
       cwd: opts.userDir,
       env: { ...env, [LAUNCHER_ENV]: '1' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -726,7 +732,7 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
       try {
         if (child.exitCode === null && child.signalCode === null) {
           await new Promise<void>((resolve) => {
-            const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
+            const t = setTimeout(() => child.kill('SIGKILL'), NODE_RED_STOP_MS);
             child.once('exit', () => {
               clearTimeout(t);
               resolve();
@@ -761,7 +767,6 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
       if (abort?.aborted) onAbort();
       else abort?.addEventListener('abort', onAbort, { once: true });
     });
-    if (child.connected) child.disconnect();
     if (started.port === null) {
       log('Node-RED serves no HTTP (httpAdminRoot and httpNodeRoot are false): no editor, console or health check');
       return { url: '', editorUrl: '', dashboardUrl: '', services, child, stop };
@@ -817,7 +822,8 @@ export function help(): string {
     '(.vigie-start.lock holds the pid of the first). vigie start writes settings.js, and updates it\n' +
     'while it is exactly as written; once edited or replaced, it is left alone. The street demo also\n' +
     'runs virtual cameras and an MQTT broker (--broker-port). SIGINT or SIGTERM (Ctrl-C, docker stop)\n' +
-    'stops Node-RED and those services, during start-up too, and exits 0.\n\n' +
+    'stops Node-RED and those services, during start-up too, and exits 0. Should vigie start be killed\n' +
+    '(SIGKILL), its Node-RED stops its flows on its own and exits (within 20 s).\n\n' +
     'options:\n' +
     '  --flow NAME|FILE   street-demo (default), gateway, control-room, or a flow file\n' +
     '  --user-dir DIR     the Node-RED user directory (created if needed)\n' +

@@ -29,3 +29,9 @@ export const HEALTH_TOKEN_HEADER = 'x-vigie-health-token';
 
 /** The file in the user directory where `vigie start` leaves the health check its URL and token (mode 0600). */
 export const HEALTH_FILE = '.vigie-health.json';
+
+/**
+ * How long Node-RED may take to stop its flows once told to (a SIGINT from `vigie start`, or its
+ * launcher gone: lib/cli/launcher-watch.ts) before it is ended without waiting, ms.
+ */
+export const NODE_RED_STOP_MS = 20_000;

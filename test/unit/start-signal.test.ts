@@ -1,6 +1,7 @@
 /**
  * SIGTERM or SIGINT while `vigie start` is still starting: it stops what it started (Node-RED,
  * the street demo's broker and cameras) and exits 0, leaving no child process and no lock.
+ * Killed with SIGKILL, it stops nothing: its Node-RED stops on its own, writing its stop files.
  * Real `vigie start` processes and real signals; the Node-RED of the first test waits for a node
  * type that is not installed, so it never finishes starting (the signal cannot come too late).
  * Needs the build (the user directory links the package's dist/).
@@ -136,4 +137,58 @@ test('SIGINT while the street demo starts its cameras and broker: everything it 
   assert.equal(await listens(cameraPort), false, 'the camera no longer answers');
   assert.equal(await listens(1951), false);
   assert.equal(fs.existsSync(path.join(userDir, LOCK_FILE)), false, 'the lock is released');
+});
+
+/** A detection from gateway `sensor` as it arrives over MQTT, with its gateway's position. */
+function remoteDetection(sensor: string, at: { lat: number; lon: number }, onsetS: number) {
+  return {
+    kind: 'detection',
+    id: `det-${sensor}`,
+    sensor,
+    label: 'gunshot',
+    confidence: 0.9,
+    onset: onsetS,
+    offset: onsetS + 0.3,
+    level: { dbfs: -25 },
+    scores: { gunshot: 0.9 },
+    span: { sensor, start: 1000, frames: 4800 },
+    sensorInfo: { lat: at.lat, lon: at.lon, alt: 4, heading: 0, clock: 'ptp', clockErrorMs: 0.1 },
+  };
+}
+
+test('vigie start killed with SIGKILL: its Node-RED stops as at a SIGTERM (the localizer keeps its waiting incident in its stop file) and frees the port', async () => {
+  // A fusion localizer that holds an incident heard by two of three sensors; its statuses go to Node-RED's log.
+  const onsetS = Date.now() / 1000;
+  const inject = (id: string, det: object) => ({ id, type: 'inject', z: 'tab1', props: [{ p: 'payload' }], payload: JSON.stringify(det), payloadType: 'json', repeat: '', once: true, onceDelay: 0.1, topic: '', wires: [['loc']] });
+  const flowFile = path.join(dir, 'fusion-waiting.json');
+  fs.writeFileSync(
+    flowFile,
+    JSON.stringify([
+      { id: 'tab1', type: 'tab', label: 'fusion' },
+      inject('in-a', remoteDetection('a', { lat: 45.4395, lon: 4.387 }, onsetS)),
+      inject('in-b', remoteDetection('b', { lat: 45.4396, lon: 4.3876 }, onsetS + 0.01)),
+      { id: 'loc', type: 'localizer', z: 'tab1', name: 'fusion', mode: 'fusion', minSensors: 3, timeoutMs: 60000, wires: [[]] },
+      { id: 'st', type: 'status', z: 'tab1', scope: ['loc'], wires: [['dbg']] },
+      { id: 'dbg', type: 'debug', z: 'tab1', active: true, tosidebar: false, console: true, tostatus: false, complete: 'status.text', targetType: 'msg', wires: [] },
+    ]),
+  );
+  const userDir = path.join(dir, 'user-killed');
+  const port = 1952;
+  assert.equal(await listens(port), false, `port ${port} is free before the test`);
+  const v = vigieStart(['--flow', flowFile, '--user-dir', userDir, '--port', String(port)]);
+  await waitFor(() => /gunshot: 2\/3 sensors, waiting/.test(v.output()), 90_000, 'the localizer to hold the incident of two sensors');
+  const nodeRed = childrenOf(v.proc.pid!).filter((pid) => processesIn(userDir).includes(pid));
+  nodeRed.forEach((pid) => leftovers.add(pid));
+  assert.equal(nodeRed.length, 1, `Node-RED among the children of vigie: ${nodeRed.join(', ')}`);
+
+  v.proc.kill('SIGKILL');
+  assert.deepEqual(await v.exited, { code: null, signal: 'SIGKILL' });
+  // Nothing of vigie start runs any more: Node-RED must see that on its own.
+  await waitFor(() => !runs(nodeRed[0]), 60_000, `Node-RED (pid ${nodeRed[0]}) to end after its launcher was killed`);
+  assert.deepEqual(processesIn(userDir), [], 'no process left in the user directory');
+  assert.equal(await listens(port), false, 'nothing listens on the port any more');
+  // Stopped, not killed: the localizer wrote what it held for its next start.
+  const stopFile = path.join(userDir, 'vigie-localizer-loc.json');
+  assert.ok(fs.existsSync(stopFile), `the localizer's stop file ${stopFile} was written`);
+  assert.deepEqual(JSON.parse(fs.readFileSync(stopFile, 'utf8')).items.map((i: { observations: Array<{ sensor: string }> }) => i.observations.map((o) => o.sensor)), [['a', 'b']]);
 });
