@@ -12,15 +12,25 @@
  * waiting counts from this start's own first look, on the monotonic clock: the lock's mtime is
  * another process's wall clock, and a gateway's wall clock steps (by decades at the first NTP
  * sync after a boot without a real-time clock), which would make a fresh lock look stale.
+ *
+ * The directory is used by Node-RED, which vigie start runs as a child, more than by vigie start
+ * itself: a vigie start killed with SIGKILL leaves a Node-RED that stops its flows, writing in
+ * the directory, for up to NODE_RED_STOP_MS (lib/cli/launcher-watch.ts). The lock therefore also
+ * names that Node-RED (setNodeRed); a start that finds the lock's vigie start gone but its
+ * Node-RED running waits for it to end, rather than running a second one beside it.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { writeFileAtomic } from '../util/atomic-file';
 import { monotonicMs } from '../util/clock';
+import { NODE_RED_STOP_MS } from '../util/launcher-channel';
 
 /** How often the holder touches its lock, and how long untouched a lock from another pid namespace must be to be stale. */
 export const LOCK_REFRESH_MS = 10_000;
 export const LOCK_STALE_MS = 30_000;
+/** How long a start waits for the Node-RED of a vigie start that no longer runs to end (it stops within NODE_RED_STOP_MS). */
+export const LOCK_NODE_RED_STOP_WAIT_MS = NODE_RED_STOP_MS + 10_000;
 
 export const LOCK_FILE = '.vigie-start.lock';
 
@@ -33,19 +43,25 @@ interface LockRecord {
   pidNamespace?: string;
   /** The machine's boot (Linux boot_id): a lock written on this host before its last boot is stale. */
   bootId?: string;
+  /** The Node-RED that this vigie start runs (its pid and start time), once spawned. */
+  nodeRed?: { pid: number; processStart?: string };
 }
 
 export interface LockTimes {
   refreshMs?: number;
   staleMs?: number;
-  /** How often a lock from another namespace is looked at while deciding. */
+  /** How often a lock from another namespace, or a Node-RED left stopping, is looked at while deciding. */
   pollMs?: number;
+  /** How long to wait for the Node-RED of a vigie start that no longer runs to end (LOCK_NODE_RED_STOP_WAIT_MS). */
+  nodeRedStopWaitMs?: number;
 }
 
 export interface StartLock {
   file: string;
   /** The user directory did not exist before the lock was taken (a refused first start may remove it). */
   createdDir: boolean;
+  /** Names in the lock the Node-RED this start runs (its child process), which may outlive it. */
+  setNodeRed(pid: number): void;
   /** Removes the lock, if it is still this one; safe to call more than once. */
   release(): void;
 }
@@ -76,7 +92,7 @@ export async function acquireStartLock(userDir: string, log: (line: string) => v
       } finally {
         fs.closeSync(fd);
       }
-      return holdLock(file, text, createdDir, times.refreshMs ?? LOCK_REFRESH_MS);
+      return holdLock(file, record, text, createdDir, times.refreshMs ?? LOCK_REFRESH_MS);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
@@ -88,6 +104,16 @@ export async function acquireStartLock(userDir: string, log: (line: string) => v
     // as after a power cut: nothing of that boot runs, so no need to wait for a sign of life.
     const beforeBoot = r?.bootId !== undefined && record.bootId !== undefined && r.bootId !== record.bootId && hostOf(r.pidNamespace) === hostOf(record.pidNamespace);
     const stale = beforeBoot ? 'written before this machine last started' : elsewhere ? await untouched(file, found.text, log, abort, times) : staleReason(file, r);
+    const stopping = stale && !beforeBoot && !elsewhere ? runningNodeRed(r) : undefined;
+    if (stopping !== undefined) {
+      // Its vigie start is gone (killed), its Node-RED is still stopping its flows: they must end first.
+      if (await nodeRedEnded(file, found.text, r!.pid, stopping, log, abort, times)) continue;
+      throw new UserDirInUseError(
+        `the user directory ${userDir} is still in use by the Node-RED (pid ${stopping}) of a vigie start that no longer runs (pid ${r!.pid}), ` +
+          `which did not stop within ${Math.round((times.nodeRedStopWaitMs ?? LOCK_NODE_RED_STOP_WAIT_MS) / 1000)} s: ` +
+          `two would write the same audit log, alerts and outboxes. End it (kill ${stopping}) and start again. (Its lock is ${file}.)`,
+      );
+    }
     if (!stale) {
       throw new UserDirInUseError(
         `the user directory ${userDir} is in use by another vigie start (pid ${r!.pid}${elsewhere ? ` in ${r!.pidNamespace}` : ''}${r!.startedAt ? `, since ${r!.startedAt}` : ''}): ` +
@@ -100,7 +126,7 @@ export async function acquireStartLock(userDir: string, log: (line: string) => v
   throw new Error(`could not take the lock ${file}: other starts keep taking it`);
 }
 
-function holdLock(file: string, text: string, createdDir: boolean, refreshMs: number): StartLock {
+function holdLock(file: string, record: LockRecord, text: string, createdDir: boolean, refreshMs: number): StartLock {
   held.add(file);
   // The sign of life that a start in another pid namespace (container) goes by.
   const refresh = setInterval(() => {
@@ -119,6 +145,17 @@ function holdLock(file: string, text: string, createdDir: boolean, refreshMs: nu
   return {
     file,
     createdDir,
+    setNodeRed(pid) {
+      if (released) return;
+      const named = JSON.stringify({ ...record, nodeRed: { pid, processStart: processStartTime(pid) } }) + '\n';
+      try {
+        if (fs.readFileSync(file, 'utf8') !== text) return; // not ours any more
+        writeFileAtomic(file, named);
+        text = named;
+      } catch {
+        /* removed by hand: nothing to name it in */
+      }
+    },
     release() {
       if (released) return;
       released = true;
@@ -161,6 +198,52 @@ function parseRecord(text: string): LockRecord | undefined {
     return Number.isInteger(r.pid) && r.pid! > 0 ? (r as LockRecord) : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** The pid of the lock's Node-RED while it runs (the same process that was recorded), else undefined. */
+function runningNodeRed(record: LockRecord | undefined): number | undefined {
+  const n = record?.nodeRed;
+  if (!n || !Number.isInteger(n.pid) || n.pid <= 0 || n.pid === process.pid) return undefined;
+  try {
+    process.kill(n.pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return undefined;
+  }
+  if (processState(n.pid) === 'Z') return undefined; // ended, not yet reaped: it holds nothing
+  const now = processStartTime(n.pid);
+  return n.processStart && now && now !== n.processStart ? undefined : n.pid;
+}
+
+/** A process's state letter from /proc/<pid>/stat (field 3: R, S, T, Z…), or undefined where there is no /proc. */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits for the Node-RED `nodeRedPid` of the stale lock `text` (left by vigie start `holderPid`)
+ * to end (true), at most the wait time (false); also true when the lock changed or went
+ * meanwhile (the next attempt looks at it again).
+ */
+async function nodeRedEnded(file: string, text: string, holderPid: number, nodeRedPid: number, log: (line: string) => void, abort: AbortSignal | undefined, times: LockTimes): Promise<boolean> {
+  const waitMs = times.nodeRedStopWaitMs ?? LOCK_NODE_RED_STOP_WAIT_MS;
+  const since = monotonicMs();
+  log(`the lock ${file} was left by a vigie start that no longer runs (pid ${holderPid}), but its Node-RED (pid ${nodeRedPid}) still runs: waiting up to ${Math.ceil(waitMs / 1000)} s for it to stop its flows and end`);
+  for (;;) {
+    if (abort?.aborted) throw new Error('stopped while waiting for the lock');
+    if (runningNodeRed(parseRecord(text)) === undefined) return true;
+    try {
+      if (fs.readFileSync(file, 'utf8') !== text) return true;
+    } catch {
+      return true; // released meanwhile
+    }
+    if (monotonicMs() - since >= waitMs) return false;
+    await new Promise((r) => setTimeout(r, times.pollMs ?? 200));
   }
 }
 

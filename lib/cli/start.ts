@@ -717,6 +717,8 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
   } finally {
     process.umask(umask);
   }
+  // Node-RED may outlive this process (killed with SIGKILL) while it stops: the lock names it too.
+  if (child.pid !== undefined) lock.setNodeRed(child.pid);
   let out = '';
   const onOutput = (d: Buffer) => {
     const s = d.toString();

@@ -260,3 +260,59 @@ test('a lock from another container that nobody refreshes: a wall clock step bac
     wall.restore();
   }
 });
+
+test('a lock whose vigie start no longer runs but whose Node-RED does (still stopping): waited for until it ends, then taken over; refused if it does not end; a Node-RED ended but not reaped is not waited for', async () => {
+  const userDir = fs.mkdtempSync(path.join(dir, 'node-red-'));
+  const lockFile = path.join(userDir, LOCK_FILE);
+  const gone = spawnSync(process.execPath, ['-e', '']);
+  // A real process stands for the Node-RED that the killed vigie start left.
+  const nodeRed = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  const nodeRedExited = new Promise((resolve) => nodeRed.once('exit', resolve));
+  try {
+    const left = JSON.stringify({ pid: gone.pid, startedAt: 'earlier', nodeRed: { pid: nodeRed.pid, processStart: processStartTime(nodeRed.pid!) } });
+    fs.writeFileSync(lockFile, left);
+    const notes: string[] = [];
+    await assert.rejects(
+      acquireStartLock(userDir, (l) => notes.push(l), undefined, { nodeRedStopWaitMs: 300, pollMs: 20 }),
+      new RegExp(`is still in use by the Node-RED \\(pid ${nodeRed.pid}\\) of a vigie start that no longer runs \\(pid ${gone.pid}\\), which did not stop within 0 s: .* End it \\(kill ${nodeRed.pid}\\)`),
+    );
+    assert.equal(notes.length, 1);
+    assert.match(notes[0], new RegExp(`left by a vigie start that no longer runs \\(pid ${gone.pid}\\), but its Node-RED \\(pid ${nodeRed.pid}\\) still runs: waiting up to 1 s`));
+    assert.equal(fs.readFileSync(lockFile, 'utf8'), left, 'left as it was');
+
+    // It ends while the next start waits: that start takes the lock.
+    const waited: string[] = [];
+    const taking = acquireStartLock(userDir, (l) => waited.push(l), undefined, { nodeRedStopWaitMs: 60_000, pollMs: 20 });
+    await waitFor(() => waited.length === 1, 10_000, 'the start to wait for the Node-RED');
+    nodeRed.kill();
+    await nodeRedExited;
+    const lock = await taking;
+    assert.deepEqual(waited.slice(1), [`note: took over the lock ${lockFile}: pid ${gone.pid} no longer runs`]);
+    // The holder names its own Node-RED in the lock; released, the lock goes.
+    lock.setNodeRed(nodeRed.pid!);
+    assert.equal(JSON.parse(fs.readFileSync(lockFile, 'utf8')).nodeRed.pid, nodeRed.pid);
+    assert.equal(JSON.parse(fs.readFileSync(lockFile, 'utf8')).pid, process.pid);
+    lock.release();
+    assert.equal(fs.existsSync(lockFile), false);
+  } finally {
+    nodeRed.kill();
+  }
+
+  // A Node-RED that has ended but is not reaped yet (a zombie: its parent, here a sleep, never waits) holds nothing.
+  const parent = spawn('sh', ['-c', `${JSON.stringify(process.execPath)} -e "setInterval(() => {}, 1000)" & echo $!; exec sleep 60`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    let out = '';
+    parent.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const zombie = Number(await waitFor(() => /^\d+\n/.exec(out)?.[0], 10_000, 'the pid of the process to end'));
+    const startTime = processStartTime(zombie);
+    process.kill(zombie, 'SIGKILL');
+    await waitFor(() => fs.readFileSync(`/proc/${zombie}/stat`, 'utf8').split(') ')[1][0] === 'Z', 10_000, 'the process to be a zombie');
+    fs.writeFileSync(lockFile, JSON.stringify({ pid: gone.pid, startedAt: 'earlier', nodeRed: { pid: zombie, processStart: startTime } }));
+    const notes: string[] = [];
+    const lock = await acquireStartLock(userDir, (l) => notes.push(l), undefined, { nodeRedStopWaitMs: 60_000, pollMs: 20 });
+    assert.deepEqual(notes, [`note: took over the lock ${lockFile}: pid ${gone.pid} no longer runs`], 'taken at once, without waiting');
+    lock.release();
+  } finally {
+    parent.kill('SIGKILL');
+  }
+});

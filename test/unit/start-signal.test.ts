@@ -156,11 +156,11 @@ function remoteDetection(sensor: string, at: { lat: number; lon: number }, onset
   };
 }
 
-test('vigie start killed with SIGKILL: its Node-RED stops as at a SIGTERM (the localizer keeps its waiting incident in its stop file) and frees the port', async () => {
-  // A fusion localizer that holds an incident heard by two of three sensors; its statuses go to Node-RED's log.
+/** A flow file whose fusion localizer holds an incident heard by two of three sensors; its statuses go to Node-RED's log. */
+function fusionWaitingFlow(name: string): string {
   const onsetS = Date.now() / 1000;
   const inject = (id: string, det: object) => ({ id, type: 'inject', z: 'tab1', props: [{ p: 'payload' }], payload: JSON.stringify(det), payloadType: 'json', repeat: '', once: true, onceDelay: 0.1, topic: '', wires: [['loc']] });
-  const flowFile = path.join(dir, 'fusion-waiting.json');
+  const flowFile = path.join(dir, name);
   fs.writeFileSync(
     flowFile,
     JSON.stringify([
@@ -172,11 +172,16 @@ test('vigie start killed with SIGKILL: its Node-RED stops as at a SIGTERM (the l
       { id: 'dbg', type: 'debug', z: 'tab1', active: true, tosidebar: false, console: true, tostatus: false, complete: 'status.text', targetType: 'msg', wires: [] },
     ]),
   );
+  return flowFile;
+}
+
+test('vigie start killed with SIGKILL: its Node-RED stops as at a SIGTERM (the localizer keeps its waiting incident in its stop file) and frees the port', async () => {
+  const flowFile = fusionWaitingFlow('fusion-waiting.json');
   const userDir = path.join(dir, 'user-killed');
-  const port = 1952;
-  assert.equal(await listens(port), false, `port ${port} is free before the test`);
-  const v = vigieStart(['--flow', flowFile, '--user-dir', userDir, '--port', String(port)]);
+  const v = vigieStart(['--flow', flowFile, '--user-dir', userDir, '--port', '0']);
   await waitFor(() => /gunshot: 2\/3 sensors, waiting/.test(v.output()), 90_000, 'the localizer to hold the incident of two sensors');
+  const port = Number((await waitFor(() => /Node-RED editor: +http:\/\/127\.0\.0\.1:(\d+)\//.exec(v.output()), 30_000, 'the banner'))[1]);
+  assert.equal(await listens(port), true);
   const nodeRed = childrenOf(v.proc.pid!).filter((pid) => processesIn(userDir).includes(pid));
   nodeRed.forEach((pid) => leftovers.add(pid));
   assert.equal(nodeRed.length, 1, `Node-RED among the children of vigie: ${nodeRed.join(', ')}`);
@@ -186,9 +191,37 @@ test('vigie start killed with SIGKILL: its Node-RED stops as at a SIGTERM (the l
   // Nothing of vigie start runs any more: Node-RED must see that on its own.
   await waitFor(() => !runs(nodeRed[0]), 60_000, `Node-RED (pid ${nodeRed[0]}) to end after its launcher was killed`);
   assert.deepEqual(processesIn(userDir), [], 'no process left in the user directory');
-  assert.equal(await listens(port), false, 'nothing listens on the port any more');
+  await waitFor(async () => !(await listens(port)), 30_000, `the port ${port} to be free`);
   // Stopped, not killed: the localizer wrote what it held for its next start.
   const stopFile = path.join(userDir, 'vigie-localizer-loc.json');
   assert.ok(fs.existsSync(stopFile), `the localizer's stop file ${stopFile} was written`);
   assert.deepEqual(JSON.parse(fs.readFileSync(stopFile, 'utf8')).items.map((i: { observations: Array<{ sensor: string }> }) => i.observations.map((o) => o.sensor)), [['a', 'b']]);
+});
+
+test('a vigie start right after one was killed with SIGKILL waits for that Node-RED to end before it starts its own, which takes over its stop file', async () => {
+  const flowFile = fusionWaitingFlow('fusion-waiting-again.json');
+  const userDir = path.join(dir, 'user-killed-restarted');
+  const args = ['--flow', flowFile, '--user-dir', userDir, '--port', '0'];
+  const first = vigieStart(args);
+  await waitFor(() => /gunshot: 2\/3 sensors, waiting/.test(first.output()), 90_000, 'the localizer to hold the incident of two sensors');
+  const nodeRed = childrenOf(first.proc.pid!).filter((pid) => processesIn(userDir).includes(pid));
+  nodeRed.forEach((pid) => leftovers.add(pid));
+  assert.equal(nodeRed.length, 1, `Node-RED among the children of vigie: ${nodeRed.join(', ')}`);
+  // Held (SIGSTOP) so that it is still there, stopping, when the next start looks at the lock.
+  process.kill(nodeRed[0], 'SIGSTOP');
+  first.proc.kill('SIGKILL');
+  await first.exited;
+
+  const second = vigieStart(args);
+  await waitFor(() => new RegExp(`but its Node-RED \\(pid ${nodeRed[0]}\\) still runs: waiting up to 30 s`).test(second.output()), 60_000, 'the second start to wait for the first Node-RED');
+  assert.ok(runs(nodeRed[0]));
+  assert.doesNotMatch(second.output(), /took over the lock/);
+  process.kill(nodeRed[0], 'SIGCONT');
+  await waitFor(() => !runs(nodeRed[0]), 60_000, `the first Node-RED (pid ${nodeRed[0]}) to end`);
+  await waitFor(() => /Vigie is running/.test(second.output()), 90_000, 'the second start to run');
+  assert.match(second.output(), new RegExp(`took over the lock \\S+: pid ${first.proc.pid} no longer runs`));
+  // Its localizer started after the first had written what it held.
+  await waitFor(() => /vigie-localizer-loc\.json: 1 incident waiting for sensors when the flows stopped taken over/.test(second.output()), 30_000, 'the second localizer to take over the stop file');
+  second.proc.kill('SIGTERM');
+  assert.deepEqual(await second.exited, { code: 0, signal: null }, second.output());
 });
