@@ -2,7 +2,8 @@
  * `vigie start --flow NAME|FILE --user-dir DIR`: runs Node-RED with one of the shipped flows
  * (street-demo, gateway, control-room) or a flow file. For the street demo it also runs
  * what a street would have: virtual ONVIF cameras and an MQTT broker (aedes), in this process.
- * Node-RED runs as a child process; Ctrl-C (or SIGTERM) stops everything, during start-up too.
+ * Node-RED runs as a child process; Ctrl-C (or SIGTERM, SIGHUP) stops everything, during start-up
+ * too, and Node-RED stops on its own if this process is killed (launcher-watch.ts).
  */
 import { ChildProcess, spawn } from 'child_process';
 import { createHash } from 'crypto';
@@ -823,9 +824,9 @@ export function help(): string {
     'until corrected or reset. One vigie start at a time per user directory: a second is refused\n' +
     '(.vigie-start.lock holds the pid of the first). vigie start writes settings.js, and updates it\n' +
     'while it is exactly as written; once edited or replaced, it is left alone. The street demo also\n' +
-    'runs virtual cameras and an MQTT broker (--broker-port). SIGINT or SIGTERM (Ctrl-C, docker stop)\n' +
-    'stops Node-RED and those services, during start-up too, and exits 0. Should vigie start be killed\n' +
-    '(SIGKILL), its Node-RED stops its flows on its own and exits (within 20 s).\n\n' +
+    'runs virtual cameras and an MQTT broker (--broker-port). SIGINT, SIGTERM or SIGHUP (Ctrl-C, docker\n' +
+    'stop, a closed terminal) stops Node-RED and those services, during start-up too, and exits 0. Should\n' +
+    'vigie start be killed (SIGKILL), its Node-RED stops its flows on its own and exits (within 20 s).\n\n' +
     'options:\n' +
     '  --flow NAME|FILE   street-demo (default), gateway, control-room, or a flow file\n' +
     '  --user-dir DIR     the Node-RED user directory (created if needed)\n' +
@@ -860,6 +861,14 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A hangup (the terminal closed, kill -HUP) stops as SIGTERM does: by default it would end this
+  // process at once, leaving the lock and the health file (and, before, Node-RED) behind.
+  process.on('SIGHUP', onSignal);
+  // Its output may be gone then (a closed terminal, a reader that ended): writing fails (EIO,
+  // EPIPE), which must not end this process before it has stopped Node-RED.
+  const ignoreOutputError = () => undefined;
+  process.stdout.on('error', ignoreOutputError);
+  process.stderr.on('error', ignoreOutputError);
   try {
     let s: Started;
     try {
@@ -894,5 +903,8 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    process.stdout.off('error', ignoreOutputError);
+    process.stderr.off('error', ignoreOutputError);
   }
 }

@@ -14,6 +14,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { LOCK_FILE } from '../../lib/cli/start-lock';
+import { HEALTH_FILE } from '../../lib/util/launcher-channel';
 import { repoRoot } from '../support/nodered';
 import { waitFor } from '../support/wait';
 
@@ -224,4 +225,24 @@ test('a vigie start right after one was killed with SIGKILL waits for that Node-
   await waitFor(() => /vigie-localizer-loc\.json: 1 incident waiting for sensors when the flows stopped taken over/.test(second.output()), 30_000, 'the second localizer to take over the stop file');
   second.proc.kill('SIGTERM');
   assert.deepEqual(await second.exited, { code: 0, signal: null }, second.output());
+});
+
+test('SIGHUP (the terminal closed, kill -HUP) while Node-RED runs, its output no longer read: vigie stops it as at SIGTERM, releases the lock and its health file, and exits 0', async () => {
+  const flowFile = path.join(dir, 'comment.json');
+  fs.writeFileSync(flowFile, JSON.stringify([{ id: 'tab1', type: 'tab', label: 'x' }, { id: 'c1', type: 'comment', z: 'tab1', wires: [] }]));
+  const userDir = path.join(dir, 'user-hangup');
+  const v = vigieStart(['--flow', flowFile, '--user-dir', userDir, '--port', '0']);
+  await waitFor(() => /Vigie is running/.test(v.output()), 90_000, 'vigie start to run');
+  const nodeRed = childrenOf(v.proc.pid!).filter((pid) => processesIn(userDir).includes(pid));
+  nodeRed.forEach((pid) => leftovers.add(pid));
+  assert.equal(nodeRed.length, 1, `Node-RED among the children of vigie: ${nodeRed.join(', ')}`);
+  assert.equal(fs.existsSync(path.join(userDir, HEALTH_FILE)), true);
+
+  // As when the terminal is closed: what vigie writes from now on has no reader.
+  v.proc.stdout!.destroy();
+  v.proc.kill('SIGHUP');
+  assert.deepEqual(await v.exited, { code: 0, signal: null }, v.output());
+  assert.equal(runs(nodeRed[0]), false, `Node-RED (pid ${nodeRed[0]}) was stopped`);
+  assert.equal(fs.existsSync(path.join(userDir, LOCK_FILE)), false, 'the lock is released');
+  assert.equal(fs.existsSync(path.join(userDir, HEALTH_FILE)), false, 'the health file is removed');
 });
