@@ -261,7 +261,7 @@ test('a lock from another container that nobody refreshes: a wall clock step bac
   }
 });
 
-test('a lock whose vigie start no longer runs but whose Node-RED does (still stopping): waited for until it ends, then taken over; refused if it does not end; a Node-RED ended but not reaped is not waited for', async () => {
+test('a lock whose vigie start no longer runs but whose Node-RED does (still stopping): waited for until it ends, then taken over; refused if it does not end; given up at a signal; a Node-RED ended but not reaped is not waited for', async () => {
   const userDir = fs.mkdtempSync(path.join(dir, 'node-red-'));
   const lockFile = path.join(userDir, LOCK_FILE);
   const gone = spawnSync(process.execPath, ['-e', '']);
@@ -278,6 +278,15 @@ test('a lock whose vigie start no longer runs but whose Node-RED does (still sto
     );
     assert.equal(notes.length, 1);
     assert.match(notes[0], new RegExp(`left by a vigie start that no longer runs \\(pid ${gone.pid}\\), but its Node-RED \\(pid ${nodeRed.pid}\\) still runs: waiting up to 1 s`));
+    assert.equal(fs.readFileSync(lockFile, 'utf8'), left, 'left as it was');
+
+    // A signal while waiting (SIGTERM during start-up): the start gives up at once.
+    const stop = new AbortController();
+    const aborted: string[] = [];
+    const giving = acquireStartLock(userDir, (l) => aborted.push(l), stop.signal, { nodeRedStopWaitMs: 60_000, pollMs: 20 });
+    await waitFor(() => aborted.length === 1, 10_000, 'the start to wait for the Node-RED');
+    stop.abort();
+    await assert.rejects(giving, /stopped while waiting for the lock/);
     assert.equal(fs.readFileSync(lockFile, 'utf8'), left, 'left as it was');
 
     // It ends while the next start waits: that start takes the lock.
