@@ -1,8 +1,9 @@
 /**
  * Preloaded (launcher-watch-preload.ts, node --require) into the Node-RED that `vigie start`
- * runs, so that Node-RED ends with its launcher. A vigie start killed with SIGKILL (kill -9, the OOM killer, a supervisor that
- * kills only the main process) runs no stop(): its Node-RED was left running, holding the port,
- * the microphones and the cameras, and the next start failed on the port or ran a second one.
+ * runs, so that Node-RED ends with its launcher. A vigie start killed with SIGKILL (kill -9, the
+ * OOM killer, a supervisor that kills only the main process) runs no stop(): its Node-RED was
+ * left running, holding the port, the microphones and the cameras, and the next start failed on
+ * the port or ran a second one.
  *
  * vigie start gives Node-RED an IPC channel and keeps it open: the channel closes when vigie
  * start is gone, however it ended. Node-RED is then stopped as a SIGINT stops it (its flows
