@@ -36,6 +36,40 @@ function contrast(a: string, b: string): number {
   return (hi + 0.05) / (lo + 0.05);
 }
 
+/**
+ * In the page: each text under `selector` whose colour, as painted (the backgrounds and opacities of every
+ * box it sits in, over white), reads under 4.5:1 on the colour painted under it. A string, evaluated as is:
+ * the test runner's compiler wraps inner functions in a helper the page does not have.
+ */
+const PAINTED_LOW_CONTRAST = `(selector) => {
+  const parse = (c) => { const m = (c.match(/[\\d.]+/g) || []).map(Number); return { r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1 }; };
+  const over = (t, b) => ({ r: t.r * t.a + b.r * (1 - t.a), g: t.g * t.a + b.g * (1 - t.a), b: t.b * t.a + b.b * (1 - t.a), a: 1 });
+  const mix = (b, y, o) => ({ r: b.r + (y.r - b.r) * o, g: b.g + (y.g - b.g) * o, b: b.b + (y.b - b.b) * o, a: 1 });
+  // a box of opacity o: what it paints over what is under it, then mixed with that at o
+  const paint = (chain, k, under, text) => {
+    if (k === chain.length) return text ? over(text, under) : under;
+    const s = getComputedStyle(chain[k]);
+    return mix(under, paint(chain, k + 1, over(parse(s.backgroundColor), under), text), Number(s.opacity));
+  };
+  const lin = (v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4);
+  const lum = (c) => 0.2126 * lin(c.r) + 0.7152 * lin(c.g) + 0.0722 * lin(c.b);
+  const out = [];
+  for (const row of document.querySelectorAll(selector)) {
+    const walker = document.createTreeWalker(row, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (!n.textContent.trim()) continue;
+      const el = n.parentElement;
+      const chain = [];
+      for (let e = el; e; e = e.parentElement) chain.unshift(e);
+      const white = { r: 255, g: 255, b: 255, a: 1 };
+      const [hi, lo] = [lum(paint(chain, 0, white, parse(getComputedStyle(el).color))), lum(paint(chain, 0, white, null))].sort((x, y) => y - x);
+      const ratio = (hi + 0.05) / (lo + 0.05);
+      if (ratio < 4.5) out.push((row.className.match(/vg-state-\\w+/) || [''])[0] + ': "' + n.textContent.trim() + '" at ' + ratio.toFixed(2) + ':1');
+    }
+  }
+  return out;
+}`;
+
 describe('alert-dashboard accessibility in Chromium', { timeout: 400_000 }, () => {
   let server: DashboardServer;
   let browser: Browser;
@@ -461,5 +495,67 @@ describe('alert-dashboard accessibility in Chromium', { timeout: 400_000 }, () =
     const colours = await max.$$eval('[data-test=actions] .vigie-btn', (els) => els.map((e) => ({ test: (e as HTMLElement).dataset.test, fg: getComputedStyle(e).color, bg: getComputedStyle(e).backgroundColor })));
     assert.deepEqual(colours.map((c) => c.test), ['confirm', 'dismiss', 'escalate', 'move']);
     for (const c of colours) assert.ok(contrast(c.fg, c.bg) >= 4.5, `${c.test}: ${c.fg} on ${c.bg} is ${contrast(c.fg, c.bg).toFixed(2)}:1`);
+  });
+
+  it('every word of a queue line, its badges included, reads at 4.5:1 or more in every state: handled lines fade their words, not their badges', async () => {
+    const id = `fade-${++serial}`;
+    const states: Array<[string, string, string | null]> = [
+      ['new', 'on-target', null],
+      ['seen', 'moving', null],
+      ['confirmed', 'waiting', 'confirm'],
+      ['escalated', 'failed', 'escalate'],
+      ['dismissed', 'released', 'dismiss'],
+    ];
+    // the unhandled newest opens when the console loads: the one to stay new is the oldest
+    states.forEach(([state, cam], i) => server.inject('dash', { payload: alert(`${id}-${state}`, 'glass_break', i ? 20 - i : 40, { camera: camera(cam) }) }));
+    const ned = await openConsole('Ned');
+    for (const [state, , action] of states) {
+      await ned.waitForSelector(`[data-alert-id="${id}-${state}"]`, { timeout: 30_000 });
+      if (state === 'new') continue;
+      await open(ned, `${id}-${state}`);
+      if (action) {
+        await ned.locator(`[data-test=${action}]`).click();
+        await ned.waitForSelector(`[data-alert-id="${id}-${state}"].vg-state-${state}`, { timeout: 30_000 });
+      }
+    }
+    // the line open is tinted: open one not measured
+    server.inject('dash', { payload: alert(`${id}-other`, 'crash', 25) });
+    await ned.waitForSelector(`[data-alert-id="${id}-other"]`, { timeout: 30_000 });
+    await open(ned, `${id}-other`);
+    await ned.waitForSelector(`[data-alert-id="${id}-seen"].vg-state-seen`, { timeout: 30_000 });
+    // each text's colour and the colour under it as painted: backgrounds and opacities of every box it sits in
+    const low = await ned.evaluate<string[]>(`(${PAINTED_LOW_CONTRAST})(${JSON.stringify(`[data-alert-id^="${id}-"]:not([data-alert-id$="-other"])`)})`);
+    await ned.screenshot({ path: path.join(artifacts, 'alert-dashboard-a11y-queue-states.png') });
+    assert.deepEqual(low, [], 'words under 4.5:1');
+  });
+
+  it('the name, the note and "copy coordinates" show the same thick orange ring as the decisions when reached by Tab', async () => {
+    const id = `ring-${++serial}`;
+    // located: its place has coordinates to copy
+    server.inject('dash', { payload: alert(id, 'gunshot', 4, { location: { method: 'tdoa', position: { lat: 45.4401, lon: 4.3875, errorM: 3 }, sensors: ['rue-nord'] } }) });
+    const oli = await openConsole('Oli');
+    await oli.waitForSelector(`[data-alert-id="${id}"]`, { timeout: 30_000 });
+    await open(oli, id);
+    const ringOf = (test: string) =>
+      oli.evaluate((t) => {
+        const el = document.activeElement as HTMLElement;
+        const s = getComputedStyle(el);
+        return { test: el.dataset.test, t, visible: el.matches(':focus-visible'), ring: `${s.outlineStyle} ${parseFloat(s.outlineWidth)} ${s.outlineColor}` };
+      }, test);
+    const rings: Record<string, string> = {};
+    await oli.locator('[data-test=operator]').focus();
+    await oli.keyboard.press('Shift+Tab');
+    for (let i = 0; i < 12 && !rings.confirm; i++) {
+      await oli.keyboard.press('Tab');
+      const r = await ringOf('');
+      if (r.test && r.visible && ['operator', 'copy-coords', 'note', 'confirm'].includes(r.test)) rings[r.test] = r.ring;
+    }
+    assert.deepEqual(Object.keys(rings).sort(), ['confirm', 'copy-coords', 'note', 'operator']);
+    const m = /^solid (\d+) (rgb\([^)]*\))$/.exec(rings.confirm);
+    assert.ok(m, `the decisions' ring: ${rings.confirm}`);
+    for (const [test, ring] of Object.entries(rings)) {
+      const r = /^solid (\d+) (rgb\([^)]*\))$/.exec(ring);
+      assert.ok(r && Number(r[1]) >= 3 && r[2] === m![2], `${test}: a solid ring of 3 px or more in the decisions' colour, not ${ring}`);
+    }
   });
 });

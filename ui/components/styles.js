@@ -53,9 +53,12 @@ const css = `
 .vigie-item:focus-visible { outline: 4px solid var(--vg-focus); outline-offset: 3px; }
 .vigie-item.vg-state-new { border-left-color: var(--vg-red); }
 .vigie-item.vg-state-seen { border-left-color: var(--vg-amber); }
-.vigie-item.vg-state-confirmed { border-left-color: var(--vg-green); opacity: 0.8; }
-.vigie-item.vg-state-escalated { border-left-color: #6a1b9a; opacity: 0.8; }
-.vigie-item.vg-state-dismissed { opacity: 0.55; }
+/* handled lines are faded by their words' colour, not by opacity: opacity faded the badges too (white on a
+   paled green or red, under 4.5:1). The words stay at 4.5:1 or more, the badges keep their colours. */
+.vigie-item.vg-state-confirmed { border-left-color: var(--vg-green); color: color-mix(in srgb, currentColor 85%, transparent); }
+.vigie-item.vg-state-escalated { border-left-color: #6a1b9a; color: color-mix(in srgb, currentColor 85%, transparent); }
+.vigie-item.vg-state-dismissed { color: color-mix(in srgb, currentColor 70%, transparent); }
+.vigie-item.vg-state-dismissed .vg-meta { color: inherit; }
 .vigie-item.vg-removed { opacity: 0.45; border-style: dashed; border-left-style: solid; cursor: not-allowed; }
 .vg-badge.vg-removed-badge { background: transparent; color: inherit; border: 1px solid var(--vg-line); font-weight: 500; }
 .vigie-item.vg-selected { border-color: var(--vg-blue); border-width: 2px 2px 2px 6px; padding: 7px 9px 7px 10px;
@@ -64,7 +67,7 @@ const css = `
 @keyframes vg-flash { from { background: rgba(211,47,47,0.45); } to { background: var(--vg-bg); } }
 .vigie-item .vg-icon { grid-row: span 2; font-size: 30px; text-align: center; }
 .vigie-item .vg-label { font-weight: 600; font-size: 16px; }
-.vigie-item .vg-meta { font-size: 13px; opacity: 0.85; grid-column: 2 / 4; }
+.vigie-item .vg-meta { font-size: 13px; color: color-mix(in srgb, currentColor 85%, transparent); grid-column: 2 / 4; }
 .vigie-item .vg-when { font-size: 13px; text-align: right; white-space: nowrap; }
 .vg-badge { display: inline-block; padding: 1px 7px; border-radius: 9px; font-size: 12px; font-weight: 600; background: var(--vg-grey); color: #fff; margin-left: 6px; vertical-align: middle; }
 .vg-badge.vg-new { background: var(--vg-red); } .vg-badge.vg-seen { background: var(--vg-amber); color: #222; }
@@ -113,6 +116,10 @@ const css = `
 /* aria-disabled (not disabled) while an answer is awaited: a button pressed by keyboard keeps the focus */
 .vigie-btn:disabled, .vigie-btn[aria-disabled=true] { opacity: 0.45; cursor: not-allowed; }
 .vigie-btn:focus-visible { outline: 4px solid var(--vg-focus); outline-offset: 2px; }
+/* every other field and button of the console (the name, the note, copy coordinates, allow sound, acknowledge):
+   the same orange ring as the decisions, not the browser's thin dark one (lost on a dark theme) */
+.vigie-console input:focus-visible, .vigie-console textarea:focus-visible, .vigie-sound:focus-visible, .vigie-facts .vg-copy:focus-visible,
+.vigie-dropped button:focus-visible { outline: 3px solid var(--vg-focus); outline-offset: 2px; }
 .vigie-btn.vg-confirm { background: var(--vg-green); } .vigie-btn.vg-dismiss { background: var(--vg-grey); }
 .vigie-btn.vg-escalate { background: #6a1b9a; } .vigie-btn.vg-move { background: var(--vg-amber); color: #222; }
 .vigie-actions .vigie-error.vg-inline, .vigie-actions .vigie-notice.vg-inline, .vigie-actions .vigie-move-end.vg-inline { flex: 1 1 100%; }
