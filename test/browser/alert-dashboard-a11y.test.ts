@@ -551,11 +551,64 @@ describe('alert-dashboard accessibility in Chromium', { timeout: 400_000 }, () =
       if (r.test && r.visible && ['operator', 'copy-coords', 'note', 'confirm'].includes(r.test)) rings[r.test] = r.ring;
     }
     assert.deepEqual(Object.keys(rings).sort(), ['confirm', 'copy-coords', 'note', 'operator']);
+    // the picture is named for screen readers, as its MJPEG stand-in is
+    assert.equal(await oli.locator('[data-test=live-video]').getAttribute('aria-label'), 'live camera picture');
     const m = /^solid (\d+) (rgb\([^)]*\))$/.exec(rings.confirm);
     assert.ok(m, `the decisions' ring: ${rings.confirm}`);
     for (const [test, ring] of Object.entries(rings)) {
       const r = /^solid (\d+) (rgb\([^)]*\))$/.exec(ring);
       assert.ok(r && Number(r[1]) >= 3 && r[2] === m![2], `${test}: a solid ring of 3 px or more in the decisions' colour, not ${ring}`);
     }
+  });
+
+  it('a question takes the focus on its button that changes nothing; Escape answers with it, and the focus is back on the button asked about', async () => {
+    const id = `esc-${++serial}`;
+    const rae = await openConsole('Rae');
+    // the camera is on an escalated alert: taking it asks first
+    server.inject('dash', { payload: alert(`${id}-held`, 'gunshot', 30, { camera: camera('on-target') }) });
+    await rae.waitForSelector(`[data-alert-id="${id}-held"]`, { timeout: 30_000 });
+    await open(rae, `${id}-held`);
+    await rae.locator('[data-test=escalate]').click();
+    await rae.waitForSelector(`[data-alert-id="${id}-held"].vg-state-escalated`, { timeout: 30_000 });
+    server.inject('dash', { payload: alert(`${id}-wait`, 'scream', 10, { camera: { ...camera('waiting'), heldFor: `${id}-held` } }) });
+    await rae.waitForSelector(`[data-alert-id="${id}-wait"]`, { timeout: 30_000 });
+    await open(rae, `${id}-wait`);
+    await rae.locator('[data-test=move]').focus();
+    await rae.keyboard.press('Enter');
+    await rae.locator('[data-test=ask]').waitFor({ timeout: 30_000 });
+    const focused = () => rae.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.test ?? document.activeElement?.tagName);
+    assert.equal(await focused(), 'ask-no');
+    assert.equal(await rae.locator('[data-test=ask]').getAttribute('role'), 'alertdialog');
+    assert.match(await rae.locator('[data-test=ask]').getAttribute('aria-label') ?? '', /Take it anyway\?/);
+    // from either of its buttons
+    await rae.keyboard.press('Shift+Tab');
+    assert.equal(await focused(), 'ask-yes');
+    await rae.keyboard.press('Escape');
+    await rae.locator('[data-test=ask]').waitFor({ state: 'detached', timeout: 10_000 });
+    assert.equal(await focused(), 'move');
+    assert.equal((await rae.locator('[data-test=move]').textContent())?.trim(), 'Take camera', 'nothing was asked of ptz-steer');
+  });
+
+  it('Enter on "Take camera": when the camera comes and the button goes, the keyboard is still in the decision bar, on Escalate', async () => {
+    const id = `take-${++serial}`;
+    // a camera of its own: one held for a decided alert would ask first
+    const ownCamera = (state: string) => ({ ...camera(state), id: 'cam-take', name: 'Camera take' });
+    server.inject('dash', { payload: alert(id, 'scream', 6, { camera: ownCamera('waiting') }) });
+    const pia = await openConsole('Pia');
+    await pia.waitForSelector(`[data-alert-id="${id}"]`, { timeout: 30_000 });
+    await open(pia, id);
+    await pia.locator('[data-test=escalate]').focus();
+    await pia.keyboard.press('Tab');
+    assert.equal(await pia.evaluate(() => (document.activeElement as HTMLElement).dataset.test), 'move');
+    await pia.keyboard.press('Enter');
+    await pia.locator('[data-test=move]', { hasText: 'Move requested' }).waitFor({ timeout: 30_000 });
+    // ptz-steer turns the camera: the button goes
+    server.inject('dash', { payload: alert(id, 'scream', 6, { camera: ownCamera('moving') }) });
+    await pia.waitForSelector('[data-test=move]', { state: 'detached', timeout: 30_000 });
+    const at = await pia.evaluate(() => ({ test: (document.activeElement as HTMLElement | null)?.dataset.test ?? document.activeElement?.tagName, visible: !!document.activeElement?.matches(':focus-visible') }));
+    assert.deepEqual(at, { test: 'escalate', visible: true });
+    // one Shift+Tab back to the decision before it, as from any decision
+    await pia.keyboard.press('Shift+Tab');
+    assert.equal(await pia.evaluate(() => (document.activeElement as HTMLElement).dataset.test), 'dismiss');
   });
 });
