@@ -24,6 +24,13 @@
  * the log runs is noticed at the next entry: the chain goes on in a new file whose header records
  * what the lost file held (`vanished`), which the verifier accepts as exactly that hole, and says.
  *
+ * The newest files deleted while Vigie is stopped would leave no trace in what is left: a head
+ * record of the last entry written (seq, hash, file, time), kept outside the audit directory
+ * (`headFile`), tells at the next start that the files end before it. The log then goes on after
+ * the lost entries, in a new file whose header records them the same way (`vanished`, cause
+ * `deleted-while-stopped`), never reusing their sequence numbers. A head record that matches
+ * nothing in the files (the log replaced wholesale) is recorded too (`headMismatch`).
+ *
  * Entries hold only contract fields and short details; anything that looks like samples is
  * stripped (no audio, ever).
  */
@@ -78,6 +85,43 @@ export interface AuditLogOptions {
   monotonicNow?: () => number;
   /** Called with each new file's header once written: its seq and hash are a value to keep elsewhere (see verifyAuditFiles' `expect`). */
   onFileOpen?: (header: AuditEntry) => void;
+  /**
+   * The head record (AuditHead): the last entry written, rewritten after each entry, outside
+   * the audit directory so that deleting audit files does not take it with them. Default
+   * beside the directory: `<dir>.head.json` (`vigie-audit.head.json` in Node-RED's user directory).
+   */
+  headFile?: string;
+}
+
+/** Where the head record of the audit log of `dir` is kept unless told otherwise: beside the directory, not in it. */
+export function defaultHeadFile(dir: string): string {
+  return `${path.resolve(dir)}.head.json`;
+}
+
+/**
+ * The last entry written (its seq, hash, file and time), with the first seq of its file and
+ * the hash that file's header links to: what open() checks the files against at the next start.
+ */
+export interface AuditHead {
+  v: number;
+  seq: number;
+  hash: string;
+  file: string;
+  time: string;
+  fileFirstSeq: number | null;
+  fileLinksTo: string | null;
+}
+
+/**
+ * A head record the files do not hold (the log replaced wholesale, or the head record itself
+ * changed): what it said (null when it could not be read) and the hash the files hold at its seq
+ * (null: no entry of theirs has that seq).
+ */
+export interface HeadMismatch {
+  file: string | null;
+  seq: number | null;
+  hash: string | null;
+  found: string | null;
 }
 
 export type AuditInput = Omit<AuditEvent, 'time'> & { time?: number };
@@ -90,7 +134,12 @@ export type AuditInput = Omit<AuditEvent, 'time'> & { time?: number };
  */
 export interface VanishedFile {
   file: string;
-  cause: 'deleted' | 'replaced' | 'changed';
+  /**
+   * deleted, replaced, changed: while the log was written; deleted-while-stopped: the files end
+   * before the head record's entry and its file is gone; shortened-while-stopped: its file is
+   * there but ends before that entry (lines removed, or a power cut lost them before the disk had them).
+   */
+  cause: 'deleted' | 'replaced' | 'changed' | 'deleted-while-stopped' | 'shortened-while-stopped';
   firstSeq: number | undefined;
   lastSeq: number;
   linkedTo: string | undefined;
@@ -101,7 +150,19 @@ export const VANISHED_WORDS: Record<VanishedFile['cause'], string> = {
   deleted: 'was deleted',
   replaced: 'was replaced by another file',
   changed: 'was changed by something else (its size is not what Vigie wrote)',
+  'deleted-while-stopped': 'was deleted while Vigie was stopped',
+  'shortened-while-stopped': 'lost its last entries while Vigie was stopped (removed by hand, or a power cut lost them before they reached the disk)',
 };
+
+/**
+ * How a vanished file's loss is said: its cause, and when it happened (`whileWriting`, words for
+ * the running log, unless the cause says it happened while Vigie was stopped).
+ */
+export function vanishedHow(cause: string, whileWriting: string): string {
+  const words = VANISHED_WORDS[cause as VanishedFile['cause']];
+  if (!words) return `vanished ${whileWriting}`;
+  return cause.endsWith('-while-stopped') ? words : `${words} ${whileWriting}`;
+}
 
 /**
  * The warning for a header that records its previous file vanished while the log was written
@@ -110,12 +171,26 @@ export const VANISHED_WORDS: Record<VanishedFile['cause'], string> = {
 export function vanishedFileWarning(header: AuditEntry): string | undefined {
   const v = header.details.vanished as { cause?: string; firstSeq?: number | null; lastSeq?: number } | undefined;
   if (!v || typeof v !== 'object') return undefined;
-  const cause = VANISHED_WORDS[v.cause as VanishedFile['cause']] ?? 'vanished';
   const held = typeof v.firstSeq === 'number' && typeof v.lastSeq === 'number' ? ` (entries seq ${v.firstSeq}…${v.lastSeq})` : '';
   return (
-    `audit log: ${String(header.details.previousFile)} ${cause} while the log was being written${held}; ` +
+    `audit log: ${String(header.details.previousFile)} ${vanishedHow(String(v.cause), 'while the log was being written')}${held}; ` +
     `the log goes on in ${String(header.details.file)}, whose header records it (vigie audit verify names it in a warning). ` +
     'Never delete or edit audit files by hand: retention removes old ones'
+  );
+}
+
+/**
+ * The warning for a header that records a head record the files do not hold (for Node-RED's
+ * log); undefined for any other header.
+ */
+export function headMismatchWarning(header: AuditEntry): string | undefined {
+  const m = header.details.headMismatch as Partial<HeadMismatch> | undefined;
+  if (!m || typeof m !== 'object') return undefined;
+  const said = typeof m.seq === 'number' ? `seq ${m.seq} (hash ${String(m.hash)}, in ${String(m.file)})` : 'nothing readable';
+  const found = typeof m.found === 'string' ? `the files hold another entry at that seq (hash ${m.found})` : 'the files hold no entry at that seq';
+  return (
+    `audit log: the head record of the last entry written says ${said}, but ${found}: the audit files were replaced ` +
+    `(or the head record was); the log goes on in ${String(header.details.file)}, whose header records it. Never delete or edit audit files by hand`
   );
 }
 
@@ -249,8 +324,12 @@ export class AuditLog {
   private fileId: { dev: number; ino: number } | undefined;
   private fileFirstSeq: number | undefined;
   private fileLinksTo: string | undefined;
-  /** The file being written vanished (or changed) under the writer, until the next file's header records it. */
+  /** The file being written vanished (or changed) under the writer, or files were lost while stopped, until the next file's header records it. */
   private vanished: VanishedFile | undefined;
+  /** Where the head record is kept (outside the directory). */
+  private readonly headFile: string;
+  /** open() found a head record the files do not hold, until the next file's header records it. */
+  private headMismatch: HeadMismatch | undefined;
 
   constructor(opts: AuditLogOptions) {
     this.dir = opts.dir;
@@ -261,6 +340,7 @@ export class AuditLog {
     this.maxFileBytes = Math.max(4096, opts.maxFileBytes ?? 10 * 1024 * 1024);
     this.now = opts.now ?? Date.now;
     this.monotonicNow = opts.monotonicNow ?? monotonicMs;
+    this.headFile = opts.headFile ?? defaultHeadFile(opts.dir);
   }
 
   /**
@@ -311,19 +391,89 @@ export class AuditLog {
       this.fileFirstSeq = header?.seq;
       this.fileLinksTo = header?.prev;
     } else if (last) this.cutEnd = path.basename(last);
+    this.checkHead(files, tail);
     this.opened = true;
+  }
+
+  /**
+   * Checks the files found against the head record of the last entry written. No record (a
+   * fresh install, or the first start of a Vigie that kept none) changes nothing, nor does one
+   * the files hold (or are ahead of: a crash between an entry and its record). When the files
+   * end before it (the newest deleted while Vigie was stopped, or all of them), the log goes on
+   * after it, in a new file whose header records the entries lost (VanishedFile): their seqs are
+   * not reused, so a check can tell exactly which went. A record the files hold another entry
+   * for (or none), or one that cannot be read, is recorded in a new file's header (headMismatch).
+   * A newest file that ends cut and is the head's is a crash as before: entries the crash kept
+   * from the disk are not told (the cut line shows).
+   */
+  private checkHead(files: string[], tail: AuditEntry | undefined): void {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.headFile, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      text = '';
+    }
+    const head = parseHead(text);
+    if (head && tail && head.seq <= tail.seq) {
+      const found = head.seq === tail.seq ? tail.hash : hashAtSeq(files, head.seq);
+      if (found === head.hash) return;
+      this.headMismatch = { file: head.file, seq: head.seq, hash: head.hash, found: found ?? null };
+    } else if (head) {
+      // A crash (or a power cut) that cut the end of the head's file: what it did not write
+      // whole is the crash's, resumed from the last whole entry as ever (verify notes the cut).
+      if (this.cutEnd !== undefined && this.cutEnd === head.file) return;
+      const kept = files.some((f) => path.basename(f) === head.file);
+      this.vanished = {
+        file: head.file,
+        cause: kept ? 'shortened-while-stopped' : 'deleted-while-stopped',
+        // From the entry after the last one found; with none found, as far as known: the head's file.
+        firstSeq: tail ? tail.seq + 1 : (head.fileFirstSeq ?? undefined),
+        lastSeq: head.seq,
+        linkedTo: tail ? tail.hash : (head.fileLinksTo ?? undefined),
+      };
+      this.seq = head.seq;
+      this.prev = head.hash;
+      // The new file's header records the loss; a cut end before it is part of what went.
+      this.cutEnd = undefined;
+    } else this.headMismatch = { file: null, seq: null, hash: null, found: null };
+    this.file = undefined;
+    this.fileId = undefined;
+  }
+
+  /**
+   * Rewrites the head record after an entry is written: small (about 250 bytes), replaced whole
+   * (write, then rename), never flushed to the disk at once. Audit entries are rare (alerts,
+   * moves, decisions: a few a minute at most), and each already costs a synchronous append, so a
+   * second small write is affordable and keeps the record exact. A record that cannot be
+   * written is left as it was: behind the files, which open() takes as no loss.
+   */
+  private writeHead(entry: AuditEntry, file: string, fileFirstSeq: number | undefined, fileLinksTo: string | undefined): void {
+    const head: AuditHead = { v: AUDIT_FORMAT_VERSION, seq: entry.seq, hash: entry.hash, file: path.basename(file), time: entry.time, fileFirstSeq: fileFirstSeq ?? null, fileLinksTo: fileLinksTo ?? null };
+    try {
+      writeFileAtomic(this.headFile, JSON.stringify(head) + '\n');
+    } catch {
+      /* kept behind: see above */
+    }
   }
 
   /**
    * When the newest file ends cut (a crash), resumes the chain in a new file at once, with an
    * entry saying so, rather than at the next event: until then `vigie audit verify` reports the
-   * cut end as a break, and a quiet control room may have no event for days. Returns whether
+   * cut end as a break, and a quiet control room may have no event for days. So too when open()
+   * found entries lost while stopped, or a head record the files do not hold. Returns whether
    * it did.
    */
   resumeAfterCut(): boolean {
     this.open();
     const cutFile = this.cutEnd;
-    if (!cutFile || this.file) return false;
+    if (this.file) return false;
+    if (!cutFile) {
+      // Entries lost while stopped, or a head record the files do not hold: recorded at once too.
+      if (!this.vanished && !this.headMismatch) return false;
+      this.rotateIfNeeded(this.now(), 0);
+      return true;
+    }
     this.append({ type: 'system', actor: 'vigie', details: { event: 'resumed-after-cut', cutFile } });
     this.cutEnd = undefined;
     return true;
@@ -367,6 +517,10 @@ export class AuditLog {
     const { line, hash } = serialise(body);
     const file = this.file!;
     const bytes = Buffer.byteLength(line) + 1;
+    // A header starts its file: the head record names the file's first seq and link from it.
+    const header = this.fileBytes === 0;
+    const fileFirstSeq = header ? body.seq : this.fileFirstSeq;
+    const fileLinksTo = header ? body.prev : this.fileLinksTo;
     // Written by this process (even a part of a line): its retention counts from now, monotonic.
     this.writtenHere.set(path.basename(file), this.monotonicNow());
     try {
@@ -378,6 +532,7 @@ export class AuditLog {
     this.fileBytes += bytes;
     this.seq = body.seq;
     this.prev = hash;
+    this.writeHead({ ...body, hash }, file, fileFirstSeq, fileLinksTo);
     return { ...body, hash };
   }
 
@@ -435,6 +590,7 @@ export class AuditLog {
     const day = this.fileDayFor(timeMs);
     if (this.file && this.fileDay === day && this.fileBytes + bytes <= this.maxFileBytes) return;
     const vanished = this.vanished;
+    const headMismatch = this.headMismatch;
     const previousFile = this.file ? path.basename(this.file) : (vanished?.file ?? orderAuditFiles(listAuditFiles(this.dir)).pop() ?? null);
     // Never the name of the file that vanished: the new one is another file, and says so.
     const next = this.nextFileName(day, vanished?.file);
@@ -459,6 +615,8 @@ export class AuditLog {
         // The previous file vanished under the writer: which entries it held, and the hash its
         // header linked to, so that verification can tell exactly what went (see verifyChain).
         ...(vanished ? { vanished: { cause: vanished.cause, firstSeq: vanished.firstSeq ?? null, lastSeq: vanished.lastSeq, linkedTo: vanished.linkedTo ?? null } } : {}),
+        // The head record of the last entry written matched nothing in the files (see checkHead).
+        ...(headMismatch ? { headMismatch } : {}),
       },
       prev: this.prev,
     });
@@ -480,6 +638,18 @@ export class AuditLog {
         type: 'system',
         actor: 'vigie',
         details: { event: 'file-vanished', file: vanished.file, cause: vanished.cause, firstSeq: vanished.firstSeq ?? null, lastSeq: vanished.lastSeq },
+        prev: this.prev,
+      });
+    }
+    if (headMismatch) {
+      this.headMismatch = undefined;
+      this.write({
+        v: AUDIT_FORMAT_VERSION,
+        seq: this.seq + 1,
+        time: new Date(timeMs).toISOString(),
+        type: 'system',
+        actor: 'vigie',
+        details: { event: 'head-mismatch', ...headMismatch },
         prev: this.prev,
       });
     }
@@ -642,6 +812,47 @@ export class AuditLog {
     }
     return removed;
   }
+}
+
+/** A head record as written by AuditLog; undefined when the text is not one. */
+function parseHead(text: string): AuditHead | undefined {
+  let h: Partial<AuditHead>;
+  try {
+    h = JSON.parse(text) as Partial<AuditHead>;
+  } catch {
+    return undefined;
+  }
+  if (!h || typeof h !== 'object' || !Number.isSafeInteger(h.seq) || h.seq! < 1 || typeof h.hash !== 'string' || !/^[0-9a-f]{64}$/.test(h.hash)) return undefined;
+  if (typeof h.file !== 'string' || !FILE_RE.test(h.file)) return undefined;
+  return {
+    v: Number(h.v),
+    seq: h.seq!,
+    hash: h.hash,
+    file: h.file,
+    time: String(h.time),
+    fileFirstSeq: typeof h.fileFirstSeq === 'number' ? h.fileFirstSeq : null,
+    fileLinksTo: typeof h.fileLinksTo === 'string' ? h.fileLinksTo : null,
+  };
+}
+
+/** The hash of the entry `seq` among `files` (in chain order), read from the one file whose header starts at or before it. */
+function hashAtSeq(files: string[], seq: number): string | undefined {
+  for (let f = files.length - 1; f >= 0; f--) {
+    const header = parseLine(firstLineOf(files[f])).entry;
+    if (!header || header.seq > seq) continue;
+    let found: string | undefined;
+    try {
+      visitLinesFromStart(files[f], (line) => {
+        const e = parseLine(line).entry;
+        if (e?.seq === seq) found = e.hash;
+        return found !== undefined || (e !== undefined && e.seq > seq);
+      });
+    } catch {
+      return undefined;
+    }
+    return found;
+  }
+  return undefined;
 }
 
 function entryTimeOf(line: string): number {
@@ -878,6 +1089,10 @@ function whyNotResumed(cutFile: string, next: string | undefined, prevHash: stri
   if (nextLines.length === 0 || (nextLines.length === 1 && parseLine(nextLines[0]).cut)) return undefined;
   const first = nextLines[0];
   const h = first === undefined ? undefined : parseLine(first).entry;
+  // The files after the cut one deleted while Vigie was stopped: the next header records the
+  // entries lost from the one after the last whole entry on (verifyChain checks the rest).
+  const lost = h && h.type === 'system' && h.details?.event === 'file-open' ? vanishedRecordOf(h) : undefined;
+  if (lost && lost.firstSeq === (prevSeq ?? 0) + 1 && lost.linkedTo === (prevHash ?? GENESIS_HASH)) return undefined;
   if (!h || h.type !== 'system' || h.details?.event !== 'file-open' || h.details.previousFile !== path.basename(cutFile)) {
     return `the next file, ${nextName}, does not start with a header naming ${path.basename(cutFile)} as its previous file`;
   }

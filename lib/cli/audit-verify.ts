@@ -13,7 +13,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ExpectedHash, listAuditFiles, parseExpectedHash, VANISHED_WORDS, verifyAuditFiles } from '../alerts/audit';
+import { ExpectedHash, listAuditFiles, parseExpectedHash, vanishedHow, verifyAuditFiles } from '../alerts/audit';
 import { USAGE } from './usage';
 
 /** Where the alert-dashboard node keeps the audit log in the Node-RED user directory, unless its settings say otherwise. */
@@ -40,13 +40,14 @@ export function help(): string {
     '  ticket, an email) and check it later with --expect-hash: every entry up to it is then proven',
     '  unchanged.',
     '',
-    '  A file that vanished while Vigie wrote it (deleted by hand) is a WARNING naming its entries, when',
-    '  the header of the file after it records it and the chain goes on exactly from there; with',
-    '  --complete it is a break (its entries are lost).',
+    '  A file that vanished while Vigie wrote it (deleted by hand), or the newest files deleted while',
+    '  Vigie was stopped (told at its next start from a record of the last entry it wrote, kept beside',
+    '  the audit directory), is a WARNING naming the entries lost, when the header of the file after',
+    '  them records it and the chain goes on exactly from there; with --complete it is a break.',
     '',
     '  exit status: 0 intact (and every expected hash found); 1 broken, an expected hash not in the',
     '  chain, or with --complete files missing at the start that no header says retention removed,',
-    '  or entries lost with a file deleted while written;',
+    '  or entries lost with files deleted by hand;',
     '  2 wrong command line, or no audit file found.',
     '',
   ].join('\n');
@@ -131,7 +132,7 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   if (lost.length && complete) {
     for (const v of lost) {
       const held = v.firstSeq !== undefined && v.lastSeq !== undefined ? `entries seq ${v.firstSeq}…${v.lastSeq}` : 'its entries';
-      err(`BROKEN at ${v.recordedIn}:1: ${v.file} ${VANISHED_WORDS[v.cause as keyof typeof VANISHED_WORDS] ?? 'vanished'} while Vigie was writing it: ${held} are not in the log (--complete: the log is not whole)\n`);
+      err(`BROKEN at ${v.recordedIn}:1: ${v.file} ${vanishedHow(v.cause, 'while Vigie was writing it')}: ${held} are not in the log (--complete: the log is not whole)\n`);
     }
     err(`(${r.entries} entries verified)\n`);
     return 1;
@@ -149,13 +150,13 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   if (start) out(`WARNING: ${startWords}: deleted otherwise, or only a part of the log was given (--complete makes this a break)\n`);
   else if (r.anchored) out(`note: the chain starts after earlier files, whose removal by retention a header records; the first entry links to an earlier hash.\n`);
   for (const v of r.vanished) {
-    const cause = VANISHED_WORDS[v.cause as keyof typeof VANISHED_WORDS] ?? 'vanished';
+    const cause = vanishedHow(v.cause, 'while Vigie was writing it');
     const held = v.firstSeq !== undefined && v.lastSeq !== undefined ? `entries seq ${v.firstSeq}…${v.lastSeq}` : 'its entries';
     if (v.missing) {
-      out(`WARNING: ${v.file} ${cause} while Vigie was writing it, as the header of ${path.basename(v.recordedIn)} records: ${held} are not in the log; the chain goes on from the entry before them (--complete makes this a break).
+      out(`WARNING: ${v.file} ${cause}, as the header of ${path.basename(v.recordedIn)} records: ${held} are not in the log; the chain goes on from the entry before them (--complete makes this a break).
 `);
     } else {
-      out(`note: the header of ${path.basename(v.recordedIn)} records that ${v.file} ${cause} while Vigie was writing it; the file given under that name holds ${held} and the chain runs through it.
+      out(`note: the header of ${path.basename(v.recordedIn)} records that ${v.file} ${cause}; the file given under that name holds ${held} and the chain runs through it.
 `);
     }
   }

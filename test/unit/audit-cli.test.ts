@@ -295,3 +295,32 @@ test('vigie audit verify on a log whose running file was deleted by hand: a warn
     assert.ok(strict.err.includes(`${path.basename(running)} was deleted while Vigie was writing it: entries seq ${header.seq}…${lastSeq} are not in the log (--complete: the log is not whole)`), strict.err);
   }
 });
+
+test('vigie audit verify on a log whose newest file was deleted while Vigie was stopped: a warning naming it and the entries lost, exit 0; a break with --complete; every file deleted, the same', async () => {
+  for (const all of [false, true]) {
+    const dir = tempDir('vigie-audit-cli-');
+    let t = Date.parse('2026-05-01T08:00:00Z');
+    const before = new AuditLog({ dir, now: () => t, retentionDays: 0 });
+    for (let i = 0; i < 4; i++) {
+      before.append({ type: 'decision', actor: 'alice', alertId: `a${i}`, details: { action: 'dismiss' } });
+      t += 12 * 3_600_000;
+    }
+    const files = listAuditFiles(dir);
+    const newest = files[files.length - 1];
+    const firstLost = all ? JSON.parse(fs.readFileSync(newest, 'utf8').split('\n')[0]).seq : JSON.parse(fs.readFileSync(files[files.length - 2], 'utf8').trim().split('\n').pop()!).seq + 1;
+    for (const f of all ? files : [newest]) fs.rmSync(f);
+    new AuditLog({ dir, now: () => t, retentionDays: 0 }).append({ type: 'decision', actor: 'bob', alertId: 'b1', details: { action: 'confirm' } });
+    const next = path.basename(listAuditFiles(dir).pop()!);
+    const r = await verify([dir]);
+    assert.equal(r.rc, 0, r.err);
+    assert.ok(
+      r.out.includes(`\nWARNING: ${path.basename(newest)} was deleted while Vigie was stopped, as the header of ${next} records: entries seq ${firstLost}…${before.lastSeq} are not in the log; the chain goes on from the entry before them (--complete makes this a break).\n`),
+      r.out,
+    );
+    const strict = await verify(['--complete', dir]);
+    assert.equal(strict.rc, 1);
+    // Every file deleted: the files before the head's one are missing too, which breaks first.
+    const broken = all ? 'are missing and no entry records their removal by retention' : `${path.basename(newest)} was deleted while Vigie was stopped: entries seq ${firstLost}…${before.lastSeq} are not in the log (--complete: the log is not whole)`;
+    assert.ok(strict.err.includes(broken), strict.err);
+  }
+});

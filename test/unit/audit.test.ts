@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AuditEntry, AuditLog, GENESIS_HASH, listAuditFiles, openSharedAuditLog, parseExpectedHash, vanishedFileWarning, verifyAuditFiles } from '../../lib/alerts/audit';
+import { AuditEntry, AuditLog, GENESIS_HASH, headMismatchWarning, listAuditFiles, openSharedAuditLog, parseExpectedHash, vanishedFileWarning, verifyAuditFiles } from '../../lib/alerts/audit';
 import { auditBus } from '../../lib/alerts/bus';
 import { tempDir } from '../support/tmp';
 import { waitFor } from '../support/wait';
@@ -1247,4 +1247,167 @@ test('the running file replaced (another file under its name) or written to by s
   writeSome(log, 1);
   assert.equal(listAuditFiles(dir).length, 1);
   assert.equal(verifyAuditFiles(listAuditFiles(dir)).vanished.length, 0);
+});
+
+/** A log of two files (header and seq 2…3 on 2026-06-01, header seq 4 and seq 5…7 on the 2nd), written by an instance since gone (Vigie stopped). */
+function stoppedLog() {
+  const dir = tmpDir();
+  const c = clock(Date.parse('2026-06-01T08:00:00Z'));
+  const before = new AuditLog({ dir, now: c.now });
+  writeSome(before, 2, c);
+  c.advance(DAY);
+  writeSome(before, 3, c);
+  const [first, newest] = listAuditFiles(dir);
+  return { dir, c, first, newest, lastSeq: before.lastSeq, lastHash: before.lastHash, hashAt: (seq: number) => entriesOf(dir).find((e) => e.seq === seq).hash as string };
+}
+
+test('the head record of the last entry written is kept beside the audit directory, not in it, rewritten at each entry; headFile places it', () => {
+  const { dir, lastSeq, lastHash, newest } = stoppedLog();
+  const head = JSON.parse(fs.readFileSync(`${dir}.head.json`, 'utf8'));
+  assert.deepEqual([head.seq, head.hash, head.file, head.fileFirstSeq], [lastSeq, lastHash, path.basename(newest), 4]);
+  assert.deepEqual(fs.readdirSync(dir).filter((n) => !n.startsWith('audit-')), [], 'nothing else in the directory');
+  const elsewhere = path.join(tmpDir(), 'head.json');
+  const log = new AuditLog({ dir: tmpDir(), headFile: elsewhere });
+  writeSome(log, 2);
+  assert.deepEqual([JSON.parse(fs.readFileSync(elsewhere, 'utf8')).seq, fs.existsSync(`${log.dir}.head.json`)], [3, false]);
+});
+
+test('the newest file deleted while Vigie was stopped: the next start records the entries lost in a new file, goes on after them, and verify warns of exactly them', () => {
+  const { dir, c, first, newest, lastSeq, lastHash, hashAt } = stoppedLog();
+  fs.rmSync(newest);
+  const opened: AuditEntry[] = [];
+  const log = new AuditLog({ dir, now: c.now, onFileOpen: (h) => opened.push(h) });
+  assert.equal(log.resumeAfterCut(), true, 'recorded at the start, not at the next event');
+  const files = listAuditFiles(dir);
+  assert.equal(files.length, 2, files.join());
+  assert.equal(files[0], first);
+  assert.notEqual(files[1], newest, 'never under the name of the file lost');
+  const [header, said] = lines(files[1]).map((l) => JSON.parse(l));
+  assert.equal(header.details.previousFile, path.basename(newest));
+  assert.deepEqual(header.details.vanished, { cause: 'deleted-while-stopped', firstSeq: 4, lastSeq: 7, linkedTo: hashAt(3) });
+  assert.deepEqual([header.seq, header.prev], [lastSeq + 1, lastHash], 'the lost seqs are not reused');
+  assert.deepEqual([said.details.event, said.details.cause, said.details.firstSeq, said.details.lastSeq], ['file-vanished', 'deleted-while-stopped', 4, 7]);
+  assert.equal(opened[0].hash, header.hash);
+  assert.match(vanishedFileWarning(header)!, new RegExp(`^audit log: ${path.basename(newest)} was deleted while Vigie was stopped \\(entries seq 4…7\\); the log goes on in ${path.basename(files[1])}`));
+
+  const r = verifyAuditFiles(files);
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.deepEqual(r.vanished, [{ file: path.basename(newest), cause: 'deleted-while-stopped', firstSeq: 4, lastSeq: 7, recordedIn: files[1], missing: true }]);
+  assert.equal(r.unrecordedStart, undefined);
+  // Started again: the head record matches, nothing more is recorded.
+  writeSome(log, 1, c);
+  const again = new AuditLog({ dir, now: c.now });
+  assert.equal(again.resumeAfterCut(), false);
+  writeSome(again, 1, c);
+  assert.equal(listAuditFiles(dir).length, 2);
+  // A hole the record does not explain (a line removed before it too) stays a break.
+  const kept = lines(first);
+  fs.writeFileSync(first, kept.slice(0, -1).map((l) => l + '\n').join(''));
+  assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, false);
+});
+
+test('the last entries of the newest file removed while Vigie was stopped, or the file before a crash cut left deleted: recorded the same way', () => {
+  {
+    const { dir, c, newest, lastSeq, hashAt } = stoppedLog();
+    const l = lines(newest);
+    fs.writeFileSync(newest, l.slice(0, -2).map((x) => x + '\n').join(''));
+    const log = new AuditLog({ dir, now: c.now });
+    writeSome(log, 1, c);
+    const files = listAuditFiles(dir);
+    assert.equal(files.length, 3);
+    const header = JSON.parse(lines(files[2])[0]);
+    assert.deepEqual(header.details.vanished, { cause: 'shortened-while-stopped', firstSeq: 6, lastSeq, linkedTo: hashAt(5) });
+    assert.equal(header.seq, lastSeq + 1);
+    const r = verifyAuditFiles(files);
+    assert.equal(r.ok, true, JSON.stringify(r.break));
+    assert.deepEqual(r.vanished.map((v) => [v.cause, v.firstSeq, v.lastSeq, v.missing]), [['shortened-while-stopped', 6, 7, true]]);
+  }
+  {
+    // A crash cut the first file's end, the log resumed in the second, which was deleted.
+    const { dir, c, first, newest } = stoppedLog();
+    cutLastLine(first);
+    fs.rmSync(newest);
+    const log = new AuditLog({ dir, now: c.now });
+    writeSome(log, 1, c);
+    const r = verifyAuditFiles(listAuditFiles(dir));
+    assert.equal(r.ok, true, JSON.stringify(r.break));
+    assert.deepEqual(r.vanished.map((v) => [v.cause, v.firstSeq, v.lastSeq]), [['deleted-while-stopped', 3, 7]]);
+    assert.equal(r.cuts.length, 1);
+  }
+});
+
+test('every audit file deleted while Vigie was stopped: the log starts again after the last entry written, recording the loss', () => {
+  for (const files of [1, 2]) {
+    const { dir, c, lastSeq, lastHash } = files === 2 ? stoppedLog() : (() => {
+      const d = tmpDir();
+      const k = clock(Date.parse('2026-06-01T08:00:00Z'));
+      const l = new AuditLog({ dir: d, now: k.now });
+      writeSome(l, 3, k);
+      return { dir: d, c: k, lastSeq: l.lastSeq, lastHash: l.lastHash };
+    })();
+    const lost = listAuditFiles(dir);
+    for (const f of lost) fs.rmSync(f);
+    const log = new AuditLog({ dir, now: c.now });
+    writeSome(log, 1, c);
+    const [only] = listAuditFiles(dir);
+    const header = JSON.parse(lines(only)[0]);
+    assert.deepEqual([header.seq, header.prev, header.details.previousFile], [lastSeq + 1, lastHash, path.basename(lost[lost.length - 1])]);
+    // As far as known: the entries of the head's file (for a log of one file, all of them).
+    const firstSeq = files === 2 ? 4 : 1;
+    assert.deepEqual([header.details.vanished.cause, header.details.vanished.firstSeq, header.details.vanished.lastSeq], ['deleted-while-stopped', firstSeq, lastSeq]);
+    const r = verifyAuditFiles([only]);
+    assert.equal(r.ok, true, JSON.stringify(r.break));
+    assert.deepEqual(r.vanished.map((v) => [v.firstSeq, v.lastSeq, v.missing]), [[firstSeq, lastSeq, true]]);
+    // The files before the head's file are missing too, and nothing says why.
+    assert.equal(r.unrecordedStart !== undefined, files === 2);
+  }
+});
+
+test('a head record the audit files do not hold (replaced wholesale), or one that cannot be read, is recorded and warned of; the log goes on from the files', () => {
+  const { dir, c, lastHash } = stoppedLog();
+  // Another log of more entries put in its place.
+  const other = tmpDir();
+  writeSome(new AuditLog({ dir: other, now: c.now }), 9, c);
+  for (const f of listAuditFiles(dir)) fs.rmSync(f);
+  for (const f of listAuditFiles(other)) fs.copyFileSync(f, path.join(dir, path.basename(f)));
+  const otherLast = entriesOf(other).pop();
+  const opened: AuditEntry[] = [];
+  const log = new AuditLog({ dir, now: c.now, onFileOpen: (h) => opened.push(h) });
+  assert.equal(log.resumeAfterCut(), true);
+  const files = listAuditFiles(dir);
+  assert.equal(files.length, 2);
+  const [header, said] = lines(files[1]).map((l) => JSON.parse(l));
+  const otherAt7 = entriesOf(other).find((e) => e.seq === 7).hash;
+  assert.deepEqual(header.details.headMismatch, { file: 'audit-2026-06-02-001.jsonl', seq: 7, hash: lastHash, found: otherAt7 });
+  assert.deepEqual([header.seq, header.prev], [otherLast.seq + 1, otherLast.hash], 'the log goes on from the files');
+  assert.deepEqual([said.details.event, said.details.seq, said.details.found], ['head-mismatch', 7, otherAt7]);
+  assert.match(headMismatchWarning(opened[0])!, new RegExp(`^audit log: the head record of the last entry written says seq 7 \\(hash ${lastHash}, in audit-2026-06-02-001\\.jsonl\\), but the files hold another entry at that seq`));
+  assert.equal(headMismatchWarning(JSON.parse(lines(files[0])[0])), undefined);
+  assert.equal(verifyAuditFiles(files).ok, true);
+
+  // A head record that cannot be read: said the same way.
+  fs.writeFileSync(`${dir}.head.json`, '{"seq":');
+  const next = new AuditLog({ dir, now: c.now });
+  writeSome(next, 1, c);
+  const last = JSON.parse(lines(listAuditFiles(dir).pop()!)[0]);
+  assert.deepEqual(last.details.headMismatch, { file: null, seq: null, hash: null, found: null });
+});
+
+test('no head record (a fresh install, or the first start after an upgrade) changes nothing: the log goes on in its file; deleted files then go unnoticed', () => {
+  const { dir, c, newest, lastSeq, lastHash } = stoppedLog();
+  fs.rmSync(`${dir}.head.json`);
+  const log = new AuditLog({ dir, now: c.now });
+  assert.equal(log.resumeAfterCut(), false);
+  writeSome(log, 1, c);
+  assert.deepEqual([listAuditFiles(dir).length, log.currentFile, log.lastSeq], [2, newest, lastSeq + 1]);
+  // The head record is written again from here.
+  assert.equal(JSON.parse(fs.readFileSync(`${dir}.head.json`, 'utf8')).seq, lastSeq + 1);
+  // The newest file and the head record both deleted: only a hash kept elsewhere shows it.
+  fs.rmSync(newest);
+  fs.rmSync(`${dir}.head.json`);
+  const after = new AuditLog({ dir, now: c.now });
+  writeSome(after, 1, c);
+  assert.equal(JSON.parse(lines(after.currentFile!)[0]).seq, 4, 'the lost seqs are reused');
+  const r = verifyAuditFiles(listAuditFiles(dir), { expect: [{ seq: lastSeq, hash: lastHash }] });
+  assert.deepEqual([r.ok, r.vanished.length, r.expected[0].found], [true, 0, false]);
 });
