@@ -21,7 +21,7 @@
 import { HandOverShelf } from '../lib/util/handover';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { openSharedAuditLog, AuditLogHandle, vanishedFileWarning } from '../lib/alerts/audit';
+import { openSharedAuditLog, AuditLogHandle, headMismatchWarning, vanishedFileWarning } from '../lib/alerts/audit';
 import { packageInfo } from '../lib/util/package-info';
 import type { RuntimeEvents } from '../lib/util/handover';
 import { BroadcastPacer } from '../lib/alerts/broadcast-pacer';
@@ -258,9 +258,9 @@ export = function (RED: NodeAPI) {
       },
       // Node-RED's log usually goes elsewhere (journald, docker logs): a value to check the log against later.
       (header) => {
-        // A file deleted (or replaced) by hand while the log ran: the new file's header records it.
-        const vanished = vanishedFileWarning(header);
-        if (vanished) node.warn(vanished);
+        // A file deleted (or replaced) by hand while the log ran or while stopped, or a log
+        // replaced wholesale: the new file's header records it.
+        for (const warning of [vanishedFileWarning(header), headMismatchWarning(header)]) if (warning) node.warn(warning);
         node.log(`audit log: ${String(header.details.file)} opened at seq ${header.seq}, hash ${header.hash}; to check later that the log up to here is unchanged: vigie audit verify --expect-hash ${header.seq}:${header.hash}`);
       },
     );

@@ -1397,12 +1397,12 @@ export function openSharedAuditLog(
   const key = path.resolve(opts.dir);
   let s = shared.get(key);
   let openError: Error | undefined;
+  const created = !s;
   if (!s) {
     const fileOpened = new Set<(header: AuditEntry) => void>();
     const log = new AuditLog({ ...opts, dir: key, onFileOpen: (h) => fileOpened.forEach((fn) => fn(h)) });
     try {
       log.open();
-      log.resumeAfterCut();
     } catch (err) {
       openError = err as Error;
     }
@@ -1412,18 +1412,27 @@ export function openSharedAuditLog(
     entry.unsubscribe = auditBus.subscribe((ev) => writeInOrder(entry, ev));
     s = entry;
     shared.set(key, s);
-    // What an earlier user left waiting is written first (a failure is retried as any other).
-    if (!openError && entry.backlog.length) flush(entry);
   }
   const entry = s;
   entry.users++;
   entry.errors.add(onError);
   entry.recovered.add(onRecovered);
   entry.fileOpened.add(onFileOpen);
+  if (created && !openError) {
+    // Once the first user listens: the header of a log resumed now (after a cut, or entries
+    // lost while stopped) is told to it (Node-RED's log warns of a loss).
+    try {
+      entry.log.resumeAfterCut();
+    } catch (err) {
+      openError = err as Error;
+    }
+    // What an earlier user left waiting is written first (a failure is retried as any other, and told).
+    if (!openError && entry.backlog.length) flush(entry);
+  }
   // Not openable now (a directory not mounted yet): said, and retried like a failed write; a
   // node joining a failing log hears of it at once.
   if (openError) failed(entry, openError);
-  else if (entry.retry && entry.lastError) onError(entry.lastError);
+  else if (!created && entry.retry && entry.lastError) onError(entry.lastError);
   let released = false;
   return {
     log: entry.log,

@@ -450,6 +450,30 @@ describe('alert-dashboard node', () => {
     assert.equal(r.vanished.length, 1);
   });
 
+  it('the audit file deleted while Node-RED was stopped: at the next start a new file records the entries lost (kept by the head record beside the audit directory), with a warning in Node-RED\'s log, and the log verifies with that warning', async () => {
+    const dir = path.join(userDir, 'audit-test');
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    helper.getNode('dash').receive({ payload: alert('s1', NOW_S) });
+    await waitFor(() => listAuditFiles(dir).length === 1 || undefined, 10_000, 'the audit file');
+    await helper.unload();
+    await helper.stopServer();
+    const [lost] = listAuditFiles(dir);
+    const lastSeq = Number(JSON.parse(fs.readFileSync(`${dir}.head.json`, 'utf8')).seq);
+    fs.rmSync(lost);
+
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    const warning = await waitFor(() => warningsOf(helper, 'dash').find((w) => w.includes(path.basename(lost))), 10_000, 'the warning');
+    assert.match(warning, new RegExp(`^audit log: ${path.basename(lost)} was deleted while Vigie was stopped \\(entries seq 1…${lastSeq}\\); the log goes on in `));
+    const [next] = listAuditFiles(dir);
+    const header = JSON.parse(fs.readFileSync(next, 'utf8').split('\n')[0]);
+    assert.deepEqual([header.seq, header.details.vanished.cause], [lastSeq + 1, 'deleted-while-stopped']);
+    const r = verifyAuditFiles(listAuditFiles(dir));
+    assert.equal(r.ok, true, JSON.stringify(r.break));
+    assert.deepEqual(r.vanished.map((v) => [v.firstSeq, v.lastSeq, v.missing]), [[1, lastSeq, true]]);
+  });
+
   it('saves a new alert and a decision at once, the updates of a saved alert together within a second, and not a re-sent alert that changes nothing', async () => {
     // The module object itself (an ES import is a copy of its properties): the store renames through it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1411,3 +1411,17 @@ test('no head record (a fresh install, or the first start after an upgrade) chan
   const r = verifyAuditFiles(listAuditFiles(dir), { expect: [{ seq: lastSeq, hash: lastHash }] });
   assert.deepEqual([r.ok, r.vanished.length, r.expected[0].found], [true, 0, false]);
 });
+
+test('the shared log records entries lost while stopped as it opens, and tells its first user the header (Node-RED\'s log warns of it)', () => {
+  const { dir, c, newest } = stoppedLog();
+  fs.rmSync(newest);
+  const told: AuditEntry[] = [];
+  const h = openSharedAuditLog({ dir, now: c.now }, undefined, undefined, (header) => told.push(header));
+  try {
+    assert.equal(told.length, 1);
+    assert.equal(told[0].details.previousFile, path.basename(newest));
+    assert.match(vanishedFileWarning(told[0])!, /was deleted while Vigie was stopped \(entries seq 4…7\)/);
+  } finally {
+    h.release();
+  }
+});
