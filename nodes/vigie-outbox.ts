@@ -28,6 +28,8 @@ import { monotonicMs } from '../lib/util/clock';
 import { clearNodeFailure, reportNodeFailure } from '../lib/util/health';
 import { isDefinedInFlows } from '../lib/util/flow-definition';
 import { onceFlowsStarted, onFlowsStarted } from '../lib/util/flows-started';
+import { Backoff } from '../lib/util/backoff';
+import { diskFaultWords, fileFaultText } from '../lib/util/disk-fault';
 
 interface OutboxDef extends NodeDef {
   broker?: string;
@@ -99,6 +101,8 @@ const BROKER_DOWN_FAILED_MS = 5 * 60_000;
 const FLUSH_PER_TURN = 20;
 /** What waits is written this long after it last changed (the changes of a burst, or of a flush, go in one write). */
 const PERSIST_AFTER_MS = 2000;
+/** While the file cannot be written (a full disk), it is tried again after PERSIST_AFTER_MS, then less and less often, up to this. */
+const PERSIST_RETRY_MAX_MS = 60_000;
 /**
  * Most messages passed on and not yet acknowledged by the broker. Beyond, messages wait: a link
  * that carries nothing but still looks connected takes no more than this, and the MQTT client,
@@ -158,7 +162,9 @@ export = function (RED: NodeAPI) {
     let wasInEpisode = false;
     let checkedWiring = false;
     let persistTimer: NodeJS.Timeout | null = null;
-    let persistFailed = false;
+    /** Why the file could not be written (short, for the status: "disk full"), until it is written again. */
+    let persistFault: string | undefined;
+    const persistBackoff = new Backoff({ initialMs: PERSIST_AFTER_MS, maxMs: PERSIST_RETRY_MAX_MS });
     const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd();
     const persistFile = config.persist === false ? undefined : path.join(userDir, nodeFileName('vigie-outbox', node.id));
 
@@ -266,24 +272,28 @@ export = function (RED: NodeAPI) {
         const entries = outbox.entries();
         const left = how === 'append' ? journal.sync(entries) : journal.compact(entries, { durable: how === 'close' });
         writtenChanges = outbox.changes;
-        persistFailed = false;
+        if (persistFault !== undefined) node.log(`${path.basename(journal.file)}: the waiting messages are written again`);
+        persistFault = undefined;
+        persistBackoff.reset();
         // Said once per message (the journal does not try it again): it still waits in memory and is sent when the broker is back.
         for (const { reason } of left) {
           node.warn(`msg.payload (or another field the mqtt out publishes): expected something JSON can hold (${reason}); this message waits in memory only, not in ${path.basename(journal.file)}`);
         }
       } catch (err) {
-        // Said once per fault; the messages are still kept in memory.
-        if (!persistFailed) node.warn(`${path.basename(journal.file)}: could not write the waiting messages (${(err as Error).message}); they are kept in memory only`);
-        persistFailed = true;
+        // Said once per fault; the messages are still kept in memory, and the status says so until the file is written again.
+        if (persistFault === undefined) node.warn(`${path.basename(journal.file)}: could not write the waiting messages (${fileFaultText(err)}); they are kept in memory only, and written once the file can be written again`);
+        persistFault = diskFaultWords(err) ?? (err as NodeJS.ErrnoException).code ?? 'write failed';
       }
     }
 
     function persistSoon(): void {
       if (!persistFile || persistTimer) return;
+      // A file that cannot be written (a full disk) is tried again less and less often, not every few seconds.
       persistTimer = setTimeout(() => {
         persistTimer = null;
         persistNow();
-      }, PERSIST_AFTER_MS);
+        showStatus();
+      }, persistFault === undefined ? PERSIST_AFTER_MS : persistBackoff.next());
     }
 
     /**
@@ -345,7 +355,9 @@ export = function (RED: NodeAPI) {
       const replaced = outbox.inEpisode ? outbox.replacedInEpisode : 0;
       const late = connected() && acksLateSinceMs() !== undefined;
       const unacked = late ? `${deliveries.size} waiting for the broker's acknowledgement` : '';
-      const waiting = `${outbox.size > 0 || !late ? `${outbox.size} waiting` : ''}${outbox.size > 0 && late ? ', ' : ''}${unacked}${replaced > 0 ? `, ${replaced} copies replaced` : ''}`;
+      // What waits is lost if Node-RED stops now: said beside the count.
+      const notKept = persistFault !== undefined && outbox.size + outbox.inFlightCount > 0 ? `, not on disk: ${persistFault}` : '';
+      const waiting = `${outbox.size > 0 || !late ? `${outbox.size} waiting` : ''}${outbox.size > 0 && late ? ', ' : ''}${unacked}${replaced > 0 ? `, ${replaced} copies replaced` : ''}${notKept}`;
       let s: { fill: 'red' | 'yellow' | 'green'; shape: 'ring' | 'dot'; text: string };
       const down = firstConnect() ? 'connecting' : 'broker down';
       const stopped = connected() ? wayOut().stoppedNames : [];
@@ -655,9 +667,9 @@ export = function (RED: NodeAPI) {
           // Written in any case: Node-RED says `removed` of a node deleted, but also of a node
           // disabled or on a tab disabled, whose messages must wait for it to be enabled again.
           persistNow('close');
-          const kept = !persistFailed;
+          const kept = persistFault === undefined;
           if (kept && waiting > 0 && !removed) node.log(`closing with ${messages} waiting for the broker: kept in ${path.basename(persistFile)} for the next start`);
-          if (!kept && waiting > 0) node.warn(`closing with ${messages} waiting for the broker: dropped (kept in memory only)`);
+          if (!kept && waiting > 0) node.warn(`closing with ${messages} waiting for the broker: dropped, ${path.basename(persistFile)} could not be written (${persistFault})`);
           // Removed, or in a subflow instance (whose deletion Node-RED does not tell its nodes):
           // whether the node is gone for good is known from the flows just deployed.
           const inSubflow = (node as unknown as { _alias?: string })._alias !== undefined;

@@ -365,6 +365,45 @@ describe('vigie-outbox with a stand-in broker', () => {
     assert.deepEqual(got.out.map((m) => m.topic), ['t/ok', 't/big', 't/ok2', 't/ok3']);
   });
 
+  it('restarts: a full disk: one warning naming the file and "disk full", the status says what waits is not on disk, the messages still go out; once there is room the file is written again and that is said', async () => {
+    const file = path.join(userDir, 'vigie-outbox-box.json');
+    const { box, broker, got, statuses } = await load();
+    box.receive({ topic: 't/1', payload: 1 });
+    await waitFor(() => fs.existsSync(file), 10_000, 'the file written');
+    // The card fills up: every write of the outbox's files (appends and whole rewrites, both to
+    // an open file) stops short, as the kernel's ENOSPC leaves them.
+    const realWrite = fs.writeFileSync;
+    let full = true;
+    let refused = 0;
+    const write = mock.method(require('node:fs') as typeof fs, 'writeFileSync', (f: fs.PathOrFileDescriptor, data: string | NodeJS.ArrayBufferView, opts?: fs.WriteFileOptions) => {
+      if (!full || typeof f !== 'number') return realWrite(f, data, opts);
+      refused++;
+      fs.writeSync(f, String(data).slice(0, 10));
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+    });
+    try {
+      box.receive({ topic: 't/2', payload: 2 });
+      await waitFor(() => statuses.some((st) => st.text === 'connecting: 2 waiting, not on disk: disk full'), 10_000, 'the status says what waits is not on disk');
+      box.receive({ topic: 't/3', payload: 3 });
+      await waitFor(() => refused >= 2, 20_000, 'tried again');
+      const warned = warningsOf(helper, 'box');
+      assert.deepEqual(warned, [
+        'vigie-outbox-box.json: could not write the waiting messages (disk full (ENOSPC: no space left on device, write)); they are kept in memory only, and written once the file can be written again',
+      ]);
+      // Room again (a log rotated away): the next attempt writes the file whole, and says so.
+      full = false;
+      await waitFor(() => loggedBy(helper, 'box', 'INFO').includes('vigie-outbox-box.json: the waiting messages are written again'), 30_000, 'written again');
+    } finally {
+      write.mock.restore();
+    }
+    assert.deepEqual(readKeptFile(file).entries.map((e) => e.item.topic), ['t/1', 't/2', 't/3']);
+    await waitFor(() => /^connecting: 3 waiting$/.test(statuses[statuses.length - 1]?.text ?? ''), 10_000, 'the status no longer says "not on disk"');
+    assert.deepEqual(fs.readdirSync(userDir).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left');
+    broker.connected = true;
+    await waitFor(() => got.out.length === 3, 10_000, 'all three sent');
+    assert.deepEqual(got.out.map((m) => m.topic), ['t/1', 't/2', 't/3']);
+  });
+
   it('restarts: an outage with nothing new does not rewrite the file', async () => {
     const file = path.join(userDir, 'vigie-outbox-box.json');
     const { box } = await load();
