@@ -262,6 +262,14 @@ export function linkThisPackage(userDir: string, log: (line: string) => void): '
 }
 
 /**
+ * The mode of the files vigie start writes in the user directory that hold no secret
+ * (package.json, flows.json, the flow record): as Node-RED's own writes leave them. Each is
+ * written whole through a temporary file renamed over it (atomic-file.ts): a gateway's card
+ * that fills up during a start leaves the file as it was, never cut short.
+ */
+const USER_DIR_FILE_MODE = 0o644;
+
+/**
  * Make the user directory a Node-RED project that has this package: link this copy in as a
  * palette install would have put it (linkThisPackage). `fresh` (what
  * flowToRun decided): install `flowFile` as the flow to run, with its credential references;
@@ -270,11 +278,15 @@ export function linkThisPackage(userDir: string, log: (line: string) => void): '
 export function prepareUserDir(opts: StartOptions, flowFile: string, fresh: boolean, log: (line: string) => void = () => {}, creds?: FlowCredentials): void {
   fs.mkdirSync(opts.userDir, { recursive: true });
   const pkgFile = path.join(opts.userDir, 'package.json');
-  const pkg = fs.existsSync(pkgFile) ? JSON.parse(fs.readFileSync(pkgFile, 'utf8')) : { name: 'node-red-project', private: true };
+  const pkgText = fs.existsSync(pkgFile) ? fs.readFileSync(pkgFile, 'utf8') : undefined;
+  const pkg = pkgText !== undefined ? JSON.parse(pkgText) : { name: 'node-red-project', private: true };
   if (linkThisPackage(opts.userDir, log) === 'linked') {
     pkg.dependencies = { ...(pkg.dependencies ?? {}), [PACKAGE_NAME]: `file:${PACKAGE_ROOT}` };
   }
-  fs.writeFileSync(pkgFile, JSON.stringify(pkg, null, 2) + '\n');
+  // Written only when it changes, and whole or not at all: a start on a full disk must not leave
+  // it cut, which every later start would refuse (see USER_DIR_FILE_MODE).
+  const wantedPkg = JSON.stringify(pkg, null, 2) + '\n';
+  if (wantedPkg !== pkgText) writeFileAtomic(pkgFile, wantedPkg, { mode: USER_DIR_FILE_MODE });
 
   if (fresh) {
     const references = creds ?? credentialReferences(flowFile); // refuses a literal secret before anything is moved
@@ -282,12 +294,14 @@ export function prepareUserDir(opts: StartOptions, flowFile: string, fresh: bool
     if (kept.length) log(`--reset-flow: kept the previous flow as ${kept.join(' and ')}`);
     const n = writePlainCredentials(opts.userDir, references);
     if (n) log(`installed the credential references of ${n} node(s) from the flow`);
-    fs.writeFileSync(path.join(opts.userDir, FLOW_RECORD), JSON.stringify({ flow: flowIdentity(flowFile), installedAt: new Date().toISOString() }, null, 2) + '\n');
-    fs.writeFileSync(path.join(opts.userDir, 'flows.json'), withoutCredentials(fs.readFileSync(flowFile, 'utf8')));
+    writeFileAtomic(path.join(opts.userDir, FLOW_RECORD), JSON.stringify({ flow: flowIdentity(flowFile), installedAt: new Date().toISOString() }, null, 2) + '\n', { mode: USER_DIR_FILE_MODE });
+    // Whole or not at all: a flows.json cut by a full disk would be refused at every later start
+    // (checkFlowFileIsJson); none at all installs the flow again at the next one.
+    writeFileAtomic(path.join(opts.userDir, 'flows.json'), withoutCredentials(fs.readFileSync(flowFile, 'utf8')), { mode: USER_DIR_FILE_MODE });
   } else if (!fs.existsSync(path.join(opts.userDir, FLOW_RECORD))) {
     // A directory installed before the record existed: record what it holds, when that is known.
     const held = installedFlow(opts.userDir);
-    if (held) fs.writeFileSync(path.join(opts.userDir, FLOW_RECORD), JSON.stringify({ flow: held.flow }, null, 2) + '\n');
+    if (held) writeFileAtomic(path.join(opts.userDir, FLOW_RECORD), JSON.stringify({ flow: held.flow }, null, 2) + '\n', { mode: USER_DIR_FILE_MODE });
   }
 
   writeSettings(opts.userDir, log);
@@ -779,11 +793,11 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
     const host = bound === '0.0.0.0' || bound === '::' ? '127.0.0.1' : bound.includes(':') ? `[${bound}]` : bound;
     const url = `${started.https ? 'https' : 'http'}://${host}:${started.port}`;
     if (started.adminRoot !== false) {
-      fs.writeFileSync(healthFile, JSON.stringify({ url: `${url}${started.adminRoot}vigie/admin-health`, token: started.healthToken }) + '\n', { mode: 0o600 });
+      writeFileAtomic(healthFile, JSON.stringify({ url: `${url}${started.adminRoot}vigie/admin-health`, token: started.healthToken }) + '\n', { mode: 0o600 });
     } else if (started.nodeRoot !== false) {
       // The editor is off, and with it the route the token opens: the check asks the node-side
       // route, at its real scheme and prefix, which httpNodeAuth (if set) closes to it.
-      fs.writeFileSync(healthFile, JSON.stringify({ url: `${url}${started.nodeRoot}vigie/health`, editorOff: true }) + '\n', { mode: 0o600 });
+      writeFileAtomic(healthFile, JSON.stringify({ url: `${url}${started.nodeRoot}vigie/health`, editorOff: true }) + '\n', { mode: 0o600 });
     }
     return {
       url,

@@ -17,6 +17,8 @@ export interface AtomicWriteOptions {
    * ms on an SD card): for rare writes (a node closing), not for one at every message.
    */
   durable?: boolean;
+  /** The new file's mode; KEPT_FILE_MODE by default. */
+  mode?: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, opts: A
   try {
     // A temp file left by a crash may have another mode: start afresh.
     fs.rmSync(tmp, { force: true });
-    fd = fs.openSync(tmp, 'w', KEPT_FILE_MODE);
+    fd = fs.openSync(tmp, 'w', opts.mode ?? KEPT_FILE_MODE);
     fs.writeFileSync(fd, data);
     if (opts.durable) fs.fsyncSync(fd);
     fs.closeSync(fd);

@@ -5,7 +5,7 @@
  * files holding credentials or their key lose any permission for other users; a flows.json
  * that is not valid JSON is refused, naming where it breaks and --reset-flow.
  */
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
@@ -225,4 +225,52 @@ test('flows.json gets the flow without its inline credentials, which go to flows
   // Once Node-RED has encrypted the file there is nothing to read there.
   fs.writeFileSync(path.join(dir, 'flows_cred.json'), JSON.stringify({ $: 'abc123' }));
   assert.equal(plainCredentialsText(dir), '');
+}));
+
+/**
+ * A gateway's card nearly full during `run`: a write of more than `freeBytes` stops short there
+ * and throws ENOSPC, as the kernel leaves a file written when the disk fills up; smaller ones pass.
+ */
+function onFullDisk<T>(freeBytes: number, run: () => T): T {
+  const realWrite = fs.writeFileSync;
+  const write = mock.method(require('node:fs') as typeof fs, 'writeFileSync', (f: fs.PathOrFileDescriptor, data: string | NodeJS.ArrayBufferView, opts?: fs.WriteFileOptions) => {
+    const text = String(data);
+    if (Buffer.byteLength(text) <= freeBytes) return realWrite(f, data, opts);
+    const part = text.slice(0, freeBytes);
+    if (typeof f === 'number') fs.writeSync(f, part);
+    else realWrite(f, part, opts);
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  });
+  try {
+    return run();
+  } finally {
+    write.mock.restore();
+  }
+}
+
+test('a full disk during a start never leaves package.json or flows.json cut: a start with nothing to change writes nothing, a first install that fails installs again once there is room', withDir((dir) => {
+  const installed = path.join(dir, 'installed');
+  install(optsFor(installed, 'gateway'));
+  const files = ['package.json', 'flows.json', FLOW_RECORD, 'settings.js'];
+  const before = files.map((f) => fs.readFileSync(path.join(installed, f), 'utf8'));
+  // Restarted (the container's restart policy) while the card is full: nothing to write, so it starts.
+  onFullDisk(0, () => install(optsFor(installed, 'gateway')));
+  assert.deepEqual(files.map((f) => fs.readFileSync(path.join(installed, f), 'utf8')), before);
+
+  // A first start with room for the small files, not for the flow: it fails, and no flows.json is
+  // left cut (the next start would refuse it), none at all.
+  const fresh = path.join(dir, 'fresh');
+  assert.ok(before[1].length > 1000 && before[0].length < 1000);
+  assert.throws(() => onFullDisk(1000, () => install(optsFor(fresh, 'gateway'))), /ENOSPC/);
+  assert.equal(fs.existsSync(path.join(fresh, 'flows.json')), false, 'flows.json not left cut');
+  assert.deepEqual(fs.readdirSync(fresh).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left');
+  // Nothing fits: package.json of a new directory is not left cut either.
+  const other = path.join(dir, 'other');
+  assert.throws(() => onFullDisk(0, () => install(optsFor(other, 'gateway'))), /ENOSPC/);
+  assert.equal(fs.existsSync(path.join(other, 'package.json')), false, 'package.json not left cut');
+  // Room again: the next start installs the flow whole.
+  for (const d of [fresh, other]) {
+    install(optsFor(d, 'gateway'));
+    assert.deepEqual(files.map((f) => fs.readFileSync(path.join(d, f), 'utf8').length), before.map((t) => t.length), d);
+  }
 }));
