@@ -22,6 +22,7 @@ import { HandOverShelf } from '../lib/util/handover';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { openSharedAuditLog, AuditLogHandle, headMismatchWarning, vanishedFileWarning } from '../lib/alerts/audit';
+import { diskFaultWords, fileFaultText } from '../lib/util/disk-fault';
 import { packageInfo } from '../lib/util/package-info';
 import type { RuntimeEvents } from '../lib/util/handover';
 import { BroadcastPacer } from '../lib/alerts/broadcast-pacer';
@@ -188,6 +189,8 @@ export = function (RED: NodeAPI) {
     });
     let audit: AuditLogHandle | undefined;
     let auditFailed = false;
+    /** The plain words of the audit log's fault when it is one of the disk's ("disk full"), for the status. */
+    let auditDiskFault: string | undefined;
     /** Unhandled alerts the cap (maxAlerts) dropped since the node started. */
     let droppedUnhandled = 0;
     /** Where the unreadable file of the alerts saved before the restart was set aside. */
@@ -247,8 +250,9 @@ export = function (RED: NodeAPI) {
       { dir: auditDir, retentionDays: setting('auditRetentionDays'), maxFileBytes: setting('auditRotateMB') * 1024 * 1024 },
       (err) => {
         // Said once per fault: retries of the waiting events fail the same way.
-        if (!auditFailed) node.error(`audit log: ${err.message}; events wait in memory and are retried`);
+        if (!auditFailed) node.error(`audit log in ${auditDir}: ${fileFaultText(err)}; events wait in memory and are retried`);
         auditFailed = true;
+        auditDiskFault = diskFaultWords(err);
         updateStatus();
       },
       () => {
@@ -311,7 +315,7 @@ export = function (RED: NodeAPI) {
     function updateStatus(): void {
       if (closed) return;
       if (!group) return setStatus(node, { fill: 'red', shape: 'ring', text: 'no ui-group: choose one' });
-      if (auditFailed) return setStatus(node, { fill: 'red', shape: 'ring', text: `audit log failing${audit?.backlog ? ` (${audit.backlog} events waiting)` : ''}` });
+      if (auditFailed) return setStatus(node, { fill: 'red', shape: 'ring', text: `audit log failing${auditDiskFault ? `: ${auditDiskFault}` : ''}${audit?.backlog ? ` (${audit.backlog} events waiting)` : ''}` });
       if (saveFault) return setStatus(node, { fill: 'red', shape: 'ring', text: shortText(`alerts not saved: ${saveFault}`) });
       const c = store.counts();
       const open = c.new + c.seen;
@@ -338,8 +342,8 @@ export = function (RED: NodeAPI) {
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
         // "EACCES: permission denied, open '…'": the fault without the paths, which the warning gives.
-        const fault = e.code && e.message.startsWith(`${e.code}:`) ? e.message.split(',')[0] : e.message;
-        if (!saveFault) node.warn(`could not save alerts in ${store.file}: ${e.message}; they are kept in memory and saved at the next change (or within a minute) once this is fixed`);
+        const fault = diskFaultWords(e) ?? (e.code && e.message.startsWith(`${e.code}:`) ? e.message.split(',')[0] : e.message);
+        if (!saveFault) node.warn(`could not save alerts in ${store.file}: ${fileFaultText(e)}; they are kept in memory and saved at the next change (or within a minute) once this is fixed`);
         saveFault = fault;
       }
     }

@@ -822,6 +822,55 @@ describe('alert-dashboard node', () => {
     assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
   });
 
+  it('a full disk: alerts still reach the console; one error and one warning name the audit directory, the file and "disk full", the status says it; once there is room everything is written and the log verifies', async () => {
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    const n = helper.getNode('dash');
+    const { last } = recordStatuses(n);
+    const dir = path.join(userDir, 'audit-test');
+    const file = path.join(userDir, 'vigie-alerts-dash.json');
+    n.receive({ payload: alert('f1', 100) });
+    await waitFor(() => last().fill === 'green' || undefined, 10_000, 'green');
+    // The card is full: no write gets a byte through (the audit log appends, the alerts' file is written whole through a temporary file).
+    const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+    const realWrite = fs.writeFileSync;
+    const realAppend = fs.appendFileSync;
+    let full = true;
+    const write = mock.method(require('node:fs') as typeof fs, 'writeFileSync', (f: fs.PathOrFileDescriptor, data: string | NodeJS.ArrayBufferView, opts?: fs.WriteFileOptions) => {
+      if (full && typeof f === 'number') throw enospc();
+      return realWrite(f, data, opts);
+    });
+    const append = mock.method(require('node:fs') as typeof fs, 'appendFileSync', (f: fs.PathOrFileDescriptor, data: string | Uint8Array, opts?: fs.WriteFileOptions) => {
+      if (full) throw enospc();
+      return realAppend(f, data, opts);
+    });
+    try {
+      n.receive({ payload: alert('f2', 200) });
+      n.receive({ payload: alert('f3', 300) });
+      await waitFor(() => storedState('dash')?.alerts?.length === 3 || undefined, 10_000, 'the alerts on the console all the same');
+      await waitFor(() => (last().fill === 'red' && /^audit log failing: disk full \(\d+ events waiting\)$/.test(last().text)) || undefined, 10_000, 'red, saying the disk is full');
+      const errors = n.error.args.map((a: Any[]) => String(a[0]));
+      assert.deepEqual(errors, [`audit log in ${dir}: disk full (ENOSPC: no space left on device, write); events wait in memory and are retried`]);
+      assert.deepEqual(warningsOf(helper, 'dash').filter((w) => /save/.test(w)), [
+        `could not save alerts in ${file}: disk full (ENOSPC: no space left on device, write); they are kept in memory and saved at the next change (or within a minute) once this is fixed`,
+      ]);
+      // Room again (a log rotated away): the audit log writes what waited at its next attempt; the alerts at the next change.
+      full = false;
+      await waitFor(() => logOf(helper, 'dash', 'INFO').some((l) => /audit log: writing again/.test(l)) || undefined, 60_000, 'the audit log writing again');
+      assert.equal(last().text, 'alerts not saved: disk full', 'the alerts not saved yet: said');
+    } finally {
+      write.mock.restore();
+      append.mock.restore();
+    }
+    n.receive({ payload: alert('f4', 400) });
+    await waitFor(() => last().fill === 'green' || undefined, 10_000, 'green again');
+    assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')).alerts.map((r: Any) => r.alert.id).sort(), ['f1', 'f2', 'f3', 'f4']);
+    const entries = listAuditFiles(dir).flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+    assert.deepEqual(entries.filter((e) => e.type === 'alert').map((e) => e.alertId), ['f1', 'f2', 'f3', 'f4']);
+    assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
+    assert.deepEqual(fs.readdirSync(userDir).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left');
+  });
+
   it('close releases the audit subscription and timers; nothing persisted contains samples', async () => {
     const before = auditBus.listenerCount('audit');
     await helper.startServer();
