@@ -11,6 +11,7 @@ import { onFlowsStarted } from './flows-started';
 import { HandOverShelf, RuntimeEvents } from './handover';
 import { STOP_FILE_MAX_BYTES, StopFiles } from './stop-file';
 import { isPlausibleWallTime } from './clock';
+import { fileFaultText } from './disk-fault';
 
 /** What of Node-RED's API the stop files use (RED). */
 export interface StopFileRuntime {
@@ -95,7 +96,8 @@ export function keepStopFiles<H, T>(RED: StopFileRuntime, shelf: HandOverShelf<H
     try {
       written = files.write(dir, { nodeId, stoppedAtMs, items });
     } catch (err) {
-      return `${path.basename(file)} could not be written (${(err as Error).message})`;
+      // The earlier file, if any, is left whole (the new one goes through a temporary file).
+      return `${path.basename(file)} could not be written (${fileFaultText(err)})`;
     }
     const keptUntaken = Math.max(0, written.written - fresh.length);
     const also = keptUntaken ? `, with ${said(untaken.slice(0, keptUntaken))} of an earlier stop not taken yet (stopped again before its flows started)` : '';

@@ -4,7 +4,7 @@
  * aside when unusable), the wiring at each start of the flows (a node deleted, a node
  * disabled), and the fusion localizer's incidents waiting for sensors across such a file.
  */
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
@@ -179,6 +179,35 @@ test('stopped again before its flows started (stop, start, stop): the file of th
   shelf.put('n', [{ id: 'b2', text: 'y' }]);
   stop();
   assert.deepEqual(files.take(dir, 'n', Date.now())!.items, [{ id: 'b2', text: 'y' }, { id: 'b1', text: 'x +undefined' }]);
+});
+
+test('a full disk at a stop: the new items are dropped saying "disk full" and naming the file; the file of an earlier stop stays whole, taken at the next start', (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: NOW });
+  const dir = tempDir('vigie-stop-full-');
+  const events = new EventEmitter();
+  const dropped: string[] = [];
+  const RED = { events, log: { info: () => undefined, warn: () => undefined }, nodes: { getNode: () => ({}), eachNode: () => undefined } };
+  const shelf = new HandOverShelf<Item[]>({ onDropped: (id, items, why) => dropped.push(`${id}=${items.map((i) => i.id).join(',')}: ${why}`) });
+  const files = new StopFiles<Item>('ptz-steer', checkItem);
+  keepStopFiles(RED, shelf, files, { userDir: () => dir, itemsOf: (h: Item[]) => h, idOf: (i: Item) => i.id, words: (n: number) => `${n} alert${n === 1 ? '' : 's'}`, what: 'in progress', olderBy: (i: Item) => i });
+  const stop = () => events.emit('runtime-event', { id: 'runtime-state', payload: { state: 'stop' } });
+  shelf.put('n', [{ id: 'a1', text: 'first stop' }]);
+  stop();
+  const earlier = fs.readFileSync(files.fileOf(dir, 'n'), 'utf8');
+  // Stopped again before its flows started, the card full now: no byte of the new file gets written.
+  const write = mock.method(require('node:fs') as typeof fs, 'writeFileSync', () => {
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  });
+  try {
+    shelf.put('n', [{ id: 'a2', text: 'second stop' }]);
+    stop();
+  } finally {
+    write.mock.restore();
+  }
+  assert.deepEqual(dropped, ['n=a2: the flows stopped without a deploy, and vigie-ptz-steer-n.json could not be written (disk full (ENOSPC: no space left on device, write))']);
+  assert.equal(fs.readFileSync(files.fileOf(dir, 'n'), 'utf8'), earlier, 'the earlier file is left whole');
+  assert.deepEqual(fs.readdirSync(dir), ['vigie-ptz-steer-n.json'], 'no temporary file left');
+  assert.deepEqual(files.take(dir, 'n', Date.now())?.items, [{ id: 'a1', text: 'first stop' }]);
 });
 
 const T0 = SHOT_T0;
