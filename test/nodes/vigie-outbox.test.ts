@@ -22,6 +22,7 @@ import { readKeptFile } from '../../lib/util/outbox-file';
 import { healthReport } from '../../lib/util/health';
 import { createMosquitto } from '../support/mosquitto';
 import { startTcpRelay } from '../support/tcp-relay';
+import { Backoff } from '../../lib/util/backoff';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
@@ -365,7 +366,7 @@ describe('vigie-outbox with a stand-in broker', () => {
     assert.deepEqual(got.out.map((m) => m.topic), ['t/ok', 't/big', 't/ok2', 't/ok3']);
   });
 
-  it('restarts: a full disk: one warning naming the file and "disk full", the status says what waits is not on disk, the messages still go out; once there is room the file is written again and that is said', async () => {
+  it('restarts: a full disk: one warning naming the file and "disk full", the status says what waits is not on disk, the file is tried again less and less often, the messages still go out; once there is room the file is written again and that is said', async () => {
     const file = path.join(userDir, 'vigie-outbox-box.json');
     const { box, broker, got, statuses } = await load();
     box.receive({ topic: 't/1', payload: 1 });
@@ -381,11 +382,20 @@ describe('vigie-outbox with a stand-in broker', () => {
       fs.writeSync(f, String(data).slice(0, 10));
       throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
     });
+    // The delays before each attempt again (the outbox's back-off is the only one in this flow).
+    const realNext = Backoff.prototype.next;
+    const retryDelaysMs: number[] = [];
+    const next = mock.method(Backoff.prototype, 'next', function (this: Backoff) {
+      const ms = realNext.call(this);
+      retryDelaysMs.push(ms);
+      return ms;
+    });
     try {
       box.receive({ topic: 't/2', payload: 2 });
       await waitFor(() => statuses.some((st) => st.text === 'connecting: 2 waiting, not on disk: disk full'), 10_000, 'the status says what waits is not on disk');
       box.receive({ topic: 't/3', payload: 3 });
-      await waitFor(() => refused >= 2, 20_000, 'tried again');
+      await waitFor(() => refused >= 2 && retryDelaysMs.length >= 2, 20_000, 'tried again');
+      assert.ok(retryDelaysMs[1] > retryDelaysMs[0], `each attempt waits longer: ${retryDelaysMs.join(', ')} ms`);
       const warned = warningsOf(helper, 'box');
       assert.deepEqual(warned, [
         'vigie-outbox-box.json: could not write the waiting messages (disk full (ENOSPC: no space left on device, write)); they are kept in memory only, and written once the file can be written again',
@@ -395,6 +405,7 @@ describe('vigie-outbox with a stand-in broker', () => {
       await waitFor(() => loggedBy(helper, 'box', 'INFO').includes('vigie-outbox-box.json: the waiting messages are written again'), 30_000, 'written again');
     } finally {
       write.mock.restore();
+      next.mock.restore();
     }
     assert.deepEqual(readKeptFile(file).entries.map((e) => e.item.topic), ['t/1', 't/2', 't/3']);
     await waitFor(() => /^connecting: 3 waiting$/.test(statuses[statuses.length - 1]?.text ?? ''), 10_000, 'the status no longer says "not on disk"');
