@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SENSOR_ID_PATTERN } from '../contracts';
 import { writeFileAtomic } from '../util/atomic-file';
+import { fileFaultText } from '../util/disk-fault';
 import { HEALTH_FILE, isStartedMessage, LAUNCHER_ENV, NODE_RED_STOP_MS, StartedMessage } from '../util/launcher-channel';
 import { packageRoot } from '../util/package-info';
 import { isObject } from '../util/validate';
@@ -718,6 +719,22 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
   }
   const healthFile = path.join(opts.userDir, HEALTH_FILE);
   fs.rmSync(healthFile, { force: true });
+  let healthRetry: NodeJS.Timeout | undefined;
+  /**
+   * Writes the health check's address. Node-RED is running by then: a file that cannot be written
+   * (a full disk) must not stop it, nor the alerts it carries. The check reports unhealthy
+   * meanwhile (no file), which is true of a gateway whose disk is full; tried again until written.
+   */
+  const writeHealthFile = (record: Record<string, unknown>, attempt = 0): void => {
+    healthRetry = undefined;
+    try {
+      writeFileAtomic(healthFile, JSON.stringify(record) + '\n', { mode: 0o600 });
+      if (attempt > 0) log(`the health file ${HEALTH_FILE} is written now (the health check can reach Node-RED again)`);
+    } catch (err) {
+      if (attempt === 0) log(`the health file ${HEALTH_FILE} could not be written: ${fileFaultText(err)}; Node-RED runs on, and the health check says unhealthy until it is written (tried again every ${HEALTH_RETRY_MS / 1000} s)`);
+      healthRetry = setTimeout(() => writeHealthFile(record, attempt + 1), HEALTH_RETRY_MS);
+    }
+  };
 
   // Node-RED writes credentials and its generated key with the umask (on every deploy, too).
   const umask = process.umask(NODE_RED_UMASK);
@@ -757,6 +774,8 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
             child.kill('SIGINT');
           });
         }
+        clearTimeout(healthRetry);
+        healthRetry = undefined;
         fs.rmSync(healthFile, { force: true });
         await services?.stop();
       } finally {
@@ -793,11 +812,11 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
     const host = bound === '0.0.0.0' || bound === '::' ? '127.0.0.1' : bound.includes(':') ? `[${bound}]` : bound;
     const url = `${started.https ? 'https' : 'http'}://${host}:${started.port}`;
     if (started.adminRoot !== false) {
-      writeFileAtomic(healthFile, JSON.stringify({ url: `${url}${started.adminRoot}vigie/admin-health`, token: started.healthToken }) + '\n', { mode: 0o600 });
+      writeHealthFile({ url: `${url}${started.adminRoot}vigie/admin-health`, token: started.healthToken });
     } else if (started.nodeRoot !== false) {
       // The editor is off, and with it the route the token opens: the check asks the node-side
       // route, at its real scheme and prefix, which httpNodeAuth (if set) closes to it.
-      writeFileAtomic(healthFile, JSON.stringify({ url: `${url}${started.nodeRoot}vigie/health`, editorOff: true }) + '\n', { mode: 0o600 });
+      writeHealthFile({ url: `${url}${started.nodeRoot}vigie/health`, editorOff: true });
     }
     return {
       url,
@@ -815,6 +834,9 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
     if (onAbort) abort?.removeEventListener('abort', onAbort);
   }
 }
+
+/** How often a health file that could not be written is tried again, ms. */
+const HEALTH_RETRY_MS = 5000;
 
 function notStartedMessage(out: string, timeoutMs: number): string {
   // Node-RED lists them one a line: "… [info] Waiting for missing types to be registered:", "… [info]  - type".

@@ -163,3 +163,43 @@ test('a health file of another shape (no url) is as good as none: the check asks
     await s.close();
   }
 });
+
+test('a health file that cannot be written once Node-RED runs (a full disk) does not stop it: the log says why, and it is written once it can be', async () => {
+  const cli = path.join(repoRoot, 'dist', 'bin', 'vigie.js');
+  assert.ok(fs.existsSync(cli), 'run the build first (npm test does)');
+  const userDir = userDirWith(undefined);
+  // The health file's temporary file is a directory: its write fails, as on a full disk.
+  const blocker = path.join(userDir, `${HEALTH_FILE}.tmp`);
+  fs.mkdirSync(path.join(blocker, 'in-the-way'), { recursive: true });
+  const env = { ...process.env, VIGIE_QUIET: '', VIGIE_SENSOR: 'corner-12', VIGIE_SENSOR_LAT: '50.85', VIGIE_SENSOR_LON: '4.38', VIGIE_SENSOR_HEADING: '90', VIGIE_MQTT_HOST: '127.0.0.1' };
+  const child = spawn(process.execPath, [cli, 'start', '--flow', 'gateway', '--user-dir', userDir, '--host', '127.0.0.1', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  try {
+    await waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`vigie start exited (${child.exitCode}):\n${out.slice(-3000)}`);
+        return /the health file \S+ could not be written: .*; Node-RED runs on, and the health check says unhealthy until it is written \(tried again every 5 s\)/.test(out);
+      },
+      120_000,
+      'the failed write said',
+    );
+    assert.equal(fs.existsSync(path.join(userDir, HEALTH_FILE)), false);
+    assert.equal((await healthCheck({ VIGIE_USER_DIR: userDir, VIGIE_PORT: '1' })).code, 1, 'unhealthy meanwhile');
+    // Room again: written at the next try, and Node-RED ran on.
+    fs.rmSync(blocker, { recursive: true, force: true });
+    await waitFor(() => fs.existsSync(path.join(userDir, HEALTH_FILE)), 30_000, 'the health file written');
+    assert.match(out, /the health file \S+ is written now/);
+    assert.equal(child.exitCode, null, 'vigie start still runs');
+    const record = JSON.parse(fs.readFileSync(path.join(userDir, HEALTH_FILE), 'utf8'));
+    assert.match(record.url, /^http:\/\/127\.0\.0\.1:\d+\/.*vigie\/admin-health$/);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }
+});
