@@ -631,27 +631,11 @@ export class AuditLog {
     if (vanished) {
       this.vanished = undefined;
       // Said in the log too, as resumed-after-cut is: an inquiry reading entries sees it.
-      this.write({
-        v: AUDIT_FORMAT_VERSION,
-        seq: this.seq + 1,
-        time: new Date(timeMs).toISOString(),
-        type: 'system',
-        actor: 'vigie',
-        details: { event: 'file-vanished', file: vanished.file, cause: vanished.cause, firstSeq: vanished.firstSeq ?? null, lastSeq: vanished.lastSeq },
-        prev: this.prev,
-      });
+      this.writeSystem(timeMs, { event: 'file-vanished', file: vanished.file, cause: vanished.cause, firstSeq: vanished.firstSeq ?? null, lastSeq: vanished.lastSeq });
     }
     if (headMismatch) {
       this.headMismatch = undefined;
-      this.write({
-        v: AUDIT_FORMAT_VERSION,
-        seq: this.seq + 1,
-        time: new Date(timeMs).toISOString(),
-        type: 'system',
-        actor: 'vigie',
-        details: { event: 'head-mismatch', ...headMismatch },
-        prev: this.prev,
-      });
+      this.writeSystem(timeMs, { event: 'head-mismatch', ...headMismatch });
     }
     try {
       this.onFileOpen?.(header);
@@ -681,6 +665,11 @@ export class AuditLog {
     this.vanished = { file: path.basename(this.file), cause, firstSeq: this.fileFirstSeq, lastSeq: this.seq, linkedTo: this.fileLinksTo };
     this.file = undefined;
     this.fileId = undefined;
+  }
+
+  /** A system entry of Vigie's own, next in the chain, written at once (not through the backlog). */
+  private writeSystem(timeMs: number, details: Record<string, unknown>): void {
+    this.write({ v: AUDIT_FORMAT_VERSION, seq: this.seq + 1, time: new Date(timeMs).toISOString(), type: 'system', actor: 'vigie', details, prev: this.prev });
   }
 
   private nextFileName(day: string, after?: string): string {

@@ -216,7 +216,7 @@ function runningNodeRed(record: LockRecord | undefined): number | undefined {
 }
 
 /** A process's state letter from /proc/<pid>/stat (field 3: R, S, T, Z…), or undefined where there is no /proc. */
-function processState(pid: number): string | undefined {
+export function processState(pid: number): string | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2)[0];

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { processState } from '../../lib/cli/start-lock';
 import { repoRoot } from '../support/nodered';
 import { tempDir } from '../support/tmp';
 import { waitFor } from '../support/wait';
@@ -19,13 +20,10 @@ after(() => {
   for (const pid of standIns) if (runs(pid)) process.kill(pid, 'SIGKILL');
 });
 
+/** The process is there and has not ended (an ended, unreaped one holds nothing). */
 function runs(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
+  const state = processState(pid);
+  return state !== undefined && state !== 'Z';
 }
 
 /**

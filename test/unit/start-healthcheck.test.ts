@@ -109,29 +109,31 @@ test('the health check names each node that cannot work, with how long and why, 
   }
 });
 
-test('the gateway flow run by vigie start with a latitude that is not a number: no capture runs, the report is degraded and the real health check exits 1, naming the capture and why', async () => {
+/**
+ * The real `vigie start` of the gateway flow (needs the build) in `userDir`, sensor corner-12 at
+ * latitude `lat` (text, as the environment gives it), in its own process group so that whatever
+ * it started goes with it if a test fails; `output()` is what it printed so far.
+ */
+function startGateway(userDir: string, lat: string): { child: ChildProcess; output(): string } {
   const cli = path.join(repoRoot, 'dist', 'bin', 'vigie.js');
   assert.ok(fs.existsSync(cli), 'run the build first (npm test does)');
-  const userDir = userDirWith(undefined);
-  const env = {
-    ...process.env,
-    VIGIE_QUIET: '',
-    VIGIE_SENSOR: 'corner-12',
-    VIGIE_SENSOR_LAT: 'abc',
-    VIGIE_SENSOR_LON: '4.38',
-    VIGIE_SENSOR_HEADING: '90',
-    VIGIE_MQTT_HOST: '127.0.0.1',
-  };
-  // Its own process group, so that whatever it started goes with it if the test fails.
+  const env = { ...process.env, VIGIE_QUIET: '', VIGIE_SENSOR: 'corner-12', VIGIE_SENSOR_LAT: lat, VIGIE_SENSOR_LON: '4.38', VIGIE_SENSOR_HEADING: '90', VIGIE_MQTT_HOST: '127.0.0.1' };
   const child = spawn(process.execPath, [cli, 'start', '--flow', 'gateway', '--user-dir', userDir, '--host', '127.0.0.1', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.push(child);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
+  return { child, output: () => out };
+}
+
+test('the gateway flow run by vigie start with a latitude that is not a number: no capture runs, the report is degraded and the real health check exits 1, naming the capture and why', async () => {
+  const userDir = userDirWith(undefined);
+  const { child, output } = startGateway(userDir, 'abc');
   try {
     // The capture's error is logged where the node starts and fails; the health check's address once Node-RED listens.
     await waitFor(
       () => {
+        const out = output();
         if (child.exitCode !== null) throw new Error(`vigie start exited (${child.exitCode}):\n${out.slice(-3000)}`);
         return /\[mic-capture:USB mic array\] sensor: lat: expected a number from -90 to 90, got "abc"/.test(out) && /Vigie is running/.test(out) && fs.existsSync(path.join(userDir, HEALTH_FILE));
       },
@@ -139,7 +141,7 @@ test('the gateway flow run by vigie start with a latitude that is not a number: 
       'the gateway started, its capture refused',
     );
     const r = await healthCheck({ VIGIE_USER_DIR: userDir });
-    assert.equal(r.code, 1, `${r.stderr}\n${out.slice(-3000)}`);
+    assert.equal(r.code, 1, `${r.stderr}\n${output().slice(-3000)}`);
     assert.match(r.stderr.trim(), /^unhealthy: degraded: mic-capture "USB mic array" \(sensor corner-12\) has failed for \d+ s: sensor: lat: expected a number from -90 to 90, got "abc"$/);
   } finally {
     if (child.exitCode === null && child.signalCode === null) {
@@ -165,21 +167,15 @@ test('a health file of another shape (no url) is as good as none: the check asks
 });
 
 test('a health file that cannot be written once Node-RED runs (a full disk) does not stop it: the log says why, and it is written once it can be', async () => {
-  const cli = path.join(repoRoot, 'dist', 'bin', 'vigie.js');
-  assert.ok(fs.existsSync(cli), 'run the build first (npm test does)');
   const userDir = userDirWith(undefined);
   // The health file's temporary file is a directory: its write fails, as on a full disk.
   const blocker = path.join(userDir, `${HEALTH_FILE}.tmp`);
   fs.mkdirSync(path.join(blocker, 'in-the-way'), { recursive: true });
-  const env = { ...process.env, VIGIE_QUIET: '', VIGIE_SENSOR: 'corner-12', VIGIE_SENSOR_LAT: '50.85', VIGIE_SENSOR_LON: '4.38', VIGIE_SENSOR_HEADING: '90', VIGIE_MQTT_HOST: '127.0.0.1' };
-  const child = spawn(process.execPath, [cli, 'start', '--flow', 'gateway', '--user-dir', userDir, '--host', '127.0.0.1', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  const { child, output } = startGateway(userDir, '50.85');
   try {
     await waitFor(
       () => {
+        const out = output();
         if (child.exitCode !== null) throw new Error(`vigie start exited (${child.exitCode}):\n${out.slice(-3000)}`);
         return /the health file \S+ could not be written: .*; Node-RED runs on, and the health check says unhealthy until it is written \(tried again every 5 s\)/.test(out);
       },
@@ -191,7 +187,7 @@ test('a health file that cannot be written once Node-RED runs (a full disk) does
     // Room again: written at the next try, and Node-RED ran on.
     fs.rmSync(blocker, { recursive: true, force: true });
     await waitFor(() => fs.existsSync(path.join(userDir, HEALTH_FILE)), 30_000, 'the health file written');
-    assert.match(out, /the health file \S+ is written now/);
+    assert.match(output(), /the health file \S+ is written now/);
     assert.equal(child.exitCode, null, 'vigie start still runs');
     const record = JSON.parse(fs.readFileSync(path.join(userDir, HEALTH_FILE), 'utf8'));
     assert.match(record.url, /^http:\/\/127\.0\.0\.1:\d+\/.*vigie\/admin-health$/);

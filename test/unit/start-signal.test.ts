@@ -13,7 +13,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { LOCK_FILE } from '../../lib/cli/start-lock';
+import { LOCK_FILE, processState } from '../../lib/cli/start-lock';
 import { HEALTH_FILE } from '../../lib/util/launcher-channel';
 import { repoRoot } from '../support/nodered';
 import { waitFor } from '../support/wait';
@@ -63,13 +63,10 @@ function processesIn(cwd: string): number[] {
   return out;
 }
 
+/** The process is there and has not ended (an ended, unreaped one holds nothing). */
 function runs(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
+  const state = processState(pid);
+  return state !== undefined && state !== 'Z';
 }
 
 function listens(port: number): Promise<boolean> {
