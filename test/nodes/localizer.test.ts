@@ -4,6 +4,7 @@ import { closeRing, openRing } from '../../lib/audio/registry';
 import { AudioRing } from '../../lib/audio/ring';
 import { Detection } from '../../lib/contracts';
 import { IncidentAssociator } from '../../lib/localize/fusion';
+import { remoteGunshot } from '../support/detections';
 import { warningsOf } from '../support/node-red-log';
 import { FusionLocalizer } from '../../lib/localize/localizer';
 import { bearingDeg, diffDeg, enuToGeodetic, geodeticToEnu } from '../../lib/localize/geo';
@@ -178,17 +179,7 @@ describe('localizer node: fusion', () => {
     const g = enuToGeodetic([e, n, 0], ORIGIN);
     const t = T0 + 0.2 + Math.hypot(SRC[0] - e, SRC[1] - n, 1.5 - 4) / C;
     const det = {
-      kind: 'detection',
-      id: `det-${sensor}`,
-      sensor,
-      label: 'gunshot',
-      confidence: 0.9,
-      onset: t,
-      offset: t + 0.3,
-      level: { dbfs: -25 },
-      scores: { gunshot: 0.9 },
-      span: { sensor, start: 1000, frames: 4800 },
-      sensorInfo: { lat: g.lat, lon: g.lon, alt: 4, heading: 0, clock: 'ptp', clockErrorMs: 0.1 },
+      ...remoteGunshot(sensor, g, t),
       location: { method: 'doa', bearing: bearingDeg(e, n, SRC[0], SRC[1]), bearingStd: 1, sensors: [sensor] },
       ...extra,
     };

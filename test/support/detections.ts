@@ -21,6 +21,15 @@ export function gunshotHeardAt(sensor: string, e: number, n: number): ContractDe
   } as ContractDetection;
 }
 
+/** A gunshot as gateway `sensor` at `at` reports it over MQTT (before any bearing), its onset `onsetS` (epoch s). */
+export function remoteGunshot(sensor: string, at: { lat: number; lon: number }, onsetS: number): Record<string, unknown> {
+  return {
+    kind: 'detection', id: `det-${sensor}`, sensor, label: 'gunshot', confidence: 0.9, onset: onsetS, offset: onsetS + 0.3,
+    level: { dbfs: -25 }, scores: { gunshot: 0.9 }, span: { sensor, start: 1000, frames: 4800 },
+    sensorInfo: { lat: at.lat, lon: at.lon, alt: 4, heading: 0, clock: 'ptp', clockErrorMs: 0.1 },
+  };
+}
+
 interface Detection {
   onsetS: number;
   offsetS: number;

@@ -16,6 +16,7 @@ import * as path from 'path';
 import { LOCK_FILE, processState } from '../../lib/cli/start-lock';
 import { HEALTH_FILE } from '../../lib/util/launcher-channel';
 import { repoRoot } from '../support/nodered';
+import { remoteGunshot } from '../support/detections';
 import { waitFor } from '../support/wait';
 
 let dir = '';
@@ -137,23 +138,6 @@ test('SIGINT while the street demo starts its cameras and broker: everything it 
   assert.equal(fs.existsSync(path.join(userDir, LOCK_FILE)), false, 'the lock is released');
 });
 
-/** A detection from gateway `sensor` as it arrives over MQTT, with its gateway's position. */
-function remoteDetection(sensor: string, at: { lat: number; lon: number }, onsetS: number) {
-  return {
-    kind: 'detection',
-    id: `det-${sensor}`,
-    sensor,
-    label: 'gunshot',
-    confidence: 0.9,
-    onset: onsetS,
-    offset: onsetS + 0.3,
-    level: { dbfs: -25 },
-    scores: { gunshot: 0.9 },
-    span: { sensor, start: 1000, frames: 4800 },
-    sensorInfo: { lat: at.lat, lon: at.lon, alt: 4, heading: 0, clock: 'ptp', clockErrorMs: 0.1 },
-  };
-}
-
 /** A flow file whose fusion localizer holds an incident heard by two of three sensors; its statuses go to Node-RED's log. */
 function fusionWaitingFlow(name: string): string {
   const onsetS = Date.now() / 1000;
@@ -163,8 +147,8 @@ function fusionWaitingFlow(name: string): string {
     flowFile,
     JSON.stringify([
       { id: 'tab1', type: 'tab', label: 'fusion' },
-      inject('in-a', remoteDetection('a', { lat: 45.4395, lon: 4.387 }, onsetS)),
-      inject('in-b', remoteDetection('b', { lat: 45.4396, lon: 4.3876 }, onsetS + 0.01)),
+      inject('in-a', remoteGunshot('a', { lat: 45.4395, lon: 4.387 }, onsetS)),
+      inject('in-b', remoteGunshot('b', { lat: 45.4396, lon: 4.3876 }, onsetS + 0.01)),
       { id: 'loc', type: 'localizer', z: 'tab1', name: 'fusion', mode: 'fusion', minSensors: 3, timeoutMs: 60000, wires: [[]] },
       { id: 'st', type: 'status', z: 'tab1', scope: ['loc'], wires: [['dbg']] },
       { id: 'dbg', type: 'debug', z: 'tab1', active: true, tosidebar: false, console: true, tostatus: false, complete: 'status.text', targetType: 'msg', wires: [] },
