@@ -148,7 +148,10 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   out(`  keep "${r.lastSeq}:${r.lastHash}" where the log's writers cannot change it (a ticket, an email); vigie audit verify --expect-hash ${r.lastSeq}:${r.lastHash} then proves every entry up to it unchanged\n`);
   for (const x of r.expected) out(`expected hash found: seq ${x.seq ?? '?'}, ${x.hash}: the entries up to it are unchanged since it was noted\n`);
   if (start) out(`WARNING: ${startWords}: deleted otherwise, or only a part of the log was given (--complete makes this a break)\n`);
-  else if (r.anchored) out(`note: the chain starts after earlier files, whose removal by retention a header records; the first entry links to an earlier hash.\n`);
+  // A start explained by files lost while written or while stopped is said by its WARNING below, not as retention.
+  else if (r.anchored && !r.vanished.some((v) => v.missing && v.lastSeq !== undefined && v.lastSeq + 1 === r.firstSeq)) {
+    out(`note: the chain starts after earlier files, whose removal by retention a header records; the first entry links to an earlier hash.\n`);
+  }
   for (const v of r.vanished) {
     const cause = vanishedHow(v.cause, 'while Vigie was writing it');
     const held = v.firstSeq !== undefined && v.lastSeq !== undefined ? `entries seq ${v.firstSeq}…${v.lastSeq}` : 'its entries';

@@ -324,3 +324,17 @@ test('vigie audit verify on a log whose newest file was deleted while Vigie was 
     assert.ok(strict.err.includes(broken), strict.err);
   }
 });
+
+test('vigie audit verify on a log that was one file, deleted while Vigie was stopped: the warning says so, and nothing calls it retention', async () => {
+  const dir = tempDir('vigie-audit-cli-');
+  const t = Date.parse('2026-05-01T08:00:00Z');
+  const before = new AuditLog({ dir, now: () => t, retentionDays: 0 });
+  for (let i = 0; i < 3; i++) before.append({ type: 'decision', actor: 'alice', alertId: `a${i}`, details: { action: 'dismiss' } });
+  const [only] = listAuditFiles(dir);
+  fs.rmSync(only);
+  new AuditLog({ dir, now: () => t, retentionDays: 0 }).append({ type: 'decision', actor: 'bob', alertId: 'b1', details: { action: 'confirm' } });
+  const r = await verify([dir]);
+  assert.equal(r.rc, 0, r.err);
+  assert.match(r.out, new RegExp(`\\nWARNING: ${path.basename(only).replace(/\./g, '\\.')} was deleted while Vigie was stopped, as the header of \\S+ records: entries seq 1…${before.lastSeq} are not in the log`));
+  assert.doesNotMatch(r.out, /retention/, r.out);
+});
