@@ -8,9 +8,9 @@ import { ALERT_FIELDS, type Alert, type FieldShape, type ObjectShape } from '../
 import { isObject } from '../util/validate';
 
 /** Keys that name sample data; their values are never kept, whatever they hold. */
-const SAMPLE_KEYS = /^(samples?|pcm|audio(data)?|wave(form)?|wav|buffer|data|channels?data|raw)$/i;
+export const SAMPLE_KEYS = /^(samples?|pcm|audio(data)?|wave(form)?|wav|buffer|data|channels?data|raw)$/i;
 /** Longer numeric arrays than this look like signal, not like fields. */
-const MAX_NUMBER_ARRAY = 16;
+export const MAX_NUMBER_ARRAY = 16;
 const MAX_STRING = 2000;
 const MAX_DEPTH = 5;
 

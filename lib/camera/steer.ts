@@ -4,10 +4,11 @@
  * result as payload.camera (DESIGN §2), records every move for the audit log, and sends
  * cameras home after a quiet period.
  */
-import { Alert, CameraState, CONTRACT_BOUNDS, DroppedFieldListener, DroppedFieldWarnings, requireAlertLabel, screenAlert, validateDecision } from '../contracts';
+import { Alert, CameraState, CONTRACT_BOUNDS, DroppedFieldListener, DroppedFieldWarnings, isVoiceLabel, requireAlertLabel, screenAlert, validateDecision } from '../contracts';
 import { ContractError, isObject, requireNumber, requireObject, requireString } from '../util/validate';
 import { auditBus } from '../alerts/bus';
 import { labelName } from '../alerts/label-words';
+import { MAX_NUMBER_ARRAY, SAMPLE_KEYS } from '../alerts/sanitize';
 import { PENDING_CAMERA_END, PENDING_CAMERA_WORDS } from '../alerts/pending-words';
 import { Backoff } from '../util/backoff';
 import { isPlausibleWallTime, judgeSensorTime, monotonicMs } from '../util/clock';
@@ -340,8 +341,12 @@ const STOP_TOPIC_MAX = 256;
 export const STOP_MESSAGE_MAX_BYTES = 4096;
 /** Nesting kept in a message property: deeper is no flow's plain property (and a cycle never ends). */
 const STOP_MESSAGE_MAX_DEPTH = 8;
-/** Property names that would carry samples (privacy guarantee 1, DESIGN §4): never kept, whatever they hold. */
-const AUDIO_NAMES = /^(samples?|data|audio(data)?|pcm|waveform|wav|buffer)$/i;
+/**
+ * A property a stop's file never keeps, whatever it holds (DESIGN §4): named like samples (the
+ * names the audit log strips, guarantee 1), or named like a voice class (a score of speech,
+ * guarantee 3).
+ */
+const neverKept = (name: string): boolean => SAMPLE_KEYS.test(name) || isVoiceLabel(name);
 
 /** `v` when it is plain JSON (what JSON gives back unchanged) within the contract's bounds; undefined otherwise. */
 function plainJson(v: unknown, depth: number): unknown {
@@ -351,6 +356,8 @@ function plainJson(v: unknown, depth: number): unknown {
   if (depth >= STOP_MESSAGE_MAX_DEPTH || typeof v !== 'object') return undefined;
   if (Array.isArray(v)) {
     if (v.length > CONTRACT_BOUNDS.listItems) return undefined;
+    // More numbers than a field holds look like signal (as the audit log judges them): not kept.
+    if (v.filter((x) => typeof x === 'number').length > MAX_NUMBER_ARRAY) return undefined;
     const out: unknown[] = [];
     for (const x of v) {
       const kept = plainJson(x, depth + 1);
@@ -364,7 +371,7 @@ function plainJson(v: unknown, depth: number): unknown {
   if (proto !== Object.prototype && proto !== null) return undefined;
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) {
-    if (AUDIO_NAMES.test(k)) return undefined;
+    if (neverKept(k)) return undefined;
     const kept = plainJson(x, depth + 1);
     if (kept === undefined) return undefined;
     out[k] = kept;
@@ -380,7 +387,9 @@ function plainJson(v: unknown, depth: number): unknown {
  * be kept). Left out: the payload (the alert is kept as ptz-steer sends it), Node-RED's own
  * properties (names starting "_": _msgid, _session… belong to the run that stopped), a
  * property named like samples (samples, data, audio, pcm, waveform, wav, buffer: privacy
- * guarantee 1), and any that is not plain JSON (a Buffer, a Date, http in's req and res, an
+ * guarantee 1; and raw, channelsdata, wave, as the audit log strips them), a property holding,
+ * at any depth, a key named like a voice class (speech, voice…: guarantee 3) or a list of more
+ * than 16 numbers (signal, not a field), and any that is not plain JSON (a Buffer, a Date, http in's req and res, an
  * undefined, NaN, text over 2000 characters, a list over 256 items, nesting over 8 levels).
  */
 export function keptMessageOf(msg: unknown): { topic?: string; message?: Record<string, unknown> } {
@@ -390,7 +399,7 @@ export function keptMessageOf(msg: unknown): { topic?: string; message?: Record<
   const message: Record<string, unknown> = {};
   let bytes = 2;
   for (const [k, v] of Object.entries(msg)) {
-    if (k === 'payload' || k === 'topic' || k.startsWith('_') || AUDIO_NAMES.test(k)) continue;
+    if (k === 'payload' || k === 'topic' || k.startsWith('_') || neverKept(k)) continue;
     const kept = plainJson(v, 0);
     if (kept === undefined) continue;
     const more = Buffer.byteLength(JSON.stringify({ [k]: kept })) - 1;

@@ -272,6 +272,19 @@ test('the message an alert came with: its plain JSON properties are kept in the 
   const edited = checkStopItem({ ...JSON.parse(JSON.stringify(item)), message: { site: 'north', audio: 'AAAA', _msgid: 'x', payload: 1 } }) as SteerStopItem;
   assert.deepEqual(edited.message, { site: 'north' });
   assert.deepEqual(keptMessageOf({ payload: 1, _msgid: 'm' }), {});
+  // Privacy (DESIGN §4): nothing that could be samples or a voice score, at any depth.
+  const leaky = keptMessageOf({
+    payload: {},
+    original: { label: 'gunshot', scores: { gunshot: 0.9, speech: 0.91 } },
+    tagged: { 'Male speech, man speaking': 0.8 },
+    clip: Array.from({ length: 200 }, (_, i) => Math.sin(i)),
+    frames: { ch0: Array.from({ length: 50 }, () => 0.1) },
+    channelsData: 'x',
+    wave: [0.1],
+    voice: 'a voice',
+    corners: [1, 2, 3, 4],
+  });
+  assert.deepEqual(leaky.message, { corners: [1, 2, 3, 4] });
 });
 
 test('a file not taken yet, kept at a second stop: its entries age by the time between the stops; an alert then too old ends at the next start instead of turning a camera', async () => {
