@@ -645,7 +645,11 @@ export class PtzSteer {
       this.waiting.delete(alert.id);
       this.scheduleWaitCheck();
     }
-    const lateMs = this.lateByMs(alert);
+    // An alert a camera already turns to or looks at was judged when it came: a later copy
+    // (better placed, after the limit) goes on steering that camera. One still waiting has no
+    // camera yet and is judged again, as its wait is when a camera is free (serveWaiting).
+    const engaged = this.inFlight.has(alert.id) || this.holdsCamera(alert.id);
+    const lateMs = engaged ? undefined : this.lateByMs(alert);
     if (lateMs !== undefined) return this.sendTooOld(alert, lateMs, emit);
     // Confirm mode asks once per alert: a copy sent again (better placed) after an operator
     // sent a camera to it (it holds one, or waits for one) goes where the operator said it may.
@@ -815,7 +819,10 @@ export class PtzSteer {
    * moved nor proposed, no hold taken. An operator's Take camera (a move request) still turns one.
    */
   private sendTooOld(alert: Alert, ageMs: number, emit: Emit): void {
-    const reason = `no camera turned: it began ${ageWords(ageMs)} ago (cameras turn for alerts at most ${ageWords(this.opts.maxAlertAgeMs)} old); a message delayed or replayed, or its sensor's clock behind`;
+    // Just past the limit, minutes would say the limit itself ("10 min ago … at most 10 min old"): seconds then.
+    const limit = ageWords(this.opts.maxAlertAgeMs);
+    const age = ageWords(ageMs) === limit ? `${Math.round(ageMs / 1000)} s` : ageWords(ageMs);
+    const reason = `no camera turned: it began ${age} ago (cameras turn for alerts at most ${limit} old); a message delayed or replayed, or its sensor's clock behind`;
     this.hooks.log?.(`alert ${alert.id}: ${reason}`);
     const ranked = this.camerasIfFree(targetOf(alert, this.opts.assumedDistanceM), this.rankOf(alert));
     emit({ port: 1, payload: ranked.length ? { ...alert, camera: this.cameraState(ranked[0], 'unavailable', undefined, reason, alert.id) } : alert });

@@ -1281,6 +1281,28 @@ test('an alert that began longer ago than maxAlertAgeMs turns no camera: sent on
   });
 });
 
+test('a copy of an alert sent after the age limit, better placed, goes on steering the camera that looks at it; a new alert just past the limit says its age in seconds', async () => {
+  let wallMs = Date.UTC(2026, 5, 1, 12);
+  await withOneCamera({ returnHomeAfterMs: 60_000, minLookMs: 0, maxAlertAgeMs: 600_000, wallNow: () => wallMs }, 0, async ({ a, outs, send }) => {
+    // Came 595 s after its onset: the camera turns to it.
+    const onsetMs = wallMs - 595_000;
+    await send(alertAt('gun', 'gunshot', destination(ORIGIN, 60, 40), onsetMs));
+    assert.equal(stateOf(outs, 'gun'), 'on-target');
+    // Ten seconds later a fused copy, better placed: 605 s old, but its camera looks at it.
+    wallMs += 10_000;
+    await send(alertAt('gun', 'gunshot', destination(ORIGIN, 64, 40), onsetMs));
+    assert.equal(stateOf(outs, 'gun'), 'on-target', 'still steered, not "no camera turned"');
+    assert.equal(a.moves.length, 2, 'the camera follows the better place');
+    assert.doesNotMatch(lastOf(outs, 'gun')!.payload.camera!.reason ?? '', /no camera turned/);
+  });
+  await withOneCamera({ maxAlertAgeMs: 600_000, wallNow: () => wallMs }, 0, async ({ a, outs, send }) => {
+    await send(alertAt('late', 'gunshot', destination(ORIGIN, 60, 40), wallMs - 605_000));
+    assert.equal(stateOf(outs, 'late'), 'unavailable');
+    assert.match(lastOf(outs, 'late')!.payload.camera!.reason!, /^no camera turned: it began 605 s ago \(cameras turn for alerts at most 10 min old\)/);
+    assert.equal(a.moves.length, 0);
+  });
+});
+
 test('an alert that grows too old while it waits for a busy camera turns no camera when the camera is free: sent on unavailable, saying how old', async () => {
   let wallMs = Date.UTC(2026, 5, 1, 12);
   await withOneCamera({ returnHomeAfterMs: 60_000, minLookMs: 0, maxAlertAgeMs: 600_000, wallNow: () => wallMs }, 0, async ({ a, steer, outs, send }) => {
