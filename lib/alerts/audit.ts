@@ -418,6 +418,9 @@ export class AuditLog {
     if (head && tail && head.seq <= tail.seq) {
       const found = head.seq === tail.seq ? tail.hash : hashAtSeq(files, head.seq);
       if (found === head.hash) return;
+      // A head record left behind (its last rewrites lost to a crash) at the last entry of a loss
+      // a later header records: the chain goes on from that very hash, nothing was replaced.
+      if (found === undefined && lossEndsAt(files, head.seq, head.hash)) return;
       this.headMismatch = { file: head.file, seq: head.seq, hash: head.hash, found: found ?? null };
     } else if (head) {
       // A crash (or a power cut) that cut the end of the head's file: what it did not write
@@ -822,6 +825,15 @@ function parseHead(text: string): AuditHead | undefined {
     fileFirstSeq: typeof h.fileFirstSeq === 'number' ? h.fileFirstSeq : null,
     fileLinksTo: typeof h.fileLinksTo === 'string' ? h.fileLinksTo : null,
   };
+}
+
+/** Whether a header among `files` records a loss (vanished) whose last entry is `seq`, the chain going on from `hash`. */
+function lossEndsAt(files: string[], seq: number, hash: string): boolean {
+  return files.some((f) => {
+    const header = parseLine(firstLineOf(f)).entry;
+    const v = header?.details?.vanished;
+    return !!header && typeof v === 'object' && v !== null && (v as { lastSeq?: unknown }).lastSeq === seq && header.prev === hash;
+  });
 }
 
 /** The hash of the entry `seq` among `files` (in chain order), read from the one file whose header starts at or before it. */

@@ -1336,6 +1336,27 @@ test('the last entries of the newest file removed while Vigie was stopped, or th
   }
 });
 
+test('a head record left at the last entry of a recorded loss (its later rewrites lost to a crash) is no mismatch: nothing more is recorded', () => {
+  const { dir, c, newest, lastSeq } = stoppedLog();
+  const headFile = `${dir}.head.json`;
+  const before = fs.readFileSync(headFile, 'utf8');
+  assert.equal(JSON.parse(before).seq, lastSeq);
+  fs.rmSync(newest);
+  const log = new AuditLog({ dir, now: c.now });
+  assert.equal(log.resumeAfterCut(), true);
+  writeSome(log, 2, c);
+  // A crash lost the head record's rewrites since the loss was recorded: it says seq 7 again.
+  fs.writeFileSync(headFile, before);
+  const filesBefore = listAuditFiles(dir);
+  const warned: AuditEntry[] = [];
+  const again = new AuditLog({ dir, now: c.now, onFileOpen: (h) => warned.push(h) });
+  assert.equal(again.resumeAfterCut(), false, 'no head mismatch recorded');
+  writeSome(again, 1, c);
+  assert.deepEqual(listAuditFiles(dir), filesBefore, 'no new file for a mismatch');
+  assert.equal(warned.length, 0);
+  assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
+});
+
 test('every audit file deleted while Vigie was stopped: the log starts again after the last entry written, recording the loss', () => {
   for (const files of [1, 2]) {
     const { dir, c, lastSeq, lastHash } = files === 2 ? stoppedLog() : (() => {
