@@ -110,6 +110,8 @@ export interface AuditHead {
   time: string;
   fileFirstSeq: number | null;
   fileLinksTo: string | null;
+  /** The file its file's header names as the one before it (absent in records written before it was kept). */
+  filePrevious?: string | null;
 }
 
 /**
@@ -143,6 +145,8 @@ export interface VanishedFile {
   firstSeq: number | undefined;
   lastSeq: number;
   linkedTo: string | undefined;
+  /** The file the vanished one's header named as the one before it (null: none, the log's first), when known. */
+  previousFile?: string | null;
 }
 
 /** How a vanished file's cause is said (Node-RED's log, vigie audit verify). */
@@ -324,6 +328,8 @@ export class AuditLog {
   private fileId: { dev: number; ino: number } | undefined;
   private fileFirstSeq: number | undefined;
   private fileLinksTo: string | undefined;
+  /** The file the header of the file being written names as the one before it (null: none). */
+  private filePrevious: string | null | undefined;
   /** The file being written vanished (or changed) under the writer, or files were lost while stopped, until the next file's header records it. */
   private vanished: VanishedFile | undefined;
   /** Where the head record is kept (outside the directory). */
@@ -390,8 +396,9 @@ export class AuditLog {
       const header = parseLine(linesOf(lastText)[0] ?? '').entry;
       this.fileFirstSeq = header?.seq;
       this.fileLinksTo = header?.prev;
+      this.filePrevious = header ? previousFileOf(header) : undefined;
     } else if (last) this.cutEnd = path.basename(last);
-    this.checkHead(files, tail);
+    this.checkHead(files, tail, tailFile === undefined ? undefined : path.basename(tailFile));
     this.opened = true;
   }
 
@@ -406,7 +413,7 @@ export class AuditLog {
    * A newest file that ends cut and is the head's is a crash as before: entries the crash kept
    * from the disk are not told (the cut line shows).
    */
-  private checkHead(files: string[], tail: AuditEntry | undefined): void {
+  private checkHead(files: string[], tail: AuditEntry | undefined, tailFileName: string | undefined): void {
     let text: string;
     try {
       text = fs.readFileSync(this.headFile, 'utf8');
@@ -434,6 +441,8 @@ export class AuditLog {
         firstSeq: tail ? tail.seq + 1 : (head.fileFirstSeq ?? undefined),
         lastSeq: head.seq,
         linkedTo: tail ? tail.hash : (head.fileLinksTo ?? undefined),
+        // The file before the head's own; only it went when the files end in that one's predecessor.
+        ...(head.filePrevious !== undefined && (!tail || (tailFileName !== undefined && tailFileName === head.filePrevious)) ? { previousFile: head.filePrevious } : {}),
       };
       this.seq = head.seq;
       this.prev = head.hash;
@@ -451,8 +460,17 @@ export class AuditLog {
    * second small write is affordable and keeps the record exact. A record that cannot be
    * written is left as it was: behind the files, which open() takes as no loss.
    */
-  private writeHead(entry: AuditEntry, file: string, fileFirstSeq: number | undefined, fileLinksTo: string | undefined): void {
-    const head: AuditHead = { v: AUDIT_FORMAT_VERSION, seq: entry.seq, hash: entry.hash, file: path.basename(file), time: entry.time, fileFirstSeq: fileFirstSeq ?? null, fileLinksTo: fileLinksTo ?? null };
+  private writeHead(entry: AuditEntry, file: string, fileFirstSeq: number | undefined, fileLinksTo: string | undefined, filePrevious: string | null | undefined): void {
+    const head: AuditHead = {
+      v: AUDIT_FORMAT_VERSION,
+      seq: entry.seq,
+      hash: entry.hash,
+      file: path.basename(file),
+      time: entry.time,
+      fileFirstSeq: fileFirstSeq ?? null,
+      fileLinksTo: fileLinksTo ?? null,
+      ...(filePrevious !== undefined ? { filePrevious } : {}),
+    };
     try {
       writeFileAtomic(this.headFile, JSON.stringify(head) + '\n');
     } catch {
@@ -524,6 +542,7 @@ export class AuditLog {
     const header = this.fileBytes === 0;
     const fileFirstSeq = header ? body.seq : this.fileFirstSeq;
     const fileLinksTo = header ? body.prev : this.fileLinksTo;
+    const filePrevious = header ? previousFileOf(body) : this.filePrevious;
     // Written by this process (even a part of a line): its retention counts from now, monotonic.
     this.writtenHere.set(path.basename(file), this.monotonicNow());
     try {
@@ -535,7 +554,7 @@ export class AuditLog {
     this.fileBytes += bytes;
     this.seq = body.seq;
     this.prev = hash;
-    this.writeHead({ ...body, hash }, file, fileFirstSeq, fileLinksTo);
+    this.writeHead({ ...body, hash }, file, fileFirstSeq, fileLinksTo, filePrevious);
     return { ...body, hash };
   }
 
@@ -617,7 +636,11 @@ export class AuditLog {
         ...(removed.length ? { removedByRetention: removed } : {}),
         // The previous file vanished under the writer: which entries it held, and the hash its
         // header linked to, so that verification can tell exactly what went (see verifyChain).
-        ...(vanished ? { vanished: { cause: vanished.cause, firstSeq: vanished.firstSeq ?? null, lastSeq: vanished.lastSeq, linkedTo: vanished.linkedTo ?? null } } : {}),
+        // With the file before it, when known: a start of the log there is explained by the loss
+        // and, before it, by retention (verifyChain).
+        ...(vanished
+          ? { vanished: { cause: vanished.cause, firstSeq: vanished.firstSeq ?? null, lastSeq: vanished.lastSeq, linkedTo: vanished.linkedTo ?? null, ...(vanished.previousFile !== undefined ? { previousFile: vanished.previousFile } : {}) } }
+          : {}),
         // The head record of the last entry written matched nothing in the files (see checkHead).
         ...(headMismatch ? { headMismatch } : {}),
       },
@@ -625,6 +648,7 @@ export class AuditLog {
     });
     this.fileFirstSeq = header.seq;
     this.fileLinksTo = header.prev;
+    this.filePrevious = previousFileOf(header);
     try {
       const st = fs.statSync(next);
       this.fileId = { dev: st.dev, ino: st.ino };
@@ -665,7 +689,7 @@ export class AuditLog {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && fs.existsSync(this.dir)) cause = 'deleted';
     }
     if (!cause) return;
-    this.vanished = { file: path.basename(this.file), cause, firstSeq: this.fileFirstSeq, lastSeq: this.seq, linkedTo: this.fileLinksTo };
+    this.vanished = { file: path.basename(this.file), cause, firstSeq: this.fileFirstSeq, lastSeq: this.seq, linkedTo: this.fileLinksTo, previousFile: this.filePrevious };
     this.file = undefined;
     this.fileId = undefined;
   }
@@ -824,6 +848,7 @@ function parseHead(text: string): AuditHead | undefined {
     time: String(h.time),
     fileFirstSeq: typeof h.fileFirstSeq === 'number' ? h.fileFirstSeq : null,
     fileLinksTo: typeof h.fileLinksTo === 'string' ? h.fileLinksTo : null,
+    ...(typeof h.filePrevious === 'string' || h.filePrevious === null ? { filePrevious: h.filePrevious } : {}),
   };
 }
 
@@ -1054,7 +1079,7 @@ function parseLine(line: string): ParsedLine {
 }
 
 /** The record of a vanished previous file in a header (see AuditLog's VanishedFile), if any. */
-function vanishedRecordOf(header: AuditEntry): { file: string; cause: string; firstSeq?: number; lastSeq: number; linkedTo?: string } | undefined {
+function vanishedRecordOf(header: AuditEntry): { file: string; cause: string; firstSeq?: number; lastSeq: number; linkedTo?: string; previousFile?: string | null } | undefined {
   const v = header.details.vanished;
   const file = header.details.previousFile;
   if (!v || typeof v !== 'object' || typeof file !== 'string') return undefined;
@@ -1066,7 +1091,14 @@ function vanishedRecordOf(header: AuditEntry): { file: string; cause: string; fi
     lastSeq: r.lastSeq,
     ...(typeof r.firstSeq === 'number' ? { firstSeq: r.firstSeq } : {}),
     ...(typeof r.linkedTo === 'string' ? { linkedTo: r.linkedTo } : {}),
+    ...(typeof r.previousFile === 'string' || r.previousFile === null ? { previousFile: r.previousFile } : {}),
   };
+}
+
+/** The file a header names as the one before its own (null: none); undefined for a line that is no header. */
+function previousFileOf(header: { type?: string; details?: Record<string, unknown> }): string | null | undefined {
+  if (header.type !== 'system' || header.details?.event !== 'file-open') return undefined;
+  return typeof header.details.previousFile === 'string' ? header.details.previousFile : null;
 }
 
 /**
@@ -1158,6 +1190,8 @@ function verifyChain(files: string[], opts: AuditVerifyOptions, removedBefore: S
   /** Files the headers record as removed by retention (base names). */
   const recordedRemoved = new Set(removedBefore);
   let firstHeader: { file: string; previousFile: string | null } | undefined;
+  /** A loss recorded by the first file given, which the chain starts after: the file lost, and the one before it. */
+  let lossAtStart: { file: string; previousFile?: string | null } | undefined;
   let lastTime: string | undefined;
   for (let i = 1; i < files.length; i++) {
     if (path.basename(files[i]) < path.basename(files[i - 1])) res.namedBefore.push({ file: files[i], follows: files[i - 1] });
@@ -1216,6 +1250,7 @@ function verifyChain(files: string[], opts: AuditVerifyOptions, removedBefore: S
             res.vanished.push({ file: vanished.file, cause: vanished.cause, firstSeq: vanished.firstSeq, lastSeq: vanished.lastSeq, recordedIn: file, missing: !intact });
             if (!intact && !fromStart) prevHash = e.prev;
             if (fromStart && vanished.linkedTo === GENESIS_HASH && vanished.firstSeq === 1) recordedRemoved.add(vanished.file);
+            if (fromStart && !intact) lossAtStart = { file: vanished.file, previousFile: vanished.previousFile };
           }
         }
         if (prevHash === undefined) {
@@ -1283,7 +1318,11 @@ function verifyChain(files: string[], opts: AuditVerifyOptions, removedBefore: S
   res.lastHash = prevHash;
   res.lastTime = lastTime;
   // The file before the first one given is missing: told apart when no header records its removal.
-  if (res.anchored && firstHeader && !(firstHeader.previousFile && recordedRemoved.has(firstHeader.previousFile))) res.unrecordedStart = firstHeader;
+  // A start after a recorded loss is explained when the file before the lost one is none, or
+  // was removed by retention (a header records it, maybe a later one): the loss is said apart.
+  const lossExplains = (name: string): boolean =>
+    lossAtStart !== undefined && lossAtStart.file === name && lossAtStart.previousFile !== undefined && (lossAtStart.previousFile === null || recordedRemoved.has(lossAtStart.previousFile));
+  if (res.anchored && firstHeader && !(firstHeader.previousFile && (recordedRemoved.has(firstHeader.previousFile) || lossExplains(firstHeader.previousFile)))) res.unrecordedStart = firstHeader;
   return res;
 }
 

@@ -1192,7 +1192,7 @@ test('the running file deleted by hand: the next entry opens a new file whose he
   const [header, said, entry] = lines(files[1]).map((l) => JSON.parse(l));
   assert.equal(header.details.event, 'file-open');
   assert.equal(header.details.previousFile, path.basename(running));
-  assert.deepEqual(header.details.vanished, { cause: 'deleted', firstSeq: 4, lastSeq: 7, linkedTo });
+  assert.deepEqual(header.details.vanished, { cause: 'deleted', firstSeq: 4, lastSeq: 7, linkedTo, previousFile: path.basename(first) });
   assert.equal(header.seq, 8, 'the chain goes on from the last entry written');
   assert.deepEqual([said.details.event, said.details.file, said.details.cause], ['file-vanished', path.basename(running), 'deleted']);
   assert.equal(entry.type, 'alert');
@@ -1284,7 +1284,7 @@ test('the newest file deleted while Vigie was stopped: the next start records th
   assert.notEqual(files[1], newest, 'never under the name of the file lost');
   const [header, said] = lines(files[1]).map((l) => JSON.parse(l));
   assert.equal(header.details.previousFile, path.basename(newest));
-  assert.deepEqual(header.details.vanished, { cause: 'deleted-while-stopped', firstSeq: 4, lastSeq: 7, linkedTo: hashAt(3) });
+  assert.deepEqual(header.details.vanished, { cause: 'deleted-while-stopped', firstSeq: 4, lastSeq: 7, linkedTo: hashAt(3), previousFile: path.basename(first) });
   assert.deepEqual([header.seq, header.prev], [lastSeq + 1, lastHash], 'the lost seqs are not reused');
   assert.deepEqual([said.details.event, said.details.cause, said.details.firstSeq, said.details.lastSeq], ['file-vanished', 'deleted-while-stopped', 4, 7]);
   assert.equal(opened[0].hash, header.hash);
@@ -1355,6 +1355,32 @@ test('a head record left at the last entry of a recorded loss (its later rewrite
   assert.deepEqual(listAuditFiles(dir), filesBefore, 'no new file for a mismatch');
   assert.equal(warned.length, 0);
   assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
+});
+
+test('retention after a recorded loss: the log starting at the file that records it is explained by the loss and, before it, by retention (no warning of files missing unrecorded)', () => {
+  for (const whileStopped of [false, true]) {
+    const dir = tmpDir();
+    const c = clock(Date.parse('2026-11-01T10:00:00Z'));
+    const log = new AuditLog({ dir, now: c.now, retentionDays: 2 });
+    writeSome(log, 3, c); // day 1: A
+    c.advance(DAY);
+    writeSome(log, 3, c); // day 2: B, the one lost
+    const [a, b] = listAuditFiles(dir);
+    fs.rmSync(b);
+    // Noticed at the next entry (deleted while written), or at the next start (while stopped).
+    writeSome(whileStopped ? new AuditLog({ dir, now: c.now, retentionDays: 2 }) : log, 1, c);
+    // Days later, started again: retention removes A, and the header of that day's file says so.
+    c.advance(1.5 * DAY);
+    writeSome(new AuditLog({ dir, now: c.now, retentionDays: 2 }), 1, c);
+    const files = listAuditFiles(dir);
+    assert.equal(files.includes(a), false, 'A removed by retention');
+    const lossHeader = JSON.parse(lines(files[0])[0]);
+    assert.equal(lossHeader.details.vanished.previousFile, path.basename(a), 'the loss names the file before the lost one');
+    const r = verifyAuditFiles(files);
+    assert.equal(r.ok, true, JSON.stringify(r.break));
+    assert.equal(r.unrecordedStart, undefined, `${whileStopped ? 'while stopped' : 'while written'}: the start is explained`);
+    assert.deepEqual(r.vanished.map((v) => [v.file, v.missing]), [[path.basename(b), true]]);
+  }
 });
 
 test('every audit file deleted while Vigie was stopped: the log starts again after the last entry written, recording the loss', () => {
