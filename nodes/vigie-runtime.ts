@@ -82,10 +82,16 @@ export = function (RED: NodeAPI) {
         nodeRoot,
         healthToken,
       };
+      const couldNot = (err: unknown) => RED.log.warn(`vigie-runtime: could not tell vigie start that the flows have started: ${err instanceof Error ? err.message : String(err)}`);
+      // vigie start gone meanwhile (killed): the channel is closed. Without a callback, a send that
+      // fails is an 'error' event on the process, which nothing handles: Node-RED would crash.
+      if (!process.connected) return couldNot(new Error('its channel is closed (vigie start ended)'));
       try {
-        process.send?.(message);
+        process.send?.(message, undefined, {}, (err: Error | null) => {
+          if (err) couldNot(err);
+        });
       } catch (err) {
-        RED.log.warn(`vigie-runtime: could not tell vigie start that the flows have started: ${err instanceof Error ? err.message : String(err)}`);
+        couldNot(err);
       }
     };
     RED.events.once('flows:started', () => {
