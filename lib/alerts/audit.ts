@@ -831,6 +831,20 @@ export class AuditLog {
 }
 
 /** A head record as written by AuditLog; undefined when the text is not one. */
+/**
+ * The head record in `file` (see AuditLog's headFile), for `vigie audit verify`: undefined when
+ * there is none, 'unreadable' when it cannot be parsed.
+ */
+export function readHeadRecord(file: string): AuditHead | 'unreadable' | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : 'unreadable';
+  }
+  return parseHead(text) ?? 'unreadable';
+}
+
 function parseHead(text: string): AuditHead | undefined {
   let h: Partial<AuditHead>;
   try {

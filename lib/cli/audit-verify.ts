@@ -13,7 +13,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ExpectedHash, listAuditFiles, parseExpectedHash, vanishedHow, verifyAuditFiles } from '../alerts/audit';
+import { AuditHead, defaultHeadFile, ExpectedHash, listAuditFiles, parseExpectedHash, readHeadRecord, vanishedHow, verifyAuditFiles } from '../alerts/audit';
 import { USAGE } from './usage';
 
 /** Where the alert-dashboard node keeps the audit log in the Node-RED user directory, unless its settings say otherwise. */
@@ -44,6 +44,9 @@ export function help(): string {
     '  Vigie was stopped (told at its next start from a record of the last entry it wrote, kept beside',
     '  the audit directory), is a WARNING naming the entries lost, when the header of the file after',
     '  them records it and the chain goes on exactly from there; with --complete it is a break.',
+    '  Given a directory, its head record (<directory>.head.json) is checked too, before Vigie starts',
+    '  again: entries the files no longer reach, or another hash at its seq, are a WARNING (a break',
+    '  with --complete).',
     '',
     '  exit status: 0 intact (and every expected hash found); 1 broken, an expected hash not in the',
     '  chain, or with --complete files missing at the start that no header says retention removed,',
@@ -85,6 +88,11 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   }
   if (paths.length === 0) return usageError('expected audit files or a directory');
   const files: string[] = [];
+  // The head record beside a directory given (the last entry the console wrote), read before its
+  // files: an entry written meanwhile comes after it, so the files given always reach it.
+  const dirs = paths.filter((a) => fs.statSync(a, { throwIfNoEntry: false })?.isDirectory());
+  const headFile = dirs.length === 1 ? defaultHeadFile(dirs[0]) : undefined;
+  const head = headFile ? readHeadRecord(headFile) : undefined;
   /** Directories given that hold no audit file but a vigie-audit/ that does (a user directory given for its log). */
   const logsBelow: string[] = [];
   for (const a of paths) {
@@ -106,12 +114,13 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
     err(`vigie audit verify: no audit files (audit-YYYY-MM-DD-NNN.jsonl) in ${paths.join(', ')}${hint}\n`);
     return 2;
   }
-  let r = verifyAuditFiles(files, { expect });
+  const headExpect = head && head !== 'unreadable' ? [{ seq: head.seq, hash: head.hash }] : [];
+  let r = verifyAuditFiles(files, { expect: [...expect, ...headExpect] });
   // Every file listed was removed by retention as the check ran (a quiet log rotating): the
   // directories given are listed again, once, for the files that replaced them.
   if (!r.ok && r.removedDuringCheck.length === files.length) {
     const again = paths.flatMap((a) => (fs.statSync(a, { throwIfNoEntry: false })?.isDirectory() ? listAuditFiles(a) : [a]));
-    if (again.some((f) => !files.includes(f))) r = verifyAuditFiles(again, { expect });
+    if (again.some((f) => !files.includes(f))) r = verifyAuditFiles(again, { expect: [...expect, ...headExpect] });
   }
   if (!r.ok) {
     err(`BROKEN at ${r.break!.file}:${r.break!.line}: ${r.break!.reason}\n`);
@@ -135,6 +144,14 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
       err(`BROKEN at ${v.recordedIn}:1: ${v.file} ${vanishedHow(v.cause, 'while Vigie was writing it')}: ${held} are not in the log (--complete: the log is not whole)\n`);
     }
     err(`(${r.entries} entries verified)\n`);
+    return 1;
+  }
+  // The head record's check is apart from the hashes given (the last of r.expected when read).
+  const headResult = headExpect.length ? r.expected[r.expected.length - 1] : undefined;
+  if (headResult) r.expected = r.expected.slice(0, -1);
+  const headWords = headFile ? headProblem(head, headResult, r, path.basename(headFile)) : undefined;
+  if (headWords && complete) {
+    err(`BROKEN: ${headWords} (--complete: the log is not whole)\n`);
     return 1;
   }
   const missing = r.expected.filter((x) => !x.found);
@@ -163,6 +180,7 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
 `);
     }
   }
+  if (headWords) out(`WARNING: ${headWords} (--complete makes this a break)\n`);
   for (const c of r.retentionChanges) {
     out(`note: retention changed from ${days(c.fromDays)} to ${days(c.toDays)} at ${path.basename(c.file)}.\n`);
   }
@@ -185,6 +203,28 @@ function days(d: number): string {
 }
 
 /** Why an expected hash is not in an intact chain of entries firstSeq…lastSeq. */
+/**
+ * What the head record beside the directory says against the files given, or undefined when
+ * they agree (or it cannot be judged: its seq before the first entry given, within a loss a
+ * header records, or no head record).
+ */
+function headProblem(
+  head: AuditHead | 'unreadable' | undefined,
+  found: { found: boolean; hashAtSeq?: string } | undefined,
+  r: { lastSeq?: number; vanished: { firstSeq?: number; lastSeq?: number; missing: boolean }[] },
+  name: string,
+): string | undefined {
+  if (head === undefined) return undefined;
+  if (head === 'unreadable') return `the head record ${name} beside the directory cannot be read: entries removed at the end cannot be told`;
+  if (found?.found) return undefined;
+  if (r.vanished.some((v) => v.missing && v.firstSeq !== undefined && v.lastSeq !== undefined && head.seq >= v.firstSeq && head.seq <= v.lastSeq)) return undefined;
+  if (r.lastSeq !== undefined && head.seq > r.lastSeq) {
+    return `the head record ${name} says entry seq ${head.seq} was written (${head.time}, in ${head.file}), but the files end at seq ${r.lastSeq}: entries ${r.lastSeq + 1}…${head.seq} are missing (removed at the end, or deleted while Vigie was stopped; its next start records them)`;
+  }
+  if (found?.hashAtSeq) return `the head record ${name} says entry seq ${head.seq} has hash ${head.hash}, the files hold ${found.hashAtSeq}: the files were replaced or rewritten since`;
+  return undefined;
+}
+
 function whyNotFound(x: { seq?: number; hashAtSeq?: string }, firstSeq: number | undefined, lastSeq: number | undefined): string {
   if (x.hashAtSeq) return `seq ${x.seq} has hash ${x.hashAtSeq}: the log was rewritten up to there since the hash was noted`;
   if (x.seq !== undefined && firstSeq !== undefined && x.seq < firstSeq) {

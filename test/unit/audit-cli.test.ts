@@ -338,3 +338,35 @@ test('vigie audit verify on a log that was one file, deleted while Vigie was sto
   assert.match(r.out, new RegExp(`\\nWARNING: ${path.basename(only).replace(/\./g, '\\.')} was deleted while Vigie was stopped, as the header of \\S+ records: entries seq 1…${before.lastSeq} are not in the log`));
   assert.doesNotMatch(r.out, /retention/, r.out);
 });
+
+test('vigie audit verify reads the head record beside the directory: entries removed at the end, or deleted while Vigie is stopped and not yet started again, are a warning (a break with --complete); a rewritten log is named; a matching head says nothing', async () => {
+  const dir = tempDir('vigie-audit-cli-');
+  let t = Date.parse('2026-05-01T08:00:00Z');
+  const log = new AuditLog({ dir, now: () => t, retentionDays: 0 });
+  for (let i = 0; i < 4; i++) {
+    log.append({ type: 'decision', actor: 'alice', alertId: `a${i}`, details: { action: 'dismiss' } });
+    t += 12 * 3_600_000;
+  }
+  const ok = await verify([dir]);
+  assert.equal(ok.rc, 0, ok.err);
+  assert.doesNotMatch(ok.out, /head record/, 'a head record that matches says nothing');
+  // Stopped, the newest file deleted, not started again: only the head record can tell.
+  const files = listAuditFiles(dir);
+  const newest = files[files.length - 1];
+  const lastFound = JSON.parse(fs.readFileSync(files[files.length - 2], 'utf8').trim().split('\n').pop()!).seq;
+  fs.rmSync(newest);
+  const r = await verify([dir]);
+  assert.equal(r.rc, 0, r.err);
+  assert.match(r.out, new RegExp(`\\nWARNING: the head record \\S+\\.head\\.json says entry seq ${log.lastSeq} was written \\(.*, in ${path.basename(newest).replace(/\./g, '\\.')}\\), but the files end at seq ${lastFound}: entries ${lastFound + 1}…${log.lastSeq} are missing`));
+  const strict = await verify(['--complete', dir]);
+  assert.equal(strict.rc, 1, strict.out);
+  assert.match(strict.err, /^BROKEN: the head record .* are missing .*\(--complete: the log is not whole\)/);
+  // The files replaced by another log of as many entries: the head's entry has another hash.
+  fs.rmSync(dir, { recursive: true });
+  const other = new AuditLog({ dir, now: () => t, retentionDays: 0, headFile: path.join(tempDir('vigie-audit-cli-'), 'elsewhere.json') });
+  for (let i = 0; i < 6; i++) other.append({ type: 'decision', actor: 'mallory', alertId: `m${i}`, details: { action: 'confirm' } });
+  assert.ok(other.lastSeq >= log.lastSeq);
+  const replaced = await verify([dir]);
+  assert.equal(replaced.rc, 0, replaced.err);
+  assert.match(replaced.out, new RegExp(`\\nWARNING: the head record \\S+ says entry seq ${log.lastSeq} has hash ${log.lastHash}, the files hold [0-9a-f]{64}: the files were replaced or rewritten since`));
+});
