@@ -870,8 +870,8 @@ function parseHead(text: string): AuditHead | undefined {
 function lossEndsAt(files: string[], seq: number, hash: string): boolean {
   return files.some((f) => {
     const header = parseLine(firstLineOf(f)).entry;
-    const v = header?.details?.vanished;
-    return !!header && typeof v === 'object' && v !== null && (v as { lastSeq?: unknown }).lastSeq === seq && header.prev === hash;
+    const loss = header && vanishedRecordOf(header);
+    return !!loss && loss.lastSeq === seq && header.prev === hash;
   });
 }
 
