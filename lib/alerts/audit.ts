@@ -124,6 +124,11 @@ export interface HeadMismatch {
   seq: number | null;
   hash: string | null;
   found: string | null;
+  /**
+   * The head record was empty (nothing, or only zero bytes): what a power cut just after its
+   * rewrite leaves on a filesystem that renames before it writes the data. Absent otherwise.
+   */
+  empty?: true;
 }
 
 export type AuditInput = Omit<AuditEvent, 'time'> & { time?: number };
@@ -190,6 +195,14 @@ export function vanishedFileWarning(header: AuditEntry): string | undefined {
 export function headMismatchWarning(header: AuditEntry): string | undefined {
   const m = header.details.headMismatch as Partial<HeadMismatch> | undefined;
   if (!m || typeof m !== 'object') return undefined;
+  if (m.empty === true) {
+    // Not "replaced": a power cut leaves the record so. It still cannot vouch for the files.
+    return (
+      `audit log: the head record of the last entry written was empty, as a power cut just after its rewrite can leave it ` +
+      `(or it was emptied by hand): entries removed at the end of the log before this start cannot be told; ` +
+      `the log goes on in ${String(header.details.file)}, whose header records it`
+    );
+  }
   const said = typeof m.seq === 'number' ? `seq ${m.seq} (hash ${String(m.hash)}, in ${String(m.file)})` : 'nothing readable';
   const found = typeof m.found === 'string' ? `the files hold another entry at that seq (hash ${m.found})` : 'the files hold no entry at that seq';
   return (
@@ -448,7 +461,7 @@ export class AuditLog {
       this.prev = head.hash;
       // The new file's header records the loss; a cut end before it is part of what went.
       this.cutEnd = undefined;
-    } else this.headMismatch = { file: null, seq: null, hash: null, found: null };
+    } else this.headMismatch = { file: null, seq: null, hash: null, found: null, ...(isEmptyRecord(text) ? { empty: true as const } : {}) };
     this.file = undefined;
     this.fileId = undefined;
   }
@@ -830,21 +843,27 @@ export class AuditLog {
   }
 }
 
-/** A head record as written by AuditLog; undefined when the text is not one. */
 /**
  * The head record in `file` (see AuditLog's headFile), for `vigie audit verify`: undefined when
- * there is none, 'unreadable' when it cannot be parsed.
+ * there is none, 'empty' when it holds nothing (see HeadMismatch's `empty`), 'unreadable' when
+ * it cannot be parsed.
  */
-export function readHeadRecord(file: string): AuditHead | 'unreadable' | undefined {
+export function readHeadRecord(file: string): AuditHead | 'empty' | 'unreadable' | undefined {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : 'unreadable';
   }
-  return parseHead(text) ?? 'unreadable';
+  return parseHead(text) ?? (isEmptyRecord(text) ? 'empty' : 'unreadable');
 }
 
+/** Nothing but zero bytes and white space: a record whose data a power cut lost, not one rewritten. */
+function isEmptyRecord(text: string): boolean {
+  return /^[\0\s]*$/.test(text);
+}
+
+/** A head record as written by AuditLog; undefined when the text is not one. */
 function parseHead(text: string): AuditHead | undefined {
   let h: Partial<AuditHead>;
   try {

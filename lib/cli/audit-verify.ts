@@ -114,7 +114,7 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
     err(`vigie audit verify: no audit files (audit-YYYY-MM-DD-NNN.jsonl) in ${paths.join(', ')}${hint}\n`);
     return 2;
   }
-  const headExpect = head && head !== 'unreadable' ? [{ seq: head.seq, hash: head.hash }] : [];
+  const headExpect = head && head !== 'unreadable' && head !== 'empty' ? [{ seq: head.seq, hash: head.hash }] : [];
   let r = verifyAuditFiles(files, { expect: [...expect, ...headExpect] });
   // Every file listed was removed by retention as the check ran (a quiet log rotating): the
   // directories given are listed again, once, for the files that replaced them.
@@ -202,20 +202,22 @@ function days(d: number): string {
   return d === 0 ? 'none (everything kept)' : `${d} day${d === 1 ? '' : 's'}`;
 }
 
-/** Why an expected hash is not in an intact chain of entries firstSeq…lastSeq. */
 /**
  * What the head record beside the directory says against the files given, or undefined when
  * they agree (or it cannot be judged: its seq before the first entry given, within a loss a
  * header records, or no head record).
  */
 function headProblem(
-  head: AuditHead | 'unreadable' | undefined,
+  head: AuditHead | 'empty' | 'unreadable' | undefined,
   found: { found: boolean; hashAtSeq?: string } | undefined,
   r: { lastSeq?: number; vanished: { firstSeq?: number; lastSeq?: number; missing: boolean }[] },
   name: string,
 ): string | undefined {
   if (head === undefined) return undefined;
   if (head === 'unreadable') return `the head record ${name} beside the directory cannot be read: entries removed at the end cannot be told`;
+  if (head === 'empty') {
+    return `the head record ${name} beside the directory is empty, as a power cut just after its rewrite can leave it (or it was emptied by hand): entries removed at the end cannot be told`;
+  }
   if (found?.found) return undefined;
   if (r.vanished.some((v) => v.missing && v.firstSeq !== undefined && v.lastSeq !== undefined && head.seq >= v.firstSeq && head.seq <= v.lastSeq)) return undefined;
   if (r.lastSeq !== undefined && head.seq > r.lastSeq) {

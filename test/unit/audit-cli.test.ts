@@ -369,4 +369,12 @@ test('vigie audit verify reads the head record beside the directory: entries rem
   const replaced = await verify([dir]);
   assert.equal(replaced.rc, 0, replaced.err);
   assert.match(replaced.out, new RegExp(`\\nWARNING: the head record \\S+ says entry seq ${log.lastSeq} has hash ${log.lastHash}, the files hold [0-9a-f]{64}: the files were replaced or rewritten since`));
+  // Emptied as a power cut leaves it (zero bytes where the record was): said as empty, not as replaced.
+  fs.writeFileSync(`${dir}.head.json`, Buffer.alloc(180));
+  const empty = await verify([dir]);
+  assert.equal(empty.rc, 0, empty.err);
+  assert.match(empty.out, /\nWARNING: the head record \S+\.head\.json beside the directory is empty, as a power cut just after its rewrite can leave it/);
+  assert.equal((await verify(['--complete', dir])).rc, 1, 'it cannot vouch for the end of the log');
+  fs.writeFileSync(`${dir}.head.json`, '{"seq":');
+  assert.match((await verify([dir])).out, /\nWARNING: the head record \S+ beside the directory cannot be read/);
 });

@@ -1438,6 +1438,18 @@ test('a head record the audit files do not hold (replaced wholesale), or one tha
   writeSome(next, 1, c);
   const last = JSON.parse(lines(listAuditFiles(dir).pop()!)[0]);
   assert.deepEqual(last.details.headMismatch, { file: null, seq: null, hash: null, found: null });
+  assert.match(headMismatchWarning(last)!, /says nothing readable, .*: the audit files were replaced/);
+
+  // One a power cut left empty (renamed before its data reached the disk): recorded as empty,
+  // and not said to be a replacement.
+  fs.writeFileSync(`${dir}.head.json`, Buffer.alloc(200));
+  const afterCut = new AuditLog({ dir, now: c.now });
+  writeSome(afterCut, 1, c);
+  const cutHeader = JSON.parse(lines(listAuditFiles(dir).pop()!)[0]);
+  assert.deepEqual(cutHeader.details.headMismatch, { file: null, seq: null, hash: null, found: null, empty: true });
+  const warning = headMismatchWarning(cutHeader)!;
+  assert.match(warning, /^audit log: the head record of the last entry written was empty, as a power cut just after its rewrite can leave it/);
+  assert.doesNotMatch(warning, /replaced/);
 });
 
 test('no head record (a fresh install, or the first start after an upgrade) changes nothing: the log goes on in its file; deleted files then go unnoticed', () => {
