@@ -12,8 +12,16 @@ VIGIE_JS="$NODE_RED_HOME/node_modules/node-red-dashboard-2-vigie/dist/bin/vigie.
 
 mkdir -p "$VIGIE_USER_DIR" 2>/dev/null || true
 if [ ! -w "$VIGIE_USER_DIR" ]; then
-  echo "start.sh: the data directory $VIGIE_USER_DIR is not writable by uid $(id -u), gid $(id -g)." >&2
-  echo "  A bind mount: on the host, sudo chown -R $(id -u):$(id -g) DIR (see docs/install.md, \"The data directory\")." >&2
+  # A filesystem mounted read-only (an SD card the kernel remounted after write errors, or a
+  # volume mounted :ro) is not mended by a chown: say which it is.
+  why=$(node -e 'try { require("fs").accessSync(process.argv[1], 2) } catch (e) { process.stdout.write(String(e.code)) }' "$VIGIE_USER_DIR" 2>/dev/null || true)
+  if [ "$why" = "EROFS" ]; then
+    echo "start.sh: the data directory $VIGIE_USER_DIR is on a filesystem mounted read-only." >&2
+    echo "  A volume mounted :ro, or a card the kernel remounted read-only after write errors (see the host's kernel log and docs/install.md, \"A full disk\"): a chown will not help." >&2
+  else
+    echo "start.sh: the data directory $VIGIE_USER_DIR is not writable by uid $(id -u), gid $(id -g)." >&2
+    echo "  A bind mount: on the host, sudo chown -R $(id -u):$(id -g) DIR (see docs/install.md, \"The data directory\")." >&2
+  fi
   exit 1
 fi
 

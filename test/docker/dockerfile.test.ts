@@ -375,6 +375,21 @@ test('start.sh refuses a data directory it cannot write, saying which UID and GI
   assert.deepEqual(fs.readdirSync(ro), []);
 });
 
+test('start.sh says when the data directory is on a filesystem mounted read-only (a card remounted after errors), and does not ask for a chown', () => {
+  const ro = path.join(work, 'remounted-data');
+  fs.mkdirSync(ro);
+  // A read-only bind mount in a mount namespace of its own: the real EROFS, nothing remounted outside.
+  const script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"';
+  let stderr = '';
+  assert.throws(
+    () => execFileSync('unshare', ['--map-root-user', '--mount', 'sh', '-c', script, 'sh', ro, path.join(repoRoot, 'docker', 'start.sh')], { env: env({ VIGIE_USER_DIR: ro }), stdio: 'pipe', timeout: 30_000 }),
+    (err: { status?: number; stderr?: Buffer }) => ((stderr = String(err.stderr)), err.status === 1),
+  );
+  assert.match(stderr, new RegExp(`the data directory ${ro.replace(/[/.]/g, '\\$&')} is on a filesystem mounted read-only`));
+  assert.doesNotMatch(stderr, /chown -R/);
+  assert.deepEqual(fs.readdirSync(ro), []);
+});
+
 /** A user directory as the first image left it: Vigie and Dashboard 2.0 npm-installed into it. */
 function oldImageVolume(dir: string, extraDeps: Record<string, string> = {}): void {
   fs.mkdirSync(path.join(dir, 'node_modules', '@flowfuse'), { recursive: true });
