@@ -21,7 +21,7 @@
 import { HandOverShelf } from '../lib/util/handover';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { openSharedAuditLog, AuditLogHandle, headMismatchWarning, vanishedFileWarning } from '../lib/alerts/audit';
+import { openSharedAuditLog, AuditLogHandle, AuditWaitingError, headMismatchWarning, vanishedFileWarning } from '../lib/alerts/audit';
 import { diskFaultWords, fileFaultText } from '../lib/util/disk-fault';
 import { packageInfo } from '../lib/util/package-info';
 import type { RuntimeEvents } from '../lib/util/handover';
@@ -110,6 +110,8 @@ const SETTINGS = DASHBOARD_SETTINGS;
 
 /** The updates of an alert already saved are saved together within this time (see persistSoon). */
 const SAVE_UPDATES_WITHIN_MS = 1000;
+/** A snapshot waiting for the disk is tried again after 2 s, 4 s … up to this. */
+const SNAPSHOT_DISK_RETRY_MAX_MS = 60_000;
 
 /** A console restarted by a deploy finds its old instance's mark here (dropped when the flows stop without a deploy). */
 const redeployMarks = new HandOverShelf<true>();
@@ -396,30 +398,34 @@ export = function (RED: NodeAPI) {
      * of a video-forward node in another Node-RED is not kept here (nothing is fetched from
      * other addresses: an alert must not make Node-RED fetch what it names).
      */
-    function keepSnapshot(alertId: string, link: string | undefined, cameraId: string | undefined, attempt = 1): void {
+    function keepSnapshot(alertId: string, link: string | undefined, cameraId: string | undefined, attempt = 1, diskWaits = 0): void {
       if (!keepSnapshots || !audit || closed || !link) return;
-      if (attempt === 1 && snapshotsTaken.has(alertId)) return;
+      if (attempt === 1 && diskWaits === 0 && snapshotsTaken.has(alertId)) return;
       snapshotsTaken.add(alertId);
       // Kept before a restart or a redeploy: the picture at the alert stays the one kept.
-      if (attempt === 1 && audit.log.hasSnapshot(alertId)) return;
+      if (attempt === 1 && diskWaits === 0 && audit.log.hasSnapshot(alertId)) return;
+      const again = (delayMs: number, nextAttempt: number, nextDiskWaits: number) => {
+        const t = setTimeout(() => {
+          snapshotTimers.delete(t);
+          keepSnapshot(alertId, link, cameraId, nextAttempt, nextDiskWaits);
+        }, delayMs);
+        snapshotTimers.add(t);
+      };
       snapshotOfLink(link)
         .then((item) => {
           if (!item) throw new Error('no video-forward node of this Node-RED keeps it');
           // Why the camera gave none (its address) is in video-forward's own warning.
           if (!item.jpeg) throw new Error('the camera did not give one');
-          if (!closed && audit) audit.log.saveSnapshot(alertId, item.jpeg, `auto:${node.id}`, { camera: cameraId ?? null });
+          if (!closed && audit) audit.saveSnapshot(alertId, item.jpeg, `auto:${node.id}`, { camera: cameraId ?? null });
         })
         .catch((err: Error) => {
           if (closed) return;
-          if (attempt < 3) {
-            const t = setTimeout(() => {
-              snapshotTimers.delete(t);
-              keepSnapshot(alertId, link, cameraId, attempt + 1);
-            }, 2000 * attempt);
-            snapshotTimers.add(t);
-          } else {
-            node.warn(`snapshot of alert ${alertId} not kept: ${err.message}`);
-          }
+          // The disk (or earlier events waiting for it) is the obstacle, not the picture: video-forward
+          // keeps the picture taken at the alert, so it is tried again, less and less often, for as
+          // long as it is kept there; the console's status already says the audit log is failing.
+          if (err instanceof AuditWaitingError || diskFaultWords(err)) return again(Math.min(SNAPSHOT_DISK_RETRY_MAX_MS, 2000 * 2 ** diskWaits), attempt, diskWaits + 1);
+          if (attempt < 3) return again(2000 * attempt, attempt + 1, diskWaits);
+          node.warn(`snapshot of alert ${alertId} not kept: ${fileFaultText(err)}`);
         });
     }
 

@@ -42,6 +42,7 @@ import { auditBus } from './bus';
 import { stripSampleLike } from './sanitize';
 import { Backoff } from '../util/backoff';
 import { KEPT_FILE_MODE, writeFileAtomic } from '../util/atomic-file';
+import { fileFaultText } from '../util/disk-fault';
 import { isPlausibleWallTime, monotonicMs } from '../util/clock';
 
 export const AUDIT_FORMAT_VERSION = 1;
@@ -759,12 +760,18 @@ export class AuditLog {
     for (let n = 2; fs.existsSync(path.join(dir, name)); n++) name = `${safeName(alertId)}-${n}.jpg`;
     const file = path.join(dir, name);
     writeFileAtomic(file, jpeg);
-    return this.append({
-      type: 'snapshot',
-      actor,
-      alertId,
-      details: { ...details, file: `${SNAPSHOT_DIR}/${day}/${name}`, bytes: jpeg.length, sha256: createHash('sha256').update(jpeg).digest('hex') },
-    }, timeMs);
+    try {
+      return this.append({
+        type: 'snapshot',
+        actor,
+        alertId,
+        details: { ...details, file: `${SNAPSHOT_DIR}/${day}/${name}`, bytes: jpeg.length, sha256: createHash('sha256').update(jpeg).digest('hex') },
+      }, timeMs);
+    } catch (err) {
+      // A picture no entry vouches for is not evidence, and would push the next try to "-2.jpg".
+      fs.rmSync(file, { force: true });
+      throw err;
+    }
   }
 
   /**
@@ -1392,10 +1399,29 @@ const leftBehind = new Map<string, { backlog: AuditInput[]; dropped: number }>()
  */
 export const AUDIT_BACKLOG_MAX = 10_000;
 
+/** A snapshot refused because earlier events still wait to be written: try again once they are. */
+export class AuditWaitingError extends Error {
+  readonly waiting: number;
+  /** Why the log cannot write now (its last write error). */
+  readonly fault: Error | undefined;
+  constructor(waiting: number, fault: Error | undefined) {
+    super(`the audit log is waiting to write ${waiting} earlier event${waiting === 1 ? '' : 's'}${fault ? ` (${fileFaultText(fault)})` : ''}`);
+    this.name = 'AuditWaitingError';
+    this.waiting = waiting;
+    this.fault = fault;
+  }
+}
+
 export interface AuditLogHandle {
   log: AuditLog;
   /** Appends directly (the bus also feeds the log); undefined when the event waits in the backlog. */
   append(ev: AuditInput): AuditEntry | undefined;
+  /**
+   * Keeps an alert's snapshot (AuditLog.saveSnapshot) in the log's order: while earlier events
+   * wait to be written it throws AuditWaitingError and writes nothing, so its entry never lands
+   * before them. A picture is too big to wait in the backlog: the caller keeps it and tries again.
+   */
+  saveSnapshot(alertId: string, jpeg: Buffer, actor: string, details?: Record<string, unknown>): AuditEntry;
   /** Events waiting to be written after a write failure. */
   readonly backlog: number;
   release(): void;
@@ -1511,6 +1537,10 @@ export function openSharedAuditLog(
     log: entry.log,
     append(ev) {
       return writeInOrder(entry, ev);
+    },
+    saveSnapshot(alertId, jpeg, actor, details) {
+      if (entry.backlog.length || entry.retry) throw new AuditWaitingError(entry.backlog.length, entry.lastError);
+      return entry.log.saveSnapshot(alertId, jpeg, actor, details);
     },
     get backlog() {
       return entry.backlog.length;

@@ -117,6 +117,40 @@ describe('alert-dashboard node', () => {
     assert.deepEqual(fs.readFileSync(path.join(userDir, 'audit-test', String(entry.details.file))), kept);
   });
 
+  it('a snapshot taken while the audit log waits for its disk is kept once the log writes again, after the events that waited, under its own name', async () => {
+    const { offerSnapshots } = await import('../../lib/video/manager');
+    const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(64, 3), Buffer.from([0xff, 0xd9])]);
+    // What video-forward keeps for this alert: the picture taken when it came (one class stands in for it).
+    const link = '/vigie/video/cam-a/snapshot.jpg?alert=AL-disk';
+    let asked = 0;
+    const withdraw = offerSnapshots({ snapshotOfLink: async (l: string) => (l === link ? (asked++, { jpeg }) : undefined) } as Any);
+    try {
+      await helper.startServer();
+      await helper.load(nodes(), flow());
+      const node = helper.getNode('dash');
+      const auditDir = path.join(userDir, 'audit-test');
+      await waitFor(() => listAuditFiles(auditDir).length > 0 || undefined, 10_000, 'the log opened');
+      // The disk goes (an unmounted card): what is audited now waits in memory.
+      fs.renameSync(auditDir, `${auditDir}-away`);
+      node.receive({ payload: alert('AL-disk', NOW_S, { video: { live: '/vigie/video/cam-a/live?alert=AL-disk', snapshot: link, until: NOW_S + 3600 } }) });
+      await waitFor(() => asked >= 2 || undefined, 20_000, 'the snapshot tried again while the log waits');
+      assert.equal(fs.existsSync(auditDir), false, 'nothing written where the disk was');
+      fs.renameSync(`${auditDir}-away`, auditDir);
+      const entries = () => listAuditFiles(auditDir).flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l)));
+      await waitFor(() => entries().some((e) => e.type === 'snapshot') || undefined, 30_000, 'the snapshot kept');
+      const all = entries();
+      const snap = all.findIndex((e) => e.type === 'snapshot');
+      const alertEntry = all.findIndex((e) => e.alertId === 'AL-disk' && e.type !== 'snapshot');
+      assert.ok(alertEntry >= 0 && alertEntry < snap, 'the alert\'s own entry, which waited, comes first');
+      assert.match(all[snap].details.file, /\/AL-disk\.jpg$/);
+      assert.deepEqual(fs.readFileSync(path.join(auditDir, all[snap].details.file)), jpeg);
+      assert.equal(verifyAuditFiles(listAuditFiles(auditDir)).ok, true);
+      assert.deepEqual(warningsOf(helper, 'dash').filter((w) => w.includes('snapshot of alert AL-disk')), []);
+    } finally {
+      withdraw();
+    }
+  });
+
   it('registers with Dashboard 2.0 as a third-party widget of this package', async () => {
     await helper.startServer();
     await helper.load(nodes(), flow());

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AuditEntry, AuditLog, GENESIS_HASH, headMismatchWarning, listAuditFiles, openSharedAuditLog, parseExpectedHash, vanishedFileWarning, verifyAuditFiles } from '../../lib/alerts/audit';
+import { AuditEntry, AuditLog, AuditWaitingError, GENESIS_HASH, headMismatchWarning, listAuditFiles, openSharedAuditLog, parseExpectedHash, vanishedFileWarning, verifyAuditFiles } from '../../lib/alerts/audit';
 import { auditBus } from '../../lib/alerts/bus';
 import { tempDir } from '../support/tmp';
 import { waitFor } from '../support/wait';
@@ -393,6 +393,58 @@ test('events still waiting when the last user lets go (a redeploy during a fault
   } finally {
     second.release();
   }
+});
+
+test('a snapshot waits behind events the disk has not taken yet: refused (nothing written) while they wait, kept after them once written', async () => {
+  const dir = tmpDir();
+  let recovered = 0;
+  const h = openSharedAuditLog({ dir }, () => undefined, () => recovered++);
+  try {
+    auditBus.publish({ type: 'camera-move', actor: 'auto:ptz', alertId: 's1', details: { camera: 'cam1' } });
+    const realAppend = fs.appendFileSync;
+    const append = mock.method(require('node:fs') as typeof fs, 'appendFileSync', () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    });
+    try {
+      auditBus.publish({ type: 'decision', actor: 'alice', alertId: 's1', details: { state: 'confirmed' } });
+      assert.equal(h.backlog, 1);
+      assert.throws(
+        () => h.saveSnapshot('s1', fakeJpeg(80), 'auto:dash'),
+        (err: Error) => err instanceof AuditWaitingError && /^the audit log is waiting to write 1 earlier event \(disk full \(ENOSPC/.test(err.message),
+      );
+      assert.equal(fs.existsSync(path.join(dir, 'snapshots')), false, 'no picture written while it cannot be vouched for in order');
+    } finally {
+      append.mock.restore();
+    }
+    assert.equal(fs.appendFileSync, realAppend);
+    await waitFor(() => recovered > 0, 20_000, 'the log written again');
+    h.saveSnapshot('s1', fakeJpeg(80), 'auto:dash');
+    const entries = listAuditFiles(dir).flatMap(lines).map((l) => JSON.parse(l)).filter((e) => e.type !== 'system');
+    assert.deepEqual(entries.map((e) => e.type), ['camera-move', 'decision', 'snapshot'], 'the snapshot comes after what waited');
+    assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
+  } finally {
+    h.release();
+  }
+});
+
+test('a snapshot whose entry cannot be written leaves no picture behind: the next try keeps it under its own name, not "-2.jpg"', () => {
+  const dir = tmpDir();
+  const c = clock(Date.parse('2026-06-01T10:00:00Z'));
+  const log = new AuditLog({ dir, now: c.now });
+  log.append({ type: 'decision', actor: 'alice', details: {} });
+  const append = mock.method(require('node:fs') as typeof fs, 'appendFileSync', () => {
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  });
+  try {
+    assert.throws(() => log.saveSnapshot('alert/9', fakeJpeg(60), 'auto:dash'), /ENOSPC/);
+  } finally {
+    append.mock.restore();
+  }
+  const day = fs.readdirSync(path.join(dir, 'snapshots'));
+  assert.deepEqual(day.flatMap((d) => fs.readdirSync(path.join(dir, 'snapshots', d))), [], 'the picture without an entry is gone');
+  const e = log.saveSnapshot('alert/9', fakeJpeg(60), 'auto:dash');
+  assert.match(String(e.details.file), /\/alert_9\.jpg$/);
+  assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
 });
 
 function fakeJpeg(n: number): Buffer {
