@@ -42,7 +42,7 @@ import { auditBus } from './bus';
 import { stripSampleLike } from './sanitize';
 import { Backoff } from '../util/backoff';
 import { KEPT_FILE_MODE, writeFileAtomic } from '../util/atomic-file';
-import { fileFaultText } from '../util/disk-fault';
+import { fileFaultText, makeDirectory } from '../util/disk-fault';
 import { isPlausibleWallTime, monotonicMs } from '../util/clock';
 
 export const AUDIT_FORMAT_VERSION = 1;
@@ -372,7 +372,7 @@ export class AuditLog {
    */
   open(): void {
     if (this.opened) return;
-    fs.mkdirSync(this.dir, { recursive: true });
+    makeDirectory(this.dir);
     const files = orderAuditFiles(listAuditFiles(this.dir));
     for (const f of files) this.newestDay = maxDay(this.newestDay, FILE_RE.exec(path.basename(f))![1]);
     const last = files[files.length - 1];
@@ -753,7 +753,7 @@ export class AuditLog {
     const timeMs = this.now();
     const day = this.fileDayFor(timeMs);
     const dir = path.join(this.dir, SNAPSHOT_DIR, day);
-    fs.mkdirSync(dir, { recursive: true });
+    makeDirectory(dir);
     // A kept picture is evidence: never replaced (another alert whose id cleans to the same name,
     // or a second picture of one alert), the next one is written beside it.
     let name = `${safeName(alertId)}.jpg`;

@@ -18,6 +18,7 @@ import { shortenAlert } from './sanitize';
 import { CAMERA_LEFT_STATES } from './camera-states';
 import { PENDING_CAMERA_END, PENDING_CAMERA_WORDS } from './pending-words';
 import { isPlausibleWallTime, judgeSensorTime, monotonicMs, SensorTime } from '../util/clock';
+import { makeDirectory } from '../util/disk-fault';
 
 export type AlertState = 'new' | 'seen' | 'confirmed' | 'dismissed' | 'escalated';
 export const DECISION_STATE: Record<Decision['action'], AlertState> = { confirm: 'confirmed', dismiss: 'dismissed', escalate: 'escalated' };
@@ -567,7 +568,7 @@ export class AlertStore {
       if (fs.existsSync(this.file)) throw new Error(`${path.basename(this.file)} could not be read nor set aside (${this.unreadableKept}): not saved over it; move it away and alerts are saved again`);
       this.unreadableKept = undefined;
     }
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    makeDirectory(path.dirname(this.file));
     writeFileAtomic(this.file, JSON.stringify(this.toJSON()));
   }
 

@@ -25,6 +25,7 @@ import * as path from 'path';
 import { writeFileAtomic } from '../util/atomic-file';
 import { monotonicMs } from '../util/clock';
 import { NODE_RED_STOP_MS } from '../util/launcher-channel';
+import { makeDirectory } from '../util/disk-fault';
 
 /** How often the holder touches its lock, and how long untouched a lock from another pid namespace must be to be stale. */
 export const LOCK_REFRESH_MS = 10_000;
@@ -80,7 +81,7 @@ const held = new Set<string>();
  */
 export async function acquireStartLock(userDir: string, log: (line: string) => void, abort?: AbortSignal, times: LockTimes = {}): Promise<StartLock> {
   const createdDir = !fs.existsSync(userDir);
-  fs.mkdirSync(userDir, { recursive: true });
+  makeDirectory(userDir);
   const file = path.join(userDir, LOCK_FILE);
   const record: LockRecord = { pid: process.pid, processStart: processStartTime(process.pid), startedAt: new Date().toISOString(), pidNamespace: pidNamespace(), bootId: bootId() };
   const text = JSON.stringify(record) + '\n';

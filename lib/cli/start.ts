@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SENSOR_ID_PATTERN } from '../contracts';
 import { writeFileAtomic } from '../util/atomic-file';
-import { fileFaultText } from '../util/disk-fault';
+import { fileFaultText, makeDirectory } from '../util/disk-fault';
 import { HEALTH_FILE, isStartedMessage, LAUNCHER_ENV, NODE_RED_STOP_MS, StartedMessage } from '../util/launcher-channel';
 import { packageRoot } from '../util/package-info';
 import { isObject } from '../util/validate';
@@ -246,7 +246,7 @@ export function linkThisPackage(userDir: string, log: (line: string) => void): '
     return 'installed';
   }
   if (stat && sameDir(link, PACKAGE_ROOT)) return 'linked';
-  fs.mkdirSync(path.dirname(link), { recursive: true });
+  makeDirectory(path.dirname(link));
   if (!stat) {
     fs.symlinkSync(PACKAGE_ROOT, link, 'dir');
     return 'linked';
@@ -277,7 +277,7 @@ const USER_DIR_FILE_MODE = 0o644;
  * flows.json comes last, so that a start interrupted before it installs again.
  */
 export function prepareUserDir(opts: StartOptions, flowFile: string, fresh: boolean, log: (line: string) => void = () => {}, creds?: FlowCredentials): void {
-  fs.mkdirSync(opts.userDir, { recursive: true });
+  makeDirectory(opts.userDir);
   const pkgFile = path.join(opts.userDir, 'package.json');
   const pkgText = fs.existsSync(pkgFile) ? fs.readFileSync(pkgFile, 'utf8') : undefined;
   const pkg = pkgText !== undefined ? JSON.parse(pkgText) : { name: 'node-red-project', private: true };

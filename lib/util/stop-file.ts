@@ -12,6 +12,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { nodeFileName, setFileAside, tempFileOf, writeFileAtomic } from './atomic-file';
+import { makeDirectory } from './disk-fault';
 
 export const STOP_FILE_VERSION = 1;
 /**
@@ -94,7 +95,7 @@ export class StopFiles<T> {
       bytes += more;
       lines.push(line);
     }
-    fs.mkdirSync(dir, { recursive: true });
+    makeDirectory(dir);
     const text = JSON.stringify({ ...head, items: rec.items.slice(0, lines.length) });
     writeFileAtomic(file, text, { durable: true });
     return { file, written: lines.length, leftOut: rec.items.length - lines.length };
