@@ -186,6 +186,13 @@ function checkFileOnDisk(card: unknown, file: string): string[] {
 /** Largest model file whose digest the editor's card summary checks (the contract allows 5 MB). */
 export const SUMMARY_DIGEST_MAX_BYTES = 64 * 1024 * 1024;
 
+/**
+ * Largest model file loaded. The file is read whole and onnxruntime makes its own copy: a wrong
+ * path (a video, an archive) or a model far too big for a gateway would take Node-RED down with
+ * it on a small board. The contract's model is 5 MB at most; a YAMNet-class export is tens of MB.
+ */
+export const MAX_MODEL_FILE_BYTES = 256 * 1024 * 1024;
+
 /** Check the ONNX graph's inputs/outputs (and metadata) against a valid card. */
 export function checkGraph(card: ModelCard, inputs: TensorInfo[], outputs: TensorInfo[], metadata: Record<string, string> = {}): string[] {
   const p: string[] = [];
@@ -440,11 +447,21 @@ export class ClassifierModel implements ScoringModel {
   /** Load and validate; throws ModelContractError listing every problem, or a plain Error for unreadable files. */
   static async load(onnxPath: string, opts: { cardPath?: string } = {}): Promise<ClassifierModel> {
     const file = path.resolve(onnxPath);
+    const unreadable = (e: unknown) => new Error(`model file ${file} cannot be read: ${(e as Error).message}`);
+    let size: number;
+    try {
+      size = fs.statSync(file).size;
+    } catch (e) {
+      throw unreadable(e);
+    }
+    if (size > MAX_MODEL_FILE_BYTES) {
+      throw new Error(`model file ${file}: expected at most ${MAX_MODEL_FILE_BYTES / 1024 / 1024} MB, it has ${Math.round(size / 1024 / 1024)} MB (not loaded: is it the right file? A model for a gateway is a few MB)`);
+    }
     let bytes: Buffer;
     try {
       bytes = fs.readFileSync(file);
     } catch (e) {
-      throw new Error(`model file ${file} cannot be read: ${(e as Error).message}`);
+      throw unreadable(e);
     }
     const raw = readCardJson(file, opts.cardPath ?? cardPathFor(file));
     const cardProblems = checkCard(raw);

@@ -1,10 +1,10 @@
-import { test, after } from 'node:test';
+import { test, after, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { checkCard, checkGraph, checkProbabilities, ClassifierModel, ModelCard, ModelContractError, readOnnxMetadata } from '../../lib/detect/model';
+import { checkCard, checkGraph, checkProbabilities, ClassifierModel, ModelCard, MAX_MODEL_FILE_BYTES, ModelContractError, readOnnxMetadata } from '../../lib/detect/model';
 
 const FIX = path.join(__dirname, '..', 'fixtures', 'models');
 const repoRoot = path.join(__dirname, '..', '..');
@@ -144,6 +144,27 @@ test('missing card, unreadable card, and a file that is not ONNX', async () => {
   fs.writeFileSync(path.join(tmp, 'junk.json'), JSON.stringify(junkCard));
   await assert.rejects(ClassifierModel.load(junk), /junk\.onnx is not a loadable ONNX model/);
   await assert.rejects(ClassifierModel.load(path.join(tmp, 'absent.onnx')), /cannot be read/);
+});
+
+test('a model file far too big for a gateway (a wrong path: a video, an archive) is refused before it is read, naming the limit and its size', async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-model-big-'));
+  try {
+    const big = path.join(tmp, 'street-night.onnx');
+    // Sparse: the size is there, the disk holds nothing of it.
+    const fd = fs.openSync(big, 'w');
+    fs.ftruncateSync(fd, MAX_MODEL_FILE_BYTES + 50 * 1024 * 1024);
+    fs.closeSync(fd);
+    fs.writeFileSync(path.join(tmp, 'street-night.json'), JSON.stringify(goodCard()));
+    const read = mock.method(require('fs') as typeof fs, 'readFileSync');
+    try {
+      await assert.rejects(ClassifierModel.load(big), new RegExp(`street-night\\.onnx: expected at most 256 MB, it has 306 MB \\(not loaded`));
+      assert.equal(read.mock.calls.filter((c) => String(c.arguments[0]).endsWith('.onnx')).length, 0, 'never read');
+    } finally {
+      read.mock.restore();
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 });
 
 test('a model file that is not the one its card was written for (truncated, damaged, swapped) is refused, naming the card field, the expected and the found value', async () => {
