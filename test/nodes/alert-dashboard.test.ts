@@ -776,6 +776,32 @@ describe('alert-dashboard node', () => {
     assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')).alerts.map((r: Any) => r.alert.id).sort(), ['kept-in-memory', 'next']);
   });
 
+  it('alerts that could not be saved are saved within a minute once the fault is gone, with no new alert to prompt it', async () => {
+    // Only the console's minute timer is driven by hand; everything else runs on real time.
+    mock.timers.enable({ apis: ['setInterval'] });
+    try {
+      await helper.startServer();
+      await helper.load(nodes(), flow());
+      const n = helper.getNode('dash');
+      const { last } = recordStatuses(n);
+      const file = path.join(userDir, 'vigie-alerts-dash.json');
+      fs.mkdirSync(file);
+      n.receive({ payload: alert('quiet-1', 100) });
+      n.receive({ payload: alert('quiet-2', 200) });
+      await waitFor(() => (last().fill === 'red' && storedState('dash')?.alerts?.length === 2) || undefined, 10_000, 'not saved, red');
+      // Space freed; the night is quiet: no alert comes to save them.
+      fs.rmdirSync(file);
+      mock.timers.tick(59_000);
+      assert.equal(fs.existsSync(file), false, 'not before the minute');
+      mock.timers.tick(1_000);
+      assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')).alerts.map((r: Any) => r.alert.id).sort(), ['quiet-1', 'quiet-2']);
+      await waitFor(() => last().fill === 'green' || undefined, 10_000, 'green again');
+      assert.deepEqual(logOf(helper, 'dash', 'INFO').filter((l) => /saved again/.test(l)), [`alerts saved again in ${file}`]);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
   it('alerts that cannot be saved turn the status red naming the fault, with one warning, until a save succeeds again', async () => {
     await helper.startServer();
     await helper.load(nodes(), flow());
