@@ -43,6 +43,10 @@ export const VOICE_LABELS: readonly string[] = [
   // AudioSet's other human-voice classes: Shout's kinds, Wail/moan, Sigh, Groan, Grunt, Whimper
   // (a dog's whimper is caught too: left out of scores, it is no alert class).
   'yell', 'bellow', 'whoop', 'battle cry', 'moan', 'groan', 'grunt', 'sigh', 'whimper',
+  // Street data sets' voice classes: "people talking" (DCASE/TUT), "person-or-small-group-talking"
+  // (SONYC-UST), "children" (TUT), "children_playing" (UrbanSound8K); AudioSet's "Vocal music",
+  // "A capella", "Beatboxing", and "Cheering" (a crowd's voices, as crowd is).
+  'talk', 'child', 'vocal', 'a capella', 'a cappella', 'beatbox', 'cheer',
 ];
 
 export function isVoiceLabel(label: string): boolean {

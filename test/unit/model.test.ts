@@ -263,6 +263,32 @@ test('YAMNet-style label map: scores aggregated by max, voice never mapped to an
   }
 });
 
+test('privacy: a street data set\'s voice classes, undeclared by the card, are never published nor alerts (SONYC-UST, DCASE, UrbanSound8K names)', async () => {
+  // A drop-in multi-label model trained on street data sets, whose card forgets voiceLabels.
+  for (const talking of ['person-or-small-group-talking', 'people talking', 'children', 'children_playing', 'Vocal music', 'Cheering']) {
+    const card = goodCard() as unknown as Record<string, unknown>;
+    card.labels = ['Gunshot', 'Talking', 'Engine'];
+    card.labelMap = { Gunshot: 'gunshot', Talking: talking, Engine: 'street' };
+    card.alertLabels = ['gunshot'];
+    card.voiceLabels = [];
+    card.backgroundLabels = ['street'];
+    card.output = { ...(card.output as object), activation: 'sigmoid' };
+    const cardPath = path.join(tmp, 'street-sets.json');
+    fs.writeFileSync(cardPath, JSON.stringify(card));
+    const m = await ClassifierModel.load(path.join(FIX, 'tiny-ok.onnx'), { cardPath });
+    try {
+      assert.equal(m.isVoice(talking), true, talking);
+      const [row] = await m.infer([new Float32Array(16000).map((_, i) => 0.3 * Math.sin(i * 0.7))]);
+      assert.deepEqual(Object.keys(m.publicScores(row)).sort(), ['gunshot', 'street'], talking);
+    } finally {
+      await m.release();
+    }
+    // Made an alert label, or given an alert label's name: refused.
+    assert.ok(checkCard({ ...card, alertLabels: ['gunshot', talking] }).some((x) => x.includes(`"${talking}" is a voice label and can never alert`)), talking);
+    assert.ok(checkCard({ ...card, labels: ['Gunshot', talking, 'Engine'], labelMap: { Gunshot: 'gunshot', [talking]: 'gunshot', Engine: 'street' } }).some((x) => x.includes(`voice label "${talking}" is mapped to alert label "gunshot"`)), talking);
+  }
+});
+
 test('pure checks: graph names, rank, width, metadata sample rate; probabilities', () => {
   const card = goodCard();
   const ok = checkGraph(card, [{ name: 'waveform', shape: ['batch', 16000], type: 'float32' }], [{ name: 'probabilities', shape: ['batch', 3], type: 'float32' }]);
