@@ -37,6 +37,15 @@ export const CAPTURE_SETTINGS = {
   calibrationDb: { min: 0, max: 200, default: undefined },
 } as const;
 
+/**
+ * The shortest period of a level report (DESIGN §4): each report is a mean over its period, and
+ * a faster stream of them would draw the street's loudness envelope finely enough to show speech
+ * (syllables come 4 to 5 times a second). Over 250 ms a mean averages a syllable's rise and
+ * fall away, and reports 4 times a second cannot follow them; what is left is how loud the
+ * street was, for a level display. A shorter setting is raised to this, with a warning.
+ */
+export const MIN_LEVEL_PERIOD_MS = 250;
+
 export type HealthCondition = 'clipping' | 'dead-channel' | 'stuck-channel' | 'silence' | 'restart' | 'ended' | 'error';
 
 /** Second output of mic-capture. Small, and never any samples. */
@@ -106,7 +115,7 @@ export interface CaptureOptions {
   /** Output channel i takes source channel channelMap[i]. */
   channelMap?: number[];
   source: CaptureSource;
-  /** Level report period, ms of audio (default 1000; 0 = off). */
+  /** Level report period, ms of audio (default 1000; 0 = off; a shorter one than MIN_LEVEL_PERIOD_MS is raised to it). */
   levelEveryMs?: number;
   /** dB SPL at 0 dBFS RMS, when the microphone is calibrated. */
   calibrationDb?: number;
@@ -165,6 +174,8 @@ export class Capture extends EventEmitter {
   readonly source: CaptureSource;
   private readonly channelMap: number[] | undefined;
   private readonly levelEveryMs: number;
+  /** Said at each start when the level period asked for was raised to MIN_LEVEL_PERIOD_MS. */
+  private readonly levelPeriodWarning: string | undefined;
   private readonly calibrationDb: number | undefined;
   private readonly th: Required<HealthThresholds>;
   private readonly now: () => number;
@@ -223,7 +234,11 @@ export class Capture extends EventEmitter {
     this.ringSeconds = ringSeconds;
     this.source = opts.source;
     this.channelMap = opts.channelMap;
-    this.levelEveryMs = opts.levelEveryMs ?? 1000;
+    const levelEveryMs = opts.levelEveryMs ?? 1000;
+    this.levelEveryMs = levelEveryMs > 0 ? Math.max(levelEveryMs, MIN_LEVEL_PERIOD_MS) : 0;
+    if (levelEveryMs > 0 && levelEveryMs < MIN_LEVEL_PERIOD_MS) {
+      this.levelPeriodWarning = `setting levelEveryMs: expected 0 (off) or at least ${MIN_LEVEL_PERIOD_MS} ms, got ${levelEveryMs}; reporting levels every ${MIN_LEVEL_PERIOD_MS} ms (privacy: faster level reports would follow the rhythm of speech)`;
+    }
     this.calibrationDb = opts.calibrationDb;
     this.th = { ...DEFAULT_HEALTH, ...opts.health };
     this.now = opts.now ?? Date.now;
@@ -281,6 +296,7 @@ export class Capture extends EventEmitter {
     this.on_(this.source, 'status', (s: CaptureStatus) => this.emit('status', s));
     this.on_(this.source, 'error', (err: Error) => this.emit('fault', err));
     this.on_(this.source, 'warning', (message: string) => this.emit('warning', message));
+    if (this.levelPeriodWarning) this.emit('warning', this.levelPeriodWarning);
     this.on_(this.source, 'end', () => {
       this.sourceEnded = true;
       this.health('ended', true, 'source ended');

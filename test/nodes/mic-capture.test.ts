@@ -562,7 +562,7 @@ describe('mic-capture node', () => {
     fs.writeFileSync(path.join(userDir, 'canary.wav'), encodeWav([left, right], 16000, 'float32'));
     const canaries = [...canaryPatterns(left.subarray(100, 200).map((v) => Math.max(-1, Math.min(1, v)))), ...canaryPatterns(right.subarray(4000, 4100))];
     await helper.startServer();
-    await helper.load([sensorNode, micNode, catchNode], flow({ source: 'wav', file: 'canary.wav', loop: true, levelEveryMs: 200 }, sensor('priv', twoMics)));
+    await helper.load([sensorNode, micNode, catchNode], flow({ source: 'wav', file: 'canary.wav', loop: true, levelEveryMs: 100 }, sensor('priv', twoMics)));
     const all: Any[] = [];
     for (const id of ['blocks', 'health', 'caught']) helper.getNode(id).on('input', (m: Any) => all.push(m));
     const mic = helper.getNode('mic');
@@ -586,6 +586,11 @@ describe('mic-capture node', () => {
       }
     }
     assert.deepEqual(findings, []);
+    // Level reports asked for every 100 ms come every 250 ms, each a mean over 250 ms (lib/audio/capture.ts MIN_LEVEL_PERIOD_MS).
+    const levels = all.filter((m) => m.topic === 'level');
+    assert.ok(levels.length > 0);
+    for (const l of levels) assert.ok(l.payload.periodS >= 0.25, `a level report over ${l.payload.periodS} s`);
+    assert.ok(mic.warn.args.some((a: unknown[]) => /^setting levelEveryMs: expected 0 \(off\) or at least 250 ms, got 100/.test(String(a[0]))), JSON.stringify(mic.warn.args));
     const ring = findRing('priv')!;
     assert.ok(ring.end > 0);
     await helper.unload();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Capture, HealthEvent, LevelEvent } from '../../lib/audio/capture';
+import { Capture, HealthEvent, LevelEvent, MIN_LEVEL_PERIOD_MS } from '../../lib/audio/capture';
 import { convertRateZeroing } from '../../lib/audio/sources/wavfile';
 import { CaptureSource } from '../../lib/audio/sources/source';
 import { InputSource, WavFileSource, createSource } from '../../lib/audio/sources';
@@ -293,6 +293,42 @@ test('level reports: Leq per period in dBFS/dB(A), rounded, with calibration', a
   assert.equal(last.periodS, 0.5);
   assert.ok(Math.abs((cap.levelDbfs ?? 0) - -20) < 0.3);
   await cap.stop();
+});
+
+test('privacy: level reports never come faster than 4 a second, whatever the setting and the block: a shorter period is raised to 250 ms, with a warning', async () => {
+  const rate = 16000;
+  for (const levelEveryMs of [1, 10, 100, 249]) {
+    const src = new FakeSource(rate, 2);
+    const cap = new Capture({ sensor: `cap-fast-${levelEveryMs}`, source: src, blockMs: 10, levelEveryMs });
+    const out = collect(cap);
+    const warnings: string[] = [];
+    cap.on('warning', (w: string) => warnings.push(w));
+    cap.start();
+    // 3 s of speech-like bursts: 4 syllables a second, in 10 ms pieces.
+    for (let i = 0; i < 300; i++) {
+      const on = Math.floor(i / 12.5) % 2 === 0;
+      const x = Float32Array.from({ length: 160 }, (_, k) => (on ? 0.3 : 0.003) * Math.sin((2 * Math.PI * 200 * (i * 160 + k)) / rate));
+      src.feed([x, x]);
+    }
+    assert.equal(out.faults.length, 0);
+    assert.equal(out.levels.length, 12, `levelEveryMs ${levelEveryMs}: ${out.levels.length} reports in 3 s`);
+    for (const l of out.levels) assert.ok(l.periodS >= 0.25, `levelEveryMs ${levelEveryMs}: each report a mean over 250 ms, got ${l.periodS} s`);
+    assert.deepEqual(warnings, [`setting levelEveryMs: expected 0 (off) or at least ${MIN_LEVEL_PERIOD_MS} ms, got ${levelEveryMs}; reporting levels every ${MIN_LEVEL_PERIOD_MS} ms (privacy: faster level reports would follow the rhythm of speech)`]);
+    await cap.stop();
+  }
+  // 0 is off, and the bound itself is kept as asked, without a word.
+  for (const [levelEveryMs, reports] of [[0, 0], [MIN_LEVEL_PERIOD_MS, 12], [1000, 3]]) {
+    const src = new FakeSource(rate, 1);
+    const cap = new Capture({ sensor: `cap-ok-${levelEveryMs}`, source: src, blockMs: 10, levelEveryMs });
+    const out = collect(cap);
+    const warnings: string[] = [];
+    cap.on('warning', (w: string) => warnings.push(w));
+    cap.start();
+    for (let i = 0; i < 300; i++) src.feed([new Float32Array(160).fill(0.1)]);
+    assert.equal(out.levels.length, reports, `levelEveryMs ${levelEveryMs}`);
+    assert.deepEqual(warnings, []);
+    await cap.stop();
+  }
 });
 
 test('level reports: a dead microphone of the array does not make the sensor read as silence: the level is read on the first working channel', async () => {

@@ -22,7 +22,7 @@ import { SETTING_RANGES } from '../../lib/detect/detector';
 import { hasPassword } from '../../lib/util/url-credentials';
 import { DEFAULT_MAX_AGE_S, DEFAULT_MAX_MESSAGES, OUTBOX_SETTING_RANGES } from '../../lib/util/outbox';
 import { LOCALIZER_SETTINGS } from '../../lib/localize/localizer';
-import { CAPTURE_SETTINGS } from '../../lib/audio/capture';
+import { CAPTURE_SETTINGS, MIN_LEVEL_PERIOD_MS } from '../../lib/audio/capture';
 import { VIDEO_FORWARD_SETTINGS } from '../../lib/video/manager';
 import { DASHBOARD_SETTINGS } from '../../lib/alerts/console';
 import { PTZ_STEER_SETTINGS } from '../../lib/camera/steer';
@@ -172,6 +172,15 @@ test('numeric settings: each form refuses exactly what its runtime refuses, and 
       assert.ok(validate, `${type}.${key} has a validator`);
       assertSameAsRuntime(`${type}.${key}`, (v) => validate.call(ctx, v), rule, (v) => settingAccepts(v, rule));
     }
+  }
+});
+
+test('mic-capture form: Level every is refused below the bound level reports keep (privacy), saying so; 0 (off) and the bound are taken', () => {
+  const validate = definitionOf('mic-capture.html', 'mic-capture').defaults.levelEveryMs.validate!;
+  for (const v of [0, '0', '', MIN_LEVEL_PERIOD_MS, String(MIN_LEVEL_PERIOD_MS), 1000, 600000]) assert.equal(validate.call({ source: 'alsa' }, v, {}), true, JSON.stringify(v));
+  for (const v of [1, 10, '100', MIN_LEVEL_PERIOD_MS - 1]) {
+    const r = validate.call({ source: 'alsa' }, v, {});
+    assert.equal(r, `Level every: expected 0 (off) or at least ${MIN_LEVEL_PERIOD_MS} ms (faster level reports would follow the rhythm of speech; the node reports every ${MIN_LEVEL_PERIOD_MS} ms)`, JSON.stringify(v));
   }
 });
 
