@@ -10,6 +10,7 @@ import { ALERT_LABELS, AudioBlock, Detection, validateAudioBlock } from '../lib/
 import { Detector, DetectorOptions, SETTING_RANGES } from '../lib/detect/detector';
 import { ClassifierModel } from '../lib/detect/model';
 import { ModelSource } from '../lib/detect/model-source';
+import { ScoresPacer } from '../lib/detect/scores-pacer';
 import { releaseAfterMs, SensorDetectors } from '../lib/detect/sensor-detectors';
 import { SENSOR_SETTINGS, type SensorInfo } from '../lib/sensor';
 import { isPlausibleWallTime, monotonicMs } from '../lib/util/clock';
@@ -175,6 +176,8 @@ export = function (RED: NodeAPI) {
     // One detector per sensor heard; a sensor silent for minutes has its detector released
     // (its window of audio zeroed), and gets a fresh one if it comes back.
     const detectors = new SensorDetectors(releaseAfterMs(options.coolDownMs));
+    // Output 2 speaks of a sensor at most 4 times a second, whatever the hop (DESIGN §4).
+    const scoresPacer = new ScoresPacer();
     let warnedModel: ClassifierModel | undefined;
     function detectorFor(sensor: string, model: ClassifierModel): Detector {
       let d = detectors.get(sensor);
@@ -310,7 +313,7 @@ export = function (RED: NodeAPI) {
           const payload: Detection = info ? { ...d, sensorInfo: unset ? { ...info, clock: 'local', clockErrorMs: UNSET_CLOCK_ERROR_MS } : info } : d;
           return { topic: `${d.sensor}/${d.label}`, payload } as NodeMessage;
         });
-        const windows: NodeMessage[] = config.scores ? out.windows.map((w) => ({ topic: `${w.sensor}/scores`, payload: w }) as NodeMessage) : [];
+        const windows: NodeMessage[] = config.scores ? out.windows.filter((w) => scoresPacer.admit(w)).map((w) => ({ topic: `${w.sensor}/scores`, payload: w }) as NodeMessage) : [];
         if (detections.length || windows.length) send([detections.length ? detections : null, windows.length ? windows : null]);
         const last = out.detections[out.detections.length - 1];
         if (last) lastDetection = `${last.label} ${clock(last.onset)}`;
@@ -355,6 +358,7 @@ export = function (RED: NodeAPI) {
     const idleTimer = setInterval(() => {
       if (closed) return;
       for (const sensor of detectors.releaseIdle(monotonicMs(), (s) => turns.has(s))) {
+        scoresPacer.forget(sensor);
         node.log(`sensor "${sensor}": no audio for ${Math.round(detectors.idleMs / 60_000)} min; its detection state is released (its next block starts afresh)`);
       }
       // A sensor without the chosen channel that went away no longer holds the fault shown.
@@ -395,6 +399,7 @@ export = function (RED: NodeAPI) {
       clearInterval(idleTimer);
       source.off('state', onState);
       detectors.clear();
+      scoresPacer.clear();
       source
         .deregister()
         .catch((err: Error) => node.warn(`releasing the model: ${err.message}`))

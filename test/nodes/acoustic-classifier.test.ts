@@ -597,6 +597,18 @@ describe('acoustic-classifier: samples are zeroed where the classifier holds the
     for (const [i, c] of copies.entries()) assert.equal(c.channel.findIndex((v) => v !== 0), -1, `copy ${i} still holds samples after its block was classified`);
   });
 
+  it('privacy: output 2 speaks of a sensor at most 4 times a second, whatever the hop: a 50 ms hop publishes one window in five', async () => {
+    await helper.load(NODES, flow({ path: TINY }, { hopMs: 50 }));
+    const got = collect();
+    const cls = helper.getNode('cls');
+    await waitFor(() => helper.getNode('model-1').source.state.state === 'ready', 60_000, 'model ready');
+    await classifyNoise(got, cls, ring('paced-1', 16000, 1, 5), 4);
+    const ends = got.scores.map((m: Any) => m.payload.end as number);
+    // 4 s of audio, the first window full after 1 s: 3 s of windows, one every 250 ms.
+    assert.ok(ends.length >= 12 && ends.length <= 13, `${ends.length} windows published`);
+    for (let i = 1; i < ends.length; i++) assert.ok(ends[i] - ends[i - 1] >= 0.25 - 1e-6, `windows ${i - 1} and ${i} end ${((ends[i] - ends[i - 1]) * 1000).toFixed(0)} ms apart`);
+  });
+
   it("closing the node zeroes the audio its sensors' detectors hold (their windows, filter lines and resampler)", async () => {
     const detectors = new Set<Detector>();
     const process = Detector.prototype.process;
