@@ -72,15 +72,23 @@ export class InterleavedDecoder {
     this.frameBytes = pcmBytesPerSample(format) * channels;
   }
 
-  /** Decode a chunk; returns planar channels (possibly 0 frames). */
+  /**
+   * Decode a chunk; returns planar channels (possibly 0 frames). The copies it makes of the
+   * bytes (the remainder joined to the next chunk) are zeroed once decoded: they are audio
+   * (DESIGN §4.2). The chunk itself is the caller's to zero.
+   */
   push(chunk: Buffer): Float32Array[] {
+    const prev = this.carry;
     let buf = chunk;
-    if (this.carry.length) buf = Buffer.concat([this.carry, chunk]);
+    if (prev.length) buf = Buffer.concat([prev, chunk]);
     const frames = Math.floor(buf.length / this.frameBytes);
     const used = frames * this.frameBytes;
     // Copy the remainder: the chunk's memory may be reused by the stream.
     this.carry = used < buf.length ? Buffer.from(buf.subarray(used)) : Buffer.alloc(0);
-    return decodeInterleavedFrames(buf, frames, this.format, this.channels);
+    const out = decodeInterleavedFrames(buf, frames, this.format, this.channels);
+    prev.fill(0);
+    if (buf !== chunk) buf.fill(0);
+    return out;
   }
 
   /** Bytes of an incomplete frame waiting for the next chunk. */
@@ -94,6 +102,7 @@ export class InterleavedDecoder {
   }
 
   reset(): void {
+    this.carry.fill(0);
     this.carry = Buffer.alloc(0);
   }
 }

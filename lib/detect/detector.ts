@@ -241,6 +241,7 @@ export class Detector {
         const tail = this.resampler.flush();
         this.measureLevels(tail);
         this.appendModel(tail);
+        tail.fill(0);
       }
       let target = Math.max(this.windowSamples, ...this.pending.map((p) => p.end));
       // The next hop window covers the tail, padded with silence.
@@ -317,15 +318,21 @@ export class Detector {
 
   private async processNow(block: AudioInput): Promise<DetectorOutput> {
     const x = this.mono(block);
-    if (this.nextFrame < 0 || block.start !== this.nextFrame || block.sampleRate !== this.sensorRate) this.startStream(block);
-    const out: DetectorOutput = { detections: [], windows: [], onsets: [] };
-    const piece = Math.max(1, Math.round(MAX_PIECE_S * this.sensorRate));
-    let i = 0;
-    do {
-      await this.processPiece(x.subarray(i, i + piece), block.start + i, block.time + i / this.sensorRate, out);
-      i += piece;
-    } while (i < x.length);
-    return out;
+    try {
+      if (this.nextFrame < 0 || block.start !== this.nextFrame || block.sampleRate !== this.sensorRate) this.startStream(block);
+      const out: DetectorOutput = { detections: [], windows: [], onsets: [] };
+      const piece = Math.max(1, Math.round(MAX_PIECE_S * this.sensorRate));
+      let i = 0;
+      do {
+        await this.processPiece(x.subarray(i, i + piece), block.start + i, block.time + i / this.sensorRate, out);
+        i += piece;
+      } while (i < x.length);
+      return out;
+    } finally {
+      // The mix of the channels is a copy of the street's audio: zeroed once used (DESIGN §4.2;
+      // the block's own channels are the caller's to zero).
+      if (!block.channels.includes(x)) x.fill(0);
+    }
   }
 
   /** One piece of a block (at most MAX_PIECE_S), its first sample at sensor frame `start`, wall-clock `time`. */
@@ -352,6 +359,8 @@ export class Detector {
     const y = this.resampler ? this.resampler.process(x) : x;
     this.measureLevels(y);
     this.appendModel(y);
+    // The resampled copy is in the model-rate ring now: zeroed (DESIGN §4.2).
+    if (y !== x) y.fill(0);
     await this.runDue(out);
   }
 
@@ -382,6 +391,8 @@ export class Detector {
         z = a = n = 0;
       }
     }
+    // The A-weighted copy is audio too, and only its levels are kept.
+    ya.fill(0);
     this.chunkZ = z;
     this.chunkA = a;
     this.chunkN = n;
@@ -441,7 +452,14 @@ export class Detector {
       windows.push({ ...d });
     }
     const t0 = performance.now();
-    const scores = await this.model.infer(windows.map((w) => this.windowAt(w.end)));
+    const inputs = windows.map((w) => this.windowAt(w.end));
+    let scores: Float32Array[];
+    try {
+      scores = await this.model.infer(inputs);
+    } finally {
+      // Each window handed to the model is a copy of a second of the street: zeroed once scored (DESIGN §4.2).
+      for (const x of inputs) x.fill(0);
+    }
     this.inferenceMs += performance.now() - t0;
     this.inferenceCount += windows.length;
     const bg = this.background.levelDb;

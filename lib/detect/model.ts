@@ -529,12 +529,18 @@ export class ClassifierModel implements ScoringModel {
       if (!s) throw new Error(`model ${path.basename(this.file)} was released`);
       const n = this.windowSamples;
       const batch = new Float32Array(windows.length * n);
-      windows.forEach((w, i) => {
-        if (w.length !== n) throw new Error(`window ${i}: expected ${n} samples, got ${w.length}`);
-        batch.set(w, i * n);
-      });
-      const feeds = { [this.card.input.name]: new (ort().Tensor)('float32', batch, [windows.length, n]) };
-      const out = await s.run(feeds, [this.card.output.name]);
+      let out: Awaited<ReturnType<typeof s.run>>;
+      try {
+        windows.forEach((w, i) => {
+          if (w.length !== n) throw new Error(`window ${i}: expected ${n} samples, got ${w.length}`);
+          batch.set(w, i * n);
+        });
+        const feeds = { [this.card.input.name]: new (ort().Tensor)('float32', batch, [windows.length, n]) };
+        out = await s.run(feeds, [this.card.output.name]);
+      } finally {
+        // The batch is a copy of the windows' audio: zeroed once the model has run (DESIGN §4.2).
+        batch.fill(0);
+      }
       const t = out[this.card.output.name];
       const data = t.data as Float32Array;
       const dims = t.dims;

@@ -8,7 +8,7 @@ import { Capture, HealthEvent } from '../../lib/audio/capture';
 import { ProcessSource, SimulatedSource, SourceConfig, createSource, describeSource, ffmpegArgs, parseArecordL, arecordArgs } from '../../lib/audio/sources';
 import { redactCredentials, SCRIPT_INPUT_ARGS } from '../../lib/util/url-credentials';
 import { ffmpegScript } from '../../lib/audio/sources/ffmpeg';
-import { PCM_FORMATS } from '../../lib/audio/channels';
+import { InterleavedDecoder, PCM_FORMATS } from '../../lib/audio/channels';
 import { SourceStatus } from '../../lib/audio/sources/source';
 import { liveSceneCount } from '../../lib/sim/live';
 import { AudioBlock } from '../../lib/contracts';
@@ -124,6 +124,61 @@ test('supervisor: a finite input that exits cleanly has ended (once, no restart)
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('privacy: a capture child\'s pipe bytes and their decoding are zeroed once handed to the capture; so is the remainder of a frame split between chunks', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-proc-'));
+  try {
+    // 1 s of 16-bit noise at 8 kHz (never a silent chunk), then the end of the input.
+    const bin = script(dir, 'noise', 'head -c 16000 /dev/urandom; exit 0');
+    const src = proc(bin, { finite: true });
+    const decoder = (src as unknown as { decoder: InterleavedDecoder }).decoder;
+    const push = decoder.push.bind(decoder);
+    const chunks: Buffer[] = [];
+    decoder.push = (chunk: Buffer) => {
+      chunks.push(chunk);
+      return push(chunk);
+    };
+    const handed: Array<{ channel: Float32Array; heldSound: boolean }> = [];
+    src.on('data', (ch: Float32Array[]) => {
+      for (const channel of ch) handed.push({ channel, heldSound: channel.some((v) => v !== 0) });
+    });
+    let ended = false;
+    src.on('end', () => (ended = true));
+    src.start();
+    await waitFor(() => ended, 10_000, 'the end of the input');
+    await src.stop();
+    assert.ok(handed.length > 0 && handed.every((h) => h.heldSound), 'each decoding held the sound when handed over');
+    assert.equal(chunks.reduce((n, c) => n + c.length, 0), 16000);
+    for (const [i, c] of chunks.entries()) assert.equal(c.findIndex((v) => v !== 0), -1, `pipe chunk ${i} still holds audio bytes`);
+    for (const [i, h] of handed.entries()) assert.equal(h.channel.findIndex((v) => v !== 0), -1, `decoding ${i} still holds samples`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  // A frame split between two chunks: the bytes kept for the next one, and the two joined, are wiped once decoded.
+  const d = new InterleavedDecoder('S16_LE', 2);
+  const first = Buffer.from([1, 2, 3, 4, 5, 6, 7]);
+  assert.equal(d.push(first)[0].length, 1);
+  const kept = (d as unknown as { carry: Buffer }).carry;
+  assert.deepEqual([...kept], [5, 6, 7]);
+  const concat = Buffer.concat;
+  const joined: Buffer[] = [];
+  Buffer.concat = ((list: readonly Uint8Array[], n?: number) => {
+    const b = concat(list, n);
+    joined.push(b);
+    return b;
+  }) as typeof Buffer.concat;
+  try {
+    assert.equal(d.push(Buffer.from([8, 9, 10, 11, 12]))[0].length, 2);
+  } finally {
+    Buffer.concat = concat;
+  }
+  assert.equal(joined.length, 1);
+  assert.deepEqual([...kept, ...joined[0]], new Array(3 + 8).fill(0));
+  d.push(Buffer.from([13]));
+  const left = (d as unknown as { carry: Buffer }).carry;
+  d.reset();
+  assert.deepEqual([...left], [0], 'what a reset drops is wiped');
 });
 
 test('supervisor: a child that stalls (no audio) is killed and restarted; stop() kills a running child', async () => {

@@ -575,6 +575,55 @@ test('input source: blocks of an upstream sensor are copied, channel-mapped, int
   assert.throws(() => input.push(upOut.blocks[0]), /not running/);
 });
 
+test('privacy: the copies a WAV file source and an input source hand to the capture are zeroed once written to the ring, also when the input block is refused', async () => {
+  const { dir, file } = tmpWav('copies.wav', [sine(16000, 0.4)], 16000);
+  try {
+    const src = new WavFileSource({ file, pace: 'fast' });
+    const cap = new Capture({ sensor: 'cap-wav-copies', source: src, ringSeconds: 2 });
+    const handed: Array<{ channel: Float32Array; heldSound: boolean }> = [];
+    src.on('data', (ch: Float32Array[]) => {
+      for (const channel of ch) handed.push({ channel, heldSound: channel.some((v) => v !== 0) });
+    });
+    cap.start();
+    await waitFor(() => src.status.state === 'ended', 10_000, 'the end of the file');
+    await cap.stop();
+    assert.ok(handed.length > 0 && handed.every((h) => h.heldSound), 'each copy held the sound when handed over');
+    for (const [i, h] of handed.entries()) assert.equal(h.channel.findIndex((v) => v !== 0), -1, `WAV copy ${i} still holds samples`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  const upSrc = new FakeSource(8000, 2);
+  const up = new Capture({ sensor: 'up-copies', source: upSrc });
+  const upOut = collect(up);
+  up.start();
+  upSrc.feed([sine(1600, 0.3), sine(1600, 0.2, 0.07)], 50);
+  const input = new InputSource();
+  const sub = new Capture({ sensor: 'sub-copies', source: input });
+  sub.start();
+  const handed: Float32Array[] = [];
+  input.on('data', (ch: Float32Array[]) => handed.push(...ch));
+  input.push(upOut.blocks[0], 'sub-copies');
+  // Refused after its span was read (another channel count than before): its copy is zeroed too.
+  const read = findRing('up-copies')!.read.bind(findRing('up-copies')!);
+  const refusedCopies: Float32Array[] = [];
+  findRing('up-copies')!.read = (span, opts) => {
+    const r = read(span, opts);
+    if (r.ok) {
+      // One channel fewer than before: the test drops (and wipes) the other copy itself.
+      r.channels.pop()!.fill(0);
+      refusedCopies.push(...r.channels);
+    }
+    return r;
+  };
+  assert.throws(() => input.push(upOut.blocks[1], 'sub-copies'), /payload\.channels: expected 2 as before, got 1/);
+  assert.equal(handed.length, 2);
+  for (const c of [...handed, ...refusedCopies]) assert.equal(c.findIndex((v) => v !== 0), -1, 'an input copy still holds samples');
+  assert.equal(refusedCopies.length, 1);
+  await sub.stop();
+  await up.stop();
+});
+
 test('WAV file source, real-time pace: a wall clock step back (NTP) does not pause the file: it plays on to its end', async () => {
   const x = sine(16000 * 2, 0.4);
   const { dir, file } = tmpWav('two-seconds-live.wav', [x], 16000);

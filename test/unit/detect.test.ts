@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateDetection } from '../../lib/contracts';
 import { Detector, DetectorOutput } from '../../lib/detect/detector';
+import { Resampler } from '../../lib/audio/resample';
+import { AWeightingFilter } from '../../lib/dsp/aweighting';
 import { ScoringModel } from '../../lib/detect/model';
 import { DROP_AUDIO_AFTER_MS, RELEASE_AFTER_MS, releaseAfterMs, SensorDetectors } from '../../lib/detect/sensor-detectors';
 import { gaussian, makeRng } from '../../lib/sim/signals';
@@ -245,6 +247,42 @@ test("threshold precedence: the node's per-class setting, then the node's defaul
   assert.equal(await count(new Detector({ model: strict, sensor: 's', threshold: 0.5 })), 1, "the node's default beats the card");
   assert.equal(await count(new Detector({ model: strict, sensor: 's', threshold: 0.995, thresholds: { gunshot: 0.6 } })), 1, 'the per-class setting beats both');
   assert.equal(await count(new Detector({ model: new EnergyModel(), sensor: 's' })), 1, 'no card recommendation: 0.5');
+});
+
+test('privacy: the copies the detector makes of each block (the mix of the channels, the resampled and A-weighted audio, the windows handed to the model) are zeroed once used', async (t) => {
+  const sr = 48000;
+  const copies: Record<string, Array<{ a: Float32Array; heldSound: boolean }>> = { mix: [], resampled: [], 'A-weighted': [], window: [] };
+  const keep = (name: string, a: Float32Array): void => void copies[name].push({ a, heldSound: a.some((v) => v !== 0) });
+  const resampleOf = Resampler.prototype.process;
+  t.mock.method(Resampler.prototype, 'process', function (this: Resampler, x: Float32Array) {
+    keep('mix', x);
+    const y = resampleOf.call(this, x);
+    keep('resampled', y);
+    return y;
+  });
+  const weigh = AWeightingFilter.prototype.process;
+  t.mock.method(AWeightingFilter.prototype, 'process', function (this: AWeightingFilter, x: Float32Array) {
+    const y = weigh.call(this, x);
+    keep('A-weighted', y);
+    return y;
+  });
+  const model = new EnergyModel();
+  const infer = model.infer.bind(model);
+  model.infer = async (windows: Float32Array[]) => {
+    for (const w of windows) keep('window', w);
+    return infer(windows);
+  };
+  // Two channels at 48 kHz: mixed, then resampled to the model's 16 kHz.
+  const chs = scene(sr, 3, [1.5], { channels: 2 });
+  const outs = await feed(new Detector({ model, sensor: 's' }), chs, sr);
+  assert.ok(outs.some((o) => o.windows.length > 0), 'windows were classified');
+  for (const [name, list] of Object.entries(copies)) {
+    assert.ok(list.length > 0 && list.some((c) => c.heldSound), `${name}: copies made, holding sound`);
+    // The mix is seen by the resampler piece by piece (subarrays of one block's mix): checked whole.
+    for (const [i, c] of list.entries()) assert.equal(c.a.findIndex((v) => v !== 0), -1, `${name} copy ${i} still holds samples`);
+  }
+  // The caller's channels are its own to zero: left as they were.
+  assert.ok(chs.every((c) => c.some((v) => v !== 0)));
 });
 
 test('dispose zeroes the audio the detector holds: its ring, and every line of its filters and resampler', async () => {

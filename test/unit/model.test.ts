@@ -52,6 +52,41 @@ test('the correct tiny model loads; scores in label order; voice labels never pu
   await assert.rejects(m.infer([new Float32Array(16000)]), /released/);
 });
 
+test('privacy: the batch of audio handed to the model is zeroed once it has run, and when a window does not fit', async () => {
+  const m = await ClassifierModel.load(path.join(FIX, 'tiny-ok.onnx'));
+  try {
+    const session = (m as unknown as { session: { run: (feeds: Record<string, { data: Float32Array }>, ...rest: unknown[]) => Promise<unknown> } }).session;
+    const run = session.run.bind(session);
+    const batches: Array<{ data: Float32Array; heldSound: boolean }> = [];
+    session.run = (feeds, ...rest) => {
+      for (const f of Object.values(feeds)) batches.push({ data: f.data, heldSound: f.data.some((v) => v !== 0) });
+      return run(feeds, ...rest);
+    };
+    const w = new Float32Array(16000).map((_, i) => 0.5 * Math.sin(i));
+    await m.infer([w, w]);
+    assert.equal(batches.length, 1);
+    assert.ok(batches[0].heldSound && batches[0].data.length === 32000);
+    assert.equal(batches[0].data.findIndex((v) => v !== 0), -1, 'the batch still holds samples');
+    assert.ok(w.some((v) => v !== 0), "the caller's windows are its own to zero");
+    // A window of the wrong length after a good one: refused, and what was copied of the good one wiped.
+    const set = Float32Array.prototype.set;
+    const targets: Float32Array[] = [];
+    Float32Array.prototype.set = function (this: Float32Array, ...args: Parameters<Float32Array['set']>) {
+      if (this.length === 32000) targets.push(this);
+      return set.apply(this, args);
+    };
+    try {
+      await assert.rejects(m.infer([w, new Float32Array(10)]), /window 1: expected 16000 samples, got 10/);
+    } finally {
+      Float32Array.prototype.set = set;
+    }
+    assert.equal(targets.length, 1);
+    assert.equal(targets[0].findIndex((v) => v !== 0), -1, 'the partly filled batch still holds samples');
+  } finally {
+    await m.release();
+  }
+});
+
 test('a multi-label (sigmoid) model publishes every label but the voice ones: its scores say nothing of each other', async () => {
   const card = goodCard();
   card.output = { ...card.output, activation: 'sigmoid' };

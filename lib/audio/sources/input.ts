@@ -44,19 +44,28 @@ export class InputSource extends CaptureSource {
       this.nextStart = -1;
       throw new Error(`payload: cannot read span ${block.start}+${block.frames} of sensor "${block.sensor}": ${r.message}`);
     }
+    try {
+      return this.deliver(block, r.channels);
+    } finally {
+      // The copy read from the upstream ring is zeroed once this capture has written it to its own (DESIGN §4.2).
+      for (const c of r.channels) c.fill(0);
+    }
+  }
+
+  private deliver(block: AudioBlock, channels: Float32Array[]): number {
     if (!this.sampleRate) {
       this.sampleRate = block.sampleRate;
-      this.channels = r.channels.length;
+      this.channels = channels.length;
       this.upstream = block.sensor;
-    } else if (r.channels.length !== this.channels) {
-      throw new Error(`payload.channels: expected ${this.channels} as before, got ${r.channels.length}`);
+    } else if (channels.length !== this.channels) {
+      throw new Error(`payload.channels: expected ${this.channels} as before, got ${channels.length}`);
     }
     if (this.nextStart >= 0 && block.start !== this.nextStart) {
       this.emit('restart', `upstream "${block.sensor}" jumped from frame ${this.nextStart} to ${block.start}`);
     }
     this.nextStart = block.start + block.frames;
     this.setStatus('running', `from ${block.sensor}`);
-    this.emitData(r.channels, block.time);
+    this.emitData(channels, block.time);
     return block.frames;
   }
 

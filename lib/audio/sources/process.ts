@@ -148,16 +148,24 @@ export class ProcessSource extends CaptureSource {
     this.pids.push(child.pid!);
     this.lastDataMs = this.now();
     stdout.on('data', (chunk: Buffer) => {
-      if (this.child !== child) return;
+      // The pipe's bytes and their decoding are copies of the street's audio: zeroed once the
+      // capture has written them to the ring (DESIGN §4.2), or freed memory would keep them
+      // past the ring's bounds, for whoever reads the process's memory.
+      if (this.child !== child) return void chunk.fill(0);
       this.lastDataMs = this.now();
       const planar = this.decoder.push(chunk);
+      chunk.fill(0);
       if (planar[0].length === 0) return;
       if (!this.gotData) {
         this.gotData = true;
         this.backoff.delivering();
         this.setStatus('running', `${this.opts.binary} running`);
       }
-      this.emitData(planar);
+      try {
+        this.emitData(planar);
+      } finally {
+        for (const c of planar) c.fill(0);
+      }
     });
     stderr.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_KEEP_BYTES);

@@ -129,7 +129,12 @@ export class WavFileSource extends CaptureSource {
     const block = this.audio.map((c) => c.slice(this.pos, this.pos + take));
     this.pos += take;
     this.sentFrames += take;
-    this.emitData(block);
+    try {
+      this.emitData(block);
+    } finally {
+      // The slice is a copy of the file's audio: zeroed once the capture has written it (DESIGN §4.2).
+      for (const c of block) c.fill(0);
+    }
     if (this.pos >= len) {
       if (this.opts.loop) {
         this.pos = 0;
