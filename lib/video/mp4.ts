@@ -142,9 +142,11 @@ export function parseInit(init: Buffer): InitInfo {
     if (t.type !== 'trak') continue;
     const hdlr = findBox(init, ['mdia', 'hdlr'], t.body, t.end);
     // hdlr: version/flags(4) pre_defined(4) handler_type(4)
-    if (hdlr && init.toString('latin1', hdlr.body + 8, hdlr.body + 12) !== 'vide') continue;
-    trak = t;
-    break;
+    const handler = hdlr ? init.toString('latin1', hdlr.body + 8, hdlr.body + 12) : 'vide';
+    // The relay maps the video stream alone (-map 0:v:0 -an); a stream that carries anything
+    // else, audio above all, is refused here too rather than sent to a browser (DESIGN §4.4).
+    if (handler !== 'vide') throw new Error(`MP4 init segment has a "${handler.replace(/[^\x20-\x7e]/g, '?')}" track beside the video: only video is relayed (privacy guarantee 4)`);
+    trak ??= t;
   }
   if (!trak) throw new Error('MP4 init segment has no video track');
   const mdhd = findBox(init, ['mdia', 'mdhd'], trak.body, trak.end);

@@ -163,3 +163,28 @@ test('fragments cut by duration inside a GOP are marked as not starting on a key
 test('parseInit refuses a segment without video', () => {
   assert.throws(() => parseInit(box('ftyp', Buffer.alloc(8))), /no moov/);
 });
+
+test('privacy: a stream that carries an audio track beside the video is refused, whatever the audio codec, never passed on as an init segment', () => {
+  for (const codec of [['-c:a', 'aac'], ['-c:a', 'libopus', '-strict', '-2'], ['-c:a', 'alac'], ['-c:a', 'flac', '-strict', '-2']]) {
+    // What the relay's options never let ffmpeg produce: the video and the audio both mapped.
+    const r = spawnSync(
+      'ffmpeg',
+      [
+        '-hide_banner', '-loglevel', 'error',
+        '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25',
+        '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+        '-t', '1', '-map', '0:v:0', '-map', '1:a:0',
+        '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-pix_fmt', 'yuv420p', ...codec,
+        '-f', 'mp4', '-movflags', 'frag_keyframe+empty_moov+default_base_moof', 'pipe:1',
+      ],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    assert.equal(r.status, 0, r.stderr.toString());
+    const inits: InitSegment[] = [];
+    const s = new Fmp4Segmenter((i) => inits.push(i), () => undefined);
+    assert.throws(() => s.push(r.stdout), /MP4 init segment has a "soun" track beside the video: only video is relayed \(privacy guarantee 4\)/, codec.join(' '));
+    assert.deepEqual(inits, [], codec.join(' '));
+  }
+  // The relay's own output (audio dropped) is taken.
+  assert.ok(segmentAll(ffmpegFmp4(), 64 * 1024).init);
+});
