@@ -184,7 +184,17 @@ export interface MultilaterationOptions {
   bearings?: (BearingObs | null)[];
   /** A second solution farther than this from every sensor is no alternative (no sensor hears that far), m. */
   maxRangeM?: number;
+  /** Onsets tried for removal when the fit is poor, those of largest residual first (default DROP_CANDIDATES). */
+  dropCandidates?: number;
 }
+
+/**
+ * A poor fit tries removing each onset in turn, a full solve each: with many sensors (a
+ * district, 40 hearing one bang) that is quadratic, some 160 ms per fix at 40 onsets on a PC.
+ * Past this many onsets only those with the largest residuals at the fit are tried: among so
+ * many, one bad onset cannot drag the fit enough to hide its own residual.
+ */
+export const DROP_CANDIDATES = 8;
 
 interface Residuals {
   r: number[];
@@ -214,7 +224,7 @@ export function multilaterate(obs: TimeObs[], opts: MultilaterationOptions = {})
     const canDrop = used.length >= 4 && used.length + nBearings >= 5;
     if (!canDrop || fix.chi2 / dof <= 9) return asFix(fix, used, rejected, obs);
     let best: { i: number; chi2: number } | null = null;
-    for (const i of used) {
+    for (const i of dropCandidatesOf(obs, used, fix, c, zs, opts.dropCandidates ?? DROP_CANDIDATES)) {
       const sub = solveTdoa(obs, used.filter((k) => k !== i), c, zs, opts);
       if (sub && (!best || sub.chi2 < best.chi2)) best = { i, chi2: sub.chi2 };
     }
@@ -222,6 +232,26 @@ export function multilaterate(obs: TimeObs[], opts: MultilaterationOptions = {})
     used = used.filter((k) => k !== best!.i);
     rejected.push(best.i);
   }
+}
+
+/**
+ * The onsets worth trying to remove from a poor fit: all of `used` up to `max`, else the `max`
+ * of largest normalised residual at the fit (ties: the earlier index), in `used` order.
+ */
+function dropCandidatesOf(obs: TimeObs[], used: number[], fix: { e: number; n: number; t0: number }, c: number, zs: number, max: number): number[] {
+  if (used.length <= max) return used;
+  const residual = (i: number) => {
+    const o = obs[i];
+    return Math.abs((o.tSec - fix.t0 - Math.max(1e-6, Math.hypot(fix.e - o.e, fix.n - o.n, zs - (o.z ?? 0))) / c) / o.sigmaSec);
+  };
+  const worst = new Set(
+    used
+      .map((i) => ({ i, r: residual(i) }))
+      .sort((a, b) => b.r - a.r || a.i - b.i)
+      .slice(0, max)
+      .map((x) => x.i),
+  );
+  return used.filter((i) => worst.has(i));
 }
 
 /** One solution of the TDOA solve. */
@@ -812,6 +842,8 @@ export interface FuseOptions {
   onsetStdMs?: number;
   /** Sensors with a worse clock are not used for TDOA, ms (default 10). */
   maxClockErrorMs?: number;
+  /** See MultilaterationOptions.dropCandidates. */
+  dropCandidates?: number;
 }
 
 /**
@@ -862,7 +894,7 @@ export function fuseObservations(obs: Observation[], opts: FuseOptions = {}): Fu
     const bearings = withBearing.filter(({ i }) => !triRejected.has(i));
     const fix = multilaterate(
       synced.map(({ o }) => ({ e: o.e, n: o.n, z: o.z, tSec: o.onsetSec, sigmaSec: Math.hypot(o.clockErrorMs / 1000, o.onsetStdMs !== undefined ? o.onsetStdMs / 1000 : onsetStd) })),
-      { speedOfSoundMs: opts.speedOfSoundMs, sourceHeightM: opts.sourceHeightM, start: tri ? [tri.e, tri.n] : undefined, bearings: bearingObs(bearings), maxRangeM: maxRange },
+      { speedOfSoundMs: opts.speedOfSoundMs, sourceHeightM: opts.sourceHeightM, start: tri ? [tri.e, tri.n] : undefined, bearings: bearingObs(bearings), maxRangeM: maxRange, dropCandidates: opts.dropCandidates },
     );
     // Onsets picked badly (a slow attack barely above the background) drag the combined fix away
     // from where ≥ 3 good bearings cross: then the bearings are believed.
