@@ -588,6 +588,13 @@ export class IncidentAssociator {
   private readonly maxIncidents: number;
   private readonly continuationSec: number;
   private readonly fuse: FuseOptions;
+  /**
+   * Where an incident's reports place it (positionOf), while no report joins it: on a bad night
+   * every incident that becomes ready is compared with each of the last seconds', and placing
+   * one again each time cost most of a district's CPU. An incident's reports only grow (a
+   * handed-over incident, whose places may move to another frame, goes to a new associator).
+   */
+  private readonly placed = new WeakMap<Observation[], { reports: number; at: { e: number; n: number; errorM: number } | null }>();
   /** Incidents absorbed as the continuation of an earlier one (diagnostics). */
   continuations = 0;
   /** Incidents made due before their sensors or timeout because the cap was reached (diagnostics). */
@@ -769,8 +776,12 @@ export class IncidentAssociator {
 
   private positionOf(obs: Observation[]): { e: number; n: number; errorM: number } | null {
     if (obs.length < 2) return null;
+    const known = this.placed.get(obs);
+    if (known && known.reports === obs.length) return known.at;
     const fix = fuseObservations(obs, this.fuse);
-    return fix.e !== undefined && fix.n !== undefined ? { e: fix.e, n: fix.n, errorM: fix.errorM ?? Infinity } : null;
+    const at = fix.e !== undefined && fix.n !== undefined ? { e: fix.e, n: fix.n, errorM: fix.errorM ?? Infinity } : null;
+    this.placed.set(obs, { reports: obs.length, at });
+    return at;
   }
 
   /** Milliseconds until the next pending incident times out (for a timer), or null. */

@@ -1,16 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Alert } from '../../lib/contracts';
 import { DROP_CANDIDATES, Observation, fuseObservations } from '../../lib/localize/fusion';
+import * as fs from 'fs';
+import * as path from 'path';
 import { bearingDeg } from '../../lib/localize/geo';
+import { FusionLocalizer } from '../../lib/localize/localizer';
 import { gaussian, makeRng } from '../../lib/sim/signals';
+import { districtBurst, districtSensors, localizeBurst } from '../support/district';
 
 const C = 343;
-
-/** `count` sensors on a grid 80 m apart (a district), a little off the grid lines. */
-function district(count: number): [number, number][] {
-  const cols = Math.ceil(Math.sqrt(count));
-  return Array.from({ length: count }, (_, i): [number, number] => [(i % cols) * 80 + ((i * 13) % 7), Math.floor(i / cols) * 80 + ((i * 7) % 5)]);
-}
 
 /** Every sensor hears the bang: PTP onsets (0.1 ms), bearings (1°), and `bad` sensors' onsets late by 50 to 150 ms (an echo picked; onsets are trusted to 1 ms). */
 function reports(sensors: [number, number][], src: [number, number], bad: number[], seed: number): Observation[] {
@@ -38,7 +37,7 @@ describe('fusion over a district', () => {
   it('tries only the onsets of largest residual for removal past DROP_CANDIDATES, and places the bang as trying every onset does', () => {
     let compared = 0;
     for (const count of [12, 20, 40]) {
-      const sensors = district(count);
+      const sensors = districtSensors(count);
       for (let seed = 1; seed <= 4; seed++) {
         const rng = makeRng(100 * count + seed);
         const src: [number, number] = [40 + 200 * rng(), 40 + 200 * rng()];
@@ -54,5 +53,20 @@ describe('fusion over a district', () => {
       }
     }
     assert.equal(compared, 12);
+  });
+
+  it('sends, for a bad night over 10 and 20 sensors, the alerts it sent before it spared its CPU (same places, reports, refinements)', () => {
+    // Recorded from the localizer before late reports of a well-placed incident were skipped, removal
+    // candidates capped and incidents' places remembered: each of them must change nothing.
+    const recorded = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/district-burst-alerts.json'), 'utf8')) as Record<string, unknown[]>;
+    const shown = (a: Alert) => ({ id: a.id, label: a.label, sensor: a.sensor, location: a.location, reports: (a as Alert & { incident: { reports: Array<{ detection: string }> } }).incident.reports.map((r) => r.detection) });
+    for (const [sensors, bangs] of [
+      [10, 40],
+      [20, 30],
+    ]) {
+      const { sent } = localizeBurst(new FusionLocalizer({}), districtBurst(sensors, bangs));
+      assert.ok(sent.length >= bangs, `${sensors} sensors: ${sent.length} alerts for ${bangs} bangs`);
+      assert.deepEqual(JSON.parse(JSON.stringify(sent.map(shown))), recorded[String(sensors)], `${sensors} sensors`);
+    }
   });
 });
