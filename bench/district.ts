@@ -112,7 +112,8 @@ for (const count of SENSOR_COUNTS) {
   const t0 = performance.now();
   const { sent, heldMax } = localizeBurst(new FusionLocalizer({}), dets);
   const totalMs = performance.now() - t0;
-  line('3', `${String(count).padStart(2)} sensors, ${String(dets.length).padStart(4)} reports`, totalMs / dets.length, 'ms per report', `, ${fmt(totalMs / 100)} ms per bang, ${Math.round(totalMs / 600)} % of a core for that minute; ${sent.length} alerts sent (refinements included), at most ${heldMax} incidents held`);
+  const alerts = new Set(sent.map((x) => x.id)).size;
+  line('3', `${String(count).padStart(2)} sensors, ${String(dets.length).padStart(4)} reports`, totalMs / dets.length, 'ms per report', `, ${fmt(totalMs / 100)} ms per bang, ${Math.round(totalMs / 600)} % of a core for that minute; ${alerts} alerts (and ${sent.length - alerts} sent again placed better), at most ${heldMax} incidents held`);
 }
 
 // 4. Camera choice.
