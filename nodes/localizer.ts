@@ -22,6 +22,7 @@ import {
   STOP_RESUME_MAX_AGE_MS,
   SensorGeometry,
   locateSingle,
+  overCapWords,
   sensorInfoOf,
 } from '../lib/localize/localizer';
 import type { SensorInfo } from '../lib/sensor';
@@ -54,6 +55,8 @@ interface SensorConfigNode extends Node {
 
 /** A fusion timer that failed tries again after this long: a fault that lasts is not retried every few ms. */
 const FUSION_RETRY_MS = 1000;
+/** The cap of incidents reached again and again (a night beyond one localizer): said at most this often. */
+const OVER_CAP_WARN_EVERY_MS = 60_000;
 
 /** The topic a gateway publishes its sensor's detections on (docs/mqtt.md): vigie/v1/<site>/<sensor>/detection. */
 const DETECTION_TOPIC = /^vigie\/v1\/[^/]+\/([^/]+)\/detection$/;
@@ -168,6 +171,20 @@ export = function (RED: NodeAPI) {
     const ambiguityWarned = new Set<string>();
     const droppedFields = new DroppedFieldWarnings((t) => node.warn(t));
     const clockAhead = new ClockAheadWarnings((t) => node.warn(t));
+    /** What the cap of incidents had done when last said, and when (monotonic ms). */
+    let overCapSaid = { sentEarly: 0, forgotten: 0 };
+    let overCapSaidMs = -Infinity;
+    /** The cap of incidents held was reached since last said: a warning, the first time at once, then at most once a minute while it goes on. */
+    function sayOverCap(): void {
+      if (!fusion) return;
+      const c = fusion.overCap;
+      if (c.sentEarly === overCapSaid.sentEarly && c.forgotten === overCapSaid.forgotten) return;
+      const nowMs = monotonicMs();
+      if (nowMs - overCapSaidMs < OVER_CAP_WARN_EVERY_MS) return;
+      overCapSaid = c;
+      overCapSaidMs = nowMs;
+      node.warn(overCapWords(c));
+    }
     function parsePayload(msg: NodeMessage): Detection {
       // Detections arrive from MQTT as JSON text or a Buffer when the mqtt-in node does not parse them.
       const p = parsedPayload(msg.payload, 'a detection object');
@@ -185,6 +202,7 @@ export = function (RED: NodeAPI) {
     /** Arm the timer for the next incident's timeout, not sooner than `notBeforeMs` from now. */
     function schedule(notBeforeMs = 0): void {
       if (!fusion || closed) return;
+      sayOverCap();
       if (timer) clearTimeout(timer);
       timer = null;
       // The fusion's clock times only its waits: monotonic, so that a wall clock step neither holds nor rushes an alert.

@@ -540,7 +540,7 @@ export interface AssociatorOptions {
   /** Keep an emitted incident this long after its last report to absorb late duplicates, ms (default 30000). */
   keepMs?: number;
   /**
-   * Cap of incidents kept (default 500). Past it the oldest sent incidents are forgotten first
+   * Cap of incidents kept (default MAX_INCIDENTS). Past it the oldest sent incidents are forgotten first
    * (they only absorb late reports); when every incident still waits, the oldest are sent at
    * once with the reports they have. An incident is never dropped before it is sent.
    */
@@ -563,6 +563,9 @@ export interface AssociatorOptions {
  * alive without growing it.
  */
 export const MAX_CONTINUED = 64;
+
+/** Incidents an associator keeps at most by default (AssociatorOptions.maxIncidents); a bad night over a district holds some 60. */
+export const MAX_INCIDENTS = 500;
 
 /** Two fixes closer than this are one place, m: a camera framing about 10 m shows both. */
 export const SAME_PLACE_M = 5;
@@ -599,6 +602,8 @@ export class IncidentAssociator {
   continuations = 0;
   /** Incidents made due before their sensors or timeout because the cap was reached (diagnostics). */
   incidentsDueEarly = 0;
+  /** Sent incidents forgotten before keepMs because the cap was reached: a late report of one is a new incident (diagnostics). */
+  sentForgottenEarly = 0;
 
   constructor(opts: AssociatorOptions = {}) {
     this.c = opts.speedOfSoundMs ?? 343;
@@ -606,7 +611,7 @@ export class IncidentAssociator {
     this.minSensors = opts.minSensors ?? 3;
     this.timeoutMs = opts.timeoutMs ?? 1500;
     this.keepMs = opts.keepMs ?? 30000;
-    this.maxIncidents = opts.maxIncidents ?? 500;
+    this.maxIncidents = opts.maxIncidents ?? MAX_INCIDENTS;
     this.continuationSec = opts.continuationSec ?? 4;
     this.fuse = { ...opts.fuse, speedOfSoundMs: this.c };
   }
@@ -667,7 +672,9 @@ export class IncidentAssociator {
    */
   private makeRoom(): void {
     let over = this.incidents.length - this.maxIncidents;
+    const before = this.incidents.length;
     this.incidents = this.incidents.filter((i) => !(i.emitted && over-- > 0));
+    this.sentForgottenEarly += before - this.incidents.length;
     for (const i of this.incidents) {
       if (over <= 0) break;
       if (i.emitted) continue;

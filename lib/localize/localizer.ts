@@ -10,7 +10,7 @@ import { ContractError, requireNumber, requireObject, requireString } from '../u
 import { MicPosition } from './arrays';
 import { enuToGeodetic, geodeticToEnu, GeoPoint, speedOfSound } from './geo';
 import { estimateDoa } from './srp';
-import { AddResult, AssociatorHandOver, FuseOptions, IncidentAssociator, Incident, Observation, fuseObservations, onsetStdFromRise, sensorCount } from './fusion';
+import { AddResult, AssociatorHandOver, FuseOptions, IncidentAssociator, Incident, MAX_INCIDENTS, Observation, fuseObservations, onsetStdFromRise, sensorCount } from './fusion';
 
 /** What the localizer needs to know of a sensor (a subset of lib/sensor.ts SensorInfo). */
 export interface SensorGeometry {
@@ -230,6 +230,18 @@ export function leadObservation(label: string, obs: Observation[]): Observation 
   const byConfidence = (a: Observation, b: Observation) => b.confidence - a.confidence;
   const heard = obs.filter((o) => o.label === label).sort(byConfidence);
   return heard.find((o) => o.bearingDeg !== undefined) ?? heard[0] ?? obs.find((o) => o.bearingDeg !== undefined) ?? obs[0];
+}
+
+/**
+ * The warning when the cap of incidents held (MAX_INCIDENTS) was reached: what it did since
+ * the localizer started (FusionLocalizer.overCap), that no alert was lost, and what to do.
+ */
+export function overCapWords(c: { sentEarly: number; forgotten: number }): string {
+  const did = [
+    c.sentEarly ? `${c.sentEarly} incident${c.sentEarly === 1 ? '' : 's'} sent before ${c.sentEarly === 1 ? 'its' : 'their'} sensors or timeout, with the reports ${c.sentEarly === 1 ? 'it' : 'they'} had` : '',
+    c.forgotten ? `${c.forgotten} sent incident${c.forgotten === 1 ? '' : 's'} forgotten early (a late report of one becomes an alert of its own)` : '',
+  ].filter(Boolean);
+  return `fusion: more than ${MAX_INCIDENTS} incidents held at once (the localizer's cap; a bad night over a district holds some 60): ${did.join('; ')}. No alert was lost; to place every sound with all its sensors, split the sensors between localizers (docs/scaling.md)`;
 }
 
 /** The reason an incident older than STOP_RESUME_MAX_AGE_MS is sent with (after the location's own, if any). */
@@ -462,6 +474,14 @@ export class FusionLocalizer {
     const alert = { ...prev.alert, location: next, incident: located.incident } as Alert;
     this.sent.set(inc.id, { incident: inc, alert });
     return alert;
+  }
+
+  /**
+   * What the cap of incidents held (MAX_INCIDENTS) did since this localizer started: incidents
+   * sent before their sensors or timeout, and sent ones forgotten before keepMs.
+   */
+  get overCap(): { sentEarly: number; forgotten: number } {
+    return { sentEarly: this.assoc.incidentsDueEarly, forgotten: this.assoc.sentForgottenEarly };
   }
 
   /** Sent incidents a late report may still refine (forgotten keepMs after their last report). */

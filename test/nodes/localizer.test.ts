@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { closeRing, openRing } from '../../lib/audio/registry';
 import { AudioRing } from '../../lib/audio/ring';
 import { Detection } from '../../lib/contracts';
-import { IncidentAssociator } from '../../lib/localize/fusion';
+import { IncidentAssociator, MAX_INCIDENTS } from '../../lib/localize/fusion';
 import { remoteGunshot } from '../support/detections';
 import { warningsOf } from '../support/node-red-log';
 import { FusionLocalizer } from '../../lib/localize/localizer';
@@ -606,5 +606,24 @@ describe('localizer node: fusion', () => {
     for (const s of ['a', 'b', 'c']) loc.receive({ topic: `vigie/v1/saint-etienne/${s}/detection`, payload: remote(s) });
     await waitFor(() => got.length === 1 || undefined, 10_000, 'the alert');
     assert.deepEqual(got[0].payload.location.sensors.sort(), ['a', 'b', 'c']);
+  });
+
+  it('more sounds waiting at once than its cap of incidents: the oldest goes out at once, none is lost, and a warning names the cap', async () => {
+    await helper.startServer();
+    await helper.load([localizerNode], flow({ timeoutMs: 60_000 }));
+    const got = collect(helper.getNode('out'));
+    const loc = helper.getNode('loc');
+    // Sounds 10 s apart, each heard by sensor a alone: each its own incident, waiting for 3 sensors.
+    for (let k = 0; k <= MAX_INCIDENTS; k++) loc.receive({ payload: remote('a', { id: `det-${k}`, onset: T0 + 10 * k, offset: T0 + 10 * k + 0.3 }) });
+    await waitFor(() => got.length === 1 || undefined, 10_000, 'the oldest sound sent at once');
+    assert.equal(got[0].payload.id, 'det-0');
+    const warnings = await waitFor(() => {
+      const w = warningsOf(helper, 'loc').filter((x) => /cap/.test(x));
+      return w.length ? w : undefined;
+    }, 10_000, 'the warning');
+    assert.deepEqual(warnings, [
+      "fusion: more than 500 incidents held at once (the localizer's cap; a bad night over a district holds some 60): 1 incident sent before its sensors or timeout, with the reports it had. No alert was lost; to place every sound with all its sensors, split the sensors between localizers (docs/scaling.md)",
+    ]);
+    assert.equal(got[0].payload.location.method, 'doa', 'sent with the one report it had');
   });
 });

@@ -234,6 +234,7 @@ describe('association of detections into incidents', () => {
     assert.equal(a.add(obs('s1', 1, 100.01), 2004).kind, 'new');
     assert.deepEqual(onsets(a.takeReady(3004)).sort(), [100.01, 200, 210]);
     assert.equal(a.incidentsDueEarly, 1);
+    assert.equal(a.sentForgottenEarly, 4, 'the sent incidents of 100 and 110 s forgotten for 200, of 120 s for 210, of 130 s for 100.01');
   });
 });
 
