@@ -14,6 +14,7 @@ import { artifactsDir as artifacts } from '../support/browser';
 import { consoleDetection, openConsoleAs, screenshotPagesIfFailed, startConsoleServerAndBrowser } from '../support/console-page';
 import { HeldSocket, holdableSocket } from '../support/held-socket';
 import { waitFor } from '../support/wait';
+import { contrast, PAINTED_LOW_CONTRAST } from '../support/contrast';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- plain JS module of the widget
 import { SUMMARY_GAP_MS } from '../../ui/components/burst-words.js';
@@ -22,53 +23,6 @@ const alert = (id: string, label: string, ageS: number, extra: Record<string, un
 const camera = (state: string) => ({ id: 'cam-place', name: 'Camera place', pan: 0.1, tilt: -0.2, zoom: 0.3, target: { bearing: 60, tilt: -4, distanceM: 95 }, state });
 /** A clock time as the console writes it today: 24-hour, with seconds. */
 const CLOCK = '\\d{2}:\\d{2}:\\d{2}';
-
-/** WCAG contrast ratio of two CSS rgb() colours. */
-function contrast(a: string, b: string): number {
-  const lum = (c: string) => {
-    const [r, g, bl] = (c.match(/[\d.]+/g) ?? []).slice(0, 3).map((v) => {
-      const s = Number(v) / 255;
-      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
-    });
-    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
-  };
-  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
-  return (hi + 0.05) / (lo + 0.05);
-}
-
-/**
- * In the page: each text under `selector` whose colour, as painted (the backgrounds and opacities of every
- * box it sits in, over white), reads under 4.5:1 on the colour painted under it. A string, evaluated as is:
- * the test runner's compiler wraps inner functions in a helper the page does not have.
- */
-const PAINTED_LOW_CONTRAST = `(selector) => {
-  const parse = (c) => { const m = (c.match(/[\\d.]+/g) || []).map(Number); return { r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1 }; };
-  const over = (t, b) => ({ r: t.r * t.a + b.r * (1 - t.a), g: t.g * t.a + b.g * (1 - t.a), b: t.b * t.a + b.b * (1 - t.a), a: 1 });
-  const mix = (b, y, o) => ({ r: b.r + (y.r - b.r) * o, g: b.g + (y.g - b.g) * o, b: b.b + (y.b - b.b) * o, a: 1 });
-  // a box of opacity o: what it paints over what is under it, then mixed with that at o
-  const paint = (chain, k, under, text) => {
-    if (k === chain.length) return text ? over(text, under) : under;
-    const s = getComputedStyle(chain[k]);
-    return mix(under, paint(chain, k + 1, over(parse(s.backgroundColor), under), text), Number(s.opacity));
-  };
-  const lin = (v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4);
-  const lum = (c) => 0.2126 * lin(c.r) + 0.7152 * lin(c.g) + 0.0722 * lin(c.b);
-  const out = [];
-  for (const row of document.querySelectorAll(selector)) {
-    const walker = document.createTreeWalker(row, NodeFilter.SHOW_TEXT);
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-      if (!n.textContent.trim()) continue;
-      const el = n.parentElement;
-      const chain = [];
-      for (let e = el; e; e = e.parentElement) chain.unshift(e);
-      const white = { r: 255, g: 255, b: 255, a: 1 };
-      const [hi, lo] = [lum(paint(chain, 0, white, parse(getComputedStyle(el).color))), lum(paint(chain, 0, white, null))].sort((x, y) => y - x);
-      const ratio = (hi + 0.05) / (lo + 0.05);
-      if (ratio < 4.5) out.push((row.className.match(/vg-state-\\w+/) || [''])[0] + ': "' + n.textContent.trim() + '" at ' + ratio.toFixed(2) + ':1');
-    }
-  }
-  return out;
-}`;
 
 describe('alert-dashboard accessibility in Chromium', { timeout: 400_000 }, () => {
   let server: DashboardServer;
