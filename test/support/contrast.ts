@@ -67,3 +67,84 @@ export const PAINTED_LOW_CONTRAST = `(selector) => {
   }
   return out;
 }`;
+
+/**
+ * In the page: the marks that carry meaning, each with its contrast as painted and the least it needs
+ * (WCAG 1.4.11: 3:1): the coloured edge of each queue line (on the line and on the queue around it), the
+ * blue edge of the line open, and the colour of `focusedSelector`'s focus ring on what is around it.
+ */
+export const PAINTED_MARKS = `(focusedSelector) => {
+  ${HELPERS}
+  const out = [];
+  const state = (row) => (row.className.match(/vg-state-\\w+/) || ['line'])[0] + (row.classList.contains('vg-selected') ? ' (open)' : '');
+  for (const row of document.querySelectorAll('.vigie-item')) {
+    const s = getComputedStyle(row);
+    const inside = paint(chainOf(row), 0, white, null);
+    const around = paint(chainOf(row.parentElement), 0, white, null);
+    const edge = over(parse(s.borderLeftColor), around);
+    out.push({ what: state(row) + ': its edge', ratio: Math.min(ratio(edge, inside), ratio(edge, around)), min: 3 });
+    if (row.classList.contains('vg-selected')) out.push({ what: state(row) + ': its blue frame', ratio: ratio(over(parse(s.borderTopColor), around), around), min: 3 });
+  }
+  const focused = focusedSelector && document.querySelector(focusedSelector);
+  if (focused) {
+    const around = paint(chainOf(focused.parentElement), 0, white, null);
+    out.push({ what: focusedSelector + ': its focus ring', ratio: ratio(over(parse(getComputedStyle(focused).outlineColor), around), around), min: 3 });
+  }
+  return out;
+}`;
+
+/**
+ * In the page (async): each word and mark of the site plan with its contrast on what is painted under it:
+ * its halo (an SVG stroke drawn under it, 2 px or wider) where it has one, else the map tile under it
+ * (the tile image's mean colour, at its opacity, over the plan's background) or the plan's background.
+ * Words need 4.5:1, the scale bar and the north arrow 3:1.
+ */
+export const PAINTED_PLAN = `async () => {
+  ${HELPERS}
+  const svg = document.querySelector('svg.vigie-plan');
+  const ground = paint(chainOf(svg), 0, white, null);
+  const tileColour = async (img) => {
+    const bitmap = await createImageBitmap(await (await fetch(img.getAttribute('href'))).blob());
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(bitmap, 0, 0);
+    const d = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+    const sum = [0, 0, 0];
+    for (let i = 0; i < d.length; i += 4) for (let j = 0; j < 3; j++) sum[j] += d[i + j];
+    const n = d.length / 4;
+    const o = Number(img.getAttribute('opacity') || 1) * Number(getComputedStyle(img).opacity);
+    return over({ r: sum[0] / n, g: sum[1] / n, b: sum[2] / n, a: o }, ground);
+  };
+  const tiles = Array.from(svg.querySelectorAll('image'));
+  const tileUnder = async (el) => {
+    const b = el.getBoundingClientRect();
+    const x = b.left + b.width / 2, y = b.top + b.height / 2;
+    const t = tiles.find((i) => { const r = i.getBoundingClientRect(); return x >= r.left && x < r.right && y >= r.top && y < r.bottom; });
+    return t ? tileColour(t) : ground;
+  };
+  const under = async (el) => {
+    const s = getComputedStyle(el);
+    const halo = s.stroke !== 'none' && parseFloat(s.strokeWidth) >= 2 && s.paintOrder.startsWith('stroke');
+    const tile = await tileUnder(el);
+    return halo ? over(parse(s.stroke), tile) : tile;
+  };
+  const out = [];
+  for (const t of svg.querySelectorAll('text')) {
+    const bg = await under(t);
+    out.push({ what: 'plan: "' + t.textContent.trim() + '"', ratio: ratio(over(parse(getComputedStyle(t).fill), bg), bg), min: 4.5 });
+  }
+  // the scale bar (a halo is a wider line drawn under it) and the north arrow
+  const bar = svg.querySelector('[data-test=plan-scale-bar]');
+  const barHalo = svg.querySelector('[data-test=plan-scale-halo]');
+  if (bar) {
+    const tile = await tileUnder(bar);
+    const bg = barHalo && getComputedStyle(barHalo).stroke !== 'none' ? over(parse(getComputedStyle(barHalo).stroke), tile) : tile;
+    out.push({ what: 'plan: the scale bar', ratio: ratio(over(parse(getComputedStyle(bar).stroke), bg), bg), min: 3 });
+  }
+  const arrow = svg.querySelector('[data-test=plan-north]');
+  if (arrow) {
+    const bg = await under(arrow);
+    out.push({ what: 'plan: the north arrow', ratio: ratio(over(parse(getComputedStyle(arrow).fill), bg), bg), min: 3 });
+  }
+  return out;
+}`;

@@ -1,9 +1,12 @@
 // Styles of the alert-dashboard widget. Injected once at load because the dashboard loads
 // only the widget's UMD file (a separate CSS file would never be fetched).
 const css = `
-.vigie-console { --vg-red: #d32f2f; --vg-amber: #f9a825; --vg-green: #2e7d32; --vg-blue: #1565c0; --vg-grey: #546e7a;
+.vigie-console { --vg-red: #d32f2f; --vg-amber: #f9a825; --vg-green: #2e7d32; --vg-blue: #1565c0; --vg-grey: #546e7a; --vg-purple: #6a1b9a;
   /* keyboard focus: deep orange, unlike the blue of the alert open, 3:1 or more on light and dark themes */
   --vg-focus: #e65100;
+  /* the palette as marks and words drawn on the surface (a line's edge, the frame of the alert open, "offline"),
+     not as the background of white words: the same colours on a light theme, lightened on a dark one (below) */
+  --vg-red-mark: var(--vg-red); --vg-green-mark: var(--vg-green); --vg-blue-mark: var(--vg-blue); --vg-grey-mark: var(--vg-grey); --vg-purple-mark: var(--vg-purple);
   --vg-bg: rgba(127,127,127,0.08); --vg-line: rgba(127,127,127,0.35);
   display: flex; flex-direction: column; gap: 8px; width: 100%; min-height: 70vh; font-size: 15px; line-height: 1.35; color: inherit; }
 .vigie-console * { box-sizing: border-box; }
@@ -47,22 +50,22 @@ const css = `
   /* a line scrolled into view by keyboard keeps its focus ring (4 px, offset 3 px) inside the queue's edges */
   scroll-padding-block: 8px; }
 .vigie-item { display: grid; grid-template-columns: 40px 1fr auto; gap: 2px 10px; align-items: center; padding: 8px 10px; border-radius: 6px;
-  border: 1px solid var(--vg-line); border-left: 6px solid var(--vg-grey); background: var(--vg-bg); cursor: pointer; text-align: left; width: 100%; color: inherit; font: inherit; }
+  border: 1px solid var(--vg-line); border-left: 6px solid var(--vg-grey-mark); background: var(--vg-bg); cursor: pointer; text-align: left; width: 100%; color: inherit; font: inherit; }
 /* the keyboard's place (thick, offset, orange) and the alert open (blue edge, tinted, a blue stripe inside the
    state's edge, aria-current) look nothing alike, and a row can be both. The queue's padding keeps the ring unclipped. */
 .vigie-item:focus-visible { outline: 4px solid var(--vg-focus); outline-offset: 3px; }
-.vigie-item.vg-state-new { border-left-color: var(--vg-red); }
+.vigie-item.vg-state-new { border-left-color: var(--vg-red-mark); }
 .vigie-item.vg-state-seen { border-left-color: var(--vg-amber); }
 /* handled lines are faded by their words' colour, not by opacity: opacity faded the badges too (white on a
    paled green or red, under 4.5:1). The words stay at 4.5:1 or more, the badges keep their colours. */
-.vigie-item.vg-state-confirmed { border-left-color: var(--vg-green); color: color-mix(in srgb, currentColor 85%, transparent); }
-.vigie-item.vg-state-escalated { border-left-color: #6a1b9a; color: color-mix(in srgb, currentColor 85%, transparent); }
+.vigie-item.vg-state-confirmed { border-left-color: var(--vg-green-mark); color: color-mix(in srgb, currentColor 85%, transparent); }
+.vigie-item.vg-state-escalated { border-left-color: var(--vg-purple-mark); color: color-mix(in srgb, currentColor 85%, transparent); }
 .vigie-item.vg-state-dismissed { color: color-mix(in srgb, currentColor 70%, transparent); }
 .vigie-item.vg-state-dismissed .vg-meta { color: inherit; }
 .vigie-item.vg-removed { opacity: 0.45; border-style: dashed; border-left-style: solid; cursor: not-allowed; }
 .vg-badge.vg-removed-badge { background: transparent; color: inherit; border: 1px solid var(--vg-line); font-weight: 500; }
-.vigie-item.vg-selected { border-color: var(--vg-blue); border-width: 2px 2px 2px 6px; padding: 7px 9px 7px 10px;
-  background: rgba(21,101,192,0.16); box-shadow: inset 5px 0 0 var(--vg-blue); }
+.vigie-item.vg-selected { border-color: var(--vg-blue-mark); border-width: 2px 2px 2px 6px; padding: 7px 9px 7px 10px;
+  background: rgba(21,101,192,0.16); box-shadow: inset 5px 0 0 var(--vg-blue-mark); }
 .vigie-item.vg-flash { animation: vg-flash 0.6s ease-in-out 6 alternate; }
 @keyframes vg-flash { from { background: rgba(211,47,47,0.45); } to { background: var(--vg-bg); } }
 .vigie-item .vg-icon { grid-row: span 2; font-size: 30px; text-align: center; }
@@ -71,12 +74,12 @@ const css = `
 .vigie-item .vg-when { font-size: 13px; text-align: right; white-space: nowrap; }
 .vg-badge { display: inline-block; padding: 1px 7px; border-radius: 9px; font-size: 12px; font-weight: 600; background: var(--vg-grey); color: #fff; margin-left: 6px; vertical-align: middle; }
 .vg-badge.vg-new { background: var(--vg-red); } .vg-badge.vg-seen { background: var(--vg-amber); color: #222; }
-.vg-badge.vg-confirmed { background: var(--vg-green); } .vg-badge.vg-escalated { background: #6a1b9a; }
+.vg-badge.vg-confirmed { background: var(--vg-green); } .vg-badge.vg-escalated { background: var(--vg-purple); }
 .vg-badge.vg-cam-failed { background: var(--vg-red); } .vg-badge.vg-cam-proposed, .vg-badge.vg-cam-waiting { background: var(--vg-amber); color: #222; }
 .vg-badge.vg-cam-on-target { background: var(--vg-green); } .vg-badge.vg-cam-moving { background: var(--vg-blue); }
 .vg-badge.vg-cam-unavailable { background: var(--vg-amber); color: #222; }
 .vg-badge.vg-cam-offline { background: var(--vg-red); }
-.vg-offline-note { color: var(--vg-red); font-weight: 600; }
+.vg-offline-note { color: var(--vg-red-mark); font-weight: 600; }
 .vg-badge.vg-clock { background: transparent; color: inherit; border: 1px solid var(--vg-amber); font-weight: 500; }
 .vg-clock-note { margin: 4px 0 0; font-size: 13px; border-left: 3px solid var(--vg-amber); padding-left: 8px; }
 .vigie-empty { padding: 24px; text-align: center; opacity: 0.7; border: 1px dashed var(--vg-line); border-radius: 6px; }
@@ -101,8 +104,13 @@ const css = `
   background: rgba(0,0,0,0.75); color: #fff; font-size: 17px; font-weight: 600; padding: 10px 16px; border-radius: 6px; border-left: 6px solid var(--vg-amber); }
 .vigie-side { grid-area: side; display: flex; flex-direction: column; gap: 10px; min-width: 0; }
 .vigie-plan { width: 100%; aspect-ratio: 4 / 3; border: 1px solid var(--vg-line); border-radius: 6px; background: rgba(127,127,127,0.06); }
+/* the map's tiles are light whatever the theme: the plan's words, scale bar and north arrow keep a halo of
+   the surface's colour, so that they read on a tile as on the bare plan (white words on a dark theme) */
+.vigie-plan { --vg-halo: rgb(var(--v-theme-surface, 255, 255, 255)); }
 .vigie-plan text { font-size: 11px; fill: currentColor; }
-.vigie-plan text.vg-plan-offline { fill: var(--vg-red); }
+.vigie-plan text, .vigie-plan .vg-plan-north { paint-order: stroke; stroke: var(--vg-halo); stroke-width: 3px; stroke-linejoin: round; }
+.vigie-plan .vg-plan-halo { stroke: var(--vg-halo); }
+.vigie-plan text.vg-plan-offline { fill: var(--vg-red-mark); }
 .vigie-snapshot { max-width: 100%; max-height: 200px; width: auto; align-self: flex-start; border-radius: 6px; border: 1px solid var(--vg-line); display: block; }
 .vigie-snapshot-box { margin: 0; display: flex; flex-direction: column; gap: 2px; }
 .vigie-snapshot-box figcaption { font-size: 12px; opacity: 0.7; }
@@ -121,7 +129,7 @@ const css = `
 .vigie-console input:focus-visible, .vigie-console textarea:focus-visible, .vigie-sound:focus-visible, .vigie-facts .vg-copy:focus-visible,
 .vigie-dropped button:focus-visible { outline: 3px solid var(--vg-focus); outline-offset: 2px; }
 .vigie-btn.vg-confirm { background: var(--vg-green); } .vigie-btn.vg-dismiss { background: var(--vg-grey); }
-.vigie-btn.vg-escalate { background: #6a1b9a; } .vigie-btn.vg-move { background: var(--vg-amber); color: #222; }
+.vigie-btn.vg-escalate { background: var(--vg-purple); } .vigie-btn.vg-move { background: var(--vg-amber); color: #222; }
 .vigie-actions .vigie-error.vg-inline, .vigie-actions .vigie-notice.vg-inline, .vigie-actions .vigie-move-end.vg-inline { flex: 1 1 100%; }
 /* a camera request that moved no camera: no fault of the operator, something to act on */
 .vigie-move-end { padding: 6px 10px; border-radius: 4px; font-size: 14px; border: 1px solid var(--vg-amber); border-left-width: 6px; background: rgba(249,168,37,0.14); }
@@ -164,6 +172,19 @@ const css = `
   .vigie-actions .vigie-error, .vigie-actions .vigie-notice, .vigie-actions .vigie-move-end { padding: 3px 8px; font-size: 13px; }
   .vigie-ask { padding: 4px 8px; gap: 4px 8px; font-size: 14px; }
   .vigie-ask .mdi { font-size: 18px; }
+}
+/* A dark theme (Dashboard 2.0 marks it so, color-scheme: dark, when the page's background is dark): the marks and
+   the focus ring are mixed with the theme's own text colour, toward which they gain contrast on its surface
+   (the palette as is reads under 3:1 on near-black: #6a1b9a 1.5:1, #d32f2f 2.9:1). Browsers without light-dark()
+   keep the palette. */
+@supports (color: light-dark(#000, #fff)) {
+  .vigie-console { --vg-on: rgb(var(--v-theme-on-surface, 255, 255, 255));
+    --vg-focus: light-dark(#e65100, color-mix(in srgb, #e65100 70%, var(--vg-on)));
+    --vg-red-mark: light-dark(var(--vg-red), color-mix(in srgb, var(--vg-red) 50%, var(--vg-on)));
+    --vg-green-mark: light-dark(var(--vg-green), color-mix(in srgb, var(--vg-green) 50%, var(--vg-on)));
+    --vg-blue-mark: light-dark(var(--vg-blue), color-mix(in srgb, var(--vg-blue) 50%, var(--vg-on)));
+    --vg-grey-mark: light-dark(var(--vg-grey), color-mix(in srgb, var(--vg-grey) 50%, var(--vg-on)));
+    --vg-purple-mark: light-dark(var(--vg-purple), color-mix(in srgb, var(--vg-purple) 50%, var(--vg-on))); }
 }
 /* no pulse, no flash: a new alert's line is tinted instead while it would have flashed */
 @media (prefers-reduced-motion: reduce) {

@@ -1,0 +1,186 @@
+/**
+ * The console on a dark theme, in a real browser (Debian's Chromium, real Node-RED with Dashboard 2.0):
+ * a ui-theme with Dashboard 2.0's own "Dark" preset colours, as a control room working at night sets it.
+ * Every word reads at 4.5:1 or more and the marks that carry meaning (a line's edge, the frame of the
+ * alert open, the focus ring, the plan's scale bar and north arrow) at 3:1 or more, as painted: the
+ * palette's colours that read on white (#6a1b9a, #d32f2f) do not on near-black, and the plan's words,
+ * white on a dark theme, sit on light map tiles. Screenshots go to test-artifacts/.
+ */
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { Browser, BrowserContext, Page } from 'playwright-core';
+import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer } from '../support/dashboard-server';
+import { artifactsDir as artifacts, launchChromium } from '../support/browser';
+import { consoleDetection, openConsoleAs, screenshotPagesIfFailed } from '../support/console-page';
+import { contrast, PAINTED_LOW_CONTRAST, PAINTED_MARKS, PAINTED_PLAN } from '../support/contrast';
+// eslint-disable-next-line @typescript-eslint/ban-ts-comment
+// @ts-ignore -- plain JS module of the widget
+import { fromLocal } from '../../ui/components/plan.js';
+
+/** Dashboard 2.0's "Dark" theme preset (the ui-theme editor's list; @flowfuse/node-red-dashboard 1.31). */
+const DARK = { surface: '#18191b', primary: '#0d74ce', bgPage: '#111113', groupBg: '#212225', groupOutline: '#363a3f' };
+const RUE_NORD = { lat: 45.4399, lon: 4.387 };
+const PLACE_SUD = fromLocal(RUE_NORD, 60, -120) as { lat: number; lon: number };
+/** The source: 30 m north-east of the Rue Nord mast. */
+const SOURCE = fromLocal(RUE_NORD, 21.21, 21.21) as { lat: number; lon: number };
+const camera = (state: string) => ({ id: 'cam-place', name: 'Camera place', pan: 0.1, tilt: -0.2, zoom: 0.3, target: { bearing: 60, tilt: -4, distanceM: 95 }, state });
+const ago = (s: number) => Date.now() / 1000 - s;
+
+type Measure = { what: string; ratio: number; min: number };
+const below = (measures: Measure[]) => measures.filter((m) => m.ratio < m.min).map((m) => `${m.what} at ${m.ratio.toFixed(2)}:1 (needs ${m.min}:1)`);
+
+describe('alert-dashboard on a dark theme in Chromium', { timeout: 300_000 }, () => {
+  let server: DashboardServer;
+  let browser: Browser;
+  const pages = new Map<string, Page>();
+  const contexts: BrowserContext[] = [];
+
+  before(async () => {
+    ensureWidgetBuilt();
+    const sensor = (id: string, sensorId: string, name: string, at: { lat: number; lon: number }) =>
+      ({ id, type: 'vigie-sensor', name, sensorId, lat: at.lat, lon: at.lon, heightM: 4, headingDeg: 0, array: 'square-4', mics: '', clock: 'ntp', clockErrorMs: 1 });
+    const flow = consoleFlow().map((n) => (n.type === 'ui-theme' ? { ...n, name: 'Night', colors: DARK } : n));
+    // two named sensors on the plan, over the flow's map tiles
+    server = await startDashboardServer([...flow, sensor('cfg-nord', 'rue-nord', 'Rue Nord mast', RUE_NORD), sensor('cfg-sud', 'place-sud', 'Place Sud mast', PLACE_SUD)], {
+      nodeTypes: ['alert-dashboard', 'vigie-sensor'],
+    });
+    browser = await launchChromium();
+  });
+
+  afterEach(async (t) => {
+    await screenshotPagesIfFailed(t, 'alert-dashboard-dark', pages);
+    for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
+    pages.clear();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  async function openConsole(name: string): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    pages.set(name, page);
+    return openConsoleAs(page, server.baseUrl, name);
+  }
+  async function open(page: Page, alertId: string) {
+    await page.mouse.move(1, 1);
+    await page.locator(`[data-alert-id="${alertId}"]`).click();
+    await page.mouse.move(1, 1);
+    await page.waitForSelector(`[data-test=detail][data-shown-alert="${alertId}"][data-settled=yes]`, { timeout: 30_000 });
+  }
+  /** Once no new line flashes (its background changes meanwhile). */
+  const still = (page: Page) => page.waitForFunction(() => !document.querySelector('.vg-flash'), null, { timeout: 30_000 });
+
+  it('every word, badge and mark of the queue, the alert open and its plan reads on the dark theme as on the light one (4.5:1 words, 3:1 marks)', async () => {
+    const id = 'dark-q';
+    const states: Array<[string, string, string | null]> = [
+      ['new', 'on-target', null],
+      ['seen', 'moving', null],
+      ['confirmed', 'waiting', 'confirm'],
+      ['escalated', 'failed', 'escalate'],
+      ['dismissed', 'released', 'dismiss'],
+    ];
+    // the unhandled newest opens when the console loads: the one to stay new is the oldest
+    states.forEach(([state, cam], i) => server.inject('dash', { payload: consoleDetection(`${id}-${state}`, 'glass_break', ago(i ? 20 - i : 40), { camera: camera(cam) }) }));
+    const una = await openConsole('Una');
+    // the theme is dark as Dashboard 2.0 paints it: the group's background and the words on it
+    const theme = await una.evaluate(() => {
+      const s = getComputedStyle(document.querySelector('.vigie-console')!);
+      return { scheme: s.colorScheme, color: s.color, surface: s.getPropertyValue('--v-theme-surface') };
+    });
+    assert.deepEqual(theme, { scheme: 'dark', color: 'rgb(255, 255, 255)', surface: '33,34,37' });
+    for (const [state, , action] of states) {
+      await una.waitForSelector(`[data-alert-id="${id}-${state}"]`, { timeout: 30_000 });
+      if (state === 'new') continue;
+      await open(una, `${id}-${state}`);
+      if (action) {
+        await una.locator(`[data-test=${action}]`).click();
+        await una.waitForSelector(`[data-alert-id="${id}-${state}"].vg-state-${state}`, { timeout: 30_000 });
+      }
+    }
+    // open: a located alert, its plan with both masts and the source over the map tiles, a camera to move
+    server.inject('dash', {
+      payload: consoleDetection(`${id}-located`, 'gunshot', ago(30), { sensorInfo: { ...RUE_NORD, heading: 90, clock: 'ntp' }, location: { method: 'tdoa', position: { ...SOURCE, errorM: 4 }, sensors: ['rue-nord', 'place-sud'] }, camera: camera('proposed') }),
+    });
+    await una.waitForSelector(`[data-alert-id="${id}-located"]`, { timeout: 30_000 });
+    await open(una, `${id}-located`);
+    await una.waitForSelector('[data-test=plan] image', { timeout: 30_000 });
+    await una.waitForSelector('[data-test=move]', { timeout: 30_000 });
+    await una.waitForSelector(`[data-alert-id="${id}-seen"].vg-state-seen`, { timeout: 30_000 });
+    await still(una);
+    await una.screenshot({ path: path.join(artifacts, 'alert-dashboard-dark-queue-plan.png') });
+
+    const words = await una.evaluate<string[]>(`(${PAINTED_LOW_CONTRAST})('.vigie-console')`);
+    assert.deepEqual(words, [], 'words under 4.5:1 on the dark theme');
+    const marks = await una.evaluate<Measure[]>(`(${PAINTED_MARKS})(null)`);
+    assert.deepEqual(marks.map((m) => m.what.replace(/ \(open\)/, '')).filter((w) => w.endsWith('edge')).sort(), [
+      'vg-state-confirmed: its edge', 'vg-state-dismissed: its edge', 'vg-state-escalated: its edge', 'vg-state-new: its edge', 'vg-state-seen: its edge', 'vg-state-seen: its edge',
+    ], 'every state\'s edge, and the line open, measured');
+    assert.deepEqual(below(marks), [], 'the lines\' edges and the open line\'s frame');
+    const plan = await una.evaluate<Measure[]>(`(${PAINTED_PLAN})()`);
+    assert.deepEqual(plan.map((m) => m.what).sort(), ['plan: "20 m"', 'plan: "Gunshot"', 'plan: "N"', 'plan: "Place Sud mast"', 'plan: "Rue Nord mast"', 'plan: the north arrow', 'plan: the scale bar']);
+    assert.deepEqual(below(plan), [], 'the plan\'s words and marks over its tiles');
+
+    // an offline camera's words, in the alert's facts and on the plan, as the console writes them (their class, in
+    // their place): a camera goes offline only with a PTZ connection, which this flow does not have
+    const offline = await una.evaluate<{ words: string[]; plan: Measure[] }>(`(async () => {
+      const note = document.createElement('small');
+      note.className = 'vg-offline-note';
+      note.textContent = 'no answer since 21:40';
+      document.querySelector('[data-test=camera]').append(note);
+      const label = document.createElementNS('http://www.w3.org/2000/svg', 'text');
+      label.setAttribute('class', 'vg-plan-offline');
+      label.setAttribute('font-weight', 'bold');
+      label.setAttribute('x', '40');
+      label.setAttribute('y', '60');
+      label.textContent = 'Camera place — offline';
+      document.querySelector('[data-test=plan]').append(label);
+      const out = { words: (${PAINTED_LOW_CONTRAST})('[data-test=camera]'), plan: (await (${PAINTED_PLAN})()).filter((m) => m.what.includes('offline')) };
+      note.remove();
+      label.remove();
+      return out;
+    })()`);
+    assert.deepEqual(offline.words, [], '"offline" in the camera fact');
+    assert.equal(offline.plan.length, 1);
+    assert.deepEqual(below(offline.plan), [], '"offline" on the plan');
+  });
+
+  it('the focus ring on a queue line, a decision and the red banner stands out on the dark theme (3:1 or more)', async () => {
+    const id = 'dark-f';
+    server.inject('dash', { payload: consoleDetection(`${id}-open`, 'gunshot', ago(10), { camera: camera('proposed') }) });
+    const vic = await openConsole('Vic');
+    await vic.waitForSelector(`[data-test=detail][data-shown-alert="${id}-open"]`, { timeout: 30_000 });
+    // a new alert while one is open: the red banner
+    server.inject('dash', { payload: consoleDetection(`${id}-new`, 'explosion', ago(1)) });
+    await vic.locator('[data-test=banner]').waitFor({ timeout: 30_000 });
+    await still(vic);
+    await vic.mouse.move(1, 1);
+    await vic.locator('[data-test=operator]').focus();
+    await vic.keyboard.press('Tab');
+    const banner = await vic.evaluate(() => {
+      const el = document.activeElement as HTMLElement;
+      const s = getComputedStyle(el);
+      const page = getComputedStyle(el.closest('.v-card, .v-application') as HTMLElement).backgroundColor;
+      return { test: el.dataset.test, visible: el.matches(':focus-visible'), shadow: s.boxShadow, bg: s.backgroundColor, page };
+    });
+    assert.equal(banner.test, 'banner');
+    const ring = /^((?:rgb|color)\([^)]*\)) 0px 0px 0px 3px$/.exec(banner.shadow);
+    assert.ok(banner.visible && ring, `the banner's outer ring: ${JSON.stringify(banner)}`);
+    assert.ok(contrast(ring![1], banner.page) >= 3, `the banner's ring on the group around it: ${ring![1]} on ${banner.page} is ${contrast(ring![1], banner.page).toFixed(2)}:1`);
+    await vic.keyboard.press('Tab');
+    assert.equal(await vic.evaluate(() => (document.activeElement as HTMLElement).dataset.test), 'queue-item');
+    await vic.screenshot({ path: path.join(artifacts, 'alert-dashboard-dark-focus.png') });
+    const onLine = await vic.evaluate<Measure[]>(`(${PAINTED_MARKS})('.vigie-item:focus-visible')`);
+    await vic.locator('[data-test=note]').focus();
+    await vic.keyboard.press('Tab');
+    assert.equal(await vic.evaluate(() => (document.activeElement as HTMLElement).dataset.test), 'confirm');
+    const onButton = await vic.evaluate<Measure[]>(`(${PAINTED_MARKS})('[data-test=confirm]:focus-visible')`);
+    const rings = [...onLine, ...onButton].filter((m) => m.what.endsWith('focus ring'));
+    assert.equal(rings.length, 2);
+    assert.deepEqual(below(rings), [], 'the focus rings');
+  });
+});
