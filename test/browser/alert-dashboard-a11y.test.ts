@@ -14,7 +14,7 @@ import { artifactsDir as artifacts } from '../support/browser';
 import { consoleDetection, openConsoleAs, screenshotPagesIfFailed, startConsoleServerAndBrowser } from '../support/console-page';
 import { HeldSocket, holdableSocket } from '../support/held-socket';
 import { waitFor } from '../support/wait';
-import { contrast, PAINTED_LOW_CONTRAST } from '../support/contrast';
+import { contrast, PAINTED_FIELDS, PAINTED_LOW_CONTRAST } from '../support/contrast';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- plain JS module of the widget
 import { SUMMARY_GAP_MS } from '../../ui/components/burst-words.js';
@@ -481,6 +481,24 @@ describe('alert-dashboard accessibility in Chromium', { timeout: 400_000 }, () =
     const low = await ned.evaluate<string[]>(`(${PAINTED_LOW_CONTRAST})(${JSON.stringify(`[data-alert-id^="${id}-"]:not([data-alert-id$="-other"])`)})`);
     await ned.screenshot({ path: path.join(artifacts, 'alert-dashboard-a11y-queue-states.png') });
     assert.deepEqual(low, [], 'words under 4.5:1');
+  });
+
+  it('the fields to type in (the name, the note) show their edges at 3:1 and their placeholders at 4.5:1, also while the name is asked for', async () => {
+    const id = `fields-${++serial}`;
+    server.inject('dash', { payload: alert(id, 'scream', 3) });
+    const measure = (page: Page) => page.evaluate<Array<{ what: string; ratio: number; min: number }>>(`(${PAINTED_FIELDS})('[data-test=operator], [data-test=note]')`);
+    const low = (ms: Array<{ what: string; ratio: number; min: number }>) => ms.filter((m) => m.ratio < m.min).map((m) => `${m.what} at ${m.ratio.toFixed(2)}:1 (needs ${m.min}:1)`);
+    const uma = await openConsole('Uma');
+    await uma.waitForSelector(`[data-alert-id="${id}"]`, { timeout: 30_000 });
+    await open(uma, id);
+    const named = await measure(uma);
+    assert.deepEqual(named.map((m) => m.what), ['operator: its edge', 'operator: its placeholder', 'note: its edge', 'note: its placeholder']);
+    assert.deepEqual(low(named), []);
+    // no name yet: the field asks for it, on its amber band
+    await uma.locator('[data-test=operator]').fill('');
+    await uma.locator('[data-test=operator]').dispatchEvent('change');
+    await uma.waitForSelector('.vigie-operator.vg-missing', { timeout: 30_000 });
+    assert.deepEqual(low((await measure(uma)).filter((m) => m.what.startsWith('operator'))), []);
   });
 
   it('the name, the note and "copy coordinates" show the same thick orange ring as the decisions when reached by Tab', async () => {

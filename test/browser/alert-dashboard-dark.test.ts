@@ -13,7 +13,7 @@ import { Browser, BrowserContext, Page } from 'playwright-core';
 import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer } from '../support/dashboard-server';
 import { artifactsDir as artifacts, launchChromium } from '../support/browser';
 import { consoleDetection, openConsoleAs, screenshotPagesIfFailed } from '../support/console-page';
-import { contrast, PAINTED_LOW_CONTRAST, PAINTED_MARKS, PAINTED_PLAN } from '../support/contrast';
+import { contrast, PAINTED_FIELDS, PAINTED_LOW_CONTRAST, PAINTED_MARKS, PAINTED_PLAN } from '../support/contrast';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- plain JS module of the widget
 import { fromLocal } from '../../ui/components/plan.js';
@@ -147,6 +147,18 @@ describe('alert-dashboard on a dark theme in Chromium', { timeout: 300_000 }, ()
     assert.deepEqual(offline.words, [], '"offline" in the camera fact');
     assert.equal(offline.plan.length, 1);
     assert.deepEqual(below(offline.plan), [], '"offline" on the plan');
+  });
+
+  it('the fields to type in (the name, the note) show their edges at 3:1 and their placeholders at 4.5:1 on the dark theme', async () => {
+    const id = 'dark-fields';
+    // older than the other tests' alerts: the console opens the newest unhandled one by itself
+    server.inject('dash', { payload: consoleDetection(id, 'scream', ago(3600)) });
+    const ida = await openConsole('Ida');
+    await ida.waitForSelector(`[data-alert-id="${id}"]`, { timeout: 30_000 });
+    await open(ida, id);
+    const measures = await ida.evaluate<Measure[]>(`(${PAINTED_FIELDS})('[data-test=operator], [data-test=note]')`);
+    assert.deepEqual(measures.map((m) => m.what), ['operator: its edge', 'operator: its placeholder', 'note: its edge', 'note: its placeholder']);
+    assert.deepEqual(below(measures), []);
   });
 
   it('the focus ring on a queue line, a decision and the red banner stands out on the dark theme (3:1 or more)', async () => {

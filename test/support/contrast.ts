@@ -148,3 +148,26 @@ export const PAINTED_PLAN = `async () => {
   }
   return out;
 }`;
+
+/**
+ * In the page: each field to type in under `selector` (the operator's name, the note) with the contrast
+ * of its edge on what is around it (WCAG 1.4.11: 3:1) and of its placeholder on the field (4.5:1), as
+ * painted.
+ */
+export const PAINTED_FIELDS = `(selector) => {
+  ${HELPERS}
+  const out = [];
+  for (const field of document.querySelectorAll(selector)) {
+    const s = getComputedStyle(field);
+    const name = field.dataset.test || field.tagName.toLowerCase();
+    const around = paint(chainOf(field.parentElement), 0, white, null);
+    const inside = paint(chainOf(field), 0, white, null);
+    out.push({ what: name + ': its edge', ratio: ratio(over(parse(s.borderTopColor), around), around), min: 3 });
+    const hint = getComputedStyle(field, '::placeholder');
+    // a pseudo-element's opacity is not among its painted boxes: applied to the colour itself
+    const hintColour = parse(hint.color);
+    hintColour.a *= Number(hint.opacity || 1);
+    if (field.placeholder) out.push({ what: name + ': its placeholder', ratio: ratio(over(hintColour, inside), inside), min: 4.5 });
+  }
+  return out;
+}`;

@@ -8,6 +8,9 @@ const css = `
      not as the background of white words: the same colours on a light theme, lightened on a dark one (below) */
   --vg-red-mark: var(--vg-red); --vg-green-mark: var(--vg-green); --vg-blue-mark: var(--vg-blue); --vg-grey-mark: var(--vg-grey); --vg-purple-mark: var(--vg-purple);
   --vg-bg: rgba(127,127,127,0.08); --vg-line: rgba(127,127,127,0.35);
+  /* the edge of a field to type in (the name, the note): 3:1 or more on light and dark themes (WCAG 1.4.11),
+     where --vg-line, for dividers, is about 1.5:1; taken from the words' colour at each field */
+  --vg-field-line: color-mix(in srgb, currentColor 55%, transparent);
   display: flex; flex-direction: column; gap: 8px; width: 100%; min-height: 70vh; font-size: 15px; line-height: 1.35; color: inherit; }
 .vigie-console * { box-sizing: border-box; }
 .vigie-top { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 16px; }
@@ -18,10 +21,10 @@ const css = `
   background: rgba(249,168,37,0.15); color: inherit; font: inherit; font-size: 14px; cursor: pointer; }
 .vigie-sound .mdi { font-size: 18px; }
 .vigie-operator { display: flex; align-items: center; gap: 6px; font-size: 14px; }
-.vigie-operator input { padding: 4px 6px; border: 1px solid var(--vg-line); border-radius: 4px; width: 150px; color: inherit; background: transparent; }
+.vigie-operator input { padding: 4px 6px; border: 1px solid var(--vg-field-line); border-radius: 4px; width: 150px; color: inherit; background: transparent; }
 .vigie-operator.vg-missing { order: -1; flex: 1 1 100%; flex-wrap: wrap; padding: 8px 12px; border-radius: 6px; border: 2px solid var(--vg-amber);
   background: rgba(249,168,37,0.18); font-size: 16px; font-weight: 600; }
-.vigie-operator.vg-missing input { border-color: var(--vg-red); box-shadow: 0 0 0 2px rgba(211,47,47,0.25); width: 220px; font-size: 16px; }
+.vigie-operator.vg-missing input { border-color: var(--vg-red-mark); box-shadow: 0 0 0 2px rgba(211,47,47,0.25); width: 220px; font-size: 16px; }
 .vigie-operator .vg-hint { font-weight: 400; font-size: 14px; }
 .vigie-banner { display: flex; align-items: center; gap: 12px; padding: 10px 14px; border-radius: 6px; background: var(--vg-red); color: #fff;
   font-size: 18px; font-weight: 600; cursor: pointer; animation: vg-pulse 1s ease-in-out infinite alternate; border: none; text-align: left; width: 100%; }
@@ -119,7 +122,9 @@ const css = `
 .vigie-actions { position: sticky; bottom: -1px; z-index: 3; display: flex; flex-wrap: wrap; gap: 8px; align-items: stretch; padding: 4px 0 5px;
   background: rgb(var(--v-theme-surface, 255, 255, 255)); }
 .vigie-actions.vg-stuck { box-shadow: 0 -8px 8px -6px rgba(0, 0, 0, 0.35); }
-.vigie-actions textarea { flex: 1 1 140px; min-height: 44px; padding: 6px 8px; border: 1px solid var(--vg-line); border-radius: 4px; color: inherit; background: transparent; font: inherit; resize: vertical; }
+/* the browser's grey placeholder is about 2.3:1: the words' own colour, faded, reads at 4.5:1 or more */
+.vigie-console input::placeholder, .vigie-console textarea::placeholder { color: color-mix(in srgb, currentColor 72%, transparent); opacity: 1; }
+.vigie-actions textarea { flex: 1 1 140px; min-height: 44px; padding: 6px 8px; border: 1px solid var(--vg-field-line); border-radius: 4px; color: inherit; background: transparent; font: inherit; resize: vertical; }
 .vigie-btn { min-height: 44px; min-width: 110px; padding: 6px 14px; border-radius: 6px; border: none; font-size: 16px; font-weight: 600; color: #fff; cursor: pointer; }
 /* aria-disabled (not disabled) while an answer is awaited: a button pressed by keyboard keeps the focus */
 .vigie-btn:disabled, .vigie-btn[aria-disabled=true] { opacity: 0.45; cursor: not-allowed; }
