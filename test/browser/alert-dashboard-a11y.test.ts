@@ -561,7 +561,7 @@ describe('alert-dashboard accessibility in Chromium', { timeout: 400_000 }, () =
     assert.equal((await rae.locator('[data-test=move]').textContent())?.trim(), 'Take camera', 'nothing was asked of ptz-steer');
   });
 
-  it('Enter on "Take camera": when the camera comes and the button goes, the keyboard is still in the decision bar, on Escalate', async () => {
+  it('Enter on "Take camera": when the camera comes and the button goes, the keyboard is still in the decision bar, on Escalate, and the camera\'s coming is said', async () => {
     const id = `take-${++serial}`;
     // a camera of its own: one held for a decided alert would ask first
     const ownCamera = (state: string) => ({ ...camera(state), id: 'cam-take', name: 'Camera take' });
@@ -579,6 +579,8 @@ describe('alert-dashboard accessibility in Chromium', { timeout: 400_000 }, () =
     await pia.waitForSelector('[data-test=move]', { state: 'detached', timeout: 30_000 });
     const at = await pia.evaluate(() => ({ test: (document.activeElement as HTMLElement | null)?.dataset.test ?? document.activeElement?.tagName, visible: !!document.activeElement?.matches(':focus-visible') }));
     assert.deepEqual(at, { test: 'escalate', visible: true });
+    // the camera's coming is said, since the focus moving to Escalate says nothing of it
+    assert.equal((await pia.locator('[data-test=live-decision]').textContent())?.trim(), 'Camera take: camera moving');
     // one Shift+Tab back to the decision before it, as from any decision
     await pia.keyboard.press('Shift+Tab');
     assert.equal(await pia.evaluate(() => (document.activeElement as HTMLElement).dataset.test), 'dismiss');
