@@ -281,18 +281,18 @@ function assertPipeOnly(args: string[], input: string | null): void {
   assert.deepEqual(args.filter((a) => /^pipe:/.test(a) && a !== input), input === null ? [] : ['pipe:1'], `outputs: ${args.join(' ')}`);
 }
 
-test('command lines: arecord raw to stdout; ffmpeg audio only, RTSP over TCP, f32le pipe; URLs redacted', () => {
+test('command lines: arecord raw to stdout; ffmpeg audio only, RTSP over TCP, a stream with an I/O timeout, f32le pipe; URLs redacted', () => {
   // arecord writes to stdout when it is given no file name: the whole list, so that none can slip in.
   const arecord = arecordArgs({ device: 'hw:1,0', sampleRate: 48000, channels: 4, format: 'S32_LE' });
   assert.deepEqual(arecord, ['-q', '-D', 'hw:1,0', '-t', 'raw', '-f', 'S32_LE', '-r', '48000', '-c', '4']);
   assert.deepEqual(arecordArgs({ device: 'default', sampleRate: 16000, channels: 1 }), ['-q', '-D', 'default', '-t', 'raw', '-f', 'S16_LE', '-r', '16000', '-c', '1']);
   // ffmpeg accepts several outputs: the complete lists, so that no second output (a file) can be added.
   const rtsp = ffmpegArgs({ url: 'rtsp://cam/1', sampleRate: 16000, channels: 1 });
-  assert.deepEqual(rtsp, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', 'rtsp://cam/1', ...FFMPEG_PIPE_OUTPUT]);
+  assert.deepEqual(rtsp, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-timeout', '10000000', '-i', 'rtsp://cam/1', ...FFMPEG_PIPE_OUTPUT]);
   const file = ffmpegArgs({ url: '/x.wav', sampleRate: 16000, channels: 1, realtime: true });
   assert.deepEqual(file, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-i', '/x.wav', ...FFMPEG_PIPE_OUTPUT]);
   const http = ffmpegArgs({ url: 'http://cam/audio.mp3', sampleRate: 48000, channels: 2 });
-  assert.deepEqual(http, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', 'http://cam/audio.mp3', ...FFMPEG_PIPE_OUTPUT.slice(0, 6), '2', '-ar', '48000', ...FFMPEG_PIPE_OUTPUT.slice(9)]);
+  assert.deepEqual(http, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rw_timeout', '10000000', '-i', 'http://cam/audio.mp3', ...FFMPEG_PIPE_OUTPUT.slice(0, 6), '2', '-ar', '48000', ...FFMPEG_PIPE_OUTPUT.slice(9)]);
   // With credentials the input is the script on stdin (pipe:0); the output is still stdout only.
   const withCreds = ffmpegArgs({ url: 'rtsp://cam/1', username: 'u', password: 'p', sampleRate: 16000, channels: 1 });
   assert.deepEqual(withCreds, ['-hide_banner', '-nostdin', '-loglevel', 'error', ...SCRIPT_INPUT_ARGS, ...FFMPEG_PIPE_OUTPUT]);
@@ -324,7 +324,7 @@ test('the capture children are started with exactly those arguments (read back f
   const bin = script(dir, 'idle', 'while :; do sleep 0.05; done');
   const cases: Array<[SourceConfig, string[]]> = [
     [{ type: 'alsa', device: 'hw:1,0', sampleRate: 48000, channels: 4, format: 'S32_LE', binaryPath: bin }, ['-q', '-D', 'hw:1,0', '-t', 'raw', '-f', 'S32_LE', '-r', '48000', '-c', '4']],
-    [{ type: 'ffmpeg', url: 'rtsp://cam/1', sampleRate: 16000, channels: 1, binaryPath: bin }, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', 'rtsp://cam/1', ...FFMPEG_PIPE_OUTPUT]],
+    [{ type: 'ffmpeg', url: 'rtsp://cam/1', sampleRate: 16000, channels: 1, binaryPath: bin }, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-timeout', '10000000', '-i', 'rtsp://cam/1', ...FFMPEG_PIPE_OUTPUT]],
     [{ type: 'ffmpeg', url: 'file:/srv/x.wav', sampleRate: 16000, channels: 1, binaryPath: bin }, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', 'file:/srv/x.wav', ...FFMPEG_PIPE_OUTPUT]],
     [{ type: 'ffmpeg', url: 'rtsp://cam/1', username: 'u', password: 'p', sampleRate: 16000, channels: 1, binaryPath: bin }, ['-hide_banner', '-nostdin', '-loglevel', 'error', ...SCRIPT_INPUT_ARGS, ...FFMPEG_PIPE_OUTPUT]],
   ];
@@ -358,7 +358,7 @@ test('ffmpeg source with credentials: none on the command line; the URL and its 
     assert.ok(!args.some((x) => x.includes('micuser') || x.includes('pa') || x.includes('cam/1')), args.join(' '));
     assert.deepEqual(args.slice(args.indexOf('-f'), args.indexOf('-i') + 2).filter((x) => !x.includes(',')), ['-f', 'concat', '-safe', '0', '-protocol_whitelist', '-i', 'pipe:0']);
     const script = ffmpegScript({ ...o, sampleRate: 16000, channels: 1 })!;
-    assert.match(script, /^ffconcat version 1\.0\nfile 'rtsp:\/\/micuser:pa(%27|'\\'')ss@cam\/1'\noption rtsp_transport 'tcp'\n$/);
+    assert.match(script, /^ffconcat version 1\.0\nfile 'rtsp:\/\/micuser:pa(%27|'\\'')ss@cam\/1'\noption rtsp_transport 'tcp'\noption timeout '10000000'\n$/);
   }
   assert.equal(ffmpegScript({ url: 'rtsp://cam/1', sampleRate: 16000, channels: 1 }), undefined);
 });

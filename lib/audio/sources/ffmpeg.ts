@@ -20,9 +20,19 @@ export interface FfmpegOptions {
   stallMs?: number;
 }
 
+/**
+ * How long ffmpeg waits on a silent stream before it exits, ms. The stall check kills it sooner
+ * (stallMs); this is for an ffmpeg nobody is left to kill (a Node-RED killed with SIGKILL): it
+ * would otherwise wait for ever on a camera that stopped sending, holding the connection.
+ */
+export const STREAM_IO_TIMEOUT_MS = 10_000;
+
 /** Demuxer options of the source, on the command line or in the input script. */
 function demuxerOptions(url: string): Array<[string, string]> {
-  return /^rtsps?:/i.test(url) ? [['rtsp_transport', 'tcp']] : [];
+  const timeoutUs = String(STREAM_IO_TIMEOUT_MS * 1000);
+  if (/^rtsps?:/i.test(url)) return [['rtsp_transport', 'tcp'], ['timeout', timeoutUs]];
+  if (/^https?:/i.test(url)) return [['rw_timeout', timeoutUs]];
+  return [];
 }
 
 /**
