@@ -7,6 +7,7 @@ import { ChildProcess, ChildProcessByStdio, spawn } from 'child_process';
 import { Readable } from 'stream';
 import { findBinary } from '../util/binaries';
 import { releaseUnstarted, spawnShortfall } from '../util/spawn-shortfall';
+import { endWithThisProcess } from '../util/child-exit';
 import { concatScript, hasCredentials, redactCredentials, scriptInputArgs, withCredentials } from '../util/url-credentials';
 
 export { hasCredentials, withCredentials };
@@ -252,6 +253,8 @@ export class FfmpegProcess {
       setImmediate(() => finish(null, null));
       return;
     }
+    // Not left pulling the camera's stream by a Node-RED that exits without closing its nodes.
+    endWithThisProcess(child);
     if (stdin !== undefined) child.stdin?.end(stdin);
     this.child = child as ChildProcessByStdio<null, Readable, Readable>;
     this.stdout = child.stdout!;

@@ -11,6 +11,7 @@ import { redactCredentials } from '../../util/url-credentials';
 import { findBinary } from '../../util/binaries';
 import { monotonicMs } from '../../util/clock';
 import { releaseUnstarted, spawnShortfall } from '../../util/spawn-shortfall';
+import { endWithThisProcess } from '../../util/child-exit';
 import { InterleavedDecoder, PcmFormat } from '../channels';
 import { CaptureSource } from './source';
 
@@ -145,6 +146,8 @@ export class ProcessSource extends CaptureSource {
       return;
     }
     this.child = child;
+    // Not left running, holding the device or the stream, by a Node-RED that exits without closing its nodes.
+    endWithThisProcess(child);
     this.pids.push(child.pid!);
     this.lastDataMs = this.now();
     stdout.on('data', (chunk: Buffer) => {
