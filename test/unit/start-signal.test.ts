@@ -2,6 +2,8 @@
  * SIGTERM or SIGINT while `vigie start` is still starting: it stops what it started (Node-RED,
  * the street demo's broker and cameras) and exits 0, leaving no child process and no lock.
  * Killed with SIGKILL, it stops nothing: its Node-RED stops on its own, writing its stop files.
+ * Its capture children (arecord, ffmpeg) are left neither by a Node-RED that crashes nor by a
+ * Ctrl-C, which signals them too (and is no capture that died).
  * Real `vigie start` processes and real signals; the Node-RED of the first test waits for a node
  * type that is not installed, so it never finishes starting (the signal cannot come too late).
  * Needs the build (the user directory links the package's dist/).
@@ -9,10 +11,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'child_process';
+import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { encodeWav } from '../../lib/audio/wav';
 import { LOCK_FILE, processState } from '../../lib/cli/start-lock';
 import { HEALTH_FILE } from '../../lib/util/launcher-channel';
 import { repoRoot } from '../support/nodered';
@@ -78,11 +82,16 @@ function listens(port: number): Promise<boolean> {
   });
 }
 
-function vigieStart(args: string[]): { proc: ChildProcess; output: () => string; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+/** `detached`: in a process group of its own, as a command started in a terminal (which Ctrl-C signals as a whole). */
+function vigieStart(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; detached?: boolean } = {},
+): { proc: ChildProcess; output: () => string; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bin', 'vigie.ts'), 'start', ...args], {
     cwd: repoRoot,
-    env: { ...process.env, VIGIE_QUIET: '0' },
+    env: { ...process.env, VIGIE_QUIET: '0', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.detached,
   });
   spawned.push(proc);
   let out = '';
@@ -226,4 +235,100 @@ test('SIGHUP (the terminal closed, kill -HUP) while Node-RED runs, its output no
   assert.equal(runs(nodeRed[0]), false, `Node-RED (pid ${nodeRed[0]}) was stopped`);
   assert.equal(fs.existsSync(path.join(userDir, LOCK_FILE)), false, 'the lock is released');
   assert.equal(fs.existsSync(path.join(userDir, HEALTH_FILE)), false, 'the health file is removed');
+});
+
+/** Pids of the running capture processes (arecord, ffmpeg; not zombies) whose command line holds `token`. */
+function capturesWith(token: string): number[] {
+  const out: number[] = [];
+  for (const p of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      if (['arecord', 'ffmpeg'].includes(path.basename(argv[0])) && argv.some((a) => a.includes(token)) && runs(Number(p))) out.push(Number(p));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+
+/** A sensor and its mic-capture (health reports and levels to nobody: their warnings go to the log). */
+function captureNodes(id: string, mic: Record<string, unknown>): object[] {
+  return [
+    { id: `sens-${id}`, type: 'vigie-sensor', sensorId: id, name: id, lat: '45.44', lon: '4.39', heightM: '4', headingDeg: '0', array: 'mono', clock: 'ntp' },
+    { id: `mic-${id}`, type: 'mic-capture', z: 'tab1', name: id, sensor: `sens-${id}`, blockMs: 100, ringSeconds: 5, levelEveryMs: 0, wires: [[], []], ...mic },
+  ];
+}
+
+test('Node-RED that exits on an uncaught exception kills its capture ffmpeg, also one waiting on a stream that says nothing', async () => {
+  // A stream that accepts and never sends: ffmpeg (tcp:, no I/O timeout) writes nothing, so no closed pipe would end it.
+  const held: net.Socket[] = [];
+  const silent = net.createServer((sock) => held.push(sock.on('error', () => undefined)));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const token = `vigie-crash-${randomBytes(6).toString('hex')}`;
+  try {
+    const flowFile = path.join(dir, 'crash.json');
+    fs.writeFileSync(
+      flowFile,
+      JSON.stringify([
+        { id: 'tab1', type: 'tab', label: 'x' },
+        ...captureNodes('silent', { source: 'ffmpeg', url: `tcp://127.0.0.1:${(silent.address() as net.AddressInfo).port}/${token}`, sampleRate: 16000, channels: 1 }),
+        { id: 'in', type: 'http in', z: 'tab1', url: '/crash', method: 'get', wires: [['crash-fn']] },
+        // A rejection nobody handles: Node-RED's handler of an uncaught exception logs it and calls process.exit(1).
+        { id: 'crash-fn', type: 'function', z: 'tab1', name: 'crash', func: "Promise.reject(new Error('crash on purpose'));\nreturn null;", outputs: 0, wires: [] },
+      ]),
+    );
+    const userDir = path.join(dir, 'user-crash');
+    const v = vigieStart(['--flow', flowFile, '--user-dir', userDir, '--port', '0']);
+    const port = Number((await waitFor(() => /Node-RED editor: +http:\/\/127\.0\.0\.1:(\d+)\//.exec(v.output()), 90_000, 'the banner'))[1]);
+    const pids = await waitFor(() => {
+      const found = capturesWith(token);
+      return found.length === 1 && found;
+    }, 30_000, 'the capture ffmpeg');
+    pids.forEach((pid) => leftovers.add(pid));
+    await fetch(`http://127.0.0.1:${port}/crash`, { signal: AbortSignal.timeout(30_000) }).catch(() => undefined); // no answer: Node-RED is gone
+    assert.deepEqual(await v.exited, { code: 1, signal: null }, v.output());
+    assert.match(v.output(), /crash on purpose/);
+    assert.match(v.output(), /Node-RED exited \(code 1\)/);
+    await waitFor(() => capturesWith(token).length === 0, 10_000, `ffmpeg ${pids[0]} to be gone with Node-RED`);
+  } finally {
+    for (const sock of held) sock.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  }
+});
+
+test('Ctrl-C (SIGINT to the whole process group) reaches arecord and ffmpeg too: the stop is not reported as a capture that died, and none is left', async () => {
+  const token = `vigiectrlc${randomBytes(6).toString('hex')}`;
+  const home = path.join(dir, 'home-ctrlc');
+  fs.mkdirSync(home);
+  // arecord reads an ALSA "file" device (its infile, through a pipe to the node); ffmpeg a WAV file at its own pace.
+  const raw = path.join(home, 'street.raw');
+  fs.writeFileSync(raw, Buffer.alloc(16000 * 2 * 10));
+  fs.writeFileSync(path.join(home, '.asoundrc'), `pcm.${token} {\n  type file\n  slave.pcm null\n  file "/dev/null"\n  infile "${raw}"\n  format "raw"\n}\n`);
+  const wav = path.join(home, `${token}.wav`);
+  fs.writeFileSync(wav, encodeWav([new Float32Array(16000 * 600)], 16000));
+  const flowFile = path.join(dir, 'ctrl-c.json');
+  fs.writeFileSync(
+    flowFile,
+    JSON.stringify([
+      { id: 'tab1', type: 'tab', label: 'x' },
+      ...captureNodes('alsa', { source: 'alsa', device: token, sampleRate: 16000, channels: 1, format: 'S16_LE' }),
+      ...captureNodes('file', { source: 'ffmpeg', url: wav, realtime: true, sampleRate: 16000, channels: 1 }),
+    ]),
+  );
+  const userDir = path.join(dir, 'user-ctrlc');
+  const v = vigieStart(['--flow', flowFile, '--user-dir', userDir, '--port', '0'], { env: { HOME: home }, detached: true });
+  await waitFor(() => /Vigie is running/.test(v.output()), 90_000, 'vigie start to run');
+  const pids = await waitFor(() => {
+    const found = capturesWith(token);
+    return found.length === 2 && found;
+  }, 30_000, 'arecord and ffmpeg');
+  pids.forEach((pid) => leftovers.add(pid));
+  childrenOf(v.proc.pid!).forEach((pid) => leftovers.add(pid));
+
+  process.kill(-v.proc.pid!, 'SIGINT');
+  assert.deepEqual(await v.exited, { code: 0, signal: null }, v.output());
+  assert.match(v.output(), /Stopped flows/);
+  // Ended by the signal while Node-RED stops its flows: not a fault, nothing restarted.
+  assert.doesNotMatch(v.output(), /capture restarted|restarting|(arecord|ffmpeg) (exited|killed)/, v.output());
+  await waitFor(() => capturesWith(token).length === 0, 10_000, `arecord and ffmpeg (${pids.join(', ')}) to be gone`);
 });
