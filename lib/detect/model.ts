@@ -223,19 +223,57 @@ export function checkGraph(card: ModelCard, inputs: TensorInfo[], outputs: Tenso
   // labels in another order would read its speech column as a gunshot, raise alerts on voices
   // and publish a voice's probability under an alert label (DESIGN §4, guarantee 3).
   const mdLabels = metadata.labels;
-  if (mdLabels !== undefined) {
-    const fileLabels = mdLabels.split(',').map((l) => l.trim());
-    if (fileLabels.join(',') !== card.labels.join(',')) {
-      const at = fileLabels.findIndex((l, i) => l !== card.labels[i]);
-      const differs = at < 0 ? `it has ${fileLabels.length} labels, the card ${card.labels.length}` : `output ${at} is "${fileLabels[at]}" in the file, "${card.labels[at] ?? '(none)'}" in the card`;
-      p.push(`card.labels: not the ONNX file's labels in its order (${differs}); the card must list the model's outputs in order`);
-    }
-  }
+  const labelsDiffer = mdLabels === undefined ? undefined : labelsDifference(mdLabels, card.labels);
+  if (labelsDiffer) p.push(`card.labels: not the ONNX file's labels in its order (${labelsDiffer}); the card must list the model's outputs in order`);
   const mdWindow = metadata.window_samples ?? metadata.windowSamples;
   if (mdWindow !== undefined && Number(mdWindow) !== card.input.windowSamples) {
     p.push(`card.input.windowSamples is ${card.input.windowSamples} but the ONNX file says ${mdWindow}`);
   }
   return p;
+}
+
+/**
+ * Where the ONNX metadata's `labels` and the card's differ (undefined: they agree). The
+ * metadata is a JSON array of strings, or the labels joined by commas (the project's exports).
+ * AudioSet's names hold commas themselves ("Gunshot, gunfire"): a comma-joined list is compared
+ * as text, with the card's labels joined the same way and spaces around commas ignored, not
+ * split into labels.
+ */
+export function labelsDifference(metadataLabels: string, cardLabels: readonly string[]): string | undefined {
+  let fileList: unknown;
+  try {
+    fileList = metadataLabels.trim().startsWith('[') ? JSON.parse(metadataLabels) : undefined;
+  } catch {
+    fileList = undefined;
+  }
+  if (stringArray(fileList)) {
+    for (let i = 0; i < Math.max(fileList.length, cardLabels.length); i++) {
+      if (fileList[i] === cardLabels[i]) continue;
+      if (i >= fileList.length || i >= cardLabels.length) return `it has ${fileList.length} labels, the card ${cardLabels.length}`;
+      return `output ${i} is "${fileList[i]}" in the file, "${cardLabels[i]}" in the card`;
+    }
+    return undefined;
+  }
+  const norm = (s: string): string => s.split(',').map((l) => l.trim()).join(',');
+  const file = norm(metadataLabels);
+  if (file === norm(cardLabels.join(','))) return undefined;
+  if (!cardLabels.some((l) => l.includes(','))) {
+    const fileLabels = file.split(',');
+    const at = fileLabels.findIndex((l, i) => l !== cardLabels[i]);
+    return at < 0 ? `it has ${fileLabels.length} labels, the card ${cardLabels.length}` : `output ${at} is "${fileLabels[at]}" in the file, "${cardLabels[at] ?? '(none)'}" in the card`;
+  }
+  // The first card label the file's text does not go on with.
+  let prefix = '';
+  for (let i = 0; i < cardLabels.length; i++) {
+    const next = prefix + (i ? ',' : '') + norm(cardLabels[i]);
+    if (!(file === next || file.startsWith(next + ','))) {
+      const rest = file.slice(prefix.length + (i ? 1 : 0));
+      const shown = rest.length > 40 ? rest.slice(0, 40) + '…' : rest;
+      return rest ? `output ${i} is "${cardLabels[i]}" in the card, the file goes on with "${shown}"` : `the file's labels end before output ${i} ("${cardLabels[i]}"), the card has ${cardLabels.length}`;
+    }
+    prefix = next;
+  }
+  return `the file has more labels than the card's ${cardLabels.length}`;
 }
 
 /** Check a probe run: `rows` × `cols` outputs must be finite probabilities (softmax: rows sum to 1). */

@@ -365,6 +365,30 @@ test('a card whose labels are not the ONNX file\'s, in its order, is refused (th
   }
 });
 
+test('a YAMNet-style file whose metadata lists AudioSet names comma-joined ("Gunshot, gunfire") loads; the same names in another order are refused', async () => {
+  const file = path.join(FIX, 'yamnet-style.onnx');
+  const md = readOnnxMetadata(fs.readFileSync(file));
+  const card = JSON.parse(fs.readFileSync(path.join(FIX, 'yamnet-style.json'), 'utf8')) as ModelCard;
+  assert.ok(card.labels.includes('Gunshot, gunfire') && md.labels === card.labels.join(','), 'the fixture carries comma-joined labels with commas in them');
+  const m = await ClassifierModel.load(file);
+  try {
+    assert.equal(m.windowSamples, 15600);
+    assert.deepEqual(m.alertLabels, ['gunshot', 'glass_break', 'crash', 'scream', 'explosion', 'tire_skid']);
+  } finally {
+    await m.release();
+  }
+  const io = [[{ name: 'waveform', shape: ['batch', 15600], type: 'float32' }], [{ name: 'probabilities', shape: ['batch', 521], type: 'float32' }]] as const;
+  const g = card.labels.indexOf('Gunshot, gunfire');
+  const labels = [...card.labels];
+  [labels[0], labels[g]] = [labels[g], labels[0]];
+  assert.deepEqual(checkGraph({ ...card, labels }, [...io[0]], [...io[1]], md), [
+    'card.labels: not the ONNX file\'s labels in its order (output 0 is "Gunshot, gunfire" in the card, the file goes on with "Speech,Child speech,kid speaking,Convers…"); the card must list the model\'s outputs in order',
+  ]);
+  // A JSON array in the metadata is read as such.
+  assert.deepEqual(checkGraph(card, [...io[0]], [...io[1]], { labels: JSON.stringify(card.labels) }), []);
+  assert.match(checkGraph(card, [...io[0]], [...io[1]], { labels: JSON.stringify(labels) })[0], /output 0 is "Gunshot, gunfire" in the file, "Speech" in the card/);
+});
+
 test('ONNX metadata_props are read from the file', () => {
   // ModelProto { ir_version: 8 (field 1), metadata_props (field 14) { key: "sample_rate", value: "16000" } }
   const entry = Buffer.concat([Buffer.from([0x0a, 11]), Buffer.from('sample_rate'), Buffer.from([0x12, 5]), Buffer.from('16000')]);
