@@ -10,7 +10,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { isVoiceLabel } from '../contracts';
+import { ALERT_LABELS, isVoiceLabel } from '../contracts';
 import { isObject } from '../util/validate';
 
 export interface ModelCard {
@@ -120,6 +120,17 @@ export function checkCard(card: unknown): string[] {
   for (const a of c.alertLabels) {
     if (!vigieLabels.includes(a)) p.push(`card.alertLabels: "${a}" is not one of the labels${map ? ' (after labelMap)' : ''}`);
     if (voice.has(a) || isVoiceLabel(a)) p.push(`card.alertLabels: "${a}" is a voice label and can never alert (DESIGN §4.3)`);
+    // A detection's label is one of Vigie's alert classes (the localizer, the console and the
+    // editor's ticked classes know no other): a model's own name is mapped onto one.
+    else if (!(ALERT_LABELS as readonly string[]).includes(a)) {
+      p.push(`card.alertLabels: "${a}" is not one of Vigie's alert classes (${ALERT_LABELS.join(', ')}); map the model's label onto one with labelMap`);
+    }
+  }
+  // Thresholds are read per Vigie label: one keyed by another name would be ignored, silently.
+  for (const k of Object.keys(c.thresholds ?? {})) {
+    if (vigieLabels.includes(k)) continue;
+    const to = map?.[k];
+    p.push(`card.thresholds: "${k}" is not one of the labels${map ? ' (after labelMap)' : ''}${to ? `; thresholds are per Vigie label: write it under "${to}"` : ''}`);
   }
   if (map) {
     for (const [from, to] of Object.entries(map)) {

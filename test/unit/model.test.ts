@@ -389,6 +389,21 @@ test('a YAMNet-style file whose metadata lists AudioSet names comma-joined ("Gun
   assert.match(checkGraph(card, [...io[0]], [...io[1]], { labels: JSON.stringify(labels) })[0], /output 0 is "Gunshot, gunfire" in the file, "Speech" in the card/);
 });
 
+test('a drop-in card whose alert labels are its own names, or whose thresholds are keyed by them, is refused, saying to map them (they would never match a ticked class, nor be read)', () => {
+  const card = JSON.parse(fs.readFileSync(path.join(FIX, 'yamnet-style.json'), 'utf8')) as ModelCard;
+  assert.deepEqual(checkCard(card), []);
+  // Without labelMap, AudioSet's own name as an alert label: the localizer knows no such class.
+  const unmapped = { ...card, labelMap: undefined, alertLabels: ['Gunshot, gunfire'], voiceLabels: ['Speech'], backgroundLabels: [], thresholds: undefined };
+  assert.deepEqual(checkCard(unmapped), [
+    'card.alertLabels: "Gunshot, gunfire" is not one of Vigie\'s alert classes (gunshot, glass_break, crash, scream, explosion, tire_skid); map the model\'s label onto one with labelMap',
+  ]);
+  // A threshold under the model's name would be ignored: the detector reads "gunshot".
+  const keyedByModel = { ...card, thresholds: { 'Gunshot, gunfire': 0.6, glass_break: 0.6 } };
+  assert.deepEqual(checkCard(keyedByModel), ['card.thresholds: "Gunshot, gunfire" is not one of the labels (after labelMap); thresholds are per Vigie label: write it under "gunshot"']);
+  assert.deepEqual(checkCard({ ...card, thresholds: { gunshot: 0.6, siren: 0.8 } }), [], 'a mapped background label may have one');
+  assert.deepEqual(checkCard({ ...goodCard(), thresholds: { gunshot: 0.9, Gunshot: 0.9 } }), ['card.thresholds: "Gunshot" is not one of the labels']);
+});
+
 test('ONNX metadata_props are read from the file', () => {
   // ModelProto { ir_version: 8 (field 1), metadata_props (field 14) { key: "sample_rate", value: "16000" } }
   const entry = Buffer.concat([Buffer.from([0x0a, 11]), Buffer.from('sample_rate'), Buffer.from([0x12, 5]), Buffer.from('16000')]);
