@@ -806,3 +806,42 @@ describe('acoustic-classifier with the shipped model on real clips (../shared/da
     }
   });
 });
+
+describe('acoustic-classifier with a YAMNet-shaped drop-in model (test/fixtures/models/yamnet-style)', () => {
+  // 0.975 s windows at 16 kHz, 521 AudioSet-named sigmoid outputs mapped onto Vigie's labels
+  // (several onto one), names with commas in the file's metadata; its "Gunshot, gunfire"
+  // follows a loud sudden onset.
+  it('loads, classifies a 48 kHz sensor at a 500 ms hop, reports the mapped alert class, and publishes every mapped label but the voice ones', async () => {
+    const YAMNET = path.join(REPO, 'test', 'fixtures', 'models', 'yamnet-style.onnx');
+    await helper.load(NODES, flow({ path: YAMNET }, { labels: ['gunshot'], minAboveBackgroundDb: 10 }));
+    const got = collect();
+    const cls = helper.getNode('cls');
+    const source = helper.getNode('model-1').source;
+    await waitFor(() => source.state.state === 'ready' || source.state.state === 'failed', 60_000, 'model loaded or refused');
+    assert.equal(source.state.state, 'ready', source.state.error?.message);
+    const sr = 48000;
+    const r = ring('north-1', sr, 1, 10);
+    const x = streetNoise(6 * sr, 0.005, 7);
+    const burstAt = Math.round(3.2371 * sr);
+    const b = streetNoise(sr, 0.4, 8);
+    for (let i = 0; i < b.length; i++) x[burstAt + i] += b[i] * Math.exp(-i / (0.02 * sr));
+    r.write([x]);
+    const n = x.length / 4800;
+    for (let i = 0; i < n; i++) cls.receive({ payload: block('north-1', i * 4800, 4800, sr, 1, i) });
+    await waitFor(() => got.completed + got.errors.length >= n, 60_000, 'every block processed');
+    assert.deepEqual(got.errors, []);
+    assert.equal(got.dets.length, 1, JSON.stringify(got.dets.map((m: Any) => [m.payload.label, m.payload.onset - T0])));
+    const d = got.dets[0].payload;
+    validateDetection(d);
+    assert.equal(got.dets[0].topic, 'north-1/gunshot');
+    assert.ok(Math.abs(d.onset - (T0 + burstAt / sr)) <= 0.002);
+    assert.ok(d.confidence >= 0.6, 'over the card\'s threshold');
+    const published = ['car_alarm', 'car_horn', 'crash', 'dog_bark', 'explosion', 'fireworks', 'glass_break', 'gunshot', 'music', 'other', 'scream', 'siren', 'tire_skid', 'traffic'];
+    assert.deepEqual(Object.keys(d.scores).sort(), published, 'multi-label: every mapped label but speech and crowd');
+    assert.ok(got.scores.length >= 8);
+    for (const m of got.scores) {
+      assert.deepEqual(Object.keys(m.payload.scores).sort(), published);
+      assert.ok(Math.abs(m.payload.end - m.payload.start - (15600 - 1) / 16000) < 1e-3, 'a 0.975 s window');
+    }
+  });
+});

@@ -117,4 +117,34 @@ describe('vigie-model: the model card endpoint of the editor', () => {
       fs.rmSync(userDir, { recursive: true, force: true });
     }
   });
+
+  it('summarises a YAMNet-shaped drop-in: its 0.975 s window, its alert classes and thresholds after labelMap; a threshold under the model\'s own name is named', async () => {
+    const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-model-dropin-'));
+    try {
+      const card = JSON.parse(fs.readFileSync(path.join(FIX, 'yamnet-style.json'), 'utf8'));
+      fs.copyFileSync(path.join(FIX, 'yamnet-style.onnx'), path.join(userDir, 'vendor.onnx'));
+      fs.writeFileSync(path.join(userDir, 'vendor.json'), JSON.stringify({ ...card, file: 'vendor.onnx' }));
+      fs.copyFileSync(path.join(FIX, 'yamnet-style.onnx'), path.join(userDir, 'by-name.onnx'));
+      fs.writeFileSync(path.join(userDir, 'by-name.json'), JSON.stringify({ ...card, thresholds: { 'Gunshot, gunfire': 0.6 } }));
+      helper.settings({ userDir });
+      await helper.startServer();
+      await helper.load(modelNode, [{ id: 'm4', type: 'vigie-model', path: 'vendor.onnx' }]);
+      const vendor = (await helper.request().get('/vigie/model-card').query({ path: 'vendor.onnx' }).expect(200)).body;
+      assert.deepEqual(vendor, {
+        name: 'yamnet-style', version: '0.0.1', sampleRate: 16000, windowSamples: 15600,
+        alertLabels: ['gunshot', 'glass_break', 'crash', 'scream', 'explosion', 'tire_skid'], thresholds: card.thresholds,
+      });
+      const byName = (await helper.request().get('/vigie/model-card').query({ path: 'by-name.onnx' }).expect(404)).body;
+      assert.match(byName.error, /card\.thresholds: "Gunshot, gunfire" is not one of the labels \(after labelMap\); thresholds are per Vigie label: write it under "gunshot"/);
+      // the node loads it as the form described it
+      const n = helper.getNode('m4');
+      n.source.register();
+      const model = await n.source.get();
+      assert.equal(model.windowSamples, 15600);
+      assert.deepEqual(model.recommendedThresholds, card.thresholds);
+    } finally {
+      helper.settings({});
+      fs.rmSync(userDir, { recursive: true, force: true });
+    }
+  });
 });
