@@ -181,20 +181,31 @@ function digestProblem(card: unknown, bytes: Uint8Array): string | undefined {
 
 /**
  * The editor's summary says what the node will load: a file the card does not describe (its
- * size, else its digest) is named there, not only once deployed. The size comes from a stat;
- * the digest reads the file, which this does only up to SUMMARY_DIGEST_MAX_BYTES so that an
- * editor request never holds the runtime's event loop on a huge file (the load checks it).
+ * size, else its digest, else its metadata) is named there, not only once deployed. The size
+ * comes from a stat; the digest and the metadata read the file, which this does only up to
+ * SUMMARY_DIGEST_MAX_BYTES so that an editor request never holds the runtime's event loop on a
+ * huge file (the load checks it).
  */
-function checkFileOnDisk(card: unknown, file: string): string[] {
+function checkFileOnDisk(card: ModelCard, file: string): string[] {
   const size = fs.statSync(file).size;
   const wrongSize = sizeProblem(card, size);
   if (wrongSize) return [wrongSize];
-  const usableDigest = isObject(card) && typeof card.sha256 === 'string';
-  const wrongDigest = usableDigest && size <= SUMMARY_DIGEST_MAX_BYTES ? digestProblem(card, fs.readFileSync(file)) : undefined;
-  return wrongDigest ? [wrongDigest] : [];
+  if (size > SUMMARY_DIGEST_MAX_BYTES) return [];
+  const bytes = fs.readFileSync(file);
+  const wrongDigest = digestProblem(card, bytes);
+  if (wrongDigest) return [wrongDigest];
+  // What the file's metadata says (its rate, window and labels in order), as the load checks
+  // it: a card the form shows as fine would otherwise be refused only once deployed.
+  let metadata: Record<string, string> = {};
+  try {
+    metadata = readOnnxMetadata(bytes);
+  } catch {
+    // Not a readable ONNX file: the load says why.
+  }
+  return checkMetadata(card, metadata);
 }
 
-/** Largest model file whose digest the editor's card summary checks (the contract allows 5 MB). */
+/** Largest model file whose digest and metadata the editor's card summary checks (the contract allows 5 MB). */
 export const SUMMARY_DIGEST_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
@@ -226,6 +237,13 @@ export function checkGraph(card: ModelCard, inputs: TensorInfo[], outputs: Tenso
       p.push(`output "${output.name}": the model gives ${output.shape[1]} classes but card.labels has ${card.labels.length} labels`);
     }
   }
+  p.push(...checkMetadata(card, metadata));
+  return p;
+}
+
+/** The ONNX file's metadata_props (rate, window, labels in order) against a valid card. */
+export function checkMetadata(card: ModelCard, metadata: Record<string, string>): string[] {
+  const p: string[] = [];
   const mdRate = metadata.sample_rate ?? metadata.sampleRate ?? metadata.sample_rate_hz;
   if (mdRate !== undefined && Number(mdRate) !== card.input.sampleRate) {
     p.push(`card.input.sampleRate is ${card.input.sampleRate} Hz but the ONNX file says it was built for ${mdRate} Hz`);
@@ -405,7 +423,7 @@ export function readCardSummary(onnxPath: string): CardSummary {
   const cardPath = cardPathFor(file);
   const raw = readCardJson(file, cardPath);
   const problems = checkCard(raw);
-  if (!problems.length) problems.push(...checkFileOnDisk(raw, file));
+  if (!problems.length) problems.push(...checkFileOnDisk(raw as ModelCard, file));
   if (problems.length) throw new ModelContractError(file, problems);
   const card = raw as ModelCard & { version?: unknown };
   const alertLabels = alertLabelsOf(card);

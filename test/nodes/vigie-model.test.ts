@@ -118,7 +118,7 @@ describe('vigie-model: the model card endpoint of the editor', () => {
     }
   });
 
-  it('summarises a YAMNet-shaped drop-in: its 0.975 s window, its alert classes and thresholds after labelMap; a threshold under the model\'s own name is named', async () => {
+  it('summarises a YAMNet-shaped drop-in: its 0.975 s window, its alert classes and thresholds after labelMap; a threshold under the model\'s own name, and labels out of the file\'s order, are named', async () => {
     const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-model-dropin-'));
     try {
       const card = JSON.parse(fs.readFileSync(path.join(FIX, 'yamnet-style.json'), 'utf8'));
@@ -126,6 +126,12 @@ describe('vigie-model: the model card endpoint of the editor', () => {
       fs.writeFileSync(path.join(userDir, 'vendor.json'), JSON.stringify({ ...card, file: 'vendor.onnx' }));
       fs.copyFileSync(path.join(FIX, 'yamnet-style.onnx'), path.join(userDir, 'by-name.onnx'));
       fs.writeFileSync(path.join(userDir, 'by-name.json'), JSON.stringify({ ...card, thresholds: { 'Gunshot, gunfire': 0.6 } }));
+      // the card's labels out of the file's order (its metadata lists them): the load refuses it, so does the form
+      const swapped = [...card.labels];
+      const g = swapped.indexOf('Gunshot, gunfire');
+      [swapped[0], swapped[g]] = [swapped[g], swapped[0]];
+      fs.copyFileSync(path.join(FIX, 'yamnet-style.onnx'), path.join(userDir, 'swapped.onnx'));
+      fs.writeFileSync(path.join(userDir, 'swapped.json'), JSON.stringify({ ...card, labels: swapped }));
       helper.settings({ userDir });
       await helper.startServer();
       await helper.load(modelNode, [{ id: 'm4', type: 'vigie-model', path: 'vendor.onnx' }]);
@@ -136,6 +142,8 @@ describe('vigie-model: the model card endpoint of the editor', () => {
       });
       const byName = (await helper.request().get('/vigie/model-card').query({ path: 'by-name.onnx' }).expect(404)).body;
       assert.match(byName.error, /card\.thresholds: "Gunshot, gunfire" is not one of the labels \(after labelMap\); thresholds are per Vigie label: write it under "gunshot"/);
+      const outOfOrder = (await helper.request().get('/vigie/model-card').query({ path: 'swapped.onnx' }).expect(404)).body;
+      assert.match(outOfOrder.error, /card\.labels: not the ONNX file's labels in its order \(output 0 is "Gunshot, gunfire" in the card, the file goes on with "Speech,/);
       // the node loads it as the form described it
       const n = helper.getNode('m4');
       n.source.register();
