@@ -16,7 +16,7 @@ how far it stands above the window's mean level, the steepest rise between frame
 high-frequency tilt of the loudest frames, and a constant) and a linear layer with set
 weights. Its "Gunshot, gunfire" follows a loud, sudden onset, "Glass" and "Shatter" one with
 much high-frequency energy, "Speech" a moderate level without onsets; every other class stays
-low. It recognises little, but its scores move with the audio. Deterministic; about 15 kB.
+low. It recognises little, but its scores move with the audio. Deterministic; about 25 kB.
 """
 import json
 import os
