@@ -811,6 +811,22 @@ class Cards(unittest.TestCase):
             has_softmax = any(n.op_type == 'Softmax' for n in m.graph.node)
             self.assertEqual(has_softmax, name != 'bad-logits', name)
 
+    def test_dropin_fixture_is_yamnet_shaped_small_and_agrees_with_its_card(self):
+        import onnx
+        path = os.path.join(FIXTURES, 'yamnet-style.onnx')
+        self.assertLess(os.path.getsize(path), 100_000)
+        card = read_json(os.path.join(FIXTURES, 'yamnet-style.json'))
+        m = onnx.load(path)
+        self.assertEqual([d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim][1:], [15600])
+        self.assertEqual(m.graph.output[0].type.tensor_type.shape.dim[1].dim_value, 521)
+        self.assertTrue(any(n.op_type == 'Sigmoid' for n in m.graph.node))
+        self.assertEqual(card['output']['activation'], 'sigmoid')
+        self.assertEqual(card['fileBytes'], os.path.getsize(path))
+        meta = {p.key: p.value for p in m.metadata_props}
+        self.assertEqual(meta['labels'], ','.join(card['labels']))
+        self.assertIn('Gunshot, gunfire', card['labels'])
+        self.assertTrue(set(card['labelMap']) <= set(card['labels']))
+
 
 if __name__ == '__main__':
     unittest.main()
