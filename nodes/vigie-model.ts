@@ -6,7 +6,7 @@
  */
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { readCardSummary } from '../lib/detect/model';
+import { describeModel, readCardSummary } from '../lib/detect/model';
 import { defaultModelPath, ModelSource } from '../lib/detect/model-source';
 
 interface VigieModelDef extends NodeDef {
@@ -31,7 +31,7 @@ export = function (RED: NodeAPI) {
     node.modelPath = resolveModelPath(config.path ?? '');
     node.source = new ModelSource(node.modelPath);
     node.source.on('state', (s) => {
-      if (s.state === 'ready') node.log(`model ${s.model.card.name} loaded from ${node.modelPath} (${s.model.labels.length} labels, ${s.model.sampleRateHz} Hz)`);
+      if (s.state === 'ready') node.log(`model ${s.model.card.name} loaded from ${node.modelPath} (${describeModel(s.model)})`);
       if (s.state === 'failed') node.error(`model ${node.modelPath}: ${s.error.message}`);
     });
     node.source.on('reload-failed', (err: Error) => node.warn(`model ${node.modelPath} changed but cannot be loaded, keeping the previous one: ${err.message}`));

@@ -659,6 +659,16 @@ export class ClassifierModel implements ScoringModel {
   }
 }
 
+/**
+ * What a loaded model is, in a line of the log: its labels (a drop-in's outputs and the labels
+ * its labelMap makes of them), its window and rate, its activation.
+ */
+export function describeModel(m: ClassifierModel): string {
+  const outputs = m.card.labelMap ? `${m.card.labels.length} outputs onto ${m.labels.length} labels by its labelMap` : `${m.labels.length} labels`;
+  const seconds = Math.round((m.windowSamples / m.sampleRateHz) * 1000) / 1000;
+  return `${outputs}, ${m.windowSamples} samples (${seconds} s) at ${m.sampleRateHz} Hz, ${m.card.output.activation ?? 'softmax'}`;
+}
+
 function probeSignal(n: number): Float32Array {
   // Deterministic pseudo-noise burst (LCG), so the probe never depends on Math.random.
   const x = new Float32Array(n);

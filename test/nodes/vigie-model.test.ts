@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { logOf } from '../support/node-red-log';
 import { waitFor } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -150,6 +151,11 @@ describe('vigie-model: the model card endpoint of the editor', () => {
       const model = await n.source.get();
       assert.equal(model.windowSamples, 15600);
       assert.deepEqual(model.recommendedThresholds, card.thresholds);
+      // the log says what was loaded: 521 outputs, not only the 16 labels made of them, and its window
+      await waitFor(() => logOf(helper, 'm4', 'INFO').some((m) => /loaded from/.test(m)), 30_000, 'the load logged');
+      assert.deepEqual(logOf(helper, 'm4', 'INFO').filter((m) => /loaded from/.test(m)), [
+        `model yamnet-style loaded from ${path.join(userDir, 'vendor.onnx')} (521 outputs onto 16 labels by its labelMap, 15600 samples (0.975 s) at 16000 Hz, sigmoid)`,
+      ]);
     } finally {
       helper.settings({});
       fs.rmSync(userDir, { recursive: true, force: true });
