@@ -92,7 +92,7 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
                          if train_seconds is not None else 'not recorded (exported from a checkpoint)'),
             'durationSeconds': round(train_seconds) if train_seconds is not None else None,
             'framework': 'PyTorch 1.13 (Debian python3-torch), exported with torch.onnx',
-            'data': data_text(args.train_share, getattr(args, 'near_copies', 'group')),
+            'data': data_text(args.train_share, getattr(args, 'near_copies', 'group'), getattr(args, 'selection_share', 0.0)),
             'trainClips': len(train_rows),
             'validationClips': len(val_rows),
             **({'nearCopies': near_copy_list()[0],
@@ -185,7 +185,7 @@ def near_copy_list():
     return found['clusters'], found['doubtful']
 
 
-def data_text(train_share, near_copies='group'):
+def data_text(train_share, near_copies='group', selection_share=0.0):
     """How the training data was chosen; a learning-curve run (--train-share below 1) says so."""
     grouped = ('; near-copies, clips whose waveforms correlate '
                f'{data.NEAR_COPY_CORRELATION:g} or more under other names, stay together: training.nearCopies; '
@@ -193,6 +193,9 @@ def data_text(train_share, near_copies='group'):
     text = ('shared/data/urban-sounds (manifest.csv), split by recording (origin_path; the source project\'s '
             f'glass mixes stay with their parent event{grouped if near_copies == "group" else "; near-copies not grouped (--near-copies ignore)"}), '
             'stratified by label, 20 % of recordings to validation')
+    if selection_share > 0:
+        text += (f'; {selection_share:.0%} of the training recordings of each label kept out of training, '
+                 'to choose among runs on (--selection-share; make_eval.py --selection-share builds their set)')
     if train_share < 1.0:
         text += f'; of the training recordings only {train_share:.0%} of each label kept (--train-share, a learning-curve run)'
     return text

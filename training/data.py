@@ -297,6 +297,19 @@ def split_rows(rows, seed, val_fraction=0.2):
     return train, val
 
 
+# The selection split draws from another stream than the train/validation split of the same seed.
+SELECTION_SEED_OFFSET = 7777
+
+
+def selection_split(train_rows, seed, share):
+    """(training rows, selection rows): `share` of the training side's recording groups, split off
+    the same way as validation (by group, stratified by label), for choosing among runs without
+    looking at the validation recordings the evaluation set is made of. share 0: nothing."""
+    if share <= 0:
+        return train_rows, []
+    return split_rows(train_rows, seed + SELECTION_SEED_OFFSET, val_fraction=share)
+
+
 def frame_energy_db(x, frame=800, hop=400):
     """Short-time energy in dBFS (50 ms frames, 25 ms hop)."""
     if len(x) < frame:

@@ -133,10 +133,16 @@ def main():
     p.add_argument('--out', default=os.path.join(data.CACHE_DIR, 'eval'))
     p.add_argument('--near-copies', choices=('group', 'ignore'), default='group',
                    help='the split of train.py --near-copies (ignore: the set the models up to 1.2.1 were measured on)')
+    p.add_argument('--selection-share', type=float, default=0.0,
+                   help='build the selection set instead: the training recordings train.py --selection-share kept out (same share and seed), '
+                        'made like the evaluation set; use another --out (e.g. training/.cache/selection)')
     args = p.parse_args()
     rng = np.random.default_rng(args.seed + 99991)  # not a stream the training used
     rows = data.load_manifest(near_copies=args.near_copies == 'group')
-    _, val_rows = data.split_rows(rows, args.seed)
+    train_rows, val_rows = data.split_rows(rows, args.seed)
+    if args.selection_share > 0:
+        # The recordings kept out of training to choose among runs; the validation ones are not looked at.
+        _, val_rows = data.selection_split(train_rows, args.seed, args.selection_share)
     clips = data.load_pool(rows)
     os.makedirs(args.out, exist_ok=True)
     n = int(FILE_SECONDS * SR)
@@ -174,7 +180,7 @@ def main():
     write_manifest(os.path.join(args.out, 'manifest-real.csv'),
                    [m for m in manifest if m[1] not in data.ALERT_LABELS or m[1] in REAL_ALERT_LABELS])
     n_events = sum(1 for m in manifest if m[2] != '')
-    print(f'{len(manifest)} files ({n_events} event mixtures from {len(events)} validation events, '
+    print(f'{len(manifest)} files ({n_events} event mixtures from {len(events)} {"selection" if args.selection_share > 0 else "validation"} events, '
           f'{len(manifest) - n_events} background-only) in {args.out}')
 
 

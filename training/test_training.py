@@ -235,6 +235,26 @@ class Grouping(unittest.TestCase):
             with self.assertRaises(SystemExit):
                 T.parse_args(['--train-share', bad])
 
+    def test_the_selection_split_takes_whole_recordings_off_the_training_side_only(self):
+        rows = [{'label': label, 'group': f'{label}:{g}', 'path': f'{label}/{g}/{piece}.wav'}
+                for label, n in (('gunshot', 20), ('scream', 6), ('crash', 2)) for g in range(n) for piece in range(2)]
+        train, val = data.split_rows(rows, 1234)
+        kept, selection = data.selection_split(train, 1234, 0.2)
+        groups = lambda rs: {r['group'] for r in rs}
+        self.assertEqual(len(kept) + len(selection), len(train))
+        self.assertFalse(groups(kept) & groups(selection), 'recordings kept whole, on one side')
+        self.assertFalse(groups(selection) & groups(val), 'never a validation recording')
+        self.assertEqual({r['label'] for r in selection}, {'gunshot', 'scream'}, 'a label with fewer than 3 recordings gives none')
+        self.assertEqual(selection, data.selection_split(train, 1234, 0.2)[1], 'deterministic')
+        # Not the validation split's own stream: another choice of recordings than split_rows at that share.
+        self.assertNotEqual(groups(selection), groups(data.split_rows(train, 1234, val_fraction=0.2)[1]))
+        self.assertEqual(data.selection_split(train, 1234, 0.0), (train, []))
+        import train as T
+        self.assertEqual(T.parse_args([]).selection_share, 0.0)
+        for bad in ('-0.1', '0.5'):
+            with self.assertRaises(SystemExit):
+                T.parse_args(['--selection-share', bad])
+
     def test_the_card_says_when_a_run_kept_only_a_share_of_the_recordings(self):
         import card
         self.assertNotIn('train-share', card.data_text(1.0))
@@ -242,6 +262,8 @@ class Grouping(unittest.TestCase):
         self.assertIn('near-copies not grouped (--near-copies ignore)', card.data_text(1.0, 'ignore'))
         self.assertIn('only 50% of each label kept (--train-share', card.data_text(0.5))
         self.assertIn('only 25% of each label kept', card.data_text(0.25))
+        self.assertNotIn('selection-share', card.data_text(1.0))
+        self.assertIn('20% of the training recordings of each label kept out of training, to choose among runs on (--selection-share', card.data_text(1.0, 'group', 0.2))
 
 
 class NearCopies(unittest.TestCase):

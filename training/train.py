@@ -54,6 +54,8 @@ def parse_args(argv):
     p.add_argument('--bed-labels', default=','.join(BED_LABELS), help='labels of the training recordings used as beds')
     p.add_argument('--near-copies', choices=('group', 'ignore'), default='group',
                    help='group: near-copies stay on one side of the split and background clips copying an alert clip are left out (data.load_manifest); ignore: the split of models up to 1.2.1')
+    p.add_argument('--selection-share', type=float, default=0.0,
+                   help='share of the training recordings (by group, per label) kept out of training for choosing among runs (make_eval.py --selection-share builds their set); 0: none')
     p.add_argument('--train-share', type=float, default=1.0, help='share of the training recordings of each label kept (learning curves; validation unchanged)')
     p.add_argument('--quick', action='store_true', help='short run (plumbing, first integration model)')
     p.add_argument('--out-dir', default=os.path.join(data.REPO_ROOT, 'models'))
@@ -65,6 +67,8 @@ def parse_args(argv):
         p.error(f'--weight-decay: expected 0 or more, got {args.weight_decay:g}')
     if not 0.0 <= args.synthetic_bed_share <= 1.0:
         p.error(f'--synthetic-bed-share: expected a share between 0 and 1, got {args.synthetic_bed_share:g}')
+    if not 0.0 <= args.selection_share < 0.5:
+        p.error(f'--selection-share: expected a share from 0 to below 0.5, got {args.selection_share:g}')
     if not 0.0 < args.train_share <= 1.0:
         p.error(f'--train-share: expected a share above 0 and at most 1, got {args.train_share:g}')
     bed_labels(args.bed_labels)
@@ -92,7 +96,9 @@ def recipe_args(args):
 
 def split(args, rows):
     """(training rows, validation rows) of the run; --train-share thins the training side only."""
-    train, val = data.split_rows(rows, args.seed if args.split_seed is None else args.split_seed)
+    split_seed = args.seed if args.split_seed is None else args.split_seed
+    train, val = data.split_rows(rows, split_seed)
+    train, _ = data.selection_split(train, split_seed, args.selection_share)
     return data.thin_rows(train, args.train_share, args.seed), val
 
 
