@@ -130,7 +130,7 @@ describe('alert-dashboard words and decision bar in Chromium', { timeout: 300_00
     // the plan's circle is as believable as the words: 5 m, not 0.3 m
     const circleM = await alice.evaluate(() => {
       const r = Number(document.querySelector('[data-test=uncertainty]')!.getAttribute('r'));
-      const bar = document.querySelector('[data-test=plan] g line')!;
+      const bar = document.querySelector('[data-test=plan-scale-bar]')!;
       const barM = Number(bar.parentElement!.querySelector('text')!.textContent!.replace(/ m$/, ''));
       return r / (Number(bar.getAttribute('x2')) / barM);
     });
