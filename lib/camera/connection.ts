@@ -146,6 +146,8 @@ export interface ClientOptions {
 
 /** A GetStatus answer whose Position holds a Zoom element. */
 const STATUS_WITH_ZOOM = /<(?:[\w-]+:)?Position\b[^>]*>(?:(?!<\/(?:[\w-]+:)?Position>)[\s\S])*<(?:[\w-]+:)?Zoom\b/;
+/** A GetStatus answer whose Position holds a PanTilt element. */
+const STATUS_WITH_PAN_TILT = /<(?:[\w-]+:)?Position\b[^>]*>(?:(?!<\/(?:[\w-]+:)?Position>)[\s\S])*<(?:[\w-]+:)?PanTilt\b/;
 
 export function createOnvifClient(o: ClientOptions): OnvifClient {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -163,6 +165,9 @@ export function createOnvifClient(o: ClientOptions): OnvifClient {
       if (name !== 'getStatus') return (target as unknown as Record<string | symbol, unknown>)[name];
       return async (opts: { profileToken: string }) => {
         const s = await target.getStatus(opts);
+        // The client also fills pan and tilt 0 when the camera gives no Position at all (some
+        // report only MoveStatus): a camera at 0, 0 is not what it said.
+        if (s && !STATUS_WITH_PAN_TILT.test(lastStatusXml)) return { ...s, position: undefined };
         if (s?.position && !STATUS_WITH_ZOOM.test(lastStatusXml)) return { ...s, position: { x: s.position.x, y: s.position.y } };
         return s;
       };
@@ -211,6 +216,11 @@ export interface PtzStatus {
   position: PtzPosition;
   /** false when the camera's status has no zoom (pan/tilt-only cameras, some firmware). */
   zoomKnown?: boolean;
+  /**
+   * false when the camera's status has no pan/tilt position (some cameras answer MoveStatus
+   * only): `position` then says nothing of where it points.
+   */
+  positionKnown?: boolean;
   /** undefined when the camera does not say. */
   moving?: boolean;
 }
@@ -585,7 +595,8 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
     if (typeof ms === 'string') moving = ms === 'MOVING';
     else if (ms && (ms.panTilt !== undefined || ms.zoom !== undefined)) moving = ms.panTilt === 'MOVING' || ms.zoom === 'MOVING';
     const zoomKnown = pos.zoom !== undefined && pos.zoom !== null;
-    return { position: { pan: Number(pos.x ?? 0), tilt: Number(pos.y ?? 0), zoom: zoomKnown ? Number(pos.zoom) : 0 }, zoomKnown, moving };
+    const positionKnown = pos.x !== undefined && pos.x !== null && pos.y !== undefined && pos.y !== null;
+    return { position: { pan: Number(pos.x ?? 0), tilt: Number(pos.y ?? 0), zoom: zoomKnown ? Number(pos.zoom) : 0 }, zoomKnown, positionKnown, moving };
   }
 
   gotoPreset(token: string): Promise<unknown> {

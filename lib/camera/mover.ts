@@ -52,6 +52,12 @@ export interface MoveResult {
   errorDeg?: number;
   moveMs: number;
   presetToken?: string;
+  /**
+   * false when the camera does not report its position: the move was taken as done when the
+   * camera said it stopped (or MOVE_START_GRACE_MS after the command, when it never says), not
+   * measured; `position` is then where it was sent and `errorDeg` is absent.
+   */
+  verified?: boolean;
   /** Why earlier methods were skipped or failed, in order. */
   notes: string[];
   error?: CameraError;
@@ -92,6 +98,11 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
   // pointed where it must be. Chasing the zoom would abandon a good move for worse methods.
   const reached = (p: PtzPosition) => pointingErrorDeg(spaceToDegrees(cal, p), reachable) <= toleranceDeg;
   const status = async (): Promise<PtzStatus> => withZoom(await ptz.getStatus(), goal.zoom);
+  // Set once the camera's GetStatus is seen without a position: nothing is judged by position then.
+  let positionUnknown = false;
+  /** How the last blind settle ended: the camera said MOVING, then IDLE. */
+  let sawItStop = false;
+  const NO_POSITION = 'the camera does not report its position (GetStatus without Position)';
   const result = (state: MoveResult['state'], method: MoveMethod | undefined, position?: PtzPosition, extra: Partial<MoveResult> = {}): MoveResult => ({
     state,
     method,
@@ -102,15 +113,36 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     ...extra,
   });
 
+  /**
+   * Done by the camera's word alone (no position to measure): where it was sent, no error
+   * figure, and a note saying how it was judged (`moving`: its last MoveStatus).
+   */
+  const unverified = (state: MoveResult['state'], method: MoveMethod, sentTo: PtzPosition, extra: Partial<MoveResult> = {}): MoveResult => {
+    notes.push(`${NO_POSITION}: taken as there once ${sawItStop ? 'it said it had stopped (MoveStatus MOVING, then IDLE)' : `${MOVE_START_GRACE_MS / 1000} s had passed without it saying it moved`}, not measured`);
+    return { ...result(state, method, sentTo, extra), errorDeg: undefined, verified: false };
+  };
+
   /** Polls GetStatus until `done(position)`, a stall, or the timeout; `commandAtMs`: when the move was sent. */
   const settle = async (done: (p: PtzPosition) => boolean, commandAtMs: number, lastResort = false): Promise<{ ok: boolean; status?: PtzStatus }> => {
     const deadline = lastResort ? now() + moveTimeoutMs : Math.min(now() + moveTimeoutMs, stagesDeadline);
     let last: PtzStatus | undefined;
     let still = 0;
+    let seenMoving = false;
     while (now() < deadline) {
       await sleep(pollMs);
       checkCancelled();
       const s = await status();
+      if (s.positionKnown === false) {
+        // Only its word is left: stopped after it was seen moving, or (a camera that never says
+        // MOVING, or says nothing) once a start would have shown.
+        positionUnknown = true;
+        if (s.moving === true) seenMoving = true;
+        else if (seenMoving || now() - commandAtMs >= MOVE_START_GRACE_MS) {
+          sawItStop = seenMoving;
+          return { ok: true, status: s };
+        }
+        continue;
+      }
       if (done(s.position)) return { ok: true, status: s };
       const unchanged = last && Math.abs(s.position.pan - last.position.pan) < 1e-6 && Math.abs(s.position.tilt - last.position.tilt) < 1e-6 && Math.abs(s.position.zoom - last.position.zoom) < 1e-6;
       // A camera that says nothing about its motion (or never updates it) is judged by its position alone.
@@ -143,8 +175,9 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
         await p;
         markTurning('absolute');
         const s = await settle(reached, sentAtMs);
+        if (s.ok && positionUnknown) return unverified('on-target', 'absolute', goal);
         if (s.ok) return result('on-target', 'absolute', s.status!.position);
-        notes.push(`AbsoluteMove did not reach the target (error ${s.status ? errOf(s.status.position).toFixed(1) : '?'}°)`);
+        notes.push(`AbsoluteMove did not reach the target (error ${s.status && s.status.positionKnown !== false ? errOf(s.status.position).toFixed(1) : '?'}°)`);
       } catch (e) {
         const ce = soft(e);
         if (ce.code === 'not-supported') ptz.unsupported.add('absolute');
@@ -152,8 +185,12 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
       }
     } else notes.push('AbsoluteMove not offered by the camera');
 
+    // Relative and closed-loop moves start from where the camera is: unknown, they would steer
+    // from a made-up 0, 0. Only a preset is left (see it, below).
+    if (!positionUnknown && (await status()).positionKnown === false) positionUnknown = true;
+    if (positionUnknown) notes.push(`RelativeMove and ContinuousMove not tried: ${NO_POSITION}`);
     // 2. RelativeMove, a few corrections at most.
-    if (ptz.capabilities.relative && !ptz.unsupported.has('relative')) {
+    else if (ptz.capabilities.relative && !ptz.unsupported.has('relative')) {
       try {
         for (let i = 0; i < 3 && now() < stagesDeadline; i++) {
           const cur = (await status()).position;
@@ -175,7 +212,9 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     } else notes.push('RelativeMove not offered by the camera');
 
     // 3. Closed-loop ContinuousMove, with an explicit Stop after every step.
-    if (ptz.capabilities.continuous && !ptz.unsupported.has('continuous')) {
+    if (positionUnknown) {
+      /* not tried: said above */
+    } else if (ptz.capabilities.continuous && !ptz.unsupported.has('continuous')) {
       try {
         const r = await continuousApproach(ptz, cal, goal, reached, { readStatus: status, now, moveTimeoutMs: Math.max(0, Math.min(moveTimeoutMs, stagesDeadline - now())), pollMs, sleep, markSent, markTurning, toleranceDeg, checkCancelled });
         if (r.ok) return result('on-target', 'continuous', r.position);
@@ -201,6 +240,7 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
       markTurning('preset');
       const near = (q: PtzPosition) => pointingErrorDeg(spaceToDegrees(cal, q), spaceToDegrees(cal, preset.position!)) <= Math.max(toleranceDeg, 1);
       const s = await settle(near, sentAtMs, true);
+      if (s.ok && positionUnknown) return unverified('preset', 'preset', preset.position, { presetToken: preset.token });
       if (s.ok) return result('preset', 'preset', s.status!.position, { presetToken: preset.token });
       const at = s.status?.position ?? before;
       const msg = `preset "${preset.name}" did not move the camera there (it may have been erased)`;

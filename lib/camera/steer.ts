@@ -1085,7 +1085,7 @@ export class PtzSteer {
       // Its own rank, not an operator's take-over's: if displaced, it queues as what it is.
       if (this.activeMove.get(cfg.id) === moveId) this.aimedAt.set(cfg.id, { alert, target: targetOf(alert, this.opts.assumedDistanceM), rank: this.rankOf(alert), actor, emit });
       const world = cameraDegreesToWorld(cfg, spaceToDegrees(cfg.calibration, r.position!));
-      this.hooks.log?.(`camera ${cfg.id} ${r.state} for alert ${alert.id} (bearing ${world.bearingDeg.toFixed(1)}°, error ${r.errorDeg}°, ${r.moveMs} ms, ${r.method})`);
+      this.hooks.log?.(`camera ${cfg.id} ${r.state} for alert ${alert.id} (bearing ${world.bearingDeg.toFixed(1)}°, ${r.verified === false ? `not measured: ${r.notes[r.notes.length - 1]}` : `error ${r.errorDeg}°`}, ${r.moveMs} ms, ${r.method})`);
       emit({ port: 1, payload: { ...alert, camera: cam } });
     }
     if (this.activeMove.get(cfg.id) === moveId) this.scheduleHome(conn, alert.id);

@@ -466,3 +466,39 @@ test('every ONVIF action of the issue answers the real onvif client', async () =
   }
 });
 
+
+test('a camera whose GetStatus has no Position is on target once it says it stopped, not steered from a made-up 0, 0', async () => {
+  const { cam, port } = await startCamera({ more: { statusWithoutPosition: true } });
+  const cfg = loopbackCamera(port);
+  const conn = connect(cfg);
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: 100, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
+  assert.equal(r.state, 'on-target', r.notes.join('; '));
+  assert.equal(r.method, 'absolute');
+  assert.equal(r.verified, false);
+  assert.equal(r.errorDeg, undefined, 'no error figure: nothing was measured');
+  assert.match(r.notes.join('; '), /does not report its position.*MOVING, then IDLE.*not measured/);
+  assert.deepEqual(fallbackCalls(cam), [], 'no RelativeMove from a made-up position, no preset');
+  assert.equal((await conn.getStatus()).positionKnown, false);
+  assert.ok(Math.abs(cam.pose.panDeg - 100) <= 1, `pan ${cam.pose.panDeg}`);
+});
+
+test('a camera without Position whose MoveStatus is always IDLE is taken as there after the start grace; a refused AbsoluteMove falls back on a preset only', async () => {
+  const { cam, port } = await startCamera({ quirks: ['moveStatusNeverUpdated'], more: { statusWithoutPosition: true } });
+  const cfg = loopbackCamera(port);
+  const conn = connect(cfg);
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: -60, tiltDeg: -20, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
+  assert.equal(r.state, 'on-target', r.notes.join('; '));
+  assert.equal(r.verified, false);
+  assert.match(r.notes.join('; '), /2 s had passed without it saying it moved/);
+  assert.deepEqual(fallbackCalls(cam), []);
+  assert.ok(Math.abs(cam.pose.panDeg - -60) <= 1, `pan ${cam.pose.panDeg}`);
+
+  const { cam: cam2, port: port2 } = await startCamera({ quirks: ['noAbsoluteMove'], more: { statusWithoutPosition: true } });
+  const cfg2 = loopbackCamera(port2);
+  const r2 = await moveToTarget(connect(cfg2), cfg2.calibration, { panDeg: 85, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
+  assert.equal(r2.state, 'preset', r2.notes.join('; '));
+  assert.equal(r2.verified, false);
+  assert.equal(r2.presetToken, [...cam2.presets.values()].find((p) => p.name === 'East')!.token);
+  assert.match(r2.notes.join('; '), /RelativeMove and ContinuousMove not tried: the camera does not report its position/);
+  assert.deepEqual(fallbackCalls(cam2), ['GotoPreset']);
+});

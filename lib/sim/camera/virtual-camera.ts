@@ -79,6 +79,11 @@ export interface VirtualCameraOptions {
   mediaHost?: string;
   /** GetStatus answers pan/tilt only, no Zoom element (pan/tilt-only cameras). */
   statusWithoutZoom?: boolean;
+  /**
+   * GetStatus answers MoveStatus (and UtcTime) only, no Position: cameras that do not report
+   * where they point. With the `moveStatusNeverUpdated` quirk it tells nothing of the move.
+   */
+  statusWithoutPosition?: boolean;
   /** A move's zoom lands on a multiple of this step, not where asked (coarse or rounding zoom motors). */
   zoomStep?: number;
   /**
@@ -839,7 +844,7 @@ export class VirtualCamera {
     const p = this.ptz.read();
     const status = p.moving && !this.quirks.has('moveStatusNeverUpdated') ? 'MOVING' : 'IDLE';
     return (
-      `<tptz:GetStatusResponse><tptz:PTZStatus><tt:Position>${this.positionXml(p, !this.opts.statusWithoutZoom)}</tt:Position>` +
+      `<tptz:GetStatusResponse><tptz:PTZStatus>${this.opts.statusWithoutPosition ? '' : `<tt:Position>${this.positionXml(p, !this.opts.statusWithoutZoom)}</tt:Position>`}` +
       `<tt:MoveStatus><tt:PanTilt>${status}</tt:PanTilt><tt:Zoom>${status}</tt:Zoom></tt:MoveStatus>` +
       `<tt:UtcTime>${new Date().toISOString()}</tt:UtcTime></tptz:PTZStatus></tptz:GetStatusResponse>`
     );
