@@ -4,7 +4,7 @@
  * go to the smaller camera id (predictable).
  */
 import { ALERT_LABELS } from '../contracts';
-import { Aim, LatLon, aimAtDistance, aimAtPosition, destination, inSector } from './geometry';
+import { Aim, LatLon, aimAtDistance, aimAtPosition, aimToCameraDegrees, destination, inSector, outOfRangeWords } from './geometry';
 import { CameraConfig, ConnectionState } from './types';
 
 /** What is known of where the sound came from. */
@@ -19,6 +19,12 @@ export type TargetSpec =
       /** Distance used when only a bearing is known. */
       assumedDistanceM: number;
     };
+
+/**
+ * A camera is not chosen for a target beyond its pan or tilt range by more than this (the
+ * move's default tolerance): it would stop at its end of travel, looking elsewhere.
+ */
+export const RANGE_MARGIN_DEG = 1;
 
 export interface Hold extends AlertRank {
   /** On the chooser's clock (as `nowMs`): the camera is free after it. */
@@ -129,6 +135,11 @@ export function chooseCamera(
     const blind = c.config.blindSectors.find((s) => inSector(aim.bearingDeg, s.fromDeg, s.toDeg));
     if (blind) {
       rejected.push({ cameraId: c.config.id, reason: `bearing ${aim.bearingDeg.toFixed(1)}° is in blind sector ${blind.fromDeg}°–${blind.toDeg}°` });
+      continue;
+    }
+    const outOfRange = outOfRangeWords(c.config.calibration, aimToCameraDegrees(c.config, aim), RANGE_MARGIN_DEG);
+    if (outOfRange) {
+      rejected.push({ cameraId: c.config.id, reason: `bearing ${aim.bearingDeg.toFixed(1)}°, tilt ${aim.tiltDeg.toFixed(1)}°: ${outOfRange}` });
       continue;
     }
     if (isHeldAgainst(c.hold, alert, nowMs)) {

@@ -9,7 +9,7 @@ import { Backoff, BackoffOptions } from '../util/backoff';
 import { monotonicMs } from '../util/clock';
 import { CameraConfig, CameraHandle, ConnectionState, PtzPosition } from './types';
 
-export type CameraErrorCode = 'unreachable' | 'auth' | 'soap-fault' | 'not-supported' | 'no-profile' | 'no-camera' | 'superseded' | 'closed' | 'error';
+export type CameraErrorCode = 'unreachable' | 'auth' | 'soap-fault' | 'not-supported' | 'out-of-range' | 'no-profile' | 'no-camera' | 'superseded' | 'closed' | 'error';
 
 export class CameraError extends Error {
   constructor(

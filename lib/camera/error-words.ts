@@ -28,6 +28,7 @@ export const CAMERA_ERROR_WORDS: Readonly<Record<CameraErrorCode, CameraErrorWor
   closed: Object.freeze({ ...OTHER, moveFailed: 'was taken out of service (its settings were changed or removed)' }),
   'not-supported': Object.freeze({ ...OTHER, moveFailed: 'cannot be turned there (it refuses every way of moving)' }),
   'soap-fault': Object.freeze({ ...OTHER, moveFailed: 'refused to turn there' }),
+  'out-of-range': Object.freeze({ ...OTHER, moveFailed: 'cannot turn that far (the alert is beyond its pan or tilt range)' }),
   'no-profile': OTHER,
   'no-camera': OTHER,
   superseded: OTHER,

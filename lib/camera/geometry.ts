@@ -150,6 +150,19 @@ export function spaceToDegrees(cal: CameraCalibration, p: PtzPosition): CameraDe
   };
 }
 
+/**
+ * Why the camera cannot point at `d` (its pan or tilt beyond the calibrated range by more than
+ * `marginDeg`: a wall or ceiling mount, a pan with end stops), in words; undefined when it can.
+ * Sent anyway, the move would end at the range's end, looking elsewhere.
+ */
+export function outOfRangeWords(cal: CameraCalibration, d: Pick<CameraDegrees, 'panDeg' | 'tiltDeg'>, marginDeg: number): string | undefined {
+  const reach = spaceToDegrees(cal, degreesToSpace(cal, { ...d, hfovDeg: cal.hfovWideDeg }));
+  const range = (a: number, b: number) => `${Math.min(a, b)}…${Math.max(a, b)}°`;
+  if (Math.abs(wrap180(reach.panDeg - d.panDeg)) > marginDeg) return `pan ${d.panDeg.toFixed(1)}° is outside its pan range (${range(cal.panMinDeg, cal.panMaxDeg)})`;
+  if (Math.abs(reach.tiltDeg - d.tiltDeg) > marginDeg) return `tilt ${d.tiltDeg.toFixed(1)}° is outside its tilt range (${range(cal.tiltMinDeg, cal.tiltMaxDeg)})`;
+  return undefined;
+}
+
 /** True when the camera's pan covers a full turn, so moves may wrap around. */
 export function panIsEndless(cal: CameraCalibration): boolean {
   return cal.panMaxDeg - cal.panMinDeg >= 359.999;

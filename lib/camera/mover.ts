@@ -5,7 +5,7 @@
  * (verified, since presets get erased or do nothing on some models).
  */
 import { CameraError, CameraConnection, PresetInfo, PtzStatus, classifyError } from './connection';
-import { CameraDegrees, degreesToSpace, panIsEndless, pointingErrorDeg, spaceToDegrees, wrap180 } from './geometry';
+import { CameraDegrees, degreesToSpace, outOfRangeWords, panIsEndless, pointingErrorDeg, spaceToDegrees, wrap180 } from './geometry';
 import { CameraCalibration, PtzPosition } from './types';
 import { monotonicMs } from '../util/clock';
 
@@ -164,6 +164,15 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     if (ce.code === 'unreachable' || ce.code === 'auth' || ce.code === 'closed') throw ce;
     return ce;
   };
+
+  // A target beyond the camera's range (an operator's choice of camera, or a tolerance tighter
+  // than the chooser's margin): the camera would stop at its end of travel, and "on target"
+  // there would be false. Refused before anything moves.
+  const outOfRange = outOfRangeWords(cal, target, toleranceDeg);
+  if (outOfRange) {
+    notes.push(`not moved: ${outOfRange}`);
+    return result('failed', undefined, undefined, { error: new CameraError('out-of-range', `cannot point there: ${outOfRange}`, ptz.id) });
+  }
 
   try {
     // 1. AbsoluteMove.

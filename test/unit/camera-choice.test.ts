@@ -121,3 +121,18 @@ test('priorities by label, overridable', () => {
   assert.equal(priorityOf('glass_break', 9), 9);
   assert.equal(priorityOf('unknown'), 0);
 });
+
+test('a camera whose pan or tilt range does not reach the target is not chosen, with the reason; the next one is', () => {
+  // A wall mount facing east whose pan covers −90…90° (north through east to south), nearest to the target.
+  const wall = cam('wall', 0, 0, { calibration: { ...DEFAULT_CALIBRATION, panMinDeg: -90, panMaxDeg: 90 }, mountHeadingDeg: 90 });
+  // A ceiling mount that looks no lower than 30° down: a target 5 m away is 50° down from 6 m up.
+  const ceiling = cam('ceiling', 0, 1, { calibration: { ...DEFAULT_CALIBRATION, tiltMinDeg: -30, tiltMaxDeg: 0 } });
+  const dome = cam('dome', 90, 80);
+  const r = chooseCamera([wall, ceiling, dome], at(270, 5), alert, 0);
+  assert.equal(r.choice?.config.id, 'dome');
+  const why = Object.fromEntries(r.rejected.map((x) => [x.cameraId, x.reason]));
+  assert.match(why.wall, /bearing 270\.0°.*pan 180\.0° is outside its pan range \(-90…90°\)/);
+  assert.match(why.ceiling, /tilt -\d+\.\d° is outside its tilt range \(-30…0°\)/);
+  // In its range, the wall mount is chosen.
+  assert.equal(chooseCamera([wall, dome], at(60, 5), alert, 0).choice?.config.id, 'wall');
+});

@@ -29,6 +29,7 @@ test('the words are those operators were shown before the table (unchanged)', ()
     closed: [notUsable, 'was taken out of service (its settings were changed or removed)'],
     'not-supported': [notUsable, 'cannot be turned there (it refuses every way of moving)'],
     'soap-fault': [notUsable, 'refused to turn there'],
+    'out-of-range': [notUsable, 'cannot turn that far (the alert is beyond its pan or tilt range)'],
     'no-profile': [notUsable, fault],
     'no-camera': [notUsable, fault],
     superseded: [notUsable, fault],

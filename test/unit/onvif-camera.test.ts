@@ -502,3 +502,17 @@ test('a camera without Position whose MoveStatus is always IDLE is taken as ther
   assert.match(r2.notes.join('; '), /RelativeMove and ContinuousMove not tried: the camera does not report its position/);
   assert.deepEqual(fallbackCalls(cam2), ['GotoPreset']);
 });
+
+test('a target beyond the calibrated pan range is refused before any move, not claimed on target at the end of travel', async () => {
+  const { cam, port } = await startCamera();
+  const cfg = loopbackCamera(port, { calibration: { ...DEFAULT_CALIBRATION, panMinDeg: -90, panMaxDeg: 90 } });
+  const conn = connect(cfg);
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: 150, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
+  assert.equal(r.state, 'failed');
+  assert.equal(r.error?.code, 'out-of-range');
+  assert.match(r.error!.message, /pan 150\.0° is outside its pan range \(-90…90°\)/);
+  assert.deepEqual(cam.calls.filter((c) => /Move|Preset/.test(c.action) && c.action !== 'GetPresets').map((c) => c.action), []);
+  // At the edge of the range (within the tolerance) it still moves.
+  const edge = await moveToTarget(conn, cfg.calibration, { panDeg: 90.5, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
+  assert.equal(edge.state, 'on-target', edge.notes.join('; '));
+});
