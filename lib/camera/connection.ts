@@ -187,6 +187,10 @@ export interface Capabilities {
   continuous: boolean;
   /** URI of an advertised degree pan/tilt position space, if any. */
   degreesSpaceUri?: string;
+  /** URI of an advertised degree pan/tilt translation space (RelativeMove), if any. */
+  degreesTranslationSpaceUri?: string;
+  /** true when the camera listed its spaces (GetConfigurationOptions); the URIs above are then known absent when unset. */
+  spacesListed?: boolean;
 }
 
 export interface ConnectionOptions {
@@ -469,11 +473,14 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
             if (o?.ptzspaces?.length) {
               const names = o.ptzspaces.map((s) => s.name);
               const deg = o.ptzspaces.find((s) => s.name === 'absolutePanTiltPositionSpace' && /degree/i.test(String(s.uri)));
+              const degRel = o.ptzspaces.find((s) => s.name === 'relativePanTiltTranslationSpace' && /degree/i.test(String(s.uri)));
               caps = {
                 absolute: names.includes('absolutePanTiltPositionSpace'),
                 relative: names.includes('relativePanTiltTranslationSpace'),
                 continuous: names.includes('continuousPanTiltVelocitySpace'),
                 degreesSpaceUri: deg ? String(deg.uri) : undefined,
+                degreesTranslationSpaceUri: degRel ? String(degRel.uri) : undefined,
+                spacesListed: true,
               };
             }
           } catch (err) {
@@ -561,8 +568,20 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
     return this.call('AbsoluteMove', (c) => c.absoluteMove(this.ptVector(p)));
   }
 
+  /**
+   * `delta` in the calibrated space: with the degrees calibration, degrees, sent in the camera's
+   * degree translation space (its default is the generic one, where 30 means nothing and 0.5
+   * means 90°). A degrees camera that lists none cannot be told a delta in degrees; one whose
+   * spaces are unknown (options not readable) is sent it in its default space, as before.
+   */
   relativeMove(delta: PtzPosition): Promise<unknown> {
-    return this.call('RelativeMove', (c) => c.relativeMove({ profileToken: this.profileToken, x: delta.pan, y: delta.tilt, zoom: delta.zoom }));
+    const v: Record<string, unknown> = { profileToken: this.profileToken, x: delta.pan, y: delta.tilt, zoom: delta.zoom };
+    if (this.opts.config.calibration.space === 'degrees') {
+      const uri = this.capabilities.degreesTranslationSpaceUri;
+      if (uri) v.xyspace = uri;
+      else if (this.capabilities.spacesListed) return Promise.reject(new CameraError('not-supported', 'RelativeMove: the camera offers no degree translation space for a move in degrees', this.id));
+    }
+    return this.call('RelativeMove', (c) => c.relativeMove(v));
   }
 
   /** Velocities −1…1; timeoutMs is only a request: some cameras ignore it, so always stop(). */

@@ -516,3 +516,16 @@ test('a target beyond the calibrated pan range is refused before any move, not c
   const edge = await moveToTarget(conn, cfg.calibration, { panDeg: 90.5, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
   assert.equal(edge.state, 'on-target', edge.notes.join('; '));
 });
+
+test('a degree-space camera that refuses AbsoluteMove is moved by RelativeMove in its degree translation space', async () => {
+  const { cam, port } = await startCamera({ degreeSpace: true, quirks: ['noAbsoluteMove'] });
+  const cfg = loopbackCamera(port, { calibration: { ...DEFAULT_CALIBRATION, space: 'degrees' } });
+  const conn = connect(cfg);
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: 100, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
+  assert.equal(r.state, 'on-target', r.notes.join('; '));
+  assert.equal(r.method, 'relative', r.notes.join('; '));
+  assert.match(conn.capabilities.degreesTranslationSpaceUri ?? '', /SphericalTranslationSpaceDegrees/);
+  const relative = cam.calls.filter((c) => c.action === 'RelativeMove');
+  assert.ok(relative.length >= 1 && relative.every((c) => !c.fault), JSON.stringify(relative));
+  assert.ok(Math.abs(cam.pose.panDeg - 100) <= 1, `pan ${cam.pose.panDeg}`);
+});
