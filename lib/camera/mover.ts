@@ -5,7 +5,7 @@
  * (verified, since presets get erased or do nothing on some models).
  */
 import { CameraError, CameraConnection, PresetInfo, PtzStatus, classifyError } from './connection';
-import { CameraDegrees, degreesToSpace, outOfRangeWords, panIsEndless, pointingErrorDeg, spaceToDegrees, wrap180 } from './geometry';
+import { CameraDegrees, degreesToSpace, hfovForZoom, outOfRangeWords, panIsEndless, pointingErrorDeg, spaceToDegrees, wrap180 } from './geometry';
 import { CameraCalibration, PtzPosition } from './types';
 import { monotonicMs } from '../util/clock';
 
@@ -100,6 +100,8 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
   const status = async (): Promise<PtzStatus> => withZoom(await ptz.getStatus(), goal.zoom);
   // Set once the camera's GetStatus is seen without a position: nothing is judged by position then.
   let positionUnknown = false;
+  /** A move was taken (no fault) and the camera stopped short of the target: it may be at its end of travel. */
+  let stoppedShort = false;
   /** How the last blind settle ended: the camera said MOVING, then IDLE. */
   let sawItStop = false;
   const NO_POSITION = 'the camera does not report its position (GetStatus without Position)';
@@ -144,7 +146,7 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
         continue;
       }
       if (done(s.position)) return { ok: true, status: s };
-      const unchanged = last && Math.abs(s.position.pan - last.position.pan) < 1e-6 && Math.abs(s.position.tilt - last.position.tilt) < 1e-6 && Math.abs(s.position.zoom - last.position.zoom) < 1e-6;
+      const unchanged = last && samePlace(cal, s.position, last.position);
       // A camera that says nothing about its motion (or never updates it) is judged by its position alone.
       const startMayLag = now() - commandAtMs < MOVE_START_GRACE_MS;
       still = unchanged && s.moving !== true && !startMayLag ? still + 1 : 0;
@@ -158,10 +160,13 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     const why = opts.cancelled?.();
     if (why) throw new Superseded(why);
   };
+  /** The last command the camera refused (its code says why the move failed, when it does). */
+  let faulted: CameraError | undefined;
   const soft = (e: unknown): CameraError => {
     if (e instanceof Superseded) throw e;
     const ce = classifyError(e, ptz.id);
     if (ce.code === 'unreachable' || ce.code === 'auth' || ce.code === 'closed') throw ce;
+    faulted = ce;
     return ce;
   };
 
@@ -186,6 +191,7 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
         const s = await settle(reached, sentAtMs);
         if (s.ok && positionUnknown) return unverified('on-target', 'absolute', goal);
         if (s.ok) return result('on-target', 'absolute', s.status!.position);
+        stoppedShort = true;
         notes.push(`AbsoluteMove did not reach the target (error ${s.status && s.status.positionKnown !== false ? errOf(s.status.position).toFixed(1) : '?'}°)`);
       } catch (e) {
         const ce = soft(e);
@@ -211,6 +217,17 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
           markTurning('relative');
           const s = await settle(reached, sentAtMs);
           if (s.ok) return result('on-target', 'relative', s.status!.position);
+          const at = s.status?.position;
+          const movedNot = at !== undefined && samePlace(cal, at, cur);
+          if (movedNot && stoppedShort) {
+            // Stopped short once, and a move on from there does nothing: a camera at its end of
+            // travel (one that clamps moves without a fault). Other methods would only spend time.
+            const d = spaceToDegrees(cal, at);
+            const msg = `the camera stops at pan ${d.panDeg.toFixed(1)}°, tilt ${d.tiltDeg.toFixed(1)}°, ${errOf(at).toFixed(1)}° from the target, and goes no further: the target may be beyond its travel (check its pan and tilt ranges)`;
+            notes.push(`RelativeMove did not move it: ${msg}`);
+            return result('failed', 'relative', at, { error: new CameraError('out-of-range', msg, ptz.id) });
+          }
+          if (at && !movedNot) stoppedShort = true;
         }
         notes.push('RelativeMove did not reach the target');
       } catch (e) {
@@ -239,6 +256,14 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     const preset = nearestPreset(cal, ptz.presets, target);
     if (!preset) {
       return result('failed', undefined, undefined, { error: new CameraError('not-supported', `cannot move the camera: ${notes.join('; ')}; no preset with a known position`, ptz.id) });
+    }
+    // A preset is a fallback only when the target is in its picture: "preset" sent for one that
+    // looks elsewhere (the only preset, "Home", 55° away) would have operators watch the wrong place.
+    const presetOffDeg = pointingErrorDeg(spaceToDegrees(cal, preset.position), target);
+    const presetHalfViewDeg = hfovForZoom(cal, preset.position.zoom) / 2;
+    if (presetOffDeg > presetHalfViewDeg) {
+      notes.push(`the nearest preset, "${preset.name}", looks ${presetOffDeg.toFixed(1)}° from the target, outside its ${(2 * presetHalfViewDeg).toFixed(1)}° picture: not used`);
+      return result('failed', undefined, undefined, { error: new CameraError(faulted?.code ?? 'error', `cannot move the camera there: ${notes.join('; ')}`, ptz.id) });
     }
     try {
       const before = (await ptz.getStatus()).position;
@@ -277,6 +302,17 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
 function withZoom(s: PtzStatus, goalZoom: number): PtzStatus {
   return s.zoomKnown === false ? { ...s, position: { ...s.position, zoom: goalZoom } } : s;
 }
+
+/**
+ * Two readings of a camera that has not moved: cameras give positions to a few decimals, and
+ * the last digit jitters between readings of a head standing still (0.166666, 0.166667), which
+ * an exact comparison took for motion, so a camera stopped short was never judged stalled.
+ */
+function samePlace(cal: CameraCalibration, a: PtzPosition, b: PtzPosition): boolean {
+  return pointingErrorDeg(spaceToDegrees(cal, a), spaceToDegrees(cal, b)) < SAME_PLACE_DEG && Math.abs(a.zoom - b.zoom) < SAME_ZOOM;
+}
+const SAME_PLACE_DEG = 0.01;
+const SAME_ZOOM = 1e-4;
 
 /** Translation from `cur` to `goal` in the same space, the short way round when pan is endless. */
 export function spaceDelta(cal: CameraCalibration, cur: PtzPosition, goal: PtzPosition): PtzPosition {

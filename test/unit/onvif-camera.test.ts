@@ -529,3 +529,28 @@ test('a degree-space camera that refuses AbsoluteMove is moved by RelativeMove i
   assert.ok(relative.length >= 1 && relative.every((c) => !c.fault), JSON.stringify(relative));
   assert.ok(Math.abs(cam.pose.panDeg - 100) <= 1, `pan ${cam.pose.panDeg}`);
 });
+
+for (const faultBeyondStop of [false, true]) {
+  test(`a camera whose tilt stops short of its space (${faultBeyondStop ? 'AbsoluteMove there faulted' : 'clamped without a word'}) fails as out-of-range once a move on does nothing, not on target, no preset`, async () => {
+    const { cam, port } = await startCamera({ more: { tiltStopDeg: -45, faultBeyondStop } });
+    const cfg = loopbackCamera(port);
+    const conn = connect(cfg);
+    const r = await moveToTarget(conn, cfg.calibration, { panDeg: 30, tiltDeg: -70, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
+    assert.equal(r.state, 'failed', r.notes.join('; '));
+    assert.equal(r.error?.code, 'out-of-range', r.error?.message);
+    assert.match(r.error!.message, /stops at pan 30\.0°, tilt -45\.0°, 25\.0° from the target, and goes no further/);
+    assert.deepEqual(fallbackCalls(cam).filter((a) => a !== 'RelativeMove'), [], 'no ContinuousMove steps, no preset');
+    assert.ok(Math.abs(cam.pose.tiltDeg - -45) <= 0.5, `tilt ${cam.pose.tiltDeg}`);
+  });
+}
+
+test('a preset whose picture does not hold the target is not used as the fallback (no "preset" claimed for a camera looking elsewhere)', async () => {
+  const { cam, port } = await startCamera({ quirks: ['noAbsoluteMove', 'noRelativeMove', 'noContinuousMove'] });
+  const cfg = loopbackCamera(port);
+  const conn = connect(cfg);
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: 45, tiltDeg: -60, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 3000 });
+  assert.equal(r.state, 'failed', r.notes.join('; '));
+  assert.equal(r.error?.code, 'not-supported');
+  assert.match(r.error!.message, /the nearest preset, "Home", looks 45\.0° from the target, outside its 60\.0° picture: not used/);
+  assert.deepEqual(cam.calls.filter((c) => c.action === 'GotoPreset'), [], 'no GotoPreset');
+});

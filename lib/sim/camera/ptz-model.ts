@@ -7,6 +7,8 @@
 export interface PtzLimits {
   tiltMinDeg: number;
   tiltMaxDeg: number;
+  /** The lowest the head really goes, above tiltMinDeg (a housing or mount in the way): it stops there. */
+  tiltStopDeg?: number;
 }
 
 export interface PtzSpeeds {
@@ -78,7 +80,7 @@ export class PtzModel {
   }
 
   private clampTilt(t: number): number {
-    return clamp(t, this.limits.tiltMinDeg, this.limits.tiltMaxDeg);
+    return clamp(t, Math.max(this.limits.tiltMinDeg, this.limits.tiltStopDeg ?? -Infinity), this.limits.tiltMaxDeg);
   }
 
   private advance(): void {

@@ -98,6 +98,14 @@ export interface VirtualCameraOptions {
    * head starts turning this much later (slow firmware); a newer command cancels a start not yet made.
    */
   moveStartDelayMs?: number;
+  /**
+   * The lowest tilt the head really reaches, degrees, above `tiltMinDeg` (its spaces still span
+   * tiltMinDeg…tiltMaxDeg): a move lower stops there, accepted without a word, as a camera in a
+   * housing or on a mount that blocks it; with `faultBeyondStop`, AbsoluteMove there answers
+   * an InvalidPosition fault instead.
+   */
+  tiltStopDeg?: number;
+  faultBeyondStop?: boolean;
 }
 
 export interface CallLogEntry {
@@ -174,7 +182,7 @@ export class VirtualCamera {
     const tiltMaxDeg = opts.tiltMaxDeg ?? 20;
     this.ptz = new PtzModel(
       { panDeg: 0, tiltDeg: -15, zoom: 0, ...opts.initialPose },
-      { tiltMinDeg, tiltMaxDeg },
+      { tiltMinDeg, tiltMaxDeg, tiltStopDeg: opts.tiltStopDeg },
       { panSpeedDegPerS: opts.panSpeedDegPerS ?? 90, tiltSpeedDegPerS: opts.tiltSpeedDegPerS ?? opts.panSpeedDegPerS ?? 60, zoomSpeedPerS: opts.zoomSpeedPerS ?? 0.5 },
     );
     this.addPreset('Home', { panDeg: 0, tiltDeg: -15, zoom: 0 });
@@ -759,6 +767,10 @@ export class VirtualCamera {
       tiltDeg: v.y === undefined ? cur.tiltDeg : degrees ? v.y : this.tiltFromGeneric(v.y),
       zoom: this.landZoom(v.z ?? cur.zoom),
     };
+    const stop = this.opts.tiltStopDeg;
+    if (this.opts.faultBeyondStop && stop !== undefined && target.tiltDeg < stop - 1e-9) {
+      throw faults.invalidArg('InvalidPosition', `Position.PanTilt.y out of reach: tilt ${target.tiltDeg.toFixed(1)}° is below ${stop}°`);
+    }
     this.startMove(target, this.speedScale(req));
     return '<tptz:AbsoluteMoveResponse/>';
   }
