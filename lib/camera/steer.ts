@@ -925,6 +925,8 @@ export class PtzSteer {
         last = { choice, r };
         if (r.state !== 'failed') return;
         const code = r.error?.code;
+        // A camera that cannot point there (it stops short, beyond its travel): the next one may.
+        if (code === 'out-of-range') continue;
         // A camera out of reach, one whose connection closed, or one taken over by a more
         // important alert: try the next one. Anything else is this camera's answer.
         if (!outOfReach(code) && code !== 'closed' && code !== 'superseded') {
@@ -941,6 +943,11 @@ export class PtzSteer {
       if (!unreachable) break;
     }
     if (this.closed || this.isStale(alert)) return;
+    // Every camera tried, the last unable to point there and none silent: that is the answer.
+    if (last?.r.error?.code === 'out-of-range' && silent.length === 0) {
+      this.fail(alert, last.choice, last.r, emit);
+      return;
+    }
     const target = targetOf(alert, this.opts.assumedDistanceM);
     // Every camera was held (or taken over while moving) by a more important alert: wait for one.
     const heldOut = !last || last.r.error?.code === 'superseded';

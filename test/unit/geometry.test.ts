@@ -17,6 +17,7 @@ import {
   spaceToDegrees,
   wrap180,
   zoomForHfov,
+  outOfRangeWords,
 } from '../../lib/camera/geometry';
 import { spaceDelta } from '../../lib/camera/mover';
 import { CameraCalibration } from '../../lib/camera/types';
@@ -179,4 +180,16 @@ test('camera config from the editor form: defaults, checks naming the field', ()
   assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, panMinDeg: 10, panMaxDeg: 0 }), /camera\.panMaxDeg: expected more than panMinDeg \(10\), got 0/);
   assert.throws(() => cameraConfigFromNode({ id: 'n1', host: 'h', lat: 0, lon: 0, space: 'radians' }), /camera\.space/);
   assert.throws(() => parseBlindSectors('north'), /camera\.blindSectors\[0\]: expected a sector/);
+});
+
+test('outOfRangeWords: pan end stops and tilt ranges either way round; an endless pan never refuses', () => {
+  const wall = { ...DEFAULT_CALIBRATION, panMinDeg: -90, panMaxDeg: 90 };
+  assert.equal(outOfRangeWords(wall, { panDeg: 90.5, tiltDeg: -10 }, 1), undefined);
+  assert.match(outOfRangeWords(wall, { panDeg: -120, tiltDeg: -10 }, 1) ?? '', /pan -120\.0° is outside its pan range \(-90…90°\)/);
+  // Tilt −1 up (reversed range): the same ends, either way round.
+  const reversed = { ...DEFAULT_CALIBRATION, tiltMinDeg: 0, tiltMaxDeg: -45 };
+  assert.equal(outOfRangeWords(reversed, { panDeg: 10, tiltDeg: -40 }, 1), undefined);
+  assert.match(outOfRangeWords(reversed, { panDeg: 10, tiltDeg: -60 }, 1) ?? '', /tilt -60\.0° is outside its tilt range \(-45…0°\)/);
+  assert.equal(outOfRangeWords(DEFAULT_CALIBRATION, { panDeg: 179.9, tiltDeg: -89 }, 1), undefined);
+  assert.equal(outOfRangeWords({ ...DEFAULT_CALIBRATION, panMinDeg: 0, panMaxDeg: 360 }, { panDeg: -170, tiltDeg: -10 }, 1), undefined);
 });

@@ -554,3 +554,26 @@ test('a preset whose picture does not hold the target is not used as the fallbac
   assert.match(r.error!.message, /the nearest preset, "Home", looks 45\.0° from the target, outside its 60\.0° picture: not used/);
   assert.deepEqual(cam.calls.filter((c) => c.action === 'GotoPreset'), [], 'no GotoPreset');
 });
+
+test('ptz-steer: the nearest camera stopping short of the alert (beyond its travel) hands it to the next camera, which turns to it', async () => {
+  const { PtzSteer } = await import('../../lib/camera/steer');
+  const { destination } = await import('../../lib/camera/geometry');
+  const { steerAlert } = await import('../support/fake-ptz-camera');
+  const near = await startCamera({ more: { tiltStopDeg: -20 } });
+  const far = await startCamera();
+  const base = { lat: 45.0, lon: 4.0 };
+  const nearCfg = loopbackCamera(near.port, { id: 'near', name: 'Near', ...base });
+  const farCfg = loopbackCamera(far.port, { id: 'far', name: 'Far', ...destination(base, 90, 30) });
+  const conns = [connect(nearCfg), connect(farCfg)];
+  const steer = new PtzSteer(() => conns, { pollMs: 50, moveTimeoutMs: 5000, returnHomeAfterMs: 0, minLookMs: 0 });
+  cleanups.push(async () => steer.close());
+  const out: Array<{ port: number; payload: { camera?: { id: string; state: string; reason?: string } }; error?: { code: string } }> = [];
+  // 10 m north of the near camera, 8 m up: 39° down, below where its head goes.
+  await steer.handle(steerAlert('glass-1', 'glass_break', destination(base, 0, 10)), (o) => out.push(o as never));
+  const sent = out.filter((o) => o.port === 1).map((o) => o.payload.camera);
+  assert.equal(sent.at(-1)?.id, 'far', JSON.stringify(sent));
+  assert.equal(sent.at(-1)?.state, 'on-target', JSON.stringify(sent));
+  assert.ok(near.cam.calls.some((c) => c.action === 'AbsoluteMove'), 'the near camera was tried first');
+  assert.deepEqual(near.cam.calls.filter((c) => ['ContinuousMove', 'GotoPreset'].includes(c.action)), []);
+  assert.deepEqual(out.filter((o) => o.port === 2), [], 'no failure: another camera looked');
+});
