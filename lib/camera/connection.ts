@@ -164,7 +164,15 @@ export function createOnvifClient(o: ClientOptions): OnvifClient {
     get(target, name) {
       if (name !== 'getStatus') return (target as unknown as Record<string | symbol, unknown>)[name];
       return async (opts: { profileToken: string }) => {
-        const s = await target.getStatus(opts);
+        let s: Awaited<ReturnType<OnvifClient['getStatus']>>;
+        try {
+          s = await target.getStatus(opts);
+        } catch (err) {
+          // A reply without PTZStatus (nothing of position or motion) breaks the client's parser:
+          // it is an answer that says nothing, not a fault.
+          if (err instanceof TypeError && /GetStatusResponse/.test(lastStatusXml) && !/PTZStatus/.test(lastStatusXml)) return {};
+          throw err;
+        }
         // The client also fills pan and tilt 0 when the camera gives no Position at all (some
         // report only MoveStatus): a camera at 0, 0 is not what it said.
         if (s && !STATUS_WITH_PAN_TILT.test(lastStatusXml)) return { ...s, position: undefined };

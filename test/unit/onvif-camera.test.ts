@@ -577,3 +577,18 @@ test('ptz-steer: the nearest camera stopping short of the alert (beyond its trav
   assert.deepEqual(near.cam.calls.filter((c) => ['ContinuousMove', 'GotoPreset'].includes(c.action)), []);
   assert.deepEqual(out.filter((o) => o.port === 2), [], 'no failure: another camera looked');
 });
+
+test('a camera whose GetStatus answers no PTZStatus at all is taken as there after the start grace, not failed on the client\'s parse error', async () => {
+  const { cam, port } = await startCamera({ more: { statusEmpty: true } });
+  const cfg = loopbackCamera(port);
+  const conn = connect(cfg);
+  const s = await conn.getStatus();
+  assert.equal(s.positionKnown, false);
+  assert.equal(s.moving, undefined);
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: 100, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
+  assert.equal(r.state, 'on-target', r.notes.join('; '));
+  assert.equal(r.verified, false);
+  assert.match(r.notes.join('; '), /2 s had passed without it saying it moved/);
+  assert.deepEqual(fallbackCalls(cam), []);
+  assert.ok(Math.abs(cam.pose.panDeg - 100) <= 1, `pan ${cam.pose.panDeg}`);
+});

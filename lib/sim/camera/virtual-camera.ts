@@ -84,6 +84,8 @@ export interface VirtualCameraOptions {
    * where they point. With the `moveStatusNeverUpdated` quirk it tells nothing of the move.
    */
   statusWithoutPosition?: boolean;
+  /** GetStatus answers an empty GetStatusResponse: no PTZStatus at all, so nothing of position or motion. */
+  statusEmpty?: boolean;
   /** A move's zoom lands on a multiple of this step, not where asked (coarse or rounding zoom motors). */
   zoomStep?: number;
   /**
@@ -853,6 +855,7 @@ export class VirtualCamera {
   }
 
   private getStatus(): string {
+    if (this.opts.statusEmpty) return '<tptz:GetStatusResponse/>';
     const p = this.ptz.read();
     const status = p.moving && !this.quirks.has('moveStatusNeverUpdated') ? 'MOVING' : 'IDLE';
     return (
