@@ -592,3 +592,19 @@ test('a camera whose GetStatus answers no PTZStatus at all is taken as there aft
   assert.deepEqual(fallbackCalls(cam), []);
   assert.ok(Math.abs(cam.pose.panDeg - 100) <= 1, `pan ${cam.pose.panDeg}`);
 });
+
+test('a camera that takes HTTP Digest only (no WS-Security) is connected and moved; a wrong password is an auth failure', async () => {
+  const { cam, port } = await startCamera({ more: { httpDigestOnly: true } });
+  const cfg = loopbackCamera(port);
+  const conn = connect(cfg);
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: -45, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
+  assert.equal(r.state, 'on-target', r.notes.join('; '));
+  assert.equal(r.method, 'absolute');
+  assert.ok(cam.calls.some((c) => c.action === 'AbsoluteMove' && c.user === USER), 'the move authenticated by Digest');
+  const wrong = connect(loopbackCamera(port), 'wrong');
+  await assert.rejects(wrong.ensureConnected(), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'auth', err.message);
+    assert.match(err.message, /Digest authentication failed/);
+    return true;
+  });
+});

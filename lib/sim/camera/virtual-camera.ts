@@ -86,6 +86,12 @@ export interface VirtualCameraOptions {
   statusWithoutPosition?: boolean;
   /** GetStatus answers an empty GetStatusResponse: no PTZStatus at all, so nothing of position or motion. */
   statusEmpty?: boolean;
+  /**
+   * ONVIF requests are authenticated by HTTP Digest (RFC 7616, MD5, qop "auth") only: a request
+   * without a valid Authorization header is answered 401 with a challenge, and the WS-Security
+   * header is not read (cameras that leave WS-Security out, or have it turned off).
+   */
+  httpDigestOnly?: boolean;
   /** A move's zoom lands on a multiple of this step, not where asked (coarse or rounding zoom motors). */
   zoomStep?: number;
   /**
@@ -148,6 +154,8 @@ const DEFAULT_CONTINUOUS_TIMEOUT_MS = 10_000;
 /** WS-Security Created may differ from our clock by this much (replay window). */
 const CREATED_WINDOW_MS = 5 * 60_000;
 
+const DIGEST_REALM = 'Vigie virtual camera';
+
 /** Actions the ONVIF core spec lets through without credentials. */
 const PRE_AUTH = new Set(['GetSystemDateAndTime']);
 
@@ -171,6 +179,8 @@ export class VirtualCamera {
   private halfReplied = new Set<string>();
   /** A move accepted but not started yet (see moveStartDelayMs). */
   private pendingStart?: NodeJS.Timeout;
+  /** Nonces of the HTTP Digest challenges given (see httpDigestOnly). */
+  private readonly digestNonces = new Set<string>();
   /** How far the camera's clock is from the real time (see stepClock). */
   private clockOffsetMs = 0;
 
@@ -404,16 +414,45 @@ export class VirtualCamera {
         }
         chunks.push(c);
       });
-      req.on('end', () => this.soap(Buffer.concat(chunks).toString('utf8'), res));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        if (!this.opts.httpDigestOnly) return this.soap(body, res);
+        // GetSystemDateAndTime needs no credentials (ONVIF core), under Digest too.
+        const user = /GetSystemDateAndTime\b/.test(body) ? '' : this.httpDigestUser(req);
+        if (user === undefined) {
+          const nonce = crypto.randomBytes(16).toString('hex');
+          this.digestNonces.add(nonce);
+          if (this.digestNonces.size > 10_000) this.digestNonces.clear();
+          res.writeHead(401, { 'WWW-Authenticate': `Digest realm="${DIGEST_REALM}", qop="auth", nonce="${nonce}", algorithm=MD5`, 'Content-Type': 'text/plain' });
+          res.end('digest authentication required\n');
+          return;
+        }
+        this.soap(body, res, user || undefined);
+      });
       return;
     }
     res.writeHead(404, { 'Content-Type': 'text/plain' });
     res.end('not found\n');
   }
 
-  private soap(body: string, res: http.ServerResponse): void {
+  /** The user of a valid HTTP Digest Authorization header (see httpDigestOnly), else undefined. */
+  private httpDigestUser(req: http.IncomingMessage): string | undefined {
+    const h = req.headers.authorization ?? '';
+    if (!h.startsWith('Digest ')) return undefined;
+    const f: Record<string, string> = {};
+    for (const m of h.slice(7).matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]*))/g)) f[m[1].toLowerCase()] = m[2] ?? m[3];
+    if (!f.nonce || !this.digestNonces.has(f.nonce) || f.username !== this.opts.username || f.realm !== DIGEST_REALM) return undefined;
+    const md5 = (s: string) => crypto.createHash('md5').update(s).digest('hex');
+    const ha1 = md5(`${f.username}:${DIGEST_REALM}:${this.opts.password}`);
+    const ha2 = md5(`${req.method}:${f.uri}`);
+    const want = f.qop === 'auth' ? md5(`${ha1}:${f.nonce}:${f.nc}:${f.cnonce}:auth:${ha2}`) : md5(`${ha1}:${f.nonce}:${ha2}`);
+    return f.response && safeEqual(f.response, want) ? f.username : undefined;
+  }
+
+  /** `digestUser`: the user HTTP Digest authenticated (httpDigestOnly); WS-Security is then not read. */
+  private soap(body: string, res: http.ServerResponse, digestUser?: string): void {
     let action = 'unknown';
-    let user: string | undefined;
+    let user: string | undefined = digestUser;
     try {
       let env: XmlElement;
       try {
@@ -425,7 +464,7 @@ export class VirtualCamera {
       const req = bodyEl?.children[0];
       if (env.name !== 'Envelope' || !req) throw faults.wellFormed('no SOAP Body');
       action = req.name;
-      if (!PRE_AUTH.has(action)) user = this.authenticate(env);
+      if (!PRE_AUTH.has(action) && !this.opts.httpDigestOnly) user = this.authenticate(env);
       const out = this.dispatch(action, req);
       if (this.halfReplied.has(action)) {
         this.calls.push({ action, timeMs: Date.now(), user, args: summarize(req), halfReplied: true });
