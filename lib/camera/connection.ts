@@ -103,7 +103,7 @@ export interface OnvifClient {
   gotoHomePosition(opts: Record<string, unknown>): Promise<unknown>;
   getStreamUri(opts: Record<string, unknown>): Promise<{ uri?: string }>;
   getSnapshotUri(opts: Record<string, unknown>): Promise<{ uri?: string }>;
-  getConfigurationOptions(token: string): Promise<{ ptzspaces?: Array<{ name: string; uri: string }> } | undefined>;
+  getConfigurationOptions(token: string): Promise<{ ptzspaces?: Array<{ name: string; uri: string; x?: { min: number; max: number }; y?: { min: number; max: number } }> } | undefined>;
   readonly profiles?: Array<{ $?: { token?: string }; name?: string; PTZConfiguration?: { $?: { token?: string } } }>;
   readonly activeSource?: { profileToken?: string };
 }
@@ -197,6 +197,12 @@ export interface Capabilities {
   degreesSpaceUri?: string;
   /** URI of an advertised degree pan/tilt translation space (RelativeMove), if any. */
   degreesTranslationSpaceUri?: string;
+  /**
+   * The pan (x) and tilt (y) limits the camera gives for the AbsoluteMove space Vigie uses (the
+   * degree space with the degrees calibration, else the generic one), when it gives them: a
+   * ceiling mount's generic tilt may be 0…1, not −1…1.
+   */
+  absoluteRange?: { x?: { min: number; max: number }; y?: { min: number; max: number } };
   /** true when the camera listed its spaces (GetConfigurationOptions); the URIs above are then known absent when unset. */
   spacesListed?: boolean;
 }
@@ -481,6 +487,7 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
             if (o?.ptzspaces?.length) {
               const names = o.ptzspaces.map((s) => s.name);
               const deg = o.ptzspaces.find((s) => s.name === 'absolutePanTiltPositionSpace' && /degree/i.test(String(s.uri)));
+              const absUsed = this.opts.config.calibration.space === 'degrees' && deg ? deg : o.ptzspaces.find((s) => s.name === 'absolutePanTiltPositionSpace' && /PositionGenericSpace/i.test(String(s.uri)));
               const degRel = o.ptzspaces.find((s) => s.name === 'relativePanTiltTranslationSpace' && /degree/i.test(String(s.uri)));
               caps = {
                 absolute: names.includes('absolutePanTiltPositionSpace'),
@@ -489,6 +496,7 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
                 degreesSpaceUri: deg ? String(deg.uri) : undefined,
                 degreesTranslationSpaceUri: degRel ? String(degRel.uri) : undefined,
                 spacesListed: true,
+                absoluteRange: absUsed ? { x: finiteRange(absUsed.x), y: finiteRange(absUsed.y) } : undefined,
               };
             }
           } catch (err) {
@@ -678,6 +686,11 @@ export function chooseProfile(
   const token = clientChoice || profiles[0]?.$?.token;
   if (!token) return {};
   return { token, why: `profile "${token}": no profile has a PTZ configuration, so the camera may refuse to move` };
+}
+
+/** A space's range as the client read it, when both ends are numbers and in order. */
+function finiteRange(r: { min: number; max: number } | undefined): { min: number; max: number } | undefined {
+  return r && Number.isFinite(r.min) && Number.isFinite(r.max) && r.min <= r.max ? { min: r.min, max: r.max } : undefined;
 }
 
 function parsePresets(raw: Record<string, unknown>): PresetInfo[] {

@@ -173,7 +173,7 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
   // A target beyond the camera's range (an operator's choice of camera, or a tolerance tighter
   // than the chooser's margin): the camera would stop at its end of travel, and "on target"
   // there would be false. Refused before anything moves.
-  const outOfRange = outOfRangeWords(cal, target, toleranceDeg);
+  const outOfRange = outOfRangeWords(cal, target, toleranceDeg) ?? beyondAdvertised(ptz.capabilities.absoluteRange, goal, cal);
   if (outOfRange) {
     notes.push(`not moved: ${outOfRange}`);
     return result('failed', undefined, undefined, { error: new CameraError('out-of-range', `cannot point there: ${outOfRange}`, ptz.id) });
@@ -301,6 +301,21 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
  */
 function withZoom(s: PtzStatus, goalZoom: number): PtzStatus {
   return s.zoomKnown === false ? { ...s, position: { ...s.position, zoom: goalZoom } } : s;
+}
+
+/**
+ * Why `goal`'s tilt is beyond the limits the camera gives for its position space (a ceiling
+ * mount whose generic tilt is 0…1), in words; undefined when within them, or when it gives none.
+ */
+function beyondAdvertised(range: { y?: { min: number; max: number } } | undefined, goal: PtzPosition, cal: CameraCalibration): string | undefined {
+  const eps = 1e-6;
+  const deg = (p: PtzPosition) => spaceToDegrees(cal, p);
+  if (range?.y && (goal.tilt < range.y.min - eps || goal.tilt > range.y.max + eps)) {
+    const ends = [deg({ ...goal, tilt: range.y.min }).tiltDeg, deg({ ...goal, tilt: range.y.max }).tiltDeg].sort((a, b) => a - b);
+    return `tilt ${deg(goal).tiltDeg.toFixed(1)}° is beyond what the camera takes (its position space's tilt is ${range.y.min}…${range.y.max}: ${ends[0].toFixed(1)}…${ends[1].toFixed(1)}° with this calibration)`;
+  }
+  // Pan is not judged so: a pan space may be given as 0…360 or −180…180 for the same turn.
+  return undefined;
 }
 
 /**

@@ -608,3 +608,19 @@ test('a camera that takes HTTP Digest only (no WS-Security) is connected and mov
     return true;
   });
 });
+
+test('a camera whose generic tilt space is 0…1 (it says so in its options) is not sent below it: out-of-range at once, naming its space', async () => {
+  const { cam, port } = await startCamera({ more: { genericTiltMin: 0 } });
+  const cfg = loopbackCamera(port);
+  const conn = connect(cfg);
+  await conn.ensureConnected();
+  assert.deepEqual(conn.capabilities.absoluteRange?.y, { min: 0, max: 1 });
+  // y 0 is −35° with the default calibration (−1…1 = −90…20°).
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: 30, tiltDeg: -60, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
+  assert.equal(r.state, 'failed');
+  assert.equal(r.error?.code, 'out-of-range');
+  assert.match(r.error!.message, /tilt -60\.0° is beyond what the camera takes \(its position space's tilt is 0…1: -35\.0…20\.0° with this calibration\)/);
+  assert.deepEqual(cam.calls.filter((c) => /Move|GotoPreset/.test(c.action)), [], 'nothing sent');
+  const ok = await moveToTarget(conn, cfg.calibration, { panDeg: 30, tiltDeg: -20, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
+  assert.equal(ok.state, 'on-target', ok.notes.join('; '));
+});

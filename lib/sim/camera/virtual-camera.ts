@@ -92,6 +92,13 @@ export interface VirtualCameraOptions {
    * header is not read (cameras that leave WS-Security out, or have it turned off).
    */
   httpDigestOnly?: boolean;
+  /**
+   * Its generic tilt position space starts at this y, not −1 (e.g. 0 on a ceiling or wall
+   * mount that cannot look up, or down, past the horizon): GetConfigurationOptions and its PTZ
+   * configuration say so in YRange, and AbsoluteMove below it answers an InvalidPosition fault.
+   * y still maps −1…1 to tiltMinDeg…tiltMaxDeg.
+   */
+  genericTiltMin?: number;
   /** A move's zoom lands on a multiple of this step, not where asked (coarse or rounding zoom motors). */
   zoomStep?: number;
   /**
@@ -693,7 +700,7 @@ export class VirtualCamera {
   private ptzConfigXml(tag: string): string {
     const pt = this.opts.degreeSpace
       ? `<tt:XRange><tt:Min>-180</tt:Min><tt:Max>180</tt:Max></tt:XRange><tt:YRange><tt:Min>${this.ptz.limits.tiltMinDeg}</tt:Min><tt:Max>${this.ptz.limits.tiltMaxDeg}</tt:Max></tt:YRange>`
-      : '<tt:XRange><tt:Min>-1</tt:Min><tt:Max>1</tt:Max></tt:XRange><tt:YRange><tt:Min>-1</tt:Min><tt:Max>1</tt:Max></tt:YRange>';
+      : `<tt:XRange><tt:Min>-1</tt:Min><tt:Max>1</tt:Max></tt:XRange><tt:YRange><tt:Min>${this.opts.genericTiltMin ?? -1}</tt:Min><tt:Max>1</tt:Max></tt:YRange>`;
     return (
       `<${tag} token="${PTZ_CONFIG_TOKEN}"><tt:Name>${PTZ_CONFIG_TOKEN}</tt:Name><tt:UseCount>1</tt:UseCount><tt:NodeToken>${PTZ_NODE_TOKEN}</tt:NodeToken>` +
       `<tt:DefaultAbsolutePantTiltPositionSpace>${this.ptSpaceUri()}</tt:DefaultAbsolutePantTiltPositionSpace>` +
@@ -716,7 +723,7 @@ export class VirtualCamera {
       (y ? `<tt:YRange><tt:Min>${y[0]}</tt:Min><tt:Max>${y[1]}</tt:Max></tt:YRange>` : '');
     const { tiltMinDeg, tiltMaxDeg } = this.ptz.limits;
     const degAbs = `<tt:AbsolutePanTiltPositionSpace>${range(DEGREES_PT_POSITION, [-180, 180], [tiltMinDeg, tiltMaxDeg])}</tt:AbsolutePanTiltPositionSpace>`;
-    const genAbs = `<tt:AbsolutePanTiltPositionSpace>${range(GENERIC_PT_POSITION, [-1, 1], [-1, 1])}</tt:AbsolutePanTiltPositionSpace>`;
+    const genAbs = `<tt:AbsolutePanTiltPositionSpace>${range(GENERIC_PT_POSITION, [-1, 1], [this.opts.genericTiltMin ?? -1, 1])}</tt:AbsolutePanTiltPositionSpace>`;
     const degRel = `<tt:RelativePanTiltTranslationSpace>${range(DEGREES_PT_TRANSLATION, [-360, 360], [tiltMinDeg - tiltMaxDeg, tiltMaxDeg - tiltMinDeg])}</tt:RelativePanTiltTranslationSpace>`;
     const genRel = `<tt:RelativePanTiltTranslationSpace>${range(GENERIC_PT_TRANSLATION, [-1, 1], [-1, 1])}</tt:RelativePanTiltTranslationSpace>`;
     return (
@@ -801,7 +808,7 @@ export class VirtualCamera {
     }
     const { tiltMinDeg, tiltMaxDeg } = this.ptz.limits;
     if (v.x !== undefined && (degrees ? Math.abs(v.x) > 180 : Math.abs(v.x) > 1)) throw faults.invalidArg('InvalidPosition', `Position.PanTilt.x out of range: ${v.x}`);
-    if (v.y !== undefined && (degrees ? v.y < tiltMinDeg || v.y > tiltMaxDeg : Math.abs(v.y) > 1)) throw faults.invalidArg('InvalidPosition', `Position.PanTilt.y out of range: ${v.y}`);
+    if (v.y !== undefined && (degrees ? v.y < tiltMinDeg || v.y > tiltMaxDeg : v.y < (this.opts.genericTiltMin ?? -1) || v.y > 1)) throw faults.invalidArg('InvalidPosition', `Position.PanTilt.y out of range: ${v.y}`);
     if (v.z !== undefined && (v.z < 0 || v.z > 1)) throw faults.invalidArg('InvalidPosition', `Position.Zoom.x out of range: ${v.z}`);
     const target: PoseDeg = {
       panDeg: v.x === undefined ? cur.panDeg : degrees ? v.x : this.panFromGeneric(v.x),
