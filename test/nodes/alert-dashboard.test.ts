@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { listAuditFiles, verifyAuditFiles } from '../../lib/alerts/audit';
 import { auditBus } from '../../lib/alerts/bus';
 import { waitFor } from '../support/wait';
+import { makeWidgetUserDir } from '../support/nodered';
 import { logOf, warningsOf } from '../support/node-red-log';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -83,12 +83,7 @@ function storedState(id: string): Any {
 
 describe('alert-dashboard node', () => {
   beforeEach(() => {
-    // A user directory as after `npm install node-red-dashboard-2-vigie`: Dashboard 2.0 finds
-    // third-party widgets through the dependencies listed in its package.json.
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-dash-node-'));
-    fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', dependencies: { 'node-red-dashboard-2-vigie': '*' } }));
-    fs.mkdirSync(path.join(userDir, 'node_modules'));
-    fs.symlinkSync(path.resolve(__dirname, '..', '..'), path.join(userDir, 'node_modules', 'node-red-dashboard-2-vigie'), 'dir');
+    userDir = makeWidgetUserDir('vigie-dash-node-');
     helper.settings({ userDir });
   });
 

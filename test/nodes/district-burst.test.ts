@@ -7,12 +7,12 @@
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeRng } from '../../lib/sim/signals';
 import { districtDetection, districtSensors } from '../support/district';
 import { helper } from '../support/node-red-helper';
 import { waitFor } from '../support/wait';
+import { makeWidgetUserDir } from '../support/nodered';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const localizerNode = require('../../nodes/localizer');
@@ -41,11 +41,7 @@ function bang(k: number, rng: () => number): Array<Record<string, unknown>> {
 describe('a district on a bad night', () => {
   let userDir: string;
   beforeEach(() => {
-    // As after `npm install node-red-dashboard-2-vigie`: Dashboard 2.0 finds the widget through package.json.
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-district-'));
-    fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', dependencies: { 'node-red-dashboard-2-vigie': '*' } }));
-    fs.mkdirSync(path.join(userDir, 'node_modules'));
-    fs.symlinkSync(path.resolve(__dirname, '..', '..'), path.join(userDir, 'node_modules', 'node-red-dashboard-2-vigie'), 'dir');
+    userDir = makeWidgetUserDir('vigie-district-');
     helper.settings({ userDir });
   });
 

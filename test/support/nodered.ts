@@ -25,6 +25,18 @@ export function makeUserDir(prefix = 'vigie-nr-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/**
+ * A user directory as after `npm install node-red-dashboard-2-vigie`: Dashboard 2.0 finds
+ * third-party widgets through the dependencies its package.json lists (this checkout linked in).
+ */
+export function makeWidgetUserDir(prefix: string): string {
+  const userDir = makeUserDir(prefix);
+  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', dependencies: { 'node-red-dashboard-2-vigie': '*' } }));
+  fs.mkdirSync(path.join(userDir, 'node_modules'));
+  fs.symlinkSync(path.resolve(__dirname, '..', '..'), path.join(userDir, 'node_modules', 'node-red-dashboard-2-vigie'), 'dir');
+  return userDir;
+}
+
 export interface RunningNodeRed {
   url: string;
   port: number;
