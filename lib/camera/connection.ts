@@ -487,7 +487,10 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
             if (o?.ptzspaces?.length) {
               const names = o.ptzspaces.map((s) => s.name);
               const deg = o.ptzspaces.find((s) => s.name === 'absolutePanTiltPositionSpace' && /degree/i.test(String(s.uri)));
-              const absUsed = this.opts.config.calibration.space === 'degrees' && deg ? deg : o.ptzspaces.find((s) => s.name === 'absolutePanTiltPositionSpace' && /PositionGenericSpace/i.test(String(s.uri)));
+              // The limits of the space the moves are sent in: a degrees calibration whose camera lists no
+              // degree space has none known (the generic space's −1…1 would read as ±1°).
+              const absUsed =
+                this.opts.config.calibration.space === 'degrees' ? deg : o.ptzspaces.find((s) => s.name === 'absolutePanTiltPositionSpace' && /PositionGenericSpace/i.test(String(s.uri)));
               const degRel = o.ptzspaces.find((s) => s.name === 'relativePanTiltTranslationSpace' && /degree/i.test(String(s.uri)));
               caps = {
                 absolute: names.includes('absolutePanTiltPositionSpace'),

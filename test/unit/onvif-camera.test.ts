@@ -609,6 +609,17 @@ test('a camera that takes HTTP Digest only (no WS-Security) is connected and mov
   });
 });
 
+test('set to the degrees space, a camera that lists no degree space has no advertised range: its generic −1…1 is not read as ±1°', async () => {
+  const { port } = await startCamera();
+  const cfg = loopbackCamera(port, { calibration: { ...DEFAULT_CALIBRATION, space: 'degrees' } });
+  const conn = connect(cfg);
+  await conn.ensureConnected();
+  assert.equal(conn.capabilities.spacesListed, true);
+  assert.equal(conn.capabilities.absoluteRange, undefined);
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: 30, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 2000 });
+  assert.doesNotMatch(r.error?.message ?? '', /beyond what the camera takes/, 'not refused by a range of the other space');
+});
+
 test('a camera whose generic tilt space is 0…1 (it says so in its options) is not sent below it: out-of-range at once, naming its space', async () => {
   const { cam, port } = await startCamera({ more: { genericTiltMin: 0 } });
   const cfg = loopbackCamera(port);
