@@ -259,10 +259,15 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     }
     // A preset is a fallback only when the target is in its picture: "preset" sent for one that
     // looks elsewhere (the only preset, "Home", 55° away) would have operators watch the wrong place.
-    const presetOffDeg = pointingErrorDeg(spaceToDegrees(cal, preset.position), target);
-    const presetHalfViewDeg = hfovForZoom(cal, preset.position.zoom) / 2;
-    if (presetOffDeg > presetHalfViewDeg) {
-      notes.push(`the nearest preset, "${preset.name}", looks ${presetOffDeg.toFixed(1)}° from the target, outside its ${(2 * presetHalfViewDeg).toFixed(1)}° picture: not used`);
+    // Its picture is wider than tall (16:9): pan is judged against half its width, tilt half its height.
+    const presetAt = spaceToDegrees(cal, preset.position);
+    const presetHfovDeg = hfovForZoom(cal, preset.position.zoom);
+    const presetVfovDeg = verticalFovDeg(presetHfovDeg);
+    const panOffDeg = Math.abs(wrap180(presetAt.panDeg - target.panDeg));
+    const tiltOffDeg = Math.abs(presetAt.tiltDeg - target.tiltDeg);
+    if (panOffDeg > presetHfovDeg / 2 || tiltOffDeg > presetVfovDeg / 2) {
+      const presetOffDeg = pointingErrorDeg(presetAt, target);
+      notes.push(`the nearest preset, "${preset.name}", looks ${presetOffDeg.toFixed(1)}° from the target, outside its ${presetHfovDeg.toFixed(1)}° × ${presetVfovDeg.toFixed(1)}° picture: not used`);
       return result('failed', undefined, undefined, { error: new CameraError(faulted?.code ?? 'error', `cannot move the camera there: ${notes.join('; ')}`, ptz.id) });
     }
     try {
@@ -316,6 +321,11 @@ function beyondAdvertised(range: { y?: { min: number; max: number } } | undefine
   }
   // Pan is not judged so: a pan space may be given as 0…360 or −180…180 for the same turn.
   return undefined;
+}
+
+/** The height of a 16:9 picture whose width is `hfovDeg`, degrees (cameras stream 16:9). */
+function verticalFovDeg(hfovDeg: number): number {
+  return (2 * Math.atan(Math.tan((hfovDeg * Math.PI) / 360) * (9 / 16)) * 180) / Math.PI;
 }
 
 /**

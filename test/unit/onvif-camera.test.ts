@@ -551,7 +551,11 @@ test('a preset whose picture does not hold the target is not used as the fallbac
   const r = await moveToTarget(conn, cfg.calibration, { panDeg: 45, tiltDeg: -60, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 3000 });
   assert.equal(r.state, 'failed', r.notes.join('; '));
   assert.equal(r.error?.code, 'not-supported');
-  assert.match(r.error!.message, /the nearest preset, "Home", looks 45\.0° from the target, outside its 60\.0° picture: not used/);
+  assert.match(r.error!.message, /the nearest preset, "Home", looks 45\.0° from the target, outside its 60\.0° × 36\.0° picture: not used/);
+  // 25° below it: within half its width (30°), not half its height (18°), so not in its picture either.
+  const below = await moveToTarget(conn, cfg.calibration, { panDeg: 5, tiltDeg: -40, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 3000 });
+  assert.equal(below.state, 'failed', below.notes.join('; '));
+  assert.match(below.error!.message, /looks 25\.0° from the target, outside its 60\.0° × 36\.0° picture: not used/);
   assert.deepEqual(cam.calls.filter((c) => c.action === 'GotoPreset'), [], 'no GotoPreset');
 });
 
