@@ -48,6 +48,18 @@ def span(pair):
     return f'{pair[0]:g}..{pair[1]:g}'
 
 
+def io_contract(window_samples, sample_rate_hz, n_classes, activation):
+    """The card's `input` and `output` (the model contract, docs/model.md): a mono waveform window in,
+    one probability per label out."""
+    return {
+        'input': {'name': 'waveform', 'shape': [-1, window_samples], 'dims': ['batch', 'samples'],
+                  'dtype': 'float32', 'sampleRate': sample_rate_hz, 'windowSamples': window_samples,
+                  'windowSeconds': window_samples / sample_rate_hz, 'channels': 1, 'range': [-1, 1]},
+        'output': {'name': 'probabilities', 'shape': [-1, n_classes], 'dims': ['batch', 'classes'],
+                   'dtype': 'float32', 'activation': activation},
+    }
+
+
 def write_card(path, *, args, n_params, export_info, report, train_rows, val_rows, rows, maker,
                train_seconds, command, results_extra=None, inputs=None):
     n = len(LABELS)
@@ -60,11 +72,7 @@ def write_card(path, *, args, n_params, export_info, report, train_rows, val_row
         'format': 'onnx',
         'file': os.path.basename(path)[:-5] + '.onnx',
         'opset': export_info['opset'],
-        'input': {'name': 'waveform', 'shape': [-1, M.WINDOW_SAMPLES], 'dims': ['batch', 'samples'],
-                  'dtype': 'float32', 'sampleRate': M.SAMPLE_RATE_HZ, 'windowSamples': M.WINDOW_SAMPLES,
-                  'windowSeconds': M.WINDOW_SAMPLES / M.SAMPLE_RATE_HZ, 'channels': 1, 'range': [-1, 1]},
-        'output': {'name': 'probabilities', 'shape': [-1, n], 'dims': ['batch', 'classes'],
-                   'dtype': 'float32', 'activation': 'softmax'},
+        **io_contract(M.WINDOW_SAMPLES, M.SAMPLE_RATE_HZ, n, 'softmax'),
         'labels': LABELS,
         'alertLabels': ALERT_LABELS,
         'voiceLabels': VOICE_LABELS,

@@ -28,6 +28,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from card import io_contract  # noqa: E402
 from data import REPO_ROOT  # noqa: E402
 from export import export_torch_module, run_onnxruntime_node, set_metadata  # noqa: E402
 
@@ -139,11 +140,7 @@ def make_card(onnx_path, module):
         'format': 'onnx',
         'file': NAME + '.onnx',
         'opset': OPSET,
-        'input': {'name': 'waveform', 'shape': [-1, SAMPLES], 'dims': ['batch', 'samples'], 'dtype': 'float32',
-                  'sampleRate': SAMPLE_RATE, 'windowSamples': SAMPLES, 'windowSeconds': SAMPLES / SAMPLE_RATE,
-                  'channels': 1, 'range': [-1, 1]},
-        'output': {'name': 'probabilities', 'shape': [-1, N_CLASSES], 'dims': ['batch', 'classes'],
-                   'dtype': 'float32', 'activation': 'sigmoid'},
+        **io_contract(SAMPLES, SAMPLE_RATE, N_CLASSES, 'sigmoid'),
         'labels': LABELS,
         'labelMap': LABEL_MAP,
         'alertLabels': ALERT_LABELS,
