@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { Browser, BrowserContext, Page } from 'playwright-core';
 import { DashboardServer } from '../support/dashboard-server';
 import { artifactsDir as artifacts } from '../support/browser';
-import { consoleDetection, openConsoleAs, screenshotPagesIfFailed, startConsoleServerAndBrowser } from '../support/console-page';
+import { consoleDetection, openConsoleAs, screenshotPagesIfFailed, startConsoleServerAndBrowser, openAlert } from '../support/console-page';
 import { HeldSocket, holdableSocket } from '../support/held-socket';
 import { waitFor } from '../support/wait';
 import { contrast, PAINTED_FIELDS, PAINTED_LOW_CONTRAST } from '../support/contrast';
@@ -54,12 +54,7 @@ describe('alert-dashboard accessibility in Chromium', { timeout: 400_000 }, () =
     pages.set(name, page);
     return openConsoleAs(page, server.baseUrl, name, opts.prepare);
   }
-  async function open(page: Page, alertId: string) {
-    await page.mouse.move(1, 1);
-    await page.locator(`[data-alert-id="${alertId}"]`).click();
-    await page.mouse.move(1, 1);
-    await page.waitForSelector(`[data-test=detail][data-shown-alert="${alertId}"][data-settled=yes]`, { timeout: 30_000 });
-  }
+  const open = openAlert;
   /** Each text live-decision takes from now on (a node added for each), in the page. */
   const listenToDecisions = (page: Page) =>
     page.evaluate(() => {

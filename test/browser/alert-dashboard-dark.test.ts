@@ -10,9 +10,9 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { Browser, BrowserContext, Page } from 'playwright-core';
-import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer } from '../support/dashboard-server';
+import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer, namedSensorNode } from '../support/dashboard-server';
 import { artifactsDir as artifacts, launchChromium } from '../support/browser';
-import { consoleDetection, openConsoleAs, screenshotPagesIfFailed } from '../support/console-page';
+import { consoleDetection, openConsoleAs, screenshotPagesIfFailed, openAlert } from '../support/console-page';
 import { contrast, PAINTED_FIELDS, PAINTED_LOW_CONTRAST, PAINTED_MARKS, PAINTED_PLAN } from '../support/contrast';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- plain JS module of the widget
@@ -38,8 +38,7 @@ describe('alert-dashboard on a dark theme in Chromium', { timeout: 300_000 }, ()
 
   before(async () => {
     ensureWidgetBuilt();
-    const sensor = (id: string, sensorId: string, name: string, at: { lat: number; lon: number }) =>
-      ({ id, type: 'vigie-sensor', name, sensorId, lat: at.lat, lon: at.lon, heightM: 4, headingDeg: 0, array: 'square-4', mics: '', clock: 'ntp', clockErrorMs: 1 });
+    const sensor = namedSensorNode;
     const flow = consoleFlow().map((n) => (n.type === 'ui-theme' ? { ...n, name: 'Night', colors: DARK } : n));
     // two named sensors on the plan, over the flow's map tiles
     server = await startDashboardServer([...flow, sensor('cfg-nord', 'rue-nord', 'Rue Nord mast', RUE_NORD), sensor('cfg-sud', 'place-sud', 'Place Sud mast', PLACE_SUD)], {
@@ -66,12 +65,7 @@ describe('alert-dashboard on a dark theme in Chromium', { timeout: 300_000 }, ()
     pages.set(name, page);
     return openConsoleAs(page, server.baseUrl, name);
   }
-  async function open(page: Page, alertId: string) {
-    await page.mouse.move(1, 1);
-    await page.locator(`[data-alert-id="${alertId}"]`).click();
-    await page.mouse.move(1, 1);
-    await page.waitForSelector(`[data-test=detail][data-shown-alert="${alertId}"][data-settled=yes]`, { timeout: 30_000 });
-  }
+  const open = openAlert;
   /** Once no new line flashes (its background changes meanwhile). */
   const still = (page: Page) => page.waitForFunction(() => !document.querySelector('.vg-flash'), null, { timeout: 30_000 });
 

@@ -9,7 +9,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { Browser, BrowserContext, Page } from 'playwright-core';
-import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer } from '../support/dashboard-server';
+import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer, namedSensorNode } from '../support/dashboard-server';
 import { artifactsDir as artifacts, launchChromium } from '../support/browser';
 import { openConsoleAs } from '../support/console-page';
 import { auditBus } from '../../lib/alerts/bus';
@@ -55,8 +55,7 @@ describe('alert-dashboard words and decision bar in Chromium', { timeout: 300_00
   before(async () => {
     ensureWidgetBuilt();
     // two named sensors: the console's landmarks
-    const sensor = (id: string, sensorId: string, name: string, at: { lat: number; lon: number }) =>
-      ({ id, type: 'vigie-sensor', name, sensorId, lat: at.lat, lon: at.lon, heightM: 4, headingDeg: 0, array: 'square-4', mics: '', clock: 'ntp', clockErrorMs: 1 });
+    const sensor = namedSensorNode;
     // a camera request unanswered for 5 s ends (Camera answer): no ptz-steer in this flow
     server = await startDashboardServer([...consoleFlow({ moveAnswerSeconds: 5 }), sensor('cfg-nord', 'rue-nord', 'Rue Nord mast', RUE_NORD), sensor('cfg-sud', 'place-sud', 'Place Sud mast', PLACE_SUD)], {
       nodeTypes: ['alert-dashboard', 'vigie-sensor'],

@@ -52,3 +52,11 @@ export async function screenshotPagesIfFailed(t: unknown, name: string, pages: M
   if ((t as { passed?: boolean }).passed) return;
   for (const [pageName, page] of pages) await page.screenshot({ path: path.join(artifactsDir, `${name}-failed-${pageName}.png`) }).catch(() => undefined);
 }
+
+/** Opens an alert of the queue by a click, the pointer moved away before and after (no hover state measured), and waits until it is shown and settled. */
+export async function openAlert(page: Page, alertId: string): Promise<void> {
+  await page.mouse.move(1, 1);
+  await page.locator(`[data-alert-id="${alertId}"]`).click();
+  await page.mouse.move(1, 1);
+  await page.waitForSelector(`[data-test=detail][data-shown-alert="${alertId}"][data-settled=yes]`, { timeout: 30_000 });
+}

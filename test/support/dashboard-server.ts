@@ -218,3 +218,8 @@ export async function startDashboardServer(flow: Array<Record<string, unknown>>,
     },
   };
 }
+
+/** A vigie-sensor config node with a name, at `at`: a landmark the console names places by. */
+export function namedSensorNode(id: string, sensorId: string, name: string, at: { lat: number; lon: number }): Record<string, unknown> {
+  return { id, type: 'vigie-sensor', name, sensorId, lat: at.lat, lon: at.lon, heightM: 4, headingDeg: 0, array: 'square-4', mics: '', clock: 'ntp', clockErrorMs: 1 };
+}
