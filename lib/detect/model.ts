@@ -401,13 +401,46 @@ export interface CardSummary {
   thresholds: Record<string, number>;
 }
 
-/** The card's JSON, parsed but not checked; unreadable or malformed JSON is a contract error of `file`. */
+/**
+ * The card's JSON, parsed but not checked; unreadable or malformed JSON is a contract error of
+ * `file`. Its words never quote the file: JSON.parse's own error text does ("Unexpected token
+ * 'x', "{…" is not valid JSON"), and the editor's summary may be asked for any path.
+ */
 function readCardJson(file: string, cardPath: string): unknown {
+  const name = path.basename(cardPath);
+  let text: string;
   try {
-    return JSON.parse(fs.readFileSync(cardPath, 'utf8'));
+    text = fs.readFileSync(cardPath, 'utf8');
   } catch (e) {
-    throw new ModelContractError(file, [`model card ${path.basename(cardPath)} cannot be read as JSON: ${(e as Error).message}`]);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'there is no such file beside the model file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? 'read error');
+    throw new ModelContractError(file, [`model card ${name} cannot be read: ${why}`]);
   }
+  try {
+    // A byte order mark (some editors write one) is no fault of the JSON.
+    return JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (e) {
+    throw new ModelContractError(file, [`model card ${name} cannot be read as JSON: ${jsonFaultWords(text.replace(/^\uFEFF/, ''), (e as Error).message)}`]);
+  }
+}
+
+/**
+ * Where and what a JSON syntax error is, in words of its own: JSON.parse's message quotes the
+ * text around the fault, so only its kind and position (line, column) are taken from it.
+ */
+export function jsonFaultWords(text: string, parseMessage: string): string {
+  if (!text.trim()) return 'the file is empty';
+  const at = /at position (\d+)/.exec(parseMessage);
+  // A fault found past the last character: the text stops short ("…, " with nothing after).
+  if (/Unexpected end of JSON input/i.test(parseMessage) || (at && Number(at[1]) >= text.trimEnd().length)) return 'the text ends before the JSON is complete (a cut file, or a missing closing bracket)';
+  if (at) {
+    const pos = Math.min(Number(at[1]), text.length);
+    const before = text.slice(0, pos);
+    const line = before.split('\n').length;
+    const column = pos - before.lastIndexOf('\n');
+    return `not valid JSON at line ${line}, column ${column}`;
+  }
+  return 'not valid JSON (an unexpected character: check the quotes, commas and brackets)';
 }
 
 /** Alert labels that may alert: never a voice label (DESIGN §4.3), whatever the card says. */

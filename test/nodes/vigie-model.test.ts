@@ -98,6 +98,25 @@ describe('vigie-model: the model card endpoint of the editor', () => {
       assert.match(twice.error, /^path: expected one model file path/);
       const broken = (await helper.request().get('/vigie/model-card').query({ path: 'broken.onnx' }).expect(404)).body;
       assert.match(broken.error, /broken\.onnx does not fit .*card\.labels/);
+      // a file that is not JSON is named with where its fault is, never a word of its text
+      // (JSON.parse's own message quotes it; the path asked for may be any file's)
+      const notJson = (name: string, text: string) => {
+        fs.copyFileSync(path.join(FIX, 'tiny-ok.onnx'), path.join(userDir, `${name}.onnx`));
+        fs.writeFileSync(path.join(userDir, `${name}.json`), text);
+      };
+      notJson('secret', 'password=hunter2\n');
+      notJson('mangled', '{"name": "x",\n "labels": [hunter2]}');
+      notJson('cut', '{"name": "hunter2",');
+      const quoted: string[] = [];
+      for (const [name, words] of [['secret', /secret\.json cannot be read as JSON: not valid JSON \(an unexpected character/], ['mangled', /mangled\.json cannot be read as JSON: not valid JSON( at line 2, column 13| \(an unexpected character)/], ['cut', /cut\.json cannot be read as JSON: the text ends before the JSON is complete/]] as const) {
+        const e = (await helper.request().get('/vigie/model-card').query({ path: `${name}.onnx` }).expect(404)).body.error as string;
+        assert.match(e, words);
+        if (/hunter|passw/.test(e)) quoted.push(e);
+      }
+      assert.deepEqual(quoted, [], 'no error quotes the file');
+      fs.copyFileSync(path.join(FIX, 'tiny-ok.onnx'), path.join(userDir, 'lonely.onnx'));
+      const noCard = (await helper.request().get('/vigie/model-card').query({ path: 'lonely.onnx' }).expect(404)).body.error as string;
+      assert.match(noCard, /model card lonely\.json cannot be read: there is no such file beside the model file$/);
       // the form names a file the card does not describe, as the load would refuse it
       const tinyBytes = fs.readFileSync(path.join(FIX, 'tiny-ok.onnx'));
       const tinyCard = JSON.parse(fs.readFileSync(path.join(FIX, 'tiny-ok.json'), 'utf8'));
