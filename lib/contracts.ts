@@ -54,6 +54,21 @@ export function isVoiceLabel(label: string): boolean {
   return VOICE_LABELS.some((v) => l === v || l.includes(v));
 }
 
+/**
+ * Vigie's words for ordinary street sound: the shipped model's background labels (voices
+ * left out) and car alarms. With the alert classes, the only labels whose scores a
+ * multi-label model publishes (a detection's `scores`, the classifier's monitoring output):
+ * a drop-in card mapping all 521 AudioSet names would otherwise send some 500 scores a window,
+ * cough, sneeze and snoring among them. A model's other sounds count once mapped onto one of
+ * these ("Jackhammer" → "construction", anything → "other").
+ */
+export const STREET_LABELS: readonly string[] = ['car_alarm', 'car_horn', 'construction', 'dog_bark', 'fireworks', 'footsteps', 'music', 'other', 'siren', 'street', 'traffic', 'weather'];
+
+/** An alert class or one of Vigie's street labels: a label whose score may be published (never a voice label). */
+export function isPublishableLabel(label: string): boolean {
+  return ((ALERT_LABELS as readonly string[]).includes(label) || STREET_LABELS.includes(label)) && !isVoiceLabel(label);
+}
+
 /** classifier → localizer. */
 export interface Detection {
   kind: 'detection';

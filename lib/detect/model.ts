@@ -10,7 +10,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ALERT_LABELS, isVoiceLabel } from '../contracts';
+import { ALERT_LABELS, isPublishableLabel, isVoiceLabel } from '../contracts';
 import { isObject } from '../util/validate';
 
 export interface ModelCard {
@@ -507,7 +507,8 @@ export class ClassifierModel implements ScoringModel {
   readonly alertLabels: string[];
   /**
    * Labels whose scores may be published (DESIGN §4.3): never a voice label; for a softmax
-   * model the alert labels only, for a sigmoid (multi-label) model every other label.
+   * model the alert labels only, for a sigmoid (multi-label) model its labels that are Vigie's
+   * (alert classes and STREET_LABELS), at most 18 whatever its card maps.
    */
   readonly publicLabels: readonly string[];
   readonly sampleRateHz: number;
@@ -540,8 +541,10 @@ export class ClassifierModel implements ScoringModel {
     this.alertLabels = alertLabelsOf(card);
     // Softmax scores sum to 1: every non-voice score published would give the voice classes'
     // share as what is missing. Only the alert labels' scores go out then, whose remainder
-    // is every other sound at once. Independent (sigmoid) scores say nothing of each other.
-    this.publicLabels = (card.output.activation ?? 'softmax') === 'softmax' ? this.alertLabels.slice() : this.labels.filter((l) => !this.isVoice(l));
+    // is every other sound at once. Independent (sigmoid) scores say nothing of each other:
+    // those of Vigie's labels go out, in Vigie's words; a label of the model's own (a card may
+    // map all 521 AudioSet names onto themselves) stays in the classifier.
+    this.publicLabels = (card.output.activation ?? 'softmax') === 'softmax' ? this.alertLabels.slice() : this.labels.filter((l) => !this.isVoice(l) && isPublishableLabel(l));
   }
 
   /** Load and validate; throws ModelContractError listing every problem, or a plain Error for unreadable files. */

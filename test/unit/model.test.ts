@@ -87,7 +87,7 @@ test('privacy: the batch of audio handed to the model is zeroed once it has run,
   }
 });
 
-test('a multi-label (sigmoid) model publishes every label but the voice ones: its scores say nothing of each other', async () => {
+test('a multi-label (sigmoid) model publishes every label of Vigie\'s but the voice ones: its scores say nothing of each other', async () => {
   const card = goodCard();
   card.output = { ...card.output, activation: 'sigmoid' };
   const cardPath = path.join(tmp, 'sigmoid.json');
@@ -96,6 +96,24 @@ test('a multi-label (sigmoid) model publishes every label but the voice ones: it
   try {
     const [row] = await m.infer([new Float32Array(16000).map((_, i) => 0.5 * Math.sin(i))]);
     assert.deepEqual(Object.keys(m.publicScores(row)), ['gunshot', 'street']);
+  } finally {
+    await m.release();
+  }
+});
+
+test('a drop-in card mapping all 521 AudioSet names publishes Vigie\'s labels only: alert classes and street sounds, never its own names (cough, sneeze…), never voices', async () => {
+  const card = JSON.parse(fs.readFileSync(path.join(FIX, 'yamnet-style.json'), 'utf8'));
+  // every output mapped: the card's Vigie labels where it has them, the model's own name elsewhere
+  const labelMap: Record<string, string> = {};
+  for (const l of card.labels as string[]) labelMap[l] = card.labelMap[l] ?? l;
+  const cardPath = path.join(tmp, 'all-mapped.json');
+  fs.writeFileSync(cardPath, JSON.stringify({ ...card, labelMap }));
+  const m = await ClassifierModel.load(path.join(FIX, 'yamnet-style.onnx'), { cardPath });
+  try {
+    assert.ok(m.labels.length > 400, `${m.labels.length} labels after labelMap`);
+    const row = new Float32Array(m.labels.length).fill(0.25);
+    const published = Object.keys(m.publicScores(row)).sort();
+    assert.deepEqual(published, ['car_alarm', 'car_horn', 'crash', 'dog_bark', 'explosion', 'fireworks', 'glass_break', 'gunshot', 'music', 'other', 'scream', 'siren', 'tire_skid', 'traffic']);
   } finally {
     await m.release();
   }
