@@ -2,7 +2,8 @@
  * The ffmpeg children of captures and relays do not outlive the process that runs them, when
  * that process does not stop them: a Node-RED that exits without closing its nodes (its
  * handler of an uncaught exception, the launcher watch after 20 s) kills them on its way out;
- * one killed with SIGKILL cannot, and its ffmpeg on a silent camera ends on its I/O timeout.
+ * one killed with SIGKILL cannot: where setpriv is missing, its capture ffmpeg on a silent
+ * camera ends on its I/O timeout (with setpriv, the kernel kills it: capture-parent-death.test.ts).
  * Real ffmpeg processes reading a real server that accepts and never answers (a camera that
  * stopped sending: ffmpeg writes nothing, so a closed pipe does not end it), in a child Node
  * process; each ffmpeg is found by a unique token in its URL.
@@ -114,9 +115,11 @@ for (const [tag, how, onLine] of [
   });
 }
 
-test('a capture ffmpeg whose parent is killed with SIGKILL, on a stream that says nothing, ends on its own I/O timeout', async () => {
+test('without setpriv (busybox, macOS), a capture ffmpeg whose parent is killed with SIGKILL, on a stream that says nothing, ends on its own I/O timeout', async () => {
   const p = parent(
     `
+    // No parent-death wrapper (test/unit/capture-parent-death.test.ts has it): the I/O timeout is what is left.
+    process.env.VIGIE_SETPRIV = '/nonexistent/setpriv';
     const { createFfmpegSource } = require(${JSON.stringify(path.join(LIB, 'audio', 'sources', 'ffmpeg.ts'))});
     const capture = createFfmpegSource({ url: url('sigkill'), sampleRate: 16000, channels: 1, stallMs: 3600000 });
     capture.on('error', () => undefined);

@@ -4,14 +4,14 @@
  * announced ('restart') so the ring records a gap. A missing binary is reported once. A finite
  * input (a file) that ends cleanly has ended ('end') and is not restarted.
  */
-import { ChildProcess, spawn } from 'child_process';
+import type { ChildProcess } from 'child_process';
 import type { Readable } from 'stream';
 import { Backoff, BackoffOptions } from '../../util/backoff';
 import { redactCredentials } from '../../util/url-credentials';
 import { findBinary } from '../../util/binaries';
 import { monotonicMs } from '../../util/clock';
 import { releaseUnstarted, spawnShortfall } from '../../util/spawn-shortfall';
-import { endWithThisProcess } from '../../util/child-exit';
+import { endWithThisProcess, spawnEndingWithThisProcess } from '../../util/child-exit';
 import { InterleavedDecoder, PcmFormat } from '../channels';
 import { CaptureSource } from './source';
 
@@ -123,7 +123,8 @@ export class ProcessSource extends CaptureSource {
     let stdout: Readable;
     let stderr: Readable;
     try {
-      child = spawn(bin, this.opts.args, { stdio: [this.opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+      // Through setpriv where it exists: the kernel kills it with Node-RED, even one killed with SIGKILL.
+      child = spawnEndingWithThisProcess(bin, this.opts.args, { stdio: [this.opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
       if (spawnShortfall(child, this.opts.stdin !== undefined).length > 0) {
         // Its 'error' on the next tick says why: that is the fault told. A start that failed,
         // retried with back-off.
