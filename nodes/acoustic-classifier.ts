@@ -189,7 +189,7 @@ export = function (RED: NodeAPI) {
         if (warnedModel !== model) {
           warnedModel = model;
           const missing = ticked.filter((l) => !usable.includes(l));
-          if (missing.length) node.warn(`model ${model.card.name} has no alert class ${missing.join(', ')}; reporting only ${usable.join(', ') || 'nothing'}`);
+          if (missing.length) node.warn(`model ${model.card.name} cannot report ${missing.join(', ')}, ticked on this node (its alert classes are ${model.alertLabels.join(', ') || 'none'}); reporting only ${usable.join(', ') || 'nothing'}`);
         }
         if (!usable.length) throw new ContractError('setting labels', `at least one of the model's alert classes (${model.alertLabels.join(', ')})`, ticked.join(', '));
         try {

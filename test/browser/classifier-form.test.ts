@@ -26,11 +26,17 @@ describe('acoustic-classifier form in Chromium', { timeout: 240_000 }, () => {
         // a second model, in the user directory, whose card recommends other thresholds
         fs.copyFileSync(path.join(repoRoot, 'models', 'vigie-street-v1.onnx'), path.join(userDir, 'other.onnx'));
         fs.writeFileSync(path.join(userDir, 'other.json'), JSON.stringify({ ...card, name: 'other-model', version: '3.4.5', thresholds: { ...card.thresholds, gunshot: 0.6 } }));
+        // a drop-in model that can report gunshot and glass breaking only
+        const dropin = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test', 'fixtures', 'models', 'yamnet-style.json'), 'utf8'));
+        fs.copyFileSync(path.join(repoRoot, 'test', 'fixtures', 'models', 'yamnet-style.onnx'), path.join(userDir, 'dropin.onnx'));
+        fs.writeFileSync(path.join(userDir, 'dropin.json'), JSON.stringify({ ...dropin, file: 'dropin.onnx', alertLabels: ['gunshot', 'glass_break'], thresholds: { gunshot: 0.6, glass_break: 0.6 } }));
       },
       flows: [
         { id: 'tab', type: 'tab', label: 'form' },
         { id: 'shipped', type: 'vigie-model', path: '' },
         { id: 'other', type: 'vigie-model', path: 'other.onnx' },
+        { id: 'dropin', type: 'vigie-model', path: 'dropin.onnx' },
+        { id: 'cls-dropin', type: 'acoustic-classifier', z: 'tab', model: 'dropin', labels: ['gunshot', 'scream'], thresholds: {}, threshold: '', hysteresis: 0.15, hopMs: 500, windowMs: '', minAboveBackgroundDb: 3, minLevelDba: '', minDurationMs: 0, coolDownMs: 2000, channel: 'mix', scores: false, outputs: 2, x: 200, y: 200, wires: [[], []] },
         { id: 'cls', type: 'acoustic-classifier', z: 'tab', model: 'shipped', labels: ['gunshot', 'glass_break'], thresholds: { scream: 0.7 }, threshold: '', hysteresis: 0.15, hopMs: 500, windowMs: '', minAboveBackgroundDb: 3, minLevelDba: '', minDurationMs: 0, coolDownMs: 2000, channel: 'mix', scores: false, outputs: 2, x: 200, y: 100, wires: [[], []] },
       ],
     });
@@ -108,6 +114,49 @@ describe('acoustic-classifier form in Chromium', { timeout: 240_000 }, () => {
         );
       assert.match(String(await accepts(0.005)), /^Threshold of Gunshot: expected a number from 0\.01 to 1/, 'threshold 0.005 is refused, saying why');
       assert.equal(await accepts(0.01), true, 'threshold 0.01 is accepted');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a model that lacks some alert classes: the form greys them and says so, a ticked one "never reported"; only classes it lacks ticked is refused', async () => {
+    const { page, errors } = await openEditor('cls-dropin');
+    try {
+      await page.evaluate(() => {
+        const RED = (window as unknown as EditorWindow).RED;
+        RED.editor.edit(RED.nodes.node('cls-dropin'));
+      });
+      await page.waitForFunction(() => /yamnet-style/.test(document.querySelector('#vigie-classifier-card')?.textContent ?? ''), null, { timeout: 30_000 });
+      const note = async (label: string) => ((await page.locator(`#vigie-class-${label}-missing`).isVisible()) ? await page.locator(`#vigie-class-${label}-missing`).textContent() : null);
+      const notes = async () => Object.fromEntries(await Promise.all(['gunshot', 'glass_break', 'scream', 'crash', 'explosion', 'tire_skid'].map(async (l) => [l, await note(l)])));
+      assert.deepEqual(await notes(), {
+        gunshot: null, glass_break: null,
+        scream: 'not in this model: never reported',
+        crash: 'not in this model', explosion: 'not in this model', tire_skid: 'not in this model',
+      });
+      assert.match((await page.locator('#vigie-classifier-card').textContent()) ?? '', / It cannot report Scream: ticked, it is never reported\.$/);
+      const listMarked = () => page.locator('#vigie-classifier-classes').evaluate((el) => el.classList.contains('input-error'));
+      assert.equal(await listMarked(), false, 'gunshot is ticked: the node works');
+      await page.screenshot({ path: path.join(artifacts, 'acoustic-classifier-form-dropin.png') });
+      // only classes the model lacks: refused, as the runtime refuses it at its first block
+      await page.uncheck('#vigie-class-gunshot');
+      await page.check('#vigie-class-crash');
+      assert.equal(await listMarked(), true);
+      assert.equal(await note('crash'), 'not in this model: never reported');
+      assert.match((await page.locator('#vigie-classifier-card').textContent()) ?? '', / It cannot report Scream, Crash: ticked, they are never reported\.$/);
+      const valid = await page.evaluate(() => {
+        const RED = (window as unknown as { RED: { nodes: { getType(t: string): { defaults: { labels: { validate(this: unknown, x: unknown, opt: unknown): unknown } } }; node(id: string): unknown } } }).RED;
+        return RED.nodes.getType('acoustic-classifier').defaults.labels.validate.call(RED.nodes.node('cls-dropin'), ['scream', 'crash'], {});
+      });
+      assert.equal(valid, 'Alert on: expected at least one class model yamnet-style can report (Gunshot, Glass breaking)');
+      await page.check('#vigie-class-glass_break');
+      assert.equal(await listMarked(), false);
+      // the shipped model has all six: no class is marked
+      await page.selectOption('#node-input-model', 'shipped');
+      await page.waitForFunction(() => /vigie-street-v1/.test(document.querySelector('#vigie-classifier-card')?.textContent ?? ''), null, { timeout: 30_000 });
+      assert.deepEqual(Object.values(await notes()), [null, null, null, null, null, null]);
+      assert.doesNotMatch((await page.locator('#vigie-classifier-card').textContent()) ?? '', /cannot report/);
       assert.deepEqual(errors, []);
     } finally {
       await page.close();

@@ -394,6 +394,20 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
     assert.equal(statuses[statuses.length - 1].fill, 'red');
   });
 
+  it('ticked classes the model cannot report are named once in a warning, with those it reports; the rest are classified', async () => {
+    await helper.load(NODES, flow({ path: TINY }, { labels: ['gunshot', 'scream', 'tire_skid'] }));
+    const got = collect();
+    const cls = helper.getNode('cls');
+    const r = ring('part-1', 16000, 1);
+    r.write([streetNoise(16000, 0.01, 6)]);
+    for (let i = 0; i < 5; i++) cls.receive({ payload: block('part-1', i * 1600, 1600, 16000) });
+    await waitFor(() => got.completed + got.errors.length >= 5, 60_000, 'all five blocks handled');
+    assert.deepEqual(got.errors, []);
+    assert.deepEqual(warningsOf(helper, 'cls').filter((m) => /cannot report/.test(m)), [
+      'model tiny-ok cannot report scream, tire_skid, ticked on this node (its alert classes are gunshot); reporting only gunshot',
+    ]);
+  });
+
   it('a channel the sensor does not have: told once, naming the setting, red until blocks fit again', async () => {
     await helper.load(NODES, flow({ path: TINY }, { channel: '3' }));
     const got = collect();
