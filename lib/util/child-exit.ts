@@ -52,7 +52,6 @@ export function endWithThisProcess(child: ChildProcess): void {
   child.once('exit', () => running.delete(child));
 }
 
-
 /** Overrides where `setpriv` is found; a path that is not an executable turns the wrapper off. */
 export const SETPRIV_ENV = 'VIGIE_SETPRIV';
 
