@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- plain JS module of the widget
 import { along, buildPlan, fromLocal, labelBox, placeLabels, planTiles, scaleBarM, toLocal } from '../../ui/components/plan.js';
+import { geodeticToEnu } from '../../lib/localize/geo';
 
 const origin = { lat: 45.4397, lon: 4.3872 };
 
@@ -13,8 +14,59 @@ test('local metres: 100 m east and north round-trip, bearings clockwise from nor
   assert.ok(Math.abs(back.x - 100) < 0.01 && Math.abs(back.y - 100) < 0.01);
   const east = along({ x: 0, y: 0 }, 90, 50);
   assert.ok(Math.abs(east.x - 50) < 1e-9 && Math.abs(east.y) < 1e-9);
+  // a thousandth of a degree of latitude at 45.44° N is 111.14 m (the WGS84 meridian radius there)
   const north = toLocal(origin, origin.lat + 0.001, origin.lon);
-  assert.ok(Math.abs(north.y - 110.574) < 0.01, `${north.y}`);
+  assert.ok(Math.abs(north.y - 111.142) < 0.01, `${north.y}`);
+});
+
+/** The plan's place of a point against the exact local east-north of lib/localize/geo.ts, m. */
+function planErrorM(o: { lat: number; lon: number }, p: { lat: number; lon: number }): number {
+  const [e, n] = geodeticToEnu({ ...p, alt: 0 }, { ...o, alt: 0 });
+  const q = toLocal(o, p.lat, p.lon);
+  return Math.hypot(q.x - e, q.y - n);
+}
+
+test('local metres are true to under a metre over 1 km, from the equator to the Arctic and in both hemispheres', () => {
+  // Quito, Montevideo, Saint-Étienne, Reykjavik, Tromsø, Longyearbyen; points 1 km away in 8 directions
+  for (const o of [{ lat: -0.18, lon: -78.47 }, { lat: -34.9, lon: -56.16 }, origin, { lat: 64.15, lon: -21.94 }, { lat: 69.65, lon: 18.96 }, { lat: 78.22, lon: 15.65 }]) {
+    for (let b = 0; b < 360; b += 45) {
+      const p = fromLocal(o, 1000 * Math.sin((b * Math.PI) / 180), 1000 * Math.cos((b * Math.PI) / 180));
+      const err = planErrorM(o, p);
+      assert.ok(err < 0.5, `at ${o.lat}, ${o.lon}, 1 km towards ${b}°: ${err.toFixed(2)} m off`);
+    }
+  }
+});
+
+test('a site across the 180° meridian (Fiji) is drawn where it is: the points side by side, tiles on both sides', () => {
+  const west = { lat: -16.5, lon: 179.9995 };
+  const east = { lat: -16.5, lon: -179.9995 };
+  const plan = buildPlan({ width: 400, height: 300, points: [{ id: 'w', kind: 'sensor', ...west }, { id: 'e', kind: 'camera', ...east }] });
+  assert.ok(plan);
+  assert.ok(Math.abs(Math.abs(plan.origin.lon) - 180) < 0.001, `origin at ${plan.origin.lon}°, not between the points`);
+  const [w, e] = plan.points;
+  // 0.001° of longitude at 16.5° S is 106.8 m
+  assert.ok(Math.abs(e.x - w.x - 106.8) < 0.5 && Math.abs(e.y - w.y) < 0.01, `${w.x}, ${e.x}`);
+  for (const p of [west, east]) assert.ok(planErrorM(plan.origin, p) < 0.5);
+  const tiles = planTiles(plan, '/tiles/{z}/{x}/{y}.png');
+  assert.ok(tiles.length >= 2 && tiles.length <= 36, `${tiles.length}`);
+  const columns = tiles.map((t: { href: string }) => Number(t.href.split('/')[3]));
+  const z = Number(tiles[0].href.split('/')[2]);
+  assert.ok(columns.includes(0) && columns.includes(2 ** z - 1), `tile columns ${[...new Set(columns)]} at zoom ${z}`);
+  assert.ok(columns.every((x: number) => x >= 0 && x < 2 ** z));
+  const minX = Math.min(...tiles.map((t: { x: number }) => t.x));
+  const maxX = Math.max(...tiles.map((t: { x: number; w: number }) => t.x + t.w));
+  assert.ok(minX <= 0 && maxX >= 400, 'the tiles cover the whole view');
+});
+
+test('a site on the Greenwich meridian, and one on the equator, are drawn true', () => {
+  for (const [a, b] of [
+    [{ lat: 51.4779, lon: -0.0005 }, { lat: 51.4779, lon: 0.0005 }],
+    [{ lat: -0.0003, lon: -78.47 }, { lat: 0.0003, lon: -78.47 }],
+  ]) {
+    const plan = buildPlan({ points: [{ id: 'a', kind: 'sensor', ...a }, { id: 'b', kind: 'sensor', ...b }] });
+    assert.ok(plan);
+    for (const p of [a, b]) assert.ok(planErrorM(plan.origin, p) < 0.1, `${p.lat}, ${p.lon}`);
+  }
 });
 
 test('the plan fits every point and the uncertainty circle inside the view, north up', () => {

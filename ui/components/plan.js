@@ -1,20 +1,37 @@
 // Site plan geometry: a local east-north frame around an origin (metres), fitted into an SVG
-// view box. City scale (a few km) makes the flat approximation good to well under a metre.
+// view box. The frame is flat, scaled by the WGS84 ellipsoid's radii at the origin's latitude:
+// over a few km it is good to well under a metre at any latitude (a fixed metres-per-degree
+// was 0.9 % short at Tromsø), and longitudes are taken across the 180° meridian the short way.
 
-const M_PER_DEG_LAT = 110_574
-const M_PER_DEG_LON_EQ = 111_320
+const RAD = Math.PI / 180
+const WGS84_A = 6378137
+const WGS84_E2 = 0.00669437999014
+
+/** Metres per degree of latitude and of longitude at a latitude (WGS84 meridian and normal radii). */
+export function metresPerDeg (latDeg) {
+    const s = Math.sin(latDeg * RAD)
+    const w = 1 - WGS84_E2 * s * s
+    return { lat: WGS84_A * (1 - WGS84_E2) / Math.pow(w, 1.5) * RAD, lon: WGS84_A / Math.sqrt(w) * Math.cos(latDeg * RAD) * RAD }
+}
+
+/** a − b in degrees of longitude, the short way round, in [−180, 180). */
+export function lonDiff (a, b) {
+    return ((((a - b + 180) % 360) + 360) % 360) - 180
+}
+
+/** A longitude in [−180, 180). */
+function wrapLon (lon) {
+    return lonDiff(lon, 0)
+}
 
 export function toLocal (origin, lat, lon) {
-    const x = (lon - origin.lon) * M_PER_DEG_LON_EQ * Math.cos(origin.lat * Math.PI / 180)
-    const y = (lat - origin.lat) * M_PER_DEG_LAT
-    return { x, y }
+    const m = metresPerDeg(origin.lat)
+    return { x: lonDiff(lon, origin.lon) * m.lon, y: (lat - origin.lat) * m.lat }
 }
 
 export function fromLocal (origin, x, y) {
-    return {
-        lat: origin.lat + y / M_PER_DEG_LAT,
-        lon: origin.lon + x / (M_PER_DEG_LON_EQ * Math.cos(origin.lat * Math.PI / 180))
-    }
+    const m = metresPerDeg(origin.lat)
+    return { lat: origin.lat + y / m.lat, lon: wrapLon(origin.lon + x / m.lon) }
 }
 
 /** Point at `distanceM` along a bearing (degrees clockwise from north) from a local point. */
@@ -32,7 +49,8 @@ export function buildPlan ({ origin, points, minSpanM = 120, width = 400, height
     const o = origin && Number.isFinite(origin.lat) && Number.isFinite(origin.lon)
         ? origin
         : valid.length
-            ? { lat: valid.reduce((s, p) => s + p.lat, 0) / valid.length, lon: valid.reduce((s, p) => s + p.lon, 0) / valid.length }
+            // the mean longitude taken from the first point's, so a site across 180° is not centred on 0°
+            ? { lat: valid.reduce((s, p) => s + p.lat, 0) / valid.length, lon: wrapLon(valid[0].lon + valid.reduce((s, p) => s + lonDiff(p.lon, valid[0].lon), 0) / valid.length) }
             : null
     if (!o) return null
     const local = valid.map(p => ({ ...p, ...toLocal(o, p.lat, p.lon) }))
@@ -82,6 +100,9 @@ export function planTiles (plan, urlTemplate) {
     if (!plan || !urlTemplate) return []
     const sw = fromLocal(plan.origin, plan.bounds.minX, plan.bounds.minY)
     const ne = fromLocal(plan.origin, plan.bounds.maxX, plan.bounds.maxY)
+    // across 180° the east edge's longitude is counted on past 180, and tile columns past the
+    // last wrap round to the first
+    ne.lon = sw.lon + ((lonDiff(ne.lon, sw.lon) + 360) % 360)
     let z = 19
     for (; z > 1; z--) {
         const nx = Math.floor(lon2tile(ne.lon, z)) - Math.floor(lon2tile(sw.lon, z)) + 1
@@ -97,7 +118,7 @@ export function planTiles (plan, urlTemplate) {
             const b = plan.toSvg(se.x, se.y)
             tiles.push({
                 key: `${z}/${tx}/${ty}`,
-                href: urlTemplate.replace('{z}', z).replace('{x}', tx).replace('{y}', ty),
+                href: urlTemplate.replace('{z}', z).replace('{x}', ((tx % 2 ** z) + 2 ** z) % 2 ** z).replace('{y}', ty),
                 x: a.x,
                 y: a.y,
                 w: b.x - a.x,
