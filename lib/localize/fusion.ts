@@ -893,8 +893,55 @@ export function onsetStdFromRise(riseMs: number, contrastDb = 40): number {
   return Math.min(200, base * murk);
 }
 
-/** Locate an incident from its observations: TDOA (+ bearings) when ≥ 3 synchronised onsets, else bearings. */
+/**
+ * Sensors closer than this are at one place, m: their onsets measure one range, and TDOA needs
+ * three places (two sensors at one place are most often one position typed twice).
+ */
+export const SAME_POSITION_M = 0.5;
+
+/** The sensors among `points` at the same place as an earlier one (closer than SAME_POSITION_M), each with that one. */
+export function samePositionPairs<T extends { sensor: string; e: number; n: number }>(points: T[]): Array<{ a: T; b: T; apartM: number }> {
+  const pairs: Array<{ a: T; b: T; apartM: number }> = [];
+  points.forEach((b, j) => {
+    const a = points.slice(0, j).find((x) => x.sensor !== b.sensor && Math.hypot(x.e - b.e, x.n - b.n) < SAME_POSITION_M);
+    if (a) pairs.push({ a, b, apartM: Math.hypot(a.e - b.e, a.n - b.n) });
+  });
+  return pairs;
+}
+
+/** Words for sensors at the same place (samePositionPairs). */
+export function samePositionWords(pairs: Array<{ a: { sensor: string }; b: { sensor: string }; apartM: number }>): string {
+  const each = pairs.map(({ a, b, apartM }) => `"${a.sensor}" and "${b.sensor}" (${apartM.toFixed(1)} m apart)`).join(', ');
+  return `sensors at the same position: ${each}; check their latitude and longitude`;
+}
+
+/**
+ * Locate an incident from its observations: TDOA (+ bearings) when ≥ 3 synchronised onsets, else
+ * bearings. A sensor farther than twice the hearing range (maxRangeM) from every other that
+ * reported the sound cannot have heard it with them from where it is said to be (a digit wrong
+ * in its position): it is left out when at least 2 others remain, and named.
+ */
 export function fuseObservations(obs: Observation[], opts: FuseOptions = {}): FusedFix {
+  const maxRange = opts.maxRangeM ?? 1000;
+  const nearestOtherM = (o: Observation) => Math.min(...obs.filter((x) => x.sensor !== o.sensor).map((x) => Math.hypot(x.e - o.e, x.n - o.n)));
+  const far = obs.map((o, i) => ({ i, o, nearestM: nearestOtherM(o) })).filter((x) => x.nearestM > 2 * maxRange && Number.isFinite(x.nearestM));
+  if (!far.length) return fuseLayout(obs, opts);
+  const farWords = far.map((x) => `sensor "${x.o.sensor}" is ${(x.nearestM / 1000).toFixed(1)} km from the nearest other that heard it (check its position)`).join('; ');
+  const keep = obs.map((_, i) => i).filter((i) => !far.some((x) => x.i === i));
+  if (new Set(keep.map((i) => obs[i].sensor)).size < 2) {
+    const fix = fuseLayout(obs, opts);
+    return fix.method === 'none' ? { ...fix, reason: `${farWords}; ${fix.reason}` } : fix;
+  }
+  const fix = fuseLayout(keep.map((i) => obs[i]), opts);
+  return {
+    ...fix,
+    used: fix.used.map((k) => keep[k]),
+    rejected: [...fix.rejected.map((k) => keep[k]), ...far.map((x) => x.i)],
+    reason: fix.reason ? `${fix.reason}; ${farWords}` : farWords,
+  };
+}
+
+function fuseLayout(obs: Observation[], opts: FuseOptions): FusedFix {
   const onsetStd = (opts.onsetStdMs ?? 1) / 1000;
   const maxClock = opts.maxClockErrorMs ?? 10;
   const synced = obs.map((o, i) => ({ o, i })).filter(({ o }) => o.clock !== 'local' && o.clockErrorMs <= maxClock);
@@ -904,9 +951,14 @@ export function fuseObservations(obs: Observation[], opts: FuseOptions = {}): Fu
   const plausible = (f: { e: number; n: number } | null) => !!f && obs.some((o) => Math.hypot(f.e - o.e, f.n - o.n) <= maxRange);
   const triRaw = withBearing.length >= 2 ? triangulate(bearingObs(withBearing)) : null;
   const tri = plausible(triRaw) ? triRaw : null;
-  /** Why TDOA gave no position although it fitted: two places fit alike. */
+  /** Why TDOA gave no position although it fitted: two places fit alike, or the sensors' layout. */
   let ambiguity: string | undefined;
-  if (synced.length >= 3) {
+  // Onsets from one place measure one range: fewer than 3 places leave a curve of solutions,
+  // and the solve stopped anywhere on it (55–145 m off, claiming thousands of km).
+  const twins = synced.length >= 3 ? samePositionPairs(synced.map(({ o }) => o)) : [];
+  if (twins.length && synced.length - twins.length < 3 && !withBearing.length) {
+    ambiguity = `${samePositionWords(twins)} (their onsets give ${synced.length - twins.length} places; TDOA needs 3)`;
+  } else if (synced.length >= 3) {
     // Bearing outliers found by triangulation stay out of the combined solve.
     const triRejected = new Set((tri?.rejected ?? []).map((k) => withBearing[k].i));
     const bearings = withBearing.filter(({ i }) => !triRejected.has(i));
@@ -926,9 +978,13 @@ export function fuseObservations(obs: Observation[], opts: FuseOptions = {}): Fu
         .sort((a, b) => a - b);
       return z[Math.floor(z.length / 2)] > 3;
     };
-    if (fix && plausible(fix) && !disagrees(fix)) {
+    // An error beyond any sensor's hearing is no position: a layout that cannot place the source.
+    if (fix && plausible(fix) && !disagrees(fix) && !fix.alternative && !(fix.errorM <= maxRange)) {
+      ambiguity = `the sensors' layout cannot place it (multilateration error ±${Math.round(fix.errorM)} m)`;
+    } else if (fix && plausible(fix) && !disagrees(fix)) {
       const used = new Set([...fix.used.map((k) => synced[k].i), ...bearings.map(({ i }) => i)]);
-      const rejected = [...fix.rejected.map((k) => synced[k].i), ...triRejected];
+      // A report left out both as an onset and as a bearing is named once.
+      const rejected = [...new Set([...fix.rejected.map((k) => synced[k].i), ...triRejected])];
       const usedList = [...used].filter((i) => !rejected.includes(i)).sort((a, b) => a - b);
       if (!fix.alternative) return { method: 'tdoa', e: fix.e, n: fix.n, errorM: fix.errorM, used: usedList, rejected };
       // Two places fit: close together, the place between them with an error that covers both;

@@ -10,7 +10,7 @@ import { ContractError, requireNumber, requireObject, requireString } from '../u
 import { MicPosition } from './arrays';
 import { enuToGeodetic, geodeticToEnu, GeoPoint, speedOfSound } from './geo';
 import { estimateDoa } from './srp';
-import { AddResult, AssociatorHandOver, FuseOptions, IncidentAssociator, Incident, MAX_INCIDENTS, Observation, fuseObservations, onsetStdFromRise, sensorCount } from './fusion';
+import { AddResult, AssociatorHandOver, FuseOptions, IncidentAssociator, Incident, MAX_INCIDENTS, Observation, SAME_POSITION_M, fuseObservations, onsetStdFromRise, samePositionWords, sensorCount } from './fusion';
 
 /** What the localizer needs to know of a sensor (a subset of lib/sensor.ts SensorInfo). */
 export interface SensorGeometry {
@@ -186,7 +186,12 @@ export interface FusionAddResult {
   refined?: Alert;
   /** Incidents whose locating failed (sent unlocated in `ready`, or not refined). */
   failures: LocateFailure[];
+  /** This detection's sensor is at the same place as another one reported from (said once per pair): for the log. */
+  layoutWarnings?: string[];
 }
+
+/** Sensors whose places a FusionLocalizer remembers to warn of two at one place; past it, new ones are not compared. */
+export const MAX_LAYOUT_SENSORS = 5000;
 
 /** How much a location says: a position, a bearing, nothing. */
 function locationRank(l: Location): number {
@@ -337,6 +342,10 @@ export class FusionLocalizer {
   private readonly sent = new Map<string, { incident: Incident; alert: Alert }>();
   private readonly keepMs: number;
   private origin: GeoPoint | null = null;
+  /** Where each sensor reported from, to warn of two at one place (a position typed twice). */
+  private readonly sensorPlaces = new Map<string, GeoPoint>();
+  /** Pairs of sensors already warned of. */
+  private readonly samePlaceSaid = new Set<string>();
   private readonly c: number;
   private readonly fuse: FuseOptions;
 
@@ -409,11 +418,36 @@ export class FusionLocalizer {
       onsetStdMs,
       payload: sensor && !det.sensorInfo ? { ...det, sensorInfo: sensorInfoOf(sensor) } : det,
     };
+    const layoutWarnings = this.samePlaceWarnings(det.sensor, { lat, lon });
     const res = this.assoc.add(obs, nowMs);
     const failures: LocateFailure[] = [];
     const refined = res.kind === 'late' ? this.refine(res.incident, failures) : undefined;
     const polled = this.poll(nowMs);
-    return { kind: res.kind, incidentId: res.incident.id, sensors: sensorCount(res.incident), ready: polled.ready, ...(refined ? { refined } : {}), failures: [...failures, ...polled.failures] };
+    return {
+      kind: res.kind,
+      incidentId: res.incident.id,
+      sensors: sensorCount(res.incident),
+      ready: polled.ready,
+      ...(refined ? { refined } : {}),
+      failures: [...failures, ...polled.failures],
+      ...(layoutWarnings.length ? { layoutWarnings } : {}),
+    };
+  }
+
+  /** Words for the sensors already reported from at the same place as `sensor` (SAME_POSITION_M), each pair once. */
+  private samePlaceWarnings(sensor: string, at: GeoPoint): string[] {
+    const out: string[] = [];
+    for (const [other, p] of this.sensorPlaces) {
+      if (other === sensor) continue;
+      const [e, n] = geodeticToEnu({ ...p, alt: 0 }, { ...at, alt: 0 });
+      const apartM = Math.hypot(e, n);
+      const pair = [other, sensor].sort().join('\n');
+      if (apartM >= SAME_POSITION_M || this.samePlaceSaid.has(pair)) continue;
+      this.samePlaceSaid.add(pair);
+      out.push(`fusion: ${samePositionWords([{ a: { sensor: other }, b: { sensor }, apartM }])}. Onsets from one place measure one range: TDOA needs sensors at 3 places`);
+    }
+    if (this.sensorPlaces.has(sensor) || this.sensorPlaces.size < MAX_LAYOUT_SENSORS) this.sensorPlaces.set(sensor, at);
+    return out;
   }
 
   /** Located events whose incidents became ready (enough sensors, or timed out). */

@@ -586,6 +586,25 @@ describe('localizer node: fusion', () => {
     assert.match(clockWarnings[0], /^sensor "a": a detection's onset is (29\.\d|30(\.\d)?) s after it arrived here, so that gateway's clock is ahead by at least that much/);
   });
 
+  it('two sensors reported from the same place (a position typed twice): a warning naming both, once; their incident goes out with the reason', async () => {
+    await helper.startServer();
+    await helper.load([localizerNode], flow());
+    const loc = helper.getNode('loc');
+    const got = collect(helper.getNode('out'));
+    // c said at b's place, no bearings: the onsets give 2 places
+    const at = (sensor: string, as: string) => JSON.stringify({ ...JSON.parse(remote(sensor)), location: undefined, sensorInfo: { ...JSON.parse(remote(as)).sensorInfo } });
+    for (const [sensor, as] of [['a', 'a'], ['b', 'b'], ['c', 'b']]) loc.receive({ payload: at(sensor, as) });
+    await waitFor(() => got.length === 1 || undefined, 10_000, 'the alert');
+    assert.equal(got[0].payload.location.method, 'none');
+    assert.match(got[0].payload.location.reason, /sensors at the same position: "b" and "c" \(0\.0 m apart\)/);
+    // c again, a minute later: not said again
+    const again = JSON.parse(at('c', 'b'));
+    loc.receive({ payload: { ...again, id: 'det-c-again', onset: again.onset + 60, offset: again.offset + 60 } });
+    await waitFor(() => got.length === 2 || undefined, 10_000, 'the next alert');
+    const said = warningsOf(helper, 'loc').filter((w) => /same position/.test(w));
+    assert.deepEqual(said, ['fusion: sensors at the same position: "b" and "c" (0.0 m apart); check their latitude and longitude. Onsets from one place measure one range: TDOA needs sensors at 3 places']);
+  });
+
   it('a gateway posing as other sensors on its own topic is refused: the sensor must be the topic\'s, and a sensor id', async () => {
     await helper.startServer();
     await helper.load([localizerNode], flow());

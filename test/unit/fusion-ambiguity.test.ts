@@ -112,7 +112,8 @@ describe('sensors in a line, onsets only: the mirror ambiguity', () => {
         const src: [number, number] = [centre[0] + along * Math.sin(a) + off * Math.cos(a), centre[1] + along * Math.cos(a) - off * Math.sin(a)];
         const f = fuse(onsets(sensors as [number, number][], src, 1e-4, k + 1));
         if (f.method === 'none') {
-          assert.match(f.reason!, /mirror ambiguity/);
+          // or, near the line's ends, a fix whose error is beyond any sensor's hearing
+          assert.match(f.reason!, /mirror ambiguity|the sensors' layout cannot place it/);
           continue;
         }
         placed++;
@@ -142,7 +143,7 @@ describe('three sensors, source outside their triangle: two exact solutions', ()
       const src: [number, number] = [-80 + 200 * rng(), -80 + 200 * rng()];
       const f = fuse(onsets(TRIANGLE, src, 1e-4, k + 1));
       if (f.method === 'none') {
-        assert.match(f.reason!, /2 places \d+ m apart fit the onsets alike \(3 onsets for 3 unknowns, source outside the sensors' triangle/);
+        assert.match(f.reason!, /2 places \d+ m apart fit the onsets alike \(3 onsets for 3 unknowns, source outside the sensors' triangle|the sensors' layout cannot place it/);
         ambiguous++;
         continue;
       }
