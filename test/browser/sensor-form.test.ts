@@ -37,6 +37,9 @@ describe('vigie-sensor form in Chromium', { timeout: 240_000 }, () => {
         { id: 'tab', type: 'tab', label: 'form' },
         // a linear 3-mic array along x
         { id: 'linear', type: 'vigie-sensor', name: 'linear', sensorId: 'linear-1', lat: '45.4397', lon: '4.3872', heightM: 4, headingDeg: 0, array: 'custom', mics: '[[-0.05,0,0],[0,0,0],[0.05,0,0]]', clock: 'ntp', clockErrorMs: '' },
+        // two sensors across the 180° meridian, 0.2 m apart (Fiji)
+        { id: 'fiji-w', type: 'vigie-sensor', name: 'Suva west', sensorId: 'fiji-w', lat: '-16.5', lon: '179.999999', heightM: 4, headingDeg: 0, array: 'mono', clock: 'ptp', clockErrorMs: '' },
+        { id: 'fiji-e', type: 'vigie-sensor', name: 'Suva east', sensorId: 'fiji-e', lat: '-16.5', lon: '-179.999999', heightM: 4, headingDeg: 0, array: 'mono', clock: 'ptp', clockErrorMs: '' },
       ],
     });
   });
@@ -76,6 +79,28 @@ describe('vigie-sensor form in Chromium', { timeout: 240_000 }, () => {
       await mics.press('End');
       assert.match((await settled(page, 'checked')).errors.join('\n'), /^mics: expected JSON such as \[\[0,0\.05,0\],\[0\.05,0,0\]\] \(metres\)/);
       assert.equal(await outlined(), true, 'a field that is not JSON is outlined');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('warns, naming it, of another sensor at the same position (across the 180° meridian too), without refusing the fields; gone once the position differs', async () => {
+    const { page, errors } = await session.open('fiji-e');
+    try {
+      await page.evaluate(() => (window as unknown as EditorWindow).RED.editor.editConfig('', 'vigie-sensor', 'fiji-e'));
+      const said = () => page.evaluate(() => Array.from(document.querySelectorAll('#vigie-sensor-position-warning [data-kind="warning"]'), (e) => (e.textContent ?? '').trim()));
+      await page.waitForFunction(() => document.querySelectorAll('#vigie-sensor-position-warning [data-kind="warning"]').length === 1, undefined, { timeout: 10_000 });
+      assert.deepEqual(await said(), [
+        'At the same position as vigie-sensor "Suva west" (node fiji-w), 0.2 m away: two sensors at one place measure one range, and the localizer needs sensors at 3 places to place a sound from their onsets. Check the latitude and longitude.',
+      ]);
+      const lon = page.locator('#node-config-input-lon');
+      await lon.press('End');
+      assert.equal(await lon.evaluate((el) => el.classList.contains('input-error')), false, 'the longitude is not marked invalid');
+      await page.screenshot({ path: path.join(artifacts, 'vigie-sensor-form-same-position.png') });
+      // 11 m east: nothing to say
+      await lon.fill('-179.9999');
+      assert.deepEqual(await said(), []);
       assert.deepEqual(errors, []);
     } finally {
       await page.close();
