@@ -126,6 +126,7 @@ export = function (RED: NodeAPI) {
           maxClockErrorMs: setting('maxClockErrorMs'),
           sourceHeightM: setting('sourceHeightM'),
           continuationSec: setting('continuationS'),
+          warnLayout: (text) => node.warn(text),
         });
       }
       if (chosen && !chosen.sensor) {
@@ -291,7 +292,6 @@ export = function (RED: NodeAPI) {
           showStatus({ fill: location.method === 'none' ? 'yellow' : 'green', shape: 'dot', text: `${det.label}: ${summary(location)}` });
         } else {
           const r = fusion!.add(det, geometry, monotonicMs());
-          for (const w of r.layoutWarnings ?? []) node.warn(w);
           if (r.refined) {
             // The alert again, same id, better placed: the camera re-aims, the console updates.
             emit([r.refined], send);

@@ -849,6 +849,8 @@ export interface FusedFix {
   used: number[];
   rejected: number[];
   reason?: string;
+  /** The sensors whose onsets were solved, when they lie in a line and a source's mirror image across it fits alike (the reason says so). */
+  inLine?: string[];
 }
 
 export interface FuseOptions {
@@ -870,11 +872,14 @@ export interface FuseOptions {
  */
 export const AMBIGUITY_SPAN_MAX_M = 2 * SAME_PLACE_M;
 
+/** Sensors are in a line for two places that fit alike when they lie within this share of the places' distance of one line. */
+const IN_LINE_SHARE = 0.1;
+
 /** Words for two places that fit alike: why, and (when no position is given) what would tell them apart. */
 function ambiguityReason(apartM: number, fix: PositionFix, onsets: number, between: boolean): string {
   const apart = `${Math.round(apartM)} m apart`;
   // Sensors in a line (to within a tenth of the distance between the two places): the mirror image.
-  if ((fix.offLineM ?? Infinity) <= 0.1 * apartM) {
+  if ((fix.offLineM ?? Infinity) <= IN_LINE_SHARE * apartM) {
     return between
       ? `mirror ambiguity: the sensors are in a line; placed between the source and its mirror image across it (${apart}), which fit alike`
       : `mirror ambiguity: the sensors are in a line; the source and its mirror image across it (${apart}) fit alike (a sensor off that line or a trusted bearing would tell)`;
@@ -953,6 +958,8 @@ function fuseLayout(obs: Observation[], opts: FuseOptions): FusedFix {
   const tri = plausible(triRaw) ? triRaw : null;
   /** Why TDOA gave no position although it fitted: two places fit alike, or the sensors' layout. */
   let ambiguity: string | undefined;
+  /** ... and when those are a source and its mirror image across a line of sensors: those sensors. */
+  let inLine: string[] | undefined;
   // Onsets from one place measure one range: fewer than 3 places leave a curve of solutions,
   // and the solve stopped anywhere on it (55–145 m off, claiming thousands of km).
   const twins = synced.length >= 3 ? samePositionPairs(synced.map(({ o }) => o)) : [];
@@ -992,9 +999,10 @@ function fuseLayout(obs: Observation[], opts: FuseOptions): FusedFix {
       const alt = fix.alternative;
       const apartM = Math.hypot(fix.e - alt.e, fix.n - alt.n);
       const onsets = synced.length - fix.rejected.length;
+      inLine = (fix.offLineM ?? Infinity) <= IN_LINE_SHARE * apartM ? fix.used.map((k) => synced[k].o.sensor) : undefined;
       if (apartM <= AMBIGUITY_SPAN_MAX_M) {
         const errorM = Math.hypot(apartM / 2, Math.sqrt((fix.errorM ** 2 + alt.errorM ** 2) / 2));
-        return { method: 'tdoa', e: (fix.e + alt.e) / 2, n: (fix.n + alt.n) / 2, errorM, used: usedList, rejected, reason: ambiguityReason(apartM, fix, onsets, true) };
+        return { method: 'tdoa', e: (fix.e + alt.e) / 2, n: (fix.n + alt.n) / 2, errorM, used: usedList, rejected, reason: ambiguityReason(apartM, fix, onsets, true), ...(inLine ? { inLine } : {}) };
       }
       ambiguity = ambiguityReason(apartM, fix, onsets, false);
     }
@@ -1004,6 +1012,7 @@ function fuseLayout(obs: Observation[], opts: FuseOptions): FusedFix {
   }
   if (withBearing.length >= 1) {
     return {
+      ...(ambiguity && inLine ? { inLine } : {}),
       method: 'doa',
       used: [withBearing[0].i],
       rejected: [],
@@ -1016,6 +1025,7 @@ function fuseLayout(obs: Observation[], opts: FuseOptions): FusedFix {
             : 'one sensor with a bearing',
     };
   }
+  if (ambiguity && inLine) return { method: 'none', used: [], rejected: [], reason: ambiguity, inLine };
   const reason = ambiguity
     ? ambiguity
     : obs.length < 3

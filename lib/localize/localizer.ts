@@ -153,6 +153,11 @@ export interface FusionOptions extends SingleArrayOptions {
   onsetStdMs?: number;
   /** An incident this soon after an earlier one, at its place (or a lone report from its sensor), continues it, s (default 4; 0 = off). */
   continuationSec?: number;
+  /**
+   * Told, once each, of a layout that cannot place sounds, naming its sensors: two sensors
+   * reported from one place, sensors in a line whose onsets fit a source and its mirror image.
+   */
+  warnLayout?: (text: string) => void;
 }
 
 /**
@@ -186,8 +191,6 @@ export interface FusionAddResult {
   refined?: Alert;
   /** Incidents whose locating failed (sent unlocated in `ready`, or not refined). */
   failures: LocateFailure[];
-  /** This detection's sensor is at the same place as another one reported from (said once per pair): for the log. */
-  layoutWarnings?: string[];
 }
 
 /** Sensors whose places a FusionLocalizer remembers to warn of two at one place; past it, new ones are not compared. */
@@ -344,8 +347,8 @@ export class FusionLocalizer {
   private origin: GeoPoint | null = null;
   /** Where each sensor reported from, to warn of two at one place (a position typed twice). */
   private readonly sensorPlaces = new Map<string, GeoPoint>();
-  /** Pairs of sensors already warned of. */
-  private readonly samePlaceSaid = new Set<string>();
+  /** Layouts already warned of (warnLayout). */
+  private readonly layoutSaid = new Set<string>();
   private readonly c: number;
   private readonly fuse: FuseOptions;
 
@@ -418,36 +421,34 @@ export class FusionLocalizer {
       onsetStdMs,
       payload: sensor && !det.sensorInfo ? { ...det, sensorInfo: sensorInfoOf(sensor) } : det,
     };
-    const layoutWarnings = this.samePlaceWarnings(det.sensor, { lat, lon });
+    this.warnSamePlace(det.sensor, { lat, lon });
     const res = this.assoc.add(obs, nowMs);
     const failures: LocateFailure[] = [];
     const refined = res.kind === 'late' ? this.refine(res.incident, failures) : undefined;
     const polled = this.poll(nowMs);
-    return {
-      kind: res.kind,
-      incidentId: res.incident.id,
-      sensors: sensorCount(res.incident),
-      ready: polled.ready,
-      ...(refined ? { refined } : {}),
-      failures: [...failures, ...polled.failures],
-      ...(layoutWarnings.length ? { layoutWarnings } : {}),
-    };
+    return { kind: res.kind, incidentId: res.incident.id, sensors: sensorCount(res.incident), ready: polled.ready, ...(refined ? { refined } : {}), failures: [...failures, ...polled.failures] };
   }
 
-  /** Words for the sensors already reported from at the same place as `sensor` (SAME_POSITION_M), each pair once. */
-  private samePlaceWarnings(sensor: string, at: GeoPoint): string[] {
-    const out: string[] = [];
+  /** Tells warnLayout of the sensors already reported from at the same place as `sensor` (SAME_POSITION_M), each pair once. */
+  private warnSamePlace(sensor: string, at: GeoPoint): void {
     for (const [other, p] of this.sensorPlaces) {
       if (other === sensor) continue;
       const [e, n] = geodeticToEnu({ ...p, alt: 0 }, { ...at, alt: 0 });
       const apartM = Math.hypot(e, n);
-      const pair = [other, sensor].sort().join('\n');
-      if (apartM >= SAME_POSITION_M || this.samePlaceSaid.has(pair)) continue;
-      this.samePlaceSaid.add(pair);
-      out.push(`fusion: ${samePositionWords([{ a: { sensor: other }, b: { sensor }, apartM }])}. Onsets from one place measure one range: TDOA needs sensors at 3 places`);
+      if (apartM >= SAME_POSITION_M) continue;
+      this.sayLayout(
+        `same:${[other, sensor].sort().join('\n')}`,
+        `fusion: ${samePositionWords([{ a: { sensor: other }, b: { sensor }, apartM }])}. Onsets from one place measure one range: TDOA needs sensors at 3 places`,
+      );
     }
     if (this.sensorPlaces.has(sensor) || this.sensorPlaces.size < MAX_LAYOUT_SENSORS) this.sensorPlaces.set(sensor, at);
-    return out;
+  }
+
+  /** Tells warnLayout `text` the first time `key` comes (up to MAX_LAYOUT_SENSORS keys). */
+  private sayLayout(key: string, text: string): void {
+    if (!this.opts.warnLayout || this.layoutSaid.has(key) || this.layoutSaid.size >= MAX_LAYOUT_SENSORS) return;
+    this.layoutSaid.add(key);
+    this.opts.warnLayout(text);
   }
 
   /** Located events whose incidents became ready (enough sensors, or timed out). */
@@ -610,6 +611,13 @@ export class FusionLocalizer {
   private locate(inc: Incident, leadSensor?: string): Alert {
     const obs = [...inc.observations].sort((a, b) => a.onsetSec - b.onsetSec);
     const fix = fuseObservations(obs, this.fuse);
+    if (fix.inLine) {
+      const names = [...new Set(fix.inLine)].sort();
+      this.sayLayout(
+        `line:${names.join('\n')}`,
+        `fusion: sensors ${names.map((x) => `"${x}"`).join(', ')} are in a line: from their onsets alone a sound and its mirror image across that line fit alike, and a sound only they hear gets no position (or one between the two, when they are close). A sensor off that line, or arrays whose bearings are trusted, would place it`,
+      );
+    }
     const lead = (leadSensor !== undefined ? obs.find((o) => o.sensor === leadSensor) : undefined) ?? leadObservation(inc.label, obs);
     const base = lead.payload as Alert;
     const sensors = (fix.used.length ? fix.used.map((i) => obs[i].sensor) : obs.map((o) => o.sensor)).filter((s, i, a) => a.indexOf(s) === i);

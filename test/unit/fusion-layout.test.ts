@@ -156,9 +156,33 @@ describe('layouts that cannot place a sound say so, naming the sensors', () => {
     const sensor = (id: string, e: number, n: number): SensorGeometry => ({ id, ...at(e, n), heightM: 4, headingDeg: 0, mics: [[0, 0, 0]], clock: 'ptp', clockErrorMs: 0.1 });
     const sensors = [sensor('corner-a', 0, 0), sensor('corner-b', 40, 0), sensor('corner-c', 40, 0.1)];
     const det = (id: string, k: number): Detection => ({ kind: 'detection', id: `d-${id}-${k}`, sensor: id, label: 'gunshot', confidence: 0.9, onset: 1700000000 + 10 * k, offset: 1700000000.5 + 10 * k, level: { dbfs: -20 }, scores: { gunshot: 0.9 }, span: { sensor: id, start: 0, frames: 100 } });
-    const f = new FusionLocalizer({ temperatureC: 15, minSensors: 3 });
     const said: string[] = [];
-    for (const k of [0, 1]) for (const s of sensors) said.push(...(f.add(det(s.id, k), s, 1000 * k).layoutWarnings ?? []));
+    const f = new FusionLocalizer({ temperatureC: 15, minSensors: 3, warnLayout: (t) => said.push(t) });
+    for (const k of [0, 1]) for (const s of sensors) f.add(det(s.id, k), s, 1000 * k);
     assert.deepEqual(said, ['fusion: sensors at the same position: "corner-b" and "corner-c" (0.1 m apart); check their latitude and longitude. Onsets from one place measure one range: TDOA needs sensors at 3 places']);
+  });
+
+  it('the localizer warns once of sensors in a line whose onsets fit a sound and its mirror image, naming them', () => {
+    // three poles along a street in Tromsø, the sounds 12 m off it
+    const origin = { lat: 69.6492, lon: 18.9553, alt: 0 };
+    const poles: Array<[string, number, number]> = [
+      ['street-1', 0, -40],
+      ['street-2', 0, 0],
+      ['street-3', 0, 40],
+    ];
+    const sensors: SensorGeometry[] = poles.map(([id, e, n]) => ({ id, ...enuToGeodetic([e, n, 0], origin), heightM: 4, headingDeg: 0, mics: [[0, 0, 0]], clock: 'ptp', clockErrorMs: 0.1 }));
+    const det = (i: number, src: [number, number], k: number): Detection => {
+      const onset = 1700000000 + 60 * k + Math.hypot(src[0] - poles[i][1], src[1] - poles[i][2], 1.5 - 4) / C;
+      const id = sensors[i].id;
+      return { kind: 'detection', id: `d-${id}-${k}`, sensor: id, label: 'gunshot', confidence: 0.9, onset, offset: onset + 0.5, level: { dbfs: -20 }, scores: { gunshot: 0.9 }, span: { sensor: id, start: 0, frames: 100 } };
+    };
+    const said: string[] = [];
+    const f = new FusionLocalizer({ temperatureC: 15, minSensors: 3, warnLayout: (t) => said.push(t) });
+    const ready = [0, 1].flatMap((k) => [0, 1, 2].flatMap((i) => f.add(det(i, k ? [-15, 20] : [12, 10], k), sensors[i], 1000 * k + i).ready));
+    assert.equal(ready.length, 2);
+    for (const a of ready) assert.match(a.location!.reason!, /mirror ambiguity/);
+    assert.deepEqual(said, [
+      'fusion: sensors "street-1", "street-2", "street-3" are in a line: from their onsets alone a sound and its mirror image across that line fit alike, and a sound only they hear gets no position (or one between the two, when they are close). A sensor off that line, or arrays whose bearings are trusted, would place it',
+    ]);
   });
 });
