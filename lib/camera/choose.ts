@@ -4,7 +4,7 @@
  * go to the smaller camera id (predictable).
  */
 import { ALERT_LABELS } from '../contracts';
-import { Aim, LatLon, aimAtDistance, aimAtPosition, aimToCameraDegrees, destination, inSector, outOfRangeWords } from './geometry';
+import { AdvertisedRange, Aim, LatLon, aimAtDistance, aimAtPosition, aimToCameraDegrees, beyondAdvertisedWords, degreesToSpace, destination, inSector, outOfRangeWords } from './geometry';
 import { CameraConfig, ConnectionState } from './types';
 
 /** What is known of where the sound came from. */
@@ -21,8 +21,10 @@ export type TargetSpec =
     };
 
 /**
- * A camera is not chosen for a target beyond its pan or tilt range by more than this (the
- * move's default tolerance): it would stop at its end of travel, looking elsewhere.
+ * A camera is not chosen for a target beyond its pan or tilt range by more than the move's
+ * tolerance (ptz-steer's *Tolerance*; this by default): it would stop at its end of travel,
+ * looking elsewhere. The move judges it with the same tolerance (moveToTarget), so a camera
+ * chosen is never refused by its move for being out of range, nor one refused here taken there.
  */
 export const RANGE_MARGIN_DEG = 1;
 
@@ -40,6 +42,8 @@ export interface CameraCandidate {
   config: CameraConfig;
   state: ConnectionState;
   hold?: Hold;
+  /** The limits the camera gives for its position space, when known (read when it connected). */
+  advertised?: AdvertisedRange;
 }
 
 export interface AlertRank {
@@ -119,6 +123,7 @@ export function chooseCamera(
   alert: AlertRank,
   nowMs: number,
   frameWidthM = 10,
+  marginDeg = RANGE_MARGIN_DEG,
 ): { choice?: Choice; ranked: Choice[]; rejected: Rejection[] } {
   const ok: Array<Choice & { failed: boolean }> = [];
   const rejected: Rejection[] = [];
@@ -137,7 +142,9 @@ export function chooseCamera(
       rejected.push({ cameraId: c.config.id, reason: `bearing ${aim.bearingDeg.toFixed(1)}° is in blind sector ${blind.fromDeg}°–${blind.toDeg}°` });
       continue;
     }
-    const outOfRange = outOfRangeWords(c.config.calibration, aimToCameraDegrees(c.config, aim), RANGE_MARGIN_DEG);
+    const degrees = aimToCameraDegrees(c.config, aim);
+    const outOfRange =
+      outOfRangeWords(c.config.calibration, degrees, marginDeg) ?? beyondAdvertisedWords(c.config.calibration, c.advertised, degreesToSpace(c.config.calibration, degrees), marginDeg);
     if (outOfRange) {
       rejected.push({ cameraId: c.config.id, reason: `bearing ${aim.bearingDeg.toFixed(1)}°, tilt ${aim.tiltDeg.toFixed(1)}°: ${outOfRange}` });
       continue;

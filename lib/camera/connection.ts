@@ -277,6 +277,8 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
   private presetsFaultTold?: string;
   presets: PresetInfo[] = [];
   capabilities: Capabilities = { absolute: true, relative: true, continuous: true };
+  /** false until a connection has read the camera's capabilities (the defaults above are guesses until then). */
+  capabilitiesRead = false;
   /** Commands that answered "not supported" on this connection: skipped on later moves. */
   readonly unsupported = new Set<'absolute' | 'relative' | 'continuous' | 'stop'>();
   private streamUri?: string;
@@ -515,6 +517,7 @@ export class CameraConnection extends EventEmitter implements CameraHandle {
         this.profileToken = token;
         this.presets = presets;
         this.capabilities = caps;
+        this.capabilitiesRead = true;
         this.unsupported.clear();
         this.streamUri = undefined;
         this.snapshotUri = undefined;

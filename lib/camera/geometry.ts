@@ -163,6 +163,82 @@ export function outOfRangeWords(cal: CameraCalibration, d: Pick<CameraDegrees, '
   return undefined;
 }
 
+/** The pan (x) and tilt (y) limits a camera gives for its AbsoluteMove position space, in that space. */
+export interface AdvertisedRange {
+  x?: { min: number; max: number };
+  y?: { min: number; max: number };
+}
+
+/** A pan value of the calibrated space → degrees on the calibration's own (unwrapped) scale. */
+function spacePanDeg(cal: CameraCalibration, x: number): number {
+  return cal.space === 'degrees' ? x : cal.panMinDeg + ((x + 1) / 2) * (cal.panMaxDeg - cal.panMinDeg);
+}
+
+function spaceTiltDeg(cal: CameraCalibration, y: number): number {
+  return cal.space === 'degrees' ? y : cal.tiltMinDeg + ((y + 1) / 2) * (cal.tiltMaxDeg - cal.tiltMinDeg);
+}
+
+/**
+ * The pan of `goal` (a position of the calibrated space) as the camera's advertised pan range
+ * takes it: the same direction written within the range (a camera giving its degree space as
+ * 0…360 is sent 270 for −90: both name one turn), or one within `marginDeg` of an end brought
+ * to that end. Undefined when no writing of it is within the margin.
+ */
+function fitPan(cal: CameraCalibration, x: { min: number; max: number }, goalPan: number, marginDeg: number): number | undefined {
+  const ends = [spacePanDeg(cal, x.min), spacePanDeg(cal, x.max)].sort((a, b) => a - b);
+  const panDeg = spacePanDeg(cal, goalPan);
+  let best: { deg: number; off: number } | undefined;
+  for (const k of [0, -1, 1, -2, 2]) {
+    const deg = panDeg + 360 * k;
+    const off = deg < ends[0] ? ends[0] - deg : deg > ends[1] ? deg - ends[1] : 0;
+    if (off <= marginDeg + 1e-9 && (!best || off < best.off - 1e-9)) best = { deg: Math.min(ends[1], Math.max(ends[0], deg)), off };
+  }
+  if (!best) return undefined;
+  if (cal.space === 'degrees') return best.deg;
+  return clamp(-1 + (2 * (best.deg - cal.panMinDeg)) / (cal.panMaxDeg - cal.panMinDeg), Math.min(x.min, x.max), Math.max(x.min, x.max));
+}
+
+function fitTilt(cal: CameraCalibration, y: { min: number; max: number }, goalTilt: number, marginDeg: number): number | undefined {
+  const lo = Math.min(y.min, y.max);
+  const hi = Math.max(y.min, y.max);
+  if (goalTilt >= lo && goalTilt <= hi) return goalTilt;
+  const end = goalTilt < lo ? lo : hi;
+  return Math.abs(spaceTiltDeg(cal, end) - spaceTiltDeg(cal, goalTilt)) <= marginDeg + 1e-9 ? end : undefined;
+}
+
+/**
+ * Why the camera does not take `goal` (a position of the calibrated space): its pan or tilt
+ * beyond the limits the camera gives for that space (a wall mount's degree pan −90…90, a
+ * generic −0.5…0.5, a ceiling mount's generic tilt 0…1) by more than `marginDeg`, in words;
+ * undefined when it takes it, or gives no limits. Pan limits are judged as a turn: 0…360 and
+ * −180…180 both take every direction.
+ */
+export function beyondAdvertisedWords(cal: CameraCalibration, range: AdvertisedRange | undefined, goal: PtzPosition, marginDeg: number): string | undefined {
+  const limits = (axis: 'pan' | 'tilt', r: { min: number; max: number }, deg: (v: number) => number): string => {
+    if (cal.space === 'degrees') return `its position space's ${axis} is ${r.min}…${r.max}°`;
+    const ends = [deg(r.min), deg(r.max)].sort((a, b) => a - b);
+    return `its position space's ${axis} is ${r.min}…${r.max}: ${ends[0].toFixed(1)}…${ends[1].toFixed(1)}° with this calibration`;
+  };
+  if (range?.x && fitPan(cal, range.x, goal.pan, marginDeg) === undefined) {
+    return `pan ${wrap180(spacePanDeg(cal, goal.pan)).toFixed(1)}° is beyond what the camera takes (${limits('pan', range.x, (v) => spacePanDeg(cal, v))})`;
+  }
+  if (range?.y && fitTilt(cal, range.y, goal.tilt, marginDeg) === undefined) {
+    return `tilt ${spaceTiltDeg(cal, goal.tilt).toFixed(1)}° is beyond what the camera takes (${limits('tilt', range.y, (v) => spaceTiltDeg(cal, v))})`;
+  }
+  return undefined;
+}
+
+/**
+ * `goal` as the camera takes it (see beyondAdvertisedWords): its pan written within the camera's
+ * pan range, an axis within the margin of an end brought to that end. Unchanged where the camera
+ * gives no limits or `goal` is beyond them.
+ */
+export function fitToAdvertised(cal: CameraCalibration, range: AdvertisedRange | undefined, goal: PtzPosition, marginDeg: number): PtzPosition {
+  const pan = range?.x ? fitPan(cal, range.x, goal.pan, marginDeg) : undefined;
+  const tilt = range?.y ? fitTilt(cal, range.y, goal.tilt, marginDeg) : undefined;
+  return { pan: pan ?? goal.pan, tilt: tilt ?? goal.tilt, zoom: goal.zoom };
+}
+
 /** True when the camera's pan covers a full turn, so moves may wrap around. */
 export function panIsEndless(cal: CameraCalibration): boolean {
   return cal.panMaxDeg - cal.panMinDeg >= 359.999;

@@ -5,7 +5,7 @@
  * (verified, since presets get erased or do nothing on some models).
  */
 import { CameraError, CameraConnection, PresetInfo, PtzStatus, classifyError } from './connection';
-import { CameraDegrees, degreesToSpace, hfovForZoom, outOfRangeWords, panIsEndless, pointingErrorDeg, spaceToDegrees, wrap180 } from './geometry';
+import { CameraDegrees, beyondAdvertisedWords, degreesToSpace, fitToAdvertised, hfovForZoom, outOfRangeWords, panIsEndless, pointingErrorDeg, spaceToDegrees, wrap180 } from './geometry';
 import { CameraCalibration, PtzPosition } from './types';
 import { monotonicMs } from '../util/clock';
 
@@ -64,7 +64,8 @@ export interface MoveResult {
 }
 
 /** What the mover needs from a connection (CameraConnection provides it). */
-export type Ptz = Pick<CameraConnection, 'absoluteMove' | 'relativeMove' | 'continuousMove' | 'stop' | 'getStatus' | 'gotoPreset' | 'capabilities' | 'unsupported' | 'presets' | 'id'>;
+export type Ptz = Pick<CameraConnection, 'absoluteMove' | 'relativeMove' | 'continuousMove' | 'stop' | 'getStatus' | 'gotoPreset' | 'capabilities' | 'unsupported' | 'presets' | 'id'> &
+  Partial<Pick<CameraConnection, 'ensureConnected' | 'capabilitiesRead'>>;
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -75,11 +76,24 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
   const sleep = opts.sleep ?? defaultSleep;
   const now = opts.now ?? monotonicMs;
   const t0 = now();
+  // A camera never connected yet is connected first: the limits it gives for its spaces are read
+  // then, and the target is judged against them before anything is sent.
+  if (ptz.ensureConnected && ptz.capabilitiesRead === false) {
+    try {
+      await ptz.ensureConnected();
+    } catch (e) {
+      return { state: 'failed', moveMs: now() - t0, notes: [], error: classifyError(e, ptz.id) };
+    }
+  }
   // AbsoluteMove, RelativeMove and ContinuousMove share two move timeouts in all; the preset
   // fallback gets one more. Bounds how long an alert waits for a misbehaving camera.
   const stagesDeadline = t0 + 2 * moveTimeoutMs;
   const notes: string[] = [];
-  const goal = degreesToSpace(cal, target);
+  const asked = degreesToSpace(cal, target);
+  // Within the limits the camera gives for its space: a pan written as it writes a turn (0…360
+  // or −180…180), an axis just past an end (within the tolerance) at that end.
+  const advertised = ptz.capabilities.absoluteRange;
+  const goal = fitToAdvertised(cal, advertised, asked, toleranceDeg);
   // What the camera can actually reach (clamped to its ranges), in degrees.
   const reachable = spaceToDegrees(cal, goal);
   let sent = false;
@@ -173,7 +187,7 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
   // A target beyond the camera's range (an operator's choice of camera, or a tolerance tighter
   // than the chooser's margin): the camera would stop at its end of travel, and "on target"
   // there would be false. Refused before anything moves.
-  const outOfRange = outOfRangeWords(cal, target, toleranceDeg) ?? beyondAdvertised(ptz.capabilities.absoluteRange, goal, cal);
+  const outOfRange = outOfRangeWords(cal, target, toleranceDeg) ?? beyondAdvertisedWords(cal, advertised, asked, toleranceDeg);
   if (outOfRange) {
     notes.push(`not moved: ${outOfRange}`);
     return result('failed', undefined, undefined, { error: new CameraError('out-of-range', `cannot point there: ${outOfRange}`, ptz.id) });
@@ -306,21 +320,6 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
  */
 function withZoom(s: PtzStatus, goalZoom: number): PtzStatus {
   return s.zoomKnown === false ? { ...s, position: { ...s.position, zoom: goalZoom } } : s;
-}
-
-/**
- * Why `goal`'s tilt is beyond the limits the camera gives for its position space (a ceiling
- * mount whose generic tilt is 0…1), in words; undefined when within them, or when it gives none.
- */
-function beyondAdvertised(range: { y?: { min: number; max: number } } | undefined, goal: PtzPosition, cal: CameraCalibration): string | undefined {
-  const eps = 1e-6;
-  const deg = (p: PtzPosition) => spaceToDegrees(cal, p);
-  if (range?.y && (goal.tilt < range.y.min - eps || goal.tilt > range.y.max + eps)) {
-    const ends = [deg({ ...goal, tilt: range.y.min }).tiltDeg, deg({ ...goal, tilt: range.y.max }).tiltDeg].sort((a, b) => a - b);
-    return `tilt ${deg(goal).tiltDeg.toFixed(1)}° is beyond what the camera takes (its position space's tilt is ${range.y.min}…${range.y.max}: ${ends[0].toFixed(1)}…${ends[1].toFixed(1)}° with this calibration)`;
-  }
-  // Pan is not judged so: a pan space may be given as 0…360 or −180…180 for the same turn.
-  return undefined;
 }
 
 /** The height of a 16:9 picture whose width is `hfovDeg`, degrees (cameras stream 16:9). */

@@ -656,7 +656,7 @@ export class PtzSteer {
     const confirmed = this.opts.mode === 'automatic' || !!waited || this.holdsCamera(alert.id);
     const target = targetOf(alert, this.opts.assumedDistanceM);
     const rank = this.rankOf(alert);
-    const { choice, ranked, rejected } = chooseCamera(this.candidates(), target, rank, this.now(), this.opts.frameWidthM);
+    const { choice, ranked, rejected } = chooseCamera(this.candidates(), target, rank, this.now(), this.opts.frameWidthM, this.opts.toleranceDeg);
     // Waiting for a busy camera already, it keeps its place in the queue (and its look).
     const queued = waited && !waited.offline ? waited : undefined;
     if (!choice && confirmed && this.startWaiting(alert, target, rank, this.opts.actor, emit, queued?.looked, queued?.sinceMs)) return;
@@ -858,11 +858,11 @@ export class PtzSteer {
 
   /** The cameras that could look at the target if none were held, best first. */
   private camerasIfFree(target: TargetSpec, rank: AlertRank): Choice[] {
-    return chooseCamera(this.candidates().map((c) => ({ ...c, hold: undefined })), target, rank, this.now(), this.opts.frameWidthM).ranked;
+    return chooseCamera(this.candidates().map((c) => ({ ...c, hold: undefined })), target, rank, this.now(), this.opts.frameWidthM, this.opts.toleranceDeg).ranked;
   }
 
   private candidates() {
-    return this.cameras().map((conn) => ({ config: conn.config, state: conn.state, hold: this.holds.get(conn.id) }));
+    return this.cameras().map((conn) => ({ config: conn.config, state: conn.state, hold: this.holds.get(conn.id), advertised: conn.capabilities?.absoluteRange }));
   }
 
   /**
@@ -1315,7 +1315,7 @@ export class PtzSteer {
     /** Cameras that alerts wait to answer, and that they may take once they do. */
     const toProbe = new Set<string>();
     for (const w of queue) {
-      const { ranked } = chooseCamera(this.candidates(), w.target, w.rank, this.now(), this.opts.frameWidthM);
+      const { ranked } = chooseCamera(this.candidates(), w.target, w.rank, this.now(), this.opts.frameWidthM, this.opts.toleranceDeg);
       if (w.offline && !this.readyToRetry(w, ranked, toProbe)) continue;
       if (!ranked.length) continue;
       this.waiting.delete(w.alert.id);
@@ -1797,7 +1797,7 @@ export class PtzSteer {
   private takeProposal(p: Omit<Proposal, 'choice' | 'ranked'>, was: { id: string; name: string; unavailable: () => CameraState | undefined }, why: string, announce: boolean): void {
     if (this.isStale(p.alert) || this.dismissed.has(p.alert.id) || this.proposals.has(p.alert.id) || p.expiresMs <= this.now()) return;
     const target = targetOf(p.alert, this.opts.assumedDistanceM);
-    const { choice, ranked } = chooseCamera(this.candidates(), target, p.rank, this.now(), this.opts.frameWidthM);
+    const { choice, ranked } = chooseCamera(this.candidates(), target, p.rank, this.now(), this.opts.frameWidthM, this.opts.toleranceDeg);
     const busy = choice ? [] : this.camerasIfFree(target, p.rank);
     const next = choice ?? busy[0];
     if (!next) {
@@ -1821,7 +1821,7 @@ export class PtzSteer {
       // An operator's move: the cameras the operator could take, held or not.
       ranked = this.camerasIfFree(target, m.rank).filter((c) => m.cameraIds.includes(c.config.id));
     } else {
-      const chosen = chooseCamera(this.candidates(), target, m.rank, this.now(), this.opts.frameWidthM);
+      const chosen = chooseCamera(this.candidates(), target, m.rank, this.now(), this.opts.frameWidthM, this.opts.toleranceDeg);
       ranked = chosen.choice ? chosen.ranked : [];
       if (!ranked.length && this.startWaiting(m.alert, target, m.rank, m.actor, m.emit)) return;
     }

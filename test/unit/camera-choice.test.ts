@@ -136,3 +136,16 @@ test('a camera whose pan or tilt range does not reach the target is not chosen, 
   // In its range, the wall mount is chosen.
   assert.equal(chooseCamera([wall, dome], at(60, 5), alert, 0).choice?.config.id, 'wall');
 });
+
+test('the range margin is the one given (ptz-steer passes its Tolerance): a camera 3° short of the target is chosen with 5°, not with 1°', () => {
+  // A wall mount facing north whose pan covers −90…90°: a target at bearing 93° is 3° past its end.
+  const wall = cam('wall', 0, 0, { calibration: { ...DEFAULT_CALIBRATION, panMinDeg: -90, panMaxDeg: 90 } });
+  assert.equal(chooseCamera([wall], at(93, 20), alert, 0, 10, 1).choice, undefined);
+  assert.match(chooseCamera([wall], at(93, 20), alert, 0, 10, 1).rejected[0].reason, /pan 93\.0° is outside its pan range \(-90…90°\)/);
+  assert.equal(chooseCamera([wall], at(93, 20), alert, 0, 10, 5).choice?.config.id, 'wall');
+  // And the limits the camera itself gives (its generic pan −0.5…0.5 on an endless calibration) the same way.
+  const own = { ...cam('own', 0, 0), advertised: { x: { min: -0.5, max: 0.5 } } };
+  assert.match(chooseCamera([own], at(93, 20), alert, 0, 10, 1).rejected[0].reason, /pan 93\.0° is beyond what the camera takes \(its position space's pan is -0\.5…0\.5: -90\.0…90\.0° with this calibration\)/);
+  assert.equal(chooseCamera([own], at(93, 20), alert, 0, 10, 5).choice?.config.id, 'own');
+  assert.equal(chooseCamera([own], at(-80, 20), alert, 0, 10, 1).choice?.config.id, 'own', 'within its limits');
+});

@@ -639,3 +639,82 @@ test('a camera whose generic tilt space is 0…1 (it says so in its options) is 
   const ok = await moveToTarget(conn, cfg.calibration, { panDeg: 30, tiltDeg: -20, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
   assert.equal(ok.state, 'on-target', ok.notes.join('; '));
 });
+
+for (const degreeSpace of [false, true]) {
+  test(`a wall mount whose ${degreeSpace ? 'degree' : 'generic'} pan space stops at ±90° (it says so in its options) is not sent beyond it: out-of-range at once, naming its limits`, async () => {
+    const { cam, port } = await startCamera({ degreeSpace, more: { panRangeDeg: [-90, 90] } });
+    // Its calibration left at an endless pan: only the camera's own options know its end stops.
+    const cfg = loopbackCamera(port, { calibration: { ...DEFAULT_CALIBRATION, space: degreeSpace ? 'degrees' : 'generic' } });
+    const conn = connect(cfg);
+    await conn.ensureConnected();
+    assert.deepEqual(conn.capabilities.absoluteRange?.x, degreeSpace ? { min: -90, max: 90 } : { min: -0.5, max: 0.5 });
+    const r = await moveToTarget(conn, cfg.calibration, { panDeg: 150, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
+    assert.equal(r.state, 'failed');
+    assert.equal(r.error?.code, 'out-of-range');
+    const limits = degreeSpace ? "its position space's pan is -90…90°" : "its position space's pan is -0.5…0.5: -90.0…90.0° with this calibration";
+    assert.equal(r.error!.message, `cannot point there: pan 150.0° is beyond what the camera takes (${limits})`);
+    assert.deepEqual(cam.calls.filter((c) => /Move|GotoPreset/.test(c.action)), [], 'nothing sent');
+    // Just past its end (within the tolerance) it is sent to the end, and is on target.
+    const edge = await moveToTarget(conn, cfg.calibration, { panDeg: 90.6, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
+    assert.equal(edge.state, 'on-target', edge.notes.join('; '));
+    assert.equal(edge.method, 'absolute');
+    assert.deepEqual(cam.calls.filter((c) => c.fault), [], 'no fault: nothing beyond its space was sent');
+    assert.ok(Math.abs(cam.pose.panDeg - 90) < 0.01, `pan ${cam.pose.panDeg}`);
+  });
+}
+
+test('a degree space written 0…360 takes every direction: a target at pan −90° is sent as 270, not refused nor faulted', async () => {
+  const { cam, port } = await startCamera({ degreeSpace: true, more: { degreePanFrom0: true } });
+  const cfg = loopbackCamera(port, { calibration: { ...DEFAULT_CALIBRATION, space: 'degrees' } });
+  const conn = connect(cfg);
+  await conn.ensureConnected();
+  assert.deepEqual(conn.capabilities.absoluteRange?.x, { min: 0, max: 360 });
+  for (const panDeg of [-90, 179.5, -179.5, 10]) {
+    const r = await moveToTarget(conn, cfg.calibration, { panDeg, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
+    assert.equal(r.state, 'on-target', r.notes.join('; '));
+    assert.equal(r.method, 'absolute', r.notes.join('; '));
+    assert.ok(Math.abs(wrap180(cam.pose.panDeg - panDeg)) <= 1, `pan ${cam.pose.panDeg} for ${panDeg}`);
+  }
+  const sent = cam.calls.filter((c) => c.action === 'AbsoluteMove').map((c) => Number((c.args!.Position as { PanTilt: { x: string } }).PanTilt.x));
+  assert.deepEqual(sent, [270, 179.5, 180.5, 10]);
+  assert.deepEqual(cam.calls.filter((c) => c.fault), []);
+  // A wall mount written so (0…180): a target at −10° (350) is beyond it, at 180.5° is at its end.
+  const wall = await startCamera({ degreeSpace: true, more: { degreePanFrom0: true, panRangeDeg: [0, 180] } });
+  const wallCfg = loopbackCamera(wall.port, { calibration: { ...DEFAULT_CALIBRATION, space: 'degrees' } });
+  const wallConn = connect(wallCfg);
+  const beyond = await moveToTarget(wallConn, wallCfg.calibration, { panDeg: -10, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
+  assert.equal(beyond.error?.code, 'out-of-range', beyond.notes.join('; '));
+  assert.match(beyond.error!.message, /pan -10\.0° is beyond what the camera takes \(its position space's pan is 0…180°\)/);
+  const end = await moveToTarget(wallConn, wallCfg.calibration, { panDeg: -179.5, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
+  assert.equal(end.state, 'on-target', end.notes.join('; '));
+  assert.deepEqual(wall.cam.calls.filter((c) => c.fault), []);
+});
+
+test('ptz-steer: a camera whose own pan limits leave the alert out is not chosen; the next camera turns to it, the first gets no move', async () => {
+  const { PtzSteer } = await import('../../lib/camera/steer');
+  const { destination } = await import('../../lib/camera/geometry');
+  const { steerAlert } = await import('../support/fake-ptz-camera');
+  const near = await startCamera({ more: { panRangeDeg: [-90, 90] } });
+  const far = await startCamera();
+  const base = { lat: 45.0, lon: 4.0 };
+  const nearCfg = loopbackCamera(near.port, { id: 'near', name: 'Near', ...base });
+  const farCfg = loopbackCamera(far.port, { id: 'far', name: 'Far', ...destination(base, 180, 60) });
+  const conns = [connect(nearCfg), connect(farCfg)];
+  await Promise.all(conns.map((c) => c.ensureConnected()));
+  const steer = new PtzSteer(() => conns, { pollMs: 50, moveTimeoutMs: 5000, returnHomeAfterMs: 0, minLookMs: 0 });
+  cleanups.push(async () => steer.close());
+  const out: Array<{ port: number; payload: { camera?: { id: string; state: string } }; error?: { code: string; message: string } }> = [];
+  // 30 m south of the near camera: pan 180°, behind its wall.
+  await steer.handle(steerAlert('glass-1', 'glass_break', destination(base, 180, 30)), (o) => out.push(o as never));
+  const sent = out.filter((o) => o.port === 1).map((o) => o.payload.camera);
+  assert.deepEqual(sent.map((c) => [c?.id, c?.state]), [['far', 'on-target']]);
+  assert.deepEqual(near.cam.calls.filter((c) => /Move|GotoPreset/.test(c.action)), [], 'the near camera was not sent a move');
+  // With the far camera gone, none can: output 2 names why the near one cannot.
+  const alone = new PtzSteer(() => [conns[0]], { pollMs: 50, moveTimeoutMs: 5000, returnHomeAfterMs: 0, minLookMs: 0 });
+  cleanups.push(async () => alone.close());
+  const out2: typeof out = [];
+  await alone.handle(steerAlert('glass-2', 'glass_break', destination(base, 180, 30)), (o) => out2.push(o as never));
+  const err = out2.find((o) => o.port === 2)?.error;
+  assert.equal(err?.code, 'no-camera');
+  assert.match(err!.message, /near: bearing 180\.0°, tilt -\d+\.\d°: pan 180\.0° is beyond what the camera takes \(its position space's pan is -0\.5…0\.5: -90\.0…90\.0° with this calibration\)/);
+});

@@ -1665,3 +1665,27 @@ test('the mover: a wall clock step back during a move does not lengthen its dead
     wall.restore();
   }
 });
+
+test('the camera chooser and the move judge a target past a camera range by one rule, the Tolerance: chosen is moved, refused is not sent', async () => {
+  // A wall mount whose pan covers −90…90° (facing north): a target at bearing 93° is 3° past its end, one at 90.8° 0.8°.
+  const wallAt = () => ({ ...cameraAt('a', 0, 0), calibration: { ...DEFAULT_CALIBRATION, panMinDeg: -90, panMaxDeg: 90 } });
+  for (const [toleranceDeg, bearingDeg, state] of [[5, 93, 'on-target'], [0.5, 90.8, undefined]] as const) {
+    const a = new FakeCamera(wallAt(), 0);
+    const steer = new PtzSteer(asConns([a]), { pollMs: 5, toleranceDeg, returnHomeAfterMs: 0 });
+    const outs: SteerOutput[] = [];
+    try {
+      await steer.handle(steerAlert('w', 'glass_break', destination(ORIGIN, bearingDeg, 20)), (o) => outs.push(o));
+      const label = `tolerance ${toleranceDeg}°, bearing ${bearingDeg}°`;
+      assert.equal(lastOf(outs, 'w')!.payload.camera?.state, state, label);
+      if (state) assert.equal(a.moves.length, 1, label);
+      else {
+        assert.equal(a.moves.length, 0, `${label}: nothing sent`);
+        const err = outs.find((o) => o.port === 2)!.error!;
+        assert.equal(err.code, 'no-camera', label);
+        assert.match(err.message, /a: bearing 90\.8°, tilt -\d+\.\d°: pan 90\.8° is outside its pan range \(-90…90°\)/, label);
+      }
+    } finally {
+      steer.close();
+    }
+  }
+});

@@ -9,6 +9,11 @@ export interface PtzLimits {
   tiltMaxDeg: number;
   /** The lowest the head really goes, above tiltMinDeg (a housing or mount in the way): it stops there. */
   tiltStopDeg?: number;
+  /**
+   * A pan with end stops (a wall mount), −180…180: the head turns only between them, never
+   * across the seam (absent: an endless pan, taking the short way round).
+   */
+  panRangeDeg?: readonly [number, number];
 }
 
 export interface PtzSpeeds {
@@ -62,7 +67,7 @@ export class PtzModel {
     this.advance();
     this.motion = {
       kind: 'target',
-      target: { panDeg: wrap180(target.panDeg), tiltDeg: this.clampTilt(target.tiltDeg), zoom: clamp(target.zoom, 0, 1) },
+      target: { panDeg: this.clampPan(target.panDeg), tiltDeg: this.clampTilt(target.tiltDeg), zoom: clamp(target.zoom, 0, 1) },
       speedScale,
     };
   }
@@ -83,13 +88,19 @@ export class PtzModel {
     return clamp(t, Math.max(this.limits.tiltMinDeg, this.limits.tiltStopDeg ?? -Infinity), this.limits.tiltMaxDeg);
   }
 
+  private clampPan(p: number): number {
+    const r = this.limits.panRangeDeg;
+    return r ? clamp(wrap180(p), r[0], r[1]) : wrap180(p);
+  }
+
   private advance(): void {
     const nowMs = this.now();
     const m = this.motion;
     if (m.kind === 'target') {
       const dt = Math.max(0, nowMs - this.lastMs) / 1000;
       const p = this.pose;
-      const dPan = wrap180(m.target.panDeg - p.panDeg); // endless pan: take the short way
+      // Endless pan: the short way; between end stops, the only way.
+      const dPan = this.limits.panRangeDeg ? m.target.panDeg - p.panDeg : wrap180(m.target.panDeg - p.panDeg);
       const stepPan = this.speeds.panSpeedDegPerS * m.speedScale.pan * dt;
       p.panDeg = Math.abs(dPan) <= stepPan ? m.target.panDeg : wrap180(p.panDeg + Math.sign(dPan) * stepPan);
       p.tiltDeg = approach(p.tiltDeg, m.target.tiltDeg, this.speeds.tiltSpeedDegPerS * m.speedScale.tilt * dt);
@@ -99,7 +110,9 @@ export class PtzModel {
       const untilMs = Math.min(nowMs, m.endMs);
       const dt = Math.max(0, untilMs - this.lastMs) / 1000;
       const p = this.pose;
-      p.panDeg = wrap180(p.panDeg + m.vPan * this.speeds.panSpeedDegPerS * dt);
+      const r = this.limits.panRangeDeg;
+      const pan = p.panDeg + m.vPan * this.speeds.panSpeedDegPerS * dt;
+      p.panDeg = r ? clamp(pan, r[0], r[1]) : wrap180(pan);
       p.tiltDeg = this.clampTilt(p.tiltDeg + m.vTilt * this.speeds.tiltSpeedDegPerS * dt);
       p.zoom = clamp(p.zoom + m.vZoom * this.speeds.zoomSpeedPerS * dt, 0, 1);
       if (nowMs >= m.endMs) this.motion = { kind: 'idle' };

@@ -121,6 +121,18 @@ export interface VirtualCameraOptions {
    */
   tiltStopDeg?: number;
   faultBeyondStop?: boolean;
+  /**
+   * A pan with end stops (a wall mount), degrees of its pan axis within −180…180, e.g. [−90, 90]:
+   * its position spaces say so in XRange (generic x = degrees / 180: −0.5…0.5; the degree space
+   * in degrees), AbsoluteMove beyond answers an InvalidPosition fault, and other moves stop at
+   * the ends. Absent: an endless pan.
+   */
+  panRangeDeg?: [number, number];
+  /**
+   * Its degree space writes pan 0…360, not −180…180 (as some cameras do): positions are given
+   * so, and AbsoluteMove takes 0…360. With panRangeDeg, that range may not cross pan 0.
+   */
+  degreePanFrom0?: boolean;
 }
 
 export interface CallLogEntry {
@@ -196,12 +208,15 @@ export class VirtualCamera {
       if (!CAMERA_QUIRKS.includes(q)) throw new Error(`quirks: unknown quirk "${q}", expected one of ${CAMERA_QUIRKS.join(', ')}`);
     }
     if (!opts.username || !opts.password) throw new Error('username and password: expected non-empty strings');
+    const pr = opts.panRangeDeg;
+    if (pr && !(pr[0] >= -180 && pr[1] <= 180 && pr[0] < pr[1])) throw new Error(`panRangeDeg: expected [min, max] with -180 <= min < max <= 180, got [${pr.join(', ')}]`);
+    if (pr && opts.degreePanFrom0 && pr[0] < 0 && pr[1] > 0) throw new Error(`panRangeDeg: a range across pan 0 cannot be written in a 0…360 degree space, got [${pr.join(', ')}]`);
     this.quirks = new Set(opts.quirks ?? []);
     const tiltMinDeg = opts.tiltMinDeg ?? -90;
     const tiltMaxDeg = opts.tiltMaxDeg ?? 20;
     this.ptz = new PtzModel(
       { panDeg: 0, tiltDeg: -15, zoom: 0, ...opts.initialPose },
-      { tiltMinDeg, tiltMaxDeg, tiltStopDeg: opts.tiltStopDeg },
+      { tiltMinDeg, tiltMaxDeg, tiltStopDeg: opts.tiltStopDeg, panRangeDeg: opts.panRangeDeg },
       { panSpeedDegPerS: opts.panSpeedDegPerS ?? 90, tiltSpeedDegPerS: opts.tiltSpeedDegPerS ?? opts.panSpeedDegPerS ?? 60, zoomSpeedPerS: opts.zoomSpeedPerS ?? 0.5 },
     );
     this.addPreset('Home', { panDeg: 0, tiltDeg: -15, zoom: 0 });
@@ -697,10 +712,26 @@ export class VirtualCamera {
     );
   }
 
+  /** The pan its degree space (`degrees`) or its generic space takes, [min, max]. */
+  private panSpaceRange(degrees: boolean): [number, number] {
+    const r = this.opts.panRangeDeg;
+    if (!degrees) return r ? [fmtNum(r[0] / 180), fmtNum(r[1] / 180)] : [-1, 1];
+    if (!this.opts.degreePanFrom0) return r ? [r[0], r[1]] : [-180, 180];
+    if (!r) return [0, 360];
+    return r[1] <= 0 ? [r[0] + 360, r[1] + 360] : [r[0], r[1]];
+  }
+
+  /** Head degrees → pan as its degree space writes it. */
+  private panToDegreeSpace(deg: number): number {
+    const p = wrap180(deg);
+    return this.opts.degreePanFrom0 ? (p < 0 ? p + 360 : p) : p;
+  }
+
   private ptzConfigXml(tag: string): string {
+    const x = this.panSpaceRange(!!this.opts.degreeSpace);
     const pt = this.opts.degreeSpace
-      ? `<tt:XRange><tt:Min>-180</tt:Min><tt:Max>180</tt:Max></tt:XRange><tt:YRange><tt:Min>${this.ptz.limits.tiltMinDeg}</tt:Min><tt:Max>${this.ptz.limits.tiltMaxDeg}</tt:Max></tt:YRange>`
-      : `<tt:XRange><tt:Min>-1</tt:Min><tt:Max>1</tt:Max></tt:XRange><tt:YRange><tt:Min>${this.opts.genericTiltMin ?? -1}</tt:Min><tt:Max>1</tt:Max></tt:YRange>`;
+      ? `<tt:XRange><tt:Min>${x[0]}</tt:Min><tt:Max>${x[1]}</tt:Max></tt:XRange><tt:YRange><tt:Min>${this.ptz.limits.tiltMinDeg}</tt:Min><tt:Max>${this.ptz.limits.tiltMaxDeg}</tt:Max></tt:YRange>`
+      : `<tt:XRange><tt:Min>${x[0]}</tt:Min><tt:Max>${x[1]}</tt:Max></tt:XRange><tt:YRange><tt:Min>${this.opts.genericTiltMin ?? -1}</tt:Min><tt:Max>1</tt:Max></tt:YRange>`;
     return (
       `<${tag} token="${PTZ_CONFIG_TOKEN}"><tt:Name>${PTZ_CONFIG_TOKEN}</tt:Name><tt:UseCount>1</tt:UseCount><tt:NodeToken>${PTZ_NODE_TOKEN}</tt:NodeToken>` +
       `<tt:DefaultAbsolutePantTiltPositionSpace>${this.ptSpaceUri()}</tt:DefaultAbsolutePantTiltPositionSpace>` +
@@ -722,8 +753,8 @@ export class VirtualCamera {
       `<tt:URI>${uri}</tt:URI><tt:XRange><tt:Min>${x[0]}</tt:Min><tt:Max>${x[1]}</tt:Max></tt:XRange>` +
       (y ? `<tt:YRange><tt:Min>${y[0]}</tt:Min><tt:Max>${y[1]}</tt:Max></tt:YRange>` : '');
     const { tiltMinDeg, tiltMaxDeg } = this.ptz.limits;
-    const degAbs = `<tt:AbsolutePanTiltPositionSpace>${range(DEGREES_PT_POSITION, [-180, 180], [tiltMinDeg, tiltMaxDeg])}</tt:AbsolutePanTiltPositionSpace>`;
-    const genAbs = `<tt:AbsolutePanTiltPositionSpace>${range(GENERIC_PT_POSITION, [-1, 1], [this.opts.genericTiltMin ?? -1, 1])}</tt:AbsolutePanTiltPositionSpace>`;
+    const degAbs = `<tt:AbsolutePanTiltPositionSpace>${range(DEGREES_PT_POSITION, this.panSpaceRange(true), [tiltMinDeg, tiltMaxDeg])}</tt:AbsolutePanTiltPositionSpace>`;
+    const genAbs = `<tt:AbsolutePanTiltPositionSpace>${range(GENERIC_PT_POSITION, this.panSpaceRange(false), [this.opts.genericTiltMin ?? -1, 1])}</tt:AbsolutePanTiltPositionSpace>`;
     const degRel = `<tt:RelativePanTiltTranslationSpace>${range(DEGREES_PT_TRANSLATION, [-360, 360], [tiltMinDeg - tiltMaxDeg, tiltMaxDeg - tiltMinDeg])}</tt:RelativePanTiltTranslationSpace>`;
     const genRel = `<tt:RelativePanTiltTranslationSpace>${range(GENERIC_PT_TRANSLATION, [-1, 1], [-1, 1])}</tt:RelativePanTiltTranslationSpace>`;
     return (
@@ -774,7 +805,7 @@ export class VirtualCamera {
 
   private positionXml(p: PoseDeg, withZoom = true): string {
     const deg = this.opts.degreeSpace;
-    const x = deg ? wrap180(p.panDeg) : this.panToGeneric(p.panDeg);
+    const x = deg ? this.panToDegreeSpace(p.panDeg) : this.panToGeneric(p.panDeg);
     const y = deg ? p.tiltDeg : this.tiltToGeneric(p.tiltDeg);
     const zoom = withZoom ? `<tt:Zoom x="${fmt(p.zoom)}" space="${GENERIC_ZOOM_POSITION}"/>` : '';
     return `<tt:PanTilt x="${fmt(x)}" y="${fmt(y)}" space="${this.ptSpaceUri()}"/>${zoom}`;
@@ -807,11 +838,12 @@ export class VirtualCamera {
       throw faults.invalidArg('InvalidPosition', `Position.PanTilt.space: unsupported space "${v.space}"`);
     }
     const { tiltMinDeg, tiltMaxDeg } = this.ptz.limits;
-    if (v.x !== undefined && (degrees ? Math.abs(v.x) > 180 : Math.abs(v.x) > 1)) throw faults.invalidArg('InvalidPosition', `Position.PanTilt.x out of range: ${v.x}`);
+    const xRange = this.panSpaceRange(degrees);
+    if (v.x !== undefined && (v.x < xRange[0] - 1e-9 || v.x > xRange[1] + 1e-9)) throw faults.invalidArg('InvalidPosition', `Position.PanTilt.x out of range: ${v.x} (${xRange[0]}…${xRange[1]})`);
     if (v.y !== undefined && (degrees ? v.y < tiltMinDeg || v.y > tiltMaxDeg : v.y < (this.opts.genericTiltMin ?? -1) || v.y > 1)) throw faults.invalidArg('InvalidPosition', `Position.PanTilt.y out of range: ${v.y}`);
     if (v.z !== undefined && (v.z < 0 || v.z > 1)) throw faults.invalidArg('InvalidPosition', `Position.Zoom.x out of range: ${v.z}`);
     const target: PoseDeg = {
-      panDeg: v.x === undefined ? cur.panDeg : degrees ? v.x : this.panFromGeneric(v.x),
+      panDeg: v.x === undefined ? cur.panDeg : degrees ? wrap180(v.x) : this.panFromGeneric(v.x),
       tiltDeg: v.y === undefined ? cur.tiltDeg : degrees ? v.y : this.tiltFromGeneric(v.y),
       zoom: this.landZoom(v.z ?? cur.zoom),
     };
@@ -940,6 +972,10 @@ export class VirtualCamera {
 
 function mediaUri(uri: string): string {
   return `<tt:Uri>${uri}</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout>`;
+}
+
+function fmtNum(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
 }
 
 function fmt(n: number): string {
