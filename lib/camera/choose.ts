@@ -68,7 +68,10 @@ export interface Choice {
 
 export interface Rejection {
   cameraId: string;
+  /** For the log and output 2. */
   reason: string;
+  /** For operators, after "camera <name> cannot look there: ". */
+  words: string;
 }
 
 /** Default priorities by label: life-threatening first. */
@@ -130,27 +133,27 @@ export function chooseCamera(
   for (const c of candidates) {
     const aim = aimFor(c.config, target, frameWidthM);
     if (typeof aim === 'string') {
-      rejected.push({ cameraId: c.config.id, reason: aim });
+      rejected.push({ cameraId: c.config.id, reason: aim, words: 'only the direction of the sound is known, heard from a mast it is not on' });
       continue;
     }
     if (aim.distanceM > c.config.maxRangeM) {
-      rejected.push({ cameraId: c.config.id, reason: `out of range (${Math.round(aim.distanceM)} m > ${c.config.maxRangeM} m)` });
+      rejected.push({ cameraId: c.config.id, reason: `out of range (${Math.round(aim.distanceM)} m > ${c.config.maxRangeM} m)`, words: `the place is ${Math.round(aim.distanceM)} m away, beyond its ${c.config.maxRangeM} m reach` });
       continue;
     }
     const blind = c.config.blindSectors.find((s) => inSector(aim.bearingDeg, s.fromDeg, s.toDeg));
     if (blind) {
-      rejected.push({ cameraId: c.config.id, reason: `bearing ${aim.bearingDeg.toFixed(1)}° is in blind sector ${blind.fromDeg}°–${blind.toDeg}°` });
+      rejected.push({ cameraId: c.config.id, reason: `bearing ${aim.bearingDeg.toFixed(1)}° is in blind sector ${blind.fromDeg}°–${blind.toDeg}°`, words: `the place is hidden from it (blind sector ${blind.fromDeg}°–${blind.toDeg}°)` });
       continue;
     }
     const degrees = aimToCameraDegrees(c.config, aim);
     const outOfRange =
       outOfRangeWords(c.config.calibration, degrees, marginDeg) ?? beyondAdvertisedWords(c.config.calibration, c.advertised, degreesToSpace(c.config.calibration, degrees), marginDeg);
     if (outOfRange) {
-      rejected.push({ cameraId: c.config.id, reason: `bearing ${aim.bearingDeg.toFixed(1)}°, tilt ${aim.tiltDeg.toFixed(1)}°: ${outOfRange}` });
+      rejected.push({ cameraId: c.config.id, reason: `bearing ${aim.bearingDeg.toFixed(1)}°, tilt ${aim.tiltDeg.toFixed(1)}°: ${outOfRange}`, words: outOfRange });
       continue;
     }
     if (isHeldAgainst(c.hold, alert, nowMs)) {
-      rejected.push({ cameraId: c.config.id, reason: `held by alert ${c.hold!.alertId}` });
+      rejected.push({ cameraId: c.config.id, reason: `held by alert ${c.hold!.alertId}`, words: `it is held for alert ${c.hold!.alertId}` });
       continue;
     }
     ok.push({ config: c.config, aim, failed: c.state === 'failed' || c.state === 'closed' });

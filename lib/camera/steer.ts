@@ -733,7 +733,12 @@ export class PtzSteer {
     // The console sends the alert with every request, so it is served all the same.
     if (!proposal && p.alert !== undefined) return this.lookAgain(p, alertId, actor, emit, refused);
     if (!proposal) throw new ContractError('payload.alertId', `the id of an alert with a proposed move or waiting for a camera, or payload.alert to aim at again (none for "${alertId}")`);
-    const ranked = onlyCamera(proposal.ranked, cameraId);
+    const ranked = onlyCamera(proposal.ranked, cameraId, this.cameras().map((c) => c.id));
+    if (!ranked.length) {
+      // The camera asked for cannot look there: refused (the console shows why), the proposal stands.
+      refused(this.unservedWords(proposal.alert, proposal.rank, cameraId));
+      return;
+    }
     this.proposals.delete(alertId);
     // "Move camera" is explicit: the operator takes the camera even from a more important alert.
     await this.execute(proposal.alert, ranked, this.operatorRank(proposal.rank, ranked), actor, emit, true);
@@ -754,9 +759,9 @@ export class PtzSteer {
     const rank = this.rankOf(alert);
     const cameraId = cameraIdOf(p);
     const free = this.camerasIfFree(target, rank);
-    let ranked = free.length ? onlyCamera(free, cameraId) : free;
+    let ranked = onlyCamera(free, cameraId, this.cameras().map((c) => c.id));
     if (!ranked.length) {
-      this.noCameraNow(alert, before, emit, refused);
+      this.noCameraNow(alert, before, emit, refused, this.unservedWords(alert, rank, cameraId ?? before?.id));
       return;
     }
     if (cameraId === undefined && before) ranked = [...ranked.filter((c) => c.config.id === before.id), ...ranked.filter((c) => c.config.id !== before.id)];
@@ -765,11 +770,11 @@ export class PtzSteer {
 
   /**
    * An operator's request that no camera can serve: none can see the place now (out of range,
-   * blind sector, removed). Answered on the camera too (no camera failed: "unavailable"), so
-   * the console's request is settled and may be made again, and audited as refused.
+   * blind sector, removed), or not the camera the request names. Answered on the camera too (no
+   * camera failed: "unavailable"), so the console's request is settled and may be made again,
+   * and audited as refused. `reason`: unservedWords.
    */
-  private noCameraNow(alert: Alert, before: CameraState | undefined, emit: (out: SteerOutput) => void, refused: (reason: string) => void): void {
-    const reason = 'no camera can look at it now';
+  private noCameraNow(alert: Alert, before: CameraState | undefined, emit: (out: SteerOutput) => void, refused: (reason: string) => void, reason: string): void {
     let payload: Alert = alert;
     if (before) {
       // Its heldFor, if any, named the holder of then.
@@ -779,6 +784,32 @@ export class PtzSteer {
     refused(reason);
     emit({ port: 1, payload });
     emit({ port: 2, payload, error: { code: 'no-camera', message: `alert ${alert.id}: ${reason}` } });
+  }
+
+  /**
+   * Why an operator's request finds no camera, in words: the camera it names (or the one the
+   * console shows, `cameraId`) and why that one cannot look there, then the others: which can,
+   * or why none can. "camera Wall east cannot look there: pan 180.0° is outside its pan range
+   * (−90…90°); no other camera can see this place (Dome: the place is 620 m away, beyond its
+   * 250 m reach)".
+   */
+  private unservedWords(alert: Alert, rank: AlertRank, cameraId: string | undefined): string {
+    const target = targetOf(alert, this.opts.assumedDistanceM);
+    const { ranked, rejected } = chooseCamera(this.candidates().map((c) => ({ ...c, hold: undefined })), target, rank, this.now(), this.opts.frameWidthM, this.opts.toleranceDeg);
+    const nameOf = (id: string): string => {
+      const cfg = this.cameraConfig(id);
+      return cfg ? cameraName(cfg) : id;
+    };
+    const named = rejected.find((r) => r.cameraId === cameraId);
+    const others = ranked.filter((c) => c.config.id !== cameraId);
+    const rest = rejected.filter((r) => r !== named);
+    const head = named ? `camera ${nameOf(named.cameraId)} cannot look there: ${named.words}; ` : '';
+    if (others.length) {
+      const names = others.map((c) => cameraName(c.config));
+      return `${head}${names.length > 1 ? `cameras ${names.join(', ')} can` : `camera ${names[0]} can`} (ask for the camera again without naming one)`;
+    }
+    const why = rest.length ? ` (${rest.map((r) => `${nameOf(r.cameraId)}: ${r.words}`).join('; ')})` : '';
+    return `${head}${named ? 'no other camera' : 'no camera'} can see this place${why}`;
   }
 
   /**
@@ -842,11 +873,17 @@ export class PtzSteer {
   /** An operator moves a busy camera to a waiting alert: the operator's choice takes the camera from the alert that held it. */
   private async takeOver(w: Waiting, cameraId: string | undefined, actor: string, refused: (reason: string) => void): Promise<void> {
     const free = this.camerasIfFree(w.target, w.rank);
-    const ranked = free.length ? onlyCamera(free, cameraId) : free;
+    const ranked = onlyCamera(free, cameraId, this.cameras().map((c) => c.id));
+    if (!ranked.length && free.length) {
+      // The camera asked for cannot look there: refused (the console shows why), the wait goes on.
+      refused(this.unservedWords(w.alert, w.rank, cameraId));
+      return;
+    }
     this.waiting.delete(w.alert.id);
     this.scheduleWaitCheck();
     if (!ranked.length) {
-      this.noCameraNow(w.alert, this.lastSent.get(w.alert.id)?.camera, w.emit, refused);
+      const shown = this.lastSent.get(w.alert.id)?.camera;
+      this.noCameraNow(w.alert, shown, w.emit, refused, this.unservedWords(w.alert, w.rank, cameraId ?? shown?.id));
       return;
     }
     await this.execute(w.alert, ranked, this.operatorRank(w.rank, ranked), actor, w.emit, true);
@@ -2053,12 +2090,15 @@ function cameraIdOf(p: Record<string, unknown>): string | undefined {
   return v;
 }
 
-/** The ranked cameras, or only the one `cameraId` names. */
-function onlyCamera(ranked: Choice[], cameraId: string | undefined): Choice[] {
+/**
+ * The ranked cameras, or only the one `cameraId` names: none when it cannot look there (said to
+ * the operator, see unservedWords). A camera that is not one of ptz-steer's (`known`) is refused
+ * as a field.
+ */
+function onlyCamera(ranked: Choice[], cameraId: string | undefined, known: string[]): Choice[] {
   if (cameraId === undefined) return ranked;
-  const one = ranked.filter((c) => c.config.id === cameraId);
-  if (!one.length) throw new ContractError('payload.cameraId', `one of ${ranked.map((c) => `"${c.config.id}"`).join(', ')}`, cameraId);
-  return one;
+  if (!known.includes(cameraId)) throw new ContractError('payload.cameraId', `one of this ptz-steer's cameras: ${known.map((id) => `"${id}"`).join(', ')}`, cameraId);
+  return ranked.filter((c) => c.config.id === cameraId);
 }
 
 /** Waiting alerts in the order they get a free camera: the most important, then the most recent (as holds rank them). */

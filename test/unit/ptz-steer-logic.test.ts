@@ -420,7 +420,7 @@ test('an operator takes a busy camera for a waiting alert, and holds it as firml
       await send(steerAlert('gun', 'gunshot', destination(ORIGIN, 10, 40)));
       await send(steerAlert('glass', 'glass_break', destination(ORIGIN, 80, 40)));
       assert.equal(lastOf(outs, 'glass')!.payload.camera!.state, 'waiting');
-      await assert.rejects(steer.handle({ kind: 'move-request', alertId: 'glass', operator: 'bo', cameraId: 'zz' }, () => undefined), /payload\.cameraId: expected one of "a", got "zz"/);
+      await assert.rejects(steer.handle({ kind: 'move-request', alertId: 'glass', operator: 'bo', cameraId: 'zz' }, () => undefined), /payload\.cameraId: expected one of this ptz-steer's cameras: "a", got "zz"/);
       await assert.rejects(steer.handle({ kind: 'move-request', alertId: 'glass', operator: 'bo', cameraId: 7 }, () => undefined), /payload\.cameraId: expected a camera id \(text\), or nothing for the proposed camera, got 7/);
       assert.deepEqual(steer.waitingAlerts, ['glass'], 'a refused request leaves the alert waiting');
       await send({ kind: 'move-request', alertId: 'glass', operator: 'bo' });
@@ -542,7 +542,7 @@ test('a move request that moves no camera is audited as refused, with why, and a
       await send({ kind: 'move-request', alertId: 'far', operator: 'Bob', alert: far });
       assert.equal(lastOf(outs, 'far')!.payload.id, 'far');
       const refusal = audit.filter((e) => e.type === 'camera-move' && e.alertId === 'far');
-      assert.deepEqual(refusal.map((e) => [e.actor, e.details]), [['Bob', { event: 'request-refused', reason: 'no camera can look at it now' }]]);
+      assert.deepEqual(refusal.map((e) => [e.actor, e.details]), [['Bob', { event: 'request-refused', reason: 'no camera can see this place (a: the place is 5000 m away, beyond its 300 m reach)' }]]);
       // A request ptz-steer cannot use (no alert it knows, none carried): refused in the log too.
       await assert.rejects(steer.handle({ kind: 'move-request', alertId: 'ghost', operator: 'Bob' }, () => undefined), /payload\.alertId: expected the id of an alert/);
       const ghost = audit.filter((e) => e.type === 'camera-move' && e.alertId === 'ghost');
@@ -760,7 +760,8 @@ test('look again prefers the camera that looked there first; with no camera able
     const err = outs.find((o) => o.port === 2)!;
     assert.equal(err.error?.code, 'no-camera');
     assert.equal(lastOf(outs, 'f')!.payload.camera!.state, 'unavailable', 'the console learns the request was answered (no camera at fault)');
-    assert.equal(lastOf(outs, 'f')!.payload.camera!.reason, 'no camera can look at it now');
+    // Which camera (the one it showed), why, and that no other can.
+    assert.equal(lastOf(outs, 'f')!.payload.camera!.reason, 'camera b cannot look there: the place is 5000 m away, beyond its 300 m reach; no other camera can see this place (a: the place is 5000 m away, beyond its 300 m reach)');
     // Naming a camera changes nothing when none can see it: the same answer, not a refusal.
     const before = outs.length;
     await steer.handle({ kind: 'move-request', alertId: 'f', operator: 'ana', cameraId: 'b', alert: far }, (o) => outs.push(o));
@@ -1687,5 +1688,39 @@ test('the camera chooser and the move judge a target past a camera range by one 
     } finally {
       steer.close();
     }
+  }
+});
+
+test('Take camera on an alert its camera cannot turn to (past its pan range): plain words saying which camera, why, and which other camera can look', async () => {
+  // A wall mount facing north whose pan covers −90…90°, and a dome 250 m east.
+  const wall = new FakeCamera({ ...cameraAt('wall', 0, 0), name: 'Wall north', calibration: { ...DEFAULT_CALIBRATION, panMinDeg: -90, panMaxDeg: 90 } }, 0);
+  const dome = new FakeCamera({ ...cameraAt('dome', 90, 250), name: 'Dome east' }, 0);
+  const steer = new PtzSteer(asConns([wall, dome]), { pollMs: 5, returnHomeAfterMs: 0 });
+  const outs: SteerOutput[] = [];
+  const audit: AuditEvent[] = [];
+  const unsub = auditBus.subscribe((e) => audit.push(e));
+  const refusals = (id: string) => audit.filter((e) => e.alertId === id && (e.details as { event?: string }).event === 'request-refused').map((e) => (e.details as { reason: string }).reason);
+  try {
+    // 20 m south of the wall camera: behind it; the dome, 250 m away, can look.
+    const south = steerAlert('s', 'glass_break', destination(ORIGIN, 180, 20));
+    const shown = { ...south, camera: { id: 'wall', name: 'Wall north', pan: 0, tilt: 0, zoom: 0, target: { bearing: 180, tilt: -16 }, state: 'released' } };
+    // Asked of the wall camera by name: refused in words (not a field check), nothing moves.
+    await steer.handle({ kind: 'move-request', alertId: 's', operator: 'Ann', cameraId: 'wall', alert: shown }, (o) => outs.push(o));
+    assert.deepEqual(refusals('s'), ['camera Wall north cannot look there: pan 180.0° is outside its pan range (-90…90°); camera Dome east can (ask for the camera again without naming one)']);
+    assert.equal(wall.moves.length + dome.moves.length, 0);
+    // Asked without naming one: the dome turns to it.
+    await steer.handle({ kind: 'move-request', alertId: 's', operator: 'Ann', alert: shown }, (o) => outs.push(o));
+    assert.deepEqual([lastOf(outs, 's')!.payload.camera!.id, lastOf(outs, 's')!.payload.camera!.state], ['dome', 'on-target']);
+    // Where the dome cannot look either (beyond its 300 m): answered on the camera the alert showed.
+    const farSouth = { ...steerAlert('f', 'glass_break', destination(ORIGIN, 200, 120)), camera: { ...shown.camera } };
+    await steer.handle({ kind: 'move-request', alertId: 'f', operator: 'Ann', alert: farSouth }, (o) => outs.push(o));
+    const cam = lastOf(outs, 'f')!.payload.camera!;
+    assert.equal(cam.state, 'unavailable');
+    assert.match(cam.reason!, /^camera Wall north cannot look there: pan -160\.0° is outside its pan range \(-90…90°\); no other camera can see this place \(Dome east: the place is 3\d\d m away, beyond its 300 m reach\)$/);
+    assert.deepEqual(refusals('f'), [cam.reason]);
+    assert.equal(outs.filter((o) => o.port === 2).pop()?.error?.code, 'no-camera');
+  } finally {
+    unsub();
+    steer.close();
   }
 });
