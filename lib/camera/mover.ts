@@ -116,6 +116,17 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
   let positionUnknown = false;
   /** A move was taken (no fault) and the camera stopped short of the target: it may be at its end of travel. */
   let stoppedShort = false;
+  /**
+   * Where a camera that stopped short stays when a RelativeMove asks it on: at its end of travel,
+   * or landing off its aim and ignoring RelativeMove. ContinuousMove steps tell which.
+   */
+  let stuckAt: PtzPosition | undefined;
+  /** ContinuousMove steps were taken (without a fault). */
+  let continuousTried = false;
+  const stopWords = (at: PtzPosition): string => {
+    const d = spaceToDegrees(cal, at);
+    return `the camera stops at pan ${d.panDeg.toFixed(1)}°, tilt ${d.tiltDeg.toFixed(1)}°, ${errOf(at).toFixed(1)}° from the target`;
+  };
   /** How the last blind settle ended: the camera said MOVING, then IDLE. */
   let sawItStop = false;
   const NO_POSITION = 'the camera does not report its position (GetStatus without Position)';
@@ -235,15 +246,15 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
           const movedNot = at !== undefined && samePlace(cal, at, cur);
           if (movedNot && stoppedShort) {
             // Stopped short once, and a move on from there does nothing: a camera at its end of
-            // travel (one that clamps moves without a fault). Other methods would only spend time.
-            const d = spaceToDegrees(cal, at);
-            const msg = `the camera stops at pan ${d.panDeg.toFixed(1)}°, tilt ${d.tiltDeg.toFixed(1)}°, ${errOf(at).toFixed(1)}° from the target, and goes no further: the target may be beyond its travel (check its pan and tilt ranges)`;
-            notes.push(`RelativeMove did not move it: ${msg}`);
-            return result('failed', 'relative', at, { error: new CameraError('out-of-range', msg, ptz.id) });
+            // travel (one that clamps moves without a fault), or one that lands off its aim and
+            // ignores RelativeMove. ContinuousMove steps tell which (below).
+            stuckAt = at;
+            notes.push(`RelativeMove did not move it on: ${stopWords(at)}`);
+            break;
           }
           if (at && !movedNot) stoppedShort = true;
         }
-        notes.push('RelativeMove did not reach the target');
+        if (!stuckAt) notes.push('RelativeMove did not reach the target');
       } catch (e) {
         const ce = soft(e);
         if (ce.code === 'not-supported') ptz.unsupported.add('relative');
@@ -256,8 +267,27 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
       /* not tried: said above */
     } else if (ptz.capabilities.continuous && !ptz.unsupported.has('continuous')) {
       try {
-        const r = await continuousApproach(ptz, cal, goal, reached, { readStatus: status, now, moveTimeoutMs: Math.max(0, Math.min(moveTimeoutMs, stagesDeadline - now())), pollMs, sleep, markSent, markTurning, toleranceDeg, checkCancelled });
+        const r = await continuousApproach(ptz, cal, goal, reached, {
+          readStatus: status,
+          now,
+          moveTimeoutMs: Math.max(0, Math.min(moveTimeoutMs, stagesDeadline - now())),
+          pollMs,
+          sleep,
+          markSent,
+          markTurning,
+          toleranceDeg,
+          checkCancelled,
+          giveUpWhenStuck: stuckAt !== undefined,
+        });
+        continuousTried = true;
+        if (r.ok && stuckAt) notes.push('ContinuousMove steps took it on: it lands off its aim (an inaccurate AbsoluteMove), not at an end of its travel');
         if (r.ok) return result('on-target', 'continuous', r.position);
+        if (r.stuck && stuckAt && r.position) {
+          // Not even step by step: its head ends there, before the ranges set for it.
+          const msg = `${stopWords(stuckAt)}, and goes no further, step by step either: the target is beyond its travel (its head stops before the pan and tilt ranges set for it: check them)`;
+          notes.push(msg);
+          return result('failed', 'continuous', r.position, { error: new CameraError('out-of-range', msg, ptz.id) });
+        }
         notes.push('ContinuousMove did not reach the target');
       } catch (e) {
         const ce = soft(e);
@@ -265,6 +295,12 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
         notes.push(`ContinuousMove failed: ${ce.message}`);
       }
     } else notes.push('ContinuousMove not offered by the camera');
+    if (stuckAt && !continuousTried) {
+      // Nothing tells its end of travel from an aim that lands off: said as both; another camera is tried.
+      const msg = `${stopWords(stuckAt)}, and a RelativeMove does not move it on: the target may be beyond its travel, or the camera lands off its aim and ignores RelativeMove (without ContinuousMove the two cannot be told apart; check its pan and tilt ranges)`;
+      notes.push(msg);
+      return result('failed', 'relative', stuckAt, { error: new CameraError('out-of-range', msg, ptz.id) });
+    }
 
     // 4. Nearest preset, verified.
     const preset = nearestPreset(cal, ptz.presets, target);
@@ -336,6 +372,8 @@ function samePlace(cal: CameraCalibration, a: PtzPosition, b: PtzPosition): bool
   return pointingErrorDeg(spaceToDegrees(cal, a), spaceToDegrees(cal, b)) < SAME_PLACE_DEG && Math.abs(a.zoom - b.zoom) < SAME_ZOOM;
 }
 const SAME_PLACE_DEG = 0.01;
+/** ContinuousMove steps in a row without coming closer that show a head at its end of travel. */
+const STUCK_STEPS = 3;
 const SAME_ZOOM = 1e-4;
 
 /** Translation from `cur` to `goal` in the same space, the short way round when pan is endless. */
@@ -353,8 +391,20 @@ async function continuousApproach(
   cal: CameraCalibration,
   goal: PtzPosition,
   reached: (p: PtzPosition) => boolean,
-  o: { readStatus: () => Promise<PtzStatus>; now: () => number; moveTimeoutMs: number; pollMs: number; sleep: (ms: number) => Promise<void>; markSent: (m: MoveMethod) => void; markTurning: (m: MoveMethod) => void; toleranceDeg: number; checkCancelled: () => void },
-): Promise<{ ok: boolean; position?: PtzPosition }> {
+  o: {
+    readStatus: () => Promise<PtzStatus>;
+    now: () => number;
+    moveTimeoutMs: number;
+    pollMs: number;
+    sleep: (ms: number) => Promise<void>;
+    markSent: (m: MoveMethod) => void;
+    markTurning: (m: MoveMethod) => void;
+    toleranceDeg: number;
+    checkCancelled: () => void;
+    /** Give up (`stuck`) after STUCK_STEPS steps in a row that bring no axis it drives closer. */
+    giveUpWhenStuck?: boolean;
+  },
+): Promise<{ ok: boolean; position?: PtzPosition; stuck?: boolean }> {
   const deadline = o.now() + o.moveTimeoutMs;
   // Velocity per unit of error; halved whenever an axis overshoots (cameras differ in speed).
   const spanPan = cal.space === 'degrees' ? 360 : 2;
@@ -367,6 +417,7 @@ async function continuousApproach(
   // axis gets a tiny speed of alternating sign, which nets out.
   let needsBothAxes = false;
   let step = 0;
+  let stuckSteps = 0;
   try {
     while (o.now() < deadline) {
       if (reached(position)) return { ok: true, position };
@@ -396,6 +447,13 @@ async function continuousApproach(
       position = (await o.readStatus()).position;
       const still = Math.abs(position.pan - before.pan) < 1e-9 && Math.abs(position.tilt - before.tilt) < 1e-9;
       if (still && (v.pan === 0) !== (v.tilt === 0)) needsBothAxes = true;
+      if (o.giveUpWhenStuck) {
+        // Progress is the pointing error (the larger axis) shrinking: a dithered idle axis, or
+        // one brought back and forth, does not hide an axis that goes no further.
+        const closer = pointingErrorDeg(spaceToDegrees(cal, position), want) < pointingErrorDeg(cur, want) - SAME_PLACE_DEG;
+        stuckSteps = closer ? 0 : stuckSteps + 1;
+        if (stuckSteps >= STUCK_STEPS) return { ok: false, position, stuck: true };
+      }
     }
     return { ok: reached(position), position };
   } finally {

@@ -25,6 +25,7 @@ const QUIRK_MEANINGS: Record<CameraQuirk, string> = {
   rejectStop: 'Stop answers a SOAP fault (a zero-velocity ContinuousMove still stops it)',
   presetsDoNothing: 'GotoPreset is accepted but nothing moves (erased presets)',
   continuousNeedsBothAxes: 'ContinuousMove only moves when pan and tilt speeds are both non-zero (some Reolink)',
+  relativeMoveIgnored: 'RelativeMove is accepted but nothing moves',
 };
 
 /** For `vigie virtual-camera --help`, after the usage line. */

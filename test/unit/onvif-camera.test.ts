@@ -531,15 +531,18 @@ test('a degree-space camera that refuses AbsoluteMove is moved by RelativeMove i
 });
 
 for (const faultBeyondStop of [false, true]) {
-  test(`a camera whose tilt stops short of its space (${faultBeyondStop ? 'AbsoluteMove there faulted' : 'clamped without a word'}) fails as out-of-range once a move on does nothing, not on target, no preset`, async () => {
+  test(`a camera whose tilt stops short of its space (${faultBeyondStop ? 'AbsoluteMove there faulted' : 'clamped without a word'}) fails as out-of-range once moves on, step by step too, do nothing; not on target, no preset`, async () => {
     const { cam, port } = await startCamera({ more: { tiltStopDeg: -45, faultBeyondStop } });
     const cfg = loopbackCamera(port);
     const conn = connect(cfg);
     const r = await moveToTarget(conn, cfg.calibration, { panDeg: 30, tiltDeg: -70, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
     assert.equal(r.state, 'failed', r.notes.join('; '));
     assert.equal(r.error?.code, 'out-of-range', r.error?.message);
-    assert.match(r.error!.message, /stops at pan 30\.0°, tilt -45\.0°, 25\.0° from the target, and goes no further/);
-    assert.deepEqual(fallbackCalls(cam).filter((a) => a !== 'RelativeMove'), [], 'no ContinuousMove steps, no preset');
+    assert.match(r.error!.message, /stops at pan 30\.0°, tilt -45\.0°, 25\.0° from the target, and goes no further, step by step either: the target is beyond its travel/);
+    // A few ContinuousMove steps tell its end of travel from an aim that lands off; no preset.
+    const steps = fallbackCalls(cam).filter((a) => a === 'ContinuousMove').length;
+    assert.ok(steps >= 3 && steps <= 6, `${steps} ContinuousMove steps`);
+    assert.deepEqual(fallbackCalls(cam).filter((a) => a === 'GotoPreset'), [], 'no preset');
     assert.ok(Math.abs(cam.pose.tiltDeg - -45) <= 0.5, `tilt ${cam.pose.tiltDeg}`);
   });
 }
@@ -578,7 +581,8 @@ test('ptz-steer: the nearest camera stopping short of the alert (beyond its trav
   assert.equal(sent.at(-1)?.id, 'far', JSON.stringify(sent));
   assert.equal(sent.at(-1)?.state, 'on-target', JSON.stringify(sent));
   assert.ok(near.cam.calls.some((c) => c.action === 'AbsoluteMove'), 'the near camera was tried first');
-  assert.deepEqual(near.cam.calls.filter((c) => ['ContinuousMove', 'GotoPreset'].includes(c.action)), []);
+  assert.deepEqual(near.cam.calls.filter((c) => c.action === 'GotoPreset'), [], 'no preset');
+  assert.ok(near.cam.calls.filter((c) => c.action === 'ContinuousMove').length <= 6, 'a few ContinuousMove steps at most');
   assert.deepEqual(out.filter((o) => o.port === 2), [], 'no failure: another camera looked');
 });
 
@@ -717,4 +721,23 @@ test('ptz-steer: a camera whose own pan limits leave the alert out is not chosen
   const err = out2.find((o) => o.port === 2)?.error;
   assert.equal(err?.code, 'no-camera');
   assert.match(err!.message, /near: bearing 180\.0°, tilt -\d+\.\d°: pan 180\.0° is beyond what the camera takes \(its position space's pan is -0\.5…0\.5: -90\.0…90\.0° with this calibration\)/);
+});
+
+test('a camera whose AbsoluteMove lands 3° off and which ignores RelativeMove is not out-of-range: ContinuousMove steps take it on target, and the notes say its aim is off', async () => {
+  const { cam, port } = await startCamera({ quirks: ['relativeMoveIgnored'], more: { absolutePanErrorDeg: 3 } });
+  const cfg = loopbackCamera(port);
+  const conn = connect(cfg);
+  // Well within its ranges (−180…180°, −90…20°).
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: 40, tiltDeg: -20, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
+  assert.equal(r.state, 'on-target', `${r.error?.code}: ${r.notes.join('; ')}`);
+  assert.equal(r.method, 'continuous');
+  assert.match(r.notes.join('; '), /RelativeMove did not move it on: the camera stops at pan 43\.0°, tilt -20\.0°, 3\.0° from the target/);
+  assert.match(r.notes.join('; '), /it lands off its aim \(an inaccurate AbsoluteMove\), not at an end of its travel/);
+  assert.ok(Math.abs(cam.pose.panDeg - 40) <= 1, `pan ${cam.pose.panDeg}`);
+  // Without ContinuousMove nothing tells the two apart: both are said, and another camera is tried (out-of-range).
+  const { port: port2 } = await startCamera({ quirks: ['relativeMoveIgnored', 'noContinuousMove'], more: { absolutePanErrorDeg: 3 } });
+  const cfg2 = loopbackCamera(port2);
+  const r2 = await moveToTarget(connect(cfg2), cfg2.calibration, { panDeg: 40, tiltDeg: -20, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
+  assert.equal(r2.error?.code, 'out-of-range', r2.notes.join('; '));
+  assert.match(r2.error!.message, /stops at pan 43\.0°, tilt -20\.0°, 3\.0° from the target, and a RelativeMove does not move it on: the target may be beyond its travel, or the camera lands off its aim and ignores RelativeMove/);
 });

@@ -29,7 +29,9 @@ export type CameraQuirk =
   /** GotoPreset is accepted but nothing moves (erased presets). */
   | 'presetsDoNothing'
   /** ContinuousMove only moves when pan and tilt speeds are both non-zero (some Reolink). */
-  | 'continuousNeedsBothAxes';
+  | 'continuousNeedsBothAxes'
+  /** RelativeMove is accepted but nothing moves. */
+  | 'relativeMoveIgnored';
 
 /** The name written on its picture when none is given. */
 export const DEFAULT_CAMERA_NAME = 'Vigie virtual camera';
@@ -43,6 +45,7 @@ export const CAMERA_QUIRKS: readonly CameraQuirk[] = [
   'rejectStop',
   'presetsDoNothing',
   'continuousNeedsBothAxes',
+  'relativeMoveIgnored',
 ];
 
 export interface VirtualCameraOptions {
@@ -133,6 +136,11 @@ export interface VirtualCameraOptions {
    * so, and AbsoluteMove takes 0…360. With panRangeDeg, that range may not cross pan 0.
    */
   degreePanFrom0?: boolean;
+  /**
+   * AbsoluteMove lands this many degrees of pan past where it was sent (a worn or badly
+   * calibrated head); GotoPreset still lands on the preset.
+   */
+  absolutePanErrorDeg?: number;
 }
 
 export interface CallLogEntry {
@@ -843,7 +851,7 @@ export class VirtualCamera {
     if (v.y !== undefined && (degrees ? v.y < tiltMinDeg || v.y > tiltMaxDeg : v.y < (this.opts.genericTiltMin ?? -1) || v.y > 1)) throw faults.invalidArg('InvalidPosition', `Position.PanTilt.y out of range: ${v.y}`);
     if (v.z !== undefined && (v.z < 0 || v.z > 1)) throw faults.invalidArg('InvalidPosition', `Position.Zoom.x out of range: ${v.z}`);
     const target: PoseDeg = {
-      panDeg: v.x === undefined ? cur.panDeg : degrees ? wrap180(v.x) : this.panFromGeneric(v.x),
+      panDeg: (v.x === undefined ? cur.panDeg : degrees ? wrap180(v.x) : this.panFromGeneric(v.x)) + (this.opts.absolutePanErrorDeg ?? 0),
       tiltDeg: v.y === undefined ? cur.tiltDeg : degrees ? v.y : this.tiltFromGeneric(v.y),
       zoom: this.landZoom(v.z ?? cur.zoom),
     };
@@ -858,6 +866,7 @@ export class VirtualCamera {
   private relativeMove(req: XmlElement): string {
     this.requireProfile(req);
     if (this.quirks.has('noRelativeMove')) throw faults.notSupported('RelativeMove is not supported');
+    if (this.quirks.has('relativeMoveIgnored')) return '<tptz:RelativeMoveResponse/>';
     const v = this.vector(child(req, 'Translation'), 'Translation');
     const degrees = v.space === DEGREES_PT_TRANSLATION;
     if (v.x !== undefined && Math.abs(v.x) > (degrees ? 360 : 1)) throw faults.invalidArg('InvalidTranslation', `Translation.PanTilt.x out of range: ${v.x}`);
