@@ -14,7 +14,7 @@ export const USAGE = {
   'eval localize': 'vigie eval localize --scene FILE.json|NAME [--seed N] [--clock-error-ms X] [--duration S] [--no-bearings] [--summary]',
   'virtual-camera':
     'vigie virtual-camera [--port N] [--host 127.0.0.1] [--user U --password P] [--quirk X[,Y]] [--degrees] [--rtsp] ' +
-    '[--pan-speed DEG_PER_S] [--heading DEG] [--name TEXT]',
+    '[--pan-speed DEG_PER_S] [--heading DEG] [--upside-down] [--name TEXT]',
   simulate: 'vigie simulate --scene FILE.json|NAME --out DIR [--duration S] [--seed N] [--format pcm16|pcm24|float32]',
 } as const;
 

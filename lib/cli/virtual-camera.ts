@@ -46,6 +46,9 @@ export function help(): string {
     '  --rtsp                    also serve the stream over RTSP through GStreamer\'s RTSP server\n' +
     `  --pan-speed DEG_PER_S     how fast it turns, degrees per second, tilting as fast, ${PAN_SPEED_RULE.min} to ${PAN_SPEED_RULE.max} (default ${DEFAULT_PAN_SPEED_DEG_PER_S})\n` +
     `  --heading DEG             the bearing its pan zero faces on the picture's compass, degrees, ${HEADING_RULE.min} to ${HEADING_RULE.max} (default ${DEFAULT_HEADING_DEG}, north)\n` +
+    '  --upside-down             mounted upside down: seen from above its pan turns the other way and its\n' +
+    '                            tilt is reversed (its head tilts -20…90: from 20° up to straight down);\n' +
+    '                            set its camera counter-clockwise with a tilt range of 20 … -90\n' +
     `  --name TEXT               the name written on its picture (default "${DEFAULT_CAMERA_NAME}")\n\n` +
     'quirks:\n' +
     CAMERA_QUIRKS.map((q) => `  ${q.padEnd(width)}  ${QUIRK_MEANINGS[q]}\n`).join('') +
@@ -63,7 +66,7 @@ export function parseQuirks(value: string | undefined): CameraQuirk[] {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, { strings: ['port', 'host', 'user', 'password', 'quirk', 'pan-speed', 'heading', 'name'], booleans: ['degrees', 'rtsp'], usage: USAGE });
+  const a = parseArgs(argv, { strings: ['port', 'host', 'user', 'password', 'quirk', 'pan-speed', 'heading', 'name'], booleans: ['degrees', 'rtsp', 'upside-down'], usage: USAGE });
   // One without the other would pair it with the environment's or the default's other half:
   // a camera whose account is neither what was given nor what was asked for.
   const given = (['user', 'password'] as const).filter((o) => a.strings[o] !== undefined);
@@ -83,6 +86,8 @@ export async function main(argv: string[]): Promise<number> {
     mountHeadingDeg: numberOption(a, 'heading', HEADING_RULE, USAGE) ?? DEFAULT_HEADING_DEG,
     name: a.strings.name,
     rtsp: a.booleans.rtsp,
+    // Its head upside down tilts from 20° up to straight down, as an upright one does.
+    ...(a.booleans['upside-down'] ? { upsideDown: true, tiltMinDeg: -20, tiltMaxDeg: 90 } : {}),
   });
   const { onvifPort, url } = await cam.start();
   const base = `http://${a.strings.host && a.strings.host !== '0.0.0.0' ? a.strings.host : '127.0.0.1'}:${onvifPort}`;

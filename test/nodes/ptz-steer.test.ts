@@ -195,6 +195,36 @@ describe('ptz-steer node', () => {
     return { out, done, steer, propose };
   }
 
+  it('an upside-down camera (pan turning the other way, tilt reversed) is steered right by its settings: counter-clockwise, tilt range 20 … −90', async () => {
+    // Its head tilts −20…90 (its −1 looks 20° up, its +1 straight down once upside down).
+    const cam = await startVirtualCamera(undefined, { upsideDown: true, tiltMinDeg: -20, tiltMaxDeg: 90 });
+    const steerTo = async (settings: Record<string, unknown>, id: string) => {
+      await helper.load([vigieCamera, ptzSteer], [
+        { id: 'tab', type: 'tab', label: 'cameras' },
+        cameraNode('camA', cam, settings),
+        { id: 'steer', z: 'tab', type: 'ptz-steer', cameras: ['cfg-camA'], mode: 'automatic', returnHomeS: 0, wires: [['out'], ['err']] },
+        { id: 'out', z: 'tab', type: 'helper' },
+        { id: 'err', z: 'tab', type: 'helper' },
+      ], creds(['camA']));
+      const out = collect(helper.getNode('out'));
+      helper.getNode('steer').receive({ payload: locatedAlert(id, destination(ORIGIN, 60, 50)) });
+      await waitFor(() => out.length >= 1, 15_000);
+      const view = cam.view;
+      await helper.unload();
+      return { camera: out[0].payload.camera, view };
+    };
+    const right = await steerTo({ panDirection: -1, tiltMinDeg: 20, tiltMaxDeg: -90 }, 'u1');
+    assert.equal(right.camera.state, 'on-target');
+    // The picture shows the alert: bearing 60°, 6.8° down (6 m up, 50 m away).
+    assert.ok(Math.abs(right.view.bearingDeg - 60) <= 1, `bearing ${right.view.bearingDeg}`);
+    assert.ok(Math.abs(right.view.tiltDeg - -6.84) <= 1, `tilt ${right.view.tiltDeg}`);
+    // Left as an upright camera, it says on target while its picture shows another place.
+    const wrong = await steerTo({}, 'u2');
+    assert.equal(wrong.camera.state, 'on-target');
+    assert.ok(Math.abs(wrong.view.bearingDeg - 300) <= 1, `bearing ${wrong.view.bearingDeg}`);
+    assert.ok(Math.abs(wrong.view.tiltDeg - -6.84) > 30, `tilt ${wrong.view.tiltDeg}`);
+  });
+
   it('operator-confirm mode proposes, and moves only after a confirm decision', async () => {
     const cam = await startVirtualCamera();
     const { out, steer, propose } = await confirmMode(cam);

@@ -141,6 +141,14 @@ export interface VirtualCameraOptions {
    * calibrated head); GotoPreset still lands on the preset.
    */
   absolutePanErrorDeg?: number;
+  /**
+   * Mounted upside down (a camera made for a ceiling set on a pole, or the other way round):
+   * seen from above its pan turns the other way, and its tilt is reversed (a tilt of its head
+   * of +30° looks 30° down). Its own image flip keeps the picture upright: the picture shows
+   * where it looks (see `view`). tiltMinDeg…tiltMaxDeg are its head's, e.g. −20…90 to look
+   * from 20° up to straight down.
+   */
+  upsideDown?: boolean;
 }
 
 export interface CallLogEntry {
@@ -378,12 +386,20 @@ export class VirtualCamera {
     return 1 + zoom * ((this.opts.maxZoomX ?? 20) - 1);
   }
 
+  /** Where it looks in the world: the bearing (clockwise from north) and tilt (up positive) its picture shows. */
+  get view(): { bearingDeg: number; tiltDeg: number } {
+    const { bearingDeg, tiltDeg } = this.describeView();
+    return { bearingDeg, tiltDeg };
+  }
+
   private describeView() {
     const p = this.pose;
-    const dir = this.opts.panDirection ?? 1;
+    // Upside down, the head's pan turns the other way seen from above, and its tilt is reversed.
+    const flip = this.opts.upsideDown ? -1 : 1;
+    const dir = (this.opts.panDirection ?? 1) * flip;
     return {
       bearingDeg: ((((this.opts.mountHeadingDeg ?? 0) + dir * p.panDeg) % 360) + 360) % 360,
-      tiltDeg: p.tiltDeg,
+      tiltDeg: flip * p.tiltDeg,
       zoomX: p.zoomX,
       panDeg: p.panDeg,
       moving: p.moving,
