@@ -195,9 +195,9 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
     return ce;
   };
 
-  // A target beyond the camera's range (an operator's choice of camera, or a tolerance tighter
-  // than the chooser's margin): the camera would stop at its end of travel, and "on target"
-  // there would be false. Refused before anything moves.
+  // A target beyond the camera's range (an operator's choice of camera, or one chosen before its
+  // own limits were known; the chooser judges with the same tolerance): the camera would stop at
+  // its end of travel, and "on target" there would be false. Refused before anything moves.
   const outOfRange = outOfRangeWords(cal, target, toleranceDeg) ?? beyondAdvertisedWords(cal, advertised, asked, toleranceDeg);
   if (outOfRange) {
     notes.push(`not moved: ${outOfRange}`);
