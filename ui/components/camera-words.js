@@ -22,7 +22,7 @@ export const AWAY_WORDS = {
     waiting: 'The camera is on another alert: its picture comes when it turns here',
     released: 'The camera looked here and has left since: see the snapshot',
     failed: 'No live picture: the camera did not turn here',
-    unavailable: 'No live picture: no camera was free for this alert'
+    unavailable: 'No live picture: no camera turned to this alert'
 }
 
 // A camera that left an alert with no snapshot link (video-forward's Snapshot setting unticked):
