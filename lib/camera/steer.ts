@@ -2076,7 +2076,6 @@ export function targetOf(alert: Alert, assumedDistanceM: number): TargetSpec {
   };
 }
 
-/** The candidates narrowed to the camera a move request names, if it names one. */
 /** A camera that does not answer now (network, credentials): worth trying again, or another one. */
 function outOfReach(code: string | undefined): boolean {
   return code === 'unreachable' || code === 'auth';
@@ -2158,7 +2157,6 @@ function silentWords(names: string[]): string {
   return `${names.length === 2 ? 'both cameras' : `all ${names.length} cameras`}, ${list}, are not responding`;
 }
 
-/** What operators call a camera: its name, else its id. */
 /** A camera's state for an alert, aimed as `choice` says (`r`: where the move ended). */
 function cameraStateOf(choice: Choice, state: CameraState['state'], r?: MoveResult, reason?: string): CameraState {
   const cfg = choice.config;
@@ -2181,6 +2179,7 @@ function cameraStateOf(choice: Choice, state: CameraState['state'], r?: MoveResu
   return out;
 }
 
+/** What operators call a camera: its name, else its id. */
 function cameraName(config: CameraConfig): string {
   return config.name || config.id;
 }
