@@ -14,6 +14,11 @@ export interface SensorInfo {
   lon: number;
   /** Height of the array above ground, metres. */
   heightM: number;
+  /**
+   * Altitude of the ground at the sensor's foot, metres (above sea level or any datum common to
+   * every sensor and camera of the site); undefined: not given, the street is taken as level.
+   */
+  groundAltM?: number;
   /** Direction of the array's +y axis, degrees clockwise from true north. */
   headingDeg: number;
   /** Preset id from lib/localize/arrays.ts, or "custom". */
@@ -33,6 +38,7 @@ export interface SensorConfigInput {
   lat?: unknown;
   lon?: unknown;
   heightM?: unknown;
+  groundAltM?: unknown;
   headingDeg?: unknown;
   array?: unknown;
   /** Custom positions: an array of [x, y, z] or its JSON text. */
@@ -52,6 +58,8 @@ export const SENSOR_SETTINGS = {
   lat: { min: -90, max: 90, default: undefined },
   lon: { min: -180, max: 180, default: undefined },
   heightM: { min: -100, max: 1000, default: 4 },
+  /** Empty: no altitude (a level street). From the Dead Sea shore to the highest cities. */
+  groundAltM: { min: -500, max: 9000, default: undefined },
   headingDeg: { min: -360, max: 360, default: 0 },
   clockErrorMs: { min: 0, max: 60000, default: undefined },
 } as const;
@@ -79,6 +87,7 @@ export function validateSensorInfo(raw: SensorConfigInput): SensorCheck {
   const lat = setting('lat');
   const lon = setting('lon');
   const heightM = setting('heightM');
+  const groundAltM = settingInRange(raw.groundAltM, 'groundAltM', SENSOR_SETTINGS.groundAltM, undefined);
   const headingRaw = setting('headingDeg');
   const headingDeg = ((headingRaw % 360) + 360) % 360;
   const { mics, errors, warnings } = checkSensorMics(raw.array, raw.mics);
@@ -90,7 +99,15 @@ export function validateSensorInfo(raw: SensorConfigInput): SensorCheck {
     throw new Error(`clock: expected one of ${CLOCK_SOURCES.join(', ')}, got ${JSON.stringify(clock)}`);
   }
   const clockErrorMs = settingInRange(raw.clockErrorMs, 'clockErrorMs', SENSOR_SETTINGS.clockErrorMs, DEFAULT_CLOCK_ERROR_MS[clock as ClockSource]);
-  return { sensor: { id, name, lat, lon, heightM, headingDeg, array, mics, clock: clock as ClockSource, clockErrorMs }, warnings };
+  return { sensor: { id, name, lat, lon, heightM, ...(groundAltM !== undefined ? { groundAltM } : {}), headingDeg, array, mics, clock: clock as ClockSource, clockErrorMs }, warnings };
+}
+
+/**
+ * A detection's sensorInfo.alt: the array's altitude (ground altitude + height), only when the
+ * ground altitude is known (a height above the street alone is no altitude).
+ */
+export function sensorAltOf(s: { groundAltM?: number; heightM: number }): { alt?: number } {
+  return s.groundAltM !== undefined && Number.isFinite(s.groundAltM) ? { alt: s.groundAltM + s.heightM } : {};
 }
 
 /** What deploy makes of a sensor's microphone fields: positions, or errors refusing the sensor, and its warnings. */

@@ -21,6 +21,7 @@ interface VigieCameraDef extends NodeDef {
   lat?: string | number;
   lon?: string | number;
   heightM?: string | number;
+  groundAltM?: string | number;
   mountHeadingDeg?: string | number;
   tiltOffsetDeg?: string | number;
   space?: string;

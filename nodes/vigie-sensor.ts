@@ -16,6 +16,7 @@ interface VigieSensorDef extends NodeDef {
   lat?: string | number;
   lon?: string | number;
   heightM?: string | number;
+  groundAltM?: string | number;
   headingDeg?: string | number;
   array?: string;
   mics?: string;
@@ -53,6 +54,7 @@ export = function (RED: NodeAPI) {
         lat: config.lat,
         lon: config.lon,
         heightM: config.heightM,
+        groundAltM: config.groundAltM,
         headingDeg: config.headingDeg,
         array: config.array,
         mics: config.mics,

@@ -17,6 +17,8 @@ export const CAMERA_SETTINGS = {
   lat: { min: -90, max: 90, default: undefined },
   lon: { min: -180, max: 180, default: undefined },
   heightM: { min: 0, max: 500, default: 6 },
+  /** Empty: no altitude (targets on the camera's own ground). As the vigie-sensor's (lib/sensor.ts). */
+  groundAltM: { min: -500, max: 9000, default: undefined },
   mountHeadingDeg: { min: -360, max: 360, default: 0 },
   tiltOffsetDeg: { min: -45, max: 45, default: 0 },
   panMinDeg: { min: -720, max: 720, default: DEFAULT_CALIBRATION.panMinDeg },
@@ -85,6 +87,12 @@ function hostOf(text: string): string {
   return host;
 }
 
+/** The optional Ground altitude: absent from the config when empty. */
+function groundAltOf(v: unknown): { groundAltM?: number } {
+  const groundAltM = settingInRange(v, 'camera.groundAltM', CAMERA_SETTINGS.groundAltM, undefined);
+  return groundAltM === undefined ? {} : { groundAltM };
+}
+
 export function cameraConfigFromNode(raw: Record<string, unknown>): CameraConfig {
   const id = str(raw, 'cameraId') || str(raw, 'id');
   if (!id) throw new ContractError('camera.cameraId', 'a non-empty id');
@@ -119,6 +127,7 @@ export function cameraConfigFromNode(raw: Record<string, unknown>): CameraConfig
     lat: setting('lat'),
     lon: setting('lon'),
     heightM: setting('heightM'),
+    ...groundAltOf(raw.groundAltM),
     mountHeadingDeg: setting('mountHeadingDeg'),
     tiltOffsetDeg: setting('tiltOffsetDeg'),
     calibration: { space, panDirection, panMinDeg, panMaxDeg, tiltMinDeg, tiltMaxDeg, hfovWideDeg, hfovTeleDeg },

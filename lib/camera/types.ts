@@ -48,8 +48,13 @@ export interface CameraConfig {
   profileToken?: string;
   lat: number;
   lon: number;
-  /** Height of the camera above the ground where targets are, metres. */
+  /** Height of the camera above the ground at its foot (where targets are, without altitudes), metres. */
   heightM: number;
+  /**
+   * Altitude of the ground at the camera's foot, metres, in the datum of the site's sensors (sea
+   * level or any common one); undefined: not given, targets are taken on the camera's own ground.
+   */
+  groundAltM?: number;
   /** Bearing (deg from true north) the camera looks at when its pan is zero. */
   mountHeadingDeg: number;
   /** Degrees added to the computed tilt (mount not level). */

@@ -68,7 +68,7 @@ const CLASSIFIER: Record<string, Rule> = {
 };
 
 const CASES: Case[] = [
-  ['vigie-sensor.html', 'vigie-sensor', SENSOR_SETTINGS, { lat: 'Latitude, Longitude', lon: 'Latitude, Longitude', heightM: 'Height', headingDeg: 'Heading', clockErrorMs: 'Clock error' }],
+  ['vigie-sensor.html', 'vigie-sensor', SENSOR_SETTINGS, { lat: 'Latitude, Longitude', lon: 'Latitude, Longitude', heightM: 'Height', headingDeg: 'Heading', clockErrorMs: 'Clock error', groundAltM: 'Ground altitude' }],
   [
     'vigie-camera.html',
     'vigie-camera',
@@ -78,6 +78,7 @@ const CASES: Case[] = [
       lat: 'Lat, lon; Height',
       lon: 'Lat, lon; Height',
       heightM: 'Lat, lon; Height',
+      groundAltM: 'Ground altitude',
       mountHeadingDeg: 'Pan zero',
       tiltOffsetDeg: 'Tilt offset',
       panMinDeg: 'Pan range, Tilt range',
