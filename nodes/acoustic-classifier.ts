@@ -12,7 +12,7 @@ import { ClassifierModel } from '../lib/detect/model';
 import { ModelSource } from '../lib/detect/model-source';
 import { ScoresPacer } from '../lib/detect/scores-pacer';
 import { releaseAfterMs, SensorDetectors } from '../lib/detect/sensor-detectors';
-import { SENSOR_SETTINGS, type SensorInfo } from '../lib/sensor';
+import { SENSOR_SETTINGS, sensorAltOf, type SensorInfo } from '../lib/sensor';
 import { isPlausibleWallTime, monotonicMs } from '../lib/util/clock';
 import { clearNodeFailure, reportNodeFailure } from '../lib/util/health';
 import { errorStatus, setStatus, shortText } from '../lib/util/status';
@@ -207,7 +207,7 @@ export = function (RED: NodeAPI) {
     function sensorInfo(): Detection['sensorInfo'] | undefined {
       const s = sensorNode?.sensor;
       if (!s) return undefined;
-      return { lat: s.lat, lon: s.lon, heading: s.headingDeg, clock: s.clock, clockErrorMs: s.clockErrorMs };
+      return { lat: s.lat, lon: s.lon, ...sensorAltOf(s), heading: s.headingDeg, clock: s.clock, clockErrorMs: s.clockErrorMs };
     }
 
     async function handle(msg: NodeMessage, send: (msgs: Array<NodeMessage | NodeMessage[] | null>) => void): Promise<void> {

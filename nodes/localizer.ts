@@ -153,7 +153,7 @@ export = function (RED: NodeAPI) {
       const hasId = (n: SensorConfigNode | null | undefined): n is SensorConfigNode => n?.sensor?.id === sensorId;
       const fromNode = (n: SensorConfigNode): SensorGeometry => {
         const s = n.sensor!;
-        return { id: s.id, lat: s.lat, lon: s.lon, heightM: s.heightM, headingDeg: s.headingDeg, mics: s.mics, clock: s.clock, clockErrorMs: s.clockErrorMs };
+        return { id: s.id, lat: s.lat, lon: s.lon, heightM: s.heightM, ...(s.groundAltM !== undefined ? { groundAltM: s.groundAltM } : {}), headingDeg: s.headingDeg, mics: s.mics, clock: s.clock, clockErrorMs: s.clockErrorMs };
       };
       if (hasId(chosen)) return { geometry: fromNode(chosen) };
       const captured = capturedSensorNodes.get(sensorId) as SensorConfigNode | undefined;

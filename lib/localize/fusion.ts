@@ -19,7 +19,7 @@ export interface BearingObs {
 export interface TimeObs {
   e: number;
   n: number;
-  /** Microphone height above the street, m. */
+  /** Microphone height above the street, m; with a ground plane (MultilaterationOptions.ground), its altitude. */
   z?: number;
   /** Onset as the sensor's clock says, s (any common epoch). */
   tSec: number;
@@ -178,6 +178,11 @@ export interface MultilaterationOptions {
   speedOfSoundMs?: number;
   /** Assumed source height above the street, m (default 1.5). */
   sourceHeightM?: number;
+  /**
+   * The street's ground, when the sensors' altitudes are known (then TimeObs.z are altitudes):
+   * the source is at sourceHeightM above it, wherever it is. Absent: one level street at 0.
+   */
+  ground?: GroundPlane;
   /** Start point; otherwise a grid over the sensors' surroundings. */
   start?: [number, number];
   /** Bearings to add to the same solve (combined fix). */
@@ -210,7 +215,7 @@ interface Residuals {
 export function multilaterate(obs: TimeObs[], opts: MultilaterationOptions = {}): PositionFix | null {
   if (obs.length < 3) return null;
   const c = opts.speedOfSoundMs ?? 343;
-  const zs = opts.sourceHeightM ?? 1.5;
+  const zs = sourceZOf(opts);
   let used = obs.map((_, i) => i);
   const rejected: number[] = [];
   const nBearings = (opts.bearings ?? []).filter((b) => !!b).length;
@@ -238,11 +243,11 @@ export function multilaterate(obs: TimeObs[], opts: MultilaterationOptions = {})
  * The onsets worth trying to remove from a poor fit: all of `used` up to `max`, else the `max`
  * of largest normalised residual at the fit (ties: the earlier index), in `used` order.
  */
-function dropCandidatesOf(obs: TimeObs[], used: number[], fix: { e: number; n: number; t0: number }, c: number, zs: number, max: number): number[] {
+function dropCandidatesOf(obs: TimeObs[], used: number[], fix: { e: number; n: number; t0: number }, c: number, zs: SourceZ, max: number): number[] {
   if (used.length <= max) return used;
   const residual = (i: number) => {
     const o = obs[i];
-    return Math.abs((o.tSec - fix.t0 - Math.max(1e-6, Math.hypot(fix.e - o.e, fix.n - o.n, zs - (o.z ?? 0))) / c) / o.sigmaSec);
+    return Math.abs((o.tSec - fix.t0 - Math.max(1e-6, Math.hypot(fix.e - o.e, fix.n - o.n, zs(fix.e, fix.n) - (o.z ?? 0))) / c) / o.sigmaSec);
   };
   const worst = new Set(
     used
@@ -294,6 +299,86 @@ function sensorLine(points: { e: number; n: number }[]): { e: number; n: number;
   return { e: ce, n: cn, ue, un, offLineM };
 }
 
+/** Where the source is taken to be in height at (e, n), m. */
+type SourceZ = (e: number, n: number) => number;
+
+/** The source's height: sourceHeightM above one level street, or above the ground plane when given. */
+function sourceZOf(opts: Pick<MultilaterationOptions, 'sourceHeightM' | 'ground'>): SourceZ {
+  const zs = opts.sourceHeightM ?? 1.5;
+  const g = opts.ground;
+  return g ? (e, n) => groundAltAt(g, e, n) + zs : () => zs;
+}
+
+/**
+ * The street's ground as a plane through the sensors' ground points: its altitude at (e0, n0)
+ * and its slopes east and north (m per m).
+ */
+export interface GroundPlane {
+  e0: number;
+  n0: number;
+  alt0: number;
+  slopeE: number;
+  slopeN: number;
+}
+
+export function groundAltAt(g: GroundPlane, e: number, n: number): number {
+  return g.alt0 + g.slopeE * (e - g.e0) + g.slopeN * (n - g.n0);
+}
+
+/**
+ * Sensors closer than this to their common line (RMS, m) give the ground no slope across it:
+ * a plane through points nearly in a line would tilt across it on their altitudes' errors alone.
+ */
+export const GROUND_IN_LINE_M = 1;
+
+/**
+ * The least-squares plane through ground points (e, n, altitude), one per sensor. Points in a
+ * line (within GROUND_IN_LINE_M) fix only the slope along it: the plane is level across it
+ * (the least-squares plane of least slope). One point, or all at one place: level at their mean.
+ */
+export function groundPlaneOf(points: Array<{ e: number; n: number; alt: number }>): GroundPlane {
+  const k = points.length;
+  const e0 = points.reduce((s, p) => s + p.e, 0) / k;
+  const n0 = points.reduce((s, p) => s + p.n, 0) / k;
+  const alt0 = points.reduce((s, p) => s + p.alt, 0) / k;
+  let see = 0;
+  let snn = 0;
+  let sen = 0;
+  let sea = 0;
+  let sna = 0;
+  for (const p of points) {
+    const [de, dn, da] = [p.e - e0, p.n - n0, p.alt - alt0];
+    see += de * de;
+    snn += dn * dn;
+    sen += de * dn;
+    sea += de * da;
+    sna += dn * da;
+  }
+  const level = { e0, n0, alt0, slopeE: 0, slopeN: 0 };
+  if (k < 2 || see + snn < SAME_POSITION_M ** 2) return level;
+  const line = sensorLine(points);
+  if (k >= 3 && line.offLineM >= GROUND_IN_LINE_M) {
+    const slope = solve(
+      [
+        [see, sen],
+        [sen, snn],
+      ],
+      [sea, sna],
+    );
+    if (slope) return { e0, n0, alt0, slopeE: slope[0], slopeN: slope[1] };
+  }
+  // Along their line only.
+  let stt = 0;
+  let sta = 0;
+  for (const p of points) {
+    const t = (p.e - e0) * line.ue + (p.n - n0) * line.un;
+    stt += t * t;
+    sta += t * (p.alt - alt0);
+  }
+  const along = stt > 0 ? sta / stt : 0;
+  return { e0, n0, alt0, slopeE: along * line.ue, slopeN: along * line.un };
+}
+
 /** Start points closer than this to the sensors' line are moved off it, m: on the line of collinear sensors the solve has no gradient across it. */
 const OFF_LINE_START_M = 2;
 
@@ -302,8 +387,9 @@ function asFix(s: TdoaSolution, used: number[], rejected: number[], obs: TimeObs
   return { e: s.e, n: s.n, t0: s.t0, errorM: s.errorM, used, rejected, ...(alternative ? { alternative, offLineM: sensorLine(used.map((i) => obs[i])).offLineM } : {}) };
 }
 
-function solveTdoa(obs: TimeObs[], idx: number[], c: number, zs: number, opts: MultilaterationOptions): TdoaSolution | null {
+function solveTdoa(obs: TimeObs[], idx: number[], c: number, zs: SourceZ, opts: MultilaterationOptions): TdoaSolution | null {
   const bearings = (opts.bearings ?? []).filter((b): b is BearingObs => !!b);
+  const ground = opts.ground;
   const residuals = (e: number, n: number, t0: number): Residuals => {
     const r: number[] = [];
     const J: number[][] = [];
@@ -311,10 +397,13 @@ function solveTdoa(obs: TimeObs[], idx: number[], c: number, zs: number, opts: M
       const o = obs[i];
       const de = e - o.e;
       const dn = n - o.n;
-      const d = Math.max(1e-6, Math.hypot(de, dn, zs - (o.z ?? 0)));
+      const dz = zs(e, n) - (o.z ?? 0);
+      const d = Math.max(1e-6, Math.hypot(de, dn, dz));
       const s = o.sigmaSec;
       r.push((o.tSec - t0 - d / c) / s);
-      J.push([-de / d / c / s, -dn / d / c / s, -1 / s]);
+      // On a ground plane the source rises with it as it moves: its height enters the derivative.
+      if (ground) J.push([-(de + dz * ground.slopeE) / d / c / s, -(dn + dz * ground.slopeN) / d / c / s, -1 / s]);
+      else J.push([-de / d / c / s, -dn / d / c / s, -1 / s]);
     }
     for (const b of bearings) {
       const de = e - b.e;
@@ -332,7 +421,7 @@ function solveTdoa(obs: TimeObs[], idx: number[], c: number, zs: number, opts: M
     let sum = 0;
     for (const i of idx) {
       const o = obs[i];
-      const r = (o.tSec - t0 - Math.max(1e-6, Math.hypot(e - o.e, n - o.n, zs - (o.z ?? 0))) / c) / o.sigmaSec;
+      const r = (o.tSec - t0 - Math.max(1e-6, Math.hypot(e - o.e, n - o.n, zs(e, n) - (o.z ?? 0))) / c) / o.sigmaSec;
       sum += r * r;
     }
     for (const b of bearings) {
@@ -347,7 +436,7 @@ function solveTdoa(obs: TimeObs[], idx: number[], c: number, zs: number, opts: M
     for (const i of idx) {
       const o = obs[i];
       const w = 1 / (o.sigmaSec * o.sigmaSec);
-      num += w * (o.tSec - Math.hypot(e - o.e, n - o.n, zs - (o.z ?? 0)) / c);
+      num += w * (o.tSec - Math.hypot(e - o.e, n - o.n, zs(e, n) - (o.z ?? 0)) / c);
       den += w;
     }
     return num / den;
@@ -469,7 +558,13 @@ export interface Observation {
   /** Sensor position (ENU in the associator's frame is computed by the caller). */
   e: number;
   n: number;
+  /** Array height above the ground at its foot, m. */
   z: number;
+  /**
+   * Altitude of that ground, m (the site's common datum), when the sensor's is known: the
+   * incident's ground plane goes through it (see groundPlaneOf).
+   */
+  groundAltM?: number;
   lat: number;
   lon: number;
   clock: string;
@@ -623,7 +718,8 @@ export class IncidentAssociator {
    */
   compatible(a: Observation, b: Observation): boolean {
     if (a.sensor === b.sensor) return false;
-    const maxDt = Math.hypot(a.e - b.e, a.n - b.n, a.z - b.z) / this.c + (3 * (a.clockErrorMs + b.clockErrorMs)) / 1000 + this.tol;
+    const dz = a.groundAltM !== undefined && b.groundAltM !== undefined ? a.groundAltM + a.z - (b.groundAltM + b.z) : a.z - b.z;
+    const maxDt = Math.hypot(a.e - b.e, a.n - b.n, dz) / this.c + (3 * (a.clockErrorMs + b.clockErrorMs)) / 1000 + this.tol;
     return Math.abs(a.onsetSec - b.onsetSec) <= maxDt;
   }
 
@@ -844,6 +940,11 @@ export interface FusedFix {
   method: 'tdoa' | 'bearings' | 'doa' | 'none';
   e?: number;
   n?: number;
+  /**
+   * With sensors' ground altitudes only: the source's altitude at (e, n), m, in their datum (the
+   * ground plane there plus the source height).
+   */
+  alt?: number;
   errorM?: number;
   /** Observations used (indices). */
   used: number[];
@@ -946,7 +1047,22 @@ export function fuseObservations(obs: Observation[], opts: FuseOptions = {}): Fu
   };
 }
 
+/**
+ * With ground altitudes (of some sensors at least), the street's ground is the plane through
+ * their ground points; sensors without one stand on it. The arrays' z become altitudes, the
+ * source is at the source height above the plane, and the fix gets its altitude. Without any,
+ * one level street, as always.
+ */
 function fuseLayout(obs: Observation[], opts: FuseOptions): FusedFix {
+  const known = obs.filter((o, i) => o.groundAltM !== undefined && Number.isFinite(o.groundAltM) && obs.findIndex((x) => x.sensor === o.sensor) === i);
+  if (!known.length) return fuseLevel(obs, opts);
+  const ground = groundPlaneOf(known.map((o) => ({ e: o.e, n: o.n, alt: o.groundAltM! })));
+  const withAlt = obs.map((o) => ({ ...o, z: (o.groundAltM !== undefined && Number.isFinite(o.groundAltM) ? o.groundAltM : groundAltAt(ground, o.e, o.n)) + o.z }));
+  const fix = fuseLevel(withAlt, opts, ground);
+  return fix.e !== undefined && fix.n !== undefined ? { ...fix, alt: sourceZOf({ sourceHeightM: opts.sourceHeightM, ground })(fix.e, fix.n) } : fix;
+}
+
+function fuseLevel(obs: Observation[], opts: FuseOptions, ground?: GroundPlane): FusedFix {
   const onsetStd = (opts.onsetStdMs ?? 1) / 1000;
   const maxClock = opts.maxClockErrorMs ?? 10;
   const synced = obs.map((o, i) => ({ o, i })).filter(({ o }) => o.clock !== 'local' && o.clockErrorMs <= maxClock);
@@ -971,7 +1087,7 @@ function fuseLayout(obs: Observation[], opts: FuseOptions): FusedFix {
     const bearings = withBearing.filter(({ i }) => !triRejected.has(i));
     const fix = multilaterate(
       synced.map(({ o }) => ({ e: o.e, n: o.n, z: o.z, tSec: o.onsetSec, sigmaSec: Math.hypot(o.clockErrorMs / 1000, o.onsetStdMs !== undefined ? o.onsetStdMs / 1000 : onsetStd) })),
-      { speedOfSoundMs: opts.speedOfSoundMs, sourceHeightM: opts.sourceHeightM, start: tri ? [tri.e, tri.n] : undefined, bearings: bearingObs(bearings), maxRangeM: maxRange, dropCandidates: opts.dropCandidates },
+      { speedOfSoundMs: opts.speedOfSoundMs, sourceHeightM: opts.sourceHeightM, ...(ground ? { ground } : {}), start: tri ? [tri.e, tri.n] : undefined, bearings: bearingObs(bearings), maxRangeM: maxRange, dropCandidates: opts.dropCandidates },
     );
     // Onsets picked badly (a slow attack barely above the background) drag the combined fix away
     // from where ≥ 3 good bearings cross: then the bearings are believed.

@@ -6,6 +6,7 @@
 import { readSpan } from '../audio/registry';
 import { RingReadResult } from '../audio/ring';
 import { Alert, ClockSource, Detection, Location, validateDetection } from '../contracts';
+import { sensorAltOf } from '../sensor';
 import { ContractError, requireNumber, requireObject, requireString } from '../util/validate';
 import { MicPosition } from './arrays';
 import { enuToGeodetic, geodeticToEnu, GeoPoint, speedOfSound } from './geo';
@@ -18,6 +19,8 @@ export interface SensorGeometry {
   lat: number;
   lon: number;
   heightM?: number;
+  /** Altitude of the ground at its foot, m, in the site's common datum (absent: a level street). */
+  groundAltM?: number;
   headingDeg: number;
   mics: MicPosition[];
   clock: ClockSource;
@@ -138,9 +141,12 @@ function doaOf(det: Detection, sensor: SensorGeometry, read: Extract<RingReadRes
 }
 
 export function sensorInfoOf(s: SensorGeometry): NonNullable<Detection['sensorInfo']> {
-  // No alt: the contract's alt is an altitude, and a sensor config knows only its height above the street.
-  return { lat: s.lat, lon: s.lon, heading: s.headingDeg, clock: s.clock, clockErrorMs: s.clockErrorMs };
+  // alt only with a ground altitude: the array's altitude (a height above the street alone is none).
+  return { lat: s.lat, lon: s.lon, ...sensorAltOf({ groundAltM: s.groundAltM, heightM: s.heightM ?? REMOTE_SENSOR_HEIGHT_M }), heading: s.headingDeg, clock: s.clock, clockErrorMs: s.clockErrorMs };
 }
+
+/** Height of a sensor known only from its detections' sensorInfo, m: on a pole. */
+export const REMOTE_SENSOR_HEIGHT_M = 4;
 
 export interface FusionOptions extends SingleArrayOptions {
   minSensors?: number;
@@ -330,6 +336,7 @@ export function checkFusionStopItem(raw: unknown): FusionStopItem {
       ...optional('bearingStdDeg'),
       ...optional('elevationDeg'),
       ...optional('onsetStdMs'),
+      ...optional('groundAltM'),
       // Its contract fields only, as when it came in (privacy guarantees 1 and 3).
       payload: validateDetection(x.payload),
     };
@@ -385,7 +392,10 @@ export class FusionLocalizer {
     }
     if (!this.origin) this.origin = { lat, lon, alt: 0 };
     // Height of the array above the street: known for local sensors; remote ones are assumed on a 4 m pole.
-    const z = sensor?.heightM ?? 4;
+    const z = sensor?.heightM ?? REMOTE_SENSOR_HEIGHT_M;
+    // The ground's altitude at its foot, when known: a remote sensor's sensorInfo.alt is its array's.
+    const remoteAlt = !sensor && typeof info?.alt === 'number' && Number.isFinite(info.alt) ? info.alt - z : undefined;
+    const groundAltM = sensor ? sensor.groundAltM : remoteAlt;
     const [e, n] = geodeticToEnu({ lat, lon, alt: 0 }, this.origin);
     // A bearing: one the gateway already computed, or ours when the samples are in this process.
     const incoming = (det as Alert).location;
@@ -411,6 +421,7 @@ export class FusionLocalizer {
       e,
       n,
       z,
+      ...(groundAltM !== undefined && Number.isFinite(groundAltM) ? { groundAltM } : {}),
       lat,
       lon,
       clock: sensor?.clock ?? info?.clock ?? 'local',
@@ -629,7 +640,8 @@ export class FusionLocalizer {
         method: fix.method,
         bearing: round(((fromLead % 360) + 360) % 360),
         bearingStd: round(lead.bearingStdDeg ?? (Math.atan2(fix.errorM ?? 0, Math.max(1, Math.hypot(fix.e - lead.e, fix.n - lead.n))) * 180) / Math.PI),
-        position: { lat: round(g.lat, 7), lon: round(g.lon, 7), errorM: round(fix.errorM ?? NaN, 1) },
+        // alt only when the sensors' altitudes are known (never guessed from a level street).
+        position: { lat: round(g.lat, 7), lon: round(g.lon, 7), ...(fix.alt !== undefined ? { alt: round(fix.alt) } : {}), errorM: round(fix.errorM ?? NaN, 1) },
         sensors,
         ...(fix.reason ? { reason: fix.reason } : {}),
       };
