@@ -21,6 +21,8 @@ export function wrap360(deg: number): number {
 export interface LatLon {
   lat: number;
   lon: number;
+  /** A target's altitude, m, in the site's datum (the localizer's position.alt); absent: not known. */
+  alt?: number;
 }
 
 /** Initial bearing and great-circle distance from `a` to `b`. */
@@ -76,9 +78,20 @@ export function aimAtDistance(bearingDeg: number, distanceM: number, heightM: nu
   };
 }
 
-export function aimAtPosition(cam: Pick<CameraConfig, 'lat' | 'lon' | 'heightM'>, target: LatLon, frameWidthM = 10): Aim {
+/**
+ * Aim at a target position. With the camera's ground altitude and the target's altitude (same
+ * datum), the camera looks from its ground altitude + height to the target's altitude: on a
+ * slope, down or up to it. Without either, the target is on the ground at the camera's foot.
+ */
+export function aimAtPosition(cam: Pick<CameraConfig, 'lat' | 'lon' | 'heightM' | 'groundAltM'>, target: LatLon, frameWidthM = 10): Aim {
   const { bearingDeg, distanceM } = bearingDistance(cam, target);
-  return aimAtDistance(bearingDeg, distanceM, cam.heightM, frameWidthM);
+  return aimAtDistance(bearingDeg, distanceM, cameraAboveTargetM(cam, target), frameWidthM);
+}
+
+/** How far above the target the camera is, m: by altitudes when both are known, else its height above its own ground. */
+export function cameraAboveTargetM(cam: Pick<CameraConfig, 'heightM' | 'groundAltM'>, target: Pick<LatLon, 'alt'>): number {
+  const known = (v: number | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+  return known(cam.groundAltM) && known(target.alt) ? cam.groundAltM + cam.heightM - target.alt : cam.heightM;
 }
 
 /** Pan/tilt in the camera's own degrees (pan relative to its pan zero, in its pan direction). */

@@ -2054,6 +2054,7 @@ export function parseAlert(p: Record<string, unknown>, where = 'payload', warn?:
     const pos = requireObject(loc.position, `${where}.location.position`);
     requireNumber(pos, 'lat', { min: -90, max: 90 }, `${where}.location.position`);
     requireNumber(pos, 'lon', { min: -180, max: 180 }, `${where}.location.position`);
+    if (pos.alt !== undefined) requireNumber(pos, 'alt', { min: -1000, max: 10000 }, `${where}.location.position`);
   } else if (loc.bearing !== undefined) {
     requireNumber(loc, 'bearing', { min: -360, max: 360 }, `${where}.location`);
     requireString(p, 'sensor', where);
@@ -2065,7 +2066,8 @@ export function parseAlert(p: Record<string, unknown>, where = 'payload', warn?:
 
 export function targetOf(alert: Alert, assumedDistanceM: number): TargetSpec {
   const loc = alert.location!;
-  if (loc.position) return { kind: 'position', position: { lat: loc.position.lat, lon: loc.position.lon } };
+  // Its altitude, when the localizer knew the sensors' (cameras with a ground altitude aim at it).
+  if (loc.position) return { kind: 'position', position: { lat: loc.position.lat, lon: loc.position.lon, ...(typeof loc.position.alt === 'number' ? { alt: loc.position.alt } : {}) } };
   const si = alert.sensorInfo;
   return {
     kind: 'bearing',
