@@ -13,7 +13,7 @@ import { DEFAULT_MIN_CONFIDENCE } from '../localize/localizer';
 import { numberOption, parseArgs, SEED_RULE } from './args';
 import { USAGE as USAGES, UsageError } from './usage';
 import { Observation, fuseObservations, onsetStdFromRise } from '../localize/fusion';
-import { DEFAULT_SCENE_DURATION_S, DEFAULT_SCENE_SEED, listBundledScenes, loadScene, Scene, micPositionsEnu, SCENE_DURATION_RANGE_S } from '../sim/scene';
+import { DEFAULT_SCENE_DURATION_S, DEFAULT_SCENE_SEED, listBundledScenes, loadScene, Scene, micPositionsEnu, SCENE_DURATION_RANGE_S, sourcePointEnu } from '../sim/scene';
 import { SceneEvent, SceneRenderer } from '../sim/render';
 import { gaussian, makeRng } from '../sim/signals';
 import { SENSOR_SETTINGS } from '../sensor';
@@ -143,7 +143,8 @@ export function evaluateScene(sceneIn: Scene, opts: EvalOptions = {}): EvalRepor
   const postF = Math.round(((opts.postMs ?? 250) / 1000) * fs);
   const pending: { ev: SceneEvent; readyFrame: number }[] = [];
   renderer.onEvent((ev) => {
-    const far = Math.max(...centres.map((cn) => Math.hypot(cn[0] - ev.positionEnu[0], cn[1] - ev.positionEnu[1], cn[2] - ev.positionEnu[2])));
+    const at = sourcePointEnu(ev);
+    const far = Math.max(...centres.map((cn) => Math.hypot(cn[0] - at[0], cn[1] - at[1], cn[2] - at[2])));
     pending.push({ ev, readyFrame: Math.ceil((ev.emitSec + far / c) * fs) + postF + 1 });
   });
   const results: EventResult[] = [];
@@ -259,6 +260,8 @@ function evaluateEvent(scene: Scene, ev: SceneEvent, rings: AudioRing[], centres
         e: s.positionEnu[0],
         n: s.positionEnu[1],
         z: s.heightM,
+        // a scene on a slope: the localizer's plane through the sensors' ground, as with vigie-sensor's Ground altitude
+        ...(s.groundAltM !== undefined ? { groundAltM: s.groundAltM } : {}),
         lat: s.lat,
         lon: s.lon,
         clock: s.clock,

@@ -195,6 +195,7 @@ class SharedLiveScene implements LiveScene {
       lat: s.lat,
       lon: s.lon,
       heightM: s.heightM,
+      ...(s.groundAltM !== undefined ? { groundAltM: s.groundAltM } : {}),
       headingDeg: s.headingDeg,
       array: s.array,
       mics: s.mics.map((m) => [m[0], m[1], m[2]]),

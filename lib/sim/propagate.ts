@@ -57,8 +57,11 @@ export interface ImageSource {
   kind: PropagationPath['kind'];
 }
 
-/** The source and its mirror images (ground, facades, facades+ground) for a scene's geometry. */
-export function imageSources(src: readonly number[], scene: Pick<Scene, 'ground' | 'canyon'>, reflections = true): ImageSource[] {
+/**
+ * The source and its mirror images (ground, facades, facades+ground) for a scene's geometry. The
+ * ground is level at `groundZ` under the source (its ground altitude on a slope).
+ */
+export function imageSources(src: readonly number[], scene: Pick<Scene, 'ground' | 'canyon'>, reflections = true, groundZ = 0): ImageSource[] {
   const out: ImageSource[] = [{ pos: [src[0], src[1], src[2]], coef: 1, kind: 'direct' }];
   if (!reflections) return out;
   const walls: ImageSource[] = [];
@@ -81,7 +84,7 @@ export function imageSources(src: readonly number[], scene: Pick<Scene, 'ground'
   if (scene.ground) {
     const g = scene.ground.reflection;
     for (const s of [...out]) {
-      out.push({ pos: [s.pos[0], s.pos[1], -s.pos[2]], coef: s.coef * g, kind: s.kind === 'direct' ? 'ground' : 'facade+ground' });
+      out.push({ pos: [s.pos[0], s.pos[1], groundZ ? 2 * groundZ - s.pos[2] : -s.pos[2]], coef: s.coef * g, kind: s.kind === 'direct' ? 'ground' : 'facade+ground' });
     }
   }
   return out;
@@ -93,9 +96,10 @@ export function propagationPaths(
   mic: readonly number[],
   scene: Pick<Scene, 'ground' | 'canyon' | 'sampleRate' | 'speedOfSoundMs' | 'interpTaps'>,
   reflections = true,
+  groundZ = 0,
 ): PropagationPath[] {
   const paths: PropagationPath[] = [];
-  for (const img of imageSources(src, scene, reflections)) {
+  for (const img of imageSources(src, scene, reflections, groundZ)) {
     const r = Math.max(0.1, Math.hypot(img.pos[0] - mic[0], img.pos[1] - mic[1], img.pos[2] - mic[2]));
     const delaySamples = (r / scene.speedOfSoundMs) * scene.sampleRate;
     const { offset, kernel } = fractionalDelayKernel(delaySamples, scene.interpTaps);

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import { enuToGeodetic } from '../localize/geo';
 import { PropagationPath, propagationPaths } from './propagate';
-import { Scene, SceneSequenceEvent, SceneSource, levelToAmplitude, micPositionsEnu, LevelSpec, SynthSpec } from './scene';
+import { Scene, SceneSequenceEvent, SceneSource, levelToAmplitude, micPositionsEnu, sourcePointEnu, LevelSpec, SynthSpec } from './scene';
 import { EventSignal, NoiseBed, loadClip, makeRng, readManifest, synthFor, synthesise, ManifestRow } from './signals';
 
 /** Ground truth of one played event. */
@@ -15,7 +15,10 @@ export interface SceneEvent {
   sourceId: string;
   /** Scene time of the sound's attack at the source, s since frame 0 (true time). */
   emitSec: number;
+  /** East, north, and height above the ground there, m. */
   positionEnu: [number, number, number];
+  /** Altitude of that ground, m, when the scene gives one (a street on a slope). */
+  groundAltM?: number;
   lat: number;
   lon: number;
   /** Clip path or "synth:<type>". */
@@ -146,7 +149,7 @@ export class SceneRenderer {
       return null;
     }
     const { sig, name } = this.signalOf(src.label, src.clipPath, src.clip, src.synth, src.maxDurationSec, src.background);
-    return this.makeInstance(src.id, src.label, sig, name, src.positionEnu, src.level, emitFrame, src.loop, src.reflections, src.background);
+    return this.makeInstance(src.id, src.label, sig, name, src.positionEnu, src.level, emitFrame, src.loop, src.reflections, src.background, src.groundAltM);
   }
 
   private pickClip(label: string): string | undefined {
@@ -177,10 +180,12 @@ export class SceneRenderer {
     return this.makeInstance(`seq-${n}`, ev.label, sig, name, pos, ev.level ?? q.level, emitFrame, false, true, false);
   }
 
-  private makeInstance(id: string, label: string, sig: EventSignal, name: string, pos: [number, number, number], level: LevelSpec, emitFrame: number, loop: boolean, reflections: boolean, background: boolean): Instance {
+  private makeInstance(id: string, label: string, sig: EventSignal, name: string, pos: [number, number, number], level: LevelSpec, emitFrame: number, loop: boolean, reflections: boolean, background: boolean, groundAltM?: number): Instance {
     // Background beds need no sub-sample precision: a short interpolator keeps the live feed cheap.
     const geometry = background ? { ...this.scene, interpTaps: Math.min(8, this.scene.interpTaps) } : this.scene;
-    const paths = this.micPos.map((mic) => propagationPaths(pos, mic, geometry, reflections));
+    // On a slope the source sounds from its ground altitude + height, the ground reflecting under it.
+    const at = groundAltM === undefined ? pos : sourcePointEnu({ positionEnu: pos, groundAltM });
+    const paths = this.micPos.map((mic) => propagationPaths(at, mic, geometry, reflections, groundAltM ?? 0));
     let maxEnd = 0;
     for (const ps of paths) for (const p of ps) maxEnd = Math.max(maxEnd, p.delayInt + p.kernel.length);
     const K = Math.max(...paths.flat().map((p) => p.kernel.length));
@@ -192,7 +197,7 @@ export class SceneRenderer {
     }
     const g = enuToGeodetic(pos, this.scene.origin);
     return {
-      event: { label, sourceId: id, emitSec: emitFrame / this.sampleRate + sig.attackSec, positionEnu: pos, lat: g.lat, lon: g.lon, signal: name },
+      event: { label, sourceId: id, emitSec: emitFrame / this.sampleRate + sig.attackSec, positionEnu: pos, ...(groundAltM !== undefined ? { groundAltM } : {}), lat: g.lat, lon: g.lon, signal: name },
       sig: sig.samples,
       ext,
       amp: levelToAmplitude(level, this.scene.calibrationDbSpl),

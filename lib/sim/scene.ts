@@ -36,6 +36,8 @@ export interface SceneSensor {
   lat: number;
   lon: number;
   heightM: number;
+  /** Altitude of the ground at its foot, m (a street on a slope); absent: the level street at 0. */
+  groundAltM?: number;
   headingDeg: number;
   array: string;
   mics: MicPosition[];
@@ -54,8 +56,10 @@ export interface SceneSource {
   /** The clip as written in the scene (for messages). */
   clip?: string;
   synth?: SynthSpec;
-  /** East, north, up in metres. */
+  /** East, north in metres, and height above the ground at that place. */
   positionEnu: [number, number, number];
+  /** Altitude of the ground under it, m (a street on a slope); absent: the level street at 0. */
+  groundAltM?: number;
   onsetSec: number;
   level: LevelSpec;
   loop: boolean;
@@ -281,6 +285,7 @@ function parseSensor(v: unknown, i: number, origin: Required<GeoPoint>, ids: Set
     lat: geo.lat,
     lon: geo.lon,
     heightM,
+    ...groundAltOf(v, f),
     headingDeg: num(v, 'headingDeg', f, 0, -360, 360),
     array,
     mics,
@@ -288,6 +293,11 @@ function parseSensor(v: unknown, i: number, origin: Required<GeoPoint>, ids: Set
     clockErrorMs: num(v, 'clockErrorMs', f, 0.1, 0, 60000),
     clock,
   };
+}
+
+/** A sensor's or source's optional "groundAltM" (metres, the scene's altitudes: only differences count). */
+function groundAltOf(v: Obj, f: string): { groundAltM?: number } {
+  return v.groundAltM === undefined ? {} : { groundAltM: num(v, 'groundAltM', f, undefined, -500, 9000) };
 }
 
 function enuToLatLon(e: number, n: number, origin: Required<GeoPoint>): { lat: number; lon: number } {
@@ -318,6 +328,7 @@ function parseSource(v: unknown, f: string, ids: Set<string>, baseDir: string, d
     label: str(v, 'label', f, background ? 'background' : 'event'),
     ...common,
     positionEnu: [p[0], p[1], p[2] ?? 1.5],
+    ...groundAltOf(v, f),
     onsetSec: num(v, 'onsetSec', f, 0, 0),
     level: v.level === undefined ? { dbSpl: background ? 75 : 110 } : parseLevel(v.level, `${f}.level`),
     loop: v.loop === undefined ? background : v.loop === true,
@@ -456,10 +467,15 @@ export function levelToAmplitude(level: LevelSpec, calibrationDbSpl: number): nu
   return Math.pow(10, db / 20);
 }
 
-/** World (ENU) positions of a sensor's microphones: array frame rotated by the heading, raised by the height. */
+/** Where a source sounds from: east, north, and its ground altitude (0 without one) plus its height. */
+export function sourcePointEnu(s: Pick<SceneSource, 'positionEnu' | 'groundAltM'>): [number, number, number] {
+  return [s.positionEnu[0], s.positionEnu[1], (s.groundAltM ?? 0) + s.positionEnu[2]];
+}
+
+/** World (ENU) positions of a sensor's microphones: array frame rotated by the heading, raised by its ground altitude and height. */
 export function micPositionsEnu(s: SceneSensor): [number, number, number][] {
   const h = (s.headingDeg * Math.PI) / 180;
   const fwd = [Math.sin(h), Math.cos(h)];
   const right = [Math.cos(h), -Math.sin(h)];
-  return s.mics.map(([x, y, z]) => [s.positionEnu[0] + x * right[0] + y * fwd[0], s.positionEnu[1] + x * right[1] + y * fwd[1], s.heightM + z]);
+  return s.mics.map(([x, y, z]) => [s.positionEnu[0] + x * right[0] + y * fwd[0], s.positionEnu[1] + x * right[1] + y * fwd[1], (s.groundAltM ?? 0) + s.heightM + z]);
 }
