@@ -657,9 +657,9 @@ describe('acoustic-classifier: samples are zeroed where the classifier holds the
  * into 6 s of street noise, in blocks of 100 ms at 48 kHz; `blockTimeS` stamps block i (the
  * capture's wall clock; T0 on by default). Every block is handled before it returns.
  */
-async function classifyOneBurst(channels: number, blockTimeS?: (i: number) => number) {
+async function classifyOneBurst(channels: number, blockTimeS?: (i: number) => number, sensorExtra: Record<string, unknown> = {}) {
   const f: Any[] = flow({ path: TINY }, { sensor: 'sensor-1', labels: ['gunshot'], minAboveBackgroundDb: 10 });
-  f.push({ id: 'sensor-1', type: 'vigie-sensor', sensorId: 'north-1', lat: 45.4397, lon: 4.3872, heightM: 4, headingDeg: 30, array: 'mono', clock: 'ntp', clockErrorMs: 2 });
+  f.push({ id: 'sensor-1', type: 'vigie-sensor', sensorId: 'north-1', lat: 45.4397, lon: 4.3872, heightM: 4, headingDeg: 30, array: 'mono', clock: 'ntp', clockErrorMs: 2, ...sensorExtra });
   await helper.load(NODES, f);
   const got = collect();
   const cls = helper.getNode('cls');
@@ -702,6 +702,14 @@ describe('acoustic-classifier: detections as DESIGN §2, with the sensor attache
     cls.receive({ payload: block('south-2', 0, 4800, sr) });
     await waitFor(() => got.errors.length > 0, 60_000, 'sensor mismatch error');
     assert.match(got.errors[0], /payload\.sensor: expected "north-1"/);
+  });
+
+  it("with the sensor's Ground altitude, sensorInfo.alt is its array's altitude (ground + height), for a remote localizer", async () => {
+    const { got } = await classifyOneBurst(1, undefined, { groundAltM: 87.5 });
+    assert.deepEqual(got.errors, []);
+    assert.equal(got.dets.length, 1);
+    validateDetection(got.dets[0].payload);
+    assert.deepEqual(got.dets[0].payload.sensorInfo, { lat: 45.4397, lon: 4.3872, alt: 91.5, heading: 30, clock: 'ntp', clockErrorMs: 2 });
   });
 
   it('a detection whose onset is before any set clock (1970, before NTP answers) says its clock is local, not the form\'s ntp', async () => {

@@ -192,6 +192,32 @@ describe('localizer node: fusion', () => {
     { id: 'out', type: 'helper', z: 'tab' },
   ];
 
+  it("with its vigie-sensors' Ground altitudes (a 20 % street), places the sound on the slope and gives its altitude", async () => {
+    const groundAt = (n: number) => 100 + 0.2 * n;
+    const ids = Object.keys(SENSORS);
+    const sensors = ids.map((id) => {
+      const [e, n] = SENSORS[id];
+      const g = enuToGeodetic([e, n, 0], ORIGIN);
+      return { id: `cfg-${id}`, type: 'vigie-sensor', sensorId: id, lat: String(g.lat), lon: String(g.lon), heightM: '4', groundAltM: String(groundAt(n)), array: 'mono', clock: 'ptp', clockErrorMs: '0.1' };
+    });
+    await helper.startServer();
+    await helper.load([localizerNode, sensorNode], [...flow({ minSensors: 4, timeoutMs: 2000 }), ...sensors]);
+    const got = collect(helper.getNode('out'));
+    const loc = helper.getNode('loc');
+    for (const id of ids) {
+      const [e, n] = SENSORS[id];
+      const t = T0 + 0.2 + Math.hypot(SRC[0] - e, SRC[1] - n, groundAt(SRC[1]) + 1.5 - (groundAt(n) + 4)) / C;
+      const { sensorInfo: _local, ...det } = remoteGunshot(id, { lat: 0, lon: 0 }, t);
+      loc.receive({ payload: det });
+    }
+    await waitFor(() => got.length === 1, 10_000, 'the located incident');
+    const pos = got[0].payload.location.position;
+    const [e, n] = geodeticToEnu({ lat: pos.lat, lon: pos.lon }, ORIGIN);
+    assert.ok(Math.hypot(e - SRC[0], n - SRC[1]) < 0.05, `position error ${Math.hypot(e - SRC[0], n - SRC[1])} m`);
+    assert.ok(Math.abs(pos.alt - (groundAt(SRC[1]) + 1.5)) < 0.05, `altitude ${pos.alt}`);
+    assert.equal(got[0].payload.sensorInfo.alt, groundAt(SENSORS[got[0].payload.sensor][1]) + 4, "the lead sensor's array altitude");
+  });
+
   it('emits one located event per incident once 3 sensors reported; late and duplicate reports do not re-alert', async () => {
     await helper.startServer();
     await helper.load([localizerNode], flow({ timeoutMs: 2000 }));

@@ -40,6 +40,19 @@ describe('vigie-sensor config node', () => {
     });
   });
 
+  it('a Ground altitude is carried into the sensor (absent when empty); out of range, the error names it', async () => {
+    await helper.startServer();
+    await helper.load(sensorNode, [
+      { ...base, groundAltM: '87.5' },
+      { ...base, id: 's2', sensorId: 'north-2', groundAltM: '' },
+      { ...base, id: 's3', sensorId: 'north-3', groundAltM: '9100' },
+    ]);
+    assert.equal(helper.getNode('s1').sensor.groundAltM, 87.5);
+    assert.equal('groundAltM' in helper.getNode('s2').sensor, false);
+    assert.equal(helper.getNode('s3').sensor, undefined);
+    assert.match(helper.getNode('s3').sensorError, /^groundAltM: expected a number from -500 to 9000/);
+  });
+
   it('custom coordinates are parsed from JSON; a linear array gets a warning, not an error', async () => {
     await helper.startServer();
     await helper.load(sensorNode, [{ ...base, array: 'custom', mics: '[[-0.05,0,0],[0,0,0],[0.05,0,0]]' }]);
