@@ -1054,7 +1054,9 @@ export function fuseObservations(obs: Observation[], opts: FuseOptions = {}): Fu
  * one level street, as always.
  */
 function fuseLayout(obs: Observation[], opts: FuseOptions): FusedFix {
-  const known = obs.filter((o, i) => o.groundAltM !== undefined && Number.isFinite(o.groundAltM) && obs.findIndex((x) => x.sensor === o.sensor) === i);
+  // One ground point per sensor (a sensor may report twice).
+  const withGround = obs.filter((o) => o.groundAltM !== undefined && Number.isFinite(o.groundAltM));
+  const known = withGround.filter((o, i) => withGround.findIndex((x) => x.sensor === o.sensor) === i);
   if (!known.length) return fuseLevel(obs, opts);
   const ground = groundPlaneOf(known.map((o) => ({ e: o.e, n: o.n, alt: o.groundAltM! })));
   const withAlt = obs.map((o) => ({ ...o, z: (o.groundAltM !== undefined && Number.isFinite(o.groundAltM) ? o.groundAltM : groundAltAt(ground, o.e, o.n)) + o.z }));
