@@ -281,7 +281,8 @@ function deepFreeze<T>(v: T): T {
  * so a field added to the schema goes on, and one not in it never does. Frozen: no importer can
  * widen it.
  */
-export const ALERT_FIELDS: ObjectShape = deepFreeze(alertFieldsOf(loadSchemas()));
+const SCHEMAS: Schemas = deepFreeze(loadSchemas());
+export const ALERT_FIELDS: ObjectShape = deepFreeze(alertFieldsOf(SCHEMAS));
 
 /** A span is a reference into the sensor's ring: its fields, and no other (the schema closes it). */
 const SPAN_FIELDS: readonly string[] = (() => {
@@ -407,6 +408,116 @@ export class DroppedFieldWarnings {
 /** How a caller hears of dropped fields: a node's DroppedFieldWarnings, or a function told of every message. */
 export type DroppedFieldListener = DroppedFieldWarnings | ((text: string) => void);
 
+/** What a schema expects of a value, in the words of ContractError ("a finite number >= 0 <= 1"). */
+function expectedOf(s: Record<string, unknown>, schemas: Schemas, got: unknown): string {
+  if (typeof s.$ref === 'string') return expectedOf(schemas[schemaNameOf(s.$ref)], schemas, got);
+  if ('const' in s) return JSON.stringify(s.const);
+  if (Array.isArray(s.enum)) return `one of ${s.enum.map((v) => JSON.stringify(v)).join(', ')}`;
+  const words: string[] = [];
+  if (s.type === 'number' || s.type === 'integer') {
+    words.push(s.type === 'integer' ? 'an integer' : 'a finite number');
+    if (typeof s.minimum === 'number') words.push(`>= ${s.minimum}`);
+    if (typeof s.maximum === 'number') words.push(`<= ${s.maximum}`);
+  } else if (s.type === 'string') {
+    words.push(typeof s.pattern === 'string' ? `text matching ${s.pattern}` : s.minLength ? 'a non-empty string' : 'a string');
+    if (typeof got === 'string' && got.length > CONTRACT_BOUNDS.textChars) words.push(`of at most ${CONTRACT_BOUNDS.textChars} characters`);
+  } else if (s.type === 'array') words.push('a list');
+  else words.push('an object');
+  return words.join(' ');
+}
+
+/** The field at `keys` below `where`: "payload.incident.reports[0].onset". */
+function fieldName(where: string, keys: string[]): string {
+  return keys.reduce((p, k) => (k.startsWith('[') ? `${p}${k}` : `${p}.${k}`), where);
+}
+
+/** The value at `keys` (object keys, and list indices as "[0]") in `o`, for an error's "got". */
+function valueAt(o: unknown, keys: string[]): unknown {
+  let v = o;
+  for (const key of keys) {
+    const k = key.startsWith('[') ? key.slice(1, -1) : key;
+    if (typeof v !== 'object' || v === null || !Object.hasOwn(v, k)) return undefined;
+    v = (v as Record<string, unknown>)[k];
+  }
+  return v;
+}
+
+/**
+ * Checks `v` (an alert's contract fields) against schema `s`: types, finite numbers and their
+ * ranges, enums, patterns, required fields. Throws a ContractError naming the first field that
+ * breaks it; `got` is read from `original` (the message as it came, before fields were dropped).
+ * `partial`: the top level's required fields are not asked for (ptz-steer and video-forward
+ * take alerts of other systems that have no detection fields), but every field given must be valid.
+ */
+function checkSchema(s: Record<string, unknown>, v: unknown, keys: string[], ctx: { where: string; original: unknown; partial: boolean; schemas: Schemas }): void {
+  const fail = (): never => {
+    const got = keys.length ? valueAt(ctx.original, keys) : ctx.original;
+    throw new ContractError(fieldName(ctx.where, keys), expectedOf(s, ctx.schemas, got), got === undefined ? v : got);
+  };
+  if (typeof s.$ref === 'string') return checkSchema(ctx.schemas[schemaNameOf(s.$ref)], v, keys, ctx);
+  for (const part of Array.isArray(s.allOf) ? s.allOf : []) if (isObject(part)) checkSchema(part, v, keys, ctx);
+  if ('const' in s && v !== s.const) fail();
+  if (Array.isArray(s.enum) && !s.enum.includes(v)) fail();
+  switch (s.type) {
+    case 'string':
+      if (typeof v !== 'string' || v.length < (typeof s.minLength === 'number' ? s.minLength : 0)) fail();
+      if (typeof s.pattern === 'string' && !new RegExp(s.pattern).test(v as string)) fail();
+      return;
+    case 'number':
+    case 'integer':
+      if (typeof v !== 'number' || !Number.isFinite(v) || (s.type === 'integer' && !Number.isInteger(v))) fail();
+      if ((typeof s.minimum === 'number' && (v as number) < s.minimum) || (typeof s.maximum === 'number' && (v as number) > s.maximum)) fail();
+      return;
+    case 'array':
+      if (!Array.isArray(v)) fail();
+      if (isObject(s.items)) (v as unknown[]).forEach((x, i) => checkSchema(s.items as Record<string, unknown>, x, [...keys, `[${i}]`], ctx));
+      return;
+    case 'object': {
+      if (!isObject(v)) fail();
+      const o = v as Record<string, unknown>;
+      const props = isObject(s.properties) ? s.properties : {};
+      if (!(ctx.partial && keys.length === 0) && Array.isArray(s.required)) {
+        for (const r of s.required as string[]) {
+          if (o[r] !== undefined) continue;
+          const sub = isObject(props[r]) ? (props[r] as Record<string, unknown>) : {};
+          const got = valueAt(ctx.original, [...keys, r]);
+          throw new ContractError(fieldName(ctx.where, [...keys, r]), expectedOf(sub, ctx.schemas, got), got);
+        }
+      }
+      for (const [k, x] of Object.entries(o)) {
+        const sub = Object.hasOwn(props, k) ? props[k] : s.additionalProperties;
+        if (x !== undefined && isObject(sub)) checkSchema(sub, x, [...keys, k], ctx);
+      }
+      return;
+    }
+  }
+}
+
+/** An alert's parts that later stages add, each of which can be left out whole. */
+const LATER_PARTS: readonly string[] = ['location', 'camera', 'video', 'incident', 'priority'];
+
+/**
+ * Leaves out of `alert` (its contract fields, already tidied by the caller: the console's store)
+ * each later stage's part that breaks the alert schema, a camera without its pan, a video without
+ * its link, so that what is kept validates; returns each left out, by field and what it expected
+ * (never by value), for a DroppedFieldWarnings. `original`, the message as it came. A detection's
+ * own field breaking it is thrown (validateDetection checks them first).
+ */
+export function leaveOutBrokenParts(alert: Alert, original: unknown, where = 'payload'): string[] {
+  const left: string[] = [];
+  for (;;) {
+    try {
+      checkSchema(SCHEMAS.alert, alert, [], { where, original, partial: false, schemas: SCHEMAS });
+      return left;
+    } catch (err) {
+      const part = err instanceof ContractError ? err.field.slice(where.length + 1).split(/[.[]/)[0] : '';
+      if (!LATER_PARTS.includes(part) || !(part in alert)) throw err;
+      delete (alert as unknown as Record<string, unknown>)[part];
+      left.push(`${(err as ContractError).field} (expected ${(err as ContractError).expected}; the whole ${part} left out)`);
+    }
+  }
+}
+
 /** A detection or alert that screenAlert let through: its contract fields may be taken. */
 export interface ScreenedAlert {
   /**
@@ -415,6 +526,14 @@ export interface ScreenedAlert {
    * DroppedFieldWarnings names each field once; a function hears of every message).
    */
   contractFields(warn?: DroppedFieldListener): Alert;
+  /**
+   * The contract fields, refused (a ContractError naming the first field that breaks it) unless
+   * they validate against `schema`: types, finite numbers in their ranges, lists of values, text
+   * patterns, required fields (one dropped as too long or of the wrong type is missing). With
+   * `partial`, the top level's required fields are not asked for (an alert of another system
+   * may lack the detection's own), but every field given must be valid.
+   */
+  checkedFields(schema: 'detection' | 'alert', warn?: DroppedFieldListener, opts?: { partial?: boolean }): Alert;
 }
 
 /**
@@ -431,6 +550,11 @@ export function screenAlert(o: Record<string, unknown>, where = 'payload'): Scre
       const dropped: string[] = [];
       const out = keepKnown(o, ALERT_FIELDS, where, dropped) as Alert;
       if (dropped.length && warn) (warn instanceof DroppedFieldWarnings ? warn : new DroppedFieldWarnings(warn, false)).report(o.id, dropped);
+      return out;
+    },
+    checkedFields(schema: 'detection' | 'alert', warn?: DroppedFieldListener, opts: { partial?: boolean } = {}): Alert {
+      const out = this.contractFields(warn);
+      checkSchema(SCHEMAS[schema], out, [], { where, original: o, partial: !!opts.partial, schemas: SCHEMAS });
       return out;
     },
   };
@@ -463,7 +587,11 @@ export function requireAlertLabel(o: Record<string, unknown>, where = 'payload')
   return o.label as AlertLabel;
 }
 
-export function validateDetection(p: unknown, warn?: DroppedFieldListener): Detection {
+/**
+ * `alertFields`: an alert's later fields (location, camera, video, incident, priority) are checked
+ * against the alert schema too; without it they are kept as they are (the console tidies them).
+ */
+export function validateDetection(p: unknown, warn?: DroppedFieldListener, opts: { alertFields?: boolean } = {}): Detection {
   const o = requireObject(p, 'payload');
   if (o.kind !== 'detection') throw new ContractError('payload.kind', '"detection"', o.kind);
   const screened = screenAlert(o);
@@ -488,7 +616,8 @@ export function validateDetection(p: unknown, warn?: DroppedFieldListener): Dete
   if (!SENSOR_ID_PATTERN.test(span.sensor as string)) throw new ContractError('payload.span.sensor', SENSOR_ID_WORDS, span.sensor);
   requireNumber(span, 'start', { integer: true, min: 0 }, 'payload.span');
   requireNumber(span, 'frames', { integer: true, min: 0 }, 'payload.span');
-  return screened.contractFields(warn);
+  // The rest (scores' range, the level, sensorInfo…) as the schema states it.
+  return screened.checkedFields(opts.alertFields ? 'alert' : 'detection', warn);
 }
 
 export function validateDecision(p: unknown): Decision {

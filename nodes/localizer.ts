@@ -190,7 +190,7 @@ export = function (RED: NodeAPI) {
       // Detections arrive from MQTT as JSON text or a Buffer when the mqtt-in node does not parse them.
       const p = parsedPayload(msg.payload, 'a detection object');
       // Its contract fields only: every alert this node sends is built from them (privacy guarantees 1 and 3).
-      const det = validateDetection(p, droppedFields);
+      const det = validateDetection(p, droppedFields, { alertFields: true });
       // A gateway may publish on its own sensor's topic only (broker ACLs, docs/scaling.md): that
       // protects nothing unless a detection claiming another sensor on that topic is refused.
       const fromTopic = typeof msg.topic === 'string' ? DETECTION_TOPIC.exec(msg.topic) : null;

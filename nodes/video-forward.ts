@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'http';
 import type { Duplex } from 'stream';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { findCamera, onCameraChange } from '../lib/camera/registry';
-import { DroppedFieldWarnings, screenAlert, VideoLinks } from '../lib/contracts';
+import { Alert, DroppedFieldWarnings, screenAlert, VideoLinks } from '../lib/contracts';
 import type { CameraHandle } from '../lib/camera/types';
 import { MAX_VIEWERS_PER_ADDRESS, MAX_VIEWERS_PER_RELAY, normaliseRoot, offerSnapshots, parseVideoPath, requestUrl, VerifyClient, VIDEO_FORWARD_SETTINGS, VideoManager, VideoSource, VideoStats } from '../lib/video/manager';
 import { isIP } from 'net';
@@ -381,13 +381,38 @@ export = function (RED: NodeAPI) {
      * to the operators, without video. Throws for what may not go on at all (not an alert,
      * no id, samples or a voice label).
      */
+    /** What is wrong with a camera part that has no usable id, in the words its check has always had. */
+    function cameraIdFault(camera: unknown): ContractError | undefined {
+      try {
+        requireString(requireObject(camera, 'payload.camera'), 'id', 'payload.camera');
+        return undefined;
+      } catch (err) {
+        if (err instanceof ContractError) return err;
+        throw err;
+      }
+    }
+
     function handle(msg: NodeMessage): { out: NodeMessage; alertId: string; noVideo?: ContractError } {
       // From an mqtt in node that does not parse JSON: its text.
       const payload = requireObject(parsedPayload(msg.payload, 'an alert object'), 'payload');
       const screened = screenAlert(payload);
       const alertId = requireString(payload, 'id');
-      // The alert goes on as its contract's fields only (privacy guarantees 1 and 3).
-      const passOn = (video?: VideoLinks): NodeMessage => ({ ...msg, payload: { ...screened.contractFields(droppedFields), ...(video ? { video } : {}) } });
+      // The alert goes on as its contract's fields only (privacy guarantees 1 and 3), each as the
+      // alert schema states it (an alert of another system may lack the detection's own fields).
+      // A camera that breaks the schema (a NaN pan, a state outside the list) cannot be shown:
+      // the alert goes on without it, and without video; any other field breaking it refuses the alert.
+      let fields: Alert;
+      let badCamera: ContractError | undefined;
+      try {
+        fields = screened.checkedFields('alert', droppedFields, { partial: true });
+      } catch (err) {
+        if (!(err instanceof ContractError) || !err.field.startsWith('payload.camera')) throw err;
+        badCamera = cameraIdFault(payload.camera) ?? err;
+        const { camera: _camera, ...rest } = payload;
+        fields = screenAlert(rest).checkedFields('alert', undefined, { partial: true });
+      }
+      const passOn = (video?: VideoLinks): NodeMessage => ({ ...msg, payload: { ...fields, ...(video ? { video } : {}) } });
+      if (badCamera) return { out: passOn(), alertId, noVideo: badCamera };
       // No camera could be chosen, the chosen one failed, or it is busy with another alert (still
       // waiting, or released after its look): its picture is of that one, so the alert goes on
       // to the operators without video.

@@ -10,7 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Alert, Decision } from '../contracts';
-import { DroppedFieldWarnings, validateDecision, validateDetection } from '../contracts';
+import { DroppedFieldWarnings, leaveOutBrokenParts, validateDecision, validateDetection } from '../contracts';
 import { ContractError } from '../util/validate';
 import { setFileAside, writeFileAtomic } from '../util/atomic-file';
 import { priorityOf } from '../camera/choose';
@@ -265,6 +265,11 @@ export class AlertStore {
   /** Validates the detection part, keeps only contract fields (shortened), merges with what is known. */
   upsert(payload: unknown): UpsertResult {
     const alert = shortenAlert(validateDetection(payload, this.droppedFields) as Alert);
+    // Tidied (a NaN left out, a text cut), a later stage's part may still lack what the console
+    // needs to show it (a camera without its pan, a video without its link): the alert is kept,
+    // without that part, which the warning names (operators must not lose the alert for it).
+    const leftOut = leaveOutBrokenParts(alert, payload);
+    if (leftOut.length) this.droppedFields?.report(alert.id, leftOut);
     const now = this.now();
     const old = this.records.get(alert.id);
     if (!old) {

@@ -2061,7 +2061,8 @@ export function parseAlert(p: Record<string, unknown>, where = 'payload', warn?:
   } else {
     throw new ContractError(`${where}.location`, `a position {lat, lon} or a bearing${typeof loc.reason === 'string' ? ` (localizer said: ${loc.reason})` : ''}`, loc);
   }
-  return screened.contractFields(warn);
+  // Every field given as the alert schema states it (an alert of another system may lack the detection's own).
+  return screened.checkedFields('alert', warn, { partial: true });
 }
 
 export function targetOf(alert: Alert, assumedDistanceM: number): TargetSpec {

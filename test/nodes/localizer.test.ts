@@ -152,6 +152,30 @@ describe('localizer node: single array', () => {
     assert.equal(got[0].payload.location.method, 'doa');
   });
 
+  it('a detection that breaks its schema further in is refused naming the field, and nothing carries it on: scores out of range, an id too long to keep, a later stage\'s NaN', async () => {
+    const det = detectionFromSimulatedStreet(100);
+    await helper.startServer();
+    await helper.load([sensorNode, localizerNode], flow());
+    const got = collect(helper.getNode('out'));
+    const loc = helper.getNode('loc');
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ ...det, scores: { gunshot: 0.93, fireworks: -1 } }, /^payload\.scores\.fireworks: expected a finite number >= 0 <= 1, got -1$/],
+      // Longer than the contract's text: dropped from the alert's fields, it went out with no id at all.
+      [{ ...det, id: 'd'.repeat(5000) }, /^payload\.id: expected a non-empty string of at most 2000 characters, got "d{40}…"$/],
+      [{ ...det, camera: { id: 'c1', name: 'C', pan: Number.NaN, tilt: 0, zoom: 0, target: { bearing: 1, tilt: 0 }, state: 'on-target' } }, /^payload\.camera\.pan: expected a finite number, got NaN$/],
+    ];
+    for (const [payload, words] of cases) {
+      const before = loc.error.callCount;
+      loc.receive({ payload });
+      await waitFor(() => loc.error.callCount > before, 10_000, `an error for ${words}`);
+      assert.match(String(loc.error.lastCall.args[0]?.message ?? loc.error.lastCall.args[0]), words);
+      assert.equal(loc.status.lastCall.args[0].fill, 'red');
+    }
+    loc.receive({ payload: det });
+    await waitFor(() => got.length === 1, 10_000, 'the next good detection');
+    assert.equal(got[0].payload.id, 'det-1', 'only the good detection went out');
+  });
+
   it('rejects a bad setting at deploy with the setting named', async () => {
     await helper.startServer();
     await helper.load([sensorNode, localizerNode], flow({ windowMs: 'long' }));

@@ -316,6 +316,34 @@ describe('video-forward node', () => {
     );
   });
 
+  it('an alert whose camera part breaks the schema goes on without it and without video; one whose other fields break it is refused naming the field', async () => {
+    await helper.load([captureRed, videoForward, catchNode], flow());
+    const vf = helper.getNode('vf');
+    const warnings: string[] = [];
+    vf.on('call:warn', (c: Any) => warnings.push(String(c.args[0])));
+    const caught: Any[] = [];
+    helper.getNode('caught').on('input', (m: Any) => caught.push(m));
+    const got = nextMessage('out');
+    const alert = onCameraAlert('N1', 'cam-r');
+    vf.receive({ payload: { ...alert, camera: { ...(alert.camera as object), pan: Number.NaN } } });
+    const m = await got;
+    assert.equal(m.payload.id, 'N1', 'the alert itself goes on');
+    assert.equal(m.payload.camera, undefined, 'without the camera it cannot show');
+    assert.equal(m.payload.video, undefined);
+    await waitFor(() => warnings.some((w) => /^alert N1: sent on without video: payload\.camera\.pan: expected a finite number, got NaN$/.test(w)), 10_000, `the warning: ${warnings.join(' | ')}`);
+    const refused: Array<[Record<string, unknown>, RegExp]> = [
+      [{ ...onCameraAlert('N2', 'cam-r'), label: '../../etc/passwd' }, /: payload\.label: expected one of "gunshot"/],
+      [{ ...onCameraAlert('N3', 'cam-r'), onset: Number.POSITIVE_INFINITY }, /: payload\.onset: expected a finite number >= 0, got Infinity$/],
+      [{ ...onCameraAlert('N4', 'cam-r'), location: { method: 'tdoa', bearing: 400, sensors: [] } }, /: payload\.location\.bearing: expected a finite number >= 0 <= 360, got 400$/],
+    ];
+    for (const [payload, words] of refused) {
+      const before = caught.length;
+      vf.receive({ payload });
+      await waitFor(() => caught.length > before, 10_000, `refused: ${words}`);
+      assert.match(caught[caught.length - 1].error.message, words);
+    }
+  });
+
   it('an alert whose camera part cannot be used (not an object, no id, a camera not deployed) goes on without video; the warning and a red status name the field', async () => {
     await helper.load([captureRed, videoForward, catchNode], flow());
     const vf = helper.getNode('vf');

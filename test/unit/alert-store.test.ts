@@ -640,3 +640,25 @@ test('over the cap with a wall clock stepped back before an alert arrives: the a
   assert.deepEqual(r.droppedUnhandled.map((d) => d.alert.id), ['first']);
   assert.ok(s.get('arriving'), 'the alert arriving is kept');
 });
+
+test('an alert whose later stage\'s part the console cannot show, once tidied, is kept without that part, which a warning names (a camera without its pan, a video without its link)', () => {
+  const warnings: string[] = [];
+  const s = new AlertStore({ warnDropped: (w) => warnings.push(w) });
+  const camera = { id: 'c1', name: 'Cam 1', pan: 1, tilt: 2, zoom: 1, target: { bearing: 45, tilt: -5 }, state: 'moving' };
+  const video = { live: '/vigie/video/c1/live', until: 5 };
+  s.upsert(detection('a1', 100, { camera: { ...camera, pan: Number.NaN }, video }));
+  s.upsert(detection('a2', 100, { camera: { ...camera, state: 'dancing' } }));
+  s.upsert(detection('a3', 100, { camera, video: { live: Number.NaN, until: 5 } }));
+  assert.equal(s.size, 3, 'operators get every alert');
+  assert.equal(s.get('a1')!.alert.camera, undefined);
+  assert.deepEqual(s.get('a1')!.alert.video, video);
+  assert.equal(s.get('a2')!.alert.camera, undefined);
+  assert.deepEqual(s.get('a3')!.alert.camera, camera);
+  assert.equal(s.get('a3')!.alert.video, undefined);
+  for (const f of ['payload.camera.pan (expected a finite number; the whole camera left out)', 'payload.camera.state (expected one of "moving"', 'payload.video.live (expected a string; the whole video left out)']) {
+    assert.ok(warnings.some((w) => w.includes(f)), `${f} in ${warnings.join(' | ')}`);
+  }
+  // What can be tidied still is (see above): a NaN bearing left out, the sensors listed.
+  s.upsert(detection('a4', 100, { camera, location: { method: 'doa', bearing: Number.NaN } }));
+  assert.deepEqual(s.get('a4')!.alert.location, { method: 'doa', sensors: [] });
+});

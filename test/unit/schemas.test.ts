@@ -401,3 +401,50 @@ test('privacy: an error quotes a refused value as a number, at most 40 character
   assert.equal(new ContractError('payload.data', 'no such field', Buffer.from([1, 2, 3])).message, 'payload.data: expected no such field, got a Buffer');
   assert.equal(new ContractError('payload.note', 'a short text', 'x'.repeat(60)).message, `payload.note: expected a short text, got "${'x'.repeat(40)}…"`);
 });
+
+test('a detection is checked as its schema states it: scores within 0-1, a finite level, sensorInfo in range, an id kept whole', () => {
+  const refusals: Array<[Record<string, unknown>, string, RegExp]> = [
+    [{ ...detection, scores: { gunshot: 0.9, fireworks: -1 } }, 'payload.scores.fireworks', /expected a finite number >= 0 <= 1, got -1/],
+    [{ ...detection, scores: { gunshot: 7 } }, 'payload.scores.gunshot', /<= 1, got 7/],
+    [{ ...detection, level: { dbfs: -20, dba: Number.NaN } }, 'payload.level.dba', /expected a finite number, got NaN/],
+    [{ ...fullAlert, sensorInfo: { ...fullAlert.sensorInfo, lat: 120 } }, 'payload.sensorInfo.lat', /expected a finite number >= -90 <= 90, got 120/],
+    [{ ...fullAlert, sensorInfo: { ...fullAlert.sensorInfo, clock: 'sundial' } }, 'payload.sensorInfo.clock', /expected one of "local", "ntp", "ptp", "gps", got "sundial"/],
+    // An id past the contract's bound of text is dropped from the fields: an alert without its id never goes on.
+    [{ ...detection, id: 'i'.repeat(CONTRACT_BOUNDS.textChars + 1) }, 'payload.id', /expected a non-empty string of at most 2000 characters/],
+  ];
+  for (const [d, field, words] of refusals) {
+    assert.throws(() => validateDetection(d), (e: Error) => e instanceof ContractError && e.field === field && words.test(e.message), field);
+  }
+  assert.deepEqual(validateDetection(fullAlert), fullAlert);
+});
+
+test('validateDetection with alertFields: an alert\'s later fields are checked too (the localizer passes them on); without, the console tidies them', () => {
+  const refusals: Array<[Record<string, unknown>, string]> = [
+    [{ ...fullAlert, location: { ...fullAlert.location, bearing: Number.NaN } }, 'payload.location.bearing'],
+    [{ ...fullAlert, location: { ...fullAlert.location, position: { lat: 45.43, lon: 4.39 } } }, 'payload.location.position.errorM'],
+    [{ ...fullAlert, camera: { ...fullAlert.camera, pan: Number.POSITIVE_INFINITY } }, 'payload.camera.pan'],
+    [{ ...fullAlert, camera: { ...fullAlert.camera, state: 'dancing' } }, 'payload.camera.state'],
+    [{ ...fullAlert, video: { live: 42, until: 1 } }, 'payload.video.live'],
+    [{ ...fullAlert, incident: { id: 'inc-1', reports: [{ sensor: 'north', detection: 'd-1', label: 'gunshot', onset: Number.NaN }] } }, 'payload.incident.reports[0].onset'],
+    [{ ...fullAlert, priority: Number.NaN }, 'payload.priority'],
+  ];
+  for (const [a, field] of refusals) {
+    assert.equal(refusedField(() => validateDetection(a, undefined, { alertFields: true })), field, field);
+    assert.doesNotThrow(() => validateDetection(a), `${field}: kept for the console to tidy`);
+  }
+  assert.deepEqual(validateDetection(fullAlert, undefined, { alertFields: true }), fullAlert);
+});
+
+test('ptz-steer takes an alert of another system without the detection\'s fields, but every field it has as the schema states it', () => {
+  const bare = { id: 'x-1', location: { method: 'tdoa', position: { lat: 45.43, lon: 4.39, errorM: 3 }, sensors: [] } };
+  assert.deepEqual(parseAlert(bare), bare);
+  const refusals: Array<[Record<string, unknown>, string]> = [
+    [{ ...bare, kind: 'video' }, 'payload.kind'],
+    [{ ...bare, location: { ...bare.location, bearingStd: Number.NaN } }, 'payload.location.bearingStd'],
+    [{ ...bare, location: { method: 'tdoa', position: { lat: 45.43, lon: 4.39 }, sensors: [] } }, 'payload.location.position.errorM'],
+    [{ ...bare, span: { start: 0 } }, 'payload.span.sensor'],
+    [{ ...bare, confidence: 3 }, 'payload.confidence'],
+    [{ ...bare, onset: -1 }, 'payload.onset'],
+  ];
+  for (const [a, field] of refusals) assert.equal(refusedField(() => parseAlert(a)), field, field);
+});
