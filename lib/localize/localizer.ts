@@ -484,6 +484,10 @@ export class FusionLocalizer {
         alert = { ...alert, location: { ...(alert.location ?? { method: 'none', sensors: [] }), reason: was ? `${was}; ${late}` : late } };
       }
       this.sent.set(inc.id, { incident: inc, alert });
+      // Only an incident the associator still holds can take a late report: beyond its cap
+      // (MAX_INCIDENTS) the oldest sent are forgotten here too, so that a flood of detections
+      // (another system's, each its own incident) is not kept for keepMs whatever its size.
+      if (this.sent.size > MAX_INCIDENTS) this.sent.delete(this.sent.keys().next().value!);
       return alert;
     });
     return { ready, failures };
