@@ -5,7 +5,7 @@
  * `vigie eval detect` command runs; this node reads the config, the spans and wires events.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { readSpan } from '../lib/audio/registry';
+import { readSpan, spanReadError } from '../lib/audio/registry';
 import { ALERT_LABELS, AudioBlock, Detection, validateAudioBlock } from '../lib/contracts';
 import { Detector, DetectorOptions, SETTING_RANGES } from '../lib/detect/detector';
 import { ClassifierModel } from '../lib/detect/model';
@@ -260,7 +260,7 @@ export = function (RED: NodeAPI) {
           if (skipped > 1) return;
           throw new Error(`payload.start: the block's samples were already overwritten (${r.message}); the classifier is falling behind or the block is stale; skipping such blocks of sensor "${block.sensor}" until it catches up`);
         }
-        throw new Error(`payload.start/frames: cannot read the block's samples (${r.reason}: ${r.message})`);
+        throw spanReadError({ sensor: block.sensor, start: block.start, frames: block.frames }, r);
       }
       try {
         if (r.channels.length !== block.channels) throw new ContractError('payload.channels', `${r.channels.length} (the channels of sensor "${block.sensor}"'s ring)`, block.channels);

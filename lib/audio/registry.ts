@@ -2,6 +2,7 @@
  * Process-local registry of sensor rings. Rings are found by sensor id within this
  * process only; there is no other way to reach samples (DESIGN §4.1).
  */
+import { ContractError } from '../util/validate';
 import { AudioRing, AudioRingOptions, AudioSpan, RingReadResult } from './ring';
 
 const rings = new Map<string, AudioRing>();
@@ -46,4 +47,25 @@ export function readSpan(span: AudioSpan, opts?: { allowGaps?: boolean }): RingR
 /** Sensor ids with an open ring (for editor lists and health). */
 export function listRings(): string[] {
   return [...rings.keys()].filter((k) => !rings.get(k)!.isClosed);
+}
+
+/**
+ * Why a block's span could not be read, as an error naming the block's field and what it
+ * expected (a node passes it to done(err)): `payload.start` for audio not written yet, already
+ * gone or across a gap, `payload.frames` for more than the ring holds, `payload.sensor` for no ring.
+ */
+export function spanReadError(span: AudioSpan, r: Extract<RingReadResult, { ok: false }>, where = 'payload'): ContractError {
+  switch (r.reason) {
+    case 'unknown-sensor':
+    case 'closed':
+      return new ContractError(`${where}.sensor`, `a sensor whose audio ring is open in this Node-RED (${r.message})`, span.sensor);
+    case 'invalid':
+      return new ContractError(`${where}.frames`, `a span the ring can hold (${r.message})`, span.frames);
+    case 'future':
+      return new ContractError(`${where}.start`, `a span already written to the ring (${r.message})`, span.start);
+    case 'expired':
+      return new ContractError(`${where}.start`, `a span the ring still holds (${r.message})`, span.start);
+    case 'gap':
+      return new ContractError(`${where}.start`, `a span without a gap in the audio (${r.message})`, span.start);
+  }
 }

@@ -133,6 +133,8 @@ describe('acoustic-classifier: bad input is an error naming the field; the flow 
       [block('nobody', 0, 1600, sr), /payload\.sensor: expected a sensor whose audio ring is open/],
       [block('bad-1', 0, 1600, sr, 2), /payload\.channels: expected 1/],
       [block('bad-1', 0, 1600, 48000), /payload\.sampleRate: expected 16000/],
+      [block('bad-1', 10_000_000, 1600, sr), /payload\.start: expected a span already written to the ring \(span ends at frame 10001600, only 16000 written\), got 10000000/],
+      [block('bad-1', 0, 100_000, sr), /payload\.frames: expected a span the ring can hold \(span of 100000 frames exceeds ring capacity 32000\), got 100000/],
     ];
     for (const [payload, re] of cases) {
       const before = got.errors.length;

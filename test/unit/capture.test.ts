@@ -569,7 +569,8 @@ test('input source: blocks of an upstream sensor are copied, channel-mapped, int
   assert.throws(() => input.push({ kind: 'detection' }), /payload.kind: expected "audio"/);
   assert.throws(() => input.push({ ...upOut.blocks[0], samples: [1, 2] }), /without samples/);
   assert.throws(() => input.push(subOut.blocks[0], 'sub-array'), /payload.sensor/);
-  assert.throws(() => input.push({ ...upOut.blocks[0], start: 10_000_000 }), /cannot read span/);
+  assert.throws(() => input.push({ ...upOut.blocks[0], start: 10_000_000 }), /^ContractError: payload\.start: expected a span already written to the ring \(span ends at frame \d+, only \d+ written\), got 10000000$/);
+  assert.throws(() => input.push({ ...upOut.blocks[0], frames: 10_000_000 }), /^ContractError: payload\.frames: expected a span the ring can hold \(span of 10000000 frames exceeds ring capacity \d+\), got 10000000$/);
   await sub.stop();
   await up.stop();
   assert.throws(() => input.push(upOut.blocks[0]), /not running/);

@@ -5,7 +5,7 @@
  * split one array into sub-arrays, or to give a derived sensor its own ring.
  */
 import { AudioBlock, validateAudioBlock } from '../../contracts';
-import { readSpan } from '../registry';
+import { readSpan, spanReadError } from '../registry';
 import { CaptureSource } from './source';
 
 export class InputSource extends CaptureSource {
@@ -42,7 +42,7 @@ export class InputSource extends CaptureSource {
     if (!r.ok) {
       // The next block after a lost one is discontinuous.
       this.nextStart = -1;
-      throw new Error(`payload: cannot read span ${block.start}+${block.frames} of sensor "${block.sensor}": ${r.message}`);
+      throw spanReadError({ sensor: block.sensor, start: block.start, frames: block.frames }, r);
     }
     try {
       return this.deliver(block, r.channels);
