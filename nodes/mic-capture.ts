@@ -126,6 +126,8 @@ export = function (RED: NodeAPI) {
     let statusTimer: NodeJS.Timeout | null = null;
     let lastState: CaptureStatus = { state: 'starting', text: 'starting' };
     const reported = new Set<string>();
+    /** The status of the last input block refused, kept over the level until a block is taken. */
+    let inputFault = '';
 
     /** A failure: a short status naming the field (see errorStatus), the whole message in the log (once). */
     const fail = (err: Error) => {
@@ -139,6 +141,8 @@ export = function (RED: NodeAPI) {
 
     const sensorNode = config.sensor ? (RED.nodes.getNode(config.sensor) as VigieSensorNode | null) : null;
     let releaseSensor = (): void => undefined;
+    /** Shows the level at once (set once the capture runs). */
+    let showLevelNow = (): void => undefined;
     const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd();
 
     try {
@@ -192,11 +196,14 @@ export = function (RED: NodeAPI) {
         else showLevel();
       });
       const showLevel = () => {
-        if (!capture || lastState.state !== 'running') return;
+        // A refused input block stays said (red) until a block is taken: the level, shown every
+        // second, would hide it within a second.
+        if (!capture || lastState.state !== 'running' || inputFault) return;
         const db = capture.levelDbfs;
         setStatus(node, { fill: 'green', shape: 'dot', text: db === undefined ? `${sensor.id}: running` : `${sensor.id}: ${levelText(db)}` });
       };
       statusTimer = setInterval(showLevel, 1000);
+      showLevelNow = showLevel;
       setStatus(node, { fill: 'yellow', shape: 'ring', text: `starting ${srcCfg.type}` });
       node.log(`sensor "${sensor.id}": capturing from ${label}`);
       capture.start();
@@ -219,10 +226,15 @@ export = function (RED: NodeAPI) {
           throw new Error(`setting source: this mic-capture reads from "${capture.source.kind}"; only the "input" source takes audio blocks on its input`);
         }
         capture.source.push(msg.payload, capture.sensor);
+        if (inputFault) {
+          inputFault = '';
+          showLevelNow();
+        }
         done();
       } catch (err) {
         const e = err as Error;
-        setStatus(node, { fill: 'red', shape: 'ring', text: errorStatus(e) });
+        inputFault = errorStatus(e);
+        setStatus(node, { fill: 'red', shape: 'ring', text: inputFault });
         done(e);
       }
     });

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { findRing, readSpan } from '../../lib/audio/registry';
+import { closeRing, findRing, openRing, readSpan } from '../../lib/audio/registry';
 import { liveSceneCount } from '../../lib/sim/live';
 import { encodeWav } from '../../lib/audio/wav';
 import { rmsDbfs } from '../../lib/dsp/levels';
@@ -134,6 +134,42 @@ describe('mic-capture node', () => {
   afterEach(async () => {
     await helper.unload();
     await helper.stopServer();
+  });
+
+  it('input source: a refused block stays said in a red status until a block is taken; the level shown every second does not hide it', async () => {
+    const up = openRing({ sensor: 'up-st', sampleRate: 16000, channels: 1, seconds: 5 });
+    try {
+      // The node's once-a-second level display, caught as it is set up, to run a tick at will.
+      const ticks: Array<() => void> = [];
+      const realSetInterval = globalThis.setInterval;
+      const spy = mock.method(globalThis, 'setInterval', (fn: () => void, ms: number, ...rest: unknown[]) => {
+        if (/nodes[\\/]mic-capture\.[jt]s/.test(new Error().stack ?? '')) ticks.push(fn);
+        return realSetInterval(fn, ms, ...rest);
+      });
+      await helper.startServer();
+      try {
+        await helper.load([sensorNode, micNode, catchNode], flow({ source: 'input' }, sensor('st-1')));
+      } finally {
+        spy.mock.restore();
+      }
+      assert.equal(ticks.length, 1, 'the level display');
+      const mic = helper.getNode('mic');
+      const block = () => {
+        const start = up.write([tone(440, 16000, 0.1, 0.2)]);
+        return { kind: 'audio', sensor: 'up-st', seq: 0, sampleRate: 16000, channels: 1, start, frames: 1600, time: 1_750_000_000, clock: 'ntp' };
+      };
+      mic.receive({ payload: block() });
+      await waitFor(() => mic.status.lastCall?.args[0].fill === 'green', 10_000, 'the level');
+      mic.receive({ payload: { ...block(), start: 10_000_000 } });
+      await waitFor(() => mic.status.lastCall?.args[0].fill === 'red', 10_000, 'the refusal');
+      assert.deepEqual(mic.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'bad payload.start: 10000000' });
+      ticks[0]();
+      assert.equal(mic.status.lastCall.args[0].fill, 'red', 'still said after the level display ran');
+      mic.receive({ payload: block() });
+      await waitFor(() => mic.status.lastCall?.args[0].fill === 'green', 10_000, 'the level again, once a block is taken');
+    } finally {
+      closeRing(up);
+    }
   });
 
   it('plays a WAV file relative to the user directory (fast, once): blocks, level, end, ring content', async () => {
