@@ -172,7 +172,7 @@ export class Fuzz {
         for (const p of paths) {
           const parent = at(p);
           const k = p[p.length - 1];
-          if (typeof parent[k] === 'number' && this.random() < 0.4) parent[k] = this.pick([NaN, Infinity, -Infinity, -1e12, 1e12, -1, 2 ** 60]);
+          if (typeof parent[k] === 'number' && this.random() < 0.4) parent[k] = this.pick([NaN, Infinity, -Infinity, -1e12, 1e12, -1, 2 ** 60, 10_000_000, 2 ** 31, 0]);
         }
         return v;
       }
