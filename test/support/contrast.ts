@@ -97,7 +97,7 @@ export const PAINTED_MARKS = `(focusedSelector) => {
  * In the page (async): each word and mark of the site plan with its contrast on what is painted under it:
  * its halo (an SVG stroke drawn under it, 2 px or wider) where it has one, else the map tile under it
  * (the tile image's mean colour, at its opacity, over the plan's background) or the plan's background.
- * Words need 4.5:1, the scale bar and the north arrow 3:1.
+ * Words need 4.5:1, the scale bar, the north arrow, the camera's aim and the bearing heard 3:1.
  */
 export const PAINTED_PLAN = `async () => {
   ${HELPERS}
@@ -145,6 +145,16 @@ export const PAINTED_PLAN = `async () => {
   if (arrow) {
     const bg = await under(arrow);
     out.push({ what: 'plan: the north arrow', ratio: ratio(over(parse(getComputedStyle(arrow).fill), bg), bg), min: 3 });
+  }
+  // the camera's aim (dashed) and the bearing heard, each on its halo where it has one (a wider line drawn under
+  // it), else on the tile at its middle
+  for (const [key, what] of [['aim', 'the camera\\'s aim'], ['bearing', 'the bearing heard']]) {
+    const line = svg.querySelector('[data-test=plan-' + key + ']');
+    const halo = svg.querySelector('[data-test=plan-' + key + '-halo]');
+    if (!line) continue;
+    const tile = await tileUnder(line);
+    const bg = halo && getComputedStyle(halo).stroke !== 'none' ? over(parse(getComputedStyle(halo).stroke), tile) : tile;
+    out.push({ what: 'plan: ' + what, ratio: ratio(over(parse(getComputedStyle(line).stroke), bg), bg), min: 3 });
   }
   return out;
 }`;

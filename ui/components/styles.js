@@ -4,9 +4,12 @@ const css = `
 .vigie-console { --vg-red: #d32f2f; --vg-amber: #f9a825; --vg-green: #2e7d32; --vg-blue: #1565c0; --vg-grey: #546e7a; --vg-purple: #6a1b9a;
   /* keyboard focus: deep orange, unlike the blue of the alert open, 3:1 or more on light and dark themes */
   --vg-focus: #e65100;
-  /* the palette as marks and words drawn on the surface (a line's edge, the frame of the alert open, "offline"),
-     not as the background of white words: the same colours on a light theme, lightened on a dark one (below) */
-  --vg-red-mark: var(--vg-red); --vg-green-mark: var(--vg-green); --vg-blue-mark: var(--vg-blue); --vg-grey-mark: var(--vg-grey); --vg-purple-mark: var(--vg-purple);
+  /* the palette as marks and words drawn on the surface (a line's edge, the frame of the alert open, "offline",
+     the camera's aim), not as the background of words: on a light theme the same colours, but for the amber (1.8:1
+     on a line: a deep ochre, 4:1) and the red ("offline" 4.4:1 on Sepia's cream: a deeper red, 5:1); lightened
+     on a dark one (below) */
+  --vg-red-mark: #c62828; --vg-green-mark: var(--vg-green); --vg-blue-mark: var(--vg-blue); --vg-grey-mark: var(--vg-grey); --vg-purple-mark: var(--vg-purple);
+  --vg-amber-mark: #a86b00;
   --vg-bg: rgba(127,127,127,0.08); --vg-line: rgba(127,127,127,0.35);
   /* the edge of a field to type in (the name, the note): 3:1 or more on light and dark themes (WCAG 1.4.11),
      where --vg-line, for dividers, is about 1.5:1; taken from the words' colour at each field */
@@ -58,7 +61,7 @@ const css = `
    state's edge, aria-current) look nothing alike, and a row can be both. The queue's padding keeps the ring unclipped. */
 .vigie-item:focus-visible { outline: 4px solid var(--vg-focus); outline-offset: 3px; }
 .vigie-item.vg-state-new { border-left-color: var(--vg-red-mark); }
-.vigie-item.vg-state-seen { border-left-color: var(--vg-amber); }
+.vigie-item.vg-state-seen { border-left-color: var(--vg-amber-mark); }
 /* handled lines are faded by their words' colour, not by opacity: opacity faded the badges too (white on a
    paled green or red, under 4.5:1). The words stay at 4.5:1 or more, the badges keep their colours. */
 .vigie-item.vg-state-confirmed { border-left-color: var(--vg-green-mark); color: color-mix(in srgb, currentColor 85%, transparent); }
@@ -113,6 +116,10 @@ const css = `
 .vigie-plan text { font-size: 11px; fill: currentColor; }
 .vigie-plan text, .vigie-plan .vg-plan-north { paint-order: stroke; stroke: var(--vg-halo); stroke-width: 3px; stroke-linejoin: round; }
 .vigie-plan .vg-plan-halo { stroke: var(--vg-halo); }
+/* the camera's aim (dashed) and the bearing heard, over their halos: the ochre and the red read on white, the amber
+   and the lightened red on a dark theme's halo */
+.vigie-plan .vg-plan-aim { stroke: var(--vg-amber-mark); }
+.vigie-plan .vg-plan-bearing { stroke: var(--vg-red-mark); }
 .vigie-plan text.vg-plan-offline { fill: var(--vg-red-mark); }
 .vigie-snapshot { max-width: 100%; max-height: 200px; width: auto; align-self: flex-start; border-radius: 6px; border: 1px solid var(--vg-line); display: block; }
 .vigie-snapshot-box { margin: 0; display: flex; flex-direction: column; gap: 2px; }
@@ -180,12 +187,14 @@ const css = `
 }
 /* A dark theme (Dashboard 2.0 marks it so, color-scheme: dark, when the page's background is dark): the marks and
    the focus ring are mixed with the theme's own text colour, toward which they gain contrast on its surface
-   (the palette as is reads under 3:1 on near-black: #6a1b9a 1.5:1, #d32f2f 2.9:1). Browsers without light-dark()
-   keep the palette. */
+   (the palette as is reads under 3:1 on near-black: #6a1b9a 1.5:1, #d32f2f 2.9:1). The red is mixed further, as
+   "offline" is words (4.5:1) on surfaces as light as Nord's; the amber reads as is. Browsers without light-dark()
+   keep the light theme's colours. */
 @supports (color: light-dark(#000, #fff)) {
   .vigie-console { --vg-on: rgb(var(--v-theme-on-surface, 255, 255, 255));
     --vg-focus: light-dark(#e65100, color-mix(in srgb, #e65100 70%, var(--vg-on)));
-    --vg-red-mark: light-dark(var(--vg-red), color-mix(in srgb, var(--vg-red) 50%, var(--vg-on)));
+    --vg-red-mark: light-dark(#c62828, color-mix(in srgb, var(--vg-red) 40%, var(--vg-on)));
+    --vg-amber-mark: light-dark(#a86b00, var(--vg-amber));
     --vg-green-mark: light-dark(var(--vg-green), color-mix(in srgb, var(--vg-green) 50%, var(--vg-on)));
     --vg-blue-mark: light-dark(var(--vg-blue), color-mix(in srgb, var(--vg-blue) 50%, var(--vg-on)));
     --vg-grey-mark: light-dark(var(--vg-grey), color-mix(in srgb, var(--vg-grey) 50%, var(--vg-on)));
