@@ -84,12 +84,12 @@ for (const [themeName, colours] of THEMES) {
       await server?.stop();
     });
 
-    async function openConsole(name: string): Promise<Page> {
+    async function openConsole(name: string, prepare?: (page: Page) => Promise<void>): Promise<Page> {
       const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
       contexts.push(context);
       const page = await context.newPage();
       pages.set(name, page);
-      return openConsoleAs(page, server.baseUrl, name);
+      return openConsoleAs(page, server.baseUrl, name, prepare);
     }
     const open = openAlert;
     /** Once no new line flashes (its background changes meanwhile). */
@@ -221,6 +221,36 @@ for (const [themeName, colours] of THEMES) {
       const rings = [...onLine, ...onButton].filter((m) => m.what.endsWith('focus ring'));
       assert.equal(rings.length, 2);
       assert.deepEqual(below(rings), [], 'the focus rings');
+    });
+
+    it('reads the same in a browser without CSS light-dark() (older than Chrome 123, Firefox 120, Safari 17.5): the lines\' edges, the focus ring, the words and the fields', async () => {
+      // such a browser drops every rule and value that uses light-dark(): the widget's stylesheet as it reads it
+      const lea = await openConsole('Lea', async (page) => {
+        await page.addInitScript(() => {
+          new MutationObserver(() => {
+            const css = document.getElementById('vigie-alert-dashboard-css');
+            if (css && !css.dataset.asOlderBrowsers) {
+              css.dataset.asOlderBrowsers = 'yes';
+              css.textContent = css.textContent!.replaceAll('light-dark(', 'unknown-function(');
+            }
+          }).observe(document, { childList: true, subtree: true });
+        });
+      });
+      assert.equal(await lea.evaluate(() => document.getElementById('vigie-alert-dashboard-css')!.dataset.asOlderBrowsers), 'yes');
+      // the first test's alerts, in every state
+      await lea.waitForSelector('[data-alert-id="theme-q-seen"].vg-state-seen', { timeout: 30_000 });
+      await lea.waitForSelector('[data-alert-id="theme-q-escalated"].vg-state-escalated', { timeout: 30_000 });
+      await lea.waitForSelector('[data-test=detail][data-settled=yes]', { timeout: 30_000 });
+      await still(lea);
+      await lea.mouse.move(1, 1);
+      await lea.locator('[data-test=operator]').focus();
+      for (let i = 0; i < 6 && (await lea.evaluate(() => (document.activeElement as HTMLElement).dataset.test)) !== 'queue-item'; i++) await lea.keyboard.press('Tab');
+      const marks = await lea.evaluate<Measure[]>(`(${PAINTED_MARKS})('.vigie-item:focus-visible')`);
+      assert.ok(marks.some((m) => m.what.endsWith('focus ring')), 'a queue line has the keyboard\'s focus');
+      assert.ok(marks.filter((m) => m.what.endsWith('edge')).length >= 5, 'every state\'s edge measured');
+      const words = await lea.evaluate<string[]>(`(${PAINTED_LOW_CONTRAST})('.vigie-console')`);
+      const fields = await lea.evaluate<Measure[]>(`(${PAINTED_FIELDS})('[data-test=operator], [data-test=note]')`);
+      assert.deepEqual([...words, ...below(marks), ...below(fields)], []);
     });
   });
 }

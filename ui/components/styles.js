@@ -185,21 +185,20 @@ const css = `
   .vigie-ask { padding: 4px 8px; gap: 4px 8px; font-size: 14px; }
   .vigie-ask .mdi { font-size: 18px; }
 }
-/* A dark theme (Dashboard 2.0 marks it so, color-scheme: dark, when the page's background is dark): the marks and
-   the focus ring are mixed with the theme's own text colour, toward which they gain contrast on its surface
-   (the palette as is reads under 3:1 on near-black: #6a1b9a 1.5:1, #d32f2f 2.9:1). The red is mixed further, as
-   "offline" is words (4.5:1) on surfaces as light as Nord's; the amber reads as is. Browsers without light-dark()
-   keep the light theme's colours. */
-@supports (color: light-dark(#000, #fff)) {
-  .vigie-console { --vg-on: rgb(var(--v-theme-on-surface, 255, 255, 255));
-    --vg-focus: light-dark(#e65100, color-mix(in srgb, #e65100 70%, var(--vg-on)));
-    --vg-red-mark: light-dark(#c62828, color-mix(in srgb, var(--vg-red) 40%, var(--vg-on)));
-    --vg-amber-mark: light-dark(#a86b00, var(--vg-amber));
-    --vg-green-mark: light-dark(var(--vg-green), color-mix(in srgb, var(--vg-green) 50%, var(--vg-on)));
-    --vg-blue-mark: light-dark(var(--vg-blue), color-mix(in srgb, var(--vg-blue) 50%, var(--vg-on)));
-    --vg-grey-mark: light-dark(var(--vg-grey), color-mix(in srgb, var(--vg-grey) 50%, var(--vg-on)));
-    --vg-purple-mark: light-dark(var(--vg-purple), color-mix(in srgb, var(--vg-purple) 50%, var(--vg-on))); }
-}
+/* A dark theme (Dashboard 2.0 marks its Vuetify theme dark when the page's background is dark; the console then
+   has vg-dark): the marks and the focus ring are mixed with the theme's own text colour, toward which they gain
+   contrast on its surface (the palette as is reads under 3:1 on near-black: #6a1b9a 1.5:1, #d32f2f 2.9:1). The
+   red is mixed further, as "offline" is words (4.5:1) on surfaces as light as Nord's; the amber reads as is.
+   A class, not light-dark(): browsers older than Chrome 123, Firefox 120 and Safari 17.5 have no light-dark()
+   and kept the light theme's colours on a dark one; color-mix() is older (Chrome 111, Firefox 113, Safari 16.2). */
+.vigie-console.vg-dark { --vg-on: rgb(var(--v-theme-on-surface, 255, 255, 255));
+  --vg-focus: color-mix(in srgb, #e65100 70%, var(--vg-on));
+  --vg-red-mark: color-mix(in srgb, var(--vg-red) 40%, var(--vg-on));
+  --vg-amber-mark: var(--vg-amber);
+  --vg-green-mark: color-mix(in srgb, var(--vg-green) 50%, var(--vg-on));
+  --vg-blue-mark: color-mix(in srgb, var(--vg-blue) 50%, var(--vg-on));
+  --vg-grey-mark: color-mix(in srgb, var(--vg-grey) 50%, var(--vg-on));
+  --vg-purple-mark: color-mix(in srgb, var(--vg-purple) 50%, var(--vg-on)); }
 /* no pulse, no flash: a new alert's line is tinted instead while it would have flashed */
 @media (prefers-reduced-motion: reduce) {
   .vigie-banner, .vigie-item.vg-flash { animation: none; }
