@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- plain JS module of the widget
-import { decisionOutcome, emptyView, isDecisionSent, keepView, KEPT_VIEW_KEY_PREFIX, notesStillListed, readKeptView, waitingOperator } from '../../ui/components/kept-view.js';
+import { decisionOutcome, emptyView, isDecisionSent, keepView, KEPT_VIEW_KEY_PREFIX, notesStillListed, readKeptView, snapshotsGoneListed, waitingOperator } from '../../ui/components/kept-view.js';
 
 /** sessionStorage's interface over a Map; `refuse` makes it throw as a browser in private mode may. */
 function storage(refuse = false) {
@@ -62,6 +62,14 @@ test('notes of alerts no longer listed go; the same object when none goes', () =
   assert.equal(notesStillListed(notes, [record('a1'), record('a2'), record('a3')]), notes);
   assert.deepEqual(notesStillListed(notes, [record('a2')]), { a2: 'two' });
   assert.deepEqual(notesStillListed(notes, []), {});
+});
+
+test('snapshots that failed to load are remembered for the alerts still listed only; the same object when none goes', () => {
+  const withSnapshot = (id: string) => ({ ...record(id), alert: { ...record(id).alert, video: { snapshot: `/vigie/video/cam-1/${id}/snapshot.jpg` } } });
+  const gone = { '/vigie/video/cam-1/a1/snapshot.jpg': true, '/vigie/video/cam-1/a2/snapshot.jpg': true };
+  assert.equal(snapshotsGoneListed(gone, [withSnapshot('a1'), withSnapshot('a2'), record('a3')]), gone);
+  assert.deepEqual(snapshotsGoneListed(gone, [withSnapshot('a2'), record('a1')]), { '/vigie/video/cam-1/a2/snapshot.jpg': true }, 'an alert listed without that snapshot keeps no memory of it');
+  assert.deepEqual(snapshotsGoneListed(gone, []), {});
 });
 
 test('what became of a decision sent without an answer, read at its revision in the alert', () => {

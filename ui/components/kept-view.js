@@ -64,12 +64,24 @@ export function keepView (storage, widgetId, view) {
  * list, so what is kept stays bounded. The same object when nothing goes.
  */
 export function notesStillListed (notes, records) {
-    const listed = new Set(records.map(r => r.alert.id))
-    const ids = Object.keys(notes)
-    if (ids.every(id => listed.has(id))) return notes
+    return entriesListed(notes, new Set(records.map(r => r.alert.id)))
+}
+
+/**
+ * The entries of `map` whose key is in `listed` (a Set): `map` itself when none is left out. A
+ * console left open for weeks keeps, of what it learnt per alert, only the alerts still listed.
+ */
+export function entriesListed (map, listed) {
+    const keys = Object.keys(map)
+    if (keys.every(k => listed.has(k))) return map
     const out = {}
-    for (const id of ids) if (listed.has(id)) out[id] = notes[id]
+    for (const k of keys) if (listed.has(k)) out[k] = map[k]
     return out
+}
+
+/** The snapshot URLs that failed to load (`gone`: URL → true), of the alerts still listed only. */
+export function snapshotsGoneListed (gone, records) {
+    return entriesListed(gone, new Set(records.map(r => r.alert.video && r.alert.video.snapshot).filter(Boolean)))
 }
 
 /**
