@@ -34,7 +34,8 @@ export async function openConsoleAs(page: Page, baseUrl: string, name: string, p
   await prepare?.(page);
   await page.goto(`${baseUrl}/dashboard/alerts`);
   // the queue from Node-RED has arrived (late-joiner state), so later alerts count as new
-  await page.waitForSelector('.vigie-console[data-loaded=yes]', { state: 'attached', timeout: 60_000 });
+  // (a locator, not waitForSelector: the element handle that returns would keep this widget alive after Dashboard 2.0 replaced it)
+  await page.locator('.vigie-console[data-loaded=yes]').waitFor({ state: 'attached', timeout: 60_000 });
   await page.fill('[data-test=operator]', name);
   await page.locator('[data-test=operator]').blur();
   return page;
@@ -58,5 +59,5 @@ export async function openAlert(page: Page, alertId: string): Promise<void> {
   await page.mouse.move(1, 1);
   await page.locator(`[data-alert-id="${alertId}"]`).click();
   await page.mouse.move(1, 1);
-  await page.waitForSelector(`[data-test=detail][data-shown-alert="${alertId}"][data-settled=yes]`, { timeout: 30_000 });
+  await page.locator(`[data-test=detail][data-shown-alert="${alertId}"][data-settled=yes]`).waitFor({ timeout: 30_000 });
 }
