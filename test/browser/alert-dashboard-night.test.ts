@@ -62,7 +62,7 @@ describe('alert-dashboard left open all night in Chromium', { timeout: 600_000 }
       const at = `round ${i + 3} (against round 2)`;
       // a widget built again must not leave the one before alive, nor anything it started
       assert.ok(r.domNodes <= second.domNodes * 1.05, `${at}: DOM nodes ${r.domNodes} against ${second.domNodes}`);
-      assert.ok(r.listeners <= second.listeners + 5, `${at}: event listeners ${r.listeners} against ${second.listeners}`);
+      assert.ok(r.listeners <= second.listeners + 2, `${at}: event listeners ${r.listeners} against ${second.listeners}`);
       assert.ok(r.documents <= second.documents, `${at}: documents ${r.documents} against ${second.documents}`);
       // the picture shown and the one before it (still decoding), no more
       assert.ok(r.objectUrls <= 2, `${at}: object URLs not revoked ${r.objectUrls}`);

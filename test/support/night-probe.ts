@@ -21,6 +21,8 @@ export interface NightCounts {
   webSockets: number;
   streamingFetches: number;
   audioContexts: number;
+  /** Audio contexts not yet garbage collected, closed or not. */
+  audioContextsAlive: number;
   /** Image elements in the document. */
   images: number;
 }
@@ -71,20 +73,25 @@ export const NIGHT_PROBE_SCRIPT = `(() => {
     return p;
   };
   const NativeAudio = window.AudioContext;
-  if (NativeAudio) window.AudioContext = class extends NativeAudio { constructor (o) { super(o); audio.add(this); } };
+  // weakly: a closed context the page let go of must be free to go (a strong reference here would keep it)
+  if (NativeAudio) window.AudioContext = class extends NativeAudio { constructor (o) { super(o); audio.add(new WeakRef(this)); } };
   window.__vigieNight = () => ({
     objectUrls: urls.size,
     intervals: intervals.size,
     timeouts: timeouts.size,
     webSockets: [...sockets].filter((s) => s.readyState !== 3).length,
     streamingFetches: fetches.size,
-    audioContexts: [...audio].filter((a) => a.state !== 'closed').length,
+    audioContexts: [...audio].filter((r) => { const a = r.deref(); return !!a && a.state !== 'closed'; }).length,
+    audioContextsAlive: [...audio].filter((r) => !!r.deref()).length,
     images: document.images.length,
   });
 })();`;
 
 /** Forces garbage collection, then reads Chromium's counters and the probe's. */
 export async function nightCounts(page: Page, cdp: CDPSession): Promise<NightCounts> {
+  // DevTools keeps what the page logged (Dashboard 2.0 logs each failed reconnection attempt with
+  // its error, and the request in it): a browser without DevTools attached keeps none of it
+  await cdp.send('Runtime.discardConsoleEntries');
   await cdp.send('HeapProfiler.collectGarbage');
   await cdp.send('HeapProfiler.collectGarbage');
   const { metrics } = await cdp.send('Performance.getMetrics');
@@ -97,6 +104,7 @@ export async function nightCounts(page: Page, cdp: CDPSession): Promise<NightCou
 export async function nightSession(page: Page): Promise<CDPSession> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
+  await cdp.send('Runtime.enable');
   await cdp.send('HeapProfiler.enable');
   return cdp;
 }
@@ -173,6 +181,7 @@ export async function playNightRound(page: Page, server: DashboardServer, round:
  * held elsewhere, never a key).
  */
 export async function propertiesNamedAfter(cdp: CDPSession, ids: string[]): Promise<string[]> {
+  await cdp.send('Runtime.discardConsoleEntries');
   await cdp.send('HeapProfiler.collectGarbage');
   const chunks: string[] = [];
   const onChunk = (e: { chunk: string }) => chunks.push(e.chunk);
