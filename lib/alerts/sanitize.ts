@@ -46,6 +46,9 @@ const SENSORS_SHOWN = 64;
 const RULES: Readonly<Record<string, (v: unknown) => unknown>> = {
   // One line in the console, kept even when empty.
   'camera.reason': (v) => (typeof v === 'string' ? v.slice(0, REASON_CHARS) : undefined),
+  // Kept even when empty: a video with no live link but its MJPEG one plays the MJPEG picture
+  // (the console takes an empty live link as none), and the contract requires the field.
+  'video.live': (v) => (typeof v === 'string' ? v.slice(0, TEXT_CHARS) : undefined),
   // Always a list, which the console shows; its names as they came.
   'location.sensors': (v) => (Array.isArray(v) ? v.slice(0, SENSORS_SHOWN) : []),
 };

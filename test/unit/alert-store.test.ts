@@ -658,6 +658,10 @@ test('an alert whose later stage\'s part the console cannot show, once tidied, i
   for (const f of ['payload.camera.pan (expected a finite number; the whole camera left out)', 'payload.camera.state (expected one of "moving"', 'payload.video.live (expected a string; the whole video left out)']) {
     assert.ok(warnings.some((w) => w.includes(f)), `${f} in ${warnings.join(' | ')}`);
   }
+  // An empty live link is no link: the console plays the MJPEG one, so the video is kept.
+  const mjpegOnly = { live: '', mjpeg: '/vigie/video/c1/mjpeg', until: 5 };
+  s.upsert(detection('a5', 100, { camera, video: mjpegOnly }));
+  assert.deepEqual(s.get('a5')!.alert.video, mjpegOnly);
   // What can be tidied still is (see above): a NaN bearing left out, the sensors listed.
   s.upsert(detection('a4', 100, { camera, location: { method: 'doa', bearing: Number.NaN } }));
   assert.deepEqual(s.get('a4')!.alert.location, { method: 'doa', sensors: [] });
