@@ -308,7 +308,7 @@ describe('alert-dashboard node', () => {
     await waitFor(() => storedState('dash')?.alerts?.length === 1 || undefined, 10_000, 'alert stored');
     assert.deepEqual(await socketAction(n, { type: 'move', alertId: 'm1', operator: 'Alice' }), { ok: true, operator: 'Alice' });
     const ended = await waitFor(() => storedState('dash')?.alerts?.[0]?.moveNotMade, 10_000, 'the refusal on the console');
-    assert.deepEqual({ ...ended, time: 0 }, { operator: 'Alice', time: 0, why: 'refused', reason: 'no camera can look at it now' });
+    assert.deepEqual({ ...ended, time: 0 }, { operator: 'Alice', time: 0, why: 'refused', reason: 'no camera can see this place' });
     assert.equal(storedState('dash').alerts[0].moveRequest, undefined, 'no longer "Move requested"');
   });
 
