@@ -21,7 +21,7 @@
 import { HandOverShelf } from '../lib/util/handover';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { openSharedAuditLog, AuditLogHandle, AuditWaitingError, headMismatchWarning, vanishedFileWarning } from '../lib/alerts/audit';
+import { defaultHeadFile, openSharedAuditLog, AuditLogHandle, AuditWaitingError, headMismatchWarning, vanishedFileWarning } from '../lib/alerts/audit';
 import { diskFaultWords, fileFaultText } from '../lib/util/disk-fault';
 import { packageInfo } from '../lib/util/package-info';
 import type { RuntimeEvents } from '../lib/util/handover';
@@ -193,6 +193,8 @@ export = function (RED: NodeAPI) {
     let auditFailed = false;
     /** The plain words of the audit log's fault when it is one of the disk's ("disk full"), for the status. */
     let auditDiskFault: string | undefined;
+    /** The head record of the audit log cannot be written (its disk fault words, or the system's message), until it is again. */
+    let auditHeadFault: string | undefined;
     /** Unhandled alerts the cap (maxAlerts) dropped since the node started. */
     let droppedUnhandled = 0;
     /** Where the unreadable file of the alerts saved before the restart was set aside. */
@@ -269,6 +271,21 @@ export = function (RED: NodeAPI) {
         for (const warning of [vanishedFileWarning(header), headMismatchWarning(header)]) if (warning) node.warn(warning);
         node.log(`audit log: ${String(header.details.file)} opened at seq ${header.seq}, hash ${header.hash}; to check later that the log up to here is unchanged: vigie audit verify --expect-hash ${header.seq}:${header.hash}`);
       },
+      // The entries are written, but audit files deleted while Node-RED is stopped would go unseen at the next start.
+      (err) => {
+        const headFile = audit?.log.headRecordFile ?? defaultHeadFile(auditDir);
+        if (err) {
+          node.warn(
+            `audit log: the head record ${headFile} cannot be written: ${fileFaultText(err)}; entries are still written, ` +
+              `but audit files deleted while Node-RED is stopped will not be detected at the next start. Give Node-RED write access to ${path.dirname(headFile)}`,
+          );
+          auditHeadFault = diskFaultWords(err) ?? (err as NodeJS.ErrnoException).code ?? err.message;
+        } else {
+          node.log(`audit log: the head record ${headFile} is written again`);
+          auditHeadFault = undefined;
+        }
+        updateStatus();
+      },
     );
     // The stop of this console's previous instance not told yet (the runtime said nothing of it): told now, before the start.
     tellStops('unknown', node.id);
@@ -319,6 +336,7 @@ export = function (RED: NodeAPI) {
       if (!group) return setStatus(node, { fill: 'red', shape: 'ring', text: 'no ui-group: choose one' });
       if (auditFailed) return setStatus(node, { fill: 'red', shape: 'ring', text: `audit log failing${auditDiskFault ? `: ${auditDiskFault}` : ''}${audit?.backlog ? ` (${audit.backlog} events waiting)` : ''}` });
       if (saveFault) return setStatus(node, { fill: 'red', shape: 'ring', text: shortText(`alerts not saved: ${saveFault}`) });
+      if (auditHeadFault) return setStatus(node, { fill: 'red', shape: 'ring', text: shortText(`audit head record not written: ${auditHeadFault}`) });
       const c = store.counts();
       const open = c.new + c.seen;
       // Still full of unhandled alerts: the next one drops another.

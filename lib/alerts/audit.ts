@@ -92,6 +92,11 @@ export interface AuditLogOptions {
    * beside the directory: `<dir>.head.json` (`vigie-audit.head.json` in Node-RED's user directory).
    */
   headFile?: string;
+  /**
+   * Told when the head record cannot be written (with the error), once, and again when it is
+   * written again (undefined): without a current record, files deleted while stopped go unseen.
+   */
+  onHeadFault?: (err: Error | undefined) => void;
 }
 
 /** Where the head record of the audit log of `dir` is kept unless told otherwise: beside the directory, not in it. */
@@ -350,6 +355,9 @@ export class AuditLog {
   private readonly headFile: string;
   /** open() found a head record the files do not hold, until the next file's header records it. */
   private headMismatch: HeadMismatch | undefined;
+  private readonly onHeadFault: ((err: Error | undefined) => void) | undefined;
+  /** Why the last write of the head record failed, until one succeeds. */
+  private headFault: Error | undefined;
 
   constructor(opts: AuditLogOptions) {
     this.dir = opts.dir;
@@ -361,6 +369,17 @@ export class AuditLog {
     this.now = opts.now ?? Date.now;
     this.monotonicNow = opts.monotonicNow ?? monotonicMs;
     this.headFile = opts.headFile ?? defaultHeadFile(opts.dir);
+    this.onHeadFault = opts.onHeadFault;
+  }
+
+  /** Where the head record of the last entry written is kept. */
+  get headRecordFile(): string {
+    return this.headFile;
+  }
+
+  /** Why the head record could not be written at the last entry; undefined once it is written again. */
+  get headRecordFault(): Error | undefined {
+    return this.headFault;
   }
 
   /**
@@ -472,7 +491,9 @@ export class AuditLog {
    * (write, then rename), never flushed to the disk at once. Audit entries are rare (alerts,
    * moves, decisions: a few a minute at most), and each already costs a synchronous append, so a
    * second small write is affordable and keeps the record exact. A record that cannot be
-   * written is left as it was: behind the files, which open() takes as no loss.
+   * written is left as it was: behind the files, which open() takes as no loss. The entry still
+   * counts, but files deleted while stopped would go unseen at the next start: onHeadFault is
+   * told once per fault, and once when the record is written again.
    */
   private writeHead(entry: AuditEntry, file: string, fileFirstSeq: number | undefined, fileLinksTo: string | undefined, filePrevious: string | null | undefined): void {
     const head: AuditHead = {
@@ -487,8 +508,24 @@ export class AuditLog {
     };
     try {
       writeFileAtomic(this.headFile, JSON.stringify(head) + '\n');
+    } catch (err) {
+      // Kept behind (see above); said once, not at every entry.
+      const first = !this.headFault;
+      this.headFault = err as Error;
+      if (first) this.tellHeadFault(this.headFault);
+      return;
+    }
+    if (this.headFault) {
+      this.headFault = undefined;
+      this.tellHeadFault(undefined);
+    }
+  }
+
+  private tellHeadFault(err: Error | undefined): void {
+    try {
+      this.onHeadFault?.(err);
     } catch {
-      /* kept behind: see above */
+      /* telling it is a help, never a reason to fail the entry */
     }
   }
 
@@ -1377,6 +1414,8 @@ interface Shared {
   recovered: Set<() => void>;
   /** Told each new file's header (a value to keep elsewhere). */
   fileOpened: Set<(header: AuditEntry) => void>;
+  /** Told when the head record cannot be written (the error), and when it is again (undefined). */
+  headFaulted: Set<(err: Error | undefined) => void>;
   /** Events not written yet (a write failed), oldest first; written in order once the disk takes them. */
   backlog: AuditInput[];
   /** Events dropped because the backlog was full, told in the log once it writes again. */
@@ -1486,12 +1525,15 @@ function failed(s: Shared, err: Error): void {
  * number of nodes using it. Write failures are reported to `onError` and never thrown into
  * the publisher; the events wait in a bounded backlog, retried with back-off, and
  * `onRecovered` is called once they are written. `onFileOpen` is told each new file's header.
+ * `onHeadFault` is told when the head record cannot be written (AuditLogOptions.onHeadFault),
+ * and when it is written again; a user joining while it fails hears of it at once.
  */
 export function openSharedAuditLog(
   opts: AuditLogOptions,
   onError: (err: Error) => void = () => undefined,
   onRecovered: () => void = () => undefined,
   onFileOpen: (header: AuditEntry) => void = () => undefined,
+  onHeadFault: (err: Error | undefined) => void = () => undefined,
 ): AuditLogHandle {
   const key = path.resolve(opts.dir);
   let s = shared.get(key);
@@ -1499,7 +1541,8 @@ export function openSharedAuditLog(
   const created = !s;
   if (!s) {
     const fileOpened = new Set<(header: AuditEntry) => void>();
-    const log = new AuditLog({ ...opts, dir: key, onFileOpen: (h) => fileOpened.forEach((fn) => fn(h)) });
+    const headFaulted = new Set<(err: Error | undefined) => void>();
+    const log = new AuditLog({ ...opts, dir: key, onFileOpen: (h) => fileOpened.forEach((fn) => fn(h)), onHeadFault: (err) => headFaulted.forEach((fn) => fn(err)) });
     try {
       log.open();
     } catch (err) {
@@ -1507,7 +1550,7 @@ export function openSharedAuditLog(
     }
     const waiting = leftBehind.get(key);
     leftBehind.delete(key);
-    const entry: Shared = { log, users: 0, unsubscribe: () => undefined, errors: new Set(), recovered: new Set(), fileOpened, backlog: waiting?.backlog ?? [], dropped: waiting?.dropped ?? 0, retry: undefined, backoff: new Backoff({ initialMs: 250, maxMs: 30_000 }) };
+    const entry: Shared = { log, users: 0, unsubscribe: () => undefined, errors: new Set(), recovered: new Set(), fileOpened, headFaulted, backlog: waiting?.backlog ?? [], dropped: waiting?.dropped ?? 0, retry: undefined, backoff: new Backoff({ initialMs: 250, maxMs: 30_000 }) };
     entry.unsubscribe = auditBus.subscribe((ev) => writeInOrder(entry, ev));
     s = entry;
     shared.set(key, s);
@@ -1517,6 +1560,8 @@ export function openSharedAuditLog(
   entry.errors.add(onError);
   entry.recovered.add(onRecovered);
   entry.fileOpened.add(onFileOpen);
+  entry.headFaulted.add(onHeadFault);
+  if (!created && entry.log.headRecordFault) onHeadFault(entry.log.headRecordFault);
   if (created && !openError) {
     // Once the first user listens: the header of a log resumed now (after a cut, or entries
     // lost while stopped) is told to it (Node-RED's log warns of a loss).
@@ -1551,6 +1596,7 @@ export function openSharedAuditLog(
       entry.errors.delete(onError);
       entry.recovered.delete(onRecovered);
       entry.fileOpened.delete(onFileOpen);
+      entry.headFaulted.delete(onHeadFault);
       entry.users--;
       if (entry.users <= 0) {
         entry.unsubscribe();

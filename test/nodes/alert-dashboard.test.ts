@@ -877,6 +877,33 @@ describe('alert-dashboard node', () => {
     assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
   });
 
+  it('a head record that cannot be written: one warning naming it and what goes unseen, the status says it; once written again, said in the log and green', async () => {
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    const n = helper.getNode('dash');
+    const { last } = recordStatuses(n);
+    const headFile = path.join(userDir, 'audit-test.head.json');
+    n.receive({ payload: alert('h1', 100) });
+    await waitFor(() => last().fill === 'green' || undefined, 10_000, 'green');
+    // A directory where the record goes: its rename fails (EISDIR), the audit files are written all along.
+    fs.rmSync(headFile);
+    fs.mkdirSync(path.join(headFile, 'blocking'), { recursive: true });
+    n.receive({ payload: alert('h2', 200) });
+    await waitFor(() => (last().fill === 'red' && last().text === 'audit head record not written: EISDIR') || undefined, 10_000, 'red, saying the head record is not written');
+    n.receive({ payload: alert('h3', 300) });
+    await waitFor(() => storedState('dash')?.alerts?.length === 3 || undefined, 10_000, 'the third alert');
+    const said = warningsOf(helper, 'dash').filter((w) => /head record/.test(w));
+    assert.equal(said.length, 1, JSON.stringify(said));
+    assert.match(said[0], new RegExp(`^audit log: the head record ${headFile} cannot be written: EISDIR.*; entries are still written, but audit files deleted while Node-RED is stopped will not be detected at the next start\\. Give Node-RED write access to ${userDir}$`));
+    fs.rmSync(headFile, { recursive: true });
+    n.receive({ payload: alert('h4', 400) });
+    await waitFor(() => last().fill === 'green' || undefined, 10_000, 'green again');
+    assert.deepEqual(logOf(helper, 'dash', 'INFO').filter((l) => /head record/.test(l)), [`audit log: the head record ${headFile} is written again`]);
+    const entries = listAuditFiles(path.join(userDir, 'audit-test')).flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+    assert.deepEqual(entries.filter((e) => e.type === 'alert').map((e) => e.alertId), ['h1', 'h2', 'h3', 'h4']);
+    assert.equal(JSON.parse(fs.readFileSync(headFile, 'utf8')).seq, entries[entries.length - 1].seq);
+  });
+
   it('a full disk: alerts still reach the console; one error and one warning name the audit directory, the file and "disk full", the status says it; once there is room everything is written and the log verifies', async () => {
     await helper.startServer();
     await helper.load(nodes(), flow());

@@ -1536,3 +1536,55 @@ test('the shared log records entries lost while stopped as it opens, and tells i
     h.release();
   }
 });
+
+test('a head record that cannot be written (the audit directory\'s parent a real read-only mount, the directory writable) is told once, and once again when it is written again; the entries are written all along', () => {
+  const parent = tmpDir();
+  const dir = path.join(parent, 'vigie-audit');
+  fs.mkdirSync(dir);
+  const audit = path.resolve(__dirname, '..', '..', 'lib', 'alerts', 'audit.ts');
+  // In a mount namespace of its own: the parent bind-mounted read-only, the audit directory
+  // mounted on its own above it (a mount point only the audit directory is on), writable.
+  const code = `
+    const { execFileSync } = require('child_process');
+    const { AuditLog } = require(${JSON.stringify(audit)});
+    const told = [];
+    const log = new AuditLog({ dir: ${JSON.stringify(dir)}, onHeadFault: (e) => told.push(e ? e.code : 'written again') });
+    const write = (n) => { for (let i = 0; i < n; i++) log.append({ type: 'decision', actor: 'alice', details: { i } }); };
+    write(3);
+    const faultAfterThree = log.headRecordFault && log.headRecordFault.code;
+    execFileSync('mount', ['-o', 'remount,bind,rw', ${JSON.stringify(parent)}]);
+    write(2);
+    console.log(JSON.stringify({ told, faultAfterThree, fault: log.headRecordFault ?? null, seq: log.lastSeq }));`;
+  const script = 'mount --bind "$1" "$1" && mount --bind "$1/vigie-audit" "$1/vigie-audit" && mount -o remount,bind,ro "$1" && shift && exec "$@"';
+  const r = spawnSync('unshare', ['--map-root-user', '--mount', 'sh', '-c', script, 'sh', parent, process.execPath, '--import', 'tsx', '-e', code], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { told: string[]; faultAfterThree: string; fault: unknown; seq: number };
+  // The header and three entries failed to record; told once. Written again: told once.
+  assert.deepEqual(out.told, ['EROFS', 'written again']);
+  assert.deepEqual([out.faultAfterThree, out.fault, out.seq], ['EROFS', null, 6]);
+  assert.equal(JSON.parse(fs.readFileSync(`${dir}.head.json`, 'utf8')).seq, 6);
+  assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
+});
+
+test('openSharedAuditLog tells its users when the head record cannot be written and when it is again; a user joining meanwhile hears it at once', () => {
+  const dir = tmpDir();
+  const headFile = path.join(tmpDir(), 'head.json');
+  const first: (string | undefined)[] = [];
+  const second: (string | undefined)[] = [];
+  const a = openSharedAuditLog({ dir, headFile }, undefined, undefined, undefined, (e) => first.push((e as NodeJS.ErrnoException | undefined)?.code));
+  try {
+    // Once the log is open: a directory where the record goes, the rename over it fails (a real EISDIR).
+    fs.mkdirSync(path.join(headFile, 'blocking'), { recursive: true });
+    a.append({ type: 'decision', actor: 'alice', details: {} });
+    a.append({ type: 'decision', actor: 'alice', details: {} });
+    const b = openSharedAuditLog({ dir, headFile }, undefined, undefined, undefined, (e) => second.push((e as NodeJS.ErrnoException | undefined)?.code));
+    assert.deepEqual([first, second], [['EISDIR'], ['EISDIR']]);
+    fs.rmSync(headFile, { recursive: true });
+    a.append({ type: 'decision', actor: 'alice', details: {} });
+    assert.deepEqual([first, second], [['EISDIR', undefined], ['EISDIR', undefined]]);
+    b.release();
+  } finally {
+    a.release();
+  }
+  assert.equal(JSON.parse(fs.readFileSync(headFile, 'utf8')).seq, 4);
+});
