@@ -287,6 +287,9 @@ export = function (RED: NodeAPI) {
         updateStatus();
       },
     );
+    // A loss the start found (files deleted while stopped, a head record the files do not hold)
+    // that the disk would not take yet (full, read-only): said now, not when the disk has room.
+    for (const warning of audit.log.unrecordedLossWarnings()) node.warn(warning);
     // The stop of this console's previous instance not told yet (the runtime said nothing of it): told now, before the start.
     tellStops('unknown', node.id);
     // Whether the system was running at a given time: a start and a stop entry per instance, so a gap shows.

@@ -186,13 +186,16 @@ export function vanishedHow(cause: string, whileWriting: string): string {
 export function vanishedFileWarning(header: AuditEntry): string | undefined {
   const v = header.details.vanished as { cause?: string; firstSeq?: number | null; lastSeq?: number } | undefined;
   if (!v || typeof v !== 'object') return undefined;
-  const held = typeof v.firstSeq === 'number' && typeof v.lastSeq === 'number' ? ` (entries seq ${v.firstSeq}…${v.lastSeq})` : '';
-  return (
-    `audit log: ${String(header.details.previousFile)} ${vanishedHow(String(v.cause), 'while the log was being written')}${held}; ` +
-    `the log goes on in ${String(header.details.file)}, whose header records it (vigie audit verify names it in a warning). ` +
-    'Never delete or edit audit files by hand: retention removes old ones'
-  );
+  return vanishedWords(String(header.details.previousFile), v, `the log goes on in ${String(header.details.file)}, whose header records it (vigie audit verify names it in a warning)`);
 }
+
+function vanishedWords(file: string, v: { cause?: string; firstSeq?: number | null; lastSeq?: number }, recorded: string): string {
+  const held = typeof v.firstSeq === 'number' && typeof v.lastSeq === 'number' ? ` (entries seq ${v.firstSeq}…${v.lastSeq})` : '';
+  return `audit log: ${file} ${vanishedHow(String(v.cause), 'while the log was being written')}${held}; ${recorded}. Never delete or edit audit files by hand: retention removes old ones`;
+}
+
+/** What a loss found at a start and not recorded yet (the audit directory cannot be written) is told with, instead of the file whose header records it. */
+const NOT_RECORDED_YET = 'the next audit file records it in its header as soon as the audit directory can be written';
 
 /**
  * The warning for a header that records a head record the files do not hold (for Node-RED's
@@ -201,19 +204,22 @@ export function vanishedFileWarning(header: AuditEntry): string | undefined {
 export function headMismatchWarning(header: AuditEntry): string | undefined {
   const m = header.details.headMismatch as Partial<HeadMismatch> | undefined;
   if (!m || typeof m !== 'object') return undefined;
+  return headMismatchWords(m, `the log goes on in ${String(header.details.file)}, whose header records it`);
+}
+
+function headMismatchWords(m: Partial<HeadMismatch>, recorded: string): string {
   if (m.empty === true) {
     // Not "replaced": a power cut leaves the record so. It still cannot vouch for the files.
     return (
       `audit log: the head record of the last entry written was empty, as a power cut just after its rewrite can leave it ` +
-      `(or it was emptied by hand): entries removed at the end of the log before this start cannot be told; ` +
-      `the log goes on in ${String(header.details.file)}, whose header records it`
+      `(or it was emptied by hand): entries removed at the end of the log before this start cannot be told; ${recorded}`
     );
   }
   const said = typeof m.seq === 'number' ? `seq ${m.seq} (hash ${String(m.hash)}, in ${String(m.file)})` : 'nothing readable';
   const found = typeof m.found === 'string' ? `the files hold another entry at that seq (hash ${m.found})` : 'the files hold no entry at that seq';
   return (
     `audit log: the head record of the last entry written says ${said}, but ${found}: the audit files were replaced ` +
-    `(or the head record was); the log goes on in ${String(header.details.file)}, whose header records it. Never delete or edit audit files by hand`
+    `(or the head record was); ${recorded}. Never delete or edit audit files by hand`
   );
 }
 
@@ -549,6 +555,18 @@ export class AuditLog {
     this.append({ type: 'system', actor: 'vigie', details: { event: 'resumed-after-cut', cutFile } });
     this.cutEnd = undefined;
     return true;
+  }
+
+  /**
+   * Warnings (for Node-RED's log) for what open() found and no header records yet: files lost
+   * while stopped, a head record the files do not hold. Empty once recorded (the header's own
+   * warnings say it then); not empty after a start on a full disk, until the disk takes it.
+   */
+  unrecordedLossWarnings(): string[] {
+    const out: string[] = [];
+    if (this.vanished) out.push(vanishedWords(this.vanished.file, this.vanished, NOT_RECORDED_YET));
+    if (this.headMismatch) out.push(headMismatchWords(this.headMismatch, NOT_RECORDED_YET));
+    return out;
   }
 
   get currentFile(): string | undefined {
@@ -1492,6 +1510,9 @@ function flush(s: Shared): void {
     // A directory that could not be made at deploy is tried again here. One that went later is
     // not made again: on an unmounted disk that would write the log where the disk is mounted.
     s.log.open();
+    // What the start found and could not record (a loss, a cut: the disk full then) is recorded
+    // now, before the events that waited, not left for the next event.
+    s.log.resumeAfterCut();
     if (s.dropped) {
       s.log.append({ type: 'system', actor: 'vigie', details: { event: 'audit-backlog-overflow', dropped: s.dropped } });
       s.dropped = 0;

@@ -503,6 +503,41 @@ describe('alert-dashboard node', () => {
     assert.deepEqual(r.vanished.map((v) => [v.firstSeq, v.lastSeq, v.missing]), [[1, lastSeq, true]]);
   });
 
+  it('the audit file deleted while Node-RED was stopped, and the disk full at the next start: Node-RED\'s log says the loss at once, and the new file records it once there is room', async () => {
+    const dir = path.join(userDir, 'audit-test');
+    await helper.startServer();
+    await helper.load(nodes(), flow());
+    helper.getNode('dash').receive({ payload: alert('s1', NOW_S) });
+    await waitFor(() => listAuditFiles(dir).length === 1 || undefined, 10_000, 'the audit file');
+    await helper.unload();
+    await helper.stopServer();
+    const [lost] = listAuditFiles(dir);
+    const lastSeq = Number(JSON.parse(fs.readFileSync(`${dir}.head.json`, 'utf8')).seq);
+    fs.rmSync(lost);
+    const realAppend = fs.appendFileSync;
+    let full = true;
+    const append = mock.method(require('node:fs') as typeof fs, 'appendFileSync', (f: fs.PathOrFileDescriptor, data: string | Uint8Array, opts?: fs.WriteFileOptions) => {
+      if (full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+      return realAppend(f, data, opts);
+    });
+    try {
+      await helper.startServer();
+      await helper.load(nodes(), flow());
+      const told = warningsOf(helper, 'dash').filter((w) => w.includes(path.basename(lost)));
+      assert.deepEqual(told, [
+        `audit log: ${path.basename(lost)} was deleted while Vigie was stopped (entries seq 1…${lastSeq}); the next audit file records it in its header as soon as the audit directory can be written. Never delete or edit audit files by hand: retention removes old ones`,
+      ]);
+      assert.deepEqual(listAuditFiles(dir), []);
+      full = false;
+    } finally {
+      append.mock.restore();
+    }
+    await waitFor(() => listAuditFiles(dir).length === 1 || undefined, 60_000, 'the new file once there is room');
+    const header = JSON.parse(fs.readFileSync(listAuditFiles(dir)[0], 'utf8').split('\n')[0]);
+    assert.deepEqual([header.seq, header.details.vanished.cause], [lastSeq + 1, 'deleted-while-stopped']);
+    assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
+  });
+
   it('saves a new alert and a decision at once, the updates of a saved alert together within a second, and not a re-sent alert that changes nothing', async () => {
     // The module object itself (an ES import is a copy of its properties): the store renames through it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports

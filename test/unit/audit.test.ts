@@ -1588,3 +1588,46 @@ test('openSharedAuditLog tells its users when the head record cannot be written 
   }
   assert.equal(JSON.parse(fs.readFileSync(headFile, 'utf8')).seq, 4);
 });
+
+test('a loss found at a start on a real full disk (tmpfs): said at once by unrecordedLossWarnings, and recorded as soon as the disk has room, with no event waiting', () => {
+  const mountPoint = tmpDir();
+  const audit = path.resolve(__dirname, '..', '..', 'lib', 'alerts', 'audit.ts');
+  const code = `
+    const fs = require('fs');
+    const path = require('path');
+    const { AuditLog, openSharedAuditLog, listAuditFiles, vanishedFileWarning, verifyAuditFiles } = require(${JSON.stringify(audit)});
+    const root = ${JSON.stringify(mountPoint)};
+    const dir = path.join(root, 'vigie-audit');
+    let t = ${Date.parse('2026-06-01T10:00:00Z')};
+    const log = new AuditLog({ dir, retentionDays: 0, now: () => t });
+    for (let i = 0; i < 3; i++) log.append({ type: 'decision', actor: 'alice', details: { i } });
+    t += ${DAY};
+    for (let i = 0; i < 3; i++) log.append({ type: 'decision', actor: 'alice', details: { i } });
+    // Stopped: the newest file deleted, then the disk filled up to its last byte.
+    const files = listAuditFiles(dir);
+    fs.rmSync(files[files.length - 1]);
+    const fd = fs.openSync(path.join(root, 'filler'), 'w');
+    for (const size of [4096, 1]) try { for (;;) fs.writeSync(fd, Buffer.alloc(size)); } catch (e) { if (e.code !== 'ENOSPC') throw e; }
+    fs.closeSync(fd);
+    const told = [];
+    const shared = openSharedAuditLog({ dir, retentionDays: 0 }, (e) => told.push('error ' + e.code), () => told.push('recovered'), (h) => told.push(vanishedFileWarning(h) ? 'header recording the loss' : 'header'));
+    const atStart = { told: [...told], warnings: shared.log.unrecordedLossWarnings() };
+    fs.rmSync(path.join(root, 'filler'));
+    const wait = () => told.includes('recovered') ? done() : setTimeout(wait, 50);
+    const done = () => {
+      const r = verifyAuditFiles(listAuditFiles(dir));
+      console.log(JSON.stringify({ atStart, told, after: shared.log.unrecordedLossWarnings(), ok: r.ok, vanished: r.vanished.map((v) => [v.firstSeq, v.lastSeq]) }));
+      shared.release();
+    };
+    wait();`;
+  const script = 'mount -t tmpfs -o size=64k tmpfs "$1" && shift && exec "$@"';
+  const r = spawnSync('unshare', ['--map-root-user', '--mount', 'sh', '-c', script, 'sh', mountPoint, process.execPath, '--import', 'tsx', '-e', code], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(out.atStart.told, ['error ENOSPC']);
+  assert.equal(out.atStart.warnings.length, 1);
+  assert.match(out.atStart.warnings[0], /^audit log: audit-2026-06-02-001\.jsonl was deleted while Vigie was stopped \(entries seq 5…8\); the next audit file records it in its header as soon as the audit directory can be written\. Never delete/);
+  // Room again: the loss recorded at the retry, though no event waited.
+  assert.deepEqual(out.told, ['error ENOSPC', 'header recording the loss', 'recovered']);
+  assert.deepEqual([out.after, out.ok, out.vanished], [[], true, [[5, 8]]]);
+});
