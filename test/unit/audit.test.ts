@@ -1631,3 +1631,36 @@ test('a loss found at a start on a real full disk (tmpfs): said at once by unrec
   assert.deepEqual(out.told, ['error ENOSPC', 'header recording the loss', 'recovered']);
   assert.deepEqual([out.after, out.ok, out.vanished], [[], true, [[5, 8]]]);
 });
+
+test('a line cut by a crash, found at a start on a real full disk (tmpfs): the resumed-after-cut entry is written at the first retry with room, before the event that waited', () => {
+  const mountPoint = tmpDir();
+  const audit = path.resolve(__dirname, '..', '..', 'lib', 'alerts', 'audit.ts');
+  const code = `
+    const fs = require('fs');
+    const path = require('path');
+    const { AuditLog, openSharedAuditLog, listAuditFiles, verifyAuditFiles } = require(${JSON.stringify(audit)});
+    const root = ${JSON.stringify(mountPoint)};
+    const dir = path.join(root, 'vigie-audit');
+    const log = new AuditLog({ dir, retentionDays: 0 });
+    for (let i = 0; i < 3; i++) log.append({ type: 'decision', actor: 'alice', details: { i } });
+    const [file] = listAuditFiles(dir);
+    fs.truncateSync(file, fs.statSync(file).size - 10);
+    const fd = fs.openSync(path.join(root, 'filler'), 'w');
+    for (const size of [4096, 1]) try { for (;;) fs.writeSync(fd, Buffer.alloc(size)); } catch (e) { if (e.code !== 'ENOSPC') throw e; }
+    fs.closeSync(fd);
+    let recovered = false;
+    const shared = openSharedAuditLog({ dir, retentionDays: 0 }, () => undefined, () => { recovered = true; });
+    shared.append({ type: 'decision', actor: 'bob', details: {} });
+    fs.rmSync(path.join(root, 'filler'));
+    const wait = () => recovered ? done() : setTimeout(wait, 50);
+    const done = () => {
+      const said = listAuditFiles(dir).flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\\n').map((l) => { try { const e = JSON.parse(l); return e.details.event || e.actor; } catch { return 'cut'; } }));
+      console.log(JSON.stringify({ said, ok: verifyAuditFiles(listAuditFiles(dir)).ok }));
+      shared.release();
+    };
+    wait();`;
+  const script = 'mount -t tmpfs -o size=64k tmpfs "$1" && shift && exec "$@"';
+  const r = spawnSync('unshare', ['--map-root-user', '--mount', 'sh', '-c', script, 'sh', mountPoint, process.execPath, '--import', 'tsx', '-e', code], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { said: ['file-open', 'alice', 'alice', 'cut', 'file-open', 'resumed-after-cut', 'bob'], ok: true });
+});
