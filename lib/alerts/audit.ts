@@ -158,6 +158,8 @@ export interface VanishedFile {
   linkedTo: string | undefined;
   /** The file the vanished one's header named as the one before it (null: none, the log's first), when known. */
   previousFile?: string | null;
+  /** Changed by text appended after its last entry, which is still there whole (cause `changed`): nothing of the chain was touched. */
+  appended?: true;
 }
 
 /** How a vanished file's cause is said (Node-RED's log, vigie audit verify). */
@@ -184,15 +186,19 @@ export function vanishedHow(cause: string, whileWriting: string): string {
  * (for Node-RED's log); undefined for any other header.
  */
 export function vanishedFileWarning(header: AuditEntry): string | undefined {
-  const v = header.details.vanished as { cause?: string; firstSeq?: number | null; lastSeq?: number } | undefined;
+  const v = header.details.vanished as { cause?: string; firstSeq?: number | null; lastSeq?: number; appended?: unknown } | undefined;
   if (!v || typeof v !== 'object') return undefined;
   return vanishedWords(String(header.details.previousFile), v, `the log goes on in ${String(header.details.file)}, whose header records it (vigie audit verify names it in a warning)`);
 }
 
-function vanishedWords(file: string, v: { cause?: string; firstSeq?: number | null; lastSeq?: number }, recorded: string): string {
+function vanishedWords(file: string, v: { cause?: string; firstSeq?: number | null; lastSeq?: number; appended?: unknown }, recorded: string): string {
   const held = typeof v.firstSeq === 'number' && typeof v.lastSeq === 'number' ? ` (entries seq ${v.firstSeq}…${v.lastSeq})` : '';
-  return `audit log: ${file} ${vanishedHow(String(v.cause), 'while the log was being written')}${held}; ${recorded}. Never delete or edit audit files by hand: retention removes old ones`;
+  const how = v.cause === 'changed' && v.appended === true ? `${APPENDED_WORDS} while the log was being written` : vanishedHow(String(v.cause), 'while the log was being written');
+  return `audit log: ${file} ${how}${held}; ${recorded}. Never delete or edit audit files by hand: retention removes old ones`;
 }
+
+/** How text something else appended after a file's last entry is said (Node-RED's log, vigie audit verify). */
+export const APPENDED_WORDS = 'had text that Vigie did not write appended after its last entry';
 
 /** What a loss found at a start and not recorded yet (the audit directory cannot be written) is told with, instead of the file whose header records it. */
 const NOT_RECORDED_YET = 'the next audit file records it in its header as soon as the audit directory can be written';
@@ -708,7 +714,7 @@ export class AuditLog {
         // With the file before it, when known: a start of the log there is explained by the loss
         // and, before it, by retention (verifyChain).
         ...(vanished
-          ? { vanished: { cause: vanished.cause, firstSeq: vanished.firstSeq ?? null, lastSeq: vanished.lastSeq, linkedTo: vanished.linkedTo ?? null, ...(vanished.previousFile !== undefined ? { previousFile: vanished.previousFile } : {}) } }
+          ? { vanished: { cause: vanished.cause, firstSeq: vanished.firstSeq ?? null, lastSeq: vanished.lastSeq, linkedTo: vanished.linkedTo ?? null, ...(vanished.previousFile !== undefined ? { previousFile: vanished.previousFile } : {}), ...(vanished.appended ? { appended: true } : {}) } }
           : {}),
         // The head record of the last entry written matched nothing in the files (see checkHead).
         ...(headMismatch ? { headMismatch } : {}),
@@ -727,7 +733,7 @@ export class AuditLog {
     if (vanished) {
       this.vanished = undefined;
       // Said in the log too, as resumed-after-cut is: an inquiry reading entries sees it.
-      this.writeSystem(timeMs, { event: 'file-vanished', file: vanished.file, cause: vanished.cause, firstSeq: vanished.firstSeq ?? null, lastSeq: vanished.lastSeq });
+      this.writeSystem(timeMs, { event: 'file-vanished', file: vanished.file, cause: vanished.cause, firstSeq: vanished.firstSeq ?? null, lastSeq: vanished.lastSeq, ...(vanished.appended ? { appended: true } : {}) });
     }
     if (headMismatch) {
       this.headMismatch = undefined;
@@ -750,17 +756,42 @@ export class AuditLog {
   private noticeFileVanished(): void {
     if (!this.file) return;
     let cause: VanishedFile['cause'] | undefined;
+    let appended = false;
     try {
       const st = fs.statSync(this.file);
       if (this.fileId && (st.ino !== this.fileId.ino || st.dev !== this.fileId.dev)) cause = 'replaced';
-      else if (st.size !== this.fileBytes) cause = 'changed';
+      else if (st.size !== this.fileBytes) {
+        cause = 'changed';
+        appended = st.size > this.fileBytes && this.endsWithLastEntry(this.file);
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && fs.existsSync(this.dir)) cause = 'deleted';
     }
     if (!cause) return;
-    this.vanished = { file: path.basename(this.file), cause, firstSeq: this.fileFirstSeq, lastSeq: this.seq, linkedTo: this.fileLinksTo, previousFile: this.filePrevious };
+    this.vanished = { file: path.basename(this.file), cause, firstSeq: this.fileFirstSeq, lastSeq: this.seq, linkedTo: this.fileLinksTo, previousFile: this.filePrevious, ...(appended ? { appended: true as const } : {}) };
     this.file = undefined;
     this.fileId = undefined;
+  }
+
+  /**
+   * Whether the bytes Vigie wrote to `file` still end, where it stopped writing, with its last
+   * entry's hash and newline: then what makes the file longer was appended after it (the cheap
+   * look of one read; vigie audit verify checks every line).
+   */
+  private endsWithLastEntry(file: string): boolean {
+    const tail = Buffer.from(`"hash":"${this.prev}"}\n`);
+    if (this.fileBytes < tail.length) return false;
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(file, 'r');
+      const got = Buffer.alloc(tail.length);
+      const n = fs.readSync(fd, got, 0, tail.length, this.fileBytes - tail.length);
+      return n === tail.length && got.equals(tail);
+    } catch {
+      return false;
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
   }
 
   /** A system entry of Vigie's own, next in the chain, written at once (not through the backlog). */
@@ -1091,6 +1122,8 @@ export interface AuditVerifyResult {
   expected: ExpectedHashResult[];
   /** Ends of files cut by a crash after which the log resumes, in file order (verified, not a break). */
   cuts: AuditCut[];
+  /** Text appended after the last entry of a file by something else, as the next header records (verified, not a break). */
+  appended: AuditAppended[];
   /** Files whose name sorts before that of the file they follow in the chain (the clock was set back when they were opened). */
   namedBefore: { file: string; follows: string }[];
   /**
@@ -1118,6 +1151,24 @@ export interface AuditVanished {
   recordedIn: string;
   /** Its entries are not in the chain given. */
   missing: boolean;
+  /** The writer found text appended after its last entry (cause `changed`). */
+  appended?: true;
+}
+
+/**
+ * Lines at the end of a file that are no entries, after its last entry, in a file the next
+ * header records as changed while Vigie wrote it (text appended by something else), and whose
+ * chain that header goes on from: said as what it is, not as a crash's cut line.
+ */
+export interface AuditAppended {
+  file: string;
+  /** 1-based number of the first line that is not an entry, and how many lines follow from it. */
+  line: number;
+  lines: number;
+  /** The seq of the last entry before them. */
+  afterSeq: number | undefined;
+  /** The file whose header records the change and goes on from that entry. */
+  recordedIn: string;
 }
 
 /** An entry's hash kept elsewhere earlier (a ticket, an email), with its seq when known. */
@@ -1174,7 +1225,7 @@ function parseLine(line: string): ParsedLine {
 }
 
 /** The record of a vanished previous file in a header (see AuditLog's VanishedFile), if any. */
-function vanishedRecordOf(header: AuditEntry): { file: string; cause: string; firstSeq?: number; lastSeq: number; linkedTo?: string; previousFile?: string | null } | undefined {
+function vanishedRecordOf(header: AuditEntry): { file: string; cause: string; firstSeq?: number; lastSeq: number; linkedTo?: string; previousFile?: string | null; appended?: true } | undefined {
   const v = header.details.vanished;
   const file = header.details.previousFile;
   if (!v || typeof v !== 'object' || typeof file !== 'string') return undefined;
@@ -1187,7 +1238,28 @@ function vanishedRecordOf(header: AuditEntry): { file: string; cause: string; fi
     ...(typeof r.firstSeq === 'number' ? { firstSeq: r.firstSeq } : {}),
     ...(typeof r.linkedTo === 'string' ? { linkedTo: r.linkedTo } : {}),
     ...(typeof r.previousFile === 'string' || r.previousFile === null ? { previousFile: r.previousFile } : {}),
+    ...(r.appended === true ? { appended: true as const } : {}),
   };
+}
+
+/**
+ * The file after `file` when its header records `file` as changed while Vigie wrote it (text
+ * appended by something else) and goes on from its last entry (`prevHash`, `prevSeq`): what is
+ * after that entry is not the chain's. Undefined otherwise.
+ */
+function changeRecordedIn(file: string, next: string | undefined, prevHash: string | undefined, prevSeq: number | undefined): string | undefined {
+  if (next === undefined || prevHash === undefined || prevSeq === undefined) return undefined;
+  let first: string | undefined;
+  try {
+    first = readLines(next)[0];
+  } catch {
+    return undefined;
+  }
+  const h = first === undefined ? undefined : parseLine(first).entry;
+  if (!h || h.type !== 'system' || h.details?.event !== 'file-open' || h.details.previousFile !== path.basename(file)) return undefined;
+  const v = vanishedRecordOf(h);
+  if (!v || v.cause !== 'changed' || v.lastSeq !== prevSeq || h.prev !== prevHash || h.seq !== prevSeq + 1) return undefined;
+  return next;
 }
 
 /** The file a header names as the one before its own (null: none); undefined for a line that is no header. */
@@ -1281,7 +1353,7 @@ export function verifyAuditFiles(given: string[], opts: AuditVerifyOptions = {})
  */
 function verifyChain(files: string[], opts: AuditVerifyOptions, removedBefore: Set<string>): AuditVerifyResult {
   const expected: ExpectedHashResult[] = (opts.expect ?? []).map((x) => ({ ...x, hash: x.hash.toLowerCase(), found: false }));
-  const res: AuditVerifyResult = { ok: true, files: files.length, entries: 0, anchored: false, cuts: [], namedBefore: [], removedDuringCheck: [], retentionChanges: [], vanished: [], expected };
+  const res: AuditVerifyResult = { ok: true, files: files.length, entries: 0, anchored: false, cuts: [], appended: [], namedBefore: [], removedDuringCheck: [], retentionChanges: [], vanished: [], expected };
   /** Files the headers record as removed by retention (base names). */
   const recordedRemoved = new Set(removedBefore);
   let firstHeader: { file: string; previousFile: string | null } | undefined;
@@ -1316,6 +1388,13 @@ function verifyChain(files: string[], opts: AuditVerifyOptions, removedBefore: S
     for (let i = 0; i < lines.length; i++) {
       const p = parsed[i];
       if (!p.entry) {
+        // Text appended by something else after the last entry, which the next header records
+        // and goes on from: no entry of the chain is in it (any entry-like line is a break).
+        const changedIn = parsed.slice(i).every((q) => !q.entry) ? changeRecordedIn(file, files[fileIndex + 1], prevHash, prevSeq) : undefined;
+        if (changedIn) {
+          res.appended.push({ file, line: i + 1, lines: lines.length - i, afterSeq: prevSeq, recordedIn: changedIn });
+          break;
+        }
         if (p.cut && i === lines.length - 1) {
           const why = whyNotResumed(file, files[fileIndex + 1], prevHash, prevSeq);
           if (why) return fail(file, i + 1, `not a JSON entry (edited, or cut by a crash), and ${why}`);
@@ -1342,7 +1421,7 @@ function verifyChain(files: string[], opts: AuditVerifyOptions, removedBefore: S
             (fromStart ? true : prevHash === vanished.linkedTo && prevSeq === vanished.firstSeq - 1);
           const intact = !fromStart && e.prev === prevHash;
           if (intact || explained) {
-            res.vanished.push({ file: vanished.file, cause: vanished.cause, firstSeq: vanished.firstSeq, lastSeq: vanished.lastSeq, recordedIn: file, missing: !intact });
+            res.vanished.push({ file: vanished.file, cause: vanished.cause, firstSeq: vanished.firstSeq, lastSeq: vanished.lastSeq, recordedIn: file, missing: !intact, ...(vanished.appended ? { appended: true as const } : {}) });
             if (!intact && !fromStart) prevHash = e.prev;
             if (fromStart && vanished.linkedTo === GENESIS_HASH && vanished.firstSeq === 1) recordedRemoved.add(vanished.file);
             if (fromStart && !intact) lossAtStart = { file: vanished.file, previousFile: vanished.previousFile };

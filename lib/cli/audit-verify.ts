@@ -13,7 +13,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { AuditHead, defaultHeadFile, ExpectedHash, listAuditFiles, parseExpectedHash, readHeadRecord, vanishedHow, verifyAuditFiles } from '../alerts/audit';
+import { APPENDED_WORDS, AuditHead, defaultHeadFile, ExpectedHash, listAuditFiles, parseExpectedHash, readHeadRecord, vanishedHow, verifyAuditFiles } from '../alerts/audit';
 import { USAGE } from './usage';
 
 /** Where the alert-dashboard node keeps the audit log in the Node-RED user directory, unless its settings say otherwise. */
@@ -170,7 +170,9 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
     out(`note: the chain starts after earlier files, whose removal by retention a header records; the first entry links to an earlier hash.\n`);
   }
   for (const v of r.vanished) {
-    const cause = vanishedHow(v.cause, 'while Vigie was writing it');
+    // Text appended after the file's last entry: said once, below, as what it is.
+    if (!v.missing && r.appended.some((a) => path.basename(a.file) === v.file && path.basename(a.recordedIn) === path.basename(v.recordedIn))) continue;
+    const cause = v.appended && v.cause === 'changed' ? `${APPENDED_WORDS} while Vigie was writing it` : vanishedHow(v.cause, 'while Vigie was writing it');
     const held = v.firstSeq !== undefined && v.lastSeq !== undefined ? `entries seq ${v.firstSeq}…${v.lastSeq}` : 'its entries';
     if (v.missing) {
       out(`WARNING: ${v.file} ${cause}, as the header of ${path.basename(v.recordedIn)} records: ${held} are not in the log; the chain goes on from the entry before them (--complete makes this a break).
@@ -191,6 +193,13 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   for (const c of r.cuts) {
     const where = c.line === 0 ? `${c.file} is empty (a crash before its header was written)` : `a line cut by a crash at ${c.file}:${c.line} (the entry being written then is not in the log)`;
     out(`note: ${where}; the chain resumes in ${path.basename(c.resumedIn)} from the entry before it.\n`);
+  }
+  for (const a of r.appended) {
+    const where = a.lines === 1 ? `${a.file}:${a.line}` : `${a.file}:${a.line}…${a.line + a.lines - 1}`;
+    out(
+      `note: text that Vigie did not write at ${where}, appended after the file's last entry${a.afterSeq === undefined ? '' : ` (seq ${a.afterSeq})`} while Vigie was writing it, ` +
+        `as the header of ${path.basename(a.recordedIn)} records; no entry is missing: the chain goes on in ${path.basename(a.recordedIn)} from that entry.\n`,
+    );
   }
   for (const n of r.namedBefore) {
     out(`note: ${path.basename(n.file)} follows ${path.basename(n.follows)} in the chain, though its name sorts before it (the clock was set back when it was opened).\n`);

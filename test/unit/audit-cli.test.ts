@@ -378,3 +378,18 @@ test('vigie audit verify reads the head record beside the directory: entries rem
   fs.writeFileSync(`${dir}.head.json`, '{"seq":');
   assert.match((await verify([dir])).out, /\nWARNING: the head record \S+ beside the directory cannot be read/);
 });
+
+test('vigie audit verify: text something else appended after the last entry of the file being written is said once as that, not as a crash\'s cut line, exit 0', async () => {
+  const dir = tempDir('vigie-audit-cli-');
+  const log = new AuditLog({ dir, now: () => Date.parse('2026-05-01T08:00:00Z'), retentionDays: 0 });
+  log.append({ type: 'decision', actor: 'alice', alertId: 'a1', details: { action: 'dismiss' } });
+  const running = log.currentFile!;
+  fs.appendFileSync(running, 'a line of something else\n');
+  log.append({ type: 'decision', actor: 'alice', alertId: 'a2', details: { action: 'dismiss' } });
+  const { rc, out } = await verify([dir]);
+  assert.equal(rc, 0);
+  const notes = out.split('\n').filter((l) => l.startsWith('note:') || l.startsWith('WARNING:'));
+  assert.deepEqual(notes, [
+    `note: text that Vigie did not write at ${running}:3, appended after the file's last entry (seq 2) while Vigie was writing it, as the header of audit-2026-05-01-002.jsonl records; no entry is missing: the chain goes on in audit-2026-05-01-002.jsonl from that entry.`,
+  ]);
+});

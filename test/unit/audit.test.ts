@@ -1664,3 +1664,36 @@ test('a line cut by a crash, found at a start on a real full disk (tmpfs): the r
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { said: ['file-open', 'alice', 'alice', 'cut', 'file-open', 'resumed-after-cut', 'bob'], ok: true });
 });
+
+test('text something else appended after the running file\'s last entry: the writer records it as appended (changed), and verify says the same, not a crash\'s cut line; an edit that changes the size stays a break', () => {
+  const dir = tmpDir();
+  const c = clock(Date.parse('2026-06-01T08:00:00Z'));
+  const log = new AuditLog({ dir, now: c.now, retentionDays: 0 });
+  writeSome(log, 3, c);
+  const [running] = listAuditFiles(dir);
+  fs.appendFileSync(running, 'a line of something else\nand another, cut');
+  writeSome(log, 1, c);
+  const files = listAuditFiles(dir);
+  const header = JSON.parse(lines(files[1])[0]);
+  assert.deepEqual(header.details.vanished, { cause: 'changed', firstSeq: 1, lastSeq: 4, linkedTo: GENESIS_HASH, previousFile: null, appended: true });
+  assert.equal(JSON.parse(lines(files[1])[1]).details.appended, true, 'the file-vanished entry says it too');
+  assert.match(vanishedFileWarning(header)!, /^audit log: audit-2026-06-01-001\.jsonl had text that Vigie did not write appended after its last entry while the log was being written \(entries seq 1…4\); the log goes on in audit-2026-06-01-002\.jsonl/);
+  const r = verifyAuditFiles(files);
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.deepEqual(r.cuts, []);
+  assert.deepEqual(r.appended, [{ file: running, line: 5, lines: 2, afterSeq: 4, recordedIn: files[1] }]);
+  assert.deepEqual(r.vanished.map((v) => [v.cause, v.missing, v.appended]), [['changed', false, true]]);
+
+  // The same text with an entry of the chain edited before it (the size changed too): no "appended", and a break.
+  const dir2 = tmpDir();
+  const log2 = new AuditLog({ dir: dir2, now: c.now, retentionDays: 0 });
+  writeSome(log2, 3, c);
+  const [running2] = listAuditFiles(dir2);
+  fs.writeFileSync(running2, fs.readFileSync(running2, 'utf8').replace('"op1"', '"op1 "') + 'a line of something else\n');
+  writeSome(log2, 1, c);
+  const files2 = listAuditFiles(dir2);
+  assert.equal(JSON.parse(lines(files2[1])[0]).details.vanished.appended, undefined);
+  const r2 = verifyAuditFiles(files2);
+  assert.equal(r2.ok, false);
+  assert.deepEqual(r2.appended, []);
+});
