@@ -455,8 +455,10 @@ export class AuditLog {
    * after it, in a new file whose header records the entries lost (VanishedFile): their seqs are
    * not reused, so a check can tell exactly which went. A record the files hold another entry
    * for (or none), or one that cannot be read, is recorded in a new file's header (headMismatch).
-   * A newest file that ends cut and is the head's is a crash as before: entries the crash kept
-   * from the disk are not told (the cut line shows).
+   * A newest file that ends cut and is the head's, cut in the head's own entry, is a crash as
+   * before (the cut line shows). With whole entries gone after the cut one (the newest lines
+   * removed and a cut line left, or a power cut that lost more than the last entry), the
+   * entries after the last whole one are recorded as lost (shortened-while-stopped).
    */
   private checkHead(files: string[], tail: AuditEntry | undefined, tailFileName: string | undefined): void {
     let text: string;
@@ -475,9 +477,10 @@ export class AuditLog {
       if (found === undefined && lossEndsAt(files, head.seq, head.hash)) return;
       this.headMismatch = { file: head.file, seq: head.seq, hash: head.hash, found: found ?? null };
     } else if (head) {
-      // A crash (or a power cut) that cut the end of the head's file: what it did not write
-      // whole is the crash's, resumed from the last whole entry as ever (verify notes the cut).
-      if (this.cutEnd !== undefined && this.cutEnd === head.file) return;
+      // A crash (or a power cut) that cut the end of the head's file, in its last entry: what it
+      // did not write whole is the crash's, resumed from the last whole entry as ever (verify
+      // notes the cut). Whole entries gone after the cut one are not a cut's: recorded below.
+      if (this.cutEnd !== undefined && this.cutEnd === head.file && head.seq === (tail?.seq ?? 0) + 1) return;
       const kept = files.some((f) => path.basename(f) === head.file);
       this.vanished = {
         file: head.file,

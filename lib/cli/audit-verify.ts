@@ -191,6 +191,11 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
     out(`note: ${n} file${n === 1 ? ' was' : 's were'} removed by retention while the check ran (the oldest: ${r.removedDuringCheck.map((f) => path.basename(f)).join(', ')}).\n`);
   }
   for (const c of r.cuts) {
+    // The cut line ends what is left before entries the next header records as lost: said as part of that loss (above).
+    if (c.line > 0 && r.vanished.some((v) => v.missing && path.basename(v.recordedIn) === path.basename(c.resumedIn))) {
+      out(`note: ${c.file}:${c.line} is a cut line, the end of what is left before the entries the header of ${path.basename(c.resumedIn)} records as lost.\n`);
+      continue;
+    }
     const where = c.line === 0 ? `${c.file} is empty (a crash before its header was written)` : `a line cut by a crash at ${c.file}:${c.line} (the entry being written then is not in the log)`;
     out(`note: ${where}; the chain resumes in ${path.basename(c.resumedIn)} from the entry before it.\n`);
   }

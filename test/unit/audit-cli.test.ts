@@ -393,3 +393,20 @@ test('vigie audit verify: text something else appended after the last entry of t
     `note: text that Vigie did not write at ${running}:3, appended after the file's last entry (seq 2) while Vigie was writing it, as the header of audit-2026-05-01-002.jsonl records; no entry is missing: the chain goes on in audit-2026-05-01-002.jsonl from that entry.`,
   ]);
 });
+
+test('vigie audit verify: the newest lines removed while stopped with a cut line left, after the next start: a warning of the entries lost, and the cut line said as the end of what is left, not as a crash', async () => {
+  const dir = tempDir('vigie-audit-cli-');
+  const log = new AuditLog({ dir, now: () => Date.parse('2026-05-01T08:00:00Z'), retentionDays: 0 });
+  for (let i = 0; i < 5; i++) log.append({ type: 'decision', actor: 'alice', alertId: `a${i}`, details: { action: 'dismiss' } });
+  const file = log.currentFile!;
+  const all = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  fs.writeFileSync(file, all.slice(0, 3).map((l) => l + '\n').join('') + all[3].slice(0, 30));
+  new AuditLog({ dir, now: () => Date.parse('2026-05-01T09:00:00Z'), retentionDays: 0 }).resumeAfterCut();
+  const { rc, out } = await verify([dir]);
+  assert.equal(rc, 0);
+  const notes = out.split('\n').filter((l) => l.startsWith('note:') || l.startsWith('WARNING:'));
+  assert.deepEqual(notes, [
+    'WARNING: audit-2026-05-01-001.jsonl lost its last entries while Vigie was stopped (removed by hand, or a power cut lost them before they reached the disk), as the header of audit-2026-05-01-002.jsonl records: entries seq 4…6 are not in the log; the chain goes on from the entry before them (--complete makes this a break).',
+    `note: ${file}:4 is a cut line, the end of what is left before the entries the header of audit-2026-05-01-002.jsonl records as lost.`,
+  ]);
+});

@@ -660,10 +660,13 @@ test('a crash that cut the header of a new file: the writer resumes from the las
   const c = clock(Date.parse('2026-06-01T10:00:00Z'));
   const log = new AuditLog({ dir, now: c.now });
   writeSome(log, 3, c);
+  // The head record as the crash leaves it: at the last whole entry (the header was not written whole).
+  const headBefore = fs.readFileSync(`${dir}.head.json`);
   c.advance(DAY);
   log.append({ type: 'decision', actor: 'torn', details: {} });
   const [day1, day2] = listAuditFiles(dir);
   fs.writeFileSync(day2, lines(day2)[0].slice(0, 60));
+  fs.writeFileSync(`${dir}.head.json`, headBefore);
   const again = new AuditLog({ dir, now: c.now });
   again.append({ type: 'decision', actor: 'after-crash', details: {} });
   assert.equal(again.lastSeq, 4 + 2, 'the chain goes on from the whole entries of day one');
@@ -1696,4 +1699,34 @@ test('text something else appended after the running file\'s last entry: the wri
   const r2 = verifyAuditFiles(files2);
   assert.equal(r2.ok, false);
   assert.deepEqual(r2.appended, []);
+});
+
+test('the newest lines removed while stopped with a cut line left: the next start records the entries lost after the last whole one (not a crash), their seqs are not reused, and verify warns of exactly them', () => {
+  const dir = tmpDir();
+  const log = new AuditLog({ dir, retentionDays: 0 });
+  writeSome(log, 8);
+  const [file] = listAuditFiles(dir);
+  const all = lines(file);
+  // Seq 1 (header) … 9: the last three removed, and only the start of seq 6 left.
+  fs.writeFileSync(file, all.slice(0, 5).map((l) => l + '\n').join('') + all[5].slice(0, 40));
+  const again = new AuditLog({ dir, retentionDays: 0 });
+  assert.equal(again.resumeAfterCut(), true);
+  const files = listAuditFiles(dir);
+  const header = JSON.parse(lines(files[1])[0]);
+  assert.deepEqual([header.seq, header.details.vanished.cause, header.details.vanished.firstSeq, header.details.vanished.lastSeq], [10, 'shortened-while-stopped', 6, 9]);
+  assert.equal(lines(files[1]).some((l) => JSON.parse(l).details.event === 'resumed-after-cut'), false, 'not said as a crash');
+  const r = verifyAuditFiles(files);
+  assert.equal(r.ok, true, JSON.stringify(r.break));
+  assert.deepEqual(r.vanished.map((v) => [v.cause, v.firstSeq, v.lastSeq, v.missing]), [['shortened-while-stopped', 6, 9, true]]);
+
+  // A cut in the last entry written (the head record's own): a crash, as before.
+  const dir2 = tmpDir();
+  const log2 = new AuditLog({ dir: dir2, retentionDays: 0 });
+  writeSome(log2, 8);
+  const [file2] = listAuditFiles(dir2);
+  fs.truncateSync(file2, fs.statSync(file2).size - 10);
+  new AuditLog({ dir: dir2, retentionDays: 0 }).resumeAfterCut();
+  const files2 = listAuditFiles(dir2);
+  assert.deepEqual(lines(files2[1]).map((l) => JSON.parse(l).details.event), ['file-open', 'resumed-after-cut']);
+  assert.equal(JSON.parse(lines(files2[1])[0]).details.vanished, undefined);
 });
