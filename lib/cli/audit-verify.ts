@@ -88,18 +88,24 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   }
   if (paths.length === 0) return usageError('expected audit files or a directory');
   const files: string[] = [];
+  // Each path looked at once (undefined: cannot be).
+  const stats = paths.map((a): fs.Stats | undefined => {
+    try {
+      return fs.statSync(a);
+    } catch {
+      return undefined;
+    }
+  });
   // The head record beside a directory given (the last entry the console wrote), read before its
   // files: an entry written meanwhile comes after it, so the files given always reach it.
-  const dirs = paths.filter((a) => fs.statSync(a, { throwIfNoEntry: false })?.isDirectory());
+  const dirs = paths.filter((_, i) => stats[i]?.isDirectory());
   const headFile = dirs.length === 1 ? defaultHeadFile(dirs[0]) : undefined;
   const head = headFile ? readHeadRecord(headFile) : undefined;
   /** Directories given that hold no audit file but a vigie-audit/ that does (a user directory given for its log). */
   const logsBelow: string[] = [];
-  for (const a of paths) {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(a);
-    } catch {
+  for (const [i, a] of paths.entries()) {
+    const st = stats[i];
+    if (!st) {
       err(`vigie audit verify: ${a}: no such file or directory\n`);
       return 2;
     }

@@ -410,3 +410,11 @@ test('vigie audit verify: the newest lines removed while stopped with a cut line
     `note: ${file}:4 is a cut line, the end of what is left before the entries the header of audit-2026-05-01-002.jsonl records as lost.`,
   ]);
 });
+
+test('vigie audit verify: a path given that is not there is said, exit 2, beside a directory that is', async () => {
+  const dir = makeLog();
+  const missing = path.join(dir, 'not-there');
+  const r = await verify([dir, missing]);
+  assert.deepEqual([r.rc, r.out, r.err], [2, '', `vigie audit verify: ${missing}: no such file or directory\n`]);
+  assert.equal((await verify([dir])).rc, 0);
+});
