@@ -108,7 +108,7 @@ describe('vigie-model: the model card endpoint of the editor', () => {
       notJson('mangled', '{"name": "x",\n "labels": [hunter2]}');
       notJson('cut', '{"name": "hunter2",');
       const quoted: string[] = [];
-      for (const [name, words] of [['secret', /secret\.json cannot be read as JSON: not valid JSON \(an unexpected character/], ['mangled', /mangled\.json cannot be read as JSON: not valid JSON( at line 2, column 13| \(an unexpected character)/], ['cut', /cut\.json cannot be read as JSON: the text ends before the JSON is complete/]] as const) {
+      for (const [name, words] of [['secret', /secret\.json cannot be read as JSON: not valid JSON at line 1, column 1$/], ['mangled', /mangled\.json cannot be read as JSON: not valid JSON at line 2, column 13$/], ['cut', /cut\.json cannot be read as JSON: the text ends before the JSON is complete/]] as const) {
         const e = (await helper.request().get('/vigie/model-card').query({ path: `${name}.onnx` }).expect(404)).body.error as string;
         assert.match(e, words);
         if (/hunter|passw/.test(e)) quoted.push(e);

@@ -4,7 +4,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { checkCard, checkGraph, checkProbabilities, ClassifierModel, ModelCard, MAX_MODEL_FILE_BYTES, ModelContractError, readOnnxMetadata } from '../../lib/detect/model';
+import { checkCard, checkGraph, checkProbabilities, ClassifierModel, ModelCard, MAX_MODEL_FILE_BYTES, ModelContractError, jsonFaultWords, readOnnxMetadata } from '../../lib/detect/model';
 
 const FIX = path.join(__dirname, '..', 'fixtures', 'models');
 const repoRoot = path.join(__dirname, '..', '..');
@@ -428,4 +428,25 @@ test('ONNX metadata_props are read from the file', () => {
   const buf = Buffer.concat([Buffer.from([0x08, 8]), Buffer.from([0x72, entry.length]), entry]);
   assert.deepEqual(readOnnxMetadata(buf), { sample_rate: '16000' });
   assert.deepEqual(readOnnxMetadata(fs.readFileSync(path.join(FIX, 'tiny-ok.onnx'))), {});
+});
+
+test('a model card that is not JSON is told with the line and column of its fault, also where JSON.parse names no position (a stray word, a trailing comma)', () => {
+  const words = (text: string): string => {
+    try {
+      JSON.parse(text);
+    } catch (e) {
+      return jsonFaultWords(text, (e as Error).message);
+    }
+    throw new Error('valid JSON');
+  };
+  // JSON.parse says "Unexpected token …, "<the text>" is not valid JSON" for these: no position
+  assert.equal(words('{"name": "x",\n "labels": [hunter2]}'), 'not valid JSON at line 2, column 13');
+  assert.equal(words('{"labels": ["gunshot", "crash",]}'), 'not valid JSON at line 1, column 32');
+  assert.equal(words('password=hunter2\n'), 'not valid JSON at line 1, column 1');
+  assert.equal(words("{\n  'name': 'x'\n}"), 'not valid JSON at line 2, column 3');
+  // JSON.parse gives a position for these
+  assert.equal(words('{"a": 1}}'), 'not valid JSON at line 1, column 9');
+  assert.equal(words('{"name": "hunter2",'), 'the text ends before the JSON is complete (a cut file, or a missing closing bracket)');
+  assert.equal(words('{"labels": ["a"'), 'the text ends before the JSON is complete (a cut file, or a missing closing bracket)');
+  assert.equal(words(' \n'), 'the file is empty');
 });
