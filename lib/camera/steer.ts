@@ -631,6 +631,15 @@ export class PtzSteer {
     const p = requireObject(payload, 'payload');
     if (p.kind === 'decision') return this.onDecision(p, emit);
     if (p.kind === 'move-request') return this.onMoveRequest(p, emit);
+    const unplaced = unplacedAlert(p, 'payload', this.droppedFields);
+    if (unplaced) {
+      // Not placed: no camera turns, but the operators see the alert (the console says "place
+      // not known"); refused, it would stop here, short of video-forward and the console.
+      const why = typeof unplaced.location?.reason === 'string' ? ` (localizer said: ${unplaced.location.reason})` : '';
+      emit({ port: 1, payload: unplaced });
+      emit({ port: 2, payload: unplaced, error: { code: 'no-camera', message: `no camera can look at alert ${unplaced.id}: it has no position nor bearing${why}` } });
+      return;
+    }
     const alert = parseAlert(p, 'payload', this.droppedFields);
     // A copy sent again (better placed) goes its own way: an older copy still moving a camera,
     // retrying or waiting ends quietly, and never turns a camera back to its old place.
@@ -2062,6 +2071,21 @@ export function parseAlert(p: Record<string, unknown>, where = 'payload', warn?:
     throw new ContractError(`${where}.location`, `a position {lat, lon} or a bearing${typeof loc.reason === 'string' ? ` (localizer said: ${loc.reason})` : ''}`, loc);
   }
   // Every field given as the alert schema states it (an alert of another system may lack the detection's own).
+  return screened.checkedFields('alert', warn, { partial: true });
+}
+
+/**
+ * An alert the localizer could not place (its location has neither a position nor a bearing:
+ * one sensor without a direction, a layout that cannot place it, a locating that failed): its
+ * contract fields, checked as parseAlert checks them; undefined for any other payload. No camera
+ * can look at it, but it is an alert all the same: it goes on to the operators.
+ */
+export function unplacedAlert(p: Record<string, unknown>, where = 'payload', warn?: DroppedFieldListener): Alert | undefined {
+  const loc = p.location;
+  if (!isObject(loc) || loc.position !== undefined || loc.bearing !== undefined) return undefined;
+  const screened = screenAlert(p, where);
+  requireString(p, 'id', where);
+  if (p.label !== undefined) requireAlertLabel(p, where);
   return screened.checkedFields('alert', warn, { partial: true });
 }
 

@@ -639,6 +639,24 @@ describe('ptz-steer node', () => {
     assert.ok(Math.abs(cam.pose.panDeg - 45) <= 1);
   });
 
+  it('an alert the localizer could not place goes on to the operators without a camera (output 2 says why); no camera moves, nothing is refused', async () => {
+    const { caught, out, err: errs, steer, cam } = await oneCameraSteer();
+    const before = { ...cam.pose };
+    const unplaced = locatedAlert('u1', ORIGIN, { location: { method: 'none', sensors: ['s1'], reason: 'sensor "s1" has a single microphone: no direction' } });
+    steer.receive({ payload: unplaced });
+    await waitFor(() => out.length >= 1 && errs.length >= 1, 15_000, 'the alert on both outputs');
+    assert.deepEqual(out[0].payload, unplaced);
+    assert.equal(out[0].payload.camera, undefined);
+    assert.equal(errs[0].error.code, 'no-camera');
+    assert.match(errs[0].error.message, /alert u1: it has no position nor bearing \(localizer said: sensor "s1" has a single microphone: no direction\)/);
+    // A located alert after it still turns the camera: nothing was refused on the way.
+    steer.receive({ payload: locatedAlert('u2', destination(ORIGIN, 20, 30)) });
+    await waitFor(() => out.length >= 2, 15_000);
+    assert.equal(out[1].payload.camera.state, 'on-target');
+    assert.notDeepEqual(cam.pose, before);
+    assert.deepEqual(caught, []);
+  });
+
   it('rejects unusable input with done(err) naming the field, and keeps running', async () => {
     const { caught, out, steer } = await oneCameraSteer();
     steer.receive({ payload: { kind: 'detection', id: 'x', sensor: 's1' } });

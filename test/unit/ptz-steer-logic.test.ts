@@ -108,10 +108,21 @@ test('bearing-only alerts and unusable payloads', async () => {
   assert.equal(cam.target.bearing, 135);
   assert.equal(cam.target.distanceM, 30);
   await assert.rejects(steer.handle('text', () => undefined), /payload: expected an object, got "text"/);
-  await assert.rejects(
-    steer.handle({ ...steerAlert('x', 'crash', ORIGIN), location: { method: 'none', sensors: [], reason: 'one sensor only' } }, () => undefined),
-    /payload\.location: expected a position \{lat, lon\} or a bearing \(localizer said: one sensor only\)/,
+  // An alert the localizer could not place: no camera turns, but it goes on to the operators.
+  const unplaced: SteerOutput[] = [];
+  const notPlaced = { ...steerAlert('x', 'crash', ORIGIN), location: { method: 'none', sensors: ['s1'], reason: 'one sensor only' } };
+  await steer.handle(notPlaced, (o) => unplaced.push(o));
+  assert.deepEqual(
+    unplaced.map((o) => o.port),
+    [1, 2],
   );
+  assert.deepEqual(unplaced[0].payload, notPlaced, 'the alert as it came, without a camera');
+  assert.equal(unplaced[1].error!.code, 'no-camera');
+  assert.match(unplaced[1].error!.message, /no camera can look at alert x: it has no position nor bearing \(localizer said: one sensor only\)/);
+  assert.equal(mast.moves.length, 1, 'no camera moved for it');
+  // Its fields are checked all the same; without a location at all it is no alert ptz-steer takes.
+  await assert.rejects(steer.handle({ ...notPlaced, confidence: 3 }, () => undefined), /payload\.confidence: expected a finite number >= 0 <= 1, got 3/);
+  await assert.rejects(steer.handle({ ...notPlaced, location: undefined }, () => undefined), /payload\.location: expected an object with a position/);
   steer.close();
 });
 
