@@ -952,6 +952,8 @@ export interface FusedFix {
   reason?: string;
   /** The sensors whose onsets were solved, when they lie in a line and a source's mirror image across it fits alike (the reason says so). */
   inLine?: string[];
+  /** Ground altitudes left aside, the plane through them being steeper than MAX_GROUND_SLOPE: the sensors that gave one, and why in words. */
+  steepGround?: { sensors: string[]; words: string };
 }
 
 export interface FuseOptions {
@@ -1048,6 +1050,12 @@ export function fuseObservations(obs: Observation[], opts: FuseOptions = {}): Fu
 }
 
 /**
+ * The steepest ground the sensors' altitudes may give, rise per run (0.5: 50 %): the steepest
+ * streets climb about 35 %. A steeper plane comes from an altitude typed wrong.
+ */
+export const MAX_GROUND_SLOPE = 0.5;
+
+/**
  * With ground altitudes (of some sensors at least), the street's ground is the plane through
  * their ground points; sensors without one stand on it. The arrays' z become altitudes, the
  * source is at the source height above the plane, and the fix gets its altitude. Without any,
@@ -1059,6 +1067,18 @@ function fuseLayout(obs: Observation[], opts: FuseOptions): FusedFix {
   const known = withGround.filter((o, i) => withGround.findIndex((x) => x.sensor === o.sensor) === i);
   if (!known.length) return fuseLevel(obs, opts);
   const ground = groundPlaneOf(known.map((o) => ({ e: o.e, n: o.n, alt: o.groundAltM! })));
+  const slope = Math.hypot(ground.slopeE, ground.slopeN);
+  if (!(slope <= MAX_GROUND_SLOPE)) {
+    // Steeper than any street: an altitude typed wrong (1000 for 100). Believed, it would move
+    // the source by tens of metres and give it an altitude hundreds of metres up, where the
+    // cameras would look; the sounds are placed as on one level street instead, and said so.
+    const sensors = known.map((o) => o.sensor).sort();
+    const listed = known.slice(0, 8).map((o) => `"${o.sensor}" ${o.groundAltM} m`);
+    if (known.length > 8) listed.push(`${known.length - 8} more`);
+    const words = `the sensors' ground altitudes (${listed.join(', ')}) give the street a slope of ${Math.round(slope * 100)} %, steeper than any street (check their Ground altitude): placed as on a level street, without an altitude`;
+    const fix = fuseLevel(obs, opts);
+    return { ...fix, reason: fix.reason ? `${fix.reason}; ${words}` : words, steepGround: { sensors, words } };
+  }
   const withAlt = obs.map((o) => ({ ...o, z: (o.groundAltM !== undefined && Number.isFinite(o.groundAltM) ? o.groundAltM : groundAltAt(ground, o.e, o.n)) + o.z }));
   const fix = fuseLevel(withAlt, opts, ground);
   return fix.e !== undefined && fix.n !== undefined ? { ...fix, alt: sourceZOf({ sourceHeightM: opts.sourceHeightM, ground })(fix.e, fix.n) } : fix;

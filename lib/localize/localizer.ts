@@ -626,6 +626,7 @@ export class FusionLocalizer {
   private locate(inc: Incident, leadSensor?: string): Alert {
     const obs = [...inc.observations].sort((a, b) => a.onsetSec - b.onsetSec);
     const fix = fuseObservations(obs, this.fuse);
+    if (fix.steepGround) this.sayLayout(`steep:${fix.steepGround.sensors.join('\n')}`, `fusion: ${fix.steepGround.words}`);
     if (fix.inLine) {
       const names = [...new Set(fix.inLine)].sort();
       this.sayLayout(

@@ -151,6 +151,31 @@ describe('the same street without ground altitudes (one level street assumed, as
   });
 });
 
+describe('a ground altitude typed wrong (1200 for 120)', () => {
+  it('gives a plane steeper than any street: left aside, the sound placed as on a level street without an altitude; the reason and one warning name the sensors', () => {
+    const src = SOURCES[1];
+    const scene = slopeScene(src);
+    const sensors = geometries(scene, true).map((g) => (g.id === 'high-w' ? { ...g, groundAltM: 1200 } : g));
+    const onsets = onsetsOf(scene);
+    const warnings: string[] = [];
+    const f = new FusionLocalizer({ temperatureC: scene.temperatureC, minSensors: sensors.length, warnLayout: (t) => warnings.push(t) });
+    const sound = (k: number) =>
+      sensors.flatMap((g, i) => {
+        const det: Detection = { kind: 'detection', id: `d${k}-${g.id}`, sensor: g.id, label: 'gunshot', confidence: 0.9, onset: onsets[i] + k * 60, offset: onsets[i] + k * 60 + 0.5, level: { dbfs: -20 }, scores: { gunshot: 0.9 }, span: { sensor: g.id, start: 0, frames: 100 } };
+        return f.add(det, g, k * 60_000 + i).ready;
+      });
+    const [alert] = sound(0);
+    const loc = alert.location!;
+    assert.ok(loc.position, `${loc.method}: ${loc.reason}`);
+    assert.equal('alt' in loc.position, false, 'no altitude from a plane no street has');
+    // The level street's error on a 20 % slope (about a metre), not the tens of metres the plane gave.
+    assert.ok(missM(loc.position, src) < 3, `placed ${missM(loc.position, src).toFixed(2)} m off`);
+    assert.match(loc.reason ?? '', /"high-w" 1200 m\) give the street a slope of \d+ %, steeper than any street \(check their Ground altitude\): placed as on a level street, without an altitude/);
+    sound(1);
+    assert.equal(warnings.filter((w) => /steeper than any street/.test(w)).length, 1, warnings.join(' | '));
+  });
+});
+
 describe('the simulated street on a slope', () => {
   it('places microphones at ground altitude + height, and reflects a source on the ground under it', () => {
     const scene = slopeScene([30, 45]);
