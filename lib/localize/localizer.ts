@@ -199,7 +199,10 @@ export interface FusionAddResult {
   failures: LocateFailure[];
 }
 
-/** Sensors whose places a FusionLocalizer remembers to warn of two at one place; past it, new ones are not compared. */
+/** The side of the squares a FusionLocalizer files sensors' places in, m: at least SAME_POSITION_M, so two at one place are in neighbouring squares. */
+const PLACE_CELL_M = 1;
+
+/** Sensors whose places a FusionLocalizer remembers to warn of two at one place; past it, new ones are compared but not kept. */
 export const MAX_LAYOUT_SENSORS = 5000;
 
 /** How much a location says: a position, a bearing, nothing. */
@@ -352,8 +355,13 @@ export class FusionLocalizer {
   private readonly sent = new Map<string, { incident: Incident; alert: Alert }>();
   private readonly keepMs: number;
   private origin: GeoPoint | null = null;
-  /** Where each sensor reported from, to warn of two at one place (a position typed twice). */
-  private readonly sensorPlaces = new Map<string, GeoPoint>();
+  /** Where each sensor reported from, to warn of two at one place (a position typed twice), and its cell in placeCells. */
+  private readonly sensorPlaces = new Map<string, { at: GeoPoint; cell: string }>();
+  /**
+   * The sensors in each PLACE_CELL_M square of the east-north frame: a place is compared with
+   * the sensors of the squares around it only, not with every sensor at every detection.
+   */
+  private readonly placeCells = new Map<string, Set<string>>();
   /** Layouts already warned of (warnLayout). */
   private readonly layoutSaid = new Set<string>();
   private readonly c: number;
@@ -432,7 +440,7 @@ export class FusionLocalizer {
       onsetStdMs,
       payload: sensor && !det.sensorInfo ? { ...det, sensorInfo: sensorInfoOf(sensor) } : det,
     };
-    this.warnSamePlace(det.sensor, { lat, lon });
+    this.warnSamePlace(det.sensor, { lat, lon }, e, n);
     const res = this.assoc.add(obs, nowMs);
     const failures: LocateFailure[] = [];
     const refined = res.kind === 'late' ? this.refine(res.incident, failures) : undefined;
@@ -441,18 +449,37 @@ export class FusionLocalizer {
   }
 
   /** Tells warnLayout of the sensors already reported from at the same place as `sensor` (SAME_POSITION_M), each pair once. */
-  private warnSamePlace(sensor: string, at: GeoPoint): void {
-    for (const [other, p] of this.sensorPlaces) {
-      if (other === sensor) continue;
-      const [e, n] = geodeticToEnu({ ...p, alt: 0 }, { ...at, alt: 0 });
-      const apartM = Math.hypot(e, n);
-      if (apartM >= SAME_POSITION_M) continue;
-      this.sayLayout(
-        `same:${[other, sensor].sort().join('\n')}`,
-        `fusion: ${samePositionWords([{ a: { sensor: other }, b: { sensor }, apartM }])}. Onsets from one place measure one range: TDOA needs sensors at 3 places`,
-      );
+  private warnSamePlace(sensor: string, at: GeoPoint, e: number, n: number): void {
+    const known = this.sensorPlaces.get(sensor);
+    // Reported from where it was: compared then (each detection of a district's thousands of
+    // sensors was compared with all of them, some 10 ms a detection at 5000).
+    if (known && known.at.lat === at.lat && known.at.lon === at.lon) return;
+    const ce = Math.floor(e / PLACE_CELL_M);
+    const cn = Math.floor(n / PLACE_CELL_M);
+    for (let de = -1; de <= 1; de++) {
+      for (let dn = -1; dn <= 1; dn++) {
+        for (const other of this.placeCells.get(`${ce + de}:${cn + dn}`) ?? []) {
+          if (other === sensor) continue;
+          const [oe, on] = geodeticToEnu({ ...this.sensorPlaces.get(other)!.at, alt: 0 }, { ...at, alt: 0 });
+          const apartM = Math.hypot(oe, on);
+          if (apartM >= SAME_POSITION_M) continue;
+          this.sayLayout(
+            `same:${[other, sensor].sort().join('\n')}`,
+            `fusion: ${samePositionWords([{ a: { sensor: other }, b: { sensor }, apartM }])}. Onsets from one place measure one range: TDOA needs sensors at 3 places`,
+          );
+        }
+      }
     }
-    if (this.sensorPlaces.has(sensor) || this.sensorPlaces.size < MAX_LAYOUT_SENSORS) this.sensorPlaces.set(sensor, at);
+    if (!known && this.sensorPlaces.size >= MAX_LAYOUT_SENSORS) return;
+    if (known) {
+      const cell = this.placeCells.get(known.cell);
+      cell?.delete(sensor);
+      if (cell && !cell.size) this.placeCells.delete(known.cell);
+    }
+    const cell = `${ce}:${cn}`;
+    this.sensorPlaces.set(sensor, { at, cell });
+    if (!this.placeCells.has(cell)) this.placeCells.set(cell, new Set());
+    this.placeCells.get(cell)!.add(sensor);
   }
 
   /** Tells warnLayout `text` the first time `key` comes (up to MAX_LAYOUT_SENSORS keys). */

@@ -4,7 +4,7 @@
  * sensor layouts that cannot place a sound (two sensors at one place, one with a digit wrong in
  * its position). The fix must be right within its stated error or say why there is none.
  */
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { FusedFix, Observation, SAME_POSITION_M, fuseObservations } from '../../lib/localize/fusion';
 import { FusionLocalizer, SensorGeometry } from '../../lib/localize/localizer';
@@ -160,6 +160,36 @@ describe('layouts that cannot place a sound say so, naming the sensors', () => {
     const f = new FusionLocalizer({ temperatureC: 15, minSensors: 3, warnLayout: (t) => said.push(t) });
     for (const k of [0, 1]) for (const s of sensors) f.add(det(s.id, k), s, 1000 * k);
     assert.deepEqual(said, ['fusion: sensors at the same position: "corner-b" and "corner-c" (0.1 m apart); check their latitude and longitude. Onsets from one place measure one range: TDOA needs sensors at 3 places']);
+  });
+
+  it('same-place warnings with a district of sensors: a sensor reported from where it was is not compared again, one that moves next to another is, across a square\'s edge too', () => {
+    const origin = { lat: 48.8566, lon: 2.3522, alt: 0 };
+    const at = (e: number, n: number) => enuToGeodetic([e, n, 0], origin);
+    const sensor = (id: string, e: number, n: number): SensorGeometry => ({ id, ...at(e, n), heightM: 4, headingDeg: 0, mics: [[0, 0, 0]], clock: 'ptp', clockErrorMs: 0.1 });
+    // 400 sensors 50 m apart, each reporting one sound of its own (10 s apart: no incident shared).
+    const grid = Array.from({ length: 400 }, (_, i) => sensor(`s${i}`, 50 * (i % 20), 50 * Math.floor(i / 20)));
+    const det = (id: string, k: number): Detection => ({ kind: 'detection', id: `d-${id}-${k}`, sensor: id, label: 'gunshot', confidence: 0.9, onset: 1700000000 + 10 * k, offset: 1700000000.5 + 10 * k, level: { dbfs: -20 }, scores: { gunshot: 0.9 }, span: { sensor: id, start: 0, frames: 100 } });
+    const said: string[] = [];
+    const f = new FusionLocalizer({ temperatureC: 15, minSensors: 3, warnLayout: (t) => said.push(t) });
+    let k = 0;
+    for (const s of grid) f.add(det(s.id, k++), s, 10_000 * k);
+    // Each comparison of two places measures their distance (Math.hypot): counted, not timed.
+    const distances = mock.method(Math, 'hypot');
+    try {
+      for (const s of grid) f.add(det(s.id, k++), s, 10_000 * k);
+      // Not one comparison with each of the 399 others a detection (160 000 in all).
+      assert.ok(distances.mock.callCount() <= 20 * grid.length, `${distances.mock.callCount()} distances for ${grid.length} detections`);
+    } finally {
+      distances.mock.restore();
+    }
+    assert.deepEqual(said, []);
+    // s1 moved (its position retyped) 0.3 m from s0, across the edge of s0's square (0…1 m).
+    f.add(det('s1', k++), sensor('s1', -0.3, 0), 10_000 * k);
+    f.add(det('s22', k++), sensor('s22', 50.2, 50.2), 10_000 * k);
+    assert.deepEqual(said, [
+      'fusion: sensors at the same position: "s0" and "s1" (0.3 m apart); check their latitude and longitude. Onsets from one place measure one range: TDOA needs sensors at 3 places',
+      'fusion: sensors at the same position: "s21" and "s22" (0.3 m apart); check their latitude and longitude. Onsets from one place measure one range: TDOA needs sensors at 3 places',
+    ]);
   });
 
   it('the localizer warns once of sensors in a line whose onsets fit a sound and its mirror image, naming them', () => {
