@@ -30,6 +30,7 @@ import { isDefinedInFlows } from '../lib/util/flow-definition';
 import { onceFlowsStarted, onFlowsStarted } from '../lib/util/flows-started';
 import { Backoff } from '../lib/util/backoff';
 import { diskFaultWords, fileFaultText } from '../lib/util/disk-fault';
+import { mqttConnectFaultWords } from '../lib/util/mqtt-fault';
 
 interface OutboxDef extends NodeDef {
   broker?: string;
@@ -91,7 +92,21 @@ interface BrokerNode extends Node {
   port?: string | number;
   /** MQTT keepalive in seconds (the core node makes it a number, 60 by default). */
   keepalive?: unknown;
+  /** Its MQTT.js client, replaced at each connect after a disconnect; its errors the core node drops. */
+  client?: unknown;
 }
+
+/** What this node reads of the broker node's MQTT.js client. */
+interface MqttClientEvents {
+  on(event: 'error', listener: (err: unknown) => void): unknown;
+  removeListener(event: 'error', listener: (err: unknown) => void): unknown;
+}
+
+/**
+ * The outbox that reports each MQTT.js client's connection faults (several outboxes may watch
+ * one broker: one says it). Node-RED's broker node logs only "Connection failed to broker".
+ */
+const faultReporterOf = new WeakMap<object, string>();
 
 /** How often the broker's connection is looked at (it emits nothing when it comes back). */
 const CHECK_EVERY_MS = 1000;
@@ -167,6 +182,41 @@ export = function (RED: NodeAPI) {
     const persistBackoff = new Backoff({ initialMs: PERSIST_AFTER_MS, maxMs: PERSIST_RETRY_MAX_MS });
     const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd();
     const persistFile = config.persist === false ? undefined : path.join(userDir, nodeFileName('vigie-outbox', node.id));
+
+    /** The broker's client whose errors this node reports, and its listener. */
+    let watchedClient: MqttClientEvents | undefined;
+    /** The fault last said, not said again until the broker has been connected in between. */
+    let faultSaid: string | undefined;
+    function onClientError(err: unknown): void {
+      try {
+        const words = mqttConnectFaultWords(err);
+        if (!words || words === faultSaid) return;
+        faultSaid = words;
+        node.warn(`broker ${brokerName()}: ${connected() ? 'connection failed' : 'cannot connect'}: ${words}`);
+      } catch {
+        /* a report, never a fault of its own */
+      }
+    }
+    /** Listens to the errors of the broker's current client, unless another outbox does. */
+    function watchClient(): void {
+      if (connected()) faultSaid = undefined;
+      const client = broker?.client;
+      if (!client || typeof client !== 'object' || client === watchedClient) return;
+      const reporter = faultReporterOf.get(client);
+      if (reporter !== undefined && reporter !== node.id) return;
+      unwatchClient();
+      const events = client as MqttClientEvents;
+      if (typeof events.on !== 'function' || typeof events.removeListener !== 'function') return;
+      events.on('error', onClientError);
+      faultReporterOf.set(client, node.id);
+      watchedClient = events;
+    }
+    function unwatchClient(): void {
+      if (!watchedClient) return;
+      watchedClient.removeListener('error', onClientError);
+      if (faultReporterOf.get(watchedClient) === node.id) faultReporterOf.delete(watchedClient);
+      watchedClient = undefined;
+    }
 
     const brokerName = () => (broker ? broker.name || `${broker.broker ?? '?'}:${broker.port ?? '?'}` : '');
     const connected = () => broker?.connected === true;
@@ -570,7 +620,9 @@ export = function (RED: NodeAPI) {
         });
         hooked = true;
       }
+      watchClient();
       checkTimer = setInterval(() => {
+        watchClient();
         if (!checkedWiring) checkWiring();
         if (!connected() && outbox!.inFlightCount > 0) putBackAll();
         else putBackStranded();
@@ -654,6 +706,7 @@ export = function (RED: NodeAPI) {
         offFlowsStarted?.();
         offFlowsStarted = undefined;
         if (checkTimer) clearInterval(checkTimer);
+        unwatchClient();
         if (flushImmediate) clearImmediate(flushImmediate);
         if (settleImmediate) clearImmediate(settleImmediate);
         if (persistTimer) clearTimeout(persistTimer);

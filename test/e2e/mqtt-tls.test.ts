@@ -38,11 +38,13 @@ function makeCertificates(dir: string): { caFile: string; certFile: string; keyF
   return { caFile: f('ca.pem'), certFile: f('server.pem'), keyFile: f('server.key') };
 }
 
-/** The gateway's broker node and `mqtt out`, as shipped, fed by an HTTP endpoint; with the broker's credential references. */
+/** The gateway's broker node, outbox and `mqtt out`, as shipped, fed by an HTTP endpoint; with the broker's credential references. */
 function gatewayPublisher(): { flow: FlowNode[]; credentials: Record<string, unknown> } {
   const shipped: FlowNode[] = JSON.parse(fs.readFileSync(path.join(repoRoot, 'flows', 'gateway.json'), 'utf8'));
   const out = shipped.find((n) => n.type === 'mqtt out');
   assert.ok(out, "the gateway flow has an mqtt out");
+  const outbox = shipped.find((n) => n.type === 'vigie-outbox' && n.wires?.[0]?.includes(out.id));
+  assert.ok(outbox, "the gateway's mqtt out is fed by an outbox");
   const broker = shipped.find((n) => n.id === out.broker);
   assert.ok(broker && broker.type === 'mqtt-broker', "the gateway's mqtt out has its broker");
   assert.equal(broker.broker, '${VIGIE_MQTT_HOST}', 'the broker comes from VIGIE_MQTT_HOST');
@@ -51,7 +53,8 @@ function gatewayPublisher(): { flow: FlowNode[]; credentials: Record<string, unk
   const flow: FlowNode[] = [
     { id: 'tab-tls', type: 'tab', label: 'MQTT over TLS' },
     { id: 'tls-post', type: 'http in', z: 'tab-tls', url: '/test/publish', method: 'post', upload: false, wires: [['tls-topic', 'tls-ok']] },
-    { id: 'tls-topic', type: 'change', z: 'tab-tls', rules: [{ t: 'set', p: 'topic', pt: 'msg', to: TOPIC, tot: 'str' }], wires: [[out.id]] },
+    { id: 'tls-topic', type: 'change', z: 'tab-tls', rules: [{ t: 'set', p: 'topic', pt: 'msg', to: TOPIC, tot: 'str' }], wires: [[outbox.id]] },
+    { ...outbox, z: 'tab-tls', g: undefined, persist: false },
     { id: 'tls-ok', type: 'http response', z: 'tab-tls', statusCode: '204', wires: [] },
     { ...out, z: 'tab-tls', g: undefined, wires: [] },
     broker,
@@ -77,7 +80,7 @@ async function startGateway(tapPort: number, env: Record<string, string>): Promi
   const red = await startNodeRed({
     userDir,
     flows: flow,
-    settings: { credentialSecret: false, telemetry: { enabled: false } },
+    settings: { nodesDir: path.join(repoRoot, 'dist', 'nodes'), credentialSecret: false, telemetry: { enabled: false } },
     env: {
       VIGIE_MQTT_HOST: `mqtts://127.0.0.1:${tapPort}`,
       VIGIE_MQTT_PORT: '1883',
@@ -134,7 +137,7 @@ test('mqtts:// with the authority trusted: detections reach the broker and the p
   assert.equal(sent.indexOf('det-tls-1'), -1, 'nor is the payload');
 });
 
-test('mqtts:// with a certificate Node-RED cannot verify: it refuses the broker and never logs in', { timeout: 60_000 }, async () => {
+test('mqtts:// with a certificate Node-RED cannot verify: it refuses the broker, never logs in, and the log says why',  { timeout: 60_000 }, async () => {
   const tap = await startTcpRelay(broker!.port);
   taps.push(tap);
   const logAt = broker!.log().length;
@@ -146,4 +149,7 @@ test('mqtts:// with a certificate Node-RED cannot verify: it refuses the broker 
   assert.ok(!loggedIn(logAt), `the broker must never see its login:\n${broker!.log().slice(logAt)}`);
   assert.ok(tap.sent().length > 0, 'it did try to connect');
   assert.equal(tap.sent().indexOf(broker!.password), -1, 'the password was never sent');
+  // The core broker node says only "Connection failed"; the outbox says why, once.
+  const why = red.log().match(/\[vigie-outbox:[^\]]*\] broker [^\n]*: cannot connect: the broker's TLS certificate is not signed by an authority this machine trusts: [^\n]*NODE_EXTRA_CA_CERTS[^\n]*/g) ?? [];
+  assert.equal(why.length, 1, `one warning naming the untrusted certificate:\n${red.log().slice(-3000)}`);
 });
