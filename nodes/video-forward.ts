@@ -254,6 +254,11 @@ export = function (RED: NodeAPI) {
         basicUserChecked,
         maxViewersPerAddress,
         maxViewersPerRelay,
+        // Another video-forward node relaying the camera: its relay is held, no second ffmpeg on the camera.
+        relayElsewhere: (cameraId, kind) => {
+          for (const m of managers) if (m !== manager && m.relay(cameraId, kind)) return m;
+          return undefined;
+        },
       });
     } catch (e) {
       const message = (e as Error).message;

@@ -59,6 +59,12 @@ export interface VideoManagerOptions {
   /** How long an alert keeps its camera's relay. */
   keepForMs?: number;
   /**
+   * Another manager (another video-forward node) already relaying this camera, if any: an
+   * alert then holds that relay rather than start a second ffmpeg on the same camera (many
+   * cameras serve only 2 to 4 streams at once).
+   */
+  relayElsewhere?: (cameraId: string, kind: RelayKind) => VideoManager | undefined;
+  /**
    * Take a snapshot for each alert (default true). Off: no picture is fetched from the camera
    * or grabbed from its stream, none is kept, the links carry no `snapshot`, and the snapshot
    * route answers as for an unknown alert.
@@ -345,7 +351,7 @@ export function clientAddress(v: Viewer): string {
 
 export class VideoManager extends EventEmitter {
   private readonly opts: Required<
-    Omit<VideoManagerOptions, 'ffmpegPath' | 'backoff' | 'ioTimeoutMs' | 'actor' | 'verifyClient' | 'knowsCamera' | 'tickets' | 'trustedProxies' | 'now' | 'snapshotStore' | 'snapshotOwner' | 'sourceIdentity'>
+    Omit<VideoManagerOptions, 'ffmpegPath' | 'backoff' | 'ioTimeoutMs' | 'actor' | 'verifyClient' | 'knowsCamera' | 'tickets' | 'trustedProxies' | 'now' | 'snapshotStore' | 'snapshotOwner' | 'sourceIdentity' | 'relayElsewhere'>
   > &
     VideoManagerOptions;
   /** Open views per client address. */
@@ -423,9 +429,13 @@ export class VideoManager extends EventEmitter {
     const video = videoLinks(cameraId, alertId, until, this.opts.httpRoot, this.opts.snapshots);
     let relayError: string | undefined;
     try {
-      const entry = this.ensure(cameraId, 'mse');
-      entry.holdUntil = Math.max(entry.holdUntil, this.now() + this.opts.keepForMs);
-      this.scheduleIdle(entry);
+      // One relay per camera across video-forward nodes: a camera another node relays is held there.
+      const elsewhere = this.entries.has(this.key(cameraId, 'mse')) ? undefined : this.opts.relayElsewhere?.(cameraId, 'mse');
+      if (!elsewhere || elsewhere === this || !elsewhere.holdRelay(cameraId, 'mse', this.opts.keepForMs)) {
+        const entry = this.ensure(cameraId, 'mse');
+        entry.holdUntil = Math.max(entry.holdUntil, this.now() + this.opts.keepForMs);
+        this.scheduleIdle(entry);
+      }
     } catch (err) {
       relayError = err instanceof Error ? err.message : String(err);
     }
@@ -489,6 +499,19 @@ export class VideoManager extends EventEmitter {
   }
 
   // ---- relays ---------------------------------------------------------------------------
+
+  /**
+   * Keeps this manager's running relay of a camera and kind for at least `forMs` more (an
+   * alert of another video-forward node on the same camera); false when it runs none.
+   */
+  holdRelay(cameraId: string, kind: RelayKind, forMs: number): boolean {
+    const entry = this.closed ? undefined : this.entries.get(this.key(cameraId, kind));
+    if (!entry) return false;
+    entry.holdUntil = Math.max(entry.holdUntil, this.now() + forMs);
+    entry.lastActivity = Math.max(entry.lastActivity, this.now());
+    this.scheduleIdle(entry);
+    return true;
+  }
 
   private key(cameraId: string, kind: RelayKind): string {
     return `${kind}\u0000${cameraId}`;

@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { VideoManager } from '../../lib/video/manager';
+import { Relay } from '../../lib/video/relay';
 import { findBinary } from '../../lib/util/binaries';
 import { tempDir } from '../support/tmp';
 import { childFfmpegPids, closeWs, collectWs, ffprobeStreams, RtspServer, startRtspServer, tfdtOf, topBoxes } from '../support/video-sources';
@@ -189,6 +190,29 @@ describe('video-forward node', () => {
     const end = buf.indexOf(Buffer.from([0xff, 0xd9]), start);
     assert.ok(start >= 0 && end > start, 'a JPEG frame in the multipart stream');
     assert.match(buf.subarray(0, start).toString('latin1'), /--vigieframe\r\nContent-Type: image\/jpeg\r\nContent-Length: \d+/);
+  });
+
+  it('two video-forward nodes alerted on the same camera share one relay: one ffmpeg pulls the camera, not two', async () => {
+    const starts = mock.method(Relay.prototype, 'start');
+    try {
+      await helper.load(
+        [captureRed, videoForward, catchNode],
+        [...flow({ snapshot: false }), { id: 'vf2', type: 'video-forward', z: 'tab', name: 'video 2', idleStopS: 2, keepForS: 30, maxRelays: 2, snapshot: false, wires: [['out']] }],
+      );
+      const first = nextMessage('out');
+      helper.getNode('vf').receive({ payload: onCameraAlert('AL-S1', 'cam-r') });
+      await first;
+      await waitFor(() => childFfmpegPids().length === 1, 20_000, "the first node's relay");
+      const second = nextMessage('out');
+      helper.getNode('vf2').receive({ payload: onCameraAlert('AL-S2', 'cam-r') });
+      const msg = await second;
+      assert.equal(msg.payload.video.live, '/red/vigie/video/cam-r/live', 'the second alert links the same live view');
+      // A relay starts synchronously within the alert: had the second node started one, it would be counted.
+      assert.equal(starts.mock.callCount(), 1, 'one relay started for the camera');
+      assert.equal(childFfmpegPids().length, 1, 'one ffmpeg pulls the camera');
+    } finally {
+      starts.mock.restore();
+    }
   });
 
   it('a WebSocket upgrade whose target is no URL ("//", "//host:99999/", "//[") neither crashes Node-RED nor is answered by video-forward; Node-RED closes it and video is still served', async () => {
