@@ -329,6 +329,14 @@ export = function (RED: NodeAPI) {
         `camera ${e.cameraId}: its ${e.what} URI names host "${e.host}", not the camera's own (${e.ownHosts.join(', ') || 'none configured'}): the camera's user and password are not sent there. If the ${e.what} really lives there, type its URL in the camera's ${e.what === 'stream' ? 'Stream URL' : 'Snapshot URL'}`,
       );
     };
+    // Said once per camera and address until the next deploy (the manager looks once).
+    const onBasicOverRtsp = (e: { cameraId: string; host: string }): void => {
+      const cam = findCamera(e.cameraId);
+      const name = cam?.name && cam.name !== e.cameraId ? `"${cam.name}" (${e.cameraId})` : `"${e.cameraId}"`;
+      node.warn(
+        `camera ${name}: its stream rtsp://${e.host} asks for Basic authentication only, so ffmpeg sends the camera's user and password readable by anyone on the network between Node-RED and the camera (Basic is not encrypted). Turn on Digest authentication on the camera, or use rtsps://; the video is relayed all the same`,
+      );
+    };
     const onUpgradeError = (e: { cameraId: string; error: Error }): void => logUpgradeFault(`live view of camera ${e.cameraId}: upgrade failed: ${e.error.message}`, (t) => node.error(t));
     manager.on('change', onChange);
     manager.on('source-error', onSourceError);
@@ -336,6 +344,7 @@ export = function (RED: NodeAPI) {
     manager.on('snapshot-error', onSnapshotError);
     manager.on('upgrade-error', onUpgradeError);
     manager.on('credentials-withheld', onCredentialsWithheld);
+    manager.on('basic-over-rtsp', onBasicOverRtsp);
     // Said once per address and cap until the next deploy: a flood would say it at every attempt.
     const limitWarned = new Set<string>();
     const onViewerLimited = (e: { cameraId: string; scope: string; address: string; error: Error }): void => {
@@ -484,6 +493,7 @@ export = function (RED: NodeAPI) {
       manager.off('snapshot-error', onSnapshotError);
       manager.off('upgrade-error', onUpgradeError);
       manager.off('credentials-withheld', onCredentialsWithheld);
+      manager.off('basic-over-rtsp', onBasicOverRtsp);
       manager.off('viewer-limited', onViewerLimited);
       managers.delete(manager);
       withdrawSnapshots();

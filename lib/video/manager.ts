@@ -25,6 +25,7 @@ import { fetchSnapshot, grabFrame, SNAPSHOT_MAX_BYTES, SnapshotStore } from './s
 import { LiveTickets, TICKET_TTL_MS } from './tickets';
 import { hostOf, isOwnHostResolved } from '../util/url-credentials';
 import { interruptionNotice, RefusalReason, refusalNotice } from './viewer-words';
+import { basicOnly, rtspAuthSchemes } from './rtsp-auth';
 
 export interface VideoSource {
   streamUrl: string;
@@ -366,6 +367,8 @@ export class VideoManager extends EventEmitter {
   private readonly sourceIdentities = new Map<string, unknown>();
   /** Cameras no longer configured whose relays wait for them: their stop (cameraGoneStopMs). */
   private readonly goneTimers = new Map<string, NodeJS.Timeout>();
+  /** Camera and stream address whose authentication was looked at (checkStreamAuth). */
+  private readonly streamAuthChecked = new Set<string>();
   private readonly wss: WebSocketServer;
   private readonly mjpegResponses = new Set<http.ServerResponse>();
   private readonly tickets: LiveTickets;
@@ -548,6 +551,7 @@ export class VideoManager extends EventEmitter {
       if (!src.streamUrl) throw new Error(`camera "${cameraId}" has no stream URI`);
       checkCameraUrl(src.streamUrl, streamUriField(cameraId));
       const creds = await this.credentialsFor(cameraId, src, src.streamUrl, 'stream');
+      if (creds.username !== undefined || creds.password !== undefined) this.checkStreamAuth(cameraId, src.streamUrl);
       return withCredentials(src.streamUrl, creds.username, creds.password);
     };
     const common = { cameraId, ffmpegPath, getUrl, transport: this.opts.transport, stallMs: this.opts.stallMs, ioTimeoutMs: this.opts.ioTimeoutMs, backoff: this.opts.backoff };
@@ -564,6 +568,31 @@ export class VideoManager extends EventEmitter {
     this.scheduleIdle(entry);
     this.changed();
     return entry;
+  }
+
+  /**
+   * Once per camera and stream address (until the camera changes): whether its plain rtsp://
+   * stream asks for Basic only, which ffmpeg answers with the password readable on the
+   * network; 'basic-over-rtsp' says so. The relay does not wait for it.
+   */
+  private checkStreamAuth(cameraId: string, streamUrl: string): void {
+    let url: URL;
+    try {
+      url = new URL(streamUrl);
+    } catch {
+      return;
+    }
+    if (url.protocol !== 'rtsp:') return;
+    url.username = url.password = '';
+    const key = `${cameraId}\u0000${url.href}`;
+    if (this.streamAuthChecked.has(key) || this.streamAuthChecked.size > 1000) return;
+    this.streamAuthChecked.add(key);
+    rtspAuthSchemes(url.href, this.opts.ioTimeoutMs ?? 5000).then(
+      (schemes) => {
+        if (!this.closed && basicOnly(schemes)) this.emit('basic-over-rtsp', { cameraId, host: url.host });
+      },
+      () => undefined, // unreachable: the relay itself says so
+    );
   }
 
   private scheduleIdle(entry: Entry): void {

@@ -23,6 +23,7 @@ import { tempDir } from '../support/tmp';
 import { childFfmpegPids, closeWs, collectWs, ffprobeStreams, RtspServer, startRtspServer, tfdtOf, topBoxes } from '../support/video-sources';
 import { rawUpgrade as rawUpgradeTo } from '../support/raw-upgrade';
 import { waitFor } from '../support/wait';
+import { warningsOf } from '../support/node-red-log';
 import { onCameraAlert } from '../support/detections';
 import { captureRed, helper, nextMessage, startServerWithHttpNode } from '../support/node-red-helper';
 
@@ -548,7 +549,7 @@ describe('video-forward node', () => {
     assert.deepEqual(vf.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'bad setting maxRelays: 0' });
   });
 
-  it('opens an RTSP stream that needs the credentials of the vigie-camera config node', async () => {
+  it('opens an RTSP stream that needs the credentials of the vigie-camera config node; a camera asking for Basic over plain rtsp:// is named in one warning', async () => {
     const authRtsp = await startRtspServer({ user: 'op', password: 's3cret' });
     try {
       await helper.load(
@@ -567,6 +568,15 @@ describe('video-forward node', () => {
       assert.equal(JSON.parse(c.texts[0]).type, 'init');
       assert.deepEqual(ffprobeStreams(Buffer.concat(c.binaries)).map((s) => s.codec_type), ['video']);
       await closeWs(c.ws);
+      // The test server offers Basic only: ffmpeg sent the password readable, and the log says so, naming the camera.
+      const basicWarnings = () => warningsOf(helper, 'vf').filter((w) => w.includes('asks for Basic authentication only'));
+      await waitFor(() => basicWarnings().length > 0, 10_000, 'the Basic-over-RTSP warning');
+      const again = nextMessage('out');
+      vf.receive({ payload: onCameraAlert('AL-B', 'cam-auth') });
+      await again;
+      assert.equal(basicWarnings().length, 1, 'said once');
+      assert.match(basicWarnings()[0], new RegExp(`^camera "auth" \\(cam-auth\\): its stream rtsp://127\\.0\\.0\\.1:${authRtsp.port} asks for Basic authentication only, .*Digest .*rtsps://`));
+      assert.ok(!basicWarnings()[0].includes('s3cret'), 'the warning does not carry the password');
       await helper.unload();
     } finally {
       await authRtsp.stop();
