@@ -12,6 +12,7 @@ import { CameraConfig } from '../lib/camera/types';
 import { deployedCameraNodes, FlowChain, scopeOfFlow } from '../lib/util/deployed-nodes';
 import { withUnsetEnv } from '../lib/util/env-refs';
 import { hasPassword } from '../lib/util/url-credentials';
+import { basicOverRtspNotice } from '../lib/video/rtsp-auth';
 
 interface VigieCameraDef extends NodeDef {
   cameraId?: string;
@@ -208,6 +209,12 @@ export = function (RED: NodeAPI) {
         const notices: string[] = [];
         conn.on('notice', (text: string) => notices.push(text));
         await conn.ensureConnected();
+        // The stream's own authentication: Basic over plain rtsp:// gives the password away (video-forward warns too).
+        if (username || password) {
+          const typed = typeof body.streamUrl === 'string' ? body.streamUrl.trim() : '';
+          const notice = await basicOverRtspNotice(typed || (await conn.getStreamUri().catch(() => undefined)));
+          if (notice) notices.push(notice);
+        }
         res.json({
           ok: true,
           profiles: conn.profiles,

@@ -60,3 +60,20 @@ export function rtspAuthSchemes(url: string, timeoutMs = 5000): Promise<string[]
 export function basicOnly(schemes: readonly string[]): boolean {
   return schemes.includes('basic') && !schemes.includes('digest');
 }
+
+/**
+ * The warning for a stream that would get the camera's password in Basic over plain rtsp://,
+ * for the camera's form ("Test connection"); undefined when it is not so, or cannot be told.
+ */
+export async function basicOverRtspNotice(streamUrl: string | undefined, timeoutMs = 3000): Promise<string | undefined> {
+  let url: URL;
+  try {
+    url = new URL(streamUrl ?? '');
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'rtsp:') return undefined;
+  const schemes = await rtspAuthSchemes(url.href, timeoutMs).catch(() => [] as string[]);
+  if (!basicOnly(schemes)) return undefined;
+  return `the stream rtsp://${url.host} asks for Basic authentication only: the user and password would cross the network readable (Basic is not encrypted). Turn on Digest authentication on the camera, or use rtsps://`;
+}

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { VirtualCamera } from '../../lib/sim/camera/virtual-camera';
 import { findCamera, listCameras } from '../../lib/camera/registry';
 import { waitFor } from '../support/wait';
+import { startRtspServer } from '../support/video-sources';
 import { warningsOf } from '../support/node-red-log';
 import { startTlsFront } from '../support/tls-front';
 
@@ -182,6 +183,23 @@ describe('vigie-camera node', () => {
     const unset = await helper.request().post('/vigie/camera/test').send({ host: '127.0.0.1', port: '${VIGIE_TEST_UNSET_PORT}', username: 'op', password: 's3cret' }).expect(200);
     assert.equal(unset.body.ok, false);
     assert.equal(unset.body.error, 'environment variable VIGIE_TEST_UNSET_PORT is not set where Node-RED runs');
+  });
+
+  it('"Test connection" with a Stream URL on plain rtsp:// that asks for Basic only: a notice says the password would cross readable', async () => {
+    const basicRtsp = await startRtspServer({ user: 'op', password: 's3cret' });
+    try {
+      await helper.load(vigieCamera, flow(), { cfg1: { username: 'op', password: 's3cret' } });
+      const form = { id: 'cfg1', host: '127.0.0.1', port: String(cam.port), username: 'op', password: '__PWRD__' };
+      const basic = await helper.request().post('/vigie/camera/test').send({ ...form, streamUrl: basicRtsp.url }).timeout(30_000).expect(200);
+      assert.equal(basic.body.ok, true, JSON.stringify(basic.body));
+      assert.equal(basic.body.notices.length, 1, JSON.stringify(basic.body.notices));
+      assert.match(basic.body.notices[0], new RegExp(`^the stream rtsp://127\\.0\\.0\\.1:${basicRtsp.port} asks for Basic authentication only: .*Digest .*rtsps://$`));
+      // The camera's own stream over ONVIF (http:, the virtual camera's): nothing to say.
+      const own = await helper.request().post('/vigie/camera/test').send(form).timeout(30_000).expect(200);
+      assert.deepEqual(own.body.notices, []);
+    } finally {
+      await basicRtsp.stop();
+    }
   });
 
   it('"Test connection" of a multi-sensor camera without presets: the PTZ profile is chosen and said, no presets is a notice, not a failure', async () => {
