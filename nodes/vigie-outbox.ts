@@ -31,6 +31,7 @@ import { onceFlowsStarted, onFlowsStarted } from '../lib/util/flows-started';
 import { Backoff } from '../lib/util/backoff';
 import { diskFaultWords, fileFaultText } from '../lib/util/disk-fault';
 import { mqttConnectFaultWords } from '../lib/util/mqtt-fault';
+import { QuickDrops } from '../lib/util/quick-drops';
 
 interface OutboxDef extends NodeDef {
   broker?: string;
@@ -94,12 +95,14 @@ interface BrokerNode extends Node {
   keepalive?: unknown;
   /** Its MQTT.js client, replaced at each connect after a disconnect; its errors the core node drops. */
   client?: unknown;
+  /** Its client id, empty when the client makes one up. */
+  clientid?: unknown;
 }
 
 /** What this node reads of the broker node's MQTT.js client. */
 interface MqttClientEvents {
-  on(event: 'error', listener: (err: unknown) => void): unknown;
-  removeListener(event: 'error', listener: (err: unknown) => void): unknown;
+  on(event: 'error' | 'connect' | 'close', listener: (err?: unknown) => void): unknown;
+  removeListener(event: 'error' | 'connect' | 'close', listener: (err?: unknown) => void): unknown;
 }
 
 /**
@@ -197,6 +200,23 @@ export = function (RED: NodeAPI) {
         /* a report, never a fault of its own */
       }
     }
+    /** Connections closed soon after opening, again and again: the broker putting the client off. */
+    const quickDrops = new QuickDrops();
+    const onClientConnect = (): void => quickDrops.opened();
+    function onClientClose(): void {
+      try {
+        if (!quickDrops.closed()) return;
+        const id = typeof broker?.clientid === 'string' ? broker.clientid : '';
+        const seconds = `${quickDrops.count} times within minutes, each within 30 s of connecting, while every reconnect succeeds`;
+        node.warn(
+          id
+            ? `broker ${brokerName()}: the connection was closed ${seconds}: most likely another client uses the same client id "${id}" (another control room, or a second copy of this one), and the broker puts one off for the other at each connect, so each gets only part of what is sent to this session. Give each control room its own VIGIE_MQTT_CLIENT_ID. (Otherwise the broker may be refusing a message larger than its packet size limit, sent again at each connect: see the broker's log)`
+            : `broker ${brokerName()}: the connection was closed ${seconds}: the broker puts this client off, perhaps for a message larger than its packet size limit sent again at each connect: see the broker's log`,
+        );
+      } catch {
+        /* a report, never a fault of its own */
+      }
+    }
     /** Listens to the errors of the broker's current client, unless another outbox does. */
     function watchClient(): void {
       if (connected()) faultSaid = undefined;
@@ -208,12 +228,18 @@ export = function (RED: NodeAPI) {
       const events = client as MqttClientEvents;
       if (typeof events.on !== 'function' || typeof events.removeListener !== 'function') return;
       events.on('error', onClientError);
+      events.on('connect', onClientConnect);
+      events.on('close', onClientClose);
+      // Connected already: this connection counts from now.
+      if (connected()) quickDrops.opened();
       faultReporterOf.set(client, node.id);
       watchedClient = events;
     }
     function unwatchClient(): void {
       if (!watchedClient) return;
       watchedClient.removeListener('error', onClientError);
+      watchedClient.removeListener('connect', onClientConnect);
+      watchedClient.removeListener('close', onClientClose);
       if (faultReporterOf.get(watchedClient) === node.id) faultReporterOf.delete(watchedClient);
       watchedClient = undefined;
     }

@@ -1107,3 +1107,39 @@ describe("vigie-outbox with Node-RED's mqtt out and a real Mosquitto behind a li
     }
   });
 });
+
+describe('vigie-outbox and a second client with the same client id on a real Mosquitto', () => {
+  it('the broker putting one off for the other again and again (MQTT 3.1.1, no reason given): one warning names the client id and VIGIE_MQTT_CLIENT_ID', { timeout: 60_000 }, async () => {
+    const mosq = await createMosquitto();
+    const clientId = 'vigie-control-room-clash';
+    const flow = [
+      { id: 'tab', type: 'tab' },
+      { id: 'broker', type: 'mqtt-broker', name: 'test broker', broker: '127.0.0.1', port: String(mosq.port), clientid: clientId, autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: false },
+      { id: 'box', type: 'vigie-outbox', z: 'tab', broker: 'broker', persist: false, wires: [['pub']] },
+      { id: 'pub', type: 'mqtt out', z: 'tab', topic: 'vigie/test/decision', qos: '1', retain: 'false', broker: 'broker', wires: [] },
+    ];
+    helper.settings({ userDir, mqttReconnectTime: 300 });
+    let rival: mqtt.MqttClient | undefined;
+    try {
+      await helper.load([mqttNodes, outboxNode], flow, { broker: { user: mosq.user, password: mosq.password } });
+      const broker = helper.getNode('broker');
+      await waitFor(() => broker.connected === true, 10_000, 'Node-RED connected');
+      assert.deepEqual(warningsOf(helper, 'box'), [], 'nothing said while alone on its client id');
+      // A second control room started with the same id: each connect takes the other's session over.
+      rival = mqtt.connect(mosq.url, { clientId, clean: false, username: mosq.user, password: mosq.password, reconnectPeriod: 300 });
+      const clash = () => warningsOf(helper, 'box').filter((w) => w.includes('the connection was closed'));
+      await waitFor(() => clash().length > 0, 30_000, 'the warning of a client id in use twice');
+      assert.match(clash()[0], /^broker test broker: the connection was closed 3 times within minutes, each within 30 s of connecting, .*: most likely another client uses the same client id "vigie-control-room-clash" .*Give each control room its own VIGIE_MQTT_CLIENT_ID/);
+      // The ping-pong goes on: said once.
+      const drops = () => (mosq.log().match(/already connected, closing old connection/g) ?? []).length;
+      const dropsThen = drops();
+      await waitFor(() => drops() >= dropsThen + 4, 30_000, 'more takeovers');
+      assert.equal(clash().length, 1, 'said once');
+    } finally {
+      helper.settings({ userDir });
+      await rival?.endAsync(true);
+      await helper.unload();
+      await mosq.stop();
+    }
+  });
+});
