@@ -101,8 +101,8 @@ interface BrokerNode extends Node {
 
 /** What this node reads of the broker node's MQTT.js client. */
 interface MqttClientEvents {
-  on(event: 'error' | 'connect' | 'close', listener: (err?: unknown) => void): unknown;
-  removeListener(event: 'error' | 'connect' | 'close', listener: (err?: unknown) => void): unknown;
+  on(event: 'error' | 'packetreceive' | 'close', listener: (arg?: unknown) => void): unknown;
+  removeListener(event: 'error' | 'packetreceive' | 'close', listener: (arg?: unknown) => void): unknown;
 }
 
 /**
@@ -192,18 +192,28 @@ export = function (RED: NodeAPI) {
     let faultSaid: string | undefined;
     function onClientError(err: unknown): void {
       try {
-        const words = mqttConnectFaultWords(err);
+        const words = mqttConnectFaultWords(err, { afterLogin: loginAccepted });
         if (!words || words === faultSaid) return;
         faultSaid = words;
-        node.warn(`broker ${brokerName()}: ${connected() ? 'connection failed' : 'cannot connect'}: ${words}`);
+        node.warn(`broker ${brokerName()}: ${connected() || loginAccepted ? 'connection failed' : 'cannot connect'}: ${words}`);
       } catch {
         /* a report, never a fault of its own */
       }
     }
     /** Connections closed soon after opening, again and again: the broker putting the client off. */
     const quickDrops = new QuickDrops();
-    const onClientConnect = (): void => quickDrops.opened();
+    /** The broker accepted the login on the current connection (its CONNACK), until it closes. */
+    let loginAccepted = false;
+    // The CONNACK, not MQTT.js's 'connect': on a reconnect that one comes only once the client has
+    // sent again what it kept unacknowledged, never when the broker closes the connection meanwhile.
+    const onClientPacket = (packet?: unknown): void => {
+      const p = packet as { cmd?: unknown; returnCode?: unknown; reasonCode?: unknown } | undefined;
+      if (p?.cmd !== 'connack' || (p.returnCode ?? p.reasonCode ?? 0) !== 0) return;
+      loginAccepted = true;
+      quickDrops.opened();
+    };
     function onClientClose(): void {
+      loginAccepted = false;
       try {
         if (!quickDrops.closed()) return;
         const id = typeof broker?.clientid === 'string' ? broker.clientid : '';
@@ -228,17 +238,20 @@ export = function (RED: NodeAPI) {
       const events = client as MqttClientEvents;
       if (typeof events.on !== 'function' || typeof events.removeListener !== 'function') return;
       events.on('error', onClientError);
-      events.on('connect', onClientConnect);
+      events.on('packetreceive', onClientPacket);
       events.on('close', onClientClose);
       // Connected already: this connection counts from now.
-      if (connected()) quickDrops.opened();
+      if (connected()) {
+        loginAccepted = true;
+        quickDrops.opened();
+      }
       faultReporterOf.set(client, node.id);
       watchedClient = events;
     }
     function unwatchClient(): void {
       if (!watchedClient) return;
       watchedClient.removeListener('error', onClientError);
-      watchedClient.removeListener('connect', onClientConnect);
+      watchedClient.removeListener('packetreceive', onClientPacket);
       watchedClient.removeListener('close', onClientClose);
       if (faultReporterOf.get(watchedClient) === node.id) faultReporterOf.delete(watchedClient);
       watchedClient = undefined;

@@ -38,8 +38,9 @@ interface ConnectError {
 /**
  * Why a connection to the broker failed, in words City IT can act on, ending with the
  * system's own code or message in brackets; undefined for something that is no error.
+ * `afterLogin`: the broker had accepted the login on that connection.
  */
-export function mqttConnectFaultWords(err: unknown): string | undefined {
+export function mqttConnectFaultWords(err: unknown, opts: { afterLogin?: boolean } = {}): string | undefined {
   if (err === null || err === undefined) return undefined;
   const e = (typeof err === 'object' ? err : { message: String(err) }) as ConnectError;
   const code = e.code;
@@ -61,6 +62,9 @@ export function mqttConnectFaultWords(err: unknown): string | undefined {
     }
     if (code === 'EPROTO' || code.startsWith('ERR_SSL_'))
       return `the TLS handshake with the broker failed: check that this port expects TLS (mqtts://, usually 8883; plain MQTT is mqtt://, usually 1883) (${code}: ${message})`;
+    // Closed once the login was accepted: no address or TLS fault, the broker put the client off.
+    if (opts.afterLogin && (code === 'ECONNRESET' || code === 'EPIPE'))
+      return `the broker closed the connection after accepting the login: another client taking over the same client id, or a message over the broker's packet size limit (which the MQTT client sends again at each reconnect), are the usual causes; the broker's log says which (${code})`;
     const network = NETWORK_WORDS[code];
     if (network) return `${network} (${code})`;
   }

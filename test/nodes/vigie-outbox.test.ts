@@ -1143,3 +1143,42 @@ describe('vigie-outbox and a second client with the same client id on a real Mos
     }
   });
 });
+
+describe('vigie-outbox and a message over the broker\'s packet size limit on a real Mosquitto', () => {
+  it('MQTT 3.1.1: the broker closes the connection at each sending without a word; the outbox warns of the connection closed again and again, naming the packet size limit', { timeout: 60_000 }, async () => {
+    const mosq = await createMosquitto({ extraConfig: ['max_packet_size 2000'] });
+    const seen: string[] = [];
+    const sub = await mqtt.connectAsync(mosq.url, { clientId: 'outbox-size-subscriber', username: mosq.user, password: mosq.password });
+    sub.on('message', (_t, p) => seen.push(p.toString().slice(0, 20)));
+    await sub.subscribeAsync('vigie/test/#', { qos: 1 });
+    const flow = [
+      { id: 'tab', type: 'tab' },
+      { id: 'broker', type: 'mqtt-broker', name: 'test broker', broker: '127.0.0.1', port: String(mosq.port), clientid: '', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true },
+      { id: 'box', type: 'vigie-outbox', z: 'tab', broker: 'broker', persist: false, wires: [['pub']] },
+      { id: 'pub', type: 'mqtt out', z: 'tab', topic: 'vigie/test/detection', qos: '1', retain: 'false', broker: 'broker', wires: [] },
+    ];
+    helper.settings({ userDir, mqttReconnectTime: 300 });
+    try {
+      await helper.load([mqttNodes, outboxNode], flow, { broker: { user: mosq.user, password: mosq.password } });
+      const box = helper.getNode('box');
+      const broker = helper.getNode('broker');
+      await waitFor(() => broker.connected === true, 10_000, 'Node-RED connected');
+      box.receive({ payload: 'x'.repeat(5000) });
+      box.receive({ payload: 'small-after' });
+      const closedAgain = () => warningsOf(helper, 'box').filter((w) => w.includes('the connection was closed'));
+      await waitFor(() => closedAgain().length > 0, 30_000, 'the warning of the connection closed again and again').catch((err) => {
+        throw new Error(`${err.message}: ${JSON.stringify(warningsOf(helper, 'box'))} ${JSON.stringify(box.status.getCalls().map((c: Any) => c.args[0].text).slice(-5))}\n${mosq.log().slice(-2500)}`);
+      });
+      assert.match(closedAgain()[0], /^broker test broker: the connection was closed 3 times .*: the broker puts this client off, perhaps for a message larger than its packet size limit/);
+      assert.match(mosq.log(), /disconnected due to oversize packet/);
+      // The reset after the broker's CONNACK is not worded as an address or TLS fault.
+      assert.deepEqual(warningsOf(helper, 'box').filter((w) => w.includes('cannot connect')), []);
+      assert.ok(warningsOf(helper, 'box').some((w) => /^broker test broker: connection failed: the broker closed the connection after accepting the login: /.test(w)), JSON.stringify(warningsOf(helper, 'box')));
+    } finally {
+      helper.settings({ userDir });
+      await sub.endAsync(true);
+      await helper.unload();
+      await mosq.stop();
+    }
+  });
+});

@@ -54,7 +54,7 @@ export interface MosquittoTls {
   keyFile: string;
 }
 
-export async function createMosquitto(opts: { user?: string; password?: string; tls?: MosquittoTls } = {}): Promise<Mosquitto> {
+export async function createMosquitto(opts: { user?: string; password?: string; tls?: MosquittoTls; /** More lines of mosquitto.conf (max_packet_size 2000…). */ extraConfig?: string[] } = {}): Promise<Mosquitto> {
   if (!fs.existsSync(MOSQUITTO)) throw new Error(`${MOSQUITTO} not found: install Debian's mosquitto (npm run setup does)`);
   const dir = tempDir('vigie-mosquitto-');
   const port = await freePort();
@@ -76,6 +76,7 @@ export async function createMosquitto(opts: { user?: string; password?: string; 
       'allow_anonymous false',
       `password_file ${pwfile}`,
       'persistence false',
+      ...(opts.extraConfig ?? []),
       'log_dest stderr',
       // Every packet, with client ids and topics (no payloads): tests read the order of events.
       'log_type all',

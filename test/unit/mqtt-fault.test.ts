@@ -107,6 +107,8 @@ test("the network's faults and the broker's refusals of the login: in words, wit
   assert.match(mqttConnectFaultWords(code('ENOTFOUND', 'getaddrinfo ENOTFOUND broker.city'))!, /host name is not known .*\(ENOTFOUND\)$/);
   assert.equal(mqttConnectFaultWords(code(5, 'Connection refused: Not authorized')), "the broker refused the login (Connection refused: Not authorized): check the account and the broker's ACL");
   assert.equal(mqttConnectFaultWords(code(4, 'Connection refused: Bad username or password')), 'the broker refused the login (Connection refused: Bad username or password): check VIGIE_MQTT_USER and VIGIE_MQTT_PASSWORD');
+  assert.match(mqttConnectFaultWords(code('ECONNRESET', 'read ECONNRESET'))!, /^the broker \(or something on the way\) closed the connection at once: check the port/);
+  assert.match(mqttConnectFaultWords(code('ECONNRESET', 'read ECONNRESET'), { afterLogin: true })!, /^the broker closed the connection after accepting the login: another client .*packet size limit.*\(ECONNRESET\)$/);
   assert.equal(mqttConnectFaultWords(new Error('connack timeout')), 'connack timeout');
   assert.equal(mqttConnectFaultWords(undefined), undefined);
 });
