@@ -30,7 +30,7 @@ import { isDefinedInFlows } from '../lib/util/flow-definition';
 import { onceFlowsStarted, onFlowsStarted } from '../lib/util/flows-started';
 import { Backoff } from '../lib/util/backoff';
 import { diskFaultWords, fileFaultText } from '../lib/util/disk-fault';
-import { mqttConnectFaultWords } from '../lib/util/mqtt-fault';
+import { isNetworkFault, mqttConnectFaultWords } from '../lib/util/mqtt-fault';
 import { QuickDrops } from '../lib/util/quick-drops';
 
 interface OutboxDef extends NodeDef {
@@ -195,7 +195,10 @@ export = function (RED: NodeAPI) {
         const words = mqttConnectFaultWords(err, { afterLogin: loginAccepted });
         if (!words || words === faultSaid) return;
         faultSaid = words;
-        node.warn(`broker ${brokerName()}: ${connected() || loginAccepted ? 'connection failed' : 'cannot connect'}: ${words}`);
+        const text = `broker ${brokerName()}: ${connected() || loginAccepted ? 'connection failed' : 'cannot connect'}: ${words}`;
+        // A refused or reset connection is also what any outage gives (the status says "broker down"): logged, not warned.
+        if (isNetworkFault(err, { afterLogin: loginAccepted })) node.log(text);
+        else node.warn(text);
       } catch {
         /* a report, never a fault of its own */
       }

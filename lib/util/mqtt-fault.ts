@@ -24,8 +24,18 @@ const NETWORK_WORDS: Record<string, string> = {
   ETIMEDOUT: 'the broker did not answer (timed out): check the address, the route and any firewall',
   EHOSTUNREACH: 'no route to the broker: check the address, the route and any firewall',
   ENETUNREACH: 'no route to the broker (network unreachable): check this machine\'s network',
-  ECONNRESET: 'the broker (or something on the way) closed the connection at once: check the port, and whether it expects TLS (mqtts://) or not (mqtt://)',
+  ECONNRESET: 'the connection was closed at once (the broker stopping or starting, something on the way, or a port that expects TLS, mqtts://, or plain MQTT, mqtt://, the other way round)',
 };
+
+/**
+ * A fault of the network before any login (refused, reset, unreachable, DNS): also what an
+ * ordinary outage gives, so it is for the log, not a warning; a certificate or a login refused
+ * is the setting to mend.
+ */
+export function isNetworkFault(err: unknown, opts: { afterLogin?: boolean } = {}): boolean {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && code in NETWORK_WORDS && !opts.afterLogin;
+}
 
 interface ConnectError {
   code?: unknown;

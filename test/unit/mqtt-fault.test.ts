@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { mqttConnectFaultWords } from '../../lib/util/mqtt-fault';
+import { isNetworkFault, mqttConnectFaultWords } from '../../lib/util/mqtt-fault';
 import { tempDir } from '../support/tmp';
 
 let dir: string;
@@ -107,7 +107,13 @@ test("the network's faults and the broker's refusals of the login: in words, wit
   assert.match(mqttConnectFaultWords(code('ENOTFOUND', 'getaddrinfo ENOTFOUND broker.city'))!, /host name is not known .*\(ENOTFOUND\)$/);
   assert.equal(mqttConnectFaultWords(code(5, 'Connection refused: Not authorized')), "the broker refused the login (Connection refused: Not authorized): check the account and the broker's ACL");
   assert.equal(mqttConnectFaultWords(code(4, 'Connection refused: Bad username or password')), 'the broker refused the login (Connection refused: Bad username or password): check VIGIE_MQTT_USER and VIGIE_MQTT_PASSWORD');
-  assert.match(mqttConnectFaultWords(code('ECONNRESET', 'read ECONNRESET'))!, /^the broker \(or something on the way\) closed the connection at once: check the port/);
+  assert.match(mqttConnectFaultWords(code('ECONNRESET', 'read ECONNRESET'))!, /^the connection was closed at once \(the broker stopping or starting, .*\(ECONNRESET\)$/);
+  // Network faults are what an outage gives too: for the log; a certificate, a login refused, a reset after the login: warnings.
+  assert.equal(isNetworkFault(code('ECONNREFUSED', 'x')), true);
+  assert.equal(isNetworkFault(code('ECONNRESET', 'x')), true);
+  assert.equal(isNetworkFault(code('ECONNRESET', 'x'), { afterLogin: true }), false);
+  assert.equal(isNetworkFault(code('CERT_HAS_EXPIRED', 'x')), false);
+  assert.equal(isNetworkFault(code(5, 'Connection refused: Not authorized')), false);
   assert.match(mqttConnectFaultWords(code('ECONNRESET', 'read ECONNRESET'), { afterLogin: true })!, /^the broker closed the connection after accepting the login: another client .*packet size limit.*\(ECONNRESET\)$/);
   assert.equal(mqttConnectFaultWords(new Error('connack timeout')), 'connack timeout');
   assert.equal(mqttConnectFaultWords(undefined), undefined);
