@@ -611,6 +611,8 @@ export class PtzSteer {
   private closed = false;
   /** Names the fields dropped from alerts, each once (see DroppedFieldWarnings). */
   private readonly droppedFields = new DroppedFieldWarnings((t) => this.hooks.warn?.(t));
+  /** When an impossible altitude was last warned of (monotonic ms): at most once a minute. */
+  private altWarnedAtMs: number | undefined;
 
   private readonly now: () => number;
   private readonly wallNow: () => number;
@@ -640,7 +642,7 @@ export class PtzSteer {
       emit({ port: 2, payload: unplaced, error: { code: 'no-camera', message: `no camera can look at alert ${unplaced.id}: it has no position nor bearing${why}` } });
       return;
     }
-    const alert = parseAlert(p, 'payload', this.droppedFields);
+    const alert = parseAlert(this.withoutImpossibleAlt(p), 'payload', this.droppedFields);
     // A copy sent again (better placed) goes its own way: an older copy still moving a camera,
     // retrying or waiting ends quietly, and never turns a camera back to its old place.
     this.markLatest(alert);
@@ -686,6 +688,29 @@ export class PtzSteer {
       return;
     }
     await this.execute(alert, ranked, rank, this.opts.actor, emit);
+  }
+
+  /**
+   * An alert placed at an altitude no street has (a remote sensor's altitude typed wrong, say)
+   * is still placed: refused, it would never reach the operators. Its altitude is left aside
+   * (cameras aim as at their own ground), with a warning naming the field, once a minute.
+   */
+  private withoutImpossibleAlt(p: Record<string, unknown>): Record<string, unknown> {
+    const loc = p.location;
+    if (!isObject(loc) || !isObject(loc.position) || loc.position.alt === undefined) return p;
+    const alt = loc.position.alt;
+    if (typeof alt === 'number' && Number.isFinite(alt) && alt >= ALERT_ALT_RANGE_M.min && alt <= ALERT_ALT_RANGE_M.max) return p;
+    const { alt: _dropped, ...position } = loc.position;
+    const nowMs = this.now();
+    if (this.altWarnedAtMs === undefined || nowMs - this.altWarnedAtMs >= 60_000) {
+      this.altWarnedAtMs = nowMs;
+      const shown = typeof alt === 'number' ? `${alt} m` : `a ${alt === null ? 'null' : typeof alt}`;
+      const id = typeof p.id === 'string' ? p.id.slice(0, 60) : '(no id)';
+      this.hooks.warn?.(
+        `alert ${id}: payload.location.position.alt is ${shown}, expected a number of metres from ${ALERT_ALT_RANGE_M.min} to ${ALERT_ALT_RANGE_M.max}: left aside, the cameras aim as at their own ground (check the sensors' Ground altitude); said at most once a minute`,
+      );
+    }
+    return { ...p, location: { ...loc, position } };
   }
 
   private async onDecision(p: Record<string, unknown>, emit: (out: SteerOutput) => void): Promise<void> {
@@ -2048,6 +2073,9 @@ export class PtzSteer {
   }
 }
 
+/** The altitudes (m) an alert's position may have: from below the Dead Sea to above any city. */
+export const ALERT_ALT_RANGE_M = { min: -1000, max: 10000 } as const;
+
 /**
  * Checks what ptz-steer needs of an alert; messages name the field. Returns its contract
  * fields only: every alert ptz-steer sends is built from it (privacy guarantees 1 and 3).
@@ -2063,7 +2091,7 @@ export function parseAlert(p: Record<string, unknown>, where = 'payload', warn?:
     const pos = requireObject(loc.position, `${where}.location.position`);
     requireNumber(pos, 'lat', { min: -90, max: 90 }, `${where}.location.position`);
     requireNumber(pos, 'lon', { min: -180, max: 180 }, `${where}.location.position`);
-    if (pos.alt !== undefined) requireNumber(pos, 'alt', { min: -1000, max: 10000 }, `${where}.location.position`);
+    if (pos.alt !== undefined) requireNumber(pos, 'alt', ALERT_ALT_RANGE_M, `${where}.location.position`);
   } else if (loc.bearing !== undefined) {
     requireNumber(loc, 'bearing', { min: -360, max: 360 }, `${where}.location`);
     requireString(p, 'sensor', where);

@@ -126,6 +126,43 @@ test('bearing-only alerts and unusable payloads', async () => {
   steer.close();
 });
 
+test('an alert placed at an altitude no street has is still aimed at and passed on, its altitude left aside with a warning', async () => {
+  // Refused, such an alert (a remote sensor's Ground altitude typed wrong) would never reach the operators.
+  const a = new FakeCamera(cameraAt('a', 0, 0), 0);
+  const warnings: string[] = [];
+  let nowMs = 0;
+  const steer = new PtzSteer(asConns([a]), { pollMs: 10, returnHomeAfterMs: 0, now: () => nowMs }, { warn: (t) => warnings.push(t) });
+  try {
+    const high = (id: string, alt: unknown) => {
+      const al = steerAlert(id, 'scream', destination(ORIGIN, 90, 30));
+      return { ...al, location: { ...al.location, position: { ...al.location.position, alt } } };
+    };
+    const outs: SteerOutput[] = [];
+    await steer.handle(high('h1', 52_000), (o) => outs.push(o));
+    const sent = outs.filter((o) => o.port === 1).pop()!;
+    assert.equal(sent.payload.camera?.state, 'on-target', 'the camera turned to it');
+    assert.equal(a.moves.length, 1);
+    assert.equal('alt' in sent.payload.location!.position!, false, 'passed on without the altitude');
+    assert.equal(sent.payload.location!.position!.lat, high('h1', 0).location.position.lat);
+    assert.deepEqual(warnings, [
+      'alert h1: payload.location.position.alt is 52000 m, expected a number of metres from -1000 to 10000: left aside, the cameras aim as at their own ground (check the sensors\' Ground altitude); said at most once a minute',
+    ]);
+    // The same fault again within the minute: passed on, not said again; after it, said again.
+    await steer.handle(high('h2', -5000), () => undefined);
+    assert.equal(warnings.length, 1);
+    nowMs += 60_000;
+    await steer.handle(high('h3', 'high'), () => undefined);
+    assert.equal(warnings.length, 2);
+    assert.match(warnings[1], /^alert h3: payload\.location\.position\.alt is a string, expected a number of metres/);
+    // An altitude in range is kept.
+    const kept: SteerOutput[] = [];
+    await steer.handle(high('h4', 120), (o) => kept.push(o));
+    assert.equal(kept.filter((o) => o.port === 1).pop()!.payload.location!.position!.alt, 120);
+  } finally {
+    steer.close();
+  }
+});
+
 test('the camera returns home after the quiet period, once', async () => {
   const a = new FakeCamera(cameraAt('a', 0, 0), 0);
   const steer = new PtzSteer(asConns([a]), { pollMs: 10, returnHomeAfterMs: 50 });
