@@ -18,6 +18,7 @@ import { isObject } from '../util/validate';
 import { numberOption, parseArgs, PORT_RULE } from './args';
 import { DemoServices, startDemoServices } from './demo-services';
 import { flowNodes } from './flow-nodes';
+import { jsonFaultOffset } from '../util/json-fault';
 import { oldFlowShapes } from './old-flow-shapes';
 import { acquireStartLock, StartLock } from './start-lock';
 import { USAGE as USAGES, UsageError } from './usage';
@@ -119,20 +120,35 @@ export function checkFlowFileIsJson(file: string, wanted: string): void {
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new Error(
-      `the flow file ${file} is not valid JSON: ${why}${jsonErrorPlace(why, text)}. Node-RED would start it as an empty flow.\n` +
+      `the flow file ${file} is not valid JSON: ${jsonErrorWords(why, text)}. Node-RED would start it as an empty flow.\n` +
         `Correct the file, or start once with --reset-flow (in the Docker image: add --reset-flow after the image name), ` +
         `which keeps it beside as ${path.basename(file)}.<time>.bak and installs ${wanted} again.`,
     );
   }
 }
 
-/** " (line L, column C)" for the position JSON.parse names in its message, unless it names the line itself. */
+/**
+ * " (line L, column C)" where the text breaks JSON's grammar, unless JSON.parse's message names
+ * the line itself: the position it names, or, for the faults it names none for (a stray
+ * character, a trailing comma before "]"), the place found by reading the text.
+ */
 function jsonErrorPlace(message: string, text: string): string {
-  const at = /at position (\d+)/.exec(message);
-  if (!at || /\bline\b/.test(message)) return '';
-  const before = text.slice(0, Number(at[1]));
+  if (/\bline\b/.test(message)) return '';
+  const named = /at position (\d+)/.exec(message);
+  const offset = named ? Number(named[1]) : jsonFaultOffset(text);
+  if (offset === undefined) return '';
+  const before = text.slice(0, offset);
   const line = before.split('\n').length;
   return ` (line ${line}, column ${before.length - before.lastIndexOf('\n')})`;
+}
+
+/**
+ * JSON.parse's message and where the fault is, without the file's text it quotes for some faults
+ * ("Unexpected token ']', "…" is not valid JSON"): its lines would break the log's, and the
+ * line and column say where to look.
+ */
+function jsonErrorWords(message: string, text: string): string {
+  return message.replace(/, (?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/, '') + jsonErrorPlace(message, text);
 }
 
 /** The file in the user directory that says which flow `vigie start` installed there. */
@@ -474,10 +490,13 @@ export type FlowCredentials = Record<string, Record<string, string>>;
  */
 export function credentialReferences(flowFile: string): FlowCredentials {
   let nodes: unknown;
+  let text = '';
   try {
-    nodes = JSON.parse(fs.readFileSync(flowFile, 'utf8'));
+    text = fs.readFileSync(flowFile, 'utf8');
+    nodes = JSON.parse(text);
   } catch (err) {
-    throw new Error(`--flow: ${flowFile} is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+    const why = err instanceof Error ? err.message : String(err);
+    throw new Error(`--flow: ${flowFile} is not JSON: ${jsonErrorWords(why, text)}`);
   }
   if (!Array.isArray(nodes)) throw new Error(`--flow: ${flowFile} is not a Node-RED flow: expected a JSON array of nodes`);
   const creds: FlowCredentials = {};

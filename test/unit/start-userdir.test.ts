@@ -205,6 +205,11 @@ test('a hand-edited flows.json that is not valid JSON is refused before anything
   assert.doesNotThrow(() => checkFlowFileIsJson(flowsJson, 'gateway'));
   fs.writeFileSync(flowsJson, '  \n');
   assert.throws(() => checkFlowFileIsJson(flowsJson, 'gateway'), /is not valid JSON: Unexpected end of JSON input/);
+  // A trailing comma before "]" or a stray word, for which JSON.parse names no position: found by reading the text.
+  fs.writeFileSync(flowsJson, '[\n  { "id": "tab1", "type": "tab" },\n  { "id": "n1", "type": "inject" },\n]\n');
+  assert.throws(() => checkFlowFileIsJson(flowsJson, 'gateway'), /is not valid JSON: Unexpected token '\]' \(line 4, column 1\)\. Node-RED would/);
+  fs.writeFileSync(flowsJson, '[\n  { "id": "tab1", "type": "tab" },\n  x\n]\n');
+  assert.throws(() => checkFlowFileIsJson(flowsJson, 'gateway'), /\(line 3, column 3\)\. Node-RED would/);
 }));
 
 test('flows.json gets the flow without its inline credentials, which go to flows_cred.json; the variables they name are still checked at a later start', withDir((dir) => {

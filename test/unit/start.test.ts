@@ -36,6 +36,9 @@ test('the plain credentials file is written from references only, and refuses a 
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'flows_cred.json'), 'utf8')), { cam: { username: '$(CAM_USER)', password: '$(CAM_PASSWORD)' } });
     fs.writeFileSync(flow, JSON.stringify([{ id: 'cam', type: 'vigie-camera', credentials: { password: 'hunter2' } }]));
     assert.throws(() => credentialReferences(flow), /node cam credential password is not an environment reference/);
+    // A --flow file that is not JSON is named with where it breaks.
+    fs.writeFileSync(flow, '[\n  { "id": "x", "type": "inject" },\n]\n');
+    assert.throws(() => credentialReferences(flow), /^Error: --flow: .*flow\.json is not JSON: Unexpected token '\]' \(line 3, column 1\)$/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
