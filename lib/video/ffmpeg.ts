@@ -3,11 +3,11 @@
  * first video stream only and drops audio, data and subtitles (DESIGN §4.4): `-map 0:v:0
  * -an -dn -sn`. Output always goes to a pipe; nothing is written to disk.
  */
-import { ChildProcess, ChildProcessByStdio, spawn } from 'child_process';
+import { ChildProcess, ChildProcessByStdio } from 'child_process';
 import { Readable } from 'stream';
 import { findBinary } from '../util/binaries';
 import { releaseUnstarted, spawnShortfall } from '../util/spawn-shortfall';
-import { endWithThisProcess } from '../util/child-exit';
+import { endWithThisProcess, spawnEndingWithThisProcess } from '../util/child-exit';
 import { concatScript, hasCredentials, redactCredentials, scriptInputArgs, withCredentials } from '../util/url-credentials';
 
 export { hasCredentials, withCredentials };
@@ -227,7 +227,8 @@ export class FfmpegProcess {
     };
     let child: ChildProcess;
     try {
-      child = spawn(binary, args, { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+      // Through setpriv where it exists: the kernel ends it with Node-RED, even one killed with SIGKILL.
+      child = spawnEndingWithThisProcess(binary, args, { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     } catch (err) {
       this.notStarted = err instanceof Error ? err.message : String(err);
       finish(null, null);

@@ -1,6 +1,7 @@
 /**
- * Capture children die with the process that runs them, even one killed with SIGKILL (which
- * runs no exit handler): started through `setpriv --pdeathsig KILL`, the kernel kills them.
+ * Capture children, and the video relay's and snapshot grabs' ffmpeg, die with the process that
+ * runs them, even one killed with SIGKILL (which runs no exit handler): started through
+ * `setpriv --pdeathsig KILL`, the kernel kills them.
  * The hard cases are children that never write, so that no closed pipe would end them: an
  * arecord whose ALSA device delivers nothing (a "file" PCM reading a FIFO nobody writes) and
  * an ffmpeg connected to a stream that says nothing (tcp:, no I/O timeout).
@@ -69,7 +70,7 @@ after(async () => {
  * follows the thread that forked the child: the main thread's children must outlive a worker).
  * Resolves once it has told the children's pids, after that worker ended.
  */
-async function captureParent(env: NodeJS.ProcessEnv): Promise<{ parent: ChildProcess; arecord: number; ffmpeg: number }> {
+async function captureParent(env: NodeJS.ProcessEnv): Promise<{ parent: ChildProcess; arecord: number; ffmpeg: number; video: number }> {
   const token = `vigiepdeath${randomBytes(6).toString('hex')}`;
   const home = path.join(dir, token);
   fs.mkdirSync(home);
@@ -82,13 +83,16 @@ async function captureParent(env: NodeJS.ProcessEnv): Promise<{ parent: ChildPro
     `import { Worker } from 'worker_threads';
 import { createArecordSource } from ${JSON.stringify(path.join(repoRoot, 'lib', 'audio', 'sources', 'arecord'))};
 import { createFfmpegSource } from ${JSON.stringify(path.join(repoRoot, 'lib', 'audio', 'sources', 'ffmpeg'))};
+import { FfmpegProcess, resolveFfmpeg } from ${JSON.stringify(path.join(repoRoot, 'lib', 'video', 'ffmpeg'))};
 const worker = new Worker('setTimeout(() => undefined, 300)', { eval: true });
 const arecord = createArecordSource({ device: ${JSON.stringify(token)}, sampleRate: 16000, channels: 1, stallMs: 600000 });
 const ffmpeg = createFfmpegSource({ url: 'tcp://127.0.0.1:${(silent!.address() as net.AddressInfo).port}/${token}', sampleRate: 16000, channels: 1, stallMs: 600000 });
 for (const s of [arecord, ffmpeg]) s.on('error', (e: Error) => console.error(e.message));
 arecord.start();
 ffmpeg.start();
-worker.on('exit', () => setImmediate(() => console.log(JSON.stringify({ arecord: arecord.pid, ffmpeg: ffmpeg.pid }))));
+// The ffmpeg of the video relay and snapshot grabs, on a stream that says nothing.
+const video = new FfmpegProcess(resolveFfmpeg(), ['-nostdin', '-i', 'tcp://127.0.0.1:${(silent!.address() as net.AddressInfo).port}/${token}v', '-f', 'null', '-']);
+worker.on('exit', () => setImmediate(() => console.log(JSON.stringify({ arecord: arecord.pid, ffmpeg: ffmpeg.pid, video: video.pid }))));
 setInterval(() => undefined, 60000);
 `,
   );
@@ -100,12 +104,13 @@ setInterval(() => undefined, 60000);
   parent.stderr!.on('data', (c: Buffer) => (err += c.toString()));
   const pids = await waitFor(() => {
     const line = out.split('\n').find((l) => l.startsWith('{'));
-    return line ? (JSON.parse(line) as { arecord: number; ffmpeg: number }) : undefined;
+    return line ? (JSON.parse(line) as { arecord: number; ffmpeg: number; video: number }) : undefined;
   }, 30_000, 'the parent to tell its children\'s pids').catch((e: Error) => {
     throw new Error(`${e.message} (its stderr: ${err})`);
   });
   leftovers.add(pids.arecord);
   leftovers.add(pids.ffmpeg);
+  leftovers.add(pids.video);
   return { parent, ...pids };
 }
 
@@ -115,26 +120,26 @@ test('where setpriv has --pdeathsig, it is used: the probe finds it, and the pre
   assert.deepEqual(prefix.slice(1), ['--pdeathsig', 'KILL', '--']);
 });
 
-test('a capture parent killed with SIGKILL takes its arecord (a device that delivers nothing) and its ffmpeg (a silent stream) with it', { skip }, async () => {
-  const { parent, arecord, ffmpeg } = await captureParent({});
+test('a capture parent killed with SIGKILL takes its arecord (a device that delivers nothing), its ffmpeg and a video ffmpeg (silent streams) with it', { skip }, async () => {
+  const { parent, arecord, ffmpeg, video } = await captureParent({});
   // The children are the programs themselves (setpriv ran them in its place), the parent's
   // own, and they outlived the worker thread that ended meanwhile.
-  for (const [pid, name] of [[arecord, 'arecord'], [ffmpeg, 'ffmpeg']] as const) {
-    assert.equal(runs(pid), true, `${name} runs`);
+  for (const [pid, name, title] of [[arecord, 'arecord', 'arecord'], [ffmpeg, 'ffmpeg', 'ffmpeg'], [video, 'ffmpeg', 'video ffmpeg']] as const) {
+    assert.equal(runs(pid), true, `${title} runs`);
     assert.equal(argv0(pid), name);
-    assert.equal(parentOf(pid), parent.pid, `${name}'s parent`);
+    assert.equal(parentOf(pid), parent.pid, `${title}'s parent`);
   }
   parent.kill('SIGKILL');
-  await waitFor(() => !runs(arecord) && !runs(ffmpeg), 10_000, 'arecord and ffmpeg to end with their parent').catch((e: Error) => {
-    throw new Error(`${e.message}: arecord ${runs(arecord) ? 'still runs' : 'gone'}, ffmpeg ${runs(ffmpeg) ? 'still runs' : 'gone'}`);
+  await waitFor(() => !runs(arecord) && !runs(ffmpeg) && !runs(video), 10_000, 'arecord and both ffmpeg to end with their parent').catch((e: Error) => {
+    throw new Error(`${e.message}: arecord ${runs(arecord) ? 'still runs' : 'gone'}, ffmpeg ${runs(ffmpeg) ? 'still runs' : 'gone'}, video ffmpeg ${runs(video) ? 'still runs' : 'gone'}`);
   });
 });
 
 test('a setpriv without --pdeathsig (busybox\'s) is not used: captures start as they are, and then outlive a parent killed with SIGKILL', { skip }, async () => {
   const fake = path.join(dir, 'busybox-setpriv');
   fs.writeFileSync(fake, '#!/bin/sh\necho "setpriv: unrecognized option \'--pdeathsig\'" >&2\nexit 1\n', { mode: 0o755 });
-  const { parent, arecord, ffmpeg } = await captureParent({ VIGIE_SETPRIV: fake });
-  for (const [pid, name] of [[arecord, 'arecord'], [ffmpeg, 'ffmpeg']] as const) {
+  const { parent, arecord, ffmpeg, video } = await captureParent({ VIGIE_SETPRIV: fake });
+  for (const [pid, name] of [[arecord, 'arecord'], [ffmpeg, 'ffmpeg'], [video, 'ffmpeg']] as const) {
     assert.equal(runs(pid), true, `${name} runs`);
     assert.equal(argv0(pid), name);
   }
@@ -144,4 +149,5 @@ test('a setpriv without --pdeathsig (busybox\'s) is not used: captures start as 
   assert.equal(runs(arecord), true, 'arecord left running without the wrapper');
   process.kill(arecord, 'SIGKILL');
   process.kill(ffmpeg, 'SIGKILL');
+  process.kill(video, 'SIGKILL');
 });
