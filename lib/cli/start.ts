@@ -896,7 +896,7 @@ export function help(): string {
     row('VIGIE_QUIET', "1: do not copy Node-RED's output to standard output") +
     row('VIGIE_FFMPEG', 'the ffmpeg that mic-capture (ffmpeg URL source), video-forward (when its ffmpeg path is empty) and the demo\'s cameras run (default: ffmpeg on PATH)') +
     row('VIGIE_ARECORD', 'the arecord that mic-capture runs for an ALSA device and lists the devices with (default: arecord on PATH)') +
-    row('VIGIE_SETPRIV', "the setpriv that starts mic-capture's arecord and ffmpeg so that they die with Node-RED, even by kill -9 (default: setpriv on PATH, when its --pdeathsig works; a path that is not an executable turns it off)") +
+    row('VIGIE_SETPRIV', "the setpriv that starts mic-capture's arecord and ffmpeg, and video-forward's ffmpeg, so that they die with Node-RED, even by kill -9 (default: setpriv on PATH, when its --pdeathsig works; a path that is not an executable turns it off)") +
     row('VIGIE_DATA_DIR', 'a directory of recorded clips (urban-sounds/) that the street demo plays (unset: synthetic stand-ins)') +
     '\nThe flows\' variables (a flow that uses one without a default does not start until it is set):\n' +
     Object.entries(FLOW_ENV)
