@@ -151,3 +151,39 @@ test('a setpriv without --pdeathsig (busybox\'s) is not used: captures start as 
   process.kill(ffmpeg, 'SIGKILL');
   process.kill(video, 'SIGKILL');
 });
+
+test("the virtual camera's RTSP server (a development tool) dies with a parent killed with SIGKILL", { skip }, async (t) => {
+  const { findSystemPython } = await import('../../lib/sim/camera/rtsp');
+  const python = findSystemPython();
+  if (!python || spawnSync(python, ['-c', "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer"]).status !== 0) {
+    t.skip('needs python3-gi and gir1.2-gst-rtsp-server-1.0');
+    return;
+  }
+  const script = path.join(dir, 'rtsp-parent.ts');
+  // It serves a source nobody reaches: the media is built only when a client comes, and it never writes again.
+  fs.writeFileSync(
+    script,
+    `import { RtspFace } from ${JSON.stringify(path.join(repoRoot, 'lib', 'sim', 'camera', 'rtsp'))};
+const face = new RtspFace('http://127.0.0.1:9/live.ts');
+face.start().then(() => console.log(JSON.stringify({ server: (face as unknown as { child: { pid: number } }).child.pid })), (e: Error) => console.error(e.message));
+setInterval(() => undefined, 60000);
+`,
+  );
+  const parent = spawn(process.execPath, ['--import', 'tsx', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  parents.push(parent);
+  let out = '';
+  let err = '';
+  parent.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  parent.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const { server } = await waitFor(() => {
+    const line = out.split('\n').find((l) => l.startsWith('{'));
+    return line ? (JSON.parse(line) as { server: number }) : undefined;
+  }, 30_000, 'the RTSP server to be ready').catch((e: Error) => {
+    throw new Error(`${e.message} (its stderr: ${err})`);
+  });
+  leftovers.add(server);
+  assert.equal(runs(server), true, 'the RTSP server runs');
+  assert.equal(parentOf(server), parent.pid, "the RTSP server is the parent's own child");
+  parent.kill('SIGKILL');
+  await waitFor(() => !runs(server), 10_000, 'the RTSP server to end with its parent');
+});

@@ -4,8 +4,9 @@
  * so clients that only speak RTSP can be tried. The media is shared and built when the first
  * RTSP client arrives (which in turn starts the camera's encoder).
  */
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess } from 'child_process';
 import * as fs from 'fs';
+import { endWithThisProcess, spawnEndingWithThisProcess } from '../../util/child-exit';
 
 const SERVER_PY = String.raw`
 import signal, sys
@@ -55,7 +56,10 @@ export class RtspFace {
   async start(timeoutMs = 20_000): Promise<number> {
     const python = findSystemPython();
     if (!python) throw new Error('RTSP needs /usr/bin/python3 with python3-gi and gir1.2-gst-rtsp-server-1.0 (or set VIGIE_PYTHON)');
-    const child = spawn(python, ['-c', SERVER_PY, this.sourceUrl, this.mount], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // It never writes once ready, so no closed pipe would end it: it dies with this process
+    // (setpriv where it works, even on SIGKILL; else on this process's exit).
+    const child = spawnEndingWithThisProcess(python, ['-c', SERVER_PY, this.sourceUrl, this.mount], { stdio: ['ignore', 'pipe', 'pipe'] });
+    endWithThisProcess(child);
     this.child = child;
     let errText = '';
     child.stderr!.on('data', (c: Buffer) => (errText = (errText + c.toString()).slice(-1000)));
