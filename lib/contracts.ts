@@ -315,8 +315,19 @@ function keepKnown(v: unknown, shape: FieldShape, path: string, dropped: string[
   if (Array.isArray(shape)) {
     const each = shape[0] as FieldShape;
     const leaf = each === 'string' || each === 'number';
-    // A list of the wrong kind goes whole: 48 000 numbers make one entry, not 48 000.
-    if (!Array.isArray(v) || v.some((x) => (leaf ? typeof x !== each : !isObject(x)))) {
+    // A list of the wrong kind goes whole: 48 000 numbers make one entry, not 48 000. Read by
+    // index, not with some(), which skips a sparse list's holes (they would go on as items).
+    const fits = (x: unknown): boolean => (leaf ? typeof x === each : isObject(x));
+    let wrongKind = !Array.isArray(v);
+    if (!wrongKind) {
+      for (let i = 0; i < (v as unknown[]).length; i++) {
+        if (!fits((v as unknown[])[i])) {
+          wrongKind = true;
+          break;
+        }
+      }
+    }
+    if (wrongKind || !Array.isArray(v)) {
       dropped.push(`${path} (expected a list of ${leaf ? `${each}s` : 'objects'})`);
       return undefined;
     }
@@ -421,7 +432,10 @@ function expectedOf(s: Record<string, unknown>, schemas: Schemas, got: unknown):
   } else if (s.type === 'string') {
     words.push(typeof s.pattern === 'string' ? `text matching ${s.pattern}` : s.minLength ? 'a non-empty string' : 'a string');
     if (typeof got === 'string' && got.length > CONTRACT_BOUNDS.textChars) words.push(`of at most ${CONTRACT_BOUNDS.textChars} characters`);
-  } else if (s.type === 'array') words.push('a list');
+  } else if (s.type === 'array') {
+    const item = isObject(s.items) && typeof s.items.type === 'string' ? s.items.type : undefined;
+    words.push(item ? `a list of ${item}s` : 'a list');
+  }
   else words.push('an object');
   return words.join(' ');
 }
@@ -470,7 +484,8 @@ function checkSchema(s: Record<string, unknown>, v: unknown, keys: string[], ctx
       return;
     case 'array':
       if (!Array.isArray(v)) fail();
-      if (isObject(s.items)) (v as unknown[]).forEach((x, i) => checkSchema(s.items as Record<string, unknown>, x, [...keys, `[${i}]`], ctx));
+      // By index: forEach skips a sparse list's holes, which are no items of the schema's kind.
+      if (isObject(s.items)) for (let i = 0; i < (v as unknown[]).length; i++) checkSchema(s.items as Record<string, unknown>, (v as unknown[])[i], [...keys, `[${i}]`], ctx);
       return;
     case 'object': {
       if (!isObject(v)) fail();

@@ -255,6 +255,15 @@ test('privacy: a breach is the first error each checker reports, before its own 
   assert.equal(refusedField(() => validateDetection({ kind: 'audio', samples: [0.1] })), 'payload.kind');
 });
 
+test('a sparse list (a hole where an item should be) is refused, naming the list and the kind of its items: its hole would go on as no item at all', () => {
+  const located = (sensors: unknown[]) => ({ ...structuredClone(detection), location: { method: 'tdoa', bearing: 10, bearingStd: 2, position: { lat: 45, lon: 4, errorM: 3 }, sensors } });
+  // eslint-disable-next-line no-sparse-arrays
+  const holed = [, 's2'];
+  assert.throws(() => parseAlert(located(holed)), /^ContractError: payload\.location\.sensors: expected a list of strings, got an array of 2$/);
+  assert.equal(refusedField(() => parseAlert(located(new Array(1e9)))), 'payload.location.sensors');
+  assert.equal(parseAlert(located(['s1', 's2'])).location?.sensors.length, 2, 'a whole list goes on');
+});
+
 test('a node names each dropped field once: a flow adding a field to every message warns once, not at every message', () => {
   const warnings: string[] = [];
   const named = new DroppedFieldWarnings((w) => warnings.push(w));
