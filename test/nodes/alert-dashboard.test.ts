@@ -479,8 +479,8 @@ describe('alert-dashboard node', () => {
     assert.equal(r.vanished.length, 1);
   });
 
-  it('the audit file deleted while Node-RED was stopped: at the next start a new file records the entries lost (kept by the head record beside the audit directory), with a warning in Node-RED\'s log, and the log verifies with that warning', async () => {
-    const dir = path.join(userDir, 'audit-test');
+  /** Node-RED run with one alert and stopped, then the audit file it wrote deleted: that file, and the last seq its head record kept. */
+  async function auditFileDeletedWhileStopped(dir: string): Promise<{ lost: string; lastSeq: number }> {
     await helper.startServer();
     await helper.load(nodes(), flow());
     helper.getNode('dash').receive({ payload: alert('s1', NOW_S) });
@@ -490,6 +490,12 @@ describe('alert-dashboard node', () => {
     const [lost] = listAuditFiles(dir);
     const lastSeq = Number(JSON.parse(fs.readFileSync(`${dir}.head.json`, 'utf8')).seq);
     fs.rmSync(lost);
+    return { lost, lastSeq };
+  }
+
+  it('the audit file deleted while Node-RED was stopped: at the next start a new file records the entries lost (kept by the head record beside the audit directory), with a warning in Node-RED\'s log, and the log verifies with that warning', async () => {
+    const dir = path.join(userDir, 'audit-test');
+    const { lost, lastSeq } = await auditFileDeletedWhileStopped(dir);
 
     await helper.startServer();
     await helper.load(nodes(), flow());
@@ -505,15 +511,7 @@ describe('alert-dashboard node', () => {
 
   it('the audit file deleted while Node-RED was stopped, and the disk full at the next start: Node-RED\'s log says the loss at once, and the new file records it once there is room', async () => {
     const dir = path.join(userDir, 'audit-test');
-    await helper.startServer();
-    await helper.load(nodes(), flow());
-    helper.getNode('dash').receive({ payload: alert('s1', NOW_S) });
-    await waitFor(() => listAuditFiles(dir).length === 1 || undefined, 10_000, 'the audit file');
-    await helper.unload();
-    await helper.stopServer();
-    const [lost] = listAuditFiles(dir);
-    const lastSeq = Number(JSON.parse(fs.readFileSync(`${dir}.head.json`, 'utf8')).seq);
-    fs.rmSync(lost);
+    const { lost, lastSeq } = await auditFileDeletedWhileStopped(dir);
     const realAppend = fs.appendFileSync;
     let full = true;
     const append = mock.method(require('node:fs') as typeof fs, 'appendFileSync', (f: fs.PathOrFileDescriptor, data: string | Uint8Array, opts?: fs.WriteFileOptions) => {

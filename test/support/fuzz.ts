@@ -6,24 +6,15 @@
  * failure is found again by its seed and index.
  */
 
+import { makeRng } from '../../lib/sim/signals';
+
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** A small seeded generator (mulberry32): the same seed gives the same messages. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class Fuzz {
   readonly random: () => number;
   constructor(seed: number) {
-    this.random = seededRandom(seed);
+    this.random = makeRng(seed);
   }
 
   int(n: number): number {
