@@ -299,6 +299,12 @@ const SPAN_FIELDS: readonly string[] = (() => {
  */
 export const CONTRACT_BOUNDS = { textChars: 2000, listItems: 256, scoreClasses: 1024, scoreNameChars: 100 } as const;
 
+/** Whether every item of `list` passes `fits`, a sparse list's holes included (some(), every() and forEach() skip them). */
+function everyItem(list: readonly unknown[], fits: (x: unknown) => boolean): boolean {
+  for (let i = 0; i < list.length; i++) if (!fits(list[i])) return false;
+  return true;
+}
+
 /** `v` with only the fields `shape` knows; `dropped` hears of the others, by name (never by value). */
 function keepKnown(v: unknown, shape: FieldShape, path: string, dropped: string[]): unknown {
   if (shape === 'string' || shape === 'number') {
@@ -315,19 +321,8 @@ function keepKnown(v: unknown, shape: FieldShape, path: string, dropped: string[
   if (Array.isArray(shape)) {
     const each = shape[0] as FieldShape;
     const leaf = each === 'string' || each === 'number';
-    // A list of the wrong kind goes whole: 48 000 numbers make one entry, not 48 000. Read by
-    // index, not with some(), which skips a sparse list's holes (they would go on as items).
-    const fits = (x: unknown): boolean => (leaf ? typeof x === each : isObject(x));
-    let wrongKind = !Array.isArray(v);
-    if (!wrongKind) {
-      for (let i = 0; i < (v as unknown[]).length; i++) {
-        if (!fits((v as unknown[])[i])) {
-          wrongKind = true;
-          break;
-        }
-      }
-    }
-    if (wrongKind || !Array.isArray(v)) {
+    // A list of the wrong kind goes whole: 48 000 numbers make one entry, not 48 000.
+    if (!Array.isArray(v) || !everyItem(v, (x) => (leaf ? typeof x === each : isObject(x)))) {
       dropped.push(`${path} (expected a list of ${leaf ? `${each}s` : 'objects'})`);
       return undefined;
     }
@@ -435,8 +430,7 @@ function expectedOf(s: Record<string, unknown>, schemas: Schemas, got: unknown):
   } else if (s.type === 'array') {
     const item = isObject(s.items) && typeof s.items.type === 'string' ? s.items.type : undefined;
     words.push(item ? `a list of ${item}s` : 'a list');
-  }
-  else words.push('an object');
+  } else words.push('an object');
   return words.join(' ');
 }
 
@@ -484,7 +478,7 @@ function checkSchema(s: Record<string, unknown>, v: unknown, keys: string[], ctx
       return;
     case 'array':
       if (!Array.isArray(v)) fail();
-      // By index: forEach skips a sparse list's holes, which are no items of the schema's kind.
+      // By index: forEach would skip a sparse list's holes, which are no items of the schema's kind.
       if (isObject(s.items)) for (let i = 0; i < (v as unknown[]).length; i++) checkSchema(s.items as Record<string, unknown>, (v as unknown[])[i], [...keys, `[${i}]`], ctx);
       return;
     case 'object': {
