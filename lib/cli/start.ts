@@ -18,7 +18,7 @@ import { isObject } from '../util/validate';
 import { numberOption, parseArgs, PORT_RULE } from './args';
 import { DemoServices, startDemoServices } from './demo-services';
 import { flowNodes } from './flow-nodes';
-import { jsonFaultOffset } from '../util/json-fault';
+import { jsonFaultAt, lineColumnAt } from '../util/json-fault';
 import { oldFlowShapes } from './old-flow-shapes';
 import { acquireStartLock, StartLock } from './start-lock';
 import { USAGE as USAGES, UsageError } from './usage';
@@ -128,18 +128,15 @@ export function checkFlowFileIsJson(file: string, wanted: string): void {
 }
 
 /**
- * " (line L, column C)" where the text breaks JSON's grammar, unless JSON.parse's message names
- * the line itself: the position it names, or, for the faults it names none for (a stray
- * character, a trailing comma before "]"), the place found by reading the text.
+ * " (line L, column C)" where the text breaks JSON's grammar (jsonFaultAt), unless JSON.parse's
+ * message names the line itself.
  */
 function jsonErrorPlace(message: string, text: string): string {
   if (/\bline\b/.test(message)) return '';
-  const named = /at position (\d+)/.exec(message);
-  const offset = named ? Number(named[1]) : jsonFaultOffset(text);
+  const offset = jsonFaultAt(text, message);
   if (offset === undefined) return '';
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  return ` (line ${line}, column ${before.length - before.lastIndexOf('\n')})`;
+  const { line, column } = lineColumnAt(text, offset);
+  return ` (line ${line}, column ${column})`;
 }
 
 /**

@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ALERT_LABELS, isPublishableLabel, isVoiceLabel } from '../contracts';
 import { isObject } from '../util/validate';
-import { jsonFaultOffset } from '../util/json-fault';
+import { jsonFaultAt, lineColumnAt } from '../util/json-fault';
 
 export interface ModelCard {
   name: string;
@@ -428,20 +428,16 @@ function readCardJson(file: string, cardPath: string): unknown {
 /**
  * Where and what a JSON syntax error is, in words of its own: JSON.parse's message quotes the
  * text around the fault, and names no position for the most common ones (a stray character, a
- * trailing comma), so the place is found by reading the text (jsonFaultOffset), JSON.parse's
+ * trailing comma), so the place is found by reading the text (jsonFaultAt), JSON.parse's
  * position taken only where that finds none.
  */
 export function jsonFaultWords(text: string, parseMessage: string): string {
   if (!text.trim()) return 'the file is empty';
-  const found = jsonFaultOffset(text);
-  const at = found !== undefined ? ['', String(found)] : /at position (\d+)/.exec(parseMessage);
+  const at = jsonFaultAt(text, parseMessage);
   // A fault found past the last character: the text stops short ("…, " with nothing after).
-  if ((found === undefined && /Unexpected end of JSON input/i.test(parseMessage)) || (at && Number(at[1]) >= text.trimEnd().length)) return 'the text ends before the JSON is complete (a cut file, or a missing closing bracket)';
-  if (at) {
-    const pos = Math.min(Number(at[1]), text.length);
-    const before = text.slice(0, pos);
-    const line = before.split('\n').length;
-    const column = pos - before.lastIndexOf('\n');
+  if ((at === undefined && /Unexpected end of JSON input/i.test(parseMessage)) || (at !== undefined && at >= text.trimEnd().length)) return 'the text ends before the JSON is complete (a cut file, or a missing closing bracket)';
+  if (at !== undefined) {
+    const { line, column } = lineColumnAt(text, at);
     return `not valid JSON at line ${line}, column ${column}`;
   }
   return 'not valid JSON (an unexpected character: check the quotes, commas and brackets)';

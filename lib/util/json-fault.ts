@@ -146,3 +146,20 @@ export function jsonFaultOffset(text: string): number | undefined {
     } else return i;
   }
 }
+
+/**
+ * Where `text` breaks JSON's grammar: found by reading it (jsonFaultOffset), else the position
+ * JSON.parse's message names ("… at position 7"); undefined when neither says.
+ */
+export function jsonFaultAt(text: string, parseMessage: string): number | undefined {
+  const found = jsonFaultOffset(text);
+  if (found !== undefined) return found;
+  const named = /at position (\d+)/.exec(parseMessage);
+  return named ? Number(named[1]) : undefined;
+}
+
+/** The line and column (both from 1) of character `offset` of `text`. */
+export function lineColumnAt(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, Math.min(offset, text.length));
+  return { line: before.split('\n').length, column: before.length - before.lastIndexOf('\n') };
+}
