@@ -64,6 +64,23 @@ after(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/** Runs `script` in a Node process of its own (through tsx) and waits for the first JSON line it prints. */
+async function startParent<T>(script: string, env: NodeJS.ProcessEnv, what: string): Promise<{ parent: ChildProcess; told: T }> {
+  const parent = spawn(process.execPath, ['--import', 'tsx', script], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  parents.push(parent);
+  let out = '';
+  let err = '';
+  parent.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  parent.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const told = await waitFor(() => {
+    const line = out.split('\n').find((l) => l.startsWith('{'));
+    return line ? (JSON.parse(line) as T) : undefined;
+  }, 30_000, what).catch((e: Error) => {
+    throw new Error(`${e.message} (its stderr: ${err})`);
+  });
+  return { parent, told };
+}
+
 /**
  * A Node process running an arecord source on a device that delivers nothing and an ffmpeg
  * source on a silent stream, started while a worker thread runs, which then ends (the signal
@@ -96,18 +113,7 @@ worker.on('exit', () => setImmediate(() => console.log(JSON.stringify({ arecord:
 setInterval(() => undefined, 60000);
 `,
   );
-  const parent = spawn(process.execPath, ['--import', 'tsx', script], { cwd: repoRoot, env: { ...process.env, ...env, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
-  parents.push(parent);
-  let out = '';
-  let err = '';
-  parent.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  parent.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const pids = await waitFor(() => {
-    const line = out.split('\n').find((l) => l.startsWith('{'));
-    return line ? (JSON.parse(line) as { arecord: number; ffmpeg: number; video: number }) : undefined;
-  }, 30_000, 'the parent to tell its children\'s pids').catch((e: Error) => {
-    throw new Error(`${e.message} (its stderr: ${err})`);
-  });
+  const { parent, told: pids } = await startParent<{ arecord: number; ffmpeg: number; video: number }>(script, { ...env, HOME: home }, "the parent to tell its children's pids");
   leftovers.add(pids.arecord);
   leftovers.add(pids.ffmpeg);
   leftovers.add(pids.video);
@@ -169,18 +175,7 @@ face.start().then(() => console.log(JSON.stringify({ server: (face as unknown as
 setInterval(() => undefined, 60000);
 `,
   );
-  const parent = spawn(process.execPath, ['--import', 'tsx', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  parents.push(parent);
-  let out = '';
-  let err = '';
-  parent.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  parent.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const { server } = await waitFor(() => {
-    const line = out.split('\n').find((l) => l.startsWith('{'));
-    return line ? (JSON.parse(line) as { server: number }) : undefined;
-  }, 30_000, 'the RTSP server to be ready').catch((e: Error) => {
-    throw new Error(`${e.message} (its stderr: ${err})`);
-  });
+  const { parent, told: { server } } = await startParent<{ server: number }>(script, {}, 'the RTSP server to be ready');
   leftovers.add(server);
   assert.equal(runs(server), true, 'the RTSP server runs');
   assert.equal(parentOf(server), parent.pid, "the RTSP server is the parent's own child");
