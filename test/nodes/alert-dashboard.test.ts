@@ -81,6 +81,11 @@ function storedState(id: string): Any {
   return base.stores.data.get(id)?.payload;
 }
 
+/** Every entry of the audit files in `dir`, oldest first. */
+function auditEntriesIn(dir: string) {
+  return listAuditFiles(dir).flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+}
+
 describe('alert-dashboard node', () => {
   beforeEach(() => {
     userDir = makeWidgetUserDir('vigie-dash-node-');
@@ -420,7 +425,7 @@ describe('alert-dashboard node', () => {
 
   it('its start and stop are audit entries (the version; after a start or a deploy; stopped by a deploy, removed, or the flows stopping), one each, and the chain verifies', async () => {
     const dir = path.join(userDir, 'audit-test');
-    const entries = () => listAuditFiles(dir).flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+    const entries = () => auditEntriesIn(dir);
     const startsAndStops = () => entries().filter((e) => e.type === 'system' && /^console-(start|stop)$/.test(e.details.event)).map((e) => [e.details.event, e.details.node, e.details.after ?? e.details.cause]);
     const version = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')).version;
     await helper.startServer();
@@ -619,7 +624,7 @@ describe('alert-dashboard node', () => {
     assert.ok(warned[0].includes(`dropped unhandled alert c1 (glass_break at ${new Date((NOW_S + 1) * 1000).toISOString()}, never opened)`), warned[0]);
     await waitFor(() => last().fill === 'red' || undefined, 10_000, 'a red status');
     assert.deepEqual(last(), { fill: 'red', shape: 'ring', text: 'full (maxAlerts 10): 1 unhandled dropped' });
-    const entries = listAuditFiles(path.join(userDir, 'audit-test')).flatMap((file) => fs.readFileSync(file, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+    const entries = auditEntriesIn(path.join(userDir, 'audit-test'));
     const dropped = entries.filter((e) => e.details?.event === 'alert-dropped');
     assert.deepEqual(dropped.map((e) => [e.type, e.alertId, e.details.label, e.details.state]), [['system', 'c1', 'glass_break', 'new']]);
     // An operator decides: there is room for a handled alert to go next, the count stays in view.
@@ -685,7 +690,7 @@ describe('alert-dashboard node', () => {
     assert.deepEqual(await socketAction(n, { type: 'ack-dropped', upTo: notice.upTo, operator: 'Alice' }), { ok: true, operator: 'Alice' });
     assert.equal(storedState('dash').dropped, undefined, 'gone from every console');
     const entries = await waitFor(() => {
-      const all = listAuditFiles(path.join(userDir, 'audit-test')).flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+      const all = auditEntriesIn(path.join(userDir, 'audit-test'));
       return all.some((e) => e.details?.event === 'alert-dropped-acknowledged') ? all : undefined;
     }, 10_000, 'the acknowledgement in the audit log');
     const ack = entries.find((e) => e.details?.event === 'alert-dropped-acknowledged');
@@ -739,7 +744,7 @@ describe('alert-dashboard node', () => {
     assert.equal(expiredWarnings().length, 2, expiredWarnings().join(' | '));
     assert.ok(expiredWarnings()[1].startsWith(`unhandled alert stale-2 (glass_break at ${new Date((NOW_S + 2) * 1000 - 6 * DAY_MS).toISOString()}, never opened) dropped with no decision`), expiredWarnings()[1]);
     assert.deepEqual(storedState('dash').alerts.map((r: Any) => r.alert.id), ['fresh']);
-    const entries = listAuditFiles(path.join(userDir, 'audit-test')).flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+    const entries = auditEntriesIn(path.join(userDir, 'audit-test'));
     const dropped = entries.filter((e) => e.details?.event === 'alert-dropped');
     assert.deepEqual(dropped.map((e) => [e.type, e.alertId, e.details.reason]), [['system', 'stale-1', 'retention'], ['system', 'stale-2', 'retention']], 'the handled alert is not told: it had its decision');
   });
@@ -887,7 +892,7 @@ describe('alert-dashboard node', () => {
     assert.deepEqual(completed.map((c) => c.payload.id), ['g1'], 'the alert done; the refused message went to catch');
     await waitFor(() => statuses.length >= 1 || undefined, 10_000, 'a status');
     assert.ok(statuses.some((s) => s.fill === 'red' && /ui-group/.test(s.text)), JSON.stringify(statuses));
-    const entries = listAuditFiles(path.join(userDir, 'audit-test')).flatMap((file) => fs.readFileSync(file, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+    const entries = auditEntriesIn(path.join(userDir, 'audit-test'));
     assert.deepEqual(entries.filter((e) => e.type === 'alert').map((e) => e.alertId), ['g1']);
     assert.ok(fs.existsSync(path.join(userDir, 'vigie-alerts-dash.json')));
   });
@@ -905,7 +910,7 @@ describe('alert-dashboard node', () => {
     await waitFor(() => (last().fill === 'red' && /audit log failing \(1 events waiting\)/.test(last().text)) || undefined, 10_000, 'red with the waiting events');
     fs.renameSync(`${dir}-away`, dir);
     await waitFor(() => last().fill === 'green' || undefined, 20_000, 'green again');
-    const entries = listAuditFiles(dir).flatMap((file) => fs.readFileSync(file, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+    const entries = auditEntriesIn(dir);
     assert.deepEqual(entries.filter((e) => e.type === 'alert').map((e) => e.alertId), ['w1', 'w2']);
     assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
   });
@@ -932,7 +937,7 @@ describe('alert-dashboard node', () => {
     n.receive({ payload: alert('h4', 400) });
     await waitFor(() => last().fill === 'green' || undefined, 10_000, 'green again');
     assert.deepEqual(logOf(helper, 'dash', 'INFO').filter((l) => /head record/.test(l)), [`audit log: the head record ${headFile} is written again`]);
-    const entries = listAuditFiles(path.join(userDir, 'audit-test')).flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+    const entries = auditEntriesIn(path.join(userDir, 'audit-test'));
     assert.deepEqual(entries.filter((e) => e.type === 'alert').map((e) => e.alertId), ['h1', 'h2', 'h3', 'h4']);
     assert.equal(JSON.parse(fs.readFileSync(headFile, 'utf8')).seq, entries[entries.length - 1].seq);
   });
@@ -980,7 +985,7 @@ describe('alert-dashboard node', () => {
     n.receive({ payload: alert('f4', 400) });
     await waitFor(() => last().fill === 'green' || undefined, 10_000, 'green again');
     assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')).alerts.map((r: Any) => r.alert.id).sort(), ['f1', 'f2', 'f3', 'f4']);
-    const entries = listAuditFiles(dir).flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+    const entries = auditEntriesIn(dir);
     assert.deepEqual(entries.filter((e) => e.type === 'alert').map((e) => e.alertId), ['f1', 'f2', 'f3', 'f4']);
     assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
     assert.deepEqual(fs.readdirSync(userDir).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left');
