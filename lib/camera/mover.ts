@@ -170,7 +170,11 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
         }
         continue;
       }
-      if (done(s.position)) return { ok: true, status: s };
+      if (s.moving === true) seenMoving = true;
+      // Passing through the target on the way elsewhere (a camera whose AbsoluteMove lands off
+      // its aim) is not arriving: taken once it says it stopped after it was seen moving, or
+      // once two readings in a row agree.
+      if (done(s.position) && ((seenMoving && s.moving === false) || (last && nearlyStill(cal, s.position, last.position)))) return { ok: true, status: s };
       const unchanged = last && samePlace(cal, s.position, last.position);
       // A camera that says nothing about its motion (or never updates it) is judged by its position alone.
       const startMayLag = now() - commandAtMs < MOVE_START_GRACE_MS;
@@ -178,7 +182,8 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
       last = s;
       if (still >= STALL_POLLS) return { ok: false, status: s };
     }
-    return { ok: false, status: last };
+    // Out of time while within tolerance (still creeping): there.
+    return { ok: last !== undefined && last.positionKnown !== false && done(last.position), status: last };
   };
 
   const checkCancelled = () => {
@@ -372,6 +377,14 @@ function samePlace(cal: CameraCalibration, a: PtzPosition, b: PtzPosition): bool
   return pointingErrorDeg(spaceToDegrees(cal, a), spaceToDegrees(cal, b)) < SAME_PLACE_DEG && Math.abs(a.zoom - b.zoom) < SAME_ZOOM;
 }
 const SAME_PLACE_DEG = 0.01;
+/**
+ * Two readings within the target this close together are an arrival: slower than 1°/s at
+ * 100 ms polls, where a head turning past the target moves degrees between readings.
+ */
+function nearlyStill(cal: CameraCalibration, a: PtzPosition, b: PtzPosition): boolean {
+  return pointingErrorDeg(spaceToDegrees(cal, a), spaceToDegrees(cal, b)) < ARRIVED_STILL_DEG;
+}
+const ARRIVED_STILL_DEG = 0.1;
 /** ContinuousMove steps in a row without coming closer that show a head at its end of travel. */
 const STUCK_STEPS = 3;
 const SAME_ZOOM = 1e-4;

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PtzSteer, SteerOptions, SteerOutput, failureWords } from '../../lib/camera/steer';
 import { CameraConnection } from '../../lib/camera/connection';
-import { DEFAULT_CALIBRATION, destination } from '../../lib/camera/geometry';
+import { DEFAULT_CALIBRATION, degreesToSpace, destination } from '../../lib/camera/geometry';
 import { PtzPosition } from '../../lib/camera/types';
 import { moveToTarget, Ptz } from '../../lib/camera/mover';
 import { AuditEvent, auditBus } from '../../lib/alerts/bus';
@@ -1668,6 +1668,54 @@ function slowCamera(pollsToArrive: number): Ptz {
 }
 
 const MOVE_TARGET = { panDeg: 60, tiltDeg: -10, hfovDeg: 30 };
+
+/**
+ * A camera with AbsoluteMove only whose status reads give `path` in turn (degrees, and what it
+ * says of its motion), then its last entry for ever.
+ */
+function scriptedCamera(path: Array<{ panDeg: number; tiltDeg: number; moving?: boolean }>): Ptz & { reads: number } {
+  const cam = {
+    id: 'scripted',
+    reads: 0,
+    capabilities: { absolute: true, relative: false, continuous: false },
+    unsupported: new Set<string>(),
+    presets: [],
+    async absoluteMove() {},
+    async getStatus() {
+      const at = path[Math.min(cam.reads++, path.length - 1)];
+      return { position: degreesToSpace(DEFAULT_CALIBRATION, { ...at, hfovDeg: 30 }), moving: at.moving };
+    },
+  };
+  return cam as unknown as Ptz & { reads: number };
+}
+
+test('the mover: a camera turning past the target (its AbsoluteMove lands 3° beyond) is not on target because one reading fell within the tolerance', async () => {
+  // 90°/s read every 100 ms: 50.5, 60.0 (the target, passing), 63 where it stops. With MoveStatus, then without.
+  const past = [{ panDeg: 50.5, tiltDeg: -10 }, { panDeg: 60, tiltDeg: -10 }, { panDeg: 63, tiltDeg: -10 }];
+  for (const says of [true, false]) {
+    const path = past.map((p, i) => ({ ...p, moving: says ? i < past.length - 1 : undefined }));
+    const r = await moveToTarget(scriptedCamera(path), DEFAULT_CALIBRATION, MOVE_TARGET, { moveTimeoutMs: 60_000, pollMs: 1 });
+    const label = says ? 'it says MOVING, then IDLE' : 'it says nothing of its motion';
+    assert.equal(r.state, 'failed', label);
+    assert.match(r.notes.join('; '), /AbsoluteMove did not reach the target \(error 3\.0°\)/, label);
+  }
+});
+
+test('the mover: on target once the camera says it stopped after moving, or once two readings agree', async () => {
+  const there = { panDeg: 60.3, tiltDeg: -10 };
+  // MOVING, then IDLE within the tolerance: the first IDLE reading is the arrival.
+  const says = scriptedCamera([{ panDeg: 30, tiltDeg: -10, moving: true }, { ...there, moving: false }, { panDeg: 99, tiltDeg: 0, moving: false }]);
+  const r1 = await moveToTarget(says, DEFAULT_CALIBRATION, MOVE_TARGET, { pollMs: 1 });
+  assert.equal(r1.state, 'on-target', r1.notes.join('; '));
+  assert.equal(r1.errorDeg, 0.3);
+  // Never seen moving (there at the first reading), or MOVING for ever at rest: the second agreeing reading.
+  for (const moving of [false, true, undefined]) {
+    const cam = scriptedCamera([{ ...there, moving }]);
+    const r = await moveToTarget(cam, DEFAULT_CALIBRATION, MOVE_TARGET, { pollMs: 1 });
+    assert.equal(r.state, 'on-target', `moving ${moving}: ${r.notes.join('; ')}`);
+    assert.equal(cam.reads, 2, `moving ${moving}`);
+  }
+});
 
 test('the mover: a wall clock step forward (NTP sync) during a move does not end its deadline', async () => {
   const target = MOVE_TARGET;
