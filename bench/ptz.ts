@@ -39,7 +39,7 @@ async function main() {
   await conn.ensureConnected();
   const connectMs = Date.now() - tConnect;
   let sentAt = 0;
-  const steer = new PtzSteer(() => [conn], { pollMs: POLL_MS, returnHomeAfterMs: 0, toleranceDeg: 1 }, { onCommandSent: () => (sentAt = performance.now()) });
+  const steer = new PtzSteer(() => [conn], { pollMs: POLL_MS, returnHomeAfterMs: 0, minLookMs: 0, toleranceDeg: 1 }, { onCommandSent: () => (sentAt = performance.now()) });
   const toSent: number[] = [];
   const toReceived: number[] = [];
   const toOnTarget: number[] = [];
