@@ -369,6 +369,8 @@ export class VideoManager extends EventEmitter {
   private readonly goneTimers = new Map<string, NodeJS.Timeout>();
   /** Camera and stream address whose authentication was looked at (checkStreamAuth). */
   private readonly streamAuthChecked = new Set<string>();
+  /** Aborted by close(): the stream authentication probes still waiting for a camera end then. */
+  private readonly probes = new AbortController();
   private readonly wss: WebSocketServer;
   private readonly mjpegResponses = new Set<http.ServerResponse>();
   private readonly tickets: LiveTickets;
@@ -587,7 +589,7 @@ export class VideoManager extends EventEmitter {
     const key = `${cameraId}\u0000${url.href}`;
     if (this.streamAuthChecked.has(key) || this.streamAuthChecked.size > 1000) return;
     this.streamAuthChecked.add(key);
-    rtspAuthSchemes(url.href, this.opts.ioTimeoutMs ?? 5000).then(
+    rtspAuthSchemes(url.href, this.opts.ioTimeoutMs ?? 5000, this.probes.signal).then(
       (schemes) => {
         if (!this.closed && basicOnly(schemes)) this.emit('basic-over-rtsp', { cameraId, host: url.host });
       },
@@ -1010,6 +1012,7 @@ export class VideoManager extends EventEmitter {
   /** Stops every relay (ffmpeg), closes every socket and HTTP stream, clears every timer. */
   async close(): Promise<void> {
     this.closed = true;
+    this.probes.abort();
     for (const ws of this.wss.clients) ws.terminate();
     for (const res of this.mjpegResponses) {
       res.end();

@@ -13,9 +13,10 @@ const MAX_HEAD_BYTES = 16 * 1024;
 /**
  * The authentication schemes (lower case: "basic", "digest"…) the RTSP server at `url` asks for,
  * from a DESCRIBE sent without credentials; empty when it asks for none (it answered other than
- * 401). Rejects when it cannot be reached or answers no RTSP within `timeoutMs`.
+ * 401). Rejects when it cannot be reached or answers no RTSP within `timeoutMs`, or at once
+ * when `signal` aborts (its socket closed: a camera that never answers holds nothing open).
  */
-export function rtspAuthSchemes(url: string, timeoutMs = 5000): Promise<string[]> {
+export function rtspAuthSchemes(url: string, timeoutMs = 5000, signal?: AbortSignal): Promise<string[]> {
   const u = new URL(url);
   if (u.protocol !== 'rtsp:') return Promise.reject(new Error(`not an rtsp: URL: ${u.protocol}`));
   // The address without credentials: none is ever sent by this probe.
@@ -23,19 +24,23 @@ export function rtspAuthSchemes(url: string, timeoutMs = 5000): Promise<string[]
   u.password = '';
   const port = Number(u.port || 554);
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (signal?.aborted) return Promise.reject(new Error(`not asked ${host}:${port}: stopped`));
   return new Promise((resolve, reject) => {
     let head = '';
     let settled = false;
     const socket = net.connect({ host, port });
+    const onAbort = () => finish(new Error(`stopped before ${host}:${port} answered`));
     const finish = (err: Error | undefined, schemes?: string[]) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       socket.destroy();
       if (err) reject(err);
       else resolve(schemes ?? []);
     };
     const timer = setTimeout(() => finish(new Error(`no RTSP answer from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
     socket.setEncoding('latin1');
     socket.on('connect', () => socket.write(`DESCRIBE ${u.href} RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\nUser-Agent: vigie\r\n\r\n`));
     socket.on('data', (chunk: string) => {

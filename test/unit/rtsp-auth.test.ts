@@ -65,3 +65,74 @@ test('nothing listening: rejects (the relay says so itself)', async () => {
   await new Promise<void>((resolve) => spare.close(() => resolve()));
   await assert.rejects(rtspAuthSchemes(`rtsp://127.0.0.1:${port}/x`, 2000));
 });
+
+/** A TCP server that takes every connection and answers nothing; `probes` are those that sent the probe's DESCRIBE. */
+async function silentCamera(): Promise<{ port: number; probes: net.Socket[]; close(): Promise<void> }> {
+  const probes: net.Socket[] = [];
+  const all = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    all.add(s);
+    s.on('error', () => undefined);
+    s.once('data', (d) => {
+      if (/User-Agent: vigie\r\n/.test(d.toString('latin1'))) probes.push(s);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    probes,
+    close: async () => {
+      for (const s of all) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const closedSoon = (s: net.Socket, withinMs: number) =>
+  s.destroyed || s.readableEnded
+    ? Promise.resolve()
+    : new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`the probe's socket still open ${withinMs} ms later`)), withinMs);
+        s.once('close', () => (clearTimeout(t), resolve()));
+      });
+
+test('a camera that never answers: aborting the probe closes its socket at once, not at its timeout', async () => {
+  const cam = await silentCamera();
+  try {
+    const ac = new AbortController();
+    const asked = rtspAuthSchemes(`rtsp://127.0.0.1:${cam.port}/x`, 60_000, ac.signal);
+    const settled = asked.then(() => 'resolved', (e: Error) => e.message);
+    while (cam.probes.length === 0) await new Promise((r) => setTimeout(r, 10));
+    ac.abort();
+    assert.match(await settled, /^stopped before 127\.0\.0\.1:\d+ answered$/);
+    await closedSoon(cam.probes[0], 5000);
+    // Already aborted: nothing is sent.
+    await assert.rejects(rtspAuthSchemes(`rtsp://127.0.0.1:${cam.port}/y`, 60_000, ac.signal), /stopped/);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(cam.probes.length, 1);
+  } finally {
+    await cam.close();
+  }
+});
+
+test("the video manager's close() ends its stream authentication probe to a camera that never answers (its I/O timeout is 60 s)", async () => {
+  const { VideoManager } = await import('../../lib/video/manager');
+  const cam = await silentCamera();
+  const mgr = new VideoManager({
+    resolveSource: async () => ({ streamUrl: `rtsp://127.0.0.1:${cam.port}/live`, username: 'op', password: 's3cret', ownHosts: ['127.0.0.1'] }),
+    knowsCamera: () => true,
+    backoff: { initialMs: 100, maxMs: 400 },
+    ioTimeoutMs: 60_000,
+  });
+  try {
+    mgr.ensure('c1', 'mse');
+    const until = Date.now() + 20_000;
+    while (cam.probes.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(cam.probes.length, 1, 'the manager asked the camera which authentication its stream takes');
+    await mgr.close();
+    await closedSoon(cam.probes[0], 5000);
+  } finally {
+    await mgr.close();
+    await cam.close();
+  }
+});
