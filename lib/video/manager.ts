@@ -573,7 +573,8 @@ export class VideoManager extends EventEmitter {
   }
 
   /**
-   * Once per camera and stream address (until the camera changes): whether its plain rtsp://
+   * Once per camera and stream address, and again when the camera's settings change
+   * (cameraChanged): whether its plain rtsp://
    * stream asks for Basic only, which ffmpeg answers with the password readable on the
    * network; 'basic-over-rtsp' says so. The relay does not wait for it.
    */
@@ -654,6 +655,8 @@ export class VideoManager extends EventEmitter {
     const current = this.opts.sourceIdentity?.(cameraId);
     if (this.opts.sourceIdentity && this.sourceIdentities.has(cameraId) && this.sourceIdentities.get(cameraId) === current) return;
     this.sourceIdentities.set(cameraId, current);
+    // Its stream's authentication is asked again at the restart: the camera may have been set otherwise.
+    for (const k of this.streamAuthChecked) if (k.startsWith(`${cameraId}\u0000`)) this.streamAuthChecked.delete(k);
     this.clearGone(cameraId);
     if (this.opts.knowsCamera && !this.opts.knowsCamera(cameraId)) {
       const gone = new SourceError('ended', `camera "${cameraId}" is no longer configured: its relay waits for it to be deployed again`);

@@ -136,3 +136,35 @@ test("the video manager's close() ends its stream authentication probe to a came
     await cam.close();
   }
 });
+
+test('the video manager says a stream asks for Basic only once per camera and address, and again once the camera is set otherwise', async () => {
+  const { VideoManager } = await import('../../lib/video/manager');
+  let version = 1;
+  const mgr = new VideoManager({
+    resolveSource: async () => ({ streamUrl: basicServer.url, username: 'op', password: version === 1 ? 's3cret' : 'new-one', ownHosts: ['127.0.0.1'] }),
+    knowsCamera: () => true,
+    sourceIdentity: () => version,
+    backoff: { initialMs: 100, maxMs: 400 },
+    ioTimeoutMs: 10_000,
+  });
+  const said: string[] = [];
+  mgr.on('basic-over-rtsp', (e: { cameraId: string }) => said.push(e.cameraId));
+  const saidTimes = async (n: number) => {
+    const until = Date.now() + 15_000;
+    while (said.length < n && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 500)); // none more
+    assert.deepEqual(said, Array(n).fill('c1'));
+  };
+  try {
+    mgr.ensure('c1', 'mse');
+    await saidTimes(1);
+    mgr.ensure('c1', 'mjpeg');
+    await saidTimes(1);
+    // Redeployed with another password: its relays restart and the stream is asked again.
+    version = 2;
+    mgr.cameraChanged('c1');
+    await saidTimes(2);
+  } finally {
+    await mgr.close();
+  }
+});
