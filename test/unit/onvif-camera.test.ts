@@ -22,14 +22,15 @@ afterEach(async () => {
 
 async function startCamera(opts: { quirks?: CameraQuirk[]; degreeSpace?: boolean; initialPanDeg?: number; more?: Partial<VirtualCameraOptions> } = {}) {
   const cam = new VirtualCamera({
+    // Fast heads keep the tests short; `more` may slow one down.
+    panSpeedDegPerS: 720,
+    tiltSpeedDegPerS: 360,
+    zoomSpeedPerS: 4,
     ...opts.more,
     username: USER,
     password: PASS,
     quirks: opts.quirks,
     degreeSpace: opts.degreeSpace,
-    panSpeedDegPerS: 720,
-    tiltSpeedDegPerS: 360,
-    zoomSpeedPerS: 4,
     initialPose: opts.initialPanDeg === undefined ? undefined : { panDeg: opts.initialPanDeg },
   });
   const { onvifPort } = await cam.start();
@@ -468,10 +469,11 @@ test('every ONVIF action of the issue answers the real onvif client', async () =
 
 
 test('a camera whose GetStatus has no Position is on target once it says it stopped, not steered from a made-up 0, 0', async () => {
-  const { cam, port } = await startCamera({ more: { statusWithoutPosition: true } });
+  // A head slow enough (2.5 s for this move) that a poll sees it MOVING on a busy machine too.
+  const { cam, port } = await startCamera({ more: { statusWithoutPosition: true, panSpeedDegPerS: 40, tiltSpeedDegPerS: 40 } });
   const cfg = loopbackCamera(port);
   const conn = connect(cfg);
-  const r = await moveToTarget(conn, cfg.calibration, { panDeg: 100, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 5000 });
+  const r = await moveToTarget(conn, cfg.calibration, { panDeg: 100, tiltDeg: -10, hfovDeg: 30 }, { pollMs: 50, moveTimeoutMs: 10_000 });
   assert.equal(r.state, 'on-target', r.notes.join('; '));
   assert.equal(r.method, 'absolute');
   assert.equal(r.verified, false);
