@@ -159,22 +159,22 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
       await sleep(pollMs);
       checkCancelled();
       const s = await status();
+      if (s.moving === true) seenMoving = true;
       if (s.positionKnown === false) {
         // Only its word is left: stopped after it was seen moving, or (a camera that never says
         // MOVING, or says nothing) once a start would have shown.
         positionUnknown = true;
-        if (s.moving === true) seenMoving = true;
-        else if (seenMoving || now() - commandAtMs >= MOVE_START_GRACE_MS) {
+        if (s.moving !== true && (seenMoving || now() - commandAtMs >= MOVE_START_GRACE_MS)) {
           sawItStop = seenMoving;
           return { ok: true, status: s };
         }
         continue;
       }
-      if (s.moving === true) seenMoving = true;
       // Passing through the target on the way elsewhere (a camera whose AbsoluteMove lands off
       // its aim) is not arriving: taken once it says it stopped after it was seen moving, or
       // once two readings in a row agree.
-      if (done(s.position) && ((seenMoving && s.moving === false) || (last && nearlyStill(cal, s.position, last.position)))) return { ok: true, status: s };
+      const movedDeg = last ? degreesApart(cal, s.position, last.position) : Infinity;
+      if (done(s.position) && ((seenMoving && s.moving === false) || movedDeg < ARRIVED_STILL_DEG)) return { ok: true, status: s };
       const unchanged = last && samePlace(cal, s.position, last.position);
       // A camera that says nothing about its motion (or never updates it) is judged by its position alone.
       const startMayLag = now() - commandAtMs < MOVE_START_GRACE_MS;
@@ -183,7 +183,7 @@ export async function moveToTarget(ptz: Ptz, cal: CameraCalibration, target: Cam
       if (still >= STALL_POLLS) return { ok: false, status: s };
     }
     // Out of time while within tolerance (still creeping): there.
-    return { ok: last !== undefined && last.positionKnown !== false && done(last.position), status: last };
+    return { ok: last !== undefined && done(last.position), status: last };
   };
 
   const checkCancelled = () => {
@@ -374,16 +374,17 @@ function verticalFovDeg(hfovDeg: number): number {
  * an exact comparison took for motion, so a camera stopped short was never judged stalled.
  */
 function samePlace(cal: CameraCalibration, a: PtzPosition, b: PtzPosition): boolean {
-  return pointingErrorDeg(spaceToDegrees(cal, a), spaceToDegrees(cal, b)) < SAME_PLACE_DEG && Math.abs(a.zoom - b.zoom) < SAME_ZOOM;
+  return degreesApart(cal, a, b) < SAME_PLACE_DEG && Math.abs(a.zoom - b.zoom) < SAME_ZOOM;
+}
+/** How far apart two positions in the camera's space point, degrees (pan and tilt). */
+function degreesApart(cal: CameraCalibration, a: PtzPosition, b: PtzPosition): number {
+  return pointingErrorDeg(spaceToDegrees(cal, a), spaceToDegrees(cal, b));
 }
 const SAME_PLACE_DEG = 0.01;
 /**
  * Two readings within the target this close together are an arrival: slower than 1°/s at
  * 100 ms polls, where a head turning past the target moves degrees between readings.
  */
-function nearlyStill(cal: CameraCalibration, a: PtzPosition, b: PtzPosition): boolean {
-  return pointingErrorDeg(spaceToDegrees(cal, a), spaceToDegrees(cal, b)) < ARRIVED_STILL_DEG;
-}
 const ARRIVED_STILL_DEG = 0.1;
 /** ContinuousMove steps in a row without coming closer that show a head at its end of travel. */
 const STUCK_STEPS = 3;
