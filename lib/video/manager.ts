@@ -587,7 +587,7 @@ export class VideoManager extends EventEmitter {
     }
     if (url.protocol !== 'rtsp:') return;
     url.username = url.password = '';
-    const key = `${cameraId}\u0000${url.href}`;
+    const key = streamAuthKey(cameraId, url.href);
     if (this.streamAuthChecked.has(key) || this.streamAuthChecked.size > 1000) return;
     this.streamAuthChecked.add(key);
     rtspAuthSchemes(url.href, this.opts.ioTimeoutMs ?? 5000, this.probes.signal).then(
@@ -656,7 +656,7 @@ export class VideoManager extends EventEmitter {
     if (this.opts.sourceIdentity && this.sourceIdentities.has(cameraId) && this.sourceIdentities.get(cameraId) === current) return;
     this.sourceIdentities.set(cameraId, current);
     // Its stream's authentication is asked again at the restart: the camera may have been set otherwise.
-    for (const k of this.streamAuthChecked) if (k.startsWith(`${cameraId}\u0000`)) this.streamAuthChecked.delete(k);
+    for (const k of this.streamAuthChecked) if (k.startsWith(streamAuthKey(cameraId, ''))) this.streamAuthChecked.delete(k);
     this.clearGone(cameraId);
     if (this.opts.knowsCamera && !this.opts.knowsCamera(cameraId)) {
       const gone = new SourceError('ended', `camera "${cameraId}" is no longer configured: its relay waits for it to be deployed again`);
@@ -1033,7 +1033,11 @@ export class VideoManager extends EventEmitter {
   }
 }
 
-/** What kind of refusal a viewer is told of. */
+/** A camera's stream address in VideoManager's streamAuthChecked; with `href` '', the prefix of all its addresses. */
+function streamAuthKey(cameraId: string, href: string): string {
+  return `${cameraId}\u0000${href}`;
+}
+
 /**
  * The managers of this process that offer their snapshots to the audit log (video-forward
  * registers its own): the alert dashboard takes an alert's snapshot from them in-process, not
