@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { basicOnly, rtspAuthSchemes } from '../../lib/video/rtsp-auth';
 import { RtspServer, startRtspServer } from '../support/video-sources';
+import { waitFor } from '../support/wait';
 
 let basicServer: RtspServer;
 let openServer: RtspServer;
@@ -88,13 +89,7 @@ async function silentCamera(): Promise<{ port: number; probes: net.Socket[]; clo
   };
 }
 
-const closedSoon = (s: net.Socket, withinMs: number) =>
-  s.destroyed || s.readableEnded
-    ? Promise.resolve()
-    : new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`the probe's socket still open ${withinMs} ms later`)), withinMs);
-        s.once('close', () => (clearTimeout(t), resolve()));
-      });
+const closedSoon = (s: net.Socket, withinMs: number) => waitFor(() => s.destroyed, withinMs, "the probe's socket closed");
 
 test('a camera that never answers: aborting the probe closes its socket at once, not at its timeout', async () => {
   const cam = await silentCamera();
@@ -102,7 +97,7 @@ test('a camera that never answers: aborting the probe closes its socket at once,
     const ac = new AbortController();
     const asked = rtspAuthSchemes(`rtsp://127.0.0.1:${cam.port}/x`, 60_000, ac.signal);
     const settled = asked.then(() => 'resolved', (e: Error) => e.message);
-    while (cam.probes.length === 0) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => cam.probes.length, 20_000, 'the probe sent');
     ac.abort();
     assert.match(await settled, /^stopped before 127\.0\.0\.1:\d+ answered$/);
     await closedSoon(cam.probes[0], 5000);
@@ -126,9 +121,8 @@ test("the video manager's close() ends its stream authentication probe to a came
   });
   try {
     mgr.ensure('c1', 'mse');
-    const until = Date.now() + 20_000;
-    while (cam.probes.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(cam.probes.length, 1, 'the manager asked the camera which authentication its stream takes');
+    await waitFor(() => cam.probes.length, 20_000, 'the manager asking the camera which authentication its stream takes');
+    assert.equal(cam.probes.length, 1);
     await mgr.close();
     await closedSoon(cam.probes[0], 5000);
   } finally {
@@ -150,8 +144,7 @@ test('the video manager says a stream asks for Basic only once per camera and ad
   const said: string[] = [];
   mgr.on('basic-over-rtsp', (e: { cameraId: string }) => said.push(e.cameraId));
   const saidTimes = async (n: number) => {
-    const until = Date.now() + 15_000;
-    while (said.length < n && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => said.length >= n, 15_000, `warning ${n}`);
     await new Promise((r) => setTimeout(r, 500)); // none more
     assert.deepEqual(said, Array(n).fill('c1'));
   };
