@@ -150,17 +150,22 @@ export interface VanishedFile {
   /**
    * deleted, replaced, changed: while the log was written; deleted-while-stopped: the files end
    * before the head record's entry and its file is gone; shortened-while-stopped: its file is
-   * there but ends before that entry (lines removed, or a power cut lost them before the disk had them).
+   * there but ends before that entry (lines removed, or a power cut lost them before the disk had
+   * them); changed-while-stopped: text that is no part of an entry follows its last entry, found
+   * at a start (always with `appended`).
    */
-  cause: 'deleted' | 'replaced' | 'changed' | 'deleted-while-stopped' | 'shortened-while-stopped';
+  cause: 'deleted' | 'replaced' | 'changed' | 'deleted-while-stopped' | 'shortened-while-stopped' | 'changed-while-stopped';
   firstSeq: number | undefined;
   lastSeq: number;
   linkedTo: string | undefined;
   /** The file the vanished one's header named as the one before it (null: none, the log's first), when known. */
   previousFile?: string | null;
-  /** Changed by text appended after its last entry, which is still there whole (cause `changed`): nothing of the chain was touched. */
+  /** Changed by text appended after its last entry, which is still there whole (cause `changed` or `changed-while-stopped`): nothing of the chain was touched. */
   appended?: true;
 }
+
+/** How text something else appended after a file's last entry is said (Node-RED's log, vigie audit verify). */
+export const APPENDED_WORDS = 'had text that Vigie did not write appended after its last entry';
 
 /** How a vanished file's cause is said (Node-RED's log, vigie audit verify). */
 export const VANISHED_WORDS: Record<VanishedFile['cause'], string> = {
@@ -169,6 +174,7 @@ export const VANISHED_WORDS: Record<VanishedFile['cause'], string> = {
   changed: 'was changed by something else (its size is not what Vigie wrote)',
   'deleted-while-stopped': 'was deleted while Vigie was stopped',
   'shortened-while-stopped': 'lost its last entries while Vigie was stopped (removed by hand, or a power cut lost them before they reached the disk)',
+  'changed-while-stopped': `${APPENDED_WORDS} while Vigie was stopped`,
 };
 
 /**
@@ -197,8 +203,6 @@ function vanishedWords(file: string, v: { cause?: string; firstSeq?: number | nu
   return `audit log: ${file} ${how}${held}; ${recorded}. Never delete or edit audit files by hand: retention removes old ones`;
 }
 
-/** How text something else appended after a file's last entry is said (Node-RED's log, vigie audit verify). */
-export const APPENDED_WORDS = 'had text that Vigie did not write appended after its last entry';
 
 /** What a loss found at a start and not recorded yet (the audit directory cannot be written) is told with, instead of the file whose header records it. */
 const NOT_RECORDED_YET = 'the next audit file records it in its header as soon as the audit directory can be written';
@@ -239,6 +243,24 @@ function dayOf(ms: number): string {
 
 function maxDay(a: string, b: string): string {
   return a > b ? a : b;
+}
+
+/**
+ * Whether what follows `tail`'s whole line (and its newline) at the end of `text` is text that
+ * something else appended while Vigie was stopped, rather than what a crash leaves. A crash
+ * (or a write that failed halfway) leaves a part of the next entry's line: a start of
+ * `{"v":…,"seq":<tail's + 1>,`, with no newline, since one line is appended at a time. A power
+ * cut may leave zero bytes where the disk had not written yet. Anything else, such as a line
+ * of an administrator's `echo`, is not the writer's.
+ */
+function textAppendedAfter(text: string, tail: AuditEntry): boolean {
+  const end = `"hash":"${tail.hash}"}\n`;
+  const at = text.lastIndexOf(end);
+  if (at < 0) return false;
+  const rest = text.slice(at + end.length);
+  if (rest === '' || rest.includes('\0')) return false;
+  const nextStart = `{"v":${AUDIT_FORMAT_VERSION},"seq":${tail.seq + 1},`;
+  return !(nextStart.startsWith(rest) || (rest.startsWith(nextStart) && !rest.includes('\n')));
 }
 
 /** Serialise an entry: the hash covers the body, and is appended as the last key. */
@@ -442,6 +464,19 @@ export class AuditLog {
       this.fileFirstSeq = header?.seq;
       this.fileLinksTo = header?.prev;
       this.filePrevious = header ? previousFileOf(header) : undefined;
+    } else if (tail && tailFile === last && textAppendedAfter(lastText, tail)) {
+      // Whole, and then text of something else's (see textAppendedAfter): no crash, nothing of
+      // the chain lost. The next file's header records it, as when it is found while running.
+      const header = parseLine(linesOf(lastText)[0] ?? '').entry;
+      this.vanished = {
+        file: path.basename(last),
+        cause: 'changed-while-stopped',
+        firstSeq: header?.seq,
+        lastSeq: tail.seq,
+        linkedTo: header?.prev,
+        ...(header ? { previousFile: previousFileOf(header) } : {}),
+        appended: true,
+      };
     } else if (last) this.cutEnd = path.basename(last);
     this.checkHead(files, tail, tailFile === undefined ? undefined : path.basename(tailFile));
     this.opened = true;
@@ -1172,6 +1207,8 @@ export interface AuditAppended {
   afterSeq: number | undefined;
   /** The file whose header records the change and goes on from that entry. */
   recordedIn: string;
+  /** Found at a start (cause `changed-while-stopped`): appended while Vigie was stopped, not while it wrote the file. */
+  whileStopped?: true;
 }
 
 /** An entry's hash kept elsewhere earlier (a ticket, an email), with its seq when known. */
@@ -1246,11 +1283,11 @@ function vanishedRecordOf(header: AuditEntry): { file: string; cause: string; fi
 }
 
 /**
- * The file after `file` when its header records `file` as changed while Vigie wrote it (text
- * appended by something else) and goes on from its last entry (`prevHash`, `prevSeq`): what is
- * after that entry is not the chain's. Undefined otherwise.
+ * The file after `file` when its header records `file` as changed (text appended by something
+ * else, while Vigie wrote it or while it was stopped: `whileStopped`) and goes on from its last
+ * entry (`prevHash`, `prevSeq`): what is after that entry is not the chain's. Undefined otherwise.
  */
-function changeRecordedIn(file: string, next: string | undefined, prevHash: string | undefined, prevSeq: number | undefined): string | undefined {
+function changeRecordedIn(file: string, next: string | undefined, prevHash: string | undefined, prevSeq: number | undefined): { recordedIn: string; whileStopped: boolean } | undefined {
   if (next === undefined || prevHash === undefined || prevSeq === undefined) return undefined;
   let first: string | undefined;
   try {
@@ -1261,8 +1298,8 @@ function changeRecordedIn(file: string, next: string | undefined, prevHash: stri
   const h = first === undefined ? undefined : parseLine(first).entry;
   if (!h || h.type !== 'system' || h.details?.event !== 'file-open' || h.details.previousFile !== path.basename(file)) return undefined;
   const v = vanishedRecordOf(h);
-  if (!v || v.cause !== 'changed' || v.lastSeq !== prevSeq || h.prev !== prevHash || h.seq !== prevSeq + 1) return undefined;
-  return next;
+  if (!v || (v.cause !== 'changed' && v.cause !== 'changed-while-stopped') || v.lastSeq !== prevSeq || h.prev !== prevHash || h.seq !== prevSeq + 1) return undefined;
+  return { recordedIn: next, whileStopped: v.cause === 'changed-while-stopped' };
 }
 
 /** The file a header names as the one before its own (null: none); undefined for a line that is no header. */
@@ -1393,9 +1430,9 @@ function verifyChain(files: string[], opts: AuditVerifyOptions, removedBefore: S
       if (!p.entry) {
         // Text appended by something else after the last entry, which the next header records
         // and goes on from: no entry of the chain is in it (any entry-like line is a break).
-        const changedIn = parsed.slice(i).every((q) => !q.entry) ? changeRecordedIn(file, files[fileIndex + 1], prevHash, prevSeq) : undefined;
-        if (changedIn) {
-          res.appended.push({ file, line: i + 1, lines: lines.length - i, afterSeq: prevSeq, recordedIn: changedIn });
+        const changed = parsed.slice(i).every((q) => !q.entry) ? changeRecordedIn(file, files[fileIndex + 1], prevHash, prevSeq) : undefined;
+        if (changed) {
+          res.appended.push({ file, line: i + 1, lines: lines.length - i, afterSeq: prevSeq, recordedIn: changed.recordedIn, ...(changed.whileStopped ? { whileStopped: true as const } : {}) });
           break;
         }
         if (p.cut && i === lines.length - 1) {

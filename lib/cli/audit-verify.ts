@@ -208,7 +208,7 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   for (const a of r.appended) {
     const where = a.lines === 1 ? `${a.file}:${a.line}` : `${a.file}:${a.line}…${a.line + a.lines - 1}`;
     out(
-      `note: text that Vigie did not write at ${where}, appended after the file's last entry${a.afterSeq === undefined ? '' : ` (seq ${a.afterSeq})`} while Vigie was writing it, ` +
+      `note: text that Vigie did not write at ${where}, appended after the file's last entry${a.afterSeq === undefined ? '' : ` (seq ${a.afterSeq})`} ${a.whileStopped ? 'while Vigie was stopped' : 'while Vigie was writing it'}, ` +
         `as the header of ${path.basename(a.recordedIn)} records; no entry is missing: the chain goes on in ${path.basename(a.recordedIn)} from that entry.\n`,
     );
   }

@@ -394,6 +394,22 @@ test('vigie audit verify: text something else appended after the last entry of t
   ]);
 });
 
+test('vigie audit verify: text appended while Vigie was stopped, after the next start: said once as appended while stopped, not as a crash\'s cut line, exit 0', async () => {
+  const dir = tempDir('vigie-audit-cli-');
+  const now = () => Date.parse('2026-05-01T08:00:00Z');
+  const log = new AuditLog({ dir, now, retentionDays: 0 });
+  log.append({ type: 'decision', actor: 'alice', alertId: 'a1', details: { action: 'dismiss' } });
+  const stopped = log.currentFile!;
+  fs.appendFileSync(stopped, 'checked by IT\n');
+  new AuditLog({ dir, now, retentionDays: 0 }).resumeAfterCut();
+  const { rc, out } = await verify(['--complete', dir]);
+  assert.equal(rc, 0, out);
+  const notes = out.split('\n').filter((l) => l.startsWith('note:') || l.startsWith('WARNING:'));
+  assert.deepEqual(notes, [
+    `note: text that Vigie did not write at ${stopped}:3, appended after the file's last entry (seq 2) while Vigie was stopped, as the header of audit-2026-05-01-002.jsonl records; no entry is missing: the chain goes on in audit-2026-05-01-002.jsonl from that entry.`,
+  ]);
+});
+
 test('vigie audit verify: the newest lines removed while stopped with a cut line left, after the next start: a warning of the entries lost, and the cut line said as the end of what is left, not as a crash', async () => {
   const dir = tempDir('vigie-audit-cli-');
   const log = new AuditLog({ dir, now: () => Date.parse('2026-05-01T08:00:00Z'), retentionDays: 0 });

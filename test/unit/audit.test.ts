@@ -1701,6 +1701,69 @@ test('text something else appended after the running file\'s last entry: the wri
   assert.deepEqual(r2.appended, []);
 });
 
+test('text appended while Vigie was stopped: the next start records it as appended while stopped (not a crash\'s cut), at once; verify says the same; what a crash or a power cut leaves is still a cut', () => {
+  const c = clock(Date.parse('2026-06-01T08:00:00Z'));
+  /** A log of 3 events, stopped; `tail` added to its file; then started again: what the start records, and what verify says. */
+  const startAfter = (tail: string) => {
+    const dir = tmpDir();
+    writeSome(new AuditLog({ dir, now: c.now, retentionDays: 0 }), 3, c);
+    const [stopped] = listAuditFiles(dir);
+    fs.appendFileSync(stopped, tail);
+    const warnings: string[] = [];
+    const again = new AuditLog({ dir, now: c.now, retentionDays: 0 });
+    again.open();
+    warnings.push(...again.unrecordedLossWarnings());
+    again.resumeAfterCut();
+    const files = listAuditFiles(dir);
+    const entries = lines(files[1]).map((l) => JSON.parse(l) as AuditEntry);
+    return { stopped, files, entries, warnings, verified: verifyAuditFiles(files) };
+  };
+
+  // An administrator's echo (two lines, the last without its newline): appended, not a crash's.
+  const echo = startAfter('checked by IT, 2026-06-01\nsee ticket 4411');
+  const header = echo.entries[0];
+  assert.deepEqual(header.details.vanished, { cause: 'changed-while-stopped', firstSeq: 1, lastSeq: 4, linkedTo: GENESIS_HASH, previousFile: null, appended: true });
+  assert.equal(header.seq, 5, 'no seq is used again, none skipped');
+  assert.deepEqual(
+    echo.entries.slice(1).map((e) => [e.details.event, e.details.cause]),
+    [['file-vanished', 'changed-while-stopped']],
+    'recorded at the start, with no resumed-after-cut entry',
+  );
+  assert.match(echo.warnings[0], /^audit log: audit-2026-06-01-001\.jsonl had text that Vigie did not write appended after its last entry while Vigie was stopped \(entries seq 1…4\); the next audit file records it/);
+  assert.match(vanishedFileWarning(header)!, /^audit log: audit-2026-06-01-001\.jsonl had text that Vigie did not write appended after its last entry while Vigie was stopped \(entries seq 1…4\); the log goes on in audit-2026-06-01-002\.jsonl/);
+  assert.equal(echo.verified.ok, true, JSON.stringify(echo.verified.break));
+  assert.deepEqual(echo.verified.cuts, []);
+  assert.deepEqual(echo.verified.appended, [{ file: echo.stopped, line: 5, lines: 2, afterSeq: 4, recordedIn: echo.files[1], whileStopped: true }]);
+  assert.deepEqual(echo.verified.vanished.map((v) => [v.cause, v.missing]), [['changed-while-stopped', false]]);
+
+  // One line with its newline, and an empty line: appended too.
+  for (const tail of ['{"note":"not an entry"}\n', '\n']) {
+    const r = startAfter(tail);
+    assert.equal(r.entries[0].details.vanished?.cause, 'changed-while-stopped', JSON.stringify(tail));
+    assert.equal(r.verified.ok, true, `${JSON.stringify(tail)}: ${JSON.stringify(r.verified.break)}`);
+  }
+
+  // What a crash leaves (a start of the next entry, cut), or a power cut (zero bytes): a cut, as before.
+  for (const tail of ['{"v":1,"seq":5,"time":"2026-06-01T08:00', '{"v":1,"se', '{', '\0\0\0\0']) {
+    const r = startAfter(tail);
+    assert.equal(r.entries[0].details.vanished, undefined, JSON.stringify(tail));
+    assert.deepEqual(r.entries.slice(1).map((e) => e.details.event), ['resumed-after-cut'], JSON.stringify(tail));
+    assert.equal(r.verified.ok, true, `${JSON.stringify(tail)}: ${JSON.stringify(r.verified.break)}`);
+    assert.equal(r.verified.cuts.length, 1, JSON.stringify(tail));
+    assert.deepEqual(r.verified.appended, []);
+  }
+
+  // Appended text with an entry-like line among it stays a break: an entry cannot be appended by hand.
+  const dir = tmpDir();
+  const log = new AuditLog({ dir, now: c.now, retentionDays: 0 });
+  writeSome(log, 3, c);
+  const [file] = listAuditFiles(dir);
+  const copied = lines(file)[2];
+  fs.appendFileSync(file, `a note\n${copied}\n`);
+  new AuditLog({ dir, now: c.now, retentionDays: 0 }).resumeAfterCut();
+  assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, false);
+});
+
 test('the newest lines removed while stopped with a cut line left: the next start records the entries lost after the last whole one (not a crash), their seqs are not reused, and verify warns of exactly them', () => {
   const dir = tmpDir();
   const log = new AuditLog({ dir, retentionDays: 0 });
