@@ -1739,7 +1739,7 @@ test('text appended while Vigie was stopped: the next start records it as append
   // One line with its newline, and an empty line: appended too.
   for (const tail of ['{"note":"not an entry"}\n', '\n']) {
     const r = startAfter(tail);
-    assert.equal(r.entries[0].details.vanished?.cause, 'changed-while-stopped', JSON.stringify(tail));
+    assert.equal((r.entries[0].details.vanished as { cause?: string } | undefined)?.cause, 'changed-while-stopped', JSON.stringify(tail));
     assert.equal(r.verified.ok, true, `${JSON.stringify(tail)}: ${JSON.stringify(r.verified.break)}`);
   }
 
