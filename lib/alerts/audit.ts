@@ -392,6 +392,10 @@ export class AuditLog {
   private readonly onHeadFault: ((err: Error | undefined) => void) | undefined;
   /** Why the last write of the head record failed, until one succeeds. */
   private headFault: Error | undefined;
+  /** The first entry whose head record could not be written, while it cannot. */
+  private headFaultSinceSeq: number | undefined;
+  /** What the log must say next of its own head record (it failed, or is written again): an entry after the event's. */
+  private headNews: Record<string, unknown>[] = [];
 
   constructor(opts: AuditLogOptions) {
     this.dir = opts.dir;
@@ -562,12 +566,38 @@ export class AuditLog {
       // Kept behind (see above); said once, not at every entry.
       const first = !this.headFault;
       this.headFault = err as Error;
-      if (first) this.tellHeadFault(this.headFault);
+      if (first) {
+        this.headFaultSinceSeq = entry.seq;
+        // In the log itself too: an inquiry reading it sees from which entry on a loss while
+        // stopped could go unseen (the entries go on; the next one says so).
+        this.headNews.push({ event: 'head-record-fault', headFile: this.headFile, sinceSeq: entry.seq, error: fileFaultText(err) });
+        this.tellHeadFault(this.headFault);
+      }
       return;
     }
     if (this.headFault) {
+      this.headNews.push({ event: 'head-record-written-again', headFile: this.headFile, fromSeq: this.headFaultSinceSeq ?? null, toSeq: entry.seq - 1 });
       this.headFault = undefined;
+      this.headFaultSinceSeq = undefined;
       this.tellHeadFault(undefined);
+    }
+  }
+
+  /**
+   * Writes what the log must say of its head record (headNews), after the entry whose record
+   * failed or was written again. Best effort: the event's entry is written already; what cannot
+   * be written now waits for the next entry.
+   */
+  private writeHeadNews(timeMs: number): void {
+    // A few at most: a fault, and its end with the news' own entry.
+    for (let i = 0; i < 3 && this.headNews.length; i++) {
+      const news = this.headNews.shift()!;
+      try {
+        this.writeSystem(timeMs, news);
+      } catch {
+        this.headNews.unshift(news);
+        return;
+      }
     }
   }
 
@@ -644,7 +674,9 @@ export class AuditLog {
     const line = serialise(body).line;
     this.noticeFileVanished();
     this.rotateIfNeeded(timeMs, Buffer.byteLength(line) + 1);
-    return this.write({ ...body, seq: this.seq + 1, prev: this.prev });
+    const entry = this.write({ ...body, seq: this.seq + 1, prev: this.prev });
+    this.writeHeadNews(timeMs);
+    return entry;
   }
 
   private write(body: Omit<AuditEntry, 'hash'>): AuditEntry {

@@ -1540,7 +1540,7 @@ test('the shared log records entries lost while stopped as it opens, and tells i
   }
 });
 
-test('a head record that cannot be written (the audit directory\'s parent a real read-only mount, the directory writable) is told once, and once again when it is written again; the entries are written all along', () => {
+test('a head record that cannot be written (the audit directory\'s parent a real read-only mount, the directory writable) is told once, and once again when it is written again; the entries are written all along, and the log itself says from which entry to which the record was not written', () => {
   const parent = tmpDir();
   const dir = path.join(parent, 'vigie-audit');
   fs.mkdirSync(dir);
@@ -1564,8 +1564,18 @@ test('a head record that cannot be written (the audit directory\'s parent a real
   const out = JSON.parse(r.stdout) as { told: string[]; faultAfterThree: string; fault: unknown; seq: number };
   // The header and three entries failed to record; told once. Written again: told once.
   assert.deepEqual(out.told, ['EROFS', 'written again']);
-  assert.deepEqual([out.faultAfterThree, out.fault, out.seq], ['EROFS', null, 6]);
-  assert.equal(JSON.parse(fs.readFileSync(`${dir}.head.json`, 'utf8')).seq, 6);
+  assert.deepEqual([out.faultAfterThree, out.fault, out.seq], ['EROFS', null, 8]);
+  assert.equal(JSON.parse(fs.readFileSync(`${dir}.head.json`, 'utf8')).seq, 8);
+  // The log says it too, after the first entry whose record failed and after the first written again.
+  const entries = listAuditFiles(dir).flatMap(lines).map((l) => JSON.parse(l) as AuditEntry);
+  assert.deepEqual(
+    entries.map((e) => (e.type === 'system' ? String(e.details.event) : e.type)),
+    ['file-open', 'decision', 'head-record-fault', 'decision', 'decision', 'decision', 'head-record-written-again', 'decision'],
+  );
+  const [fault, again] = [entries[2].details, entries[6].details];
+  assert.deepEqual([fault.headFile, fault.sinceSeq], [`${dir}.head.json`, 1]);
+  assert.match(String(fault.error), /^disk read-only \(EROFS: read-only file system/);
+  assert.deepEqual(again, { event: 'head-record-written-again', headFile: `${dir}.head.json`, fromSeq: 1, toSeq: 5 });
   assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
 });
 
@@ -1589,7 +1599,10 @@ test('openSharedAuditLog tells its users when the head record cannot be written 
   } finally {
     a.release();
   }
-  assert.equal(JSON.parse(fs.readFileSync(headFile, 'utf8')).seq, 4);
+  // Two decisions whose record failed (seq 2, 3), the fault's entry (4), one written again (5) and the log saying so (6).
+  assert.equal(JSON.parse(fs.readFileSync(headFile, 'utf8')).seq, 6);
+  const events = listAuditFiles(dir).flatMap(lines).map((l) => JSON.parse(l) as AuditEntry).map((e) => e.details.event ?? e.type);
+  assert.deepEqual(events, ['file-open', 'decision', 'head-record-fault', 'decision', 'decision', 'head-record-written-again']);
 });
 
 test('a loss found at a start on a real full disk (tmpfs): said at once by unrecordedLossWarnings, and recorded as soon as the disk has room, with no event waiting', () => {
