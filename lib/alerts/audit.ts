@@ -1186,6 +1186,13 @@ export interface AuditVerifyResult {
   unrecordedStart?: { file: string; previousFile: string | null };
   /** Where the retention recorded in the headers changed (days; 0 keeps everything): from `fromDays` to `toDays` at `file`'s header. */
   retentionChanges: { file: string; fromDays: number; toDays: number }[];
+  /**
+   * Where the writer could not keep its head record (head-record-fault entries, and the
+   * written-again entries that end them): from `fromSeq`, to `toSeq` (undefined: not written
+   * again by the last entry given), and why. A loss while stopped after those entries could not
+   * have been seen at a start.
+   */
+  headGaps: { fromSeq: number; toSeq?: number; error: string }[];
   /** The retention recorded in the last header that records one (days); undefined for a log from before headers recorded it. */
   retentionDays?: number;
   /** Each hash expected (`expect`), and whether the chain holds it. */
@@ -1294,6 +1301,18 @@ function parseLine(line: string): ParsedLine {
   const body = line.slice(0, -suffix.length) + '}';
   if (sha256(body) !== entry.hash) return { error: 'edited: the content does not match its hash' };
   return { entry };
+}
+
+/** Adds what a head-record-fault or head-record-written-again entry says to `gaps`. */
+function noteHeadGap(gaps: AuditVerifyResult['headGaps'], e: AuditEntry): void {
+  const d = e.details;
+  const open = gaps[gaps.length - 1];
+  if (d.event === 'head-record-fault' && typeof d.sinceSeq === 'number' && !(open && open.toSeq === undefined)) {
+    gaps.push({ fromSeq: d.sinceSeq, error: typeof d.error === 'string' ? d.error : 'unknown' });
+  } else if (d.event === 'head-record-written-again' && typeof d.toSeq === 'number') {
+    if (open && open.toSeq === undefined) open.toSeq = d.toSeq;
+    else if (typeof d.fromSeq === 'number') gaps.push({ fromSeq: d.fromSeq, toSeq: d.toSeq, error: 'unknown' });
+  }
 }
 
 /** The record of a vanished previous file in a header (see AuditLog's VanishedFile), if any. */
@@ -1425,7 +1444,7 @@ export function verifyAuditFiles(given: string[], opts: AuditVerifyOptions = {})
  */
 function verifyChain(files: string[], opts: AuditVerifyOptions, removedBefore: Set<string>): AuditVerifyResult {
   const expected: ExpectedHashResult[] = (opts.expect ?? []).map((x) => ({ ...x, hash: x.hash.toLowerCase(), found: false }));
-  const res: AuditVerifyResult = { ok: true, files: files.length, entries: 0, anchored: false, cuts: [], appended: [], namedBefore: [], removedDuringCheck: [], retentionChanges: [], vanished: [], expected };
+  const res: AuditVerifyResult = { ok: true, files: files.length, entries: 0, anchored: false, cuts: [], appended: [], namedBefore: [], removedDuringCheck: [], retentionChanges: [], headGaps: [], vanished: [], expected };
   /** Files the headers record as removed by retention (base names). */
   const recordedRemoved = new Set(removedBefore);
   let firstHeader: { file: string; previousFile: string | null } | undefined;
@@ -1553,6 +1572,7 @@ function verifyChain(files: string[], opts: AuditVerifyOptions, removedBefore: S
           else x.hashAtSeq = e.hash;
         }
       }
+      if (e.type === 'system') noteHeadGap(res.headGaps, e);
       prevHash = e.hash;
       prevSeq = e.seq;
       lastTime = e.time;

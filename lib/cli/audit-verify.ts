@@ -212,6 +212,10 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
         `as the header of ${path.basename(a.recordedIn)} records; no entry is missing: the chain goes on in ${path.basename(a.recordedIn)} from that entry.\n`,
     );
   }
+  for (const g of r.headGaps) {
+    const range = g.toSeq === undefined ? `from seq ${g.fromSeq} on (not written again by the last entry given)` : `for entries seq ${g.fromSeq}…${g.toSeq}`;
+    out(`note: the head record beside the audit directory could not be written ${range} (${g.error}): audit files deleted while Vigie was stopped after those entries could not be seen at its next start.\n`);
+  }
   for (const n of r.namedBefore) {
     out(`note: ${path.basename(n.file)} follows ${path.basename(n.follows)} in the chain, though its name sorts before it (the clock was set back when it was opened).\n`);
   }

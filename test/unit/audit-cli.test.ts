@@ -410,6 +410,28 @@ test('vigie audit verify: text appended while Vigie was stopped, after the next 
   ]);
 });
 
+test('vigie audit verify: entries whose head record could not be written are named in a note, as the log records them; one not written again by the end says so', async () => {
+  const dir = tempDir('vigie-audit-cli-');
+  const headFile = path.join(tempDir('vigie-audit-head-'), 'head.json');
+  const log = new AuditLog({ dir, headFile, now: () => Date.parse('2026-05-01T08:00:00Z'), retentionDays: 0 });
+  const decide = () => log.append({ type: 'decision', actor: 'alice', alertId: 'a1', details: { action: 'dismiss' } });
+  decide();
+  // A directory where the record goes: its rename over it fails (a real EISDIR).
+  fs.rmSync(headFile);
+  fs.mkdirSync(path.join(headFile, 'blocking'), { recursive: true });
+  decide();
+  decide();
+  const gap = /^note: the head record beside the audit directory could not be written (.*) \((EISDIR|EEXIST|ENOTEMPTY)[^)]*\): audit files deleted while Vigie was stopped after those entries could not be seen at its next start\.$/m;
+  const during = await verify([dir]);
+  assert.equal(during.rc, 0, during.out);
+  assert.equal(gap.exec(during.out)?.[1], 'from seq 3 on (not written again by the last entry given)');
+  fs.rmSync(headFile, { recursive: true });
+  decide();
+  const after = await verify(['--complete', dir]);
+  assert.equal(after.rc, 0, after.out);
+  assert.equal(gap.exec(after.out)?.[1], 'for entries seq 3…5');
+});
+
 test('vigie audit verify: the newest lines removed while stopped with a cut line left, after the next start: a warning of the entries lost, and the cut line said as the end of what is left, not as a crash', async () => {
   const dir = tempDir('vigie-audit-cli-');
   const log = new AuditLog({ dir, now: () => Date.parse('2026-05-01T08:00:00Z'), retentionDays: 0 });

@@ -1576,7 +1576,10 @@ test('a head record that cannot be written (the audit directory\'s parent a real
   assert.deepEqual([fault.headFile, fault.sinceSeq], [`${dir}.head.json`, 1]);
   assert.match(String(fault.error), /^disk read-only \(EROFS: read-only file system/);
   assert.deepEqual(again, { event: 'head-record-written-again', headFile: `${dir}.head.json`, fromSeq: 1, toSeq: 5 });
-  assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, true);
+  const verified = verifyAuditFiles(listAuditFiles(dir));
+  assert.equal(verified.ok, true);
+  assert.deepEqual(verified.headGaps.map((g) => [g.fromSeq, g.toSeq]), [[1, 5]]);
+  assert.match(verified.headGaps[0].error, /^disk read-only/);
 });
 
 test('openSharedAuditLog tells its users when the head record cannot be written and when it is again; a user joining meanwhile hears it at once', () => {
