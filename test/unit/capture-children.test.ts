@@ -13,33 +13,27 @@ import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as path from 'path';
 import { waitFor } from '../support/wait';
+import { SilentServer, silentServer } from '../support/silent-server';
 
 const LIB = path.join(__dirname, '..', '..', 'lib');
 const TOKEN = `vigie-orphan-${randomBytes(6).toString('hex')}`;
 
-let server: net.Server;
+let server: SilentServer | undefined;
 let port = 0;
-const accepted: net.Socket[] = [];
 const parents: ChildProcess[] = [];
 
 before(async () => {
-  server = net.createServer((s) => {
-    accepted.push(s);
-    s.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as net.AddressInfo).port;
+  server = await silentServer();
+  port = server.port;
 });
 
 after(async () => {
   for (const p of parents) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   // What a failing test left behind: only this file's own processes, by pid.
   for (const pid of runningWith(TOKEN)) process.kill(pid, 'SIGKILL');
-  for (const s of accepted) s.destroy();
-  await new Promise((resolve) => server.close(resolve));
+  await server?.close();
 });
 
 /** Pids of the running ffmpeg processes (not zombies) whose command line holds `text` (Linux /proc). */

@@ -13,19 +13,18 @@ import assert from 'node:assert/strict';
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { parentDeathPrefix } from '../../lib/util/child-exit';
 import { waitFor } from '../support/wait';
+import { SilentServer, silentServer } from '../support/silent-server';
 
 const repoRoot = path.join(__dirname, '..', '..');
 const have = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const skip = process.platform !== 'linux' || !have('setpriv') || !have('arecord') || !have('ffmpeg') ? 'needs Linux, setpriv, arecord and ffmpeg' : false;
 
 let dir = '';
-let silent: net.Server | undefined;
-const held: net.Socket[] = [];
+let silent: SilentServer | undefined;
 /** Processes to end whatever a test did. */
 const leftovers = new Set<number>();
 const parents: ChildProcess[] = [];
@@ -52,15 +51,13 @@ function parentOf(pid: number): number {
 before(async () => {
   if (skip) return;
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-pdeath-'));
-  silent = net.createServer((sock) => held.push(sock.on('error', () => undefined)));
-  await new Promise<void>((resolve) => silent!.listen(0, '127.0.0.1', resolve));
+  silent = await silentServer();
 });
 
 after(async () => {
   for (const p of parents) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   for (const pid of leftovers) if (runs(pid)) process.kill(pid, 'SIGKILL');
-  for (const sock of held) sock.destroy();
-  if (silent) await new Promise((resolve) => silent!.close(resolve));
+  await silent?.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -103,12 +100,12 @@ import { createFfmpegSource } from ${JSON.stringify(path.join(repoRoot, 'lib', '
 import { FfmpegProcess, resolveFfmpeg } from ${JSON.stringify(path.join(repoRoot, 'lib', 'video', 'ffmpeg'))};
 const worker = new Worker('setTimeout(() => undefined, 300)', { eval: true });
 const arecord = createArecordSource({ device: ${JSON.stringify(token)}, sampleRate: 16000, channels: 1, stallMs: 600000 });
-const ffmpeg = createFfmpegSource({ url: 'tcp://127.0.0.1:${(silent!.address() as net.AddressInfo).port}/${token}', sampleRate: 16000, channels: 1, stallMs: 600000 });
+const ffmpeg = createFfmpegSource({ url: 'tcp://127.0.0.1:${silent!.port}/${token}', sampleRate: 16000, channels: 1, stallMs: 600000 });
 for (const s of [arecord, ffmpeg]) s.on('error', (e: Error) => console.error(e.message));
 arecord.start();
 ffmpeg.start();
 // The ffmpeg of the video relay and snapshot grabs, on a stream that says nothing.
-const video = new FfmpegProcess(resolveFfmpeg(), ['-nostdin', '-i', 'tcp://127.0.0.1:${(silent!.address() as net.AddressInfo).port}/${token}v', '-f', 'null', '-']);
+const video = new FfmpegProcess(resolveFfmpeg(), ['-nostdin', '-i', 'tcp://127.0.0.1:${silent!.port}/${token}v', '-f', 'null', '-']);
 worker.on('exit', () => setImmediate(() => console.log(JSON.stringify({ arecord: arecord.pid, ffmpeg: ffmpeg.pid, video: video.pid }))));
 setInterval(() => undefined, 60000);
 `,

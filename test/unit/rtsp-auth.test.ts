@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import { basicOnly, rtspAuthSchemes } from '../../lib/video/rtsp-auth';
 import { RtspServer, startRtspServer } from '../support/video-sources';
 import { waitFor } from '../support/wait';
+import { silentServer } from '../support/silent-server';
 
 let basicServer: RtspServer;
 let openServer: RtspServer;
@@ -67,26 +68,13 @@ test('nothing listening: rejects (the relay says so itself)', async () => {
   await assert.rejects(rtspAuthSchemes(`rtsp://127.0.0.1:${port}/x`, 2000));
 });
 
-/** A TCP server that takes every connection and answers nothing; `probes` are those that sent the probe's DESCRIBE. */
+/** A camera that takes every connection and answers nothing; `probes` are those that sent the probe's DESCRIBE. */
 async function silentCamera(): Promise<{ port: number; probes: net.Socket[]; close(): Promise<void> }> {
   const probes: net.Socket[] = [];
-  const all = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    all.add(s);
-    s.on('error', () => undefined);
-    s.once('data', (d) => {
-      if (/User-Agent: vigie\r\n/.test(d.toString('latin1'))) probes.push(s);
-    });
+  const server = await silentServer((s, first) => {
+    if (/User-Agent: vigie\r\n/.test(first.toString('latin1'))) probes.push(s);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    probes,
-    close: async () => {
-      for (const s of all) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { port: server.port, probes, close: server.close };
 }
 
 const closedSoon = (s: net.Socket, withinMs: number) => waitFor(() => s.destroyed, withinMs, "the probe's socket closed");

@@ -11,11 +11,11 @@ import * as https from 'node:https';
 import { spawnSync } from 'node:child_process';
 import { AddressInfo } from 'node:net';
 import { digestAuthorization, fetchSnapshot, grabFrame, parseAuthParams, SnapshotStore } from '../../lib/video/snapshot';
-import * as net from 'node:net';
 import { findBinary } from '../../lib/util/binaries';
 import { childFfmpegPids, freePort } from '../support/video-sources';
 import { makeSelfSignedCertificate } from '../support/tls-front';
 import { waitFor } from '../support/wait';
+import { silentServer } from '../support/silent-server';
 import { monotonicMs } from '../../lib/util/clock';
 import { NTP_FIRST_SYNC_STEP_MS, stepWallClock } from '../support/wall-clock';
 
@@ -289,10 +289,8 @@ test('an alert first sent while the camera turns gets its snapshot retaken once 
 
 test('clearing the store stops the snapshots being fetched: the HTTP request and the ffmpeg frame grab end at once', async () => {
   // A "camera" that accepts connections and never answers: each fetch would wait for its timeout.
-  const sockets: net.Socket[] = [];
-  const silent = net.createServer((sock) => sockets.push(sock));
-  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-  const port = (silent.address() as AddressInfo).port;
+  const silent = await silentServer();
+  const { port, sockets } = silent;
   const store = new SnapshotStore();
   try {
     const until = monotonicMs() + 60_000;
@@ -308,8 +306,7 @@ test('clearing the store stops the snapshots being fetched: the HTTP request and
     assert.deepEqual(await Promise.all([http, grab]), [undefined, undefined]);
   } finally {
     await store.clear();
-    for (const s of sockets) s.destroy();
-    silent.close();
+    await silent.close();
   }
 });
 

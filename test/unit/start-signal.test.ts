@@ -22,6 +22,7 @@ import { HEALTH_FILE } from '../../lib/util/launcher-channel';
 import { repoRoot } from '../support/nodered';
 import { remoteGunshot } from '../support/detections';
 import { waitFor } from '../support/wait';
+import { silentServer } from '../support/silent-server';
 
 let dir = '';
 const spawned: ChildProcess[] = [];
@@ -261,9 +262,7 @@ function captureNodes(id: string, mic: Record<string, unknown>): object[] {
 
 test('Node-RED that exits on an uncaught exception kills its capture ffmpeg, also one waiting on a stream that says nothing', async () => {
   // A stream that accepts and never sends: ffmpeg (tcp:, no I/O timeout) writes nothing, so no closed pipe would end it.
-  const held: net.Socket[] = [];
-  const silent = net.createServer((sock) => held.push(sock.on('error', () => undefined)));
-  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const silent = await silentServer();
   const token = `vigie-crash-${randomBytes(6).toString('hex')}`;
   try {
     const flowFile = path.join(dir, 'crash.json');
@@ -271,7 +270,7 @@ test('Node-RED that exits on an uncaught exception kills its capture ffmpeg, als
       flowFile,
       JSON.stringify([
         { id: 'tab1', type: 'tab', label: 'x' },
-        ...captureNodes('silent', { source: 'ffmpeg', url: `tcp://127.0.0.1:${(silent.address() as net.AddressInfo).port}/${token}`, sampleRate: 16000, channels: 1 }),
+        ...captureNodes('silent', { source: 'ffmpeg', url: `tcp://127.0.0.1:${silent.port}/${token}`, sampleRate: 16000, channels: 1 }),
         { id: 'in', type: 'http in', z: 'tab1', url: '/crash', method: 'get', wires: [['crash-fn']] },
         // A rejection nobody handles: Node-RED's handler of an uncaught exception logs it and calls process.exit(1).
         { id: 'crash-fn', type: 'function', z: 'tab1', name: 'crash', func: "Promise.reject(new Error('crash on purpose'));\nreturn null;", outputs: 0, wires: [] },
@@ -291,8 +290,7 @@ test('Node-RED that exits on an uncaught exception kills its capture ffmpeg, als
     assert.match(v.output(), /Node-RED exited \(code 1\)/);
     await waitFor(() => capturesWith(token).length === 0, 10_000, `ffmpeg ${pids[0]} to be gone with Node-RED`);
   } finally {
-    for (const sock of held) sock.destroy();
-    await new Promise((resolve) => silent.close(resolve));
+    await silent.close();
   }
 });
 
