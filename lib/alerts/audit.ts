@@ -203,7 +203,6 @@ function vanishedWords(file: string, v: { cause?: string; firstSeq?: number | nu
   return `audit log: ${file} ${how}${held}; ${recorded}. Never delete or edit audit files by hand: retention removes old ones`;
 }
 
-
 /** What a loss found at a start and not recorded yet (the audit directory cannot be written) is told with, instead of the file whose header records it. */
 const NOT_RECORDED_YET = 'the next audit file records it in its header as soon as the audit directory can be written';
 
