@@ -254,7 +254,7 @@ function maxDay(a: string, b: string): string {
  */
 function textAppendedAfter(text: string, tail: AuditEntry): boolean {
   const end = `"hash":"${tail.hash}"}\n`;
-  const at = text.lastIndexOf(end);
+  const at = text.indexOf(end);
   if (at < 0) return false;
   const rest = text.slice(at + end.length);
   if (rest === '' || rest.includes('\0')) return false;
@@ -435,17 +435,22 @@ export class AuditLog {
     let lastText = '';
     let tail: AuditEntry | undefined;
     let tailFile: string | undefined;
+    let tailIsLastLine = false;
     // The newest file holds no whole entry when a crash cut its header: the tail is in the one before.
+    // The tail is the entry with the highest seq (the first of equals): a copy of an entry
+    // appended by hand after the writer's last one is text that is not the writer's, and taking
+    // it as the tail would use the seqs after it again.
     for (let f = files.length - 1; f >= 0 && !tail; f--) {
       const text = fs.readFileSync(files[f], 'utf8');
       if (files[f] === last) lastText = text;
       const lines = linesOf(text);
-      for (let i = lines.length - 1; i >= 0 && !tail; i--) {
+      for (let i = 0; i < lines.length; i++) {
         try {
           const e = JSON.parse(lines[i]) as AuditEntry;
-          if (typeof e.hash === 'string' && typeof e.seq === 'number') {
+          if (typeof e.hash === 'string' && typeof e.seq === 'number' && (!tail || e.seq > tail.seq)) {
             tail = e;
             tailFile = files[f];
+            tailIsLastLine = i === lines.length - 1;
           }
         } catch {
           /* a line cut by a crash: the chain resumes from the last whole entry, in a new file */
@@ -457,7 +462,7 @@ export class AuditLog {
       this.prev = tail.hash;
     }
     // Whole: the tail is its last line, newline included (appending after a line without one would join them).
-    if (tail && tailFile === last && lastText.endsWith(`"hash":"${tail.hash}"}\n`)) {
+    if (tail && tailFile === last && tailIsLastLine && lastText.endsWith(`"hash":"${tail.hash}"}\n`)) {
       this.file = last;
       this.fileDay = FILE_RE.exec(path.basename(last!))![1];
       const st = fs.statSync(last);

@@ -1769,15 +1769,30 @@ test('text appended while Vigie was stopped: the next start records it as append
     assert.deepEqual(r.verified.appended, []);
   }
 
-  // Appended text with an entry-like line among it stays a break: an entry cannot be appended by hand.
-  const dir = tmpDir();
-  const log = new AuditLog({ dir, now: c.now, retentionDays: 0 });
-  writeSome(log, 3, c);
-  const [file] = listAuditFiles(dir);
-  const copied = lines(file)[2];
-  fs.appendFileSync(file, `a note\n${copied}\n`);
-  new AuditLog({ dir, now: c.now, retentionDays: 0 }).resumeAfterCut();
-  assert.equal(verifyAuditFiles(listAuditFiles(dir)).ok, false);
+  // Appended text with an entry-like line among it stays a break: an entry cannot be appended by
+  // hand. A copy of an older entry (alone, after a note, or the last entry twice) is not taken as
+  // the tail, with or without the head record: no seq is used again, and nothing is called lost.
+  for (const [how, copiedAt, withNote] of [['a copy of seq 3 after a note', 2, true], ['a copy of seq 3', 2, false], ['the last entry twice', 3, false]] as const) {
+    for (const headKept of [true, false]) {
+      const dir = tmpDir();
+      const log = new AuditLog({ dir, now: c.now, retentionDays: 0 });
+      writeSome(log, 3, c);
+      const [file] = listAuditFiles(dir);
+      const copied = lines(file)[copiedAt];
+      fs.appendFileSync(file, `${withNote ? 'a note\n' : ''}${copied}\n`);
+      if (!headKept) fs.rmSync(log.headRecordFile);
+      const again = new AuditLog({ dir, now: c.now, retentionDays: 0 });
+      again.resumeAfterCut();
+      const files = listAuditFiles(dir);
+      const what = `${how}, head record ${headKept ? 'kept' : 'deleted'}`;
+      assert.equal(files.length, 2, `${what}: the file with the copy is not written in again`);
+      const header = JSON.parse(lines(files[1])[0]) as AuditEntry;
+      assert.equal(header.seq, 5, `${what}: seq 5 follows the writer's last entry (4)`);
+      assert.equal(header.prev, JSON.parse(lines(file)[3]).hash, what);
+      assert.deepEqual(header.details.vanished, { cause: 'changed-while-stopped', firstSeq: 1, lastSeq: 4, linkedTo: GENESIS_HASH, previousFile: null, appended: true }, what);
+      assert.equal(verifyAuditFiles(files).ok, false, what);
+    }
+  }
 });
 
 test('the newest lines removed while stopped with a cut line left: the next start records the entries lost after the last whole one (not a crash), their seqs are not reused, and verify warns of exactly them', () => {
