@@ -51,7 +51,11 @@ export function spectrum(x: ArrayLike<number>, n: number): Float64Array {
   }
   const out = f.createComplexArray() as number[];
   f.realTransform(out, input);
-  return Float64Array.from(out);
+  const spec = Float64Array.from(out);
+  // The tapered samples, and a spectrum that gives them back, are not left in freed memory (DESIGN §4.2).
+  input.fill(0);
+  out.fill(0);
+  return spec;
 }
 
 /**
@@ -71,6 +75,8 @@ export function powerSpectrum(x: ArrayLike<number>, n: number, segmentLen: numbe
     const seg = Array.prototype.slice.call(x, from, from + segmentLen) as number[];
     const X = spectrum(seg, n);
     for (let k = 0; k <= n / 2; k++) p[k] += (X[2 * k] ** 2 + X[2 * k + 1] ** 2) / segs;
+    seg.fill(0);
+    X.fill(0);
   }
   return p;
 }
@@ -180,7 +186,14 @@ export function gccPhatSpectra(A: Float64Array, B: Float64Array, n: number, opts
 /** GCC-PHAT between two signals: delay of b relative to a. */
 export function gccPhat(a: ArrayLike<number>, b: ArrayLike<number>, opts: GccOptions): GccResult {
   const n = nextPow2(2 * Math.max(a.length, b.length));
-  return gccPhatSpectra(spectrum(a, n), spectrum(b, n), n, opts);
+  const A = spectrum(a, n);
+  const B = spectrum(b, n);
+  try {
+    return gccPhatSpectra(A, B, n, opts);
+  } finally {
+    A.fill(0);
+    B.fill(0);
+  }
 }
 
 /** Correlation value at a fractional lag (samples), linear between the interpolated points. */

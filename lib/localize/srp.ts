@@ -313,6 +313,8 @@ function doaInWindow(channels: Float32Array[], mics: MicPosition[], opts: DoaOpt
       pairs.push({ i, j, r, d });
     }
   }
+  // The channels' spectra give their samples back: zeroed once the pairs are correlated (DESIGN §4.2).
+  for (const s of specs) s.fill(0);
   const axis = lineAxis(mics);
   // Within 6° of vertical, a line of microphones hears every azimuth alike.
   if (axis && Math.hypot(axis[0], axis[1]) < 0.1) throw new Error('mics: a vertical line of microphones gives no bearing');

@@ -1,5 +1,6 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import FFT from 'fft.js';
 import { closeRing, openRing } from '../../lib/audio/registry';
 import { AudioRing } from '../../lib/audio/ring';
 import { Alert, Detection } from '../../lib/contracts';
@@ -129,6 +130,35 @@ describe('localizer library', () => {
     const r = locateSingle(det, geometry, { read: () => ({ ok: true, sampleRate: 48000, channels: chans, start: 0, frames: chans[0].length }) });
     assert.equal(r.location.method, 'doa');
     assert.ok(chans.every((c) => c.every((v) => v === 0)), 'copies zeroed');
+  });
+
+  it('zeroes the tapered copies and the spectra the direction finding makes of those samples, once used (DESIGN §4.2)', (t) => {
+    const scene = junction();
+    const chans = new SceneRenderer(scene).render(48000)[0].map((c) => c.slice(14000, 33200));
+    // Every array the FFT reads samples from or writes a spectrum into, and every copy of a spectrum.
+    const made: Array<{ what: string; a: ArrayLike<number>; heldSound: boolean }> = [];
+    const transform = FFT.prototype.realTransform;
+    t.mock.method(FFT.prototype, 'realTransform', function (this: FFT, out: number[], input: number[]) {
+      transform.call(this, out, input);
+      made.push({ what: 'tapered samples', a: input, heldSound: input.some((v) => v !== 0) }, { what: 'spectrum', a: out, heldSound: out.some((v) => v !== 0) });
+    });
+    const from = Float64Array.from.bind(Float64Array) as (x: ArrayLike<number>) => Float64Array;
+    t.mock.method(Float64Array, 'from', (x: ArrayLike<number>) => {
+      const y = from(x);
+      // A copy of a plain array (the FFT's output); the sorted frame energies are copied from a Float64Array.
+      if (Array.isArray(x)) made.push({ what: 'copy of a spectrum', a: y, heldSound: y.some((v) => v !== 0) });
+      return y;
+    });
+    const det: Detection = { kind: 'detection', id: 'z2', sensor: 'a', label: 'gunshot', confidence: 0.9, onset: 1, offset: 2, level: { dbfs: -30 }, scores: {}, span: { sensor: 'a', start: 0, frames: chans[0].length } };
+    const geometry = { id: 'a', lat: 0, lon: 0, headingDeg: 10, mics: scene.sensors[0].mics, clock: 'ptp' as const, clockErrorMs: 0.05 };
+    const r = locateSingle(det, geometry, { read: () => ({ ok: true, sampleRate: 48000, channels: chans, start: 0, frames: chans[0].length }) });
+    t.mock.restoreAll();
+    assert.equal(r.location.method, 'doa', r.location.reason);
+    for (const what of ['tapered samples', 'spectrum', 'copy of a spectrum']) {
+      const of = made.filter((m) => m.what === what);
+      assert.ok(of.length >= 4 && of.some((m) => m.heldSound), `${what}: made (${of.length}), holding sound`);
+      for (const [i, m] of of.entries()) assert.equal(Array.prototype.findIndex.call(m.a, (v: number) => v !== 0), -1, `${what} ${i} of ${of.length} still holds sound`);
+    }
   });
 
   it('fusion: detections of one sound from three gateways give one position and one alert, even when a gateway heard another class', () => {
