@@ -21,7 +21,7 @@
 import { HandOverShelf } from '../lib/util/handover';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { defaultHeadFile, openSharedAuditLog, AuditLogHandle, AuditWaitingError, headMismatchWarning, vanishedFileWarning } from '../lib/alerts/audit';
+import { defaultHeadFile, editedFileWarning, openSharedAuditLog, AuditLogHandle, AuditWaitingError, headMismatchWarning, vanishedFileWarning } from '../lib/alerts/audit';
 import { diskFaultWords, fileFaultText } from '../lib/util/disk-fault';
 import { packageInfo } from '../lib/util/package-info';
 import type { RuntimeEvents } from '../lib/util/handover';
@@ -268,7 +268,7 @@ export = function (RED: NodeAPI) {
       (header) => {
         // A file deleted (or replaced) by hand while the log ran or while stopped, or a log
         // replaced wholesale: the new file's header records it.
-        for (const warning of [vanishedFileWarning(header), headMismatchWarning(header)]) if (warning) node.warn(warning);
+        for (const warning of [vanishedFileWarning(header), headMismatchWarning(header), editedFileWarning(header)]) if (warning) node.warn(warning);
         node.log(`audit log: ${String(header.details.file)} opened at seq ${header.seq}, hash ${header.hash}; to check later that the log up to here is unchanged: vigie audit verify --expect-hash ${header.seq}:${header.hash}`);
       },
       // The entries are written, but audit files deleted while Node-RED is stopped would go unseen at the next start.

@@ -207,6 +207,70 @@ function vanishedWords(file: string, v: { cause?: string; firstSeq?: number | nu
 const NOT_RECORDED_YET = 'the next audit file records it in its header as soon as the audit directory can be written';
 
 /**
+ * An entry of the file the log would go on in, found at a start no longer as written: its
+ * content does not match its hash, it does not link to the entry before it, or a line there is
+ * no entry. Recorded by the next file's header (`edited`) and a `file-edited` entry; the writer
+ * goes on in that new file, never after the edited entries.
+ */
+export interface EditedFile {
+  file: string;
+  /** Line of the file (from 1) of the first entry found so. */
+  line: number;
+  /** Its seq, when the line is an entry still. */
+  seq: number | null;
+  reason: string;
+}
+
+function editedWords(e: Partial<EditedFile>, recorded: string): string {
+  const seq = typeof e.seq === 'number' ? ` (entry seq ${e.seq})` : '';
+  return (
+    `audit log: ${String(e.file)} was found edited at this start, at line ${String(e.line)}${seq}: ${String(e.reason)}; ${recorded}. ` +
+    'vigie audit verify shows the break. Never delete or edit audit files by hand'
+  );
+}
+
+/** The warning for a header that records an audit file found edited at a start (for Node-RED's log); undefined for any other header. */
+export function editedFileWarning(header: AuditEntry): string | undefined {
+  const e = header.details.edited as Partial<EditedFile> | undefined;
+  if (!e || typeof e !== 'object') return undefined;
+  return editedWords(e, `the log goes on in ${String(header.details.file)}, whose header records it`);
+}
+
+/** The seq a line that is no whole entry still names (an entry edited), or null. */
+function seqOfLine(line: string): number | null {
+  try {
+    const seq = (JSON.parse(line) as { seq?: unknown } | null)?.seq;
+    return typeof seq === 'number' ? seq : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The first entry of `lines` (a file's, up to the line `upTo`, from 0) that is not as written:
+ * the header first (naming `file`), then each entry matching its hash and linking to the one
+ * before it with the next seq. verifyChain checks the same over the whole log; this is the
+ * start's check of the one file the writer may go on in (a few ms for a 10 MB file).
+ */
+function firstEdited(lines: string[], upTo: number, file: string): EditedFile | undefined {
+  let before: AuditEntry | undefined;
+  for (let i = 0; i <= upTo && i < lines.length; i++) {
+    const p = parseLine(lines[i]);
+    const at = { file: path.basename(file), line: i + 1 };
+    if (!p.entry) return { ...at, seq: seqOfLine(lines[i]), reason: p.error! };
+    const e = p.entry;
+    if (!before) {
+      if (e.type !== 'system' || e.details?.event !== 'file-open' || e.details.file !== path.basename(file)) {
+        return { ...at, seq: e.seq, reason: "the first line is not this file's header" };
+      }
+    } else if (e.prev !== before.hash) return { ...at, seq: e.seq, reason: `it does not link to the entry before it (seq ${before.seq}): a line removed, moved or rewritten` };
+    else if (e.seq !== before.seq + 1) return { ...at, seq: e.seq, reason: `seq ${e.seq} follows seq ${before.seq}` };
+    before = e;
+  }
+  return undefined;
+}
+
+/**
  * The warning for a header that records a head record the files do not hold (for Node-RED's
  * log); undefined for any other header.
  */
@@ -384,6 +448,8 @@ export class AuditLog {
   private filePrevious: string | null | undefined;
   /** The file being written vanished (or changed) under the writer, or files were lost while stopped, until the next file's header records it. */
   private vanished: VanishedFile | undefined;
+  /** open() found the file it would go on in edited, until the next file's header records it. */
+  private edited: EditedFile | undefined;
   /** Where the head record is kept (outside the directory). */
   private readonly headFile: string;
   /** open() found a head record the files do not hold, until the next file's header records it. */
@@ -436,6 +502,8 @@ export class AuditLog {
     let tail: AuditEntry | undefined;
     let tailFile: string | undefined;
     let tailIsLastLine = false;
+    let tailLine = -1;
+    let tailLines: string[] = [];
     // The newest file holds no whole entry when a crash cut its header: the tail is in the one before.
     // The tail is the entry with the highest seq (the first of equals): a copy of an entry
     // appended by hand after the writer's last one is text that is not the writer's, and taking
@@ -451,6 +519,8 @@ export class AuditLog {
             tail = e;
             tailFile = files[f];
             tailIsLastLine = i === lines.length - 1;
+            tailLine = i;
+            tailLines = lines;
           }
         } catch {
           /* a line cut by a crash: the chain resumes from the last whole entry, in a new file */
@@ -486,6 +556,15 @@ export class AuditLog {
         appended: true,
       };
     } else if (last) this.cutEnd = path.basename(last);
+    // The entries the log goes on after, as written? One edited since (while stopped, or while
+    // running without changing the file's size) is said now, not only when someone checks.
+    if (tail && tailFile) {
+      this.edited = firstEdited(tailLines, tailLine, tailFile);
+      if (this.edited) {
+        this.file = undefined;
+        this.fileId = undefined;
+      }
+    }
     this.checkHead(files, tail, tailFile === undefined ? undefined : path.basename(tailFile));
     this.opened = true;
   }
@@ -626,7 +705,7 @@ export class AuditLog {
     if (this.file) return false;
     if (!cutFile) {
       // Entries lost while stopped, or a head record the files do not hold: recorded at once too.
-      if (!this.vanished && !this.headMismatch) return false;
+      if (!this.vanished && !this.headMismatch && !this.edited) return false;
       this.rotateIfNeeded(this.now(), 0);
       return true;
     }
@@ -644,6 +723,7 @@ export class AuditLog {
     const out: string[] = [];
     if (this.vanished) out.push(vanishedWords(this.vanished.file, this.vanished, NOT_RECORDED_YET));
     if (this.headMismatch) out.push(headMismatchWords(this.headMismatch, NOT_RECORDED_YET));
+    if (this.edited) out.push(editedWords(this.edited, NOT_RECORDED_YET));
     return out;
   }
 
@@ -762,6 +842,7 @@ export class AuditLog {
     if (this.file && this.fileDay === day && this.fileBytes + bytes <= this.maxFileBytes) return;
     const vanished = this.vanished;
     const headMismatch = this.headMismatch;
+    const edited = this.edited;
     const previousFile = this.file ? path.basename(this.file) : (vanished?.file ?? orderAuditFiles(listAuditFiles(this.dir)).pop() ?? null);
     // Never the name of the file that vanished: the new one is another file, and says so.
     const next = this.nextFileName(day, vanished?.file);
@@ -792,6 +873,8 @@ export class AuditLog {
           : {}),
         // The head record of the last entry written matched nothing in the files (see checkHead).
         ...(headMismatch ? { headMismatch } : {}),
+        // An entry of the file the log went on after was not as written (see firstEdited).
+        ...(edited ? { edited } : {}),
       },
       prev: this.prev,
     });
@@ -812,6 +895,10 @@ export class AuditLog {
     if (headMismatch) {
       this.headMismatch = undefined;
       this.writeSystem(timeMs, { event: 'head-mismatch', ...headMismatch });
+    }
+    if (edited) {
+      this.edited = undefined;
+      this.writeSystem(timeMs, { event: 'file-edited', ...edited });
     }
     try {
       this.onFileOpen?.(header);

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AuditEntry, AuditLog, AuditWaitingError, GENESIS_HASH, headMismatchWarning, listAuditFiles, openSharedAuditLog, parseExpectedHash, vanishedFileWarning, verifyAuditFiles } from '../../lib/alerts/audit';
+import { AuditEntry, AuditLog, AuditWaitingError, editedFileWarning, GENESIS_HASH, headMismatchWarning, listAuditFiles, openSharedAuditLog, parseExpectedHash, vanishedFileWarning, verifyAuditFiles } from '../../lib/alerts/audit';
 import { auditBus } from '../../lib/alerts/bus';
 import { tempDir } from '../support/tmp';
 import { waitFor } from '../support/wait';
@@ -1793,6 +1793,57 @@ test('text appended while Vigie was stopped: the next start records it as append
       assert.equal(verifyAuditFiles(files).ok, false, what);
     }
   }
+});
+
+test('an entry of the newest file edited (content, hash recomputed, a line removed): the next start says so at once, records it in a new file and goes on there; verify still breaks at it; an unedited log is left as it is', () => {
+  const c = clock(Date.parse('2026-06-01T08:00:00Z'));
+  /** A log of 5 events (seq 1…6), stopped; its file edited by `edit`; started again. */
+  const startAfter = (edit: (lines: string[]) => string[]) => {
+    const dir = tmpDir();
+    writeSome(new AuditLog({ dir, now: c.now, retentionDays: 0 }), 5, c);
+    const [file] = listAuditFiles(dir);
+    fs.writeFileSync(file, edit(lines(file)).map((l) => l + '\n').join(''));
+    const again = new AuditLog({ dir, now: c.now, retentionDays: 0 });
+    again.open();
+    const warnings = again.unrecordedLossWarnings();
+    again.resumeAfterCut();
+    again.append({ type: 'decision', actor: 'op', alertId: 'after', details: { decision: 'confirmed' } });
+    const files = listAuditFiles(dir);
+    return { file, files, warnings, entries: files.length > 1 ? lines(files[1]).map((l) => JSON.parse(l) as AuditEntry) : [], verified: verifyAuditFiles(files) };
+  };
+  const recompute = (l: string, change: (e: AuditEntry) => void): string => {
+    const e = JSON.parse(l) as AuditEntry;
+    change(e);
+    const { hash: _h, ...body } = e;
+    const json = JSON.stringify(body);
+    return `${json.slice(0, -1)},"hash":"${createHash('sha256').update(json).digest('hex')}"}`;
+  };
+
+  const cases = [
+    { how: 'a word changed, the hash left', edit: (ls: string[]) => ls.map((l, i) => (i === 2 ? l.replace('"actor":"op1"', '"actor":"op9"') : l)), line: 3, seq: 3, reason: /content does not match its hash/ },
+    { how: 'a word changed, the hash recomputed', edit: (ls: string[]) => ls.map((l, i) => (i === 2 ? recompute(l, (e) => (e.actor = 'op9')) : l)), line: 4, seq: 4, reason: /does not link to the entry before it \(seq 3\)/ },
+    { how: 'a line removed', edit: (ls: string[]) => ls.filter((_, i) => i !== 3), line: 4, seq: 5, reason: /does not link to the entry before it \(seq 3\)/ },
+  ];
+  for (const k of cases) {
+    const r = startAfter(k.edit);
+    assert.equal(r.warnings.length, 1, k.how);
+    assert.match(r.warnings[0], new RegExp(`^audit log: ${path.basename(r.file)} was found edited at this start, at line ${k.line} \\(entry seq ${k.seq}\\): `), k.how);
+    assert.match(r.warnings[0], k.reason, k.how);
+    assert.equal(r.files.length, 2, `${k.how}: the log goes on in a new file, not after the edited entries`);
+    const header = r.entries[0];
+    assert.equal(header.seq, 7, `${k.how}: after the last entry (seq 6), none used again`);
+    assert.deepEqual({ ...(header.details.edited as object), reason: undefined }, { file: path.basename(r.file), line: k.line, seq: k.seq, reason: undefined }, k.how);
+    assert.match(editedFileWarning(header)!, new RegExp(`the log goes on in ${path.basename(r.files[1])}, whose header records it`), k.how);
+    assert.deepEqual(r.entries.slice(1).map((e) => e.details.event ?? e.type), ['file-edited', 'decision'], k.how);
+    assert.equal(r.verified.ok, false, k.how);
+    assert.equal(r.verified.break!.file, r.file, k.how);
+  }
+
+  // Not edited: no warning, the same file goes on; a header records nothing.
+  const same = startAfter((ls) => ls);
+  assert.deepEqual(same.warnings, []);
+  assert.equal(same.files.length, 1);
+  assert.equal(same.verified.ok, true, JSON.stringify(same.verified.break));
 });
 
 test('the newest lines removed while stopped with a cut line left: the next start records the entries lost after the last whole one (not a crash), their seqs are not reused, and verify warns of exactly them', () => {
