@@ -236,6 +236,13 @@ export function editedFileWarning(header: AuditEntry): string | undefined {
   return editedWords(e, `the log goes on in ${String(header.details.file)}, whose header records it`);
 }
 
+/** Why the first entry of `file` is not its header, or undefined (verifyChain and a start's check alike). */
+function headerProblem(e: AuditEntry, file: string): string | undefined {
+  if (e.type !== 'system' || e.details?.event !== 'file-open') return 'the first line is not the file header: lines were removed at the start of this file';
+  if (e.details.file !== path.basename(file)) return `the header names file "${String(e.details.file)}": file renamed or replaced`;
+  return undefined;
+}
+
 /** The seq a line that is no whole entry still names (an entry edited), or null. */
 function seqOfLine(line: string): number | null {
   try {
@@ -260,9 +267,8 @@ function firstEdited(lines: string[], upTo: number, file: string): EditedFile | 
     if (!p.entry) return { ...at, seq: seqOfLine(lines[i]), reason: p.error! };
     const e = p.entry;
     if (!before) {
-      if (e.type !== 'system' || e.details?.event !== 'file-open' || e.details.file !== path.basename(file)) {
-        return { ...at, seq: e.seq, reason: "the first line is not this file's header" };
-      }
+      const notHeader = headerProblem(e, file);
+      if (notHeader) return { ...at, seq: e.seq, reason: notHeader };
     } else if (e.prev !== before.hash) return { ...at, seq: e.seq, reason: `it does not link to the entry before it (seq ${before.seq}): a line removed, moved or rewritten` };
     else if (e.seq !== before.seq + 1) return { ...at, seq: e.seq, reason: `seq ${e.seq} follows seq ${before.seq}` };
     before = e;
@@ -501,7 +507,6 @@ export class AuditLog {
     let lastText = '';
     let tail: AuditEntry | undefined;
     let tailFile: string | undefined;
-    let tailIsLastLine = false;
     let tailLine = -1;
     let tailLines: string[] = [];
     // The newest file holds no whole entry when a crash cut its header: the tail is in the one before.
@@ -518,7 +523,6 @@ export class AuditLog {
           if (typeof e.hash === 'string' && typeof e.seq === 'number' && (!tail || e.seq > tail.seq)) {
             tail = e;
             tailFile = files[f];
-            tailIsLastLine = i === lines.length - 1;
             tailLine = i;
             tailLines = lines;
           }
@@ -532,7 +536,7 @@ export class AuditLog {
       this.prev = tail.hash;
     }
     // Whole: the tail is its last line, newline included (appending after a line without one would join them).
-    if (tail && tailFile === last && tailIsLastLine && lastText.endsWith(`"hash":"${tail.hash}"}\n`)) {
+    if (tail && tailFile === last && tailLine === tailLines.length - 1 && lastText.endsWith(`"hash":"${tail.hash}"}\n`)) {
       this.file = last;
       this.fileDay = FILE_RE.exec(path.basename(last!))![1];
       const st = fs.statSync(last);
@@ -1587,9 +1591,8 @@ function verifyChain(files: string[], opts: AuditVerifyOptions, removedBefore: S
       }
       const e = p.entry;
       if (i === 0) {
-        const header = e.type === 'system' && e.details?.event === 'file-open';
-        if (!header) return fail(file, 1, 'the first line is not the file header: lines were removed at the start of this file');
-        if (e.details.file !== path.basename(file)) return fail(file, 1, `the header names file "${String(e.details.file)}": file renamed or replaced`);
+        const notHeader = headerProblem(e, file);
+        if (notHeader) return fail(file, 1, notHeader);
         const vanished = vanishedRecordOf(e);
         if (vanished) {
           // Missing exactly as recorded: the chain before it ends with the hash the vanished
