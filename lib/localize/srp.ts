@@ -296,25 +296,31 @@ function doaInWindow(channels: Float32Array[], mics: MicPosition[], opts: DoaOpt
   const end = background ? background.end : Math.min(channels[0].length, start + len);
   if (end - start < Math.round(0.004 * fs)) throw new Error(`span: too short after the onset (${end - start} frames; need ≥ 4 ms)`);
   const n = nextPow2(2 * (end - start));
-  const specs = channels.map((ch) => spectrum(ch.subarray(start, end), n));
-  const noise = background ? null : noiseReference(channels, onset, end - start, n, fs);
+  const specs: Float64Array[] = [];
   const pairs: { i: number; j: number; r: GccResult; d: number[] }[] = [];
-  for (let i = 0; i < mics.length; i++) {
-    for (let j = i + 1; j < mics.length; j++) {
-      const d = [mics[i][0] - mics[j][0], mics[i][1] - mics[j][1], mics[i][2] - mics[j][2]];
-      const maxLag = (Math.hypot(d[0], d[1], d[2]) / c) * fs + 2;
-      const r = gccPhatSpectra(specs[i], specs[j], n, {
-        maxLagSamples: maxLag,
-        interp: opts.interp ?? 8,
-        sampleRate: fs,
-        noiseA: noise?.power[i],
-        noiseB: noise?.power[j],
-      });
-      pairs.push({ i, j, r, d });
+  let noise: NoiseReference | null = null;
+  try {
+    for (const ch of channels) specs.push(spectrum(ch.subarray(start, end), n));
+    noise = background ? null : noiseReference(channels, onset, end - start, n, fs);
+    for (let i = 0; i < mics.length; i++) {
+      for (let j = i + 1; j < mics.length; j++) {
+        const d = [mics[i][0] - mics[j][0], mics[i][1] - mics[j][1], mics[i][2] - mics[j][2]];
+        const maxLag = (Math.hypot(d[0], d[1], d[2]) / c) * fs + 2;
+        const r = gccPhatSpectra(specs[i], specs[j], n, {
+          maxLagSamples: maxLag,
+          interp: opts.interp ?? 8,
+          sampleRate: fs,
+          noiseA: noise?.power[i],
+          noiseB: noise?.power[j],
+        });
+        pairs.push({ i, j, r, d });
+      }
     }
+  } finally {
+    // The channels' spectra give their samples back: zeroed once the pairs are correlated, or
+    // when correlating them failed (DESIGN §4.2).
+    for (const s of specs) s.fill(0);
   }
-  // The channels' spectra give their samples back: zeroed once the pairs are correlated (DESIGN §4.2).
-  for (const s of specs) s.fill(0);
   const axis = lineAxis(mics);
   // Within 6° of vertical, a line of microphones hears every azimuth alike.
   if (axis && Math.hypot(axis[0], axis[1]) < 0.1) throw new Error('mics: a vertical line of microphones gives no bearing');

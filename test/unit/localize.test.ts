@@ -161,6 +161,33 @@ describe('localizer library', () => {
     }
   });
 
+  it('zeroes the spectra when correlating them fails half-way (DESIGN §4.2)', (t) => {
+    const scene = junction();
+    const chans = new SceneRenderer(scene).render(48000)[0].map((c) => c.slice(14000, 33200));
+    const copies: Float64Array[] = [];
+    const from = Float64Array.from.bind(Float64Array) as (x: ArrayLike<number>) => Float64Array;
+    t.mock.method(Float64Array, 'from', (x: ArrayLike<number>) => {
+      const y = from(x);
+      if (Array.isArray(x)) copies.push(y);
+      return y;
+    });
+    // The third pair's correlation fails: the spectra of every channel are already made.
+    let inverse = 0;
+    const inverseTransform = FFT.prototype.inverseTransform;
+    t.mock.method(FFT.prototype, 'inverseTransform', function (this: FFT, out: number[], input: number[]) {
+      if (++inverse === 3) throw new Error('correlation failed');
+      inverseTransform.call(this, out, input);
+    });
+    const det: Detection = { kind: 'detection', id: 'z3', sensor: 'a', label: 'gunshot', confidence: 0.9, onset: 1, offset: 2, level: { dbfs: -30 }, scores: {}, span: { sensor: 'a', start: 0, frames: chans[0].length } };
+    const geometry = { id: 'a', lat: 0, lon: 0, headingDeg: 10, mics: scene.sensors[0].mics, clock: 'ptp' as const, clockErrorMs: 0.05 };
+    const r = locateSingle(det, geometry, { read: () => ({ ok: true, sampleRate: 48000, channels: chans, start: 0, frames: chans[0].length }) });
+    t.mock.restoreAll();
+    assert.equal(inverse, 3, 'the failure came on the third correlation');
+    assert.equal(r.location.method, 'none', 'no bearing from a failed correlation');
+    assert.ok(copies.length >= scene.sensors[0].mics.length, `spectra made: ${copies.length}`);
+    for (const [i, c] of copies.entries()) assert.equal(c.findIndex((v) => v !== 0), -1, `spectrum ${i} of ${copies.length} still holds sound`);
+  });
+
   it('fusion: detections of one sound from three gateways give one position and one alert, even when a gateway heard another class', () => {
     const f = new FusionLocalizer({ minSensors: 3, timeoutMs: 1000, temperatureC: 20 });
     const src = [4, -3];
