@@ -243,34 +243,50 @@ function headerProblem(e: AuditEntry, file: string): string | undefined {
   return undefined;
 }
 
-/** The seq a line that is no whole entry still names (an entry edited), or null. */
-function seqOfLine(line: string): number | null {
-  try {
-    const seq = (JSON.parse(line) as { seq?: unknown } | null)?.seq;
-    return typeof seq === 'number' ? seq : null;
-  } catch {
-    return null;
-  }
+/**
+ * Why entry `e`, on the line `i` (from 0) of one file, does not follow `before`, the entry on the
+ * line above it (verifyChain and a start's check alike): the line to blame (from 1) and the
+ * reason, or undefined when it follows. An entry changed and re-hashed leaves the next one with
+ * the right seq and a link to another hash: the line above is blamed. An entry whose seq a
+ * later line has (`laterHas`), or an earlier one, was moved; otherwise entries were removed.
+ */
+function linkProblem(e: AuditEntry, i: number, before: AuditEntry, laterHas: (seq: number) => boolean): { line: number; reason: string } | undefined {
+  const expected = before.seq + 1;
+  if (e.prev === before.hash && e.seq === expected) return undefined;
+  if (e.seq === expected) return { line: i, reason: `edited: line ${i} was changed and re-hashed (line ${i + 1} recorded another hash for it)` };
+  if (e.seq <= before.seq || laterHas(expected)) return { line: i + 1, reason: `reordered: entry seq ${e.seq} found where seq ${expected} was expected` };
+  const missing = e.seq - expected;
+  return { line: i + 1, reason: `removed: ${missing} entr${missing === 1 ? 'y is' : 'ies are'} missing before this line (seq ${expected}${missing > 1 ? `…${e.seq - 1}` : ''})` };
 }
 
 /**
- * The first entry of `lines` (a file's, up to the line `upTo`, from 0) that is not as written:
- * the header first (naming `file`), then each entry matching its hash and linking to the one
- * before it with the next seq. verifyChain checks the same over the whole log; this is the
- * start's check of the one file the writer may go on in (about 0.1 s for a full 10 MB file).
+ * The first entry of a file's `lines` (up to the line `upTo`, from 0) that is not as written:
+ * the header first (naming `file`), then each entry matching its hash and following the one
+ * before it, in verifyChain's words. verifyChain checks the same over the whole log; this is
+ * the start's check of the one file the writer may go on in (about 0.1 s for a full 10 MB
+ * file). Each line is parsed as it is checked, and none kept: holding a full file's entries
+ * made the start slower than parsing them twice.
  */
 function firstEdited(lines: string[], upTo: number, file: string): EditedFile | undefined {
+  const name = path.basename(file);
+  const last = Math.min(upTo, lines.length - 1);
+  const seqAt = (line: number): number | null => {
+    const seq = parseLine(lines[line - 1] ?? '').raw?.seq;
+    return typeof seq === 'number' ? seq : null;
+  };
   let before: AuditEntry | undefined;
-  for (let i = 0; i <= upTo && i < lines.length; i++) {
+  for (let i = 0; i <= last; i++) {
     const p = parseLine(lines[i]);
-    const at = { file: path.basename(file), line: i + 1 };
-    if (!p.entry) return { ...at, seq: seqOfLine(lines[i]), reason: p.error! };
+    if (!p.entry) return { file: name, line: i + 1, seq: typeof p.raw?.seq === 'number' ? p.raw.seq : null, reason: p.error! };
     const e = p.entry;
-    if (!before) {
-      const notHeader = headerProblem(e, file);
-      if (notHeader) return { ...at, seq: e.seq, reason: notHeader };
-    } else if (e.prev !== before.hash) return { ...at, seq: e.seq, reason: `it does not link to the entry before it (seq ${before.seq}): a line removed, moved or rewritten` };
-    else if (e.seq !== before.seq + 1) return { ...at, seq: e.seq, reason: `seq ${e.seq} follows seq ${before.seq}` };
+    if (before && e.prev === before.hash && e.seq === before.seq + 1) {
+      before = e;
+      continue;
+    }
+    const notHeader = before ? undefined : headerProblem(e, file);
+    const laterHas = (seq: number) => lines.slice(i + 1, last + 1).some((l) => parseLine(l).entry?.seq === seq);
+    const problem = before ? linkProblem(e, i, before, laterHas) : notHeader && { line: 1, reason: notHeader };
+    if (problem) return { file: name, line: problem.line, seq: seqAt(problem.line), reason: problem.reason };
     before = e;
   }
   return undefined;
@@ -1375,8 +1391,11 @@ export function parseExpectedHash(text: string): ExpectedHash | undefined {
 }
 
 interface ParsedLine {
+  /** A whole entry, as written (its hash matches). */
   entry?: AuditEntry;
   error?: string;
+  /** The line's JSON object, whole entry or not (an edited entry still names its seq). */
+  raw?: { seq?: unknown; hash?: unknown; prev?: unknown };
   /** Not JSON at all: what a line cut short looks like (an edit can look the same). */
   cut?: boolean;
 }
@@ -1388,14 +1407,16 @@ function parseLine(line: string): ParsedLine {
   } catch {
     return { error: 'not a JSON entry (edited or cut)', cut: true };
   }
-  if (typeof entry !== 'object' || entry === null || typeof entry.hash !== 'string' || typeof entry.seq !== 'number' || typeof entry.prev !== 'string') {
-    return { error: 'not an audit entry (missing seq, prev or hash)' };
+  if (typeof entry !== 'object' || entry === null) return { error: 'not an audit entry (missing seq, prev or hash)' };
+  const raw = entry as ParsedLine['raw'];
+  if (typeof entry.hash !== 'string' || typeof entry.seq !== 'number' || typeof entry.prev !== 'string') {
+    return { error: 'not an audit entry (missing seq, prev or hash)', raw };
   }
   const suffix = `,"hash":"${entry.hash}"}`;
-  if (!line.endsWith(suffix)) return { error: 'edited: the hash is not the last field as written' };
+  if (!line.endsWith(suffix)) return { error: 'edited: the hash is not the last field as written', raw };
   const body = line.slice(0, -suffix.length) + '}';
-  if (sha256(body) !== entry.hash) return { error: 'edited: the content does not match its hash' };
-  return { entry };
+  if (sha256(body) !== entry.hash) return { error: 'edited: the content does not match its hash', raw };
+  return { entry, raw };
 }
 
 /** Adds what a head-record-fault or head-record-written-again entry says to `gaps`. */
@@ -1638,15 +1659,10 @@ function verifyChain(files: string[], opts: AuditVerifyOptions, removedBefore: S
           if (res.retentionDays !== undefined && days !== res.retentionDays) res.retentionChanges.push({ file, fromDays: res.retentionDays, toDays: days });
           res.retentionDays = days;
         }
-      } else if (e.prev !== prevHash || e.seq !== prevSeq! + 1) {
-        const expected = prevSeq! + 1;
-        if (e.seq === expected && e.prev !== prevHash) {
-          return fail(file, i, `edited: line ${i} was changed and re-hashed (line ${i + 1} recorded another hash for it)`);
-        }
-        const later = parsed.slice(i + 1).some((q) => q.entry?.seq === expected);
-        const earlier = e.seq <= prevSeq!;
-        if (later || earlier) return fail(file, i + 1, `reordered: entry seq ${e.seq} found where seq ${expected} was expected`);
-        return fail(file, i + 1, `removed: ${e.seq - expected} entr${e.seq - expected === 1 ? 'y is' : 'ies are'} missing before this line (seq ${expected}${e.seq - expected > 1 ? `…${e.seq - 1}` : ''})`);
+      } else {
+        // The line above was an entry of the chain (prevHash, prevSeq are its).
+        const problem = linkProblem(e, i, parsed[i - 1].entry!, (seq) => parsed.slice(i + 1).some((q) => q.entry?.seq === seq));
+        if (problem) return fail(file, problem.line, problem.reason);
       }
       if (e.type === 'snapshot' && typeof e.details?.file === 'string' && typeof e.details.sha256 === 'string') {
         const pic = path.join(path.dirname(file), e.details.file);

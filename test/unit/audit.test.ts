@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AuditEntry, AuditLog, AuditWaitingError, editedFileWarning, GENESIS_HASH, headMismatchWarning, listAuditFiles, openSharedAuditLog, parseExpectedHash, vanishedFileWarning, verifyAuditFiles } from '../../lib/alerts/audit';
+import { AuditEntry, AuditLog, AuditWaitingError, EditedFile, editedFileWarning, GENESIS_HASH, headMismatchWarning, listAuditFiles, openSharedAuditLog, parseExpectedHash, vanishedFileWarning, verifyAuditFiles } from '../../lib/alerts/audit';
 import { auditBus } from '../../lib/alerts/bus';
 import { tempDir } from '../support/tmp';
 import { waitFor } from '../support/wait';
@@ -1820,8 +1820,10 @@ test('an entry of the newest file edited (content, hash recomputed, a line remov
 
   const cases = [
     { how: 'a word changed, the hash left', edit: (ls: string[]) => ls.map((l, i) => (i === 2 ? l.replace('"actor":"op1"', '"actor":"op9"') : l)), line: 3, seq: 3, reason: /content does not match its hash/ },
-    { how: 'a word changed, the hash recomputed', edit: (ls: string[]) => ls.map((l, i) => (i === 2 ? recompute(l, (e) => (e.actor = 'op9')) : l)), line: 4, seq: 4, reason: /does not link to the entry before it \(seq 3\)/ },
-    { how: 'a line removed', edit: (ls: string[]) => ls.filter((_, i) => i !== 3), line: 4, seq: 5, reason: /does not link to the entry before it \(seq 3\)/ },
+    // verify's words: the re-hashed line is the one blamed, not the next one whose link shows it.
+    { how: 'a word changed, the hash recomputed', edit: (ls: string[]) => ls.map((l, i) => (i === 2 ? recompute(l, (e) => (e.actor = 'op9')) : l)), line: 3, seq: 3, reason: /edited: line 3 was changed and re-hashed \(line 4 recorded another hash for it\)/ },
+    { how: 'a line removed', edit: (ls: string[]) => ls.filter((_, i) => i !== 3), line: 4, seq: 5, reason: /removed: 1 entry is missing before this line \(seq 4\)/ },
+    { how: 'two lines swapped', edit: (ls: string[]) => ls.map((l, i) => (i === 3 ? ls[4] : i === 4 ? ls[3] : l)), line: 4, seq: 5, reason: /reordered: entry seq 5 found where seq 4 was expected/ },
   ];
   for (const k of cases) {
     const r = startAfter(k.edit);
@@ -1836,6 +1838,8 @@ test('an entry of the newest file edited (content, hash recomputed, a line remov
     assert.deepEqual(r.entries.slice(1).map((e) => e.details.event ?? e.type), ['file-edited', 'decision'], k.how);
     assert.equal(r.verified.ok, false, k.how);
     assert.equal(r.verified.break!.file, r.file, k.how);
+    // The start and verify say the same of it.
+    assert.deepEqual([r.verified.break!.line, r.verified.break!.reason], [k.line, (header.details.edited as EditedFile).reason], k.how);
   }
 
   // Not edited: no warning, the same file goes on; a header records nothing.
