@@ -1261,6 +1261,14 @@ export interface AuditBreak {
   /** 1-based line number in `file`. */
   line: number;
   reason: string;
+  /**
+   * A Vigie start found this break (an entry edited while it was stopped) and went on in a new
+   * file, whose header records it: that file (a base name), and the check of the chain from it
+   * on (its header links to the last entry written before the edit, which the edit leaves
+   * unproven, so that part is checked on its own, as a log whose older files are not given).
+   */
+  recordedIn?: string;
+  after?: { ok: boolean; entries: number; lastSeq?: number; break?: AuditBreak };
 }
 
 /**
@@ -1545,13 +1553,32 @@ export function verifyAuditFiles(given: string[], opts: AuditVerifyOptions = {})
     const res = verifyChain(files.slice(start), opts, new Set(removedDuringCheck.map((f) => path.basename(f))));
     if (res.ok) return { ...res, removedDuringCheck };
     const at = files.indexOf(res.break!.file, start);
-    if (at < 0 || !files.slice(0, at + 1).every(gone)) return { ...res, removedDuringCheck };
+    if (at < 0 || !files.slice(0, at + 1).every(gone)) return { ...res, break: withStartRecord(res.break!, files.slice(at + 1), opts), removedDuringCheck };
     start = at + 1;
     if (start === files.length) {
       const reason = `removed during the check, as was every file before it (retention, as the log rotated): no file given is left to verify`;
       return { ...res, break: { file: res.break!.file, line: 0, reason }, removedDuringCheck: files };
     }
   }
+}
+
+/**
+ * `brk` with the file of `later` whose header records it as found at a start (an `edited`
+ * record naming its file and line), and the check of the chain from that file on; `brk` as it
+ * is when no file records it.
+ */
+function withStartRecord(brk: AuditBreak, later: string[], opts: AuditVerifyOptions): AuditBreak {
+  const at = later.findIndex((f) => {
+    const edited = parseLine(firstLineOf(f)).entry?.details.edited as Partial<EditedFile> | undefined;
+    return edited?.file === path.basename(brk.file) && edited.line === brk.line;
+  });
+  if (at < 0) return brk;
+  const after = verifyChain(later.slice(at), opts, new Set());
+  return {
+    ...brk,
+    recordedIn: path.basename(later[at]),
+    after: { ok: after.ok, entries: after.entries, ...(after.lastSeq !== undefined ? { lastSeq: after.lastSeq } : {}), ...(after.break ? { break: after.break } : {}) },
+  };
 }
 
 /**

@@ -48,6 +48,10 @@ export function help(): string {
     '  again: entries the files no longer reach, or another hash at its seq, are a WARNING (a break',
     '  with --complete).',
     '',
+    '  A break that a Vigie start found (an entry edited while it was stopped) and recorded in the',
+    '  header of the file it went on in is still a break; a note names that file and checks the',
+    '  chain from it on.',
+    '',
     '  exit status: 0 intact (and every expected hash found); 1 broken, an expected hash not in the',
     '  chain, or with --complete files missing at the start that no header says retention removed,',
     '  or entries lost with files deleted by hand;',
@@ -129,8 +133,16 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
     if (again.some((f) => !files.includes(f))) r = verifyAuditFiles(again, { expect: [...expect, ...headExpect] });
   }
   if (!r.ok) {
-    err(`BROKEN at ${r.break!.file}:${r.break!.line}: ${r.break!.reason}\n`);
+    const b = r.break!;
+    err(`BROKEN at ${b.file}:${b.line}: ${b.reason}\n`);
     err(`(${r.entries} entries verified before the break)\n`);
+    if (b.recordedIn && b.after) {
+      // What an inquiry needs next: whether Vigie saw it, and whether what came after is whole.
+      const after = b.after.ok
+        ? `the chain from there verifies: ${b.after.entries} entries${b.after.lastSeq !== undefined ? `, to seq ${b.after.lastSeq}` : ''}`
+        : `the chain from there breaks too, at ${b.after.break!.file}:${b.after.break!.line}: ${b.after.break!.reason} (${b.after.entries} entries verified before it)`;
+      err(`note: a Vigie start found this break and went on in ${b.recordedIn}, whose header records it; ${after}.\n`);
+    }
     return 1;
   }
   const start = r.unrecordedStart;

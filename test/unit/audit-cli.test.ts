@@ -456,3 +456,23 @@ test('vigie audit verify: a path given that is not there is said, exit 2, beside
   assert.deepEqual([r.rc, r.out, r.err], [2, '', `vigie audit verify: ${missing}: no such file or directory\n`]);
   assert.equal((await verify([dir])).rc, 0);
 });
+
+test('vigie audit verify: an entry edited while Vigie was stopped, found at the next start: still BROKEN at that line, with a note naming the file that records it and the check from there', async () => {
+  const dir = tempDir('vigie-audit-cli-');
+  const now = () => Date.parse('2026-05-01T08:00:00Z');
+  const log = new AuditLog({ dir, now, retentionDays: 0 });
+  for (let i = 0; i < 3; i++) log.append({ type: 'decision', actor: 'alice', alertId: `a${i}`, details: { action: 'dismiss' } });
+  const stopped = log.currentFile!;
+  const lines = fs.readFileSync(stopped, 'utf8').split('\n');
+  lines[2] = lines[2].replace('"dismiss"', '"confirm"');
+  fs.writeFileSync(stopped, lines.join('\n'));
+  const next = new AuditLog({ dir, now, retentionDays: 0 });
+  next.append({ type: 'decision', actor: 'bob', alertId: 'a3', details: { action: 'dismiss' } });
+  const { rc, err } = await verify([dir]);
+  assert.equal(rc, 1, err);
+  assert.deepEqual(err.trim().split('\n'), [
+    `BROKEN at ${stopped}:3: edited: the content does not match its hash`,
+    '(2 entries verified before the break)',
+    `note: a Vigie start found this break and went on in ${path.basename(next.currentFile!)}, whose header records it; the chain from there verifies: 3 entries, to seq 7.`,
+  ]);
+});

@@ -1838,9 +1838,29 @@ test('an entry of the newest file edited (content, hash recomputed, a line remov
     assert.deepEqual(r.entries.slice(1).map((e) => e.details.event ?? e.type), ['file-edited', 'decision'], k.how);
     assert.equal(r.verified.ok, false, k.how);
     assert.equal(r.verified.break!.file, r.file, k.how);
-    // The start and verify say the same of it.
+    // The start and verify say the same of it; verify names the file that records it, and the
+    // chain from there (its header, file-edited, the decision) verifies.
     assert.deepEqual([r.verified.break!.line, r.verified.break!.reason], [k.line, (header.details.edited as EditedFile).reason], k.how);
+    assert.equal(r.verified.break!.recordedIn, path.basename(r.files[1]), k.how);
+    assert.deepEqual(r.verified.break!.after, { ok: true, entries: 3, lastSeq: 9 }, k.how);
   }
+
+  // A break the start recorded, and another one after it: both said.
+  const twice = startAfter((ls) => ls.map((l, i) => (i === 2 ? l.replace('"actor":"op1"', '"actor":"op9"') : l)));
+  const later = fs.readFileSync(twice.files[1], 'utf8').replace('"actor":"op"', '"actor":"op7"');
+  fs.writeFileSync(twice.files[1], later);
+  const again = verifyAuditFiles(twice.files);
+  assert.equal(again.break!.recordedIn, path.basename(twice.files[1]));
+  assert.deepEqual({ ...again.break!.after, break: { ...again.break!.after!.break, reason: undefined } }, { ok: false, entries: 2, break: { file: twice.files[1], line: 3, reason: undefined } });
+  // A break no start recorded (the header's record names another line) says nothing more.
+  const other = startAfter((ls) => ls.map((l, i) => (i === 2 ? l.replace('"actor":"op1"', '"actor":"op9"') : l)));
+  const edited = fs.readFileSync(other.file, 'utf8').split('\n');
+  edited[1] = edited[1].replace('"actor":"op0"', '"actor":"op8"');
+  fs.writeFileSync(other.file, edited.join('\n'));
+  const unrecorded = verifyAuditFiles(other.files);
+  assert.equal(unrecorded.break!.line, 2);
+  assert.equal(unrecorded.break!.recordedIn, undefined);
+  assert.equal(unrecorded.break!.after, undefined);
 
   // Not edited: no warning, the same file goes on; a header records nothing.
   const same = startAfter((ls) => ls);
