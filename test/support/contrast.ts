@@ -172,7 +172,9 @@ export const PAINTED_FIELDS = `(selector) => {
     const name = field.dataset.test || field.tagName.toLowerCase();
     const around = paint(chainOf(field.parentElement), 0, white, null);
     const inside = paint(chainOf(field), 0, white, null);
-    out.push({ what: name + ': its edge', ratio: ratio(over(parse(s.borderTopColor), around), around), min: 3 });
+    // a border whose colour a browser cannot compute is not drawn at all (its style falls back to none)
+    const drawn = s.borderTopStyle !== 'none' && parseFloat(s.borderTopWidth) > 0;
+    out.push({ what: name + ': its edge' + (drawn ? '' : ' (not drawn)'), ratio: drawn ? ratio(over(parse(s.borderTopColor), around), around) : 0, min: 3 });
     const hint = getComputedStyle(field, '::placeholder');
     // a pseudo-element's opacity is not among its painted boxes: applied to the colour itself
     const hintColour = parse(hint.color);

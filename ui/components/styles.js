@@ -1,9 +1,19 @@
 // Styles of the alert-dashboard widget. Injected once at load because the dashboard loads
 // only the widget's UMD file (a separate CSS file would never be fetched).
+
+/** `hex` mixed with white, `pct` % of it: what color-mix() gives on a dark theme whose words are white. */
+function mixedWithWhite (hex, pct) {
+    const channel = (i) => Math.round((parseInt(hex.slice(i, i + 2), 16) * pct + 255 * (100 - pct)) / 100)
+    return '#' + [1, 3, 5].map((i) => channel(i).toString(16).padStart(2, '0')).join('')
+}
+
+/** The palette (and the focus ring's deep orange), named once for the rules and for their fallbacks below. */
+const palette = { red: '#d32f2f', amber: '#f9a825', green: '#2e7d32', blue: '#1565c0', grey: '#546e7a', purple: '#6a1b9a', focus: '#e65100' }
+
 const css = `
-.vigie-console { --vg-red: #d32f2f; --vg-amber: #f9a825; --vg-green: #2e7d32; --vg-blue: #1565c0; --vg-grey: #546e7a; --vg-purple: #6a1b9a;
+.vigie-console { --vg-red: ${palette.red}; --vg-amber: ${palette.amber}; --vg-green: ${palette.green}; --vg-blue: ${palette.blue}; --vg-grey: ${palette.grey}; --vg-purple: ${palette.purple};
   /* keyboard focus: deep orange, unlike the blue of the alert open, 3:1 or more on light and dark themes */
-  --vg-focus: #e65100;
+  --vg-focus: ${palette.focus};
   /* the palette as marks and words drawn on the surface (a line's edge, the frame of the alert open, "offline",
      the camera's aim), not as the background of words: on a light theme the same colours, but for the amber (1.8:1
      on a line: a deep ochre, 4:1) and the red ("offline" 4.4:1 on Sepia's cream: a deeper red, 5:1); lightened
@@ -192,13 +202,28 @@ const css = `
    A class, not light-dark(): browsers older than Chrome 123, Firefox 120 and Safari 17.5 have no light-dark()
    and kept the light theme's colours on a dark one; color-mix() is older (Chrome 111, Firefox 113, Safari 16.2). */
 .vigie-console.vg-dark { --vg-on: rgb(var(--v-theme-on-surface, 255, 255, 255));
-  --vg-focus: color-mix(in srgb, #e65100 70%, var(--vg-on));
+  --vg-focus: color-mix(in srgb, ${palette.focus} 70%, var(--vg-on));
   --vg-red-mark: color-mix(in srgb, var(--vg-red) 40%, var(--vg-on));
   --vg-amber-mark: var(--vg-amber);
   --vg-green-mark: color-mix(in srgb, var(--vg-green) 50%, var(--vg-on));
   --vg-blue-mark: color-mix(in srgb, var(--vg-blue) 50%, var(--vg-on));
   --vg-grey-mark: color-mix(in srgb, var(--vg-grey) 50%, var(--vg-on));
   --vg-purple-mark: color-mix(in srgb, var(--vg-purple) 50%, var(--vg-on)); }
+/* A browser without color-mix() (older than Chrome 111, Firefox 113, Safari 16.2) would draw the fields to type in
+   without edges (a border whose colour cannot be computed is not drawn), their hints in its own light grey, and, on a
+   dark theme, the lines without their coloured edges: the fields' edges and hints take the words' colour (the hints
+   in italics), and the dark theme's marks are the same colours mixed with white beforehand (the theme's own text
+   colour cannot be mixed in). */
+@supports not (color: color-mix(in srgb, red 50%, blue)) {
+  .vigie-console { --vg-field-line: currentColor; }
+  .vigie-console input::placeholder, .vigie-console textarea::placeholder { color: inherit; font-style: italic; }
+  .vigie-console.vg-dark { --vg-focus: ${mixedWithWhite(palette.focus, 70)};
+    --vg-red-mark: ${mixedWithWhite(palette.red, 40)};
+    --vg-green-mark: ${mixedWithWhite(palette.green, 50)};
+    --vg-blue-mark: ${mixedWithWhite(palette.blue, 50)};
+    --vg-grey-mark: ${mixedWithWhite(palette.grey, 50)};
+    --vg-purple-mark: ${mixedWithWhite(palette.purple, 50)}; }
+}
 /* no pulse, no flash: a new alert's line is tinted instead while it would have flashed */
 @media (prefers-reduced-motion: reduce) {
   .vigie-banner, .vigie-item.vg-flash { animation: none; }
