@@ -5,10 +5,11 @@
  * status, input and close.
  */
 import { execFile } from 'child_process';
+import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { Capture, CAPTURE_SETTINGS, CaptureStatus, HealthEvent, LevelEvent } from '../lib/audio/capture';
 import { parseChannelMap, PcmFormat, PCM_FORMATS } from '../lib/audio/channels';
-import { createSource, describeSource, InputSource, parseArecordL, SourceConfig, SourceType, SOURCE_TYPES } from '../lib/audio/sources';
+import { createSource, describeSource, InputSource, isFileInput, parseArecordL, SourceConfig, SourceType, SOURCE_TYPES } from '../lib/audio/sources';
 import { AudioBlock } from '../lib/contracts';
 import { findBinary } from '../lib/util/binaries';
 import { capturedSensorNodes } from '../lib/util/deployed-nodes';
@@ -64,6 +65,16 @@ function credentialWarnings(url: string, c: StreamCredentials | undefined): stri
 }
 
 /** Turn the editor's fields into a source config; errors name the setting ("setting url: expected …"). */
+/** An ffmpeg input: a relative file path is taken from the user directory, as a WAV file's is. */
+function ffmpegInputOf(url: string, userDir: string): string {
+  return isFileInput(url) && !/^file:/i.test(url) && !path.isAbsolute(url) ? path.resolve(userDir, url) : url;
+}
+
+/** A bundled scene's name as it is; a scene JSON's relative path from the user directory. */
+function sceneOf(scene: string, userDir: string): string {
+  return /^[\w-]+$/.test(scene) ? scene : path.resolve(userDir, scene);
+}
+
 function sourceConfigFrom(config: MicCaptureDef, ctx: { userDir: string; sensorId: string; blockMs: number; credentials?: StreamCredentials }): SourceConfig {
   const setting = settingsReader(config, CAPTURE_SETTINGS);
   const type = (config.source || 'alsa') as SourceType;
@@ -84,7 +95,7 @@ function sourceConfigFrom(config: MicCaptureDef, ctx: { userDir: string; sensorI
       if (!config.url || !config.url.trim()) throw new Error('setting url: expected an ffmpeg input URL (rtsp://…, http://…, or a file path)');
       return {
         type,
-        url: config.url.trim(),
+        url: ffmpegInputOf(config.url.trim(), ctx.userDir),
         username: ctx.credentials?.username || undefined,
         password: ctx.credentials?.password || undefined,
         sampleRate: setting('sampleRate'),
@@ -97,7 +108,7 @@ function sourceConfigFrom(config: MicCaptureDef, ctx: { userDir: string; sensorI
     case 'input':
       return { type };
     case 'simulated':
-      return { type, scene: (config.scene || 'street-demo').trim(), sensorId: (config.simSensor || '').trim() || ctx.sensorId, realtime: config.pace !== 'fast', blockMs: ctx.blockMs };
+      return { type, scene: sceneOf((config.scene || 'street-demo').trim(), ctx.userDir), sensorId: (config.simSensor || '').trim() || ctx.sensorId, realtime: config.pace !== 'fast', blockMs: ctx.blockMs };
   }
 }
 

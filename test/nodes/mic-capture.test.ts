@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { closeRing, findRing, openRing, readSpan } from '../../lib/audio/registry';
 import { liveSceneCount } from '../../lib/sim/live';
+import { bundledScenePath } from '../../lib/sim/scene';
 import { encodeWav } from '../../lib/audio/wav';
 import { rmsDbfs } from '../../lib/dsp/levels';
 import { validateAudioBlock } from '../../lib/contracts';
@@ -373,11 +374,16 @@ describe('mic-capture node', () => {
     }
   });
 
-  it('an ffmpeg file input ends once: every block delivered, an "ended" status and health message, no restart', async () => {
-    const file = path.join(userDir, 'short.wav');
+  for (const [how, url] of [
+    ['a file: URL', (file: string) => `file:${file}`],
+    ['a path relative to the user directory', () => 'clips/short.wav'],
+  ] as const) {
+  it(`an ffmpeg file input (${how}) ends once: every block delivered, an "ended" status and health message, no restart`, async () => {
+    const file = path.join(userDir, 'clips', 'short.wav');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, encodeWav([tone(440, 16000, 1, 0.1)], 16000, 'pcm16'));
     await helper.startServer();
-    await helper.load([sensorNode, micNode, catchNode], flow({ source: 'ffmpeg', url: `file:${file}`, sampleRate: 16000, channels: 1 }, sensor('cam-3')));
+    await helper.load([sensorNode, micNode, catchNode], flow({ source: 'ffmpeg', url: url(file), sampleRate: 16000, channels: 1 }, sensor('cam-3')));
     const blocks = record('blocks');
     const health = record('health');
     const st = statuses('mic');
@@ -394,6 +400,7 @@ describe('mic-capture node', () => {
     assert.ok(frames >= 16000 - 1600 && frames <= 16000, `${frames} frames of the 16000 in the file`);
     await helper.unload();
   });
+  }
 
   it('a missing ffmpeg is reported once with a red status, retried quietly, and picked up once installed; missing again later, it is reported again', async () => {
     const fake = path.join(userDir, 'bin-later', 'ffmpeg');
@@ -555,6 +562,19 @@ describe('mic-capture node', () => {
     assert.ok(readSpan(blocks.at(-1).payload).ok);
     const logged = logOf(helper, 'mic', 'INFO');
     assert.ok(logged.includes('sensor "nw": capturing from simulated scene street-demo (sensor corner-nw)'), logged.join('\n'));
+    await helper.unload();
+    assert.equal(liveSceneCount(), 0);
+  });
+
+  it('simulated street from a scene JSON given relative to the user directory', async () => {
+    fs.mkdirSync(path.join(userDir, 'scenes'), { recursive: true });
+    fs.copyFileSync(bundledScenePath('street-demo')!, path.join(userDir, 'scenes', 'my-street.json'));
+    await helper.startServer();
+    await helper.load([sensorNode, micNode, catchNode], flow({ source: 'simulated', scene: 'scenes/my-street.json', simSensor: 'corner-nw', pace: 'fast' }, sensor('nw', { array: 'square-4' })));
+    const blocks = record('blocks');
+    await waitFor(() => blocks.length >= 3, 15_000, 'simulated blocks');
+    const logged = logOf(helper, 'mic', 'INFO');
+    assert.ok(logged.some((l) => l.includes(`capturing from simulated scene ${path.join(userDir, 'scenes', 'my-street.json')}`)), logged.join('\n'));
     await helper.unload();
     assert.equal(liveSceneCount(), 0);
   });

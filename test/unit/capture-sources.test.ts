@@ -7,7 +7,7 @@ import * as path from 'path';
 import { Capture, HealthEvent } from '../../lib/audio/capture';
 import { ProcessSource, SimulatedSource, SourceConfig, createSource, describeSource, ffmpegArgs, parseArecordL, arecordArgs } from '../../lib/audio/sources';
 import { redactCredentials, SCRIPT_INPUT_ARGS } from '../../lib/util/url-credentials';
-import { ffmpegScript } from '../../lib/audio/sources/ffmpeg';
+import { ffmpegScript, isFileInput } from '../../lib/audio/sources/ffmpeg';
 import { InterleavedDecoder, PCM_FORMATS } from '../../lib/audio/channels';
 import { SourceStatus } from '../../lib/audio/sources/source';
 import { liveSceneCount } from '../../lib/sim/live';
@@ -297,6 +297,11 @@ test('command lines: arecord raw to stdout; ffmpeg audio only, RTSP over TCP, a 
   const withCreds = ffmpegArgs({ url: 'rtsp://cam/1', username: 'u', password: 'p', sampleRate: 16000, channels: 1 });
   assert.deepEqual(withCreds, ['-hide_banner', '-nostdin', '-loglevel', 'error', ...SCRIPT_INPUT_ARGS, ...FFMPEG_PIPE_OUTPUT]);
   assert.equal(redactCredentials('rtsp://admin:secret@10.0.0.2:554/s'), 'rtsp://***@10.0.0.2:554/s');
+});
+
+test('ffmpeg: a file is a file: URL or any path, relative ones too; a stream names its protocol', () => {
+  for (const file of ['file:/srv/x.wav', 'FILE:/srv/x.wav', '/srv/x.wav', './x.wav', '../clips/x.wav', 'clips/x.wav', 'x.wav', 'clips/2026-11-28 10:00.wav']) assert.equal(isFileInput(file), true, file);
+  for (const stream of ['rtsp://cam/1', 'rtsps://cam/1', 'http://cam/a.mp3', 'https://cam/a.mp3', 'srt://cam:9000', 'udp://239.0.0.1:5000', 'tcp://cam:4000']) assert.equal(isFileInput(stream), false, stream);
 });
 
 test('command lines for other settings than those above: stdout only, no file or URL but the input', () => {

@@ -58,9 +58,12 @@ export function ffmpegScript(o: FfmpegOptions): string | undefined {
   return hasCredentials(url) ? concatScript(url, demuxerOptions(url)) : undefined;
 }
 
-/** A local file (file: URL or a path), as opposed to a stream. */
+/**
+ * A local file (a file: URL, or a path: anything without a protocol such as rtsp: or http:), as
+ * opposed to a stream. A file ends; a stream that stops is reconnected.
+ */
 export function isFileInput(url: string): boolean {
-  return /^(file:|\/|\.)/.test(url);
+  return /^file:/i.test(url) || !/^[a-z][a-z0-9+.-]*:/i.test(url);
 }
 
 export function createFfmpegSource(o: FfmpegOptions): ProcessSource {
