@@ -2,6 +2,7 @@
  * Turns the vigie-camera node's form values (strings and numbers as the editor stores them)
  * into a checked CameraConfig. Errors name the field and what was expected.
  */
+import { SENSOR_ID_PATTERN } from '../contracts';
 import { ContractError, settingInRange, settingsReader } from '../util/validate';
 import { DEFAULT_CALIBRATION } from './geometry';
 import { BlindSector, CameraConfig } from './types';
@@ -93,9 +94,18 @@ function groundAltOf(v: unknown): { groundAltM?: number } {
   return groundAltM === undefined ? {} : { groundAltM };
 }
 
+/** The optional Snapshot URL: fetched over HTTP only (a picture of an rtsp: address is grabbed from the stream). */
+function snapshotUrlOf(url: string): string | undefined {
+  if (!url) return undefined;
+  if (!/^https?:\/\/\S+$/i.test(url)) throw new ContractError('camera.snapshotUrl', 'an http:// or https:// URL (empty: the one ONVIF gives)', url);
+  return url;
+}
+
 export function cameraConfigFromNode(raw: Record<string, unknown>): CameraConfig {
   const id = str(raw, 'cameraId') || str(raw, 'id');
   if (!id) throw new ContractError('camera.cameraId', 'a non-empty id');
+  // The form's rule, a sensor id's: an id names the camera in alerts, the audit log and video addresses.
+  if (!SENSOR_ID_PATTERN.test(id)) throw new ContractError('camera.cameraId', 'a camera id: 1-64 letters, digits, "_", "." or "-", starting with a letter or digit', id);
   const host = hostOf(str(raw, 'host'));
   const space = str(raw, 'space') || DEFAULT_CALIBRATION.space;
   if (space !== 'generic' && space !== 'degrees') throw new ContractError('camera.space', '"generic" or "degrees"', space);
@@ -136,7 +146,7 @@ export function cameraConfigFromNode(raw: Record<string, unknown>): CameraConfig
     homePreset: str(raw, 'homePreset') || undefined,
     sensorId: str(raw, 'sensorId') || undefined,
     streamUrl: str(raw, 'streamUrl') || undefined,
-    snapshotUrl: str(raw, 'snapshotUrl') || undefined,
+    snapshotUrl: snapshotUrlOf(str(raw, 'snapshotUrl')),
     basicOverHttp: flag(raw, 'basicOverHttp', false),
   };
 }

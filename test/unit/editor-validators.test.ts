@@ -272,6 +272,31 @@ test('vigie-camera form: a Camera id another vigie-camera has is refused, naming
   assert.equal(validate2.call({ id: 'new', z: 'sf' }, ''), true, 'empty: each copy\'s own node id');
 });
 
+test('vigie-camera form: a Camera id and a Snapshot URL as cameraConfigFromNode takes them', () => {
+  const defaults = definitionOf('vigie-camera.html', 'vigie-camera').defaults;
+  const base = { id: 'n1', host: '10.0.0.5', lat: 45, lon: 4 };
+  const runtime = (raw: Record<string, unknown>): true | string => {
+    try {
+      cameraConfigFromNode({ ...base, ...raw });
+      return true;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+  for (const cameraId of ['dome-1', 'Dome.North_2', 'a'.repeat(64), 'a'.repeat(65), 'Dome north', '-dome', 'cam/1', 'caméra', '']) {
+    const form = defaults.cameraId.validate!.call({ id: 'n1' }, cameraId);
+    const run = runtime({ cameraId });
+    assert.equal(form === true, run === true, `${JSON.stringify(cameraId)}: form ${form}, runtime ${run}`);
+    if (run !== true) assert.match(run, /^camera\.cameraId: expected a camera id: 1-64 letters, digits/);
+  }
+  for (const snapshotUrl of ['', 'http://10.0.0.5/snap.jpg', 'HTTPS://10.0.0.5/snap.jpg', 'rtsp://10.0.0.5/snap', 'rtsps://10.0.0.5/s', 'ftp://10.0.0.5/x', '10.0.0.5/snap.jpg']) {
+    const form = defaults.snapshotUrl.validate!.call({}, snapshotUrl);
+    const run = runtime({ snapshotUrl });
+    assert.equal(form === true, run === true, `${JSON.stringify(snapshotUrl)}: form ${form}, runtime ${run}`);
+    if (run !== true) assert.match(run, /^camera\.snapshotUrl: expected an http:\/\/ or https:\/\/ URL/);
+  }
+});
+
 test('vigie-sensor form: a Sensor id another vigie-sensor has in the same place is refused, naming it; in a subflow\'s template and outside it, allowed', () => {
   const workspace: Record<string, Record<string, unknown>> = {
     sf: { id: 'sf', type: 'subflow', name: 'mast' },
@@ -404,8 +429,8 @@ test('a password in a URL: refused by the vigie-camera form (stream, snapshot) a
   for (const [label, validate] of [['Stream URL', camera.streamUrl.validate!], ['Snapshot URL', camera.snapshotUrl.validate!], ['URL', mic.url.validate!]] as const) {
     for (const url of urls) {
       const isMic = label === 'URL';
-      // the camera takes only rtsp(s)/http(s) URLs (or none); ffmpeg takes any input, but not none
-      const wellFormed = isMic ? url !== '' : url === '' || /^(rtsp|rtsps|http|https):\/\//.test(url);
+      // the camera's stream takes only rtsp(s)/http(s) URLs (or none), its snapshot http(s) only; ffmpeg takes any input, but not none
+      const wellFormed = isMic ? url !== '' : url === '' || (label === 'Snapshot URL' ? /^https?:\/\//i.test(url) : /^(rtsp|rtsps|http|https):\/\//i.test(url));
       const expected = wellFormed && !(url && hasPassword(url));
       const r = validate.call({ source: 'ffmpeg' }, url);
       assert.equal(r === true, expected, `${label} ${JSON.stringify(url)}`);
@@ -444,6 +469,9 @@ test('cases met in the editor: mic-capture Block 10 to 2000 ms, Ring 0.5 to 30 s
   assert.equal(mic.ringSeconds.validate!.call({}, '60'), 'Ring: expected a number from 0.5 to 30 s (empty: 5)');
   assert.equal(mic.channelMap.validate!.call({ source: 'alsa', channels: '2' }, '0,5'), 'Channel map: channel 5 does not exist: the source has 2 channels, 0 to 1');
   assert.equal(mic.channelMap.validate!.call({ source: 'wav', channels: '2' }, '0,5'), true, 'a WAV file: its channels are known at runtime only');
+  // Channels left empty is one channel at runtime: a map naming channel 1 is refused on deploy, so here too.
+  assert.equal(mic.channelMap.validate!.call({ source: 'ffmpeg', channels: '' }, '0,1'), 'Channel map: channel 1 does not exist: the source has 1 channel, 0 to 0');
+  assert.equal(mic.channelMap.validate!.call({ source: 'alsa', channels: '' }, '0'), true);
   assert.match(String(mic.channelMap.validate!.call({}, '0;1')), /^Channel map: expected channel numbers from 0, comma-separated/);
   assert.equal(mic.sensor.validate!.call({}, ''), 'Sensor: expected a vigie-sensor (choose one, or add one with +)');
   assert.equal(mic.sensor.validate!.call({}, 'sensor-bad'), 'Sensor: the chosen vigie-sensor has invalid properties (edit it with the pencil)');
