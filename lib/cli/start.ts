@@ -704,8 +704,9 @@ export async function start(opts: StartOptions, log: (line: string) => void = (l
     if (isDemo) {
       services = await startDemoServices({ brokerPort: opts.brokerPort, log });
       Object.assign(env, services.env);
-      // Its flow's credentials are only "$(VAR)" references, to the demo's own cameras: no key to keep.
-      env.VIGIE_CREDENTIAL_SECRET = 'false';
+      // Its flow's credentials are only "$(VAR)" references, to the demo's own cameras: no key to
+      // keep, unless one is given (a password typed into the demo's editor is then encrypted).
+      if (!process.env.VIGIE_CREDENTIAL_SECRET) env.VIGIE_CREDENTIAL_SECRET = 'false';
       checkAbort();
     }
     const flowText = fs.readFileSync(file, 'utf8');
@@ -888,7 +889,7 @@ export function help(): string {
     '  --reset-flow       replace the installed flow by --flow, keeping a backup\n' +
     '  --broker-port N    the street demo\'s MQTT broker (default 1883, 0 = any free port)\n\n' +
     'environment:\n' +
-    row('VIGIE_CREDENTIAL_SECRET', 'the key that encrypts credentials in flows_cred.json (unset: Node-RED generates one in .config.runtime.json)') +
+    row('VIGIE_CREDENTIAL_SECRET', 'the key that encrypts credentials in flows_cred.json (unset: Node-RED generates one in .config.runtime.json; the street demo keeps them unencrypted)') +
     row('VIGIE_LOG_LEVEL', "Node-RED's console log level (default info)") +
     row('VIGIE_QUIET', "1: do not copy Node-RED's output to standard output") +
     row('VIGIE_FFMPEG', 'the ffmpeg that mic-capture (ffmpeg URL source), video-forward (when its ffmpeg path is empty) and the demo\'s cameras run (default: ffmpeg on PATH)') +

@@ -148,6 +148,26 @@ test('SIGINT while the street demo starts its cameras and broker: everything it 
   assert.equal(fs.existsSync(path.join(userDir, LOCK_FILE)), false, 'the lock is released');
 });
 
+test('the street demo with VIGIE_CREDENTIAL_SECRET set: Node-RED takes that key for its credentials (no "unencrypted credentials" warning, no key of its own); without it the demo keeps them unencrypted', async () => {
+  const userDir = path.join(dir, 'user-demo-secret');
+  const v = vigieStart(['--flow', 'street-demo', '--user-dir', userDir, '--port', '1952', '--broker-port', '0'], { env: { VIGIE_CREDENTIAL_SECRET: 'a-key-kept-apart' } });
+  await waitFor(() => /Vigie is running/.test(v.output()), 120_000, 'the demo running');
+  v.proc.kill('SIGINT');
+  const { code } = await v.exited;
+  assert.equal(code, 0, v.output());
+  assert.doesNotMatch(v.output(), /Using unencrypted credentials/);
+  // The key given is used, not one Node-RED would generate and keep beside the flows.
+  const runtime = path.join(userDir, '.config.runtime.json');
+  assert.equal(fs.existsSync(runtime) ? 'credentialSecret' in JSON.parse(fs.readFileSync(runtime, 'utf8')) || '_credentialSecret' in JSON.parse(fs.readFileSync(runtime, 'utf8')) : false, false);
+
+  // Without it: no key (the demo's credentials are references to its own cameras), as Node-RED says.
+  const plain = vigieStart(['--flow', 'street-demo', '--user-dir', path.join(dir, 'user-demo-plain'), '--port', '1952', '--broker-port', '0'], { env: { VIGIE_CREDENTIAL_SECRET: '' } });
+  await waitFor(() => /Vigie is running/.test(plain.output()), 120_000, 'the demo running');
+  plain.proc.kill('SIGINT');
+  assert.equal((await plain.exited).code, 0, plain.output());
+  assert.match(plain.output(), /Using unencrypted credentials/);
+});
+
 /** A flow file whose fusion localizer holds an incident heard by two of three sensors; its statuses go to Node-RED's log. */
 function fusionWaitingFlow(name: string): string {
   const onsetS = Date.now() / 1000;
