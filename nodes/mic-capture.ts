@@ -64,7 +64,6 @@ function credentialWarnings(url: string, c: StreamCredentials | undefined): stri
   return out;
 }
 
-/** Turn the editor's fields into a source config; errors name the setting ("setting url: expected …"). */
 /** An ffmpeg input: a relative file path is taken from the user directory, as a WAV file's is. */
 function ffmpegInputOf(url: string, userDir: string): string {
   return isFileInput(url) && !/^file:/i.test(url) && !path.isAbsolute(url) ? path.resolve(userDir, url) : url;
@@ -75,6 +74,7 @@ function sceneOf(scene: string, userDir: string): string {
   return /^[\w-]+$/.test(scene) ? scene : path.resolve(userDir, scene);
 }
 
+/** Turn the editor's fields into a source config; errors name the setting ("setting url: expected …"). */
 function sourceConfigFrom(config: MicCaptureDef, ctx: { userDir: string; sensorId: string; blockMs: number; credentials?: StreamCredentials }): SourceConfig {
   const setting = settingsReader(config, CAPTURE_SETTINGS);
   const type = (config.source || 'alsa') as SourceType;
