@@ -295,6 +295,10 @@ test('vigie-camera form: a Camera id and a Snapshot URL as cameraConfigFromNode 
     assert.equal(form === true, run === true, `${JSON.stringify(snapshotUrl)}: form ${form}, runtime ${run}`);
     if (run !== true) assert.match(run, /^camera\.snapshotUrl: expected an http:\/\/ or https:\/\/ URL/);
   }
+  // An rtsp: snapshot was accepted by both, and never fetched (the picture came from the stream).
+  assert.notEqual(runtime({ snapshotUrl: 'rtsp://10.0.0.5/snap' }), true);
+  // A camera id with a space was refused by the form only.
+  assert.notEqual(runtime({ cameraId: 'Dome north' }), true);
 });
 
 test('vigie-sensor form: a Sensor id another vigie-sensor has in the same place is refused, naming it; in a subflow\'s template and outside it, allowed', () => {
