@@ -102,10 +102,13 @@ function snapshotUrlOf(url: string): string | undefined {
 }
 
 export function cameraConfigFromNode(raw: Record<string, unknown>): CameraConfig {
-  const id = str(raw, 'cameraId') || str(raw, 'id');
+  const typed = str(raw, 'cameraId');
+  const id = typed || str(raw, 'id');
   if (!id) throw new ContractError('camera.cameraId', 'a non-empty id');
-  // The form's rule, a sensor id's: an id names the camera in alerts, the audit log and video addresses.
-  if (!SENSOR_ID_PATTERN.test(id)) throw new ContractError('camera.cameraId', 'a camera id: 1-64 letters, digits, "_", "." or "-", starting with a letter or digit', id);
+  // The form's rule, a sensor id's: an id names the camera in alerts, the audit log and video
+  // addresses. Not asked of the node's own id (empty field): a copy in nested subflows has a
+  // longer one (each instance's id prefixed).
+  if (typed && !SENSOR_ID_PATTERN.test(typed)) throw new ContractError('camera.cameraId', 'a camera id: 1-64 letters, digits, "_", "." or "-", starting with a letter or digit', typed);
   const host = hostOf(str(raw, 'host'));
   const space = str(raw, 'space') || DEFAULT_CALIBRATION.space;
   if (space !== 'generic' && space !== 'degrees') throw new ContractError('camera.space', '"generic" or "degrees"', space);

@@ -299,6 +299,9 @@ test('vigie-camera form: a Camera id and a Snapshot URL as cameraConfigFromNode 
   assert.notEqual(runtime({ snapshotUrl: 'rtsp://10.0.0.5/snap' }), true);
   // A camera id with a space was refused by the form only.
   assert.notEqual(runtime({ cameraId: 'Dome north' }), true);
+  // Empty: the node's own id, however long nested subflows make it.
+  const nested = ['a1b2c3d4e5f60718', '0f1e2d3c4b5a6978', '1122334455667788', '99aabbccddeeff00', 'c0ffee00c0ffee00'].join('-');
+  assert.equal(cameraConfigFromNode({ ...base, id: nested, cameraId: '' }).id, nested);
 });
 
 test('vigie-sensor form: a Sensor id another vigie-sensor has in the same place is refused, naming it; in a subflow\'s template and outside it, allowed', () => {
