@@ -415,6 +415,8 @@ function readCardJson(file: string, cardPath: string): unknown {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'there is no such file beside the model file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? 'read error');
+    // The card itself chosen as the model file: said as such, not as a card missing beside it.
+    if (code === 'ENOENT' && /\.json$/i.test(file)) throw new ModelContractError(file, [`${path.basename(file)} is a model card (JSON), not the ONNX model: choose the .onnx file beside it`]);
     throw new ModelContractError(file, [`model card ${name} cannot be read: ${why}`]);
   }
   try {

@@ -428,6 +428,12 @@ test('acoustic-classifier form: a per-class threshold outside 0.01 to 1 is refus
   assert.equal(definitionOf('acoustic-classifier.html', 'acoustic-classifier').defaults.labels.validate!.call({}, []), 'Alert on: expected at least one class ticked');
 });
 
+test('vigie-model form: any model file name, as the runtime loads it; its card chosen instead is refused, naming what to choose', () => {
+  const validate = definitionOf('vigie-model.html', 'vigie-model').defaults.path.validate!;
+  for (const ok of ['', 'models/street.onnx', '/srv/models/Street.ONNX', 'models/street.ort']) assert.equal(validate.call({}, ok), true, ok);
+  assert.equal(validate.call({}, 'models/street.json'), 'ONNX file: expected the ONNX model, not its model card (.json) (empty: the model shipped with Vigie)');
+});
+
 test('a password in a URL: refused by the vigie-camera form (stream, snapshot) and the mic-capture form (ffmpeg URL), in the same words', () => {
   const camera = definitionOf('vigie-camera.html', 'vigie-camera').defaults;
   const mic = definitionOf('mic-capture.html', 'mic-capture').defaults;

@@ -450,3 +450,21 @@ test('a model card that is not JSON is told with the line and column of its faul
   assert.equal(words('{"labels": ["a"'), 'the text ends before the JSON is complete (a cut file, or a missing closing bracket)');
   assert.equal(words(' \n'), 'the file is empty');
 });
+
+test('the model card chosen as the model file is said as such, not as a card missing beside it; a model of another extension loads', async () => {
+  const shipped = path.resolve(__dirname, '..', '..', 'models', 'vigie-street-v1');
+  await assert.rejects(ClassifierModel.load(`${shipped}.json`), (e: Error) => {
+    assert.ok(e instanceof ModelContractError, String(e));
+    assert.match(e.message, /vigie-street-v1\.json is a model card \(JSON\), not the ONNX model: choose the \.onnx file beside it/);
+    return true;
+  });
+  // onnxruntime reads a model whatever its file is called: an .ort name with its card as name.ort.json
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-model-ext-'));
+  fs.copyFileSync(`${shipped}.onnx`, path.join(dir, 'street.ort'));
+  const card = JSON.parse(fs.readFileSync(`${shipped}.json`, 'utf8'));
+  card.file = 'street.ort';
+  fs.writeFileSync(path.join(dir, 'street.ort.json'), JSON.stringify(card));
+  const m = await ClassifierModel.load(path.join(dir, 'street.ort'));
+  assert.ok(m.labels.includes('gunshot'));
+  await m.release();
+});
