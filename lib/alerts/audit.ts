@@ -270,14 +270,11 @@ function linkProblem(e: AuditEntry, i: number, before: AuditEntry, laterHas: (se
 function firstEdited(lines: string[], upTo: number, file: string): EditedFile | undefined {
   const name = path.basename(file);
   const last = Math.min(upTo, lines.length - 1);
-  const seqAt = (line: number): number | null => {
-    const seq = parseLine(lines[line - 1] ?? '').raw?.seq;
-    return typeof seq === 'number' ? seq : null;
-  };
+  const seqAt = (line: number): number | null => parseLine(lines[line - 1] ?? '').seq ?? null;
   let before: AuditEntry | undefined;
   for (let i = 0; i <= last; i++) {
     const p = parseLine(lines[i]);
-    if (!p.entry) return { file: name, line: i + 1, seq: typeof p.raw?.seq === 'number' ? p.raw.seq : null, reason: p.error! };
+    if (!p.entry) return { file: name, line: i + 1, seq: p.seq ?? null, reason: p.error! };
     const e = p.entry;
     if (before && e.prev === before.hash && e.seq === before.seq + 1) {
       before = e;
@@ -1402,8 +1399,8 @@ interface ParsedLine {
   /** A whole entry, as written (its hash matches). */
   entry?: AuditEntry;
   error?: string;
-  /** The line's JSON object, whole entry or not (an edited entry still names its seq). */
-  raw?: { seq?: unknown; hash?: unknown; prev?: unknown };
+  /** The seq the line names, whole entry or not (an edited entry still names its seq). */
+  seq?: number;
   /** Not JSON at all: what a line cut short looks like (an edit can look the same). */
   cut?: boolean;
 }
@@ -1416,15 +1413,15 @@ function parseLine(line: string): ParsedLine {
     return { error: 'not a JSON entry (edited or cut)', cut: true };
   }
   if (typeof entry !== 'object' || entry === null) return { error: 'not an audit entry (missing seq, prev or hash)' };
-  const raw = entry as ParsedLine['raw'];
+  const seq = typeof entry.seq === 'number' ? { seq: entry.seq } : {};
   if (typeof entry.hash !== 'string' || typeof entry.seq !== 'number' || typeof entry.prev !== 'string') {
-    return { error: 'not an audit entry (missing seq, prev or hash)', raw };
+    return { error: 'not an audit entry (missing seq, prev or hash)', ...seq };
   }
   const suffix = `,"hash":"${entry.hash}"}`;
-  if (!line.endsWith(suffix)) return { error: 'edited: the hash is not the last field as written', raw };
+  if (!line.endsWith(suffix)) return { error: 'edited: the hash is not the last field as written', ...seq };
   const body = line.slice(0, -suffix.length) + '}';
-  if (sha256(body) !== entry.hash) return { error: 'edited: the content does not match its hash', raw };
-  return { entry, raw };
+  if (sha256(body) !== entry.hash) return { error: 'edited: the content does not match its hash', ...seq };
+  return { entry, ...seq };
 }
 
 /** Adds what a head-record-fault or head-record-written-again entry says to `gaps`. */

@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { checkCard, checkGraph, checkProbabilities, ClassifierModel, ModelCard, MAX_MODEL_FILE_BYTES, ModelContractError, jsonFaultWords, readOnnxMetadata } from '../../lib/detect/model';
+import { tempDir } from '../support/tmp';
 
 const FIX = path.join(__dirname, '..', 'fixtures', 'models');
 const repoRoot = path.join(__dirname, '..', '..');
@@ -459,7 +460,7 @@ test('the model card chosen as the model file is said as such, not as a card mis
     return true;
   });
   // onnxruntime reads a model whatever its file is called: an .ort name with its card as name.ort.json
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-model-ext-'));
+  const dir = tempDir('vigie-model-ext-');
   fs.copyFileSync(`${shipped}.onnx`, path.join(dir, 'street.ort'));
   const card = JSON.parse(fs.readFileSync(`${shipped}.json`, 'utf8'));
   card.file = 'street.ort';
