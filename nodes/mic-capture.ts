@@ -9,7 +9,7 @@ import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { Capture, CAPTURE_SETTINGS, CaptureStatus, HealthEvent, LevelEvent } from '../lib/audio/capture';
 import { parseChannelMap, PcmFormat, PCM_FORMATS } from '../lib/audio/channels';
-import { createSource, describeSource, InputSource, isFileInput, parseArecordL, SourceConfig, SourceType, SOURCE_TYPES } from '../lib/audio/sources';
+import { createSource, describeSource, ffmpegInputProblem, InputSource, isPlainPath, parseArecordL, SourceConfig, SourceType, SOURCE_TYPES } from '../lib/audio/sources';
 import { AudioBlock } from '../lib/contracts';
 import { findBinary } from '../lib/util/binaries';
 import { capturedSensorNodes } from '../lib/util/deployed-nodes';
@@ -64,9 +64,12 @@ function credentialWarnings(url: string, c: StreamCredentials | undefined): stri
   return out;
 }
 
-/** An ffmpeg input: a relative file path is taken from the user directory, as a WAV file's is. */
+/**
+ * An ffmpeg input: a relative file path (one without a protocol ffmpeg knows, `a:b.wav` too) is
+ * taken from the user directory, as a WAV file's is.
+ */
 function ffmpegInputOf(url: string, userDir: string): string {
-  return isFileInput(url) && !/^file:/i.test(url) && !path.isAbsolute(url) ? path.resolve(userDir, url) : url;
+  return isPlainPath(url) && !path.isAbsolute(url) ? path.resolve(userDir, url) : url;
 }
 
 /** A bundled scene's name as it is; a scene JSON's relative path from the user directory. */
@@ -93,6 +96,8 @@ function sourceConfigFrom(config: MicCaptureDef, ctx: { userDir: string; sensorI
     }
     case 'ffmpeg':
       if (!config.url || !config.url.trim()) throw new Error('setting url: expected an ffmpeg input URL (rtsp://…, http://…, or a file path)');
+      const urlProblem = ffmpegInputProblem(config.url.trim());
+      if (urlProblem) throw new Error(`setting ${urlProblem}`);
       return {
         type,
         url: ffmpegInputOf(config.url.trim(), ctx.userDir),

@@ -377,29 +377,30 @@ describe('mic-capture node', () => {
   for (const [how, url] of [
     ['a file: URL', (file: string) => `file:${file}`],
     ['a path relative to the user directory', () => 'clips/short.wav'],
+    ['a relative path whose first part ends in a colon, as a protocol would (clips/a:b.wav)', () => 'clips/a:b.wav'],
   ] as const) {
-  it(`an ffmpeg file input (${how}) ends once: every block delivered, an "ended" status and health message, no restart`, async () => {
-    const file = path.join(userDir, 'clips', 'short.wav');
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, encodeWav([tone(440, 16000, 1, 0.1)], 16000, 'pcm16'));
-    await helper.startServer();
-    await helper.load([sensorNode, micNode, catchNode], flow({ source: 'ffmpeg', url: url(file), sampleRate: 16000, channels: 1 }, sensor('cam-3')));
-    const blocks = record('blocks');
-    const health = record('health');
-    const st = statuses('mic');
-    await waitFor(() => health.some((m) => m.payload.condition === 'ended'), 15_000, 'an ended health message');
-    await waitFor(() => st.some((s) => s.fill === 'grey' && s.shape === 'dot' && /end of input/.test(s.text)), 15_000, 'an ended status');
-    // A negative check, so a fixed wait: nothing may follow the end. A restart would be timed
-    // at the exit with the first back-off, at most 0.6 s (0.5 s ± 20 %), so its timer fires
-    // before this one and its ffmpeg would be seen below (or its health message).
-    await new Promise((r) => setTimeout(r, 1000));
-    assert.equal(health.filter((m) => m.payload.condition === 'restart').length, 0, 'no restart');
-    assert.equal(health.filter((m) => m.payload.condition === 'ended').length, 1);
-    assert.equal(childProcesses('ffmpeg').length, 0, 'ffmpeg has exited and was not started again');
-    const frames = blocks.reduce((n, m) => n + m.payload.frames, 0);
-    assert.ok(frames >= 16000 - 1600 && frames <= 16000, `${frames} frames of the 16000 in the file`);
-    await helper.unload();
-  });
+    it(`an ffmpeg file input (${how}) ends once: every block delivered, an "ended" status and health message, no restart`, async () => {
+      const file = path.join(userDir, 'clips', url('').startsWith('clips/a:') ? 'a:b.wav' : 'short.wav');
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, encodeWav([tone(440, 16000, 1, 0.1)], 16000, 'pcm16'));
+      await helper.startServer();
+      await helper.load([sensorNode, micNode, catchNode], flow({ source: 'ffmpeg', url: url(file), sampleRate: 16000, channels: 1 }, sensor('cam-3')));
+      const blocks = record('blocks');
+      const health = record('health');
+      const st = statuses('mic');
+      await waitFor(() => health.some((m) => m.payload.condition === 'ended'), 15_000, 'an ended health message');
+      await waitFor(() => st.some((s) => s.fill === 'grey' && s.shape === 'dot' && /end of input/.test(s.text)), 15_000, 'an ended status');
+      // A negative check, so a fixed wait: nothing may follow the end. A restart would be timed
+      // at the exit with the first back-off, at most 0.6 s (0.5 s ± 20 %), so its timer fires
+      // before this one and its ffmpeg would be seen below (or its health message).
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(health.filter((m) => m.payload.condition === 'restart').length, 0, 'no restart');
+      assert.equal(health.filter((m) => m.payload.condition === 'ended').length, 1);
+      assert.equal(childProcesses('ffmpeg').length, 0, 'ffmpeg has exited and was not started again');
+      const frames = blocks.reduce((n, m) => n + m.payload.frames, 0);
+      assert.ok(frames >= 16000 - 1600 && frames <= 16000, `${frames} frames of the 16000 in the file`);
+      await helper.unload();
+    });
   }
 
   it('a missing ffmpeg is reported once with a red status, retried quietly, and picked up once installed; missing again later, it is reported again', async () => {
@@ -450,6 +451,8 @@ describe('mic-capture node', () => {
     ['block as text', { source: 'wav', file: 'x.wav', blockMs: 'fast' }, sensor('c8'), /^setting blockMs: expected an integer from 10 to 2000, got "fast"$/, 'bad setting blockMs: "fast"'],
     ['rate out of range', { source: 'alsa', sampleRate: '1000' }, sensor('c9'), /^setting sampleRate: expected an integer from 8000 to 384000, got "1000"$/, 'bad setting sampleRate: "1000"'],
     ['no URL', { source: 'ffmpeg', url: ' ' }, sensor('c5'), /^setting url: expected an ffmpeg input URL/, 'bad setting url'],
+    ['ffmpeg\'s standard input', { source: 'ffmpeg', url: '-' }, sensor('c13'), /^setting url: expected a stream URL \(rtsp:\/\/…, http:\/\/…\) or a file path, not ffmpeg's standard input "-"/, 'bad setting url'],
+    ['a mistyped protocol', { source: 'ffmpeg', url: 'rstp://cam/1' }, sensor('c14'), /^setting url: expected rtsp:\/\/, .* or a file path; ffmpeg has no protocol "rstp" \(in "rstp:\/\/cam\/1"\)$/, 'bad setting url'],
     ['no file', { source: 'wav', file: '' }, sensor('c10'), /^setting file: expected the path of a WAV file/, 'bad setting file'],
     ['bad format', { source: 'alsa', format: 'MP3' }, sensor('c6'), /^setting format: expected one of/, 'bad setting format'],
     ['unknown source', { source: 'radio' }, sensor('c11'), /^setting source: expected one of/, 'bad setting source'],

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { Capture, HealthEvent } from '../../lib/audio/capture';
 import { ProcessSource, SimulatedSource, SourceConfig, createSource, describeSource, ffmpegArgs, parseArecordL, arecordArgs } from '../../lib/audio/sources';
 import { redactCredentials, SCRIPT_INPUT_ARGS } from '../../lib/util/url-credentials';
-import { ffmpegScript, isFileInput } from '../../lib/audio/sources/ffmpeg';
+import { ffmpegInputProblem, ffmpegScript, isFileInput, isPlainPath } from '../../lib/audio/sources/ffmpeg';
 import { InterleavedDecoder, PCM_FORMATS } from '../../lib/audio/channels';
 import { SourceStatus } from '../../lib/audio/sources/source';
 import { liveSceneCount } from '../../lib/sim/live';
@@ -302,6 +302,34 @@ test('command lines: arecord raw to stdout; ffmpeg audio only, RTSP over TCP, a 
 test('ffmpeg: a file is a file: URL or any path, relative ones too; a stream names its protocol', () => {
   for (const file of ['file:/srv/x.wav', 'FILE:/srv/x.wav', '/srv/x.wav', './x.wav', '../clips/x.wav', 'clips/x.wav', 'x.wav', 'clips/2026-11-28 10:00.wav']) assert.equal(isFileInput(file), true, file);
   for (const stream of ['rtsp://cam/1', 'rtsps://cam/1', 'http://cam/a.mp3', 'https://cam/a.mp3', 'srt://cam:9000', 'udp://239.0.0.1:5000', 'tcp://cam:4000']) assert.equal(isFileInput(stream), false, stream);
+  // A colon does not make a stream: a path like a:b.wav, and ffmpeg's local protocols, end.
+  for (const local of ['a:b.wav', 'clips/a:b.wav', 'concat:a.wav|b.wav', 'data:audio/wav;base64,UklGRg==', 'subfile,,start,0,end,0,,:x.wav']) assert.equal(isFileInput(local), true, local);
+});
+
+test('ffmpeg: a path whose first colon looks like a protocol is given to ffmpeg as a file: URL, not read as the protocol "a"', () => {
+  assert.equal(isPlainPath('a:b.wav'), true);
+  assert.equal(isPlainPath('clips/x.wav'), true);
+  for (const notPlain of ['file:/x.wav', 'concat:a.wav|b.wav', 'rtsp://cam/1', 'pipe:0']) assert.equal(isPlainPath(notPlain), false, notPlain);
+  const args = ffmpegArgs({ url: 'a:b.wav', sampleRate: 16000, channels: 1 });
+  assert.equal(args[args.indexOf('-i') + 1], 'file:a:b.wav');
+  for (const asIs of ['/srv/a:b.wav', 'clips/x.wav', 'file:/x.wav', 'rtsp://cam/1']) {
+    const a = ffmpegArgs({ url: asIs, sampleRate: 16000, channels: 1 });
+    assert.equal(a[a.indexOf('-i') + 1], asIs, asIs);
+  }
+});
+
+test('ffmpeg: standard input and a mistyped protocol are refused, naming url and what was expected; anything ffmpeg reads is taken', () => {
+  for (const stdin of ['-', 'pipe:', 'pipe:0', 'fd:3', 'PIPE:0']) {
+    assert.match(ffmpegInputProblem(stdin) ?? '', /^url: expected a stream URL \(rtsp:\/\/…, http:\/\/…\) or a file path, not ffmpeg's standard input ".*", which mic-capture does not feed$/, stdin);
+    assert.throws(() => createSource({ type: 'ffmpeg', url: stdin, sampleRate: 16000, channels: 1 } as SourceConfig), /^Error: url: .* standard input/, stdin);
+  }
+  assert.equal(ffmpegInputProblem('rstp://cam/1'), 'url: expected rtsp://, rtsps://, http://, https://, srt://, udp://, tcp://… or a file path; ffmpeg has no protocol "rstp" (in "rstp://cam/1")');
+  // The password of a mistyped URL is not repeated in the error.
+  assert.match(ffmpegInputProblem('htps://admin:secret@cam/a.mp3') ?? '', /"htps:\/\/\*\*\*@cam\/a\.mp3"/);
+  assert.doesNotMatch(ffmpegInputProblem('htps://admin:secret@cam/a.mp3') ?? '', /secret/);
+  for (const ok of ['rtsp://cam/1', 'RTSP://cam/1', 'https://cam/a.mp3', 'srt://cam:9000', 'file:/x.wav', '/x.wav', 'x.wav', 'a:b.wav', 'clips/10:00.wav', 'concat:a.wav|b.wav', 'C:/clips/x.wav']) {
+    assert.equal(ffmpegInputProblem(ok), undefined, ok);
+  }
 });
 
 test('command lines for other settings than those above: stdout only, no file or URL but the input', () => {

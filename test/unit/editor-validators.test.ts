@@ -20,6 +20,7 @@ import * as vm from 'vm';
 import { checkGeometry } from '../../lib/localize/arrays';
 import { SETTING_RANGES } from '../../lib/detect/detector';
 import { hasPassword } from '../../lib/util/url-credentials';
+import { FFMPEG_INPUT_PROTOCOLS, ffmpegInputProblem } from '../../lib/audio/sources/ffmpeg';
 import { DEFAULT_MAX_AGE_S, DEFAULT_MAX_MESSAGES, OUTBOX_SETTING_RANGES } from '../../lib/util/outbox';
 import { LOCALIZER_SETTINGS } from '../../lib/localize/localizer';
 import { CAPTURE_SETTINGS, MIN_LEVEL_PERIOD_MS } from '../../lib/audio/capture';
@@ -455,6 +456,27 @@ test('a password in a URL: refused by the vigie-camera form (stream, snapshot) a
   }
   assert.deepEqual([...reasons], [': expected no password in the URL (it would be saved in plain text in the flows); put the user and password in the user and password fields of this form']);
   assert.equal(mic.url.validate!.call({ source: 'wav' }, 'rtsp://op:s3cret@10.0.0.5/stream1'), true, 'another source does not read the URL');
+});
+
+test('mic-capture form: an ffmpeg URL is refused exactly when the runtime refuses it (standard input, a protocol ffmpeg lacks), in its words', () => {
+  const validate = definitionOf('mic-capture.html', 'mic-capture').defaults.url.validate!;
+  const known = [...FFMPEG_INPUT_PROTOCOLS.network, ...FFMPEG_INPUT_PROTOCOLS.local, ...FFMPEG_INPUT_PROTOCOLS.process];
+  const urls = [
+    ...known.flatMap((p) => [`${p}://cam/1`, `${p.toUpperCase()}:x`]),
+    '-', 'pipe:', 'pipe:0', 'fd:3', 'rstp://cam/1', 'htps://cam/a.mp3', 'rtspx://cam/1', 'a:b.wav', 'clips/10:00.wav', '/srv/a:b.wav', 'x.wav', 'C:/clips/x.wav', ' rtsp://cam/1 ',
+  ];
+  let refused = 0;
+  for (const url of urls) {
+    const runtime = ffmpegInputProblem(url.trim());
+    const form = validate.call({ source: 'ffmpeg' }, url);
+    assert.equal(form === true, runtime === undefined, `${JSON.stringify(url)}: form ${String(form)}, runtime ${runtime}`);
+    if (runtime) {
+      refused++;
+      // the same reason, but for the runtime's echo of the URL after "no protocol"
+      assert.equal(String(form).replace(/^URL: /, 'url: '), runtime.replace(/ \(in "[^"]*"\)$/, ''), url);
+    }
+  }
+  assert.equal(refused, 11, 'standard input 8 (-, pipe:, pipe:0, fd:3, pipe://…, PIPE:x, fd://…, FD:x) and 3 mistyped protocols');
 });
 
 test('cases met in the editor: the alert dashboard refuses "Keep for -1", "at most 5 alerts" and "0 MB", saying the range', () => {

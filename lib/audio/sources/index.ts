@@ -15,7 +15,7 @@ export { InputSource } from './input';
 export { SimulatedSource } from './simulated';
 export { WavFileSource, resolveWavPath } from './wavfile';
 export { parseArecordL, arecordArgs } from './arecord';
-export { ffmpegArgs, isFileInput } from './ffmpeg';
+export { ffmpegArgs, ffmpegInputProblem, isFileInput, isPlainPath } from './ffmpeg';
 
 export type SourceType = 'alsa' | 'ffmpeg' | 'wav' | 'input' | 'simulated';
 export const SOURCE_TYPES: readonly SourceType[] = ['alsa', 'ffmpeg', 'wav', 'input', 'simulated'];
