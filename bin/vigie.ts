@@ -18,6 +18,7 @@ interface CommandModule {
 const COMMANDS: Record<CommandName, () => Promise<CommandModule>> = {
   start: () => import('../lib/cli/start'),
   'audit verify': () => import('../lib/cli/audit-verify'),
+  'audit show': () => import('../lib/cli/audit-show'),
   'eval detect': () => import('../lib/cli/eval-detect'),
   'eval localize': () => import('../lib/cli/eval-localize'),
   'virtual-camera': () => import('../lib/cli/virtual-camera'),

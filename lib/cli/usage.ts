@@ -8,6 +8,8 @@ export const USAGE = {
     'vigie start [--flow street-demo|gateway|control-room|FILE.json] --user-dir DIR [--host 127.0.0.1] [--port 1880] ' +
     '[--node-red DIR] [--reset-flow] [--broker-port 1883]',
   'audit verify': 'vigie audit verify [--expect-hash [SEQ:]HASH]… [--complete] FILE|DIR…',
+  'audit show':
+    'vigie audit show [--since TIME] [--until TIME] [--alert ID] [--camera ID] [--actor NAME] [--type T[,T…]] [--format text|csv|jsonl] FILE|DIR…',
   'eval detect':
     'vigie eval detect --manifest FILE.csv [--model FILE.onnx] [--threshold P] [--hop-ms MS] [--min-above-background-db DB] ' +
     '[--cool-down-ms MS] [--min-duration-ms MS] [--hysteresis H] [--pad-s S] [--sensor-rate-hz HZ] [--details]',

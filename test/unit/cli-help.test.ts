@@ -46,7 +46,7 @@ test('vigie virtual-camera --help: every quirk, with what it imitates', () => {
 });
 
 test('vigie eval and vigie audit alone: the command needs a subcommand, and its subcommands are listed (exit 2)', () => {
-  for (const [word, subs] of [['eval', ['eval detect', 'eval localize']], ['audit', ['audit verify']]] as const) {
+  for (const [word, subs] of [['eval', ['eval detect', 'eval localize']], ['audit', ['audit verify', 'audit show']]] as const) {
     const r = vigie(word);
     assert.equal(r.status, 2, r.stderr);
     assert.equal(r.stderr, `vigie: ${word} needs a subcommand\nusage:\n${subs.map((n) => `  ${USAGE[n]}\n`).join('')}`);
@@ -110,6 +110,12 @@ test('a wrong command line exits 2 with the usage line, for every command', () =
     ['start', ['--user-dir', 'x', '--port', 'http']],
     ['audit verify', ['--json', 'x']],
     ['audit verify', []],
+    ['audit show', []],
+    ['audit show', ['--json', 'x']],
+    ['audit show', ['--since', 'yesterday', 'x']],
+    ['audit show', ['--type', 'decison', 'x']],
+    ['audit show', ['--format', 'xlsx', 'x']],
+    ['audit show', ['--since', '2026-11-28', '--until', '2026-11-27', 'x']],
     ['eval detect', ['--model', 'x.onnx']],
     ['eval detect', ['--manifest', 'm.csv', 'extra']],
     ['eval localize', ['--scene', 'x', '--colour']],

@@ -1,0 +1,190 @@
+/**
+ * Reading the audit log as people do: which entries concern a time span, an alert, a camera or
+ * an operator, one line each, or as CSV for a spreadsheet, or as the JSON lines themselves for
+ * another tool. What `vigie audit show` prints. Whether those entries are as written is
+ * verifyAuditFiles' business (audit.ts); this only reads.
+ */
+import * as fs from 'fs';
+import type { AuditEventType } from './bus';
+import type { AuditEntry } from './audit';
+
+export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = ['alert', 'alert-update', 'camera-move', 'live-view', 'decision', 'snapshot', 'system'];
+
+/** An entry as read, with where it was read (line from 1), and its line as stored. */
+export interface ReadAuditEntry {
+  entry: AuditEntry;
+  file: string;
+  line: number;
+  text: string;
+}
+
+/** A line that is no audit entry (cut by a crash, edited, appended by something else). */
+export interface UnreadableAuditLine {
+  file: string;
+  line: number;
+  why: string;
+}
+
+/** The entries of `files`, in the order given, and the lines that are none. Throws when a file cannot be read. */
+export function readAuditEntries(files: string[]): { entries: ReadAuditEntry[]; unreadable: UnreadableAuditLine[] } {
+  const entries: ReadAuditEntry[] = [];
+  const unreadable: UnreadableAuditLine[] = [];
+  for (const file of files) {
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    // A file ends with a newline: the empty string after it is no line.
+    if (lines[lines.length - 1] === '') lines.pop();
+    lines.forEach((text, i) => {
+      const line = i + 1;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        unreadable.push({ file, line, why: 'not JSON (a line cut by a crash, or edited)' });
+        return;
+      }
+      const why = notAnEntry(parsed);
+      if (why) unreadable.push({ file, line, why });
+      else entries.push({ entry: parsed as AuditEntry, file, line, text });
+    });
+  }
+  return { entries, unreadable };
+}
+
+function notAnEntry(x: unknown): string | undefined {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return 'not an audit entry (a JSON object was expected)';
+  const e = x as Record<string, unknown>;
+  if (typeof e.seq !== 'number') return 'not an audit entry (no seq)';
+  if (typeof e.time !== 'string' || Number.isNaN(Date.parse(e.time))) return 'not an audit entry (no time)';
+  if (typeof e.type !== 'string') return 'not an audit entry (no type)';
+  if (typeof e.actor !== 'string') return 'not an audit entry (no actor)';
+  if (typeof e.details !== 'object' || e.details === null || Array.isArray(e.details)) return 'not an audit entry (no details)';
+  return undefined;
+}
+
+/** Which entries to show; every field given must match (an entry is shown when all do). */
+export interface AuditFilter {
+  /** Entries at or after this time (epoch ms). */
+  sinceMs?: number;
+  /** Entries before this time (epoch ms). */
+  untilMs?: number;
+  /** Entries of this alert: its own, and those naming it (a camera taken for it, a dropped alert acknowledged). */
+  alertId?: string;
+  /** Entries naming this camera (a move, a view, an alert it turned to). */
+  cameraId?: string;
+  /** Entries written under this actor: an operator's name, or auto:<node id>, or vigie. */
+  actor?: string;
+  types?: readonly string[];
+}
+
+/** The camera an entry names, whichever field its writer uses (`cameraId` for moves and relayed views, `camera` for alerts and console views). */
+export function cameraOf(e: AuditEntry): string | undefined {
+  const d = e.details;
+  const id = typeof d.cameraId === 'string' ? d.cameraId : typeof d.camera === 'string' ? d.camera : undefined;
+  return id || undefined;
+}
+
+/** What happened, in one word, when the details say (`event`, a decision's `action`, a move's `state`). */
+export function eventOf(e: AuditEntry): string | undefined {
+  const d = e.details;
+  for (const k of ['event', 'action', 'state']) if (typeof d[k] === 'string' && d[k]) return d[k] as string;
+  return undefined;
+}
+
+function namesAlert(e: AuditEntry, alertId: string): boolean {
+  if (e.alertId === alertId) return true;
+  const d = e.details;
+  return d.takenFor === alertId || (Array.isArray(d.named) && d.named.includes(alertId));
+}
+
+export function auditEntryMatches(e: AuditEntry, f: AuditFilter): boolean {
+  const t = Date.parse(e.time);
+  if (f.sinceMs !== undefined && !(t >= f.sinceMs)) return false;
+  if (f.untilMs !== undefined && !(t < f.untilMs)) return false;
+  if (f.alertId !== undefined && !namesAlert(e, f.alertId)) return false;
+  if (f.cameraId !== undefined && cameraOf(e) !== f.cameraId) return false;
+  if (f.actor !== undefined && e.actor !== f.actor) return false;
+  if (f.types !== undefined && !f.types.includes(e.type)) return false;
+  return true;
+}
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+const DATE_TIME_RE = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?)(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/**
+ * A time given on the command line, as epoch ms: an ISO 8601 date (`2026-11-28`) or date and
+ * time (`2026-11-28T14:03`, `2026-11-28 14:03:12`), in UTC unless it ends with Z or an offset
+ * (`+01:00`), as the log's times are UTC. A date alone is its day's start, or with `endOfDay`
+ * the next day's start (so `--until 2026-11-28` takes in all of that day). Undefined when it is
+ * none of those, or no such day.
+ */
+export function parseAuditTime(text: string, endOfDay = false): number | undefined {
+  const s = text.trim();
+  if (DATE_RE.test(s)) {
+    const ms = Date.parse(`${s}T00:00:00Z`);
+    if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== s) return undefined;
+    return endOfDay ? ms + 86_400_000 : ms;
+  }
+  const m = DATE_TIME_RE.exec(s);
+  if (!m) return undefined;
+  const day = Date.parse(`${m[1]}T00:00:00Z`);
+  if (Number.isNaN(day) || new Date(day).toISOString().slice(0, 10) !== m[1]) return undefined;
+  // 25:00 or 12:61 would be read as another time, or not at all: a time written must be the one read.
+  const [hh, mm, ss = 0] = m[2].split(':').map(Number);
+  if (hh > 23 || mm > 59 || ss >= 60) return undefined;
+  const offset = !m[3] || m[3].toUpperCase() === 'Z' ? 'Z' : m[3].replace(/^([+-]\d{2}):?(\d{2})$/, '$1:$2');
+  const ms = Date.parse(`${m[1]}T${m[2]}${offset}`);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * A value as a reader can tell it apart: a plain word as it is; a string with spaces, quotes,
+ * an equals sign or any control character (a newline or a terminal escape typed into a note
+ * must not make a line of its own, nor repaint the screen) in JSON quotes; anything else as
+ * compact JSON.
+ */
+function shown(v: unknown): string {
+  if (typeof v === 'string') return /^[^\s"'=\\\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+$/u.test(v) ? v : escapeAll(JSON.stringify(v));
+  if (v === undefined) return 'undefined';
+  return escapeAll(JSON.stringify(v));
+}
+
+/** JSON leaves U+2028, U+2029 and format characters (bidi overrides) as they are; a line shown escapes them too. */
+function escapeAll(json: string): string {
+  return json.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The time of an entry as people read it: `2026-11-28 14:03:12Z` (UTC, whole seconds), or as written when it is no time. */
+function timeShown(iso: string): string {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? shown(iso) : `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}Z`;
+}
+
+/**
+ * One entry on one line: seq, time (UTC), type, actor, alert, then every detail as key=value
+ * (nested values as JSON). Nothing is left out: the line is all the entry says but its hashes.
+ */
+export function auditEntryLine(e: AuditEntry): string {
+  const parts = [`#${e.seq}`, timeShown(e.time), e.type.padEnd(12), shown(e.actor)];
+  if (e.alertId !== undefined) parts.push(`alert=${shown(e.alertId)}`);
+  for (const [k, v] of Object.entries(e.details)) parts.push(`${shown(k)}=${shown(v)}`);
+  return parts.join('  ');
+}
+
+export const AUDIT_CSV_COLUMNS = ['seq', 'time', 'type', 'actor', 'alertId', 'camera', 'event', 'details', 'file', 'line'] as const;
+
+/**
+ * A CSV cell (RFC 4180): quoted when it holds a comma, quote or line break. A text a
+ * spreadsheet would run as a formula (=, +, -, @, a tab or carriage return first: an operator's
+ * name or note is typed by a person) is kept as text by a leading apostrophe.
+ */
+export function csvCell(v: unknown): string {
+  let s = v === undefined || v === null ? '' : typeof v === 'string' ? v : typeof v === 'number' ? String(v) : JSON.stringify(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** An entry as a CSV row of AUDIT_CSV_COLUMNS (details as JSON), without the line break. */
+export function auditCsvRow(r: ReadAuditEntry): string {
+  const e = r.entry;
+  return [e.seq, e.time, e.type, e.actor, e.alertId, cameraOf(e), eventOf(e), JSON.stringify(e.details), r.file, r.line].map(csvCell).join(',');
+}
