@@ -8,12 +8,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { listAuditFiles, orderAuditFiles, verifyAuditFiles } from '../alerts/audit';
+import { orderAuditFiles, verifyAuditFiles } from '../alerts/audit';
 import { AUDIT_CSV_COLUMNS, AUDIT_EVENT_TYPES, AuditFilter, auditCsvRow, auditEntryLine, auditEntryMatches, parseAuditTime, readAuditEntries } from '../alerts/audit-view';
+import { auditFilesOf } from './audit-files';
 import { USAGE } from './usage';
 
-/** Where the alert-dashboard node keeps the audit log in a Node-RED user directory, unless told otherwise. */
-const AUDIT_SUBDIR = 'vigie-audit';
 const FORMATS = ['text', 'csv', 'jsonl'] as const;
 type Format = (typeof FORMATS)[number];
 
@@ -105,25 +104,12 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   }
   if (paths.length === 0) return usageError('expected audit files or a directory');
 
-  const files: string[] = [];
-  const logsBelow: string[] = [];
-  for (const a of paths) {
-    const st = fs.statSync(a, { throwIfNoEntry: false });
-    if (!st) {
-      err(`vigie audit show: ${a}: no such file or directory\n`);
-      return 2;
-    }
-    if (st.isDirectory()) {
-      const found = listAuditFiles(a);
-      files.push(...found);
-      if (found.length === 0 && listAuditFiles(path.join(a, AUDIT_SUBDIR)).length > 0) logsBelow.push(path.join(a, AUDIT_SUBDIR));
-    } else files.push(a);
-  }
-  if (files.length === 0) {
-    const hint = logsBelow.length ? `; the audit log of a Node-RED user directory is in its ${AUDIT_SUBDIR}/: vigie audit show ${logsBelow.join(' ')}` : '';
-    err(`vigie audit show: no audit files (audit-YYYY-MM-DD-NNN.jsonl) in ${paths.join(', ')}${hint}\n`);
+  const found = auditFilesOf('audit show', paths, paths.map((a) => fs.statSync(a, { throwIfNoEntry: false })));
+  if ('error' in found) {
+    err(`${found.error}\n`);
     return 2;
   }
+  const files = found.files;
   const ordered = orderAuditFiles([...new Set(files)]);
   let read: ReturnType<typeof readAuditEntries>;
   try {

@@ -14,10 +14,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { APPENDED_WORDS, AuditHead, defaultHeadFile, ExpectedHash, listAuditFiles, parseExpectedHash, readHeadRecord, vanishedHow, verifyAuditFiles } from '../alerts/audit';
+import { auditFilesOf } from './audit-files';
 import { USAGE } from './usage';
 
-/** Where the alert-dashboard node keeps the audit log in the Node-RED user directory, unless its settings say otherwise. */
-const AUDIT_SUBDIR = 'vigie-audit';
 
 /** For `vigie audit verify --help`, after the usage line. */
 export function help(): string {
@@ -91,7 +90,6 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
     paths.push(a);
   }
   if (paths.length === 0) return usageError('expected audit files or a directory');
-  const files: string[] = [];
   // Each path looked at once (undefined: cannot be).
   const stats = paths.map((a): fs.Stats | undefined => {
     try {
@@ -105,25 +103,12 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   const dirs = paths.filter((_, i) => stats[i]?.isDirectory());
   const headFile = dirs.length === 1 ? defaultHeadFile(dirs[0]) : undefined;
   const head = headFile ? readHeadRecord(headFile) : undefined;
-  /** Directories given that hold no audit file but a vigie-audit/ that does (a user directory given for its log). */
-  const logsBelow: string[] = [];
-  for (const [i, a] of paths.entries()) {
-    const st = stats[i];
-    if (!st) {
-      err(`vigie audit verify: ${a}: no such file or directory\n`);
-      return 2;
-    }
-    if (st.isDirectory()) {
-      const found = listAuditFiles(a);
-      files.push(...found);
-      if (found.length === 0 && listAuditFiles(path.join(a, AUDIT_SUBDIR)).length > 0) logsBelow.push(path.join(a, AUDIT_SUBDIR));
-    } else files.push(a);
-  }
-  if (files.length === 0) {
-    const hint = logsBelow.length ? `; the audit log of a Node-RED user directory is in its ${AUDIT_SUBDIR}/: vigie audit verify ${logsBelow.join(' ')}` : '';
-    err(`vigie audit verify: no audit files (audit-YYYY-MM-DD-NNN.jsonl) in ${paths.join(', ')}${hint}\n`);
+  const found = auditFilesOf('audit verify', paths, stats);
+  if ('error' in found) {
+    err(`${found.error}\n`);
     return 2;
   }
+  const files = found.files;
   const headExpect = head && head !== 'unreadable' && head !== 'empty' ? [{ seq: head.seq, hash: head.hash }] : [];
   let r = verifyAuditFiles(files, { expect: [...expect, ...headExpect] });
   // Every file listed was removed by retention as the check ran (a quiet log rotating): the
