@@ -17,7 +17,7 @@ import { consoleFlow, DashboardServer, ensureWidgetBuilt, startDashboardServer, 
 import { artifactsDir as artifacts, launchChromium } from '../support/browser';
 import { repoRoot } from '../support/nodered';
 import { consoleDetection, openConsoleAs, screenshotPagesIfFailed, openAlert } from '../support/console-page';
-import { contrast, PAINTED_FIELDS, PAINTED_LOW_CONTRAST, PAINTED_MARKS, PAINTED_PLAN } from '../support/contrast';
+import { contrast, PAINTED_FIELDS, PAINTED_LOW_CONTRAST, PAINTED_MARKS, PAINTED_PLAN, PAINTED_WORDS_RATIO } from '../support/contrast';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- plain JS module of the widget
 import { fromLocal } from '../../ui/components/plan.js';
@@ -268,6 +268,21 @@ for (const [themeName, colours] of THEMES) {
         );
         for (const e of edges) assert.ok(e.edge && e.edge !== e.words, `a ${e.state} line's edge has a colour of its own: ${JSON.stringify(e)}`);
         assert.equal(new Set(edges.map((e) => e.edge)).size, edges.length, `four states, four colours: ${JSON.stringify(edges)}`);
+        // A line dealt with is drawn fainter than one waiting, a dismissed one fainter still, and a line's
+        // details fainter than its label: what the operator has to read first stands out.
+        const sel = (state: string, part: string) => `[data-alert-id="theme-q-${state}"] ${part}`;
+        const faint = await lea.evaluate<Record<string, number>>(
+          `(${PAINTED_WORDS_RATIO})(${JSON.stringify(['new', 'seen', 'confirmed', 'escalated', 'dismissed'].flatMap((st) => [sel(st, '.vg-label'), sel(st, '.vg-meta')]))})`,
+        );
+        const said = JSON.stringify(faint, (_k, v) => (typeof v === 'number' ? Number(v.toFixed(2)) : v));
+        assert.equal(Object.keys(faint).length, 10, `every state's line measured: ${said}`);
+        for (const waiting of ['new', 'seen']) {
+          for (const done of ['confirmed', 'escalated', 'dismissed']) {
+            assert.ok(faint[sel(done, '.vg-label')] < faint[sel(waiting, '.vg-label')] * 0.95, `a ${done} line fainter than a ${waiting} one: ${said}`);
+          }
+        }
+        for (const done of ['confirmed', 'escalated']) assert.ok(faint[sel('dismissed', '.vg-label')] < faint[sel(done, '.vg-label')] * 0.95, `a dismissed line fainter than a ${done} one: ${said}`);
+        for (const st of ['new', 'confirmed']) assert.ok(faint[sel(st, '.vg-meta')] < faint[sel(st, '.vg-label')] * 0.95, `a ${st} line's details fainter than its label: ${said}`);
       });
     }
   });

@@ -183,3 +183,20 @@ export const PAINTED_FIELDS = `(selector) => {
   }
   return out;
 }`;
+
+/**
+ * In the page: the contrast of each element's own words (its colour, as painted, on what is painted
+ * under it), by selector: how faint a queue line's words are drawn. Undefined for a selector that
+ * matches nothing.
+ */
+export const PAINTED_WORDS_RATIO = `(selectors) => {
+  ${HELPERS}
+  const out = {};
+  for (const selector of selectors) {
+    const el = document.querySelector(selector);
+    if (!el) continue;
+    const chain = chainOf(el);
+    out[selector] = ratio(paint(chain, 0, white, parse(getComputedStyle(el).color)), paint(chain, 0, white, null));
+  }
+  return out;
+}`;

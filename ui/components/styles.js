@@ -211,11 +211,17 @@ const css = `
   --vg-purple-mark: color-mix(in srgb, var(--vg-purple) 50%, var(--vg-on)); }
 /* A browser without color-mix() (older than Chrome 111, Firefox 113, Safari 16.2) would draw the fields to type in
    without edges (a border whose colour cannot be computed is not drawn), their hints in its own light grey, and, on a
-   dark theme, the lines without their coloured edges: the fields' edges and hints take the words' colour (the hints
-   in italics), and the dark theme's marks are the same colours mixed with white beforehand (the theme's own text
-   colour cannot be mixed in). */
+   dark theme, the lines without their coloured edges, and the lines dealt with, and every line's details, no fainter
+   than the rest: the fields' edges and hints take the words' colour (the hints in italics), the dark theme's marks
+   are the same colours mixed with white beforehand (the theme's own text colour cannot be mixed in), and the faint
+   words are the theme's text colour (Vuetify's on-surface, the words' colour in a Dashboard 2.0 group) made as
+   transparent as color-mix() makes them. */
 @supports not (color: color-mix(in srgb, red 50%, blue)) {
   .vigie-console { --vg-field-line: currentColor; }
+  .vigie-item.vg-state-confirmed, .vigie-item.vg-state-escalated, .vigie-item .vg-meta { color: rgba(var(--v-theme-on-surface), 0.85); }
+  .vigie-item.vg-state-dismissed { color: rgba(var(--v-theme-on-surface), 0.7); }
+  .vigie-item.vg-state-confirmed .vg-meta, .vigie-item.vg-state-escalated .vg-meta { color: rgba(var(--v-theme-on-surface), 0.72); }
+  .vigie-item.vg-state-dismissed .vg-meta { color: inherit; }
   .vigie-console input::placeholder, .vigie-console textarea::placeholder { color: inherit; font-style: italic; }
   .vigie-console.vg-dark { --vg-focus: ${mixedWithWhite(palette.focus, 70)};
     --vg-red-mark: ${mixedWithWhite(palette.red, 40)};
