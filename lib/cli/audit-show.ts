@@ -7,7 +7,6 @@
  * a wrong command line or no audit file.
  */
 import * as fs from 'fs';
-import * as path from 'path';
 import { orderAuditFiles, verifyAuditFiles } from '../alerts/audit';
 import { AUDIT_CSV_COLUMNS, AUDIT_EVENT_TYPES, AuditFilter, auditCsvRow, auditEntryLine, auditEntryMatches, parseAuditTime, readAuditEntries } from '../alerts/audit-view';
 import { auditFilesOf } from './audit-files';
