@@ -59,6 +59,13 @@ async function run(argv: string[]): Promise<number> {
   return help ? 0 : USAGE_EXIT;
 }
 
+// A reader that stops early (`vigie audit show … | head`) closes the pipe: the command ends there,
+// quietly, as a shell command does, not with a stack trace of the write that failed.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
+
 run(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

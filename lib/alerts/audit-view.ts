@@ -25,28 +25,30 @@ export interface UnreadableAuditLine {
   why: string;
 }
 
-/** The entries of `files`, in the order given, and the lines that are none. Throws when a file cannot be read. */
-export function readAuditEntries(files: string[]): { entries: ReadAuditEntry[]; unreadable: UnreadableAuditLine[] } {
+/**
+ * The entries of one audit file, and its lines that are none. One file at a time (at most the
+ * rotation size, 10 MB by default): a reader of a whole log never holds more. Throws when the
+ * file cannot be read.
+ */
+export function readAuditFile(file: string): { entries: ReadAuditEntry[]; unreadable: UnreadableAuditLine[] } {
   const entries: ReadAuditEntry[] = [];
   const unreadable: UnreadableAuditLine[] = [];
-  for (const file of files) {
-    const lines = fs.readFileSync(file, 'utf8').split('\n');
-    // A file ends with a newline: the empty string after it is no line.
-    if (lines[lines.length - 1] === '') lines.pop();
-    lines.forEach((text, i) => {
-      const line = i + 1;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        unreadable.push({ file, line, why: 'not JSON (a line cut by a crash, or edited)' });
-        return;
-      }
-      const why = notAnEntry(parsed);
-      if (why) unreadable.push({ file, line, why });
-      else entries.push({ entry: parsed as AuditEntry, file, line, text });
-    });
-  }
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  // A file ends with a newline: the empty string after it is no line.
+  if (lines[lines.length - 1] === '') lines.pop();
+  lines.forEach((text, i) => {
+    const line = i + 1;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      unreadable.push({ file, line, why: 'not JSON (a line cut by a crash, or edited)' });
+      return;
+    }
+    const why = notAnEntry(parsed);
+    if (why) unreadable.push({ file, line, why });
+    else entries.push({ entry: parsed as AuditEntry, file, line, text });
+  });
   return { entries, unreadable };
 }
 

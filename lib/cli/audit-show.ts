@@ -8,7 +8,7 @@
  */
 import * as fs from 'fs';
 import { orderAuditFiles, verifyAuditFiles } from '../alerts/audit';
-import { AUDIT_CSV_COLUMNS, AUDIT_EVENT_TYPES, AuditFilter, auditCsvRow, auditEntryLine, auditEntryMatches, parseAuditTime, readAuditEntries } from '../alerts/audit-view';
+import { AUDIT_CSV_COLUMNS, AUDIT_EVENT_TYPES, AuditFilter, auditCsvRow, auditEntryLine, auditEntryMatches, parseAuditTime, readAuditFile, UnreadableAuditLine } from '../alerts/audit-view';
 import { auditFilesOf } from './audit-files';
 import { USAGE } from './usage';
 
@@ -110,27 +110,36 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   }
   const files = found.files;
   const ordered = orderAuditFiles([...new Set(files)]);
-  let read: ReturnType<typeof readAuditEntries>;
-  try {
-    read = readAuditEntries(ordered);
-  } catch (e) {
-    // A file gone between listing and reading (retention rotating a running log): said, run again.
-    err(`vigie audit show: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
-  }
-  // The check runs on what was read, as one: each file read once more by verifyAuditFiles.
-  const verdict = verifyAuditFiles(ordered);
-
-  const shownEntries = read.entries.filter((r) => auditEntryMatches(r.entry, filter));
+  // File by file, each entry written out as it is read: a long log is never held whole.
   if (format === 'csv') out(`${AUDIT_CSV_COLUMNS.join(',')}\r\n`);
-  for (const r of shownEntries) {
-    if (format === 'text') out(`${auditEntryLine(r.entry)}\n`);
-    else if (format === 'csv') out(`${auditCsvRow(r)}\r\n`);
-    else out(`${r.text}\n`);
+  const unreadable: UnreadableAuditLine[] = [];
+  let total = 0;
+  let shown = 0;
+  for (const file of ordered) {
+    let read: ReturnType<typeof readAuditFile>;
+    try {
+      read = readAuditFile(file);
+    } catch (e) {
+      // A file gone between listing and reading (retention rotating a running log): said, run again.
+      err(`vigie audit show: ${e instanceof Error ? e.message : String(e)}\n`);
+      return 1;
+    }
+    total += read.entries.length;
+    unreadable.push(...read.unreadable);
+    for (const r of read.entries) {
+      if (!auditEntryMatches(r.entry, filter)) continue;
+      shown++;
+      if (format === 'text') out(`${auditEntryLine(r.entry)}\n`);
+      else if (format === 'csv') out(`${auditCsvRow(r)}\r\n`);
+      else out(`${r.text}\n`);
+    }
+    // Between files, a reader that has stopped (a closed pipe) is heard, and the listing ends there.
+    await new Promise((resolve) => setImmediate(resolve));
   }
-  for (const u of read.unreadable) err(`unreadable: ${u.file}:${u.line}: ${u.why}; not shown\n`);
-  const total = read.entries.length;
-  err(`${shownEntries.length} of ${total} entr${total === 1 ? 'y' : 'ies'} shown, from ${ordered.length} file${ordered.length === 1 ? '' : 's'}\n`);
+  for (const u of unreadable) err(`unreadable: ${u.file}:${u.line}: ${u.why}; not shown\n`);
+  err(`${shown} of ${total} entr${total === 1 ? 'y' : 'ies'} shown, from ${ordered.length} file${ordered.length === 1 ? '' : 's'}\n`);
+  // The chain of every file given, read again by the check (file by file too).
+  const verdict = verifyAuditFiles(ordered);
   if (!verdict.ok) {
     const b = verdict.break!;
     err(`chain BROKEN at ${b.file}:${b.line}: ${b.reason}: the entries are shown as read, not as proven written so (vigie audit verify says more)\n`);

@@ -231,3 +231,21 @@ test('vigie audit show runs from the command line, listed with the audit command
   assert.equal(r.stdout.split('\n').filter(Boolean).length, 2);
   assert.match(r.stderr, /chain intact/);
 });
+
+test('vigie audit show into a reader that stops early (| head): ends quietly, exit 0, no stack trace of the write that failed', async () => {
+  const dir = tempDir('vigie-audit-show-long-');
+  let t = Date.parse('2026-11-01T00:00:00Z');
+  const log = new AuditLog({ dir, now: () => t, retentionDays: 0 });
+  // some 1.5 MB over 13 daily files: far more than a pipe holds
+  for (let i = 0; i < 3000; i++, t += 6 * 60_000) log.append({ type: 'decision', actor: 'alice', alertId: `a${i}`, details: { action: 'dismiss', note: 'n'.repeat(500) } });
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bin', 'vigie.ts'), 'audit', 'show', dir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const first = await new Promise<string>((resolve) => child.stdout.once('data', (d) => resolve(String(d))));
+  child.stdout.destroy();
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.match(first, /^#1  2026-11-01 00:00:00Z  system /);
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /EPIPE|Error|at /, stderr);
+});
