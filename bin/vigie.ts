@@ -59,12 +59,17 @@ async function run(argv: string[]): Promise<number> {
   return help ? 0 : USAGE_EXIT;
 }
 
-// A reader that stops early (`vigie audit show … | head`) closes the pipe: the command ends there,
-// quietly, as a shell command does, not with a stack trace of the write that failed.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE') throw err;
-  process.exit(process.exitCode ?? 0);
-});
+// A reader that stops early (`vigie audit show … | head`) closes the pipe: a command that prints
+// a listing ends there, quietly, as a shell command does, not with a stack trace of the write
+// that failed. Not the services (start, virtual-camera): their output going is no reason to stop,
+// and a crash, unlike exit 0, is what a supervisor restarts.
+const SERVICES = ['start', 'virtual-camera'];
+if (!SERVICES.includes(process.argv[2])) {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
+}
 
 run(process.argv.slice(2)).then(
   (code) => {
