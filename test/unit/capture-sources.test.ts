@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Capture, HealthEvent } from '../../lib/audio/capture';
 import { ProcessSource, SimulatedSource, SourceConfig, createSource, describeSource, ffmpegArgs, parseArecordL, arecordArgs } from '../../lib/audio/sources';
 import { redactCredentials, SCRIPT_INPUT_ARGS } from '../../lib/util/url-credentials';
-import { ffmpegInputProblem, ffmpegScript, isFileInput, isPlainPath } from '../../lib/audio/sources/ffmpeg';
+import { FFMPEG_INPUT_PROTOCOLS, ffmpegInputProblem, ffmpegScript, isFileInput, isPlainPath } from '../../lib/audio/sources/ffmpeg';
 import { InterleavedDecoder, PCM_FORMATS } from '../../lib/audio/channels';
 import { SourceStatus } from '../../lib/audio/sources/source';
 import { liveSceneCount } from '../../lib/sim/live';
@@ -316,6 +316,16 @@ test('ffmpeg: a path whose first colon looks like a protocol is given to ffmpeg 
     const a = ffmpegArgs({ url: asIs, sampleRate: 16000, channels: 1 });
     assert.equal(a[a.indexOf('-i') + 1], asIs, asIs);
   }
+});
+
+test('ffmpeg: every input protocol the installed ffmpeg reads is one mic-capture knows (a stream, a local input, or its standard input)', () => {
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-protocols'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, `ffmpeg -protocols: ${r.stderr || r.error}`);
+  const input = /Input:\n([\s\S]*?)\nOutput:/.exec(r.stdout)?.[1].split('\n').map((l) => l.trim()).filter(Boolean) ?? [];
+  assert.ok(input.includes('http') && input.includes('file'), `ffmpeg's input protocols as listed: ${input.join(' ')}`);
+  const known = new Set([...FFMPEG_INPUT_PROTOCOLS.network, ...FFMPEG_INPUT_PROTOCOLS.local, ...FFMPEG_INPUT_PROTOCOLS.process]);
+  // one that is not would be refused when written as a URL (xxx://), and taken for a path otherwise
+  assert.deepEqual(input.filter((p) => !known.has(p)), []);
 });
 
 test('ffmpeg: standard input and a mistyped protocol are refused, naming url and what was expected; anything ffmpeg reads is taken', () => {
