@@ -152,7 +152,10 @@ function shown(v: unknown): string {
 
 /** JSON leaves U+2028, U+2029 and format characters (bidi overrides) as they are; a line shown escapes them too. */
 function escapeAll(json: string): string {
-  return json.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return json.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => {
+    const code = c.codePointAt(0)!;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** The time of an entry as people read it: `2026-11-28 14:03:12Z` (UTC, whole seconds), or as written when it is no time. */
@@ -166,7 +169,8 @@ function timeShown(iso: string): string {
  * (nested values as JSON). Nothing is left out: the line is all the entry says but its hashes.
  */
 export function auditEntryLine(e: AuditEntry): string {
-  const parts = [`#${e.seq}`, timeShown(e.time), e.type.padEnd(12), shown(e.actor)];
+  // The type too: an entry edited by hand may hold anything.
+  const parts = [`#${e.seq}`, timeShown(e.time), shown(e.type).padEnd(12), shown(e.actor)];
   if (e.alertId !== undefined) parts.push(`alert=${shown(e.alertId)}`);
   for (const [k, v] of Object.entries(e.details)) parts.push(`${shown(k)}=${shown(v)}`);
   return parts.join('  ');

@@ -89,6 +89,9 @@ test('audit show: what an operator typed cannot forge a line, clear the terminal
   assert.equal(r.out.split('\n').filter(Boolean).length, 2);
   assert.doesNotMatch(r.out, /[\u0000-\u0008\u000b-\u001f\u007f\u202e]/, 'no control character but the line ends');
   assert.ok(r.out.includes('note="bottle bank\\n#999  2026-11-28 09:00:00Z  decision  Mallory\\u001b[2J\\u202e"'), r.out);
+  // An entry edited by hand (its type, a detail's name) is shown as safely; an invisible tag character (outside the BMP) too.
+  const forged = auditEntryLine({ v: 1, seq: 7, time: '2026-11-28T09:00:00Z', type: 'decision\u001b[31m' as never, actor: 'x', details: { 'a\nb': '\u{e0041}' }, prev: '', hash: '' });
+  assert.equal(forged, '#7  2026-11-28 09:00:00Z  "decision\\u001b[31m"  x  "a\\nb"="\\u{e0041}"');
   // A name with spaces or quotes is quoted, so that it is not read as two fields.
   assert.ok(r.out.includes(`  ${JSON.stringify(FORMULA_ACTOR)}  alert=a2  action=escalate`), r.out);
 });
