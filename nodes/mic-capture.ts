@@ -94,19 +94,21 @@ function sourceConfigFrom(config: MicCaptureDef, ctx: { userDir: string; sensorI
         format,
       };
     }
-    case 'ffmpeg':
-      if (!config.url || !config.url.trim()) throw new Error('setting url: expected an ffmpeg input URL (rtsp://…, http://…, or a file path)');
-      const urlProblem = ffmpegInputProblem(config.url.trim());
+    case 'ffmpeg': {
+      const url = config.url?.trim();
+      if (!url) throw new Error('setting url: expected an ffmpeg input URL (rtsp://…, http://…, or a file path)');
+      const urlProblem = ffmpegInputProblem(url);
       if (urlProblem) throw new Error(`setting ${urlProblem}`);
       return {
         type,
-        url: ffmpegInputOf(config.url.trim(), ctx.userDir),
+        url: ffmpegInputOf(url, ctx.userDir),
         username: ctx.credentials?.username || undefined,
         password: ctx.credentials?.password || undefined,
         sampleRate: setting('sampleRate'),
         channels: setting('channels'),
         realtime: !!config.realtime,
       };
+    }
     case 'wav':
       if (!config.file || !config.file.trim()) throw new Error('setting file: expected the path of a WAV file (absolute, or relative to the Node-RED user directory)');
       return { type, file: config.file.trim(), baseDir: ctx.userDir, loop: config.loop !== false, pace: config.pace === 'fast' ? 'fast' : 'realtime' };

@@ -4,11 +4,7 @@
  * another tool. What `vigie audit show` prints. Whether those entries are as written is
  * verifyAuditFiles' business (audit.ts); this only reads.
  */
-import * as fs from 'fs';
-import type { AuditEventType } from './bus';
-import type { AuditEntry } from './audit';
-
-export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = ['alert', 'alert-update', 'camera-move', 'live-view', 'decision', 'snapshot', 'system'];
+import { AuditEntry, readLines } from './audit';
 
 /** An entry as read, with where it was read (line from 1), and its line as stored. */
 export interface ReadAuditEntry {
@@ -33,10 +29,7 @@ export interface UnreadableAuditLine {
 export function readAuditFile(file: string): { entries: ReadAuditEntry[]; unreadable: UnreadableAuditLine[] } {
   const entries: ReadAuditEntry[] = [];
   const unreadable: UnreadableAuditLine[] = [];
-  const lines = fs.readFileSync(file, 'utf8').split('\n');
-  // A file ends with a newline: the empty string after it is no line.
-  if (lines[lines.length - 1] === '') lines.pop();
-  lines.forEach((text, i) => {
+  readLines(file).forEach((text, i) => {
     const line = i + 1;
     let parsed: unknown;
     try {
@@ -112,6 +105,12 @@ export function auditEntryMatches(e: AuditEntry, f: AuditFilter): boolean {
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME_RE = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?)(Z|[+-]\d{2}:?\d{2})?$/i;
 
+/** The start of day YYYY-MM-DD (UTC, epoch ms), or undefined when there is no such day (2026-02-30). */
+function dayStartMs(day: string): number | undefined {
+  const ms = Date.parse(`${day}T00:00:00Z`);
+  return Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== day ? undefined : ms;
+}
+
 /**
  * A time given on the command line, as epoch ms: an ISO 8601 date (`2026-11-28`) or date and
  * time (`2026-11-28T14:03`, `2026-11-28 14:03:12`), in UTC unless it ends with Z or an offset
@@ -122,14 +121,11 @@ const DATE_TIME_RE = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})
 export function parseAuditTime(text: string, endOfDay = false): number | undefined {
   const s = text.trim();
   if (DATE_RE.test(s)) {
-    const ms = Date.parse(`${s}T00:00:00Z`);
-    if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== s) return undefined;
-    return endOfDay ? ms + 86_400_000 : ms;
+    const ms = dayStartMs(s);
+    return ms === undefined || !endOfDay ? ms : ms + 86_400_000;
   }
   const m = DATE_TIME_RE.exec(s);
-  if (!m) return undefined;
-  const day = Date.parse(`${m[1]}T00:00:00Z`);
-  if (Number.isNaN(day) || new Date(day).toISOString().slice(0, 10) !== m[1]) return undefined;
+  if (!m || dayStartMs(m[1]) === undefined) return undefined;
   // 25:00 or 12:61 would be read as another time, or not at all: a time written must be the one read.
   const [hh, mm, ss = 0] = m[2].split(':').map(Number);
   if (hh > 23 || mm > 59 || ss >= 60) return undefined;

@@ -369,7 +369,8 @@ function linesOf(text: string): string[] {
   return lines;
 }
 
-function readLines(file: string): string[] {
+/** The lines of a file (the newline ending the last one is no line of its own). Throws when it cannot be read. */
+export function readLines(file: string): string[] {
   return linesOf(fs.readFileSync(file, 'utf8'));
 }
 

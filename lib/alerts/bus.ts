@@ -11,7 +11,9 @@ import { EventEmitter } from 'events';
  * 'alert-update': a copy of an alert already raised changed its place, label or sensors (sent
  * again by the localizer as a late report placed it better).
  */
-export type AuditEventType = 'alert' | 'alert-update' | 'camera-move' | 'live-view' | 'decision' | 'snapshot' | 'system';
+/** Every kind of audit entry (what `vigie audit show --type` takes). */
+export const AUDIT_EVENT_TYPES = ['alert', 'alert-update', 'camera-move', 'live-view', 'decision', 'snapshot', 'system'] as const;
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 export interface AuditEvent {
   type: AuditEventType;

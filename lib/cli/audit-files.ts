@@ -9,6 +9,17 @@ import { listAuditFiles } from '../alerts/audit';
 /** Where the alert-dashboard node keeps the audit log in a Node-RED user directory, unless its settings say otherwise. */
 export const AUDIT_SUBDIR = 'vigie-audit';
 
+/** Each path looked at once: its stats, or undefined when it cannot be (missing, or not readable). */
+export function statsOf(paths: string[]): Array<fs.Stats | undefined> {
+  return paths.map((p) => {
+    try {
+      return fs.statSync(p);
+    } catch {
+      return undefined;
+    }
+  });
+}
+
 /**
  * The audit files of `paths` (each with its stats, undefined when it cannot be), or what to say
  * when there are none: a path that does not exist, or no audit file, naming the vigie-audit/ of

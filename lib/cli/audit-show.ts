@@ -6,10 +6,10 @@
  * Exit 0 when the chain is intact, 1 when it is not (the entries are still shown, as read), 2 on
  * a wrong command line or no audit file.
  */
-import * as fs from 'fs';
 import { orderAuditFiles, verifyAuditFiles } from '../alerts/audit';
-import { AUDIT_CSV_COLUMNS, AUDIT_EVENT_TYPES, AuditFilter, auditCsvRow, auditEntryLine, auditEntryMatches, parseAuditTime, readAuditFile, UnreadableAuditLine } from '../alerts/audit-view';
-import { auditFilesOf } from './audit-files';
+import { AUDIT_EVENT_TYPES } from '../alerts/bus';
+import { AUDIT_CSV_COLUMNS, AuditFilter, auditCsvRow, auditEntryLine, auditEntryMatches, parseAuditTime, readAuditFile, UnreadableAuditLine } from '../alerts/audit-view';
+import { auditFilesOf, statsOf } from './audit-files';
 import { USAGE } from './usage';
 
 const FORMATS = ['text', 'csv', 'jsonl'] as const;
@@ -103,7 +103,7 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   }
   if (paths.length === 0) return usageError('expected audit files or a directory');
 
-  const found = auditFilesOf('audit show', paths, paths.map((a) => fs.statSync(a, { throwIfNoEntry: false })));
+  const found = auditFilesOf('audit show', paths, statsOf(paths));
   if ('error' in found) {
     err(`${found.error}\n`);
     return 2;

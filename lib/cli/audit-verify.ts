@@ -14,9 +14,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { APPENDED_WORDS, AuditHead, defaultHeadFile, ExpectedHash, listAuditFiles, parseExpectedHash, readHeadRecord, vanishedHow, verifyAuditFiles } from '../alerts/audit';
-import { auditFilesOf } from './audit-files';
+import { auditFilesOf, statsOf } from './audit-files';
 import { USAGE } from './usage';
-
 
 /** For `vigie audit verify --help`, after the usage line. */
 export function help(): string {
@@ -90,14 +89,7 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
     paths.push(a);
   }
   if (paths.length === 0) return usageError('expected audit files or a directory');
-  // Each path looked at once (undefined: cannot be).
-  const stats = paths.map((a): fs.Stats | undefined => {
-    try {
-      return fs.statSync(a);
-    } catch {
-      return undefined;
-    }
-  });
+  const stats = statsOf(paths);
   // The head record beside a directory given (the last entry the console wrote), read before its
   // files: an entry written meanwhile comes after it, so the files given always reach it.
   const dirs = paths.filter((_, i) => stats[i]?.isDirectory());

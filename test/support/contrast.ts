@@ -22,7 +22,7 @@ export function contrast(a: string, b: string): number {
  * The page's helpers: `parse` reads a computed colour (rgb(), rgba(), or color(srgb …) as color-mix()
  * and light-dark() compute), `paint(chain, 0, white, text)` the colour painted by the boxes of `chain`
  * (the backgrounds and opacities of every box, html first, over white) under or with `text`,
- * `ratio(a, b)` WCAG contrast of two painted colours.
+ * `ratio(a, b)` WCAG contrast of two painted colours, `wordsRatio(el)` that of an element's words on what is under them.
  */
 const HELPERS = `
   const parse = (c) => {
@@ -44,6 +44,8 @@ const HELPERS = `
   const lin = (v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4);
   const lum = (c) => 0.2126 * lin(c.r) + 0.7152 * lin(c.g) + 0.0722 * lin(c.b);
   const ratio = (a, b) => { const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x); return (hi + 0.05) / (lo + 0.05); };
+  // the contrast of an element's own words, as painted, on what is painted under them
+  const wordsRatio = (el) => { const chain = chainOf(el); return ratio(paint(chain, 0, white, parse(getComputedStyle(el).color)), paint(chain, 0, white, null)); };
 `;
 
 /**
@@ -60,8 +62,7 @@ export const PAINTED_LOW_CONTRAST = `(selector) => {
       const el = n.parentElement;
       // the plan's words are SVG, painted by their fill: PAINTED_PLAN measures them
       if (el.closest('svg')) continue;
-      const chain = chainOf(el);
-      const r = ratio(paint(chain, 0, white, parse(getComputedStyle(el).color)), paint(chain, 0, white, null));
+      const r = wordsRatio(el);
       if (r < 4.5) out.push((row.className.match(/vg-state-\\w+/) || [''])[0] + ': "' + n.textContent.trim() + '" at ' + r.toFixed(2) + ':1');
     }
   }
@@ -194,9 +195,7 @@ export const PAINTED_WORDS_RATIO = `(selectors) => {
   const out = {};
   for (const selector of selectors) {
     const el = document.querySelector(selector);
-    if (!el) continue;
-    const chain = chainOf(el);
-    out[selector] = ratio(paint(chain, 0, white, parse(getComputedStyle(el).color)), paint(chain, 0, white, null));
+    if (el) out[selector] = wordsRatio(el);
   }
   return out;
 }`;

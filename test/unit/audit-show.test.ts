@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { AuditLog, listAuditFiles, verifyAuditFiles } from '../../lib/alerts/audit';
 import { auditEntryLine, csvCell, parseAuditTime } from '../../lib/alerts/audit-view';
 import { main } from '../../lib/cli/audit-show';
+import { parseCsv } from '../../lib/cli/eval-detect';
 import { tempDir } from '../support/tmp';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -124,31 +125,13 @@ test('audit show filters: an alert (with the entries naming it), a camera (eithe
   }
 });
 
-/** RFC 4180 rows, as a spreadsheet reads them. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
-      else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(cell), (cell = '');
-    else if (c === '\r' && text[i + 1] === '\n') row.push(cell), rows.push(row), (row = []), (cell = ''), i++;
-    else cell += c;
-  }
-  assert.equal(cell + row.join(''), '', 'every row ends with CRLF');
-  return rows;
-}
-
 test('audit show --format csv: a header, one row per entry that a spreadsheet reads back whole; a typed formula stays text', async () => {
   const dir = makeLog();
   const r = await show(['--format', 'csv', '--type', 'decision,camera-move', dir]);
   assert.equal(r.code, 0, r.err);
+  // RFC 4180: rows end with CRLF; a line break inside a quoted cell is the cell's
+  assert.ok(r.out.endsWith('\r\n'));
+  assert.doesNotMatch(r.out.replace(/"(?:[^"]|"")*"/g, '').replace(/\r\n/g, ''), /[\r\n]/, 'no bare line break between rows');
   const rows = parseCsv(r.out);
   assert.deepEqual(rows[0], ['seq', 'time', 'type', 'actor', 'alertId', 'camera', 'event', 'details', 'file', 'line']);
   assert.equal(rows.length, 1 + 4);

@@ -90,7 +90,7 @@ export function ffmpegInputProblem(url: string): string | undefined {
   if (url === '-' || (protocol && PROCESS_PROTOCOLS.has(protocol))) {
     return `url: expected a stream URL (rtsp://…, http://…) or a file path, not ffmpeg's standard input ${JSON.stringify(url)}, which mic-capture does not feed`;
   }
-  if (protocol && !NETWORK_PROTOCOLS.has(protocol) && !LOCAL_PROTOCOLS.has(protocol) && url.startsWith(`${url.slice(0, protocol.length)}://`)) {
+  if (protocol && !NETWORK_PROTOCOLS.has(protocol) && !LOCAL_PROTOCOLS.has(protocol) && url.startsWith('://', protocol.length)) {
     return `url: expected rtsp://, rtsps://, http://, https://, srt://, udp://, tcp://… or a file path; ffmpeg has no protocol "${protocol}" (in ${JSON.stringify(redactCredentials(url))})`;
   }
   return undefined;
