@@ -22,3 +22,24 @@ export async function waitFor<T>(cond: () => T | Promise<T>, timeoutMs: number, 
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
+
+/**
+ * A child's end with everything it printed: 'exit' can come before the last of its output has
+ * been read from the pipes, so this waits for 'close' too, for up to `drainMs` (a grandchild
+ * that inherited the pipes would otherwise hold the test; what it leaves is the test's to check).
+ */
+export function exitedAndDrained(
+  proc: import('node:child_process').ChildProcess,
+  drainMs = 5000,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  const closed = new Promise<void>((resolve) => proc.once('close', () => resolve()));
+  return new Promise((resolve) => {
+    proc.once('exit', (code, signal) => {
+      const timer = setTimeout(() => resolve({ code, signal }), drainMs);
+      void closed.then(() => {
+        clearTimeout(timer);
+        resolve({ code, signal });
+      });
+    });
+  });
+}

@@ -21,7 +21,7 @@ import { LOCK_FILE, processState } from '../../lib/cli/start-lock';
 import { HEALTH_FILE } from '../../lib/util/launcher-channel';
 import { repoRoot } from '../support/nodered';
 import { remoteGunshot } from '../support/detections';
-import { waitFor } from '../support/wait';
+import { exitedAndDrained, waitFor } from '../support/wait';
 import { silentServer } from '../support/silent-server';
 
 let dir = '';
@@ -98,7 +98,7 @@ function vigieStart(
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = exitedAndDrained(proc);
   return { proc, output: () => out, exited };
 }
 
