@@ -9,31 +9,64 @@ import { listAuditFiles } from '../alerts/audit';
 /** Where the alert-dashboard node keeps the audit log in a Node-RED user directory, unless its settings say otherwise. */
 export const AUDIT_SUBDIR = 'vigie-audit';
 
-/** Each path looked at once: its stats, or undefined when it cannot be (missing, or not readable). */
-export function statsOf(paths: string[]): Array<fs.Stats | undefined> {
+/** What a path given is: its stats, or why it could not be looked at. */
+export type PathStats = fs.Stats | NodeJS.ErrnoException;
+
+/** Each path looked at once: its stats, or the error that says why it cannot be (missing, or not reachable). */
+export function statsOf(paths: string[]): PathStats[] {
   return paths.map((p) => {
     try {
       return fs.statSync(p);
-    } catch {
-      return undefined;
+    } catch (err) {
+      return err as NodeJS.ErrnoException;
     }
   });
 }
 
+export function isDirectoryStats(st: PathStats | undefined): boolean {
+  return st instanceof fs.Stats && st.isDirectory();
+}
+
 /**
- * The audit files of `paths` (each with its stats, undefined when it cannot be), or what to say
- * when there are none: a path that does not exist, or no audit file, naming the vigie-audit/ of
+ * Why a path cannot be read, in words that lead to the fix: a path that is not there, or one this
+ * user may not read (the log belongs to the user Node-RED runs as; root or that user can read it).
+ */
+export function pathFaultWords(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM': {
+      const uid = process.geteuid?.(); // the effective uid is the one the kernel checks
+      return `permission denied${uid === undefined ? '' : ` to uid ${uid}`} (run it as the user Node-RED runs as, or as root)`;
+    }
+    default:
+      return `cannot be read (${err.message})`;
+  }
+}
+
+/**
+ * The audit files of `paths` (each with its stats, or why it cannot be looked at), or what to say
+ * when there are none: a path that does not exist or cannot be read, or no audit file, naming the vigie-audit/ of
  * a Node-RED user directory given for its log.
  */
-export function auditFilesOf(command: string, paths: string[], stats: Array<fs.Stats | undefined>): { files: string[] } | { error: string } {
+export function auditFilesOf(command: string, paths: string[], stats: PathStats[]): { files: string[] } | { error: string } {
   const files: string[] = [];
   /** Directories given that hold no audit file but a vigie-audit/ that does (a user directory given for its log). */
   const logsBelow: string[] = [];
   for (const [i, a] of paths.entries()) {
     const st = stats[i];
-    if (!st) return { error: `vigie ${command}: ${a}: no such file or directory` };
+    if (!(st instanceof fs.Stats)) return { error: `vigie ${command}: ${a}: ${pathFaultWords(st)}` };
+    // Said before anything is listed: a directory or file that cannot be read is not "no audit files".
+    const fault = unreadable(a, st);
+    if (fault) return { error: `vigie ${command}: ${a}: ${pathFaultWords(fault)}` };
     if (st.isDirectory()) {
       const found = listAuditFiles(a);
+      for (const f of found) {
+        const fileFault = unreadable(f);
+        if (fileFault) return { error: `vigie ${command}: ${f}: ${pathFaultWords(fileFault)}` };
+      }
       files.push(...found);
       if (found.length === 0 && listAuditFiles(path.join(a, AUDIT_SUBDIR)).length > 0) logsBelow.push(path.join(a, AUDIT_SUBDIR));
     } else files.push(a);
@@ -43,4 +76,16 @@ export function auditFilesOf(command: string, paths: string[], stats: Array<fs.S
     return { error: `vigie ${command}: no audit files (audit-YYYY-MM-DD-NNN.jsonl) in ${paths.join(', ')}${hint}` };
   }
   return { files };
+}
+
+/** The error reading `p` would meet (a directory listed, a file opened), or undefined. */
+function unreadable(p: string, st?: fs.Stats): NodeJS.ErrnoException | undefined {
+  try {
+    if (st?.isDirectory()) fs.readdirSync(p);
+    // Opened, not access(2)ed: access checks the real uid, open the effective one that reading uses.
+    else fs.closeSync(fs.openSync(p, 'r'));
+    return undefined;
+  } catch (err) {
+    return err as NodeJS.ErrnoException;
+  }
 }

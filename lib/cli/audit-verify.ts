@@ -14,7 +14,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { APPENDED_WORDS, AuditHead, defaultHeadFile, ExpectedHash, listAuditFiles, parseExpectedHash, readHeadRecord, vanishedHow, verifyAuditFiles } from '../alerts/audit';
-import { auditFilesOf, statsOf } from './audit-files';
+import { auditFilesOf, isDirectoryStats, statsOf } from './audit-files';
 import { USAGE } from './usage';
 
 /** For `vigie audit verify --help`, after the usage line. */
@@ -92,7 +92,7 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   const stats = statsOf(paths);
   // The head record beside a directory given (the last entry the console wrote), read before its
   // files: an entry written meanwhile comes after it, so the files given always reach it.
-  const dirs = paths.filter((_, i) => stats[i]?.isDirectory());
+  const dirs = paths.filter((_, i) => isDirectoryStats(stats[i]));
   const headFile = dirs.length === 1 ? defaultHeadFile(dirs[0]) : undefined;
   const head = headFile ? readHeadRecord(headFile) : undefined;
   const found = auditFilesOf('audit verify', paths, stats);

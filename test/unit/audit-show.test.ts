@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { AuditLog, listAuditFiles, verifyAuditFiles } from '../../lib/alerts/audit';
 import { auditEntryLine, csvCell, parseAuditTime } from '../../lib/alerts/audit-view';
 import { main } from '../../lib/cli/audit-show';
+import { main as verifyMain } from '../../lib/cli/audit-verify';
 import { parseCsv } from '../../lib/cli/eval-detect';
 import { tempDir } from '../support/tmp';
 
@@ -193,6 +194,59 @@ test('audit show: a Node-RED user directory given for its log names the vigie-au
   const none = await show([path.join(userDir, 'nowhere')]);
   assert.equal(none.code, 2);
   assert.match(none.err, /nowhere: no such file or directory/);
+});
+
+/**
+ * Runs `fn` as a user that may not read what root made 0o000: as root (tests here run as root),
+ * with the effective uid of nobody for the call; otherwise as this user, whom mode 0o000 denies too.
+ */
+async function asNobody<T>(fn: () => Promise<T>): Promise<T> {
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) process.seteuid!(65534);
+  try {
+    return await fn();
+  } finally {
+    if (asRoot) process.seteuid!(0);
+  }
+}
+
+test('audit show and verify on a log this user may not read: "permission denied" naming the path and the uid, exit 2, nothing listed (not "no such file", nor "no audit files")', async () => {
+  const uid = process.getuid?.() === 0 ? 65534 : process.getuid!();
+  const denied = new RegExp(`permission denied to uid ${uid} \\(run it as the user Node-RED runs as, or as root\\)`);
+  // A directory that cannot be listed; a file under one that cannot be entered.
+  const closed = makeLog();
+  const inside = listAuditFiles(closed)[0];
+  // A directory that can be listed, with one file that cannot be read (the log's files are 0600).
+  const open = makeLog();
+  const guarded = listAuditFiles(open)[1];
+  fs.chmodSync(closed, 0o000);
+  fs.chmodSync(open, 0o755); // made 0700 by mkdtemp
+  fs.chmodSync(guarded, 0o000);
+  try {
+    for (const [command, run] of [
+      ['audit show', (args: string[]) => show(args)],
+      ['audit verify', async (args: string[]) => {
+        let out = '';
+        let err = '';
+        const code = await verifyMain(args, (x) => (out += x), (x) => (err += x));
+        return { code, out, err };
+      }],
+    ] as const) {
+      for (const [given, named] of [[closed, closed], [inside, inside], [open, guarded]]) {
+        const r = await asNobody(() => run([given]));
+        assert.equal(r.code, 2, `${command} ${given}: ${r.err}`);
+        assert.equal(r.out, '', 'nothing listed');
+        assert.ok(r.err.startsWith(`vigie ${command}: ${named}: permission denied`), r.err);
+        assert.match(r.err, denied);
+      }
+    }
+  } finally {
+    fs.chmodSync(closed, 0o700);
+    fs.chmodSync(guarded, 0o600);
+  }
+  // Readable again: the same paths list.
+  assert.equal((await show([closed])).code, 0);
+  assert.equal((await show([open])).code, 0);
 });
 
 test('audit show times: a date, a date and time in UTC or with an offset; a day or hour that does not exist is refused', () => {
