@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { exitedAndDrained } from './wait';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 
@@ -82,16 +83,17 @@ export async function startNodeRed(opts: StartOptions): Promise<RunningNodeRed> 
   proc.stderr!.on('data', (d) => (out += d.toString()));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+  // Resolved once its output is all read too: what it logged as it stopped is in log().
+  const ended = exitedAndDrained(proc);
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
       const t = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-      proc.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
       proc.kill('SIGINT');
-    });
+      await ended;
+      clearTimeout(t);
+    }
+    await ended;
+  };
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`Node-RED exited early (${proc.exitCode}):\n${out}`);
     if (/Started flows|Server now running/.test(out)) {
