@@ -66,7 +66,7 @@ export interface AuditFilter {
   alertId?: string;
   /** Entries naming this camera (a move, a view, an alert it turned to). */
   cameraId?: string;
-  /** Entries written under this actor: an operator's name, or auto:<node id>, or vigie. */
+  /** Entries written under this actor, in any case: an operator's name, or auto:<node id>, or vigie. */
   actor?: string;
   types?: readonly string[];
 }
@@ -91,13 +91,21 @@ function namesAlert(e: AuditEntry, alertId: string): boolean {
   return d.takenFor === alertId || (Array.isArray(d.named) && d.named.includes(alertId));
 }
 
+/**
+ * An actor as searched for: operators type their own names, so "alice", "Alice" and "Alice "
+ * (or an accent typed as two characters) are one person to an inquiry.
+ */
+function actorKey(actor: string): string {
+  return actor.normalize('NFC').trim().toLowerCase();
+}
+
 export function auditEntryMatches(e: AuditEntry, f: AuditFilter): boolean {
   const t = Date.parse(e.time);
   if (f.sinceMs !== undefined && !(t >= f.sinceMs)) return false;
   if (f.untilMs !== undefined && !(t < f.untilMs)) return false;
   if (f.alertId !== undefined && !namesAlert(e, f.alertId)) return false;
   if (f.cameraId !== undefined && cameraOf(e) !== f.cameraId) return false;
-  if (f.actor !== undefined && e.actor !== f.actor) return false;
+  if (f.actor !== undefined && actorKey(e.actor) !== actorKey(f.actor)) return false;
   if (f.types !== undefined && !f.types.includes(e.type)) return false;
   return true;
 }

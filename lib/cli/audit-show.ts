@@ -26,7 +26,7 @@ export function help(): string {
     '                    log is) unless it ends with Z or an offset such as +01:00',
     '  --alert ID        entries of that alert (and those naming it: a camera taken for it)',
     '  --camera ID       entries naming that camera (its moves, its views, alerts it turned to)',
-    '  --actor NAME      entries written under that name (an operator; auto:<node id>; vigie)',
+    '  --actor NAME      entries written under that name, in any case (an operator; auto:<node id>; vigie)',
     `  --type T[,T…]     only these kinds: ${AUDIT_EVENT_TYPES.join(', ')}`,
     '  --format F        text (one line per entry, the default), csv (a header row, then one row per',
     '                    entry, details as JSON; for a spreadsheet) or jsonl (the stored lines, hashes',

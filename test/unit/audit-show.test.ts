@@ -106,7 +106,9 @@ test('audit show filters: an alert (with the entries naming it), a camera (eithe
     [['--camera', 'cam-north'], [s['alert:a1:'], s['camera-move:a1:reached'], s['live-view:a1:'], s['camera-move:a1:camera-taken']]],
     [['--camera', 'cam-south'], [s['alert:a2:'], s['live-view::viewed-in-console']]],
     [['--actor', 'Alice'], [s['live-view:a1:'], s['decision:a1:dismiss']]],
-    [['--actor', 'alice'], []],
+    // in any case, spaces around it and the accent's form aside, as people type names
+    [['--actor', ' alice '], [s['live-view:a1:'], s['decision:a1:dismiss']]],
+    [['--actor', 'Ali'], []],
     [['--type', 'decision,live-view'], [s['live-view:a1:'], s['decision:a1:dismiss'], s['decision:a2:escalate'], s['live-view::viewed-in-console']]],
     // a date alone: its whole day, in UTC
     [['--until', '2026-11-27', '--type', 'alert'], [s['alert:a1:']]],
@@ -124,6 +126,12 @@ test('audit show filters: an alert (with the entries naming it), a camera (eithe
     assert.deepEqual(seqs(r.out), expected, args.join(' '));
     assert.match(r.err, new RegExp(`^${expected.length} of \\d+ entr`), args.join(' '));
   }
+  // A name with an accent, searched for with the accent typed as a letter and a combining mark.
+  const accented = tempDir('vigie-audit-show-');
+  new AuditLog({ dir: accented, retentionDays: 0 }).append({ type: 'decision', actor: 'Zoé', alertId: 'a3', details: { action: 'confirm' } });
+  const zoe = await show(['--actor', 'ZOE\u0301', '--format', 'jsonl', accented]);
+  assert.equal(zoe.code, 0, zoe.err);
+  assert.deepEqual(zoe.out.split('\n').filter(Boolean).map((l) => JSON.parse(l).actor), ['Zoé']);
 });
 
 test('audit show --format csv: a header, one row per entry that a spreadsheet reads back whole; a typed formula stays text', async () => {
