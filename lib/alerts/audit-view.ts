@@ -4,6 +4,7 @@
  * another tool. What `vigie audit show` prints. Whether those entries are as written is
  * verifyAuditFiles' business (audit.ts); this only reads.
  */
+import { isPlausibleWallTime } from '../util/clock';
 import { AuditEntry, readLines } from './audit';
 
 /** An entry as read, with where it was read (line from 1), and its line as stored. */
@@ -108,6 +109,64 @@ export function auditEntryMatches(e: AuditEntry, f: AuditFilter): boolean {
   if (f.actor !== undefined && actorKey(e.actor) !== actorKey(f.actor)) return false;
   if (f.types !== undefined && !f.types.includes(e.type)) return false;
   return true;
+}
+
+/**
+ * The entries a filter takes in, given in the chain's order, when some were written before the
+ * clock was set (a time before 2023: a gateway without a battery clock, before NTP answered).
+ * Such an entry's time says nothing, but the chain places it: it was written after the real time
+ * of the entry before it and no later than that of the entry after it. It is taken in when that
+ * interval reaches into --since/--until (it may have been written then), and held back only
+ * until the next real time says whether it does. Entries come out in the order they went in.
+ */
+export class AuditSpanFilter<T extends { entry: AuditEntry }> {
+  private held: T[] = [];
+  private lastRealMs: number | undefined;
+  /** Entries taken in whose time was written before the clock was set. */
+  unsetClockShown = 0;
+  private readonly sinceMs: number | undefined;
+  private readonly untilMs: number | undefined;
+  private readonly rest: AuditFilter;
+
+  constructor(private readonly filter: AuditFilter) {
+    this.sinceMs = filter.sinceMs;
+    this.untilMs = filter.untilMs;
+    this.rest = { ...filter, sinceMs: undefined, untilMs: undefined };
+  }
+
+  /** The entries to show now, in order: held ones that this entry's real time settles, then this one if it matches. */
+  push(r: T): T[] {
+    const t = Date.parse(r.entry.time);
+    if (isPlausibleWallTime(t)) {
+      // Written no later than t: the held entries reach into the span if t is not before --since.
+      const out = this.sinceMs === undefined || t >= this.sinceMs ? this.takeHeld() : [];
+      this.held = [];
+      this.lastRealMs = t;
+      if (auditEntryMatches(r.entry, this.filter)) out.push(r);
+      return out;
+    }
+    if (!auditEntryMatches(r.entry, this.rest)) return [];
+    // Written after the last real time: too late for a span that ended by then.
+    if (this.untilMs !== undefined && this.lastRealMs !== undefined && this.lastRealMs >= this.untilMs) return [];
+    if (this.sinceMs === undefined) {
+      this.unsetClockShown++;
+      return [r];
+    }
+    this.held.push(r);
+    return [];
+  }
+
+  /** At the end of the log: entries held with no real time after them (they may be as late as any). */
+  end(): T[] {
+    return this.takeHeld();
+  }
+
+  private takeHeld(): T[] {
+    const out = this.held;
+    this.held = [];
+    this.unsetClockShown += out.length;
+    return out;
+  }
 }
 
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;

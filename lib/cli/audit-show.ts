@@ -8,7 +8,7 @@
  */
 import { orderAuditFiles, verifyAuditFiles } from '../alerts/audit';
 import { AUDIT_EVENT_TYPES } from '../alerts/bus';
-import { AUDIT_CSV_COLUMNS, AuditFilter, auditCsvRow, auditEntryLine, auditEntryMatches, parseAuditTime, readAuditFile, UnreadableAuditLine } from '../alerts/audit-view';
+import { AUDIT_CSV_COLUMNS, AuditFilter, AuditSpanFilter, auditCsvRow, auditEntryLine, parseAuditTime, ReadAuditEntry, readAuditFile, UnreadableAuditLine } from '../alerts/audit-view';
 import { auditFilesOf, statsOf } from './audit-files';
 import { USAGE } from './usage';
 
@@ -23,7 +23,8 @@ export function help(): string {
     '  --since TIME      entries at or after TIME',
     '  --until TIME      entries before TIME; a date alone takes in that whole day',
     '                    TIME: 2026-11-28, 2026-11-28T14:03 or "2026-11-28 14:03:12", in UTC (as the',
-    '                    log is) unless it ends with Z or an offset such as +01:00',
+    '                    log is) unless it ends with Z or an offset such as +01:00; an entry written',
+    '                    before the clock was set (before 2023) is placed by the real times around it',
     '  --alert ID        entries of that alert (and those naming it: a camera taken for it)',
     '  --camera ID       entries naming that camera (its moves, its views, alerts it turned to)',
     '  --actor NAME      entries written under that name, in any case (an operator; auto:<node id>; vigie)',
@@ -115,6 +116,15 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   const unreadable: UnreadableAuditLine[] = [];
   let total = 0;
   let shown = 0;
+  const span = new AuditSpanFilter<ReadAuditEntry>(filter);
+  const write = (rs: ReadAuditEntry[]): void => {
+    for (const r of rs) {
+      shown++;
+      if (format === 'text') out(`${auditEntryLine(r.entry)}\n`);
+      else if (format === 'csv') out(`${auditCsvRow(r)}\r\n`);
+      else out(`${r.text}\n`);
+    }
+  };
   for (const file of ordered) {
     let read: ReturnType<typeof readAuditFile>;
     try {
@@ -126,17 +136,16 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
     }
     total += read.entries.length;
     unreadable.push(...read.unreadable);
-    for (const r of read.entries) {
-      if (!auditEntryMatches(r.entry, filter)) continue;
-      shown++;
-      if (format === 'text') out(`${auditEntryLine(r.entry)}\n`);
-      else if (format === 'csv') out(`${auditCsvRow(r)}\r\n`);
-      else out(`${r.text}\n`);
-    }
+    for (const r of read.entries) write(span.push(r));
     // Between files, a reader that has stopped (a closed pipe) is heard, and the listing ends there.
     await new Promise((resolve) => setImmediate(resolve));
   }
+  write(span.end());
   for (const u of unreadable) err(`unreadable: ${u.file}:${u.line}: ${u.why}; not shown\n`);
+  if (span.unsetClockShown > 0 && (filter.sinceMs !== undefined || filter.untilMs !== undefined)) {
+    const n = span.unsetClockShown;
+    err(`note: ${n} of the entries shown ${n === 1 ? 'was' : 'were'} written before the clock was set (a time before 2023); ${n === 1 ? 'it is' : 'each is'} shown as the real times around ${n === 1 ? 'it' : 'them'} in the log place ${n === 1 ? 'it' : 'them'}: perhaps within --since/--until\n`);
+  }
   err(`${shown} of ${total} entr${total === 1 ? 'y' : 'ies'} shown, from ${ordered.length} file${ordered.length === 1 ? '' : 's'}\n`);
   // The chain of every file given, read again by the check (file by file too).
   const verdict = verifyAuditFiles(ordered);

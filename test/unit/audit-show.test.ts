@@ -257,6 +257,49 @@ test('audit show and verify on a log this user may not read: "permission denied"
   assert.equal((await show([open])).code, 0);
 });
 
+test('audit show with --since/--until on a log written partly before the clock was set (1970 after a power cut): those entries are placed by the real times around them, in chain order, with a note', async () => {
+  const dir = tempDir('vigie-audit-show-clock-');
+  let t = Date.parse('2026-11-27T22:00:00Z');
+  const before = new AuditLog({ dir, now: () => t, retentionDays: 0 });
+  before.append({ type: 'decision', actor: 'Alice', alertId: 'a1', details: { action: 'dismiss' } });
+  // The gateway restarts without a battery clock: 1970 until NTP answers.
+  t = 5_000;
+  const after = new AuditLog({ dir, now: () => t, retentionDays: 0 });
+  after.append({ type: 'alert', actor: 'auto:loc1', alertId: 'a2', details: { label: 'gunshot' } });
+  t += 1000;
+  after.append({ type: 'decision', actor: 'Bob', alertId: 'a2', details: { action: 'escalate' } });
+  t = Date.parse('2026-11-28T06:00:00Z');
+  after.append({ type: 'decision', actor: 'Bob', alertId: 'a3', details: { action: 'confirm' } });
+  const alerts = (r: { out: string }) => r.out.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.actor !== 'vigie').map((e) => `${e.alertId}:${e.time.slice(0, 4)}`);
+  const cases: Array<[string[], string[], boolean]> = [
+    // between 22:00 on the 27th and 06:00 on the 28th: perhaps in any span that reaches into it
+    [['--since', '2026-11-28T00:00Z'], ['a2:1970', 'a2:1970', 'a3:2026'], true],
+    [['--since', '2026-11-28T06:00Z'], ['a2:1970', 'a2:1970', 'a3:2026'], true],
+    [['--since', '2026-11-28T06:00:01Z'], [], false],
+    [['--until', '2026-11-27T23:00Z'], ['a1:2026', 'a2:1970', 'a2:1970'], true],
+    [['--until', '2026-11-27T22:00Z'], [], false],
+    [['--since', '2026-11-27T23:00Z', '--until', '2026-11-28T01:00Z'], ['a2:1970', 'a2:1970'], true],
+    // the other filters still apply to them
+    [['--since', '2026-11-28T00:00Z', '--actor', 'bob'], ['a2:1970', 'a3:2026'], true],
+    [['--since', '2026-11-28T00:00Z', '--type', 'alert'], ['a2:1970'], true],
+  ];
+  for (const [args, expected, noted] of cases) {
+    const r = await show([...args, '--format', 'jsonl', dir]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(alerts(r), expected, args.join(' '));
+    assert.equal(/note: \d+ of the entries shown (was|were) written before the clock was set/.test(r.err), noted, `${args.join(' ')}: ${r.err}`);
+  }
+  // Still at the end of the log (no real time after them yet): they may be as late as any time.
+  const unsetNow = tempDir('vigie-audit-show-clock-');
+  let u = Date.parse('2026-11-27T22:00:00Z');
+  const log = new AuditLog({ dir: unsetNow, now: () => u, retentionDays: 0 });
+  log.append({ type: 'decision', actor: 'Alice', alertId: 'a1', details: { action: 'dismiss' } });
+  u = 5_000;
+  log.append({ type: 'alert', actor: 'auto:loc1', alertId: 'a2', details: { label: 'gunshot' } });
+  assert.deepEqual(alerts(await show(['--since', '2030-01-01', '--format', 'jsonl', unsetNow])), ['a2:1970']);
+  assert.deepEqual(alerts(await show(['--until', '2026-11-27T21:00Z', '--format', 'jsonl', unsetNow])), []);
+});
+
 test('audit show times: a date, a date and time in UTC or with an offset; a day or hour that does not exist is refused', () => {
   assert.equal(parseAuditTime('2026-11-28'), Date.parse('2026-11-28T00:00:00Z'));
   assert.equal(parseAuditTime('2026-11-28', true), Date.parse('2026-11-29T00:00:00Z'));
