@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { listAuditFiles } from '../alerts/audit';
+import { AuditHead, defaultHeadFile, listAuditFiles, readHeadRecord } from '../alerts/audit';
 
 /** Where the alert-dashboard node keeps the audit log in a Node-RED user directory, unless its settings say otherwise. */
 export const AUDIT_SUBDIR = 'vigie-audit';
@@ -89,3 +89,42 @@ function unreadable(p: string, st?: fs.Stats): NodeJS.ErrnoException | undefined
     return err as NodeJS.ErrnoException;
   }
 }
+
+/**
+ * The head record beside the one directory given (the last entry the console wrote), read before
+ * its files: an entry written meanwhile comes after it, so the files given always reach it. With
+ * the hash to expect of the chain when it could be read.
+ */
+export function headRecordOf(paths: string[], stats: PathStats[]): { headFile?: string; head?: AuditHead | 'empty' | 'unreadable'; headExpect: Array<{ seq: number; hash: string }> } {
+  const dirs = paths.filter((_, i) => isDirectoryStats(stats[i]));
+  if (dirs.length !== 1) return { headExpect: [] };
+  const headFile = defaultHeadFile(dirs[0]);
+  const head = readHeadRecord(headFile);
+  return { headFile, head, headExpect: head && head !== 'unreadable' && head !== 'empty' ? [{ seq: head.seq, hash: head.hash }] : [] };
+}
+
+/**
+ * What the head record beside the directory says against the files given, or undefined when
+ * they agree (or it cannot be judged: its seq before the first entry given, within a loss a
+ * header records, or no head record).
+ */
+export function headProblem(
+  head: AuditHead | 'empty' | 'unreadable' | undefined,
+  found: { found: boolean; hashAtSeq?: string } | undefined,
+  r: { lastSeq?: number; vanished: { firstSeq?: number; lastSeq?: number; missing: boolean }[] },
+  name: string,
+): string | undefined {
+  if (head === undefined) return undefined;
+  if (head === 'unreadable') return `the head record ${name} beside the directory cannot be read: entries removed at the end cannot be told`;
+  if (head === 'empty') {
+    return `the head record ${name} beside the directory is empty, as a power cut just after its rewrite can leave it (or it was emptied by hand): entries removed at the end cannot be told`;
+  }
+  if (found?.found) return undefined;
+  if (r.vanished.some((v) => v.missing && v.firstSeq !== undefined && v.lastSeq !== undefined && head.seq >= v.firstSeq && head.seq <= v.lastSeq)) return undefined;
+  if (r.lastSeq !== undefined && head.seq > r.lastSeq) {
+    return `the head record ${name} says entry seq ${head.seq} was written (${head.time}, in ${head.file}), but the files end at seq ${r.lastSeq}: entries ${r.lastSeq + 1}…${head.seq} are missing (removed at the end, or deleted while Vigie was stopped; its next start records them)`;
+  }
+  if (found?.hashAtSeq) return `the head record ${name} says entry seq ${head.seq} has hash ${head.hash}, the files hold ${found.hashAtSeq}: the files were replaced or rewritten since`;
+  return undefined;
+}
+

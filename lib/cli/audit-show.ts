@@ -6,10 +6,11 @@
  * Exit 0 when the chain is intact, 1 when it is not (the entries are still shown, as read), 2 on
  * a wrong command line or no audit file.
  */
+import * as path from 'path';
 import { orderAuditFiles, verifyAuditFiles } from '../alerts/audit';
 import { AUDIT_EVENT_TYPES } from '../alerts/bus';
 import { AUDIT_CSV_COLUMNS, AuditFilter, AuditSpanFilter, auditCsvRow, auditEntryLine, parseAuditTime, ReadAuditEntry, readAuditFile, UnreadableAuditLine } from '../alerts/audit-view';
-import { auditFilesOf, statsOf } from './audit-files';
+import { auditFilesOf, headProblem, headRecordOf, statsOf } from './audit-files';
 import { USAGE } from './usage';
 
 const FORMATS = ['text', 'csv', 'jsonl'] as const;
@@ -36,7 +37,8 @@ export function help(): string {
     '  Options given together narrow the list: every one must match. The entries go to standard',
     '  output; what the chain check found, and how many entries were shown, to standard error.',
     '  The chain of every file given is checked, not only of the entries shown: a listing of a log',
-    '  that was edited says BROKEN and where (vigie audit verify says more).',
+    '  that was edited says BROKEN and where (vigie audit verify says more). Given a directory, its',
+    '  head record (<directory>.head.json) is read too: entries removed at the end are a WARNING.',
     '',
     '  exit status: 0 listed, the chain intact; 1 listed, the chain broken; 2 wrong command line, or',
     '  no audit file found.',
@@ -104,7 +106,9 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   }
   if (paths.length === 0) return usageError('expected audit files or a directory');
 
-  const found = auditFilesOf('audit show', paths, statsOf(paths));
+  const stats = statsOf(paths);
+  const { headFile, head, headExpect } = headRecordOf(paths, stats);
+  const found = auditFilesOf('audit show', paths, stats);
   if ('error' in found) {
     err(`${found.error}\n`);
     return 2;
@@ -148,12 +152,15 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   }
   err(`${shown} of ${total} entr${total === 1 ? 'y' : 'ies'} shown, from ${ordered.length} file${ordered.length === 1 ? '' : 's'}\n`);
   // The chain of every file given, read again by the check (file by file too).
-  const verdict = verifyAuditFiles(ordered);
+  const verdict = verifyAuditFiles(ordered, { expect: headExpect });
   if (!verdict.ok) {
     const b = verdict.break!;
     err(`chain BROKEN at ${b.file}:${b.line}: ${b.reason}: the entries are shown as read, not as proven written so (vigie audit verify says more)\n`);
     return 1;
   }
   err(`chain intact: seq ${verdict.firstSeq}…${verdict.lastSeq}, last hash ${verdict.lastHash} (vigie audit verify checks it against a hash kept elsewhere)\n`);
+  // Entries removed at the end leave an intact chain: the head record beside the directory tells.
+  const headWords = headFile ? headProblem(head, verdict.expected[0], verdict, path.basename(headFile)) : undefined;
+  if (headWords) err(`WARNING: ${headWords}; the listing ends where the files end (vigie audit verify says more)\n`);
   return 0;
 }

@@ -13,8 +13,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { APPENDED_WORDS, AuditHead, defaultHeadFile, ExpectedHash, listAuditFiles, parseExpectedHash, readHeadRecord, vanishedHow, verifyAuditFiles } from '../alerts/audit';
-import { auditFilesOf, isDirectoryStats, statsOf } from './audit-files';
+import { APPENDED_WORDS, ExpectedHash, listAuditFiles, parseExpectedHash, vanishedHow, verifyAuditFiles } from '../alerts/audit';
+import { auditFilesOf, headProblem, headRecordOf, statsOf } from './audit-files';
 import { USAGE } from './usage';
 
 /** For `vigie audit verify --help`, after the usage line. */
@@ -90,18 +90,13 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
   }
   if (paths.length === 0) return usageError('expected audit files or a directory');
   const stats = statsOf(paths);
-  // The head record beside a directory given (the last entry the console wrote), read before its
-  // files: an entry written meanwhile comes after it, so the files given always reach it.
-  const dirs = paths.filter((_, i) => isDirectoryStats(stats[i]));
-  const headFile = dirs.length === 1 ? defaultHeadFile(dirs[0]) : undefined;
-  const head = headFile ? readHeadRecord(headFile) : undefined;
+  const { headFile, head, headExpect } = headRecordOf(paths, stats);
   const found = auditFilesOf('audit verify', paths, stats);
   if ('error' in found) {
     err(`${found.error}\n`);
     return 2;
   }
   const files = found.files;
-  const headExpect = head && head !== 'unreadable' && head !== 'empty' ? [{ seq: head.seq, hash: head.hash }] : [];
   let r = verifyAuditFiles(files, { expect: [...expect, ...headExpect] });
   // Every file listed was removed by retention as the check ran (a quiet log rotating): the
   // directories given are listed again, once, for the files that replaced them.
@@ -213,31 +208,6 @@ export async function main(args: string[], out: (s: string) => void = (s) => pro
 
 function days(d: number): string {
   return d === 0 ? 'none (everything kept)' : `${d} day${d === 1 ? '' : 's'}`;
-}
-
-/**
- * What the head record beside the directory says against the files given, or undefined when
- * they agree (or it cannot be judged: its seq before the first entry given, within a loss a
- * header records, or no head record).
- */
-function headProblem(
-  head: AuditHead | 'empty' | 'unreadable' | undefined,
-  found: { found: boolean; hashAtSeq?: string } | undefined,
-  r: { lastSeq?: number; vanished: { firstSeq?: number; lastSeq?: number; missing: boolean }[] },
-  name: string,
-): string | undefined {
-  if (head === undefined) return undefined;
-  if (head === 'unreadable') return `the head record ${name} beside the directory cannot be read: entries removed at the end cannot be told`;
-  if (head === 'empty') {
-    return `the head record ${name} beside the directory is empty, as a power cut just after its rewrite can leave it (or it was emptied by hand): entries removed at the end cannot be told`;
-  }
-  if (found?.found) return undefined;
-  if (r.vanished.some((v) => v.missing && v.firstSeq !== undefined && v.lastSeq !== undefined && head.seq >= v.firstSeq && head.seq <= v.lastSeq)) return undefined;
-  if (r.lastSeq !== undefined && head.seq > r.lastSeq) {
-    return `the head record ${name} says entry seq ${head.seq} was written (${head.time}, in ${head.file}), but the files end at seq ${r.lastSeq}: entries ${r.lastSeq + 1}…${head.seq} are missing (removed at the end, or deleted while Vigie was stopped; its next start records them)`;
-  }
-  if (found?.hashAtSeq) return `the head record ${name} says entry seq ${head.seq} has hash ${head.hash}, the files hold ${found.hashAtSeq}: the files were replaced or rewritten since`;
-  return undefined;
 }
 
 function whyNotFound(x: { seq?: number; hashAtSeq?: string }, firstSeq: number | undefined, lastSeq: number | undefined): string {

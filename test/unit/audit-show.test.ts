@@ -192,6 +192,22 @@ test('audit show on an edited log: the entries as read, and exit 1 with where th
   assert.equal(u.out.split('\n').filter(Boolean).length, n - 1 + fs.readFileSync(listAuditFiles(other)[0], 'utf8').split('\n').filter(Boolean).length);
 });
 
+test('audit show on a directory whose newest entries were removed (the newest file deleted while Vigie was stopped): the chain left is intact, and the head record beside it says what is missing', async () => {
+  const dir = makeLog();
+  const whole = await show([dir]);
+  assert.equal(whole.code, 0, whole.err);
+  assert.doesNotMatch(whole.err, /WARNING/, 'a head record that matches says nothing');
+  const files = listAuditFiles(dir);
+  const lastSeq = Math.max(...seqs(whole.out));
+  fs.rmSync(files[files.length - 1]);
+  const r = await show([dir]);
+  assert.equal(r.code, 0, r.err);
+  assert.ok(Math.max(...seqs(r.out)) < lastSeq, 'the listing ends where the files end');
+  assert.match(r.err, new RegExp(`\\nWARNING: the head record \\S+\\.head\\.json says entry seq \\d+ was written .*, but the files end at seq \\d+: entries \\d+…\\d+ are missing .*; the listing ends where the files end \\(vigie audit verify says more\\)\\n$`));
+  // Files given one by one are a part of the log: no head record is read for them.
+  assert.doesNotMatch((await show(listAuditFiles(dir))).err, /WARNING/);
+});
+
 test('audit show: a Node-RED user directory given for its log names the vigie-audit/ in it; no file at all is exit 2', async () => {
   const userDir = tempDir('vigie-audit-show-ud-');
   const log = makeLog();
