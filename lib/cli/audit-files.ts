@@ -23,7 +23,7 @@ export function statsOf(paths: string[]): PathStats[] {
   });
 }
 
-export function isDirectoryStats(st: PathStats | undefined): boolean {
+function isDirectoryStats(st: PathStats): boolean {
   return st instanceof fs.Stats && st.isDirectory();
 }
 
@@ -127,4 +127,3 @@ export function headProblem(
   if (found?.hashAtSeq) return `the head record ${name} says entry seq ${head.seq} has hash ${head.hash}, the files hold ${found.hashAtSeq}: the files were replaced or rewritten since`;
   return undefined;
 }
-

@@ -86,13 +86,11 @@ export async function startNodeRed(opts: StartOptions): Promise<RunningNodeRed> 
   // Resolved once its output is all read too: what it logged as it stopped is in log().
   const ended = exitedAndDrained(proc);
   const stop = async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      const t = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-      proc.kill('SIGINT');
-      await ended;
-      clearTimeout(t);
-    }
+    const running = proc.exitCode === null && proc.signalCode === null;
+    const t = running ? setTimeout(() => proc.kill('SIGKILL'), 15_000) : undefined;
+    if (running) proc.kill('SIGINT');
     await ended;
+    clearTimeout(t);
   };
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`Node-RED exited early (${proc.exitCode}):\n${out}`);
