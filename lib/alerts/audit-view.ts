@@ -124,13 +124,10 @@ export class AuditSpanFilter<T extends { entry: AuditEntry }> {
   private lastRealMs: number | undefined;
   /** Entries taken in whose time was written before the clock was set. */
   unsetClockShown = 0;
-  private readonly sinceMs: number | undefined;
-  private readonly untilMs: number | undefined;
+  /** The filter without its time span, for entries whose time says nothing. */
   private readonly rest: AuditFilter;
 
   constructor(private readonly filter: AuditFilter) {
-    this.sinceMs = filter.sinceMs;
-    this.untilMs = filter.untilMs;
     this.rest = { ...filter, sinceMs: undefined, untilMs: undefined };
   }
 
@@ -139,7 +136,8 @@ export class AuditSpanFilter<T extends { entry: AuditEntry }> {
     const t = Date.parse(r.entry.time);
     if (isPlausibleWallTime(t)) {
       // Written no later than t: the held entries reach into the span if t is not before --since.
-      const out = this.sinceMs === undefined || t >= this.sinceMs ? this.takeHeld() : [];
+      const { sinceMs } = this.filter;
+      const out = sinceMs === undefined || t >= sinceMs ? this.takeHeld() : [];
       this.held = [];
       this.lastRealMs = t;
       if (auditEntryMatches(r.entry, this.filter)) out.push(r);
@@ -147,8 +145,9 @@ export class AuditSpanFilter<T extends { entry: AuditEntry }> {
     }
     if (!auditEntryMatches(r.entry, this.rest)) return [];
     // Written after the last real time: too late for a span that ended by then.
-    if (this.untilMs !== undefined && this.lastRealMs !== undefined && this.lastRealMs >= this.untilMs) return [];
-    if (this.sinceMs === undefined) {
+    const { sinceMs, untilMs } = this.filter;
+    if (untilMs !== undefined && this.lastRealMs !== undefined && this.lastRealMs >= untilMs) return [];
+    if (sinceMs === undefined) {
       this.unsetClockShown++;
       return [r];
     }
